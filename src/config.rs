@@ -1,0 +1,334 @@
+//! Checkpoint and restart configuration with Flink's defaults and validation (flink-semantics §1.1, §4.3).
+//!
+//! Values arrive as the user wrote them (signed, so a negative interval can be named and rejected)
+//! and are checked by [`CheckpointConfig::validate`] / [`RestartStrategyConfig::validate`], which
+//! return a [`ConfigError`] naming the field. State machines only accept validated configs.
+
+use crate::profile::Profile;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Flink's `MINIMAL_CHECKPOINT_TIME`: an interval below this disables periodic checkpoints.
+pub const MINIMAL_CHECKPOINT_TIME_MS: i64 = 10;
+/// `min_pause` is capped to one year.
+pub const MIN_PAUSE_CAP_MS: i64 = 31_536_000_000;
+/// Default checkpoint timeout: 10 minutes.
+pub const DEFAULT_TIMEOUT_MS: i64 = 600_000;
+/// Tolerable failures meaning "unlimited" (Flink's `Integer.MAX_VALUE`).
+pub const UNLIMITED: u32 = i32::MAX as u32;
+
+/// A configuration value that is out of range or inconsistent.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("invalid `{field}`: {message}")]
+pub struct ConfigError {
+    /// The field as written in a scenario file (e.g. `checkpoint.interval_ms`).
+    pub field: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
+        ConfigError { field, message: message.into() }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CheckpointingMode {
+    #[default]
+    ExactlyOnce,
+    AtLeastOnce,
+}
+
+/// Externalized checkpoint retention (§6).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Retention {
+    #[default]
+    NoExternalizedCheckpoints,
+    DeleteOnCancellation,
+    RetainOnCancellation,
+}
+
+/// Checkpoint configuration as the user gives it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckpointConfig {
+    /// `None` = checkpointing disabled. `Some(x)` with `0 <= x < 10` also disables periodic
+    /// checkpoints (manual checkpoints and savepoints still work). Negative is an error.
+    pub interval_ms: Option<i64>,
+    pub min_pause_ms: i64,
+    pub timeout_ms: i64,
+    pub max_concurrent: i64,
+    /// Consecutive checkpoint failures tolerated; [`UNLIMITED`] = never fail the job.
+    pub tolerable_failures: i64,
+    pub mode: CheckpointingMode,
+    pub unaligned: bool,
+    /// Aligned-checkpoint timeout (2.x only): 0 = go unaligned immediately when unaligned is on.
+    pub aligned_timeout_ms: i64,
+    pub retention: Retention,
+    pub num_retained: i64,
+}
+
+impl Default for CheckpointConfig {
+    fn default() -> Self {
+        CheckpointConfig {
+            interval_ms: None,
+            min_pause_ms: 0,
+            timeout_ms: DEFAULT_TIMEOUT_MS,
+            max_concurrent: 1,
+            tolerable_failures: 0,
+            mode: CheckpointingMode::ExactlyOnce,
+            unaligned: false,
+            aligned_timeout_ms: 0,
+            retention: Retention::NoExternalizedCheckpoints,
+            num_retained: 1,
+        }
+    }
+}
+
+impl CheckpointConfig {
+    /// Checks every field; the first problem found is returned.
+    pub fn validate(&self, profile: Profile) -> Result<(), ConfigError> {
+        if let Some(i) = self.interval_ms {
+            if i < 0 {
+                return Err(ConfigError::new(
+                    "checkpoint.interval_ms",
+                    format!("must be >= 0 (got {i}); below 10 ms disables periodic checkpoints"),
+                ));
+            }
+        }
+        if self.min_pause_ms < 0 {
+            return Err(ConfigError::new(
+                "checkpoint.min_pause_ms",
+                format!("must be >= 0 (got {})", self.min_pause_ms),
+            ));
+        }
+        if self.timeout_ms < MINIMAL_CHECKPOINT_TIME_MS {
+            return Err(ConfigError::new("checkpoint.timeout_ms", format!("must be >= 10 (got {})", self.timeout_ms)));
+        }
+        if self.max_concurrent < 1 {
+            return Err(ConfigError::new(
+                "checkpoint.max_concurrent",
+                format!("must be >= 1 (got {})", self.max_concurrent),
+            ));
+        }
+        if self.tolerable_failures < 0 {
+            return Err(ConfigError::new(
+                "checkpoint.tolerable_failures",
+                format!("must be >= 0 (got {})", self.tolerable_failures),
+            ));
+        }
+        if self.tolerable_failures > UNLIMITED as i64 {
+            return Err(ConfigError::new(
+                "checkpoint.tolerable_failures",
+                format!("must be <= {UNLIMITED} (got {})", self.tolerable_failures),
+            ));
+        }
+        if self.aligned_timeout_ms < 0 {
+            return Err(ConfigError::new(
+                "checkpoint.aligned_timeout_ms",
+                format!("must be >= 0 (got {})", self.aligned_timeout_ms),
+            ));
+        }
+        if self.num_retained < 1 {
+            return Err(ConfigError::new(
+                "checkpoint.num_retained",
+                format!("must be >= 1 (got {})", self.num_retained),
+            ));
+        }
+        if self.unaligned && self.max_concurrent > 1 {
+            return Err(ConfigError::new(
+                "checkpoint.unaligned",
+                format!("unaligned checkpoints require max_concurrent = 1 (got {})", self.max_concurrent),
+            ));
+        }
+        if self.unaligned && self.mode == CheckpointingMode::AtLeastOnce {
+            return Err(ConfigError::new("checkpoint.unaligned", "unaligned checkpoints require mode = exactly-once"));
+        }
+        if self.aligned_timeout_ms > 0 && !profile.supports_aligned_timeout() {
+            return Err(ConfigError::new(
+                "checkpoint.aligned_timeout_ms",
+                format!("the aligned-checkpoint timeout does not exist in {profile}"),
+            ));
+        }
+        Ok(())
+    }
+
+    /// True when periodic checkpoints are configured (`0 < interval < MAX` in Flink's terms,
+    /// after values below 10 ms were replaced by "disabled"). Decides the default restart strategy.
+    pub fn periodic_enabled(&self) -> bool {
+        matches!(self.interval_ms, Some(i) if i >= MINIMAL_CHECKPOINT_TIME_MS)
+    }
+
+    /// `min(min_pause, 1 year)`.
+    pub fn min_pause_normalized_ms(&self) -> u64 {
+        self.min_pause_ms.clamp(0, MIN_PAUSE_CAP_MS) as u64
+    }
+
+    /// `max(interval, min_pause)`, or `None` when periodic checkpoints are disabled.
+    pub fn base_interval_ms(&self) -> Option<u64> {
+        if !self.periodic_enabled() {
+            return None;
+        }
+        Some((self.interval_ms.unwrap_or(0) as u64).max(self.min_pause_normalized_ms()))
+    }
+
+    pub fn tolerable_is_unlimited(&self) -> bool {
+        self.tolerable_failures >= UNLIMITED as i64
+    }
+}
+
+/// A runtime re-tuning request (seed 000's `POST /system/checkpoint`). Absent fields keep their
+/// current value.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retune {
+    pub interval_ms: Option<i64>,
+    pub min_pause_ms: Option<i64>,
+    pub timeout_ms: Option<i64>,
+    pub tolerable_failures: Option<i64>,
+}
+
+/// Restart strategy as configured (§4.2, §4.3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum RestartStrategyConfig {
+    NoRestart,
+    FixedDelay {
+        attempts: i64,
+        delay_ms: i64,
+    },
+    FailureRate {
+        max_failures_per_interval: i64,
+        interval_ms: i64,
+        delay_ms: i64,
+    },
+    ExponentialDelay {
+        initial_backoff_ms: i64,
+        max_backoff_ms: i64,
+        multiplier: f64,
+        reset_threshold_ms: i64,
+        jitter: f64,
+        attempts: i64,
+    },
+}
+
+impl RestartStrategyConfig {
+    /// Flink's option defaults for each strategy (§4.3 table).
+    pub fn fixed_delay_default() -> Self {
+        RestartStrategyConfig::FixedDelay { attempts: 1, delay_ms: 1_000 }
+    }
+    pub fn failure_rate_default() -> Self {
+        RestartStrategyConfig::FailureRate { max_failures_per_interval: 1, interval_ms: 60_000, delay_ms: 1_000 }
+    }
+    pub fn exponential_delay_default() -> Self {
+        RestartStrategyConfig::ExponentialDelay {
+            initial_backoff_ms: 1_000,
+            max_backoff_ms: 60_000,
+            multiplier: 1.5,
+            reset_threshold_ms: 3_600_000,
+            jitter: 0.1,
+            attempts: UNLIMITED as i64,
+        }
+    }
+
+    /// The strategy used when none is configured (§4.3): NoRestart when checkpointing is
+    /// disabled; FixedDelay(i32::MAX, 1 s) in 1.11 and ExponentialDelay defaults in 2.x when on.
+    pub fn resolve(
+        configured: Option<&RestartStrategyConfig>,
+        checkpointing_enabled: bool,
+        profile: Profile,
+    ) -> RestartStrategyConfig {
+        if let Some(c) = configured {
+            return c.clone();
+        }
+        if !checkpointing_enabled {
+            RestartStrategyConfig::NoRestart
+        } else if profile.default_restart_is_exponential() {
+            Self::exponential_delay_default()
+        } else {
+            RestartStrategyConfig::FixedDelay { attempts: UNLIMITED as i64, delay_ms: 1_000 }
+        }
+    }
+
+    /// Flink's strategy names (§4.3); anything else is an error.
+    pub fn name_is_known(name: &str) -> bool {
+        matches!(
+            name,
+            "none"
+                | "off"
+                | "disable"
+                | "fixeddelay"
+                | "fixed-delay"
+                | "failurerate"
+                | "failure-rate"
+                | "exponentialdelay"
+                | "exponential-delay"
+        )
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        match *self {
+            RestartStrategyConfig::NoRestart => Ok(()),
+            RestartStrategyConfig::FixedDelay { attempts, delay_ms } => {
+                if attempts < 0 {
+                    return Err(ConfigError::new("restart.attempts", format!("must be >= 0 (got {attempts})")));
+                }
+                if delay_ms < 0 {
+                    return Err(ConfigError::new("restart.delay_ms", format!("must be >= 0 (got {delay_ms})")));
+                }
+                Ok(())
+            }
+            RestartStrategyConfig::FailureRate { max_failures_per_interval, interval_ms, delay_ms } => {
+                if max_failures_per_interval <= 0 {
+                    return Err(ConfigError::new(
+                        "restart.max_failures_per_interval",
+                        format!("must be > 0 (got {max_failures_per_interval})"),
+                    ));
+                }
+                if interval_ms <= 0 {
+                    return Err(ConfigError::new("restart.interval_ms", format!("must be > 0 (got {interval_ms})")));
+                }
+                if delay_ms < 0 {
+                    return Err(ConfigError::new("restart.delay_ms", format!("must be >= 0 (got {delay_ms})")));
+                }
+                Ok(())
+            }
+            RestartStrategyConfig::ExponentialDelay {
+                initial_backoff_ms,
+                max_backoff_ms,
+                multiplier,
+                reset_threshold_ms,
+                jitter,
+                attempts,
+            } => {
+                if initial_backoff_ms < 1 {
+                    return Err(ConfigError::new(
+                        "restart.initial_backoff_ms",
+                        format!("must be >= 1 (got {initial_backoff_ms})"),
+                    ));
+                }
+                if max_backoff_ms < initial_backoff_ms {
+                    return Err(ConfigError::new(
+                        "restart.max_backoff_ms",
+                        format!("must be >= initial_backoff_ms (got {max_backoff_ms} < {initial_backoff_ms})"),
+                    ));
+                }
+                if multiplier.is_nan() || multiplier <= 1.0 || !multiplier.is_finite() {
+                    return Err(ConfigError::new("restart.multiplier", format!("must be > 1 (got {multiplier})")));
+                }
+                if reset_threshold_ms < 1 {
+                    return Err(ConfigError::new(
+                        "restart.reset_threshold_ms",
+                        format!("must be >= 1 (got {reset_threshold_ms})"),
+                    ));
+                }
+                if !(0.0..=1.0).contains(&jitter) {
+                    return Err(ConfigError::new("restart.jitter", format!("must be in [0, 1] (got {jitter})")));
+                }
+                if attempts < 1 {
+                    return Err(ConfigError::new("restart.attempts", format!("must be >= 1 (got {attempts})")));
+                }
+                Ok(())
+            }
+        }
+    }
+}

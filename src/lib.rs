@@ -1,0 +1,31 @@
+//! ckptsim's system under test: a sans-IO model of Flink's checkpointing, restart and exactly-once machinery.
+//!
+//! Every state machine here follows quinn-proto's shape: inputs are `handle_*(now_ms, ..)`
+//! calls, outputs are drained with `poll_output()` in the documented order, and the next timer
+//! deadline is `poll_timeout()`. Nothing here reads a clock, does I/O, spawns, or draws random
+//! numbers: randomness (initial trigger delay, backoff jitter) is passed in as input. Each
+//! machine checks its `invariants()` after every handler.
+//!
+//! The simulated world (`ckptsim-sim`, in `sim/`) hosts these machines on madsim; proptest and
+//! cargo-fuzz drive them directly.
+
+pub mod barrier;
+pub mod config;
+pub mod coordinator;
+pub mod failure_manager;
+pub mod ids;
+pub mod job;
+pub mod operator;
+pub mod profile;
+pub mod reason;
+pub mod record;
+pub mod restart;
+pub mod sink;
+pub mod source;
+pub mod state;
+pub mod status;
+pub mod store;
+pub mod task;
+
+pub use ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
+pub use profile::Profile;

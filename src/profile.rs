@@ -1,0 +1,129 @@
+//! Semantics profiles: which Flink a run follows where versions differ (flink-semantics §9).
+//!
+//! Every behaviour that differs between the profiles is a method here, named for the behaviour,
+//! so a reader can find each §9 row in one place and every state machine asks the same question
+//! the same way.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The Flink version a run models. The default is [`Profile::Flink23`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
+pub enum Profile {
+    /// Flink 1.11.3 (the seed 004 blog's version; also the legacy Kafka consumer of seed 001).
+    #[serde(rename = "flink-1.11")]
+    Flink111,
+    /// Flink 2.3.0, the current release.
+    #[default]
+    #[serde(rename = "flink-2.3")]
+    Flink23,
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Profile::Flink111 => "flink-1.11",
+            Profile::Flink23 => "flink-2.3",
+        })
+    }
+}
+
+impl Profile {
+    pub const ALL: [Profile; 2] = [Profile::Flink111, Profile::Flink23];
+
+    pub fn parse(s: &str) -> Option<Profile> {
+        match s {
+            "flink-1.11" => Some(Profile::Flink111),
+            "flink-2.3" => Some(Profile::Flink23),
+            _ => None,
+        }
+    }
+
+    /// §1.3 cadence: 1.11 uses a fixed-rate timer; 2.x a self-re-arming trigger (`next += interval`).
+    /// Both fire at `first + k * interval`; they differ only in how a re-tuned interval and a
+    /// min-pause reschedule re-anchor, which both profiles model as "re-anchor at the next firing".
+    pub fn self_rearming_trigger(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §1.3 initial delay: `true` when the random initial delay is drawn once and every later
+    /// scheduler start (after a restart) uses exactly `min_pause` (2.3); `false` when a new random
+    /// delay in `[min_pause, base_interval]` is drawn on every start (1.11).
+    pub fn initial_delay_drawn_once(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §1.3 scheduler activation: `true` when the scheduler runs only while the job is RUNNING
+    /// **and** every execution is RUNNING or FINISHED (2.3); `false` when job RUNNING suffices (1.11).
+    pub fn scheduler_waits_for_all_tasks_running(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §1.3: 1.11's `startCheckpointScheduler` always stops first (aborting pending work).
+    pub fn start_scheduler_stops_first(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
+
+    /// §2 counted failure reasons: 2.x also counts IO, async and finalize failures.
+    pub fn counts_io_async_finalize_failures(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §2: 2.x ignores failures of checkpoints older than the last success and resets only on a
+    /// newer success; 1.11 counts them and resets on any success.
+    pub fn ignores_failures_older_than_last_success(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §1.6 savepoint completion: 1.11 stores savepoints in the completed store, lets them subsume
+    /// older pending checkpoints and notifies tasks; 2.x does none of that for regular savepoints.
+    pub fn savepoint_completion_notifies(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
+
+    /// §4.2 failure-rate window: 1.11.0–1.11.3 treat the window as full at `size >= max`
+    /// (only max-1 restarts per window); 2.x at `size > max`.
+    pub fn failure_rate_full_at_max(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
+
+    /// §4.3 default restart strategy with checkpointing on: 1.11 FixedDelay(i32::MAX, 1 s);
+    /// 2.x ExponentialDelay with its defaults.
+    pub fn default_restart_is_exponential(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §3.1/§3.2/§9 end of partition during alignment: 1.11 aborts the pending checkpoint; 2.x
+    /// (checkpoints-after-tasks-finish on) counts the finished channel as aligned.
+    pub fn end_of_partition_counts_as_aligned(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §3.2 tracker: 1.11 counts barriers; 2.x counts distinct channels.
+    pub fn tracker_counts_distinct_channels(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §3.4 aligned-checkpoint timeout exists only in 2.x.
+    pub fn supports_aligned_timeout(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §5: 1.11's FlinkKafkaConsumer keeps the *last read* offset in state and commits offset+1;
+    /// 2.x's KafkaSource keeps the *next* offset to read and commits it as-is. Both commit the same
+    /// "next to read" value to the broker; they differ in what the snapshot holds.
+    pub fn kafka_state_is_last_read(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
+
+    /// §1.6: the coordinator remembers the last 16 ids to classify late acks; 1.11 remembers
+    /// aborted and completed ids, 2.x only expired ones (logging only; kept for the trace).
+    pub fn recent_ids_include_completed(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
+
+    /// §1.6 / §6: 2.x adds savepoints to the completed store? No (FLINK-25191); 1.11 does.
+    pub fn savepoints_in_completed_store(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
+}

@@ -1,0 +1,121 @@
+//! Stream elements: records with their lineage, checkpoint barriers and their options, cancel markers, end of partition.
+
+use crate::ids::{CheckpointId, Offset, PartitionId};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::sync::Arc;
+
+/// A record's payload. Cheap to clone (strings are shared).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Value {
+    Int(i64),
+    Str(Arc<str>),
+    /// A (key, count) tuple such as word count's `(a,1)`.
+    Pair(Arc<str>, i64),
+}
+
+impl Value {
+    pub fn str(s: &str) -> Value {
+        Value::Str(Arc::from(s))
+    }
+
+    /// An approximation of the serialized size, used for state and buffer sizes.
+    pub fn size_bytes(&self) -> u64 {
+        match self {
+            Value::Int(_) => 8,
+            Value::Str(s) => 4 + s.len() as u64,
+            Value::Pair(s, _) => 12 + s.len() as u64,
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Str(s) => f.write_str(s),
+            Value::Pair(k, v) => write!(f, "({k},{v})"),
+        }
+    }
+}
+
+/// Where a record came from: the input it derives from. Every record produced from an input
+/// carries that input's lineage, so checkers can explain duplicates (which input was replayed)
+/// and losses (which input never reached the output).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Lineage {
+    /// Sequence number of the input record in the scenario's input (0-based, unique per run).
+    pub input_seq: u64,
+    /// Position among the records one input produced (flat_map); 0 otherwise.
+    pub sub: u32,
+}
+
+/// A record flowing through the job.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Record {
+    pub value: Value,
+    pub lineage: Lineage,
+}
+
+/// How a barrier is to be handled (Flink's `CheckpointOptions` alignment type, §3.4).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Alignment {
+    /// AT_LEAST_ONCE mode: the barrier tracker, never blocks.
+    AtLeastOnce,
+    /// Aligned exactly-once.
+    Aligned,
+    /// Unaligned from the first barrier.
+    Unaligned,
+    /// Starts aligned; switches to unaligned for this checkpoint once
+    /// `now - barrier.timestamp_ms > timeout_ms`.
+    AlignedWithTimeout { timeout_ms: u64 },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckpointKind {
+    Checkpoint,
+    Savepoint,
+}
+
+/// A checkpoint barrier as injected by a source.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Barrier {
+    pub id: CheckpointId,
+    /// The JobManager's trigger timestamp; the aligned-checkpoint timeout is measured from it.
+    pub timestamp_ms: u64,
+    pub kind: CheckpointKind,
+    pub alignment: Alignment,
+}
+
+impl Alignment {
+    /// `CheckpointOptions.forConfig` (§3.4): what alignment a checkpoint of this kind gets.
+    pub fn for_config(exactly_once: bool, unaligned: bool, aligned_timeout_ms: u64, kind: CheckpointKind) -> Alignment {
+        if !exactly_once {
+            Alignment::AtLeastOnce
+        } else if kind == CheckpointKind::Savepoint || !unaligned {
+            Alignment::Aligned
+        } else if aligned_timeout_ms == 0 {
+            Alignment::Unaligned
+        } else {
+            Alignment::AlignedWithTimeout { timeout_ms: aligned_timeout_ms }
+        }
+    }
+}
+
+/// What travels on a data channel between tasks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum StreamElement {
+    Record(Record),
+    Barrier(Barrier),
+    CancelMarker(CheckpointId),
+    EndOfPartition,
+}
+
+/// A record in the Kafka-like log: its position and payload.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogRecord {
+    pub partition: PartitionId,
+    pub offset: Offset,
+    pub value: Value,
+    pub lineage: Lineage,
+}

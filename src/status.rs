@@ -1,0 +1,191 @@
+//! Job status and task execution state machines with only Flink's legal transitions (flink-semantics §4.4).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// Flink's `JobStatus` (the subset the DefaultScheduler uses).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum JobStatus {
+    Created,
+    Running,
+    Restarting,
+    Failing,
+    Failed,
+    Cancelling,
+    Canceled,
+    Finished,
+    Suspended,
+}
+
+impl JobStatus {
+    pub fn name(self) -> &'static str {
+        match self {
+            JobStatus::Created => "CREATED",
+            JobStatus::Running => "RUNNING",
+            JobStatus::Restarting => "RESTARTING",
+            JobStatus::Failing => "FAILING",
+            JobStatus::Failed => "FAILED",
+            JobStatus::Cancelling => "CANCELLING",
+            JobStatus::Canceled => "CANCELED",
+            JobStatus::Finished => "FINISHED",
+            JobStatus::Suspended => "SUSPENDED",
+        }
+    }
+
+    /// FAILED, CANCELED, FINISHED.
+    pub fn is_globally_terminal(self) -> bool {
+        matches!(self, JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished)
+    }
+
+    pub fn is_terminal(self) -> bool {
+        self.is_globally_terminal() || self == JobStatus::Suspended
+    }
+
+    /// The DefaultScheduler's transitions (§4.4).
+    pub fn can_transition_to(self, to: JobStatus) -> bool {
+        use JobStatus::*;
+        matches!(
+            (self, to),
+            (Created, Running)
+                | (Running, Restarting)
+                | (Restarting, Running)
+                | (Running, Failing)
+                | (Restarting, Failing)
+                | (Failing, Failed)
+                | (Created, Cancelling)
+                | (Running, Cancelling)
+                | (Restarting, Cancelling)
+                | (Cancelling, Canceled)
+                | (Running, Finished)
+                | (Created, Suspended)
+                | (Running, Suspended)
+                | (Restarting, Suspended)
+                | (Failing, Suspended)
+                | (Cancelling, Suspended)
+        )
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Flink's `ExecutionState` for one execution attempt of a task.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionState {
+    Created,
+    Scheduled,
+    Deploying,
+    Initializing,
+    Running,
+    Finished,
+    Canceling,
+    Canceled,
+    Failed,
+}
+
+impl ExecutionState {
+    pub fn name(self) -> &'static str {
+        match self {
+            ExecutionState::Created => "CREATED",
+            ExecutionState::Scheduled => "SCHEDULED",
+            ExecutionState::Deploying => "DEPLOYING",
+            ExecutionState::Initializing => "INITIALIZING",
+            ExecutionState::Running => "RUNNING",
+            ExecutionState::Finished => "FINISHED",
+            ExecutionState::Canceling => "CANCELING",
+            ExecutionState::Canceled => "CANCELED",
+            ExecutionState::Failed => "FAILED",
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        matches!(self, ExecutionState::Finished | ExecutionState::Canceled | ExecutionState::Failed)
+    }
+
+    /// `CREATED → SCHEDULED → DEPLOYING → INITIALIZING → RUNNING → FINISHED`; from SCHEDULED,
+    /// DEPLOYING, INITIALIZING, RUNNING → CANCELING → CANCELED; any non-terminal → FAILED.
+    /// CREATED may also be canceled directly (never deployed).
+    pub fn can_transition_to(self, to: ExecutionState) -> bool {
+        use ExecutionState::*;
+        if self.is_terminal() {
+            return false;
+        }
+        matches!(
+            (self, to),
+            (Created, Scheduled)
+                | (Scheduled, Deploying)
+                | (Deploying, Initializing)
+                | (Initializing, Running)
+                | (Running, Finished)
+                | (Created, Canceled)
+                | (Scheduled, Canceling)
+                | (Deploying, Canceling)
+                | (Initializing, Canceling)
+                | (Running, Canceling)
+                | (Canceling, Canceled)
+                | (_, Failed)
+        )
+    }
+}
+
+impl fmt::Display for ExecutionState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn job_status_transitions() {
+        use JobStatus::*;
+        let legal = [
+            (Created, Running),
+            (Running, Restarting),
+            (Restarting, Running),
+            (Running, Failing),
+            (Failing, Failed),
+            (Running, Cancelling),
+            (Cancelling, Canceled),
+            (Running, Finished),
+        ];
+        for (a, b) in legal {
+            assert!(a.can_transition_to(b), "{a} -> {b} must be legal");
+        }
+        let illegal = [
+            (Created, Failed),
+            (Running, Failed),
+            (Failed, Running),
+            (Canceled, Running),
+            (Restarting, Restarting),
+            (Finished, Running),
+            (Running, Canceled),
+        ];
+        for (a, b) in illegal {
+            assert!(!a.can_transition_to(b), "{a} -> {b} must be illegal");
+        }
+    }
+
+    #[test]
+    fn execution_state_transitions() {
+        use ExecutionState::*;
+        let path = [Created, Scheduled, Deploying, Initializing, Running, Finished];
+        for w in path.windows(2) {
+            assert!(w[0].can_transition_to(w[1]), "{} -> {}", w[0], w[1]);
+        }
+        assert!(Running.can_transition_to(Canceling));
+        assert!(Canceling.can_transition_to(Canceled));
+        assert!(Running.can_transition_to(Failed));
+        assert!(!Finished.can_transition_to(Failed));
+        assert!(!Created.can_transition_to(Running));
+        assert!(!Canceled.can_transition_to(Created));
+        assert!(!Deploying.can_transition_to(Running));
+    }
+}
