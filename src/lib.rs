@@ -26,6 +26,8 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod task;
+pub mod variant;
 
 pub use ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
 pub use profile::Profile;
+pub use variant::Variant;
