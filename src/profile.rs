@@ -126,4 +126,9 @@ impl Profile {
     pub fn savepoints_in_completed_store(self) -> bool {
         matches!(self, Profile::Flink111)
     }
+
+    /// §4.4: the INITIALIZING execution state exists from 1.13 on; 1.11 goes DEPLOYING → RUNNING.
+    pub fn has_initializing_state(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
 }

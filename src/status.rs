@@ -107,7 +107,8 @@ impl ExecutionState {
         matches!(self, ExecutionState::Finished | ExecutionState::Canceled | ExecutionState::Failed)
     }
 
-    /// `CREATED → SCHEDULED → DEPLOYING → INITIALIZING → RUNNING → FINISHED`; from SCHEDULED,
+    /// `CREATED → SCHEDULED → DEPLOYING → INITIALIZING → RUNNING → FINISHED` (1.11 has no
+    /// INITIALIZING: `DEPLOYING → RUNNING`, see [`crate::Profile::has_initializing_state`]); from SCHEDULED,
     /// DEPLOYING, INITIALIZING, RUNNING → CANCELING → CANCELED; any non-terminal → FAILED.
     /// CREATED may also be canceled directly (never deployed).
     pub fn can_transition_to(self, to: ExecutionState) -> bool {
@@ -120,6 +121,7 @@ impl ExecutionState {
             (Created, Scheduled)
                 | (Scheduled, Deploying)
                 | (Deploying, Initializing)
+                | (Deploying, Running)
                 | (Initializing, Running)
                 | (Running, Finished)
                 | (Created, Canceled)
@@ -186,6 +188,6 @@ mod tests {
         assert!(!Finished.can_transition_to(Failed));
         assert!(!Created.can_transition_to(Running));
         assert!(!Canceled.can_transition_to(Created));
-        assert!(!Deploying.can_transition_to(Running));
+        assert!(!Scheduled.can_transition_to(Running));
     }
 }
