@@ -1,1 +1,606 @@
-//! (module under construction: job)
+//! The JobMaster: job status machine, task executions, global failover through the restart strategy, and the checkpoint coordinator it hosts.
+//!
+//! This plays the role of Flink's DefaultScheduler + ExecutionGraph (flink-semantics §1.7, §4):
+//!
+//! * `start` moves the job CREATED → RUNNING and deploys every task (CREATED → SCHEDULED →
+//!   DEPLOYING on the JobManager side; the TaskManager reports INITIALIZING (2.x only), RUNNING,
+//!   FINISHED, FAILED, CANCELED).
+//! * A task failure while RUNNING goes to the restart strategy: if it may restart, the job goes
+//!   RESTARTING, every other task is cancelled, and after `max(backoff elapsed, all tasks
+//!   terminal)` the coordinator aborts what is pending (JOB_FAILOVER_REGION), the latest completed
+//!   checkpoint is restored into a new attempt of every task, and the job is RUNNING again.
+//!   Otherwise the job goes FAILING, cancels everything and ends FAILED.
+//! * Failures reported by executions that are already being cancelled (or by older attempts) are
+//!   not counted: only the first failure of a failover round is a restart attempt.
+//! * The coordinator's view (job status, all tasks running, sources running) is updated on every
+//!   change, which starts and stops its periodic scheduler per profile.
+//!
+//! Outputs are drained with [`JobMaster::poll_output`] in the order decisions were taken. All
+//! randomness (initial trigger delay, backoff jitter) is derived from `JobParams::random_seed`.
+
+use crate::config::{CheckpointConfig, ConfigError, RestartStrategyConfig, Retune};
+use crate::coordinator::{CheckpointCoordinator, CoordinatorOutput, ExecutionView, RequestKind};
+use crate::ids::{Attempt, CheckpointId, TaskId, TmId};
+use crate::reason::CheckpointFailureReason;
+use crate::record::Barrier;
+use crate::restart::RestartStrategy;
+use crate::state::TaskSnapshot;
+use crate::status::{ExecutionState, JobStatus};
+use crate::store::CompletedCheckpoint;
+use crate::{Profile, Variant};
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+/// One task of the job graph as the JobMaster sees it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskInfo {
+    pub id: TaskId,
+    pub name: String,
+    /// Sources receive trigger messages (§1.5).
+    pub is_source: bool,
+    /// The TaskManager whose slot hosts this task.
+    pub tm: TmId,
+}
+
+#[derive(Clone, Debug)]
+pub struct JobParams {
+    /// Validated.
+    pub checkpoint: CheckpointConfig,
+    /// Resolved (defaults applied) and validated.
+    pub restart: RestartStrategyConfig,
+    pub profile: Profile,
+    pub variant: Variant,
+    /// Indexed by `TaskId`: `tasks[i].id == TaskId(i)`.
+    pub tasks: Vec<TaskInfo>,
+    /// All of the JobMaster's randomness derives from this value.
+    pub random_seed: u64,
+}
+
+/// What the JobMaster asks its host to do or record.
+#[derive(Clone, Debug)]
+pub enum JobOutput {
+    /// Deploy a new attempt of `task` on `tm`, restoring from `restore` when present.
+    Deploy {
+        task: TaskId,
+        attempt: Attempt,
+        tm: TmId,
+        restore: Option<Arc<CompletedCheckpoint>>,
+    },
+    Cancel {
+        task: TaskId,
+        attempt: Attempt,
+        tm: TmId,
+    },
+    /// Trigger a checkpoint at a source task.
+    Trigger {
+        task: TaskId,
+        attempt: Attempt,
+        tm: TmId,
+        barrier: Barrier,
+    },
+    NotifyComplete {
+        task: TaskId,
+        attempt: Attempt,
+        tm: TmId,
+        id: CheckpointId,
+    },
+    NotifyAborted {
+        task: TaskId,
+        attempt: Attempt,
+        tm: TmId,
+        id: CheckpointId,
+    },
+    JobStatusChanged {
+        from: JobStatus,
+        to: JobStatus,
+        cause: Option<String>,
+    },
+    TaskStateChanged {
+        task: TaskId,
+        attempt: Attempt,
+        from: ExecutionState,
+        to: ExecutionState,
+    },
+    /// Coordinator decisions worth tracing (completions, aborts, rejected requests, scheduler).
+    Checkpoint(CoordinatorOutput),
+    /// A failure that the restart strategy accepted: the restart runs at `at_ms` at the earliest.
+    RestartScheduled {
+        at_ms: u64,
+        backoff_ms: u64,
+        failure: u32,
+        cause: String,
+    },
+    /// A failure that the restart strategy refused: the job fails.
+    RestartSuppressed {
+        failure: u32,
+        cause: String,
+    },
+    /// A failover round restored the tasks from this checkpoint (None: empty state).
+    Restored {
+        checkpoint: Option<CheckpointId>,
+        attempt: Attempt,
+    },
+    /// The job reached a terminal status; `retained` are the checkpoints kept by retention.
+    Terminated {
+        status: JobStatus,
+        retained: Vec<Arc<CompletedCheckpoint>>,
+    },
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct Execution {
+    attempt: Attempt,
+    state: ExecutionState,
+}
+
+/// SplitMix64: a tiny deterministic generator expanding the injected seed into per-decision
+/// random values. It is not a source of entropy: the same seed gives the same sequence.
+#[derive(Clone, Debug)]
+struct SplitMix64(u64);
+
+impl SplitMix64 {
+    fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
+/// Flink's JobMaster/DefaultScheduler for one job (see the module doc).
+pub struct JobMaster {
+    params: JobParams,
+    status: JobStatus,
+    executions: Vec<Execution>,
+    coordinator: CheckpointCoordinator,
+    restart: RestartStrategy,
+    /// While RESTARTING: the earliest time the restart may run (it also waits for every task
+    /// to be terminal).
+    restart_at_ms: Option<u64>,
+    failures_total: u32,
+    restarts_total: u32,
+    last_view: Option<ExecutionView>,
+    rng: SplitMix64,
+    outputs: VecDeque<JobOutput>,
+}
+
+impl JobMaster {
+    pub fn new(params: JobParams) -> Self {
+        for (i, t) in params.tasks.iter().enumerate() {
+            assert_eq!(t.id, TaskId(i as u32), "tasks must be indexed by id");
+        }
+        let mut rng = SplitMix64(params.random_seed);
+        let tasks: Vec<TaskId> = params.tasks.iter().map(|t| t.id).collect();
+        let coordinator =
+            CheckpointCoordinator::new(&params.checkpoint, params.profile, params.variant, tasks, rng.next_u64());
+        let restart = RestartStrategy::new(&params.restart, params.profile, params.variant);
+        let executions =
+            params.tasks.iter().map(|_| Execution { attempt: Attempt(0), state: ExecutionState::Created }).collect();
+        let jm = JobMaster {
+            params,
+            status: JobStatus::Created,
+            executions,
+            coordinator,
+            restart,
+            restart_at_ms: None,
+            failures_total: 0,
+            restarts_total: 0,
+            last_view: None,
+            rng,
+            outputs: VecDeque::new(),
+        };
+        jm.invariants();
+        jm
+    }
+
+    // ---------------------------------------------------------------- queries
+
+    pub fn status(&self) -> JobStatus {
+        self.status
+    }
+
+    pub fn profile(&self) -> Profile {
+        self.params.profile
+    }
+
+    pub fn tasks(&self) -> &[TaskInfo] {
+        &self.params.tasks
+    }
+
+    pub fn execution(&self, task: TaskId) -> (Attempt, ExecutionState) {
+        let e = self.executions[task.0 as usize];
+        (e.attempt, e.state)
+    }
+
+    pub fn restarts(&self) -> u32 {
+        self.restarts_total
+    }
+
+    pub fn failures(&self) -> u32 {
+        self.failures_total
+    }
+
+    pub fn coordinator(&self) -> &CheckpointCoordinator {
+        &self.coordinator
+    }
+
+    pub fn restart_strategy(&self) -> &RestartStrategy {
+        &self.restart
+    }
+
+    // ---------------------------------------------------------------- inputs
+
+    /// Starts the job (CREATED → RUNNING) and deploys every task, restoring from `restore` (a
+    /// retained checkpoint or savepoint of an earlier job) when given.
+    pub fn start(&mut self, now_ms: u64, restore: Option<Arc<CompletedCheckpoint>>) {
+        assert_eq!(self.status, JobStatus::Created, "start called twice");
+        if let Some(cp) = restore.clone() {
+            self.coordinator.restore_from(cp);
+        }
+        self.set_status(now_ms, JobStatus::Running, None);
+        self.deploy_all(now_ms, restore);
+        self.after_change(now_ms);
+    }
+
+    /// A state update from a TaskManager for one execution attempt.
+    pub fn handle_task_state(
+        &mut self,
+        now_ms: u64,
+        task: TaskId,
+        attempt: Attempt,
+        state: ExecutionState,
+        cause: Option<String>,
+    ) {
+        let Some(e) = self.executions.get(task.0 as usize).copied() else { return };
+        if e.attempt != attempt || e.state == state || !e.state.can_transition_to(state) {
+            // Stale attempt, duplicate or out-of-order report: Flink discards these.
+            return;
+        }
+        match state {
+            ExecutionState::Failed => {
+                let counted = e.state != ExecutionState::Canceling;
+                self.set_task_state(task, ExecutionState::Failed);
+                if counted {
+                    let cause = cause.unwrap_or_else(|| "task failed".to_string());
+                    self.handle_failure(now_ms, format!("{} failed: {cause}", self.params.tasks[task.0 as usize].name));
+                }
+            }
+            _ => self.set_task_state(task, state),
+        }
+        self.after_change(now_ms);
+    }
+
+    /// The TaskManager `tm` is lost (heartbeat timeout or crash detected): its executions fail.
+    /// Only the first of them counts as a failure of the failover round.
+    pub fn handle_tm_lost(&mut self, now_ms: u64, tm: TmId) {
+        let lost: Vec<TaskId> = self
+            .params
+            .tasks
+            .iter()
+            .filter(|t| t.tm == tm && !self.executions[t.id.0 as usize].state.is_terminal())
+            .map(|t| t.id)
+            .collect();
+        if lost.is_empty() {
+            return;
+        }
+        let counted = self.executions[lost[0].0 as usize].state != ExecutionState::Canceling;
+        for &t in &lost {
+            self.set_task_state(t, ExecutionState::Failed);
+        }
+        if counted {
+            self.handle_failure(now_ms, format!("TaskManager {tm} lost"));
+        }
+        self.after_change(now_ms);
+    }
+
+    pub fn handle_ack(
+        &mut self,
+        now_ms: u64,
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+        snapshot: TaskSnapshot,
+    ) {
+        if self.is_current(task, attempt) {
+            self.coordinator.handle_ack(now_ms, id, task, snapshot);
+            self.drain_coordinator(now_ms);
+        }
+        self.invariants();
+    }
+
+    pub fn handle_decline(
+        &mut self,
+        now_ms: u64,
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+        reason: CheckpointFailureReason,
+    ) {
+        if self.is_current(task, attempt) {
+            self.coordinator.handle_decline(now_ms, id, task, reason);
+            self.drain_coordinator(now_ms);
+        }
+        self.invariants();
+    }
+
+    /// Fires due timers: the coordinator's and the planned restart.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        self.coordinator.handle_timeout(now_ms);
+        self.drain_coordinator(now_ms);
+        self.check_progress(now_ms);
+        self.invariants();
+    }
+
+    /// User cancel: CANCELLING, cancel every task, CANCELED once all are terminal.
+    pub fn cancel(&mut self, now_ms: u64) {
+        if matches!(self.status, JobStatus::Created | JobStatus::Running | JobStatus::Restarting) {
+            self.restart_at_ms = None;
+            self.set_status(now_ms, JobStatus::Cancelling, Some("cancelled by user".into()));
+            self.cancel_all(now_ms);
+            self.after_change(now_ms);
+        }
+    }
+
+    /// A user checkpoint or savepoint request.
+    pub fn request_checkpoint(&mut self, now_ms: u64, kind: RequestKind) {
+        self.coordinator.request(now_ms, kind);
+        self.drain_coordinator(now_ms);
+        self.invariants();
+    }
+
+    /// Runtime re-tuning of the checkpoint configuration (seed 000).
+    pub fn retune(&mut self, now_ms: u64, retune: &Retune) -> Result<(), ConfigError> {
+        let r = self.coordinator.retune(now_ms, retune);
+        self.drain_coordinator(now_ms);
+        self.invariants();
+        r
+    }
+
+    pub fn handle_storage_status(&mut self, now_ms: u64, available: bool) {
+        self.coordinator.handle_storage_status(now_ms, available);
+        self.drain_coordinator(now_ms);
+        self.invariants();
+    }
+
+    pub fn poll_output(&mut self) -> Option<JobOutput> {
+        self.outputs.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let c = self.coordinator.poll_timeout();
+        let r = if self.status == JobStatus::Restarting { self.restart_at_ms } else { None };
+        match (c, r) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    pub fn invariants(&self) {
+        assert_eq!(self.executions.len(), self.params.tasks.len());
+        let attempt = self.executions[0].attempt;
+        assert!(self.executions.iter().all(|e| e.attempt == attempt), "global failover: one attempt for all tasks");
+        assert_eq!(attempt.0, self.restarts_total, "one attempt per restart");
+        assert!(self.restarts_total <= self.failures_total);
+        assert_eq!(
+            self.restart_at_ms.is_some(),
+            self.status == JobStatus::Restarting,
+            "restart timer only while RESTARTING"
+        );
+        if self.status.is_terminal() {
+            assert!(self.executions.iter().all(|e| e.state.is_terminal()), "terminal job with live tasks");
+        }
+        if self.status == JobStatus::Created {
+            assert!(self.executions.iter().all(|e| e.state == ExecutionState::Created));
+        }
+        if matches!(self.status, JobStatus::Failing | JobStatus::Cancelling | JobStatus::Restarting) {
+            assert!(
+                self.executions.iter().all(|e| e.state.is_terminal() || e.state == ExecutionState::Canceling),
+                "tasks still running while {}",
+                self.status
+            );
+        }
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    fn is_current(&self, task: TaskId, attempt: Attempt) -> bool {
+        self.executions.get(task.0 as usize).is_some_and(|e| e.attempt == attempt && e.state == ExecutionState::Running)
+    }
+
+    fn set_status(&mut self, _now_ms: u64, to: JobStatus, cause: Option<String>) {
+        let from = self.status;
+        assert!(from.can_transition_to(to), "illegal job transition {from} -> {to}");
+        self.status = to;
+        self.outputs.push_back(JobOutput::JobStatusChanged { from, to, cause });
+    }
+
+    fn set_task_state(&mut self, task: TaskId, to: ExecutionState) {
+        let e = &mut self.executions[task.0 as usize];
+        let from = e.state;
+        assert!(from.can_transition_to(to), "illegal task transition {from} -> {to} for {task}");
+        e.state = to;
+        self.outputs.push_back(JobOutput::TaskStateChanged { task, attempt: e.attempt, from, to });
+    }
+
+    fn deploy_all(&mut self, _now_ms: u64, restore: Option<Arc<CompletedCheckpoint>>) {
+        for i in 0..self.params.tasks.len() {
+            let task = TaskId(i as u32);
+            let tm = self.params.tasks[i].tm;
+            self.set_task_state(task, ExecutionState::Scheduled);
+            self.set_task_state(task, ExecutionState::Deploying);
+            let attempt = self.executions[i].attempt;
+            self.outputs.push_back(JobOutput::Deploy { task, attempt, tm, restore: restore.clone() });
+        }
+    }
+
+    fn cancel_all(&mut self, _now_ms: u64) {
+        for i in 0..self.params.tasks.len() {
+            let task = TaskId(i as u32);
+            let e = self.executions[i];
+            match e.state {
+                ExecutionState::Created => self.set_task_state(task, ExecutionState::Canceled),
+                s if s.is_terminal() || s == ExecutionState::Canceling => {}
+                _ => {
+                    self.set_task_state(task, ExecutionState::Canceling);
+                    let tm = self.params.tasks[i].tm;
+                    self.outputs.push_back(JobOutput::Cancel { task, attempt: e.attempt, tm });
+                }
+            }
+        }
+    }
+
+    /// A counted failure: consult the restart strategy (§4.1).
+    fn handle_failure(&mut self, now_ms: u64, cause: String) {
+        if self.status != JobStatus::Running {
+            // Failures while already restarting/failing/cancelling belong to that round.
+            return;
+        }
+        self.failures_total += 1;
+        let random = self.rng.next_u64();
+        self.restart.notify_failure(now_ms, random);
+        if self.restart.can_restart(now_ms) {
+            let backoff_ms = self.restart.backoff_ms(now_ms);
+            let at_ms = now_ms + backoff_ms;
+            self.restart_at_ms = Some(at_ms);
+            self.set_status(now_ms, JobStatus::Restarting, Some(cause.clone()));
+            self.outputs.push_back(JobOutput::RestartScheduled {
+                at_ms,
+                backoff_ms,
+                failure: self.failures_total,
+                cause,
+            });
+        } else {
+            self.set_status(now_ms, JobStatus::Failing, Some(cause.clone()));
+            self.outputs.push_back(JobOutput::RestartSuppressed { failure: self.failures_total, cause });
+        }
+        self.cancel_all(now_ms);
+    }
+
+    /// Moves FAILING/CANCELLING to their terminal status and runs a due restart.
+    fn check_progress(&mut self, now_ms: u64) {
+        let all_terminal = self.executions.iter().all(|e| e.state.is_terminal());
+        match self.status {
+            JobStatus::Failing if all_terminal => self.terminate(now_ms, JobStatus::Failed),
+            JobStatus::Cancelling if all_terminal => self.terminate(now_ms, JobStatus::Canceled),
+            JobStatus::Running if self.executions.iter().all(|e| e.state == ExecutionState::Finished) => {
+                self.terminate(now_ms, JobStatus::Finished)
+            }
+            JobStatus::Restarting if all_terminal && self.restart_at_ms.is_some_and(|t| now_ms >= t) => {
+                self.do_restart(now_ms)
+            }
+            _ => {}
+        }
+    }
+
+    fn terminate(&mut self, now_ms: u64, status: JobStatus) {
+        self.set_status(now_ms, status, None);
+        self.update_view(now_ms);
+        let retained = self.coordinator.shutdown(now_ms, status);
+        self.drain_coordinator(now_ms);
+        self.outputs.push_back(JobOutput::Terminated { status, retained });
+    }
+
+    fn do_restart(&mut self, now_ms: u64) {
+        self.restart_at_ms = None;
+        let restore = self.coordinator.handle_global_failover(now_ms);
+        self.drain_coordinator(now_ms);
+        self.restarts_total += 1;
+        for e in &mut self.executions {
+            assert!(e.state.is_terminal());
+            e.attempt = Attempt(e.attempt.0 + 1);
+            e.state = ExecutionState::Created;
+        }
+        let attempt = self.executions[0].attempt;
+        self.outputs.push_back(JobOutput::Restored { checkpoint: restore.as_ref().map(|c| c.id), attempt });
+        self.set_status(now_ms, JobStatus::Running, None);
+        self.deploy_all(now_ms, restore);
+    }
+
+    /// Common tail of every input that may change statuses.
+    fn after_change(&mut self, now_ms: u64) {
+        self.check_progress(now_ms);
+        self.update_view(now_ms);
+        self.drain_coordinator(now_ms);
+        self.invariants();
+    }
+
+    fn update_view(&mut self, now_ms: u64) {
+        let view = ExecutionView {
+            job_status: self.status,
+            all_tasks_running_or_finished: self
+                .executions
+                .iter()
+                .all(|e| matches!(e.state, ExecutionState::Running | ExecutionState::Finished)),
+            sources_running: self
+                .params
+                .tasks
+                .iter()
+                .filter(|t| t.is_source)
+                .all(|t| self.executions[t.id.0 as usize].state == ExecutionState::Running),
+        };
+        if self.last_view.as_ref() != Some(&view) {
+            self.last_view = Some(view.clone());
+            let random = self.rng.next_u64();
+            self.coordinator.handle_execution_view(now_ms, view, random);
+        }
+    }
+
+    /// Routes coordinator outputs to tasks and handles tolerable-failure job failures.
+    fn drain_coordinator(&mut self, now_ms: u64) {
+        while let Some(out) = self.coordinator.poll_output() {
+            match out {
+                CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment } => {
+                    let barrier = Barrier { id, timestamp_ms, kind, alignment };
+                    for t in self.params.tasks.iter().filter(|t| t.is_source) {
+                        let e = self.executions[t.id.0 as usize];
+                        self.outputs.push_back(JobOutput::Trigger {
+                            task: t.id,
+                            attempt: e.attempt,
+                            tm: t.tm,
+                            barrier,
+                        });
+                    }
+                    self.outputs.push_back(JobOutput::Checkpoint(out));
+                }
+                CoordinatorOutput::NotifyComplete { id } => {
+                    for t in &self.params.tasks {
+                        let e = self.executions[t.id.0 as usize];
+                        if e.state == ExecutionState::Running {
+                            self.outputs.push_back(JobOutput::NotifyComplete {
+                                task: t.id,
+                                attempt: e.attempt,
+                                tm: t.tm,
+                                id,
+                            });
+                        }
+                    }
+                }
+                CoordinatorOutput::NotifyAborted { id } => {
+                    for t in &self.params.tasks {
+                        let e = self.executions[t.id.0 as usize];
+                        if e.state == ExecutionState::Running {
+                            self.outputs.push_back(JobOutput::NotifyAborted {
+                                task: t.id,
+                                attempt: e.attempt,
+                                tm: t.tm,
+                                id,
+                            });
+                        }
+                    }
+                }
+                CoordinatorOutput::FailJob(ref fail) => {
+                    let cause = format!(
+                        "Exceeded checkpoint tolerable failure threshold ({}{})",
+                        fail.reason,
+                        fail.id.map(|i| format!(", checkpoint {i}")).unwrap_or_default()
+                    );
+                    self.outputs.push_back(JobOutput::Checkpoint(out));
+                    self.handle_failure(now_ms, cause);
+                    self.update_view(now_ms);
+                }
+                other => self.outputs.push_back(JobOutput::Checkpoint(other)),
+            }
+        }
+    }
+}

@@ -1,1 +1,544 @@
-//! (module under construction: task)
+//! One task (a subtask of a chained job vertex): barrier handler, source head, operator chain, sink tail and output partitioner, as one sans-IO machine.
+//!
+//! A task is what a TaskManager slot runs. Its inputs are stream elements from its input
+//! channels (`handle_input`), records from its source (`handle_log_records`, `handle_line`), and
+//! JobManager messages (`handle_trigger`, `handle_notify_complete`, `handle_notify_aborted`).
+//! Its outputs ([`TaskOutput`]) are drained with `poll_output` in the order they were produced:
+//! records and events for downstream channels, snapshots to acknowledge, declines, sink
+//! operations, offset commits and, at most once, `Failed`.
+//!
+//! Snapshot protocol (flink-semantics §3): when the barrier handler (or, for a source, the
+//! JobManager's trigger) says "trigger", the task takes the synchronous snapshot of every
+//! operator, then forwards the barrier downstream *before* any record produced afterwards. For
+//! an aligned checkpoint the snapshot is complete at once ([`TaskOutput::Snapshot`]); for an
+//! unaligned one, records that the handler marks as in-flight are appended to the snapshot's
+//! channel state until the handler reports the channel state complete. The host models the
+//! synchronous and asynchronous snapshot cost and sends the acknowledgement.
+
+use crate::barrier::{BarrierHandler, HandlerKind, HandlerOutput};
+use crate::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
+use crate::operator::{key_group_route, key_of, Operator, OperatorContext, SurvivingCounters};
+use crate::reason::CheckpointFailureReason;
+use crate::record::{Barrier, Lineage, LogRecord, Record, StreamElement};
+use crate::sink::{PrintSink, SinkOutput, TwoPhaseCommitSink};
+use crate::source::{LineSource, LogSource, StartupMode};
+use crate::state::{OperatorState, TaskSnapshot};
+use crate::store::CompletedCheckpoint;
+use crate::{Profile, Variant};
+use std::collections::{BTreeMap, VecDeque};
+
+/// The head of a task's chain.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HeadSpec {
+    /// Not a source: `inputs` input channels, handled by a barrier handler of `handler` kind.
+    Inputs { inputs: u32, handler: HandlerKind },
+    /// Kafka-like partitioned-log source.
+    LogSource { partitions: u32, startup: StartupMode },
+    /// Socket-like line source (non-replayable).
+    LineSource,
+}
+
+/// The tail of a task's chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TailSpec {
+    /// Records leave the task through the output partitioner.
+    Output(Partitioner),
+    PrintSink,
+    TwoPhaseCommitSink,
+}
+
+/// How records are routed to the downstream channels (Flink's StreamPartitioner).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Partitioner {
+    /// One downstream task (same parallelism, one-to-one).
+    Forward,
+    /// Round robin over `channels` downstream tasks.
+    Rebalance { channels: u32 },
+    /// Key-group routing by `key_of(value)` over `channels` downstream tasks (key_by).
+    Hash { channels: u32 },
+}
+
+/// One chained operator: its instance name (for failure-injector counters) and the operator.
+#[derive(Clone, Debug)]
+pub struct ChainedOperator {
+    pub instance: String,
+    pub operator: Operator,
+}
+
+/// Everything needed to instantiate one attempt of a task.
+#[derive(Clone, Debug)]
+pub struct TaskSpec {
+    pub task: TaskId,
+    pub name: String,
+    /// Subtask index within its vertex, and the vertex parallelism.
+    pub subtask: u32,
+    pub parallelism: u32,
+    pub attempt: Attempt,
+    pub head: HeadSpec,
+    pub chain: Vec<ChainedOperator>,
+    pub tail: TailSpec,
+    pub profile: Profile,
+    pub variant: Variant,
+    /// Extra modelled state size added to every snapshot of this task.
+    pub padding_bytes: u64,
+    /// Tasks of the same source vertex (for union offset state on restore).
+    pub source_peers: Vec<TaskId>,
+}
+
+/// What the task asks its host to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TaskOutput {
+    /// A record for downstream channel `channel` (output partitioner already applied).
+    Emit { channel: u32, record: Record },
+    /// Broadcast a barrier to every downstream channel. `priority`: unaligned; it overtakes
+    /// queued records (the host counts them as the barrier's overtaken records).
+    EmitBarrier { barrier: Barrier, priority: bool },
+    /// Broadcast a cancel marker downstream.
+    EmitCancelMarker { id: CheckpointId },
+    /// The snapshot for `id` is complete (sync part taken; host models async cost and acks).
+    /// `alignment_ms` is the time from first to last barrier.
+    Snapshot { id: CheckpointId, snapshot: TaskSnapshot, alignment_ms: u64, unaligned: bool },
+    /// Decline checkpoint `id` to the JobManager.
+    Decline { id: CheckpointId, reason: CheckpointFailureReason },
+    /// Move `id`'s barrier to the front of every input queue still holding it (aligned timeout).
+    PrioritizeBarriers { id: CheckpointId },
+    /// An output row of the at-least-once print sink.
+    PrintRow { record: Record },
+    /// A two-phase-commit sink operation for the external transactional store.
+    Sink(SinkOutput),
+    /// Commit these offsets (next to read) to the broker's group offsets.
+    CommitOffsets { offsets: BTreeMap<PartitionId, Offset> },
+    /// A user function threw: the task fails (the host reports FAILED).
+    Failed { cause: String },
+}
+
+enum Head {
+    Inputs(BarrierHandler),
+    Log(LogSource),
+    Line(LineSource),
+}
+
+enum Tail {
+    Output { partitioner: Partitioner, next_rr: u32 },
+    Print(PrintSink),
+    TwoPc(TwoPhaseCommitSink),
+}
+
+/// An unaligned snapshot whose channel state is still being written.
+struct OpenUnaligned {
+    id: CheckpointId,
+    snapshot: TaskSnapshot,
+}
+
+/// One running task attempt (see the module doc).
+pub struct Task {
+    spec_task: TaskId,
+    name: String,
+    attempt: Attempt,
+    padding_bytes: u64,
+    head: Head,
+    chain: Vec<ChainedOperator>,
+    tail: Tail,
+    open_unaligned: Option<OpenUnaligned>,
+    failed: bool,
+    /// Scratch buffers reused for every record (no per-record allocation on the hot path).
+    scratch_a: Vec<Record>,
+    scratch_b: Vec<Record>,
+    outputs: VecDeque<TaskOutput>,
+    records_in: u64,
+}
+
+impl Task {
+    /// Creates the attempt and restores it from `restore` (the completed checkpoint the
+    /// JobManager chose), replaying restored in-flight records first. `committed`/`log_end`
+    /// are the broker's group offsets and log ends (log sources only).
+    pub fn new(
+        spec: TaskSpec,
+        now_ms: u64,
+        restore: Option<&CompletedCheckpoint>,
+        committed: &BTreeMap<PartitionId, Offset>,
+        log_end: &BTreeMap<PartitionId, Offset>,
+        counters: &mut SurvivingCounters,
+    ) -> Task {
+        let own = restore.and_then(|cp| cp.tasks.get(&spec.task));
+        let head = match &spec.head {
+            HeadSpec::Inputs { inputs, handler } => {
+                Head::Inputs(BarrierHandler::new(*handler, *inputs, spec.profile, spec.variant))
+            }
+            HeadSpec::LogSource { partitions, startup } => {
+                let mut s =
+                    LogSource::new(spec.subtask, spec.parallelism, *partitions, spec.profile, *startup, spec.variant);
+                let union: Option<Vec<&OperatorState>> = restore.map(|cp| {
+                    spec.source_peers
+                        .iter()
+                        .filter_map(|t| cp.tasks.get(t))
+                        .filter_map(|snap| snap.operators.first())
+                        .collect()
+                });
+                s.initialize(union.as_deref(), committed, log_end);
+                Head::Log(s)
+            }
+            HeadSpec::LineSource => Head::Line(LineSource::default()),
+        };
+        let mut chain = spec.chain;
+        if let Some(snap) = own {
+            for (i, op) in chain.iter_mut().enumerate() {
+                if let Some(st) = snap.operators.get(i + 1) {
+                    op.operator.restore(st);
+                }
+            }
+        }
+        let tail = match &spec.tail {
+            TailSpec::Output(p) => Tail::Output { partitioner: p.clone(), next_rr: spec.subtask },
+            TailSpec::PrintSink => Tail::Print(PrintSink::default()),
+            TailSpec::TwoPhaseCommitSink => {
+                let mut s = TwoPhaseCommitSink::new(spec.subtask, spec.attempt.0, spec.variant);
+                s.initialize(own.and_then(|snap| snap.operators.last()));
+                Tail::TwoPc(s)
+            }
+        };
+        let mut task = Task {
+            spec_task: spec.task,
+            name: spec.name,
+            attempt: spec.attempt,
+            padding_bytes: spec.padding_bytes,
+            head,
+            chain,
+            tail,
+            open_unaligned: None,
+            failed: false,
+            scratch_a: Vec::with_capacity(16),
+            scratch_b: Vec::with_capacity(16),
+            outputs: VecDeque::new(),
+            records_in: 0,
+        };
+        task.drain_sink();
+        // Unaligned restore: in-flight records are replayed before any new input (§3.3).
+        if let Some(snap) = own {
+            for records in snap.in_flight.values() {
+                for r in records {
+                    task.process(now_ms, r.clone(), counters);
+                }
+            }
+        }
+        task.invariants();
+        task
+    }
+
+    pub fn id(&self) -> TaskId {
+        self.spec_task
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn attempt(&self) -> Attempt {
+        self.attempt
+    }
+
+    pub fn has_failed(&self) -> bool {
+        self.failed
+    }
+
+    pub fn records_in(&self) -> u64 {
+        self.records_in
+    }
+
+    /// Log sources: the next offset to read per owned partition.
+    pub fn fetch_positions(&self) -> Option<&BTreeMap<PartitionId, Offset>> {
+        match &self.head {
+            Head::Log(s) => Some(s.positions()),
+            _ => None,
+        }
+    }
+
+    /// Whether the host may take the next element from input channel `ch`.
+    pub fn is_blocked(&self, ch: ChannelId) -> bool {
+        match &self.head {
+            Head::Inputs(h) => h.is_blocked(ch),
+            _ => false,
+        }
+    }
+
+    /// Next barrier-handler timer (aligned-checkpoint timeout).
+    pub fn poll_timeout(&self) -> Option<u64> {
+        match &self.head {
+            Head::Inputs(h) => h.poll_timeout(),
+            _ => None,
+        }
+    }
+
+    pub fn poll_output(&mut self) -> Option<TaskOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// One element from input channel `ch`. `overtaken_records`: for a priority barrier, the
+    /// number of records behind it in the queue that logically precede it.
+    pub fn handle_input(
+        &mut self,
+        now_ms: u64,
+        ch: ChannelId,
+        element: StreamElement,
+        overtaken_records: u32,
+        counters: &mut SurvivingCounters,
+    ) {
+        if self.failed {
+            return;
+        }
+        let Head::Inputs(handler) = &mut self.head else { panic!("{}: input on a source task", self.name) };
+        match element {
+            StreamElement::Record(r) => {
+                if let Some(id) = handler.handle_record(now_ms, ch) {
+                    let open =
+                        self.open_unaligned.as_mut().expect("in-flight record without an open unaligned snapshot");
+                    assert_eq!(open.id, id, "in-flight record for a checkpoint that is not open");
+                    open.snapshot.in_flight.entry(ch).or_default().push(r.clone());
+                }
+                self.drain_handler(now_ms);
+                self.process(now_ms, r, counters);
+            }
+            StreamElement::Barrier(b) => {
+                handler.handle_barrier(now_ms, ch, b, overtaken_records);
+                self.drain_handler(now_ms);
+            }
+            StreamElement::CancelMarker(id) => {
+                handler.handle_cancel_marker(now_ms, ch, id);
+                self.drain_handler(now_ms);
+            }
+            StreamElement::EndOfPartition => {
+                handler.handle_end_of_partition(now_ms, ch);
+                self.drain_handler(now_ms);
+            }
+        }
+        self.invariants();
+    }
+
+    /// Barrier-handler timer fired.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        if let Head::Inputs(h) = &mut self.head {
+            h.handle_timeout(now_ms);
+            self.drain_handler(now_ms);
+        }
+        self.invariants();
+    }
+
+    /// Records fetched from the broker (log sources), in fetch order.
+    pub fn handle_log_records(&mut self, now_ms: u64, records: &[LogRecord], counters: &mut SurvivingCounters) {
+        for lr in records {
+            if self.failed {
+                return;
+            }
+            let Head::Log(s) = &mut self.head else { panic!("{}: log records on a non-log task", self.name) };
+            let r = s.handle_record(lr);
+            self.process(now_ms, r, counters);
+        }
+        self.invariants();
+    }
+
+    /// A line read from the socket (line sources).
+    pub fn handle_line(&mut self, now_ms: u64, line: &str, input_seq: u64, counters: &mut SurvivingCounters) {
+        if self.failed {
+            return;
+        }
+        let Head::Line(s) = &mut self.head else { panic!("{}: a line on a non-line task", self.name) };
+        let r = s.handle_line(line, input_seq);
+        self.process(now_ms, r, counters);
+        self.invariants();
+    }
+
+    /// JobManager trigger (source tasks): snapshot now and emit the barrier.
+    pub fn handle_trigger(&mut self, now_ms: u64, barrier: Barrier) {
+        if self.failed {
+            return;
+        }
+        assert!(!matches!(self.head, Head::Inputs(_)), "{}: trigger sent to a non-source task", self.name);
+        self.take_snapshot(now_ms, barrier, false, 0);
+        self.invariants();
+    }
+
+    pub fn handle_notify_complete(&mut self, _now_ms: u64, id: CheckpointId) {
+        if self.failed {
+            return;
+        }
+        if let Head::Log(s) = &mut self.head {
+            if let Some(offsets) = s.notify_checkpoint_complete(id) {
+                self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
+            }
+        }
+        if let Tail::TwoPc(s) = &mut self.tail {
+            s.notify_checkpoint_complete(id);
+        }
+        self.drain_sink();
+        self.invariants();
+    }
+
+    pub fn handle_notify_aborted(&mut self, now_ms: u64, id: CheckpointId) {
+        if self.failed {
+            return;
+        }
+        match &mut self.head {
+            Head::Log(s) => s.notify_checkpoint_aborted(id),
+            Head::Inputs(h) => h.handle_checkpoint_aborted(now_ms, id),
+            Head::Line(_) => {}
+        }
+        if let Tail::TwoPc(s) = &mut self.tail {
+            s.notify_checkpoint_aborted(id);
+        }
+        self.drain_handler(now_ms);
+        self.drain_sink();
+        self.invariants();
+    }
+
+    /// The task is being cancelled: a 2PC sink aborts its open transaction.
+    pub fn close(&mut self) {
+        if let Tail::TwoPc(s) = &mut self.tail {
+            s.close();
+        }
+        self.drain_sink();
+    }
+
+    pub fn invariants(&self) {
+        if let Some(open) = &self.open_unaligned {
+            assert!(open.id > crate::CheckpointId::NONE);
+        }
+        if self.failed {
+            assert!(
+                self.outputs.iter().filter(|o| matches!(o, TaskOutput::Failed { .. })).count() <= 1,
+                "a task fails at most once"
+            );
+        }
+    }
+
+    // ---------------------------------------------------------------- internals
+
+    fn drain_handler(&mut self, now_ms: u64) {
+        loop {
+            let Head::Inputs(h) = &mut self.head else { return };
+            let Some(out) = h.poll_output() else { return };
+            match out {
+                HandlerOutput::Trigger { barrier, unaligned, alignment_ms } => {
+                    self.take_snapshot(now_ms, barrier, unaligned, alignment_ms)
+                }
+                HandlerOutput::Abort { id, reason } => {
+                    if self.open_unaligned.as_ref().is_some_and(|o| o.id == id) {
+                        self.open_unaligned = None;
+                    }
+                    self.outputs.push_back(TaskOutput::Decline { id, reason });
+                    self.outputs.push_back(TaskOutput::EmitCancelMarker { id });
+                }
+                HandlerOutput::ChannelStateComplete { id } => {
+                    if let Some(open) = self.open_unaligned.take() {
+                        if open.id == id {
+                            self.outputs.push_back(TaskOutput::Snapshot {
+                                id,
+                                snapshot: open.snapshot,
+                                alignment_ms: 0,
+                                unaligned: true,
+                            });
+                        } else {
+                            self.open_unaligned = Some(open);
+                        }
+                    }
+                }
+                HandlerOutput::PrioritizeBarriers { id } => {
+                    self.outputs.push_back(TaskOutput::PrioritizeBarriers { id })
+                }
+            }
+        }
+    }
+
+    /// Synchronous snapshot of every operator, then the barrier goes downstream.
+    fn take_snapshot(&mut self, _now_ms: u64, barrier: Barrier, unaligned: bool, alignment_ms: u64) {
+        let id = barrier.id;
+        let mut operators = Vec::with_capacity(self.chain.len() + 2);
+        match &mut self.head {
+            Head::Log(s) => {
+                let (st, commit_now) = s.snapshot(id);
+                operators.push(st);
+                if let Some(offsets) = commit_now {
+                    self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
+                }
+            }
+            _ => operators.push(OperatorState::None),
+        }
+        for op in &self.chain {
+            operators.push(op.operator.snapshot());
+        }
+        match &mut self.tail {
+            Tail::TwoPc(s) => operators.push(s.snapshot(id)),
+            _ => operators.push(OperatorState::None),
+        }
+        self.drain_sink();
+        let snapshot = TaskSnapshot { operators, in_flight: BTreeMap::new(), padding_bytes: self.padding_bytes };
+        if matches!(self.tail, Tail::Output { .. }) {
+            self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority: unaligned });
+        }
+        if unaligned {
+            // A previous open unaligned snapshot that never completed is superseded.
+            self.open_unaligned = Some(OpenUnaligned { id, snapshot });
+        } else {
+            self.outputs.push_back(TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned: false });
+        }
+    }
+
+    /// Runs one record through the chain and the tail.
+    fn process(&mut self, now_ms: u64, record: Record, counters: &mut SurvivingCounters) {
+        self.records_in += 1;
+        let mut cur = std::mem::take(&mut self.scratch_a);
+        let mut next = std::mem::take(&mut self.scratch_b);
+        cur.clear();
+        cur.push(record);
+        for op in &mut self.chain {
+            next.clear();
+            for r in cur.drain(..) {
+                let mut ctx = OperatorContext { now_ms, counters, instance: &op.instance };
+                if let Err(e) = op.operator.process(&mut ctx, r, &mut next) {
+                    self.failed = true;
+                    self.outputs.push_back(TaskOutput::Failed { cause: e.to_string() });
+                    self.scratch_a = cur;
+                    self.scratch_b = next;
+                    return;
+                }
+            }
+            std::mem::swap(&mut cur, &mut next);
+        }
+        for r in cur.drain(..) {
+            match &mut self.tail {
+                Tail::Output { partitioner, next_rr } => {
+                    let channel = match *partitioner {
+                        Partitioner::Forward => 0,
+                        Partitioner::Rebalance { channels } => {
+                            let c = *next_rr % channels;
+                            *next_rr = next_rr.wrapping_add(1);
+                            c
+                        }
+                        Partitioner::Hash { channels } => key_group_route(&key_of(&r.value), channels),
+                    };
+                    self.outputs.push_back(TaskOutput::Emit { channel, record: r });
+                }
+                Tail::Print(s) => {
+                    let record = s.invoke(r);
+                    self.outputs.push_back(TaskOutput::PrintRow { record });
+                }
+                Tail::TwoPc(s) => s.invoke(r),
+            }
+        }
+        self.scratch_a = cur;
+        self.scratch_b = next;
+        self.drain_sink();
+    }
+
+    fn drain_sink(&mut self) {
+        if let Tail::TwoPc(s) = &mut self.tail {
+            while let Some(op) = s.poll_output() {
+                self.outputs.push_back(TaskOutput::Sink(op));
+            }
+        }
+    }
+}
+
+/// Lineage helper for sources that build records outside a `LineSource`.
+pub fn lineage(input_seq: u64) -> Lineage {
+    Lineage { input_seq, sub: 0 }
+}

@@ -1,0 +1,237 @@
+//! Job graph: chains the linear pipeline into vertices like Flink (forward + same parallelism), lays out tasks, channels and TaskManager slots.
+
+use crate::spec::{JobSpec, OpKind};
+use ckptsim::barrier::handler_kind;
+use ckptsim::ids::{TaskId, TmId};
+use ckptsim::job::TaskInfo;
+use ckptsim::operator::{Operator, OperatorKind};
+use ckptsim::task::{ChainedOperator, HeadSpec, Partitioner, TailSpec, TaskSpec};
+use ckptsim::Attempt;
+
+/// A chain of operators run by one task per subtask.
+#[derive(Clone, Debug)]
+pub struct Vertex {
+    /// Flink-style display name: `Source: A -> B`.
+    pub name: String,
+    /// Indices into `JobSpec::operators`.
+    pub ops: Vec<usize>,
+    pub parallelism: u32,
+    /// Partitioning of the edge *into* this vertex (None for the source vertex).
+    pub input: Option<EdgeKind>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EdgeKind {
+    Forward,
+    Rebalance,
+    Hash,
+}
+
+/// The physical plan: vertices, tasks and where they run.
+#[derive(Clone, Debug)]
+pub struct Graph {
+    pub vertices: Vec<Vertex>,
+    /// Per task: (vertex index, subtask).
+    pub task_vertex: Vec<(usize, u32)>,
+    pub tasks: Vec<TaskInfo>,
+}
+
+impl Graph {
+    pub fn build(spec: &JobSpec) -> Graph {
+        let ops = &spec.operators;
+        let mut vertices: Vec<Vertex> = Vec::new();
+        let mut pending_edge: Option<EdgeKind> = None;
+        for (i, op) in ops.iter().enumerate() {
+            match op.kind {
+                OpKind::KeyBy => {
+                    pending_edge = Some(EdgeKind::Hash);
+                    continue;
+                }
+                OpKind::Rebalance => {
+                    pending_edge = Some(EdgeKind::Rebalance);
+                    continue;
+                }
+                _ => {}
+            }
+            let chain = match (vertices.last(), pending_edge) {
+                (Some(v), None) if v.parallelism == op.parallelism => true,
+                _ => false,
+            };
+            if chain {
+                vertices.last_mut().expect("chain onto a vertex").ops.push(i);
+            } else {
+                let input = if vertices.is_empty() {
+                    None
+                } else {
+                    Some(pending_edge.unwrap_or(
+                        if vertices.last().map(|v| v.parallelism) == Some(op.parallelism) {
+                            EdgeKind::Forward
+                        } else {
+                            EdgeKind::Rebalance
+                        },
+                    ))
+                };
+                vertices.push(Vertex { name: String::new(), ops: vec![i], parallelism: op.parallelism, input });
+            }
+            pending_edge = None;
+        }
+        for v in &mut vertices {
+            let names: Vec<String> = v
+                .ops
+                .iter()
+                .map(|&i| {
+                    let o = &ops[i];
+                    if o.kind.is_source() {
+                        format!("Source: {}", o.name)
+                    } else if o.kind.is_sink() {
+                        format!("Sink: {}", o.name)
+                    } else {
+                        o.name.clone()
+                    }
+                })
+                .collect();
+            v.name = names.join(" -> ");
+        }
+        let mut tasks = Vec::new();
+        let mut task_vertex = Vec::new();
+        for (vi, v) in vertices.iter().enumerate() {
+            for s in 0..v.parallelism {
+                let id = TaskId(tasks.len() as u32);
+                tasks.push(TaskInfo {
+                    id,
+                    name: format!("{} ({}/{})", v.name, s + 1, v.parallelism),
+                    is_source: vi == 0,
+                    tm: TmId(s % spec.cluster.task_managers.max(1)),
+                });
+                task_vertex.push((vi, s));
+            }
+        }
+        Graph { vertices, task_vertex, tasks }
+    }
+
+    /// Tasks of vertex `vi`, in subtask order.
+    pub fn vertex_tasks(&self, vi: usize) -> Vec<TaskId> {
+        self.task_vertex.iter().enumerate().filter(|(_, (v, _))| *v == vi).map(|(t, _)| TaskId(t as u32)).collect()
+    }
+
+    /// Upstream tasks feeding `task`, in input-channel order.
+    pub fn inputs_of(&self, task: TaskId) -> Vec<TaskId> {
+        let (vi, s) = self.task_vertex[task.0 as usize];
+        match self.vertices[vi].input {
+            None => vec![],
+            Some(EdgeKind::Forward) => vec![self.vertex_tasks(vi - 1)[s as usize]],
+            Some(_) => self.vertex_tasks(vi - 1),
+        }
+    }
+
+    /// Downstream tasks fed by `task`, in output-channel order.
+    pub fn outputs_of(&self, task: TaskId) -> Vec<TaskId> {
+        let (vi, s) = self.task_vertex[task.0 as usize];
+        if vi + 1 >= self.vertices.len() {
+            return vec![];
+        }
+        match self.vertices[vi + 1].input {
+            Some(EdgeKind::Forward) => vec![self.vertex_tasks(vi + 1)[s as usize]],
+            _ => self.vertex_tasks(vi + 1),
+        }
+    }
+
+    /// Finds a task by the name a scenario uses: `operator name[subtask]` (or the task name).
+    pub fn find_task(&self, spec: &JobSpec, name: &str) -> Option<TaskId> {
+        let (op_name, sub) = match name.rfind('[') {
+            Some(i) if name.ends_with(']') => (&name[..i], name[i + 1..name.len() - 1].parse::<u32>().ok()?),
+            _ => (name, 0),
+        };
+        let op = spec.operators.iter().position(|o| o.name == op_name)?;
+        let vi = self.vertices.iter().position(|v| v.ops.contains(&op))?;
+        self.vertex_tasks(vi).get(sub as usize).copied()
+    }
+
+    /// The sans-IO description of one attempt of `task`.
+    pub fn task_spec(&self, spec: &JobSpec, task: TaskId, attempt: Attempt) -> TaskSpec {
+        let (vi, s) = self.task_vertex[task.0 as usize];
+        let v = &self.vertices[vi];
+        let ops = &spec.operators;
+        let first = &ops[v.ops[0]];
+        let head = match &first.kind {
+            OpKind::SocketSource => HeadSpec::LineSource,
+            OpKind::LogSource { startup } => HeadSpec::LogSource {
+                partitions: match &spec.input {
+                    crate::spec::InputSpec::Log { partitions, .. } => *partitions,
+                    _ => 1,
+                },
+                startup: *startup,
+            },
+            _ => HeadSpec::Inputs {
+                inputs: self.inputs_of(task).len() as u32,
+                handler: handler_kind(spec.checkpoint.mode, spec.checkpoint.unaligned),
+            },
+        };
+        let mut chain = Vec::new();
+        let mut tail = None;
+        let mut padding_bytes = 0;
+        let mut keyed_next = vi > 0 && v.input == Some(EdgeKind::Hash);
+        for &i in &v.ops {
+            let o = &ops[i];
+            padding_bytes += o.padding_bytes;
+            let kind = match &o.kind {
+                OpKind::SocketSource | OpKind::LogSource { .. } | OpKind::KeyBy | OpKind::Rebalance => {
+                    if !o.injectors.is_empty() {
+                        // Injectors on a source run as a chained identity map right after it.
+                        Some(OperatorKind::Map(ckptsim::operator::Udf::Identity))
+                    } else {
+                        None
+                    }
+                }
+                OpKind::Map(u) => Some(OperatorKind::Map(*u)),
+                OpKind::FlatMap(u) => Some(OperatorKind::FlatMap(*u)),
+                OpKind::Filter(u) => Some(OperatorKind::Filter(*u)),
+                OpKind::Aggregate(a) => Some(OperatorKind::KeyedAggregate(*a)),
+                OpKind::CountWindow { size } => Some(OperatorKind::CountWindow { size: *size }),
+                OpKind::PrintSink => {
+                    tail = Some(TailSpec::PrintSink);
+                    None
+                }
+                OpKind::TwoPhaseCommitSink => {
+                    tail = Some(TailSpec::TwoPhaseCommitSink);
+                    None
+                }
+            };
+            keyed_next = keyed_next && false;
+            if let Some(kind) = kind {
+                chain.push(ChainedOperator {
+                    instance: format!("{}[{}]", o.name, s),
+                    operator: Operator::new(kind, o.injectors.clone()),
+                });
+            } else if o.kind.is_sink() && !o.injectors.is_empty() {
+                chain.push(ChainedOperator {
+                    instance: format!("{}[{}]", o.name, s),
+                    operator: Operator::new(OperatorKind::Map(ckptsim::operator::Udf::Identity), o.injectors.clone()),
+                });
+            }
+        }
+        let _ = keyed_next;
+        let tail = tail.unwrap_or_else(|| {
+            let n = self.outputs_of(task).len() as u32;
+            TailSpec::Output(match self.vertices[vi + 1].input {
+                Some(EdgeKind::Forward) => Partitioner::Forward,
+                Some(EdgeKind::Hash) => Partitioner::Hash { channels: n },
+                _ => Partitioner::Rebalance { channels: n },
+            })
+        });
+        TaskSpec {
+            task,
+            name: self.tasks[task.0 as usize].name.clone(),
+            subtask: s,
+            parallelism: v.parallelism,
+            attempt,
+            head,
+            chain,
+            tail,
+            profile: spec.profile,
+            variant: spec.variant,
+            padding_bytes,
+            source_peers: if vi == 0 { self.vertex_tasks(0) } else { vec![] },
+        }
+    }
+}

@@ -1,0 +1,192 @@
+//! The normalized description of one run that the world executes: job pipeline, input, cluster model, actions and faults (built from a scenario file).
+
+use ckptsim::config::{CheckpointConfig, RestartStrategyConfig, Retune};
+use ckptsim::operator::{Aggregate, FailureInjector, Udf};
+use ckptsim::source::StartupMode;
+use ckptsim::{Profile, Variant};
+
+/// One operator of the linear pipeline as the user wrote it.
+#[derive(Clone, Debug)]
+pub struct OpSpec {
+    pub name: String,
+    pub kind: OpKind,
+    pub parallelism: u32,
+    pub injectors: Vec<FailureInjector>,
+    pub padding_bytes: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum OpKind {
+    SocketSource,
+    LogSource { startup: StartupMode },
+    Map(Udf),
+    FlatMap(Udf),
+    Filter(Udf),
+    /// Redistributes round robin (breaks the chain), like `DataStream.rebalance()`.
+    Rebalance,
+    /// The next edge is hash-partitioned by key; the following aggregate is keyed.
+    KeyBy,
+    Aggregate(Aggregate),
+    CountWindow { size: u64 },
+    PrintSink,
+    TwoPhaseCommitSink,
+}
+
+impl OpKind {
+    pub fn is_source(&self) -> bool {
+        matches!(self, OpKind::SocketSource | OpKind::LogSource { .. })
+    }
+    pub fn is_sink(&self) -> bool {
+        matches!(self, OpKind::PrintSink | OpKind::TwoPhaseCommitSink)
+    }
+}
+
+/// The cost and topology model of the cluster.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClusterSpec {
+    pub task_managers: u32,
+    /// Control-plane message latency, uniform in [min, max] ms.
+    pub control_latency_ms: (u64, u64),
+    /// Latency of one network buffer between tasks.
+    pub data_latency_ms: u64,
+    /// Credits per data channel: buffers that may be queued before the sender blocks.
+    pub channel_capacity_buffers: u32,
+    /// Records per network buffer.
+    pub buffer_records: u32,
+    /// Processing cost per record per operator, in microseconds of virtual time.
+    pub record_cost_us: u64,
+    /// Checkpoint storage write bandwidth.
+    pub storage_bandwidth_bytes_per_ms: u64,
+    pub heartbeat_interval_ms: u64,
+    pub heartbeat_timeout_ms: u64,
+    /// Time to deploy a task (JobManager → running), excluding state restore.
+    pub deploy_ms: u64,
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec {
+            task_managers: 1,
+            control_latency_ms: (1, 3),
+            data_latency_ms: 1,
+            channel_capacity_buffers: 4,
+            buffer_records: 32,
+            record_cost_us: 5,
+            storage_bandwidth_bytes_per_ms: 100_000,
+            heartbeat_interval_ms: 1_000,
+            heartbeat_timeout_ms: 10_000,
+            deploy_ms: 5,
+        }
+    }
+}
+
+/// The job's input, with arrival times.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InputSpec {
+    /// Lines typed into the socket at `at_ms`.
+    Lines(Vec<(u64, String)>),
+    /// Records appended to the log: (at_ms, partition, value), sorted by time.
+    Log { partitions: u32, records: Vec<(u64, u32, String)> },
+}
+
+impl InputSpec {
+    pub fn len(&self) -> usize {
+        match self {
+            InputSpec::Lines(l) => l.len(),
+            InputSpec::Log { records, .. } => records.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A timed user action.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ActionKind {
+    Retune(Retune),
+    Cancel,
+    Savepoint,
+    TriggerCheckpoint,
+    /// Start a new job from the latest retained checkpoint of the previous one.
+    RestoreRetained,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Action {
+    pub at_ms: u64,
+    pub kind: ActionKind,
+}
+
+/// When a fault starts.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultAt {
+    Time(u64),
+    /// When checkpoint `checkpoint` is triggered by the coordinator.
+    Triggered { checkpoint: u64 },
+    /// When every task acked checkpoint `checkpoint` (before notifications go out).
+    Acked { checkpoint: u64 },
+    /// When checkpoint `checkpoint` completed.
+    Completed { checkpoint: u64 },
+    /// When checkpoint `checkpoint`'s barrier reaches the named task (`op[subtask]`).
+    BarrierAt { checkpoint: u64, task: String },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FaultKind {
+    /// The named task (`op[subtask]`) throws.
+    TaskFailure { task: String },
+    /// TaskManager crash, restarted after `restart_after_ms`.
+    TmCrash { tm: u32, restart_after_ms: u64 },
+    /// JobManager crash; a new JobManager recovers from checkpoint storage after the delay.
+    JmCrash { restart_after_ms: u64 },
+    /// Control messages between the two nodes are dropped (both or one direction); data
+    /// channels between two TaskManagers stall.
+    Partition { a: String, b: String, both: bool },
+    /// Each control message is lost with probability `rate`.
+    MessageLoss { rate: f64 },
+    /// Control messages get `extra_ms` more latency.
+    ControlDelay { extra_ms: u64 },
+    /// Data buffers from the named task get `extra_ms` more latency.
+    SlowLink { task: String, extra_ms: u64 },
+    /// Snapshots of the named task take `extra_ms` more (split sync/async).
+    SlowSnapshot { task: String, sync_ms: u64, async_ms: u64 },
+    /// Checkpoint storage rejects writes.
+    StorageFailure,
+    /// Checkpoint storage writes take `extra_ms` more.
+    StorageSlow { extra_ms: u64 },
+    /// The broker is unreachable: fetches and offset commits fail.
+    BrokerOutage,
+    /// The transactional sink's store is unreachable: sink operations fail.
+    SinkStoreOutage,
+    /// The named operator's tasks process at most `records_per_s`.
+    SlowOperator { operator: String, records_per_s: u64 },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fault {
+    pub at: FaultAt,
+    /// How long it lasts (None: until the end / instantaneous).
+    pub duration_ms: Option<u64>,
+    pub kind: FaultKind,
+}
+
+/// Everything the world needs to run one seed.
+#[derive(Clone, Debug)]
+pub struct JobSpec {
+    pub name: String,
+    pub profile: Profile,
+    pub variant: Variant,
+    /// Validated.
+    pub checkpoint: CheckpointConfig,
+    /// Resolved and validated.
+    pub restart: RestartStrategyConfig,
+    /// Whether the scenario configured a strategy (else the profile default applies).
+    pub restart_configured: bool,
+    pub cluster: ClusterSpec,
+    pub operators: Vec<OpSpec>,
+    pub input: InputSpec,
+    pub actions: Vec<Action>,
+    pub faults: Vec<Fault>,
+    pub stop_at_ms: u64,
+}

@@ -1,0 +1,1593 @@
+//! The simulated world on madsim: JobManager, TaskManagers hosting tasks, broker, checkpoint storage, sink store, client, network and chaos.
+//!
+//! One call to [`run`] builds a fresh madsim runtime from the seed, creates the nodes, runs until
+//! `stop_at_ms` of virtual time, kills every node and returns a [`RunResult`].
+//!
+//! * **Control plane**: messages between JobManager and TaskManagers travel through our own
+//!   network ([`Net`]) with per-link FIFO order and a seeded latency; partitions, loss and delay
+//!   are applied there. A pump task on the supervisor node delivers them in time order.
+//! * **Data plane**: bounded FIFO channels between tasks, one per (attempt, upstream,
+//!   downstream). Records travel in buffers of `buffer_records`; a channel holds at most
+//!   `channel_capacity_buffers` record buffers (credit-based backpressure: a full channel stops
+//!   the sender); events need no credit; an unaligned barrier is inserted at the head and
+//!   counts the records it overtook.
+//! * **Cost model**: every record costs `record_cost_us` per operator of virtual CPU time,
+//!   paid in whole milliseconds (madsim's sleep granularity); a snapshot costs 1 ms synchronous
+//!   plus size / storage bandwidth asynchronous; restore costs size / bandwidth.
+//! * **Durable nodes**: the broker's log and committed offsets, checkpoint storage and the sink
+//!   store live in the shared world state, so they survive every crash of JM/TM nodes.
+//!
+//! All shared state sits in one `World` behind a mutex that is only ever locked through
+//! [`Shared::with`], never across an `.await` (the simulation is single-threaded; a guard held
+//! across a suspension point would deadlock the next task that locks).
+
+use crate::graph::Graph;
+use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec};
+use crate::trace::Trace;
+use ckptsim::config::RestartStrategyConfig;
+use ckptsim::coordinator::{CoordinatorOutput, RequestKind};
+use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
+use ckptsim::job::{JobMaster, JobOutput, JobParams};
+use ckptsim::operator::SurvivingCounters;
+use ckptsim::reason::CheckpointFailureReason;
+use ckptsim::record::{Barrier, Lineage, LogRecord, Record, StreamElement, Value};
+use ckptsim::sink::{SinkOutput, TxnStore};
+use ckptsim::state::TaskSnapshot;
+use ckptsim::status::{ExecutionState, JobStatus};
+use ckptsim::store::CompletedCheckpoint;
+use ckptsim::task::{Task, TaskOutput};
+use madsim::runtime::{Handle, Runtime};
+use madsim::time::{sleep, sleep_until, Duration, Instant};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+// ------------------------------------------------------------------ results
+
+/// One row of the print sink's output (or of the committed 2PC output).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputRow {
+    pub time_ms: u64,
+    pub task: TaskId,
+    pub attempt: Attempt,
+    pub value: String,
+    pub lineage: Lineage,
+}
+
+/// What happened to one checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointRow {
+    pub id: CheckpointId,
+    pub savepoint: bool,
+    pub trigger_ms: u64,
+    pub end_ms: Option<u64>,
+    /// `COMPLETED`, the abort reason, or `PENDING` at the end of the run.
+    pub outcome: String,
+    pub alignment_ms: u64,
+    pub size_bytes: u64,
+    pub unaligned: bool,
+}
+
+/// An offset commit the broker received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OffsetCommit {
+    pub time_ms: u64,
+    pub task: TaskId,
+    pub partition: PartitionId,
+    pub offset: Offset,
+    /// Whether the broker accepted it (false during a broker outage).
+    pub accepted: bool,
+    /// The checkpoint whose completion notification triggered it (None: committed outside a
+    /// notification, e.g. the commit-at-snapshot variant).
+    pub checkpoint: Option<CheckpointId>,
+}
+
+/// Everything a run produced, for the checkers, tables and reports.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub seed: u64,
+    pub trace: Trace,
+    pub final_status: JobStatus,
+    pub restarts: u32,
+    /// (time, status) including the initial CREATED.
+    pub status_timeline: Vec<(u64, JobStatus)>,
+    /// (time, failure number, backoff) of each scheduled restart.
+    pub restart_schedule: Vec<(u64, u32, u64)>,
+    pub checkpoints: Vec<CheckpointRow>,
+    pub print_rows: Vec<OutputRow>,
+    pub committed: Vec<OutputRow>,
+    pub sink_anomalies: Vec<String>,
+    pub open_txns_at_end: usize,
+    pub offset_commits: Vec<OffsetCommit>,
+    /// Completed checkpoints with the source offsets they hold (per partition, next to read).
+    pub completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
+    /// Input sequence numbers that never reached a reader (socket input while no source ran).
+    pub lost_inputs: Vec<u64>,
+    /// Input sequence numbers the sources read, in order (with repeats after restores).
+    pub read_inputs: u64,
+    /// Retained checkpoints at the end (after retention was applied on termination).
+    pub retained: Vec<CheckpointId>,
+    /// Time the last fault healed (for liveness).
+    pub last_fault_end_ms: u64,
+    pub stop_at_ms: u64,
+    pub tm_count: u32,
+    pub task_names: Vec<String>,
+    /// (time, task name, from, to) of every task state change the JobManager saw.
+    pub task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
+    /// The coordinator config in force at the end (after re-tunes).
+    pub final_interval_ms: Option<i64>,
+    pub retunes: Vec<(u64, String)>,
+    pub restart_description: String,
+}
+
+// ------------------------------------------------------------------ messages
+
+#[derive(Clone, Debug)]
+enum Msg {
+    Deploy { task: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>> },
+    Cancel { task: TaskId, attempt: Attempt },
+    Trigger { task: TaskId, attempt: Attempt, barrier: Barrier },
+    NotifyComplete { task: TaskId, attempt: Attempt, id: CheckpointId },
+    NotifyAborted { task: TaskId, attempt: Attempt, id: CheckpointId },
+    TaskState { task: TaskId, attempt: Attempt, state: ExecutionState, cause: Option<String> },
+    Ack { task: TaskId, attempt: Attempt, id: CheckpointId, snapshot: TaskSnapshot },
+    Decline { task: TaskId, attempt: Attempt, id: CheckpointId, reason: CheckpointFailureReason },
+    Heartbeat { tm: u32, incarnation: u64 },
+    Action(ActionKind),
+}
+
+impl Msg {
+    fn label(&self) -> String {
+        match self {
+            Msg::Deploy { task, attempt, .. } => format!("deploy {task}{attempt}"),
+            Msg::Cancel { task, attempt } => format!("cancel {task}{attempt}"),
+            Msg::Trigger { task, barrier, .. } => format!("trigger {task} id={}", barrier.id),
+            Msg::NotifyComplete { task, id, .. } => format!("notify-complete {task} id={id}"),
+            Msg::NotifyAborted { task, id, .. } => format!("notify-aborted {task} id={id}"),
+            Msg::TaskState { task, state, .. } => format!("task-state {task} {state}"),
+            Msg::Ack { task, id, .. } => format!("ack {task} id={id}"),
+            Msg::Decline { task, id, .. } => format!("decline {task} id={id}"),
+            Msg::Heartbeat { tm, .. } => format!("heartbeat tm{tm}"),
+            Msg::Action(a) => format!("action {a:?}"),
+        }
+    }
+    /// Heartbeats and user actions are not subject to message loss (loss models RPC drops).
+    fn lossy(&self) -> bool {
+        !matches!(self, Msg::Action(_))
+    }
+}
+
+/// A control-plane address. `0` = JobManager, `1 + i` = TaskManager i, `CLIENT`.
+type Addr = u32;
+const JM: Addr = 0;
+const CLIENT: Addr = u32::MAX;
+fn tm_addr(tm: u32) -> Addr {
+    1 + tm
+}
+fn addr_name(a: Addr) -> String {
+    match a {
+        JM => "jm".into(),
+        CLIENT => "client".into(),
+        n => format!("tm{}", n - 1),
+    }
+}
+fn parse_node(name: &str) -> Option<Addr> {
+    match name {
+        "jm" => Some(JM),
+        "client" => Some(CLIENT),
+        _ => name.strip_prefix("tm").and_then(|n| n.parse::<u32>().ok()).map(tm_addr),
+    }
+}
+
+/// Messages for one running task (delivered by its TaskManager).
+#[derive(Clone, Debug)]
+enum TaskMail {
+    Trigger(Barrier),
+    NotifyComplete(CheckpointId),
+    NotifyAborted(CheckpointId),
+    Line { line: String, input_seq: u64 },
+}
+
+// ------------------------------------------------------------------ data channels
+
+#[derive(Clone, Debug)]
+enum Item {
+    Records(Vec<Record>),
+    Event(StreamElement, u32),
+}
+
+#[derive(Debug, Default)]
+struct DataChannel {
+    /// (deliver_at_ms, global sequence, item)
+    queue: VecDeque<(u64, u64, Item)>,
+    record_buffers: usize,
+    last_deliver_ms: u64,
+}
+
+impl DataChannel {
+    fn queued_records(&self) -> u32 {
+        self.queue.iter().map(|(_, _, i)| if let Item::Records(r) = i { r.len() as u32 } else { 0 }).sum()
+    }
+}
+
+type ChannelKey = (u32, TaskId, TaskId);
+
+// ------------------------------------------------------------------ the world
+
+struct ActiveFaults {
+    partitions: Vec<(Addr, Addr, bool)>,
+    loss_rate: f64,
+    control_extra_ms: u64,
+    slow_links: BTreeMap<TaskId, u64>,
+    slow_snapshots: BTreeMap<TaskId, (u64, u64)>,
+    storage_up: bool,
+    storage_extra_ms: u64,
+    broker_up: bool,
+    sink_store_up: bool,
+    slow_ops: BTreeMap<TaskId, u64>,
+    failing_tasks: BTreeSet<TaskId>,
+}
+
+struct World {
+    spec: Arc<JobSpec>,
+    graph: Arc<Graph>,
+    t0: Instant,
+    trace: Trace,
+    net_rng: ChaCha8Rng,
+    net_queue: BTreeMap<(u64, u64), (Addr, Addr, Msg)>,
+    net_seq: u64,
+    link_last: BTreeMap<(Addr, Addr), u64>,
+    net_notify: Arc<Notify>,
+    inbox: BTreeMap<Addr, VecDeque<(Addr, Msg)>>,
+    node_notify: BTreeMap<Addr, Arc<Notify>>,
+    alive: BTreeMap<Addr, bool>,
+    channels: BTreeMap<ChannelKey, DataChannel>,
+    item_seq: u64,
+    task_notify: BTreeMap<(TaskId, Attempt), Arc<Notify>>,
+    task_mail: BTreeMap<(TaskId, Attempt), VecDeque<TaskMail>>,
+    cancelled: BTreeSet<(TaskId, Attempt)>,
+    socket_reader: Option<(TaskId, Attempt)>,
+    // broker: per partition the records in offset order, with their append time
+    log: Vec<Vec<(u64, LogRecord)>>,
+    committed_offsets: BTreeMap<PartitionId, Offset>,
+    // checkpoint storage (durable): completed checkpoints for HA recovery, retained after end
+    storage_completed: Vec<Arc<CompletedCheckpoint>>,
+    retained: Vec<Arc<CompletedCheckpoint>>,
+    txn_store: TxnStore,
+    counters: BTreeMap<u32, SurvivingCounters>,
+    tm_incarnation: BTreeMap<u32, u64>,
+    faults: ActiveFaults,
+    last_fault_end_ms: u64,
+    // results
+    status: JobStatus,
+    restarts: u32,
+    status_timeline: Vec<(u64, JobStatus)>,
+    restart_schedule: Vec<(u64, u32, u64)>,
+    checkpoints: BTreeMap<CheckpointId, CheckpointRow>,
+    print_rows: Vec<OutputRow>,
+    sink_anomalies: Vec<String>,
+    offset_commits: Vec<OffsetCommit>,
+    completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
+    lost_inputs: Vec<u64>,
+    read_inputs: u64,
+    task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
+    final_interval_ms: Option<i64>,
+    retunes: Vec<(u64, String)>,
+    restart_description: String,
+    jm_epoch: u64,
+    /// Faults anchored to protocol events, armed until their event happens.
+    anchored: Vec<(FaultAt, usize)>,
+    fired_faults: VecDeque<usize>,
+    chaos_notify: Arc<Notify>,
+}
+
+#[derive(Clone)]
+struct Shared(Arc<Mutex<World>>);
+
+impl Shared {
+    fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let mut g = self.0.lock().expect("world lock poisoned");
+        f(&mut g)
+    }
+}
+
+fn now_of(t0: Instant) -> u64 {
+    Instant::now().duration_since(t0).as_millis() as u64
+}
+
+impl World {
+    fn now(&self) -> u64 {
+        now_of(self.t0)
+    }
+
+    fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
+        let now = self.now();
+        self.trace.push(now, node, kind, detail);
+    }
+
+    fn partitioned(&self, from: Addr, to: Addr) -> bool {
+        self.faults.partitions.iter().any(|&(a, b, both)| (a == from && b == to) || (both && a == to && b == from))
+    }
+
+    /// Sends a control message through the simulated network.
+    fn send(&mut self, from: Addr, to: Addr, msg: Msg) {
+        let now = self.now();
+        if self.partitioned(from, to) {
+            let l = msg.label();
+            self.tr(&addr_name(from), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
+            return;
+        }
+        if msg.lossy() && self.faults.loss_rate > 0.0 && self.net_rng.random_bool(self.faults.loss_rate.min(1.0)) {
+            let l = msg.label();
+            self.tr(&addr_name(from), "lost", format!("{} -> {}: {l}", addr_name(from), addr_name(to)));
+            return;
+        }
+        let (lo, hi) = self.spec.cluster.control_latency_ms;
+        let latency = if hi > lo { self.net_rng.random_range(lo..=hi) } else { lo } + self.faults.control_extra_ms;
+        let last = self.link_last.get(&(from, to)).copied().unwrap_or(0);
+        let at = (now + latency).max(last);
+        self.link_last.insert((from, to), at);
+        self.net_seq += 1;
+        self.net_queue.insert((at, self.net_seq), (from, to, msg));
+        self.net_notify.notify_one();
+    }
+
+    fn deliver(&mut self, from: Addr, to: Addr, msg: Msg) {
+        if !self.alive.get(&to).copied().unwrap_or(false) {
+            return;
+        }
+        if self.partitioned(from, to) {
+            let l = msg.label();
+            self.tr(&addr_name(to), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
+            return;
+        }
+        self.inbox.entry(to).or_default().push_back((from, msg));
+        if let Some(n) = self.node_notify.get(&to) {
+            n.notify_one();
+        }
+    }
+
+    fn notify_task(&self, key: (TaskId, Attempt)) {
+        if let Some(n) = self.task_notify.get(&key) {
+            n.notify_one();
+        }
+    }
+
+    fn fire_anchor(&mut self, event: &FaultAt) {
+        let mut i = 0;
+        while i < self.anchored.len() {
+            if &self.anchored[i].0 == event {
+                let (_, f) = self.anchored.remove(i);
+                self.fired_faults.push_back(f);
+                self.chaos_notify.notify_one();
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn checkpoint_row(&mut self, id: CheckpointId) -> &mut CheckpointRow {
+        self.checkpoints.entry(id).or_insert(CheckpointRow {
+            id,
+            savepoint: false,
+            trigger_ms: 0,
+            end_ms: None,
+            outcome: "PENDING".into(),
+            alignment_ms: 0,
+            size_bytes: 0,
+            unaligned: false,
+        })
+    }
+}
+
+// ------------------------------------------------------------------ entry point
+
+/// Runs one seed of `spec` to `stop_at_ms` and returns what happened.
+pub fn run(spec: &JobSpec, seed: u64) -> RunResult {
+    let spec = Arc::new(spec.clone());
+    let graph = Arc::new(Graph::build(&spec));
+    let mut cfg = madsim::Config::default();
+    cfg.net.send_latency = Duration::from_millis(1)..Duration::from_millis(1);
+    let rt = Runtime::with_seed_and_config(seed, cfg);
+    let spec2 = spec.clone();
+    let graph2 = graph.clone();
+    rt.block_on(async move { supervise(spec2, graph2, seed).await })
+}
+
+fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(subsystem);
+    r
+}
+
+fn build_log(spec: &JobSpec) -> Vec<Vec<(u64, LogRecord)>> {
+    match &spec.input {
+        InputSpec::Log { partitions, records } => {
+            let mut log: Vec<Vec<(u64, LogRecord)>> = vec![Vec::new(); *partitions as usize];
+            for (seq, (at, p, v)) in records.iter().enumerate() {
+                let part = &mut log[*p as usize];
+                let offset = Offset(part.len() as u64);
+                part.push((
+                    *at,
+                    LogRecord {
+                        partition: PartitionId(*p),
+                        offset,
+                        value: Value::str(v),
+                        lineage: Lineage { input_seq: seq as u64, sub: 0 },
+                    },
+                ));
+            }
+            log
+        }
+        InputSpec::Lines(_) => Vec::new(),
+    }
+}
+
+async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResult {
+    let t0 = Instant::now();
+    let handle = Handle::current();
+    let tms = spec.cluster.task_managers.max(1);
+    let mut anchored = Vec::new();
+    for (i, f) in spec.faults.iter().enumerate() {
+        if !matches!(f.at, FaultAt::Time(_)) {
+            anchored.push((f.at.clone(), i));
+        }
+    }
+    let world = World {
+        spec: spec.clone(),
+        graph: graph.clone(),
+        t0,
+        trace: Trace::default(),
+        net_rng: stream(seed, 1),
+        net_queue: BTreeMap::new(),
+        net_seq: 0,
+        link_last: BTreeMap::new(),
+        net_notify: Arc::new(Notify::new()),
+        inbox: BTreeMap::new(),
+        node_notify: BTreeMap::new(),
+        alive: BTreeMap::new(),
+        channels: BTreeMap::new(),
+        item_seq: 0,
+        task_notify: BTreeMap::new(),
+        task_mail: BTreeMap::new(),
+        cancelled: BTreeSet::new(),
+        socket_reader: None,
+        log: build_log(&spec),
+        committed_offsets: BTreeMap::new(),
+        storage_completed: Vec::new(),
+        retained: Vec::new(),
+        txn_store: TxnStore::default(),
+        counters: BTreeMap::new(),
+        tm_incarnation: BTreeMap::new(),
+        faults: ActiveFaults {
+            partitions: vec![],
+            loss_rate: 0.0,
+            control_extra_ms: 0,
+            slow_links: BTreeMap::new(),
+            slow_snapshots: BTreeMap::new(),
+            storage_up: true,
+            storage_extra_ms: 0,
+            broker_up: true,
+            sink_store_up: true,
+            slow_ops: BTreeMap::new(),
+            failing_tasks: BTreeSet::new(),
+        },
+        last_fault_end_ms: 0,
+        status: JobStatus::Created,
+        restarts: 0,
+        status_timeline: vec![(0, JobStatus::Created)],
+        restart_schedule: vec![],
+        checkpoints: BTreeMap::new(),
+        print_rows: vec![],
+        sink_anomalies: vec![],
+        offset_commits: vec![],
+        completed_offsets: BTreeMap::new(),
+        lost_inputs: vec![],
+        read_inputs: 0,
+        task_transitions: vec![],
+        final_interval_ms: spec.checkpoint.interval_ms,
+        retunes: vec![],
+        restart_description: String::new(),
+        jm_epoch: 0,
+        anchored,
+        fired_faults: VecDeque::new(),
+        chaos_notify: Arc::new(Notify::new()),
+    };
+    let shared = Shared(Arc::new(Mutex::new(world)));
+    shared.with(|w| {
+        w.tr("world", "start", format!("scenario={} seed={seed} profile={} variant={}", spec.name, spec.profile, spec.variant))
+    });
+
+    // Network pump on the supervisor node.
+    let s = shared.clone();
+    madsim::task::spawn_local(net_pump(s));
+
+    // TaskManagers.
+    let mut tm_nodes = Vec::new();
+    for tm in 0..tms {
+        let s = shared.clone();
+        let node = handle.create_node().name(format!("tm{tm}")).init(move || tm_main(s.clone(), tm)).build();
+        tm_nodes.push(node.id());
+    }
+    // JobManager.
+    let s = shared.clone();
+    let jm_node = handle.create_node().name("jm").init(move || jm_main(s.clone(), seed)).build();
+    // Client: socket input and user actions.
+    let s = shared.clone();
+    let client_node = handle.create_node().name("client").init(move || client_main(s.clone())).build();
+    // Chaos: applies faults.
+    let s = shared.clone();
+    madsim::task::spawn_local(chaos_main(s, handle.clone(), jm_node.id(), tm_nodes.clone()));
+
+    sleep_until(t0 + Duration::from_millis(spec.stop_at_ms)).await;
+
+    // Teardown: kill every node so no task outlives the run (madsim leaks otherwise).
+    for id in tm_nodes.iter() {
+        handle.kill(*id);
+    }
+    handle.kill(jm_node.id());
+    handle.kill(client_node.id());
+    shared.with(|w| {
+        let stop = w.spec.stop_at_ms;
+        for row in w.checkpoints.values_mut() {
+            if row.end_ms.is_none() {
+                row.outcome = "PENDING".into();
+            }
+        }
+        w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.status, w.restarts));
+        let committed = w
+            .txn_store
+            .committed()
+            .iter()
+            .map(|(t, r)| OutputRow {
+                time_ms: *t,
+                task: TaskId(0),
+                attempt: Attempt(0),
+                value: r.value.to_string(),
+                lineage: r.lineage,
+            })
+            .collect();
+        RunResult {
+            seed,
+            trace: std::mem::take(&mut w.trace),
+            final_status: w.status,
+            restarts: w.restarts,
+            status_timeline: std::mem::take(&mut w.status_timeline),
+            restart_schedule: std::mem::take(&mut w.restart_schedule),
+            checkpoints: w.checkpoints.values().cloned().collect(),
+            print_rows: std::mem::take(&mut w.print_rows),
+            committed,
+            sink_anomalies: std::mem::take(&mut w.sink_anomalies),
+            open_txns_at_end: w.txn_store.open_txns().len(),
+            offset_commits: std::mem::take(&mut w.offset_commits),
+            completed_offsets: std::mem::take(&mut w.completed_offsets),
+            lost_inputs: std::mem::take(&mut w.lost_inputs),
+            read_inputs: w.read_inputs,
+            retained: w.retained.iter().map(|c| c.id).collect(),
+            last_fault_end_ms: w.last_fault_end_ms,
+            stop_at_ms: stop,
+            tm_count: w.spec.cluster.task_managers,
+            task_names: w.graph.tasks.iter().map(|t| t.name.clone()).collect(),
+            task_transitions: std::mem::take(&mut w.task_transitions),
+            final_interval_ms: w.final_interval_ms,
+            retunes: std::mem::take(&mut w.retunes),
+            restart_description: std::mem::take(&mut w.restart_description),
+        }
+    })
+}
+
+async fn net_pump(s: Shared) {
+    let notify = s.with(|w| w.net_notify.clone());
+    loop {
+        let next = s.with(|w| {
+            let now = w.now();
+            loop {
+                let Some((&(at, seq), _)) = w.net_queue.iter().next() else { return None };
+                if at > now {
+                    return Some(at);
+                }
+                let (from, to, msg) = w.net_queue.remove(&(at, seq)).expect("queued message");
+                w.deliver(from, to, msg);
+            }
+        });
+        let t0 = s.with(|w| w.t0);
+        match next {
+            Some(at) => {
+                tokio_select_sleep_or_notify(&notify, Some(t0 + Duration::from_millis(at))).await;
+            }
+            None => notify.notified().await,
+        }
+    }
+}
+
+/// Waits for `notify` or until `deadline` (whichever first). Biased towards the notification.
+async fn tokio_select_sleep_or_notify(notify: &Notify, deadline: Option<Instant>) {
+    let notified = notify.notified();
+    match deadline {
+        Some(d) => {
+            let sleeper = sleep_until(d);
+            futures_select(notified, sleeper).await;
+        }
+        None => notified.await,
+    }
+}
+
+/// A two-way select on futures, polling `a` first (`biased`).
+async fn futures_select<A: std::future::Future, B: std::future::Future>(a: A, b: B) {
+    use std::pin::pin;
+    use std::task::Poll;
+    let mut a = pin!(a);
+    let mut b = pin!(b);
+    std::future::poll_fn(|cx| {
+        if a.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if b.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+// ------------------------------------------------------------------ JobManager
+
+async fn jm_main(s: Shared, seed: u64) {
+    let notify = Arc::new(Notify::new());
+    let (params, restore, epoch) = s.with(|w| {
+        w.jm_epoch += 1;
+        w.alive.insert(JM, true);
+        w.node_notify.insert(JM, notify.clone());
+        w.inbox.remove(&JM);
+        let spec = &w.spec;
+        let restart = RestartStrategyConfig::resolve(
+            if spec.restart_configured { Some(&spec.restart) } else { None },
+            spec.checkpoint.periodic_enabled(),
+            spec.profile,
+        );
+        let params = JobParams {
+            checkpoint: spec.checkpoint.clone(),
+            restart,
+            profile: spec.profile,
+            variant: spec.variant,
+            tasks: w.graph.tasks.clone(),
+            random_seed: stream(seed, 2 + w.jm_epoch).random(),
+        };
+        // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
+        let restore = if w.jm_epoch > 1 { w.storage_completed.last().cloned() } else { None };
+        let epoch = w.jm_epoch;
+        w.tr("jm", "jm-start", format!("epoch={epoch} restore={:?}", restore.as_ref().map(|c| c.id.0)));
+        (params, restore, epoch)
+    });
+    let mut jm = JobMaster::new(params);
+    s.with(|w| w.restart_description = jm.restart_strategy().describe());
+    let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+    let mut lost: BTreeSet<u32> = BTreeSet::new();
+    let t0 = s.with(|w| w.t0);
+    let start = now_of(t0);
+    jm.start(start, restore);
+    let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
+    let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
+    for tm in 0..tms {
+        last_hb.insert(tm, (start, 0));
+    }
+    loop {
+        let now = now_of(t0);
+        let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&JM).map(Vec::from).unwrap_or_default());
+        for (_from, msg) in inbox {
+            match msg {
+                Msg::TaskState { task, attempt, state, cause } => jm.handle_task_state(now, task, attempt, state, cause),
+                Msg::Ack { task, attempt, id, snapshot } => jm.handle_ack(now, task, attempt, id, snapshot),
+                Msg::Decline { task, attempt, id, reason } => jm.handle_decline(now, task, attempt, id, reason),
+                Msg::Heartbeat { tm, incarnation } => {
+                    let prev = last_hb.insert(tm, (now, incarnation));
+                    if let Some((_, inc)) = prev {
+                        if inc != 0 && inc != incarnation && !lost.contains(&tm) {
+                            // A new TaskManager process registered under this slot: the old one is gone.
+                            jm.handle_tm_lost(now, TmId(tm));
+                        }
+                    }
+                    lost.remove(&tm);
+                }
+                Msg::Action(a) => match a {
+                    ActionKind::Retune(r) => {
+                        let res = jm.retune(now, &r);
+                        s.with(|w| {
+                            let text = match &res {
+                                Ok(()) => format!("retune {r:?} accepted"),
+                                Err(e) => format!("retune {r:?} rejected: {e}"),
+                            };
+                            w.tr("jm", "retune", text.clone());
+                            w.retunes.push((now, text));
+                            w.final_interval_ms = jm.coordinator().config().interval_ms;
+                        });
+                    }
+                    ActionKind::Cancel => jm.cancel(now),
+                    ActionKind::Savepoint => jm.request_checkpoint(now, RequestKind::Savepoint),
+                    ActionKind::TriggerCheckpoint => jm.request_checkpoint(now, RequestKind::Manual),
+                    ActionKind::RestoreRetained => {}
+                },
+                _ => {}
+            }
+        }
+        // Heartbeat monitor.
+        for (&tm, &(at, _)) in last_hb.iter() {
+            if now > at + hb_timeout && !lost.contains(&tm) {
+                lost.insert(tm);
+                s.with(|w| w.tr("jm", "tm-lost", format!("tm{tm} heartbeat timeout")));
+                jm.handle_tm_lost(now, TmId(tm));
+            }
+        }
+        if jm.poll_timeout().is_some_and(|t| t <= now) {
+            jm.handle_timeout(now);
+        }
+        let storage_up = s.with(|w| w.faults.storage_up);
+        jm.handle_storage_status(now, storage_up);
+        route_jm_outputs(&s, &mut jm, now, epoch);
+        let hb_next = last_hb.values().map(|(at, _)| at + hb_timeout + 1).min();
+        let deadline = [jm.poll_timeout(), hb_next].into_iter().flatten().min();
+        tokio_select_sleep_or_notify(&notify, deadline.map(|d| t0 + Duration::from_millis(d.max(now)))).await;
+    }
+}
+
+fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, _epoch: u64) {
+    s.with(|w| {
+        while let Some(out) = jm.poll_output() {
+            match out {
+                JobOutput::Deploy { task, attempt, tm, restore } => {
+                    w.send(JM, tm_addr(tm.0), Msg::Deploy { task, attempt, restore });
+                }
+                JobOutput::Cancel { task, attempt, tm } => w.send(JM, tm_addr(tm.0), Msg::Cancel { task, attempt }),
+                JobOutput::Trigger { task, attempt, tm, barrier } => {
+                    w.send(JM, tm_addr(tm.0), Msg::Trigger { task, attempt, barrier })
+                }
+                JobOutput::NotifyComplete { task, attempt, tm, id } => {
+                    w.send(JM, tm_addr(tm.0), Msg::NotifyComplete { task, attempt, id })
+                }
+                JobOutput::NotifyAborted { task, attempt, tm, id } => {
+                    w.send(JM, tm_addr(tm.0), Msg::NotifyAborted { task, attempt, id })
+                }
+                JobOutput::JobStatusChanged { from, to, cause } => {
+                    w.status = to;
+                    w.status_timeline.push((now, to));
+                    w.tr("jm", "job", format!("{from} -> {to}{}", cause.map(|c| format!(" ({c})")).unwrap_or_default()));
+                }
+                JobOutput::TaskStateChanged { task, attempt, from, to } => {
+                    let name = w.graph.tasks[task.0 as usize].name.clone();
+                    w.tr("jm", "task", format!("{name} {attempt} {from} -> {to}"));
+                    w.task_transitions.push((now, name, from, to));
+                }
+                JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
+                    w.restart_schedule.push((now, failure, backoff_ms));
+                    w.tr("jm", "failure", format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"));
+                }
+                JobOutput::RestartSuppressed { failure, cause } => {
+                    w.tr("jm", "failure", format!("#{failure} restart suppressed: {cause}"));
+                }
+                JobOutput::Restored { checkpoint, attempt } => {
+                    w.restarts += 1;
+                    w.tr("jm", "restore", format!("attempt {attempt} from checkpoint {:?}", checkpoint.map(|c| c.0)));
+                }
+                JobOutput::Terminated { status, retained } => {
+                    w.tr(
+                        "jm",
+                        "terminated",
+                        format!("{status} retained={:?}", retained.iter().map(|c| c.id.0).collect::<Vec<_>>()),
+                    );
+                    w.retained = retained;
+                }
+                JobOutput::Checkpoint(c) => match c {
+                    CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment } => {
+                        let row = w.checkpoint_row(id);
+                        row.trigger_ms = timestamp_ms;
+                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                        w.tr("jm", "trigger", format!("id={id} {kind:?} {alignment:?}"));
+                        w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
+                    }
+                    CoordinatorOutput::Completed(cp) => {
+                        let offsets = source_offsets(w, &cp);
+                        w.completed_offsets.insert(cp.id, offsets);
+                        let row = w.checkpoint_row(cp.id);
+                        row.end_ms = Some(now);
+                        row.outcome = "COMPLETED".into();
+                        row.size_bytes = cp.size_bytes;
+                        w.tr("jm", "complete", format!("id={} size={}B", cp.id, cp.size_bytes));
+                        w.storage_completed.push(cp.clone());
+                        w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
+                        w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
+                    }
+                    CoordinatorOutput::Aborted { id, reason, .. } => {
+                        let row = w.checkpoint_row(id);
+                        if row.end_ms.is_none() {
+                            row.end_ms = Some(now);
+                            row.outcome = reason.name().to_string();
+                        }
+                        w.tr("jm", "abort", format!("id={id} {reason}"));
+                    }
+                    CoordinatorOutput::RequestFailed { request, reason } => {
+                        w.tr("jm", "rejected", format!("{request:?} request: {reason}"));
+                    }
+                    CoordinatorOutput::SchedulerStarted { first_trigger_at_ms } => {
+                        w.tr("jm", "scheduler", format!("started, first trigger at {first_trigger_at_ms}"));
+                    }
+                    CoordinatorOutput::SchedulerStopped => w.tr("jm", "scheduler", "stopped".into()),
+                    CoordinatorOutput::FailJob(f) => {
+                        w.tr("jm", "tolerable", format!("threshold exceeded: {:?} {}", f.id.map(|i| i.0), f.reason))
+                    }
+                    CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", format!("id={id}")),
+                    CoordinatorOutput::NotifyComplete { .. } | CoordinatorOutput::NotifyAborted { .. } => {}
+                },
+            }
+        }
+    });
+}
+
+/// The source offsets (next to read) a completed checkpoint holds, for the offset checker.
+fn source_offsets(w: &World, cp: &CompletedCheckpoint) -> BTreeMap<PartitionId, Offset> {
+    let mut out = BTreeMap::new();
+    for t in w.graph.vertex_tasks(0) {
+        if let Some(snap) = cp.tasks.get(&t) {
+            if let Some(ckptsim::state::OperatorState::SourceOffsets(m)) = snap.operators.first() {
+                for (p, o) in m {
+                    let next = if w.spec.profile.kafka_state_is_last_read() { Offset(o.0.wrapping_add(1)) } else { *o };
+                    out.insert(*p, next);
+                }
+            }
+        }
+    }
+    out
+}
+
+// ------------------------------------------------------------------ TaskManager
+
+async fn tm_main(s: Shared, tm: u32) {
+    let notify = Arc::new(Notify::new());
+    let incarnation = s.with(|w| {
+        let inc = w.tm_incarnation.entry(tm).or_insert(0);
+        *inc += 1;
+        let inc = *inc;
+        w.alive.insert(tm_addr(tm), true);
+        w.node_notify.insert(tm_addr(tm), notify.clone());
+        w.inbox.remove(&tm_addr(tm));
+        w.tr(&format!("tm{tm}"), "tm-start", format!("incarnation={inc}"));
+        inc
+    });
+    // Heartbeats to the JobManager.
+    let s2 = s.clone();
+    madsim::task::spawn_local(async move {
+        let interval = s2.with(|w| w.spec.cluster.heartbeat_interval_ms);
+        loop {
+            s2.with(|w| w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation }));
+            sleep(Duration::from_millis(interval)).await;
+        }
+    });
+    loop {
+        let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&tm_addr(tm)).map(Vec::from).unwrap_or_default());
+        for (_from, msg) in inbox {
+            match msg {
+                Msg::Deploy { task, attempt, restore } => {
+                    let s2 = s.clone();
+                    s.with(|w| {
+                        w.task_notify.insert((task, attempt), Arc::new(Notify::new()));
+                        w.task_mail.insert((task, attempt), VecDeque::new());
+                    });
+                    madsim::task::spawn_local(task_main(s2, tm, task, attempt, restore));
+                }
+                Msg::Cancel { task, attempt } => s.with(|w| {
+                    w.cancelled.insert((task, attempt));
+                    w.notify_task((task, attempt));
+                }),
+                Msg::Trigger { task, attempt, barrier } => mail(&s, task, attempt, TaskMail::Trigger(barrier)),
+                Msg::NotifyComplete { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyComplete(id)),
+                Msg::NotifyAborted { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyAborted(id)),
+                _ => {}
+            }
+        }
+        notify.notified().await;
+    }
+}
+
+fn mail(s: &Shared, task: TaskId, attempt: Attempt, m: TaskMail) {
+    s.with(|w| {
+        if let Some(q) = w.task_mail.get_mut(&(task, attempt)) {
+            q.push_back(m);
+            w.notify_task((task, attempt));
+        }
+    });
+}
+
+fn report(w: &mut World, tm: u32, task: TaskId, attempt: Attempt, state: ExecutionState, cause: Option<String>) {
+    w.send(tm_addr(tm), JM, Msg::TaskState { task, attempt, state, cause });
+}
+
+/// Per-task output buffers: elements waiting to enter each downstream channel, in order.
+struct Outbox {
+    targets: Vec<TaskId>,
+    bufs: Vec<VecDeque<StreamElement>>,
+}
+
+async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>>) {
+    let key = (task, attempt);
+    let t0 = s.with(|w| w.t0);
+    let (spec, graph) = s.with(|w| (w.spec.clone(), w.graph.clone()));
+    let profile = spec.profile;
+    if profile.has_initializing_state() {
+        s.with(|w| report(w, tm, task, attempt, ExecutionState::Initializing, None));
+    }
+    // Deployment and state restore cost.
+    let restore_bytes = restore.as_ref().and_then(|c| c.tasks.get(&task)).map(|t| t.size_bytes()).unwrap_or(0);
+    let bw = spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
+    sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw)).await;
+    let notify = match s.with(|w| w.task_notify.get(&key).cloned()) {
+        Some(n) => n,
+        None => return,
+    };
+    let now = now_of(t0);
+    let tspec = graph.task_spec(&spec, task, attempt);
+    let (mut t, is_line) = s.with(|w| {
+        let committed = w.committed_offsets.clone();
+        let log_end: BTreeMap<PartitionId, Offset> =
+            w.log.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
+        let counters = w.counters.entry(tm).or_default();
+        let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
+        let t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
+        // Old attempts' channels are garbage now.
+        w.channels.retain(|k, _| k.0 >= attempt.0);
+        if is_line {
+            w.socket_reader = Some(key);
+        }
+        report(w, tm, task, attempt, ExecutionState::Running, None);
+        (t, is_line)
+    });
+    let inputs = graph.inputs_of(task);
+    let targets = graph.outputs_of(task);
+    let mut outbox = Outbox { bufs: vec![VecDeque::new(); targets.len()], targets };
+    let buffer_records = spec.cluster.buffer_records.max(1) as usize;
+    let capacity = spec.cluster.channel_capacity_buffers.max(1) as usize;
+    let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
+    let mut debt_us: u64 = 0;
+    let is_log = t.fetch_positions().is_some();
+    loop {
+        let now = now_of(t0);
+        // 1. Cancellation.
+        let cancelled = s.with(|w| w.cancelled.contains(&key));
+        if cancelled {
+            t.close();
+            s.with(|w| {
+                drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                if w.socket_reader == Some(key) {
+                    w.socket_reader = None;
+                }
+                w.task_notify.remove(&key);
+                w.task_mail.remove(&key);
+                report(w, tm, task, attempt, ExecutionState::Canceled, None);
+            });
+            return;
+        }
+        // 2. Mailbox (control messages are handled even under backpressure).
+        let mails: Vec<TaskMail> =
+            s.with(|w| w.task_mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default());
+        let mut snapshots = Vec::new();
+        for m in mails {
+            match m {
+                TaskMail::Trigger(b) => t.handle_trigger(now, b),
+                TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, id),
+                TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, id),
+                TaskMail::Line { line, input_seq } => s.with(|w| {
+                    w.read_inputs += 1;
+                    let counters = w.counters.entry(tm).or_default();
+                    t.handle_line(now, &line, input_seq, counters);
+                }),
+            }
+            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+            snapshots.extend(snaps);
+            if failed {
+                return task_failed(&s, tm, key);
+            }
+        }
+        // Injected task failure.
+        if s.with(|w| w.faults.failing_tasks.remove(&task)) {
+            s.with(|w| {
+                w.tr(&format!("tm{tm}"), "fault", format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name));
+                report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
+                cleanup_task(w, key);
+            });
+            return;
+        }
+        // 3. Handler timer.
+        if t.poll_timeout().is_some_and(|d| d <= now) {
+            t.handle_timeout(now);
+            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+            snapshots.extend(snaps);
+            if failed {
+                return task_failed(&s, tm, key);
+            }
+        }
+        // 4. Flush outputs; are we backpressured?
+        let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, true));
+        // 5. Input.
+        let mut processed: u64 = 0;
+        let mut wake_at: Option<u64> = None;
+        if !blocked_out {
+            if is_log {
+                let r = s.with(|w| fetch_and_process(w, &mut t, tm, now, buffer_records * 2));
+                match r {
+                    Fetch::Records(n) => processed = n,
+                    Fetch::WaitUntil(at) => wake_at = at,
+                }
+            } else if !is_line {
+                let r = s.with(|w| take_input(w, &mut t, tm, key, &inputs, now));
+                match r {
+                    Take::Records(n) => processed = n,
+                    Take::Event => processed = 0,
+                    Take::WaitUntil(at) => wake_at = at,
+                }
+            }
+            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+            snapshots.extend(snaps);
+            if failed {
+                return task_failed(&s, tm, key);
+            }
+            s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, true));
+        }
+        // 6. Snapshots: synchronous part blocks the task; asynchronous upload runs beside it.
+        for (id, snapshot) in snapshots {
+            let (sync_ms, async_ms, up_extra) = s.with(|w| {
+                let (ss, aa) = w.faults.slow_snapshots.get(&task).copied().unwrap_or((0, 0));
+                (1 + ss, snapshot.size_bytes() / bw + aa, w.faults.storage_extra_ms)
+            });
+            sleep(Duration::from_millis(sync_ms)).await;
+            let s2 = s.clone();
+            madsim::task::spawn_local(async move {
+                sleep(Duration::from_millis((async_ms + up_extra).max(1))).await;
+                s2.with(|w| {
+                    if w.cancelled.contains(&key) || !w.task_notify.contains_key(&key) {
+                        return;
+                    }
+                    if w.faults.storage_up {
+                        w.send(tm_addr(tm), JM, Msg::Ack { task, attempt, id, snapshot });
+                    } else {
+                        w.tr(&format!("tm{tm}"), "snapshot", format!("{task} id={id} upload failed: storage down"));
+                        w.send(
+                            tm_addr(tm),
+                            JM,
+                            Msg::Decline { task, attempt, id, reason: CheckpointFailureReason::CheckpointAsyncException },
+                        );
+                    }
+                });
+            });
+        }
+        // 7. Pay for the CPU time used.
+        if processed > 0 {
+            let (cost, slow) = s.with(|w| (w.spec.cluster.record_cost_us, w.faults.slow_ops.get(&task).copied()));
+            debt_us += processed * cost * ops_per_record;
+            if let Some(rps) = slow {
+                debt_us += processed * 1_000_000 / rps.max(1);
+            }
+            if debt_us >= 1000 {
+                let ms = debt_us / 1000;
+                debt_us %= 1000;
+                sleep(Duration::from_millis(ms)).await;
+            } else {
+                madsim::task::yield_now().await;
+            }
+            continue;
+        }
+        // 8. Idle: wait for input, credit, mail, cancel or a timer.
+        let deadline = [wake_at, t.poll_timeout()].into_iter().flatten().min();
+        tokio_select_sleep_or_notify(&notify, deadline.map(|d| t0 + Duration::from_millis(d.max(now + 1)))).await;
+    }
+}
+
+fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
+    if w.socket_reader == Some(key) {
+        w.socket_reader = None;
+    }
+    w.task_notify.remove(&key);
+    w.task_mail.remove(&key);
+}
+
+fn task_failed(s: &Shared, _tm: u32, key: (TaskId, Attempt)) {
+    s.with(|w| cleanup_task(w, key));
+}
+
+/// Drains the task's outputs into the world. Returns completed snapshots and whether the task failed.
+fn drain_outputs(
+    w: &mut World,
+    t: &mut Task,
+    outbox: &mut Outbox,
+    key: (TaskId, Attempt),
+    tm: u32,
+    now: u64,
+    inputs: &[TaskId],
+) -> (Vec<(CheckpointId, TaskSnapshot)>, bool) {
+    let (task, attempt) = key;
+    let mut snaps = Vec::new();
+    while let Some(out) = t.poll_output() {
+        match out {
+            TaskOutput::Emit { channel, record } => outbox.bufs[channel as usize].push_back(StreamElement::Record(record)),
+            TaskOutput::EmitBarrier { barrier, priority } => {
+                if priority {
+                    for (i, &to) in outbox.targets.iter().enumerate() {
+                        let pending = outbox.bufs[i].iter().filter(|e| matches!(e, StreamElement::Record(_))).count() as u32;
+                        w.item_seq += 1;
+                        let seq = w.item_seq;
+                        let ch = w.channels.entry((attempt.0, task, to)).or_default();
+                        let overtaken = ch.queued_records() + pending;
+                        ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
+                        w.notify_task((to, attempt));
+                    }
+                } else {
+                    for b in outbox.bufs.iter_mut() {
+                        b.push_back(StreamElement::Barrier(barrier));
+                    }
+                }
+            }
+            TaskOutput::EmitCancelMarker { id } => {
+                for b in outbox.bufs.iter_mut() {
+                    b.push_back(StreamElement::CancelMarker(id));
+                }
+            }
+            TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
+                let name = w.graph.tasks[task.0 as usize].name.clone();
+                w.tr(&format!("tm{tm}"), "snapshot", format!("{name} id={id} {}B align={alignment_ms}ms{}", snapshot.size_bytes(), if unaligned { " unaligned" } else { "" }));
+                let row = w.checkpoint_row(id);
+                row.alignment_ms = row.alignment_ms.max(alignment_ms);
+                row.unaligned |= unaligned;
+                snaps.push((id, snapshot));
+            }
+            TaskOutput::Decline { id, reason } => {
+                w.tr(&format!("tm{tm}"), "decline", format!("{task} id={id} {reason}"));
+                w.send(tm_addr(tm), JM, Msg::Decline { task, attempt, id, reason });
+            }
+            TaskOutput::PrioritizeBarriers { id } => {
+                for (i, &from) in inputs.iter().enumerate() {
+                    let Some(ch) = w.channels.get_mut(&(attempt.0, from, task)) else { continue };
+                    let pos = ch.queue.iter().position(
+                        |(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id),
+                    );
+                    if let Some(pos) = pos {
+                        let overtaken: u32 = ch
+                            .queue
+                            .iter()
+                            .take(pos)
+                            .map(|(_, _, it)| if let Item::Records(r) = it { r.len() as u32 } else { 0 })
+                            .sum();
+                        let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
+                        if let Item::Event(el, _) = item {
+                            let counters = w.counters.entry(tm).or_default();
+                            t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+                        }
+                    }
+                }
+            }
+            TaskOutput::PrintRow { record } => {
+                w.print_rows.push(OutputRow { time_ms: now, task, attempt, value: record.value.to_string(), lineage: record.lineage });
+            }
+            TaskOutput::Sink(op) => {
+                if !w.faults.sink_store_up {
+                    w.tr(&format!("tm{tm}"), "sink", format!("{task} sink store unreachable"));
+                    report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
+                    return (snaps, true);
+                }
+                if let Err(e) = w.txn_store.apply(now, op.clone()) {
+                    w.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
+                }
+                if let SinkOutput::Commit { txn } = op {
+                    w.tr(&format!("tm{tm}"), "commit", format!("{task} txn={txn:?}"));
+                }
+            }
+            TaskOutput::CommitOffsets { offsets } => {
+                let accepted = w.faults.broker_up;
+                // Which checkpoint's notification is this? The latest completed one (None for
+                // a commit that happens outside a completion).
+                let checkpoint = w.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
+                for (p, o) in &offsets {
+                    w.offset_commits.push(OffsetCommit { time_ms: now, task, partition: *p, offset: *o, accepted, checkpoint });
+                    if accepted {
+                        w.committed_offsets.insert(*p, *o);
+                    }
+                }
+                w.tr("broker", "commit", format!("{task} {offsets:?} {}", if accepted { "ok" } else { "FAILED (broker down)" }));
+            }
+            TaskOutput::Failed { cause } => {
+                let name = w.graph.tasks[task.0 as usize].name.clone();
+                w.tr(&format!("tm{tm}"), "exception", format!("{name}: {cause}"));
+                report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                return (snaps, true);
+            }
+        }
+    }
+    (snaps, false)
+}
+
+/// Moves buffered outputs into the channels as far as credit allows. Returns whether the task
+/// is backpressured (a full record buffer could not be sent).
+fn flush(
+    w: &mut World,
+    outbox: &mut Outbox,
+    attempt: Attempt,
+    task: TaskId,
+    buffer_records: usize,
+    capacity: usize,
+    partial: bool,
+) -> bool {
+    let now = w.now();
+    let latency = w.spec.cluster.data_latency_ms + w.faults.slow_links.get(&task).copied().unwrap_or(0);
+    let mut blocked = false;
+    for (i, &to) in outbox.targets.iter().enumerate() {
+        let buf = &mut outbox.bufs[i];
+        let mut sent = false;
+        loop {
+            match buf.front() {
+                None => break,
+                Some(StreamElement::Record(_)) => {
+                    let n = buf.iter().take_while(|e| matches!(e, StreamElement::Record(_))).count().min(buffer_records);
+                    if n < buffer_records && !partial {
+                        break;
+                    }
+                    let ch = w.channels.entry((attempt.0, task, to)).or_default();
+                    if ch.record_buffers >= capacity {
+                        if n >= buffer_records || buf.len() > n {
+                            blocked = true;
+                        }
+                        break;
+                    }
+                    let recs: Vec<Record> = buf
+                        .drain(..n)
+                        .map(|e| match e {
+                            StreamElement::Record(r) => r,
+                            _ => unreachable!("only records were counted"),
+                        })
+                        .collect();
+                    w.item_seq += 1;
+                    let seq = w.item_seq;
+                    let at = (now + latency).max(ch.last_deliver_ms);
+                    ch.last_deliver_ms = at;
+                    ch.record_buffers += 1;
+                    ch.queue.push_back((at, seq, Item::Records(recs)));
+                    sent = true;
+                }
+                Some(_) => {
+                    let el = buf.pop_front().expect("front exists");
+                    w.item_seq += 1;
+                    let seq = w.item_seq;
+                    let ch = w.channels.entry((attempt.0, task, to)).or_default();
+                    let at = (now + latency).max(ch.last_deliver_ms);
+                    ch.last_deliver_ms = at;
+                    ch.queue.push_back((at, seq, Item::Event(el, 0)));
+                    sent = true;
+                }
+            }
+        }
+        if sent {
+            w.notify_task((to, attempt));
+        }
+    }
+    blocked
+}
+
+enum Take {
+    Records(u64),
+    Event,
+    WaitUntil(Option<u64>),
+}
+
+/// Takes the next due item from an unblocked input channel, in arrival order.
+fn take_input(w: &mut World, t: &mut Task, tm: u32, key: (TaskId, Attempt), inputs: &[TaskId], now: u64) -> Take {
+    let (task, attempt) = key;
+    let mut best: Option<(u64, u64, usize)> = None;
+    let mut next_due: Option<u64> = None;
+    for (i, &from) in inputs.iter().enumerate() {
+        if t.is_blocked(ChannelId(i as u32)) {
+            continue;
+        }
+        if let Some(ch) = w.channels.get(&(attempt.0, from, task)) {
+            if let Some(&(at, seq, _)) = ch.queue.front() {
+                if at <= now {
+                    if best.is_none_or(|(a, s, _)| (at, seq) < (a, s)) {
+                        best = Some((at, seq, i));
+                    }
+                } else {
+                    next_due = Some(next_due.map_or(at, |d: u64| d.min(at)));
+                }
+            }
+        }
+    }
+    let Some((_, _, i)) = best else { return Take::WaitUntil(next_due) };
+    let from = inputs[i];
+    let ch = w.channels.get_mut(&(attempt.0, from, task)).expect("channel exists");
+    let (_, _, item) = ch.queue.pop_front().expect("front exists");
+    let counters = w.counters.entry(tm).or_default();
+    match item {
+        Item::Records(recs) => {
+            ch.record_buffers -= 1;
+            let n = recs.len() as u64;
+            for r in recs {
+                t.handle_input(now, ChannelId(i as u32), StreamElement::Record(r), 0, counters);
+                if t.has_failed() {
+                    break;
+                }
+            }
+            w.notify_task((from, attempt));
+            Take::Records(n)
+        }
+        Item::Event(el, overtaken) => {
+            if let StreamElement::Barrier(b) = &el {
+                let name = w.graph.tasks[task.0 as usize].name.clone();
+                let op_name = name.clone();
+                let _ = op_name;
+                let sub = w.graph.task_vertex[task.0 as usize].1;
+                let vi = w.graph.task_vertex[task.0 as usize].0;
+                let ops: Vec<String> =
+                    w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
+                for o in ops {
+                    w.fire_anchor(&FaultAt::BarrierAt { checkpoint: b.id.0, task: o });
+                }
+            }
+            t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+            Take::Event
+        }
+    }
+}
+
+enum Fetch {
+    Records(u64),
+    WaitUntil(Option<u64>),
+}
+
+/// A log source reads from the broker: visible records (appended at or before now) of its
+/// partitions, merged in append order, up to `max` records.
+fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize) -> Fetch {
+    if !w.faults.broker_up {
+        return Fetch::WaitUntil(Some(now + 100));
+    }
+    let positions: Vec<(PartitionId, Offset)> =
+        t.fetch_positions().map(|m| m.iter().map(|(p, o)| (*p, *o)).collect()).unwrap_or_default();
+    let mut cursor: Vec<(PartitionId, u64)> = positions.iter().map(|(p, o)| (*p, o.0)).collect();
+    let mut batch: Vec<LogRecord> = Vec::new();
+    let mut next_at: Option<u64> = None;
+    while batch.len() < max {
+        let mut best: Option<(u64, usize)> = None;
+        for (ci, (p, off)) in cursor.iter().enumerate() {
+            let Some(part) = w.log.get(p.0 as usize) else { continue };
+            if let Some((at, lr)) = part.get(*off as usize) {
+                if *at <= now {
+                    if best.is_none_or(|(s, _)| lr.lineage.input_seq < s) {
+                        best = Some((lr.lineage.input_seq, ci));
+                    }
+                } else {
+                    next_at = Some(next_at.map_or(*at, |n: u64| n.min(*at)));
+                }
+            }
+        }
+        let Some((_, ci)) = best else { break };
+        let (p, off) = cursor[ci];
+        batch.push(w.log[p.0 as usize][off as usize].1.clone());
+        cursor[ci].1 += 1;
+    }
+    if batch.is_empty() {
+        return Fetch::WaitUntil(next_at);
+    }
+    let n = batch.len() as u64;
+    w.read_inputs += n;
+    let counters = w.counters.entry(tm).or_default();
+    t.handle_log_records(now, &batch, counters);
+    Fetch::Records(n)
+}
+
+// ------------------------------------------------------------------ client
+
+async fn client_main(s: Shared) {
+    s.with(|w| w.alive.insert(CLIENT, true));
+    let (t0, spec) = s.with(|w| (w.t0, w.spec.clone()));
+    let mut events: Vec<(u64, u8, usize)> = Vec::new();
+    if let InputSpec::Lines(lines) = &spec.input {
+        for (i, (at, _)) in lines.iter().enumerate() {
+            events.push((*at, 0, i));
+        }
+    }
+    for (i, a) in spec.actions.iter().enumerate() {
+        events.push((a.at_ms, 1, i));
+    }
+    events.sort();
+    for (at, kind, i) in events {
+        sleep_until(t0 + Duration::from_millis(at)).await;
+        s.with(|w| {
+            if kind == 0 {
+                let InputSpec::Lines(lines) = &spec.input else { return };
+                let line = lines[i].1.clone();
+                match w.socket_reader {
+                    Some(key) if w.task_mail.contains_key(&key) => {
+                        w.tr("client", "input", format!("#{i} {line:?}"));
+                        w.task_mail.get_mut(&key).expect("reader mailbox").push_back(TaskMail::Line { line, input_seq: i as u64 });
+                        w.notify_task(key);
+                    }
+                    _ => {
+                        w.tr("client", "input-lost", format!("#{i} {line:?}: no source is reading the socket"));
+                        w.lost_inputs.push(i as u64);
+                    }
+                }
+            } else {
+                let a = spec.actions[i].kind.clone();
+                w.tr("client", "action", format!("{a:?}"));
+                w.send(CLIENT, JM, Msg::Action(a));
+            }
+        });
+    }
+    std::future::pending::<()>().await;
+}
+
+// ------------------------------------------------------------------ chaos
+
+async fn chaos_main(s: Shared, handle: Handle, jm_node: madsim::task::NodeId, tm_nodes: Vec<madsim::task::NodeId>) {
+    let (t0, spec, notify) = s.with(|w| (w.t0, w.spec.clone(), w.chaos_notify.clone()));
+    // (time, start?, fault index)
+    let mut timeline: BTreeSet<(u64, bool, usize)> = BTreeSet::new();
+    for (i, f) in spec.faults.iter().enumerate() {
+        if let FaultAt::Time(at) = f.at {
+            timeline.insert((at, true, i));
+        }
+    }
+    loop {
+        let now = now_of(t0);
+        // Anchored faults that fired become timed faults starting now.
+        let fired: Vec<usize> = s.with(|w| w.fired_faults.drain(..).collect());
+        for i in fired {
+            timeline.insert((now, true, i));
+        }
+        while let Some(&(at, start, i)) = timeline.iter().next() {
+            if at > now {
+                break;
+            }
+            timeline.remove(&(at, start, i));
+            let f = &spec.faults[i];
+            if start {
+                if let Some(d) = f.duration_ms {
+                    timeline.insert((now + d, false, i));
+                }
+            }
+            apply_fault(&s, &handle, jm_node, &tm_nodes, &f.kind, start, now);
+            if !start || f.duration_ms.is_none() {
+                s.with(|w| w.last_fault_end_ms = w.last_fault_end_ms.max(now));
+            }
+        }
+        let next = timeline.iter().next().map(|(at, _, _)| *at);
+        tokio_select_sleep_or_notify(&notify, next.map(|n| t0 + Duration::from_millis(n))).await;
+    }
+}
+
+fn apply_fault(
+    s: &Shared,
+    handle: &Handle,
+    jm_node: madsim::task::NodeId,
+    tm_nodes: &[madsim::task::NodeId],
+    kind: &FaultKind,
+    start: bool,
+    now: u64,
+) {
+    let verb = if start { "start" } else { "end" };
+    s.with(|w| w.tr("chaos", "fault", format!("{verb} {kind:?}")));
+    match kind {
+        FaultKind::TaskFailure { task } => {
+            if start {
+                s.with(|w| {
+                    if let Some(t) = w.graph.find_task(&w.spec, task) {
+                        w.faults.failing_tasks.insert(t);
+                        let keys: Vec<_> = w.task_notify.keys().filter(|k| k.0 == t).copied().collect();
+                        for k in keys {
+                            w.notify_task(k);
+                        }
+                    }
+                });
+            }
+        }
+        FaultKind::TmCrash { tm, restart_after_ms } => {
+            if start {
+                if let Some(&node) = tm_nodes.get(*tm as usize) {
+                    handle.kill(node);
+                    s.with(|w| {
+                        w.alive.insert(tm_addr(*tm), false);
+                        w.inbox.remove(&tm_addr(*tm));
+                        // The crashed process's tasks are gone: forget their mailboxes.
+                        let dead: Vec<_> = w
+                            .task_notify
+                            .keys()
+                            .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(*tm))
+                            .copied()
+                            .collect();
+                        for k in dead {
+                            cleanup_task(w, k);
+                        }
+                        w.counters.remove(tm);
+                        w.tr(&format!("tm{tm}"), "crash", format!("restart in {restart_after_ms} ms"));
+                    });
+                    let h = handle.clone();
+                    let delay = *restart_after_ms;
+                    madsim::task::spawn_local(async move {
+                        sleep(Duration::from_millis(delay.max(1))).await;
+                        h.restart(node);
+                    });
+                    let _ = now;
+                }
+            }
+        }
+        FaultKind::JmCrash { restart_after_ms } => {
+            if start {
+                handle.kill(jm_node);
+                s.with(|w| {
+                    w.alive.insert(JM, false);
+                    w.inbox.remove(&JM);
+                    w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
+                    // TaskManagers lose their leader and cancel every task.
+                    let keys: Vec<_> = w.task_notify.keys().copied().collect();
+                    for k in keys {
+                        w.cancelled.insert(k);
+                        w.notify_task(k);
+                    }
+                });
+                let h = handle.clone();
+                let delay = *restart_after_ms;
+                madsim::task::spawn_local(async move {
+                    sleep(Duration::from_millis(delay.max(1))).await;
+                    h.restart(jm_node);
+                });
+            }
+        }
+        FaultKind::Partition { a, b, both } => s.with(|w| {
+            let (Some(x), Some(y)) = (parse_node(a), parse_node(b)) else { return };
+            if start {
+                w.faults.partitions.push((x, y, *both));
+            } else {
+                w.faults.partitions.retain(|p| *p != (x, y, *both));
+            }
+        }),
+        FaultKind::MessageLoss { rate } => s.with(|w| w.faults.loss_rate = if start { *rate } else { 0.0 }),
+        FaultKind::ControlDelay { extra_ms } => s.with(|w| w.faults.control_extra_ms = if start { *extra_ms } else { 0 }),
+        FaultKind::SlowLink { task, extra_ms } => s.with(|w| {
+            if let Some(t) = w.graph.find_task(&w.spec, task) {
+                if start {
+                    w.faults.slow_links.insert(t, *extra_ms);
+                } else {
+                    w.faults.slow_links.remove(&t);
+                }
+            }
+        }),
+        FaultKind::SlowSnapshot { task, sync_ms, async_ms } => s.with(|w| {
+            if let Some(t) = w.graph.find_task(&w.spec, task) {
+                if start {
+                    w.faults.slow_snapshots.insert(t, (*sync_ms, *async_ms));
+                } else {
+                    w.faults.slow_snapshots.remove(&t);
+                }
+            }
+        }),
+        FaultKind::StorageFailure => s.with(|w| w.faults.storage_up = !start),
+        FaultKind::StorageSlow { extra_ms } => s.with(|w| w.faults.storage_extra_ms = if start { *extra_ms } else { 0 }),
+        FaultKind::BrokerOutage => s.with(|w| w.faults.broker_up = !start),
+        FaultKind::SinkStoreOutage => s.with(|w| w.faults.sink_store_up = !start),
+        FaultKind::SlowOperator { operator, records_per_s } => s.with(|w| {
+            let Some(op) = w.spec.operators.iter().position(|o| &o.name == operator) else { return };
+            let Some(vi) = w.graph.vertices.iter().position(|v| v.ops.contains(&op)) else { return };
+            for t in w.graph.vertex_tasks(vi) {
+                if start {
+                    w.faults.slow_ops.insert(t, *records_per_s);
+                } else {
+                    w.faults.slow_ops.remove(&t);
+                }
+            }
+        }),
+    }
+    // Wake everything so the new fault state is seen.
+    s.with(|w| {
+        let keys: Vec<_> = w.task_notify.keys().copied().collect();
+        for k in keys {
+            w.notify_task(k);
+        }
+        if let Some(n) = w.node_notify.get(&JM) {
+            n.notify_one();
+        }
+    });
+}
