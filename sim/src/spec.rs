@@ -189,4 +189,27 @@ pub struct JobSpec {
     pub actions: Vec<Action>,
     pub faults: Vec<Fault>,
     pub stop_at_ms: u64,
+    pub expect: Expect,
+    /// Seed used when none is given on the command line.
+    pub default_seed: u64,
+    /// Where the scenario came from (for messages and snapshot names).
+    pub source_path: String,
+}
+
+/// What must hold at the end of a run (`[expect]`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Expect {
+    pub final_status: Option<ckptsim::status::JobStatus>,
+    pub restarts: Option<u32>,
+    pub exactly_once: Option<bool>,
+    pub at_least_once: Option<bool>,
+    pub completed_checkpoints_min: Option<u32>,
+    /// Exact output rows, in order.
+    pub output: Option<Vec<String>>,
+    /// Exactly these output values appear more than once.
+    pub duplicates: Option<Vec<String>>,
+    /// Compare the output table with the committed insta snapshot.
+    pub snapshot: bool,
+    /// Negative suite: this checker must report a violation.
+    pub caught_by: Option<String>,
 }

@@ -1,0 +1,418 @@
+//! Checkers (oracles) run on every run: each reads the run's result and the reference and either passes or names the anomaly with time and records.
+
+use crate::reference::Reference;
+use crate::spec::{ActionKind, InputSpec, JobSpec, OpKind};
+use crate::world::{OutputRow, RunResult};
+use ckptsim::config::RestartStrategyConfig;
+use ckptsim::operator::key_of;
+use ckptsim::record::Value;
+use ckptsim::status::JobStatus;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The verdict of one checker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Stable checker name (scenarios name it in `expect.caught_by`).
+    pub checker: &'static str,
+    /// `None` when the checker does not apply to this job (e.g. no 2PC sink).
+    pub passed: Option<bool>,
+    /// Named anomalies, one per line, with time and records involved.
+    pub anomalies: Vec<String>,
+    /// What was checked (for passing verdicts).
+    pub summary: String,
+}
+
+impl Verdict {
+    fn pass(checker: &'static str, summary: String) -> Self {
+        Verdict { checker, passed: Some(true), anomalies: vec![], summary }
+    }
+    fn skip(checker: &'static str, why: &str) -> Self {
+        Verdict { checker, passed: None, anomalies: vec![], summary: why.to_string() }
+    }
+    fn from(checker: &'static str, anomalies: Vec<String>, summary: String) -> Self {
+        Verdict { checker, passed: Some(anomalies.is_empty()), anomalies, summary }
+    }
+}
+
+pub const CHECKERS: [&str; 7] = ["exactly-once", "at-least-once", "state", "offsets", "coordinator", "restart", "liveness"];
+
+fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
+    spec.operators.iter().map(|o| &o.kind).find(|k| k.is_sink())
+}
+
+fn is_keyed(spec: &JobSpec) -> bool {
+    spec.operators.iter().any(|o| matches!(o.kind, OpKind::KeyBy))
+}
+
+fn replayable(spec: &JobSpec) -> bool {
+    matches!(spec.input, InputSpec::Log { .. })
+}
+
+/// Runs every checker.
+pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<Verdict> {
+    vec![
+        exactly_once(spec, run, reference),
+        at_least_once(spec, run, reference),
+        state(spec, run, reference),
+        offsets(spec, run),
+        coordinator(spec, run),
+        restart(spec, run),
+        liveness(spec, run),
+    ]
+}
+
+/// The input sequence numbers a complete, fault-free run must have delivered by the end.
+/// Records of a replayable source are all expected when the job ends RUNNING (they were
+/// visible before `stop_at`); a socket source's lost lines are excused.
+fn expected_inputs(spec: &JobSpec, run: &RunResult, reference: &Reference) -> BTreeSet<u64> {
+    let lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
+    reference.producing_inputs.keys().copied().filter(|s| !lost.contains(s)).filter(|s| input_time(spec, *s) + 1 < run.stop_at_ms).collect()
+}
+
+fn input_time(spec: &JobSpec, seq: u64) -> u64 {
+    match &spec.input {
+        InputSpec::Lines(l) => l[seq as usize].0,
+        InputSpec::Log { records, .. } => records[seq as usize].0,
+    }
+}
+
+fn lineage_counts(rows: &[OutputRow]) -> BTreeMap<(u64, u32), usize> {
+    let mut m = BTreeMap::new();
+    for r in rows {
+        *m.entry((r.lineage.input_seq, r.lineage.sub)).or_default() += 1;
+    }
+    m
+}
+
+/// Exactly-once output of the 2PC sink: every expected output committed exactly once, nothing
+/// else, and per key the committed values equal the reference sequence.
+pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
+    const NAME: &str = "exactly-once";
+    if sink_kind(spec) != Some(&OpKind::TwoPhaseCommitSink) {
+        return Verdict::skip(NAME, "no two-phase-commit sink");
+    }
+    if !replayable(spec) {
+        return Verdict::skip(NAME, "non-replayable source: exactly-once output is not promised");
+    }
+    let mut anomalies = Vec::new();
+    for a in &run.sink_anomalies {
+        anomalies.push(format!("sink store anomaly: {a}"));
+    }
+    let counts = lineage_counts(&run.committed);
+    for (l, n) in &counts {
+        if *n > 1 {
+            let t = run.committed.iter().filter(|r| (r.lineage.input_seq, r.lineage.sub) == *l).map(|r| r.time_ms).collect::<Vec<_>>();
+            anomalies.push(format!("duplicate: input #{} (sub {}) committed {n} times at {t:?} ms", l.0, l.1));
+        }
+    }
+    let healthy_end = run.final_status == JobStatus::Running;
+    if healthy_end {
+        // Only inputs that a completed checkpoint covers must be committed by the end.
+        let covered = last_covered_input(spec, run);
+        let expected = expected_inputs(spec, run, reference);
+        for seq in expected.iter().filter(|s| covered.is_some_and(|c| **s <= c)) {
+            if !counts.keys().any(|(s, _)| s == seq) {
+                anomalies.push(format!("lost record: input #{seq} never committed although checkpoint covering it completed"));
+            }
+        }
+    }
+    if is_keyed(spec) {
+        let mut per_key: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
+        for r in &run.committed {
+            let v = parse_value(&r.value);
+            per_key.entry(key_of(&v)).or_default().push(v);
+        }
+        for (k, vals) in &per_key {
+            let want = reference.per_key.get(k).cloned().unwrap_or_default();
+            if !want.starts_with(vals) {
+                anomalies.push(format!("state ahead/behind: key {k} committed {vals:?}, reference prefix {:?}", &want[..want.len().min(vals.len() + 1)]));
+            }
+        }
+    }
+    let summary = format!("{} committed outputs, {} distinct inputs", run.committed.len(), counts.len());
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// The latest input sequence number covered by the newest completed checkpoint (log sources).
+fn last_covered_input(spec: &JobSpec, run: &RunResult) -> Option<u64> {
+    let InputSpec::Log { records, .. } = &spec.input else { return None };
+    let (_, offsets) = run.completed_offsets.iter().next_back()?;
+    let mut per_part: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut last = None;
+    for (seq, (_, p, _)) in records.iter().enumerate() {
+        let off = per_part.entry(*p).or_default();
+        let covered = offsets.get(&ckptsim::PartitionId(*p)).is_some_and(|o| *off < o.0);
+        *off += 1;
+        if covered {
+            last = Some(seq as u64);
+        }
+    }
+    // Everything before the first uncovered input of any partition is covered.
+    let mut per_part: BTreeMap<u32, u64> = BTreeMap::new();
+    for (seq, (_, p, _)) in records.iter().enumerate() {
+        let off = per_part.entry(*p).or_default();
+        let covered = offsets.get(&ckptsim::PartitionId(*p)).is_some_and(|o| *off < o.0);
+        *off += 1;
+        if !covered {
+            return if seq == 0 { None } else { Some(seq as u64 - 1) };
+        }
+    }
+    last
+}
+
+fn parse_value(s: &str) -> Value {
+    if let Some(inner) = s.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+        if let Some((k, v)) = inner.rsplit_once(',') {
+            if let Ok(n) = v.parse::<i64>() {
+                return Value::Pair(k.into(), n);
+            }
+        }
+    }
+    match s.parse::<i64>() {
+        Ok(n) => Value::Int(n),
+        Err(_) => Value::str(s),
+    }
+}
+
+/// At-least-once output of the print sink: nothing lost; every duplicate explained by a replay
+/// after a restore (printed by an earlier attempt, then again by a later one).
+pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
+    const NAME: &str = "at-least-once";
+    if sink_kind(spec) != Some(&OpKind::PrintSink) {
+        return Verdict::skip(NAME, "no print sink");
+    }
+    let mut anomalies = Vec::new();
+    let counts = lineage_counts(&run.print_rows);
+    if run.final_status == JobStatus::Running {
+        for seq in expected_inputs(spec, run, reference) {
+            if !counts.keys().any(|(s, _)| *s == seq) && input_time(spec, seq) + 5_000 < run.stop_at_ms {
+                anomalies.push(format!("lost record: input #{seq} (at {} ms) never printed", input_time(spec, seq)));
+            }
+        }
+    }
+    let mut explained = Vec::new();
+    for (l, n) in &counts {
+        if *n < 2 {
+            continue;
+        }
+        let rows: Vec<&OutputRow> = run.print_rows.iter().filter(|r| (r.lineage.input_seq, r.lineage.sub) == *l).collect();
+        let attempts: BTreeSet<u32> = rows.iter().map(|r| r.attempt.0).collect();
+        if attempts.len() < rows.len() {
+            anomalies.push(format!("duplicate: input #{} printed {} times within one attempt at {:?} ms", l.0, n, rows.iter().map(|r| r.time_ms).collect::<Vec<_>>()));
+        } else {
+            explained.push(format!("{} (replayed by attempt {})", rows[0].value, rows.last().map(|r| r.attempt.0).unwrap_or(0)));
+        }
+    }
+    let summary = format!("{} rows, {} duplicates explained by replay{}", run.print_rows.len(), explained.len(), if explained.is_empty() { String::new() } else { format!(": {}", explained.join(", ")) });
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// Keyed state: the last value each key emitted (by the latest attempt) never runs ahead of
+/// the reference fold, and equals it for inputs that were all delivered.
+pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
+    const NAME: &str = "state";
+    if !is_keyed(spec) {
+        return Verdict::skip(NAME, "no keyed state");
+    }
+    let rows: &[OutputRow] = if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
+    let lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
+    let mut anomalies = Vec::new();
+    // Per key, each output value must be a value the reference emits for that key, and per
+    // attempt the sequence must follow the reference order (a restore may go back, never skip
+    // or invent). With lost socket input the reference is recomputed without it.
+    let reference = if lost.is_empty() {
+        reference.clone()
+    } else {
+        let mut s2 = spec.clone();
+        if let InputSpec::Lines(l) = &mut s2.input {
+            *l = l.iter().enumerate().filter(|(i, _)| !lost.contains(&(*i as u64))).map(|(_, x)| x.clone()).collect();
+        }
+        crate::reference::compute(&s2)
+    };
+    let mut last: BTreeMap<Value, Value> = BTreeMap::new();
+    for r in rows {
+        let v = parse_value(&r.value);
+        let k = key_of(&v);
+        let want = reference.per_key.get(&k);
+        match want {
+            None => anomalies.push(format!("t={} key {k}: output {v} for a key the reference never emits", r.time_ms)),
+            Some(seq) => {
+                let pos = seq.iter().position(|x| *x == v);
+                let prev = last.get(&k).and_then(|p| seq.iter().position(|x| x == p));
+                match (pos, prev) {
+                    (None, _) => anomalies.push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms)),
+                    (Some(p), Some(q)) if p > q + 1 => anomalies.push(format!(
+                        "t={} key {k}: state skipped from {} to {v} (lost update: expected {})",
+                        r.time_ms, seq[q], seq[q + 1]
+                    )),
+                    (Some(p), None) if p > 0 && !rows_restarted_for(run, r) => {
+                        anomalies.push(format!("t={} key {k}: first output {v} but reference starts at {}", r.time_ms, seq[0]))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        last.insert(k, v);
+    }
+    Verdict::from(NAME, anomalies, format!("{} keys followed the reference fold", last.len()))
+}
+
+fn rows_restarted_for(_run: &RunResult, _r: &OutputRow) -> bool {
+    false
+}
+
+/// Offsets: committed to the broker only after the checkpoint holding them completed, never
+/// backwards, equal to a completed checkpoint's positions.
+pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "offsets";
+    if !spec.operators.iter().any(|o| matches!(o.kind, OpKind::LogSource { .. })) {
+        return Verdict::skip(NAME, "no partitioned-log source");
+    }
+    let mut anomalies = Vec::new();
+    let mut high: BTreeMap<ckptsim::PartitionId, u64> = BTreeMap::new();
+    for c in run.offset_commits.iter().filter(|c| c.accepted) {
+        // Completed (by this time) checkpoints that hold exactly this offset.
+        let ok = run.checkpoints.iter().any(|row| {
+            row.outcome == "COMPLETED"
+                && row.end_ms.is_some_and(|e| e <= c.time_ms)
+                && run.completed_offsets.get(&row.id).and_then(|m| m.get(&c.partition)) == Some(&c.offset)
+        });
+        if !ok {
+            anomalies.push(format!(
+                "t={} offset committed before its checkpoint completed: {} {} by {} (no completed checkpoint holds it)",
+                c.time_ms, c.partition, c.offset, c.task
+            ));
+        }
+        let h = high.entry(c.partition).or_default();
+        if c.offset.0 < *h {
+            anomalies.push(format!("t={} non-monotonic offset: {} went back from {} to {}", c.time_ms, c.partition, h, c.offset.0));
+        }
+        *h = (*h).max(c.offset.0);
+    }
+    let n = run.offset_commits.len();
+    Verdict::from(NAME, anomalies, format!("{n} offset commits, each after its checkpoint completed"))
+}
+
+/// Coordinator: ids strictly increase, at most max-concurrent pending, min pause respected,
+/// expiry at the timeout.
+pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "coordinator";
+    let mut anomalies = Vec::new();
+    let cfg = &spec.checkpoint;
+    let mut rows = run.checkpoints.clone();
+    rows.sort_by_key(|r| (r.trigger_ms, r.id));
+    for w in rows.windows(2) {
+        if w[1].id <= w[0].id {
+            anomalies.push(format!("t={} checkpoint ids not increasing: {} after {}", w[1].trigger_ms, w[1].id, w[0].id));
+        }
+    }
+    let retuned = run.retunes.iter().any(|(_, t)| t.contains("accepted"));
+    let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionKind::Savepoint | ActionKind::TriggerCheckpoint));
+    for r in &rows {
+        let pending = rows.iter().filter(|o| o.trigger_ms <= r.trigger_ms && o.end_ms.is_none_or(|e| e > r.trigger_ms)).count();
+        if pending as i64 > cfg.max_concurrent && !r.savepoint {
+            anomalies.push(format!("t={} {} checkpoints pending (max concurrent {})", r.trigger_ms, pending, cfg.max_concurrent));
+        }
+        if !retuned && !manual && !r.savepoint {
+            let last_completion = rows
+                .iter()
+                .filter_map(|o| o.end_ms.filter(|_| o.outcome == "COMPLETED"))
+                .filter(|e| *e <= r.trigger_ms)
+                .max();
+            if let Some(lc) = last_completion {
+                if (r.trigger_ms as i64) < lc as i64 + cfg.min_pause_ms {
+                    anomalies.push(format!(
+                        "t={} min pause violated: checkpoint {} triggered {} ms after the last completion (min pause {} ms)",
+                        r.trigger_ms,
+                        r.id,
+                        r.trigger_ms - lc,
+                        cfg.min_pause_ms
+                    ));
+                }
+            }
+        }
+        if r.outcome == "CHECKPOINT_EXPIRED" && !retuned {
+            let end = r.end_ms.unwrap_or(0);
+            if end.saturating_sub(r.trigger_ms) as i64 != cfg.timeout_ms {
+                anomalies.push(format!("t={end} checkpoint {} expired after {} ms (timeout {} ms)", r.id, end - r.trigger_ms, cfg.timeout_ms));
+            }
+        }
+    }
+    Verdict::from(NAME, anomalies, format!("{} checkpoints: ids increasing, concurrency, min pause, expiry", rows.len()))
+}
+
+/// Restart: the number of restarts and their delays as the configured strategy says; only
+/// legal job status transitions.
+pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "restart";
+    let mut anomalies = Vec::new();
+    for w in run.status_timeline.windows(2) {
+        if !w[0].1.can_transition_to(w[1].1) {
+            anomalies.push(format!("t={} illegal job transition {} -> {}", w[1].0, w[0].1, w[1].1));
+        }
+    }
+    let strategy = RestartStrategyConfig::resolve(
+        if spec.restart_configured { Some(&spec.restart) } else { None },
+        spec.checkpoint.periodic_enabled(),
+        spec.profile,
+    );
+    if let RestartStrategyConfig::FixedDelay { attempts, delay_ms } = strategy {
+        if run.restarts as i64 > attempts {
+            anomalies.push(format!("{} restarts but fixed-delay allows {attempts}", run.restarts));
+        }
+        let failures = run.restart_schedule.len() as i64;
+        let suppressed = run.trace.events().iter().any(|e| e.kind == "failure" && e.detail.contains("suppressed"));
+        if suppressed && (run.restarts as i64) < attempts && failures < attempts {
+            anomalies.push(format!("job failed after {} restarts but fixed-delay allows {attempts}", run.restarts));
+        }
+        for (t, n, backoff) in &run.restart_schedule {
+            if *backoff as i64 != delay_ms {
+                anomalies.push(format!("t={t} failure #{n}: backoff {backoff} ms, fixed-delay says {delay_ms} ms"));
+            }
+        }
+    }
+    if matches!(strategy, RestartStrategyConfig::NoRestart) && run.restarts > 0 {
+        anomalies.push(format!("{} restarts under no-restart", run.restarts));
+    }
+    Verdict::from(NAME, anomalies, format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description))
+}
+
+/// Liveness: a job that ends RUNNING with periodic checkpoints completes a checkpoint after the
+/// last fault healed, within `2 * interval + timeout`.
+pub fn liveness(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "liveness";
+    let Some(interval) = spec.checkpoint.base_interval_ms() else { return Verdict::skip(NAME, "periodic checkpoints disabled") };
+    if run.final_status != JobStatus::Running {
+        return Verdict::skip(NAME, "job not running at the end");
+    }
+    let bound = 2 * interval + spec.checkpoint.timeout_ms as u64 + spec.cluster.heartbeat_timeout_ms;
+    let healed = run.last_fault_end_ms.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0));
+    if healed + bound > run.stop_at_ms {
+        return Verdict::skip(NAME, "run too short after the last fault to judge");
+    }
+    let ok = run.checkpoints.iter().any(|r| r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e > healed && e <= healed + bound));
+    let anomalies = if ok { vec![] } else { vec![format!("no checkpoint completed within {bound} ms after t={healed}")] };
+    Verdict::from(NAME, anomalies, format!("a checkpoint completed within {bound} ms after the last fault"))
+}
+
+/// Renders a verdict as one line.
+pub fn verdict_line(v: &Verdict) -> String {
+    match v.passed {
+        None => format!("  {:<14} n/a   {}", v.checker, v.summary),
+        Some(true) => format!("  {:<14} PASS  {}", v.checker, v.summary),
+        Some(false) => format!("  {:<14} FAIL  {}", v.checker, v.anomalies.first().cloned().unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_value;
+    use ckptsim::record::Value;
+
+    #[test]
+    fn parses_printed_values() {
+        assert_eq!(parse_value("(a,3)"), Value::Pair("a".into(), 3));
+        assert_eq!(parse_value("12"), Value::Int(12));
+        assert_eq!(parse_value("p1-4"), Value::str("p1-4"));
+    }
+}

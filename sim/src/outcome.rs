@@ -1,0 +1,232 @@
+//! One scenario run end to end: world → trace → checkers → expectations → tables and verdict.
+
+use crate::check::{self, Verdict};
+use crate::reference;
+use crate::spec::JobSpec;
+use crate::world::{self, RunResult};
+use std::fmt::Write as _;
+
+/// The evaluation of one `[expect]` entry.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExpectResult {
+    pub name: String,
+    pub held: bool,
+    pub detail: String,
+}
+
+/// Everything a run of a scenario under one seed produced and concluded.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    pub seed: u64,
+    pub run: RunResult,
+    pub verdicts: Vec<Verdict>,
+    pub expectations: Vec<ExpectResult>,
+}
+
+impl Outcome {
+    /// True when every expectation held and no checker failed (except the one a negative
+    /// scenario expects to fail).
+    pub fn passed(&self) -> bool {
+        self.expectations.iter().all(|e| e.held)
+    }
+
+    pub fn trace_hash(&self) -> u64 {
+        self.run.trace.hash()
+    }
+}
+
+/// Runs `spec` under `seed` and evaluates everything.
+pub fn run(spec: &JobSpec, seed: u64) -> Outcome {
+    let run = world::run(spec, seed);
+    let reference = reference::compute(spec);
+    let verdicts = check::check_all(spec, &run, &reference);
+    let expectations = evaluate(spec, &run, &verdicts);
+    Outcome { seed, run, verdicts, expectations }
+}
+
+fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<ExpectResult> {
+    let e = &spec.expect;
+    let mut out = Vec::new();
+    let mut push = |name: &str, held: bool, detail: String| out.push(ExpectResult { name: name.to_string(), held, detail });
+    // Every checker must pass, except the one a negative scenario names.
+    for v in verdicts {
+        if e.caught_by.as_deref() == Some(v.checker) {
+            continue;
+        }
+        if v.passed == Some(false) {
+            push(&format!("checker {}", v.checker), false, v.anomalies.join("; "));
+        }
+    }
+    if let Some(c) = &e.caught_by {
+        let v = verdicts.iter().find(|v| v.checker == c);
+        let held = v.is_some_and(|v| v.passed == Some(false));
+        push(
+            &format!("caught_by = {c}"),
+            held,
+            match v {
+                Some(v) if held => format!("caught: {}", v.anomalies.first().cloned().unwrap_or_default()),
+                Some(v) => format!("NOT caught ({})", v.summary),
+                None => format!("unknown checker {c} (known: {})", check::CHECKERS.join(", ")),
+            },
+        );
+    }
+    if let Some(s) = e.final_status {
+        push("final_status", run.final_status == s, format!("expected {s}, got {}", run.final_status));
+    }
+    if let Some(n) = e.restarts {
+        push("restarts", run.restarts == n, format!("expected {n}, got {}", run.restarts));
+    }
+    if let Some(want) = e.exactly_once {
+        let v = verdicts.iter().find(|v| v.checker == "exactly-once").and_then(|v| v.passed);
+        push("exactly_once", v == Some(want), format!("expected {want}, checker says {v:?}"));
+    }
+    if let Some(want) = e.at_least_once {
+        let v = verdicts.iter().find(|v| v.checker == "at-least-once").and_then(|v| v.passed);
+        push("at_least_once", v == Some(want), format!("expected {want}, checker says {v:?}"));
+    }
+    if let Some(n) = e.completed_checkpoints_min {
+        let got = run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED").count() as u32;
+        push("completed_checkpoints_min", got >= n, format!("expected >= {n}, got {got}"));
+    }
+    let rows = output_values(spec, run);
+    if let Some(want) = &e.output {
+        push("output", &rows == want, format!("expected {want:?}, got {rows:?}"));
+    }
+    if let Some(want) = &e.duplicates {
+        let mut counts = std::collections::BTreeMap::<&str, usize>::new();
+        for r in &rows {
+            *counts.entry(r.as_str()).or_default() += 1;
+        }
+        let mut got: Vec<String> = counts.iter().filter(|(_, n)| **n > 1).map(|(k, _)| k.to_string()).collect();
+        let mut w = want.clone();
+        got.sort();
+        w.sort();
+        push("duplicates", got == w, format!("expected {w:?}, got {got:?}"));
+    }
+    out
+}
+
+/// The job's visible output values in order: print rows, or the committed 2PC output.
+pub fn output_values(spec: &JobSpec, run: &RunResult) -> Vec<String> {
+    let two_pc = spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink);
+    if two_pc {
+        run.committed.iter().map(|r| r.value.clone()).collect()
+    } else {
+        run.print_rows.iter().map(|r| r.value.clone()).collect()
+    }
+}
+
+/// The output table: one row per input (socket/log) with what it produced, like seed 004's.
+pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
+    let mut s = String::new();
+    let two_pc = spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink);
+    let rows = if two_pc { &run.committed } else { &run.print_rows };
+    let inputs: Vec<(u64, String)> = match &spec.input {
+        crate::spec::InputSpec::Lines(l) => l.clone(),
+        crate::spec::InputSpec::Log { records, .. } => records.iter().map(|(t, p, v)| (*t, format!("{v} (p{p})"))).collect(),
+    };
+    let _ = writeln!(s, "| #  | at (s)  | input            | output                 | note");
+    let _ = writeln!(s, "|----|---------|------------------|------------------------|------------------------------");
+    if inputs.len() > 200 {
+        let _ = writeln!(s, "| {} inputs, {} output rows (table elided above 200 inputs)", inputs.len(), rows.len());
+        return s;
+    }
+    for (i, (at, input)) in inputs.iter().enumerate() {
+        let outs: Vec<&str> = rows.iter().filter(|r| r.lineage.input_seq == i as u64).map(|r| r.value.as_str()).collect();
+        let mut note = String::new();
+        if run.lost_inputs.contains(&(i as u64)) {
+            note.push_str("lost: no source reading");
+        }
+        if let Some(fail) = run
+            .trace
+            .events()
+            .iter()
+            .find(|e| e.kind == "exception" && e.time_ms >= *at && e.time_ms <= at + 50 && !outs.iter().any(|_| false))
+        {
+            let after = run.trace.events().iter().find(|e| e.kind == "failure" && e.time_ms >= fail.time_ms);
+            if let Some(a) = after {
+                if a.time_ms <= fail.time_ms + 100 {
+                    note = if a.detail.contains("suppressed") { "job fails for good".into() } else { "job restarts".into() };
+                }
+            }
+        }
+        let mut outs_s = outs.join(" ");
+        if outs.len() > 1 && !matches!(spec.input, crate::spec::InputSpec::Lines(_)) {
+            outs_s = format!("{} (x{})", outs[0], outs.len());
+            if note.is_empty() {
+                note = "duplicate (replayed after restore)".into();
+            }
+        }
+        let _ = writeln!(s, "| {:<2} | {:>7.3} | {:<16} | {:<22} | {}", i + 1, *at as f64 / 1000.0, input, outs_s, note);
+    }
+    s
+}
+
+/// The checkpoint table: id, trigger time, duration, alignment, size, outcome.
+pub fn checkpoint_table(run: &RunResult) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "| id  | kind | trigger (s) | duration (ms) | alignment (ms) | size (B)   | outcome");
+    let _ = writeln!(s, "|-----|------|-------------|---------------|----------------|------------|------------------");
+    let total = run.checkpoints.len();
+    for (i, r) in run.checkpoints.iter().enumerate() {
+        if total > 60 && i >= 25 && i + 25 < total {
+            if i == 25 {
+                let _ = writeln!(s, "| ... {} more checkpoints ...", total - 50);
+            }
+            continue;
+        }
+        let dur = r.end_ms.map(|e| format!("{}", e - r.trigger_ms)).unwrap_or_else(|| "-".into());
+        let kind = if r.savepoint { "sp" } else if r.unaligned { "ua" } else { "cp" };
+        let _ = writeln!(
+            s,
+            "| {:<3} | {:<4} | {:>11.3} | {:>13} | {:>14} | {:>10} | {}",
+            r.id, kind, r.trigger_ms as f64 / 1000.0, dur, r.alignment_ms, r.size_bytes, r.outcome
+        );
+    }
+    let completed = run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED").count();
+    let _ = writeln!(s, "{completed} completed, {} failed or pending", total - completed);
+    s
+}
+
+/// Full human-readable report of one run.
+pub fn render(spec: &JobSpec, o: &Outcome) -> String {
+    let run = &o.run;
+    let mut s = String::new();
+    let _ = writeln!(s, "scenario  {}  ({})", spec.name, spec.source_path);
+    let _ = writeln!(s, "profile   {}   variant {}   seed {}   stop at {} ms", spec.profile, spec.variant, o.seed, spec.stop_at_ms);
+    let _ = writeln!(s, "restart   {}", run.restart_description);
+    let _ = writeln!(s);
+    let _ = writeln!(s, "== output");
+    s.push_str(&output_table(spec, run));
+    let _ = writeln!(s);
+    let _ = writeln!(s, "== checkpoints");
+    s.push_str(&checkpoint_table(run));
+    let _ = writeln!(s);
+    let _ = writeln!(s, "== job status");
+    let tl: Vec<String> = run.status_timeline.iter().map(|(t, st)| format!("{:.3}s {st}", *t as f64 / 1000.0)).collect();
+    let _ = writeln!(s, "{}", tl.join(" -> "));
+    let _ = writeln!(s, "restarts: {}", run.restarts);
+    for (t, n, b) in &run.restart_schedule {
+        let _ = writeln!(s, "  failure #{n} at {:.3}s, restart after {b} ms", *t as f64 / 1000.0);
+    }
+    for (t, text) in &run.retunes {
+        let _ = writeln!(s, "  re-tune at {:.3}s: {text}", *t as f64 / 1000.0);
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "== checkers");
+    for v in &o.verdicts {
+        let _ = writeln!(s, "{}", check::verdict_line(v));
+        for a in v.anomalies.iter().skip(1).take(4) {
+            let _ = writeln!(s, "                       {a}");
+        }
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "== expectations");
+    for e in &o.expectations {
+        let _ = writeln!(s, "  {:<28} {}  {}", e.name, if e.held { "held  " } else { "FAILED" }, e.detail);
+    }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "verdict: {}   trace hash {:016x}   ({} events)", if o.passed() { "PASS" } else { "FAIL" }, o.trace_hash(), run.trace.events().len());
+    let _ = writeln!(s, "replay:  cargo run --release -- run {} --seed {}", spec.source_path, o.seed);
+    s
+}
