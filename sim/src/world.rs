@@ -678,9 +678,21 @@ async fn jm_main(s: Shared, seed: u64) {
         let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&JM).map(Vec::from).unwrap_or_default());
         for (_from, msg) in inbox {
             match msg {
-                Msg::TaskState { task, attempt, state, cause } => jm.handle_task_state(now, task, attempt, state, cause),
-                Msg::Ack { task, attempt, id, snapshot } => jm.handle_ack(now, task, attempt, id, snapshot),
-                Msg::Decline { task, attempt, id, reason } => jm.handle_decline(now, task, attempt, id, reason),
+                Msg::TaskState { task, attempt, state, cause } => {
+                    if let Some(attempt) = from_world(epoch, attempt) {
+                        jm.handle_task_state(now, task, attempt, state, cause)
+                    }
+                }
+                Msg::Ack { task, attempt, id, snapshot } => {
+                    if let Some(attempt) = from_world(epoch, attempt) {
+                        jm.handle_ack(now, task, attempt, id, snapshot)
+                    }
+                }
+                Msg::Decline { task, attempt, id, reason } => {
+                    if let Some(attempt) = from_world(epoch, attempt) {
+                        jm.handle_decline(now, task, attempt, id, reason)
+                    }
+                }
                 Msg::Heartbeat { tm, incarnation } => {
                     let prev = last_hb.insert(tm, (now, incarnation));
                     if let Some((_, inc)) = prev {
@@ -732,21 +744,41 @@ async fn jm_main(s: Shared, seed: u64) {
     }
 }
 
-fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, _epoch: u64) {
+/// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA starts counting
+/// attempts again): world attempt = epoch * EPOCH_STRIDE + JobMaster attempt.
+const EPOCH_STRIDE: u32 = 10_000;
+
+fn to_world(epoch: u64, a: Attempt) -> Attempt {
+    Attempt(epoch as u32 * EPOCH_STRIDE + a.0)
+}
+
+/// The JobMaster attempt of a world attempt, or None when it belongs to another epoch.
+fn from_world(epoch: u64, a: Attempt) -> Option<Attempt> {
+    (a.0 / EPOCH_STRIDE == epoch as u32).then_some(Attempt(a.0 % EPOCH_STRIDE))
+}
+
+fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
     s.with(|w| {
         while let Some(out) = jm.poll_output() {
             match out {
                 JobOutput::Deploy { task, attempt, tm, restore } => {
+                    let attempt = to_world(epoch, attempt);
                     w.send(JM, tm_addr(tm.0), Msg::Deploy { task, attempt, restore });
                 }
-                JobOutput::Cancel { task, attempt, tm } => w.send(JM, tm_addr(tm.0), Msg::Cancel { task, attempt }),
+                JobOutput::Cancel { task, attempt, tm } => {
+                    let attempt = to_world(epoch, attempt);
+                    w.send(JM, tm_addr(tm.0), Msg::Cancel { task, attempt })
+                }
                 JobOutput::Trigger { task, attempt, tm, barrier } => {
+                    let attempt = to_world(epoch, attempt);
                     w.send(JM, tm_addr(tm.0), Msg::Trigger { task, attempt, barrier })
                 }
                 JobOutput::NotifyComplete { task, attempt, tm, id } => {
+                    let attempt = to_world(epoch, attempt);
                     w.send(JM, tm_addr(tm.0), Msg::NotifyComplete { task, attempt, id })
                 }
                 JobOutput::NotifyAborted { task, attempt, tm, id } => {
+                    let attempt = to_world(epoch, attempt);
                     w.send(JM, tm_addr(tm.0), Msg::NotifyAborted { task, attempt, id })
                 }
                 JobOutput::JobStatusChanged { from, to, cause } => {
