@@ -347,7 +347,9 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "restart";
     let mut anomalies = Vec::new();
     for w in run.status_timeline.windows(2) {
-        if !w[0].1.can_transition_to(w[1].1) {
+        // A SUSPENDED job is recovered by a new JobManager, which starts from CREATED.
+        let recovered = w[0].1 == JobStatus::Suspended && w[1].1 == JobStatus::Created;
+        if !recovered && !w[0].1.can_transition_to(w[1].1) {
             anomalies.push(format!("t={} illegal job transition {} -> {}", w[1].0, w[0].1, w[1].1));
         }
     }

@@ -658,6 +658,10 @@ async fn jm_main(s: Shared, seed: u64) {
         // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
         let restore = if w.jm_epoch > 1 { w.storage_completed.last().cloned() } else { None };
         let epoch = w.jm_epoch;
+        if epoch > 1 {
+            let now = w.now();
+            w.status_timeline.push((now, JobStatus::Created));
+        }
         w.tr("jm", "jm-start", format!("epoch={epoch} restore={:?}", restore.as_ref().map(|c| c.id.0)));
         (params, restore, epoch)
     });
@@ -1552,6 +1556,9 @@ fn apply_fault(
                 s.with(|w| {
                     w.alive.insert(JM, false);
                     w.inbox.remove(&JM);
+                    // The job of the lost JobManager is suspended; a new JobManager recovers it.
+                    w.status = JobStatus::Suspended;
+                    w.status_timeline.push((now, JobStatus::Suspended));
                     w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
                     // TaskManagers lose their leader and cancel every task.
                     let keys: Vec<_> = w.task_notify.keys().copied().collect();
