@@ -131,12 +131,10 @@ impl CheckpointFailureManager {
             "failure manager: pre-flight reason {reason} reported by task {task:?}"
         );
         let task_level = task.is_some();
-        let out = if kind == CheckpointKind::Savepoint
-            && !task_level
-            && self.profile.job_level_savepoint_failures_ignored()
-        {
-            None
-        } else if self.is_older_than_last_success(id) {
+        // 2.3: job-level savepoint failures skip the counter entirely.
+        let skip_savepoint =
+            kind == CheckpointKind::Savepoint && !task_level && self.profile.job_level_savepoint_failures_ignored();
+        let out = if skip_savepoint || self.is_older_than_last_success(id) {
             None
         } else if self.count(id, reason) && self.consecutive_failures > self.tolerable_failures {
             self.clear();
@@ -518,7 +516,7 @@ mod tests {
 
     #[test]
     fn savepoints() {
-        let cases = vec![
+        let cases = [
             Case {
                 name: "2.3: job-level savepoint failures are never counted",
                 profile: Flink23,
@@ -553,7 +551,7 @@ mod tests {
 
     #[test]
     fn retune_tolerance() {
-        let cases = vec![
+        let cases = [
             Case {
                 name: "lowering: the next counted failure uses it, the counter is kept",
                 profile: Flink23,
