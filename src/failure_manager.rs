@@ -1,1 +1,601 @@
-//! (module under construction: failure_manager)
+//! CheckpointFailureManager: counts consecutive checkpoint failures and fails the job past the tolerable number (flink-semantics §2).
+//!
+//! The coordinator reports every aborted checkpoint (and every failure before a pending
+//! checkpoint existed, with id `None` = Flink's `-1`) through
+//! [`CheckpointFailureManager::handle_checkpoint_failure`] and every completion through
+//! [`CheckpointFailureManager::handle_checkpoint_success`]. When the count of consecutive
+//! counted failures exceeds the tolerance, the counter resets and a [`FailJob`] is returned;
+//! the caller then fails the job (globally for job-level failures, through the failing task for
+//! task-level ones), which goes through the restart strategy like any other failure.
+//!
+//! Profile differences ([`Profile`] methods):
+//! * counted reasons: 1.11 `CHECKPOINT_DECLINED`, `CHECKPOINT_EXPIRED`; 2.3 also
+//!   `IO_EXCEPTION`, `CHECKPOINT_ASYNC_EXCEPTION`, `FINALIZE_CHECKPOINT_FAILURE`;
+//! * the unknown id (`None`): 2.3 counts it every time, 1.11 dedups it like any id;
+//! * success: 1.11 any success resets; 2.3 only a success newer than the last one, and 2.3
+//!   ignores failures whose id is at or below the last success;
+//! * savepoints: 2.3 never counts job-level savepoint failures; a task-level failure of a
+//!   (non-synchronous) savepoint counts like a checkpoint's. 1.11 counts every savepoint failure
+//!   like a checkpoint's. Synchronous savepoints (stop-with-savepoint) are not modelled.
+
+use crate::config::UNLIMITED;
+use crate::ids::{CheckpointId, TaskId};
+use crate::profile::Profile;
+use crate::reason::CheckpointFailureReason;
+use crate::record::CheckpointKind;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+/// "Exceeded checkpoint tolerable failure threshold.": the caller must fail the job.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailJob {
+    /// The reason of the failure that crossed the threshold.
+    pub reason: CheckpointFailureReason,
+    /// Its checkpoint id (`None` = failure before a pending checkpoint existed).
+    pub id: Option<CheckpointId>,
+    /// `Some` => task-level failure (Flink's `failJobDueToTaskFailure`: fail the job through
+    /// this task's current attempt); `None` => job-level (`failJob`: global failover).
+    pub task: Option<TaskId>,
+}
+
+/// Flink's `CheckpointFailureManager`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointFailureManager {
+    profile: Profile,
+    /// `T`; [`UNLIMITED`] = never count.
+    tolerable_failures: u32,
+    /// `continuousFailureCounter`.
+    consecutive_failures: u32,
+    /// `countedCheckpointIds` since the last reset; `None` is the unknown id (1.11 only: 2.3
+    /// counts it every time without recording it).
+    counted_ids: BTreeSet<Option<CheckpointId>>,
+    /// `lastSucceededCheckpointId` (`None` = `Long.MIN_VALUE`). Used by 2.3 only; 1.11 keeps
+    /// the highest success for the invariants.
+    last_succeeded: Option<CheckpointId>,
+}
+
+/// Flink's `CheckpointFailureReason.isPreFlight()`: failures raised by the JobManager before or
+/// while triggering. They never come from a task.
+fn is_pre_flight(reason: CheckpointFailureReason) -> bool {
+    use CheckpointFailureReason::*;
+    matches!(
+        reason,
+        PeriodicSchedulerShutdown
+            | TooManyCheckpointRequests
+            | MinimumTimeBetweenCheckpoints
+            | NotAllRequiredTasksRunning
+            | IoException
+    )
+}
+
+/// The `checkFailureCounter` switch: reasons that increment the counter.
+fn is_counted(reason: CheckpointFailureReason, profile: Profile) -> bool {
+    use CheckpointFailureReason::*;
+    match reason {
+        CheckpointDeclined | CheckpointExpired => true,
+        IoException | CheckpointAsyncException | FinalizeCheckpointFailure => {
+            profile.counts_io_async_finalize_failures()
+        }
+        PeriodicSchedulerShutdown
+        | TooManyCheckpointRequests
+        | MinimumTimeBetweenCheckpoints
+        | NotAllRequiredTasksRunning
+        | CheckpointSubsumed
+        | CheckpointCoordinatorSuspend
+        | CheckpointCoordinatorShutdown
+        | JobFailoverRegion
+        | CheckpointDeclinedTaskNotReady
+        | CheckpointDeclinedTaskClosing
+        | CheckpointDeclinedOnCancellationBarrier
+        | CheckpointDeclinedSubsumed
+        | CheckpointDeclinedInputEndOfStream
+        | TaskFailure
+        | TaskCheckpointFailure
+        | TriggerCheckpointFailure
+        | JobFailure => false,
+    }
+}
+
+impl CheckpointFailureManager {
+    /// `tolerable_failures`: [`UNLIMITED`] = never count.
+    pub fn new(tolerable_failures: u32, profile: Profile) -> Self {
+        let m = CheckpointFailureManager {
+            profile,
+            tolerable_failures,
+            consecutive_failures: 0,
+            counted_ids: BTreeSet::new(),
+            last_succeeded: None,
+        };
+        m.invariants();
+        m
+    }
+
+    /// A checkpoint or savepoint failed. `id` `None` = failure before any pending checkpoint
+    /// existed (Flink's id -1). `task` `Some` = task-level failure (a task declined); job-level
+    /// failures (expiry, JM-side IO, pre-flight) pass `None`; a pre-flight reason with a task
+    /// panics. Returns `Some` when the tolerance is exceeded (the counter was reset).
+    ///
+    /// The threshold is compared only when this failure was counted. With a fixed tolerance
+    /// that is the same as Flink (which compares after every failure that passes the id filter,
+    /// but the counter can only exceed `T` right after an increment); with a runtime retune
+    /// (not in Flink) it means the next *counted* failure applies the new tolerance.
+    pub fn handle_checkpoint_failure(
+        &mut self,
+        id: Option<CheckpointId>,
+        kind: CheckpointKind,
+        reason: CheckpointFailureReason,
+        task: Option<TaskId>,
+    ) -> Option<FailJob> {
+        assert!(
+            !(task.is_some() && is_pre_flight(reason)),
+            "failure manager: pre-flight reason {reason} reported by task {task:?}"
+        );
+        let task_level = task.is_some();
+        // 2.3: job-level savepoint failures skip the counter entirely.
+        let skip_savepoint =
+            kind == CheckpointKind::Savepoint && !task_level && self.profile.job_level_savepoint_failures_ignored();
+        let out = if skip_savepoint || self.is_older_than_last_success(id) {
+            None
+        } else if self.count(id, reason) && self.consecutive_failures > self.tolerable_failures {
+            self.clear();
+            Some(FailJob { reason, id, task })
+        } else {
+            None
+        };
+        self.invariants();
+        out
+    }
+
+    /// 2.3: failures of checkpoints at or below the last success are ignored (late finishers).
+    fn is_older_than_last_success(&self, id: Option<CheckpointId>) -> bool {
+        if !self.profile.ignores_failures_older_than_last_success() {
+            return false;
+        }
+        match (id, self.last_succeeded) {
+            (Some(id), Some(last)) => id <= last,
+            _ => false,
+        }
+    }
+
+    /// `checkFailureCounter`: increments the counter if the reason is counted and the id was
+    /// not counted since the last reset. Returns whether it incremented.
+    fn count(&mut self, id: Option<CheckpointId>, reason: CheckpointFailureReason) -> bool {
+        if self.tolerable_failures == UNLIMITED || !is_counted(reason, self.profile) {
+            return false;
+        }
+        let new = if id.is_none() && self.profile.unknown_checkpoint_id_counted_every_time() {
+            true
+        } else {
+            self.counted_ids.insert(id)
+        };
+        if new {
+            self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+        }
+        new
+    }
+
+    fn clear(&mut self) {
+        self.consecutive_failures = 0;
+        self.counted_ids.clear();
+    }
+
+    /// A checkpoint or savepoint completed. 1.11: any success resets the counter. 2.3: only a
+    /// success newer than the last one resets it (and becomes the last success).
+    pub fn handle_checkpoint_success(&mut self, id: CheckpointId) {
+        let newer = self.last_succeeded.is_none_or(|last| id > last);
+        if newer {
+            self.last_succeeded = Some(id);
+        }
+        if newer || !self.profile.ignores_failures_older_than_last_success() {
+            self.clear();
+        }
+        self.invariants();
+    }
+
+    /// Runtime retune: the next counted failure compares against the new tolerance; the
+    /// counter is kept. [`UNLIMITED`] stops counting (the counter stays where it is).
+    pub fn set_tolerable_failures(&mut self, tolerable_failures: u32) {
+        self.tolerable_failures = tolerable_failures;
+        self.invariants();
+    }
+
+    pub fn consecutive_failures(&self) -> u32 {
+        self.consecutive_failures
+    }
+
+    pub fn tolerable_failures(&self) -> u32 {
+        self.tolerable_failures
+    }
+
+    /// The highest checkpoint id reported as succeeded.
+    pub fn last_succeeded(&self) -> Option<CheckpointId> {
+        self.last_succeeded
+    }
+
+    pub fn invariants(&self) {
+        let recorded = self.counted_ids.len() as u64;
+        if self.profile.unknown_checkpoint_id_counted_every_time() {
+            // The unknown id is counted without being recorded.
+            assert!(!self.counted_ids.contains(&None), "failure manager: unknown id recorded in 2.x");
+            assert!(
+                recorded <= self.consecutive_failures as u64,
+                "failure manager: {recorded} counted ids but counter {}",
+                self.consecutive_failures
+            );
+        } else {
+            assert_eq!(recorded, self.consecutive_failures as u64, "failure manager: every count records its id");
+        }
+        if self.profile.ignores_failures_older_than_last_success() {
+            if let Some(last) = self.last_succeeded {
+                assert!(
+                    self.counted_ids.iter().flatten().all(|&id| id > last),
+                    "failure manager: counted a failure at or below the last success {last}"
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use CheckpointFailureReason::*;
+    use CheckpointKind::{Checkpoint, Savepoint};
+    use Profile::{Flink111, Flink23};
+
+    #[derive(Clone, Copy, Debug)]
+    enum Step {
+        /// A failure and the expected outcome: whether it fails the job (the expected
+        /// [`FailJob`] is built from the inputs) and the counter afterwards.
+        Fail {
+            id: Option<u64>,
+            kind: CheckpointKind,
+            reason: CheckpointFailureReason,
+            task: Option<u32>,
+            fails_job: bool,
+            counter: u32,
+        },
+        Success {
+            id: u64,
+            counter: u32,
+        },
+        Retune {
+            tolerable: u32,
+        },
+    }
+
+    /// A checkpoint failure.
+    fn f(id: u64, reason: CheckpointFailureReason, task: Option<u32>, fails_job: bool, counter: u32) -> Step {
+        Step::Fail { id: Some(id), kind: Checkpoint, reason, task, fails_job, counter }
+    }
+    /// A failure with the unknown id.
+    fn unknown(reason: CheckpointFailureReason, fails_job: bool, counter: u32) -> Step {
+        Step::Fail { id: None, kind: Checkpoint, reason, task: None, fails_job, counter }
+    }
+    /// A savepoint failure.
+    fn sp(id: u64, reason: CheckpointFailureReason, task: Option<u32>, fails_job: bool, counter: u32) -> Step {
+        Step::Fail { id: Some(id), kind: Savepoint, reason, task, fails_job, counter }
+    }
+    fn ok(id: u64, counter: u32) -> Step {
+        Step::Success { id, counter }
+    }
+    fn retune(tolerable: u32) -> Step {
+        Step::Retune { tolerable }
+    }
+
+    struct Case {
+        name: &'static str,
+        profile: Profile,
+        tolerable: u32,
+        steps: Vec<Step>,
+    }
+
+    fn check(case: &Case) {
+        let mut m = CheckpointFailureManager::new(case.tolerable, case.profile);
+        for (i, &step) in case.steps.iter().enumerate() {
+            let at = format!("case `{}` ({}), step #{} {step:?}", case.name, case.profile, i + 1);
+            match step {
+                Step::Fail { id, kind, reason, task, fails_job, counter } => {
+                    let id = id.map(CheckpointId);
+                    let task = task.map(TaskId);
+                    let got = m.handle_checkpoint_failure(id, kind, reason, task);
+                    let want = fails_job.then_some(FailJob { reason, id, task });
+                    assert_eq!(got, want, "{at}: outcome");
+                    assert_eq!(m.consecutive_failures(), counter, "{at}: counter");
+                }
+                Step::Success { id, counter } => {
+                    m.handle_checkpoint_success(CheckpointId(id));
+                    assert_eq!(m.consecutive_failures(), counter, "{at}: counter");
+                }
+                Step::Retune { tolerable } => m.set_tolerable_failures(tolerable),
+            }
+        }
+    }
+
+    /// Every reason, both profiles, tolerance 0: the first counted failure fails the job.
+    #[test]
+    fn counted_reasons_per_profile() {
+        // (reason, counted in 1.11, counted in 2.3)
+        let table: &[(CheckpointFailureReason, bool, bool)] = &[
+            (CheckpointDeclined, true, true),
+            (CheckpointExpired, true, true),
+            (IoException, false, true),
+            (CheckpointAsyncException, false, true),
+            (FinalizeCheckpointFailure, false, true),
+            (PeriodicSchedulerShutdown, false, false),
+            (TooManyCheckpointRequests, false, false),
+            (MinimumTimeBetweenCheckpoints, false, false),
+            (NotAllRequiredTasksRunning, false, false),
+            (CheckpointSubsumed, false, false),
+            (CheckpointCoordinatorSuspend, false, false),
+            (CheckpointCoordinatorShutdown, false, false),
+            (JobFailoverRegion, false, false),
+            (CheckpointDeclinedTaskNotReady, false, false),
+            (CheckpointDeclinedTaskClosing, false, false),
+            (CheckpointDeclinedOnCancellationBarrier, false, false),
+            (CheckpointDeclinedSubsumed, false, false),
+            (CheckpointDeclinedInputEndOfStream, false, false),
+            (TaskFailure, false, false),
+            (TaskCheckpointFailure, false, false),
+            (TriggerCheckpointFailure, false, false),
+            (JobFailure, false, false),
+        ];
+        assert_eq!(table.len(), 22, "every CheckpointFailureReason is listed");
+        for &(reason, counted_111, counted_23) in table {
+            for (profile, counted) in [(Flink111, counted_111), (Flink23, counted_23)] {
+                let task = reason.is_task_level().then_some(4);
+                check(&Case {
+                    name: reason.name(),
+                    profile,
+                    tolerable: 0,
+                    // A counted failure fails the job at once and resets the counter; an ignored
+                    // one leaves it at 0, and so does a second one.
+                    steps: vec![f(1, reason, task, counted, 0), f(2, reason, task, counted, 0)],
+                });
+            }
+        }
+    }
+
+    #[test]
+    fn counting() {
+        let cases = vec![
+            Case {
+                name: "tolerance 2: the third consecutive failure fails the job, job-level",
+                profile: Flink23,
+                tolerable: 2,
+                steps: vec![
+                    f(1, CheckpointExpired, None, false, 1),
+                    f(2, CheckpointExpired, None, false, 2),
+                    f(3, CheckpointExpired, None, true, 0),
+                    f(4, CheckpointExpired, None, false, 1),
+                ],
+            },
+            Case {
+                name: "task-level failure carries the task",
+                profile: Flink111,
+                tolerable: 1,
+                steps: vec![f(1, CheckpointDeclined, Some(3), false, 1), f(2, CheckpointDeclined, Some(7), true, 0)],
+            },
+            Case {
+                name: "ignored reasons neither count nor reset",
+                profile: Flink23,
+                tolerable: 1,
+                steps: vec![
+                    f(1, CheckpointExpired, None, false, 1),
+                    f(2, CheckpointDeclinedOnCancellationBarrier, Some(0), false, 1),
+                    unknown(NotAllRequiredTasksRunning, false, 1),
+                    f(3, CheckpointSubsumed, None, false, 1),
+                    f(4, CheckpointExpired, None, true, 0),
+                ],
+            },
+            Case {
+                name: "dedup per id: several tasks declining one checkpoint count once",
+                profile: Flink23,
+                tolerable: 1,
+                steps: vec![
+                    f(1, CheckpointDeclined, Some(0), false, 1),
+                    f(1, CheckpointDeclined, Some(1), false, 1),
+                    f(1, CheckpointAsyncException, Some(2), false, 1),
+                    f(2, CheckpointExpired, None, true, 0),
+                ],
+            },
+            Case {
+                name: "dedup set is cleared with the counter (1.11)",
+                profile: Flink111,
+                tolerable: 0,
+                steps: vec![f(1, CheckpointDeclined, Some(0), true, 0), f(1, CheckpointDeclined, Some(1), true, 0)],
+            },
+            Case {
+                name: "success resets the counter and the dedup set",
+                profile: Flink23,
+                tolerable: 1,
+                steps: vec![
+                    f(1, CheckpointExpired, None, false, 1),
+                    ok(2, 0),
+                    f(3, CheckpointExpired, None, false, 1),
+                    f(4, CheckpointExpired, None, true, 0),
+                ],
+            },
+            Case {
+                name: "success resets (1.11)",
+                profile: Flink111,
+                tolerable: 1,
+                steps: vec![f(1, CheckpointExpired, None, false, 1), ok(2, 0), f(3, CheckpointExpired, None, false, 1)],
+            },
+            Case {
+                name: "unlimited never counts",
+                profile: Flink23,
+                tolerable: UNLIMITED,
+                steps: (1..=100).map(|id| f(id, CheckpointExpired, None, false, 0)).collect(),
+            },
+            Case {
+                name: "unlimited never counts (1.11)",
+                profile: Flink111,
+                tolerable: UNLIMITED,
+                steps: (1..=100).map(|id| f(id, CheckpointDeclined, Some(0), false, 0)).collect(),
+            },
+        ];
+        cases.iter().for_each(check);
+    }
+
+    /// The same input under both profiles, giving different answers.
+    #[test]
+    fn profile_differences() {
+        let cases = vec![
+            Case {
+                name: "2.3 counts the unknown id every time",
+                profile: Flink23,
+                tolerable: 1,
+                steps: vec![unknown(IoException, false, 1), unknown(IoException, true, 0)],
+            },
+            Case {
+                name: "2.3 counts the unknown id every time (expired)",
+                profile: Flink23,
+                tolerable: 1,
+                steps: vec![unknown(CheckpointExpired, false, 1), unknown(CheckpointExpired, true, 0)],
+            },
+            Case {
+                name: "1.11 dedups the unknown id",
+                profile: Flink111,
+                tolerable: 1,
+                steps: vec![unknown(CheckpointExpired, false, 1), unknown(CheckpointExpired, false, 1)],
+            },
+            Case {
+                name: "2.3 ignores a failure older than the last success",
+                profile: Flink23,
+                tolerable: 0,
+                steps: vec![
+                    ok(5, 0),
+                    f(4, CheckpointExpired, None, false, 0),
+                    f(5, CheckpointDeclined, Some(0), false, 0),
+                ],
+            },
+            Case {
+                name: "1.11 counts a failure older than the last success",
+                profile: Flink111,
+                tolerable: 0,
+                steps: vec![ok(5, 0), f(4, CheckpointExpired, None, true, 0)],
+            },
+            Case {
+                name: "2.3: the unknown id is never older than the last success",
+                profile: Flink23,
+                tolerable: 0,
+                steps: vec![ok(5, 0), unknown(CheckpointExpired, true, 0)],
+            },
+            Case {
+                name: "2.3: an older success does not reset",
+                profile: Flink23,
+                tolerable: 1,
+                steps: vec![
+                    ok(5, 0),
+                    f(6, CheckpointExpired, None, false, 1),
+                    ok(3, 1),
+                    f(7, CheckpointExpired, None, true, 0),
+                ],
+            },
+            Case {
+                name: "1.11: an older success resets",
+                profile: Flink111,
+                tolerable: 1,
+                steps: vec![
+                    ok(5, 0),
+                    f(6, CheckpointExpired, None, false, 1),
+                    ok(3, 0),
+                    f(7, CheckpointExpired, None, false, 1),
+                ],
+            },
+            Case {
+                name: "2.3: a repeated success does not reset",
+                profile: Flink23,
+                tolerable: 5,
+                steps: vec![ok(5, 0), f(6, CheckpointExpired, None, false, 1), ok(5, 1), ok(6, 0)],
+            },
+        ];
+        cases.iter().for_each(check);
+    }
+
+    #[test]
+    fn savepoints() {
+        let cases = [
+            Case {
+                name: "2.3: job-level savepoint failures are never counted",
+                profile: Flink23,
+                tolerable: 0,
+                steps: vec![
+                    sp(1, CheckpointExpired, None, false, 0),
+                    sp(2, IoException, None, false, 0),
+                    sp(3, FinalizeCheckpointFailure, None, false, 0),
+                ],
+            },
+            Case {
+                name: "2.3: a task-level savepoint failure counts like a checkpoint's",
+                profile: Flink23,
+                tolerable: 1,
+                steps: vec![sp(1, CheckpointDeclined, Some(2), false, 1), f(2, CheckpointExpired, None, true, 0)],
+            },
+            Case {
+                name: "2.3: task-level savepoint failure fails the job through the task",
+                profile: Flink23,
+                tolerable: 0,
+                steps: vec![sp(1, CheckpointAsyncException, Some(2), true, 0)],
+            },
+            Case {
+                name: "1.11: every savepoint failure counts like a checkpoint's",
+                profile: Flink111,
+                tolerable: 1,
+                steps: vec![sp(1, CheckpointExpired, None, false, 1), sp(2, CheckpointDeclined, Some(0), true, 0)],
+            },
+        ];
+        cases.iter().for_each(check);
+    }
+
+    #[test]
+    fn retune_tolerance() {
+        let cases = [
+            Case {
+                name: "lowering: the next counted failure uses it, the counter is kept",
+                profile: Flink23,
+                tolerable: 3,
+                steps: vec![
+                    f(1, CheckpointExpired, None, false, 1),
+                    f(2, CheckpointExpired, None, false, 2),
+                    retune(1),
+                    f(3, CheckpointDeclinedTaskNotReady, Some(0), false, 2),
+                    f(4, CheckpointExpired, None, true, 0),
+                ],
+            },
+            Case {
+                name: "raising",
+                profile: Flink111,
+                tolerable: 0,
+                steps: vec![
+                    retune(2),
+                    f(1, CheckpointExpired, None, false, 1),
+                    f(2, CheckpointExpired, None, false, 2),
+                    f(3, CheckpointExpired, None, true, 0),
+                ],
+            },
+            Case {
+                name: "to unlimited and back: counting stops, the counter is kept",
+                profile: Flink23,
+                tolerable: 2,
+                steps: vec![
+                    f(1, CheckpointExpired, None, false, 1),
+                    retune(UNLIMITED),
+                    f(2, CheckpointExpired, None, false, 1),
+                    f(3, CheckpointExpired, None, false, 1),
+                    retune(1),
+                    f(4, CheckpointExpired, None, true, 0),
+                ],
+            },
+        ];
+        cases.iter().for_each(check);
+    }
+
+    #[test]
+    #[should_panic(expected = "pre-flight reason")]
+    fn pre_flight_from_a_task_panics() {
+        let mut m = CheckpointFailureManager::new(0, Flink23);
+        m.handle_checkpoint_failure(Some(CheckpointId(1)), Checkpoint, IoException, Some(TaskId(0)));
+    }
+}

@@ -75,6 +75,24 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §2: 2.x counts a failure with the unknown checkpoint id (-1, a failure before a pending
+    /// checkpoint existed) every time; 1.11 dedups it like any other id (counted once per reset).
+    pub fn unknown_checkpoint_id_counted_every_time(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §2: 2.x never counts job-level savepoint failures (expiry, JM-side IO); 1.11 counts every
+    /// savepoint failure like a checkpoint failure (no sync savepoints modelled).
+    pub fn job_level_savepoint_failures_ignored(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §6 num-retained: 2.x subsumes with `CheckpointSubsumeHelper` (never the newest, never the
+    /// latest non-savepoint checkpoint, savepoints always removable); 1.11 drops the oldest (FIFO).
+    pub fn subsume_keeps_latest_checkpoint(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §1.6 savepoint completion: 1.11 stores savepoints in the completed store, lets them subsume
     /// older pending checkpoints and notifies tasks; 2.x does none of that for regular savepoints.
     pub fn savepoint_completion_notifies(self) -> bool {
