@@ -140,6 +140,14 @@ impl Profile {
         matches!(self, Profile::Flink111)
     }
 
+    /// §1.5 trigger pipeline order: 2.x registers the pending checkpoint (with its expiry timer)
+    /// before initialising the storage location, so a storage failure aborts a *pending*
+    /// checkpoint and tasks get `notifyCheckpointAborted`; 1.11 initialises storage first, so the
+    /// allocated id fails without ever becoming pending (nothing is sent to tasks).
+    pub fn pending_created_before_storage_init(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §1.6 / §6: 2.x adds savepoints to the completed store? No (FLINK-25191); 1.11 does.
     pub fn savepoints_in_completed_store(self) -> bool {
         matches!(self, Profile::Flink111)
