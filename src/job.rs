@@ -604,3 +604,283 @@ impl JobMaster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Data-driven JobMaster scripts: each case is a list of steps and the expected rendered
+    //! outputs (job status changes, restarts, task states), checked by one `check` helper.
+    use super::*;
+    use crate::config::{CheckpointConfig, RestartStrategyConfig};
+    use crate::record::CheckpointKind;
+    use ExecutionState::*;
+
+    #[derive(Clone, Debug)]
+    enum Step {
+        /// Both tasks report the given state (current attempt).
+        All(u64, ExecutionState),
+        /// Task fails at time.
+        Fail(u64, u32),
+        /// Fire timers at time.
+        Tick(u64),
+        Cancel(u64),
+        LostTm(u64, u32),
+    }
+
+    fn params(restart: RestartStrategyConfig, profile: Profile, variant: Variant) -> JobParams {
+        JobParams {
+            checkpoint: CheckpointConfig { interval_ms: Some(1000), min_pause_ms: 500, ..CheckpointConfig::default() },
+            restart,
+            profile,
+            variant,
+            tasks: vec![
+                TaskInfo { id: TaskId(0), name: "src".into(), is_source: true, tm: TmId(0) },
+                TaskInfo { id: TaskId(1), name: "sink".into(), is_source: false, tm: TmId(1) },
+            ],
+            random_seed: 7,
+        }
+    }
+
+    fn render(o: &JobOutput) -> Option<String> {
+        match o {
+            JobOutput::JobStatusChanged { to, .. } => Some(format!("job {to}")),
+            JobOutput::RestartScheduled { at_ms, failure, .. } => Some(format!("restart #{failure} at {at_ms}")),
+            JobOutput::RestartSuppressed { failure, .. } => Some(format!("suppressed #{failure}")),
+            JobOutput::Restored { attempt, .. } => Some(format!("restored {attempt}")),
+            JobOutput::Deploy { task, attempt, .. } => Some(format!("deploy {task}{attempt}")),
+            JobOutput::Cancel { task, attempt, .. } => Some(format!("cancel {task}{attempt}")),
+            JobOutput::Terminated { status, .. } => Some(format!("terminated {status}")),
+            _ => None,
+        }
+    }
+
+    /// Runs the script; every task reports the states a TaskManager would (running after
+    /// deploy, canceled after cancel) only when the script says so.
+    fn check(p: JobParams, steps: &[Step], expected: &[&str]) {
+        let mut jm = JobMaster::new(p);
+        jm.start(0, None);
+        let mut got = Vec::new();
+        let drain = |jm: &mut JobMaster, got: &mut Vec<String>| {
+            while let Some(o) = jm.poll_output() {
+                if let Some(s) = render(&o) {
+                    got.push(s);
+                }
+            }
+        };
+        drain(&mut jm, &mut got);
+        for s in steps {
+            match *s {
+                Step::All(t, st) => {
+                    for task in [TaskId(0), TaskId(1)] {
+                        let (a, cur) = jm.execution(task);
+                        if cur.can_transition_to(st) {
+                            if st == Running && jm.profile().has_initializing_state() && cur == Deploying {
+                                jm.handle_task_state(t, task, a, Initializing, None);
+                            }
+                            jm.handle_task_state(t, task, a, st, None);
+                        }
+                    }
+                }
+                Step::Fail(t, task) => {
+                    let (a, _) = jm.execution(TaskId(task));
+                    jm.handle_task_state(t, TaskId(task), a, Failed, Some("boom".into()));
+                }
+                Step::Tick(t) => jm.handle_timeout(t),
+                Step::Cancel(t) => jm.cancel(t),
+                Step::LostTm(t, tm) => jm.handle_tm_lost(t, TmId(tm)),
+            }
+            drain(&mut jm, &mut got);
+        }
+        assert_eq!(got, expected, "\n got: {got:#?}");
+    }
+
+    const FIXED_3_10S: RestartStrategyConfig = RestartStrategyConfig::FixedDelay { attempts: 3, delay_ms: 10_000 };
+
+    /// Seed 004: four failures under fixed-delay(3, 10 s): three restarts, then FAILED.
+    fn seed_004_steps() -> Vec<Step> {
+        let mut steps = vec![Step::All(10, Running)];
+        for k in 0..4u64 {
+            let t = 1_000 + k * 20_000;
+            steps.push(Step::Fail(t, 0));
+            steps.push(Step::All(t + 5, Canceled));
+            steps.push(Step::Tick(t + 10_000));
+            steps.push(Step::All(t + 10_010, Running));
+        }
+        steps
+    }
+
+    #[test]
+    fn seed_004_three_restarts_then_failed() {
+        check(
+            params(FIXED_3_10S, Profile::Flink111, Variant::Correct),
+            &seed_004_steps(),
+            &[
+                "job RUNNING",
+                "deploy t0#0",
+                "deploy t1#0",
+                "job RESTARTING",
+                "restart #1 at 11000",
+                "cancel t1#0",
+                "restored #1",
+                "job RUNNING",
+                "deploy t0#1",
+                "deploy t1#1",
+                "job RESTARTING",
+                "restart #2 at 31000",
+                "cancel t1#1",
+                "restored #2",
+                "job RUNNING",
+                "deploy t0#2",
+                "deploy t1#2",
+                "job RESTARTING",
+                "restart #3 at 51000",
+                "cancel t1#2",
+                "restored #3",
+                "job RUNNING",
+                "deploy t0#3",
+                "deploy t1#3",
+                "job FAILING",
+                "suppressed #4",
+                "cancel t1#3",
+                "job FAILED",
+                "terminated FAILED",
+            ],
+        );
+    }
+
+    #[test]
+    fn off_by_one_variant_restarts_a_fourth_time() {
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink111, Variant::FixedDelayOffByOne));
+        jm.start(0, None);
+        for k in 0..4u64 {
+            let t = 1_000 + k * 20_000;
+            for task in [TaskId(0), TaskId(1)] {
+                let (a, _) = jm.execution(task);
+                jm.handle_task_state(t - 500, task, a, Running, None);
+            }
+            let (a, _) = jm.execution(TaskId(0));
+            jm.handle_task_state(t, TaskId(0), a, Failed, None);
+            let (a, _) = jm.execution(TaskId(1));
+            jm.handle_task_state(t + 1, TaskId(1), a, Canceled, None);
+            jm.handle_timeout(t + 10_000);
+        }
+        assert_eq!(jm.restarts(), 4, "the broken strategy allows one restart too many");
+        assert_eq!(jm.status(), JobStatus::Running);
+    }
+
+    #[test]
+    fn restart_waits_for_cancellation_and_backoff() {
+        // The cancel is acknowledged only after the backoff: the restart runs then, not before.
+        check(
+            params(FIXED_3_10S, Profile::Flink23, Variant::Correct),
+            &[Step::All(10, Running), Step::Fail(1_000, 0), Step::Tick(11_000), Step::All(15_000, Canceled)],
+            &[
+                "job RUNNING",
+                "deploy t0#0",
+                "deploy t1#0",
+                "job RESTARTING",
+                "restart #1 at 11000",
+                "cancel t1#0",
+                "restored #1",
+                "job RUNNING",
+                "deploy t0#1",
+                "deploy t1#1",
+            ],
+        );
+    }
+
+    #[test]
+    fn lost_task_manager_counts_once() {
+        // Losing a TM fails its task once; the other task's later failure report while it is
+        // being cancelled is not a second failure.
+        check(
+            params(FIXED_3_10S, Profile::Flink23, Variant::Correct),
+            &[Step::All(10, Running), Step::LostTm(2_000, 0), Step::Fail(2_001, 1), Step::Tick(12_000)],
+            &[
+                "job RUNNING",
+                "deploy t0#0",
+                "deploy t1#0",
+                "job RESTARTING",
+                "restart #1 at 12000",
+                "cancel t1#0",
+                "restored #1",
+                "job RUNNING",
+                "deploy t0#1",
+                "deploy t1#1",
+            ],
+        );
+    }
+
+    #[test]
+    fn cancel_goes_through_cancelling() {
+        check(
+            params(FIXED_3_10S, Profile::Flink23, Variant::Correct),
+            &[Step::All(10, Running), Step::Cancel(500), Step::All(600, Canceled)],
+            &[
+                "job RUNNING",
+                "deploy t0#0",
+                "deploy t1#0",
+                "job CANCELLING",
+                "cancel t0#0",
+                "cancel t1#0",
+                "job CANCELED",
+                "terminated CANCELED",
+            ],
+        );
+    }
+
+    #[test]
+    fn no_restart_fails_at_once() {
+        check(
+            params(RestartStrategyConfig::NoRestart, Profile::Flink23, Variant::Correct),
+            &[Step::All(10, Running), Step::Fail(100, 1), Step::All(150, Canceled)],
+            &[
+                "job RUNNING",
+                "deploy t0#0",
+                "deploy t1#0",
+                "job FAILING",
+                "suppressed #1",
+                "cancel t0#0",
+                "job FAILED",
+                "terminated FAILED",
+            ],
+        );
+    }
+
+    #[test]
+    fn checkpoint_acks_flow_to_completion_and_notify() {
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink23, Variant::Correct));
+        jm.start(0, None);
+        for task in [TaskId(0), TaskId(1)] {
+            let (a, _) = jm.execution(task);
+            jm.handle_task_state(1, task, a, Initializing, None);
+            jm.handle_task_state(2, task, a, Running, None);
+        }
+        let mut t = 2;
+        let mut triggered = None;
+        while triggered.is_none() && t < 5_000 {
+            t = jm.poll_timeout().expect("the scheduler runs");
+            jm.handle_timeout(t);
+            while let Some(o) = jm.poll_output() {
+                if let JobOutput::Trigger { task, barrier, .. } = o {
+                    assert_eq!(task, TaskId(0), "triggers go to sources only");
+                    assert_eq!(barrier.kind, CheckpointKind::Checkpoint);
+                    triggered = Some(barrier.id);
+                }
+            }
+        }
+        let id = triggered.expect("a periodic checkpoint within 5 s");
+        assert!(t >= 500 && t <= 1_002, "initial delay in [min pause, interval], got {t}");
+        for task in [TaskId(0), TaskId(1)] {
+            let (a, _) = jm.execution(task);
+            jm.handle_ack(t + 5, task, a, id, TaskSnapshot::default());
+        }
+        let notified: Vec<TaskId> = std::iter::from_fn(|| jm.poll_output())
+            .filter_map(|o| match o {
+                JobOutput::NotifyComplete { task, .. } => Some(task),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(notified, vec![TaskId(0), TaskId(1)], "completion is notified to all tasks");
+        assert_eq!(jm.coordinator().latest_completed().map(|c| c.id), Some(id));
+    }
+}
