@@ -540,7 +540,7 @@ impl JobMaster {
                 .all(|t| self.executions[t.id.0 as usize].state == ExecutionState::Running),
         };
         if self.last_view.as_ref() != Some(&view) {
-            self.last_view = Some(view.clone());
+            self.last_view = Some(view);
             let random = self.rng.next_u64();
             self.coordinator.handle_execution_view(now_ms, view, random);
         }
@@ -869,7 +869,7 @@ mod tests {
             }
         }
         let id = triggered.expect("a periodic checkpoint within 5 s");
-        assert!(t >= 500 && t <= 1_002, "initial delay in [min pause, interval], got {t}");
+        assert!((500..=1_002).contains(&t), "initial delay in [min pause, interval], got {t}");
         for task in [TaskId(0), TaskId(1)] {
             let (a, _) = jm.execution(task);
             jm.handle_ack(t + 5, task, a, id, TaskSnapshot::default());
