@@ -327,8 +327,8 @@ enum Mode {
     Unaligned,
 }
 
-/// Channel indices a priority barrier jumped over, per channel: records still to be taken from
-/// that channel that belong to the checkpoint's in-flight state. Entries are never zero.
+/// Per channel, how many of the records a priority barrier jumped over are still to be taken
+/// from that channel; they belong to the checkpoint's in-flight state. Entries are never zero.
 type Overtaken = BTreeMap<ChannelId, u32>;
 
 #[derive(Clone, Debug)]
@@ -422,6 +422,13 @@ impl Single {
             if !self.pending() {
                 return; // the JobManager had aborted `id`
             }
+        }
+        if matches!(self.state, SingleState::CollectingBarriers { .. })
+            && Self::mode_for(env, &barrier) == Mode::Unaligned
+        {
+            // An upstream task timed out of alignment and forwarded `id` unaligned: this task
+            // stops aligning too (Flink's aligned states switch on an unaligned barrier).
+            self.switch_to_unaligned(env);
         }
         match &mut self.state {
             SingleState::CollectingBarriers { aligned, .. } => {
@@ -549,8 +556,9 @@ impl Single {
         }
     }
 
-    /// §3.4: the aligned checkpoint timed out before all barriers arrived. Trigger it unaligned,
-    /// unblock everything, and ask the host to prioritize the barriers still queued.
+    /// §3.4: the aligned checkpoint timed out before all barriers arrived (here, or upstream:
+    /// one of its barriers arrived unaligned). Trigger it unaligned, unblock everything, and ask
+    /// the host to prioritize the barriers still queued.
     fn switch_to_unaligned(&mut self, env: &mut Env) {
         let state = std::mem::replace(&mut self.state, SingleState::WaitingForFirstBarrier);
         let SingleState::CollectingBarriers { barrier, aligned, target, .. } = state else {
@@ -1568,6 +1576,34 @@ mod tests {
              B0:2t10@20 -> - [blocked 0] (timer 31)
              R1 -> - [blocked 0] (timer 31)
              B1:2t10@20 -> trigger 2",
+        );
+    }
+
+    #[test]
+    fn barrier_converted_to_unaligned_upstream_switches_the_checkpoint() {
+        check(
+            Alternating,
+            F23,
+            3,
+            "B0:1t100@0 B1:1u+2 R1 R1 R2 B2:1t100@0",
+            "B0:1t100@0 -> - [blocked 0] (timer 101)
+             B1:1u+2 -> trigger 1 unaligned, prioritize 1
+             R1 -> persist 1
+             R1 -> persist 1
+             R2 -> persist 1
+             B2:1t100@0 -> complete 1",
+        );
+        // Unaligned first: later aligned barriers of the same checkpoint do not block.
+        check(
+            Alternating,
+            F23,
+            3,
+            "B0:1u B1:1t100@0 R1 R2 B2:1t100@0",
+            "B0:1u -> trigger 1 unaligned
+             B1:1t100@0 -> -
+             R1 -> -
+             R2 -> persist 1
+             B2:1t100@0 -> complete 1",
         );
     }
 

@@ -49,6 +49,9 @@ struct ChannelSpec {
     records: Vec<u8>,
     /// Per checkpoint: a cancel marker instead of the barrier.
     cancelled: Vec<bool>,
+    /// Per checkpoint: the upstream task timed out of alignment and forwards an aligned-with-timeout
+    /// barrier as unaligned (it may then overtake records).
+    converted: Vec<bool>,
     /// End of partition after this many segments of records (the later markers never come).
     end_after: Option<u8>,
 }
@@ -137,7 +140,13 @@ impl Case {
                         stream.push(if spec.cancelled[segment] {
                             Elem::Cancel(CheckpointId(segment as u64 + 1))
                         } else {
-                            Elem::Barrier(self.barrier(segment))
+                            let mut barrier = self.barrier(segment);
+                            if spec.converted[segment]
+                                && matches!(barrier.alignment, Alignment::AlignedWithTimeout { .. })
+                            {
+                                barrier.alignment = Alignment::Unaligned;
+                            }
+                            Elem::Barrier(barrier)
                         });
                     }
                 }
@@ -553,9 +562,15 @@ fn channel_spec(k: usize) -> impl Strategy<Value = ChannelSpec> {
     (
         prop::collection::vec(0u8..4, k + 1),
         prop::collection::vec(prop::bool::weighted(0.1), k),
+        prop::collection::vec(prop::bool::weighted(0.15), k),
         prop::option::weighted(0.3, 0..=k as u8),
     )
-        .prop_map(|(records, cancelled, end_after)| ChannelSpec { records, cancelled, end_after })
+        .prop_map(|(records, cancelled, converted, end_after)| ChannelSpec {
+            records,
+            cancelled,
+            converted,
+            end_after,
+        })
 }
 
 fn checkpoint_spec() -> impl Strategy<Value = CheckpointSpec> {
@@ -669,8 +684,8 @@ fn the_no_block_variant_is_caught() {
         profile: Profile::Flink23,
         variant: Variant::AlignedNoBlock,
         channels: vec![
-            ChannelSpec { records: vec![0, 1], cancelled: vec![false], end_after: None },
-            ChannelSpec { records: vec![1, 0], cancelled: vec![false], end_after: None },
+            ChannelSpec { records: vec![0, 1], cancelled: vec![false], converted: vec![false], end_after: None },
+            ChannelSpec { records: vec![1, 0], cancelled: vec![false], converted: vec![false], end_after: None },
         ],
         checkpoints: vec![CheckpointSpec { choice: 1, gap_ms: 0, timeout_ms: 0 }],
         actions: vec![
