@@ -7,7 +7,7 @@
 //!
 //! Two machines implement the three [`HandlerKind`]s:
 //! * [`HandlerKind::Aligned`] and [`HandlerKind::Alternating`] use one single-checkpoint machine
-//!   (Flink's `SingleCheckpointBarrierHandler`): one checkpoint at a time, with the ids rules of
+//!   (Flink's `SingleCheckpointBarrierHandler`): one checkpoint at a time, with the id rules of
 //!   §3.1 for every alignment. Its states are named for what it expects next:
 //!   `WaitingForFirstBarrier`, `CollectingBarriers` (aligned, channels blocked),
 //!   `CollectingBarriersUnaligned` (snapshot taken, in-flight records being persisted) and
@@ -21,7 +21,9 @@
 //!   `Abort { id }` (a newer barrier, a cancel marker, an end of partition in 1.11 or the
 //!   JobManager can still abort a checkpoint whose snapshot was already taken);
 //! * an aligned `Trigger { id }` is never followed by anything else for `id`;
-//! * `Abort { id }` is produced at most once per id.
+//! * `Abort { id }` is produced at most once per id;
+//! * when one event ends a checkpoint and starts another, the older one's `Abort` comes first;
+//!   a switch to unaligned produces `Trigger` and then `PrioritizeBarriers`.
 
 use crate::config::CheckpointingMode;
 use crate::ids::{ChannelId, CheckpointId};
@@ -80,6 +82,10 @@ pub enum HandlerOutput {
     /// Also waits for the records that priority barriers of `id` overtook.
     ChannelStateComplete { id: CheckpointId },
     /// Aligned-with-timeout switched `id` to unaligned: the host moves `id`'s barrier to the front of every input queue that still holds it and then delivers it via `handle_barrier` with the number of records it overtook.
+    ///
+    /// Also produced when the switch is caused by a barrier of `id` that an upstream task had
+    /// already converted to unaligned. Barriers of `id` arriving later may be delivered with or
+    /// without priority.
     PrioritizeBarriers { id: CheckpointId },
 }
 
@@ -268,7 +274,8 @@ impl BarrierHandler {
         self.env.open_channels()
     }
 
-    /// The checkpoint currently being aligned or collected, if any (for traces and tests).
+    /// The checkpoint currently being aligned or collected, if any; for the tracker, the newest
+    /// tracked one (for traces and tests).
     pub fn pending_checkpoint(&self) -> Option<CheckpointId> {
         match &self.machine {
             Machine::Single(s) => s.pending().then_some(s.current),
@@ -319,7 +326,8 @@ impl BarrierHandler {
 // Single-checkpoint machine: aligned, unaligned, aligned-with-timeout (§3.1, §3.3, §3.4).
 // ---------------------------------------------------------------------------------------------
 
-/// How one checkpoint is handled, decided by its first barrier.
+/// How one checkpoint is handled, decided by its first barrier (a barrier an upstream task
+/// already converted to unaligned still switches an aligned-with-timeout one).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Mode {
     Aligned,
