@@ -99,14 +99,24 @@ impl CompletedCheckpointStore {
         s
     }
 
-    /// Adds a completed checkpoint (ids must increase) and subsumes older ones. Returns the ids
+    /// Adds a completed checkpoint and subsumes older ones. Ids increase in completion order,
+    /// except in 1.11 where a savepoint (never subsumed by a checkpoint) may complete after a
+    /// newer checkpoint: 1.11's store simply appends in completion order, and the latest entry
+    /// is the one restored (found by the coordinator fuzz target). Returns the ids
     /// whose state was discarded by the subsumption, oldest first; entries that leave the store
     /// without being discarded (savepoints, external ones) are not listed.
     pub fn add(&mut self, cp: Arc<CompletedCheckpoint>) -> Vec<CheckpointId> {
         assert!(!self.shut_down, "store: add({}) after shutdown", cp.id);
         if let Some(latest) = self.checkpoints.back() {
-            assert!(cp.id > latest.id, "store: added id {} not above the latest {}", cp.id, latest.id);
+            let late_1_11_savepoint = cp.is_savepoint() && self.profile.savepoints_in_completed_store();
+            assert!(
+                cp.id > latest.id || late_1_11_savepoint,
+                "store: added id {} not above the latest {}",
+                cp.id,
+                latest.id
+            );
         }
+        assert!(self.checkpoints.iter().all(|c| c.id != cp.id), "store: id {} added twice", cp.id);
         assert!(
             !cp.is_savepoint() || cp.external || self.profile.savepoints_in_completed_store(),
             "store: savepoint {} added in {} (only restored savepoints enter the store since 1.15)",
@@ -207,7 +217,12 @@ impl CompletedCheckpointStore {
         assert!(!self.shut_down || self.checkpoints.is_empty(), "store: empty after shutdown");
         let mut prev: Option<CheckpointId> = None;
         for c in &self.checkpoints {
-            assert!(prev.is_none_or(|p| c.id > p), "store: ids not strictly increasing at {}", c.id);
+            let late_1_11_savepoint = c.is_savepoint() && self.profile.savepoints_in_completed_store();
+            assert!(
+                prev.is_none_or(|p| c.id > p) || late_1_11_savepoint,
+                "store: ids not strictly increasing at {}",
+                c.id
+            );
             prev = Some(c.id);
             assert!(
                 !c.is_savepoint() || c.external || self.profile.savepoints_in_completed_store(),
@@ -439,5 +454,16 @@ mod tests {
         let mut s = CompletedCheckpointStore::new(3, NoExternalizedCheckpoints, Flink111);
         s.shutdown(Finished);
         s.add(cp(1, Checkpoint, false));
+    }
+
+    /// Regression (found by the coordinator fuzz target): in 1.11 a savepoint that completes
+    /// after a newer checkpoint is appended in completion order and becomes the latest entry.
+    #[test]
+    fn late_savepoint_in_1_11_is_appended() {
+        let mut s = CompletedCheckpointStore::new(3, Retention::NoExternalizedCheckpoints, Profile::Flink111);
+        s.add(cp(49, CheckpointKind::Checkpoint, false));
+        s.add(cp(48, CheckpointKind::Savepoint, false));
+        assert_eq!(s.latest().map(|c| c.id), Some(CheckpointId(48)));
+        assert_eq!(s.retained().iter().map(|c| c.id.0).collect::<Vec<_>>(), vec![49, 48]);
     }
 }
