@@ -134,6 +134,31 @@ impl Profile {
         matches!(self, Profile::Flink111)
     }
 
+    /// §5.1/§5.2: how many pending offset commits (checkpoint id -> offsets) a Kafka source keeps.
+    /// 1.11's FlinkKafkaConsumer drops the oldest beyond `MAX_NUM_PENDING_CHECKPOINTS` = 100;
+    /// 2.x's KafkaSourceReader has no cap.
+    pub fn kafka_pending_commits_cap(self) -> Option<usize> {
+        match self {
+            Profile::Flink111 => Some(100),
+            Profile::Flink23 => None,
+        }
+    }
+
+    /// §5.1/§5.2 which pending commits `notifyCheckpointComplete(id)` drops besides `id`:
+    /// 1.11 keeps them in a `LinkedMap` and drops the entries *inserted before* `id`;
+    /// 2.x keeps a `TreeMap` and drops every entry with a *smaller id*. Identical as long as
+    /// snapshots arrive in id order.
+    pub fn kafka_prunes_pending_by_insertion_order(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
+
+    /// §5.1/§5.2 with checkpointing **off**: 1.11's consumer uses Kafka's own periodic auto-commit
+    /// (`enable.auto.commit` defaults to true, every `auto.commit.interval.ms` = 5 s); 2.x's
+    /// KafkaSource sets `enable.auto.commit=false` unless the user sets it, so nothing is committed.
+    pub fn kafka_auto_commits_without_checkpointing(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
+
     /// §1.6: the coordinator remembers the last 16 ids to classify late acks; 1.11 remembers
     /// aborted and completed ids, 2.x only expired ones (logging only; kept for the trace).
     pub fn recent_ids_include_completed(self) -> bool {

@@ -1,1 +1,929 @@
-//! (module under construction: sink)
+//! Sinks: the at-least-once print sink, the two-phase-commit sink (flink-semantics §7) and the external transactional store behind it.
+//!
+//! [`TwoPhaseCommitSink`] is Flink's `TwoPhaseCommitSinkFunction` as a sans-IO machine: its
+//! transaction operations ([`SinkOutput`]) are drained with `poll_output` in the order they were
+//! decided and applied by the host to a [`TxnStore`] (the external system, e.g. Kafka with
+//! transactions). The store reports protocol violations as typed [`StoreAnomaly`] values, which
+//! the checkers turn into named findings.
+
+use crate::ids::CheckpointId;
+use crate::record::Record;
+use crate::state::{OperatorState, TxnId};
+use crate::Variant;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use thiserror::Error;
+
+/// A transaction operation for the external store, in the order the sink decided it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SinkOutput {
+    Begin { txn: TxnId },
+    Write { txn: TxnId, record: Record },
+    PreCommit { txn: TxnId },
+    Commit { txn: TxnId },
+    Abort { txn: TxnId },
+}
+
+impl SinkOutput {
+    pub fn txn(&self) -> TxnId {
+        match self {
+            SinkOutput::Begin { txn }
+            | SinkOutput::Write { txn, .. }
+            | SinkOutput::PreCommit { txn }
+            | SinkOutput::Commit { txn }
+            | SinkOutput::Abort { txn } => *txn,
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------ print sink
+
+/// `DataStream.print()`: at-least-once and stateless. Every record becomes an output row at
+/// once, so records replayed after a restore are printed again (seed 001's duplicates).
+#[derive(Clone, Debug, Default)]
+pub struct PrintSink {
+    rows: u64,
+}
+
+impl PrintSink {
+    /// Returns the record as the printed row.
+    pub fn invoke(&mut self, rec: Record) -> Record {
+        self.rows += 1;
+        rec
+    }
+
+    /// Rows printed by this instance (one task attempt).
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Always [`OperatorState::None`].
+    pub fn snapshot(&self) -> OperatorState {
+        OperatorState::None
+    }
+}
+
+// ------------------------------------------------------------------------ two-phase commit
+
+/// Flink's `TwoPhaseCommitSinkFunction` (§7) for one sink subtask and execution attempt.
+///
+/// Transactions are named `TxnId { subtask, attempt, seq }` with `seq` counting from 0 within the
+/// attempt, so ids never collide across attempts.
+#[derive(Clone, Debug)]
+pub struct TwoPhaseCommitSink {
+    subtask: u32,
+    attempt: u32,
+    variant: Variant,
+    next_seq: u64,
+    initialized: bool,
+    closed: bool,
+    /// The open transaction receiving records.
+    current: Option<TxnId>,
+    /// Pre-committed transactions by checkpoint id, in insertion order (a `LinkedHashMap`).
+    pending: Vec<(CheckpointId, TxnId)>,
+    outputs: VecDeque<SinkOutput>,
+}
+
+impl TwoPhaseCommitSink {
+    /// Variant::TwoPcCommitOnPrecommit: commit right at pre-commit (deliberate bug).
+    pub fn new(subtask: u32, attempt: u32, variant: Variant) -> Self {
+        let s = TwoPhaseCommitSink {
+            subtask,
+            attempt,
+            variant,
+            next_seq: 0,
+            initialized: false,
+            closed: false,
+            current: None,
+            pending: Vec::new(),
+            outputs: VecDeque::new(),
+        };
+        s.invariants();
+        s
+    }
+
+    /// `initializeState`: with a restored state, `recoverAndCommit` every pending transaction in
+    /// it (including the restored checkpoint's own: the sink cannot know whether its
+    /// notification arrived, so the commit must be idempotent), then `recoverAndAbort` the
+    /// transaction that was open at snapshot time. Then begin a fresh transaction.
+    ///
+    /// Panics on a state of another shape (a host bug).
+    pub fn initialize(&mut self, restored: Option<&OperatorState>) {
+        assert!(!self.initialized, "2pc sink {} initialized twice", self.subtask);
+        if let Some(st) = restored {
+            let OperatorState::TwoPhaseCommit { pending, current } = st else {
+                panic!("restoring a two-phase-commit sink from {st:?}")
+            };
+            for (_, txn) in pending {
+                self.outputs.push_back(SinkOutput::Commit { txn: *txn });
+            }
+            if let Some(txn) = current {
+                self.outputs.push_back(SinkOutput::Abort { txn: *txn });
+            }
+        }
+        self.initialized = true;
+        self.begin();
+        self.invariants();
+    }
+
+    /// Writes into the open transaction.
+    pub fn invoke(&mut self, rec: Record) {
+        let txn =
+            self.current.unwrap_or_else(|| panic!("2pc sink {}: record without an open transaction", self.subtask));
+        self.outputs.push_back(SinkOutput::Write { txn, record: rec });
+    }
+
+    /// `snapshotState(id)` at the barrier: pre-commit the open transaction, remember it as
+    /// pending for `id`, begin the next one, and store {pending, the new open transaction}.
+    pub fn snapshot(&mut self, id: CheckpointId) -> OperatorState {
+        assert!(self.initialized && !self.closed, "2pc sink {}: snapshot while not running", self.subtask);
+        assert!(self.pending.iter().all(|(c, _)| *c != id), "checkpoint {id} snapshotted twice");
+        let txn = self.current.take().expect("a running sink has an open transaction");
+        self.outputs.push_back(SinkOutput::PreCommit { txn });
+        if self.variant == Variant::TwoPcCommitOnPrecommit {
+            self.outputs.push_back(SinkOutput::Commit { txn });
+        }
+        self.pending.push((id, txn));
+        self.begin();
+        self.invariants();
+        OperatorState::TwoPhaseCommit { pending: self.pending.clone(), current: self.current }
+    }
+
+    /// Commits, in insertion order, every pending transaction with checkpoint id <= `id`. A
+    /// notification older than everything pending (notify(2) then notify(1)) is a no-op, as is
+    /// one after `close`.
+    pub fn notify_checkpoint_complete(&mut self, id: CheckpointId) {
+        if !self.closed {
+            let outputs = &mut self.outputs;
+            self.pending.retain(|(c, txn)| {
+                let commit = *c <= id;
+                if commit {
+                    outputs.push_back(SinkOutput::Commit { txn: *txn });
+                }
+                !commit
+            });
+        }
+        self.invariants();
+    }
+
+    /// No-op: the transaction stays pending and is committed by a later checkpoint's notification.
+    pub fn notify_checkpoint_aborted(&mut self, _id: CheckpointId) {
+        self.invariants();
+    }
+
+    /// The task is closing (cancelled): abort the open transaction. Pending (pre-committed)
+    /// transactions are left for the next attempt's recovery. Idempotent.
+    pub fn close(&mut self) {
+        if let Some(txn) = self.current.take() {
+            self.outputs.push_back(SinkOutput::Abort { txn });
+        }
+        self.closed = true;
+        self.invariants();
+    }
+
+    pub fn poll_output(&mut self) -> Option<SinkOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// The open transaction, if any.
+    pub fn current(&self) -> Option<TxnId> {
+        self.current
+    }
+
+    /// Pre-committed transactions waiting for a completion, in insertion order.
+    pub fn pending(&self) -> &[(CheckpointId, TxnId)] {
+        &self.pending
+    }
+
+    pub fn invariants(&self) {
+        if !self.initialized {
+            assert!(self.current.is_none() && self.pending.is_empty(), "state before initialize");
+        } else {
+            assert_eq!(self.current.is_some(), !self.closed, "an open transaction exactly while running");
+        }
+        if let Some(c) = self.current {
+            assert_eq!((c.subtask, c.attempt), (self.subtask, self.attempt), "open transaction of another attempt");
+            assert!(c.seq < self.next_seq);
+            assert!(self.pending.iter().all(|(_, t)| *t != c), "open transaction is also pending");
+        }
+        for (n, (id, txn)) in self.pending.iter().enumerate() {
+            for (id2, txn2) in &self.pending[n + 1..] {
+                assert!(id != id2 && txn != txn2, "checkpoint {id} / {txn:?} pending twice");
+            }
+        }
+    }
+
+    fn begin(&mut self) {
+        let txn = TxnId { subtask: self.subtask, attempt: self.attempt, seq: self.next_seq };
+        self.next_seq += 1;
+        self.current = Some(txn);
+        self.outputs.push_back(SinkOutput::Begin { txn });
+    }
+}
+
+// ------------------------------------------------------------------------------- the store
+
+/// Where a transaction is in the store.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxnState {
+    Open,
+    PreCommitted,
+    Committed,
+    Aborted,
+}
+
+/// An operation the store refuses: a protocol violation by the sink. The store's state is
+/// unchanged by a refused operation.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum StoreAnomaly {
+    #[error("begin of {txn:?}, which already exists ({state:?})")]
+    BeginOfExistingTxn { txn: TxnId, state: TxnState },
+    #[error("{op} of {txn:?}, which was never begun")]
+    UnknownTxn { txn: TxnId, op: &'static str },
+    #[error("write into {txn:?} after its pre-commit")]
+    WriteAfterPreCommit { txn: TxnId },
+    #[error("write into committed {txn:?}")]
+    WriteAfterCommit { txn: TxnId },
+    #[error("write into aborted {txn:?}")]
+    WriteAfterAbort { txn: TxnId },
+    #[error("{txn:?} pre-committed twice")]
+    PreCommitTwice { txn: TxnId },
+    #[error("pre-commit of committed {txn:?}")]
+    PreCommitAfterCommit { txn: TxnId },
+    #[error("pre-commit of aborted {txn:?}")]
+    PreCommitAfterAbort { txn: TxnId },
+    #[error("commit of {txn:?}, which was never pre-committed")]
+    CommitWithoutPreCommit { txn: TxnId },
+    #[error("commit of aborted {txn:?}")]
+    CommitOfAbortedTxn { txn: TxnId },
+    #[error("abort of committed {txn:?}")]
+    AbortOfCommittedTxn { txn: TxnId },
+}
+
+#[derive(Clone, Debug)]
+struct StoredTxn {
+    state: TxnState,
+    /// Written records; moved to the visible output on commit, dropped on abort.
+    records: Vec<Record>,
+    /// How many records became visible with its commit.
+    committed_records: usize,
+}
+
+/// The external transactional system behind the 2PC sink: a pure data structure.
+///
+/// Writes into a transaction are invisible until it commits; a commit makes its records visible
+/// at the commit time, in commit order. Commit of a committed transaction and abort of an
+/// aborted one are idempotent no-ops; aborting a pre-committed transaction is allowed (recovery
+/// aborts the transaction that was open at the restored snapshot, which a later, failed
+/// checkpoint may have pre-committed). Everything else off-protocol is a [`StoreAnomaly`].
+/// Transaction timeouts are not modelled: a transaction left open stays open.
+#[derive(Clone, Debug, Default)]
+pub struct TxnStore {
+    txns: BTreeMap<TxnId, StoredTxn>,
+    committed: Vec<(u64, Record)>,
+}
+
+impl TxnStore {
+    pub fn apply(&mut self, now_ms: u64, op: SinkOutput) -> Result<(), StoreAnomaly> {
+        use TxnState::*;
+        let txn_id = op.txn();
+        if let SinkOutput::Begin { txn } = op {
+            if let Some(t) = self.txns.get(&txn) {
+                return Err(StoreAnomaly::BeginOfExistingTxn { txn, state: t.state });
+            }
+            self.txns.insert(txn, StoredTxn { state: Open, records: Vec::new(), committed_records: 0 });
+            return Ok(());
+        }
+        let op_name = match &op {
+            SinkOutput::Begin { .. } => unreachable!("handled above"),
+            SinkOutput::Write { .. } => "write",
+            SinkOutput::PreCommit { .. } => "pre-commit",
+            SinkOutput::Commit { .. } => "commit",
+            SinkOutput::Abort { .. } => "abort",
+        };
+        let Some(t) = self.txns.get_mut(&txn_id) else {
+            return Err(StoreAnomaly::UnknownTxn { txn: txn_id, op: op_name });
+        };
+        match (op, t.state) {
+            (SinkOutput::Write { record, .. }, Open) => t.records.push(record),
+            (SinkOutput::Write { txn, .. }, PreCommitted) => return Err(StoreAnomaly::WriteAfterPreCommit { txn }),
+            (SinkOutput::Write { txn, .. }, Committed) => return Err(StoreAnomaly::WriteAfterCommit { txn }),
+            (SinkOutput::Write { txn, .. }, Aborted) => return Err(StoreAnomaly::WriteAfterAbort { txn }),
+            (SinkOutput::PreCommit { .. }, Open) => t.state = PreCommitted,
+            (SinkOutput::PreCommit { txn }, PreCommitted) => return Err(StoreAnomaly::PreCommitTwice { txn }),
+            (SinkOutput::PreCommit { txn }, Committed) => return Err(StoreAnomaly::PreCommitAfterCommit { txn }),
+            (SinkOutput::PreCommit { txn }, Aborted) => return Err(StoreAnomaly::PreCommitAfterAbort { txn }),
+            (SinkOutput::Commit { txn }, Open) => return Err(StoreAnomaly::CommitWithoutPreCommit { txn }),
+            (SinkOutput::Commit { .. }, PreCommitted) => {
+                t.state = Committed;
+                t.committed_records = t.records.len();
+                self.committed.extend(t.records.drain(..).map(|r| (now_ms, r)));
+                t.records = Vec::new();
+            }
+            (SinkOutput::Commit { .. }, Committed) => {}
+            (SinkOutput::Commit { txn }, Aborted) => return Err(StoreAnomaly::CommitOfAbortedTxn { txn }),
+            (SinkOutput::Abort { .. }, Open | PreCommitted) => {
+                t.state = Aborted;
+                t.records = Vec::new();
+            }
+            (SinkOutput::Abort { .. }, Aborted) => {}
+            (SinkOutput::Abort { txn }, Committed) => return Err(StoreAnomaly::AbortOfCommittedTxn { txn }),
+            (SinkOutput::Begin { .. }, _) => unreachable!("handled above"),
+        }
+        Ok(())
+    }
+
+    /// Visible records with their commit time, in commit order.
+    pub fn committed(&self) -> &[(u64, Record)] {
+        &self.committed
+    }
+
+    /// Transactions neither committed nor aborted (open or pre-committed), by id.
+    pub fn open_txns(&self) -> Vec<TxnId> {
+        self.txns
+            .iter()
+            .filter(|(_, t)| matches!(t.state, TxnState::Open | TxnState::PreCommitted))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    pub fn txn_state(&self, txn: TxnId) -> Option<TxnState> {
+        self.txns.get(&txn).map(|t| t.state)
+    }
+
+    pub fn invariants(&self) {
+        let mut visible = 0;
+        for (id, t) in &self.txns {
+            match t.state {
+                TxnState::Open | TxnState::PreCommitted => assert_eq!(t.committed_records, 0, "{id:?}"),
+                TxnState::Committed => {
+                    assert!(t.records.is_empty(), "{id:?} committed but still buffers records");
+                    visible += t.committed_records;
+                }
+                TxnState::Aborted => assert!(t.records.is_empty() && t.committed_records == 0, "{id:?}"),
+            }
+        }
+        assert_eq!(visible, self.committed.len(), "visible records = records of committed transactions");
+        assert!(self.committed.windows(2).all(|w| w[0].0 <= w[1].0), "commit times go backwards");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{Offset, PartitionId};
+    use crate::operator::{
+        Aggregate, FailureInjector, Operator, OperatorContext, OperatorKind, SurvivingCounters, Udf,
+    };
+    use crate::record::{Lineage, LogRecord, Value};
+    use crate::source::{LineSource, LogSource, StartupMode};
+    use crate::Profile;
+
+    fn t(attempt: u32, seq: u64) -> TxnId {
+        TxnId { subtask: 0, attempt, seq }
+    }
+    fn rec(v: &str) -> Record {
+        Record { value: Value::str(v), lineage: Lineage { input_seq: 0, sub: 0 } }
+    }
+    fn begin(a: u32, s: u64) -> SinkOutput {
+        SinkOutput::Begin { txn: t(a, s) }
+    }
+    fn write(a: u32, s: u64, v: &str) -> SinkOutput {
+        SinkOutput::Write { txn: t(a, s), record: rec(v) }
+    }
+    fn pre(a: u32, s: u64) -> SinkOutput {
+        SinkOutput::PreCommit { txn: t(a, s) }
+    }
+    fn commit(a: u32, s: u64) -> SinkOutput {
+        SinkOutput::Commit { txn: t(a, s) }
+    }
+    fn abort(a: u32, s: u64) -> SinkOutput {
+        SinkOutput::Abort { txn: t(a, s) }
+    }
+
+    enum Step {
+        /// A new sink attempt (the previous one vanishes without `close`, like a crash), restored
+        /// from the stored snapshot of checkpoint `restore` (None: fresh start).
+        Start {
+            attempt: u32,
+            restore: Option<u64>,
+        },
+        Invoke(&'static str),
+        /// Snapshot `id` and store the state.
+        Snapshot(u64),
+        Complete(u64),
+        Aborted(u64),
+        Close,
+        /// The operations emitted since the last `Out`, in order (each already applied to the store).
+        Out(Vec<SinkOutput>),
+        /// The stored snapshot of checkpoint `id`.
+        State(u64, OperatorState),
+        /// Values visible in the store, in commit order.
+        Visible(&'static [&'static str]),
+        /// Open or pre-committed transactions in the store.
+        OpenTxns(Vec<TxnId>),
+        /// Apply an operation to the store directly and expect this result.
+        Store(SinkOutput, Result<(), StoreAnomaly>),
+        /// Set the clock for later store operations.
+        Time(u64),
+        /// (commit time, value) of everything visible.
+        CommittedAt(&'static [(u64, &'static str)]),
+    }
+    use Step::*;
+
+    struct Case {
+        name: &'static str,
+        variant: Variant,
+        steps: Vec<Step>,
+    }
+
+    fn case(name: &'static str, steps: Vec<Step>) -> Case {
+        Case { name, variant: Variant::Correct, steps }
+    }
+
+    /// Runs each case; the one helper of this module. Every operation the sink emits must be
+    /// named by an `Out` step, and the sink's operations must never be a store anomaly.
+    fn check(cases: Vec<Case>) {
+        for c in cases {
+            let mut store = TxnStore::default();
+            let mut sink: Option<TwoPhaseCommitSink> = None;
+            let mut snapshots: BTreeMap<u64, OperatorState> = BTreeMap::new();
+            let mut emitted: Vec<SinkOutput> = Vec::new();
+            let mut now_ms = 0;
+            for (n, step) in c.steps.into_iter().enumerate() {
+                let at = format!("case `{}` step {n}", c.name);
+                match step {
+                    Start { attempt, restore } => {
+                        let mut new = TwoPhaseCommitSink::new(0, attempt, c.variant);
+                        new.initialize(restore.map(|id| snapshots.get(&id).expect(&at)));
+                        sink = Some(new);
+                    }
+                    Invoke(v) => sink.as_mut().expect("script error: no sink started").invoke(rec(v)),
+                    Snapshot(id) => {
+                        let st = sink.as_mut().expect("script error: no sink started").snapshot(CheckpointId(id));
+                        snapshots.insert(id, st);
+                    }
+                    Complete(id) => sink
+                        .as_mut()
+                        .expect("script error: no sink started")
+                        .notify_checkpoint_complete(CheckpointId(id)),
+                    Aborted(id) => sink
+                        .as_mut()
+                        .expect("script error: no sink started")
+                        .notify_checkpoint_aborted(CheckpointId(id)),
+                    Close => sink.as_mut().expect("script error: no sink started").close(),
+                    Out(want) => {
+                        assert_eq!(emitted, want, "{at}: sink operations");
+                        emitted.clear();
+                    }
+                    State(id, want) => assert_eq!(snapshots[&id], want, "{at}"),
+                    Visible(want) => {
+                        let got: Vec<String> = store.committed().iter().map(|(_, r)| r.value.to_string()).collect();
+                        assert_eq!(got, want, "{at}: visible");
+                    }
+                    OpenTxns(want) => assert_eq!(store.open_txns(), want, "{at}: open transactions"),
+                    Store(op, want) => {
+                        let before = (store.committed().len(), store.open_txns(), store.txn_state(op.txn()));
+                        let got = store.apply(now_ms, op.clone());
+                        assert_eq!(got, want, "{at}: {op:?}");
+                        if got.is_err() {
+                            let after = (store.committed().len(), store.open_txns(), store.txn_state(op.txn()));
+                            assert_eq!(before, after, "{at}: a refused operation changed the store");
+                        }
+                    }
+                    Time(t) => now_ms = t,
+                    CommittedAt(want) => {
+                        let got: Vec<(u64, String)> =
+                            store.committed().iter().map(|(t, r)| (*t, r.value.to_string())).collect();
+                        let want: Vec<(u64, String)> = want.iter().map(|(t, v)| (*t, v.to_string())).collect();
+                        assert_eq!(got, want, "{at}");
+                    }
+                }
+                if let Some(sink) = sink.as_mut() {
+                    sink.invariants();
+                    while let Some(op) = sink.poll_output() {
+                        assert_eq!(store.apply(now_ms, op.clone()), Ok(()), "{at}: the sink's {op:?}");
+                        emitted.push(op);
+                    }
+                }
+                store.invariants();
+            }
+            assert!(emitted.is_empty(), "case `{}`: unchecked operations {emitted:?}", c.name);
+        }
+    }
+
+    fn two_pc(pending: &[(u64, TxnId)], current: Option<TxnId>) -> OperatorState {
+        OperatorState::TwoPhaseCommit {
+            pending: pending.iter().map(|(c, t)| (CheckpointId(*c), *t)).collect(),
+            current,
+        }
+    }
+
+    #[test]
+    fn two_phase_commit_protocol() {
+        check(vec![
+            case(
+                "commit ordering, notify(2) then notify(1)",
+                vec![
+                    Start { attempt: 0, restore: None },
+                    Out(vec![begin(0, 0)]),
+                    Invoke("a"),
+                    Invoke("b"),
+                    Snapshot(1),
+                    Out(vec![write(0, 0, "a"), write(0, 0, "b"), pre(0, 0), begin(0, 1)]),
+                    State(1, two_pc(&[(1, t(0, 0))], Some(t(0, 1)))),
+                    // Pre-committed data is invisible until the checkpoint completes.
+                    Visible(&[]),
+                    Invoke("c"),
+                    Snapshot(2),
+                    Out(vec![write(0, 1, "c"), pre(0, 1), begin(0, 2)]),
+                    State(2, two_pc(&[(1, t(0, 0)), (2, t(0, 1))], Some(t(0, 2)))),
+                    Invoke("d"),
+                    Out(vec![write(0, 2, "d")]),
+                    // notify(2) commits every pending id <= 2, in order.
+                    Complete(2),
+                    Out(vec![commit(0, 0), commit(0, 1)]),
+                    Visible(&["a", "b", "c"]),
+                    Complete(1),
+                    Out(vec![]),
+                    Complete(2),
+                    Out(vec![]),
+                    OpenTxns(vec![t(0, 2)]),
+                ],
+            ),
+            case(
+                "abort notification is a no-op; the next completion commits",
+                vec![
+                    Start { attempt: 0, restore: None },
+                    Invoke("a"),
+                    Snapshot(1),
+                    Aborted(1),
+                    Out(vec![begin(0, 0), write(0, 0, "a"), pre(0, 0), begin(0, 1)]),
+                    Invoke("b"),
+                    Snapshot(2),
+                    Out(vec![write(0, 1, "b"), pre(0, 1), begin(0, 2)]),
+                    Visible(&[]),
+                    Complete(2),
+                    Out(vec![commit(0, 0), commit(0, 1)]),
+                    Visible(&["a", "b"]),
+                ],
+            ),
+            case(
+                "notify for an id between pending ones commits only the older",
+                vec![
+                    Start { attempt: 0, restore: None },
+                    Snapshot(3),
+                    Snapshot(7),
+                    Out(vec![begin(0, 0), pre(0, 0), begin(0, 1), pre(0, 1), begin(0, 2)]),
+                    Complete(5),
+                    Out(vec![commit(0, 0)]),
+                    Complete(7),
+                    Out(vec![commit(0, 1)]),
+                ],
+            ),
+            case(
+                "recovery commits pending incl. the restored checkpoint's own and aborts the open one",
+                vec![
+                    Start { attempt: 0, restore: None },
+                    Invoke("a"),
+                    Snapshot(1),
+                    Invoke("b"),
+                    Snapshot(2),
+                    Invoke("c"),
+                    Out(vec![
+                        begin(0, 0),
+                        write(0, 0, "a"),
+                        pre(0, 0),
+                        begin(0, 1),
+                        write(0, 1, "b"),
+                        pre(0, 1),
+                        begin(0, 2),
+                        write(0, 2, "c"),
+                    ]),
+                    // Neither notification arrived; the job restores checkpoint 1 (2 never completed).
+                    Start { attempt: 1, restore: Some(1) },
+                    Out(vec![commit(0, 0), abort(0, 1), begin(1, 0)]),
+                    Visible(&["a"]),
+                    // The crashed attempt's open transaction dangles (no close on a crash).
+                    OpenTxns(vec![t(0, 2), t(1, 0)]),
+                ],
+            ),
+            case(
+                "recovery from a checkpoint whose notifications never arrived commits all its pending",
+                vec![
+                    Start { attempt: 0, restore: None },
+                    Invoke("a"),
+                    Snapshot(1),
+                    Invoke("b"),
+                    Snapshot(2),
+                    Invoke("c"),
+                    Out(vec![
+                        begin(0, 0),
+                        write(0, 0, "a"),
+                        pre(0, 0),
+                        begin(0, 1),
+                        write(0, 1, "b"),
+                        pre(0, 1),
+                        begin(0, 2),
+                        write(0, 2, "c"),
+                    ]),
+                    // Both checkpoints completed but the task crashed before either notification.
+                    Start { attempt: 1, restore: Some(2) },
+                    Out(vec![commit(0, 0), commit(0, 1), abort(0, 2), begin(1, 0)]),
+                    Visible(&["a", "b"]),
+                    OpenTxns(vec![t(1, 0)]),
+                ],
+            ),
+            case(
+                "recovery after the notification arrived commits again, idempotently",
+                vec![
+                    Start { attempt: 0, restore: None },
+                    Invoke("a"),
+                    Snapshot(1),
+                    Complete(1),
+                    Invoke("b"),
+                    Close,
+                    Out(vec![
+                        begin(0, 0),
+                        write(0, 0, "a"),
+                        pre(0, 0),
+                        begin(0, 1),
+                        commit(0, 0),
+                        write(0, 1, "b"),
+                        abort(0, 1),
+                    ]),
+                    Start { attempt: 1, restore: Some(1) },
+                    Out(vec![commit(0, 0), abort(0, 1), begin(1, 0)]),
+                    Visible(&["a"]),
+                    Invoke("b"),
+                    Snapshot(2),
+                    State(2, two_pc(&[(2, t(1, 0))], Some(t(1, 1)))),
+                    Complete(2),
+                    Out(vec![write(1, 0, "b"), pre(1, 0), begin(1, 1), commit(1, 0)]),
+                    Visible(&["a", "b"]),
+                ],
+            ),
+            case(
+                "close aborts the open transaction only",
+                vec![
+                    Start { attempt: 0, restore: None },
+                    Invoke("a"),
+                    Snapshot(1),
+                    Invoke("b"),
+                    Close,
+                    Close,
+                    Complete(1),
+                    Out(vec![begin(0, 0), write(0, 0, "a"), pre(0, 0), begin(0, 1), write(0, 1, "b"), abort(0, 1)]),
+                    Visible(&[]),
+                    // The pre-committed transaction survives for the next attempt's recovery.
+                    OpenTxns(vec![t(0, 0)]),
+                    Start { attempt: 1, restore: Some(1) },
+                    Out(vec![commit(0, 0), abort(0, 1), begin(1, 0)]),
+                    Visible(&["a"]),
+                    OpenTxns(vec![t(1, 0)]),
+                ],
+            ),
+        ]);
+    }
+
+    /// The same run, correct and with the deliberate bug: checkpoint 1 is aborted, the job fails
+    /// and restarts without a checkpoint, and `a` is replayed. With the bug `a` is visible before
+    /// any checkpoint completed, and twice at the end.
+    fn commit_on_precommit_run(
+        variant: Variant,
+        visible_early: &'static [&'static str],
+        end: &'static [&'static str],
+    ) -> Case {
+        let bug = variant == Variant::TwoPcCommitOnPrecommit;
+        let early = |a: u32| if bug { vec![commit(a, 0)] } else { vec![] };
+        let first = [vec![begin(0, 0), write(0, 0, "a"), pre(0, 0)], early(0), vec![begin(0, 1)]].concat();
+        let second =
+            [vec![begin(1, 0), write(1, 0, "a"), pre(1, 0)], early(1), vec![begin(1, 1), commit(1, 0)]].concat();
+        Case {
+            name: if bug { "commit on pre-commit (bug)" } else { "commit on pre-commit (correct)" },
+            variant,
+            steps: vec![
+                Start { attempt: 0, restore: None },
+                Invoke("a"),
+                Snapshot(1),
+                Out(first),
+                Visible(visible_early),
+                Aborted(1),
+                Close,
+                Out(vec![abort(0, 1)]),
+                Start { attempt: 1, restore: None },
+                Invoke("a"),
+                Snapshot(2),
+                Complete(2),
+                Out(second),
+                Visible(end),
+            ],
+        }
+    }
+
+    #[test]
+    fn commit_on_precommit_variant_makes_uncommitted_data_visible() {
+        check(vec![
+            commit_on_precommit_run(Variant::Correct, &[], &["a"]),
+            commit_on_precommit_run(Variant::TwoPcCommitOnPrecommit, &["a"], &["a", "a"]),
+        ]);
+    }
+
+    #[test]
+    fn txn_store() {
+        let (a, b) = (t(0, 0), t(0, 1));
+        let ok = Ok(());
+        check(vec![case(
+            "store semantics",
+            vec![
+                Store(begin(0, 0), ok.clone()),
+                Store(write(0, 0, "x"), ok.clone()),
+                Store(write(0, 0, "y"), ok.clone()),
+                Visible(&[]),
+                Store(commit(0, 0), Err(StoreAnomaly::CommitWithoutPreCommit { txn: a })),
+                Store(pre(0, 0), ok.clone()),
+                Store(pre(0, 0), Err(StoreAnomaly::PreCommitTwice { txn: a })),
+                Store(write(0, 0, "z"), Err(StoreAnomaly::WriteAfterPreCommit { txn: a })),
+                OpenTxns(vec![a]),
+                Time(50),
+                Store(commit(0, 0), ok.clone()),
+                Time(60),
+                // Commit is idempotent: nothing becomes visible twice.
+                Store(commit(0, 0), ok.clone()),
+                CommittedAt(&[(50, "x"), (50, "y")]),
+                Store(write(0, 0, "late"), Err(StoreAnomaly::WriteAfterCommit { txn: a })),
+                Store(pre(0, 0), Err(StoreAnomaly::PreCommitAfterCommit { txn: a })),
+                Store(abort(0, 0), Err(StoreAnomaly::AbortOfCommittedTxn { txn: a })),
+                Store(begin(0, 0), Err(StoreAnomaly::BeginOfExistingTxn { txn: a, state: TxnState::Committed })),
+                Store(begin(0, 1), ok.clone()),
+                Store(write(0, 1, "lost"), ok.clone()),
+                Store(pre(0, 1), ok.clone()),
+                // Aborting a pre-committed transaction is allowed (recoverAndAbort), and idempotent.
+                Store(abort(0, 1), ok.clone()),
+                Store(abort(0, 1), ok.clone()),
+                Store(commit(0, 1), Err(StoreAnomaly::CommitOfAbortedTxn { txn: b })),
+                Store(write(0, 1, "z"), Err(StoreAnomaly::WriteAfterAbort { txn: b })),
+                Store(pre(0, 1), Err(StoreAnomaly::PreCommitAfterAbort { txn: b })),
+                Store(commit(0, 9), Err(StoreAnomaly::UnknownTxn { txn: t(0, 9), op: "commit" })),
+                Store(write(0, 9, "q"), Err(StoreAnomaly::UnknownTxn { txn: t(0, 9), op: "write" })),
+                Store(abort(0, 9), Err(StoreAnomaly::UnknownTxn { txn: t(0, 9), op: "abort" })),
+                OpenTxns(vec![]),
+                Store(begin(1, 0), ok.clone()),
+                Store(begin(0, 2), ok.clone()),
+                Store(pre(1, 0), ok),
+                // Open and pre-committed transactions are both unfinished.
+                OpenTxns(vec![t(0, 2), t(1, 0)]),
+                CommittedAt(&[(50, "x"), (50, "y")]),
+            ],
+        )]);
+        assert_eq!(
+            StoreAnomaly::CommitOfAbortedTxn { txn: b }.to_string(),
+            "commit of aborted TxnId { subtask: 0, attempt: 0, seq: 1 }"
+        );
+    }
+
+    #[test]
+    fn print_sink_is_identity_and_counts_rows() {
+        let mut p = PrintSink::default();
+        let r = Record { value: Value::Pair("a".into(), 3), lineage: Lineage { input_seq: 7, sub: 2 } };
+        assert_eq!(p.invoke(r.clone()), r);
+        assert_eq!(p.invoke(r.clone()), r);
+        assert_eq!(p.rows(), 2);
+        assert_eq!(p.snapshot(), OperatorState::None);
+    }
+
+    /// Seed 001 end to end at the operator level: log source -> map failing every 8th call ->
+    /// print sink; checkpoints complete at the `|`; a failure restores the latest completed
+    /// checkpoint and re-fetches everything after it. The print sink shows p1-4 and p2-3 twice.
+    #[test]
+    fn seed_001_print_sink_shows_duplicates() {
+        for profile in Profile::ALL {
+            let arrivals = "p1-1 p2-1 p1-2 p2-2 p1-3 | p1-4 p2-3 p1-5 p2-4 p1-6 p2-5 p2-6 | p1-7 p2-7 p1-8 p2-8";
+            let mut log: BTreeMap<PartitionId, Vec<LogRecord>> = BTreeMap::new();
+            let mut broker: BTreeMap<PartitionId, Offset> = BTreeMap::new();
+            let mut counters = SurvivingCounters::default();
+            let mut latest: Option<OperatorState> = None;
+            let mut rows: Vec<String> = Vec::new();
+            let mut failures = 0;
+            let start = |latest: &Option<OperatorState>,
+                         broker: &BTreeMap<PartitionId, Offset>,
+                         log: &BTreeMap<PartitionId, Vec<LogRecord>>| {
+                let mut s = LogSource::new(0, 1, 2, profile, StartupMode::GroupOffsets, Variant::Correct);
+                let end = log.iter().map(|(p, l)| (*p, Offset(l.len() as u64))).collect();
+                s.initialize(latest.as_ref().map(|st| vec![st]).as_deref(), broker, &end);
+                let map = Operator::new(OperatorKind::Map(Udf::Identity), vec![FailureInjector::EveryNth { n: 8 }]);
+                (s, map, PrintSink::default())
+            };
+            let (mut src, mut map, mut print) = start(&latest, &broker, &log);
+            let mut next_id = 1;
+            for (seq, token) in arrivals.split(' ').enumerate() {
+                if token == "|" {
+                    let (st, _) = src.snapshot(CheckpointId(next_id));
+                    broker.extend(src.notify_checkpoint_complete(CheckpointId(next_id)).expect("offsets to commit"));
+                    latest = Some(st);
+                    next_id += 1;
+                    continue;
+                }
+                let p = PartitionId(if token.starts_with("p1") { 0 } else { 1 });
+                let part = log.entry(p).or_default();
+                let offset = Offset(part.len() as u64);
+                part.push(LogRecord {
+                    partition: p,
+                    offset,
+                    value: Value::str(token),
+                    lineage: Lineage { input_seq: seq as u64, sub: 0 },
+                });
+                // Fetch everything available from the positions, oldest input first, until caught up.
+                loop {
+                    let next = log
+                        .values()
+                        .flatten()
+                        .filter(|r| src.positions()[&r.partition] <= r.offset)
+                        .min_by_key(|r| r.lineage.input_seq)
+                        .cloned();
+                    let Some(lr) = next else { break };
+                    let r = src.handle_record(&lr);
+                    let mut out = Vec::new();
+                    let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "FailingMap[0]" };
+                    match map.process(&mut ctx, r, &mut out) {
+                        Ok(()) => rows.extend(out.into_iter().map(|r| print.invoke(r).value.to_string())),
+                        Err(_) => {
+                            failures += 1;
+                            (src, map, print) = start(&latest, &broker, &log);
+                        }
+                    }
+                }
+            }
+            let want = "p1-1 p2-1 p1-2 p2-2 p1-3 p1-4 p2-3 p1-4 p2-3 p1-5 p2-4 p1-6 p2-5 p2-6 p1-7 p2-7 p1-8 p2-8";
+            assert_eq!(rows.join(" "), want, "{profile}");
+            assert_eq!(failures, 2, "{profile}: fails on p1-5 and on p1-7");
+            assert_eq!(print.rows(), 4, "{profile}: the last attempt printed p1-7 p2-7 p1-8 p2-8");
+            assert_eq!(broker, BTreeMap::from([(PartitionId(0), Offset(6)), (PartitionId(1), Offset(6))]), "{profile}");
+        }
+    }
+
+    /// Seed 004 end to end: socket lines -> word-count flat_map throwing on `ERROR` -> keyed sum,
+    /// into the print sink and, in parallel, a 2PC sink. A checkpoint completes after every line
+    /// (1 s interval, 3 s between lines); each `ERROR` restores the latest checkpoint.
+    #[test]
+    fn seed_004_wordcount_restores_counts() {
+        let lines = ["a", "a", "b", "ERROR", "b", "a", "ERROR", "a", "ERROR", "b", "ERROR"];
+        let mut counters = SurvivingCounters::default();
+        let mut store = TxnStore::default();
+        let mut latest: Option<(OperatorState, OperatorState)> = None;
+        let mut attempt = 0;
+        let start = |attempt: u32, latest: &Option<(OperatorState, OperatorState)>| {
+            let flat = Operator::new(
+                OperatorKind::FlatMap(Udf::SplitWordsToPairs),
+                vec![FailureInjector::OnValue("ERROR".into())],
+            );
+            let mut sum = Operator::new(OperatorKind::KeyedAggregate(Aggregate::Sum), vec![]);
+            let mut two_pc = TwoPhaseCommitSink::new(0, attempt, Variant::Correct);
+            if let Some((s, k)) = latest {
+                sum.restore(s);
+                two_pc.initialize(Some(k));
+            } else {
+                two_pc.initialize(None);
+            }
+            (LineSource::default(), flat, sum, two_pc)
+        };
+        let (mut src, mut flat, mut sum, mut two_pc) = start(attempt, &latest);
+        let mut printed = Vec::new();
+        for (seq, line) in lines.iter().enumerate() {
+            let r = src.handle_line(line, seq as u64);
+            let (mut words, mut counts) = (Vec::new(), Vec::new());
+            let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "MyFlatMapFunction[0]" };
+            if flat.process(&mut ctx, r, &mut words).is_err() {
+                two_pc.close();
+                while let Some(op) = two_pc.poll_output() {
+                    store.apply(seq as u64, op).unwrap();
+                }
+                attempt += 1;
+                (src, flat, sum, two_pc) = start(attempt, &latest);
+            } else {
+                for w in words {
+                    sum.process(&mut ctx, w, &mut counts).unwrap();
+                }
+                for c in counts {
+                    printed.push(PrintSink::default().invoke(c.clone()).value.to_string());
+                    two_pc.invoke(c);
+                }
+                let id = CheckpointId(seq as u64 + 1);
+                let st = (sum.snapshot(), two_pc.snapshot(id));
+                two_pc.notify_checkpoint_complete(id);
+                latest = Some(st);
+            }
+            while let Some(op) = two_pc.poll_output() {
+                store.apply(seq as u64, op).unwrap();
+            }
+            store.invariants();
+        }
+        let want = ["(a,1)", "(a,2)", "(b,1)", "(b,2)", "(a,3)", "(a,4)", "(b,3)"];
+        assert_eq!(printed, want);
+        let visible: Vec<String> = store.committed().iter().map(|(_, r)| r.value.to_string()).collect();
+        assert_eq!(visible, want);
+        assert_eq!(attempt, 4);
+        // The last attempt's open transaction is the only unfinished one.
+        assert_eq!(store.open_txns(), vec![TxnId { subtask: 0, attempt: 4, seq: 0 }]);
+    }
+}
