@@ -13,6 +13,7 @@ pub mod barrier;
 pub mod config;
 pub mod coordinator;
 pub mod failure_manager;
+pub mod fuzzing;
 pub mod ids;
 pub mod job;
 pub mod operator;

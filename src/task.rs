@@ -489,19 +489,26 @@ impl Task {
         let mut next = std::mem::take(&mut self.scratch_b);
         cur.clear();
         cur.push(record);
-        for op in &mut self.chain {
+        let mut failure = None;
+        'chain: for op in &mut self.chain {
             next.clear();
             for r in cur.drain(..) {
                 let mut ctx = OperatorContext { now_ms, counters, instance: &op.instance };
                 if let Err(e) = op.operator.process(&mut ctx, r, &mut next) {
-                    self.failed = true;
-                    self.outputs.push_back(TaskOutput::Failed { cause: e.to_string() });
-                    self.scratch_a = cur;
-                    self.scratch_b = next;
-                    return;
+                    failure = Some(e.to_string());
+                    break 'chain;
                 }
             }
             std::mem::swap(&mut cur, &mut next);
+        }
+        if let Some(cause) = failure {
+            self.failed = true;
+            self.outputs.push_back(TaskOutput::Failed { cause });
+            cur.clear();
+            next.clear();
+            self.scratch_a = cur;
+            self.scratch_b = next;
+            return;
         }
         for r in cur.drain(..) {
             match &mut self.tail {
