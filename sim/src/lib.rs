@@ -1,1 +1,2 @@
 pub fn y() {}
+pub mod scenario;
