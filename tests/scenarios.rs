@@ -21,7 +21,13 @@ fn check(path: &Path) -> Result<(), Failed> {
     let spec = load::load_spec(path).map_err(|e| Failed::from(format!("{e}")))?;
     let o = outcome::run(&spec, spec.default_seed);
     if !o.passed() {
-        return Err(format!("{}\nreplay: cargo run --release -- run {} --seed {}", outcome::render(&spec, &o), rel(path), o.seed).into());
+        return Err(format!(
+            "{}\nreplay: cargo run --release -- run {} --seed {}",
+            outcome::render(&spec, &o),
+            rel(path),
+            o.seed
+        )
+        .into());
     }
     if spec.expect.snapshot {
         let table = outcome::output_table(&spec, &o.run);
@@ -30,7 +36,9 @@ fn check(path: &Path) -> Result<(), Failed> {
         settings.set_prepend_module_to_snapshot(false);
         settings.set_omit_expression(true);
         let name = spec.name.clone();
-        let r = std::panic::catch_unwind(|| settings.bind(|| insta::assert_snapshot!(name, table)));
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            settings.bind(|| insta::assert_snapshot!(name, table))
+        }));
         if r.is_err() {
             return Err(format!("output table differs from scenarios/snapshots/{}.snap (replay: cargo run --release -- run {} --seed {})", spec.name, rel(path), o.seed).into());
         }
@@ -46,7 +54,12 @@ fn determinism(path: &Path) -> Result<(), Failed> {
         let a = outcome::run(&spec, seed);
         let b = outcome::run(&spec, seed);
         if a.trace_hash() != b.trace_hash() {
-            return Err(format!("seed {seed}: trace hash {:016x} then {:016x} (non-deterministic)", a.trace_hash(), b.trace_hash()).into());
+            return Err(format!(
+                "seed {seed}: trace hash {:016x} then {:016x} (non-deterministic)",
+                a.trace_hash(),
+                b.trace_hash()
+            )
+            .into());
         }
         verdicts.push(a.passed());
     }

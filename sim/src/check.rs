@@ -23,9 +23,6 @@ pub struct Verdict {
 }
 
 impl Verdict {
-    fn pass(checker: &'static str, summary: String) -> Self {
-        Verdict { checker, passed: Some(true), anomalies: vec![], summary }
-    }
     fn skip(checker: &'static str, why: &str) -> Self {
         Verdict { checker, passed: None, anomalies: vec![], summary: why.to_string() }
     }
@@ -34,7 +31,8 @@ impl Verdict {
     }
 }
 
-pub const CHECKERS: [&str; 7] = ["exactly-once", "at-least-once", "state", "offsets", "coordinator", "restart", "liveness"];
+pub const CHECKERS: [&str; 7] =
+    ["exactly-once", "at-least-once", "state", "offsets", "coordinator", "restart", "liveness"];
 
 fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
     spec.operators.iter().map(|o| &o.kind).find(|k| k.is_sink())
@@ -66,7 +64,13 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
 /// visible before `stop_at`); a socket source's lost lines are excused.
 fn expected_inputs(spec: &JobSpec, run: &RunResult, reference: &Reference) -> BTreeSet<u64> {
     let lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
-    reference.producing_inputs.keys().copied().filter(|s| !lost.contains(s)).filter(|s| input_time(spec, *s) + 1 < run.stop_at_ms).collect()
+    reference
+        .producing_inputs
+        .keys()
+        .copied()
+        .filter(|s| !lost.contains(s))
+        .filter(|s| input_time(spec, *s) + 1 < run.stop_at_ms)
+        .collect()
 }
 
 fn input_time(spec: &JobSpec, seq: u64) -> u64 {
@@ -101,7 +105,12 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     let counts = lineage_counts(&run.committed);
     for (l, n) in &counts {
         if *n > 1 {
-            let t = run.committed.iter().filter(|r| (r.lineage.input_seq, r.lineage.sub) == *l).map(|r| r.time_ms).collect::<Vec<_>>();
+            let t = run
+                .committed
+                .iter()
+                .filter(|r| (r.lineage.input_seq, r.lineage.sub) == *l)
+                .map(|r| r.time_ms)
+                .collect::<Vec<_>>();
             anomalies.push(format!("duplicate: input #{} (sub {}) committed {n} times at {t:?} ms", l.0, l.1));
         }
     }
@@ -112,7 +121,9 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         let expected = expected_inputs(spec, run, reference);
         for seq in expected.iter().filter(|s| covered.is_some_and(|c| **s <= c)) {
             if !counts.keys().any(|(s, _)| s == seq) {
-                anomalies.push(format!("lost record: input #{seq} never committed although checkpoint covering it completed"));
+                anomalies.push(format!(
+                    "lost record: input #{seq} never committed although checkpoint covering it completed"
+                ));
             }
         }
     }
@@ -125,7 +136,10 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         for (k, vals) in &per_key {
             let want = reference.per_key.get(k).cloned().unwrap_or_default();
             if !want.starts_with(vals) {
-                anomalies.push(format!("state ahead/behind: key {k} committed {vals:?}, reference prefix {:?}", &want[..want.len().min(vals.len() + 1)]));
+                anomalies.push(format!(
+                    "state ahead/behind: key {k} committed {vals:?}, reference prefix {:?}",
+                    &want[..want.len().min(vals.len() + 1)]
+                ));
             }
         }
     }
@@ -195,15 +209,30 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         if *n < 2 {
             continue;
         }
-        let rows: Vec<&OutputRow> = run.print_rows.iter().filter(|r| (r.lineage.input_seq, r.lineage.sub) == *l).collect();
+        let rows: Vec<&OutputRow> =
+            run.print_rows.iter().filter(|r| (r.lineage.input_seq, r.lineage.sub) == *l).collect();
         let attempts: BTreeSet<u32> = rows.iter().map(|r| r.attempt.0).collect();
         if attempts.len() < rows.len() {
-            anomalies.push(format!("duplicate: input #{} printed {} times within one attempt at {:?} ms", l.0, n, rows.iter().map(|r| r.time_ms).collect::<Vec<_>>()));
+            anomalies.push(format!(
+                "duplicate: input #{} printed {} times within one attempt at {:?} ms",
+                l.0,
+                n,
+                rows.iter().map(|r| r.time_ms).collect::<Vec<_>>()
+            ));
         } else {
-            explained.push(format!("{} (replayed by attempt {})", rows[0].value, rows.last().map(|r| r.attempt.0).unwrap_or(0)));
+            explained.push(format!(
+                "{} (replayed by attempt {})",
+                rows[0].value,
+                rows.last().map(|r| r.attempt.0).unwrap_or(0)
+            ));
         }
     }
-    let summary = format!("{} rows, {} duplicates explained by replay{}", run.print_rows.len(), explained.len(), if explained.is_empty() { String::new() } else { format!(": {}", explained.join(", ")) });
+    let summary = format!(
+        "{} rows, {} duplicates explained by replay{}",
+        run.print_rows.len(),
+        explained.len(),
+        if explained.is_empty() { String::new() } else { format!(": {}", explained.join(", ")) }
+    );
     Verdict::from(NAME, anomalies, summary)
 }
 
@@ -214,7 +243,8 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     if !is_keyed(spec) {
         return Verdict::skip(NAME, "no keyed state");
     }
-    let rows: &[OutputRow] = if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
+    let rows: &[OutputRow] =
+        if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
     let lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
     let mut anomalies = Vec::new();
     // Per key, each output value must be a value the reference emits for that key, and per
@@ -240,14 +270,16 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
                 let pos = seq.iter().position(|x| *x == v);
                 let prev = last.get(&k).and_then(|p| seq.iter().position(|x| x == p));
                 match (pos, prev) {
-                    (None, _) => anomalies.push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms)),
+                    (None, _) => anomalies
+                        .push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms)),
                     (Some(p), Some(q)) if p > q + 1 => anomalies.push(format!(
                         "t={} key {k}: state skipped from {} to {v} (lost update: expected {})",
-                        r.time_ms, seq[q], seq[q + 1]
+                        r.time_ms,
+                        seq[q],
+                        seq[q + 1]
                     )),
-                    (Some(p), None) if p > 0 && !rows_restarted_for(run, r) => {
-                        anomalies.push(format!("t={} key {k}: first output {v} but reference starts at {}", r.time_ms, seq[0]))
-                    }
+                    (Some(p), None) if p > 0 && !rows_restarted_for(run, r) => anomalies
+                        .push(format!("t={} key {k}: first output {v} but reference starts at {}", r.time_ms, seq[0])),
                     _ => {}
                 }
             }
@@ -285,7 +317,10 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
         }
         let h = high.entry(c.partition).or_default();
         if c.offset.0 < *h {
-            anomalies.push(format!("t={} non-monotonic offset: {} went back from {} to {}", c.time_ms, c.partition, h, c.offset.0));
+            anomalies.push(format!(
+                "t={} non-monotonic offset: {} went back from {} to {}",
+                c.time_ms, c.partition, h, c.offset.0
+            ));
         }
         *h = (*h).max(c.offset.0);
     }
@@ -303,15 +338,20 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     rows.sort_by_key(|r| (r.trigger_ms, r.id));
     for w in rows.windows(2) {
         if w[1].id <= w[0].id {
-            anomalies.push(format!("t={} checkpoint ids not increasing: {} after {}", w[1].trigger_ms, w[1].id, w[0].id));
+            anomalies
+                .push(format!("t={} checkpoint ids not increasing: {} after {}", w[1].trigger_ms, w[1].id, w[0].id));
         }
     }
     let retuned = run.retunes.iter().any(|(_, t)| t.contains("accepted"));
     let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionKind::Savepoint | ActionKind::TriggerCheckpoint));
     for r in &rows {
-        let pending = rows.iter().filter(|o| o.trigger_ms <= r.trigger_ms && o.end_ms.is_none_or(|e| e > r.trigger_ms)).count();
+        let pending =
+            rows.iter().filter(|o| o.trigger_ms <= r.trigger_ms && o.end_ms.is_none_or(|e| e > r.trigger_ms)).count();
         if pending as i64 > cfg.max_concurrent && !r.savepoint {
-            anomalies.push(format!("t={} {} checkpoints pending (max concurrent {})", r.trigger_ms, pending, cfg.max_concurrent));
+            anomalies.push(format!(
+                "t={} {} checkpoints pending (max concurrent {})",
+                r.trigger_ms, pending, cfg.max_concurrent
+            ));
         }
         if !retuned && !manual && !r.savepoint {
             let last_completion = rows
@@ -334,11 +374,20 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         if r.outcome == "CHECKPOINT_EXPIRED" && !retuned {
             let end = r.end_ms.unwrap_or(0);
             if end.saturating_sub(r.trigger_ms) as i64 != cfg.timeout_ms {
-                anomalies.push(format!("t={end} checkpoint {} expired after {} ms (timeout {} ms)", r.id, end - r.trigger_ms, cfg.timeout_ms));
+                anomalies.push(format!(
+                    "t={end} checkpoint {} expired after {} ms (timeout {} ms)",
+                    r.id,
+                    end - r.trigger_ms,
+                    cfg.timeout_ms
+                ));
             }
         }
     }
-    Verdict::from(NAME, anomalies, format!("{} checkpoints: ids increasing, concurrency, min pause, expiry", rows.len()))
+    Verdict::from(
+        NAME,
+        anomalies,
+        format!("{} checkpoints: ids increasing, concurrency, min pause, expiry", rows.len()),
+    )
 }
 
 /// Restart: the number of restarts and their delays as the configured strategy says; only
@@ -376,14 +425,20 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
     if matches!(strategy, RestartStrategyConfig::NoRestart) && run.restarts > 0 {
         anomalies.push(format!("{} restarts under no-restart", run.restarts));
     }
-    Verdict::from(NAME, anomalies, format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description))
+    Verdict::from(
+        NAME,
+        anomalies,
+        format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description),
+    )
 }
 
 /// Liveness: a job that ends RUNNING with periodic checkpoints completes a checkpoint after the
 /// last fault healed, within `2 * interval + timeout`.
 pub fn liveness(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "liveness";
-    let Some(interval) = spec.checkpoint.base_interval_ms() else { return Verdict::skip(NAME, "periodic checkpoints disabled") };
+    let Some(interval) = spec.checkpoint.base_interval_ms() else {
+        return Verdict::skip(NAME, "periodic checkpoints disabled");
+    };
     if run.final_status != JobStatus::Running {
         return Verdict::skip(NAME, "job not running at the end");
     }
@@ -392,8 +447,12 @@ pub fn liveness(spec: &JobSpec, run: &RunResult) -> Verdict {
     if healed + bound > run.stop_at_ms {
         return Verdict::skip(NAME, "run too short after the last fault to judge");
     }
-    let ok = run.checkpoints.iter().any(|r| r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e > healed && e <= healed + bound));
-    let anomalies = if ok { vec![] } else { vec![format!("no checkpoint completed within {bound} ms after t={healed}")] };
+    let ok = run
+        .checkpoints
+        .iter()
+        .any(|r| r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e > healed && e <= healed + bound));
+    let anomalies =
+        if ok { vec![] } else { vec![format!("no checkpoint completed within {bound} ms after t={healed}")] };
     Verdict::from(NAME, anomalies, format!("a checkpoint completed within {bound} ms after the last fault"))
 }
 

@@ -35,7 +35,12 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         checkpoint: CheckpointConfig { interval_ms: Some(300), ..CheckpointConfig::default() },
         restart: RestartStrategyConfig::FixedDelay { attempts: 1000, delay_ms: 200 },
         restart_configured: true,
-        cluster: ClusterSpec { task_managers: 2, channel_capacity_buffers: 2, buffer_records: 4, ..ClusterSpec::default() },
+        cluster: ClusterSpec {
+            task_managers: 2,
+            channel_capacity_buffers: 2,
+            buffer_records: 4,
+            ..ClusterSpec::default()
+        },
         operators: vec![
             op("Source", OpKind::LogSource { startup: StartupMode::Earliest }, 2),
             op("ToPair", OpKind::Map(Udf::ToPairOne), 2),

@@ -63,13 +63,11 @@ impl Graph {
                 let input = if vertices.is_empty() {
                     None
                 } else {
-                    Some(pending_edge.unwrap_or(
-                        if vertices.last().map(|v| v.parallelism) == Some(op.parallelism) {
-                            EdgeKind::Forward
-                        } else {
-                            EdgeKind::Rebalance
-                        },
-                    ))
+                    Some(pending_edge.unwrap_or(if vertices.last().map(|v| v.parallelism) == Some(op.parallelism) {
+                        EdgeKind::Forward
+                    } else {
+                        EdgeKind::Rebalance
+                    }))
                 };
                 vertices.push(Vertex { name: String::new(), ops: vec![i], parallelism: op.parallelism, input });
             }

@@ -47,7 +47,8 @@ pub fn run(spec: &JobSpec, seed: u64) -> Outcome {
 fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<ExpectResult> {
     let e = &spec.expect;
     let mut out = Vec::new();
-    let mut push = |name: &str, held: bool, detail: String| out.push(ExpectResult { name: name.to_string(), held, detail });
+    let mut push =
+        |name: &str, held: bool, detail: String| out.push(ExpectResult { name: name.to_string(), held, detail });
     // Every checker must pass, except the one a negative scenario names.
     for v in verdicts {
         if e.caught_by.as_deref() == Some(v.checker) {
@@ -123,7 +124,9 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
     let rows = if two_pc { &run.committed } else { &run.print_rows };
     let inputs: Vec<(u64, String)> = match &spec.input {
         crate::spec::InputSpec::Lines(l) => l.clone(),
-        crate::spec::InputSpec::Log { records, .. } => records.iter().map(|(t, p, v)| (*t, format!("{v} (p{p})"))).collect(),
+        crate::spec::InputSpec::Log { records, .. } => {
+            records.iter().map(|(t, p, v)| (*t, format!("{v} (p{p})"))).collect()
+        }
     };
     let _ = writeln!(s, "| #  | at (s)  | input            | output                 | note");
     let _ = writeln!(s, "|----|---------|------------------|------------------------|------------------------------");
@@ -132,21 +135,25 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
         return s;
     }
     for (i, (at, input)) in inputs.iter().enumerate() {
-        let outs: Vec<&str> = rows.iter().filter(|r| r.lineage.input_seq == i as u64).map(|r| r.value.as_str()).collect();
+        let outs: Vec<&str> =
+            rows.iter().filter(|r| r.lineage.input_seq == i as u64).map(|r| r.value.as_str()).collect();
         let mut note = String::new();
         if run.lost_inputs.contains(&(i as u64)) {
             note.push_str("lost: no source reading");
         }
-        if let Some(fail) = run
-            .trace
-            .events()
-            .iter()
-            .find(|e| e.kind == "exception" && e.time_ms >= *at && e.time_ms <= at + 50 && !outs.iter().any(|_| false))
+        if let Some(fail) =
+            run.trace.events().iter().find(|e| {
+                e.kind == "exception" && e.time_ms >= *at && e.time_ms <= at + 50 && !outs.iter().any(|_| false)
+            })
         {
             let after = run.trace.events().iter().find(|e| e.kind == "failure" && e.time_ms >= fail.time_ms);
             if let Some(a) = after {
                 if a.time_ms <= fail.time_ms + 100 {
-                    note = if a.detail.contains("suppressed") { "job fails for good".into() } else { "job restarts".into() };
+                    note = if a.detail.contains("suppressed") {
+                        "job fails for good".into()
+                    } else {
+                        "job restarts".into()
+                    };
                 }
             }
         }
@@ -157,7 +164,8 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
                 note = "duplicate (replayed after restore)".into();
             }
         }
-        let _ = writeln!(s, "| {:<2} | {:>7.3} | {:<16} | {:<22} | {}", i + 1, *at as f64 / 1000.0, input, outs_s, note);
+        let _ =
+            writeln!(s, "| {:<2} | {:>7.3} | {:<16} | {:<22} | {}", i + 1, *at as f64 / 1000.0, input, outs_s, note);
     }
     s
 }
@@ -176,11 +184,23 @@ pub fn checkpoint_table(run: &RunResult) -> String {
             continue;
         }
         let dur = r.end_ms.map(|e| format!("{}", e - r.trigger_ms)).unwrap_or_else(|| "-".into());
-        let kind = if r.savepoint { "sp" } else if r.unaligned { "ua" } else { "cp" };
+        let kind = if r.savepoint {
+            "sp"
+        } else if r.unaligned {
+            "ua"
+        } else {
+            "cp"
+        };
         let _ = writeln!(
             s,
             "| {:<3} | {:<4} | {:>11.3} | {:>13} | {:>14} | {:>10} | {}",
-            r.id, kind, r.trigger_ms as f64 / 1000.0, dur, r.alignment_ms, r.size_bytes, r.outcome
+            r.id,
+            kind,
+            r.trigger_ms as f64 / 1000.0,
+            dur,
+            r.alignment_ms,
+            r.size_bytes,
+            r.outcome
         );
     }
     let completed = run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED").count();
@@ -193,7 +213,11 @@ pub fn render(spec: &JobSpec, o: &Outcome) -> String {
     let run = &o.run;
     let mut s = String::new();
     let _ = writeln!(s, "scenario  {}  ({})", spec.name, spec.source_path);
-    let _ = writeln!(s, "profile   {}   variant {}   seed {}   stop at {} ms", spec.profile, spec.variant, o.seed, spec.stop_at_ms);
+    let _ = writeln!(
+        s,
+        "profile   {}   variant {}   seed {}   stop at {} ms",
+        spec.profile, spec.variant, o.seed, spec.stop_at_ms
+    );
     let _ = writeln!(s, "restart   {}", run.restart_description);
     let _ = writeln!(s);
     let _ = writeln!(s, "== output");
@@ -203,7 +227,8 @@ pub fn render(spec: &JobSpec, o: &Outcome) -> String {
     s.push_str(&checkpoint_table(run));
     let _ = writeln!(s);
     let _ = writeln!(s, "== job status");
-    let tl: Vec<String> = run.status_timeline.iter().map(|(t, st)| format!("{:.3}s {st}", *t as f64 / 1000.0)).collect();
+    let tl: Vec<String> =
+        run.status_timeline.iter().map(|(t, st)| format!("{:.3}s {st}", *t as f64 / 1000.0)).collect();
     let _ = writeln!(s, "{}", tl.join(" -> "));
     let _ = writeln!(s, "restarts: {}", run.restarts);
     for (t, n, b) in &run.restart_schedule {
@@ -226,7 +251,13 @@ pub fn render(spec: &JobSpec, o: &Outcome) -> String {
         let _ = writeln!(s, "  {:<28} {}  {}", e.name, if e.held { "held  " } else { "FAILED" }, e.detail);
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "verdict: {}   trace hash {:016x}   ({} events)", if o.passed() { "PASS" } else { "FAIL" }, o.trace_hash(), run.trace.events().len());
+    let _ = writeln!(
+        s,
+        "verdict: {}   trace hash {:016x}   ({} events)",
+        if o.passed() { "PASS" } else { "FAIL" },
+        o.trace_hash(),
+        run.trace.events().len()
+    );
     let _ = writeln!(s, "replay:  cargo run --release -- run {} --seed {}", spec.source_path, o.seed);
     s
 }

@@ -405,14 +405,24 @@ pub enum OperatorKindSpec {
     /// `socket-source`: reads `[input].lines` (parallelism 1, no state: replays nothing).
     SocketSource,
     /// `log-source`: a Kafka-like partitioned log consumer whose state is its offsets.
-    LogSource { startup: StartupMode },
+    LogSource {
+        startup: StartupMode,
+    },
     /// `map` with a one-to-one function.
-    Map { function: Udf },
+    Map {
+        function: Udf,
+    },
     /// `flat_map` with a one-to-one or one-to-many function.
-    FlatMap { function: Udf },
+    FlatMap {
+        function: Udf,
+    },
     /// `filter` with a predicate.
-    Filter { function: Udf },
+    Filter {
+        function: Udf,
+    },
     /// `key_by`: hash-partitions by key for the next (keyed) operator; not a task of its own.
+    /// Redistributes round robin to the next operator (breaks the chain), like `DataStream.rebalance()`.
+    Rebalance,
     KeyBy,
     /// `sum`: running sum per key of the pair's count, emits `(key,sum)` per record.
     Sum,
@@ -423,7 +433,9 @@ pub enum OperatorKindSpec {
     /// `min`: running minimum per key.
     Min,
     /// `count_window`: tumbling window of `size` records per key, emits `(key,sum)` when full.
-    CountWindow { size: u64 },
+    CountWindow {
+        size: u64,
+    },
     /// `print-sink`: prints every record (at-least-once: replays show as duplicates).
     PrintSink,
     /// `two-phase-commit-sink`: transactional sink committed on checkpoint completion.
@@ -432,12 +444,13 @@ pub enum OperatorKindSpec {
 
 impl OperatorKindSpec {
     /// Every kind name accepted in `kind`.
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 14] = [
         "socket-source",
         "log-source",
         "map",
         "flat_map",
         "filter",
+        "rebalance",
         "key_by",
         "sum",
         "count",
@@ -456,6 +469,7 @@ impl OperatorKindSpec {
             OperatorKindSpec::Map { .. } => "map",
             OperatorKindSpec::FlatMap { .. } => "flat_map",
             OperatorKindSpec::Filter { .. } => "filter",
+            OperatorKindSpec::Rebalance => "rebalance",
             OperatorKindSpec::KeyBy => "key_by",
             OperatorKindSpec::Sum => "sum",
             OperatorKindSpec::Count => "count",
@@ -482,7 +496,7 @@ impl OperatorKindSpec {
 
     /// False only for `key_by`, which is a partitioning, not a task.
     pub fn is_task(&self) -> bool {
-        !matches!(self, OperatorKindSpec::KeyBy)
+        !matches!(self, OperatorKindSpec::KeyBy | OperatorKindSpec::Rebalance)
     }
 }
 
@@ -1620,7 +1634,7 @@ impl Ctx<'_> {
                     return Err(self.err(&p(key), format!("`{key}` only applies to {}, not {kind}", list(kinds_ok))));
                 }
             }
-            if kind == "key_by" {
+            if kind == "key_by" || kind == "rebalance" {
                 let task_keys = [
                     ("parallelism", r.parallelism.is_some()),
                     ("fail_on_value", r.fail_on_value.is_some()),
@@ -1631,7 +1645,7 @@ impl Ctx<'_> {
                 if let Some((key, _)) = task_keys.iter().find(|(_, present)| *present) {
                     return Err(self.err(
                         &p(key),
-                        format!("key_by is a partitioning, not a task: set `{key}` on the keyed operator after it"),
+                        format!("{kind} is a partitioning, not a task: set `{key}` on the operator after it"),
                     ));
                 }
             }
@@ -1695,6 +1709,7 @@ impl Ctx<'_> {
                 "filter" => {
                     OperatorKindSpec::Filter { function: function(&[UdfShape::Predicate], "the filter predicate")? }
                 }
+                "rebalance" => OperatorKindSpec::Rebalance,
                 "key_by" => OperatorKindSpec::KeyBy,
                 "sum" => OperatorKindSpec::Sum,
                 "count" => OperatorKindSpec::Count,

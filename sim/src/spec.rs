@@ -18,7 +18,9 @@ pub struct OpSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub enum OpKind {
     SocketSource,
-    LogSource { startup: StartupMode },
+    LogSource {
+        startup: StartupMode,
+    },
     Map(Udf),
     FlatMap(Udf),
     Filter(Udf),
@@ -27,7 +29,9 @@ pub enum OpKind {
     /// The next edge is hash-partitioned by key; the following aggregate is keyed.
     KeyBy,
     Aggregate(Aggregate),
-    CountWindow { size: u64 },
+    CountWindow {
+        size: u64,
+    },
     PrintSink,
     TwoPhaseCommitSink,
 }
@@ -123,13 +127,22 @@ pub struct Action {
 pub enum FaultAt {
     Time(u64),
     /// When checkpoint `checkpoint` is triggered by the coordinator.
-    Triggered { checkpoint: u64 },
+    Triggered {
+        checkpoint: u64,
+    },
     /// When every task acked checkpoint `checkpoint` (before notifications go out).
-    Acked { checkpoint: u64 },
+    Acked {
+        checkpoint: u64,
+    },
     /// When checkpoint `checkpoint` completed.
-    Completed { checkpoint: u64 },
+    Completed {
+        checkpoint: u64,
+    },
     /// When checkpoint `checkpoint`'s barrier reaches the named task (`op[subtask]`).
-    BarrierAt { checkpoint: u64, task: String },
+    BarrierAt {
+        checkpoint: u64,
+        task: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -83,7 +83,13 @@ pub fn sweep(
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(si, seed)) = work.get(i) else { break };
                 let o = outcome::run(&specs[si], seed);
-                let reason = o.expectations.iter().filter(|e| !e.held).map(|e| format!("{}: {}", e.name, e.detail)).collect::<Vec<_>>().join("; ");
+                let reason = o
+                    .expectations
+                    .iter()
+                    .filter(|e| !e.held)
+                    .map(|e| format!("{}: {}", e.name, e.detail))
+                    .collect::<Vec<_>>()
+                    .join("; ");
                 let mut r = results.lock().expect("results lock");
                 r.push((si, seed, o.passed(), o.trace_hash(), reason));
                 if progress && (r.len() % 50 == 0 || r.len() == work.len()) {

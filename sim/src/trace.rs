@@ -17,7 +17,15 @@ impl TraceEvent {
     /// `000012.345 jm        complete  id=3 ...`
     pub fn line(&self) -> String {
         let mut s = String::with_capacity(48 + self.detail.len());
-        let _ = write!(s, "{:>7}.{:03} {:<10} {:<10} {}", self.time_ms / 1000, self.time_ms % 1000, self.node, self.kind, self.detail);
+        let _ = write!(
+            s,
+            "{:>7}.{:03} {:<10} {:<10} {}",
+            self.time_ms / 1000,
+            self.time_ms % 1000,
+            self.node,
+            self.kind,
+            self.detail
+        );
         s
     }
 }

@@ -497,7 +497,11 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
     };
     let shared = Shared(Arc::new(Mutex::new(world)));
     shared.with(|w| {
-        w.tr("world", "start", format!("scenario={} seed={seed} profile={} variant={}", spec.name, spec.profile, spec.variant))
+        w.tr(
+            "world",
+            "start",
+            format!("scenario={} seed={seed} profile={} variant={}", spec.name, spec.profile, spec.variant),
+        )
     });
 
     // Network pump on the supervisor node.
@@ -788,7 +792,11 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                 JobOutput::JobStatusChanged { from, to, cause } => {
                     w.status = to;
                     w.status_timeline.push((now, to));
-                    w.tr("jm", "job", format!("{from} -> {to}{}", cause.map(|c| format!(" ({c})")).unwrap_or_default()));
+                    w.tr(
+                        "jm",
+                        "job",
+                        format!("{from} -> {to}{}", cause.map(|c| format!(" ({c})")).unwrap_or_default()),
+                    );
                 }
                 JobOutput::TaskStateChanged { task, attempt, from, to } => {
                     let name = w.graph.tasks[task.0 as usize].name.clone();
@@ -1089,7 +1097,12 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                         w.send(
                             tm_addr(tm),
                             JM,
-                            Msg::Decline { task, attempt, id, reason: CheckpointFailureReason::CheckpointAsyncException },
+                            Msg::Decline {
+                                task,
+                                attempt,
+                                id,
+                                reason: CheckpointFailureReason::CheckpointAsyncException,
+                            },
                         );
                     }
                 });
@@ -1143,11 +1156,14 @@ fn drain_outputs(
     let mut snaps = Vec::new();
     while let Some(out) = t.poll_output() {
         match out {
-            TaskOutput::Emit { channel, record } => outbox.bufs[channel as usize].push_back(StreamElement::Record(record)),
+            TaskOutput::Emit { channel, record } => {
+                outbox.bufs[channel as usize].push_back(StreamElement::Record(record))
+            }
             TaskOutput::EmitBarrier { barrier, priority } => {
                 if priority {
                     for (i, &to) in outbox.targets.iter().enumerate() {
-                        let pending = outbox.bufs[i].iter().filter(|e| matches!(e, StreamElement::Record(_))).count() as u32;
+                        let pending =
+                            outbox.bufs[i].iter().filter(|e| matches!(e, StreamElement::Record(_))).count() as u32;
                         w.item_seq += 1;
                         let seq = w.item_seq;
                         let ch = w.channels.entry((attempt.0, task, to)).or_default();
@@ -1168,7 +1184,15 @@ fn drain_outputs(
             }
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
                 let name = w.graph.tasks[task.0 as usize].name.clone();
-                w.tr(&format!("tm{tm}"), "snapshot", format!("{name} id={id} {}B align={alignment_ms}ms{}", snapshot.size_bytes(), if unaligned { " unaligned" } else { "" }));
+                w.tr(
+                    &format!("tm{tm}"),
+                    "snapshot",
+                    format!(
+                        "{name} id={id} {}B align={alignment_ms}ms{}",
+                        snapshot.size_bytes(),
+                        if unaligned { " unaligned" } else { "" }
+                    ),
+                );
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
@@ -1181,9 +1205,10 @@ fn drain_outputs(
             TaskOutput::PrioritizeBarriers { id } => {
                 for (i, &from) in inputs.iter().enumerate() {
                     let Some(ch) = w.channels.get_mut(&(attempt.0, from, task)) else { continue };
-                    let pos = ch.queue.iter().position(
-                        |(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id),
-                    );
+                    let pos = ch
+                        .queue
+                        .iter()
+                        .position(|(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id));
                     if let Some(pos) = pos {
                         let overtaken: u32 = ch
                             .queue
@@ -1200,7 +1225,13 @@ fn drain_outputs(
                 }
             }
             TaskOutput::PrintRow { record } => {
-                w.print_rows.push(OutputRow { time_ms: now, task, attempt, value: record.value.to_string(), lineage: record.lineage });
+                w.print_rows.push(OutputRow {
+                    time_ms: now,
+                    task,
+                    attempt,
+                    value: record.value.to_string(),
+                    lineage: record.lineage,
+                });
             }
             TaskOutput::Sink(op) => {
                 if !w.faults.sink_store_up {
@@ -1221,12 +1252,23 @@ fn drain_outputs(
                 // a commit that happens outside a completion).
                 let checkpoint = w.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
                 for (p, o) in &offsets {
-                    w.offset_commits.push(OffsetCommit { time_ms: now, task, partition: *p, offset: *o, accepted, checkpoint });
+                    w.offset_commits.push(OffsetCommit {
+                        time_ms: now,
+                        task,
+                        partition: *p,
+                        offset: *o,
+                        accepted,
+                        checkpoint,
+                    });
                     if accepted {
                         w.committed_offsets.insert(*p, *o);
                     }
                 }
-                w.tr("broker", "commit", format!("{task} {offsets:?} {}", if accepted { "ok" } else { "FAILED (broker down)" }));
+                w.tr(
+                    "broker",
+                    "commit",
+                    format!("{task} {offsets:?} {}", if accepted { "ok" } else { "FAILED (broker down)" }),
+                );
             }
             TaskOutput::Failed { cause } => {
                 let name = w.graph.tasks[task.0 as usize].name.clone();
@@ -1260,7 +1302,8 @@ fn flush(
             match buf.front() {
                 None => break,
                 Some(StreamElement::Record(_)) => {
-                    let n = buf.iter().take_while(|e| matches!(e, StreamElement::Record(_))).count().min(buffer_records);
+                    let n =
+                        buf.iter().take_while(|e| matches!(e, StreamElement::Record(_))).count().min(buffer_records);
                     if n < buffer_records && !partial {
                         break;
                     }
@@ -1336,11 +1379,13 @@ fn take_input(w: &mut World, t: &mut Task, tm: u32, key: (TaskId, Attempt), inpu
     let from = inputs[i];
     let ch = w.channels.get_mut(&(attempt.0, from, task)).expect("channel exists");
     let (_, _, item) = ch.queue.pop_front().expect("front exists");
-    let counters = w.counters.entry(tm).or_default();
+    if matches!(item, Item::Records(_)) {
+        ch.record_buffers -= 1;
+    }
     match item {
         Item::Records(recs) => {
-            ch.record_buffers -= 1;
             let n = recs.len() as u64;
+            let counters = w.counters.entry(tm).or_default();
             for r in recs {
                 t.handle_input(now, ChannelId(i as u32), StreamElement::Record(r), 0, counters);
                 if t.has_failed() {
@@ -1352,17 +1397,14 @@ fn take_input(w: &mut World, t: &mut Task, tm: u32, key: (TaskId, Attempt), inpu
         }
         Item::Event(el, overtaken) => {
             if let StreamElement::Barrier(b) = &el {
-                let name = w.graph.tasks[task.0 as usize].name.clone();
-                let op_name = name.clone();
-                let _ = op_name;
-                let sub = w.graph.task_vertex[task.0 as usize].1;
-                let vi = w.graph.task_vertex[task.0 as usize].0;
+                let (vi, sub) = w.graph.task_vertex[task.0 as usize];
                 let ops: Vec<String> =
                     w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
                 for o in ops {
                     w.fire_anchor(&FaultAt::BarrierAt { checkpoint: b.id.0, task: o });
                 }
             }
+            let counters = w.counters.entry(tm).or_default();
             t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
             Take::Event
         }
@@ -1438,7 +1480,10 @@ async fn client_main(s: Shared) {
                 match w.socket_reader {
                     Some(key) if w.task_mail.contains_key(&key) => {
                         w.tr("client", "input", format!("#{i} {line:?}"));
-                        w.task_mail.get_mut(&key).expect("reader mailbox").push_back(TaskMail::Line { line, input_seq: i as u64 });
+                        w.task_mail
+                            .get_mut(&key)
+                            .expect("reader mailbox")
+                            .push_back(TaskMail::Line { line, input_seq: i as u64 });
                         w.notify_task(key);
                     }
                     _ => {
@@ -1584,7 +1629,9 @@ fn apply_fault(
             }
         }),
         FaultKind::MessageLoss { rate } => s.with(|w| w.faults.loss_rate = if start { *rate } else { 0.0 }),
-        FaultKind::ControlDelay { extra_ms } => s.with(|w| w.faults.control_extra_ms = if start { *extra_ms } else { 0 }),
+        FaultKind::ControlDelay { extra_ms } => {
+            s.with(|w| w.faults.control_extra_ms = if start { *extra_ms } else { 0 })
+        }
         FaultKind::SlowLink { task, extra_ms } => s.with(|w| {
             if let Some(t) = w.graph.find_task(&w.spec, task) {
                 if start {
@@ -1604,7 +1651,9 @@ fn apply_fault(
             }
         }),
         FaultKind::StorageFailure => s.with(|w| w.faults.storage_up = !start),
-        FaultKind::StorageSlow { extra_ms } => s.with(|w| w.faults.storage_extra_ms = if start { *extra_ms } else { 0 }),
+        FaultKind::StorageSlow { extra_ms } => {
+            s.with(|w| w.faults.storage_extra_ms = if start { *extra_ms } else { 0 })
+        }
         FaultKind::BrokerOutage => s.with(|w| w.faults.broker_up = !start),
         FaultKind::SinkStoreOutage => s.with(|w| w.faults.sink_store_up = !start),
         FaultKind::SlowOperator { operator, records_per_s } => s.with(|w| {

@@ -1,0 +1,301 @@
+//! Scenario file → [`JobSpec`]: validated core configs, the operator pipeline, the input (generators expanded from a seeded stream), actions, faults and expectations.
+
+use crate::scenario::{
+    self, ActionSpec, Anchor, Distribution, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When,
+};
+use crate::spec::{
+    Action, ActionKind, ClusterSpec, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec,
+};
+use ckptsim::operator::{Aggregate, FailureInjector, Udf};
+use ckptsim::source::StartupMode;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+
+/// The rand_chacha stream of the input generator (see ARCHITECTURE.md, determinism).
+pub const INPUT_STREAM: u64 = 100;
+
+/// Loads and converts one scenario file.
+pub fn load_spec(path: &Path) -> Result<JobSpec, ScenarioError> {
+    let sc = scenario::load(path)?;
+    Ok(to_spec(&sc, &path.display().to_string()))
+}
+
+/// Every `.toml` file in `paths` (folders are searched recursively), sorted.
+pub fn collect_scenarios(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(d) = stack.pop() {
+                let mut entries: Vec<PathBuf> =
+                    std::fs::read_dir(&d)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+                entries.sort();
+                for e in entries {
+                    if e.is_dir() {
+                        stack.push(e);
+                    } else if e.extension().is_some_and(|x| x == "toml") {
+                        out.push(e);
+                    }
+                }
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn udf(u: scenario::Udf) -> Udf {
+    Udf::parse(u.name()).expect("scenario udf names are the core's")
+}
+
+fn startup(s: scenario::StartupMode) -> StartupMode {
+    match s {
+        scenario::StartupMode::GroupOffsets => StartupMode::GroupOffsets,
+        scenario::StartupMode::Earliest => StartupMode::Earliest,
+        scenario::StartupMode::Latest => StartupMode::Latest,
+    }
+}
+
+fn task_name(t: &scenario::TaskRef) -> String {
+    format!("{}[{}]", t.operator, t.subtask.unwrap_or(0))
+}
+
+fn node_name(n: &scenario::Node) -> String {
+    match n {
+        scenario::Node::Tm(tm) => format!("tm{}", tm.0),
+        scenario::Node::Jm => "jm".into(),
+        scenario::Node::Broker => "broker".into(),
+        scenario::Node::Storage => "storage".into(),
+        scenario::Node::SinkStore => "sink-store".into(),
+    }
+}
+
+/// Converts a parsed (and validated) scenario.
+pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
+    let operators = sc
+        .operators
+        .iter()
+        .map(|o| {
+            let kind = match &o.kind {
+                OperatorKindSpec::SocketSource => OpKind::SocketSource,
+                OperatorKindSpec::LogSource { startup: s } => OpKind::LogSource { startup: startup(*s) },
+                OperatorKindSpec::Map { function } => OpKind::Map(udf(*function)),
+                OperatorKindSpec::FlatMap { function } => OpKind::FlatMap(udf(*function)),
+                OperatorKindSpec::Filter { function } => OpKind::Filter(udf(*function)),
+                OperatorKindSpec::Rebalance => OpKind::Rebalance,
+                OperatorKindSpec::KeyBy => OpKind::KeyBy,
+                OperatorKindSpec::Sum => OpKind::Aggregate(Aggregate::Sum),
+                OperatorKindSpec::Count => OpKind::Aggregate(Aggregate::Count),
+                OperatorKindSpec::Max => OpKind::Aggregate(Aggregate::Max),
+                OperatorKindSpec::Min => OpKind::Aggregate(Aggregate::Min),
+                OperatorKindSpec::CountWindow { size } => OpKind::CountWindow { size: *size },
+                OperatorKindSpec::PrintSink => OpKind::PrintSink,
+                OperatorKindSpec::TwoPhaseCommitSink => OpKind::TwoPhaseCommitSink,
+            };
+            let mut injectors = Vec::new();
+            if let Some(v) = &o.fail_on_value {
+                injectors.push(FailureInjector::OnValue(v.clone()));
+            }
+            if let Some(n) = o.fail_every_nth {
+                injectors.push(FailureInjector::EveryNth { n });
+            }
+            if let Some(at_ms) = o.fail_at_ms {
+                injectors.push(FailureInjector::AtTime { at_ms });
+            }
+            OpSpec {
+                name: o.name.clone(),
+                kind,
+                parallelism: o.parallelism,
+                injectors,
+                padding_bytes: o.state_padding_bytes,
+            }
+        })
+        .collect();
+    let mut input = match &sc.input {
+        scenario::InputSpec::Lines(l) => InputSpec::Lines(l.iter().map(|x| (x.at_ms, x.line.clone())).collect()),
+        scenario::InputSpec::Records { partitions, records } => InputSpec::Log {
+            partitions: *partitions,
+            records: records.iter().map(|r| (r.at_ms, r.partition.0, r.value.clone())).collect(),
+        },
+        scenario::InputSpec::Generator { partitions, generator } => {
+            let mut rng = ChaCha8Rng::seed_from_u64(sc.seed);
+            rng.set_stream(INPUT_STREAM);
+            let g = generator;
+            let records = (0..g.count)
+                .map(|i| {
+                    let at = g.start_ms + i * 1000 / g.rate_per_s.max(1);
+                    let key = draw_key(&mut rng, g.keys.max(1), g.distribution);
+                    (at, (i % *partitions as u64) as u32, format!("k{key}"))
+                })
+                .collect();
+            InputSpec::Log { partitions: *partitions, records }
+        }
+    };
+    let mut faults = Vec::new();
+    for f in &sc.faults {
+        let at = match &f.when {
+            When::At(t) => FaultAt::Time(*t),
+            When::On(a) => match a {
+                Anchor::Triggered { checkpoint } => FaultAt::Triggered { checkpoint: checkpoint.0 },
+                Anchor::Acked { checkpoint } => FaultAt::Acked { checkpoint: checkpoint.0 },
+                Anchor::Completed { checkpoint } => FaultAt::Completed { checkpoint: checkpoint.0 },
+                Anchor::BarrierAt { checkpoint, task } => {
+                    FaultAt::BarrierAt { checkpoint: checkpoint.0, task: task_name(task) }
+                }
+            },
+        };
+        let start = match at {
+            FaultAt::Time(t) => t,
+            _ => 0,
+        };
+        let (kind, duration_ms) = match &f.fault {
+            FaultSpec::TaskFailure { target } => (FaultKind::TaskFailure { task: task_name(target) }, None),
+            FaultSpec::TmCrash { tm, restart_after_ms } => {
+                (FaultKind::TmCrash { tm: tm.0, restart_after_ms: restart_after_ms.unwrap_or(5_000) }, None)
+            }
+            FaultSpec::JmCrash { restart_after_ms } => {
+                (FaultKind::JmCrash { restart_after_ms: restart_after_ms.unwrap_or(5_000) }, None)
+            }
+            FaultSpec::Partition { target, peer, direction, duration_ms } => (
+                FaultKind::Partition {
+                    a: node_name(target),
+                    b: node_name(peer),
+                    both: matches!(direction, scenario::Direction::Both),
+                },
+                *duration_ms,
+            ),
+            FaultSpec::MessageLoss { rate, duration_ms, .. } => (FaultKind::MessageLoss { rate: *rate }, *duration_ms),
+            FaultSpec::ControlDelay { extra_ms, duration_ms, .. } => {
+                (FaultKind::ControlDelay { extra_ms: *extra_ms }, *duration_ms)
+            }
+            FaultSpec::SlowLink { target, extra_ms, records_per_s, duration_ms } => {
+                let per_buffer = records_per_s.map(|r| 1000 * sc.cluster.buffer_records as u64 / r.max(1)).unwrap_or(0);
+                (
+                    FaultKind::SlowLink { task: task_name(target), extra_ms: extra_ms.unwrap_or(0) + per_buffer },
+                    *duration_ms,
+                )
+            }
+            FaultSpec::SlowSnapshot { target, extra_ms, duration_ms } => (
+                FaultKind::SlowSnapshot {
+                    task: task_name(target),
+                    sync_ms: extra_ms / 4,
+                    async_ms: extra_ms - extra_ms / 4,
+                },
+                *duration_ms,
+            ),
+            FaultSpec::StorageFailure { duration_ms } => (FaultKind::StorageFailure, *duration_ms),
+            FaultSpec::StorageSlow { extra_ms, duration_ms } => {
+                (FaultKind::StorageSlow { extra_ms: *extra_ms }, *duration_ms)
+            }
+            FaultSpec::BrokerOutage { duration_ms } => (FaultKind::BrokerOutage, *duration_ms),
+            FaultSpec::SinkStoreOutage { duration_ms } => (FaultKind::SinkStoreOutage, *duration_ms),
+            FaultSpec::SlowOperator { target, records_per_s, duration_ms } => (
+                FaultKind::SlowOperator { operator: target.operator.clone(), records_per_s: *records_per_s },
+                *duration_ms,
+            ),
+            FaultSpec::InputBurst { records_per_s, duration_ms } => {
+                add_burst(&mut input, start, *records_per_s, *duration_ms);
+                continue;
+            }
+        };
+        faults.push(Fault { at, duration_ms, kind });
+    }
+    let actions = sc
+        .actions
+        .iter()
+        .map(|a| Action {
+            at_ms: a.at_ms,
+            kind: match &a.action {
+                ActionSpec::Retune(r) => ActionKind::Retune(r.clone()),
+                ActionSpec::Cancel => ActionKind::Cancel,
+                ActionSpec::Savepoint => ActionKind::Savepoint,
+                ActionSpec::TriggerCheckpoint => ActionKind::TriggerCheckpoint,
+                ActionSpec::RestoreRetained => ActionKind::RestoreRetained,
+            },
+        })
+        .collect();
+    let c = &sc.cluster;
+    let e = &sc.expect;
+    JobSpec {
+        name: sc.name.clone(),
+        profile: sc.profile,
+        variant: sc.variant,
+        checkpoint: sc.checkpoint_config().clone(),
+        restart: sc.restart_config(),
+        restart_configured: sc.configured_restart().is_some(),
+        cluster: ClusterSpec {
+            task_managers: c.task_managers,
+            control_latency_ms: c.control_latency_ms,
+            data_latency_ms: c.data_latency_ms,
+            channel_capacity_buffers: c.channel_capacity_buffers,
+            buffer_records: c.buffer_records,
+            record_cost_us: c.record_cost_us,
+            storage_bandwidth_bytes_per_ms: c.storage_bandwidth_bytes_per_ms,
+            heartbeat_interval_ms: c.heartbeat_interval_ms,
+            heartbeat_timeout_ms: c.heartbeat_timeout_ms,
+            deploy_ms: ClusterSpec::default().deploy_ms,
+        },
+        operators,
+        input,
+        actions,
+        faults,
+        stop_at_ms: sc.stop_at_ms,
+        expect: Expect {
+            final_status: e.final_status,
+            restarts: e.restarts,
+            exactly_once: e.exactly_once.then_some(true),
+            at_least_once: e.at_least_once.then_some(true),
+            completed_checkpoints_min: e.completed_checkpoints_min.map(|n| n as u32),
+            output: e.output.clone(),
+            duplicates: e.duplicates.clone(),
+            snapshot: e.snapshot,
+            caught_by: e.caught_by.clone(),
+        },
+        default_seed: sc.seed,
+        source_path: source_path.to_string(),
+    }
+}
+
+/// A key in `0..keys`: uniform, or Zipf with exponent 1 (by inverse CDF).
+fn draw_key(rng: &mut ChaCha8Rng, keys: u64, d: Distribution) -> u64 {
+    match d {
+        Distribution::Uniform => rng.random_range(0..keys),
+        Distribution::Zipf => {
+            let h: f64 = (1..=keys).map(|k| 1.0 / k as f64).sum();
+            let mut u = rng.random::<f64>() * h;
+            for k in 1..=keys {
+                u -= 1.0 / k as f64;
+                if u <= 0.0 {
+                    return k - 1;
+                }
+            }
+            keys - 1
+        }
+    }
+}
+
+/// An input burst: extra records (log) or lines (socket) at `records_per_s` for `duration_ms`.
+fn add_burst(input: &mut InputSpec, start_ms: u64, records_per_s: u64, duration_ms: u64) {
+    let n = records_per_s * duration_ms / 1000;
+    match input {
+        InputSpec::Log { partitions, records } => {
+            for i in 0..n {
+                records.push((
+                    start_ms + i * 1000 / records_per_s.max(1),
+                    (i % *partitions as u64) as u32,
+                    format!("k{}", i % 7),
+                ));
+            }
+            records.sort_by_key(|r| r.0);
+        }
+        InputSpec::Lines(lines) => {
+            for i in 0..n {
+                lines.push((start_ms + i * 1000 / records_per_s.max(1), format!("burst{}", i % 7)));
+            }
+            lines.sort_by_key(|l| l.0);
+        }
+    }
+}
