@@ -433,17 +433,19 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
 }
 
 /// Liveness: a job that ends RUNNING with periodic checkpoints completes a checkpoint after the
-/// last fault healed, within `2 * interval + timeout`.
-pub fn liveness(spec: &JobSpec, run: &RunResult) -> Verdict {
+/// last fault, restart or re-tune, within `interval + min pause + timeout + 10 s` of the config in force.
+pub fn liveness(_spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "liveness";
-    let Some(interval) = spec.checkpoint.base_interval_ms() else {
-        return Verdict::skip(NAME, "periodic checkpoints disabled");
-    };
+    // The config in force at the end (a re-tune may have changed interval and timeout).
+    let cfg = &run.final_checkpoint_config;
+    let Some(interval) = cfg.base_interval_ms() else { return Verdict::skip(NAME, "periodic checkpoints disabled") };
     if run.final_status != JobStatus::Running {
         return Verdict::skip(NAME, "job not running at the end");
     }
-    let bound = 2 * interval + spec.checkpoint.timeout_ms as u64 + spec.cluster.heartbeat_timeout_ms;
-    let healed = run.last_fault_end_ms.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0));
+    // A checkpoint triggered within one interval (+ min pause) completes within the timeout.
+    let bound = interval + cfg.min_pause_normalized_ms() + cfg.timeout_ms as u64 + 10_000;
+    let last_retune = run.retunes.iter().map(|(t, _)| *t).max().unwrap_or(0);
+    let healed = run.last_fault_end_ms.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0)).max(last_retune);
     if healed + bound > run.stop_at_ms {
         return Verdict::skip(NAME, "run too short after the last fault to judge");
     }
@@ -451,9 +453,12 @@ pub fn liveness(spec: &JobSpec, run: &RunResult) -> Verdict {
         .checkpoints
         .iter()
         .any(|r| r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e > healed && e <= healed + bound));
-    let anomalies =
-        if ok { vec![] } else { vec![format!("no checkpoint completed within {bound} ms after t={healed}")] };
-    Verdict::from(NAME, anomalies, format!("a checkpoint completed within {bound} ms after the last fault"))
+    let anomalies = if ok {
+        vec![]
+    } else {
+        vec![format!("no checkpoint completed within {bound} ms after t={healed} (last fault, restart or re-tune)")]
+    };
+    Verdict::from(NAME, anomalies, format!("a checkpoint completed within {bound} ms after t={healed}"))
 }
 
 /// Renders a verdict as one line.

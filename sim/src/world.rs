@@ -117,7 +117,7 @@ pub struct RunResult {
     /// (time, task name, from, to) of every task state change the JobManager saw.
     pub task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
     /// The coordinator config in force at the end (after re-tunes).
-    pub final_interval_ms: Option<i64>,
+    pub final_checkpoint_config: ckptsim::config::CheckpointConfig,
     pub retunes: Vec<(u64, String)>,
     pub restart_description: String,
 }
@@ -273,7 +273,7 @@ struct World {
     lost_inputs: Vec<u64>,
     read_inputs: u64,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
-    final_interval_ms: Option<i64>,
+    final_checkpoint_config: ckptsim::config::CheckpointConfig,
     retunes: Vec<(u64, String)>,
     restart_description: String,
     jm_epoch: u64,
@@ -487,7 +487,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         lost_inputs: vec![],
         read_inputs: 0,
         task_transitions: vec![],
-        final_interval_ms: spec.checkpoint.interval_ms,
+        final_checkpoint_config: spec.checkpoint.clone(),
         retunes: vec![],
         restart_description: String::new(),
         jm_epoch: 0,
@@ -540,6 +540,23 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
                 row.outcome = "PENDING".into();
             }
         }
+        if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
+            for (k, ch) in &w.channels {
+                eprintln!(
+                    "channel {:?}: {} items, {} record buffers, head {:?}",
+                    k,
+                    ch.queue.len(),
+                    ch.record_buffers,
+                    ch.queue.front().map(|(at, _, it)| (
+                        at,
+                        match it {
+                            Item::Records(r) => format!("{} records", r.len()),
+                            Item::Event(e, o) => format!("{e:?} +{o}"),
+                        }
+                    ))
+                );
+            }
+        }
         w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.status, w.restarts));
         let committed = w
             .txn_store
@@ -575,7 +592,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
             tm_count: w.spec.cluster.task_managers,
             task_names: w.graph.tasks.iter().map(|t| t.name.clone()).collect(),
             task_transitions: std::mem::take(&mut w.task_transitions),
-            final_interval_ms: w.final_interval_ms,
+            final_checkpoint_config: w.final_checkpoint_config.clone(),
             retunes: std::mem::take(&mut w.retunes),
             restart_description: std::mem::take(&mut w.restart_description),
         }
@@ -721,7 +738,7 @@ async fn jm_main(s: Shared, seed: u64) {
                             };
                             w.tr("jm", "retune", text.clone());
                             w.retunes.push((now, text));
-                            w.final_interval_ms = jm.coordinator().config().interval_ms;
+                            w.final_checkpoint_config = jm.coordinator().config().clone();
                         });
                     }
                     ActionKind::Cancel => jm.cancel(now),
@@ -1053,6 +1070,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, true));
         // 5. Input.
         let mut processed: u64 = 0;
+        let mut progressed = false;
         let mut wake_at: Option<u64> = None;
         if !blocked_out {
             if is_log {
@@ -1065,7 +1083,9 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                 let r = s.with(|w| take_input(w, &mut t, tm, key, &inputs, now));
                 match r {
                     Take::Records(n) => processed = n,
-                    Take::Event => processed = 0,
+                    // An event is progress too: look at the inputs again at once (a barrier
+                    // that is queued but not yet due must set the next wake-up).
+                    Take::Event => progressed = true,
                     Take::WaitUntil(at) => wake_at = at,
                 }
             }
@@ -1122,6 +1142,10 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             } else {
                 madsim::task::yield_now().await;
             }
+            continue;
+        }
+        if progressed {
+            madsim::task::yield_now().await;
             continue;
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
