@@ -55,7 +55,13 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
             continue;
         }
         if v.passed == Some(false) {
-            push(&format!("checker {}", v.checker), false, v.anomalies.join("; "));
+            let more =
+                if v.anomalies.len() > 3 { format!("; ... {} more", v.anomalies.len() - 3) } else { String::new() };
+            push(
+                &format!("checker {}", v.checker),
+                false,
+                format!("{}{more}", v.anomalies[..v.anomalies.len().min(3)].join("; ")),
+            );
         }
     }
     if let Some(c) = &e.caught_by {

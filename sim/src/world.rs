@@ -126,15 +126,54 @@ pub struct RunResult {
 
 #[derive(Clone, Debug)]
 enum Msg {
-    Deploy { task: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>> },
-    Cancel { task: TaskId, attempt: Attempt },
-    Trigger { task: TaskId, attempt: Attempt, barrier: Barrier },
-    NotifyComplete { task: TaskId, attempt: Attempt, id: CheckpointId },
-    NotifyAborted { task: TaskId, attempt: Attempt, id: CheckpointId },
-    TaskState { task: TaskId, attempt: Attempt, state: ExecutionState, cause: Option<String> },
-    Ack { task: TaskId, attempt: Attempt, id: CheckpointId, snapshot: TaskSnapshot },
-    Decline { task: TaskId, attempt: Attempt, id: CheckpointId, reason: CheckpointFailureReason },
-    Heartbeat { tm: u32, incarnation: u64 },
+    Deploy {
+        task: TaskId,
+        attempt: Attempt,
+        restore: Option<Arc<CompletedCheckpoint>>,
+    },
+    Cancel {
+        task: TaskId,
+        attempt: Attempt,
+    },
+    Trigger {
+        task: TaskId,
+        attempt: Attempt,
+        barrier: Barrier,
+    },
+    NotifyComplete {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+    },
+    NotifyAborted {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+    },
+    TaskState {
+        task: TaskId,
+        attempt: Attempt,
+        state: ExecutionState,
+        cause: Option<String>,
+    },
+    Ack {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+        snapshot: TaskSnapshot,
+    },
+    Decline {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+        reason: CheckpointFailureReason,
+    },
+    Heartbeat {
+        tm: u32,
+        incarnation: u64,
+    },
+    /// The JobManager's answer to a heartbeat: the TaskManager knows its leader is alive.
+    HeartbeatReply,
     Action(ActionKind),
 }
 
@@ -150,6 +189,7 @@ impl Msg {
             Msg::Ack { task, id, .. } => format!("ack {task} id={id}"),
             Msg::Decline { task, id, .. } => format!("decline {task} id={id}"),
             Msg::Heartbeat { tm, .. } => format!("heartbeat tm{tm}"),
+            Msg::HeartbeatReply => "heartbeat-reply".to_string(),
             Msg::Action(a) => format!("action {a:?}"),
         }
     }
@@ -675,6 +715,7 @@ async fn jm_main(s: Shared, seed: u64) {
             variant: spec.variant,
             tasks: w.graph.tasks.clone(),
             random_seed: stream(seed, 2 + w.jm_epoch).random(),
+            deploy_timeout_ms: ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS,
         };
         // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
         let restore = if w.jm_epoch > 1 { w.storage_completed.last().cloned() } else { None };
@@ -719,6 +760,7 @@ async fn jm_main(s: Shared, seed: u64) {
                     }
                 }
                 Msg::Heartbeat { tm, incarnation } => {
+                    s.with(|w| w.send(JM, tm_addr(tm), Msg::HeartbeatReply));
                     let prev = last_hb.insert(tm, (now, incarnation));
                     if let Some((_, inc)) = prev {
                         if inc != 0 && inc != incarnation && !lost.contains(&tm) {
@@ -859,8 +901,13 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
                         w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
                     }
-                    CoordinatorOutput::Aborted { id, reason, .. } => {
+                    CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
                         let row = w.checkpoint_row(id);
+                        if row.trigger_ms == 0 {
+                            // Failed before any trigger went out (e.g. IO_EXCEPTION at storage init).
+                            row.trigger_ms = trigger_ms;
+                            row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                        }
                         if row.end_ms.is_none() {
                             row.end_ms = Some(now);
                             row.outcome = reason.name().to_string();
@@ -915,17 +962,49 @@ async fn tm_main(s: Shared, tm: u32) {
         w.tr(&format!("tm{tm}"), "tm-start", format!("incarnation={inc}"));
         inc
     });
-    // Heartbeats to the JobManager.
+    // Heartbeats to the JobManager; a TaskManager that hears nothing back from its JobManager
+    // for the heartbeat timeout considers the leader lost and fails (cancels) all its tasks,
+    // as Flink's TaskExecutor does when the job leader connection is lost.
+    let last_jm_contact = Arc::new(Mutex::new(s.with(|w| w.now())));
     let s2 = s.clone();
+    let contact = last_jm_contact.clone();
     madsim::task::spawn_local(async move {
-        let interval = s2.with(|w| w.spec.cluster.heartbeat_interval_ms);
+        let (interval, timeout) =
+            s2.with(|w| (w.spec.cluster.heartbeat_interval_ms, w.spec.cluster.heartbeat_timeout_ms));
         loop {
-            s2.with(|w| w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation }));
+            s2.with(|w| {
+                w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation });
+                let now = w.now();
+                let mut last = contact.lock().expect("contact lock");
+                if now > *last + timeout {
+                    *last = now;
+                    let mine: Vec<_> = w
+                        .task_notify
+                        .keys()
+                        .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm))
+                        .copied()
+                        .collect();
+                    if !mine.is_empty() {
+                        w.tr(
+                            &format!("tm{tm}"),
+                            "jm-lost",
+                            format!("no JobManager contact for {timeout} ms: cancelling {} tasks", mine.len()),
+                        );
+                    }
+                    for k in mine {
+                        w.cancelled.insert(k);
+                        w.notify_task(k);
+                    }
+                }
+            });
             sleep(Duration::from_millis(interval)).await;
         }
     });
     loop {
         let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&tm_addr(tm)).map(Vec::from).unwrap_or_default());
+        if inbox.iter().any(|(from, _)| *from == JM) {
+            *last_jm_contact.lock().expect("contact lock") = s.with(|w| w.now());
+        }
         for (_from, msg) in inbox {
             match msg {
                 Msg::Deploy { task, attempt, restore } => {
@@ -937,8 +1016,14 @@ async fn tm_main(s: Shared, tm: u32) {
                     madsim::task::spawn_local(task_main(s2, tm, task, attempt, restore));
                 }
                 Msg::Cancel { task, attempt } => s.with(|w| {
-                    w.cancelled.insert((task, attempt));
-                    w.notify_task((task, attempt));
+                    if w.task_notify.contains_key(&(task, attempt)) {
+                        w.cancelled.insert((task, attempt));
+                        w.notify_task((task, attempt));
+                    } else {
+                        // Unknown here (its deployment was lost, or it already ended): Flink's
+                        // TaskExecutor answers "task not found" and the execution is CANCELED.
+                        report(w, tm, task, attempt, ExecutionState::Canceled, None);
+                    }
                 }),
                 Msg::Trigger { task, attempt, barrier } => mail(&s, task, attempt, TaskMail::Trigger(barrier)),
                 Msg::NotifyComplete { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyComplete(id)),
