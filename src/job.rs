@@ -264,6 +264,17 @@ impl JobMaster {
         cause: Option<String>,
     ) {
         let Some(e) = self.executions.get(task.0 as usize).copied() else { return };
+        // A task that ends CANCELED although the JobManager never asked (its TaskManager gave
+        // up on it) has failed: Flink marks such an execution FAILED.
+        let (state, cause) = if state == ExecutionState::Canceled
+            && e.attempt == attempt
+            && !matches!(e.state, ExecutionState::Canceling | ExecutionState::Created)
+            && !e.state.is_terminal()
+        {
+            (ExecutionState::Failed, Some(cause.unwrap_or_else(|| "task canceled without a cancel request".into())))
+        } else {
+            (state, cause)
+        };
         if e.attempt != attempt || e.state == state || !e.state.can_transition_to(state) {
             // Stale attempt, duplicate or out-of-order report: Flink discards these.
             return;
@@ -942,6 +953,23 @@ mod tests {
         jm.handle_timeout(10_000);
         assert_eq!(jm.status(), JobStatus::Restarting);
         assert_eq!(jm.execution(TaskId(1)).1, Failed);
+        assert_eq!(jm.failures(), 1);
+    }
+
+    #[test]
+    fn unsolicited_cancel_is_a_failure() {
+        // The TaskManager cancelled a RUNNING task on its own: the JobManager fails over.
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink23, Variant::Correct));
+        jm.start(0, None);
+        for task in [TaskId(0), TaskId(1)] {
+            let (a, _) = jm.execution(task);
+            jm.handle_task_state(1, task, a, Initializing, None);
+            jm.handle_task_state(2, task, a, Running, None);
+        }
+        let (a, _) = jm.execution(TaskId(0));
+        jm.handle_task_state(500, TaskId(0), a, Canceled, None);
+        assert_eq!(jm.execution(TaskId(0)).1, Failed, "an unsolicited CANCELED is a failure");
+        assert_eq!(jm.status(), JobStatus::Restarting);
         assert_eq!(jm.failures(), 1);
     }
 }

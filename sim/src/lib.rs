@@ -12,6 +12,7 @@ pub mod outcome;
 pub mod reference;
 pub mod scenario;
 pub mod spec;
+pub mod swarm;
 pub mod sweep;
 pub mod trace;
 pub mod world;

@@ -28,6 +28,9 @@ enum Cmd {
         /// Write the one-line-per-event trace to this file.
         #[arg(long)]
         trace: Option<PathBuf>,
+        /// Add the swarm fault draw of this seed (replays a failing `sweep --swarm` seed).
+        #[arg(long)]
+        swarm: bool,
     },
     /// Validate scenario files (or every `.toml` under a folder).
     Check { paths: Vec<PathBuf> },
@@ -49,6 +52,9 @@ enum Cmd {
         /// Write one JSON line per failing seed (and a summary line) to this file.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Swarm mode: each seed draws which fault kinds are enabled, their times and rates.
+        #[arg(long)]
+        swarm: bool,
     },
 }
 
@@ -70,7 +76,7 @@ fn main() -> ExitCode {
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::Run { scenario, seed, trace } => {
+        Cmd::Run { scenario, seed, trace, swarm } => {
             let spec = match load::load_spec(&scenario) {
                 Ok(s) => s,
                 Err(e) => {
@@ -79,6 +85,13 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 }
             };
             let seed = seed.unwrap_or(spec.default_seed);
+            let spec = if swarm {
+                let (s, draw) = ckptsim_sim::swarm::draw(&spec, seed);
+                print!("{draw}");
+                s
+            } else {
+                spec
+            };
             let o = outcome::run(&spec, seed);
             print!("{}", outcome::render(&spec, &o));
             if let Some(path) = trace {
@@ -102,7 +115,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             println!("{} files, {} valid, {} invalid", files.len(), files.len() - bad, bad);
             Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
-        Cmd::Sweep { scenarios, seeds, first_seed, jobs, shard, json } => {
+        Cmd::Sweep { scenarios, seeds, first_seed, jobs, shard, json, swarm } => {
             let files = load::collect_scenarios(&scenarios)?;
             let mut specs = Vec::new();
             for f in &files {
@@ -119,10 +132,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 None => (0, 1),
             };
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-            let report = sweep::sweep(&specs, first_seed, seeds, jobs, index, count, true);
+            let report = sweep::sweep_with(&specs, first_seed, seeds, jobs, index, count, true, swarm);
+            let flag = if swarm { " --swarm" } else { "" };
             for f in &report.failures {
                 println!("FAIL {} seed {}: {}", f.scenario, f.seed, f.reason);
-                println!("     replay: cargo run --release -- run {} --seed {}", f.path, f.seed);
+                println!("     replay: cargo run --release -- run {} --seed {}{flag}", f.path, f.seed);
             }
             println!(
                 "{} runs, {} failed, {:.1} s wall, {:.0} seeds/s ({} jobs, shard {index}/{count})",

@@ -69,6 +69,22 @@ pub fn sweep(
     shard_count: u64,
     progress: bool,
 ) -> SweepReport {
+    sweep_with(specs, first_seed, seeds, jobs, shard_index, shard_count, progress, false)
+}
+
+/// [`sweep`], optionally in swarm mode: every seed draws its own fault configuration
+/// ([`crate::swarm::draw`]) and a failure's reason starts with that draw.
+#[allow(clippy::too_many_arguments)]
+pub fn sweep_with(
+    specs: &[JobSpec],
+    first_seed: u64,
+    seeds: u64,
+    jobs: usize,
+    shard_index: u64,
+    shard_count: u64,
+    progress: bool,
+    swarm: bool,
+) -> SweepReport {
     let work: Vec<(usize, u64)> = specs
         .iter()
         .enumerate()
@@ -82,14 +98,22 @@ pub fn sweep(
             scope.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(&(si, seed)) = work.get(i) else { break };
-                let o = outcome::run(&specs[si], seed);
-                let reason = o
+                let (o, draw) = if swarm {
+                    let (spec, draw) = crate::swarm::draw(&specs[si], seed);
+                    (outcome::run(&spec, seed), draw)
+                } else {
+                    (outcome::run(&specs[si], seed), String::new())
+                };
+                let mut reason = o
                     .expectations
                     .iter()
                     .filter(|e| !e.held)
                     .map(|e| format!("{}: {}", e.name, e.detail))
                     .collect::<Vec<_>>()
                     .join("; ");
+                if swarm && !o.passed() {
+                    reason = format!("{draw}  {reason}");
+                }
                 let mut r = results.lock().expect("results lock");
                 r.push((si, seed, o.passed(), o.trace_hash(), reason));
                 if progress && (r.len() % 50 == 0 || r.len() == work.len()) {

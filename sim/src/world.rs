@@ -288,6 +288,8 @@ struct World {
     task_notify: BTreeMap<(TaskId, Attempt), Arc<Notify>>,
     task_mail: BTreeMap<(TaskId, Attempt), VecDeque<TaskMail>>,
     cancelled: BTreeSet<(TaskId, Attempt)>,
+    /// Tasks their TaskManager fails on its own (e.g. it lost its JobManager), with the cause.
+    fail_requests: BTreeMap<(TaskId, Attempt), String>,
     socket_reader: Option<(TaskId, Attempt)>,
     // broker: per partition the records in offset order, with their append time
     log: Vec<Vec<(u64, LogRecord)>>,
@@ -296,6 +298,9 @@ struct World {
     storage_completed: Vec<Arc<CompletedCheckpoint>>,
     retained: Vec<Arc<CompletedCheckpoint>>,
     txn_store: TxnStore,
+    /// Producer fencing (Kafka's transactional epoch): the newest attempt of each sink task
+    /// seen by the store; operations from an older attempt (a zombie) are refused.
+    sink_epochs: BTreeMap<TaskId, Attempt>,
     counters: BTreeMap<u32, SurvivingCounters>,
     tm_incarnation: BTreeMap<u32, u64>,
     faults: ActiveFaults,
@@ -493,12 +498,14 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         task_notify: BTreeMap::new(),
         task_mail: BTreeMap::new(),
         cancelled: BTreeSet::new(),
+        fail_requests: BTreeMap::new(),
         socket_reader: None,
         log: build_log(&spec),
         committed_offsets: BTreeMap::new(),
         storage_completed: Vec::new(),
         retained: Vec::new(),
         txn_store: TxnStore::default(),
+        sink_epochs: BTreeMap::new(),
         counters: BTreeMap::new(),
         tm_incarnation: BTreeMap::new(),
         faults: ActiveFaults {
@@ -988,11 +995,11 @@ async fn tm_main(s: Shared, tm: u32) {
                         w.tr(
                             &format!("tm{tm}"),
                             "jm-lost",
-                            format!("no JobManager contact for {timeout} ms: cancelling {} tasks", mine.len()),
+                            format!("no JobManager contact for {timeout} ms: failing {} tasks", mine.len()),
                         );
                     }
                     for k in mine {
-                        w.cancelled.insert(k);
+                        w.fail_requests.insert(k, format!("JobManager lost: no contact for {timeout} ms"));
                         w.notify_task(k);
                     }
                 }
@@ -1109,6 +1116,16 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                 w.task_notify.remove(&key);
                 w.task_mail.remove(&key);
                 report(w, tm, task, attempt, ExecutionState::Canceled, None);
+            });
+            return;
+        }
+        // 1b. The TaskManager fails this task on its own.
+        if let Some(cause) = s.with(|w| w.fail_requests.remove(&key)) {
+            t.close();
+            s.with(|w| {
+                drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                cleanup_task(w, key);
             });
             return;
         }
@@ -1348,6 +1365,20 @@ fn drain_outputs(
                     report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
                     return (snaps, true);
                 }
+                let epoch = *w.sink_epochs.entry(task).or_insert(attempt);
+                if attempt < epoch {
+                    w.tr(&format!("tm{tm}"), "fenced", format!("{task}{attempt}: producer fenced by {epoch}"));
+                    report(
+                        w,
+                        tm,
+                        task,
+                        attempt,
+                        ExecutionState::Failed,
+                        Some("producer fenced by a newer attempt".into()),
+                    );
+                    return (snaps, true);
+                }
+                w.sink_epochs.insert(task, attempt);
                 if let Err(e) = w.txn_store.apply(now, op.clone()) {
                     w.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
                 }
