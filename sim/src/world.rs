@@ -899,7 +899,13 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
                     }
                     CoordinatorOutput::Aborted { id, reason, .. } => {
+                        // A checkpoint that fails while being triggered (e.g. storage down) was
+                        // never announced by a Trigger output: it was triggered now.
+                        let announced = w.checkpoints.contains_key(&id);
                         let row = w.checkpoint_row(id);
+                        if !announced {
+                            row.trigger_ms = now;
+                        }
                         if row.end_ms.is_none() {
                             row.end_ms = Some(now);
                             row.outcome = reason.name().to_string();
