@@ -501,7 +501,9 @@ fn dur(ms: u64) -> String {
 }
 
 fn tick_label(ms: u64, long: bool) -> String {
-    if long {
+    if ms == 0 {
+        "0".into()
+    } else if long {
         format!("{}:{:02}", ms / 60_000, (ms / 1000) % 60)
     } else {
         dur(ms).replace(" ms", "ms")
@@ -510,7 +512,7 @@ fn tick_label(ms: u64, long: bool) -> String {
 
 /// A step of 1, 2 or 5 × 10^k with at most `max` steps in `range`.
 fn nice_step(range: u64, max: u64) -> u64 {
-    let raw = (range / max.max(1)).max(1);
+    let raw = range.div_ceil(max.max(1)).max(1);
     let mut mag = 1u64;
     while mag.saturating_mul(10) <= raw {
         mag *= 10;
@@ -1209,7 +1211,7 @@ fn task_lane(h: &mut String, lane: &TaskLane, scale: &Scale, y: f64, lh: f64, op
 
 /// Snapshot phases of a busy lane as density: per bucket of `PHASE_BUCKET_PX` pixels, one group
 /// (class `phase-bucket`, `data-count` phases starting in it) with a bar per phase kind whose
-/// opacity is the share of the bucket's time spent in that phase.
+/// height is the share of the bucket's time spent in that phase.
 fn phase_density(h: &mut String, lane: &TaskLane, scale: &Scale, py: f64, ph: f64) {
     const PHASE_BUCKET_PX: f64 = 8.0;
     let n = (PLOT_W / PHASE_BUCKET_PX) as u128;
@@ -1245,19 +1247,22 @@ fn phase_density(h: &mut String, lane: &TaskLane, scale: &Scale, py: f64, ph: f6
             dur(covered[1]),
             dur(covered[2])
         );
-        // Upload first (widest), then alignment and sync on top.
+        // Stacked from the lane's bottom: the height of each kind is its share of the bucket's
+        // time (at least 1.5 px when present), so sparse snapshots stay thin lines.
+        let mut top = py + ph;
         for k in [2, 0, 1] {
             if covered[k] == 0 {
                 continue;
             }
             let name = ["align", "snapshot", "upload"][k];
+            let hh = (ph * covered[k] as f64 / span as f64).clamp(1.5, ph);
+            top -= hh;
             let _ = write!(
                 h,
-                "<rect class=\"ph-{name}\" x=\"{}\" y=\"{}\" width=\"{w}\" height=\"{}\" fill-opacity=\"{:.2}\"/>",
+                "<rect class=\"ph-{name}\" x=\"{}\" y=\"{}\" width=\"{w}\" height=\"{}\"/>",
                 px(x0),
-                px(py),
-                px(ph),
-                (0.25 + 0.75 * covered[k] as f64 / span as f64).min(1.0)
+                px(top.max(py)),
+                px(hh)
             );
         }
         h.push_str("</g>");
@@ -1366,7 +1371,7 @@ fn duration_chart(h: &mut String, tl: &Timeline, scale: &Scale, opts: &ReportOpt
                 dur(v),
                 esc(&c.row.outcome)
             );
-            if n <= 40 && v > 0 {
+            if n <= 16 && v > 0 {
                 let _ = write!(
                     h,
                     "<text class=\"small\" x=\"{}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
