@@ -117,6 +117,11 @@ fn seed_reports_are_well_formed_and_draw_every_task_checkpoint_fault_and_action(
         let run = &o.run;
         let html = report::render_html(&spec, &o, &report::ReportOptions::default());
         let name = &spec.name;
+        let again = outcome::run(&spec, spec.default_seed);
+        assert!(
+            html == report::render_html(&spec, &again, &report::ReportOptions::default()),
+            "{name}: same seed, same report"
+        );
         let elems = parse(&html);
         assert!(
             elems.iter().all(|e| e.name != "script" && e.name != "link" && e.name != "img"),
@@ -446,7 +451,9 @@ fn chrome_traces_of_every_seed_nest_and_mark_every_fault() {
     for f in seed_files() {
         let spec = load::load_spec(&f).expect("loads");
         let o = outcome::run(&spec, spec.default_seed);
-        let v: serde_json::Value = serde_json::from_str(&chrome::chrome_trace_json(&spec, &o)).expect("valid JSON");
+        let text = chrome::chrome_trace_json(&spec, &o);
+        assert_eq!(text, chrome::chrome_trace_json(&spec, &outcome::run(&spec, spec.default_seed)), "deterministic");
+        let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
         let events = v["traceEvents"].as_array().expect("array");
         check_nesting(events);
         let fault_starts = events

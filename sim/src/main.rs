@@ -1,7 +1,8 @@
 //! The `ckptsim` command: run a scenario, write its HTML report, check scenario files, sweep many seeds.
 //!
 //! Exit codes: 0 every expectation held; 1 an expectation or checker failed; 2 bad input
-//! (unreadable or invalid scenario, bad arguments).
+//! (unreadable or invalid scenario, bad arguments). `report` exits 0 once the page is written,
+//! whatever the verdict (the page shows it).
 
 use anyhow::Result;
 use ckptsim_sim::{chrome, load, outcome, report, sweep};
