@@ -1,10 +1,11 @@
-//! The `ckptsim` command: run a scenario, check scenario files, sweep many seeds.
+//! The `ckptsim` command: run a scenario, write its HTML report, check scenario files, sweep many seeds.
 //!
 //! Exit codes: 0 every expectation held; 1 an expectation or checker failed; 2 bad input
-//! (unreadable or invalid scenario, bad arguments).
+//! (unreadable or invalid scenario, bad arguments). `report` exits 0 once the page is written,
+//! whatever the verdict (the page shows it).
 
 use anyhow::Result;
-use ckptsim_sim::{load, outcome, sweep};
+use ckptsim_sim::{chrome, load, outcome, report, sweep};
 use clap::{Parser, Subcommand};
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -31,6 +32,22 @@ enum Cmd {
         /// Add the swarm fault draw of this seed (replays a failing `sweep --swarm` seed).
         #[arg(long)]
         swarm: bool,
+        /// Write the run in Chrome's Trace Event Format (JSON) to this file, for Perfetto
+        /// (ui.perfetto.dev) or chrome://tracing.
+        #[arg(long, value_name = "FILE")]
+        chrome_trace: Option<PathBuf>,
+    },
+    /// Run one scenario under one seed and write a self-contained HTML report (inline SVG, no
+    /// script): job status, task lanes, checkpoints, faults, durations, offsets, verdicts.
+    /// Exit 0 when the report was written (whatever the verdict), 2 on bad input.
+    Report {
+        scenario: PathBuf,
+        /// Seed (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where to write the HTML page.
+        #[arg(short, long, default_value = "report.html")]
+        output: PathBuf,
     },
     /// Validate scenario files (or every `.toml` under a folder).
     Check { paths: Vec<PathBuf> },
@@ -76,7 +93,7 @@ fn main() -> ExitCode {
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::Run { scenario, seed, trace, swarm } => {
+        Cmd::Run { scenario, seed, trace, swarm, chrome_trace } => {
             let spec = match load::load_spec(&scenario) {
                 Ok(s) => s,
                 Err(e) => {
@@ -98,7 +115,31 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 std::fs::write(&path, o.run.trace.text())?;
                 println!("trace:   {} ({} events)", path.display(), o.run.trace.events().len());
             }
+            if let Some(path) = chrome_trace {
+                std::fs::write(&path, chrome::chrome_trace_json(&spec, &o))?;
+                println!("chrome trace: {} (open in Perfetto or chrome://tracing)", path.display());
+            }
             Ok(if o.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Cmd::Report { scenario, seed, output } => {
+            let spec = match load::load_spec(&scenario) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let seed = seed.unwrap_or(spec.default_seed);
+            let o = outcome::run(&spec, seed);
+            let html = report::render_html(&spec, &o, &report::ReportOptions::default());
+            std::fs::write(&output, &html)?;
+            println!(
+                "report:  {} ({} bytes); verdict {}",
+                output.display(),
+                html.len(),
+                if o.passed() { "PASS" } else { "FAIL" }
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Check { paths } => {
             let files = load::collect_scenarios(&paths)?;

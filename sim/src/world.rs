@@ -70,6 +70,40 @@ pub struct CheckpointRow {
     pub unaligned: bool,
 }
 
+/// How one task's part of one checkpoint ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotResult {
+    /// The upload finished and the task acknowledged the checkpoint.
+    Acked,
+    /// The upload failed (storage down) and the task declined the checkpoint.
+    Declined,
+    /// The attempt was cancelled before the upload finished; nothing was sent.
+    Abandoned,
+    /// Still running at the end of the run, or lost with its TaskManager.
+    Unfinished,
+}
+
+/// One task's part of one checkpoint on the task's clock, for reports: alignment
+/// (`align_start_ms..sync_start_ms`), synchronous snapshot (`sync_start_ms..sync_end_ms`) and
+/// asynchronous upload (`sync_end_ms..upload_end_ms`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotSpan {
+    pub task: TaskId,
+    pub attempt: Attempt,
+    pub checkpoint: CheckpointId,
+    /// When the first barrier arrived (the snapshot time minus the alignment time).
+    pub align_start_ms: u64,
+    /// When the task took its snapshot (every barrier in, or the unaligned snapshot).
+    pub sync_start_ms: u64,
+    /// When the synchronous part ended and the upload started.
+    pub sync_end_ms: Option<u64>,
+    /// When the upload ended (ack or decline sent, or abandoned).
+    pub upload_end_ms: Option<u64>,
+    pub size_bytes: u64,
+    pub unaligned: bool,
+    pub result: SnapshotResult,
+}
+
 /// An offset commit the broker received.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OffsetCommit {
@@ -120,6 +154,8 @@ pub struct RunResult {
     pub final_checkpoint_config: ckptsim::config::CheckpointConfig,
     pub retunes: Vec<(u64, String)>,
     pub restart_description: String,
+    /// Every task's part of every checkpoint, in the order the snapshots were taken.
+    pub snapshot_spans: Vec<SnapshotSpan>,
 }
 
 // ------------------------------------------------------------------ messages
@@ -321,6 +357,7 @@ struct World {
     final_checkpoint_config: ckptsim::config::CheckpointConfig,
     retunes: Vec<(u64, String)>,
     restart_description: String,
+    snapshot_spans: Vec<SnapshotSpan>,
     jm_epoch: u64,
     /// Faults anchored to protocol events, armed until their event happens.
     anchored: Vec<(FaultAt, usize)>,
@@ -537,6 +574,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         final_checkpoint_config: spec.checkpoint.clone(),
         retunes: vec![],
         restart_description: String::new(),
+        snapshot_spans: vec![],
         jm_epoch: 0,
         anchored,
         fired_faults: VecDeque::new(),
@@ -642,6 +680,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
             final_checkpoint_config: w.final_checkpoint_config.clone(),
             retunes: std::mem::take(&mut w.retunes),
             restart_description: std::mem::take(&mut w.restart_description),
+            snapshot_spans: std::mem::take(&mut w.snapshot_spans),
         }
     })
 }
@@ -1205,11 +1244,30 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                 (1 + ss, snapshot.size_bytes() / bw + aa, w.faults.storage_extra_ms)
             });
             sleep(Duration::from_millis(sync_ms)).await;
+            s.with(|w| {
+                let now = w.now();
+                if let Some(span) = snapshot_span(w, key, id) {
+                    span.sync_end_ms = Some(now);
+                }
+            });
             let s2 = s.clone();
             madsim::task::spawn_local(async move {
                 sleep(Duration::from_millis((async_ms + up_extra).max(1))).await;
                 s2.with(|w| {
-                    if w.cancelled.contains(&key) || !w.task_notify.contains_key(&key) {
+                    let now = w.now();
+                    let gone = w.cancelled.contains(&key) || !w.task_notify.contains_key(&key);
+                    let result = if gone {
+                        SnapshotResult::Abandoned
+                    } else if w.faults.storage_up {
+                        SnapshotResult::Acked
+                    } else {
+                        SnapshotResult::Declined
+                    };
+                    if let Some(span) = snapshot_span(w, key, id) {
+                        span.upload_end_ms = Some(now);
+                        span.result = result;
+                    }
+                    if gone {
                         return;
                     }
                     if w.faults.storage_up {
@@ -1254,6 +1312,11 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         let deadline = [wake_at, t.poll_timeout()].into_iter().flatten().min();
         tokio_select_sleep_or_notify(&notify, deadline.map(|d| t0 + Duration::from_millis(d.max(now + 1)))).await;
     }
+}
+
+/// The latest snapshot span of this task attempt for checkpoint `id`.
+fn snapshot_span(w: &mut World, key: (TaskId, Attempt), id: CheckpointId) -> Option<&mut SnapshotSpan> {
+    w.snapshot_spans.iter_mut().rev().find(|s| (s.task, s.attempt) == key && s.checkpoint == id)
 }
 
 fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
@@ -1322,6 +1385,18 @@ fn drain_outputs(
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
+                w.snapshot_spans.push(SnapshotSpan {
+                    task,
+                    attempt,
+                    checkpoint: id,
+                    align_start_ms: now.saturating_sub(alignment_ms),
+                    sync_start_ms: now,
+                    sync_end_ms: None,
+                    upload_end_ms: None,
+                    size_bytes: snapshot.size_bytes(),
+                    unaligned,
+                    result: SnapshotResult::Unfinished,
+                });
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {
