@@ -434,7 +434,7 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
 
 /// Liveness: a job that ends RUNNING with periodic checkpoints completes a checkpoint after the
 /// last fault, restart or re-tune, within `interval + min pause + timeout + 10 s` of the config in force.
-pub fn liveness(_spec: &JobSpec, run: &RunResult) -> Verdict {
+pub fn liveness(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "liveness";
     // The config in force at the end (a re-tune may have changed interval and timeout).
     let cfg = &run.final_checkpoint_config;
@@ -443,7 +443,10 @@ pub fn liveness(_spec: &JobSpec, run: &RunResult) -> Verdict {
         return Verdict::skip(NAME, "job not running at the end");
     }
     // A checkpoint triggered within one interval (+ min pause) completes within the timeout.
-    let bound = interval + cfg.min_pause_normalized_ms() + cfg.timeout_ms as u64 + 10_000;
+    let bound = spec
+        .expect
+        .max_checkpoint_gap_ms
+        .unwrap_or(interval + cfg.min_pause_normalized_ms() + cfg.timeout_ms as u64 + 10_000);
     let last_retune = run.retunes.iter().map(|(t, _)| *t).max().unwrap_or(0);
     let healed = run.last_fault_end_ms.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0)).max(last_retune);
     if healed + bound > run.stop_at_ms {
