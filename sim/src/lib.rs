@@ -4,7 +4,9 @@
 //! [`trace::Trace`] + [`world::RunResult`] → [`check`] (against [`reference`]) →
 //! [`outcome`] (expectations, tables, verdict).
 
+pub mod bench;
 pub mod check;
+pub mod floor;
 pub mod fuzzing;
 pub mod graph;
 pub mod load;

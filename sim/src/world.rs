@@ -402,7 +402,8 @@ fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
     r
 }
 
-fn build_log(spec: &JobSpec) -> Vec<Vec<(u64, LogRecord)>> {
+/// The broker's log of `spec`'s input: per partition, (append time, record) in offset order.
+pub(crate) fn build_log(spec: &JobSpec) -> Vec<Vec<(u64, LogRecord)>> {
     match &spec.input {
         InputSpec::Log { partitions, records } => {
             let mut log: Vec<Vec<(u64, LogRecord)>> = vec![Vec::new(); *partitions as usize];
@@ -605,7 +606,7 @@ async fn net_pump(s: Shared) {
         let next = s.with(|w| {
             let now = w.now();
             loop {
-                let Some((&(at, seq), _)) = w.net_queue.iter().next() else { return None };
+                let (&(at, seq), _) = w.net_queue.iter().next()?;
                 if at > now {
                     return Some(at);
                 }
