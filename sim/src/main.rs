@@ -77,6 +77,9 @@ enum Cmd {
         /// Only these parts, comma-separated: memory, seeds, sweep, throughput, hour, growth.
         #[arg(long, value_delimiter = ',')]
         only: Option<Vec<String>>,
+        /// A note added to the results' heading (e.g. "before optimizations").
+        #[arg(long)]
+        label: Option<String>,
     },
 }
 
@@ -173,7 +176,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             }
             Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
-        Cmd::Bench { quick, no_write, out, root, records, seed_series, budget, only } => {
+        Cmd::Bench { quick, no_write, out, root, records, seed_series, budget, only, label } => {
             let mut cfg =
                 if quick { bench::BenchConfig::quick(root.clone()) } else { bench::BenchConfig::full(root.clone()) };
             if let Some(n) = records {
@@ -191,13 +194,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             if cfg!(debug_assertions) {
                 eprintln!("warning: a debug build; benchmark numbers are meaningless (use --release)");
             }
+            let load = std::fs::read_to_string("/proc/loadavg")
+                .ok()
+                .and_then(|l| l.split_whitespace().next().map(|x| format!(" · load {x}")))
+                .unwrap_or_default();
             let header = format!(
-                "{} · commit {} · {} · {}{}",
+                "{} · commit {} · {} · {}{load}{}{}",
                 today_utc(),
                 git_commit(&root),
                 machine(),
                 rustc_version(),
-                if quick { " · --quick" } else { "" }
+                if quick { " · --quick" } else { "" },
+                label.map(|l| format!(" · {l}")).unwrap_or_default()
             );
             eprintln!("bench: {header}");
             let report = bench::run(&cfg, |line| eprintln!("  {line}"))?;
