@@ -17,7 +17,7 @@
 
 use crate::graph::Graph;
 use crate::spec::{InputSpec, JobSpec};
-use crate::world::build_log;
+use crate::world::{build_log, BrokerLog};
 use ckptsim::config::{CheckpointingMode, RestartStrategyConfig};
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
 use ckptsim::operator::SurvivingCounters;
@@ -93,8 +93,7 @@ pub fn run(spec: &JobSpec) -> FloorResult {
             out.push((d.0 as usize, ch));
         }
     }
-    let (log_at, log): (Vec<Vec<u64>>, Vec<Vec<LogRecord>>) =
-        build_log(spec).into_iter().map(|part| part.into_iter().unzip()).unzip();
+    let BrokerLog { at: log_at, records: log } = build_log(spec);
     let log_end = log.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
     let tms = spec.cluster.task_managers.max(1) as usize;
     let task_tm = graph.tasks.iter().map(|t| t.tm.0 as usize).collect();

@@ -122,6 +122,45 @@ pub struct RunResult {
     pub restart_description: String,
 }
 
+/// `value.to_string()` without the formatting machinery (one output row per record: 10^6
+/// rows at the end of a big run). Same text as `Value`'s `Display`.
+fn value_text(value: &Value) -> String {
+    fn push_int(s: &mut String, n: i64) {
+        if n < 0 {
+            s.push('-');
+        }
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut m = n.unsigned_abs();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        s.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
+    }
+    match value {
+        Value::Str(v) => v.to_string(),
+        Value::Int(n) => {
+            let mut s = String::with_capacity(20);
+            push_int(&mut s, *n);
+            s
+        }
+        Value::Pair(k, n) => {
+            let mut s = String::with_capacity(k.len() + 23);
+            s.push('(');
+            s.push_str(k);
+            s.push(',');
+            push_int(&mut s, *n);
+            s.push(')');
+            s
+        }
+    }
+}
+
 // ------------------------------------------------------------------ messages
 
 #[derive(Clone, Debug)]
@@ -250,7 +289,7 @@ struct World {
     cancelled: BTreeSet<(TaskId, Attempt)>,
     socket_reader: Option<(TaskId, Attempt)>,
     // broker: per partition the records in offset order, with their append time
-    log: Vec<Vec<(u64, LogRecord)>>,
+    log: BrokerLog,
     committed_offsets: BTreeMap<PartitionId, Offset>,
     // checkpoint storage (durable): completed checkpoints for HA recovery, retained after end
     storage_completed: Vec<Arc<CompletedCheckpoint>>,
@@ -386,14 +425,15 @@ impl World {
 
 /// Runs one seed of `spec` to `stop_at_ms` and returns what happened.
 pub fn run(spec: &JobSpec, seed: u64) -> RunResult {
-    let spec = Arc::new(spec.clone());
+    let log = build_log(spec);
+    let spec = Arc::new(without_log_records(spec));
     let graph = Arc::new(Graph::build(&spec));
     let mut cfg = madsim::Config::default();
     cfg.net.send_latency = Duration::from_millis(1)..Duration::from_millis(1);
     let rt = Runtime::with_seed_and_config(seed, cfg);
     let spec2 = spec.clone();
     let graph2 = graph.clone();
-    rt.block_on(async move { supervise(spec2, graph2, seed).await })
+    rt.block_on(async move { supervise(spec2, graph2, log, seed).await })
 }
 
 fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
@@ -402,31 +442,66 @@ fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
     r
 }
 
-/// The broker's log of `spec`'s input: per partition, (append time, record) in offset order.
-pub(crate) fn build_log(spec: &JobSpec) -> Vec<Vec<(u64, LogRecord)>> {
+/// The broker's log: per partition, the append times and the records, in offset order (two
+/// arrays, so that a fetch hands the task a slice of records without copying them).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BrokerLog {
+    pub at: Vec<Vec<u64>>,
+    pub records: Vec<Vec<LogRecord>>,
+}
+
+/// The broker's log of `spec`'s input.
+pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
     match &spec.input {
         InputSpec::Log { partitions, records } => {
-            let mut log: Vec<Vec<(u64, LogRecord)>> = vec![Vec::new(); *partitions as usize];
+            let mut log = BrokerLog {
+                at: vec![Vec::new(); *partitions as usize],
+                records: vec![Vec::new(); *partitions as usize],
+            };
             for (seq, (at, p, v)) in records.iter().enumerate() {
-                let part = &mut log[*p as usize];
+                let part = &mut log.records[*p as usize];
                 let offset = Offset(part.len() as u64);
-                part.push((
-                    *at,
-                    LogRecord {
-                        partition: PartitionId(*p),
-                        offset,
-                        value: Value::str(v),
-                        lineage: Lineage { input_seq: seq as u64, sub: 0 },
-                    },
-                ));
+                part.push(LogRecord {
+                    partition: PartitionId(*p),
+                    offset,
+                    value: Value::str(v),
+                    lineage: Lineage { input_seq: seq as u64, sub: 0 },
+                });
+                log.at[*p as usize].push(*at);
             }
             log
         }
-        InputSpec::Lines(_) => Vec::new(),
+        InputSpec::Lines(_) => BrokerLog::default(),
     }
 }
 
-async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResult {
+/// `spec` without its log records (they live in the broker's log): a run clones the spec
+/// into the simulation, and 10^6 record strings are not worth copying.
+fn without_log_records(spec: &JobSpec) -> JobSpec {
+    let input = match &spec.input {
+        InputSpec::Log { partitions, .. } => InputSpec::Log { partitions: *partitions, records: Vec::new() },
+        InputSpec::Lines(l) => InputSpec::Lines(l.clone()),
+    };
+    JobSpec {
+        name: spec.name.clone(),
+        profile: spec.profile,
+        variant: spec.variant,
+        checkpoint: spec.checkpoint.clone(),
+        restart: spec.restart.clone(),
+        restart_configured: spec.restart_configured,
+        cluster: spec.cluster.clone(),
+        operators: spec.operators.clone(),
+        input,
+        actions: spec.actions.clone(),
+        faults: spec.faults.clone(),
+        stop_at_ms: spec.stop_at_ms,
+        expect: spec.expect.clone(),
+        default_seed: spec.default_seed,
+        source_path: spec.source_path.clone(),
+    }
+}
+
+async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: u64) -> RunResult {
     let t0 = Instant::now();
     let handle = Handle::current();
     let tms = spec.cluster.task_managers.max(1);
@@ -455,7 +530,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         task_mail: BTreeMap::new(),
         cancelled: BTreeSet::new(),
         socket_reader: None,
-        log: build_log(&spec),
+        log,
         committed_offsets: BTreeMap::new(),
         storage_completed: Vec::new(),
         retained: Vec::new(),
@@ -572,7 +647,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
                 time_ms: *t,
                 task: TaskId(0),
                 attempt: Attempt(0),
-                value: r.value.to_string(),
+                value: value_text(&r.value),
                 lineage: r.lineage,
             })
             .collect();
@@ -996,7 +1071,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     let (mut t, is_line) = s.with(|w| {
         let committed = w.committed_offsets.clone();
         let log_end: BTreeMap<PartitionId, Offset> =
-            w.log.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
+            w.log.records.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
         let counters = w.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
@@ -1259,7 +1334,7 @@ fn drain_outputs(
                     time_ms: now,
                     task,
                     attempt,
-                    value: record.value.to_string(),
+                    value: value_text(&record.value),
                     lineage: record.lineage,
                 });
             }
@@ -1269,10 +1344,11 @@ fn drain_outputs(
                     report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
                     return (snaps, true);
                 }
-                if let Err(e) = w.txn_store.apply(now, op.clone()) {
+                let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
+                if let Err(e) = w.txn_store.apply(now, op) {
                     w.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
                 }
-                if let SinkOutput::Commit { txn } = op {
+                if let Some(txn) = commit {
                     w.tr(&format!("tm{tm}"), "commit", format!("{task} txn={txn:?}"));
                 }
             }
@@ -1448,42 +1524,55 @@ enum Fetch {
 
 /// A log source reads from the broker: visible records (appended at or before now) of its
 /// partitions, merged in append order, up to `max` records.
+///
+/// Runs of consecutive records from one partition are handed to the task as slices of the log
+/// (no copy): the run ends where another partition's visible head comes first.
 fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize) -> Fetch {
     if !w.faults.broker_up {
         return Fetch::WaitUntil(Some(now + 100));
     }
-    let positions: Vec<(PartitionId, Offset)> =
-        t.fetch_positions().map(|m| m.iter().map(|(p, o)| (*p, *o)).collect()).unwrap_or_default();
-    let mut cursor: Vec<(PartitionId, u64)> = positions.iter().map(|(p, o)| (*p, o.0)).collect();
-    let mut batch: Vec<LogRecord> = Vec::new();
-    let mut next_at: Option<u64> = None;
-    while batch.len() < max {
+    let mut cursor: Vec<(usize, usize)> =
+        t.fetch_positions().map(|m| m.iter().map(|(p, o)| (p.0 as usize, o.0 as usize)).collect()).unwrap_or_default();
+    let log = &w.log;
+    let counters = w.counters.entry(tm).or_default();
+    let visible_seq = |p: usize, off: usize| -> Option<u64> {
+        let at = *log.at.get(p)?.get(off)?;
+        (at <= now).then(|| log.records[p][off].lineage.input_seq)
+    };
+    let mut total = 0;
+    while total < max {
+        // The visible head that comes first, and the first of the others.
         let mut best: Option<(u64, usize)> = None;
-        for (ci, (p, off)) in cursor.iter().enumerate() {
-            let Some(part) = w.log.get(p.0 as usize) else { continue };
-            if let Some((at, lr)) = part.get(*off as usize) {
-                if *at <= now {
-                    if best.is_none_or(|(s, _)| lr.lineage.input_seq < s) {
-                        best = Some((lr.lineage.input_seq, ci));
+        let mut second: Option<u64> = None;
+        for (ci, &(p, off)) in cursor.iter().enumerate() {
+            let Some(seq) = visible_seq(p, off) else { continue };
+            match best {
+                Some((b, _)) if seq >= b => second = Some(second.map_or(seq, |s: u64| s.min(seq))),
+                _ => {
+                    if let Some((b, _)) = best {
+                        second = Some(second.map_or(b, |s: u64| s.min(b)));
                     }
-                } else {
-                    next_at = Some(next_at.map_or(*at, |n: u64| n.min(*at)));
+                    best = Some((seq, ci));
                 }
             }
         }
         let Some((_, ci)) = best else { break };
         let (p, off) = cursor[ci];
-        batch.push(w.log[p.0 as usize][off as usize].1.clone());
-        cursor[ci].1 += 1;
+        let mut end = off;
+        while total + (end - off) < max && visible_seq(p, end).is_some_and(|s| second.is_none_or(|o| s < o)) {
+            end += 1;
+        }
+        t.handle_log_records(now, &log.records[p][off..end], counters);
+        cursor[ci].1 = end;
+        total += end - off;
     }
-    if batch.is_empty() {
+    if total == 0 {
+        // Nothing visible: wake up when the first owned partition's next record appears.
+        let next_at = cursor.iter().filter_map(|&(p, off)| log.at.get(p).and_then(|v| v.get(off)).copied()).min();
         return Fetch::WaitUntil(next_at);
     }
-    let n = batch.len() as u64;
-    w.read_inputs += n;
-    let counters = w.counters.entry(tm).or_default();
-    t.handle_log_records(now, &batch, counters);
-    Fetch::Records(n)
+    w.read_inputs += total as u64;
+    Fetch::Records(total as u64)
 }
 
 // ------------------------------------------------------------------ client
@@ -1708,4 +1797,27 @@ fn apply_fault(
             n.notify_one();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_text;
+    use ckptsim::record::Value;
+
+    #[test]
+    fn value_text_is_display() {
+        for v in [
+            Value::Int(0),
+            Value::Int(-7),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::str(""),
+            Value::str("p1-4"),
+            Value::Pair("a".into(), 3),
+            Value::Pair("k,1".into(), -12),
+            Value::Pair("".into(), i64::MIN),
+        ] {
+            assert_eq!(value_text(&v), v.to_string());
+        }
+    }
 }
