@@ -1148,7 +1148,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             }
         }
         // 4. Flush outputs; are we backpressured?
-        let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, true));
+        let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
         // 5. Input.
         let mut processed: u64 = 0;
         let mut progressed = false;
@@ -1175,7 +1175,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             if failed {
                 return task_failed(&s, tm, key);
             }
-            s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, true));
+            s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
         }
         // 6. Snapshots: synchronous part blocks the task; asynchronous upload runs beside it.
         for (id, snapshot) in snapshots {
@@ -1387,8 +1387,9 @@ fn drain_outputs(
     (snaps, false)
 }
 
-/// Moves buffered outputs into the channels as far as credit allows. Returns whether the task
-/// is backpressured (a full record buffer could not be sent).
+/// Moves buffered outputs into the channels as far as credit allows (partial buffers too).
+/// Returns whether the task is backpressured (a full record buffer could not be sent). `now`:
+/// the caller's time, read in the same poll (virtual time does not move within a poll).
 fn flush(
     w: &mut World,
     outbox: &mut Outbox,
@@ -1396,9 +1397,8 @@ fn flush(
     task: TaskId,
     buffer_records: usize,
     capacity: usize,
-    partial: bool,
+    now: u64,
 ) -> bool {
-    let now = w.now();
     let latency = w.spec.cluster.data_latency_ms + w.faults.slow_links.get(&task).copied().unwrap_or(0);
     let mut blocked = false;
     for (i, &to) in outbox.targets.iter().enumerate() {
@@ -1410,9 +1410,6 @@ fn flush(
                 Some(StreamElement::Record(_)) => {
                     let n =
                         buf.iter().take_while(|e| matches!(e, StreamElement::Record(_))).count().min(buffer_records);
-                    if n < buffer_records && !partial {
-                        break;
-                    }
                     let ch = w.channels.entry((attempt.0, task, to)).or_default();
                     if ch.record_buffers >= capacity {
                         if n >= buffer_records || buf.len() > n {
