@@ -273,6 +273,7 @@ struct World {
     spec: Arc<JobSpec>,
     graph: Arc<Graph>,
     t0: Instant,
+    clock: SimClock,
     trace: Trace,
     net_rng: ChaCha8Rng,
     net_queue: BTreeMap<(u64, u64), (Addr, Addr, Msg)>,
@@ -332,13 +333,34 @@ impl Shared {
     }
 }
 
-fn now_of(t0: Instant) -> u64 {
-    Instant::now().duration_since(t0).as_millis() as u64
+/// The run's virtual clock in milliseconds since `t0`, read from madsim's time handle directly.
+///
+/// Same value as `Instant::now().duration_since(t0)` in ms (madsim's `Instant::now()` is its zero instant plus the elapsed
+/// virtual time, so both subtract the same durations), without the intercepted
+/// `clock_gettime` call that looks the runtime up in a thread local on every read.
+#[derive(Clone)]
+struct SimClock {
+    time: madsim::time::TimeHandle,
+    /// Virtual time elapsed when the run started (at `t0`).
+    start: Duration,
+}
+
+impl SimClock {
+    /// Call at `t0` (same poll).
+    fn starting_now() -> SimClock {
+        let time = madsim::time::TimeHandle::current();
+        let start = time.elapsed();
+        SimClock { time, start }
+    }
+
+    fn now(&self) -> u64 {
+        (self.time.elapsed() - self.start).as_millis() as u64
+    }
 }
 
 impl World {
     fn now(&self) -> u64 {
-        now_of(self.t0)
+        self.clock.now()
     }
 
     fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
@@ -515,6 +537,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         spec: spec.clone(),
         graph: graph.clone(),
         t0,
+        clock: SimClock::starting_now(),
         trace: Trace::default(),
         net_rng: stream(seed, 1),
         net_queue: BTreeMap::new(),
@@ -771,8 +794,8 @@ async fn jm_main(s: Shared, seed: u64) {
     s.with(|w| w.restart_description = jm.restart_strategy().describe());
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
-    let t0 = s.with(|w| w.t0);
-    let start = now_of(t0);
+    let (t0, clock) = s.with(|w| (w.t0, w.clock.clone()));
+    let start = clock.now();
     jm.start(start, restore);
     let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
     let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
@@ -780,7 +803,7 @@ async fn jm_main(s: Shared, seed: u64) {
         last_hb.insert(tm, (start, 0));
     }
     loop {
-        let now = now_of(t0);
+        let now = clock.now();
         let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&JM).map(Vec::from).unwrap_or_default());
         for (_from, msg) in inbox {
             match msg {
@@ -1052,7 +1075,7 @@ struct Outbox {
 
 async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>>) {
     let key = (task, attempt);
-    let t0 = s.with(|w| w.t0);
+    let (t0, clock) = s.with(|w| (w.t0, w.clock.clone()));
     let (spec, graph) = s.with(|w| (w.spec.clone(), w.graph.clone()));
     let profile = spec.profile;
     if profile.has_initializing_state() {
@@ -1066,7 +1089,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         Some(n) => n,
         None => return,
     };
-    let now = now_of(t0);
+    let now = clock.now();
     let tspec = graph.task_spec(&spec, task, attempt);
     let (mut t, is_line) = s.with(|w| {
         let committed = w.committed_offsets.clone();
@@ -1092,7 +1115,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     let mut debt_us: u64 = 0;
     let is_log = t.fetch_positions().is_some();
     loop {
-        let now = now_of(t0);
+        let now = clock.now();
         // 1. Cancellation.
         let cancelled = s.with(|w| w.cancelled.contains(&key));
         if cancelled {
@@ -1499,7 +1522,8 @@ fn take_input(w: &mut World, t: &mut Task, tm: u32, key: (TaskId, Attempt), inpu
             Take::Records(n)
         }
         Item::Event(el, overtaken) => {
-            if let StreamElement::Barrier(b) = &el {
+            let barrier_anchors = w.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
+            if let (StreamElement::Barrier(b), true) = (&el, barrier_anchors) {
                 let (vi, sub) = w.graph.task_vertex[task.0 as usize];
                 let ops: Vec<String> =
                     w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
@@ -1620,7 +1644,7 @@ async fn client_main(s: Shared) {
 // ------------------------------------------------------------------ chaos
 
 async fn chaos_main(s: Shared, handle: Handle, jm_node: madsim::task::NodeId, tm_nodes: Vec<madsim::task::NodeId>) {
-    let (t0, spec, notify) = s.with(|w| (w.t0, w.spec.clone(), w.chaos_notify.clone()));
+    let (t0, clock, spec, notify) = s.with(|w| (w.t0, w.clock.clone(), w.spec.clone(), w.chaos_notify.clone()));
     // (time, start?, fault index)
     let mut timeline: BTreeSet<(u64, bool, usize)> = BTreeSet::new();
     for (i, f) in spec.faults.iter().enumerate() {
@@ -1629,7 +1653,7 @@ async fn chaos_main(s: Shared, handle: Handle, jm_node: madsim::task::NodeId, tm
         }
     }
     loop {
-        let now = now_of(t0);
+        let now = clock.now();
         // Anchored faults that fired become timed faults starting now.
         let fired: Vec<usize> = s.with(|w| w.fired_faults.drain(..).collect());
         for i in fired {
