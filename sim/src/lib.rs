@@ -5,8 +5,10 @@
 //! [`outcome`] (expectations, tables, verdict) → [`report`] (HTML page) and [`chrome`]
 //! (Chrome trace).
 
+pub mod bench;
 pub mod check;
 pub mod chrome;
+pub mod floor;
 pub mod fuzzing;
 pub mod graph;
 pub mod load;

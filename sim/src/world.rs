@@ -158,6 +158,45 @@ pub struct RunResult {
     pub snapshot_spans: Vec<SnapshotSpan>,
 }
 
+/// `value.to_string()` without the formatting machinery (one output row per record: 10^6
+/// rows at the end of a big run). Same text as `Value`'s `Display`.
+fn value_text(value: &Value) -> String {
+    fn push_int(s: &mut String, n: i64) {
+        if n < 0 {
+            s.push('-');
+        }
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut m = n.unsigned_abs();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        s.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
+    }
+    match value {
+        Value::Str(v) => v.to_string(),
+        Value::Int(n) => {
+            let mut s = String::with_capacity(20);
+            push_int(&mut s, *n);
+            s
+        }
+        Value::Pair(k, n) => {
+            let mut s = String::with_capacity(k.len() + 23);
+            s.push('(');
+            s.push_str(k);
+            s.push(',');
+            push_int(&mut s, *n);
+            s.push(')');
+            s
+        }
+    }
+}
+
 // ------------------------------------------------------------------ messages
 
 #[derive(Clone, Debug)]
@@ -310,6 +349,7 @@ struct World {
     spec: Arc<JobSpec>,
     graph: Arc<Graph>,
     t0: Instant,
+    clock: SimClock,
     trace: Trace,
     net_rng: ChaCha8Rng,
     net_queue: BTreeMap<(u64, u64), (Addr, Addr, Msg)>,
@@ -328,7 +368,7 @@ struct World {
     fail_requests: BTreeMap<(TaskId, Attempt), String>,
     socket_reader: Option<(TaskId, Attempt)>,
     // broker: per partition the records in offset order, with their append time
-    log: Vec<Vec<(u64, LogRecord)>>,
+    log: BrokerLog,
     committed_offsets: BTreeMap<PartitionId, Offset>,
     // checkpoint storage (durable): completed checkpoints for HA recovery, retained after end
     storage_completed: Vec<Arc<CompletedCheckpoint>>,
@@ -375,13 +415,34 @@ impl Shared {
     }
 }
 
-fn now_of(t0: Instant) -> u64 {
-    Instant::now().duration_since(t0).as_millis() as u64
+/// The run's virtual clock in milliseconds since `t0`, read from madsim's time handle directly.
+///
+/// Same value as `Instant::now().duration_since(t0)` in ms (madsim's `Instant::now()` is its zero instant plus the elapsed
+/// virtual time, so both subtract the same durations), without the intercepted
+/// `clock_gettime` call that looks the runtime up in a thread local on every read.
+#[derive(Clone)]
+struct SimClock {
+    time: madsim::time::TimeHandle,
+    /// Virtual time elapsed when the run started (at `t0`).
+    start: Duration,
+}
+
+impl SimClock {
+    /// Call at `t0` (same poll).
+    fn starting_now() -> SimClock {
+        let time = madsim::time::TimeHandle::current();
+        let start = time.elapsed();
+        SimClock { time, start }
+    }
+
+    fn now(&self) -> u64 {
+        (self.time.elapsed() - self.start).as_millis() as u64
+    }
 }
 
 impl World {
     fn now(&self) -> u64 {
-        now_of(self.t0)
+        self.clock.now()
     }
 
     fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
@@ -468,14 +529,15 @@ impl World {
 
 /// Runs one seed of `spec` to `stop_at_ms` and returns what happened.
 pub fn run(spec: &JobSpec, seed: u64) -> RunResult {
-    let spec = Arc::new(spec.clone());
+    let log = build_log(spec);
+    let spec = Arc::new(without_log_records(spec));
     let graph = Arc::new(Graph::build(&spec));
     let mut cfg = madsim::Config::default();
     cfg.net.send_latency = Duration::from_millis(1)..Duration::from_millis(1);
     let rt = Runtime::with_seed_and_config(seed, cfg);
     let spec2 = spec.clone();
     let graph2 = graph.clone();
-    rt.block_on(async move { supervise(spec2, graph2, seed).await })
+    rt.block_on(async move { supervise(spec2, graph2, log, seed).await })
 }
 
 fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
@@ -484,30 +546,66 @@ fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
     r
 }
 
-fn build_log(spec: &JobSpec) -> Vec<Vec<(u64, LogRecord)>> {
+/// The broker's log: per partition, the append times and the records, in offset order (two
+/// arrays, so that a fetch hands the task a slice of records without copying them).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BrokerLog {
+    pub at: Vec<Vec<u64>>,
+    pub records: Vec<Vec<LogRecord>>,
+}
+
+/// The broker's log of `spec`'s input.
+pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
     match &spec.input {
         InputSpec::Log { partitions, records } => {
-            let mut log: Vec<Vec<(u64, LogRecord)>> = vec![Vec::new(); *partitions as usize];
+            let mut log = BrokerLog {
+                at: vec![Vec::new(); *partitions as usize],
+                records: vec![Vec::new(); *partitions as usize],
+            };
             for (seq, (at, p, v)) in records.iter().enumerate() {
-                let part = &mut log[*p as usize];
+                let part = &mut log.records[*p as usize];
                 let offset = Offset(part.len() as u64);
-                part.push((
-                    *at,
-                    LogRecord {
-                        partition: PartitionId(*p),
-                        offset,
-                        value: Value::str(v),
-                        lineage: Lineage { input_seq: seq as u64, sub: 0 },
-                    },
-                ));
+                part.push(LogRecord {
+                    partition: PartitionId(*p),
+                    offset,
+                    value: Value::str(v),
+                    lineage: Lineage { input_seq: seq as u64, sub: 0 },
+                });
+                log.at[*p as usize].push(*at);
             }
             log
         }
-        InputSpec::Lines(_) => Vec::new(),
+        InputSpec::Lines(_) => BrokerLog::default(),
     }
 }
 
-async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResult {
+/// `spec` without its log records (they live in the broker's log): a run clones the spec
+/// into the simulation, and 10^6 record strings are not worth copying.
+fn without_log_records(spec: &JobSpec) -> JobSpec {
+    let input = match &spec.input {
+        InputSpec::Log { partitions, .. } => InputSpec::Log { partitions: *partitions, records: Vec::new() },
+        InputSpec::Lines(l) => InputSpec::Lines(l.clone()),
+    };
+    JobSpec {
+        name: spec.name.clone(),
+        profile: spec.profile,
+        variant: spec.variant,
+        checkpoint: spec.checkpoint.clone(),
+        restart: spec.restart.clone(),
+        restart_configured: spec.restart_configured,
+        cluster: spec.cluster.clone(),
+        operators: spec.operators.clone(),
+        input,
+        actions: spec.actions.clone(),
+        faults: spec.faults.clone(),
+        stop_at_ms: spec.stop_at_ms,
+        expect: spec.expect.clone(),
+        default_seed: spec.default_seed,
+        source_path: spec.source_path.clone(),
+    }
+}
+
+async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: u64) -> RunResult {
     let t0 = Instant::now();
     let handle = Handle::current();
     let tms = spec.cluster.task_managers.max(1);
@@ -521,6 +619,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         spec: spec.clone(),
         graph: graph.clone(),
         t0,
+        clock: SimClock::starting_now(),
         trace: Trace::default(),
         net_rng: stream(seed, 1),
         net_queue: BTreeMap::new(),
@@ -537,7 +636,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         cancelled: BTreeSet::new(),
         fail_requests: BTreeMap::new(),
         socket_reader: None,
-        log: build_log(&spec),
+        log,
         committed_offsets: BTreeMap::new(),
         storage_completed: Vec::new(),
         retained: Vec::new(),
@@ -591,7 +690,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
 
     // Network pump on the supervisor node.
     let s = shared.clone();
-    madsim::task::spawn_local(net_pump(s));
+    let pump = madsim::task::spawn_local(net_pump(s));
 
     // TaskManagers.
     let mut tm_nodes = Vec::new();
@@ -608,7 +707,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
     let client_node = handle.create_node().name("client").init(move || client_main(s.clone())).build();
     // Chaos: applies faults.
     let s = shared.clone();
-    madsim::task::spawn_local(chaos_main(s, handle.clone(), jm_node.id(), tm_nodes.clone()));
+    let chaos = madsim::task::spawn_local(chaos_main(s, handle.clone(), jm_node.id(), tm_nodes.clone()));
 
     sleep_until(t0 + Duration::from_millis(spec.stop_at_ms)).await;
 
@@ -618,6 +717,11 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
     }
     handle.kill(jm_node.id());
     handle.kill(client_node.id());
+    // The supervisor's own loops too: a task parked on a `Notify` holds its own waker, so one
+    // left pending when the runtime is dropped is never freed — nor the `World` it holds
+    // (~90 KB per seed). Aborted, they are dropped before `block_on` returns.
+    pump.abort();
+    chaos.abort();
     shared.with(|w| {
         let stop = w.spec.stop_at_ms;
         for row in w.checkpoints.values_mut() {
@@ -651,7 +755,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
                 time_ms: *t,
                 task: TaskId(0),
                 attempt: Attempt(0),
-                value: r.value.to_string(),
+                value: value_text(&r.value),
                 lineage: r.lineage,
             })
             .collect();
@@ -777,8 +881,8 @@ async fn jm_main(s: Shared, seed: u64) {
     s.with(|w| w.restart_description = jm.restart_strategy().describe());
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
-    let t0 = s.with(|w| w.t0);
-    let start = now_of(t0);
+    let (t0, clock) = s.with(|w| (w.t0, w.clock.clone()));
+    let start = clock.now();
     jm.start(start, restore);
     let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
     let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
@@ -786,7 +890,7 @@ async fn jm_main(s: Shared, seed: u64) {
         last_hb.insert(tm, (start, 0));
     }
     loop {
-        let now = now_of(t0);
+        let now = clock.now();
         let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&JM).map(Vec::from).unwrap_or_default());
         for (_from, msg) in inbox {
             match msg {
@@ -1102,7 +1206,7 @@ struct Outbox {
 
 async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>>) {
     let key = (task, attempt);
-    let t0 = s.with(|w| w.t0);
+    let (t0, clock) = s.with(|w| (w.t0, w.clock.clone()));
     let (spec, graph) = s.with(|w| (w.spec.clone(), w.graph.clone()));
     let profile = spec.profile;
     if profile.has_initializing_state() {
@@ -1116,12 +1220,12 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         Some(n) => n,
         None => return,
     };
-    let now = now_of(t0);
+    let now = clock.now();
     let tspec = graph.task_spec(&spec, task, attempt);
     let (mut t, is_line) = s.with(|w| {
         let committed = w.committed_offsets.clone();
         let log_end: BTreeMap<PartitionId, Offset> =
-            w.log.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
+            w.log.records.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
         let counters = w.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
@@ -1142,7 +1246,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     let mut debt_us: u64 = 0;
     let is_log = t.fetch_positions().is_some();
     loop {
-        let now = now_of(t0);
+        let now = clock.now();
         // 1. Cancellation.
         let cancelled = s.with(|w| w.cancelled.contains(&key));
         if cancelled {
@@ -1208,7 +1312,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             }
         }
         // 4. Flush outputs; are we backpressured?
-        let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, true));
+        let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
         // 5. Input.
         let mut processed: u64 = 0;
         let mut progressed = false;
@@ -1235,7 +1339,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             if failed {
                 return task_failed(&s, tm, key);
             }
-            s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, true));
+            s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
         }
         // 6. Snapshots: synchronous part blocks the task; asynchronous upload runs beside it.
         for (id, snapshot) in snapshots {
@@ -1430,7 +1534,7 @@ fn drain_outputs(
                     time_ms: now,
                     task,
                     attempt,
-                    value: record.value.to_string(),
+                    value: value_text(&record.value),
                     lineage: record.lineage,
                 });
             }
@@ -1454,10 +1558,11 @@ fn drain_outputs(
                     return (snaps, true);
                 }
                 w.sink_epochs.insert(task, attempt);
-                if let Err(e) = w.txn_store.apply(now, op.clone()) {
+                let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
+                if let Err(e) = w.txn_store.apply(now, op) {
                     w.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
                 }
-                if let SinkOutput::Commit { txn } = op {
+                if let Some(txn) = commit {
                     w.tr(&format!("tm{tm}"), "commit", format!("{task} txn={txn:?}"));
                 }
             }
@@ -1496,8 +1601,9 @@ fn drain_outputs(
     (snaps, false)
 }
 
-/// Moves buffered outputs into the channels as far as credit allows. Returns whether the task
-/// is backpressured (a full record buffer could not be sent).
+/// Moves buffered outputs into the channels as far as credit allows (partial buffers too).
+/// Returns whether the task is backpressured (a full record buffer could not be sent). `now`:
+/// the caller's time, read in the same poll (virtual time does not move within a poll).
 fn flush(
     w: &mut World,
     outbox: &mut Outbox,
@@ -1505,9 +1611,8 @@ fn flush(
     task: TaskId,
     buffer_records: usize,
     capacity: usize,
-    partial: bool,
+    now: u64,
 ) -> bool {
-    let now = w.now();
     let latency = w.spec.cluster.data_latency_ms + w.faults.slow_links.get(&task).copied().unwrap_or(0);
     let mut blocked = false;
     for (i, &to) in outbox.targets.iter().enumerate() {
@@ -1519,9 +1624,6 @@ fn flush(
                 Some(StreamElement::Record(_)) => {
                     let n =
                         buf.iter().take_while(|e| matches!(e, StreamElement::Record(_))).count().min(buffer_records);
-                    if n < buffer_records && !partial {
-                        break;
-                    }
                     let ch = w.channels.entry((attempt.0, task, to)).or_default();
                     if ch.record_buffers >= capacity {
                         if n >= buffer_records || buf.len() > n {
@@ -1611,7 +1713,8 @@ fn take_input(w: &mut World, t: &mut Task, tm: u32, key: (TaskId, Attempt), inpu
             Take::Records(n)
         }
         Item::Event(el, overtaken) => {
-            if let StreamElement::Barrier(b) = &el {
+            let barrier_anchors = w.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
+            if let (StreamElement::Barrier(b), true) = (&el, barrier_anchors) {
                 let (vi, sub) = w.graph.task_vertex[task.0 as usize];
                 let ops: Vec<String> =
                     w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
@@ -1633,42 +1736,55 @@ enum Fetch {
 
 /// A log source reads from the broker: visible records (appended at or before now) of its
 /// partitions, merged in append order, up to `max` records.
+///
+/// Runs of consecutive records from one partition are handed to the task as slices of the log
+/// (no copy): the run ends where another partition's visible head comes first.
 fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize) -> Fetch {
     if !w.faults.broker_up {
         return Fetch::WaitUntil(Some(now + 100));
     }
-    let positions: Vec<(PartitionId, Offset)> =
-        t.fetch_positions().map(|m| m.iter().map(|(p, o)| (*p, *o)).collect()).unwrap_or_default();
-    let mut cursor: Vec<(PartitionId, u64)> = positions.iter().map(|(p, o)| (*p, o.0)).collect();
-    let mut batch: Vec<LogRecord> = Vec::new();
-    let mut next_at: Option<u64> = None;
-    while batch.len() < max {
+    let mut cursor: Vec<(usize, usize)> =
+        t.fetch_positions().map(|m| m.iter().map(|(p, o)| (p.0 as usize, o.0 as usize)).collect()).unwrap_or_default();
+    let log = &w.log;
+    let counters = w.counters.entry(tm).or_default();
+    let visible_seq = |p: usize, off: usize| -> Option<u64> {
+        let at = *log.at.get(p)?.get(off)?;
+        (at <= now).then(|| log.records[p][off].lineage.input_seq)
+    };
+    let mut total = 0;
+    while total < max {
+        // The visible head that comes first, and the first of the others.
         let mut best: Option<(u64, usize)> = None;
-        for (ci, (p, off)) in cursor.iter().enumerate() {
-            let Some(part) = w.log.get(p.0 as usize) else { continue };
-            if let Some((at, lr)) = part.get(*off as usize) {
-                if *at <= now {
-                    if best.is_none_or(|(s, _)| lr.lineage.input_seq < s) {
-                        best = Some((lr.lineage.input_seq, ci));
+        let mut second: Option<u64> = None;
+        for (ci, &(p, off)) in cursor.iter().enumerate() {
+            let Some(seq) = visible_seq(p, off) else { continue };
+            match best {
+                Some((b, _)) if seq >= b => second = Some(second.map_or(seq, |s: u64| s.min(seq))),
+                _ => {
+                    if let Some((b, _)) = best {
+                        second = Some(second.map_or(b, |s: u64| s.min(b)));
                     }
-                } else {
-                    next_at = Some(next_at.map_or(*at, |n: u64| n.min(*at)));
+                    best = Some((seq, ci));
                 }
             }
         }
         let Some((_, ci)) = best else { break };
         let (p, off) = cursor[ci];
-        batch.push(w.log[p.0 as usize][off as usize].1.clone());
-        cursor[ci].1 += 1;
+        let mut end = off;
+        while total + (end - off) < max && visible_seq(p, end).is_some_and(|s| second.is_none_or(|o| s < o)) {
+            end += 1;
+        }
+        t.handle_log_records(now, &log.records[p][off..end], counters);
+        cursor[ci].1 = end;
+        total += end - off;
     }
-    if batch.is_empty() {
+    if total == 0 {
+        // Nothing visible: wake up when the first owned partition's next record appears.
+        let next_at = cursor.iter().filter_map(|&(p, off)| log.at.get(p).and_then(|v| v.get(off)).copied()).min();
         return Fetch::WaitUntil(next_at);
     }
-    let n = batch.len() as u64;
-    w.read_inputs += n;
-    let counters = w.counters.entry(tm).or_default();
-    t.handle_log_records(now, &batch, counters);
-    Fetch::Records(n)
+    w.read_inputs += total as u64;
+    Fetch::Records(total as u64)
 }
 
 // ------------------------------------------------------------------ client
@@ -1719,7 +1835,7 @@ async fn client_main(s: Shared) {
 // ------------------------------------------------------------------ chaos
 
 async fn chaos_main(s: Shared, handle: Handle, jm_node: madsim::task::NodeId, tm_nodes: Vec<madsim::task::NodeId>) {
-    let (t0, spec, notify) = s.with(|w| (w.t0, w.spec.clone(), w.chaos_notify.clone()));
+    let (t0, clock, spec, notify) = s.with(|w| (w.t0, w.clock.clone(), w.spec.clone(), w.chaos_notify.clone()));
     // (time, start?, fault index)
     let mut timeline: BTreeSet<(u64, bool, usize)> = BTreeSet::new();
     for (i, f) in spec.faults.iter().enumerate() {
@@ -1728,7 +1844,7 @@ async fn chaos_main(s: Shared, handle: Handle, jm_node: madsim::task::NodeId, tm
         }
     }
     loop {
-        let now = now_of(t0);
+        let now = clock.now();
         // Anchored faults that fired become timed faults starting now.
         let fired: Vec<usize> = s.with(|w| w.fired_faults.drain(..).collect());
         for i in fired {
@@ -1893,4 +2009,27 @@ fn apply_fault(
             n.notify_one();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_text;
+    use ckptsim::record::Value;
+
+    #[test]
+    fn value_text_is_display() {
+        for v in [
+            Value::Int(0),
+            Value::Int(-7),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::str(""),
+            Value::str("p1-4"),
+            Value::Pair("a".into(), 3),
+            Value::Pair("k,1".into(), -12),
+            Value::Pair("".into(), i64::MIN),
+        ] {
+            assert_eq!(value_text(&v), v.to_string());
+        }
+    }
 }
