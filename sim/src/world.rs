@@ -859,8 +859,12 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
                         w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
                     }
-                    CoordinatorOutput::Aborted { id, reason, .. } => {
+                    CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
                         let row = w.checkpoint_row(id);
+                        // A checkpoint that failed while being triggered (e.g. storage down) has
+                        // no Trigger output: its row is created here and needs the trigger time.
+                        row.trigger_ms = trigger_ms;
+                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                         if row.end_ms.is_none() {
                             row.end_ms = Some(now);
                             row.outcome = reason.name().to_string();
