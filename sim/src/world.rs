@@ -1598,7 +1598,16 @@ fn apply_fault(
             }
         }
         FaultKind::TmCrash { tm, restart_after_ms } => {
-            if start {
+            // Crashing a process that is already down is a no-op (a second kill would schedule
+            // a second restart, which would "crash" the restarted process without a fault).
+            let down = s.with(|w| {
+                let down = !w.alive.get(&tm_addr(*tm)).copied().unwrap_or(false);
+                if start && down {
+                    w.tr(&format!("tm{tm}"), "crash", "ignored: already down".into());
+                }
+                down
+            });
+            if start && !down {
                 if let Some(&node) = tm_nodes.get(*tm as usize) {
                     handle.kill(node);
                     s.with(|w| {
@@ -1628,7 +1637,14 @@ fn apply_fault(
             }
         }
         FaultKind::JmCrash { restart_after_ms } => {
-            if start {
+            let down = s.with(|w| {
+                let down = !w.alive.get(&JM).copied().unwrap_or(false);
+                if start && down {
+                    w.tr("jm", "crash", "ignored: already down".into());
+                }
+                down
+            });
+            if start && !down {
                 handle.kill(jm_node);
                 s.with(|w| {
                     w.alive.insert(JM, false);
