@@ -273,6 +273,8 @@ struct World {
     lost_inputs: Vec<u64>,
     read_inputs: u64,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
+    /// The durable checkpoint id counter (HA services): above every id any JobManager used.
+    next_checkpoint_id: CheckpointId,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,
     retunes: Vec<(u64, String)>,
     restart_description: String,
@@ -487,6 +489,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         lost_inputs: vec![],
         read_inputs: 0,
         task_transitions: vec![],
+        next_checkpoint_id: CheckpointId::FIRST,
         final_checkpoint_config: spec.checkpoint.clone(),
         retunes: vec![],
         restart_description: String::new(),
@@ -661,7 +664,7 @@ async fn futures_select<A: std::future::Future, B: std::future::Future>(a: A, b:
 
 async fn jm_main(s: Shared, seed: u64) {
     let notify = Arc::new(Notify::new());
-    let (params, restore, epoch) = s.with(|w| {
+    let (params, restore, epoch, next_checkpoint_id) = s.with(|w| {
         w.jm_epoch += 1;
         w.alive.insert(JM, true);
         w.node_notify.insert(JM, notify.clone());
@@ -688,9 +691,13 @@ async fn jm_main(s: Shared, seed: u64) {
             w.status_timeline.push((now, JobStatus::Created));
         }
         w.tr("jm", "jm-start", format!("epoch={epoch} restore={:?}", restore.as_ref().map(|c| c.id.0)));
-        (params, restore, epoch)
+        (params, restore, epoch, w.next_checkpoint_id)
     });
     let mut jm = JobMaster::new(params);
+    if epoch > 1 {
+        // HA: the checkpoint id counter survives the JobManager.
+        jm.recover_checkpoint_id_counter(next_checkpoint_id);
+    }
     s.with(|w| w.restart_description = jm.restart_strategy().describe());
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
@@ -845,6 +852,7 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                 }
                 JobOutput::Checkpoint(c) => match c {
                     CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment } => {
+                        w.next_checkpoint_id = w.next_checkpoint_id.max(id.next());
                         let row = w.checkpoint_row(id);
                         row.trigger_ms = timestamp_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
@@ -864,6 +872,7 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
                     }
                     CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+                        w.next_checkpoint_id = w.next_checkpoint_id.max(id.next());
                         let row = w.checkpoint_row(id);
                         // A checkpoint that failed while being triggered (e.g. storage down) has
                         // no Trigger output: its row is created here and needs the trigger time.
