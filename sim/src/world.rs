@@ -1661,6 +1661,12 @@ fn apply_fault(
                     // The job of the lost JobManager is suspended; a new JobManager recovers it.
                     w.status = JobStatus::Suspended;
                     w.status_timeline.push((now, JobStatus::Suspended));
+                    // Its pending checkpoints die with it (the job is suspended: Flink's
+                    // CHECKPOINT_COORDINATOR_SUSPEND); the new JobManager never finishes them.
+                    for row in w.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
+                        row.end_ms = Some(now);
+                        row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
+                    }
                     w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
                     // TaskManagers lose their leader and cancel every task.
                     let keys: Vec<_> = w.task_notify.keys().copied().collect();
