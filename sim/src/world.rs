@@ -100,6 +100,11 @@ pub struct RunResult {
     pub committed: Vec<OutputRow>,
     pub sink_anomalies: Vec<String>,
     pub open_txns_at_end: usize,
+    /// The newest checkpoint whose completion every sink subtask has acted on (a completion
+    /// notification, or a restore from it): a 2PC sink must have committed everything it
+    /// covers. `None` when some sink subtask never saw one (notifications are not resent: a
+    /// lost one leaves its transactions pre-committed until a later checkpoint completes).
+    pub sink_commit_horizon: Option<CheckpointId>,
     pub offset_commits: Vec<OffsetCommit>,
     /// Completed checkpoints with the source offsets they hold (per partition, next to read).
     pub completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
@@ -273,6 +278,11 @@ struct World {
     lost_inputs: Vec<u64>,
     read_inputs: u64,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
+    /// Per task, the newest checkpoint whose completion it has acted on: a completion
+    /// notification handled without failing, or the checkpoint it was restored from.
+    completion_seen: BTreeMap<TaskId, CheckpointId>,
+    /// Restored attempts whose recovery outputs (2PC commits) have not been drained yet.
+    restored_from: BTreeMap<(TaskId, Attempt), CheckpointId>,
     /// The durable checkpoint id counter (HA services): above every id any JobManager used.
     next_checkpoint_id: CheckpointId,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,
@@ -368,6 +378,11 @@ impl World {
                 i += 1;
             }
         }
+    }
+
+    fn saw_completion(&mut self, task: TaskId, id: CheckpointId) {
+        let seen = self.completion_seen.entry(task).or_insert(id);
+        *seen = (*seen).max(id);
     }
 
     fn checkpoint_row(&mut self, id: CheckpointId) -> &mut CheckpointRow {
@@ -489,6 +504,8 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         lost_inputs: vec![],
         read_inputs: 0,
         task_transitions: vec![],
+        completion_seen: BTreeMap::new(),
+        restored_from: BTreeMap::new(),
         next_checkpoint_id: CheckpointId::FIRST,
         final_checkpoint_config: spec.checkpoint.clone(),
         retunes: vec![],
@@ -589,6 +606,12 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
             committed,
             sink_anomalies: std::mem::take(&mut w.sink_anomalies),
             open_txns_at_end: w.txn_store.open_txns().len(),
+            sink_commit_horizon: {
+                let sink_op = w.spec.operators.len().saturating_sub(1);
+                let vi = w.graph.vertices.iter().position(|v| v.ops.contains(&sink_op));
+                let tasks = vi.map(|vi| w.graph.vertex_tasks(vi)).unwrap_or_default();
+                tasks.iter().map(|t| w.completion_seen.get(t).copied()).min().flatten()
+            },
             offset_commits: std::mem::take(&mut w.offset_commits),
             completed_offsets: std::mem::take(&mut w.completed_offsets),
             lost_inputs: std::mem::take(&mut w.lost_inputs),
@@ -1011,6 +1034,9 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         let counters = w.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
+        if let Some(cp) = &restore {
+            w.restored_from.insert(key, cp.id);
+        }
         // Old attempts' channels are garbage now.
         w.channels.retain(|k, _| k.0 >= attempt.0);
         if is_line {
@@ -1049,17 +1075,23 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             s.with(|w| w.task_mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default());
         let mut snapshots = Vec::new();
         for m in mails {
-            match m {
-                TaskMail::Trigger(b) => t.handle_trigger(now, b),
-                TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, id),
-                TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, id),
+            match &m {
+                TaskMail::Trigger(b) => t.handle_trigger(now, *b),
+                TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
+                TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
                 TaskMail::Line { line, input_seq } => s.with(|w| {
                     w.read_inputs += 1;
                     let counters = w.counters.entry(tm).or_default();
-                    t.handle_line(now, &line, input_seq, counters);
+                    t.handle_line(now, line, *input_seq, counters);
                 }),
             }
-            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+            let (snaps, failed) = s.with(|w| {
+                let (snaps, failed) = drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                if let (TaskMail::NotifyComplete(id), false) = (&m, failed || t.has_failed()) {
+                    w.saw_completion(task, *id);
+                }
+                (snaps, failed)
+            });
             snapshots.extend(snaps);
             if failed {
                 return task_failed(&s, tm, key);
@@ -1177,6 +1209,7 @@ fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
     }
     w.task_notify.remove(&key);
     w.task_mail.remove(&key);
+    w.restored_from.remove(&key);
 }
 
 fn task_failed(s: &Shared, _tm: u32, key: (TaskId, Attempt)) {
@@ -1318,6 +1351,11 @@ fn drain_outputs(
                 return (snaps, true);
             }
         }
+    }
+    // The recovery commits of a restored task reached the sink store: it acted on the
+    // completion of the checkpoint it was restored from.
+    if let Some(id) = w.restored_from.remove(&key) {
+        w.saw_completion(task, id);
     }
     (snaps, false)
 }
