@@ -481,6 +481,15 @@ impl CheckpointCoordinator {
         kept
     }
 
+    /// JobManager failover: the checkpoint id counter is durable (Flink's `CheckpointIDCounter`
+    /// lives in the HA services), so a new JobManager continues from it instead of from the
+    /// latest completed checkpoint; ids of checkpoints that failed after it are not reused.
+    /// Never lowers the counter.
+    pub fn recover_id_counter(&mut self, next: CheckpointId) {
+        self.next_id = self.next_id.max(next);
+        self.invariants();
+    }
+
     /// A new job started from a retained checkpoint / savepoint: id counter := id + 1 (never
     /// lowered, so ids are never reused); it becomes the latest completed (external = true).
     pub fn restore_from(&mut self, cp: Arc<CompletedCheckpoint>) {

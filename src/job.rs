@@ -242,6 +242,13 @@ impl JobMaster {
 
     // ---------------------------------------------------------------- inputs
 
+    /// JobManager failover: continue checkpoint ids from the durable counter (call before
+    /// [`JobMaster::start`]). See [`CheckpointCoordinator::recover_id_counter`].
+    pub fn recover_checkpoint_id_counter(&mut self, next: CheckpointId) {
+        assert_eq!(self.status, JobStatus::Created, "the id counter is recovered before start");
+        self.coordinator.recover_id_counter(next);
+    }
+
     /// Starts the job (CREATED → RUNNING) and deploys every task, restoring from `restore` (a
     /// retained checkpoint or savepoint of an earlier job) when given.
     pub fn start(&mut self, now_ms: u64, restore: Option<Arc<CompletedCheckpoint>>) {
@@ -971,5 +978,31 @@ mod tests {
         assert_eq!(jm.execution(TaskId(0)).1, Failed, "an unsolicited CANCELED is a failure");
         assert_eq!(jm.status(), JobStatus::Restarting);
         assert_eq!(jm.failures(), 1);
+    }
+
+    #[test]
+    fn recovered_id_counter_is_not_lowered_by_an_older_restore() {
+        let restored = |id| {
+            Some(Arc::new(CompletedCheckpoint {
+                id: CheckpointId(id),
+                kind: CheckpointKind::Checkpoint,
+                trigger_ms: 0,
+                completed_ms: 1,
+                tasks: Default::default(),
+                size_bytes: 0,
+                external: false,
+            }))
+        };
+        // A new JobManager restores checkpoint 18 but ids up to 27 were already used (failed
+        // checkpoints): the next checkpoint is 28, not 19.
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink23, Variant::Correct));
+        jm.recover_checkpoint_id_counter(CheckpointId(28));
+        jm.start(0, restored(18));
+        assert_eq!(jm.coordinator().next_checkpoint_id(), CheckpointId(28));
+        // A counter below the restored checkpoint does not lower it.
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink23, Variant::Correct));
+        jm.recover_checkpoint_id_counter(CheckpointId(5));
+        jm.start(0, restored(18));
+        assert_eq!(jm.coordinator().next_checkpoint_id(), CheckpointId(19));
     }
 }

@@ -133,7 +133,10 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     }
     let healthy_end = run.final_status == JobStatus::Running;
     if healthy_end {
-        // Only inputs that a completed checkpoint covers must be committed by the end.
+        // Only inputs that a completed checkpoint covers must be committed by the end, and only
+        // once every sink subtask has acted on that checkpoint's completion (a notification is
+        // not resent: when it is lost, the transactions stay pre-committed until a later
+        // checkpoint completes or a restore commits them).
         let covered = last_covered_input(spec, run);
         let expected = expected_inputs(spec, run, reference);
         for seq in expected.iter().filter(|s| covered.is_some_and(|c| **s <= c)) {
@@ -164,10 +167,12 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     Verdict::from(NAME, anomalies, summary)
 }
 
-/// The latest input sequence number covered by the newest completed checkpoint (log sources).
+/// The latest input sequence number covered by the newest completed checkpoint whose completion
+/// every sink subtask acted on (log sources).
 fn last_covered_input(spec: &JobSpec, run: &RunResult) -> Option<u64> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
-    let (_, offsets) = run.completed_offsets.iter().next_back()?;
+    let horizon = run.sink_commit_horizon?;
+    let (_, offsets) = run.completed_offsets.range(..=horizon).next_back()?;
     let mut per_part: BTreeMap<u32, u64> = BTreeMap::new();
     let mut last = None;
     for (seq, (_, p, _)) in records.iter().enumerate() {

@@ -58,38 +58,84 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
     }
 }
 
+/// The tasks of [`base_job`] a decoded fault may target (`ToPair` is chained to `Source`,
+/// `Sink` to `Sum`).
+const FUZZ_TASKS: [&str; 4] = ["Source[0]", "Source[1]", "Sum[0]", "Sum[1]"];
+/// The tasks a decoded `checkpoint-N-barrier-at` anchor may name (sources have no input
+/// channels, so a barrier never "reaches" them).
+const FUZZ_BARRIER_TASKS: [&str; 2] = ["Sum[0]", "Sum[1]"];
+/// Faults decoded from one input at most.
+pub const MAX_FUZZ_FAULTS: usize = 6;
+
 /// Decodes a fault schedule from bytes: byte 0 = seed; then groups of 4 bytes
-/// (kind, start in 50 ms units, target, duration in 50 ms units), at most 6 faults.
+/// `[kind, when, target, size]`, at most [`MAX_FUZZ_FAULTS`]; a short last group is padded
+/// with zeros, so every byte counts (libFuzzer starts with 4-byte inputs).
+///
+/// * `kind % 16` picks the fault (task failures are weighted up: they are what exposes most
+///   protocol bugs); `kind / 16` picks when it starts: 0..=7 at `300 + when * 30` ms (virtual),
+///   otherwise on a protocol event of checkpoint `1 + when % 20`: 8..=10 when its barrier
+///   reaches `Sum[target / 4 % 2]`, 11..=12 when it is triggered, 13 when it is acked,
+///   14..=15 when it completed. Anchored faults hit the narrow windows between a task's
+///   snapshot and the checkpoint's completion that time-based faults rarely hit.
+/// * `target % 4` picks the task (`Source[0]`, `Source[1]`, `Sum[0]`, `Sum[1]`) or TaskManager.
+/// * `size` scales durations (`50 + size * 10` ms), extra latencies and rates.
 pub fn decode_faults(data: &[u8]) -> (u64, Vec<Fault>) {
     let seed = data.first().copied().unwrap_or(0) as u64;
-    let tasks = ["Source[0]", "Source[1]", "Sum[0]", "Sum[1]"];
     let mut faults = Vec::new();
-    for g in data.get(1..).unwrap_or(&[]).chunks_exact(4).take(6) {
-        let at = 300 + g[1] as u64 * 30;
-        let target = tasks[g[2] as usize % tasks.len()].to_string();
-        let duration = 50 + g[3] as u64 * 10;
-        let kind = match g[0] % 6 {
-            0 => FaultKind::TaskFailure { task: target },
-            1 => FaultKind::TmCrash { tm: (g[2] % 2) as u32, restart_after_ms: duration },
-            2 => FaultKind::SlowSnapshot { task: target, sync_ms: g[3] as u64 % 20, async_ms: g[3] as u64 * 3 },
-            3 => FaultKind::StorageFailure,
-            4 => FaultKind::SlowOperator { operator: "Sum".into(), records_per_s: 20 + g[3] as u64 },
-            _ => FaultKind::SlowLink { task: target, extra_ms: g[3] as u64 % 40 },
+    for chunk in data.get(1..).unwrap_or(&[]).chunks(4).take(MAX_FUZZ_FAULTS) {
+        let mut g = [0u8; 4];
+        g[..chunk.len()].copy_from_slice(chunk);
+        let [kind, when, target, size] = g;
+        let task = FUZZ_TASKS[target as usize % FUZZ_TASKS.len()].to_string();
+        let duration = 50 + size as u64 * 10;
+        let checkpoint = 1 + when as u64 % 20;
+        let at = match kind / 16 {
+            0..=7 => FaultAt::Time(300 + when as u64 * 30),
+            8..=10 => FaultAt::BarrierAt {
+                checkpoint,
+                task: FUZZ_BARRIER_TASKS[target as usize / 4 % FUZZ_BARRIER_TASKS.len()].to_string(),
+            },
+            11..=12 => FaultAt::Triggered { checkpoint },
+            13 => FaultAt::Acked { checkpoint },
+            _ => FaultAt::Completed { checkpoint },
         };
-        let duration_ms = match kind {
-            FaultKind::TaskFailure { .. } | FaultKind::TmCrash { .. } => None,
-            _ => Some(duration),
+        let (kind, duration_ms) = match kind % 16 {
+            0..=4 => (FaultKind::TaskFailure { task }, None),
+            5 => (FaultKind::TmCrash { tm: (target % 2) as u32, restart_after_ms: duration }, None),
+            6 => (FaultKind::JmCrash { restart_after_ms: duration }, None),
+            7 => {
+                // The loader splits a scenario's `extra_ms` a quarter sync, the rest async.
+                let extra = size as u64 * 4;
+                (FaultKind::SlowSnapshot { task, sync_ms: extra / 4, async_ms: extra - extra / 4 }, Some(duration))
+            }
+            8 => (FaultKind::StorageFailure, Some(duration)),
+            9 => (FaultKind::SlowOperator { operator: "Sum".into(), records_per_s: 20 + size as u64 }, Some(duration)),
+            10 => (FaultKind::SlowLink { task, extra_ms: size as u64 % 40 }, Some(duration)),
+            11 => (
+                FaultKind::Partition { a: format!("tm{}", target % 2), b: "jm".into(), both: size % 2 == 0 },
+                Some(duration),
+            ),
+            12 => (FaultKind::MessageLoss { rate: (1 + size as u64 % 4) as f64 / 8.0 }, Some(duration)),
+            13 => (FaultKind::BrokerOutage, Some(duration)),
+            14 => (FaultKind::SinkStoreOutage, Some(duration)),
+            _ => (FaultKind::StorageSlow { extra_ms: size as u64 * 2 }, Some(duration)),
         };
-        faults.push(Fault { at: FaultAt::Time(at), duration_ms, kind });
+        faults.push(Fault { at, duration_ms, kind });
     }
     (seed, faults)
 }
 
-/// Runs the base job with the decoded faults under `variant`; returns the failing checkers.
-pub fn run_whole_sim(variant: Variant, data: &[u8]) -> Vec<String> {
+/// The base job with the faults `data` decodes to, and the seed to run it under.
+pub fn whole_sim_spec(variant: Variant, data: &[u8]) -> (JobSpec, u64) {
     let (seed, faults) = decode_faults(data);
     let mut spec = base_job(variant, Profile::Flink23);
     spec.faults = faults;
+    (spec, seed)
+}
+
+/// Runs the base job with the decoded faults under `variant`; returns the failing checkers.
+pub fn run_whole_sim(variant: Variant, data: &[u8]) -> Vec<String> {
+    let (spec, seed) = whole_sim_spec(variant, data);
     let run = world::run(&spec, seed);
     let reference = reference::compute(&spec);
     check::check_all(&spec, &run, &reference)

@@ -134,6 +134,11 @@ pub struct RunResult {
     pub committed: Vec<OutputRow>,
     pub sink_anomalies: Vec<String>,
     pub open_txns_at_end: usize,
+    /// The newest checkpoint whose completion every sink subtask has acted on (a completion
+    /// notification, or a restore from it): a 2PC sink must have committed everything it
+    /// covers. `None` when some sink subtask never saw one (notifications are not resent: a
+    /// lost one leaves its transactions pre-committed until a later checkpoint completes).
+    pub sink_commit_horizon: Option<CheckpointId>,
     pub offset_commits: Vec<OffsetCommit>,
     /// Completed checkpoints with the source offsets they hold (per partition, next to read).
     pub completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
@@ -394,6 +399,13 @@ struct World {
     lost_inputs: Vec<u64>,
     read_inputs: u64,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
+    /// Per task, the newest checkpoint whose completion it has acted on: a completion
+    /// notification handled without failing, or the checkpoint it was restored from.
+    completion_seen: BTreeMap<TaskId, CheckpointId>,
+    /// Restored attempts whose recovery outputs (2PC commits) have not been drained yet.
+    restored_from: BTreeMap<(TaskId, Attempt), CheckpointId>,
+    /// The durable checkpoint id counter (HA services): above every id any JobManager used.
+    next_checkpoint_id: CheckpointId,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,
     retunes: Vec<(u64, String)>,
     restart_description: String,
@@ -509,6 +521,11 @@ impl World {
                 i += 1;
             }
         }
+    }
+
+    fn saw_completion(&mut self, task: TaskId, id: CheckpointId) {
+        let seen = self.completion_seen.entry(task).or_insert(id);
+        *seen = (*seen).max(id);
     }
 
     fn checkpoint_row(&mut self, id: CheckpointId) -> &mut CheckpointRow {
@@ -670,6 +687,9 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         lost_inputs: vec![],
         read_inputs: 0,
         task_transitions: vec![],
+        completion_seen: BTreeMap::new(),
+        restored_from: BTreeMap::new(),
+        next_checkpoint_id: CheckpointId::FIRST,
         final_checkpoint_config: spec.checkpoint.clone(),
         retunes: vec![],
         restart_description: String::new(),
@@ -771,6 +791,12 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
             committed,
             sink_anomalies: std::mem::take(&mut w.sink_anomalies),
             open_txns_at_end: w.txn_store.open_txns().len(),
+            sink_commit_horizon: {
+                let sink_op = w.spec.operators.len().saturating_sub(1);
+                let vi = w.graph.vertices.iter().position(|v| v.ops.contains(&sink_op));
+                let tasks = vi.map(|vi| w.graph.vertex_tasks(vi)).unwrap_or_default();
+                tasks.iter().map(|t| w.completion_seen.get(t).copied()).min().flatten()
+            },
             offset_commits: std::mem::take(&mut w.offset_commits),
             completed_offsets: std::mem::take(&mut w.completed_offsets),
             lost_inputs: std::mem::take(&mut w.lost_inputs),
@@ -847,7 +873,7 @@ async fn futures_select<A: std::future::Future, B: std::future::Future>(a: A, b:
 
 async fn jm_main(s: Shared, seed: u64) {
     let notify = Arc::new(Notify::new());
-    let (params, restore, epoch) = s.with(|w| {
+    let (params, restore, epoch, next_checkpoint_id) = s.with(|w| {
         w.jm_epoch += 1;
         w.alive.insert(JM, true);
         w.node_notify.insert(JM, notify.clone());
@@ -875,9 +901,13 @@ async fn jm_main(s: Shared, seed: u64) {
             w.status_timeline.push((now, JobStatus::Created));
         }
         w.tr("jm", "jm-start", format!("epoch={epoch} restore={:?}", restore.as_ref().map(|c| c.id.0)));
-        (params, restore, epoch)
+        (params, restore, epoch, w.next_checkpoint_id)
     });
     let mut jm = JobMaster::new(params);
+    if epoch > 1 {
+        // HA: the checkpoint id counter survives the JobManager.
+        jm.recover_checkpoint_id_counter(next_checkpoint_id);
+    }
     s.with(|w| w.restart_description = jm.restart_strategy().describe());
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
@@ -1033,6 +1063,7 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                 }
                 JobOutput::Checkpoint(c) => match c {
                     CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment } => {
+                        w.next_checkpoint_id = w.next_checkpoint_id.max(id.next());
                         let row = w.checkpoint_row(id);
                         row.trigger_ms = timestamp_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
@@ -1052,12 +1083,12 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
                     }
                     CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+                        w.next_checkpoint_id = w.next_checkpoint_id.max(id.next());
                         let row = w.checkpoint_row(id);
-                        if row.trigger_ms == 0 {
-                            // Failed before any trigger went out (e.g. IO_EXCEPTION at storage init).
-                            row.trigger_ms = trigger_ms;
-                            row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
-                        }
+                        // A checkpoint that failed while being triggered (e.g. storage down) has
+                        // no Trigger output: its row is created here and needs the trigger time.
+                        row.trigger_ms = trigger_ms;
+                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                         if row.end_ms.is_none() {
                             row.end_ms = Some(now);
                             row.outcome = reason.name().to_string();
@@ -1229,6 +1260,9 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         let counters = w.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
+        if let Some(cp) = &restore {
+            w.restored_from.insert(key, cp.id);
+        }
         // Old attempts' channels are garbage now.
         w.channels.retain(|k, _| k.0 >= attempt.0);
         if is_line {
@@ -1277,17 +1311,23 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             s.with(|w| w.task_mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default());
         let mut snapshots = Vec::new();
         for m in mails {
-            match m {
-                TaskMail::Trigger(b) => t.handle_trigger(now, b),
-                TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, id),
-                TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, id),
+            match &m {
+                TaskMail::Trigger(b) => t.handle_trigger(now, *b),
+                TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
+                TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
                 TaskMail::Line { line, input_seq } => s.with(|w| {
                     w.read_inputs += 1;
                     let counters = w.counters.entry(tm).or_default();
-                    t.handle_line(now, &line, input_seq, counters);
+                    t.handle_line(now, line, *input_seq, counters);
                 }),
             }
-            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+            let (snaps, failed) = s.with(|w| {
+                let (snaps, failed) = drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                if let (TaskMail::NotifyComplete(id), false) = (&m, failed || t.has_failed()) {
+                    w.saw_completion(task, *id);
+                }
+                (snaps, failed)
+            });
             snapshots.extend(snaps);
             if failed {
                 return task_failed(&s, tm, key);
@@ -1429,6 +1469,7 @@ fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
     }
     w.task_notify.remove(&key);
     w.task_mail.remove(&key);
+    w.restored_from.remove(&key);
 }
 
 fn task_failed(s: &Shared, _tm: u32, key: (TaskId, Attempt)) {
@@ -1597,6 +1638,11 @@ fn drain_outputs(
                 return (snaps, true);
             }
         }
+    }
+    // The recovery commits of a restored task reached the sink store: it acted on the
+    // completion of the checkpoint it was restored from.
+    if let Some(id) = w.restored_from.remove(&key) {
+        w.saw_completion(task, id);
     }
     (snaps, false)
 }
@@ -1897,7 +1943,16 @@ fn apply_fault(
             }
         }
         FaultKind::TmCrash { tm, restart_after_ms } => {
-            if start {
+            // Crashing a process that is already down is a no-op (a second kill would schedule
+            // a second restart, which would "crash" the restarted process without a fault).
+            let down = s.with(|w| {
+                let down = !w.alive.get(&tm_addr(*tm)).copied().unwrap_or(false);
+                if start && down {
+                    w.tr(&format!("tm{tm}"), "crash", "ignored: already down".into());
+                }
+                down
+            });
+            if start && !down {
                 if let Some(&node) = tm_nodes.get(*tm as usize) {
                     handle.kill(node);
                     s.with(|w| {
@@ -1927,7 +1982,14 @@ fn apply_fault(
             }
         }
         FaultKind::JmCrash { restart_after_ms } => {
-            if start {
+            let down = s.with(|w| {
+                let down = !w.alive.get(&JM).copied().unwrap_or(false);
+                if start && down {
+                    w.tr("jm", "crash", "ignored: already down".into());
+                }
+                down
+            });
+            if start && !down {
                 handle.kill(jm_node);
                 s.with(|w| {
                     w.alive.insert(JM, false);
@@ -1935,6 +1997,12 @@ fn apply_fault(
                     // The job of the lost JobManager is suspended; a new JobManager recovers it.
                     w.status = JobStatus::Suspended;
                     w.status_timeline.push((now, JobStatus::Suspended));
+                    // Its pending checkpoints die with it (the job is suspended: Flink's
+                    // CHECKPOINT_COORDINATOR_SUSPEND); the new JobManager never finishes them.
+                    for row in w.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
+                        row.end_ms = Some(now);
+                        row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
+                    }
                     w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
                     // TaskManagers lose their leader and cancel every task.
                     let keys: Vec<_> = w.task_notify.keys().copied().collect();
