@@ -198,6 +198,36 @@ impl Msg {
     }
 }
 
+/// A control message in flight. Ordered so that a max-heap pops the earliest (delivery time,
+/// send sequence) first; sequences are unique, so the order is total.
+struct InFlight {
+    at: u64,
+    seq: u64,
+    from: Addr,
+    to: Addr,
+    msg: Msg,
+}
+
+impl PartialEq for InFlight {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl Eq for InFlight {}
+
+impl PartialOrd for InFlight {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for InFlight {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
 /// A control-plane address. `0` = JobManager, `1 + i` = TaskManager i, `CLIENT`.
 type Addr = u32;
 const JM: Addr = 0;
@@ -276,7 +306,8 @@ struct World {
     clock: SimClock,
     trace: Trace,
     net_rng: ChaCha8Rng,
-    net_queue: BTreeMap<(u64, u64), (Addr, Addr, Msg)>,
+    /// Messages in flight, earliest (delivery time, send sequence) first.
+    net_queue: std::collections::BinaryHeap<InFlight>,
     net_seq: u64,
     link_last: BTreeMap<(Addr, Addr), u64>,
     net_notify: Arc<Notify>,
@@ -391,7 +422,7 @@ impl World {
         let at = (now + latency).max(last);
         self.link_last.insert((from, to), at);
         self.net_seq += 1;
-        self.net_queue.insert((at, self.net_seq), (from, to, msg));
+        self.net_queue.push(InFlight { at, seq: self.net_seq, from, to, msg });
         self.net_notify.notify_one();
     }
 
@@ -540,7 +571,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         clock: SimClock::starting_now(),
         trace: Trace::default(),
         net_rng: stream(seed, 1),
-        net_queue: BTreeMap::new(),
+        net_queue: std::collections::BinaryHeap::new(),
         net_seq: 0,
         link_last: BTreeMap::new(),
         net_notify: Arc::new(Notify::new()),
@@ -709,11 +740,11 @@ async fn net_pump(s: Shared) {
         let next = s.with(|w| {
             let now = w.now();
             loop {
-                let (&(at, seq), _) = w.net_queue.iter().next()?;
+                let at = w.net_queue.peek()?.at;
                 if at > now {
                     return Some(at);
                 }
-                let (from, to, msg) = w.net_queue.remove(&(at, seq)).expect("queued message");
+                let InFlight { from, to, msg, .. } = w.net_queue.pop().expect("queued message");
                 w.deliver(from, to, msg);
             }
         });
@@ -765,7 +796,7 @@ async fn jm_main(s: Shared, seed: u64) {
         w.jm_epoch += 1;
         w.alive.insert(JM, true);
         w.node_notify.insert(JM, notify.clone());
-        w.inbox.remove(&JM);
+        clear_inbox(w, JM);
         let spec = &w.spec;
         let restart = RestartStrategyConfig::resolve(
             if spec.restart_configured { Some(&spec.restart) } else { None },
@@ -792,6 +823,7 @@ async fn jm_main(s: Shared, seed: u64) {
     });
     let mut jm = JobMaster::new(params);
     s.with(|w| w.restart_description = jm.restart_strategy().describe());
+    let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
     let (t0, clock) = s.with(|w| (w.t0, w.clock.clone()));
@@ -804,8 +836,8 @@ async fn jm_main(s: Shared, seed: u64) {
     }
     loop {
         let now = clock.now();
-        let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&JM).map(Vec::from).unwrap_or_default());
-        for (_from, msg) in inbox {
+        s.with(|w| take_inbox(w, JM, &mut inbox));
+        while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
                 Msg::TaskState { task, attempt, state, cause } => {
                     if let Some(attempt) = from_world(epoch, attempt) {
@@ -1015,7 +1047,7 @@ async fn tm_main(s: Shared, tm: u32) {
         let inc = *inc;
         w.alive.insert(tm_addr(tm), true);
         w.node_notify.insert(tm_addr(tm), notify.clone());
-        w.inbox.remove(&tm_addr(tm));
+        clear_inbox(w, tm_addr(tm));
         w.tr(&format!("tm{tm}"), "tm-start", format!("incarnation={inc}"));
         inc
     });
@@ -1028,9 +1060,10 @@ async fn tm_main(s: Shared, tm: u32) {
             sleep(Duration::from_millis(interval)).await;
         }
     });
+    let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     loop {
-        let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&tm_addr(tm)).map(Vec::from).unwrap_or_default());
-        for (_from, msg) in inbox {
+        s.with(|w| take_inbox(w, tm_addr(tm), &mut inbox));
+        while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
                 Msg::Deploy { task, attempt, restore } => {
                     let s2 = s.clone();
@@ -1051,6 +1084,21 @@ async fn tm_main(s: Shared, tm: u32) {
             }
         }
         notify.notified().await;
+    }
+}
+
+/// Moves the messages waiting for `node` into `into` (empty), leaving `into`'s old buffer in
+/// the world for the next deliveries: no allocation per round.
+fn take_inbox(w: &mut World, node: Addr, into: &mut VecDeque<(Addr, Msg)>) {
+    if let Some(q) = w.inbox.get_mut(&node) {
+        std::mem::swap(q, into);
+    }
+}
+
+/// Drops the messages waiting for `node` (a node that crashed or restarted).
+fn clear_inbox(w: &mut World, node: Addr) {
+    if let Some(q) = w.inbox.get_mut(&node) {
+        q.clear();
     }
 }
 
@@ -1711,7 +1759,7 @@ fn apply_fault(
                     handle.kill(node);
                     s.with(|w| {
                         w.alive.insert(tm_addr(*tm), false);
-                        w.inbox.remove(&tm_addr(*tm));
+                        clear_inbox(w, tm_addr(*tm));
                         // The crashed process's tasks are gone: forget their mailboxes.
                         let dead: Vec<_> = w
                             .task_notify
@@ -1740,7 +1788,7 @@ fn apply_fault(
                 handle.kill(jm_node);
                 s.with(|w| {
                     w.alive.insert(JM, false);
-                    w.inbox.remove(&JM);
+                    clear_inbox(w, JM);
                     // The job of the lost JobManager is suspended; a new JobManager recovers it.
                     w.status = JobStatus::Suspended;
                     w.status_timeline.push((now, JobStatus::Suspended));
