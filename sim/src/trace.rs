@@ -1,6 +1,5 @@
 //! The run trace: one line per event (virtual time, node, event), hashed for determinism checks and mirrored to `tracing`.
 
-
 /// One traced event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceEvent {

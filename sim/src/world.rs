@@ -228,6 +228,45 @@ impl Ord for InFlight {
     }
 }
 
+/// A trace detail written without the formatting machinery (the events every seed has many
+/// of: checkpoints, snapshots, task transitions). Same text as the `format!` it replaces.
+struct Detail(String);
+
+impl Detail {
+    fn new() -> Detail {
+        Detail(String::with_capacity(64))
+    }
+
+    fn s(mut self, text: &str) -> Detail {
+        self.0.push_str(text);
+        self
+    }
+
+    fn n(mut self, mut v: u64) -> Detail {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.0.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
+        self
+    }
+}
+
+/// The trace node name of TaskManager `tm`.
+fn tm_node(tm: u32) -> std::borrow::Cow<'static, str> {
+    const NAMES: [&str; 8] = ["tm0", "tm1", "tm2", "tm3", "tm4", "tm5", "tm6", "tm7"];
+    match NAMES.get(tm as usize) {
+        Some(n) => std::borrow::Cow::Borrowed(n),
+        None => std::borrow::Cow::Owned(format!("tm{tm}")),
+    }
+}
+
 /// A control-plane address. `0` = JobManager, `1 + i` = TaskManager i, `CLIENT`.
 type Addr = u32;
 const JM: Addr = 0;
@@ -953,7 +992,9 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                 }
                 JobOutput::TaskStateChanged { task, attempt, from, to } => {
                     let name = w.graph.tasks[task.0 as usize].name.clone();
-                    w.tr("jm", "task", format!("{name} {attempt} {from} -> {to}"));
+                    let detail =
+                        Detail::new().s(&name).s(" #").n(attempt.0 as u64).s(" ").s(from.name()).s(" -> ").s(to.name());
+                    w.tr("jm", "task", detail.0);
                     w.task_transitions.push((now, name, from, to));
                 }
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
@@ -980,7 +1021,17 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         let row = w.checkpoint_row(id);
                         row.trigger_ms = timestamp_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
-                        w.tr("jm", "trigger", format!("id={id} {kind:?} {alignment:?}"));
+                        let kind = match kind {
+                            ckptsim::record::CheckpointKind::Checkpoint => "Checkpoint",
+                            ckptsim::record::CheckpointKind::Savepoint => "Savepoint",
+                        };
+                        let alignment = match alignment {
+                            ckptsim::record::Alignment::AtLeastOnce => "AtLeastOnce".into(),
+                            ckptsim::record::Alignment::Aligned => "Aligned".into(),
+                            ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
+                            a @ ckptsim::record::Alignment::AlignedWithTimeout { .. } => format!("{a:?}"),
+                        };
+                        w.tr("jm", "trigger", Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).0);
                         w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
                     }
                     CoordinatorOutput::Completed(cp) => {
@@ -990,7 +1041,7 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         row.end_ms = Some(now);
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
-                        w.tr("jm", "complete", format!("id={} size={}B", cp.id, cp.size_bytes));
+                        w.tr("jm", "complete", Detail::new().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0);
                         w.storage_completed.push(cp.clone());
                         w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
                         w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
@@ -1013,7 +1064,7 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                     CoordinatorOutput::FailJob(f) => {
                         w.tr("jm", "tolerable", format!("threshold exceeded: {:?} {}", f.id.map(|i| i.0), f.reason))
                     }
-                    CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", format!("id={id}")),
+                    CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", Detail::new().s("id=").n(id.0).0),
                     CoordinatorOutput::NotifyComplete { .. } | CoordinatorOutput::NotifyAborted { .. } => {}
                 },
             }
@@ -1048,7 +1099,7 @@ async fn tm_main(s: Shared, tm: u32) {
         w.alive.insert(tm_addr(tm), true);
         w.node_notify.insert(tm_addr(tm), notify.clone());
         clear_inbox(w, tm_addr(tm));
-        w.tr(&format!("tm{tm}"), "tm-start", format!("incarnation={inc}"));
+        w.tr(&tm_node(tm), "tm-start", format!("incarnation={inc}"));
         inc
     });
     // Heartbeats to the JobManager.
@@ -1203,7 +1254,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         // Injected task failure.
         if s.with(|w| w.faults.failing_tasks.remove(&task)) {
             s.with(|w| {
-                w.tr(&format!("tm{tm}"), "fault", format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name));
+                w.tr(&tm_node(tm), "fault", format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
                 cleanup_task(w, key);
             });
@@ -1265,7 +1316,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                     if w.faults.storage_up {
                         w.send(tm_addr(tm), JM, Msg::Ack { task, attempt, id, snapshot });
                     } else {
-                        w.tr(&format!("tm{tm}"), "snapshot", format!("{task} id={id} upload failed: storage down"));
+                        w.tr(&tm_node(tm), "snapshot", format!("{task} id={id} upload failed: storage down"));
                         w.send(
                             tm_addr(tm),
                             JM,
@@ -1359,23 +1410,23 @@ fn drain_outputs(
                 }
             }
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
-                let name = w.graph.tasks[task.0 as usize].name.clone();
-                w.tr(
-                    &format!("tm{tm}"),
-                    "snapshot",
-                    format!(
-                        "{name} id={id} {}B align={alignment_ms}ms{}",
-                        snapshot.size_bytes(),
-                        if unaligned { " unaligned" } else { "" }
-                    ),
-                );
+                let detail = Detail::new()
+                    .s(&w.graph.tasks[task.0 as usize].name)
+                    .s(" id=")
+                    .n(id.0)
+                    .s(" ")
+                    .n(snapshot.size_bytes())
+                    .s("B align=")
+                    .n(alignment_ms)
+                    .s(if unaligned { "ms unaligned" } else { "ms" });
+                w.tr(&tm_node(tm), "snapshot", detail.0);
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {
-                w.tr(&format!("tm{tm}"), "decline", format!("{task} id={id} {reason}"));
+                w.tr(&tm_node(tm), "decline", format!("{task} id={id} {reason}"));
                 w.send(tm_addr(tm), JM, Msg::Decline { task, attempt, id, reason });
             }
             TaskOutput::PrioritizeBarriers { id } => {
@@ -1411,7 +1462,7 @@ fn drain_outputs(
             }
             TaskOutput::Sink(op) => {
                 if !w.faults.sink_store_up {
-                    w.tr(&format!("tm{tm}"), "sink", format!("{task} sink store unreachable"));
+                    w.tr(&tm_node(tm), "sink", format!("{task} sink store unreachable"));
                     report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
                     return (snaps, true);
                 }
@@ -1420,7 +1471,7 @@ fn drain_outputs(
                     w.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
                 }
                 if let Some(txn) = commit {
-                    w.tr(&format!("tm{tm}"), "commit", format!("{task} txn={txn:?}"));
+                    w.tr(&tm_node(tm), "commit", format!("{task} txn={txn:?}"));
                 }
             }
             TaskOutput::CommitOffsets { offsets } => {
@@ -1449,7 +1500,7 @@ fn drain_outputs(
             }
             TaskOutput::Failed { cause } => {
                 let name = w.graph.tasks[task.0 as usize].name.clone();
-                w.tr(&format!("tm{tm}"), "exception", format!("{name}: {cause}"));
+                w.tr(&tm_node(tm), "exception", format!("{name}: {cause}"));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                 return (snaps, true);
             }
@@ -1771,7 +1822,7 @@ fn apply_fault(
                             cleanup_task(w, k);
                         }
                         w.counters.remove(tm);
-                        w.tr(&format!("tm{tm}"), "crash", format!("restart in {restart_after_ms} ms"));
+                        w.tr(&tm_node(*tm), "crash", format!("restart in {restart_after_ms} ms"));
                     });
                     let h = handle.clone();
                     let delay = *restart_after_ms;
