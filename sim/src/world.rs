@@ -1167,9 +1167,44 @@ fn report(w: &mut World, tm: u32, task: TaskId, attempt: Attempt, state: Executi
 }
 
 /// Per-task output buffers: elements waiting to enter each downstream channel, in order.
+///
+/// Records wait in chunks of at most `buffer_records`, filled in order: the leading records of a
+/// queue split into chunks exactly as a flush splits them into network buffers, so a flush
+/// hands a whole chunk to the channel instead of copying records one by one.
 struct Outbox {
     targets: Vec<TaskId>,
-    bufs: Vec<VecDeque<StreamElement>>,
+    bufs: Vec<VecDeque<OutItem>>,
+    buffer_records: usize,
+}
+
+enum OutItem {
+    Records(Vec<Record>),
+    Event(StreamElement),
+}
+
+impl Outbox {
+    fn push_record(&mut self, i: usize, record: Record) {
+        let buf = &mut self.bufs[i];
+        match buf.back_mut() {
+            Some(OutItem::Records(chunk)) if chunk.len() < self.buffer_records => chunk.push(record),
+            _ => {
+                let mut chunk = Vec::with_capacity(self.buffer_records);
+                chunk.push(record);
+                buf.push_back(OutItem::Records(chunk));
+            }
+        }
+    }
+
+    fn push_event(&mut self, el: StreamElement) {
+        for buf in self.bufs.iter_mut() {
+            buf.push_back(OutItem::Event(el.clone()));
+        }
+    }
+
+    /// Records waiting for output channel `i`.
+    fn pending_records(&self, i: usize) -> u32 {
+        self.bufs[i].iter().map(|it| if let OutItem::Records(c) = it { c.len() as u32 } else { 0 }).sum()
+    }
 }
 
 async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>>) {
@@ -1207,8 +1242,8 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     });
     let inputs = graph.inputs_of(task);
     let targets = graph.outputs_of(task);
-    let mut outbox = Outbox { bufs: vec![VecDeque::new(); targets.len()], targets };
     let buffer_records = spec.cluster.buffer_records.max(1) as usize;
+    let mut outbox = Outbox { bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(), targets, buffer_records };
     let capacity = spec.cluster.channel_capacity_buffers.max(1) as usize;
     let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
     let mut debt_us: u64 = 0;
@@ -1383,14 +1418,11 @@ fn drain_outputs(
     let mut snaps = Vec::new();
     while let Some(out) = t.poll_output() {
         match out {
-            TaskOutput::Emit { channel, record } => {
-                outbox.bufs[channel as usize].push_back(StreamElement::Record(record))
-            }
+            TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record),
             TaskOutput::EmitBarrier { barrier, priority } => {
                 if priority {
                     for (i, &to) in outbox.targets.iter().enumerate() {
-                        let pending =
-                            outbox.bufs[i].iter().filter(|e| matches!(e, StreamElement::Record(_))).count() as u32;
+                        let pending = outbox.pending_records(i);
                         w.item_seq += 1;
                         let seq = w.item_seq;
                         let ch = w.channels.entry((attempt.0, task, to)).or_default();
@@ -1399,16 +1431,10 @@ fn drain_outputs(
                         w.notify_task((to, attempt));
                     }
                 } else {
-                    for b in outbox.bufs.iter_mut() {
-                        b.push_back(StreamElement::Barrier(barrier));
-                    }
+                    outbox.push_event(StreamElement::Barrier(barrier));
                 }
             }
-            TaskOutput::EmitCancelMarker { id } => {
-                for b in outbox.bufs.iter_mut() {
-                    b.push_back(StreamElement::CancelMarker(id));
-                }
-            }
+            TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
                 let detail = Detail::new()
                     .s(&w.graph.tasks[task.0 as usize].name)
@@ -1529,23 +1555,17 @@ fn flush(
         loop {
             match buf.front() {
                 None => break,
-                Some(StreamElement::Record(_)) => {
-                    let n =
-                        buf.iter().take_while(|e| matches!(e, StreamElement::Record(_))).count().min(buffer_records);
+                Some(OutItem::Records(chunk)) => {
+                    let n = chunk.len();
                     let ch = w.channels.entry((attempt.0, task, to)).or_default();
                     if ch.record_buffers >= capacity {
-                        if n >= buffer_records || buf.len() > n {
+                        // A full buffer, or more behind this one, waits for credit.
+                        if n >= buffer_records || buf.len() > 1 {
                             blocked = true;
                         }
                         break;
                     }
-                    let recs: Vec<Record> = buf
-                        .drain(..n)
-                        .map(|e| match e {
-                            StreamElement::Record(r) => r,
-                            _ => unreachable!("only records were counted"),
-                        })
-                        .collect();
+                    let Some(OutItem::Records(recs)) = buf.pop_front() else { unreachable!("front is a chunk") };
                     w.item_seq += 1;
                     let seq = w.item_seq;
                     let at = (now + latency).max(ch.last_deliver_ms);
@@ -1554,8 +1574,8 @@ fn flush(
                     ch.queue.push_back((at, seq, Item::Records(recs)));
                     sent = true;
                 }
-                Some(_) => {
-                    let el = buf.pop_front().expect("front exists");
+                Some(OutItem::Event(_)) => {
+                    let Some(OutItem::Event(el)) = buf.pop_front() else { unreachable!("front is an event") };
                     w.item_seq += 1;
                     let seq = w.item_seq;
                     let ch = w.channels.entry((attempt.0, task, to)).or_default();
