@@ -279,6 +279,75 @@ impl Msg {
     }
 }
 
+/// A control message in flight. Ordered so that a max-heap pops the earliest (delivery time,
+/// send sequence) first; sequences are unique, so the order is total.
+struct InFlight {
+    at: u64,
+    seq: u64,
+    from: Addr,
+    to: Addr,
+    msg: Msg,
+}
+
+impl PartialEq for InFlight {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl Eq for InFlight {}
+
+impl PartialOrd for InFlight {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for InFlight {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// A trace detail written without the formatting machinery (the events every seed has many
+/// of: checkpoints, snapshots, task transitions). Same text as the `format!` it replaces.
+struct Detail(String);
+
+impl Detail {
+    fn new() -> Detail {
+        Detail(String::with_capacity(64))
+    }
+
+    fn s(mut self, text: &str) -> Detail {
+        self.0.push_str(text);
+        self
+    }
+
+    fn n(mut self, mut v: u64) -> Detail {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.0.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
+        self
+    }
+}
+
+/// The trace node name of TaskManager `tm`.
+fn tm_node(tm: u32) -> std::borrow::Cow<'static, str> {
+    const NAMES: [&str; 8] = ["tm0", "tm1", "tm2", "tm3", "tm4", "tm5", "tm6", "tm7"];
+    match NAMES.get(tm as usize) {
+        Some(n) => std::borrow::Cow::Borrowed(n),
+        None => std::borrow::Cow::Owned(format!("tm{tm}")),
+    }
+}
+
 /// A control-plane address. `0` = JobManager, `1 + i` = TaskManager i, `CLIENT`.
 type Addr = u32;
 const JM: Addr = 0;
@@ -357,7 +426,8 @@ struct World {
     clock: SimClock,
     trace: Trace,
     net_rng: ChaCha8Rng,
-    net_queue: BTreeMap<(u64, u64), (Addr, Addr, Msg)>,
+    /// Messages in flight, earliest (delivery time, send sequence) first.
+    net_queue: std::collections::BinaryHeap<InFlight>,
     net_seq: u64,
     link_last: BTreeMap<(Addr, Addr), u64>,
     net_notify: Arc<Notify>,
@@ -485,7 +555,7 @@ impl World {
         let at = (now + latency).max(last);
         self.link_last.insert((from, to), at);
         self.net_seq += 1;
-        self.net_queue.insert((at, self.net_seq), (from, to, msg));
+        self.net_queue.push(InFlight { at, seq: self.net_seq, from, to, msg });
         self.net_notify.notify_one();
     }
 
@@ -639,7 +709,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         clock: SimClock::starting_now(),
         trace: Trace::default(),
         net_rng: stream(seed, 1),
-        net_queue: BTreeMap::new(),
+        net_queue: std::collections::BinaryHeap::new(),
         net_seq: 0,
         link_last: BTreeMap::new(),
         net_notify: Arc::new(Notify::new()),
@@ -821,11 +891,11 @@ async fn net_pump(s: Shared) {
         let next = s.with(|w| {
             let now = w.now();
             loop {
-                let (&(at, seq), _) = w.net_queue.iter().next()?;
+                let at = w.net_queue.peek()?.at;
                 if at > now {
                     return Some(at);
                 }
-                let (from, to, msg) = w.net_queue.remove(&(at, seq)).expect("queued message");
+                let InFlight { from, to, msg, .. } = w.net_queue.pop().expect("queued message");
                 w.deliver(from, to, msg);
             }
         });
@@ -877,7 +947,7 @@ async fn jm_main(s: Shared, seed: u64) {
         w.jm_epoch += 1;
         w.alive.insert(JM, true);
         w.node_notify.insert(JM, notify.clone());
-        w.inbox.remove(&JM);
+        clear_inbox(w, JM);
         let spec = &w.spec;
         let restart = RestartStrategyConfig::resolve(
             if spec.restart_configured { Some(&spec.restart) } else { None },
@@ -909,6 +979,7 @@ async fn jm_main(s: Shared, seed: u64) {
         jm.recover_checkpoint_id_counter(next_checkpoint_id);
     }
     s.with(|w| w.restart_description = jm.restart_strategy().describe());
+    let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
     let (t0, clock) = s.with(|w| (w.t0, w.clock.clone()));
@@ -921,8 +992,8 @@ async fn jm_main(s: Shared, seed: u64) {
     }
     loop {
         let now = clock.now();
-        let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&JM).map(Vec::from).unwrap_or_default());
-        for (_from, msg) in inbox {
+        s.with(|w| take_inbox(w, JM, &mut inbox));
+        while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
                 Msg::TaskState { task, attempt, state, cause } => {
                     if let Some(attempt) = from_world(epoch, attempt) {
@@ -1039,7 +1110,9 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                 }
                 JobOutput::TaskStateChanged { task, attempt, from, to } => {
                     let name = w.graph.tasks[task.0 as usize].name.clone();
-                    w.tr("jm", "task", format!("{name} {attempt} {from} -> {to}"));
+                    let detail =
+                        Detail::new().s(&name).s(" #").n(attempt.0 as u64).s(" ").s(from.name()).s(" -> ").s(to.name());
+                    w.tr("jm", "task", detail.0);
                     w.task_transitions.push((now, name, from, to));
                 }
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
@@ -1067,7 +1140,17 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         let row = w.checkpoint_row(id);
                         row.trigger_ms = timestamp_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
-                        w.tr("jm", "trigger", format!("id={id} {kind:?} {alignment:?}"));
+                        let kind = match kind {
+                            ckptsim::record::CheckpointKind::Checkpoint => "Checkpoint",
+                            ckptsim::record::CheckpointKind::Savepoint => "Savepoint",
+                        };
+                        let alignment = match alignment {
+                            ckptsim::record::Alignment::AtLeastOnce => "AtLeastOnce".into(),
+                            ckptsim::record::Alignment::Aligned => "Aligned".into(),
+                            ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
+                            a @ ckptsim::record::Alignment::AlignedWithTimeout { .. } => format!("{a:?}"),
+                        };
+                        w.tr("jm", "trigger", Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).0);
                         w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
                     }
                     CoordinatorOutput::Completed(cp) => {
@@ -1077,7 +1160,7 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         row.end_ms = Some(now);
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
-                        w.tr("jm", "complete", format!("id={} size={}B", cp.id, cp.size_bytes));
+                        w.tr("jm", "complete", Detail::new().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0);
                         w.storage_completed.push(cp.clone());
                         w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
                         w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
@@ -1105,7 +1188,7 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                     CoordinatorOutput::FailJob(f) => {
                         w.tr("jm", "tolerable", format!("threshold exceeded: {:?} {}", f.id.map(|i| i.0), f.reason))
                     }
-                    CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", format!("id={id}")),
+                    CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", Detail::new().s("id=").n(id.0).0),
                     CoordinatorOutput::NotifyComplete { .. } | CoordinatorOutput::NotifyAborted { .. } => {}
                 },
             }
@@ -1139,8 +1222,8 @@ async fn tm_main(s: Shared, tm: u32) {
         let inc = *inc;
         w.alive.insert(tm_addr(tm), true);
         w.node_notify.insert(tm_addr(tm), notify.clone());
-        w.inbox.remove(&tm_addr(tm));
-        w.tr(&format!("tm{tm}"), "tm-start", format!("incarnation={inc}"));
+        clear_inbox(w, tm_addr(tm));
+        w.tr(&tm_node(tm), "tm-start", format!("incarnation={inc}"));
         inc
     });
     // Heartbeats to the JobManager; a TaskManager that hears nothing back from its JobManager
@@ -1181,12 +1264,13 @@ async fn tm_main(s: Shared, tm: u32) {
             sleep(Duration::from_millis(interval)).await;
         }
     });
+    let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     loop {
-        let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&tm_addr(tm)).map(Vec::from).unwrap_or_default());
+        s.with(|w| take_inbox(w, tm_addr(tm), &mut inbox));
         if inbox.iter().any(|(from, _)| *from == JM) {
             *last_jm_contact.lock().expect("contact lock") = s.with(|w| w.now());
         }
-        for (_from, msg) in inbox {
+        while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
                 Msg::Deploy { task, attempt, restore } => {
                     let s2 = s.clone();
@@ -1216,6 +1300,21 @@ async fn tm_main(s: Shared, tm: u32) {
     }
 }
 
+/// Moves the messages waiting for `node` into `into` (empty), leaving `into`'s old buffer in
+/// the world for the next deliveries: no allocation per round.
+fn take_inbox(w: &mut World, node: Addr, into: &mut VecDeque<(Addr, Msg)>) {
+    if let Some(q) = w.inbox.get_mut(&node) {
+        std::mem::swap(q, into);
+    }
+}
+
+/// Drops the messages waiting for `node` (a node that crashed or restarted).
+fn clear_inbox(w: &mut World, node: Addr) {
+    if let Some(q) = w.inbox.get_mut(&node) {
+        q.clear();
+    }
+}
+
 fn mail(s: &Shared, task: TaskId, attempt: Attempt, m: TaskMail) {
     s.with(|w| {
         if let Some(q) = w.task_mail.get_mut(&(task, attempt)) {
@@ -1230,9 +1329,44 @@ fn report(w: &mut World, tm: u32, task: TaskId, attempt: Attempt, state: Executi
 }
 
 /// Per-task output buffers: elements waiting to enter each downstream channel, in order.
+///
+/// Records wait in chunks of at most `buffer_records`, filled in order: the leading records of a
+/// queue split into chunks exactly as a flush splits them into network buffers, so a flush
+/// hands a whole chunk to the channel instead of copying records one by one.
 struct Outbox {
     targets: Vec<TaskId>,
-    bufs: Vec<VecDeque<StreamElement>>,
+    bufs: Vec<VecDeque<OutItem>>,
+    buffer_records: usize,
+}
+
+enum OutItem {
+    Records(Vec<Record>),
+    Event(StreamElement),
+}
+
+impl Outbox {
+    fn push_record(&mut self, i: usize, record: Record) {
+        let buf = &mut self.bufs[i];
+        match buf.back_mut() {
+            Some(OutItem::Records(chunk)) if chunk.len() < self.buffer_records => chunk.push(record),
+            _ => {
+                let mut chunk = Vec::with_capacity(self.buffer_records);
+                chunk.push(record);
+                buf.push_back(OutItem::Records(chunk));
+            }
+        }
+    }
+
+    fn push_event(&mut self, el: StreamElement) {
+        for buf in self.bufs.iter_mut() {
+            buf.push_back(OutItem::Event(el.clone()));
+        }
+    }
+
+    /// Records waiting for output channel `i`.
+    fn pending_records(&self, i: usize) -> u32 {
+        self.bufs[i].iter().map(|it| if let OutItem::Records(c) = it { c.len() as u32 } else { 0 }).sum()
+    }
 }
 
 async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>>) {
@@ -1273,8 +1407,8 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     });
     let inputs = graph.inputs_of(task);
     let targets = graph.outputs_of(task);
-    let mut outbox = Outbox { bufs: vec![VecDeque::new(); targets.len()], targets };
     let buffer_records = spec.cluster.buffer_records.max(1) as usize;
+    let mut outbox = Outbox { bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(), targets, buffer_records };
     let capacity = spec.cluster.channel_capacity_buffers.max(1) as usize;
     let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
     let mut debt_us: u64 = 0;
@@ -1336,7 +1470,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         // Injected task failure.
         if s.with(|w| w.faults.failing_tasks.remove(&task)) {
             s.with(|w| {
-                w.tr(&format!("tm{tm}"), "fault", format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name));
+                w.tr(&tm_node(tm), "fault", format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
                 cleanup_task(w, key);
             });
@@ -1417,7 +1551,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                     if w.faults.storage_up {
                         w.send(tm_addr(tm), JM, Msg::Ack { task, attempt, id, snapshot });
                     } else {
-                        w.tr(&format!("tm{tm}"), "snapshot", format!("{task} id={id} upload failed: storage down"));
+                        w.tr(&tm_node(tm), "snapshot", format!("{task} id={id} upload failed: storage down"));
                         w.send(
                             tm_addr(tm),
                             JM,
@@ -1490,14 +1624,11 @@ fn drain_outputs(
     let mut snaps = Vec::new();
     while let Some(out) = t.poll_output() {
         match out {
-            TaskOutput::Emit { channel, record } => {
-                outbox.bufs[channel as usize].push_back(StreamElement::Record(record))
-            }
+            TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record),
             TaskOutput::EmitBarrier { barrier, priority } => {
                 if priority {
                     for (i, &to) in outbox.targets.iter().enumerate() {
-                        let pending =
-                            outbox.bufs[i].iter().filter(|e| matches!(e, StreamElement::Record(_))).count() as u32;
+                        let pending = outbox.pending_records(i);
                         w.item_seq += 1;
                         let seq = w.item_seq;
                         let ch = w.channels.entry((attempt.0, task, to)).or_default();
@@ -1506,27 +1637,21 @@ fn drain_outputs(
                         w.notify_task((to, attempt));
                     }
                 } else {
-                    for b in outbox.bufs.iter_mut() {
-                        b.push_back(StreamElement::Barrier(barrier));
-                    }
+                    outbox.push_event(StreamElement::Barrier(barrier));
                 }
             }
-            TaskOutput::EmitCancelMarker { id } => {
-                for b in outbox.bufs.iter_mut() {
-                    b.push_back(StreamElement::CancelMarker(id));
-                }
-            }
+            TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
-                let name = w.graph.tasks[task.0 as usize].name.clone();
-                w.tr(
-                    &format!("tm{tm}"),
-                    "snapshot",
-                    format!(
-                        "{name} id={id} {}B align={alignment_ms}ms{}",
-                        snapshot.size_bytes(),
-                        if unaligned { " unaligned" } else { "" }
-                    ),
-                );
+                let detail = Detail::new()
+                    .s(&w.graph.tasks[task.0 as usize].name)
+                    .s(" id=")
+                    .n(id.0)
+                    .s(" ")
+                    .n(snapshot.size_bytes())
+                    .s("B align=")
+                    .n(alignment_ms)
+                    .s(if unaligned { "ms unaligned" } else { "ms" });
+                w.tr(&tm_node(tm), "snapshot", detail.0);
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
@@ -1545,7 +1670,7 @@ fn drain_outputs(
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {
-                w.tr(&format!("tm{tm}"), "decline", format!("{task} id={id} {reason}"));
+                w.tr(&tm_node(tm), "decline", format!("{task} id={id} {reason}"));
                 w.send(tm_addr(tm), JM, Msg::Decline { task, attempt, id, reason });
             }
             TaskOutput::PrioritizeBarriers { id } => {
@@ -1581,7 +1706,7 @@ fn drain_outputs(
             }
             TaskOutput::Sink(op) => {
                 if !w.faults.sink_store_up {
-                    w.tr(&format!("tm{tm}"), "sink", format!("{task} sink store unreachable"));
+                    w.tr(&tm_node(tm), "sink", format!("{task} sink store unreachable"));
                     report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
                     return (snaps, true);
                 }
@@ -1604,7 +1729,7 @@ fn drain_outputs(
                     w.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
                 }
                 if let Some(txn) = commit {
-                    w.tr(&format!("tm{tm}"), "commit", format!("{task} txn={txn:?}"));
+                    w.tr(&tm_node(tm), "commit", format!("{task} txn={txn:?}"));
                 }
             }
             TaskOutput::CommitOffsets { offsets } => {
@@ -1633,7 +1758,7 @@ fn drain_outputs(
             }
             TaskOutput::Failed { cause } => {
                 let name = w.graph.tasks[task.0 as usize].name.clone();
-                w.tr(&format!("tm{tm}"), "exception", format!("{name}: {cause}"));
+                w.tr(&tm_node(tm), "exception", format!("{name}: {cause}"));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                 return (snaps, true);
             }
@@ -1667,23 +1792,17 @@ fn flush(
         loop {
             match buf.front() {
                 None => break,
-                Some(StreamElement::Record(_)) => {
-                    let n =
-                        buf.iter().take_while(|e| matches!(e, StreamElement::Record(_))).count().min(buffer_records);
+                Some(OutItem::Records(chunk)) => {
+                    let n = chunk.len();
                     let ch = w.channels.entry((attempt.0, task, to)).or_default();
                     if ch.record_buffers >= capacity {
-                        if n >= buffer_records || buf.len() > n {
+                        // A full buffer, or more behind this one, waits for credit.
+                        if n >= buffer_records || buf.len() > 1 {
                             blocked = true;
                         }
                         break;
                     }
-                    let recs: Vec<Record> = buf
-                        .drain(..n)
-                        .map(|e| match e {
-                            StreamElement::Record(r) => r,
-                            _ => unreachable!("only records were counted"),
-                        })
-                        .collect();
+                    let Some(OutItem::Records(recs)) = buf.pop_front() else { unreachable!("front is a chunk") };
                     w.item_seq += 1;
                     let seq = w.item_seq;
                     let at = (now + latency).max(ch.last_deliver_ms);
@@ -1692,8 +1811,8 @@ fn flush(
                     ch.queue.push_back((at, seq, Item::Records(recs)));
                     sent = true;
                 }
-                Some(_) => {
-                    let el = buf.pop_front().expect("front exists");
+                Some(OutItem::Event(_)) => {
+                    let Some(OutItem::Event(el)) = buf.pop_front() else { unreachable!("front is an event") };
                     w.item_seq += 1;
                     let seq = w.item_seq;
                     let ch = w.channels.entry((attempt.0, task, to)).or_default();
@@ -1957,7 +2076,7 @@ fn apply_fault(
                     handle.kill(node);
                     s.with(|w| {
                         w.alive.insert(tm_addr(*tm), false);
-                        w.inbox.remove(&tm_addr(*tm));
+                        clear_inbox(w, tm_addr(*tm));
                         // The crashed process's tasks are gone: forget their mailboxes.
                         let dead: Vec<_> = w
                             .task_notify
@@ -1969,7 +2088,7 @@ fn apply_fault(
                             cleanup_task(w, k);
                         }
                         w.counters.remove(tm);
-                        w.tr(&format!("tm{tm}"), "crash", format!("restart in {restart_after_ms} ms"));
+                        w.tr(&tm_node(*tm), "crash", format!("restart in {restart_after_ms} ms"));
                     });
                     let h = handle.clone();
                     let delay = *restart_after_ms;
@@ -1993,7 +2112,7 @@ fn apply_fault(
                 handle.kill(jm_node);
                 s.with(|w| {
                     w.alive.insert(JM, false);
-                    w.inbox.remove(&JM);
+                    clear_inbox(w, JM);
                     // The job of the lost JobManager is suspended; a new JobManager recovers it.
                     w.status = JobStatus::Suspended;
                     w.status_timeline.push((now, JobStatus::Suspended));
