@@ -53,10 +53,7 @@ impl Graph {
                 }
                 _ => {}
             }
-            let chain = match (vertices.last(), pending_edge) {
-                (Some(v), None) if v.parallelism == op.parallelism => true,
-                _ => false,
-            };
+            let chain = matches!((vertices.last(), pending_edge), (Some(v), None) if v.parallelism == op.parallelism);
             if chain {
                 vertices.last_mut().expect("chain onto a vertex").ops.push(i);
             } else {
@@ -195,7 +192,7 @@ impl Graph {
                     None
                 }
             };
-            keyed_next = keyed_next && false;
+            keyed_next = false;
             if let Some(kind) = kind {
                 chain.push(ChainedOperator {
                     instance: format!("{}[{}]", o.name, s),

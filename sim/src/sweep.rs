@@ -75,7 +75,9 @@ pub fn sweep(
         .flat_map(|(si, _)| (0..seeds).filter(|k| k % shard_count == shard_index).map(move |k| (si, first_seed + k)))
         .collect();
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, u64, bool, u64, String)>> = Mutex::new(Vec::with_capacity(work.len()));
+    // (scenario index, seed, passed, trace hash, failure reason)
+    type SeedResult = (usize, u64, bool, u64, String);
+    let results: Mutex<Vec<SeedResult>> = Mutex::new(Vec::with_capacity(work.len()));
     let start = Instant::now();
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1) {

@@ -635,7 +635,7 @@ async fn net_pump(s: Shared) {
         let next = s.with(|w| {
             let now = w.now();
             loop {
-                let Some((&(at, seq), _)) = w.net_queue.iter().next() else { return None };
+                let (&(at, seq), _) = w.net_queue.iter().next()?;
                 if at > now {
                     return Some(at);
                 }
