@@ -5,6 +5,7 @@
 //! [`outcome`] (expectations, tables, verdict).
 
 pub mod check;
+pub mod emit;
 pub mod fuzzing;
 pub mod graph;
 pub mod load;
