@@ -12,6 +12,7 @@ pub mod load;
 pub mod outcome;
 pub mod reference;
 pub mod scenario;
+pub mod shrink;
 pub mod spec;
 pub mod sweep;
 pub mod trace;
