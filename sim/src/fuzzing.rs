@@ -44,7 +44,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         operators: vec![
             op("Source", OpKind::LogSource { startup: StartupMode::Earliest }, 2),
             op("ToPair", OpKind::Map(Udf::ToPairOne), 2),
-            op("keyBy", OpKind::KeyBy, 2),
+            op("keyBy", OpKind::KeyBy, 1),
             op("Sum", OpKind::Aggregate(Aggregate::Sum), 2),
             op("Sink", OpKind::TwoPhaseCommitSink, 2),
         ],

@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod check;
 pub mod chrome;
+pub mod emit;
 pub mod floor;
 pub mod fuzzing;
 pub mod graph;
@@ -16,6 +17,7 @@ pub mod outcome;
 pub mod reference;
 pub mod report;
 pub mod scenario;
+pub mod shrink;
 pub mod spec;
 pub mod swarm;
 pub mod sweep;

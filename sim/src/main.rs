@@ -1,11 +1,12 @@
-//! The `ckptsim` command: run a scenario, write its HTML report, check scenario files, sweep many seeds, benchmark.
+//! The `ckptsim` command: run a scenario, write its HTML report, check scenario files, sweep many seeds, benchmark, shrink a failing scenario into a regression, turn a whole_sim fuzz input into a scenario.
 //!
 //! Exit codes: 0 every expectation held; 1 an expectation or checker failed; 2 bad input
 //! (unreadable or invalid scenario, bad arguments). `report` exits 0 once the page is written,
 //! whatever the verdict (the page shows it).
 
 use anyhow::Result;
-use ckptsim_sim::{bench, chrome, load, outcome, report, sweep};
+use ckptsim_sim::shrink::{self, Target};
+use ckptsim_sim::{bench, chrome, emit, fuzzing, load, outcome, report, sweep};
 use clap::{Parser, Subcommand};
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -103,6 +104,47 @@ enum Cmd {
         /// A note added to the results' heading (e.g. "before optimizations").
         #[arg(long)]
         label: Option<String>,
+    },
+    /// Write the job a `whole_sim` fuzz input decodes to (the base job plus its fault
+    /// schedule) as a scenario file, e.g. to replay or shrink a crash artifact.
+    FuzzCase {
+        /// A file of the whole_sim corpus or a crash artifact.
+        input: PathBuf,
+        /// The protocol variant the fuzzer ran (CKPTSIM_FUZZ_VARIANT).
+        #[arg(long, default_value = "correct")]
+        variant: String,
+        /// Output file (default: stdout).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
+    /// Shrink a failing scenario (delta debugging) into a small regression scenario that still
+    /// fails the same way; for a negative scenario (broken variant) the regression expects
+    /// `caught_by` the same checker.
+    Shrink {
+        scenario: PathBuf,
+        /// Seed (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where to write the regression (default: scenarios/regressions/<scenario>-shrunk.toml).
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+        /// Keep this checker failing (default: the scenario's caught_by, else the first failing
+        /// checker, else the first failed expectation).
+        #[arg(long, conflicts_with = "expectation")]
+        checker: Option<String>,
+        /// Keep this expectation failing (`restarts`, `final_status`, ...).
+        #[arg(long)]
+        expectation: Option<String>,
+        /// Budget of simulation runs.
+        #[arg(long, default_value_t = 4000)]
+        max_runs: usize,
+        /// Only require the failure under the one seed (by default it must also fail under
+        /// seed + 7919, which the scenario suite's determinism test reruns).
+        #[arg(long)]
+        one_seed: bool,
+        /// A line for the file header (e.g. a one-line postmortem).
+        #[arg(long)]
+        note: Option<String>,
     },
 }
 
@@ -272,6 +314,118 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 std::fs::write(&path, bench::insert_speed_section(&doc, SPEED_INTRO, &block))?;
                 eprintln!("appended to {}", path.display());
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::FuzzCase { input, variant, output } => {
+            let Some(v) = ckptsim::Variant::ALL.into_iter().find(|x| x.name() == variant) else {
+                let names: Vec<&str> = ckptsim::Variant::ALL.iter().map(|v| v.name()).collect();
+                eprintln!("unknown variant `{variant}` (known: {})", names.join(", "));
+                return Ok(ExitCode::from(2));
+            };
+            let data = std::fs::read(&input)?;
+            let (mut spec, seed) = fuzzing::whole_sim_spec(v, &data);
+            spec.default_seed = seed;
+            let stem = input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+            let name: String =
+                stem.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).collect();
+            spec.name = format!("fuzz-{variant}-{}", &name[..name.len().min(24)]);
+            let o = outcome::run(&spec, seed);
+            let failing: Vec<&str> = o.verdicts.iter().filter(|v| v.passed == Some(false)).map(|v| v.checker).collect();
+            if v != ckptsim::Variant::Correct {
+                spec.expect.caught_by = failing.first().map(|c| c.to_string());
+            }
+            let hex: String = data.iter().map(|b| format!("{b:02x}")).collect();
+            let header = format!(
+                "The whole_sim fuzz job decoded from {} (bytes {hex}) under variant {variant}, seed {seed}.\n\
+                 Failing checkers under seed {seed}: {}.",
+                input.display(),
+                if failing.is_empty() { "none".to_string() } else { failing.join(", ") }
+            );
+            let text = emit::to_toml(&spec, &header);
+            match output {
+                Some(p) => std::fs::write(&p, text)?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Shrink { scenario, seed, output, checker, expectation, max_runs, one_seed, note } => {
+            let spec = match load::load_spec(&scenario) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let seed = seed.unwrap_or(spec.default_seed);
+            let target = match (checker, expectation, &spec.expect.caught_by) {
+                (Some(c), _, _) => Target::Checker(c),
+                (None, Some(e), _) => Target::Expectation(e),
+                (None, None, Some(c)) => Target::Checker(c.clone()),
+                (None, None, None) => match shrink::failing_target(&outcome::run(&spec, seed)) {
+                    Some(t) => t,
+                    None => {
+                        println!(
+                            "{}: nothing to shrink, every checker and expectation held under seed {seed}",
+                            scenario.display()
+                        );
+                        return Ok(ExitCode::from(1));
+                    }
+                },
+            };
+            let mut seeds = vec![seed];
+            let second = seed.wrapping_add(7919);
+            if !one_seed {
+                if shrink::still_fails(&spec, &target, second) {
+                    seeds.push(second);
+                } else {
+                    println!("note: {target} does not fail the same way under seed {second}; shrinking under seed {seed} only (the suite's determinism test may flag the regression)");
+                }
+            }
+            let stem =
+                scenario.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "scenario".into());
+            let output = output.unwrap_or_else(|| PathBuf::from(format!("scenarios/regressions/{stem}-shrunk.toml")));
+            let name = output
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned())
+                .unwrap_or_else(|| format!("{stem}-shrunk"));
+            println!("shrinking {} (seed {seed}, {target}) ...", scenario.display());
+            let t0 = std::time::Instant::now();
+            let shrunk = match shrink::shrink(&spec, &target, &shrink::Options { seeds: seeds.clone(), max_runs }) {
+                Ok(s) => s,
+                Err(e) => {
+                    println!("cannot shrink: {e}");
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            for line in &shrunk.log {
+                println!("  {line}");
+            }
+            let reg = shrink::regression_spec(&shrunk, &name, seed);
+            let text = shrink::regression_toml(
+                &shrunk,
+                &reg,
+                &output.display().to_string(),
+                &scenario.display().to_string(),
+                &seeds,
+                note.as_deref().unwrap_or(""),
+            );
+            if let Err(e) = shrink::verify_written(&text, &shrunk.target, shrunk.exclusive, &seeds) {
+                println!("cannot write a regression: {e}");
+                return Ok(ExitCode::from(1));
+            }
+            if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::write(&output, &text)?;
+            println!("before: {}\nafter:  {}", shrunk.before, shrunk.after);
+            println!("{}: {}", shrunk.target, shrunk.what_failed);
+            println!(
+                "{} runs in {:.1} s; wrote {} (replay: cargo run --release -- run {} --seed {seed})",
+                shrunk.runs,
+                t0.elapsed().as_secs_f64(),
+                output.display(),
+                output.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
     }

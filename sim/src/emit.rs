@@ -1,0 +1,520 @@
+//! [`JobSpec`] → scenario TOML: the inverse of [`crate::load`], for shrunk regressions and fuzz-found schedules.
+//!
+//! The text loads back with [`crate::scenario::parse`] + [`crate::load::to_spec`] into an equal
+//! spec for everything a scenario can express (see [`to_toml`] for the few things it cannot).
+//! Generated input is written out record by record; keys equal to the scenario defaults are
+//! omitted.
+
+use crate::spec::{ActionKind, ClusterSpec, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec};
+use ckptsim::config::{CheckpointConfig, CheckpointingMode, RestartStrategyConfig, Retention, Retune};
+use ckptsim::operator::FailureInjector;
+use std::fmt::Write as _;
+
+/// A TOML basic string (quoted, escaped).
+pub fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                let _ = write!(out, "\\u{:04X}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A float that TOML reads back as a float (`2.0`, not `2`).
+fn float(x: f64) -> String {
+    let s = format!("{x:?}");
+    if s.contains(['.', 'e', 'E']) || !x.is_finite() {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// The `on = "..."` text of an anchor; `None` for a time.
+pub fn anchor_text(at: &FaultAt) -> Option<String> {
+    match at {
+        FaultAt::Time(_) => None,
+        FaultAt::Triggered { checkpoint } => Some(format!("checkpoint-{checkpoint}-triggered")),
+        FaultAt::Acked { checkpoint } => Some(format!("checkpoint-{checkpoint}-acked")),
+        FaultAt::Completed { checkpoint } => Some(format!("checkpoint-{checkpoint}-completed")),
+        FaultAt::BarrierAt { checkpoint, task } => Some(format!("checkpoint-{checkpoint}-barrier-at:{task}")),
+    }
+}
+
+/// One fault as the scenario's `kind` plus its keys (without `at_ms`/`on`).
+fn fault_keys(f: &Fault) -> (&'static str, Vec<(&'static str, String)>) {
+    let mut keys = Vec::new();
+    let kind = match &f.kind {
+        FaultKind::TaskFailure { task } => {
+            keys.push(("target", quote(task)));
+            "task-failure"
+        }
+        FaultKind::TmCrash { tm, restart_after_ms } => {
+            keys.push(("target", quote(&format!("tm{tm}"))));
+            keys.push(("restart_after_ms", restart_after_ms.to_string()));
+            "tm-crash"
+        }
+        FaultKind::JmCrash { restart_after_ms } => {
+            keys.push(("restart_after_ms", restart_after_ms.to_string()));
+            "jm-crash"
+        }
+        FaultKind::Partition { a, b, both } => {
+            keys.push(("target", quote(a)));
+            keys.push(("peer", quote(b)));
+            keys.push(("direction", quote(if *both { "both" } else { "one-way" })));
+            "partition"
+        }
+        FaultKind::MessageLoss { rate } => {
+            keys.push(("rate", float(*rate)));
+            "message-loss"
+        }
+        FaultKind::ControlDelay { extra_ms } => {
+            keys.push(("extra_ms", extra_ms.to_string()));
+            "control-delay"
+        }
+        FaultKind::SlowLink { task, extra_ms } => {
+            keys.push(("target", quote(task)));
+            keys.push(("extra_ms", extra_ms.to_string()));
+            "slow-link"
+        }
+        FaultKind::SlowSnapshot { task, sync_ms, async_ms } => {
+            keys.push(("target", quote(task)));
+            keys.push(("extra_ms", (sync_ms + async_ms).to_string()));
+            "slow-snapshot"
+        }
+        FaultKind::StorageFailure => "storage-failure",
+        FaultKind::StorageSlow { extra_ms } => {
+            keys.push(("extra_ms", extra_ms.to_string()));
+            "storage-slow"
+        }
+        FaultKind::BrokerOutage => "broker-outage",
+        FaultKind::SinkStoreOutage => "sink-store-outage",
+        FaultKind::SlowOperator { operator, records_per_s } => {
+            keys.push(("target", quote(operator)));
+            keys.push(("records_per_s", records_per_s.to_string()));
+            "slow-operator"
+        }
+    };
+    if let Some(d) = f.duration_ms {
+        keys.push(("duration_ms", d.to_string()));
+    }
+    (kind, keys)
+}
+
+/// A slow-snapshot fault as the loader builds it from `extra_ms` (a quarter synchronous): the
+/// only fault whose [`FaultKind`] a scenario cannot express exactly otherwise.
+pub fn normalize_fault(f: &mut Fault) {
+    if let FaultKind::SlowSnapshot { sync_ms, async_ms, .. } = &mut f.kind {
+        let extra = *sync_ms + *async_ms;
+        *sync_ms = extra / 4;
+        *async_ms = extra - extra / 4;
+    }
+}
+
+fn op_kind(o: &OpSpec) -> (&'static str, Vec<(&'static str, String)>) {
+    let mut keys = Vec::new();
+    let kind = match &o.kind {
+        OpKind::SocketSource => "socket-source",
+        OpKind::LogSource { startup } => {
+            keys.push(("startup", quote(startup.name())));
+            "log-source"
+        }
+        OpKind::Map(u) => {
+            keys.push(("function", quote(u.name())));
+            "map"
+        }
+        OpKind::FlatMap(u) => {
+            keys.push(("function", quote(u.name())));
+            "flat_map"
+        }
+        OpKind::Filter(u) => {
+            keys.push(("function", quote(u.name())));
+            "filter"
+        }
+        OpKind::Rebalance => "rebalance",
+        OpKind::KeyBy => "key_by",
+        OpKind::Aggregate(a) => a.name(),
+        OpKind::CountWindow { size } => {
+            keys.push(("size", size.to_string()));
+            "count_window"
+        }
+        OpKind::PrintSink => "print-sink",
+        OpKind::TwoPhaseCommitSink => "two-phase-commit-sink",
+    };
+    (kind, keys)
+}
+
+fn checkpoint_table(s: &mut String, c: &CheckpointConfig) {
+    let d = CheckpointConfig::default();
+    if *c == d {
+        return;
+    }
+    let _ = writeln!(s, "\n[checkpoint]");
+    if let Some(i) = c.interval_ms {
+        let _ = writeln!(s, "interval_ms = {i}");
+    }
+    let ints = [
+        ("min_pause_ms", c.min_pause_ms, d.min_pause_ms),
+        ("timeout_ms", c.timeout_ms, d.timeout_ms),
+        ("max_concurrent", c.max_concurrent, d.max_concurrent),
+        ("tolerable_failures", c.tolerable_failures, d.tolerable_failures),
+    ];
+    for (k, v, dv) in ints {
+        if v != dv {
+            let _ = writeln!(s, "{k} = {v}");
+        }
+    }
+    if c.mode != d.mode {
+        let m = match c.mode {
+            CheckpointingMode::ExactlyOnce => "exactly-once",
+            CheckpointingMode::AtLeastOnce => "at-least-once",
+        };
+        let _ = writeln!(s, "mode = {}", quote(m));
+    }
+    if c.unaligned != d.unaligned {
+        let _ = writeln!(s, "unaligned = {}", c.unaligned);
+    }
+    if c.aligned_timeout_ms != d.aligned_timeout_ms {
+        let _ = writeln!(s, "aligned_timeout_ms = {}", c.aligned_timeout_ms);
+    }
+    if c.retention != d.retention {
+        let r = match c.retention {
+            Retention::NoExternalizedCheckpoints => "NO_EXTERNALIZED_CHECKPOINTS",
+            Retention::DeleteOnCancellation => "DELETE_ON_CANCELLATION",
+            Retention::RetainOnCancellation => "RETAIN_ON_CANCELLATION",
+        };
+        let _ = writeln!(s, "retention = {}", quote(r));
+    }
+    if c.num_retained != d.num_retained {
+        let _ = writeln!(s, "num_retained = {}", c.num_retained);
+    }
+}
+
+fn restart_table(s: &mut String, r: &RestartStrategyConfig) {
+    let _ = writeln!(s, "\n[restart]");
+    match r {
+        RestartStrategyConfig::NoRestart => {
+            let _ = writeln!(s, "strategy = \"none\"");
+        }
+        RestartStrategyConfig::FixedDelay { attempts, delay_ms } => {
+            let _ = writeln!(s, "strategy = \"fixed-delay\"\nattempts = {attempts}\ndelay_ms = {delay_ms}");
+        }
+        RestartStrategyConfig::FailureRate { max_failures_per_interval, interval_ms, delay_ms } => {
+            let _ = writeln!(
+                s,
+                "strategy = \"failure-rate\"\nmax_failures_per_interval = {max_failures_per_interval}\n\
+                 interval_ms = {interval_ms}\ndelay_ms = {delay_ms}"
+            );
+        }
+        RestartStrategyConfig::ExponentialDelay {
+            initial_backoff_ms,
+            max_backoff_ms,
+            multiplier,
+            reset_threshold_ms,
+            jitter,
+            attempts,
+        } => {
+            let _ = writeln!(
+                s,
+                "strategy = \"exponential-delay\"\ninitial_backoff_ms = {initial_backoff_ms}\n\
+                 max_backoff_ms = {max_backoff_ms}\nmultiplier = {}\nreset_threshold_ms = {reset_threshold_ms}\n\
+                 jitter = {}\nattempts = {attempts}",
+                float(*multiplier),
+                float(*jitter)
+            );
+        }
+    }
+}
+
+fn cluster_table(s: &mut String, c: &ClusterSpec) {
+    let d = ClusterSpec::default();
+    let mut lines = Vec::new();
+    let ints: [(&str, u64, u64); 8] = [
+        ("task_managers", c.task_managers.into(), d.task_managers.into()),
+        ("data_latency_ms", c.data_latency_ms, d.data_latency_ms),
+        ("channel_capacity_buffers", c.channel_capacity_buffers.into(), d.channel_capacity_buffers.into()),
+        ("buffer_records", c.buffer_records.into(), d.buffer_records.into()),
+        ("record_cost_us", c.record_cost_us, d.record_cost_us),
+        ("storage_bandwidth_bytes_per_ms", c.storage_bandwidth_bytes_per_ms, d.storage_bandwidth_bytes_per_ms),
+        ("heartbeat_interval_ms", c.heartbeat_interval_ms, d.heartbeat_interval_ms),
+        ("heartbeat_timeout_ms", c.heartbeat_timeout_ms, d.heartbeat_timeout_ms),
+    ];
+    for (k, v, dv) in ints {
+        if v != dv {
+            lines.push(format!("{k} = {v}"));
+        }
+    }
+    if c.control_latency_ms != d.control_latency_ms {
+        lines.push(format!("control_latency_ms = [{}, {}]", c.control_latency_ms.0, c.control_latency_ms.1));
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(s, "\n[cluster]\n{}", lines.join("\n"));
+    }
+}
+
+fn retune_keys(r: &Retune) -> String {
+    let mut out = String::new();
+    for (k, v) in [
+        ("interval_ms", r.interval_ms),
+        ("min_pause_ms", r.min_pause_ms),
+        ("timeout_ms", r.timeout_ms),
+        ("tolerable_failures", r.tolerable_failures),
+    ] {
+        if let Some(v) = v {
+            let _ = writeln!(out, "{k} = {v}");
+        }
+    }
+    out
+}
+
+/// The scenario text of `spec`, preceded by `header` (each line becomes a `# ` comment).
+///
+/// Not expressible, and written as their scenario defaults: `ClusterSpec::deploy_ms`, and a
+/// `slow-snapshot` split other than the loader's quarter synchronous (see [`normalize_fault`]).
+/// `slots_per_tm` is not part of a [`JobSpec`] and is written only when the parallelism needs
+/// more than the default 8 slots per TaskManager.
+pub fn to_toml(spec: &JobSpec, header: &str) -> String {
+    let mut s = String::new();
+    for line in header.lines() {
+        if line.is_empty() {
+            s.push_str("#\n");
+        } else {
+            let _ = writeln!(s, "# {line}");
+        }
+    }
+    let _ = writeln!(s, "name = {}", quote(&spec.name));
+    if spec.profile != ckptsim::Profile::Flink23 {
+        let _ = writeln!(s, "profile = {}", quote(&spec.profile.to_string()));
+    }
+    if spec.variant != ckptsim::Variant::Correct {
+        let _ = writeln!(s, "variant = {}", quote(spec.variant.name()));
+    }
+    let _ = writeln!(s, "seed = {}", spec.default_seed);
+    let _ = writeln!(s, "stop_at_ms = {}", spec.stop_at_ms);
+    checkpoint_table(&mut s, &spec.checkpoint);
+    if spec.restart_configured {
+        restart_table(&mut s, &spec.restart);
+    }
+    cluster_table(&mut s, &spec.cluster);
+    let max_p = spec.operators.iter().map(|o| o.parallelism).max().unwrap_or(1);
+    let tms = spec.cluster.task_managers.max(1);
+    if max_p > tms * 8 {
+        if !s.contains("\n[cluster]\n") {
+            let _ = writeln!(s, "\n[cluster]");
+        }
+        let _ = writeln!(s, "slots_per_tm = {}", max_p.div_ceil(tms));
+    }
+    for o in &spec.operators {
+        let (kind, keys) = op_kind(o);
+        let _ = writeln!(s, "\n[[operators]]\nkind = {}\nname = {}", quote(kind), quote(&o.name));
+        let is_task = !matches!(o.kind, OpKind::KeyBy | OpKind::Rebalance);
+        if is_task && o.parallelism != 1 {
+            let _ = writeln!(s, "parallelism = {}", o.parallelism);
+        }
+        for (k, v) in keys {
+            let _ = writeln!(s, "{k} = {v}");
+        }
+        for inj in &o.injectors {
+            match inj {
+                FailureInjector::OnValue(v) => {
+                    let _ = writeln!(s, "fail_on_value = {}", quote(v));
+                }
+                FailureInjector::EveryNth { n } => {
+                    let _ = writeln!(s, "fail_every_nth = {n}");
+                }
+                FailureInjector::AtTime { at_ms } => {
+                    let _ = writeln!(s, "fail_at_ms = {at_ms}");
+                }
+            }
+        }
+        if o.padding_bytes != 0 {
+            let _ = writeln!(s, "state_padding_bytes = {}", o.padding_bytes);
+        }
+    }
+    let _ = writeln!(s, "\n[input]");
+    match &spec.input {
+        InputSpec::Lines(lines) => {
+            if lines.is_empty() {
+                let _ = writeln!(s, "lines = []");
+            } else {
+                let _ = writeln!(s, "lines = [");
+                for (at, l) in lines {
+                    let _ = writeln!(s, "  {{ at_ms = {at}, line = {} }},", quote(l));
+                }
+                let _ = writeln!(s, "]");
+            }
+        }
+        InputSpec::Log { partitions, records } => {
+            if *partitions != 1 {
+                let _ = writeln!(s, "partitions = {partitions}");
+            }
+            if records.is_empty() {
+                let _ = writeln!(s, "records = []");
+            } else {
+                let _ = writeln!(s, "records = [");
+                for (at, p, v) in records {
+                    let _ = writeln!(s, "  {{ at_ms = {at}, partition = {p}, value = {} }},", quote(v));
+                }
+                let _ = writeln!(s, "]");
+            }
+        }
+    }
+    for a in &spec.actions {
+        let _ = writeln!(s, "\n[[actions]]\nat_ms = {}", a.at_ms);
+        match &a.kind {
+            ActionKind::Retune(r) => {
+                let _ = write!(s, "kind = \"retune\"\n{}", retune_keys(r));
+            }
+            ActionKind::Cancel => {
+                let _ = writeln!(s, "kind = \"cancel\"");
+            }
+            ActionKind::Savepoint => {
+                let _ = writeln!(s, "kind = \"savepoint\"");
+            }
+            ActionKind::TriggerCheckpoint => {
+                let _ = writeln!(s, "kind = \"trigger-checkpoint\"");
+            }
+            ActionKind::RestoreRetained => {
+                let _ = writeln!(s, "kind = \"restore-retained\"");
+            }
+        }
+    }
+    for f in &spec.faults {
+        let (kind, keys) = fault_keys(f);
+        let _ = writeln!(s, "\n[[faults]]\nkind = {}", quote(kind));
+        match anchor_text(&f.at) {
+            None => {
+                let FaultAt::Time(t) = f.at else { unreachable!("anchor_text is None only for a time") };
+                let _ = writeln!(s, "at_ms = {t}");
+            }
+            Some(a) => {
+                let _ = writeln!(s, "on = {}", quote(&a));
+            }
+        }
+        for (k, v) in keys {
+            let _ = writeln!(s, "{k} = {v}");
+        }
+    }
+    let e = &spec.expect;
+    let mut ex = Vec::new();
+    if let Some(st) = e.final_status {
+        ex.push(format!("final_status = {}", quote(st.name())));
+    }
+    if let Some(n) = e.restarts {
+        ex.push(format!("restarts = {n}"));
+    }
+    if let Some(b) = e.exactly_once {
+        ex.push(format!("exactly_once = {b}"));
+    }
+    if let Some(b) = e.at_least_once {
+        ex.push(format!("at_least_once = {b}"));
+    }
+    if let Some(n) = e.completed_checkpoints_min {
+        ex.push(format!("completed_checkpoints_min = {n}"));
+    }
+    let list = |v: &[String]| v.iter().map(|x| quote(x)).collect::<Vec<_>>().join(", ");
+    if let Some(o) = &e.output {
+        ex.push(format!("output = [{}]", list(o)));
+    }
+    if let Some(d) = &e.duplicates {
+        ex.push(format!("duplicates = [{}]", list(d)));
+    }
+    if e.snapshot {
+        ex.push("snapshot = true".into());
+    }
+    if let Some(c) = &e.caught_by {
+        ex.push(format!("caught_by = {}", quote(c)));
+    }
+    if !ex.is_empty() {
+        let _ = writeln!(s, "\n[expect]\n{}", ex.join("\n"));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fuzzing::whole_sim_spec;
+    use crate::spec::Expect;
+    use ckptsim::Variant;
+
+    fn reload(text: &str) -> JobSpec {
+        let sc = crate::scenario::parse("emitted.toml", text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        crate::load::to_spec(&sc, "emitted.toml")
+    }
+
+    /// Every field a scenario can express survives the round trip.
+    fn assert_same(a: &JobSpec, b: &JobSpec) {
+        assert_eq!(a.name, b.name);
+        assert_eq!(a.profile, b.profile);
+        assert_eq!(a.variant, b.variant);
+        assert_eq!(a.checkpoint, b.checkpoint);
+        assert_eq!(a.restart, b.restart);
+        assert_eq!(a.restart_configured, b.restart_configured);
+        assert_eq!(a.cluster, b.cluster);
+        assert_eq!(a.operators.len(), b.operators.len());
+        for (x, y) in a.operators.iter().zip(&b.operators) {
+            assert_eq!(
+                (&x.name, &x.kind, x.parallelism, x.padding_bytes),
+                (&y.name, &y.kind, y.parallelism, y.padding_bytes)
+            );
+            assert_eq!(format!("{:?}", x.injectors), format!("{:?}", y.injectors));
+        }
+        assert_eq!(a.input, b.input);
+        assert_eq!(a.actions, b.actions);
+        assert_eq!(a.faults, b.faults);
+        assert_eq!(a.stop_at_ms, b.stop_at_ms);
+        assert_eq!(a.expect, b.expect);
+        assert_eq!(a.default_seed, b.default_seed);
+    }
+
+    #[test]
+    fn fuzz_job_with_every_decoded_fault_kind_round_trips() {
+        // 16 faults: kinds 0..15 with every start mode (time and the four anchors).
+        for when in [0u8, 8, 11, 13, 14] {
+            for chunk in 0..3u8 {
+                let mut data = vec![7u8];
+                for k in 0..6u8 {
+                    let kind = chunk * 6 + k;
+                    data.extend([when * 16 + kind % 16, 3 + k, k, 40 + k]);
+                }
+                let (mut spec, seed) = whole_sim_spec(Variant::TwoPcCommitOnPrecommit, &data);
+                spec.default_seed = seed;
+                spec.expect = Expect { caught_by: Some("exactly-once".into()), ..Expect::default() };
+                let text = to_toml(&spec, "a header\n\nwith a blank line");
+                assert!(text.starts_with("# a header\n#\n# with a blank line\n"), "{text}");
+                assert_same(&spec, &reload(&text));
+            }
+        }
+    }
+
+    #[test]
+    fn every_seed_scenario_round_trips() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seeds");
+        let files = crate::load::collect_scenarios(&[root]).expect("seeds folder");
+        assert!(files.len() >= 5, "the seed scenarios are there");
+        for f in files {
+            let spec = crate::load::load_spec(&f).expect("seed scenarios load");
+            let text = to_toml(&spec, "");
+            assert_same(&spec, &reload(&text));
+        }
+    }
+
+    #[test]
+    fn quoting_escapes_what_toml_needs() {
+        assert_eq!(quote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
+        assert_eq!(float(2.0), "2.0");
+        assert_eq!(float(0.125), "0.125");
+    }
+}
