@@ -78,7 +78,7 @@ impl BenchConfig {
             seed_series: vec![1_000, 10_000, 100_000],
             seed_series_scenario: "scenarios/seeds/004-wordcount-restore.toml".into(),
             hour_ms: 3_600_000,
-            sweep_seeds: 1_000,
+            sweep_seeds: 2_000,
             sweep_jobs: 2,
             only: vec![],
         }
@@ -263,15 +263,33 @@ pub struct MemoryPoint {
     pub rss_kib: u64,
 }
 
-/// Sweep wall time with 1 and with `jobs` workers.
+/// Sweep wall time with 1 and with `jobs` workers, measured in alternating rounds.
 #[derive(Clone, Debug)]
 pub struct SweepScaling {
     pub runs: u64,
-    pub one: f64,
-    pub many: f64,
+    /// Per round: (wall s with 1 worker, wall s with `jobs` workers, 1-minute load average).
+    pub rounds: Vec<(f64, f64, f64)>,
+    /// CPU seconds per run with 1 worker and with `jobs` workers (summed over workers).
+    pub cpu_per_run: (f64, f64),
     pub jobs: usize,
-    /// Whether both sweeps gave the same (scenario, seed, verdict, trace hash) list.
+    /// Whether every sweep gave the same (scenario, seed, verdict, trace hash) list.
     pub identical: bool,
+}
+
+impl SweepScaling {
+    /// The median over rounds of (1-worker wall / n-worker wall).
+    pub fn speedup(&self) -> f64 {
+        let mut r: Vec<f64> = self.rounds.iter().map(|(a, b, _)| a / b.max(1e-9)).collect();
+        r.sort_by(f64::total_cmp);
+        r.get(r.len() / 2).copied().unwrap_or(0.0)
+    }
+}
+
+fn load_average() -> f64 {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().and_then(|x| x.parse().ok()))
+        .unwrap_or(0.0)
 }
 
 /// Everything one `ckptsim bench` measured.
@@ -298,7 +316,9 @@ pub fn seed_rate(spec: &JobSpec, budget_s: f64) -> SeedRate {
     let ((), world) = timed(|| {
         while seeds < 5 || start.elapsed().as_secs_f64() < budget_s {
             seeds += 1;
-            passed += outcome::run(spec, seeds).passed() as u64;
+            let o = outcome::run(spec, seeds);
+            std::hint::black_box(o.trace_hash());
+            passed += o.passed() as u64;
         }
     });
     let start = Instant::now();
@@ -389,25 +409,37 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
 
     if cfg.wants("sweep") {
         let specs = vec![load_file(root, "scenarios/seeds/004-wordcount-restore.toml")?];
-        let one = sweep::sweep(&specs, 1, cfg.sweep_seeds, 1, 0, 1, false);
-        let many = sweep::sweep(&specs, 1, cfg.sweep_seeds, cfg.sweep_jobs, 0, 1, false);
-        let s = SweepScaling {
-            runs: one.runs,
-            one: one.wall_s,
-            many: many.wall_s,
+        let mut rounds = Vec::new();
+        let mut identical = true;
+        let mut first: Option<Vec<sweep::SeedResult>> = None;
+        let (mut cpu_one, mut cpu_many, mut runs) = (0.0, 0.0, 0);
+        for _ in 0..3 {
+            let load = load_average();
+            let one = sweep::sweep(&specs, 1, cfg.sweep_seeds, 1, 0, 1, false);
+            let many = sweep::sweep(&specs, 1, cfg.sweep_seeds, cfg.sweep_jobs, 0, 1, false);
+            let reference = first.get_or_insert_with(|| one.results.clone());
+            identical &= one.results == *reference && many.results == *reference;
+            cpu_one += one.cpu_s;
+            cpu_many += many.cpu_s;
+            runs += one.runs;
+            progress(&format!(
+                "sweep    {} runs: 1 job {:.2} s, {} jobs {:.2} s, speed-up {:.2}x (load {load:.1})",
+                one.runs,
+                one.wall_s,
+                cfg.sweep_jobs,
+                many.wall_s,
+                one.wall_s / many.wall_s.max(1e-9)
+            ));
+            rounds.push((one.wall_s, many.wall_s, load));
+        }
+        let per = |c: f64| c / runs.max(1) as f64;
+        report.sweep = Some(SweepScaling {
+            runs: cfg.sweep_seeds,
+            rounds,
+            cpu_per_run: (per(cpu_one), per(cpu_many)),
             jobs: cfg.sweep_jobs,
-            identical: one.results == many.results,
-        };
-        progress(&format!(
-            "sweep    {} runs: 1 job {:.2} s, {} jobs {:.2} s, speed-up {:.2}x, identical results: {}",
-            s.runs,
-            s.one,
-            s.jobs,
-            s.many,
-            s.one / s.many.max(1e-9),
-            s.identical
-        ));
-        report.sweep = Some(s);
+            identical,
+        });
     }
 
     if cfg.wants("throughput") {
@@ -493,7 +525,7 @@ impl BenchReport {
         let mut s = String::new();
         let _ = writeln!(s, "### {header}\n");
         if !self.seeds.is_empty() {
-            let _ = writeln!(s, "Seeds per second, one core (world = madsim run + checkers; floor = `floor::run`):\n");
+            let _ = writeln!(s, "Seeds per second, one core (world = `outcome::run` — madsim run + checkers — and the trace hash, as a sweep does per seed; floor = `floor::run`):\n");
             let _ = writeln!(
                 s,
                 "| scenario | one run (ms, wall) | seeds | passed | seeds/core-s | seeds/wall-s | floor runs/core-s | world/floor |"
@@ -579,15 +611,23 @@ impl BenchReport {
             let _ = writeln!(s);
         }
         if let Some(sw) = &self.sweep {
+            let rounds: Vec<String> = sw
+                .rounds
+                .iter()
+                .map(|(a, b, l)| format!("{a:.2} s / {b:.2} s = {:.2}x (load {l:.1})", a / b.max(1e-9)))
+                .collect();
             let _ = writeln!(
                 s,
-                "Sweep (`004-wordcount-restore`, {} seeds): 1 job {:.2} s wall, {} jobs {:.2} s wall, speed-up {:.2}x; \
-                 identical verdicts and trace hashes: {}.\n",
+                "Sweep (`004-wordcount-restore`, {} seeds, 1 worker vs {} workers, alternating rounds): {}; \
+                 median speed-up {:.2}x; CPU per run {:.2} ms with 1 worker, {:.2} ms with {}; identical verdicts \
+                 and trace hashes in every sweep: {}.\n",
                 sw.runs,
-                sw.one,
                 sw.jobs,
-                sw.many,
-                sw.one / sw.many.max(1e-9),
+                rounds.join(", "),
+                sw.speedup(),
+                sw.cpu_per_run.0 * 1e3,
+                sw.cpu_per_run.1 * 1e3,
+                sw.jobs,
                 if sw.identical { "yes" } else { "**NO**" }
             );
         }
@@ -607,7 +647,7 @@ impl BenchReport {
             let _ = writeln!(s, "* world/floor <= 5 ({}): {v:.1} — {}", t.job, verdict(v <= 5.0));
         }
         if let Some(sw) = &self.sweep {
-            let v = sw.one / sw.many.max(1e-9);
+            let v = sw.speedup();
             let _ = writeln!(s, "* sweep on {} cores >= 1.8x one core: {v:.2}x — {}", sw.jobs, verdict(v >= 1.8));
         }
         if let (Some(a), Some(b)) = (self.memory.first(), self.memory.last()) {

@@ -886,7 +886,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
 }
 
 async fn net_pump(s: Shared) {
-    let notify = s.with(|w| w.net_notify.clone());
+    let (notify, t0, clock) = s.with(|w| (w.net_notify.clone(), w.t0, w.clock.clone()));
     loop {
         let next = s.with(|w| {
             let now = w.now();
@@ -899,10 +899,9 @@ async fn net_pump(s: Shared) {
                 w.deliver(from, to, msg);
             }
         });
-        let t0 = s.with(|w| w.t0);
         match next {
             Some(at) => {
-                tokio_select_sleep_or_notify(&notify, Some(t0 + Duration::from_millis(at))).await;
+                tokio_select_sleep_or_notify(&notify, &clock, Some(t0 + Duration::from_millis(at))).await;
             }
             None => notify.notified().await,
         }
@@ -910,11 +909,12 @@ async fn net_pump(s: Shared) {
 }
 
 /// Waits for `notify` or until `deadline` (whichever first). Biased towards the notification.
-async fn tokio_select_sleep_or_notify(notify: &Notify, deadline: Option<Instant>) {
+async fn tokio_select_sleep_or_notify(notify: &Notify, clock: &SimClock, deadline: Option<Instant>) {
     let notified = notify.notified();
     match deadline {
         Some(d) => {
-            let sleeper = sleep_until(d);
+            // `madsim::time::sleep_until` on the run's time handle (no thread-local lookup).
+            let sleeper = clock.time.sleep_until(d);
             futures_select(notified, sleeper).await;
         }
         None => notified.await,
@@ -1058,7 +1058,7 @@ async fn jm_main(s: Shared, seed: u64) {
         route_jm_outputs(&s, &mut jm, now, epoch);
         let hb_next = last_hb.values().map(|(at, _)| at + hb_timeout + 1).min();
         let deadline = [jm.poll_timeout(), hb_next].into_iter().flatten().min();
-        tokio_select_sleep_or_notify(&notify, deadline.map(|d| t0 + Duration::from_millis(d.max(now)))).await;
+        tokio_select_sleep_or_notify(&notify, &clock, deadline.map(|d| t0 + Duration::from_millis(d.max(now)))).await;
     }
 }
 
@@ -1588,7 +1588,8 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
         let deadline = [wake_at, t.poll_timeout()].into_iter().flatten().min();
-        tokio_select_sleep_or_notify(&notify, deadline.map(|d| t0 + Duration::from_millis(d.max(now + 1)))).await;
+        tokio_select_sleep_or_notify(&notify, &clock, deadline.map(|d| t0 + Duration::from_millis(d.max(now + 1))))
+            .await;
     }
 }
 
@@ -2032,7 +2033,7 @@ async fn chaos_main(s: Shared, handle: Handle, jm_node: madsim::task::NodeId, tm
             }
         }
         let next = timeline.iter().next().map(|(at, _, _)| *at);
-        tokio_select_sleep_or_notify(&notify, next.map(|n| t0 + Duration::from_millis(n))).await;
+        tokio_select_sleep_or_notify(&notify, &clock, next.map(|n| t0 + Duration::from_millis(n))).await;
     }
 }
 
