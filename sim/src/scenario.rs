@@ -348,9 +348,11 @@ pub struct ClusterSpec {
     pub record_cost_us: u64,
     /// Checkpoint storage write bandwidth, bytes per ms (>= 1).
     pub storage_bandwidth_bytes_per_ms: u64,
-    /// TaskManager -> JobManager heartbeat period, ms (>= 1).
+    /// TaskManager -> JobManager heartbeat period, ms (>= 1). Default 10 s as Flink's
+    /// `heartbeat.interval`, or a fifth of the timeout when only that is given.
     pub heartbeat_interval_ms: u64,
     /// A TaskManager silent for this long is declared dead, ms (> heartbeat_interval_ms).
+    /// Default 50 s as Flink's `heartbeat.timeout`.
     pub heartbeat_timeout_ms: u64,
 }
 
@@ -365,8 +367,8 @@ impl Default for ClusterSpec {
             buffer_records: 32,
             record_cost_us: 5,
             storage_bandwidth_bytes_per_ms: 100_000,
-            heartbeat_interval_ms: 1_000,
-            heartbeat_timeout_ms: 10_000,
+            heartbeat_interval_ms: 10_000,
+            heartbeat_timeout_ms: 50_000,
         }
     }
 }
@@ -1497,7 +1499,11 @@ impl Ctx<'_> {
             storage_bandwidth_bytes_per_ms: raw
                 .storage_bandwidth_bytes_per_ms
                 .unwrap_or(d.storage_bandwidth_bytes_per_ms),
-            heartbeat_interval_ms: raw.heartbeat_interval_ms.unwrap_or(d.heartbeat_interval_ms),
+            // Flink's ratio (10 s / 50 s) when only the timeout is given.
+            heartbeat_interval_ms: raw.heartbeat_interval_ms.unwrap_or(match raw.heartbeat_timeout_ms {
+                Some(t) => (t / 5).clamp(1, d.heartbeat_interval_ms),
+                None => d.heartbeat_interval_ms,
+            }),
             heartbeat_timeout_ms: raw.heartbeat_timeout_ms.unwrap_or(d.heartbeat_timeout_ms),
         };
         let positive: [(&str, u64); 6] = [

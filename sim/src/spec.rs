@@ -77,8 +77,8 @@ impl Default for ClusterSpec {
             buffer_records: 32,
             record_cost_us: 5,
             storage_bandwidth_bytes_per_ms: 100_000,
-            heartbeat_interval_ms: 1_000,
-            heartbeat_timeout_ms: 10_000,
+            heartbeat_interval_ms: 10_000,
+            heartbeat_timeout_ms: 50_000,
             deploy_ms: 5,
         }
     }
