@@ -5,7 +5,10 @@
 //!
 //! * **Control plane**: messages between JobManager and TaskManagers travel through our own
 //!   network ([`Net`]) with per-link FIFO order and a seeded latency; partitions, loss and delay
-//!   are applied there. A pump task on the supervisor node delivers them in time order.
+//!   are applied there. Each receiving node keeps its messages in flight in a heap and takes
+//!   the due ones when it wakes; its wait deadline includes the earliest arrival, and a send
+//!   only wakes it when the new message is due before that deadline (no per-message pump
+//!   task: each message costs the receiver one wake-up).
 //! * **Data plane**: bounded FIFO channels between tasks, one per (attempt, upstream,
 //!   downstream). Records travel in buffers of `buffer_records`; a channel holds at most
 //!   `channel_capacity_buffers` record buffers (credit-based backpressure: a full channel stops
@@ -285,7 +288,6 @@ struct InFlight {
     at: u64,
     seq: u64,
     from: Addr,
-    to: Addr,
     msg: Msg,
 }
 
@@ -426,12 +428,15 @@ struct World {
     clock: SimClock,
     trace: Trace,
     net_rng: ChaCha8Rng,
-    /// Messages in flight, earliest (delivery time, send sequence) first.
-    net_queue: std::collections::BinaryHeap<InFlight>,
+    /// Messages in flight per receiving node, earliest (delivery time, send sequence) first.
+    in_flight: BTreeMap<Addr, std::collections::BinaryHeap<InFlight>>,
     net_seq: u64,
     link_last: BTreeMap<(Addr, Addr), u64>,
-    net_notify: Arc<Notify>,
-    inbox: BTreeMap<Addr, VecDeque<(Addr, Msg)>>,
+    /// The virtual time each sleeping loop wakes at (absent: only when notified).
+    wake_at_ms: BTreeMap<Sleeper, u64>,
+    /// The wakers of the loops sleeping in [`wait`] now (cleared at teardown: a waker holds its
+    /// task, which holds the world).
+    wakers: BTreeMap<Sleeper, std::task::Waker>,
     node_notify: BTreeMap<Addr, Arc<Notify>>,
     alive: BTreeMap<Addr, bool>,
     channels: BTreeMap<ChannelKey, DataChannel>,
@@ -555,23 +560,43 @@ impl World {
         let at = (now + latency).max(last);
         self.link_last.insert((from, to), at);
         self.net_seq += 1;
-        self.net_queue.push(InFlight { at, seq: self.net_seq, from, to, msg });
-        self.net_notify.notify_one();
+        self.in_flight.entry(to).or_default().push(InFlight { at, seq: self.net_seq, from, msg });
+        self.wake_at(Sleeper::Node(to), at);
     }
 
-    fn deliver(&mut self, from: Addr, to: Addr, msg: Msg) {
-        if !self.alive.get(&to).copied().unwrap_or(false) {
+    /// Moves the messages due at `now` for the (running) node `to` into `into`, dropping those
+    /// a partition cuts at their arrival.
+    fn take_due(&mut self, to: Addr, into: &mut VecDeque<(Addr, Msg)>) {
+        let now = self.now();
+        while let Some(q) = self.in_flight.get_mut(&to) {
+            if q.peek().is_none_or(|m| m.at > now) {
+                break;
+            }
+            let InFlight { from, msg, .. } = q.pop().expect("a due message");
+            if self.partitioned(from, to) {
+                let l = msg.label();
+                self.tr(&addr_name(to), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
+                continue;
+            }
+            into.push_back((from, msg));
+        }
+    }
+
+    /// When the next message for `to` arrives.
+    fn next_arrival(&self, to: Addr) -> Option<u64> {
+        self.in_flight.get(&to).and_then(|q| q.peek()).map(|m| m.at)
+    }
+
+    /// Makes `who` wake at `at_ms` if it sleeps in [`wait`] past then: a timer on its waker, so
+    /// a message or buffer in flight costs its receiver one wake-up, at arrival. A loop that is
+    /// not sleeping computes its deadline from the queues before it sleeps, so it needs nothing.
+    fn wake_at(&mut self, who: Sleeper, at_ms: u64) {
+        let Some(waker) = self.wakers.get(&who) else { return };
+        if self.wake_at_ms.get(&who).is_some_and(|&d| d <= at_ms) {
             return;
         }
-        if self.partitioned(from, to) {
-            let l = msg.label();
-            self.tr(&addr_name(to), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
-            return;
-        }
-        self.inbox.entry(to).or_default().push_back((from, msg));
-        if let Some(n) = self.node_notify.get(&to) {
-            n.notify_one();
-        }
+        self.wake_at_ms.insert(who, at_ms);
+        arm_timer(&self.clock, self.t0, at_ms, waker);
     }
 
     fn notify_task(&self, key: (TaskId, Attempt)) {
@@ -709,11 +734,11 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         clock: SimClock::starting_now(),
         trace: Trace::default(),
         net_rng: stream(seed, 1),
-        net_queue: std::collections::BinaryHeap::new(),
+        in_flight: BTreeMap::new(),
         net_seq: 0,
         link_last: BTreeMap::new(),
-        net_notify: Arc::new(Notify::new()),
-        inbox: BTreeMap::new(),
+        wake_at_ms: BTreeMap::new(),
+        wakers: BTreeMap::new(),
         node_notify: BTreeMap::new(),
         alive: BTreeMap::new(),
         channels: BTreeMap::new(),
@@ -778,10 +803,6 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         )
     });
 
-    // Network pump on the supervisor node.
-    let s = shared.clone();
-    let pump = madsim::task::spawn_local(net_pump(s));
-
     // TaskManagers.
     let mut tm_nodes = Vec::new();
     for tm in 0..tms {
@@ -810,9 +831,10 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
     // The supervisor's own loops too: a task parked on a `Notify` holds its own waker, so one
     // left pending when the runtime is dropped is never freed — nor the `World` it holds
     // (~90 KB per seed). Aborted, they are dropped before `block_on` returns.
-    pump.abort();
     chaos.abort();
     shared.with(|w| {
+        // Killed loops' wakers would keep their tasks, and so this world, alive.
+        w.wakers.clear();
         let stop = w.spec.stop_at_ms;
         for row in w.checkpoints.values_mut() {
             if row.end_ms.is_none() {
@@ -885,27 +907,62 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
     })
 }
 
-async fn net_pump(s: Shared) {
-    let (notify, t0, clock) = s.with(|w| (w.net_notify.clone(), w.t0, w.clock.clone()));
-    loop {
-        let next = s.with(|w| {
-            let now = w.now();
-            loop {
-                let at = w.net_queue.peek()?.at;
-                if at > now {
-                    return Some(at);
-                }
-                let InFlight { from, to, msg, .. } = w.net_queue.pop().expect("queued message");
-                w.deliver(from, to, msg);
-            }
-        });
-        match next {
-            Some(at) => {
-                tokio_select_sleep_or_notify(&notify, &clock, Some(t0 + Duration::from_millis(at))).await;
-            }
-            None => notify.notified().await,
-        }
+/// A loop that sleeps in [`wait`]: a node's control loop or a task attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Sleeper {
+    Node(Addr),
+    Task(TaskId, Attempt),
+}
+
+/// Registers a madsim timer at `at_ms` that wakes `waker` (madsim's `Sleep` adds its timer when
+/// first polled, and a timer that outlives its sleep only causes a spurious poll).
+fn arm_timer(clock: &SimClock, t0: Instant, at_ms: u64, waker: &std::task::Waker) {
+    use std::future::Future;
+    let mut sleeper = std::pin::pin!(clock.time.sleep_until(t0 + Duration::from_millis(at_ms)));
+    if sleeper.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_ready() {
+        waker.wake_by_ref();
     }
+}
+
+/// Sleeps `who` until `notify` fires or virtual time reaches its wake-up time: `deadline_ms`,
+/// or earlier if [`World::wake_at`] moves it (a message or buffer due sooner). Biased towards
+/// the notification.
+async fn wait(s: &Shared, who: Sleeper, notify: &Notify, deadline_ms: Option<u64>) {
+    use std::future::Future;
+    use std::task::Poll;
+    let mut notified = std::pin::pin!(notify.notified());
+    let mut armed = false;
+    std::future::poll_fn(|cx| {
+        if notified.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        s.with(|w| {
+            if !armed {
+                armed = true;
+                w.wakers.insert(who, cx.waker().clone());
+                match deadline_ms {
+                    Some(d) => {
+                        w.wake_at_ms.insert(who, d);
+                        arm_timer(&w.clock, w.t0, d, cx.waker());
+                    }
+                    None => {
+                        w.wake_at_ms.remove(&who);
+                    }
+                }
+                return Poll::Pending;
+            }
+            if w.wake_at_ms.get(&who).is_some_and(|&d| d <= w.now()) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    })
+    .await;
+    s.with(|w| {
+        w.wakers.remove(&who);
+        w.wake_at_ms.remove(&who);
+    });
 }
 
 /// Waits for `notify` or until `deadline` (whichever first). Biased towards the notification.
@@ -982,7 +1039,7 @@ async fn jm_main(s: Shared, seed: u64) {
     let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
-    let (t0, clock) = s.with(|w| (w.t0, w.clock.clone()));
+    let clock = s.with(|w| w.clock.clone());
     let start = clock.now();
     jm.start(start, restore);
     let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
@@ -1057,8 +1114,8 @@ async fn jm_main(s: Shared, seed: u64) {
         jm.handle_storage_status(now, storage_up);
         route_jm_outputs(&s, &mut jm, now, epoch);
         let hb_next = last_hb.values().map(|(at, _)| at + hb_timeout + 1).min();
-        let deadline = [jm.poll_timeout(), hb_next].into_iter().flatten().min();
-        tokio_select_sleep_or_notify(&notify, &clock, deadline.map(|d| t0 + Duration::from_millis(d.max(now)))).await;
+        let deadline = s.with(|w| [jm.poll_timeout(), hb_next, w.next_arrival(JM)].into_iter().flatten().min());
+        wait(&s, Sleeper::Node(JM), &notify, deadline.map(|d| d.max(now))).await;
     }
 }
 
@@ -1296,23 +1353,26 @@ async fn tm_main(s: Shared, tm: u32) {
                 _ => {}
             }
         }
-        notify.notified().await;
+        let deadline = s.with(|w| w.next_arrival(tm_addr(tm)));
+        wait(&s, Sleeper::Node(tm_addr(tm)), &notify, deadline).await;
     }
 }
 
 /// Moves the messages waiting for `node` into `into` (empty), leaving `into`'s old buffer in
 /// the world for the next deliveries: no allocation per round.
 fn take_inbox(w: &mut World, node: Addr, into: &mut VecDeque<(Addr, Msg)>) {
-    if let Some(q) = w.inbox.get_mut(&node) {
-        std::mem::swap(q, into);
-    }
+    w.take_due(node, into);
 }
 
-/// Drops the messages waiting for `node` (a node that crashed or restarted).
+/// Drops the messages that reached `node` while it was down or that it had not handled when it
+/// crashed (those due by now); later ones reach the node's next incarnation.
 fn clear_inbox(w: &mut World, node: Addr) {
-    if let Some(q) = w.inbox.get_mut(&node) {
-        q.clear();
+    let now = w.now();
+    if let Some(q) = w.in_flight.get_mut(&node) {
+        q.retain(|m| m.at > now);
     }
+    w.wake_at_ms.remove(&Sleeper::Node(node));
+    w.wakers.remove(&Sleeper::Node(node));
 }
 
 fn mail(s: &Shared, task: TaskId, attempt: Attempt, m: TaskMail) {
@@ -1371,7 +1431,7 @@ impl Outbox {
 
 async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>>) {
     let key = (task, attempt);
-    let (t0, clock) = s.with(|w| (w.t0, w.clock.clone()));
+    let clock = s.with(|w| w.clock.clone());
     let (spec, graph) = s.with(|w| (w.spec.clone(), w.graph.clone()));
     let profile = spec.profile;
     if profile.has_initializing_state() {
@@ -1588,8 +1648,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
         let deadline = [wake_at, t.poll_timeout()].into_iter().flatten().min();
-        tokio_select_sleep_or_notify(&notify, &clock, deadline.map(|d| t0 + Duration::from_millis(d.max(now + 1))))
-            .await;
+        wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
     }
 }
 
@@ -1635,7 +1694,7 @@ fn drain_outputs(
                         let ch = w.channels.entry((attempt.0, task, to)).or_default();
                         let overtaken = ch.queued_records() + pending;
                         ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
-                        w.notify_task((to, attempt));
+                        w.wake_at(Sleeper::Task(to, attempt), now + 1);
                     }
                 } else {
                     outbox.push_event(StreamElement::Barrier(barrier));
@@ -1789,7 +1848,8 @@ fn flush(
     let mut blocked = false;
     for (i, &to) in outbox.targets.iter().enumerate() {
         let buf = &mut outbox.bufs[i];
-        let mut sent = false;
+        // The first buffer sent now arrives first (FIFO): the receiver wakes then.
+        let mut first_at: Option<u64> = None;
         loop {
             match buf.front() {
                 None => break,
@@ -1810,7 +1870,7 @@ fn flush(
                     ch.last_deliver_ms = at;
                     ch.record_buffers += 1;
                     ch.queue.push_back((at, seq, Item::Records(recs)));
-                    sent = true;
+                    first_at = first_at.or(Some(at));
                 }
                 Some(OutItem::Event(_)) => {
                     let Some(OutItem::Event(el)) = buf.pop_front() else { unreachable!("front is an event") };
@@ -1820,12 +1880,12 @@ fn flush(
                     let at = (now + latency).max(ch.last_deliver_ms);
                     ch.last_deliver_ms = at;
                     ch.queue.push_back((at, seq, Item::Event(el, 0)));
-                    sent = true;
+                    first_at = first_at.or(Some(at));
                 }
             }
         }
-        if sent {
-            w.notify_task((to, attempt));
+        if let Some(at) = first_at {
+            w.wake_at(Sleeper::Task(to, attempt), at);
         }
     }
     blocked
