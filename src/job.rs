@@ -54,7 +54,13 @@ pub struct JobParams {
     pub tasks: Vec<TaskInfo>,
     /// All of the JobMaster's randomness derives from this value.
     pub random_seed: u64,
+    /// A deployment the TaskManager has not acknowledged within this time fails the execution
+    /// (Flink's RPC ask timeout, `akka.ask.timeout`/`pekko.ask.timeout`, default 10 s).
+    pub deploy_timeout_ms: u64,
 }
+
+/// Flink's default RPC ask timeout.
+pub const DEFAULT_DEPLOY_TIMEOUT_MS: u64 = 10_000;
 
 /// What the JobMaster asks its host to do or record.
 #[derive(Clone, Debug)]
@@ -131,6 +137,8 @@ pub enum JobOutput {
 struct Execution {
     attempt: Attempt,
     state: ExecutionState,
+    /// When the current deployment was sent (None once the TaskManager reported back).
+    deploying_since_ms: Option<u64>,
 }
 
 /// SplitMix64: a tiny deterministic generator expanding the injected seed into per-decision
@@ -175,8 +183,11 @@ impl JobMaster {
         let coordinator =
             CheckpointCoordinator::new(&params.checkpoint, params.profile, params.variant, tasks, rng.next_u64());
         let restart = RestartStrategy::new(&params.restart, params.profile, params.variant);
-        let executions =
-            params.tasks.iter().map(|_| Execution { attempt: Attempt(0), state: ExecutionState::Created }).collect();
+        let executions = params
+            .tasks
+            .iter()
+            .map(|_| Execution { attempt: Attempt(0), state: ExecutionState::Created, deploying_since_ms: None })
+            .collect();
         let jm = JobMaster {
             params,
             status: JobStatus::Created,
@@ -260,10 +271,22 @@ impl JobMaster {
         cause: Option<String>,
     ) {
         let Some(e) = self.executions.get(task.0 as usize).copied() else { return };
+        // A task that ends CANCELED although the JobManager never asked (its TaskManager gave
+        // up on it) has failed: Flink marks such an execution FAILED.
+        let (state, cause) = if state == ExecutionState::Canceled
+            && e.attempt == attempt
+            && !matches!(e.state, ExecutionState::Canceling | ExecutionState::Created)
+            && !e.state.is_terminal()
+        {
+            (ExecutionState::Failed, Some(cause.unwrap_or_else(|| "task canceled without a cancel request".into())))
+        } else {
+            (state, cause)
+        };
         if e.attempt != attempt || e.state == state || !e.state.can_transition_to(state) {
             // Stale attempt, duplicate or out-of-order report: Flink discards these.
             return;
         }
+        self.executions[task.0 as usize].deploying_since_ms = None;
         match state {
             ExecutionState::Failed => {
                 let counted = e.state != ExecutionState::Canceling;
@@ -335,8 +358,26 @@ impl JobMaster {
     pub fn handle_timeout(&mut self, now_ms: u64) {
         self.coordinator.handle_timeout(now_ms);
         self.drain_coordinator(now_ms);
+        // Deployments never acknowledged (the message was lost, the TaskManager unreachable).
+        let timeout = self.params.deploy_timeout_ms;
+        let expired: Vec<TaskId> = (0..self.executions.len())
+            .filter(|&i| self.executions[i].deploying_since_ms.is_some_and(|t| now_ms >= t + timeout))
+            .map(|i| TaskId(i as u32))
+            .collect();
+        for task in expired {
+            let (attempt, state) = self.execution(task);
+            if state == ExecutionState::Deploying {
+                self.handle_task_state(
+                    now_ms,
+                    task,
+                    attempt,
+                    ExecutionState::Failed,
+                    Some(format!("deployment not acknowledged within {timeout} ms")),
+                );
+            }
+        }
         self.check_progress(now_ms);
-        self.invariants();
+        self.after_change(now_ms);
     }
 
     /// User cancel: CANCELLING, cancel every task, CANCELED once all are terminal.
@@ -377,10 +418,13 @@ impl JobMaster {
     pub fn poll_timeout(&self) -> Option<u64> {
         let c = self.coordinator.poll_timeout();
         let r = if self.status == JobStatus::Restarting { self.restart_at_ms } else { None };
-        match (c, r) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        let d = self
+            .executions
+            .iter()
+            .filter_map(|e| e.deploying_since_ms)
+            .min()
+            .map(|t| t + self.params.deploy_timeout_ms);
+        [c, r, d].into_iter().flatten().min()
     }
 
     pub fn invariants(&self) {
@@ -396,6 +440,12 @@ impl JobMaster {
         );
         if self.status.is_terminal() {
             assert!(self.executions.iter().all(|e| e.state.is_terminal()), "terminal job with live tasks");
+        }
+        for e in &self.executions {
+            assert!(
+                e.deploying_since_ms.is_none() || e.state == ExecutionState::Deploying,
+                "deploy deadline outside DEPLOYING"
+            );
         }
         if self.status == JobStatus::Created {
             assert!(self.executions.iter().all(|e| e.state == ExecutionState::Created));
@@ -427,15 +477,19 @@ impl JobMaster {
         let from = e.state;
         assert!(from.can_transition_to(to), "illegal task transition {from} -> {to} for {task}");
         e.state = to;
+        if to != ExecutionState::Deploying {
+            e.deploying_since_ms = None;
+        }
         self.outputs.push_back(JobOutput::TaskStateChanged { task, attempt: e.attempt, from, to });
     }
 
-    fn deploy_all(&mut self, _now_ms: u64, restore: Option<Arc<CompletedCheckpoint>>) {
+    fn deploy_all(&mut self, now_ms: u64, restore: Option<Arc<CompletedCheckpoint>>) {
         for i in 0..self.params.tasks.len() {
             let task = TaskId(i as u32);
             let tm = self.params.tasks[i].tm;
             self.set_task_state(task, ExecutionState::Scheduled);
             self.set_task_state(task, ExecutionState::Deploying);
+            self.executions[i].deploying_since_ms = Some(now_ms);
             let attempt = self.executions[i].attempt;
             self.outputs.push_back(JobOutput::Deploy { task, attempt, tm, restore: restore.clone() });
         }
@@ -644,6 +698,7 @@ mod tests {
                 TaskInfo { id: TaskId(1), name: "sink".into(), is_source: false, tm: TmId(1) },
             ],
             random_seed: 7,
+            deploy_timeout_ms: DEFAULT_DEPLOY_TIMEOUT_MS,
         }
     }
 
@@ -889,6 +944,40 @@ mod tests {
             .collect();
         assert_eq!(notified, vec![TaskId(0), TaskId(1)], "completion is notified to all tasks");
         assert_eq!(jm.coordinator().latest_completed().map(|c| c.id), Some(id));
+    }
+
+    #[test]
+    fn unacknowledged_deployment_fails_after_the_ask_timeout() {
+        // Task 1's deployment is lost: after 10 s it fails, which is a counted failure.
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink23, Variant::Correct));
+        jm.start(0, None);
+        let (a, _) = jm.execution(TaskId(0));
+        jm.handle_task_state(5, TaskId(0), a, Initializing, None);
+        jm.handle_task_state(6, TaskId(0), a, Running, None);
+        assert_eq!(jm.poll_timeout().map(|t| t.min(10_000)), Some(10_000));
+        jm.handle_timeout(9_999);
+        assert_eq!(jm.status(), JobStatus::Running);
+        jm.handle_timeout(10_000);
+        assert_eq!(jm.status(), JobStatus::Restarting);
+        assert_eq!(jm.execution(TaskId(1)).1, Failed);
+        assert_eq!(jm.failures(), 1);
+    }
+
+    #[test]
+    fn unsolicited_cancel_is_a_failure() {
+        // The TaskManager cancelled a RUNNING task on its own: the JobManager fails over.
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink23, Variant::Correct));
+        jm.start(0, None);
+        for task in [TaskId(0), TaskId(1)] {
+            let (a, _) = jm.execution(task);
+            jm.handle_task_state(1, task, a, Initializing, None);
+            jm.handle_task_state(2, task, a, Running, None);
+        }
+        let (a, _) = jm.execution(TaskId(0));
+        jm.handle_task_state(500, TaskId(0), a, Canceled, None);
+        assert_eq!(jm.execution(TaskId(0)).1, Failed, "an unsolicited CANCELED is a failure");
+        assert_eq!(jm.status(), JobStatus::Restarting);
+        assert_eq!(jm.failures(), 1);
     }
 
     #[test]

@@ -88,6 +88,27 @@ fn lineage_counts(rows: &[OutputRow]) -> BTreeMap<(u64, u32), usize> {
     m
 }
 
+/// Whether any output derives from input `seq` (a range query: linear scans made the checkers
+/// quadratic in the number of records).
+fn has_input(counts: &BTreeMap<(u64, u32), usize>, seq: u64) -> bool {
+    counts.range((seq, 0)..=(seq, u32::MAX)).next().is_some()
+}
+
+/// The rows of every lineage that occurs more than once, in row order (one pass).
+fn rows_of_duplicates<'a>(
+    rows: &'a [OutputRow],
+    counts: &BTreeMap<(u64, u32), usize>,
+) -> BTreeMap<(u64, u32), Vec<&'a OutputRow>> {
+    let mut m: BTreeMap<(u64, u32), Vec<&OutputRow>> = BTreeMap::new();
+    for r in rows {
+        let l = (r.lineage.input_seq, r.lineage.sub);
+        if counts.get(&l).is_some_and(|n| *n > 1) {
+            m.entry(l).or_default().push(r);
+        }
+    }
+    m
+}
+
 /// Exactly-once output of the 2PC sink: every expected output committed exactly once, nothing
 /// else, and per key the committed values equal the reference sequence.
 pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
@@ -103,14 +124,10 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         anomalies.push(format!("sink store anomaly: {a}"));
     }
     let counts = lineage_counts(&run.committed);
+    let dups = rows_of_duplicates(&run.committed, &counts);
     for (l, n) in &counts {
         if *n > 1 {
-            let t = run
-                .committed
-                .iter()
-                .filter(|r| (r.lineage.input_seq, r.lineage.sub) == *l)
-                .map(|r| r.time_ms)
-                .collect::<Vec<_>>();
+            let t = dups[l].iter().map(|r| r.time_ms).collect::<Vec<_>>();
             anomalies.push(format!("duplicate: input #{} (sub {}) committed {n} times at {t:?} ms", l.0, l.1));
         }
     }
@@ -123,7 +140,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         let covered = last_covered_input(spec, run);
         let expected = expected_inputs(spec, run, reference);
         for seq in expected.iter().filter(|s| covered.is_some_and(|c| **s <= c)) {
-            if !counts.keys().any(|(s, _)| s == seq) {
+            if !has_input(&counts, *seq) {
                 anomalies.push(format!(
                     "lost record: input #{seq} never committed although checkpoint covering it completed"
                 ));
@@ -204,18 +221,18 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
     let counts = lineage_counts(&run.print_rows);
     if run.final_status == JobStatus::Running {
         for seq in expected_inputs(spec, run, reference) {
-            if !counts.keys().any(|(s, _)| *s == seq) && input_time(spec, seq) + 5_000 < run.stop_at_ms {
+            if !has_input(&counts, seq) && input_time(spec, seq) + 5_000 < run.stop_at_ms {
                 anomalies.push(format!("lost record: input #{seq} (at {} ms) never printed", input_time(spec, seq)));
             }
         }
     }
     let mut explained = Vec::new();
+    let dups = rows_of_duplicates(&run.print_rows, &counts);
     for (l, n) in &counts {
         if *n < 2 {
             continue;
         }
-        let rows: Vec<&OutputRow> =
-            run.print_rows.iter().filter(|r| (r.lineage.input_seq, r.lineage.sub) == *l).collect();
+        let rows: &Vec<&OutputRow> = &dups[l];
         let attempts: BTreeSet<u32> = rows.iter().map(|r| r.attempt.0).collect();
         if attempts.len() < rows.len() {
             anomalies.push(format!(
@@ -255,15 +272,30 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     // Per key, each output value must be a value the reference emits for that key, and per
     // attempt the sequence must follow the reference order (a restore may go back, never skip
     // or invent). With lost socket input the reference is recomputed without it.
+    let recomputed;
     let reference = if lost.is_empty() {
-        reference.clone()
+        reference
     } else {
         let mut s2 = spec.clone();
         if let InputSpec::Lines(l) = &mut s2.input {
             *l = l.iter().enumerate().filter(|(i, _)| !lost.contains(&(*i as u64))).map(|(_, x)| x.clone()).collect();
         }
-        crate::reference::compute(&s2)
+        recomputed = crate::reference::compute(&s2);
+        &recomputed
     };
+    // Per key: the first position of every value in the reference sequence (what
+    // `seq.iter().position(..)` finds, without a scan per output row).
+    let first_pos: BTreeMap<&Value, BTreeMap<&Value, usize>> = reference
+        .per_key
+        .iter()
+        .map(|(k, seq)| {
+            let mut m = BTreeMap::new();
+            for (i, x) in seq.iter().enumerate() {
+                m.entry(x).or_insert(i);
+            }
+            (k, m)
+        })
+        .collect();
     let mut last: BTreeMap<Value, Value> = BTreeMap::new();
     for r in rows {
         let v = parse_value(&r.value);
@@ -272,8 +304,9 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         match want {
             None => anomalies.push(format!("t={} key {k}: output {v} for a key the reference never emits", r.time_ms)),
             Some(seq) => {
-                let pos = seq.iter().position(|x| *x == v);
-                let prev = last.get(&k).and_then(|p| seq.iter().position(|x| x == p));
+                let positions = &first_pos[&k];
+                let pos = positions.get(&v).copied();
+                let prev = last.get(&k).and_then(|p| positions.get(p).copied());
                 match (pos, prev) {
                     (None, _) => anomalies
                         .push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms)),
@@ -439,7 +472,7 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
 
 /// Liveness: a job that ends RUNNING with periodic checkpoints completes a checkpoint after the
 /// last fault, restart or re-tune, within `interval + min pause + timeout + 10 s` of the config in force.
-pub fn liveness(_spec: &JobSpec, run: &RunResult) -> Verdict {
+pub fn liveness(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "liveness";
     // The config in force at the end (a re-tune may have changed interval and timeout).
     let cfg = &run.final_checkpoint_config;
@@ -448,7 +481,10 @@ pub fn liveness(_spec: &JobSpec, run: &RunResult) -> Verdict {
         return Verdict::skip(NAME, "job not running at the end");
     }
     // A checkpoint triggered within one interval (+ min pause) completes within the timeout.
-    let bound = interval + cfg.min_pause_normalized_ms() + cfg.timeout_ms as u64 + 10_000;
+    let bound = spec
+        .expect
+        .max_checkpoint_gap_ms
+        .unwrap_or(interval + cfg.min_pause_normalized_ms() + cfg.timeout_ms as u64 + 10_000);
     let last_retune = run.retunes.iter().map(|(t, _)| *t).max().unwrap_or(0);
     let healed = run.last_fault_end_ms.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0)).max(last_retune);
     if healed + bound > run.stop_at_ms {

@@ -165,7 +165,6 @@ impl Graph {
         let mut chain = Vec::new();
         let mut tail = None;
         let mut padding_bytes = 0;
-        let mut keyed_next = vi > 0 && v.input == Some(EdgeKind::Hash);
         for &i in &v.ops {
             let o = &ops[i];
             padding_bytes += o.padding_bytes;
@@ -192,7 +191,6 @@ impl Graph {
                     None
                 }
             };
-            keyed_next = false;
             if let Some(kind) = kind {
                 chain.push(ChainedOperator {
                     instance: format!("{}[{}]", o.name, s),
@@ -205,7 +203,6 @@ impl Graph {
                 });
             }
         }
-        let _ = keyed_next;
         let tail = tail.unwrap_or_else(|| {
             let n = self.outputs_of(task).len() as u32;
             TailSpec::Output(match self.vertices[vi + 1].input {

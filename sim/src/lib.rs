@@ -2,18 +2,24 @@
 //!
 //! Pipeline: scenario file → [`load`] → [`spec::JobSpec`] → [`world::run`] (madsim) →
 //! [`trace::Trace`] + [`world::RunResult`] → [`check`] (against [`reference`]) →
-//! [`outcome`] (expectations, tables, verdict).
+//! [`outcome`] (expectations, tables, verdict) → [`report`] (HTML page) and [`chrome`]
+//! (Chrome trace).
 
+pub mod bench;
 pub mod check;
+pub mod chrome;
 pub mod emit;
+pub mod floor;
 pub mod fuzzing;
 pub mod graph;
 pub mod load;
 pub mod outcome;
 pub mod reference;
+pub mod report;
 pub mod scenario;
 pub mod shrink;
 pub mod spec;
+pub mod swarm;
 pub mod sweep;
 pub mod trace;
 pub mod world;

@@ -253,6 +253,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             duplicates: e.duplicates.clone(),
             snapshot: e.snapshot,
             caught_by: e.caught_by.clone(),
+            max_checkpoint_gap_ms: e.max_checkpoint_gap_ms,
         },
         default_seed: sc.seed,
         source_path: source_path.to_string(),

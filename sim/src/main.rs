@@ -1,11 +1,12 @@
-//! The `ckptsim` command: run a scenario, check scenario files, sweep many seeds, turn a whole_sim fuzz input into a scenario, shrink a failing scenario into a regression.
+//! The `ckptsim` command: run a scenario, write its HTML report, check scenario files, sweep many seeds, benchmark, shrink a failing scenario into a regression, turn a whole_sim fuzz input into a scenario.
 //!
 //! Exit codes: 0 every expectation held; 1 an expectation or checker failed; 2 bad input
-//! (unreadable or invalid scenario, bad arguments).
+//! (unreadable or invalid scenario, bad arguments). `report` exits 0 once the page is written,
+//! whatever the verdict (the page shows it).
 
 use anyhow::Result;
 use ckptsim_sim::shrink::{self, Target};
-use ckptsim_sim::{emit, fuzzing, load, outcome, sweep};
+use ckptsim_sim::{bench, chrome, emit, fuzzing, load, outcome, report, sweep};
 use clap::{Parser, Subcommand};
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -29,6 +30,25 @@ enum Cmd {
         /// Write the one-line-per-event trace to this file.
         #[arg(long)]
         trace: Option<PathBuf>,
+        /// Add the swarm fault draw of this seed (replays a failing `sweep --swarm` seed).
+        #[arg(long)]
+        swarm: bool,
+        /// Write the run in Chrome's Trace Event Format (JSON) to this file, for Perfetto
+        /// (ui.perfetto.dev) or chrome://tracing.
+        #[arg(long, value_name = "FILE")]
+        chrome_trace: Option<PathBuf>,
+    },
+    /// Run one scenario under one seed and write a self-contained HTML report (inline SVG, no
+    /// script): job status, task lanes, checkpoints, faults, durations, offsets, verdicts.
+    /// Exit 0 when the report was written (whatever the verdict), 2 on bad input.
+    Report {
+        scenario: PathBuf,
+        /// Seed (default: the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Where to write the HTML page.
+        #[arg(short, long, default_value = "report.html")]
+        output: PathBuf,
     },
     /// Validate scenario files (or every `.toml` under a folder).
     Check { paths: Vec<PathBuf> },
@@ -50,6 +70,40 @@ enum Cmd {
         /// Write one JSON line per failing seed (and a summary line) to this file.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Swarm mode: each seed draws which fault kinds are enabled, their times and rates.
+        #[arg(long)]
+        swarm: bool,
+    },
+    /// Measure speed and scale (seeds/s, records/s, time compression, the floor, memory, sweep
+    /// scaling) and append the results to the `## Speed` section of BENCHMARKS.md.
+    Bench {
+        /// A short run for development (smaller jobs, shorter budgets).
+        #[arg(long)]
+        quick: bool,
+        /// Print the results only; do not touch BENCHMARKS.md.
+        #[arg(long)]
+        no_write: bool,
+        /// The file to append to.
+        #[arg(long, default_value = "BENCHMARKS.md")]
+        out: PathBuf,
+        /// Repository root (holds `scenarios/`).
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+        /// Records of the throughput job (default 10^6; --quick: 10^5).
+        #[arg(long)]
+        records: Option<u64>,
+        /// Cumulative seed counts of the memory series, comma-separated (default 1000,10000,100000).
+        #[arg(long, value_delimiter = ',')]
+        seed_series: Option<Vec<u64>>,
+        /// Wall seconds per seeds/s measurement (default 3).
+        #[arg(long)]
+        budget: Option<f64>,
+        /// Only these parts, comma-separated: memory, seeds, sweep, throughput, hour, growth.
+        #[arg(long, value_delimiter = ',')]
+        only: Option<Vec<String>>,
+        /// A note added to the results' heading (e.g. "before optimizations").
+        #[arg(long)]
+        label: Option<String>,
     },
     /// Write the job a `whole_sim` fuzz input decodes to (the base job plus its fault
     /// schedule) as a scenario file, e.g. to replay or shrink a crash artifact.
@@ -95,11 +149,15 @@ enum Cmd {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
-        .with_writer(std::io::stderr)
-        .without_time()
-        .init();
+    // Only with RUST_LOG: an installed subscriber makes madsim enter and leave a span on every
+    // task poll (its node spans are error-level), which costs ~15% of a seed.
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .without_time()
+            .init();
+    }
     let cli = Cli::parse();
     match real_main(cli) {
         Ok(code) => code,
@@ -112,7 +170,35 @@ fn main() -> ExitCode {
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::Run { scenario, seed, trace } => {
+        Cmd::Run { scenario, seed, trace, swarm, chrome_trace } => {
+            let spec = match load::load_spec(&scenario) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("{e}");
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            let seed = seed.unwrap_or(spec.default_seed);
+            let spec = if swarm {
+                let (s, draw) = ckptsim_sim::swarm::draw(&spec, seed);
+                print!("{draw}");
+                s
+            } else {
+                spec
+            };
+            let o = outcome::run(&spec, seed);
+            print!("{}", outcome::render(&spec, &o));
+            if let Some(path) = trace {
+                std::fs::write(&path, o.run.trace.text())?;
+                println!("trace:   {} ({} events)", path.display(), o.run.trace.events().len());
+            }
+            if let Some(path) = chrome_trace {
+                std::fs::write(&path, chrome::chrome_trace_json(&spec, &o))?;
+                println!("chrome trace: {} (open in Perfetto or chrome://tracing)", path.display());
+            }
+            Ok(if o.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Cmd::Report { scenario, seed, output } => {
             let spec = match load::load_spec(&scenario) {
                 Ok(s) => s,
                 Err(e) => {
@@ -122,12 +208,15 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             };
             let seed = seed.unwrap_or(spec.default_seed);
             let o = outcome::run(&spec, seed);
-            print!("{}", outcome::render(&spec, &o));
-            if let Some(path) = trace {
-                std::fs::write(&path, o.run.trace.text())?;
-                println!("trace:   {} ({} events)", path.display(), o.run.trace.events().len());
-            }
-            Ok(if o.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+            let html = report::render_html(&spec, &o, &report::ReportOptions::default());
+            std::fs::write(&output, &html)?;
+            println!(
+                "report:  {} ({} bytes); verdict {}",
+                output.display(),
+                html.len(),
+                if o.passed() { "PASS" } else { "FAIL" }
+            );
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::Check { paths } => {
             let files = load::collect_scenarios(&paths)?;
@@ -144,7 +233,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             println!("{} files, {} valid, {} invalid", files.len(), files.len() - bad, bad);
             Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
-        Cmd::Sweep { scenarios, seeds, first_seed, jobs, shard, json } => {
+        Cmd::Sweep { scenarios, seeds, first_seed, jobs, shard, json, swarm } => {
             let files = load::collect_scenarios(&scenarios)?;
             let mut specs = Vec::new();
             for f in &files {
@@ -161,16 +250,18 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 None => (0, 1),
             };
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-            let report = sweep::sweep(&specs, first_seed, seeds, jobs, index, count, true);
+            let report = sweep::sweep_with(&specs, first_seed, seeds, jobs, index, count, true, swarm);
+            let flag = if swarm { " --swarm" } else { "" };
             for f in &report.failures {
                 println!("FAIL {} seed {}: {}", f.scenario, f.seed, f.reason);
-                println!("     replay: cargo run --release -- run {} --seed {}", f.path, f.seed);
+                println!("     replay: cargo run --release -- run {} --seed {}{flag}", f.path, f.seed);
             }
             println!(
-                "{} runs, {} failed, {:.1} s wall, {:.0} seeds/s ({} jobs, shard {index}/{count})",
+                "{} runs, {} failed, {:.1} s wall, {:.1} s CPU, {:.0} seeds/s ({} jobs, shard {index}/{count})",
                 report.runs,
                 report.failures.len(),
                 report.wall_s,
+                report.cpu_s,
                 report.runs as f64 / report.wall_s.max(1e-9),
                 jobs
             );
@@ -181,6 +272,49 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 }
             }
             Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Cmd::Bench { quick, no_write, out, root, records, seed_series, budget, only, label } => {
+            let mut cfg =
+                if quick { bench::BenchConfig::quick(root.clone()) } else { bench::BenchConfig::full(root.clone()) };
+            if let Some(n) = records {
+                cfg.throughput_records = n;
+            }
+            if let Some(s) = seed_series {
+                cfg.seed_series = s;
+            }
+            if let Some(b) = budget {
+                cfg.seed_budget_s = b;
+            }
+            if let Some(o) = only {
+                cfg.only = o;
+            }
+            if cfg!(debug_assertions) {
+                eprintln!("warning: a debug build; benchmark numbers are meaningless (use --release)");
+            }
+            let load = std::fs::read_to_string("/proc/loadavg")
+                .ok()
+                .and_then(|l| l.split_whitespace().next().map(|x| format!(" · load {x}")))
+                .unwrap_or_default();
+            let header = format!(
+                "{} · commit {} · {} · {}{load}{}{}",
+                today_utc(),
+                git_commit(&root),
+                machine(),
+                rustc_version(),
+                if quick { " · --quick" } else { "" },
+                label.map(|l| format!(" · {l}")).unwrap_or_default()
+            );
+            eprintln!("bench: {header}");
+            let report = bench::run(&cfg, |line| eprintln!("  {line}"))?;
+            let block = report.markdown(&header);
+            print!("{block}");
+            if !no_write {
+                let path = if out.is_absolute() { out } else { root.join(out) };
+                let doc = std::fs::read_to_string(&path).unwrap_or_default();
+                std::fs::write(&path, bench::insert_speed_section(&doc, SPEED_INTRO, &block))?;
+                eprintln!("appended to {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Cmd::FuzzCase { input, variant, output } => {
             let Some(v) = ckptsim::Variant::ALL.into_iter().find(|x| x.name() == variant) else {
@@ -295,4 +429,61 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The text that opens the `## Speed` section of BENCHMARKS.md when the bench creates it.
+const SPEED_INTRO: &str = "Written by `cargo run --release -- bench` (see `sim/src/bench.rs`); every run appends one \
+block below with machine, commit and date. \"per core\" figures divide by the CPU time of the \
+measuring thread (`/proc/thread-self/schedstat`), which a busy shared machine inflates less than \
+wall time; wall figures are shown beside them. Jobs: every `scenarios/seeds/*.toml`; \
+`scenarios/bench/swarm-faults.toml` (most fault kinds at once); `scenarios/bench/throughput-*.toml` \
+(log source p4 -> map -> key_by/sum p4 -> 2PC sink, checkpoints every 1 s) scaled to 10^6 records; \
+`scenarios/bench/hour.toml` scaled to one virtual hour. The floor (`sim/src/floor.rs`) drives the \
+same tasks in-process with FIFO queues and no madsim, network, JobManager or cost model.";
+
+fn today_utc() -> String {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = (secs / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+fn command_line(cmd: &str, args: &[&str], dir: &std::path::Path) -> Option<String> {
+    let out = std::process::Command::new(cmd).args(args).current_dir(dir).output().ok()?;
+    out.status.success().then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn git_commit(root: &std::path::Path) -> String {
+    let sha = command_line("git", &["rev-parse", "--short", "HEAD"], root).unwrap_or_else(|| "unknown".into());
+    let dirty =
+        command_line("git", &["status", "--porcelain", "--untracked-files=no"], root).is_some_and(|s| !s.is_empty());
+    if dirty {
+        format!("{sha}+dirty")
+    } else {
+        sha
+    }
+}
+
+fn machine() -> String {
+    let model = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("model name").map(|v| v.trim_start_matches([' ', '\t', ':']).to_string()))
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    format!("{model}, {cores} cores")
+}
+
+fn rustc_version() -> String {
+    command_line("rustc", &["--version"], std::path::Path::new(".")).unwrap_or_else(|| "rustc ?".into())
 }

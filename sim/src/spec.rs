@@ -225,4 +225,7 @@ pub struct Expect {
     pub snapshot: bool,
     /// Negative suite: this checker must report a violation.
     pub caught_by: Option<String>,
+    /// Liveness bound: after the last fault, restart or re-tune a checkpoint must complete
+    /// within this many ms (default: interval + min pause + timeout + 10 s).
+    pub max_checkpoint_gap_ms: Option<u64>,
 }

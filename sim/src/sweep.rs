@@ -1,9 +1,12 @@
 //! Seed sweeps: many seeds of many scenarios on worker threads, sharded across machines, results as JSON lines.
 //!
-//! A seed's result never depends on which worker or shard ran it: each run builds its own
-//! madsim runtime from `(scenario, seed)` alone. Shard `I/N` runs the seeds whose index in the
-//! range is `≡ I (mod N)`, so N machines split a range with no coordination and their JSON
-//! lines concatenate.
+//! A seed's result never depends on which worker, batch or shard ran it: each run builds its
+//! own madsim runtime from `(scenario, seed)` alone, the core and the world keep no state
+//! between runs, and results are reported in (scenario, seed) order whatever order the workers
+//! finished in. Shard `I/N` runs the seeds whose index in the range is `≡ I (mod N)`, so N
+//! machines split a range with no coordination and their JSON lines concatenate: one line per
+//! failing seed, then one summary line per shard. A run that panics is a failure of that seed
+//! (the panic message is its reason), not the end of the sweep.
 
 use crate::outcome;
 use crate::spec::JobSpec;
@@ -17,6 +20,16 @@ pub struct SweepFailure {
     pub path: String,
     pub seed: u64,
     pub reason: String,
+    /// FNV hash of the trace (0 when the run panicked).
+    pub trace_hash: u64,
+}
+
+/// The result of one (scenario, seed) run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SeedResult {
+    pub scenario: String,
+    pub seed: u64,
+    pub passed: bool,
     pub trace_hash: u64,
 }
 
@@ -25,12 +38,19 @@ pub struct SweepReport {
     pub runs: u64,
     pub failures: Vec<SweepFailure>,
     pub wall_s: f64,
-    /// (scenario, seed, passed, trace hash) of every run, in (scenario, seed) order.
-    pub results: Vec<(String, u64, bool, u64)>,
+    /// CPU seconds of all workers together (0 where the platform does not say).
+    pub cpu_s: f64,
+    /// Every run, in (scenario, seed) order.
+    pub results: Vec<SeedResult>,
+    pub shard_index: u64,
+    pub shard_count: u64,
+    pub first_seed: u64,
+    pub seeds: u64,
 }
 
 impl SweepReport {
-    /// One JSON object per failing seed, then one summary object.
+    /// One JSON object per failing seed, then one summary object for this shard. The lines of
+    /// all shards of a range concatenate.
     pub fn json_lines(&self) -> Vec<String> {
         let mut out: Vec<String> = self
             .failures
@@ -43,7 +63,14 @@ impl SweepReport {
                 .to_string()
             })
             .collect();
-        out.push(serde_json::json!({"kind": "summary", "runs": self.runs, "failed": self.failures.len()}).to_string());
+        out.push(
+            serde_json::json!({
+                "kind": "summary", "runs": self.runs, "failed": self.failures.len(),
+                "shard": format!("{}/{}", self.shard_index, self.shard_count),
+                "first_seed": self.first_seed, "seeds": self.seeds,
+            })
+            .to_string(),
+        );
         out
     }
 }
@@ -59,6 +86,60 @@ pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     Ok((i, n))
 }
 
+/// The (scenario index, seed) pairs of shard `I/N` of the range, in (scenario, seed) order.
+pub fn shard_work(
+    scenarios: usize,
+    first_seed: u64,
+    seeds: u64,
+    shard_index: u64,
+    shard_count: u64,
+) -> Vec<(usize, u64)> {
+    let count = shard_count.max(1);
+    (0..scenarios)
+        .flat_map(|si| {
+            (0..seeds).filter(move |k| k % count == shard_index).map(move |k| (si, first_seed.wrapping_add(k)))
+        })
+        .collect()
+}
+
+/// What one run left for the report.
+struct Done {
+    si: usize,
+    seed: u64,
+    passed: bool,
+    trace_hash: u64,
+    reason: String,
+}
+
+/// One run, with a panic turned into a failure of that seed. In swarm mode the seed first
+/// draws its fault configuration, and a failure's reason starts with that draw.
+fn run_one(spec: &JobSpec, si: usize, seed: u64, swarm: bool) -> Done {
+    let (drawn, draw) = if swarm { crate::swarm::draw(spec, seed) } else { (spec.clone(), String::new()) };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome::run(&drawn, seed))) {
+        Ok(o) => {
+            let mut reason = o
+                .expectations
+                .iter()
+                .filter(|e| !e.held)
+                .map(|e| format!("{}: {}", e.name, e.detail))
+                .collect::<Vec<_>>()
+                .join("; ");
+            if swarm && !o.passed() {
+                reason = format!("{draw}  {reason}");
+            }
+            Done { si, seed, passed: o.passed(), trace_hash: o.trace_hash(), reason }
+        }
+        Err(payload) => {
+            let msg = payload
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "non-string panic payload".into());
+            Done { si, seed, passed: false, trace_hash: 0, reason: format!("{draw}panic: {msg}") }
+        }
+    }
+}
+
 /// Runs `seeds` seeds from `first_seed` of every scenario on `jobs` threads, this shard only.
 pub fn sweep(
     specs: &[JobSpec],
@@ -69,57 +150,102 @@ pub fn sweep(
     shard_count: u64,
     progress: bool,
 ) -> SweepReport {
-    let work: Vec<(usize, u64)> = specs
-        .iter()
-        .enumerate()
-        .flat_map(|(si, _)| (0..seeds).filter(|k| k % shard_count == shard_index).map(move |k| (si, first_seed + k)))
-        .collect();
+    sweep_with(specs, first_seed, seeds, jobs, shard_index, shard_count, progress, false)
+}
+
+/// [`sweep`], optionally in swarm mode ([`crate::swarm::draw`] per seed).
+#[allow(clippy::too_many_arguments)]
+pub fn sweep_with(
+    specs: &[JobSpec],
+    first_seed: u64,
+    seeds: u64,
+    jobs: usize,
+    shard_index: u64,
+    shard_count: u64,
+    progress: bool,
+    swarm: bool,
+) -> SweepReport {
+    let work = shard_work(specs.len(), first_seed, seeds, shard_index, shard_count);
     let next = AtomicUsize::new(0);
-    // (scenario index, seed, passed, trace hash, failure reason)
-    type SeedResult = (usize, u64, bool, u64, String);
-    let results: Mutex<Vec<SeedResult>> = Mutex::new(Vec::with_capacity(work.len()));
+    let finished = AtomicUsize::new(0);
+    let results: Mutex<Vec<Done>> = Mutex::new(Vec::with_capacity(work.len()));
+    let cpu: Mutex<f64> = Mutex::new(0.0);
     let start = Instant::now();
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1) {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(&(si, seed)) = work.get(i) else { break };
-                let o = outcome::run(&specs[si], seed);
-                let reason = o
-                    .expectations
-                    .iter()
-                    .filter(|e| !e.held)
-                    .map(|e| format!("{}: {}", e.name, e.detail))
-                    .collect::<Vec<_>>()
-                    .join("; ");
-                let mut r = results.lock().expect("results lock");
-                r.push((si, seed, o.passed(), o.trace_hash(), reason));
-                if progress && (r.len() % 50 == 0 || r.len() == work.len()) {
-                    eprint!("\r  {}/{} runs", r.len(), work.len());
+        for _ in 0..jobs.max(1).min(work.len().max(1)) {
+            scope.spawn(|| {
+                let cpu0 = crate::bench::thread_cpu_s();
+                let mut mine = Vec::new();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(si, seed)) = work.get(i) else { break };
+                    mine.push(run_one(&specs[si], si, seed, swarm));
+                    let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
+                    if progress && (n % 50 == 0 || n == work.len()) {
+                        eprint!("\r  {n}/{} runs", work.len());
+                    }
                 }
+                results.lock().expect("results lock").extend(mine);
+                *cpu.lock().expect("cpu lock") += crate::bench::thread_cpu_s() - cpu0;
             });
         }
     });
-    if progress {
+    if progress && !work.is_empty() {
         eprintln!();
     }
-    let mut results = results.into_inner().expect("results lock");
-    results.sort_by_key(|(si, seed, ..)| (*si, *seed));
-    let failures = results
+    let wall_s = start.elapsed().as_secs_f64();
+    let mut done = results.into_inner().expect("results lock");
+    done.sort_by_key(|d| (d.si, d.seed));
+    let failures = done
         .iter()
-        .filter(|(_, _, ok, _, _)| !ok)
-        .map(|(si, seed, _, h, reason)| SweepFailure {
-            scenario: specs[*si].name.clone(),
-            path: specs[*si].source_path.clone(),
-            seed: *seed,
-            reason: reason.clone(),
-            trace_hash: *h,
+        .filter(|d| !d.passed)
+        .map(|d| SweepFailure {
+            scenario: specs[d.si].name.clone(),
+            path: specs[d.si].source_path.clone(),
+            seed: d.seed,
+            reason: d.reason.clone(),
+            trace_hash: d.trace_hash,
         })
         .collect();
     SweepReport {
-        runs: results.len() as u64,
+        runs: done.len() as u64,
         failures,
-        wall_s: start.elapsed().as_secs_f64(),
-        results: results.into_iter().map(|(si, seed, ok, h, _)| (specs[si].name.clone(), seed, ok, h)).collect(),
+        wall_s,
+        cpu_s: cpu.into_inner().expect("cpu lock"),
+        results: done
+            .into_iter()
+            .map(|d| SeedResult {
+                scenario: specs[d.si].name.clone(),
+                seed: d.seed,
+                passed: d.passed,
+                trace_hash: d.trace_hash,
+            })
+            .collect(),
+        shard_index,
+        shard_count,
+        first_seed,
+        seeds,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{parse_shard, shard_work};
+
+    #[test]
+    fn shards_partition_the_range() {
+        let all = shard_work(2, 10, 7, 0, 1);
+        let mut union: Vec<(usize, u64)> = (0..3).flat_map(|i| shard_work(2, 10, 7, i, 3)).collect();
+        union.sort();
+        assert_eq!(union, all);
+        assert_eq!(shard_work(1, 10, 7, 1, 3), vec![(0, 11), (0, 14)]);
+    }
+
+    #[test]
+    fn shard_syntax() {
+        assert_eq!(parse_shard("1/4"), Ok((1, 4)));
+        assert!(parse_shard("4/4").is_err());
+        assert!(parse_shard("0/0").is_err());
+        assert!(parse_shard("x").is_err());
     }
 }

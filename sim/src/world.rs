@@ -70,6 +70,40 @@ pub struct CheckpointRow {
     pub unaligned: bool,
 }
 
+/// How one task's part of one checkpoint ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotResult {
+    /// The upload finished and the task acknowledged the checkpoint.
+    Acked,
+    /// The upload failed (storage down) and the task declined the checkpoint.
+    Declined,
+    /// The attempt was cancelled before the upload finished; nothing was sent.
+    Abandoned,
+    /// Still running at the end of the run, or lost with its TaskManager.
+    Unfinished,
+}
+
+/// One task's part of one checkpoint on the task's clock, for reports: alignment
+/// (`align_start_ms..sync_start_ms`), synchronous snapshot (`sync_start_ms..sync_end_ms`) and
+/// asynchronous upload (`sync_end_ms..upload_end_ms`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotSpan {
+    pub task: TaskId,
+    pub attempt: Attempt,
+    pub checkpoint: CheckpointId,
+    /// When the first barrier arrived (the snapshot time minus the alignment time).
+    pub align_start_ms: u64,
+    /// When the task took its snapshot (every barrier in, or the unaligned snapshot).
+    pub sync_start_ms: u64,
+    /// When the synchronous part ended and the upload started.
+    pub sync_end_ms: Option<u64>,
+    /// When the upload ended (ack or decline sent, or abandoned).
+    pub upload_end_ms: Option<u64>,
+    pub size_bytes: u64,
+    pub unaligned: bool,
+    pub result: SnapshotResult,
+}
+
 /// An offset commit the broker received.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OffsetCommit {
@@ -125,21 +159,101 @@ pub struct RunResult {
     pub final_checkpoint_config: ckptsim::config::CheckpointConfig,
     pub retunes: Vec<(u64, String)>,
     pub restart_description: String,
+    /// Every task's part of every checkpoint, in the order the snapshots were taken.
+    pub snapshot_spans: Vec<SnapshotSpan>,
+}
+
+/// `value.to_string()` without the formatting machinery (one output row per record: 10^6
+/// rows at the end of a big run). Same text as `Value`'s `Display`.
+fn value_text(value: &Value) -> String {
+    fn push_int(s: &mut String, n: i64) {
+        if n < 0 {
+            s.push('-');
+        }
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        let mut m = n.unsigned_abs();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (m % 10) as u8;
+            m /= 10;
+            if m == 0 {
+                break;
+            }
+        }
+        s.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
+    }
+    match value {
+        Value::Str(v) => v.to_string(),
+        Value::Int(n) => {
+            let mut s = String::with_capacity(20);
+            push_int(&mut s, *n);
+            s
+        }
+        Value::Pair(k, n) => {
+            let mut s = String::with_capacity(k.len() + 23);
+            s.push('(');
+            s.push_str(k);
+            s.push(',');
+            push_int(&mut s, *n);
+            s.push(')');
+            s
+        }
+    }
 }
 
 // ------------------------------------------------------------------ messages
 
 #[derive(Clone, Debug)]
 enum Msg {
-    Deploy { task: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>> },
-    Cancel { task: TaskId, attempt: Attempt },
-    Trigger { task: TaskId, attempt: Attempt, barrier: Barrier },
-    NotifyComplete { task: TaskId, attempt: Attempt, id: CheckpointId },
-    NotifyAborted { task: TaskId, attempt: Attempt, id: CheckpointId },
-    TaskState { task: TaskId, attempt: Attempt, state: ExecutionState, cause: Option<String> },
-    Ack { task: TaskId, attempt: Attempt, id: CheckpointId, snapshot: TaskSnapshot },
-    Decline { task: TaskId, attempt: Attempt, id: CheckpointId, reason: CheckpointFailureReason },
-    Heartbeat { tm: u32, incarnation: u64 },
+    Deploy {
+        task: TaskId,
+        attempt: Attempt,
+        restore: Option<Arc<CompletedCheckpoint>>,
+    },
+    Cancel {
+        task: TaskId,
+        attempt: Attempt,
+    },
+    Trigger {
+        task: TaskId,
+        attempt: Attempt,
+        barrier: Barrier,
+    },
+    NotifyComplete {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+    },
+    NotifyAborted {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+    },
+    TaskState {
+        task: TaskId,
+        attempt: Attempt,
+        state: ExecutionState,
+        cause: Option<String>,
+    },
+    Ack {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+        snapshot: TaskSnapshot,
+    },
+    Decline {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+        reason: CheckpointFailureReason,
+    },
+    Heartbeat {
+        tm: u32,
+        incarnation: u64,
+    },
+    /// The JobManager's answer to a heartbeat: the TaskManager knows its leader is alive.
+    HeartbeatReply,
     Action(ActionKind),
 }
 
@@ -155,12 +269,82 @@ impl Msg {
             Msg::Ack { task, id, .. } => format!("ack {task} id={id}"),
             Msg::Decline { task, id, .. } => format!("decline {task} id={id}"),
             Msg::Heartbeat { tm, .. } => format!("heartbeat tm{tm}"),
+            Msg::HeartbeatReply => "heartbeat-reply".to_string(),
             Msg::Action(a) => format!("action {a:?}"),
         }
     }
     /// Heartbeats and user actions are not subject to message loss (loss models RPC drops).
     fn lossy(&self) -> bool {
         !matches!(self, Msg::Action(_))
+    }
+}
+
+/// A control message in flight. Ordered so that a max-heap pops the earliest (delivery time,
+/// send sequence) first; sequences are unique, so the order is total.
+struct InFlight {
+    at: u64,
+    seq: u64,
+    from: Addr,
+    to: Addr,
+    msg: Msg,
+}
+
+impl PartialEq for InFlight {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl Eq for InFlight {}
+
+impl PartialOrd for InFlight {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for InFlight {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// A trace detail written without the formatting machinery (the events every seed has many
+/// of: checkpoints, snapshots, task transitions). Same text as the `format!` it replaces.
+struct Detail(String);
+
+impl Detail {
+    fn new() -> Detail {
+        Detail(String::with_capacity(64))
+    }
+
+    fn s(mut self, text: &str) -> Detail {
+        self.0.push_str(text);
+        self
+    }
+
+    fn n(mut self, mut v: u64) -> Detail {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.0.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
+        self
+    }
+}
+
+/// The trace node name of TaskManager `tm`.
+fn tm_node(tm: u32) -> std::borrow::Cow<'static, str> {
+    const NAMES: [&str; 8] = ["tm0", "tm1", "tm2", "tm3", "tm4", "tm5", "tm6", "tm7"];
+    match NAMES.get(tm as usize) {
+        Some(n) => std::borrow::Cow::Borrowed(n),
+        None => std::borrow::Cow::Owned(format!("tm{tm}")),
     }
 }
 
@@ -239,9 +423,11 @@ struct World {
     spec: Arc<JobSpec>,
     graph: Arc<Graph>,
     t0: Instant,
+    clock: SimClock,
     trace: Trace,
     net_rng: ChaCha8Rng,
-    net_queue: BTreeMap<(u64, u64), (Addr, Addr, Msg)>,
+    /// Messages in flight, earliest (delivery time, send sequence) first.
+    net_queue: std::collections::BinaryHeap<InFlight>,
     net_seq: u64,
     link_last: BTreeMap<(Addr, Addr), u64>,
     net_notify: Arc<Notify>,
@@ -253,14 +439,19 @@ struct World {
     task_notify: BTreeMap<(TaskId, Attempt), Arc<Notify>>,
     task_mail: BTreeMap<(TaskId, Attempt), VecDeque<TaskMail>>,
     cancelled: BTreeSet<(TaskId, Attempt)>,
+    /// Tasks their TaskManager fails on its own (e.g. it lost its JobManager), with the cause.
+    fail_requests: BTreeMap<(TaskId, Attempt), String>,
     socket_reader: Option<(TaskId, Attempt)>,
     // broker: per partition the records in offset order, with their append time
-    log: Vec<Vec<(u64, LogRecord)>>,
+    log: BrokerLog,
     committed_offsets: BTreeMap<PartitionId, Offset>,
     // checkpoint storage (durable): completed checkpoints for HA recovery, retained after end
     storage_completed: Vec<Arc<CompletedCheckpoint>>,
     retained: Vec<Arc<CompletedCheckpoint>>,
     txn_store: TxnStore,
+    /// Producer fencing (Kafka's transactional epoch): the newest attempt of each sink task
+    /// seen by the store; operations from an older attempt (a zombie) are refused.
+    sink_epochs: BTreeMap<TaskId, Attempt>,
     counters: BTreeMap<u32, SurvivingCounters>,
     tm_incarnation: BTreeMap<u32, u64>,
     faults: ActiveFaults,
@@ -288,6 +479,7 @@ struct World {
     final_checkpoint_config: ckptsim::config::CheckpointConfig,
     retunes: Vec<(u64, String)>,
     restart_description: String,
+    snapshot_spans: Vec<SnapshotSpan>,
     jm_epoch: u64,
     /// Faults anchored to protocol events, armed until their event happens.
     anchored: Vec<(FaultAt, usize)>,
@@ -305,13 +497,34 @@ impl Shared {
     }
 }
 
-fn now_of(t0: Instant) -> u64 {
-    Instant::now().duration_since(t0).as_millis() as u64
+/// The run's virtual clock in milliseconds since `t0`, read from madsim's time handle directly.
+///
+/// Same value as `Instant::now().duration_since(t0)` in ms (madsim's `Instant::now()` is its zero instant plus the elapsed
+/// virtual time, so both subtract the same durations), without the intercepted
+/// `clock_gettime` call that looks the runtime up in a thread local on every read.
+#[derive(Clone)]
+struct SimClock {
+    time: madsim::time::TimeHandle,
+    /// Virtual time elapsed when the run started (at `t0`).
+    start: Duration,
+}
+
+impl SimClock {
+    /// Call at `t0` (same poll).
+    fn starting_now() -> SimClock {
+        let time = madsim::time::TimeHandle::current();
+        let start = time.elapsed();
+        SimClock { time, start }
+    }
+
+    fn now(&self) -> u64 {
+        (self.time.elapsed() - self.start).as_millis() as u64
+    }
 }
 
 impl World {
     fn now(&self) -> u64 {
-        now_of(self.t0)
+        self.clock.now()
     }
 
     fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
@@ -342,7 +555,7 @@ impl World {
         let at = (now + latency).max(last);
         self.link_last.insert((from, to), at);
         self.net_seq += 1;
-        self.net_queue.insert((at, self.net_seq), (from, to, msg));
+        self.net_queue.push(InFlight { at, seq: self.net_seq, from, to, msg });
         self.net_notify.notify_one();
     }
 
@@ -403,14 +616,15 @@ impl World {
 
 /// Runs one seed of `spec` to `stop_at_ms` and returns what happened.
 pub fn run(spec: &JobSpec, seed: u64) -> RunResult {
-    let spec = Arc::new(spec.clone());
+    let log = build_log(spec);
+    let spec = Arc::new(without_log_records(spec));
     let graph = Arc::new(Graph::build(&spec));
     let mut cfg = madsim::Config::default();
     cfg.net.send_latency = Duration::from_millis(1)..Duration::from_millis(1);
     let rt = Runtime::with_seed_and_config(seed, cfg);
     let spec2 = spec.clone();
     let graph2 = graph.clone();
-    rt.block_on(async move { supervise(spec2, graph2, seed).await })
+    rt.block_on(async move { supervise(spec2, graph2, log, seed).await })
 }
 
 fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
@@ -419,30 +633,66 @@ fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
     r
 }
 
-fn build_log(spec: &JobSpec) -> Vec<Vec<(u64, LogRecord)>> {
+/// The broker's log: per partition, the append times and the records, in offset order (two
+/// arrays, so that a fetch hands the task a slice of records without copying them).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BrokerLog {
+    pub at: Vec<Vec<u64>>,
+    pub records: Vec<Vec<LogRecord>>,
+}
+
+/// The broker's log of `spec`'s input.
+pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
     match &spec.input {
         InputSpec::Log { partitions, records } => {
-            let mut log: Vec<Vec<(u64, LogRecord)>> = vec![Vec::new(); *partitions as usize];
+            let mut log = BrokerLog {
+                at: vec![Vec::new(); *partitions as usize],
+                records: vec![Vec::new(); *partitions as usize],
+            };
             for (seq, (at, p, v)) in records.iter().enumerate() {
-                let part = &mut log[*p as usize];
+                let part = &mut log.records[*p as usize];
                 let offset = Offset(part.len() as u64);
-                part.push((
-                    *at,
-                    LogRecord {
-                        partition: PartitionId(*p),
-                        offset,
-                        value: Value::str(v),
-                        lineage: Lineage { input_seq: seq as u64, sub: 0 },
-                    },
-                ));
+                part.push(LogRecord {
+                    partition: PartitionId(*p),
+                    offset,
+                    value: Value::str(v),
+                    lineage: Lineage { input_seq: seq as u64, sub: 0 },
+                });
+                log.at[*p as usize].push(*at);
             }
             log
         }
-        InputSpec::Lines(_) => Vec::new(),
+        InputSpec::Lines(_) => BrokerLog::default(),
     }
 }
 
-async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResult {
+/// `spec` without its log records (they live in the broker's log): a run clones the spec
+/// into the simulation, and 10^6 record strings are not worth copying.
+fn without_log_records(spec: &JobSpec) -> JobSpec {
+    let input = match &spec.input {
+        InputSpec::Log { partitions, .. } => InputSpec::Log { partitions: *partitions, records: Vec::new() },
+        InputSpec::Lines(l) => InputSpec::Lines(l.clone()),
+    };
+    JobSpec {
+        name: spec.name.clone(),
+        profile: spec.profile,
+        variant: spec.variant,
+        checkpoint: spec.checkpoint.clone(),
+        restart: spec.restart.clone(),
+        restart_configured: spec.restart_configured,
+        cluster: spec.cluster.clone(),
+        operators: spec.operators.clone(),
+        input,
+        actions: spec.actions.clone(),
+        faults: spec.faults.clone(),
+        stop_at_ms: spec.stop_at_ms,
+        expect: spec.expect.clone(),
+        default_seed: spec.default_seed,
+        source_path: spec.source_path.clone(),
+    }
+}
+
+async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: u64) -> RunResult {
     let t0 = Instant::now();
     let handle = Handle::current();
     let tms = spec.cluster.task_managers.max(1);
@@ -456,9 +706,10 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         spec: spec.clone(),
         graph: graph.clone(),
         t0,
+        clock: SimClock::starting_now(),
         trace: Trace::default(),
         net_rng: stream(seed, 1),
-        net_queue: BTreeMap::new(),
+        net_queue: std::collections::BinaryHeap::new(),
         net_seq: 0,
         link_last: BTreeMap::new(),
         net_notify: Arc::new(Notify::new()),
@@ -470,12 +721,14 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         task_notify: BTreeMap::new(),
         task_mail: BTreeMap::new(),
         cancelled: BTreeSet::new(),
+        fail_requests: BTreeMap::new(),
         socket_reader: None,
-        log: build_log(&spec),
+        log,
         committed_offsets: BTreeMap::new(),
         storage_completed: Vec::new(),
         retained: Vec::new(),
         txn_store: TxnStore::default(),
+        sink_epochs: BTreeMap::new(),
         counters: BTreeMap::new(),
         tm_incarnation: BTreeMap::new(),
         faults: ActiveFaults {
@@ -510,6 +763,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
         final_checkpoint_config: spec.checkpoint.clone(),
         retunes: vec![],
         restart_description: String::new(),
+        snapshot_spans: vec![],
         jm_epoch: 0,
         anchored,
         fired_faults: VecDeque::new(),
@@ -553,8 +807,9 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
     }
     handle.kill(jm_node.id());
     handle.kill(client_node.id());
-    // The pump and chaos tasks run on the supervisor node, which is never killed: abort them,
-    // or they (and through `Shared` the whole world) leak with the runtime (~200 KB per run).
+    // The supervisor's own loops too: a task parked on a `Notify` holds its own waker, so one
+    // left pending when the runtime is dropped is never freed — nor the `World` it holds
+    // (~90 KB per seed). Aborted, they are dropped before `block_on` returns.
     pump.abort();
     chaos.abort();
     shared.with(|w| {
@@ -590,7 +845,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
                 time_ms: *t,
                 task: TaskId(0),
                 attempt: Attempt(0),
-                value: r.value.to_string(),
+                value: value_text(&r.value),
                 lineage: r.lineage,
             })
             .collect();
@@ -625,28 +880,28 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, seed: u64) -> RunResul
             final_checkpoint_config: w.final_checkpoint_config.clone(),
             retunes: std::mem::take(&mut w.retunes),
             restart_description: std::mem::take(&mut w.restart_description),
+            snapshot_spans: std::mem::take(&mut w.snapshot_spans),
         }
     })
 }
 
 async fn net_pump(s: Shared) {
-    let notify = s.with(|w| w.net_notify.clone());
+    let (notify, t0, clock) = s.with(|w| (w.net_notify.clone(), w.t0, w.clock.clone()));
     loop {
         let next = s.with(|w| {
             let now = w.now();
             loop {
-                let (&(at, seq), _) = w.net_queue.iter().next()?;
+                let at = w.net_queue.peek()?.at;
                 if at > now {
                     return Some(at);
                 }
-                let (from, to, msg) = w.net_queue.remove(&(at, seq)).expect("queued message");
+                let InFlight { from, to, msg, .. } = w.net_queue.pop().expect("queued message");
                 w.deliver(from, to, msg);
             }
         });
-        let t0 = s.with(|w| w.t0);
         match next {
             Some(at) => {
-                tokio_select_sleep_or_notify(&notify, Some(t0 + Duration::from_millis(at))).await;
+                tokio_select_sleep_or_notify(&notify, &clock, Some(t0 + Duration::from_millis(at))).await;
             }
             None => notify.notified().await,
         }
@@ -654,11 +909,12 @@ async fn net_pump(s: Shared) {
 }
 
 /// Waits for `notify` or until `deadline` (whichever first). Biased towards the notification.
-async fn tokio_select_sleep_or_notify(notify: &Notify, deadline: Option<Instant>) {
+async fn tokio_select_sleep_or_notify(notify: &Notify, clock: &SimClock, deadline: Option<Instant>) {
     let notified = notify.notified();
     match deadline {
         Some(d) => {
-            let sleeper = sleep_until(d);
+            // `madsim::time::sleep_until` on the run's time handle (no thread-local lookup).
+            let sleeper = clock.time.sleep_until(d);
             futures_select(notified, sleeper).await;
         }
         None => notified.await,
@@ -691,7 +947,7 @@ async fn jm_main(s: Shared, seed: u64) {
         w.jm_epoch += 1;
         w.alive.insert(JM, true);
         w.node_notify.insert(JM, notify.clone());
-        w.inbox.remove(&JM);
+        clear_inbox(w, JM);
         let spec = &w.spec;
         let restart = RestartStrategyConfig::resolve(
             if spec.restart_configured { Some(&spec.restart) } else { None },
@@ -705,6 +961,7 @@ async fn jm_main(s: Shared, seed: u64) {
             variant: spec.variant,
             tasks: w.graph.tasks.clone(),
             random_seed: stream(seed, 2 + w.jm_epoch).random(),
+            deploy_timeout_ms: ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS,
         };
         // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
         let restore = if w.jm_epoch > 1 { w.storage_completed.last().cloned() } else { None };
@@ -722,10 +979,11 @@ async fn jm_main(s: Shared, seed: u64) {
         jm.recover_checkpoint_id_counter(next_checkpoint_id);
     }
     s.with(|w| w.restart_description = jm.restart_strategy().describe());
+    let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
-    let t0 = s.with(|w| w.t0);
-    let start = now_of(t0);
+    let (t0, clock) = s.with(|w| (w.t0, w.clock.clone()));
+    let start = clock.now();
     jm.start(start, restore);
     let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
     let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
@@ -733,9 +991,9 @@ async fn jm_main(s: Shared, seed: u64) {
         last_hb.insert(tm, (start, 0));
     }
     loop {
-        let now = now_of(t0);
-        let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&JM).map(Vec::from).unwrap_or_default());
-        for (_from, msg) in inbox {
+        let now = clock.now();
+        s.with(|w| take_inbox(w, JM, &mut inbox));
+        while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
                 Msg::TaskState { task, attempt, state, cause } => {
                     if let Some(attempt) = from_world(epoch, attempt) {
@@ -753,6 +1011,7 @@ async fn jm_main(s: Shared, seed: u64) {
                     }
                 }
                 Msg::Heartbeat { tm, incarnation } => {
+                    s.with(|w| w.send(JM, tm_addr(tm), Msg::HeartbeatReply));
                     let prev = last_hb.insert(tm, (now, incarnation));
                     if let Some((_, inc)) = prev {
                         if inc != 0 && inc != incarnation && !lost.contains(&tm) {
@@ -799,7 +1058,7 @@ async fn jm_main(s: Shared, seed: u64) {
         route_jm_outputs(&s, &mut jm, now, epoch);
         let hb_next = last_hb.values().map(|(at, _)| at + hb_timeout + 1).min();
         let deadline = [jm.poll_timeout(), hb_next].into_iter().flatten().min();
-        tokio_select_sleep_or_notify(&notify, deadline.map(|d| t0 + Duration::from_millis(d.max(now)))).await;
+        tokio_select_sleep_or_notify(&notify, &clock, deadline.map(|d| t0 + Duration::from_millis(d.max(now)))).await;
     }
 }
 
@@ -851,7 +1110,9 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                 }
                 JobOutput::TaskStateChanged { task, attempt, from, to } => {
                     let name = w.graph.tasks[task.0 as usize].name.clone();
-                    w.tr("jm", "task", format!("{name} {attempt} {from} -> {to}"));
+                    let detail =
+                        Detail::new().s(&name).s(" #").n(attempt.0 as u64).s(" ").s(from.name()).s(" -> ").s(to.name());
+                    w.tr("jm", "task", detail.0);
                     w.task_transitions.push((now, name, from, to));
                 }
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
@@ -879,7 +1140,17 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         let row = w.checkpoint_row(id);
                         row.trigger_ms = timestamp_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
-                        w.tr("jm", "trigger", format!("id={id} {kind:?} {alignment:?}"));
+                        let kind = match kind {
+                            ckptsim::record::CheckpointKind::Checkpoint => "Checkpoint",
+                            ckptsim::record::CheckpointKind::Savepoint => "Savepoint",
+                        };
+                        let alignment = match alignment {
+                            ckptsim::record::Alignment::AtLeastOnce => "AtLeastOnce".into(),
+                            ckptsim::record::Alignment::Aligned => "Aligned".into(),
+                            ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
+                            a @ ckptsim::record::Alignment::AlignedWithTimeout { .. } => format!("{a:?}"),
+                        };
+                        w.tr("jm", "trigger", Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).0);
                         w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
                     }
                     CoordinatorOutput::Completed(cp) => {
@@ -889,7 +1160,7 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                         row.end_ms = Some(now);
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
-                        w.tr("jm", "complete", format!("id={} size={}B", cp.id, cp.size_bytes));
+                        w.tr("jm", "complete", Detail::new().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0);
                         w.storage_completed.push(cp.clone());
                         w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
                         w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
@@ -917,7 +1188,7 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
                     CoordinatorOutput::FailJob(f) => {
                         w.tr("jm", "tolerable", format!("threshold exceeded: {:?} {}", f.id.map(|i| i.0), f.reason))
                     }
-                    CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", format!("id={id}")),
+                    CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", Detail::new().s("id=").n(id.0).0),
                     CoordinatorOutput::NotifyComplete { .. } | CoordinatorOutput::NotifyAborted { .. } => {}
                 },
             }
@@ -951,22 +1222,55 @@ async fn tm_main(s: Shared, tm: u32) {
         let inc = *inc;
         w.alive.insert(tm_addr(tm), true);
         w.node_notify.insert(tm_addr(tm), notify.clone());
-        w.inbox.remove(&tm_addr(tm));
-        w.tr(&format!("tm{tm}"), "tm-start", format!("incarnation={inc}"));
+        clear_inbox(w, tm_addr(tm));
+        w.tr(&tm_node(tm), "tm-start", format!("incarnation={inc}"));
         inc
     });
-    // Heartbeats to the JobManager.
+    // Heartbeats to the JobManager; a TaskManager that hears nothing back from its JobManager
+    // for the heartbeat timeout considers the leader lost and fails (cancels) all its tasks,
+    // as Flink's TaskExecutor does when the job leader connection is lost.
+    let last_jm_contact = Arc::new(Mutex::new(s.with(|w| w.now())));
     let s2 = s.clone();
+    let contact = last_jm_contact.clone();
     madsim::task::spawn_local(async move {
-        let interval = s2.with(|w| w.spec.cluster.heartbeat_interval_ms);
+        let (interval, timeout) =
+            s2.with(|w| (w.spec.cluster.heartbeat_interval_ms, w.spec.cluster.heartbeat_timeout_ms));
         loop {
-            s2.with(|w| w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation }));
+            s2.with(|w| {
+                w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation });
+                let now = w.now();
+                let mut last = contact.lock().expect("contact lock");
+                if now > *last + timeout {
+                    *last = now;
+                    let mine: Vec<_> = w
+                        .task_notify
+                        .keys()
+                        .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm))
+                        .copied()
+                        .collect();
+                    if !mine.is_empty() {
+                        w.tr(
+                            &format!("tm{tm}"),
+                            "jm-lost",
+                            format!("no JobManager contact for {timeout} ms: failing {} tasks", mine.len()),
+                        );
+                    }
+                    for k in mine {
+                        w.fail_requests.insert(k, format!("JobManager lost: no contact for {timeout} ms"));
+                        w.notify_task(k);
+                    }
+                }
+            });
             sleep(Duration::from_millis(interval)).await;
         }
     });
+    let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     loop {
-        let inbox: Vec<(Addr, Msg)> = s.with(|w| w.inbox.remove(&tm_addr(tm)).map(Vec::from).unwrap_or_default());
-        for (_from, msg) in inbox {
+        s.with(|w| take_inbox(w, tm_addr(tm), &mut inbox));
+        if inbox.iter().any(|(from, _)| *from == JM) {
+            *last_jm_contact.lock().expect("contact lock") = s.with(|w| w.now());
+        }
+        while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
                 Msg::Deploy { task, attempt, restore } => {
                     let s2 = s.clone();
@@ -977,8 +1281,14 @@ async fn tm_main(s: Shared, tm: u32) {
                     madsim::task::spawn_local(task_main(s2, tm, task, attempt, restore));
                 }
                 Msg::Cancel { task, attempt } => s.with(|w| {
-                    w.cancelled.insert((task, attempt));
-                    w.notify_task((task, attempt));
+                    if w.task_notify.contains_key(&(task, attempt)) {
+                        w.cancelled.insert((task, attempt));
+                        w.notify_task((task, attempt));
+                    } else {
+                        // Unknown here (its deployment was lost, or it already ended): Flink's
+                        // TaskExecutor answers "task not found" and the execution is CANCELED.
+                        report(w, tm, task, attempt, ExecutionState::Canceled, None);
+                    }
                 }),
                 Msg::Trigger { task, attempt, barrier } => mail(&s, task, attempt, TaskMail::Trigger(barrier)),
                 Msg::NotifyComplete { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyComplete(id)),
@@ -987,6 +1297,21 @@ async fn tm_main(s: Shared, tm: u32) {
             }
         }
         notify.notified().await;
+    }
+}
+
+/// Moves the messages waiting for `node` into `into` (empty), leaving `into`'s old buffer in
+/// the world for the next deliveries: no allocation per round.
+fn take_inbox(w: &mut World, node: Addr, into: &mut VecDeque<(Addr, Msg)>) {
+    if let Some(q) = w.inbox.get_mut(&node) {
+        std::mem::swap(q, into);
+    }
+}
+
+/// Drops the messages waiting for `node` (a node that crashed or restarted).
+fn clear_inbox(w: &mut World, node: Addr) {
+    if let Some(q) = w.inbox.get_mut(&node) {
+        q.clear();
     }
 }
 
@@ -1004,14 +1329,49 @@ fn report(w: &mut World, tm: u32, task: TaskId, attempt: Attempt, state: Executi
 }
 
 /// Per-task output buffers: elements waiting to enter each downstream channel, in order.
+///
+/// Records wait in chunks of at most `buffer_records`, filled in order: the leading records of a
+/// queue split into chunks exactly as a flush splits them into network buffers, so a flush
+/// hands a whole chunk to the channel instead of copying records one by one.
 struct Outbox {
     targets: Vec<TaskId>,
-    bufs: Vec<VecDeque<StreamElement>>,
+    bufs: Vec<VecDeque<OutItem>>,
+    buffer_records: usize,
+}
+
+enum OutItem {
+    Records(Vec<Record>),
+    Event(StreamElement),
+}
+
+impl Outbox {
+    fn push_record(&mut self, i: usize, record: Record) {
+        let buf = &mut self.bufs[i];
+        match buf.back_mut() {
+            Some(OutItem::Records(chunk)) if chunk.len() < self.buffer_records => chunk.push(record),
+            _ => {
+                let mut chunk = Vec::with_capacity(self.buffer_records);
+                chunk.push(record);
+                buf.push_back(OutItem::Records(chunk));
+            }
+        }
+    }
+
+    fn push_event(&mut self, el: StreamElement) {
+        for buf in self.bufs.iter_mut() {
+            buf.push_back(OutItem::Event(el.clone()));
+        }
+    }
+
+    /// Records waiting for output channel `i`.
+    fn pending_records(&self, i: usize) -> u32 {
+        self.bufs[i].iter().map(|it| if let OutItem::Records(c) = it { c.len() as u32 } else { 0 }).sum()
+    }
 }
 
 async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>>) {
     let key = (task, attempt);
-    let t0 = s.with(|w| w.t0);
+    let (t0, clock) = s.with(|w| (w.t0, w.clock.clone()));
     let (spec, graph) = s.with(|w| (w.spec.clone(), w.graph.clone()));
     let profile = spec.profile;
     if profile.has_initializing_state() {
@@ -1025,12 +1385,12 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         Some(n) => n,
         None => return,
     };
-    let now = now_of(t0);
+    let now = clock.now();
     let tspec = graph.task_spec(&spec, task, attempt);
     let (mut t, is_line) = s.with(|w| {
         let committed = w.committed_offsets.clone();
         let log_end: BTreeMap<PartitionId, Offset> =
-            w.log.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
+            w.log.records.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
         let counters = w.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
@@ -1047,14 +1407,14 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     });
     let inputs = graph.inputs_of(task);
     let targets = graph.outputs_of(task);
-    let mut outbox = Outbox { bufs: vec![VecDeque::new(); targets.len()], targets };
     let buffer_records = spec.cluster.buffer_records.max(1) as usize;
+    let mut outbox = Outbox { bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(), targets, buffer_records };
     let capacity = spec.cluster.channel_capacity_buffers.max(1) as usize;
     let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
     let mut debt_us: u64 = 0;
     let is_log = t.fetch_positions().is_some();
     loop {
-        let now = now_of(t0);
+        let now = clock.now();
         // 1. Cancellation.
         let cancelled = s.with(|w| w.cancelled.contains(&key));
         if cancelled {
@@ -1067,6 +1427,16 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                 w.task_notify.remove(&key);
                 w.task_mail.remove(&key);
                 report(w, tm, task, attempt, ExecutionState::Canceled, None);
+            });
+            return;
+        }
+        // 1b. The TaskManager fails this task on its own.
+        if let Some(cause) = s.with(|w| w.fail_requests.remove(&key)) {
+            t.close();
+            s.with(|w| {
+                drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                cleanup_task(w, key);
             });
             return;
         }
@@ -1100,7 +1470,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         // Injected task failure.
         if s.with(|w| w.faults.failing_tasks.remove(&task)) {
             s.with(|w| {
-                w.tr(&format!("tm{tm}"), "fault", format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name));
+                w.tr(&tm_node(tm), "fault", format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
                 cleanup_task(w, key);
             });
@@ -1116,7 +1486,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             }
         }
         // 4. Flush outputs; are we backpressured?
-        let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, true));
+        let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
         // 5. Input.
         let mut processed: u64 = 0;
         let mut progressed = false;
@@ -1143,7 +1513,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             if failed {
                 return task_failed(&s, tm, key);
             }
-            s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, true));
+            s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
         }
         // 6. Snapshots: synchronous part blocks the task; asynchronous upload runs beside it.
         for (id, snapshot) in snapshots {
@@ -1152,17 +1522,36 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                 (1 + ss, snapshot.size_bytes() / bw + aa, w.faults.storage_extra_ms)
             });
             sleep(Duration::from_millis(sync_ms)).await;
+            s.with(|w| {
+                let now = w.now();
+                if let Some(span) = snapshot_span(w, key, id) {
+                    span.sync_end_ms = Some(now);
+                }
+            });
             let s2 = s.clone();
             madsim::task::spawn_local(async move {
                 sleep(Duration::from_millis((async_ms + up_extra).max(1))).await;
                 s2.with(|w| {
-                    if w.cancelled.contains(&key) || !w.task_notify.contains_key(&key) {
+                    let now = w.now();
+                    let gone = w.cancelled.contains(&key) || !w.task_notify.contains_key(&key);
+                    let result = if gone {
+                        SnapshotResult::Abandoned
+                    } else if w.faults.storage_up {
+                        SnapshotResult::Acked
+                    } else {
+                        SnapshotResult::Declined
+                    };
+                    if let Some(span) = snapshot_span(w, key, id) {
+                        span.upload_end_ms = Some(now);
+                        span.result = result;
+                    }
+                    if gone {
                         return;
                     }
                     if w.faults.storage_up {
                         w.send(tm_addr(tm), JM, Msg::Ack { task, attempt, id, snapshot });
                     } else {
-                        w.tr(&format!("tm{tm}"), "snapshot", format!("{task} id={id} upload failed: storage down"));
+                        w.tr(&tm_node(tm), "snapshot", format!("{task} id={id} upload failed: storage down"));
                         w.send(
                             tm_addr(tm),
                             JM,
@@ -1199,8 +1588,14 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
         let deadline = [wake_at, t.poll_timeout()].into_iter().flatten().min();
-        tokio_select_sleep_or_notify(&notify, deadline.map(|d| t0 + Duration::from_millis(d.max(now + 1)))).await;
+        tokio_select_sleep_or_notify(&notify, &clock, deadline.map(|d| t0 + Duration::from_millis(d.max(now + 1))))
+            .await;
     }
+}
+
+/// The latest snapshot span of this task attempt for checkpoint `id`.
+fn snapshot_span(w: &mut World, key: (TaskId, Attempt), id: CheckpointId) -> Option<&mut SnapshotSpan> {
+    w.snapshot_spans.iter_mut().rev().find(|s| (s.task, s.attempt) == key && s.checkpoint == id)
 }
 
 fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
@@ -1230,14 +1625,11 @@ fn drain_outputs(
     let mut snaps = Vec::new();
     while let Some(out) = t.poll_output() {
         match out {
-            TaskOutput::Emit { channel, record } => {
-                outbox.bufs[channel as usize].push_back(StreamElement::Record(record))
-            }
+            TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record),
             TaskOutput::EmitBarrier { barrier, priority } => {
                 if priority {
                     for (i, &to) in outbox.targets.iter().enumerate() {
-                        let pending =
-                            outbox.bufs[i].iter().filter(|e| matches!(e, StreamElement::Record(_))).count() as u32;
+                        let pending = outbox.pending_records(i);
                         w.item_seq += 1;
                         let seq = w.item_seq;
                         let ch = w.channels.entry((attempt.0, task, to)).or_default();
@@ -1246,34 +1638,40 @@ fn drain_outputs(
                         w.notify_task((to, attempt));
                     }
                 } else {
-                    for b in outbox.bufs.iter_mut() {
-                        b.push_back(StreamElement::Barrier(barrier));
-                    }
+                    outbox.push_event(StreamElement::Barrier(barrier));
                 }
             }
-            TaskOutput::EmitCancelMarker { id } => {
-                for b in outbox.bufs.iter_mut() {
-                    b.push_back(StreamElement::CancelMarker(id));
-                }
-            }
+            TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
-                let name = w.graph.tasks[task.0 as usize].name.clone();
-                w.tr(
-                    &format!("tm{tm}"),
-                    "snapshot",
-                    format!(
-                        "{name} id={id} {}B align={alignment_ms}ms{}",
-                        snapshot.size_bytes(),
-                        if unaligned { " unaligned" } else { "" }
-                    ),
-                );
+                let detail = Detail::new()
+                    .s(&w.graph.tasks[task.0 as usize].name)
+                    .s(" id=")
+                    .n(id.0)
+                    .s(" ")
+                    .n(snapshot.size_bytes())
+                    .s("B align=")
+                    .n(alignment_ms)
+                    .s(if unaligned { "ms unaligned" } else { "ms" });
+                w.tr(&tm_node(tm), "snapshot", detail.0);
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
+                w.snapshot_spans.push(SnapshotSpan {
+                    task,
+                    attempt,
+                    checkpoint: id,
+                    align_start_ms: now.saturating_sub(alignment_ms),
+                    sync_start_ms: now,
+                    sync_end_ms: None,
+                    upload_end_ms: None,
+                    size_bytes: snapshot.size_bytes(),
+                    unaligned,
+                    result: SnapshotResult::Unfinished,
+                });
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {
-                w.tr(&format!("tm{tm}"), "decline", format!("{task} id={id} {reason}"));
+                w.tr(&tm_node(tm), "decline", format!("{task} id={id} {reason}"));
                 w.send(tm_addr(tm), JM, Msg::Decline { task, attempt, id, reason });
             }
             TaskOutput::PrioritizeBarriers { id } => {
@@ -1303,21 +1701,36 @@ fn drain_outputs(
                     time_ms: now,
                     task,
                     attempt,
-                    value: record.value.to_string(),
+                    value: value_text(&record.value),
                     lineage: record.lineage,
                 });
             }
             TaskOutput::Sink(op) => {
                 if !w.faults.sink_store_up {
-                    w.tr(&format!("tm{tm}"), "sink", format!("{task} sink store unreachable"));
+                    w.tr(&tm_node(tm), "sink", format!("{task} sink store unreachable"));
                     report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
                     return (snaps, true);
                 }
-                if let Err(e) = w.txn_store.apply(now, op.clone()) {
+                let epoch = *w.sink_epochs.entry(task).or_insert(attempt);
+                if attempt < epoch {
+                    w.tr(&format!("tm{tm}"), "fenced", format!("{task}{attempt}: producer fenced by {epoch}"));
+                    report(
+                        w,
+                        tm,
+                        task,
+                        attempt,
+                        ExecutionState::Failed,
+                        Some("producer fenced by a newer attempt".into()),
+                    );
+                    return (snaps, true);
+                }
+                w.sink_epochs.insert(task, attempt);
+                let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
+                if let Err(e) = w.txn_store.apply(now, op) {
                     w.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
                 }
-                if let SinkOutput::Commit { txn } = op {
-                    w.tr(&format!("tm{tm}"), "commit", format!("{task} txn={txn:?}"));
+                if let Some(txn) = commit {
+                    w.tr(&tm_node(tm), "commit", format!("{task} txn={txn:?}"));
                 }
             }
             TaskOutput::CommitOffsets { offsets } => {
@@ -1346,7 +1759,7 @@ fn drain_outputs(
             }
             TaskOutput::Failed { cause } => {
                 let name = w.graph.tasks[task.0 as usize].name.clone();
-                w.tr(&format!("tm{tm}"), "exception", format!("{name}: {cause}"));
+                w.tr(&tm_node(tm), "exception", format!("{name}: {cause}"));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                 return (snaps, true);
             }
@@ -1360,8 +1773,9 @@ fn drain_outputs(
     (snaps, false)
 }
 
-/// Moves buffered outputs into the channels as far as credit allows. Returns whether the task
-/// is backpressured (a full record buffer could not be sent).
+/// Moves buffered outputs into the channels as far as credit allows (partial buffers too).
+/// Returns whether the task is backpressured (a full record buffer could not be sent). `now`:
+/// the caller's time, read in the same poll (virtual time does not move within a poll).
 fn flush(
     w: &mut World,
     outbox: &mut Outbox,
@@ -1369,9 +1783,8 @@ fn flush(
     task: TaskId,
     buffer_records: usize,
     capacity: usize,
-    partial: bool,
+    now: u64,
 ) -> bool {
-    let now = w.now();
     let latency = w.spec.cluster.data_latency_ms + w.faults.slow_links.get(&task).copied().unwrap_or(0);
     let mut blocked = false;
     for (i, &to) in outbox.targets.iter().enumerate() {
@@ -1380,26 +1793,17 @@ fn flush(
         loop {
             match buf.front() {
                 None => break,
-                Some(StreamElement::Record(_)) => {
-                    let n =
-                        buf.iter().take_while(|e| matches!(e, StreamElement::Record(_))).count().min(buffer_records);
-                    if n < buffer_records && !partial {
-                        break;
-                    }
+                Some(OutItem::Records(chunk)) => {
+                    let n = chunk.len();
                     let ch = w.channels.entry((attempt.0, task, to)).or_default();
                     if ch.record_buffers >= capacity {
-                        if n >= buffer_records || buf.len() > n {
+                        // A full buffer, or more behind this one, waits for credit.
+                        if n >= buffer_records || buf.len() > 1 {
                             blocked = true;
                         }
                         break;
                     }
-                    let recs: Vec<Record> = buf
-                        .drain(..n)
-                        .map(|e| match e {
-                            StreamElement::Record(r) => r,
-                            _ => unreachable!("only records were counted"),
-                        })
-                        .collect();
+                    let Some(OutItem::Records(recs)) = buf.pop_front() else { unreachable!("front is a chunk") };
                     w.item_seq += 1;
                     let seq = w.item_seq;
                     let at = (now + latency).max(ch.last_deliver_ms);
@@ -1408,8 +1812,8 @@ fn flush(
                     ch.queue.push_back((at, seq, Item::Records(recs)));
                     sent = true;
                 }
-                Some(_) => {
-                    let el = buf.pop_front().expect("front exists");
+                Some(OutItem::Event(_)) => {
+                    let Some(OutItem::Event(el)) = buf.pop_front() else { unreachable!("front is an event") };
                     w.item_seq += 1;
                     let seq = w.item_seq;
                     let ch = w.channels.entry((attempt.0, task, to)).or_default();
@@ -1475,7 +1879,8 @@ fn take_input(w: &mut World, t: &mut Task, tm: u32, key: (TaskId, Attempt), inpu
             Take::Records(n)
         }
         Item::Event(el, overtaken) => {
-            if let StreamElement::Barrier(b) = &el {
+            let barrier_anchors = w.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
+            if let (StreamElement::Barrier(b), true) = (&el, barrier_anchors) {
                 let (vi, sub) = w.graph.task_vertex[task.0 as usize];
                 let ops: Vec<String> =
                     w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
@@ -1497,42 +1902,55 @@ enum Fetch {
 
 /// A log source reads from the broker: visible records (appended at or before now) of its
 /// partitions, merged in append order, up to `max` records.
+///
+/// Runs of consecutive records from one partition are handed to the task as slices of the log
+/// (no copy): the run ends where another partition's visible head comes first.
 fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize) -> Fetch {
     if !w.faults.broker_up {
         return Fetch::WaitUntil(Some(now + 100));
     }
-    let positions: Vec<(PartitionId, Offset)> =
-        t.fetch_positions().map(|m| m.iter().map(|(p, o)| (*p, *o)).collect()).unwrap_or_default();
-    let mut cursor: Vec<(PartitionId, u64)> = positions.iter().map(|(p, o)| (*p, o.0)).collect();
-    let mut batch: Vec<LogRecord> = Vec::new();
-    let mut next_at: Option<u64> = None;
-    while batch.len() < max {
+    let mut cursor: Vec<(usize, usize)> =
+        t.fetch_positions().map(|m| m.iter().map(|(p, o)| (p.0 as usize, o.0 as usize)).collect()).unwrap_or_default();
+    let log = &w.log;
+    let counters = w.counters.entry(tm).or_default();
+    let visible_seq = |p: usize, off: usize| -> Option<u64> {
+        let at = *log.at.get(p)?.get(off)?;
+        (at <= now).then(|| log.records[p][off].lineage.input_seq)
+    };
+    let mut total = 0;
+    while total < max {
+        // The visible head that comes first, and the first of the others.
         let mut best: Option<(u64, usize)> = None;
-        for (ci, (p, off)) in cursor.iter().enumerate() {
-            let Some(part) = w.log.get(p.0 as usize) else { continue };
-            if let Some((at, lr)) = part.get(*off as usize) {
-                if *at <= now {
-                    if best.is_none_or(|(s, _)| lr.lineage.input_seq < s) {
-                        best = Some((lr.lineage.input_seq, ci));
+        let mut second: Option<u64> = None;
+        for (ci, &(p, off)) in cursor.iter().enumerate() {
+            let Some(seq) = visible_seq(p, off) else { continue };
+            match best {
+                Some((b, _)) if seq >= b => second = Some(second.map_or(seq, |s: u64| s.min(seq))),
+                _ => {
+                    if let Some((b, _)) = best {
+                        second = Some(second.map_or(b, |s: u64| s.min(b)));
                     }
-                } else {
-                    next_at = Some(next_at.map_or(*at, |n: u64| n.min(*at)));
+                    best = Some((seq, ci));
                 }
             }
         }
         let Some((_, ci)) = best else { break };
         let (p, off) = cursor[ci];
-        batch.push(w.log[p.0 as usize][off as usize].1.clone());
-        cursor[ci].1 += 1;
+        let mut end = off;
+        while total + (end - off) < max && visible_seq(p, end).is_some_and(|s| second.is_none_or(|o| s < o)) {
+            end += 1;
+        }
+        t.handle_log_records(now, &log.records[p][off..end], counters);
+        cursor[ci].1 = end;
+        total += end - off;
     }
-    if batch.is_empty() {
+    if total == 0 {
+        // Nothing visible: wake up when the first owned partition's next record appears.
+        let next_at = cursor.iter().filter_map(|&(p, off)| log.at.get(p).and_then(|v| v.get(off)).copied()).min();
         return Fetch::WaitUntil(next_at);
     }
-    let n = batch.len() as u64;
-    w.read_inputs += n;
-    let counters = w.counters.entry(tm).or_default();
-    t.handle_log_records(now, &batch, counters);
-    Fetch::Records(n)
+    w.read_inputs += total as u64;
+    Fetch::Records(total as u64)
 }
 
 // ------------------------------------------------------------------ client
@@ -1583,7 +2001,7 @@ async fn client_main(s: Shared) {
 // ------------------------------------------------------------------ chaos
 
 async fn chaos_main(s: Shared, handle: Handle, jm_node: madsim::task::NodeId, tm_nodes: Vec<madsim::task::NodeId>) {
-    let (t0, spec, notify) = s.with(|w| (w.t0, w.spec.clone(), w.chaos_notify.clone()));
+    let (t0, clock, spec, notify) = s.with(|w| (w.t0, w.clock.clone(), w.spec.clone(), w.chaos_notify.clone()));
     // (time, start?, fault index)
     let mut timeline: BTreeSet<(u64, bool, usize)> = BTreeSet::new();
     for (i, f) in spec.faults.iter().enumerate() {
@@ -1592,7 +2010,7 @@ async fn chaos_main(s: Shared, handle: Handle, jm_node: madsim::task::NodeId, tm
         }
     }
     loop {
-        let now = now_of(t0);
+        let now = clock.now();
         // Anchored faults that fired become timed faults starting now.
         let fired: Vec<usize> = s.with(|w| w.fired_faults.drain(..).collect());
         for i in fired {
@@ -1615,7 +2033,7 @@ async fn chaos_main(s: Shared, handle: Handle, jm_node: madsim::task::NodeId, tm
             }
         }
         let next = timeline.iter().next().map(|(at, _, _)| *at);
-        tokio_select_sleep_or_notify(&notify, next.map(|n| t0 + Duration::from_millis(n))).await;
+        tokio_select_sleep_or_notify(&notify, &clock, next.map(|n| t0 + Duration::from_millis(n))).await;
     }
 }
 
@@ -1659,7 +2077,7 @@ fn apply_fault(
                     handle.kill(node);
                     s.with(|w| {
                         w.alive.insert(tm_addr(*tm), false);
-                        w.inbox.remove(&tm_addr(*tm));
+                        clear_inbox(w, tm_addr(*tm));
                         // The crashed process's tasks are gone: forget their mailboxes.
                         let dead: Vec<_> = w
                             .task_notify
@@ -1671,7 +2089,7 @@ fn apply_fault(
                             cleanup_task(w, k);
                         }
                         w.counters.remove(tm);
-                        w.tr(&format!("tm{tm}"), "crash", format!("restart in {restart_after_ms} ms"));
+                        w.tr(&tm_node(*tm), "crash", format!("restart in {restart_after_ms} ms"));
                     });
                     let h = handle.clone();
                     let delay = *restart_after_ms;
@@ -1695,7 +2113,7 @@ fn apply_fault(
                 handle.kill(jm_node);
                 s.with(|w| {
                     w.alive.insert(JM, false);
-                    w.inbox.remove(&JM);
+                    clear_inbox(w, JM);
                     // The job of the lost JobManager is suspended; a new JobManager recovers it.
                     w.status = JobStatus::Suspended;
                     w.status_timeline.push((now, JobStatus::Suspended));
@@ -1779,4 +2197,27 @@ fn apply_fault(
             n.notify_one();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_text;
+    use ckptsim::record::Value;
+
+    #[test]
+    fn value_text_is_display() {
+        for v in [
+            Value::Int(0),
+            Value::Int(-7),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::str(""),
+            Value::str("p1-4"),
+            Value::Pair("a".into(), 3),
+            Value::Pair("k,1".into(), -12),
+            Value::Pair("".into(), i64::MIN),
+        ] {
+            assert_eq!(value_text(&v), v.to_string());
+        }
+    }
 }

@@ -1,0 +1,451 @@
+//! The floor: a job driven by the core in-process, with no madsim, no network model and no JobManager — the cost any world run is compared with.
+//!
+//! [`run`] instantiates the [`ckptsim::task::Task`]s of the job graph ([`Graph`]) and moves
+//! stream elements between them through in-memory FIFO queues, one per (upstream, downstream)
+//! pair. Virtual time jumps from event to event (the next input record or line, the next
+//! checkpoint trigger, the end of the run); at every step the sources read every record that is
+//! visible, then the tasks run in topological order until no queue holds anything. Every
+//! `interval_ms` of virtual time a checkpoint is triggered at the sources (at most one pending);
+//! snapshots are acknowledged directly and, once every task acknowledged, every task is
+//! notified at once (offsets are committed, 2PC transactions committed to a [`TxnStore`]).
+//!
+//! What the floor leaves out, on purpose: processing cost, latency, credits (queues are
+//! unbounded), heartbeats, the coordinator, restart delays and every chaos fault. A user
+//! function that throws (failure injectors) fails the job over globally at once: every task is
+//! redeployed from the latest completed checkpoint (up to the fixed-delay attempts, else 100).
+//! The floor is deterministic and uses no randomness, so it does not depend on the seed.
+
+use crate::graph::Graph;
+use crate::spec::{InputSpec, JobSpec};
+use crate::world::{build_log, BrokerLog};
+use ckptsim::config::{CheckpointingMode, RestartStrategyConfig};
+use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
+use ckptsim::operator::SurvivingCounters;
+use ckptsim::record::{Alignment, Barrier, CheckpointKind, LogRecord, StreamElement};
+use ckptsim::sink::{SinkOutput, TxnStore};
+use ckptsim::state::TaskSnapshot;
+use ckptsim::store::CompletedCheckpoint;
+use ckptsim::task::{Task, TaskOutput};
+use std::collections::{BTreeMap, VecDeque};
+
+/// What a floor run did (counts only: the floor is a cost baseline, the checkers judge the world).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FloorResult {
+    /// Records and lines handed to the sources (with repeats after a failover).
+    pub records_read: u64,
+    /// Records that reached the sink: 2PC writes plus printed rows.
+    pub records_out: u64,
+    /// Records visible in the transactional store at the end (committed 2PC output).
+    pub committed: u64,
+    pub checkpoints_completed: u64,
+    pub restarts: u32,
+    /// The job failed for good (more failures than the restart attempts).
+    pub failed: bool,
+    /// Store anomalies the sink produced (a correct job has none).
+    pub sink_anomalies: u64,
+    /// Virtual time steps taken.
+    pub steps: u64,
+}
+
+/// A stream element in a queue, with the records a priority barrier overtook.
+type Queued = (StreamElement, u32);
+
+struct Floor<'a> {
+    spec: &'a JobSpec,
+    graph: Graph,
+    /// Per partition: append times and records, in offset order.
+    log_at: Vec<Vec<u64>>,
+    log: Vec<Vec<LogRecord>>,
+    log_end: BTreeMap<PartitionId, Offset>,
+    tasks: Vec<Task>,
+    /// Per task, per input channel: the FIFO queue.
+    queues: Vec<Vec<VecDeque<Queued>>>,
+    /// Per task, per output channel: (downstream task, its input channel).
+    outs: Vec<Vec<(usize, usize)>>,
+    /// Per TaskManager: counters that survive restarts.
+    counters: Vec<SurvivingCounters>,
+    task_tm: Vec<usize>,
+    is_source: Vec<bool>,
+    committed_offsets: BTreeMap<PartitionId, Offset>,
+    store: TxnStore,
+    /// The pending checkpoint (at most one) and the snapshots acknowledged so far.
+    pending: Option<(Barrier, BTreeMap<TaskId, TaskSnapshot>)>,
+    latest: Option<CompletedCheckpoint>,
+    next_id: u64,
+    attempt: u32,
+    failed_task: bool,
+    to_notify: VecDeque<(bool, CheckpointId)>,
+    batch: Vec<LogRecord>,
+    result: FloorResult,
+}
+
+/// Runs `spec` on the floor to `stop_at_ms`.
+pub fn run(spec: &JobSpec) -> FloorResult {
+    let graph = Graph::build(spec);
+    let n = graph.tasks.len();
+    let mut outs = vec![Vec::new(); n];
+    let mut queues = Vec::with_capacity(n);
+    for (t, out) in outs.iter_mut().enumerate() {
+        let id = TaskId(t as u32);
+        queues.push(vec![VecDeque::new(); graph.inputs_of(id).len()]);
+        for d in graph.outputs_of(id) {
+            let ch = graph.inputs_of(d).iter().position(|u| *u == id).expect("an output is an input downstream");
+            out.push((d.0 as usize, ch));
+        }
+    }
+    let BrokerLog { at: log_at, records: log } = build_log(spec);
+    let log_end = log.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
+    let tms = spec.cluster.task_managers.max(1) as usize;
+    let task_tm = graph.tasks.iter().map(|t| t.tm.0 as usize).collect();
+    let is_source = graph.tasks.iter().map(|t| t.is_source).collect();
+    let mut f = Floor {
+        spec,
+        graph,
+        log_at,
+        log,
+        log_end,
+        tasks: Vec::with_capacity(n),
+        queues,
+        outs,
+        counters: vec![SurvivingCounters::default(); tms],
+        task_tm,
+        is_source,
+        committed_offsets: BTreeMap::new(),
+        store: TxnStore::default(),
+        pending: None,
+        latest: None,
+        next_id: 1,
+        attempt: 0,
+        failed_task: false,
+        to_notify: VecDeque::new(),
+        batch: Vec::new(),
+        result: FloorResult::default(),
+    };
+    f.deploy(0);
+    f.drive();
+    f.result.committed = f.store.committed().len() as u64;
+    f.result
+}
+
+impl Floor<'_> {
+    /// (Re)creates every task from the latest completed checkpoint.
+    fn deploy(&mut self, now: u64) {
+        self.tasks.clear();
+        for q in self.queues.iter_mut().flatten() {
+            q.clear();
+        }
+        self.pending = None;
+        self.to_notify.clear();
+        for t in 0..self.graph.tasks.len() {
+            let spec = self.graph.task_spec(self.spec, TaskId(t as u32), Attempt(self.attempt));
+            let counters = &mut self.counters[self.task_tm[t]];
+            let task = Task::new(spec, now, self.latest.as_ref(), &self.committed_offsets, &self.log_end, counters);
+            self.tasks.push(task);
+        }
+        for t in 0..self.tasks.len() {
+            self.route(t, now);
+        }
+    }
+
+    fn max_restarts(&self) -> u32 {
+        match self.spec.restart {
+            RestartStrategyConfig::FixedDelay { attempts, .. } if self.spec.restart_configured => {
+                attempts.clamp(0, 100) as u32
+            }
+            _ => 100,
+        }
+    }
+
+    fn drive(&mut self) {
+        let stop = self.spec.stop_at_ms;
+        let interval = self.spec.checkpoint.base_interval_ms();
+        let mut next_trigger = interval;
+        let spec = self.spec;
+        let lines: &[(u64, String)] = match &spec.input {
+            InputSpec::Lines(l) => l,
+            InputSpec::Log { .. } => &[],
+        };
+        let mut next_line = 0;
+        let mut now = 0;
+        loop {
+            self.result.steps += 1;
+            if !self.result.failed {
+                // Socket lines due now.
+                while next_line < lines.len() && lines[next_line].0 <= now {
+                    let (_, line) = &lines[next_line];
+                    if let Some(t) = (0..self.tasks.len()).find(|t| self.is_source[*t]) {
+                        self.result.records_read += 1;
+                        let counters = &mut self.counters[self.task_tm[t]];
+                        self.tasks[t].handle_line(now, line, next_line as u64, counters);
+                        self.route(t, now);
+                    }
+                    next_line += 1;
+                }
+                // Log sources read everything visible.
+                for t in 0..self.tasks.len() {
+                    if self.is_source[t] {
+                        self.fetch(t, now);
+                    }
+                }
+                // Checkpoint trigger (at most one pending, like max_concurrent = 1).
+                if next_trigger.is_some_and(|at| at <= now) && self.pending.is_none() {
+                    self.trigger(now);
+                }
+                self.settle(now);
+                if self.failed_task {
+                    self.failover(now);
+                    self.settle(now);
+                }
+            }
+            if let (Some(at), Some(i)) = (next_trigger, interval) {
+                if at <= now {
+                    next_trigger = Some(now - (now - at) % i + i);
+                }
+            }
+            // Jump to the next event.
+            let mut next = stop;
+            if let Some(at) = next_trigger {
+                next = next.min(at);
+            }
+            if let Some((at, _)) = lines.get(next_line) {
+                next = next.min(*at);
+            }
+            if let Some(at) = self.next_visible(now) {
+                next = next.min(at);
+            }
+            if let Some(at) = self.tasks.iter().filter_map(|t| t.poll_timeout()).min() {
+                next = next.min(at.max(now + 1));
+            }
+            let next = next.max(now + 1);
+            if next >= stop {
+                break;
+            }
+            now = next;
+        }
+    }
+
+    /// The earliest append time after `now` of a record some source has not read yet.
+    fn next_visible(&self, now: u64) -> Option<u64> {
+        let mut best: Option<u64> = None;
+        for t in &self.tasks {
+            let Some(pos) = t.fetch_positions() else { continue };
+            for (p, o) in pos {
+                if let Some(at) = self.log_at.get(p.0 as usize).and_then(|v| v.get(o.0 as usize)) {
+                    let at = (*at).max(now + 1);
+                    best = Some(best.map_or(at, |b| b.min(at)));
+                }
+            }
+        }
+        best
+    }
+
+    /// A log source reads every record visible at `now`, merged by input order across its partitions.
+    fn fetch(&mut self, t: usize, now: u64) {
+        let Some(pos) = self.tasks[t].fetch_positions() else { return };
+        let mut cursor: Vec<(usize, usize)> = pos.iter().map(|(p, o)| (p.0 as usize, o.0 as usize)).collect();
+        let counters = &mut self.counters[self.task_tm[t]];
+        if let [(p, off)] = cursor[..] {
+            // One partition: hand the log slice over without copying.
+            let at = &self.log_at[p];
+            let end = off + at[off.min(at.len())..].partition_point(|a| *a <= now);
+            if end > off {
+                self.result.records_read += (end - off) as u64;
+                self.tasks[t].handle_log_records(now, &self.log[p][off..end], counters);
+            }
+        } else {
+            self.batch.clear();
+            loop {
+                let mut best: Option<(u64, usize)> = None;
+                for (ci, (p, off)) in cursor.iter().enumerate() {
+                    if self.log_at[*p].get(*off).is_some_and(|at| *at <= now) {
+                        let seq = self.log[*p][*off].lineage.input_seq;
+                        if best.is_none_or(|(s, _)| seq < s) {
+                            best = Some((seq, ci));
+                        }
+                    }
+                }
+                let Some((_, ci)) = best else { break };
+                let (p, off) = cursor[ci];
+                self.batch.push(self.log[p][off].clone());
+                cursor[ci].1 += 1;
+            }
+            if !self.batch.is_empty() {
+                self.result.records_read += self.batch.len() as u64;
+                self.tasks[t].handle_log_records(now, &self.batch, counters);
+            }
+        }
+        self.route(t, now);
+    }
+
+    fn trigger(&mut self, now: u64) {
+        let cfg = &self.spec.checkpoint;
+        let alignment = Alignment::for_config(
+            cfg.mode == CheckpointingMode::ExactlyOnce,
+            cfg.unaligned,
+            cfg.aligned_timeout_ms.max(0) as u64,
+            CheckpointKind::Checkpoint,
+        );
+        let barrier =
+            Barrier { id: CheckpointId(self.next_id), timestamp_ms: now, kind: CheckpointKind::Checkpoint, alignment };
+        self.next_id += 1;
+        self.pending = Some((barrier, BTreeMap::new()));
+        for t in 0..self.tasks.len() {
+            if self.is_source[t] {
+                self.tasks[t].handle_trigger(now, barrier);
+                self.route(t, now);
+            }
+        }
+    }
+
+    /// Runs every task on its queued input until nothing moves.
+    fn settle(&mut self, now: u64) {
+        loop {
+            let mut moved = false;
+            for t in 0..self.tasks.len() {
+                if self.tasks[t].poll_timeout().is_some_and(|d| d <= now) {
+                    self.tasks[t].handle_timeout(now);
+                    self.route(t, now);
+                    moved = true;
+                }
+                moved |= self.drain_inputs(t, now);
+            }
+            while let Some((complete, id)) = self.to_notify.pop_front() {
+                moved = true;
+                for t in 0..self.tasks.len() {
+                    if complete {
+                        self.tasks[t].handle_notify_complete(now, id);
+                    } else {
+                        self.tasks[t].handle_notify_aborted(now, id);
+                    }
+                    self.route(t, now);
+                }
+            }
+            if !moved || self.failed_task {
+                return;
+            }
+        }
+    }
+
+    /// Feeds task `t` from its unblocked input queues, round robin, until they are empty or blocked.
+    fn drain_inputs(&mut self, t: usize, now: u64) -> bool {
+        let mut moved = false;
+        loop {
+            let mut any = false;
+            for ch in 0..self.queues[t].len() {
+                if self.tasks[t].has_failed() || self.tasks[t].is_blocked(ChannelId(ch as u32)) {
+                    continue;
+                }
+                let Some((el, overtaken)) = self.queues[t][ch].pop_front() else { continue };
+                any = true;
+                let counters = &mut self.counters[self.task_tm[t]];
+                self.tasks[t].handle_input(now, ChannelId(ch as u32), el, overtaken, counters);
+                self.route(t, now);
+            }
+            if !any {
+                return moved;
+            }
+            moved = true;
+        }
+    }
+
+    /// Moves task `t`'s outputs to the queues, the store and the checkpoint bookkeeping.
+    fn route(&mut self, t: usize, now: u64) {
+        while let Some(out) = self.tasks[t].poll_output() {
+            match out {
+                TaskOutput::Emit { channel, record } => {
+                    let (d, ch) = self.outs[t][channel as usize];
+                    self.queues[d][ch].push_back((StreamElement::Record(record), 0));
+                }
+                TaskOutput::EmitBarrier { barrier, priority } => {
+                    for &(d, ch) in &self.outs[t] {
+                        let q = &mut self.queues[d][ch];
+                        if priority {
+                            let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
+                            q.push_front((StreamElement::Barrier(barrier), overtaken as u32));
+                        } else {
+                            q.push_back((StreamElement::Barrier(barrier), 0));
+                        }
+                    }
+                }
+                TaskOutput::EmitCancelMarker { id } => {
+                    for &(d, ch) in &self.outs[t] {
+                        self.queues[d][ch].push_back((StreamElement::CancelMarker(id), 0));
+                    }
+                }
+                TaskOutput::Snapshot { id, snapshot, .. } => self.ack(t, id, snapshot, now),
+                TaskOutput::Decline { id, .. } => {
+                    if self.pending.as_ref().is_some_and(|(b, _)| b.id == id) {
+                        self.pending = None;
+                        self.to_notify.push_back((false, id));
+                    }
+                }
+                TaskOutput::PrioritizeBarriers { id } => {
+                    for ch in 0..self.queues[t].len() {
+                        let q = &mut self.queues[t][ch];
+                        let is_it = |e: &Queued| matches!(e.0, StreamElement::Barrier(b) if b.id == id);
+                        let Some(pos) = q.iter().position(is_it) else { continue };
+                        let overtaken =
+                            q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count() as u32;
+                        let (el, _) = q.remove(pos).expect("barrier position");
+                        let counters = &mut self.counters[self.task_tm[t]];
+                        self.tasks[t].handle_input(now, ChannelId(ch as u32), el, overtaken, counters);
+                    }
+                }
+                TaskOutput::PrintRow { .. } => self.result.records_out += 1,
+                TaskOutput::Sink(op) => {
+                    if matches!(op, SinkOutput::Write { .. }) {
+                        self.result.records_out += 1;
+                    }
+                    if self.store.apply(now, op).is_err() {
+                        self.result.sink_anomalies += 1;
+                    }
+                }
+                TaskOutput::CommitOffsets { offsets } => self.committed_offsets.extend(offsets),
+                TaskOutput::Failed { .. } => self.failed_task = true,
+            }
+        }
+    }
+
+    fn ack(&mut self, t: usize, id: CheckpointId, snapshot: TaskSnapshot, now: u64) {
+        let n = self.tasks.len();
+        let Some((barrier, acks)) = self.pending.as_mut() else { return };
+        if barrier.id != id {
+            return;
+        }
+        acks.insert(TaskId(t as u32), snapshot);
+        if acks.len() < n {
+            return;
+        }
+        let (barrier, tasks) = self.pending.take().expect("pending checkpoint");
+        let size_bytes = tasks.values().map(TaskSnapshot::size_bytes).sum();
+        self.latest = Some(CompletedCheckpoint {
+            id,
+            kind: barrier.kind,
+            trigger_ms: barrier.timestamp_ms,
+            completed_ms: now,
+            tasks,
+            size_bytes,
+            external: false,
+        });
+        self.result.checkpoints_completed += 1;
+        self.to_notify.push_back((true, id));
+    }
+
+    /// Global failover: every task is redeployed from the latest completed checkpoint.
+    fn failover(&mut self, now: u64) {
+        self.failed_task = false;
+        for t in 0..self.tasks.len() {
+            self.tasks[t].close();
+            self.route(t, now);
+        }
+        self.failed_task = false;
+        if self.result.restarts >= self.max_restarts() {
+            self.result.failed = true;
+            self.tasks.clear();
+            return;
+        }
+        self.result.restarts += 1;
+        self.attempt += 1;
+        self.deploy(now);
+    }
+}

@@ -1,0 +1,90 @@
+//! A seed's verdict and trace hash do not depend on how a sweep ran it: one worker or two, any shard, any batch, or alone on a fresh thread; shard JSON lines concatenate to the unsharded ones.
+
+use ckptsim_sim::spec::JobSpec;
+use ckptsim_sim::sweep::{self, SeedResult};
+use ckptsim_sim::{load, outcome};
+use std::path::Path;
+
+const SEEDS: u64 = 8;
+
+fn specs() -> Vec<JobSpec> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut specs: Vec<JobSpec> = ["001-kafka-offsets", "003-failure-rate", "004-wordcount-restore"]
+        .iter()
+        .map(|n| load::load_spec(&root.join(format!("scenarios/seeds/{n}.toml"))).expect("seed scenario loads"))
+        .collect();
+    // A scenario whose every seed fails (an impossible expectation), so that failures and
+    // their JSON lines are compared too.
+    let mut failing = specs[2].clone();
+    failing.name = "004-impossible".into();
+    failing.expect.restarts = Some(99);
+    specs.push(failing);
+    specs
+}
+
+#[test]
+fn one_worker_and_two_workers_agree() {
+    let specs = specs();
+    let one = sweep::sweep(&specs, 1, SEEDS, 1, 0, 1, false);
+    let two = sweep::sweep(&specs, 1, SEEDS, 2, 0, 1, false);
+    assert_eq!(one.runs, SEEDS * specs.len() as u64);
+    assert_eq!(one.results, two.results);
+    assert_eq!(one.failures, two.failures);
+    assert_eq!(one.failures.len() as u64, SEEDS, "exactly the impossible scenario's seeds fail");
+    assert!(one.results.iter().all(|r| r.passed == (r.scenario != "004-impossible")));
+}
+
+#[test]
+fn shards_and_batches_agree_with_the_whole_range() {
+    let specs = specs();
+    let whole = sweep::sweep(&specs, 1, SEEDS, 2, 0, 1, false);
+    let mut union: Vec<SeedResult> = Vec::new();
+    let mut failure_lines: Vec<String> = Vec::new();
+    let mut summaries = 0;
+    for i in 0..3 {
+        let shard = sweep::sweep(&specs, 1, SEEDS, 2, i, 3, false);
+        union.extend(shard.results.iter().cloned());
+        for line in shard.json_lines() {
+            if line.contains("\"kind\":\"summary\"") {
+                summaries += 1;
+            } else {
+                failure_lines.push(line);
+            }
+        }
+    }
+    union.sort_by(|a, b| (&a.scenario, a.seed).cmp(&(&b.scenario, b.seed)));
+    let mut want = whole.results.clone();
+    want.sort_by(|a, b| (&a.scenario, a.seed).cmp(&(&b.scenario, b.seed)));
+    assert_eq!(union, want, "the shards together ran exactly the range, with the same results");
+    assert_eq!(summaries, 3, "one summary line per shard");
+    let mut whole_lines: Vec<String> =
+        whole.json_lines().into_iter().filter(|l| !l.contains("\"kind\":\"summary\"")).collect();
+    failure_lines.sort();
+    whole_lines.sort();
+    assert_eq!(failure_lines, whole_lines, "shard failure lines concatenate to the unsharded ones");
+
+    // Another batch: the upper half of the range alone, in one worker.
+    let upper = sweep::sweep(&specs, 1 + SEEDS / 2, SEEDS / 2, 1, 0, 1, false);
+    for r in &upper.results {
+        assert!(whole.results.contains(r), "{r:?} differs when run in another batch");
+    }
+}
+
+#[test]
+fn a_seed_alone_on_a_fresh_thread_matches_the_sweep() {
+    let specs = specs();
+    let whole = sweep::sweep(&specs, 1, SEEDS, 2, 0, 1, false);
+    for spec in &specs[..3] {
+        for seed in [1, SEEDS] {
+            let s = spec.clone();
+            let (passed, hash) = std::thread::spawn(move || {
+                let o = outcome::run(&s, seed);
+                (o.passed(), o.trace_hash())
+            })
+            .join()
+            .expect("run thread");
+            let r = whole.results.iter().find(|r| r.scenario == spec.name && r.seed == seed).expect("seed in sweep");
+            assert_eq!((r.passed, r.trace_hash), (passed, hash), "{} seed {seed}", spec.name);
+        }
+    }
+}
