@@ -88,6 +88,5 @@ fn planted_bug_crashes_are_caught_and_pass_when_correct() {
             assert!(correct.is_empty(), "{name}: the correct protocol fails too: {correct:?}");
         }
     }
-    // aligned-no-block's input went stale with the world's timing (fuzz/planted-stale/README.md).
-    assert!(seen >= 2, "only {seen} planted-bug inputs under fuzz/planted");
+    assert!(seen >= 3, "only {seen} planted-bug inputs under fuzz/planted");
 }

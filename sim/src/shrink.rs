@@ -766,6 +766,10 @@ pub fn regression_toml(
     h.push_str(&format!("What failed: {} under {variant}: {}\n", shrunk.target, shrunk.what_failed));
     if shrunk.exclusive {
         h.push_str("Expected: the test passes when exactly that checker catches the bug (caught_by).\n");
+    } else {
+        h.push_str(
+            "Expected: every checker and [expect] entry holds once the bug is fixed (this is the failing run).\n",
+        );
     }
     if shrunk.controlled {
         h.push_str("Control: with variant = \"correct\" the same scenario passes that checker.\n");
