@@ -424,10 +424,20 @@ impl Operator {
             }
             OperatorKind::KeyedAggregate(agg) => {
                 let (key, x) = key_and_number(&rec.value);
-                let prev = self.keyed.get(&key).map(number_of);
-                let value = emit_value(&key, agg.fold(prev, x));
+                // One search: update the accumulator in place, insert only a new key.
+                let value = match self.keyed.get_mut(&key) {
+                    Some(acc) => {
+                        let value = emit_value(&key, agg.fold(Some(number_of(acc)), x));
+                        *acc = value.clone();
+                        value
+                    }
+                    None => {
+                        let value = emit_value(&key, agg.fold(None, x));
+                        self.keyed.insert(key.clone(), value.clone());
+                        value
+                    }
+                };
                 assert!(holds_key(&value, &key), "aggregate output {value} not keyed by {key}");
-                self.keyed.insert(key, value.clone());
                 out.push(Record { value, lineage: rec.lineage });
                 Ok(())
             }
