@@ -150,8 +150,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     if is_keyed(spec) {
         let mut per_key: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
         for r in &run.committed {
-            let v = parse_value(&r.value);
-            per_key.entry(key_of(&v)).or_default().push(v);
+            per_key.entry(key_of(&r.value)).or_default().push(r.value.clone());
         }
         for (k, vals) in &per_key {
             let want = reference.per_key.get(k).cloned().unwrap_or_default();
@@ -194,20 +193,6 @@ fn last_covered_input(spec: &JobSpec, run: &RunResult) -> Option<u64> {
         }
     }
     last
-}
-
-fn parse_value(s: &str) -> Value {
-    if let Some(inner) = s.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
-        if let Some((k, v)) = inner.rsplit_once(',') {
-            if let Ok(n) = v.parse::<i64>() {
-                return Value::Pair(k.into(), n);
-            }
-        }
-    }
-    match s.parse::<i64>() {
-        Ok(n) => Value::Int(n),
-        Err(_) => Value::str(s),
-    }
 }
 
 /// At-least-once output of the print sink: nothing lost; every duplicate explained by a replay
@@ -298,8 +283,8 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         .collect();
     let mut last: BTreeMap<Value, Value> = BTreeMap::new();
     for r in rows {
-        let v = parse_value(&r.value);
-        let k = key_of(&v);
+        let v = &r.value;
+        let k = key_of(v);
         let want = reference.per_key.get(&k);
         match want {
             None => anomalies.push(format!("t={} key {k}: output {v} for a key the reference never emits", r.time_ms)),
@@ -322,7 +307,7 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
                 }
             }
         }
-        last.insert(k, v);
+        last.insert(k, v.clone());
     }
     Verdict::from(NAME, anomalies, format!("{} keys followed the reference fold", last.len()))
 }
@@ -508,18 +493,5 @@ pub fn verdict_line(v: &Verdict) -> String {
         None => format!("  {:<14} n/a   {}", v.checker, v.summary),
         Some(true) => format!("  {:<14} PASS  {}", v.checker, v.summary),
         Some(false) => format!("  {:<14} FAIL  {}", v.checker, v.anomalies.first().cloned().unwrap_or_default()),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_value;
-    use ckptsim::record::Value;
-
-    #[test]
-    fn parses_printed_values() {
-        assert_eq!(parse_value("(a,3)"), Value::Pair("a".into(), 3));
-        assert_eq!(parse_value("12"), Value::Int(12));
-        assert_eq!(parse_value("p1-4"), Value::str("p1-4"));
     }
 }

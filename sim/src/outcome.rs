@@ -118,9 +118,9 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
 pub fn output_values(spec: &JobSpec, run: &RunResult) -> Vec<String> {
     let two_pc = spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink);
     if two_pc {
-        run.committed.iter().map(|r| r.value.clone()).collect()
+        run.committed.iter().map(|r| r.value.to_string()).collect()
     } else {
-        run.print_rows.iter().map(|r| r.value.clone()).collect()
+        run.print_rows.iter().map(|r| r.value.to_string()).collect()
     }
 }
 
@@ -142,8 +142,8 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
         return s;
     }
     for (i, (at, input)) in inputs.iter().enumerate() {
-        let outs: Vec<&str> =
-            rows.iter().filter(|r| r.lineage.input_seq == i as u64).map(|r| r.value.as_str()).collect();
+        let outs: Vec<String> =
+            rows.iter().filter(|r| r.lineage.input_seq == i as u64).map(|r| r.value.to_string()).collect();
         let mut note = String::new();
         if run.lost_inputs.contains(&(i as u64)) {
             note.push_str("lost: no source reading");

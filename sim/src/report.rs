@@ -1748,7 +1748,7 @@ fn output_table(h: &mut String, spec: &JobSpec, run: &RunResult, opts: &ReportOp
             secs(r.time_ms),
             if two_pc { "-".to_string() } else { r.task.to_string() },
             if two_pc { "-".to_string() } else { r.attempt.0.to_string() },
-            esc(&r.value),
+            esc(&r.value.to_string()),
             r.lineage.input_seq,
             esc(&input),
             if n > 1 { format!("duplicate: output {n} times") } else { String::new() }

@@ -55,7 +55,8 @@ pub struct OutputRow {
     pub time_ms: u64,
     pub task: TaskId,
     pub attempt: Attempt,
-    pub value: String,
+    /// The value (shown with `Display`, as Flink's print sink prints it).
+    pub value: Value,
     pub lineage: Lineage,
 }
 
@@ -164,45 +165,6 @@ pub struct RunResult {
     pub restart_description: String,
     /// Every task's part of every checkpoint, in the order the snapshots were taken.
     pub snapshot_spans: Vec<SnapshotSpan>,
-}
-
-/// `value.to_string()` without the formatting machinery (one output row per record: 10^6
-/// rows at the end of a big run). Same text as `Value`'s `Display`.
-fn value_text(value: &Value) -> String {
-    fn push_int(s: &mut String, n: i64) {
-        if n < 0 {
-            s.push('-');
-        }
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        let mut m = n.unsigned_abs();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (m % 10) as u8;
-            m /= 10;
-            if m == 0 {
-                break;
-            }
-        }
-        s.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
-    }
-    match value {
-        Value::Str(v) => v.to_string(),
-        Value::Int(n) => {
-            let mut s = String::with_capacity(20);
-            push_int(&mut s, *n);
-            s
-        }
-        Value::Pair(k, n) => {
-            let mut s = String::with_capacity(k.len() + 23);
-            s.push('(');
-            s.push_str(k);
-            s.push(',');
-            push_int(&mut s, *n);
-            s.push(')');
-            s
-        }
-    }
 }
 
 // ------------------------------------------------------------------ messages
@@ -670,17 +632,24 @@ pub(crate) struct BrokerLog {
 pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
     match &spec.input {
         InputSpec::Log { partitions, records } => {
+            let mut per_partition = vec![0usize; *partitions as usize];
+            for (_, p, _) in records {
+                per_partition[*p as usize] += 1;
+            }
             let mut log = BrokerLog {
-                at: vec![Vec::new(); *partitions as usize],
-                records: vec![Vec::new(); *partitions as usize],
+                at: per_partition.iter().map(|&n| Vec::with_capacity(n)).collect(),
+                records: per_partition.iter().map(|&n| Vec::with_capacity(n)).collect(),
             };
+            // Values repeat (a generator draws from a few keys): one shared string per value.
+            let mut interned: BTreeMap<&str, Value> = BTreeMap::new();
             for (seq, (at, p, v)) in records.iter().enumerate() {
+                let value = interned.entry(v.as_str()).or_insert_with(|| Value::str(v)).clone();
                 let part = &mut log.records[*p as usize];
                 let offset = Offset(part.len() as u64);
                 part.push(LogRecord {
                     partition: PartitionId(*p),
                     offset,
-                    value: Value::str(v),
+                    value,
                     lineage: Lineage { input_seq: seq as u64, sub: 0 },
                 });
                 log.at[*p as usize].push(*at);
@@ -867,7 +836,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
                 time_ms: *t,
                 task: TaskId(0),
                 attempt: Attempt(0),
-                value: value_text(&r.value),
+                value: r.value.clone(),
                 lineage: r.lineage,
             })
             .collect();
@@ -1760,7 +1729,7 @@ fn drain_outputs(
                     time_ms: now,
                     task,
                     attempt,
-                    value: value_text(&record.value),
+                    value: record.value,
                     lineage: record.lineage,
                 });
             }
@@ -2257,27 +2226,4 @@ fn apply_fault(
             n.notify_one();
         }
     });
-}
-
-#[cfg(test)]
-mod tests {
-    use super::value_text;
-    use ckptsim::record::Value;
-
-    #[test]
-    fn value_text_is_display() {
-        for v in [
-            Value::Int(0),
-            Value::Int(-7),
-            Value::Int(i64::MIN),
-            Value::Int(i64::MAX),
-            Value::str(""),
-            Value::str("p1-4"),
-            Value::Pair("a".into(), 3),
-            Value::Pair("k,1".into(), -12),
-            Value::Pair("".into(), i64::MIN),
-        ] {
-            assert_eq!(value_text(&v), v.to_string());
-        }
-    }
 }
