@@ -12,6 +12,12 @@ use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc's malloc: a sweep allocates and frees every seed's world, and
+/// glibc's heap slows down as it fragments over 10^4..10^5 seeds in one process (BENCHMARKS.md,
+/// *Speed*). The allocator has no say in the simulation: runs stay bit-for-bit the same.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "ckptsim", version, about = "Deterministic simulation of Flink-style checkpointing")]
 struct Cli {
