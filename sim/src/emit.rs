@@ -240,14 +240,21 @@ fn restart_table(s: &mut String, r: &RestartStrategyConfig) {
 fn cluster_table(s: &mut String, c: &ClusterSpec) {
     let d = ClusterSpec::default();
     let mut lines = Vec::new();
-    let ints: [(&str, u64, u64); 8] = [
+    // What the parser derives for an absent interval: a fifth of an explicit timeout.
+    let derived_interval_ms = if c.heartbeat_timeout_ms != d.heartbeat_timeout_ms {
+        (c.heartbeat_timeout_ms / 5).clamp(1, d.heartbeat_interval_ms)
+    } else {
+        d.heartbeat_interval_ms
+    };
+    let ints: [(&str, u64, u64); 9] = [
         ("task_managers", c.task_managers.into(), d.task_managers.into()),
         ("data_latency_ms", c.data_latency_ms, d.data_latency_ms),
         ("channel_capacity_buffers", c.channel_capacity_buffers.into(), d.channel_capacity_buffers.into()),
         ("buffer_records", c.buffer_records.into(), d.buffer_records.into()),
+        ("buffer_timeout_ms", c.buffer_timeout_ms, d.buffer_timeout_ms),
         ("record_cost_us", c.record_cost_us, d.record_cost_us),
         ("storage_bandwidth_bytes_per_ms", c.storage_bandwidth_bytes_per_ms, d.storage_bandwidth_bytes_per_ms),
-        ("heartbeat_interval_ms", c.heartbeat_interval_ms, d.heartbeat_interval_ms),
+        ("heartbeat_interval_ms", c.heartbeat_interval_ms, derived_interval_ms),
         ("heartbeat_timeout_ms", c.heartbeat_timeout_ms, d.heartbeat_timeout_ms),
     ];
     for (k, v, dv) in ints {

@@ -232,6 +232,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             data_latency_ms: c.data_latency_ms,
             channel_capacity_buffers: c.channel_capacity_buffers,
             buffer_records: c.buffer_records,
+            buffer_timeout_ms: c.buffer_timeout_ms,
             record_cost_us: c.record_cost_us,
             storage_bandwidth_bytes_per_ms: c.storage_bandwidth_bytes_per_ms,
             heartbeat_interval_ms: c.heartbeat_interval_ms,

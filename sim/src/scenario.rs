@@ -344,6 +344,9 @@ pub struct ClusterSpec {
     pub channel_capacity_buffers: u32,
     /// Records per network buffer (>= 1).
     pub buffer_records: u32,
+    /// How long a partly filled buffer waits for more records before it is sent, ms (Flink's
+    /// `execution.buffer-timeout.interval`, whose default is 100 ms). Default 0: sent at once.
+    pub buffer_timeout_ms: u64,
     /// Processing cost of one record in one operator, microseconds of virtual time.
     pub record_cost_us: u64,
     /// Checkpoint storage write bandwidth, bytes per ms (>= 1).
@@ -365,6 +368,7 @@ impl Default for ClusterSpec {
             data_latency_ms: 1,
             channel_capacity_buffers: 4,
             buffer_records: 32,
+            buffer_timeout_ms: 0,
             record_cost_us: 5,
             storage_bandwidth_bytes_per_ms: 100_000,
             heartbeat_interval_ms: 10_000,
@@ -1102,6 +1106,7 @@ struct RawCluster {
     data_latency_ms: Option<u64>,
     channel_capacity_buffers: Option<u32>,
     buffer_records: Option<u32>,
+    buffer_timeout_ms: Option<u64>,
     record_cost_us: Option<u64>,
     storage_bandwidth_bytes_per_ms: Option<u64>,
     heartbeat_interval_ms: Option<u64>,
@@ -1495,6 +1500,7 @@ impl Ctx<'_> {
             data_latency_ms: raw.data_latency_ms.unwrap_or(d.data_latency_ms),
             channel_capacity_buffers: raw.channel_capacity_buffers.unwrap_or(d.channel_capacity_buffers),
             buffer_records: raw.buffer_records.unwrap_or(d.buffer_records),
+            buffer_timeout_ms: raw.buffer_timeout_ms.unwrap_or(d.buffer_timeout_ms),
             record_cost_us: raw.record_cost_us.unwrap_or(d.record_cost_us),
             storage_bandwidth_bytes_per_ms: raw
                 .storage_bandwidth_bytes_per_ms

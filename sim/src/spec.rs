@@ -57,6 +57,9 @@ pub struct ClusterSpec {
     pub channel_capacity_buffers: u32,
     /// Records per network buffer.
     pub buffer_records: u32,
+    /// How long a partly filled network buffer may wait for more records before it is sent
+    /// (Flink's `execution.buffer-timeout.interval`); 0 sends every buffer at once.
+    pub buffer_timeout_ms: u64,
     /// Processing cost per record per operator, in microseconds of virtual time.
     pub record_cost_us: u64,
     /// Checkpoint storage write bandwidth.
@@ -75,6 +78,7 @@ impl Default for ClusterSpec {
             data_latency_ms: 1,
             channel_capacity_buffers: 4,
             buffer_records: 32,
+            buffer_timeout_ms: 0,
             record_cost_us: 5,
             storage_bandwidth_bytes_per_ms: 100_000,
             heartbeat_interval_ms: 10_000,

@@ -1369,19 +1369,20 @@ struct Outbox {
 }
 
 enum OutItem {
-    Records(Vec<Record>),
+    /// A network buffer being filled, and when its first record was written (ms).
+    Records(Vec<Record>, u64),
     Event(StreamElement),
 }
 
 impl Outbox {
-    fn push_record(&mut self, i: usize, record: Record) {
+    fn push_record(&mut self, i: usize, record: Record, now: u64) {
         let buf = &mut self.bufs[i];
         match buf.back_mut() {
-            Some(OutItem::Records(chunk)) if chunk.len() < self.buffer_records => chunk.push(record),
+            Some(OutItem::Records(chunk, _)) if chunk.len() < self.buffer_records => chunk.push(record),
             _ => {
                 let mut chunk = Vec::with_capacity(self.buffer_records);
                 chunk.push(record);
-                buf.push_back(OutItem::Records(chunk));
+                buf.push_back(OutItem::Records(chunk, now));
             }
         }
     }
@@ -1394,7 +1395,22 @@ impl Outbox {
 
     /// Records waiting for output channel `i`.
     fn pending_records(&self, i: usize) -> u32 {
-        self.bufs[i].iter().map(|it| if let OutItem::Records(c) = it { c.len() as u32 } else { 0 }).sum()
+        self.bufs[i].iter().map(|it| if let OutItem::Records(c, _) = it { c.len() as u32 } else { 0 }).sum()
+    }
+
+    /// When the buffer timeout sends a partly filled buffer held back by [`flush`] (the last
+    /// item of a channel's queue; anything behind a buffer sends it).
+    fn timeout_flush_at(&self, buffer_timeout_ms: u64) -> Option<u64> {
+        if buffer_timeout_ms == 0 {
+            return None;
+        }
+        self.bufs
+            .iter()
+            .filter_map(|b| match b.back() {
+                Some(OutItem::Records(c, since)) if c.len() < self.buffer_records => Some(since + buffer_timeout_ms),
+                _ => None,
+            })
+            .min()
     }
 }
 
@@ -1437,6 +1453,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     let inputs = graph.inputs_of(task);
     let targets = graph.outputs_of(task);
     let buffer_records = spec.cluster.buffer_records.max(1) as usize;
+    let buffer_timeout_ms = spec.cluster.buffer_timeout_ms;
     let mut outbox = Outbox { bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(), targets, buffer_records };
     let capacity = spec.cluster.channel_capacity_buffers.max(1) as usize;
     let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
@@ -1616,7 +1633,8 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             continue;
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
-        let deadline = [wake_at, t.poll_timeout()].into_iter().flatten().min();
+        let deadline =
+            [wake_at, t.poll_timeout(), outbox.timeout_flush_at(buffer_timeout_ms)].into_iter().flatten().min();
         wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
     }
 }
@@ -1653,7 +1671,7 @@ fn drain_outputs(
     let mut snaps = Vec::new();
     while let Some(out) = t.poll_output() {
         match out {
-            TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record),
+            TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record, now),
             TaskOutput::EmitBarrier { barrier, priority } => {
                 if priority {
                     for (i, &to) in outbox.targets.iter().enumerate() {
@@ -1814,6 +1832,7 @@ fn flush(
     now: u64,
 ) -> bool {
     let latency = w.spec.cluster.data_latency_ms + w.faults.slow_links.get(&task).copied().unwrap_or(0);
+    let buffer_timeout_ms = w.spec.cluster.buffer_timeout_ms;
     let mut blocked = false;
     for (i, &to) in outbox.targets.iter().enumerate() {
         let buf = &mut outbox.bufs[i];
@@ -1822,8 +1841,14 @@ fn flush(
         loop {
             match buf.front() {
                 None => break,
-                Some(OutItem::Records(chunk)) => {
+                Some(OutItem::Records(chunk, since)) => {
                     let n = chunk.len();
+                    // A partly filled buffer with nothing behind it waits for more records
+                    // until the buffer timeout (Flink's output flusher); an event behind it, a
+                    // full buffer or a timeout of 0 sends it.
+                    if n < buffer_records && buf.len() == 1 && now < since + buffer_timeout_ms {
+                        break;
+                    }
                     let ch = w.channels.entry((attempt.0, task, to)).or_default();
                     if ch.record_buffers >= capacity {
                         // A full buffer, or more behind this one, waits for credit.
@@ -1832,7 +1857,7 @@ fn flush(
                         }
                         break;
                     }
-                    let Some(OutItem::Records(recs)) = buf.pop_front() else { unreachable!("front is a chunk") };
+                    let Some(OutItem::Records(recs, _)) = buf.pop_front() else { unreachable!("front is a chunk") };
                     w.item_seq += 1;
                     let seq = w.item_seq;
                     let at = (now + latency).max(ch.last_deliver_ms);
