@@ -301,6 +301,41 @@ impl JobMaster {
         self.after_change(now_ms);
     }
 
+    /// A heartbeat of TaskManager `tm` listing the executions it runs (`running`). With
+    /// deployment reconciliation ([`Profile::reconciles_deployments`]) an execution the
+    /// JobMaster placed there, whose deployment the TaskManager acknowledged (it reported a
+    /// state since) and that is not terminal here, fails when the report misses it: its final
+    /// state update was lost (Flink's `onMissingDeploymentsOf`). An execution still being
+    /// deployed is not judged (the report may predate it).
+    pub fn handle_tm_report(&mut self, now_ms: u64, tm: TmId, running: &[(TaskId, Attempt)]) {
+        if !self.params.profile.reconciles_deployments() {
+            return;
+        }
+        let missing: Vec<(TaskId, Attempt)> = self
+            .params
+            .tasks
+            .iter()
+            .filter(|t| t.tm == tm)
+            .map(|t| (t.id, self.executions[t.id.0 as usize]))
+            .filter(|(_, e)| {
+                !e.state.is_terminal() && e.state != ExecutionState::Created && e.deploying_since_ms.is_none()
+            })
+            .filter(|(id, e)| !running.contains(&(*id, e.attempt)))
+            .map(|(id, e)| (id, e.attempt))
+            .collect();
+        for (task, attempt) in missing {
+            self.handle_task_state(
+                now_ms,
+                task,
+                attempt,
+                ExecutionState::Failed,
+                Some(format!(
+                    "execution {attempt} is no longer running on TaskManager {tm} (deployment reconciliation)"
+                )),
+            );
+        }
+    }
+
     /// The TaskManager `tm` is lost (heartbeat timeout or crash detected): its executions fail.
     /// Only the first of them counts as a failure of the failover round.
     pub fn handle_tm_lost(&mut self, now_ms: u64, tm: TmId) {
@@ -685,6 +720,9 @@ mod tests {
         Tick(u64),
         Cancel(u64),
         LostTm(u64, u32),
+        /// TaskManager `tm` heartbeats at time; the report lists the current attempts of the
+        /// tasks given (task ids), as a TaskManager that still runs them would.
+        Report(u64, u32, &'static [u32]),
     }
 
     fn params(restart: RestartStrategyConfig, profile: Profile, variant: Variant) -> JobParams {
@@ -749,6 +787,11 @@ mod tests {
                 Step::Tick(t) => jm.handle_timeout(t),
                 Step::Cancel(t) => jm.cancel(t),
                 Step::LostTm(t, tm) => jm.handle_tm_lost(t, TmId(tm)),
+                Step::Report(t, tm, tasks) => {
+                    let running: Vec<(TaskId, Attempt)> =
+                        tasks.iter().map(|&i| (TaskId(i), jm.execution(TaskId(i)).0)).collect();
+                    jm.handle_tm_report(t, TmId(tm), &running);
+                }
             }
             drain(&mut jm, &mut got);
         }
@@ -827,6 +870,37 @@ mod tests {
         }
         assert_eq!(jm.restarts(), 4, "the broken strategy allows one restart too many");
         assert_eq!(jm.status(), JobStatus::Running);
+    }
+
+    /// tm1 runs task 1 (the sink). Its final FAILED update was lost: the heartbeat report of
+    /// 2.3 misses the execution and the JobMaster fails over; 1.11 has no reconciliation and
+    /// keeps waiting. A report that lists the execution changes nothing in either.
+    #[test]
+    fn deployment_reconciliation_fails_an_execution_the_report_misses() {
+        let fixed = RestartStrategyConfig::FixedDelay { attempts: 3, delay_ms: 1_000 };
+        let steps = [Step::All(10, Running), Step::Report(2_000, 1, &[1]), Step::Report(3_000, 1, &[])];
+        check(
+            params(fixed.clone(), Profile::Flink23, Variant::Correct),
+            &steps,
+            &["job RUNNING", "deploy t0#0", "deploy t1#0", "job RESTARTING", "restart #1 at 4000", "cancel t0#0"],
+        );
+        check(
+            params(fixed, Profile::Flink111, Variant::Correct),
+            &steps,
+            &["job RUNNING", "deploy t0#0", "deploy t1#0"],
+        );
+    }
+
+    /// A report sent before the TaskManager got the deployment does not list it: an execution
+    /// not yet acknowledged is not judged.
+    #[test]
+    fn deployment_reconciliation_waits_for_the_acknowledgement() {
+        let fixed = RestartStrategyConfig::FixedDelay { attempts: 3, delay_ms: 1_000 };
+        check(
+            params(fixed, Profile::Flink23, Variant::Correct),
+            &[Step::Report(5, 1, &[]), Step::All(10, Running), Step::Report(2_000, 1, &[1])],
+            &["job RUNNING", "deploy t0#0", "deploy t1#0"],
+        );
     }
 
     #[test]

@@ -182,4 +182,12 @@ impl Profile {
     pub fn has_initializing_state(self) -> bool {
         matches!(self, Profile::Flink23)
     }
+
+    /// Deployment reconciliation (1.12+, FLINK-17075): each TaskManager heartbeat reports the
+    /// executions it runs, and the JobMaster fails an acknowledged execution the report misses
+    /// (its final state update was lost). 1.11 has no reconciliation: such a job waits for a
+    /// state update that never comes.
+    pub fn reconciles_deployments(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
 }

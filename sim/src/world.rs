@@ -216,6 +216,8 @@ enum Msg {
     Heartbeat {
         tm: u32,
         incarnation: u64,
+        /// The task attempts this TaskManager runs (Flink's execution deployment report).
+        running: Vec<(TaskId, Attempt)>,
     },
     /// The JobManager's answer to a heartbeat: the TaskManager knows its leader is alive.
     HeartbeatReply,
@@ -1036,8 +1038,11 @@ async fn jm_main(s: Shared, seed: u64) {
                         jm.handle_decline(now, task, attempt, id, reason)
                     }
                 }
-                Msg::Heartbeat { tm, incarnation } => {
+                Msg::Heartbeat { tm, incarnation, running } => {
                     s.with(|w| w.send(JM, tm_addr(tm), Msg::HeartbeatReply));
+                    let mine: Vec<(TaskId, Attempt)> =
+                        running.iter().filter_map(|&(t, a)| from_world(epoch, a).map(|a| (t, a))).collect();
+                    jm.handle_tm_report(now, TmId(tm), &mine);
                     let prev = last_hb.insert(tm, (now, incarnation));
                     if let Some((_, inc)) = prev {
                         if inc != 0 && inc != incarnation && !lost.contains(&tm) {
@@ -1263,7 +1268,9 @@ async fn tm_main(s: Shared, tm: u32) {
             s2.with(|w| (w.spec.cluster.heartbeat_interval_ms, w.spec.cluster.heartbeat_timeout_ms));
         loop {
             s2.with(|w| {
-                w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation });
+                let running: Vec<(TaskId, Attempt)> =
+                    w.task_notify.keys().filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm)).copied().collect();
+                w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation, running });
                 let now = w.now();
                 let mut last = contact.lock().expect("contact lock");
                 if now > *last + timeout {
