@@ -306,10 +306,18 @@ impl JobMaster {
     /// JobMaster placed there, whose deployment the TaskManager acknowledged (it reported a
     /// state since) and that is not terminal here, fails when the report misses it: its final
     /// state update was lost (Flink's `onMissingDeploymentsOf`). An execution still being
-    /// deployed is not judged (the report may predate it).
+    /// deployed is not judged (the report may predate it). A reported execution the JobMaster
+    /// does not run (an older attempt, or one it already counts as ended, e.g. after a false
+    /// TaskManager loss) is cancelled there (`onUnknownDeploymentsOf`): no zombie keeps writing.
     pub fn handle_tm_report(&mut self, now_ms: u64, tm: TmId, running: &[(TaskId, Attempt)]) {
         if !self.params.profile.reconciles_deployments() {
             return;
+        }
+        for &(task, attempt) in running {
+            let Some(e) = self.executions.get(task.0 as usize) else { continue };
+            if e.attempt != attempt || e.state.is_terminal() {
+                self.outputs.push_back(JobOutput::Cancel { task, attempt, tm });
+            }
         }
         let missing: Vec<(TaskId, Attempt)> = self
             .params
@@ -352,6 +360,10 @@ impl JobMaster {
         let counted = self.executions[lost[0].0 as usize].state != ExecutionState::Canceling;
         for &t in &lost {
             self.set_task_state(t, ExecutionState::Failed);
+            // Flink's disconnectTaskManager: the TaskManager, if it is alive after all (a
+            // heartbeat timeout can be a false alarm), is told to drop the job's tasks.
+            let attempt = self.executions[t.0 as usize].attempt;
+            self.outputs.push_back(JobOutput::Cancel { task: t, attempt, tm });
         }
         if counted {
             self.handle_failure(now_ms, format!("TaskManager {tm} lost"));
@@ -891,6 +903,43 @@ mod tests {
         );
     }
 
+    /// tm0 was declared lost (a false alarm: its heartbeats were dropped) while it still runs
+    /// the source. Both versions send the disconnect's cancel (which may be lost too); its next
+    /// report lists the execution the JobMaster counts as failed: 2.3 cancels it again, 1.11
+    /// does not look.
+    #[test]
+    fn deployment_reconciliation_cancels_an_execution_the_jobmaster_does_not_run() {
+        let fixed = RestartStrategyConfig::FixedDelay { attempts: 3, delay_ms: 1_000 };
+        let steps = [Step::All(10, Running), Step::LostTm(2_000, 0), Step::Report(2_500, 0, &[0])];
+        check(
+            params(fixed.clone(), Profile::Flink23, Variant::Correct),
+            &steps,
+            &[
+                "job RUNNING",
+                "deploy t0#0",
+                "deploy t1#0",
+                "cancel t0#0",
+                "job RESTARTING",
+                "restart #1 at 3000",
+                "cancel t1#0",
+                "cancel t0#0",
+            ],
+        );
+        check(
+            params(fixed, Profile::Flink111, Variant::Correct),
+            &steps,
+            &[
+                "job RUNNING",
+                "deploy t0#0",
+                "deploy t1#0",
+                "cancel t0#0",
+                "job RESTARTING",
+                "restart #1 at 3000",
+                "cancel t1#0",
+            ],
+        );
+    }
+
     /// A report sent before the TaskManager got the deployment does not list it: an execution
     /// not yet acknowledged is not judged.
     #[test]
@@ -935,6 +984,7 @@ mod tests {
                 "job RUNNING",
                 "deploy t0#0",
                 "deploy t1#0",
+                "cancel t0#0",
                 "job RESTARTING",
                 "restart #1 at 12000",
                 "cancel t1#0",

@@ -252,6 +252,9 @@ struct InFlight {
     at: u64,
     seq: u64,
     from: Addr,
+    /// The TaskManager process (incarnation) the sender addressed, 0 = whichever runs: a
+    /// message for a process that died is not delivered to its successor.
+    incarnation: u64,
     msg: Msg,
 }
 
@@ -507,6 +510,11 @@ impl World {
 
     /// Sends a control message through the simulated network.
     fn send(&mut self, from: Addr, to: Addr, msg: Msg) {
+        self.send_to(from, to, 0, msg);
+    }
+
+    /// Sends a control message to incarnation `incarnation` of TaskManager `to` (0: any).
+    fn send_to(&mut self, from: Addr, to: Addr, incarnation: u64, msg: Msg) {
         let now = self.now();
         if self.partitioned(from, to) {
             let l = msg.label();
@@ -524,7 +532,7 @@ impl World {
         let at = (now + latency).max(last);
         self.link_last.insert((from, to), at);
         self.net_seq += 1;
-        self.in_flight.entry(to).or_default().push(InFlight { at, seq: self.net_seq, from, msg });
+        self.in_flight.entry(to).or_default().push(InFlight { at, seq: self.net_seq, from, incarnation, msg });
         self.wake_at(Sleeper::Node(to), at);
     }
 
@@ -536,7 +544,13 @@ impl World {
             if q.peek().is_none_or(|m| m.at > now) {
                 break;
             }
-            let InFlight { from, msg, .. } = q.pop().expect("a due message");
+            let InFlight { from, incarnation, msg, .. } = q.pop().expect("a due message");
+            let tm = to.wrapping_sub(1);
+            if incarnation != 0 && self.tm_incarnation.get(&tm).is_some_and(|&now_running| now_running != incarnation) {
+                let l = msg.label();
+                self.tr(&addr_name(to), "drop", format!("{l} for incarnation {incarnation} (process gone)"));
+                continue;
+            }
             if self.partitioned(from, to) {
                 let l = msg.label();
                 self.tr(&addr_name(to), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
@@ -1039,18 +1053,20 @@ async fn jm_main(s: Shared, seed: u64) {
                     }
                 }
                 Msg::Heartbeat { tm, incarnation, running } => {
-                    s.with(|w| w.send(JM, tm_addr(tm), Msg::HeartbeatReply));
-                    let mine: Vec<(TaskId, Attempt)> =
-                        running.iter().filter_map(|&(t, a)| from_world(epoch, a).map(|a| (t, a))).collect();
-                    jm.handle_tm_report(now, TmId(tm), &mine);
+                    s.with(|w| w.send_to(JM, tm_addr(tm), incarnation, Msg::HeartbeatReply));
                     let prev = last_hb.insert(tm, (now, incarnation));
                     if let Some((_, inc)) = prev {
                         if inc != 0 && inc != incarnation && !lost.contains(&tm) {
-                            // A new TaskManager process registered under this slot: the old one is gone.
+                            // A new TaskManager process registered under this slot: the old one
+                            // is gone, with its executions. First, so that the report below
+                            // judges only what was deployed to the new process.
                             jm.handle_tm_lost(now, TmId(tm));
                         }
                     }
                     lost.remove(&tm);
+                    let mine: Vec<(TaskId, Attempt)> =
+                        running.iter().filter_map(|&(t, a)| from_world(epoch, a).map(|a| (t, a))).collect();
+                    jm.handle_tm_report(now, TmId(tm), &mine);
                 }
                 Msg::Action(a) => match a {
                     ActionKind::Retune(r) => {
@@ -1072,6 +1088,9 @@ async fn jm_main(s: Shared, seed: u64) {
                 },
                 _ => {}
             }
+            // Route what this message caused now: a message for a TaskManager goes to the
+            // incarnation known at the time (a heartbeat of a new one may come next).
+            route_jm_outputs(&s, &mut jm, now, epoch, &last_hb);
         }
         // Heartbeat monitor.
         for (&tm, &(at, _)) in last_hb.iter() {
@@ -1086,7 +1105,7 @@ async fn jm_main(s: Shared, seed: u64) {
         }
         let storage_up = s.with(|w| w.faults.storage_up);
         jm.handle_storage_status(now, storage_up);
-        route_jm_outputs(&s, &mut jm, now, epoch);
+        route_jm_outputs(&s, &mut jm, now, epoch, &last_hb);
         let hb_next = last_hb.values().map(|(at, _)| at + hb_timeout + 1).min();
         let deadline = s.with(|w| [jm.poll_timeout(), hb_next, w.next_arrival(JM)].into_iter().flatten().min());
         wait(&s, Sleeper::Node(JM), &notify, deadline.map(|d| d.max(now))).await;
@@ -1106,29 +1125,32 @@ fn from_world(epoch: u64, a: Attempt) -> Option<Attempt> {
     (a.0 / EPOCH_STRIDE == epoch as u32).then_some(Attempt(a.0 % EPOCH_STRIDE))
 }
 
-fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64) {
+/// `known`: per TaskManager, the incarnation the JobManager last heard from (its messages go to
+/// that process; 0 before the first heartbeat).
+fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64, known: &BTreeMap<u32, (u64, u64)>) {
+    let inc = |tm: TmId| known.get(&tm.0).map_or(0, |&(_, i)| i);
     s.with(|w| {
         while let Some(out) = jm.poll_output() {
             match out {
                 JobOutput::Deploy { task, attempt, tm, restore } => {
                     let attempt = to_world(epoch, attempt);
-                    w.send(JM, tm_addr(tm.0), Msg::Deploy { task, attempt, restore });
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Deploy { task, attempt, restore });
                 }
                 JobOutput::Cancel { task, attempt, tm } => {
                     let attempt = to_world(epoch, attempt);
-                    w.send(JM, tm_addr(tm.0), Msg::Cancel { task, attempt })
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Cancel { task, attempt })
                 }
                 JobOutput::Trigger { task, attempt, tm, barrier } => {
                     let attempt = to_world(epoch, attempt);
-                    w.send(JM, tm_addr(tm.0), Msg::Trigger { task, attempt, barrier })
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Trigger { task, attempt, barrier })
                 }
                 JobOutput::NotifyComplete { task, attempt, tm, id } => {
                     let attempt = to_world(epoch, attempt);
-                    w.send(JM, tm_addr(tm.0), Msg::NotifyComplete { task, attempt, id })
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyComplete { task, attempt, id })
                 }
                 JobOutput::NotifyAborted { task, attempt, tm, id } => {
                     let attempt = to_world(epoch, attempt);
-                    w.send(JM, tm_addr(tm.0), Msg::NotifyAborted { task, attempt, id })
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyAborted { task, attempt, id })
                 }
                 JobOutput::JobStatusChanged { from, to, cause } => {
                     w.status = to;
