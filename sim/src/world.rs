@@ -1034,7 +1034,7 @@ async fn jm_main(s: Shared, seed: u64) {
     }
     loop {
         let now = clock.now();
-        s.with(|w| take_inbox(w, JM, &mut inbox));
+        s.with(|w| w.take_due(JM, &mut inbox));
         while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
                 Msg::TaskState { task, attempt, state, cause } => {
@@ -1321,7 +1321,7 @@ async fn tm_main(s: Shared, tm: u32) {
     });
     let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     loop {
-        s.with(|w| take_inbox(w, tm_addr(tm), &mut inbox));
+        s.with(|w| w.take_due(tm_addr(tm), &mut inbox));
         if inbox.iter().any(|(from, _)| *from == JM) {
             *last_jm_contact.lock().expect("contact lock") = s.with(|w| w.now());
         }
@@ -1354,12 +1354,6 @@ async fn tm_main(s: Shared, tm: u32) {
         let deadline = s.with(|w| w.next_arrival(tm_addr(tm)));
         wait(&s, Sleeper::Node(tm_addr(tm)), &notify, deadline).await;
     }
-}
-
-/// Moves the messages waiting for `node` into `into` (empty), leaving `into`'s old buffer in
-/// the world for the next deliveries: no allocation per round.
-fn take_inbox(w: &mut World, node: Addr, into: &mut VecDeque<(Addr, Msg)>) {
-    w.take_due(node, into);
 }
 
 /// Drops the messages that reached `node` while it was down or that it had not handled when it
