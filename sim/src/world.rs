@@ -413,6 +413,9 @@ struct World {
     cancelled: BTreeSet<(TaskId, Attempt)>,
     /// Tasks their TaskManager fails on its own (e.g. it lost its JobManager), with the cause.
     fail_requests: BTreeMap<(TaskId, Attempt), String>,
+    /// Tasks whose state update to the JobManager was dropped: when the RPC times out (the ask
+    /// timeout after sending) the TaskManager fails the task, as Flink's TaskExecutor does.
+    rpc_timeouts: BTreeMap<(TaskId, Attempt), u64>,
     socket_reader: Option<(TaskId, Attempt)>,
     // broker: per partition the records in offset order, with their append time
     log: BrokerLog,
@@ -508,6 +511,18 @@ impl World {
         self.faults.partitions.iter().any(|&(a, b, both)| (a == from && b == to) || (both && a == to && b == from))
     }
 
+    /// A dropped message: a task's non-final state update is an RPC its TaskManager waits on;
+    /// the task fails when the ask timeout runs out without an answer.
+    fn dropped(&mut self, msg: &Msg) {
+        if let Msg::TaskState { task, attempt, state, .. } = msg {
+            if !state.is_terminal() {
+                let at = self.now() + ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS;
+                self.rpc_timeouts.entry((*task, *attempt)).or_insert(at);
+                self.wake_at(Sleeper::Task(*task, *attempt), at);
+            }
+        }
+    }
+
     /// Sends a control message through the simulated network.
     fn send(&mut self, from: Addr, to: Addr, msg: Msg) {
         self.send_to(from, to, 0, msg);
@@ -519,11 +534,13 @@ impl World {
         if self.partitioned(from, to) {
             let l = msg.label();
             self.tr(&addr_name(from), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
+            self.dropped(&msg);
             return;
         }
         if msg.lossy() && self.faults.loss_rate > 0.0 && self.net_rng.random_bool(self.faults.loss_rate.min(1.0)) {
             let l = msg.label();
             self.tr(&addr_name(from), "lost", format!("{} -> {}: {l}", addr_name(from), addr_name(to)));
+            self.dropped(&msg);
             return;
         }
         let (lo, hi) = self.spec.cluster.control_latency_ms;
@@ -554,6 +571,7 @@ impl World {
             if self.partitioned(from, to) {
                 let l = msg.label();
                 self.tr(&addr_name(to), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
+                self.dropped(&msg);
                 continue;
             }
             into.push_back((from, msg));
@@ -732,6 +750,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         task_mail: BTreeMap::new(),
         cancelled: BTreeSet::new(),
         fail_requests: BTreeMap::new(),
+        rpc_timeouts: BTreeMap::new(),
         socket_reader: None,
         log,
         committed_offsets: BTreeMap::new(),
@@ -1500,7 +1519,14 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             return;
         }
         // 1b. The TaskManager fails this task on its own.
-        if let Some(cause) = s.with(|w| w.fail_requests.remove(&key)) {
+        let fail = s.with(|w| {
+            if w.rpc_timeouts.get(&key).is_some_and(|&at| at <= now) {
+                w.rpc_timeouts.remove(&key);
+                w.fail_requests.entry(key).or_insert_with(|| "state update to the JobManager timed out".into());
+            }
+            w.fail_requests.remove(&key)
+        });
+        if let Some(cause) = fail {
             t.close();
             s.with(|w| {
                 drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
@@ -1656,8 +1682,11 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             continue;
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
-        let deadline =
-            [wake_at, t.poll_timeout(), outbox.timeout_flush_at(buffer_timeout_ms)].into_iter().flatten().min();
+        let rpc_timeout = s.with(|w| w.rpc_timeouts.get(&key).copied());
+        let deadline = [wake_at, t.poll_timeout(), outbox.timeout_flush_at(buffer_timeout_ms), rpc_timeout]
+            .into_iter()
+            .flatten()
+            .min();
         wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
     }
 }
@@ -1674,6 +1703,7 @@ fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
     w.task_notify.remove(&key);
     w.task_mail.remove(&key);
     w.restored_from.remove(&key);
+    w.rpc_timeouts.remove(&key);
 }
 
 fn task_failed(s: &Shared, _tm: u32, key: (TaskId, Attempt)) {
