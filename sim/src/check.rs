@@ -166,33 +166,33 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     Verdict::from(NAME, anomalies, summary)
 }
 
+/// Whether each log input (in input order) lies below `offsets` in its partition, i.e. a
+/// checkpoint with these source offsets covers it.
+fn covered_inputs<'a>(
+    records: &'a [(u64, u32, String)],
+    offsets: &'a BTreeMap<ckptsim::PartitionId, ckptsim::Offset>,
+) -> impl Iterator<Item = bool> + 'a {
+    let mut next: BTreeMap<u32, u64> = BTreeMap::new();
+    records.iter().map(move |(_, p, _)| {
+        let off = next.entry(*p).or_default();
+        let covered = offsets.get(&ckptsim::PartitionId(*p)).is_some_and(|o| *off < o.0);
+        *off += 1;
+        covered
+    })
+}
+
 /// The latest input sequence number covered by the newest completed checkpoint whose completion
-/// every sink subtask acted on (log sources).
+/// every sink subtask acted on (log sources): everything before the first uncovered input of
+/// any partition (all of them when none is uncovered).
 fn last_covered_input(spec: &JobSpec, run: &RunResult) -> Option<u64> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
     let horizon = run.sink_commit_horizon?;
     let (_, offsets) = run.completed_offsets.range(..=horizon).next_back()?;
-    let mut per_part: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut last = None;
-    for (seq, (_, p, _)) in records.iter().enumerate() {
-        let off = per_part.entry(*p).or_default();
-        let covered = offsets.get(&ckptsim::PartitionId(*p)).is_some_and(|o| *off < o.0);
-        *off += 1;
-        if covered {
-            last = Some(seq as u64);
-        }
+    match covered_inputs(records, offsets).position(|c| !c) {
+        Some(0) => None,
+        Some(first_uncovered) => Some(first_uncovered as u64 - 1),
+        None => (records.len() as u64).checked_sub(1),
     }
-    // Everything before the first uncovered input of any partition is covered.
-    let mut per_part: BTreeMap<u32, u64> = BTreeMap::new();
-    for (seq, (_, p, _)) in records.iter().enumerate() {
-        let off = per_part.entry(*p).or_default();
-        let covered = offsets.get(&ckptsim::PartitionId(*p)).is_some_and(|o| *off < o.0);
-        *off += 1;
-        if !covered {
-            return if seq == 0 { None } else { Some(seq as u64 - 1) };
-        }
-    }
-    last
 }
 
 /// With a partitioned-log source: the inputs the newest completed checkpoint's source offsets
@@ -200,16 +200,7 @@ fn last_covered_input(spec: &JobSpec, run: &RunResult) -> Option<u64> {
 fn covered_by_latest_checkpoint(spec: &JobSpec, run: &RunResult) -> Option<BTreeSet<u64>> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
     let Some((_, offsets)) = run.completed_offsets.iter().next_back() else { return Some(BTreeSet::new()) };
-    let mut per_part: BTreeMap<u32, u64> = BTreeMap::new();
-    let mut covered = BTreeSet::new();
-    for (seq, (_, p, _)) in records.iter().enumerate() {
-        let off = per_part.entry(*p).or_default();
-        if offsets.get(&ckptsim::PartitionId(*p)).is_some_and(|o| *off < o.0) {
-            covered.insert(seq as u64);
-        }
-        *off += 1;
-    }
-    Some(covered)
+    Some(covered_inputs(records, offsets).enumerate().filter(|&(_, c)| c).map(|(i, _)| i as u64).collect())
 }
 
 /// At-least-once output of the print sink: nothing lost; every duplicate explained by a replay

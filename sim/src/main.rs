@@ -174,16 +174,15 @@ fn main() -> ExitCode {
     }
 }
 
+/// The scenario at `path`, or `None` after printing its error (file, line, field): exit code 2.
+fn load_or_report(path: &std::path::Path) -> Option<ckptsim_sim::spec::JobSpec> {
+    load::load_spec(path).map_err(|e| eprintln!("{e}")).ok()
+}
+
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
         Cmd::Run { scenario, seed, trace, swarm, chrome_trace } => {
-            let spec = match load::load_spec(&scenario) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
+            let Some(spec) = load_or_report(&scenario) else { return Ok(ExitCode::from(2)) };
             let seed = seed.unwrap_or(spec.default_seed);
             let spec = if swarm {
                 let (s, draw) = ckptsim_sim::swarm::draw(&spec, seed);
@@ -205,13 +204,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(if o.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Cmd::Report { scenario, seed, output } => {
-            let spec = match load::load_spec(&scenario) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
+            let Some(spec) = load_or_report(&scenario) else { return Ok(ExitCode::from(2)) };
             let seed = seed.unwrap_or(spec.default_seed);
             let o = outcome::run(&spec, seed);
             let html = report::render_html(&spec, &o, &report::ReportOptions::default());
@@ -355,13 +348,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Shrink { scenario, seed, output, checker, expectation, max_runs, one_seed, note } => {
-            let spec = match load::load_spec(&scenario) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("{e}");
-                    return Ok(ExitCode::from(2));
-                }
-            };
+            let Some(spec) = load_or_report(&scenario) else { return Ok(ExitCode::from(2)) };
             let seed = seed.unwrap_or(spec.default_seed);
             let target = match (checker, expectation, &spec.expect.caught_by) {
                 (Some(c), _, _) => Target::Checker(c),
