@@ -13,6 +13,10 @@ pub mod barrier;
 pub mod config;
 pub mod coordinator;
 pub mod failure_manager;
+/// Fuzz bodies (byte strings → legal operation sequences); only with the `fuzzing` feature,
+/// which the cargo-fuzz crate and the workspace's tests enable, so no ordinary build of the
+/// core carries them.
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod ids;
 pub mod job;

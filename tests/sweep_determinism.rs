@@ -1,5 +1,7 @@
 //! A seed's verdict and trace hash do not depend on how a sweep ran it: one worker or two, any shard, any batch, or alone on a fresh thread; shard JSON lines concatenate to the unsharded ones.
 
+#![allow(clippy::disallowed_methods)] // the test runs seeds on fresh OS threads on purpose
+
 use ckptsim_sim::spec::JobSpec;
 use ckptsim_sim::sweep::{self, SeedResult};
 use ckptsim_sim::{load, outcome};
