@@ -219,6 +219,7 @@ struct Partial {
 }
 
 /// Flink's CheckpointCoordinator for one job (see the module doc).
+#[derive(Clone, Debug)]
 pub struct CheckpointCoordinator {
     config: CheckpointConfig,
     profile: Profile,

@@ -157,6 +157,7 @@ impl SplitMix64 {
 }
 
 /// Flink's JobMaster/DefaultScheduler for one job (see the module doc).
+#[derive(Clone, Debug)]
 pub struct JobMaster {
     params: JobParams,
     status: JobStatus,

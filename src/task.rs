@@ -112,12 +112,14 @@ pub enum TaskOutput {
     Failed { cause: String },
 }
 
+#[derive(Clone, Debug)]
 enum Head {
     Inputs(BarrierHandler),
     Log(LogSource),
     Line(LineSource),
 }
 
+#[derive(Clone, Debug)]
 enum Tail {
     Output { partitioner: Partitioner, next_rr: u32 },
     Print(PrintSink),
@@ -125,12 +127,14 @@ enum Tail {
 }
 
 /// An unaligned snapshot whose channel state is still being written.
+#[derive(Clone, Debug)]
 struct OpenUnaligned {
     id: CheckpointId,
     snapshot: TaskSnapshot,
 }
 
 /// One running task attempt (see the module doc).
+#[derive(Clone, Debug)]
 pub struct Task {
     spec_task: TaskId,
     name: String,

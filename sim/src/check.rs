@@ -403,6 +403,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         if !retuned && !manual && !r.savepoint {
             let last_completion = rows
                 .iter()
+                .filter(|o| o.id != r.id)
                 .filter_map(|o| o.end_ms.filter(|_| o.outcome == "COMPLETED"))
                 .filter(|e| *e <= r.trigger_ms)
                 .max();

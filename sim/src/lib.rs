@@ -9,6 +9,7 @@ pub mod bench;
 pub mod check;
 pub mod chrome;
 pub mod emit;
+pub mod explore;
 pub mod floor;
 pub mod fuzzing;
 pub mod graph;

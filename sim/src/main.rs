@@ -4,9 +4,9 @@
 //! (unreadable or invalid scenario, bad arguments). `report` exits 0 once the page is written,
 //! whatever the verdict (the page shows it).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use ckptsim_sim::shrink::{self, Target};
-use ckptsim_sim::{bench, chrome, emit, fuzzing, load, outcome, report, sweep};
+use ckptsim_sim::{bench, chrome, emit, explore, fuzzing, load, outcome, report, sweep};
 use clap::{Parser, Subcommand};
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -152,6 +152,39 @@ enum Cmd {
         #[arg(long)]
         note: Option<String>,
     },
+    /// Bounded exhaustive exploration of the scenario's job on the sans-IO core: every order of
+    /// message deliveries and every failure point within the bounds; prints the shortest
+    /// counterexample path (exit 1) or whether the bounded space was exhausted (exit 0).
+    Explore {
+        scenario: PathBuf,
+        /// Longest path (number of steps).
+        #[arg(long, default_value_t = 60)]
+        depth: u32,
+        /// Injected task failures per path.
+        #[arg(long, default_value_t = 1)]
+        failures: u32,
+        /// Timer firings per path (checkpoint triggers, restart delays, timeouts).
+        #[arg(long, default_value_t = 4)]
+        ticks: u32,
+        /// Lost JobManager-to-task messages per path.
+        #[arg(long, default_value_t = 0)]
+        losses: u32,
+        /// Distinct states before giving up.
+        #[arg(long, default_value_t = 300_000)]
+        max_states: u64,
+        /// Run this protocol variant instead of the scenario's (e.g. a planted bug).
+        #[arg(long)]
+        variant: Option<String>,
+        /// Explore every enabled choice (no partial-order reduction, timers at any step).
+        #[arg(long)]
+        no_reduce: bool,
+        /// Replay a path (the `path:` line of a counterexample, or a file holding it) step by step.
+        #[arg(long)]
+        replay: Option<String>,
+        /// Write the counterexample path to this file.
+        #[arg(short = 'o', long)]
+        output: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -174,6 +207,80 @@ fn main() -> ExitCode {
     }
 }
 
+/// `ckptsim explore`: search (or replay a path) and print the result.
+fn cmd_explore(
+    scenario: &std::path::Path,
+    bounds: explore::Bounds,
+    variant: Option<&str>,
+    replay: Option<&str>,
+    output: Option<&std::path::Path>,
+) -> Result<ExitCode> {
+    let Some(mut spec) = load_or_report(scenario) else { return Ok(ExitCode::from(2)) };
+    if let Some(name) = variant {
+        let Some(v) = ckptsim::Variant::ALL.into_iter().find(|x| x.name() == name) else {
+            let names: Vec<&str> = ckptsim::Variant::ALL.iter().map(|v| v.name()).collect();
+            eprintln!("unknown variant `{name}` (known: {})", names.join(", "));
+            return Ok(ExitCode::from(2));
+        };
+        spec.variant = v;
+    }
+    if let Err(e) = explore::supported(&spec) {
+        eprintln!("{}: {e}", scenario.display());
+        return Ok(ExitCode::from(2));
+    }
+    let ex = explore::Explorer::new(&spec, bounds);
+    if let Some(text) = replay {
+        let text = std::fs::read_to_string(text).unwrap_or_else(|_| text.to_string());
+        let line = text.lines().find_map(|l| l.strip_prefix("path:")).unwrap_or(&text);
+        let path: Result<Vec<explore::Choice>, String> = line.split_whitespace().map(str::parse).collect();
+        let path = match path {
+            Ok(p) => p,
+            Err(e) => {
+                eprintln!("--replay: {e}");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        return match ex.replay(&path) {
+            Err(e) => {
+                eprintln!("--replay: {e}");
+                Ok(ExitCode::from(2))
+            }
+            Ok((lines, verdict)) => {
+                for l in lines {
+                    println!("{l}");
+                }
+                match verdict {
+                    Some((checker, anomaly)) => {
+                        println!("VIOLATION {checker}: {anomaly}");
+                        Ok(ExitCode::from(1))
+                    }
+                    None => {
+                        println!("no violation at the end of the path");
+                        Ok(ExitCode::SUCCESS)
+                    }
+                }
+            }
+        };
+    }
+    let report = ex.explore();
+    print!("{}", explore::render(&report));
+    let Some(v) = &report.violation else { return Ok(ExitCode::SUCCESS) };
+    if let Some(out) = output {
+        let text = format!(
+            "# ckptsim explore {} --variant {}: {} after {} steps: {}\npath: {}\n",
+            scenario.display(),
+            spec.variant,
+            v.checker,
+            v.path.len(),
+            v.anomaly,
+            v.path.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" ")
+        );
+        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+    }
+    println!("replay: ckptsim explore {} --variant {} --replay <path>", scenario.display(), spec.variant);
+    Ok(ExitCode::from(1))
+}
+
 /// The scenario at `path`, or `None` after printing its error (file, line, field): exit code 2.
 fn load_or_report(path: &std::path::Path) -> Option<ckptsim_sim::spec::JobSpec> {
     load::load_spec(path).map_err(|e| eprintln!("{e}")).ok()
@@ -181,6 +288,17 @@ fn load_or_report(path: &std::path::Path) -> Option<ckptsim_sim::spec::JobSpec> 
 
 fn real_main(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
+        Cmd::Explore { scenario, depth, failures, ticks, losses, max_states, variant, no_reduce, replay, output } => {
+            let bounds = explore::Bounds {
+                max_depth: depth,
+                max_failures: failures,
+                max_ticks: ticks,
+                max_losses: losses,
+                max_states,
+                reduce: !no_reduce,
+            };
+            cmd_explore(&scenario, bounds, variant.as_deref(), replay.as_deref(), output.as_deref())
+        }
         Cmd::Run { scenario, seed, trace, swarm, chrome_trace } => {
             let Some(spec) = load_or_report(&scenario) else { return Ok(ExitCode::from(2)) };
             let seed = seed.unwrap_or(spec.default_seed);
