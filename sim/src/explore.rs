@@ -181,6 +181,10 @@ struct Sys {
     failures: u32,
     ticks: u32,
     losses: u32,
+    /// The virtual time of the last timer firing: a timer still due at that same time (a
+    /// deadline a machine keeps reporting while it waits for something else) does not fire
+    /// again until time or something else moves.
+    ticked_at: Option<u64>,
 }
 
 /// FNV-1a over formatted text: a state's fingerprint without building the text.
@@ -220,7 +224,7 @@ impl Sys {
         // Formatting into the hasher cannot fail.
         let _ = write!(
             h,
-            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}",
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
             self.now_ms,
             self.jm,
             self.tasks,
@@ -235,7 +239,8 @@ impl Sys {
             self.obs,
             self.failures,
             self.ticks,
-            self.losses
+            self.losses,
+            self.ticked_at
         );
         h.0
     }
@@ -350,6 +355,7 @@ impl<'a> Explorer<'a> {
             failures: 0,
             ticks: 0,
             losses: 0,
+            ticked_at: None,
         };
         sys.jm.start(0, None);
         self.route_jm(&mut sys);
@@ -463,7 +469,8 @@ impl<'a> Explorer<'a> {
                 out.push(Choice::ToJm(*t));
             }
         }
-        if sys.ticks < b.max_ticks && self.next_timer(sys).is_some() {
+        let timer = self.next_timer(sys);
+        if sys.ticks < b.max_ticks && timer.is_some_and(|at| at > sys.now_ms || sys.ticked_at != Some(sys.now_ms)) {
             out.push(Choice::Tick);
         }
         if sys.failures < b.max_failures {
@@ -490,6 +497,9 @@ impl<'a> Explorer<'a> {
 
     /// Applies `c` to `sys`; false when the choice is not enabled there (a replayed path).
     fn apply(&self, sys: &mut Sys, c: Choice) -> bool {
+        if c != Choice::Tick {
+            sys.ticked_at = None;
+        }
         match c {
             Choice::Fetch(t) => {
                 let Some(task) = sys.tasks.get(&t) else { return false };
@@ -541,6 +551,7 @@ impl<'a> Explorer<'a> {
                 let Some(at) = self.next_timer(sys) else { return false };
                 sys.ticks += 1;
                 sys.now_ms = sys.now_ms.max(at);
+                sys.ticked_at = Some(sys.now_ms);
                 let now = sys.now_ms;
                 if sys.jm.poll_timeout().is_some_and(|d| d <= now) {
                     sys.jm.handle_timeout(now);
