@@ -1,4 +1,4 @@
-//! Task-side checkpoint barrier handling (flink-semantics §3): aligned, at-least-once tracker, unaligned, aligned-with-timeout.
+//! Task-side checkpoint barrier handling (semantics §3): aligned, at-least-once tracker, unaligned, aligned-with-timeout.
 //!
 //! A [`BarrierHandler`] sits between a task's input channels and its operators. The host feeds
 //! it every barrier, cancel marker, end of partition and record it takes from an input channel

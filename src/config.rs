@@ -1,4 +1,4 @@
-//! Checkpoint and restart configuration with Flink's defaults and validation (flink-semantics §1.1, §4.3).
+//! Checkpoint and restart configuration with Flink's defaults and validation (semantics §1.1, §4.3).
 //!
 //! Values arrive as the user wrote them (signed, so a negative interval can be named and rejected)
 //! and are checked by [`CheckpointConfig::validate`] / [`RestartStrategyConfig::validate`], which

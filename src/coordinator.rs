@@ -1,4 +1,4 @@
-//! The CheckpointCoordinator: periodic scheduler, request decider, trigger pipeline, acks/declines/expiry, completion and subsumption (flink-semantics §1, §2/§6 wiring, §9).
+//! The CheckpointCoordinator: periodic scheduler, request decider, trigger pipeline, acks/declines/expiry, completion and subsumption (semantics §1, §2/§6 wiring, §9).
 //!
 //! A sans-IO model of Flink's `CheckpointCoordinator`, `CheckpointRequestDecider`,
 //! `CheckpointCoordinatorDeActivator` / `ExecutionTrackingCheckpointCoordinatorDeActivator` and

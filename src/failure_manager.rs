@@ -1,4 +1,4 @@
-//! CheckpointFailureManager: counts consecutive checkpoint failures and fails the job past the tolerable number (flink-semantics §2).
+//! CheckpointFailureManager: counts consecutive checkpoint failures and fails the job past the tolerable number (semantics §2).
 //!
 //! The coordinator reports every aborted checkpoint (and every failure before a pending
 //! checkpoint existed, with id `None` = Flink's `-1`) through

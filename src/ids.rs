@@ -20,7 +20,7 @@ macro_rules! id_newtype {
 
 id_newtype!(
     /// A checkpoint or savepoint id. Allocated by the coordinator from 1, strictly increasing,
-    /// never reused (flink-semantics §1.8).
+    /// never reused (semantics §1.8).
     CheckpointId(u64),
     "{}"
 );

@@ -1,6 +1,6 @@
 //! The JobMaster: job status machine, task executions, global failover through the restart strategy, and the checkpoint coordinator it hosts.
 //!
-//! This plays the role of Flink's DefaultScheduler + ExecutionGraph (flink-semantics §1.7, §4):
+//! This plays the role of Flink's DefaultScheduler + ExecutionGraph (semantics §1.7, §4):
 //!
 //! * `start` moves the job CREATED → RUNNING and deploys every task (CREATED → SCHEDULED →
 //!   DEPLOYING on the JobManager side; the TaskManager reports INITIALIZING (2.x only), RUNNING,

@@ -8,6 +8,9 @@
 //!
 //! The simulated world (`ckptsim-sim`, in `sim/`) hosts these machines on madsim; proptest and
 //! cargo-fuzz drive them directly.
+//!
+//! A comment that cites `semantics §x.y` (or just `§x.y`) refers to section x.y of
+//! `docs/semantics.md`, which states each Flink rule the model implements and its Flink class.
 
 pub mod barrier;
 pub mod config;

@@ -1,4 +1,4 @@
-//! Semantics profiles: which Flink a run follows where versions differ (flink-semantics §9).
+//! Semantics profiles: which Flink a run follows where versions differ (semantics §9).
 //!
 //! Every behaviour that differs between the profiles is a method here, named for the behaviour,
 //! so a reader can find each §9 row in one place and every state machine asks the same question

@@ -1,4 +1,4 @@
-//! Restart strategies (Flink's `RestartBackoffTimeStrategy`s): NoRestart, FixedDelay, FailureRate, ExponentialDelay (flink-semantics §4.1–4.3).
+//! Restart strategies (Flink's `RestartBackoffTimeStrategy`s): NoRestart, FixedDelay, FailureRate, ExponentialDelay (semantics §4.1–4.3).
 //!
 //! The protocol is Flink's `ExecutionFailureHandler`: for every failure call
 //! [`RestartStrategy::notify_failure`], then [`RestartStrategy::can_restart`]; if it says yes,

@@ -1,4 +1,4 @@
-//! Sinks: the at-least-once print sink, the two-phase-commit sink (flink-semantics §7) and the external transactional store behind it.
+//! Sinks: the at-least-once print sink, the two-phase-commit sink (semantics §7) and the external transactional store behind it.
 //!
 //! [`TwoPhaseCommitSink`] is Flink's `TwoPhaseCommitSinkFunction` as a sans-IO machine: its
 //! transaction operations ([`SinkOutput`]) are drained with `poll_output` in the order they were

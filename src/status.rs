@@ -1,4 +1,4 @@
-//! Job status and task execution state machines with only Flink's legal transitions (flink-semantics §4.4).
+//! Job status and task execution state machines with only Flink's legal transitions (semantics §4.4).
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

@@ -1,4 +1,4 @@
-//! Completed-checkpoint store: num-retained subsumption and externalized-checkpoint retention on job termination (flink-semantics §6, §1.6).
+//! Completed-checkpoint store: num-retained subsumption and externalized-checkpoint retention on job termination (semantics §6, §1.6).
 //!
 //! Models Flink's `StandaloneCompletedCheckpointStore`: a deque of completed checkpoints, oldest
 //! first. Adding one subsumes older ones down to `num_retained`; shutting down with a terminal

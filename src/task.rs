@@ -7,7 +7,7 @@
 //! records and events for downstream channels, snapshots to acknowledge, declines, sink
 //! operations, offset commits and, at most once, `Failed`.
 //!
-//! Snapshot protocol (flink-semantics §3): when the barrier handler (or, for a source, the
+//! Snapshot protocol (semantics §3): when the barrier handler (or, for a source, the
 //! JobManager's trigger) says "trigger", the task takes the synchronous snapshot of every
 //! operator, then forwards the barrier downstream *before* any record produced afterwards. For
 //! an aligned checkpoint the snapshot is complete at once ([`TaskOutput::Snapshot`]); for an

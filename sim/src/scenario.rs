@@ -307,7 +307,7 @@ impl Scenario {
     }
 
     /// The restart strategy in force: `[restart]`, or Flink's default for the profile and
-    /// checkpoint configuration (flink-semantics §4.3).
+    /// checkpoint configuration (semantics §4.3).
     pub fn restart_config(&self) -> RestartStrategyConfig {
         RestartStrategyConfig::resolve(self.restart.as_ref(), self.checkpoint.periodic_enabled(), self.profile)
     }
