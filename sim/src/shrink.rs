@@ -758,7 +758,7 @@ pub fn shrink_failure(spec: &JobSpec, target: &Target, opts: &Options) -> Result
 /// to measure slippage against [`shrink`] (tests, BENCHMARKS.md); do not write regressions
 /// with it.
 pub fn shrink_symptom_only(spec: &JobSpec, target: &Target, opts: &Options) -> Result<Shrunk, ShrinkError> {
-    shrink_inner(spec, target, opts, false, None)
+    shrink_inner(spec, target, opts, false, Some(false))
 }
 
 fn shrink_inner(

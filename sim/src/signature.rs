@@ -7,7 +7,10 @@
 //!
 //! A signature leaves out everything that changes from seed to seed or with the size of the
 //! scenario (record numbers, keys, times, task indices, operator names): two runs that fail
-//! through the same protocol path under the same kind of fault share it.
+//! through the same protocol path after the same kind of fault share it. The fault is the one
+//! behind the job's last failure before the anomaly (a restore's cause), not whatever fault
+//! happened to be running: in a swarm run several faults overlap, and the last one to start
+//! is usually a bystander.
 //!
 //! A failed `final_status` expectation with no checker behind it is signed as *stuck* only
 //! when the job stayed in its transitional status (RESTARTING, FAILING, CANCELLING, CREATED)
@@ -52,7 +55,8 @@ pub struct Signature {
     pub phase: String,
     /// Kind of the operator involved (`two-phase-commit-sink`, `log-source`, `sum`, `jm`).
     pub operator: String,
-    /// Kind of the last fault that started before the anomaly (`none` without one).
+    /// Kind of the fault behind the job's last failure before the anomaly (`none` when it had
+    /// not failed; `-` for anomalies about the whole run).
     pub fault: String,
 }
 
@@ -269,8 +273,8 @@ fn operator_of(spec: &JobSpec, checker: &str) -> String {
     op.unwrap_or_else(|| "jm".into())
 }
 
-/// Fault starts in the trace: (time, kebab kind), in time order. Injected task failures
-/// (`fail_on_value`, ...) count as `injected-failure`.
+/// Fault starts in the trace: (time, kebab kind), in time order. A task that throws (a
+/// `task-failure` fault or an injector such as `fail_on_value`) counts as `task-failure`.
 fn fault_starts(o: &Outcome) -> Vec<(u64, String)> {
     o.run
         .trace
@@ -283,10 +287,46 @@ fn fault_starts(o: &Outcome) -> Vec<(u64, String)> {
                 let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
                 Some((e.time_ms, kebab(&name)))
             } else {
-                Some((e.time_ms, "injected-failure".to_string()))
+                // A task throwing: a task-failure fault or a failure injector of the operator.
+                Some((e.time_ms, "task-failure".to_string()))
             }
         })
         .collect()
+}
+
+/// Fault kinds that can make a job fail (the others only slow it down).
+const DISRUPTIVE: [&str; 8] = [
+    "task-failure",
+    "tm-crash",
+    "jm-crash",
+    "partition",
+    "message-loss",
+    "storage-failure",
+    "broker-outage",
+    "sink-store-outage",
+];
+
+/// The fault behind the anomaly at `t`: the kind of the last disruptive fault (else of any
+/// fault) that started at or before the job's last failure (RESTARTING, FAILING or a
+/// JobManager loss) before `t`; `none` when the job had not failed by then. A fault that was
+/// merely running at the time (a slow link, a delay) is not the cause of a restore.
+fn cause_fault(o: &Outcome, t: u64) -> String {
+    let failed_at = o
+        .run
+        .status_timeline
+        .iter()
+        .filter(|(at, s)| *at <= t && matches!(s, JobStatus::Restarting | JobStatus::Failing | JobStatus::Suspended))
+        .map(|(at, _)| *at)
+        .last();
+    let Some(ft) = failed_at else { return "none".into() };
+    let starts: Vec<(u64, String)> = fault_starts(o).into_iter().filter(|(at, _)| *at <= ft).collect();
+    starts
+        .iter()
+        .rev()
+        .find(|(_, k)| DISRUPTIVE.contains(&k.as_str()))
+        .or_else(|| starts.last())
+        .map(|(_, k)| k.clone())
+        .unwrap_or_else(|| "none".into())
 }
 
 /// The job phase at `t`: the status then, `-restored` once a restart happened before it.
@@ -304,10 +344,7 @@ fn phase_at(o: &Outcome, t: u64) -> String {
 /// The signature of one anomaly of `o`.
 pub fn sign(o: &Outcome, spec: &JobSpec, a: &Anomaly) -> Signature {
     let (phase, fault) = match a.time_ms {
-        Some(t) => {
-            let fault = fault_starts(o).into_iter().rev().find(|(at, _)| *at <= t).map(|f| f.1);
-            (phase_at(o, t), fault.unwrap_or_else(|| "none".into()))
-        }
+        Some(t) => (phase_at(o, t), cause_fault(o, t)),
         None => ("end".to_string(), "-".to_string()),
     };
     let operator = if a.checker == "expect" { "jm".to_string() } else { operator_of(spec, &a.checker) };
