@@ -276,11 +276,14 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                     f.seed
                 );
             }
+            let kinds: std::collections::BTreeSet<&str> =
+                groups.iter().map(|g| g.signature.split('@').next().unwrap_or_default()).collect();
             println!(
-                "{} runs, {} failed in {} group(s), {:.1} s wall, {:.1} s CPU, {:.0} seeds/s ({} jobs, shard {index}/{count})",
+                "{} runs, {} failed in {} group(s) of {} anomaly kind(s), {:.1} s wall, {:.1} s CPU, {:.0} seeds/s ({} jobs, shard {index}/{count})",
                 report.runs,
                 report.failures.len(),
                 groups.len(),
+                kinds.len(),
                 report.wall_s,
                 report.cpu_s,
                 report.runs as f64 / report.wall_s.max(1e-9),
