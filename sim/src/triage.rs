@@ -44,13 +44,23 @@ pub fn involved_tasks(
             spec.operators.get(i + 1).filter(|_| sig.operator == "keyed" || sig.operator == "count_window")
         })
         .map(|op| op.name.clone());
+    use ckptsim::status::ExecutionState as X;
     let failed_before: Vec<&str> = o
         .run
         .task_transitions
         .iter()
-        .filter(|(at, _, _, to)| *at <= t && format!("{to:?}").eq_ignore_ascii_case("failed"))
+        .filter(|(at, _, _, to)| *at <= t && *to == X::Failed)
         .map(|(_, name, _, _)| name.as_str())
         .collect();
+    // Tasks left in a transitional state at `t` (a cancel never answered, a deploy never
+    // acknowledged): the usual suspects of a stuck job.
+    let mut last_state: std::collections::BTreeMap<&str, X> = std::collections::BTreeMap::new();
+    for (_, name, _, to) in o.run.task_transitions.iter().filter(|x| x.0 <= t) {
+        last_state.insert(name.as_str(), *to);
+    }
+    let hanging = |name: &str| {
+        last_state.get(name).is_some_and(|s| matches!(s, X::Canceling | X::Deploying | X::Initializing | X::Scheduled))
+    };
     let mut out = Vec::new();
     for lane in &tl.tasks {
         let of_op = op_name.as_ref().is_some_and(|n| {
@@ -59,21 +69,28 @@ pub fn involved_tasks(
                 || lane.name.starts_with(&format!("{n} ("))
         });
         let failed = failed_before.iter().any(|f| *f == lane.name);
-        if (of_op || failed) && out.len() < MAX_TASKS {
+        if (of_op || failed || hanging(&lane.name)) && out.len() < MAX_TASKS {
             out.push((lane.index, lane.name.clone()));
         }
     }
     out
 }
 
-/// The last `n` trace events at or before `t` that `pick` selects, oldest first.
+/// The last `n` trace events at or before `t` that `pick` selects, oldest first; a run of
+/// identical events (same node, kind and detail) counts once, with its repetitions.
 fn last_events<'a>(
     events: &'a [TraceEvent],
     t: u64,
     n: usize,
     pick: impl Fn(&TraceEvent) -> bool,
-) -> Vec<&'a TraceEvent> {
-    let mut v: Vec<&TraceEvent> = events.iter().filter(|e| e.time_ms <= t && pick(e)).collect();
+) -> Vec<(&'a TraceEvent, usize)> {
+    let mut v: Vec<(&TraceEvent, usize)> = Vec::new();
+    for e in events.iter().filter(|e| e.time_ms <= t && pick(e)) {
+        match v.last_mut() {
+            Some((last, k)) if last.node == e.node && last.kind == e.kind && last.detail == e.detail => *k += 1,
+            _ => v.push((e, 1)),
+        }
+    }
     let skip = v.len().saturating_sub(n);
     v.drain(..skip);
     v
@@ -87,7 +104,9 @@ pub fn section(h: &mut String, spec: &JobSpec, o: &Outcome, tl: &Timeline, liste
         return;
     }
     let Some((sig, a)) = signature::primary(spec, o) else { return };
-    let t = a.time_ms.unwrap_or(o.run.stop_at_ms);
+    // A stuck job is stuck at the end: what led there runs up to the stop.
+    let stuck = a.kind.starts_with("stuck-");
+    let t = if stuck { o.run.stop_at_ms } else { a.time_ms.unwrap_or(o.run.stop_at_ms) };
     h.push_str("<section id=\"triage\" class=\"triage\">\n<h2>Triage: the first anomaly</h2>\n");
     let number = listed.iter().find(|(_, m)| m.checker == a.checker && m.text == a.text).map(|(n, _)| *n);
     let link = match number {
@@ -98,7 +117,11 @@ pub fn section(h: &mut String, spec: &JobSpec, o: &Outcome, tl: &Timeline, liste
         h,
         "<p class=\"triage-anomaly\"><b>{}</b> at <a href=\"{link}\">{}</a>: {}</p>",
         esc(&a.checker),
-        if a.time_ms.is_some() { secs(t) } else { "the end".to_string() },
+        match a.time_ms {
+            Some(at) if !stuck => secs(at),
+            Some(at) => format!("{} (to the end)", secs(at)),
+            None => "the end".to_string(),
+        },
         esc(&a.text)
     );
     let _ = writeln!(
@@ -108,19 +131,20 @@ pub fn section(h: &mut String, spec: &JobSpec, o: &Outcome, tl: &Timeline, liste
         esc(&signature::describe(&sig, &a))
     );
     let events = o.run.trace.events();
-    let rows = |h: &mut String, title: &str, href: &str, evs: &[&TraceEvent]| {
+    let rows = |h: &mut String, title: &str, href: &str, evs: &[(&TraceEvent, usize)]| {
         let _ = writeln!(h, "<h3><a href=\"{href}\">{}</a></h3>\n<table class=\"triage-events\">", esc(title));
         if evs.is_empty() {
             h.push_str("<tr><td>no events before the anomaly</td></tr>\n");
         }
-        for e in evs {
+        for (e, k) in evs {
             let _ = writeln!(
                 h,
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}{}</td></tr>",
                 secs(e.time_ms),
                 esc(&e.node),
                 esc(e.kind),
-                esc(&e.detail)
+                esc(&e.detail),
+                if *k > 1 { format!(" (×{k})") } else { String::new() }
             );
         }
         h.push_str("</table>\n");
