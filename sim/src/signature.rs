@@ -220,10 +220,10 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
         fields.insert("from", from.to_string());
         fields.insert("to", to.to_string());
         format!("illegal-transition-{}-{}", from.to_ascii_lowercase(), to.to_ascii_lowercase())
-    } else if text.contains("restarts but fixed-delay allows") {
-        "too-many-restarts".into()
     } else if text.starts_with("job failed after") {
         "too-few-restarts".into()
+    } else if text.contains("restarts but fixed-delay allows") {
+        "too-many-restarts".into()
     } else if text.contains(", fixed-delay says") {
         "wrong-backoff".into()
     } else if text.contains("restarts under no-restart") {

@@ -1,4 +1,4 @@
-//! Shrinking keeps the bug, not just the symptom (issue 15): the seed-74 stuck restart and three swarm cases of planted variants where a symptom-only shrink slips to another failure; sweeps group failures by signature and `--shrink` writes one regression per new signature, nothing on a second sweep.
+//! Shrinking keeps the bug, not just the symptom (issue 15): the seed-74 stuck restart and four swarm cases of planted variants where a symptom-only shrink slips to another failure; sweeps group failures by signature and `--shrink` writes one regression per new signature, nothing on a second sweep.
 
 use ckptsim::status::JobStatus;
 use ckptsim::Variant;
@@ -96,6 +96,17 @@ fn a_first_attempt_loss_does_not_become_a_loss_after_a_restore() {
         3,
         "exactly-once/lost-commit@running:two-phase-commit-sink:none",
         "exactly-once/lost-commit@running-restored:two-phase-commit-sink:sink-store-outage",
+    );
+}
+
+#[test]
+fn a_duplicate_does_not_become_a_loss() {
+    keeps_identity(
+        "scenarios/negative/restore-from-pending.toml",
+        Variant::RestoreFromPending,
+        9,
+        "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:task-failure",
+        "exactly-once/lost-commit@running:two-phase-commit-sink:none",
     );
 }
 
