@@ -164,7 +164,7 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
         // The moment of the duplicate is the second time the lineage shows up.
         time_ms = text.find(" at [").and_then(|i| {
             let list = &text[i + 5..];
-            list.split(|c| c == ',' || c == ']').nth(1).and_then(|x| x.trim().parse().ok())
+            list.split([',', ']']).nth(1).and_then(|x| x.trim().parse().ok())
         });
         if text.contains("within one attempt") {
             "duplicate-within-attempt".into()
@@ -317,7 +317,7 @@ fn cause_fault(o: &Outcome, t: u64) -> String {
         .iter()
         .filter(|(at, s)| *at <= t && matches!(s, JobStatus::Restarting | JobStatus::Failing | JobStatus::Suspended))
         .map(|(at, _)| *at)
-        .last();
+        .next_back();
     let Some(ft) = failed_at else { return "none".into() };
     let starts: Vec<(u64, String)> = fault_starts(o).into_iter().filter(|(at, _)| *at <= ft).collect();
     starts

@@ -78,12 +78,12 @@ pub fn involved_tasks(
 
 /// The last `n` trace events at or before `t` that `pick` selects, oldest first; a run of
 /// identical events (same node, kind and detail) counts once, with its repetitions.
-fn last_events<'a>(
-    events: &'a [TraceEvent],
+fn last_events(
+    events: &[TraceEvent],
     t: u64,
     n: usize,
     pick: impl Fn(&TraceEvent) -> bool,
-) -> Vec<(&'a TraceEvent, usize)> {
+) -> Vec<(&TraceEvent, usize)> {
     let mut v: Vec<(&TraceEvent, usize)> = Vec::new();
     for e in events.iter().filter(|e| e.time_ms <= t && pick(e)) {
         match v.last_mut() {
