@@ -66,6 +66,20 @@ fn seed_74_stays_stuck_past_every_bound() {
     assert!(stuck_signature(&old.spec, seed).is_none());
 }
 
+#[test]
+fn a_stop_inside_the_restart_bound_is_recognised() {
+    let mut spec = load("scenarios/faults/message-loss.toml");
+    let seed = 74;
+    let o = outcome::run(&spec, seed);
+    assert!(!shrink::ends_inside_bound(&spec, &o), "stuck for 23 s, past the 14 s bound");
+    // 0.1 s after the failure at 7,003 ms, inside the 1 s restart delay (the shrink).
+    spec.stop_at_ms = 7_100;
+    let o = outcome::run(&spec, seed);
+    assert_eq!(o.run.final_status, JobStatus::Restarting);
+    assert!(shrink::ends_inside_bound(&spec, &o));
+    assert_eq!(signature::final_status_anomaly(&spec, &o).expect("fails").kind, "ended-inside-bound");
+}
+
 /// The run's `expect/stuck-restarting-...` signature, if it has one.
 fn stuck_signature(spec: &JobSpec, seed: u64) -> Option<signature::Signature> {
     let o = outcome::run(spec, seed);
@@ -84,6 +98,8 @@ fn keeps_identity(rel: &str, v: Variant, seed: u64, original: &str, slipped_to: 
     assert_eq!(shrunk.signature.as_ref(), Some(&sig));
     assert!(shrunk.after.smaller_than(&shrunk.before), "{}", shrunk.after);
     assert_eq!(primary(&shrunk.spec, seed), sig, "the shrunk scenario replays to the same signature");
+    let o = outcome::run(&shrunk.spec, seed);
+    assert!(!shrink::ends_inside_bound(&shrunk.spec, &o), "the shrunk run does not stop inside a wait bound");
     let old = shrink::shrink_symptom_only(&spec, &target, &opts).expect("the variant fails");
     assert_eq!(primary(&old.spec, seed).to_string(), slipped_to, "the symptom-only shrink slips");
 }
