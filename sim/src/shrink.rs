@@ -22,7 +22,8 @@
 //! [`Signature`] under the first seed (same checker, anomaly kind, phase, operator kind and
 //! fault kind), so a shrink cannot slip from one bug to another that trips the same checker
 //! or expectation. An expectation target (`final_status`, `restarts`, ...) is identified by the
-//! run's primary signature, so it shrinks only together with the matching checker anomaly; a
+//! run's primary signature, so it shrinks only together with the matching checker anomaly
+//! (for `final_status` the signed final status is kept too); a
 //! stuck final status is signed as stuck only past every bound the JobManager would still
 //! wait for (`signature::wait_bound_ms`). A stop-time cut is also refused when the candidate
 //! ends with the job in a transitional status inside those bounds.
@@ -233,6 +234,9 @@ struct Shrinker<'a> {
     /// The identity was the original run's primary signature: it must stay primary (so the
     /// regression replays to the same signature a sweep groups it under).
     identity_is_primary: bool,
+    /// For a `final_status` target: the signed final status (e.g. `stuck-restarting-...`),
+    /// kept as well when a checker's anomaly is the primary identity.
+    also: Option<Signature>,
     /// Set while cutting the stop time: refuse candidates that end inside a wait bound.
     guard_end: bool,
 }
@@ -298,7 +302,7 @@ impl Shrinker<'_> {
                             } else {
                                 shows(&cand, &o, id)
                             };
-                            if !same {
+                            if !same || self.also.as_ref().is_some_and(|a| !shows(&cand, &o, a)) {
                                 return false;
                             }
                         }
@@ -783,14 +787,21 @@ fn shrink_inner(
         }
         None => precheck(spec, target, &opts.seeds)?,
     };
-    let (identity, identity_is_primary) = if keep_identity {
+    let (identity, identity_is_primary, also) = if keep_identity {
         let o = outcome::run(spec, opts.seeds[0]);
         let id = identity_of(spec, &o, target).map(|x| x.0);
         let primary = signature::primary(spec, &o).map(|x| x.0);
         let is_primary = id.is_some() && id == primary;
-        (id, is_primary)
+        let also = match target {
+            Target::Expectation(e) if e == "final_status" => {
+                signature::final_status_anomaly(spec, &o).map(|a| signature::sign(&o, spec, &a))
+            }
+            _ => None,
+        }
+        .filter(|a| Some(a) != id.as_ref());
+        (id, is_primary, also)
     } else {
-        (None, false)
+        (None, false, None)
     };
     let mut start = spec.clone();
     for f in &mut start.faults {
@@ -807,6 +818,7 @@ fn shrink_inner(
         log: vec![],
         identity: identity.clone(),
         identity_is_primary,
+        also,
         guard_end: false,
     };
     if start.faults != spec.faults {
