@@ -79,6 +79,13 @@ enum Cmd {
         /// Swarm mode: each seed draws which fault kinds are enabled, their times and rates.
         #[arg(long)]
         swarm: bool,
+        /// For each failure signature not yet in DIR, shrink its first failing seed and write
+        /// the regression scenario into DIR (`shrunk-<signature slug>.toml`).
+        #[arg(long, value_name = "DIR")]
+        shrink: Option<PathBuf>,
+        /// Budget of simulation runs per shrink.
+        #[arg(long, default_value_t = 1500)]
+        shrink_max_runs: usize,
     },
     /// Measure speed and scale (seeds/s, records/s, time compression, the floor, memory, sweep
     /// scaling) and append the results to the `## Speed` section of BENCHMARKS.md.
@@ -311,6 +318,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             };
             let o = outcome::run(&spec, seed);
             print!("{}", outcome::render(&spec, &o));
+            if !o.passed() {
+                if let Some((sig, a)) = ckptsim_sim::signature::primary(&spec, &o) {
+                    println!("signature: {sig}\n  {}: {}", a.checker, a.text);
+                }
+            }
             if let Some(path) = trace {
                 std::fs::write(&path, o.run.trace.text())?;
                 println!("trace:   {} ({} events)", path.display(), o.run.trace.events().len());
@@ -350,7 +362,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             println!("{} files, {} valid, {} invalid", files.len(), files.len() - bad, bad);
             Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
-        Cmd::Sweep { scenarios, seeds, first_seed, jobs, shard, json, swarm } => {
+        Cmd::Sweep { scenarios, seeds, first_seed, jobs, shard, json, swarm, shrink: shrink_dir, shrink_max_runs } => {
             let files = load::collect_scenarios(&scenarios)?;
             let mut specs = Vec::new();
             for f in &files {
@@ -369,14 +381,27 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
             let report = sweep::sweep_with(&specs, first_seed, seeds, jobs, index, count, true, swarm);
             let flag = if swarm { " --swarm" } else { "" };
-            for f in &report.failures {
-                println!("FAIL {} seed {}: {}", f.scenario, f.seed, f.reason);
-                println!("     replay: cargo run --release -- run {} --seed {}{flag}", f.path, f.seed);
+            // One line per distinct failure signature (the JSON lists every failing seed).
+            let groups = report.groups();
+            for g in &groups {
+                let f = &report.failures[g.members[0]];
+                println!(
+                    "FAIL {:>4}x {}  first seed {}  replay: cargo run --release -- run {} --seed {}{flag}",
+                    g.members.len(),
+                    g.signature,
+                    f.seed,
+                    f.path,
+                    f.seed
+                );
             }
+            let kinds: std::collections::BTreeSet<&str> =
+                groups.iter().map(|g| g.signature.split('@').next().unwrap_or_default()).collect();
             println!(
-                "{} runs, {} failed, {:.1} s wall, {:.1} s CPU, {:.0} seeds/s ({} jobs, shard {index}/{count})",
+                "{} runs, {} failed in {} group(s) of {} anomaly kind(s), {:.1} s wall, {:.1} s CPU, {:.0} seeds/s ({} jobs, shard {index}/{count})",
                 report.runs,
                 report.failures.len(),
+                groups.len(),
+                kinds.len(),
                 report.wall_s,
                 report.cpu_s,
                 report.runs as f64 / report.wall_s.max(1e-9),
@@ -387,6 +412,34 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 for line in report.json_lines() {
                     writeln!(f, "{line}")?;
                 }
+            }
+            if let Some(dir) = shrink_dir {
+                let t0 = std::time::Instant::now();
+                let done = ckptsim_sim::regress::shrink_groups(&report, &specs, swarm, &dir, shrink_max_runs, |g| {
+                    use ckptsim_sim::regress::GroupOutcome;
+                    match &g.outcome {
+                        GroupOutcome::Written { path, before, after, runs, wall_s, replays_same } => println!(
+                            "shrunk {}: {} -> {} ({runs} runs, {wall_s:.1} s){}\n  before: {before}\n  after:  {after}",
+                            g.signature,
+                            g.scenario_path,
+                            path.display(),
+                            if *replays_same { "" } else { "; WARNING: replays to another primary signature" }
+                        ),
+                        GroupOutcome::Known(p) => println!("known  {}: {}", g.signature, p.display()),
+                        GroupOutcome::Skipped(why) => println!("skip   {}: {why}", g.signature),
+                    }
+                })?;
+                let written = done
+                    .iter()
+                    .filter(|g| matches!(g.outcome, ckptsim_sim::regress::GroupOutcome::Written { .. }))
+                    .count();
+                println!(
+                    "--shrink {}: {} group(s), {written} regression(s) written, {} already known, {:.1} s",
+                    dir.display(),
+                    done.len(),
+                    done.iter().filter(|g| matches!(g.outcome, ckptsim_sim::regress::GroupOutcome::Known(_))).count(),
+                    t0.elapsed().as_secs_f64()
+                );
             }
             Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
@@ -530,6 +583,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             std::fs::write(&output, &text)?;
             println!("before: {}\nafter:  {}", shrunk.before, shrunk.after);
             println!("{}: {}", shrunk.target, shrunk.what_failed);
+            if let Some(sig) = &shrunk.signature {
+                println!("signature (kept by every step): {sig}");
+            }
             println!(
                 "{} runs in {:.1} s; wrote {} (replay: cargo run --release -- run {} --seed {seed})",
                 shrunk.runs,

@@ -639,6 +639,7 @@ pub fn render_html(spec: &JobSpec, o: &Outcome, opts: &ReportOptions) -> String 
 
     // Anomalies that are listed (and marked) — numbered once for both places.
     let listed = listed_anomalies(&tl, opts);
+    crate::triage::section(&mut h, spec, o, &tl, &listed);
 
     h.push_str("<h2 id=\"timeline\">Timeline</h2>\n");
     legend(&mut h);

@@ -17,10 +17,21 @@
 //!    stateless operators no fault names, reset cluster tuning to the defaults;
 //! 5. cut the stop time (binary search, records after it dropped);
 //! 6. halve fault durations, restart delays and extra latencies.
+//!
+//! Identity (issue 15): besides the target, a candidate must reproduce the original failure's
+//! [`Signature`] under the first seed (same checker, anomaly kind, phase, operator kind and
+//! fault kind), so a shrink cannot slip from one bug to another that trips the same checker
+//! or expectation. An expectation target (`final_status`, `restarts`, ...) is identified by the
+//! run's primary signature, so it shrinks only together with the matching checker anomaly
+//! (for `final_status` the signed final status is kept too); a
+//! stuck final status is signed as stuck only past every bound the JobManager would still
+//! wait for (`signature::wait_bound_ms`). A stop-time cut is also refused when the candidate
+//! ends with the job in a transitional status inside those bounds.
 
 use crate::check::{self, Verdict};
 use crate::emit;
 use crate::outcome::{self, Outcome};
+use crate::signature::{self, Signature};
 use crate::spec::{ClusterSpec, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind};
 use ckptsim::Variant;
 use std::fmt;
@@ -148,6 +159,10 @@ pub struct Shrunk {
     pub runs: usize,
     /// Time-based faults that were moved to a protocol event.
     pub anchored: usize,
+    /// The failure's identity every accepted step kept (`None` for [`shrink_symptom_only`]).
+    pub signature: Option<Signature>,
+    /// A one-line description derived from the signed anomaly.
+    pub description: String,
     /// One line per accepted step.
     pub log: Vec<String>,
 }
@@ -214,6 +229,46 @@ struct Shrinker<'a> {
     max_runs: usize,
     best: JobSpec,
     log: Vec<String>,
+    /// The signature every candidate must reproduce under the first seed.
+    identity: Option<Signature>,
+    /// The identity was the original run's primary signature: it must stay primary (so the
+    /// regression replays to the same signature a sweep groups it under).
+    identity_is_primary: bool,
+    /// For a `final_status` target: the signed final status (e.g. `stuck-restarting-...`),
+    /// kept as well when a checker's anomaly is the primary identity.
+    also: Option<Signature>,
+    /// Set while cutting the stop time: refuse candidates that end inside a wait bound.
+    guard_end: bool,
+}
+
+/// Whether the run ends with the job in a transitional status that it might still leave: the
+/// stop falls inside the restart backoff, a cancel's ask timeout or the heartbeat timeout.
+pub fn ends_inside_bound(spec: &JobSpec, o: &Outcome) -> bool {
+    use ckptsim::status::JobStatus;
+    let transitional = matches!(
+        o.run.final_status,
+        JobStatus::Restarting | JobStatus::Failing | JobStatus::Cancelling | JobStatus::Created
+    );
+    let since = o.run.status_timeline.last().map(|s| s.0).unwrap_or(0);
+    transitional && o.run.stop_at_ms.saturating_sub(since) <= signature::wait_bound_ms(spec)
+}
+
+/// The identity of `target`'s failure in `o`: the earliest anomaly of a target checker, or
+/// the run's primary signature for an expectation (a failing checker first, then a signed
+/// final status or the expectation itself).
+pub fn identity_of(spec: &JobSpec, o: &Outcome, target: &Target) -> Option<(Signature, signature::Anomaly)> {
+    match target {
+        Target::Checker(c) => signature::signed(spec, o)
+            .into_iter()
+            .filter(|(s, _)| &s.checker == c)
+            .min_by_key(|(_, a)| a.time_ms.unwrap_or(u64::MAX)),
+        Target::Expectation(_) => signature::primary(spec, o),
+    }
+}
+
+/// Whether `o` shows the failure `id`.
+pub fn shows(spec: &JobSpec, o: &Outcome, id: &Signature) -> bool {
+    signature::signed(spec, o).iter().any(|(s, _)| s == id)
 }
 
 impl Shrinker<'_> {
@@ -236,10 +291,26 @@ impl Shrinker<'_> {
         if !self.budget_left() {
             return false;
         }
-        for &seed in self.seeds {
+        for (i, &seed) in self.seeds.iter().enumerate() {
             self.runs += 1;
             match run(&cand, seed) {
-                Some(o) if fails(&o, self.target, self.exclusive) => {}
+                Some(o) if fails(&o, self.target, self.exclusive) => {
+                    if i == 0 {
+                        if let Some(id) = &self.identity {
+                            let same = if self.identity_is_primary {
+                                signature::primary(&cand, &o).is_some_and(|(p, _)| &p == id)
+                            } else {
+                                shows(&cand, &o, id)
+                            };
+                            if !same || self.also.as_ref().is_some_and(|a| !shows(&cand, &o, a)) {
+                                return false;
+                            }
+                        }
+                        if self.guard_end && self.identity.is_some() && ends_inside_bound(&cand, &o) {
+                            return false;
+                        }
+                    }
+                }
                 _ => return false,
             }
         }
@@ -493,6 +564,7 @@ impl Shrinker<'_> {
             .unwrap_or(1);
         let (mut lo, mut hi) = (floor.div_ceil(100), s.stop_at_ms / 100);
         let mut changed = false;
+        self.guard_end = true;
         while lo < hi && self.budget_left() {
             let mid = (lo + hi) / 2;
             let cand = with_stop(&self.best, mid * 100);
@@ -504,6 +576,7 @@ impl Shrinker<'_> {
                 lo = mid + 1;
             }
         }
+        self.guard_end = false;
         changed
     }
 
@@ -643,6 +716,11 @@ pub fn still_fails(spec: &JobSpec, target: &Target, seed: u64) -> bool {
     run(spec, seed).is_some_and(|o| fails(&o, target, exclusive))
 }
 
+/// Whether `spec` under `seed` fails the way `target` says, only that way when `exclusive`.
+fn still_fails_as(spec: &JobSpec, target: &Target, seed: u64, exclusive: bool) -> bool {
+    run(spec, seed).is_some_and(|o| fails(&o, target, exclusive))
+}
+
 /// Checks the target against the original run and returns whether the shrink must be
 /// exclusive (negative scenario).
 fn precheck(spec: &JobSpec, target: &Target, seeds: &[u64]) -> Result<bool, ShrinkError> {
@@ -667,10 +745,64 @@ fn precheck(spec: &JobSpec, target: &Target, seeds: &[u64]) -> Result<bool, Shri
     Ok(exclusive)
 }
 
-/// Shrinks `spec` while `target` keeps failing under every seed of `opts.seeds`.
+/// Shrinks `spec` while `target` keeps failing under every seed of `opts.seeds` and the
+/// failure keeps its identity (the original run's signature) under the first seed.
 pub fn shrink(spec: &JobSpec, target: &Target, opts: &Options) -> Result<Shrunk, ShrinkError> {
+    shrink_inner(spec, target, opts, true, None)
+}
+
+/// [`shrink`] of a failure a sweep found: never exclusive (a planted variant may trip several
+/// checkers at once; the signature, not `caught_by`, says which failure to keep), so the
+/// regression keeps the failing expectations. A broken variant still gets its control runs.
+pub fn shrink_failure(spec: &JobSpec, target: &Target, opts: &Options) -> Result<Shrunk, ShrinkError> {
+    shrink_inner(spec, target, opts, true, Some(false))
+}
+
+/// The shrink before issue 15: only the target must keep failing, whatever the anomaly. Kept
+/// to measure slippage against [`shrink`] (tests, BENCHMARKS.md); do not write regressions
+/// with it.
+pub fn shrink_symptom_only(spec: &JobSpec, target: &Target, opts: &Options) -> Result<Shrunk, ShrinkError> {
+    shrink_inner(spec, target, opts, false, Some(false))
+}
+
+fn shrink_inner(
+    spec: &JobSpec,
+    target: &Target,
+    opts: &Options,
+    keep_identity: bool,
+    exclusive_override: Option<bool>,
+) -> Result<Shrunk, ShrinkError> {
     assert!(!opts.seeds.is_empty(), "at least one seed");
-    let exclusive = precheck(spec, target, &opts.seeds)?;
+    let exclusive = match exclusive_override {
+        Some(x) => {
+            if let Target::Checker(c) = target {
+                if !check::CHECKERS.contains(&c.as_str()) {
+                    return Err(ShrinkError::UnknownChecker(c.clone()));
+                }
+            }
+            if !still_fails_as(spec, target, opts.seeds[0], x) {
+                return Err(ShrinkError::TargetHolds { target: target.clone(), seed: opts.seeds[0] });
+            }
+            x
+        }
+        None => precheck(spec, target, &opts.seeds)?,
+    };
+    let (identity, identity_is_primary, also) = if keep_identity {
+        let o = outcome::run(spec, opts.seeds[0]);
+        let id = identity_of(spec, &o, target).map(|x| x.0);
+        let primary = signature::primary(spec, &o).map(|x| x.0);
+        let is_primary = id.is_some() && id == primary;
+        let also = match target {
+            Target::Expectation(e) if e == "final_status" => {
+                signature::final_status_anomaly(spec, &o).map(|a| signature::sign(&o, spec, &a))
+            }
+            _ => None,
+        }
+        .filter(|a| Some(a) != id.as_ref());
+        (id, is_primary, also)
+    } else {
+        (None, false, None)
+    };
     let mut start = spec.clone();
     for f in &mut start.faults {
         emit::normalize_fault(f);
@@ -684,6 +816,10 @@ pub fn shrink(spec: &JobSpec, target: &Target, opts: &Options) -> Result<Shrunk,
         max_runs: opts.max_runs,
         best: spec.clone(),
         log: vec![],
+        identity: identity.clone(),
+        identity_is_primary,
+        also,
+        guard_end: false,
     };
     if start.faults != spec.faults {
         s.try_accept(start, || "slow-snapshot split as a scenario writes it".into());
@@ -714,7 +850,12 @@ pub fn shrink(spec: &JobSpec, target: &Target, opts: &Options) -> Result<Shrunk,
     let seed = opts.seeds[0];
     s.runs += 1;
     let o = outcome::run(&s.best, seed);
+    let description = identity_of(&s.best, &o, target)
+        .map(|(sig, a)| signature::describe(&sig, &a))
+        .unwrap_or_else(|| format!("{target} fails."));
     Ok(Shrunk {
+        signature: identity,
+        description,
         what_failed: what_failed(&o, target),
         before: Size::of(spec),
         after: Size::of(&s.best),
@@ -763,6 +904,10 @@ pub fn regression_toml(
     } else {
         format!("the broken variant `{}`", spec.variant)
     };
+    if let Some(sig) = &shrunk.signature {
+        h.push_str(&format!("Signature: {sig}\n"));
+    }
+    h.push_str(&format!("Description: {}\n", shrunk.description));
     h.push_str(&format!("What failed: {} under {variant}: {}\n", shrunk.target, shrunk.what_failed));
     if shrunk.exclusive {
         h.push_str("Expected: the test passes when exactly that checker catches the bug (caught_by).\n");

@@ -22,6 +22,17 @@ pub struct SweepFailure {
     pub reason: String,
     /// FNV hash of the trace (0 when the run panicked).
     pub trace_hash: u64,
+    /// The failure's signature (`crate::signature`); `panic/<message kind>@end:-:-` for a
+    /// panicking run.
+    pub signature: String,
+}
+
+/// Failing seeds that share a signature, in order of their first seed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FailureGroup {
+    pub signature: String,
+    /// Indices into [`SweepReport::failures`], in (scenario, seed) order.
+    pub members: Vec<usize>,
 }
 
 /// The result of one (scenario, seed) run.
@@ -49,6 +60,23 @@ pub struct SweepReport {
 }
 
 impl SweepReport {
+    /// The failures grouped by signature (one group per distinct signature), ordered by the
+    /// position of each group's first failure.
+    pub fn groups(&self) -> Vec<FailureGroup> {
+        let mut groups: Vec<FailureGroup> = Vec::new();
+        let mut index: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for (i, f) in self.failures.iter().enumerate() {
+            match index.get(f.signature.as_str()) {
+                Some(&g) => groups[g].members.push(i),
+                None => {
+                    index.insert(&f.signature, groups.len());
+                    groups.push(FailureGroup { signature: f.signature.clone(), members: vec![i] });
+                }
+            }
+        }
+        groups
+    }
+
     /// One JSON object per failing seed, then one summary object for this shard. The lines of
     /// all shards of a range concatenate.
     pub fn json_lines(&self) -> Vec<String> {
@@ -59,6 +87,7 @@ impl SweepReport {
                 serde_json::json!({
                     "kind": "failure", "scenario": f.scenario, "path": f.path, "seed": f.seed,
                     "reason": f.reason, "trace_hash": format!("{:016x}", f.trace_hash),
+                    "signature": f.signature,
                 })
                 .to_string()
             })
@@ -66,6 +95,7 @@ impl SweepReport {
         out.push(
             serde_json::json!({
                 "kind": "summary", "runs": self.runs, "failed": self.failures.len(),
+                "groups": self.groups().len(),
                 "shard": format!("{}/{}", self.shard_index, self.shard_count),
                 "first_seed": self.first_seed, "seeds": self.seeds,
             })
@@ -109,7 +139,12 @@ struct Done {
     passed: bool,
     trace_hash: u64,
     reason: String,
+    signature: String,
 }
+
+/// Anomalies listed in a failure's reason before `... N more`, and the longest line kept.
+pub const REASON_ANOMALIES: usize = 3;
+pub const REASON_LINE_CHARS: usize = 240;
 
 /// One run, with a panic turned into a failure of that seed. In swarm mode the seed first
 /// draws its fault configuration, and a failure's reason starts with that draw.
@@ -117,17 +152,21 @@ fn run_one(spec: &JobSpec, si: usize, seed: u64, swarm: bool) -> Done {
     let (drawn, draw) = if swarm { crate::swarm::draw(spec, seed) } else { (spec.clone(), String::new()) };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome::run(&drawn, seed))) {
         Ok(o) => {
-            let mut reason = o
-                .expectations
-                .iter()
-                .filter(|e| !e.held)
-                .map(|e| format!("{}: {}", e.name, e.detail))
-                .collect::<Vec<_>>()
-                .join("; ");
-            if swarm && !o.passed() {
-                reason = format!("{draw}  {reason}");
+            let (mut reason, mut signature) = (String::new(), String::new());
+            if !o.passed() {
+                // Bounded: the first few signed anomalies, then a count (a reason used to repeat
+                // every anomaly of every checker, up to 14 KB a line).
+                let signed = crate::signature::signed(&drawn, &o);
+                reason = crate::signature::bounded_reason(&signed, REASON_ANOMALIES, REASON_LINE_CHARS);
+                signature = crate::signature::primary(&drawn, &o)
+                    .map(|(s, _)| s.to_string())
+                    .unwrap_or_else(|| "expect/unsigned@end:jm:-".into());
+                if swarm {
+                    let first_line = draw.lines().next().unwrap_or_default();
+                    reason = format!("{first_line}  {reason}");
+                }
             }
-            Done { si, seed, passed: o.passed(), trace_hash: o.trace_hash(), reason }
+            Done { si, seed, passed: o.passed(), trace_hash: o.trace_hash(), reason, signature }
         }
         Err(payload) => {
             let msg = payload
@@ -135,7 +174,16 @@ fn run_one(spec: &JobSpec, si: usize, seed: u64, swarm: bool) -> Done {
                 .cloned()
                 .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "non-string panic payload".into());
-            Done { si, seed, passed: false, trace_hash: 0, reason: format!("{draw}panic: {msg}") }
+            let kind: String = msg
+                .split(|c: char| !c.is_ascii_alphabetic())
+                .filter(|w| w.len() > 1)
+                .take(4)
+                .collect::<Vec<_>>()
+                .join("-")
+                .to_ascii_lowercase();
+            let first_line = draw.lines().next().unwrap_or_default();
+            let signature = format!("panic/{kind}@end:-:-");
+            Done { si, seed, passed: false, trace_hash: 0, reason: format!("{first_line}panic: {msg}"), signature }
         }
     }
 }
@@ -205,6 +253,7 @@ pub fn sweep_with(
             seed: d.seed,
             reason: d.reason.clone(),
             trace_hash: d.trace_hash,
+            signature: d.signature.clone(),
         })
         .collect();
     SweepReport {

@@ -1,0 +1,60 @@
+//! The `ckptsim` binary's triage outputs: `run` names a failure's signature, `sweep` prints one line per signature group, and `sweep --shrink DIR` writes each signature once across two sweeps.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn ckptsim(args: &[&str]) -> (i32, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_ckptsim")).args(args).current_dir(root()).output().expect("run ckptsim");
+    (out.status.code().expect("exit code"), String::from_utf8(out.stdout).expect("utf-8"))
+}
+
+#[test]
+fn run_names_the_stuck_restart_of_seed_74() {
+    let (code, out) = ckptsim(&["run", "scenarios/faults/message-loss.toml", "--seed", "74"]);
+    assert_eq!(code, 1);
+    assert!(out.contains("signature: expect/stuck-restarting-after-running@restarting:jm:message-loss"), "{out}");
+    assert!(out.contains("job stuck in RESTARTING"), "{out}");
+}
+
+#[test]
+fn sweep_prints_groups_and_shrinks_each_signature_once() {
+    let dir = std::env::temp_dir().join(format!("ckptsim-cli-triage-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let json = dir.with_extension("jsonl");
+    let args = [
+        "sweep",
+        "scenarios/negative/restore-from-pending.toml",
+        "--swarm",
+        "--seeds",
+        "4",
+        "--jobs",
+        "1",
+        "--shrink-max-runs",
+        "300",
+        "--json",
+        json.to_str().unwrap(),
+        "--shrink",
+        dir.to_str().unwrap(),
+    ];
+    let (code, out) = ckptsim(&args);
+    assert_eq!(code, 1, "{out}");
+    let groups: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL ")).collect();
+    assert!(!groups.is_empty(), "{out}");
+    for g in &groups {
+        assert!(
+            g.contains("x ") && g.contains("first seed") && g.contains("replay: cargo run --release -- run "),
+            "{g}"
+        );
+    }
+    let failures = std::fs::read_to_string(&json).expect("json").lines().filter(|l| l.contains("\"failure\"")).count();
+    assert!(failures >= groups.len());
+    assert!(out.contains(&format!("{} group(s), {} regression(s) written", groups.len(), groups.len())), "{out}");
+    let (_, again) = ckptsim(&args);
+    assert!(again.contains(&format!("0 regression(s) written, {} already known", groups.len())), "{again}");
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(&json);
+}
