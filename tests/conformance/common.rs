@@ -56,11 +56,6 @@ pub fn case_name(f: &Flink, profile: Profile) -> String {
 pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
     (
         "CheckpointRequestDeciderTest",
-        "testEnqueueOnTooManyCleaning",
-        "the decider has no input for checkpoints still being cleaned up",
-    ),
-    (
-        "CheckpointRequestDeciderTest",
         "testSavepointPrioritized",
         "a forced savepoint is queued only while a trigger is in progress; the core triggers synchronously",
     ),
@@ -81,11 +76,6 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
     ),
     (
         "CheckpointCoordinatorTriggeringTest",
-        "testTriggerCheckpointWithCounterIOException",
-        "checkpoint id allocation cannot fail",
-    ),
-    (
-        "CheckpointCoordinatorTriggeringTest",
         "testTriggerCheckpointSnapshotMasterHookFailed",
         "no master hooks / operator coordinators acknowledge before the tasks are triggered",
     ),
@@ -98,11 +88,6 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "CheckpointCoordinatorTriggeringTest",
         "testTriggerCheckpointRequestCancelled",
         "no trigger-in-progress phase",
-    ),
-    (
-        "CheckpointCoordinatorTriggeringTest",
-        "testTriggerCheckpointInitializationFailed",
-        "checkpoint storage initialisation fails only through storage availability (IO_EXCEPTION), not per trigger",
     ),
     (
         "AlignedCheckpointsTest",

@@ -27,6 +27,10 @@ enum Step {
     AckAll(u64),
     Decline(u64, R),
     Storage(bool),
+    /// Checkpoints still being cleaned up (decider input).
+    Cleaning(u32),
+    /// The next id allocation fails.
+    FailNextId,
     Failover,
     Shutdown(JobStatus),
 }
@@ -111,6 +115,8 @@ fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) 
             }
             Decline(id, r) => c.handle_decline(now, CheckpointId(*id), TaskId(0), *r),
             Storage(up) => c.handle_storage_status(now, *up),
+            Cleaning(n) => c.handle_checkpoints_cleaning(now, *n),
+            FailNextId => c.fail_next_id_allocation(),
             Failover => {
                 c.handle_global_failover(now);
             }
@@ -243,6 +249,38 @@ fn cases() -> Vec<Case> {
             &[],
         ),
     ];
+    // testEnqueueOnTooManyCleaning: max concurrent 10, 11 checkpoints still being cleaned: the
+    // request waits; once one is cleaned it is executed.
+    cases.push(Case {
+        queued: Some(0),
+        ..case(
+            flink(DECIDER, "testEnqueueOnTooManyCleaning", V2),
+            cfg(|c| c.max_concurrent = 10),
+            vec![Up, Cleaning(11), Req(Manual), Cleaning(10)],
+            &["trigger 1 ckpt"],
+            &["rejected manual TOO_MANY_CHECKPOINT_REQUESTS"],
+        )
+    });
+    cases.push(Case {
+        queued: Some(1),
+        ..case(
+            flink(DECIDER, "testEnqueueOnTooManyCleaning (still too many)", V2),
+            cfg(|c| c.max_concurrent = 10),
+            vec![Up, Cleaning(11), Req(Manual)],
+            &[],
+            &["trigger 1 ckpt"],
+        )
+    });
+    // testTriggerCheckpointInitializationFailed: the id counter throws once: the request fails
+    // with TRIGGER_CHECKPOINT_FAILURE (no id consumed, nothing pending, not counted); the next
+    // request triggers.
+    cases.push(case(
+        flink(TRIGGERING, "testTriggerCheckpointInitializationFailed", V2),
+        manual_only(),
+        vec![Up, FailNextId, Req(Periodic), Req(Periodic)],
+        &["rejected periodic TRIGGER_CHECKPOINT_FAILURE", "trigger 1 ckpt"],
+        &["fail-job TRIGGER_CHECKPOINT_FAILURE", "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE"],
+    ));
     // testQueueSizeLimit: with the queue at its capacity (1000 here, 10 in the test) each further
     // request fails with TOO_MANY_CHECKPOINT_REQUESTS and the queue stays at capacity.
     cases.push(Case {
