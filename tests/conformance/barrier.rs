@@ -37,7 +37,14 @@ struct Case {
 const TRACKER: &str = "CheckpointBarrierTrackerTest";
 const ALIGNED: &str = "AlignedCheckpointsTest";
 
-fn base(flink: Flink, profiles: Vec<Profile>, kind: HandlerKind, channels: u32, script: &'static str, sequence: &'static [i64]) -> Case {
+fn base(
+    flink: Flink,
+    profiles: Vec<Profile>,
+    kind: HandlerKind,
+    channels: u32,
+    script: &'static str,
+    sequence: &'static [i64],
+) -> Case {
     Case {
         flink,
         profiles,

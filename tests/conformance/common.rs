@@ -59,11 +59,7 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "testSavepointPrioritized",
         "a forced savepoint is queued only while a trigger is in progress; the core triggers synchronously",
     ),
-    (
-        "CheckpointRequestDeciderTest",
-        "testUserSubmittedPrioritized",
-        "periodic savepoints are not a request kind",
-    ),
+    ("CheckpointRequestDeciderTest", "testUserSubmittedPrioritized", "periodic savepoints are not a request kind"),
     (
         "CheckpointRequestDeciderTest",
         "testNonForcedUserSubmittedPrioritized",
@@ -84,21 +80,9 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "testTriggerCheckpointRequestQueuedWithFailure",
         "no trigger-in-progress phase: a request cannot be queued behind a trigger that later fails",
     ),
-    (
-        "CheckpointCoordinatorTriggeringTest",
-        "testTriggerCheckpointRequestCancelled",
-        "no trigger-in-progress phase",
-    ),
-    (
-        "AlignedCheckpointsTest",
-        "testMetrics",
-        "alignment bytes and checkpoint start delay are not modelled",
-    ),
-    (
-        "CheckpointBarrierTrackerTest",
-        "testMetrics",
-        "bytes processed during alignment are not modelled",
-    ),
+    ("CheckpointCoordinatorTriggeringTest", "testTriggerCheckpointRequestCancelled", "no trigger-in-progress phase"),
+    ("AlignedCheckpointsTest", "testMetrics", "alignment bytes and checkpoint start delay are not modelled"),
+    ("CheckpointBarrierTrackerTest", "testMetrics", "bytes processed during alignment are not modelled"),
     (
         "UnalignedCheckpointsTest",
         "testProcessCancellationBarrierAfterProcessBarrier",

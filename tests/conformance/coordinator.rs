@@ -82,7 +82,11 @@ fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) 
         match step {
             Up => c.handle_execution_view(
                 now,
-                ExecutionView { job_status: JobStatus::Running, all_tasks_running_or_finished: true, sources_running: true },
+                ExecutionView {
+                    job_status: JobStatus::Running,
+                    all_tasks_running_or_finished: true,
+                    sources_running: true,
+                },
                 0,
             ),
             Down => c.handle_execution_view(
@@ -251,8 +255,10 @@ fn cases() -> Vec<Case> {
     ];
     // testEnqueueOnTooManyCleaning: max concurrent 10, 11 checkpoints still being cleaned: the
     // request waits; once one is cleaned it is executed.
+    // (1.12+: the 1.11 decider has no cleaning input, so these run under flink-2.3 only.)
     cases.push(Case {
         queued: Some(0),
+        profiles: vec![F23],
         ..case(
             flink(DECIDER, "testEnqueueOnTooManyCleaning", V2),
             cfg(|c| c.max_concurrent = 10),
@@ -263,6 +269,7 @@ fn cases() -> Vec<Case> {
     });
     cases.push(Case {
         queued: Some(1),
+        profiles: vec![F23],
         ..case(
             flink(DECIDER, "testEnqueueOnTooManyCleaning (still too many)", V2),
             cfg(|c| c.max_concurrent = 10),
@@ -289,7 +296,11 @@ fn cases() -> Vec<Case> {
             flink(DECIDER, "testQueueSizeLimit", V2),
             manual_only(),
             vec![Up, Req(Manual), ReqN(Manual, 1000), Req(Manual), Req(Manual)],
-            &["trigger 1 ckpt", "rejected manual TOO_MANY_CHECKPOINT_REQUESTS", "rejected manual TOO_MANY_CHECKPOINT_REQUESTS"],
+            &[
+                "trigger 1 ckpt",
+                "rejected manual TOO_MANY_CHECKPOINT_REQUESTS",
+                "rejected manual TOO_MANY_CHECKPOINT_REQUESTS",
+            ],
             &["trigger 2 ckpt"],
         )
     });
@@ -298,7 +309,12 @@ fn cases() -> Vec<Case> {
         // increasing ids; none after the scheduler stops; five more after it starts again.
         case(
             flink(TRIGGERING, "testPeriodicTriggering", V2),
-            CheckpointConfig { interval_ms: Some(10), timeout_ms: 200_000, max_concurrent: 100, ..CheckpointConfig::default() },
+            CheckpointConfig {
+                interval_ms: Some(10),
+                timeout_ms: 200_000,
+                max_concurrent: 100,
+                ..CheckpointConfig::default()
+            },
             vec![Up, To(45), Down, To(200), Up, To(245)],
             &[
                 "trigger 1 ckpt",
@@ -317,14 +333,24 @@ fn cases() -> Vec<Case> {
         // earlier than 50 ms after checkpoint 1 completed.
         case(
             flink(TRIGGERING, "testMinTimeBetweenCheckpointsInterval", V2),
-            CheckpointConfig { interval_ms: Some(12), min_pause_ms: 50, timeout_ms: 200_000, ..CheckpointConfig::default() },
+            CheckpointConfig {
+                interval_ms: Some(12),
+                min_pause_ms: 50,
+                timeout_ms: 200_000,
+                ..CheckpointConfig::default()
+            },
             vec![Up, To(50), AckAll(1), To(99)],
             &["trigger 1 ckpt", "complete 1 ckpt"],
             &["trigger 2 ckpt"],
         ),
         case(
             flink(TRIGGERING, "testMinTimeBetweenCheckpointsInterval (after the pause)", V2),
-            CheckpointConfig { interval_ms: Some(12), min_pause_ms: 50, timeout_ms: 200_000, ..CheckpointConfig::default() },
+            CheckpointConfig {
+                interval_ms: Some(12),
+                min_pause_ms: 50,
+                timeout_ms: 200_000,
+                ..CheckpointConfig::default()
+            },
             vec![Up, To(50), AckAll(1), To(100)],
             &["trigger 1 ckpt", "complete 1 ckpt", "trigger 2 ckpt"],
             &[],
@@ -392,7 +418,13 @@ fn cases() -> Vec<Case> {
             flink(COORD, "testSuccessfulCheckpointSubsumesUnsuccessful", V2),
             cfg(|c| c.max_concurrent = 2),
             vec![Up, Req(Manual), Req(Manual), AckAll(2)],
-            &["trigger 1 ckpt", "trigger 2 ckpt", "complete 2 ckpt", "abort 1 ckpt CHECKPOINT_SUBSUMED", "notify-complete 2"],
+            &[
+                "trigger 1 ckpt",
+                "trigger 2 ckpt",
+                "complete 2 ckpt",
+                "abort 1 ckpt CHECKPOINT_SUBSUMED",
+                "notify-complete 2",
+            ],
             &["fail-job CHECKPOINT_SUBSUMED"],
         ),
         // testCheckpointTimeoutIsolated / testCheckpointTimeout: expiry aborts with CHECKPOINT_EXPIRED.

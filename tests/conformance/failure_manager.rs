@@ -171,7 +171,12 @@ fn check(case: &Case) -> Result<(), String> {
 
 #[test]
 fn checkpoint_failure_manager() {
-    run_table("CheckpointFailureManager", &cases(), |c| format!("{} {:?}", case_name(&c.flink, c.profile), c.ops), check);
+    run_table(
+        "CheckpointFailureManager",
+        &cases(),
+        |c| format!("{} {:?}", case_name(&c.flink, c.profile), c.ops),
+        check,
+    );
 }
 
 pub fn census() -> Vec<(Flink, &'static str)> {

@@ -151,11 +151,19 @@ fn cases() -> Vec<Case> {
                 read(&mut s, 0, 24);
                 read(&mut s, 1, 31 + 60);
                 s.snapshot(CheckpointId(140));
-                ensure_eq(s.notify_checkpoint_complete(CheckpointId(138)), commit_map(&[(0, 24), (1, 82)]), "commit 138")?;
+                ensure_eq(
+                    s.notify_checkpoint_complete(CheckpointId(138)),
+                    commit_map(&[(0, 24), (1, 82)]),
+                    "commit 138",
+                )?;
                 ensure_eq(s.pending_checkpoints().collect::<Vec<_>>(), vec![CheckpointId(140)], "pending after 138")?;
                 read(&mut s, 0, 50);
                 s.snapshot(CheckpointId(141));
-                ensure_eq(s.notify_checkpoint_complete(CheckpointId(141)), commit_map(&[(0, 51), (1, 92)]), "commit 141")?;
+                ensure_eq(
+                    s.notify_checkpoint_complete(CheckpointId(141)),
+                    commit_map(&[(0, 51), (1, 92)]),
+                    "commit 141",
+                )?;
                 ensure_eq(s.pending_checkpoints().count(), 0, "pending after 141 (subsumes 140)")?;
                 ensure_eq(s.notify_checkpoint_complete(CheckpointId(666)), None, "unknown id")
             },

@@ -9,15 +9,35 @@ use ckptsim::{Profile, Variant};
 #[derive(Clone, Debug)]
 enum Op {
     /// `notifyFailure` at `at_ms`; `new_attempt` is what it must return.
-    Fail { at_ms: u64, new_attempt: bool },
+    Fail {
+        at_ms: u64,
+        new_attempt: bool,
+    },
     /// `notifyFailure` at `at_ms` with this jitter draw.
-    FailRandom { at_ms: u64, random: u64 },
-    Can { at_ms: u64, expect: bool },
-    Backoff { at_ms: u64, expect: u64 },
-    BackoffAtMost { at_ms: u64, max: u64 },
+    FailRandom {
+        at_ms: u64,
+        random: u64,
+    },
+    Can {
+        at_ms: u64,
+        expect: bool,
+    },
+    Backoff {
+        at_ms: u64,
+        expect: u64,
+    },
+    BackoffAtMost {
+        at_ms: u64,
+        max: u64,
+    },
     /// Fresh strategies, each fed `failures` failures `advance_ms` apart with every jitter draw
     /// in `0..draws`: the set of backoffs after the last one is exactly `expect`.
-    JitterSet { failures: u32, advance_ms: u64, draws: u64, expect: &'static [u64] },
+    JitterSet {
+        failures: u32,
+        advance_ms: u64,
+        draws: u64,
+        expect: &'static [u64],
+    },
 }
 use Op::*;
 
@@ -89,7 +109,11 @@ fn cases() -> Vec<Case> {
         cases.push(Case {
             flink: flink(RATE, "testBackoffTime", version),
             profile,
-            config: RestartStrategyConfig::FailureRate { max_failures_per_interval: 1, interval_ms: 1, delay_ms: 10_000 },
+            config: RestartStrategyConfig::FailureRate {
+                max_failures_per_interval: 1,
+                interval_ms: 1,
+                delay_ms: 10_000,
+            },
             ops: vec![Backoff { at_ms: 0, expect: 10_000 }],
         });
     }
@@ -157,7 +181,12 @@ fn cases() -> Vec<Case> {
             ops.push(Fail { at_ms: i * 4, new_attempt: true });
         }
         ops.push(Can { at_ms: 14 * 4, expect: false });
-        cases.push(Case { flink: flink(EXP, "testMaxAttempts", v), profile, config: exp(1, 3, 1.2, 10, 0.25, 13), ops });
+        cases.push(Case {
+            flink: flink(EXP, "testMaxAttempts", v),
+            profile,
+            config: exp(1, 3, 1.2, 10, 0.25, 13),
+            ops,
+        });
         cases.push(Case {
             flink: flink(EXP, "testInitialBackoff", v),
             profile,
@@ -170,7 +199,12 @@ fn cases() -> Vec<Case> {
             ops.push(FailRandom { at_ms: 0, random: i * 7919 });
             ops.push(BackoffAtMost { at_ms: 0, max: 6 });
         }
-        cases.push(Case { flink: flink(EXP, "testMaxBackoff", v), profile, config: exp(1, 6, 2.0, 8, 0.25, MAX_INT), ops });
+        cases.push(Case {
+            flink: flink(EXP, "testMaxBackoff", v),
+            profile,
+            config: exp(1, 6, 2.0, 8, 0.25, MAX_INT),
+            ops,
+        });
         // testResetBackoff: initial 1, jitter 0.25 (offset 0 at raw 1 and 2).
         cases.push(Case {
             flink: flink(EXP, "testResetBackoff", v),

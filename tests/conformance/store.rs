@@ -105,7 +105,9 @@ fn cases() -> Vec<Case> {
                     s.add(ckpt(id));
                 }
                 let (kept, discarded) = s.shutdown(JobStatus::Finished);
-                ensure(kept.is_empty() && discarded.len() == 4 && s.is_empty(), || format!("kept {} discarded {discarded:?}", kept.len()))
+                ensure(kept.is_empty() && discarded.len() == 4 && s.is_empty(), || {
+                    format!("kept {} discarded {discarded:?}", kept.len())
+                })
             },
         },
         Case {
@@ -154,7 +156,11 @@ fn cases() -> Vec<Case> {
             flink: flink(PROPS, "testSavepointProperties", "1.11-2.x"),
             check: |_| {
                 let c = checkpoint(1, CheckpointKind::Savepoint);
-                for r in [Retention::NoExternalizedCheckpoints, Retention::DeleteOnCancellation, Retention::RetainOnCancellation] {
+                for r in [
+                    Retention::NoExternalizedCheckpoints,
+                    Retention::DeleteOnCancellation,
+                    Retention::RetainOnCancellation,
+                ] {
                     let row = discard_row(&c, r);
                     ensure(!c.discarded_on_subsume() && row == [false; 4], || format!("{r:?}: {row:?}"))?;
                 }
@@ -176,7 +182,12 @@ fn cases() -> Vec<Case> {
 fn completed_checkpoint_store_and_retention() {
     let all = cases();
     let runs: Vec<(usize, Profile)> = (0..all.len()).flat_map(|i| [(i, F111), (i, F23)]).collect();
-    run_table("completed checkpoint store", &runs, |(i, p)| case_name(&all[*i].flink, *p), |(i, p)| (all[*i].check)(*p));
+    run_table(
+        "completed checkpoint store",
+        &runs,
+        |(i, p)| case_name(&all[*i].flink, *p),
+        |(i, p)| (all[*i].check)(*p),
+    );
 }
 
 pub fn census() -> Vec<(Flink, &'static str)> {
