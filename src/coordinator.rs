@@ -611,7 +611,7 @@ impl CheckpointCoordinator {
             assert!(
                 (self.pending.len() >= max && !head.forced)
                     || head.kind == RequestKind::Periodic
-                    || self.cleaning as i64 > self.config.max_concurrent as i64,
+                    || i64::from(self.cleaning) > self.config.max_concurrent,
                 "queue head {:?} could be triggered",
                 head.kind
             );
@@ -801,7 +801,7 @@ impl CheckpointCoordinator {
     fn choose(&mut self, now_ms: u64) {
         self.reevaluate = false;
         while let Some((&key, &head)) = self.queue.first_key_value() {
-            if self.cleaning as i64 > self.config.max_concurrent as i64 {
+            if i64::from(self.cleaning) > self.config.max_concurrent {
                 break;
             }
             if self.pending.len() >= self.config.max_concurrent as usize && !head.forced {

@@ -32,10 +32,18 @@ struct Case {
     pending_at_end: Option<Option<u64>>,
     /// Alignment duration (ms) of the last trigger.
     last_alignment_ms: Option<u64>,
+    /// Unaligned: the events (0-based, records `R<ch>` included) whose record is persisted as
+    /// in-flight channel state (Flink's `assertInflightData`).
+    inflight: Option<&'static [usize]>,
+    /// Compare only the triggered ids (the test asserts only those, and `last_abort`).
+    only_triggers: bool,
+    /// The last aborted id (Flink's `getLastCanceledCheckpointId`).
+    last_abort: Option<u64>,
 }
 
 const TRACKER: &str = "CheckpointBarrierTrackerTest";
 const ALIGNED: &str = "AlignedCheckpointsTest";
+const UNALIGNED: &str = "UnalignedCheckpointsTest";
 
 fn base(
     flink: Flink,
@@ -58,6 +66,9 @@ fn base(
         open_at_end: None,
         pending_at_end: None,
         last_alignment_ms: None,
+        inflight: None,
+        only_triggers: false,
+        last_abort: None,
     }
 }
 
@@ -66,12 +77,84 @@ fn both() -> Vec<Profile> {
 }
 
 fn cases() -> Vec<Case> {
-    use HandlerKind::{Aligned, AtLeastOnce};
+    use HandlerKind::{Aligned, Alternating, AtLeastOnce};
+    let u = |m: &'static str| flink(UNALIGNED, m, "1.12-2.x");
     let t = |m: &'static str| flink(TRACKER, m, "1.11-2.x");
     // Tests that set `setEnableCheckpointAfterTasksFinished(true)` (1.14+): profile 2.3 only.
     let t2 = |m: &'static str| flink(TRACKER, m, "2.x");
     let a = |m: &'static str| flink(ALIGNED, m, "1.12-1.13");
     vec![
+        // UnalignedCheckpointsTest: barriers delivered in order (no overtaking); the checkpoint
+        // starts at the first barrier; records that arrive on a channel before its barrier are
+        // in-flight data. `createInputGate(n, handler, false)` disables checkpoints after tasks
+        // finish (an end of partition aborts): flink-1.11 there.
+        Case {
+            inflight: Some(&[7, 31, 32, 33, 37]),
+            ..base(
+                u("testMultiChannelWithBarriers"),
+                both(),
+                Alternating,
+                3,
+                "R0 R2 R0 B1:1 B2:1 R2 R1 R0 B0:1 \
+                 R0 R0 R1 R1 R2 B0:2 B1:2 B2:2 \
+                 R2 R2 B2:3 R2 R2 B0:3 B1:3 \
+                 B1:4 B2:4 B0:4 \
+                 R0 R2 R0 B1:5 R2 R0 R2 R1 B2:5 R1 R0 R2 R1 B0:5 \
+                 R0 E0 E1 E2",
+                &[1, 2, 3, 4, 5],
+            )
+        },
+        Case {
+            only_triggers: true,
+            last_abort: Some(3),
+            inflight: Some(&[]),
+            ..base(u("testMissingCancellationBarriers"), both(), Alternating, 2, "B0:1 C0:2 C0:3 C1:3 R0 E0 E1", &[1])
+        },
+        Case {
+            inflight: Some(&[]),
+            ..base(
+                u("testEarlyCleanup"),
+                vec![F111],
+                Alternating,
+                3,
+                "R0 R1 R2 B1:1 B2:1 B0:1 R2 R1 R0 B1:2 R1 R1 E1 R0 R2 B2:2 R2 E2 R0 E0",
+                &[1, 2, -2],
+            )
+        },
+        Case {
+            inflight: Some(&[]),
+            ..base(
+                u("testMultiChannelTrailingInflightData"),
+                vec![F111],
+                Alternating,
+                3,
+                "R0 R1 R2 B1:1 B2:1 B0:1 R2 R1 R0 B1:2 R1 R1 E1 R0 R2 B2:2 R2 E2 R0 E0",
+                &[1, 2, -2],
+            )
+        },
+        Case {
+            inflight: Some(&[11]),
+            ..base(
+                u("testStartAlignmentWithClosedChannels"),
+                both(),
+                Alternating,
+                4,
+                "E2 E1 R0 R0 R3 B3:2 B0:2 R3 R0 B3:3 R3 R0 B0:3 B0:4 B3:4 R0 R0 R3 E0 R3 B3:5 R3 E3",
+                &[2, 3, 4, 5],
+            )
+        },
+        Case {
+            only_triggers: true,
+            inflight: Some(&[10]),
+            ..base(
+                u("testEndOfStreamWhileCheckpoint"),
+                both(),
+                Alternating,
+                3,
+                "B0:1 B1:1 B2:1 R0 R0 R2 B2:2 B0:2 R0 R2 R1 E2 E1 R0 E0",
+                &[1, 2],
+            )
+        },
         base(t("testSingleChannelWithBarriers"), both(), AtLeastOnce, 1, "B0:1 B0:2 B0:3 B0:4 B0:5 B0:6", &[1, 2, 3, 4, 5, 6]),
         base(t("testSingleChannelWithSkippedBarriers"), both(), AtLeastOnce, 1, "B0:1 B0:3 B0:4 B0:6 B0:7 B0:10", &[1, 3, 4, 6, 7, 10]),
         base(
@@ -209,8 +292,11 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
     let mut h = BarrierHandler::new(case.kind, case.channels, profile, Variant::Correct);
     let alignment = match case.kind {
         HandlerKind::AtLeastOnce => Alignment::AtLeastOnce,
-        _ => Alignment::Aligned,
+        HandlerKind::Aligned => Alignment::Aligned,
+        HandlerKind::Alternating => Alignment::Unaligned,
     };
+    let mut inflight: Vec<usize> = Vec::new();
+    let mut last_abort = None;
     let mut seq: Vec<i64> = Vec::new();
     let mut last_alignment = None;
     for (n, token) in case.script.split_whitespace().enumerate() {
@@ -227,6 +313,14 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
             }
             "C" => h.handle_cancel_marker(now, ch, id.unwrap()),
             "E" => h.handle_end_of_partition(now, ch),
+            "R" => {
+                if h.is_blocked(ch) {
+                    return Err(format!("event {n} `{token}`: a record on a blocked channel"));
+                }
+                if h.handle_record(now, ch).is_some() {
+                    inflight.push(n);
+                }
+            }
             other => panic!("unknown token {other}"),
         }
         while let Some(o) = h.poll_output() {
@@ -237,12 +331,14 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
                 }
                 HandlerOutput::Abort { id, reason } => {
                     seq.push(-(id.0 as i64));
+                    last_abort = Some(id.0);
                     if let Some(want) = case.abort_reason {
                         if reason != want {
                             return Err(format!("event {n} `{token}`: abort {id} with {reason}, Flink {want}"));
                         }
                     }
                 }
+                HandlerOutput::ChannelStateComplete { .. } if case.kind == HandlerKind::Alternating => {}
                 other => return Err(format!("event {n} `{token}`: unexpected {other}")),
             }
         }
@@ -254,6 +350,17 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
                 }
             }
         }
+    }
+    if case.only_triggers {
+        seq.retain(|id| *id > 0);
+    }
+    if let Some(want) = case.inflight {
+        if inflight != want {
+            return Err(format!("in-flight records at events {inflight:?}, Flink {want:?}"));
+        }
+    }
+    if case.last_abort.is_some() && last_abort != case.last_abort {
+        return Err(format!("last aborted {last_abort:?}, Flink {:?}", case.last_abort));
     }
     if seq != case.sequence {
         return Err(format!("checkpoint sequence {seq:?}, Flink {:?}", case.sequence));
