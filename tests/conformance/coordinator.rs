@@ -20,6 +20,10 @@ enum Step {
     Up,
     /// Job RESTARTING (the scheduler stops).
     Down,
+    /// Any view: job status, every execution RUNNING or FINISHED, sources RUNNING.
+    View(JobStatus, bool, bool),
+    /// Renders `sched-running true|false` (`isPeriodicCheckpointingStarted`).
+    Sched,
     /// Advance the clock to `t`, firing every due timer on the way.
     To(u64),
     Req(RequestKind),
@@ -98,6 +102,12 @@ fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) 
                 },
                 0,
             ),
+            View(status, all, sources) => c.handle_execution_view(
+                now,
+                ExecutionView { job_status: *status, all_tasks_running_or_finished: *all, sources_running: *sources },
+                0,
+            ),
+            Sched => lines.push(format!("sched-running {}", c.scheduler_running())),
             To(t) => {
                 while let Some(due) = c.poll_timeout().filter(|d| *d <= *t) {
                     now = due.max(now);
@@ -288,6 +298,64 @@ fn cases() -> Vec<Case> {
         &["rejected periodic TRIGGER_CHECKPOINT_FAILURE", "trigger 1 ckpt"],
         &["fail-job TRIGGER_CHECKPOINT_FAILURE", "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE"],
     ));
+    // ExecutionTrackingCheckpointCoordinatorDeActivatorTest (2.x): the scheduler runs while the
+    // job is RUNNING and every execution is RUNNING or FINISHED.
+    const DEACT: &str = "ExecutionTrackingCheckpointCoordinatorDeActivatorTest";
+    // (Flink 2.x INITIALIZING, the dispatcher state before CREATED, is CREATED here.)
+    let deploying = View(JobStatus::Created, false, false);
+    let running_deploying = View(JobStatus::Running, false, false);
+    let all_running = View(JobStatus::Running, true, true);
+    for (method, steps, expect) in [
+        (
+            "testBasicLifecycle",
+            vec![
+                deploying.clone(),
+                Sched,
+                running_deploying.clone(),
+                Sched,
+                all_running.clone(),
+                Sched,
+                View(JobStatus::Finished, true, true),
+                Sched,
+            ],
+            &["sched-running false", "sched-running false", "sched-running true", "sched-running false"][..],
+        ),
+        (
+            "testTaskFailure",
+            vec![deploying.clone(), Sched, all_running.clone(), Sched, View(JobStatus::Running, false, false), Sched],
+            &["sched-running false", "sched-running true", "sched-running false"][..],
+        ),
+        (
+            "testJobRestart",
+            vec![
+                deploying.clone(),
+                all_running.clone(),
+                Sched,
+                View(JobStatus::Failed, true, true),
+                Sched,
+                View(JobStatus::Restarting, true, true),
+                Sched,
+                View(JobStatus::Created, true, true),
+                Sched,
+                all_running.clone(),
+                Sched,
+            ],
+            &[
+                "sched-running true",
+                "sched-running false",
+                "sched-running false",
+                "sched-running false",
+                "sched-running true",
+            ][..],
+        ),
+        (
+            "testJobFinish",
+            vec![Sched, all_running.clone(), Sched, View(JobStatus::Finished, true, true), Sched],
+            &["sched-running false", "sched-running true", "sched-running false"][..],
+        ),
+    ] {
+        cases.push(Case { profiles: vec![F23], ..case(flink(DEACT, method, V2), manual_only(), steps, expect, &[]) });
+    }
     // testQueueSizeLimit: with the queue at its capacity (1000 here, 10 in the test) each further
     // request fails with TOO_MANY_CHECKPOINT_REQUESTS and the queue stays at capacity.
     cases.push(Case {
