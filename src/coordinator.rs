@@ -235,6 +235,11 @@ pub struct CheckpointCoordinator {
     last_completion_ms: Option<u64>,
     view: Option<ExecutionView>,
     storage_available: bool,
+    /// Completed or aborted checkpoints whose state is still being discarded (Flink's
+    /// `CheckpointsCleaner.getNumberOfCheckpointsToClean`, fed by the host).
+    cleaning: u32,
+    /// The next id allocation fails (Flink's `CheckpointIDCounter.getAndIncrement` throwing).
+    fail_next_id_allocation: bool,
     shut_down: bool,
     /// The (de)activator listens to the view (periodic checkpoints configured, or enabled by a re-tune).
     activator_registered: bool,
@@ -300,6 +305,8 @@ impl CheckpointCoordinator {
             last_completion_ms: None,
             view: None,
             storage_available: true,
+            cleaning: 0,
+            fail_next_id_allocation: false,
             shut_down: false,
             activator_registered: config.periodic_enabled(),
             scheduler_running: false,
@@ -400,6 +407,26 @@ impl CheckpointCoordinator {
         self.enter(now_ms);
         self.storage_available = available;
         self.finish(now_ms);
+    }
+
+    /// The number of completed or aborted checkpoints whose state is still being discarded. While
+    /// it is above `max_concurrent` the decider triggers nothing (Flink 1.12+
+    /// `CheckpointRequestDecider`: "too many checkpoints being cleaned"); requests wait in the
+    /// queue and the queue is re-evaluated when the number changes.
+    pub fn handle_checkpoints_cleaning(&mut self, now_ms: u64, count: u32) {
+        self.enter(now_ms);
+        self.cleaning = count;
+        self.choose(now_ms);
+        self.finish(now_ms);
+    }
+
+    /// The next checkpoint id allocation fails (the HA id counter throws). The request that
+    /// reaches that step fails with `TRIGGER_CHECKPOINT_FAILURE` before any pending checkpoint
+    /// exists and without consuming an id; later triggers allocate ids as usual
+    /// (`CheckpointCoordinatorTriggeringTest.testTriggerCheckpointInitializationFailed`).
+    pub fn fail_next_id_allocation(&mut self) {
+        self.fail_next_id_allocation = true;
+        self.invariants();
     }
 
     /// Runtime re-tuning (seed 000; semantics in the module doc). Invalid values → `Err` naming
@@ -583,7 +610,9 @@ impl CheckpointCoordinator {
             // After every evaluation the queue is blocked: by max-concurrent, or a periodic head
             // waits for the next firing (min pause dropped the one before it).
             assert!(
-                (self.pending.len() >= max && !head.forced) || head.kind == RequestKind::Periodic,
+                (self.pending.len() >= max && !head.forced)
+                    || head.kind == RequestKind::Periodic
+                    || i64::from(self.cleaning) > self.config.max_concurrent,
                 "queue head {:?} could be triggered",
                 head.kind
             );
@@ -773,6 +802,9 @@ impl CheckpointCoordinator {
     fn choose(&mut self, now_ms: u64) {
         self.reevaluate = false;
         while let Some((&key, &head)) = self.queue.first_key_value() {
+            if i64::from(self.cleaning) > self.config.max_concurrent {
+                break;
+            }
             if self.pending.len() >= self.config.max_concurrent as usize && !head.forced {
                 break;
             }
@@ -809,6 +841,12 @@ impl CheckpointCoordinator {
             None
         };
         if let Some(reason) = precheck {
+            self.outputs.push_back(CoordinatorOutput::RequestFailed { request: req.kind, reason });
+            self.report_failure(None, kind, reason, None);
+            return;
+        }
+        if std::mem::take(&mut self.fail_next_id_allocation) {
+            let reason = CheckpointFailureReason::TriggerCheckpointFailure;
             self.outputs.push_back(CoordinatorOutput::RequestFailed { request: req.kind, reason });
             self.report_failure(None, kind, reason, None);
             return;

@@ -1,0 +1,403 @@
+//! CheckpointBarrierTrackerTest and AlignedCheckpointsTest sequences replayed on `BarrierHandler`.
+//!
+//! A script is Flink's `BufferOrEvent` sequence without the data buffers (they never change
+//! which checkpoint is triggered or aborted): `B<ch>:<id>` barrier, `C<ch>:<id>` cancel marker,
+//! `E<ch>` end of partition. The clock advances one second per event (as the tests with a
+//! ManualClock do). The expectation is Flink's `CheckpointSequenceValidator`: the triggered
+//! ids in order, negative for an abort.
+
+use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
+use ckptsim::barrier::{BarrierHandler, HandlerKind, HandlerOutput};
+use ckptsim::reason::CheckpointFailureReason as R;
+use ckptsim::record::{Alignment, Barrier, CheckpointKind};
+use ckptsim::{ChannelId, CheckpointId, Profile, Variant};
+
+struct Case {
+    flink: Flink,
+    profiles: Vec<Profile>,
+    kind: HandlerKind,
+    channels: u32,
+    script: &'static str,
+    /// Triggered ids in order; negative = aborted.
+    sequence: &'static [i64],
+    /// Every abort must carry this reason.
+    abort_reason: Option<R>,
+    /// Channels blocked after the whole script.
+    blocked_at_end: Option<&'static [u32]>,
+    /// Blocked channels after the n-th event (0-based).
+    blocked_after: &'static [(usize, &'static [u32])],
+    /// Open channels at the end.
+    open_at_end: Option<u32>,
+    /// `pending_checkpoint()` at the end (the newest tracked one for the tracker).
+    pending_at_end: Option<Option<u64>>,
+    /// Alignment duration (ms) of the last trigger.
+    last_alignment_ms: Option<u64>,
+    /// Unaligned: the events (0-based, records `R<ch>` included) whose record is persisted as
+    /// in-flight channel state (Flink's `assertInflightData`).
+    inflight: Option<&'static [usize]>,
+    /// Compare only the triggered ids (the test asserts only those, and `last_abort`).
+    only_triggers: bool,
+    /// The last aborted id (Flink's `getLastCanceledCheckpointId`).
+    last_abort: Option<u64>,
+}
+
+const TRACKER: &str = "CheckpointBarrierTrackerTest";
+const ALIGNED: &str = "AlignedCheckpointsTest";
+const UNALIGNED: &str = "UnalignedCheckpointsTest";
+
+fn base(
+    flink: Flink,
+    profiles: Vec<Profile>,
+    kind: HandlerKind,
+    channels: u32,
+    script: &'static str,
+    sequence: &'static [i64],
+) -> Case {
+    Case {
+        flink,
+        profiles,
+        kind,
+        channels,
+        script,
+        sequence,
+        abort_reason: None,
+        blocked_at_end: None,
+        blocked_after: &[],
+        open_at_end: None,
+        pending_at_end: None,
+        last_alignment_ms: None,
+        inflight: None,
+        only_triggers: false,
+        last_abort: None,
+    }
+}
+
+fn both() -> Vec<Profile> {
+    vec![F111, F23]
+}
+
+fn cases() -> Vec<Case> {
+    use HandlerKind::{Aligned, Alternating, AtLeastOnce};
+    let u = |m: &'static str| flink(UNALIGNED, m, "1.12-2.x");
+    let t = |m: &'static str| flink(TRACKER, m, "1.11-2.x");
+    // Tests that set `setEnableCheckpointAfterTasksFinished(true)` (1.14+): profile 2.3 only.
+    let t2 = |m: &'static str| flink(TRACKER, m, "2.x");
+    let a = |m: &'static str| flink(ALIGNED, m, "1.12-1.13");
+    vec![
+        // UnalignedCheckpointsTest: barriers delivered in order (no overtaking); the checkpoint
+        // starts at the first barrier; records that arrive on a channel before its barrier are
+        // in-flight data. `createInputGate(n, handler, false)` disables checkpoints after tasks
+        // finish (an end of partition aborts): flink-1.11 there.
+        Case {
+            inflight: Some(&[7, 31, 32, 33, 37]),
+            ..base(
+                u("testMultiChannelWithBarriers"),
+                both(),
+                Alternating,
+                3,
+                "R0 R2 R0 B1:1 B2:1 R2 R1 R0 B0:1 \
+                 R0 R0 R1 R1 R2 B0:2 B1:2 B2:2 \
+                 R2 R2 B2:3 R2 R2 B0:3 B1:3 \
+                 B1:4 B2:4 B0:4 \
+                 R0 R2 R0 B1:5 R2 R0 R2 R1 B2:5 R1 R0 R2 R1 B0:5 \
+                 R0 E0 E1 E2",
+                &[1, 2, 3, 4, 5],
+            )
+        },
+        Case {
+            only_triggers: true,
+            last_abort: Some(3),
+            inflight: Some(&[]),
+            ..base(u("testMissingCancellationBarriers"), both(), Alternating, 2, "B0:1 C0:2 C0:3 C1:3 R0 E0 E1", &[1])
+        },
+        Case {
+            inflight: Some(&[]),
+            ..base(
+                u("testEarlyCleanup"),
+                vec![F111],
+                Alternating,
+                3,
+                "R0 R1 R2 B1:1 B2:1 B0:1 R2 R1 R0 B1:2 R1 R1 E1 R0 R2 B2:2 R2 E2 R0 E0",
+                &[1, 2, -2],
+            )
+        },
+        Case {
+            inflight: Some(&[]),
+            ..base(
+                u("testMultiChannelTrailingInflightData"),
+                vec![F111],
+                Alternating,
+                3,
+                "R0 R1 R2 B1:1 B2:1 B0:1 R2 R1 R0 B1:2 R1 R1 E1 R0 R2 B2:2 R2 E2 R0 E0",
+                &[1, 2, -2],
+            )
+        },
+        Case {
+            inflight: Some(&[11]),
+            ..base(
+                u("testStartAlignmentWithClosedChannels"),
+                both(),
+                Alternating,
+                4,
+                "E2 E1 R0 R0 R3 B3:2 B0:2 R3 R0 B3:3 R3 R0 B0:3 B0:4 B3:4 R0 R0 R3 E0 R3 B3:5 R3 E3",
+                &[2, 3, 4, 5],
+            )
+        },
+        Case {
+            only_triggers: true,
+            inflight: Some(&[10]),
+            ..base(
+                u("testEndOfStreamWhileCheckpoint"),
+                both(),
+                Alternating,
+                3,
+                "B0:1 B1:1 B2:1 R0 R0 R2 B2:2 B0:2 R0 R2 R1 E2 E1 R0 E0",
+                &[1, 2],
+            )
+        },
+        base(t("testSingleChannelWithBarriers"), both(), AtLeastOnce, 1, "B0:1 B0:2 B0:3 B0:4 B0:5 B0:6", &[1, 2, 3, 4, 5, 6]),
+        base(t("testSingleChannelWithSkippedBarriers"), both(), AtLeastOnce, 1, "B0:1 B0:3 B0:4 B0:6 B0:7 B0:10", &[1, 3, 4, 6, 7, 10]),
+        base(
+            t("testMultiChannelWithBarriers"),
+            both(),
+            AtLeastOnce,
+            3,
+            "B1:1 B2:1 B0:1 B0:2 B1:2 B2:2 B2:3 B0:3 B1:3 B1:4 B2:4 B0:4",
+            &[1, 2, 3, 4],
+        ),
+        base(
+            t("testMultiChannelSkippingCheckpoints"),
+            both(),
+            AtLeastOnce,
+            3,
+            "B1:1 B2:1 B0:1 B0:2 B1:2 B2:2 B2:3 B0:4 B1:4 B2:4",
+            &[1, 2, 4],
+        ),
+        base(
+            t("testCompleteCheckpointsOnLateBarriers"),
+            both(),
+            AtLeastOnce,
+            3,
+            "B1:2 B0:2 B2:2 B1:3 B2:3 B2:4 B1:4 B0:3 B0:4 B1:5 B0:5 B2:5 B1:6 B0:6 B1:7 B2:7 B2:8 B1:8 B1:9 B0:7 B2:9 B2:10 B0:8 B0:9 B0:10 B1:10",
+            &[2, 3, 4, 5, 7, 8, 9, 10],
+        ),
+        Case {
+            abort_reason: Some(R::CheckpointDeclinedOnCancellationBarrier),
+            ..base(t("testSingleChannelAbortCheckpoint"), both(), AtLeastOnce, 1, "B0:1 B0:2 C0:4 B0:5 C0:6", &[1, 2, -4, 5, -6])
+        },
+        Case {
+            abort_reason: Some(R::CheckpointDeclinedOnCancellationBarrier),
+            ..base(
+                t("testMultiChannelAbortCheckpoint"),
+                both(),
+                AtLeastOnce,
+                3,
+                "B1:1 B2:1 B0:1 B0:2 B2:2 C1:2 B1:3 B2:3 B0:3 C1:4 B2:4 B0:4 B2:5 B1:5 B0:5 C1:6 C2:6 B0:6",
+                &[1, -2, 3, -4, 5, -6],
+            )
+        },
+        base(t("testInterleavedCancellationBarriers"), both(), AtLeastOnce, 3, "B0:1 C0:2 C1:1 C1:2 C2:1 C2:2", &[-1, -2]),
+        Case {
+            last_alignment_ms: Some(2_000),
+            ..base(t("testNextFirstCheckpointBarrierOvertakesCancellationBarrier"), both(), AtLeastOnce, 2, "B1:1 B1:2 C0:1 B0:2", &[-1, 2])
+        },
+        Case {
+            last_alignment_ms: Some(2_000),
+            ..base(t("testTwoLastBarriersOneByOne"), both(), AtLeastOnce, 2, "B1:1 B1:2 B0:1 B0:2", &[1, 2])
+        },
+        Case {
+            open_at_end: Some(2),
+            pending_at_end: Some(Some(5)),
+            ..base(t2("testTriggerCheckpointsWithEndOfPartition"), vec![F23], AtLeastOnce, 3, "B0:1 B0:2 B1:2 B0:3 B0:4 B1:4 B1:5 E2", &[4])
+        },
+        base(t2("testDeduplicateChannelsWithBothBarrierAndEndOfPartition"), vec![F23], AtLeastOnce, 3, "B0:2 B1:2 E1 B2:2", &[2]),
+        base(t2("testTriggerCheckpointsAfterReceivedEndOfPartition"), vec![F23], AtLeastOnce, 3, "E2 B0:5 B0:6 B1:6 E1 B0:7", &[6, 7]),
+        Case {
+            pending_at_end: Some(None),
+            ..base(t2("testNoFastPathWithChannelFinishedDuringCheckpoints"), vec![F23], AtLeastOnce, 2, "B0:1 E0 B1:1", &[1])
+        },
+        Case {
+            open_at_end: Some(2),
+            pending_at_end: Some(Some(5)),
+            ..base(t2("testCompleteAndRemoveAbortedCheckpointWithEndOfPartition"), vec![F23], AtLeastOnce, 3, "C0:4 B1:4 B1:5 E2", &[-4])
+        },
+        base(t2("testAbortCheckpointsAfterEndOfPartitionReceived"), vec![F23], AtLeastOnce, 3, "E2 B0:5 B0:6 C1:6 E1 C0:7", &[-5, -6, -7]),
+        Case {
+            pending_at_end: Some(None),
+            ..base(t2("testNoFastPathWithChannelFinishedDuringCheckpointsCancel"), vec![F23], AtLeastOnce, 2, "B0:1 E0 C1:1", &[-1])
+        },
+        // AlignedCheckpointsTest (SingleCheckpointBarrierHandler.aligned).
+        base(a("testSingleChannelWithBarriers"), both(), Aligned, 1, "B0:1 B0:2 B0:3 B0:4 B0:5 B0:6 E0", &[1, 2, 3, 4, 5, 6]),
+        Case {
+            blocked_at_end: Some(&[]),
+            blocked_after: &[(0, &[1]), (1, &[1, 2]), (2, &[]), (3, &[0]), (4, &[0, 1]), (5, &[]), (6, &[2]), (7, &[0, 2])],
+            ..base(
+                a("testMultiChannelWithBarriers"),
+                both(),
+                Aligned,
+                3,
+                "B1:1 B2:1 B0:1 B0:2 B1:2 B2:2 B2:3 B0:3 B1:3 B1:4 B2:4 B0:4 E0 E1 E2",
+                &[1, 2, 3, 4],
+            )
+        },
+        // With end of partition aborting the pending checkpoint (1.11 rule; 2.x counts it as aligned).
+        Case {
+            blocked_after: &[(2, &[]), (4, &[0, 1]), (5, &[2]), (6, &[0, 2]), (7, &[1]), (8, &[])],
+            ..base(
+                a("testMultiChannelJumpingOverCheckpoint"),
+                vec![F111],
+                Aligned,
+                3,
+                "B1:1 B2:1 B0:1 B1:2 B0:2 B2:3 B0:3 B1:4 E0 E2 E1",
+                &[1, -2, -3, -4],
+            )
+        },
+        Case {
+            blocked_at_end: Some(&[]),
+            abort_reason: Some(R::CheckpointDeclinedOnCancellationBarrier),
+            ..base(a("testMissingCancellationBarriers"), both(), Aligned, 2, "B0:1 C1:3 C0:2 C0:3", &[-3])
+        },
+        Case {
+            blocked_at_end: Some(&[]),
+            blocked_after: &[(3, &[]), (5, &[]), (7, &[])],
+            ..base(a("testStartAlignmentWithClosedChannels"), both(), Aligned, 4, "E2 E1 B3:2 B0:2 B0:3 B3:3 E0 B3:4 E3", &[2, 3, 4])
+        },
+        Case {
+            blocked_after: &[(5, &[])],
+            abort_reason: Some(R::CheckpointDeclinedInputEndOfStream),
+            ..base(a("testEndOfStreamWhileCheckpoint"), vec![F111], Aligned, 3, "B0:1 B1:1 B2:1 B2:2 B0:2 E1 E2 E0", &[1, -2])
+        },
+        Case {
+            abort_reason: Some(R::CheckpointDeclinedOnCancellationBarrier),
+            blocked_at_end: Some(&[]),
+            ..base(a("testSingleChannelAbortCheckpoint"), both(), Aligned, 1, "B0:1 B0:2 C0:4 B0:5 C0:6", &[1, 2, -4, 5, -6])
+        },
+        Case {
+            abort_reason: Some(R::CheckpointDeclinedOnCancellationBarrier),
+            blocked_at_end: Some(&[]),
+            blocked_after: &[(0, &[1]), (1, &[1, 2]), (3, &[0]), (4, &[0, 2]), (5, &[]), (9, &[]), (10, &[]), (11, &[])],
+            ..base(
+                a("testMultiChannelAbortCheckpoint"),
+                both(),
+                Aligned,
+                3,
+                "B1:1 B2:1 B0:1 B0:2 B2:2 C1:2 B1:3 B2:3 B0:3 C1:4 B2:4 B0:4 B2:5 B1:5 B0:5 C1:6 C2:6 B0:6",
+                &[1, -2, 3, -4, 5, -6],
+            )
+        },
+    ]
+}
+
+fn run(case: &Case, profile: Profile) -> Result<(), String> {
+    let mut h = BarrierHandler::new(case.kind, case.channels, profile, Variant::Correct);
+    let alignment = match case.kind {
+        HandlerKind::AtLeastOnce => Alignment::AtLeastOnce,
+        HandlerKind::Aligned => Alignment::Aligned,
+        HandlerKind::Alternating => Alignment::Unaligned,
+    };
+    let mut inflight: Vec<usize> = Vec::new();
+    let mut last_abort = None;
+    let mut seq: Vec<i64> = Vec::new();
+    let mut last_alignment = None;
+    for (n, token) in case.script.split_whitespace().enumerate() {
+        let now = (n as u64 + 1) * 1_000;
+        let (tag, rest) = token.split_at(1);
+        let (ch, id) = match rest.split_once(':') {
+            Some((c, i)) => (ChannelId(c.parse().unwrap()), Some(CheckpointId(i.parse().unwrap()))),
+            None => (ChannelId(rest.parse().unwrap()), None),
+        };
+        match tag {
+            "B" => {
+                let barrier = Barrier { id: id.unwrap(), timestamp_ms: 0, kind: CheckpointKind::Checkpoint, alignment };
+                h.handle_barrier(now, ch, barrier, 0)
+            }
+            "C" => h.handle_cancel_marker(now, ch, id.unwrap()),
+            "E" => h.handle_end_of_partition(now, ch),
+            "R" => {
+                if h.is_blocked(ch) {
+                    return Err(format!("event {n} `{token}`: a record on a blocked channel"));
+                }
+                if h.handle_record(now, ch).is_some() {
+                    inflight.push(n);
+                }
+            }
+            other => panic!("unknown token {other}"),
+        }
+        while let Some(o) = h.poll_output() {
+            match o {
+                HandlerOutput::Trigger { barrier, alignment_ms, .. } => {
+                    seq.push(barrier.id.0 as i64);
+                    last_alignment = Some(alignment_ms);
+                }
+                HandlerOutput::Abort { id, reason } => {
+                    seq.push(-(id.0 as i64));
+                    last_abort = Some(id.0);
+                    if let Some(want) = case.abort_reason {
+                        if reason != want {
+                            return Err(format!("event {n} `{token}`: abort {id} with {reason}, Flink {want}"));
+                        }
+                    }
+                }
+                HandlerOutput::ChannelStateComplete { .. } if case.kind == HandlerKind::Alternating => {}
+                other => return Err(format!("event {n} `{token}`: unexpected {other}")),
+            }
+        }
+        for (at, want) in case.blocked_after {
+            if *at == n {
+                let blocked: Vec<u32> = (0..case.channels).filter(|c| h.is_blocked(ChannelId(*c))).collect();
+                if blocked != *want {
+                    return Err(format!("after event {n} `{token}`: blocked {blocked:?}, Flink {want:?}"));
+                }
+            }
+        }
+    }
+    if case.only_triggers {
+        seq.retain(|id| *id > 0);
+    }
+    if let Some(want) = case.inflight {
+        if inflight != want {
+            return Err(format!("in-flight records at events {inflight:?}, Flink {want:?}"));
+        }
+    }
+    if case.last_abort.is_some() && last_abort != case.last_abort {
+        return Err(format!("last aborted {last_abort:?}, Flink {:?}", case.last_abort));
+    }
+    if seq != case.sequence {
+        return Err(format!("checkpoint sequence {seq:?}, Flink {:?}", case.sequence));
+    }
+    if let Some(want) = case.blocked_at_end {
+        let blocked: Vec<u32> = (0..case.channels).filter(|c| h.is_blocked(ChannelId(*c))).collect();
+        if blocked != want {
+            return Err(format!("blocked at the end {blocked:?}, Flink {want:?}"));
+        }
+    }
+    if let Some(want) = case.open_at_end {
+        if h.num_open_channels() != want {
+            return Err(format!("{} open channels, Flink {want}", h.num_open_channels()));
+        }
+    }
+    if let Some(want) = case.pending_at_end {
+        let got = h.pending_checkpoint().map(|c| c.0);
+        if got != want {
+            return Err(format!("pending {got:?}, Flink {want:?}"));
+        }
+    }
+    if let Some(want) = case.last_alignment_ms {
+        if last_alignment != Some(want) {
+            return Err(format!("last alignment {last_alignment:?} ms, Flink {want} ms"));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn barrier_handlers() {
+    let all = cases();
+    let runs: Vec<(usize, Profile)> =
+        all.iter().enumerate().flat_map(|(i, c)| c.profiles.iter().map(move |p| (i, *p))).collect();
+    run_table("barrier handlers", &runs, |(i, p)| case_name(&all[*i].flink, *p), |(i, p)| run(&all[*i], *p));
+}
+
+pub fn census() -> Vec<(Flink, &'static str)> {
+    cases().iter().flat_map(|c| c.profiles.iter().map(move |p| (c.flink, profile_name(*p)))).collect()
+}

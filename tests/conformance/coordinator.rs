@@ -1,0 +1,677 @@
+//! CheckpointRequestDeciderTest, CheckpointCoordinatorTriggeringTest and CheckpointCoordinatorTest expectations posed to `CheckpointCoordinator` as step scripts.
+//!
+//! The decider is not a public type of the core: its tests are posed through the coordinator,
+//! with the decider's inputs made real (a pending checkpoint for "too many pending", a completed
+//! one for "last completion"). Outputs are rendered one line each; a case lists the lines that
+//! must appear in that order (other lines may come in between) and lines that must not appear.
+
+use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
+use ckptsim::config::{CheckpointConfig, Retention};
+use ckptsim::coordinator::{CheckpointCoordinator, CoordinatorOutput, ExecutionView, RequestKind};
+use ckptsim::reason::CheckpointFailureReason as R;
+use ckptsim::record::CheckpointKind;
+use ckptsim::state::TaskSnapshot;
+use ckptsim::status::JobStatus;
+use ckptsim::{CheckpointId, Profile, TaskId, Variant};
+
+#[derive(Clone, Debug)]
+enum Step {
+    /// Job and every task RUNNING.
+    Up,
+    /// Job RESTARTING (the scheduler stops).
+    Down,
+    /// Any view: job status, every execution RUNNING or FINISHED, sources RUNNING.
+    View(JobStatus, bool, bool),
+    /// Renders `sched-running true|false` (`isPeriodicCheckpointingStarted`).
+    Sched,
+    /// Advance the clock to `t`, firing every due timer on the way.
+    To(u64),
+    Req(RequestKind),
+    ReqN(RequestKind, usize),
+    AckAll(u64),
+    Decline(u64, R),
+    Storage(bool),
+    /// Checkpoints still being cleaned up (decider input).
+    Cleaning(u32),
+    /// The next id allocation fails.
+    FailNextId,
+    Failover,
+    Shutdown(JobStatus),
+}
+use RequestKind::{Manual, Periodic, Savepoint};
+use Step::*;
+
+struct Case {
+    flink: Flink,
+    profiles: Vec<Profile>,
+    config: CheckpointConfig,
+    tasks: u32,
+    steps: Vec<Step>,
+    /// Lines that must appear in this order.
+    expect: Vec<String>,
+    /// Lines that must not appear at all.
+    absent: Vec<String>,
+    /// Requests left in the decider queue at the end.
+    queued: Option<usize>,
+}
+
+fn render(o: &CoordinatorOutput) -> String {
+    let k = |k: &CheckpointKind| if *k == CheckpointKind::Savepoint { "savepoint" } else { "ckpt" };
+    match o {
+        CoordinatorOutput::Trigger { id, kind, .. } => format!("trigger {id} {}", k(kind)),
+        CoordinatorOutput::NotifyComplete { id } => format!("notify-complete {id}"),
+        CoordinatorOutput::NotifyAborted { id } => format!("notify-aborted {id}"),
+        CoordinatorOutput::Completed(cp) => format!("complete {} {}", cp.id, k(&cp.kind)),
+        CoordinatorOutput::Aborted { id, kind, reason, .. } => format!("abort {id} {} {reason}", k(kind)),
+        CoordinatorOutput::RequestFailed { request, reason } => format!("rejected {} {reason}", request.name()),
+        CoordinatorOutput::SchedulerStarted { .. } => "sched-start".into(),
+        CoordinatorOutput::SchedulerStopped => "sched-stop".into(),
+        CoordinatorOutput::FailJob(f) => format!("fail-job {}", f.reason),
+        CoordinatorOutput::Discarded { id } => format!("discard {id}"),
+    }
+}
+
+fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) {
+    let tasks: Vec<TaskId> = (0..case.tasks).map(TaskId).collect();
+    // random 0: the initial delay is the min pause (both profiles draw from [min_pause, base]).
+    let mut c = CheckpointCoordinator::new(&case.config, profile, Variant::Correct, tasks.clone(), 0);
+    let mut lines = Vec::new();
+    let mut now = 0;
+    let drain = |c: &mut CheckpointCoordinator, lines: &mut Vec<String>| {
+        while let Some(o) = c.poll_output() {
+            lines.push(render(&o));
+        }
+    };
+    for step in &case.steps {
+        match step {
+            Up => c.handle_execution_view(
+                now,
+                ExecutionView {
+                    job_status: JobStatus::Running,
+                    all_tasks_running_or_finished: true,
+                    sources_running: true,
+                },
+                0,
+            ),
+            Down => c.handle_execution_view(
+                now,
+                ExecutionView {
+                    job_status: JobStatus::Restarting,
+                    all_tasks_running_or_finished: false,
+                    sources_running: false,
+                },
+                0,
+            ),
+            View(status, all, sources) => c.handle_execution_view(
+                now,
+                ExecutionView { job_status: *status, all_tasks_running_or_finished: *all, sources_running: *sources },
+                0,
+            ),
+            Sched => lines.push(format!("sched-running {}", c.scheduler_running())),
+            To(t) => {
+                while let Some(due) = c.poll_timeout().filter(|d| *d <= *t) {
+                    now = due.max(now);
+                    c.handle_timeout(now);
+                    drain(&mut c, &mut lines);
+                }
+                now = *t;
+            }
+            Req(k) => c.request(now, *k),
+            ReqN(k, n) => {
+                for _ in 0..*n {
+                    c.request(now, *k);
+                }
+            }
+            AckAll(id) => {
+                for t in &tasks {
+                    c.handle_ack(now, CheckpointId(*id), *t, TaskSnapshot::default());
+                }
+            }
+            Decline(id, r) => c.handle_decline(now, CheckpointId(*id), TaskId(0), *r),
+            Storage(up) => c.handle_storage_status(now, *up),
+            Cleaning(n) => c.handle_checkpoints_cleaning(now, *n),
+            FailNextId => c.fail_next_id_allocation(),
+            Failover => {
+                c.handle_global_failover(now);
+            }
+            Shutdown(s) => {
+                c.shutdown(now, *s);
+            }
+        }
+        drain(&mut c, &mut lines);
+    }
+    (lines, c)
+}
+
+fn check(case: &Case, profile: Profile) -> Result<(), String> {
+    let (lines, c) = drive(case, profile);
+    let mut at = 0;
+    for want in &case.expect {
+        match lines[at..].iter().position(|l| l == want) {
+            Some(i) => at += i + 1,
+            None => return Err(format!("missing `{want}` (in order) in:\n  {}", lines.join("\n  "))),
+        }
+    }
+    for bad in &case.absent {
+        if lines.iter().any(|l| l == bad) {
+            return Err(format!("unexpected `{bad}` in:\n  {}", lines.join("\n  ")));
+        }
+    }
+    if let Some(q) = case.queued {
+        if c.queued_requests() != q {
+            return Err(format!("{} requests queued, Flink {q}", c.queued_requests()));
+        }
+    }
+    Ok(())
+}
+
+/// Interval 1 h (periodic firing out of the way unless asked for), min pause 0, max concurrent 1.
+fn manual_only() -> CheckpointConfig {
+    CheckpointConfig { interval_ms: Some(3_600_000), ..CheckpointConfig::default() }
+}
+
+fn cfg(f: impl FnOnce(&mut CheckpointConfig)) -> CheckpointConfig {
+    let mut c = manual_only();
+    f(&mut c);
+    c
+}
+
+fn s(v: &[&str]) -> Vec<String> {
+    v.iter().map(|x| x.to_string()).collect()
+}
+
+const DECIDER: &str = "CheckpointRequestDeciderTest";
+const TRIGGERING: &str = "CheckpointCoordinatorTriggeringTest";
+const COORD: &str = "CheckpointCoordinatorTest";
+const V2: &str = "2.x";
+const V1: &str = "1.11";
+
+fn both() -> Vec<Profile> {
+    vec![F111, F23]
+}
+
+fn case(flink: Flink, config: CheckpointConfig, steps: Vec<Step>, expect: &[&str], absent: &[&str]) -> Case {
+    Case { flink, profiles: both(), config, tasks: 1, steps, expect: s(expect), absent: s(absent), queued: None }
+}
+
+fn cases() -> Vec<Case> {
+    let mut cases = vec![
+        // testForce: a forced savepoint is executed although max-concurrent checkpoints are pending.
+        case(
+            flink(DECIDER, "testForce", V2),
+            manual_only(),
+            vec![Up, Req(Manual), Req(Savepoint)],
+            &["trigger 1 ckpt", "trigger 2 savepoint"],
+            &[],
+        ),
+        // testEnqueueOnTooManyPending: queued while one is pending, executed once it is not.
+        case(
+            flink(DECIDER, "testEnqueueOnTooManyPending", V2),
+            manual_only(),
+            vec![Up, Req(Manual), Req(Manual), AckAll(1)],
+            &["trigger 1 ckpt", "complete 1 ckpt", "trigger 2 ckpt"],
+            &["rejected manual TOO_MANY_CHECKPOINT_REQUESTS"],
+        ),
+        // testNonForcedEnqueueOnTooManyPending: with unaligned checkpoints savepoints are not forced.
+        case(
+            flink(DECIDER, "testNonForcedEnqueueOnTooManyPending", V2),
+            cfg(|c| c.unaligned = true),
+            vec![Up, Req(Manual), Req(Savepoint), AckAll(1)],
+            &["trigger 1 ckpt", "complete 1 ckpt", "trigger 2 savepoint"],
+            &[],
+        ),
+        // testNonForcedSavepointPrioritized: a queued non-forced savepoint goes before a queued checkpoint.
+        case(
+            flink(DECIDER, "testNonForcedSavepointPrioritized", V2),
+            cfg(|c| c.unaligned = true),
+            vec![Up, Req(Manual), Req(Manual), Req(Savepoint), AckAll(1), AckAll(2)],
+            &["trigger 1 ckpt", "complete 1 ckpt", "trigger 2 savepoint", "complete 2 savepoint", "trigger 3 ckpt"],
+            &[],
+        ),
+        // testCheckpointTiming: a manual checkpoint right after a completion is executed at once ...
+        case(
+            flink(DECIDER, "testCheckpointTiming (manual)", V2),
+            cfg(|c| c.min_pause_ms = 10),
+            vec![Up, Req(Manual), AckAll(1), Req(Manual)],
+            &["complete 1 ckpt", "trigger 2 ckpt"],
+            &["rejected manual MINIMUM_TIME_BETWEEN_CHECKPOINTS"],
+        ),
+        // ... and a periodic one within the min pause is dropped with MINIMUM_TIME_BETWEEN_CHECKPOINTS.
+        case(
+            flink(DECIDER, "testCheckpointTiming (periodic)", V2),
+            cfg(|c| c.min_pause_ms = 10),
+            vec![Up, Req(Manual), AckAll(1), Req(Periodic)],
+            &["complete 1 ckpt", "rejected periodic MINIMUM_TIME_BETWEEN_CHECKPOINTS"],
+            &["trigger 2 ckpt"],
+        ),
+        // testSavepointTiming: savepoints ignore the min pause, forced or not.
+        case(
+            flink(DECIDER, "testSavepointTiming (forced)", V2),
+            cfg(|c| c.min_pause_ms = 10),
+            vec![Up, Req(Manual), AckAll(1), Req(Savepoint)],
+            &["complete 1 ckpt", "trigger 2 savepoint"],
+            &[],
+        ),
+        case(
+            flink(DECIDER, "testSavepointTiming (non-forced)", V2),
+            cfg(|c| {
+                c.min_pause_ms = 10;
+                c.unaligned = true
+            }),
+            vec![Up, Req(Manual), AckAll(1), Req(Savepoint)],
+            &["complete 1 ckpt", "trigger 2 savepoint"],
+            &[],
+        ),
+    ];
+    // testEnqueueOnTooManyCleaning: max concurrent 10, 11 checkpoints still being cleaned: the
+    // request waits; once one is cleaned it is executed.
+    // (1.12+: the 1.11 decider has no cleaning input, so these run under flink-2.3 only.)
+    cases.push(Case {
+        queued: Some(0),
+        profiles: vec![F23],
+        ..case(
+            flink(DECIDER, "testEnqueueOnTooManyCleaning", V2),
+            cfg(|c| c.max_concurrent = 10),
+            vec![Up, Cleaning(11), Req(Manual), Cleaning(10)],
+            &["trigger 1 ckpt"],
+            &["rejected manual TOO_MANY_CHECKPOINT_REQUESTS"],
+        )
+    });
+    cases.push(Case {
+        queued: Some(1),
+        profiles: vec![F23],
+        ..case(
+            flink(DECIDER, "testEnqueueOnTooManyCleaning (still too many)", V2),
+            cfg(|c| c.max_concurrent = 10),
+            vec![Up, Cleaning(11), Req(Manual)],
+            &[],
+            &["trigger 1 ckpt"],
+        )
+    });
+    // testTriggerCheckpointInitializationFailed: the id counter throws once: the request fails
+    // with TRIGGER_CHECKPOINT_FAILURE (no id consumed, nothing pending, not counted); the next
+    // request triggers.
+    cases.push(case(
+        flink(TRIGGERING, "testTriggerCheckpointInitializationFailed", V2),
+        manual_only(),
+        vec![Up, FailNextId, Req(Periodic), Req(Periodic)],
+        &["rejected periodic TRIGGER_CHECKPOINT_FAILURE", "trigger 1 ckpt"],
+        &["fail-job TRIGGER_CHECKPOINT_FAILURE", "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE"],
+    ));
+    // ExecutionTrackingCheckpointCoordinatorDeActivatorTest (2.x): the scheduler runs while the
+    // job is RUNNING and every execution is RUNNING or FINISHED.
+    const DEACT: &str = "ExecutionTrackingCheckpointCoordinatorDeActivatorTest";
+    // (Flink 2.x INITIALIZING, the dispatcher state before CREATED, is CREATED here.)
+    let deploying = View(JobStatus::Created, false, false);
+    let running_deploying = View(JobStatus::Running, false, false);
+    let all_running = View(JobStatus::Running, true, true);
+    for (method, steps, expect) in [
+        (
+            "testBasicLifecycle",
+            vec![
+                deploying.clone(),
+                Sched,
+                running_deploying.clone(),
+                Sched,
+                all_running.clone(),
+                Sched,
+                View(JobStatus::Finished, true, true),
+                Sched,
+            ],
+            &["sched-running false", "sched-running false", "sched-running true", "sched-running false"][..],
+        ),
+        (
+            "testTaskFailure",
+            vec![deploying.clone(), Sched, all_running.clone(), Sched, View(JobStatus::Running, false, false), Sched],
+            &["sched-running false", "sched-running true", "sched-running false"][..],
+        ),
+        (
+            "testJobRestart",
+            vec![
+                deploying.clone(),
+                all_running.clone(),
+                Sched,
+                View(JobStatus::Failed, true, true),
+                Sched,
+                View(JobStatus::Restarting, true, true),
+                Sched,
+                View(JobStatus::Created, true, true),
+                Sched,
+                all_running.clone(),
+                Sched,
+            ],
+            &[
+                "sched-running true",
+                "sched-running false",
+                "sched-running false",
+                "sched-running false",
+                "sched-running true",
+            ][..],
+        ),
+        (
+            "testJobFinish",
+            vec![Sched, all_running.clone(), Sched, View(JobStatus::Finished, true, true), Sched],
+            &["sched-running false", "sched-running true", "sched-running false"][..],
+        ),
+    ] {
+        cases.push(Case { profiles: vec![F23], ..case(flink(DEACT, method, V2), manual_only(), steps, expect, &[]) });
+    }
+    // testQueueSizeLimit: with the queue at its capacity (1000 here, 10 in the test) each further
+    // request fails with TOO_MANY_CHECKPOINT_REQUESTS and the queue stays at capacity.
+    cases.push(Case {
+        queued: Some(1000),
+        ..case(
+            flink(DECIDER, "testQueueSizeLimit", V2),
+            manual_only(),
+            vec![Up, Req(Manual), ReqN(Manual, 1000), Req(Manual), Req(Manual)],
+            &[
+                "trigger 1 ckpt",
+                "rejected manual TOO_MANY_CHECKPOINT_REQUESTS",
+                "rejected manual TOO_MANY_CHECKPOINT_REQUESTS",
+            ],
+            &["trigger 2 ckpt"],
+        )
+    });
+    cases.extend([
+        // testPeriodicTriggering: interval 10 ms, five firings trigger five checkpoints with
+        // increasing ids; none after the scheduler stops; five more after it starts again.
+        case(
+            flink(TRIGGERING, "testPeriodicTriggering", V2),
+            CheckpointConfig {
+                interval_ms: Some(10),
+                timeout_ms: 200_000,
+                max_concurrent: 100,
+                ..CheckpointConfig::default()
+            },
+            vec![Up, To(45), Down, To(200), Up, To(245)],
+            &[
+                "trigger 1 ckpt",
+                "trigger 2 ckpt",
+                "trigger 3 ckpt",
+                "trigger 4 ckpt",
+                "trigger 5 ckpt",
+                "sched-stop",
+                "sched-start",
+                "trigger 6 ckpt",
+                "trigger 10 ckpt",
+            ],
+            &["trigger 11 ckpt"],
+        ),
+        // testMinTimeBetweenCheckpointsInterval: interval 12, min pause 50: checkpoint 2 comes no
+        // earlier than 50 ms after checkpoint 1 completed.
+        case(
+            flink(TRIGGERING, "testMinTimeBetweenCheckpointsInterval", V2),
+            CheckpointConfig {
+                interval_ms: Some(12),
+                min_pause_ms: 50,
+                timeout_ms: 200_000,
+                ..CheckpointConfig::default()
+            },
+            vec![Up, To(50), AckAll(1), To(99)],
+            &["trigger 1 ckpt", "complete 1 ckpt"],
+            &["trigger 2 ckpt"],
+        ),
+        case(
+            flink(TRIGGERING, "testMinTimeBetweenCheckpointsInterval (after the pause)", V2),
+            CheckpointConfig {
+                interval_ms: Some(12),
+                min_pause_ms: 50,
+                timeout_ms: 200_000,
+                ..CheckpointConfig::default()
+            },
+            vec![Up, To(50), AckAll(1), To(100)],
+            &["trigger 1 ckpt", "complete 1 ckpt", "trigger 2 ckpt"],
+            &[],
+        ),
+        // testStopPeriodicScheduler: a periodic request while the scheduler is stopped fails with
+        // PERIODIC_SCHEDULER_SHUTDOWN; a non-periodic one is triggered.
+        case(
+            flink(TRIGGERING, "testStopPeriodicScheduler", V2),
+            manual_only(),
+            vec![Up, Down, Step::Req(Periodic), Up, Down, Req(Manual)],
+            &["rejected periodic PERIODIC_SCHEDULER_SHUTDOWN"],
+            &[],
+        ),
+        // testTriggerCheckpointWithShuttingDownCoordinator.
+        case(
+            flink(TRIGGERING, "testTriggerCheckpointWithShuttingDownCoordinator", V2),
+            manual_only(),
+            vec![Up, Shutdown(JobStatus::Finished), Req(Periodic)],
+            &["rejected periodic CHECKPOINT_COORDINATOR_SHUTDOWN"],
+            &["trigger 1 ckpt"],
+        ),
+        // testTriggerCheckpointBeforePreviousOneCompleted: max concurrent unbounded, two
+        // periodic requests both trigger.
+        case(
+            flink(TRIGGERING, "testTriggerCheckpointBeforePreviousOneCompleted", V2),
+            CheckpointConfig { interval_ms: Some(3_600_000), max_concurrent: 100, ..CheckpointConfig::default() },
+            vec![Up, Req(Periodic), Req(Periodic)],
+            &["trigger 1 ckpt", "trigger 2 ckpt"],
+            &["rejected periodic"],
+        ),
+    ]);
+    // CheckpointCoordinatorTest.
+    cases.extend([
+        // testCheckpointAbortsIfTriggerTasksAreNotExecuted / ...AreFinished: not all sources
+        // RUNNING → NOT_ALL_REQUIRED_TASKS_RUNNING, no id consumed.
+        case(
+            flink(COORD, "testCheckpointAbortsIfTriggerTasksAreNotExecuted", V2),
+            manual_only(),
+            vec![Req(Manual), Up, Req(Manual)],
+            &["rejected manual NOT_ALL_REQUIRED_TASKS_RUNNING", "trigger 1 ckpt"],
+            &[],
+        ),
+        // testTriggerAndDeclineCheckpointSimple: a decline aborts the checkpoint with the reason.
+        case(
+            flink(COORD, "testTriggerAndDeclineCheckpointSimple", V2),
+            manual_only(),
+            vec![Up, Req(Manual), Decline(1, R::CheckpointDeclined)],
+            &["trigger 1 ckpt", "abort 1 ckpt CHECKPOINT_DECLINED", "notify-aborted 1"],
+            &["complete 1 ckpt"],
+        ),
+        // testTriggerAndConfirmSimpleCheckpoint: all acks → completed, tasks notified.
+        Case {
+            tasks: 2,
+            ..case(
+                flink(COORD, "testTriggerAndConfirmSimpleCheckpoint", V2),
+                manual_only(),
+                vec![Up, Req(Manual), AckAll(1)],
+                &["trigger 1 ckpt", "complete 1 ckpt", "notify-complete 1"],
+                &["abort 1 ckpt"],
+            )
+        },
+        // testMultipleConcurrentCheckpoints / testSuccessfulCheckpointSubsumesUnsuccessful: the
+        // completion of 2 subsumes pending 1 (CHECKPOINT_SUBSUMED, not counted).
+        case(
+            flink(COORD, "testSuccessfulCheckpointSubsumesUnsuccessful", V2),
+            cfg(|c| c.max_concurrent = 2),
+            vec![Up, Req(Manual), Req(Manual), AckAll(2)],
+            &[
+                "trigger 1 ckpt",
+                "trigger 2 ckpt",
+                "complete 2 ckpt",
+                "abort 1 ckpt CHECKPOINT_SUBSUMED",
+                "notify-complete 2",
+            ],
+            &["fail-job CHECKPOINT_SUBSUMED"],
+        ),
+        // testCheckpointTimeoutIsolated / testCheckpointTimeout: expiry aborts with CHECKPOINT_EXPIRED.
+        case(
+            flink(COORD, "testCheckpointTimeoutIsolated", V2),
+            cfg(|c| c.timeout_ms = 200),
+            vec![Up, Req(Manual), To(199)],
+            &["trigger 1 ckpt"],
+            &["abort 1 ckpt CHECKPOINT_EXPIRED"],
+        ),
+        case(
+            flink(COORD, "testCheckpointTimeoutIsolated (expired)", V2),
+            cfg(|c| {
+                c.timeout_ms = 200;
+                c.tolerable_failures = 5
+            }),
+            vec![Up, Req(Manual), To(200)],
+            &["trigger 1 ckpt", "abort 1 ckpt CHECKPOINT_EXPIRED", "notify-aborted 1"],
+            &[],
+        ),
+        // testHandleMessagesForNonExistingCheckpoints: acks/declines of unknown ids change nothing.
+        case(
+            flink(COORD, "testHandleMessagesForNonExistingCheckpoints", V2),
+            manual_only(),
+            vec![Up, Req(Manual), AckAll(99), Decline(98, R::CheckpointDeclined)],
+            &["trigger 1 ckpt"],
+            &["complete 99 ckpt", "abort 98 ckpt CHECKPOINT_DECLINED"],
+        ),
+        // testSavepointsAreNotSubsumed (2.x): a completing checkpoint never aborts a pending savepoint.
+        case(
+            flink(COORD, "testSavepointsAreNotSubsumed", V2),
+            cfg(|c| c.max_concurrent = 2),
+            vec![Up, Req(Savepoint), Req(Manual), AckAll(2)],
+            &["trigger 1 savepoint", "trigger 2 ckpt", "complete 2 ckpt"],
+            &["abort 1 savepoint CHECKPOINT_SUBSUMED"],
+        ),
+        // testAbortPendingCheckpointsWithTriggerValidation / failover: pending checkpoints are
+        // aborted with JOB_FAILOVER_REGION on a global failover, not counted.
+        case(
+            flink(COORD, "testAbortPendingCheckpointsWithTriggerValidation", V2),
+            manual_only(),
+            vec![Up, Req(Manual), Failover],
+            &["trigger 1 ckpt", "abort 1 ckpt JOB_FAILOVER_REGION"],
+            &["fail-job JOB_FAILOVER_REGION"],
+        ),
+        // testStopCheckpointScheduler... : stopping the scheduler aborts pending checkpoints with
+        // CHECKPOINT_COORDINATOR_SUSPEND (not counted).
+        case(
+            flink(COORD, "testPeriodicSchedulingWithInactiveTasks", V2),
+            manual_only(),
+            vec![Up, Req(Manual), Down],
+            &["trigger 1 ckpt", "sched-stop", "abort 1 ckpt CHECKPOINT_COORDINATOR_SUSPEND"],
+            &["fail-job CHECKPOINT_COORDINATOR_SUSPEND"],
+        ),
+        // testCheckpointStatsTrackerPendingCheckpointCallback/shutdown: shutdown aborts pending
+        // checkpoints with CHECKPOINT_COORDINATOR_SHUTDOWN.
+        case(
+            flink("ExecutionGraphCheckpointCoordinatorTest", "testShutdownCheckpointCoordinatorOnFailure", V2),
+            manual_only(),
+            vec![Up, Req(Manual), Shutdown(JobStatus::Failed)],
+            &["trigger 1 ckpt", "abort 1 ckpt CHECKPOINT_COORDINATOR_SHUTDOWN"],
+            &[],
+        ),
+        // testMaxConcurrentAttempts(2): two checkpoints pending, the third request waits in the
+        // queue until one of them completes.
+        Case {
+            queued: Some(0),
+            ..case(
+                flink(COORD, "testMaxConcurrentAttempts2", V2),
+                cfg(|c| c.max_concurrent = 2),
+                vec![Up, Req(Manual), Req(Manual), Req(Manual), AckAll(1)],
+                &["trigger 1 ckpt", "trigger 2 ckpt", "complete 1 ckpt", "trigger 3 ckpt"],
+                &[],
+            )
+        },
+    ]);
+    // CheckpointFailureManagerTest.testContinuousFailure's rule posed through the coordinator:
+    // tolerance 1, two consecutive declines fail the job.
+    cases.push(case(
+        flink("CheckpointFailureManagerTest", "testContinuousFailure (through the coordinator)", V2),
+        cfg(|c| c.tolerable_failures = 1),
+        vec![Up, Req(Manual), Decline(1, R::CheckpointDeclined), Req(Manual), Decline(2, R::CheckpointDeclined)],
+        &["abort 1 ckpt CHECKPOINT_DECLINED", "abort 2 ckpt CHECKPOINT_DECLINED", "fail-job CHECKPOINT_DECLINED"],
+        &[],
+    ));
+    // testIOExceptionCheckpointExceedsTolerableFailureNumber (2.x, tolerance 0): a checkpoint
+    // aborted with IO_EXCEPTION fails the job (storage unavailable at trigger time: the id is
+    // used, the pending checkpoint aborted).
+    cases.push(Case {
+        profiles: vec![F23],
+        ..case(
+            flink(COORD, "testIOExceptionCheckpointExceedsTolerableFailureNumber", V2),
+            manual_only(),
+            vec![Up, Storage(false), Req(Manual), Storage(true), Req(Manual)],
+            &["abort 1 ckpt IO_EXCEPTION", "fail-job IO_EXCEPTION", "trigger 2 ckpt"],
+            &[],
+        )
+    });
+    // testExpiredCheckpointExceedsTolerableFailureNumber (tolerance 0): expiry fails the job.
+    cases.push(case(
+        flink(COORD, "testExpiredCheckpointExceedsTolerableFailureNumber", V2),
+        cfg(|c| c.timeout_ms = 100),
+        vec![Up, Req(Manual), To(100)],
+        &["abort 1 ckpt CHECKPOINT_EXPIRED", "fail-job CHECKPOINT_EXPIRED"],
+        &[],
+    ));
+    // testTriggerAndDeclineCheckpointThenFailureManagerThrowsException (tolerance 0): one task
+    // acks, the other declines: the job fails.
+    cases.push(Case {
+        tasks: 2,
+        ..case(
+            flink(COORD, "testTriggerAndDeclineCheckpointThenFailureManagerThrowsException", V2),
+            manual_only(),
+            vec![Up, Req(Manual), Decline(1, R::CheckpointDeclined)],
+            &["abort 1 ckpt CHECKPOINT_DECLINED", "fail-job CHECKPOINT_DECLINED"],
+            &["complete 1 ckpt"],
+        )
+    });
+    // Savepoint completion (§1.6): 1.11 stores savepoints and notifies tasks; 2.x does neither.
+    cases.push(Case {
+        profiles: vec![F23],
+        ..case(
+            flink(COORD, "testTriggerAndConfirmSimpleSavepoint", V2),
+            manual_only(),
+            vec![Up, Req(Savepoint), AckAll(1)],
+            &["trigger 1 savepoint", "complete 1 savepoint"],
+            &["notify-complete 1"],
+        )
+    });
+    cases.push(Case {
+        profiles: vec![F111],
+        ..case(
+            flink(COORD, "testTriggerAndConfirmSimpleSavepoint", V1),
+            manual_only(),
+            vec![Up, Req(Savepoint), AckAll(1)],
+            &["trigger 1 savepoint", "complete 1 savepoint", "notify-complete 1"],
+            &[],
+        )
+    });
+    // Retention on shutdown (CheckpointCoordinatorTest#testShutdownCheckpointCoordinator...):
+    let retained = |status: JobStatus, retention: Retention, discarded: bool| {
+        let name = match (retention, status) {
+            (Retention::NoExternalizedCheckpoints, _) => "testExternalizedCheckpoints (never retain)",
+            (Retention::RetainOnCancellation, _) => "testExternalizedCheckpoints (retain on cancellation)",
+            _ => "testExternalizedCheckpoints (delete on cancellation)",
+        };
+        let (expect, absent): (&[&str], &[&str]) =
+            if discarded { (&["complete 1 ckpt", "discard 1"], &[]) } else { (&["complete 1 ckpt"], &["discard 1"]) };
+        case(
+            flink(COORD, name, V2),
+            cfg(|c| c.retention = retention),
+            vec![Up, Req(Manual), AckAll(1), Shutdown(status)],
+            expect,
+            absent,
+        )
+    };
+    cases.push(retained(JobStatus::Failed, Retention::NoExternalizedCheckpoints, true));
+    cases.push(retained(JobStatus::Canceled, Retention::RetainOnCancellation, false));
+    cases.push(retained(JobStatus::Failed, Retention::RetainOnCancellation, false));
+    cases.push(retained(JobStatus::Finished, Retention::RetainOnCancellation, true));
+    cases.push(retained(JobStatus::Failed, Retention::DeleteOnCancellation, false));
+    cases.push(retained(JobStatus::Canceled, Retention::DeleteOnCancellation, true));
+    cases
+}
+
+#[test]
+fn coordinator_decider_and_triggering() {
+    let mut flat = Vec::new();
+    for c in cases() {
+        for p in c.profiles.clone() {
+            flat.push((p, c.flink));
+        }
+    }
+    let all = cases();
+    let runs: Vec<(usize, Profile)> =
+        all.iter().enumerate().flat_map(|(i, c)| c.profiles.iter().map(move |p| (i, *p))).collect();
+    run_table("CheckpointCoordinator", &runs, |(i, p)| case_name(&all[*i].flink, *p), |(i, p)| check(&all[*i], *p));
+}
+
+pub fn census() -> Vec<(Flink, &'static str)> {
+    cases().iter().flat_map(|c| c.profiles.iter().map(move |p| (c.flink, profile_name(*p)))).collect()
+}

@@ -1,0 +1,205 @@
+//! Kafka source reader expectations (KafkaSourceReaderTest for 2.x's KafkaSource, FlinkKafkaConsumerBaseTest for 1.11's consumer) posed to `LogSource`.
+
+use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
+use ckptsim::record::{Lineage, LogRecord, Value};
+use ckptsim::source::{LogSource, StartupMode};
+use ckptsim::state::OperatorState;
+use ckptsim::{CheckpointId, Offset, PartitionId, Profile, Variant};
+use std::collections::BTreeMap;
+
+struct Case {
+    flink: Flink,
+    profile: Profile,
+    check: fn(Profile) -> Result<(), String>,
+}
+
+fn source(partitions: u32, p: Profile) -> LogSource {
+    let mut s = LogSource::new(0, 1, partitions, p, StartupMode::Earliest, Variant::Correct);
+    s.initialize(None, &BTreeMap::new(), &BTreeMap::new());
+    s
+}
+
+/// A source whose partitions start at explicit offsets (a split with a concrete starting
+/// offset: restored from a checkpoint that holds them).
+fn source_at(starts: &[(u32, u64)], partitions: u32, p: Profile) -> LogSource {
+    let mut s = LogSource::new(0, 1, partitions, p, StartupMode::Earliest, Variant::Correct);
+    let stored: BTreeMap<PartitionId, Offset> = starts
+        .iter()
+        .map(|(part, o)| {
+            // 1.11 stores the last read offset: start - 1.
+            let stored = if p == F111 { Offset(o.wrapping_sub(1)) } else { Offset(*o) };
+            (PartitionId(*part), stored)
+        })
+        .collect();
+    let st = OperatorState::SourceOffsets(stored);
+    s.initialize(Some(&[&st]), &BTreeMap::new(), &BTreeMap::new());
+    s
+}
+
+fn read(s: &mut LogSource, partition: u32, offset: u64) {
+    s.handle_record(&LogRecord {
+        partition: PartitionId(partition),
+        offset: Offset(offset),
+        value: Value::Int(offset as i64),
+        lineage: Lineage { input_seq: offset, sub: 0 },
+    });
+}
+
+fn commit_map(v: &[(u32, u64)]) -> Option<BTreeMap<PartitionId, Offset>> {
+    if v.is_empty() {
+        None
+    } else {
+        Some(v.iter().map(|(p, o)| (PartitionId(*p), Offset(*o))).collect())
+    }
+}
+
+fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), String> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: got {got:?}, Flink {want:?}"))
+    }
+}
+
+const READER: &str = "KafkaSourceReaderTest";
+const CONSUMER: &str = "FlinkKafkaConsumerBaseTest";
+const KV: &str = "flink-connector-kafka 3.x (Flink 1.14-2.x)";
+
+fn cases() -> Vec<Case> {
+    vec![
+        // A split that starts at EARLIEST and has read nothing has no offset to commit: the
+        // snapshot stores an empty map for the checkpoint.
+        Case {
+            flink: flink(READER, "testNotCommitOffsetsForUninitializedSplits", KV),
+            profile: F23,
+            check: |p| {
+                let mut s = source(1, p);
+                s.snapshot(CheckpointId(1234));
+                ensure_eq(s.pending_checkpoints().collect::<Vec<_>>(), vec![CheckpointId(1234)], "offsets to commit")?;
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(1234)), None, "commit")
+            },
+        },
+        Case {
+            flink: flink(READER, "testCommitEmptyOffsets", KV),
+            profile: F23,
+            check: |p| {
+                let mut s = source(0, p);
+                s.snapshot(CheckpointId(100));
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(100)), None, "commit")
+            },
+        },
+        // Ten splits of ten records, a checkpoint after every record, none completed; completing
+        // the last commits every split's end (10) and subsumes all the others.
+        Case {
+            flink: flink(READER, "testOffsetCommitOnCheckpointComplete", KV),
+            profile: F23,
+            check: |p| {
+                let mut s = source_at(&(0..10).map(|q| (q, 0)).collect::<Vec<_>>(), 10, p);
+                let mut id = 0;
+                for q in 0..10 {
+                    for o in 0..10 {
+                        read(&mut s, q, o);
+                        id += 1;
+                        s.snapshot(CheckpointId(id));
+                    }
+                }
+                ensure_eq(s.pending_checkpoints().count(), id as usize, "offsets to commit")?;
+                let want: Vec<(u32, u64)> = (0..10).map(|q| (q, 10)).collect();
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(id)), commit_map(&want), "commit")?;
+                ensure_eq(s.pending_checkpoints().count(), 0, "offsets to commit after the commit")
+            },
+        },
+        Case {
+            flink: flink(READER, "testCommitOffsetsWithoutAliveFetchers", KV),
+            profile: F23,
+            check: |p| {
+                let mut s = source_at(&[(0, 0)], 1, p);
+                for o in 0..10 {
+                    read(&mut s, 0, o);
+                }
+                s.snapshot(CheckpointId(100));
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(100)), commit_map(&[(0, 10)]), "commit")
+            },
+        },
+        // Two EARLIEST splits read to their end: both commit 10.
+        Case {
+            flink: flink(READER, "testKafkaSourceMetrics (committed offsets)", KV),
+            profile: F23,
+            check: |p| {
+                let mut s = source(2, p);
+                for q in 0..2 {
+                    for o in 0..10 {
+                        read(&mut s, q, o);
+                    }
+                }
+                s.snapshot(CheckpointId(15213));
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(15213)), commit_map(&[(0, 10), (1, 10)]), "commit")
+            },
+        },
+        // 1.11 legacy consumer: the state holds the last emitted offset; completing a checkpoint
+        // commits (via the fetcher) offset + 1 of its own snapshot, drops it and every older
+        // pending one; an unknown id commits nothing.
+        Case {
+            flink: flink(CONSUMER, "testSnapshotStateWithCommitOnCheckpointsEnabled", "1.11"),
+            profile: F111,
+            check: |p| {
+                let mut s = source(2, p);
+                read(&mut s, 0, 23);
+                read(&mut s, 1, 81);
+                s.snapshot(CheckpointId(138));
+                ensure_eq(s.pending_checkpoints().count(), 1, "pending after 138")?;
+                read(&mut s, 0, 24);
+                read(&mut s, 1, 31 + 60);
+                s.snapshot(CheckpointId(140));
+                ensure_eq(
+                    s.notify_checkpoint_complete(CheckpointId(138)),
+                    commit_map(&[(0, 24), (1, 82)]),
+                    "commit 138",
+                )?;
+                ensure_eq(s.pending_checkpoints().collect::<Vec<_>>(), vec![CheckpointId(140)], "pending after 138")?;
+                read(&mut s, 0, 50);
+                s.snapshot(CheckpointId(141));
+                ensure_eq(
+                    s.notify_checkpoint_complete(CheckpointId(141)),
+                    commit_map(&[(0, 51), (1, 92)]),
+                    "commit 141",
+                )?;
+                ensure_eq(s.pending_checkpoints().count(), 0, "pending after 141 (subsumes 140)")?;
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(666)), None, "unknown id")
+            },
+        },
+        // 1.11: a partition that has read nothing stores a negative sentinel, which is never
+        // committed.
+        Case {
+            flink: flink(CONSUMER, "testSnapshotStateWithCommitOnCheckpointsEnabled (sentinel offsets)", "1.11"),
+            profile: F111,
+            check: |p| {
+                let mut s = source(2, p);
+                read(&mut s, 0, 4);
+                s.snapshot(CheckpointId(1));
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(1)), commit_map(&[(0, 5)]), "commit")
+            },
+        },
+        // 2.x restored split (concrete starting offset) that read nothing since: its offset is
+        // initialised, so it is committed as it is (KafkaSourceReader.snapshotState: offset >= 0).
+        Case {
+            flink: flink(READER, "testCommitOffsetsWithoutAliveFetchers (restored, nothing read)", KV),
+            profile: F23,
+            check: |p| {
+                let mut s = source_at(&[(0, 7)], 1, p);
+                s.snapshot(CheckpointId(1));
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(1)), commit_map(&[(0, 7)]), "commit")
+            },
+        },
+    ]
+}
+
+#[test]
+fn kafka_source_offsets() {
+    let all = cases();
+    run_table("kafka source", &all, |c| case_name(&c.flink, c.profile), |c| (c.check)(c.profile));
+}
+
+pub fn census() -> Vec<(Flink, &'static str)> {
+    cases().iter().map(|c| (c.flink, profile_name(c.profile))).collect()
+}
