@@ -180,6 +180,11 @@ enum Msg {
         task: TaskId,
         attempt: Attempt,
     },
+    /// The TaskManager's answer to a cancel RPC (sent at once, before the task has stopped).
+    CancelAck {
+        task: TaskId,
+        attempt: Attempt,
+    },
     Trigger {
         task: TaskId,
         attempt: Attempt,
@@ -229,6 +234,7 @@ impl Msg {
         match self {
             Msg::Deploy { task, attempt, .. } => format!("deploy {task}{attempt}"),
             Msg::Cancel { task, attempt } => format!("cancel {task}{attempt}"),
+            Msg::CancelAck { task, attempt } => format!("cancel-ack {task}{attempt}"),
             Msg::Trigger { task, barrier, .. } => format!("trigger {task} id={}", barrier.id),
             Msg::NotifyComplete { task, id, .. } => format!("notify-complete {task} id={id}"),
             Msg::NotifyAborted { task, id, .. } => format!("notify-aborted {task} id={id}"),
@@ -1071,6 +1077,11 @@ async fn jm_main(s: Shared, seed: u64) {
                         jm.handle_decline(now, task, attempt, id, reason)
                     }
                 }
+                Msg::CancelAck { task, attempt } => {
+                    if let Some(attempt) = from_world(epoch, attempt) {
+                        jm.handle_cancel_ack(now, task, attempt)
+                    }
+                }
                 Msg::Heartbeat { tm, incarnation, running } => {
                     s.with(|w| w.send_to(JM, tm_addr(tm), incarnation, Msg::HeartbeatReply));
                     let prev = last_hb.insert(tm, (now, incarnation));
@@ -1193,6 +1204,14 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64, known:
                 }
                 JobOutput::RestartSuppressed { failure, cause } => {
                     w.tr("jm", "failure", format!("#{failure} restart suppressed: {cause}"));
+                }
+                JobOutput::CancelGaveUp { task, attempt, calls } => {
+                    let name = w.graph.tasks[task.0 as usize].name.clone();
+                    w.tr(
+                        "jm",
+                        "cancel-failed",
+                        format!("{name} #{attempt}: {calls} cancel calls unacknowledged: task could not be canceled"),
+                    );
                 }
                 JobOutput::Restored { checkpoint, attempt } => {
                     w.restarts += 1;
@@ -1355,6 +1374,8 @@ async fn tm_main(s: Shared, tm: u32) {
                     madsim::task::spawn_local(task_main(s2, tm, task, attempt, restore));
                 }
                 Msg::Cancel { task, attempt } => s.with(|w| {
+                    // Flink's TaskExecutor.cancelTask acknowledges at once, known task or not.
+                    w.send(tm_addr(tm), JM, Msg::CancelAck { task, attempt });
                     if w.task_notify.contains_key(&(task, attempt)) {
                         w.cancelled.insert((task, attempt));
                         w.notify_task((task, attempt));
