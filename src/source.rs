@@ -21,7 +21,7 @@ use crate::record::{Lineage, LogRecord, Record, Value};
 use crate::state::OperatorState;
 use crate::{Profile, Variant};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 /// 1.11's state for a partition of which nothing was read yet: Java's `-1` (last read = start - 1
@@ -89,6 +89,13 @@ pub struct LogSource {
     /// the snapshot stores them (1.11: last read; 2.x: next to read).
     pending: VecDeque<(CheckpointId, BTreeMap<PartitionId, Offset>)>,
     auto_commit: Option<AutoCommit>,
+    /// Partitions with a real starting offset: restored from a checkpoint, or a record emitted.
+    /// 2.x's KafkaSourceReader commits only those: a split still at its startup marker
+    /// (earliest/latest/committed, negative in Flink) is skipped in `snapshotState`.
+    started: BTreeSet<PartitionId>,
+    /// `commit.offsets.on.checkpoint` (2.x) / `setCommitOffsetsOnCheckpoints` (1.11); default
+    /// true. False: completed checkpoints commit nothing (commit mode DISABLED).
+    commit_on_checkpoint: bool,
 }
 
 impl LogSource {
@@ -112,9 +119,19 @@ impl LogSource {
             positions: BTreeMap::new(),
             pending: VecDeque::new(),
             auto_commit: None,
+            started: BTreeSet::new(),
+            commit_on_checkpoint: true,
         };
         s.invariants();
         s
+    }
+
+    /// `commit.offsets.on.checkpoint = false` (2.x) / `setCommitOffsetsOnCheckpoints(false)`
+    /// (1.11): checkpoint completions commit nothing; the offsets live only in the checkpoints.
+    pub fn disable_commit_on_checkpoint(&mut self) {
+        self.commit_on_checkpoint = false;
+        self.pending.clear();
+        self.invariants();
     }
 
     /// Whether this subtask reads partition `p` (`p % parallelism == subtask`).
@@ -148,6 +165,9 @@ impl LogSource {
         });
         let owned: Vec<PartitionId> = (0..self.partitions).map(PartitionId).filter(|p| self.owns(*p)).collect();
         for p in owned {
+            if union.as_ref().is_some_and(|u| u.contains_key(&p)) {
+                self.started.insert(p);
+            }
             let start = match &union {
                 Some(u) => u.get(&p).map_or(Offset(0), |o| self.resume_from(*o)),
                 None => match self.startup {
@@ -183,6 +203,7 @@ impl LogSource {
             .unwrap_or_else(|| panic!("source subtask {} got {} which it does not read", self.subtask, rec.partition));
         assert!(rec.offset >= *pos, "{}{} emitted again (position {pos})", rec.partition, rec.offset);
         *pos = rec.offset.next();
+        self.started.insert(rec.partition);
         Record { value: rec.value.clone(), lineage: rec.lineage }
     }
 
@@ -195,14 +216,22 @@ impl LogSource {
         let stored: BTreeMap<PartitionId, Offset> =
             self.positions.iter().map(|(p, o)| (*p, self.stored_form(*o))).collect();
         let mut commit_now = None;
-        if self.auto_commit.is_none() {
+        // 2.x commits only partitions with a real starting offset (KafkaSourceReader skips
+        // splits whose offset is still a startup marker); 1.11 stores the never-read sentinel,
+        // which its commit filters out.
+        let to_commit: BTreeMap<PartitionId, Offset> = if self.profile.kafka_state_is_last_read() {
+            stored.clone()
+        } else {
+            stored.iter().filter(|(p, _)| self.started.contains(p)).map(|(p, o)| (*p, *o)).collect()
+        };
+        if self.auto_commit.is_none() && self.commit_on_checkpoint {
             if self.variant == Variant::CommitOffsetsOnSnapshot {
-                commit_now = self.commit_form(&stored);
+                commit_now = self.commit_form(&to_commit);
             } else if let Some(entry) = self.pending.iter_mut().find(|(c, _)| *c == id) {
                 // A repeated id replaces the value in place (LinkedMap / TreeMap `put`).
-                entry.1 = stored.clone();
+                entry.1 = to_commit;
             } else {
-                self.pending.push_back((id, stored.clone()));
+                self.pending.push_back((id, to_commit));
                 if let Some(cap) = self.profile.kafka_pending_commits_cap() {
                     while self.pending.len() > cap {
                         self.pending.pop_front();
@@ -282,9 +311,11 @@ impl LogSource {
         if let Some(cap) = self.profile.kafka_pending_commits_cap() {
             assert!(self.pending.len() <= cap, "{} pending commits > cap {cap}", self.pending.len());
         }
-        if self.variant == Variant::CommitOffsetsOnSnapshot || self.auto_commit.is_some() {
+        if self.variant == Variant::CommitOffsetsOnSnapshot || self.auto_commit.is_some() || !self.commit_on_checkpoint
+        {
             assert!(self.pending.is_empty(), "pending commits without on-checkpoint commit mode");
         }
+        assert!(self.started.iter().all(|p| self.positions.contains_key(p)), "started partition not owned");
         for (n, (id, stored)) in self.pending.iter().enumerate() {
             assert!(self.pending.iter().skip(n + 1).all(|(c, _)| c != id), "checkpoint {id} pending twice");
             for (p, o) in stored {
@@ -404,6 +435,8 @@ mod tests {
             now_ms: u64,
             interval_ms: u64,
         },
+        /// `commit.offsets.on.checkpoint = false` on every subtask.
+        DisableCommitOnCheckpoint,
         Timeout {
             now_ms: u64,
             commit: Option<Offsets>,
@@ -579,6 +612,7 @@ mod tests {
                     EnableAutoCommit { now_ms, interval_ms } => {
                         w.subtasks.iter_mut().for_each(|s| s.enable_auto_commit(*now_ms, *interval_ms))
                     }
+                    DisableCommitOnCheckpoint => w.subtasks.iter_mut().for_each(|s| s.disable_commit_on_checkpoint()),
                     Timeout { now_ms, commit, next_ms } => {
                         let got = union(w.subtasks.iter_mut().map(|s| s.handle_timeout(*now_ms)).collect());
                         assert_eq!(got, commit.map(om), "{at}: auto-commit");
@@ -702,8 +736,9 @@ mod tests {
             vec![
                 Read("p1-1"),
                 Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
-                // 1.11 filters the never-read sentinel out of the commit; 2.3 commits offset 0.
-                Complete(1, Some(pick(profile, &[(0, 1)], &[(0, 1), (1, 0)]))),
+                // 1.11 filters the never-read sentinel out of the commit; 2.3 skips the split
+                // still at its startup marker (KafkaSourceReader commits only offsets >= 0).
+                Complete(1, Some(pick(profile, &[(0, 1)], &[(0, 1)]))),
                 Restart(Some(1)),
                 Positions(&[(0, 1), (1, 0)]),
                 Read("p2-1"),
@@ -713,8 +748,8 @@ mod tests {
         let nothing = |profile| {
             vec![
                 Snapshot { id: 1, state: pick(profile, &[(0, S), (1, S)], &[(0, 0), (1, 0)]), commit_now: None },
-                // 1.11: only sentinels, nothing to commit; 2.3 commits the start offsets.
-                Complete(1, if profile.kafka_state_is_last_read() { None } else { Some(&[(0, 0), (1, 0)]) }),
+                // Nothing read: 1.11 has only sentinels, 2.3 only startup markers; no commit.
+                Complete(1, None),
                 Pending(&[]),
             ]
         };
@@ -739,11 +774,11 @@ mod tests {
             let first = if profile.kafka_pending_commits_cap().is_some() {
                 None
             } else {
-                Some(pick(profile, &[], &[(0, 1), (1, 0)]))
+                Some(&[(0u32, 1u64)][..])
             };
             steps.push(Complete(1, first));
-            steps.push(Complete(2, Some(pick(profile, &[(0, 1)], &[(0, 1), (1, 0)]))));
-            steps.push(Complete(101, Some(pick(profile, &[(0, 1)], &[(0, 1), (1, 0)]))));
+            steps.push(Complete(2, Some(&[(0, 1)])));
+            steps.push(Complete(101, Some(&[(0, 1)])));
             steps.push(Pending(&[]));
             base("pending cap", profile, steps)
         };
@@ -763,7 +798,7 @@ mod tests {
                     Read("p1-2"),
                     Snapshot { id: 1, state: pick(profile, &[(0, 1), (1, S)], &[(0, 2), (1, 0)]), commit_now: None },
                     Pending(&[2, 1]),
-                    Complete(2, Some(pick(profile, &[(0, 1)], &[(0, 1), (1, 0)]))),
+                    Complete(2, Some(&[(0, 1)])),
                     // 1.11's LinkedMap drops entries inserted before 2 (none); 2.x's TreeMap every id <= 2.
                     Pending(kept),
                 ],
@@ -854,7 +889,7 @@ mod tests {
                 vec![
                     Read("p1-1"),
                     Snapshot { id: 1, state: &[(0, 1), (1, 0)], commit_now: None },
-                    Complete(1, Some(&[(0, 1), (1, 0)])),
+                    Complete(1, Some(&[(0, 1)])),
                     Restart(None),
                     Positions(&[(0, 1), (1, 0)]),
                 ],
@@ -902,7 +937,7 @@ mod tests {
                     },
                     Read("a1"),
                     Read("c0"),
-                    Complete(1, Some(pick(profile, &[(0, 1), (1, 2), (3, 1)], &[(0, 1), (1, 2), (2, 0), (3, 1)]))),
+                    Complete(1, Some(&[(0, 1), (1, 2), (3, 1)])),
                     // Every subtask sees both states and keeps its own partitions.
                     Restart(Some(1)),
                     SubtaskPositions(0, &[(0, 1), (2, 0)]),
@@ -951,12 +986,48 @@ mod tests {
                     Read("p1-1"),
                     Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
                     Pending(&[1]),
-                    Complete(1, Some(pick(profile, &[(0, 1)], &[(0, 1), (1, 0)]))),
+                    Complete(1, Some(&[(0, 1)])),
                     Pending(&[]),
                 ],
             )
         };
         check(Profile::ALL.into_iter().map(case).collect());
+    }
+
+    /// `commit.offsets.on.checkpoint = false`: checkpoints still store the offsets and a restore
+    /// resumes from them, but no completion commits anything to the broker.
+    #[test]
+    fn commit_on_checkpoint_disabled() {
+        let steps = |profile| {
+            vec![
+                DisableCommitOnCheckpoint,
+                Read("p1-1"),
+                Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+                Pending(&[]),
+                Complete(1, None),
+                Broker(&[]),
+                Restart(Some(1)),
+                Positions(&[(0, 1), (1, 0)]),
+            ]
+        };
+        check(Profile::ALL.into_iter().map(|p| base("commit on checkpoint off", p, steps(p))).collect());
+    }
+
+    /// 2.x: a partition restored from a checkpoint has a real starting offset and is committed
+    /// even before a record of it is read in the new attempt.
+    #[test]
+    fn restored_partition_is_committed_without_a_read() {
+        let steps = |profile| {
+            vec![
+                Read("p1-1"),
+                Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+                Complete(1, Some(&[(0, 1)])),
+                Restart(Some(1)),
+                Snapshot { id: 2, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+                Complete(2, Some(pick(profile, &[(0, 1)], &[(0, 1), (1, 0)]))),
+            ]
+        };
+        check(Profile::ALL.into_iter().map(|p| base("restored partitions", p, steps(p))).collect());
     }
 
     #[test]

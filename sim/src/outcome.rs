@@ -96,6 +96,16 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
         let got = run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED").count() as u32;
         push("completed_checkpoints_min", got >= n, format!("expected >= {n}, got {got}"));
     }
+    if let Some(want) = &e.committed_offsets {
+        // The last accepted commit per partition, as the broker holds it at the end.
+        let mut last: std::collections::BTreeMap<u32, i64> = std::collections::BTreeMap::new();
+        for c in run.offset_commits.iter().filter(|c| c.accepted) {
+            last.insert(c.partition.0, c.offset.0 as i64);
+        }
+        let partitions = want.len().max(last.keys().next_back().map_or(0, |p| *p as usize + 1));
+        let got: Vec<i64> = (0..partitions as u32).map(|p| last.get(&p).copied().unwrap_or(-1)).collect();
+        push("committed_offsets", &got == want, format!("expected {want:?}, got {got:?} (-1 = none)"));
+    }
     let rows = output_values(spec, run);
     if let Some(want) = &e.output {
         push("output", &rows == want, format!("expected {want:?}, got {rows:?}"));

@@ -88,6 +88,28 @@ impl Default for ClusterSpec {
     }
 }
 
+/// The Kafka consumer's offset-commit settings of a log source (`[kafka]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KafkaSpec {
+    /// `commit.offsets.on.checkpoint` (2.x) / `setCommitOffsetsOnCheckpoints` (1.11).
+    pub commit_offsets_on_checkpoint: bool,
+    /// Kafka's `enable.auto.commit`; None = the profile's default (1.11 true, 2.x false). Only
+    /// used when periodic checkpointing is off.
+    pub auto_commit: Option<bool>,
+    /// Kafka's `auto.commit.interval.ms`.
+    pub auto_commit_interval_ms: u64,
+}
+
+impl Default for KafkaSpec {
+    fn default() -> Self {
+        KafkaSpec {
+            commit_offsets_on_checkpoint: true,
+            auto_commit: None,
+            auto_commit_interval_ms: ckptsim::source::DEFAULT_AUTO_COMMIT_INTERVAL_MS,
+        }
+    }
+}
+
 /// The job's input, with arrival times.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InputSpec {
@@ -201,6 +223,8 @@ pub struct JobSpec {
     /// Whether the scenario configured a strategy (else the profile default applies).
     pub restart_configured: bool,
     pub cluster: ClusterSpec,
+    /// `[kafka]`: offset-commit settings of a log source.
+    pub kafka: KafkaSpec,
     pub operators: Vec<OpSpec>,
     pub input: InputSpec,
     pub actions: Vec<Action>,
@@ -232,4 +256,6 @@ pub struct Expect {
     /// Liveness bound: after the last fault, restart or re-tune a checkpoint must complete
     /// within this many ms (default: interval + min pause + timeout + 10 s).
     pub max_checkpoint_gap_ms: Option<u64>,
+    /// The broker's committed offset per partition at the end; -1 = none committed.
+    pub committed_offsets: Option<Vec<i64>>,
 }

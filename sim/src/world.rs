@@ -120,6 +120,8 @@ pub struct OffsetCommit {
     /// The checkpoint whose completion notification triggered it (None: committed outside a
     /// notification, e.g. the commit-at-snapshot variant).
     pub checkpoint: Option<CheckpointId>,
+    /// Kafka's periodic auto-commit (checkpointing off): not tied to any checkpoint.
+    pub periodic: bool,
 }
 
 /// Everything a run produced, for the checkers, tables and reports.
@@ -715,6 +717,7 @@ fn without_log_records(spec: &JobSpec) -> JobSpec {
         restart: spec.restart.clone(),
         restart_configured: spec.restart_configured,
         cluster: spec.cluster.clone(),
+        kafka: spec.kafka.clone(),
         operators: spec.operators.clone(),
         input,
         actions: spec.actions.clone(),
@@ -1501,7 +1504,8 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             w.log.records.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
         let counters = w.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
-        let t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
+        let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
+        configure_offset_commits(&spec, &mut t, now);
         if let Some(cp) = &restore {
             w.restored_from.insert(key, cp.id);
         }
@@ -1599,6 +1603,12 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             snapshots.extend(snaps);
             if failed {
                 return task_failed(&s, tm, key);
+            }
+        }
+        // 3b. Kafka's periodic auto-commit (checkpointing off).
+        if t.auto_commit_deadline().is_some_and(|d| d <= now) {
+            if let Some(offsets) = t.handle_auto_commit(now) {
+                s.with(|w| auto_commit(w, task, &offsets, now));
             }
         }
         // 4. Flush outputs; are we backpressured?
@@ -1704,12 +1714,53 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
         let rpc_timeout = s.with(|w| w.rpc_timeouts.get(&key).copied());
-        let deadline = [wake_at, t.poll_timeout(), outbox.timeout_flush_at(buffer_timeout_ms), rpc_timeout]
+        let deadline = [
+            wake_at,
+            t.poll_timeout(),
+            outbox.timeout_flush_at(buffer_timeout_ms),
+            rpc_timeout,
+            t.auto_commit_deadline(),
+        ]
             .into_iter()
             .flatten()
             .min();
         wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
     }
+}
+
+/// The log source's commit mode from `[kafka]` (flink-semantics §5.1 `OffsetCommitModes`):
+/// with periodic checkpointing, commits on completion unless `commit_offsets_on_checkpoint`
+/// is false; without, Kafka's auto-commit if enabled (1.11's default; 2.x's KafkaSource turns
+/// `enable.auto.commit` off unless the user sets it).
+fn configure_offset_commits(spec: &JobSpec, t: &mut Task, now: u64) {
+    let k = &spec.kafka;
+    let periodic = spec.checkpoint.periodic_enabled();
+    let auto = !periodic && k.auto_commit.unwrap_or(spec.profile.kafka_auto_commits_without_checkpointing());
+    t.configure_offset_commits(k.commit_offsets_on_checkpoint, auto.then_some((now, k.auto_commit_interval_ms)));
+}
+
+/// A periodic auto-commit reaches the broker (refused while it is down).
+fn auto_commit(w: &mut World, task: TaskId, offsets: &BTreeMap<PartitionId, Offset>, now: u64) {
+    let accepted = w.faults.broker_up;
+    for (p, o) in offsets {
+        w.offset_commits.push(OffsetCommit {
+            time_ms: now,
+            task,
+            partition: *p,
+            offset: *o,
+            accepted,
+            checkpoint: None,
+            periodic: true,
+        });
+        if accepted {
+            w.committed_offsets.insert(*p, *o);
+        }
+    }
+    w.tr(
+        "broker",
+        "commit",
+        format!("{task} {offsets:?} auto-commit {}", if accepted { "ok" } else { "FAILED (broker down)" }),
+    );
 }
 
 /// The latest snapshot span of this task attempt for checkpoint `id`.
@@ -1866,6 +1917,7 @@ fn drain_outputs(
                         offset: *o,
                         accepted,
                         checkpoint,
+                        periodic: false,
                     });
                     if accepted {
                         w.committed_offsets.insert(*p, *o);
