@@ -124,6 +124,31 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
     out
 }
 
+/// One restore for the job-status section: when, why, which checkpoint, and what it held
+/// (source offsets per partition, keyed state per operator; long key lists are cut at 12).
+pub fn restore_line(r: &crate::world::RestoreRecord) -> String {
+    let mut s = format!("  restore at {:.3}s ({}): ", r.at_ms as f64 / 1000.0, r.cause);
+    match r.checkpoint {
+        None => s.push_str("no completed checkpoint, empty state"),
+        Some(id) => {
+            s.push_str(&format!("checkpoint {id}"));
+            if !r.offsets.is_empty() {
+                let o: Vec<String> = r.offsets.iter().map(|(p, o)| format!("p{}={}", p.0, o.0)).collect();
+                s.push_str(&format!("; offsets {}", o.join(" ")));
+            }
+            for (op, m) in &r.keyed {
+                let shown: Vec<String> = m.iter().take(12).map(|(k, v)| format!("{k}={v}")).collect();
+                let more = if m.len() > 12 { format!(" ... {} more", m.len() - 12) } else { String::new() };
+                s.push_str(&format!("; {op} {{{}{more}}}", shown.join(", ")));
+            }
+            if r.offsets.is_empty() && r.keyed.is_empty() {
+                s.push_str("; no source offsets or keyed state");
+            }
+        }
+    }
+    s
+}
+
 /// The job's visible output values in order: print rows, or the committed 2PC output.
 pub fn output_values(spec: &JobSpec, run: &RunResult) -> Vec<String> {
     let two_pc = spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink);
@@ -253,6 +278,9 @@ pub fn render(spec: &JobSpec, o: &Outcome) -> String {
     }
     for (t, text) in &run.retunes {
         let _ = writeln!(s, "  re-tune at {:.3}s: {text}", *t as f64 / 1000.0);
+    }
+    for r in &run.restores {
+        let _ = writeln!(s, "{}", restore_line(r));
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "== checkers");

@@ -124,6 +124,22 @@ pub struct OffsetCommit {
     pub periodic: bool,
 }
 
+/// One restore of the job's tasks: a restart, a JobManager failover, or a job started from a
+/// retained checkpoint; what the restored checkpoint held (for `run`'s job-status section).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RestoreRecord {
+    pub at_ms: u64,
+    /// What restored: "restart #N", "JobManager failover".
+    pub cause: String,
+    /// None: no completed checkpoint, the tasks start empty.
+    pub checkpoint: Option<CheckpointId>,
+    /// Source offsets the checkpoint holds (next to read), per partition.
+    pub offsets: BTreeMap<PartitionId, Offset>,
+    /// Keyed state the checkpoint holds: per keyed operator name, key -> value as displayed
+    /// (count windows: `(elements in the open window, accumulator)`).
+    pub keyed: BTreeMap<String, BTreeMap<String, String>>,
+}
+
 /// Everything a run produced, for the checkers, tables and reports.
 #[derive(Clone, Debug)]
 pub struct RunResult {
@@ -167,6 +183,8 @@ pub struct RunResult {
     pub restart_description: String,
     /// Every task's part of every checkpoint, in the order the snapshots were taken.
     pub snapshot_spans: Vec<SnapshotSpan>,
+    /// Every restore, in time order.
+    pub restores: Vec<RestoreRecord>,
 }
 
 // ------------------------------------------------------------------ messages
@@ -463,6 +481,7 @@ struct World {
     retunes: Vec<(u64, String)>,
     restart_description: String,
     snapshot_spans: Vec<SnapshotSpan>,
+    restores: Vec<RestoreRecord>,
     jm_epoch: u64,
     /// Faults anchored to protocol events, armed until their event happens.
     anchored: Vec<(FaultAt, usize)>,
@@ -508,6 +527,45 @@ impl SimClock {
 impl World {
     fn now(&self) -> u64 {
         self.clock.now()
+    }
+
+    /// Records a restore from checkpoint `id` (looked up in checkpoint storage) for `run`.
+    fn record_restore(&mut self, now: u64, cause: String, id: Option<CheckpointId>) {
+        let cp = id.and_then(|id| self.storage_completed.iter().rev().find(|c| c.id == id).cloned());
+        let offsets = cp.as_ref().map(|c| source_offsets(self, c)).unwrap_or_default();
+        let mut keyed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        if let Some(cp) = &cp {
+            for (task, snap) in &cp.tasks {
+                let vi = self.graph.task_vertex[task.0 as usize].0;
+                // A chain holds at most one keyed operator (each key_by starts a new task).
+                let keyed_op = self.graph.vertices[vi].ops.iter().copied().find(|&o| {
+                    matches!(
+                        self.spec.operators[o].kind,
+                        crate::spec::OpKind::Aggregate(_) | crate::spec::OpKind::CountWindow { .. }
+                    )
+                });
+                let name = keyed_op.map_or_else(|| "keyed".to_string(), |o| self.spec.operators[o].name.clone());
+                for st in &snap.operators {
+                    let name = name.clone();
+                    match st {
+                        ckptsim::state::OperatorState::Keyed(m) => {
+                            let e = keyed.entry(name).or_default();
+                            for (k, v) in m {
+                                e.insert(k.to_string(), v.to_string());
+                            }
+                        }
+                        ckptsim::state::OperatorState::Window(m) => {
+                            let e = keyed.entry(name).or_default();
+                            for (k, (n, v)) in m {
+                                e.insert(k.to_string(), format!("({n},{v})"));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.restores.push(RestoreRecord { at_ms: now, cause, checkpoint: id, offsets, keyed });
     }
 
     fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
@@ -802,6 +860,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         retunes: vec![],
         restart_description: String::new(),
         snapshot_spans: vec![],
+        restores: vec![],
         jm_epoch: 0,
         anchored,
         fired_faults: VecDeque::new(),
@@ -916,6 +975,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
             retunes: std::mem::take(&mut w.retunes),
             restart_description: std::mem::take(&mut w.restart_description),
             snapshot_spans: std::mem::take(&mut w.snapshot_spans),
+            restores: std::mem::take(&mut w.restores),
         }
     })
 }
@@ -1041,6 +1101,10 @@ async fn jm_main(s: Shared, seed: u64) {
             w.status_timeline.push((now, JobStatus::Created));
         }
         w.tr("jm", "jm-start", format!("epoch={epoch} restore={:?}", restore.as_ref().map(|c| c.id.0)));
+        if w.jm_epoch > 1 {
+            let now = w.now();
+            w.record_restore(now, format!("JobManager failover (epoch {epoch})"), restore.as_ref().map(|c| c.id));
+        }
         (params, restore, epoch, w.next_checkpoint_id)
     });
     let mut jm = JobMaster::new(params);
@@ -1218,6 +1282,8 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64, known:
                 }
                 JobOutput::Restored { checkpoint, attempt } => {
                     w.restarts += 1;
+                    let cause = format!("restart #{}", attempt.0);
+                    w.record_restore(now, cause, checkpoint);
                     w.tr("jm", "restore", format!("attempt {attempt} from checkpoint {:?}", checkpoint.map(|c| c.0)));
                 }
                 JobOutput::Terminated { status, retained } => {
