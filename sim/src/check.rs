@@ -446,7 +446,11 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
     for w in run.status_timeline.windows(2) {
         // A SUSPENDED job is recovered by a new JobManager, which starts from CREATED.
         let recovered = w[0].1 == JobStatus::Suspended && w[1].1 == JobStatus::Created;
-        if !recovered && !w[0].1.can_transition_to(w[1].1) {
+        // A job that ended is followed by a new job started from its retained checkpoint.
+        let resumed = w[0].1.is_terminal()
+            && w[1].1 == JobStatus::Created
+            && run.restores.iter().any(|r| r.at_ms == w[1].0 && r.cause.starts_with("new job"));
+        if !recovered && !resumed && !w[0].1.can_transition_to(w[1].1) {
             anomalies.push(format!("t={} illegal job transition {} -> {}", w[1].0, w[0].1, w[1].1));
         }
     }

@@ -261,6 +261,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             caught_by: e.caught_by.clone(),
             max_checkpoint_gap_ms: e.max_checkpoint_gap_ms,
             committed_offsets: e.committed_offsets.clone(),
+            retained_count: e.retained_count,
         },
         default_seed: sc.seed,
         source_path: source_path.to_string(),

@@ -106,6 +106,10 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
         let got: Vec<i64> = (0..partitions as u32).map(|p| last.get(&p).copied().unwrap_or(-1)).collect();
         push("committed_offsets", &got == want, format!("expected {want:?}, got {got:?} (-1 = none)"));
     }
+    if let Some(n) = e.retained_count {
+        let got = run.retained.len() as u32;
+        push("retained_count", got == n, format!("expected {n}, got {got} {:?}", run.retained));
+    }
     let rows = output_values(spec, run);
     if let Some(want) = &e.output {
         push("output", &rows == want, format!("expected {want:?}, got {rows:?}"));

@@ -991,6 +991,9 @@ pub struct ExpectSpec {
     /// `committed_offsets`: the broker's committed group offset per partition at the end
     /// (index = partition), -1 = no offset committed for that partition.
     pub committed_offsets: Option<Vec<i64>>,
+    /// `retained_count`: how many completed checkpoints the retention policy kept when the job
+    /// (the last one to end) reached its terminal status.
+    pub retained_count: Option<u32>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1259,6 +1262,7 @@ struct RawExpect {
     caught_by: Option<String>,
     max_checkpoint_gap_ms: Option<u64>,
     committed_offsets: Option<Vec<i64>>,
+    retained_count: Option<u32>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2321,6 +2325,7 @@ impl Ctx<'_> {
             caught_by: raw.caught_by,
             max_checkpoint_gap_ms: raw.max_checkpoint_gap_ms.filter(|g| *g > 0),
             committed_offsets: raw.committed_offsets,
+            retained_count: raw.retained_count,
         })
     }
 }

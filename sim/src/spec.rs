@@ -258,4 +258,6 @@ pub struct Expect {
     pub max_checkpoint_gap_ms: Option<u64>,
     /// The broker's committed offset per partition at the end; -1 = none committed.
     pub committed_offsets: Option<Vec<i64>>,
+    /// Checkpoints retained when the (last) job ended.
+    pub retained_count: Option<u32>,
 }

@@ -1073,7 +1073,7 @@ async fn futures_select<A: std::future::Future, B: std::future::Future>(a: A, b:
 
 async fn jm_main(s: Shared, seed: u64) {
     let notify = Arc::new(Notify::new());
-    let (params, restore, epoch, next_checkpoint_id) = s.with(|w| {
+    let (params, restore, mut epoch, next_checkpoint_id) = s.with(|w| {
         w.jm_epoch += 1;
         w.alive.insert(JM, true);
         w.node_notify.insert(JM, notify.clone());
@@ -1107,6 +1107,7 @@ async fn jm_main(s: Shared, seed: u64) {
         }
         (params, restore, epoch, w.next_checkpoint_id)
     });
+    let base_params = params.clone();
     let mut jm = JobMaster::new(params);
     if epoch > 1 {
         // HA: the checkpoint id counter survives the JobManager.
@@ -1181,7 +1182,12 @@ async fn jm_main(s: Shared, seed: u64) {
                     ActionKind::Cancel => jm.cancel(now),
                     ActionKind::Savepoint => jm.request_checkpoint(now, RequestKind::Savepoint),
                     ActionKind::TriggerCheckpoint => jm.request_checkpoint(now, RequestKind::Manual),
-                    ActionKind::RestoreRetained => {}
+                    ActionKind::RestoreRetained => {
+                        if let Some(new_jm) = resume_retained(&s, seed, &base_params, jm.status(), now) {
+                            jm = new_jm;
+                            epoch = s.with(|w| w.jm_epoch);
+                        }
+                    }
                 },
                 _ => {}
             }
@@ -1207,6 +1213,37 @@ async fn jm_main(s: Shared, seed: u64) {
         let deadline = s.with(|w| [jm.poll_timeout(), hb_next, w.next_arrival(JM)].into_iter().flatten().min());
         wait(&s, Sleeper::Node(JM), &notify, deadline.map(|d| d.max(now))).await;
     }
+}
+
+/// The `restore-retained` action: once the job has ended, a new job of the same graph starts
+/// from the newest checkpoint (or savepoint) the old one retained (Flink: submitting with
+/// `execution.state-recovery.path` / `-s`). Its attempts get a new epoch, so the old job's late
+/// messages are dropped; its checkpoint ids continue from the durable counter (a real new job
+/// continues from the restored id + 1; here ids stay unique across the run's jobs). Returns the
+/// started JobMaster, or None (traced) when the job still runs or nothing was retained.
+fn resume_retained(s: &Shared, seed: u64, base: &JobParams, status: JobStatus, now: u64) -> Option<JobMaster> {
+    let restore = s.with(|w| {
+        if !status.is_terminal() {
+            w.tr("jm", "resume", format!("restore-retained ignored: the job is still {status}"));
+            return None;
+        }
+        let Some(cp) = w.retained.last().cloned() else {
+            w.tr("jm", "resume", "restore-retained ignored: no checkpoint was retained".into());
+            return None;
+        };
+        w.jm_epoch += 1;
+        w.status_timeline.push((now, JobStatus::Created));
+        w.tr("jm", "resume", format!("new job (epoch {}) from retained checkpoint {}", w.jm_epoch, cp.id));
+        w.record_restore(now, format!("new job from retained {}", cp.id), Some(cp.id));
+        Some(cp)
+    })?;
+    let (epoch, next_id) = s.with(|w| (w.jm_epoch, w.next_checkpoint_id));
+    let mut params = base.clone();
+    params.random_seed = stream(seed, 2 + epoch).random();
+    let mut jm = JobMaster::new(params);
+    jm.recover_checkpoint_id_counter(next_id);
+    jm.start(now, Some(restore));
+    Some(jm)
 }
 
 /// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA starts counting
