@@ -839,7 +839,9 @@ mod tests {
             JobOutput::Restored { attempt, .. } => Some(format!("restored {attempt}")),
             JobOutput::Deploy { task, attempt, .. } => Some(format!("deploy {task}{attempt}")),
             JobOutput::Cancel { task, attempt, .. } => Some(format!("cancel {task}{attempt}")),
-            JobOutput::CancelGaveUp { task, attempt, calls } => Some(format!("cancel gave up {task}{attempt} after {calls}")),
+            JobOutput::CancelGaveUp { task, attempt, calls } => {
+                Some(format!("cancel gave up {task}{attempt} after {calls}"))
+            }
             JobOutput::Terminated { status, .. } => Some(format!("terminated {status}")),
             _ => None,
         }

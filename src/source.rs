@@ -771,11 +771,7 @@ mod tests {
                 commit_now: None,
             }));
             // 1.11 keeps 100 entries: checkpoint 1 was dropped and its notification commits nothing.
-            let first = if profile.kafka_pending_commits_cap().is_some() {
-                None
-            } else {
-                Some(&[(0u32, 1u64)][..])
-            };
+            let first = if profile.kafka_pending_commits_cap().is_some() { None } else { Some(&[(0u32, 1u64)][..]) };
             steps.push(Complete(1, first));
             steps.push(Complete(2, Some(&[(0, 1)])));
             steps.push(Complete(101, Some(&[(0, 1)])));
