@@ -283,6 +283,16 @@ fn cluster_table(s: &mut String, c: &ClusterSpec) {
     if c.control_latency_ms != d.control_latency_ms {
         lines.push(format!("control_latency_ms = [{}, {}]", c.control_latency_ms.0, c.control_latency_ms.1));
     }
+    for (k, v, dv) in [
+        ("deploy_latency_ms", c.deploy_latency_ms, d.deploy_latency_ms),
+        ("restore_latency_ms", c.restore_latency_ms, d.restore_latency_ms),
+        ("cancel_latency_ms", c.cancel_latency_ms, d.cancel_latency_ms),
+        ("first_start_latency_ms", c.first_start_latency_ms, d.first_start_latency_ms),
+    ] {
+        if v != dv {
+            lines.push(format!("{k} = [{}, {}]", v.0, v.1));
+        }
+    }
     if !lines.is_empty() {
         let _ = writeln!(s, "\n[cluster]\n{}", lines.join("\n"));
     }

@@ -238,6 +238,11 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             heartbeat_interval_ms: c.heartbeat_interval_ms,
             heartbeat_timeout_ms: c.heartbeat_timeout_ms,
             deploy_ms: ClusterSpec::default().deploy_ms,
+            deploy_latency_ms: c.deploy_latency_ms,
+            restore_latency_ms: c.restore_latency_ms,
+            cancel_latency_ms: c.cancel_latency_ms,
+            first_start_latency_ms: c.first_start_latency_ms,
+
         },
         kafka: crate::spec::KafkaSpec {
             commit_offsets_on_checkpoint: sc.kafka.commit_offsets_on_checkpoint,

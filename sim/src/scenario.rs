@@ -380,6 +380,14 @@ pub struct ClusterSpec {
     /// A TaskManager silent for this long is declared dead, ms (> heartbeat_interval_ms).
     /// Default 50 s as Flink's `heartbeat.timeout`.
     pub heartbeat_timeout_ms: u64,
+    /// Extra time to deploy a task (JobManager's deploy to RUNNING), ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub deploy_latency_ms: (u64, u64),
+    /// Extra time for a task to restore state, on top of size / bandwidth, ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub restore_latency_ms: (u64, u64),
+    /// Extra time for a task to stop after its cancel arrives, ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub cancel_latency_ms: (u64, u64),
+    /// Extra time before the first deployment of a job (submission, slot allocation), ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub first_start_latency_ms: (u64, u64),
 }
 
 impl Default for ClusterSpec {
@@ -396,6 +404,10 @@ impl Default for ClusterSpec {
             storage_bandwidth_bytes_per_ms: 100_000,
             heartbeat_interval_ms: 10_000,
             heartbeat_timeout_ms: 50_000,
+            deploy_latency_ms: (0, 0),
+            restore_latency_ms: (0, 0),
+            cancel_latency_ms: (0, 0),
+            first_start_latency_ms: (0, 0),
         }
     }
 }
@@ -1141,6 +1153,10 @@ struct RawCluster {
     storage_bandwidth_bytes_per_ms: Option<u64>,
     heartbeat_interval_ms: Option<u64>,
     heartbeat_timeout_ms: Option<u64>,
+    deploy_latency_ms: Option<LatencyRange>,
+    restore_latency_ms: Option<LatencyRange>,
+    cancel_latency_ms: Option<LatencyRange>,
+    first_start_latency_ms: Option<LatencyRange>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -1569,6 +1585,10 @@ impl Ctx<'_> {
                 None => d.heartbeat_interval_ms,
             }),
             heartbeat_timeout_ms: raw.heartbeat_timeout_ms.unwrap_or(d.heartbeat_timeout_ms),
+            deploy_latency_ms: raw.deploy_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.deploy_latency_ms),
+            restore_latency_ms: raw.restore_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.restore_latency_ms),
+            cancel_latency_ms: raw.cancel_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.cancel_latency_ms),
+            first_start_latency_ms: raw.first_start_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.first_start_latency_ms),
         };
         let positive: [(&str, u64); 6] = [
             ("task_managers", c.task_managers.into()),
@@ -1581,6 +1601,16 @@ impl Ctx<'_> {
         for (key, v) in positive {
             if v == 0 {
                 return Err(self.err(&format!("cluster.{key}"), "must be >= 1 (got 0)"));
+            }
+        }
+        for (key, (min, max)) in [
+            ("deploy_latency_ms", c.deploy_latency_ms),
+            ("restore_latency_ms", c.restore_latency_ms),
+            ("cancel_latency_ms", c.cancel_latency_ms),
+            ("first_start_latency_ms", c.first_start_latency_ms),
+        ] {
+            if min > max {
+                return Err(self.err(&format!("cluster.{key}"), format!("min must be <= max (got [{min}, {max}])")));
             }
         }
         if c.control_latency_ms.0 > c.control_latency_ms.1 {

@@ -68,6 +68,14 @@ pub struct ClusterSpec {
     pub heartbeat_timeout_ms: u64,
     /// Time to deploy a task (JobManager → running), excluding state restore.
     pub deploy_ms: u64,
+    /// Extra time to deploy a task (JobManager's deploy to RUNNING): `[min, max]` ms, drawn once per seed.
+    pub deploy_latency_ms: (u64, u64),
+    /// Extra time for a task to restore state, on top of size / bandwidth: `[min, max]` ms, drawn once per seed.
+    pub restore_latency_ms: (u64, u64),
+    /// Extra time for a task to stop after its cancel arrives: `[min, max]` ms, drawn once per seed.
+    pub cancel_latency_ms: (u64, u64),
+    /// Extra time before the first deployment of a job (submission, slot allocation): `[min, max]` ms, drawn once per seed.
+    pub first_start_latency_ms: (u64, u64),
 }
 
 impl Default for ClusterSpec {
@@ -84,6 +92,10 @@ impl Default for ClusterSpec {
             heartbeat_interval_ms: 10_000,
             heartbeat_timeout_ms: 50_000,
             deploy_ms: 5,
+            deploy_latency_ms: (0, 0),
+            restore_latency_ms: (0, 0),
+            cancel_latency_ms: (0, 0),
+            first_start_latency_ms: (0, 0),
         }
     }
 }

@@ -421,6 +421,8 @@ struct World {
     clock: SimClock,
     trace: Trace,
     net_rng: ChaCha8Rng,
+    /// The extra deploy/restore/cancel/first-start latencies of this run.
+    latencies: Latencies,
     /// Messages in flight per receiving node, earliest (delivery time, send sequence) first.
     in_flight: BTreeMap<Addr, std::collections::BinaryHeap<InFlight>>,
     net_seq: u64,
@@ -714,6 +716,28 @@ pub fn run(spec: &JobSpec, seed: u64) -> RunResult {
     rt.block_on(async move { supervise(spec2, graph2, log, seed).await })
 }
 
+/// Failover latencies beyond the modelled costs (`[cluster]` `*_latency_ms`), each drawn once
+/// per seed, uniformly in its range, from stream 300. All zero by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Latencies {
+    deploy_ms: u64,
+    restore_ms: u64,
+    cancel_ms: u64,
+    first_start_ms: u64,
+}
+
+impl Latencies {
+    fn draw(c: &crate::spec::ClusterSpec, seed: u64) -> Latencies {
+        let ranges = [c.deploy_latency_ms, c.restore_latency_ms, c.cancel_latency_ms, c.first_start_latency_ms];
+        if ranges.iter().all(|r| *r == (0, 0)) {
+            return Latencies::default();
+        }
+        let mut rng = stream(seed, 300);
+        let d = ranges.map(|(min, max)| rng.random_range(min..=max.max(min)));
+        Latencies { deploy_ms: d[0], restore_ms: d[1], cancel_ms: d[2], first_start_ms: d[3] }
+    }
+}
+
 fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     r.set_stream(subsystem);
@@ -804,6 +828,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         clock: SimClock::starting_now(),
         trace: Trace::default(),
         net_rng: stream(seed, 1),
+        latencies: Latencies::draw(&spec.cluster, seed),
         in_flight: BTreeMap::new(),
         net_seq: 0,
         link_last: BTreeMap::new(),
@@ -1118,6 +1143,10 @@ async fn jm_main(s: Shared, seed: u64) {
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
     let clock = s.with(|w| w.clock.clone());
+    let first_start_ms = s.with(|w| if epoch == 1 { w.latencies.first_start_ms } else { 0 });
+    if first_start_ms > 0 {
+        sleep(Duration::from_millis(first_start_ms)).await;
+    }
     let start = clock.now();
     jm.start(start, restore);
     let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
@@ -1594,7 +1623,8 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     // Deployment and state restore cost.
     let restore_bytes = restore.as_ref().and_then(|c| c.tasks.get(&task)).map(|t| t.size_bytes()).unwrap_or(0);
     let bw = spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
-    sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw)).await;
+    let extra = s.with(|w| w.latencies.deploy_ms + if restore.is_some() { w.latencies.restore_ms } else { 0 });
+    sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw + extra)).await;
     let notify = match s.with(|w| w.task_notify.get(&key).cloned()) {
         Some(n) => n,
         None => return,
@@ -1634,6 +1664,10 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         // 1. Cancellation.
         let cancelled = s.with(|w| w.cancelled.contains(&key));
         if cancelled {
+            let cancel_ms = s.with(|w| w.latencies.cancel_ms);
+            if cancel_ms > 0 {
+                sleep(Duration::from_millis(cancel_ms)).await;
+            }
             t.close();
             s.with(|w| {
                 drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
