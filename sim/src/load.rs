@@ -242,7 +242,6 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             restore_latency_ms: c.restore_latency_ms,
             cancel_latency_ms: c.cancel_latency_ms,
             first_start_latency_ms: c.first_start_latency_ms,
-
         },
         kafka: crate::spec::KafkaSpec {
             commit_offsets_on_checkpoint: sc.kafka.commit_offsets_on_checkpoint,

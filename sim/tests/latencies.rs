@@ -36,7 +36,10 @@ fn latencies_are_drawn_per_seed_within_their_ranges() {
         let restart = run.status_timeline.iter().rev().find(|(_, s)| *s == JobStatus::Running).expect("restarted").0;
         let (_, task) = times(&run, restart);
         let took = task - restart;
-        assert!((5 + 20 + 10..=5 + 120 + 60 + 20).contains(&took), "seed {seed}: tasks running {took} ms after the restart");
+        assert!(
+            (5 + 20 + 10..=5 + 120 + 60 + 20).contains(&took),
+            "seed {seed}: tasks running {took} ms after the restart"
+        );
     }
     assert!(first_starts.len() >= 3, "different seeds draw different first starts: {first_starts:?}");
 }
