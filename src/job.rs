@@ -62,6 +62,11 @@ pub struct JobParams {
 /// Flink's default RPC ask timeout.
 pub const DEFAULT_DEPLOY_TIMEOUT_MS: u64 = 10_000;
 
+/// How often the JobMaster sends a cancel RPC for one execution before it gives up: the first
+/// call and `NUM_CANCEL_CALL_TRIES` = 3 retries (Flink's `Execution.sendCancelRpcCall` through
+/// `FutureUtils.retry`), each waiting for the acknowledgement up to the RPC ask timeout.
+pub const CANCEL_RPC_CALLS: u32 = 4;
+
 /// What the JobMaster asks its host to do or record.
 #[derive(Clone, Debug)]
 pub enum JobOutput {
@@ -121,6 +126,15 @@ pub enum JobOutput {
         failure: u32,
         cause: String,
     },
+    /// Every cancel RPC for this execution went unacknowledged ([`CANCEL_RPC_CALLS`] calls, each
+    /// given the ask timeout): the JobMaster fails the execution, which completes its
+    /// cancellation (Flink: "Task could not be canceled."; `Execution.processFail` on a
+    /// CANCELING execution calls `completeCancelling`).
+    CancelGaveUp {
+        task: TaskId,
+        attempt: Attempt,
+        calls: u32,
+    },
     /// A failover round restored the tasks from this checkpoint (None: empty state).
     Restored {
         checkpoint: Option<CheckpointId>,
@@ -139,6 +153,15 @@ struct Execution {
     state: ExecutionState,
     /// When the current deployment was sent (None once the TaskManager reported back).
     deploying_since_ms: Option<u64>,
+    /// While CANCELING: the unacknowledged cancel RPC (when the last call was sent, calls so far).
+    cancel_rpc: Option<CancelRpc>,
+}
+
+/// A cancel RPC waiting for its acknowledgement.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+struct CancelRpc {
+    sent_ms: u64,
+    calls: u32,
 }
 
 /// SplitMix64: a tiny deterministic generator expanding the injected seed into per-decision
@@ -187,7 +210,12 @@ impl JobMaster {
         let executions = params
             .tasks
             .iter()
-            .map(|_| Execution { attempt: Attempt(0), state: ExecutionState::Created, deploying_since_ms: None })
+            .map(|_| Execution {
+                attempt: Attempt(0),
+                state: ExecutionState::Created,
+                deploying_since_ms: None,
+                cancel_rpc: None,
+            })
             .collect();
         let jm = JobMaster {
             params,
@@ -345,6 +373,17 @@ impl JobMaster {
         }
     }
 
+    /// The TaskManager acknowledged the cancel RPC for this execution (Flink's `cancelTask`
+    /// answers at once; the CANCELED state update follows when the task has stopped).
+    pub fn handle_cancel_ack(&mut self, _now_ms: u64, task: TaskId, attempt: Attempt) {
+        if let Some(e) = self.executions.get_mut(task.0 as usize) {
+            if e.attempt == attempt {
+                e.cancel_rpc = None;
+            }
+        }
+        self.invariants();
+    }
+
     /// The TaskManager `tm` is lost (heartbeat timeout or crash detected): its executions fail.
     /// Only the first of them counts as a failure of the failover round.
     pub fn handle_tm_lost(&mut self, now_ms: u64, tm: TmId) {
@@ -424,8 +463,31 @@ impl JobMaster {
                 );
             }
         }
+        self.retry_cancels(now_ms);
         self.check_progress(now_ms);
         self.after_change(now_ms);
+    }
+
+    /// Cancel RPCs whose ask timeout ran out: send again, or after [`CANCEL_RPC_CALLS`] calls
+    /// fail the execution, which completes its cancellation.
+    fn retry_cancels(&mut self, now_ms: u64) {
+        let timeout = self.params.deploy_timeout_ms;
+        for i in 0..self.executions.len() {
+            let e = self.executions[i];
+            let Some(rpc) = e.cancel_rpc else { continue };
+            if now_ms < rpc.sent_ms + timeout {
+                continue;
+            }
+            let task = TaskId(i as u32);
+            if rpc.calls < CANCEL_RPC_CALLS {
+                self.executions[i].cancel_rpc = Some(CancelRpc { sent_ms: now_ms, calls: rpc.calls + 1 });
+                let tm = self.params.tasks[i].tm;
+                self.outputs.push_back(JobOutput::Cancel { task, attempt: e.attempt, tm });
+            } else {
+                self.outputs.push_back(JobOutput::CancelGaveUp { task, attempt: e.attempt, calls: rpc.calls });
+                self.set_task_state(task, ExecutionState::Canceled);
+            }
+        }
     }
 
     /// User cancel: CANCELLING, cancel every task, CANCELED once all are terminal.
@@ -472,7 +534,13 @@ impl JobMaster {
             .filter_map(|e| e.deploying_since_ms)
             .min()
             .map(|t| t + self.params.deploy_timeout_ms);
-        [c, r, d].into_iter().flatten().min()
+        let k = self
+            .executions
+            .iter()
+            .filter_map(|e| e.cancel_rpc.map(|r| r.sent_ms))
+            .min()
+            .map(|t| t + self.params.deploy_timeout_ms);
+        [c, r, d, k].into_iter().flatten().min()
     }
 
     pub fn invariants(&self) {
@@ -493,6 +561,10 @@ impl JobMaster {
             assert!(
                 e.deploying_since_ms.is_none() || e.state == ExecutionState::Deploying,
                 "deploy deadline outside DEPLOYING"
+            );
+            assert!(
+                e.cancel_rpc.is_none() || e.state == ExecutionState::Canceling,
+                "cancel RPC pending outside CANCELING"
             );
         }
         if self.status == JobStatus::Created {
@@ -528,6 +600,9 @@ impl JobMaster {
         if to != ExecutionState::Deploying {
             e.deploying_since_ms = None;
         }
+        if to != ExecutionState::Canceling {
+            e.cancel_rpc = None;
+        }
         self.outputs.push_back(JobOutput::TaskStateChanged { task, attempt: e.attempt, from, to });
     }
 
@@ -543,7 +618,7 @@ impl JobMaster {
         }
     }
 
-    fn cancel_all(&mut self, _now_ms: u64) {
+    fn cancel_all(&mut self, now_ms: u64) {
         for i in 0..self.params.tasks.len() {
             let task = TaskId(i as u32);
             let e = self.executions[i];
@@ -552,6 +627,7 @@ impl JobMaster {
                 s if s.is_terminal() || s == ExecutionState::Canceling => {}
                 _ => {
                     self.set_task_state(task, ExecutionState::Canceling);
+                    self.executions[i].cancel_rpc = Some(CancelRpc { sent_ms: now_ms, calls: 1 });
                     let tm = self.params.tasks[i].tm;
                     self.outputs.push_back(JobOutput::Cancel { task, attempt: e.attempt, tm });
                 }
@@ -619,6 +695,7 @@ impl JobMaster {
             assert!(e.state.is_terminal());
             e.attempt = Attempt(e.attempt.0 + 1);
             e.state = ExecutionState::Created;
+            e.cancel_rpc = None;
         }
         let attempt = self.executions[0].attempt;
         self.outputs.push_back(JobOutput::Restored { checkpoint: restore.as_ref().map(|c| c.id), attempt });
@@ -736,6 +813,8 @@ mod tests {
         /// TaskManager `tm` heartbeats at time; the report lists the current attempts of the
         /// tasks given (task ids), as a TaskManager that still runs them would.
         Report(u64, u32, &'static [u32]),
+        /// The TaskManager acknowledges the cancel RPC for the current attempt of a task.
+        CancelAck(u64, u32),
     }
 
     fn params(restart: RestartStrategyConfig, profile: Profile, variant: Variant) -> JobParams {
@@ -761,6 +840,9 @@ mod tests {
             JobOutput::Restored { attempt, .. } => Some(format!("restored {attempt}")),
             JobOutput::Deploy { task, attempt, .. } => Some(format!("deploy {task}{attempt}")),
             JobOutput::Cancel { task, attempt, .. } => Some(format!("cancel {task}{attempt}")),
+            JobOutput::CancelGaveUp { task, attempt, calls } => {
+                Some(format!("cancel gave up {task}{attempt} after {calls}"))
+            }
             JobOutput::Terminated { status, .. } => Some(format!("terminated {status}")),
             _ => None,
         }
@@ -804,6 +886,10 @@ mod tests {
                     let running: Vec<(TaskId, Attempt)> =
                         tasks.iter().map(|&i| (TaskId(i), jm.execution(TaskId(i)).0)).collect();
                     jm.handle_tm_report(t, TmId(tm), &running);
+                }
+                Step::CancelAck(t, task) => {
+                    let (a, _) = jm.execution(TaskId(task));
+                    jm.handle_cancel_ack(t, TaskId(task), a);
                 }
             }
             drain(&mut jm, &mut got);
@@ -958,7 +1044,13 @@ mod tests {
         // The cancel is acknowledged only after the backoff: the restart runs then, not before.
         check(
             params(FIXED_3_10S, Profile::Flink23, Variant::Correct),
-            &[Step::All(10, Running), Step::Fail(1_000, 0), Step::Tick(11_000), Step::All(15_000, Canceled)],
+            &[
+                Step::All(10, Running),
+                Step::Fail(1_000, 0),
+                Step::CancelAck(1_002, 1),
+                Step::Tick(11_000),
+                Step::All(15_000, Canceled),
+            ],
             &[
                 "job RUNNING",
                 "deploy t0#0",
@@ -971,6 +1063,48 @@ mod tests {
                 "deploy t0#1",
                 "deploy t1#1",
             ],
+        );
+    }
+
+    /// The cancel RPC to the sink is never acknowledged (lost, or its TaskManager unreachable):
+    /// the JobMaster calls again after each ask timeout, four calls in all, then fails the
+    /// execution, which completes the cancellation, and the restart runs (message-loss seed 74
+    /// hung in RESTARTING without this). An acknowledged cancel is not sent again.
+    #[test]
+    fn unacknowledged_cancel_is_retried_then_the_execution_fails() {
+        check(
+            params(FIXED_3_10S, Profile::Flink23, Variant::Correct),
+            &[
+                Step::All(10, Running),
+                Step::Fail(1_000, 0),
+                Step::Tick(10_999),
+                Step::Tick(11_000),
+                Step::Tick(21_000),
+                Step::Tick(31_000),
+                Step::Tick(40_999),
+                Step::Tick(41_000),
+            ],
+            &[
+                "job RUNNING",
+                "deploy t0#0",
+                "deploy t1#0",
+                "job RESTARTING",
+                "restart #1 at 11000",
+                "cancel t1#0",
+                "cancel t1#0",
+                "cancel t1#0",
+                "cancel t1#0",
+                "cancel gave up t1#0 after 4",
+                "restored #1",
+                "job RUNNING",
+                "deploy t0#1",
+                "deploy t1#1",
+            ],
+        );
+        check(
+            params(FIXED_3_10S, Profile::Flink111, Variant::Correct),
+            &[Step::All(10, Running), Step::Fail(1_000, 0), Step::CancelAck(1_003, 1), Step::Tick(41_000)],
+            &["job RUNNING", "deploy t0#0", "deploy t1#0", "job RESTARTING", "restart #1 at 11000", "cancel t1#0"],
         );
     }
 

@@ -1,4 +1,4 @@
-//! Sources: a Kafka-like partitioned-log source with checkpointed offsets and offset commits (semantics §5), and a non-replayable socket-like line source.
+//! Sources: a Kafka-like partitioned-log source with checkpointed offsets and offset commits (flink-semantics §5), and a non-replayable socket-like line source.
 //!
 //! [`LogSource`] is one subtask of a Kafka source. Its state is an offset per owned partition,
 //! stored as union list state: on restore every subtask sees the states of all subtasks and
@@ -85,15 +85,17 @@ pub struct LogSource {
     initialized: bool,
     /// Next offset to read, per owned partition (the fetch position).
     positions: BTreeMap<PartitionId, Offset>,
-    /// 2.x: partitions whose split still has a sentinel starting offset (EARLIEST, LATEST or
-    /// COMMITTED, resolved by the reader's consumer): started from the startup mode and nothing
-    /// read since. `KafkaSourceReader.snapshotState` commits only initialised offsets (>= 0), so
-    /// these are left out of the offsets to commit (`testNotCommitOffsetsForUninitializedSplits`).
-    unresolved: BTreeSet<PartitionId>,
     /// Offsets to commit per snapshotted checkpoint, in snapshot (insertion) order, in the form
     /// the snapshot stores them (1.11: last read; 2.x: next to read).
     pending: VecDeque<(CheckpointId, BTreeMap<PartitionId, Offset>)>,
     auto_commit: Option<AutoCommit>,
+    /// Partitions with a real starting offset: restored from a checkpoint, or a record emitted.
+    /// 2.x's KafkaSourceReader commits only those: a split still at its startup marker
+    /// (earliest/latest/committed, negative in Flink) is skipped in `snapshotState`.
+    started: BTreeSet<PartitionId>,
+    /// `commit.offsets.on.checkpoint` (2.x) / `setCommitOffsetsOnCheckpoints` (1.11); default
+    /// true. False: completed checkpoints commit nothing (commit mode DISABLED).
+    commit_on_checkpoint: bool,
 }
 
 impl LogSource {
@@ -115,12 +117,21 @@ impl LogSource {
             variant,
             initialized: false,
             positions: BTreeMap::new(),
-            unresolved: BTreeSet::new(),
             pending: VecDeque::new(),
             auto_commit: None,
+            started: BTreeSet::new(),
+            commit_on_checkpoint: true,
         };
         s.invariants();
         s
+    }
+
+    /// `commit.offsets.on.checkpoint = false` (2.x) / `setCommitOffsetsOnCheckpoints(false)`
+    /// (1.11): checkpoint completions commit nothing; the offsets live only in the checkpoints.
+    pub fn disable_commit_on_checkpoint(&mut self) {
+        self.commit_on_checkpoint = false;
+        self.pending.clear();
+        self.invariants();
     }
 
     /// Whether this subtask reads partition `p` (`p % parallelism == subtask`).
@@ -154,8 +165,8 @@ impl LogSource {
         });
         let owned: Vec<PartitionId> = (0..self.partitions).map(PartitionId).filter(|p| self.owns(*p)).collect();
         for p in owned {
-            if union.as_ref().is_none_or(|u| !u.contains_key(&p)) {
-                self.unresolved.insert(p);
+            if union.as_ref().is_some_and(|u| u.contains_key(&p)) {
+                self.started.insert(p);
             }
             let start = match &union {
                 Some(u) => u.get(&p).map_or(Offset(0), |o| self.resume_from(*o)),
@@ -192,7 +203,7 @@ impl LogSource {
             .unwrap_or_else(|| panic!("source subtask {} got {} which it does not read", self.subtask, rec.partition));
         assert!(rec.offset >= *pos, "{}{} emitted again (position {pos})", rec.partition, rec.offset);
         *pos = rec.offset.next();
-        self.unresolved.remove(&rec.partition);
+        self.started.insert(rec.partition);
         Record { value: rec.value.clone(), lineage: rec.lineage }
     }
 
@@ -205,8 +216,15 @@ impl LogSource {
         let stored: BTreeMap<PartitionId, Offset> =
             self.positions.iter().map(|(p, o)| (*p, self.stored_form(*o))).collect();
         let mut commit_now = None;
-        if self.auto_commit.is_none() {
-            let to_commit = self.offsets_to_commit(&stored);
+        // 2.x commits only partitions with a real starting offset (KafkaSourceReader skips
+        // splits whose offset is still a startup marker); 1.11 stores the never-read sentinel,
+        // which its commit filters out.
+        let to_commit: BTreeMap<PartitionId, Offset> = if self.profile.kafka_state_is_last_read() {
+            stored.clone()
+        } else {
+            stored.iter().filter(|(p, _)| self.started.contains(p)).map(|(p, o)| (*p, *o)).collect()
+        };
+        if self.auto_commit.is_none() && self.commit_on_checkpoint {
             if self.variant == Variant::CommitOffsetsOnSnapshot {
                 commit_now = self.commit_form(&to_commit);
             } else if let Some(entry) = self.pending.iter_mut().find(|(c, _)| *c == id) {
@@ -290,13 +308,14 @@ impl LogSource {
         let owned = (0..self.partitions).filter(|p| p % self.parallelism == self.subtask).count();
         assert_eq!(self.positions.len(), owned, "one position per owned partition");
         assert!(self.positions.keys().all(|p| self.owns(*p)));
-        assert!(self.unresolved.iter().all(|p| self.positions.contains_key(p)), "unresolved partition not owned");
         if let Some(cap) = self.profile.kafka_pending_commits_cap() {
             assert!(self.pending.len() <= cap, "{} pending commits > cap {cap}", self.pending.len());
         }
-        if self.variant == Variant::CommitOffsetsOnSnapshot || self.auto_commit.is_some() {
+        if self.variant == Variant::CommitOffsetsOnSnapshot || self.auto_commit.is_some() || !self.commit_on_checkpoint
+        {
             assert!(self.pending.is_empty(), "pending commits without on-checkpoint commit mode");
         }
+        assert!(self.started.iter().all(|p| self.positions.contains_key(p)), "started partition not owned");
         for (n, (id, stored)) in self.pending.iter().enumerate() {
             assert!(self.pending.iter().skip(n + 1).all(|(c, _)| c != id), "checkpoint {id} pending twice");
             for (p, o) in stored {
@@ -304,16 +323,6 @@ impl LogSource {
                 assert!(self.resume_from(*o) <= *pos, "pending commit {p}{o} ahead of position {pos}");
             }
         }
-    }
-
-    /// The offsets a snapshot remembers for its commit: 2.x leaves out partitions whose position
-    /// is not initialised yet (see `unresolved`); 1.11's consumer resolves every position when
-    /// the partition is assigned (its never-read sentinel is filtered at commit time instead).
-    fn offsets_to_commit(&self, stored: &BTreeMap<PartitionId, Offset>) -> BTreeMap<PartitionId, Offset> {
-        if self.profile.kafka_state_is_last_read() {
-            return stored.clone();
-        }
-        stored.iter().filter(|(p, _)| !self.unresolved.contains(p)).map(|(p, o)| (*p, *o)).collect()
     }
 
     /// The offset a snapshot stores for fetch position `next`.
@@ -426,6 +435,8 @@ mod tests {
             now_ms: u64,
             interval_ms: u64,
         },
+        /// `commit.offsets.on.checkpoint = false` on every subtask.
+        DisableCommitOnCheckpoint,
         Timeout {
             now_ms: u64,
             commit: Option<Offsets>,
@@ -601,6 +612,7 @@ mod tests {
                     EnableAutoCommit { now_ms, interval_ms } => {
                         w.subtasks.iter_mut().for_each(|s| s.enable_auto_commit(*now_ms, *interval_ms))
                     }
+                    DisableCommitOnCheckpoint => w.subtasks.iter_mut().for_each(|s| s.disable_commit_on_checkpoint()),
                     Timeout { now_ms, commit, next_ms } => {
                         let got = union(w.subtasks.iter_mut().map(|s| s.handle_timeout(*now_ms)).collect());
                         assert_eq!(got, commit.map(om), "{at}: auto-commit");
@@ -724,10 +736,9 @@ mod tests {
             vec![
                 Read("p1-1"),
                 Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
-                // 1.11 filters the never-read sentinel out of the commit; 2.3 leaves the
-                // uninitialised split out of the offsets to commit (KafkaSourceReaderTest
-                // testNotCommitOffsetsForUninitializedSplits).
-                Complete(1, Some(&[(0, 1)])),
+                // 1.11 filters the never-read sentinel out of the commit; 2.3 skips the split
+                // still at its startup marker (KafkaSourceReader commits only offsets >= 0).
+                Complete(1, Some(pick(profile, &[(0, 1)], &[(0, 1)]))),
                 Restart(Some(1)),
                 Positions(&[(0, 1), (1, 0)]),
                 Read("p2-1"),
@@ -737,7 +748,7 @@ mod tests {
         let nothing = |profile| {
             vec![
                 Snapshot { id: 1, state: pick(profile, &[(0, S), (1, S)], &[(0, 0), (1, 0)]), commit_now: None },
-                // 1.11: only sentinels; 2.3: only uninitialised splits. Nothing to commit.
+                // Nothing read: 1.11 has only sentinels, 2.3 only startup markers; no commit.
                 Complete(1, None),
                 Pending(&[]),
             ]
@@ -760,7 +771,7 @@ mod tests {
                 commit_now: None,
             }));
             // 1.11 keeps 100 entries: checkpoint 1 was dropped and its notification commits nothing.
-            let first = if profile.kafka_pending_commits_cap().is_some() { None } else { Some(&[(0, 1)][..]) };
+            let first = if profile.kafka_pending_commits_cap().is_some() { None } else { Some(&[(0u32, 1u64)][..]) };
             steps.push(Complete(1, first));
             steps.push(Complete(2, Some(&[(0, 1)])));
             steps.push(Complete(101, Some(&[(0, 1)])));
@@ -977,6 +988,42 @@ mod tests {
             )
         };
         check(Profile::ALL.into_iter().map(case).collect());
+    }
+
+    /// `commit.offsets.on.checkpoint = false`: checkpoints still store the offsets and a restore
+    /// resumes from them, but no completion commits anything to the broker.
+    #[test]
+    fn commit_on_checkpoint_disabled() {
+        let steps = |profile| {
+            vec![
+                DisableCommitOnCheckpoint,
+                Read("p1-1"),
+                Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+                Pending(&[]),
+                Complete(1, None),
+                Broker(&[]),
+                Restart(Some(1)),
+                Positions(&[(0, 1), (1, 0)]),
+            ]
+        };
+        check(Profile::ALL.into_iter().map(|p| base("commit on checkpoint off", p, steps(p))).collect());
+    }
+
+    /// 2.x: a partition restored from a checkpoint has a real starting offset and is committed
+    /// even before a record of it is read in the new attempt.
+    #[test]
+    fn restored_partition_is_committed_without_a_read() {
+        let steps = |profile| {
+            vec![
+                Read("p1-1"),
+                Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+                Complete(1, Some(&[(0, 1)])),
+                Restart(Some(1)),
+                Snapshot { id: 2, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+                Complete(2, Some(pick(profile, &[(0, 1)], &[(0, 1), (1, 0)]))),
+            ]
+        };
+        check(Profile::ALL.into_iter().map(|p| base("restored partitions", p, steps(p))).collect());
     }
 
     #[test]

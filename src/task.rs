@@ -265,6 +265,42 @@ impl Task {
         }
     }
 
+    /// Kafka consumer commit settings of a log-source task (no-op for other heads):
+    /// `on_checkpoint = false` is `commit.offsets.on.checkpoint = false`; `auto_commit =
+    /// Some((now_ms, interval_ms))` turns on Kafka's periodic auto-commit (checkpointing off).
+    pub fn configure_offset_commits(&mut self, on_checkpoint: bool, auto_commit: Option<(u64, u64)>) {
+        if let Head::Log(s) = &mut self.head {
+            if !on_checkpoint {
+                s.disable_commit_on_checkpoint();
+            }
+            if let Some((now_ms, interval_ms)) = auto_commit {
+                s.enable_auto_commit(now_ms, interval_ms);
+            }
+        }
+        self.invariants();
+    }
+
+    /// When the log source's periodic auto-commit is due (None: no auto-commit).
+    pub fn auto_commit_deadline(&self) -> Option<u64> {
+        match &self.head {
+            Head::Log(s) => s.poll_timeout(),
+            _ => None,
+        }
+    }
+
+    /// Fires the log source's auto-commit timer: the positions to commit, if due and changed.
+    pub fn handle_auto_commit(&mut self, now_ms: u64) -> Option<BTreeMap<PartitionId, Offset>> {
+        if self.failed {
+            return None;
+        }
+        let out = match &mut self.head {
+            Head::Log(s) => s.handle_timeout(now_ms),
+            _ => None,
+        };
+        self.invariants();
+        out
+    }
+
     /// Next barrier-handler timer (aligned-checkpoint timeout).
     pub fn poll_timeout(&self) -> Option<u64> {
         match &self.head {

@@ -349,6 +349,7 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
     }
     let mut anomalies = Vec::new();
     let mut high: BTreeMap<ckptsim::PartitionId, u64> = BTreeMap::new();
+    // Kafka's periodic auto-commit (checkpointing off) is tied to no checkpoint: only monotonic.
     for c in run.offset_commits.iter().filter(|c| c.accepted) {
         // Completed (by this time) checkpoints that hold exactly this offset.
         let ok = run.checkpoints.iter().any(|row| {
@@ -356,7 +357,7 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
                 && row.end_ms.is_some_and(|e| e <= c.time_ms)
                 && run.completed_offsets.get(&row.id).and_then(|m| m.get(&c.partition)) == Some(&c.offset)
         });
-        if !ok {
+        if !ok && !c.periodic {
             anomalies.push(format!(
                 "t={} offset committed before its checkpoint completed: {} {} by {} (no completed checkpoint holds it)",
                 c.time_ms, c.partition, c.offset, c.task
@@ -446,7 +447,11 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
     for w in run.status_timeline.windows(2) {
         // A SUSPENDED job is recovered by a new JobManager, which starts from CREATED.
         let recovered = w[0].1 == JobStatus::Suspended && w[1].1 == JobStatus::Created;
-        if !recovered && !w[0].1.can_transition_to(w[1].1) {
+        // A job that ended is followed by a new job started from its retained checkpoint.
+        let resumed = w[0].1.is_terminal()
+            && w[1].1 == JobStatus::Created
+            && run.restores.iter().any(|r| r.at_ms == w[1].0 && r.cause.starts_with("new job"));
+        if !recovered && !resumed && !w[0].1.can_transition_to(w[1].1) {
             anomalies.push(format!("t={} illegal job transition {} -> {}", w[1].0, w[0].1, w[1].1));
         }
     }

@@ -237,6 +237,24 @@ fn restart_table(s: &mut String, r: &RestartStrategyConfig) {
     }
 }
 
+/// `[kafka]`, only the keys that differ from the defaults.
+fn kafka_table(s: &mut String, k: &crate::spec::KafkaSpec) {
+    let d = crate::spec::KafkaSpec::default();
+    let mut lines = Vec::new();
+    if k.commit_offsets_on_checkpoint != d.commit_offsets_on_checkpoint {
+        lines.push(format!("commit_offsets_on_checkpoint = {}", k.commit_offsets_on_checkpoint));
+    }
+    if let Some(a) = k.auto_commit {
+        lines.push(format!("auto_commit = {a}"));
+    }
+    if k.auto_commit_interval_ms != d.auto_commit_interval_ms {
+        lines.push(format!("auto_commit_interval_ms = {}", k.auto_commit_interval_ms));
+    }
+    if !lines.is_empty() {
+        let _ = writeln!(s, "\n[kafka]\n{}", lines.join("\n"));
+    }
+}
+
 fn cluster_table(s: &mut String, c: &ClusterSpec) {
     let d = ClusterSpec::default();
     let mut lines = Vec::new();
@@ -264,6 +282,16 @@ fn cluster_table(s: &mut String, c: &ClusterSpec) {
     }
     if c.control_latency_ms != d.control_latency_ms {
         lines.push(format!("control_latency_ms = [{}, {}]", c.control_latency_ms.0, c.control_latency_ms.1));
+    }
+    for (k, v, dv) in [
+        ("deploy_latency_ms", c.deploy_latency_ms, d.deploy_latency_ms),
+        ("restore_latency_ms", c.restore_latency_ms, d.restore_latency_ms),
+        ("cancel_latency_ms", c.cancel_latency_ms, d.cancel_latency_ms),
+        ("first_start_latency_ms", c.first_start_latency_ms, d.first_start_latency_ms),
+    ] {
+        if v != dv {
+            lines.push(format!("{k} = [{}, {}]", v.0, v.1));
+        }
     }
     if !lines.is_empty() {
         let _ = writeln!(s, "\n[cluster]\n{}", lines.join("\n"));
@@ -322,6 +350,7 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
         }
         let _ = writeln!(s, "slots_per_tm = {}", max_p.div_ceil(tms));
     }
+    kafka_table(&mut s, &spec.kafka);
     for o in &spec.operators {
         let (kind, keys) = op_kind(o);
         let _ = writeln!(s, "\n[[operators]]\nkind = {}\nname = {}", quote(kind), quote(&o.name));
@@ -443,6 +472,12 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
     if let Some(c) = &e.caught_by {
         ex.push(format!("caught_by = {}", quote(c)));
     }
+    if let Some(o) = &e.committed_offsets {
+        ex.push(format!("committed_offsets = [{}]", o.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ")));
+    }
+    if let Some(n) = e.retained_count {
+        ex.push(format!("retained_count = {n}"));
+    }
     if !ex.is_empty() {
         let _ = writeln!(s, "\n[expect]\n{}", ex.join("\n"));
     }
@@ -470,6 +505,7 @@ mod tests {
         assert_eq!(a.restart, b.restart);
         assert_eq!(a.restart_configured, b.restart_configured);
         assert_eq!(a.cluster, b.cluster);
+        assert_eq!(a.kafka, b.kafka);
         assert_eq!(a.operators.len(), b.operators.len());
         for (x, y) in a.operators.iter().zip(&b.operators) {
             assert_eq!(
@@ -503,6 +539,18 @@ mod tests {
                 assert!(text.starts_with("# a header\n#\n# with a blank line\n"), "{text}");
                 assert_same(&spec, &reload(&text));
             }
+        }
+    }
+
+    /// `[kafka]` and the committed-offset / retention expectations survive the round trip.
+    #[test]
+    fn kafka_and_retained_scenarios_round_trip() {
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let files = crate::load::collect_scenarios(&[base.join("kafka"), base.join("retained")]).expect("folders");
+        assert!(files.len() >= 10, "the kafka and retained scenarios are there");
+        for f in files {
+            let spec = crate::load::load_spec(&f).expect("scenarios load");
+            assert_same(&spec, &reload(&to_toml(&spec, "")));
         }
     }
 

@@ -41,6 +41,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
             buffer_records: 4,
             ..ClusterSpec::default()
         },
+        kafka: crate::spec::KafkaSpec::default(),
         operators: vec![
             op("Source", OpKind::LogSource { startup: StartupMode::Earliest }, 2),
             op("ToPair", OpKind::Map(Udf::ToPairOne), 2),

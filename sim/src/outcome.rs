@@ -96,6 +96,20 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
         let got = run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED").count() as u32;
         push("completed_checkpoints_min", got >= n, format!("expected >= {n}, got {got}"));
     }
+    if let Some(want) = &e.committed_offsets {
+        // The last accepted commit per partition, as the broker holds it at the end.
+        let mut last: std::collections::BTreeMap<u32, i64> = std::collections::BTreeMap::new();
+        for c in run.offset_commits.iter().filter(|c| c.accepted) {
+            last.insert(c.partition.0, c.offset.0 as i64);
+        }
+        let partitions = want.len().max(last.keys().next_back().map_or(0, |p| *p as usize + 1));
+        let got: Vec<i64> = (0..partitions as u32).map(|p| last.get(&p).copied().unwrap_or(-1)).collect();
+        push("committed_offsets", &got == want, format!("expected {want:?}, got {got:?} (-1 = none)"));
+    }
+    if let Some(n) = e.retained_count {
+        let got = run.retained.len() as u32;
+        push("retained_count", got == n, format!("expected {n}, got {got} {:?}", run.retained));
+    }
     let rows = output_values(spec, run);
     if let Some(want) = &e.output {
         push("output", &rows == want, format!("expected {want:?}, got {rows:?}"));
@@ -112,6 +126,31 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
         push("duplicates", got == w, format!("expected {w:?}, got {got:?}"));
     }
     out
+}
+
+/// One restore for the job-status section: when, why, which checkpoint, and what it held
+/// (source offsets per partition, keyed state per operator; long key lists are cut at 12).
+pub fn restore_line(r: &crate::world::RestoreRecord) -> String {
+    let mut s = format!("  restore at {:.3}s ({}): ", r.at_ms as f64 / 1000.0, r.cause);
+    match r.checkpoint {
+        None => s.push_str("no completed checkpoint, empty state"),
+        Some(id) => {
+            s.push_str(&format!("checkpoint {id}"));
+            if !r.offsets.is_empty() {
+                let o: Vec<String> = r.offsets.iter().map(|(p, o)| format!("p{}={}", p.0, o.0)).collect();
+                s.push_str(&format!("; offsets {}", o.join(" ")));
+            }
+            for (op, m) in &r.keyed {
+                let shown: Vec<String> = m.iter().take(12).map(|(k, v)| format!("{k}={v}")).collect();
+                let more = if m.len() > 12 { format!(" ... {} more", m.len() - 12) } else { String::new() };
+                s.push_str(&format!("; {op} {{{}{more}}}", shown.join(", ")));
+            }
+            if r.offsets.is_empty() && r.keyed.is_empty() {
+                s.push_str("; no source offsets or keyed state");
+            }
+        }
+    }
+    s
 }
 
 /// The job's visible output values in order: print rows, or the committed 2PC output.
@@ -243,6 +282,9 @@ pub fn render(spec: &JobSpec, o: &Outcome) -> String {
     }
     for (t, text) in &run.retunes {
         let _ = writeln!(s, "  re-tune at {:.3}s: {text}", *t as f64 / 1000.0);
+    }
+    for r in &run.restores {
+        let _ = writeln!(s, "{}", restore_line(r));
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "== checkers");

@@ -282,6 +282,8 @@ pub struct Scenario {
     restart: Option<RestartStrategyConfig>,
     /// `[cluster]` with defaults filled in.
     pub cluster: ClusterSpec,
+    /// `[kafka]`: the log source's offset-commit settings (defaults when omitted).
+    pub kafka: KafkaSettings,
     /// `[[operators]]`: source first, sink last.
     pub operators: Vec<OperatorSpec>,
     /// `[input]`.
@@ -292,6 +294,27 @@ pub struct Scenario {
     pub faults: Vec<TimedFault>,
     /// `[expect]` (all checks off when omitted).
     pub expect: ExpectSpec,
+}
+
+/// `[kafka]`: how a `log-source` commits offsets to the broker (flink-semantics §5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KafkaSettings {
+    /// `commit_offsets_on_checkpoint` (default true): commit on checkpoint completion.
+    pub commit_offsets_on_checkpoint: bool,
+    /// `auto_commit`: Kafka's `enable.auto.commit`; None = the profile's default.
+    pub auto_commit: Option<bool>,
+    /// `auto_commit_interval_ms` (default 5000, >= 1).
+    pub auto_commit_interval_ms: u64,
+}
+
+impl Default for KafkaSettings {
+    fn default() -> Self {
+        KafkaSettings {
+            commit_offsets_on_checkpoint: true,
+            auto_commit: None,
+            auto_commit_interval_ms: ckptsim::source::DEFAULT_AUTO_COMMIT_INTERVAL_MS,
+        }
+    }
 }
 
 impl Scenario {
@@ -357,6 +380,14 @@ pub struct ClusterSpec {
     /// A TaskManager silent for this long is declared dead, ms (> heartbeat_interval_ms).
     /// Default 50 s as Flink's `heartbeat.timeout`.
     pub heartbeat_timeout_ms: u64,
+    /// Extra time to deploy a task (JobManager's deploy to RUNNING), ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub deploy_latency_ms: (u64, u64),
+    /// Extra time for a task to restore state, on top of size / bandwidth, ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub restore_latency_ms: (u64, u64),
+    /// Extra time for a task to stop after its cancel arrives, ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub cancel_latency_ms: (u64, u64),
+    /// Extra time before the first deployment of a job (submission, slot allocation), ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub first_start_latency_ms: (u64, u64),
 }
 
 impl Default for ClusterSpec {
@@ -373,6 +404,10 @@ impl Default for ClusterSpec {
             storage_bandwidth_bytes_per_ms: 100_000,
             heartbeat_interval_ms: 10_000,
             heartbeat_timeout_ms: 50_000,
+            deploy_latency_ms: (0, 0),
+            restore_latency_ms: (0, 0),
+            cancel_latency_ms: (0, 0),
+            first_start_latency_ms: (0, 0),
         }
     }
 }
@@ -965,6 +1000,12 @@ pub struct ExpectSpec {
     /// Liveness: after the last fault heals, checkpoints complete at least this often
     /// (`None` = the checker's default).
     pub max_checkpoint_gap_ms: Option<u64>,
+    /// `committed_offsets`: the broker's committed group offset per partition at the end
+    /// (index = partition), -1 = no offset committed for that partition.
+    pub committed_offsets: Option<Vec<i64>>,
+    /// `retained_count`: how many completed checkpoints the retention policy kept when the job
+    /// (the last one to end) reached its terminal status.
+    pub retained_count: Option<u32>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1057,6 +1098,7 @@ struct RawScenario {
     checkpoint: Option<RawCheckpoint>,
     restart: Option<RawRestart>,
     cluster: Option<RawCluster>,
+    kafka: Option<RawKafka>,
     #[serde(default)]
     operators: Vec<RawOperator>,
     input: Option<RawInput>,
@@ -1111,6 +1153,18 @@ struct RawCluster {
     storage_bandwidth_bytes_per_ms: Option<u64>,
     heartbeat_interval_ms: Option<u64>,
     heartbeat_timeout_ms: Option<u64>,
+    deploy_latency_ms: Option<LatencyRange>,
+    restore_latency_ms: Option<LatencyRange>,
+    cancel_latency_ms: Option<LatencyRange>,
+    first_start_latency_ms: Option<LatencyRange>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawKafka {
+    commit_offsets_on_checkpoint: Option<bool>,
+    auto_commit: Option<bool>,
+    auto_commit_interval_ms: Option<u64>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -1223,6 +1277,8 @@ struct RawExpect {
     snapshot: Option<bool>,
     caught_by: Option<String>,
     max_checkpoint_gap_ms: Option<u64>,
+    committed_offsets: Option<Vec<i64>>,
+    retained_count: Option<u32>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1314,6 +1370,7 @@ impl Ctx<'_> {
         };
         let cluster = self.cluster(raw.cluster.unwrap_or_default())?;
         let operators = self.operators(raw.operators, &cluster)?;
+        let kafka = self.kafka(raw.kafka, &operators)?;
         let input = self.input(raw.input, &operators)?;
         let actions = raw
             .actions
@@ -1349,11 +1406,28 @@ impl Ctx<'_> {
             checkpoint,
             restart,
             cluster,
+            kafka,
             operators,
             input,
             actions,
             faults,
             expect,
+        })
+    }
+
+    fn kafka(&self, raw: Option<RawKafka>, operators: &[OperatorSpec]) -> Res<KafkaSettings> {
+        let d = KafkaSettings::default();
+        let Some(raw) = raw else { return Ok(d) };
+        if !operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::LogSource { .. })) {
+            return Err(self.err("kafka", "[kafka] configures a log-source; this job has none"));
+        }
+        if raw.auto_commit_interval_ms == Some(0) {
+            return Err(self.err("kafka.auto_commit_interval_ms", "must be >= 1 (got 0)"));
+        }
+        Ok(KafkaSettings {
+            commit_offsets_on_checkpoint: raw.commit_offsets_on_checkpoint.unwrap_or(d.commit_offsets_on_checkpoint),
+            auto_commit: raw.auto_commit,
+            auto_commit_interval_ms: raw.auto_commit_interval_ms.unwrap_or(d.auto_commit_interval_ms),
         })
     }
 
@@ -1511,6 +1585,10 @@ impl Ctx<'_> {
                 None => d.heartbeat_interval_ms,
             }),
             heartbeat_timeout_ms: raw.heartbeat_timeout_ms.unwrap_or(d.heartbeat_timeout_ms),
+            deploy_latency_ms: raw.deploy_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.deploy_latency_ms),
+            restore_latency_ms: raw.restore_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.restore_latency_ms),
+            cancel_latency_ms: raw.cancel_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.cancel_latency_ms),
+            first_start_latency_ms: raw.first_start_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.first_start_latency_ms),
         };
         let positive: [(&str, u64); 6] = [
             ("task_managers", c.task_managers.into()),
@@ -1523,6 +1601,16 @@ impl Ctx<'_> {
         for (key, v) in positive {
             if v == 0 {
                 return Err(self.err(&format!("cluster.{key}"), "must be >= 1 (got 0)"));
+            }
+        }
+        for (key, (min, max)) in [
+            ("deploy_latency_ms", c.deploy_latency_ms),
+            ("restore_latency_ms", c.restore_latency_ms),
+            ("cancel_latency_ms", c.cancel_latency_ms),
+            ("first_start_latency_ms", c.first_start_latency_ms),
+        ] {
+            if min > max {
+                return Err(self.err(&format!("cluster.{key}"), format!("min must be <= max (got [{min}, {max}])")));
             }
         }
         if c.control_latency_ms.0 > c.control_latency_ms.1 {
@@ -2239,6 +2327,17 @@ impl Ctx<'_> {
                 "exactly-once is checked on a two-phase-commit-sink's committed output; this job's sink is not one",
             ));
         }
+        if let Some(offsets) = &raw.committed_offsets {
+            if !matches!(operators[0].kind, OperatorKindSpec::LogSource { .. }) {
+                return Err(self.err("expect.committed_offsets", "needs a log-source"));
+            }
+            if let Some(o) = offsets.iter().find(|o| **o < -1) {
+                return Err(self.err(
+                    "expect.committed_offsets",
+                    format!("an offset is >= 0, or -1 for \"nothing committed\" (got {o})"),
+                ));
+            }
+        }
         if let Some(c) = &raw.caught_by {
             if !is_valid_name(c) {
                 return Err(self.err("expect.caught_by", format!("`{c}` is not a checker name")));
@@ -2255,6 +2354,8 @@ impl Ctx<'_> {
             snapshot: raw.snapshot.unwrap_or(false),
             caught_by: raw.caught_by,
             max_checkpoint_gap_ms: raw.max_checkpoint_gap_ms.filter(|g| *g > 0),
+            committed_offsets: raw.committed_offsets,
+            retained_count: raw.retained_count,
         })
     }
 }

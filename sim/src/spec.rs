@@ -68,6 +68,14 @@ pub struct ClusterSpec {
     pub heartbeat_timeout_ms: u64,
     /// Time to deploy a task (JobManager → running), excluding state restore.
     pub deploy_ms: u64,
+    /// Extra time to deploy a task (JobManager's deploy to RUNNING): `[min, max]` ms, drawn once per seed.
+    pub deploy_latency_ms: (u64, u64),
+    /// Extra time for a task to restore state, on top of size / bandwidth: `[min, max]` ms, drawn once per seed.
+    pub restore_latency_ms: (u64, u64),
+    /// Extra time for a task to stop after its cancel arrives: `[min, max]` ms, drawn once per seed.
+    pub cancel_latency_ms: (u64, u64),
+    /// Extra time before the first deployment of a job (submission, slot allocation): `[min, max]` ms, drawn once per seed.
+    pub first_start_latency_ms: (u64, u64),
 }
 
 impl Default for ClusterSpec {
@@ -84,6 +92,32 @@ impl Default for ClusterSpec {
             heartbeat_interval_ms: 10_000,
             heartbeat_timeout_ms: 50_000,
             deploy_ms: 5,
+            deploy_latency_ms: (0, 0),
+            restore_latency_ms: (0, 0),
+            cancel_latency_ms: (0, 0),
+            first_start_latency_ms: (0, 0),
+        }
+    }
+}
+
+/// The Kafka consumer's offset-commit settings of a log source (`[kafka]`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KafkaSpec {
+    /// `commit.offsets.on.checkpoint` (2.x) / `setCommitOffsetsOnCheckpoints` (1.11).
+    pub commit_offsets_on_checkpoint: bool,
+    /// Kafka's `enable.auto.commit`; None = the profile's default (1.11 true, 2.x false). Only
+    /// used when periodic checkpointing is off.
+    pub auto_commit: Option<bool>,
+    /// Kafka's `auto.commit.interval.ms`.
+    pub auto_commit_interval_ms: u64,
+}
+
+impl Default for KafkaSpec {
+    fn default() -> Self {
+        KafkaSpec {
+            commit_offsets_on_checkpoint: true,
+            auto_commit: None,
+            auto_commit_interval_ms: ckptsim::source::DEFAULT_AUTO_COMMIT_INTERVAL_MS,
         }
     }
 }
@@ -201,6 +235,8 @@ pub struct JobSpec {
     /// Whether the scenario configured a strategy (else the profile default applies).
     pub restart_configured: bool,
     pub cluster: ClusterSpec,
+    /// `[kafka]`: offset-commit settings of a log source.
+    pub kafka: KafkaSpec,
     pub operators: Vec<OpSpec>,
     pub input: InputSpec,
     pub actions: Vec<Action>,
@@ -232,4 +268,8 @@ pub struct Expect {
     /// Liveness bound: after the last fault, restart or re-tune a checkpoint must complete
     /// within this many ms (default: interval + min pause + timeout + 10 s).
     pub max_checkpoint_gap_ms: Option<u64>,
+    /// The broker's committed offset per partition at the end; -1 = none committed.
+    pub committed_offsets: Option<Vec<i64>>,
+    /// Checkpoints retained when the (last) job ended.
+    pub retained_count: Option<u32>,
 }

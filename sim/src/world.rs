@@ -120,6 +120,24 @@ pub struct OffsetCommit {
     /// The checkpoint whose completion notification triggered it (None: committed outside a
     /// notification, e.g. the commit-at-snapshot variant).
     pub checkpoint: Option<CheckpointId>,
+    /// Kafka's periodic auto-commit (checkpointing off): not tied to any checkpoint.
+    pub periodic: bool,
+}
+
+/// One restore of the job's tasks: a restart, a JobManager failover, or a job started from a
+/// retained checkpoint; what the restored checkpoint held (for `run`'s job-status section).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RestoreRecord {
+    pub at_ms: u64,
+    /// What restored: "restart #N", "JobManager failover".
+    pub cause: String,
+    /// None: no completed checkpoint, the tasks start empty.
+    pub checkpoint: Option<CheckpointId>,
+    /// Source offsets the checkpoint holds (next to read), per partition.
+    pub offsets: BTreeMap<PartitionId, Offset>,
+    /// Keyed state the checkpoint holds: per keyed operator name, key -> value as displayed
+    /// (count windows: `(elements in the open window, accumulator)`).
+    pub keyed: BTreeMap<String, BTreeMap<String, String>>,
 }
 
 /// Everything a run produced, for the checkers, tables and reports.
@@ -165,6 +183,8 @@ pub struct RunResult {
     pub restart_description: String,
     /// Every task's part of every checkpoint, in the order the snapshots were taken.
     pub snapshot_spans: Vec<SnapshotSpan>,
+    /// Every restore, in time order.
+    pub restores: Vec<RestoreRecord>,
 }
 
 // ------------------------------------------------------------------ messages
@@ -177,6 +197,11 @@ enum Msg {
         restore: Option<Arc<CompletedCheckpoint>>,
     },
     Cancel {
+        task: TaskId,
+        attempt: Attempt,
+    },
+    /// The TaskManager's answer to a cancel RPC (sent at once, before the task has stopped).
+    CancelAck {
         task: TaskId,
         attempt: Attempt,
     },
@@ -229,6 +254,7 @@ impl Msg {
         match self {
             Msg::Deploy { task, attempt, .. } => format!("deploy {task}{attempt}"),
             Msg::Cancel { task, attempt } => format!("cancel {task}{attempt}"),
+            Msg::CancelAck { task, attempt } => format!("cancel-ack {task}{attempt}"),
             Msg::Trigger { task, barrier, .. } => format!("trigger {task} id={}", barrier.id),
             Msg::NotifyComplete { task, id, .. } => format!("notify-complete {task} id={id}"),
             Msg::NotifyAborted { task, id, .. } => format!("notify-aborted {task} id={id}"),
@@ -395,6 +421,8 @@ struct World {
     clock: SimClock,
     trace: Trace,
     net_rng: ChaCha8Rng,
+    /// The extra deploy/restore/cancel/first-start latencies of this run.
+    latencies: Latencies,
     /// Messages in flight per receiving node, earliest (delivery time, send sequence) first.
     in_flight: BTreeMap<Addr, std::collections::BinaryHeap<InFlight>>,
     net_seq: u64,
@@ -455,6 +483,7 @@ struct World {
     retunes: Vec<(u64, String)>,
     restart_description: String,
     snapshot_spans: Vec<SnapshotSpan>,
+    restores: Vec<RestoreRecord>,
     jm_epoch: u64,
     /// Faults anchored to protocol events, armed until their event happens.
     anchored: Vec<(FaultAt, usize)>,
@@ -500,6 +529,45 @@ impl SimClock {
 impl World {
     fn now(&self) -> u64 {
         self.clock.now()
+    }
+
+    /// Records a restore from checkpoint `id` (looked up in checkpoint storage) for `run`.
+    fn record_restore(&mut self, now: u64, cause: String, id: Option<CheckpointId>) {
+        let cp = id.and_then(|id| self.storage_completed.iter().rev().find(|c| c.id == id).cloned());
+        let offsets = cp.as_ref().map(|c| source_offsets(self, c)).unwrap_or_default();
+        let mut keyed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        if let Some(cp) = &cp {
+            for (task, snap) in &cp.tasks {
+                let vi = self.graph.task_vertex[task.0 as usize].0;
+                // A chain holds at most one keyed operator (each key_by starts a new task).
+                let keyed_op = self.graph.vertices[vi].ops.iter().copied().find(|&o| {
+                    matches!(
+                        self.spec.operators[o].kind,
+                        crate::spec::OpKind::Aggregate(_) | crate::spec::OpKind::CountWindow { .. }
+                    )
+                });
+                let name = keyed_op.map_or_else(|| "keyed".to_string(), |o| self.spec.operators[o].name.clone());
+                for st in &snap.operators {
+                    let name = name.clone();
+                    match st {
+                        ckptsim::state::OperatorState::Keyed(m) => {
+                            let e = keyed.entry(name).or_default();
+                            for (k, v) in m {
+                                e.insert(k.to_string(), v.to_string());
+                            }
+                        }
+                        ckptsim::state::OperatorState::Window(m) => {
+                            let e = keyed.entry(name).or_default();
+                            for (k, (n, v)) in m {
+                                e.insert(k.to_string(), format!("({n},{v})"));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.restores.push(RestoreRecord { at_ms: now, cause, checkpoint: id, offsets, keyed });
     }
 
     fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
@@ -648,6 +716,28 @@ pub fn run(spec: &JobSpec, seed: u64) -> RunResult {
     rt.block_on(async move { supervise(spec2, graph2, log, seed).await })
 }
 
+/// Failover latencies beyond the modelled costs (`[cluster]` `*_latency_ms`), each drawn once
+/// per seed, uniformly in its range, from stream 300. All zero by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Latencies {
+    deploy_ms: u64,
+    restore_ms: u64,
+    cancel_ms: u64,
+    first_start_ms: u64,
+}
+
+impl Latencies {
+    fn draw(c: &crate::spec::ClusterSpec, seed: u64) -> Latencies {
+        let ranges = [c.deploy_latency_ms, c.restore_latency_ms, c.cancel_latency_ms, c.first_start_latency_ms];
+        if ranges.iter().all(|r| *r == (0, 0)) {
+            return Latencies::default();
+        }
+        let mut rng = stream(seed, 300);
+        let d = ranges.map(|(min, max)| rng.random_range(min..=max.max(min)));
+        Latencies { deploy_ms: d[0], restore_ms: d[1], cancel_ms: d[2], first_start_ms: d[3] }
+    }
+}
+
 fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     r.set_stream(subsystem);
@@ -709,6 +799,7 @@ fn without_log_records(spec: &JobSpec) -> JobSpec {
         restart: spec.restart.clone(),
         restart_configured: spec.restart_configured,
         cluster: spec.cluster.clone(),
+        kafka: spec.kafka.clone(),
         operators: spec.operators.clone(),
         input,
         actions: spec.actions.clone(),
@@ -737,6 +828,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         clock: SimClock::starting_now(),
         trace: Trace::default(),
         net_rng: stream(seed, 1),
+        latencies: Latencies::draw(&spec.cluster, seed),
         in_flight: BTreeMap::new(),
         net_seq: 0,
         link_last: BTreeMap::new(),
@@ -793,6 +885,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         retunes: vec![],
         restart_description: String::new(),
         snapshot_spans: vec![],
+        restores: vec![],
         jm_epoch: 0,
         anchored,
         fired_faults: VecDeque::new(),
@@ -907,6 +1000,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
             retunes: std::mem::take(&mut w.retunes),
             restart_description: std::mem::take(&mut w.restart_description),
             snapshot_spans: std::mem::take(&mut w.snapshot_spans),
+            restores: std::mem::take(&mut w.restores),
         }
     })
 }
@@ -1004,7 +1098,7 @@ async fn futures_select<A: std::future::Future, B: std::future::Future>(a: A, b:
 
 async fn jm_main(s: Shared, seed: u64) {
     let notify = Arc::new(Notify::new());
-    let (params, restore, epoch, next_checkpoint_id) = s.with(|w| {
+    let (params, restore, mut epoch, next_checkpoint_id) = s.with(|w| {
         w.jm_epoch += 1;
         w.alive.insert(JM, true);
         w.node_notify.insert(JM, notify.clone());
@@ -1032,8 +1126,13 @@ async fn jm_main(s: Shared, seed: u64) {
             w.status_timeline.push((now, JobStatus::Created));
         }
         w.tr("jm", "jm-start", format!("epoch={epoch} restore={:?}", restore.as_ref().map(|c| c.id.0)));
+        if w.jm_epoch > 1 {
+            let now = w.now();
+            w.record_restore(now, format!("JobManager failover (epoch {epoch})"), restore.as_ref().map(|c| c.id));
+        }
         (params, restore, epoch, w.next_checkpoint_id)
     });
+    let base_params = params.clone();
     let mut jm = JobMaster::new(params);
     if epoch > 1 {
         // HA: the checkpoint id counter survives the JobManager.
@@ -1044,6 +1143,10 @@ async fn jm_main(s: Shared, seed: u64) {
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
     let clock = s.with(|w| w.clock.clone());
+    let first_start_ms = s.with(|w| if epoch == 1 { w.latencies.first_start_ms } else { 0 });
+    if first_start_ms > 0 {
+        sleep(Duration::from_millis(first_start_ms)).await;
+    }
     let start = clock.now();
     jm.start(start, restore);
     let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
@@ -1069,6 +1172,11 @@ async fn jm_main(s: Shared, seed: u64) {
                 Msg::Decline { task, attempt, id, reason } => {
                     if let Some(attempt) = from_world(epoch, attempt) {
                         jm.handle_decline(now, task, attempt, id, reason)
+                    }
+                }
+                Msg::CancelAck { task, attempt } => {
+                    if let Some(attempt) = from_world(epoch, attempt) {
+                        jm.handle_cancel_ack(now, task, attempt)
                     }
                 }
                 Msg::Heartbeat { tm, incarnation, running } => {
@@ -1103,7 +1211,12 @@ async fn jm_main(s: Shared, seed: u64) {
                     ActionKind::Cancel => jm.cancel(now),
                     ActionKind::Savepoint => jm.request_checkpoint(now, RequestKind::Savepoint),
                     ActionKind::TriggerCheckpoint => jm.request_checkpoint(now, RequestKind::Manual),
-                    ActionKind::RestoreRetained => {}
+                    ActionKind::RestoreRetained => {
+                        if let Some(new_jm) = resume_retained(&s, seed, &base_params, jm.status(), now) {
+                            jm = new_jm;
+                            epoch = s.with(|w| w.jm_epoch);
+                        }
+                    }
                 },
                 _ => {}
             }
@@ -1129,6 +1242,37 @@ async fn jm_main(s: Shared, seed: u64) {
         let deadline = s.with(|w| [jm.poll_timeout(), hb_next, w.next_arrival(JM)].into_iter().flatten().min());
         wait(&s, Sleeper::Node(JM), &notify, deadline.map(|d| d.max(now))).await;
     }
+}
+
+/// The `restore-retained` action: once the job has ended, a new job of the same graph starts
+/// from the newest checkpoint (or savepoint) the old one retained (Flink: submitting with
+/// `execution.state-recovery.path` / `-s`). Its attempts get a new epoch, so the old job's late
+/// messages are dropped; its checkpoint ids continue from the durable counter (a real new job
+/// continues from the restored id + 1; here ids stay unique across the run's jobs). Returns the
+/// started JobMaster, or None (traced) when the job still runs or nothing was retained.
+fn resume_retained(s: &Shared, seed: u64, base: &JobParams, status: JobStatus, now: u64) -> Option<JobMaster> {
+    let restore = s.with(|w| {
+        if !status.is_terminal() {
+            w.tr("jm", "resume", format!("restore-retained ignored: the job is still {status}"));
+            return None;
+        }
+        let Some(cp) = w.retained.last().cloned() else {
+            w.tr("jm", "resume", "restore-retained ignored: no checkpoint was retained".into());
+            return None;
+        };
+        w.jm_epoch += 1;
+        w.status_timeline.push((now, JobStatus::Created));
+        w.tr("jm", "resume", format!("new job (epoch {}) from retained checkpoint {}", w.jm_epoch, cp.id));
+        w.record_restore(now, format!("new job from retained {}", cp.id), Some(cp.id));
+        Some(cp)
+    })?;
+    let (epoch, next_id) = s.with(|w| (w.jm_epoch, w.next_checkpoint_id));
+    let mut params = base.clone();
+    params.random_seed = stream(seed, 2 + epoch).random();
+    let mut jm = JobMaster::new(params);
+    jm.recover_checkpoint_id_counter(next_id);
+    jm.start(now, Some(restore));
+    Some(jm)
 }
 
 /// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA starts counting
@@ -1194,8 +1338,18 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64, known:
                 JobOutput::RestartSuppressed { failure, cause } => {
                     w.tr("jm", "failure", format!("#{failure} restart suppressed: {cause}"));
                 }
+                JobOutput::CancelGaveUp { task, attempt, calls } => {
+                    let name = w.graph.tasks[task.0 as usize].name.clone();
+                    w.tr(
+                        "jm",
+                        "cancel-failed",
+                        format!("{name} #{attempt}: {calls} cancel calls unacknowledged: task could not be canceled"),
+                    );
+                }
                 JobOutput::Restored { checkpoint, attempt } => {
                     w.restarts += 1;
+                    let cause = format!("restart #{}", attempt.0);
+                    w.record_restore(now, cause, checkpoint);
                     w.tr("jm", "restore", format!("attempt {attempt} from checkpoint {:?}", checkpoint.map(|c| c.0)));
                 }
                 JobOutput::Terminated { status, retained } => {
@@ -1355,6 +1509,8 @@ async fn tm_main(s: Shared, tm: u32) {
                     madsim::task::spawn_local(task_main(s2, tm, task, attempt, restore));
                 }
                 Msg::Cancel { task, attempt } => s.with(|w| {
+                    // Flink's TaskExecutor.cancelTask acknowledges at once, known task or not.
+                    w.send(tm_addr(tm), JM, Msg::CancelAck { task, attempt });
                     if w.task_notify.contains_key(&(task, attempt)) {
                         w.cancelled.insert((task, attempt));
                         w.notify_task((task, attempt));
@@ -1467,7 +1623,8 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     // Deployment and state restore cost.
     let restore_bytes = restore.as_ref().and_then(|c| c.tasks.get(&task)).map(|t| t.size_bytes()).unwrap_or(0);
     let bw = spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
-    sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw)).await;
+    let extra = s.with(|w| w.latencies.deploy_ms + if restore.is_some() { w.latencies.restore_ms } else { 0 });
+    sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw + extra)).await;
     let notify = match s.with(|w| w.task_notify.get(&key).cloned()) {
         Some(n) => n,
         None => return,
@@ -1480,7 +1637,8 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             w.log.records.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
         let counters = w.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
-        let t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
+        let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
+        configure_offset_commits(&spec, &mut t, now);
         if let Some(cp) = &restore {
             w.restored_from.insert(key, cp.id);
         }
@@ -1506,6 +1664,10 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         // 1. Cancellation.
         let cancelled = s.with(|w| w.cancelled.contains(&key));
         if cancelled {
+            let cancel_ms = s.with(|w| w.latencies.cancel_ms);
+            if cancel_ms > 0 {
+                sleep(Duration::from_millis(cancel_ms)).await;
+            }
             t.close();
             s.with(|w| {
                 drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
@@ -1578,6 +1740,12 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
             snapshots.extend(snaps);
             if failed {
                 return task_failed(&s, tm, key);
+            }
+        }
+        // 3b. Kafka's periodic auto-commit (checkpointing off).
+        if t.auto_commit_deadline().is_some_and(|d| d <= now) {
+            if let Some(offsets) = t.handle_auto_commit(now) {
+                s.with(|w| auto_commit(w, task, &offsets, now));
             }
         }
         // 4. Flush outputs; are we backpressured?
@@ -1683,12 +1851,53 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
         let rpc_timeout = s.with(|w| w.rpc_timeouts.get(&key).copied());
-        let deadline = [wake_at, t.poll_timeout(), outbox.timeout_flush_at(buffer_timeout_ms), rpc_timeout]
-            .into_iter()
-            .flatten()
-            .min();
+        let deadline = [
+            wake_at,
+            t.poll_timeout(),
+            outbox.timeout_flush_at(buffer_timeout_ms),
+            rpc_timeout,
+            t.auto_commit_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
     }
+}
+
+/// The log source's commit mode from `[kafka]` (flink-semantics §5.1 `OffsetCommitModes`):
+/// with periodic checkpointing, commits on completion unless `commit_offsets_on_checkpoint`
+/// is false; without, Kafka's auto-commit if enabled (1.11's default; 2.x's KafkaSource turns
+/// `enable.auto.commit` off unless the user sets it).
+fn configure_offset_commits(spec: &JobSpec, t: &mut Task, now: u64) {
+    let k = &spec.kafka;
+    let periodic = spec.checkpoint.periodic_enabled();
+    let auto = !periodic && k.auto_commit.unwrap_or(spec.profile.kafka_auto_commits_without_checkpointing());
+    t.configure_offset_commits(k.commit_offsets_on_checkpoint, auto.then_some((now, k.auto_commit_interval_ms)));
+}
+
+/// A periodic auto-commit reaches the broker (refused while it is down).
+fn auto_commit(w: &mut World, task: TaskId, offsets: &BTreeMap<PartitionId, Offset>, now: u64) {
+    let accepted = w.faults.broker_up;
+    for (p, o) in offsets {
+        w.offset_commits.push(OffsetCommit {
+            time_ms: now,
+            task,
+            partition: *p,
+            offset: *o,
+            accepted,
+            checkpoint: None,
+            periodic: true,
+        });
+        if accepted {
+            w.committed_offsets.insert(*p, *o);
+        }
+    }
+    w.tr(
+        "broker",
+        "commit",
+        format!("{task} {offsets:?} auto-commit {}", if accepted { "ok" } else { "FAILED (broker down)" }),
+    );
 }
 
 /// The latest snapshot span of this task attempt for checkpoint `id`.
@@ -1845,6 +2054,7 @@ fn drain_outputs(
                         offset: *o,
                         accepted,
                         checkpoint,
+                        periodic: false,
                     });
                     if accepted {
                         w.committed_offsets.insert(*p, *o);
