@@ -141,6 +141,8 @@ enum Up {
     State { attempt: Attempt, state: ExecutionState, cause: Option<String> },
     Ack { attempt: Attempt, id: CheckpointId, snapshot: TaskSnapshot },
     Decline { attempt: Attempt, id: CheckpointId, reason: CheckpointFailureReason },
+    /// The TaskManager received a cancel (Flink's acknowledged cancel RPC).
+    CancelAck { attempt: Attempt },
 }
 
 /// What the checkers read, kept per task where the order across tasks does not matter.
@@ -544,6 +546,7 @@ impl<'a> Explorer<'a> {
                     Up::State { attempt, state, cause } => sys.jm.handle_task_state(now, t, attempt, state, cause),
                     Up::Ack { attempt, id, snapshot } => sys.jm.handle_ack(now, t, attempt, id, snapshot),
                     Up::Decline { attempt, id, reason } => sys.jm.handle_decline(now, t, attempt, id, reason),
+                    Up::CancelAck { attempt } => sys.jm.handle_cancel_ack(now, t, attempt),
                 }
                 self.route_jm(sys);
             }
@@ -606,6 +609,7 @@ impl<'a> Explorer<'a> {
                 self.drain(sys, t);
             }
             Ctl::Cancel { attempt } => {
+                sys.to_jm.entry(t).or_default().push_back(Up::CancelAck { attempt });
                 if current == Some(attempt) {
                     let task = sys.tasks.get_mut(&t).expect("live task");
                     task.close();
@@ -731,6 +735,7 @@ impl<'a> Explorer<'a> {
                             offset: *o,
                             accepted: true,
                             checkpoint,
+                            periodic: false,
                         });
                         sys.committed_offsets.insert(*p, *o);
                     }
@@ -778,7 +783,7 @@ impl<'a> Explorer<'a> {
                     sys.obs.status = to;
                     sys.obs.status_timeline.push((now, to));
                 }
-                JobOutput::TaskStateChanged { .. } => {}
+                JobOutput::TaskStateChanged { .. } | JobOutput::CancelGaveUp { .. } => {}
                 JobOutput::RestartScheduled { backoff_ms, failure, .. } => {
                     sys.obs.restart_schedule.push((now, failure, backoff_ms))
                 }
@@ -887,6 +892,7 @@ impl<'a> Explorer<'a> {
             retunes: vec![],
             restart_description: String::new(),
             snapshot_spans: vec![],
+            restores: vec![],
         }
     }
 
