@@ -17,7 +17,7 @@
 
 use crate::barrier::{BarrierHandler, HandlerKind, HandlerOutput};
 use crate::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
-use crate::operator::{key_group_route, key_of, Operator, OperatorContext, SurvivingCounters};
+use crate::operator::{key_group_route, key_of, LifecycleHook, Operator, OperatorContext, SurvivingCounters};
 use crate::reason::CheckpointFailureReason;
 use crate::record::{Barrier, Lineage, LogRecord, Record, StreamElement};
 use crate::sink::{PrintSink, SinkOutput, TwoPhaseCommitSink};
@@ -181,6 +181,16 @@ impl Task {
             HeadSpec::LineSource => Head::Line(LineSource::default()),
         };
         let mut chain = spec.chain;
+        // initializeState with restored state: an injector may throw (the task fails at once).
+        let restore_failure = if restore.is_some() {
+            chain.iter().find_map(|op| {
+                op.operator
+                    .lifecycle_failure(LifecycleHook::Restore, counters, &op.instance)
+                    .map(|m| format!("{}: {m}", op.instance))
+            })
+        } else {
+            None
+        };
         if let Some(snap) = own {
             for (i, op) in chain.iter_mut().enumerate() {
                 if let Some(st) = snap.operators.get(i + 1) {
@@ -213,6 +223,11 @@ impl Task {
             records_in: 0,
         };
         task.drain_sink();
+        if let Some(cause) = restore_failure {
+            task.fail(cause);
+            task.invariants();
+            return task;
+        }
         // Unaligned restore: in-flight records are replayed before any new input (§3.3).
         if let Some(snap) = own {
             for records in snap.in_flight.values() {
@@ -361,6 +376,10 @@ impl Task {
         if self.failed {
             return;
         }
+        if let Some(cause) = self.lifecycle_failure(LifecycleHook::NotifyComplete(id.0)) {
+            self.fail(cause);
+            return;
+        }
         if let Head::Log(s) = &mut self.head {
             if let Some(offsets) = s.notify_checkpoint_complete(id) {
                 self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
@@ -451,6 +470,14 @@ impl Task {
     /// Synchronous snapshot of every operator, then the barrier goes downstream.
     fn take_snapshot(&mut self, _now_ms: u64, barrier: Barrier, unaligned: bool, alignment_ms: u64) {
         let id = barrier.id;
+        if self.failed {
+            return;
+        }
+        if let Some(cause) = self.lifecycle_failure(LifecycleHook::SnapshotSync(id.0)) {
+            self.fail(cause);
+            return;
+        }
+        let async_failure = self.lifecycle_failure(LifecycleHook::SnapshotAsync(id.0));
         let mut operators = Vec::with_capacity(self.chain.len() + 2);
         match &mut self.head {
             Head::Log(s) => {
@@ -474,7 +501,11 @@ impl Task {
         if matches!(self.tail, Tail::Output { .. }) {
             self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority: unaligned });
         }
-        if unaligned {
+        if async_failure.is_some() {
+            // The barrier went on; the upload fails and the task declines (AsyncCheckpointRunnable).
+            self.outputs
+                .push_back(TaskOutput::Decline { id, reason: CheckpointFailureReason::CheckpointAsyncException });
+        } else if unaligned {
             // A previous open unaligned snapshot that never completed is superseded.
             self.open_unaligned = Some(OpenUnaligned { id, snapshot });
         } else {
@@ -534,6 +565,23 @@ impl Task {
         self.scratch_a = cur;
         self.scratch_b = next;
         self.drain_sink();
+    }
+
+    /// An injector of a chained operator that fires at `hook` (no counters: these hooks are
+    /// keyed by checkpoint id, which is never reused).
+    fn lifecycle_failure(&self, hook: LifecycleHook) -> Option<String> {
+        let mut none = SurvivingCounters::default();
+        self.chain.iter().find_map(|op| {
+            op.operator.lifecycle_failure(hook, &mut none, &op.instance).map(|m| format!("{}: {m}", op.instance))
+        })
+    }
+
+    /// User code threw outside record processing: the task fails (once).
+    fn fail(&mut self, cause: String) {
+        if !self.failed {
+            self.failed = true;
+            self.outputs.push_back(TaskOutput::Failed { cause });
+        }
     }
 
     fn drain_sink(&mut self) {

@@ -394,6 +394,10 @@ pub struct OperatorSpec {
     pub fail_every_nth: Option<u64>,
     /// Fail the task once, at this virtual time.
     pub fail_at_ms: Option<u64>,
+    /// Lifecycle and once-only failure injectors (`fail_once_on_value`, `fail_on_nth_record`,
+    /// `fail_snapshot_*`, `fail_notify_complete_on_checkpoint`, `fail_on_restore_times`,
+    /// `fail_on_deploy_times`); see `ckptsim::operator::FailureInjector`.
+    pub more_injectors: MoreInjectors,
     /// Extra modelled state size per subtask, bytes (makes snapshots slow).
     pub state_padding_bytes: u64,
 }
@@ -401,8 +405,30 @@ pub struct OperatorSpec {
 impl OperatorSpec {
     /// True when the operator has any failure injector.
     pub fn has_failure_injector(&self) -> bool {
-        self.fail_on_value.is_some() || self.fail_every_nth.is_some() || self.fail_at_ms.is_some()
+        self.fail_on_value.is_some()
+            || self.fail_every_nth.is_some()
+            || self.fail_at_ms.is_some()
+            || self.more_injectors != MoreInjectors::default()
     }
+}
+
+/// The failure injectors that fire once or outside record processing (issue 13, item 3).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MoreInjectors {
+    /// Fail the first time this value is processed, not again on the replay.
+    pub fail_once_on_value: Option<String>,
+    /// Fail on the n-th record of the subtask counted across attempts (once).
+    pub fail_on_nth_record: Option<u64>,
+    /// `snapshotState` (synchronous part) of this checkpoint id throws: the task fails.
+    pub fail_snapshot_sync_on_checkpoint: Option<u64>,
+    /// The asynchronous part of this checkpoint's snapshot fails: the task declines it.
+    pub fail_snapshot_async_on_checkpoint: Option<u64>,
+    /// `notifyCheckpointComplete` of this checkpoint id throws: the task fails.
+    pub fail_notify_complete_on_checkpoint: Option<u64>,
+    /// `initializeState` throws on the first n restores.
+    pub fail_on_restore_times: Option<u64>,
+    /// The first n deployments of the task fail.
+    pub fail_on_deploy_times: Option<u64>,
 }
 
 /// What an operator does (`kind` and its kind-specific keys).
@@ -1124,6 +1150,13 @@ struct RawOperator {
     fail_on_value: Option<String>,
     fail_every_nth: Option<u64>,
     fail_at_ms: Option<u64>,
+    fail_once_on_value: Option<String>,
+    fail_on_nth_record: Option<u64>,
+    fail_snapshot_sync_on_checkpoint: Option<u64>,
+    fail_snapshot_async_on_checkpoint: Option<u64>,
+    fail_notify_complete_on_checkpoint: Option<u64>,
+    fail_on_restore_times: Option<u64>,
+    fail_on_deploy_times: Option<u64>,
     state_padding_bytes: Option<u64>,
     startup: Option<String>,
 }
@@ -1652,6 +1685,13 @@ impl Ctx<'_> {
                     ("fail_on_value", r.fail_on_value.is_some()),
                     ("fail_every_nth", r.fail_every_nth.is_some()),
                     ("fail_at_ms", r.fail_at_ms.is_some()),
+                    ("fail_once_on_value", r.fail_once_on_value.is_some()),
+                    ("fail_on_nth_record", r.fail_on_nth_record.is_some()),
+                    ("fail_snapshot_sync_on_checkpoint", r.fail_snapshot_sync_on_checkpoint.is_some()),
+                    ("fail_snapshot_async_on_checkpoint", r.fail_snapshot_async_on_checkpoint.is_some()),
+                    ("fail_notify_complete_on_checkpoint", r.fail_notify_complete_on_checkpoint.is_some()),
+                    ("fail_on_restore_times", r.fail_on_restore_times.is_some()),
+                    ("fail_on_deploy_times", r.fail_on_deploy_times.is_some()),
                     ("state_padding_bytes", r.state_padding_bytes.is_some()),
                 ];
                 if let Some((key, _)) = task_keys.iter().find(|(_, present)| *present) {
@@ -1682,6 +1722,18 @@ impl Ctx<'_> {
             }
             if r.fail_every_nth == Some(0) {
                 return Err(self.err(&p("fail_every_nth"), "must be >= 1 (got 0)"));
+            }
+            for (key, v) in [
+                ("fail_on_nth_record", r.fail_on_nth_record),
+                ("fail_snapshot_sync_on_checkpoint", r.fail_snapshot_sync_on_checkpoint),
+                ("fail_snapshot_async_on_checkpoint", r.fail_snapshot_async_on_checkpoint),
+                ("fail_notify_complete_on_checkpoint", r.fail_notify_complete_on_checkpoint),
+                ("fail_on_restore_times", r.fail_on_restore_times),
+                ("fail_on_deploy_times", r.fail_on_deploy_times),
+            ] {
+                if v == Some(0) {
+                    return Err(self.err(&p(key), "must be >= 1 (got 0)"));
+                }
             }
             let function = |shapes: &[UdfShape], what: &str| -> Res<Udf> {
                 let path = p("function");
@@ -1744,6 +1796,15 @@ impl Ctx<'_> {
                 fail_on_value: r.fail_on_value,
                 fail_every_nth: r.fail_every_nth,
                 fail_at_ms: r.fail_at_ms,
+                more_injectors: MoreInjectors {
+                    fail_once_on_value: r.fail_once_on_value,
+                    fail_on_nth_record: r.fail_on_nth_record,
+                    fail_snapshot_sync_on_checkpoint: r.fail_snapshot_sync_on_checkpoint,
+                    fail_snapshot_async_on_checkpoint: r.fail_snapshot_async_on_checkpoint,
+                    fail_notify_complete_on_checkpoint: r.fail_notify_complete_on_checkpoint,
+                    fail_on_restore_times: r.fail_on_restore_times,
+                    fail_on_deploy_times: r.fail_on_deploy_times,
+                },
                 state_padding_bytes: r.state_padding_bytes.unwrap_or(0),
             });
         }

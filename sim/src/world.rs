@@ -1347,6 +1347,9 @@ async fn tm_main(s: Shared, tm: u32) {
         while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
                 Msg::Deploy { task, attempt, restore } => {
+                    if s.with(|w| deploy_failure(w, tm, task, attempt)) {
+                        continue;
+                    }
                     let s2 = s.clone();
                     s.with(|w| {
                         w.task_notify.insert((task, attempt), Arc::new(Notify::new()));
@@ -1373,6 +1376,23 @@ async fn tm_main(s: Shared, tm: u32) {
         let deadline = s.with(|w| w.next_arrival(tm_addr(tm)));
         wait(&s, Sleeper::Node(tm_addr(tm)), &notify, deadline).await;
     }
+}
+
+/// An injected deployment failure (`fail_on_deploy`) of one of the task's operators: the
+/// TaskManager rejects the submission and the execution is FAILED. Returns whether it fired.
+fn deploy_failure(w: &mut World, tm: u32, task: TaskId, attempt: Attempt) -> bool {
+    let tspec = w.graph.task_spec(&w.spec, task, attempt);
+    let counters = w.counters.entry(tm).or_default();
+    let Some(cause) = tspec
+        .chain
+        .iter()
+        .find_map(|op| op.operator.deploy_failure(counters, &op.instance).map(|m| format!("{}: {m}", op.instance)))
+    else {
+        return false;
+    };
+    w.tr(&tm_node(tm), "exception", format!("{}: {cause}", tspec.name));
+    report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+    true
 }
 
 /// Drops the messages that reached `node` while it was down or that it had not handled when it
@@ -1486,12 +1506,24 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         }
         // Old attempts' channels are garbage now.
         w.channels.retain(|k, _| k.0 >= attempt.0);
-        if is_line {
+        if is_line && !t.has_failed() {
             w.socket_reader = Some(key);
         }
-        report(w, tm, task, attempt, ExecutionState::Running, None);
+        if !t.has_failed() {
+            report(w, tm, task, attempt, ExecutionState::Running, None);
+        }
         (t, is_line)
     });
+    if t.has_failed() {
+        // initializeState threw (an injected restore failure): FAILED, never RUNNING.
+        let inputs = graph.inputs_of(task);
+        let mut outbox = Outbox { bufs: Vec::new(), targets: Vec::new(), buffer_records: 1 };
+        s.with(|w| {
+            drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+            cleanup_task(w, key);
+        });
+        return;
+    }
     let inputs = graph.inputs_of(task);
     let targets = graph.outputs_of(task);
     let buffer_records = spec.cluster.buffer_records.max(1) as usize;
