@@ -146,6 +146,27 @@ pub struct Task {
     scratch_b: Vec<Record>,
     outputs: VecDeque<TaskOutput>,
     records_in: u64,
+    end: EndOfInput,
+}
+
+/// Where the task is on its way to FINISHED (bounded input).
+#[derive(Clone, Debug, Default)]
+struct EndOfInput {
+    /// Input channels that delivered EndOfPartition (non-source tasks).
+    ended_channels: u32,
+    /// The input ended (source: the host said so; others: every channel ended).
+    ended: bool,
+    /// Wait for a final checkpoint before finishing (FLIP-147 with checkpointing enabled).
+    wait_for_final_checkpoint: bool,
+    /// The first checkpoint whose completion lets the task finish (Flink's
+    /// `finalCheckpointMinId`); None while not known yet.
+    final_min_id: Option<CheckpointId>,
+    /// Records processed since the last snapshot (the last snapshot does not cover them).
+    dirty: bool,
+    last_snapshot: Option<CheckpointId>,
+    /// The newest checkpoint whose completion this task learned (or it was restored from).
+    last_completed: Option<CheckpointId>,
+    finished: bool,
 }
 
 impl Task {
@@ -221,6 +242,7 @@ impl Task {
             scratch_b: Vec::with_capacity(16),
             outputs: VecDeque::new(),
             records_in: 0,
+            end: EndOfInput { last_completed: restore.map(|cp| cp.id), ..EndOfInput::default() },
         };
         task.drain_sink();
         if let Some(cause) = restore_failure {
@@ -324,9 +346,79 @@ impl Task {
             StreamElement::EndOfPartition => {
                 handler.handle_end_of_partition(now_ms, ch);
                 self.drain_handler(now_ms);
+                self.end.ended_channels += 1;
+                if matches!(&self.head, Head::Inputs(h) if h.num_open_channels() == 0) {
+                    let wait = self.end.wait_for_final_checkpoint;
+                    self.input_ended(wait);
+                }
             }
         }
         self.invariants();
+    }
+
+    /// Non-source tasks: whether to wait for a final checkpoint once every input channel has
+    /// ended (set by the host before the input can end; default false = finish at once).
+    pub fn set_wait_for_final_checkpoint(&mut self, wait: bool) {
+        self.end.wait_for_final_checkpoint = wait;
+    }
+
+    /// The bounded input of a source task ended (stopping offsets reached, the socket server
+    /// closed, the script returned). `wait_for_final_checkpoint`: FLIP-147 with checkpointing
+    /// enabled (flink-2.3): the task finishes only once a checkpoint it took after the end (or
+    /// one covering everything it processed) completed; otherwise (flink-1.11) it finishes at
+    /// once. Operators are finished (`endInput`/`finish`); the host sends EndOfPartition
+    /// downstream and reports FINISHED when [`Task::is_finished`] says so.
+    pub fn handle_end_of_input(&mut self, _now_ms: u64, wait_for_final_checkpoint: bool) {
+        if self.failed || self.end.ended {
+            return;
+        }
+        assert!(!matches!(self.head, Head::Inputs(_)), "{}: end of input on a non-source task", self.name);
+        self.input_ended(wait_for_final_checkpoint);
+        self.invariants();
+    }
+
+    /// Whether the task may finish now: its input ended and (FLIP-147) its final checkpoint
+    /// completed. The host then sends EndOfPartition, closes the task and reports FINISHED.
+    pub fn is_finished(&self) -> bool {
+        self.end.finished
+    }
+
+    /// Whether the input of this task has ended (it is finishing or finished).
+    pub fn input_has_ended(&self) -> bool {
+        self.end.ended
+    }
+
+    fn input_ended(&mut self, wait: bool) {
+        self.end.ended = true;
+        self.end.wait_for_final_checkpoint = wait;
+        if !wait {
+            self.end.finished = true;
+            return;
+        }
+        // Everything processed so far is covered by the last snapshot: that checkpoint is the
+        // final one. A restored task that processed nothing is covered by the restored
+        // checkpoint. Otherwise the next checkpoint this task takes is the final one.
+        self.end.final_min_id = if self.end.dirty {
+            None
+        } else if self.end.last_snapshot.is_some() {
+            self.end.last_snapshot
+        } else {
+            self.end.last_completed
+        };
+        self.check_final_checkpoint();
+    }
+
+    fn check_final_checkpoint(&mut self) {
+        if self.end.ended && !self.end.finished {
+            match (self.end.final_min_id, self.end.last_completed) {
+                (Some(min), Some(done)) if done >= min => self.end.finished = true,
+                // Nothing processed, no snapshot, nothing restored: nothing to make durable.
+                (None, _) if !self.end.dirty && self.end.last_snapshot.is_none() && self.records_in == 0 => {
+                    self.end.finished = true
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Barrier-handler timer fired.
@@ -389,6 +481,10 @@ impl Task {
             s.notify_checkpoint_complete(id);
         }
         self.drain_sink();
+        if self.end.last_completed.is_none_or(|c| c < id) {
+            self.end.last_completed = Some(id);
+        }
+        self.check_final_checkpoint();
         self.invariants();
     }
 
@@ -501,6 +597,11 @@ impl Task {
         if matches!(self.tail, Tail::Output { .. }) {
             self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority: unaligned });
         }
+        self.end.last_snapshot = Some(id);
+        self.end.dirty = false;
+        if self.end.ended && self.end.final_min_id.is_none() {
+            self.end.final_min_id = Some(id);
+        }
         if async_failure.is_some() {
             // The barrier went on; the upload fails and the task declines (AsyncCheckpointRunnable).
             self.outputs
@@ -516,6 +617,7 @@ impl Task {
     /// Runs one record through the chain and the tail.
     fn process(&mut self, now_ms: u64, record: Record, counters: &mut SurvivingCounters) {
         self.records_in += 1;
+        self.end.dirty = true;
         let mut cur = std::mem::take(&mut self.scratch_a);
         let mut next = std::mem::take(&mut self.scratch_b);
         cur.clear();

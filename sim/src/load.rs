@@ -259,6 +259,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         },
         default_seed: sc.seed,
         source_path: source_path.to_string(),
+        input_options: crate::spec::InputOptions { bounded: sc.source().bounded },
     }
 }
 

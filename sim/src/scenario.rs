@@ -400,6 +400,9 @@ pub struct OperatorSpec {
     pub more_injectors: MoreInjectors,
     /// Extra modelled state size per subtask, bytes (makes snapshots slow).
     pub state_padding_bytes: u64,
+    /// Sources only: the input ends (log: stopping offsets at the end of the records; socket:
+    /// the server closes after its last line). Default false (unbounded).
+    pub bounded: bool,
 }
 
 impl OperatorSpec {
@@ -1159,6 +1162,7 @@ struct RawOperator {
     fail_on_deploy_times: Option<u64>,
     state_padding_bytes: Option<u64>,
     startup: Option<String>,
+    bounded: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -1669,10 +1673,11 @@ impl Ctx<'_> {
                 );
             }
             // Keys that only some kinds take.
-            let kind_keys: [(&str, bool, &[&str]); 3] = [
+            let kind_keys: [(&str, bool, &[&str]); 4] = [
                 ("function", r.function.is_some(), &["map", "flat_map", "filter"]),
                 ("size", r.size.is_some(), &["count_window"]),
                 ("startup", r.startup.is_some(), &["log-source"]),
+                ("bounded", r.bounded.is_some(), &["log-source", "socket-source"]),
             ];
             for (key, present, kinds_ok) in kind_keys {
                 if present && !kinds_ok.contains(&kind) {
@@ -1806,6 +1811,7 @@ impl Ctx<'_> {
                     fail_on_deploy_times: r.fail_on_deploy_times,
                 },
                 state_padding_bytes: r.state_padding_bytes.unwrap_or(0),
+                bounded: r.bounded.unwrap_or(false),
             });
         }
         Ok(out)

@@ -345,7 +345,12 @@ enum TaskMail {
     Trigger(Barrier),
     NotifyComplete(CheckpointId),
     NotifyAborted(CheckpointId),
-    Line { line: String, input_seq: u64 },
+    Line {
+        line: String,
+        input_seq: u64,
+    },
+    /// The socket server closed the connection (bounded socket input).
+    EndOfInput,
 }
 
 // ------------------------------------------------------------------ data channels
@@ -417,6 +422,8 @@ struct World {
     /// timeout after sending) the TaskManager fails the task, as Flink's TaskExecutor does.
     rpc_timeouts: BTreeMap<(TaskId, Attempt), u64>,
     socket_reader: Option<(TaskId, Attempt)>,
+    /// Bounded socket input: the server closed after its last line.
+    socket_closed: bool,
     // broker: per partition the records in offset order, with their append time
     log: BrokerLog,
     committed_offsets: BTreeMap<PartitionId, Offset>,
@@ -717,6 +724,7 @@ fn without_log_records(spec: &JobSpec) -> JobSpec {
         expect: spec.expect.clone(),
         default_seed: spec.default_seed,
         source_path: spec.source_path.clone(),
+        input_options: spec.input_options.clone(),
     }
 }
 
@@ -752,6 +760,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         fail_requests: BTreeMap::new(),
         rpc_timeouts: BTreeMap::new(),
         socket_reader: None,
+        socket_closed: false,
         log,
         committed_offsets: BTreeMap::new(),
         storage_completed: Vec::new(),
@@ -1533,6 +1542,16 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
     let mut debt_us: u64 = 0;
     let is_log = t.fetch_positions().is_some();
+    // FLIP-147: with checkpoints after tasks finish and checkpointing on, a task whose input
+    // ended waits for its final checkpoint (StreamTask.areCheckpointsWithFinishedTasksEnabled).
+    let wait_final = profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
+    t.set_wait_for_final_checkpoint(wait_final);
+    let bounded = spec.input_options.bounded;
+    if is_line && bounded && s.with(|w| w.socket_closed) {
+        // The server already closed: the new connection reads nothing.
+        t.handle_end_of_input(now, wait_final);
+    }
+    let mut end_of_partition_sent = false;
     loop {
         let now = clock.now();
         // 1. Cancellation.
@@ -1581,6 +1600,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                     let counters = w.counters.entry(tm).or_default();
                     t.handle_line(now, line, *input_seq, counters);
                 }),
+                TaskMail::EndOfInput => t.handle_end_of_input(now, wait_final),
             }
             let (snaps, failed) = s.with(|w| {
                 let (snaps, failed) = drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
@@ -1612,8 +1632,32 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                 return task_failed(&s, tm, key);
             }
         }
+        // 3b. Bounded log input: every owned partition read up to its end (stopping offsets).
+        if bounded && is_log && !t.input_has_ended() && s.with(|w| log_source_at_end(w, &t)) {
+            s.with(|w| w.tr(&tm_node(tm), "end-of-input", format!("{} reached its stopping offsets", t.name())));
+            t.handle_end_of_input(now, wait_final);
+        }
         // 4. Flush outputs; are we backpressured?
         let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
+        // 4b. Finished (input ended and, with FLIP-147, the final checkpoint completed):
+        // EndOfPartition downstream, then FINISHED once everything left the output buffers.
+        if t.is_finished() {
+            if !end_of_partition_sent {
+                end_of_partition_sent = true;
+                outbox.push_event(StreamElement::EndOfPartition);
+                s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
+            }
+            if outbox.bufs.iter().all(|b| b.is_empty()) {
+                t.close();
+                s.with(|w| {
+                    drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                    w.tr(&tm_node(tm), "finished", t.name().to_string());
+                    report(w, tm, task, attempt, ExecutionState::Finished, None);
+                    cleanup_task(w, key);
+                });
+                return;
+            }
+        }
         // 5. Input.
         let mut processed: u64 = 0;
         let mut progressed = false;
@@ -2034,6 +2078,13 @@ fn take_input(w: &mut World, t: &mut Task, tm: u32, key: (TaskId, Attempt), inpu
     }
 }
 
+/// Whether a log source task has read every owned partition to the end of the scenario's
+/// records (the stopping offsets of a bounded source).
+fn log_source_at_end(w: &World, t: &Task) -> bool {
+    t.fetch_positions()
+        .is_some_and(|m| m.iter().all(|(p, o)| o.0 as usize >= w.log.records.get(p.0 as usize).map_or(0, |r| r.len())))
+}
+
 enum Fetch {
     Records(u64),
     WaitUntil(Option<u64>),
@@ -2107,6 +2158,9 @@ async fn client_main(s: Shared) {
         events.push((a.at_ms, 1, i));
     }
     events.sort();
+    if spec.input_options.bounded && matches!(&spec.input, InputSpec::Lines(l) if l.is_empty()) {
+        s.with(close_socket);
+    }
     for (at, kind, i) in events {
         sleep_until(t0 + Duration::from_millis(at)).await;
         s.with(|w| {
@@ -2127,6 +2181,9 @@ async fn client_main(s: Shared) {
                         w.lost_inputs.push(i as u64);
                     }
                 }
+                if spec.input_options.bounded && i + 1 == lines.len() {
+                    close_socket(w);
+                }
             } else {
                 let a = spec.actions[i].kind.clone();
                 w.tr("client", "action", format!("{a:?}"));
@@ -2135,6 +2192,19 @@ async fn client_main(s: Shared) {
         });
     }
     std::future::pending::<()>().await;
+}
+
+/// The socket server closes the connection after its last line: the reading source ends
+/// (Flink's `SocketTextStreamFunction` returns when the stream ends and it may not retry).
+fn close_socket(w: &mut World) {
+    w.socket_closed = true;
+    w.tr("client", "socket-closed", "the server closed the connection".to_string());
+    if let Some(key) = w.socket_reader {
+        if let Some(q) = w.task_mail.get_mut(&key) {
+            q.push_back(TaskMail::EndOfInput);
+            w.notify_task(key);
+        }
+    }
 }
 
 // ------------------------------------------------------------------ chaos
