@@ -369,6 +369,9 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
         if o.padding_bytes != 0 {
             let _ = writeln!(s, "state_padding_bytes = {}", o.padding_bytes);
         }
+        if o.kind.is_source() && spec.input_options.bounded {
+            let _ = writeln!(s, "bounded = true");
+        }
     }
     let _ = writeln!(s, "\n[input]");
     match &spec.input {
