@@ -383,6 +383,16 @@ impl Task {
         self.end.finished
     }
 
+    /// The newest checkpoint this attempt took a snapshot for.
+    pub fn last_snapshot_id(&self) -> Option<CheckpointId> {
+        self.end.last_snapshot
+    }
+
+    /// The newest checkpoint whose completion this attempt learned (or it was restored from).
+    pub fn last_completed_id(&self) -> Option<CheckpointId> {
+        self.end.last_completed
+    }
+
     /// Whether the input of this task has ended (it is finishing or finished).
     pub fn input_has_ended(&self) -> bool {
         self.end.ended

@@ -259,7 +259,10 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         },
         default_seed: sc.seed,
         source_path: source_path.to_string(),
-        input_options: crate::spec::InputOptions { bounded: sc.source().bounded },
+        input_options: crate::spec::InputOptions {
+            bounded: sc.source().bounded,
+            gates: sc.input_gates.iter().map(|g| (g.after_records, g.trigger)).collect(),
+        },
     }
 }
 

@@ -292,6 +292,19 @@ pub struct Scenario {
     pub faults: Vec<TimedFault>,
     /// `[expect]` (all checks off when omitted).
     pub expect: ExpectSpec,
+    /// `[input].gates`: checkpoint-gated input positions, ascending.
+    pub input_gates: Vec<InputGate>,
+}
+
+/// A checkpoint gate in the source's input (`[input].gates`): after reading the first
+/// `after_records` inputs the source waits until a checkpoint it took there has completed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InputGate {
+    /// Inputs (in input order) before the gate, >= 1.
+    pub after_records: u64,
+    /// The source requests a checkpoint when it reaches the gate (else it waits for the next
+    /// periodic or manual one).
+    pub trigger: bool,
 }
 
 impl Scenario {
@@ -1169,9 +1182,17 @@ struct RawOperator {
 #[serde(deny_unknown_fields)]
 struct RawInput {
     partitions: Option<u32>,
+    gates: Option<Vec<RawGate>>,
     lines: Option<Vec<RawLine>>,
     records: Option<Vec<RawRecord>>,
     generator: Option<RawGenerator>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    after_records: Option<u64>,
+    trigger: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -1351,7 +1372,10 @@ impl Ctx<'_> {
         };
         let cluster = self.cluster(raw.cluster.unwrap_or_default())?;
         let operators = self.operators(raw.operators, &cluster)?;
-        let input = self.input(raw.input, &operators)?;
+        let mut raw_input = raw.input;
+        let raw_gates = raw_input.as_mut().and_then(|i| i.gates.take());
+        let input = self.input(raw_input, &operators)?;
+        let input_gates = self.gates(raw_gates, &input)?;
         let actions = raw
             .actions
             .into_iter()
@@ -1377,6 +1401,7 @@ impl Ctx<'_> {
         }
         let expect = self.expect(raw.expect.unwrap_or_default(), &operators)?;
         Ok(Scenario {
+            input_gates,
             name,
             description: raw.description,
             profile,
@@ -1920,6 +1945,33 @@ impl Ctx<'_> {
             partitions,
             generator: GeneratorSpec { count, rate_per_s, keys, distribution, start_ms: g.start_ms.unwrap_or(0) },
         })
+    }
+
+    /// `[input].gates`: log input only, `after_records` in 1..=number of inputs, ascending.
+    fn gates(&self, raw: Option<Vec<RawGate>>, input: &InputSpec) -> Res<Vec<InputGate>> {
+        let Some(raw) = raw else { return Ok(Vec::new()) };
+        let total = match input {
+            InputSpec::Lines(_) => {
+                return Err(self.err("input.gates", "gates apply to a log-source's records or generator"));
+            }
+            InputSpec::Records { records, .. } => records.len() as u64,
+            InputSpec::Generator { generator, .. } => generator.count,
+        };
+        let mut out: Vec<InputGate> = Vec::with_capacity(raw.len());
+        for (i, g) in raw.into_iter().enumerate() {
+            let p = format!("input.gates[{i}].after_records");
+            let after = g.after_records.ok_or_else(|| self.missing(&p, "inputs before the gate"))?;
+            if after == 0 || after > total {
+                return Err(self.err(&p, format!("must be in 1..={total} (the number of inputs), got {after}")));
+            }
+            if out.last().is_some_and(|l| l.after_records >= after) {
+                return Err(
+                    self.err(&p, format!("gates must be in increasing order: {after} after a gate at or beyond it"))
+                );
+            }
+            out.push(InputGate { after_records: after, trigger: g.trigger.unwrap_or(false) });
+        }
+        Ok(out)
     }
 
     fn action(

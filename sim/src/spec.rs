@@ -222,6 +222,10 @@ pub struct InputOptions {
     /// (stopping offsets, Flink's bounded `KafkaSource`); a socket source ends when the server
     /// closes after its last line. Tasks then go FINISHED, and the job when all are.
     pub bounded: bool,
+    /// Checkpoint gates `(after_records, trigger)`, ascending: a source subtask that has read
+    /// every input before the gate stops reading until a checkpoint it took there completed
+    /// (`trigger`: it requests that checkpoint itself).
+    pub gates: Vec<(u64, bool)>,
 }
 
 /// What must hold at the end of a run (`[expect]`).

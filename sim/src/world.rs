@@ -424,6 +424,8 @@ struct World {
     socket_reader: Option<(TaskId, Attempt)>,
     /// Bounded socket input: the server closed after its last line.
     socket_closed: bool,
+    /// Checkpoint gates whose checkpoint was already requested, per (attempt, gate index).
+    gates_triggered: BTreeSet<(Attempt, usize)>,
     // broker: per partition the records in offset order, with their append time
     log: BrokerLog,
     committed_offsets: BTreeMap<PartitionId, Offset>,
@@ -761,6 +763,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         rpc_timeouts: BTreeMap::new(),
         socket_reader: None,
         socket_closed: false,
+        gates_triggered: BTreeSet::new(),
         log,
         committed_offsets: BTreeMap::new(),
         storage_completed: Vec::new(),
@@ -1552,6 +1555,11 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         t.handle_end_of_input(now, wait_final);
     }
     let mut end_of_partition_sent = false;
+    // Checkpoint gates (log sources): the next closed gate, and while waiting at it the last
+    // snapshot taken before arriving there.
+    let gates: Vec<(u64, bool)> = if is_log { spec.input_options.gates.clone() } else { Vec::new() };
+    let mut gate_idx = 0;
+    let mut gate_wait: Option<Option<CheckpointId>> = None;
     loop {
         let now = clock.now();
         // 1. Cancellation.
@@ -1632,6 +1640,33 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                 return task_failed(&s, tm, key);
             }
         }
+        // 3a. Checkpoint gates: arrive, (request a checkpoint,) wait for one taken here to complete.
+        while let Some(&(after, trigger)) = gates.get(gate_idx) {
+            match gate_wait {
+                None => {
+                    if !s.with(|w| log_source_at_gate(w, &t, after)) {
+                        break;
+                    }
+                    gate_wait = Some(t.last_snapshot_id());
+                    s.with(|w| {
+                        w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
+                        if trigger && w.gates_triggered.insert((attempt, gate_idx)) {
+                            w.send(CLIENT, JM, Msg::Action(ActionKind::TriggerCheckpoint));
+                        }
+                    });
+                }
+                Some(before) => {
+                    if !t.last_completed_id().is_some_and(|c| before.is_none_or(|b| c > b)) {
+                        break;
+                    }
+                    s.with(|w| {
+                        w.tr(&tm_node(tm), "gate", format!("{} passes the gate after input #{after}", t.name()))
+                    });
+                    gate_idx += 1;
+                    gate_wait = None;
+                }
+            }
+        }
         // 3b. Bounded log input: every owned partition read up to its end (stopping offsets).
         if bounded && is_log && !t.input_has_ended() && s.with(|w| log_source_at_end(w, &t)) {
             s.with(|w| w.tr(&tm_node(tm), "end-of-input", format!("{} reached its stopping offsets", t.name())));
@@ -1664,7 +1699,8 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         let mut wake_at: Option<u64> = None;
         if !blocked_out {
             if is_log {
-                let r = s.with(|w| fetch_and_process(w, &mut t, tm, now, buffer_records * 2));
+                let limit = gates.get(gate_idx).map(|g| g.0);
+                let r = s.with(|w| fetch_and_process(w, &mut t, tm, now, buffer_records * 2, limit));
                 match r {
                     Fetch::Records(n) => processed = n,
                     Fetch::WaitUntil(at) => wake_at = at,
@@ -2078,6 +2114,20 @@ fn take_input(w: &mut World, t: &mut Task, tm: u32, key: (TaskId, Attempt), inpu
     }
 }
 
+/// Whether a log source task has read every input before `after` (input order) in its
+/// partitions: the next record of each owned partition, if any, is at or beyond it.
+fn log_source_at_gate(w: &World, t: &Task, after: u64) -> bool {
+    t.fetch_positions().is_some_and(|m| {
+        m.iter().all(|(p, o)| {
+            w.log
+                .records
+                .get(p.0 as usize)
+                .and_then(|r| r.get(o.0 as usize))
+                .is_none_or(|r| r.lineage.input_seq >= after)
+        })
+    })
+}
+
 /// Whether a log source task has read every owned partition to the end of the scenario's
 /// records (the stopping offsets of a bounded source).
 fn log_source_at_end(w: &World, t: &Task) -> bool {
@@ -2095,7 +2145,7 @@ enum Fetch {
 ///
 /// Runs of consecutive records from one partition are handed to the task as slices of the log
 /// (no copy): the run ends where another partition's visible head comes first.
-fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize) -> Fetch {
+fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize, limit: Option<u64>) -> Fetch {
     if !w.faults.broker_up {
         return Fetch::WaitUntil(Some(now + 100));
     }
@@ -2105,7 +2155,8 @@ fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize)
     let counters = w.counters.entry(tm).or_default();
     let visible_seq = |p: usize, off: usize| -> Option<u64> {
         let at = *log.at.get(p)?.get(off)?;
-        (at <= now).then(|| log.records[p][off].lineage.input_seq)
+        let seq = log.records[p][off].lineage.input_seq;
+        (at <= now && limit.is_none_or(|l| seq < l)).then_some(seq)
     };
     let mut total = 0;
     while total < max {
@@ -2136,7 +2187,16 @@ fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize)
     }
     if total == 0 {
         // Nothing visible: wake up when the first owned partition's next record appears.
-        let next_at = cursor.iter().filter_map(|&(p, off)| log.at.get(p).and_then(|v| v.get(off)).copied()).min();
+        // Records behind a closed checkpoint gate are not waited for: the gate's opening (a
+        // completion notification) wakes the task.
+        let next_at = cursor
+            .iter()
+            .filter(|&&(p, off)| {
+                limit
+                    .is_none_or(|l| log.records.get(p).and_then(|v| v.get(off)).is_none_or(|r| r.lineage.input_seq < l))
+            })
+            .filter_map(|&(p, off)| log.at.get(p).and_then(|v| v.get(off)).copied())
+            .min();
         return Fetch::WaitUntil(next_at);
     }
     w.read_inputs += total as u64;
