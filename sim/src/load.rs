@@ -262,6 +262,8 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         input_options: crate::spec::InputOptions {
             bounded: sc.source().bounded,
             gates: sc.input_gates.iter().map(|g| (g.after_records, g.trigger)).collect(),
+            socket_connected_clock: sc.socket_session.connected_clock,
+            socket_buffer_unread: sc.socket_session.buffer_unread,
         },
     }
 }

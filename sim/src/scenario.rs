@@ -294,6 +294,20 @@ pub struct Scenario {
     pub expect: ExpectSpec,
     /// `[input].gates`: checkpoint-gated input positions, ascending.
     pub input_gates: Vec<InputGate>,
+    /// `[input].socket_clock` / `unread_lines`: how the line server sends (socket input).
+    pub socket_session: SocketSession,
+}
+
+/// How the socket line server sends its lines (`[input].socket_clock`, `[input].unread_lines`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SocketSession {
+    /// `socket_clock = "connected"`: a line's `at_ms` is measured on a clock that runs only
+    /// while a reader is connected (from the first connection); default "absolute": from job
+    /// submission.
+    pub connected_clock: bool,
+    /// `unread_lines = "buffer"`: lines due while nobody reads are kept and written to the next
+    /// reader; default "drop": they are lost.
+    pub buffer_unread: bool,
 }
 
 /// A checkpoint gate in the source's input (`[input].gates`): after reading the first
@@ -1183,6 +1197,8 @@ struct RawOperator {
 struct RawInput {
     partitions: Option<u32>,
     gates: Option<Vec<RawGate>>,
+    socket_clock: Option<String>,
+    unread_lines: Option<String>,
     lines: Option<Vec<RawLine>>,
     records: Option<Vec<RawRecord>>,
     generator: Option<RawGenerator>,
@@ -1374,8 +1390,11 @@ impl Ctx<'_> {
         let operators = self.operators(raw.operators, &cluster)?;
         let mut raw_input = raw.input;
         let raw_gates = raw_input.as_mut().and_then(|i| i.gates.take());
+        let raw_socket =
+            raw_input.as_mut().map(|i| (i.socket_clock.take(), i.unread_lines.take())).unwrap_or((None, None));
         let input = self.input(raw_input, &operators)?;
         let input_gates = self.gates(raw_gates, &input)?;
+        let socket_session = self.socket_session(raw_socket, &input)?;
         let actions = raw
             .actions
             .into_iter()
@@ -1402,6 +1421,7 @@ impl Ctx<'_> {
         let expect = self.expect(raw.expect.unwrap_or_default(), &operators)?;
         Ok(Scenario {
             input_gates,
+            socket_session,
             name,
             description: raw.description,
             profile,
@@ -1945,6 +1965,43 @@ impl Ctx<'_> {
             partitions,
             generator: GeneratorSpec { count, rate_per_s, keys, distribution, start_ms: g.start_ms.unwrap_or(0) },
         })
+    }
+
+    /// `[input].socket_clock` and `[input].unread_lines`: socket input only; `unread_lines`
+    /// only with the absolute clock (with the connected clock no line is due while nobody reads).
+    fn socket_session(&self, raw: (Option<String>, Option<String>), input: &InputSpec) -> Res<SocketSession> {
+        let (clock, unread) = raw;
+        if !matches!(input, InputSpec::Lines(_)) {
+            if clock.is_some() {
+                return Err(self.err("input.socket_clock", "socket_clock applies to socket input (lines)"));
+            }
+            if unread.is_some() {
+                return Err(self.err("input.unread_lines", "unread_lines applies to socket input (lines)"));
+            }
+        }
+        let connected_clock = match clock.as_deref() {
+            None | Some("absolute") => false,
+            Some("connected") => true,
+            Some(c) => {
+                return Err(
+                    self.err("input.socket_clock", format!("unknown socket clock `{c}`; expected absolute, connected"))
+                )
+            }
+        };
+        let buffer_unread = match unread.as_deref() {
+            None | Some("drop") => false,
+            Some("buffer") => true,
+            Some(u) => {
+                return Err(self.err("input.unread_lines", format!("unknown choice `{u}`; expected drop, buffer")))
+            }
+        };
+        if connected_clock && unread.is_some() {
+            return Err(self.err(
+                "input.unread_lines",
+                "with socket_clock = \"connected\" no line is due while nobody reads: unread_lines does not apply",
+            ));
+        }
+        Ok(SocketSession { connected_clock, buffer_unread })
     }
 
     /// `[input].gates`: log input only, `after_records` in 1..=number of inputs, ascending.

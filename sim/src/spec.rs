@@ -226,6 +226,10 @@ pub struct InputOptions {
     /// every input before the gate stops reading until a checkpoint it took there completed
     /// (`trigger`: it requests that checkpoint itself).
     pub gates: Vec<(u64, bool)>,
+    /// Socket input: line times count only while a reader is connected.
+    pub socket_connected_clock: bool,
+    /// Socket input: lines due while nobody reads are kept for the next reader (else lost).
+    pub socket_buffer_unread: bool,
 }
 
 /// What must hold at the end of a run (`[expect]`).
