@@ -1661,7 +1661,8 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                     });
                 }
                 Some(before) => {
-                    if !t.last_completed_id().is_some_and(|c| before.is_none_or(|b| c > b)) {
+                    let passed = t.last_completed_id().is_some_and(|c| before.is_none_or(|b| c > b));
+                    if !passed {
                         break;
                     }
                     s.with(|w| {
