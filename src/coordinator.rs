@@ -253,6 +253,11 @@ pub struct CheckpointCoordinator {
     /// 2.3: the initial delay drawn at construction (used by the first start only).
     first_start_delay_ms: Option<u64>,
     partial: Option<Partial>,
+    /// FLIP-147 (flink-2.3): tasks of the current attempt that are FINISHED, with the state
+    /// they finished with (their snapshot in the latest completed checkpoint). They are not
+    /// triggered and not waited for; a checkpoint completing without their ack carries this
+    /// state for them (Flink's "fully finished" operator state).
+    finished: BTreeMap<TaskId, TaskSnapshot>,
     /// A re-evaluation of the queue is due (after an abort or completion).
     reevaluate: bool,
     now_ms: u64,
@@ -315,6 +320,7 @@ impl CheckpointCoordinator {
             scheduler_starts: 0,
             first_start_delay_ms,
             partial: None,
+            finished: BTreeMap::new(),
             reevaluate: false,
             now_ms: 0,
             outputs: VecDeque::new(),
@@ -380,17 +386,50 @@ impl CheckpointCoordinator {
     pub fn handle_ack(&mut self, now_ms: u64, id: CheckpointId, task: TaskId, snapshot: TaskSnapshot) {
         self.enter(now_ms);
         if self.tasks.contains(&task) {
-            let all = self.tasks.len();
+            let mut done = false;
             if let Some(p) = self.pending.get_mut(&id) {
                 if let std::collections::btree_map::Entry::Vacant(e) = p.acks.entry(task) {
                     e.insert(snapshot);
-                    if p.acks.len() == all {
-                        self.complete(now_ms, id);
-                    }
+                    done = true;
+                }
+            }
+            if done && self.fully_acked(id) {
+                self.complete(now_ms, id);
+            }
+        }
+        self.finish(now_ms);
+    }
+
+    /// A task of the current attempt reached FINISHED. With checkpoints after tasks finish
+    /// ([`Profile::checkpoints_after_tasks_finish`]) it is no longer waited for: its state is
+    /// the one it had in the latest completed checkpoint (it finished only after its final
+    /// checkpoint completed), and pending checkpoints that now have every other ack complete.
+    /// 1.11 keeps waiting (its checkpoints cannot complete once a task finished).
+    pub fn handle_task_finished(&mut self, now_ms: u64, task: TaskId) {
+        self.enter(now_ms);
+        if self.profile.checkpoints_after_tasks_finish() && self.tasks.contains(&task) {
+            let state = self.store.latest().and_then(|c| c.tasks.get(&task)).cloned().unwrap_or_default();
+            self.finished.insert(task, state);
+            let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
+            for id in ids {
+                if self.pending.contains_key(&id) && self.fully_acked(id) {
+                    self.complete(now_ms, id);
                 }
             }
         }
         self.finish(now_ms);
+    }
+
+    /// Tasks known to be FINISHED (flink-2.3 only).
+    pub fn finished_tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
+        self.finished.keys().copied()
+    }
+
+    /// Every task acked `id` or is FINISHED.
+    fn fully_acked(&self, id: CheckpointId) -> bool {
+        self.pending
+            .get(&id)
+            .is_some_and(|p| self.tasks.iter().all(|t| p.acks.contains_key(t) || self.finished.contains_key(t)))
     }
 
     pub fn handle_decline(&mut self, now_ms: u64, id: CheckpointId, task: TaskId, reason: CheckpointFailureReason) {
@@ -460,6 +499,8 @@ impl CheckpointCoordinator {
     /// checkpoint's acked snapshots instead, if there is one (see the module doc).
     pub fn handle_global_failover(&mut self, now_ms: u64) -> Option<Arc<CompletedCheckpoint>> {
         self.enter(now_ms);
+        // Every task gets a new attempt: none of them is finished any more.
+        self.finished.clear();
         let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
         for id in ids {
             self.abort(now_ms, id, CheckpointFailureReason::JobFailoverRegion, None);
@@ -597,6 +638,10 @@ impl CheckpointCoordinator {
         }
         for (id, p) in &self.pending {
             assert!(p.acks.len() < self.tasks.len(), "checkpoint {id} fully acked but still pending");
+            assert!(
+                !self.tasks.iter().all(|t| p.acks.contains_key(t) || self.finished.contains_key(t)),
+                "checkpoint {id} acked by every unfinished task but still pending"
+            );
             assert!(p.acks.keys().all(|t| self.tasks.contains(t)), "checkpoint {id} has an ack from an unknown task");
             assert!(p.deadline_ms >= p.trigger_ms + MINIMAL_CHECKPOINT_TIME_MS as u64, "checkpoint {id} deadline");
             assert!(p.trigger_ms <= self.now_ms, "checkpoint {id} triggered in the future");
@@ -913,7 +958,10 @@ impl CheckpointCoordinator {
 
     /// All tasks acked: store, failure-manager success, subsumption, notification (§1.6).
     fn complete(&mut self, now_ms: u64, id: CheckpointId) {
-        let p = self.pending.remove(&id).expect("completing a pending checkpoint");
+        let mut p = self.pending.remove(&id).expect("completing a pending checkpoint");
+        for (t, state) in &self.finished {
+            p.acks.entry(*t).or_insert_with(|| state.clone());
+        }
         let size_bytes = p.acks.values().map(TaskSnapshot::size_bytes).sum();
         let cp = Arc::new(CompletedCheckpoint {
             id,

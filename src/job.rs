@@ -325,6 +325,11 @@ impl JobMaster {
                     self.handle_failure(now_ms, format!("{} failed: {cause}", self.params.tasks[task.0 as usize].name));
                 }
             }
+            ExecutionState::Finished => {
+                self.set_task_state(task, state);
+                self.coordinator.handle_task_finished(now_ms, task);
+                self.drain_coordinator(now_ms);
+            }
             _ => self.set_task_state(task, state),
         }
         self.after_change(now_ms);
@@ -718,17 +723,27 @@ impl JobMaster {
                 .executions
                 .iter()
                 .all(|e| matches!(e.state, ExecutionState::Running | ExecutionState::Finished)),
-            sources_running: self
-                .params
-                .tasks
-                .iter()
-                .filter(|t| t.is_source)
-                .all(|t| self.executions[t.id.0 as usize].state == ExecutionState::Running),
+            sources_running: self.sources_running(),
         };
         if self.last_view.as_ref() != Some(&view) {
             self.last_view = Some(view);
             let random = self.rng.next_u64();
             self.coordinator.handle_execution_view(now_ms, view, random);
+        }
+    }
+
+    /// The trigger pre-flight (§1.5): every source RUNNING. With checkpoints after tasks finish
+    /// (flink-2.3) FINISHED sources are allowed as long as one source still runs (Flink would
+    /// then trigger the running tasks whose inputs all finished; this model triggers only
+    /// sources, so once every source finished no further checkpoint is triggered).
+    fn sources_running(&self) -> bool {
+        let states =
+            || self.params.tasks.iter().filter(|t| t.is_source).map(|t| self.executions[t.id.0 as usize].state);
+        if self.params.profile.checkpoints_after_tasks_finish() {
+            states().all(|s| matches!(s, ExecutionState::Running | ExecutionState::Finished))
+                && states().any(|s| s == ExecutionState::Running)
+        } else {
+            states().all(|s| s == ExecutionState::Running)
         }
     }
 

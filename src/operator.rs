@@ -205,6 +205,8 @@ pub enum OperatorSpecError {
     EmptyCountWindow,
     #[error("fail-every-nth needs n >= 1")]
     EveryNthZero,
+    #[error("a count-based failure injector needs a count of at least 1")]
+    CountZero,
 }
 
 // ------------------------------------------------------------------------ failure injection
@@ -222,12 +224,45 @@ pub enum FailureInjector {
     /// Throw on the first record processed at or after `at_ms`, once per run (the "fired" flag
     /// lives in [`SurvivingCounters`]).
     AtTime { at_ms: u64 },
+    /// Throw the first time a record with this string form is processed, and never again: the
+    /// replay after the restore passes (Flink tests' failing mapper with a `static boolean
+    /// failed` flag). The flag lives in [`SurvivingCounters`].
+    OnceOnValue(String),
+    /// Throw on the `n`-th record this subtask processes, counted across attempts (a `static`
+    /// counter that is never reset), so it fires exactly once.
+    NthRecord { n: u64 },
+    /// `snapshotState` throws in its synchronous part for checkpoint `checkpoint`: the task fails
+    /// (Flink's `StreamTask` turns a synchronous snapshot exception into a task failure).
+    SnapshotSync { checkpoint: u64 },
+    /// The asynchronous part of the snapshot for checkpoint `checkpoint` fails: the task declines
+    /// it with `CHECKPOINT_ASYNC_EXCEPTION` (`AsyncCheckpointRunnable`) and keeps running.
+    SnapshotAsync { checkpoint: u64 },
+    /// `notifyCheckpointComplete(checkpoint)` throws: the task fails before it commits anything.
+    NotifyComplete { checkpoint: u64 },
+    /// `initializeState` throws while restoring state, the first `times` restores (counted in
+    /// [`SurvivingCounters`]); a start without restored state does not count.
+    OnRestore { times: u64 },
+    /// The first `times` deployments of the task fail (handled by the host, which sees the
+    /// deployment; the operator itself ignores it).
+    OnDeploy { times: u64 },
+}
+
+/// A point of the task lifecycle other than record processing where an injector may fire.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LifecycleHook {
+    SnapshotSync(u64),
+    SnapshotAsync(u64),
+    NotifyComplete(u64),
+    Restore,
 }
 
 impl FailureInjector {
     pub fn validate(&self) -> Result<(), OperatorSpecError> {
         match self {
             FailureInjector::EveryNth { n: 0 } => Err(OperatorSpecError::EveryNthZero),
+            FailureInjector::NthRecord { n: 0 }
+            | FailureInjector::OnRestore { times: 0 }
+            | FailureInjector::OnDeploy { times: 0 } => Err(OperatorSpecError::CountZero),
             _ => Ok(()),
         }
     }
@@ -237,6 +272,13 @@ impl FailureInjector {
             FailureInjector::OnValue(_) => "on_value",
             FailureInjector::EveryNth { .. } => "every_nth",
             FailureInjector::AtTime { .. } => "at_time",
+            FailureInjector::OnceOnValue(_) => "once_on_value",
+            FailureInjector::NthRecord { .. } => "nth_record",
+            FailureInjector::SnapshotSync { .. } => "snapshot_sync",
+            FailureInjector::SnapshotAsync { .. } => "snapshot_async",
+            FailureInjector::NotifyComplete { .. } => "notify_complete",
+            FailureInjector::OnRestore { .. } => "on_restore",
+            FailureInjector::OnDeploy { .. } => "on_deploy",
         }
     }
 }
@@ -506,6 +548,59 @@ impl Operator {
         }
     }
 
+    /// Whether an injector fires at `hook` (not a record): the exception message if so. Restore
+    /// counts use `counters` under `"{instance}/{index}:on_restore"`.
+    pub fn lifecycle_failure(
+        &self,
+        hook: LifecycleHook,
+        counters: &mut SurvivingCounters,
+        instance: &str,
+    ) -> Option<String> {
+        for (i, inj) in self.injectors.iter().enumerate() {
+            match (inj, hook) {
+                (FailureInjector::SnapshotSync { checkpoint }, LifecycleHook::SnapshotSync(id))
+                    if *checkpoint == id =>
+                {
+                    return Some(format!("injected failure in snapshotState (synchronous part) of checkpoint {id}"));
+                }
+                (FailureInjector::SnapshotAsync { checkpoint }, LifecycleHook::SnapshotAsync(id))
+                    if *checkpoint == id =>
+                {
+                    return Some(format!("injected failure in the asynchronous part of checkpoint {id}"));
+                }
+                (FailureInjector::NotifyComplete { checkpoint }, LifecycleHook::NotifyComplete(id))
+                    if *checkpoint == id =>
+                {
+                    return Some(format!("injected failure in notifyCheckpointComplete({id})"));
+                }
+                (FailureInjector::OnRestore { times }, LifecycleHook::Restore) => {
+                    let count = counters.slot(&format!("{instance}/{i}:{}", inj.tag()));
+                    if *count < *times {
+                        *count += 1;
+                        return Some(format!("injected failure in initializeState (restore #{count} of {times})"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        None
+    }
+
+    /// The host's deployment hook: whether this deployment fails (the first `times` of
+    /// [`FailureInjector::OnDeploy`], counted in `counters`).
+    pub fn deploy_failure(&self, counters: &mut SurvivingCounters, instance: &str) -> Option<String> {
+        for (i, inj) in self.injectors.iter().enumerate() {
+            if let FailureInjector::OnDeploy { times } = inj {
+                let count = counters.slot(&format!("{instance}/{i}:{}", inj.tag()));
+                if *count < *times {
+                    *count += 1;
+                    return Some(format!("injected deployment failure (#{count} of {times})"));
+                }
+            }
+        }
+        None
+    }
+
     fn run_injectors(&mut self, ctx: &mut OperatorContext<'_>, value: &Value) -> Result<(), UserException> {
         if self.counter_keys_for != ctx.instance || self.counter_keys.is_empty() {
             self.counter_keys = self
@@ -545,6 +640,30 @@ impl Operator {
                     *fired = 1;
                     format!("injected failure at {} ms (armed for {at_ms} ms)", ctx.now_ms)
                 }
+                FailureInjector::OnceOnValue(s) => {
+                    if !display_eq(value, s) {
+                        continue;
+                    }
+                    let fired = ctx.counters.slot(key);
+                    if *fired != 0 {
+                        continue;
+                    }
+                    *fired = 1;
+                    format!("injected failure: input `{s}` (once)")
+                }
+                FailureInjector::NthRecord { n } => {
+                    let count = ctx.counters.slot(key);
+                    *count = count.saturating_add(1);
+                    if *count != *n {
+                        continue;
+                    }
+                    format!("injected failure: record #{n} across attempts")
+                }
+                FailureInjector::SnapshotSync { .. }
+                | FailureInjector::SnapshotAsync { .. }
+                | FailureInjector::NotifyComplete { .. }
+                | FailureInjector::OnRestore { .. }
+                | FailureInjector::OnDeploy { .. } => continue,
             };
             return Err(UserException { operator: ctx.instance.to_owned(), message });
         }
@@ -1052,6 +1171,73 @@ mod tests {
                 ],
             ),
         ]);
+    }
+
+    #[test]
+    fn once_only_injectors() {
+        let id = OperatorKind::Map(Udf::Identity);
+        check(vec![
+            Case {
+                name: "once on value: throws on the first `b`, the replay passes",
+                kind: id,
+                injectors: vec![FailureInjector::OnceOnValue("b".into())],
+                steps: vec![
+                    one(s("a"), s("a")),
+                    throws(s("b"), "`b` (once)"),
+                    Restart,
+                    one(s("b"), s("b")),
+                    one(s("b"), s("b")),
+                ],
+            },
+            Case {
+                name: "nth record counted across attempts fires once",
+                kind: id,
+                injectors: vec![FailureInjector::NthRecord { n: 3 }],
+                steps: vec![
+                    one(s("a"), s("a")),
+                    one(s("b"), s("b")),
+                    Restart,
+                    throws(s("c"), "record #3"),
+                    Restart,
+                    one(s("c"), s("c")),
+                    one(s("d"), s("d")),
+                ],
+            },
+        ]);
+    }
+
+    #[test]
+    fn lifecycle_injectors() {
+        let op = Operator::new(
+            OperatorKind::Map(Udf::Identity),
+            vec![
+                FailureInjector::SnapshotSync { checkpoint: 2 },
+                FailureInjector::SnapshotAsync { checkpoint: 3 },
+                FailureInjector::NotifyComplete { checkpoint: 4 },
+                FailureInjector::OnRestore { times: 2 },
+                FailureInjector::OnDeploy { times: 1 },
+            ],
+        );
+        let mut c = SurvivingCounters::default();
+        let fires = |h, c: &mut SurvivingCounters| op.lifecycle_failure(h, c, "map[0]").is_some();
+        assert!(!fires(LifecycleHook::SnapshotSync(1), &mut c));
+        assert!(fires(LifecycleHook::SnapshotSync(2), &mut c));
+        assert!(!fires(LifecycleHook::SnapshotAsync(2), &mut c));
+        assert!(fires(LifecycleHook::SnapshotAsync(3), &mut c));
+        assert!(fires(LifecycleHook::NotifyComplete(4), &mut c));
+        assert!(!fires(LifecycleHook::NotifyComplete(3), &mut c));
+        // Two restores throw, the third passes.
+        assert!(fires(LifecycleHook::Restore, &mut c));
+        assert!(fires(LifecycleHook::Restore, &mut c));
+        assert!(!fires(LifecycleHook::Restore, &mut c));
+        assert!(op.deploy_failure(&mut c, "map[0]").is_some());
+        assert!(op.deploy_failure(&mut c, "map[0]").is_none());
+        // Record processing ignores lifecycle injectors.
+        let mut op = op;
+        let mut out = Vec::new();
+        let rec = Record { value: s("x"), lineage: Lineage { input_seq: 0, sub: 0 } };
+        op.process(&mut OperatorContext { now_ms: 0, counters: &mut c, instance: "map[0]" }, rec, &mut out).unwrap();
+        assert_eq!(out.len(), 1);
     }
 
     #[test]

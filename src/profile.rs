@@ -117,6 +117,15 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// FLIP-147 (`execution.checkpointing.checkpoints-after-tasks-finish`, 1.14+, on by default
+    /// since 1.15): a task whose input ended waits for a final checkpoint before it finishes
+    /// (`StreamTask.afterInvoke` waits for `finalCheckpointCompleted`), and the coordinator keeps
+    /// checkpointing while some tasks are FINISHED. 1.11 finishes at once and declines
+    /// checkpoints once a source is finished.
+    pub fn checkpoints_after_tasks_finish(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §3.2 tracker: 1.11 counts barriers; 2.x counts distinct channels.
     pub fn tracker_counts_distinct_channels(self) -> bool {
         matches!(self, Profile::Flink23)

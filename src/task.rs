@@ -17,7 +17,7 @@
 
 use crate::barrier::{BarrierHandler, HandlerKind, HandlerOutput};
 use crate::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
-use crate::operator::{key_group_route, key_of, Operator, OperatorContext, SurvivingCounters};
+use crate::operator::{key_group_route, key_of, LifecycleHook, Operator, OperatorContext, SurvivingCounters};
 use crate::reason::CheckpointFailureReason;
 use crate::record::{Barrier, Lineage, LogRecord, Record, StreamElement};
 use crate::sink::{PrintSink, SinkOutput, TwoPhaseCommitSink};
@@ -150,6 +150,27 @@ pub struct Task {
     scratch_b: Vec<Record>,
     outputs: VecDeque<TaskOutput>,
     records_in: u64,
+    end: EndOfInput,
+}
+
+/// Where the task is on its way to FINISHED (bounded input).
+#[derive(Clone, Debug, Default)]
+struct EndOfInput {
+    /// Input channels that delivered EndOfPartition (non-source tasks).
+    ended_channels: u32,
+    /// The input ended (source: the host said so; others: every channel ended).
+    ended: bool,
+    /// Wait for a final checkpoint before finishing (FLIP-147 with checkpointing enabled).
+    wait_for_final_checkpoint: bool,
+    /// The first checkpoint whose completion lets the task finish (Flink's
+    /// `finalCheckpointMinId`); None while not known yet.
+    final_min_id: Option<CheckpointId>,
+    /// Records processed since the last snapshot (the last snapshot does not cover them).
+    dirty: bool,
+    last_snapshot: Option<CheckpointId>,
+    /// The newest checkpoint whose completion this task learned (or it was restored from).
+    last_completed: Option<CheckpointId>,
+    finished: bool,
 }
 
 impl Task {
@@ -185,6 +206,16 @@ impl Task {
             HeadSpec::LineSource => Head::Line(LineSource::default()),
         };
         let mut chain = spec.chain;
+        // initializeState with restored state: an injector may throw (the task fails at once).
+        let restore_failure = if restore.is_some() {
+            chain.iter().find_map(|op| {
+                op.operator
+                    .lifecycle_failure(LifecycleHook::Restore, counters, &op.instance)
+                    .map(|m| format!("{}: {m}", op.instance))
+            })
+        } else {
+            None
+        };
         if let Some(snap) = own {
             for (i, op) in chain.iter_mut().enumerate() {
                 if let Some(st) = snap.operators.get(i + 1) {
@@ -215,8 +246,14 @@ impl Task {
             scratch_b: Vec::with_capacity(16),
             outputs: VecDeque::new(),
             records_in: 0,
+            end: EndOfInput { last_completed: restore.map(|cp| cp.id), ..EndOfInput::default() },
         };
         task.drain_sink();
+        if let Some(cause) = restore_failure {
+            task.fail(cause);
+            task.invariants();
+            return task;
+        }
         // Unaligned restore: in-flight records are replayed before any new input (§3.3).
         if let Some(snap) = own {
             for records in snap.in_flight.values() {
@@ -349,9 +386,89 @@ impl Task {
             StreamElement::EndOfPartition => {
                 handler.handle_end_of_partition(now_ms, ch);
                 self.drain_handler(now_ms);
+                self.end.ended_channels += 1;
+                if matches!(&self.head, Head::Inputs(h) if h.num_open_channels() == 0) {
+                    let wait = self.end.wait_for_final_checkpoint;
+                    self.input_ended(wait);
+                }
             }
         }
         self.invariants();
+    }
+
+    /// Non-source tasks: whether to wait for a final checkpoint once every input channel has
+    /// ended (set by the host before the input can end; default false = finish at once).
+    pub fn set_wait_for_final_checkpoint(&mut self, wait: bool) {
+        self.end.wait_for_final_checkpoint = wait;
+    }
+
+    /// The bounded input of a source task ended (stopping offsets reached, the socket server
+    /// closed, the script returned). `wait_for_final_checkpoint`: FLIP-147 with checkpointing
+    /// enabled (flink-2.3): the task finishes only once a checkpoint it took after the end (or
+    /// one covering everything it processed) completed; otherwise (flink-1.11) it finishes at
+    /// once. Operators are finished (`endInput`/`finish`); the host sends EndOfPartition
+    /// downstream and reports FINISHED when [`Task::is_finished`] says so.
+    pub fn handle_end_of_input(&mut self, _now_ms: u64, wait_for_final_checkpoint: bool) {
+        if self.failed || self.end.ended {
+            return;
+        }
+        assert!(!matches!(self.head, Head::Inputs(_)), "{}: end of input on a non-source task", self.name);
+        self.input_ended(wait_for_final_checkpoint);
+        self.invariants();
+    }
+
+    /// Whether the task may finish now: its input ended and (FLIP-147) its final checkpoint
+    /// completed. The host then sends EndOfPartition, closes the task and reports FINISHED.
+    pub fn is_finished(&self) -> bool {
+        self.end.finished
+    }
+
+    /// The newest checkpoint this attempt took a snapshot for.
+    pub fn last_snapshot_id(&self) -> Option<CheckpointId> {
+        self.end.last_snapshot
+    }
+
+    /// The newest checkpoint whose completion this attempt learned (or it was restored from).
+    pub fn last_completed_id(&self) -> Option<CheckpointId> {
+        self.end.last_completed
+    }
+
+    /// Whether the input of this task has ended (it is finishing or finished).
+    pub fn input_has_ended(&self) -> bool {
+        self.end.ended
+    }
+
+    fn input_ended(&mut self, wait: bool) {
+        self.end.ended = true;
+        self.end.wait_for_final_checkpoint = wait;
+        if !wait {
+            self.end.finished = true;
+            return;
+        }
+        // Everything processed so far is covered by the last snapshot: that checkpoint is the
+        // final one. A restored task that processed nothing is covered by the restored
+        // checkpoint. Otherwise the next checkpoint this task takes is the final one.
+        self.end.final_min_id = if self.end.dirty {
+            None
+        } else if self.end.last_snapshot.is_some() {
+            self.end.last_snapshot
+        } else {
+            self.end.last_completed
+        };
+        self.check_final_checkpoint();
+    }
+
+    fn check_final_checkpoint(&mut self) {
+        if self.end.ended && !self.end.finished {
+            match (self.end.final_min_id, self.end.last_completed) {
+                (Some(min), Some(done)) if done >= min => self.end.finished = true,
+                // Nothing processed, no snapshot, nothing restored: nothing to make durable.
+                (None, _) if !self.end.dirty && self.end.last_snapshot.is_none() && self.records_in == 0 => {
+                    self.end.finished = true
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Barrier-handler timer fired.
@@ -401,6 +518,10 @@ impl Task {
         if self.failed {
             return;
         }
+        if let Some(cause) = self.lifecycle_failure(LifecycleHook::NotifyComplete(id.0)) {
+            self.fail(cause);
+            return;
+        }
         if let Head::Log(s) = &mut self.head {
             if let Some(offsets) = s.notify_checkpoint_complete(id) {
                 self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
@@ -410,6 +531,10 @@ impl Task {
             s.notify_checkpoint_complete(id);
         }
         self.drain_sink();
+        if self.end.last_completed.is_none_or(|c| c < id) {
+            self.end.last_completed = Some(id);
+        }
+        self.check_final_checkpoint();
         self.invariants();
     }
 
@@ -491,6 +616,14 @@ impl Task {
     /// Synchronous snapshot of every operator, then the barrier goes downstream.
     fn take_snapshot(&mut self, _now_ms: u64, barrier: Barrier, unaligned: bool, alignment_ms: u64) {
         let id = barrier.id;
+        if self.failed {
+            return;
+        }
+        if let Some(cause) = self.lifecycle_failure(LifecycleHook::SnapshotSync(id.0)) {
+            self.fail(cause);
+            return;
+        }
+        let async_failure = self.lifecycle_failure(LifecycleHook::SnapshotAsync(id.0));
         let mut operators = Vec::with_capacity(self.chain.len() + 2);
         match &mut self.head {
             Head::Log(s) => {
@@ -514,7 +647,16 @@ impl Task {
         if matches!(self.tail, Tail::Output { .. }) {
             self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority: unaligned });
         }
-        if unaligned {
+        self.end.last_snapshot = Some(id);
+        self.end.dirty = false;
+        if self.end.ended && self.end.final_min_id.is_none() {
+            self.end.final_min_id = Some(id);
+        }
+        if async_failure.is_some() {
+            // The barrier went on; the upload fails and the task declines (AsyncCheckpointRunnable).
+            self.outputs
+                .push_back(TaskOutput::Decline { id, reason: CheckpointFailureReason::CheckpointAsyncException });
+        } else if unaligned {
             // A previous open unaligned snapshot that never completed is superseded.
             self.open_unaligned = Some(OpenUnaligned { id, snapshot });
         } else {
@@ -525,6 +667,7 @@ impl Task {
     /// Runs one record through the chain and the tail.
     fn process(&mut self, now_ms: u64, record: Record, counters: &mut SurvivingCounters) {
         self.records_in += 1;
+        self.end.dirty = true;
         let mut cur = std::mem::take(&mut self.scratch_a);
         let mut next = std::mem::take(&mut self.scratch_b);
         cur.clear();
@@ -574,6 +717,23 @@ impl Task {
         self.scratch_a = cur;
         self.scratch_b = next;
         self.drain_sink();
+    }
+
+    /// An injector of a chained operator that fires at `hook` (no counters: these hooks are
+    /// keyed by checkpoint id, which is never reused).
+    fn lifecycle_failure(&self, hook: LifecycleHook) -> Option<String> {
+        let mut none = SurvivingCounters::default();
+        self.chain.iter().find_map(|op| {
+            op.operator.lifecycle_failure(hook, &mut none, &op.instance).map(|m| format!("{}: {m}", op.instance))
+        })
+    }
+
+    /// User code threw outside record processing: the task fails (once).
+    fn fail(&mut self, cause: String) {
+        if !self.failed {
+            self.failed = true;
+            self.outputs.push_back(TaskOutput::Failed { cause });
+        }
     }
 
     fn drain_sink(&mut self) {

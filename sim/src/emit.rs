@@ -372,10 +372,34 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
                 FailureInjector::AtTime { at_ms } => {
                     let _ = writeln!(s, "fail_at_ms = {at_ms}");
                 }
+                FailureInjector::OnceOnValue(v) => {
+                    let _ = writeln!(s, "fail_once_on_value = {}", quote(v));
+                }
+                FailureInjector::NthRecord { n } => {
+                    let _ = writeln!(s, "fail_on_nth_record = {n}");
+                }
+                FailureInjector::SnapshotSync { checkpoint } => {
+                    let _ = writeln!(s, "fail_snapshot_sync_on_checkpoint = {checkpoint}");
+                }
+                FailureInjector::SnapshotAsync { checkpoint } => {
+                    let _ = writeln!(s, "fail_snapshot_async_on_checkpoint = {checkpoint}");
+                }
+                FailureInjector::NotifyComplete { checkpoint } => {
+                    let _ = writeln!(s, "fail_notify_complete_on_checkpoint = {checkpoint}");
+                }
+                FailureInjector::OnRestore { times } => {
+                    let _ = writeln!(s, "fail_on_restore_times = {times}");
+                }
+                FailureInjector::OnDeploy { times } => {
+                    let _ = writeln!(s, "fail_on_deploy_times = {times}");
+                }
             }
         }
         if o.padding_bytes != 0 {
             let _ = writeln!(s, "state_padding_bytes = {}", o.padding_bytes);
+        }
+        if o.kind.is_source() && spec.input_options.bounded {
+            let _ = writeln!(s, "bounded = true");
         }
     }
     let _ = writeln!(s, "\n[input]");

@@ -1037,6 +1037,12 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     if !matches!(spec.input, InputSpec::Log { .. }) {
         return Err("explore needs a partitioned-log source (socket input is not modelled)".into());
     }
+    if spec.input_options.bounded || !spec.input_options.gates.is_empty() {
+        return Err("explore does not model bounded input or checkpoint gates yet".into());
+    }
+    if spec.kafka != crate::spec::KafkaSpec::default() {
+        return Err("explore models the default [kafka] commit mode only (commit on checkpoint)".into());
+    }
     if !spec.faults.is_empty() || !spec.actions.is_empty() {
         return Err("explore enumerates its own failures: remove [[faults]] and [[actions]] from the scenario".into());
     }

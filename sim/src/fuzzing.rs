@@ -56,6 +56,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         expect: Expect::default(),
         default_seed: 1,
         source_path: "fuzz".into(),
+        input_options: Default::default(),
     }
 }
 

@@ -105,6 +105,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             if let Some(at_ms) = o.fail_at_ms {
                 injectors.push(FailureInjector::AtTime { at_ms });
             }
+            injectors.extend(more_injectors(&o.more_injectors));
             OpSpec {
                 name: o.name.clone(),
                 kind,
@@ -269,6 +270,12 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         },
         default_seed: sc.seed,
         source_path: source_path.to_string(),
+        input_options: crate::spec::InputOptions {
+            bounded: sc.source().bounded,
+            gates: sc.input_gates.iter().map(|g| (g.after_records, g.trigger)).collect(),
+            socket_connected_clock: sc.socket_session.connected_clock,
+            socket_buffer_unread: sc.socket_session.buffer_unread,
+        },
     }
 }
 
@@ -311,4 +318,31 @@ fn add_burst(input: &mut InputSpec, start_ms: u64, records_per_s: u64, duration_
             lines.sort_by_key(|l| l.0);
         }
     }
+}
+
+/// The once-only and lifecycle failure injectors of one operator, in a fixed order.
+fn more_injectors(m: &scenario::MoreInjectors) -> Vec<FailureInjector> {
+    let mut v = Vec::new();
+    if let Some(x) = &m.fail_once_on_value {
+        v.push(FailureInjector::OnceOnValue(x.clone()));
+    }
+    if let Some(n) = m.fail_on_nth_record {
+        v.push(FailureInjector::NthRecord { n });
+    }
+    if let Some(c) = m.fail_snapshot_sync_on_checkpoint {
+        v.push(FailureInjector::SnapshotSync { checkpoint: c });
+    }
+    if let Some(c) = m.fail_snapshot_async_on_checkpoint {
+        v.push(FailureInjector::SnapshotAsync { checkpoint: c });
+    }
+    if let Some(c) = m.fail_notify_complete_on_checkpoint {
+        v.push(FailureInjector::NotifyComplete { checkpoint: c });
+    }
+    if let Some(times) = m.fail_on_restore_times {
+        v.push(FailureInjector::OnRestore { times });
+    }
+    if let Some(times) = m.fail_on_deploy_times {
+        v.push(FailureInjector::OnDeploy { times });
+    }
+    v
 }

@@ -294,6 +294,33 @@ pub struct Scenario {
     pub faults: Vec<TimedFault>,
     /// `[expect]` (all checks off when omitted).
     pub expect: ExpectSpec,
+    /// `[input].gates`: checkpoint-gated input positions, ascending.
+    pub input_gates: Vec<InputGate>,
+    /// `[input].socket_clock` / `unread_lines`: how the line server sends (socket input).
+    pub socket_session: SocketSession,
+}
+
+/// How the socket line server sends its lines (`[input].socket_clock`, `[input].unread_lines`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SocketSession {
+    /// `socket_clock = "connected"`: a line's `at_ms` is measured on a clock that runs only
+    /// while a reader is connected (from the first connection); default "absolute": from job
+    /// submission.
+    pub connected_clock: bool,
+    /// `unread_lines = "buffer"`: lines due while nobody reads are kept and written to the next
+    /// reader; default "drop": they are lost.
+    pub buffer_unread: bool,
+}
+
+/// A checkpoint gate in the source's input (`[input].gates`): after reading the first
+/// `after_records` inputs the source waits until a checkpoint it took there has completed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InputGate {
+    /// Inputs (in input order) before the gate, >= 1.
+    pub after_records: u64,
+    /// The source requests a checkpoint when it reaches the gate (else it waits for the next
+    /// periodic or manual one).
+    pub trigger: bool,
 }
 
 /// `[kafka]`: how a `log-source` commits offsets to the broker (flink-semantics §5).
@@ -429,15 +456,44 @@ pub struct OperatorSpec {
     pub fail_every_nth: Option<u64>,
     /// Fail the task once, at this virtual time.
     pub fail_at_ms: Option<u64>,
+    /// Lifecycle and once-only failure injectors (`fail_once_on_value`, `fail_on_nth_record`,
+    /// `fail_snapshot_*`, `fail_notify_complete_on_checkpoint`, `fail_on_restore_times`,
+    /// `fail_on_deploy_times`); see `ckptsim::operator::FailureInjector`.
+    pub more_injectors: MoreInjectors,
     /// Extra modelled state size per subtask, bytes (makes snapshots slow).
     pub state_padding_bytes: u64,
+    /// Sources only: the input ends (log: stopping offsets at the end of the records; socket:
+    /// the server closes after its last line). Default false (unbounded).
+    pub bounded: bool,
 }
 
 impl OperatorSpec {
     /// True when the operator has any failure injector.
     pub fn has_failure_injector(&self) -> bool {
-        self.fail_on_value.is_some() || self.fail_every_nth.is_some() || self.fail_at_ms.is_some()
+        self.fail_on_value.is_some()
+            || self.fail_every_nth.is_some()
+            || self.fail_at_ms.is_some()
+            || self.more_injectors != MoreInjectors::default()
     }
+}
+
+/// The failure injectors that fire once or outside record processing (issue 13, item 3).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MoreInjectors {
+    /// Fail the first time this value is processed, not again on the replay.
+    pub fail_once_on_value: Option<String>,
+    /// Fail on the n-th record of the subtask counted across attempts (once).
+    pub fail_on_nth_record: Option<u64>,
+    /// `snapshotState` (synchronous part) of this checkpoint id throws: the task fails.
+    pub fail_snapshot_sync_on_checkpoint: Option<u64>,
+    /// The asynchronous part of this checkpoint's snapshot fails: the task declines it.
+    pub fail_snapshot_async_on_checkpoint: Option<u64>,
+    /// `notifyCheckpointComplete` of this checkpoint id throws: the task fails.
+    pub fail_notify_complete_on_checkpoint: Option<u64>,
+    /// `initializeState` throws on the first n restores.
+    pub fail_on_restore_times: Option<u64>,
+    /// The first n deployments of the task fail.
+    pub fail_on_deploy_times: Option<u64>,
 }
 
 /// What an operator does (`kind` and its kind-specific keys).
@@ -1178,17 +1234,35 @@ struct RawOperator {
     fail_on_value: Option<String>,
     fail_every_nth: Option<u64>,
     fail_at_ms: Option<u64>,
+    fail_once_on_value: Option<String>,
+    fail_on_nth_record: Option<u64>,
+    fail_snapshot_sync_on_checkpoint: Option<u64>,
+    fail_snapshot_async_on_checkpoint: Option<u64>,
+    fail_notify_complete_on_checkpoint: Option<u64>,
+    fail_on_restore_times: Option<u64>,
+    fail_on_deploy_times: Option<u64>,
     state_padding_bytes: Option<u64>,
     startup: Option<String>,
+    bounded: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]
 #[serde(deny_unknown_fields)]
 struct RawInput {
     partitions: Option<u32>,
+    gates: Option<Vec<RawGate>>,
+    socket_clock: Option<String>,
+    unread_lines: Option<String>,
     lines: Option<Vec<RawLine>>,
     records: Option<Vec<RawRecord>>,
     generator: Option<RawGenerator>,
+}
+
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+struct RawGate {
+    after_records: Option<u64>,
+    trigger: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -1371,7 +1445,13 @@ impl Ctx<'_> {
         let cluster = self.cluster(raw.cluster.unwrap_or_default())?;
         let operators = self.operators(raw.operators, &cluster)?;
         let kafka = self.kafka(raw.kafka, &operators)?;
-        let input = self.input(raw.input, &operators)?;
+        let mut raw_input = raw.input;
+        let raw_gates = raw_input.as_mut().and_then(|i| i.gates.take());
+        let raw_socket =
+            raw_input.as_mut().map(|i| (i.socket_clock.take(), i.unread_lines.take())).unwrap_or((None, None));
+        let input = self.input(raw_input, &operators)?;
+        let input_gates = self.gates(raw_gates, &input)?;
+        let socket_session = self.socket_session(raw_socket, &input)?;
         let actions = raw
             .actions
             .into_iter()
@@ -1397,6 +1477,8 @@ impl Ctx<'_> {
         }
         let expect = self.expect(raw.expect.unwrap_or_default(), &operators)?;
         Ok(Scenario {
+            input_gates,
+            socket_session,
             name,
             description: raw.description,
             profile,
@@ -1724,10 +1806,11 @@ impl Ctx<'_> {
                 );
             }
             // Keys that only some kinds take.
-            let kind_keys: [(&str, bool, &[&str]); 3] = [
+            let kind_keys: [(&str, bool, &[&str]); 4] = [
                 ("function", r.function.is_some(), &["map", "flat_map", "filter"]),
                 ("size", r.size.is_some(), &["count_window"]),
                 ("startup", r.startup.is_some(), &["log-source"]),
+                ("bounded", r.bounded.is_some(), &["log-source", "socket-source"]),
             ];
             for (key, present, kinds_ok) in kind_keys {
                 if present && !kinds_ok.contains(&kind) {
@@ -1740,6 +1823,13 @@ impl Ctx<'_> {
                     ("fail_on_value", r.fail_on_value.is_some()),
                     ("fail_every_nth", r.fail_every_nth.is_some()),
                     ("fail_at_ms", r.fail_at_ms.is_some()),
+                    ("fail_once_on_value", r.fail_once_on_value.is_some()),
+                    ("fail_on_nth_record", r.fail_on_nth_record.is_some()),
+                    ("fail_snapshot_sync_on_checkpoint", r.fail_snapshot_sync_on_checkpoint.is_some()),
+                    ("fail_snapshot_async_on_checkpoint", r.fail_snapshot_async_on_checkpoint.is_some()),
+                    ("fail_notify_complete_on_checkpoint", r.fail_notify_complete_on_checkpoint.is_some()),
+                    ("fail_on_restore_times", r.fail_on_restore_times.is_some()),
+                    ("fail_on_deploy_times", r.fail_on_deploy_times.is_some()),
                     ("state_padding_bytes", r.state_padding_bytes.is_some()),
                 ];
                 if let Some((key, _)) = task_keys.iter().find(|(_, present)| *present) {
@@ -1770,6 +1860,18 @@ impl Ctx<'_> {
             }
             if r.fail_every_nth == Some(0) {
                 return Err(self.err(&p("fail_every_nth"), "must be >= 1 (got 0)"));
+            }
+            for (key, v) in [
+                ("fail_on_nth_record", r.fail_on_nth_record),
+                ("fail_snapshot_sync_on_checkpoint", r.fail_snapshot_sync_on_checkpoint),
+                ("fail_snapshot_async_on_checkpoint", r.fail_snapshot_async_on_checkpoint),
+                ("fail_notify_complete_on_checkpoint", r.fail_notify_complete_on_checkpoint),
+                ("fail_on_restore_times", r.fail_on_restore_times),
+                ("fail_on_deploy_times", r.fail_on_deploy_times),
+            ] {
+                if v == Some(0) {
+                    return Err(self.err(&p(key), "must be >= 1 (got 0)"));
+                }
             }
             let function = |shapes: &[UdfShape], what: &str| -> Res<Udf> {
                 let path = p("function");
@@ -1832,7 +1934,17 @@ impl Ctx<'_> {
                 fail_on_value: r.fail_on_value,
                 fail_every_nth: r.fail_every_nth,
                 fail_at_ms: r.fail_at_ms,
+                more_injectors: MoreInjectors {
+                    fail_once_on_value: r.fail_once_on_value,
+                    fail_on_nth_record: r.fail_on_nth_record,
+                    fail_snapshot_sync_on_checkpoint: r.fail_snapshot_sync_on_checkpoint,
+                    fail_snapshot_async_on_checkpoint: r.fail_snapshot_async_on_checkpoint,
+                    fail_notify_complete_on_checkpoint: r.fail_notify_complete_on_checkpoint,
+                    fail_on_restore_times: r.fail_on_restore_times,
+                    fail_on_deploy_times: r.fail_on_deploy_times,
+                },
                 state_padding_bytes: r.state_padding_bytes.unwrap_or(0),
+                bounded: r.bounded.unwrap_or(false),
             });
         }
         Ok(out)
@@ -1941,6 +2053,70 @@ impl Ctx<'_> {
             partitions,
             generator: GeneratorSpec { count, rate_per_s, keys, distribution, start_ms: g.start_ms.unwrap_or(0) },
         })
+    }
+
+    /// `[input].socket_clock` and `[input].unread_lines`: socket input only; `unread_lines`
+    /// only with the absolute clock (with the connected clock no line is due while nobody reads).
+    fn socket_session(&self, raw: (Option<String>, Option<String>), input: &InputSpec) -> Res<SocketSession> {
+        let (clock, unread) = raw;
+        if !matches!(input, InputSpec::Lines(_)) {
+            if clock.is_some() {
+                return Err(self.err("input.socket_clock", "socket_clock applies to socket input (lines)"));
+            }
+            if unread.is_some() {
+                return Err(self.err("input.unread_lines", "unread_lines applies to socket input (lines)"));
+            }
+        }
+        let connected_clock = match clock.as_deref() {
+            None | Some("absolute") => false,
+            Some("connected") => true,
+            Some(c) => {
+                return Err(
+                    self.err("input.socket_clock", format!("unknown socket clock `{c}`; expected absolute, connected"))
+                )
+            }
+        };
+        let buffer_unread = match unread.as_deref() {
+            None | Some("drop") => false,
+            Some("buffer") => true,
+            Some(u) => {
+                return Err(self.err("input.unread_lines", format!("unknown choice `{u}`; expected drop, buffer")))
+            }
+        };
+        if connected_clock && unread.is_some() {
+            return Err(self.err(
+                "input.unread_lines",
+                "with socket_clock = \"connected\" no line is due while nobody reads: unread_lines does not apply",
+            ));
+        }
+        Ok(SocketSession { connected_clock, buffer_unread })
+    }
+
+    /// `[input].gates`: log input only, `after_records` in 1..=number of inputs, ascending.
+    fn gates(&self, raw: Option<Vec<RawGate>>, input: &InputSpec) -> Res<Vec<InputGate>> {
+        let Some(raw) = raw else { return Ok(Vec::new()) };
+        let total = match input {
+            InputSpec::Lines(_) => {
+                return Err(self.err("input.gates", "gates apply to a log-source's records or generator"));
+            }
+            InputSpec::Records { records, .. } => records.len() as u64,
+            InputSpec::Generator { generator, .. } => generator.count,
+        };
+        let mut out: Vec<InputGate> = Vec::with_capacity(raw.len());
+        for (i, g) in raw.into_iter().enumerate() {
+            let p = format!("input.gates[{i}].after_records");
+            let after = g.after_records.ok_or_else(|| self.missing(&p, "inputs before the gate"))?;
+            if after == 0 || after > total {
+                return Err(self.err(&p, format!("must be in 1..={total} (the number of inputs), got {after}")));
+            }
+            if out.last().is_some_and(|l| l.after_records >= after) {
+                return Err(
+                    self.err(&p, format!("gates must be in increasing order: {after} after a gate at or beyond it"))
+                );
+            }
+            out.push(InputGate { after_records: after, trigger: g.trigger.unwrap_or(false) });
+        }
+        Ok(out)
     }
 
     fn action(

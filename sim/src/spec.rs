@@ -247,6 +247,25 @@ pub struct JobSpec {
     pub default_seed: u64,
     /// Where the scenario came from (for messages and snapshot names).
     pub source_path: String,
+    /// How the source's input behaves beyond its records (bounded, gated, socket sessions).
+    pub input_options: InputOptions,
+}
+
+/// Source behaviour beyond the records themselves (issue 13 items 1, 2, 9).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InputOptions {
+    /// The source's input ends: a log source stops at the end of the scenario's records
+    /// (stopping offsets, Flink's bounded `KafkaSource`); a socket source ends when the server
+    /// closes after its last line. Tasks then go FINISHED, and the job when all are.
+    pub bounded: bool,
+    /// Checkpoint gates `(after_records, trigger)`, ascending: a source subtask that has read
+    /// every input before the gate stops reading until a checkpoint it took there completed
+    /// (`trigger`: it requests that checkpoint itself).
+    pub gates: Vec<(u64, bool)>,
+    /// Socket input: line times count only while a reader is connected.
+    pub socket_connected_clock: bool,
+    /// Socket input: lines due while nobody reads are kept for the next reader (else lost).
+    pub socket_buffer_unread: bool,
 }
 
 /// What must hold at the end of a run (`[expect]`).

@@ -371,7 +371,12 @@ enum TaskMail {
     Trigger(Barrier),
     NotifyComplete(CheckpointId),
     NotifyAborted(CheckpointId),
-    Line { line: String, input_seq: u64 },
+    Line {
+        line: String,
+        input_seq: u64,
+    },
+    /// The socket server closed the connection (bounded socket input).
+    EndOfInput,
 }
 
 // ------------------------------------------------------------------ data channels
@@ -445,6 +450,10 @@ struct World {
     /// timeout after sending) the TaskManager fails the task, as Flink's TaskExecutor does.
     rpc_timeouts: BTreeMap<(TaskId, Attempt), u64>,
     socket_reader: Option<(TaskId, Attempt)>,
+    /// Bounded socket input: the server closed after its last line.
+    socket_closed: bool,
+    /// Checkpoint gates whose checkpoint was already requested, per (attempt, gate index).
+    gates_triggered: BTreeSet<(Attempt, usize)>,
     // broker: per partition the records in offset order, with their append time
     log: BrokerLog,
     committed_offsets: BTreeMap<PartitionId, Offset>,
@@ -808,6 +817,7 @@ fn without_log_records(spec: &JobSpec) -> JobSpec {
         expect: spec.expect.clone(),
         default_seed: spec.default_seed,
         source_path: spec.source_path.clone(),
+        input_options: spec.input_options.clone(),
     }
 }
 
@@ -844,6 +854,8 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         fail_requests: BTreeMap::new(),
         rpc_timeouts: BTreeMap::new(),
         socket_reader: None,
+        socket_closed: false,
+        gates_triggered: BTreeSet::new(),
         log,
         committed_offsets: BTreeMap::new(),
         storage_completed: Vec::new(),
@@ -1501,6 +1513,9 @@ async fn tm_main(s: Shared, tm: u32) {
         while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
                 Msg::Deploy { task, attempt, restore } => {
+                    if s.with(|w| deploy_failure(w, tm, task, attempt)) {
+                        continue;
+                    }
                     let s2 = s.clone();
                     s.with(|w| {
                         w.task_notify.insert((task, attempt), Arc::new(Notify::new()));
@@ -1529,6 +1544,23 @@ async fn tm_main(s: Shared, tm: u32) {
         let deadline = s.with(|w| w.next_arrival(tm_addr(tm)));
         wait(&s, Sleeper::Node(tm_addr(tm)), &notify, deadline).await;
     }
+}
+
+/// An injected deployment failure (`fail_on_deploy`) of one of the task's operators: the
+/// TaskManager rejects the submission and the execution is FAILED. Returns whether it fired.
+fn deploy_failure(w: &mut World, tm: u32, task: TaskId, attempt: Attempt) -> bool {
+    let tspec = w.graph.task_spec(&w.spec, task, attempt);
+    let counters = w.counters.entry(tm).or_default();
+    let Some(cause) = tspec
+        .chain
+        .iter()
+        .find_map(|op| op.operator.deploy_failure(counters, &op.instance).map(|m| format!("{}: {m}", op.instance)))
+    else {
+        return false;
+    };
+    w.tr(&tm_node(tm), "exception", format!("{}: {cause}", tspec.name));
+    report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+    true
 }
 
 /// Drops the messages that reached `node` while it was down or that it had not handled when it
@@ -1644,12 +1676,24 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
         }
         // Old attempts' channels are garbage now.
         w.channels.retain(|k, _| k.0 >= attempt.0);
-        if is_line {
+        if is_line && !t.has_failed() {
             w.socket_reader = Some(key);
         }
-        report(w, tm, task, attempt, ExecutionState::Running, None);
+        if !t.has_failed() {
+            report(w, tm, task, attempt, ExecutionState::Running, None);
+        }
         (t, is_line)
     });
+    if t.has_failed() {
+        // initializeState threw (an injected restore failure): FAILED, never RUNNING.
+        let inputs = graph.inputs_of(task);
+        let mut outbox = Outbox { bufs: Vec::new(), targets: Vec::new(), buffer_records: 1 };
+        s.with(|w| {
+            drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+            cleanup_task(w, key);
+        });
+        return;
+    }
     let inputs = graph.inputs_of(task);
     let targets = graph.outputs_of(task);
     let buffer_records = spec.cluster.buffer_records.max(1) as usize;
@@ -1659,6 +1703,21 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
     let mut debt_us: u64 = 0;
     let is_log = t.fetch_positions().is_some();
+    // FLIP-147: with checkpoints after tasks finish and checkpointing on, a task whose input
+    // ended waits for its final checkpoint (StreamTask.areCheckpointsWithFinishedTasksEnabled).
+    let wait_final = profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
+    t.set_wait_for_final_checkpoint(wait_final);
+    let bounded = spec.input_options.bounded;
+    if is_line && bounded && s.with(|w| w.socket_closed) {
+        // The server already closed: the new connection reads nothing.
+        t.handle_end_of_input(now, wait_final);
+    }
+    let mut end_of_partition_sent = false;
+    // Checkpoint gates (log sources): the next closed gate, and while waiting at it the last
+    // snapshot taken before arriving there.
+    let gates: Vec<(u64, bool)> = if is_log { spec.input_options.gates.clone() } else { Vec::new() };
+    let mut gate_idx = 0;
+    let mut gate_wait: Option<Option<CheckpointId>> = None;
     loop {
         let now = clock.now();
         // 1. Cancellation.
@@ -1710,7 +1769,13 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                     w.read_inputs += 1;
                     let counters = w.counters.entry(tm).or_default();
                     t.handle_line(now, line, *input_seq, counters);
+                    if t.has_failed() {
+                        // The line that made the chain throw was consumed: a socket cannot
+                        // replay it, so it is lost like any line read before a failure.
+                        w.lost_inputs.push(*input_seq);
+                    }
                 }),
+                TaskMail::EndOfInput => t.handle_end_of_input(now, wait_final),
             }
             let (snaps, failed) = s.with(|w| {
                 let (snaps, failed) = drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
@@ -1748,15 +1813,68 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
                 s.with(|w| auto_commit(w, task, &offsets, now));
             }
         }
+        // 3a. Checkpoint gates: arrive, (request a checkpoint,) wait for one taken here to complete.
+        while let Some(&(after, trigger)) = gates.get(gate_idx) {
+            match gate_wait {
+                None => {
+                    if !s.with(|w| log_source_at_gate(w, &t, after)) {
+                        break;
+                    }
+                    gate_wait = Some(t.last_snapshot_id());
+                    s.with(|w| {
+                        w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
+                        if trigger && w.gates_triggered.insert((attempt, gate_idx)) {
+                            w.send(CLIENT, JM, Msg::Action(ActionKind::TriggerCheckpoint));
+                        }
+                    });
+                }
+                Some(before) => {
+                    let passed = t.last_completed_id().is_some_and(|c| before.is_none_or(|b| c > b));
+                    if !passed {
+                        break;
+                    }
+                    s.with(|w| {
+                        w.tr(&tm_node(tm), "gate", format!("{} passes the gate after input #{after}", t.name()))
+                    });
+                    gate_idx += 1;
+                    gate_wait = None;
+                }
+            }
+        }
+        // 3b. Bounded log input: every owned partition read up to its end (stopping offsets).
+        if bounded && is_log && !t.input_has_ended() && s.with(|w| log_source_at_end(w, &t)) {
+            s.with(|w| w.tr(&tm_node(tm), "end-of-input", format!("{} reached its stopping offsets", t.name())));
+            t.handle_end_of_input(now, wait_final);
+        }
         // 4. Flush outputs; are we backpressured?
         let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
+        // 4b. Finished (input ended and, with FLIP-147, the final checkpoint completed):
+        // EndOfPartition downstream, then FINISHED once everything left the output buffers.
+        if t.is_finished() {
+            if !end_of_partition_sent {
+                end_of_partition_sent = true;
+                outbox.push_event(StreamElement::EndOfPartition);
+                s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
+            }
+            if outbox.bufs.iter().all(|b| b.is_empty()) {
+                t.close();
+                s.with(|w| {
+                    drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                    w.tr(&tm_node(tm), "finished", t.name().to_string());
+                    report(w, tm, task, attempt, ExecutionState::Finished, None);
+                    cleanup_task(w, key);
+                });
+                return;
+            }
+        }
         // 5. Input.
         let mut processed: u64 = 0;
         let mut progressed = false;
         let mut wake_at: Option<u64> = None;
         if !blocked_out {
             if is_log {
-                let r = s.with(|w| fetch_and_process(w, &mut t, tm, now, buffer_records * 2));
+                let limit = gates.get(gate_idx).map(|g| g.0);
+                let r = s.with(|w| fetch_and_process(w, &mut t, tm, now, buffer_records * 2, limit));
                 match r {
                     Fetch::Records(n) => processed = n,
                     Fetch::WaitUntil(at) => wake_at = at,
@@ -2212,6 +2330,27 @@ fn take_input(w: &mut World, t: &mut Task, tm: u32, key: (TaskId, Attempt), inpu
     }
 }
 
+/// Whether a log source task has read every input before `after` (input order) in its
+/// partitions: the next record of each owned partition, if any, is at or beyond it.
+fn log_source_at_gate(w: &World, t: &Task, after: u64) -> bool {
+    t.fetch_positions().is_some_and(|m| {
+        m.iter().all(|(p, o)| {
+            w.log
+                .records
+                .get(p.0 as usize)
+                .and_then(|r| r.get(o.0 as usize))
+                .is_none_or(|r| r.lineage.input_seq >= after)
+        })
+    })
+}
+
+/// Whether a log source task has read every owned partition to the end of the scenario's
+/// records (the stopping offsets of a bounded source).
+fn log_source_at_end(w: &World, t: &Task) -> bool {
+    t.fetch_positions()
+        .is_some_and(|m| m.iter().all(|(p, o)| o.0 as usize >= w.log.records.get(p.0 as usize).map_or(0, |r| r.len())))
+}
+
 enum Fetch {
     Records(u64),
     WaitUntil(Option<u64>),
@@ -2222,7 +2361,7 @@ enum Fetch {
 ///
 /// Runs of consecutive records from one partition are handed to the task as slices of the log
 /// (no copy): the run ends where another partition's visible head comes first.
-fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize) -> Fetch {
+fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize, limit: Option<u64>) -> Fetch {
     if !w.faults.broker_up {
         return Fetch::WaitUntil(Some(now + 100));
     }
@@ -2232,7 +2371,8 @@ fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize)
     let counters = w.counters.entry(tm).or_default();
     let visible_seq = |p: usize, off: usize| -> Option<u64> {
         let at = *log.at.get(p)?.get(off)?;
-        (at <= now).then(|| log.records[p][off].lineage.input_seq)
+        let seq = log.records[p][off].lineage.input_seq;
+        (at <= now && limit.is_none_or(|l| seq < l)).then_some(seq)
     };
     let mut total = 0;
     while total < max {
@@ -2263,7 +2403,16 @@ fn fetch_and_process(w: &mut World, t: &mut Task, tm: u32, now: u64, max: usize)
     }
     if total == 0 {
         // Nothing visible: wake up when the first owned partition's next record appears.
-        let next_at = cursor.iter().filter_map(|&(p, off)| log.at.get(p).and_then(|v| v.get(off)).copied()).min();
+        // Records behind a closed checkpoint gate are not waited for: the gate's opening (a
+        // completion notification) wakes the task.
+        let next_at = cursor
+            .iter()
+            .filter(|&&(p, off)| {
+                limit
+                    .is_none_or(|l| log.records.get(p).and_then(|v| v.get(off)).is_none_or(|r| r.lineage.input_seq < l))
+            })
+            .filter_map(|&(p, off)| log.at.get(p).and_then(|v| v.get(off)).copied())
+            .min();
         return Fetch::WaitUntil(next_at);
     }
     w.read_inputs += total as u64;
@@ -2276,15 +2425,23 @@ async fn client_main(s: Shared) {
     s.with(|w| w.alive.insert(CLIENT, true));
     let (t0, spec) = s.with(|w| (w.t0, w.spec.clone()));
     let mut events: Vec<(u64, u8, usize)> = Vec::new();
+    let session = spec.input_options.socket_connected_clock || spec.input_options.socket_buffer_unread;
     if let InputSpec::Lines(lines) = &spec.input {
-        for (i, (at, _)) in lines.iter().enumerate() {
-            events.push((*at, 0, i));
+        if session {
+            madsim::task::spawn_local(socket_server(s.clone(), spec.clone()));
+        } else {
+            for (i, (at, _)) in lines.iter().enumerate() {
+                events.push((*at, 0, i));
+            }
         }
     }
     for (i, a) in spec.actions.iter().enumerate() {
         events.push((a.at_ms, 1, i));
     }
     events.sort();
+    if !session && spec.input_options.bounded && matches!(&spec.input, InputSpec::Lines(l) if l.is_empty()) {
+        s.with(close_socket);
+    }
     for (at, kind, i) in events {
         sleep_until(t0 + Duration::from_millis(at)).await;
         s.with(|w| {
@@ -2305,6 +2462,9 @@ async fn client_main(s: Shared) {
                         w.lost_inputs.push(i as u64);
                     }
                 }
+                if spec.input_options.bounded && i + 1 == lines.len() {
+                    close_socket(w);
+                }
             } else {
                 let a = spec.actions[i].kind.clone();
                 w.tr("client", "action", format!("{a:?}"));
@@ -2313,6 +2473,60 @@ async fn client_main(s: Shared) {
         });
     }
     std::future::pending::<()>().await;
+}
+
+/// The line server of a socket source with a session choice (`socket_clock = "connected"` or
+/// `unread_lines = "buffer"`): it writes only to a connected reader. With the connected clock a
+/// line's time is measured on a clock that runs only while a reader is connected; otherwise
+/// on the job's clock, and lines due while nobody reads wait for the next reader. Checked every
+/// millisecond while lines remain.
+async fn socket_server(s: Shared, spec: Arc<JobSpec>) {
+    let InputSpec::Lines(lines) = &spec.input else { return };
+    let connected_clock = spec.input_options.socket_connected_clock;
+    let mut script_ms: u64 = 0;
+    let mut last_ms = s.with(|w| w.now());
+    let mut next = 0;
+    while next < lines.len() {
+        s.with(|w| {
+            let now = w.now();
+            let reader = w.socket_reader.filter(|k| w.task_mail.contains_key(k));
+            if reader.is_some() {
+                script_ms += now - last_ms;
+            }
+            last_ms = now;
+            let Some(key) = reader else { return };
+            let clock = if connected_clock { script_ms } else { now };
+            while next < lines.len() && lines[next].0 <= clock {
+                let line = lines[next].1.clone();
+                w.tr("client", "input", format!("#{next} {line:?}"));
+                w.task_mail
+                    .get_mut(&key)
+                    .expect("reader mailbox")
+                    .push_back(TaskMail::Line { line, input_seq: next as u64 });
+                next += 1;
+                w.notify_task(key);
+            }
+        });
+        if next < lines.len() {
+            sleep(Duration::from_millis(1)).await;
+        }
+    }
+    if spec.input_options.bounded {
+        s.with(close_socket);
+    }
+}
+
+/// The socket server closes the connection after its last line: the reading source ends
+/// (Flink's `SocketTextStreamFunction` returns when the stream ends and it may not retry).
+fn close_socket(w: &mut World) {
+    w.socket_closed = true;
+    w.tr("client", "socket-closed", "the server closed the connection".to_string());
+    if let Some(key) = w.socket_reader {
+        if let Some(q) = w.task_mail.get_mut(&key) {
+            q.push_back(TaskMail::EndOfInput);
+            w.notify_task(key);
+        }
+    }
 }
 
 // ------------------------------------------------------------------ chaos
