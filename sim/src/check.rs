@@ -31,8 +31,17 @@ impl Verdict {
     }
 }
 
-pub const CHECKERS: [&str; 7] =
-    ["exactly-once", "at-least-once", "state", "offsets", "coordinator", "restart", "liveness"];
+pub const CHECKERS: [&str; 9] = [
+    "exactly-once",
+    "at-least-once",
+    "state",
+    "offsets",
+    "coordinator",
+    "restart",
+    "liveness",
+    "tolerable-failure",
+    "retention",
+];
 
 fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
     spec.operators.iter().map(|o| &o.kind).find(|k| k.is_sink())
@@ -56,6 +65,8 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
         coordinator(spec, run),
         restart(spec, run),
         liveness_with(spec, run, reference),
+        tolerable_failure(spec, run),
+        retention(spec, run),
     ]
 }
 
@@ -845,6 +856,185 @@ fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference, heal: u64
         missing.len(),
         records[*first as usize].0
     ))
+}
+
+/// Whether a checkpoint failure reason counts towards the tolerable consecutive failures
+/// (Flink's `CheckpointFailureManager.checkFailureCounter`): declines and expiry always; since
+/// 1.14 also I/O, asynchronous-phase and finalization failures. Everything else (pre-flight
+/// refusals, subsumption, coordinator suspension, task failures, ...) does not count.
+fn reason_counts(reason: &str, profile: ckptsim::Profile) -> bool {
+    match reason {
+        "CHECKPOINT_DECLINED" | "CHECKPOINT_EXPIRED" => true,
+        "IO_EXCEPTION" | "CHECKPOINT_ASYNC_EXCEPTION" | "FINALIZE_CHECKPOINT_FAILURE" => {
+            profile == ckptsim::Profile::Flink23
+        }
+        _ => false,
+    }
+}
+
+/// Tolerable checkpoint failures: re-derives, from the checkpoints' outcomes in completion
+/// order, when the consecutive counted failures exceed `tolerable_failures` (the counter
+/// restarts at every crossing, at a success — in 2.x only a success newer than the last one,
+/// and 2.x ignores failures of checkpoints at or below the last success — and with a new
+/// JobManager). The job must fail with "Exceeded checkpoint tolerable failure threshold"
+/// exactly at those crossings while it is RUNNING, and never otherwise.
+pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "tolerable-failure";
+    let retuned = spec.actions.iter().any(|a| matches!(&a.kind, ActionKind::Retune(r) if r.tolerable_failures.is_some()));
+    if retuned {
+        return Verdict::skip(NAME, "tolerable failures re-tuned at run time");
+    }
+    let cfg = &spec.checkpoint;
+    let profile = spec.profile;
+    let unlimited = cfg.tolerable_is_unlimited();
+    let limit = cfg.tolerable_failures.max(0) as u64;
+    // New JobManagers: the times a SUSPENDED job was recovered.
+    let recoveries: Vec<u64> = run
+        .status_timeline
+        .windows(2)
+        .filter(|w| w[0].1 == JobStatus::Suspended && w[1].1 == JobStatus::Created)
+        .map(|w| w[1].0)
+        .collect();
+    let mut rows: Vec<&crate::world::CheckpointRow> = run.checkpoints.iter().filter(|r| r.end_ms.is_some()).collect();
+    rows.sort_by_key(|r| (r.end_ms, r.id));
+    let mut counter = 0u64;
+    let mut counted: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
+    let mut last_success: Option<ckptsim::CheckpointId> = None;
+    let mut epoch = 0;
+    let mut predicted: BTreeMap<ckptsim::CheckpointId, u64> = BTreeMap::new();
+    for r in rows {
+        let end = r.end_ms.unwrap_or(0);
+        let e = recoveries.iter().filter(|t| **t <= end).count();
+        if e != epoch {
+            epoch = e;
+            counter = 0;
+            counted.clear();
+            last_success = None;
+        }
+        if r.outcome == "COMPLETED" {
+            let newer = last_success.is_none_or(|l| r.id > l);
+            if newer {
+                last_success = Some(r.id);
+            }
+            if newer || profile != ckptsim::Profile::Flink23 {
+                counter = 0;
+                counted.clear();
+            }
+            continue;
+        }
+        if unlimited || r.outcome == "PENDING" {
+            continue;
+        }
+        // 2.x: a failed savepoint counts only when a task declined it.
+        if r.savepoint && profile == ckptsim::Profile::Flink23 && r.outcome != "CHECKPOINT_DECLINED" {
+            continue;
+        }
+        if profile == ckptsim::Profile::Flink23 && last_success.is_some_and(|l| r.id <= l) {
+            continue;
+        }
+        if reason_counts(&r.outcome, profile) && counted.insert(r.id) {
+            counter += 1;
+            if counter > limit {
+                predicted.insert(r.id, end);
+                counter = 0;
+                counted.clear();
+            }
+        }
+    }
+    let mut anomalies = Vec::new();
+    let mut actual: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
+    for e in run.trace.events().iter().filter(|e| e.kind == "failure" && e.node == "jm") {
+        let Some((_, rest)) = e.detail.split_once("Exceeded checkpoint tolerable failure threshold (") else { continue };
+        let id = rest
+            .split_once("checkpoint ")
+            .and_then(|(_, x)| x.trim_end_matches(')').parse::<u64>().ok())
+            .map(ckptsim::CheckpointId);
+        match id {
+            Some(id) if predicted.contains_key(&id) => {
+                actual.insert(id);
+            }
+            _ => anomalies.push(format!(
+                "t={} job failed on the tolerable-failure threshold but {} consecutive counted failures (tolerable {}) were not exceeded there: {}",
+                e.time_ms,
+                if unlimited { "with unlimited tolerance".to_string() } else { format!("the re-derived count says the {limit}") },
+                if unlimited { "unlimited".to_string() } else { limit.to_string() },
+                e.detail
+            )),
+        }
+    }
+    for (id, t) in &predicted {
+        if actual.contains(id) {
+            continue;
+        }
+        // A failure while the job is not RUNNING belongs to the restart already under way.
+        let running = run.status_timeline.iter().rev().find(|(at, _)| at <= t).is_some_and(|(at, s)| {
+            *s == JobStatus::Running && *at < *t && !run.status_timeline.iter().any(|(a2, _)| a2 == t)
+        });
+        if running {
+            anomalies.push(format!(
+                "t={t} checkpoint {id} was counted failure number {} (tolerable {limit}) but the job did not fail",
+                limit + 1
+            ));
+        }
+    }
+    let summary = if unlimited {
+        "unlimited tolerance: the job never failed on it".to_string()
+    } else {
+        format!("{} threshold crossing(s) re-derived (tolerable {limit})", predicted.len())
+    };
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// Retention: which of its own checkpoints a job leaves behind when it ends (Flink's
+/// `CheckpointRetentionPolicy` via `shouldBeDiscardedOnShutdown`): none by default
+/// (NEVER_RETAIN_AFTER_TERMINATION); on FAILED only with RETAIN_ON_FAILURE; on FAILED or
+/// CANCELED with RETAIN_ON_CANCELLATION; never after FINISHED. What is left is among the newest
+/// `num_retained` completed checkpoints and includes the newest one.
+pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "retention";
+    use ckptsim::config::Retention;
+    let status = run.final_status;
+    if !matches!(status, JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished) {
+        return Verdict::skip(NAME, "job did not reach a globally terminal status");
+    }
+    let own: BTreeSet<ckptsim::CheckpointId> = run
+        .checkpoints
+        .iter()
+        .filter(|r| r.outcome == "COMPLETED" && !r.savepoint)
+        .map(|r| r.id)
+        .collect();
+    let retained: BTreeSet<ckptsim::CheckpointId> = run.retained.iter().copied().filter(|id| own.contains(id)).collect();
+    let keep = match spec.checkpoint.retention {
+        Retention::NoExternalizedCheckpoints => false,
+        Retention::DeleteOnCancellation => status == JobStatus::Failed,
+        Retention::RetainOnCancellation => matches!(status, JobStatus::Failed | JobStatus::Canceled),
+    };
+    let mut anomalies = Vec::new();
+    let policy = format!("{:?}", spec.checkpoint.retention);
+    if !keep && !retained.is_empty() {
+        anomalies.push(format!("job ended {status} under {policy} but checkpoints {retained:?} were retained"));
+    }
+    if keep {
+        let newest: Vec<ckptsim::CheckpointId> =
+            own.iter().rev().take(spec.checkpoint.num_retained.max(1) as usize).copied().collect();
+        if let Some(latest) = newest.first() {
+            if !retained.contains(latest) {
+                anomalies.push(format!(
+                    "job ended {status} under {policy} but the newest completed checkpoint {latest} was discarded (retained {retained:?})"
+                ));
+            }
+        }
+        for id in &retained {
+            if !newest.contains(id) {
+                anomalies.push(format!(
+                    "checkpoint {id} retained but it is not among the newest {} completed",
+                    spec.checkpoint.num_retained
+                ));
+            }
+        }
+    }
+    let summary = format!("job ended {status} under {policy}: retained {retained:?}");
+    Verdict::from(NAME, anomalies, summary)
 }
 
 /// Renders a verdict as one line.
