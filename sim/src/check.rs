@@ -954,10 +954,9 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
                 actual.insert(id);
             }
             _ => anomalies.push(format!(
-                "t={} job failed on the tolerable-failure threshold but {} consecutive counted failures (tolerable {}) were not exceeded there: {}",
+                "t={} job failed on the tolerable-failure threshold, but the re-derived consecutive counted failures did not exceed {} there ({})",
                 e.time_ms,
-                if unlimited { "with unlimited tolerance".to_string() } else { format!("the re-derived count says the {limit}") },
-                if unlimited { "unlimited".to_string() } else { limit.to_string() },
+                if unlimited { "an unlimited tolerance".to_string() } else { format!("tolerable_failures = {limit}") },
                 e.detail
             )),
         }
