@@ -192,7 +192,14 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 spec
             };
             let o = outcome::run(&spec, seed);
-            print!("{}", outcome::render(&spec, &o));
+            let text = outcome::render(&spec, &o);
+            if swarm {
+                // The replay line must redo the swarm draw, or it replays another run.
+                let plain = format!(" --seed {}\n", o.seed);
+                print!("{}", text.replace(&plain, &format!(" --seed {} --swarm\n", o.seed)));
+            } else {
+                print!("{text}");
+            }
             if let Some(path) = trace {
                 std::fs::write(&path, o.run.trace.text())?;
                 println!("trace:   {} ({} events)", path.display(), o.run.trace.events().len());
