@@ -631,9 +631,10 @@ fn restart_decisions(strategy: &RestartStrategyConfig, profile: ckptsim::Profile
         if let Some(b) = d.backoff_ms {
             // The first status change after the failure that ends the restart (a new JobMaster,
             // SUSPENDED -> CREATED, starts over and is not this restart).
-            let after = run.status_timeline.iter().find(|(at, s)| {
-                *at > t && matches!(s, JobStatus::Running | JobStatus::Suspended | JobStatus::Created)
-            });
+            let after = run
+                .status_timeline
+                .iter()
+                .find(|(at, s)| *at > t && matches!(s, JobStatus::Running | JobStatus::Suspended | JobStatus::Created));
             if let Some((at, JobStatus::Running)) = after {
                 if *at < t + b {
                     anomalies.push(format!(
@@ -668,7 +669,9 @@ pub fn healing_start_ms(spec: &JobSpec, run: &RunResult) -> u64 {
             _ => 0,
         };
         heal = match f.at {
-            crate::spec::FaultAt::Time(at) => heal.max(at.saturating_add(f.duration_ms.unwrap_or(0)).saturating_add(restart_after)),
+            crate::spec::FaultAt::Time(at) => {
+                heal.max(at.saturating_add(f.duration_ms.unwrap_or(0)).saturating_add(restart_after))
+            }
             // An anchored fault fired at some time up to the last fault end.
             _ => heal.max(run.last_fault_end_ms.saturating_add(restart_after)),
         };
@@ -710,10 +713,7 @@ pub fn transitional_bound_ms(spec: &JobSpec, run: &RunResult) -> u64 {
 }
 
 fn job_status_transitional(s: JobStatus) -> bool {
-    matches!(
-        s,
-        JobStatus::Created | JobStatus::Restarting | JobStatus::Failing | JobStatus::Cancelling
-    )
+    matches!(s, JobStatus::Created | JobStatus::Restarting | JobStatus::Failing | JobStatus::Cancelling)
 }
 
 fn task_state_transitional(s: ckptsim::status::ExecutionState) -> bool {
@@ -847,7 +847,9 @@ fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference, heal: u64
     let missing: Vec<u64> = records
         .iter()
         .enumerate()
-        .filter(|(i, (t, _, _))| *t < heal && reference.producing_inputs.contains_key(&(*i as u64)) && !seen.contains(&(*i as u64)))
+        .filter(|(i, (t, _, _))| {
+            *t < heal && reference.producing_inputs.contains_key(&(*i as u64)) && !seen.contains(&(*i as u64))
+        })
         .map(|(i, _)| i as u64)
         .collect();
     let first = missing.first()?;
@@ -880,7 +882,8 @@ fn reason_counts(reason: &str, profile: ckptsim::Profile) -> bool {
 /// exactly at those crossings while it is RUNNING, and never otherwise.
 pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "tolerable-failure";
-    let retuned = spec.actions.iter().any(|a| matches!(&a.kind, ActionKind::Retune(r) if r.tolerable_failures.is_some()));
+    let retuned =
+        spec.actions.iter().any(|a| matches!(&a.kind, ActionKind::Retune(r) if r.tolerable_failures.is_some()));
     if retuned {
         return Verdict::skip(NAME, "tolerable failures re-tuned at run time");
     }
@@ -944,7 +947,9 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
     let mut anomalies = Vec::new();
     let mut actual: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
     for e in run.trace.events().iter().filter(|e| e.kind == "failure" && e.node == "jm") {
-        let Some((_, rest)) = e.detail.split_once("Exceeded checkpoint tolerable failure threshold (") else { continue };
+        let Some((_, rest)) = e.detail.split_once("Exceeded checkpoint tolerable failure threshold (") else {
+            continue;
+        };
         let id = rest
             .split_once("checkpoint ")
             .and_then(|(_, x)| x.trim_end_matches(')').parse::<u64>().ok())
@@ -996,13 +1001,10 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
     if !matches!(status, JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished) {
         return Verdict::skip(NAME, "job did not reach a globally terminal status");
     }
-    let own: BTreeSet<ckptsim::CheckpointId> = run
-        .checkpoints
-        .iter()
-        .filter(|r| r.outcome == "COMPLETED" && !r.savepoint)
-        .map(|r| r.id)
-        .collect();
-    let retained: BTreeSet<ckptsim::CheckpointId> = run.retained.iter().copied().filter(|id| own.contains(id)).collect();
+    let own: BTreeSet<ckptsim::CheckpointId> =
+        run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED" && !r.savepoint).map(|r| r.id).collect();
+    let retained: BTreeSet<ckptsim::CheckpointId> =
+        run.retained.iter().copied().filter(|id| own.contains(id)).collect();
     let keep = match spec.checkpoint.retention {
         Retention::NoExternalizedCheckpoints => false,
         Retention::DeleteOnCancellation => status == JobStatus::Failed,

@@ -69,8 +69,11 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     // a key's outputs keep their order in one sink subtask (the checkers judge per key).
     let named = format!("{:?}{:?}", spec.faults, spec.actions);
     let free = |o: &crate::spec::OpSpec| !o.kind.is_source() && !matches!(o.kind, OpKind::KeyBy | OpKind::Rebalance);
-    let referenced =
-        out.operators.iter().filter(|o| free(o)).any(|o| named.contains(&format!("\"{}", o.name)) || !o.injectors.is_empty());
+    let referenced = out
+        .operators
+        .iter()
+        .filter(|o| free(o))
+        .any(|o| named.contains(&format!("\"{}", o.name)) || !o.injectors.is_empty());
     if !referenced && rng.random_bool(0.5) {
         let p = rng.random_range(1..=3);
         for op in out.operators.iter_mut().filter(|o| free(o)) {
@@ -155,7 +158,13 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         out.checkpoint = spec.checkpoint.clone();
         parts.push("(checkpoint draw invalid: scenario's kept)".into());
     }
-    (out, format!("swarm config (seed {seed}): {}\n", if parts.is_empty() { "as the scenario".to_string() } else { parts.join(", ") }))
+    (
+        out,
+        format!(
+            "swarm config (seed {seed}): {}\n",
+            if parts.is_empty() { "as the scenario".to_string() } else { parts.join(", ") }
+        ),
+    )
 }
 
 /// Returns `spec` with swarm faults added for `seed`, and a one-line-per-fault description.

@@ -16,18 +16,21 @@ fn failure_rate_window_boundary_and_delay() {
     assert_eq!(check::restart(&spec, &run).passed, Some(true), "{:?}", check::restart(&spec, &run));
     // One failure per window: the run's second restart was not allowed.
     let mut tighter = spec.clone();
-    tighter.restart = RestartStrategyConfig::FailureRate { max_failures_per_interval: 1, interval_ms: 10_000, delay_ms: 1_000 };
+    tighter.restart =
+        RestartStrategyConfig::FailureRate { max_failures_per_interval: 1, interval_ms: 10_000, delay_ms: 1_000 };
     let v = check::restart(&tighter, &run);
     assert_eq!(v.passed, Some(false));
     assert!(v.anomalies.iter().any(|a| a.contains("restart scheduled but failure-rate allows none")), "{v:?}");
     // Three per window: the suppressed failure was allowed.
     let mut looser = spec.clone();
-    looser.restart = RestartStrategyConfig::FailureRate { max_failures_per_interval: 3, interval_ms: 10_000, delay_ms: 1_000 };
+    looser.restart =
+        RestartStrategyConfig::FailureRate { max_failures_per_interval: 3, interval_ms: 10_000, delay_ms: 1_000 };
     let v = check::restart(&looser, &run);
     assert!(v.anomalies.iter().any(|a| a.contains("restart suppressed but failure-rate allows one")), "{v:?}");
     // Another delay.
     let mut slower = spec.clone();
-    slower.restart = RestartStrategyConfig::FailureRate { max_failures_per_interval: 2, interval_ms: 10_000, delay_ms: 1_500 };
+    slower.restart =
+        RestartStrategyConfig::FailureRate { max_failures_per_interval: 2, interval_ms: 10_000, delay_ms: 1_500 };
     let v = check::restart(&slower, &run);
     assert!(v.anomalies.iter().any(|a| a.contains("failure-rate says 1500 ms")), "{v:?}");
     // The 1.11 boundary (full at max): one restart fewer per window.
