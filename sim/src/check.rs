@@ -387,13 +387,19 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
     }
     let mut anomalies = Vec::new();
     let mut high: BTreeMap<ckptsim::PartitionId, u64> = BTreeMap::new();
+    // (partition, offset) -> the earliest completion of a checkpoint holding it: one pass
+    // over the checkpoints instead of one per commit (that made the checker quadratic).
+    let mut first_holder: BTreeMap<(ckptsim::PartitionId, ckptsim::Offset), u64> = BTreeMap::new();
+    for row in run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED") {
+        let (Some(end), Some(offsets)) = (row.end_ms, run.completed_offsets.get(&row.id)) else { continue };
+        for (p, o) in offsets {
+            let e = first_holder.entry((*p, *o)).or_insert(end);
+            *e = (*e).min(end);
+        }
+    }
     for c in run.offset_commits.iter().filter(|c| c.accepted) {
         // Completed (by this time) checkpoints that hold exactly this offset.
-        let ok = run.checkpoints.iter().any(|row| {
-            row.outcome == "COMPLETED"
-                && row.end_ms.is_some_and(|e| e <= c.time_ms)
-                && run.completed_offsets.get(&row.id).and_then(|m| m.get(&c.partition)) == Some(&c.offset)
-        });
+        let ok = first_holder.get(&(c.partition, c.offset)).is_some_and(|e| *e <= c.time_ms);
         if !ok {
             anomalies.push(format!(
                 "t={} offset committed before its checkpoint completed: {} {} by {} (no completed checkpoint holds it)",
@@ -429,9 +435,24 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     }
     let retuned = run.retunes.iter().any(|(_, t)| t.contains("accepted"));
     let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionKind::Savepoint | ActionKind::TriggerCheckpoint));
+    // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in
+    // trigger order; `ends` holds the end times of the rows triggered so far that are still
+    // pending; `completions` the sorted completion times.
+    let mut completions: Vec<u64> =
+        rows.iter().filter(|o| o.outcome == "COMPLETED").filter_map(|o| o.end_ms).collect();
+    completions.sort_unstable();
+    let mut ends: std::collections::BinaryHeap<std::cmp::Reverse<u64>> = std::collections::BinaryHeap::new();
+    let mut next = 0;
     for r in &rows {
-        let pending =
-            rows.iter().filter(|o| o.trigger_ms <= r.trigger_ms && o.end_ms.is_none_or(|e| e > r.trigger_ms)).count();
+        // Every row triggered at or before this one (ties included), minus those ended by now.
+        while next < rows.len() && rows[next].trigger_ms <= r.trigger_ms {
+            ends.push(std::cmp::Reverse(rows[next].end_ms.unwrap_or(u64::MAX)));
+            next += 1;
+        }
+        while ends.peek().is_some_and(|e| e.0 <= r.trigger_ms) {
+            ends.pop();
+        }
+        let pending = ends.len();
         if pending as i64 > cfg.max_concurrent && !r.savepoint {
             anomalies.push(format!(
                 "t={} {} checkpoints pending (max concurrent {})",
@@ -439,11 +460,8 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
             ));
         }
         if !retuned && !manual && !r.savepoint {
-            let last_completion = rows
-                .iter()
-                .filter_map(|o| o.end_ms.filter(|_| o.outcome == "COMPLETED"))
-                .filter(|e| *e <= r.trigger_ms)
-                .max();
+            let at_or_before = completions.partition_point(|e| *e <= r.trigger_ms);
+            let last_completion = at_or_before.checked_sub(1).map(|i| completions[i]);
             if let Some(lc) = last_completion {
                 if (r.trigger_ms as i64) < lc as i64 + cfg.min_pause_ms {
                     anomalies.push(format!(
