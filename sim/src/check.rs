@@ -438,8 +438,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in
     // trigger order; `ends` holds the end times of the rows triggered so far that are still
     // pending; `completions` the sorted completion times.
-    let mut completions: Vec<u64> =
-        rows.iter().filter(|o| o.outcome == "COMPLETED").filter_map(|o| o.end_ms).collect();
+    let mut completions: Vec<u64> = rows.iter().filter(|o| o.outcome == "COMPLETED").filter_map(|o| o.end_ms).collect();
     completions.sort_unstable();
     let mut ends: std::collections::BinaryHeap<std::cmp::Reverse<u64>> = std::collections::BinaryHeap::new();
     let mut next = 0;
