@@ -1052,7 +1052,11 @@ async fn jm_main(s: Shared, seed: u64) {
     let mut lost: BTreeSet<u32> = BTreeSet::new();
     let clock = s.with(|w| w.clock.clone());
     let start = clock.now();
-    jm.start(start, restore);
+    if epoch > 1 {
+        jm.start_recovered(start, restore);
+    } else {
+        jm.start(start, restore);
+    }
     let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
     let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
     for tm in 0..tms {
