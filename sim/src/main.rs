@@ -226,6 +226,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Check { paths } => {
             let files = load::collect_scenarios(&paths)?;
+            if files.is_empty() {
+                eprintln!("error: no scenario files to check (give .toml files or folders holding them)");
+                return Ok(ExitCode::from(2));
+            }
             let mut bad = 0;
             for f in &files {
                 match load::load_spec(f) {
@@ -241,6 +245,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Sweep { scenarios, seeds, first_seed, jobs, shard, json, swarm } => {
             let files = load::collect_scenarios(&scenarios)?;
+            if files.is_empty() {
+                eprintln!("error: no scenario files to sweep (give .toml files or folders holding them)");
+                return Ok(ExitCode::from(2));
+            }
             let mut specs = Vec::new();
             for f in &files {
                 match load::load_spec(f) {

@@ -1,4 +1,4 @@
-//! `ckptsim run --swarm`: the configuration and fault draws are printed first, and the printed replay command carries `--swarm`, so pasting it replays the same run (same trace hash).
+//! `ckptsim run --swarm`: the configuration and fault draws are printed first, and the printed replay command carries `--swarm`, so pasting it replays the same run; `check`/`sweep` with nothing to run exit 2.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -31,4 +31,18 @@ fn swarm_replay_command_replays_the_swarm_run() {
     // Without --swarm the seed is another run (no faults drawn).
     let plain = run(&["run", "scenarios/faults/tm-crash.toml", "--seed", "5"]);
     assert_ne!(line(&out, "verdict:"), line(&plain, "verdict:"), "the draw changes the run");
+}
+
+/// `check` and `sweep` with nothing to run are bad input (exit 2), not a silent success.
+#[test]
+fn nothing_to_run_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("ckptsim-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let empty = dir.to_str().unwrap();
+    for args in [vec!["check", empty], vec!["sweep", empty, "--seeds", "1"], vec!["check"], vec!["sweep"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ckptsim")).args(&args).current_dir(root()).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no scenario files"), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
