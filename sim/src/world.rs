@@ -2234,7 +2234,13 @@ fn apply_fault(
                 if start && down {
                     w.tr("jm", "crash", "ignored: already down".into());
                 }
-                down
+                // A globally terminal job is done: a new JobManager does not recover it (Flink's
+                // JobResultStore), so the crash has nothing to suspend.
+                let done = w.status.is_globally_terminal();
+                if start && !down && done {
+                    w.tr("jm", "crash", format!("ignored: the job is already {}", w.status));
+                }
+                down || done
             });
             if start && !down {
                 handle.kill(jm_node);
