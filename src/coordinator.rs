@@ -582,6 +582,18 @@ impl CheckpointCoordinator {
         self.invariants();
     }
 
+    /// JobManager failover (HA): the latest completed checkpoint recovered from the durable
+    /// store is still this job's own (Flink's `CompletedCheckpointStore` recovery): subsumption
+    /// and the retention policy apply to it as to any other; unlike [`Self::restore_from`] it is
+    /// not marked external. The id counter is recovered separately.
+    pub fn recover_from_ha(&mut self, cp: Arc<CompletedCheckpoint>) {
+        self.next_id = self.next_id.max(cp.id.next());
+        for id in self.store.add(cp) {
+            self.outputs.push_back(CoordinatorOutput::Discarded { id });
+        }
+        self.invariants();
+    }
+
     pub fn poll_output(&mut self) -> Option<CoordinatorOutput> {
         self.outputs.pop_front()
     }

@@ -278,6 +278,19 @@ impl JobMaster {
         self.coordinator.recover_id_counter(next);
     }
 
+    /// Like [`JobMaster::start`] after a JobManager failover: `recovered` is the job's own
+    /// latest completed checkpoint from the HA store (not an external one: the retention policy
+    /// decides its fate when the job ends).
+    pub fn start_recovered(&mut self, now_ms: u64, recovered: Option<Arc<CompletedCheckpoint>>) {
+        assert_eq!(self.status, JobStatus::Created, "start called twice");
+        if let Some(cp) = recovered.clone() {
+            self.coordinator.recover_from_ha(cp);
+        }
+        self.set_status(now_ms, JobStatus::Running, None);
+        self.deploy_all(now_ms, recovered);
+        self.after_change(now_ms);
+    }
+
     /// Starts the job (CREATED → RUNNING) and deploys every task, restoring from `restore` (a
     /// retained checkpoint or savepoint of an earlier job) when given.
     pub fn start(&mut self, now_ms: u64, restore: Option<Arc<CompletedCheckpoint>>) {
@@ -632,7 +645,10 @@ impl JobMaster {
                 s if s.is_terminal() || s == ExecutionState::Canceling => {}
                 _ => {
                     self.set_task_state(task, ExecutionState::Canceling);
-                    self.executions[i].cancel_rpc = Some(CancelRpc { sent_ms: now_ms, calls: 1 });
+                    // The broken variant sends the cancel once and never tracks its answer.
+                    if self.params.variant != Variant::NoCancelRetry {
+                        self.executions[i].cancel_rpc = Some(CancelRpc { sent_ms: now_ms, calls: 1 });
+                    }
                     let tm = self.params.tasks[i].tm;
                     self.outputs.push_back(JobOutput::Cancel { task, attempt: e.attempt, tm });
                 }

@@ -186,6 +186,7 @@ impl Task {
         counters: &mut SurvivingCounters,
     ) -> Task {
         let own = restore.and_then(|cp| cp.tasks.get(&spec.task));
+        let variant = spec.variant;
         let head = match &spec.head {
             HeadSpec::Inputs { inputs, handler } => {
                 Head::Inputs(BarrierHandler::new(*handler, *inputs, spec.profile, spec.variant))
@@ -255,7 +256,7 @@ impl Task {
             return task;
         }
         // Unaligned restore: in-flight records are replayed before any new input (§3.3).
-        if let Some(snap) = own {
+        if let Some(snap) = own.filter(|_| variant != Variant::DropChannelStateOnRestore) {
             for records in snap.in_flight.values() {
                 for r in records {
                     task.process(now_ms, r.clone(), counters);

@@ -26,10 +26,15 @@ pub enum Variant {
     FixedDelayOffByOne,
     /// The request decider ignores min pause between checkpoints.
     IgnoreMinPause,
+    /// An unaligned restore drops the in-flight channel state instead of replaying it first.
+    DropChannelStateOnRestore,
+    /// The JobMaster never re-sends a cancel whose RPC was lost (Flink retries it, and fails the
+    /// execution when every call failed): the hang of `message-loss` seed 74 before the retries.
+    NoCancelRetry,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 7] = [
+    pub const ALL: [Variant; 9] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -37,6 +42,8 @@ impl Variant {
         Variant::TwoPcCommitOnPrecommit,
         Variant::FixedDelayOffByOne,
         Variant::IgnoreMinPause,
+        Variant::DropChannelStateOnRestore,
+        Variant::NoCancelRetry,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +55,8 @@ impl Variant {
             Variant::TwoPcCommitOnPrecommit => "two-pc-commit-on-precommit",
             Variant::FixedDelayOffByOne => "fixed-delay-off-by-one",
             Variant::IgnoreMinPause => "ignore-min-pause",
+            Variant::DropChannelStateOnRestore => "drop-channel-state-on-restore",
+            Variant::NoCancelRetry => "no-cancel-retry",
         }
     }
 }

@@ -31,8 +31,17 @@ impl Verdict {
     }
 }
 
-pub const CHECKERS: [&str; 7] =
-    ["exactly-once", "at-least-once", "state", "offsets", "coordinator", "restart", "liveness"];
+pub const CHECKERS: [&str; 9] = [
+    "exactly-once",
+    "at-least-once",
+    "state",
+    "offsets",
+    "coordinator",
+    "restart",
+    "liveness",
+    "tolerable-failure",
+    "retention",
+];
 
 fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
     spec.operators.iter().map(|o| &o.kind).find(|k| k.is_sink())
@@ -55,7 +64,9 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
         offsets(spec, run),
         coordinator(spec, run),
         restart(spec, run),
-        liveness(spec, run),
+        liveness_with(spec, run, reference),
+        tolerable_failure(spec, run),
+        retention(spec, run),
     ]
 }
 
@@ -137,9 +148,20 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         // once every sink subtask has acted on that checkpoint's completion (a notification is
         // not resent: when it is lost, the transactions stay pre-committed until a later
         // checkpoint completes or a restore commits them).
+        //
+        // Under unaligned checkpoints (or an aligned timeout that switched) the records a
+        // barrier overtook are that checkpoint's channel state: they reach the sink after its
+        // barrier, in the next transaction, so they are due only once a later checkpoint
+        // completes (Flink's ChannelStateWriter / unaligned checkpoints). For aligned and
+        // at-least-once checkpoints the in-flight set is empty and the rule is unchanged.
         let covered = last_covered_input(spec, run);
+        let in_flight = in_flight_at_horizon(run);
         let expected = expected_inputs(spec, run, reference);
-        for seq in expected.iter().filter(|s| covered.is_some_and(|c| **s <= c)) {
+        for seq in expected
+            .iter()
+            .filter(|s| covered.is_some_and(|c| **s <= c))
+            .filter(|s| !in_flight.is_some_and(|f| f.contains(s)))
+        {
             if !has_input(&counts, *seq) {
                 anomalies.push(format!(
                     "lost record: input #{seq} never committed although checkpoint covering it completed"
@@ -255,12 +277,28 @@ fn last_covered_input(spec: &JobSpec, run: &RunResult) -> Option<u64> {
     }
 }
 
+/// The inputs held as in-flight channel state by the checkpoint [`last_covered_input`] uses
+/// (the newest completed one at or below the sink commit horizon), if it holds any.
+fn in_flight_at_horizon(run: &RunResult) -> Option<&BTreeSet<u64>> {
+    let horizon = run.sink_commit_horizon?;
+    let (id, _) = run.completed_offsets.range(..=horizon).next_back()?;
+    run.completed_in_flight.get(id)
+}
+
 /// With a partitioned-log source: the inputs the newest completed checkpoint's source offsets
 /// cover (empty before the first completion). `None` for a socket source.
 fn covered_by_latest_checkpoint(spec: &JobSpec, run: &RunResult) -> Option<BTreeSet<u64>> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
-    let Some((_, offsets)) = run.completed_offsets.iter().next_back() else { return Some(BTreeSet::new()) };
-    Some(covered_inputs(records, offsets).enumerate().filter(|&(_, c)| c).map(|(i, _)| i as u64).collect())
+    let Some((id, offsets)) = run.completed_offsets.iter().next_back() else { return Some(BTreeSet::new()) };
+    // Records the checkpoint holds as in-flight channel state were not yet past every barrier.
+    let in_flight = run.completed_in_flight.get(id);
+    Some(
+        covered_inputs(records, offsets)
+            .enumerate()
+            .filter(|&(i, c)| c && !in_flight.is_some_and(|f| f.contains(&(i as u64))))
+            .map(|(i, _)| i as u64)
+            .collect(),
+    )
 }
 
 /// At-least-once output of the print sink: nothing lost; every duplicate explained by a replay
@@ -409,14 +447,19 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
     }
     let mut anomalies = Vec::new();
     let mut high: BTreeMap<ckptsim::PartitionId, u64> = BTreeMap::new();
-    // Kafka's periodic auto-commit (checkpointing off) is tied to no checkpoint: only monotonic.
+    // (partition, offset) -> the earliest completion of a checkpoint holding it: one pass
+    // over the checkpoints instead of one per commit (that made the checker quadratic).
+    let mut first_holder: BTreeMap<(ckptsim::PartitionId, ckptsim::Offset), u64> = BTreeMap::new();
+    for row in run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED") {
+        let (Some(end), Some(offsets)) = (row.end_ms, run.completed_offsets.get(&row.id)) else { continue };
+        for (p, o) in offsets {
+            let e = first_holder.entry((*p, *o)).or_insert(end);
+            *e = (*e).min(end);
+        }
+    }
     for c in run.offset_commits.iter().filter(|c| c.accepted) {
         // Completed (by this time) checkpoints that hold exactly this offset.
-        let ok = run.checkpoints.iter().any(|row| {
-            row.outcome == "COMPLETED"
-                && row.end_ms.is_some_and(|e| e <= c.time_ms)
-                && run.completed_offsets.get(&row.id).and_then(|m| m.get(&c.partition)) == Some(&c.offset)
-        });
+        let ok = first_holder.get(&(c.partition, c.offset)).is_some_and(|e| *e <= c.time_ms);
         if !ok && !c.periodic {
             anomalies.push(format!(
                 "t={} offset committed before its checkpoint completed: {} {} by {} (no completed checkpoint holds it)",
@@ -452,9 +495,23 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     }
     let retuned = run.retunes.iter().any(|(_, t)| t.contains("accepted"));
     let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionKind::Savepoint | ActionKind::TriggerCheckpoint));
+    // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in
+    // trigger order; `ends` holds the end times of the rows triggered so far that are still
+    // pending; `completions` the sorted completion times.
+    let mut completions: Vec<u64> = rows.iter().filter(|o| o.outcome == "COMPLETED").filter_map(|o| o.end_ms).collect();
+    completions.sort_unstable();
+    let mut ends: std::collections::BinaryHeap<std::cmp::Reverse<u64>> = std::collections::BinaryHeap::new();
+    let mut next = 0;
     for r in &rows {
-        let pending =
-            rows.iter().filter(|o| o.trigger_ms <= r.trigger_ms && o.end_ms.is_none_or(|e| e > r.trigger_ms)).count();
+        // Every row triggered at or before this one (ties included), minus those ended by now.
+        while next < rows.len() && rows[next].trigger_ms <= r.trigger_ms {
+            ends.push(std::cmp::Reverse(rows[next].end_ms.unwrap_or(u64::MAX)));
+            next += 1;
+        }
+        while ends.peek().is_some_and(|e| e.0 <= r.trigger_ms) {
+            ends.pop();
+        }
+        let pending = ends.len();
         if pending as i64 > cfg.max_concurrent && !r.savepoint {
             anomalies.push(format!(
                 "t={} {} checkpoints pending (max concurrent {})",
@@ -462,12 +519,11 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
             ));
         }
         if !retuned && !manual && !r.savepoint {
-            let last_completion = rows
-                .iter()
-                .filter(|o| o.id != r.id)
-                .filter_map(|o| o.end_ms.filter(|_| o.outcome == "COMPLETED"))
-                .filter(|e| *e <= r.trigger_ms)
-                .max();
+            let at_or_before = completions.partition_point(|e| *e <= r.trigger_ms);
+            // A checkpoint's own completion (in the same ms as its trigger, possible with
+            // zero-time delivery in `explore`) is not a completion before it.
+            let own = usize::from(r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e <= r.trigger_ms));
+            let last_completion = at_or_before.checked_sub(1 + own).map(|i| completions[i]);
             if let Some(lc) = last_completion {
                 if (r.trigger_ms as i64) < lc as i64 + cfg.min_pause_ms {
                     anomalies.push(format!(
@@ -520,24 +576,11 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
         spec.checkpoint.periodic_enabled(),
         spec.profile,
     );
-    if let RestartStrategyConfig::FixedDelay { attempts, delay_ms } = strategy {
-        if run.restarts as i64 > attempts {
-            anomalies.push(format!("{} restarts but fixed-delay allows {attempts}", run.restarts));
-        }
-        let failures = run.restart_schedule.len() as i64;
-        let suppressed = run.trace.events().iter().any(|e| e.kind == "failure" && e.detail.contains("suppressed"));
-        if suppressed && (run.restarts as i64) < attempts && failures < attempts {
-            anomalies.push(format!("job failed after {} restarts but fixed-delay allows {attempts}", run.restarts));
-        }
-        for (t, n, backoff) in &run.restart_schedule {
-            if *backoff as i64 != delay_ms {
-                anomalies.push(format!("t={t} failure #{n}: backoff {backoff} ms, fixed-delay says {delay_ms} ms"));
-            }
-        }
-    }
+    // Counts, decisions and delays of every strategy, per JobMaster: [`restart_decisions`].
     if matches!(strategy, RestartStrategyConfig::NoRestart) && run.restarts > 0 {
         anomalies.push(format!("{} restarts under no-restart", run.restarts));
     }
+    anomalies.extend(restart_decisions(&strategy, spec.profile, run));
     Verdict::from(
         NAME,
         anomalies,
@@ -545,36 +588,538 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
     )
 }
 
-/// Liveness: a job that ends RUNNING with periodic checkpoints completes a checkpoint after the
-/// last fault, restart or re-tune, within `interval + min pause + timeout + 10 s` of the config in force.
+/// One failure the JobMaster's restart strategy decided on, read back from the trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Decision {
+    time_ms: u64,
+    /// The JobMaster's failure number (starts at 1 again with a new JobMaster).
+    failure: u64,
+    /// `Some(backoff)` when a restart was scheduled, `None` when it was suppressed.
+    backoff_ms: Option<u64>,
+}
+
+fn decisions(run: &RunResult) -> Vec<Decision> {
+    let mut out = Vec::new();
+    for e in run.trace.events().iter().filter(|e| e.kind == "failure" && e.node == "jm") {
+        let Some(rest) = e.detail.strip_prefix('#') else { continue };
+        let Some((n, rest)) = rest.split_once(' ') else { continue };
+        let Ok(failure) = n.parse::<u64>() else { continue };
+        let backoff_ms = if rest.starts_with("restart suppressed") {
+            None
+        } else if let Some(b) = rest.split_once("(backoff ").and_then(|(_, b)| b.split_once(" ms)")) {
+            b.0.parse::<u64>().ok()
+        } else {
+            continue;
+        };
+        out.push(Decision { time_ms: e.time_ms, failure, backoff_ms });
+    }
+    out
+}
+
+/// Re-derives every restart decision and delay of the configured strategy from the failure
+/// times alone (Flink's `RestartBackoffTimeStrategy`s, flink-semantics §4): fixed-delay counts
+/// failures; failure-rate keeps a window of failure times (full at `> max`, at `>= max` in
+/// 1.11, FLINK-20752) and restarts when the window is not full or its oldest failure is more
+/// than the interval old; exponential-delay grows `initial * multiplier^attempt`, capped at
+/// the max backoff, jittered by at most `floor(raw * jitter)` either way, never below the
+/// initial backoff, and starts over after `reset_threshold` without a failure since the
+/// scheduled restart. A new JobMaster (failure numbers restart at 1) starts a new strategy.
+/// Also: a restart never runs before its backoff ran out.
+fn restart_decisions(strategy: &RestartStrategyConfig, profile: ckptsim::Profile, run: &RunResult) -> Vec<String> {
+    let mut anomalies = Vec::new();
+    let mut window: std::collections::VecDeque<u64> = std::collections::VecDeque::new();
+    let mut count: u64 = 0;
+    let mut attempt: u64 = 0;
+    let mut next_restart: Option<u64> = None;
+    let mut last_failure = 0;
+    for d in decisions(run) {
+        if d.failure <= last_failure {
+            window.clear();
+            count = 0;
+            attempt = 0;
+            next_restart = None;
+        }
+        last_failure = d.failure;
+        let t = d.time_ms;
+        // (may restart, allowed backoff range)
+        let (allowed, range): (bool, (u64, u64)) = match *strategy {
+            RestartStrategyConfig::NoRestart => (false, (0, 0)),
+            RestartStrategyConfig::FixedDelay { attempts, delay_ms } => {
+                count += 1;
+                (count <= attempts.max(0) as u64, (delay_ms as u64, delay_ms as u64))
+            }
+            RestartStrategyConfig::FailureRate { max_failures_per_interval, interval_ms, delay_ms } => {
+                let max = max_failures_per_interval.max(0) as usize;
+                let full = |w: &std::collections::VecDeque<u64>| {
+                    if profile.failure_rate_full_at_max() {
+                        w.len() >= max
+                    } else {
+                        w.len() > max
+                    }
+                };
+                if full(&window) {
+                    window.pop_front();
+                }
+                window.push_back(t);
+                let ok = !full(&window) || t.saturating_sub(window[0]) > interval_ms as u64;
+                (ok, (delay_ms as u64, delay_ms as u64))
+            }
+            RestartStrategyConfig::ExponentialDelay {
+                initial_backoff_ms,
+                max_backoff_ms,
+                multiplier,
+                reset_threshold_ms,
+                jitter,
+                attempts,
+            } => {
+                if next_restart.is_some_and(|n| t <= n) {
+                    // Merged into the scheduled restart: the remaining wait.
+                    let n = next_restart.unwrap_or(t);
+                    (attempt <= attempts as u64, (n - t, n - t))
+                } else {
+                    if next_restart.is_none_or(|n| t - n >= reset_threshold_ms as u64) {
+                        attempt = 0;
+                    }
+                    let (initial, max) = (initial_backoff_ms as u64, max_backoff_ms as u64);
+                    let raw_f = initial as f64 * multiplier.powf(attempt as f64);
+                    let raw = if raw_f.is_nan() || raw_f >= i64::MAX as f64 { i64::MAX as u64 } else { raw_f as u64 };
+                    let j = ((raw as f64 * jitter) as u64).min(raw);
+                    let clamp = |x: u64| x.min(max).max(initial);
+                    let range = (clamp(raw - j), clamp(raw.saturating_add(j)));
+                    attempt += 1;
+                    next_restart = Some(t + d.backoff_ms.unwrap_or(range.0));
+                    (attempt <= attempts as u64, range)
+                }
+            }
+        };
+        match d.backoff_ms {
+            Some(_) if !allowed => anomalies.push(format!(
+                "t={t} failure #{}: restart scheduled but {} allows none here",
+                d.failure,
+                strategy_name(strategy)
+            )),
+            Some(b) if b < range.0 || b > range.1 => anomalies.push(format!(
+                "t={t} failure #{}: backoff {b} ms, {} says {}",
+                d.failure,
+                strategy_name(strategy),
+                if range.0 == range.1 { format!("{} ms", range.0) } else { format!("{}..={} ms", range.0, range.1) }
+            )),
+            None if allowed => anomalies.push(format!(
+                "t={t} failure #{}: restart suppressed but {} allows one",
+                d.failure,
+                strategy_name(strategy)
+            )),
+            _ => {}
+        }
+        // The restart itself: the job leaves RESTARTING no earlier than the backoff allows.
+        if let Some(b) = d.backoff_ms {
+            // The first status change after the failure that ends the restart (a new JobMaster,
+            // SUSPENDED -> CREATED, starts over and is not this restart).
+            let after = run
+                .status_timeline
+                .iter()
+                .find(|(at, s)| *at > t && matches!(s, JobStatus::Running | JobStatus::Suspended | JobStatus::Created));
+            if let Some((at, JobStatus::Running)) = after {
+                if *at < t + b {
+                    anomalies.push(format!(
+                        "t={t} failure #{}: job RUNNING again at t={at} before its backoff of {b} ms ran out",
+                        d.failure
+                    ));
+                }
+            }
+        }
+    }
+    anomalies
+}
+
+fn strategy_name(s: &RestartStrategyConfig) -> &'static str {
+    match s {
+        RestartStrategyConfig::NoRestart => "no-restart",
+        RestartStrategyConfig::FixedDelay { .. } => "fixed-delay",
+        RestartStrategyConfig::FailureRate { .. } => "failure-rate",
+        RestartStrategyConfig::ExponentialDelay { .. } => "exponential-delay",
+    }
+}
+
+/// The end of the fault phase: the last fault healed (a crash heals when its process is back),
+/// the last re-tune or action (TigerBeetle's VOPR: a fault phase, then a healing phase in which
+/// the system must make progress).
+pub fn healing_start_ms(spec: &JobSpec, run: &RunResult) -> u64 {
+    let mut heal = run.last_fault_end_ms;
+    for f in &spec.faults {
+        let restart_after = match &f.kind {
+            crate::spec::FaultKind::TmCrash { restart_after_ms, .. }
+            | crate::spec::FaultKind::JmCrash { restart_after_ms } => *restart_after_ms,
+            _ => 0,
+        };
+        heal = match f.at {
+            crate::spec::FaultAt::Time(at) => {
+                heal.max(at.saturating_add(f.duration_ms.unwrap_or(0)).saturating_add(restart_after))
+            }
+            // An anchored fault fired at some time up to the last fault end.
+            _ => heal.max(run.last_fault_end_ms.saturating_add(restart_after)),
+        };
+    }
+    let last_retune = run.retunes.iter().map(|(t, _)| *t).max().unwrap_or(0);
+    let last_action = spec.actions.iter().map(|a| a.at_ms).max().unwrap_or(0);
+    heal.max(last_retune).max(last_action).min(run.stop_at_ms)
+}
+
+/// The longest a job or task may stay in a transitional state once the faults healed: a lost
+/// RPC times out (the ask timeout), reconciliation runs on the next heartbeats, the restart
+/// strategy waits its longest backoff, the task deploys and restores its largest checkpoint.
+pub fn transitional_bound_ms(spec: &JobSpec, run: &RunResult) -> u64 {
+    let strategy = RestartStrategyConfig::resolve(
+        if spec.restart_configured { Some(&spec.restart) } else { None },
+        spec.checkpoint.periodic_enabled(),
+        spec.profile,
+    );
+    let configured_backoff = match strategy {
+        RestartStrategyConfig::NoRestart => 0,
+        RestartStrategyConfig::FixedDelay { delay_ms, .. } | RestartStrategyConfig::FailureRate { delay_ms, .. } => {
+            delay_ms.max(0) as u64
+        }
+        RestartStrategyConfig::ExponentialDelay { max_backoff_ms, jitter, .. } => {
+            (max_backoff_ms.max(0) as f64 * (1.0 + jitter.max(0.0))).ceil() as u64
+        }
+    };
+    let observed_backoff = run.restart_schedule.iter().map(|(_, _, b)| *b).max().unwrap_or(0);
+    let largest = run.checkpoints.iter().map(|c| c.size_bytes).max().unwrap_or(0);
+    let restore_ms = largest / spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
+    let c = &spec.cluster;
+    ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS
+        + configured_backoff.max(observed_backoff)
+        + 2 * c.heartbeat_interval_ms
+        + c.deploy_ms
+        + restore_ms
+        + 4 * c.control_latency_ms.1
+        + 2_000
+}
+
+fn job_status_transitional(s: JobStatus) -> bool {
+    matches!(s, JobStatus::Created | JobStatus::Restarting | JobStatus::Failing | JobStatus::Cancelling)
+}
+
+fn task_state_transitional(s: ckptsim::status::ExecutionState) -> bool {
+    use ckptsim::status::ExecutionState::*;
+    matches!(s, Created | Scheduled | Deploying | Initializing | Canceling)
+}
+
+/// States that outlived `bound` after the healing started: per job and per task, every stay
+/// in a transitional state is measured from the later of its start and `heal` to its end (or
+/// the end of the run). One anomaly per stuck job or task (its longest stay).
+fn stuck_states(run: &RunResult, heal: u64, bound: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    let stop = run.stop_at_ms;
+    let over = |from: u64, to: u64| to.saturating_sub(from.max(heal)) > bound;
+    for (i, (t, s)) in run.status_timeline.iter().enumerate() {
+        if !job_status_transitional(*s) {
+            continue;
+        }
+        let until = run.status_timeline.get(i + 1).map(|n| n.0).unwrap_or(stop);
+        if over(*t, until) {
+            let end = if i + 1 < run.status_timeline.len() { format!("until t={until}") } else { "to the end".into() };
+            out.push(format!(
+                "job stuck in {s} from t={t} {end} ({} ms after the healing at t={heal}; bound {bound} ms)",
+                until.saturating_sub((*t).max(heal))
+            ));
+            break;
+        }
+    }
+    // Per task: the current state and since when, walking the transitions in time order; the
+    // longest stuck stay of each task.
+    type Stay = (u64, u64, ckptsim::status::ExecutionState, bool);
+    let mut current: BTreeMap<&str, (u64, ckptsim::status::ExecutionState)> = BTreeMap::new();
+    let mut worst: BTreeMap<String, Stay> = BTreeMap::new();
+    let record = |worst: &mut BTreeMap<String, Stay>, name: &str, since: u64, until: u64, s, open| {
+        if task_state_transitional(s) && over(since, until) {
+            let len = until.saturating_sub(since.max(heal));
+            let e = worst.entry(name.to_string()).or_insert((since, until, s, open));
+            if len > e.1.saturating_sub(e.0.max(heal)) {
+                *e = (since, until, s, open);
+            }
+        }
+    };
+    for (t, name, _from, to) in &run.task_transitions {
+        if let Some((since, s)) = current.get(name.as_str()).copied() {
+            record(&mut worst, name, since, *t, s, false);
+        }
+        current.insert(name.as_str(), (*t, *to));
+    }
+    // A job that ended in a terminal status leaves its tasks where the JobManager last saw them.
+    if !run.final_status.is_terminal() {
+        for (name, (since, s)) in &current {
+            record(&mut worst, name, *since, stop, *s, true);
+        }
+    }
+    for (name, (since, until, s, open)) in worst {
+        let end = if open { "to the end".to_string() } else { format!("until t={until}") };
+        out.push(format!(
+            "task {name} stuck in {s} from t={since} {end} ({} ms after the healing at t={heal}; bound {bound} ms)",
+            until.saturating_sub(since.max(heal))
+        ));
+    }
+    out
+}
+
+/// Liveness, TigerBeetle-style: after the fault phase (see [`healing_start_ms`]) the job makes
+/// progress. (1) No job or task stays in a transitional state (CREATED, SCHEDULED, DEPLOYING,
+/// INITIALIZING, CANCELING, RESTARTING, FAILING) longer than [`transitional_bound_ms`] past
+/// the healing. (2) A job that ends RUNNING with periodic checkpoints completes a checkpoint
+/// after the healing and its last restart, within `interval + min pause + timeout + 10 s` of
+/// the config in force (or the scenario's `max_checkpoint_gap_ms`). (3) With a replayable
+/// source, every input that arrived before the healing is in the output by the end, once the
+/// run lasted two checkpoint bounds past the healing.
 pub fn liveness(spec: &JobSpec, run: &RunResult) -> Verdict {
+    liveness_with(spec, run, &crate::reference::compute(spec))
+}
+
+/// [`liveness`] with the reference already computed.
+pub fn liveness_with(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
     const NAME: &str = "liveness";
+    let heal = healing_start_ms(spec, run);
+    let state_bound = transitional_bound_ms(spec, run);
+    let mut anomalies = Vec::new();
+    let mut judged = Vec::new();
+    if heal + state_bound <= run.stop_at_ms {
+        judged.push(format!("no stuck job or task state for {state_bound} ms after t={heal}"));
+    }
+    let stuck = stuck_states(run, heal, state_bound);
     // The config in force at the end (a re-tune may have changed interval and timeout).
     let cfg = &run.final_checkpoint_config;
-    let Some(interval) = cfg.base_interval_ms() else { return Verdict::skip(NAME, "periodic checkpoints disabled") };
-    if run.final_status != JobStatus::Running {
-        return Verdict::skip(NAME, "job not running at the end");
+    if let (Some(interval), JobStatus::Running) = (cfg.base_interval_ms(), run.final_status) {
+        // A checkpoint triggered within one interval (+ min pause) completes within the timeout.
+        let bound = spec
+            .expect
+            .max_checkpoint_gap_ms
+            .unwrap_or(interval + cfg.min_pause_normalized_ms() + cfg.timeout_ms as u64 + 10_000);
+        let healed = heal.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0));
+        if healed + bound <= run.stop_at_ms {
+            let ok = run
+                .checkpoints
+                .iter()
+                .any(|r| r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e > healed && e <= healed + bound));
+            if !ok {
+                anomalies.push(format!(
+                    "no checkpoint completed within {bound} ms after t={healed} (last fault, restart or re-tune)"
+                ));
+            }
+            judged.push(format!("a checkpoint completed within {bound} ms after t={healed}"));
+        }
+        if replayable(spec) && healed + 2 * bound <= run.stop_at_ms {
+            judged.push("output converged".into());
+            anomalies.extend(unconverged(spec, run, reference, heal));
+        }
     }
-    // A checkpoint triggered within one interval (+ min pause) completes within the timeout.
-    let bound = spec
-        .expect
-        .max_checkpoint_gap_ms
-        .unwrap_or(interval + cfg.min_pause_normalized_ms() + cfg.timeout_ms as u64 + 10_000);
-    let last_retune = run.retunes.iter().map(|(t, _)| *t).max().unwrap_or(0);
-    let healed = run.last_fault_end_ms.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0)).max(last_retune);
-    if healed + bound > run.stop_at_ms {
-        return Verdict::skip(NAME, "run too short after the last fault to judge");
+    anomalies.extend(stuck);
+    if judged.is_empty() && anomalies.is_empty() {
+        return Verdict::skip(NAME, "run too short after the healing to judge");
     }
-    let ok = run
-        .checkpoints
-        .iter()
-        .any(|r| r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e > healed && e <= healed + bound));
-    let anomalies = if ok {
-        vec![]
-    } else {
-        vec![format!("no checkpoint completed within {bound} ms after t={healed} (last fault, restart or re-tune)")]
+    Verdict::from(NAME, anomalies, judged.join("; "))
+}
+
+/// Inputs of a log source that arrived before `heal` and are missing from the output (committed
+/// output for a 2PC sink, printed rows for a print sink) at the end: at most one anomaly.
+fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference, heal: u64) -> Option<String> {
+    let InputSpec::Log { records, .. } = &spec.input else { return None };
+    let rows: &[OutputRow] = match sink_kind(spec) {
+        Some(OpKind::TwoPhaseCommitSink) => &run.committed,
+        Some(OpKind::PrintSink) => &run.print_rows,
+        _ => return None,
     };
-    Verdict::from(NAME, anomalies, format!("a checkpoint completed within {bound} ms after t={healed}"))
+    let seen: BTreeSet<u64> = rows.iter().map(|r| r.lineage.input_seq).collect();
+    let missing: Vec<u64> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, (t, _, _))| {
+            *t < heal && reference.producing_inputs.contains_key(&(*i as u64)) && !seen.contains(&(*i as u64))
+        })
+        .map(|(i, _)| i as u64)
+        .collect();
+    let first = missing.first()?;
+    Some(format!(
+        "output did not converge: {} inputs that arrived before the healing at t={heal} are missing at the end (first: input #{first} at {} ms)",
+        missing.len(),
+        records[*first as usize].0
+    ))
+}
+
+/// Whether a checkpoint failure reason counts towards the tolerable consecutive failures
+/// (Flink's `CheckpointFailureManager.checkFailureCounter`): declines and expiry always; since
+/// 1.14 also I/O, asynchronous-phase and finalization failures. Everything else (pre-flight
+/// refusals, subsumption, coordinator suspension, task failures, ...) does not count.
+fn reason_counts(reason: &str, profile: ckptsim::Profile) -> bool {
+    match reason {
+        "CHECKPOINT_DECLINED" | "CHECKPOINT_EXPIRED" => true,
+        "IO_EXCEPTION" | "CHECKPOINT_ASYNC_EXCEPTION" | "FINALIZE_CHECKPOINT_FAILURE" => {
+            profile == ckptsim::Profile::Flink23
+        }
+        _ => false,
+    }
+}
+
+/// Tolerable checkpoint failures: re-derives, from the checkpoints' outcomes in completion
+/// order, when the consecutive counted failures exceed `tolerable_failures` (the counter
+/// restarts at every crossing, at a success — in 2.x only a success newer than the last one,
+/// and 2.x ignores failures of checkpoints at or below the last success — and with a new
+/// JobManager). The job must fail with "Exceeded checkpoint tolerable failure threshold"
+/// exactly at those crossings while it is RUNNING, and never otherwise.
+pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "tolerable-failure";
+    let retuned =
+        spec.actions.iter().any(|a| matches!(&a.kind, ActionKind::Retune(r) if r.tolerable_failures.is_some()));
+    if retuned {
+        return Verdict::skip(NAME, "tolerable failures re-tuned at run time");
+    }
+    let cfg = &spec.checkpoint;
+    let profile = spec.profile;
+    let unlimited = cfg.tolerable_is_unlimited();
+    let limit = cfg.tolerable_failures.max(0) as u64;
+    // New JobManagers: the times a SUSPENDED job was recovered.
+    let recoveries: Vec<u64> = run
+        .status_timeline
+        .windows(2)
+        .filter(|w| w[0].1 == JobStatus::Suspended && w[1].1 == JobStatus::Created)
+        .map(|w| w[1].0)
+        .collect();
+    let mut rows: Vec<&crate::world::CheckpointRow> = run.checkpoints.iter().filter(|r| r.end_ms.is_some()).collect();
+    rows.sort_by_key(|r| (r.end_ms, r.id));
+    let mut counter = 0u64;
+    let mut counted: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
+    let mut last_success: Option<ckptsim::CheckpointId> = None;
+    let mut epoch = 0;
+    let mut predicted: BTreeMap<ckptsim::CheckpointId, u64> = BTreeMap::new();
+    for r in rows {
+        let end = r.end_ms.unwrap_or(0);
+        let e = recoveries.iter().filter(|t| **t <= end).count();
+        if e != epoch {
+            epoch = e;
+            counter = 0;
+            counted.clear();
+            last_success = None;
+        }
+        if r.outcome == "COMPLETED" {
+            let newer = last_success.is_none_or(|l| r.id > l);
+            if newer {
+                last_success = Some(r.id);
+            }
+            if newer || profile != ckptsim::Profile::Flink23 {
+                counter = 0;
+                counted.clear();
+            }
+            continue;
+        }
+        if unlimited || r.outcome == "PENDING" {
+            continue;
+        }
+        // 2.x: a failed savepoint counts only when a task declined it.
+        if r.savepoint && profile == ckptsim::Profile::Flink23 && r.outcome != "CHECKPOINT_DECLINED" {
+            continue;
+        }
+        if profile == ckptsim::Profile::Flink23 && last_success.is_some_and(|l| r.id <= l) {
+            continue;
+        }
+        if reason_counts(&r.outcome, profile) && counted.insert(r.id) {
+            counter += 1;
+            if counter > limit {
+                predicted.insert(r.id, end);
+                counter = 0;
+                counted.clear();
+            }
+        }
+    }
+    let mut anomalies = Vec::new();
+    let mut actual: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
+    for e in run.trace.events().iter().filter(|e| e.kind == "failure" && e.node == "jm") {
+        let Some((_, rest)) = e.detail.split_once("Exceeded checkpoint tolerable failure threshold (") else {
+            continue;
+        };
+        let id = rest
+            .split_once("checkpoint ")
+            .and_then(|(_, x)| x.trim_end_matches(')').parse::<u64>().ok())
+            .map(ckptsim::CheckpointId);
+        match id {
+            Some(id) if predicted.contains_key(&id) => {
+                actual.insert(id);
+            }
+            _ => anomalies.push(format!(
+                "t={} job failed on the tolerable-failure threshold, but the re-derived consecutive counted failures did not exceed {} there ({})",
+                e.time_ms,
+                if unlimited { "an unlimited tolerance".to_string() } else { format!("tolerable_failures = {limit}") },
+                e.detail
+            )),
+        }
+    }
+    for (id, t) in &predicted {
+        if actual.contains(id) {
+            continue;
+        }
+        // A failure while the job is not RUNNING belongs to the restart already under way.
+        let running = run.status_timeline.iter().rev().find(|(at, _)| at <= t).is_some_and(|(at, s)| {
+            *s == JobStatus::Running && *at < *t && !run.status_timeline.iter().any(|(a2, _)| a2 == t)
+        });
+        if running {
+            anomalies.push(format!(
+                "t={t} checkpoint {id} was counted failure number {} (tolerable {limit}) but the job did not fail",
+                limit + 1
+            ));
+        }
+    }
+    let summary = if unlimited {
+        "unlimited tolerance: the job never failed on it".to_string()
+    } else {
+        format!("{} threshold crossing(s) re-derived (tolerable {limit})", predicted.len())
+    };
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// Retention: which of its own checkpoints a job leaves behind when it ends (Flink's
+/// `CheckpointRetentionPolicy` via `shouldBeDiscardedOnShutdown`): none by default
+/// (NEVER_RETAIN_AFTER_TERMINATION); on FAILED only with RETAIN_ON_FAILURE; on FAILED or
+/// CANCELED with RETAIN_ON_CANCELLATION; never after FINISHED. What is left is among the newest
+/// `num_retained` completed checkpoints and includes the newest one.
+pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "retention";
+    use ckptsim::config::Retention;
+    let status = run.final_status;
+    if !matches!(status, JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished) {
+        return Verdict::skip(NAME, "job did not reach a globally terminal status");
+    }
+    let own: BTreeSet<ckptsim::CheckpointId> =
+        run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED" && !r.savepoint).map(|r| r.id).collect();
+    let retained: BTreeSet<ckptsim::CheckpointId> =
+        run.retained.iter().copied().filter(|id| own.contains(id)).collect();
+    let keep = match spec.checkpoint.retention {
+        Retention::NoExternalizedCheckpoints => false,
+        Retention::DeleteOnCancellation => status == JobStatus::Failed,
+        Retention::RetainOnCancellation => matches!(status, JobStatus::Failed | JobStatus::Canceled),
+    };
+    let mut anomalies = Vec::new();
+    let policy = format!("{:?}", spec.checkpoint.retention);
+    if !keep && !retained.is_empty() {
+        anomalies.push(format!("job ended {status} under {policy} but checkpoints {retained:?} were retained"));
+    }
+    if keep {
+        let newest: Vec<ckptsim::CheckpointId> =
+            own.iter().rev().take(spec.checkpoint.num_retained.max(1) as usize).copied().collect();
+        if let Some(latest) = newest.first() {
+            if !retained.contains(latest) {
+                anomalies.push(format!(
+                    "job ended {status} under {policy} but the newest completed checkpoint {latest} was discarded (retained {retained:?})"
+                ));
+            }
+        }
+        for id in &retained {
+            if !newest.contains(id) {
+                anomalies.push(format!(
+                    "checkpoint {id} retained but it is not among the newest {} completed",
+                    spec.checkpoint.num_retained
+                ));
+            }
+        }
+    }
+    let summary = format!("job ended {status} under {policy}: retained {retained:?}");
+    Verdict::from(NAME, anomalies, summary)
 }
 
 /// Renders a verdict as one line.

@@ -158,6 +158,7 @@ struct Obs {
     sink_anomalies: Vec<String>,
     offset_commits: BTreeMap<TaskId, Vec<OffsetCommit>>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
+    completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
     completion_seen: BTreeMap<TaskId, CheckpointId>,
     retained: Vec<CheckpointId>,
     read_inputs: u64,
@@ -350,6 +351,7 @@ impl<'a> Explorer<'a> {
                 sink_anomalies: vec![],
                 offset_commits: BTreeMap::new(),
                 completed_offsets: BTreeMap::new(),
+                completed_in_flight: BTreeMap::new(),
                 completion_seen: BTreeMap::new(),
                 retained: vec![],
                 read_inputs: 0,
@@ -799,6 +801,10 @@ impl<'a> Explorer<'a> {
                     CoordinatorOutput::Completed(cp) => {
                         let offsets = self.source_offsets(&cp);
                         sys.obs.completed_offsets.insert(cp.id, offsets);
+                        let in_flight = crate::world::in_flight_inputs(&cp);
+                        if !in_flight.is_empty() {
+                            sys.obs.completed_in_flight.insert(cp.id, in_flight);
+                        }
                         let row = checkpoint_row(&mut sys.obs, cp.id);
                         row.end_ms = Some(now);
                         row.outcome = "COMPLETED".into();
@@ -893,6 +899,7 @@ impl<'a> Explorer<'a> {
             restart_description: String::new(),
             snapshot_spans: vec![],
             restores: vec![],
+            completed_in_flight: sys.obs.completed_in_flight.clone(),
         }
     }
 

@@ -317,7 +317,14 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 spec
             };
             let o = outcome::run(&spec, seed);
-            print!("{}", outcome::render(&spec, &o));
+            let text = outcome::render(&spec, &o);
+            if swarm {
+                // The replay line must redo the swarm draw, or it replays another run.
+                let plain = format!(" --seed {}\n", o.seed);
+                print!("{}", text.replace(&plain, &format!(" --seed {} --swarm\n", o.seed)));
+            } else {
+                print!("{text}");
+            }
             if !o.passed() {
                 if let Some((sig, a)) = ckptsim_sim::signature::primary(&spec, &o) {
                     println!("signature: {sig}\n  {}: {}", a.checker, a.text);
@@ -349,6 +356,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Check { paths } => {
             let files = load::collect_scenarios(&paths)?;
+            if files.is_empty() {
+                eprintln!("error: no scenario files to check (give .toml files or folders holding them)");
+                return Ok(ExitCode::from(2));
+            }
             let mut bad = 0;
             for f in &files {
                 match load::load_spec(f) {
@@ -364,6 +375,10 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Sweep { scenarios, seeds, first_seed, jobs, shard, json, swarm, shrink: shrink_dir, shrink_max_runs } => {
             let files = load::collect_scenarios(&scenarios)?;
+            if files.is_empty() {
+                eprintln!("error: no scenario files to sweep (give .toml files or folders holding them)");
+                return Ok(ExitCode::from(2));
+            }
             let mut specs = Vec::new();
             for f in &files {
                 match load::load_spec(f) {

@@ -2518,6 +2518,12 @@ impl Ctx<'_> {
             if !is_valid_name(c) {
                 return Err(self.err("expect.caught_by", format!("`{c}` is not a checker name")));
             }
+            if !crate::check::CHECKERS.contains(&c.as_str()) {
+                return Err(self.err(
+                    "expect.caught_by",
+                    format!("unknown checker `{c}` (known: {})", crate::check::CHECKERS.join(", ")),
+                ));
+            }
         }
         Ok(ExpectSpec {
             final_status,

@@ -13,8 +13,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Write as _;
 
-/// The rand_chacha stream of the swarm draw.
+/// The rand_chacha stream of the swarm fault draw.
 pub const SWARM_STREAM: u64 = 200;
+
+/// The rand_chacha stream of the swarm configuration draw (a stream of its own, so the fault
+/// draw of a seed does not depend on it).
+pub const SWARM_CONFIG_STREAM: u64 = 201;
 
 /// The fault kinds swarm mode can enable.
 const KINDS: [&str; 11] = [
@@ -31,8 +35,140 @@ const KINDS: [&str; 11] = [
     "slow-operator",
 ];
 
-/// Returns `spec` with swarm faults added for `seed`, and a one-line-per-fault description.
+/// Returns `spec` with a swarm configuration and swarm faults drawn for `seed` (see
+/// [`draw_config`] and [`draw_faults`]), and the description of both draws.
 pub fn draw(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
+    let (configured, config_desc) = draw_config(spec, seed);
+    let (out, fault_desc) = draw_faults(&configured, seed);
+    (out, format!("{config_desc}{fault_desc}"))
+}
+
+/// Draws the job's configuration within what the scenario allows (stream
+/// [`SWARM_CONFIG_STREAM`]): checkpoint mode (aligned, unaligned, aligned with a timeout on
+/// flink-2.3, at-least-once only with a print sink, since a two-phase-commit sink promises
+/// exactly-once only under exactly-once checkpoints), max concurrent (1 when unaligned),
+/// interval and timeout scaled by 1/2..2, tolerable failures, the restart strategy and its
+/// parameters, the parallelism of operators no fault, action or injector names, and the sink
+/// kind. A scenario without periodic checkpoints keeps its checkpoint settings.
+pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
+    use ckptsim::config::{CheckpointingMode, RestartStrategyConfig, UNLIMITED};
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(SWARM_CONFIG_STREAM);
+    let mut out = spec.clone();
+    let mut parts: Vec<String> = Vec::new();
+    // Sink kind.
+    if rng.random_bool(0.25) {
+        if let Some(op) = out.operators.iter_mut().find(|o| o.kind.is_sink()) {
+            op.kind = if op.kind == OpKind::PrintSink { OpKind::TwoPhaseCommitSink } else { OpKind::PrintSink };
+            parts.push(format!("sink={}", if op.kind == OpKind::PrintSink { "print" } else { "two-phase-commit" }));
+        }
+    }
+    let print_sink = out.operators.iter().any(|o| o.kind == OpKind::PrintSink);
+    // One parallelism for every operator after the sources, unless a fault, action or
+    // injector names one of them: the keyed operator and the sink stay forward-connected, so
+    // a key's outputs keep their order in one sink subtask (the checkers judge per key).
+    let named = format!("{:?}{:?}", spec.faults, spec.actions);
+    let free = |o: &crate::spec::OpSpec| !o.kind.is_source() && !matches!(o.kind, OpKind::KeyBy | OpKind::Rebalance);
+    let referenced = out
+        .operators
+        .iter()
+        .filter(|o| free(o))
+        .any(|o| named.contains(&format!("\"{}", o.name)) || !o.injectors.is_empty());
+    if !referenced && rng.random_bool(0.5) {
+        let p = rng.random_range(1..=3);
+        for op in out.operators.iter_mut().filter(|o| free(o)) {
+            op.parallelism = p;
+        }
+        parts.push(format!("parallelism={p} after the sources"));
+    }
+    let cp = &mut out.checkpoint;
+    if cp.periodic_enabled() {
+        let mode = rng.random_range(0..4);
+        cp.mode = CheckpointingMode::ExactlyOnce;
+        cp.unaligned = false;
+        cp.aligned_timeout_ms = 0;
+        let mode_name = match mode {
+            1 => {
+                cp.unaligned = true;
+                "unaligned"
+            }
+            2 if spec.profile.supports_aligned_timeout() => {
+                cp.unaligned = true;
+                cp.aligned_timeout_ms = rng.random_range(1..=200);
+                "aligned-timeout"
+            }
+            3 if print_sink => {
+                cp.mode = CheckpointingMode::AtLeastOnce;
+                "at-least-once"
+            }
+            _ => "aligned",
+        };
+        cp.max_concurrent = if cp.unaligned { 1 } else { rng.random_range(1..=3) };
+        let interval = cp.interval_ms.unwrap_or(1_000);
+        let scale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
+        cp.interval_ms = Some(((interval as f64 * scale) as i64).max(10));
+        let tscale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
+        cp.timeout_ms = ((cp.timeout_ms as f64 * tscale) as i64).max(10);
+        cp.tolerable_failures = [0, 1, 3, UNLIMITED as i64][rng.random_range(0..4)];
+        if cp.aligned_timeout_ms > 0 {
+            parts.push(format!("mode={mode_name}({} ms)", cp.aligned_timeout_ms));
+        } else {
+            parts.push(format!("mode={mode_name}"));
+        }
+        parts.push(format!(
+            "max_concurrent={} interval={} ms timeout={} ms tolerable_failures={}",
+            cp.max_concurrent,
+            cp.interval_ms.unwrap_or(0),
+            cp.timeout_ms,
+            if cp.tolerable_is_unlimited() { "unlimited".to_string() } else { cp.tolerable_failures.to_string() }
+        ));
+    }
+    let restart = match rng.random_range(0..5) {
+        0 => Some(RestartStrategyConfig::FixedDelay {
+            attempts: rng.random_range(1..=20),
+            delay_ms: rng.random_range(0..=2_000),
+        }),
+        1 => Some(RestartStrategyConfig::FailureRate {
+            max_failures_per_interval: rng.random_range(1..=5),
+            interval_ms: rng.random_range(1_000..=20_000),
+            delay_ms: rng.random_range(0..=2_000),
+        }),
+        2 => {
+            let initial = rng.random_range(10..=2_000);
+            Some(RestartStrategyConfig::ExponentialDelay {
+                initial_backoff_ms: initial,
+                max_backoff_ms: rng.random_range(initial..=10_000.max(initial)),
+                multiplier: rng.random_range(1.0..3.0),
+                reset_threshold_ms: rng.random_range(500..=60_000),
+                jitter: rng.random_range(0.0..=1.0),
+                attempts: if rng.random_bool(0.5) { UNLIMITED as i64 } else { rng.random_range(1..=20) },
+            })
+        }
+        3 if rng.random_bool(0.3) => Some(RestartStrategyConfig::NoRestart),
+        _ => None,
+    };
+    if let Some(r) = restart {
+        if r.validate().is_ok() {
+            parts.push(format!("restart={r:?}"));
+            out.restart = r;
+            out.restart_configured = true;
+        }
+    }
+    if out.checkpoint.validate(out.profile).is_err() {
+        out.checkpoint = spec.checkpoint.clone();
+        parts.push("(checkpoint draw invalid: scenario's kept)".into());
+    }
+    (
+        out,
+        format!(
+            "swarm config (seed {seed}): {}\n",
+            if parts.is_empty() { "as the scenario".to_string() } else { parts.join(", ") }
+        ),
+    )
+}
+
+/// Returns `spec` with swarm faults added for `seed`, and a one-line-per-fault description.
+pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(SWARM_STREAM);
     let mut out = spec.clone();

@@ -164,6 +164,10 @@ pub struct RunResult {
     pub offset_commits: Vec<OffsetCommit>,
     /// Completed checkpoints with the source offsets they hold (per partition, next to read).
     pub completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
+    /// Completed checkpoints whose snapshot holds in-flight channel state (unaligned, or aligned
+    /// with a timeout that switched): the input sequence numbers of those records. They were
+    /// overtaken by the barrier, so their effects land after it (in the next transaction).
+    pub completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
     /// Input sequence numbers that never reached a reader (socket input while no source ran).
     pub lost_inputs: Vec<u64>,
     /// Input sequence numbers the sources read, in order (with repeats after restores).
@@ -478,6 +482,7 @@ struct World {
     sink_anomalies: Vec<String>,
     offset_commits: Vec<OffsetCommit>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
+    completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
     lost_inputs: Vec<u64>,
     read_inputs: u64,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
@@ -887,6 +892,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         sink_anomalies: vec![],
         offset_commits: vec![],
         completed_offsets: BTreeMap::new(),
+        completed_in_flight: BTreeMap::new(),
         lost_inputs: vec![],
         read_inputs: 0,
         task_transitions: vec![],
@@ -1000,6 +1006,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
             },
             offset_commits: std::mem::take(&mut w.offset_commits),
             completed_offsets: std::mem::take(&mut w.completed_offsets),
+            completed_in_flight: std::mem::take(&mut w.completed_in_flight),
             lost_inputs: std::mem::take(&mut w.lost_inputs),
             read_inputs: w.read_inputs,
             retained: w.retained.iter().map(|c| c.id).collect(),
@@ -1160,7 +1167,11 @@ async fn jm_main(s: Shared, seed: u64) {
         sleep(Duration::from_millis(first_start_ms)).await;
     }
     let start = clock.now();
-    jm.start(start, restore);
+    if epoch > 1 {
+        jm.start_recovered(start, restore);
+    } else {
+        jm.start(start, restore);
+    }
     let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
     let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
     for tm in 0..tms {
@@ -1394,6 +1405,10 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64, known:
                     CoordinatorOutput::Completed(cp) => {
                         let offsets = source_offsets(w, &cp);
                         w.completed_offsets.insert(cp.id, offsets);
+                        let in_flight = in_flight_inputs(&cp);
+                        if !in_flight.is_empty() {
+                            w.completed_in_flight.insert(cp.id, in_flight);
+                        }
                         let row = w.checkpoint_row(cp.id);
                         row.end_ms = Some(now);
                         row.outcome = "COMPLETED".into();
@@ -1432,6 +1447,11 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64, known:
             }
         }
     });
+}
+
+/// The inputs whose records a checkpoint persisted as in-flight channel state.
+pub(crate) fn in_flight_inputs(cp: &CompletedCheckpoint) -> BTreeSet<u64> {
+    cp.tasks.values().flat_map(|s| s.in_flight.values().flatten()).map(|r| r.lineage.input_seq).collect()
 }
 
 /// The source offsets (next to read) a completed checkpoint holds, for the offset checker.
@@ -2638,7 +2658,13 @@ fn apply_fault(
                 if start && down {
                     w.tr("jm", "crash", "ignored: already down".into());
                 }
-                down
+                // A globally terminal job is done: a new JobManager does not recover it (Flink's
+                // JobResultStore), so the crash has nothing to suspend.
+                let done = w.status.is_globally_terminal();
+                if start && !down && done {
+                    w.tr("jm", "crash", format!("ignored: the job is already {}", w.status));
+                }
+                down || done
             });
             if start && !down {
                 handle.kill(jm_node);

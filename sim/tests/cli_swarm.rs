@@ -1,0 +1,48 @@
+//! `ckptsim run --swarm`: the configuration and fault draws are printed first, and the printed replay command carries `--swarm`, so pasting it replays the same run; `check`/`sweep` with nothing to run exit 2.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn run(args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_ckptsim")).args(args).current_dir(root()).output().expect("run ckptsim");
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+fn line<'a>(out: &'a str, prefix: &str) -> &'a str {
+    out.lines().find(|l| l.starts_with(prefix)).unwrap_or_else(|| panic!("no `{prefix}` line in:\n{out}"))
+}
+
+#[test]
+fn swarm_replay_command_replays_the_swarm_run() {
+    let out = run(&["run", "scenarios/faults/tm-crash.toml", "--seed", "5", "--swarm"]);
+    assert!(out.starts_with("swarm config (seed 5): "), "{out}");
+    assert!(out.contains("\nswarm draw (seed 5): "), "{out}");
+    let replay = line(&out, "replay:");
+    assert!(replay.ends_with("--seed 5 --swarm"), "{replay}");
+    // Paste the printed command's arguments: the same run.
+    let (_, tail) = replay.split_once(" -- ").expect("cargo run -- ...");
+    let args: Vec<&str> = tail.split_whitespace().collect();
+    let again = run(&args);
+    assert_eq!(line(&out, "verdict:"), line(&again, "verdict:"));
+    // Without --swarm the seed is another run (no faults drawn).
+    let plain = run(&["run", "scenarios/faults/tm-crash.toml", "--seed", "5"]);
+    assert_ne!(line(&out, "verdict:"), line(&plain, "verdict:"), "the draw changes the run");
+}
+
+/// `check` and `sweep` with nothing to run are bad input (exit 2), not a silent success.
+#[test]
+fn nothing_to_run_is_an_error() {
+    let dir = std::env::temp_dir().join(format!("ckptsim-empty-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let empty = dir.to_str().unwrap();
+    for args in [vec!["check", empty], vec!["sweep", empty, "--seeds", "1"], vec!["check"], vec!["sweep"]] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ckptsim")).args(&args).current_dir(root()).output().expect("run");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no scenario files"), "{args:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
