@@ -545,7 +545,11 @@ impl JobMaster {
 
     pub fn poll_timeout(&self) -> Option<u64> {
         let c = self.coordinator.poll_timeout();
-        let r = if self.status == JobStatus::Restarting { self.restart_at_ms } else { None };
+        // The restart runs at its time only once every task is terminal; before that the last
+        // task's terminal update runs it. A deadline reported while it cannot fire would hide
+        // the later ones (cancel retries) and wake the host for nothing until they come.
+        let all_terminal = self.executions.iter().all(|e| e.state.is_terminal());
+        let r = if self.status == JobStatus::Restarting && all_terminal { self.restart_at_ms } else { None };
         let d = self
             .executions
             .iter()

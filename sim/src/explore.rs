@@ -141,8 +141,6 @@ enum Up {
     State { attempt: Attempt, state: ExecutionState, cause: Option<String> },
     Ack { attempt: Attempt, id: CheckpointId, snapshot: TaskSnapshot },
     Decline { attempt: Attempt, id: CheckpointId, reason: CheckpointFailureReason },
-    /// The TaskManager received a cancel (Flink's acknowledged cancel RPC).
-    CancelAck { attempt: Attempt },
 }
 
 /// What the checkers read, kept per task where the order across tasks does not matter.
@@ -152,7 +150,10 @@ struct Obs {
     status_timeline: Vec<(u64, JobStatus)>,
     restart_schedule: Vec<(u64, u32, u64)>,
     restarts: u32,
-    suppressed: bool,
+    /// The JobManager's restart decisions as the world traces them (`#N restart at … (backoff
+    /// … ms): cause` / `#N restart suppressed: cause`): the restart and tolerable-failure
+    /// checkers read them.
+    failures: Vec<(u64, String)>,
     checkpoints: BTreeMap<CheckpointId, CheckpointRow>,
     print_rows: BTreeMap<TaskId, Vec<OutputRow>>,
     sink_anomalies: Vec<String>,
@@ -211,7 +212,7 @@ impl Sys {
         [
             self.now_ms,
             o.status_timeline.len() as u64,
-            o.restart_schedule.len() as u64 + o.restarts as u64 + o.suppressed as u64,
+            o.restart_schedule.len() as u64 + o.restarts as u64 + o.failures.len() as u64,
             o.checkpoints.values().filter(|r| r.end_ms.is_some()).count() as u64 + o.checkpoints.len() as u64 * 1000,
             o.print_rows.values().map(|v| v.len() as u64).sum(),
             o.sink_anomalies.len() as u64,
@@ -345,7 +346,7 @@ impl<'a> Explorer<'a> {
                 status_timeline: vec![(0, JobStatus::Created)],
                 restart_schedule: vec![],
                 restarts: 0,
-                suppressed: false,
+                failures: vec![],
                 checkpoints: BTreeMap::new(),
                 print_rows: BTreeMap::new(),
                 sink_anomalies: vec![],
@@ -473,8 +474,7 @@ impl<'a> Explorer<'a> {
                 out.push(Choice::ToJm(*t));
             }
         }
-        let timer = self.next_timer(sys);
-        if sys.ticks < b.max_ticks && timer.is_some_and(|at| at > sys.now_ms || sys.ticked_at != Some(sys.now_ms)) {
+        if sys.ticks < b.max_ticks && self.next_timer(sys).is_some() {
             out.push(Choice::Tick);
         }
         if sys.failures < b.max_failures {
@@ -485,10 +485,14 @@ impl<'a> Explorer<'a> {
         out
     }
 
-    /// The earliest timer after now: the JobManager's, a task's, or a record's append time.
+    /// The earliest timer: the JobManager's, a task's, or a record's append time. Right after a
+    /// firing at the current time, only timers later than now count (a deadline a machine keeps
+    /// reporting while it waits for something else fires once per point in time).
     fn next_timer(&self, sys: &Sys) -> Option<u64> {
-        let jm = sys.jm.poll_timeout();
-        let tasks = sys.tasks.values().filter_map(|t| t.poll_timeout()).min();
+        let fired_now = sys.ticked_at == Some(sys.now_ms);
+        let due = |at: &u64| !fired_now || *at > sys.now_ms;
+        let jm = sys.jm.poll_timeout().filter(due);
+        let tasks = sys.tasks.values().filter_map(|t| t.poll_timeout()).filter(due).min();
         let records = sys
             .tasks
             .values()
@@ -548,7 +552,6 @@ impl<'a> Explorer<'a> {
                     Up::State { attempt, state, cause } => sys.jm.handle_task_state(now, t, attempt, state, cause),
                     Up::Ack { attempt, id, snapshot } => sys.jm.handle_ack(now, t, attempt, id, snapshot),
                     Up::Decline { attempt, id, reason } => sys.jm.handle_decline(now, t, attempt, id, reason),
-                    Up::CancelAck { attempt } => sys.jm.handle_cancel_ack(now, t, attempt),
                 }
                 self.route_jm(sys);
             }
@@ -611,7 +614,9 @@ impl<'a> Explorer<'a> {
                 self.drain(sys, t);
             }
             Ctl::Cancel { attempt } => {
-                sys.to_jm.entry(t).or_default().push_back(Up::CancelAck { attempt });
+                // The task is cancelled at once here, so its CANCELED update is the cancel RPC's
+                // answer too (the JobMaster stops retrying once the execution leaves CANCELING);
+                // a separate acknowledgement would only lengthen every path.
                 if current == Some(attempt) {
                     let task = sys.tasks.get_mut(&t).expect("live task");
                     task.close();
@@ -786,10 +791,15 @@ impl<'a> Explorer<'a> {
                     sys.obs.status_timeline.push((now, to));
                 }
                 JobOutput::TaskStateChanged { .. } | JobOutput::CancelGaveUp { .. } => {}
-                JobOutput::RestartScheduled { backoff_ms, failure, .. } => {
-                    sys.obs.restart_schedule.push((now, failure, backoff_ms))
+                JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
+                    sys.obs.restart_schedule.push((now, failure, backoff_ms));
+                    sys.obs
+                        .failures
+                        .push((now, format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}")));
                 }
-                JobOutput::RestartSuppressed { .. } => sys.obs.suppressed = true,
+                JobOutput::RestartSuppressed { failure, cause } => {
+                    sys.obs.failures.push((now, format!("#{failure} restart suppressed: {cause}")))
+                }
                 JobOutput::Restored { .. } => sys.obs.restarts += 1,
                 JobOutput::Terminated { retained, .. } => sys.obs.retained = retained.iter().map(|c| c.id).collect(),
                 JobOutput::Checkpoint(c) => match c {
@@ -842,8 +852,8 @@ impl<'a> Explorer<'a> {
     /// The run so far as the checkers read it.
     fn run_result(&self, sys: &Sys) -> RunResult {
         let mut trace = Trace::default();
-        if sys.obs.suppressed {
-            trace.push(sys.now_ms, "jm", "failure", "restart suppressed".into());
+        for (t, detail) in &sys.obs.failures {
+            trace.push(*t, "jm", "failure", detail.clone());
         }
         let sink_op = self.spec.operators.len().saturating_sub(1);
         let sink_tasks = self
@@ -1019,7 +1029,21 @@ impl<'a> Explorer<'a> {
             if !self.choices(&sys).contains(c) || !self.apply(&mut sys, *c) {
                 return Err(format!("step {} ({c}) is not enabled in the replayed state", i + 1));
             }
-            lines.push(format!("{:>4} t={:<6} {:<16} job {}", i + 1, sys.now_ms, c.to_string(), sys.jm.status()));
+            let next = self.next_timer(&sys).map_or("-".to_string(), |t| t.to_string());
+            let tasks: Vec<String> = sys
+                .jm
+                .tasks()
+                .iter()
+                .map(|info| format!("{}={}", info.id, sys.jm.execution(info.id).1.name()))
+                .collect();
+            lines.push(format!(
+                "{:>4} t={:<6} {:<16} job {:<11} next timer {next:<6} {}",
+                i + 1,
+                sys.now_ms,
+                c.to_string(),
+                sys.jm.status().to_string(),
+                tasks.join(" ")
+            ));
         }
         let terminal = self.choices(&sys).is_empty();
         Ok((lines, self.judge(&sys, terminal)))
