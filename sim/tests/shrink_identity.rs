@@ -31,10 +31,18 @@ fn time_in_final_status(spec: &JobSpec, seed: u64) -> (JobStatus, u64) {
     (o.run.final_status, o.run.stop_at_ms - since)
 }
 
+/// `message-loss` as it hung at seed 74 before cancel RPCs were retried.
+fn seed_74_without_cancel_retries() -> ckptsim_sim::spec::JobSpec {
+    let mut spec = load("scenarios/faults/message-loss.toml");
+    spec.variant = ckptsim::Variant::NoCancelRetry;
+    spec
+}
+
 #[test]
 fn seed_74_stays_stuck_past_every_bound() {
-    // A lost cancel leaves the job RESTARTING from 7 s to the end (30 s).
-    let spec = load("scenarios/faults/message-loss.toml");
+    // Without cancel retries (the variant: Flink retries), a lost cancel leaves the job
+    // RESTARTING from 7 s to the end (30 s).
+    let spec = seed_74_without_cancel_retries();
     let seed = 74;
     let original = primary(&spec, seed);
     // Signed as stuck (a liveness checker that names stuck states would come first, and the
@@ -68,7 +76,7 @@ fn seed_74_stays_stuck_past_every_bound() {
 
 #[test]
 fn a_stop_inside_the_restart_bound_is_recognised() {
-    let mut spec = load("scenarios/faults/message-loss.toml");
+    let mut spec = seed_74_without_cancel_retries();
     let seed = 74;
     let o = outcome::run(&spec, seed);
     assert!(!shrink::ends_inside_bound(&spec, &o), "stuck for 23 s, past the 14 s bound");
@@ -105,13 +113,13 @@ fn keeps_identity(rel: &str, v: Variant, seed: u64, original: &str, slipped_to: 
 }
 
 #[test]
-fn a_first_attempt_loss_does_not_become_a_loss_after_a_restore() {
+fn a_state_ahead_does_not_become_a_plain_loss() {
     keeps_identity(
         "scenarios/negative/restore-from-pending.toml",
         Variant::RestoreFromPending,
-        3,
+        23,
+        "exactly-once/state-ahead-behind@end:two-phase-commit-sink:-",
         "exactly-once/lost-commit@running:two-phase-commit-sink:none",
-        "exactly-once/lost-commit@running-restored:two-phase-commit-sink:sink-store-outage",
     );
 }
 
@@ -120,7 +128,7 @@ fn a_duplicate_does_not_become_a_loss() {
     keeps_identity(
         "scenarios/negative/restore-from-pending.toml",
         Variant::RestoreFromPending,
-        9,
+        25,
         "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:task-failure",
         "exactly-once/lost-commit@running:two-phase-commit-sink:none",
     );
@@ -132,7 +140,7 @@ fn a_duplicate_keeps_the_restore_that_replayed_it() {
         "scenarios/negative/aligned-no-block.toml",
         Variant::AlignedNoBlock,
         1,
-        "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:sink-store-outage",
+        "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:message-loss",
         "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:task-failure",
     );
 }
@@ -222,10 +230,12 @@ fn the_report_of_a_failing_run_opens_with_triage() {
 
 /// How often a symptom-only shrink slips, over the first seed of every signature group of a
 /// 1,000-seed swarm sweep of `restore-from-pending` (BENCHMARKS.md, *Triage*). Slow: run with
-/// `cargo test --release -p ckptsim-sim --test shrink_identity -- --ignored --nocapture`.
+/// `CKPTSIM_LONG=1 cargo test --release -p ckptsim-sim --test shrink_identity -- --nocapture slippage_census`.
 #[test]
-#[ignore]
 fn slippage_census() {
+    if std::env::var_os("CKPTSIM_LONG").is_none() {
+        return;
+    }
     let seeds = [1u64, 9, 12, 33, 54, 78, 151, 435, 458, 548, 624, 796, 860];
     let (mut slipped, mut kept) = (0, 0);
     for seed in seeds {
