@@ -250,6 +250,9 @@ impl Sys {
     }
 }
 
+/// A checker's verdict on a state: `Some((checker, anomaly))` when it fails.
+pub type Judgement = Option<(String, String)>;
+
 /// What one exploration found.
 #[derive(Clone, Debug)]
 pub struct ExploreReport {
@@ -655,8 +658,7 @@ impl<'a> Explorer<'a> {
     fn drain(&self, sys: &mut Sys, t: TaskId) -> bool {
         let now = sys.now_ms;
         let Some(attempt) = sys.tasks.get(&t).map(|x| x.attempt()) else { return false };
-        loop {
-            let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.poll_output()) else { break };
+        while let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.poll_output()) {
             match out {
                 TaskOutput::Emit { channel, record } => {
                     let (to, ch) = self.outs[t.0 as usize][channel as usize];
@@ -914,7 +916,7 @@ impl<'a> Explorer<'a> {
     }
 
     /// The first safety anomaly of the run so far, or a liveness one for a stuck terminal state.
-    fn judge(&self, sys: &Sys, terminal: bool) -> Option<(String, String)> {
+    fn judge(&self, sys: &Sys, terminal: bool) -> Judgement {
         let run = self.run_result(sys);
         let verdicts: Vec<Verdict> = check::check_all(self.spec, &run, &self.reference);
         for v in verdicts.iter().filter(|v| v.checker != "liveness") {
@@ -1022,7 +1024,7 @@ impl<'a> Explorer<'a> {
     /// Replays `path` from the initial state: one line per step with what the system looked like
     /// after it, then the judgement of the final state. Err names the first step that is not
     /// enabled.
-    pub fn replay(&self, path: &[Choice]) -> Result<(Vec<String>, Option<(String, String)>), String> {
+    pub fn replay(&self, path: &[Choice]) -> Result<(Vec<String>, Judgement), String> {
         let mut sys = self.initial();
         let mut lines = Vec::new();
         for (i, c) in path.iter().enumerate() {
