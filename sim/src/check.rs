@@ -571,11 +571,7 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
             anomalies.push(format!("t={} illegal job transition {} -> {}", w[1].0, w[0].1, w[1].1));
         }
     }
-    let strategy = RestartStrategyConfig::resolve(
-        if spec.restart_configured { Some(&spec.restart) } else { None },
-        spec.checkpoint.periodic_enabled(),
-        spec.profile,
-    );
+    let strategy = spec.restart_strategy();
     // Counts, decisions and delays of every strategy, per JobMaster: [`restart_decisions`].
     if matches!(strategy, RestartStrategyConfig::NoRestart) && run.restarts > 0 {
         anomalies.push(format!("{} restarts under no-restart", run.restarts));
@@ -769,11 +765,7 @@ pub fn healing_start_ms(spec: &JobSpec, run: &RunResult) -> u64 {
 /// RPC times out (the ask timeout), reconciliation runs on the next heartbeats, the restart
 /// strategy waits its longest backoff, the task deploys and restores its largest checkpoint.
 pub fn transitional_bound_ms(spec: &JobSpec, run: &RunResult) -> u64 {
-    let strategy = RestartStrategyConfig::resolve(
-        if spec.restart_configured { Some(&spec.restart) } else { None },
-        spec.checkpoint.periodic_enabled(),
-        spec.profile,
-    );
+    let strategy = spec.restart_strategy();
     let configured_backoff = match strategy {
         RestartStrategyConfig::NoRestart => 0,
         RestartStrategyConfig::FixedDelay { delay_ms, .. } | RestartStrategyConfig::FailureRate { delay_ms, .. } => {

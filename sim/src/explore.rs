@@ -34,10 +34,9 @@ use crate::reference::{self, Reference};
 use crate::spec::{InputSpec, JobSpec};
 use crate::trace::Trace;
 use crate::world::{build_log, BrokerLog, CheckpointRow, OffsetCommit, OutputRow, RunResult};
-use ckptsim::config::RestartStrategyConfig;
 use ckptsim::coordinator::CoordinatorOutput;
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
-use ckptsim::job::{JobMaster, JobOutput, JobParams};
+use ckptsim::job::{JobMaster, JobOutput};
 use ckptsim::operator::SurvivingCounters;
 use ckptsim::reason::CheckpointFailureReason;
 use ckptsim::record::{Barrier, StreamElement};
@@ -316,22 +315,8 @@ impl<'a> Explorer<'a> {
     }
 
     fn initial(&self) -> Sys {
-        let spec = self.spec;
-        let restart = RestartStrategyConfig::resolve(
-            if spec.restart_configured { Some(&spec.restart) } else { None },
-            spec.checkpoint.periodic_enabled(),
-            spec.profile,
-        );
-        let params = JobParams {
-            checkpoint: spec.checkpoint.clone(),
-            restart,
-            profile: spec.profile,
-            variant: spec.variant,
-            tasks: self.graph.tasks.clone(),
-            // A fixed value: the explorer enumerates orders, not draws.
-            random_seed: 0,
-            deploy_timeout_ms: ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS,
-        };
+        // A fixed random value: the explorer enumerates orders, not draws.
+        let params = self.spec.job_params(self.graph.tasks.clone(), 0);
         let mut sys = Sys {
             now_ms: 0,
             jm: JobMaster::new(params),

@@ -367,11 +367,7 @@ pub fn anomalies(spec: &JobSpec, verdicts: &[Verdict]) -> Vec<Anomaly> {
 /// The longest the JobManager may legitimately stay in a transitional status before the
 /// configured strategy, a cancel's ask timeout and TaskManager loss detection all ran out.
 pub fn wait_bound_ms(spec: &JobSpec) -> u64 {
-    let strategy = RestartStrategyConfig::resolve(
-        if spec.restart_configured { Some(&spec.restart) } else { None },
-        spec.checkpoint.periodic_enabled(),
-        spec.profile,
-    );
+    let strategy = spec.restart_strategy();
     let backoff = match strategy {
         RestartStrategyConfig::NoRestart => 0,
         RestartStrategyConfig::FixedDelay { delay_ms, .. } | RestartStrategyConfig::FailureRate { delay_ms, .. } => {

@@ -268,6 +268,32 @@ pub struct InputOptions {
     pub socket_buffer_unread: bool,
 }
 
+impl JobSpec {
+    /// The restart strategy in force: the configured one, else the profile's default for the
+    /// checkpoint configuration (Flink's `RestartBackoffTimeStrategyFactoryLoader`).
+    pub fn restart_strategy(&self) -> RestartStrategyConfig {
+        RestartStrategyConfig::resolve(
+            if self.restart_configured { Some(&self.restart) } else { None },
+            self.checkpoint.periodic_enabled(),
+            self.profile,
+        )
+    }
+
+    /// The JobMaster's parameters for this job with the graph's `tasks`; `random_seed` is all
+    /// of the JobMaster's randomness (initial trigger delay, backoff jitter).
+    pub fn job_params(&self, tasks: Vec<ckptsim::job::TaskInfo>, random_seed: u64) -> ckptsim::job::JobParams {
+        ckptsim::job::JobParams {
+            checkpoint: self.checkpoint.clone(),
+            restart: self.restart_strategy(),
+            profile: self.profile,
+            variant: self.variant,
+            tasks,
+            random_seed,
+            deploy_timeout_ms: ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS,
+        }
+    }
+}
+
 /// What must hold at the end of a run (`[expect]`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Expect {

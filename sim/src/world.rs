@@ -27,7 +27,6 @@
 use crate::graph::Graph;
 use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec};
 use crate::trace::Trace;
-use ckptsim::config::RestartStrategyConfig;
 use ckptsim::coordinator::{CoordinatorOutput, RequestKind};
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
 use ckptsim::job::{JobMaster, JobOutput, JobParams};
@@ -1122,21 +1121,7 @@ async fn jm_main(s: Shared, seed: u64) {
         w.alive.insert(JM, true);
         w.node_notify.insert(JM, notify.clone());
         clear_inbox(w, JM);
-        let spec = &w.spec;
-        let restart = RestartStrategyConfig::resolve(
-            if spec.restart_configured { Some(&spec.restart) } else { None },
-            spec.checkpoint.periodic_enabled(),
-            spec.profile,
-        );
-        let params = JobParams {
-            checkpoint: spec.checkpoint.clone(),
-            restart,
-            profile: spec.profile,
-            variant: spec.variant,
-            tasks: w.graph.tasks.clone(),
-            random_seed: stream(seed, 2 + w.jm_epoch).random(),
-            deploy_timeout_ms: ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS,
-        };
+        let params = w.spec.job_params(w.graph.tasks.clone(), stream(seed, 2 + w.jm_epoch).random());
         // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
         let restore = if w.jm_epoch > 1 { w.storage_completed.last().cloned() } else { None };
         let epoch = w.jm_epoch;
