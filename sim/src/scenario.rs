@@ -30,6 +30,9 @@ use std::ops::Range;
 use std::path::Path;
 use thiserror::Error;
 
+pub mod limits;
+mod text;
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------
@@ -60,13 +63,16 @@ pub struct ScenarioError {
 /// line and column of the first bad byte.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| ScenarioError {
+    let bytes = text::read_bounded(path).map_err(|e| ScenarioError {
         file: file.clone(),
         line: 0,
         column: 0,
         field: FILE_FIELD.to_string(),
         message: format!("cannot read the file: {e}"),
     })?;
+    if bytes.len() as u64 > limits::MAX_FILE_BYTES {
+        return Err(limits::too_large(&file, bytes.len() as u64));
+    }
     match String::from_utf8(bytes) {
         Ok(text) => parse(&file, &text),
         Err(e) => {
@@ -86,6 +92,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Parses and validates scenario text. `file_name` is only used in errors. Never panics.
 pub fn parse(file_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    text::precheck(file_name, text)?;
     let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         let (line, column) = line_col(text, offset);
@@ -94,7 +101,7 @@ pub fn parse(file_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
             line,
             column,
             field: SYNTAX_FIELD.to_string(),
-            message: one_line(e.message()),
+            message: text::escape_controls(&one_line(e.message())),
         }
     })?;
     let ctx = Ctx { file: file_name, text, index: SpanIndex::build(doc.as_item()) };
@@ -1385,7 +1392,8 @@ fn is_valid_name(s: &str) -> bool {
 impl Ctx<'_> {
     fn error_at(&self, offset: usize, field: &str, message: impl Into<String>) -> ScenarioError {
         let (line, column) = line_col(self.text, offset);
-        ScenarioError { file: self.file.to_string(), line, column, field: field.to_string(), message: message.into() }
+        let (field, message) = (text::escape_controls(field), text::escape_controls(&message.into()));
+        ScenarioError { file: self.file.to_string(), line, column, field, message }
     }
 
     /// An error about `path`, located at its value (or the nearest enclosing table).
@@ -1410,7 +1418,8 @@ impl Ctx<'_> {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         let field = self.index.path_at(offset).unwrap_or("").to_string();
         let field = if field.is_empty() { "(root)".to_string() } else { field };
-        self.error_at(offset, &field, friendly_serde_message(e.message()))
+        let message = text::name_datetimes(self.text, offset, friendly_serde_message(e.message()));
+        self.error_at(offset, &field, message)
     }
 
     fn convert(&self, raw: RawScenario) -> Res<Scenario> {
@@ -1476,7 +1485,7 @@ impl Ctx<'_> {
             }
         }
         let expect = self.expect(raw.expect.unwrap_or_default(), &operators)?;
-        Ok(Scenario {
+        let scenario = Scenario {
             input_gates,
             socket_session,
             name,
@@ -1494,7 +1503,9 @@ impl Ctx<'_> {
             actions,
             faults,
             expect,
-        })
+        };
+        self.limits(&scenario)?;
+        Ok(scenario)
     }
 
     fn kafka(&self, raw: Option<RawKafka>, operators: &[OperatorSpec]) -> Res<KafkaSettings> {
@@ -1714,6 +1725,11 @@ impl Ctx<'_> {
     }
 
     fn operators(&self, raws: Vec<RawOperator>, cluster: &ClusterSpec) -> Res<Vec<OperatorSpec>> {
+        if raws.is_empty() && self.index.entries.contains_key("operators") {
+            return Err(
+                self.err("operators", "is empty: give a pipeline of [[operators]], a source first, a sink last")
+            );
+        }
         if raws.is_empty() {
             return Err(self.missing("operators", "a pipeline of [[operators]]: a source first, a sink last"));
         }

@@ -1,0 +1,125 @@
+//! Validation limits of scenario files: every accepted scenario runs in bounded memory and time.
+//!
+//! The limits are checked after the rest of validation (so an ill-formed value keeps its own
+//! message) and before anything is expanded: a generator is judged by its parameters, never by
+//! materialising its records. They are documented in one table in `scenarios/README.md`.
+
+use super::{Ctx, FaultSpec, InputSpec, Res, Scenario, ScenarioError, When, FILE_FIELD};
+
+/// Largest scenario file read, bytes (checked before parsing).
+pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+/// Longest run, virtual ms (24 h).
+pub const MAX_STOP_AT_MS: u64 = 24 * 60 * 60 * 1000;
+/// Most TaskManagers.
+pub const MAX_TASK_MANAGERS: u32 = 64;
+/// Most slots per TaskManager.
+pub const MAX_SLOTS_PER_TM: u32 = 128;
+/// Most parallel subtasks of one operator.
+pub const MAX_PARALLELISM: u32 = 128;
+/// Most operators in the pipeline.
+pub const MAX_OPERATORS: usize = 64;
+/// Most log partitions.
+pub const MAX_PARTITIONS: u32 = 1024;
+/// Most generated records in one run: the generator's `count` plus every input burst.
+pub const MAX_GENERATED_RECORDS: u64 = 10_000_000;
+/// Most distinct generator keys (a Zipf draw costs O(keys)).
+pub const MAX_GENERATOR_KEYS: u64 = 10_000;
+/// Most entries of `[input].lines` or `[input].records`.
+pub const MAX_INPUT_ENTRIES: usize = 100_000;
+/// Most `[[faults]]` entries.
+pub const MAX_FAULTS: usize = 1_000;
+/// Most `[[actions]]` entries.
+pub const MAX_ACTIONS: usize = 1_000;
+
+/// The error for a file larger than [`MAX_FILE_BYTES`].
+pub(super) fn too_large(file: &str, len: u64) -> ScenarioError {
+    ScenarioError {
+        file: file.to_string(),
+        line: 1,
+        column: 1,
+        field: FILE_FIELD.to_string(),
+        message: format!("the file is {len} bytes; scenario files are limited to {MAX_FILE_BYTES} bytes (4 MiB)"),
+    }
+}
+
+impl Ctx<'_> {
+    fn at_most(&self, path: &str, value: u64, max: u64, what: &str) -> Res<()> {
+        if value > max {
+            return Err(self.err(path, format!("{value} is above the limit of {max} ({what})")));
+        }
+        Ok(())
+    }
+
+    /// Checks every limit of a validated scenario.
+    pub(super) fn limits(&self, sc: &Scenario) -> Res<()> {
+        self.at_most("stop_at_ms", sc.stop_at_ms, MAX_STOP_AT_MS, "24 h of virtual time")?;
+        let c = &sc.cluster;
+        self.at_most("cluster.task_managers", c.task_managers.into(), MAX_TASK_MANAGERS.into(), "TaskManagers")?;
+        self.at_most("cluster.slots_per_tm", c.slots_per_tm.into(), MAX_SLOTS_PER_TM.into(), "slots per TaskManager")?;
+        if sc.operators.len() > MAX_OPERATORS {
+            let path = format!("operators[{MAX_OPERATORS}]");
+            return Err(self.err(&path, format!("{} operators; at most {MAX_OPERATORS}", sc.operators.len())));
+        }
+        for (i, o) in sc.operators.iter().enumerate() {
+            let path = format!("operators[{i}].parallelism");
+            self.at_most(&path, o.parallelism.into(), MAX_PARALLELISM.into(), "subtasks per operator")?;
+        }
+        self.at_most("input.partitions", sc.input.partitions().into(), MAX_PARTITIONS.into(), "log partitions")?;
+        let mut generated = 0u64;
+        match &sc.input {
+            InputSpec::Lines(l) if l.len() > MAX_INPUT_ENTRIES => {
+                let path = format!("input.lines[{MAX_INPUT_ENTRIES}]");
+                return Err(self.err(&path, format!("{} lines; at most {MAX_INPUT_ENTRIES}", l.len())));
+            }
+            InputSpec::Records { records, .. } if records.len() > MAX_INPUT_ENTRIES => {
+                let path = format!("input.records[{MAX_INPUT_ENTRIES}]");
+                return Err(self.err(&path, format!("{} records; at most {MAX_INPUT_ENTRIES}", records.len())));
+            }
+            InputSpec::Generator { generator: g, .. } => {
+                let what = "generated records per run";
+                self.at_most("input.generator.count", g.count, MAX_GENERATED_RECORDS, what)?;
+                self.at_most("input.generator.keys", g.keys, MAX_GENERATOR_KEYS, "distinct keys")?;
+                self.at_most("input.generator.start_ms", g.start_ms, MAX_STOP_AT_MS, "24 h of virtual time")?;
+                generated = g.count;
+            }
+            _ => {}
+        }
+        if sc.actions.len() > MAX_ACTIONS {
+            let path = format!("actions[{MAX_ACTIONS}]");
+            return Err(self.err(&path, format!("{} actions; at most {MAX_ACTIONS}", sc.actions.len())));
+        }
+        if sc.faults.len() > MAX_FAULTS {
+            let path = format!("faults[{MAX_FAULTS}]");
+            return Err(self.err(&path, format!("{} faults; at most {MAX_FAULTS}", sc.faults.len())));
+        }
+        for (i, f) in sc.faults.iter().enumerate() {
+            if let When::At(t) = f.when {
+                self.at_most(&format!("faults[{i}].at_ms"), t, MAX_STOP_AT_MS, "24 h of virtual time")?;
+            }
+            if let Some(d) = f.fault.duration_ms() {
+                let key = match f.fault {
+                    FaultSpec::TmCrash { .. } | FaultSpec::JmCrash { .. } => "restart_after_ms",
+                    _ => "duration_ms",
+                };
+                self.at_most(&format!("faults[{i}].{key}"), d, MAX_STOP_AT_MS, "24 h of virtual time")?;
+            }
+            if let FaultSpec::InputBurst { records_per_s, duration_ms } = f.fault {
+                let path = format!("faults[{i}].records_per_s");
+                let burst = records_per_s.checked_mul(duration_ms).map(|x| x / 1000).ok_or_else(|| {
+                    self.err(&path, format!("records_per_s × duration_ms overflows ({records_per_s} × {duration_ms})"))
+                })?;
+                generated = generated.saturating_add(burst);
+                if generated > MAX_GENERATED_RECORDS {
+                    return Err(self.err(
+                        &path,
+                        format!(
+                            "this burst brings the generated records to {generated}, above the limit of \
+                             {MAX_GENERATED_RECORDS} (generator count plus every burst)"
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,68 @@
+//! Scenario text hygiene: bounded reads, a NUL-byte check before parsing, control characters
+//! escaped in echoed values, and TOML datetimes called datetimes in type errors.
+
+use super::{limits, line_col, ScenarioError, SYNTAX_FIELD};
+use std::io::Read;
+use std::path::Path;
+
+/// Reads at most one byte more than [`limits::MAX_FILE_BYTES`], so an oversized file (or an
+/// endless one such as `/dev/zero`) costs bounded memory and is reported as too large.
+pub(super) fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?.take(limits::MAX_FILE_BYTES + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
+/// Checks made on the raw text before TOML parsing: its size and NUL bytes.
+pub(super) fn precheck(file: &str, text: &str) -> Result<(), ScenarioError> {
+    if text.len() as u64 > limits::MAX_FILE_BYTES {
+        return Err(limits::too_large(file, text.len() as u64));
+    }
+    if let Some(at) = text.find('\0') {
+        let (line, column) = line_col(text, at);
+        return Err(ScenarioError {
+            file: file.to_string(),
+            line,
+            column,
+            field: SYNTAX_FIELD.to_string(),
+            message: "a NUL byte (\\u{0}) is not allowed: a scenario file is TOML text".to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// `s` with every control character (ESC, NUL, newline, DEL, C1…) written as `\u{..}`, so an
+/// echoed value cannot drive the terminal or break the one-line error format.
+pub(super) fn escape_controls(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.chars().map(|c| if c.is_control() { c.escape_unicode().to_string() } else { c.to_string() }).collect()
+}
+
+/// The `toml` crate reads a datetime as a table; when the value at `offset` is a datetime,
+/// say so instead of "table".
+pub(super) fn name_datetimes(text: &str, offset: usize, message: String) -> String {
+    if !message.contains("invalid type: table") {
+        return message;
+    }
+    let rest = text.get(offset..).unwrap_or("");
+    let token = rest.split(['\n', ',', '}', ']', '#']).next().unwrap_or("").trim();
+    if token.parse::<toml_edit::Datetime>().is_ok() {
+        message.replace("invalid type: table", "invalid type: datetime")
+    } else {
+        message
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_controls_only() {
+        assert_eq!(escape_controls("a\u{1b}[31mb"), "a\\u{1b}[31mb");
+        assert_eq!(escape_controls("x\ny\0"), "x\\u{a}y\\u{0}");
+        assert_eq!(escape_controls("é ok"), "é ok");
+    }
+}
