@@ -318,7 +318,7 @@ impl SurvivingCounters {
 pub struct OperatorContext<'a> {
     pub now_ms: u64,
     pub counters: &'a mut SurvivingCounters,
-    /// unique name of this operator instance for counter keys, e.g. "map[0]"
+    /// unique name of this operator instance for counter keys, e.g. `"map[0]"`
     pub instance: &'a str,
 }
 

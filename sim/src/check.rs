@@ -31,6 +31,7 @@ impl Verdict {
     }
 }
 
+/// Every checker's name, as scenario files and the CLI spell it.
 pub const CHECKERS: [&str; 9] = [
     "exactly-once",
     "at-least-once",

@@ -62,7 +62,7 @@ pub struct Bounds {
     pub max_losses: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
-    /// Partial-order reduction (see [`Explorer::reduce`]); off explores every enabled choice.
+    /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
     pub reduce: bool,
 }
 

@@ -37,7 +37,9 @@ pub struct FloorResult {
     pub records_out: u64,
     /// Records visible in the transactional store at the end (committed 2PC output).
     pub committed: u64,
+    /// Checkpoints completed.
     pub checkpoints_completed: u64,
+    /// Restarts (failovers) the run went through.
     pub restarts: u32,
     /// The job failed for good (more failures than the restart attempts).
     pub failed: bool,

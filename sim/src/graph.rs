@@ -15,28 +15,36 @@ pub struct Vertex {
     pub name: String,
     /// Indices into `JobSpec::operators`.
     pub ops: Vec<usize>,
+    /// Subtasks (tasks) of this vertex.
     pub parallelism: u32,
     /// Partitioning of the edge *into* this vertex (None for the source vertex).
     pub input: Option<EdgeKind>,
 }
 
+/// How records are distributed between two consecutive vertices.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum EdgeKind {
+    /// Subtask i sends to subtask i only (same parallelism, not chained).
     Forward,
+    /// Round robin over every downstream subtask.
     Rebalance,
+    /// By key hash (after a `key_by`).
     Hash,
 }
 
 /// The physical plan: vertices, tasks and where they run.
 #[derive(Clone, Debug)]
 pub struct Graph {
+    /// The chained vertices, source first.
     pub vertices: Vec<Vertex>,
     /// Per task: (vertex index, subtask).
     pub task_vertex: Vec<(usize, u32)>,
+    /// Per task: id, name, whether it is a source, and the TaskManager hosting it.
     pub tasks: Vec<TaskInfo>,
 }
 
 impl Graph {
+    /// Chains `spec`'s operators into vertices and lays out their tasks over the TaskManagers.
     pub fn build(spec: &JobSpec) -> Graph {
         let ops = &spec.operators;
         let mut vertices: Vec<Vertex> = Vec::new();

@@ -1,7 +1,7 @@
 //! ckptsim's world: the madsim simulation hosting the core, scenario files, checkers, reports and sweeps.
 //!
 //! Pipeline: scenario file → [`load`] → [`spec::JobSpec`] → [`world::run`] (madsim) →
-//! [`trace::Trace`] + [`world::RunResult`] → [`check`] (against [`reference`]) →
+//! [`trace::Trace`] + [`world::RunResult`] → [`check`] (against [`reference`](mod@reference)) →
 //! [`outcome`] (expectations, tables, verdict) → [`report`] (HTML page) and [`chrome`]
 //! (Chrome trace).
 

@@ -9,17 +9,24 @@ use std::fmt::Write as _;
 /// The evaluation of one `[expect]` entry.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExpectResult {
+    /// The expectation's key in `[expect]`.
     pub name: String,
+    /// Whether the run met it.
     pub held: bool,
+    /// What was expected and what the run showed.
     pub detail: String,
 }
 
 /// Everything a run of a scenario under one seed produced and concluded.
 #[derive(Clone, Debug)]
 pub struct Outcome {
+    /// The seed the world ran under.
     pub seed: u64,
+    /// What the world recorded (trace, checkpoints, outputs, job status).
     pub run: RunResult,
+    /// One verdict per checker.
     pub verdicts: Vec<Verdict>,
+    /// One result per `[expect]` entry; [`Outcome::passed`] is their conjunction.
     pub expectations: Vec<ExpectResult>,
 }
 
@@ -30,6 +37,7 @@ impl Outcome {
         self.expectations.iter().all(|e| e.held)
     }
 
+    /// The run's trace hash ([`crate::trace::Trace::hash`]): equal for equal traces.
     pub fn trace_hash(&self) -> u64 {
         self.run.trace.hash()
     }

@@ -15,21 +15,32 @@ use std::time::Instant;
 /// What happened to one signature group.
 #[derive(Clone, Debug)]
 pub struct GroupShrink {
+    /// The group's signature (its text form).
     pub signature: String,
+    /// Failing seeds in the group.
     pub count: usize,
+    /// The scenario file of the group's first member.
     pub scenario_path: String,
+    /// The seed of the group's first member (the one shrunk).
     pub first_seed: u64,
+    /// What was written, or why not.
     pub outcome: GroupOutcome,
 }
 
+/// The result of shrinking one signature group.
 #[derive(Clone, Debug)]
 pub enum GroupOutcome {
     /// A regression was written.
     Written {
+        /// Where.
         path: PathBuf,
+        /// Size of the scenario before shrinking.
         before: shrink::Size,
+        /// Size of the written regression.
         after: shrink::Size,
+        /// Runs the shrinker spent.
         runs: usize,
+        /// Wall-clock seconds the shrinker spent.
         wall_s: f64,
         /// The written file, run at its seed, has the group's signature as its primary one.
         replays_same: bool,

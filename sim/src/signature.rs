@@ -35,11 +35,14 @@ pub const ASK_TIMEOUT_MS: u64 = 10_000;
 /// its text carries (`input`, `key`, `from`, `to`, ...).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Anomaly {
+    /// The checker that reported it (a name in [`crate::check::CHECKERS`]).
     pub checker: String,
     /// Stable kebab-case kind (`duplicate-commit`, `lost-commit`, `offset-before-completion`,
     /// `stuck-restarting`, ...).
     pub kind: String,
+    /// The virtual time the anomaly names, if any.
     pub time_ms: Option<u64>,
+    /// Named values from the checker's line (`input`, `key`, `from`, `to`, ...).
     pub fields: BTreeMap<&'static str, String>,
     /// The checker's own line.
     pub text: String,
@@ -48,7 +51,9 @@ pub struct Anomaly {
 /// A failure's identity: checker, anomaly kind and where in the protocol it happened.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Signature {
+    /// The checker that failed.
     pub checker: String,
+    /// The anomaly kind (as in [`Anomaly::kind`]).
     pub kind: String,
     /// Job phase at the anomaly (`running`, `running-restored`, `restarting`, ...; `end` for
     /// anomalies about the run as a whole).

@@ -3,11 +3,13 @@
 /// One traced event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceEvent {
+    /// Virtual time of the event.
     pub time_ms: u64,
     /// The node that observed it: `jm`, `tm0`, `broker`, `storage`, `sink-store`, `client`, `world`.
     pub node: String,
     /// Event kind, one word (`job`, `task`, `trigger`, `ack`, `complete`, `abort`, `fault`, ...).
     pub kind: &'static str,
+    /// The rest of the line (`id=3 ...`).
     pub detail: String,
 }
 
@@ -63,15 +65,18 @@ pub struct Trace {
 }
 
 impl Trace {
+    /// Appends one event (and logs it at `debug` under target `ckptsim::trace`).
     pub fn push(&mut self, time_ms: u64, node: &str, kind: &'static str, detail: String) {
         tracing::debug!(target: "ckptsim::trace", "{:>7}.{:03} {:<10} {:<10} {}", time_ms / 1000, time_ms % 1000, node, kind, detail);
         self.events.push(TraceEvent { time_ms, node: node.to_string(), kind, detail });
     }
 
+    /// Every event so far, in order.
     pub fn events(&self) -> &[TraceEvent] {
         &self.events
     }
 
+    /// The whole trace, one [`TraceEvent::line`] per event.
     pub fn text(&self) -> String {
         let mut s = String::new();
         for e in &self.events {

@@ -13,9 +13,11 @@ use crate::spec::JobSpec;
 use crate::trace::TraceEvent;
 use std::fmt::Write as _;
 
-/// Events shown per task and for the JobManager.
+/// Events shown per task.
 pub const EVENTS_PER_TASK: usize = 5;
+/// Events shown for the JobManager.
 pub const EVENTS_JM: usize = 8;
+/// Tasks shown at most.
 pub const MAX_TASKS: usize = 4;
 
 fn esc(s: &str) -> String {

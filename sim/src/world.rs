@@ -4,7 +4,7 @@
 //! `stop_at_ms` of virtual time, kills every node and returns a [`RunResult`].
 //!
 //! * **Control plane**: messages between JobManager and TaskManagers travel through our own
-//!   network ([`Net`]) with per-link FIFO order and a seeded latency; partitions, loss and delay
+//!   network (`Net`) with per-link FIFO order and a seeded latency; partitions, loss and delay
 //!   are applied there. Each receiving node keeps its messages in flight in a heap and takes
 //!   the due ones when it wakes; its wait deadline includes the earliest arrival, and a send
 //!   only wakes it when the new message is due before that deadline (no per-message pump
@@ -21,7 +21,7 @@
 //!   store live in the shared world state, so they survive every crash of JM/TM nodes.
 //!
 //! All shared state sits in one `World` behind a mutex that is only ever locked through
-//! [`Shared::with`], never across an `.await` (the simulation is single-threaded; a guard held
+//! `Shared::with`, never across an `.await` (the simulation is single-threaded; a guard held
 //! across a suspension point would deadlock the next task that locks).
 
 use crate::graph::Graph;
