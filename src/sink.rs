@@ -258,6 +258,32 @@ pub enum StoreAnomaly {
     CommitOfAbortedTxn { txn: TxnId },
     #[error("abort of committed {txn:?}")]
     AbortOfCommittedTxn { txn: TxnId },
+    /// The store aborted the transaction because it outlived `transaction_timeout_ms` (Kafka's
+    /// `transaction.timeout.ms`); this operation on it failed. A commit refused this way loses
+    /// the transaction's records: Flink's `TwoPhaseCommitSinkFunction` warns about exactly this.
+    #[error(
+        "{op} of {txn:?} {age_ms} ms after it began: aborted by the store's transaction timeout ({timeout_ms} ms)"
+    )]
+    TransactionTimedOut { txn: TxnId, op: &'static str, age_ms: u64, timeout_ms: u64 },
+}
+
+/// How the external store treats transactions (per job; the sink's operator keys).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreConfig {
+    /// Kafka's `transaction.timeout.ms`: a transaction not finished within this long after its
+    /// begin is aborted by the store, and any later operation on it except an abort fails with
+    /// [`StoreAnomaly::TransactionTimedOut`]. `None`: transactions never time out.
+    pub transaction_timeout_ms: Option<u64>,
+    /// A commit of a committed transaction is a no-op (true, as Kafka's commit of a recovered
+    /// producer). False models a store that makes the records visible again: the duplicate
+    /// that Flink's re-commit of restored committables would cause.
+    pub idempotent_commit: bool,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { transaction_timeout_ms: None, idempotent_commit: true }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -265,8 +291,14 @@ struct StoredTxn {
     state: TxnState,
     /// Written records; moved to the visible output on commit, dropped on abort.
     records: Vec<Record>,
-    /// How many records became visible with its commit.
+    /// How many records became visible with its commit (and re-commits, when not idempotent).
     committed_records: usize,
+    /// When it began (for the transaction timeout).
+    begun_ms: u64,
+    /// The store aborted it by the transaction timeout.
+    timed_out: bool,
+    /// A copy of the committed records, kept only when commits are not idempotent.
+    recommit_copy: Vec<Record>,
 }
 
 /// The external transactional system behind the 2PC sink: a pure data structure.
@@ -276,14 +308,20 @@ struct StoredTxn {
 /// aborted one are idempotent no-ops; aborting a pre-committed transaction is allowed (recovery
 /// aborts the transaction that was open at the restored snapshot, which a later, failed
 /// checkpoint may have pre-committed). Everything else off-protocol is a [`StoreAnomaly`].
-/// Transaction timeouts are not modelled: a transaction left open stays open.
+/// [`StoreConfig`] adds a transaction timeout and non-idempotent commits; by default a
+/// transaction left open stays open.
 #[derive(Clone, Debug, Default)]
 pub struct TxnStore {
     txns: BTreeMap<TxnId, StoredTxn>,
     committed: Vec<(u64, Record)>,
+    config: StoreConfig,
 }
 
 impl TxnStore {
+    pub fn new(config: StoreConfig) -> Self {
+        TxnStore { config, ..TxnStore::default() }
+    }
+
     pub fn apply(&mut self, now_ms: u64, op: SinkOutput) -> Result<(), StoreAnomaly> {
         use TxnState::*;
         let txn_id = op.txn();
@@ -291,7 +329,17 @@ impl TxnStore {
             if let Some(t) = self.txns.get(&txn) {
                 return Err(StoreAnomaly::BeginOfExistingTxn { txn, state: t.state });
             }
-            self.txns.insert(txn, StoredTxn { state: Open, records: Vec::new(), committed_records: 0 });
+            self.txns.insert(
+                txn,
+                StoredTxn {
+                    state: Open,
+                    records: Vec::new(),
+                    committed_records: 0,
+                    begun_ms: now_ms,
+                    timed_out: false,
+                    recommit_copy: Vec::new(),
+                },
+            );
             return Ok(());
         }
         let op_name = match &op {
@@ -304,6 +352,17 @@ impl TxnStore {
         let Some(t) = self.txns.get_mut(&txn_id) else {
             return Err(StoreAnomaly::UnknownTxn { txn: txn_id, op: op_name });
         };
+        if let Some(timeout_ms) = self.config.transaction_timeout_ms {
+            let age_ms = now_ms.saturating_sub(t.begun_ms);
+            if matches!(t.state, Open | PreCommitted) && age_ms > timeout_ms {
+                t.state = Aborted;
+                t.records = Vec::new();
+                t.timed_out = true;
+            }
+            if t.timed_out && !matches!(op, SinkOutput::Abort { .. }) {
+                return Err(StoreAnomaly::TransactionTimedOut { txn: txn_id, op: op_name, age_ms, timeout_ms });
+            }
+        }
         match (op, t.state) {
             (SinkOutput::Write { record, .. }, Open) => t.records.push(record),
             (SinkOutput::Write { txn, .. }, PreCommitted) => return Err(StoreAnomaly::WriteAfterPreCommit { txn }),
@@ -317,10 +376,18 @@ impl TxnStore {
             (SinkOutput::Commit { .. }, PreCommitted) => {
                 t.state = Committed;
                 t.committed_records = t.records.len();
+                if !self.config.idempotent_commit {
+                    t.recommit_copy = t.records.clone();
+                }
                 self.committed.extend(t.records.drain(..).map(|r| (now_ms, r)));
                 t.records = Vec::new();
             }
-            (SinkOutput::Commit { .. }, Committed) => {}
+            (SinkOutput::Commit { .. }, Committed) if self.config.idempotent_commit => {}
+            (SinkOutput::Commit { .. }, Committed) => {
+                // A store without idempotent commits makes the records visible again.
+                t.committed_records += t.recommit_copy.len();
+                self.committed.extend(t.recommit_copy.iter().map(|r| (now_ms, r.clone())));
+            }
             (SinkOutput::Commit { txn }, Aborted) => return Err(StoreAnomaly::CommitOfAbortedTxn { txn }),
             (SinkOutput::Abort { .. }, Open | PreCommitted) => {
                 t.state = Aborted;
@@ -780,6 +847,41 @@ mod tests {
             StoreAnomaly::CommitOfAbortedTxn { txn: b }.to_string(),
             "commit of aborted TxnId { subtask: 0, attempt: 0, seq: 1 }"
         );
+    }
+
+    /// Issue 13 item 7: the transaction timeout aborts a transaction whose commit comes too late
+    /// (and only then); a non-idempotent store makes a re-commit visible twice.
+    #[test]
+    fn txn_store_timeout_and_non_idempotent_commit() {
+        let cfg = StoreConfig { transaction_timeout_ms: Some(100), idempotent_commit: true };
+        let mut st = TxnStore::new(cfg);
+        for op in [begin(0, 0), write(0, 0, "x"), pre(0, 0), begin(0, 1), write(0, 1, "y"), pre(0, 1)] {
+            st.apply(10, op).unwrap();
+        }
+        // Exactly at the timeout the commit still succeeds.
+        assert_eq!(st.apply(110, commit(0, 0)), Ok(()));
+        let late = StoreAnomaly::TransactionTimedOut { txn: t(0, 1), op: "commit", age_ms: 101, timeout_ms: 100 };
+        assert_eq!(st.apply(111, commit(0, 1)), Err(late));
+        assert_eq!(st.txn_state(t(0, 1)), Some(TxnState::Aborted));
+        // Later operations keep failing with the same name; an abort is accepted.
+        assert!(matches!(st.apply(500, commit(0, 1)), Err(StoreAnomaly::TransactionTimedOut { age_ms: 490, .. })));
+        assert_eq!(st.apply(500, abort(0, 1)), Ok(()));
+        // A committed transaction does not time out; the re-commit is idempotent.
+        assert_eq!(st.apply(500, commit(0, 0)), Ok(()));
+        assert_eq!(
+            st.committed().iter().map(|(at, r)| (*at, r.value.to_string())).collect::<Vec<_>>(),
+            [(110, "x".into())]
+        );
+        st.invariants();
+
+        let mut st = TxnStore::new(StoreConfig { transaction_timeout_ms: None, idempotent_commit: false });
+        for op in [begin(0, 0), write(0, 0, "x"), pre(0, 0), commit(0, 0)] {
+            st.apply(10, op).unwrap();
+        }
+        assert_eq!(st.apply(1_000_000, commit(0, 0)), Ok(()));
+        let vis: Vec<(u64, String)> = st.committed().iter().map(|(at, r)| (*at, r.value.to_string())).collect();
+        assert_eq!(vis, [(10, "x".to_string()), (1_000_000, "x".to_string())]);
+        st.invariants();
     }
 
     #[test]

@@ -121,6 +121,17 @@ fn rows_of_duplicates<'a>(
     m
 }
 
+/// Names a store anomaly (as the world recorded it, `t=.. task: Debug`): a commit refused by the
+/// store's transaction timeout is Flink's documented data loss (`TwoPhaseCommitSinkFunction`
+/// logs it when a transaction is recovered after `transactionTimeout`).
+fn sink_anomaly_finding(a: &str) -> String {
+    if a.contains("TransactionTimedOut") && a.contains("op: \"commit\"") {
+        format!("transaction aborted by timeout (data loss, as Flink warns): {a}")
+    } else {
+        format!("sink store anomaly: {a}")
+    }
+}
+
 /// Exactly-once output of the 2PC sink: every expected output committed exactly once, nothing
 /// else, and per key the committed values equal the reference sequence.
 pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
@@ -133,7 +144,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     }
     let mut anomalies = Vec::new();
     for a in &run.sink_anomalies {
-        anomalies.push(format!("sink store anomaly: {a}"));
+        anomalies.push(sink_anomaly_finding(a));
     }
     let counts = lineage_counts(&run.committed);
     let dups = rows_of_duplicates(&run.committed, &counts);

@@ -398,6 +398,12 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
         if o.padding_bytes != 0 {
             let _ = writeln!(s, "state_padding_bytes = {}", o.padding_bytes);
         }
+        if let Some(ms) = o.sink_store.transaction_timeout_ms {
+            let _ = writeln!(s, "transaction_timeout_ms = {ms}");
+        }
+        if !o.sink_store.idempotent_commit {
+            let _ = writeln!(s, "idempotent_commit = false");
+        }
         if o.kind.is_source() && spec.input_options.bounded {
             let _ = writeln!(s, "bounded = true");
         }

@@ -27,6 +27,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         parallelism,
         injectors: vec![],
         padding_bytes: 0,
+        sink_store: Default::default(),
     };
     JobSpec {
         name: "fuzz-whole-sim".into(),

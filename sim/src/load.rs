@@ -112,6 +112,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 parallelism: o.parallelism,
                 injectors,
                 padding_bytes: o.state_padding_bytes,
+                sink_store: o.sink_store,
             }
         })
         .collect();

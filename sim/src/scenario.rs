@@ -472,6 +472,9 @@ pub struct OperatorSpec {
     /// Sources only: the input ends (log: stopping offsets at the end of the records; socket:
     /// the server closes after its last line). Default false (unbounded).
     pub bounded: bool,
+    /// `two-phase-commit-sink` only: the store's `transaction_timeout_ms` and
+    /// `idempotent_commit` (issue 13 item 7); the default changes nothing.
+    pub sink_store: ckptsim::sink::StoreConfig,
 }
 
 impl OperatorSpec {
@@ -1251,6 +1254,8 @@ struct RawOperator {
     state_padding_bytes: Option<u64>,
     startup: Option<String>,
     bounded: Option<bool>,
+    transaction_timeout_ms: Option<u64>,
+    idempotent_commit: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -1822,12 +1827,17 @@ impl Ctx<'_> {
                 );
             }
             // Keys that only some kinds take.
-            let kind_keys: [(&str, bool, &[&str]); 4] = [
+            let kind_keys: [(&str, bool, &[&str]); 6] = [
                 ("function", r.function.is_some(), &["map", "flat_map", "filter"]),
                 ("size", r.size.is_some(), &["count_window"]),
                 ("startup", r.startup.is_some(), &["log-source"]),
                 ("bounded", r.bounded.is_some(), &["log-source", "socket-source"]),
+                ("transaction_timeout_ms", r.transaction_timeout_ms.is_some(), &["two-phase-commit-sink"]),
+                ("idempotent_commit", r.idempotent_commit.is_some(), &["two-phase-commit-sink"]),
             ];
+            if r.transaction_timeout_ms == Some(0) {
+                return Err(self.err(&p("transaction_timeout_ms"), "must be >= 1 (got 0)"));
+            }
             for (key, present, kinds_ok) in kind_keys {
                 if present && !kinds_ok.contains(&kind) {
                     return Err(self.err(&p(key), format!("`{key}` only applies to {}, not {kind}", list(kinds_ok))));
@@ -1961,6 +1971,10 @@ impl Ctx<'_> {
                 },
                 state_padding_bytes: r.state_padding_bytes.unwrap_or(0),
                 bounded: r.bounded.unwrap_or(false),
+                sink_store: ckptsim::sink::StoreConfig {
+                    transaction_timeout_ms: r.transaction_timeout_ms,
+                    idempotent_commit: r.idempotent_commit.unwrap_or(true),
+                },
             });
         }
         Ok(out)

@@ -13,6 +13,8 @@ pub struct OpSpec {
     pub parallelism: u32,
     pub injectors: Vec<FailureInjector>,
     pub padding_bytes: u64,
+    /// The 2PC sink's store settings (transaction timeout, idempotent commit); default otherwise.
+    pub sink_store: ckptsim::sink::StoreConfig,
 }
 
 #[derive(Clone, Debug, PartialEq)]

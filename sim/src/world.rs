@@ -864,7 +864,7 @@ async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: 
         committed_offsets: BTreeMap::new(),
         storage_completed: Vec::new(),
         retained: Vec::new(),
-        txn_store: TxnStore::default(),
+        txn_store: TxnStore::new(spec.operators.last().map(|o| o.sink_store).unwrap_or_default()),
         sink_epochs: BTreeMap::new(),
         counters: BTreeMap::new(),
         tm_incarnation: BTreeMap::new(),
