@@ -1,4 +1,4 @@
-//! Sources: a Kafka-like partitioned-log source with checkpointed offsets and offset commits (flink-semantics §5), and a non-replayable socket-like line source.
+//! Sources: a Kafka-like partitioned-log source with checkpointed offsets and offset commits (semantics §5), and a non-replayable socket-like line source.
 //!
 //! [`LogSource`] is one subtask of a Kafka source. Its state is an offset per owned partition,
 //! stored as union list state: on restore every subtask sees the states of all subtasks and

@@ -625,7 +625,7 @@ fn decisions(run: &RunResult) -> Vec<Decision> {
 }
 
 /// Re-derives every restart decision and delay of the configured strategy from the failure
-/// times alone (Flink's `RestartBackoffTimeStrategy`s, flink-semantics §4): fixed-delay counts
+/// times alone (Flink's `RestartBackoffTimeStrategy`s, semantics §4): fixed-delay counts
 /// failures; failure-rate keeps a window of failure times (full at `> max`, at `>= max` in
 /// 1.11, FLINK-20752) and restarts when the window is not full or its oldest failure is more
 /// than the interval old; exponential-delay grows `initial * multiplier^attempt`, capped at

@@ -330,7 +330,7 @@ pub struct InputGate {
     pub trigger: bool,
 }
 
-/// `[kafka]`: how a `log-source` commits offsets to the broker (flink-semantics §5).
+/// `[kafka]`: how a `log-source` commits offsets to the broker (semantics §5).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct KafkaSettings {
     /// `commit_offsets_on_checkpoint` (default true): commit on checkpoint completion.

@@ -1988,7 +1988,7 @@ async fn task_main(s: Shared, tm: u32, task: TaskId, attempt: Attempt, restore: 
     }
 }
 
-/// The log source's commit mode from `[kafka]` (flink-semantics §5.1 `OffsetCommitModes`):
+/// The log source's commit mode from `[kafka]` (semantics §5.1 `OffsetCommitModes`):
 /// with periodic checkpointing, commits on completion unless `commit_offsets_on_checkpoint`
 /// is false; without, Kafka's auto-commit if enabled (1.11's default; 2.x's KafkaSource turns
 /// `enable.auto.commit` off unless the user sets it).
