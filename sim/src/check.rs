@@ -1129,8 +1129,8 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
 /// Renders a verdict as one line.
 pub fn verdict_line(v: &Verdict) -> String {
     match v.passed {
-        None => format!("  {:<14} n/a   {}", v.checker, v.summary),
-        Some(true) => format!("  {:<14} PASS  {}", v.checker, v.summary),
-        Some(false) => format!("  {:<14} FAIL  {}", v.checker, v.anomalies.first().cloned().unwrap_or_default()),
+        None => format!("  {:<17} n/a   {}", v.checker, v.summary),
+        Some(true) => format!("  {:<17} PASS  {}", v.checker, v.summary),
+        Some(false) => format!("  {:<17} FAIL  {}", v.checker, v.anomalies.first().cloned().unwrap_or_default()),
     }
 }
