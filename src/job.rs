@@ -282,22 +282,24 @@ impl JobMaster {
     /// latest completed checkpoint from the HA store (not an external one: the retention policy
     /// decides its fate when the job ends).
     pub fn start_recovered(&mut self, now_ms: u64, recovered: Option<Arc<CompletedCheckpoint>>) {
-        assert_eq!(self.status, JobStatus::Created, "start called twice");
         if let Some(cp) = recovered.clone() {
             self.coordinator.recover_from_ha(cp);
         }
-        self.set_status(now_ms, JobStatus::Running, None);
-        self.deploy_all(now_ms, recovered);
-        self.after_change(now_ms);
+        self.deploy_first(now_ms, recovered);
     }
 
     /// Starts the job (CREATED → RUNNING) and deploys every task, restoring from `restore` (a
     /// retained checkpoint or savepoint of an earlier job) when given.
     pub fn start(&mut self, now_ms: u64, restore: Option<Arc<CompletedCheckpoint>>) {
-        assert_eq!(self.status, JobStatus::Created, "start called twice");
         if let Some(cp) = restore.clone() {
             self.coordinator.restore_from(cp);
         }
+        self.deploy_first(now_ms, restore);
+    }
+
+    /// CREATED → RUNNING and the first deployment of every task (from `restore` when given).
+    fn deploy_first(&mut self, now_ms: u64, restore: Option<Arc<CompletedCheckpoint>>) {
+        assert_eq!(self.status, JobStatus::Created, "start called twice");
         self.set_status(now_ms, JobStatus::Running, None);
         self.deploy_all(now_ms, restore);
         self.after_change(now_ms);

@@ -1,0 +1,739 @@
+//! Unit tests of `barrier.rs` (a sibling file: the module stays readable at its own size).
+
+//! Data-driven vectors: each case is a script of events and the expected rendering, one line
+//! per event: `event -> outputs [blocked channels] (timer deadline)`.
+//!
+//! Events: `B<ch>:<id>` barrier (suffixes: `u` unaligned, `a` aligned, `t<ms>` aligned with
+//! timeout, `s` savepoint, `@<ts>` JobManager timestamp, `+<n>` overtaken records; the default
+//! alignment follows the handler kind, Alternating defaults to unaligned), `C<ch>:<id>` cancel
+//! marker, `E<ch>` end of partition, `R<ch>` record (`persist <id>` when it is in-flight
+//! state), `T<ms>` advance the clock and fire the timer, `W<ms>` advance the clock only,
+//! `A<id>` the JobManager aborted `id`.
+
+use super::*;
+use HandlerKind::{Aligned, Alternating, AtLeastOnce};
+
+const F111: Profile = Profile::Flink111;
+const F23: Profile = Profile::Flink23;
+
+fn number(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> u64 {
+    let mut digits = String::new();
+    while let Some(c) = chars.peek().filter(|c| c.is_ascii_digit()) {
+        digits.push(*c);
+        chars.next();
+    }
+    digits.parse().unwrap_or_else(|_| panic!("expected a number"))
+}
+
+fn parse_barrier(kind: HandlerKind, rest: &str) -> (ChannelId, Barrier, u32) {
+    let mut chars = rest.chars().peekable();
+    let ch = ChannelId(number(&mut chars) as u32);
+    assert_eq!(chars.next(), Some(':'), "barrier token needs `ch:id`");
+    let id = CheckpointId(number(&mut chars));
+    let mut barrier = Barrier {
+        id,
+        timestamp_ms: 0,
+        kind: CheckpointKind::Checkpoint,
+        alignment: match kind {
+            Aligned => Alignment::Aligned,
+            AtLeastOnce => Alignment::AtLeastOnce,
+            Alternating => Alignment::Unaligned,
+        },
+    };
+    let mut overtaken = 0;
+    while let Some(c) = chars.next() {
+        match c {
+            'u' => barrier.alignment = Alignment::Unaligned,
+            'a' => barrier.alignment = Alignment::Aligned,
+            't' => barrier.alignment = Alignment::AlignedWithTimeout { timeout_ms: number(&mut chars) },
+            's' => {
+                barrier.kind = CheckpointKind::Savepoint;
+                barrier.alignment = Alignment::Aligned;
+            }
+            '@' => barrier.timestamp_ms = number(&mut chars),
+            '+' => overtaken = number(&mut chars) as u32,
+            other => panic!("unknown barrier suffix {other:?}"),
+        }
+    }
+    (ch, barrier, overtaken)
+}
+
+fn channel_and_id(rest: &str) -> (ChannelId, CheckpointId) {
+    let (ch, id) = rest.split_once(':').expect("`ch:id`");
+    (ChannelId(ch.parse().unwrap()), CheckpointId(id.parse().unwrap()))
+}
+
+fn run(kind: HandlerKind, profile: Profile, variant: Variant, channels: u32, script: &str) -> String {
+    let mut h = BarrierHandler::new(kind, channels, profile, variant);
+    let mut now_ms = 0;
+    let mut out = String::new();
+    for token in script.split_whitespace() {
+        let (tag, rest) = token.split_at(1);
+        let mut rendered: Vec<String> = Vec::new();
+        match tag {
+            "B" => {
+                let (ch, barrier, overtaken) = parse_barrier(kind, rest);
+                h.handle_barrier(now_ms, ch, barrier, overtaken);
+            }
+            "C" => {
+                let (ch, id) = channel_and_id(rest);
+                h.handle_cancel_marker(now_ms, ch, id);
+            }
+            "E" => h.handle_end_of_partition(now_ms, ChannelId(rest.parse().unwrap())),
+            "R" => {
+                if let Some(id) = h.handle_record(now_ms, ChannelId(rest.parse().unwrap())) {
+                    rendered.push(format!("persist {id}"));
+                }
+            }
+            "T" => {
+                now_ms = rest.parse().unwrap();
+                h.handle_timeout(now_ms);
+            }
+            "W" => now_ms = rest.parse().unwrap(),
+            "A" => h.handle_checkpoint_aborted(now_ms, CheckpointId(rest.parse().unwrap())),
+            other => panic!("unknown event {other:?}"),
+        }
+        while let Some(o) = h.poll_output() {
+            rendered.push(o.to_string());
+        }
+        let mut line =
+            format!("{token} -> {}", if rendered.is_empty() { "-".to_string() } else { rendered.join(", ") });
+        let blocked: Vec<String> =
+            (0..channels).filter(|&c| h.is_blocked(ChannelId(c))).map(|c| c.to_string()).collect();
+        if !blocked.is_empty() {
+            line.push_str(&format!(" [blocked {}]", blocked.join(" ")));
+        }
+        if let Some(t) = h.poll_timeout() {
+            line.push_str(&format!(" (timer {t})"));
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+fn normalize(s: &str) -> String {
+    s.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join("\n")
+}
+
+fn check_variant(kind: HandlerKind, profile: Profile, variant: Variant, channels: u32, script: &str, expected: &str) {
+    let actual = run(kind, profile, variant, channels, script);
+    assert_eq!(
+        normalize(&actual),
+        normalize(expected),
+        "\n{kind:?} {profile} {channels} channel(s), script `{script}`; actual:\n{actual}"
+    );
+}
+
+fn check(kind: HandlerKind, profile: Profile, channels: u32, script: &str, expected: &str) {
+    check_variant(kind, profile, Variant::Correct, channels, script, expected);
+}
+
+// --- §3.1 aligned ------------------------------------------------------------------------
+
+#[test]
+fn aligned_blocks_each_channel_until_every_barrier_is_in() {
+    for profile in Profile::ALL {
+        check(
+            Aligned,
+            profile,
+            2,
+            "B0:1 R1 W5 B1:1 R0",
+            "B0:1 -> - [blocked 0]
+             R1 -> - [blocked 0]
+             W5 -> - [blocked 0]
+             B1:1 -> trigger 1 align=5ms
+             R0 -> -",
+        );
+    }
+}
+
+#[test]
+fn aligned_single_channel_triggers_each_new_id_immediately() {
+    check(
+        Aligned,
+        F23,
+        1,
+        "B0:1 R0 W3 B0:2",
+        "B0:1 -> trigger 1
+         R0 -> -
+         W3 -> -
+         B0:2 -> trigger 2",
+    );
+}
+
+#[test]
+fn aligned_obsolete_barriers_are_ignored() {
+    // B2:1 arrives after checkpoint 2 started (ch1 never carried 1): obsolete, not blocking.
+    check(
+        Aligned,
+        F23,
+        3,
+        "B0:1 B1:2 B2:1 B0:2 B2:2 B0:3 B1:3 B2:3",
+        "B0:1 -> - [blocked 0]
+         B1:2 -> abort 1 CHECKPOINT_DECLINED_SUBSUMED [blocked 1]
+         B2:1 -> - [blocked 1]
+         B0:2 -> - [blocked 0 1]
+         B2:2 -> trigger 2
+         B0:3 -> - [blocked 0]
+         B1:3 -> - [blocked 0 1]
+         B2:3 -> trigger 3",
+    );
+}
+
+#[test]
+fn aligned_newer_barrier_subsumes_and_unblocks() {
+    check(
+        Aligned,
+        F111,
+        2,
+        "B0:1 B1:2 R0 B0:2",
+        "B0:1 -> - [blocked 0]
+         B1:2 -> abort 1 CHECKPOINT_DECLINED_SUBSUMED [blocked 1]
+         R0 -> - [blocked 1]
+         B0:2 -> trigger 2",
+    );
+}
+
+#[test]
+fn aligned_cancel_marker_aborts_current_and_later_barriers_are_obsolete() {
+    check(
+        Aligned,
+        F23,
+        3,
+        "B0:1 C1:1 B2:1 R0 C0:1",
+        "B0:1 -> - [blocked 0]
+         C1:1 -> abort 1 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B2:1 -> -
+         R0 -> -
+         C0:1 -> -",
+    );
+}
+
+#[test]
+fn aligned_cancel_marker_for_future_id_drops_the_current_one_silently() {
+    check(
+        Aligned,
+        F23,
+        3,
+        "B0:1 C1:2 B2:1 B2:2 B0:2 B0:3 B1:3 B2:3",
+        "B0:1 -> - [blocked 0]
+         C1:2 -> abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B2:1 -> -
+         B2:2 -> -
+         B0:2 -> -
+         B0:3 -> - [blocked 0]
+         B1:3 -> - [blocked 0 1]
+         B2:3 -> trigger 3",
+    );
+}
+
+#[test]
+fn duplicate_cancel_markers_are_reported_once() {
+    for kind in [Aligned, AtLeastOnce, Alternating] {
+        check(
+            kind,
+            F23,
+            3,
+            "C0:1 C1:1 C2:1",
+            "C0:1 -> abort 1 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+             C1:1 -> -
+             C2:1 -> -",
+        );
+    }
+}
+
+#[test]
+fn aligned_end_of_partition_aborts_in_1_11() {
+    check(
+        Aligned,
+        F111,
+        3,
+        "B0:1 E2 B1:1 B0:2 B1:2",
+        "B0:1 -> - [blocked 0]
+         E2 -> abort 1 CHECKPOINT_DECLINED_INPUT_END_OF_STREAM
+         B1:1 -> -
+         B0:2 -> - [blocked 0]
+         B1:2 -> trigger 2",
+    );
+}
+
+#[test]
+fn aligned_end_of_partition_counts_as_aligned_in_2_3() {
+    check(
+        Aligned,
+        F23,
+        3,
+        "B0:1 E2 B1:1",
+        "B0:1 -> - [blocked 0]
+         E2 -> - [blocked 0]
+         B1:1 -> trigger 1",
+    );
+    check(Aligned, F23, 2, "B0:1 W4 E1", "B0:1 -> - [blocked 0]\nW4 -> - [blocked 0]\nE1 -> trigger 1 align=4ms");
+}
+
+#[test]
+fn aligned_checkpoint_started_after_a_channel_closed_needs_only_open_channels() {
+    // 1.11's completion test `barriers + closed == total`; 2.3's target = open channels.
+    for profile in Profile::ALL {
+        check(
+            Aligned,
+            profile,
+            3,
+            "E2 B0:1 B1:1",
+            "E2 -> -
+             B0:1 -> - [blocked 0]
+             B1:1 -> trigger 1",
+        );
+    }
+}
+
+#[test]
+fn aligned_no_block_variant_never_blocks() {
+    check_variant(
+        Aligned,
+        F23,
+        Variant::AlignedNoBlock,
+        2,
+        "B0:1 R0 B1:1",
+        "B0:1 -> -
+         R0 -> -
+         B1:1 -> trigger 1",
+    );
+}
+
+// --- §3.2 tracker ------------------------------------------------------------------------
+
+#[test]
+fn tracker_never_blocks_and_triggers_on_the_last_barrier() {
+    check(
+        AtLeastOnce,
+        F23,
+        2,
+        "B0:1 R0 W7 B1:1 B0:2",
+        "B0:1 -> -
+         R0 -> -
+         W7 -> -
+         B1:1 -> trigger 1 align=7ms
+         B0:2 -> -",
+    );
+}
+
+#[test]
+fn tracker_completion_drops_older_incomplete_checkpoints_silently() {
+    check(
+        AtLeastOnce,
+        F23,
+        2,
+        "B0:1 B0:2 B0:3 B1:2 B1:1 B1:3",
+        "B0:1 -> -
+         B0:2 -> -
+         B0:3 -> -
+         B1:2 -> trigger 2
+         B1:1 -> -
+         B1:3 -> trigger 3",
+    );
+}
+
+#[test]
+fn tracker_incomplete_checkpoint_survives_a_later_barrier() {
+    check(
+        AtLeastOnce,
+        F111,
+        2,
+        "B0:1 B0:2 B1:1 B1:2",
+        "B0:1 -> -
+         B0:2 -> -
+         B1:1 -> trigger 1
+         B1:2 -> trigger 2",
+    );
+}
+
+#[test]
+fn tracker_tracks_at_most_50_checkpoints() {
+    let ids = 1..=(MAX_TRACKED_CHECKPOINTS as u64 + 1);
+    let mut script: Vec<String> = ids.clone().map(|i| format!("B0:{i}")).collect();
+    let mut expected: Vec<String> = ids.map(|i| format!("B0:{i} -> -")).collect();
+    // Checkpoint 1 was dropped when 51 arrived; 2 is still tracked.
+    script.extend(["B1:1".to_string(), "B1:2".to_string()]);
+    expected.extend(["B1:1 -> -".to_string(), "B1:2 -> trigger 2".to_string()]);
+    check(AtLeastOnce, F23, 2, &script.join(" "), &expected.join("\n"));
+}
+
+#[test]
+fn tracker_counts_barriers_in_1_11_and_distinct_channels_in_2_3() {
+    let script = "B0:1 B0:1 B1:1";
+    check(
+        AtLeastOnce,
+        F111,
+        2,
+        script,
+        "B0:1 -> -
+         B0:1 -> trigger 1
+         B1:1 -> -",
+    );
+    check(
+        AtLeastOnce,
+        F23,
+        2,
+        script,
+        "B0:1 -> -
+         B0:1 -> -
+         B1:1 -> trigger 1",
+    );
+}
+
+#[test]
+fn tracker_cancel_marker_aborts_older_entries_and_keeps_counting() {
+    check(
+        AtLeastOnce,
+        F23,
+        3,
+        "B0:1 B0:2 C1:2 B2:1 B2:2 B0:3 B1:3 B2:3",
+        "B0:1 -> -
+         B0:2 -> -
+         C1:2 -> abort 1 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER, abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B2:1 -> -
+         B2:2 -> -
+         B0:3 -> -
+         B1:3 -> -
+         B2:3 -> trigger 3",
+    );
+}
+
+#[test]
+fn tracker_cancel_marker_for_future_id() {
+    check(
+        AtLeastOnce,
+        F23,
+        2,
+        "C0:4 B1:4 B1:5 B0:5",
+        "C0:4 -> abort 4 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B1:4 -> -
+         B1:5 -> -
+         B0:5 -> trigger 5",
+    );
+}
+
+#[test]
+fn tracker_end_of_partition_per_profile() {
+    check(
+        AtLeastOnce,
+        F111,
+        2,
+        "B0:1 E1 B0:2",
+        "B0:1 -> -\nE1 -> abort 1 CHECKPOINT_DECLINED_INPUT_END_OF_STREAM\nB0:2 -> trigger 2",
+    );
+    check(AtLeastOnce, F23, 2, "B0:1 E1 B0:2", "B0:1 -> -\nE1 -> trigger 1\nB0:2 -> trigger 2");
+    // 2.3: the finished channel completes the newest checkpoint waiting only for it.
+    check(
+        AtLeastOnce,
+        F23,
+        3,
+        "B0:1 B1:1 B0:2 B1:2 E2",
+        "B0:1 -> -
+         B1:1 -> -
+         B0:2 -> -
+         B1:2 -> -
+         E2 -> trigger 2",
+    );
+}
+
+// --- §3.3 unaligned ----------------------------------------------------------------------
+
+#[test]
+fn unaligned_triggers_on_first_barrier_and_persists_records_before_each_barrier() {
+    check(
+        Alternating,
+        F23,
+        2,
+        "R1 B0:1 R1 R0 R1 B1:1 R1",
+        "R1 -> -
+         B0:1 -> trigger 1 unaligned
+         R1 -> persist 1
+         R0 -> -
+         R1 -> persist 1
+         B1:1 -> complete 1
+         R1 -> -",
+    );
+}
+
+#[test]
+fn unaligned_overtaken_records_are_persisted_before_the_channel_state_completes() {
+    check(
+        Alternating,
+        F111,
+        2,
+        "B0:1+2 B1:1 R1 R0 R0 R0",
+        "B0:1+2 -> trigger 1 unaligned
+         B1:1 -> -
+         R1 -> -
+         R0 -> persist 1
+         R0 -> persist 1, complete 1
+         R0 -> -",
+    );
+    check(Alternating, F23, 1, "B0:1 R0", "B0:1 -> trigger 1 unaligned, complete 1\nR0 -> -");
+}
+
+#[test]
+fn unaligned_checkpoint_can_be_aborted_after_its_snapshot() {
+    check(
+        Alternating,
+        F23,
+        2,
+        "B0:1 B1:2 R0 B0:2",
+        "B0:1 -> trigger 1 unaligned
+         B1:2 -> abort 1 CHECKPOINT_DECLINED_SUBSUMED, trigger 2 unaligned
+         R0 -> persist 2
+         B0:2 -> complete 2",
+    );
+    check(
+        Alternating,
+        F23,
+        3,
+        "B0:1 C1:2 B2:1",
+        "B0:1 -> trigger 1 unaligned
+         C1:2 -> abort 1 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER, abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B2:1 -> -",
+    );
+    // A newer checkpoint starts while the older one still waits for overtaken records.
+    check(
+        Alternating,
+        F23,
+        2,
+        "B0:1+1 B1:1 B1:2 R0 B0:2",
+        "B0:1+1 -> trigger 1 unaligned
+         B1:1 -> -
+         B1:2 -> abort 1 CHECKPOINT_DECLINED_SUBSUMED, trigger 2 unaligned
+         R0 -> persist 2
+         B0:2 -> complete 2",
+    );
+}
+
+#[test]
+fn unaligned_end_of_partition_per_profile() {
+    check(
+        Alternating,
+        F111,
+        2,
+        "B0:1 E1",
+        "B0:1 -> trigger 1 unaligned\nE1 -> abort 1 CHECKPOINT_DECLINED_INPUT_END_OF_STREAM",
+    );
+    check(Alternating, F23, 2, "B0:1 E1", "B0:1 -> trigger 1 unaligned\nE1 -> complete 1");
+}
+
+#[test]
+fn savepoints_are_always_aligned() {
+    check(
+        Alternating,
+        F23,
+        2,
+        "B0:1s R1 B1:1s B0:2 B1:2",
+        "B0:1s -> - [blocked 0]
+         R1 -> - [blocked 0]
+         B1:1s -> trigger 1 savepoint
+         B0:2 -> trigger 2 unaligned
+         B1:2 -> complete 2",
+    );
+}
+
+// --- §3.4 aligned with timeout -----------------------------------------------------------
+
+#[test]
+fn timeout_is_strict() {
+    check(
+        Alternating,
+        F23,
+        2,
+        "B0:1t100@0 R1 T100 T101 B1:1t100@0+2 R0 R1 R1",
+        "B0:1t100@0 -> - [blocked 0] (timer 101)
+         R1 -> - [blocked 0] (timer 101)
+         T100 -> - [blocked 0] (timer 101)
+         T101 -> trigger 1 unaligned, prioritize 1
+         B1:1t100@0+2 -> -
+         R0 -> -
+         R1 -> persist 1
+         R1 -> persist 1, complete 1",
+    );
+}
+
+#[test]
+fn timeout_is_measured_from_the_barrier_timestamp_not_local_arrival() {
+    check(
+        Alternating,
+        F23,
+        2,
+        "W50 B0:1t100@0 T101 B1:1t100@0",
+        "W50 -> -
+         B0:1t100@0 -> - [blocked 0] (timer 101)
+         T101 -> trigger 1 unaligned, prioritize 1
+         B1:1t100@0 -> complete 1",
+    );
+    // Already timed out when the first barrier arrives: unaligned at once.
+    check(
+        Alternating,
+        F23,
+        2,
+        "W101 B0:1t100@0 R1 B1:1t100@0",
+        "W101 -> -
+         B0:1t100@0 -> trigger 1 unaligned, prioritize 1
+         R1 -> persist 1
+         B1:1t100@0 -> complete 1",
+    );
+    // A single channel completes the alignment before the timeout is looked at.
+    check(Alternating, F23, 1, "W500 B0:1t100@0", "W500 -> -\nB0:1t100@0 -> trigger 1");
+}
+
+#[test]
+fn timeout_is_checked_on_barriers_and_end_of_partition() {
+    check(
+        Alternating,
+        F23,
+        3,
+        "B0:1t10@0 W11 B1:1t10@0 B2:1t10@0",
+        "B0:1t10@0 -> - [blocked 0] (timer 11)
+         W11 -> - [blocked 0] (timer 11)
+         B1:1t10@0 -> trigger 1 unaligned, prioritize 1
+         B2:1t10@0 -> complete 1",
+    );
+    check(
+        Alternating,
+        F23,
+        3,
+        "B0:1t10@0 W11 E1 B2:1t10@0",
+        "B0:1t10@0 -> - [blocked 0] (timer 11)
+         W11 -> - [blocked 0] (timer 11)
+         E1 -> trigger 1 unaligned, prioritize 1
+         B2:1t10@0 -> complete 1",
+    );
+}
+
+#[test]
+fn timeout_switch_is_for_one_checkpoint_only() {
+    check(
+        Alternating,
+        F23,
+        2,
+        "B0:1t10@0 T11 B1:1t10@0 B0:2t10@20 R1 B1:2t10@20",
+        "B0:1t10@0 -> - [blocked 0] (timer 11)
+         T11 -> trigger 1 unaligned, prioritize 1
+         B1:1t10@0 -> complete 1
+         B0:2t10@20 -> - [blocked 0] (timer 31)
+         R1 -> - [blocked 0] (timer 31)
+         B1:2t10@20 -> trigger 2",
+    );
+}
+
+#[test]
+fn barrier_converted_to_unaligned_upstream_switches_the_checkpoint() {
+    check(
+        Alternating,
+        F23,
+        3,
+        "B0:1t100@0 B1:1u+2 R1 R1 R2 B2:1t100@0",
+        "B0:1t100@0 -> - [blocked 0] (timer 101)
+         B1:1u+2 -> trigger 1 unaligned, prioritize 1
+         R1 -> persist 1
+         R1 -> persist 1
+         R2 -> persist 1
+         B2:1t100@0 -> complete 1",
+    );
+    // Unaligned first: later aligned barriers of the same checkpoint do not block.
+    check(
+        Alternating,
+        F23,
+        3,
+        "B0:1u B1:1t100@0 R1 R2 B2:1t100@0",
+        "B0:1u -> trigger 1 unaligned
+         B1:1t100@0 -> -
+         R1 -> -
+         R2 -> persist 1
+         B2:1t100@0 -> complete 1",
+    );
+}
+
+#[test]
+fn aligned_timeout_does_not_exist_in_1_11() {
+    check(Alternating, F111, 2, "B0:1t100@0 B1:1t100@0", "B0:1t100@0 -> trigger 1 unaligned\nB1:1t100@0 -> complete 1");
+}
+
+// --- JobManager abort --------------------------------------------------------------------
+
+#[test]
+fn job_manager_abort_of_the_pending_checkpoint() {
+    check(
+        Aligned,
+        F23,
+        2,
+        "B0:1 A1 B1:1 A1",
+        "B0:1 -> - [blocked 0]
+         A1 -> abort 1 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B1:1 -> -
+         A1 -> -",
+    );
+    check(
+        AtLeastOnce,
+        F23,
+        2,
+        "B0:1 A1 B1:1 B0:2 B1:2",
+        "B0:1 -> -
+         A1 -> abort 1 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B1:1 -> -
+         B0:2 -> -
+         B1:2 -> trigger 2",
+    );
+    // Unaligned, waiting only for overtaken records.
+    check(
+        Alternating,
+        F23,
+        2,
+        "B0:1+1 B1:1 A1 R0",
+        "B0:1+1 -> trigger 1 unaligned
+         B1:1 -> -
+         A1 -> abort 1 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         R0 -> -",
+    );
+}
+
+#[test]
+fn job_manager_abort_before_the_first_barrier_makes_its_barriers_obsolete() {
+    for kind in [Aligned, AtLeastOnce, Alternating] {
+        check(
+            kind,
+            F23,
+            2,
+            "A2 B0:1 B1:1 B0:2 B1:2",
+            &format!(
+                "A2 -> -
+                 B0:1 -> {}
+                 B1:1 -> {}
+                 B0:2 -> abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+                 B1:2 -> -",
+                match kind {
+                    Aligned => "- [blocked 0]",
+                    AtLeastOnce => "-",
+                    Alternating => "trigger 1 unaligned",
+                },
+                match kind {
+                    Aligned | AtLeastOnce => "trigger 1",
+                    Alternating => "complete 1",
+                }
+            ),
+        );
+    }
+    // Completed and unknown ids are ignored.
+    check(Aligned, F23, 1, "B0:1 A1", "B0:1 -> trigger 1\nA1 -> -");
+}
+
+#[test]
+fn handler_kind_follows_mode_and_unaligned() {
+    assert_eq!(handler_kind(CheckpointingMode::ExactlyOnce, false), Aligned);
+    assert_eq!(handler_kind(CheckpointingMode::ExactlyOnce, true), Alternating);
+    assert_eq!(handler_kind(CheckpointingMode::AtLeastOnce, false), AtLeastOnce);
+}
+
+#[test]
+#[should_panic(expected = "blocked channel")]
+fn taking_from_a_blocked_channel_is_a_host_bug() {
+    run(Aligned, F23, Variant::Correct, 2, "B0:1 R0");
+}
