@@ -1,29 +1,19 @@
 //! ckptsim's world: the madsim simulation hosting the core, scenario files, checkers, reports and sweeps.
 //!
-//! Pipeline: scenario file → [`load`] → [`spec::JobSpec`] → [`world::run`] (madsim) →
-//! [`trace::Trace`] + [`world::RunResult`] → [`check`] (against [`reference`](mod@reference)) →
-//! [`outcome`] (expectations, tables, verdict) → [`report`] (HTML page) and [`chrome`]
-//! (Chrome trace).
+//! The modules follow one run's pipeline; `ARCHITECTURE.md` has the codemap of every file.
 
-pub mod bench;
+/// 3. Judging a run: the reference fold, one checker per property, expectations and the verdict ([`outcome`]).
 pub mod check;
-pub mod chrome;
-pub mod emit;
-pub mod explore;
-pub mod floor;
-pub mod fuzzing;
-pub mod graph;
-pub mod load;
-pub mod outcome;
-pub mod reference;
-pub mod regress;
-pub mod report;
+/// 1. Scenario files: raw TOML with spans → validated model → [`spec::JobSpec`] (the run's input).
 pub mod scenario;
-pub mod shrink;
-pub mod signature;
-pub mod spec;
-pub mod swarm;
-pub mod sweep;
-pub mod trace;
-pub mod triage;
+/// 4. Tools built on runs: report, Chrome trace, sweeps, swarm, shrinking, exploration, bench, fuzz bodies.
+pub mod tools;
+/// 2. The simulated world on madsim: runs a [`spec::JobSpec`] for one seed → [`trace::Trace`] + [`world::RunResult`].
 pub mod world;
+
+// The short paths (`ckptsim_sim::spec`, `crate::sweep`, ...) that tests, the binary, the fuzz
+// targets and the modules themselves use: each names the module in its pipeline folder.
+pub use check::{outcome, reference, signature, triage};
+pub use scenario::{load, spec};
+pub use tools::{bench, chrome, emit, explore, floor, fuzzing, regress, report, shrink, swarm, sweep};
+pub use world::{graph, trace};

@@ -1,0 +1,79 @@
+//! The `coordinator` checker: checkpoint ids strictly increase, at most max-concurrent pending, the minimum pause respected, expiry at the timeout.
+
+use super::*;
+
+/// Coordinator: ids strictly increase, at most max-concurrent pending, min pause respected,
+/// expiry at the timeout.
+pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "coordinator";
+    let mut anomalies = Vec::new();
+    let cfg = &spec.checkpoint;
+    let mut rows = run.checkpoints.clone();
+    rows.sort_by_key(|r| (r.trigger_ms, r.id));
+    for w in rows.windows(2) {
+        if w[1].id <= w[0].id {
+            anomalies
+                .push(format!("t={} checkpoint ids not increasing: {} after {}", w[1].trigger_ms, w[1].id, w[0].id));
+        }
+    }
+    let retuned = run.retunes.iter().any(|(_, t)| t.contains("accepted"));
+    let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionKind::Savepoint | ActionKind::TriggerCheckpoint));
+    // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in
+    // trigger order; `ends` holds the end times of the rows triggered so far that are still
+    // pending; `completions` the sorted completion times.
+    let mut completions: Vec<u64> = rows.iter().filter(|o| o.outcome == "COMPLETED").filter_map(|o| o.end_ms).collect();
+    completions.sort_unstable();
+    let mut ends: std::collections::BinaryHeap<std::cmp::Reverse<u64>> = std::collections::BinaryHeap::new();
+    let mut next = 0;
+    for r in &rows {
+        // Every row triggered at or before this one (ties included), minus those ended by now.
+        while next < rows.len() && rows[next].trigger_ms <= r.trigger_ms {
+            ends.push(std::cmp::Reverse(rows[next].end_ms.unwrap_or(u64::MAX)));
+            next += 1;
+        }
+        while ends.peek().is_some_and(|e| e.0 <= r.trigger_ms) {
+            ends.pop();
+        }
+        let pending = ends.len();
+        if pending as i64 > cfg.max_concurrent && !r.savepoint {
+            anomalies.push(format!(
+                "t={} {} checkpoints pending (max concurrent {})",
+                r.trigger_ms, pending, cfg.max_concurrent
+            ));
+        }
+        if !retuned && !manual && !r.savepoint {
+            let at_or_before = completions.partition_point(|e| *e <= r.trigger_ms);
+            // A checkpoint's own completion (in the same ms as its trigger, possible with
+            // zero-time delivery in `explore`) is not a completion before it.
+            let own = usize::from(r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e <= r.trigger_ms));
+            let last_completion = at_or_before.checked_sub(1 + own).map(|i| completions[i]);
+            if let Some(lc) = last_completion {
+                if (r.trigger_ms as i64) < lc as i64 + cfg.min_pause_ms {
+                    anomalies.push(format!(
+                        "t={} min pause violated: checkpoint {} triggered {} ms after the last completion (min pause {} ms)",
+                        r.trigger_ms,
+                        r.id,
+                        r.trigger_ms - lc,
+                        cfg.min_pause_ms
+                    ));
+                }
+            }
+        }
+        if r.outcome == "CHECKPOINT_EXPIRED" && !retuned {
+            let end = r.end_ms.unwrap_or(0);
+            if end.saturating_sub(r.trigger_ms) as i64 != cfg.timeout_ms {
+                anomalies.push(format!(
+                    "t={end} checkpoint {} expired after {} ms (timeout {} ms)",
+                    r.id,
+                    end - r.trigger_ms,
+                    cfg.timeout_ms
+                ));
+            }
+        }
+    }
+    Verdict::from(
+        NAME,
+        anomalies,
+        format!("{} checkpoints: ids increasing, concurrency, min pause, expiry", rows.len()),
+    )
+}

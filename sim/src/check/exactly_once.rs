@@ -1,0 +1,75 @@
+//! The `exactly-once` checker: every expected input's effect is committed exactly once by the sink, none lost, none duplicated.
+
+use super::*;
+
+/// Exactly-once output of the 2PC sink: every expected output committed exactly once, nothing
+/// else, and per key the committed values equal the reference sequence.
+pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
+    const NAME: &str = "exactly-once";
+    if sink_kind(spec) != Some(&OpKind::TwoPhaseCommitSink) {
+        return Verdict::skip(NAME, "no two-phase-commit sink");
+    }
+    if !replayable(spec) {
+        return Verdict::skip(NAME, "non-replayable source: exactly-once output is not promised");
+    }
+    let mut anomalies = Vec::new();
+    for a in &run.sink_anomalies {
+        anomalies.push(sink_anomaly_finding(a));
+    }
+    let counts = lineage_counts(&run.committed);
+    let dups = rows_of_duplicates(&run.committed, &counts);
+    for (l, n) in &counts {
+        if *n > 1 {
+            let t = dups[l].iter().map(|r| r.time_ms).collect::<Vec<_>>();
+            anomalies.push(format!("duplicate: input #{} (sub {}) committed {n} times at {t:?} ms", l.0, l.1));
+        }
+    }
+    let healthy_end = run.final_status == JobStatus::Running;
+    if healthy_end {
+        // Only inputs that a completed checkpoint covers must be committed by the end, and only
+        // once every sink subtask has acted on that checkpoint's completion (a notification is
+        // not resent: when it is lost, the transactions stay pre-committed until a later
+        // checkpoint completes or a restore commits them).
+        //
+        // Under unaligned checkpoints (or an aligned timeout that switched) the records a
+        // barrier overtook are that checkpoint's channel state: they reach the sink after its
+        // barrier, in the next transaction, so they are due only once a later checkpoint
+        // completes (Flink's ChannelStateWriter / unaligned checkpoints). For aligned and
+        // at-least-once checkpoints the in-flight set is empty and the rule is unchanged.
+        let covered = last_covered_input(spec, run);
+        let in_flight = in_flight_at_horizon(run);
+        let expected = expected_inputs(spec, run, reference);
+        for seq in expected
+            .iter()
+            .filter(|s| covered.is_some_and(|c| **s <= c))
+            .filter(|s| !in_flight.is_some_and(|f| f.contains(s)))
+        {
+            if !has_input(&counts, *seq) {
+                anomalies.push(format!(
+                    "lost record: input #{seq} never committed although checkpoint covering it completed"
+                ));
+            }
+        }
+    }
+    let mut notes = String::new();
+    if run.final_status == JobStatus::Finished {
+        end_of_input_losses(spec, run, reference, &counts, &mut anomalies, &mut notes);
+    }
+    if is_keyed(spec) {
+        let mut per_key: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
+        for r in &run.committed {
+            per_key.entry(key_of(&r.value)).or_default().push(r.value.clone());
+        }
+        for (k, vals) in &per_key {
+            let want = reference.per_key.get(k).cloned().unwrap_or_default();
+            if !want.starts_with(vals) {
+                anomalies.push(format!(
+                    "state ahead/behind: key {k} committed {vals:?}, reference prefix {:?}",
+                    &want[..want.len().min(vals.len() + 1)]
+                ));
+            }
+        }
+    }
+    let summary = format!("{} committed outputs, {} distinct inputs{notes}", run.committed.len(), counts.len());
+    Verdict::from(NAME, anomalies, summary)
+}

@@ -1,0 +1,202 @@
+//! The `liveness` checker: after the fault phase the job leaves transitional states within a bound and converges to the reference.
+
+use super::*;
+
+/// The end of the fault phase: the last fault healed (a crash heals when its process is back),
+/// the last re-tune or action (TigerBeetle's VOPR: a fault phase, then a healing phase in which
+/// the system must make progress).
+pub fn healing_start_ms(spec: &JobSpec, run: &RunResult) -> u64 {
+    let mut heal = run.last_fault_end_ms;
+    for f in &spec.faults {
+        let restart_after = match &f.kind {
+            crate::spec::FaultKind::TmCrash { restart_after_ms, .. }
+            | crate::spec::FaultKind::JmCrash { restart_after_ms } => *restart_after_ms,
+            _ => 0,
+        };
+        heal = match f.at {
+            crate::spec::FaultAt::Time(at) => {
+                heal.max(at.saturating_add(f.duration_ms.unwrap_or(0)).saturating_add(restart_after))
+            }
+            // An anchored fault fired at some time up to the last fault end.
+            _ => heal.max(run.last_fault_end_ms.saturating_add(restart_after)),
+        };
+    }
+    let last_retune = run.retunes.iter().map(|(t, _)| *t).max().unwrap_or(0);
+    let last_action = spec.actions.iter().map(|a| a.at_ms).max().unwrap_or(0);
+    heal.max(last_retune).max(last_action).min(run.stop_at_ms)
+}
+
+/// The longest a job or task may stay in a transitional state once the faults healed: a lost
+/// RPC times out (the ask timeout), reconciliation runs on the next heartbeats, the restart
+/// strategy waits its longest backoff, the task deploys and restores its largest checkpoint.
+pub fn transitional_bound_ms(spec: &JobSpec, run: &RunResult) -> u64 {
+    let strategy = spec.restart_strategy();
+    let configured_backoff = match strategy {
+        RestartStrategyConfig::NoRestart => 0,
+        RestartStrategyConfig::FixedDelay { delay_ms, .. } | RestartStrategyConfig::FailureRate { delay_ms, .. } => {
+            delay_ms.max(0) as u64
+        }
+        RestartStrategyConfig::ExponentialDelay { max_backoff_ms, jitter, .. } => {
+            (max_backoff_ms.max(0) as f64 * (1.0 + jitter.max(0.0))).ceil() as u64
+        }
+    };
+    let observed_backoff = run.restart_schedule.iter().map(|(_, _, b)| *b).max().unwrap_or(0);
+    let largest = run.checkpoints.iter().map(|c| c.size_bytes).max().unwrap_or(0);
+    let restore_ms = largest / spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
+    let c = &spec.cluster;
+    ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS
+        + configured_backoff.max(observed_backoff)
+        + 2 * c.heartbeat_interval_ms
+        + c.deploy_ms
+        + restore_ms
+        + 4 * c.control_latency_ms.1
+        + 2_000
+}
+
+pub(super) fn job_status_transitional(s: JobStatus) -> bool {
+    matches!(s, JobStatus::Created | JobStatus::Restarting | JobStatus::Failing | JobStatus::Cancelling)
+}
+
+pub(super) fn task_state_transitional(s: ckptsim::status::ExecutionState) -> bool {
+    use ckptsim::status::ExecutionState::*;
+    matches!(s, Created | Scheduled | Deploying | Initializing | Canceling)
+}
+
+/// States that outlived `bound` after the healing started: per job and per task, every stay
+/// in a transitional state is measured from the later of its start and `heal` to its end (or
+/// the end of the run). One anomaly per stuck job or task (its longest stay).
+pub(super) fn stuck_states(run: &RunResult, heal: u64, bound: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    let stop = run.stop_at_ms;
+    let over = |from: u64, to: u64| to.saturating_sub(from.max(heal)) > bound;
+    for (i, (t, s)) in run.status_timeline.iter().enumerate() {
+        if !job_status_transitional(*s) {
+            continue;
+        }
+        let until = run.status_timeline.get(i + 1).map(|n| n.0).unwrap_or(stop);
+        if over(*t, until) {
+            let end = if i + 1 < run.status_timeline.len() { format!("until t={until}") } else { "to the end".into() };
+            out.push(format!(
+                "job stuck in {s} from t={t} {end} ({} ms after the healing at t={heal}; bound {bound} ms)",
+                until.saturating_sub((*t).max(heal))
+            ));
+            break;
+        }
+    }
+    // Per task: the current state and since when, walking the transitions in time order; the
+    // longest stuck stay of each task.
+    type Stay = (u64, u64, ckptsim::status::ExecutionState, bool);
+    let mut current: BTreeMap<&str, (u64, ckptsim::status::ExecutionState)> = BTreeMap::new();
+    let mut worst: BTreeMap<String, Stay> = BTreeMap::new();
+    let record = |worst: &mut BTreeMap<String, Stay>, name: &str, since: u64, until: u64, s, open| {
+        if task_state_transitional(s) && over(since, until) {
+            let len = until.saturating_sub(since.max(heal));
+            let e = worst.entry(name.to_string()).or_insert((since, until, s, open));
+            if len > e.1.saturating_sub(e.0.max(heal)) {
+                *e = (since, until, s, open);
+            }
+        }
+    };
+    for (t, name, _from, to) in &run.task_transitions {
+        if let Some((since, s)) = current.get(name.as_str()).copied() {
+            record(&mut worst, name, since, *t, s, false);
+        }
+        current.insert(name.as_str(), (*t, *to));
+    }
+    // A job that ended in a terminal status leaves its tasks where the JobManager last saw them.
+    if !run.final_status.is_terminal() {
+        for (name, (since, s)) in &current {
+            record(&mut worst, name, *since, stop, *s, true);
+        }
+    }
+    for (name, (since, until, s, open)) in worst {
+        let end = if open { "to the end".to_string() } else { format!("until t={until}") };
+        out.push(format!(
+            "task {name} stuck in {s} from t={since} {end} ({} ms after the healing at t={heal}; bound {bound} ms)",
+            until.saturating_sub(since.max(heal))
+        ));
+    }
+    out
+}
+
+/// Liveness, TigerBeetle-style: after the fault phase (see [`healing_start_ms`]) the job makes
+/// progress. (1) No job or task stays in a transitional state (CREATED, SCHEDULED, DEPLOYING,
+/// INITIALIZING, CANCELING, RESTARTING, FAILING) longer than [`transitional_bound_ms`] past
+/// the healing. (2) A job that ends RUNNING with periodic checkpoints completes a checkpoint
+/// after the healing and its last restart, within `interval + min pause + timeout + 10 s` of
+/// the config in force (or the scenario's `max_checkpoint_gap_ms`). (3) With a replayable
+/// source, every input that arrived before the healing is in the output by the end, once the
+/// run lasted two checkpoint bounds past the healing.
+pub fn liveness(spec: &JobSpec, run: &RunResult) -> Verdict {
+    liveness_with(spec, run, &crate::reference::compute(spec))
+}
+
+/// [`liveness`] with the reference already computed.
+pub fn liveness_with(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
+    const NAME: &str = "liveness";
+    let heal = healing_start_ms(spec, run);
+    let state_bound = transitional_bound_ms(spec, run);
+    let mut anomalies = Vec::new();
+    let mut judged = Vec::new();
+    if heal + state_bound <= run.stop_at_ms {
+        judged.push(format!("no stuck job or task state for {state_bound} ms after t={heal}"));
+    }
+    let stuck = stuck_states(run, heal, state_bound);
+    // The config in force at the end (a re-tune may have changed interval and timeout).
+    let cfg = &run.final_checkpoint_config;
+    if let (Some(interval), JobStatus::Running) = (cfg.base_interval_ms(), run.final_status) {
+        // A checkpoint triggered within one interval (+ min pause) completes within the timeout.
+        let bound = spec
+            .expect
+            .max_checkpoint_gap_ms
+            .unwrap_or(interval + cfg.min_pause_normalized_ms() + cfg.timeout_ms as u64 + 10_000);
+        let healed = heal.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0));
+        if healed + bound <= run.stop_at_ms {
+            let ok = run
+                .checkpoints
+                .iter()
+                .any(|r| r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e > healed && e <= healed + bound));
+            if !ok {
+                anomalies.push(format!(
+                    "no checkpoint completed within {bound} ms after t={healed} (last fault, restart or re-tune)"
+                ));
+            }
+            judged.push(format!("a checkpoint completed within {bound} ms after t={healed}"));
+        }
+        if replayable(spec) && healed + 2 * bound <= run.stop_at_ms {
+            judged.push("output converged".into());
+            anomalies.extend(unconverged(spec, run, reference, heal));
+        }
+    }
+    anomalies.extend(stuck);
+    if judged.is_empty() && anomalies.is_empty() {
+        return Verdict::skip(NAME, "run too short after the healing to judge");
+    }
+    Verdict::from(NAME, anomalies, judged.join("; "))
+}
+
+/// Inputs of a log source that arrived before `heal` and are missing from the output (committed
+/// output for a 2PC sink, printed rows for a print sink) at the end: at most one anomaly.
+pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference, heal: u64) -> Option<String> {
+    let InputSpec::Log { records, .. } = &spec.input else { return None };
+    let rows: &[OutputRow] = match sink_kind(spec) {
+        Some(OpKind::TwoPhaseCommitSink) => &run.committed,
+        Some(OpKind::PrintSink) => &run.print_rows,
+        _ => return None,
+    };
+    let seen: BTreeSet<u64> = rows.iter().map(|r| r.lineage.input_seq).collect();
+    let missing: Vec<u64> = records
+        .iter()
+        .enumerate()
+        .filter(|(i, (t, _, _))| {
+            *t < heal && reference.producing_inputs.contains_key(&(*i as u64)) && !seen.contains(&(*i as u64))
+        })
+        .map(|(i, _)| i as u64)
+        .collect();
+    let first = missing.first()?;
+    Some(format!(
+        "output did not converge: {} inputs that arrived before the healing at t={heal} are missing at the end (first: input #{first} at {} ms)",
+        missing.len(),
+        records[*first as usize].0
+    ))
+}

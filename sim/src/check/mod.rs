@@ -1,0 +1,276 @@
+//! Checkers (oracles) run on every run: each reads the run's result and the reference and either passes or names the anomaly with time and records.
+
+pub mod outcome;
+pub mod reference;
+pub mod signature;
+pub mod triage;
+
+mod at_least_once;
+mod coordinator;
+mod exactly_once;
+mod liveness;
+mod offsets;
+mod restart;
+mod retention;
+mod state;
+mod tolerable_failure;
+
+pub use at_least_once::*;
+pub use coordinator::*;
+pub use exactly_once::*;
+pub use liveness::*;
+pub use offsets::*;
+pub use restart::*;
+pub use retention::*;
+pub use state::*;
+pub use tolerable_failure::*;
+
+use crate::reference::Reference;
+use crate::spec::{ActionKind, InputSpec, JobSpec, OpKind};
+use crate::world::{OutputRow, RunResult};
+use ckptsim::config::RestartStrategyConfig;
+use ckptsim::operator::key_of;
+use ckptsim::record::Value;
+use ckptsim::status::JobStatus;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The verdict of one checker.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// Stable checker name (scenarios name it in `expect.caught_by`).
+    pub checker: &'static str,
+    /// `None` when the checker does not apply to this job (e.g. no 2PC sink).
+    pub passed: Option<bool>,
+    /// Named anomalies, one per line, with time and records involved.
+    pub anomalies: Vec<String>,
+    /// What was checked (for passing verdicts).
+    pub summary: String,
+}
+
+impl Verdict {
+    fn skip(checker: &'static str, why: &str) -> Self {
+        Verdict { checker, passed: None, anomalies: vec![], summary: why.to_string() }
+    }
+    fn from(checker: &'static str, anomalies: Vec<String>, summary: String) -> Self {
+        Verdict { checker, passed: Some(anomalies.is_empty()), anomalies, summary }
+    }
+}
+
+/// Every checker's name, as scenario files and the CLI spell it.
+pub const CHECKERS: [&str; 9] = [
+    "exactly-once",
+    "at-least-once",
+    "state",
+    "offsets",
+    "coordinator",
+    "restart",
+    "liveness",
+    "tolerable-failure",
+    "retention",
+];
+
+fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
+    spec.operators.iter().map(|o| &o.kind).find(|k| k.is_sink())
+}
+
+fn is_keyed(spec: &JobSpec) -> bool {
+    spec.operators.iter().any(|o| matches!(o.kind, OpKind::KeyBy))
+}
+
+fn replayable(spec: &JobSpec) -> bool {
+    matches!(spec.input, InputSpec::Log { .. })
+}
+
+/// Runs every checker.
+pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<Verdict> {
+    vec![
+        exactly_once(spec, run, reference),
+        at_least_once(spec, run, reference),
+        state(spec, run, reference),
+        offsets(spec, run),
+        coordinator(spec, run),
+        restart(spec, run),
+        liveness_with(spec, run, reference),
+        tolerable_failure(spec, run),
+        retention(spec, run),
+    ]
+}
+
+/// The input sequence numbers a complete, fault-free run must have delivered by the end.
+/// Records of a replayable source are all expected when the job ends RUNNING (they were
+/// visible before `stop_at`); a socket source's lost lines are excused.
+fn expected_inputs(spec: &JobSpec, run: &RunResult, reference: &Reference) -> BTreeSet<u64> {
+    let lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
+    reference
+        .producing_inputs
+        .keys()
+        .copied()
+        .filter(|s| !lost.contains(s))
+        .filter(|s| input_time(spec, *s) + 1 < run.stop_at_ms)
+        .collect()
+}
+
+fn input_time(spec: &JobSpec, seq: u64) -> u64 {
+    match &spec.input {
+        InputSpec::Lines(l) => l[seq as usize].0,
+        InputSpec::Log { records, .. } => records[seq as usize].0,
+    }
+}
+
+fn lineage_counts(rows: &[OutputRow]) -> BTreeMap<(u64, u32), usize> {
+    let mut m = BTreeMap::new();
+    for r in rows {
+        *m.entry((r.lineage.input_seq, r.lineage.sub)).or_default() += 1;
+    }
+    m
+}
+
+/// Whether any output derives from input `seq` (a range query: linear scans made the checkers
+/// quadratic in the number of records).
+fn has_input(counts: &BTreeMap<(u64, u32), usize>, seq: u64) -> bool {
+    counts.range((seq, 0)..=(seq, u32::MAX)).next().is_some()
+}
+
+/// The rows of every lineage that occurs more than once, in row order (one pass).
+fn rows_of_duplicates<'a>(
+    rows: &'a [OutputRow],
+    counts: &BTreeMap<(u64, u32), usize>,
+) -> BTreeMap<(u64, u32), Vec<&'a OutputRow>> {
+    let mut m: BTreeMap<(u64, u32), Vec<&OutputRow>> = BTreeMap::new();
+    for r in rows {
+        let l = (r.lineage.input_seq, r.lineage.sub);
+        if counts.get(&l).is_some_and(|n| *n > 1) {
+            m.entry(l).or_default().push(r);
+        }
+    }
+    m
+}
+
+/// Names a store anomaly (as the world recorded it, `t=.. task: Debug`): a commit refused by the
+/// store's transaction timeout is Flink's documented data loss (`TwoPhaseCommitSinkFunction`
+/// logs it when a transaction is recovered after `transactionTimeout`).
+fn sink_anomaly_finding(a: &str) -> String {
+    if a.contains("TransactionTimedOut") && a.contains("op: \"commit\"") {
+        format!("transaction aborted by timeout (data loss, as Flink warns): {a}")
+    } else {
+        format!("sink store anomaly: {a}")
+    }
+}
+
+/// The job FINISHED: its whole input was consumed, so every input must be committed. An input
+/// that a completed checkpoint covers and that is missing is a lost record under any profile.
+/// The rest were written after the last checkpoint the sink committed:
+/// * with checkpoints after tasks finish (FLIP-147, flink-2.3) and checkpointing on, the final
+///   checkpoint commits the sink's last transaction, so a missing input is a failure ("lost at
+///   end of input");
+/// * otherwise (flink-1.11: tasks finish at once, the sink's `close()` aborts the open
+///   transaction and no checkpoint completes once a source finished) the loss is Flink's own
+///   behaviour: named in the summary as "expected by flink-1.11", not an anomaly.
+fn end_of_input_losses(
+    spec: &JobSpec,
+    run: &RunResult,
+    reference: &Reference,
+    counts: &BTreeMap<(u64, u32), usize>,
+    anomalies: &mut Vec<String>,
+    notes: &mut String,
+) {
+    let covered = last_covered_input(spec, run);
+    let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
+    let mut expected_loss: Vec<u64> = Vec::new();
+    for seq in expected_inputs(spec, run, reference) {
+        if has_input(counts, seq) {
+            continue;
+        }
+        if covered.is_some_and(|c| seq <= c) {
+            anomalies
+                .push(format!("lost record: input #{seq} never committed although checkpoint covering it completed"));
+        } else if final_checkpoint {
+            anomalies.push(format!(
+                "lost at end of input: input #{seq} never committed although the job FINISHED \
+                 ({} commits the last transaction through the final checkpoint, FLIP-147)",
+                spec.profile
+            ));
+        } else {
+            expected_loss.push(seq);
+        }
+    }
+    if let (Some(first), Some(last)) = (expected_loss.first(), expected_loss.last()) {
+        let why = if spec.profile.checkpoints_after_tasks_finish() {
+            "checkpointing is off, so no final checkpoint commits the last transaction"
+        } else {
+            "no checkpoints after tasks finish (FLIP-147 is Flink 1.14+): the sink's close() aborts \
+             its open transaction and pre-committed ones are never notified"
+        };
+        let _ = std::fmt::Write::write_fmt(
+            notes,
+            format_args!(
+                "; expected by {}: {} inputs (#{first}..#{last}) written after the last committed checkpoint \
+                 were lost at end of input ({why})",
+                spec.profile,
+                expected_loss.len()
+            ),
+        );
+    }
+}
+
+/// Whether each log input (in input order) lies below `offsets` in its partition, i.e. a
+/// checkpoint with these source offsets covers it.
+fn covered_inputs<'a>(
+    records: &'a [(u64, u32, String)],
+    offsets: &'a BTreeMap<ckptsim::PartitionId, ckptsim::Offset>,
+) -> impl Iterator<Item = bool> + 'a {
+    let mut next: BTreeMap<u32, u64> = BTreeMap::new();
+    records.iter().map(move |(_, p, _)| {
+        let off = next.entry(*p).or_default();
+        let covered = offsets.get(&ckptsim::PartitionId(*p)).is_some_and(|o| *off < o.0);
+        *off += 1;
+        covered
+    })
+}
+
+/// The latest input sequence number covered by the newest completed checkpoint whose completion
+/// every sink subtask acted on (log sources): everything before the first uncovered input of
+/// any partition (all of them when none is uncovered).
+fn last_covered_input(spec: &JobSpec, run: &RunResult) -> Option<u64> {
+    let InputSpec::Log { records, .. } = &spec.input else { return None };
+    let horizon = run.sink_commit_horizon?;
+    let (_, offsets) = run.completed_offsets.range(..=horizon).next_back()?;
+    match covered_inputs(records, offsets).position(|c| !c) {
+        Some(0) => None,
+        Some(first_uncovered) => Some(first_uncovered as u64 - 1),
+        None => (records.len() as u64).checked_sub(1),
+    }
+}
+
+/// The inputs held as in-flight channel state by the checkpoint [`last_covered_input`] uses
+/// (the newest completed one at or below the sink commit horizon), if it holds any.
+fn in_flight_at_horizon(run: &RunResult) -> Option<&BTreeSet<u64>> {
+    let horizon = run.sink_commit_horizon?;
+    let (id, _) = run.completed_offsets.range(..=horizon).next_back()?;
+    run.completed_in_flight.get(id)
+}
+
+/// With a partitioned-log source: the inputs the newest completed checkpoint's source offsets
+/// cover (empty before the first completion). `None` for a socket source.
+fn covered_by_latest_checkpoint(spec: &JobSpec, run: &RunResult) -> Option<BTreeSet<u64>> {
+    let InputSpec::Log { records, .. } = &spec.input else { return None };
+    let Some((id, offsets)) = run.completed_offsets.iter().next_back() else { return Some(BTreeSet::new()) };
+    // Records the checkpoint holds as in-flight channel state were not yet past every barrier.
+    let in_flight = run.completed_in_flight.get(id);
+    Some(
+        covered_inputs(records, offsets)
+            .enumerate()
+            .filter(|&(i, c)| c && !in_flight.is_some_and(|f| f.contains(&(i as u64))))
+            .map(|(i, _)| i as u64)
+            .collect(),
+    )
+}
+
+/// Renders a verdict as one line.
+pub fn verdict_line(v: &Verdict) -> String {
+    match v.passed {
+        None => format!("  {:<17} n/a   {}", v.checker, v.summary),
+        Some(true) => format!("  {:<17} PASS  {}", v.checker, v.summary),
+        Some(false) => format!("  {:<17} FAIL  {}", v.checker, v.anomalies.first().cloned().unwrap_or_default()),
+    }
+}

@@ -1,0 +1,189 @@
+//! The `restart` checker: every restart (or failure of the job) is the decision the configured restart strategy makes.
+
+use super::*;
+
+/// Restart: the number of restarts and their delays as the configured strategy says; only
+/// legal job status transitions.
+pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "restart";
+    let mut anomalies = Vec::new();
+    for w in run.status_timeline.windows(2) {
+        // A SUSPENDED job is recovered by a new JobManager, which starts from CREATED.
+        let recovered = w[0].1 == JobStatus::Suspended && w[1].1 == JobStatus::Created;
+        // A job that ended is followed by a new job started from its retained checkpoint.
+        let resumed = w[0].1.is_terminal()
+            && w[1].1 == JobStatus::Created
+            && run.restores.iter().any(|r| r.at_ms == w[1].0 && r.cause.starts_with("new job"));
+        if !recovered && !resumed && !w[0].1.can_transition_to(w[1].1) {
+            anomalies.push(format!("t={} illegal job transition {} -> {}", w[1].0, w[0].1, w[1].1));
+        }
+    }
+    let strategy = spec.restart_strategy();
+    // Counts, decisions and delays of every strategy, per JobMaster: [`restart_decisions`].
+    if matches!(strategy, RestartStrategyConfig::NoRestart) && run.restarts > 0 {
+        anomalies.push(format!("{} restarts under no-restart", run.restarts));
+    }
+    anomalies.extend(restart_decisions(&strategy, spec.profile, run));
+    Verdict::from(
+        NAME,
+        anomalies,
+        format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description),
+    )
+}
+
+/// One failure the JobMaster's restart strategy decided on, read back from the trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) struct Decision {
+    pub(super) time_ms: u64,
+    /// The JobMaster's failure number (starts at 1 again with a new JobMaster).
+    pub(super) failure: u64,
+    /// `Some(backoff)` when a restart was scheduled, `None` when it was suppressed.
+    pub(super) backoff_ms: Option<u64>,
+}
+
+pub(super) fn decisions(run: &RunResult) -> Vec<Decision> {
+    let mut out = Vec::new();
+    for e in run.trace.events().iter().filter(|e| e.kind == "failure" && e.node == "jm") {
+        let Some(rest) = e.detail.strip_prefix('#') else { continue };
+        let Some((n, rest)) = rest.split_once(' ') else { continue };
+        let Ok(failure) = n.parse::<u64>() else { continue };
+        let backoff_ms = if rest.starts_with("restart suppressed") {
+            None
+        } else if let Some(b) = rest.split_once("(backoff ").and_then(|(_, b)| b.split_once(" ms)")) {
+            b.0.parse::<u64>().ok()
+        } else {
+            continue;
+        };
+        out.push(Decision { time_ms: e.time_ms, failure, backoff_ms });
+    }
+    out
+}
+
+/// Re-derives every restart decision and delay of the configured strategy from the failure
+/// times alone (Flink's `RestartBackoffTimeStrategy`s, semantics §4): fixed-delay counts
+/// failures; failure-rate keeps a window of failure times (full at `> max`, at `>= max` in
+/// 1.11, FLINK-20752) and restarts when the window is not full or its oldest failure is more
+/// than the interval old; exponential-delay grows `initial * multiplier^attempt`, capped at
+/// the max backoff, jittered by at most `floor(raw * jitter)` either way, never below the
+/// initial backoff, and starts over after `reset_threshold` without a failure since the
+/// scheduled restart. A new JobMaster (failure numbers restart at 1) starts a new strategy.
+/// Also: a restart never runs before its backoff ran out.
+pub(super) fn restart_decisions(
+    strategy: &RestartStrategyConfig,
+    profile: ckptsim::Profile,
+    run: &RunResult,
+) -> Vec<String> {
+    let mut anomalies = Vec::new();
+    let mut window: std::collections::VecDeque<u64> = std::collections::VecDeque::new();
+    let mut count: u64 = 0;
+    let mut attempt: u64 = 0;
+    let mut next_restart: Option<u64> = None;
+    let mut last_failure = 0;
+    for d in decisions(run) {
+        if d.failure <= last_failure {
+            window.clear();
+            count = 0;
+            attempt = 0;
+            next_restart = None;
+        }
+        last_failure = d.failure;
+        let t = d.time_ms;
+        // (may restart, allowed backoff range)
+        let (allowed, range): (bool, (u64, u64)) = match *strategy {
+            RestartStrategyConfig::NoRestart => (false, (0, 0)),
+            RestartStrategyConfig::FixedDelay { attempts, delay_ms } => {
+                count += 1;
+                (count <= attempts.max(0) as u64, (delay_ms as u64, delay_ms as u64))
+            }
+            RestartStrategyConfig::FailureRate { max_failures_per_interval, interval_ms, delay_ms } => {
+                let max = max_failures_per_interval.max(0) as usize;
+                let full = |w: &std::collections::VecDeque<u64>| {
+                    if profile.failure_rate_full_at_max() {
+                        w.len() >= max
+                    } else {
+                        w.len() > max
+                    }
+                };
+                if full(&window) {
+                    window.pop_front();
+                }
+                window.push_back(t);
+                let ok = !full(&window) || t.saturating_sub(window[0]) > interval_ms as u64;
+                (ok, (delay_ms as u64, delay_ms as u64))
+            }
+            RestartStrategyConfig::ExponentialDelay {
+                initial_backoff_ms,
+                max_backoff_ms,
+                multiplier,
+                reset_threshold_ms,
+                jitter,
+                attempts,
+            } => {
+                if next_restart.is_some_and(|n| t <= n) {
+                    // Merged into the scheduled restart: the remaining wait.
+                    let n = next_restart.unwrap_or(t);
+                    (attempt <= attempts as u64, (n - t, n - t))
+                } else {
+                    if next_restart.is_none_or(|n| t - n >= reset_threshold_ms as u64) {
+                        attempt = 0;
+                    }
+                    let (initial, max) = (initial_backoff_ms as u64, max_backoff_ms as u64);
+                    let raw_f = initial as f64 * multiplier.powf(attempt as f64);
+                    let raw = if raw_f.is_nan() || raw_f >= i64::MAX as f64 { i64::MAX as u64 } else { raw_f as u64 };
+                    let j = ((raw as f64 * jitter) as u64).min(raw);
+                    let clamp = |x: u64| x.min(max).max(initial);
+                    let range = (clamp(raw - j), clamp(raw.saturating_add(j)));
+                    attempt += 1;
+                    next_restart = Some(t + d.backoff_ms.unwrap_or(range.0));
+                    (attempt <= attempts as u64, range)
+                }
+            }
+        };
+        match d.backoff_ms {
+            Some(_) if !allowed => anomalies.push(format!(
+                "t={t} failure #{}: restart scheduled but {} allows none here",
+                d.failure,
+                strategy_name(strategy)
+            )),
+            Some(b) if b < range.0 || b > range.1 => anomalies.push(format!(
+                "t={t} failure #{}: backoff {b} ms, {} says {}",
+                d.failure,
+                strategy_name(strategy),
+                if range.0 == range.1 { format!("{} ms", range.0) } else { format!("{}..={} ms", range.0, range.1) }
+            )),
+            None if allowed => anomalies.push(format!(
+                "t={t} failure #{}: restart suppressed but {} allows one",
+                d.failure,
+                strategy_name(strategy)
+            )),
+            _ => {}
+        }
+        // The restart itself: the job leaves RESTARTING no earlier than the backoff allows.
+        if let Some(b) = d.backoff_ms {
+            // The first status change after the failure that ends the restart (a new JobMaster,
+            // SUSPENDED -> CREATED, starts over and is not this restart).
+            let after = run
+                .status_timeline
+                .iter()
+                .find(|(at, s)| *at > t && matches!(s, JobStatus::Running | JobStatus::Suspended | JobStatus::Created));
+            if let Some((at, JobStatus::Running)) = after {
+                if *at < t + b {
+                    anomalies.push(format!(
+                        "t={t} failure #{}: job RUNNING again at t={at} before its backoff of {b} ms ran out",
+                        d.failure
+                    ));
+                }
+            }
+        }
+    }
+    anomalies
+}
+
+pub(super) fn strategy_name(s: &RestartStrategyConfig) -> &'static str {
+    match s {
+        RestartStrategyConfig::NoRestart => "no-restart",
+        RestartStrategyConfig::FixedDelay { .. } => "fixed-delay",
+        RestartStrategyConfig::FailureRate { .. } => "failure-rate",
+        RestartStrategyConfig::ExponentialDelay { .. } => "exponential-delay",
+    }
+}

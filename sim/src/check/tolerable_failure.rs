@@ -1,0 +1,132 @@
+//! The `tolerable-failure` checker: the job fails exactly when the consecutive counted checkpoint failures exceed `tolerable_failures`, and never otherwise.
+
+use super::*;
+
+/// Whether a checkpoint failure reason counts towards the tolerable consecutive failures
+/// (Flink's `CheckpointFailureManager.checkFailureCounter`): declines and expiry always; since
+/// 1.14 also I/O, asynchronous-phase and finalization failures. Everything else (pre-flight
+/// refusals, subsumption, coordinator suspension, task failures, ...) does not count.
+pub(super) fn reason_counts(reason: &str, profile: ckptsim::Profile) -> bool {
+    match reason {
+        "CHECKPOINT_DECLINED" | "CHECKPOINT_EXPIRED" => true,
+        "IO_EXCEPTION" | "CHECKPOINT_ASYNC_EXCEPTION" | "FINALIZE_CHECKPOINT_FAILURE" => {
+            profile == ckptsim::Profile::Flink23
+        }
+        _ => false,
+    }
+}
+
+/// Tolerable checkpoint failures: re-derives, from the checkpoints' outcomes in completion
+/// order, when the consecutive counted failures exceed `tolerable_failures` (the counter
+/// restarts at every crossing, at a success — in 2.x only a success newer than the last one,
+/// and 2.x ignores failures of checkpoints at or below the last success — and with a new
+/// JobManager). The job must fail with "Exceeded checkpoint tolerable failure threshold"
+/// exactly at those crossings while it is RUNNING, and never otherwise.
+pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "tolerable-failure";
+    let retuned =
+        spec.actions.iter().any(|a| matches!(&a.kind, ActionKind::Retune(r) if r.tolerable_failures.is_some()));
+    if retuned {
+        return Verdict::skip(NAME, "tolerable failures re-tuned at run time");
+    }
+    let cfg = &spec.checkpoint;
+    let profile = spec.profile;
+    let unlimited = cfg.tolerable_is_unlimited();
+    let limit = cfg.tolerable_failures.max(0) as u64;
+    // New JobManagers: the times a SUSPENDED job was recovered.
+    let recoveries: Vec<u64> = run
+        .status_timeline
+        .windows(2)
+        .filter(|w| w[0].1 == JobStatus::Suspended && w[1].1 == JobStatus::Created)
+        .map(|w| w[1].0)
+        .collect();
+    let mut rows: Vec<&crate::world::CheckpointRow> = run.checkpoints.iter().filter(|r| r.end_ms.is_some()).collect();
+    rows.sort_by_key(|r| (r.end_ms, r.id));
+    let mut counter = 0u64;
+    let mut counted: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
+    let mut last_success: Option<ckptsim::CheckpointId> = None;
+    let mut epoch = 0;
+    let mut predicted: BTreeMap<ckptsim::CheckpointId, u64> = BTreeMap::new();
+    for r in rows {
+        let end = r.end_ms.unwrap_or(0);
+        let e = recoveries.iter().filter(|t| **t <= end).count();
+        if e != epoch {
+            epoch = e;
+            counter = 0;
+            counted.clear();
+            last_success = None;
+        }
+        if r.outcome == "COMPLETED" {
+            let newer = last_success.is_none_or(|l| r.id > l);
+            if newer {
+                last_success = Some(r.id);
+            }
+            if newer || profile != ckptsim::Profile::Flink23 {
+                counter = 0;
+                counted.clear();
+            }
+            continue;
+        }
+        if unlimited || r.outcome == "PENDING" {
+            continue;
+        }
+        // 2.x: a failed savepoint counts only when a task declined it.
+        if r.savepoint && profile == ckptsim::Profile::Flink23 && r.outcome != "CHECKPOINT_DECLINED" {
+            continue;
+        }
+        if profile == ckptsim::Profile::Flink23 && last_success.is_some_and(|l| r.id <= l) {
+            continue;
+        }
+        if reason_counts(&r.outcome, profile) && counted.insert(r.id) {
+            counter += 1;
+            if counter > limit {
+                predicted.insert(r.id, end);
+                counter = 0;
+                counted.clear();
+            }
+        }
+    }
+    let mut anomalies = Vec::new();
+    let mut actual: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
+    for e in run.trace.events().iter().filter(|e| e.kind == "failure" && e.node == "jm") {
+        let Some((_, rest)) = e.detail.split_once("Exceeded checkpoint tolerable failure threshold (") else {
+            continue;
+        };
+        let id = rest
+            .split_once("checkpoint ")
+            .and_then(|(_, x)| x.trim_end_matches(')').parse::<u64>().ok())
+            .map(ckptsim::CheckpointId);
+        match id {
+            Some(id) if predicted.contains_key(&id) => {
+                actual.insert(id);
+            }
+            _ => anomalies.push(format!(
+                "t={} job failed on the tolerable-failure threshold, but the re-derived consecutive counted failures did not exceed {} there ({})",
+                e.time_ms,
+                if unlimited { "an unlimited tolerance".to_string() } else { format!("tolerable_failures = {limit}") },
+                e.detail
+            )),
+        }
+    }
+    for (id, t) in &predicted {
+        if actual.contains(id) {
+            continue;
+        }
+        // A failure while the job is not RUNNING belongs to the restart already under way.
+        let running = run.status_timeline.iter().rev().find(|(at, _)| at <= t).is_some_and(|(at, s)| {
+            *s == JobStatus::Running && *at < *t && !run.status_timeline.iter().any(|(a2, _)| a2 == t)
+        });
+        if running {
+            anomalies.push(format!(
+                "t={t} checkpoint {id} was counted failure number {} (tolerable {limit}) but the job did not fail",
+                limit + 1
+            ));
+        }
+    }
+    let summary = if unlimited {
+        "unlimited tolerance: the job never failed on it".to_string()
+    } else {
+        format!("{} threshold crossing(s) re-derived (tolerable {limit})", predicted.len())
+    };
+    Verdict::from(NAME, anomalies, summary)
+}

@@ -1,0 +1,811 @@
+//! The typed scenario model: what a loaded `scenarios/*.toml` file says (job, input, cluster, actions, faults, expectations), before it becomes a `JobSpec`.
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// The typed model
+// ---------------------------------------------------------------------------------------------
+
+/// A validated scenario.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Scenario {
+    /// `name`: identifies the scenario in reports and snapshots (`[A-Za-z0-9._-]+`).
+    pub name: String,
+    /// `description`: free text.
+    pub description: Option<String>,
+    /// `profile`: the Flink version whose semantics the run follows.
+    pub profile: Profile,
+    /// `variant`: the protocol variant (negative suite); [`Variant::Correct`] by default.
+    pub variant: Variant,
+    /// `seed`: the default seed of `ckptsim run` (0 when omitted).
+    pub seed: u64,
+    /// `stop_at_ms`: virtual time at which the run ends (> 0).
+    pub stop_at_ms: u64,
+    pub(super) checkpoint: CheckpointConfig,
+    pub(super) restart: Option<RestartStrategyConfig>,
+    /// `[cluster]` with defaults filled in.
+    pub cluster: ClusterSpec,
+    /// `[kafka]`: the log source's offset-commit settings (defaults when omitted).
+    pub kafka: KafkaSettings,
+    /// `[[operators]]`: source first, sink last.
+    pub operators: Vec<OperatorSpec>,
+    /// `[input]`.
+    pub input: InputSpec,
+    /// `[[actions]]` in file order (not necessarily sorted by time).
+    pub actions: Vec<TimedAction>,
+    /// `[[faults]]` in file order.
+    pub faults: Vec<TimedFault>,
+    /// `[expect]` (all checks off when omitted).
+    pub expect: ExpectSpec,
+    /// `[input].gates`: checkpoint-gated input positions, ascending.
+    pub input_gates: Vec<InputGate>,
+    /// `[input].socket_clock` / `unread_lines`: how the line server sends (socket input).
+    pub socket_session: SocketSession,
+}
+
+/// How the socket line server sends its lines (`[input].socket_clock`, `[input].unread_lines`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SocketSession {
+    /// `socket_clock = "connected"`: a line's `at_ms` is measured on a clock that runs only
+    /// while a reader is connected (from the first connection); default "absolute": from job
+    /// submission.
+    pub connected_clock: bool,
+    /// `unread_lines = "buffer"`: lines due while nobody reads are kept and written to the next
+    /// reader; default "drop": they are lost.
+    pub buffer_unread: bool,
+}
+
+/// A checkpoint gate in the source's input (`[input].gates`): after reading the first
+/// `after_records` inputs the source waits until a checkpoint it took there has completed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InputGate {
+    /// Inputs (in input order) before the gate, >= 1.
+    pub after_records: u64,
+    /// The source requests a checkpoint when it reaches the gate (else it waits for the next
+    /// periodic or manual one).
+    pub trigger: bool,
+}
+
+/// `[kafka]`: how a `log-source` commits offsets to the broker (semantics §5).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KafkaSettings {
+    /// `commit_offsets_on_checkpoint` (default true): commit on checkpoint completion.
+    pub commit_offsets_on_checkpoint: bool,
+    /// `auto_commit`: Kafka's `enable.auto.commit`; None = the profile's default.
+    pub auto_commit: Option<bool>,
+    /// `auto_commit_interval_ms` (default 5000, >= 1).
+    pub auto_commit_interval_ms: u64,
+}
+
+impl Default for KafkaSettings {
+    fn default() -> Self {
+        KafkaSettings {
+            commit_offsets_on_checkpoint: true,
+            auto_commit: None,
+            auto_commit_interval_ms: ckptsim::source::DEFAULT_AUTO_COMMIT_INTERVAL_MS,
+        }
+    }
+}
+
+impl Scenario {
+    /// The validated checkpoint configuration (`[checkpoint]`; Flink's defaults, i.e.
+    /// checkpointing disabled, when the table is omitted).
+    pub fn checkpoint_config(&self) -> &CheckpointConfig {
+        &self.checkpoint
+    }
+
+    /// The validated restart strategy as written in `[restart]`, if any.
+    pub fn configured_restart(&self) -> Option<&RestartStrategyConfig> {
+        self.restart.as_ref()
+    }
+
+    /// The restart strategy in force: `[restart]`, or Flink's default for the profile and
+    /// checkpoint configuration (semantics §4.3).
+    pub fn restart_config(&self) -> RestartStrategyConfig {
+        RestartStrategyConfig::resolve(self.restart.as_ref(), self.checkpoint.periodic_enabled(), self.profile)
+    }
+
+    /// The operator with this (display) name and its position in the pipeline.
+    pub fn operator(&self, name: &str) -> Option<(usize, &OperatorSpec)> {
+        self.operators.iter().enumerate().find(|(_, o)| o.name == name)
+    }
+
+    /// The source (always the first operator). Panics only if `operators` was emptied by hand:
+    /// a parsed scenario always has a source and a sink.
+    pub fn source(&self) -> &OperatorSpec {
+        &self.operators[0]
+    }
+
+    /// The sink (always the last operator). Panics only if `operators` was emptied by hand.
+    pub fn sink(&self) -> &OperatorSpec {
+        &self.operators[self.operators.len() - 1]
+    }
+}
+
+/// `[cluster]`: the simulated cluster. All times are virtual.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ClusterSpec {
+    /// Number of TaskManagers (>= 1), named `tm0`, `tm1`, ...
+    pub task_managers: u32,
+    /// Slots per TaskManager (>= 1). With slot sharing a job needs `max(parallelism)` slots.
+    pub slots_per_tm: u32,
+    /// Control-plane message latency, drawn uniformly from `[min, max]` ms.
+    pub control_latency_ms: (u64, u64),
+    /// Latency of one network buffer between tasks, ms.
+    pub data_latency_ms: u64,
+    /// Credits per input channel, in buffers (>= 1): the backpressure window.
+    pub channel_capacity_buffers: u32,
+    /// Records per network buffer (>= 1).
+    pub buffer_records: u32,
+    /// How long a partly filled buffer waits for more records before it is sent, ms (Flink's
+    /// `execution.buffer-timeout.interval`, whose default is 100 ms). Default 0: sent at once.
+    pub buffer_timeout_ms: u64,
+    /// Processing cost of one record in one operator, microseconds of virtual time.
+    pub record_cost_us: u64,
+    /// Checkpoint storage write bandwidth, bytes per ms (>= 1).
+    pub storage_bandwidth_bytes_per_ms: u64,
+    /// TaskManager -> JobManager heartbeat period, ms (>= 1). Default 10 s as Flink's
+    /// `heartbeat.interval`, or a fifth of the timeout when only that is given.
+    pub heartbeat_interval_ms: u64,
+    /// A TaskManager silent for this long is declared dead, ms (> heartbeat_interval_ms).
+    /// Default 50 s as Flink's `heartbeat.timeout`.
+    pub heartbeat_timeout_ms: u64,
+    /// Extra time to deploy a task (JobManager's deploy to RUNNING), ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub deploy_latency_ms: (u64, u64),
+    /// Extra time for a task to restore state, on top of size / bandwidth, ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub restore_latency_ms: (u64, u64),
+    /// Extra time for a task to stop after its cancel arrives, ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub cancel_latency_ms: (u64, u64),
+    /// Extra time before the first deployment of a job (submission, slot allocation), ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    pub first_start_latency_ms: (u64, u64),
+}
+
+impl Default for ClusterSpec {
+    fn default() -> Self {
+        ClusterSpec {
+            task_managers: 1,
+            slots_per_tm: 8,
+            control_latency_ms: (1, 3),
+            data_latency_ms: 1,
+            channel_capacity_buffers: 4,
+            buffer_records: 32,
+            buffer_timeout_ms: 0,
+            record_cost_us: 5,
+            storage_bandwidth_bytes_per_ms: 100_000,
+            heartbeat_interval_ms: 10_000,
+            heartbeat_timeout_ms: 50_000,
+            deploy_latency_ms: (0, 0),
+            restore_latency_ms: (0, 0),
+            cancel_latency_ms: (0, 0),
+            first_start_latency_ms: (0, 0),
+        }
+    }
+}
+
+/// One `[[operators]]` entry.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OperatorSpec {
+    /// Display name, unique in the job; used by fault targets and anchors (`name[subtask]`).
+    /// Defaults to the kind (`map`), or `kind-N` for the N-th (N >= 2) operator of a kind that
+    /// occurs more than once.
+    pub name: String,
+    pub kind: OperatorKindSpec,
+    /// Number of parallel subtasks (>= 1). Always 1 for `socket-source` and `key_by`.
+    pub parallelism: u32,
+    /// Fail the task whenever it processes a record whose value (as displayed) equals this.
+    pub fail_on_value: Option<String>,
+    /// Fail the task on every n-th record it processes (counter kept per subtask, not in state,
+    /// so it restarts at 0 after a restore: seed 001's `count++ == 7`).
+    pub fail_every_nth: Option<u64>,
+    /// Fail the task once, at this virtual time.
+    pub fail_at_ms: Option<u64>,
+    /// Lifecycle and once-only failure injectors (`fail_once_on_value`, `fail_on_nth_record`,
+    /// `fail_snapshot_*`, `fail_notify_complete_on_checkpoint`, `fail_on_restore_times`,
+    /// `fail_on_deploy_times`); see `ckptsim::operator::FailureInjector`.
+    pub more_injectors: MoreInjectors,
+    /// Extra modelled state size per subtask, bytes (makes snapshots slow).
+    pub state_padding_bytes: u64,
+    /// Sources only: the input ends (log: stopping offsets at the end of the records; socket:
+    /// the server closes after its last line). Default false (unbounded).
+    pub bounded: bool,
+    /// `two-phase-commit-sink` only: the store's `transaction_timeout_ms` and
+    /// `idempotent_commit` (issue 13 item 7); the default changes nothing.
+    pub sink_store: ckptsim::sink::StoreConfig,
+}
+
+impl OperatorSpec {
+    /// True when the operator has any failure injector.
+    pub fn has_failure_injector(&self) -> bool {
+        self.fail_on_value.is_some()
+            || self.fail_every_nth.is_some()
+            || self.fail_at_ms.is_some()
+            || self.more_injectors != MoreInjectors::default()
+    }
+}
+
+/// The failure injectors that fire once or outside record processing (issue 13, item 3).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MoreInjectors {
+    /// Fail the first time this value is processed, not again on the replay.
+    pub fail_once_on_value: Option<String>,
+    /// Fail on the n-th record of the subtask counted across attempts (once).
+    pub fail_on_nth_record: Option<u64>,
+    /// `snapshotState` (synchronous part) of this checkpoint id throws: the task fails.
+    pub fail_snapshot_sync_on_checkpoint: Option<u64>,
+    /// The asynchronous part of this checkpoint's snapshot fails: the task declines it.
+    pub fail_snapshot_async_on_checkpoint: Option<u64>,
+    /// `notifyCheckpointComplete` of this checkpoint id throws: the task fails.
+    pub fail_notify_complete_on_checkpoint: Option<u64>,
+    /// `initializeState` throws on the first n restores.
+    pub fail_on_restore_times: Option<u64>,
+    /// The first n deployments of the task fail.
+    pub fail_on_deploy_times: Option<u64>,
+}
+
+/// What an operator does (`kind` and its kind-specific keys).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum OperatorKindSpec {
+    /// `socket-source`: reads `[input].lines` (parallelism 1, no state: replays nothing).
+    SocketSource,
+    /// `log-source`: a Kafka-like partitioned log consumer whose state is its offsets.
+    LogSource {
+        startup: StartupMode,
+    },
+    /// `map` with a one-to-one function.
+    Map {
+        function: Udf,
+    },
+    /// `flat_map` with a one-to-one or one-to-many function.
+    FlatMap {
+        function: Udf,
+    },
+    /// `filter` with a predicate.
+    Filter {
+        function: Udf,
+    },
+    /// `key_by`: hash-partitions by key for the next (keyed) operator; not a task of its own.
+    /// Redistributes round robin to the next operator (breaks the chain), like `DataStream.rebalance()`.
+    Rebalance,
+    KeyBy,
+    /// `sum`: running sum per key of the pair's count, emits `(key,sum)` per record.
+    Sum,
+    /// `count`: running count per key, emits `(key,count)` per record.
+    Count,
+    /// `max`: running maximum per key.
+    Max,
+    /// `min`: running minimum per key.
+    Min,
+    /// `count_window`: tumbling window of `size` records per key, emits `(key,sum)` when full.
+    CountWindow {
+        size: u64,
+    },
+    /// `print-sink`: prints every record (at-least-once: replays show as duplicates).
+    PrintSink,
+    /// `two-phase-commit-sink`: transactional sink committed on checkpoint completion.
+    TwoPhaseCommitSink,
+}
+
+impl OperatorKindSpec {
+    /// Every kind name accepted in `kind`.
+    pub const NAMES: [&'static str; 14] = [
+        "socket-source",
+        "log-source",
+        "map",
+        "flat_map",
+        "filter",
+        "rebalance",
+        "key_by",
+        "sum",
+        "count",
+        "max",
+        "min",
+        "count_window",
+        "print-sink",
+        "two-phase-commit-sink",
+    ];
+
+    /// The kind as written in the file.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OperatorKindSpec::SocketSource => "socket-source",
+            OperatorKindSpec::LogSource { .. } => "log-source",
+            OperatorKindSpec::Map { .. } => "map",
+            OperatorKindSpec::FlatMap { .. } => "flat_map",
+            OperatorKindSpec::Filter { .. } => "filter",
+            OperatorKindSpec::Rebalance => "rebalance",
+            OperatorKindSpec::KeyBy => "key_by",
+            OperatorKindSpec::Sum => "sum",
+            OperatorKindSpec::Count => "count",
+            OperatorKindSpec::Max => "max",
+            OperatorKindSpec::Min => "min",
+            OperatorKindSpec::CountWindow { .. } => "count_window",
+            OperatorKindSpec::PrintSink => "print-sink",
+            OperatorKindSpec::TwoPhaseCommitSink => "two-phase-commit-sink",
+        }
+    }
+
+    pub fn is_source(&self) -> bool {
+        is_source_kind(self.name())
+    }
+
+    pub fn is_sink(&self) -> bool {
+        is_sink_kind(self.name())
+    }
+
+    /// Operators that must directly follow `key_by`.
+    pub fn is_keyed(&self) -> bool {
+        is_keyed_kind(self.name())
+    }
+
+    /// False only for `key_by`, which is a partitioning, not a task.
+    pub fn is_task(&self) -> bool {
+        !matches!(self, OperatorKindSpec::KeyBy | OperatorKindSpec::Rebalance)
+    }
+}
+
+pub(super) fn is_source_kind(k: &str) -> bool {
+    matches!(k, "socket-source" | "log-source")
+}
+pub(super) fn is_sink_kind(k: &str) -> bool {
+    matches!(k, "print-sink" | "two-phase-commit-sink")
+}
+pub(super) fn is_keyed_kind(k: &str) -> bool {
+    matches!(k, "sum" | "count" | "max" | "min" | "count_window")
+}
+
+impl fmt::Display for OperatorKindSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// Where a `log-source` starts when there is no restored state.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize)]
+pub enum StartupMode {
+    /// `group-offsets`: the consumer group's committed offsets (earliest where none).
+    #[default]
+    GroupOffsets,
+    /// `earliest`: offset 0 of every partition.
+    Earliest,
+    /// `latest`: the end of every partition at job start.
+    Latest,
+}
+
+impl StartupMode {
+    pub const NAMES: [&'static str; 3] = ["group-offsets", "earliest", "latest"];
+
+    pub fn parse(s: &str) -> Option<StartupMode> {
+        match s {
+            "group-offsets" => Some(StartupMode::GroupOffsets),
+            "earliest" => Some(StartupMode::Earliest),
+            "latest" => Some(StartupMode::Latest),
+            _ => None,
+        }
+    }
+}
+
+/// How a user function maps records.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum UdfShape {
+    /// One record in, one out (usable in `map` and `flat_map`).
+    OneToOne,
+    /// One record in, zero or more out (`flat_map` only).
+    OneToMany,
+    /// Keep or drop (`filter` only).
+    Predicate,
+}
+
+/// The built-in user functions, by name.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Udf {
+    /// `identity`: `x -> x`.
+    Identity,
+    /// `uppercase`: a string in upper case.
+    Uppercase,
+    /// `split_words`: a line -> its whitespace-separated words.
+    SplitWords,
+    /// `split_words_to_pairs`: a line -> `(word,1)` per word (word count).
+    SplitWordsToPairs,
+    /// `to_pair_one`: `x -> (x,1)`.
+    ToPairOne,
+    /// `parse_int`: a string -> an integer; a string that is not one fails the task.
+    ParseInt,
+    /// `drop_empty`: keeps records whose string is not empty.
+    DropEmpty,
+    /// `is_even`: keeps even integers.
+    IsEven,
+}
+
+impl Udf {
+    pub const ALL: [Udf; 8] = [
+        Udf::Identity,
+        Udf::Uppercase,
+        Udf::SplitWords,
+        Udf::SplitWordsToPairs,
+        Udf::ToPairOne,
+        Udf::ParseInt,
+        Udf::DropEmpty,
+        Udf::IsEven,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Udf::Identity => "identity",
+            Udf::Uppercase => "uppercase",
+            Udf::SplitWords => "split_words",
+            Udf::SplitWordsToPairs => "split_words_to_pairs",
+            Udf::ToPairOne => "to_pair_one",
+            Udf::ParseInt => "parse_int",
+            Udf::DropEmpty => "drop_empty",
+            Udf::IsEven => "is_even",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Udf> {
+        Udf::ALL.into_iter().find(|u| u.name() == s)
+    }
+
+    pub fn shape(self) -> UdfShape {
+        match self {
+            Udf::Identity | Udf::Uppercase | Udf::ToPairOne | Udf::ParseInt => UdfShape::OneToOne,
+            Udf::SplitWords | Udf::SplitWordsToPairs => UdfShape::OneToMany,
+            Udf::DropEmpty | Udf::IsEven => UdfShape::Predicate,
+        }
+    }
+}
+
+impl fmt::Display for Udf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// `[input]`: exactly one of `lines`, `records`, `generator`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum InputSpec {
+    /// Lines typed into the socket (`socket-source` only), sorted by time.
+    Lines(Vec<InputLine>),
+    /// Records appended to the log (`log-source` only), sorted by time.
+    Records { partitions: u32, records: Vec<InputRecord> },
+    /// Generated input (either source). `partitions` is 1 for a socket source.
+    Generator { partitions: u32, generator: GeneratorSpec },
+}
+
+impl InputSpec {
+    /// Number of log partitions (1 for socket input).
+    pub fn partitions(&self) -> u32 {
+        match self {
+            InputSpec::Lines(_) => 1,
+            InputSpec::Records { partitions, .. } | InputSpec::Generator { partitions, .. } => *partitions,
+        }
+    }
+}
+
+/// One line typed into the socket.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InputLine {
+    /// Virtual time the line is sent, ms.
+    pub at_ms: u64,
+    pub line: String,
+}
+
+/// One record appended to the log.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InputRecord {
+    /// Virtual time the record is appended, ms.
+    pub at_ms: u64,
+    pub partition: PartitionId,
+    pub value: String,
+}
+
+/// Generated input: `count` records at `rate_per_s`, starting at `start_ms`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GeneratorSpec {
+    /// Total number of records.
+    pub count: u64,
+    /// Records per second of virtual time (>= 1), evenly spaced.
+    pub rate_per_s: u64,
+    /// Number of distinct keys (>= 1); values are `k0` .. `k{keys-1}`.
+    pub keys: u64,
+    pub distribution: Distribution,
+    /// Virtual time of the first record, ms.
+    pub start_ms: u64,
+}
+
+/// How the generator draws keys.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize)]
+pub enum Distribution {
+    #[default]
+    Uniform,
+    /// Zipf with exponent 1 (`k0` most frequent).
+    Zipf,
+}
+
+/// A user action at a virtual time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimedAction {
+    pub at_ms: u64,
+    pub action: ActionSpec,
+}
+
+/// What an `[[actions]]` entry does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum ActionSpec {
+    /// `retune`: change checkpoint settings of the running job without a restart (seed 000).
+    Retune(Retune),
+    /// `cancel`: cancel the job.
+    Cancel,
+    /// `savepoint`: trigger a savepoint.
+    Savepoint,
+    /// `trigger-checkpoint`: trigger a manual (non-periodic) checkpoint.
+    TriggerCheckpoint,
+    /// `restore-retained`: start a new job from the latest retained checkpoint.
+    RestoreRetained,
+}
+
+impl ActionSpec {
+    pub const NAMES: [&'static str; 5] = ["retune", "cancel", "savepoint", "trigger-checkpoint", "restore-retained"];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            ActionSpec::Retune(_) => "retune",
+            ActionSpec::Cancel => "cancel",
+            ActionSpec::Savepoint => "savepoint",
+            ActionSpec::TriggerCheckpoint => "trigger-checkpoint",
+            ActionSpec::RestoreRetained => "restore-retained",
+        }
+    }
+}
+
+/// A fault and when it strikes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimedFault {
+    pub when: When,
+    pub fault: FaultSpec,
+}
+
+/// When a fault strikes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum When {
+    /// `at_ms`: at this virtual time.
+    At(u64),
+    /// `on`: when this event happens (first occurrence).
+    On(Anchor),
+}
+
+/// An event a fault can be anchored to (`on = "..."`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Anchor {
+    /// `checkpoint-N-triggered`: the coordinator triggers checkpoint N.
+    Triggered { checkpoint: CheckpointId },
+    /// `checkpoint-N-barrier-at:TASK`: checkpoint N's barrier reaches this subtask.
+    BarrierAt { checkpoint: CheckpointId, task: TaskRef },
+    /// `checkpoint-N-acked`: the coordinator has every acknowledgement of checkpoint N
+    /// (before it finalizes it).
+    Acked { checkpoint: CheckpointId },
+    /// `checkpoint-N-completed`: checkpoint N is completed.
+    Completed { checkpoint: CheckpointId },
+}
+
+impl Anchor {
+    pub fn checkpoint(&self) -> CheckpointId {
+        match self {
+            Anchor::Triggered { checkpoint }
+            | Anchor::BarrierAt { checkpoint, .. }
+            | Anchor::Acked { checkpoint }
+            | Anchor::Completed { checkpoint } => *checkpoint,
+        }
+    }
+}
+
+impl fmt::Display for Anchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Anchor::Triggered { checkpoint } => write!(f, "checkpoint-{checkpoint}-triggered"),
+            Anchor::BarrierAt { checkpoint, task } => write!(f, "checkpoint-{checkpoint}-barrier-at:{task}"),
+            Anchor::Acked { checkpoint } => write!(f, "checkpoint-{checkpoint}-acked"),
+            Anchor::Completed { checkpoint } => write!(f, "checkpoint-{checkpoint}-completed"),
+        }
+    }
+}
+
+/// A reference to an operator's subtask(s): `name[subtask]` or `name` (every subtask).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TaskRef {
+    /// The operator's display name.
+    pub operator: String,
+    /// The operator's position in `operators`.
+    pub operator_index: usize,
+    /// `None` = every subtask of the operator.
+    pub subtask: Option<u32>,
+}
+
+impl fmt::Display for TaskRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.subtask {
+            Some(s) => write!(f, "{}[{s}]", self.operator),
+            None => f.write_str(&self.operator),
+        }
+    }
+}
+
+/// A node of the simulated world.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Node {
+    /// `tm<N>`: a TaskManager.
+    Tm(TmId),
+    /// `jm`: the JobManager.
+    Jm,
+    /// `broker`: the partitioned log (exists with a `log-source`).
+    Broker,
+    /// `storage`: checkpoint storage.
+    Storage,
+    /// `sink-store`: the transactional store of `two-phase-commit-sink`.
+    SinkStore,
+}
+
+impl Node {
+    /// Parses a node name (without checking that a TaskManager index exists).
+    pub fn parse(s: &str) -> Option<Node> {
+        match s {
+            "jm" => Some(Node::Jm),
+            "broker" => Some(Node::Broker),
+            "storage" => Some(Node::Storage),
+            "sink-store" => Some(Node::SinkStore),
+            _ => {
+                let digits = s.strip_prefix("tm")?;
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                digits.parse().ok().map(|n| Node::Tm(TmId(n)))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Tm(t) => write!(f, "{t}"),
+            Node::Jm => f.write_str("jm"),
+            Node::Broker => f.write_str("broker"),
+            Node::Storage => f.write_str("storage"),
+            Node::SinkStore => f.write_str("sink-store"),
+        }
+    }
+}
+
+/// Partition direction.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize)]
+pub enum Direction {
+    /// `both`: nothing passes either way.
+    #[default]
+    Both,
+    /// `one-way`: messages from `target` to `peer` are dropped; the other way works.
+    OneWay,
+}
+
+/// What a `[[faults]]` entry injects. `duration_ms: None` means "until the end of the run".
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum FaultSpec {
+    /// `task-failure`: the subtask(s) throw.
+    TaskFailure { target: TaskRef },
+    /// `tm-crash`: the TaskManager dies; with `restart_after_ms` it comes back (empty) later.
+    TmCrash { tm: TmId, restart_after_ms: Option<u64> },
+    /// `jm-crash`: the JobManager dies; with `restart_after_ms` it comes back later.
+    JmCrash { restart_after_ms: Option<u64> },
+    /// `partition`: no messages between `target` and `peer`.
+    Partition { target: Node, peer: Node, direction: Direction, duration_ms: Option<u64> },
+    /// `message-loss`: messages are dropped with probability `rate` (on links of `target`, or
+    /// between `target` and `peer`; everywhere when no target).
+    MessageLoss { rate: f64, target: Option<Node>, peer: Option<Node>, duration_ms: Option<u64> },
+    /// `control-delay`: control messages (to or from `target`, or all) take `extra_ms` longer.
+    ControlDelay { extra_ms: u64, target: Option<Node>, duration_ms: Option<u64> },
+    /// `slow-link`: the data channels out of the subtask(s) carry at most `records_per_s`
+    /// and/or take `extra_ms` longer per buffer.
+    SlowLink { target: TaskRef, records_per_s: Option<u64>, extra_ms: Option<u64>, duration_ms: Option<u64> },
+    /// `slow-snapshot`: the subtask(s) take `extra_ms` longer for every snapshot.
+    SlowSnapshot { target: TaskRef, extra_ms: u64, duration_ms: Option<u64> },
+    /// `storage-failure`: checkpoint storage rejects writes.
+    StorageFailure { duration_ms: Option<u64> },
+    /// `storage-slow`: every checkpoint storage write takes `extra_ms` longer.
+    StorageSlow { extra_ms: u64, duration_ms: Option<u64> },
+    /// `broker-outage`: the log is unreachable (fetches and offset commits fail).
+    BrokerOutage { duration_ms: Option<u64> },
+    /// `sink-store-outage`: the 2PC sink's store is unreachable (writes and commits fail).
+    SinkStoreOutage { duration_ms: Option<u64> },
+    /// `slow-operator`: the subtask(s) process at most `records_per_s`.
+    SlowOperator { target: TaskRef, records_per_s: u64, duration_ms: Option<u64> },
+    /// `input-burst`: extra generated input at `records_per_s` for `duration_ms` (generator
+    /// input only; same keys and distribution).
+    InputBurst { records_per_s: u64, duration_ms: u64 },
+}
+
+impl FaultSpec {
+    pub const NAMES: [&'static str; 14] = [
+        "task-failure",
+        "tm-crash",
+        "jm-crash",
+        "partition",
+        "message-loss",
+        "control-delay",
+        "slow-link",
+        "slow-snapshot",
+        "storage-failure",
+        "storage-slow",
+        "broker-outage",
+        "sink-store-outage",
+        "slow-operator",
+        "input-burst",
+    ];
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultSpec::TaskFailure { .. } => "task-failure",
+            FaultSpec::TmCrash { .. } => "tm-crash",
+            FaultSpec::JmCrash { .. } => "jm-crash",
+            FaultSpec::Partition { .. } => "partition",
+            FaultSpec::MessageLoss { .. } => "message-loss",
+            FaultSpec::ControlDelay { .. } => "control-delay",
+            FaultSpec::SlowLink { .. } => "slow-link",
+            FaultSpec::SlowSnapshot { .. } => "slow-snapshot",
+            FaultSpec::StorageFailure { .. } => "storage-failure",
+            FaultSpec::StorageSlow { .. } => "storage-slow",
+            FaultSpec::BrokerOutage { .. } => "broker-outage",
+            FaultSpec::SinkStoreOutage { .. } => "sink-store-outage",
+            FaultSpec::SlowOperator { .. } => "slow-operator",
+            FaultSpec::InputBurst { .. } => "input-burst",
+        }
+    }
+
+    /// How long the fault lasts (`None` = until the end of the run, or instantaneous).
+    pub fn duration_ms(&self) -> Option<u64> {
+        match self {
+            FaultSpec::TaskFailure { .. } => None,
+            FaultSpec::TmCrash { restart_after_ms, .. } | FaultSpec::JmCrash { restart_after_ms } => *restart_after_ms,
+            FaultSpec::Partition { duration_ms, .. }
+            | FaultSpec::MessageLoss { duration_ms, .. }
+            | FaultSpec::ControlDelay { duration_ms, .. }
+            | FaultSpec::SlowLink { duration_ms, .. }
+            | FaultSpec::SlowSnapshot { duration_ms, .. }
+            | FaultSpec::StorageFailure { duration_ms }
+            | FaultSpec::StorageSlow { duration_ms, .. }
+            | FaultSpec::BrokerOutage { duration_ms }
+            | FaultSpec::SinkStoreOutage { duration_ms }
+            | FaultSpec::SlowOperator { duration_ms, .. } => *duration_ms,
+            FaultSpec::InputBurst { duration_ms, .. } => Some(*duration_ms),
+        }
+    }
+}
+
+/// `[expect]`: what a run must show. Omitted checks are not made.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize)]
+pub struct ExpectSpec {
+    /// Job status at `stop_at_ms`.
+    pub final_status: Option<JobStatus>,
+    /// Number of restarts.
+    pub restarts: Option<u32>,
+    /// The 2PC sink's committed output equals the fault-free reference run's.
+    pub exactly_once: bool,
+    /// Every record of the fault-free reference output appears in the output.
+    pub at_least_once: bool,
+    /// At least this many completed checkpoints.
+    pub completed_checkpoints_min: Option<u64>,
+    /// The exact output rows, in order.
+    pub output: Option<Vec<String>>,
+    /// Exactly these outputs appear twice (print sink replays).
+    pub duplicates: Option<Vec<String>>,
+    /// Compare the output table with an insta snapshot.
+    pub snapshot: bool,
+    /// Negative suite: this named checker must report a violation.
+    pub caught_by: Option<String>,
+    /// Liveness: after the last fault heals, checkpoints complete at least this often
+    /// (`None` = the checker's default).
+    pub max_checkpoint_gap_ms: Option<u64>,
+    /// `committed_offsets`: the broker's committed group offset per partition at the end
+    /// (index = partition), -1 = no offset committed for that partition.
+    pub committed_offsets: Option<Vec<i64>>,
+    /// `retained_count`: how many completed checkpoints the retention policy kept when the job
+    /// (the last one to end) reached its terminal status.
+    pub retained_count: Option<u32>,
+}

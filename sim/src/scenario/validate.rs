@@ -1,0 +1,366 @@
+//! Semantic validation, part 1: the conversion context with its error helpers, and the job-level sections (`[checkpoint]`, `[restart]`, `[cluster]`, `[kafka]`).
+
+use super::*;
+
+// ---------------------------------------------------------------------------------------------
+// Conversion and semantic validation
+// ---------------------------------------------------------------------------------------------
+
+pub(super) struct Ctx<'a> {
+    pub(super) file: &'a str,
+    pub(super) text: &'a str,
+    pub(super) index: SpanIndex,
+}
+
+pub(super) type Res<T> = Result<T, ScenarioError>;
+
+pub(super) fn list(names: &[&str]) -> String {
+    names.join(", ")
+}
+
+/// Overwrites a default with the value from the file, if there is one.
+pub(super) fn set<T>(slot: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *slot = v;
+    }
+}
+
+pub(super) fn is_valid_name(s: &str) -> bool {
+    !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+}
+
+impl Ctx<'_> {
+    pub(super) fn error_at(&self, offset: usize, field: &str, message: impl Into<String>) -> ScenarioError {
+        let (line, column) = line_col(self.text, offset);
+        let (field, message) = (text::escape_controls(field), text::escape_controls(&message.into()));
+        ScenarioError { file: self.file.to_string(), line, column, field, message }
+    }
+
+    /// An error about `path`, located at its value (or the nearest enclosing table).
+    pub(super) fn err(&self, path: &str, message: impl Into<String>) -> ScenarioError {
+        let offset = self.index.locate(path).unwrap_or(0);
+        self.error_at(offset, path, message)
+    }
+
+    pub(super) fn missing(&self, path: &str, what: &str) -> ScenarioError {
+        self.err(path, format!("missing required key ({what})"))
+    }
+
+    pub(super) fn config_error(&self, e: ConfigError, prefix_from: &str, prefix_to: &str) -> ScenarioError {
+        let field = match e.field.strip_prefix(prefix_from) {
+            Some(rest) => format!("{prefix_to}{rest}"),
+            None => e.field.to_string(),
+        };
+        self.err(&field, e.message)
+    }
+
+    pub(super) fn serde_error(&self, e: &toml::de::Error) -> ScenarioError {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let field = self.index.path_at(offset).unwrap_or("").to_string();
+        let field = if field.is_empty() { "(root)".to_string() } else { field };
+        let message = text::name_datetimes(self.text, offset, friendly_serde_message(e.message()));
+        self.error_at(offset, &field, message)
+    }
+
+    pub(super) fn convert(&self, raw: RawScenario) -> Res<Scenario> {
+        let name = raw.name.ok_or_else(|| self.missing("name", "the scenario's name"))?;
+        if !is_valid_name(&name) {
+            return Err(self.err("name", format!("`{name}` is not a valid name: use letters, digits, `_`, `-`, `.`")));
+        }
+        let profile = match raw.profile.as_deref() {
+            None => Profile::default(),
+            Some(p) => Profile::parse(p).ok_or_else(|| {
+                let known: Vec<String> = Profile::ALL.iter().map(|p| p.to_string()).collect();
+                self.err("profile", format!("unknown profile `{p}`; known profiles: {}", known.join(", ")))
+            })?,
+        };
+        let variant = match raw.variant.as_deref() {
+            None => Variant::default(),
+            Some(v) => Variant::ALL.into_iter().find(|x| x.name() == v).ok_or_else(|| {
+                let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+                self.err("variant", format!("unknown variant `{v}`; known variants: {}", known.join(", ")))
+            })?,
+        };
+        let stop_at_ms =
+            raw.stop_at_ms.ok_or_else(|| self.missing("stop_at_ms", "virtual time at which the run ends"))?;
+        if stop_at_ms == 0 {
+            return Err(self.err("stop_at_ms", "must be > 0"));
+        }
+        let checkpoint = self.checkpoint(raw.checkpoint, profile)?;
+        let restart = match raw.restart {
+            None => None,
+            Some(r) => Some(self.restart(r, profile)?),
+        };
+        let cluster = self.cluster(raw.cluster.unwrap_or_default())?;
+        let operators = self.operators(raw.operators, &cluster)?;
+        let kafka = self.kafka(raw.kafka, &operators)?;
+        let mut raw_input = raw.input;
+        let raw_gates = raw_input.as_mut().and_then(|i| i.gates.take());
+        let raw_socket =
+            raw_input.as_mut().map(|i| (i.socket_clock.take(), i.unread_lines.take())).unwrap_or((None, None));
+        let input = self.input(raw_input, &operators)?;
+        let input_gates = self.gates(raw_gates, &input)?;
+        let socket_session = self.socket_session(raw_socket, &input)?;
+        let actions = raw
+            .actions
+            .into_iter()
+            .enumerate()
+            .map(|(i, a)| self.action(i, a, &checkpoint, profile, stop_at_ms))
+            .collect::<Res<Vec<_>>>()?;
+        let faults = raw
+            .faults
+            .into_iter()
+            .enumerate()
+            .map(|(i, f)| self.fault(i, f, &operators, &cluster, &input, stop_at_ms))
+            .collect::<Res<Vec<_>>>()?;
+        let checkpoints_possible = checkpoint.periodic_enabled()
+            || actions.iter().any(|a| matches!(a.action, ActionSpec::TriggerCheckpoint | ActionSpec::Savepoint));
+        if !checkpoints_possible {
+            if let Some(i) = faults.iter().position(|f| matches!(f.when, When::On(_))) {
+                return Err(self.err(
+                    &format!("faults[{i}].on"),
+                    "this anchor can never fire: periodic checkpoints are disabled ([checkpoint].interval_ms) \
+                     and no action triggers a checkpoint or savepoint",
+                ));
+            }
+        }
+        let expect = self.expect(raw.expect.unwrap_or_default(), &operators)?;
+        let scenario = Scenario {
+            input_gates,
+            socket_session,
+            name,
+            description: raw.description,
+            profile,
+            variant,
+            seed: raw.seed.unwrap_or(0),
+            stop_at_ms,
+            checkpoint,
+            restart,
+            cluster,
+            kafka,
+            operators,
+            input,
+            actions,
+            faults,
+            expect,
+        };
+        self.limits(&scenario)?;
+        Ok(scenario)
+    }
+
+    pub(super) fn kafka(&self, raw: Option<RawKafka>, operators: &[OperatorSpec]) -> Res<KafkaSettings> {
+        let d = KafkaSettings::default();
+        let Some(raw) = raw else { return Ok(d) };
+        if !operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::LogSource { .. })) {
+            return Err(self.err("kafka", "[kafka] configures a log-source; this job has none"));
+        }
+        if raw.auto_commit_interval_ms == Some(0) {
+            return Err(self.err("kafka.auto_commit_interval_ms", "must be >= 1 (got 0)"));
+        }
+        Ok(KafkaSettings {
+            commit_offsets_on_checkpoint: raw.commit_offsets_on_checkpoint.unwrap_or(d.commit_offsets_on_checkpoint),
+            auto_commit: raw.auto_commit,
+            auto_commit_interval_ms: raw.auto_commit_interval_ms.unwrap_or(d.auto_commit_interval_ms),
+        })
+    }
+
+    pub(super) fn checkpoint(&self, raw: Option<RawCheckpoint>, profile: Profile) -> Res<CheckpointConfig> {
+        let d = CheckpointConfig::default();
+        let Some(raw) = raw else { return Ok(d) };
+        let mode = match raw.mode.as_deref() {
+            None => d.mode,
+            Some("exactly-once") => CheckpointingMode::ExactlyOnce,
+            Some("at-least-once") => CheckpointingMode::AtLeastOnce,
+            Some(m) => {
+                return Err(
+                    self.err("checkpoint.mode", format!("unknown mode `{m}`; expected exactly-once, at-least-once"))
+                )
+            }
+        };
+        let retention = match raw.retention.as_deref() {
+            None => d.retention,
+            Some("NO_EXTERNALIZED_CHECKPOINTS") => Retention::NoExternalizedCheckpoints,
+            Some("DELETE_ON_CANCELLATION") => Retention::DeleteOnCancellation,
+            Some("RETAIN_ON_CANCELLATION") => Retention::RetainOnCancellation,
+            Some(r) => {
+                return Err(self.err(
+                    "checkpoint.retention",
+                    format!(
+                        "unknown retention `{r}`; expected NO_EXTERNALIZED_CHECKPOINTS, DELETE_ON_CANCELLATION, \
+                         RETAIN_ON_CANCELLATION"
+                    ),
+                ))
+            }
+        };
+        let config = CheckpointConfig {
+            interval_ms: raw.interval_ms,
+            min_pause_ms: raw.min_pause_ms.unwrap_or(d.min_pause_ms),
+            timeout_ms: raw.timeout_ms.unwrap_or(d.timeout_ms),
+            max_concurrent: raw.max_concurrent.unwrap_or(d.max_concurrent),
+            tolerable_failures: raw.tolerable_failures.map(IntOrUnlimited::value).unwrap_or(d.tolerable_failures),
+            mode,
+            unaligned: raw.unaligned.unwrap_or(d.unaligned),
+            aligned_timeout_ms: raw.aligned_timeout_ms.unwrap_or(d.aligned_timeout_ms),
+            retention,
+            num_retained: raw.num_retained.unwrap_or(d.num_retained),
+        };
+        config.validate(profile).map_err(|e| self.config_error(e, "", ""))?;
+        Ok(config)
+    }
+
+    pub(super) fn restart(&self, raw: RawRestart, profile: Profile) -> Res<RestartStrategyConfig> {
+        let Some(name) = raw.strategy.as_deref() else {
+            return Err(self.missing(
+                "restart.strategy",
+                "none | fixed-delay | failure-rate | exponential-delay; omit [restart] for Flink's default",
+            ));
+        };
+        let lower = name.to_ascii_lowercase();
+        if !RestartStrategyConfig::name_is_known(&lower) {
+            return Err(self.err(
+                "restart.strategy",
+                format!(
+                    "unknown restart strategy `{name}`; Flink's names are none/off/disable, fixeddelay/fixed-delay, \
+                     failurerate/failure-rate, exponentialdelay/exponential-delay"
+                ),
+            ));
+        }
+        let present: Vec<&'static str> = [
+            ("attempts", raw.attempts.is_some()),
+            ("delay_ms", raw.delay_ms.is_some()),
+            ("max_failures_per_interval", raw.max_failures_per_interval.is_some()),
+            ("interval_ms", raw.interval_ms.is_some()),
+            ("initial_backoff_ms", raw.initial_backoff_ms.is_some()),
+            ("max_backoff_ms", raw.max_backoff_ms.is_some()),
+            ("multiplier", raw.multiplier.is_some()),
+            ("reset_threshold_ms", raw.reset_threshold_ms.is_some()),
+            ("jitter", raw.jitter.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, p)| p.then_some(k))
+        .collect();
+        let attempts = raw.attempts.map(IntOrUnlimited::value);
+        let (allowed, config): (&[&str], RestartStrategyConfig) = match lower.as_str() {
+            "none" | "off" | "disable" => (&[], RestartStrategyConfig::NoRestart),
+            "fixeddelay" | "fixed-delay" => {
+                let mut c = RestartStrategyConfig::fixed_delay_default();
+                if let RestartStrategyConfig::FixedDelay { attempts: a, delay_ms } = &mut c {
+                    set(a, attempts);
+                    set(delay_ms, raw.delay_ms);
+                }
+                (&["attempts", "delay_ms"], c)
+            }
+            "failurerate" | "failure-rate" => {
+                let mut c = RestartStrategyConfig::failure_rate_default();
+                if let RestartStrategyConfig::FailureRate { max_failures_per_interval, interval_ms, delay_ms } = &mut c
+                {
+                    set(max_failures_per_interval, raw.max_failures_per_interval);
+                    set(interval_ms, raw.interval_ms);
+                    set(delay_ms, raw.delay_ms);
+                }
+                (&["max_failures_per_interval", "interval_ms", "delay_ms"], c)
+            }
+            _ => {
+                if profile == Profile::Flink111 {
+                    return Err(self.err(
+                        "restart.strategy",
+                        format!("the exponential-delay strategy does not exist in {profile} (added in Flink 1.13)"),
+                    ));
+                }
+                let mut c = RestartStrategyConfig::exponential_delay_default();
+                if let RestartStrategyConfig::ExponentialDelay {
+                    initial_backoff_ms,
+                    max_backoff_ms,
+                    multiplier,
+                    reset_threshold_ms,
+                    jitter,
+                    attempts: a,
+                } = &mut c
+                {
+                    set(initial_backoff_ms, raw.initial_backoff_ms);
+                    set(max_backoff_ms, raw.max_backoff_ms);
+                    set(multiplier, raw.multiplier);
+                    set(reset_threshold_ms, raw.reset_threshold_ms);
+                    set(jitter, raw.jitter);
+                    set(a, attempts);
+                }
+                (&["initial_backoff_ms", "max_backoff_ms", "multiplier", "reset_threshold_ms", "jitter", "attempts"], c)
+            }
+        };
+        if let Some(extra) = present.iter().find(|k| !allowed.contains(k)) {
+            let allowed_text = if allowed.is_empty() { "no other keys".to_string() } else { list(allowed) };
+            return Err(self.err(
+                &format!("restart.{extra}"),
+                format!("`{extra}` does not apply to the `{name}` strategy (it takes {allowed_text})"),
+            ));
+        }
+        config.validate().map_err(|e| self.config_error(e, "", ""))?;
+        Ok(config)
+    }
+
+    pub(super) fn cluster(&self, raw: RawCluster) -> Res<ClusterSpec> {
+        let d = ClusterSpec::default();
+        let c = ClusterSpec {
+            task_managers: raw.task_managers.unwrap_or(d.task_managers),
+            slots_per_tm: raw.slots_per_tm.unwrap_or(d.slots_per_tm),
+            control_latency_ms: raw.control_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.control_latency_ms),
+            data_latency_ms: raw.data_latency_ms.unwrap_or(d.data_latency_ms),
+            channel_capacity_buffers: raw.channel_capacity_buffers.unwrap_or(d.channel_capacity_buffers),
+            buffer_records: raw.buffer_records.unwrap_or(d.buffer_records),
+            buffer_timeout_ms: raw.buffer_timeout_ms.unwrap_or(d.buffer_timeout_ms),
+            record_cost_us: raw.record_cost_us.unwrap_or(d.record_cost_us),
+            storage_bandwidth_bytes_per_ms: raw
+                .storage_bandwidth_bytes_per_ms
+                .unwrap_or(d.storage_bandwidth_bytes_per_ms),
+            // Flink's ratio (10 s / 50 s) when only the timeout is given.
+            heartbeat_interval_ms: raw.heartbeat_interval_ms.unwrap_or(match raw.heartbeat_timeout_ms {
+                Some(t) => (t / 5).clamp(1, d.heartbeat_interval_ms),
+                None => d.heartbeat_interval_ms,
+            }),
+            heartbeat_timeout_ms: raw.heartbeat_timeout_ms.unwrap_or(d.heartbeat_timeout_ms),
+            deploy_latency_ms: raw.deploy_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.deploy_latency_ms),
+            restore_latency_ms: raw.restore_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.restore_latency_ms),
+            cancel_latency_ms: raw.cancel_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.cancel_latency_ms),
+            first_start_latency_ms: raw.first_start_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.first_start_latency_ms),
+        };
+        let positive: [(&str, u64); 6] = [
+            ("task_managers", c.task_managers.into()),
+            ("slots_per_tm", c.slots_per_tm.into()),
+            ("channel_capacity_buffers", c.channel_capacity_buffers.into()),
+            ("buffer_records", c.buffer_records.into()),
+            ("storage_bandwidth_bytes_per_ms", c.storage_bandwidth_bytes_per_ms),
+            ("heartbeat_interval_ms", c.heartbeat_interval_ms),
+        ];
+        for (key, v) in positive {
+            if v == 0 {
+                return Err(self.err(&format!("cluster.{key}"), "must be >= 1 (got 0)"));
+            }
+        }
+        for (key, (min, max)) in [
+            ("deploy_latency_ms", c.deploy_latency_ms),
+            ("restore_latency_ms", c.restore_latency_ms),
+            ("cancel_latency_ms", c.cancel_latency_ms),
+            ("first_start_latency_ms", c.first_start_latency_ms),
+        ] {
+            if min > max {
+                return Err(self.err(&format!("cluster.{key}"), format!("min must be <= max (got [{min}, {max}])")));
+            }
+        }
+        if c.control_latency_ms.0 > c.control_latency_ms.1 {
+            return Err(self.err(
+                "cluster.control_latency_ms",
+                format!("min must be <= max (got [{}, {}])", c.control_latency_ms.0, c.control_latency_ms.1),
+            ));
+        }
+        if c.heartbeat_timeout_ms <= c.heartbeat_interval_ms {
+            return Err(self.err(
+                "cluster.heartbeat_timeout_ms",
+                format!(
+                    "must be > heartbeat_interval_ms (got {} <= {})",
+                    c.heartbeat_timeout_ms, c.heartbeat_interval_ms
+                ),
+            ));
+        }
+        Ok(c)
+    }
+}

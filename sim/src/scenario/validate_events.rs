@@ -1,0 +1,427 @@
+//! Semantic validation, part 3: timed actions, faults with their task/node/anchor references, and `[expect]`.
+
+use super::*;
+
+impl Ctx<'_> {
+    pub(super) fn action(
+        &self,
+        i: usize,
+        raw: RawAction,
+        checkpoint: &CheckpointConfig,
+        profile: Profile,
+        stop_at_ms: u64,
+    ) -> Res<TimedAction> {
+        let p = |k: &str| format!("actions[{i}].{k}");
+        let at_ms = raw.at_ms.ok_or_else(|| self.missing(&p("at_ms"), "when the action happens"))?;
+        if at_ms >= stop_at_ms {
+            return Err(self.err(&p("at_ms"), format!("at {at_ms} ms the run has ended (stop_at_ms = {stop_at_ms})")));
+        }
+        let kind = raw.kind.as_deref().ok_or_else(|| self.missing(&p("kind"), &list(&ActionSpec::NAMES)))?;
+        let retune_keys = [
+            ("interval_ms", raw.interval_ms.is_some()),
+            ("min_pause_ms", raw.min_pause_ms.is_some()),
+            ("timeout_ms", raw.timeout_ms.is_some()),
+            ("tolerable_failures", raw.tolerable_failures.is_some()),
+        ];
+        let action = match kind {
+            "retune" => {
+                if !retune_keys.iter().any(|(_, present)| *present) {
+                    return Err(self.err(
+                        &p("kind"),
+                        "retune needs at least one of interval_ms, min_pause_ms, timeout_ms, tolerable_failures",
+                    ));
+                }
+                let retune = Retune {
+                    interval_ms: raw.interval_ms,
+                    min_pause_ms: raw.min_pause_ms,
+                    timeout_ms: raw.timeout_ms,
+                    tolerable_failures: raw.tolerable_failures.map(IntOrUnlimited::value),
+                };
+                // The retuned values must be valid on their own terms.
+                let mut after = checkpoint.clone();
+                if let Some(v) = retune.interval_ms {
+                    after.interval_ms = Some(v);
+                }
+                after.min_pause_ms = retune.min_pause_ms.unwrap_or(after.min_pause_ms);
+                after.timeout_ms = retune.timeout_ms.unwrap_or(after.timeout_ms);
+                after.tolerable_failures = retune.tolerable_failures.unwrap_or(after.tolerable_failures);
+                after.validate(profile).map_err(|e| self.config_error(e, "checkpoint.", &format!("actions[{i}].")))?;
+                ActionSpec::Retune(retune)
+            }
+            "cancel" => ActionSpec::Cancel,
+            "savepoint" => ActionSpec::Savepoint,
+            "trigger-checkpoint" => ActionSpec::TriggerCheckpoint,
+            "restore-retained" => ActionSpec::RestoreRetained,
+            other => {
+                return Err(self.err(
+                    &p("kind"),
+                    format!("unknown action kind `{other}`; known kinds: {}", list(&ActionSpec::NAMES)),
+                ))
+            }
+        };
+        if !matches!(action, ActionSpec::Retune(_)) {
+            if let Some((key, _)) = retune_keys.iter().find(|(_, present)| *present) {
+                return Err(self.err(&p(key), format!("`{key}` only applies to retune actions, not {kind}")));
+            }
+        }
+        Ok(TimedAction { at_ms, action })
+    }
+
+    /// Resolves `name` or `name[subtask]` to a task of the pipeline.
+    pub(super) fn task_ref(&self, path: &str, s: &str, operators: &[OperatorSpec], need_subtask: bool) -> Res<TaskRef> {
+        let (name, subtask) = match s.find('[') {
+            Some(open) => {
+                let inner = s[open + 1..].strip_suffix(']').ok_or_else(|| {
+                    self.err(path, format!("`{s}` is not a task reference: expected `operator[subtask]`"))
+                })?;
+                let sub: u32 = inner.parse().map_err(|_| {
+                    self.err(path, format!("`{s}`: the subtask index `{inner}` is not a non-negative integer"))
+                })?;
+                (&s[..open], Some(sub))
+            }
+            None => (s, None),
+        };
+        let names = || operators.iter().filter(|o| o.kind.is_task()).map(|o| o.name.as_str()).collect::<Vec<_>>();
+        let Some((index, op)) = operators.iter().enumerate().find(|(_, o)| o.name == name) else {
+            return Err(self.err(path, format!("no operator named `{name}`; operators: {}", list(&names()))));
+        };
+        if !op.kind.is_task() {
+            return Err(self.err(
+                path,
+                format!("`{name}` is a key_by, which is not a task; operators with tasks: {}", list(&names())),
+            ));
+        }
+        if need_subtask && subtask.is_none() {
+            return Err(self.err(path, format!("`{s}` needs a subtask index: `{name}[0]`")));
+        }
+        if let Some(sub) = subtask {
+            if sub >= op.parallelism {
+                return Err(self.err(
+                    path,
+                    format!("`{name}` has parallelism {}, so subtask {sub} does not exist", op.parallelism),
+                ));
+            }
+        }
+        Ok(TaskRef { operator: name.to_string(), operator_index: index, subtask })
+    }
+
+    pub(super) fn node(&self, path: &str, s: &str, operators: &[OperatorSpec], cluster: &ClusterSpec) -> Res<Node> {
+        let node = Node::parse(s).ok_or_else(|| {
+            self.err(
+                path,
+                format!(
+                    "unknown node `{s}`; nodes are tm0..tm{}, jm, broker, storage, sink-store",
+                    cluster.task_managers.saturating_sub(1)
+                ),
+            )
+        })?;
+        match node {
+            Node::Tm(TmId(t)) if t >= cluster.task_managers => Err(self.err(
+                path,
+                format!(
+                    "`{s}` does not exist: the cluster has {} TaskManager(s), tm0..tm{}",
+                    cluster.task_managers,
+                    cluster.task_managers.saturating_sub(1)
+                ),
+            )),
+            Node::Broker if !matches!(operators[0].kind, OperatorKindSpec::LogSource { .. }) => {
+                Err(self.err(path, "there is no broker: the job has no log-source"))
+            }
+            Node::SinkStore if !matches!(operators[operators.len() - 1].kind, OperatorKindSpec::TwoPhaseCommitSink) => {
+                Err(self.err(path, "there is no sink-store: the job has no two-phase-commit-sink"))
+            }
+            n => Ok(n),
+        }
+    }
+
+    pub(super) fn anchor(&self, path: &str, s: &str, operators: &[OperatorSpec]) -> Res<Anchor> {
+        let bad = || {
+            self.err(
+                path,
+                format!(
+                    "`{s}` is not an anchor; expected checkpoint-N-triggered, checkpoint-N-barrier-at:OPERATOR[SUBTASK], \
+                     checkpoint-N-acked or checkpoint-N-completed"
+                ),
+            )
+        };
+        let rest = s.strip_prefix("checkpoint-").ok_or_else(bad)?;
+        let dash = rest.find('-').ok_or_else(bad)?;
+        let (num, event) = (&rest[..dash], &rest[dash + 1..]);
+        if num.is_empty() || !num.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(bad());
+        }
+        let n: u64 = num.parse().map_err(|_| bad())?;
+        if n == 0 {
+            return Err(self.err(path, format!("`{s}`: checkpoint ids start at 1")));
+        }
+        let checkpoint = CheckpointId(n);
+        match event {
+            "triggered" => Ok(Anchor::Triggered { checkpoint }),
+            "acked" => Ok(Anchor::Acked { checkpoint }),
+            "completed" => Ok(Anchor::Completed { checkpoint }),
+            _ => {
+                let task = event.strip_prefix("barrier-at:").ok_or_else(bad)?;
+                let task = self.task_ref(path, task, operators, true)?;
+                Ok(Anchor::BarrierAt { checkpoint, task })
+            }
+        }
+    }
+
+    pub(super) fn fault(
+        &self,
+        i: usize,
+        raw: RawFault,
+        operators: &[OperatorSpec],
+        cluster: &ClusterSpec,
+        input: &InputSpec,
+        stop_at_ms: u64,
+    ) -> Res<TimedFault> {
+        let p = |k: &str| format!("faults[{i}].{k}");
+        let kind = raw.kind.as_deref().ok_or_else(|| self.missing(&p("kind"), &list(&FaultSpec::NAMES)))?;
+        if !FaultSpec::NAMES.contains(&kind) {
+            return Err(
+                self.err(&p("kind"), format!("unknown fault kind `{kind}`; known kinds: {}", list(&FaultSpec::NAMES)))
+            );
+        }
+        let when = match (raw.at_ms, raw.on.as_deref()) {
+            (Some(_), Some(_)) => return Err(self.err(&p("on"), "give either at_ms or on, not both")),
+            (None, None) => return Err(self.missing(&p("at_ms"), "when the fault strikes: at_ms or on")),
+            (Some(at), None) => {
+                if at >= stop_at_ms {
+                    return Err(
+                        self.err(&p("at_ms"), format!("at {at} ms the run has ended (stop_at_ms = {stop_at_ms})"))
+                    );
+                }
+                When::At(at)
+            }
+            (None, Some(on)) => When::On(self.anchor(&p("on"), on, operators)?),
+        };
+        let allowed: &[&str] = match kind {
+            "task-failure" => &["target"],
+            "tm-crash" => &["target", "restart_after_ms"],
+            "jm-crash" => &["target", "restart_after_ms"],
+            "partition" => &["target", "peer", "direction", "duration_ms"],
+            "message-loss" => &["target", "peer", "rate", "duration_ms"],
+            "control-delay" => &["target", "extra_ms", "duration_ms"],
+            "slow-link" => &["target", "records_per_s", "extra_ms", "duration_ms"],
+            "slow-snapshot" => &["target", "extra_ms", "duration_ms"],
+            "storage-failure" | "broker-outage" | "sink-store-outage" => &["target", "duration_ms"],
+            "storage-slow" => &["target", "extra_ms", "duration_ms"],
+            "slow-operator" => &["target", "records_per_s", "duration_ms"],
+            _ => &["records_per_s", "duration_ms"],
+        };
+        if let Some(extra) = raw.present().into_iter().find(|k| !allowed.contains(k)) {
+            return Err(self.err(&p(extra), format!("`{extra}` does not apply to {kind} (it takes {})", list(allowed))));
+        }
+        if raw.duration_ms == Some(0) {
+            return Err(self.err(&p("duration_ms"), "must be > 0 (omit it for \"until the end of the run\")"));
+        }
+        if raw.records_per_s == Some(0) {
+            return Err(self.err(&p("records_per_s"), "must be >= 1 (got 0)"));
+        }
+        let target_path = p("target");
+        let target_str = || raw.target.as_deref().ok_or_else(|| self.missing(&target_path, "what the fault hits"));
+        let task = |need_subtask: bool| -> Res<TaskRef> {
+            let t = target_str()?;
+            if Node::parse(t).is_some() {
+                return Err(
+                    self.err(&target_path, format!("{kind} hits a task (`operator[subtask]`), not the node `{t}`"))
+                );
+            }
+            self.task_ref(&target_path, t, operators, need_subtask)
+        };
+        let opt_node = |key: &str, v: &Option<String>| -> Res<Option<Node>> {
+            v.as_deref().map(|s| self.node(&p(key), s, operators, cluster)).transpose()
+        };
+        // A fixed node target: optional, but if given it must name that node.
+        let fixed = |node: Node| -> Res<()> {
+            if let Some(t) = opt_node("target", &raw.target)? {
+                if t != node {
+                    return Err(self
+                        .err(&target_path, format!("{kind} always hits `{node}`; omit target or set it to `{node}`")));
+                }
+            }
+            Ok(())
+        };
+        let required = |key: &str, v: Option<u64>, what: &str| v.ok_or_else(|| self.missing(&p(key), what));
+        let fault = match kind {
+            "task-failure" => FaultSpec::TaskFailure { target: task(false)? },
+            "tm-crash" => {
+                let t = target_str()?;
+                match self.node(&target_path, t, operators, cluster)? {
+                    Node::Tm(tm) => FaultSpec::TmCrash { tm, restart_after_ms: raw.restart_after_ms },
+                    other => {
+                        return Err(self
+                            .err(&target_path, format!("tm-crash needs a TaskManager (tm0, tm1, ...), not `{other}`")))
+                    }
+                }
+            }
+            "jm-crash" => {
+                fixed(Node::Jm)?;
+                FaultSpec::JmCrash { restart_after_ms: raw.restart_after_ms }
+            }
+            "partition" => {
+                let target = self.node(&target_path, target_str()?, operators, cluster)?;
+                let peer = opt_node("peer", &raw.peer)?.ok_or_else(|| self.missing(&p("peer"), "the other side"))?;
+                if peer == target {
+                    return Err(self.err(&p("peer"), "a node cannot be partitioned from itself"));
+                }
+                let direction = match raw.direction.as_deref() {
+                    None | Some("both") => Direction::Both,
+                    Some("one-way") => Direction::OneWay,
+                    Some(d) => {
+                        return Err(
+                            self.err(&p("direction"), format!("unknown direction `{d}`; expected both, one-way"))
+                        )
+                    }
+                };
+                FaultSpec::Partition { target, peer, direction, duration_ms: raw.duration_ms }
+            }
+            "message-loss" => {
+                let rate = raw.rate.ok_or_else(|| self.missing(&p("rate"), "loss probability in (0, 1]"))?;
+                if !(rate > 0.0 && rate <= 1.0) {
+                    return Err(self.err(&p("rate"), format!("must be in (0, 1] (got {rate})")));
+                }
+                let target = opt_node("target", &raw.target)?;
+                let peer = opt_node("peer", &raw.peer)?;
+                if peer.is_some() && target.is_none() {
+                    return Err(self.err(&p("peer"), "peer needs a target"));
+                }
+                if peer.is_some() && peer == target {
+                    return Err(self.err(&p("peer"), "peer must differ from target"));
+                }
+                FaultSpec::MessageLoss { rate, target, peer, duration_ms: raw.duration_ms }
+            }
+            "control-delay" => FaultSpec::ControlDelay {
+                extra_ms: required("extra_ms", raw.extra_ms, "the added latency")?,
+                target: opt_node("target", &raw.target)?,
+                duration_ms: raw.duration_ms,
+            },
+            "slow-link" => {
+                if raw.records_per_s.is_none() && raw.extra_ms.is_none() {
+                    return Err(self.missing(&p("records_per_s"), "records_per_s and/or extra_ms"));
+                }
+                FaultSpec::SlowLink {
+                    target: task(false)?,
+                    records_per_s: raw.records_per_s,
+                    extra_ms: raw.extra_ms,
+                    duration_ms: raw.duration_ms,
+                }
+            }
+            "slow-snapshot" => FaultSpec::SlowSnapshot {
+                target: task(false)?,
+                extra_ms: required("extra_ms", raw.extra_ms, "the added snapshot time")?,
+                duration_ms: raw.duration_ms,
+            },
+            "storage-failure" => {
+                fixed(Node::Storage)?;
+                FaultSpec::StorageFailure { duration_ms: raw.duration_ms }
+            }
+            "storage-slow" => {
+                fixed(Node::Storage)?;
+                FaultSpec::StorageSlow {
+                    extra_ms: required("extra_ms", raw.extra_ms, "the added write latency")?,
+                    duration_ms: raw.duration_ms,
+                }
+            }
+            "broker-outage" => {
+                if !matches!(operators[0].kind, OperatorKindSpec::LogSource { .. }) {
+                    return Err(self.err(&p("kind"), "there is no broker: the job has no log-source"));
+                }
+                fixed(Node::Broker)?;
+                FaultSpec::BrokerOutage { duration_ms: raw.duration_ms }
+            }
+            "sink-store-outage" => {
+                if !matches!(operators[operators.len() - 1].kind, OperatorKindSpec::TwoPhaseCommitSink) {
+                    return Err(self.err(&p("kind"), "there is no sink-store: the job has no two-phase-commit-sink"));
+                }
+                fixed(Node::SinkStore)?;
+                FaultSpec::SinkStoreOutage { duration_ms: raw.duration_ms }
+            }
+            "slow-operator" => FaultSpec::SlowOperator {
+                target: task(false)?,
+                records_per_s: required("records_per_s", raw.records_per_s, "the throughput cap")?,
+                duration_ms: raw.duration_ms,
+            },
+            _ => {
+                if !matches!(input, InputSpec::Generator { .. }) {
+                    return Err(self.err(&p("kind"), "input-burst needs generator input ([input].generator)"));
+                }
+                FaultSpec::InputBurst {
+                    records_per_s: required("records_per_s", raw.records_per_s, "the burst rate")?,
+                    duration_ms: required("duration_ms", raw.duration_ms, "how long the burst lasts")?,
+                }
+            }
+        };
+        Ok(TimedFault { when, fault })
+    }
+
+    pub(super) fn expect(&self, raw: RawExpect, operators: &[OperatorSpec]) -> Res<ExpectSpec> {
+        let final_status = match raw.final_status.as_deref() {
+            None => None,
+            Some(s) => {
+                const ALL: [JobStatus; 9] = [
+                    JobStatus::Created,
+                    JobStatus::Running,
+                    JobStatus::Restarting,
+                    JobStatus::Failing,
+                    JobStatus::Failed,
+                    JobStatus::Cancelling,
+                    JobStatus::Canceled,
+                    JobStatus::Finished,
+                    JobStatus::Suspended,
+                ];
+                Some(ALL.into_iter().find(|j| j.name() == s).ok_or_else(|| {
+                    let names: Vec<&str> = ALL.iter().map(|j| j.name()).collect();
+                    self.err(
+                        "expect.final_status",
+                        format!("unknown job status `{s}`; expected one of {}", list(&names)),
+                    )
+                })?)
+            }
+        };
+        let exactly_once = raw.exactly_once.unwrap_or(false);
+        if exactly_once && !matches!(operators[operators.len() - 1].kind, OperatorKindSpec::TwoPhaseCommitSink) {
+            return Err(self.err(
+                "expect.exactly_once",
+                "exactly-once is checked on a two-phase-commit-sink's committed output; this job's sink is not one",
+            ));
+        }
+        if let Some(offsets) = &raw.committed_offsets {
+            if !matches!(operators[0].kind, OperatorKindSpec::LogSource { .. }) {
+                return Err(self.err("expect.committed_offsets", "needs a log-source"));
+            }
+            if let Some(o) = offsets.iter().find(|o| **o < -1) {
+                return Err(self.err(
+                    "expect.committed_offsets",
+                    format!("an offset is >= 0, or -1 for \"nothing committed\" (got {o})"),
+                ));
+            }
+        }
+        if let Some(c) = &raw.caught_by {
+            if !is_valid_name(c) {
+                return Err(self.err("expect.caught_by", format!("`{c}` is not a checker name")));
+            }
+            if !crate::check::CHECKERS.contains(&c.as_str()) {
+                return Err(self.err(
+                    "expect.caught_by",
+                    format!("unknown checker `{c}` (known: {})", crate::check::CHECKERS.join(", ")),
+                ));
+            }
+        }
+        Ok(ExpectSpec {
+            final_status,
+            restarts: raw.restarts,
+            exactly_once,
+            at_least_once: raw.at_least_once.unwrap_or(false),
+            completed_checkpoints_min: raw.completed_checkpoints_min,
+            output: raw.output,
+            duplicates: raw.duplicates,
+            snapshot: raw.snapshot.unwrap_or(false),
+            caught_by: raw.caught_by,
+            max_checkpoint_gap_ms: raw.max_checkpoint_gap_ms.filter(|g| *g > 0),
+            committed_offsets: raw.committed_offsets,
+            retained_count: raw.retained_count,
+        })
+    }
+}

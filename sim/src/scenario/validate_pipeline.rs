@@ -1,0 +1,429 @@
+//! Semantic validation, part 2: the operator pipeline, the input, the socket session and the checkpoint gates.
+
+use super::*;
+
+impl Ctx<'_> {
+    pub(super) fn operators(&self, raws: Vec<RawOperator>, cluster: &ClusterSpec) -> Res<Vec<OperatorSpec>> {
+        if raws.is_empty() && self.index.entries.contains_key("operators") {
+            return Err(
+                self.err("operators", "is empty: give a pipeline of [[operators]], a source first, a sink last")
+            );
+        }
+        if raws.is_empty() {
+            return Err(self.missing("operators", "a pipeline of [[operators]]: a source first, a sink last"));
+        }
+        let n = raws.len();
+        // Kinds first, so default names and pipeline shape can be decided.
+        let mut kinds = Vec::with_capacity(n);
+        for (i, r) in raws.iter().enumerate() {
+            let path = format!("operators[{i}].kind");
+            let k = r.kind.as_deref().ok_or_else(|| self.missing(&path, "the operator kind"))?;
+            let Some(k) = OperatorKindSpec::NAMES.iter().copied().find(|x| *x == k) else {
+                return Err(self.err(
+                    &path,
+                    format!("unknown operator kind `{k}`; known kinds: {}", list(&OperatorKindSpec::NAMES)),
+                ));
+            };
+            kinds.push(k);
+        }
+        // Pipeline shape.
+        for (i, k) in kinds.iter().enumerate() {
+            let path = format!("operators[{i}].kind");
+            if is_source_kind(k) && i != 0 {
+                return Err(
+                    self.err(&path, format!("`{k}` is a source: a job has exactly one source, the first operator"))
+                );
+            }
+            if is_sink_kind(k) && i != n - 1 {
+                return Err(self.err(&path, format!("`{k}` is a sink: a job has exactly one sink, the last operator")));
+            }
+            if *k == "key_by" && !kinds.get(i + 1).is_some_and(|next| is_keyed_kind(next)) {
+                return Err(self.err(
+                    &path,
+                    "key_by must be immediately followed by sum, count, max, min or count_window".to_string(),
+                ));
+            }
+            if is_keyed_kind(k) && (i == 0 || kinds[i - 1] != "key_by") {
+                return Err(self.err(&path, format!("`{k}` is a keyed operator: it must directly follow key_by")));
+            }
+        }
+        if !is_source_kind(kinds[0]) {
+            return Err(self.err(
+                "operators[0].kind",
+                format!("the first operator must be a source (socket-source | log-source), got `{}`", kinds[0]),
+            ));
+        }
+        if !is_sink_kind(kinds[n - 1]) {
+            return Err(self.err(
+                &format!("operators[{}].kind", n - 1),
+                format!(
+                    "the last operator must be a sink (print-sink | two-phase-commit-sink), got `{}`: the job has no sink",
+                    kinds[n - 1]
+                ),
+            ));
+        }
+        // Default names: the kind, `kind-N` for the N-th of a repeated kind.
+        let mut kind_counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for k in &kinds {
+            *kind_counts.entry(k).or_default() += 1;
+        }
+        let mut seen_of_kind: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut names: BTreeSet<String> = BTreeSet::new();
+        let mut out = Vec::with_capacity(n);
+        let max_parallelism = u64::from(cluster.task_managers) * u64::from(cluster.slots_per_tm);
+        for (i, (r, kind)) in raws.into_iter().zip(kinds.iter().copied()).enumerate() {
+            let p = |key: &str| format!("operators[{i}].{key}");
+            let ordinal = {
+                let c = seen_of_kind.entry(kind).or_default();
+                *c += 1;
+                *c
+            };
+            let name = match &r.name {
+                Some(name) => {
+                    if !is_valid_name(name) {
+                        return Err(self.err(
+                            &p("name"),
+                            format!("`{name}` is not a valid operator name: use letters, digits, `_`, `-`, `.`"),
+                        ));
+                    }
+                    if Node::parse(name).is_some() {
+                        return Err(self.err(&p("name"), format!("`{name}` is a node name; choose another")));
+                    }
+                    name.clone()
+                }
+                None if kind_counts[kind] > 1 && ordinal > 1 => format!("{kind}-{ordinal}"),
+                None => kind.to_string(),
+            };
+            if !names.insert(name.clone()) {
+                let at = if r.name.is_some() { p("name") } else { p("kind") };
+                return Err(
+                    self.err(&at, format!("duplicate operator name `{name}`; give the operators distinct names"))
+                );
+            }
+            // Keys that only some kinds take.
+            let kind_keys: [(&str, bool, &[&str]); 6] = [
+                ("function", r.function.is_some(), &["map", "flat_map", "filter"]),
+                ("size", r.size.is_some(), &["count_window"]),
+                ("startup", r.startup.is_some(), &["log-source"]),
+                ("bounded", r.bounded.is_some(), &["log-source", "socket-source"]),
+                ("transaction_timeout_ms", r.transaction_timeout_ms.is_some(), &["two-phase-commit-sink"]),
+                ("idempotent_commit", r.idempotent_commit.is_some(), &["two-phase-commit-sink"]),
+            ];
+            if r.transaction_timeout_ms == Some(0) {
+                return Err(self.err(&p("transaction_timeout_ms"), "must be >= 1 (got 0)"));
+            }
+            for (key, present, kinds_ok) in kind_keys {
+                if present && !kinds_ok.contains(&kind) {
+                    return Err(self.err(&p(key), format!("`{key}` only applies to {}, not {kind}", list(kinds_ok))));
+                }
+            }
+            if kind == "key_by" || kind == "rebalance" {
+                let task_keys = [
+                    ("parallelism", r.parallelism.is_some()),
+                    ("fail_on_value", r.fail_on_value.is_some()),
+                    ("fail_every_nth", r.fail_every_nth.is_some()),
+                    ("fail_at_ms", r.fail_at_ms.is_some()),
+                    ("fail_once_on_value", r.fail_once_on_value.is_some()),
+                    ("fail_on_nth_record", r.fail_on_nth_record.is_some()),
+                    ("fail_snapshot_sync_on_checkpoint", r.fail_snapshot_sync_on_checkpoint.is_some()),
+                    ("fail_snapshot_async_on_checkpoint", r.fail_snapshot_async_on_checkpoint.is_some()),
+                    ("fail_notify_complete_on_checkpoint", r.fail_notify_complete_on_checkpoint.is_some()),
+                    ("fail_on_restore_times", r.fail_on_restore_times.is_some()),
+                    ("fail_on_deploy_times", r.fail_on_deploy_times.is_some()),
+                    ("state_padding_bytes", r.state_padding_bytes.is_some()),
+                ];
+                if let Some((key, _)) = task_keys.iter().find(|(_, present)| *present) {
+                    return Err(self.err(
+                        &p(key),
+                        format!("{kind} is a partitioning, not a task: set `{key}` on the operator after it"),
+                    ));
+                }
+            }
+            let parallelism = r.parallelism.unwrap_or(1);
+            if parallelism == 0 {
+                return Err(self.err(&p("parallelism"), "must be >= 1 (got 0)"));
+            }
+            if kind == "socket-source" && parallelism != 1 {
+                return Err(self.err(
+                    &p("parallelism"),
+                    format!("a socket source is non-parallel: parallelism must be 1 (got {parallelism})"),
+                ));
+            }
+            if u64::from(parallelism) > max_parallelism {
+                return Err(self.err(
+                    &p("parallelism"),
+                    format!(
+                        "parallelism {parallelism} exceeds the cluster's {max_parallelism} slots \
+                         (task_managers x slots_per_tm)"
+                    ),
+                ));
+            }
+            if r.fail_every_nth == Some(0) {
+                return Err(self.err(&p("fail_every_nth"), "must be >= 1 (got 0)"));
+            }
+            for (key, v) in [
+                ("fail_on_nth_record", r.fail_on_nth_record),
+                ("fail_snapshot_sync_on_checkpoint", r.fail_snapshot_sync_on_checkpoint),
+                ("fail_snapshot_async_on_checkpoint", r.fail_snapshot_async_on_checkpoint),
+                ("fail_notify_complete_on_checkpoint", r.fail_notify_complete_on_checkpoint),
+                ("fail_on_restore_times", r.fail_on_restore_times),
+                ("fail_on_deploy_times", r.fail_on_deploy_times),
+            ] {
+                if v == Some(0) {
+                    return Err(self.err(&p(key), "must be >= 1 (got 0)"));
+                }
+            }
+            let function = |shapes: &[UdfShape], what: &str| -> Res<Udf> {
+                let path = p("function");
+                let f = r.function.as_deref().ok_or_else(|| self.missing(&path, what))?;
+                let udf = Udf::parse(f).ok_or_else(|| {
+                    let known: Vec<&str> = Udf::ALL.iter().map(|u| u.name()).collect();
+                    self.err(&path, format!("unknown function `{f}`; known functions: {}", list(&known)))
+                })?;
+                if !shapes.contains(&udf.shape()) {
+                    let fitting: Vec<&str> =
+                        Udf::ALL.iter().filter(|u| shapes.contains(&u.shape())).map(|u| u.name()).collect();
+                    return Err(self.err(
+                        &path,
+                        format!("function `{f}` cannot be used in {kind}; {kind} takes {}", list(&fitting)),
+                    ));
+                }
+                Ok(udf)
+            };
+            let kind_spec = match kind {
+                "socket-source" => OperatorKindSpec::SocketSource,
+                "log-source" => {
+                    let startup = match r.startup.as_deref() {
+                        None => StartupMode::default(),
+                        Some(s) => StartupMode::parse(s).ok_or_else(|| {
+                            self.err(
+                                &p("startup"),
+                                format!("unknown startup mode `{s}`; expected {}", list(&StartupMode::NAMES)),
+                            )
+                        })?,
+                    };
+                    OperatorKindSpec::LogSource { startup }
+                }
+                "map" => OperatorKindSpec::Map { function: function(&[UdfShape::OneToOne], "the map function")? },
+                "flat_map" => OperatorKindSpec::FlatMap {
+                    function: function(&[UdfShape::OneToOne, UdfShape::OneToMany], "the flat_map function")?,
+                },
+                "filter" => {
+                    OperatorKindSpec::Filter { function: function(&[UdfShape::Predicate], "the filter predicate")? }
+                }
+                "rebalance" => OperatorKindSpec::Rebalance,
+                "key_by" => OperatorKindSpec::KeyBy,
+                "sum" => OperatorKindSpec::Sum,
+                "count" => OperatorKindSpec::Count,
+                "max" => OperatorKindSpec::Max,
+                "min" => OperatorKindSpec::Min,
+                "count_window" => {
+                    let size = r.size.ok_or_else(|| self.missing(&p("size"), "records per window"))?;
+                    if size == 0 {
+                        return Err(self.err(&p("size"), "must be >= 1 (got 0)"));
+                    }
+                    OperatorKindSpec::CountWindow { size }
+                }
+                "print-sink" => OperatorKindSpec::PrintSink,
+                _ => OperatorKindSpec::TwoPhaseCommitSink,
+            };
+            out.push(OperatorSpec {
+                name,
+                kind: kind_spec,
+                parallelism,
+                fail_on_value: r.fail_on_value,
+                fail_every_nth: r.fail_every_nth,
+                fail_at_ms: r.fail_at_ms,
+                more_injectors: MoreInjectors {
+                    fail_once_on_value: r.fail_once_on_value,
+                    fail_on_nth_record: r.fail_on_nth_record,
+                    fail_snapshot_sync_on_checkpoint: r.fail_snapshot_sync_on_checkpoint,
+                    fail_snapshot_async_on_checkpoint: r.fail_snapshot_async_on_checkpoint,
+                    fail_notify_complete_on_checkpoint: r.fail_notify_complete_on_checkpoint,
+                    fail_on_restore_times: r.fail_on_restore_times,
+                    fail_on_deploy_times: r.fail_on_deploy_times,
+                },
+                state_padding_bytes: r.state_padding_bytes.unwrap_or(0),
+                bounded: r.bounded.unwrap_or(false),
+                sink_store: ckptsim::sink::StoreConfig {
+                    transaction_timeout_ms: r.transaction_timeout_ms,
+                    idempotent_commit: r.idempotent_commit.unwrap_or(true),
+                },
+            });
+        }
+        Ok(out)
+    }
+
+    pub(super) fn input(&self, raw: Option<RawInput>, operators: &[OperatorSpec]) -> Res<InputSpec> {
+        let source = &operators[0];
+        let is_log = matches!(source.kind, OperatorKindSpec::LogSource { .. });
+        let Some(raw) = raw else {
+            return Err(self.missing("input", "[input] with lines, records or a generator"));
+        };
+        let given: Vec<&str> = [
+            ("lines", raw.lines.is_some()),
+            ("records", raw.records.is_some()),
+            ("generator", raw.generator.is_some()),
+        ]
+        .into_iter()
+        .filter_map(|(k, p)| p.then_some(k))
+        .collect();
+        if given.len() != 1 {
+            let at = given.get(1).map(|k| format!("input.{k}")).unwrap_or_else(|| "input".to_string());
+            return Err(
+                self.err(&at, format!("[input] takes exactly one of lines, records, generator (got {})", given.len()))
+            );
+        }
+        let partitions = match raw.partitions {
+            Some(_) if !is_log => {
+                return Err(self.err("input.partitions", "partitions only apply to a log-source"));
+            }
+            Some(0) => return Err(self.err("input.partitions", "must be >= 1 (got 0)")),
+            Some(p) => p,
+            None => 1,
+        };
+        if let Some(lines) = raw.lines {
+            if is_log {
+                return Err(self.err("input.lines", "lines are typed into a socket-source; a log-source reads records"));
+            }
+            let mut out = Vec::with_capacity(lines.len());
+            let mut last = 0;
+            for (i, l) in lines.into_iter().enumerate() {
+                let p = format!("input.lines[{i}]");
+                let at_ms = l.at_ms.ok_or_else(|| self.missing(&format!("{p}.at_ms"), "when the line is sent"))?;
+                let line = l.line.ok_or_else(|| self.missing(&format!("{p}.line"), "the text"))?;
+                if at_ms < last {
+                    return Err(self.err(
+                        &format!("{p}.at_ms"),
+                        format!("input must be sorted by time: {at_ms} is before the previous line's {last}"),
+                    ));
+                }
+                last = at_ms;
+                out.push(InputLine { at_ms, line });
+            }
+            return Ok(InputSpec::Lines(out));
+        }
+        if let Some(records) = raw.records {
+            if !is_log {
+                return Err(self
+                    .err("input.records", "records are appended to a log-source's log; a socket-source reads lines"));
+            }
+            let mut out = Vec::with_capacity(records.len());
+            let mut last = 0;
+            for (i, r) in records.into_iter().enumerate() {
+                let p = format!("input.records[{i}]");
+                let at_ms =
+                    r.at_ms.ok_or_else(|| self.missing(&format!("{p}.at_ms"), "when the record is appended"))?;
+                let partition = r.partition.unwrap_or(0);
+                if partition >= partitions {
+                    return Err(self.err(
+                        &format!("{p}.partition"),
+                        format!("partition {partition} does not exist (input.partitions = {partitions})"),
+                    ));
+                }
+                let value = r.value.ok_or_else(|| self.missing(&format!("{p}.value"), "the record's value"))?;
+                if at_ms < last {
+                    return Err(self.err(
+                        &format!("{p}.at_ms"),
+                        format!("input must be sorted by time: {at_ms} is before the previous record's {last}"),
+                    ));
+                }
+                last = at_ms;
+                out.push(InputRecord { at_ms, partition: PartitionId(partition), value });
+            }
+            return Ok(InputSpec::Records { partitions, records: out });
+        }
+        let Some(g) = raw.generator else {
+            return Err(self.missing("input", "[input] with lines, records or a generator"));
+        };
+        let p = |k: &str| format!("input.generator.{k}");
+        let count = g.count.ok_or_else(|| self.missing(&p("count"), "number of records"))?;
+        let rate_per_s = g.rate_per_s.ok_or_else(|| self.missing(&p("rate_per_s"), "records per second"))?;
+        if rate_per_s == 0 {
+            return Err(self.err(&p("rate_per_s"), "must be >= 1 (got 0)"));
+        }
+        let keys = g.keys.unwrap_or(1);
+        if keys == 0 {
+            return Err(self.err(&p("keys"), "must be >= 1 (got 0)"));
+        }
+        let distribution = match g.distribution.as_deref() {
+            None | Some("uniform") => Distribution::Uniform,
+            Some("zipf") => Distribution::Zipf,
+            Some(d) => {
+                return Err(self.err(&p("distribution"), format!("unknown distribution `{d}`; expected uniform, zipf")))
+            }
+        };
+        Ok(InputSpec::Generator {
+            partitions,
+            generator: GeneratorSpec { count, rate_per_s, keys, distribution, start_ms: g.start_ms.unwrap_or(0) },
+        })
+    }
+
+    /// `[input].socket_clock` and `[input].unread_lines`: socket input only; `unread_lines`
+    /// only with the absolute clock (with the connected clock no line is due while nobody reads).
+    pub(super) fn socket_session(
+        &self,
+        raw: (Option<String>, Option<String>),
+        input: &InputSpec,
+    ) -> Res<SocketSession> {
+        let (clock, unread) = raw;
+        if !matches!(input, InputSpec::Lines(_)) {
+            if clock.is_some() {
+                return Err(self.err("input.socket_clock", "socket_clock applies to socket input (lines)"));
+            }
+            if unread.is_some() {
+                return Err(self.err("input.unread_lines", "unread_lines applies to socket input (lines)"));
+            }
+        }
+        let connected_clock = match clock.as_deref() {
+            None | Some("absolute") => false,
+            Some("connected") => true,
+            Some(c) => {
+                return Err(
+                    self.err("input.socket_clock", format!("unknown socket clock `{c}`; expected absolute, connected"))
+                )
+            }
+        };
+        let buffer_unread = match unread.as_deref() {
+            None | Some("drop") => false,
+            Some("buffer") => true,
+            Some(u) => {
+                return Err(self.err("input.unread_lines", format!("unknown choice `{u}`; expected drop, buffer")))
+            }
+        };
+        if connected_clock && unread.is_some() {
+            return Err(self.err(
+                "input.unread_lines",
+                "with socket_clock = \"connected\" no line is due while nobody reads: unread_lines does not apply",
+            ));
+        }
+        Ok(SocketSession { connected_clock, buffer_unread })
+    }
+
+    /// `[input].gates`: log input only, `after_records` in 1..=number of inputs, ascending.
+    pub(super) fn gates(&self, raw: Option<Vec<RawGate>>, input: &InputSpec) -> Res<Vec<InputGate>> {
+        let Some(raw) = raw else { return Ok(Vec::new()) };
+        let total = match input {
+            InputSpec::Lines(_) => {
+                return Err(self.err("input.gates", "gates apply to a log-source's records or generator"));
+            }
+            InputSpec::Records { records, .. } => records.len() as u64,
+            InputSpec::Generator { generator, .. } => generator.count,
+        };
+        let mut out: Vec<InputGate> = Vec::with_capacity(raw.len());
+        for (i, g) in raw.into_iter().enumerate() {
+            let p = format!("input.gates[{i}].after_records");
+            let after = g.after_records.ok_or_else(|| self.missing(&p, "inputs before the gate"))?;
+            if after == 0 || after > total {
+                return Err(self.err(&p, format!("must be in 1..={total} (the number of inputs), got {after}")));
+            }
+            if out.last().is_some_and(|l| l.after_records >= after) {
+                return Err(
+                    self.err(&p, format!("gates must be in increasing order: {after} after a gate at or beyond it"))
+                );
+            }
+            out.push(InputGate { after_records: after, trigger: g.trigger.unwrap_or(false) });
+        }
+        Ok(out)
+    }
+}

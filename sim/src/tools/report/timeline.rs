@@ -1,0 +1,373 @@
+//! The report's time-indexed model of a run ([`Timeline`]): job status segments, restarts, task lanes with phases, checkpoint bars, faults, markers and anomalies.
+
+use super::*;
+
+// ------------------------------------------------------------------ the timeline model
+
+/// A span of one job status.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobSegment {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub status: JobStatus,
+}
+
+/// A scheduled restart: the failure at `at_ms`, the backoff, and when the job was restored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestartMark {
+    pub at_ms: u64,
+    pub failure: u32,
+    pub backoff_ms: u64,
+    pub restored_at_ms: Option<u64>,
+    pub restored_from: Option<u64>,
+}
+
+/// A span of one execution state of a task, as the JobManager saw it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StateSegment {
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub state: ExecutionState,
+    /// Set on the segment in which the task restored state from this checkpoint.
+    pub restore_from: Option<u64>,
+}
+
+/// What a task was doing for a checkpoint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum PhaseKind {
+    /// Waiting for the barriers of every input (first barrier in → last barrier in).
+    Align,
+    /// The synchronous part of the snapshot (blocks the task).
+    Sync,
+    /// The asynchronous upload to checkpoint storage.
+    Upload,
+}
+
+impl PhaseKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            PhaseKind::Align => "align",
+            PhaseKind::Sync => "snapshot",
+            PhaseKind::Upload => "upload",
+        }
+    }
+}
+
+/// One phase of one task's part of one checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Phase {
+    pub kind: PhaseKind,
+    pub checkpoint: u64,
+    pub start_ms: u64,
+    pub end_ms: u64,
+    pub detail: String,
+}
+
+/// An instant on a task lane: an exception, an injected failure, a decline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskMark {
+    pub time_ms: u64,
+    /// `exception`, `fault`, `decline` or `sink`.
+    pub kind: &'static str,
+    pub text: String,
+}
+
+/// Everything drawn on one task's lane.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TaskLane {
+    pub index: usize,
+    pub name: String,
+    /// The TaskManager that ran it (from the trace), e.g. `tm0`.
+    pub tm: Option<String>,
+    pub segments: Vec<StateSegment>,
+    pub phases: Vec<Phase>,
+    pub marks: Vec<TaskMark>,
+}
+
+/// One checkpoint as a bar from trigger to completion or abort (or the end of the run).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointBar {
+    pub row: CheckpointRow,
+    /// `end_ms`, or the end of the run for a pending checkpoint.
+    pub end_ms: u64,
+}
+
+/// A fault from `chaos fault start` to its `end` (None: lasts to the end / instantaneous).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FaultSpan {
+    pub start_ms: u64,
+    pub end_ms: Option<u64>,
+    /// The fault as the trace names it, e.g. `TaskFailure { task: "Sum[0]" }`.
+    pub label: String,
+}
+
+/// An instant event with a label (user actions, re-tunes, cluster events).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Marker {
+    pub time_ms: u64,
+    pub node: String,
+    pub label: String,
+}
+
+/// One anomaly a checker reported, with the moment it names (if it names one).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Anomaly {
+    pub checker: &'static str,
+    pub text: String,
+    pub time_ms: Option<u64>,
+}
+
+/// A run as a set of things on one time axis (`0..stop_ms` of virtual time).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Timeline {
+    pub stop_ms: u64,
+    pub job: Vec<JobSegment>,
+    pub restarts: Vec<RestartMark>,
+    pub tasks: Vec<TaskLane>,
+    pub checkpoints: Vec<CheckpointBar>,
+    pub faults: Vec<FaultSpan>,
+    /// `client action` events.
+    pub actions: Vec<Marker>,
+    /// `jm retune` events (accepted or rejected).
+    pub retunes: Vec<Marker>,
+    /// JobManager/TaskManager crashes and restarts, lost TaskManagers, suppressed restarts.
+    pub cluster: Vec<Marker>,
+    pub anomalies: Vec<Anomaly>,
+}
+
+impl Timeline {
+    /// Builds the timeline of a run from its result, its trace and the verdicts.
+    pub fn build(run: &RunResult, verdicts: &[Verdict]) -> Timeline {
+        let stop = run.stop_at_ms;
+        let events = run.trace.events();
+        let names: BTreeMap<&str, usize> = run.task_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let mut tasks: Vec<TaskLane> = run
+            .task_names
+            .iter()
+            .enumerate()
+            .map(|(index, name)| TaskLane {
+                index,
+                name: name.clone(),
+                tm: None,
+                segments: vec![],
+                phases: vec![],
+                marks: vec![],
+            })
+            .collect();
+
+        // Task states: every `jm task` trace line has its structured twin in task_transitions
+        // (pushed together), so walk the trace and take the transitions in order. A restore
+        // event marks the segment each task leaves for RUNNING next as the restoring one.
+        let mut transitions = run.task_transitions.iter();
+        let mut open: Vec<Option<(u64, ExecutionState)>> = vec![None; tasks.len()];
+        let mut pending_restore: Vec<Option<u64>> = vec![None; tasks.len()];
+        let mut faults: Vec<FaultSpan> = vec![];
+        let mut actions = vec![];
+        let mut retunes = vec![];
+        let mut cluster = vec![];
+        let mut restores: Vec<(u64, Option<u64>)> = vec![];
+        for e in events {
+            match (e.node.as_str(), e.kind) {
+                ("jm", "task") => {
+                    let Some((t, name, from, to)) = transitions.next() else { continue };
+                    let Some(&i) = names.get(name.as_str()) else { continue };
+                    let (since, state) = open[i].unwrap_or((0, *from));
+                    if *t > since {
+                        let restore_from =
+                            if *to == ExecutionState::Running { pending_restore[i].take() } else { None };
+                        tasks[i].segments.push(StateSegment { start_ms: since, end_ms: *t, state, restore_from });
+                    } else if *to == ExecutionState::Running {
+                        pending_restore[i] = None;
+                    }
+                    open[i] = Some((*t, *to));
+                }
+                ("jm", "restore") => {
+                    let cp = some_number(&e.detail);
+                    restores.push((e.time_ms, cp));
+                    pending_restore.iter_mut().for_each(|p| *p = cp);
+                }
+                ("jm", "jm-start") => {
+                    let cp = some_number(&e.detail);
+                    if cp.is_some() {
+                        pending_restore.iter_mut().for_each(|p| *p = cp);
+                    }
+                    if !e.detail.starts_with("epoch=1 ") {
+                        cluster.push(marker(e, format!("JobManager restarted: {}", e.detail)));
+                    }
+                }
+                ("jm", "retune") => retunes.push(marker(e, e.detail.clone())),
+                ("jm", "tm-lost") => cluster.push(marker(e, format!("TaskManager lost: {}", e.detail))),
+                ("jm", "failure") if e.detail.contains("suppressed") => cluster.push(marker(e, e.detail.clone())),
+                ("jm", "tolerable") => cluster.push(marker(e, format!("tolerable failures {}", e.detail))),
+                (_, "crash") => cluster.push(marker(e, format!("{} crashed ({})", e.node, e.detail))),
+                (n, "tm-start") if n.starts_with("tm") && !e.detail.ends_with("incarnation=1") => {
+                    cluster.push(marker(e, format!("{n} restarted ({})", e.detail)))
+                }
+                ("client", "action") => actions.push(marker(e, e.detail.clone())),
+                ("chaos", "fault") => {
+                    if let Some(kind) = e.detail.strip_prefix("start ") {
+                        faults.push(FaultSpan { start_ms: e.time_ms, end_ms: None, label: kind.to_string() });
+                    } else if let Some(kind) = e.detail.strip_prefix("end ") {
+                        if let Some(f) = faults.iter_mut().find(|f| f.end_ms.is_none() && f.label == kind) {
+                            f.end_ms = Some(e.time_ms);
+                        }
+                    }
+                }
+                (n, kind) if n.starts_with("tm") => {
+                    let task = match kind {
+                        "exception" | "fault" => task_prefix(&e.detail, &names),
+                        "decline" | "sink" => task_ref(&e.detail).filter(|i| *i < tasks.len()),
+                        "snapshot" => task_prefix(&e.detail, &names),
+                        _ => None,
+                    };
+                    let Some(i) = task else { continue };
+                    if tasks[i].tm.is_none() {
+                        tasks[i].tm = Some(n.to_string());
+                    }
+                    if kind != "snapshot" {
+                        tasks[i].marks.push(TaskMark { time_ms: e.time_ms, kind, text: e.detail.clone() });
+                    }
+                }
+                _ => {}
+            }
+        }
+        for (i, o) in open.iter().enumerate() {
+            if let Some((since, state)) = *o {
+                if stop > since {
+                    tasks[i].segments.push(StateSegment { start_ms: since, end_ms: stop, state, restore_from: None });
+                }
+            }
+        }
+
+        // Snapshot phases from the world's per-task spans.
+        for s in &run.snapshot_spans {
+            let Some(lane) = tasks.get_mut(s.task.0 as usize) else { continue };
+            let cp = s.checkpoint.0;
+            // An unfinished phase lasts until the task stopped running (or the end of the run).
+            let gone = lane
+                .segments
+                .iter()
+                .find(|g| g.start_ms >= s.sync_start_ms && g.state != ExecutionState::Running)
+                .map(|g| g.start_ms)
+                .unwrap_or(stop);
+            if s.sync_start_ms > s.align_start_ms {
+                lane.phases.push(Phase {
+                    kind: PhaseKind::Align,
+                    checkpoint: cp,
+                    start_ms: s.align_start_ms,
+                    end_ms: s.sync_start_ms,
+                    detail: format!(
+                        "checkpoint {cp}: aligning {} ms{}",
+                        s.sync_start_ms - s.align_start_ms,
+                        if s.unaligned { " (then unaligned)" } else { "" }
+                    ),
+                });
+            }
+            let sync_end = s.sync_end_ms.unwrap_or(gone).max(s.sync_start_ms);
+            lane.phases.push(Phase {
+                kind: PhaseKind::Sync,
+                checkpoint: cp,
+                start_ms: s.sync_start_ms,
+                end_ms: sync_end,
+                detail: format!(
+                    "checkpoint {cp}: synchronous snapshot, {} B{}",
+                    s.size_bytes,
+                    if s.unaligned { ", unaligned" } else { "" }
+                ),
+            });
+            if s.sync_end_ms.is_some() {
+                let end = s.upload_end_ms.unwrap_or(gone).max(sync_end);
+                let result = match s.result {
+                    SnapshotResult::Acked => "acknowledged",
+                    SnapshotResult::Declined => "declined: storage down",
+                    SnapshotResult::Abandoned => "abandoned: task cancelled",
+                    SnapshotResult::Unfinished => "unfinished",
+                };
+                lane.phases.push(Phase {
+                    kind: PhaseKind::Upload,
+                    checkpoint: cp,
+                    start_ms: sync_end,
+                    end_ms: end,
+                    detail: format!("checkpoint {cp}: upload {} B, {} ms, {result}", s.size_bytes, end - sync_end),
+                });
+            }
+        }
+
+        let mut job = vec![];
+        for (i, (t, status)) in run.status_timeline.iter().enumerate() {
+            let end = run.status_timeline.get(i + 1).map(|n| n.0).unwrap_or(stop).max(*t);
+            if end > *t || i + 1 == run.status_timeline.len() {
+                job.push(JobSegment { start_ms: *t, end_ms: end, status: *status });
+            }
+        }
+        let restarts = run
+            .restart_schedule
+            .iter()
+            .map(|(t, n, backoff)| {
+                let restored = restores.iter().find(|(rt, _)| rt >= t);
+                RestartMark {
+                    at_ms: *t,
+                    failure: *n,
+                    backoff_ms: *backoff,
+                    restored_at_ms: restored.map(|r| r.0),
+                    restored_from: restored.and_then(|r| r.1),
+                }
+            })
+            .collect();
+        let checkpoints = run
+            .checkpoints
+            .iter()
+            .map(|r| CheckpointBar { row: r.clone(), end_ms: r.end_ms.unwrap_or(stop) })
+            .collect();
+        let anomalies = verdicts
+            .iter()
+            .filter(|v| v.passed == Some(false))
+            .flat_map(|v| {
+                v.anomalies.iter().map(|a| Anomaly { checker: v.checker, text: a.clone(), time_ms: anomaly_time(a) })
+            })
+            .collect();
+        Timeline { stop_ms: stop, job, restarts, tasks, checkpoints, faults, actions, retunes, cluster, anomalies }
+    }
+}
+
+pub(super) fn marker(e: &TraceEvent, label: String) -> Marker {
+    Marker { time_ms: e.time_ms, node: e.node.clone(), label }
+}
+
+/// The number inside the first `Some(..)` of a trace detail (`restore=Some(12)`).
+pub(super) fn some_number(s: &str) -> Option<u64> {
+    let i = s.find("Some(")?;
+    leading_number(&s[i + 5..])
+}
+
+pub(super) fn leading_number(s: &str) -> Option<u64> {
+    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
+    digits.parse().ok()
+}
+
+/// The task whose name starts the detail (longest match: names may prefix each other).
+pub(super) fn task_prefix(detail: &str, names: &BTreeMap<&str, usize>) -> Option<usize> {
+    names.iter().filter(|(n, _)| detail.starts_with(**n)).max_by_key(|(n, _)| n.len()).map(|(_, i)| *i)
+}
+
+/// A `tK` task reference at the start of a trace detail.
+pub(super) fn task_ref(detail: &str) -> Option<usize> {
+    leading_number(detail.strip_prefix('t')?).map(|n| n as usize)
+}
+
+/// The moment an anomaly names: `t=123`, `at [123, ...] ms`, `(at 123 ms)`.
+pub fn anomaly_time(text: &str) -> Option<u64> {
+    for pat in ["t=", "at [", "(at "] {
+        let mut rest = text;
+        while let Some(i) = rest.find(pat) {
+            let boundary = i == 0 || !rest.as_bytes()[i - 1].is_ascii_alphanumeric() || pat != "t=";
+            if boundary {
+                if let Some(n) = leading_number(&rest[i + pat.len()..]) {
+                    return Some(n);
+                }
+            }
+            rest = &rest[i + pat.len()..];
+        }
+    }
+    None
+}

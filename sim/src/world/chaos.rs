@@ -1,0 +1,229 @@
+//! Chaos: the fault schedule, anchored faults and applying/lifting each fault kind.
+
+use super::*;
+
+pub(super) struct ActiveFaults {
+    pub(super) partitions: Vec<(Addr, Addr, bool)>,
+    pub(super) loss_rate: f64,
+    pub(super) control_extra_ms: u64,
+    pub(super) slow_links: BTreeMap<TaskId, u64>,
+    pub(super) slow_snapshots: BTreeMap<TaskId, (u64, u64)>,
+    pub(super) storage_up: bool,
+    pub(super) storage_extra_ms: u64,
+    pub(super) broker_up: bool,
+    pub(super) sink_store_up: bool,
+    pub(super) slow_ops: BTreeMap<TaskId, u64>,
+    pub(super) failing_tasks: BTreeSet<TaskId>,
+}
+
+// ------------------------------------------------------------------ chaos
+
+pub(super) async fn chaos_main(
+    s: Shared,
+    handle: Handle,
+    jm_node: madsim::task::NodeId,
+    tm_nodes: Vec<madsim::task::NodeId>,
+) {
+    let (t0, clock, spec, notify) = s.with(|w| (w.t0, w.clock.clone(), w.spec.clone(), w.chaos_notify.clone()));
+    // (time, start?, fault index)
+    let mut timeline: BTreeSet<(u64, bool, usize)> = BTreeSet::new();
+    for (i, f) in spec.faults.iter().enumerate() {
+        if let FaultAt::Time(at) = f.at {
+            timeline.insert((at, true, i));
+        }
+    }
+    loop {
+        let now = clock.now();
+        // Anchored faults that fired become timed faults starting now.
+        let fired: Vec<usize> = s.with(|w| w.fired_faults.drain(..).collect());
+        for i in fired {
+            timeline.insert((now, true, i));
+        }
+        while let Some(&(at, start, i)) = timeline.iter().next() {
+            if at > now {
+                break;
+            }
+            timeline.remove(&(at, start, i));
+            let f = &spec.faults[i];
+            if start {
+                if let Some(d) = f.duration_ms {
+                    timeline.insert((now + d, false, i));
+                }
+            }
+            apply_fault(&s, &handle, jm_node, &tm_nodes, &f.kind, start, now);
+            if !start || f.duration_ms.is_none() {
+                s.with(|w| w.last_fault_end_ms = w.last_fault_end_ms.max(now));
+            }
+        }
+        let next = timeline.iter().next().map(|(at, _, _)| *at);
+        tokio_select_sleep_or_notify(&notify, &clock, next.map(|n| t0 + Duration::from_millis(n))).await;
+    }
+}
+
+pub(super) fn apply_fault(
+    s: &Shared,
+    handle: &Handle,
+    jm_node: madsim::task::NodeId,
+    tm_nodes: &[madsim::task::NodeId],
+    kind: &FaultKind,
+    start: bool,
+    now: u64,
+) {
+    let verb = if start { "start" } else { "end" };
+    s.with(|w| w.tr("chaos", "fault", format!("{verb} {kind:?}")));
+    match kind {
+        FaultKind::TaskFailure { task } => {
+            if start {
+                s.with(|w| {
+                    if let Some(t) = w.graph.find_task(&w.spec, task) {
+                        w.faults.failing_tasks.insert(t);
+                        let keys: Vec<_> = w.task_notify.keys().filter(|k| k.0 == t).copied().collect();
+                        for k in keys {
+                            w.notify_task(k);
+                        }
+                    }
+                });
+            }
+        }
+        FaultKind::TmCrash { tm, restart_after_ms } => {
+            // Crashing a process that is already down is a no-op (a second kill would schedule
+            // a second restart, which would "crash" the restarted process without a fault).
+            let down = s.with(|w| {
+                let down = !w.alive.get(&tm_addr(*tm)).copied().unwrap_or(false);
+                if start && down {
+                    w.tr(&format!("tm{tm}"), "crash", "ignored: already down".into());
+                }
+                down
+            });
+            if start && !down {
+                if let Some(&node) = tm_nodes.get(*tm as usize) {
+                    handle.kill(node);
+                    s.with(|w| {
+                        w.alive.insert(tm_addr(*tm), false);
+                        clear_inbox(w, tm_addr(*tm));
+                        // The crashed process's tasks are gone: forget their mailboxes.
+                        let dead: Vec<_> = w
+                            .task_notify
+                            .keys()
+                            .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(*tm))
+                            .copied()
+                            .collect();
+                        for k in dead {
+                            cleanup_task(w, k);
+                        }
+                        w.counters.remove(tm);
+                        w.tr(&tm_node(*tm), "crash", format!("restart in {restart_after_ms} ms"));
+                    });
+                    let h = handle.clone();
+                    let delay = *restart_after_ms;
+                    madsim::task::spawn_local(async move {
+                        sleep(Duration::from_millis(delay.max(1))).await;
+                        h.restart(node);
+                    });
+                    let _ = now;
+                }
+            }
+        }
+        FaultKind::JmCrash { restart_after_ms } => {
+            let down = s.with(|w| {
+                let down = !w.alive.get(&JM).copied().unwrap_or(false);
+                if start && down {
+                    w.tr("jm", "crash", "ignored: already down".into());
+                }
+                // A globally terminal job is done: a new JobManager does not recover it (Flink's
+                // JobResultStore), so the crash has nothing to suspend.
+                let done = w.status.is_globally_terminal();
+                if start && !down && done {
+                    w.tr("jm", "crash", format!("ignored: the job is already {}", w.status));
+                }
+                down || done
+            });
+            if start && !down {
+                handle.kill(jm_node);
+                s.with(|w| {
+                    w.alive.insert(JM, false);
+                    clear_inbox(w, JM);
+                    // The job of the lost JobManager is suspended; a new JobManager recovers it.
+                    w.status = JobStatus::Suspended;
+                    w.status_timeline.push((now, JobStatus::Suspended));
+                    // Its pending checkpoints die with it (the job is suspended: Flink's
+                    // CHECKPOINT_COORDINATOR_SUSPEND); the new JobManager never finishes them.
+                    for row in w.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
+                        row.end_ms = Some(now);
+                        row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
+                    }
+                    w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
+                    // TaskManagers lose their leader and cancel every task.
+                    let keys: Vec<_> = w.task_notify.keys().copied().collect();
+                    for k in keys {
+                        w.cancelled.insert(k);
+                        w.notify_task(k);
+                    }
+                });
+                let h = handle.clone();
+                let delay = *restart_after_ms;
+                madsim::task::spawn_local(async move {
+                    sleep(Duration::from_millis(delay.max(1))).await;
+                    h.restart(jm_node);
+                });
+            }
+        }
+        FaultKind::Partition { a, b, both } => s.with(|w| {
+            let (Some(x), Some(y)) = (parse_node(a), parse_node(b)) else { return };
+            if start {
+                w.faults.partitions.push((x, y, *both));
+            } else {
+                w.faults.partitions.retain(|p| *p != (x, y, *both));
+            }
+        }),
+        FaultKind::MessageLoss { rate } => s.with(|w| w.faults.loss_rate = if start { *rate } else { 0.0 }),
+        FaultKind::ControlDelay { extra_ms } => {
+            s.with(|w| w.faults.control_extra_ms = if start { *extra_ms } else { 0 })
+        }
+        FaultKind::SlowLink { task, extra_ms } => s.with(|w| {
+            if let Some(t) = w.graph.find_task(&w.spec, task) {
+                if start {
+                    w.faults.slow_links.insert(t, *extra_ms);
+                } else {
+                    w.faults.slow_links.remove(&t);
+                }
+            }
+        }),
+        FaultKind::SlowSnapshot { task, sync_ms, async_ms } => s.with(|w| {
+            if let Some(t) = w.graph.find_task(&w.spec, task) {
+                if start {
+                    w.faults.slow_snapshots.insert(t, (*sync_ms, *async_ms));
+                } else {
+                    w.faults.slow_snapshots.remove(&t);
+                }
+            }
+        }),
+        FaultKind::StorageFailure => s.with(|w| w.faults.storage_up = !start),
+        FaultKind::StorageSlow { extra_ms } => {
+            s.with(|w| w.faults.storage_extra_ms = if start { *extra_ms } else { 0 })
+        }
+        FaultKind::BrokerOutage => s.with(|w| w.faults.broker_up = !start),
+        FaultKind::SinkStoreOutage => s.with(|w| w.faults.sink_store_up = !start),
+        FaultKind::SlowOperator { operator, records_per_s } => s.with(|w| {
+            let Some(op) = w.spec.operators.iter().position(|o| &o.name == operator) else { return };
+            let Some(vi) = w.graph.vertices.iter().position(|v| v.ops.contains(&op)) else { return };
+            for t in w.graph.vertex_tasks(vi) {
+                if start {
+                    w.faults.slow_ops.insert(t, *records_per_s);
+                } else {
+                    w.faults.slow_ops.remove(&t);
+                }
+            }
+        }),
+    }
+    // Wake everything so the new fault state is seen.
+    s.with(|w| {
+        let keys: Vec<_> = w.task_notify.keys().copied().collect();
+        for k in keys {
+            w.notify_task(k);
+        }
+        if let Some(n) = w.node_notify.get(&JM) {
+            n.notify_one();
+        }
+    });
+}

@@ -1,0 +1,113 @@
+//! The client node (stop-with-savepoint, cancel, rescale actions) and the socket source server.
+
+use super::*;
+
+// ------------------------------------------------------------------ client
+
+pub(super) async fn client_main(s: Shared) {
+    s.with(|w| w.alive.insert(CLIENT, true));
+    let (t0, spec) = s.with(|w| (w.t0, w.spec.clone()));
+    let mut events: Vec<(u64, u8, usize)> = Vec::new();
+    let session = spec.input_options.socket_connected_clock || spec.input_options.socket_buffer_unread;
+    if let InputSpec::Lines(lines) = &spec.input {
+        if session {
+            madsim::task::spawn_local(socket_server(s.clone(), spec.clone()));
+        } else {
+            for (i, (at, _)) in lines.iter().enumerate() {
+                events.push((*at, 0, i));
+            }
+        }
+    }
+    for (i, a) in spec.actions.iter().enumerate() {
+        events.push((a.at_ms, 1, i));
+    }
+    events.sort();
+    if !session && spec.input_options.bounded && matches!(&spec.input, InputSpec::Lines(l) if l.is_empty()) {
+        s.with(close_socket);
+    }
+    for (at, kind, i) in events {
+        sleep_until(t0 + Duration::from_millis(at)).await;
+        s.with(|w| {
+            if kind == 0 {
+                let InputSpec::Lines(lines) = &spec.input else { return };
+                let line = lines[i].1.clone();
+                match w.socket_reader {
+                    Some(key) if w.task_mail.contains_key(&key) => {
+                        w.tr("client", "input", format!("#{i} {line:?}"));
+                        w.task_mail
+                            .get_mut(&key)
+                            .expect("reader mailbox")
+                            .push_back(TaskMail::Line { line, input_seq: i as u64 });
+                        w.notify_task(key);
+                    }
+                    _ => {
+                        w.tr("client", "input-lost", format!("#{i} {line:?}: no source is reading the socket"));
+                        w.lost_inputs.push(i as u64);
+                    }
+                }
+                if spec.input_options.bounded && i + 1 == lines.len() {
+                    close_socket(w);
+                }
+            } else {
+                let a = spec.actions[i].kind.clone();
+                w.tr("client", "action", format!("{a:?}"));
+                w.send(CLIENT, JM, Msg::Action(a));
+            }
+        });
+    }
+    std::future::pending::<()>().await;
+}
+
+/// The line server of a socket source with a session choice (`socket_clock = "connected"` or
+/// `unread_lines = "buffer"`): it writes only to a connected reader. With the connected clock a
+/// line's time is measured on a clock that runs only while a reader is connected; otherwise
+/// on the job's clock, and lines due while nobody reads wait for the next reader. Checked every
+/// millisecond while lines remain.
+pub(super) async fn socket_server(s: Shared, spec: Arc<JobSpec>) {
+    let InputSpec::Lines(lines) = &spec.input else { return };
+    let connected_clock = spec.input_options.socket_connected_clock;
+    let mut script_ms: u64 = 0;
+    let mut last_ms = s.with(|w| w.now());
+    let mut next = 0;
+    while next < lines.len() {
+        s.with(|w| {
+            let now = w.now();
+            let reader = w.socket_reader.filter(|k| w.task_mail.contains_key(k));
+            if reader.is_some() {
+                script_ms += now - last_ms;
+            }
+            last_ms = now;
+            let Some(key) = reader else { return };
+            let clock = if connected_clock { script_ms } else { now };
+            while next < lines.len() && lines[next].0 <= clock {
+                let line = lines[next].1.clone();
+                w.tr("client", "input", format!("#{next} {line:?}"));
+                w.task_mail
+                    .get_mut(&key)
+                    .expect("reader mailbox")
+                    .push_back(TaskMail::Line { line, input_seq: next as u64 });
+                next += 1;
+                w.notify_task(key);
+            }
+        });
+        if next < lines.len() {
+            sleep(Duration::from_millis(1)).await;
+        }
+    }
+    if spec.input_options.bounded {
+        s.with(close_socket);
+    }
+}
+
+/// The socket server closes the connection after its last line: the reading source ends
+/// (Flink's `SocketTextStreamFunction` returns when the stream ends and it may not retry).
+pub(super) fn close_socket(w: &mut World) {
+    w.socket_closed = true;
+    w.tr("client", "socket-closed", "the server closed the connection".to_string());
+    if let Some(key) = w.socket_reader {
+        if let Some(q) = w.task_mail.get_mut(&key) {
+            q.push_back(TaskMail::EndOfInput);
+            w.notify_task(key);
+        }
+    }
+}

@@ -1,0 +1,337 @@
+//! The JobManager host: the node loop around the core's `JobMaster`, HA resumption and routing its outputs to TaskManagers, storage and the client.
+
+use super::*;
+
+// ------------------------------------------------------------------ JobManager
+
+pub(super) async fn jm_main(s: Shared, seed: u64) {
+    let notify = Arc::new(Notify::new());
+    let (params, restore, mut epoch, next_checkpoint_id) = s.with(|w| {
+        w.jm_epoch += 1;
+        w.alive.insert(JM, true);
+        w.node_notify.insert(JM, notify.clone());
+        clear_inbox(w, JM);
+        let params = w.spec.job_params(w.graph.tasks.clone(), stream(seed, 2 + w.jm_epoch).random());
+        // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
+        let restore = if w.jm_epoch > 1 { w.storage_completed.last().cloned() } else { None };
+        let epoch = w.jm_epoch;
+        if epoch > 1 {
+            let now = w.now();
+            w.status_timeline.push((now, JobStatus::Created));
+        }
+        w.tr("jm", "jm-start", format!("epoch={epoch} restore={:?}", restore.as_ref().map(|c| c.id.0)));
+        if w.jm_epoch > 1 {
+            let now = w.now();
+            w.record_restore(now, format!("JobManager failover (epoch {epoch})"), restore.as_ref().map(|c| c.id));
+        }
+        (params, restore, epoch, w.next_checkpoint_id)
+    });
+    let base_params = params.clone();
+    let mut jm = JobMaster::new(params);
+    if epoch > 1 {
+        // HA: the checkpoint id counter survives the JobManager.
+        jm.recover_checkpoint_id_counter(next_checkpoint_id);
+    }
+    s.with(|w| w.restart_description = jm.restart_strategy().describe());
+    let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
+    let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
+    let mut lost: BTreeSet<u32> = BTreeSet::new();
+    let clock = s.with(|w| w.clock.clone());
+    let first_start_ms = s.with(|w| if epoch == 1 { w.latencies.first_start_ms } else { 0 });
+    if first_start_ms > 0 {
+        sleep(Duration::from_millis(first_start_ms)).await;
+    }
+    let start = clock.now();
+    if epoch > 1 {
+        jm.start_recovered(start, restore);
+    } else {
+        jm.start(start, restore);
+    }
+    let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
+    let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
+    for tm in 0..tms {
+        last_hb.insert(tm, (start, 0));
+    }
+    loop {
+        let now = clock.now();
+        s.with(|w| w.take_due(JM, &mut inbox));
+        while let Some((_from, msg)) = inbox.pop_front() {
+            match msg {
+                Msg::TaskState { task, attempt, state, cause } => {
+                    if let Some(attempt) = from_world(epoch, attempt) {
+                        jm.handle_task_state(now, task, attempt, state, cause)
+                    }
+                }
+                Msg::Ack { task, attempt, id, snapshot } => {
+                    if let Some(attempt) = from_world(epoch, attempt) {
+                        jm.handle_ack(now, task, attempt, id, snapshot)
+                    }
+                }
+                Msg::Decline { task, attempt, id, reason } => {
+                    if let Some(attempt) = from_world(epoch, attempt) {
+                        jm.handle_decline(now, task, attempt, id, reason)
+                    }
+                }
+                Msg::CancelAck { task, attempt } => {
+                    if let Some(attempt) = from_world(epoch, attempt) {
+                        jm.handle_cancel_ack(now, task, attempt)
+                    }
+                }
+                Msg::Heartbeat { tm, incarnation, running } => {
+                    s.with(|w| w.send_to(JM, tm_addr(tm), incarnation, Msg::HeartbeatReply));
+                    let prev = last_hb.insert(tm, (now, incarnation));
+                    if let Some((_, inc)) = prev {
+                        if inc != 0 && inc != incarnation && !lost.contains(&tm) {
+                            // A new TaskManager process registered under this slot: the old one
+                            // is gone, with its executions. First, so that the report below
+                            // judges only what was deployed to the new process.
+                            jm.handle_tm_lost(now, TmId(tm));
+                        }
+                    }
+                    lost.remove(&tm);
+                    let mine: Vec<(TaskId, Attempt)> =
+                        running.iter().filter_map(|&(t, a)| from_world(epoch, a).map(|a| (t, a))).collect();
+                    jm.handle_tm_report(now, TmId(tm), &mine);
+                }
+                Msg::Action(a) => match a {
+                    ActionKind::Retune(r) => {
+                        let res = jm.retune(now, &r);
+                        s.with(|w| {
+                            let text = match &res {
+                                Ok(()) => format!("retune {r:?} accepted"),
+                                Err(e) => format!("retune {r:?} rejected: {e}"),
+                            };
+                            w.tr("jm", "retune", text.clone());
+                            w.retunes.push((now, text));
+                            w.final_checkpoint_config = jm.coordinator().config().clone();
+                        });
+                    }
+                    ActionKind::Cancel => jm.cancel(now),
+                    ActionKind::Savepoint => jm.request_checkpoint(now, RequestKind::Savepoint),
+                    ActionKind::TriggerCheckpoint => jm.request_checkpoint(now, RequestKind::Manual),
+                    ActionKind::RestoreRetained => {
+                        if let Some(new_jm) = resume_retained(&s, seed, &base_params, jm.status(), now) {
+                            jm = new_jm;
+                            epoch = s.with(|w| w.jm_epoch);
+                        }
+                    }
+                },
+                _ => {}
+            }
+            // Route what this message caused now: a message for a TaskManager goes to the
+            // incarnation known at the time (a heartbeat of a new one may come next).
+            route_jm_outputs(&s, &mut jm, now, epoch, &last_hb);
+        }
+        // Heartbeat monitor.
+        for (&tm, &(at, _)) in last_hb.iter() {
+            if now > at + hb_timeout && !lost.contains(&tm) {
+                lost.insert(tm);
+                s.with(|w| w.tr("jm", "tm-lost", format!("tm{tm} heartbeat timeout")));
+                jm.handle_tm_lost(now, TmId(tm));
+            }
+        }
+        if jm.poll_timeout().is_some_and(|t| t <= now) {
+            jm.handle_timeout(now);
+        }
+        let storage_up = s.with(|w| w.faults.storage_up);
+        jm.handle_storage_status(now, storage_up);
+        route_jm_outputs(&s, &mut jm, now, epoch, &last_hb);
+        let hb_next = last_hb.values().map(|(at, _)| at + hb_timeout + 1).min();
+        let deadline = s.with(|w| [jm.poll_timeout(), hb_next, w.next_arrival(JM)].into_iter().flatten().min());
+        wait(&s, Sleeper::Node(JM), &notify, deadline.map(|d| d.max(now))).await;
+    }
+}
+
+/// The `restore-retained` action: once the job has ended, a new job of the same graph starts
+/// from the newest checkpoint (or savepoint) the old one retained (Flink: submitting with
+/// `execution.state-recovery.path` / `-s`). Its attempts get a new epoch, so the old job's late
+/// messages are dropped; its checkpoint ids continue from the durable counter (a real new job
+/// continues from the restored id + 1; here ids stay unique across the run's jobs). Returns the
+/// started JobMaster, or None (traced) when the job still runs or nothing was retained.
+pub(super) fn resume_retained(
+    s: &Shared,
+    seed: u64,
+    base: &JobParams,
+    status: JobStatus,
+    now: u64,
+) -> Option<JobMaster> {
+    let restore = s.with(|w| {
+        if !status.is_terminal() {
+            w.tr("jm", "resume", format!("restore-retained ignored: the job is still {status}"));
+            return None;
+        }
+        let Some(cp) = w.retained.last().cloned() else {
+            w.tr("jm", "resume", "restore-retained ignored: no checkpoint was retained".into());
+            return None;
+        };
+        w.jm_epoch += 1;
+        w.status_timeline.push((now, JobStatus::Created));
+        w.tr("jm", "resume", format!("new job (epoch {}) from retained checkpoint {}", w.jm_epoch, cp.id));
+        w.record_restore(now, format!("new job from retained {}", cp.id), Some(cp.id));
+        Some(cp)
+    })?;
+    let (epoch, next_id) = s.with(|w| (w.jm_epoch, w.next_checkpoint_id));
+    let mut params = base.clone();
+    params.random_seed = stream(seed, 2 + epoch).random();
+    let mut jm = JobMaster::new(params);
+    jm.recover_checkpoint_id_counter(next_id);
+    jm.start(now, Some(restore));
+    Some(jm)
+}
+
+/// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA starts counting
+/// attempts again): world attempt = epoch * EPOCH_STRIDE + JobMaster attempt.
+pub(super) const EPOCH_STRIDE: u32 = 10_000;
+
+pub(super) fn to_world(epoch: u64, a: Attempt) -> Attempt {
+    Attempt(epoch as u32 * EPOCH_STRIDE + a.0)
+}
+
+/// The JobMaster attempt of a world attempt, or None when it belongs to another epoch.
+pub(super) fn from_world(epoch: u64, a: Attempt) -> Option<Attempt> {
+    (a.0 / EPOCH_STRIDE == epoch as u32).then_some(Attempt(a.0 % EPOCH_STRIDE))
+}
+
+/// `known`: per TaskManager, the incarnation the JobManager last heard from (its messages go to
+/// that process; 0 before the first heartbeat).
+pub(super) fn route_jm_outputs(
+    s: &Shared,
+    jm: &mut JobMaster,
+    now: u64,
+    epoch: u64,
+    known: &BTreeMap<u32, (u64, u64)>,
+) {
+    let inc = |tm: TmId| known.get(&tm.0).map_or(0, |&(_, i)| i);
+    s.with(|w| {
+        while let Some(out) = jm.poll_output() {
+            match out {
+                JobOutput::Deploy { task, attempt, tm, restore } => {
+                    let attempt = to_world(epoch, attempt);
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Deploy { task, attempt, restore });
+                }
+                JobOutput::Cancel { task, attempt, tm } => {
+                    let attempt = to_world(epoch, attempt);
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Cancel { task, attempt })
+                }
+                JobOutput::Trigger { task, attempt, tm, barrier } => {
+                    let attempt = to_world(epoch, attempt);
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Trigger { task, attempt, barrier })
+                }
+                JobOutput::NotifyComplete { task, attempt, tm, id } => {
+                    let attempt = to_world(epoch, attempt);
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyComplete { task, attempt, id })
+                }
+                JobOutput::NotifyAborted { task, attempt, tm, id } => {
+                    let attempt = to_world(epoch, attempt);
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyAborted { task, attempt, id })
+                }
+                JobOutput::JobStatusChanged { from, to, cause } => {
+                    w.status = to;
+                    w.status_timeline.push((now, to));
+                    w.tr(
+                        "jm",
+                        "job",
+                        format!("{from} -> {to}{}", cause.map(|c| format!(" ({c})")).unwrap_or_default()),
+                    );
+                }
+                JobOutput::TaskStateChanged { task, attempt, from, to } => {
+                    let name = w.graph.tasks[task.0 as usize].name.clone();
+                    let detail =
+                        Detail::new().s(&name).s(" #").n(attempt.0 as u64).s(" ").s(from.name()).s(" -> ").s(to.name());
+                    w.tr("jm", "task", detail.0);
+                    w.task_transitions.push((now, name, from, to));
+                }
+                JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
+                    w.restart_schedule.push((now, failure, backoff_ms));
+                    w.tr("jm", "failure", format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"));
+                }
+                JobOutput::RestartSuppressed { failure, cause } => {
+                    w.tr("jm", "failure", format!("#{failure} restart suppressed: {cause}"));
+                }
+                JobOutput::CancelGaveUp { task, attempt, calls } => {
+                    let name = w.graph.tasks[task.0 as usize].name.clone();
+                    w.tr(
+                        "jm",
+                        "cancel-failed",
+                        format!("{name} #{attempt}: {calls} cancel calls unacknowledged: task could not be canceled"),
+                    );
+                }
+                JobOutput::Restored { checkpoint, attempt } => {
+                    w.restarts += 1;
+                    let cause = format!("restart #{}", attempt.0);
+                    w.record_restore(now, cause, checkpoint);
+                    w.tr("jm", "restore", format!("attempt {attempt} from checkpoint {:?}", checkpoint.map(|c| c.0)));
+                }
+                JobOutput::Terminated { status, retained } => {
+                    w.tr(
+                        "jm",
+                        "terminated",
+                        format!("{status} retained={:?}", retained.iter().map(|c| c.id.0).collect::<Vec<_>>()),
+                    );
+                    w.retained = retained;
+                }
+                JobOutput::Checkpoint(c) => match c {
+                    CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment } => {
+                        w.next_checkpoint_id = w.next_checkpoint_id.max(id.next());
+                        let row = w.checkpoint_row(id);
+                        row.trigger_ms = timestamp_ms;
+                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                        let kind = match kind {
+                            ckptsim::record::CheckpointKind::Checkpoint => "Checkpoint",
+                            ckptsim::record::CheckpointKind::Savepoint => "Savepoint",
+                        };
+                        let alignment = match alignment {
+                            ckptsim::record::Alignment::AtLeastOnce => "AtLeastOnce".into(),
+                            ckptsim::record::Alignment::Aligned => "Aligned".into(),
+                            ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
+                            a @ ckptsim::record::Alignment::AlignedWithTimeout { .. } => format!("{a:?}"),
+                        };
+                        w.tr("jm", "trigger", Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).0);
+                        w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
+                    }
+                    CoordinatorOutput::Completed(cp) => {
+                        let offsets = source_offsets(w, &cp);
+                        w.completed_offsets.insert(cp.id, offsets);
+                        let in_flight = in_flight_inputs(&cp);
+                        if !in_flight.is_empty() {
+                            w.completed_in_flight.insert(cp.id, in_flight);
+                        }
+                        let row = w.checkpoint_row(cp.id);
+                        row.end_ms = Some(now);
+                        row.outcome = "COMPLETED".into();
+                        row.size_bytes = cp.size_bytes;
+                        w.tr("jm", "complete", Detail::new().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0);
+                        w.storage_completed.push(cp.clone());
+                        w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
+                        w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
+                    }
+                    CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+                        w.next_checkpoint_id = w.next_checkpoint_id.max(id.next());
+                        let row = w.checkpoint_row(id);
+                        // A checkpoint that failed while being triggered (e.g. storage down) has
+                        // no Trigger output: its row is created here and needs the trigger time.
+                        row.trigger_ms = trigger_ms;
+                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                        if row.end_ms.is_none() {
+                            row.end_ms = Some(now);
+                            row.outcome = reason.name().to_string();
+                        }
+                        w.tr("jm", "abort", format!("id={id} {reason}"));
+                    }
+                    CoordinatorOutput::RequestFailed { request, reason } => {
+                        w.tr("jm", "rejected", format!("{request:?} request: {reason}"));
+                    }
+                    CoordinatorOutput::SchedulerStarted { first_trigger_at_ms } => {
+                        w.tr("jm", "scheduler", format!("started, first trigger at {first_trigger_at_ms}"));
+                    }
+                    CoordinatorOutput::SchedulerStopped => w.tr("jm", "scheduler", "stopped".into()),
+                    CoordinatorOutput::FailJob(f) => {
+                        w.tr("jm", "tolerable", format!("threshold exceeded: {:?} {}", f.id.map(|i| i.0), f.reason))
+                    }
+                    CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", Detail::new().s("id=").n(id.0).0),
+                    CoordinatorOutput::NotifyComplete { .. } | CoordinatorOutput::NotifyAborted { .. } => {}
+                },
+            }
+        }
+    });
+}

@@ -1,0 +1,365 @@
+//! The simulated world on madsim: JobManager, TaskManagers hosting tasks, broker, checkpoint storage, sink store, client, network and chaos.
+//!
+//! One call to [`run`] builds a fresh madsim runtime from the seed, creates the nodes, runs until
+//! `stop_at_ms` of virtual time, kills every node and returns a [`RunResult`].
+//!
+//! * **Control plane**: messages between JobManager and TaskManagers travel through our own
+//!   network (`Net`) with per-link FIFO order and a seeded latency; partitions, loss and delay
+//!   are applied there. Each receiving node keeps its messages in flight in a heap and takes
+//!   the due ones when it wakes; its wait deadline includes the earliest arrival, and a send
+//!   only wakes it when the new message is due before that deadline (no per-message pump
+//!   task: each message costs the receiver one wake-up).
+//! * **Data plane**: bounded FIFO channels between tasks, one per (attempt, upstream,
+//!   downstream). Records travel in buffers of `buffer_records`; a channel holds at most
+//!   `channel_capacity_buffers` record buffers (credit-based backpressure: a full channel stops
+//!   the sender); events need no credit; an unaligned barrier is inserted at the head and
+//!   counts the records it overtook.
+//! * **Cost model**: every record costs `record_cost_us` per operator of virtual CPU time,
+//!   paid in whole milliseconds (madsim's sleep granularity); a snapshot costs 1 ms synchronous
+//!   plus size / storage bandwidth asynchronous; restore costs size / bandwidth.
+//! * **Durable nodes**: the broker's log and committed offsets, checkpoint storage and the sink
+//!   store live in the shared world state, so they survive every crash of JM/TM nodes.
+//!
+//! All shared state sits in one `World` behind a mutex that is only ever locked through
+//! `Shared::with`, never across an `.await` (the simulation is single-threaded; a guard held
+//! across a suspension point would deadlock the next task that locks).
+
+mod chaos;
+mod client;
+pub mod graph;
+mod jobmanager;
+mod net;
+mod observe;
+mod services;
+mod supervise;
+mod taskmanager;
+mod tasks;
+pub mod trace;
+
+use crate::graph::Graph;
+use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec};
+use crate::trace::Trace;
+use chaos::*;
+use ckptsim::coordinator::{CoordinatorOutput, RequestKind};
+use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
+use ckptsim::job::{JobMaster, JobOutput, JobParams};
+use ckptsim::operator::SurvivingCounters;
+use ckptsim::reason::CheckpointFailureReason;
+use ckptsim::record::{Barrier, Lineage, LogRecord, Record, StreamElement, Value};
+use ckptsim::sink::{SinkOutput, TxnStore};
+use ckptsim::state::TaskSnapshot;
+use ckptsim::status::{ExecutionState, JobStatus};
+use ckptsim::store::CompletedCheckpoint;
+use ckptsim::task::{Task, TaskOutput};
+use client::*;
+use jobmanager::*;
+use madsim::runtime::{Handle, Runtime};
+use madsim::time::{sleep, sleep_until, Duration, Instant};
+use net::*;
+pub use observe::*;
+use rand::{Rng, SeedableRng};
+use services::*;
+pub(crate) use services::{build_log, in_flight_inputs, BrokerLog};
+pub use supervise::run;
+use supervise::*;
+use taskmanager::*;
+use tasks::*;
+
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::{Arc, Mutex};
+use tokio::sync::Notify;
+
+// ------------------------------------------------------------------ the world
+
+struct World {
+    spec: Arc<JobSpec>,
+    graph: Arc<Graph>,
+    t0: Instant,
+    clock: SimClock,
+    trace: Trace,
+    net_rng: ChaCha8Rng,
+    /// The extra deploy/restore/cancel/first-start latencies of this run.
+    latencies: Latencies,
+    /// Messages in flight per receiving node, earliest (delivery time, send sequence) first.
+    in_flight: BTreeMap<Addr, std::collections::BinaryHeap<InFlight>>,
+    net_seq: u64,
+    link_last: BTreeMap<(Addr, Addr), u64>,
+    /// The virtual time each sleeping loop wakes at (absent: only when notified).
+    wake_at_ms: BTreeMap<Sleeper, u64>,
+    /// The wakers of the loops sleeping in [`wait`] now (cleared at teardown: a waker holds its
+    /// task, which holds the world).
+    wakers: BTreeMap<Sleeper, std::task::Waker>,
+    node_notify: BTreeMap<Addr, Arc<Notify>>,
+    alive: BTreeMap<Addr, bool>,
+    channels: BTreeMap<ChannelKey, DataChannel>,
+    item_seq: u64,
+    task_notify: BTreeMap<(TaskId, Attempt), Arc<Notify>>,
+    task_mail: BTreeMap<(TaskId, Attempt), VecDeque<TaskMail>>,
+    cancelled: BTreeSet<(TaskId, Attempt)>,
+    /// Tasks their TaskManager fails on its own (e.g. it lost its JobManager), with the cause.
+    fail_requests: BTreeMap<(TaskId, Attempt), String>,
+    /// Tasks whose state update to the JobManager was dropped: when the RPC times out (the ask
+    /// timeout after sending) the TaskManager fails the task, as Flink's TaskExecutor does.
+    rpc_timeouts: BTreeMap<(TaskId, Attempt), u64>,
+    socket_reader: Option<(TaskId, Attempt)>,
+    /// Bounded socket input: the server closed after its last line.
+    socket_closed: bool,
+    /// Checkpoint gates whose checkpoint was already requested, per (attempt, gate index).
+    gates_triggered: BTreeSet<(Attempt, usize)>,
+    // broker: per partition the records in offset order, with their append time
+    log: BrokerLog,
+    committed_offsets: BTreeMap<PartitionId, Offset>,
+    // checkpoint storage (durable): completed checkpoints for HA recovery, retained after end
+    storage_completed: Vec<Arc<CompletedCheckpoint>>,
+    retained: Vec<Arc<CompletedCheckpoint>>,
+    txn_store: TxnStore,
+    /// Producer fencing (Kafka's transactional epoch): the newest attempt of each sink task
+    /// seen by the store; operations from an older attempt (a zombie) are refused.
+    sink_epochs: BTreeMap<TaskId, Attempt>,
+    counters: BTreeMap<u32, SurvivingCounters>,
+    tm_incarnation: BTreeMap<u32, u64>,
+    faults: ActiveFaults,
+    last_fault_end_ms: u64,
+    // results
+    status: JobStatus,
+    restarts: u32,
+    status_timeline: Vec<(u64, JobStatus)>,
+    restart_schedule: Vec<(u64, u32, u64)>,
+    checkpoints: BTreeMap<CheckpointId, CheckpointRow>,
+    print_rows: Vec<OutputRow>,
+    sink_anomalies: Vec<String>,
+    offset_commits: Vec<OffsetCommit>,
+    completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
+    completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
+    lost_inputs: Vec<u64>,
+    read_inputs: u64,
+    task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
+    /// Per task, the newest checkpoint whose completion it has acted on: a completion
+    /// notification handled without failing, or the checkpoint it was restored from.
+    completion_seen: BTreeMap<TaskId, CheckpointId>,
+    /// Restored attempts whose recovery outputs (2PC commits) have not been drained yet.
+    restored_from: BTreeMap<(TaskId, Attempt), CheckpointId>,
+    /// The durable checkpoint id counter (HA services): above every id any JobManager used.
+    next_checkpoint_id: CheckpointId,
+    final_checkpoint_config: ckptsim::config::CheckpointConfig,
+    retunes: Vec<(u64, String)>,
+    restart_description: String,
+    snapshot_spans: Vec<SnapshotSpan>,
+    restores: Vec<RestoreRecord>,
+    jm_epoch: u64,
+    /// Faults anchored to protocol events, armed until their event happens.
+    anchored: Vec<(FaultAt, usize)>,
+    fired_faults: VecDeque<usize>,
+    chaos_notify: Arc<Notify>,
+}
+
+#[derive(Clone)]
+struct Shared(Arc<Mutex<World>>);
+
+impl Shared {
+    fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
+        let mut g = self.0.lock().expect("world lock poisoned");
+        f(&mut g)
+    }
+}
+
+/// The run's virtual clock in milliseconds since `t0`, read from madsim's time handle directly.
+///
+/// Same value as `Instant::now().duration_since(t0)` in ms (madsim's `Instant::now()` is its zero instant plus the elapsed
+/// virtual time, so both subtract the same durations), without the intercepted
+/// `clock_gettime` call that looks the runtime up in a thread local on every read.
+#[derive(Clone)]
+struct SimClock {
+    time: madsim::time::TimeHandle,
+    /// Virtual time elapsed when the run started (at `t0`).
+    start: Duration,
+}
+
+impl SimClock {
+    /// Call at `t0` (same poll).
+    fn starting_now() -> SimClock {
+        let time = madsim::time::TimeHandle::current();
+        let start = time.elapsed();
+        SimClock { time, start }
+    }
+
+    fn now(&self) -> u64 {
+        (self.time.elapsed() - self.start).as_millis() as u64
+    }
+}
+
+impl World {
+    fn now(&self) -> u64 {
+        self.clock.now()
+    }
+
+    /// Records a restore from checkpoint `id` (looked up in checkpoint storage) for `run`.
+    fn record_restore(&mut self, now: u64, cause: String, id: Option<CheckpointId>) {
+        let cp = id.and_then(|id| self.storage_completed.iter().rev().find(|c| c.id == id).cloned());
+        let offsets = cp.as_ref().map(|c| source_offsets(self, c)).unwrap_or_default();
+        let mut keyed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        if let Some(cp) = &cp {
+            for (task, snap) in &cp.tasks {
+                let vi = self.graph.task_vertex[task.0 as usize].0;
+                // A chain holds at most one keyed operator (each key_by starts a new task).
+                let keyed_op = self.graph.vertices[vi].ops.iter().copied().find(|&o| {
+                    matches!(
+                        self.spec.operators[o].kind,
+                        crate::spec::OpKind::Aggregate(_) | crate::spec::OpKind::CountWindow { .. }
+                    )
+                });
+                let name = keyed_op.map_or_else(|| "keyed".to_string(), |o| self.spec.operators[o].name.clone());
+                for st in &snap.operators {
+                    let name = name.clone();
+                    match st {
+                        ckptsim::state::OperatorState::Keyed(m) => {
+                            let e = keyed.entry(name).or_default();
+                            for (k, v) in m {
+                                e.insert(k.to_string(), v.to_string());
+                            }
+                        }
+                        ckptsim::state::OperatorState::Window(m) => {
+                            let e = keyed.entry(name).or_default();
+                            for (k, (n, v)) in m {
+                                e.insert(k.to_string(), format!("({n},{v})"));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        self.restores.push(RestoreRecord { at_ms: now, cause, checkpoint: id, offsets, keyed });
+    }
+
+    fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
+        let now = self.now();
+        self.trace.push(now, node, kind, detail);
+    }
+
+    fn partitioned(&self, from: Addr, to: Addr) -> bool {
+        self.faults.partitions.iter().any(|&(a, b, both)| (a == from && b == to) || (both && a == to && b == from))
+    }
+
+    /// A dropped message: a task's non-final state update is an RPC its TaskManager waits on;
+    /// the task fails when the ask timeout runs out without an answer.
+    fn dropped(&mut self, msg: &Msg) {
+        if let Msg::TaskState { task, attempt, state, .. } = msg {
+            if !state.is_terminal() {
+                let at = self.now() + ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS;
+                self.rpc_timeouts.entry((*task, *attempt)).or_insert(at);
+                self.wake_at(Sleeper::Task(*task, *attempt), at);
+            }
+        }
+    }
+
+    /// Sends a control message through the simulated network.
+    fn send(&mut self, from: Addr, to: Addr, msg: Msg) {
+        self.send_to(from, to, 0, msg);
+    }
+
+    /// Sends a control message to incarnation `incarnation` of TaskManager `to` (0: any).
+    fn send_to(&mut self, from: Addr, to: Addr, incarnation: u64, msg: Msg) {
+        let now = self.now();
+        if self.partitioned(from, to) {
+            let l = msg.label();
+            self.tr(&addr_name(from), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
+            self.dropped(&msg);
+            return;
+        }
+        if msg.lossy() && self.faults.loss_rate > 0.0 && self.net_rng.random_bool(self.faults.loss_rate.min(1.0)) {
+            let l = msg.label();
+            self.tr(&addr_name(from), "lost", format!("{} -> {}: {l}", addr_name(from), addr_name(to)));
+            self.dropped(&msg);
+            return;
+        }
+        let (lo, hi) = self.spec.cluster.control_latency_ms;
+        let latency = if hi > lo { self.net_rng.random_range(lo..=hi) } else { lo } + self.faults.control_extra_ms;
+        let last = self.link_last.get(&(from, to)).copied().unwrap_or(0);
+        let at = (now + latency).max(last);
+        self.link_last.insert((from, to), at);
+        self.net_seq += 1;
+        self.in_flight.entry(to).or_default().push(InFlight { at, seq: self.net_seq, from, incarnation, msg });
+        self.wake_at(Sleeper::Node(to), at);
+    }
+
+    /// Moves the messages due at `now` for the (running) node `to` into `into`, dropping those
+    /// a partition cuts at their arrival.
+    fn take_due(&mut self, to: Addr, into: &mut VecDeque<(Addr, Msg)>) {
+        let now = self.now();
+        while let Some(q) = self.in_flight.get_mut(&to) {
+            if q.peek().is_none_or(|m| m.at > now) {
+                break;
+            }
+            let InFlight { from, incarnation, msg, .. } = q.pop().expect("a due message");
+            let tm = to.wrapping_sub(1);
+            if incarnation != 0 && self.tm_incarnation.get(&tm).is_some_and(|&now_running| now_running != incarnation) {
+                let l = msg.label();
+                self.tr(&addr_name(to), "drop", format!("{l} for incarnation {incarnation} (process gone)"));
+                continue;
+            }
+            if self.partitioned(from, to) {
+                let l = msg.label();
+                self.tr(&addr_name(to), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
+                self.dropped(&msg);
+                continue;
+            }
+            into.push_back((from, msg));
+        }
+    }
+
+    /// When the next message for `to` arrives.
+    fn next_arrival(&self, to: Addr) -> Option<u64> {
+        self.in_flight.get(&to).and_then(|q| q.peek()).map(|m| m.at)
+    }
+
+    /// Makes `who` wake at `at_ms` if it sleeps in [`wait`] past then: a timer on its waker, so
+    /// a message or buffer in flight costs its receiver one wake-up, at arrival. A loop that is
+    /// not sleeping computes its deadline from the queues before it sleeps, so it needs nothing.
+    fn wake_at(&mut self, who: Sleeper, at_ms: u64) {
+        let Some(waker) = self.wakers.get(&who) else { return };
+        if self.wake_at_ms.get(&who).is_some_and(|&d| d <= at_ms) {
+            return;
+        }
+        self.wake_at_ms.insert(who, at_ms);
+        arm_timer(&self.clock, self.t0, at_ms, waker);
+    }
+
+    fn notify_task(&self, key: (TaskId, Attempt)) {
+        if let Some(n) = self.task_notify.get(&key) {
+            n.notify_one();
+        }
+    }
+
+    fn fire_anchor(&mut self, event: &FaultAt) {
+        let mut i = 0;
+        while i < self.anchored.len() {
+            if &self.anchored[i].0 == event {
+                let (_, f) = self.anchored.remove(i);
+                self.fired_faults.push_back(f);
+                self.chaos_notify.notify_one();
+            } else {
+                i += 1;
+            }
+        }
+    }
+
+    fn saw_completion(&mut self, task: TaskId, id: CheckpointId) {
+        let seen = self.completion_seen.entry(task).or_insert(id);
+        *seen = (*seen).max(id);
+    }
+
+    fn checkpoint_row(&mut self, id: CheckpointId) -> &mut CheckpointRow {
+        self.checkpoints.entry(id).or_insert(CheckpointRow {
+            id,
+            savepoint: false,
+            trigger_ms: 0,
+            end_ms: None,
+            outcome: "PENDING".into(),
+            alignment_ms: 0,
+            size_bytes: 0,
+            unaligned: false,
+        })
+    }
+}

@@ -1,0 +1,181 @@
+//! The control-plane network: messages between JobManager, TaskManagers and the client, node addresses, and the in-flight heap with per-link FIFO order.
+
+use super::*;
+
+// ------------------------------------------------------------------ messages
+
+#[derive(Clone, Debug)]
+pub(super) enum Msg {
+    Deploy {
+        task: TaskId,
+        attempt: Attempt,
+        restore: Option<Arc<CompletedCheckpoint>>,
+    },
+    Cancel {
+        task: TaskId,
+        attempt: Attempt,
+    },
+    /// The TaskManager's answer to a cancel RPC (sent at once, before the task has stopped).
+    CancelAck {
+        task: TaskId,
+        attempt: Attempt,
+    },
+    Trigger {
+        task: TaskId,
+        attempt: Attempt,
+        barrier: Barrier,
+    },
+    NotifyComplete {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+    },
+    NotifyAborted {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+    },
+    TaskState {
+        task: TaskId,
+        attempt: Attempt,
+        state: ExecutionState,
+        cause: Option<String>,
+    },
+    Ack {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+        snapshot: TaskSnapshot,
+    },
+    Decline {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+        reason: CheckpointFailureReason,
+    },
+    Heartbeat {
+        tm: u32,
+        incarnation: u64,
+        /// The task attempts this TaskManager runs (Flink's execution deployment report).
+        running: Vec<(TaskId, Attempt)>,
+    },
+    /// The JobManager's answer to a heartbeat: the TaskManager knows its leader is alive.
+    HeartbeatReply,
+    Action(ActionKind),
+}
+
+impl Msg {
+    pub(super) fn label(&self) -> String {
+        match self {
+            Msg::Deploy { task, attempt, .. } => format!("deploy {task}{attempt}"),
+            Msg::Cancel { task, attempt } => format!("cancel {task}{attempt}"),
+            Msg::CancelAck { task, attempt } => format!("cancel-ack {task}{attempt}"),
+            Msg::Trigger { task, barrier, .. } => format!("trigger {task} id={}", barrier.id),
+            Msg::NotifyComplete { task, id, .. } => format!("notify-complete {task} id={id}"),
+            Msg::NotifyAborted { task, id, .. } => format!("notify-aborted {task} id={id}"),
+            Msg::TaskState { task, state, .. } => format!("task-state {task} {state}"),
+            Msg::Ack { task, id, .. } => format!("ack {task} id={id}"),
+            Msg::Decline { task, id, .. } => format!("decline {task} id={id}"),
+            Msg::Heartbeat { tm, .. } => format!("heartbeat tm{tm}"),
+            Msg::HeartbeatReply => "heartbeat-reply".to_string(),
+            Msg::Action(a) => format!("action {a:?}"),
+        }
+    }
+    /// Heartbeats and user actions are not subject to message loss (loss models RPC drops).
+    pub(super) fn lossy(&self) -> bool {
+        !matches!(self, Msg::Action(_))
+    }
+}
+
+/// A control message in flight. Ordered so that a max-heap pops the earliest (delivery time,
+/// send sequence) first; sequences are unique, so the order is total.
+pub(super) struct InFlight {
+    pub(super) at: u64,
+    pub(super) seq: u64,
+    pub(super) from: Addr,
+    /// The TaskManager process (incarnation) the sender addressed, 0 = whichever runs: a
+    /// message for a process that died is not delivered to its successor.
+    pub(super) incarnation: u64,
+    pub(super) msg: Msg,
+}
+
+impl PartialEq for InFlight {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+
+impl Eq for InFlight {}
+
+impl PartialOrd for InFlight {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for InFlight {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// A trace detail written without the formatting machinery (the events every seed has many
+/// of: checkpoints, snapshots, task transitions). Same text as the `format!` it replaces.
+pub(super) struct Detail(pub(super) String);
+
+impl Detail {
+    pub(super) fn new() -> Detail {
+        Detail(String::with_capacity(64))
+    }
+
+    pub(super) fn s(mut self, text: &str) -> Detail {
+        self.0.push_str(text);
+        self
+    }
+
+    pub(super) fn n(mut self, mut v: u64) -> Detail {
+        let mut digits = [0u8; 20];
+        let mut i = digits.len();
+        loop {
+            i -= 1;
+            digits[i] = b'0' + (v % 10) as u8;
+            v /= 10;
+            if v == 0 {
+                break;
+            }
+        }
+        self.0.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
+        self
+    }
+}
+
+/// The trace node name of TaskManager `tm`.
+pub(super) fn tm_node(tm: u32) -> std::borrow::Cow<'static, str> {
+    const NAMES: [&str; 8] = ["tm0", "tm1", "tm2", "tm3", "tm4", "tm5", "tm6", "tm7"];
+    match NAMES.get(tm as usize) {
+        Some(n) => std::borrow::Cow::Borrowed(n),
+        None => std::borrow::Cow::Owned(format!("tm{tm}")),
+    }
+}
+
+/// A control-plane address. `0` = JobManager, `1 + i` = TaskManager i, `CLIENT`.
+pub(super) type Addr = u32;
+pub(super) const JM: Addr = 0;
+pub(super) const CLIENT: Addr = u32::MAX;
+pub(super) fn tm_addr(tm: u32) -> Addr {
+    1 + tm
+}
+pub(super) fn addr_name(a: Addr) -> String {
+    match a {
+        JM => "jm".into(),
+        CLIENT => "client".into(),
+        n => format!("tm{}", n - 1),
+    }
+}
+pub(super) fn parse_node(name: &str) -> Option<Addr> {
+    match name {
+        "jm" => Some(JM),
+        "client" => Some(CLIENT),
+        _ => name.strip_prefix("tm").and_then(|n| n.parse::<u32>().ok()).map(tm_addr),
+    }
+}

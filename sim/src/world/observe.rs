@@ -1,0 +1,147 @@
+//! What a run leaves behind: the result rows of [`RunResult`] (outputs, checkpoints, snapshots, offset commits, restores).
+
+use super::*;
+
+// ------------------------------------------------------------------ results
+
+/// One row of the print sink's output (or of the committed 2PC output).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutputRow {
+    pub time_ms: u64,
+    pub task: TaskId,
+    pub attempt: Attempt,
+    /// The value (shown with `Display`, as Flink's print sink prints it).
+    pub value: Value,
+    pub lineage: Lineage,
+}
+
+/// What happened to one checkpoint.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointRow {
+    pub id: CheckpointId,
+    pub savepoint: bool,
+    pub trigger_ms: u64,
+    pub end_ms: Option<u64>,
+    /// `COMPLETED`, the abort reason, or `PENDING` at the end of the run.
+    pub outcome: String,
+    pub alignment_ms: u64,
+    pub size_bytes: u64,
+    pub unaligned: bool,
+}
+
+/// How one task's part of one checkpoint ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SnapshotResult {
+    /// The upload finished and the task acknowledged the checkpoint.
+    Acked,
+    /// The upload failed (storage down) and the task declined the checkpoint.
+    Declined,
+    /// The attempt was cancelled before the upload finished; nothing was sent.
+    Abandoned,
+    /// Still running at the end of the run, or lost with its TaskManager.
+    Unfinished,
+}
+
+/// One task's part of one checkpoint on the task's clock, for reports: alignment
+/// (`align_start_ms..sync_start_ms`), synchronous snapshot (`sync_start_ms..sync_end_ms`) and
+/// asynchronous upload (`sync_end_ms..upload_end_ms`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SnapshotSpan {
+    pub task: TaskId,
+    pub attempt: Attempt,
+    pub checkpoint: CheckpointId,
+    /// When the first barrier arrived (the snapshot time minus the alignment time).
+    pub align_start_ms: u64,
+    /// When the task took its snapshot (every barrier in, or the unaligned snapshot).
+    pub sync_start_ms: u64,
+    /// When the synchronous part ended and the upload started.
+    pub sync_end_ms: Option<u64>,
+    /// When the upload ended (ack or decline sent, or abandoned).
+    pub upload_end_ms: Option<u64>,
+    pub size_bytes: u64,
+    pub unaligned: bool,
+    pub result: SnapshotResult,
+}
+
+/// An offset commit the broker received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OffsetCommit {
+    pub time_ms: u64,
+    pub task: TaskId,
+    pub partition: PartitionId,
+    pub offset: Offset,
+    /// Whether the broker accepted it (false during a broker outage).
+    pub accepted: bool,
+    /// The checkpoint whose completion notification triggered it (None: committed outside a
+    /// notification, e.g. the commit-at-snapshot variant).
+    pub checkpoint: Option<CheckpointId>,
+    /// Kafka's periodic auto-commit (checkpointing off): not tied to any checkpoint.
+    pub periodic: bool,
+}
+
+/// One restore of the job's tasks: a restart, a JobManager failover, or a job started from a
+/// retained checkpoint; what the restored checkpoint held (for `run`'s job-status section).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RestoreRecord {
+    pub at_ms: u64,
+    /// What restored: "restart #N", "JobManager failover".
+    pub cause: String,
+    /// None: no completed checkpoint, the tasks start empty.
+    pub checkpoint: Option<CheckpointId>,
+    /// Source offsets the checkpoint holds (next to read), per partition.
+    pub offsets: BTreeMap<PartitionId, Offset>,
+    /// Keyed state the checkpoint holds: per keyed operator name, key -> value as displayed
+    /// (count windows: `(elements in the open window, accumulator)`).
+    pub keyed: BTreeMap<String, BTreeMap<String, String>>,
+}
+
+/// Everything a run produced, for the checkers, tables and reports.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    pub seed: u64,
+    pub trace: Trace,
+    pub final_status: JobStatus,
+    pub restarts: u32,
+    /// (time, status) including the initial CREATED.
+    pub status_timeline: Vec<(u64, JobStatus)>,
+    /// (time, failure number, backoff) of each scheduled restart.
+    pub restart_schedule: Vec<(u64, u32, u64)>,
+    pub checkpoints: Vec<CheckpointRow>,
+    pub print_rows: Vec<OutputRow>,
+    pub committed: Vec<OutputRow>,
+    pub sink_anomalies: Vec<String>,
+    pub open_txns_at_end: usize,
+    /// The newest checkpoint whose completion every sink subtask has acted on (a completion
+    /// notification, or a restore from it): a 2PC sink must have committed everything it
+    /// covers. `None` when some sink subtask never saw one (notifications are not resent: a
+    /// lost one leaves its transactions pre-committed until a later checkpoint completes).
+    pub sink_commit_horizon: Option<CheckpointId>,
+    pub offset_commits: Vec<OffsetCommit>,
+    /// Completed checkpoints with the source offsets they hold (per partition, next to read).
+    pub completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
+    /// Completed checkpoints whose snapshot holds in-flight channel state (unaligned, or aligned
+    /// with a timeout that switched): the input sequence numbers of those records. They were
+    /// overtaken by the barrier, so their effects land after it (in the next transaction).
+    pub completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
+    /// Input sequence numbers that never reached a reader (socket input while no source ran).
+    pub lost_inputs: Vec<u64>,
+    /// Input sequence numbers the sources read, in order (with repeats after restores).
+    pub read_inputs: u64,
+    /// Retained checkpoints at the end (after retention was applied on termination).
+    pub retained: Vec<CheckpointId>,
+    /// Time the last fault healed (for liveness).
+    pub last_fault_end_ms: u64,
+    pub stop_at_ms: u64,
+    pub tm_count: u32,
+    pub task_names: Vec<String>,
+    /// (time, task name, from, to) of every task state change the JobManager saw.
+    pub task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
+    /// The coordinator config in force at the end (after re-tunes).
+    pub final_checkpoint_config: ckptsim::config::CheckpointConfig,
+    pub retunes: Vec<(u64, String)>,
+    pub restart_description: String,
+    /// Every task's part of every checkpoint, in the order the snapshots were taken.
+    pub snapshot_spans: Vec<SnapshotSpan>,
+    /// Every restore, in time order.
+    pub restores: Vec<RestoreRecord>,
+}

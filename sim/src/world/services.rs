@@ -1,0 +1,223 @@
+//! The durable services that outlive every crash: the broker's log and committed offsets, reading sources from it, and offset commits.
+
+use super::*;
+
+/// The broker's log: per partition, the append times and the records, in offset order (two
+/// arrays, so that a fetch hands the task a slice of records without copying them).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BrokerLog {
+    pub at: Vec<Vec<u64>>,
+    pub records: Vec<Vec<LogRecord>>,
+}
+
+/// The broker's log of `spec`'s input.
+pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
+    match &spec.input {
+        InputSpec::Log { partitions, records } => {
+            let mut per_partition = vec![0usize; *partitions as usize];
+            for (_, p, _) in records {
+                per_partition[*p as usize] += 1;
+            }
+            let mut log = BrokerLog {
+                at: per_partition.iter().map(|&n| Vec::with_capacity(n)).collect(),
+                records: per_partition.iter().map(|&n| Vec::with_capacity(n)).collect(),
+            };
+            // Values repeat (a generator draws from a few keys): one shared string per value.
+            let mut interned: BTreeMap<&str, Value> = BTreeMap::new();
+            for (seq, (at, p, v)) in records.iter().enumerate() {
+                let value = interned.entry(v.as_str()).or_insert_with(|| Value::str(v)).clone();
+                let part = &mut log.records[*p as usize];
+                let offset = Offset(part.len() as u64);
+                part.push(LogRecord {
+                    partition: PartitionId(*p),
+                    offset,
+                    value,
+                    lineage: Lineage { input_seq: seq as u64, sub: 0 },
+                });
+                log.at[*p as usize].push(*at);
+            }
+            log
+        }
+        InputSpec::Lines(_) => BrokerLog::default(),
+    }
+}
+
+/// `spec` without its log records (they live in the broker's log): a run clones the spec
+/// into the simulation, and 10^6 record strings are not worth copying.
+pub(super) fn without_log_records(spec: &JobSpec) -> JobSpec {
+    let input = match &spec.input {
+        InputSpec::Log { partitions, .. } => InputSpec::Log { partitions: *partitions, records: Vec::new() },
+        InputSpec::Lines(l) => InputSpec::Lines(l.clone()),
+    };
+    JobSpec {
+        name: spec.name.clone(),
+        profile: spec.profile,
+        variant: spec.variant,
+        checkpoint: spec.checkpoint.clone(),
+        restart: spec.restart.clone(),
+        restart_configured: spec.restart_configured,
+        cluster: spec.cluster.clone(),
+        kafka: spec.kafka.clone(),
+        operators: spec.operators.clone(),
+        input,
+        actions: spec.actions.clone(),
+        faults: spec.faults.clone(),
+        stop_at_ms: spec.stop_at_ms,
+        expect: spec.expect.clone(),
+        default_seed: spec.default_seed,
+        source_path: spec.source_path.clone(),
+        input_options: spec.input_options.clone(),
+    }
+}
+
+/// The inputs whose records a checkpoint persisted as in-flight channel state.
+pub(crate) fn in_flight_inputs(cp: &CompletedCheckpoint) -> BTreeSet<u64> {
+    cp.tasks.values().flat_map(|s| s.in_flight.values().flatten()).map(|r| r.lineage.input_seq).collect()
+}
+
+/// The source offsets (next to read) a completed checkpoint holds, for the offset checker.
+pub(super) fn source_offsets(w: &World, cp: &CompletedCheckpoint) -> BTreeMap<PartitionId, Offset> {
+    let mut out = BTreeMap::new();
+    for t in w.graph.vertex_tasks(0) {
+        if let Some(snap) = cp.tasks.get(&t) {
+            if let Some(ckptsim::state::OperatorState::SourceOffsets(m)) = snap.operators.first() {
+                for (p, o) in m {
+                    let next = if w.spec.profile.kafka_state_is_last_read() { Offset(o.0.wrapping_add(1)) } else { *o };
+                    out.insert(*p, next);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The log source's commit mode from `[kafka]` (semantics §5.1 `OffsetCommitModes`):
+/// with periodic checkpointing, commits on completion unless `commit_offsets_on_checkpoint`
+/// is false; without, Kafka's auto-commit if enabled (1.11's default; 2.x's KafkaSource turns
+/// `enable.auto.commit` off unless the user sets it).
+pub(super) fn configure_offset_commits(spec: &JobSpec, t: &mut Task, now: u64) {
+    let k = &spec.kafka;
+    let periodic = spec.checkpoint.periodic_enabled();
+    let auto = !periodic && k.auto_commit.unwrap_or(spec.profile.kafka_auto_commits_without_checkpointing());
+    t.configure_offset_commits(k.commit_offsets_on_checkpoint, auto.then_some((now, k.auto_commit_interval_ms)));
+}
+
+/// A periodic auto-commit reaches the broker (refused while it is down).
+pub(super) fn auto_commit(w: &mut World, task: TaskId, offsets: &BTreeMap<PartitionId, Offset>, now: u64) {
+    let accepted = w.faults.broker_up;
+    for (p, o) in offsets {
+        w.offset_commits.push(OffsetCommit {
+            time_ms: now,
+            task,
+            partition: *p,
+            offset: *o,
+            accepted,
+            checkpoint: None,
+            periodic: true,
+        });
+        if accepted {
+            w.committed_offsets.insert(*p, *o);
+        }
+    }
+    w.tr(
+        "broker",
+        "commit",
+        format!("{task} {offsets:?} auto-commit {}", if accepted { "ok" } else { "FAILED (broker down)" }),
+    );
+}
+
+/// Whether a log source task has read every input before `after` (input order) in its
+/// partitions: the next record of each owned partition, if any, is at or beyond it.
+pub(super) fn log_source_at_gate(w: &World, t: &Task, after: u64) -> bool {
+    t.fetch_positions().is_some_and(|m| {
+        m.iter().all(|(p, o)| {
+            w.log
+                .records
+                .get(p.0 as usize)
+                .and_then(|r| r.get(o.0 as usize))
+                .is_none_or(|r| r.lineage.input_seq >= after)
+        })
+    })
+}
+
+/// Whether a log source task has read every owned partition to the end of the scenario's
+/// records (the stopping offsets of a bounded source).
+pub(super) fn log_source_at_end(w: &World, t: &Task) -> bool {
+    t.fetch_positions()
+        .is_some_and(|m| m.iter().all(|(p, o)| o.0 as usize >= w.log.records.get(p.0 as usize).map_or(0, |r| r.len())))
+}
+
+pub(super) enum Fetch {
+    Records(u64),
+    WaitUntil(Option<u64>),
+}
+
+/// A log source reads from the broker: visible records (appended at or before now) of its
+/// partitions, merged in append order, up to `max` records.
+///
+/// Runs of consecutive records from one partition are handed to the task as slices of the log
+/// (no copy): the run ends where another partition's visible head comes first.
+pub(super) fn fetch_and_process(
+    w: &mut World,
+    t: &mut Task,
+    tm: u32,
+    now: u64,
+    max: usize,
+    limit: Option<u64>,
+) -> Fetch {
+    if !w.faults.broker_up {
+        return Fetch::WaitUntil(Some(now + 100));
+    }
+    let mut cursor: Vec<(usize, usize)> =
+        t.fetch_positions().map(|m| m.iter().map(|(p, o)| (p.0 as usize, o.0 as usize)).collect()).unwrap_or_default();
+    let log = &w.log;
+    let counters = w.counters.entry(tm).or_default();
+    let visible_seq = |p: usize, off: usize| -> Option<u64> {
+        let at = *log.at.get(p)?.get(off)?;
+        let seq = log.records[p][off].lineage.input_seq;
+        (at <= now && limit.is_none_or(|l| seq < l)).then_some(seq)
+    };
+    let mut total = 0;
+    while total < max {
+        // The visible head that comes first, and the first of the others.
+        let mut best: Option<(u64, usize)> = None;
+        let mut second: Option<u64> = None;
+        for (ci, &(p, off)) in cursor.iter().enumerate() {
+            let Some(seq) = visible_seq(p, off) else { continue };
+            match best {
+                Some((b, _)) if seq >= b => second = Some(second.map_or(seq, |s: u64| s.min(seq))),
+                _ => {
+                    if let Some((b, _)) = best {
+                        second = Some(second.map_or(b, |s: u64| s.min(b)));
+                    }
+                    best = Some((seq, ci));
+                }
+            }
+        }
+        let Some((_, ci)) = best else { break };
+        let (p, off) = cursor[ci];
+        let mut end = off;
+        while total + (end - off) < max && visible_seq(p, end).is_some_and(|s| second.is_none_or(|o| s < o)) {
+            end += 1;
+        }
+        t.handle_log_records(now, &log.records[p][off..end], counters);
+        cursor[ci].1 = end;
+        total += end - off;
+    }
+    if total == 0 {
+        // Nothing visible: wake up when the first owned partition's next record appears.
+        // Records behind a closed checkpoint gate are not waited for: the gate's opening (a
+        // completion notification) wakes the task.
+        let next_at = cursor
+            .iter()
+            .filter(|&&(p, off)| {
+                limit
+                    .is_none_or(|l| log.records.get(p).and_then(|v| v.get(off)).is_none_or(|r| r.lineage.input_seq < l))
+            })
+            .filter_map(|&(p, off)| log.at.get(p).and_then(|v| v.get(off)).copied())
+            .min();
+        return Fetch::WaitUntil(next_at);
+    }
+    w.read_inputs += total as u64;
+    Fetch::Records(total as u64)
+}

@@ -1,0 +1,333 @@
+//! Running one seed: the madsim runtime, the supervisor that starts nodes and collects the result, and the wake-up machinery (`wait`).
+
+use super::*;
+
+// ------------------------------------------------------------------ entry point
+
+/// Runs one seed of `spec` to `stop_at_ms` and returns what happened.
+pub fn run(spec: &JobSpec, seed: u64) -> RunResult {
+    let log = build_log(spec);
+    let spec = Arc::new(without_log_records(spec));
+    let graph = Arc::new(Graph::build(&spec));
+    let mut cfg = madsim::Config::default();
+    cfg.net.send_latency = Duration::from_millis(1)..Duration::from_millis(1);
+    let rt = Runtime::with_seed_and_config(seed, cfg);
+    let spec2 = spec.clone();
+    let graph2 = graph.clone();
+    rt.block_on(async move { supervise(spec2, graph2, log, seed).await })
+}
+
+/// Failover latencies beyond the modelled costs (`[cluster]` `*_latency_ms`), each drawn once
+/// per seed, uniformly in its range, from stream 300. All zero by default.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Latencies {
+    pub(super) deploy_ms: u64,
+    pub(super) restore_ms: u64,
+    pub(super) cancel_ms: u64,
+    pub(super) first_start_ms: u64,
+}
+
+impl Latencies {
+    pub(super) fn draw(c: &crate::spec::ClusterSpec, seed: u64) -> Latencies {
+        let ranges = [c.deploy_latency_ms, c.restore_latency_ms, c.cancel_latency_ms, c.first_start_latency_ms];
+        if ranges.iter().all(|r| *r == (0, 0)) {
+            return Latencies::default();
+        }
+        let mut rng = stream(seed, 300);
+        let d = ranges.map(|(min, max)| rng.random_range(min..=max.max(min)));
+        Latencies { deploy_ms: d[0], restore_ms: d[1], cancel_ms: d[2], first_start_ms: d[3] }
+    }
+}
+
+pub(super) fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
+    let mut r = ChaCha8Rng::seed_from_u64(seed);
+    r.set_stream(subsystem);
+    r
+}
+
+pub(super) async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: u64) -> RunResult {
+    let t0 = Instant::now();
+    let handle = Handle::current();
+    let tms = spec.cluster.task_managers.max(1);
+    let mut anchored = Vec::new();
+    for (i, f) in spec.faults.iter().enumerate() {
+        if !matches!(f.at, FaultAt::Time(_)) {
+            anchored.push((f.at.clone(), i));
+        }
+    }
+    let world = World {
+        spec: spec.clone(),
+        graph: graph.clone(),
+        t0,
+        clock: SimClock::starting_now(),
+        trace: Trace::default(),
+        net_rng: stream(seed, 1),
+        latencies: Latencies::draw(&spec.cluster, seed),
+        in_flight: BTreeMap::new(),
+        net_seq: 0,
+        link_last: BTreeMap::new(),
+        wake_at_ms: BTreeMap::new(),
+        wakers: BTreeMap::new(),
+        node_notify: BTreeMap::new(),
+        alive: BTreeMap::new(),
+        channels: BTreeMap::new(),
+        item_seq: 0,
+        task_notify: BTreeMap::new(),
+        task_mail: BTreeMap::new(),
+        cancelled: BTreeSet::new(),
+        fail_requests: BTreeMap::new(),
+        rpc_timeouts: BTreeMap::new(),
+        socket_reader: None,
+        socket_closed: false,
+        gates_triggered: BTreeSet::new(),
+        log,
+        committed_offsets: BTreeMap::new(),
+        storage_completed: Vec::new(),
+        retained: Vec::new(),
+        txn_store: TxnStore::new(spec.operators.last().map(|o| o.sink_store).unwrap_or_default()),
+        sink_epochs: BTreeMap::new(),
+        counters: BTreeMap::new(),
+        tm_incarnation: BTreeMap::new(),
+        faults: ActiveFaults {
+            partitions: vec![],
+            loss_rate: 0.0,
+            control_extra_ms: 0,
+            slow_links: BTreeMap::new(),
+            slow_snapshots: BTreeMap::new(),
+            storage_up: true,
+            storage_extra_ms: 0,
+            broker_up: true,
+            sink_store_up: true,
+            slow_ops: BTreeMap::new(),
+            failing_tasks: BTreeSet::new(),
+        },
+        last_fault_end_ms: 0,
+        status: JobStatus::Created,
+        restarts: 0,
+        status_timeline: vec![(0, JobStatus::Created)],
+        restart_schedule: vec![],
+        checkpoints: BTreeMap::new(),
+        print_rows: vec![],
+        sink_anomalies: vec![],
+        offset_commits: vec![],
+        completed_offsets: BTreeMap::new(),
+        completed_in_flight: BTreeMap::new(),
+        lost_inputs: vec![],
+        read_inputs: 0,
+        task_transitions: vec![],
+        completion_seen: BTreeMap::new(),
+        restored_from: BTreeMap::new(),
+        next_checkpoint_id: CheckpointId::FIRST,
+        final_checkpoint_config: spec.checkpoint.clone(),
+        retunes: vec![],
+        restart_description: String::new(),
+        snapshot_spans: vec![],
+        restores: vec![],
+        jm_epoch: 0,
+        anchored,
+        fired_faults: VecDeque::new(),
+        chaos_notify: Arc::new(Notify::new()),
+    };
+    let shared = Shared(Arc::new(Mutex::new(world)));
+    shared.with(|w| {
+        w.tr(
+            "world",
+            "start",
+            format!("scenario={} seed={seed} profile={} variant={}", spec.name, spec.profile, spec.variant),
+        )
+    });
+
+    // TaskManagers.
+    let mut tm_nodes = Vec::new();
+    for tm in 0..tms {
+        let s = shared.clone();
+        let node = handle.create_node().name(format!("tm{tm}")).init(move || tm_main(s.clone(), tm)).build();
+        tm_nodes.push(node.id());
+    }
+    // JobManager.
+    let s = shared.clone();
+    let jm_node = handle.create_node().name("jm").init(move || jm_main(s.clone(), seed)).build();
+    // Client: socket input and user actions.
+    let s = shared.clone();
+    let client_node = handle.create_node().name("client").init(move || client_main(s.clone())).build();
+    // Chaos: applies faults.
+    let s = shared.clone();
+    let chaos = madsim::task::spawn_local(chaos_main(s, handle.clone(), jm_node.id(), tm_nodes.clone()));
+
+    sleep_until(t0 + Duration::from_millis(spec.stop_at_ms)).await;
+
+    // Teardown: kill every node so no task outlives the run (madsim leaks otherwise).
+    for id in tm_nodes.iter() {
+        handle.kill(*id);
+    }
+    handle.kill(jm_node.id());
+    handle.kill(client_node.id());
+    // The supervisor's own loops too: a task parked on a `Notify` holds its own waker, so one
+    // left pending when the runtime is dropped is never freed — nor the `World` it holds
+    // (~90 KB per seed). Aborted, they are dropped before `block_on` returns.
+    chaos.abort();
+    shared.with(|w| {
+        // Killed loops' wakers would keep their tasks, and so this world, alive.
+        w.wakers.clear();
+        let stop = w.spec.stop_at_ms;
+        for row in w.checkpoints.values_mut() {
+            if row.end_ms.is_none() {
+                row.outcome = "PENDING".into();
+            }
+        }
+        if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
+            for (k, ch) in &w.channels {
+                eprintln!(
+                    "channel {:?}: {} items, {} record buffers, head {:?}",
+                    k,
+                    ch.queue.len(),
+                    ch.record_buffers,
+                    ch.queue.front().map(|(at, _, it)| (
+                        at,
+                        match it {
+                            Item::Records(r) => format!("{} records", r.len()),
+                            Item::Event(e, o) => format!("{e:?} +{o}"),
+                        }
+                    ))
+                );
+            }
+        }
+        w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.status, w.restarts));
+        let committed = w
+            .txn_store
+            .committed()
+            .iter()
+            .map(|(t, r)| OutputRow {
+                time_ms: *t,
+                task: TaskId(0),
+                attempt: Attempt(0),
+                value: r.value.clone(),
+                lineage: r.lineage,
+            })
+            .collect();
+        RunResult {
+            seed,
+            trace: std::mem::take(&mut w.trace),
+            final_status: w.status,
+            restarts: w.restarts,
+            status_timeline: std::mem::take(&mut w.status_timeline),
+            restart_schedule: std::mem::take(&mut w.restart_schedule),
+            checkpoints: w.checkpoints.values().cloned().collect(),
+            print_rows: std::mem::take(&mut w.print_rows),
+            committed,
+            sink_anomalies: std::mem::take(&mut w.sink_anomalies),
+            open_txns_at_end: w.txn_store.open_txns().len(),
+            sink_commit_horizon: {
+                let sink_op = w.spec.operators.len().saturating_sub(1);
+                let vi = w.graph.vertices.iter().position(|v| v.ops.contains(&sink_op));
+                let tasks = vi.map(|vi| w.graph.vertex_tasks(vi)).unwrap_or_default();
+                tasks.iter().map(|t| w.completion_seen.get(t).copied()).min().flatten()
+            },
+            offset_commits: std::mem::take(&mut w.offset_commits),
+            completed_offsets: std::mem::take(&mut w.completed_offsets),
+            completed_in_flight: std::mem::take(&mut w.completed_in_flight),
+            lost_inputs: std::mem::take(&mut w.lost_inputs),
+            read_inputs: w.read_inputs,
+            retained: w.retained.iter().map(|c| c.id).collect(),
+            last_fault_end_ms: w.last_fault_end_ms,
+            stop_at_ms: stop,
+            tm_count: w.spec.cluster.task_managers,
+            task_names: w.graph.tasks.iter().map(|t| t.name.clone()).collect(),
+            task_transitions: std::mem::take(&mut w.task_transitions),
+            final_checkpoint_config: w.final_checkpoint_config.clone(),
+            retunes: std::mem::take(&mut w.retunes),
+            restart_description: std::mem::take(&mut w.restart_description),
+            snapshot_spans: std::mem::take(&mut w.snapshot_spans),
+            restores: std::mem::take(&mut w.restores),
+        }
+    })
+}
+
+/// A loop that sleeps in [`wait`]: a node's control loop or a task attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Sleeper {
+    Node(Addr),
+    Task(TaskId, Attempt),
+}
+
+/// Registers a madsim timer at `at_ms` that wakes `waker` (madsim's `Sleep` adds its timer when
+/// first polled, and a timer that outlives its sleep only causes a spurious poll).
+pub(super) fn arm_timer(clock: &SimClock, t0: Instant, at_ms: u64, waker: &std::task::Waker) {
+    use std::future::Future;
+    let mut sleeper = std::pin::pin!(clock.time.sleep_until(t0 + Duration::from_millis(at_ms)));
+    if sleeper.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_ready() {
+        waker.wake_by_ref();
+    }
+}
+
+/// Sleeps `who` until `notify` fires or virtual time reaches its wake-up time: `deadline_ms`,
+/// or earlier if [`World::wake_at`] moves it (a message or buffer due sooner). Biased towards
+/// the notification.
+pub(super) async fn wait(s: &Shared, who: Sleeper, notify: &Notify, deadline_ms: Option<u64>) {
+    use std::future::Future;
+    use std::task::Poll;
+    let mut notified = std::pin::pin!(notify.notified());
+    let mut armed = false;
+    std::future::poll_fn(|cx| {
+        if notified.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        s.with(|w| {
+            if !armed {
+                armed = true;
+                w.wakers.insert(who, cx.waker().clone());
+                match deadline_ms {
+                    Some(d) => {
+                        w.wake_at_ms.insert(who, d);
+                        arm_timer(&w.clock, w.t0, d, cx.waker());
+                    }
+                    None => {
+                        w.wake_at_ms.remove(&who);
+                    }
+                }
+                return Poll::Pending;
+            }
+            if w.wake_at_ms.get(&who).is_some_and(|&d| d <= w.now()) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        })
+    })
+    .await;
+    s.with(|w| {
+        w.wakers.remove(&who);
+        w.wake_at_ms.remove(&who);
+    });
+}
+
+/// Waits for `notify` or until `deadline` (whichever first). Biased towards the notification.
+pub(super) async fn tokio_select_sleep_or_notify(notify: &Notify, clock: &SimClock, deadline: Option<Instant>) {
+    let notified = notify.notified();
+    match deadline {
+        Some(d) => {
+            // `madsim::time::sleep_until` on the run's time handle (no thread-local lookup).
+            let sleeper = clock.time.sleep_until(d);
+            futures_select(notified, sleeper).await;
+        }
+        None => notified.await,
+    }
+}
+
+/// A two-way select on futures, polling `a` first (`biased`).
+pub(super) async fn futures_select<A: std::future::Future, B: std::future::Future>(a: A, b: B) {
+    use std::pin::pin;
+    use std::task::Poll;
+    let mut a = pin!(a);
+    let mut b = pin!(b);
+    std::future::poll_fn(|cx| {
+        if a.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        if b.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(());
+        }
+        Poll::Pending
+    })
+    .await
+}

@@ -1,0 +1,147 @@
+//! The TaskManager host: the node loop that deploys, cancels and reports task attempts, and the task mailboxes.
+
+use super::*;
+
+// ------------------------------------------------------------------ TaskManager
+
+pub(super) async fn tm_main(s: Shared, tm: u32) {
+    let notify = Arc::new(Notify::new());
+    let incarnation = s.with(|w| {
+        let inc = w.tm_incarnation.entry(tm).or_insert(0);
+        *inc += 1;
+        let inc = *inc;
+        w.alive.insert(tm_addr(tm), true);
+        w.node_notify.insert(tm_addr(tm), notify.clone());
+        clear_inbox(w, tm_addr(tm));
+        w.tr(&tm_node(tm), "tm-start", format!("incarnation={inc}"));
+        inc
+    });
+    // Heartbeats to the JobManager; a TaskManager that hears nothing back from its JobManager
+    // for the heartbeat timeout considers the leader lost and fails (cancels) all its tasks,
+    // as Flink's TaskExecutor does when the job leader connection is lost.
+    let last_jm_contact = Arc::new(Mutex::new(s.with(|w| w.now())));
+    let s2 = s.clone();
+    let contact = last_jm_contact.clone();
+    madsim::task::spawn_local(async move {
+        let (interval, timeout) =
+            s2.with(|w| (w.spec.cluster.heartbeat_interval_ms, w.spec.cluster.heartbeat_timeout_ms));
+        loop {
+            s2.with(|w| {
+                let running: Vec<(TaskId, Attempt)> =
+                    w.task_notify.keys().filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm)).copied().collect();
+                w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation, running });
+                let now = w.now();
+                let mut last = contact.lock().expect("contact lock");
+                if now > *last + timeout {
+                    *last = now;
+                    let mine: Vec<_> = w
+                        .task_notify
+                        .keys()
+                        .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm))
+                        .copied()
+                        .collect();
+                    if !mine.is_empty() {
+                        w.tr(
+                            &format!("tm{tm}"),
+                            "jm-lost",
+                            format!("no JobManager contact for {timeout} ms: failing {} tasks", mine.len()),
+                        );
+                    }
+                    for k in mine {
+                        w.fail_requests.insert(k, format!("JobManager lost: no contact for {timeout} ms"));
+                        w.notify_task(k);
+                    }
+                }
+            });
+            sleep(Duration::from_millis(interval)).await;
+        }
+    });
+    let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
+    loop {
+        s.with(|w| w.take_due(tm_addr(tm), &mut inbox));
+        if inbox.iter().any(|(from, _)| *from == JM) {
+            *last_jm_contact.lock().expect("contact lock") = s.with(|w| w.now());
+        }
+        while let Some((_from, msg)) = inbox.pop_front() {
+            match msg {
+                Msg::Deploy { task, attempt, restore } => {
+                    if s.with(|w| deploy_failure(w, tm, task, attempt)) {
+                        continue;
+                    }
+                    let s2 = s.clone();
+                    s.with(|w| {
+                        w.task_notify.insert((task, attempt), Arc::new(Notify::new()));
+                        w.task_mail.insert((task, attempt), VecDeque::new());
+                    });
+                    madsim::task::spawn_local(task_main(s2, tm, task, attempt, restore));
+                }
+                Msg::Cancel { task, attempt } => s.with(|w| {
+                    // Flink's TaskExecutor.cancelTask acknowledges at once, known task or not.
+                    w.send(tm_addr(tm), JM, Msg::CancelAck { task, attempt });
+                    if w.task_notify.contains_key(&(task, attempt)) {
+                        w.cancelled.insert((task, attempt));
+                        w.notify_task((task, attempt));
+                    } else {
+                        // Unknown here (its deployment was lost, or it already ended): Flink's
+                        // TaskExecutor answers "task not found" and the execution is CANCELED.
+                        report(w, tm, task, attempt, ExecutionState::Canceled, None);
+                    }
+                }),
+                Msg::Trigger { task, attempt, barrier } => mail(&s, task, attempt, TaskMail::Trigger(barrier)),
+                Msg::NotifyComplete { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyComplete(id)),
+                Msg::NotifyAborted { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyAborted(id)),
+                _ => {}
+            }
+        }
+        let deadline = s.with(|w| w.next_arrival(tm_addr(tm)));
+        wait(&s, Sleeper::Node(tm_addr(tm)), &notify, deadline).await;
+    }
+}
+
+/// An injected deployment failure (`fail_on_deploy`) of one of the task's operators: the
+/// TaskManager rejects the submission and the execution is FAILED. Returns whether it fired.
+pub(super) fn deploy_failure(w: &mut World, tm: u32, task: TaskId, attempt: Attempt) -> bool {
+    let tspec = w.graph.task_spec(&w.spec, task, attempt);
+    let counters = w.counters.entry(tm).or_default();
+    let Some(cause) = tspec
+        .chain
+        .iter()
+        .find_map(|op| op.operator.deploy_failure(counters, &op.instance).map(|m| format!("{}: {m}", op.instance)))
+    else {
+        return false;
+    };
+    w.tr(&tm_node(tm), "exception", format!("{}: {cause}", tspec.name));
+    report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+    true
+}
+
+/// Drops the messages that reached `node` while it was down or that it had not handled when it
+/// crashed (those due by now); later ones reach the node's next incarnation.
+pub(super) fn clear_inbox(w: &mut World, node: Addr) {
+    let now = w.now();
+    if let Some(q) = w.in_flight.get_mut(&node) {
+        q.retain(|m| m.at > now);
+    }
+    w.wake_at_ms.remove(&Sleeper::Node(node));
+    w.wakers.remove(&Sleeper::Node(node));
+}
+
+pub(super) fn mail(s: &Shared, task: TaskId, attempt: Attempt, m: TaskMail) {
+    s.with(|w| {
+        if let Some(q) = w.task_mail.get_mut(&(task, attempt)) {
+            q.push_back(m);
+            w.notify_task((task, attempt));
+        }
+    });
+}
+
+pub(super) fn report(
+    w: &mut World,
+    tm: u32,
+    task: TaskId,
+    attempt: Attempt,
+    state: ExecutionState,
+    cause: Option<String>,
+) {
+    w.send(tm_addr(tm), JM, Msg::TaskState { task, attempt, state, cause });
+}

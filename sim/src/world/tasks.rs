@@ -1,0 +1,762 @@
+//! One task attempt: the loop around the core's `Task`, the data plane (channels, outboxes, buffer flushing, taking input) and draining its outputs.
+
+use super::*;
+
+/// Messages for one running task (delivered by its TaskManager).
+#[derive(Clone, Debug)]
+pub(super) enum TaskMail {
+    Trigger(Barrier),
+    NotifyComplete(CheckpointId),
+    NotifyAborted(CheckpointId),
+    Line {
+        line: String,
+        input_seq: u64,
+    },
+    /// The socket server closed the connection (bounded socket input).
+    EndOfInput,
+}
+
+// ------------------------------------------------------------------ data channels
+
+#[derive(Clone, Debug)]
+pub(super) enum Item {
+    Records(Vec<Record>),
+    Event(StreamElement, u32),
+}
+
+#[derive(Debug, Default)]
+pub(super) struct DataChannel {
+    /// (deliver_at_ms, global sequence, item)
+    pub(super) queue: VecDeque<(u64, u64, Item)>,
+    pub(super) record_buffers: usize,
+    pub(super) last_deliver_ms: u64,
+}
+
+impl DataChannel {
+    pub(super) fn queued_records(&self) -> u32 {
+        self.queue.iter().map(|(_, _, i)| if let Item::Records(r) = i { r.len() as u32 } else { 0 }).sum()
+    }
+}
+
+pub(super) type ChannelKey = (u32, TaskId, TaskId);
+
+/// Per-task output buffers: elements waiting to enter each downstream channel, in order.
+///
+/// Records wait in chunks of at most `buffer_records`, filled in order: the leading records of a
+/// queue split into chunks exactly as a flush splits them into network buffers, so a flush
+/// hands a whole chunk to the channel instead of copying records one by one.
+pub(super) struct Outbox {
+    pub(super) targets: Vec<TaskId>,
+    pub(super) bufs: Vec<VecDeque<OutItem>>,
+    pub(super) buffer_records: usize,
+}
+
+pub(super) enum OutItem {
+    /// A network buffer being filled, and when its first record was written (ms).
+    Records(Vec<Record>, u64),
+    Event(StreamElement),
+}
+
+impl Outbox {
+    pub(super) fn push_record(&mut self, i: usize, record: Record, now: u64) {
+        let buf = &mut self.bufs[i];
+        match buf.back_mut() {
+            Some(OutItem::Records(chunk, _)) if chunk.len() < self.buffer_records => chunk.push(record),
+            _ => {
+                let mut chunk = Vec::with_capacity(self.buffer_records);
+                chunk.push(record);
+                buf.push_back(OutItem::Records(chunk, now));
+            }
+        }
+    }
+
+    pub(super) fn push_event(&mut self, el: StreamElement) {
+        for buf in self.bufs.iter_mut() {
+            buf.push_back(OutItem::Event(el.clone()));
+        }
+    }
+
+    /// Records waiting for output channel `i`.
+    pub(super) fn pending_records(&self, i: usize) -> u32 {
+        self.bufs[i].iter().map(|it| if let OutItem::Records(c, _) = it { c.len() as u32 } else { 0 }).sum()
+    }
+
+    /// When the buffer timeout sends a partly filled buffer held back by [`flush`] (the last
+    /// item of a channel's queue; anything behind a buffer sends it).
+    pub(super) fn timeout_flush_at(&self, buffer_timeout_ms: u64) -> Option<u64> {
+        if buffer_timeout_ms == 0 {
+            return None;
+        }
+        self.bufs
+            .iter()
+            .filter_map(|b| match b.back() {
+                Some(OutItem::Records(c, since)) if c.len() < self.buffer_records => Some(since + buffer_timeout_ms),
+                _ => None,
+            })
+            .min()
+    }
+}
+
+pub(super) async fn task_main(
+    s: Shared,
+    tm: u32,
+    task: TaskId,
+    attempt: Attempt,
+    restore: Option<Arc<CompletedCheckpoint>>,
+) {
+    let key = (task, attempt);
+    let clock = s.with(|w| w.clock.clone());
+    let (spec, graph) = s.with(|w| (w.spec.clone(), w.graph.clone()));
+    let profile = spec.profile;
+    if profile.has_initializing_state() {
+        s.with(|w| report(w, tm, task, attempt, ExecutionState::Initializing, None));
+    }
+    // Deployment and state restore cost.
+    let restore_bytes = restore.as_ref().and_then(|c| c.tasks.get(&task)).map(|t| t.size_bytes()).unwrap_or(0);
+    let bw = spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
+    let extra = s.with(|w| w.latencies.deploy_ms + if restore.is_some() { w.latencies.restore_ms } else { 0 });
+    sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw + extra)).await;
+    let notify = match s.with(|w| w.task_notify.get(&key).cloned()) {
+        Some(n) => n,
+        None => return,
+    };
+    let now = clock.now();
+    let tspec = graph.task_spec(&spec, task, attempt);
+    let (mut t, is_line) = s.with(|w| {
+        let committed = w.committed_offsets.clone();
+        let log_end: BTreeMap<PartitionId, Offset> =
+            w.log.records.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
+        let counters = w.counters.entry(tm).or_default();
+        let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
+        let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
+        configure_offset_commits(&spec, &mut t, now);
+        if let Some(cp) = &restore {
+            w.restored_from.insert(key, cp.id);
+        }
+        // Old attempts' channels are garbage now.
+        w.channels.retain(|k, _| k.0 >= attempt.0);
+        if is_line && !t.has_failed() {
+            w.socket_reader = Some(key);
+        }
+        if !t.has_failed() {
+            report(w, tm, task, attempt, ExecutionState::Running, None);
+        }
+        (t, is_line)
+    });
+    if t.has_failed() {
+        // initializeState threw (an injected restore failure): FAILED, never RUNNING.
+        let inputs = graph.inputs_of(task);
+        let mut outbox = Outbox { bufs: Vec::new(), targets: Vec::new(), buffer_records: 1 };
+        s.with(|w| {
+            drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+            cleanup_task(w, key);
+        });
+        return;
+    }
+    let inputs = graph.inputs_of(task);
+    let targets = graph.outputs_of(task);
+    let buffer_records = spec.cluster.buffer_records.max(1) as usize;
+    let buffer_timeout_ms = spec.cluster.buffer_timeout_ms;
+    let mut outbox = Outbox { bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(), targets, buffer_records };
+    let capacity = spec.cluster.channel_capacity_buffers.max(1) as usize;
+    let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
+    let mut debt_us: u64 = 0;
+    let is_log = t.fetch_positions().is_some();
+    // FLIP-147: with checkpoints after tasks finish and checkpointing on, a task whose input
+    // ended waits for its final checkpoint (StreamTask.areCheckpointsWithFinishedTasksEnabled).
+    let wait_final = profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
+    t.set_wait_for_final_checkpoint(wait_final);
+    let bounded = spec.input_options.bounded;
+    if is_line && bounded && s.with(|w| w.socket_closed) {
+        // The server already closed: the new connection reads nothing.
+        t.handle_end_of_input(now, wait_final);
+    }
+    let mut end_of_partition_sent = false;
+    // Checkpoint gates (log sources): the next closed gate, and while waiting at it the last
+    // snapshot taken before arriving there.
+    let gates: Vec<(u64, bool)> = if is_log { spec.input_options.gates.clone() } else { Vec::new() };
+    let mut gate_idx = 0;
+    let mut gate_wait: Option<Option<CheckpointId>> = None;
+    loop {
+        let now = clock.now();
+        // 1. Cancellation.
+        let cancelled = s.with(|w| w.cancelled.contains(&key));
+        if cancelled {
+            let cancel_ms = s.with(|w| w.latencies.cancel_ms);
+            if cancel_ms > 0 {
+                sleep(Duration::from_millis(cancel_ms)).await;
+            }
+            t.close();
+            s.with(|w| {
+                drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                if w.socket_reader == Some(key) {
+                    w.socket_reader = None;
+                }
+                w.task_notify.remove(&key);
+                w.task_mail.remove(&key);
+                report(w, tm, task, attempt, ExecutionState::Canceled, None);
+            });
+            return;
+        }
+        // 1b. The TaskManager fails this task on its own.
+        let fail = s.with(|w| {
+            if w.rpc_timeouts.get(&key).is_some_and(|&at| at <= now) {
+                w.rpc_timeouts.remove(&key);
+                w.fail_requests.entry(key).or_insert_with(|| "state update to the JobManager timed out".into());
+            }
+            w.fail_requests.remove(&key)
+        });
+        if let Some(cause) = fail {
+            t.close();
+            s.with(|w| {
+                drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                cleanup_task(w, key);
+            });
+            return;
+        }
+        // 2. Mailbox (control messages are handled even under backpressure).
+        let mails: Vec<TaskMail> =
+            s.with(|w| w.task_mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default());
+        let mut snapshots = Vec::new();
+        for m in mails {
+            match &m {
+                TaskMail::Trigger(b) => t.handle_trigger(now, *b),
+                TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
+                TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
+                TaskMail::Line { line, input_seq } => s.with(|w| {
+                    w.read_inputs += 1;
+                    let counters = w.counters.entry(tm).or_default();
+                    t.handle_line(now, line, *input_seq, counters);
+                    if t.has_failed() {
+                        // The line that made the chain throw was consumed: a socket cannot
+                        // replay it, so it is lost like any line read before a failure.
+                        w.lost_inputs.push(*input_seq);
+                    }
+                }),
+                TaskMail::EndOfInput => t.handle_end_of_input(now, wait_final),
+            }
+            let (snaps, failed) = s.with(|w| {
+                let (snaps, failed) = drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                if let (TaskMail::NotifyComplete(id), false) = (&m, failed || t.has_failed()) {
+                    w.saw_completion(task, *id);
+                }
+                (snaps, failed)
+            });
+            snapshots.extend(snaps);
+            if failed {
+                return task_failed(&s, tm, key);
+            }
+        }
+        // Injected task failure.
+        if s.with(|w| w.faults.failing_tasks.remove(&task)) {
+            s.with(|w| {
+                w.tr(&tm_node(tm), "fault", format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name));
+                report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
+                cleanup_task(w, key);
+            });
+            return;
+        }
+        // 3. Handler timer.
+        if t.poll_timeout().is_some_and(|d| d <= now) {
+            t.handle_timeout(now);
+            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+            snapshots.extend(snaps);
+            if failed {
+                return task_failed(&s, tm, key);
+            }
+        }
+        // 3b. Kafka's periodic auto-commit (checkpointing off).
+        if t.auto_commit_deadline().is_some_and(|d| d <= now) {
+            if let Some(offsets) = t.handle_auto_commit(now) {
+                s.with(|w| auto_commit(w, task, &offsets, now));
+            }
+        }
+        // 3a. Checkpoint gates: arrive, (request a checkpoint,) wait for one taken here to complete.
+        while let Some(&(after, trigger)) = gates.get(gate_idx) {
+            match gate_wait {
+                None => {
+                    if !s.with(|w| log_source_at_gate(w, &t, after)) {
+                        break;
+                    }
+                    gate_wait = Some(t.last_snapshot_id());
+                    s.with(|w| {
+                        w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
+                        if trigger && w.gates_triggered.insert((attempt, gate_idx)) {
+                            w.send(CLIENT, JM, Msg::Action(ActionKind::TriggerCheckpoint));
+                        }
+                    });
+                }
+                Some(before) => {
+                    let passed = t.last_completed_id().is_some_and(|c| before.is_none_or(|b| c > b));
+                    if !passed {
+                        break;
+                    }
+                    s.with(|w| {
+                        w.tr(&tm_node(tm), "gate", format!("{} passes the gate after input #{after}", t.name()))
+                    });
+                    gate_idx += 1;
+                    gate_wait = None;
+                }
+            }
+        }
+        // 3b. Bounded log input: every owned partition read up to its end (stopping offsets).
+        if bounded && is_log && !t.input_has_ended() && s.with(|w| log_source_at_end(w, &t)) {
+            s.with(|w| w.tr(&tm_node(tm), "end-of-input", format!("{} reached its stopping offsets", t.name())));
+            t.handle_end_of_input(now, wait_final);
+        }
+        // 4. Flush outputs; are we backpressured?
+        let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
+        // 4b. Finished (input ended and, with FLIP-147, the final checkpoint completed):
+        // EndOfPartition downstream, then FINISHED once everything left the output buffers.
+        if t.is_finished() {
+            if !end_of_partition_sent {
+                end_of_partition_sent = true;
+                outbox.push_event(StreamElement::EndOfPartition);
+                s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
+            }
+            if outbox.bufs.iter().all(|b| b.is_empty()) {
+                t.close();
+                s.with(|w| {
+                    drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                    w.tr(&tm_node(tm), "finished", t.name().to_string());
+                    report(w, tm, task, attempt, ExecutionState::Finished, None);
+                    cleanup_task(w, key);
+                });
+                return;
+            }
+        }
+        // 5. Input.
+        let mut processed: u64 = 0;
+        let mut progressed = false;
+        let mut wake_at: Option<u64> = None;
+        if !blocked_out {
+            if is_log {
+                let limit = gates.get(gate_idx).map(|g| g.0);
+                let r = s.with(|w| fetch_and_process(w, &mut t, tm, now, buffer_records * 2, limit));
+                match r {
+                    Fetch::Records(n) => processed = n,
+                    Fetch::WaitUntil(at) => wake_at = at,
+                }
+            } else if !is_line {
+                let r = s.with(|w| take_input(w, &mut t, tm, key, &inputs, now));
+                match r {
+                    Take::Records(n) => processed = n,
+                    // An event is progress too: look at the inputs again at once (a barrier
+                    // that is queued but not yet due must set the next wake-up).
+                    Take::Event => progressed = true,
+                    Take::WaitUntil(at) => wake_at = at,
+                }
+            }
+            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+            snapshots.extend(snaps);
+            if failed {
+                return task_failed(&s, tm, key);
+            }
+            s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
+        }
+        // 6. Snapshots: synchronous part blocks the task; asynchronous upload runs beside it.
+        for (id, snapshot) in snapshots {
+            let (sync_ms, async_ms, up_extra) = s.with(|w| {
+                let (ss, aa) = w.faults.slow_snapshots.get(&task).copied().unwrap_or((0, 0));
+                (1 + ss, snapshot.size_bytes() / bw + aa, w.faults.storage_extra_ms)
+            });
+            sleep(Duration::from_millis(sync_ms)).await;
+            s.with(|w| {
+                let now = w.now();
+                if let Some(span) = snapshot_span(w, key, id) {
+                    span.sync_end_ms = Some(now);
+                }
+            });
+            let s2 = s.clone();
+            madsim::task::spawn_local(async move {
+                sleep(Duration::from_millis((async_ms + up_extra).max(1))).await;
+                s2.with(|w| {
+                    let now = w.now();
+                    let gone = w.cancelled.contains(&key) || !w.task_notify.contains_key(&key);
+                    let result = if gone {
+                        SnapshotResult::Abandoned
+                    } else if w.faults.storage_up {
+                        SnapshotResult::Acked
+                    } else {
+                        SnapshotResult::Declined
+                    };
+                    if let Some(span) = snapshot_span(w, key, id) {
+                        span.upload_end_ms = Some(now);
+                        span.result = result;
+                    }
+                    if gone {
+                        return;
+                    }
+                    if w.faults.storage_up {
+                        w.send(tm_addr(tm), JM, Msg::Ack { task, attempt, id, snapshot });
+                    } else {
+                        w.tr(&tm_node(tm), "snapshot", format!("{task} id={id} upload failed: storage down"));
+                        w.send(
+                            tm_addr(tm),
+                            JM,
+                            Msg::Decline {
+                                task,
+                                attempt,
+                                id,
+                                reason: CheckpointFailureReason::CheckpointAsyncException,
+                            },
+                        );
+                    }
+                });
+            });
+        }
+        // 7. Pay for the CPU time used.
+        if processed > 0 {
+            let (cost, slow) = s.with(|w| (w.spec.cluster.record_cost_us, w.faults.slow_ops.get(&task).copied()));
+            debt_us += processed * cost * ops_per_record;
+            if let Some(rps) = slow {
+                debt_us += processed * 1_000_000 / rps.max(1);
+            }
+            if debt_us >= 1000 {
+                let ms = debt_us / 1000;
+                debt_us %= 1000;
+                sleep(Duration::from_millis(ms)).await;
+            } else {
+                madsim::task::yield_now().await;
+            }
+            continue;
+        }
+        if progressed {
+            madsim::task::yield_now().await;
+            continue;
+        }
+        // 8. Idle: wait for input, credit, mail, cancel or a timer.
+        let rpc_timeout = s.with(|w| w.rpc_timeouts.get(&key).copied());
+        let deadline = [
+            wake_at,
+            t.poll_timeout(),
+            outbox.timeout_flush_at(buffer_timeout_ms),
+            rpc_timeout,
+            t.auto_commit_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
+        wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
+    }
+}
+
+/// The latest snapshot span of this task attempt for checkpoint `id`.
+pub(super) fn snapshot_span(w: &mut World, key: (TaskId, Attempt), id: CheckpointId) -> Option<&mut SnapshotSpan> {
+    w.snapshot_spans.iter_mut().rev().find(|s| (s.task, s.attempt) == key && s.checkpoint == id)
+}
+
+pub(super) fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
+    if w.socket_reader == Some(key) {
+        w.socket_reader = None;
+    }
+    w.task_notify.remove(&key);
+    w.task_mail.remove(&key);
+    w.restored_from.remove(&key);
+    w.rpc_timeouts.remove(&key);
+}
+
+pub(super) fn task_failed(s: &Shared, _tm: u32, key: (TaskId, Attempt)) {
+    s.with(|w| cleanup_task(w, key));
+}
+
+/// Drains the task's outputs into the world. Returns completed snapshots and whether the task failed.
+pub(super) fn drain_outputs(
+    w: &mut World,
+    t: &mut Task,
+    outbox: &mut Outbox,
+    key: (TaskId, Attempt),
+    tm: u32,
+    now: u64,
+    inputs: &[TaskId],
+) -> (Vec<(CheckpointId, TaskSnapshot)>, bool) {
+    let (task, attempt) = key;
+    let mut snaps = Vec::new();
+    while let Some(out) = t.poll_output() {
+        match out {
+            TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record, now),
+            TaskOutput::EmitBarrier { barrier, priority } => {
+                if priority {
+                    for (i, &to) in outbox.targets.iter().enumerate() {
+                        let pending = outbox.pending_records(i);
+                        w.item_seq += 1;
+                        let seq = w.item_seq;
+                        let ch = w.channels.entry((attempt.0, task, to)).or_default();
+                        let overtaken = ch.queued_records() + pending;
+                        ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
+                        w.wake_at(Sleeper::Task(to, attempt), now + 1);
+                    }
+                } else {
+                    outbox.push_event(StreamElement::Barrier(barrier));
+                }
+            }
+            TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
+            TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
+                let detail = Detail::new()
+                    .s(&w.graph.tasks[task.0 as usize].name)
+                    .s(" id=")
+                    .n(id.0)
+                    .s(" ")
+                    .n(snapshot.size_bytes())
+                    .s("B align=")
+                    .n(alignment_ms)
+                    .s(if unaligned { "ms unaligned" } else { "ms" });
+                w.tr(&tm_node(tm), "snapshot", detail.0);
+                let row = w.checkpoint_row(id);
+                row.alignment_ms = row.alignment_ms.max(alignment_ms);
+                row.unaligned |= unaligned;
+                w.snapshot_spans.push(SnapshotSpan {
+                    task,
+                    attempt,
+                    checkpoint: id,
+                    align_start_ms: now.saturating_sub(alignment_ms),
+                    sync_start_ms: now,
+                    sync_end_ms: None,
+                    upload_end_ms: None,
+                    size_bytes: snapshot.size_bytes(),
+                    unaligned,
+                    result: SnapshotResult::Unfinished,
+                });
+                snaps.push((id, snapshot));
+            }
+            TaskOutput::Decline { id, reason } => {
+                w.tr(&tm_node(tm), "decline", format!("{task} id={id} {reason}"));
+                w.send(tm_addr(tm), JM, Msg::Decline { task, attempt, id, reason });
+            }
+            TaskOutput::PrioritizeBarriers { id } => {
+                for (i, &from) in inputs.iter().enumerate() {
+                    let Some(ch) = w.channels.get_mut(&(attempt.0, from, task)) else { continue };
+                    let pos = ch
+                        .queue
+                        .iter()
+                        .position(|(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id));
+                    if let Some(pos) = pos {
+                        let overtaken: u32 = ch
+                            .queue
+                            .iter()
+                            .take(pos)
+                            .map(|(_, _, it)| if let Item::Records(r) = it { r.len() as u32 } else { 0 })
+                            .sum();
+                        let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
+                        if let Item::Event(el, _) = item {
+                            let counters = w.counters.entry(tm).or_default();
+                            t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+                        }
+                    }
+                }
+            }
+            TaskOutput::PrintRow { record } => {
+                w.print_rows.push(OutputRow {
+                    time_ms: now,
+                    task,
+                    attempt,
+                    value: record.value,
+                    lineage: record.lineage,
+                });
+            }
+            TaskOutput::Sink(op) => {
+                if !w.faults.sink_store_up {
+                    w.tr(&tm_node(tm), "sink", format!("{task} sink store unreachable"));
+                    report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
+                    return (snaps, true);
+                }
+                let epoch = *w.sink_epochs.entry(task).or_insert(attempt);
+                if attempt < epoch {
+                    w.tr(&format!("tm{tm}"), "fenced", format!("{task}{attempt}: producer fenced by {epoch}"));
+                    report(
+                        w,
+                        tm,
+                        task,
+                        attempt,
+                        ExecutionState::Failed,
+                        Some("producer fenced by a newer attempt".into()),
+                    );
+                    return (snaps, true);
+                }
+                w.sink_epochs.insert(task, attempt);
+                let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
+                if let Err(e) = w.txn_store.apply(now, op) {
+                    w.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
+                }
+                if let Some(txn) = commit {
+                    w.tr(&tm_node(tm), "commit", format!("{task} txn={txn:?}"));
+                }
+            }
+            TaskOutput::CommitOffsets { offsets } => {
+                let accepted = w.faults.broker_up;
+                // Which checkpoint's notification is this? The latest completed one (None for
+                // a commit that happens outside a completion).
+                let checkpoint = w.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
+                for (p, o) in &offsets {
+                    w.offset_commits.push(OffsetCommit {
+                        time_ms: now,
+                        task,
+                        partition: *p,
+                        offset: *o,
+                        accepted,
+                        checkpoint,
+                        periodic: false,
+                    });
+                    if accepted {
+                        w.committed_offsets.insert(*p, *o);
+                    }
+                }
+                w.tr(
+                    "broker",
+                    "commit",
+                    format!("{task} {offsets:?} {}", if accepted { "ok" } else { "FAILED (broker down)" }),
+                );
+            }
+            TaskOutput::Failed { cause } => {
+                let name = w.graph.tasks[task.0 as usize].name.clone();
+                w.tr(&tm_node(tm), "exception", format!("{name}: {cause}"));
+                report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                return (snaps, true);
+            }
+        }
+    }
+    // The recovery commits of a restored task reached the sink store: it acted on the
+    // completion of the checkpoint it was restored from.
+    if let Some(id) = w.restored_from.remove(&key) {
+        w.saw_completion(task, id);
+    }
+    (snaps, false)
+}
+
+/// Moves buffered outputs into the channels as far as credit allows (partial buffers too).
+/// Returns whether the task is backpressured (a full record buffer could not be sent). `now`:
+/// the caller's time, read in the same poll (virtual time does not move within a poll).
+pub(super) fn flush(
+    w: &mut World,
+    outbox: &mut Outbox,
+    attempt: Attempt,
+    task: TaskId,
+    buffer_records: usize,
+    capacity: usize,
+    now: u64,
+) -> bool {
+    let latency = w.spec.cluster.data_latency_ms + w.faults.slow_links.get(&task).copied().unwrap_or(0);
+    let buffer_timeout_ms = w.spec.cluster.buffer_timeout_ms;
+    let mut blocked = false;
+    for (i, &to) in outbox.targets.iter().enumerate() {
+        let buf = &mut outbox.bufs[i];
+        // The first buffer sent now arrives first (FIFO): the receiver wakes then.
+        let mut first_at: Option<u64> = None;
+        loop {
+            match buf.front() {
+                None => break,
+                Some(OutItem::Records(chunk, since)) => {
+                    let n = chunk.len();
+                    // A partly filled buffer with nothing behind it waits for more records
+                    // until the buffer timeout (Flink's output flusher); an event behind it, a
+                    // full buffer or a timeout of 0 sends it.
+                    if n < buffer_records && buf.len() == 1 && now < since + buffer_timeout_ms {
+                        break;
+                    }
+                    let ch = w.channels.entry((attempt.0, task, to)).or_default();
+                    if ch.record_buffers >= capacity {
+                        // A full buffer, or more behind this one, waits for credit.
+                        if n >= buffer_records || buf.len() > 1 {
+                            blocked = true;
+                        }
+                        break;
+                    }
+                    let Some(OutItem::Records(recs, _)) = buf.pop_front() else { unreachable!("front is a chunk") };
+                    w.item_seq += 1;
+                    let seq = w.item_seq;
+                    let at = (now + latency).max(ch.last_deliver_ms);
+                    ch.last_deliver_ms = at;
+                    ch.record_buffers += 1;
+                    ch.queue.push_back((at, seq, Item::Records(recs)));
+                    first_at = first_at.or(Some(at));
+                }
+                Some(OutItem::Event(_)) => {
+                    let Some(OutItem::Event(el)) = buf.pop_front() else { unreachable!("front is an event") };
+                    w.item_seq += 1;
+                    let seq = w.item_seq;
+                    let ch = w.channels.entry((attempt.0, task, to)).or_default();
+                    let at = (now + latency).max(ch.last_deliver_ms);
+                    ch.last_deliver_ms = at;
+                    ch.queue.push_back((at, seq, Item::Event(el, 0)));
+                    first_at = first_at.or(Some(at));
+                }
+            }
+        }
+        if let Some(at) = first_at {
+            w.wake_at(Sleeper::Task(to, attempt), at);
+        }
+    }
+    blocked
+}
+
+pub(super) enum Take {
+    Records(u64),
+    Event,
+    WaitUntil(Option<u64>),
+}
+
+/// Takes the next due item from an unblocked input channel, in arrival order.
+pub(super) fn take_input(
+    w: &mut World,
+    t: &mut Task,
+    tm: u32,
+    key: (TaskId, Attempt),
+    inputs: &[TaskId],
+    now: u64,
+) -> Take {
+    let (task, attempt) = key;
+    let mut best: Option<(u64, u64, usize)> = None;
+    let mut next_due: Option<u64> = None;
+    for (i, &from) in inputs.iter().enumerate() {
+        if t.is_blocked(ChannelId(i as u32)) {
+            continue;
+        }
+        if let Some(ch) = w.channels.get(&(attempt.0, from, task)) {
+            if let Some(&(at, seq, _)) = ch.queue.front() {
+                if at <= now {
+                    if best.is_none_or(|(a, s, _)| (at, seq) < (a, s)) {
+                        best = Some((at, seq, i));
+                    }
+                } else {
+                    next_due = Some(next_due.map_or(at, |d: u64| d.min(at)));
+                }
+            }
+        }
+    }
+    let Some((_, _, i)) = best else { return Take::WaitUntil(next_due) };
+    let from = inputs[i];
+    let ch = w.channels.get_mut(&(attempt.0, from, task)).expect("channel exists");
+    let (_, _, item) = ch.queue.pop_front().expect("front exists");
+    if matches!(item, Item::Records(_)) {
+        ch.record_buffers -= 1;
+    }
+    match item {
+        Item::Records(recs) => {
+            let n = recs.len() as u64;
+            let counters = w.counters.entry(tm).or_default();
+            for r in recs {
+                t.handle_input(now, ChannelId(i as u32), StreamElement::Record(r), 0, counters);
+                if t.has_failed() {
+                    break;
+                }
+            }
+            w.notify_task((from, attempt));
+            Take::Records(n)
+        }
+        Item::Event(el, overtaken) => {
+            let barrier_anchors = w.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
+            if let (StreamElement::Barrier(b), true) = (&el, barrier_anchors) {
+                let (vi, sub) = w.graph.task_vertex[task.0 as usize];
+                let ops: Vec<String> =
+                    w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
+                for o in ops {
+                    w.fire_anchor(&FaultAt::BarrierAt { checkpoint: b.id.0, task: o });
+                }
+            }
+            let counters = w.counters.entry(tm).or_default();
+            t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+            Take::Event
+        }
+    }
+}
