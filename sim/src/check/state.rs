@@ -45,10 +45,18 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
             (k, m)
         })
         .collect();
+    // The last value per key, and per key and producing attempt: a new attempt's first value
+    // is judged against the key's last value from any attempt (a restore may go back, never
+    // skip), later values against the same attempt's own previous value. An attempt whose
+    // TaskManager lost its JobManager keeps running until it notices (Flink's zombie window
+    // between the JobManager's and the TaskManager's heartbeat timeouts); its print output
+    // interleaves with the new attempt's and each follows its own lineage.
     let mut last: BTreeMap<Value, Value> = BTreeMap::new();
+    let mut last_by_attempt: BTreeMap<(Value, ckptsim::TaskId, ckptsim::Attempt), Value> = BTreeMap::new();
     for r in rows {
         let v = &r.value;
         let k = key_of(v);
+        let lineage = (k.clone(), r.task, r.attempt);
         let want = reference.per_key.get(&k);
         match want {
             None => anomalies.push(format!("t={} key {k}: output {v} for a key the reference never emits", r.time_ms)),
@@ -56,7 +64,10 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
             Some(seq) => {
                 let positions = &first_pos[&k];
                 let pos = positions.get(&v).copied();
-                let prev = last.get(&k).and_then(|p| positions.get(p).copied());
+                let prev = last_by_attempt
+                    .get(&lineage)
+                    .or_else(|| last.get(&k))
+                    .and_then(|p| positions.get(p).copied());
                 match (pos, prev) {
                     (None, _) => anomalies
                         .push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms)),
@@ -72,6 +83,7 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
                 }
             }
         }
+        last_by_attempt.insert(lineage, v.clone());
         last.insert(k, v.clone());
     }
     let summary = if replays_may_double_count {
