@@ -25,12 +25,24 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
     madsim::task::spawn_local(async move {
         let (interval, timeout) =
             s2.with(|w| (w.spec.cluster.heartbeat_interval_ms, w.spec.cluster.heartbeat_timeout_ms));
+        // Heartbeats go out every interval; the JobManager's loss is judged at its own
+        // deadline (last contact + timeout), as Flink's HeartbeatMonitor schedules it, not at
+        // the next heartbeat tick (that let an old attempt outlive the JobManager's verdict by
+        // up to one interval).
+        let mut next_send = s2.with(|w| w.now());
         loop {
-            s2.with(|w| {
-                let running: Vec<(TaskId, Attempt)> =
-                    w.task_notify.keys().filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm)).copied().collect();
-                w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation, running });
+            let wake = s2.with(|w| {
                 let now = w.now();
+                if now >= next_send {
+                    let running: Vec<(TaskId, Attempt)> = w
+                        .task_notify
+                        .keys()
+                        .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm))
+                        .copied()
+                        .collect();
+                    w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation, running });
+                    next_send = now + interval;
+                }
                 let mut last = contact.lock().expect("contact lock");
                 if now > *last + timeout {
                     *last = now;
@@ -52,8 +64,9 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                         w.notify_task(k);
                     }
                 }
+                next_send.min(*last + timeout + 1).saturating_sub(now).max(1)
             });
-            sleep(Duration::from_millis(interval)).await;
+            sleep(Duration::from_millis(wake)).await;
         }
     });
     let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
