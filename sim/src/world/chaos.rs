@@ -76,8 +76,7 @@ pub(super) fn apply_fault(
     start: bool,
     now: u64,
 ) {
-    let verb = if start { "start" } else { "end" };
-    s.with(|w| w.tr("chaos", "fault", format!("{verb} {kind:?}")));
+    s.with(|w| w.tr_typed("chaos", "fault", EventData::Fault { start, label: format!("{kind:?}") }));
     match kind {
         FaultKind::TaskFailure { task } => {
             if start {

@@ -19,7 +19,7 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
             let now = w.now();
             w.obs.status_timeline.push((now, JobStatus::Created));
         }
-        w.tr("jm", "jm-start", format!("epoch={epoch} restore={:?}", restore.as_ref().map(|c| c.id.0)));
+        w.tr_typed("jm", "jm-start", EventData::JmStart { epoch, restore: restore.as_ref().map(|c| c.id) });
         if w.jm_epoch > 1 {
             let now = w.now();
             w.record_restore(now, format!("JobManager failover (epoch {epoch})"), restore.as_ref().map(|c| c.id));
@@ -260,7 +260,7 @@ pub(super) fn route_jm_outputs(
                     w.obs.restarts += 1;
                     let cause = format!("restart #{}", attempt.0);
                     w.record_restore(now, cause, checkpoint);
-                    w.tr("jm", "restore", format!("attempt {attempt} from checkpoint {:?}", checkpoint.map(|c| c.0)));
+                    w.tr_typed("jm", "restore", EventData::Restore { attempt, checkpoint });
                 }
                 JobOutput::Terminated { status, retained } => {
                     w.tr(

@@ -39,7 +39,7 @@ pub mod trace;
 
 use crate::graph::Graph;
 use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec};
-use crate::trace::Trace;
+use crate::trace::{EventData, Trace};
 use chaos::*;
 use ckptsim::coordinator::{CoordinatorOutput, RequestKind};
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
@@ -271,6 +271,19 @@ impl World {
     fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
         let now = self.now();
         self.trace.push(now, node, kind, detail);
+    }
+
+    /// Traces a fully typed event: its text is rendered from its fields.
+    fn tr_typed(&mut self, node: &str, kind: &'static str, data: EventData) {
+        let now = self.now();
+        let detail = data.detail().expect("a fully typed event");
+        self.trace.push_data(now, node, kind, detail, data);
+    }
+
+    /// Traces an event about `task` (its text says what happened).
+    fn tr_task(&mut self, node: &str, kind: &'static str, task: TaskId, detail: String) {
+        let now = self.now();
+        self.trace.push_data(now, node, kind, detail, EventData::Task { task });
     }
 
     fn partitioned(&self, from: Addr, to: Addr) -> bool {

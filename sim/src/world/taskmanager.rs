@@ -13,7 +13,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
         w.net.alive.insert(tm_addr(tm), true);
         w.wake.node_notify.insert(tm_addr(tm), notify.clone());
         clear_inbox(w, tm_addr(tm));
-        w.tr(&tm_node(tm), "tm-start", format!("incarnation={inc}"));
+        w.tr_typed(&tm_node(tm), "tm-start", EventData::TmStart { incarnation: inc });
         inc
     });
     // Heartbeats to the JobManager; a TaskManager that hears nothing back from its JobManager
@@ -116,7 +116,7 @@ pub(super) fn deploy_failure(w: &mut World, tm: u32, task: TaskId, attempt: Atte
     else {
         return false;
     };
-    w.tr(&tm_node(tm), "exception", format!("{}: {cause}", tspec.name));
+    w.tr_task(&tm_node(tm), "exception", task, format!("{}: {cause}", tspec.name));
     report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
     true
 }

@@ -257,7 +257,12 @@ pub(super) async fn task_main(
         // Injected task failure.
         if s.with(|w| w.faults.failing_tasks.remove(&task)) {
             s.with(|w| {
-                w.tr(&tm_node(tm), "fault", format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name));
+                w.tr_task(
+                    &tm_node(tm),
+                    "fault",
+                    task,
+                    format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name),
+                );
                 report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
                 cleanup_task(w, key);
             });
@@ -508,7 +513,7 @@ pub(super) fn drain_outputs(
                     .s("B align=")
                     .n(alignment_ms)
                     .s(if unaligned { "ms unaligned" } else { "ms" });
-                w.tr(&tm_node(tm), "snapshot", detail.0);
+                w.tr_task(&tm_node(tm), "snapshot", task, detail.0);
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
@@ -527,7 +532,7 @@ pub(super) fn drain_outputs(
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {
-                w.tr(&tm_node(tm), "decline", format!("{task} id={id} {reason}"));
+                w.tr_task(&tm_node(tm), "decline", task, format!("{task} id={id} {reason}"));
                 w.send(tm_addr(tm), JM, Msg::Decline { task, attempt, id, reason });
             }
             TaskOutput::PrioritizeBarriers { id } => {
@@ -563,7 +568,7 @@ pub(super) fn drain_outputs(
             }
             TaskOutput::Sink(op) => {
                 if !w.faults.sink_store_up {
-                    w.tr(&tm_node(tm), "sink", format!("{task} sink store unreachable"));
+                    w.tr_task(&tm_node(tm), "sink", task, format!("{task} sink store unreachable"));
                     report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
                     return (snaps, true);
                 }
@@ -616,7 +621,7 @@ pub(super) fn drain_outputs(
             }
             TaskOutput::Failed { cause } => {
                 let name = w.graph.tasks[task.0 as usize].name.clone();
-                w.tr(&tm_node(tm), "exception", format!("{name}: {cause}"));
+                w.tr_task(&tm_node(tm), "exception", task, format!("{name}: {cause}"));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                 return (snaps, true);
             }
