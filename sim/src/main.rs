@@ -775,13 +775,14 @@ fn explore_replay(ex: &explore::Explorer, text: &str) -> Result<ExitCode> {
 }
 
 /// The text that opens the `## Speed` section of BENCHMARKS.md when the bench creates it.
-const SPEED_INTRO: &str = "Written by `cargo run --release -- bench` (see `sim/src/bench.rs`); every run appends one \
+const SPEED_INTRO: &str =
+    "Written by `cargo run --release -- bench` (see `sim/src/tools/bench.rs`); every run appends one \
 block below with machine, commit and date. \"per core\" figures divide by the CPU time of the \
 measuring thread (`/proc/thread-self/schedstat`), which a busy shared machine inflates less than \
 wall time; wall figures are shown beside them. Jobs: every `scenarios/seeds/*.toml`; \
 `scenarios/bench/swarm-faults.toml` (most fault kinds at once); `scenarios/bench/throughput-*.toml` \
 (log source p4 -> map -> key_by/sum p4 -> 2PC sink, checkpoints every 1 s) scaled to 10^6 records; \
-`scenarios/bench/hour.toml` scaled to one virtual hour. The floor (`sim/src/floor.rs`) drives the \
+`scenarios/bench/hour.toml` scaled to one virtual hour. The floor (`sim/src/tools/floor.rs`) drives the \
 same tasks in-process with FIFO queues and no madsim, network, JobManager or cost model.";
 
 fn today_utc() -> String {

@@ -1,4 +1,4 @@
-//! The client node (stop-with-savepoint, cancel, rescale actions) and the socket source server.
+//! The client node (user actions from the scenario: re-tune, cancel, savepoint, trigger a checkpoint, restore from a retained checkpoint) and the socket source server.
 
 use super::*;
 

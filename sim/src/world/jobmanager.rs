@@ -243,10 +243,20 @@ pub(super) fn route_jm_outputs(
                 }
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
                     w.obs.restart_schedule.push((now, failure, backoff_ms));
-                    w.tr("jm", "failure", format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"));
+                    w.tr_data(
+                        "jm",
+                        "failure",
+                        format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
+                        EventData::Failure { suppressed: false },
+                    );
                 }
                 JobOutput::RestartSuppressed { failure, cause } => {
-                    w.tr("jm", "failure", format!("#{failure} restart suppressed: {cause}"));
+                    w.tr_data(
+                        "jm",
+                        "failure",
+                        format!("#{failure} restart suppressed: {cause}"),
+                        EventData::Failure { suppressed: true },
+                    );
                 }
                 JobOutput::CancelGaveUp { task, attempt, calls } => {
                     let name = w.graph.tasks[task.0 as usize].name.clone();

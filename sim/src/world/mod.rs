@@ -280,6 +280,12 @@ impl World {
         self.trace.push_data(now, node, kind, detail, data);
     }
 
+    /// Traces an event with typed fields and its own text.
+    fn tr_data(&mut self, node: &str, kind: &'static str, detail: String, data: EventData) {
+        let now = self.now();
+        self.trace.push_data(now, node, kind, detail, data);
+    }
+
     /// Traces an event about `task` (its text says what happened).
     fn tr_task(&mut self, node: &str, kind: &'static str, task: TaskId, detail: String) {
         let now = self.now();

@@ -33,6 +33,9 @@ pub enum EventData {
     Fault { start: bool, label: String },
     /// A TaskManager process started; incarnation 1 is its first.
     TmStart { incarnation: u64 },
+    /// A job failure the restart strategy judged: `suppressed` when it allowed no restart (the
+    /// job fails for good), else a restart was scheduled. The `detail` text has the cause.
+    Failure { suppressed: bool },
     /// An event about one task (exception, injected fault, snapshot, decline, sink); the
     /// `detail` text says what happened.
     Task { task: TaskId },
@@ -49,7 +52,7 @@ impl EventData {
             }
             EventData::Fault { start, label } => Some(format!("{} {label}", if *start { "start" } else { "end" })),
             EventData::TmStart { incarnation } => Some(format!("incarnation={incarnation}")),
-            EventData::None | EventData::Task { .. } => None,
+            EventData::None | EventData::Failure { .. } | EventData::Task { .. } => None,
         }
     }
 }

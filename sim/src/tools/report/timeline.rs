@@ -198,7 +198,9 @@ impl Timeline {
                 }
                 ("jm", "retune") => retunes.push(marker(e, e.detail.clone())),
                 ("jm", "tm-lost") => cluster.push(marker(e, format!("TaskManager lost: {}", e.detail))),
-                ("jm", "failure") if e.detail.contains("suppressed") => cluster.push(marker(e, e.detail.clone())),
+                ("jm", "failure") if matches!(e.data, EventData::Failure { suppressed: true }) => {
+                    cluster.push(marker(e, e.detail.clone()))
+                }
                 ("jm", "tolerable") => cluster.push(marker(e, format!("tolerable failures {}", e.detail))),
                 (_, "crash") => cluster.push(marker(e, format!("{} crashed ({})", e.node, e.detail))),
                 (n, "tm-start") if n.starts_with("tm") && !matches!(e.data, EventData::TmStart { incarnation: 1 }) => {
