@@ -91,90 +91,8 @@ pub(super) fn apply_fault(
                 });
             }
         }
-        FaultKind::TmCrash { tm, restart_after_ms } => {
-            // Crashing a process that is already down is a no-op (a second kill would schedule
-            // a second restart, which would "crash" the restarted process without a fault).
-            let down = s.with(|w| {
-                let down = !w.net.alive.get(&tm_addr(*tm)).copied().unwrap_or(false);
-                if start && down {
-                    w.tr(&format!("tm{tm}"), "crash", "ignored: already down".into());
-                }
-                down
-            });
-            if start && !down {
-                if let Some(&node) = tm_nodes.get(*tm as usize) {
-                    handle.kill(node);
-                    s.with(|w| {
-                        w.net.alive.insert(tm_addr(*tm), false);
-                        clear_inbox(w, tm_addr(*tm));
-                        // The crashed process's tasks are gone: forget their mailboxes.
-                        let dead: Vec<_> = w
-                            .wake
-                            .task_notify
-                            .keys()
-                            .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(*tm))
-                            .copied()
-                            .collect();
-                        for k in dead {
-                            cleanup_task(w, k);
-                        }
-                        w.tasks.counters.remove(tm);
-                        w.tr(&tm_node(*tm), "crash", format!("restart in {restart_after_ms} ms"));
-                    });
-                    let h = handle.clone();
-                    let delay = *restart_after_ms;
-                    madsim::task::spawn_local(async move {
-                        sleep(Duration::from_millis(delay.max(1))).await;
-                        h.restart(node);
-                    });
-                    let _ = now;
-                }
-            }
-        }
-        FaultKind::JmCrash { restart_after_ms } => {
-            let down = s.with(|w| {
-                let down = !w.net.alive.get(&JM).copied().unwrap_or(false);
-                if start && down {
-                    w.tr("jm", "crash", "ignored: already down".into());
-                }
-                // A globally terminal job is done: a new JobManager does not recover it (Flink's
-                // JobResultStore), so the crash has nothing to suspend.
-                let done = w.obs.status.is_globally_terminal();
-                if start && !down && done {
-                    w.tr("jm", "crash", format!("ignored: the job is already {}", w.obs.status));
-                }
-                down || done
-            });
-            if start && !down {
-                handle.kill(jm_node);
-                s.with(|w| {
-                    w.net.alive.insert(JM, false);
-                    clear_inbox(w, JM);
-                    // The job of the lost JobManager is suspended; a new JobManager recovers it.
-                    w.obs.status = JobStatus::Suspended;
-                    w.obs.status_timeline.push((now, JobStatus::Suspended));
-                    // Its pending checkpoints die with it (the job is suspended: Flink's
-                    // CHECKPOINT_COORDINATOR_SUSPEND); the new JobManager never finishes them.
-                    for row in w.obs.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
-                        row.end_ms = Some(now);
-                        row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
-                    }
-                    w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
-                    // TaskManagers lose their leader and cancel every task.
-                    let keys: Vec<_> = w.wake.task_notify.keys().copied().collect();
-                    for k in keys {
-                        w.tasks.cancelled.insert(k);
-                        w.notify_task(k);
-                    }
-                });
-                let h = handle.clone();
-                let delay = *restart_after_ms;
-                madsim::task::spawn_local(async move {
-                    sleep(Duration::from_millis(delay.max(1))).await;
-                    h.restart(jm_node);
-                });
-            }
-        }
+        FaultKind::TmCrash { tm, restart_after_ms } => crash_tm(s, handle, tm_nodes, tm, restart_after_ms, start, now),
+        FaultKind::JmCrash { restart_after_ms } => crash_jm(s, handle, jm_node, restart_after_ms, start, now),
         FaultKind::Partition { a, b, both } => s.with(|w| {
             let (Some(x), Some(y)) = (parse_node(a), parse_node(b)) else { return };
             if start {
@@ -233,4 +151,102 @@ pub(super) fn apply_fault(
             n.notify_one();
         }
     });
+}
+
+/// A TaskManager process crashes (`start`) and restarts `restart_after_ms` later; its tasks
+/// and their mailboxes are gone. Crashing a process that is down is a no-op.
+fn crash_tm(
+    s: &Shared,
+    handle: &Handle,
+    tm_nodes: &[madsim::task::NodeId],
+    tm: &u32,
+    restart_after_ms: &u64,
+    start: bool,
+    now: u64,
+) {
+    // Crashing a process that is already down is a no-op (a second kill would schedule
+    // a second restart, which would "crash" the restarted process without a fault).
+    let down = s.with(|w| {
+        let down = !w.net.alive.get(&tm_addr(*tm)).copied().unwrap_or(false);
+        if start && down {
+            w.tr(&format!("tm{tm}"), "crash", "ignored: already down".into());
+        }
+        down
+    });
+    if start && !down {
+        if let Some(&node) = tm_nodes.get(*tm as usize) {
+            handle.kill(node);
+            s.with(|w| {
+                w.net.alive.insert(tm_addr(*tm), false);
+                clear_inbox(w, tm_addr(*tm));
+                // The crashed process's tasks are gone: forget their mailboxes.
+                let dead: Vec<_> = w
+                    .wake
+                    .task_notify
+                    .keys()
+                    .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(*tm))
+                    .copied()
+                    .collect();
+                for k in dead {
+                    cleanup_task(w, k);
+                }
+                w.tasks.counters.remove(tm);
+                w.tr(&tm_node(*tm), "crash", format!("restart in {restart_after_ms} ms"));
+            });
+            let h = handle.clone();
+            let delay = *restart_after_ms;
+            madsim::task::spawn_local(async move {
+                sleep(Duration::from_millis(delay.max(1))).await;
+                h.restart(node);
+            });
+            let _ = now;
+        }
+    }
+}
+
+/// The JobManager crashes (`start`) and restarts `restart_after_ms` later: the job is
+/// suspended, its pending checkpoints die, TaskManagers cancel their tasks.
+fn crash_jm(s: &Shared, handle: &Handle, jm_node: madsim::task::NodeId, restart_after_ms: &u64, start: bool, now: u64) {
+    let down = s.with(|w| {
+        let down = !w.net.alive.get(&JM).copied().unwrap_or(false);
+        if start && down {
+            w.tr("jm", "crash", "ignored: already down".into());
+        }
+        // A globally terminal job is done: a new JobManager does not recover it (Flink's
+        // JobResultStore), so the crash has nothing to suspend.
+        let done = w.obs.status.is_globally_terminal();
+        if start && !down && done {
+            w.tr("jm", "crash", format!("ignored: the job is already {}", w.obs.status));
+        }
+        down || done
+    });
+    if start && !down {
+        handle.kill(jm_node);
+        s.with(|w| {
+            w.net.alive.insert(JM, false);
+            clear_inbox(w, JM);
+            // The job of the lost JobManager is suspended; a new JobManager recovers it.
+            w.obs.status = JobStatus::Suspended;
+            w.obs.status_timeline.push((now, JobStatus::Suspended));
+            // Its pending checkpoints die with it (the job is suspended: Flink's
+            // CHECKPOINT_COORDINATOR_SUSPEND); the new JobManager never finishes them.
+            for row in w.obs.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
+                row.end_ms = Some(now);
+                row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
+            }
+            w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
+            // TaskManagers lose their leader and cancel every task.
+            let keys: Vec<_> = w.wake.task_notify.keys().copied().collect();
+            for k in keys {
+                w.tasks.cancelled.insert(k);
+                w.notify_task(k);
+            }
+        });
+        let h = handle.clone();
+        let delay = *restart_after_ms;
+        madsim::task::spawn_local(async move {
+            sleep(Duration::from_millis(delay.max(1))).await;
+            h.restart(jm_node);
+        });
+    }
 }

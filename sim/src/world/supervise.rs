@@ -49,13 +49,58 @@ pub(super) async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: Broker
     let t0 = Instant::now();
     let handle = Handle::current();
     let tms = spec.cluster.task_managers.max(1);
+    let world = new_world(&spec, &graph, log, seed, t0);
+    let shared = Shared(Arc::new(Mutex::new(world)));
+    shared.with(|w| {
+        w.tr(
+            "world",
+            "start",
+            format!("scenario={} seed={seed} profile={} variant={}", spec.name, spec.profile, spec.variant),
+        )
+    });
+
+    // TaskManagers.
+    let mut tm_nodes = Vec::new();
+    for tm in 0..tms {
+        let s = shared.clone();
+        let node = handle.create_node().name(format!("tm{tm}")).init(move || tm_main(s.clone(), tm)).build();
+        tm_nodes.push(node.id());
+    }
+    // JobManager.
+    let s = shared.clone();
+    let jm_node = handle.create_node().name("jm").init(move || jm_main(s.clone(), seed)).build();
+    // Client: socket input and user actions.
+    let s = shared.clone();
+    let client_node = handle.create_node().name("client").init(move || client_main(s.clone())).build();
+    // Chaos: applies faults.
+    let s = shared.clone();
+    let chaos = madsim::task::spawn_local(chaos_main(s, handle.clone(), jm_node.id(), tm_nodes.clone()));
+
+    sleep_until(t0 + Duration::from_millis(spec.stop_at_ms)).await;
+
+    // Teardown: kill every node so no task outlives the run (madsim leaks otherwise).
+    for id in tm_nodes.iter() {
+        handle.kill(*id);
+    }
+    handle.kill(jm_node.id());
+    handle.kill(client_node.id());
+    // The supervisor's own loops too: a task parked on a `Notify` holds its own waker, so one
+    // left pending when the runtime is dropped is never freed — nor the `World` it holds
+    // (~90 KB per seed). Aborted, they are dropped before `block_on` returns.
+    chaos.abort();
+    shared.with(|w| finish(w, seed))
+}
+
+/// The world at the start of a run: every group empty, the seeded streams drawn, the anchored
+/// faults armed.
+fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64, t0: Instant) -> World {
     let mut anchored = Vec::new();
     for (i, f) in spec.faults.iter().enumerate() {
         if !matches!(f.at, FaultAt::Time(_)) {
             anchored.push((f.at.clone(), i));
         }
     }
-    let world = World {
+    World {
         spec: spec.clone(),
         graph: graph.clone(),
         t0,
@@ -139,123 +184,88 @@ pub(super) async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: Broker
             snapshot_spans: vec![],
             restores: vec![],
         },
-    };
-    let shared = Shared(Arc::new(Mutex::new(world)));
-    shared.with(|w| {
-        w.tr(
-            "world",
-            "start",
-            format!("scenario={} seed={seed} profile={} variant={}", spec.name, spec.profile, spec.variant),
-        )
-    });
-
-    // TaskManagers.
-    let mut tm_nodes = Vec::new();
-    for tm in 0..tms {
-        let s = shared.clone();
-        let node = handle.create_node().name(format!("tm{tm}")).init(move || tm_main(s.clone(), tm)).build();
-        tm_nodes.push(node.id());
     }
-    // JobManager.
-    let s = shared.clone();
-    let jm_node = handle.create_node().name("jm").init(move || jm_main(s.clone(), seed)).build();
-    // Client: socket input and user actions.
-    let s = shared.clone();
-    let client_node = handle.create_node().name("client").init(move || client_main(s.clone())).build();
-    // Chaos: applies faults.
-    let s = shared.clone();
-    let chaos = madsim::task::spawn_local(chaos_main(s, handle.clone(), jm_node.id(), tm_nodes.clone()));
+}
 
-    sleep_until(t0 + Duration::from_millis(spec.stop_at_ms)).await;
-
-    // Teardown: kill every node so no task outlives the run (madsim leaks otherwise).
-    for id in tm_nodes.iter() {
-        handle.kill(*id);
+/// Ends the run: checks the world's invariants, releases the wakers, marks the unfinished
+/// checkpoints, traces the stop and moves what was observed into the [`RunResult`].
+fn finish(w: &mut World, seed: u64) -> RunResult {
+    // Checked after every step in debug builds; in release once per run, here.
+    w.invariants();
+    // Killed loops' wakers would keep their tasks, and so this world, alive.
+    w.wake.wakers.clear();
+    let stop = w.spec.stop_at_ms;
+    for row in w.obs.checkpoints.values_mut() {
+        if row.end_ms.is_none() {
+            row.outcome = "PENDING".into();
+        }
     }
-    handle.kill(jm_node.id());
-    handle.kill(client_node.id());
-    // The supervisor's own loops too: a task parked on a `Notify` holds its own waker, so one
-    // left pending when the runtime is dropped is never freed — nor the `World` it holds
-    // (~90 KB per seed). Aborted, they are dropped before `block_on` returns.
-    chaos.abort();
-    shared.with(|w| {
-        // Checked after every step in debug builds; in release once per run, here.
-        w.invariants();
-        // Killed loops' wakers would keep their tasks, and so this world, alive.
-        w.wake.wakers.clear();
-        let stop = w.spec.stop_at_ms;
-        for row in w.obs.checkpoints.values_mut() {
-            if row.end_ms.is_none() {
-                row.outcome = "PENDING".into();
-            }
+    if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
+        for (k, ch) in &w.data.channels {
+            eprintln!(
+                "channel {:?}: {} items, {} record buffers, head {:?}",
+                k,
+                ch.queue.len(),
+                ch.record_buffers,
+                ch.queue.front().map(|(at, _, it)| (
+                    at,
+                    match it {
+                        Item::Records(r) => format!("{} records", r.len()),
+                        Item::Event(e, o) => format!("{e:?} +{o}"),
+                    }
+                ))
+            );
         }
-        if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
-            for (k, ch) in &w.data.channels {
-                eprintln!(
-                    "channel {:?}: {} items, {} record buffers, head {:?}",
-                    k,
-                    ch.queue.len(),
-                    ch.record_buffers,
-                    ch.queue.front().map(|(at, _, it)| (
-                        at,
-                        match it {
-                            Item::Records(r) => format!("{} records", r.len()),
-                            Item::Event(e, o) => format!("{e:?} +{o}"),
-                        }
-                    ))
-                );
-            }
-        }
-        w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
-        let committed = w
-            .services
-            .txn_store
-            .committed()
-            .iter()
-            .map(|(t, r)| OutputRow {
-                time_ms: *t,
-                task: TaskId(0),
-                attempt: Attempt(0),
-                value: r.value.clone(),
-                lineage: r.lineage,
-            })
-            .collect();
-        RunResult {
-            seed,
-            trace: std::mem::take(&mut w.trace),
-            final_status: w.obs.status,
-            restarts: w.obs.restarts,
-            status_timeline: std::mem::take(&mut w.obs.status_timeline),
-            restart_schedule: std::mem::take(&mut w.obs.restart_schedule),
-            checkpoints: w.obs.checkpoints.values().cloned().collect(),
-            print_rows: std::mem::take(&mut w.obs.print_rows),
-            committed,
-            sink_anomalies: std::mem::take(&mut w.obs.sink_anomalies),
-            open_txns_at_end: w.services.txn_store.open_txns().len(),
-            sink_commit_horizon: {
-                let sink_op = w.spec.operators.len().saturating_sub(1);
-                let vi = w.graph.vertices.iter().position(|v| v.ops.contains(&sink_op));
-                let tasks = vi.map(|vi| w.graph.vertex_tasks(vi)).unwrap_or_default();
-                tasks.iter().map(|t| w.tasks.completion_seen.get(t).copied()).min().flatten()
-            },
-            offset_commits: std::mem::take(&mut w.obs.offset_commits),
-            completed_offsets: std::mem::take(&mut w.obs.completed_offsets),
-            completed_in_flight: std::mem::take(&mut w.obs.completed_in_flight),
-            lost_inputs: std::mem::take(&mut w.obs.lost_inputs),
-            read_inputs: w.obs.read_inputs,
-            retained: w.services.retained.iter().map(|c| c.id).collect(),
-            last_fault_end_ms: w.faults.last_end_ms,
-            stop_at_ms: stop,
-            tm_count: w.spec.cluster.task_managers,
-            task_names: w.graph.tasks.iter().map(|t| t.name.clone()).collect(),
-            task_transitions: std::mem::take(&mut w.obs.task_transitions),
-            final_checkpoint_config: w.obs.final_checkpoint_config.clone(),
-            retunes: std::mem::take(&mut w.obs.retunes),
-            restart_description: std::mem::take(&mut w.obs.restart_description),
-            snapshot_spans: std::mem::take(&mut w.obs.snapshot_spans),
-            restores: std::mem::take(&mut w.obs.restores),
-        }
-    })
+    }
+    w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
+    let committed = w
+        .services
+        .txn_store
+        .committed()
+        .iter()
+        .map(|(t, r)| OutputRow {
+            time_ms: *t,
+            task: TaskId(0),
+            attempt: Attempt(0),
+            value: r.value.clone(),
+            lineage: r.lineage,
+        })
+        .collect();
+    RunResult {
+        seed,
+        trace: std::mem::take(&mut w.trace),
+        final_status: w.obs.status,
+        restarts: w.obs.restarts,
+        status_timeline: std::mem::take(&mut w.obs.status_timeline),
+        restart_schedule: std::mem::take(&mut w.obs.restart_schedule),
+        checkpoints: w.obs.checkpoints.values().cloned().collect(),
+        print_rows: std::mem::take(&mut w.obs.print_rows),
+        committed,
+        sink_anomalies: std::mem::take(&mut w.obs.sink_anomalies),
+        open_txns_at_end: w.services.txn_store.open_txns().len(),
+        sink_commit_horizon: {
+            let sink_op = w.spec.operators.len().saturating_sub(1);
+            let vi = w.graph.vertices.iter().position(|v| v.ops.contains(&sink_op));
+            let tasks = vi.map(|vi| w.graph.vertex_tasks(vi)).unwrap_or_default();
+            tasks.iter().map(|t| w.tasks.completion_seen.get(t).copied()).min().flatten()
+        },
+        offset_commits: std::mem::take(&mut w.obs.offset_commits),
+        completed_offsets: std::mem::take(&mut w.obs.completed_offsets),
+        completed_in_flight: std::mem::take(&mut w.obs.completed_in_flight),
+        lost_inputs: std::mem::take(&mut w.obs.lost_inputs),
+        read_inputs: w.obs.read_inputs,
+        retained: w.services.retained.iter().map(|c| c.id).collect(),
+        last_fault_end_ms: w.faults.last_end_ms,
+        stop_at_ms: stop,
+        tm_count: w.spec.cluster.task_managers,
+        task_names: w.graph.tasks.iter().map(|t| t.name.clone()).collect(),
+        task_transitions: std::mem::take(&mut w.obs.task_transitions),
+        final_checkpoint_config: w.obs.final_checkpoint_config.clone(),
+        retunes: std::mem::take(&mut w.obs.retunes),
+        restart_description: std::mem::take(&mut w.obs.restart_description),
+        snapshot_spans: std::mem::take(&mut w.obs.snapshot_spans),
+        restores: std::mem::take(&mut w.obs.restores),
+    }
 }
 
 /// A loop that sleeps in [`wait`]: a node's control loop or a task attempt.
