@@ -14,6 +14,11 @@ pub mod world;
 // The short paths (`ckptsim_sim::spec`, `crate::sweep`, ...) that tests, the binary, the fuzz
 // targets and the modules themselves use: each names the module in its pipeline folder.
 pub use check::{outcome, reference, signature, triage};
-pub use scenario::{load, spec};
+pub use scenario::spec;
+/// [`scenario::load`](mod@scenario::load) (scenario → `JobSpec`) under its short path; a
+/// facade, not a `use`, so the function `scenario::load` does not come along.
+pub mod load {
+    pub use crate::scenario::load::*;
+}
 pub use tools::{bench, chrome, emit, explore, floor, fuzzing, regress, report, shrink, swarm, sweep};
 pub use world::{graph, trace};

@@ -3,6 +3,7 @@
 use crate::check::{self, Verdict};
 use crate::reference;
 use crate::spec::JobSpec;
+use crate::trace::EventData;
 use crate::world::{self, RunResult};
 use std::fmt::Write as _;
 
@@ -196,14 +197,12 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
             note.push_str("lost: no source reading");
         }
         if let Some(fail) =
-            run.trace.events().iter().find(|e| {
-                e.kind == "exception" && e.time_ms >= *at && e.time_ms <= at + 50 && !outs.iter().any(|_| false)
-            })
+            run.trace.events().iter().find(|e| e.kind == "exception" && e.time_ms >= *at && e.time_ms <= at + 50)
         {
             let after = run.trace.events().iter().find(|e| e.kind == "failure" && e.time_ms >= fail.time_ms);
             if let Some(a) = after {
                 if a.time_ms <= fail.time_ms + 100 {
-                    note = if a.detail.contains("suppressed") {
+                    note = if matches!(a.data, EventData::Failure { suppressed: true }) {
                         "job fails for good".into()
                     } else {
                         "job restarts".into()

@@ -1,6 +1,6 @@
 //! Failure signatures: each checker anomaly as a typed [`Anomaly`] (checker, kind, time, fields) and a stable short [`Signature`] (checker, kind, normalised protocol location: phase, operator kind, fault kind) used to deduplicate sweeps and to keep a shrink on the same bug.
 //!
-//! The checkers report anomalies as lines of text (`check.rs`); [`classify`] turns each line
+//! The checkers report anomalies as lines of text (`check/`); [`classify`] turns each line
 //! into a typed anomaly with one table of the message forms the checkers write, so the
 //! checkers stay untouched. A line no entry matches still gets a kind (its leading words,
 //! digits dropped), so a new checker's anomalies are signed too, only less finely.

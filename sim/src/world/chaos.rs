@@ -2,6 +2,7 @@
 
 use super::*;
 
+/// The fault state the world applies now, and the schedule of anchored faults.
 pub(super) struct ActiveFaults {
     pub(super) partitions: Vec<(Addr, Addr, bool)>,
     pub(super) loss_rate: f64,
@@ -14,6 +15,12 @@ pub(super) struct ActiveFaults {
     pub(super) sink_store_up: bool,
     pub(super) slow_ops: BTreeMap<TaskId, u64>,
     pub(super) failing_tasks: BTreeSet<TaskId>,
+    /// When the last fault phase ends (the liveness checker's healing starts after it).
+    pub(super) last_end_ms: u64,
+    /// Faults anchored to protocol events, armed until their event happens.
+    pub(super) anchored: Vec<(FaultAt, usize)>,
+    /// Anchored faults whose event happened, for the chaos loop to apply.
+    pub(super) fired: VecDeque<usize>,
 }
 
 // ------------------------------------------------------------------ chaos
@@ -24,7 +31,7 @@ pub(super) async fn chaos_main(
     jm_node: madsim::task::NodeId,
     tm_nodes: Vec<madsim::task::NodeId>,
 ) {
-    let (t0, clock, spec, notify) = s.with(|w| (w.t0, w.clock.clone(), w.spec.clone(), w.chaos_notify.clone()));
+    let (t0, clock, spec, notify) = s.with(|w| (w.t0, w.clock.clone(), w.spec.clone(), w.wake.chaos.clone()));
     // (time, start?, fault index)
     let mut timeline: BTreeSet<(u64, bool, usize)> = BTreeSet::new();
     for (i, f) in spec.faults.iter().enumerate() {
@@ -35,7 +42,7 @@ pub(super) async fn chaos_main(
     loop {
         let now = clock.now();
         // Anchored faults that fired become timed faults starting now.
-        let fired: Vec<usize> = s.with(|w| w.fired_faults.drain(..).collect());
+        let fired: Vec<usize> = s.with(|w| w.faults.fired.drain(..).collect());
         for i in fired {
             timeline.insert((now, true, i));
         }
@@ -52,7 +59,7 @@ pub(super) async fn chaos_main(
             }
             apply_fault(&s, &handle, jm_node, &tm_nodes, &f.kind, start, now);
             if !start || f.duration_ms.is_none() {
-                s.with(|w| w.last_fault_end_ms = w.last_fault_end_ms.max(now));
+                s.with(|w| w.faults.last_end_ms = w.faults.last_end_ms.max(now));
             }
         }
         let next = timeline.iter().next().map(|(at, _, _)| *at);
@@ -69,15 +76,14 @@ pub(super) fn apply_fault(
     start: bool,
     now: u64,
 ) {
-    let verb = if start { "start" } else { "end" };
-    s.with(|w| w.tr("chaos", "fault", format!("{verb} {kind:?}")));
+    s.with(|w| w.tr_typed("chaos", "fault", EventData::Fault { start, label: format!("{kind:?}") }));
     match kind {
         FaultKind::TaskFailure { task } => {
             if start {
                 s.with(|w| {
                     if let Some(t) = w.graph.find_task(&w.spec, task) {
                         w.faults.failing_tasks.insert(t);
-                        let keys: Vec<_> = w.task_notify.keys().filter(|k| k.0 == t).copied().collect();
+                        let keys: Vec<_> = w.wake.task_notify.keys().filter(|k| k.0 == t).copied().collect();
                         for k in keys {
                             w.notify_task(k);
                         }
@@ -85,89 +91,8 @@ pub(super) fn apply_fault(
                 });
             }
         }
-        FaultKind::TmCrash { tm, restart_after_ms } => {
-            // Crashing a process that is already down is a no-op (a second kill would schedule
-            // a second restart, which would "crash" the restarted process without a fault).
-            let down = s.with(|w| {
-                let down = !w.alive.get(&tm_addr(*tm)).copied().unwrap_or(false);
-                if start && down {
-                    w.tr(&format!("tm{tm}"), "crash", "ignored: already down".into());
-                }
-                down
-            });
-            if start && !down {
-                if let Some(&node) = tm_nodes.get(*tm as usize) {
-                    handle.kill(node);
-                    s.with(|w| {
-                        w.alive.insert(tm_addr(*tm), false);
-                        clear_inbox(w, tm_addr(*tm));
-                        // The crashed process's tasks are gone: forget their mailboxes.
-                        let dead: Vec<_> = w
-                            .task_notify
-                            .keys()
-                            .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(*tm))
-                            .copied()
-                            .collect();
-                        for k in dead {
-                            cleanup_task(w, k);
-                        }
-                        w.counters.remove(tm);
-                        w.tr(&tm_node(*tm), "crash", format!("restart in {restart_after_ms} ms"));
-                    });
-                    let h = handle.clone();
-                    let delay = *restart_after_ms;
-                    madsim::task::spawn_local(async move {
-                        sleep(Duration::from_millis(delay.max(1))).await;
-                        h.restart(node);
-                    });
-                    let _ = now;
-                }
-            }
-        }
-        FaultKind::JmCrash { restart_after_ms } => {
-            let down = s.with(|w| {
-                let down = !w.alive.get(&JM).copied().unwrap_or(false);
-                if start && down {
-                    w.tr("jm", "crash", "ignored: already down".into());
-                }
-                // A globally terminal job is done: a new JobManager does not recover it (Flink's
-                // JobResultStore), so the crash has nothing to suspend.
-                let done = w.status.is_globally_terminal();
-                if start && !down && done {
-                    w.tr("jm", "crash", format!("ignored: the job is already {}", w.status));
-                }
-                down || done
-            });
-            if start && !down {
-                handle.kill(jm_node);
-                s.with(|w| {
-                    w.alive.insert(JM, false);
-                    clear_inbox(w, JM);
-                    // The job of the lost JobManager is suspended; a new JobManager recovers it.
-                    w.status = JobStatus::Suspended;
-                    w.status_timeline.push((now, JobStatus::Suspended));
-                    // Its pending checkpoints die with it (the job is suspended: Flink's
-                    // CHECKPOINT_COORDINATOR_SUSPEND); the new JobManager never finishes them.
-                    for row in w.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
-                        row.end_ms = Some(now);
-                        row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
-                    }
-                    w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
-                    // TaskManagers lose their leader and cancel every task.
-                    let keys: Vec<_> = w.task_notify.keys().copied().collect();
-                    for k in keys {
-                        w.cancelled.insert(k);
-                        w.notify_task(k);
-                    }
-                });
-                let h = handle.clone();
-                let delay = *restart_after_ms;
-                madsim::task::spawn_local(async move {
-                    sleep(Duration::from_millis(delay.max(1))).await;
-                    h.restart(jm_node);
-                });
-            }
-        }
+        FaultKind::TmCrash { tm, restart_after_ms } => crash_tm(s, handle, tm_nodes, tm, restart_after_ms, start, now),
+        FaultKind::JmCrash { restart_after_ms } => crash_jm(s, handle, jm_node, restart_after_ms, start, now),
         FaultKind::Partition { a, b, both } => s.with(|w| {
             let (Some(x), Some(y)) = (parse_node(a), parse_node(b)) else { return };
             if start {
@@ -218,12 +143,110 @@ pub(super) fn apply_fault(
     }
     // Wake everything so the new fault state is seen.
     s.with(|w| {
-        let keys: Vec<_> = w.task_notify.keys().copied().collect();
+        let keys: Vec<_> = w.wake.task_notify.keys().copied().collect();
         for k in keys {
             w.notify_task(k);
         }
-        if let Some(n) = w.node_notify.get(&JM) {
+        if let Some(n) = w.wake.node_notify.get(&JM) {
             n.notify_one();
         }
     });
+}
+
+/// A TaskManager process crashes (`start`) and restarts `restart_after_ms` later; its tasks
+/// and their mailboxes are gone. Crashing a process that is down is a no-op.
+fn crash_tm(
+    s: &Shared,
+    handle: &Handle,
+    tm_nodes: &[madsim::task::NodeId],
+    tm: &u32,
+    restart_after_ms: &u64,
+    start: bool,
+    now: u64,
+) {
+    // Crashing a process that is already down is a no-op (a second kill would schedule
+    // a second restart, which would "crash" the restarted process without a fault).
+    let down = s.with(|w| {
+        let down = !w.net.alive.get(&tm_addr(*tm)).copied().unwrap_or(false);
+        if start && down {
+            w.tr(&format!("tm{tm}"), "crash", "ignored: already down".into());
+        }
+        down
+    });
+    if start && !down {
+        if let Some(&node) = tm_nodes.get(*tm as usize) {
+            handle.kill(node);
+            s.with(|w| {
+                w.net.alive.insert(tm_addr(*tm), false);
+                clear_inbox(w, tm_addr(*tm));
+                // The crashed process's tasks are gone: forget their mailboxes.
+                let dead: Vec<_> = w
+                    .wake
+                    .task_notify
+                    .keys()
+                    .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(*tm))
+                    .copied()
+                    .collect();
+                for k in dead {
+                    cleanup_task(w, k);
+                }
+                w.tasks.counters.remove(tm);
+                w.tr(&tm_node(*tm), "crash", format!("restart in {restart_after_ms} ms"));
+            });
+            let h = handle.clone();
+            let delay = *restart_after_ms;
+            madsim::task::spawn_local(async move {
+                sleep(Duration::from_millis(delay.max(1))).await;
+                h.restart(node);
+            });
+            let _ = now;
+        }
+    }
+}
+
+/// The JobManager crashes (`start`) and restarts `restart_after_ms` later: the job is
+/// suspended, its pending checkpoints die, TaskManagers cancel their tasks.
+fn crash_jm(s: &Shared, handle: &Handle, jm_node: madsim::task::NodeId, restart_after_ms: &u64, start: bool, now: u64) {
+    let down = s.with(|w| {
+        let down = !w.net.alive.get(&JM).copied().unwrap_or(false);
+        if start && down {
+            w.tr("jm", "crash", "ignored: already down".into());
+        }
+        // A globally terminal job is done: a new JobManager does not recover it (Flink's
+        // JobResultStore), so the crash has nothing to suspend.
+        let done = w.obs.status.is_globally_terminal();
+        if start && !down && done {
+            w.tr("jm", "crash", format!("ignored: the job is already {}", w.obs.status));
+        }
+        down || done
+    });
+    if start && !down {
+        handle.kill(jm_node);
+        s.with(|w| {
+            w.net.alive.insert(JM, false);
+            clear_inbox(w, JM);
+            // The job of the lost JobManager is suspended; a new JobManager recovers it.
+            w.obs.status = JobStatus::Suspended;
+            w.obs.status_timeline.push((now, JobStatus::Suspended));
+            // Its pending checkpoints die with it (the job is suspended: Flink's
+            // CHECKPOINT_COORDINATOR_SUSPEND); the new JobManager never finishes them.
+            for row in w.obs.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
+                row.end_ms = Some(now);
+                row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
+            }
+            w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
+            // TaskManagers lose their leader and cancel every task.
+            let keys: Vec<_> = w.wake.task_notify.keys().copied().collect();
+            for k in keys {
+                w.tasks.cancelled.insert(k);
+                w.notify_task(k);
+            }
+        });
+        let h = handle.clone();
+        let delay = *restart_after_ms;
+        madsim::task::spawn_local(async move {
+            sleep(Duration::from_millis(delay.max(1))).await;
+            h.restart(jm_node);
+        });
+    }
 }

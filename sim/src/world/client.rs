@@ -1,11 +1,11 @@
-//! The client node (stop-with-savepoint, cancel, rescale actions) and the socket source server.
+//! The client node (user actions from the scenario: re-tune, cancel, savepoint, trigger a checkpoint, restore from a retained checkpoint) and the socket source server.
 
 use super::*;
 
 // ------------------------------------------------------------------ client
 
 pub(super) async fn client_main(s: Shared) {
-    s.with(|w| w.alive.insert(CLIENT, true));
+    s.with(|w| w.net.alive.insert(CLIENT, true));
     let (t0, spec) = s.with(|w| (w.t0, w.spec.clone()));
     let mut events: Vec<(u64, u8, usize)> = Vec::new();
     let session = spec.input_options.socket_connected_clock || spec.input_options.socket_buffer_unread;
@@ -31,10 +31,11 @@ pub(super) async fn client_main(s: Shared) {
             if kind == 0 {
                 let InputSpec::Lines(lines) = &spec.input else { return };
                 let line = lines[i].1.clone();
-                match w.socket_reader {
-                    Some(key) if w.task_mail.contains_key(&key) => {
+                match w.data.socket_reader {
+                    Some(key) if w.tasks.mail.contains_key(&key) => {
                         w.tr("client", "input", format!("#{i} {line:?}"));
-                        w.task_mail
+                        w.tasks
+                            .mail
                             .get_mut(&key)
                             .expect("reader mailbox")
                             .push_back(TaskMail::Line { line, input_seq: i as u64 });
@@ -42,7 +43,7 @@ pub(super) async fn client_main(s: Shared) {
                     }
                     _ => {
                         w.tr("client", "input-lost", format!("#{i} {line:?}: no source is reading the socket"));
-                        w.lost_inputs.push(i as u64);
+                        w.obs.lost_inputs.push(i as u64);
                     }
                 }
                 if spec.input_options.bounded && i + 1 == lines.len() {
@@ -72,7 +73,7 @@ pub(super) async fn socket_server(s: Shared, spec: Arc<JobSpec>) {
     while next < lines.len() {
         s.with(|w| {
             let now = w.now();
-            let reader = w.socket_reader.filter(|k| w.task_mail.contains_key(k));
+            let reader = w.data.socket_reader.filter(|k| w.tasks.mail.contains_key(k));
             if reader.is_some() {
                 script_ms += now - last_ms;
             }
@@ -82,7 +83,8 @@ pub(super) async fn socket_server(s: Shared, spec: Arc<JobSpec>) {
             while next < lines.len() && lines[next].0 <= clock {
                 let line = lines[next].1.clone();
                 w.tr("client", "input", format!("#{next} {line:?}"));
-                w.task_mail
+                w.tasks
+                    .mail
                     .get_mut(&key)
                     .expect("reader mailbox")
                     .push_back(TaskMail::Line { line, input_seq: next as u64 });
@@ -102,10 +104,10 @@ pub(super) async fn socket_server(s: Shared, spec: Arc<JobSpec>) {
 /// The socket server closes the connection after its last line: the reading source ends
 /// (Flink's `SocketTextStreamFunction` returns when the stream ends and it may not retry).
 pub(super) fn close_socket(w: &mut World) {
-    w.socket_closed = true;
+    w.data.socket_closed = true;
     w.tr("client", "socket-closed", "the server closed the connection".to_string());
-    if let Some(key) = w.socket_reader {
-        if let Some(q) = w.task_mail.get_mut(&key) {
+    if let Some(key) = w.data.socket_reader {
+        if let Some(q) = w.tasks.mail.get_mut(&key) {
             q.push_back(TaskMail::EndOfInput);
             w.notify_task(key);
         }

@@ -8,23 +8,23 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
     let notify = Arc::new(Notify::new());
     let (params, restore, mut epoch, next_checkpoint_id) = s.with(|w| {
         w.jm_epoch += 1;
-        w.alive.insert(JM, true);
-        w.node_notify.insert(JM, notify.clone());
+        w.net.alive.insert(JM, true);
+        w.wake.node_notify.insert(JM, notify.clone());
         clear_inbox(w, JM);
         let params = w.spec.job_params(w.graph.tasks.clone(), stream(seed, 2 + w.jm_epoch).random());
         // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
-        let restore = if w.jm_epoch > 1 { w.storage_completed.last().cloned() } else { None };
+        let restore = if w.jm_epoch > 1 { w.services.storage_completed.last().cloned() } else { None };
         let epoch = w.jm_epoch;
         if epoch > 1 {
             let now = w.now();
-            w.status_timeline.push((now, JobStatus::Created));
+            w.obs.status_timeline.push((now, JobStatus::Created));
         }
-        w.tr("jm", "jm-start", format!("epoch={epoch} restore={:?}", restore.as_ref().map(|c| c.id.0)));
+        w.tr_typed("jm", "jm-start", EventData::JmStart { epoch, restore: restore.as_ref().map(|c| c.id) });
         if w.jm_epoch > 1 {
             let now = w.now();
             w.record_restore(now, format!("JobManager failover (epoch {epoch})"), restore.as_ref().map(|c| c.id));
         }
-        (params, restore, epoch, w.next_checkpoint_id)
+        (params, restore, epoch, w.services.next_checkpoint_id)
     });
     let base_params = params.clone();
     let mut jm = JobMaster::new(params);
@@ -32,7 +32,7 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
         // HA: the checkpoint id counter survives the JobManager.
         jm.recover_checkpoint_id_counter(next_checkpoint_id);
     }
-    s.with(|w| w.restart_description = jm.restart_strategy().describe());
+    s.with(|w| w.obs.restart_description = jm.restart_strategy().describe());
     let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
     let mut lost: BTreeSet<u32> = BTreeSet::new();
@@ -102,8 +102,8 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
                                 Err(e) => format!("retune {r:?} rejected: {e}"),
                             };
                             w.tr("jm", "retune", text.clone());
-                            w.retunes.push((now, text));
-                            w.final_checkpoint_config = jm.coordinator().config().clone();
+                            w.obs.retunes.push((now, text));
+                            w.obs.final_checkpoint_config = jm.coordinator().config().clone();
                         });
                     }
                     ActionKind::Cancel => jm.cancel(now),
@@ -160,17 +160,17 @@ pub(super) fn resume_retained(
             w.tr("jm", "resume", format!("restore-retained ignored: the job is still {status}"));
             return None;
         }
-        let Some(cp) = w.retained.last().cloned() else {
+        let Some(cp) = w.services.retained.last().cloned() else {
             w.tr("jm", "resume", "restore-retained ignored: no checkpoint was retained".into());
             return None;
         };
         w.jm_epoch += 1;
-        w.status_timeline.push((now, JobStatus::Created));
+        w.obs.status_timeline.push((now, JobStatus::Created));
         w.tr("jm", "resume", format!("new job (epoch {}) from retained checkpoint {}", w.jm_epoch, cp.id));
         w.record_restore(now, format!("new job from retained {}", cp.id), Some(cp.id));
         Some(cp)
     })?;
-    let (epoch, next_id) = s.with(|w| (w.jm_epoch, w.next_checkpoint_id));
+    let (epoch, next_id) = s.with(|w| (w.jm_epoch, w.services.next_checkpoint_id));
     let mut params = base.clone();
     params.random_seed = stream(seed, 2 + epoch).random();
     let mut jm = JobMaster::new(params);
@@ -226,8 +226,8 @@ pub(super) fn route_jm_outputs(
                     w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyAborted { task, attempt, id })
                 }
                 JobOutput::JobStatusChanged { from, to, cause } => {
-                    w.status = to;
-                    w.status_timeline.push((now, to));
+                    w.obs.status = to;
+                    w.obs.status_timeline.push((now, to));
                     w.tr(
                         "jm",
                         "job",
@@ -239,14 +239,24 @@ pub(super) fn route_jm_outputs(
                     let detail =
                         Detail::new().s(&name).s(" #").n(attempt.0 as u64).s(" ").s(from.name()).s(" -> ").s(to.name());
                     w.tr("jm", "task", detail.0);
-                    w.task_transitions.push((now, name, from, to));
+                    w.obs.task_transitions.push((now, name, from, to));
                 }
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
-                    w.restart_schedule.push((now, failure, backoff_ms));
-                    w.tr("jm", "failure", format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"));
+                    w.obs.restart_schedule.push((now, failure, backoff_ms));
+                    w.tr_data(
+                        "jm",
+                        "failure",
+                        format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
+                        EventData::Failure { suppressed: false },
+                    );
                 }
                 JobOutput::RestartSuppressed { failure, cause } => {
-                    w.tr("jm", "failure", format!("#{failure} restart suppressed: {cause}"));
+                    w.tr_data(
+                        "jm",
+                        "failure",
+                        format!("#{failure} restart suppressed: {cause}"),
+                        EventData::Failure { suppressed: true },
+                    );
                 }
                 JobOutput::CancelGaveUp { task, attempt, calls } => {
                     let name = w.graph.tasks[task.0 as usize].name.clone();
@@ -257,10 +267,10 @@ pub(super) fn route_jm_outputs(
                     );
                 }
                 JobOutput::Restored { checkpoint, attempt } => {
-                    w.restarts += 1;
+                    w.obs.restarts += 1;
                     let cause = format!("restart #{}", attempt.0);
                     w.record_restore(now, cause, checkpoint);
-                    w.tr("jm", "restore", format!("attempt {attempt} from checkpoint {:?}", checkpoint.map(|c| c.0)));
+                    w.tr_typed("jm", "restore", EventData::Restore { attempt, checkpoint });
                 }
                 JobOutput::Terminated { status, retained } => {
                     w.tr(
@@ -268,11 +278,11 @@ pub(super) fn route_jm_outputs(
                         "terminated",
                         format!("{status} retained={:?}", retained.iter().map(|c| c.id.0).collect::<Vec<_>>()),
                     );
-                    w.retained = retained;
+                    w.services.retained = retained;
                 }
                 JobOutput::Checkpoint(c) => match c {
                     CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment } => {
-                        w.next_checkpoint_id = w.next_checkpoint_id.max(id.next());
+                        w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
                         let row = w.checkpoint_row(id);
                         row.trigger_ms = timestamp_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
@@ -291,22 +301,22 @@ pub(super) fn route_jm_outputs(
                     }
                     CoordinatorOutput::Completed(cp) => {
                         let offsets = source_offsets(w, &cp);
-                        w.completed_offsets.insert(cp.id, offsets);
+                        w.obs.completed_offsets.insert(cp.id, offsets);
                         let in_flight = in_flight_inputs(&cp);
                         if !in_flight.is_empty() {
-                            w.completed_in_flight.insert(cp.id, in_flight);
+                            w.obs.completed_in_flight.insert(cp.id, in_flight);
                         }
                         let row = w.checkpoint_row(cp.id);
                         row.end_ms = Some(now);
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
                         w.tr("jm", "complete", Detail::new().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0);
-                        w.storage_completed.push(cp.clone());
+                        w.services.storage_completed.push(cp.clone());
                         w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
                         w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
                     }
                     CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
-                        w.next_checkpoint_id = w.next_checkpoint_id.max(id.next());
+                        w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
                         let row = w.checkpoint_row(id);
                         // A checkpoint that failed while being triggered (e.g. storage down) has
                         // no Trigger output: its row is created here and needs the trigger time.

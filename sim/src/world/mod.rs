@@ -27,6 +27,7 @@
 mod chaos;
 mod client;
 pub mod graph;
+mod invariants;
 mod jobmanager;
 mod net;
 mod observe;
@@ -38,7 +39,7 @@ pub mod trace;
 
 use crate::graph::Graph;
 use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec};
-use crate::trace::Trace;
+use crate::trace::{EventData, Trace};
 use chaos::*;
 use ckptsim::coordinator::{CoordinatorOutput, RequestKind};
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
@@ -52,6 +53,7 @@ use ckptsim::status::{ExecutionState, JobStatus};
 use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
 use client::*;
+use invariants::CHECK_EACH_STEP;
 use jobmanager::*;
 use madsim::runtime::{Handle, Runtime};
 use madsim::time::{sleep, sleep_until, Duration, Instant};
@@ -72,56 +74,97 @@ use tokio::sync::Notify;
 
 // ------------------------------------------------------------------ the world
 
+/// The run's shared state, grouped by concern so a borrow names what it touches.
 struct World {
     spec: Arc<JobSpec>,
     graph: Arc<Graph>,
     t0: Instant,
     clock: SimClock,
     trace: Trace,
-    net_rng: ChaCha8Rng,
     /// The extra deploy/restore/cancel/first-start latencies of this run.
     latencies: Latencies,
+    /// The JobManager's incarnation: 1 for the first, bumped at each JobManager (re)start.
+    jm_epoch: u64,
+    net: Network,
+    wake: Wakers,
+    data: DataPlane,
+    tasks: TaskHost,
+    services: Services,
+    faults: ActiveFaults,
+    obs: Observation,
+}
+
+/// The control-plane network (`net.rs`): messages in flight and which nodes are up.
+struct Network {
+    rng: ChaCha8Rng,
     /// Messages in flight per receiving node, earliest (delivery time, send sequence) first.
     in_flight: BTreeMap<Addr, std::collections::BinaryHeap<InFlight>>,
-    net_seq: u64,
+    seq: u64,
+    /// Per link, the delivery time of its last message (per-link FIFO: no later message arrives earlier).
     link_last: BTreeMap<(Addr, Addr), u64>,
+    alive: BTreeMap<Addr, bool>,
+    /// Per TaskManager, its incarnation: messages to an older one are dropped.
+    tm_incarnation: BTreeMap<u32, u64>,
+}
+
+/// Who sleeps until when, and how to wake them (`supervise.rs`'s `wait`).
+struct Wakers {
     /// The virtual time each sleeping loop wakes at (absent: only when notified).
-    wake_at_ms: BTreeMap<Sleeper, u64>,
+    at_ms: BTreeMap<Sleeper, u64>,
     /// The wakers of the loops sleeping in [`wait`] now (cleared at teardown: a waker holds its
     /// task, which holds the world).
     wakers: BTreeMap<Sleeper, std::task::Waker>,
     node_notify: BTreeMap<Addr, Arc<Notify>>,
-    alive: BTreeMap<Addr, bool>,
+    task_notify: BTreeMap<(TaskId, Attempt), Arc<Notify>>,
+    chaos: Arc<Notify>,
+}
+
+/// The data plane between tasks (`tasks.rs`): bounded channels and the socket source.
+struct DataPlane {
     channels: BTreeMap<ChannelKey, DataChannel>,
     item_seq: u64,
-    task_notify: BTreeMap<(TaskId, Attempt), Arc<Notify>>,
-    task_mail: BTreeMap<(TaskId, Attempt), VecDeque<TaskMail>>,
+    socket_reader: Option<(TaskId, Attempt)>,
+    /// Bounded socket input: the server closed after its last line.
+    socket_closed: bool,
+    /// Checkpoint gates whose checkpoint was already requested, per (attempt, gate index).
+    gates_triggered: BTreeSet<(Attempt, usize)>,
+}
+
+/// What the TaskManagers hold about their task attempts (`taskmanager.rs`, `tasks.rs`).
+struct TaskHost {
+    mail: BTreeMap<(TaskId, Attempt), VecDeque<TaskMail>>,
     cancelled: BTreeSet<(TaskId, Attempt)>,
     /// Tasks their TaskManager fails on its own (e.g. it lost its JobManager), with the cause.
     fail_requests: BTreeMap<(TaskId, Attempt), String>,
     /// Tasks whose state update to the JobManager was dropped: when the RPC times out (the ask
     /// timeout after sending) the TaskManager fails the task, as Flink's TaskExecutor does.
     rpc_timeouts: BTreeMap<(TaskId, Attempt), u64>,
-    socket_reader: Option<(TaskId, Attempt)>,
-    /// Bounded socket input: the server closed after its last line.
-    socket_closed: bool,
-    /// Checkpoint gates whose checkpoint was already requested, per (attempt, gate index).
-    gates_triggered: BTreeSet<(Attempt, usize)>,
-    // broker: per partition the records in offset order, with their append time
+    counters: BTreeMap<u32, SurvivingCounters>,
+    /// Per task, the newest checkpoint whose completion it has acted on: a completion
+    /// notification handled without failing, or the checkpoint it was restored from.
+    completion_seen: BTreeMap<TaskId, CheckpointId>,
+    /// Restored attempts whose recovery outputs (2PC commits) have not been drained yet.
+    restored_from: BTreeMap<(TaskId, Attempt), CheckpointId>,
+}
+
+/// The durable services that survive every crash (`services.rs`): broker, checkpoint storage, sink store.
+struct Services {
+    /// The broker: per partition the records in offset order, with their append time.
     log: BrokerLog,
     committed_offsets: BTreeMap<PartitionId, Offset>,
-    // checkpoint storage (durable): completed checkpoints for HA recovery, retained after end
+    /// Checkpoint storage: completed checkpoints for HA recovery, retained after the end.
     storage_completed: Vec<Arc<CompletedCheckpoint>>,
     retained: Vec<Arc<CompletedCheckpoint>>,
     txn_store: TxnStore,
     /// Producer fencing (Kafka's transactional epoch): the newest attempt of each sink task
     /// seen by the store; operations from an older attempt (a zombie) are refused.
     sink_epochs: BTreeMap<TaskId, Attempt>,
-    counters: BTreeMap<u32, SurvivingCounters>,
-    tm_incarnation: BTreeMap<u32, u64>,
-    faults: ActiveFaults,
-    last_fault_end_ms: u64,
-    // results
+    /// The durable checkpoint id counter (HA services): above every id any JobManager used.
+    next_checkpoint_id: CheckpointId,
+}
+
+/// What the run observed, returned as [`RunResult`] (`observe.rs`).
+struct Observation {
     status: JobStatus,
     restarts: u32,
     status_timeline: Vec<(u64, JobStatus)>,
@@ -135,23 +178,11 @@ struct World {
     lost_inputs: Vec<u64>,
     read_inputs: u64,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
-    /// Per task, the newest checkpoint whose completion it has acted on: a completion
-    /// notification handled without failing, or the checkpoint it was restored from.
-    completion_seen: BTreeMap<TaskId, CheckpointId>,
-    /// Restored attempts whose recovery outputs (2PC commits) have not been drained yet.
-    restored_from: BTreeMap<(TaskId, Attempt), CheckpointId>,
-    /// The durable checkpoint id counter (HA services): above every id any JobManager used.
-    next_checkpoint_id: CheckpointId,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,
     retunes: Vec<(u64, String)>,
     restart_description: String,
     snapshot_spans: Vec<SnapshotSpan>,
     restores: Vec<RestoreRecord>,
-    jm_epoch: u64,
-    /// Faults anchored to protocol events, armed until their event happens.
-    anchored: Vec<(FaultAt, usize)>,
-    fired_faults: VecDeque<usize>,
-    chaos_notify: Arc<Notify>,
 }
 
 #[derive(Clone)]
@@ -160,7 +191,11 @@ struct Shared(Arc<Mutex<World>>);
 impl Shared {
     fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let mut g = self.0.lock().expect("world lock poisoned");
-        f(&mut g)
+        let r = f(&mut g);
+        if CHECK_EACH_STEP {
+            g.invariants();
+        }
+        r
     }
 }
 
@@ -196,7 +231,7 @@ impl World {
 
     /// Records a restore from checkpoint `id` (looked up in checkpoint storage) for `run`.
     fn record_restore(&mut self, now: u64, cause: String, id: Option<CheckpointId>) {
-        let cp = id.and_then(|id| self.storage_completed.iter().rev().find(|c| c.id == id).cloned());
+        let cp = id.and_then(|id| self.services.storage_completed.iter().rev().find(|c| c.id == id).cloned());
         let offsets = cp.as_ref().map(|c| source_offsets(self, c)).unwrap_or_default();
         let mut keyed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         if let Some(cp) = &cp {
@@ -230,12 +265,31 @@ impl World {
                 }
             }
         }
-        self.restores.push(RestoreRecord { at_ms: now, cause, checkpoint: id, offsets, keyed });
+        self.obs.restores.push(RestoreRecord { at_ms: now, cause, checkpoint: id, offsets, keyed });
     }
 
     fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
         let now = self.now();
         self.trace.push(now, node, kind, detail);
+    }
+
+    /// Traces a fully typed event: its text is rendered from its fields.
+    fn tr_typed(&mut self, node: &str, kind: &'static str, data: EventData) {
+        let now = self.now();
+        let detail = data.detail().expect("a fully typed event");
+        self.trace.push_data(now, node, kind, detail, data);
+    }
+
+    /// Traces an event with typed fields and its own text.
+    fn tr_data(&mut self, node: &str, kind: &'static str, detail: String, data: EventData) {
+        let now = self.now();
+        self.trace.push_data(now, node, kind, detail, data);
+    }
+
+    /// Traces an event about `task` (its text says what happened).
+    fn tr_task(&mut self, node: &str, kind: &'static str, task: TaskId, detail: String) {
+        let now = self.now();
+        self.trace.push_data(now, node, kind, detail, EventData::Task { task });
     }
 
     fn partitioned(&self, from: Addr, to: Addr) -> bool {
@@ -248,7 +302,7 @@ impl World {
         if let Msg::TaskState { task, attempt, state, .. } = msg {
             if !state.is_terminal() {
                 let at = self.now() + ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS;
-                self.rpc_timeouts.entry((*task, *attempt)).or_insert(at);
+                self.tasks.rpc_timeouts.entry((*task, *attempt)).or_insert(at);
                 self.wake_at(Sleeper::Task(*task, *attempt), at);
             }
         }
@@ -268,19 +322,19 @@ impl World {
             self.dropped(&msg);
             return;
         }
-        if msg.lossy() && self.faults.loss_rate > 0.0 && self.net_rng.random_bool(self.faults.loss_rate.min(1.0)) {
+        if msg.lossy() && self.faults.loss_rate > 0.0 && self.net.rng.random_bool(self.faults.loss_rate.min(1.0)) {
             let l = msg.label();
             self.tr(&addr_name(from), "lost", format!("{} -> {}: {l}", addr_name(from), addr_name(to)));
             self.dropped(&msg);
             return;
         }
         let (lo, hi) = self.spec.cluster.control_latency_ms;
-        let latency = if hi > lo { self.net_rng.random_range(lo..=hi) } else { lo } + self.faults.control_extra_ms;
-        let last = self.link_last.get(&(from, to)).copied().unwrap_or(0);
+        let latency = if hi > lo { self.net.rng.random_range(lo..=hi) } else { lo } + self.faults.control_extra_ms;
+        let last = self.net.link_last.get(&(from, to)).copied().unwrap_or(0);
         let at = (now + latency).max(last);
-        self.link_last.insert((from, to), at);
-        self.net_seq += 1;
-        self.in_flight.entry(to).or_default().push(InFlight { at, seq: self.net_seq, from, incarnation, msg });
+        self.net.link_last.insert((from, to), at);
+        self.net.seq += 1;
+        self.net.in_flight.entry(to).or_default().push(InFlight { at, seq: self.net.seq, from, incarnation, msg });
         self.wake_at(Sleeper::Node(to), at);
     }
 
@@ -288,13 +342,15 @@ impl World {
     /// a partition cuts at their arrival.
     fn take_due(&mut self, to: Addr, into: &mut VecDeque<(Addr, Msg)>) {
         let now = self.now();
-        while let Some(q) = self.in_flight.get_mut(&to) {
+        while let Some(q) = self.net.in_flight.get_mut(&to) {
             if q.peek().is_none_or(|m| m.at > now) {
                 break;
             }
             let InFlight { from, incarnation, msg, .. } = q.pop().expect("a due message");
             let tm = to.wrapping_sub(1);
-            if incarnation != 0 && self.tm_incarnation.get(&tm).is_some_and(|&now_running| now_running != incarnation) {
+            if incarnation != 0
+                && self.net.tm_incarnation.get(&tm).is_some_and(|&now_running| now_running != incarnation)
+            {
                 let l = msg.label();
                 self.tr(&addr_name(to), "drop", format!("{l} for incarnation {incarnation} (process gone)"));
                 continue;
@@ -311,34 +367,34 @@ impl World {
 
     /// When the next message for `to` arrives.
     fn next_arrival(&self, to: Addr) -> Option<u64> {
-        self.in_flight.get(&to).and_then(|q| q.peek()).map(|m| m.at)
+        self.net.in_flight.get(&to).and_then(|q| q.peek()).map(|m| m.at)
     }
 
     /// Makes `who` wake at `at_ms` if it sleeps in [`wait`] past then: a timer on its waker, so
     /// a message or buffer in flight costs its receiver one wake-up, at arrival. A loop that is
     /// not sleeping computes its deadline from the queues before it sleeps, so it needs nothing.
     fn wake_at(&mut self, who: Sleeper, at_ms: u64) {
-        let Some(waker) = self.wakers.get(&who) else { return };
-        if self.wake_at_ms.get(&who).is_some_and(|&d| d <= at_ms) {
+        let Some(waker) = self.wake.wakers.get(&who) else { return };
+        if self.wake.at_ms.get(&who).is_some_and(|&d| d <= at_ms) {
             return;
         }
-        self.wake_at_ms.insert(who, at_ms);
+        self.wake.at_ms.insert(who, at_ms);
         arm_timer(&self.clock, self.t0, at_ms, waker);
     }
 
     fn notify_task(&self, key: (TaskId, Attempt)) {
-        if let Some(n) = self.task_notify.get(&key) {
+        if let Some(n) = self.wake.task_notify.get(&key) {
             n.notify_one();
         }
     }
 
     fn fire_anchor(&mut self, event: &FaultAt) {
         let mut i = 0;
-        while i < self.anchored.len() {
-            if &self.anchored[i].0 == event {
-                let (_, f) = self.anchored.remove(i);
-                self.fired_faults.push_back(f);
-                self.chaos_notify.notify_one();
+        while i < self.faults.anchored.len() {
+            if &self.faults.anchored[i].0 == event {
+                let (_, f) = self.faults.anchored.remove(i);
+                self.faults.fired.push_back(f);
+                self.wake.chaos.notify_one();
             } else {
                 i += 1;
             }
@@ -346,12 +402,12 @@ impl World {
     }
 
     fn saw_completion(&mut self, task: TaskId, id: CheckpointId) {
-        let seen = self.completion_seen.entry(task).or_insert(id);
+        let seen = self.tasks.completion_seen.entry(task).or_insert(id);
         *seen = (*seen).max(id);
     }
 
     fn checkpoint_row(&mut self, id: CheckpointId) -> &mut CheckpointRow {
-        self.checkpoints.entry(id).or_insert(CheckpointRow {
+        self.obs.checkpoints.entry(id).or_insert(CheckpointRow {
             id,
             savepoint: false,
             trigger_ms: 0,

@@ -106,7 +106,7 @@ pub(super) fn configure_offset_commits(spec: &JobSpec, t: &mut Task, now: u64) {
 pub(super) fn auto_commit(w: &mut World, task: TaskId, offsets: &BTreeMap<PartitionId, Offset>, now: u64) {
     let accepted = w.faults.broker_up;
     for (p, o) in offsets {
-        w.offset_commits.push(OffsetCommit {
+        w.obs.offset_commits.push(OffsetCommit {
             time_ms: now,
             task,
             partition: *p,
@@ -116,7 +116,7 @@ pub(super) fn auto_commit(w: &mut World, task: TaskId, offsets: &BTreeMap<Partit
             periodic: true,
         });
         if accepted {
-            w.committed_offsets.insert(*p, *o);
+            w.services.committed_offsets.insert(*p, *o);
         }
     }
     w.tr(
@@ -131,7 +131,8 @@ pub(super) fn auto_commit(w: &mut World, task: TaskId, offsets: &BTreeMap<Partit
 pub(super) fn log_source_at_gate(w: &World, t: &Task, after: u64) -> bool {
     t.fetch_positions().is_some_and(|m| {
         m.iter().all(|(p, o)| {
-            w.log
+            w.services
+                .log
                 .records
                 .get(p.0 as usize)
                 .and_then(|r| r.get(o.0 as usize))
@@ -143,8 +144,9 @@ pub(super) fn log_source_at_gate(w: &World, t: &Task, after: u64) -> bool {
 /// Whether a log source task has read every owned partition to the end of the scenario's
 /// records (the stopping offsets of a bounded source).
 pub(super) fn log_source_at_end(w: &World, t: &Task) -> bool {
-    t.fetch_positions()
-        .is_some_and(|m| m.iter().all(|(p, o)| o.0 as usize >= w.log.records.get(p.0 as usize).map_or(0, |r| r.len())))
+    t.fetch_positions().is_some_and(|m| {
+        m.iter().all(|(p, o)| o.0 as usize >= w.services.log.records.get(p.0 as usize).map_or(0, |r| r.len()))
+    })
 }
 
 pub(super) enum Fetch {
@@ -170,8 +172,8 @@ pub(super) fn fetch_and_process(
     }
     let mut cursor: Vec<(usize, usize)> =
         t.fetch_positions().map(|m| m.iter().map(|(p, o)| (p.0 as usize, o.0 as usize)).collect()).unwrap_or_default();
-    let log = &w.log;
-    let counters = w.counters.entry(tm).or_default();
+    let log = &w.services.log;
+    let counters = w.tasks.counters.entry(tm).or_default();
     let visible_seq = |p: usize, off: usize| -> Option<u64> {
         let at = *log.at.get(p)?.get(off)?;
         let seq = log.records[p][off].lineage.input_seq;
@@ -218,6 +220,6 @@ pub(super) fn fetch_and_process(
             .min();
         return Fetch::WaitUntil(next_at);
     }
-    w.read_inputs += total as u64;
+    w.obs.read_inputs += total as u64;
     Fetch::Records(total as u64)
 }

@@ -49,85 +49,7 @@ pub(super) async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: Broker
     let t0 = Instant::now();
     let handle = Handle::current();
     let tms = spec.cluster.task_managers.max(1);
-    let mut anchored = Vec::new();
-    for (i, f) in spec.faults.iter().enumerate() {
-        if !matches!(f.at, FaultAt::Time(_)) {
-            anchored.push((f.at.clone(), i));
-        }
-    }
-    let world = World {
-        spec: spec.clone(),
-        graph: graph.clone(),
-        t0,
-        clock: SimClock::starting_now(),
-        trace: Trace::default(),
-        net_rng: stream(seed, 1),
-        latencies: Latencies::draw(&spec.cluster, seed),
-        in_flight: BTreeMap::new(),
-        net_seq: 0,
-        link_last: BTreeMap::new(),
-        wake_at_ms: BTreeMap::new(),
-        wakers: BTreeMap::new(),
-        node_notify: BTreeMap::new(),
-        alive: BTreeMap::new(),
-        channels: BTreeMap::new(),
-        item_seq: 0,
-        task_notify: BTreeMap::new(),
-        task_mail: BTreeMap::new(),
-        cancelled: BTreeSet::new(),
-        fail_requests: BTreeMap::new(),
-        rpc_timeouts: BTreeMap::new(),
-        socket_reader: None,
-        socket_closed: false,
-        gates_triggered: BTreeSet::new(),
-        log,
-        committed_offsets: BTreeMap::new(),
-        storage_completed: Vec::new(),
-        retained: Vec::new(),
-        txn_store: TxnStore::new(spec.operators.last().map(|o| o.sink_store).unwrap_or_default()),
-        sink_epochs: BTreeMap::new(),
-        counters: BTreeMap::new(),
-        tm_incarnation: BTreeMap::new(),
-        faults: ActiveFaults {
-            partitions: vec![],
-            loss_rate: 0.0,
-            control_extra_ms: 0,
-            slow_links: BTreeMap::new(),
-            slow_snapshots: BTreeMap::new(),
-            storage_up: true,
-            storage_extra_ms: 0,
-            broker_up: true,
-            sink_store_up: true,
-            slow_ops: BTreeMap::new(),
-            failing_tasks: BTreeSet::new(),
-        },
-        last_fault_end_ms: 0,
-        status: JobStatus::Created,
-        restarts: 0,
-        status_timeline: vec![(0, JobStatus::Created)],
-        restart_schedule: vec![],
-        checkpoints: BTreeMap::new(),
-        print_rows: vec![],
-        sink_anomalies: vec![],
-        offset_commits: vec![],
-        completed_offsets: BTreeMap::new(),
-        completed_in_flight: BTreeMap::new(),
-        lost_inputs: vec![],
-        read_inputs: 0,
-        task_transitions: vec![],
-        completion_seen: BTreeMap::new(),
-        restored_from: BTreeMap::new(),
-        next_checkpoint_id: CheckpointId::FIRST,
-        final_checkpoint_config: spec.checkpoint.clone(),
-        retunes: vec![],
-        restart_description: String::new(),
-        snapshot_spans: vec![],
-        restores: vec![],
-        jm_epoch: 0,
-        anchored,
-        fired_faults: VecDeque::new(),
-        chaos_notify: Arc::new(Notify::new()),
-    };
+    let world = new_world(&spec, &graph, log, seed, t0);
     let shared = Shared(Arc::new(Mutex::new(world)));
     shared.with(|w| {
         w.tr(
@@ -166,81 +88,184 @@ pub(super) async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: Broker
     // left pending when the runtime is dropped is never freed — nor the `World` it holds
     // (~90 KB per seed). Aborted, they are dropped before `block_on` returns.
     chaos.abort();
-    shared.with(|w| {
-        // Killed loops' wakers would keep their tasks, and so this world, alive.
-        w.wakers.clear();
-        let stop = w.spec.stop_at_ms;
-        for row in w.checkpoints.values_mut() {
-            if row.end_ms.is_none() {
-                row.outcome = "PENDING".into();
-            }
+    shared.with(|w| finish(w, seed))
+}
+
+/// The world at the start of a run: every group empty, the seeded streams drawn, the anchored
+/// faults armed.
+fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64, t0: Instant) -> World {
+    let mut anchored = Vec::new();
+    for (i, f) in spec.faults.iter().enumerate() {
+        if !matches!(f.at, FaultAt::Time(_)) {
+            anchored.push((f.at.clone(), i));
         }
-        if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
-            for (k, ch) in &w.channels {
-                eprintln!(
-                    "channel {:?}: {} items, {} record buffers, head {:?}",
-                    k,
-                    ch.queue.len(),
-                    ch.record_buffers,
-                    ch.queue.front().map(|(at, _, it)| (
-                        at,
-                        match it {
-                            Item::Records(r) => format!("{} records", r.len()),
-                            Item::Event(e, o) => format!("{e:?} +{o}"),
-                        }
-                    ))
-                );
-            }
+    }
+    World {
+        spec: spec.clone(),
+        graph: graph.clone(),
+        t0,
+        clock: SimClock::starting_now(),
+        trace: Trace::default(),
+        latencies: Latencies::draw(&spec.cluster, seed),
+        jm_epoch: 0,
+        net: Network {
+            rng: stream(seed, 1),
+            in_flight: BTreeMap::new(),
+            seq: 0,
+            link_last: BTreeMap::new(),
+            alive: BTreeMap::new(),
+            tm_incarnation: BTreeMap::new(),
+        },
+        wake: Wakers {
+            at_ms: BTreeMap::new(),
+            wakers: BTreeMap::new(),
+            node_notify: BTreeMap::new(),
+            task_notify: BTreeMap::new(),
+            chaos: Arc::new(Notify::new()),
+        },
+        data: DataPlane {
+            channels: BTreeMap::new(),
+            item_seq: 0,
+            socket_reader: None,
+            socket_closed: false,
+            gates_triggered: BTreeSet::new(),
+        },
+        tasks: TaskHost {
+            mail: BTreeMap::new(),
+            cancelled: BTreeSet::new(),
+            fail_requests: BTreeMap::new(),
+            rpc_timeouts: BTreeMap::new(),
+            counters: BTreeMap::new(),
+            completion_seen: BTreeMap::new(),
+            restored_from: BTreeMap::new(),
+        },
+        services: Services {
+            log,
+            committed_offsets: BTreeMap::new(),
+            storage_completed: Vec::new(),
+            retained: Vec::new(),
+            txn_store: TxnStore::new(spec.operators.last().map(|o| o.sink_store).unwrap_or_default()),
+            sink_epochs: BTreeMap::new(),
+            next_checkpoint_id: CheckpointId::FIRST,
+        },
+        faults: ActiveFaults {
+            partitions: vec![],
+            loss_rate: 0.0,
+            control_extra_ms: 0,
+            slow_links: BTreeMap::new(),
+            slow_snapshots: BTreeMap::new(),
+            storage_up: true,
+            storage_extra_ms: 0,
+            broker_up: true,
+            sink_store_up: true,
+            slow_ops: BTreeMap::new(),
+            failing_tasks: BTreeSet::new(),
+            last_end_ms: 0,
+            anchored,
+            fired: VecDeque::new(),
+        },
+        obs: Observation {
+            status: JobStatus::Created,
+            restarts: 0,
+            status_timeline: vec![(0, JobStatus::Created)],
+            restart_schedule: vec![],
+            checkpoints: BTreeMap::new(),
+            print_rows: vec![],
+            sink_anomalies: vec![],
+            offset_commits: vec![],
+            completed_offsets: BTreeMap::new(),
+            completed_in_flight: BTreeMap::new(),
+            lost_inputs: vec![],
+            read_inputs: 0,
+            task_transitions: vec![],
+            final_checkpoint_config: spec.checkpoint.clone(),
+            retunes: vec![],
+            restart_description: String::new(),
+            snapshot_spans: vec![],
+            restores: vec![],
+        },
+    }
+}
+
+/// Ends the run: checks the world's invariants, releases the wakers, marks the unfinished
+/// checkpoints, traces the stop and moves what was observed into the [`RunResult`].
+fn finish(w: &mut World, seed: u64) -> RunResult {
+    // Checked after every step in debug builds; in release once per run, here.
+    w.invariants();
+    // Killed loops' wakers would keep their tasks, and so this world, alive.
+    w.wake.wakers.clear();
+    let stop = w.spec.stop_at_ms;
+    for row in w.obs.checkpoints.values_mut() {
+        if row.end_ms.is_none() {
+            row.outcome = "PENDING".into();
         }
-        w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.status, w.restarts));
-        let committed = w
-            .txn_store
-            .committed()
-            .iter()
-            .map(|(t, r)| OutputRow {
-                time_ms: *t,
-                task: TaskId(0),
-                attempt: Attempt(0),
-                value: r.value.clone(),
-                lineage: r.lineage,
-            })
-            .collect();
-        RunResult {
-            seed,
-            trace: std::mem::take(&mut w.trace),
-            final_status: w.status,
-            restarts: w.restarts,
-            status_timeline: std::mem::take(&mut w.status_timeline),
-            restart_schedule: std::mem::take(&mut w.restart_schedule),
-            checkpoints: w.checkpoints.values().cloned().collect(),
-            print_rows: std::mem::take(&mut w.print_rows),
-            committed,
-            sink_anomalies: std::mem::take(&mut w.sink_anomalies),
-            open_txns_at_end: w.txn_store.open_txns().len(),
-            sink_commit_horizon: {
-                let sink_op = w.spec.operators.len().saturating_sub(1);
-                let vi = w.graph.vertices.iter().position(|v| v.ops.contains(&sink_op));
-                let tasks = vi.map(|vi| w.graph.vertex_tasks(vi)).unwrap_or_default();
-                tasks.iter().map(|t| w.completion_seen.get(t).copied()).min().flatten()
-            },
-            offset_commits: std::mem::take(&mut w.offset_commits),
-            completed_offsets: std::mem::take(&mut w.completed_offsets),
-            completed_in_flight: std::mem::take(&mut w.completed_in_flight),
-            lost_inputs: std::mem::take(&mut w.lost_inputs),
-            read_inputs: w.read_inputs,
-            retained: w.retained.iter().map(|c| c.id).collect(),
-            last_fault_end_ms: w.last_fault_end_ms,
-            stop_at_ms: stop,
-            tm_count: w.spec.cluster.task_managers,
-            task_names: w.graph.tasks.iter().map(|t| t.name.clone()).collect(),
-            task_transitions: std::mem::take(&mut w.task_transitions),
-            final_checkpoint_config: w.final_checkpoint_config.clone(),
-            retunes: std::mem::take(&mut w.retunes),
-            restart_description: std::mem::take(&mut w.restart_description),
-            snapshot_spans: std::mem::take(&mut w.snapshot_spans),
-            restores: std::mem::take(&mut w.restores),
+    }
+    if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
+        for (k, ch) in &w.data.channels {
+            eprintln!(
+                "channel {:?}: {} items, {} record buffers, head {:?}",
+                k,
+                ch.queue.len(),
+                ch.record_buffers,
+                ch.queue.front().map(|(at, _, it)| (
+                    at,
+                    match it {
+                        Item::Records(r) => format!("{} records", r.len()),
+                        Item::Event(e, o) => format!("{e:?} +{o}"),
+                    }
+                ))
+            );
         }
-    })
+    }
+    w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
+    let committed = w
+        .services
+        .txn_store
+        .committed()
+        .iter()
+        .map(|(t, r)| OutputRow {
+            time_ms: *t,
+            task: TaskId(0),
+            attempt: Attempt(0),
+            value: r.value.clone(),
+            lineage: r.lineage,
+        })
+        .collect();
+    RunResult {
+        seed,
+        trace: std::mem::take(&mut w.trace),
+        final_status: w.obs.status,
+        restarts: w.obs.restarts,
+        status_timeline: std::mem::take(&mut w.obs.status_timeline),
+        restart_schedule: std::mem::take(&mut w.obs.restart_schedule),
+        checkpoints: w.obs.checkpoints.values().cloned().collect(),
+        print_rows: std::mem::take(&mut w.obs.print_rows),
+        committed,
+        sink_anomalies: std::mem::take(&mut w.obs.sink_anomalies),
+        open_txns_at_end: w.services.txn_store.open_txns().len(),
+        sink_commit_horizon: {
+            let sink_op = w.spec.operators.len().saturating_sub(1);
+            let vi = w.graph.vertices.iter().position(|v| v.ops.contains(&sink_op));
+            let tasks = vi.map(|vi| w.graph.vertex_tasks(vi)).unwrap_or_default();
+            tasks.iter().map(|t| w.tasks.completion_seen.get(t).copied()).min().flatten()
+        },
+        offset_commits: std::mem::take(&mut w.obs.offset_commits),
+        completed_offsets: std::mem::take(&mut w.obs.completed_offsets),
+        completed_in_flight: std::mem::take(&mut w.obs.completed_in_flight),
+        lost_inputs: std::mem::take(&mut w.obs.lost_inputs),
+        read_inputs: w.obs.read_inputs,
+        retained: w.services.retained.iter().map(|c| c.id).collect(),
+        last_fault_end_ms: w.faults.last_end_ms,
+        stop_at_ms: stop,
+        tm_count: w.spec.cluster.task_managers,
+        task_names: w.graph.tasks.iter().map(|t| t.name.clone()).collect(),
+        task_transitions: std::mem::take(&mut w.obs.task_transitions),
+        final_checkpoint_config: w.obs.final_checkpoint_config.clone(),
+        retunes: std::mem::take(&mut w.obs.retunes),
+        restart_description: std::mem::take(&mut w.obs.restart_description),
+        snapshot_spans: std::mem::take(&mut w.obs.snapshot_spans),
+        restores: std::mem::take(&mut w.obs.restores),
+    }
 }
 
 /// A loop that sleeps in [`wait`]: a node's control loop or a task attempt.
@@ -275,19 +300,19 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, notify: &Notify, deadline_ms:
         s.with(|w| {
             if !armed {
                 armed = true;
-                w.wakers.insert(who, cx.waker().clone());
+                w.wake.wakers.insert(who, cx.waker().clone());
                 match deadline_ms {
                     Some(d) => {
-                        w.wake_at_ms.insert(who, d);
+                        w.wake.at_ms.insert(who, d);
                         arm_timer(&w.clock, w.t0, d, cx.waker());
                     }
                     None => {
-                        w.wake_at_ms.remove(&who);
+                        w.wake.at_ms.remove(&who);
                     }
                 }
                 return Poll::Pending;
             }
-            if w.wake_at_ms.get(&who).is_some_and(|&d| d <= w.now()) {
+            if w.wake.at_ms.get(&who).is_some_and(|&d| d <= w.now()) {
                 Poll::Ready(())
             } else {
                 Poll::Pending
@@ -296,8 +321,8 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, notify: &Notify, deadline_ms:
     })
     .await;
     s.with(|w| {
-        w.wakers.remove(&who);
-        w.wake_at_ms.remove(&who);
+        w.wake.wakers.remove(&who);
+        w.wake.at_ms.remove(&who);
     });
 }
 

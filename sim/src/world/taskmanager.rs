@@ -7,13 +7,13 @@ use super::*;
 pub(super) async fn tm_main(s: Shared, tm: u32) {
     let notify = Arc::new(Notify::new());
     let incarnation = s.with(|w| {
-        let inc = w.tm_incarnation.entry(tm).or_insert(0);
+        let inc = w.net.tm_incarnation.entry(tm).or_insert(0);
         *inc += 1;
         let inc = *inc;
-        w.alive.insert(tm_addr(tm), true);
-        w.node_notify.insert(tm_addr(tm), notify.clone());
+        w.net.alive.insert(tm_addr(tm), true);
+        w.wake.node_notify.insert(tm_addr(tm), notify.clone());
         clear_inbox(w, tm_addr(tm));
-        w.tr(&tm_node(tm), "tm-start", format!("incarnation={inc}"));
+        w.tr_typed(&tm_node(tm), "tm-start", EventData::TmStart { incarnation: inc });
         inc
     });
     // Heartbeats to the JobManager; a TaskManager that hears nothing back from its JobManager
@@ -35,6 +35,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                 let now = w.now();
                 if now >= next_send {
                     let running: Vec<(TaskId, Attempt)> = w
+                        .wake
                         .task_notify
                         .keys()
                         .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm))
@@ -47,6 +48,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                 if now > *last + timeout {
                     *last = now;
                     let mine: Vec<_> = w
+                        .wake
                         .task_notify
                         .keys()
                         .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm))
@@ -60,7 +62,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                         );
                     }
                     for k in mine {
-                        w.fail_requests.insert(k, format!("JobManager lost: no contact for {timeout} ms"));
+                        w.tasks.fail_requests.insert(k, format!("JobManager lost: no contact for {timeout} ms"));
                         w.notify_task(k);
                     }
                 }
@@ -83,16 +85,16 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                     }
                     let s2 = s.clone();
                     s.with(|w| {
-                        w.task_notify.insert((task, attempt), Arc::new(Notify::new()));
-                        w.task_mail.insert((task, attempt), VecDeque::new());
+                        w.wake.task_notify.insert((task, attempt), Arc::new(Notify::new()));
+                        w.tasks.mail.insert((task, attempt), VecDeque::new());
                     });
                     madsim::task::spawn_local(task_main(s2, tm, task, attempt, restore));
                 }
                 Msg::Cancel { task, attempt } => s.with(|w| {
                     // Flink's TaskExecutor.cancelTask acknowledges at once, known task or not.
                     w.send(tm_addr(tm), JM, Msg::CancelAck { task, attempt });
-                    if w.task_notify.contains_key(&(task, attempt)) {
-                        w.cancelled.insert((task, attempt));
+                    if w.wake.task_notify.contains_key(&(task, attempt)) {
+                        w.tasks.cancelled.insert((task, attempt));
                         w.notify_task((task, attempt));
                     } else {
                         // Unknown here (its deployment was lost, or it already ended): Flink's
@@ -115,7 +117,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
 /// TaskManager rejects the submission and the execution is FAILED. Returns whether it fired.
 pub(super) fn deploy_failure(w: &mut World, tm: u32, task: TaskId, attempt: Attempt) -> bool {
     let tspec = w.graph.task_spec(&w.spec, task, attempt);
-    let counters = w.counters.entry(tm).or_default();
+    let counters = w.tasks.counters.entry(tm).or_default();
     let Some(cause) = tspec
         .chain
         .iter()
@@ -123,7 +125,7 @@ pub(super) fn deploy_failure(w: &mut World, tm: u32, task: TaskId, attempt: Atte
     else {
         return false;
     };
-    w.tr(&tm_node(tm), "exception", format!("{}: {cause}", tspec.name));
+    w.tr_task(&tm_node(tm), "exception", task, format!("{}: {cause}", tspec.name));
     report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
     true
 }
@@ -132,16 +134,16 @@ pub(super) fn deploy_failure(w: &mut World, tm: u32, task: TaskId, attempt: Atte
 /// crashed (those due by now); later ones reach the node's next incarnation.
 pub(super) fn clear_inbox(w: &mut World, node: Addr) {
     let now = w.now();
-    if let Some(q) = w.in_flight.get_mut(&node) {
+    if let Some(q) = w.net.in_flight.get_mut(&node) {
         q.retain(|m| m.at > now);
     }
-    w.wake_at_ms.remove(&Sleeper::Node(node));
-    w.wakers.remove(&Sleeper::Node(node));
+    w.wake.at_ms.remove(&Sleeper::Node(node));
+    w.wake.wakers.remove(&Sleeper::Node(node));
 }
 
 pub(super) fn mail(s: &Shared, task: TaskId, attempt: Attempt, m: TaskMail) {
     s.with(|w| {
-        if let Some(q) = w.task_mail.get_mut(&(task, attempt)) {
+        if let Some(q) = w.tasks.mail.get_mut(&(task, attempt)) {
             q.push_back(m);
             w.notify_task((task, attempt));
         }

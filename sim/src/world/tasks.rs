@@ -116,27 +116,33 @@ pub(super) async fn task_main(
     let bw = spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
     let extra = s.with(|w| w.latencies.deploy_ms + if restore.is_some() { w.latencies.restore_ms } else { 0 });
     sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw + extra)).await;
-    let notify = match s.with(|w| w.task_notify.get(&key).cloned()) {
+    let notify = match s.with(|w| w.wake.task_notify.get(&key).cloned()) {
         Some(n) => n,
         None => return,
     };
     let now = clock.now();
     let tspec = graph.task_spec(&spec, task, attempt);
     let (mut t, is_line) = s.with(|w| {
-        let committed = w.committed_offsets.clone();
-        let log_end: BTreeMap<PartitionId, Offset> =
-            w.log.records.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
-        let counters = w.counters.entry(tm).or_default();
+        let committed = w.services.committed_offsets.clone();
+        let log_end: BTreeMap<PartitionId, Offset> = w
+            .services
+            .log
+            .records
+            .iter()
+            .enumerate()
+            .map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64)))
+            .collect();
+        let counters = w.tasks.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
         configure_offset_commits(&spec, &mut t, now);
         if let Some(cp) = &restore {
-            w.restored_from.insert(key, cp.id);
+            w.tasks.restored_from.insert(key, cp.id);
         }
         // Old attempts' channels are garbage now.
-        w.channels.retain(|k, _| k.0 >= attempt.0);
+        w.data.channels.retain(|k, _| k.0 >= attempt.0);
         if is_line && !t.has_failed() {
-            w.socket_reader = Some(key);
+            w.data.socket_reader = Some(key);
         }
         if !t.has_failed() {
             report(w, tm, task, attempt, ExecutionState::Running, None);
@@ -167,7 +173,7 @@ pub(super) async fn task_main(
     let wait_final = profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
     t.set_wait_for_final_checkpoint(wait_final);
     let bounded = spec.input_options.bounded;
-    if is_line && bounded && s.with(|w| w.socket_closed) {
+    if is_line && bounded && s.with(|w| w.data.socket_closed) {
         // The server already closed: the new connection reads nothing.
         t.handle_end_of_input(now, wait_final);
     }
@@ -180,7 +186,7 @@ pub(super) async fn task_main(
     loop {
         let now = clock.now();
         // 1. Cancellation.
-        let cancelled = s.with(|w| w.cancelled.contains(&key));
+        let cancelled = s.with(|w| w.tasks.cancelled.contains(&key));
         if cancelled {
             let cancel_ms = s.with(|w| w.latencies.cancel_ms);
             if cancel_ms > 0 {
@@ -189,22 +195,22 @@ pub(super) async fn task_main(
             t.close();
             s.with(|w| {
                 drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
-                if w.socket_reader == Some(key) {
-                    w.socket_reader = None;
+                if w.data.socket_reader == Some(key) {
+                    w.data.socket_reader = None;
                 }
-                w.task_notify.remove(&key);
-                w.task_mail.remove(&key);
+                w.wake.task_notify.remove(&key);
+                w.tasks.mail.remove(&key);
                 report(w, tm, task, attempt, ExecutionState::Canceled, None);
             });
             return;
         }
         // 1b. The TaskManager fails this task on its own.
         let fail = s.with(|w| {
-            if w.rpc_timeouts.get(&key).is_some_and(|&at| at <= now) {
-                w.rpc_timeouts.remove(&key);
-                w.fail_requests.entry(key).or_insert_with(|| "state update to the JobManager timed out".into());
+            if w.tasks.rpc_timeouts.get(&key).is_some_and(|&at| at <= now) {
+                w.tasks.rpc_timeouts.remove(&key);
+                w.tasks.fail_requests.entry(key).or_insert_with(|| "state update to the JobManager timed out".into());
             }
-            w.fail_requests.remove(&key)
+            w.tasks.fail_requests.remove(&key)
         });
         if let Some(cause) = fail {
             t.close();
@@ -217,7 +223,7 @@ pub(super) async fn task_main(
         }
         // 2. Mailbox (control messages are handled even under backpressure).
         let mails: Vec<TaskMail> =
-            s.with(|w| w.task_mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default());
+            s.with(|w| w.tasks.mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default());
         let mut snapshots = Vec::new();
         for m in mails {
             match &m {
@@ -225,13 +231,13 @@ pub(super) async fn task_main(
                 TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
                 TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
                 TaskMail::Line { line, input_seq } => s.with(|w| {
-                    w.read_inputs += 1;
-                    let counters = w.counters.entry(tm).or_default();
+                    w.obs.read_inputs += 1;
+                    let counters = w.tasks.counters.entry(tm).or_default();
                     t.handle_line(now, line, *input_seq, counters);
                     if t.has_failed() {
                         // The line that made the chain throw was consumed: a socket cannot
                         // replay it, so it is lost like any line read before a failure.
-                        w.lost_inputs.push(*input_seq);
+                        w.obs.lost_inputs.push(*input_seq);
                     }
                 }),
                 TaskMail::EndOfInput => t.handle_end_of_input(now, wait_final),
@@ -251,7 +257,12 @@ pub(super) async fn task_main(
         // Injected task failure.
         if s.with(|w| w.faults.failing_tasks.remove(&task)) {
             s.with(|w| {
-                w.tr(&tm_node(tm), "fault", format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name));
+                w.tr_task(
+                    &tm_node(tm),
+                    "fault",
+                    task,
+                    format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name),
+                );
                 report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
                 cleanup_task(w, key);
             });
@@ -282,7 +293,7 @@ pub(super) async fn task_main(
                     gate_wait = Some(t.last_snapshot_id());
                     s.with(|w| {
                         w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
-                        if trigger && w.gates_triggered.insert((attempt, gate_idx)) {
+                        if trigger && w.data.gates_triggered.insert((attempt, gate_idx)) {
                             w.send(CLIENT, JM, Msg::Action(ActionKind::TriggerCheckpoint));
                         }
                     });
@@ -373,7 +384,7 @@ pub(super) async fn task_main(
                 sleep(Duration::from_millis((async_ms + up_extra).max(1))).await;
                 s2.with(|w| {
                     let now = w.now();
-                    let gone = w.cancelled.contains(&key) || !w.task_notify.contains_key(&key);
+                    let gone = w.tasks.cancelled.contains(&key) || !w.wake.task_notify.contains_key(&key);
                     let result = if gone {
                         SnapshotResult::Abandoned
                     } else if w.faults.storage_up {
@@ -427,7 +438,7 @@ pub(super) async fn task_main(
             continue;
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
-        let rpc_timeout = s.with(|w| w.rpc_timeouts.get(&key).copied());
+        let rpc_timeout = s.with(|w| w.tasks.rpc_timeouts.get(&key).copied());
         let deadline = [
             wake_at,
             t.poll_timeout(),
@@ -444,17 +455,17 @@ pub(super) async fn task_main(
 
 /// The latest snapshot span of this task attempt for checkpoint `id`.
 pub(super) fn snapshot_span(w: &mut World, key: (TaskId, Attempt), id: CheckpointId) -> Option<&mut SnapshotSpan> {
-    w.snapshot_spans.iter_mut().rev().find(|s| (s.task, s.attempt) == key && s.checkpoint == id)
+    w.obs.snapshot_spans.iter_mut().rev().find(|s| (s.task, s.attempt) == key && s.checkpoint == id)
 }
 
 pub(super) fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
-    if w.socket_reader == Some(key) {
-        w.socket_reader = None;
+    if w.data.socket_reader == Some(key) {
+        w.data.socket_reader = None;
     }
-    w.task_notify.remove(&key);
-    w.task_mail.remove(&key);
-    w.restored_from.remove(&key);
-    w.rpc_timeouts.remove(&key);
+    w.wake.task_notify.remove(&key);
+    w.tasks.mail.remove(&key);
+    w.tasks.restored_from.remove(&key);
+    w.tasks.rpc_timeouts.remove(&key);
 }
 
 pub(super) fn task_failed(s: &Shared, _tm: u32, key: (TaskId, Attempt)) {
@@ -480,9 +491,9 @@ pub(super) fn drain_outputs(
                 if priority {
                     for (i, &to) in outbox.targets.iter().enumerate() {
                         let pending = outbox.pending_records(i);
-                        w.item_seq += 1;
-                        let seq = w.item_seq;
-                        let ch = w.channels.entry((attempt.0, task, to)).or_default();
+                        w.data.item_seq += 1;
+                        let seq = w.data.item_seq;
+                        let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
                         let overtaken = ch.queued_records() + pending;
                         ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
                         w.wake_at(Sleeper::Task(to, attempt), now + 1);
@@ -502,11 +513,11 @@ pub(super) fn drain_outputs(
                     .s("B align=")
                     .n(alignment_ms)
                     .s(if unaligned { "ms unaligned" } else { "ms" });
-                w.tr(&tm_node(tm), "snapshot", detail.0);
+                w.tr_task(&tm_node(tm), "snapshot", task, detail.0);
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
-                w.snapshot_spans.push(SnapshotSpan {
+                w.obs.snapshot_spans.push(SnapshotSpan {
                     task,
                     attempt,
                     checkpoint: id,
@@ -521,12 +532,12 @@ pub(super) fn drain_outputs(
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {
-                w.tr(&tm_node(tm), "decline", format!("{task} id={id} {reason}"));
+                w.tr_task(&tm_node(tm), "decline", task, format!("{task} id={id} {reason}"));
                 w.send(tm_addr(tm), JM, Msg::Decline { task, attempt, id, reason });
             }
             TaskOutput::PrioritizeBarriers { id } => {
                 for (i, &from) in inputs.iter().enumerate() {
-                    let Some(ch) = w.channels.get_mut(&(attempt.0, from, task)) else { continue };
+                    let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task)) else { continue };
                     let pos = ch
                         .queue
                         .iter()
@@ -540,14 +551,14 @@ pub(super) fn drain_outputs(
                             .sum();
                         let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
                         if let Item::Event(el, _) = item {
-                            let counters = w.counters.entry(tm).or_default();
+                            let counters = w.tasks.counters.entry(tm).or_default();
                             t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
                         }
                     }
                 }
             }
             TaskOutput::PrintRow { record } => {
-                w.print_rows.push(OutputRow {
+                w.obs.print_rows.push(OutputRow {
                     time_ms: now,
                     task,
                     attempt,
@@ -557,11 +568,11 @@ pub(super) fn drain_outputs(
             }
             TaskOutput::Sink(op) => {
                 if !w.faults.sink_store_up {
-                    w.tr(&tm_node(tm), "sink", format!("{task} sink store unreachable"));
+                    w.tr_task(&tm_node(tm), "sink", task, format!("{task} sink store unreachable"));
                     report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
                     return (snaps, true);
                 }
-                let epoch = *w.sink_epochs.entry(task).or_insert(attempt);
+                let epoch = *w.services.sink_epochs.entry(task).or_insert(attempt);
                 if attempt < epoch {
                     w.tr(&format!("tm{tm}"), "fenced", format!("{task}{attempt}: producer fenced by {epoch}"));
                     report(
@@ -574,10 +585,10 @@ pub(super) fn drain_outputs(
                     );
                     return (snaps, true);
                 }
-                w.sink_epochs.insert(task, attempt);
+                w.services.sink_epochs.insert(task, attempt);
                 let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
-                if let Err(e) = w.txn_store.apply(now, op) {
-                    w.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
+                if let Err(e) = w.services.txn_store.apply(now, op) {
+                    w.obs.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
                 }
                 if let Some(txn) = commit {
                     w.tr(&tm_node(tm), "commit", format!("{task} txn={txn:?}"));
@@ -587,9 +598,9 @@ pub(super) fn drain_outputs(
                 let accepted = w.faults.broker_up;
                 // Which checkpoint's notification is this? The latest completed one (None for
                 // a commit that happens outside a completion).
-                let checkpoint = w.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
+                let checkpoint = w.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
                 for (p, o) in &offsets {
-                    w.offset_commits.push(OffsetCommit {
+                    w.obs.offset_commits.push(OffsetCommit {
                         time_ms: now,
                         task,
                         partition: *p,
@@ -599,7 +610,7 @@ pub(super) fn drain_outputs(
                         periodic: false,
                     });
                     if accepted {
-                        w.committed_offsets.insert(*p, *o);
+                        w.services.committed_offsets.insert(*p, *o);
                     }
                 }
                 w.tr(
@@ -610,7 +621,7 @@ pub(super) fn drain_outputs(
             }
             TaskOutput::Failed { cause } => {
                 let name = w.graph.tasks[task.0 as usize].name.clone();
-                w.tr(&tm_node(tm), "exception", format!("{name}: {cause}"));
+                w.tr_task(&tm_node(tm), "exception", task, format!("{name}: {cause}"));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                 return (snaps, true);
             }
@@ -618,7 +629,7 @@ pub(super) fn drain_outputs(
     }
     // The recovery commits of a restored task reached the sink store: it acted on the
     // completion of the checkpoint it was restored from.
-    if let Some(id) = w.restored_from.remove(&key) {
+    if let Some(id) = w.tasks.restored_from.remove(&key) {
         w.saw_completion(task, id);
     }
     (snaps, false)
@@ -654,7 +665,7 @@ pub(super) fn flush(
                     if n < buffer_records && buf.len() == 1 && now < since + buffer_timeout_ms {
                         break;
                     }
-                    let ch = w.channels.entry((attempt.0, task, to)).or_default();
+                    let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
                     if ch.record_buffers >= capacity {
                         // A full buffer, or more behind this one, waits for credit.
                         if n >= buffer_records || buf.len() > 1 {
@@ -663,8 +674,8 @@ pub(super) fn flush(
                         break;
                     }
                     let Some(OutItem::Records(recs, _)) = buf.pop_front() else { unreachable!("front is a chunk") };
-                    w.item_seq += 1;
-                    let seq = w.item_seq;
+                    w.data.item_seq += 1;
+                    let seq = w.data.item_seq;
                     let at = (now + latency).max(ch.last_deliver_ms);
                     ch.last_deliver_ms = at;
                     ch.record_buffers += 1;
@@ -673,9 +684,9 @@ pub(super) fn flush(
                 }
                 Some(OutItem::Event(_)) => {
                     let Some(OutItem::Event(el)) = buf.pop_front() else { unreachable!("front is an event") };
-                    w.item_seq += 1;
-                    let seq = w.item_seq;
-                    let ch = w.channels.entry((attempt.0, task, to)).or_default();
+                    w.data.item_seq += 1;
+                    let seq = w.data.item_seq;
+                    let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
                     let at = (now + latency).max(ch.last_deliver_ms);
                     ch.last_deliver_ms = at;
                     ch.queue.push_back((at, seq, Item::Event(el, 0)));
@@ -712,7 +723,7 @@ pub(super) fn take_input(
         if t.is_blocked(ChannelId(i as u32)) {
             continue;
         }
-        if let Some(ch) = w.channels.get(&(attempt.0, from, task)) {
+        if let Some(ch) = w.data.channels.get(&(attempt.0, from, task)) {
             if let Some(&(at, seq, _)) = ch.queue.front() {
                 if at <= now {
                     if best.is_none_or(|(a, s, _)| (at, seq) < (a, s)) {
@@ -726,7 +737,7 @@ pub(super) fn take_input(
     }
     let Some((_, _, i)) = best else { return Take::WaitUntil(next_due) };
     let from = inputs[i];
-    let ch = w.channels.get_mut(&(attempt.0, from, task)).expect("channel exists");
+    let ch = w.data.channels.get_mut(&(attempt.0, from, task)).expect("channel exists");
     let (_, _, item) = ch.queue.pop_front().expect("front exists");
     if matches!(item, Item::Records(_)) {
         ch.record_buffers -= 1;
@@ -734,7 +745,7 @@ pub(super) fn take_input(
     match item {
         Item::Records(recs) => {
             let n = recs.len() as u64;
-            let counters = w.counters.entry(tm).or_default();
+            let counters = w.tasks.counters.entry(tm).or_default();
             for r in recs {
                 t.handle_input(now, ChannelId(i as u32), StreamElement::Record(r), 0, counters);
                 if t.has_failed() {
@@ -745,7 +756,7 @@ pub(super) fn take_input(
             Take::Records(n)
         }
         Item::Event(el, overtaken) => {
-            let barrier_anchors = w.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
+            let barrier_anchors = w.faults.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
             if let (StreamElement::Barrier(b), true) = (&el, barrier_anchors) {
                 let (vi, sub) = w.graph.task_vertex[task.0 as usize];
                 let ops: Vec<String> =
@@ -754,7 +765,7 @@ pub(super) fn take_input(
                     w.fire_anchor(&FaultAt::BarrierAt { checkpoint: b.id.0, task: o });
                 }
             }
-            let counters = w.counters.entry(tm).or_default();
+            let counters = w.tasks.counters.entry(tm).or_default();
             t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
             Take::Event
         }

@@ -1,5 +1,7 @@
 //! The run trace: one line per event (virtual time, node, event), hashed for determinism checks and mirrored to `tracing`.
 
+use ckptsim::ids::{Attempt, CheckpointId, TaskId};
+
 /// One traced event.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceEvent {
@@ -11,6 +13,48 @@ pub struct TraceEvent {
     pub kind: &'static str,
     /// The rest of the line (`id=3 ...`).
     pub detail: String,
+    /// The typed fields of the event, for the tools that read them (the report, the Chrome
+    /// trace). For the fully typed kinds `detail` is rendered from them ([`EventData::detail`]).
+    /// Neither the text trace nor the hash reads this field: they render `detail`.
+    pub data: EventData,
+}
+
+/// The typed fields of a run event. `None`: the event is text only (its `detail`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum EventData {
+    /// Only the text: no typed fields yet.
+    #[default]
+    None,
+    /// A JobManager started (`epoch` 1 is the first); `restore`: the checkpoint it recovers from.
+    JmStart { epoch: u64, restore: Option<CheckpointId> },
+    /// The JobManager restored the job (a new attempt) from a checkpoint, or from nothing.
+    Restore { attempt: Attempt, checkpoint: Option<CheckpointId> },
+    /// A fault phase starts (`start`) or ends; `label` names the fault and its parameters.
+    Fault { start: bool, label: String },
+    /// A TaskManager process started; incarnation 1 is its first.
+    TmStart { incarnation: u64 },
+    /// A job failure the restart strategy judged: `suppressed` when it allowed no restart (the
+    /// job fails for good), else a restart was scheduled. The `detail` text has the cause.
+    Failure { suppressed: bool },
+    /// An event about one task (exception, injected fault, snapshot, decline, sink); the
+    /// `detail` text says what happened.
+    Task { task: TaskId },
+}
+
+impl EventData {
+    /// The `detail` text of a fully typed event (the trace line after node and kind); `None`
+    /// for the kinds whose text carries more than their fields.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            EventData::JmStart { epoch, restore } => Some(format!("epoch={epoch} restore={:?}", restore.map(|c| c.0))),
+            EventData::Restore { attempt, checkpoint } => {
+                Some(format!("attempt {attempt} from checkpoint {:?}", checkpoint.map(|c| c.0)))
+            }
+            EventData::Fault { start, label } => Some(format!("{} {label}", if *start { "start" } else { "end" })),
+            EventData::TmStart { incarnation } => Some(format!("incarnation={incarnation}")),
+            EventData::None | EventData::Failure { .. } | EventData::Task { .. } => None,
+        }
+    }
 }
 
 impl TraceEvent {
@@ -67,8 +111,13 @@ pub struct Trace {
 impl Trace {
     /// Appends one event (and logs it at `debug` under target `ckptsim::trace`).
     pub fn push(&mut self, time_ms: u64, node: &str, kind: &'static str, detail: String) {
+        self.push_data(time_ms, node, kind, detail, EventData::None);
+    }
+
+    /// Appends one event with typed fields (see [`TraceEvent::data`]).
+    pub fn push_data(&mut self, time_ms: u64, node: &str, kind: &'static str, detail: String, data: EventData) {
         tracing::debug!(target: "ckptsim::trace", "{:>7}.{:03} {:<10} {:<10} {}", time_ms / 1000, time_ms % 1000, node, kind, detail);
-        self.events.push(TraceEvent { time_ms, node: node.to_string(), kind, detail });
+        self.events.push(TraceEvent { time_ms, node: node.to_string(), kind, detail, data });
     }
 
     /// Every event so far, in order.
@@ -155,7 +204,8 @@ mod tests {
             (123_456_789_012_345, "a-very-long-node-name", "kind-longer-than-10", "détail ü"),
             (1_000, "nöde", "k", "d"),
         ] {
-            let e = TraceEvent { time_ms, node: node.into(), kind, detail: detail.into() };
+            let e =
+                TraceEvent { time_ms, node: node.into(), kind, detail: detail.into(), data: super::EventData::None };
             let want = format!("{:>7}.{:03} {:<10} {:<10} {}", time_ms / 1000, time_ms % 1000, node, kind, detail);
             assert_eq!(e.line(), want);
         }

@@ -31,7 +31,7 @@ use timeline_svg::*;
 use crate::check::Verdict;
 use crate::outcome::Outcome;
 use crate::spec::{InputSpec, JobSpec, OpKind};
-use crate::trace::TraceEvent;
+use crate::trace::{EventData, TraceEvent};
 use crate::world::{CheckpointRow, OutputRow, RunResult, SnapshotResult};
 use ckptsim::status::{ExecutionState, JobStatus};
 use std::collections::{BTreeMap, BTreeSet};

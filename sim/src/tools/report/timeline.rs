@@ -182,45 +182,48 @@ impl Timeline {
                     open[i] = Some((*t, *to));
                 }
                 ("jm", "restore") => {
-                    let cp = some_number(&e.detail);
+                    let EventData::Restore { checkpoint, .. } = e.data else { continue };
+                    let cp = checkpoint.map(|c| c.0);
                     restores.push((e.time_ms, cp));
                     pending_restore.iter_mut().for_each(|p| *p = cp);
                 }
                 ("jm", "jm-start") => {
-                    let cp = some_number(&e.detail);
-                    if cp.is_some() {
-                        pending_restore.iter_mut().for_each(|p| *p = cp);
+                    let EventData::JmStart { epoch, restore } = e.data else { continue };
+                    if let Some(cp) = restore {
+                        pending_restore.iter_mut().for_each(|p| *p = Some(cp.0));
                     }
-                    if !e.detail.starts_with("epoch=1 ") {
+                    if epoch != 1 {
                         cluster.push(marker(e, format!("JobManager restarted: {}", e.detail)));
                     }
                 }
                 ("jm", "retune") => retunes.push(marker(e, e.detail.clone())),
                 ("jm", "tm-lost") => cluster.push(marker(e, format!("TaskManager lost: {}", e.detail))),
-                ("jm", "failure") if e.detail.contains("suppressed") => cluster.push(marker(e, e.detail.clone())),
+                ("jm", "failure") if matches!(e.data, EventData::Failure { suppressed: true }) => {
+                    cluster.push(marker(e, e.detail.clone()))
+                }
                 ("jm", "tolerable") => cluster.push(marker(e, format!("tolerable failures {}", e.detail))),
                 (_, "crash") => cluster.push(marker(e, format!("{} crashed ({})", e.node, e.detail))),
-                (n, "tm-start") if n.starts_with("tm") && !e.detail.ends_with("incarnation=1") => {
+                (n, "tm-start") if n.starts_with("tm") && !matches!(e.data, EventData::TmStart { incarnation: 1 }) => {
                     cluster.push(marker(e, format!("{n} restarted ({})", e.detail)))
                 }
                 ("client", "action") => actions.push(marker(e, e.detail.clone())),
-                ("chaos", "fault") => {
-                    if let Some(kind) = e.detail.strip_prefix("start ") {
-                        faults.push(FaultSpan { start_ms: e.time_ms, end_ms: None, label: kind.to_string() });
-                    } else if let Some(kind) = e.detail.strip_prefix("end ") {
-                        if let Some(f) = faults.iter_mut().find(|f| f.end_ms.is_none() && f.label == kind) {
+                ("chaos", "fault") => match &e.data {
+                    EventData::Fault { start: true, label } => {
+                        faults.push(FaultSpan { start_ms: e.time_ms, end_ms: None, label: label.clone() });
+                    }
+                    EventData::Fault { start: false, label } => {
+                        if let Some(f) = faults.iter_mut().find(|f| f.end_ms.is_none() && &f.label == label) {
                             f.end_ms = Some(e.time_ms);
                         }
                     }
-                }
+                    _ => {}
+                },
                 (n, kind) if n.starts_with("tm") => {
-                    let task = match kind {
-                        "exception" | "fault" => task_prefix(&e.detail, &names),
-                        "decline" | "sink" => task_ref(&e.detail).filter(|i| *i < tasks.len()),
-                        "snapshot" => task_prefix(&e.detail, &names),
-                        _ => None,
-                    };
-                    let Some(i) = task else { continue };
+                    let EventData::Task { task } = e.data else { continue };
+                    let i = task.0 as usize;
+                    if i >= tasks.len() {
+                        continue;
+                    }
                     if tasks[i].tm.is_none() {
                         tasks[i].tm = Some(n.to_string());
                     }
@@ -334,25 +337,9 @@ pub(super) fn marker(e: &TraceEvent, label: String) -> Marker {
     Marker { time_ms: e.time_ms, node: e.node.clone(), label }
 }
 
-/// The number inside the first `Some(..)` of a trace detail (`restore=Some(12)`).
-pub(super) fn some_number(s: &str) -> Option<u64> {
-    let i = s.find("Some(")?;
-    leading_number(&s[i + 5..])
-}
-
 pub(super) fn leading_number(s: &str) -> Option<u64> {
     let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
     digits.parse().ok()
-}
-
-/// The task whose name starts the detail (longest match: names may prefix each other).
-pub(super) fn task_prefix(detail: &str, names: &BTreeMap<&str, usize>) -> Option<usize> {
-    names.iter().filter(|(n, _)| detail.starts_with(**n)).max_by_key(|(n, _)| n.len()).map(|(_, i)| *i)
-}
-
-/// A `tK` task reference at the start of a trace detail.
-pub(super) fn task_ref(detail: &str) -> Option<usize> {
-    leading_number(detail.strip_prefix('t')?).map(|n| n as usize)
 }
 
 /// The moment an anomaly names: `t=123`, `at [123, ...] ms`, `(at 123 ms)`.
