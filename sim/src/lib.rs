@@ -14,6 +14,9 @@ pub mod world;
 // The short paths (`ckptsim_sim::spec`, `crate::sweep`, ...) that tests, the binary, the fuzz
 // targets and the modules themselves use: each names the module in its pipeline folder.
 pub use check::{outcome, reference, signature, triage};
-pub use scenario::{load, spec};
+pub use scenario::{
+    load::{self},
+    spec,
+};
 pub use tools::{bench, chrome, emit, explore, floor, fuzzing, regress, report, shrink, swarm, sweep};
 pub use world::{graph, trace};

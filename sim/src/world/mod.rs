@@ -134,6 +134,9 @@ struct World {
     completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
     lost_inputs: Vec<u64>,
     read_inputs: u64,
+    socket_reads: Vec<SocketRead>,
+    socket_marks: Vec<SocketMark>,
+    lost_final_states: Vec<(u64, TaskId, Attempt)>,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
     /// Per task, the newest checkpoint whose completion it has acted on: a completion
     /// notification handled without failing, or the checkpoint it was restored from.
@@ -250,6 +253,11 @@ impl World {
                 let at = self.now() + ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS;
                 self.rpc_timeouts.entry((*task, *attempt)).or_insert(at);
                 self.wake_at(Sleeper::Task(*task, *attempt), at);
+            } else {
+                // A final state update is not retried (the task is gone); only deployment
+                // reconciliation (Flink 1.12+) lets the JobManager learn it.
+                let now = self.now();
+                self.lost_final_states.push((now, *task, *attempt));
             }
         }
     }

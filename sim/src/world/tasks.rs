@@ -219,13 +219,23 @@ pub(super) async fn task_main(
         let mails: Vec<TaskMail> =
             s.with(|w| w.task_mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default());
         let mut snapshots = Vec::new();
-        for m in mails {
+        let mut mails = mails.into_iter();
+        while let Some(m) = mails.next() {
             match &m {
-                TaskMail::Trigger(b) => t.handle_trigger(now, *b),
+                TaskMail::Trigger(b) => {
+                    t.handle_trigger(now, *b);
+                    s.with(|w| {
+                        if w.socket_reads.iter().any(|r| (r.task, r.attempt) == key) {
+                            let reads = w.socket_reads.len();
+                            w.socket_marks.push(SocketMark { task: key.0, attempt: key.1, id: b.id, reads });
+                        }
+                    });
+                }
                 TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
                 TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
                 TaskMail::Line { line, input_seq } => s.with(|w| {
                     w.read_inputs += 1;
+                    w.socket_reads.push(SocketRead { seq: *input_seq, task: key.0, attempt: key.1 });
                     let counters = w.counters.entry(tm).or_default();
                     t.handle_line(now, line, *input_seq, counters);
                     if t.has_failed() {
@@ -245,6 +255,7 @@ pub(super) async fn task_main(
             });
             snapshots.extend(snaps);
             if failed {
+                s.with(|w| lose_unread_lines(w, mails));
                 return task_failed(&s, tm, key);
             }
         }
@@ -447,12 +458,24 @@ pub(super) fn snapshot_span(w: &mut World, key: (TaskId, Attempt), id: Checkpoin
     w.snapshot_spans.iter_mut().rev().find(|s| (s.task, s.attempt) == key && s.checkpoint == id)
 }
 
+/// Socket lines handed to a source attempt that ends before reading them: a socket cannot
+/// replay them, so they are lost (like lines sent while no source reads the socket).
+fn lose_unread_lines(w: &mut World, mails: impl IntoIterator<Item = TaskMail>) {
+    for m in mails {
+        if let TaskMail::Line { input_seq, .. } = m {
+            w.lost_inputs.push(input_seq);
+        }
+    }
+}
+
 pub(super) fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
     if w.socket_reader == Some(key) {
         w.socket_reader = None;
     }
     w.task_notify.remove(&key);
-    w.task_mail.remove(&key);
+    if let Some(unread) = w.task_mail.remove(&key) {
+        lose_unread_lines(w, unread);
+    }
     w.restored_from.remove(&key);
     w.rpc_timeouts.remove(&key);
 }
