@@ -11,16 +11,20 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
     }
     let mut anomalies = Vec::new();
     let counts = lineage_counts(&run.print_rows);
-    if run.final_status == JobStatus::Running {
+    {
         // With a partitioned log, an input must have been printed once the newest completed
         // checkpoint covers it (its barrier followed the record to the sink); later inputs may
         // still be waiting for a recovery, which is the liveness checker's to judge. A socket
-        // has no offsets: there, an input older than 5 s at the stop must have been printed.
+        // has no offsets: there, a line a completed checkpoint covers must have been printed,
+        // and while the job runs, any line older than 5 s at the stop. This holds whatever
+        // status the job ended in: a FAILED job printed what its checkpoints cover.
+        let running = run.final_status == JobStatus::Running;
         let covered = covered_by_latest_checkpoint(spec, run);
+        let socket_covered = super::socket_covered(run);
         for seq in expected_inputs(spec, run, reference) {
             let due = match &covered {
                 Some(c) => c.contains(&seq),
-                None => input_time(spec, seq) + 5_000 < run.stop_at_ms,
+                None => socket_covered.contains(&seq) || (running && input_time(spec, seq) + 5_000 < run.stop_at_ms),
             };
             if due && !has_input(&counts, seq) {
                 anomalies.push(format!("lost record: input #{seq} (at {} ms) never printed", input_time(spec, seq)));

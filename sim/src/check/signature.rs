@@ -156,7 +156,11 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
     let mut fields = BTreeMap::new();
     let t_eq = number_after(text, "t=");
     let mut time_ms = t_eq;
-    let kind: String = if let Some(rest) = text.strip_prefix("sink store anomaly: ") {
+    let kind: String = if text.contains("(FLINK-17075)") {
+        // A stall real Flink before 1.12 shares: a lost final task state, never reconciled.
+        time_ms = number_after(text, "was lost at t=");
+        "stall-unreconciled-final-state".into()
+    } else if let Some(rest) = text.strip_prefix("sink store anomaly: ") {
         time_ms = number_after(rest, "t=");
         let name = rest.split_whitespace().nth(2).unwrap_or("");
         let name: String = name.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();

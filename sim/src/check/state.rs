@@ -11,7 +11,11 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     }
     let rows: &[OutputRow] =
         if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
-    let lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
+    let mut lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
+    // Socket lines an ended attempt read but no completed checkpoint covers, and that left no
+    // output: the restored state never saw them either.
+    let printed: BTreeSet<u64> = rows.iter().map(|r| r.lineage.input_seq).collect();
+    lost.extend(super::socket_maybe_lost(run).into_iter().filter(|s| !printed.contains(s)));
     // At-least-once checkpoints (the barrier tracker never blocks) may hold the effect of a
     // record that is read again after a restore, so the state counts it twice (Flink's
     // AT_LEAST_ONCE): values may overshoot the reference. Only keys are checked then; losses
@@ -64,10 +68,8 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
             Some(seq) => {
                 let positions = &first_pos[&k];
                 let pos = positions.get(&v).copied();
-                let prev = last_by_attempt
-                    .get(&lineage)
-                    .or_else(|| last.get(&k))
-                    .and_then(|p| positions.get(p).copied());
+                let prev =
+                    last_by_attempt.get(&lineage).or_else(|| last.get(&k)).and_then(|p| positions.get(p).copied());
                 match (pos, prev) {
                     (None, _) => anomalies
                         .push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms)),

@@ -177,6 +177,9 @@ struct Observation {
     completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
     lost_inputs: Vec<u64>,
     read_inputs: u64,
+    socket_reads: Vec<SocketRead>,
+    socket_marks: Vec<SocketMark>,
+    lost_final_states: Vec<(u64, TaskId, Attempt)>,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,
     retunes: Vec<(u64, String)>,
@@ -304,6 +307,11 @@ impl World {
                 let at = self.now() + ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS;
                 self.tasks.rpc_timeouts.entry((*task, *attempt)).or_insert(at);
                 self.wake_at(Sleeper::Task(*task, *attempt), at);
+            } else {
+                // A final state update is not retried (the task is gone); only deployment
+                // reconciliation (Flink 1.12+) lets the JobManager learn it.
+                let now = self.now();
+                self.obs.lost_final_states.push((now, *task, *attempt));
             }
         }
     }

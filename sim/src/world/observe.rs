@@ -95,6 +95,25 @@ pub struct RestoreRecord {
     pub keyed: BTreeMap<String, BTreeMap<String, String>>,
 }
 
+/// One socket line consumed by a source attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocketRead {
+    /// The input line's sequence number.
+    pub seq: u64,
+    pub task: TaskId,
+    pub attempt: Attempt,
+}
+
+/// A socket source attempt's snapshot for checkpoint `id`: it covers the attempt's reads among
+/// the first `reads` entries of [`RunResult::socket_reads`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SocketMark {
+    pub task: TaskId,
+    pub attempt: Attempt,
+    pub id: CheckpointId,
+    pub reads: usize,
+}
+
 /// Everything a run produced, for the checkers, tables and reports.
 #[derive(Clone, Debug)]
 pub struct RunResult {
@@ -127,6 +146,15 @@ pub struct RunResult {
     pub lost_inputs: Vec<u64>,
     /// Input sequence numbers the sources read, in order (with repeats after restores).
     pub read_inputs: u64,
+    /// Socket lines in the order source attempts consumed them.
+    pub socket_reads: Vec<SocketRead>,
+    /// Socket source snapshots: which of `socket_reads` each (task, attempt, checkpoint) covers.
+    pub socket_marks: Vec<SocketMark>,
+    /// (time, task, attempt) of final (terminal) task state updates the network dropped. Without
+    /// deployment reconciliation (Flink before 1.12) the JobManager never learns them.
+    pub lost_final_states: Vec<(u64, TaskId, Attempt)>,
+    /// Task executions still running when the run stopped.
+    pub live_at_end: BTreeSet<(TaskId, Attempt)>,
     /// Retained checkpoints at the end (after retention was applied on termination).
     pub retained: Vec<CheckpointId>,
     /// Time the last fault healed (for liveness).

@@ -225,13 +225,23 @@ pub(super) async fn task_main(
         let mails: Vec<TaskMail> =
             s.with(|w| w.tasks.mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default());
         let mut snapshots = Vec::new();
-        for m in mails {
+        let mut mails = mails.into_iter();
+        while let Some(m) = mails.next() {
             match &m {
-                TaskMail::Trigger(b) => t.handle_trigger(now, *b),
+                TaskMail::Trigger(b) => {
+                    t.handle_trigger(now, *b);
+                    s.with(|w| {
+                        if w.obs.socket_reads.iter().any(|r| (r.task, r.attempt) == key) {
+                            let reads = w.obs.socket_reads.len();
+                            w.obs.socket_marks.push(SocketMark { task: key.0, attempt: key.1, id: b.id, reads });
+                        }
+                    });
+                }
                 TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
                 TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
                 TaskMail::Line { line, input_seq } => s.with(|w| {
                     w.obs.read_inputs += 1;
+                    w.obs.socket_reads.push(SocketRead { seq: *input_seq, task: key.0, attempt: key.1 });
                     let counters = w.tasks.counters.entry(tm).or_default();
                     t.handle_line(now, line, *input_seq, counters);
                     if t.has_failed() {
@@ -251,6 +261,7 @@ pub(super) async fn task_main(
             });
             snapshots.extend(snaps);
             if failed {
+                s.with(|w| lose_unread_lines(w, mails));
                 return task_failed(&s, tm, key);
             }
         }
@@ -458,12 +469,24 @@ pub(super) fn snapshot_span(w: &mut World, key: (TaskId, Attempt), id: Checkpoin
     w.obs.snapshot_spans.iter_mut().rev().find(|s| (s.task, s.attempt) == key && s.checkpoint == id)
 }
 
+/// Socket lines handed to a source attempt that ends before reading them: a socket cannot
+/// replay them, so they are lost (like lines sent while no source reads the socket).
+fn lose_unread_lines(w: &mut World, mails: impl IntoIterator<Item = TaskMail>) {
+    for m in mails {
+        if let TaskMail::Line { input_seq, .. } = m {
+            w.obs.lost_inputs.push(input_seq);
+        }
+    }
+}
+
 pub(super) fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
     if w.data.socket_reader == Some(key) {
         w.data.socket_reader = None;
     }
     w.wake.task_notify.remove(&key);
-    w.tasks.mail.remove(&key);
+    if let Some(unread) = w.tasks.mail.remove(&key) {
+        lose_unread_lines(w, unread);
+    }
     w.tasks.restored_from.remove(&key);
     w.tasks.rpc_timeouts.remove(&key);
 }
