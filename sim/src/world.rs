@@ -788,6 +788,7 @@ pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
                     offset,
                     value,
                     lineage: Lineage { input_seq: seq as u64, sub: 0 },
+                    timestamp: None,
                 });
                 log.at[*p as usize].push(*at);
             }
@@ -2195,6 +2196,10 @@ fn drain_outputs(
                 report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                 return (snaps, true);
             }
+            // Event time (eventtime branch): not wired into the world yet.
+            TaskOutput::EmitWatermark { .. }
+            | TaskOutput::EmitWatermarkStatus { .. }
+            | TaskOutput::LateRecord { .. } => {}
         }
     }
     // The recovery commits of a restored task reached the sink store: it acted on the
