@@ -930,6 +930,10 @@ impl Task {
     }
 }
 
+#[cfg(test)]
+#[path = "task_event_time_tests.rs"]
+mod event_time_tests;
+
 /// Lineage helper for sources that build records outside a `LineSource`.
 pub fn lineage(input_seq: u64) -> Lineage {
     Lineage { input_seq, sub: 0 }

@@ -632,3 +632,83 @@ mod tests {
         assert_eq!(v.poll_output(), None);
     }
 }
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Wm(u32, i64),
+        Status(u32, bool),
+    }
+
+    fn op(n: u32, statuses: bool) -> impl Strategy<Value = Op> {
+        let wm = (0..n, -5i64..60).prop_map(|(c, t)| Op::Wm(c, t));
+        if statuses {
+            prop_oneof![3 => wm, 1 => (0..n, any::<bool>()).prop_map(|(c, i)| Op::Status(c, i))].boxed()
+        } else {
+            wm.boxed()
+        }
+    }
+
+    proptest! {
+        /// Without idleness the valve's watermark is the minimum over the channels' largest
+        /// watermarks, after every input; outputs strictly increase.
+        #[test]
+        fn valve_is_the_min_over_channels(n in 1u32..5, ops in proptest::collection::vec((0u32..4, -5i64..60), 0..80)) {
+            let mut v = StatusWatermarkValve::new(n);
+            let mut max_per_channel = vec![Watermark::MIN; n as usize];
+            let mut last = Watermark::MIN;
+            for (c, t) in ops {
+                let c = c % n;
+                v.input_watermark(c, Watermark(t));
+                max_per_channel[c as usize] = max_per_channel[c as usize].max(Watermark(t));
+                while let Some(e) = v.poll_output() {
+                    let WatermarkEvent::Watermark(w) = e else { panic!("status without status input") };
+                    prop_assert!(w > last, "output {w} after {last}");
+                    last = w;
+                }
+                prop_assert_eq!(v.last_output(), *max_per_channel.iter().min().unwrap());
+            }
+        }
+
+        /// With idleness: outputs strictly increase and never pass the largest watermark seen;
+        /// the valve is idle exactly when every channel is; when every channel is active and
+        /// caught up, the output is their minimum.
+        #[test]
+        fn valve_with_idleness(n in 1u32..5, ops in proptest::collection::vec(op(4, true), 0..100)) {
+            let mut v = StatusWatermarkValve::new(n);
+            let mut last = Watermark::MIN;
+            let mut max_seen = Watermark::MIN;
+            for o in ops {
+                match o {
+                    Op::Wm(c, t) => {
+                        let c = c % n;
+                        if v.channel(c).status == WatermarkStatus::Active && v.status() == WatermarkStatus::Active {
+                            max_seen = max_seen.max(Watermark(t));
+                        }
+                        v.input_watermark(c, Watermark(t));
+                    }
+                    Op::Status(c, idle) => {
+                        v.input_status(c % n, if idle { WatermarkStatus::Idle } else { WatermarkStatus::Active })
+                    }
+                }
+                while let Some(e) = v.poll_output() {
+                    if let WatermarkEvent::Watermark(w) = e {
+                        prop_assert!(w > last, "output {w} after {last}");
+                        prop_assert!(w <= max_seen, "output {w} above every input ({max_seen})");
+                        last = w;
+                    }
+                }
+                let all_idle = (0..n).all(|c| v.channel(c).status == WatermarkStatus::Idle);
+                prop_assert_eq!(v.status() == WatermarkStatus::Idle, all_idle);
+                if (0..n).all(|c| v.channel(c).aligned) {
+                    let min = (0..n).map(|c| v.channel(c).watermark).min().unwrap();
+                    prop_assert_eq!(v.last_output(), min);
+                }
+            }
+        }
+    }
+}

@@ -132,6 +132,9 @@ pub struct EventWindowSpec {
     pub allowed_lateness_ms: u64,
     /// `sideOutputLateData`: late elements go to the side output instead of being dropped.
     pub late_side_output: bool,
+    /// `PurgingTrigger.of(EventTimeTrigger)`: every firing also clears the window's contents
+    /// (`FIRE_AND_PURGE`), so a late-but-allowed element fires the window with itself alone.
+    pub purging: bool,
 }
 
 impl EventWindowSpec {
@@ -275,6 +278,9 @@ impl EventWindowOperator {
             if w.max_timestamp() <= self.watermark.0 {
                 let acc = *entry;
                 out.push(result(&key, &w, &acc));
+                if self.spec.purging {
+                    self.windows.remove(&(key.clone(), w));
+                }
             } else {
                 self.timers.insert(Timer { timestamp: w.max_timestamp(), key: key.clone(), window: w });
             }
@@ -314,6 +320,9 @@ impl EventWindowOperator {
         if t.timestamp == t.window.max_timestamp() {
             if let Some(acc) = self.windows.get(&k) {
                 out.push(result(&k.0, &k.1, acc));
+                if self.spec.purging {
+                    self.windows.remove(&k);
+                }
             }
         }
         if t.timestamp == self.cleanup_time(&t.window) {
@@ -389,7 +398,13 @@ mod tests {
     }
 
     fn spec(assigner: WindowAssigner, lateness: u64, side: bool) -> EventWindowSpec {
-        EventWindowSpec { assigner, aggregate: Aggregate::Sum, allowed_lateness_ms: lateness, late_side_output: side }
+        EventWindowSpec {
+            assigner,
+            aggregate: Aggregate::Sum,
+            allowed_lateness_ms: lateness,
+            late_side_output: side,
+            purging: false,
+        }
     }
 
     fn shown(out: &[Record]) -> Vec<String> {
@@ -440,7 +455,6 @@ mod tests {
         op.advance_watermark(Watermark(50), &mut out);
         let snap = op.snapshot();
         assert!(snap.windows.is_empty() && snap.timers.is_empty());
-        op.process_element(rec("b", 1, 13, 1), &mut out, &mut late).unwrap_or(());
         let mut fresh = EventWindowOperator::new(*op.spec());
         fresh.restore(&snap);
         assert_eq!(fresh.current_watermark(), Watermark::MIN);
@@ -468,8 +482,7 @@ mod tests {
             let mut op = EventWindowOperator::new(spec(assigner, 0, true));
             let (mut out, mut late) = (Vec::new(), Vec::new());
             let mut reference: BTreeMap<(String, TimeWindow), i64> = BTreeMap::new();
-            // Sort by timestamp so a watermark of (max so far - lag - size) never makes a later
-            // element late... keep it simple: watermark = min(ts of the rest) - 1.
+            // In timestamp order with the watermark behind each element: nothing is late.
             let mut elems = elems;
             elems.sort_by_key(|e| e.1);
             for (i, (k, ts, v)) in elems.iter().enumerate() {
