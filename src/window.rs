@@ -455,7 +455,8 @@ mod tests {
         op.advance_watermark(Watermark(50), &mut out);
         let snap = op.snapshot();
         assert!(snap.windows.is_empty() && snap.timers.is_empty());
-        let mut fresh = EventWindowOperator::new(*op.spec());
+        // Restored into the same instance (watermark 50 before): the watermark goes back to MIN.
+        let mut fresh = op.clone();
         fresh.restore(&snap);
         assert_eq!(fresh.current_watermark(), Watermark::MIN);
         // The record that was late before the restore is on time now: window [0,10) again.
