@@ -421,6 +421,47 @@ mod tests {
     }
 
     #[test]
+    fn validation_names_the_bad_parameter() {
+        let t = |size_ms, offset_ms| WindowAssigner::Tumbling { size_ms, offset_ms }.validate();
+        let s = |size_ms, slide_ms, offset_ms| WindowAssigner::Sliding { size_ms, slide_ms, offset_ms }.validate();
+        assert_eq!(t(10, 9), Ok(()));
+        assert_eq!(t(10, -9), Ok(()));
+        assert_eq!(t(0, 0), Err(OperatorSpecError::WindowSize { size_ms: 0 }));
+        assert_eq!(
+            t(10, -10).unwrap_err().to_string(),
+            "an event-time window needs abs(offset_ms) < size_ms (10), got offset_ms = -10"
+        );
+        assert_eq!(s(10, 3, 2), Ok(()));
+        assert_eq!(s(10, 0, 0), Err(OperatorSpecError::WindowSlide { slide_ms: 0 }));
+        assert_eq!(s(0, 3, 0), Err(OperatorSpecError::WindowSize { size_ms: 0 }));
+        assert_eq!(
+            s(10, 3, 3).unwrap_err().to_string(),
+            "an event-time window needs abs(offset_ms) < slide_ms (3), got offset_ms = 3"
+        );
+        assert_eq!(s(MAX_WINDOW_MS + 1, 3, 0), Err(OperatorSpecError::WindowSize { size_ms: MAX_WINDOW_MS + 1 }));
+        let spec = EventWindowSpec {
+            allowed_lateness_ms: MAX_WINDOW_MS + 1,
+            ..spec(WindowAssigner::Tumbling { size_ms: 5, offset_ms: 0 }, 0, false)
+        };
+        assert_eq!(spec.validate(), Err(OperatorSpecError::AllowedLateness { allowed_lateness_ms: MAX_WINDOW_MS + 1 }));
+        // Through OperatorKind, as a scenario parser calls it.
+        let kind = crate::operator::OperatorKind::EventWindow(EventWindowSpec {
+            assigner: WindowAssigner::Sliding { size_ms: 10, slide_ms: 0, offset_ms: 0 },
+            ..spec
+        });
+        assert_eq!(kind.validate(), Err(OperatorSpecError::WindowSlide { slide_ms: 0 }));
+        // Offsets shift the windows: tumbling 10 with offset 3 holds 2 in [-7, 3).
+        assert_eq!(
+            WindowAssigner::Tumbling { size_ms: 10, offset_ms: 3 }.assign(2),
+            vec![TimeWindow { start: -7, end: 3 }]
+        );
+        assert_eq!(
+            WindowAssigner::Sliding { size_ms: 4, slide_ms: 2, offset_ms: 1 }.assign(4),
+            vec![TimeWindow { start: 3, end: 7 }, TimeWindow { start: 1, end: 5 }]
+        );
+    }
+
+    #[test]
     fn sliding_assigns_latest_first() {
         let a = WindowAssigner::Sliding { size_ms: 6, slide_ms: 3, offset_ms: 0 };
         assert_eq!(a.assign(4), vec![TimeWindow { start: 3, end: 9 }, TimeWindow { start: 0, end: 6 }]);
@@ -473,14 +514,16 @@ mod tests {
         fn results_equal_reference_fold_without_late_records(
             elems in proptest::collection::vec((0u8..3, 0i64..200, -5i64..5), 1..60),
             size in 1u64..40, slide_div in 1u64..4, sliding in any::<bool>(), lag in 0i64..30,
+            agg in 0usize..4,
         ) {
+            let agg = Aggregate::ALL[agg];
             let slide = (size / slide_div).max(1);
             let assigner = if sliding {
                 WindowAssigner::Sliding { size_ms: size, slide_ms: slide, offset_ms: 0 }
             } else {
                 WindowAssigner::Tumbling { size_ms: size, offset_ms: 0 }
             };
-            let mut op = EventWindowOperator::new(spec(assigner, 0, true));
+            let mut op = EventWindowOperator::new(EventWindowSpec { aggregate: agg, ..spec(assigner, 0, true) });
             let (mut out, mut late) = (Vec::new(), Vec::new());
             let mut reference: BTreeMap<(String, TimeWindow), i64> = BTreeMap::new();
             // In timestamp order with the watermark behind each element: nothing is late.
@@ -489,7 +532,8 @@ mod tests {
             for (i, (k, ts, v)) in elems.iter().enumerate() {
                 let key = format!("k{k}");
                 for w in assigner.assign(*ts) {
-                    *reference.entry((key.clone(), w)).or_default() += v;
+                    let acc = reference.get(&(key.clone(), w)).copied();
+                    reference.insert((key.clone(), w), fold(agg, acc, *v));
                 }
                 op.process_element(rec(&key, *v, *ts, i as u64), &mut out, &mut late).unwrap();
                 op.advance_watermark(Watermark(ts - 1 - lag), &mut out);
