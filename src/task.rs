@@ -837,6 +837,29 @@ impl Task {
         self.invariants();
     }
 
+    /// A socket line with an event timestamp (a timestamp assigner on a line source): like
+    /// [`Task::handle_line`], and the source's watermark generator (split 0) sees `timestamp`.
+    pub fn handle_timestamped_line(
+        &mut self,
+        now_ms: u64,
+        line: &str,
+        input_seq: u64,
+        timestamp: i64,
+        counters: &mut SurvivingCounters,
+    ) {
+        if self.failed {
+            return;
+        }
+        let Head::Line(s) = &mut self.head else { panic!("{}: a line on a non-line task", self.name) };
+        let mut r = s.handle_line(line, input_seq);
+        r.timestamp = Some(timestamp);
+        if let Some(w) = &mut self.event_time.source {
+            w.on_record(PartitionId(0), timestamp);
+        }
+        self.process(now_ms, r, counters);
+        self.invariants();
+    }
+
     /// The task's output watermark: the last one its chain advanced to (None before the first).
     pub fn current_watermark(&self) -> Option<Watermark> {
         self.event_time.current

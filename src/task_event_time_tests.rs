@@ -147,6 +147,26 @@ fn a_restore_fires_a_window_again_with_a_record_that_was_late_before() {
 }
 
 #[test]
+fn a_line_source_with_timestamps_feeds_its_generator() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let chain = vec![
+        ChainedOperator {
+            instance: "map[0]".into(),
+            operator: Operator::new(OperatorKind::Map(crate::operator::Udf::ToPairOne), vec![]),
+        },
+        window_op(0, false),
+    ];
+    let mut t = Task::new(spec(HeadSpec::LineSource, chain, TailSpec::PrintSink), 0, None, &e, &e, &mut c);
+    t.configure_watermarks(0, WatermarkStrategy::monotonous());
+    t.handle_timestamped_line(1, "a", 0, 4, &mut c);
+    t.handle_timestamped_line(2, "a", 1, 11, &mut c);
+    t.handle_watermark_timer(200, &mut c);
+    // Monotonous: 11 - 1 = 10 passes [0,10); the map kept the line's timestamp.
+    assert_eq!(drain(&mut t), vec!["print (a,1)@9"]);
+}
+
+#[test]
 fn a_source_emits_periodic_watermarks_and_max_at_the_end() {
     let mut c = SurvivingCounters::default();
     let e = BTreeMap::new();
