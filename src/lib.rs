@@ -35,6 +35,8 @@ pub mod status;
 pub mod store;
 pub mod task;
 pub mod variant;
+pub mod watermark;
+pub mod window;
 
 pub use ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
 pub use profile::Profile;

@@ -9,6 +9,8 @@
 
 use crate::record::{Lineage, Record, Value};
 use crate::state::OperatorState;
+use crate::watermark::Watermark;
+use crate::window::{EventWindowOperator, EventWindowSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
@@ -174,6 +176,9 @@ pub enum OperatorKind {
     KeyedAggregate(Aggregate),
     /// tumbling count window per key: emits (key, sum) when `size` elements arrived
     CountWindow { size: u64 },
+    /// keyed event-time window (tumbling or sliding) with `EventTimeTrigger`, allowed lateness
+    /// and an optional late side output (`window.rs`, semantics §11).
+    EventWindow(EventWindowSpec),
 }
 
 impl OperatorKind {
@@ -187,6 +192,7 @@ impl OperatorKind {
             OperatorKind::CountWindow { size } => {
                 return if size == 0 { Err(OperatorSpecError::EmptyCountWindow) } else { Ok(()) };
             }
+            OperatorKind::EventWindow(spec) => return spec.validate(),
         };
         if accepted.contains(&udf.shape()) {
             return Ok(());
@@ -207,6 +213,15 @@ pub enum OperatorSpecError {
     EveryNthZero,
     #[error("a count-based failure injector needs a count of at least 1")]
     CountZero,
+    #[error("an event-time window needs 1 <= size_ms <= 2^40, got {size_ms}")]
+    WindowSize { size_ms: u64 },
+    #[error("a sliding event-time window needs 1 <= slide_ms <= 2^40, got {slide_ms}")]
+    WindowSlide { slide_ms: u64 },
+    /// Flink: "parameters must satisfy abs(offset) < size" (tumbling) / "< slide" (sliding).
+    #[error("an event-time window needs abs(offset_ms) < {bound} ({bound_ms}), got offset_ms = {offset_ms}")]
+    WindowOffset { offset_ms: i64, bound_ms: u64, bound: &'static str },
+    #[error("allowed_lateness_ms must be at most 2^40, got {allowed_lateness_ms}")]
+    AllowedLateness { allowed_lateness_ms: u64 },
 }
 
 // ------------------------------------------------------------------------ failure injection
@@ -401,6 +416,10 @@ pub struct Operator {
     keyed: BTreeMap<Value, Value>,
     /// `CountWindow`: key -> (elements in the open window, partial sum as the value to emit).
     window: BTreeMap<Value, (u64, Value)>,
+    /// `EventWindow`: window contents, timers and the event-time clock.
+    event_window: Option<Box<EventWindowOperator>>,
+    /// `EventWindow` with a late side output: late records not yet taken by the host.
+    late: Vec<Record>,
     /// Counter keys of the injectors (`"{instance}/{index}:{tag}"`), built for `counter_keys_for`
     /// on first use so the per-record path does not format strings.
     counter_keys: Vec<String>,
@@ -427,6 +446,11 @@ impl Operator {
             injectors,
             keyed: BTreeMap::new(),
             window: BTreeMap::new(),
+            event_window: match kind {
+                OperatorKind::EventWindow(spec) => Some(Box::new(EventWindowOperator::new(spec))),
+                _ => None,
+            },
+            late: Vec::new(),
             counter_keys: Vec::new(),
             counter_keys_for: String::new(),
         };
@@ -443,7 +467,10 @@ impl Operator {
     }
 
     pub fn is_keyed(&self) -> bool {
-        matches!(self.kind, OperatorKind::KeyedAggregate(_) | OperatorKind::CountWindow { .. })
+        matches!(
+            self.kind,
+            OperatorKind::KeyedAggregate(_) | OperatorKind::CountWindow { .. } | OperatorKind::EventWindow(_)
+        )
     }
 
     /// Processes one record, appending its outputs to `out` (which is not cleared). On a user
@@ -480,7 +507,7 @@ impl Operator {
                     }
                 };
                 assert!(holds_key(&value, &key), "aggregate output {value} not keyed by {key}");
-                out.push(Record { value, lineage: rec.lineage });
+                out.push(Record { value, lineage: rec.lineage, timestamp: rec.timestamp });
                 Ok(())
             }
             OperatorKind::CountWindow { size } => {
@@ -492,14 +519,40 @@ impl Operator {
                 assert!(count <= size, "window of {key} holds {count} > {size} elements");
                 if count == size {
                     self.window.remove(&key);
-                    out.push(Record { value: emit_value(&key, partial), lineage: rec.lineage });
+                    // GlobalWindow.maxTimestamp() is Long.MAX_VALUE: a timestamped input gives that.
+                    let timestamp = rec.timestamp.map(|_| i64::MAX);
+                    out.push(Record { value: emit_value(&key, partial), lineage: rec.lineage, timestamp });
                 } else {
                     let acc = emit_value(&key, partial);
                     self.window.insert(key, (count, acc));
                 }
                 Ok(())
             }
+            OperatorKind::EventWindow(_) => {
+                let w = self.event_window.as_mut().expect("an event window operator has its state");
+                w.process_element(rec, out, &mut self.late)
+                    .map_err(|message| UserException { operator: ctx.instance.to_owned(), message })
+            }
         }
+    }
+
+    /// A new input watermark (`processWatermark`): an event-time window fires the timers at or
+    /// below it, appending the results to `out`; other operators hold no timers. The caller
+    /// forwards the watermark downstream after the results.
+    pub fn process_watermark(&mut self, wm: Watermark, out: &mut Vec<Record>) {
+        if let Some(w) = &mut self.event_window {
+            w.advance_watermark(wm, out);
+        }
+    }
+
+    /// Late records for the late side output (`sideOutputLateData`) since the last call.
+    pub fn take_late_records(&mut self, out: &mut Vec<Record>) {
+        out.append(&mut self.late);
+    }
+
+    /// The event-time window's state (contents, timers, watermark), if this is one.
+    pub fn event_window(&self) -> Option<&EventWindowOperator> {
+        self.event_window.as_deref()
     }
 
     /// The operator's state for a checkpoint.
@@ -507,6 +560,9 @@ impl Operator {
         match self.kind {
             OperatorKind::KeyedAggregate(_) => OperatorState::Keyed(self.keyed.clone()),
             OperatorKind::CountWindow { .. } => OperatorState::Window(self.window.clone()),
+            OperatorKind::EventWindow(_) => OperatorState::EventWindow(
+                self.event_window.as_ref().expect("an event window operator has its state").snapshot(),
+            ),
             OperatorKind::Map(_) | OperatorKind::FlatMap(_) | OperatorKind::Filter(_) => OperatorState::None,
         }
     }
@@ -517,6 +573,9 @@ impl Operator {
         match (self.kind, state) {
             (OperatorKind::KeyedAggregate(_), OperatorState::Keyed(m)) => self.keyed = m.clone(),
             (OperatorKind::CountWindow { .. }, OperatorState::Window(m)) => self.window = m.clone(),
+            (OperatorKind::EventWindow(_), OperatorState::EventWindow(st)) => {
+                self.event_window.as_mut().expect("an event window operator has its state").restore(st)
+            }
             (OperatorKind::Map(_) | OperatorKind::FlatMap(_) | OperatorKind::Filter(_), OperatorState::None) => {}
             (kind, st) => panic!("cannot restore {kind:?} from {st:?}"),
         }
@@ -534,7 +593,14 @@ impl Operator {
         match self.kind {
             OperatorKind::KeyedAggregate(_) => assert!(self.window.is_empty()),
             OperatorKind::CountWindow { .. } => assert!(self.keyed.is_empty()),
-            _ => assert!(self.keyed.is_empty() && self.window.is_empty(), "stateless operator holds state"),
+            OperatorKind::EventWindow(_) => {
+                assert!(self.keyed.is_empty() && self.window.is_empty());
+                self.event_window.as_ref().expect("an event window operator has its state").invariants();
+            }
+            _ => assert!(
+                self.keyed.is_empty() && self.window.is_empty() && self.event_window.is_none(),
+                "stateless operator holds state"
+            ),
         }
         for (k, v) in &self.keyed {
             assert!(!matches!(k, Value::Pair(..)), "key {k} is a pair");
@@ -673,42 +739,42 @@ impl Operator {
 
 /// Applies a map / flat_map / filter function. `Err` carries the exception message.
 fn apply_udf(udf: Udf, rec: Record, out: &mut Vec<Record>) -> Result<(), String> {
-    let Record { value, lineage } = rec;
+    let Record { value, lineage, timestamp } = rec;
     let wrong = |what: &str| format!("{udf}: expected {what}, got {value:?}");
     match udf {
-        Udf::Identity => out.push(Record { value, lineage }),
+        Udf::Identity => out.push(Record { value, lineage, timestamp }),
         Udf::Uppercase => {
             let Value::Str(s) = &value else { return Err(wrong("a string")) };
             let value = if s.chars().any(char::is_lowercase) { Value::Str(Arc::from(s.to_uppercase())) } else { value };
-            out.push(Record { value, lineage });
+            out.push(Record { value, lineage, timestamp });
         }
         Udf::ToPairOne => {
             let Value::Str(s) = &value else { return Err(wrong("a string")) };
-            out.push(Record { value: Value::Pair(Arc::clone(s), 1), lineage });
+            out.push(Record { value: Value::Pair(Arc::clone(s), 1), lineage, timestamp });
         }
         Udf::ParseInt => {
             let Value::Str(s) = &value else { return Err(wrong("a string")) };
             let n: i64 = s.parse().map_err(|_| format!("{udf}: `{s}` is not a number"))?;
-            out.push(Record { value: Value::Int(n), lineage });
+            out.push(Record { value: Value::Int(n), lineage, timestamp });
         }
         Udf::SplitWords | Udf::SplitWordsToPairs => {
             let Value::Str(s) = &value else { return Err(wrong("a string")) };
             for (i, word) in s.split_whitespace().enumerate() {
                 let word: Arc<str> = Arc::from(word);
                 let value = if udf == Udf::SplitWords { Value::Str(word) } else { Value::Pair(word, 1) };
-                out.push(Record { value, lineage: child_lineage(lineage, i) });
+                out.push(Record { value, lineage: child_lineage(lineage, i), timestamp });
             }
         }
         Udf::DropEmpty => {
             let Value::Str(s) = &value else { return Err(wrong("a string")) };
             if !s.is_empty() {
-                out.push(Record { value, lineage });
+                out.push(Record { value, lineage, timestamp });
             }
         }
         Udf::IsEven => {
             let Value::Int(n) = value else { return Err(wrong("an integer")) };
             if n % 2 == 0 {
-                out.push(Record { value, lineage });
+                out.push(Record { value, lineage, timestamp });
             }
         }
     }
@@ -722,7 +788,7 @@ fn child_lineage(parent: Lineage, i: usize) -> Lineage {
 
 /// The key and the number an aggregate folds: `Pair(k, v)` -> (`k`, v); `Int(n)` -> (`n`, n);
 /// `Str(s)` -> (`s`, 1) (a bare word counts once).
-fn key_and_number(v: &Value) -> (Value, i64) {
+pub(crate) fn key_and_number(v: &Value) -> (Value, i64) {
     let x = match v {
         Value::Pair(_, n) | Value::Int(n) => *n,
         Value::Str(_) => 1,
@@ -740,7 +806,7 @@ fn number_of(v: &Value) -> i64 {
 
 /// What a keyed operator emits for `key` with accumulator `acc`: string keys as `(key,acc)`,
 /// integer keys as `acc`.
-fn emit_value(key: &Value, acc: i64) -> Value {
+pub(crate) fn emit_value(key: &Value, acc: i64) -> Value {
     match key {
         Value::Str(k) => Value::Pair(Arc::clone(k), acc),
         Value::Int(_) => Value::Int(acc),
@@ -849,7 +915,7 @@ mod tests {
                 let mut run = |op: &mut Operator, now_ms: u64, value: Value, out: &mut Vec<Record>| {
                     let mut ctx = OperatorContext { now_ms, counters: &mut counters, instance: "op[0]" };
                     out.clear();
-                    let r = op.process(&mut ctx, Record { value, lineage: Lineage { input_seq, sub: 0 } }, out);
+                    let r = op.process(&mut ctx, Record::new(value, Lineage { input_seq, sub: 0 }), out);
                     op.invariants();
                     r
                 };
@@ -955,9 +1021,7 @@ mod tests {
         let mut pairs = Operator::new(OperatorKind::FlatMap(Udf::SplitWordsToPairs), vec![]);
         let (mut a, mut b) = (Vec::new(), Vec::new());
         let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "x" };
-        split
-            .process(&mut ctx, Record { value: s("a b c"), lineage: Lineage { input_seq: 9, sub: 0 } }, &mut a)
-            .unwrap();
+        split.process(&mut ctx, Record::new(s("a b c"), Lineage { input_seq: 9, sub: 0 }), &mut a).unwrap();
         for r in a.drain(..) {
             pairs.process(&mut ctx, r, &mut b).unwrap();
         }
@@ -1235,7 +1299,7 @@ mod tests {
         // Record processing ignores lifecycle injectors.
         let mut op = op;
         let mut out = Vec::new();
-        let rec = Record { value: s("x"), lineage: Lineage { input_seq: 0, sub: 0 } };
+        let rec = Record::new(s("x"), Lineage { input_seq: 0, sub: 0 });
         op.process(&mut OperatorContext { now_ms: 0, counters: &mut c, instance: "map[0]" }, rec, &mut out).unwrap();
         assert_eq!(out.len(), 1);
     }
@@ -1258,7 +1322,7 @@ mod tests {
         let mut a = Operator::new(OperatorKind::Map(Udf::Identity), inj.clone());
         let mut b = Operator::new(OperatorKind::Map(Udf::Identity), inj);
         let mut out = Vec::new();
-        let rec = || Record { value: s("x"), lineage: Lineage { input_seq: 0, sub: 0 } };
+        let rec = || Record::new(s("x"), Lineage { input_seq: 0, sub: 0 });
         a.process(&mut OperatorContext { now_ms: 0, counters: &mut counters, instance: "map[0]" }, rec(), &mut out)
             .unwrap();
         b.process(&mut OperatorContext { now_ms: 0, counters: &mut counters, instance: "map[1]" }, rec(), &mut out)

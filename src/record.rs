@@ -1,6 +1,7 @@
-//! Stream elements: records with their lineage, checkpoint barriers and their options, cancel markers, end of partition.
+//! Stream elements: records with their lineage and optional event timestamp, checkpoint barriers and their options, cancel markers, end of partition, watermarks and watermark status.
 
 use crate::ids::{CheckpointId, Offset, PartitionId};
+use crate::watermark::{Watermark, WatermarkStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::sync::Arc;
@@ -55,6 +56,18 @@ pub struct Lineage {
 pub struct Record {
     pub value: Value,
     pub lineage: Lineage,
+    /// The event timestamp in ms (Flink's `StreamRecord` timestamp), `None` without event time.
+    /// Map/filter/flat_map and running aggregates keep their input's; an event-time window's
+    /// result carries its window's `maxTimestamp` (see `window.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+}
+
+impl Record {
+    /// A record without an event timestamp.
+    pub fn new(value: Value, lineage: Lineage) -> Record {
+        Record { value, lineage, timestamp: None }
+    }
 }
 
 /// How a barrier is to be handled (Flink's `CheckpointOptions` alignment type, §3.4).
@@ -109,6 +122,10 @@ pub enum StreamElement {
     Barrier(Barrier),
     CancelMarker(CheckpointId),
     EndOfPartition,
+    /// An event-time watermark (semantics §11); broadcast to every downstream channel.
+    Watermark(Watermark),
+    /// The sender's watermark status changed (IDLE / ACTIVE).
+    WatermarkStatus(WatermarkStatus),
 }
 
 /// A record in the Kafka-like log: its position and payload.
@@ -118,4 +135,8 @@ pub struct LogRecord {
     pub offset: Offset,
     pub value: Value,
     pub lineage: Lineage,
+    /// The record's timestamp in the log (Kafka's record timestamp): the event timestamp a
+    /// source with a watermark strategy gives the record; `None` for logs without timestamps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
 }

@@ -450,7 +450,7 @@ mod tests {
         TxnId { subtask: 0, attempt, seq }
     }
     fn rec(v: &str) -> Record {
-        Record { value: Value::str(v), lineage: Lineage { input_seq: 0, sub: 0 } }
+        Record::new(Value::str(v), Lineage { input_seq: 0, sub: 0 })
     }
     fn begin(a: u32, s: u64) -> SinkOutput {
         SinkOutput::Begin { txn: t(a, s) }
@@ -887,7 +887,7 @@ mod tests {
     #[test]
     fn print_sink_is_identity_and_counts_rows() {
         let mut p = PrintSink::default();
-        let r = Record { value: Value::Pair("a".into(), 3), lineage: Lineage { input_seq: 7, sub: 2 } };
+        let r = Record::new(Value::Pair("a".into(), 3), Lineage { input_seq: 7, sub: 2 });
         assert_eq!(p.invoke(r.clone()), r);
         assert_eq!(p.invoke(r.clone()), r);
         assert_eq!(p.rows(), 2);
@@ -934,6 +934,7 @@ mod tests {
                     offset,
                     value: Value::str(token),
                     lineage: Lineage { input_seq: seq as u64, sub: 0 },
+                    timestamp: None,
                 });
                 // Fetch everything available from the positions, oldest input first, until caught up.
                 loop {

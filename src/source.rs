@@ -204,7 +204,7 @@ impl LogSource {
         assert!(rec.offset >= *pos, "{}{} emitted again (position {pos})", rec.partition, rec.offset);
         *pos = rec.offset.next();
         self.started.insert(rec.partition);
-        Record { value: rec.value.clone(), lineage: rec.lineage }
+        Record { value: rec.value.clone(), lineage: rec.lineage, timestamp: rec.timestamp }
     }
 
     /// Snapshot for checkpoint `id`. Profile: 1.11 stores the *last read* offset (sentinel when nothing read), 2.3 the *next to read*; both remember `pending_commits[id]` (1.11 capped at 100 entries, oldest dropped). Variant::CommitOffsetsOnSnapshot: return the offsets to commit immediately (deliberate bug).
@@ -370,7 +370,7 @@ impl LineSource {
         self.last_input_seq = Some(input_seq);
         self.lines_read += 1;
         self.invariants();
-        Record { value: Value::str(line), lineage: Lineage { input_seq, sub: 0 } }
+        Record::new(Value::str(line), Lineage { input_seq, sub: 0 })
     }
 
     /// Always [`OperatorState::None`]: a socket cannot be rewound.
@@ -508,7 +508,13 @@ mod tests {
             let part = self.log.entry(PartitionId(p)).or_default();
             let offset = Offset(part.len() as u64);
             let lineage = Lineage { input_seq: self.next_seq, sub: 0 };
-            part.push(LogRecord { partition: PartitionId(p), offset, value: Value::str(value), lineage });
+            part.push(LogRecord {
+                partition: PartitionId(p),
+                offset,
+                value: Value::str(value),
+                lineage,
+                timestamp: None,
+            });
             self.next_seq += 1;
         }
 
@@ -1061,6 +1067,7 @@ mod tests {
             offset: Offset(0),
             value: Value::Int(1),
             lineage: Lineage { input_seq: 0, sub: 0 },
+            timestamp: None,
         };
         s.handle_record(&r);
         s.handle_record(&r);
@@ -1076,6 +1083,7 @@ mod tests {
             offset: Offset(0),
             value: Value::Int(1),
             lineage: Lineage { input_seq: 0, sub: 0 },
+            timestamp: None,
         });
     }
 
@@ -1097,7 +1105,7 @@ mod tests {
             assert_eq!(src.snapshot(), OperatorState::None);
             for (n, (line, seq)) in lines.iter().enumerate() {
                 let r = src.handle_line(line, *seq);
-                assert_eq!(r, Record { value: Value::str(line), lineage: Lineage { input_seq: *seq, sub: 0 } });
+                assert_eq!(r, Record::new(Value::str(line), Lineage { input_seq: *seq, sub: 0 }));
                 assert_eq!(src.lines_read(), n as u64 + 1);
             }
             assert_eq!(src.snapshot(), OperatorState::None, "nothing to restore from");

@@ -2,6 +2,7 @@
 
 use crate::ids::{ChannelId, CheckpointId, Offset, PartitionId};
 use crate::record::{Record, Value};
+use crate::window::EventWindowState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -28,6 +29,9 @@ pub enum OperatorState {
     Keyed(BTreeMap<Value, Value>),
     /// Tumbling count window: key -> (elements so far in the open window, accumulator).
     Window(BTreeMap<Value, (u64, Value)>),
+    /// Event-time window: contents per (key, window) and the registered event-time timers
+    /// (`InternalTimerServiceImpl` snapshots its timers); never the watermark.
+    EventWindow(EventWindowState),
     /// Two-phase-commit sink: pending pre-committed transactions by checkpoint id, and the
     /// transaction that was open at snapshot time.
     TwoPhaseCommit { pending: Vec<(CheckpointId, TxnId)>, current: Option<TxnId> },
@@ -40,6 +44,7 @@ impl OperatorState {
             OperatorState::SourceOffsets(m) => 16 * m.len() as u64,
             OperatorState::Keyed(m) => m.iter().map(|(k, v)| k.size_bytes() + v.size_bytes()).sum(),
             OperatorState::Window(m) => m.iter().map(|(k, (_, v))| k.size_bytes() + 8 + v.size_bytes()).sum(),
+            OperatorState::EventWindow(st) => st.size_bytes(),
             OperatorState::TwoPhaseCommit { pending, current } => {
                 24 * (pending.len() as u64 + current.is_some() as u64)
             }

@@ -24,6 +24,9 @@ use crate::sink::{PrintSink, SinkOutput, TwoPhaseCommitSink};
 use crate::source::{LineSource, LogSource, StartupMode};
 use crate::state::{OperatorState, TaskSnapshot};
 use crate::store::CompletedCheckpoint;
+use crate::watermark::{
+    SourceWatermarks, StatusWatermarkValve, Watermark, WatermarkEvent, WatermarkStatus, WatermarkStrategy,
+};
 use crate::{Profile, Variant};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -110,6 +113,13 @@ pub enum TaskOutput {
     CommitOffsets { offsets: BTreeMap<PartitionId, Offset> },
     /// A user function threw: the task fails (the host reports FAILED).
     Failed { cause: String },
+    /// Broadcast a watermark to every downstream channel (after the records it follows).
+    EmitWatermark { watermark: Watermark },
+    /// Broadcast a watermark status change (IDLE / ACTIVE) to every downstream channel.
+    EmitWatermarkStatus { status: WatermarkStatus },
+    /// A late record for the late side output of the event-time window `operator`
+    /// (`sideOutputLateData`).
+    LateRecord { operator: String, record: Record },
 }
 
 #[derive(Clone, Debug)]
@@ -151,6 +161,20 @@ pub struct Task {
     outputs: VecDeque<TaskOutput>,
     records_in: u64,
     end: EndOfInput,
+    /// Event time (semantics §11); none of it is part of a snapshot.
+    event_time: EventTime,
+}
+
+/// A task's event-time machinery: the input valve (tasks with input channels), the source's
+/// watermark generators (sources with a watermark strategy), and the last watermark emitted.
+#[derive(Clone, Debug, Default)]
+struct EventTime {
+    valve: Option<StatusWatermarkValve>,
+    source: Option<SourceWatermarks>,
+    /// The watermark the chain last advanced to (the task's output watermark).
+    current: Option<Watermark>,
+    /// Late side-output records collected while a chain runs.
+    late: Vec<Record>,
 }
 
 /// Where the task is on its way to FINISHED (bounded input).
@@ -248,6 +272,14 @@ impl Task {
             outputs: VecDeque::new(),
             records_in: 0,
             end: EndOfInput { last_completed: restore.map(|cp| cp.id), ..EndOfInput::default() },
+            event_time: EventTime {
+                // The valve starts at Long.MIN_VALUE on every deployment, restored or not.
+                valve: match &spec.head {
+                    HeadSpec::Inputs { inputs, .. } => Some(StatusWatermarkValve::new(*inputs)),
+                    _ => None,
+                },
+                ..EventTime::default()
+            },
         };
         task.drain_sink();
         if let Some(cause) = restore_failure {
@@ -384,13 +416,25 @@ impl Task {
                 handler.handle_cancel_marker(now_ms, ch, id);
                 self.drain_handler(now_ms);
             }
+            StreamElement::Watermark(wm) => {
+                if let Some(v) = &mut self.event_time.valve {
+                    v.input_watermark(ch.0, wm);
+                }
+                self.drain_valve(now_ms, counters);
+            }
+            StreamElement::WatermarkStatus(status) => {
+                if let Some(v) = &mut self.event_time.valve {
+                    v.input_status(ch.0, status);
+                }
+                self.drain_valve(now_ms, counters);
+            }
             StreamElement::EndOfPartition => {
                 handler.handle_end_of_partition(now_ms, ch);
                 self.drain_handler(now_ms);
                 self.end.ended_channels += 1;
                 if matches!(&self.head, Head::Inputs(h) if h.num_open_channels() == 0) {
                     let wait = self.end.wait_for_final_checkpoint;
-                    self.input_ended(wait);
+                    self.input_ended(now_ms, wait);
                 }
             }
         }
@@ -409,12 +453,12 @@ impl Task {
     /// one covering everything it processed) completed; otherwise (flink-1.11) it finishes at
     /// once. Operators are finished (`endInput`/`finish`); the host sends EndOfPartition
     /// downstream and reports FINISHED when [`Task::is_finished`] says so.
-    pub fn handle_end_of_input(&mut self, _now_ms: u64, wait_for_final_checkpoint: bool) {
+    pub fn handle_end_of_input(&mut self, now_ms: u64, wait_for_final_checkpoint: bool) {
         if self.failed || self.end.ended {
             return;
         }
         assert!(!matches!(self.head, Head::Inputs(_)), "{}: end of input on a non-source task", self.name);
-        self.input_ended(wait_for_final_checkpoint);
+        self.input_ended(now_ms, wait_for_final_checkpoint);
         self.invariants();
     }
 
@@ -439,7 +483,8 @@ impl Task {
         self.end.ended
     }
 
-    fn input_ended(&mut self, wait: bool) {
+    fn input_ended(&mut self, now_ms: u64, wait: bool) {
+        self.end_event_time(now_ms);
         self.end.ended = true;
         self.end.wait_for_final_checkpoint = wait;
         if !wait {
@@ -489,6 +534,9 @@ impl Task {
             }
             let Head::Log(s) = &mut self.head else { panic!("{}: log records on a non-log task", self.name) };
             let r = s.handle_record(lr);
+            if let (Some(w), Some(ts)) = (&mut self.event_time.source, r.timestamp) {
+                w.on_record(lr.partition, ts);
+            }
             self.process(now_ms, r, counters);
         }
         self.invariants();
@@ -670,11 +718,16 @@ impl Task {
         self.records_in += 1;
         self.end.dirty = true;
         let mut cur = std::mem::take(&mut self.scratch_a);
-        let mut next = std::mem::take(&mut self.scratch_b);
         cur.clear();
         cur.push(record);
+        self.run_chain(now_ms, 0, cur, counters);
+    }
+
+    /// Runs `cur` through the chain from operator `start` on, then the tail.
+    fn run_chain(&mut self, now_ms: u64, start: usize, mut cur: Vec<Record>, counters: &mut SurvivingCounters) {
+        let mut next = std::mem::take(&mut self.scratch_b);
         let mut failure = None;
-        'chain: for op in &mut self.chain {
+        'chain: for op in &mut self.chain[start..] {
             next.clear();
             for r in cur.drain(..) {
                 let mut ctx = OperatorContext { now_ms, counters, instance: &op.instance };
@@ -684,6 +737,9 @@ impl Task {
                 }
             }
             std::mem::swap(&mut cur, &mut next);
+        }
+        if self.event_time.current.is_some() {
+            self.take_late_records();
         }
         if let Some(cause) = failure {
             self.failed = true;
@@ -745,6 +801,161 @@ impl Task {
         }
     }
 }
+
+// ------------------------------------------------------------------------- event time
+
+impl Task {
+    /// Gives a source task a watermark strategy (`WatermarkStrategy` on the source, one
+    /// generator per split): a log source's splits are its partitions, a line source has one.
+    /// The first periodic emission is due `auto_watermark_interval_ms` after `now_ms`. Panics on
+    /// a task with input channels or an invalid strategy (validate user input first).
+    pub fn configure_watermarks(&mut self, now_ms: u64, strategy: WatermarkStrategy) {
+        let splits: Vec<PartitionId> = match &self.head {
+            Head::Log(s) => s.positions().keys().copied().collect(),
+            Head::Line(_) => vec![PartitionId(0)],
+            Head::Inputs(_) => panic!("{}: a watermark strategy belongs on a source", self.name),
+        };
+        self.event_time.source = Some(SourceWatermarks::new(strategy, &splits, now_ms));
+        self.invariants();
+    }
+
+    /// When the source's periodic watermark emission is due (None: no watermark strategy).
+    pub fn watermark_deadline(&self) -> Option<u64> {
+        self.event_time.source.as_ref().map(|s| s.poll_timeout()).filter(|t| *t != u64::MAX)
+    }
+
+    /// The periodic watermark emission timer of a source task: the generators emit, and a new
+    /// watermark fires the chain's timers and goes downstream.
+    pub fn handle_watermark_timer(&mut self, now_ms: u64, counters: &mut SurvivingCounters) {
+        if self.failed || self.end.ended {
+            return;
+        }
+        if let Some(s) = &mut self.event_time.source {
+            s.handle_timeout(now_ms);
+            self.drain_source_watermarks(now_ms, counters);
+        }
+        self.invariants();
+    }
+
+    /// A socket line with an event timestamp (a timestamp assigner on a line source): like
+    /// [`Task::handle_line`], and the source's watermark generator (split 0) sees `timestamp`.
+    pub fn handle_timestamped_line(
+        &mut self,
+        now_ms: u64,
+        line: &str,
+        input_seq: u64,
+        timestamp: i64,
+        counters: &mut SurvivingCounters,
+    ) {
+        if self.failed {
+            return;
+        }
+        let Head::Line(s) = &mut self.head else { panic!("{}: a line on a non-line task", self.name) };
+        let mut r = s.handle_line(line, input_seq);
+        r.timestamp = Some(timestamp);
+        if let Some(w) = &mut self.event_time.source {
+            w.on_record(PartitionId(0), timestamp);
+        }
+        self.process(now_ms, r, counters);
+        self.invariants();
+    }
+
+    /// The task's output watermark: the last one its chain advanced to (None before the first).
+    pub fn current_watermark(&self) -> Option<Watermark> {
+        self.event_time.current
+    }
+
+    /// The input valve (tasks with input channels).
+    pub fn watermark_valve(&self) -> Option<&StatusWatermarkValve> {
+        self.event_time.valve.as_ref()
+    }
+
+    /// The chained operators (to read event-time window state in tests and checkers).
+    pub fn chain(&self) -> &[ChainedOperator] {
+        &self.chain
+    }
+
+    fn drain_valve(&mut self, now_ms: u64, counters: &mut SurvivingCounters) {
+        while let Some(ev) = self.event_time.valve.as_mut().and_then(|v| v.poll_output()) {
+            self.on_watermark_event(now_ms, ev, counters);
+        }
+    }
+
+    fn drain_source_watermarks(&mut self, now_ms: u64, counters: &mut SurvivingCounters) {
+        while let Some(ev) = self.event_time.source.as_mut().and_then(|s| s.poll_output()) {
+            self.on_watermark_event(now_ms, ev, counters);
+        }
+    }
+
+    fn on_watermark_event(&mut self, now_ms: u64, ev: WatermarkEvent, counters: &mut SurvivingCounters) {
+        if self.failed {
+            return;
+        }
+        match ev {
+            WatermarkEvent::Watermark(wm) => self.advance_watermark(now_ms, wm, counters),
+            WatermarkEvent::Status(status) => {
+                if matches!(self.tail, Tail::Output { .. }) {
+                    self.outputs.push_back(TaskOutput::EmitWatermarkStatus { status });
+                }
+            }
+        }
+    }
+
+    /// Each operator in chain order processes the watermark (an event-time window fires its
+    /// timers; the results run through the rest of the chain first), then it goes downstream
+    /// (`AbstractStreamOperator.processWatermark`).
+    fn advance_watermark(&mut self, now_ms: u64, wm: Watermark, counters: &mut SurvivingCounters) {
+        assert!(self.event_time.current.is_none_or(|c| wm > c), "{}: watermark {wm} does not advance", self.name);
+        self.event_time.current = Some(wm);
+        for i in 0..self.chain.len() {
+            if self.failed {
+                return;
+            }
+            let mut fired = std::mem::take(&mut self.scratch_a);
+            fired.clear();
+            self.chain[i].operator.process_watermark(wm, &mut fired);
+            if fired.is_empty() {
+                self.scratch_a = fired;
+            } else {
+                // Timers changed the window state: the last snapshot no longer covers it.
+                self.end.dirty = true;
+                self.run_chain(now_ms, i + 1, fired, counters);
+            }
+        }
+        if !self.failed && matches!(self.tail, Tail::Output { .. }) {
+            self.outputs.push_back(TaskOutput::EmitWatermark { watermark: wm });
+        }
+    }
+
+    fn take_late_records(&mut self) {
+        let mut late = std::mem::take(&mut self.event_time.late);
+        for op in &mut self.chain {
+            op.operator.take_late_records(&mut late);
+            for record in late.drain(..) {
+                self.outputs.push_back(TaskOutput::LateRecord { operator: op.instance.clone(), record });
+            }
+        }
+        self.event_time.late = late;
+    }
+
+    /// End of a bounded source input with a watermark strategy: `MAX_WATERMARK` fires every
+    /// timer and goes downstream before the end of partition. (The end-of-input hook carries no
+    /// surviving counters: operators chained after the window see the fired results with fresh
+    /// injector counters.)
+    fn end_event_time(&mut self, now_ms: u64) {
+        if let Some(s) = &mut self.event_time.source {
+            s.end_of_input();
+            let mut counters = SurvivingCounters::default();
+            while let Some(ev) = self.event_time.source.as_mut().and_then(|s| s.poll_output()) {
+                self.on_watermark_event(now_ms, ev, &mut counters);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "task_event_time_tests.rs"]
+mod event_time_tests;
 
 /// Lineage helper for sources that build records outside a `LineSource`.
 pub fn lineage(input_seq: u64) -> Lineage {

@@ -55,6 +55,11 @@ pub fn case_name(f: &Flink, profile: Profile) -> String {
 /// is listed in docs/conformance.md (checked by `not_posable_are_documented`).
 pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
     (
+        "WatermarksWithIdlenessTest",
+        "testNegativeTimeout",
+        "idle_timeout_ms is unsigned: a negative timeout cannot be built (a scenario parser rejects it as a negative number)",
+    ),
+    (
         "CheckpointRequestDeciderTest",
         "testSavepointPrioritized",
         "a forced savepoint is queued only while a trigger is in progress; the core triggers synchronously",

@@ -42,6 +42,7 @@ fn read(s: &mut LogSource, partition: u32, offset: u64) {
         offset: Offset(offset),
         value: Value::Int(offset as i64),
         lineage: Lineage { input_seq: offset, sub: 0 },
+        timestamp: None,
     });
 }
 

@@ -12,7 +12,7 @@ struct Case {
 }
 
 fn rec(v: &str, seq: u64) -> Record {
-    Record { value: Value::str(v), lineage: Lineage { input_seq: seq, sub: 0 } }
+    Record::new(Value::str(v), Lineage { input_seq: seq, sub: 0 })
 }
 
 fn apply(sink: &mut TwoPhaseCommitSink, store: &mut TxnStore) -> Result<(), String> {

@@ -47,7 +47,7 @@ pub fn compute(spec: &JobSpec) -> Reference {
     let mut next = Vec::new();
     for (seq, value) in inputs {
         cur.clear();
-        cur.push(Record { value, lineage: Lineage { input_seq: seq, sub: 0 } });
+        cur.push(Record::new(value, Lineage { input_seq: seq, sub: 0 }));
         for op in ops.iter_mut() {
             next.clear();
             for r in cur.drain(..) {

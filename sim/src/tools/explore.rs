@@ -735,6 +735,10 @@ impl<'a> Explorer<'a> {
                     }
                 }
                 TaskOutput::Failed { cause } => return self.fail_from_output(sys, t, attempt, &cause),
+                // Event time (eventtime branch): not wired into this host yet.
+                TaskOutput::EmitWatermark { .. }
+                | TaskOutput::EmitWatermarkStatus { .. }
+                | TaskOutput::LateRecord { .. } => {}
             }
         }
         if let Some(id) = sys.restored_from.remove(&t) {

@@ -404,6 +404,10 @@ impl Floor<'_> {
                 }
                 TaskOutput::CommitOffsets { offsets } => self.committed_offsets.extend(offsets),
                 TaskOutput::Failed { .. } => self.failed_task = true,
+                // Event time (eventtime branch): not wired into this host yet.
+                TaskOutput::EmitWatermark { .. }
+                | TaskOutput::EmitWatermarkStatus { .. }
+                | TaskOutput::LateRecord { .. } => {}
             }
         }
     }

@@ -33,6 +33,7 @@ pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
                     offset,
                     value,
                     lineage: Lineage { input_seq: seq as u64, sub: 0 },
+                    timestamp: None,
                 });
                 log.at[*p as usize].push(*at);
             }

@@ -1,0 +1,714 @@
+//! Event time: watermarks and watermark status, the source-side watermark generators (bounded out-of-orderness, monotonous timestamps, idleness) with their per-split combination, and the per-task `StatusWatermarkValve`.
+//!
+//! Everything here is sans-IO. Processing time comes in as `now_ms` arguments (the periodic
+//! emission timer of Flink's `pipeline.auto-watermark-interval` is a deadline the host fires with
+//! [`SourceWatermarks::handle_timeout`]); event time is the record's timestamp.
+//!
+//! Watermarks are *not* part of a checkpoint (Flink snapshots neither the valve nor the
+//! generators): a restored task starts at [`Watermark::MIN`] again (semantics §11).
+
+use crate::ids::PartitionId;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::fmt;
+use thiserror::Error;
+
+/// Flink's default `pipeline.auto-watermark-interval`.
+pub const DEFAULT_AUTO_WATERMARK_INTERVAL_MS: u64 = 200;
+
+/// An event-time watermark: no record with a timestamp `<= self.0` is expected any more
+/// (Flink's `Watermark(long)`; milliseconds of event time).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Watermark(pub i64);
+
+impl Watermark {
+    /// `Long.MIN_VALUE`: where every watermark starts, also after a restore.
+    pub const MIN: Watermark = Watermark(i64::MIN);
+    /// `Watermark.MAX_WATERMARK`: emitted at the end of a bounded input; fires every timer.
+    pub const MAX: Watermark = Watermark(i64::MAX);
+}
+
+impl fmt::Display for Watermark {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Watermark::MIN => f.write_str("wm(-inf)"),
+            Watermark::MAX => f.write_str("wm(+inf)"),
+            Watermark(t) => write!(f, "wm({t})"),
+        }
+    }
+}
+
+/// Flink's `WatermarkStatus`: an IDLE input is left out of the minimum its consumers compute.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WatermarkStatus {
+    Active,
+    Idle,
+}
+
+/// What a source's watermark generator does with the timestamps it sees.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GeneratorKind {
+    /// `WatermarkStrategy.forBoundedOutOfOrderness(d)` (`BoundedOutOfOrdernessWatermarks`):
+    /// the watermark is the largest timestamp seen − `max_out_of_orderness_ms` − 1.
+    BoundedOutOfOrderness { max_out_of_orderness_ms: u64 },
+    /// `WatermarkStrategy.forMonotonousTimestamps()` (`AscendingTimestampsWatermarks`): bounded
+    /// out-of-orderness with a bound of 0 (largest timestamp − 1).
+    MonotonousTimestamps,
+}
+
+/// A source's watermark strategy: the generator, optional idleness (`withIdleness`) and the
+/// periodic emission interval (`pipeline.auto-watermark-interval`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WatermarkStrategy {
+    pub generator: GeneratorKind,
+    /// `withIdleness(d)`: a split without records for longer than this is marked idle.
+    pub idle_timeout_ms: Option<u64>,
+    pub auto_watermark_interval_ms: u64,
+}
+
+/// A watermark strategy that cannot be built (Flink throws `IllegalArgumentException`).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum WatermarkSpecError {
+    /// `WatermarksWithIdleness`: "idleTimeout must be greater than zero".
+    #[error("idle_timeout_ms must be greater than zero")]
+    ZeroIdleTimeout,
+    /// An interval of 0 disables periodic watermarks in Flink; the model needs them.
+    #[error("auto_watermark_interval_ms must be at least 1 (0 would disable periodic watermarks)")]
+    ZeroInterval,
+    /// Larger bounds would overflow event time arithmetic.
+    #[error("max_out_of_orderness_ms must be below 2^62")]
+    OutOfOrdernessTooLarge,
+}
+
+impl WatermarkStrategy {
+    /// `forBoundedOutOfOrderness(max_out_of_orderness_ms)`, default interval, no idleness.
+    pub fn bounded(max_out_of_orderness_ms: u64) -> WatermarkStrategy {
+        WatermarkStrategy {
+            generator: GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms },
+            idle_timeout_ms: None,
+            auto_watermark_interval_ms: DEFAULT_AUTO_WATERMARK_INTERVAL_MS,
+        }
+    }
+
+    /// `forMonotonousTimestamps()`, default interval, no idleness.
+    pub fn monotonous() -> WatermarkStrategy {
+        WatermarkStrategy {
+            generator: GeneratorKind::MonotonousTimestamps,
+            idle_timeout_ms: None,
+            auto_watermark_interval_ms: DEFAULT_AUTO_WATERMARK_INTERVAL_MS,
+        }
+    }
+
+    /// `withIdleness(idle_timeout_ms)`.
+    pub fn with_idleness(self, idle_timeout_ms: u64) -> WatermarkStrategy {
+        WatermarkStrategy { idle_timeout_ms: Some(idle_timeout_ms), ..self }
+    }
+
+    pub fn validate(&self) -> Result<(), WatermarkSpecError> {
+        if self.idle_timeout_ms == Some(0) {
+            return Err(WatermarkSpecError::ZeroIdleTimeout);
+        }
+        if self.auto_watermark_interval_ms == 0 {
+            return Err(WatermarkSpecError::ZeroInterval);
+        }
+        if let GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } = self.generator {
+            if max_out_of_orderness_ms >= 1 << 62 {
+                return Err(WatermarkSpecError::OutOfOrdernessTooLarge);
+            }
+        }
+        Ok(())
+    }
+
+    fn out_of_orderness_ms(&self) -> i64 {
+        match self.generator {
+            GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,
+            GeneratorKind::MonotonousTimestamps => 0,
+        }
+    }
+}
+
+// ------------------------------------------------------------------------- generators
+
+/// `BoundedOutOfOrdernessWatermarks`: tracks the largest timestamp; a periodic emission yields
+/// `max − bound − 1`. Before any event that is `Long.MIN_VALUE` (the start value is chosen so
+/// that the subtraction cannot underflow).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoundedOutOfOrderness {
+    out_of_orderness_ms: i64,
+    max_timestamp: i64,
+}
+
+impl BoundedOutOfOrderness {
+    pub fn new(out_of_orderness_ms: i64) -> BoundedOutOfOrderness {
+        assert!((0..1 << 62).contains(&out_of_orderness_ms), "bound {out_of_orderness_ms} out of range");
+        BoundedOutOfOrderness { out_of_orderness_ms, max_timestamp: i64::MIN + out_of_orderness_ms + 1 }
+    }
+
+    /// `onEvent`: remembers the largest timestamp.
+    pub fn on_event(&mut self, timestamp: i64) {
+        self.max_timestamp = self.max_timestamp.max(timestamp);
+    }
+
+    /// `onPeriodicEmit`: the watermark to emit (the output drops it if it does not advance).
+    pub fn on_periodic_emit(&self) -> Watermark {
+        Watermark(self.max_timestamp - self.out_of_orderness_ms - 1)
+    }
+}
+
+/// `WatermarksWithIdleness.IdlenessTimer` on a millisecond clock given as input. Idleness is
+/// judged only at periodic emissions: the first emission that saw no activity since the one
+/// before starts the countdown; an emission strictly more than the timeout after that start
+/// says idle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IdlenessTimer {
+    counter: u64,
+    last_counter: u64,
+    /// When the countdown started (Flink uses 0 for "no countdown"; here `None`).
+    start_of_inactivity_ms: Option<u64>,
+    max_idle_ms: u64,
+}
+
+impl IdlenessTimer {
+    pub fn new(max_idle_ms: u64) -> IdlenessTimer {
+        IdlenessTimer { counter: 0, last_counter: 0, start_of_inactivity_ms: None, max_idle_ms }
+    }
+
+    /// An event was seen.
+    pub fn activity(&mut self) {
+        self.counter = self.counter.wrapping_add(1);
+    }
+
+    /// `checkIfIdle` at processing time `now_ms`.
+    pub fn check_if_idle(&mut self, now_ms: u64) -> bool {
+        if self.counter != self.last_counter {
+            self.last_counter = self.counter;
+            self.start_of_inactivity_ms = None;
+            false
+        } else if let Some(start) = self.start_of_inactivity_ms {
+            now_ms.saturating_sub(start) > self.max_idle_ms
+        } else {
+            self.start_of_inactivity_ms = Some(now_ms);
+            false
+        }
+    }
+}
+
+/// What one split's generator asks of its output at a periodic emission.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum GeneratorOutput {
+    Watermark(Watermark),
+    MarkIdle,
+}
+
+/// One split's generator: bounded out-of-orderness, wrapped in `WatermarksWithIdleness` when
+/// the strategy asks for idleness.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SplitGenerator {
+    inner: BoundedOutOfOrderness,
+    idleness: Option<IdlenessTimer>,
+    idle_now: bool,
+}
+
+impl SplitGenerator {
+    pub fn new(strategy: &WatermarkStrategy) -> SplitGenerator {
+        SplitGenerator {
+            inner: BoundedOutOfOrderness::new(strategy.out_of_orderness_ms()),
+            idleness: strategy.idle_timeout_ms.map(IdlenessTimer::new),
+            idle_now: false,
+        }
+    }
+
+    pub fn on_event(&mut self, timestamp: i64) {
+        self.inner.on_event(timestamp);
+        if let Some(t) = &mut self.idleness {
+            t.activity();
+        }
+        self.idle_now = false;
+    }
+
+    /// `WatermarksWithIdleness.onPeriodicEmit`: idle (once, until the next event) or the inner
+    /// generator's watermark.
+    pub fn on_periodic_emit(&mut self, now_ms: u64) -> Option<GeneratorOutput> {
+        if self.idleness.as_mut().is_some_and(|t| t.check_if_idle(now_ms)) {
+            if self.idle_now {
+                None
+            } else {
+                self.idle_now = true;
+                Some(GeneratorOutput::MarkIdle)
+            }
+        } else {
+            Some(GeneratorOutput::Watermark(self.inner.on_periodic_emit()))
+        }
+    }
+}
+
+/// A watermark output that never goes back (`WatermarkToDataOutput` / the `WatermarkEmitter` of
+/// `TimestampsAndWatermarksOperator`): a watermark that does not advance is dropped; the first
+/// watermark after IDLE is preceded by ACTIVE; IDLE is emitted once.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct MonotoneOutput {
+    current: Watermark,
+    idle: bool,
+}
+
+impl MonotoneOutput {
+    fn emit_watermark(&mut self, wm: Watermark, out: &mut VecDeque<WatermarkEvent>) {
+        if wm <= self.current {
+            return;
+        }
+        self.current = wm;
+        if self.idle {
+            self.idle = false;
+            out.push_back(WatermarkEvent::Status(WatermarkStatus::Active));
+        }
+        out.push_back(WatermarkEvent::Watermark(wm));
+    }
+
+    fn mark_idle(&mut self, out: &mut VecDeque<WatermarkEvent>) {
+        if !self.idle {
+            self.idle = true;
+            out.push_back(WatermarkEvent::Status(WatermarkStatus::Idle));
+        }
+    }
+}
+
+/// A watermark or a watermark status, as a task emits it downstream.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WatermarkEvent {
+    Watermark(Watermark),
+    Status(WatermarkStatus),
+}
+
+/// The watermarks of one source subtask: a generator per split (partition) combined by
+/// Flink's `WatermarkOutputMultiplexer` (the source emits the minimum over the splits that are
+/// not idle; when every split is idle the source is idle), emitted periodically every
+/// `auto_watermark_interval_ms` of processing time.
+#[derive(Clone, Debug)]
+pub struct SourceWatermarks {
+    strategy: WatermarkStrategy,
+    splits: BTreeMap<PartitionId, SplitState>,
+    combined: Watermark,
+    combined_idle: bool,
+    output: MonotoneOutput,
+    next_emit_ms: u64,
+    outputs: VecDeque<WatermarkEvent>,
+}
+
+#[derive(Clone, Debug)]
+struct SplitState {
+    generator: SplitGenerator,
+    /// The split's last watermark and whether it is idle (`PartialWatermark` in the multiplexer).
+    watermark: Watermark,
+    idle: bool,
+}
+
+impl SourceWatermarks {
+    /// Panics on an invalid strategy (validate user input with [`WatermarkStrategy::validate`]).
+    /// The first periodic emission is due at `now_ms + interval`.
+    pub fn new(strategy: WatermarkStrategy, splits: &[PartitionId], now_ms: u64) -> SourceWatermarks {
+        if let Err(e) = strategy.validate() {
+            panic!("invalid watermark strategy {strategy:?}: {e}");
+        }
+        let splits = splits
+            .iter()
+            .map(|p| {
+                (*p, SplitState { generator: SplitGenerator::new(&strategy), watermark: Watermark::MIN, idle: false })
+            })
+            .collect();
+        let s = SourceWatermarks {
+            strategy,
+            splits,
+            combined: Watermark::MIN,
+            combined_idle: false,
+            output: MonotoneOutput { current: Watermark::MIN, idle: false },
+            next_emit_ms: now_ms.saturating_add(strategy.auto_watermark_interval_ms),
+            outputs: VecDeque::new(),
+        };
+        s.invariants();
+        s
+    }
+
+    pub fn strategy(&self) -> &WatermarkStrategy {
+        &self.strategy
+    }
+
+    /// A record with event timestamp `timestamp` was read from `split`. An unknown split is
+    /// added (a split assigned after the start).
+    pub fn on_record(&mut self, split: PartitionId, timestamp: i64) {
+        let strategy = self.strategy;
+        self.splits
+            .entry(split)
+            .or_insert_with(|| SplitState {
+                generator: SplitGenerator::new(&strategy),
+                watermark: Watermark::MIN,
+                idle: false,
+            })
+            .generator
+            .on_event(timestamp);
+    }
+
+    /// The next periodic emission.
+    pub fn poll_timeout(&self) -> u64 {
+        self.next_emit_ms
+    }
+
+    /// The periodic emission timer: every split's generator emits, then the combined output.
+    /// Does nothing before the deadline.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        if now_ms < self.next_emit_ms {
+            return;
+        }
+        self.next_emit_ms = now_ms.saturating_add(self.strategy.auto_watermark_interval_ms);
+        for s in self.splits.values_mut() {
+            match s.generator.on_periodic_emit(now_ms) {
+                Some(GeneratorOutput::Watermark(wm)) => {
+                    // A split's own output never goes back either; an emission makes it active.
+                    if wm > s.watermark {
+                        s.watermark = wm;
+                    }
+                    s.idle = false;
+                }
+                Some(GeneratorOutput::MarkIdle) => s.idle = true,
+                None => {}
+            }
+        }
+        self.update_combined();
+        self.invariants();
+    }
+
+    /// The end of a bounded input: `Watermark.MAX_WATERMARK` goes out (every timer downstream
+    /// fires); nothing is emitted afterwards.
+    pub fn end_of_input(&mut self) {
+        self.output.emit_watermark(Watermark::MAX, &mut self.outputs);
+        self.next_emit_ms = u64::MAX;
+        self.invariants();
+    }
+
+    pub fn poll_output(&mut self) -> Option<WatermarkEvent> {
+        self.outputs.pop_front()
+    }
+
+    /// The watermark this source emitted last.
+    pub fn current(&self) -> Watermark {
+        self.output.current
+    }
+
+    /// `WatermarkOutputMultiplexer.onPeriodicEmit` / `CombinedWatermarkStatus`: the minimum over
+    /// the splits that are not idle, if it advances; idle when every split is.
+    fn update_combined(&mut self) {
+        let active: Vec<Watermark> = self.splits.values().filter(|s| !s.idle).map(|s| s.watermark).collect();
+        if self.splits.is_empty() || !active.is_empty() {
+            self.combined_idle = false;
+            let min = active.into_iter().min().unwrap_or(Watermark::MIN);
+            if min > self.combined {
+                self.combined = min;
+            }
+            self.output.emit_watermark(self.combined, &mut self.outputs);
+        } else {
+            self.combined_idle = true;
+            self.output.mark_idle(&mut self.outputs);
+        }
+    }
+
+    pub fn invariants(&self) {
+        assert!(self.output.current >= self.combined || self.output.current == Watermark::MAX);
+        assert!(!self.combined_idle || self.splits.values().all(|s| s.idle), "idle while a split is active");
+    }
+}
+
+// ------------------------------------------------------------------------------ valve
+
+/// One input channel of a [`StatusWatermarkValve`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ChannelStatus {
+    pub watermark: Watermark,
+    pub status: WatermarkStatus,
+    /// Whether the channel takes part in the minimum: active and caught up with the valve's
+    /// output (a channel back from IDLE behind the output is not aligned until it catches up).
+    pub aligned: bool,
+}
+
+/// Flink's `StatusWatermarkValve`: a task's input watermark is the minimum over its aligned
+/// (active, caught-up) input channels; it only advances. When every channel is idle, the
+/// maximum watermark over all channels is flushed and the task becomes IDLE; one channel back
+/// to ACTIVE makes it ACTIVE again.
+#[derive(Clone, Debug)]
+pub struct StatusWatermarkValve {
+    channels: Vec<ChannelStatus>,
+    last_output: Watermark,
+    last_status: WatermarkStatus,
+    outputs: VecDeque<WatermarkEvent>,
+}
+
+impl StatusWatermarkValve {
+    pub fn new(num_channels: u32) -> StatusWatermarkValve {
+        let ch = ChannelStatus { watermark: Watermark::MIN, status: WatermarkStatus::Active, aligned: true };
+        StatusWatermarkValve {
+            channels: vec![ch; num_channels as usize],
+            last_output: Watermark::MIN,
+            last_status: WatermarkStatus::Active,
+            outputs: VecDeque::new(),
+        }
+    }
+
+    pub fn channel(&self, ch: u32) -> ChannelStatus {
+        self.channels[ch as usize]
+    }
+
+    pub fn last_output(&self) -> Watermark {
+        self.last_output
+    }
+
+    pub fn status(&self) -> WatermarkStatus {
+        self.last_status
+    }
+
+    pub fn poll_output(&mut self) -> Option<WatermarkEvent> {
+        self.outputs.pop_front()
+    }
+
+    /// `inputWatermark`: ignored while the valve or the channel is idle, or when it does not
+    /// advance the channel.
+    pub fn input_watermark(&mut self, ch: u32, wm: Watermark) {
+        let last_output = self.last_output;
+        let valve_active = self.last_status == WatermarkStatus::Active;
+        let c = &mut self.channels[ch as usize];
+        if valve_active && c.status == WatermarkStatus::Active && wm > c.watermark {
+            c.watermark = wm;
+            if !c.aligned && wm >= last_output {
+                c.aligned = true;
+            }
+            self.output_new_min();
+        }
+        self.invariants();
+    }
+
+    /// `inputWatermarkStatus`: only a change of the channel's status counts.
+    pub fn input_status(&mut self, ch: u32, status: WatermarkStatus) {
+        let last_output = self.last_output;
+        let c = &mut self.channels[ch as usize];
+        match (status, c.status) {
+            (WatermarkStatus::Idle, WatermarkStatus::Active) => {
+                c.status = WatermarkStatus::Idle;
+                c.aligned = false;
+                let channel_wm = c.watermark;
+                if self.channels.iter().all(|c| c.status == WatermarkStatus::Idle) {
+                    // Flush: the result does not depend on the order channels went idle.
+                    let max = self.channels.iter().map(|c| c.watermark).max().unwrap_or(Watermark::MIN);
+                    if max > self.last_output {
+                        self.last_output = max;
+                        self.outputs.push_back(WatermarkEvent::Watermark(max));
+                    }
+                    self.last_status = WatermarkStatus::Idle;
+                    self.outputs.push_back(WatermarkEvent::Status(WatermarkStatus::Idle));
+                } else if channel_wm == self.last_output {
+                    self.output_new_min();
+                }
+            }
+            (WatermarkStatus::Active, WatermarkStatus::Idle) => {
+                c.status = WatermarkStatus::Active;
+                if c.watermark >= last_output {
+                    c.aligned = true;
+                }
+                if self.last_status == WatermarkStatus::Idle {
+                    self.last_status = WatermarkStatus::Active;
+                    self.outputs.push_back(WatermarkEvent::Status(WatermarkStatus::Active));
+                }
+            }
+            _ => {}
+        }
+        self.invariants();
+    }
+
+    fn output_new_min(&mut self) {
+        let min = self.channels.iter().filter(|c| c.aligned).map(|c| c.watermark).min();
+        if let Some(min) = min.filter(|m| *m > self.last_output) {
+            self.last_output = min;
+            self.outputs.push_back(WatermarkEvent::Watermark(min));
+        }
+    }
+
+    pub fn invariants(&self) {
+        for (i, c) in self.channels.iter().enumerate() {
+            assert!(!c.aligned || c.status == WatermarkStatus::Active, "channel {i} aligned while idle");
+            assert!(!c.aligned || c.watermark >= self.last_output, "aligned channel {i} behind the output");
+        }
+        if self.last_status == WatermarkStatus::Idle {
+            assert!(
+                self.channels.iter().all(|c| c.status == WatermarkStatus::Idle),
+                "valve idle with an active channel"
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wm(t: i64) -> Option<WatermarkEvent> {
+        Some(WatermarkEvent::Watermark(Watermark(t)))
+    }
+
+    #[test]
+    fn bounded_out_of_orderness() {
+        let mut g = BoundedOutOfOrderness::new(10);
+        assert_eq!(g.on_periodic_emit(), Watermark::MIN);
+        for t in [12345, 12300, 12340, 12280] {
+            g.on_event(t);
+        }
+        assert_eq!(g.on_periodic_emit(), Watermark(12334));
+        let mut m = BoundedOutOfOrderness::new(0);
+        m.on_event(5);
+        assert_eq!(m.on_periodic_emit(), Watermark(4), "monotonous: max - 1");
+    }
+
+    #[test]
+    fn source_emits_periodically_and_monotonically() {
+        let p = [PartitionId(0)];
+        let mut s = SourceWatermarks::new(WatermarkStrategy::bounded(10), &p, 0);
+        assert_eq!(s.poll_timeout(), 200);
+        s.on_record(PartitionId(0), 1000);
+        s.handle_timeout(199);
+        assert_eq!(s.poll_output(), None, "not due yet");
+        s.handle_timeout(200);
+        assert_eq!(s.poll_output(), wm(989));
+        assert_eq!(s.poll_timeout(), 400);
+        s.on_record(PartitionId(0), 500);
+        s.handle_timeout(400);
+        assert_eq!(s.poll_output(), None, "a late record does not move the watermark back");
+        s.end_of_input();
+        assert_eq!(s.poll_output(), Some(WatermarkEvent::Watermark(Watermark::MAX)));
+    }
+
+    #[test]
+    fn source_min_over_splits_and_idleness() {
+        let p = [PartitionId(0), PartitionId(1)];
+        let mut s = SourceWatermarks::new(WatermarkStrategy::bounded(0).with_idleness(500), &p, 0);
+        s.on_record(PartitionId(0), 100);
+        s.handle_timeout(200);
+        // Split 1 has seen nothing: MIN holds the source back.
+        assert_eq!(s.poll_output(), None);
+        // Split 1's first check (200) saw no event: its countdown starts there; it is idle at
+        // the first check more than 500 ms later (800).
+        for t in [400, 600] {
+            s.on_record(PartitionId(0), 100 + t as i64);
+            s.handle_timeout(t);
+        }
+        assert_eq!(s.poll_output(), None);
+        s.on_record(PartitionId(0), 900);
+        s.handle_timeout(800);
+        assert_eq!(s.poll_output(), wm(899), "split 1 idle: the min over split 0 alone");
+        // Both idle: the source goes idle once; a new record makes it active again.
+        for t in [1000, 1200, 1400, 1600] {
+            s.handle_timeout(t);
+        }
+        assert_eq!(s.poll_output(), Some(WatermarkEvent::Status(WatermarkStatus::Idle)));
+        assert_eq!(s.poll_output(), None);
+        s.on_record(PartitionId(1), 2000);
+        s.handle_timeout(1800);
+        assert_eq!(s.poll_output(), Some(WatermarkEvent::Status(WatermarkStatus::Active)));
+        assert_eq!(s.poll_output(), wm(1999), "split 0 still idle; split 1 at 1999");
+    }
+
+    #[test]
+    fn valve_min_over_aligned_channels() {
+        let mut v = StatusWatermarkValve::new(3);
+        v.input_watermark(0, Watermark(10));
+        v.input_watermark(1, Watermark(7));
+        v.input_watermark(2, Watermark(3));
+        assert_eq!(v.poll_output(), wm(3));
+        v.input_status(2, WatermarkStatus::Idle);
+        assert_eq!(v.poll_output(), wm(7));
+        v.input_status(2, WatermarkStatus::Active);
+        assert!(!v.channel(2).aligned);
+        v.input_watermark(2, Watermark(9));
+        assert!(v.channel(2).aligned);
+        v.input_watermark(1, Watermark(12));
+        assert_eq!(v.poll_output(), wm(9));
+        assert_eq!(v.poll_output(), None);
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Wm(u32, i64),
+        Status(u32, bool),
+    }
+
+    fn op(n: u32, statuses: bool) -> impl Strategy<Value = Op> {
+        let wm = (0..n, -5i64..60).prop_map(|(c, t)| Op::Wm(c, t));
+        if statuses {
+            prop_oneof![3 => wm, 1 => (0..n, any::<bool>()).prop_map(|(c, i)| Op::Status(c, i))].boxed()
+        } else {
+            wm.boxed()
+        }
+    }
+
+    proptest! {
+        /// Without idleness the valve's watermark is the minimum over the channels' largest
+        /// watermarks, after every input; outputs strictly increase.
+        #[test]
+        fn valve_is_the_min_over_channels(n in 1u32..5, ops in proptest::collection::vec((0u32..4, -5i64..60), 0..80)) {
+            let mut v = StatusWatermarkValve::new(n);
+            let mut max_per_channel = vec![Watermark::MIN; n as usize];
+            let mut last = Watermark::MIN;
+            for (c, t) in ops {
+                let c = c % n;
+                v.input_watermark(c, Watermark(t));
+                max_per_channel[c as usize] = max_per_channel[c as usize].max(Watermark(t));
+                while let Some(e) = v.poll_output() {
+                    let WatermarkEvent::Watermark(w) = e else { panic!("status without status input") };
+                    prop_assert!(w > last, "output {w} after {last}");
+                    last = w;
+                }
+                prop_assert_eq!(v.last_output(), *max_per_channel.iter().min().unwrap());
+            }
+        }
+
+        /// With idleness: outputs strictly increase and never pass the largest watermark seen;
+        /// the valve is idle exactly when every channel is; when every channel is active and
+        /// caught up, the output is their minimum.
+        #[test]
+        fn valve_with_idleness(n in 1u32..5, ops in proptest::collection::vec(op(4, true), 0..100)) {
+            let mut v = StatusWatermarkValve::new(n);
+            let mut last = Watermark::MIN;
+            let mut max_seen = Watermark::MIN;
+            for o in ops {
+                match o {
+                    Op::Wm(c, t) => {
+                        let c = c % n;
+                        if v.channel(c).status == WatermarkStatus::Active && v.status() == WatermarkStatus::Active {
+                            max_seen = max_seen.max(Watermark(t));
+                        }
+                        v.input_watermark(c, Watermark(t));
+                    }
+                    Op::Status(c, idle) => {
+                        v.input_status(c % n, if idle { WatermarkStatus::Idle } else { WatermarkStatus::Active })
+                    }
+                }
+                while let Some(e) = v.poll_output() {
+                    if let WatermarkEvent::Watermark(w) = e {
+                        prop_assert!(w > last, "output {w} after {last}");
+                        prop_assert!(w <= max_seen, "output {w} above every input ({max_seen})");
+                        last = w;
+                    }
+                }
+                let all_idle = (0..n).all(|c| v.channel(c).status == WatermarkStatus::Idle);
+                prop_assert_eq!(v.status() == WatermarkStatus::Idle, all_idle);
+                if (0..n).all(|c| v.channel(c).aligned) {
+                    let min = (0..n).map(|c| v.channel(c).watermark).min().unwrap();
+                    prop_assert_eq!(v.last_output(), min);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,582 @@
+//! Event-time windows: tumbling and sliding window assigners with offsets, and the keyed window operator with Flink's `EventTimeTrigger`, event-time timers, allowed lateness and a late side output; window contents and timers are checkpointed, the watermark is not.
+//!
+//! The operator follows Flink's `WindowOperator` for non-merging windows:
+//!
+//! * an element is added to each window the assigner gives it, unless that window is *late*
+//!   (`window.maxTimestamp() + allowedLateness <= currentWatermark`); the trigger then either
+//!   fires at once (the window's end is already behind the watermark: a late-but-allowed element
+//!   fires the window again, with everything it holds) or registers an event-time timer at
+//!   `maxTimestamp`; a cleanup timer at `maxTimestamp + allowedLateness` is registered too;
+//! * an element whose every window was late and that is itself late
+//!   (`timestamp + allowedLateness <= currentWatermark`) goes to the late side output when one
+//!   is configured (`sideOutputLateData`), and is dropped otherwise (`numLateRecordsDropped`);
+//! * a watermark fires every timer at or below it in timestamp order
+//!   (`InternalTimerServiceImpl.advanceWatermark`): at `maxTimestamp` the window's contents are
+//!   emitted (`FIRE`, contents kept); at the cleanup time the contents and the window's timers are
+//!   removed; the result carries the window's `maxTimestamp` as its timestamp.
+//!
+//! Timers are deduplicated per (key, window, timestamp) like Flink's timer set. Flink's timer
+//! heap leaves the order of timers with equal timestamps unspecified; here it is (key, window).
+//! The snapshot holds the window contents and the timers (`InternalTimerServiceImpl` snapshots
+//! its timers); the current watermark is not part of it and starts at `Long.MIN_VALUE` after a
+//! restore, so a replayed element that was late before may not be late now (semantics §11).
+
+use crate::operator::{emit_value, key_and_number, Aggregate, OperatorSpecError};
+use crate::record::{Lineage, Record, Value};
+use crate::watermark::Watermark;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// A time window `[start, end)` (Flink's `TimeWindow`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct TimeWindow {
+    pub start: i64,
+    pub end: i64,
+}
+
+impl TimeWindow {
+    /// `maxTimestamp()`: the last timestamp that belongs to the window, `end − 1`.
+    pub fn max_timestamp(&self) -> i64 {
+        self.end - 1
+    }
+}
+
+impl fmt::Display for TimeWindow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[{},{})", self.start, self.end)
+    }
+}
+
+/// `TimeWindow.getWindowStartWithOffset`: the start of the window of `size` (shifted by
+/// `offset`) that holds `timestamp`; negative timestamps round down as well.
+pub fn window_start_with_offset(timestamp: i64, offset: i64, size: i64) -> i64 {
+    timestamp - (timestamp.wrapping_sub(offset)).rem_euclid(size)
+}
+
+/// Which windows an element belongs to.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowAssigner {
+    /// `TumblingEventTimeWindows.of(size, offset)`: one window per element.
+    Tumbling { size_ms: u64, offset_ms: i64 },
+    /// `SlidingEventTimeWindows.of(size, slide, offset)`: `ceil(size / slide)` windows per
+    /// element (fewer at the edges when size is not a multiple of slide).
+    Sliding { size_ms: u64, slide_ms: u64, offset_ms: i64 },
+}
+
+/// Largest window size or slide accepted (keeps `start + size` and lateness sums in range).
+pub const MAX_WINDOW_MS: u64 = 1 << 40;
+
+impl WindowAssigner {
+    /// Flink's constructor checks: tumbling `abs(offset) < size`, sliding `abs(offset) < slide`,
+    /// sizes and slides > 0; here also at most [`MAX_WINDOW_MS`].
+    pub fn validate(&self) -> Result<(), OperatorSpecError> {
+        match *self {
+            WindowAssigner::Tumbling { size_ms, offset_ms } => {
+                if size_ms == 0 || size_ms > MAX_WINDOW_MS {
+                    return Err(OperatorSpecError::WindowSize { size_ms });
+                }
+                if offset_ms.unsigned_abs() >= size_ms {
+                    return Err(OperatorSpecError::WindowOffset { offset_ms, bound_ms: size_ms, bound: "size_ms" });
+                }
+            }
+            WindowAssigner::Sliding { size_ms, slide_ms, offset_ms } => {
+                if size_ms == 0 || size_ms > MAX_WINDOW_MS {
+                    return Err(OperatorSpecError::WindowSize { size_ms });
+                }
+                if slide_ms == 0 || slide_ms > MAX_WINDOW_MS {
+                    return Err(OperatorSpecError::WindowSlide { slide_ms });
+                }
+                if offset_ms.unsigned_abs() >= slide_ms {
+                    return Err(OperatorSpecError::WindowOffset { offset_ms, bound_ms: slide_ms, bound: "slide_ms" });
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// `assignWindows`, in Flink's order (sliding: the latest window first).
+    pub fn assign(&self, timestamp: i64) -> Vec<TimeWindow> {
+        match *self {
+            WindowAssigner::Tumbling { size_ms, offset_ms } => {
+                let size = size_ms as i64;
+                let start = window_start_with_offset(timestamp, offset_ms % size, size);
+                vec![TimeWindow { start, end: start.saturating_add(size) }]
+            }
+            WindowAssigner::Sliding { size_ms, slide_ms, offset_ms } => {
+                let (size, slide) = (size_ms as i64, slide_ms as i64);
+                let last_start = window_start_with_offset(timestamp, offset_ms, slide);
+                let mut windows = Vec::with_capacity((size_ms / slide_ms + 1) as usize);
+                let mut start = last_start;
+                while start > timestamp.saturating_sub(size) {
+                    windows.push(TimeWindow { start, end: start.saturating_add(size) });
+                    start = start.saturating_sub(slide);
+                }
+                windows
+            }
+        }
+    }
+}
+
+/// An event-time window operator: `keyBy(..).window(assigner).allowedLateness(..)
+/// [.sideOutputLateData(..)].aggregate(..)` with the default `EventTimeTrigger`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventWindowSpec {
+    pub assigner: WindowAssigner,
+    /// How the window folds its elements (`sum`, `count`, or a reduce `max`/`min`), keyed as the
+    /// running aggregates are (`Pair(k, v)` → key `k`, number `v`; `Int(n)` → key `n`; `Str(s)` →
+    /// key `s`, number 1).
+    pub aggregate: Aggregate,
+    /// `allowedLateness` (default 0).
+    pub allowed_lateness_ms: u64,
+    /// `sideOutputLateData`: late elements go to the side output instead of being dropped.
+    pub late_side_output: bool,
+    /// `PurgingTrigger.of(EventTimeTrigger)`: every firing also clears the window's contents
+    /// (`FIRE_AND_PURGE`), so a late-but-allowed element fires the window with itself alone.
+    pub purging: bool,
+}
+
+impl EventWindowSpec {
+    pub fn validate(&self) -> Result<(), OperatorSpecError> {
+        self.assigner.validate()?;
+        if self.allowed_lateness_ms > MAX_WINDOW_MS {
+            return Err(OperatorSpecError::AllowedLateness { allowed_lateness_ms: self.allowed_lateness_ms });
+        }
+        Ok(())
+    }
+}
+
+/// One pending event-time timer: fires when the watermark reaches `timestamp`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Timer {
+    pub timestamp: i64,
+    pub key: Value,
+    pub window: TimeWindow,
+}
+
+/// What one window holds: the folded number and the smallest lineage among its elements (the
+/// result's lineage: it depends on the window's contents, not on their arrival order).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WindowAcc {
+    pub acc: i64,
+    pub elements: u64,
+    pub lineage: Lineage,
+}
+
+/// The checkpointed state of an event-time window operator: window contents per (key, window)
+/// and the registered timers. No watermark.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventWindowState {
+    pub windows: Vec<((Value, TimeWindow), WindowAcc)>,
+    pub timers: Vec<Timer>,
+}
+
+impl EventWindowState {
+    pub fn size_bytes(&self) -> u64 {
+        let w: u64 = self.windows.iter().map(|((k, _), _)| k.size_bytes() + 16 + 32).sum();
+        let t: u64 = self.timers.iter().map(|t| t.key.size_bytes() + 24).sum();
+        w + t
+    }
+}
+
+/// The keyed event-time window operator (see the module doc).
+#[derive(Clone, Debug, PartialEq)]
+pub struct EventWindowOperator {
+    spec: EventWindowSpec,
+    windows: BTreeMap<(Value, TimeWindow), WindowAcc>,
+    timers: BTreeSet<Timer>,
+    /// The operator's event-time clock; `Long.MIN_VALUE` at start and after a restore.
+    watermark: Watermark,
+    late_dropped: u64,
+}
+
+impl EventWindowOperator {
+    /// Panics on an invalid spec (validate user input with [`EventWindowSpec::validate`]).
+    pub fn new(spec: EventWindowSpec) -> EventWindowOperator {
+        if let Err(e) = spec.validate() {
+            panic!("invalid event window {spec:?}: {e}");
+        }
+        EventWindowOperator {
+            spec,
+            windows: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            watermark: Watermark::MIN,
+            late_dropped: 0,
+        }
+    }
+
+    pub fn spec(&self) -> &EventWindowSpec {
+        &self.spec
+    }
+
+    pub fn current_watermark(&self) -> Watermark {
+        self.watermark
+    }
+
+    /// Late elements dropped so far by this instance (`numLateRecordsDropped`).
+    pub fn late_dropped(&self) -> u64 {
+        self.late_dropped
+    }
+
+    /// Open windows: (key, window) → contents.
+    pub fn windows(&self) -> &BTreeMap<(Value, TimeWindow), WindowAcc> {
+        &self.windows
+    }
+
+    pub fn timers(&self) -> &BTreeSet<Timer> {
+        &self.timers
+    }
+
+    fn cleanup_time(&self, w: &TimeWindow) -> i64 {
+        w.max_timestamp().saturating_add(self.spec.allowed_lateness_ms as i64)
+    }
+
+    /// `isWindowLate`: the window's cleanup time is at or behind the watermark.
+    pub fn is_window_late(&self, w: &TimeWindow) -> bool {
+        self.cleanup_time(w) <= self.watermark.0
+    }
+
+    /// `isElementLate`: `timestamp + allowedLateness <= currentWatermark`.
+    pub fn is_element_late(&self, timestamp: i64) -> bool {
+        timestamp.saturating_add(self.spec.allowed_lateness_ms as i64) <= self.watermark.0
+    }
+
+    /// `processElement`. Window results (a late-but-allowed element fires its window again) go
+    /// to `out`, a late element to `late` (side output configured) or nowhere (dropped). A
+    /// record without a timestamp is an error, as in Flink's assigners ("Record has
+    /// Long.MIN_VALUE timestamp (= no timestamp marker)").
+    pub fn process_element(
+        &mut self,
+        rec: Record,
+        out: &mut Vec<Record>,
+        late: &mut Vec<Record>,
+    ) -> Result<(), String> {
+        let Some(ts) = rec.timestamp.filter(|t| *t != i64::MIN) else {
+            return Err("record has no event timestamp (= no timestamp marker): is a watermark strategy with a timestamp assigner set on the source?".to_owned());
+        };
+        let (key, x) = key_and_number(&rec.value);
+        let mut skipped = true;
+        for w in self.spec.assigner.assign(ts) {
+            if self.is_window_late(&w) {
+                continue;
+            }
+            skipped = false;
+            let agg = self.spec.aggregate;
+            let entry = self.windows.entry((key.clone(), w)).or_insert(WindowAcc {
+                acc: fold(agg, None, x),
+                elements: 0,
+                lineage: rec.lineage,
+            });
+            if entry.elements > 0 {
+                entry.acc = fold(agg, Some(entry.acc), x);
+                entry.lineage = entry.lineage.min(rec.lineage);
+            }
+            entry.elements += 1;
+            // EventTimeTrigger.onElement: FIRE when the window's end is already behind the
+            // watermark, otherwise a timer at maxTimestamp.
+            if w.max_timestamp() <= self.watermark.0 {
+                let acc = *entry;
+                out.push(result(&key, &w, &acc));
+                if self.spec.purging {
+                    self.windows.remove(&(key.clone(), w));
+                }
+            } else {
+                self.timers.insert(Timer { timestamp: w.max_timestamp(), key: key.clone(), window: w });
+            }
+            // registerCleanupTimer (the same timer as the trigger's when the lateness is 0).
+            let cleanup = self.cleanup_time(&w);
+            if cleanup != i64::MAX {
+                self.timers.insert(Timer { timestamp: cleanup, key: key.clone(), window: w });
+            }
+        }
+        if skipped && self.is_element_late(ts) {
+            if self.spec.late_side_output {
+                late.push(rec);
+            } else {
+                self.late_dropped += 1;
+            }
+        }
+        Ok(())
+    }
+
+    /// `advanceWatermark`: fires every timer at or below `wm` in order; results go to `out`.
+    /// A watermark that does not advance the operator's clock fires nothing.
+    pub fn advance_watermark(&mut self, wm: Watermark, out: &mut Vec<Record>) {
+        if wm <= self.watermark {
+            return;
+        }
+        self.watermark = wm;
+        while let Some(t) = self.timers.first().filter(|t| t.timestamp <= wm.0).cloned() {
+            self.timers.pop_first();
+            self.on_event_time(t, out);
+        }
+        self.invariants();
+    }
+
+    /// `WindowOperator.onEventTime` with `EventTimeTrigger`.
+    fn on_event_time(&mut self, t: Timer, out: &mut Vec<Record>) {
+        let k = (t.key, t.window);
+        if t.timestamp == t.window.max_timestamp() {
+            if let Some(acc) = self.windows.get(&k) {
+                out.push(result(&k.0, &k.1, acc));
+                if self.spec.purging {
+                    self.windows.remove(&k);
+                }
+            }
+        }
+        if t.timestamp == self.cleanup_time(&t.window) {
+            // clearAllState: the contents and the trigger's timer (EventTimeTrigger.clear).
+            self.windows.remove(&k);
+            self.timers.remove(&Timer { timestamp: k.1.max_timestamp(), key: k.0, window: k.1 });
+        }
+    }
+
+    pub fn snapshot(&self) -> EventWindowState {
+        EventWindowState {
+            windows: self.windows.iter().map(|(k, v)| (k.clone(), *v)).collect(),
+            timers: self.timers.iter().cloned().collect(),
+        }
+    }
+
+    /// Replaces contents and timers; the watermark goes back to `Long.MIN_VALUE` (it is not
+    /// part of a checkpoint).
+    pub fn restore(&mut self, state: &EventWindowState) {
+        self.windows = state.windows.iter().cloned().collect();
+        self.timers = state.timers.iter().cloned().collect();
+        self.watermark = Watermark::MIN;
+        self.invariants();
+    }
+
+    pub fn invariants(&self) {
+        for ((key, w), acc) in &self.windows {
+            assert!(acc.elements >= 1, "empty window {w} of {key} kept");
+            assert_eq!(w.end - w.start, self.window_size(), "window {w} of {key} has the wrong size");
+            // A window with contents has its cleanup timer until the cleanup fired.
+            let cleanup = self.cleanup_time(w);
+            assert!(
+                cleanup == i64::MAX
+                    || self.timers.contains(&Timer { timestamp: cleanup, key: key.clone(), window: *w }),
+                "window {w} of {key} has no cleanup timer"
+            );
+        }
+        if let Some(first) = self.timers.first() {
+            assert!(first.timestamp > self.watermark.0, "timer {first:?} at or below {} not fired", self.watermark);
+        }
+    }
+
+    fn window_size(&self) -> i64 {
+        match self.spec.assigner {
+            WindowAssigner::Tumbling { size_ms, .. } | WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
+        }
+    }
+}
+
+fn fold(agg: Aggregate, acc: Option<i64>, x: i64) -> i64 {
+    match (agg, acc) {
+        (Aggregate::Sum, a) => a.unwrap_or(0).wrapping_add(x),
+        (Aggregate::Count, a) => a.unwrap_or(0) + 1,
+        (Aggregate::Max, Some(a)) => a.max(x),
+        (Aggregate::Min, Some(a)) => a.min(x),
+        (Aggregate::Max | Aggregate::Min, None) => x,
+    }
+}
+
+/// A window result: `(key, acc)` (or `acc` for an integer key) with the window's
+/// `maxTimestamp` as its timestamp.
+fn result(key: &Value, w: &TimeWindow, acc: &WindowAcc) -> Record {
+    Record { value: emit_value(key, acc.acc), lineage: acc.lineage, timestamp: Some(w.max_timestamp()) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn rec(k: &str, v: i64, ts: i64, seq: u64) -> Record {
+        Record { value: Value::Pair(k.into(), v), lineage: Lineage { input_seq: seq, sub: 0 }, timestamp: Some(ts) }
+    }
+
+    fn spec(assigner: WindowAssigner, lateness: u64, side: bool) -> EventWindowSpec {
+        EventWindowSpec {
+            assigner,
+            aggregate: Aggregate::Sum,
+            allowed_lateness_ms: lateness,
+            late_side_output: side,
+            purging: false,
+        }
+    }
+
+    fn shown(out: &[Record]) -> Vec<String> {
+        out.iter().map(|r| format!("{}@{}", r.value, r.timestamp.unwrap())).collect()
+    }
+
+    #[test]
+    fn window_start_handles_offsets_and_negatives() {
+        assert_eq!(window_start_with_offset(7, 0, 5), 5);
+        assert_eq!(window_start_with_offset(-1, 0, 5), -5);
+        assert_eq!(window_start_with_offset(7, 2, 5), 7);
+        assert_eq!(window_start_with_offset(6, 2, 5), 2);
+        assert_eq!(window_start_with_offset(1, -2, 5), -2);
+    }
+
+    #[test]
+    fn validation_names_the_bad_parameter() {
+        let t = |size_ms, offset_ms| WindowAssigner::Tumbling { size_ms, offset_ms }.validate();
+        let s = |size_ms, slide_ms, offset_ms| WindowAssigner::Sliding { size_ms, slide_ms, offset_ms }.validate();
+        assert_eq!(t(10, 9), Ok(()));
+        assert_eq!(t(10, -9), Ok(()));
+        assert_eq!(t(0, 0), Err(OperatorSpecError::WindowSize { size_ms: 0 }));
+        assert_eq!(
+            t(10, -10).unwrap_err().to_string(),
+            "an event-time window needs abs(offset_ms) < size_ms (10), got offset_ms = -10"
+        );
+        assert_eq!(s(10, 3, 2), Ok(()));
+        assert_eq!(s(10, 0, 0), Err(OperatorSpecError::WindowSlide { slide_ms: 0 }));
+        assert_eq!(s(0, 3, 0), Err(OperatorSpecError::WindowSize { size_ms: 0 }));
+        assert_eq!(
+            s(10, 3, 3).unwrap_err().to_string(),
+            "an event-time window needs abs(offset_ms) < slide_ms (3), got offset_ms = 3"
+        );
+        assert_eq!(s(MAX_WINDOW_MS + 1, 3, 0), Err(OperatorSpecError::WindowSize { size_ms: MAX_WINDOW_MS + 1 }));
+        let spec = EventWindowSpec {
+            allowed_lateness_ms: MAX_WINDOW_MS + 1,
+            ..spec(WindowAssigner::Tumbling { size_ms: 5, offset_ms: 0 }, 0, false)
+        };
+        assert_eq!(spec.validate(), Err(OperatorSpecError::AllowedLateness { allowed_lateness_ms: MAX_WINDOW_MS + 1 }));
+        // Through OperatorKind, as a scenario parser calls it.
+        let kind = crate::operator::OperatorKind::EventWindow(EventWindowSpec {
+            assigner: WindowAssigner::Sliding { size_ms: 10, slide_ms: 0, offset_ms: 0 },
+            ..spec
+        });
+        assert_eq!(kind.validate(), Err(OperatorSpecError::WindowSlide { slide_ms: 0 }));
+        // Offsets shift the windows: tumbling 10 with offset 3 holds 2 in [-7, 3).
+        assert_eq!(
+            WindowAssigner::Tumbling { size_ms: 10, offset_ms: 3 }.assign(2),
+            vec![TimeWindow { start: -7, end: 3 }]
+        );
+        assert_eq!(
+            WindowAssigner::Sliding { size_ms: 4, slide_ms: 2, offset_ms: 1 }.assign(4),
+            vec![TimeWindow { start: 3, end: 7 }, TimeWindow { start: 1, end: 5 }]
+        );
+    }
+
+    #[test]
+    fn sliding_assigns_latest_first() {
+        let a = WindowAssigner::Sliding { size_ms: 6, slide_ms: 3, offset_ms: 0 };
+        assert_eq!(a.assign(4), vec![TimeWindow { start: 3, end: 9 }, TimeWindow { start: 0, end: 6 }]);
+        let a = WindowAssigner::Sliding { size_ms: 5, slide_ms: 2, offset_ms: 0 };
+        // Windows starting at 4, 2, 0 hold 4 (start > 4 - 5 = -1).
+        assert_eq!(a.assign(4).len(), 3);
+    }
+
+    #[test]
+    fn tumbling_fires_at_max_timestamp_and_cleans_up() {
+        let mut op = EventWindowOperator::new(spec(WindowAssigner::Tumbling { size_ms: 10, offset_ms: 0 }, 0, false));
+        let (mut out, mut late) = (Vec::new(), Vec::new());
+        op.process_element(rec("a", 1, 3, 0), &mut out, &mut late).unwrap();
+        op.process_element(rec("a", 2, 9, 1), &mut out, &mut late).unwrap();
+        op.process_element(rec("a", 4, 10, 2), &mut out, &mut late).unwrap();
+        op.advance_watermark(Watermark(8), &mut out);
+        assert!(out.is_empty());
+        op.advance_watermark(Watermark(9), &mut out);
+        assert_eq!(shown(&out), vec!["(a,3)@9"]);
+        assert_eq!(out[0].lineage.input_seq, 0);
+        assert_eq!(op.windows().len(), 1, "[0,10) cleaned up, [10,20) open");
+        // Late: dropped and counted.
+        op.process_element(rec("a", 100, 5, 3), &mut out, &mut late).unwrap();
+        assert_eq!((late.len(), op.late_dropped()), (0, 1));
+    }
+
+    #[test]
+    fn restore_resets_the_watermark_but_keeps_timers() {
+        let mut op = EventWindowOperator::new(spec(WindowAssigner::Tumbling { size_ms: 10, offset_ms: 0 }, 0, false));
+        let (mut out, mut late) = (Vec::new(), Vec::new());
+        op.process_element(rec("a", 1, 3, 0), &mut out, &mut late).unwrap();
+        op.advance_watermark(Watermark(50), &mut out);
+        let snap = op.snapshot();
+        assert!(snap.windows.is_empty() && snap.timers.is_empty());
+        // Restored into the same instance (watermark 50 before): the watermark goes back to MIN.
+        let mut fresh = op.clone();
+        fresh.restore(&snap);
+        assert_eq!(fresh.current_watermark(), Watermark::MIN);
+        // The record that was late before the restore is on time now: window [0,10) again.
+        out.clear();
+        fresh.process_element(rec("a", 1, 3, 0), &mut out, &mut late).unwrap();
+        fresh.advance_watermark(Watermark(9), &mut out);
+        assert_eq!(shown(&out), vec!["(a,1)@9"], "Flink fires the window again after a restore");
+    }
+
+    #[test]
+    fn snapshot_restore_round_trip_through_operator_state() {
+        use crate::operator::{Operator, OperatorKind};
+        use crate::state::OperatorState;
+        let spec = spec(WindowAssigner::Sliding { size_ms: 10, slide_ms: 5, offset_ms: 0 }, 7, true);
+        let mut op = Operator::new(OperatorKind::EventWindow(spec), vec![]);
+        let mut c = crate::operator::SurvivingCounters::default();
+        let mut out = Vec::new();
+        for (i, (k, ts)) in [("a", 3), ("b", 12), ("a", 14)].into_iter().enumerate() {
+            let mut ctx = crate::operator::OperatorContext { now_ms: 0, counters: &mut c, instance: "w[0]" };
+            op.process(&mut ctx, rec(k, 1, ts, i as u64), &mut out).unwrap();
+        }
+        op.process_watermark(Watermark(9), &mut out);
+        assert_eq!(shown(&out), vec!["(a,1)@4", "(a,1)@9"]);
+        let st = op.snapshot();
+        let OperatorState::EventWindow(ew) = &st else { panic!("{st:?}") };
+        // a: [-5,5) and [0,10) fired but kept for the lateness of 7, [5,15), [10,20); b: two.
+        assert_eq!(ew.windows.len(), 6);
+        assert!(st.size_bytes() > 0);
+        // Through JSON (as a checkpoint store would keep it) and back, then snapshot again.
+        let json = serde_json::to_string(&st).unwrap();
+        let back: OperatorState = serde_json::from_str(&json).unwrap();
+        let mut fresh = Operator::new(OperatorKind::EventWindow(spec), vec![]);
+        fresh.restore(&back);
+        assert_eq!(fresh.snapshot(), st);
+        assert_eq!(fresh.event_window().unwrap().current_watermark(), Watermark::MIN);
+    }
+
+    proptest! {
+        /// With no late element (watermark strictly below every later timestamp's windows), the
+        /// results equal a reference fold per (key, window), each window firing once.
+        #[test]
+        fn results_equal_reference_fold_without_late_records(
+            elems in proptest::collection::vec((0u8..3, 0i64..200, -5i64..5), 1..60),
+            size in 1u64..40, slide_div in 1u64..4, sliding in any::<bool>(), lag in 0i64..30,
+            agg in 0usize..4,
+        ) {
+            let agg = Aggregate::ALL[agg];
+            let slide = (size / slide_div).max(1);
+            let assigner = if sliding {
+                WindowAssigner::Sliding { size_ms: size, slide_ms: slide, offset_ms: 0 }
+            } else {
+                WindowAssigner::Tumbling { size_ms: size, offset_ms: 0 }
+            };
+            let mut op = EventWindowOperator::new(EventWindowSpec { aggregate: agg, ..spec(assigner, 0, true) });
+            let (mut out, mut late) = (Vec::new(), Vec::new());
+            let mut reference: BTreeMap<(String, TimeWindow), i64> = BTreeMap::new();
+            // In timestamp order with the watermark behind each element: nothing is late.
+            let mut elems = elems;
+            elems.sort_by_key(|e| e.1);
+            for (i, (k, ts, v)) in elems.iter().enumerate() {
+                let key = format!("k{k}");
+                for w in assigner.assign(*ts) {
+                    let acc = reference.get(&(key.clone(), w)).copied();
+                    reference.insert((key.clone(), w), fold(agg, acc, *v));
+                }
+                op.process_element(rec(&key, *v, *ts, i as u64), &mut out, &mut late).unwrap();
+                op.advance_watermark(Watermark(ts - 1 - lag), &mut out);
+            }
+            op.advance_watermark(Watermark::MAX, &mut out);
+            prop_assert!(late.is_empty());
+            let mut got: BTreeMap<(String, TimeWindow), i64> = BTreeMap::new();
+            for r in &out {
+                let Value::Pair(k, n) = &r.value else { panic!() };
+                let ts = r.timestamp.unwrap();
+                let w = assigner.assign(ts).into_iter().find(|w| w.max_timestamp() == ts).unwrap();
+                prop_assert!(got.insert((k.to_string(), w), *n).is_none(), "window fired twice");
+            }
+            prop_assert_eq!(got, reference);
+            prop_assert!(op.windows().is_empty() && op.timers().is_empty());
+        }
+    }
+}
