@@ -88,19 +88,4 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "testProcessCancellationBarrierAfterProcessBarrier",
         "barrier announcements are not an input of the barrier handler",
     ),
-    (
-        "TwoPhaseCommitSinkFunctionTest",
-        "testIgnoreCommitExceptionDuringRecovery",
-        "transaction timeouts and failing commits are not modelled (fidelity-b adds them)",
-    ),
-    (
-        "TwoPhaseCommitSinkFunctionTest",
-        "testLogTimeoutAlmostReachedWarningDuringCommit",
-        "transaction timeouts are not modelled (fidelity-b adds them)",
-    ),
-    (
-        "KafkaSourceReaderTest",
-        "testDisableOffsetCommit",
-        "commit.offsets.on.checkpoint=false is not a source option (fidelity-b adds commit modes)",
-    ),
 ];
