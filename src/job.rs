@@ -799,10 +799,21 @@ impl JobMaster {
                         }
                     }
                 }
-                CoordinatorOutput::NotifyAborted { id } => {
+                CoordinatorOutput::NotifyAborted { id, latest_completed } => {
                     for t in &self.params.tasks {
                         let e = self.executions[t.id.0 as usize];
                         if e.state == ExecutionState::Running {
+                            // 2.x: one `notifyCheckpointAborted(id, latest)` RPC; the task runs
+                            // `notifyCheckpointComplete(latest)` first. Here: two messages, in
+                            // that order, on the same FIFO control link.
+                            if let Some(latest) = latest_completed {
+                                self.outputs.push_back(JobOutput::NotifyComplete {
+                                    task: t.id,
+                                    attempt: e.attempt,
+                                    tm: t.tm,
+                                    id: latest,
+                                });
+                            }
                             self.outputs.push_back(JobOutput::NotifyAborted {
                                 task: t.id,
                                 attempt: e.attempt,

@@ -1427,7 +1427,9 @@ fn route_jm_outputs(s: &Shared, jm: &mut JobMaster, now: u64, epoch: u64, known:
                         w.tr("jm", "tolerable", format!("threshold exceeded: {:?} {}", f.id.map(|i| i.0), f.reason))
                     }
                     CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", Detail::new().s("id=").n(id.0).0),
-                    CoordinatorOutput::NotifyComplete { .. } | CoordinatorOutput::NotifyAborted { .. } => {}
+                    CoordinatorOutput::NotifyComplete { .. }
+                    | CoordinatorOutput::NotifyAborted { .. }
+                    | CoordinatorOutput::TriggerMasterHooks { .. } => {}
                 },
             }
         }

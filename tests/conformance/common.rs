@@ -54,33 +54,6 @@ pub fn case_name(f: &Flink, profile: Profile) -> String {
 /// Flink test expectations the core's public API cannot pose today, with the reason. Each one
 /// is listed in docs/conformance.md (checked by `not_posable_are_documented`).
 pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
-    (
-        "CheckpointRequestDeciderTest",
-        "testSavepointPrioritized",
-        "a forced savepoint is queued only while a trigger is in progress; the core triggers synchronously",
-    ),
-    ("CheckpointRequestDeciderTest", "testUserSubmittedPrioritized", "periodic savepoints are not a request kind"),
-    (
-        "CheckpointRequestDeciderTest",
-        "testNonForcedUserSubmittedPrioritized",
-        "periodic savepoints are not a request kind",
-    ),
-    (
-        "CheckpointRequestDeciderTest",
-        "testQueueSizeLimitPriority",
-        "needs a queued forced savepoint (trigger in progress) and a queue capacity of 1",
-    ),
-    (
-        "CheckpointCoordinatorTriggeringTest",
-        "testTriggerCheckpointSnapshotMasterHookFailed",
-        "no master hooks / operator coordinators acknowledge before the tasks are triggered",
-    ),
-    (
-        "CheckpointCoordinatorTriggeringTest",
-        "testTriggerCheckpointRequestQueuedWithFailure",
-        "no trigger-in-progress phase: a request cannot be queued behind a trigger that later fails",
-    ),
-    ("CheckpointCoordinatorTriggeringTest", "testTriggerCheckpointRequestCancelled", "no trigger-in-progress phase"),
     ("AlignedCheckpointsTest", "testMetrics", "alignment bytes and checkpoint start delay are not modelled"),
     ("CheckpointBarrierTrackerTest", "testMetrics", "bytes processed during alignment are not modelled"),
     (
