@@ -56,9 +56,4 @@ pub fn case_name(f: &Flink, profile: Profile) -> String {
 pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
     ("AlignedCheckpointsTest", "testMetrics", "alignment bytes and checkpoint start delay are not modelled"),
     ("CheckpointBarrierTrackerTest", "testMetrics", "bytes processed during alignment are not modelled"),
-    (
-        "UnalignedCheckpointsTest",
-        "testProcessCancellationBarrierAfterProcessBarrier",
-        "barrier announcements are not an input of the barrier handler",
-    ),
 ];
