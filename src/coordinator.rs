@@ -34,8 +34,9 @@
 //!   The queue is re-evaluated after a new request, after each trigger, after a completion and
 //!   after an abort; one trigger phase at a time (triggering is synchronous here).
 //! * **Trigger (§1.5).** Pre-checks (shut down → `CHECKPOINT_COORDINATOR_SHUTDOWN`; periodic
-//!   while the scheduler is stopped → `PERIODIC_SCHEDULER_SHUTDOWN`; sources not all RUNNING →
-//!   `NOT_ALL_REQUIRED_TASKS_RUNNING`) fail the request without using an id
+//!   while the scheduler is stopped → `PERIODIC_SCHEDULER_SHUTDOWN`; sources not all RUNNING,
+//!   and in 2.x any unfinished task not RUNNING → `NOT_ALL_REQUIRED_TASKS_RUNNING`) fail the
+//!   request without using an id
 //!   ([`CoordinatorOutput::RequestFailed`]; reported to the failure manager with id `None`).
 //!   Then the id is allocated (from 1, strictly increasing, never reused). If checkpoint storage
 //!   is unavailable the trigger fails with `IO_EXCEPTION` and the id is consumed: 2.3 has already
@@ -70,6 +71,13 @@
 //!   `NotifyAborted`, then `Discarded` for each checkpoint retention deletes;
 //! * `handle_timeout`: due events in time order (an expiry before a firing planned at the same
 //!   instant), each followed by its queue re-evaluation.
+//!
+//! * **Trigger phase.** With master hooks / operator coordinators registered
+//!   ([`CheckpointCoordinator::add_master_hook`]) the pending checkpoint is registered and
+//!   [`CoordinatorOutput::TriggerMasterHooks`] emitted instead of the task trigger; the trigger
+//!   is in progress (`isTriggering`, nothing else is chosen) until every hook acknowledged
+//!   (then `Trigger`) or one failed (abort with `TRIGGER_CHECKPOINT_FAILURE`). Without hooks
+//!   the trigger is synchronous.
 //!
 //! # Runtime re-tuning (seed 000)
 //!
@@ -165,7 +173,6 @@ impl RequestKind {
 /// snapshot, asynchronously) before the checkpoint's tasks are triggered.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct HookId(pub u32);
-
 
 /// What the coordinator asks its host to do or record (drained in decision order, see module doc).
 #[derive(Clone, Debug)]
@@ -1048,8 +1055,7 @@ impl CheckpointCoordinator {
         } else if req.kind.is_periodic() && !self.scheduler_running {
             Some(CheckpointFailureReason::PeriodicSchedulerShutdown)
         } else if !self.view.is_some_and(|v| {
-            v.sources_running
-                && (!self.profile.trigger_requires_all_tasks_running() || v.all_tasks_running_or_finished)
+            v.sources_running && (!self.profile.trigger_requires_all_tasks_running() || v.all_tasks_running_or_finished)
         }) {
             Some(CheckpointFailureReason::NotAllRequiredTasksRunning)
         } else {

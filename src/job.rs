@@ -1247,7 +1247,12 @@ mod tests {
                 })
                 .collect();
             let want: Vec<String> = if profile == Profile::Flink23 {
-                vec![format!("complete t0 {id}"), format!("aborted t0 {next}"), format!("complete t1 {id}"), format!("aborted t1 {next}")]
+                vec![
+                    format!("complete t0 {id}"),
+                    format!("aborted t0 {next}"),
+                    format!("complete t1 {id}"),
+                    format!("aborted t1 {next}"),
+                ]
             } else {
                 vec![format!("aborted t0 {next}"), format!("aborted t1 {next}")]
             };

@@ -704,7 +704,12 @@ fn trigger_phase_cases() -> Vec<Case> {
                 flink(TRIGGERING, "testTriggerCheckpointSnapshotMasterHookFailed", V2),
                 manual_only(),
                 vec![Hook(0), Up, Req(Periodic), Trig, HookFail(1, 0), Trig],
-                &["trigger-hooks 1 ckpt", "triggering true", "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE", "triggering false"],
+                &[
+                    "trigger-hooks 1 ckpt",
+                    "triggering true",
+                    "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE",
+                    "triggering false",
+                ],
                 &["trigger 1 ckpt"],
             )
         },
@@ -736,7 +741,19 @@ fn trigger_phase_cases() -> Vec<Case> {
             ..case(
                 flink(TRIGGERING, "testTriggerCheckpointRequestQueuedWithFailure", V2),
                 concurrent(),
-                vec![Hook(0), Up, Req(Manual), Req(Manual), Req(Manual), Trig, Queue, HookFail(1, 0), HookAck(2, 0), HookAck(3, 0), Trig],
+                vec![
+                    Hook(0),
+                    Up,
+                    Req(Manual),
+                    Req(Manual),
+                    Req(Manual),
+                    Trig,
+                    Queue,
+                    HookFail(1, 0),
+                    HookAck(2, 0),
+                    HookAck(3, 0),
+                    Trig,
+                ],
                 &[
                     "triggering true",
                     "queue manual,manual",
@@ -758,7 +775,14 @@ fn trigger_phase_cases() -> Vec<Case> {
                 flink(TRIGGERING, "testTriggerCheckpointBeforePreviousOneCompleted", V2),
                 concurrent(),
                 vec![Hook(0), Up, Req(Periodic), Queue, Req(Periodic), Trig, Queue, HookAck(1, 0), HookAck(2, 0), Trig],
-                &["queue ", "triggering true", "queue periodic", "trigger 1 ckpt", "trigger 2 ckpt", "triggering false"],
+                &[
+                    "queue ",
+                    "triggering true",
+                    "queue periodic",
+                    "trigger 1 ckpt",
+                    "trigger 2 ckpt",
+                    "triggering false",
+                ],
                 &[],
             )
         },
@@ -766,7 +790,17 @@ fn trigger_phase_cases() -> Vec<Case> {
         case(
             flink(DECIDER, "testSavepointPrioritized", V2),
             concurrent(),
-            vec![Hook(0), Up, Req(Manual), Req(Periodic), Req(Savepoint), Queue, HookAck(1, 0), HookAck(2, 0), HookAck(3, 0)],
+            vec![
+                Hook(0),
+                Up,
+                Req(Manual),
+                Req(Periodic),
+                Req(Savepoint),
+                Queue,
+                HookAck(1, 0),
+                HookAck(2, 0),
+                HookAck(3, 0),
+            ],
             &["queue savepoint,periodic", "trigger 1 ckpt", "trigger 2 savepoint", "trigger 3 ckpt"],
             &[],
         ),
@@ -775,7 +809,12 @@ fn trigger_phase_cases() -> Vec<Case> {
             flink(DECIDER, "testUserSubmittedPrioritized", V2),
             concurrent(),
             vec![Hook(0), Up, Req(Manual), Req(PeriodicSavepoint), Req(Savepoint), Queue, HookAck(1, 0), Queue],
-            &["queue savepoint,periodic-savepoint", "trigger 1 ckpt", "trigger-hooks 2 savepoint", "queue periodic-savepoint"],
+            &[
+                "queue savepoint,periodic-savepoint",
+                "trigger 1 ckpt",
+                "trigger-hooks 2 savepoint",
+                "queue periodic-savepoint",
+            ],
             &[],
         ),
         // testNonForcedUserSubmittedPrioritized: the same with non-forced savepoints (unaligned).
@@ -783,8 +822,23 @@ fn trigger_phase_cases() -> Vec<Case> {
             flink(DECIDER, "testNonForcedUserSubmittedPrioritized", V2),
             // Unaligned checkpoints need max concurrent 1: the savepoints wait for checkpoint 1.
             cfg(|c| c.unaligned = true),
-            vec![Hook(0), Up, Req(Manual), Req(PeriodicSavepoint), Req(Savepoint), Queue, HookAck(1, 0), AckAll(1), Queue],
-            &["queue savepoint,periodic-savepoint", "trigger 1 ckpt", "trigger-hooks 2 savepoint", "queue periodic-savepoint"],
+            vec![
+                Hook(0),
+                Up,
+                Req(Manual),
+                Req(PeriodicSavepoint),
+                Req(Savepoint),
+                Queue,
+                HookAck(1, 0),
+                AckAll(1),
+                Queue,
+            ],
+            &[
+                "queue savepoint,periodic-savepoint",
+                "trigger 1 ckpt",
+                "trigger-hooks 2 savepoint",
+                "queue periodic-savepoint",
+            ],
             &[],
         ),
         // testQueueSizeLimitPriority: capacity 1, a queued periodic checkpoint is dropped
@@ -879,7 +933,15 @@ fn plan_and_abort_cases() -> Vec<Case> {
             ..case(
                 flink("CheckpointCoordinator", "sendAbortedMessages (latestCompletedCheckpointId)", V2),
                 concurrent(),
-                vec![Up, Req(Manual), Decline(1, R::CheckpointDeclined), Req(Manual), AckAll(2), Req(Manual), Decline(3, R::CheckpointDeclined)],
+                vec![
+                    Up,
+                    Req(Manual),
+                    Decline(1, R::CheckpointDeclined),
+                    Req(Manual),
+                    AckAll(2),
+                    Req(Manual),
+                    Decline(3, R::CheckpointDeclined),
+                ],
                 &["notify-aborted 1", "complete 2 ckpt", "notify-aborted 3", "abort-carries-latest 2"],
                 &["abort-carries-latest 0", "abort-carries-latest 1"],
             )

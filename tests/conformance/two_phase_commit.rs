@@ -3,9 +3,9 @@
 use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
 use ckptsim::record::{Lineage, Record, Value};
 use ckptsim::sink::{SinkEvent, TwoPhaseCommitSink, TxnStore, TxnTimeoutPolicy};
-use std::collections::BTreeMap;
 use ckptsim::state::OperatorState;
 use ckptsim::{CheckpointId, Variant};
+use std::collections::BTreeMap;
 
 struct Case {
     flink: Flink,
