@@ -82,8 +82,15 @@ pub struct TwoPhaseCommitSink {
     /// Pre-committed transactions by checkpoint id, in insertion order (a `LinkedHashMap`).
     pending: Vec<(CheckpointId, TxnId)>,
     outputs: VecDeque<SinkOutput>,
-    /// Transaction timeout handling (`setTransactionTimeout` & co); `None` = Flink's default.
-    timeout_policy: Option<TxnTimeoutPolicy>,
+    /// Transaction-timeout bookkeeping (boxed: most sinks never use it).
+    t: Box<Timeouts>,
+}
+
+/// The sink's clock and the transaction-timeout state of [`TxnTimeoutPolicy`].
+#[derive(Clone, Debug, Default)]
+struct Timeouts {
+    /// `setTransactionTimeout` & co; `None` = Flink's default (no warnings, failures propagate).
+    policy: Option<TxnTimeoutPolicy>,
     /// The last time given to a time-aware input (`*_at`); 0 before any.
     now_ms: u64,
     /// When each known transaction began (Flink's `TransactionHolder.transactionStartTime`).
@@ -138,11 +145,7 @@ impl TwoPhaseCommitSink {
             current: None,
             pending: Vec::new(),
             outputs: VecDeque::new(),
-            timeout_policy: None,
-            now_ms: 0,
-            started_ms: BTreeMap::new(),
-            recovering: Vec::new(),
-            events: VecDeque::new(),
+            t: Box::default(),
         };
         s.invariants();
         s
@@ -155,7 +158,7 @@ impl TwoPhaseCommitSink {
     ///
     /// Panics on a state of another shape (a host bug).
     pub fn initialize(&mut self, restored: Option<&OperatorState>) {
-        let now_ms = self.now_ms;
+        let now_ms = self.t.now_ms;
         self.initialize_at(now_ms, restored, &BTreeMap::new());
     }
 
@@ -177,10 +180,10 @@ impl TwoPhaseCommitSink {
             };
             for (_, txn) in pending {
                 if let Some(t) = restored_started_ms.get(txn) {
-                    self.started_ms.insert(*txn, *t);
+                    self.t.started_ms.insert(*txn, *t);
                 }
                 self.warn_if_timeout_almost_reached(*txn);
-                self.recovering.push(*txn);
+                self.t.recovering.push(*txn);
                 self.outputs.push_back(SinkOutput::Commit { txn: *txn });
             }
             if let Some(txn) = current {
@@ -245,7 +248,7 @@ impl TwoPhaseCommitSink {
     /// Flink's transaction timeout knobs (see [`TxnTimeoutPolicy`]); off by default.
     pub fn set_transaction_timeout(&mut self, policy: TxnTimeoutPolicy) {
         assert!(policy.warning_ratio_permille.is_none_or(|r| r <= 1000), "warning ratio in [0, 1000] per mille");
-        self.timeout_policy = Some(policy);
+        self.t.policy = Some(policy);
         self.invariants();
     }
 
@@ -255,12 +258,12 @@ impl TwoPhaseCommitSink {
     /// failed commit is returned as an error: the task fails and the next attempt recovers.
     pub fn handle_commit_failed(&mut self, now_ms: u64, txn: TxnId) -> Result<(), CommitFailed> {
         self.advance(now_ms);
-        let elapsed_ms = self.started_ms.get(&txn).map_or(0, |t| now_ms.saturating_sub(*t));
-        let recovery = self.recovering.contains(&txn);
-        self.recovering.retain(|t| *t != txn);
-        let result = match self.timeout_policy {
+        let elapsed_ms = self.t.started_ms.get(&txn).map_or(0, |t| now_ms.saturating_sub(*t));
+        let recovery = self.t.recovering.contains(&txn);
+        self.t.recovering.retain(|t| *t != txn);
+        let result = match self.t.policy {
             Some(p) if recovery && p.ignore_failures_after_timeout && elapsed_ms > p.timeout_ms => {
-                self.events.push_back(SinkEvent::CommitFailureIgnored { txn, elapsed_ms, timeout_ms: p.timeout_ms });
+                self.t.events.push_back(SinkEvent::CommitFailureIgnored { txn, elapsed_ms, timeout_ms: p.timeout_ms });
                 Ok(())
             }
             _ => Err(CommitFailed { txn, elapsed_ms }),
@@ -271,30 +274,30 @@ impl TwoPhaseCommitSink {
 
     /// The recovery commits were applied without failure.
     pub fn recovery_done(&mut self) {
-        self.recovering.clear();
+        self.t.recovering.clear();
         self.invariants();
     }
 
     /// Warnings and ignored failures, in the order they happened.
     pub fn poll_event(&mut self) -> Option<SinkEvent> {
-        self.events.pop_front()
+        self.t.events.pop_front()
     }
 
     fn advance(&mut self, now_ms: u64) {
-        assert!(now_ms >= self.now_ms, "2pc sink {}: time went backwards", self.subtask);
-        self.now_ms = now_ms;
+        assert!(now_ms >= self.t.now_ms, "2pc sink {}: time went backwards", self.subtask);
+        self.t.now_ms = now_ms;
     }
 
     fn warn_if_timeout_almost_reached(&mut self, txn: TxnId) {
-        let (Some(p), Some(started)) = (self.timeout_policy, self.started_ms.get(&txn)) else {
+        let (Some(p), Some(started)) = (self.t.policy, self.t.started_ms.get(&txn)) else {
             return;
         };
         let Some(ratio) = p.warning_ratio_permille else {
             return;
         };
-        let elapsed_ms = self.now_ms.saturating_sub(*started);
+        let elapsed_ms = self.t.now_ms.saturating_sub(*started);
         if u128::from(elapsed_ms) * 1000 > u128::from(p.timeout_ms) * u128::from(ratio) {
-            self.events.push_back(SinkEvent::TimeoutAlmostReached { txn, elapsed_ms, timeout_ms: p.timeout_ms });
+            self.t.events.push_back(SinkEvent::TimeoutAlmostReached { txn, elapsed_ms, timeout_ms: p.timeout_ms });
         }
     }
 
@@ -349,8 +352,8 @@ impl TwoPhaseCommitSink {
         let txn = TxnId { subtask: self.subtask, attempt: self.attempt, seq: self.next_seq };
         self.next_seq += 1;
         self.current = Some(txn);
-        if self.timeout_policy.is_some() {
-            self.started_ms.insert(txn, self.now_ms);
+        if self.t.policy.is_some() {
+            self.t.started_ms.insert(txn, self.t.now_ms);
         }
         self.outputs.push_back(SinkOutput::Begin { txn });
     }
