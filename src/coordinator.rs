@@ -34,8 +34,9 @@
 //!   The queue is re-evaluated after a new request, after each trigger, after a completion and
 //!   after an abort; one trigger phase at a time (triggering is synchronous here).
 //! * **Trigger (§1.5).** Pre-checks (shut down → `CHECKPOINT_COORDINATOR_SHUTDOWN`; periodic
-//!   while the scheduler is stopped → `PERIODIC_SCHEDULER_SHUTDOWN`; sources not all RUNNING →
-//!   `NOT_ALL_REQUIRED_TASKS_RUNNING`) fail the request without using an id
+//!   while the scheduler is stopped → `PERIODIC_SCHEDULER_SHUTDOWN`; sources not all RUNNING,
+//!   and in 2.x any unfinished task not RUNNING → `NOT_ALL_REQUIRED_TASKS_RUNNING`) fail the
+//!   request without using an id
 //!   ([`CoordinatorOutput::RequestFailed`]; reported to the failure manager with id `None`).
 //!   Then the id is allocated (from 1, strictly increasing, never reused). If checkpoint storage
 //!   is unavailable the trigger fails with `IO_EXCEPTION` and the id is consumed: 2.3 has already
@@ -70,6 +71,13 @@
 //!   `NotifyAborted`, then `Discarded` for each checkpoint retention deletes;
 //! * `handle_timeout`: due events in time order (an expiry before a firing planned at the same
 //!   instant), each followed by its queue re-evaluation.
+//!
+//! * **Trigger phase.** With master hooks / operator coordinators registered
+//!   ([`CheckpointCoordinator::add_master_hook`]) the pending checkpoint is registered and
+//!   [`CoordinatorOutput::TriggerMasterHooks`] emitted instead of the task trigger; the trigger
+//!   is in progress (`isTriggering`, nothing else is chosen) until every hook acknowledged
+//!   (then `Trigger`) or one failed (abort with `TRIGGER_CHECKPOINT_FAILURE`). Without hooks
+//!   the trigger is synchronous.
 //!
 //! # Runtime re-tuning (seed 000)
 //!
@@ -134,6 +142,11 @@ pub enum RequestKind {
     Manual,
     /// A user's savepoint request (forced unless unaligned checkpoints are on).
     Savepoint,
+    /// A savepoint request marked periodic (`CheckpointTriggerRequest.isPeriodic` on savepoint
+    /// properties): the decider queues it behind user-submitted savepoints, a non-forced one is
+    /// subject to the min pause, and it fails with `PERIODIC_SCHEDULER_SHUTDOWN` while the
+    /// scheduler is stopped. Only the host submits it (e.g. an operator's savepoint schedule).
+    PeriodicSavepoint,
 }
 
 impl RequestKind {
@@ -142,9 +155,24 @@ impl RequestKind {
             RequestKind::Periodic => "periodic",
             RequestKind::Manual => "manual",
             RequestKind::Savepoint => "savepoint",
+            RequestKind::PeriodicSavepoint => "periodic-savepoint",
         }
     }
+
+    /// Flink's `isPeriodic` flag of the request.
+    pub fn is_periodic(self) -> bool {
+        matches!(self, RequestKind::Periodic | RequestKind::PeriodicSavepoint)
+    }
+
+    pub fn is_savepoint(self) -> bool {
+        matches!(self, RequestKind::Savepoint | RequestKind::PeriodicSavepoint)
+    }
 }
+
+/// A master hook or operator coordinator: it must acknowledge a checkpoint (its state
+/// snapshot, asynchronously) before the checkpoint's tasks are triggered.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HookId(pub u32);
 
 /// What the coordinator asks its host to do or record (drained in decision order, see module doc).
 #[derive(Clone, Debug)]
@@ -160,9 +188,20 @@ pub enum CoordinatorOutput {
     NotifyComplete {
         id: CheckpointId,
     },
-    /// Send notifyCheckpointAborted(id) to all tasks.
+    /// Send notifyCheckpointAborted(id) to all tasks. 2.x also carries the latest completed
+    /// checkpoint id of the store (`latestCompletedCheckpointId`, `None` = 0 in Flink), which a
+    /// task notifies as complete before handling the abort.
     NotifyAborted {
         id: CheckpointId,
+        latest_completed: Option<CheckpointId>,
+    },
+    /// The trigger phase of `id` began: ask every master hook / operator coordinator for its
+    /// snapshot. The tasks are triggered (a [`CoordinatorOutput::Trigger`]) only once every hook
+    /// acknowledged ([`CheckpointCoordinator::handle_master_hook_ack`]). Only with hooks.
+    TriggerMasterHooks {
+        id: CheckpointId,
+        timestamp_ms: u64,
+        kind: CheckpointKind,
     },
     Completed(Arc<CompletedCheckpoint>),
     Aborted {
@@ -187,6 +226,14 @@ pub enum CoordinatorOutput {
     Discarded {
         id: CheckpointId,
     },
+}
+
+/// Flink's `isTriggering`: a checkpoint whose master hooks have not all acknowledged yet.
+#[derive(Clone, Debug)]
+struct Triggering {
+    id: CheckpointId,
+    kind: CheckpointKind,
+    acked: BTreeSet<HookId>,
 }
 
 /// A request waiting in the decider's queue.
@@ -253,6 +300,15 @@ pub struct CheckpointCoordinator {
     /// 2.3: the initial delay drawn at construction (used by the first start only).
     first_start_delay_ms: Option<u64>,
     partial: Option<Partial>,
+    /// Master hooks / operator coordinators (Flink's `addMasterHook`, `coordinatorsToCheckpoint`).
+    hooks: BTreeSet<HookId>,
+    /// The trigger in progress (`isTriggering`); only with hooks, otherwise triggering is
+    /// synchronous. Nothing else is triggered while it is set.
+    triggering: Option<Triggering>,
+    /// The decider's queue capacity (`maxQueuedRequests`, 1000 unless set for a test).
+    max_queued: usize,
+    /// The last evaluation dropped its periodic head for the min pause and stopped there.
+    head_dropped_for_min_pause: bool,
     /// FLIP-147 (flink-2.3): tasks of the current attempt that are FINISHED, with the state
     /// they finished with (their snapshot in the latest completed checkpoint). They are not
     /// triggered and not waited for; a checkpoint completing without their ack carries this
@@ -271,9 +327,10 @@ fn draw_initial_delay_ms(min_pause_ms: u64, base_ms: u64, random: u64) -> u64 {
 }
 
 fn kind_of(request: RequestKind) -> CheckpointKind {
-    match request {
-        RequestKind::Savepoint => CheckpointKind::Savepoint,
-        RequestKind::Periodic | RequestKind::Manual => CheckpointKind::Checkpoint,
+    if request.is_savepoint() {
+        CheckpointKind::Savepoint
+    } else {
+        CheckpointKind::Checkpoint
     }
 }
 
@@ -320,6 +377,10 @@ impl CheckpointCoordinator {
             scheduler_starts: 0,
             first_start_delay_ms,
             partial: None,
+            hooks: BTreeSet::new(),
+            triggering: None,
+            max_queued: MAX_QUEUED_REQUESTS,
+            head_dropped_for_min_pause: false,
             finished: BTreeMap::new(),
             reevaluate: false,
             now_ms: 0,
@@ -412,7 +473,8 @@ impl CheckpointCoordinator {
             self.finished.insert(task, state);
             let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
             for id in ids {
-                if self.pending.contains_key(&id) && self.fully_acked(id) {
+                let in_trigger_phase = self.triggering.as_ref().is_some_and(|t| t.id == id);
+                if !in_trigger_phase && self.pending.contains_key(&id) && self.fully_acked(id) {
                     self.complete(now_ms, id);
                 }
             }
@@ -466,6 +528,87 @@ impl CheckpointCoordinator {
     pub fn fail_next_id_allocation(&mut self) {
         self.fail_next_id_allocation = true;
         self.invariants();
+    }
+
+    /// Registers a master hook / operator coordinator (Flink's `addMasterHook`): from the next
+    /// trigger on, a checkpoint is triggered on its tasks only after every hook acknowledged.
+    pub fn add_master_hook(&mut self, hook: HookId) {
+        self.hooks.insert(hook);
+        self.invariants();
+    }
+
+    /// The decider's queue capacity (Flink's `maxQueuedRequests`, a constructor argument its
+    /// tests set; 1000 otherwise). At least 1.
+    pub fn set_max_queued_requests(&mut self, capacity: usize) {
+        assert!(capacity >= 1, "the decider queue holds at least one request");
+        assert!(self.queue.len() <= capacity, "queue already longer than the new capacity");
+        self.max_queued = capacity;
+        self.invariants();
+    }
+
+    /// `hook` acknowledged checkpoint `id` (its master state / coordinator checkpoint is done).
+    /// When every hook has, the trigger phase ends: the tasks are triggered if the checkpoint is
+    /// still pending; if it was aborted meanwhile (e.g. expired), nothing is triggered and the
+    /// failure manager hears `TRIGGER_CHECKPOINT_FAILURE` for it (Flink's `onTriggerFailure`
+    /// on a disposed checkpoint). Then queued requests are served. Stale acks are ignored.
+    pub fn handle_master_hook_ack(&mut self, now_ms: u64, id: CheckpointId, hook: HookId) {
+        self.enter(now_ms);
+        let mut done = false;
+        if let Some(t) = &mut self.triggering {
+            if t.id == id && self.hooks.contains(&hook) {
+                t.acked.insert(hook);
+                done = self.hooks.iter().all(|h| t.acked.contains(h));
+            }
+        }
+        if done {
+            self.end_trigger_phase(now_ms, false);
+        }
+        self.finish(now_ms);
+    }
+
+    /// `hook` failed its snapshot of checkpoint `id`: the trigger fails, the pending checkpoint
+    /// is aborted with `TRIGGER_CHECKPOINT_FAILURE` (nothing reaches the tasks), and queued
+    /// requests are served (`testTriggerCheckpointSnapshotMasterHookFailed`).
+    pub fn handle_master_hook_failure(&mut self, now_ms: u64, id: CheckpointId, hook: HookId) {
+        self.enter(now_ms);
+        if self.triggering.as_ref().is_some_and(|t| t.id == id) && self.hooks.contains(&hook) {
+            self.end_trigger_phase(now_ms, true);
+        }
+        self.finish(now_ms);
+    }
+
+    /// Flink's `isTriggering`: a trigger waits for its master hooks.
+    pub fn is_triggering(&self) -> bool {
+        self.triggering.is_some()
+    }
+
+    fn end_trigger_phase(&mut self, now_ms: u64, failed: bool) {
+        let t = self.triggering.take().expect("a trigger in progress");
+        let reason = CheckpointFailureReason::TriggerCheckpointFailure;
+        match self.pending.get(&t.id) {
+            Some(_) if failed => self.abort(now_ms, t.id, reason, None),
+            Some(p) => {
+                let (kind, timestamp_ms) = (p.kind, p.trigger_ms);
+                self.outputs.push_back(CoordinatorOutput::Trigger {
+                    id: t.id,
+                    timestamp_ms,
+                    kind,
+                    alignment: self.alignment(kind),
+                });
+            }
+            None if !self.shut_down => self.report_failure(Some(t.id), t.kind, reason, None),
+            None => {}
+        }
+        self.reevaluate = true;
+    }
+
+    fn alignment(&self, kind: CheckpointKind) -> Alignment {
+        Alignment::for_config(
+            self.config.mode == CheckpointingMode::ExactlyOnce,
+            self.config.unaligned,
+            self.config.aligned_timeout_ms.max(0) as u64,
+            kind,
+        )
     }
 
     /// Runtime re-tuning (seed 000; semantics in the module doc). Invalid values → `Err` naming
@@ -630,6 +773,11 @@ impl CheckpointCoordinator {
         self.scheduler_running
     }
 
+    /// Requests waiting in the decider's queue, highest priority first.
+    pub fn queued_request_kinds(&self) -> Vec<RequestKind> {
+        self.queue.values().map(|q| q.kind).collect()
+    }
+
     /// Requests waiting in the decider's queue.
     pub fn queued_requests(&self) -> usize {
         self.queue.len()
@@ -662,19 +810,28 @@ impl CheckpointCoordinator {
         let max = self.config.max_concurrent as usize;
         let unforced = self.pending.values().filter(|p| !p.forced).count();
         assert!(unforced <= max, "{unforced} non-forced checkpoints pending, max concurrent {max}");
-        assert!(self.queue.len() <= MAX_QUEUED_REQUESTS, "decider queue over capacity");
+        assert!(self.queue.len() <= self.max_queued, "decider queue over capacity");
         if let Some(head) = self.queue.values().next() {
-            // After every evaluation the queue is blocked: by max-concurrent, or a periodic head
-            // waits for the next firing (min pause dropped the one before it).
+            // After every evaluation the queue is blocked: by max-concurrent, by a trigger in
+            // progress, or a periodic head waits for the next firing (min pause dropped the one
+            // before it, and the decider stops at a drop).
             assert!(
                 (self.pending.len() >= max && !head.forced)
-                    || head.kind == RequestKind::Periodic
+                    || head.kind.is_periodic()
+                    || self.triggering.is_some()
+                    || self.head_dropped_for_min_pause
                     || i64::from(self.cleaning) > self.config.max_concurrent,
                 "queue head {:?} could be triggered",
                 head.kind
             );
         }
         assert!(!self.reevaluate, "queue re-evaluation left undone");
+        if let Some(t) = &self.triggering {
+            assert!(!self.hooks.is_empty(), "a trigger phase without master hooks");
+            assert!(t.id < self.next_id, "triggering an unallocated id");
+            assert!(t.acked.iter().all(|h| self.hooks.contains(h)), "ack from an unknown hook");
+            assert!(self.pending.keys().all(|id| *id <= t.id), "pending checkpoint newer than the one triggering");
+        }
         if self.scheduler_running {
             assert!(self.activator_registered, "scheduler running without its activator");
         } else {
@@ -823,9 +980,9 @@ impl CheckpointCoordinator {
 
     /// A new request enters the decider (§1.4 "on a new request").
     fn submit(&mut self, now_ms: u64, kind: RequestKind) {
-        let forced = kind == RequestKind::Savepoint && !self.config.unaligned;
-        if self.queue.len() >= MAX_QUEUED_REQUESTS {
-            let lowest_is_periodic = self.queue.values().next_back().is_some_and(|q| q.kind == RequestKind::Periodic);
+        let forced = kind.is_savepoint() && !self.config.unaligned;
+        if self.queue.len() >= self.max_queued {
+            let lowest_is_periodic = self.queue.values().next_back().is_some_and(|q| q.kind.is_periodic());
             if !lowest_is_periodic {
                 self.outputs.push_back(CoordinatorOutput::RequestFailed {
                     request: kind,
@@ -834,12 +991,12 @@ impl CheckpointCoordinator {
                 return;
             }
         }
-        let class = if kind == RequestKind::Savepoint { 0 } else { 4 }
+        let class = if kind.is_savepoint() { 0 } else { 4 }
             + if forced { 0 } else { 2 }
-            + if kind == RequestKind::Periodic { 1 } else { 0 };
+            + if kind.is_periodic() { 1 } else { 0 };
         self.queue.insert((class, now_ms, self.queue_seq), QueuedRequest { kind, forced });
         self.queue_seq += 1;
-        if self.queue.len() > MAX_QUEUED_REQUESTS {
+        if self.queue.len() > self.max_queued {
             let (_, dropped) = self.queue.pop_last().expect("queue over capacity is not empty");
             self.outputs.push_back(CoordinatorOutput::RequestFailed {
                 request: dropped.kind,
@@ -858,14 +1015,18 @@ impl CheckpointCoordinator {
     /// The decider's *choose*, repeated after each trigger (one trigger phase at a time).
     fn choose(&mut self, now_ms: u64) {
         self.reevaluate = false;
+        self.head_dropped_for_min_pause = false;
         while let Some((&key, &head)) = self.queue.first_key_value() {
+            if self.triggering.is_some() {
+                break;
+            }
             if i64::from(self.cleaning) > self.config.max_concurrent {
                 break;
             }
             if self.pending.len() >= self.config.max_concurrent as usize && !head.forced {
                 break;
             }
-            if head.kind == RequestKind::Periodic && !head.forced && self.variant != Variant::IgnoreMinPause {
+            if head.kind.is_periodic() && !head.forced && self.variant != Variant::IgnoreMinPause {
                 if let Some(last) = self.last_completion_ms {
                     let due_ms = last + self.config.min_pause_normalized_ms();
                     if due_ms > now_ms {
@@ -875,6 +1036,7 @@ impl CheckpointCoordinator {
                             reason: CheckpointFailureReason::MinimumTimeBetweenCheckpoints,
                         });
                         self.reschedule_trigger(now_ms, due_ms - now_ms);
+                        self.head_dropped_for_min_pause = !self.queue.is_empty();
                         break;
                     }
                 }
@@ -890,9 +1052,11 @@ impl CheckpointCoordinator {
         let kind = kind_of(req.kind);
         let precheck = if self.shut_down {
             Some(CheckpointFailureReason::CheckpointCoordinatorShutdown)
-        } else if req.kind == RequestKind::Periodic && !self.scheduler_running {
+        } else if req.kind.is_periodic() && !self.scheduler_running {
             Some(CheckpointFailureReason::PeriodicSchedulerShutdown)
-        } else if !self.view.is_some_and(|v| v.sources_running) {
+        } else if !self.view.is_some_and(|v| {
+            v.sources_running && (!self.profile.trigger_requires_all_tasks_running() || v.all_tasks_running_or_finished)
+        }) {
             Some(CheckpointFailureReason::NotAllRequiredTasksRunning)
         } else {
             None
@@ -929,12 +1093,13 @@ impl CheckpointCoordinator {
             return;
         }
         self.pending.insert(id, pending);
-        let alignment = Alignment::for_config(
-            self.config.mode == CheckpointingMode::ExactlyOnce,
-            self.config.unaligned,
-            self.config.aligned_timeout_ms.max(0) as u64,
-            kind,
-        );
+        if !self.hooks.is_empty() {
+            // Flink's trigger phase: the tasks wait for the hooks' acknowledgements.
+            self.triggering = Some(Triggering { id, kind, acked: BTreeSet::new() });
+            self.outputs.push_back(CoordinatorOutput::TriggerMasterHooks { id, timestamp_ms: now_ms, kind });
+            return;
+        }
+        let alignment = self.alignment(kind);
         self.outputs.push_back(CoordinatorOutput::Trigger { id, timestamp_ms: now_ms, kind, alignment });
     }
 
@@ -963,7 +1128,12 @@ impl CheckpointCoordinator {
             self.partial = Some(Partial { id, kind: p.kind, trigger_ms: p.trigger_ms, acks: p.acks.clone() });
         }
         self.outputs.push_back(CoordinatorOutput::Aborted { id, kind: p.kind, reason, trigger_ms: p.trigger_ms });
-        self.outputs.push_back(CoordinatorOutput::NotifyAborted { id });
+        let latest_completed = if self.profile.abort_notification_carries_latest_completed() {
+            self.store.latest().map(|c| c.id)
+        } else {
+            None
+        };
+        self.outputs.push_back(CoordinatorOutput::NotifyAborted { id, latest_completed });
         self.report_failure(Some(id), p.kind, reason, task);
         self.reevaluate = true;
     }

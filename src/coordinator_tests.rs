@@ -99,7 +99,8 @@ fn render(now: u64, o: &CoordinatorOutput) -> String {
             format!("trigger id={id} {} {a}", kind_name(*kind))
         }
         CoordinatorOutput::NotifyComplete { id } => format!("notify-complete id={id}"),
-        CoordinatorOutput::NotifyAborted { id } => format!("notify-aborted id={id}"),
+        CoordinatorOutput::NotifyAborted { id, .. } => format!("notify-aborted id={id}"),
+        CoordinatorOutput::TriggerMasterHooks { id, kind, .. } => format!("trigger-hooks id={id} {}", kind_name(*kind)),
         CoordinatorOutput::Completed(cp) => {
             assert_eq!(cp.completed_ms, now);
             assert!(cp.trigger_ms <= now && !cp.external);

@@ -799,10 +799,21 @@ impl JobMaster {
                         }
                     }
                 }
-                CoordinatorOutput::NotifyAborted { id } => {
+                CoordinatorOutput::NotifyAborted { id, latest_completed } => {
                     for t in &self.params.tasks {
                         let e = self.executions[t.id.0 as usize];
                         if e.state == ExecutionState::Running {
+                            // 2.x: one `notifyCheckpointAborted(id, latest)` RPC; the task runs
+                            // `notifyCheckpointComplete(latest)` first. Here: two messages, in
+                            // that order, on the same FIFO control link.
+                            if let Some(latest) = latest_completed {
+                                self.outputs.push_back(JobOutput::NotifyComplete {
+                                    task: t.id,
+                                    attempt: e.attempt,
+                                    tm: t.tm,
+                                    id: latest,
+                                });
+                            }
                             self.outputs.push_back(JobOutput::NotifyAborted {
                                 task: t.id,
                                 attempt: e.attempt,
@@ -1202,6 +1213,69 @@ mod tests {
                 "terminated FAILED",
             ],
         );
+    }
+
+    #[test]
+    fn abort_notification_carries_the_latest_completed_checkpoint_in_2x() {
+        for profile in [Profile::Flink111, Profile::Flink23] {
+            let mut jm = JobMaster::new(params(FIXED_3_10S, profile, Variant::Correct));
+            jm.start(0, None);
+            for task in [TaskId(0), TaskId(1)] {
+                let (a, _) = jm.execution(task);
+                if profile.has_initializing_state() {
+                    jm.handle_task_state(1, task, a, Initializing, None);
+                }
+                jm.handle_task_state(2, task, a, Running, None);
+            }
+            while jm.poll_output().is_some() {}
+            jm.request_checkpoint(3, RequestKind::Manual);
+            let id = jm.coordinator().pending_ids()[0];
+            for task in [TaskId(0), TaskId(1)] {
+                let (a, _) = jm.execution(task);
+                jm.handle_ack(4, task, a, id, TaskSnapshot::default());
+            }
+            jm.request_checkpoint(5, RequestKind::Manual);
+            let next = jm.coordinator().pending_ids()[0];
+            while jm.poll_output().is_some() {}
+            let (a, _) = jm.execution(TaskId(1));
+            jm.handle_decline(6, TaskId(1), a, next, CheckpointFailureReason::CheckpointDeclined);
+            let notes: Vec<String> = std::iter::from_fn(|| jm.poll_output())
+                .filter_map(|o| match o {
+                    JobOutput::NotifyComplete { task, id, .. } => Some(format!("complete {task} {id}")),
+                    JobOutput::NotifyAborted { task, id, .. } => Some(format!("aborted {task} {id}")),
+                    _ => None,
+                })
+                .collect();
+            let want: Vec<String> = if profile == Profile::Flink23 {
+                vec![
+                    format!("complete t0 {id}"),
+                    format!("aborted t0 {next}"),
+                    format!("complete t1 {id}"),
+                    format!("aborted t1 {next}"),
+                ]
+            } else {
+                vec![format!("aborted t0 {next}"), format!("aborted t1 {next}")]
+            };
+            assert_eq!(notes, want, "{profile:?}");
+        }
+    }
+
+    #[test]
+    fn trigger_waits_for_every_task_running_in_2x() {
+        for profile in [Profile::Flink111, Profile::Flink23] {
+            let mut jm = JobMaster::new(params(FIXED_3_10S, profile, Variant::Correct));
+            jm.start(0, None);
+            // The source runs, the sink is still deploying.
+            let (a, _) = jm.execution(TaskId(0));
+            if profile.has_initializing_state() {
+                jm.handle_task_state(1, TaskId(0), a, Initializing, None);
+            }
+            jm.handle_task_state(2, TaskId(0), a, Running, None);
+            while jm.poll_output().is_some() {}
+            jm.request_checkpoint(3, RequestKind::Savepoint);
+            let triggered = std::iter::from_fn(|| jm.poll_output()).any(|o| matches!(o, JobOutput::Trigger { .. }));
+            assert_eq!(triggered, profile == Profile::Flink111, "{profile:?}");
+        }
     }
 
     #[test]

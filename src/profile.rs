@@ -199,4 +199,18 @@ impl Profile {
     pub fn reconciles_deployments(self) -> bool {
         matches!(self, Profile::Flink23)
     }
+
+    /// §1.5 trigger pre-check: 2.x's `DefaultCheckpointPlanCalculator` (FLINK-22379) fails the
+    /// trigger with `NOT_ALL_REQUIRED_TASKS_RUNNING` unless every task it waits for (every task
+    /// not FINISHED, FLIP-147) is RUNNING; 1.11 checks only the tasks it triggers (the sources).
+    pub fn trigger_requires_all_tasks_running(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §1.6 abort notification: 2.x sends `notifyCheckpointAborted(id, latestCompletedCheckpointId)`
+    /// and the task first runs `notifyCheckpointComplete(latest)` when `latest > 0`
+    /// (`StreamTask.notifyCheckpointAbortAsync`); 1.11 sends the aborted id only.
+    pub fn abort_notification_carries_latest_completed(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
 }

@@ -82,6 +82,54 @@ pub struct TwoPhaseCommitSink {
     /// Pre-committed transactions by checkpoint id, in insertion order (a `LinkedHashMap`).
     pending: Vec<(CheckpointId, TxnId)>,
     outputs: VecDeque<SinkOutput>,
+    /// Transaction-timeout bookkeeping (boxed: most sinks never use it).
+    t: Box<Timeouts>,
+}
+
+/// The sink's clock and the transaction-timeout state of [`TxnTimeoutPolicy`].
+#[derive(Clone, Debug, Default)]
+struct Timeouts {
+    /// `setTransactionTimeout` & co; `None` = Flink's default (no warnings, failures propagate).
+    policy: Option<TxnTimeoutPolicy>,
+    /// The last time given to a time-aware input (`*_at`); 0 before any.
+    now_ms: u64,
+    /// When each known transaction began (Flink's `TransactionHolder.transactionStartTime`).
+    started_ms: BTreeMap<TxnId, u64>,
+    /// Transactions committed by recovery (`recoverAndCommitInternal`) whose outcome is open.
+    recovering: Vec<TxnId>,
+    events: VecDeque<SinkEvent>,
+}
+
+/// Flink's transaction-timeout knobs of `TwoPhaseCommitSinkFunction`: `setTransactionTimeout`,
+/// `ignoreFailuresAfterTransactionTimeout` and `enableTransactionTimeoutWarnings(ratio)` (the
+/// ratio in per mille, 0..=1000, instead of a double).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct TxnTimeoutPolicy {
+    pub timeout_ms: u64,
+    /// A failed recovery commit of a transaction older than `timeout_ms` is logged and dropped
+    /// instead of failing the task (its records may be lost).
+    pub ignore_failures_after_timeout: bool,
+    /// Warn when a transaction being committed has been open for more than
+    /// `timeout_ms * ratio / 1000`; `None` = no warnings.
+    pub warning_ratio_permille: Option<u32>,
+}
+
+/// What the sink reports besides its transaction operations (Flink logs them).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SinkEvent {
+    /// `logWarningIfTimeoutAlmostReached`: "Transaction .. has been open for `elapsed_ms` ms.
+    /// This is close to or even exceeding the transaction timeout of `timeout_ms` ms."
+    TimeoutAlmostReached { txn: TxnId, elapsed_ms: u64, timeout_ms: u64 },
+    /// A recovery commit failed after the transaction timeout and was ignored (data may be lost).
+    CommitFailureIgnored { txn: TxnId, elapsed_ms: u64, timeout_ms: u64 },
+}
+
+/// A commit failed and the failure is not ignored: the task fails (Flink rethrows).
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[error("commit of {txn:?} failed {elapsed_ms} ms after it began")]
+pub struct CommitFailed {
+    pub txn: TxnId,
+    pub elapsed_ms: u64,
 }
 
 impl TwoPhaseCommitSink {
@@ -97,6 +145,7 @@ impl TwoPhaseCommitSink {
             current: None,
             pending: Vec::new(),
             outputs: VecDeque::new(),
+            t: Box::default(),
         };
         s.invariants();
         s
@@ -109,12 +158,32 @@ impl TwoPhaseCommitSink {
     ///
     /// Panics on a state of another shape (a host bug).
     pub fn initialize(&mut self, restored: Option<&OperatorState>) {
+        let now_ms = self.t.now_ms;
+        self.initialize_at(now_ms, restored, &BTreeMap::new());
+    }
+
+    /// [`Self::initialize`] at `now_ms`, knowing when the restored transactions began (Flink
+    /// keeps the start time in the sink's state; here the host passes it, e.g. from the store).
+    /// Each recovery commit is preceded by the timeout warning if due, and its outcome stays
+    /// open until [`Self::handle_commit_failed`] or [`Self::recovery_done`].
+    pub fn initialize_at(
+        &mut self,
+        now_ms: u64,
+        restored: Option<&OperatorState>,
+        restored_started_ms: &BTreeMap<TxnId, u64>,
+    ) {
         assert!(!self.initialized, "2pc sink {} initialized twice", self.subtask);
+        self.advance(now_ms);
         if let Some(st) = restored {
             let OperatorState::TwoPhaseCommit { pending, current } = st else {
                 panic!("restoring a two-phase-commit sink from {st:?}")
             };
             for (_, txn) in pending {
+                if let Some(t) = restored_started_ms.get(txn) {
+                    self.t.started_ms.insert(*txn, *t);
+                }
+                self.warn_if_timeout_almost_reached(*txn);
+                self.t.recovering.push(*txn);
                 self.outputs.push_back(SinkOutput::Commit { txn: *txn });
             }
             if let Some(txn) = current {
@@ -154,16 +223,82 @@ impl TwoPhaseCommitSink {
     /// one after `close`.
     pub fn notify_checkpoint_complete(&mut self, id: CheckpointId) {
         if !self.closed {
-            let outputs = &mut self.outputs;
+            let mut committed = Vec::new();
             self.pending.retain(|(c, txn)| {
                 let commit = *c <= id;
                 if commit {
-                    outputs.push_back(SinkOutput::Commit { txn: *txn });
+                    committed.push(*txn);
                 }
                 !commit
             });
+            for txn in committed {
+                self.warn_if_timeout_almost_reached(txn);
+                self.outputs.push_back(SinkOutput::Commit { txn });
+            }
         }
         self.invariants();
+    }
+
+    /// [`Self::notify_checkpoint_complete`] at `now_ms` (for the timeout warnings).
+    pub fn notify_checkpoint_complete_at(&mut self, now_ms: u64, id: CheckpointId) {
+        self.advance(now_ms);
+        self.notify_checkpoint_complete(id);
+    }
+
+    /// Flink's transaction timeout knobs (see [`TxnTimeoutPolicy`]); off by default.
+    pub fn set_transaction_timeout(&mut self, policy: TxnTimeoutPolicy) {
+        assert!(policy.warning_ratio_permille.is_none_or(|r| r <= 1000), "warning ratio in [0, 1000] per mille");
+        self.t.policy = Some(policy);
+        self.invariants();
+    }
+
+    /// The host's commit of `txn` failed at `now_ms` (the external system threw). A recovery
+    /// commit of a transaction open for longer than the timeout is ignored when
+    /// `ignore_failures_after_timeout` is set (Flink's `recoverAndCommitInternal`); any other
+    /// failed commit is returned as an error: the task fails and the next attempt recovers.
+    pub fn handle_commit_failed(&mut self, now_ms: u64, txn: TxnId) -> Result<(), CommitFailed> {
+        self.advance(now_ms);
+        let elapsed_ms = self.t.started_ms.get(&txn).map_or(0, |t| now_ms.saturating_sub(*t));
+        let recovery = self.t.recovering.contains(&txn);
+        self.t.recovering.retain(|t| *t != txn);
+        let result = match self.t.policy {
+            Some(p) if recovery && p.ignore_failures_after_timeout && elapsed_ms > p.timeout_ms => {
+                self.t.events.push_back(SinkEvent::CommitFailureIgnored { txn, elapsed_ms, timeout_ms: p.timeout_ms });
+                Ok(())
+            }
+            _ => Err(CommitFailed { txn, elapsed_ms }),
+        };
+        self.invariants();
+        result
+    }
+
+    /// The recovery commits were applied without failure.
+    pub fn recovery_done(&mut self) {
+        self.t.recovering.clear();
+        self.invariants();
+    }
+
+    /// Warnings and ignored failures, in the order they happened.
+    pub fn poll_event(&mut self) -> Option<SinkEvent> {
+        self.t.events.pop_front()
+    }
+
+    fn advance(&mut self, now_ms: u64) {
+        assert!(now_ms >= self.t.now_ms, "2pc sink {}: time went backwards", self.subtask);
+        self.t.now_ms = now_ms;
+    }
+
+    fn warn_if_timeout_almost_reached(&mut self, txn: TxnId) {
+        let (Some(p), Some(started)) = (self.t.policy, self.t.started_ms.get(&txn)) else {
+            return;
+        };
+        let Some(ratio) = p.warning_ratio_permille else {
+            return;
+        };
+        let elapsed_ms = self.t.now_ms.saturating_sub(*started);
+        if u128::from(elapsed_ms) * 1000 > u128::from(p.timeout_ms) * u128::from(ratio) {
+            self.t.events.push_back(SinkEvent::TimeoutAlmostReached { txn, elapsed_ms, timeout_ms: p.timeout_ms });
+        }
     }
 
     /// No-op: the transaction stays pending and is committed by a later checkpoint's notification.
@@ -217,6 +352,9 @@ impl TwoPhaseCommitSink {
         let txn = TxnId { subtask: self.subtask, attempt: self.attempt, seq: self.next_seq };
         self.next_seq += 1;
         self.current = Some(txn);
+        if self.t.policy.is_some() {
+            self.t.started_ms.insert(txn, self.t.now_ms);
+        }
         self.outputs.push_back(SinkOutput::Begin { txn });
     }
 }

@@ -110,6 +110,52 @@ fn cases() -> Vec<Case> {
             inflight: Some(&[]),
             ..base(u("testMissingCancellationBarriers"), both(), Alternating, 2, "B0:1 C0:2 C0:3 C1:3 R0 E0 E1", &[1])
         },
+        // SingleCheckpointBarrierHandler.processCancellationBarrier after processBarrier
+        // (DEFAULT_CHECKPOINT_ID written as 1, two channels, the markers on channel 1): the
+        // pending checkpoint ends; the aborted and latest id is the cancelled one (Flink draws
+        // it at random from {DEFAULT, DEFAULT + 1}: both are cases); a second, newer marker
+        // aborts that id too.
+        Case {
+            pending_at_end: Some(None),
+            last_abort: Some(2),
+            ..base(
+                u("testProcessCancellationBarrierAfterProcessBarrier (cancel current)"),
+                both(),
+                Alternating,
+                2,
+                "B0:1 C1:1 C1:2",
+                &[1, -1, -2],
+            )
+        },
+        // Flink's test asserts the triggered and the last aborted id only: the model also
+        // notifies the abort of the pending checkpoint 1 when the newer marker 2 ends it, where
+        // Flink's `abortInternal` notifies only the cancelled id (docs/conformance.md).
+        Case {
+            pending_at_end: Some(None),
+            last_abort: Some(3),
+            only_triggers: true,
+            ..base(
+                u("testProcessCancellationBarrierAfterProcessBarrier (cancel next)"),
+                both(),
+                Alternating,
+                2,
+                "B0:1 C1:2 C1:3",
+                &[1],
+            )
+        },
+        // A cancel marker before the barrier: aborted at once, the later barrier triggers nothing.
+        Case {
+            pending_at_end: Some(None),
+            last_abort: Some(1),
+            ..base(
+                u("testProcessCancellationBarrierBeforeProcessAndReceiveBarrier"),
+                both(),
+                Alternating,
+                1,
+                "C0:1 B0:1",
+                &[-1],
+            )
+        },
         Case {
             inflight: Some(&[]),
             ..base(

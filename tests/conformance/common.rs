@@ -59,53 +59,6 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "testNegativeTimeout",
         "idle_timeout_ms is unsigned: a negative timeout cannot be built (a scenario parser rejects it as a negative number)",
     ),
-    (
-        "CheckpointRequestDeciderTest",
-        "testSavepointPrioritized",
-        "a forced savepoint is queued only while a trigger is in progress; the core triggers synchronously",
-    ),
-    ("CheckpointRequestDeciderTest", "testUserSubmittedPrioritized", "periodic savepoints are not a request kind"),
-    (
-        "CheckpointRequestDeciderTest",
-        "testNonForcedUserSubmittedPrioritized",
-        "periodic savepoints are not a request kind",
-    ),
-    (
-        "CheckpointRequestDeciderTest",
-        "testQueueSizeLimitPriority",
-        "needs a queued forced savepoint (trigger in progress) and a queue capacity of 1",
-    ),
-    (
-        "CheckpointCoordinatorTriggeringTest",
-        "testTriggerCheckpointSnapshotMasterHookFailed",
-        "no master hooks / operator coordinators acknowledge before the tasks are triggered",
-    ),
-    (
-        "CheckpointCoordinatorTriggeringTest",
-        "testTriggerCheckpointRequestQueuedWithFailure",
-        "no trigger-in-progress phase: a request cannot be queued behind a trigger that later fails",
-    ),
-    ("CheckpointCoordinatorTriggeringTest", "testTriggerCheckpointRequestCancelled", "no trigger-in-progress phase"),
     ("AlignedCheckpointsTest", "testMetrics", "alignment bytes and checkpoint start delay are not modelled"),
     ("CheckpointBarrierTrackerTest", "testMetrics", "bytes processed during alignment are not modelled"),
-    (
-        "UnalignedCheckpointsTest",
-        "testProcessCancellationBarrierAfterProcessBarrier",
-        "barrier announcements are not an input of the barrier handler",
-    ),
-    (
-        "TwoPhaseCommitSinkFunctionTest",
-        "testIgnoreCommitExceptionDuringRecovery",
-        "transaction timeouts and failing commits are not modelled (fidelity-b adds them)",
-    ),
-    (
-        "TwoPhaseCommitSinkFunctionTest",
-        "testLogTimeoutAlmostReachedWarningDuringCommit",
-        "transaction timeouts are not modelled (fidelity-b adds them)",
-    ),
-    (
-        "KafkaSourceReaderTest",
-        "testDisableOffsetCommit",
-        "commit.offsets.on.checkpoint=false is not a source option (fidelity-b adds commit modes)",
-    ),
 ];

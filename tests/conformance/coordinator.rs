@@ -7,7 +7,7 @@
 
 use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
 use ckptsim::config::{CheckpointConfig, Retention};
-use ckptsim::coordinator::{CheckpointCoordinator, CoordinatorOutput, ExecutionView, RequestKind};
+use ckptsim::coordinator::{CheckpointCoordinator, CoordinatorOutput, ExecutionView, HookId, RequestKind};
 use ckptsim::reason::CheckpointFailureReason as R;
 use ckptsim::record::CheckpointKind;
 use ckptsim::state::TaskSnapshot;
@@ -37,8 +37,20 @@ enum Step {
     FailNextId,
     Failover,
     Shutdown(JobStatus),
+    /// Register a master hook / operator coordinator.
+    Hook(u32),
+    /// Hook `.1` acknowledges checkpoint `.0`.
+    HookAck(u64, u32),
+    /// Hook `.1` fails its snapshot of checkpoint `.0`.
+    HookFail(u64, u32),
+    /// The decider's queue capacity.
+    QueueCap(usize),
+    /// Renders `triggering true|false` (`isTriggering`).
+    Trig,
+    /// Renders `queue k1,k2,..` (the decider's queue in priority order).
+    Queue,
 }
-use RequestKind::{Manual, Periodic, Savepoint};
+use RequestKind::{Manual, Periodic, PeriodicSavepoint, Savepoint};
 use Step::*;
 
 struct Case {
@@ -60,7 +72,11 @@ fn render(o: &CoordinatorOutput) -> String {
     match o {
         CoordinatorOutput::Trigger { id, kind, .. } => format!("trigger {id} {}", k(kind)),
         CoordinatorOutput::NotifyComplete { id } => format!("notify-complete {id}"),
-        CoordinatorOutput::NotifyAborted { id } => format!("notify-aborted {id}"),
+        CoordinatorOutput::NotifyAborted { id, latest_completed: None } => format!("notify-aborted {id}"),
+        CoordinatorOutput::NotifyAborted { id, latest_completed: Some(l) } => {
+            format!("notify-aborted {id}\nabort-carries-latest {l}")
+        }
+        CoordinatorOutput::TriggerMasterHooks { id, kind, .. } => format!("trigger-hooks {id} {}", k(kind)),
         CoordinatorOutput::Completed(cp) => format!("complete {} {}", cp.id, k(&cp.kind)),
         CoordinatorOutput::Aborted { id, kind, reason, .. } => format!("abort {id} {} {reason}", k(kind)),
         CoordinatorOutput::RequestFailed { request, reason } => format!("rejected {} {reason}", request.name()),
@@ -79,7 +95,7 @@ fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) 
     let mut now = 0;
     let drain = |c: &mut CheckpointCoordinator, lines: &mut Vec<String>| {
         while let Some(o) = c.poll_output() {
-            lines.push(render(&o));
+            lines.extend(render(&o).lines().map(str::to_string));
         }
     };
     for step in &case.steps {
@@ -137,6 +153,15 @@ fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) 
             Shutdown(s) => {
                 c.shutdown(now, *s);
             }
+            Hook(h) => c.add_master_hook(HookId(*h)),
+            HookAck(id, h) => c.handle_master_hook_ack(now, CheckpointId(*id), HookId(*h)),
+            HookFail(id, h) => c.handle_master_hook_failure(now, CheckpointId(*id), HookId(*h)),
+            QueueCap(n) => c.set_max_queued_requests(*n),
+            Trig => lines.push(format!("triggering {}", c.is_triggering())),
+            Queue => lines.push(format!(
+                "queue {}",
+                c.queued_request_kinds().iter().map(|k| k.name()).collect::<Vec<_>>().join(",")
+            )),
         }
         drain(&mut c, &mut lines);
     }
@@ -655,7 +680,284 @@ fn cases() -> Vec<Case> {
     cases.push(retained(JobStatus::Finished, Retention::RetainOnCancellation, true));
     cases.push(retained(JobStatus::Failed, Retention::DeleteOnCancellation, false));
     cases.push(retained(JobStatus::Canceled, Retention::DeleteOnCancellation, true));
+    cases.extend(trigger_phase_cases());
+    cases.extend(plan_and_abort_cases());
     cases
+}
+
+/// Max concurrent 10 (the triggering tests' coordinator does not block on pending ones), min
+/// pause 0, interval 1 h.
+fn concurrent() -> CheckpointConfig {
+    cfg(|c| c.max_concurrent = 10)
+}
+
+/// The trigger-in-progress phase (`isTriggering`): a master hook holds the trigger; requests
+/// queue behind it and the decider orders them when it ends. Flink's decider tests hold
+/// `isTriggering` directly; here a first request with a master hook holds it.
+fn trigger_phase_cases() -> Vec<Case> {
+    vec![
+        // The hook fails: the pending checkpoint is aborted with TRIGGER_CHECKPOINT_FAILURE,
+        // the tasks are never triggered, the trigger phase ends with nothing queued.
+        Case {
+            queued: Some(0),
+            ..case(
+                flink(TRIGGERING, "testTriggerCheckpointSnapshotMasterHookFailed", V2),
+                manual_only(),
+                vec![Hook(0), Up, Req(Periodic), Trig, HookFail(1, 0), Trig],
+                &[
+                    "trigger-hooks 1 ckpt",
+                    "triggering true",
+                    "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE",
+                    "triggering false",
+                ],
+                &["trigger 1 ckpt"],
+            )
+        },
+        // The checkpoint expires while its hook is still running: it fails with
+        // CHECKPOINT_EXPIRED but the trigger stays in progress until the hook finishes; then
+        // nothing is triggered on the tasks and the queue is empty.
+        Case {
+            queued: Some(0),
+            ..case(
+                flink(TRIGGERING, "testTriggerCheckpointRequestCancelled", V2),
+                // The scheduler's own first firing (initial delay = min pause) out of the way.
+                cfg(|c| c.min_pause_ms = 3_000_000),
+                vec![Hook(0), Up, Req(Periodic), Trig, To(600_000), Trig, HookAck(1, 0), Trig],
+                &[
+                    "trigger-hooks 1 ckpt",
+                    "triggering true",
+                    "abort 1 ckpt CHECKPOINT_EXPIRED",
+                    "triggering true",
+                    "triggering false",
+                ],
+                &["trigger 1 ckpt"],
+            )
+        },
+        // Two requests queue behind a trigger in progress; the first trigger fails (here in its
+        // master hook; Flink's test makes the id counter throw, which with no hooks the core
+        // answers synchronously); both queued requests are then triggered, one after the other.
+        Case {
+            queued: Some(0),
+            ..case(
+                flink(TRIGGERING, "testTriggerCheckpointRequestQueuedWithFailure", V2),
+                concurrent(),
+                vec![
+                    Hook(0),
+                    Up,
+                    Req(Manual),
+                    Req(Manual),
+                    Req(Manual),
+                    Trig,
+                    Queue,
+                    HookFail(1, 0),
+                    HookAck(2, 0),
+                    HookAck(3, 0),
+                    Trig,
+                ],
+                &[
+                    "triggering true",
+                    "queue manual,manual",
+                    "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE",
+                    "trigger-hooks 2 ckpt",
+                    "trigger 2 ckpt",
+                    "trigger-hooks 3 ckpt",
+                    "trigger 3 ckpt",
+                    "triggering false",
+                ],
+                &["trigger 1 ckpt"],
+            )
+        },
+        // A second periodic request while the first is triggering waits in the queue and is
+        // triggered when the first trigger finishes.
+        Case {
+            queued: Some(0),
+            ..case(
+                flink(TRIGGERING, "testTriggerCheckpointBeforePreviousOneCompleted", V2),
+                concurrent(),
+                vec![Hook(0), Up, Req(Periodic), Queue, Req(Periodic), Trig, Queue, HookAck(1, 0), HookAck(2, 0), Trig],
+                &[
+                    "queue ",
+                    "triggering true",
+                    "queue periodic",
+                    "trigger 1 ckpt",
+                    "trigger 2 ckpt",
+                    "triggering false",
+                ],
+                &[],
+            )
+        },
+        // testSavepointPrioritized: {checkpoint, savepoint} queued -> savepoint first.
+        case(
+            flink(DECIDER, "testSavepointPrioritized", V2),
+            concurrent(),
+            vec![
+                Hook(0),
+                Up,
+                Req(Manual),
+                Req(Periodic),
+                Req(Savepoint),
+                Queue,
+                HookAck(1, 0),
+                HookAck(2, 0),
+                HookAck(3, 0),
+            ],
+            &["queue savepoint,periodic", "trigger 1 ckpt", "trigger 2 savepoint", "trigger 3 ckpt"],
+            &[],
+        ),
+        // testUserSubmittedPrioritized: {periodic savepoint, user savepoint} -> user's first.
+        case(
+            flink(DECIDER, "testUserSubmittedPrioritized", V2),
+            concurrent(),
+            vec![Hook(0), Up, Req(Manual), Req(PeriodicSavepoint), Req(Savepoint), Queue, HookAck(1, 0), Queue],
+            &[
+                "queue savepoint,periodic-savepoint",
+                "trigger 1 ckpt",
+                "trigger-hooks 2 savepoint",
+                "queue periodic-savepoint",
+            ],
+            &[],
+        ),
+        // testNonForcedUserSubmittedPrioritized: the same with non-forced savepoints (unaligned).
+        case(
+            flink(DECIDER, "testNonForcedUserSubmittedPrioritized", V2),
+            // Unaligned checkpoints need max concurrent 1: the savepoints wait for checkpoint 1.
+            cfg(|c| c.unaligned = true),
+            vec![
+                Hook(0),
+                Up,
+                Req(Manual),
+                Req(PeriodicSavepoint),
+                Req(Savepoint),
+                Queue,
+                HookAck(1, 0),
+                AckAll(1),
+                Queue,
+            ],
+            &[
+                "queue savepoint,periodic-savepoint",
+                "trigger 1 ckpt",
+                "trigger-hooks 2 savepoint",
+                "queue periodic-savepoint",
+            ],
+            &[],
+        ),
+        // testQueueSizeLimitPriority: capacity 1, a queued periodic checkpoint is dropped
+        // (TOO_MANY_CHECKPOINT_REQUESTS) for a savepoint, which stays queued.
+        Case {
+            queued: Some(1),
+            ..case(
+                flink(DECIDER, "testQueueSizeLimitPriority", V2),
+                concurrent(),
+                vec![QueueCap(1), Hook(0), Up, Req(Manual), Req(Periodic), Req(Savepoint), Queue],
+                &["rejected periodic TOO_MANY_CHECKPOINT_REQUESTS", "queue savepoint"],
+                &["rejected savepoint TOO_MANY_CHECKPOINT_REQUESTS"],
+            )
+        },
+        // testQueueSizeLimit: capacity 10, 11 periodic checkpoints while triggering: one is
+        // failed with TOO_MANY_CHECKPOINT_REQUESTS, 10 stay queued.
+        Case {
+            queued: Some(10),
+            ..case(
+                flink(DECIDER, "testQueueSizeLimit", V2),
+                concurrent(),
+                vec![QueueCap(10), Hook(0), Up, Req(Manual), ReqN(Periodic, 11)],
+                &["rejected periodic TOO_MANY_CHECKPOINT_REQUESTS"],
+                &[],
+            )
+        },
+        // A user savepoint at capacity with only user requests queued is the one rejected.
+        Case {
+            queued: Some(1),
+            ..case(
+                flink(DECIDER, "testQueueSizeLimitPriority (user requests retained)", V2),
+                concurrent(),
+                vec![QueueCap(1), Hook(0), Up, Req(Manual), Req(Manual), Req(Savepoint), Queue],
+                &["rejected savepoint TOO_MANY_CHECKPOINT_REQUESTS", "queue manual"],
+                &[],
+            )
+        },
+        // testSavepointTiming (periodic savepoint): a forced periodic savepoint ignores the min
+        // pause; testCheckpointTiming's drop applies to non-forced periodic requests only.
+        case(
+            flink(DECIDER, "testSavepointTiming (periodic savepoint)", V2),
+            cfg(|c| c.min_pause_ms = 10),
+            vec![Up, Req(Manual), AckAll(1), Req(PeriodicSavepoint)],
+            &["complete 1 ckpt", "trigger 2 savepoint"],
+            &["rejected periodic-savepoint MINIMUM_TIME_BETWEEN_CHECKPOINTS"],
+        ),
+    ]
+}
+
+/// Issue 13 deviations fixed per profile: the 2.x checkpoint plan needs every task RUNNING, and
+/// the 2.x abort notification carries the latest completed checkpoint.
+fn plan_and_abort_cases() -> Vec<Case> {
+    vec![
+        // 2.x (`DefaultCheckpointPlanCalculator.checkTasksStarted` over the tasks to wait for):
+        // a non-source task not RUNNING fails the trigger with NOT_ALL_REQUIRED_TASKS_RUNNING,
+        // no id used, nothing pending.
+        Case {
+            profiles: vec![F23],
+            ..case(
+                flink(COORD, "testCheckpointAbortsIfAckTasksAreNotExecuted", V2),
+                manual_only(),
+                vec![View(JobStatus::Running, false, true), Req(Manual), Up, Req(Manual)],
+                &["rejected manual NOT_ALL_REQUIRED_TASKS_RUNNING", "trigger 1 ckpt"],
+                &["trigger 2 ckpt"],
+            )
+        },
+        // 1.11 checks only that every task to acknowledge has an execution (always so in the
+        // model) and that the tasks to trigger are RUNNING: a deployed non-source task that is
+        // not RUNNING yet does not stop the trigger.
+        Case {
+            profiles: vec![F111],
+            ..case(
+                flink(COORD, "testCheckpointAbortsIfAckTasksAreNotExecuted (execution exists, not RUNNING)", V1),
+                manual_only(),
+                vec![View(JobStatus::Running, false, true), Req(Manual)],
+                &["trigger 1 ckpt"],
+                &["rejected manual NOT_ALL_REQUIRED_TASKS_RUNNING"],
+            )
+        },
+        // A source not RUNNING fails the trigger in both versions.
+        case(
+            flink(COORD, "testCheckpointAbortsIfTriggerTasksAreNotExecuted", V2),
+            manual_only(),
+            vec![View(JobStatus::Running, false, false), Req(Manual)],
+            &["rejected manual NOT_ALL_REQUIRED_TASKS_RUNNING"],
+            &["trigger 1 ckpt"],
+        ),
+        // 2.x `sendAbortedMessages`: the abort carries `completedCheckpointStore
+        // .getLatestCheckpointId()`; nothing before the first completion.
+        Case {
+            profiles: vec![F23],
+            ..case(
+                flink("CheckpointCoordinator", "sendAbortedMessages (latestCompletedCheckpointId)", V2),
+                concurrent(),
+                vec![
+                    Up,
+                    Req(Manual),
+                    Decline(1, R::CheckpointDeclined),
+                    Req(Manual),
+                    AckAll(2),
+                    Req(Manual),
+                    Decline(3, R::CheckpointDeclined),
+                ],
+                &["notify-aborted 1", "complete 2 ckpt", "notify-aborted 3", "abort-carries-latest 2"],
+                &["abort-carries-latest 0", "abort-carries-latest 1"],
+            )
+        },
+        // 1.11's `notifyCheckpointAborted(id, timestamp)` carries no latest id.
+        Case {
+            profiles: vec![F111],
+            ..case(
+                flink("CheckpointCoordinator", "sendAbortedMessages (latestCompletedCheckpointId)", V1),
+                concurrent(),
+                vec![Up, Req(Manual), AckAll(1), Req(Manual), Decline(2, R::CheckpointDeclined)],
+                &["complete 1 ckpt", "notify-aborted 2"],
+                &["abort-carries-latest 1"],
+            )
+        },
+    ]
 }
 
 #[test]

@@ -192,6 +192,47 @@ fn cases() -> Vec<Case> {
                 ensure_eq(s.notify_checkpoint_complete(CheckpointId(1)), commit_map(&[(0, 7)]), "commit")
             },
         },
+        // commit.offsets.on.checkpoint=false: ten splits from offset 0, a checkpoint after every
+        // record, never completed: the offsets to commit stay empty throughout.
+        Case {
+            flink: flink(READER, "testDisableOffsetCommit", KV),
+            profile: F23,
+            check: |p| {
+                let mut s = source_at(&(0..10).map(|q| (q, 0)).collect::<Vec<_>>(), 10, p);
+                s.disable_commit_on_checkpoint();
+                let mut id = 0;
+                for q in 0..10 {
+                    for o in 0..10 {
+                        read(&mut s, q, o);
+                        id += 1;
+                        s.snapshot(CheckpointId(id));
+                        ensure_eq(s.pending_checkpoints().count(), 0, "offsets to commit")?;
+                    }
+                }
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(id)), None, "commit")
+            },
+        },
+        // 1.11 `setCommitOffsetsOnCheckpoints(false)`: snapshots 138, 140, 141 leave nothing
+        // pending and no completion commits anything.
+        Case {
+            flink: flink(CONSUMER, "testSnapshotStateWithCommitOnCheckpointsDisabled", "1.11"),
+            profile: F111,
+            check: |p| {
+                let mut s = source(2, p);
+                s.disable_commit_on_checkpoint();
+                read(&mut s, 0, 23);
+                read(&mut s, 1, 81);
+                s.snapshot(CheckpointId(138));
+                ensure_eq(s.pending_checkpoints().count(), 0, "pending after 138")?;
+                read(&mut s, 0, 24);
+                s.snapshot(CheckpointId(140));
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(138)), None, "commit 138")?;
+                read(&mut s, 0, 50);
+                s.snapshot(CheckpointId(141));
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(141)), None, "commit 141")?;
+                ensure_eq(s.pending_checkpoints().count(), 0, "pending at the end")
+            },
+        },
     ]
 }
 

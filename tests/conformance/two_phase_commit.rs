@@ -2,9 +2,10 @@
 
 use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
 use ckptsim::record::{Lineage, Record, Value};
-use ckptsim::sink::{TwoPhaseCommitSink, TxnStore};
+use ckptsim::sink::{SinkEvent, TwoPhaseCommitSink, TxnStore, TxnTimeoutPolicy};
 use ckptsim::state::OperatorState;
 use ckptsim::{CheckpointId, Variant};
+use std::collections::BTreeMap;
 
 struct Case {
     flink: Flink,
@@ -49,6 +50,31 @@ fn three_snapshots(sink: &mut TwoPhaseCommitSink, store: &mut TxnStore) -> Resul
 }
 
 const TPC: &str = "TwoPhaseCommitSinkFunctionTest";
+
+/// `setTransactionTimeout(1000)` with the given knobs.
+fn policy(ignore: bool, warning_ratio_permille: Option<u32>) -> TxnTimeoutPolicy {
+    TxnTimeoutPolicy { timeout_ms: 1000, ignore_failures_after_timeout: ignore, warning_ratio_permille }
+}
+
+fn events(sink: &mut TwoPhaseCommitSink) -> Vec<SinkEvent> {
+    std::iter::from_fn(|| sink.poll_event()).collect()
+}
+
+/// Applies the sink's operations; every commit "throws" (the test's `throwException`) and is
+/// reported back to the sink as a failed commit instead of reaching the store.
+fn apply_failing_commits(sink: &mut TwoPhaseCommitSink, store: &mut TxnStore, now_ms: u64) -> Result<(), String> {
+    let mut result = Ok(());
+    while let Some(op) = sink.poll_output() {
+        if let ckptsim::sink::SinkOutput::Commit { txn } = op {
+            if let Err(e) = sink.handle_commit_failed(now_ms, txn) {
+                result = Err(e.to_string());
+            }
+        } else {
+            store.apply(now_ms, op).map_err(|e| format!("store refused: {e}"))?;
+        }
+    }
+    result
+}
 
 fn cases() -> Vec<Case> {
     vec![
@@ -115,6 +141,125 @@ fn cases() -> Vec<Case> {
                 second.initialize(Some(&snapshot));
                 apply(&mut second, &mut store)?;
                 ensure_eq(committed(&store), vec!["42".to_string()], "committed")
+            },
+        },
+        // Commit of a restored transaction throws: before the timeout the exception fails the
+        // recovery; after it (`ignoreFailuresAfterTransactionTimeout`) it is logged and ignored,
+        // and what the first attempt committed stays committed once.
+        Case {
+            flink: flink(TPC, "testIgnoreCommitExceptionDuringRecovery", "1.11"),
+            check: || {
+                let mut store = TxnStore::default();
+                let mut sink = TwoPhaseCommitSink::new(0, 0, Variant::Correct);
+                sink.initialize_at(0, None, &BTreeMap::new());
+                sink.invoke(rec("42", 0));
+                let snapshot = sink.snapshot(CheckpointId(0));
+                sink.notify_checkpoint_complete_at(0, CheckpointId(1));
+                apply(&mut sink, &mut store)?;
+                let txn = sink.pending().first().map(|p| p.1);
+                ensure_eq(txn, None, "pending after the notification")?;
+                let OperatorState::TwoPhaseCommit { pending, .. } = &snapshot else {
+                    return Err("snapshot of another shape".into());
+                };
+                let started: BTreeMap<_, _> = pending.iter().map(|(_, t)| (*t, 0)).collect();
+                // Recovery at t=0: the commit throws, the transaction is not older than 1000 ms.
+                let mut second = TwoPhaseCommitSink::new(0, 1, Variant::Correct);
+                second.set_transaction_timeout(policy(true, None));
+                second.initialize_at(0, Some(&snapshot), &started);
+                let first_try = apply_failing_commits(&mut second, &mut store, 0);
+                ensure_eq(first_try.is_err(), true, "recovery at 0 ms rethrows the commit exception")?;
+                // Recovery at t=1001: the same exception is ignored.
+                let mut third = TwoPhaseCommitSink::new(0, 2, Variant::Correct);
+                third.set_transaction_timeout(policy(true, None));
+                third.initialize_at(1001, Some(&snapshot), &started);
+                apply_failing_commits(&mut third, &mut store, 1001)?;
+                ensure_eq(
+                    events(&mut third).iter().filter(|e| matches!(e, SinkEvent::CommitFailureIgnored { .. })).count(),
+                    1,
+                    "ignored commit failures",
+                )?;
+                ensure_eq(committed(&store), vec!["42".to_string()], "committed")
+            },
+        },
+        // Without `ignoreFailuresAfterTransactionTimeout` an old transaction's failed recovery
+        // commit still fails (the default propagates failures).
+        Case {
+            flink: flink(TPC, "testIgnoreCommitExceptionDuringRecovery (not ignored without the flag)", "1.11"),
+            check: || {
+                let mut store = TxnStore::default();
+                let mut sink = TwoPhaseCommitSink::new(0, 0, Variant::Correct);
+                sink.initialize_at(0, None, &BTreeMap::new());
+                sink.invoke(rec("42", 0));
+                let snapshot = sink.snapshot(CheckpointId(0));
+                apply(&mut sink, &mut store)?;
+                let OperatorState::TwoPhaseCommit { pending, .. } = &snapshot else {
+                    return Err("snapshot of another shape".into());
+                };
+                let started: BTreeMap<_, _> = pending.iter().map(|(_, t)| (*t, 0)).collect();
+                let mut second = TwoPhaseCommitSink::new(0, 1, Variant::Correct);
+                second.set_transaction_timeout(policy(false, None));
+                second.initialize_at(1001, Some(&snapshot), &started);
+                let r = apply_failing_commits(&mut second, &mut store, 1001);
+                ensure_eq(r.is_err(), true, "failed recovery commit propagates")
+            },
+        },
+        // Open at 0, snapshot 0, notify 1 at 502 ms with timeout 1000 and ratio 0.5: warning
+        // "has been open for 502 ms ... transaction timeout of 1000 ms".
+        Case {
+            flink: flink(TPC, "testLogTimeoutAlmostReachedWarningDuringCommit", "1.11"),
+            check: || {
+                let mut store = TxnStore::default();
+                let mut sink = TwoPhaseCommitSink::new(0, 0, Variant::Correct);
+                sink.set_transaction_timeout(policy(false, Some(500)));
+                sink.initialize_at(0, None, &BTreeMap::new());
+                let txn = sink.current().ok_or("no open transaction")?;
+                sink.snapshot(CheckpointId(0));
+                sink.notify_checkpoint_complete_at(502, CheckpointId(1));
+                apply(&mut sink, &mut store)?;
+                ensure_eq(
+                    events(&mut sink),
+                    vec![SinkEvent::TimeoutAlmostReached { txn, elapsed_ms: 502, timeout_ms: 1000 }],
+                    "warnings",
+                )
+            },
+        },
+        // The same warning for a transaction committed by recovery (502 ms after it began).
+        Case {
+            flink: flink(TPC, "testLogTimeoutAlmostReachedWarningDuringRecovery", "1.11"),
+            check: || {
+                let mut store = TxnStore::default();
+                let mut sink = TwoPhaseCommitSink::new(0, 0, Variant::Correct);
+                sink.set_transaction_timeout(policy(false, Some(500)));
+                sink.initialize_at(0, None, &BTreeMap::new());
+                let txn = sink.current().ok_or("no open transaction")?;
+                let snapshot = sink.snapshot(CheckpointId(0));
+                apply(&mut sink, &mut store)?;
+                sink.close();
+                apply(&mut sink, &mut store)?;
+                let mut second = TwoPhaseCommitSink::new(0, 1, Variant::Correct);
+                second.set_transaction_timeout(policy(false, Some(500)));
+                second.initialize_at(502, Some(&snapshot), &BTreeMap::from([(txn, 0)]));
+                apply(&mut second, &mut store)?;
+                second.recovery_done();
+                ensure_eq(
+                    events(&mut second),
+                    vec![SinkEvent::TimeoutAlmostReached { txn, elapsed_ms: 502, timeout_ms: 1000 }],
+                    "warnings",
+                )
+            },
+        },
+        // At exactly the ratio (500 ms of 1000 at 0.5) nothing is logged: the check is `>`.
+        Case {
+            flink: flink(TPC, "testLogTimeoutAlmostReachedWarningDuringCommit (boundary)", "1.11"),
+            check: || {
+                let mut store = TxnStore::default();
+                let mut sink = TwoPhaseCommitSink::new(0, 0, Variant::Correct);
+                sink.set_transaction_timeout(policy(false, Some(500)));
+                sink.initialize_at(0, None, &BTreeMap::new());
+                sink.snapshot(CheckpointId(0));
+                sink.notify_checkpoint_complete_at(500, CheckpointId(1));
+                apply(&mut sink, &mut store)?;
+                ensure_eq(events(&mut sink), vec![], "warnings")
             },
         },
     ]

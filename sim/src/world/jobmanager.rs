@@ -339,7 +339,9 @@ pub(super) fn route_jm_outputs(
                         w.tr("jm", "tolerable", format!("threshold exceeded: {:?} {}", f.id.map(|i| i.0), f.reason))
                     }
                     CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", Detail::new().s("id=").n(id.0).0),
-                    CoordinatorOutput::NotifyComplete { .. } | CoordinatorOutput::NotifyAborted { .. } => {}
+                    CoordinatorOutput::NotifyComplete { .. }
+                    | CoordinatorOutput::NotifyAborted { .. }
+                    | CoordinatorOutput::TriggerMasterHooks { .. } => {}
                 },
             }
         }
