@@ -179,6 +179,9 @@ pub struct JobLayout {
     /// Every task and the number of operator slots of its snapshot (the chain length + 2: the
     /// head, the chained operators, the tail; see `Task::take_snapshot`).
     pub tasks: BTreeMap<TaskId, usize>,
+    /// Flink's `allowNonRestoredState` (`--allowNonRestoredState`), read from the new layout:
+    /// state of an operator the new job lacks is dropped instead of failing the restore.
+    pub allow_non_restored_state: bool,
 }
 
 /// A restore the model (like Flink) refuses, or a layout or checkpoint that does not fit.
@@ -272,7 +275,7 @@ fn old_states<'a>(cp: &'a CompletedCheckpoint, op: &OperatorLayout) -> Result<Ve
 /// Restores `cp`, taken by a job laid out as `old`, into a job laid out as `new` (see the
 /// module doc). Operators match by uid; an operator of `new` that is not in `old` starts
 /// without state (it must be stateless or able to start empty); an operator of `old` with
-/// state that is not in `new` is an error.
+/// state that is not in `new` is an error unless `new.allow_non_restored_state`.
 pub fn assign(
     cp: &CompletedCheckpoint,
     old: &JobLayout,
@@ -284,7 +287,10 @@ pub fn assign(
     let old_ops: BTreeMap<&str, &OperatorLayout> = old.operators.iter().map(|o| (o.uid.as_str(), o)).collect();
     let new_uids: BTreeSet<&str> = new.operators.iter().map(|o| o.uid.as_str()).collect();
     for op in &old.operators {
-        if !new_uids.contains(op.uid.as_str()) && old_states(cp, op)?.iter().any(|s| **s != OperatorState::None) {
+        if !new.allow_non_restored_state
+            && !new_uids.contains(op.uid.as_str())
+            && old_states(cp, op)?.iter().any(|s| **s != OperatorState::None)
+        {
             return Err(RescaleError::UnmappedState { uid: op.uid.clone() });
         }
     }

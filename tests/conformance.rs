@@ -29,6 +29,9 @@ mod kafka;
 #[path = "conformance/two_phase_commit.rs"]
 mod two_phase_commit;
 
+#[path = "conformance/rescale.rs"]
+mod rescale;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -42,6 +45,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(store::census());
     all.extend(kafka::census());
     all.extend(two_phase_commit::census());
+    all.extend(rescale::census());
     all
 }
 
