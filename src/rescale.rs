@@ -594,3 +594,7 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
         }
     }
 }
+
+#[cfg(test)]
+#[path = "rescale_tests.rs"]
+mod tests;
