@@ -185,7 +185,7 @@ pub fn compute_key_group_range_for_operator_index(
         return Err(ParallelismError::IndexOutOfRange { index, parallelism });
     }
     let (max, p, i) = (u64::from(max_parallelism), u64::from(parallelism), u64::from(index));
-    let start = (i * max + p - 1) / p;
+    let start = (i * max).div_ceil(p);
     let end = ((i + 1) * max - 1) / p;
     Ok(KeyGroupRange::of(start as u32, end as u32))
 }

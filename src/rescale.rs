@@ -18,6 +18,19 @@
 //! | Kafka splits, 2.x `KafkaSource` (`SourceOperator`) | list state, split round robin (`RoundRobinOperatorStateRepartitioner`) | [`repartition_split`] of the (partition, offset) entries |
 //! | 2PC sink `TwoPhaseCommitSinkFunction` (and Sink V2 committables) | list state, one entry per old subtask, split round robin | [`repartition_split`] of the entries; several land as [`OperatorState::List`] |
 //!
+//! # Wiring it into a host (what the world calls at a restore with other parallelism)
+//!
+//! 1. Describe the job that took the checkpoint as a [`JobLayout`]: per operator its uid, the
+//!    [`VertexParallelism`] it ran with (the previous restore's [`Rescaled::vertices`], else
+//!    `VertexParallelism::new(p, configured)`) and its slot in each subtask's snapshot: 0 for a
+//!    source head, `1 + i` for `TaskSpec::chain[i]`, `chain.len() + 1` for a sink tail; and
+//!    every task with `chain.len() + 2` slots. Describe the new job the same way (new task ids).
+//! 2. Call [`assign`]; an `Err` fails the restore (Flink fails the job).
+//! 3. Start every new task with `Task::new(spec, now, Some(&rescaled.checkpoint), ..)` (the
+//!    source peers are the new source tasks), and route every key_by edge with
+//!    `Partitioner::KeyGroups { channels, max_parallelism: rescaled.vertices[uid].max_parallelism }`.
+//! 4. Keep `rescaled.vertices` as the old layout's vertices for the next restore.
+//!
 //! Unaligned in-flight channel state is not rescaled (Flink 1.11 cannot rescale an unaligned
 //! checkpoint; 1.13+ rescales channel state with `InflightDataRescalingDescriptor`, not
 //! modelled): [`assign`] refuses it unless no operator changes parallelism.
