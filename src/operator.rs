@@ -387,7 +387,7 @@ pub fn key_group(key: &Value) -> u32 {
 }
 
 /// MurmurHash3's 64-bit finalizer (a bijection with full avalanche).
-fn fmix64(mut k: u64) -> u64 {
+pub(crate) fn fmix64(mut k: u64) -> u64 {
     k ^= k >> 33;
     k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
     k ^= k >> 33;

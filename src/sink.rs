@@ -156,6 +156,11 @@ impl TwoPhaseCommitSink {
     /// notification arrived, so the commit must be idempotent), then `recoverAndAbort` the
     /// transaction that was open at snapshot time. Then begin a fresh transaction.
     ///
+    /// After a rescale the restored state may be an [`OperatorState::List`] of several old
+    /// subtasks' entries (or none): each entry is recovered in list order, its pending
+    /// transactions committed and then its open one aborted, as Flink's loop over the list
+    /// state in `initializeState` does (semantics §12.4).
+    ///
     /// Panics on a state of another shape (a host bug).
     pub fn initialize(&mut self, restored: Option<&OperatorState>) {
         let now_ms = self.t.now_ms;
@@ -174,7 +179,12 @@ impl TwoPhaseCommitSink {
     ) {
         assert!(!self.initialized, "2pc sink {} initialized twice", self.subtask);
         self.advance(now_ms);
-        if let Some(st) = restored {
+        let entries: Vec<&OperatorState> = match restored {
+            Some(OperatorState::List(entries)) => entries.iter().collect(),
+            Some(st) => vec![st],
+            None => Vec::new(),
+        };
+        for st in entries {
             let OperatorState::TwoPhaseCommit { pending, current } = st else {
                 panic!("restoring a two-phase-commit sink from {st:?}")
             };

@@ -96,6 +96,10 @@ pub struct LogSource {
     /// `commit.offsets.on.checkpoint` (2.x) / `setCommitOffsetsOnCheckpoints` (1.11); default
     /// true. False: completed checkpoints commit nothing (commit mode DISABLED).
     commit_on_checkpoint: bool,
+    /// The partitions this subtask reads when a restore decided them (2.x: the splits of its
+    /// own restored list state, [`LogSource::assign_partitions`]); None: the owner rule
+    /// `p % parallelism == subtask`.
+    assigned: Option<BTreeSet<PartitionId>>,
 }
 
 impl LogSource {
@@ -121,9 +125,20 @@ impl LogSource {
             auto_commit: None,
             started: BTreeSet::new(),
             commit_on_checkpoint: true,
+            assigned: None,
         };
         s.invariants();
         s
+    }
+
+    /// Before [`LogSource::initialize`]: read exactly these partitions (2.x after a restore:
+    /// the splits in this subtask's own restored list state plus the partitions no restored
+    /// state holds that the owner rule gives it; `rescale::restored_source_partitions`).
+    pub fn assign_partitions(&mut self, partitions: BTreeSet<PartitionId>) {
+        assert!(!self.initialized, "source subtask {}: partitions assigned after initialize", self.subtask);
+        assert!(partitions.iter().all(|p| p.0 < self.partitions), "assigned partition out of range");
+        self.assigned = Some(partitions);
+        self.invariants();
     }
 
     /// `commit.offsets.on.checkpoint = false` (2.x) / `setCommitOffsetsOnCheckpoints(false)`
@@ -134,9 +149,14 @@ impl LogSource {
         self.invariants();
     }
 
-    /// Whether this subtask reads partition `p` (`p % parallelism == subtask`).
+    /// Whether this subtask reads partition `p` (`p % parallelism == subtask`, or the
+    /// partitions a restore assigned).
     pub fn owns(&self, p: PartitionId) -> bool {
-        p.0 < self.partitions && p.0 % self.parallelism == self.subtask
+        p.0 < self.partitions
+            && match &self.assigned {
+                Some(a) => a.contains(&p),
+                None => p.0 % self.parallelism == self.subtask,
+            }
     }
 
     /// `restored`: the source states of ALL subtasks of the restored checkpoint (union list state), None when there is no checkpoint.
@@ -305,7 +325,7 @@ impl LogSource {
             assert!(self.positions.is_empty() && self.pending.is_empty(), "state before initialize");
             return;
         }
-        let owned = (0..self.partitions).filter(|p| p % self.parallelism == self.subtask).count();
+        let owned = (0..self.partitions).filter(|p| self.owns(PartitionId(*p))).count();
         assert_eq!(self.positions.len(), owned, "one position per owned partition");
         assert!(self.positions.keys().all(|p| self.owns(*p)));
         if let Some(cap) = self.profile.kafka_pending_commits_cap() {

@@ -35,6 +35,10 @@ pub enum OperatorState {
     /// Two-phase-commit sink: pending pre-committed transactions by checkpoint id, and the
     /// transaction that was open at snapshot time.
     TwoPhaseCommit { pending: Vec<(CheckpointId, TxnId)>, current: Option<TxnId> },
+    /// Operator list state entries of several old subtasks restored into one subtask after a
+    /// rescale (Flink's `getListState` split round robin, semantics §12.3): each entry is one
+    /// old subtask's state (today: [`OperatorState::TwoPhaseCommit`]); possibly none.
+    List(Vec<OperatorState>),
 }
 
 impl OperatorState {
@@ -48,6 +52,7 @@ impl OperatorState {
             OperatorState::TwoPhaseCommit { pending, current } => {
                 24 * (pending.len() as u64 + current.is_some() as u64)
             }
+            OperatorState::List(entries) => entries.iter().map(OperatorState::size_bytes).sum(),
         }
     }
 }

@@ -57,8 +57,12 @@ pub enum Partitioner {
     Forward,
     /// Round robin over `channels` downstream tasks.
     Rebalance { channels: u32 },
-    /// Key-group routing by `key_of(value)` over `channels` downstream tasks (key_by).
+    /// Key-group routing by `key_of(value)` over `channels` downstream tasks (key_by), with
+    /// 128 key groups ([`crate::operator::MAX_PARALLELISM`]).
     Hash { channels: u32 },
+    /// Key-group routing with the downstream vertex's max parallelism (the number of key
+    /// groups; [`crate::key_group`]). With 128 it routes exactly as `Hash`.
+    KeyGroups { channels: u32, max_parallelism: u32 },
 }
 
 /// One chained operator: its instance name (for failure-injector counters) and the operator.
@@ -225,6 +229,17 @@ impl Task {
                         .filter_map(|snap| snap.operators.first())
                         .collect()
                 });
+                if let Some(states) = union.as_deref().filter(|_| crate::rescale::source_state_is_split(spec.profile)) {
+                    // 2.x: the splits are operator list state, split round robin (§12.3).
+                    let own_state = own.and_then(|snap| snap.operators.first());
+                    s.assign_partitions(crate::rescale::restored_source_partitions(
+                        own_state,
+                        states,
+                        *partitions,
+                        spec.subtask,
+                        spec.parallelism,
+                    ));
+                }
                 s.initialize(union.as_deref(), committed, log_end);
                 Head::Log(s)
             }
@@ -761,6 +776,13 @@ impl Task {
                             c
                         }
                         Partitioner::Hash { channels } => key_group_route(&key_of(&r.value), channels),
+                        Partitioner::KeyGroups { channels, max_parallelism } => {
+                            crate::key_group::assign_key_to_parallel_operator(
+                                &key_of(&r.value),
+                                max_parallelism,
+                                channels,
+                            )
+                        }
                     };
                     self.outputs.push_back(TaskOutput::Emit { channel, record: r });
                 }

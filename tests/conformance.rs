@@ -31,6 +31,8 @@ mod two_phase_commit;
 
 #[path = "conformance/event_time.rs"]
 mod event_time;
+#[path = "conformance/rescale.rs"]
+mod rescale;
 
 use common::Flink;
 use std::collections::BTreeMap;
@@ -46,6 +48,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(kafka::census());
     all.extend(two_phase_commit::census());
     all.extend(event_time::census());
+    all.extend(rescale::census());
     all
 }
 

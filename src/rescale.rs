@@ -1,0 +1,657 @@
+//! Restoring a checkpoint or savepoint with a different parallelism: keyed state by key-group ranges, operator list state split or broadcast, source partitions reassigned (Flink's `StateAssignmentOperation`).
+//!
+//! The entry point is [`assign`]: a completed checkpoint, the layout of the job that took it
+//! and the layout of the job to start give a checkpoint **for the new job** (one
+//! [`TaskSnapshot`] per new task, in the shape [`crate::task::Task::new`] restores), the
+//! effective max parallelism of every operator (to route keys with), and which restored
+//! partitions each source subtask reads. Everything is checked by [`check_assignment`] before
+//! it is returned: every key of every keyed state lands exactly once, in the subtask that owns
+//! its key group; every restored partition is read by exactly one subtask at its restored
+//! offset; every two-phase-commit entry is recovered by exactly one subtask.
+//!
+//! How each kind of state moves (semantics §12):
+//!
+//! | state | Flink | here |
+//! |---|---|---|
+//! | keyed aggregate, count window | keyed state, one handle per key-group range (`KeyGroupsStateHandle`), cut to each new range | `Keyed`/`Window` entries filtered by [`crate::key_group`] ranges |
+//! | Kafka offsets, 1.11 `FlinkKafkaConsumerBase` | union list state; each subtask keeps what `KafkaTopicPartitionAssigner` gives it | the union in every new subtask; owner `(start + partition) % p` with start 0 |
+//! | Kafka splits, 2.x `KafkaSource` (`SourceOperator`) | list state, split round robin (`RoundRobinOperatorStateRepartitioner`) | [`repartition_split`] of the (partition, offset) entries |
+//! | 2PC sink `TwoPhaseCommitSinkFunction` (and Sink V2 committables) | list state, one entry per old subtask, split round robin | [`repartition_split`] of the entries; several land as [`OperatorState::List`] |
+//!
+//! # Wiring it into a host (what the world calls at a restore with other parallelism)
+//!
+//! 1. Describe the job that took the checkpoint as a [`JobLayout`]: per operator its uid, the
+//!    [`VertexParallelism`] it ran with (the previous restore's [`Rescaled::vertices`], else
+//!    `VertexParallelism::new(p, configured)`) and its slot in each subtask's snapshot: 0 for a
+//!    source head, `1 + i` for `TaskSpec::chain[i]`, `chain.len() + 1` for a sink tail; and
+//!    every task with `chain.len() + 2` slots. Describe the new job the same way (new task ids).
+//! 2. Call [`assign`]; an `Err` fails the restore (Flink fails the job).
+//! 3. Start every new task with `Task::new(spec, now, Some(&rescaled.checkpoint), ..)` (the
+//!    source peers are the new source tasks), and route every key_by edge with
+//!    `Partitioner::KeyGroups { channels, max_parallelism: rescaled.vertices[uid].max_parallelism }`.
+//! 4. Keep `rescaled.vertices` as the old layout's vertices for the next restore.
+//!
+//! Unaligned in-flight channel state is not rescaled (Flink 1.11 cannot rescale an unaligned
+//! checkpoint; 1.13+ rescales channel state with `InflightDataRescalingDescriptor`, not
+//! modelled): [`assign`] refuses it unless no operator changes parallelism.
+
+use crate::ids::{PartitionId, TaskId};
+use crate::key_group::{assign_to_key_group, KeyGroup, KeyGroupRange, MaxParallelismRestoreError, VertexParallelism};
+use crate::record::Value;
+use crate::state::{OperatorState, TaskSnapshot};
+use crate::store::CompletedCheckpoint;
+use crate::Profile;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use thiserror::Error;
+
+// --------------------------------------------------------------------- operator list state
+
+/// How operator (non-keyed) list state is redistributed, Flink's `OperatorStateHandle.Mode`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ListMode {
+    /// `getListState`: the entries of all old subtasks are split round robin.
+    SplitDistribute,
+    /// `getUnionListState`: every new subtask gets every entry.
+    Union,
+    /// `getBroadcastState`: new subtask `i` gets old subtask `i % p_old`'s copy.
+    Broadcast,
+}
+
+/// `RoundRobinOperatorStateRepartitioner` for one `SPLIT_DISTRIBUTE` state: at unchanged
+/// parallelism each subtask keeps its own entries; otherwise the entries of all old subtasks,
+/// in old-subtask order, are cut into `new_parallelism` consecutive chunks, the first
+/// `total % new_parallelism` of them one entry longer.
+///
+/// (Flink rotates the first receiving subtask from one named state to the next so that odd
+/// entries spread; every operator here has a single named list state, for which the rotation
+/// starts at subtask 0.)
+pub fn repartition_split<T: Clone>(old: &[Vec<T>], new_parallelism: u32) -> Vec<Vec<T>> {
+    assert!(new_parallelism >= 1, "new parallelism 0");
+    let n = new_parallelism as usize;
+    if old.len() == n {
+        return old.to_vec();
+    }
+    let total: usize = old.iter().map(Vec::len).sum();
+    let (base, remainder) = (total / n, total % n);
+    let mut entries = old.iter().flatten();
+    (0..n).map(|i| entries.by_ref().take(base + usize::from(i < remainder)).cloned().collect()).collect()
+}
+
+/// `UNION` mode: every new subtask gets the entries of all old subtasks, in old-subtask order.
+pub fn repartition_union<T: Clone>(old: &[Vec<T>], new_parallelism: u32) -> Vec<Vec<T>> {
+    let all: Vec<T> = old.iter().flatten().cloned().collect();
+    vec![all; new_parallelism as usize]
+}
+
+/// `BROADCAST` mode: new subtask `i` gets the copy of the `i % k`-th old subtask that reported
+/// the state (`None`: the old subtask reported nothing; Flink skips it).
+pub fn repartition_broadcast<T: Clone>(old: &[Option<Vec<T>>], new_parallelism: u32) -> Vec<Vec<T>> {
+    let reported: Vec<&Vec<T>> = old.iter().flatten().collect();
+    (0..new_parallelism as usize)
+        .map(|i| if reported.is_empty() { Vec::new() } else { reported[i % reported.len()].clone() })
+        .collect()
+}
+
+/// Repartitions by `mode` (broadcast treats every old subtask as reporting).
+pub fn repartition<T: Clone>(mode: ListMode, old: &[Vec<T>], new_parallelism: u32) -> Vec<Vec<T>> {
+    match mode {
+        ListMode::SplitDistribute => repartition_split(old, new_parallelism),
+        ListMode::Union => repartition_union(old, new_parallelism),
+        ListMode::Broadcast => {
+            let reported: Vec<Option<Vec<T>>> = old.iter().cloned().map(Some).collect();
+            repartition_broadcast(&reported, new_parallelism)
+        }
+    }
+}
+
+// ------------------------------------------------------------------ Kafka partition owners
+
+/// Java's `String.hashCode()` (over UTF-16 code units, wrapping).
+pub fn java_string_hash(s: &str) -> i32 {
+    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
+}
+
+/// The subtask that reads partition 0 of `topic`: `((topic.hashCode() * 31) & 0x7FFFFFFF) % p`
+/// (`KafkaTopicPartitionAssigner`, and `KafkaSourceEnumerator.getSplitOwner` in 2.x).
+pub fn kafka_topic_start_index(topic: &str, parallelism: u32) -> u32 {
+    assert!(parallelism >= 1, "parallelism 0");
+    let h = java_string_hash(topic).wrapping_mul(31) & 0x7FFF_FFFF;
+    h as u32 % parallelism
+}
+
+/// The subtask that reads `partition`: `(start_index + partition) % parallelism`, partitions
+/// of a topic going round robin clockwise from the topic's start index. The model's log is one
+/// unnamed topic with start index 0, so its owner rule is `partition % parallelism`.
+pub fn kafka_partition_owner(start_index: u32, partition: PartitionId, parallelism: u32) -> u32 {
+    assert!(parallelism >= 1, "parallelism 0");
+    ((u64::from(start_index) + u64::from(partition.0)) % u64::from(parallelism)) as u32
+}
+
+/// How the profile's Kafka source keeps its offsets: 1.11's `FlinkKafkaConsumerBase` in union
+/// list state, 2.x's `SourceOperator` its splits in (split) list state.
+pub fn source_state_mode(profile: Profile) -> ListMode {
+    match profile {
+        Profile::Flink111 => ListMode::Union,
+        Profile::Flink23 => ListMode::SplitDistribute,
+    }
+}
+
+/// Whether the profile's source state is split round robin on restore (2.x).
+pub fn source_state_is_split(profile: Profile) -> bool {
+    source_state_mode(profile) == ListMode::SplitDistribute
+}
+
+/// The partitions a 2.x source subtask reads after a restore: the splits in its own restored
+/// state, plus every partition no restored state holds (new partitions, which the enumerator
+/// assigns with the owner rule). `own`: this subtask's restored source state; `all`: every
+/// source subtask's. At unchanged parallelism this is the owner rule's set.
+pub fn restored_source_partitions(
+    own: Option<&OperatorState>,
+    all: &[&OperatorState],
+    partitions: u32,
+    subtask: u32,
+    parallelism: u32,
+) -> BTreeSet<PartitionId> {
+    let offsets = |st: &OperatorState| match st {
+        OperatorState::SourceOffsets(m) => m.keys().copied().collect::<Vec<_>>(),
+        other => panic!("restoring a log source from {other:?}"),
+    };
+    let restored: BTreeSet<PartitionId> = all.iter().flat_map(|st| offsets(st)).collect();
+    let mut mine: BTreeSet<PartitionId> = own.map(offsets).unwrap_or_default().into_iter().collect();
+    mine.extend(
+        (0..partitions)
+            .map(PartitionId)
+            .filter(|p| !restored.contains(p) && kafka_partition_owner(0, *p, parallelism) == subtask),
+    );
+    mine.retain(|p| p.0 < partitions);
+    mine
+}
+
+// --------------------------------------------------------------------------- layouts
+
+/// Where one operator's subtasks keep their state in a checkpoint (Flink: an `OperatorID` and
+/// its `OperatorSubtaskState` per subtask).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorLayout {
+    /// The operator's identity across jobs (Flink's operator uid): the same in the old and the
+    /// new layout.
+    pub uid: String,
+    /// Parallelism and effective max parallelism. For the old layout: what the job that took
+    /// the checkpoint ran with (a job restored earlier may have adopted a max parallelism);
+    /// for the new layout: what the new job is configured with ([`VertexParallelism::new`]).
+    pub vertex: VertexParallelism,
+    /// Subtask `i`'s state is `tasks[slots[i].0].operators[slots[i].1]`.
+    pub slots: Vec<(TaskId, usize)>,
+}
+
+/// A job's operators and tasks, as far as state is concerned.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobLayout {
+    pub operators: Vec<OperatorLayout>,
+    /// Every task and the number of operator slots of its snapshot (the chain length + 2: the
+    /// head, the chained operators, the tail; see `Task::take_snapshot`).
+    pub tasks: BTreeMap<TaskId, usize>,
+    /// Flink's `allowNonRestoredState` (`--allowNonRestoredState`), read from the new layout:
+    /// state of an operator the new job lacks is dropped instead of failing the restore.
+    pub allow_non_restored_state: bool,
+}
+
+/// A restore the model (like Flink) refuses, or a layout or checkpoint that does not fit.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum RescaleError {
+    #[error("operator {uid}: {source}")]
+    MaxParallelism { uid: String, source: MaxParallelismRestoreError },
+    #[error("operator {uid} appears twice in a layout")]
+    DuplicateOperator { uid: String },
+    #[error("operator {uid}: {slots} subtask slots for parallelism {parallelism}")]
+    SlotCount { uid: String, slots: usize, parallelism: u32 },
+    #[error("operator {uid}: slot {index} of task {task}, which has {len} slots")]
+    BadSlot { uid: String, task: TaskId, index: usize, len: usize },
+    #[error("task {task} slot {index} is used by two operators")]
+    SlotTwice { task: TaskId, index: usize },
+    #[error("task {task} of the old layout is not in the checkpoint")]
+    MissingTask { task: TaskId },
+    #[error("operator {uid} has state in the checkpoint but is not in the new job (no allowNonRestoredState)")]
+    UnmappedState { uid: String },
+    #[error("operator {uid}: subtasks hold different kinds of state ({first} and {other})")]
+    MixedStateKinds { uid: String, first: &'static str, other: &'static str },
+    #[error("operator {uid}: key {key} (key group {key_group}) is in old subtask {subtask}, which owns {range}")]
+    KeyOutsideRange { uid: String, key: Value, key_group: KeyGroup, subtask: u32, range: KeyGroupRange },
+    #[error("operator {uid}: partition {partition} is in the state of two subtasks")]
+    DuplicatePartition { uid: String, partition: PartitionId },
+    #[error("task {task}: unaligned in-flight channel state cannot be rescaled")]
+    InFlightOnRescale { task: TaskId },
+}
+
+/// The result of [`assign`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rescaled {
+    /// The checkpoint as the new job restores it: same id, kind and times, one snapshot per
+    /// new task, the size recomputed.
+    pub checkpoint: CompletedCheckpoint,
+    /// Every new operator's parallelism and effective max parallelism (the restored one where
+    /// it was derived): route keys with it, and keep it as the next restore's old layout.
+    pub vertices: BTreeMap<String, VertexParallelism>,
+    /// For every new source task, the restored partitions it reads.
+    pub source_partitions: BTreeMap<TaskId, BTreeSet<PartitionId>>,
+}
+
+fn kind_name(st: &OperatorState) -> &'static str {
+    match st {
+        OperatorState::None => "none",
+        OperatorState::SourceOffsets(_) => "source offsets",
+        OperatorState::Keyed(_) => "keyed",
+        OperatorState::Window(_) => "window",
+        OperatorState::EventWindow(_) => "event window",
+        OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_) => "two-phase commit",
+    }
+}
+
+fn validate_layout(layout: &JobLayout) -> Result<(), RescaleError> {
+    let mut uids = BTreeSet::new();
+    let mut used = BTreeSet::new();
+    for op in &layout.operators {
+        if !uids.insert(op.uid.as_str()) {
+            return Err(RescaleError::DuplicateOperator { uid: op.uid.clone() });
+        }
+        if op.slots.len() != op.vertex.parallelism as usize {
+            return Err(RescaleError::SlotCount {
+                uid: op.uid.clone(),
+                slots: op.slots.len(),
+                parallelism: op.vertex.parallelism,
+            });
+        }
+        for &(task, index) in &op.slots {
+            let len = layout.tasks.get(&task).copied().unwrap_or(0);
+            if index >= len {
+                return Err(RescaleError::BadSlot { uid: op.uid.clone(), task, index, len });
+            }
+            if !used.insert((task, index)) {
+                return Err(RescaleError::SlotTwice { task, index });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The old subtasks' states of one operator, in subtask order.
+fn old_states<'a>(cp: &'a CompletedCheckpoint, op: &OperatorLayout) -> Result<Vec<&'a OperatorState>, RescaleError> {
+    op.slots
+        .iter()
+        .map(|&(task, index)| {
+            let snap = cp.tasks.get(&task).ok_or(RescaleError::MissingTask { task })?;
+            Ok(snap.operators.get(index).unwrap_or(&OperatorState::None))
+        })
+        .collect()
+}
+
+/// Restores `cp`, taken by a job laid out as `old`, into a job laid out as `new` (see the
+/// module doc). Operators match by uid; an operator of `new` that is not in `old` starts
+/// without state (it must be stateless or able to start empty); an operator of `old` with
+/// state that is not in `new` is an error unless `new.allow_non_restored_state`.
+pub fn assign(
+    cp: &CompletedCheckpoint,
+    old: &JobLayout,
+    new: &JobLayout,
+    profile: Profile,
+) -> Result<Rescaled, RescaleError> {
+    validate_layout(old)?;
+    validate_layout(new)?;
+    let old_ops: BTreeMap<&str, &OperatorLayout> = old.operators.iter().map(|o| (o.uid.as_str(), o)).collect();
+    let new_uids: BTreeSet<&str> = new.operators.iter().map(|o| o.uid.as_str()).collect();
+    for op in &old.operators {
+        if !new.allow_non_restored_state
+            && !new_uids.contains(op.uid.as_str())
+            && old_states(cp, op)?.iter().any(|s| **s != OperatorState::None)
+        {
+            return Err(RescaleError::UnmappedState { uid: op.uid.clone() });
+        }
+    }
+
+    // Max parallelism: adopt or refuse the restored one (Flink checks every operator).
+    let mut vertices = BTreeMap::new();
+    for op in &new.operators {
+        let vertex = match old_ops.get(op.uid.as_str()) {
+            Some(o) => op
+                .vertex
+                .restored_with(o.vertex.max_parallelism)
+                .map_err(|source| RescaleError::MaxParallelism { uid: op.uid.clone(), source })?,
+            None => op.vertex,
+        };
+        vertices.insert(op.uid.clone(), vertex);
+    }
+
+    let mut tasks: BTreeMap<TaskId, TaskSnapshot> = new
+        .tasks
+        .iter()
+        .map(|(&t, &len)| (t, TaskSnapshot { operators: vec![OperatorState::None; len], ..TaskSnapshot::default() }))
+        .collect();
+    let mut source_partitions = BTreeMap::new();
+
+    for op in &new.operators {
+        let Some(old_op) = old_ops.get(op.uid.as_str()) else { continue };
+        let states = old_states(cp, old_op)?;
+        let vertex = vertices[&op.uid];
+        let new_p = vertex.parallelism;
+        let Some(first) = states.iter().find(|s| ***s != OperatorState::None) else { continue };
+        let kind = kind_name(first);
+        if let Some(other) = states.iter().map(|s| kind_name(s)).find(|k| *k != kind) {
+            return Err(RescaleError::MixedStateKinds { uid: op.uid.clone(), first: kind, other });
+        }
+        let new_states: Vec<OperatorState> = match first {
+            OperatorState::Keyed(_) | OperatorState::Window(_) | OperatorState::EventWindow(_) => {
+                rescale_keyed(&op.uid, &states, &old_op.vertex, &vertex)?
+            }
+            OperatorState::SourceOffsets(_) => {
+                let (st, owned) = rescale_source(&op.uid, &states, new_p, profile)?;
+                for (i, set) in owned.into_iter().enumerate() {
+                    source_partitions.insert(op.slots[i].0, set);
+                }
+                st
+            }
+            OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_) => rescale_two_phase_commit(&states, new_p),
+            OperatorState::None => unreachable!("found a stateful entry"),
+        };
+        for (i, st) in new_states.into_iter().enumerate() {
+            let (task, index) = op.slots[i];
+            tasks.get_mut(&task).expect("validated layout").operators[index] = st;
+        }
+    }
+
+    carry_in_flight_and_padding(cp, old, new, &vertices, &mut tasks)?;
+    let size_bytes = tasks.values().map(TaskSnapshot::size_bytes).sum();
+    let checkpoint = CompletedCheckpoint { tasks, size_bytes, ..cp.clone() };
+    let rescaled = Rescaled { checkpoint, vertices, source_partitions };
+    check_assignment(cp, old, new, &rescaled);
+    Ok(rescaled)
+}
+
+/// An event-window state as (key, everything the key holds) pairs, for the exactly-once check.
+fn event_window_entries(w: &crate::window::EventWindowState) -> BTreeMap<Value, String> {
+    let mut by_key: BTreeMap<Value, String> = BTreeMap::new();
+    for ((k, win), acc) in &w.windows {
+        by_key.entry(k.clone()).or_default().push_str(&format!("{win:?}={acc:?};"));
+    }
+    for t in &w.timers {
+        by_key.entry(t.key.clone()).or_default().push_str(&format!("timer {t:?};"));
+    }
+    by_key
+}
+
+/// Keyed state: new subtask `i` gets, from every old subtask, the entries whose key group is
+/// in its range (Flink reads each old `KeyGroupsStateHandle` cut to the intersection).
+fn rescale_keyed(
+    uid: &str,
+    states: &[&OperatorState],
+    old_vertex: &VertexParallelism,
+    new_vertex: &VertexParallelism,
+) -> Result<Vec<OperatorState>, RescaleError> {
+    let max = new_vertex.max_parallelism;
+    let ranges: Vec<KeyGroupRange> = (0..new_vertex.parallelism).map(|i| new_vertex.key_group_range(i)).collect();
+    let owner = |kg: KeyGroup| ranges.iter().position(|r| r.contains(kg)).expect("ranges cover every key group");
+    let mut keyed: Vec<BTreeMap<Value, Value>> = vec![BTreeMap::new(); ranges.len()];
+    let mut window: Vec<BTreeMap<Value, (u64, Value)>> = vec![BTreeMap::new(); ranges.len()];
+    // Event-time windows: contents and timers both move with their key's group
+    // (`InternalTimerServiceImpl` snapshots timers per key group).
+    let mut event: Vec<crate::window::EventWindowState> = vec![Default::default(); ranges.len()];
+    let is_window = states.iter().any(|s| matches!(s, OperatorState::Window(_)));
+    let is_event = states.iter().any(|s| matches!(s, OperatorState::EventWindow(_)));
+    for (j, st) in states.iter().enumerate() {
+        let old_range = old_vertex.key_group_range(j as u32);
+        let check = |key: &Value| {
+            let kg = assign_to_key_group(key, max);
+            if old_range.contains(kg) {
+                Ok(owner(kg))
+            } else {
+                Err(RescaleError::KeyOutsideRange {
+                    uid: uid.to_string(),
+                    key: key.clone(),
+                    key_group: kg,
+                    subtask: j as u32,
+                    range: old_range,
+                })
+            }
+        };
+        match st {
+            OperatorState::Keyed(m) => {
+                for (k, v) in m {
+                    keyed[check(k)?].insert(k.clone(), v.clone());
+                }
+            }
+            OperatorState::Window(m) => {
+                for (k, v) in m {
+                    window[check(k)?].insert(k.clone(), v.clone());
+                }
+            }
+            OperatorState::EventWindow(w) => {
+                for entry in &w.windows {
+                    event[check(&entry.0 .0)?].windows.push(entry.clone());
+                }
+                for t in &w.timers {
+                    event[check(&t.key)?].timers.push(t.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(if is_event {
+        event
+            .into_iter()
+            .map(|mut w| {
+                w.windows.sort_by(|a, b| a.0.cmp(&b.0));
+                w.timers.sort();
+                OperatorState::EventWindow(w)
+            })
+            .collect()
+    } else if is_window {
+        window.into_iter().map(OperatorState::Window).collect()
+    } else {
+        keyed.into_iter().map(OperatorState::Keyed).collect()
+    })
+}
+
+type SourceAssignment = (Vec<OperatorState>, Vec<BTreeSet<PartitionId>>);
+
+/// Source offsets: 1.11 broadcasts the union and each subtask keeps its owner-rule partitions;
+/// 2.x splits the (partition, offset) entries round robin.
+fn rescale_source(
+    uid: &str,
+    states: &[&OperatorState],
+    new_p: u32,
+    profile: Profile,
+) -> Result<SourceAssignment, RescaleError> {
+    let mut seen = BTreeSet::new();
+    let entries: Vec<Vec<(PartitionId, crate::ids::Offset)>> = states
+        .iter()
+        .map(|st| match st {
+            OperatorState::SourceOffsets(m) => m.iter().map(|(p, o)| (*p, *o)).collect(),
+            _ => Vec::new(),
+        })
+        .collect();
+    for (p, _) in entries.iter().flatten() {
+        if !seen.insert(*p) {
+            return Err(RescaleError::DuplicatePartition { uid: uid.to_string(), partition: *p });
+        }
+    }
+    let mode = source_state_mode(profile);
+    let parts = repartition(mode, &entries, new_p);
+    let owned: Vec<BTreeSet<PartitionId>> = match mode {
+        ListMode::Union => (0..new_p)
+            .map(|i| seen.iter().copied().filter(|p| kafka_partition_owner(0, *p, new_p) == i).collect())
+            .collect(),
+        _ => parts.iter().map(|v| v.iter().map(|(p, _)| *p).collect()).collect(),
+    };
+    let states = parts.into_iter().map(|v| OperatorState::SourceOffsets(v.into_iter().collect())).collect();
+    Ok((states, owned))
+}
+
+/// 2PC sink: each old subtask's state is one list entry (a restored `List` several); the
+/// entries are split round robin. One entry restores as itself, any other count as a `List`.
+fn rescale_two_phase_commit(states: &[&OperatorState], new_p: u32) -> Vec<OperatorState> {
+    let entries: Vec<Vec<OperatorState>> = states
+        .iter()
+        .map(|st| match st {
+            OperatorState::List(v) => v.clone(),
+            OperatorState::None => Vec::new(),
+            other => vec![(*other).clone()],
+        })
+        .collect();
+    repartition_split(&entries, new_p)
+        .into_iter()
+        .map(|mut v| if v.len() == 1 { v.pop().expect("one entry") } else { OperatorState::List(v) })
+        .collect()
+}
+
+/// In-flight channel state moves only when no operator changes parallelism (then old task ->
+/// new task is the same for every operator); declared padding moves with the operators: each
+/// new task gets an even share of the padding of the old tasks that held its first operator.
+fn carry_in_flight_and_padding(
+    cp: &CompletedCheckpoint,
+    old: &JobLayout,
+    new: &JobLayout,
+    vertices: &BTreeMap<String, VertexParallelism>,
+    tasks: &mut BTreeMap<TaskId, TaskSnapshot>,
+) -> Result<(), RescaleError> {
+    let old_ops: BTreeMap<&str, &OperatorLayout> = old.operators.iter().map(|o| (o.uid.as_str(), o)).collect();
+    // old task -> new task, when every operator maps subtask i to subtask i.
+    let mut map: BTreeMap<TaskId, BTreeSet<TaskId>> = BTreeMap::new();
+    let mut rescaled = false;
+    for op in &new.operators {
+        let Some(o) = old_ops.get(op.uid.as_str()) else { continue };
+        if o.vertex.parallelism != vertices[&op.uid].parallelism {
+            rescaled = true;
+            continue;
+        }
+        for (a, b) in o.slots.iter().zip(&op.slots) {
+            map.entry(a.0).or_default().insert(b.0);
+        }
+    }
+    for (task, snap) in &cp.tasks {
+        if snap.in_flight.values().all(Vec::is_empty) {
+            continue;
+        }
+        match map.get(task) {
+            Some(to) if !rescaled && to.len() == 1 => {
+                let to = *to.iter().next().expect("one task");
+                tasks.get_mut(&to).expect("validated layout").in_flight = snap.in_flight.clone();
+            }
+            _ => return Err(RescaleError::InFlightOnRescale { task: *task }),
+        }
+    }
+    // Padding: by each new task's first operator that the old job had.
+    let mut first_op: BTreeMap<TaskId, (usize, &str, u32)> = BTreeMap::new();
+    for op in &new.operators {
+        if !old_ops.contains_key(op.uid.as_str()) {
+            continue;
+        }
+        for (i, &(task, index)) in op.slots.iter().enumerate() {
+            let e = first_op.entry(task).or_insert((index, op.uid.as_str(), i as u32));
+            if index < e.0 {
+                *e = (index, op.uid.as_str(), i as u32);
+            }
+        }
+    }
+    for (task, (_, uid, i)) in first_op {
+        let o = old_ops[uid];
+        let old_tasks: BTreeSet<TaskId> = o.slots.iter().map(|s| s.0).collect();
+        let total: u64 = old_tasks.iter().filter_map(|t| cp.tasks.get(t)).map(|s| s.padding_bytes).sum();
+        let n = u64::from(vertices[uid].parallelism);
+        let share = total / n + u64::from(u64::from(i) < total % n);
+        tasks.get_mut(&task).expect("validated layout").padding_bytes = share;
+    }
+    Ok(())
+}
+
+/// The invariants of an assignment (panics when one fails: a bug in [`assign`]):
+/// * keyed: every (key, value) of every old subtask is in exactly one new subtask, the one that
+///   owns the key's key group, and the new subtasks hold nothing else;
+/// * sources: every restored partition is read by exactly one new subtask, and the state each
+///   new subtask restores has the partition at its old offset;
+/// * 2PC: every old entry is recovered by exactly one new subtask, none invented.
+pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayout, r: &Rescaled) {
+    let old_ops: BTreeMap<&str, &OperatorLayout> = old.operators.iter().map(|o| (o.uid.as_str(), o)).collect();
+    for op in &new.operators {
+        let Some(o) = old_ops.get(op.uid.as_str()) else { continue };
+        let before = old_states(cp, o).expect("checked by assign");
+        let after: Vec<&OperatorState> = op.slots.iter().map(|&(t, i)| &r.checkpoint.tasks[&t].operators[i]).collect();
+        let vertex = r.vertices[&op.uid];
+        // Keyed state: a multiset equality plus placement.
+        let mut old_keys: BTreeMap<Value, String> = BTreeMap::new();
+        let mut old_parts = BTreeMap::new();
+        let mut old_entries = Vec::new();
+        for st in &before {
+            match st {
+                OperatorState::Keyed(m) => old_keys.extend(m.iter().map(|(k, v)| (k.clone(), format!("{v:?}")))),
+                OperatorState::Window(m) => old_keys.extend(m.iter().map(|(k, v)| (k.clone(), format!("{v:?}")))),
+                OperatorState::EventWindow(w) => old_keys.extend(event_window_entries(w)),
+                OperatorState::SourceOffsets(m) => old_parts.extend(m.iter().map(|(p, o)| (*p, *o))),
+                OperatorState::TwoPhaseCommit { .. } => old_entries.push((*st).clone()),
+                OperatorState::List(v) => old_entries.extend(v.iter().cloned()),
+                OperatorState::None => {}
+            }
+        }
+        let mut new_keys: BTreeMap<Value, String> = BTreeMap::new();
+        let mut new_entries = Vec::new();
+        for (i, st) in after.iter().enumerate() {
+            let entries: Vec<(&Value, String)> = match st {
+                OperatorState::Keyed(m) => m.iter().map(|(k, v)| (k, format!("{v:?}"))).collect(),
+                OperatorState::Window(m) => m.iter().map(|(k, v)| (k, format!("{v:?}"))).collect(),
+                OperatorState::EventWindow(w) => {
+                    let owned = event_window_entries(w);
+                    for (k, _) in &owned {
+                        let kg = assign_to_key_group(k, vertex.max_parallelism);
+                        assert!(vertex.key_group_range(i as u32).contains(kg), "{}: window key {k} misplaced", op.uid);
+                    }
+                    new_keys.extend(owned);
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+            for (k, v) in entries {
+                let kg = assign_to_key_group(k, vertex.max_parallelism);
+                assert!(
+                    vertex.key_group_range(i as u32).contains(kg),
+                    "{}: key {k} ({kg}) restored into subtask {i}",
+                    op.uid
+                );
+                assert!(new_keys.insert(k.clone(), v).is_none(), "{}: key {k} restored twice", op.uid);
+            }
+            match st {
+                OperatorState::TwoPhaseCommit { .. } => new_entries.push((*st).clone()),
+                OperatorState::List(v) => new_entries.extend(v.iter().cloned()),
+                _ => {}
+            }
+        }
+        assert_eq!(old_keys, new_keys, "{}: keyed state lost or invented", op.uid);
+        assert_eq!(old_entries.len(), new_entries.len(), "{}: 2pc entries lost or duplicated", op.uid);
+        for e in &old_entries {
+            assert_eq!(
+                new_entries.iter().filter(|n| *n == e).count(),
+                1,
+                "{}: 2pc entry {e:?} not recovered once",
+                op.uid
+            );
+        }
+        if !old_parts.is_empty() {
+            let mut readers: BTreeMap<PartitionId, u32> = BTreeMap::new();
+            for (i, &(task, index)) in op.slots.iter().enumerate() {
+                let owned = r.source_partitions.get(&task).cloned().unwrap_or_default();
+                let OperatorState::SourceOffsets(m) = &r.checkpoint.tasks[&task].operators[index] else {
+                    panic!("{}: source subtask {i} restores no offsets", op.uid)
+                };
+                for p in owned {
+                    assert_eq!(m.get(&p), old_parts.get(&p), "{}: {p} not at its restored offset", op.uid);
+                    *readers.entry(p).or_default() += 1;
+                }
+            }
+            for p in old_parts.keys() {
+                assert_eq!(readers.get(p), Some(&1), "{}: {p} read by {:?} subtasks", op.uid, readers.get(p));
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "rescale_tests.rs"]
+mod tests;

@@ -1,0 +1,285 @@
+//! Unit tests of `rescale`: real `Task`s snapshotted, rescaled with `assign` and restored with `Task::new` through a 2 -> 3 -> 1 chain (keyed counts, 2PC sink, 2.x and 1.11 sources).
+
+use super::*;
+use crate::barrier::HandlerKind;
+use crate::ids::{Attempt, ChannelId, CheckpointId, Offset};
+use crate::key_group::{assign_key_to_parallel_operator, MaxParallelism};
+use crate::operator::{Aggregate, Operator, OperatorKind, SurvivingCounters};
+use crate::record::{Alignment, Barrier, CheckpointKind, Lineage, LogRecord, Record, StreamElement};
+use crate::sink::TxnStore;
+use crate::source::StartupMode;
+use crate::task::{ChainedOperator, HeadSpec, TailSpec, Task, TaskOutput, TaskSpec};
+use crate::Variant;
+
+fn barrier(id: u64) -> Barrier {
+    Barrier {
+        id: CheckpointId(id),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Savepoint,
+        alignment: Alignment::for_config(true, false, 0, CheckpointKind::Savepoint),
+    }
+}
+
+/// One subtask of "keyed count -> 2PC sink" (task ids `first..`), snapshot slots
+/// [head, count, sink].
+fn count_spec(first: u32, subtask: u32, p: u32, attempt: u32, profile: Profile) -> TaskSpec {
+    TaskSpec {
+        task: TaskId(first + subtask),
+        name: format!("count[{subtask}]"),
+        subtask,
+        parallelism: p,
+        attempt: Attempt(attempt),
+        head: HeadSpec::Inputs { inputs: 1, handler: HandlerKind::Aligned },
+        chain: vec![ChainedOperator {
+            instance: format!("count[{subtask}]"),
+            operator: Operator::new(OperatorKind::KeyedAggregate(Aggregate::Count), vec![]),
+        }],
+        tail: TailSpec::TwoPhaseCommitSink,
+        profile,
+        variant: Variant::Correct,
+        padding_bytes: 0,
+        source_peers: vec![],
+    }
+}
+
+fn count_layout(first: u32, vertex: VertexParallelism) -> JobLayout {
+    JobLayout {
+        operators: vec![
+            OperatorLayout {
+                uid: "count".into(),
+                vertex,
+                slots: (0..vertex.parallelism).map(|i| (TaskId(first + i), 1)).collect(),
+            },
+            OperatorLayout {
+                uid: "sink".into(),
+                vertex,
+                slots: (0..vertex.parallelism).map(|i| (TaskId(first + i), 2)).collect(),
+            },
+        ],
+        tasks: (0..vertex.parallelism).map(|i| (TaskId(first + i), 3)).collect(),
+        allow_non_restored_state: false,
+    }
+}
+
+/// The running count's accumulator for `key`: the pair (key, n).
+fn count_of(key: &Value, n: i64) -> Value {
+    let Value::Str(s) = key else { panic!("string keys") };
+    Value::Pair(s.clone(), n)
+}
+
+fn drain(task: &mut Task, store: &mut TxnStore, snaps: &mut BTreeMap<TaskId, TaskSnapshot>) {
+    while let Some(out) = task.poll_output() {
+        match out {
+            TaskOutput::Sink(op) => store.apply(0, op).expect("store accepts the sink's protocol"),
+            TaskOutput::Snapshot { snapshot, .. } => {
+                snaps.insert(task.id(), snapshot);
+            }
+            TaskOutput::Failed { cause } => panic!("task failed: {cause}"),
+            _ => {}
+        }
+    }
+}
+
+/// Keys move subtask across 2 -> 3 -> 1 and keep counting; every counted record reaches the
+/// sink exactly once (each run's last transaction is committed by the next run's recovery).
+#[test]
+fn keyed_counts_continue_across_a_rescale_chain() {
+    let keys: Vec<Value> = (0..40).map(|i| Value::str(&format!("key{i}"))).collect();
+    let mut store = TxnStore::default();
+    let mut counters = SurvivingCounters::default();
+    let mut cp: Option<(CompletedCheckpoint, JobLayout)> = None;
+    let mut total: BTreeMap<Value, i64> = BTreeMap::new();
+    let mut moved = 0;
+    let mut seq = 0;
+    for (run, p) in [2u32, 3, 1].into_iter().enumerate() {
+        let first = 100 * run as u32;
+        let layout = count_layout(first, VertexParallelism::new(p, MaxParallelism::Auto).unwrap());
+        let restored = cp.as_ref().map(|(c, old)| assign(c, old, &layout, Profile::Flink23).unwrap());
+        let mut tasks: Vec<Task> = (0..p)
+            .map(|i| {
+                let spec = count_spec(first, i, p, run as u32 + 1, Profile::Flink23);
+                let restore = restored.as_ref().map(|r| &r.checkpoint);
+                Task::new(spec, 0, restore, &BTreeMap::new(), &BTreeMap::new(), &mut counters)
+            })
+            .collect();
+        if let Some(r) = &restored {
+            // Keys that changed subtask are restored where they now route, with their count.
+            for (k, n) in &total {
+                let i = assign_key_to_parallel_operator(k, 128, p);
+                let OperatorState::Keyed(m) = &r.checkpoint.tasks[&TaskId(first + i)].operators[1] else {
+                    panic!("keyed state expected")
+                };
+                assert_eq!(m.get(k), Some(&count_of(k, *n)), "{k} in subtask {i}");
+                if run == 1 && assign_key_to_parallel_operator(k, 128, 2) != i {
+                    moved += 1;
+                }
+            }
+        }
+        let mut snaps = BTreeMap::new();
+        for (n, k) in keys.iter().enumerate().filter(|(n, _)| n % (run + 1) == 0) {
+            let i = assign_key_to_parallel_operator(k, 128, p) as usize;
+            let rec = Record { value: k.clone(), lineage: Lineage { input_seq: seq, sub: n as u32 }, timestamp: None };
+            seq += 1;
+            tasks[i].handle_input(0, ChannelId(0), StreamElement::Record(rec), 0, &mut counters);
+            *total.entry(k.clone()).or_default() += 1;
+        }
+        for t in &mut tasks {
+            t.handle_input(1, ChannelId(0), StreamElement::Barrier(barrier(run as u64 + 1)), 0, &mut counters);
+            drain(t, &mut store, &mut snaps);
+            t.close();
+            drain(t, &mut store, &mut snaps);
+        }
+        let c = CompletedCheckpoint {
+            id: CheckpointId(run as u64 + 1),
+            kind: CheckpointKind::Savepoint,
+            trigger_ms: 0,
+            completed_ms: 1,
+            size_bytes: snaps.values().map(TaskSnapshot::size_bytes).sum(),
+            tasks: snaps,
+            external: false,
+        };
+        let mut vertex = layout.operators[0].vertex;
+        if let Some(r) = &restored {
+            vertex = r.vertices["count"];
+        }
+        cp = Some((c, count_layout(first, vertex)));
+    }
+    assert!(moved > 5, "the chain moves keys between subtasks ({moved} moved)");
+    // A last restore at parallelism 1 recovers (commits) the final transactions.
+    let (c, old) = cp.unwrap();
+    let layout = count_layout(900, VertexParallelism::new(1, MaxParallelism::Auto).unwrap());
+    let r = assign(&c, &old, &layout, Profile::Flink23).unwrap();
+    let mut t = Task::new(
+        count_spec(900, 0, 1, 9, Profile::Flink23),
+        0,
+        Some(&r.checkpoint),
+        &BTreeMap::new(),
+        &BTreeMap::new(),
+        &mut counters,
+    );
+    let OperatorState::Keyed(m) = &r.checkpoint.tasks[&TaskId(900)].operators[1] else { panic!() };
+    let want: BTreeMap<Value, Value> = total.iter().map(|(k, n)| (k.clone(), count_of(k, *n))).collect();
+    assert_eq!(m, &want, "every key's count survived 2 -> 3 -> 1");
+    drain(&mut t, &mut store, &mut BTreeMap::new());
+    let committed = store.committed().len() as u64;
+    assert_eq!(committed, seq, "every counted record committed exactly once");
+    assert!(store.open_txns().len() <= 1, "only the new attempt's transaction is open");
+}
+
+/// A source task restored through `Task::new` reads its partitions from the rescaled
+/// checkpoint: 2.x the round-robin splits, 1.11 the owner rule; each partition once.
+#[test]
+fn source_tasks_restore_their_partitions() {
+    for profile in [Profile::Flink23, Profile::Flink111] {
+        let partitions = 5;
+        let spec = |first: u32, i: u32, p: u32| TaskSpec {
+            task: TaskId(first + i),
+            name: format!("src[{i}]"),
+            subtask: i,
+            parallelism: p,
+            attempt: Attempt(1),
+            head: HeadSpec::LogSource { partitions, startup: StartupMode::Earliest },
+            chain: vec![],
+            tail: TailSpec::PrintSink,
+            profile,
+            variant: Variant::Correct,
+            padding_bytes: 0,
+            source_peers: (0..p).map(|j| TaskId(first + j)).collect(),
+        };
+        let layout = |first: u32, p: u32| JobLayout {
+            operators: vec![OperatorLayout {
+                uid: "src".into(),
+                vertex: VertexParallelism::new(p, MaxParallelism::Auto).unwrap(),
+                slots: (0..p).map(|i| (TaskId(first + i), 0)).collect(),
+            }],
+            tasks: (0..p).map(|i| (TaskId(first + i), 2)).collect(),
+            allow_non_restored_state: false,
+        };
+        let mut counters = SurvivingCounters::default();
+        let mut snaps = BTreeMap::new();
+        for i in 0..2 {
+            let mut t = Task::new(spec(0, i, 2), 0, None, &BTreeMap::new(), &BTreeMap::new(), &mut counters);
+            let owned: Vec<PartitionId> = t.fetch_positions().unwrap().keys().copied().collect();
+            let recs: Vec<LogRecord> = owned
+                .iter()
+                .map(|q| LogRecord {
+                    partition: *q,
+                    offset: Offset(0),
+                    value: Value::Int(i64::from(q.0)),
+                    lineage: Lineage { input_seq: u64::from(q.0), sub: 0 },
+                    timestamp: None,
+                })
+                .collect();
+            t.handle_log_records(0, &recs, &mut counters);
+            t.handle_trigger(1, barrier(1));
+            let mut store = TxnStore::default();
+            drain(&mut t, &mut store, &mut snaps);
+        }
+        let cp = CompletedCheckpoint {
+            id: CheckpointId(1),
+            kind: CheckpointKind::Savepoint,
+            trigger_ms: 0,
+            completed_ms: 1,
+            size_bytes: 0,
+            tasks: snaps,
+            external: false,
+        };
+        let r = assign(&cp, &layout(0, 2), &layout(10, 3), profile).unwrap();
+        let mut readers: BTreeMap<PartitionId, Vec<u32>> = BTreeMap::new();
+        for i in 0..3 {
+            let t =
+                Task::new(spec(10, i, 3), 0, Some(&r.checkpoint), &BTreeMap::new(), &BTreeMap::new(), &mut counters);
+            let pos = t.fetch_positions().unwrap();
+            assert_eq!(
+                pos.keys().copied().collect::<BTreeSet<_>>(),
+                r.source_partitions[&TaskId(10 + i)],
+                "{profile:?}"
+            );
+            for (q, o) in pos {
+                assert_eq!(*o, Offset(1), "{profile:?}: {q} resumes after the read record");
+                readers.entry(*q).or_default().push(i);
+            }
+        }
+        assert_eq!(readers.len(), partitions as usize);
+        assert!(readers.values().all(|v| v.len() == 1), "{profile:?}: {readers:?}");
+        // 2 -> 3: 1.11 owner rule gives subtask 0 {0, 3}; 2.x round robin of [0, 2, 4 | 1, 3]
+        // gives subtask 0 {0, 2}.
+        let want0: BTreeSet<PartitionId> =
+            if profile == Profile::Flink23 { [0, 2] } else { [0, 3] }.into_iter().map(PartitionId).collect();
+        assert_eq!(r.source_partitions[&TaskId(10)], want0, "{profile:?}");
+    }
+}
+
+/// Event-time window contents and timers move with their key's group (2 -> 3): every window
+/// and timer lands exactly once, on the subtask that owns the key at the new parallelism.
+#[test]
+fn event_window_state_follows_key_groups() {
+    use crate::window::{EventWindowState, TimeWindow, Timer, WindowAcc};
+    let old_vertex = VertexParallelism::new(2, MaxParallelism::Auto).expect("p=2");
+    let new_vertex = VertexParallelism::new(3, MaxParallelism::Auto).expect("p=3");
+    let mut old: Vec<EventWindowState> = vec![EventWindowState::default(), EventWindowState::default()];
+    let mut all = 0;
+    for n in 0..40 {
+        let key = Value::str(&format!("k{n}"));
+        let owner = assign_key_to_parallel_operator(&key, old_vertex.max_parallelism, 2) as usize;
+        let window = TimeWindow { start: 0, end: 1_000 };
+        let lineage = Lineage { input_seq: n, sub: 0 };
+        old[owner].windows.push(((key.clone(), window), WindowAcc { acc: n as i64, elements: 1, lineage }));
+        old[owner].timers.push(Timer { timestamp: 999, key, window });
+        all += 1;
+    }
+    let states: Vec<OperatorState> = old.into_iter().map(OperatorState::EventWindow).collect();
+    let refs: Vec<&OperatorState> = states.iter().collect();
+    let new = rescale_keyed("win", &refs, &old_vertex, &new_vertex).expect("rescale");
+    assert_eq!(new.len(), 3);
+    let mut seen = 0;
+    for (i, st) in new.iter().enumerate() {
+        let OperatorState::EventWindow(w) = st else { panic!("event window state, got {st:?}") };
+        assert_eq!(w.windows.len(), w.timers.len(), "each window keeps its timer");
+        for ((k, _), _) in &w.windows {
+            assert_eq!(assign_key_to_parallel_operator(k, new_vertex.max_parallelism, 3) as usize, i, "{k}");
+        }
+        seen += w.windows.len();
+    }
+    assert_eq!(seen, all, "no window lost or duplicated");
+}

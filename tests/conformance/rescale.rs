@@ -1,0 +1,714 @@
+//! Rescaling on restore (issue 17): expectations of Flink's key-group, state-assignment, round-robin repartitioner, Kafka partition assignment and rescaling 2PC tests posed to `ckptsim::key_group` and `ckptsim::rescale`.
+
+use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
+use ckptsim::key_group::{
+    assign_key_to_parallel_operator, compute_key_group_range_for_operator_index, compute_operator_index_for_key_group,
+    create_key_group_partitions, KeyGroup, KeyGroupRange, MaxParallelism, MaxParallelismRestoreError,
+    VertexParallelism, UPPER_BOUND_MAX_PARALLELISM,
+};
+use ckptsim::record::{CheckpointKind, Lineage, Record, Value};
+use ckptsim::rescale::{
+    assign, java_string_hash, kafka_partition_owner, kafka_topic_start_index, repartition_broadcast, repartition_split,
+    repartition_union, restored_source_partitions, JobLayout, OperatorLayout, RescaleError,
+};
+use ckptsim::sink::{TwoPhaseCommitSink, TxnStore};
+use ckptsim::source::{LogSource, StartupMode};
+use ckptsim::state::{OperatorState, TaskSnapshot};
+use ckptsim::store::CompletedCheckpoint;
+use ckptsim::{CheckpointId, Offset, PartitionId, Profile, TaskId, Variant};
+use proptest::prelude::*;
+use std::collections::{BTreeMap, BTreeSet};
+
+struct Case {
+    flink: Flink,
+    profile: Profile,
+    check: Box<dyn Fn() -> Result<(), String>>,
+}
+
+fn case(flink: Flink, profile: Profile, check: impl Fn() -> Result<(), String> + 'static) -> Case {
+    Case { flink, profile, check: Box::new(check) }
+}
+
+fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), String> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: got {got:?}, Flink {want:?}"))
+    }
+}
+
+// ------------------------------------------------------------------------------ helpers
+
+/// One operator of parallelism `p` whose subtask `i` is task `first + i`, at slot `index` of a
+/// task with `slots` slots.
+fn op_layout(uid: &str, vertex: VertexParallelism, first: u32, index: usize) -> OperatorLayout {
+    OperatorLayout {
+        uid: uid.to_string(),
+        vertex,
+        slots: (0..vertex.parallelism).map(|i| (TaskId(first + i), index)).collect(),
+    }
+}
+
+fn job(ops: Vec<OperatorLayout>, slots: usize) -> JobLayout {
+    let tasks = ops.iter().flat_map(|o| o.slots.iter().map(|s| (s.0, slots))).collect();
+    JobLayout { operators: ops, tasks, allow_non_restored_state: false }
+}
+
+fn vertex(p: u32, max: MaxParallelism) -> VertexParallelism {
+    VertexParallelism::new(p, max).expect("valid vertex")
+}
+
+/// A checkpoint whose task `first + i` holds `states[i]` at slot `index` (others None).
+fn checkpoint(first: u32, index: usize, slots: usize, states: Vec<OperatorState>) -> CompletedCheckpoint {
+    let mut cp = CompletedCheckpoint {
+        id: CheckpointId(7),
+        kind: CheckpointKind::Savepoint,
+        trigger_ms: 0,
+        completed_ms: 0,
+        tasks: BTreeMap::new(),
+        size_bytes: 0,
+        external: true,
+    };
+    add_states(&mut cp, first, index, slots, states);
+    cp
+}
+
+fn add_states(cp: &mut CompletedCheckpoint, first: u32, index: usize, slots: usize, states: Vec<OperatorState>) {
+    for (i, st) in states.into_iter().enumerate() {
+        let snap = cp
+            .tasks
+            .entry(TaskId(first + i as u32))
+            .or_insert_with(|| TaskSnapshot { operators: vec![OperatorState::None; slots], ..TaskSnapshot::default() });
+        snap.operators[index] = st;
+    }
+}
+
+fn states_of(cp: &CompletedCheckpoint, layout: &OperatorLayout) -> Vec<OperatorState> {
+    layout.slots.iter().map(|&(t, i)| cp.tasks[&t].operators[i].clone()).collect()
+}
+
+/// Keyed state of parallelism `p`: every key in the subtask that owns its key group.
+fn keyed_states(keys: &[Value], max: u32, p: u32) -> Vec<OperatorState> {
+    let mut maps = vec![BTreeMap::new(); p as usize];
+    for (n, k) in keys.iter().enumerate() {
+        maps[assign_key_to_parallel_operator(k, max, p) as usize].insert(k.clone(), Value::Int(n as i64));
+    }
+    maps.into_iter().map(OperatorState::Keyed).collect()
+}
+
+/// Checks restored keyed states: the same (key, value) pairs, each in the subtask its key
+/// group routes to.
+fn check_keyed(before: &[OperatorState], after: &[OperatorState], max: u32) -> Result<(), String> {
+    let collect = |states: &[OperatorState]| -> BTreeMap<Value, Value> {
+        states
+            .iter()
+            .flat_map(|s| match s {
+                OperatorState::Keyed(m) => m.clone(),
+                _ => BTreeMap::new(),
+            })
+            .collect()
+    };
+    ensure_eq(collect(after), collect(before), "restored keyed state")?;
+    for (i, st) in after.iter().enumerate() {
+        let OperatorState::Keyed(m) = st else { return Err(format!("subtask {i} restores {st:?}")) };
+        for k in m.keys() {
+            let want = assign_key_to_parallel_operator(k, max, after.len() as u32);
+            ensure_eq(i as u32, want, &format!("subtask of key {k}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn keys(n: i64) -> Vec<Value> {
+    (0..n).map(|i| if i % 2 == 0 { Value::Int(i) } else { Value::str(&format!("k{i}")) }).collect()
+}
+
+// ----------------------------------------------------------------------- key-group cases
+
+const CCT: &str = "CheckpointCoordinatorTest";
+
+/// `testCreateKeyGroupPartitions(maxParallelism, parallelism)`: every key group is in the range
+/// of the operator index it maps to.
+fn create_key_group_partitions_case(max: u32, p: u32) -> Result<(), String> {
+    let ranges = create_key_group_partitions(max, p).map_err(|e| e.to_string())?;
+    for kg in 0..max {
+        let i = compute_operator_index_for_key_group(max, p, KeyGroup(kg));
+        if !ranges[i as usize].contains(KeyGroup(kg)) {
+            return Err(format!("key group {kg} not in range {} of operator {i}", ranges[i as usize]));
+        }
+    }
+    ensure_eq(ranges.iter().map(KeyGroupRange::len).sum::<u32>(), max, "key groups covered")
+}
+
+/// A tiny deterministic generator for the random part (Flink draws from `new Random(1234)`;
+/// the draws differ, the property is the same).
+fn lcg(state: &mut u64) -> u32 {
+    *state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+    (*state >> 33) as u32
+}
+
+fn key_group_cases() -> Vec<Case> {
+    let mut v = Vec::new();
+    let short_max = i16::MAX as u32;
+    for (max, p) in [(1, 1), (13, 1), (13, 2), (short_max, 1), (short_max, 13), (short_max, short_max)] {
+        v.push(case(
+            flink(CCT, Box::leak(format!("testCreateKeyGroupPartitions({max}, {p})").into_boxed_str()), "1.11"),
+            F111,
+            move || create_key_group_partitions_case(max, p),
+        ));
+    }
+    v.push(case(flink(CCT, "testCreateKeyGroupPartitions (1000 random)", "1.11"), F111, move || {
+        let mut s = 1234;
+        for _ in 0..1000 {
+            let max = 1 + lcg(&mut s) % (short_max - 1);
+            let p = 1 + lcg(&mut s) % max;
+            create_key_group_partitions_case(max, p)?;
+        }
+        Ok(())
+    }));
+    // KeyGroupRangeTest.testKeyGroupIntersection
+    const KGRT: &str = "KeyGroupRangeTest";
+    for (a, b, want) in [
+        ((0, 10), (3, 7), Some((3, 7))),
+        ((0, 10), (0, 10), Some((0, 10))),
+        ((0, 5), (6, 10), None),
+        ((0, 10), (5, 20), Some((5, 10))),
+    ] {
+        v.push(case(
+            flink(KGRT, Box::leak(format!("testKeyGroupIntersection {a:?}∩{b:?}").into_boxed_str()), "1.11"),
+            F111,
+            move || {
+                let (ra, rb) = (KeyGroupRange::of(a.0, a.1), KeyGroupRange::of(b.0, b.1));
+                let want = want.map_or(KeyGroupRange::empty(), |(s, e)| KeyGroupRange::of(s, e));
+                ensure_eq(ra.intersection(&rb), want, "a ∩ b")?;
+                ensure_eq(rb.intersection(&ra), want, "b ∩ a")
+            },
+        ));
+    }
+    // SchedulerBaseComputeVertexParallelismTest.testMaxParallelismDefaulting: (parallelism,
+    // configured max, expected max, rescale to, can rescale).
+    const SBT: &str = "SchedulerBaseComputeVertexParallelismTest";
+    let u = UPPER_BOUND_MAX_PARALLELISM;
+    for (p, configured, want_max, to, can) in [
+        (1, MaxParallelism::Auto, 128, 3, true),
+        (171, MaxParallelism::Auto, 256, 42, true),
+        (172, MaxParallelism::Auto, 512, 174, true),
+        (u, MaxParallelism::Auto, u, u, true),
+        (4, MaxParallelism::Explicit(u), u, 3, false),
+        (4, MaxParallelism::Explicit(7), 7, u, false),
+    ] {
+        v.push(case(
+            flink(
+                SBT,
+                Box::leak(format!("testMaxParallelismDefaulting(p={p}, {configured:?})").into_boxed_str()),
+                "1.20",
+            ),
+            F23,
+            move || {
+                let vx = VertexParallelism::new(p, configured).map_err(|e| e.to_string())?;
+                ensure_eq(vx.parallelism, p, "constant parallelism")?;
+                ensure_eq(vx.max_parallelism, want_max, "expected max")?;
+                ensure_eq(vx.can_rescale_max_parallelism(to), can, "can rescale max")
+            },
+        ));
+    }
+    v
+}
+
+// ------------------------------------------------------------ state assignment cases
+
+const SAOT: &str = "StateAssignmentOperationTest";
+
+/// Per named state: for each new subtask that receives it, the number of entries.
+fn received(parts: &[Vec<u32>]) -> Vec<usize> {
+    parts.iter().filter(|v| !v.is_empty()).map(Vec::len).collect()
+}
+
+fn state_assignment_cases() -> Vec<Case> {
+    let mut v = Vec::new();
+    for new_p in [3u32, 1, 2] {
+        let up = new_p > 2;
+        // testRepartitionSplitDistributeStates: t-1 = two entries in subtask 0, t-2 = two in
+        // subtask 1 (SPLIT_DISTRIBUTE). Rescaled up, each is split over two subtasks with one
+        // entry each; down or unchanged, one subtask keeps both.
+        v.push(case(
+            flink(SAOT, leak(format!("testRepartitionSplitDistributeStates 2->{new_p}")), "2.0"),
+            F23,
+            move || {
+                for old in [vec![vec![0, 10], vec![]], vec![vec![], vec![0, 15]]] {
+                    let got = received(&repartition_split(&old, new_p));
+                    ensure_eq(got, if up { vec![1, 1] } else { vec![2] }, "entries per receiving subtask")?;
+                }
+                Ok(())
+            },
+        ));
+        // testRepartitionUnionState: t-3 one entry in each old subtask, t-4 two in subtask 0
+        // (UNION): every new subtask gets two entries of each.
+        v.push(case(flink(SAOT, leak(format!("testRepartitionUnionState 2->{new_p}")), "2.0"), F23, move || {
+            for old in [vec![vec![0], vec![0]], vec![vec![22, 44], vec![]]] {
+                ensure_eq(received(&repartition_union(&old, new_p)), vec![2; new_p as usize], "entries per subtask")?;
+            }
+            Ok(())
+        }));
+        // testRepartitionBroadcastState (+ WithNullSubtaskState, WithEmptySubtaskState):
+        // every new subtask gets one copy of three entries.
+        for (method, old) in [
+            ("testRepartitionBroadcastState", vec![Some(vec![0, 10, 20]), Some(vec![0, 10, 20])]),
+            ("testRepartitionBroadcastStateWithNullSubtaskState", vec![Some(vec![0, 10, 20]), None]),
+            ("testRepartitionBroadcastStateWithEmptySubtaskState", vec![Some(vec![30, 40, 50]), None]),
+        ] {
+            v.push(case(flink(SAOT, leak(format!("{method} 2->{new_p}")), "2.0"), F23, move || {
+                ensure_eq(received(&repartition_broadcast(&old, new_p)), vec![3; new_p as usize], "entries per subtask")
+            }));
+        }
+        // testReDistributeCombinedPartitionableStates: union t-1 (1+1), t-2 (2+0); split t-3
+        // (2 in subtask 0); broadcast t-4..t-6 (3 entries each, both subtasks).
+        v.push(case(
+            flink(SAOT, leak(format!("testReDistributeCombinedPartitionableStates 2->{new_p}")), "2.0"),
+            F23,
+            move || {
+                let n = new_p as usize;
+                ensure_eq(received(&repartition_union(&[vec![0], vec![0]], new_p)), vec![2; n], "t-1")?;
+                ensure_eq(received(&repartition_union(&[vec![22, 44], vec![]], new_p)), vec![2; n], "t-2")?;
+                let split = received(&repartition_split(&[vec![52, 63], vec![]], new_p));
+                ensure_eq(split, if up { vec![1, 1] } else { vec![2] }, "t-3")?;
+                let b = repartition_broadcast(&[Some(vec![67, 74, 75]), Some(vec![20, 27, 28])], new_p);
+                ensure_eq(received(&b), vec![3; n], "t-4")
+            },
+        ));
+    }
+    // CheckpointCoordinatorRestoringTest.testRestoreLatestCheckpointFailureWhenMaxParallelismChanges:
+    // vertices (p 3, max 42) and (p 2, max 13) restored into max 20 and 42 (set by the user).
+    const CCRT: &str = "CheckpointCoordinatorRestoringTest";
+    v.push(case(flink(CCRT, "testRestoreLatestCheckpointFailureWhenMaxParallelismChanges", "2.0"), F23, || {
+        let ks = keys(200);
+        let old = job(
+            vec![
+                op_layout("v1", vertex(3, MaxParallelism::Explicit(42)), 0, 1),
+                op_layout("v2", vertex(2, MaxParallelism::Explicit(13)), 10, 1),
+            ],
+            3,
+        );
+        let mut cp = checkpoint(0, 1, 3, keyed_states(&ks, 42, 3));
+        add_states(&mut cp, 10, 1, 3, keyed_states(&ks, 13, 2));
+        let new = job(
+            vec![
+                op_layout("v1", vertex(3, MaxParallelism::Explicit(20)), 0, 1),
+                op_layout("v2", vertex(2, MaxParallelism::Explicit(42)), 10, 1),
+            ],
+            3,
+        );
+        match assign(&cp, &old, &new, F23) {
+            Err(RescaleError::MaxParallelism { source: MaxParallelismRestoreError::Changed { .. }, .. }) => Ok(()),
+            other => Err(format!("restore should fail because the max parallelism changed, got {other:?}")),
+        }
+    }));
+    // testStateRecoveryWhenTopologyChange{Out,In,}: CHAIN(op1 -> op2) x10 -> CHAIN(op3 -> op4)
+    // x10, max parallelism 64, keyed state in op3, operator state in op1 (here a source's
+    // offsets) restored into CHAIN(op5 -> op1 -> op2) x10 -> CHAIN(op3 -> op6) x{20, 8, 10}.
+    for (method, new_p2) in [
+        ("testStateRecoveryWhenTopologyChangeOut", 20),
+        ("testStateRecoveryWhenTopologyChangeIn", 8),
+        ("testStateRecoveryWhenTopologyChange", 10),
+    ] {
+        v.push(case(flink(CCRT, method, "2.0"), F23, move || topology_change(new_p2)));
+    }
+    v
+}
+
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+fn topology_change(new_p2: u32) -> Result<(), String> {
+    let max = MaxParallelism::Explicit(64);
+    let ks = keys(500);
+    // Old: vertex 1 = tasks 0..10, slots [op1 (head), op2, tail]; vertex 2 = tasks 10..20,
+    // slots [head, op3, op4, tail].
+    let old = JobLayout {
+        operators: vec![
+            op_layout("op1", vertex(10, max), 0, 0),
+            op_layout("op2", vertex(10, max), 0, 1),
+            op_layout("op3", vertex(10, max), 10, 1),
+            op_layout("op4", vertex(10, max), 10, 2),
+        ],
+        tasks: (0..10).map(|t| (TaskId(t), 3)).chain((10..20).map(|t| (TaskId(t), 4))).collect(),
+        allow_non_restored_state: false,
+    };
+    let offsets: Vec<OperatorState> = (0..10u32)
+        .map(|i| OperatorState::SourceOffsets(BTreeMap::from([(PartitionId(i), Offset(u64::from(i) * 100))])))
+        .collect();
+    let mut cp = checkpoint(0, 0, 3, offsets.clone());
+    add_states(&mut cp, 10, 1, 4, keyed_states(&ks, 64, 10));
+    // New: vertex 1 = tasks 100..110, slots [op1 (head), op5, op2, tail]; vertex 2 = tasks
+    // 200.., slots [head, op3, op6, tail].
+    let new = JobLayout {
+        operators: vec![
+            op_layout("op1", vertex(10, max), 100, 0),
+            op_layout("op5", vertex(10, max), 100, 1),
+            op_layout("op2", vertex(10, max), 100, 2),
+            op_layout("op3", vertex(new_p2, max), 200, 1),
+            op_layout("op6", vertex(new_p2, max), 200, 2),
+        ],
+        tasks: (100..110).map(|t| (TaskId(t), 4)).chain((200..200 + new_p2).map(|t| (TaskId(t), 4))).collect(),
+        allow_non_restored_state: true,
+    };
+    let r = assign(&cp, &old, &new, F23).map_err(|e| e.to_string())?;
+    // The operator state stays with its subtask (parallelism unchanged), now at slot 0 of the
+    // new chain; new operators start empty.
+    ensure_eq(states_of(&r.checkpoint, &new.operators[0]), offsets, "op1 operator state")?;
+    for uid in [1, 2, 4] {
+        let empty = states_of(&r.checkpoint, &new.operators[uid]).iter().all(|s| *s == OperatorState::None);
+        ensure_eq(empty, true, &format!("{} has no state", new.operators[uid].uid))?;
+    }
+    check_keyed(&states_of(&cp, &old.operators[2]), &states_of(&r.checkpoint, &new.operators[3]), 64)?;
+    // op4 is gone: only allowed with allowNonRestoredState when it had state.
+    ensure_eq(r.vertices["op3"].max_parallelism, 64, "op3 max parallelism")
+}
+
+// --------------------------------------------------------------------- kafka cases
+
+const FKCB: &str = "FlinkKafkaConsumerBaseTest";
+const KCPAT: &str = "KafkaConsumerPartitionAssignmentTest";
+
+/// `testRescaling(initialParallelism, numPartitions, restoredParallelism,
+/// restoredNumPartitions)`: a snapshot of `p0` subtasks over `n0` partitions restored at `p1`
+/// over `n1`: every partition read by exactly one subtask, restored partitions from their
+/// offsets, new ones from the earliest.
+fn kafka_rescaling(profile: Profile, p0: u32, n0: u32, p1: u32, n1: u32) -> Result<(), String> {
+    let src = |p: u32| vertex(p, MaxParallelism::Auto);
+    let old = job(vec![op_layout("source", src(p0), 0, 0)], 2);
+    let states: Vec<OperatorState> = (0..p0)
+        .map(|i| {
+            OperatorState::SourceOffsets(
+                (0..n0).filter(|q| q % p0 == i).map(|q| (PartitionId(q), Offset(u64::from(q) + 10))).collect(),
+            )
+        })
+        .collect();
+    let cp = checkpoint(0, 0, 2, states);
+    let new = job(vec![op_layout("source", src(p1), 100, 0)], 2);
+    let r = assign(&cp, &old, &new, profile).map_err(|e| e.to_string())?;
+    let restored: Vec<OperatorState> = states_of(&r.checkpoint, &new.operators[0]);
+    let refs: Vec<&OperatorState> = restored.iter().collect();
+    let mut readers: BTreeMap<PartitionId, Vec<(u32, Offset)>> = BTreeMap::new();
+    for i in 0..p1 {
+        // What Task::new does for a log source.
+        let mut s = LogSource::new(i, p1, n1, profile, StartupMode::Latest, Variant::Correct);
+        if profile == F23 {
+            s.assign_partitions(restored_source_partitions(Some(&restored[i as usize]), &refs, n1, i, p1));
+        }
+        s.initialize(Some(&refs), &BTreeMap::new(), &BTreeMap::new());
+        for (p, o) in s.positions() {
+            readers.entry(*p).or_default().push((i, *o));
+        }
+    }
+    for q in 0..n1 {
+        let got = readers.get(&PartitionId(q)).cloned().unwrap_or_default();
+        ensure_eq(got.len(), 1, &format!("readers of partition {q}"))?;
+        // 1.11 stores the last read offset (resume at +1), 2.x the next one.
+        let want = if q < n0 { u64::from(q) + 10 + u64::from(profile == F111) } else { 0 };
+        ensure_eq(got[0].1, Offset(want), &format!("start of partition {q}"))?;
+    }
+    Ok(())
+}
+
+/// `KafkaTopicPartitionAssigner.assign` contract: every partition to exactly one subtask,
+/// partitions round robin clockwise from the topic's start index, at most one apart in count.
+fn assigner_contract(topic: &str, partitions: u32, p: u32) -> Result<(), String> {
+    let start = kafka_topic_start_index(topic, p);
+    let mut count = vec![0u32; p as usize];
+    for q in 0..partitions {
+        let owner = kafka_partition_owner(start, PartitionId(q), p);
+        ensure_eq(owner, (start + q) % p, &format!("owner of {q}"))?;
+        count[owner as usize] += 1;
+    }
+    let (min, max) = (count.iter().min().copied().unwrap_or(0), count.iter().max().copied().unwrap_or(0));
+    ensure_eq(max - min <= 1, true, "uniform distribution")?;
+    ensure_eq(count.iter().sum::<u32>(), partitions, "every partition assigned")
+}
+
+fn kafka_cases() -> Vec<Case> {
+    vec![
+        case(flink(FKCB, "testScaleUp", "1.11"), F111, || kafka_rescaling(F111, 5, 2, 8, 30)),
+        case(flink(FKCB, "testScaleDown", "1.11"), F111, || kafka_rescaling(F111, 5, 10, 2, 100)),
+        case(flink(KCPAT, "testPartitionsEqualConsumersFixedPartitions", "1.11"), F111, || {
+            assigner_contract("test-topic", 4, 4)
+        }),
+        case(flink(KCPAT, "testMultiplePartitionsPerConsumersFixedPartitions", "1.11"), F111, || {
+            assigner_contract("test-topic", 36, 4)
+        }),
+        case(flink(KCPAT, "testPartitionsFewerThanConsumersFixedPartitions", "1.11"), F111, || {
+            assigner_contract("test-topic", 4, 36)
+        }),
+        case(flink(KCPAT, "testGrowingPartitions (4 -> 9 partitions, 3 subtasks)", "1.11"), F111, || {
+            // Partitions keep their owner as the topic grows.
+            let (start3, p) = (kafka_topic_start_index("test-topic", 3), 3);
+            for q in 0..4 {
+                ensure_eq(kafka_partition_owner(start3, PartitionId(q), p), (start3 + q) % p, "stable owner")?;
+            }
+            assigner_contract("test-topic", 9, 3)
+        }),
+    ]
+}
+
+// -------------------------------------------------------------------- 2PC sink cases
+
+fn rec(v: &str, seq: u64) -> Record {
+    Record { value: Value::str(v), lineage: Lineage { input_seq: seq, sub: 0 }, timestamp: None }
+}
+
+fn drain(sink: &mut TwoPhaseCommitSink, store: &mut TxnStore) -> Result<(), String> {
+    while let Some(op) = sink.poll_output() {
+        store.apply(0, op).map_err(|e| format!("store refused: {e}"))?;
+    }
+    Ok(())
+}
+
+/// `FlinkKafkaProducerITCase.testScaleUpAfterScalingDown`: parallelism 4, then 2, then 3,
+/// each run writing one record per subtask and taking a snapshot that is never notified;
+/// a last restore (parallelism 1) recovers everything: every record committed exactly once,
+/// no transaction left open.
+fn two_pc_chain(chain: &[u32]) -> Result<(), String> {
+    let mut store = TxnStore::default();
+    let mut states: Vec<OperatorState> = Vec::new();
+    let mut old_layout: Option<JobLayout> = None;
+    let mut written = Vec::new();
+    let mut attempt = 0;
+    let mut first_task = 0;
+    for (run, &p) in chain.iter().chain(std::iter::once(&1)).enumerate() {
+        let layout = job(vec![op_layout("sink", vertex(p, MaxParallelism::Auto), first_task, 0)], 1);
+        let restored: Vec<Option<OperatorState>> = match &old_layout {
+            None => vec![None; p as usize],
+            Some(old) => {
+                let cp = checkpoint(old.operators[0].slots[0].0 .0, 0, 1, states.clone());
+                let r = assign(&cp, old, &layout, F111).map_err(|e| e.to_string())?;
+                states_of(&r.checkpoint, &layout.operators[0]).into_iter().map(Some).collect()
+            }
+        };
+        attempt += 1;
+        let last = run == chain.len();
+        let mut next = Vec::new();
+        for (i, st) in restored.iter().enumerate() {
+            let mut sink = TwoPhaseCommitSink::new(i as u32, attempt, Variant::Correct);
+            sink.initialize(st.as_ref());
+            if !last {
+                let v = format!("r{run}s{i}");
+                sink.invoke(rec(&v, written.len() as u64));
+                written.push(v);
+                next.push(sink.snapshot(CheckpointId(run as u64 + 1)));
+            }
+            sink.close();
+            drain(&mut sink, &mut store)?;
+        }
+        states = next;
+        old_layout = Some(layout);
+        first_task += 100;
+    }
+    let mut committed: Vec<String> = store.committed().iter().map(|(_, r)| r.value.to_string()).collect();
+    committed.sort();
+    written.sort();
+    ensure_eq(committed, written, "committed records (exactly once)")?;
+    ensure_eq(store.open_txns().len(), 0, "open transactions")
+}
+
+fn two_pc_cases() -> Vec<Case> {
+    vec![
+        case(flink("FlinkKafkaProducerITCase", "testScaleUpAfterScalingDown", "1.11"), F111, || {
+            two_pc_chain(&[4, 2, 3])
+        }),
+        case(flink("FlinkKafkaProducerITCase", "testScaleDownBeforeFirstCheckpoint (3 -> 1)", "1.11"), F111, || {
+            two_pc_chain(&[3])
+        }),
+    ]
+}
+
+fn cases() -> Vec<Case> {
+    let mut v = key_group_cases();
+    v.extend(state_assignment_cases());
+    v.extend(kafka_cases());
+    v.extend(two_pc_cases());
+    v
+}
+
+#[test]
+fn rescale_conformance() {
+    let all = cases();
+    run_table("rescale", &all, |c| case_name(&c.flink, c.profile), |c| (c.check)());
+}
+
+pub fn census() -> Vec<(Flink, &'static str)> {
+    cases().iter().map(|c| (c.flink, profile_name(c.profile))).collect()
+}
+
+// ------------------------------------------------- beyond the ported cases (not counted)
+
+#[test]
+fn java_string_hash_matches_java() {
+    assert_eq!(java_string_hash(""), 0);
+    assert_eq!(java_string_hash("hello"), 99_162_322);
+    assert_eq!(java_string_hash("test-topic"), 639_758_388);
+    // ((hashCode * 31) & 0x7FFFFFFF) computed with Java's int arithmetic.
+    assert_eq!(kafka_topic_start_index("hello", 1_000_000_007), 926_548_334);
+}
+
+#[test]
+fn kafka_2x_splits_rescale_round_robin() {
+    // 2.x keeps splits in list state: rescaling moves them round robin, each read once.
+    kafka_rescaling(F23, 5, 2, 8, 30).unwrap();
+    kafka_rescaling(F23, 5, 10, 2, 100).unwrap();
+    kafka_rescaling(F23, 2, 4, 3, 4).unwrap();
+}
+
+#[test]
+fn restored_max_parallelism_below_parallelism_fails() {
+    // StateAssignmentOperation.checkParallelismPreconditions: max parallelism 128 restored
+    // into parallelism 200 (whose default would be 512) cannot spread the key groups.
+    let ks = keys(50);
+    let old = job(vec![op_layout("agg", vertex(2, MaxParallelism::Auto), 0, 1)], 3);
+    let cp = checkpoint(0, 1, 3, keyed_states(&ks, 128, 2));
+    let new = job(vec![op_layout("agg", vertex(200, MaxParallelism::Auto), 10, 1)], 3);
+    assert_eq!(
+        assign(&cp, &old, &new, F23).unwrap_err(),
+        RescaleError::MaxParallelism {
+            uid: "agg".into(),
+            source: MaxParallelismRestoreError::BelowParallelism { restored: 128, parallelism: 200 }
+        }
+    );
+    // A derived max parallelism adopts the restored one: 100 subtasks (default 256) restored
+    // from max parallelism 128 route with 128.
+    let new = job(vec![op_layout("agg", vertex(100, MaxParallelism::Auto), 10, 1)], 3);
+    let r = assign(&cp, &old, &new, F23).unwrap();
+    assert_eq!(r.vertices["agg"].max_parallelism, 128);
+    check_keyed(&states_of(&cp, &old.operators[0]), &states_of(&r.checkpoint, &new.operators[0]), 128).unwrap();
+}
+
+#[test]
+fn key_in_the_wrong_subtask_is_refused() {
+    let ks = keys(50);
+    let old = job(vec![op_layout("agg", vertex(2, MaxParallelism::Auto), 0, 1)], 3);
+    // Keys routed for parallelism 3 but stored as if by 2 subtasks: some are out of range.
+    let mut states = keyed_states(&ks, 128, 3);
+    states.pop();
+    let cp = checkpoint(0, 1, 3, states);
+    let new = job(vec![op_layout("agg", vertex(4, MaxParallelism::Auto), 10, 1)], 3);
+    assert!(matches!(assign(&cp, &old, &new, F23), Err(RescaleError::KeyOutsideRange { .. })));
+}
+
+#[test]
+fn unaligned_in_flight_state_is_not_rescaled() {
+    let ks = keys(10);
+    let old = job(vec![op_layout("agg", vertex(2, MaxParallelism::Auto), 0, 1)], 3);
+    let mut cp = checkpoint(0, 1, 3, keyed_states(&ks, 128, 2));
+    cp.tasks.get_mut(&TaskId(0)).unwrap().in_flight.insert(ckptsim::ChannelId(0), vec![rec("x", 0)]);
+    let same = job(vec![op_layout("agg", vertex(2, MaxParallelism::Auto), 10, 1)], 3);
+    let r = assign(&cp, &old, &same, F23).unwrap();
+    assert_eq!(r.checkpoint.tasks[&TaskId(10)].in_flight.len(), 1, "unchanged parallelism keeps channel state");
+    let new = job(vec![op_layout("agg", vertex(3, MaxParallelism::Auto), 10, 1)], 3);
+    assert_eq!(assign(&cp, &old, &new, F23).unwrap_err(), RescaleError::InFlightOnRescale { task: TaskId(0) });
+}
+
+#[test]
+fn state_of_a_removed_operator_needs_allow_non_restored_state() {
+    let ks = keys(10);
+    let old = job(vec![op_layout("agg", vertex(2, MaxParallelism::Auto), 0, 1)], 3);
+    let cp = checkpoint(0, 1, 3, keyed_states(&ks, 128, 2));
+    let mut new = job(vec![op_layout("other", vertex(2, MaxParallelism::Auto), 10, 1)], 3);
+    assert_eq!(assign(&cp, &old, &new, F23).unwrap_err(), RescaleError::UnmappedState { uid: "agg".into() });
+    new.allow_non_restored_state = true;
+    assert!(assign(&cp, &old, &new, F23).is_ok());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+    /// For random key sets and parallelism chains (2 -> 3 -> 1 ...), with the default or an
+    /// explicit max parallelism, the union of the restored keyed state equals the snapshot at
+    /// every step and every key lands on `assign_key_to_parallel_operator(key, max, p')`.
+    #[test]
+    fn keyed_state_follows_its_keys(
+        n_keys in 0i64..300,
+        chain in proptest::collection::vec(1u32..12, 2..6),
+        explicit in proptest::option::of(12u32..300),
+        window in any::<bool>(),
+    ) {
+        let configured = explicit.map_or(MaxParallelism::Auto, MaxParallelism::Explicit);
+        let ks = keys(n_keys);
+        let max = vertex(chain[0], configured).max_parallelism;
+        let mut layout = job(vec![op_layout("agg", vertex(chain[0], configured), 0, 1)], 3);
+        let mut states = keyed_states(&ks, max, chain[0]);
+        if window {
+            states = states.into_iter().map(|s| match s {
+                OperatorState::Keyed(m) => OperatorState::Window(m.into_iter().map(|(k, v)| (k, (3, v))).collect()),
+                other => other,
+            }).collect();
+        }
+        let original: BTreeSet<String> = states.iter().flat_map(|s| match s {
+            OperatorState::Keyed(m) => m.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+            OperatorState::Window(m) => m.iter().map(|(k, (n, v))| format!("{k}={v}/{n}")).collect(),
+            _ => Vec::new(),
+        }).collect();
+        let mut first = 0;
+        for &p in &chain[1..] {
+            let cp = checkpoint(first, 1, 3, states.clone());
+            first += 100;
+            let new = job(vec![op_layout("agg", vertex(p, configured), first, 1)], 3);
+            let r = assign(&cp, &layout, &new, Profile::Flink23).unwrap();
+            prop_assert_eq!(r.vertices["agg"].max_parallelism, max);
+            states = states_of(&r.checkpoint, &new.operators[0]);
+            prop_assert_eq!(states.len(), p as usize);
+            let mut restored = BTreeSet::new();
+            for (i, st) in states.iter().enumerate() {
+                let entries: Vec<(Value, String)> = match st {
+                    OperatorState::Keyed(m) => { prop_assert!(!window); m.iter().map(|(k, v)| (k.clone(), format!("{k}={v}"))).collect() }
+                    OperatorState::Window(m) => { prop_assert!(window); m.iter().map(|(k, (n, v))| (k.clone(), format!("{k}={v}/{n}"))).collect() }
+                    other => { prop_assert!(false, "subtask {} restores {:?}", i, other); unreachable!() }
+                };
+                for (k, e) in entries {
+                    prop_assert_eq!(assign_key_to_parallel_operator(&k, max, p), i as u32);
+                    prop_assert!(restored.insert(e));
+                }
+            }
+            prop_assert_eq!(&restored, &original);
+            let mut next = new.clone();
+            next.operators[0].vertex = r.vertices["agg"];
+            layout = next;
+        }
+    }
+
+    /// Round-robin split keeps every entry exactly once, in order, with chunk sizes at most
+    /// one apart (and unchanged at unchanged parallelism).
+    #[test]
+    fn split_keeps_every_entry_once(
+        old in proptest::collection::vec(proptest::collection::vec(0u32..1000, 0..6), 1..8),
+        new_p in 1u32..10,
+    ) {
+        let parts = repartition_split(&old, new_p);
+        prop_assert_eq!(parts.len(), new_p as usize);
+        let flat: Vec<u32> = parts.iter().flatten().copied().collect();
+        let want: Vec<u32> = old.iter().flatten().copied().collect();
+        prop_assert_eq!(flat, want);
+        if old.len() == new_p as usize {
+            prop_assert_eq!(&parts, &old);
+        } else {
+            let lens: Vec<usize> = parts.iter().map(Vec::len).collect();
+            prop_assert!(lens.iter().max().unwrap() - lens.iter().min().unwrap() <= 1);
+        }
+    }
+
+    /// 2PC entries through random rescale chains: every pre-committed record committed once.
+    #[test]
+    fn two_phase_commit_rescale_chain(chain in proptest::collection::vec(1u32..6, 1..5)) {
+        prop_assert_eq!(two_pc_chain(&chain), Ok(()));
+    }
+}
+
+// The range check used by the ported cases must also reject what Flink rejects.
+#[test]
+fn key_group_range_preconditions() {
+    assert!(compute_key_group_range_for_operator_index(0, 1, 0).is_err());
+    assert!(compute_key_group_range_for_operator_index(UPPER_BOUND_MAX_PARALLELISM + 1, 1, 0).is_err());
+    assert!(compute_key_group_range_for_operator_index(4, 5, 0).is_err());
+    assert_eq!(compute_key_group_range_for_operator_index(128, 3, 0), Ok(KeyGroupRange::of(0, 42)));
+    assert_eq!(compute_key_group_range_for_operator_index(128, 3, 1), Ok(KeyGroupRange::of(43, 85)));
+    assert_eq!(compute_key_group_range_for_operator_index(128, 3, 2), Ok(KeyGroupRange::of(86, 127)));
+}
