@@ -8,11 +8,13 @@
 pub mod bench;
 pub mod check;
 pub mod chrome;
+pub mod coverage;
 pub mod emit;
 pub mod explore;
 pub mod floor;
 pub mod fuzzing;
 pub mod graph;
+pub mod guided;
 pub mod load;
 pub mod outcome;
 pub mod reference;

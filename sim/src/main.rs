@@ -86,6 +86,13 @@ enum Cmd {
         /// Budget of simulation runs per shrink.
         #[arg(long, default_value_t = 1500)]
         shrink_max_runs: usize,
+        /// Print the coverage matrix (handler × fault × phase, and situations) of the runs
+        /// (`sim/src/coverage.rs`); with --json, the cells as JSON lines.
+        #[arg(long)]
+        coverage: bool,
+        /// With --coverage: coverage-guided swarm (`sim/src/guided.rs`; implies --swarm).
+        #[arg(long, requires = "coverage")]
+        guided: bool,
     },
     /// Measure speed and scale (seeds/s, records/s, time compression, the floor, memory, sweep
     /// scaling) and append the results to the `## Speed` section of BENCHMARKS.md.
@@ -375,7 +382,19 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             println!("{} files, {} valid, {} invalid", files.len(), files.len() - bad, bad);
             Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
         }
-        Cmd::Sweep { scenarios, seeds, first_seed, jobs, shard, json, swarm, shrink: shrink_dir, shrink_max_runs } => {
+        Cmd::Sweep {
+            scenarios,
+            seeds,
+            first_seed,
+            jobs,
+            shard,
+            json,
+            swarm,
+            shrink: shrink_dir,
+            shrink_max_runs,
+            coverage,
+            guided,
+        } => {
             let files = load::collect_scenarios(&scenarios)?;
             if files.is_empty() {
                 eprintln!("error: no scenario files to sweep (give .toml files or folders holding them)");
@@ -396,6 +415,16 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 None => (0, 1),
             };
             let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+            if coverage {
+                let opts =
+                    ckptsim_sim::guided::CoverageOptions { first_seed, seeds, jobs, swarm, guided, progress: true };
+                let r = ckptsim_sim::guided::coverage_sweep(&specs, &opts);
+                print!("{}", ckptsim_sim::guided::render_summary(&r, &specs, guided));
+                if let Some(path) = json {
+                    std::fs::write(&path, r.map.json_lines(&specs).join("\n") + "\n")?;
+                }
+                return Ok(if r.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+            }
             let report = sweep::sweep_with(&specs, first_seed, seeds, jobs, index, count, true, swarm);
             let flag = if swarm { " --swarm" } else { "" };
             // One line per distinct failure signature (the JSON lists every failing seed).
