@@ -457,3 +457,15 @@ pub fn child_scenario(f: &CoverageFailure) -> String {
     );
     crate::emit::to_toml(&job, &header)
 }
+
+/// Writes every failing guided child of `r` into `dir` as `child-<n>-<scenario>.toml`.
+pub fn write_children(r: &CoverageReport, dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut out = Vec::new();
+    for (n, f) in r.failures.iter().filter(|f| f.lineage.is_some()).enumerate() {
+        let path = dir.join(format!("child-{n}-{}.toml", f.scenario));
+        std::fs::write(&path, child_scenario(f))?;
+        out.push(path);
+    }
+    Ok(out)
+}

@@ -8,6 +8,7 @@
 pub mod bench;
 pub mod check;
 pub mod chrome;
+pub mod counterexample;
 pub mod coverage;
 pub mod emit;
 pub mod explore;

@@ -93,6 +93,9 @@ enum Cmd {
         /// With --coverage: coverage-guided swarm (`sim/src/guided.rs`; implies --swarm).
         #[arg(long, requires = "coverage")]
         guided: bool,
+        /// With --guided: write each failing guided child as a scenario file into DIR.
+        #[arg(long, value_name = "DIR", requires = "guided")]
+        children_out: Option<PathBuf>,
     },
     /// Measure speed and scale (seeds/s, records/s, time compression, the floor, memory, sweep
     /// scaling) and append the results to the `## Speed` section of BENCHMARKS.md.
@@ -279,6 +282,14 @@ fn cmd_explore(
     let report = ex.explore();
     print!("{}", explore::render(&report));
     let Some(v) = &report.violation else { return Ok(ExitCode::SUCCESS) };
+    if let Some(out) = output.filter(|o| o.extension().is_some_and(|e| e == "replay")) {
+        let scenario_text = std::fs::read_to_string(scenario)?;
+        let text =
+            ckptsim_sim::counterexample::write(&scenario.display().to_string(), &scenario_text, &spec, bounds, v);
+        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+        println!("replay: ckptsim run {}", out.display());
+        return Ok(ExitCode::from(1));
+    }
     if let Some(out) = output {
         let text = format!(
             "# ckptsim explore {} --variant {}: {} after {} steps: {}\npath: {}\n",
@@ -293,6 +304,30 @@ fn cmd_explore(
     }
     println!("replay: ckptsim explore {} --variant {} --replay <path>", scenario.display(), spec.variant);
     Ok(ExitCode::from(1))
+}
+
+/// `ckptsim run FILE.replay`: replays an explorer counterexample (`sim/src/counterexample.rs`);
+/// exit 1 when it ends in a checker failure (the text says whether it is the one the file
+/// names), 0 when it passes, 2 on bad input.
+fn run_replay_file(path: &std::path::Path) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file = match ckptsim_sim::counterexample::parse(&path.display().to_string(), &text) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    match ckptsim_sim::counterexample::replay(&file) {
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            Ok(ExitCode::from(2))
+        }
+        Ok(r) => {
+            print!("{}", r.text);
+            Ok(if r.failed.is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+    }
 }
 
 /// The scenario at `path`, or `None` after printing its error (file, line, field): exit code 2.
@@ -314,6 +349,9 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             cmd_explore(&scenario, bounds, variant.as_deref(), replay.as_deref(), output.as_deref())
         }
         Cmd::Run { scenario, seed, trace, swarm, chrome_trace } => {
+            if scenario.extension().is_some_and(|e| e == "replay") {
+                return run_replay_file(&scenario);
+            }
             let Some(spec) = load_or_report(&scenario) else { return Ok(ExitCode::from(2)) };
             let seed = seed.unwrap_or(spec.default_seed);
             let spec = if swarm {
@@ -394,6 +432,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
             shrink_max_runs,
             coverage,
             guided,
+            children_out,
         } => {
             let files = load::collect_scenarios(&scenarios)?;
             if files.is_empty() {
@@ -422,6 +461,11 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
                 print!("{}", ckptsim_sim::guided::render_summary(&r, &specs, guided));
                 if let Some(path) = json {
                     std::fs::write(&path, r.map.json_lines(&specs).join("\n") + "\n")?;
+                }
+                if let Some(dir) = children_out {
+                    for path in ckptsim_sim::guided::write_children(&r, &dir)? {
+                        println!("wrote {}", path.display());
+                    }
                 }
                 return Ok(if r.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
             }
