@@ -540,7 +540,7 @@ pub fn unreachable(cell: Cell, specs: &[JobSpec]) -> Option<&'static str> {
             None
         }
         Cell::Situation(s) => match s {
-            Situation::RestoreFromRetained if !specs.iter().any(|s| has_restore_retained(s)) => {
+            Situation::RestoreFromRetained if !specs.iter().any(has_restore_retained) => {
                 Some("no scenario of the set has a restore-retained action")
             }
             Situation::SourceEndDuringCheckpoint | Situation::JobFinished
