@@ -88,7 +88,7 @@ enum Cmd {
         shrink_max_runs: usize,
         /// Print the coverage matrix (handler × fault × phase, and situations) of the runs
         /// (`sim/src/coverage.rs`); with --json, the cells as JSON lines.
-        #[arg(long)]
+        #[arg(long, conflicts_with_all = ["shard", "shrink"])]
         coverage: bool,
         /// With --coverage: coverage-guided swarm (`sim/src/guided.rs`; implies --swarm).
         #[arg(long, requires = "coverage")]
