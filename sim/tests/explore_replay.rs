@@ -88,3 +88,18 @@ fn a_bad_replay_file_names_file_line_and_field() {
     let (code, _) = run_cli(&bad, "bad");
     assert_eq!(code, 2);
 }
+
+#[test]
+fn a_non_idempotent_recommit_is_found_under_the_correct_protocol_and_replays() {
+    // negative/non-idempotent-recommit.toml is a store setting, not a variant: the explorer's
+    // sink store takes the scenario's `idempotent_commit = false`.
+    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() };
+    let (file, checker) = replay_file("tiny-2pc-non-idempotent.toml", Variant::Correct, b);
+    assert_eq!(checker, "exactly-once");
+    let (code, out) = run_cli(&file, "recommit");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("duplicate") && out.contains(": reproduced"), "{out}");
+    // With an idempotent store the same path commits once.
+    let (code, out) = run_cli(&file.replace("idempotent_commit = false\n", ""), "idempotent");
+    assert_eq!(code, 0, "{out}");
+}
