@@ -20,5 +20,7 @@ pub use scenario::spec;
 pub mod load {
     pub use crate::scenario::load::*;
 }
-pub use tools::{bench, chrome, emit, explore, floor, fuzzing, regress, report, shrink, swarm, sweep};
+pub use tools::{
+    bench, chrome, counterexample, coverage, emit, explore, floor, fuzzing, guided, regress, report, shrink, swarm, sweep,
+};
 pub use world::{graph, trace};

@@ -120,6 +120,16 @@ struct SweepArgs {
     /// Budget of simulation runs per shrink.
     #[arg(long, default_value_t = 1500)]
     shrink_max_runs: usize,
+    /// Print the coverage matrix (handler × fault × phase, and situations) of the runs
+    /// (`sim/src/tools/coverage.rs`); with --json, the cells as JSON lines.
+    #[arg(long, conflicts_with_all = ["shard", "shrink"])]
+    coverage: bool,
+    /// With --coverage: coverage-guided swarm (`sim/src/tools/guided.rs`; implies --swarm).
+    #[arg(long, requires = "coverage")]
+    guided: bool,
+    /// With --guided: write each failing guided child as a scenario file into DIR.
+    #[arg(long, value_name = "DIR", requires = "guided")]
+    children_out: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -368,6 +378,9 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
     if let Some(p) = &a.chrome_trace {
         check_writable_file("--chrome-trace", p)?;
     }
+    if a.scenario.extension().is_some_and(|e| e == "replay") {
+        return run_replay_file(&a.scenario);
+    }
     let Some(spec) = load_or_report(&a.scenario) else { return Ok(ExitCode::from(2)) };
     let seed = a.seed.unwrap_or(spec.default_seed);
     let spec = with_swarm(spec, seed, a.swarm);
@@ -463,7 +476,13 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
     if let Some(dir) = &a.shrink {
         check_writable_dir("--shrink", dir)?;
     }
+    if let Some(dir) = &a.children_out {
+        check_writable_dir("--children-out", dir)?;
+    }
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
+    if a.coverage {
+        return coverage_sweep(&a, &specs, jobs, json);
+    }
     let report = sweep::sweep_with(&specs, a.first_seed, a.seeds, jobs, index, count, true, a.swarm);
     print_sweep(&report, a.swarm, jobs, index, count);
     if let Some(mut f) = json {
@@ -730,6 +749,19 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
     let report = ex.explore();
     out!("{}", explore::render(&report));
     let Some(v) = &report.violation else { return Ok(ExitCode::SUCCESS) };
+    if let Some(out) = a.output.as_ref().filter(|o| o.extension().is_some_and(|e| e == "replay")) {
+        let scenario_text = std::fs::read_to_string(&a.scenario)?;
+        let text = ckptsim_sim::counterexample::write(
+            &a.scenario.display().to_string(),
+            &scenario_text,
+            &spec,
+            bounds,
+            v,
+        );
+        std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
+        outln!("replay: ckptsim run {}", out.display());
+        return Ok(ExitCode::from(1));
+    }
     if let Some(out) = &a.output {
         let text = format!(
             "# ckptsim explore {} --variant {}: {} after {} steps: {}\npath: {}\n",
@@ -744,6 +776,58 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
     }
     outln!("replay: ckptsim explore {} --variant {} --replay <path>", a.scenario.display(), spec.variant);
     Ok(ExitCode::from(1))
+}
+
+/// `sweep --coverage`: the coverage matrix of plain or guided swarm runs (`tools/guided.rs`).
+fn coverage_sweep(
+    a: &SweepArgs,
+    specs: &[ckptsim_sim::spec::JobSpec],
+    jobs: usize,
+    json: Option<std::fs::File>,
+) -> Result<ExitCode> {
+    let opts = ckptsim_sim::guided::CoverageOptions {
+        first_seed: a.first_seed,
+        seeds: a.seeds,
+        jobs,
+        swarm: a.swarm,
+        guided: a.guided,
+        progress: true,
+    };
+    let r = ckptsim_sim::guided::coverage_sweep(specs, &opts);
+    out!("{}", ckptsim_sim::guided::render_summary(&r, specs, a.guided));
+    if let Some(mut f) = json {
+        f.write_all((r.map.json_lines(specs).join("\n") + "\n").as_bytes())?;
+    }
+    if let Some(dir) = &a.children_out {
+        for path in ckptsim_sim::guided::write_children(&r, dir)? {
+            outln!("wrote {}", path.display());
+        }
+    }
+    Ok(if r.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `ckptsim run FILE.replay`: replays an explorer counterexample (`tools/counterexample.rs`);
+/// exit 1 when it ends in a checker failure (the text says whether it is the one the file
+/// names), 0 when it passes, 2 on bad input.
+fn run_replay_file(path: &Path) -> Result<ExitCode> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let file = match ckptsim_sim::counterexample::parse(&path.display().to_string(), &text) {
+        Ok(f) => f,
+        Err(e) => {
+            diag!("{e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    match ckptsim_sim::counterexample::replay(&file) {
+        Err(e) => {
+            diag!("{}: {e}", path.display());
+            Ok(ExitCode::from(2))
+        }
+        Ok(r) => {
+            out!("{}", r.text);
+            Ok(if r.failed.is_some() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+    }
 }
 
 /// `explore --replay`: a path (or a file holding its `path:` line) step by step, and its verdict.

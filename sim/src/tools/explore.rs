@@ -325,7 +325,7 @@ impl<'a> Explorer<'a> {
             to_task: BTreeMap::new(),
             to_jm: BTreeMap::new(),
             committed_offsets: BTreeMap::new(),
-            store: TxnStore::default(),
+            store: TxnStore::new(self.spec.operators.last().map(|o| o.sink_store).unwrap_or_default()),
             counters: BTreeMap::new(),
             sink_epochs: BTreeMap::new(),
             restored_from: BTreeMap::new(),

@@ -2,11 +2,14 @@
 
 pub mod bench;
 pub mod chrome;
+pub mod counterexample;
+pub mod coverage;
 pub mod cpu;
 pub mod emit;
 pub mod explore;
 pub mod floor;
 pub mod fuzzing;
+pub mod guided;
 pub mod regress;
 pub mod report;
 pub mod shrink;

@@ -1,0 +1,232 @@
+//! Explorer counterexamples as self-contained replay files (`*.replay`): the scenario text, the variant, the bounds and the path; `ckptsim run FILE.replay` replays them to the same checker failure.
+//!
+//! The world cannot follow a delivery order (madsim schedules its messages), so a
+//! counterexample replays on the explorer's own driver of the core: the file carries the job
+//! (the scenario text `explore` ran, verbatim), the protocol variant, the bounds (which choices
+//! are enabled depends on them) and the path of choices. Its format:
+//!
+//! ```toml
+//! # comment lines (what was found)
+//! format = "ckptsim-explore-replay"
+//! variant = "two-pc-commit-on-precommit"
+//! checker = "exactly-once"      # what the replay must end in
+//! anomaly = "..."               # for the reader
+//! depth = 60                    # the explore bounds
+//! ticks = 3
+//! failures = 1
+//! losses = 0
+//! path = ["fetch:t0", "tick", ...]
+//! job = '''
+//! <the scenario file>
+//! '''
+//! ```
+//!
+//! Errors name `file:line:column: field` (the scenario's own errors are shifted to the lines of
+//! the embedded text); unknown keys are errors.
+
+use crate::explore::{Bounds, Choice, Explorer, Violation};
+use crate::scenario::{ScenarioError, SYNTAX_FIELD};
+use crate::spec::JobSpec;
+use serde::Deserialize;
+use std::fmt::Write as _;
+
+/// The value of `format`.
+pub const FORMAT: &str = "ckptsim-explore-replay";
+
+/// A parsed replay file.
+#[derive(Clone, Debug)]
+pub struct ReplayFile {
+    pub spec: JobSpec,
+    pub bounds: Bounds,
+    pub path: Vec<Choice>,
+    /// The checker the counterexample failed.
+    pub checker: String,
+    pub anomaly: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    format: String,
+    variant: String,
+    checker: String,
+    #[serde(default)]
+    anomaly: String,
+    depth: u32,
+    ticks: u32,
+    failures: u32,
+    losses: u32,
+    path: Vec<String>,
+    job: String,
+}
+
+/// The text of a replay file for `violation`, found exploring `scenario_text` (the scenario
+/// file, verbatim) under `spec.variant` with `bounds`.
+pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: Bounds, v: &Violation) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# ckptsim explore {scenario_name} --variant {}: {} after {} steps.\n# Replay: cargo run --release -- run <this file>",
+        spec.variant,
+        v.checker,
+        v.path.len()
+    );
+    let _ = writeln!(s, "format = {}", toml_str(FORMAT));
+    let _ = writeln!(s, "variant = {}", toml_str(spec.variant.name()));
+    let _ = writeln!(s, "checker = {}", toml_str(&v.checker));
+    let _ = writeln!(s, "anomaly = {}", toml_str(&v.anomaly));
+    let _ = writeln!(
+        s,
+        "depth = {}\nticks = {}\nfailures = {}\nlosses = {}",
+        bounds.max_depth, bounds.max_ticks, bounds.max_failures, bounds.max_losses
+    );
+    s.push_str("path = [\n");
+    for chunk in v.path.chunks(8) {
+        let items: Vec<String> = chunk.iter().map(|c| toml_str(&c.to_string())).collect();
+        let _ = writeln!(s, "  {},", items.join(", "));
+    }
+    s.push_str("]\n");
+    if scenario_text.contains("'''") {
+        let _ = writeln!(s, "job = {}", toml_str(scenario_text));
+    } else {
+        let _ = writeln!(s, "job = '''\n{scenario_text}'''");
+    }
+    s
+}
+
+/// A TOML basic string.
+fn toml_str(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let mut end = offset.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let before = &text[..end];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// Parses a replay file's text. `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
+    let err_at = |offset: usize, field: &str, message: String| {
+        let (line, column) = line_col(text, offset);
+        ScenarioError { file: file.to_string(), line, column, field: field.to_string(), message }
+    };
+    // Where a top-level key's line starts (for errors about its value).
+    let key_offset = |key: &str| -> usize {
+        let mut at = 0;
+        for l in text.split_inclusive('\n') {
+            let t = l.trim_start();
+            if t.starts_with(key) && t[key.len()..].trim_start().starts_with('=') {
+                return at + (l.len() - t.len());
+            }
+            at += l.len();
+        }
+        0
+    };
+    let raw: Raw = toml::from_str(text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        let msg = e.message().replace('\n', " ");
+        let field = msg
+            .split('`')
+            .nth(1)
+            .filter(|_| msg.starts_with("unknown field") || msg.starts_with("missing field"))
+            .unwrap_or(SYNTAX_FIELD)
+            .to_string();
+        err_at(offset, &field, msg)
+    })?;
+    if raw.format != FORMAT {
+        return Err(err_at(key_offset("format"), "format", format!("expected \"{FORMAT}\", got {:?}", raw.format)));
+    }
+    let variant = ckptsim::Variant::ALL.into_iter().find(|v| v.name() == raw.variant).ok_or_else(|| {
+        let names: Vec<&str> = ckptsim::Variant::ALL.iter().map(|v| v.name()).collect();
+        err_at(
+            key_offset("variant"),
+            "variant",
+            format!("unknown variant {:?} (known: {})", raw.variant, names.join(", ")),
+        )
+    })?;
+    let mut path = Vec::with_capacity(raw.path.len());
+    for (i, step) in raw.path.iter().enumerate() {
+        path.push(step.parse::<Choice>().map_err(|e| err_at(key_offset("path"), &format!("path[{i}]"), e))?);
+    }
+    // The embedded scenario: its errors are moved to this file's lines.
+    let job_at = key_offset("job");
+    let job_line = line_col(text, job_at).0;
+    let first_line = if text[job_at..].starts_with("job = '''\n") { job_line } else { job_line - 1 };
+    let sc = crate::scenario::parse(file, &raw.job).map_err(|mut e| {
+        e.field = format!("job.{}", e.field);
+        e.line += first_line;
+        e
+    })?;
+    let mut spec = crate::load::to_spec(&sc, file);
+    spec.variant = variant;
+    crate::explore::supported(&spec).map_err(|m| err_at(job_at, "job", m))?;
+    let bounds = Bounds {
+        max_depth: raw.depth,
+        max_failures: raw.failures,
+        max_ticks: raw.ticks,
+        max_losses: raw.losses,
+        ..Bounds::default()
+    };
+    Ok(ReplayFile { spec, bounds, path, checker: raw.checker, anomaly: raw.anomaly })
+}
+
+/// What a replay did.
+#[derive(Clone, Debug)]
+pub struct Replayed {
+    /// One line per step, then the verdict lines.
+    pub text: String,
+    /// The checker that failed at the end of the path, if any.
+    pub failed: Option<String>,
+    /// Whether it is the checker the file names.
+    pub same: bool,
+}
+
+/// Replays a parsed file on the explorer's driver.
+pub fn replay(f: &ReplayFile) -> Result<Replayed, String> {
+    let ex = Explorer::new(&f.spec, f.bounds);
+    let (lines, verdict) = ex.replay(&f.path)?;
+    let mut text = lines.join("\n");
+    text.push('\n');
+    let failed = verdict.as_ref().map(|(c, _)| c.clone());
+    match &verdict {
+        Some((checker, anomaly)) => {
+            let _ = writeln!(text, "VIOLATION {checker}: {anomaly}");
+        }
+        None => text.push_str("no violation at the end of the path\n"),
+    }
+    let same = failed.as_deref() == Some(f.checker.as_str());
+    let _ = writeln!(
+        text,
+        "verdict: {} (the file expects {} to fail{})",
+        if failed.is_some() { "FAIL" } else { "PASS" },
+        f.checker,
+        if same { ": reproduced" } else { ": NOT reproduced" }
+    );
+    Ok(Replayed { text, failed, same })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_files_name_the_field_and_line() {
+        let e = parse("x.replay", "format = \"ckptsim-explore-replay\"\nbogus = 1\n").unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (2, "bogus"), "{e}");
+        let text = "format = \"nope\"\nvariant = \"correct\"\nchecker = \"state\"\ndepth = 1\nticks = 1\nfailures = 0\nlosses = 0\npath = []\njob = '''\nname = \"x\"\n'''\n";
+        let e = parse("x.replay", text).unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (1, "format"), "{e}");
+        let e = parse(
+            "x.replay",
+            &text.replace("\"nope\"", "\"ckptsim-explore-replay\"").replace("path = []", "path = [\"jump\"]"),
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.field.as_str()), (8, "path[0]"), "{e}");
+    }
+}

@@ -1,0 +1,103 @@
+//! The coverage matrix of a run (`sim/src/coverage.rs`) and the coverage sweep (`sim/src/guided.rs`): cells of known runs, determinism of the guided sweep, and guided swarm against plain swarm.
+
+use ckptsim_sim::coverage::{self, Cell, Handler, Phase, Situation};
+use ckptsim_sim::guided::{coverage_sweep, CoverageOptions};
+use ckptsim_sim::{load, outcome};
+use std::path::Path;
+
+fn spec(rel: &str) -> ckptsim_sim::spec::JobSpec {
+    load::load_spec(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)).expect("scenario loads")
+}
+
+fn fault(name: &str) -> usize {
+    coverage::FAULT_KINDS.iter().position(|k| *k == name).expect("a matrix fault kind")
+}
+
+#[test]
+fn a_fault_anchored_at_a_checkpoint_strikes_while_it_is_pending() {
+    // The task fails when every task acked checkpoint 3, before it completes.
+    let s = spec("scenarios/faults/task-failure-anchored.toml");
+    let o = outcome::run(&s, s.default_seed);
+    let cells = coverage::observe(&s, &o.run);
+    let tf = fault("task-failure");
+    let strikes: Vec<Phase> = cells
+        .iter()
+        .filter_map(|c| match *c {
+            Cell::Strike { handler: Handler::Aligned, fault, phase } if fault == tf => Some(phase),
+            _ => None,
+        })
+        .collect();
+    assert!(strikes.contains(&Phase::Pending), "{strikes:?}");
+    assert!(!strikes.contains(&Phase::Idle), "idle only when no other phase is active: {strikes:?}");
+    for s in [Situation::CheckpointCompleted, Situation::RestoreFromCheckpoint, Situation::CommitAfterRestore] {
+        assert!(cells.contains(&Cell::Situation(s)), "{s:?} in {cells:?}");
+    }
+    assert!(!cells.contains(&Cell::Situation(Situation::JobManagerFailoverRestore)));
+    assert!(!cells.contains(&Cell::Situation(Situation::RestartSuppressed)));
+}
+
+#[test]
+fn a_fault_between_checkpoints_strikes_idle_and_a_jm_crash_restores_by_failover() {
+    // task-failure.toml, seed 1: checkpoint 10 completes at 4,544 ms, the next triggers at
+    // 5,037 ms; the task fails at 5,000 ms.
+    let s = spec("scenarios/faults/task-failure.toml");
+    let o = outcome::run(&s, 1);
+    let cells = coverage::observe(&s, &o.run);
+    let tf = fault("task-failure");
+    assert!(cells.contains(&Cell::Strike { handler: Handler::Aligned, fault: tf, phase: Phase::Idle }), "{cells:?}");
+    assert!(!cells.contains(&Cell::Strike { handler: Handler::Aligned, fault: tf, phase: Phase::Pending }));
+    let s = spec("scenarios/faults/jm-crash.toml");
+    let o = outcome::run(&s, s.default_seed);
+    let cells = coverage::observe(&s, &o.run);
+    assert!(cells.contains(&Cell::Situation(Situation::JobManagerFailoverRestore)), "{cells:?}");
+    assert!(cells.iter().any(|c| matches!(c, Cell::Strike { fault, .. } if *fault == fault_index("jm-crash"))));
+}
+
+fn fault_index(name: &str) -> usize {
+    fault(name)
+}
+
+#[test]
+fn structurally_unreachable_cells_are_never_hit() {
+    let specs = vec![spec("scenarios/faults/slow-snapshot.toml"), spec("scenarios/faults/storage-failure.toml")];
+    let r = coverage_sweep(
+        &specs,
+        &CoverageOptions { first_seed: 1, seeds: 20, jobs: 2, swarm: true, guided: false, progress: false },
+    );
+    for c in r.map.hits.keys() {
+        if let Cell::Strike { handler: Handler::Unaligned, phase: Phase::Aligning, .. } = c {
+            panic!("an unaligned handler aligned: {c}");
+        }
+    }
+    assert!(r.map.hits.keys().any(|c| matches!(c, Cell::Strike { handler: Handler::Unaligned, .. })));
+}
+
+#[test]
+fn the_guided_sweep_is_deterministic_across_worker_counts() {
+    let specs = vec![spec("scenarios/faults/task-failure.toml"), spec("scenarios/faults/partition.toml")];
+    let run = |jobs| {
+        coverage_sweep(
+            &specs,
+            &CoverageOptions { first_seed: 3, seeds: 24, jobs, swarm: true, guided: true, progress: false },
+        )
+    };
+    let (a, b) = (run(1), run(2));
+    assert_eq!(a.curve, b.curve);
+    assert_eq!(a.map.hits, b.map.hits);
+    assert!(a.children > 0, "children were run");
+}
+
+#[test]
+fn guided_swarm_covers_more_than_plain_swarm_with_the_same_budget() {
+    let specs: Vec<_> = ["task-failure", "tm-crash", "storage-failure", "slow-snapshot", "partition-print", "jm-crash"]
+        .iter()
+        .map(|n| spec(&format!("scenarios/faults/{n}.toml")))
+        .collect();
+    let opts = CoverageOptions { first_seed: 1, seeds: 25, jobs: 2, swarm: true, guided: false, progress: false };
+    let plain = coverage_sweep(&specs, &opts);
+    let guided = coverage_sweep(&specs, &CoverageOptions { guided: true, ..opts });
+    let (p, g) = (plain.map.reachable_hit(&specs).0, guided.map.reachable_hit(&specs).0);
+    assert_eq!(plain.runs, guided.runs);
+    assert!(g > p + 10, "guided {g} cells vs plain {p} cells after {} runs", plain.runs);
+    assert!(guided.children_new > 0);
+}
