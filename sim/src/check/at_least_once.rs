@@ -58,7 +58,12 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         "{} rows, {} duplicates explained by replay{}",
         run.print_rows.len(),
         explained.len(),
-        if explained.is_empty() { String::new() } else { format!(": {}", explained.join(", ")) }
+        match explained.len() {
+            0 => String::new(),
+            // A verdict line, not a listing: the first few, then a count.
+            n if n > 5 => format!(": {}, … and {} more", explained[..5].join(", "), n - 5),
+            _ => format!(": {}", explained.join(", ")),
+        }
     );
     Verdict::from(NAME, anomalies, summary)
 }
