@@ -42,10 +42,9 @@ pub const MAX_RESTART_DEPLOYS_PER_RUN: u64 = 20_000_000;
 impl Ctx<'_> {
     fn dur(&self, path: &str, value: u64) -> Res<()> {
         if value > MAX_DURATION_MS {
-            return Err(self.err(
-                path,
-                format!("{value} is above the limit of {MAX_DURATION_MS} (24 h of virtual time)"),
-            ));
+            return Err(
+                self.err(path, format!("{value} is above the limit of {MAX_DURATION_MS} (24 h of virtual time)"))
+            );
         }
         Ok(())
     }
@@ -105,7 +104,10 @@ impl Ctx<'_> {
                 self.dur_i("restart.delay_ms", *delay_ms)?;
             }
             Some(RestartStrategyConfig::ExponentialDelay {
-                initial_backoff_ms, max_backoff_ms, reset_threshold_ms, ..
+                initial_backoff_ms,
+                max_backoff_ms,
+                reset_threshold_ms,
+                ..
             }) => {
                 self.dur_i("restart.initial_backoff_ms", *initial_backoff_ms)?;
                 self.dur_i("restart.max_backoff_ms", *max_backoff_ms)?;
@@ -158,7 +160,9 @@ impl Ctx<'_> {
         for (i, a) in sc.actions.iter().enumerate() {
             self.dur(&format!("actions[{i}].at_ms"), a.at_ms)?;
             if let ActionSpec::Retune(r) = &a.action {
-                for (key, v) in [("interval_ms", r.interval_ms), ("min_pause_ms", r.min_pause_ms), ("timeout_ms", r.timeout_ms)] {
+                for (key, v) in
+                    [("interval_ms", r.interval_ms), ("min_pause_ms", r.min_pause_ms), ("timeout_ms", r.timeout_ms)]
+                {
                     if let Some(v) = v {
                         self.dur_i(&format!("actions[{i}].{key}"), v)?;
                     }
@@ -247,7 +251,9 @@ impl Ctx<'_> {
         if hops > MAX_RECORD_HOPS_PER_RUN {
             return Err(self.err(
                 key,
-                format!("the run would make about {hops} record hops ({how}), above the limit of {MAX_RECORD_HOPS_PER_RUN}"),
+                format!(
+                    "the run would make about {hops} record hops ({how}), above the limit of {MAX_RECORD_HOPS_PER_RUN}"
+                ),
             ));
         }
         // Restarts: how many the strategy allows within the run, each redeploying every subtask.
