@@ -223,13 +223,13 @@ impl Ctx<'_> {
             let how = format!("stop_at_ms {stop} / auto_commit_interval_ms {every} × {parts} partitions");
             self.product("kafka.auto_commit_interval_ms", commits, MAX_OFFSET_COMMITS_PER_RUN, "offset commits", &how)?;
         }
-        if c.buffer_timeout_ms > 0 {
-            let flushes = stop / c.buffer_timeout_ms * subtasks;
+        if let Some(per_subtask) = stop.checked_div(c.buffer_timeout_ms) {
+            let flushes = per_subtask * subtasks;
             let how = format!("stop_at_ms {stop} / buffer_timeout_ms {} × {subtasks} subtasks", c.buffer_timeout_ms);
             self.product("cluster.buffer_timeout_ms", flushes, MAX_FLUSHES_PER_RUN, "buffer flushes", &how)?;
         }
         // Record hops: every input record passes every operator once (an upper bound for a
-        // one-to-one pipeline; flat maps are bounded by the per-run event budget).
+        // one-to-one pipeline; a flat map can multiply it, which this estimate does not see).
         let (records, key) = match &sc.input {
             InputSpec::Lines(l) => (l.len() as u64, "operators"),
             InputSpec::Records { records, .. } => (records.len() as u64, "operators"),
