@@ -120,6 +120,6 @@ impl Ctx<'_> {
                 }
             }
         }
-        Ok(())
+        self.cost_limits(sc)
     }
 }

@@ -43,6 +43,7 @@ use std::path::Path;
 use thiserror::Error;
 
 pub mod limits;
+pub mod limits_cost;
 pub mod load;
 pub mod spec;
 mod text;
