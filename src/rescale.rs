@@ -599,7 +599,7 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
                 OperatorState::Window(m) => m.iter().map(|(k, v)| (k, format!("{v:?}"))).collect(),
                 OperatorState::EventWindow(w) => {
                     let owned = event_window_entries(w);
-                    for (k, _) in &owned {
+                    for k in owned.keys() {
                         let kg = assign_to_key_group(k, vertex.max_parallelism);
                         assert!(vertex.key_group_range(i as u32).contains(kg), "{}: window key {k} misplaced", op.uid);
                     }

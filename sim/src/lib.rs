@@ -21,6 +21,7 @@ pub mod load {
     pub use crate::scenario::load::*;
 }
 pub use tools::{
-    bench, chrome, counterexample, coverage, emit, explore, floor, fuzzing, guided, regress, report, shrink, swarm, sweep,
+    bench, chrome, counterexample, coverage, emit, explore, floor, fuzzing, guided, regress, report, shrink, swarm,
+    sweep,
 };
 pub use world::{graph, trace};

@@ -751,13 +751,8 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
     let Some(v) = &report.violation else { return Ok(ExitCode::SUCCESS) };
     if let Some(out) = a.output.as_ref().filter(|o| o.extension().is_some_and(|e| e == "replay")) {
         let scenario_text = std::fs::read_to_string(&a.scenario)?;
-        let text = ckptsim_sim::counterexample::write(
-            &a.scenario.display().to_string(),
-            &scenario_text,
-            &spec,
-            bounds,
-            v,
-        );
+        let text =
+            ckptsim_sim::counterexample::write(&a.scenario.display().to_string(), &scenario_text, &spec, bounds, v);
         std::fs::write(out, text).with_context(|| format!("writing {}", out.display()))?;
         outln!("replay: ckptsim run {}", out.display());
         return Ok(ExitCode::from(1));

@@ -649,7 +649,9 @@ pub(super) fn drain_outputs(
                 return (snaps, true);
             }
             // Event time: not wired into the world yet (no scenario key turns it on).
-            TaskOutput::EmitWatermark { .. } | TaskOutput::EmitWatermarkStatus { .. } | TaskOutput::LateRecord { .. } => {}
+            TaskOutput::EmitWatermark { .. }
+            | TaskOutput::EmitWatermarkStatus { .. }
+            | TaskOutput::LateRecord { .. } => {}
         }
     }
     // The recovery commits of a restored task reached the sink store: it acted on the
