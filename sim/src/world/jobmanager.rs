@@ -207,7 +207,7 @@ pub(super) fn route_jm_outputs(
             match out {
                 JobOutput::Deploy { task, attempt, tm, restore } => {
                     let attempt = to_world(epoch, attempt);
-                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Deploy { task, attempt, restore });
+                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Deploy { task, attempt, restore, epoch });
                 }
                 JobOutput::Cancel { task, attempt, tm } => {
                     let attempt = to_world(epoch, attempt);

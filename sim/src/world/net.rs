@@ -10,6 +10,8 @@ pub(super) enum Msg {
         task: TaskId,
         attempt: Attempt,
         restore: Option<Arc<CompletedCheckpoint>>,
+        /// The epoch of the JobManager that sent it (its fencing token, Flink's `JobMasterId`).
+        epoch: u64,
     },
     Cancel {
         task: TaskId,

@@ -79,7 +79,10 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
         }
         while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
-                Msg::Deploy { task, attempt, restore } => {
+                Msg::Deploy { task, attempt, restore, epoch } => {
+                    if s.with(|w| stale_deploy(w, tm, task, attempt, epoch)) {
+                        continue;
+                    }
                     if s.with(|w| deploy_failure(w, tm, task, attempt)) {
                         continue;
                     }
@@ -111,6 +114,26 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
         let deadline = s.with(|w| w.next_arrival(tm_addr(tm)));
         wait(&s, Sleeper::Node(tm_addr(tm)), &notify, deadline).await;
     }
+}
+
+/// A deployment from a JobManager that is not the TaskManager's current leader: the
+/// JobManager crashed after sending it (no leader now) or a newer JobManager took over.
+/// Flink's `TaskExecutor.submitTask` refuses it (no connection to that job leader, or its
+/// `JobMasterId` fencing token does not match) and the task never starts. Nobody listens for the
+/// refusal (the sender is gone), so it is only traced. Returns whether it was refused.
+pub(super) fn stale_deploy(w: &mut World, tm: u32, task: TaskId, attempt: Attempt, epoch: u64) -> bool {
+    let leader = w.net.alive.get(&JM).copied().unwrap_or(false).then_some(w.jm_epoch);
+    if leader == Some(epoch) {
+        return false;
+    }
+    let leader = leader.map_or("none".to_string(), |e| format!("epoch {e}"));
+    w.tr_task(
+        &tm_node(tm),
+        "deploy-rejected",
+        task,
+        format!("{task}{attempt} from JobManager epoch {epoch}; current leader: {leader}"),
+    );
+    true
 }
 
 /// An injected deployment failure (`fail_on_deploy`) of one of the task's operators: the
