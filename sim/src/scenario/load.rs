@@ -6,8 +6,7 @@ use crate::scenario::{
 use crate::spec::{
     Action, ActionKind, ClusterSpec, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec,
 };
-use ckptsim::operator::{Aggregate, FailureInjector, Udf};
-use ckptsim::source::StartupMode;
+use ckptsim::operator::{Aggregate, FailureInjector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
@@ -47,18 +46,6 @@ pub fn collect_scenarios(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn udf(u: scenario::Udf) -> Udf {
-    Udf::parse(u.name()).expect("scenario udf names are the core's")
-}
-
-fn startup(s: scenario::StartupMode) -> StartupMode {
-    match s {
-        scenario::StartupMode::GroupOffsets => StartupMode::GroupOffsets,
-        scenario::StartupMode::Earliest => StartupMode::Earliest,
-        scenario::StartupMode::Latest => StartupMode::Latest,
-    }
-}
-
 fn task_name(t: &scenario::TaskRef) -> String {
     format!("{}[{}]", t.operator, t.subtask.unwrap_or(0))
 }
@@ -81,10 +68,10 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         .map(|o| {
             let kind = match &o.kind {
                 OperatorKindSpec::SocketSource => OpKind::SocketSource,
-                OperatorKindSpec::LogSource { startup: s } => OpKind::LogSource { startup: startup(*s) },
-                OperatorKindSpec::Map { function } => OpKind::Map(udf(*function)),
-                OperatorKindSpec::FlatMap { function } => OpKind::FlatMap(udf(*function)),
-                OperatorKindSpec::Filter { function } => OpKind::Filter(udf(*function)),
+                OperatorKindSpec::LogSource { startup: s } => OpKind::LogSource { startup: *s },
+                OperatorKindSpec::Map { function } => OpKind::Map(*function),
+                OperatorKindSpec::FlatMap { function } => OpKind::FlatMap(*function),
+                OperatorKindSpec::Filter { function } => OpKind::Filter(*function),
                 OperatorKindSpec::Rebalance => OpKind::Rebalance,
                 OperatorKindSpec::KeyBy => OpKind::KeyBy,
                 OperatorKindSpec::Sum => OpKind::Aggregate(Aggregate::Sum),

@@ -359,106 +359,11 @@ impl fmt::Display for OperatorKindSpec {
     }
 }
 
-/// Where a `log-source` starts when there is no restored state.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize)]
-pub enum StartupMode {
-    /// `group-offsets`: the consumer group's committed offsets (earliest where none).
-    #[default]
-    GroupOffsets,
-    /// `earliest`: offset 0 of every partition.
-    Earliest,
-    /// `latest`: the end of every partition at job start.
-    Latest,
-}
-
-impl StartupMode {
-    pub const NAMES: [&'static str; 3] = ["group-offsets", "earliest", "latest"];
-
-    pub fn parse(s: &str) -> Option<StartupMode> {
-        match s {
-            "group-offsets" => Some(StartupMode::GroupOffsets),
-            "earliest" => Some(StartupMode::Earliest),
-            "latest" => Some(StartupMode::Latest),
-            _ => None,
-        }
-    }
-}
-
-/// How a user function maps records.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum UdfShape {
-    /// One record in, one out (usable in `map` and `flat_map`).
-    OneToOne,
-    /// One record in, zero or more out (`flat_map` only).
-    OneToMany,
-    /// Keep or drop (`filter` only).
-    Predicate,
-}
-
-/// The built-in user functions, by name.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Udf {
-    /// `identity`: `x -> x`.
-    Identity,
-    /// `uppercase`: a string in upper case.
-    Uppercase,
-    /// `split_words`: a line -> its whitespace-separated words.
-    SplitWords,
-    /// `split_words_to_pairs`: a line -> `(word,1)` per word (word count).
-    SplitWordsToPairs,
-    /// `to_pair_one`: `x -> (x,1)`.
-    ToPairOne,
-    /// `parse_int`: a string -> an integer; a string that is not one fails the task.
-    ParseInt,
-    /// `drop_empty`: keeps records whose string is not empty.
-    DropEmpty,
-    /// `is_even`: keeps even integers.
-    IsEven,
-}
-
-impl Udf {
-    pub const ALL: [Udf; 8] = [
-        Udf::Identity,
-        Udf::Uppercase,
-        Udf::SplitWords,
-        Udf::SplitWordsToPairs,
-        Udf::ToPairOne,
-        Udf::ParseInt,
-        Udf::DropEmpty,
-        Udf::IsEven,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Udf::Identity => "identity",
-            Udf::Uppercase => "uppercase",
-            Udf::SplitWords => "split_words",
-            Udf::SplitWordsToPairs => "split_words_to_pairs",
-            Udf::ToPairOne => "to_pair_one",
-            Udf::ParseInt => "parse_int",
-            Udf::DropEmpty => "drop_empty",
-            Udf::IsEven => "is_even",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Udf> {
-        Udf::ALL.into_iter().find(|u| u.name() == s)
-    }
-
-    pub fn shape(self) -> UdfShape {
-        match self {
-            Udf::Identity | Udf::Uppercase | Udf::ToPairOne | Udf::ParseInt => UdfShape::OneToOne,
-            Udf::SplitWords | Udf::SplitWordsToPairs => UdfShape::OneToMany,
-            Udf::DropEmpty | Udf::IsEven => UdfShape::Predicate,
-        }
-    }
-}
-
-impl fmt::Display for Udf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// Where a `log-source` starts, and the built-in user functions: the core's own types (one
+/// name table each, in `ckptsim::source` and `ckptsim::operator`), re-exported so the scenario
+/// model and the world speak one vocabulary.
+pub use ckptsim::operator::{Udf, UdfShape};
+pub use ckptsim::source::StartupMode;
 
 /// `[input]`: exactly one of `lines`, `records`, `generator`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
