@@ -4,7 +4,7 @@ use crate::scenario::{
     self, ActionSpec, Anchor, Distribution, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When,
 };
 use crate::spec::{
-    Action, ActionKind, ClusterSpec, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec,
+    Action, ActionKind, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec,
 };
 use ckptsim::operator::{Aggregate, FailureInjector};
 use rand::{Rng, SeedableRng};
@@ -206,7 +206,6 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             },
         })
         .collect();
-    let c = &sc.cluster;
     let e = &sc.expect;
     JobSpec {
         name: sc.name.clone(),
@@ -215,23 +214,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         checkpoint: sc.checkpoint_config().clone(),
         restart: sc.restart_config(),
         restart_configured: sc.configured_restart().is_some(),
-        cluster: ClusterSpec {
-            task_managers: c.task_managers,
-            control_latency_ms: c.control_latency_ms,
-            data_latency_ms: c.data_latency_ms,
-            channel_capacity_buffers: c.channel_capacity_buffers,
-            buffer_records: c.buffer_records,
-            buffer_timeout_ms: c.buffer_timeout_ms,
-            record_cost_us: c.record_cost_us,
-            storage_bandwidth_bytes_per_ms: c.storage_bandwidth_bytes_per_ms,
-            heartbeat_interval_ms: c.heartbeat_interval_ms,
-            heartbeat_timeout_ms: c.heartbeat_timeout_ms,
-            deploy_ms: ClusterSpec::default().deploy_ms,
-            deploy_latency_ms: c.deploy_latency_ms,
-            restore_latency_ms: c.restore_latency_ms,
-            cancel_latency_ms: c.cancel_latency_ms,
-            first_start_latency_ms: c.first_start_latency_ms,
-        },
+        cluster: sc.cluster.clone(),
         kafka: crate::spec::KafkaSpec {
             commit_offsets_on_checkpoint: sc.kafka.commit_offsets_on_checkpoint,
             auto_commit: sc.kafka.auto_commit,

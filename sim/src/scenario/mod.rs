@@ -44,6 +44,7 @@ use thiserror::Error;
 
 pub mod limits;
 pub mod load;
+pub mod names;
 pub mod spec;
 mod text;
 

@@ -122,7 +122,10 @@ impl Scenario {
     }
 }
 
-/// `[cluster]`: the simulated cluster. All times are virtual.
+/// `[cluster]`: the simulated cluster and its cost model. All times are virtual. The one
+/// cluster type: the scenario model holds it with defaults filled in, and the world reads the
+/// same value from [`crate::spec::JobSpec::cluster`]; [`ClusterSpec::default`] is the one place
+/// for the defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClusterSpec {
     /// Number of TaskManagers (>= 1), named `tm0`, `tm1`, ...
@@ -150,6 +153,9 @@ pub struct ClusterSpec {
     /// A TaskManager silent for this long is declared dead, ms (> heartbeat_interval_ms).
     /// Default 50 s as Flink's `heartbeat.timeout`.
     pub heartbeat_timeout_ms: u64,
+    /// Base time to deploy a task (JobManager to RUNNING), excluding state restore, ms. Not a
+    /// scenario key: always the default 5.
+    pub deploy_ms: u64,
     /// Extra time to deploy a task (JobManager's deploy to RUNNING), ms, drawn once per seed uniformly from `[min, max]`; default 0.
     pub deploy_latency_ms: (u64, u64),
     /// Extra time for a task to restore state, on top of size / bandwidth, ms, drawn once per seed uniformly from `[min, max]`; default 0.
@@ -174,6 +180,7 @@ impl Default for ClusterSpec {
             storage_bandwidth_bytes_per_ms: 100_000,
             heartbeat_interval_ms: 10_000,
             heartbeat_timeout_ms: 50_000,
+            deploy_ms: 5,
             deploy_latency_ms: (0, 0),
             restore_latency_ms: (0, 0),
             cancel_latency_ms: (0, 0),
