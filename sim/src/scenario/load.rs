@@ -3,9 +3,7 @@
 use crate::scenario::{
     self, ActionSpec, Anchor, Distribution, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When,
 };
-use crate::spec::{
-    Action, ActionKind, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec,
-};
+use crate::spec::{Action, ActionKind, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec};
 use ckptsim::operator::{Aggregate, FailureInjector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -57,6 +55,27 @@ fn node_name(n: &scenario::Node) -> String {
         scenario::Node::Broker => "broker".into(),
         scenario::Node::Storage => "storage".into(),
         scenario::Node::SinkStore => "sink-store".into(),
+    }
+}
+
+/// The scenario kind of a run's operator: the inverse of [`to_spec`]'s kind mapping, so the
+/// emitter writes kind names from the scenario model's one table ([`OperatorKindSpec::name`]).
+pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
+    match k {
+        OpKind::SocketSource => OperatorKindSpec::SocketSource,
+        OpKind::LogSource { startup } => OperatorKindSpec::LogSource { startup: *startup },
+        OpKind::Map(u) => OperatorKindSpec::Map { function: *u },
+        OpKind::FlatMap(u) => OperatorKindSpec::FlatMap { function: *u },
+        OpKind::Filter(u) => OperatorKindSpec::Filter { function: *u },
+        OpKind::Rebalance => OperatorKindSpec::Rebalance,
+        OpKind::KeyBy => OperatorKindSpec::KeyBy,
+        OpKind::Aggregate(Aggregate::Sum) => OperatorKindSpec::Sum,
+        OpKind::Aggregate(Aggregate::Count) => OperatorKindSpec::Count,
+        OpKind::Aggregate(Aggregate::Max) => OperatorKindSpec::Max,
+        OpKind::Aggregate(Aggregate::Min) => OperatorKindSpec::Min,
+        OpKind::CountWindow { size } => OperatorKindSpec::CountWindow { size: *size },
+        OpKind::PrintSink => OperatorKindSpec::PrintSink,
+        OpKind::TwoPhaseCommitSink => OperatorKindSpec::TwoPhaseCommitSink,
     }
 }
 

@@ -124,35 +124,13 @@ pub fn normalize_fault(f: &mut Fault) {
 
 fn op_kind(o: &OpSpec) -> (&'static str, Vec<(&'static str, String)>) {
     let mut keys = Vec::new();
-    let kind = match &o.kind {
-        OpKind::SocketSource => "socket-source",
-        OpKind::LogSource { startup } => {
-            keys.push(("startup", quote(startup.name())));
-            "log-source"
-        }
-        OpKind::Map(u) => {
-            keys.push(("function", quote(u.name())));
-            "map"
-        }
-        OpKind::FlatMap(u) => {
-            keys.push(("function", quote(u.name())));
-            "flat_map"
-        }
-        OpKind::Filter(u) => {
-            keys.push(("function", quote(u.name())));
-            "filter"
-        }
-        OpKind::Rebalance => "rebalance",
-        OpKind::KeyBy => "key_by",
-        OpKind::Aggregate(a) => a.name(),
-        OpKind::CountWindow { size } => {
-            keys.push(("size", size.to_string()));
-            "count_window"
-        }
-        OpKind::PrintSink => "print-sink",
-        OpKind::TwoPhaseCommitSink => "two-phase-commit-sink",
-    };
-    (kind, keys)
+    match &o.kind {
+        OpKind::LogSource { startup } => keys.push(("startup", quote(startup.name()))),
+        OpKind::Map(u) | OpKind::FlatMap(u) | OpKind::Filter(u) => keys.push(("function", quote(u.name()))),
+        OpKind::CountWindow { size } => keys.push(("size", size.to_string())),
+        _ => {}
+    }
+    (crate::load::scenario_kind(&o.kind).name(), keys)
 }
 
 fn checkpoint_table(s: &mut String, c: &CheckpointConfig) {
