@@ -234,11 +234,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         restart: sc.restart_config(),
         restart_configured: sc.configured_restart().is_some(),
         cluster: sc.cluster.clone(),
-        kafka: crate::spec::KafkaSpec {
-            commit_offsets_on_checkpoint: sc.kafka.commit_offsets_on_checkpoint,
-            auto_commit: sc.kafka.auto_commit,
-            auto_commit_interval_ms: sc.kafka.auto_commit_interval_ms,
-        },
+        kafka: sc.kafka.clone(),
         operators,
         input,
         actions,

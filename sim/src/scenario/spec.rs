@@ -51,27 +51,9 @@ impl OpKind {
 /// place for the defaults).
 pub use super::ClusterSpec;
 
-/// The Kafka consumer's offset-commit settings of a log source (`[kafka]`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KafkaSpec {
-    /// `commit.offsets.on.checkpoint` (2.x) / `setCommitOffsetsOnCheckpoints` (1.11).
-    pub commit_offsets_on_checkpoint: bool,
-    /// Kafka's `enable.auto.commit`; None = the profile's default (1.11 true, 2.x false). Only
-    /// used when periodic checkpointing is off.
-    pub auto_commit: Option<bool>,
-    /// Kafka's `auto.commit.interval.ms`.
-    pub auto_commit_interval_ms: u64,
-}
-
-impl Default for KafkaSpec {
-    fn default() -> Self {
-        KafkaSpec {
-            commit_offsets_on_checkpoint: true,
-            auto_commit: None,
-            auto_commit_interval_ms: ckptsim::source::DEFAULT_AUTO_COMMIT_INTERVAL_MS,
-        }
-    }
-}
+/// The Kafka consumer's offset-commit settings of a log source: the scenario model's
+/// `[kafka]` type (one struct, one place for the defaults).
+pub use super::KafkaSettings as KafkaSpec;
 
 /// The job's input, with arrival times.
 #[derive(Clone, Debug, PartialEq)]
