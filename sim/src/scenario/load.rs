@@ -3,11 +3,8 @@
 use crate::scenario::{
     self, ActionSpec, Anchor, Distribution, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When,
 };
-use crate::spec::{
-    Action, ActionKind, ClusterSpec, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec,
-};
-use ckptsim::operator::{Aggregate, FailureInjector, Udf};
-use ckptsim::source::StartupMode;
+use crate::spec::{Action, ActionKind, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec};
+use ckptsim::operator::{Aggregate, FailureInjector};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
@@ -47,18 +44,6 @@ pub fn collect_scenarios(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
-fn udf(u: scenario::Udf) -> Udf {
-    Udf::parse(u.name()).expect("scenario udf names are the core's")
-}
-
-fn startup(s: scenario::StartupMode) -> StartupMode {
-    match s {
-        scenario::StartupMode::GroupOffsets => StartupMode::GroupOffsets,
-        scenario::StartupMode::Earliest => StartupMode::Earliest,
-        scenario::StartupMode::Latest => StartupMode::Latest,
-    }
-}
-
 fn task_name(t: &scenario::TaskRef) -> String {
     format!("{}[{}]", t.operator, t.subtask.unwrap_or(0))
 }
@@ -73,6 +58,27 @@ fn node_name(n: &scenario::Node) -> String {
     }
 }
 
+/// The scenario kind of a run's operator: the inverse of [`to_spec`]'s kind mapping, so the
+/// emitter writes kind names from the scenario model's one table ([`OperatorKindSpec::name`]).
+pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
+    match k {
+        OpKind::SocketSource => OperatorKindSpec::SocketSource,
+        OpKind::LogSource { startup } => OperatorKindSpec::LogSource { startup: *startup },
+        OpKind::Map(u) => OperatorKindSpec::Map { function: *u },
+        OpKind::FlatMap(u) => OperatorKindSpec::FlatMap { function: *u },
+        OpKind::Filter(u) => OperatorKindSpec::Filter { function: *u },
+        OpKind::Rebalance => OperatorKindSpec::Rebalance,
+        OpKind::KeyBy => OperatorKindSpec::KeyBy,
+        OpKind::Aggregate(Aggregate::Sum) => OperatorKindSpec::Sum,
+        OpKind::Aggregate(Aggregate::Count) => OperatorKindSpec::Count,
+        OpKind::Aggregate(Aggregate::Max) => OperatorKindSpec::Max,
+        OpKind::Aggregate(Aggregate::Min) => OperatorKindSpec::Min,
+        OpKind::CountWindow { size } => OperatorKindSpec::CountWindow { size: *size },
+        OpKind::PrintSink => OperatorKindSpec::PrintSink,
+        OpKind::TwoPhaseCommitSink => OperatorKindSpec::TwoPhaseCommitSink,
+    }
+}
+
 /// Converts a parsed (and validated) scenario.
 pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
     let operators = sc
@@ -81,10 +87,10 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         .map(|o| {
             let kind = match &o.kind {
                 OperatorKindSpec::SocketSource => OpKind::SocketSource,
-                OperatorKindSpec::LogSource { startup: s } => OpKind::LogSource { startup: startup(*s) },
-                OperatorKindSpec::Map { function } => OpKind::Map(udf(*function)),
-                OperatorKindSpec::FlatMap { function } => OpKind::FlatMap(udf(*function)),
-                OperatorKindSpec::Filter { function } => OpKind::Filter(udf(*function)),
+                OperatorKindSpec::LogSource { startup: s } => OpKind::LogSource { startup: *s },
+                OperatorKindSpec::Map { function } => OpKind::Map(*function),
+                OperatorKindSpec::FlatMap { function } => OpKind::FlatMap(*function),
+                OperatorKindSpec::Filter { function } => OpKind::Filter(*function),
                 OperatorKindSpec::Rebalance => OpKind::Rebalance,
                 OperatorKindSpec::KeyBy => OpKind::KeyBy,
                 OperatorKindSpec::Sum => OpKind::Aggregate(Aggregate::Sum),
@@ -219,7 +225,6 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             },
         })
         .collect();
-    let c = &sc.cluster;
     let e = &sc.expect;
     JobSpec {
         name: sc.name.clone(),
@@ -228,28 +233,8 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         checkpoint: sc.checkpoint_config().clone(),
         restart: sc.restart_config(),
         restart_configured: sc.configured_restart().is_some(),
-        cluster: ClusterSpec {
-            task_managers: c.task_managers,
-            control_latency_ms: c.control_latency_ms,
-            data_latency_ms: c.data_latency_ms,
-            channel_capacity_buffers: c.channel_capacity_buffers,
-            buffer_records: c.buffer_records,
-            buffer_timeout_ms: c.buffer_timeout_ms,
-            record_cost_us: c.record_cost_us,
-            storage_bandwidth_bytes_per_ms: c.storage_bandwidth_bytes_per_ms,
-            heartbeat_interval_ms: c.heartbeat_interval_ms,
-            heartbeat_timeout_ms: c.heartbeat_timeout_ms,
-            deploy_ms: ClusterSpec::default().deploy_ms,
-            deploy_latency_ms: c.deploy_latency_ms,
-            restore_latency_ms: c.restore_latency_ms,
-            cancel_latency_ms: c.cancel_latency_ms,
-            first_start_latency_ms: c.first_start_latency_ms,
-        },
-        kafka: crate::spec::KafkaSpec {
-            commit_offsets_on_checkpoint: sc.kafka.commit_offsets_on_checkpoint,
-            auto_commit: sc.kafka.auto_commit,
-            auto_commit_interval_ms: sc.kafka.auto_commit_interval_ms,
-        },
+        cluster: sc.cluster.clone(),
+        kafka: sc.kafka.clone(),
         operators,
         input,
         actions,

@@ -45,6 +45,7 @@ use thiserror::Error;
 pub mod limits;
 pub mod limits_cost;
 pub mod load;
+pub mod names;
 pub mod spec;
 mod text;
 

@@ -122,7 +122,10 @@ impl Scenario {
     }
 }
 
-/// `[cluster]`: the simulated cluster. All times are virtual.
+/// `[cluster]`: the simulated cluster and its cost model. All times are virtual. The one
+/// cluster type: the scenario model holds it with defaults filled in, and the world reads the
+/// same value from [`crate::spec::JobSpec::cluster`]; [`ClusterSpec::default`] is the one place
+/// for the defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ClusterSpec {
     /// Number of TaskManagers (>= 1), named `tm0`, `tm1`, ...
@@ -150,6 +153,9 @@ pub struct ClusterSpec {
     /// A TaskManager silent for this long is declared dead, ms (> heartbeat_interval_ms).
     /// Default 50 s as Flink's `heartbeat.timeout`.
     pub heartbeat_timeout_ms: u64,
+    /// Base time to deploy a task (JobManager to RUNNING), excluding state restore, ms. Not a
+    /// scenario key: always the default 5.
+    pub deploy_ms: u64,
     /// Extra time to deploy a task (JobManager's deploy to RUNNING), ms, drawn once per seed uniformly from `[min, max]`; default 0.
     pub deploy_latency_ms: (u64, u64),
     /// Extra time for a task to restore state, on top of size / bandwidth, ms, drawn once per seed uniformly from `[min, max]`; default 0.
@@ -174,6 +180,7 @@ impl Default for ClusterSpec {
             storage_bandwidth_bytes_per_ms: 100_000,
             heartbeat_interval_ms: 10_000,
             heartbeat_timeout_ms: 50_000,
+            deploy_ms: 5,
             deploy_latency_ms: (0, 0),
             restore_latency_ms: (0, 0),
             cancel_latency_ms: (0, 0),
@@ -314,10 +321,10 @@ impl OperatorKindSpec {
             OperatorKindSpec::Filter { .. } => "filter",
             OperatorKindSpec::Rebalance => "rebalance",
             OperatorKindSpec::KeyBy => "key_by",
-            OperatorKindSpec::Sum => "sum",
-            OperatorKindSpec::Count => "count",
-            OperatorKindSpec::Max => "max",
-            OperatorKindSpec::Min => "min",
+            OperatorKindSpec::Sum => ckptsim::operator::Aggregate::Sum.name(),
+            OperatorKindSpec::Count => ckptsim::operator::Aggregate::Count.name(),
+            OperatorKindSpec::Max => ckptsim::operator::Aggregate::Max.name(),
+            OperatorKindSpec::Min => ckptsim::operator::Aggregate::Min.name(),
             OperatorKindSpec::CountWindow { .. } => "count_window",
             OperatorKindSpec::PrintSink => "print-sink",
             OperatorKindSpec::TwoPhaseCommitSink => "two-phase-commit-sink",
@@ -359,106 +366,11 @@ impl fmt::Display for OperatorKindSpec {
     }
 }
 
-/// Where a `log-source` starts when there is no restored state.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize)]
-pub enum StartupMode {
-    /// `group-offsets`: the consumer group's committed offsets (earliest where none).
-    #[default]
-    GroupOffsets,
-    /// `earliest`: offset 0 of every partition.
-    Earliest,
-    /// `latest`: the end of every partition at job start.
-    Latest,
-}
-
-impl StartupMode {
-    pub const NAMES: [&'static str; 3] = ["group-offsets", "earliest", "latest"];
-
-    pub fn parse(s: &str) -> Option<StartupMode> {
-        match s {
-            "group-offsets" => Some(StartupMode::GroupOffsets),
-            "earliest" => Some(StartupMode::Earliest),
-            "latest" => Some(StartupMode::Latest),
-            _ => None,
-        }
-    }
-}
-
-/// How a user function maps records.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum UdfShape {
-    /// One record in, one out (usable in `map` and `flat_map`).
-    OneToOne,
-    /// One record in, zero or more out (`flat_map` only).
-    OneToMany,
-    /// Keep or drop (`filter` only).
-    Predicate,
-}
-
-/// The built-in user functions, by name.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Udf {
-    /// `identity`: `x -> x`.
-    Identity,
-    /// `uppercase`: a string in upper case.
-    Uppercase,
-    /// `split_words`: a line -> its whitespace-separated words.
-    SplitWords,
-    /// `split_words_to_pairs`: a line -> `(word,1)` per word (word count).
-    SplitWordsToPairs,
-    /// `to_pair_one`: `x -> (x,1)`.
-    ToPairOne,
-    /// `parse_int`: a string -> an integer; a string that is not one fails the task.
-    ParseInt,
-    /// `drop_empty`: keeps records whose string is not empty.
-    DropEmpty,
-    /// `is_even`: keeps even integers.
-    IsEven,
-}
-
-impl Udf {
-    pub const ALL: [Udf; 8] = [
-        Udf::Identity,
-        Udf::Uppercase,
-        Udf::SplitWords,
-        Udf::SplitWordsToPairs,
-        Udf::ToPairOne,
-        Udf::ParseInt,
-        Udf::DropEmpty,
-        Udf::IsEven,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Udf::Identity => "identity",
-            Udf::Uppercase => "uppercase",
-            Udf::SplitWords => "split_words",
-            Udf::SplitWordsToPairs => "split_words_to_pairs",
-            Udf::ToPairOne => "to_pair_one",
-            Udf::ParseInt => "parse_int",
-            Udf::DropEmpty => "drop_empty",
-            Udf::IsEven => "is_even",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Udf> {
-        Udf::ALL.into_iter().find(|u| u.name() == s)
-    }
-
-    pub fn shape(self) -> UdfShape {
-        match self {
-            Udf::Identity | Udf::Uppercase | Udf::ToPairOne | Udf::ParseInt => UdfShape::OneToOne,
-            Udf::SplitWords | Udf::SplitWordsToPairs => UdfShape::OneToMany,
-            Udf::DropEmpty | Udf::IsEven => UdfShape::Predicate,
-        }
-    }
-}
-
-impl fmt::Display for Udf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+/// Where a `log-source` starts, and the built-in user functions: the core's own types (one
+/// name table each, in `ckptsim::source` and `ckptsim::operator`), re-exported so the scenario
+/// model and the world speak one vocabulary.
+pub use ckptsim::operator::{Udf, UdfShape};
+pub use ckptsim::source::StartupMode;
 
 /// `[input]`: exactly one of `lines`, `records`, `generator`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

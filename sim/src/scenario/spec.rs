@@ -47,82 +47,13 @@ impl OpKind {
     }
 }
 
-/// The cost and topology model of the cluster.
-#[derive(Clone, Debug, PartialEq)]
-pub struct ClusterSpec {
-    pub task_managers: u32,
-    /// Control-plane message latency, uniform in [min, max] ms.
-    pub control_latency_ms: (u64, u64),
-    /// Latency of one network buffer between tasks.
-    pub data_latency_ms: u64,
-    /// Credits per data channel: buffers that may be queued before the sender blocks.
-    pub channel_capacity_buffers: u32,
-    /// Records per network buffer.
-    pub buffer_records: u32,
-    /// How long a partly filled network buffer may wait for more records before it is sent
-    /// (Flink's `execution.buffer-timeout.interval`); 0 sends every buffer at once.
-    pub buffer_timeout_ms: u64,
-    /// Processing cost per record per operator, in microseconds of virtual time.
-    pub record_cost_us: u64,
-    /// Checkpoint storage write bandwidth.
-    pub storage_bandwidth_bytes_per_ms: u64,
-    pub heartbeat_interval_ms: u64,
-    pub heartbeat_timeout_ms: u64,
-    /// Time to deploy a task (JobManager → running), excluding state restore.
-    pub deploy_ms: u64,
-    /// Extra time to deploy a task (JobManager's deploy to RUNNING): `[min, max]` ms, drawn once per seed.
-    pub deploy_latency_ms: (u64, u64),
-    /// Extra time for a task to restore state, on top of size / bandwidth: `[min, max]` ms, drawn once per seed.
-    pub restore_latency_ms: (u64, u64),
-    /// Extra time for a task to stop after its cancel arrives: `[min, max]` ms, drawn once per seed.
-    pub cancel_latency_ms: (u64, u64),
-    /// Extra time before the first deployment of a job (submission, slot allocation): `[min, max]` ms, drawn once per seed.
-    pub first_start_latency_ms: (u64, u64),
-}
+/// The cost and topology model of the cluster: the scenario model's type (one struct, one
+/// place for the defaults).
+pub use super::ClusterSpec;
 
-impl Default for ClusterSpec {
-    fn default() -> Self {
-        ClusterSpec {
-            task_managers: 1,
-            control_latency_ms: (1, 3),
-            data_latency_ms: 1,
-            channel_capacity_buffers: 4,
-            buffer_records: 32,
-            buffer_timeout_ms: 0,
-            record_cost_us: 5,
-            storage_bandwidth_bytes_per_ms: 100_000,
-            heartbeat_interval_ms: 10_000,
-            heartbeat_timeout_ms: 50_000,
-            deploy_ms: 5,
-            deploy_latency_ms: (0, 0),
-            restore_latency_ms: (0, 0),
-            cancel_latency_ms: (0, 0),
-            first_start_latency_ms: (0, 0),
-        }
-    }
-}
-
-/// The Kafka consumer's offset-commit settings of a log source (`[kafka]`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct KafkaSpec {
-    /// `commit.offsets.on.checkpoint` (2.x) / `setCommitOffsetsOnCheckpoints` (1.11).
-    pub commit_offsets_on_checkpoint: bool,
-    /// Kafka's `enable.auto.commit`; None = the profile's default (1.11 true, 2.x false). Only
-    /// used when periodic checkpointing is off.
-    pub auto_commit: Option<bool>,
-    /// Kafka's `auto.commit.interval.ms`.
-    pub auto_commit_interval_ms: u64,
-}
-
-impl Default for KafkaSpec {
-    fn default() -> Self {
-        KafkaSpec {
-            commit_offsets_on_checkpoint: true,
-            auto_commit: None,
-            auto_commit_interval_ms: ckptsim::source::DEFAULT_AUTO_COMMIT_INTERVAL_MS,
-        }
-    }
-}
+/// The Kafka consumer's offset-commit settings of a log source: the scenario model's
+/// `[kafka]` type (one struct, one place for the defaults).
+pub use super::KafkaSettings as KafkaSpec;
 
 /// The job's input, with arrival times.
 #[derive(Clone, Debug, PartialEq)]

@@ -167,30 +167,23 @@ impl Ctx<'_> {
     pub(super) fn checkpoint(&self, raw: Option<RawCheckpoint>, profile: Profile) -> Res<CheckpointConfig> {
         let d = CheckpointConfig::default();
         let Some(raw) = raw else { return Ok(d) };
+        const MODES: [CheckpointingMode; 2] = [CheckpointingMode::ExactlyOnce, CheckpointingMode::AtLeastOnce];
+        const RETENTIONS: [Retention; 3] =
+            [Retention::NoExternalizedCheckpoints, Retention::DeleteOnCancellation, Retention::RetainOnCancellation];
         let mode = match raw.mode.as_deref() {
             None => d.mode,
-            Some("exactly-once") => CheckpointingMode::ExactlyOnce,
-            Some("at-least-once") => CheckpointingMode::AtLeastOnce,
-            Some(m) => {
-                return Err(
-                    self.err("checkpoint.mode", format!("unknown mode `{m}`; expected exactly-once, at-least-once"))
-                )
-            }
+            Some(m) => super::names::parse_as(m).ok_or_else(|| {
+                self.err("checkpoint.mode", format!("unknown mode `{m}`; expected {}", super::names::list_of(&MODES)))
+            })?,
         };
         let retention = match raw.retention.as_deref() {
             None => d.retention,
-            Some("NO_EXTERNALIZED_CHECKPOINTS") => Retention::NoExternalizedCheckpoints,
-            Some("DELETE_ON_CANCELLATION") => Retention::DeleteOnCancellation,
-            Some("RETAIN_ON_CANCELLATION") => Retention::RetainOnCancellation,
-            Some(r) => {
-                return Err(self.err(
+            Some(r) => super::names::parse_as(r).ok_or_else(|| {
+                self.err(
                     "checkpoint.retention",
-                    format!(
-                        "unknown retention `{r}`; expected NO_EXTERNALIZED_CHECKPOINTS, DELETE_ON_CANCELLATION, \
-                         RETAIN_ON_CANCELLATION"
-                    ),
-                ))
-            }
+                    format!("unknown retention `{r}`; expected {}", super::names::list_of(&RETENTIONS)),
+                )
+            })?,
         };
         let config = CheckpointConfig {
             interval_ms: raw.interval_ms,
@@ -318,6 +311,7 @@ impl Ctx<'_> {
                 None => d.heartbeat_interval_ms,
             }),
             heartbeat_timeout_ms: raw.heartbeat_timeout_ms.unwrap_or(d.heartbeat_timeout_ms),
+            deploy_ms: d.deploy_ms,
             deploy_latency_ms: raw.deploy_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.deploy_latency_ms),
             restore_latency_ms: raw.restore_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.restore_latency_ms),
             cancel_latency_ms: raw.cancel_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.cancel_latency_ms),

@@ -6,7 +6,7 @@
 //! omitted.
 
 use crate::spec::{ActionKind, ClusterSpec, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec};
-use ckptsim::config::{CheckpointConfig, CheckpointingMode, RestartStrategyConfig, Retention, Retune};
+use ckptsim::config::{CheckpointConfig, RestartStrategyConfig, Retune};
 use ckptsim::operator::FailureInjector;
 use std::fmt::Write as _;
 
@@ -124,35 +124,13 @@ pub fn normalize_fault(f: &mut Fault) {
 
 fn op_kind(o: &OpSpec) -> (&'static str, Vec<(&'static str, String)>) {
     let mut keys = Vec::new();
-    let kind = match &o.kind {
-        OpKind::SocketSource => "socket-source",
-        OpKind::LogSource { startup } => {
-            keys.push(("startup", quote(startup.name())));
-            "log-source"
-        }
-        OpKind::Map(u) => {
-            keys.push(("function", quote(u.name())));
-            "map"
-        }
-        OpKind::FlatMap(u) => {
-            keys.push(("function", quote(u.name())));
-            "flat_map"
-        }
-        OpKind::Filter(u) => {
-            keys.push(("function", quote(u.name())));
-            "filter"
-        }
-        OpKind::Rebalance => "rebalance",
-        OpKind::KeyBy => "key_by",
-        OpKind::Aggregate(a) => a.name(),
-        OpKind::CountWindow { size } => {
-            keys.push(("size", size.to_string()));
-            "count_window"
-        }
-        OpKind::PrintSink => "print-sink",
-        OpKind::TwoPhaseCommitSink => "two-phase-commit-sink",
-    };
-    (kind, keys)
+    match &o.kind {
+        OpKind::LogSource { startup } => keys.push(("startup", quote(startup.name()))),
+        OpKind::Map(u) | OpKind::FlatMap(u) | OpKind::Filter(u) => keys.push(("function", quote(u.name()))),
+        OpKind::CountWindow { size } => keys.push(("size", size.to_string())),
+        _ => {}
+    }
+    (crate::load::scenario_kind(&o.kind).name(), keys)
 }
 
 fn checkpoint_table(s: &mut String, c: &CheckpointConfig) {
@@ -176,11 +154,7 @@ fn checkpoint_table(s: &mut String, c: &CheckpointConfig) {
         }
     }
     if c.mode != d.mode {
-        let m = match c.mode {
-            CheckpointingMode::ExactlyOnce => "exactly-once",
-            CheckpointingMode::AtLeastOnce => "at-least-once",
-        };
-        let _ = writeln!(s, "mode = {}", quote(m));
+        let _ = writeln!(s, "mode = {}", quote(&crate::scenario::names::name_of(&c.mode)));
     }
     if c.unaligned != d.unaligned {
         let _ = writeln!(s, "unaligned = {}", c.unaligned);
@@ -189,12 +163,7 @@ fn checkpoint_table(s: &mut String, c: &CheckpointConfig) {
         let _ = writeln!(s, "aligned_timeout_ms = {}", c.aligned_timeout_ms);
     }
     if c.retention != d.retention {
-        let r = match c.retention {
-            Retention::NoExternalizedCheckpoints => "NO_EXTERNALIZED_CHECKPOINTS",
-            Retention::DeleteOnCancellation => "DELETE_ON_CANCELLATION",
-            Retention::RetainOnCancellation => "RETAIN_ON_CANCELLATION",
-        };
-        let _ = writeln!(s, "retention = {}", quote(r));
+        let _ = writeln!(s, "retention = {}", quote(&crate::scenario::names::name_of(&c.retention)));
     }
     if c.num_retained != d.num_retained {
         let _ = writeln!(s, "num_retained = {}", c.num_retained);
@@ -317,8 +286,8 @@ fn retune_keys(r: &Retune) -> String {
 ///
 /// Not expressible, and written as their scenario defaults: `ClusterSpec::deploy_ms`, and a
 /// `slow-snapshot` split other than the loader's quarter synchronous (see [`normalize_fault`]).
-/// `slots_per_tm` is not part of a [`JobSpec`] and is written only when the parallelism needs
-/// more than the default 8 slots per TaskManager.
+/// `slots_per_tm` is written when it is not the default, or raised when a hand-built spec's
+/// parallelism needs more slots than it has.
 pub fn to_toml(spec: &JobSpec, header: &str) -> String {
     let mut s = String::new();
     for line in header.lines() {
@@ -344,11 +313,12 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
     cluster_table(&mut s, &spec.cluster);
     let max_p = spec.operators.iter().map(|o| o.parallelism).max().unwrap_or(1);
     let tms = spec.cluster.task_managers.max(1);
-    if max_p > tms * 8 {
+    let slots = spec.cluster.slots_per_tm.max(1);
+    if slots != ClusterSpec::default().slots_per_tm || max_p > tms * slots {
         if !s.contains("\n[cluster]\n") {
             let _ = writeln!(s, "\n[cluster]");
         }
-        let _ = writeln!(s, "slots_per_tm = {}", max_p.div_ceil(tms));
+        let _ = writeln!(s, "slots_per_tm = {}", slots.max(max_p.div_ceil(tms)));
     }
     kafka_table(&mut s, &spec.kafka);
     for o in &spec.operators {
@@ -594,6 +564,24 @@ mod tests {
             let text = to_toml(&spec, "");
             assert_same(&spec, &reload(&text));
         }
+    }
+
+    /// The one `ClusterSpec` carries `slots_per_tm` into the `JobSpec`; the emitter writes it back
+    /// (and raises it when a hand-built spec's parallelism needs more slots).
+    #[test]
+    fn slots_per_tm_round_trips() {
+        let (mut spec, seed) = whole_sim_spec(Variant::Correct, &[7u8]);
+        spec.default_seed = seed;
+        spec.cluster.slots_per_tm = 16;
+        let back = reload(&to_toml(&spec, ""));
+        assert_eq!(back.cluster.slots_per_tm, 16);
+        assert_same(&spec, &back);
+        spec.cluster.task_managers = 1;
+        spec.cluster.slots_per_tm = 1;
+        let max_p = spec.operators.iter().map(|o| o.parallelism).max().unwrap_or(1);
+        assert!(max_p > spec.cluster.task_managers, "the job needs more than one slot per TaskManager");
+        let back = reload(&to_toml(&spec, ""));
+        assert_eq!(back.cluster.slots_per_tm, max_p.div_ceil(spec.cluster.task_managers));
     }
 
     #[test]
