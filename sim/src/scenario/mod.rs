@@ -9,13 +9,13 @@
 //! 2. shape: unknown keys (`deny_unknown_fields`) and wrong value types, mapped from the
 //!    serde error's span to the dotted key path it falls in;
 //! 3. meaning: every value is checked (ranges, names, pipeline shape, references between
-//!    sections) and core configs are validated with [`CheckpointConfig::validate`] and
-//!    [`RestartStrategyConfig::validate`]. The offending key is found by its dotted path in a
+//!    sections) and core configs are validated with [`CheckpointConfig::validate`](ckptsim::config::CheckpointConfig::validate) and
+//!    [`RestartStrategyConfig::validate`](ckptsim::config::RestartStrategyConfig::validate). The offending key is found by its dotted path in a
 //!    span-preserving parse of the same text ([`toml_edit::ImDocument`]).
 //!
 //! Every error carries file, line, column and the dotted field path (`checkpoint.interval_ms`,
 //! `operators[2].function`, `input.lines[3].at_ms`). Syntax errors use the field `(syntax)` and
-//! file-level errors (unreadable file, invalid UTF-8) the field `(file)`. [`parse`] never panics.
+//! file-level errors (unreadable file, invalid UTF-8) the field `(file)`. [`parse()`](crate::scenario::parse) never panics.
 
 mod model;
 mod raw;
@@ -62,7 +62,7 @@ pub const FILE_FIELD: &str = "(file)";
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[error("{file}:{line}:{column}: {field}: {message}")]
 pub struct ScenarioError {
-    /// The file name as given to [`load`] / [`parse`].
+    /// The file name as given to [`load()`] / [`parse()`].
     pub file: String,
     /// 1-based line of the offending key or value; 0 when the file could not be read.
     pub line: usize,

@@ -11,7 +11,7 @@
 //!   from the trace's event kind and detail (the `restructure` branch is turning the trace into
 //!   typed events; only [`observe`] reads it).
 //!
-//! A cell is *reachable* for a set of scenarios unless [`unreachable`] gives a reason: a
+//! A cell is *reachable* for a set of scenarios unless [`unreachable()`] gives a reason: a
 //! structural one (an unaligned handler has no alignment phase), or one of the scenario set
 //! (no scenario can draw that fault kind, no bounded source, no restore-retained action).
 

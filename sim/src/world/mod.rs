@@ -1,7 +1,7 @@
 //! The simulated world on madsim: JobManager, TaskManagers hosting tasks, broker, checkpoint storage, sink store, client, network and chaos.
 //!
-//! One call to [`run`] builds a fresh madsim runtime from the seed, creates the nodes, runs until
-//! `stop_at_ms` of virtual time, kills every node and returns a [`RunResult`].
+//! One call to [`run`](crate::world::run) builds a fresh madsim runtime from the seed, creates the nodes, runs until
+//! `stop_at_ms` of virtual time, kills every node and returns a [`RunResult`](crate::world::RunResult).
 //!
 //! * **Control plane**: messages between JobManager and TaskManagers travel through our own
 //!   network (`Net`) with per-link FIFO order and a seeded latency; partitions, loss and delay
