@@ -31,6 +31,7 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
             }
         }
     }
+    anomalies.extend(output_after_failover(run));
     let mut explained = Vec::new();
     let dups = rows_of_duplicates(&run.print_rows, &counts);
     for (l, n) in &counts {
@@ -66,4 +67,35 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         }
     );
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// Output of a task attempt whose JobManager epoch has already been replaced: once JobManager
+/// epoch E+1 runs, no attempt of epoch E may still print. A TaskManager fails the tasks of a
+/// JobManager it lost and refuses deployments from one that is not its leader (Flink's
+/// `JobMasterId` fencing in `TaskExecutor.submitTask`). At most one anomaly per epoch.
+fn output_after_failover(run: &RunResult) -> Vec<String> {
+    let stride = u64::from(crate::world::EPOCH_STRIDE);
+    // Epoch -> when its successor started.
+    let mut replaced_at: BTreeMap<u64, u64> = BTreeMap::new();
+    for e in run.trace.events() {
+        if let crate::world::trace::EventData::JmStart { epoch, .. } = e.data {
+            if epoch > 1 {
+                replaced_at.entry(epoch - 1).or_insert(e.time_ms);
+            }
+        }
+    }
+    let mut reported = BTreeSet::new();
+    let mut anomalies = Vec::new();
+    for r in &run.print_rows {
+        let epoch = u64::from(r.attempt.0) / stride;
+        if let Some(&at) = replaced_at.get(&epoch) {
+            if r.time_ms > at && reported.insert(epoch) {
+                anomalies.push(format!(
+                    "zombie output: t={} {} printed by attempt {} of JobManager epoch {epoch}, replaced at t={at}",
+                    r.time_ms, r.value, r.attempt.0
+                ));
+            }
+        }
+    }
+    anomalies
 }

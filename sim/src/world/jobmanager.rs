@@ -181,7 +181,7 @@ pub(super) fn resume_retained(
 
 /// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA starts counting
 /// attempts again): world attempt = epoch * EPOCH_STRIDE + JobMaster attempt.
-pub(super) const EPOCH_STRIDE: u32 = 10_000;
+pub const EPOCH_STRIDE: u32 = 10_000;
 
 pub(super) fn to_world(epoch: u64, a: Attempt) -> Attempt {
     Attempt(epoch as u32 * EPOCH_STRIDE + a.0)

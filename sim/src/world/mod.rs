@@ -54,6 +54,7 @@ use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
 use client::*;
 use invariants::CHECK_EACH_STEP;
+pub use jobmanager::EPOCH_STRIDE;
 use jobmanager::*;
 use madsim::runtime::{Handle, Runtime};
 use madsim::time::{sleep, sleep_until, Duration, Instant};
