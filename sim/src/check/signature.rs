@@ -156,7 +156,9 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
     let mut fields = BTreeMap::new();
     let t_eq = number_after(text, "t=");
     let mut time_ms = t_eq;
-    let kind: String = if text.contains("(FLINK-17075)") {
+    let kind: String = if text.starts_with("zombie output: ") {
+        "zombie-output".into()
+    } else if text.contains("(FLINK-17075)") {
         // A stall real Flink before 1.12 shares: a lost final task state, never reconciled.
         time_ms = number_after(text, "was lost at t=");
         "stall-unreconciled-final-state".into()
