@@ -1,4 +1,4 @@
-//! The keyed-state checker: each attempt's output follows the reference fold (a restore may go back, never skip), also when an old attempt's output interleaves with a new one's.
+//! Attempts and their output: the keyed-state checker follows each attempt's lineage (a restore may go back, never skip, also when an old attempt interleaves), and at-least-once names output of a replaced JobManager epoch.
 
 use ckptsim_sim::{check, load, reference, world};
 use std::path::Path;
@@ -66,4 +66,22 @@ fn an_old_attempt_interleaving_its_own_lineage_is_not_a_lost_update() {
     run.print_rows = woven;
     let v = check::state(&spec, &run, &reference);
     assert_eq!(v.passed, Some(true), "{:?}", v.anomalies);
+}
+
+/// A row printed by an attempt of a JobManager epoch that was already replaced is zombie
+/// output (at-least-once), and the real run of the JobManager-crash regression has none.
+#[test]
+fn output_of_a_replaced_jobmanager_epoch_is_zombie_output() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/regressions/jm-crash-in-flight-deploy.toml");
+    let spec = load::load_spec(&path).expect("scenario loads");
+    let mut run = world::run(&spec, spec.default_seed);
+    let reference = reference::compute(&spec);
+    assert_eq!(check::at_least_once(&spec, &run, &reference).passed, Some(true), "the real run passes");
+    let last = run.print_rows.last().expect("rows").clone();
+    let stride = world::EPOCH_STRIDE;
+    let old = ckptsim::Attempt((last.attempt.0 / stride - 1) * stride + 1);
+    run.print_rows.push(world::OutputRow { attempt: old, time_ms: last.time_ms + 1, ..last });
+    let v = check::at_least_once(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(false), "{v:?}");
+    assert!(v.anomalies.iter().any(|a| a.starts_with("zombie output")), "{:?}", v.anomalies);
 }
