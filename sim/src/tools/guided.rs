@@ -20,7 +20,7 @@
 //! never depends on the number of workers.
 
 use crate::coverage::{self, Cell, CoverageMap, Handler, Phase, PhaseIntervals};
-use crate::spec::{Fault, FaultAt, FaultKind, JobSpec, OpKind};
+use crate::spec::{Fault, FaultAt, JobSpec, OpKind};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
@@ -366,38 +366,7 @@ fn strike(base: &JobSpec, spec: &mut JobSpec, name: &str, t: u64, rng: &mut ChaC
     }
     let tms = spec.cluster.task_managers.max(1);
     let window_ms = (spec.stop_at_ms / 2).max(1_000);
-    let dur = rng.random_range(200..=window_ms / 4 + 200);
-    let task = tasks[rng.random_range(0..tasks.len())].clone();
-    let (kind, duration_ms) = match name {
-        "task-failure" => (FaultKind::TaskFailure { task }, None),
-        "tm-crash" => (FaultKind::TmCrash { tm: rng.random_range(0..tms), restart_after_ms: dur }, None),
-        "partition" => (
-            FaultKind::Partition {
-                a: "jm".into(),
-                b: format!("tm{}", rng.random_range(0..tms)),
-                both: rng.random_bool(0.5),
-            },
-            Some(dur),
-        ),
-        "message-loss" => (FaultKind::MessageLoss { rate: rng.random_range(0.01..0.3) }, Some(dur)),
-        "control-delay" => (FaultKind::ControlDelay { extra_ms: rng.random_range(10..500) }, Some(dur)),
-        "slow-link" => (FaultKind::SlowLink { task, extra_ms: rng.random_range(5..300) }, Some(dur)),
-        "slow-snapshot" => (
-            FaultKind::SlowSnapshot { task, sync_ms: rng.random_range(0..200), async_ms: rng.random_range(0..2_000) },
-            Some(dur),
-        ),
-        "storage-failure" => (FaultKind::StorageFailure, Some(dur)),
-        "broker-outage" => (FaultKind::BrokerOutage, Some(dur)),
-        "sink-store-outage" => (FaultKind::SinkStoreOutage, Some(dur)),
-        "slow-operator" => (
-            FaultKind::SlowOperator {
-                operator: ops[rng.random_range(0..ops.len())].clone(),
-                records_per_s: rng.random_range(20..400),
-            },
-            Some(dur),
-        ),
-        _ => return None,
-    };
+    let (kind, duration_ms) = crate::swarm::draw_fault_kind(name, rng, &tasks, &ops, tms, window_ms)?;
     let how = format!("{kind:?} at {t} ms");
     spec.faults.push(Fault { at: FaultAt::Time(t), duration_ms, kind });
     Some(how)

@@ -205,38 +205,8 @@ pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         let n = rng.random_range(1..=3);
         for _ in 0..n {
             let at = rng.random_range(500..window_ms);
-            let dur = rng.random_range(200..=window_ms / 4 + 200);
-            let task = tasks[rng.random_range(0..tasks.len())].clone();
-            let (fk, duration_ms) = match *kind {
-                "task-failure" => (FaultKind::TaskFailure { task }, None),
-                "tm-crash" => (FaultKind::TmCrash { tm: rng.random_range(0..tms), restart_after_ms: dur }, None),
-                "partition" => (
-                    FaultKind::Partition {
-                        a: "jm".into(),
-                        b: format!("tm{}", rng.random_range(0..tms)),
-                        both: rng.random_bool(0.5),
-                    },
-                    Some(dur),
-                ),
-                "message-loss" => (FaultKind::MessageLoss { rate: rng.random_range(0.01..0.3) }, Some(dur)),
-                "control-delay" => (FaultKind::ControlDelay { extra_ms: rng.random_range(10..500) }, Some(dur)),
-                "slow-link" => (FaultKind::SlowLink { task, extra_ms: rng.random_range(5..300) }, Some(dur)),
-                "slow-snapshot" => (
-                    FaultKind::SlowSnapshot {
-                        task,
-                        sync_ms: rng.random_range(0..200),
-                        async_ms: rng.random_range(0..2_000),
-                    },
-                    Some(dur),
-                ),
-                "storage-failure" => (FaultKind::StorageFailure, Some(dur)),
-                "broker-outage" => (FaultKind::BrokerOutage, Some(dur)),
-                "sink-store-outage" => (FaultKind::SinkStoreOutage, Some(dur)),
-                _ => {
-                    let operator = ops[rng.random_range(0..ops.len().max(1)).min(ops.len().saturating_sub(1))].clone();
-                    (FaultKind::SlowOperator { operator, records_per_s: rng.random_range(20..400) }, Some(dur))
-                }
-            };
+            let (fk, duration_ms) =
+                draw_fault_kind(kind, &mut rng, &tasks, &ops, tms, window_ms).expect("KINDS are fault kinds");
             let _ = writeln!(
                 desc,
                 "  at {at} ms{}: {fk:?}",
@@ -246,4 +216,51 @@ pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         }
     }
     (out, desc)
+}
+
+/// Draws one fault of kind `name` (a scenario `kind` name) with its duration: the duration and
+/// target task first, then the kind's own parameters, all from `rng`. `tasks` (subtasks like
+/// `Sum[1]`) must not be empty, nor `ops` for `slow-operator`. `None` for a kind this draw does
+/// not make (`jm-crash`, `storage-slow`, `input-burst`). Shared by the swarm draw and the
+/// coverage-guided swarm.
+pub fn draw_fault_kind(
+    name: &str,
+    rng: &mut ChaCha8Rng,
+    tasks: &[String],
+    ops: &[String],
+    tms: u32,
+    window_ms: u64,
+) -> Option<(FaultKind, Option<u64>)> {
+    let dur = rng.random_range(200..=window_ms / 4 + 200);
+    let task = tasks[rng.random_range(0..tasks.len())].clone();
+    Some(match name {
+        "task-failure" => (FaultKind::TaskFailure { task }, None),
+        "tm-crash" => (FaultKind::TmCrash { tm: rng.random_range(0..tms), restart_after_ms: dur }, None),
+        "partition" => (
+            FaultKind::Partition {
+                a: "jm".into(),
+                b: format!("tm{}", rng.random_range(0..tms)),
+                both: rng.random_bool(0.5),
+            },
+            Some(dur),
+        ),
+        "message-loss" => (FaultKind::MessageLoss { rate: rng.random_range(0.01..0.3) }, Some(dur)),
+        "control-delay" => (FaultKind::ControlDelay { extra_ms: rng.random_range(10..500) }, Some(dur)),
+        "slow-link" => (FaultKind::SlowLink { task, extra_ms: rng.random_range(5..300) }, Some(dur)),
+        "slow-snapshot" => (
+            FaultKind::SlowSnapshot { task, sync_ms: rng.random_range(0..200), async_ms: rng.random_range(0..2_000) },
+            Some(dur),
+        ),
+        "storage-failure" => (FaultKind::StorageFailure, Some(dur)),
+        "broker-outage" => (FaultKind::BrokerOutage, Some(dur)),
+        "sink-store-outage" => (FaultKind::SinkStoreOutage, Some(dur)),
+        "slow-operator" => (
+            FaultKind::SlowOperator {
+                operator: ops[rng.random_range(0..ops.len())].clone(),
+                records_per_s: rng.random_range(20..400),
+            },
+            Some(dur),
+        ),
+        _ => return None,
+    })
 }
