@@ -101,3 +101,11 @@ fn guided_swarm_covers_more_than_plain_swarm_with_the_same_budget() {
     assert!(g > p + 10, "guided {g} cells vs plain {p} cells after {} runs", plain.runs);
     assert!(guided.children_new > 0);
 }
+
+#[test]
+fn the_matrix_fault_kinds_are_the_scenario_kinds_without_input_burst() {
+    use ckptsim_sim::coverage::FAULT_KINDS;
+    assert_eq!(FAULT_KINDS.len(), 13);
+    assert!(!FAULT_KINDS.contains(&"input-burst"));
+    assert!(FAULT_KINDS.contains(&"jm-crash") && FAULT_KINDS.contains(&"slow-operator"));
+}

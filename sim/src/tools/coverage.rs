@@ -58,22 +58,12 @@ impl Handler {
     }
 }
 
-/// The fault kinds of the matrix (the scenario format's `kind` names).
-pub const FAULT_KINDS: [&str; 13] = [
-    "task-failure",
-    "tm-crash",
-    "jm-crash",
-    "partition",
-    "message-loss",
-    "control-delay",
-    "slow-link",
-    "slow-snapshot",
-    "storage-failure",
-    "storage-slow",
-    "broker-outage",
-    "sink-store-outage",
-    "slow-operator",
-];
+/// The fault kinds of the matrix: the scenario format's `kind` names, all but the last
+/// (`input-burst` adds input, it strikes no protocol phase).
+pub const FAULT_KINDS: &[&str] = match crate::scenario::FaultSpec::NAMES.split_last() {
+    Some((_, kinds)) => kinds,
+    None => &[],
+};
 
 /// The matrix name of a fault kind.
 pub fn fault_name(kind: &FaultKind) -> &'static str {
