@@ -231,7 +231,9 @@ pub(super) async fn task_main(
                 TaskMail::Trigger(b) => {
                     t.handle_trigger(now, *b);
                     s.with(|w| {
-                        if w.obs.socket_reads.iter().any(|r| (r.task, r.attempt) == key) {
+                        // Only the attempt reading the socket has lines to cover (a scan of
+                        // every read per trigger would be quadratic on long socket runs).
+                        if w.data.socket_reader == Some(key) {
                             let reads = w.obs.socket_reads.len();
                             w.obs.socket_marks.push(SocketMark { task: key.0, attempt: key.1, id: b.id, reads });
                         }
