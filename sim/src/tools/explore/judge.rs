@@ -1,0 +1,140 @@
+//! The explorer's verdicts: a state seen as a simulation run's result, judged by the same checkers, and the liveness judgement of a state with no way forward.
+
+use super::*;
+
+impl Explorer<'_> {
+    /// The source offsets (next to read) a completed checkpoint holds.
+    pub(super) fn source_offsets(&self, cp: &CompletedCheckpoint) -> BTreeMap<PartitionId, Offset> {
+        let mut out = BTreeMap::new();
+        for t in self.graph.vertex_tasks(0) {
+            if let Some(OperatorState::SourceOffsets(m)) = cp.tasks.get(&t).and_then(|s| s.operators.first()) {
+                for (p, o) in m {
+                    let last_read = self.spec.profile.kafka_state_is_last_read();
+                    out.insert(*p, if last_read { Offset(o.0.wrapping_add(1)) } else { *o });
+                }
+            }
+        }
+        out
+    }
+
+    /// The run so far as the checkers read it.
+    pub(super) fn run_result(&self, sys: &Sys) -> RunResult {
+        let mut trace = Trace::default();
+        for (t, detail) in &sys.obs.failures {
+            trace.push(*t, "jm", "failure", detail.clone());
+        }
+        let sink_op = self.spec.operators.len().saturating_sub(1);
+        let sink_tasks = self
+            .graph
+            .vertices
+            .iter()
+            .position(|v| v.ops.contains(&sink_op))
+            .map(|vi| self.graph.vertex_tasks(vi))
+            .unwrap_or_default();
+        let mut checkpoints: Vec<CheckpointRow> = sys.obs.checkpoints.values().cloned().collect();
+        for row in &mut checkpoints {
+            if row.end_ms.is_none() {
+                row.outcome = "PENDING".into();
+            }
+        }
+        RunResult {
+            seed: 0,
+            trace,
+            final_status: sys.obs.status,
+            restarts: sys.obs.restarts,
+            status_timeline: sys.obs.status_timeline.clone(),
+            restart_schedule: sys.obs.restart_schedule.clone(),
+            checkpoints,
+            print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
+            committed: sys
+                .store
+                .committed()
+                .iter()
+                .map(|(t, r)| OutputRow {
+                    time_ms: *t,
+                    task: TaskId(0),
+                    attempt: Attempt(0),
+                    value: r.value.clone(),
+                    lineage: r.lineage,
+                })
+                .collect(),
+            sink_anomalies: sys.obs.sink_anomalies.clone(),
+            open_txns_at_end: sys.store.open_txns().len(),
+            sink_commit_horizon: sink_tasks.iter().map(|t| sys.obs.completion_seen.get(t).copied()).min().flatten(),
+            offset_commits: sys.obs.offset_commits.values().flatten().cloned().collect(),
+            completed_offsets: sys.obs.completed_offsets.clone(),
+            lost_inputs: vec![],
+            socket_reads: vec![],
+            socket_marks: vec![],
+            lost_final_states: vec![],
+            live_at_end: Default::default(),
+            read_inputs: sys.obs.read_inputs,
+            retained: sys.obs.retained.clone(),
+            last_fault_end_ms: sys.now_ms,
+            // Inputs appended after now are not due yet.
+            stop_at_ms: sys.now_ms + 1,
+            tm_count: self.spec.cluster.task_managers,
+            task_names: self.graph.tasks.iter().map(|t| t.name.clone()).collect(),
+            task_transitions: vec![],
+            final_checkpoint_config: self.spec.checkpoint.clone(),
+            retunes: vec![],
+            restart_description: String::new(),
+            snapshot_spans: vec![],
+            restores: vec![],
+            completed_in_flight: sys.obs.completed_in_flight.clone(),
+        }
+    }
+
+    /// The first safety anomaly of the run so far, or a liveness one for a stuck terminal state.
+    pub(super) fn judge(&self, sys: &Sys, terminal: bool) -> Judgement {
+        let run = self.run_result(sys);
+        let verdicts: Vec<Verdict> = check::check_all(self.spec, &run, &self.reference);
+        for v in verdicts.iter().filter(|v| v.checker != "liveness") {
+            if v.passed == Some(false) {
+                return Some((v.checker.to_string(), v.anomalies.first().cloned().unwrap_or_default()));
+            }
+        }
+        if terminal && sys.ticks < self.bounds.max_ticks {
+            if let Some(why) = self.stuck(sys) {
+                return Some(("liveness".into(), why));
+            }
+        }
+        None
+    }
+
+    /// Why a state with no choice left cannot make progress, if it cannot.
+    pub(super) fn stuck(&self, sys: &Sys) -> Option<String> {
+        let status = sys.jm.status();
+        let settled =
+            matches!(status, JobStatus::Running | JobStatus::Finished | JobStatus::Failed | JobStatus::Canceled);
+        if !settled {
+            return Some(format!("job stuck in {status}: no delivery or timer can move it on"));
+        }
+        if status == JobStatus::Running {
+            for info in sys.jm.tasks() {
+                let (attempt, state) = sys.jm.execution(info.id);
+                if !matches!(state, ExecutionState::Running | ExecutionState::Finished) {
+                    return Some(format!(
+                        "task {} attempt {attempt} stuck in {} while the job runs",
+                        info.name,
+                        state.name()
+                    ));
+                }
+            }
+        }
+        None
+    }
+}
+
+pub(super) fn checkpoint_row(obs: &mut Obs, id: CheckpointId) -> &mut CheckpointRow {
+    obs.checkpoints.entry(id).or_insert(CheckpointRow {
+        id,
+        savepoint: false,
+        trigger_ms: 0,
+        end_ms: None,
+        outcome: "PENDING".into(),
+        alignment_ms: 0,
+        size_bytes: 0,
+        unaligned: false,
+    })
+}

@@ -1,0 +1,499 @@
+//! Bounded exhaustive exploration: the sans-IO core (JobMaster, coordinator, tasks, sources, sinks) driven directly, every order of deliverable messages and every failure point up to bounds, checked by the same checkers as a simulation run.
+//!
+//! A *state* is the whole system: the [`JobMaster`] (with its coordinator, restart strategy
+//! and checkpoint store), every live task attempt, the data channels (FIFO per channel), the
+//! control links JobManager → task and task → JobManager (FIFO per link, as Flink's RPC between
+//! two endpoints), the broker's committed offsets, the transactional sink store and what the
+//! checkers need to see. A *choice* moves it one step:
+//!
+//! | choice | what happens |
+//! |---|---|
+//! | `fetch:tN` | source task N reads the next visible record of its partitions |
+//! | `data:A:tN:C` | task N takes the head of its input channel C (attempt A) |
+//! | `to-task:tN` | the next JobManager message to task N arrives (deploy, trigger, notify, cancel) |
+//! | `to-jm:tN` | task N's next message arrives at the JobManager (state update, ack, decline) |
+//! | `lose:tN` | the next JobManager message to task N is lost |
+//! | `tick` | virtual time jumps to the earliest timer (periodic trigger, restart delay, timeouts, the next record's append time) |
+//! | `fail:tN` | task N throws |
+//!
+//! The search is breadth-first, level by level, so the first violation found has a path of
+//! minimal length. Visited states are deduplicated by a fingerprint of the whole state;
+//! observations are kept per task, so two orders of independent deliveries (to different tasks)
+//! that reach the same state are explored once — the partial-order reduction this explorer
+//! relies on. At each state the safety checkers of a simulation run (exactly-once,
+//! at-least-once, state, offsets, coordinator, restart) judge the run so far; a state with no
+//! choice left whose job or tasks are still in a transitional status (and whose timers were not
+//! cut by the tick bound) is a liveness violation: no delivery can ever move it on.
+//!
+//! Not modelled here (the world has them): TaskManager loss and heartbeats, JobManager
+//! failover, processing cost and credits, socket sources.
+
+use crate::check::{self, Verdict};
+use crate::graph::Graph;
+use crate::reference::{self, Reference};
+use crate::spec::{InputSpec, JobSpec};
+use crate::trace::Trace;
+use crate::world::{build_log, BrokerLog, CheckpointRow, OffsetCommit, OutputRow, RunResult};
+use ckptsim::coordinator::CoordinatorOutput;
+use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
+use ckptsim::job::{JobMaster, JobOutput};
+use ckptsim::operator::SurvivingCounters;
+use ckptsim::reason::CheckpointFailureReason;
+use ckptsim::record::{Barrier, StreamElement};
+use ckptsim::sink::TxnStore;
+use ckptsim::state::{OperatorState, TaskSnapshot};
+use ckptsim::status::{ExecutionState, JobStatus};
+use ckptsim::store::CompletedCheckpoint;
+use ckptsim::task::{Task, TaskOutput};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+mod judge;
+mod step;
+
+use judge::checkpoint_row;
+
+/// How far the search goes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    /// Longest path (number of choices).
+    pub max_depth: u32,
+    /// Injected task failures on one path.
+    pub max_failures: u32,
+    /// Timer firings on one path (bounds the checkpoints triggered and restarts run).
+    pub max_ticks: u32,
+    /// Lost JobManager → task messages on one path.
+    pub max_losses: u32,
+    /// Distinct states before the search gives up (not exhausted).
+    pub max_states: u64,
+    /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
+    pub reduce: bool,
+}
+
+impl Default for Bounds {
+    fn default() -> Self {
+        Bounds { max_depth: 60, max_failures: 1, max_ticks: 4, max_losses: 0, max_states: 300_000, reduce: true }
+    }
+}
+
+/// One step of a path (see the module doc for the text form).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Choice {
+    Fetch(TaskId),
+    Data { attempt: u32, to: TaskId, ch: u32 },
+    ToTask(TaskId),
+    ToJm(TaskId),
+    Lose(TaskId),
+    Tick,
+    Fail(TaskId),
+}
+
+impl fmt::Display for Choice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Choice::Fetch(t) => write!(f, "fetch:t{}", t.0),
+            Choice::Data { attempt, to, ch } => write!(f, "data:{attempt}:t{}:{ch}", to.0),
+            Choice::ToTask(t) => write!(f, "to-task:t{}", t.0),
+            Choice::ToJm(t) => write!(f, "to-jm:t{}", t.0),
+            Choice::Lose(t) => write!(f, "lose:t{}", t.0),
+            Choice::Tick => f.write_str("tick"),
+            Choice::Fail(t) => write!(f, "fail:t{}", t.0),
+        }
+    }
+}
+
+impl std::str::FromStr for Choice {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let task = |x: &str| -> Result<TaskId, String> {
+            x.strip_prefix('t')
+                .and_then(|n| n.parse().ok())
+                .map(TaskId)
+                .ok_or_else(|| format!("bad task `{x}` in `{s}`"))
+        };
+        let num = |x: &str| -> Result<u32, String> { x.parse().map_err(|_| format!("bad number `{x}` in `{s}`")) };
+        let parts: Vec<&str> = s.trim().split(':').collect();
+        match parts.as_slice() {
+            ["tick"] => Ok(Choice::Tick),
+            ["fetch", t] => Ok(Choice::Fetch(task(t)?)),
+            ["to-task", t] => Ok(Choice::ToTask(task(t)?)),
+            ["to-jm", t] => Ok(Choice::ToJm(task(t)?)),
+            ["lose", t] => Ok(Choice::Lose(task(t)?)),
+            ["fail", t] => Ok(Choice::Fail(task(t)?)),
+            ["data", a, t, c] => Ok(Choice::Data { attempt: num(a)?, to: task(t)?, ch: num(c)? }),
+            _ => {
+                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN)"))
+            }
+        }
+    }
+}
+
+/// A JobManager → task message.
+#[derive(Clone, Debug)]
+enum Ctl {
+    Deploy { attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>> },
+    Cancel { attempt: Attempt },
+    Trigger { attempt: Attempt, barrier: Barrier },
+    NotifyComplete { attempt: Attempt, id: CheckpointId },
+    NotifyAborted { attempt: Attempt, id: CheckpointId },
+}
+
+/// A task → JobManager message.
+#[derive(Clone, Debug)]
+enum Up {
+    State { attempt: Attempt, state: ExecutionState, cause: Option<String> },
+    Ack { attempt: Attempt, id: CheckpointId, snapshot: TaskSnapshot },
+    Decline { attempt: Attempt, id: CheckpointId, reason: CheckpointFailureReason },
+}
+
+/// What the checkers read, kept per task where the order across tasks does not matter.
+#[derive(Clone, Debug)]
+struct Obs {
+    status: JobStatus,
+    status_timeline: Vec<(u64, JobStatus)>,
+    restart_schedule: Vec<(u64, u32, u64)>,
+    restarts: u32,
+    /// The JobManager's restart decisions as the world traces them (`#N restart at … (backoff
+    /// … ms): cause` / `#N restart suppressed: cause`): the restart and tolerable-failure
+    /// checkers read them.
+    failures: Vec<(u64, String)>,
+    checkpoints: BTreeMap<CheckpointId, CheckpointRow>,
+    print_rows: BTreeMap<TaskId, Vec<OutputRow>>,
+    sink_anomalies: Vec<String>,
+    offset_commits: BTreeMap<TaskId, Vec<OffsetCommit>>,
+    completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
+    completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
+    completion_seen: BTreeMap<TaskId, CheckpointId>,
+    retained: Vec<CheckpointId>,
+    read_inputs: u64,
+}
+
+/// The whole system at one point of a path.
+#[derive(Clone, Debug)]
+struct Sys {
+    now_ms: u64,
+    jm: JobMaster,
+    tasks: BTreeMap<TaskId, Task>,
+    /// (attempt, downstream task, input channel) → elements with the records a priority
+    /// barrier overtook.
+    data: BTreeMap<(u32, TaskId, u32), VecDeque<(StreamElement, u32)>>,
+    to_task: BTreeMap<TaskId, VecDeque<Ctl>>,
+    to_jm: BTreeMap<TaskId, VecDeque<Up>>,
+    committed_offsets: BTreeMap<PartitionId, Offset>,
+    store: TxnStore,
+    counters: BTreeMap<u32, SurvivingCounters>,
+    sink_epochs: BTreeMap<TaskId, Attempt>,
+    restored_from: BTreeMap<TaskId, CheckpointId>,
+    obs: Obs,
+    failures: u32,
+    ticks: u32,
+    losses: u32,
+    /// The virtual time of the last timer firing: a timer still due at that same time (a
+    /// deadline a machine keeps reporting while it waits for something else) does not fire
+    /// again until time or something else moves.
+    ticked_at: Option<u64>,
+}
+
+/// FNV-1a over formatted text: a state's fingerprint without building the text.
+struct Fingerprint(u64);
+
+impl fmt::Write for Fingerprint {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        for b in s.bytes() {
+            self.0 ^= b as u64;
+            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        }
+        Ok(())
+    }
+}
+
+impl Sys {
+    /// A cheap summary of everything the safety checkers read: equal before and after a step
+    /// means their verdict cannot have changed.
+    fn observed(&self) -> [u64; 10] {
+        let o = &self.obs;
+        [
+            self.now_ms,
+            o.status_timeline.len() as u64,
+            o.restart_schedule.len() as u64 + o.restarts as u64 + o.failures.len() as u64,
+            o.checkpoints.values().filter(|r| r.end_ms.is_some()).count() as u64 + o.checkpoints.len() as u64 * 1000,
+            o.print_rows.values().map(|v| v.len() as u64).sum(),
+            o.sink_anomalies.len() as u64,
+            o.offset_commits.values().map(|v| v.len() as u64).sum(),
+            o.completion_seen.values().map(|c| c.0).sum(),
+            self.store.committed().len() as u64,
+            self.store.open_txns().len() as u64 + o.retained.len() as u64 * 1000,
+        ]
+    }
+
+    fn fingerprint(&self) -> u64 {
+        let mut h = Fingerprint(0xcbf2_9ce4_8422_2325);
+        // Formatting into the hasher cannot fail.
+        let _ = write!(
+            h,
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
+            self.now_ms,
+            self.jm,
+            self.tasks,
+            self.data,
+            self.to_task,
+            self.to_jm,
+            self.committed_offsets,
+            self.store,
+            self.counters,
+            self.sink_epochs,
+            self.restored_from,
+            self.obs,
+            self.failures,
+            self.ticks,
+            self.losses,
+            self.ticked_at
+        );
+        h.0
+    }
+}
+
+/// A checker's verdict on a state: `Some((checker, anomaly))` when it fails.
+pub type Judgement = Option<(String, String)>;
+
+/// What one exploration found.
+#[derive(Clone, Debug)]
+pub struct ExploreReport {
+    /// States expanded (choices applied to them).
+    pub states_expanded: u64,
+    /// Distinct states seen.
+    pub distinct_states: u64,
+    /// Deepest level reached.
+    pub depth_reached: u32,
+    /// States with no choice left.
+    pub terminal_states: u64,
+    /// True when every state within the bounds was visited.
+    pub exhausted: bool,
+    pub elapsed_s: f64,
+    pub violation: Option<Violation>,
+}
+
+/// A counterexample: the shortest path found to a state a checker rejects.
+#[derive(Clone, Debug)]
+pub struct Violation {
+    pub path: Vec<Choice>,
+    /// The checker that failed (`liveness` for a state no delivery can move on).
+    pub checker: String,
+    pub anomaly: String,
+}
+
+/// The fixed parts of an exploration: job, graph, log, reference, bounds.
+pub struct Explorer<'a> {
+    spec: &'a JobSpec,
+    graph: Graph,
+    log: BrokerLog,
+    log_end: BTreeMap<PartitionId, Offset>,
+    reference: Reference,
+    /// Per task, per output channel: (downstream task, its input channel).
+    outs: Vec<Vec<(TaskId, u32)>>,
+    bounds: Bounds,
+}
+
+impl<'a> Explorer<'a> {
+    pub fn new(spec: &'a JobSpec, bounds: Bounds) -> Self {
+        let graph = Graph::build(spec);
+        let log = build_log(spec);
+        let log_end =
+            log.records.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
+        let outs = graph
+            .tasks
+            .iter()
+            .map(|t| {
+                graph
+                    .outputs_of(t.id)
+                    .into_iter()
+                    .map(|d| {
+                        let ch = graph.inputs_of(d).iter().position(|u| *u == t.id).expect("an output is an input");
+                        (d, ch as u32)
+                    })
+                    .collect()
+            })
+            .collect();
+        let reference = reference::compute(spec);
+        Explorer { spec, graph, log, log_end, reference, outs, bounds }
+    }
+
+    fn initial(&self) -> Sys {
+        // A fixed random value: the explorer enumerates orders, not draws.
+        let params = self.spec.job_params(self.graph.tasks.clone(), 0);
+        let mut sys = Sys {
+            now_ms: 0,
+            jm: JobMaster::new(params),
+            tasks: BTreeMap::new(),
+            data: BTreeMap::new(),
+            to_task: BTreeMap::new(),
+            to_jm: BTreeMap::new(),
+            committed_offsets: BTreeMap::new(),
+            store: TxnStore::new(self.spec.operators.last().map(|o| o.sink_store).unwrap_or_default()),
+            counters: BTreeMap::new(),
+            sink_epochs: BTreeMap::new(),
+            restored_from: BTreeMap::new(),
+            obs: Obs {
+                status: JobStatus::Created,
+                status_timeline: vec![(0, JobStatus::Created)],
+                restart_schedule: vec![],
+                restarts: 0,
+                failures: vec![],
+                checkpoints: BTreeMap::new(),
+                print_rows: BTreeMap::new(),
+                sink_anomalies: vec![],
+                offset_commits: BTreeMap::new(),
+                completed_offsets: BTreeMap::new(),
+                completed_in_flight: BTreeMap::new(),
+                completion_seen: BTreeMap::new(),
+                retained: vec![],
+                read_inputs: 0,
+            },
+            failures: 0,
+            ticks: 0,
+            losses: 0,
+            ticked_at: None,
+        };
+        sys.jm.start(0, None);
+        self.route_jm(&mut sys);
+        sys
+    }
+
+    /// Breadth-first search within the bounds; stops at the first (shortest) violation.
+    pub fn explore(&self) -> ExploreReport {
+        let wall = std::time::Instant::now();
+        let init = self.initial();
+        let mut visited: BTreeSet<u64> = BTreeSet::new();
+        visited.insert(init.fingerprint());
+        // Each state carries whether its last step changed what the checkers read.
+        let mut frontier: Vec<(Sys, Vec<Choice>, bool)> = vec![(init, vec![], true)];
+        let mut report = ExploreReport {
+            states_expanded: 0,
+            distinct_states: 1,
+            depth_reached: 0,
+            terminal_states: 0,
+            exhausted: false,
+            elapsed_s: 0.0,
+            violation: None,
+        };
+        let mut cut = false;
+        'levels: while !frontier.is_empty() {
+            let mut next = Vec::new();
+            for (sys, path, changed) in frontier {
+                let choices = self.choices(&sys);
+                let terminal = choices.is_empty();
+                let verdict = if changed || terminal { self.judge(&sys, terminal) } else { None };
+                if let Some((checker, anomaly)) = verdict {
+                    report.violation = Some(Violation { path, checker, anomaly });
+                    break 'levels;
+                }
+                if terminal {
+                    report.terminal_states += 1;
+                    continue;
+                }
+                if path.len() as u32 >= self.bounds.max_depth {
+                    cut = true;
+                    continue;
+                }
+                report.states_expanded += 1;
+                let before = sys.observed();
+                for c in choices {
+                    let mut s2 = sys.clone();
+                    let applied = self.apply(&mut s2, c);
+                    debug_assert!(applied, "an enabled choice applies");
+                    if visited.insert(s2.fingerprint()) {
+                        if visited.len() as u64 > self.bounds.max_states {
+                            cut = true;
+                            break 'levels;
+                        }
+                        let mut p2 = path.clone();
+                        p2.push(c);
+                        let changed = s2.observed() != before;
+                        next.push((s2, p2, changed));
+                    }
+                }
+            }
+            report.distinct_states = visited.len() as u64;
+            if !next.is_empty() {
+                report.depth_reached += 1;
+            }
+            frontier = next;
+        }
+        report.distinct_states = visited.len() as u64;
+        report.exhausted = report.violation.is_none() && !cut;
+        report.elapsed_s = wall.elapsed().as_secs_f64();
+        report
+    }
+
+    /// Replays `path` from the initial state: one line per step with what the system looked like
+    /// after it, then the judgement of the final state. Err names the first step that is not
+    /// enabled.
+    pub fn replay(&self, path: &[Choice]) -> Result<(Vec<String>, Judgement), String> {
+        let mut sys = self.initial();
+        let mut lines = Vec::new();
+        for (i, c) in path.iter().enumerate() {
+            if !self.choices(&sys).contains(c) || !self.apply(&mut sys, *c) {
+                return Err(format!("step {} ({c}) is not enabled in the replayed state", i + 1));
+            }
+            let next = self.next_timer(&sys).map_or("-".to_string(), |t| t.to_string());
+            let tasks: Vec<String> = sys
+                .jm
+                .tasks()
+                .iter()
+                .map(|info| format!("{}={}", info.id, sys.jm.execution(info.id).1.name()))
+                .collect();
+            lines.push(format!(
+                "{:>4} t={:<6} {:<16} job {:<11} next timer {next:<6} {}",
+                i + 1,
+                sys.now_ms,
+                c.to_string(),
+                sys.jm.status().to_string(),
+                tasks.join(" ")
+            ));
+        }
+        let terminal = self.choices(&sys).is_empty();
+        Ok((lines, self.judge(&sys, terminal)))
+    }
+}
+
+/// Whether `spec` is within what the explorer models (log source, no faults or actions).
+pub fn supported(spec: &JobSpec) -> Result<(), String> {
+    if !matches!(spec.input, InputSpec::Log { .. }) {
+        return Err("explore needs a partitioned-log source (socket input is not modelled)".into());
+    }
+    if spec.input_options.bounded || !spec.input_options.gates.is_empty() {
+        return Err("explore does not model bounded input or checkpoint gates yet".into());
+    }
+    if spec.kafka != crate::spec::KafkaSpec::default() {
+        return Err("explore models the default [kafka] commit mode only (commit on checkpoint)".into());
+    }
+    if !spec.faults.is_empty() || !spec.actions.is_empty() {
+        return Err("explore enumerates its own failures: remove [[faults]] and [[actions]] from the scenario".into());
+    }
+    Ok(())
+}
+
+/// Renders a report as the lines `ckptsim explore` prints.
+pub fn render(r: &ExploreReport) -> String {
+    let mut s = String::new();
+    let rate = if r.elapsed_s > 0.0 { r.states_expanded as f64 / r.elapsed_s } else { 0.0 };
+    let _ = writeln!(
+        s,
+        "explored {} states ({} distinct, {} terminal), depth {}, {:.2} s, {:.0} states/s",
+        r.states_expanded, r.distinct_states, r.terminal_states, r.depth_reached, r.elapsed_s, rate
+    );
+    match &r.violation {
+        Some(v) => {
+            let _ = writeln!(s, "VIOLATION {} after {} steps: {}", v.checker, v.path.len(), v.anomaly);
+            let _ = writeln!(s, "path: {}", v.path.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" "));
+        }
+        None if r.exhausted => {
+            let _ = writeln!(s, "exhausted: no violation within the bounds");
+        }
+        None => {
+            let _ = writeln!(s, "not exhausted (depth or state bound reached): no violation found so far");
+        }
+    }
+    s
+}

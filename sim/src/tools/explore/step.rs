@@ -1,0 +1,476 @@
+//! The explorer's steps: which choices are enabled in a state (with the partial-order reduction and the time model), and applying one: deliveries, reads, timers, failures, and routing the JobMaster's and tasks' outputs.
+
+use super::*;
+
+impl Explorer<'_> {
+    /// The next record a log source task would read: (partition, offset), the one appended
+    /// first among its partitions' heads, and whether it is visible now.
+    pub(super) fn next_record(&self, sys: &Sys, t: &Task) -> Option<(usize, usize, bool)> {
+        let pos = t.fetch_positions()?;
+        pos.iter()
+            .filter_map(|(p, o)| {
+                let (p, o) = (p.0 as usize, o.0 as usize);
+                let at = *self.log.at.get(p)?.get(o)?;
+                Some((self.log.records[p][o].lineage.input_seq, p, o, at <= sys.now_ms))
+            })
+            .min()
+            .map(|(_, p, o, visible)| (p, o, visible))
+    }
+
+    /// The choices explored from `sys`: every enabled one, reduced to one task's persistent
+    /// set where that is sound (see [`Explorer::reduce`]).
+    pub(super) fn choices(&self, sys: &Sys) -> Vec<Choice> {
+        let all = self.enabled(sys);
+        if self.bounds.reduce {
+            self.reduce(all)
+        } else {
+            all
+        }
+    }
+
+    /// Partial-order reduction and the explorer's time model. A task's own steps (taking the
+    /// head of one of its input channels, receiving a JobManager message, reading a record)
+    /// touch only that task, the tails of queues others read from the head, and per-task
+    /// observations: they commute with every step of another task and of the JobManager. So
+    /// when some task has a channel or JobManager message waiting, exploring only the steps of
+    /// that task and of the tasks upstream of it (whose outputs can queue up behind the heads
+    /// it takes), with their failures and message losses, reaches every state of this time
+    /// model that the full set reaches. Unaligned barriers are the exception
+    /// (they overtake queued records: an upstream step changes the head a downstream step
+    /// takes), so there the full set is kept. Time model ("eager delivery"): timers fire only
+    /// when no channel element and no JobManager message to a task is waiting, as if delivery
+    /// and processing took no virtual time; sources read at any pace (a timer may fire before a
+    /// visible record is read), and messages to the JobManager and failures interleave freely;
+    /// of several sources with records to read, only the first one's read is explored at a time.
+    pub(super) fn reduce(&self, all: Vec<Choice>) -> Vec<Choice> {
+        let cfg = &self.spec.checkpoint;
+        let overtaking = cfg.mode == ckptsim::config::CheckpointingMode::ExactlyOnce && cfg.unaligned;
+        let busy = all.iter().find_map(|c| match c {
+            Choice::ToTask(t) | Choice::Data { to: t, .. } => Some(*t),
+            _ => None,
+        });
+        match busy {
+            Some(t) if !overtaking => {
+                // The task and everything upstream of it: an upstream step can put a new
+                // element behind the head of one of the task's channels, which the task may
+                // take before or after its other steps.
+                let mut group = BTreeSet::from([t]);
+                let mut stack = vec![t];
+                while let Some(x) = stack.pop() {
+                    for u in self.graph.inputs_of(x) {
+                        if group.insert(u) {
+                            stack.push(u);
+                        }
+                    }
+                }
+                all.into_iter()
+                    .filter(|c| match c {
+                        Choice::Fetch(x) | Choice::ToTask(x) | Choice::Lose(x) | Choice::Fail(x) => group.contains(x),
+                        Choice::Data { to, .. } => group.contains(to),
+                        Choice::ToJm(_) | Choice::Tick => false,
+                    })
+                    .collect()
+            }
+            Some(_) => all.into_iter().filter(|c| *c != Choice::Tick).collect(),
+            None => {
+                // Reads of different sources commute with each other and with the JobManager's
+                // steps: only the first reading task's read is explored here (a timer may still
+                // come first, and the others read later).
+                let reader = all.iter().find_map(|c| if let Choice::Fetch(t) = c { Some(*t) } else { None });
+                all.into_iter().filter(|c| !matches!(c, Choice::Fetch(x) if Some(*x) != reader)).collect()
+            }
+        }
+    }
+
+    /// Every choice enabled in `sys`, in a fixed order.
+    pub(super) fn enabled(&self, sys: &Sys) -> Vec<Choice> {
+        let b = &self.bounds;
+        let mut out = Vec::new();
+        for (t, task) in &sys.tasks {
+            if self.next_record(sys, task).is_some_and(|(_, _, visible)| visible) {
+                out.push(Choice::Fetch(*t));
+            }
+        }
+        for ((attempt, to, ch), q) in &sys.data {
+            let live = sys.tasks.get(to).is_some_and(|t| t.attempt().0 == *attempt);
+            if !q.is_empty() && live && !sys.tasks[to].is_blocked(ChannelId(*ch)) {
+                out.push(Choice::Data { attempt: *attempt, to: *to, ch: *ch });
+            }
+        }
+        for (t, q) in &sys.to_task {
+            if !q.is_empty() {
+                out.push(Choice::ToTask(*t));
+                if sys.losses < b.max_losses {
+                    out.push(Choice::Lose(*t));
+                }
+            }
+        }
+        for (t, q) in &sys.to_jm {
+            if !q.is_empty() {
+                out.push(Choice::ToJm(*t));
+            }
+        }
+        if sys.ticks < b.max_ticks && self.next_timer(sys).is_some() {
+            out.push(Choice::Tick);
+        }
+        if sys.failures < b.max_failures {
+            for t in sys.tasks.keys() {
+                out.push(Choice::Fail(*t));
+            }
+        }
+        out
+    }
+
+    /// The earliest timer: the JobManager's, a task's, or a record's append time. Right after a
+    /// firing at the current time, only timers later than now count (a deadline a machine keeps
+    /// reporting while it waits for something else fires once per point in time).
+    pub(super) fn next_timer(&self, sys: &Sys) -> Option<u64> {
+        let fired_now = sys.ticked_at == Some(sys.now_ms);
+        let due = |at: &u64| !fired_now || *at > sys.now_ms;
+        let jm = sys.jm.poll_timeout().filter(due);
+        let tasks = sys.tasks.values().filter_map(|t| t.poll_timeout()).filter(due).min();
+        let records = sys
+            .tasks
+            .values()
+            .filter_map(|t| self.next_record(sys, t))
+            .filter(|(_, _, visible)| !visible)
+            .map(|(p, o, _)| self.log.at[p][o])
+            .min();
+        [jm, tasks, records].into_iter().flatten().min()
+    }
+
+    /// Applies `c` to `sys`; false when the choice is not enabled there (a replayed path).
+    pub(super) fn apply(&self, sys: &mut Sys, c: Choice) -> bool {
+        if c != Choice::Tick {
+            sys.ticked_at = None;
+        }
+        match c {
+            Choice::Fetch(t) => {
+                let Some(task) = sys.tasks.get(&t) else { return false };
+                let Some((p, o, true)) = self.next_record(sys, task) else { return false };
+                let tm = self.graph.tasks[t.0 as usize].tm.0;
+                let task = sys.tasks.get_mut(&t).expect("live task");
+                task.handle_log_records(
+                    sys.now_ms,
+                    &self.log.records[p][o..o + 1],
+                    sys.counters.entry(tm).or_default(),
+                );
+                sys.obs.read_inputs += 1;
+                self.drain(sys, t);
+            }
+            Choice::Data { attempt, to, ch } => {
+                let live = sys.tasks.get(&to).is_some_and(|t| t.attempt().0 == attempt && !t.is_blocked(ChannelId(ch)));
+                let Some((el, overtaken)) = sys.data.get_mut(&(attempt, to, ch)).and_then(|q| q.pop_front()) else {
+                    return false;
+                };
+                if !live {
+                    return false;
+                }
+                let tm = self.graph.tasks[to.0 as usize].tm.0;
+                let task = sys.tasks.get_mut(&to).expect("live task");
+                task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());
+                self.drain(sys, to);
+            }
+            Choice::ToTask(t) => {
+                let Some(m) = sys.to_task.get_mut(&t).and_then(|q| q.pop_front()) else { return false };
+                self.deliver_to_task(sys, t, m);
+            }
+            Choice::Lose(t) => {
+                if sys.to_task.get_mut(&t).and_then(|q| q.pop_front()).is_none() {
+                    return false;
+                }
+                sys.losses += 1;
+            }
+            Choice::ToJm(t) => {
+                let Some(m) = sys.to_jm.get_mut(&t).and_then(|q| q.pop_front()) else { return false };
+                let now = sys.now_ms;
+                match m {
+                    Up::State { attempt, state, cause } => sys.jm.handle_task_state(now, t, attempt, state, cause),
+                    Up::Ack { attempt, id, snapshot } => sys.jm.handle_ack(now, t, attempt, id, snapshot),
+                    Up::Decline { attempt, id, reason } => sys.jm.handle_decline(now, t, attempt, id, reason),
+                }
+                self.route_jm(sys);
+            }
+            Choice::Tick => {
+                let Some(at) = self.next_timer(sys) else { return false };
+                sys.ticks += 1;
+                sys.now_ms = sys.now_ms.max(at);
+                sys.ticked_at = Some(sys.now_ms);
+                let now = sys.now_ms;
+                if sys.jm.poll_timeout().is_some_and(|d| d <= now) {
+                    sys.jm.handle_timeout(now);
+                    self.route_jm(sys);
+                }
+                let due: Vec<TaskId> = sys
+                    .tasks
+                    .iter()
+                    .filter(|(_, t)| t.poll_timeout().is_some_and(|d| d <= now))
+                    .map(|(id, _)| *id)
+                    .collect();
+                for t in due {
+                    if let Some(task) = sys.tasks.get_mut(&t) {
+                        task.handle_timeout(now);
+                        self.drain(sys, t);
+                    }
+                }
+            }
+            Choice::Fail(t) => {
+                let Some(task) = sys.tasks.remove(&t) else { return false };
+                sys.failures += 1;
+                let cause = Some("injected task failure".to_string());
+                sys.to_jm.entry(t).or_default().push_back(Up::State {
+                    attempt: task.attempt(),
+                    state: ExecutionState::Failed,
+                    cause,
+                });
+            }
+        }
+        true
+    }
+
+    pub(super) fn deliver_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
+        let now = sys.now_ms;
+        let current = sys.tasks.get(&t).map(|x| x.attempt());
+        match m {
+            Ctl::Deploy { attempt, restore } => {
+                let tm = self.graph.tasks[t.0 as usize].tm.0;
+                let tspec = self.graph.task_spec(self.spec, t, attempt);
+                let counters = sys.counters.entry(tm).or_default();
+                let task = Task::new(tspec, now, restore.as_deref(), &sys.committed_offsets, &self.log_end, counters);
+                if let Some(cp) = &restore {
+                    sys.restored_from.insert(t, cp.id);
+                }
+                sys.data.retain(|k, _| k.0 >= attempt.0);
+                sys.tasks.insert(t, task);
+                let up = sys.to_jm.entry(t).or_default();
+                if self.spec.profile.has_initializing_state() {
+                    up.push_back(Up::State { attempt, state: ExecutionState::Initializing, cause: None });
+                }
+                up.push_back(Up::State { attempt, state: ExecutionState::Running, cause: None });
+                self.drain(sys, t);
+            }
+            Ctl::Cancel { attempt } => {
+                // The task is cancelled at once here, so its CANCELED update is the cancel RPC's
+                // answer too (the JobMaster stops retrying once the execution leaves CANCELING);
+                // a separate acknowledgement would only lengthen every path.
+                if current == Some(attempt) {
+                    let task = sys.tasks.get_mut(&t).expect("live task");
+                    task.close();
+                    self.drain(sys, t);
+                    sys.tasks.remove(&t);
+                }
+                // A cancel for an attempt the TaskManager does not run is answered CANCELED.
+                sys.to_jm.entry(t).or_default().push_back(Up::State {
+                    attempt,
+                    state: ExecutionState::Canceled,
+                    cause: None,
+                });
+            }
+            Ctl::Trigger { attempt, barrier } if current == Some(attempt) => {
+                sys.tasks.get_mut(&t).expect("live task").handle_trigger(now, barrier);
+                self.drain(sys, t);
+            }
+            Ctl::NotifyComplete { attempt, id } if current == Some(attempt) => {
+                sys.tasks.get_mut(&t).expect("live task").handle_notify_complete(now, id);
+                if self.drain(sys, t) {
+                    let seen = sys.obs.completion_seen.entry(t).or_insert(id);
+                    *seen = (*seen).max(id);
+                }
+            }
+            Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => {
+                sys.tasks.get_mut(&t).expect("live task").handle_notify_aborted(now, id);
+                self.drain(sys, t);
+            }
+            // Messages for an attempt that no longer runs are dropped by the TaskManager.
+            Ctl::Trigger { .. } | Ctl::NotifyComplete { .. } | Ctl::NotifyAborted { .. } => {}
+        }
+    }
+
+    /// Moves task `t`'s outputs into channels, links, the sink store and the broker. False
+    /// when the task failed (it is gone, its FAILED update is on its way).
+    pub(super) fn drain(&self, sys: &mut Sys, t: TaskId) -> bool {
+        let now = sys.now_ms;
+        let Some(attempt) = sys.tasks.get(&t).map(|x| x.attempt()) else { return false };
+        while let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.poll_output()) {
+            match out {
+                TaskOutput::Emit { channel, record } => {
+                    let (to, ch) = self.outs[t.0 as usize][channel as usize];
+                    sys.data.entry((attempt.0, to, ch)).or_default().push_back((StreamElement::Record(record), 0));
+                }
+                TaskOutput::EmitBarrier { barrier, priority } => {
+                    for &(to, ch) in &self.outs[t.0 as usize] {
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        if priority {
+                            let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
+                            q.push_front((StreamElement::Barrier(barrier), overtaken as u32));
+                        } else {
+                            q.push_back((StreamElement::Barrier(barrier), 0));
+                        }
+                    }
+                }
+                TaskOutput::EmitCancelMarker { id } => {
+                    for &(to, ch) in &self.outs[t.0 as usize] {
+                        sys.data
+                            .entry((attempt.0, to, ch))
+                            .or_default()
+                            .push_back((StreamElement::CancelMarker(id), 0));
+                    }
+                }
+                TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
+                    let row = checkpoint_row(&mut sys.obs, id);
+                    row.alignment_ms = row.alignment_ms.max(alignment_ms);
+                    row.unaligned |= unaligned;
+                    sys.to_jm.entry(t).or_default().push_back(Up::Ack { attempt, id, snapshot });
+                }
+                TaskOutput::Decline { id, reason } => {
+                    sys.to_jm.entry(t).or_default().push_back(Up::Decline { attempt, id, reason });
+                }
+                TaskOutput::PrioritizeBarriers { id } => {
+                    let inputs = self.graph.inputs_of(t).len() as u32;
+                    for ch in 0..inputs {
+                        let Some(q) = sys.data.get_mut(&(attempt.0, t, ch)) else { continue };
+                        let Some(pos) =
+                            q.iter().position(|(e, _)| matches!(e, StreamElement::Barrier(b) if b.id == id))
+                        else {
+                            continue;
+                        };
+                        let overtaken =
+                            q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
+                        let (el, _) = q.remove(pos).expect("barrier position");
+                        let tm = self.graph.tasks[t.0 as usize].tm.0;
+                        let task = sys.tasks.get_mut(&t).expect("live task");
+                        task.handle_input(
+                            now,
+                            ChannelId(ch),
+                            el,
+                            overtaken as u32,
+                            sys.counters.entry(tm).or_default(),
+                        );
+                    }
+                }
+                TaskOutput::PrintRow { record } => sys.obs.print_rows.entry(t).or_default().push(OutputRow {
+                    time_ms: now,
+                    task: t,
+                    attempt,
+                    value: record.value,
+                    lineage: record.lineage,
+                }),
+                TaskOutput::Sink(op) => {
+                    // The store fences producers of older attempts (Kafka's transactional epochs).
+                    let epoch = *sys.sink_epochs.entry(t).or_insert(attempt);
+                    if attempt < epoch {
+                        return self.fail_from_output(sys, t, attempt, "producer fenced by a newer attempt");
+                    }
+                    sys.sink_epochs.insert(t, attempt);
+                    if let Err(e) = sys.store.apply(now, op) {
+                        sys.obs.sink_anomalies.push(format!("t={now} {t}: {e:?}"));
+                    }
+                }
+                TaskOutput::CommitOffsets { offsets } => {
+                    let checkpoint =
+                        sys.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
+                    for (p, o) in &offsets {
+                        sys.obs.offset_commits.entry(t).or_default().push(OffsetCommit {
+                            time_ms: now,
+                            task: t,
+                            partition: *p,
+                            offset: *o,
+                            accepted: true,
+                            checkpoint,
+                            periodic: false,
+                        });
+                        sys.committed_offsets.insert(*p, *o);
+                    }
+                }
+                TaskOutput::Failed { cause } => return self.fail_from_output(sys, t, attempt, &cause),
+                // Event time (eventtime branch): not wired into this host yet.
+                TaskOutput::EmitWatermark { .. }
+                | TaskOutput::EmitWatermarkStatus { .. }
+                | TaskOutput::LateRecord { .. } => {}
+            }
+        }
+        if let Some(id) = sys.restored_from.remove(&t) {
+            let seen = sys.obs.completion_seen.entry(t).or_insert(id);
+            *seen = (*seen).max(id);
+        }
+        true
+    }
+
+    pub(super) fn fail_from_output(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, cause: &str) -> bool {
+        sys.tasks.remove(&t);
+        sys.to_jm.entry(t).or_default().push_back(Up::State {
+            attempt,
+            state: ExecutionState::Failed,
+            cause: Some(cause.to_string()),
+        });
+        false
+    }
+
+    pub(super) fn route_jm(&self, sys: &mut Sys) {
+        let now = sys.now_ms;
+        while let Some(out) = sys.jm.poll_output() {
+            match out {
+                JobOutput::Deploy { task, attempt, restore, .. } => {
+                    sys.to_task.entry(task).or_default().push_back(Ctl::Deploy { attempt, restore })
+                }
+                JobOutput::Cancel { task, attempt, .. } => {
+                    sys.to_task.entry(task).or_default().push_back(Ctl::Cancel { attempt })
+                }
+                JobOutput::Trigger { task, attempt, barrier, .. } => {
+                    sys.to_task.entry(task).or_default().push_back(Ctl::Trigger { attempt, barrier })
+                }
+                JobOutput::NotifyComplete { task, attempt, id, .. } => {
+                    sys.to_task.entry(task).or_default().push_back(Ctl::NotifyComplete { attempt, id })
+                }
+                JobOutput::NotifyAborted { task, attempt, id, .. } => {
+                    sys.to_task.entry(task).or_default().push_back(Ctl::NotifyAborted { attempt, id })
+                }
+                JobOutput::JobStatusChanged { to, .. } => {
+                    sys.obs.status = to;
+                    sys.obs.status_timeline.push((now, to));
+                }
+                JobOutput::TaskStateChanged { .. } | JobOutput::CancelGaveUp { .. } => {}
+                JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
+                    sys.obs.restart_schedule.push((now, failure, backoff_ms));
+                    sys.obs
+                        .failures
+                        .push((now, format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}")));
+                }
+                JobOutput::RestartSuppressed { failure, cause } => {
+                    sys.obs.failures.push((now, format!("#{failure} restart suppressed: {cause}")))
+                }
+                JobOutput::Restored { .. } => sys.obs.restarts += 1,
+                JobOutput::Terminated { retained, .. } => sys.obs.retained = retained.iter().map(|c| c.id).collect(),
+                JobOutput::Checkpoint(c) => match c {
+                    CoordinatorOutput::Trigger { id, timestamp_ms, kind, .. } => {
+                        let row = checkpoint_row(&mut sys.obs, id);
+                        row.trigger_ms = timestamp_ms;
+                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                    }
+                    CoordinatorOutput::Completed(cp) => {
+                        let offsets = self.source_offsets(&cp);
+                        sys.obs.completed_offsets.insert(cp.id, offsets);
+                        let in_flight = crate::world::in_flight_inputs(&cp);
+                        if !in_flight.is_empty() {
+                            sys.obs.completed_in_flight.insert(cp.id, in_flight);
+                        }
+                        let row = checkpoint_row(&mut sys.obs, cp.id);
+                        row.end_ms = Some(now);
+                        row.outcome = "COMPLETED".into();
+                        row.size_bytes = cp.size_bytes;
+                    }
+                    CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+                        let row = checkpoint_row(&mut sys.obs, id);
+                        row.trigger_ms = trigger_ms;
+                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                        if row.end_ms.is_none() {
+                            row.end_ms = Some(now);
+                            row.outcome = reason.name().to_string();
+                        }
+                    }
+                    _ => {}
+                },
+            }
+        }
+    }
+}
