@@ -698,7 +698,9 @@ impl CheckpointCoordinator {
     /// latest completed checkpoint; ids of checkpoints that failed after it are not reused.
     /// Never lowers the counter.
     pub fn recover_id_counter(&mut self, next: CheckpointId) {
-        self.next_id = self.next_id.max(next);
+        if self.variant != Variant::NoHaIdCounter {
+            self.next_id = self.next_id.max(next);
+        }
         self.invariants();
     }
 

@@ -31,10 +31,13 @@ pub enum Variant {
     /// The JobMaster never re-sends a cancel whose RPC was lost (Flink retries it, and fails the
     /// execution when every call failed): the hang of `message-loss` seed 74 before the retries.
     NoCancelRetry,
+    /// After a JobManager failover the new coordinator numbers checkpoints from 1 again instead
+    /// of continuing the HA `CheckpointIDCounter`: ids are reused across leaders.
+    NoHaIdCounter,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 9] = [
+    pub const ALL: [Variant; 10] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -44,6 +47,7 @@ impl Variant {
         Variant::IgnoreMinPause,
         Variant::DropChannelStateOnRestore,
         Variant::NoCancelRetry,
+        Variant::NoHaIdCounter,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Variant {
             Variant::IgnoreMinPause => "ignore-min-pause",
             Variant::DropChannelStateOnRestore => "drop-channel-state-on-restore",
             Variant::NoCancelRetry => "no-cancel-retry",
+            Variant::NoHaIdCounter => "no-ha-id-counter",
         }
     }
 }

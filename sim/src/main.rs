@@ -222,6 +222,12 @@ struct ExploreArgs {
     /// Lost JobManager-to-task messages per path.
     #[arg(long, default_value_t = 0)]
     losses: u32,
+    /// TaskManager process crashes per path (each later noticed by the JobManager).
+    #[arg(long, default_value_t = 0)]
+    tm_crashes: u32,
+    /// JobManager failovers (a new leader recovers from the HA store) per path.
+    #[arg(long, default_value_t = 0)]
+    jm_failovers: u32,
     /// Distinct states before giving up.
     #[arg(long, default_value_t = 300_000)]
     max_states: u64,
@@ -727,6 +733,8 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_failures: a.failures,
         max_ticks: a.ticks,
         max_losses: a.losses,
+        max_tm_crashes: a.tm_crashes,
+        max_jm_failovers: a.jm_failovers,
         max_states: a.max_states,
         reduce: !a.no_reduce,
     };

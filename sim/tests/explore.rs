@@ -105,6 +105,9 @@ fn choices_print_and_parse_back() {
         Choice::Lose(ckptsim::TaskId(0)),
         Choice::Tick,
         Choice::Fail(ckptsim::TaskId(2)),
+        Choice::CrashTm(ckptsim::TmId(1)),
+        Choice::TmLost(ckptsim::TmId(0)),
+        Choice::JmFailover,
     ];
     for c in all {
         assert_eq!(c.to_string().parse::<Choice>(), Ok(c));
@@ -136,4 +139,45 @@ fn correct_protocol_exhausts_the_two_input_job() {
         return;
     }
     exhausted("keyed-print.toml", Bounds { max_states: 1_500_000, ..bounds(2, 1) });
+}
+
+/// Process failures: a TaskManager crash (noticed later by the JobManager) and a JobManager
+/// failover (a new leader recovers from the HA store). With task failures off, the correct
+/// protocol's space with one of them is exhausted with no violation.
+#[test]
+fn correct_protocol_exhausts_tm_crash_and_jm_failover() {
+    let only = |tm: u32, jm: u32| Bounds { max_tm_crashes: tm, max_jm_failovers: jm, ..bounds(2, 0) };
+    let spec = spec("tiny-2pc.toml", Variant::Correct);
+    for b in [only(1, 0), only(0, 1)] {
+        let report = Explorer::new(&spec, b).explore();
+        assert!(report.violation.is_none(), "{b:?}: {:?}", report.violation);
+        assert!(report.exhausted, "{b:?}: exhausted ({} states)", report.distinct_states);
+    }
+}
+
+/// A bug only a JobManager failover shows: the new coordinator does not continue the HA
+/// checkpoint id counter. Without failovers the same bounds find nothing; with one, the
+/// coordinator checker names the reused id and the path holds the failover.
+#[test]
+fn no_ha_id_counter_is_found_only_through_a_jm_failover() {
+    let b = Bounds { max_jm_failovers: 1, ..bounds(3, 0) };
+    assert_eq!(found("tiny-2pc.toml", Variant::NoHaIdCounter, b).as_deref(), Some("coordinator"));
+    let spec = spec("tiny-2pc.toml", Variant::NoHaIdCounter);
+    let v = Explorer::new(&spec, b).explore().violation.expect("found");
+    assert!(v.path.contains(&Choice::JmFailover), "{v:?}");
+    assert!(v.anomaly.contains("triggered again"), "{v:?}");
+    let without = Explorer::new(&spec, bounds(2, 1)).explore();
+    assert!(without.violation.is_none() && without.exhausted, "{:?}", without.violation);
+}
+
+/// A TaskManager crash alone (no task failure) reaches the 2PC bug: the restored sink aborts
+/// a transaction the broken sink had already committed.
+#[test]
+fn two_pc_commit_on_precommit_is_found_through_a_tm_crash() {
+    let b = Bounds { max_tm_crashes: 1, max_states: 600_000, ..bounds(3, 0) };
+    assert_eq!(found("tiny-2pc.toml", Variant::TwoPcCommitOnPrecommit, b).as_deref(), Some("exactly-once"));
+    let spec = spec("tiny-2pc.toml", Variant::TwoPcCommitOnPrecommit);
+    let v = Explorer::new(&spec, b).explore().violation.expect("found");
+    assert!(v.path.iter().any(|c| matches!(c, Choice::CrashTm(_))), "{v:?}");
+    assert!(v.path.iter().any(|c| matches!(c, Choice::TmLost(_))), "the JobManager noticed the crash: {v:?}");
 }

@@ -16,6 +16,22 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
                 .push(format!("t={} checkpoint ids not increasing: {} after {}", w[1].trigger_ms, w[1].id, w[0].id));
         }
     }
+    // Ids are never reused, across JobManager leaders too: Flink's CheckpointCoordinator draws
+    // them from the CheckpointIDCounter, which HA keeps outside the JobManager. The rows above
+    // are one per id (a reused id overwrites its row), so this reads the trigger events.
+    let mut highest: Option<(u64, ckptsim::CheckpointId)> = None;
+    for e in run.trace.events() {
+        let crate::world::trace::EventData::Trigger { id } = e.data else { continue };
+        if let Some((at, top)) = highest.filter(|(_, top)| id <= *top) {
+            anomalies.push(format!(
+                "t={} checkpoint id {id} triggered again or lowered: checkpoint {top} was triggered at t={at}",
+                e.time_ms
+            ));
+        }
+        if highest.is_none_or(|(_, top)| id > top) {
+            highest = Some((e.time_ms, id));
+        }
+    }
     let retuned = run.retunes.iter().any(|(_, t)| t.contains("accepted"));
     let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionKind::Savepoint | ActionKind::TriggerCheckpoint));
     // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in

@@ -15,6 +15,8 @@
 //! ticks = 3
 //! failures = 1
 //! losses = 0
+//! tm_crashes = 0                # optional (default 0), written when not 0
+//! jm_failovers = 0              # optional (default 0), written when not 0
 //! path = ["fetch:t0", "tick", ...]
 //! job = '''
 //! <the scenario file>
@@ -56,6 +58,10 @@ struct Raw {
     ticks: u32,
     failures: u32,
     losses: u32,
+    #[serde(default)]
+    tm_crashes: u32,
+    #[serde(default)]
+    jm_failovers: u32,
     path: Vec<String>,
     job: String,
 }
@@ -80,6 +86,9 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
         "depth = {}\nticks = {}\nfailures = {}\nlosses = {}",
         bounds.max_depth, bounds.max_ticks, bounds.max_failures, bounds.max_losses
     );
+    if bounds.max_tm_crashes > 0 || bounds.max_jm_failovers > 0 {
+        let _ = writeln!(s, "tm_crashes = {}\njm_failovers = {}", bounds.max_tm_crashes, bounds.max_jm_failovers);
+    }
     s.push_str("path = [\n");
     for chunk in v.path.chunks(8) {
         let items: Vec<String> = chunk.iter().map(|c| toml_str(&c.to_string())).collect();
@@ -171,6 +180,8 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_failures: raw.failures,
         max_ticks: raw.ticks,
         max_losses: raw.losses,
+        max_tm_crashes: raw.tm_crashes,
+        max_jm_failovers: raw.jm_failovers,
         ..Bounds::default()
     };
     Ok(ReplayFile { spec, bounds, path, checker: raw.checker, anomaly: raw.anomaly })

@@ -296,7 +296,8 @@ pub(super) fn route_jm_outputs(
                             ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
                             a @ ckptsim::record::Alignment::AlignedWithTimeout { .. } => format!("{a:?}"),
                         };
-                        w.tr("jm", "trigger", Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).0);
+                        let text = Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).0;
+                        w.tr_data("jm", "trigger", text, EventData::Trigger { id });
                         w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
                     }
                     CoordinatorOutput::Completed(cp) => {

@@ -39,6 +39,9 @@ pub enum EventData {
     /// An event about one task (exception, injected fault, snapshot, decline, sink); the
     /// `detail` text says what happened.
     Task { task: TaskId },
+    /// The coordinator triggered checkpoint (or savepoint) `id`; the `detail` text has its kind
+    /// and alignment.
+    Trigger { id: CheckpointId },
 }
 
 impl EventData {
@@ -52,7 +55,7 @@ impl EventData {
             }
             EventData::Fault { start, label } => Some(format!("{} {label}", if *start { "start" } else { "end" })),
             EventData::TmStart { incarnation } => Some(format!("incarnation={incarnation}")),
-            EventData::None | EventData::Failure { .. } | EventData::Task { .. } => None,
+            EventData::None | EventData::Failure { .. } | EventData::Task { .. } | EventData::Trigger { .. } => None,
         }
     }
 }

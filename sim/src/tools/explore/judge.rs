@@ -20,8 +20,17 @@ impl Explorer<'_> {
     /// The run so far as the checkers read it.
     pub(super) fn run_result(&self, sys: &Sys) -> RunResult {
         let mut trace = Trace::default();
+        // The events the checkers read, in time order (failures before triggers at equal times).
+        let mut events: Vec<(u64, &'static str, String, EventData)> = Vec::new();
         for (t, detail) in &sys.obs.failures {
-            trace.push(*t, "jm", "failure", detail.clone());
+            events.push((*t, "failure", detail.clone(), EventData::None));
+        }
+        for (t, id) in &sys.obs.triggers {
+            events.push((*t, "trigger", format!("id={id}"), EventData::Trigger { id: *id }));
+        }
+        events.sort_by_key(|e| e.0);
+        for (t, kind, detail, data) in events {
+            trace.push_data(t, "jm", kind, detail, data);
         }
         let sink_op = self.spec.operators.len().saturating_sub(1);
         let sink_tasks = self

@@ -15,6 +15,9 @@
 //! | `lose:tN` | the next JobManager message to task N is lost |
 //! | `tick` | virtual time jumps to the earliest timer (periodic trigger, restart delay, timeouts, the next record's append time) |
 //! | `fail:tN` | task N throws |
+//! | `crash-tm:N` | TaskManager N's process dies: its tasks are gone, messages on their way to them are lost, its per-process counters reset |
+//! | `tm-lost:N` | the JobManager notices the crashed TaskManager N (heartbeat timeout): its executions fail; a replacement process offers the same slots |
+//! | `jm-failover` | the JobManager dies and a new leader takes over (HA): the job is suspended, pending checkpoints die, TaskManagers fail the old leader's tasks, everything in flight of the old epoch is fenced, and the new JobMaster recovers the latest completed checkpoint and the checkpoint id counter |
 //!
 //! The search is breadth-first, level by level, so the first violation found has a path of
 //! minimal length. Visited states are deduplicated by a fingerprint of the whole state;
@@ -25,17 +28,23 @@
 //! choice left whose job or tasks are still in a transitional status (and whose timers were not
 //! cut by the tick bound) is a liveness violation: no delivery can ever move it on.
 //!
-//! Not modelled here (the world has them): TaskManager loss and heartbeats, JobManager
-//! failover, processing cost and credits, socket sources.
+//! Attempts are namespaced by JobManager epoch: the explorer's attempt is
+//! `(epoch - 1) * EPOCH_STRIDE + ` the JobMaster's own attempt, so a new leader's attempts never
+//! collide with the old leader's (and the first epoch's numbers are the JobMaster's).
+//!
+//! Not modelled here (the world has them): heartbeats as timers (a crashed TaskManager is
+//! noticed by the `tm-lost` step at any point), a JobManager that is down for a while (failover
+//! is one step), zombie tasks of an old leader (TaskManagers fail them at once), processing cost
+//! and credits, socket sources.
 
 use crate::check::{self, Verdict};
 use crate::graph::Graph;
 use crate::reference::{self, Reference};
 use crate::spec::{InputSpec, JobSpec};
-use crate::trace::Trace;
+use crate::trace::{EventData, Trace};
 use crate::world::{build_log, BrokerLog, CheckpointRow, OffsetCommit, OutputRow, RunResult};
 use ckptsim::coordinator::CoordinatorOutput;
-use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
+use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
 use ckptsim::job::{JobMaster, JobOutput};
 use ckptsim::operator::SurvivingCounters;
 use ckptsim::reason::CheckpointFailureReason;
@@ -54,6 +63,9 @@ mod step;
 
 use judge::checkpoint_row;
 
+/// Attempts of JobManager epoch E are numbered from `(E - 1) * EPOCH_STRIDE` (as the world does).
+pub const EPOCH_STRIDE: u32 = 10_000;
+
 /// How far the search goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Bounds {
@@ -65,6 +77,10 @@ pub struct Bounds {
     pub max_ticks: u32,
     /// Lost JobManager → task messages on one path.
     pub max_losses: u32,
+    /// TaskManager process crashes on one path.
+    pub max_tm_crashes: u32,
+    /// JobManager failovers on one path.
+    pub max_jm_failovers: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
@@ -73,7 +89,16 @@ pub struct Bounds {
 
 impl Default for Bounds {
     fn default() -> Self {
-        Bounds { max_depth: 60, max_failures: 1, max_ticks: 4, max_losses: 0, max_states: 300_000, reduce: true }
+        Bounds {
+            max_depth: 60,
+            max_failures: 1,
+            max_ticks: 4,
+            max_losses: 0,
+            max_tm_crashes: 0,
+            max_jm_failovers: 0,
+            max_states: 300_000,
+            reduce: true,
+        }
     }
 }
 
@@ -87,6 +112,9 @@ pub enum Choice {
     Lose(TaskId),
     Tick,
     Fail(TaskId),
+    CrashTm(TmId),
+    TmLost(TmId),
+    JmFailover,
 }
 
 impl fmt::Display for Choice {
@@ -99,6 +127,9 @@ impl fmt::Display for Choice {
             Choice::Lose(t) => write!(f, "lose:t{}", t.0),
             Choice::Tick => f.write_str("tick"),
             Choice::Fail(t) => write!(f, "fail:t{}", t.0),
+            Choice::CrashTm(tm) => write!(f, "crash-tm:{}", tm.0),
+            Choice::TmLost(tm) => write!(f, "tm-lost:{}", tm.0),
+            Choice::JmFailover => f.write_str("jm-failover"),
         }
     }
 }
@@ -116,6 +147,9 @@ impl std::str::FromStr for Choice {
         let parts: Vec<&str> = s.trim().split(':').collect();
         match parts.as_slice() {
             ["tick"] => Ok(Choice::Tick),
+            ["jm-failover"] => Ok(Choice::JmFailover),
+            ["crash-tm", n] => Ok(Choice::CrashTm(TmId(num(n)?))),
+            ["tm-lost", n] => Ok(Choice::TmLost(TmId(num(n)?))),
             ["fetch", t] => Ok(Choice::Fetch(task(t)?)),
             ["to-task", t] => Ok(Choice::ToTask(task(t)?)),
             ["to-jm", t] => Ok(Choice::ToJm(task(t)?)),
@@ -123,7 +157,7 @@ impl std::str::FromStr for Choice {
             ["fail", t] => Ok(Choice::Fail(task(t)?)),
             ["data", a, t, c] => Ok(Choice::Data { attempt: num(a)?, to: task(t)?, ch: num(c)? }),
             _ => {
-                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN)"))
+                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover)"))
             }
         }
     }
@@ -158,6 +192,9 @@ struct Obs {
     /// … ms): cause` / `#N restart suppressed: cause`): the restart and tolerable-failure
     /// checkers read them.
     failures: Vec<(u64, String)>,
+    /// Checkpoint triggers in order (the coordinator checker reads them: ids are never reused,
+    /// across JobManager leaders too).
+    triggers: Vec<(u64, CheckpointId)>,
     checkpoints: BTreeMap<CheckpointId, CheckpointRow>,
     print_rows: BTreeMap<TaskId, Vec<OutputRow>>,
     sink_anomalies: Vec<String>,
@@ -189,6 +226,16 @@ struct Sys {
     failures: u32,
     ticks: u32,
     losses: u32,
+    tm_crashes: u32,
+    jm_failovers: u32,
+    /// The JobManager epoch (1 for the first leader).
+    epoch: u32,
+    /// TaskManagers whose process crashed and that the JobManager has not noticed yet.
+    crashed_tms: BTreeSet<TmId>,
+    /// The HA store: the latest completed checkpoint and the checkpoint id counter, which a
+    /// new JobManager recovers.
+    ha_latest: Option<Arc<CompletedCheckpoint>>,
+    ha_next_id: CheckpointId,
     /// The virtual time of the last timer firing: a timer still due at that same time (a
     /// deadline a machine keeps reporting while it waits for something else) does not fire
     /// again until time or something else moves.
@@ -232,7 +279,7 @@ impl Sys {
         // Formatting into the hasher cannot fail.
         let _ = write!(
             h,
-            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}",
+            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}|{}|{}|{}|{:?}|{:?}|{:?}",
             self.now_ms,
             self.jm,
             self.tasks,
@@ -248,7 +295,13 @@ impl Sys {
             self.failures,
             self.ticks,
             self.losses,
-            self.ticked_at
+            self.ticked_at,
+            self.tm_crashes,
+            self.jm_failovers,
+            self.epoch,
+            self.crashed_tms,
+            self.ha_latest.as_ref().map(|c| c.id),
+            self.ha_next_id
         );
         h.0
     }
@@ -340,6 +393,7 @@ impl<'a> Explorer<'a> {
                 restart_schedule: vec![],
                 restarts: 0,
                 failures: vec![],
+                triggers: vec![],
                 checkpoints: BTreeMap::new(),
                 print_rows: BTreeMap::new(),
                 sink_anomalies: vec![],
@@ -353,6 +407,12 @@ impl<'a> Explorer<'a> {
             failures: 0,
             ticks: 0,
             losses: 0,
+            tm_crashes: 0,
+            jm_failovers: 0,
+            epoch: 1,
+            crashed_tms: BTreeSet::new(),
+            ha_latest: None,
+            ha_next_id: CheckpointId(1),
             ticked_at: None,
         };
         sys.jm.start(0, None);

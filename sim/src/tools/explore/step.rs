@@ -42,6 +42,9 @@ impl Explorer<'_> {
     /// and processing took no virtual time; sources read at any pace (a timer may fire before a
     /// visible record is read), and messages to the JobManager and failures interleave freely;
     /// of several sources with records to read, only the first one's read is explored at a time.
+    /// Process crashes touch several tasks at once: a TaskManager crash stays in the busy set
+    /// when it kills a task of the group, a JobManager failover (it touches every task) always
+    /// does; the JobManager noticing a crashed TaskManager is a JobManager step, like `to-jm`.
     pub(super) fn reduce(&self, all: Vec<Choice>) -> Vec<Choice> {
         let cfg = &self.spec.checkpoint;
         let overtaking = cfg.mode == ckptsim::config::CheckpointingMode::ExactlyOnce && cfg.unaligned;
@@ -67,7 +70,9 @@ impl Explorer<'_> {
                     .filter(|c| match c {
                         Choice::Fetch(x) | Choice::ToTask(x) | Choice::Lose(x) | Choice::Fail(x) => group.contains(x),
                         Choice::Data { to, .. } => group.contains(to),
-                        Choice::ToJm(_) | Choice::Tick => false,
+                        Choice::CrashTm(tm) => group.iter().any(|x| self.graph.tasks[x.0 as usize].tm == *tm),
+                        Choice::JmFailover => true,
+                        Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) => false,
                     })
                     .collect()
             }
@@ -118,7 +123,80 @@ impl Explorer<'_> {
                 out.push(Choice::Fail(*t));
             }
         }
+        let settled = sys.jm.status().is_globally_terminal();
+        if sys.tm_crashes < b.max_tm_crashes && !settled {
+            // Only a TaskManager running a task: crashing an idle one changes nothing but time.
+            let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.graph.tasks[t.0 as usize].tm).collect();
+            for tm in busy.difference(&sys.crashed_tms) {
+                out.push(Choice::CrashTm(*tm));
+            }
+        }
+        for tm in &sys.crashed_tms {
+            out.push(Choice::TmLost(*tm));
+        }
+        if sys.jm_failovers < b.max_jm_failovers && !settled {
+            out.push(Choice::JmFailover);
+        }
         out
+    }
+
+    /// The explorer's attempt of a JobMaster attempt of the current epoch.
+    fn to_epoch(sys: &Sys, a: Attempt) -> Attempt {
+        Attempt((sys.epoch - 1) * super::EPOCH_STRIDE + a.0)
+    }
+
+    /// The JobMaster attempt of an explorer attempt, or None when it belongs to an older epoch
+    /// (the new leader's JobMasterId fences it).
+    fn from_epoch(sys: &Sys, a: Attempt) -> Option<Attempt> {
+        (a.0 / super::EPOCH_STRIDE == sys.epoch - 1).then_some(Attempt(a.0 % super::EPOCH_STRIDE))
+    }
+
+    /// TaskManager `tm`'s process dies: its tasks vanish without a word (no FAILED update),
+    /// messages on their way to them are lost, and its per-process counters (static fields of
+    /// a Flink test function) start over.
+    fn crash_tm(&self, sys: &mut Sys, tm: TmId) {
+        let on_tm = |t: &TaskId| self.graph.tasks[t.0 as usize].tm == tm;
+        sys.tasks.retain(|t, _| !on_tm(t));
+        for (t, q) in sys.to_task.iter_mut() {
+            if on_tm(t) {
+                q.clear();
+            }
+        }
+        sys.counters.remove(&tm.0);
+        sys.crashed_tms.insert(tm);
+        sys.tm_crashes += 1;
+    }
+
+    /// The JobManager dies and a new leader takes over, as the world's `jm-crash` (semantics
+    /// §9): the old job is SUSPENDED and its pending checkpoints die
+    /// (CHECKPOINT_COORDINATOR_SUSPEND); TaskManagers lose the leader and fail its tasks
+    /// (TaskExecutor's `disconnectJobManager`); everything in flight of the old epoch is
+    /// fenced; the new JobMaster continues the checkpoint id counter and restores the latest
+    /// completed checkpoint from the HA store (`start_recovered`).
+    fn jm_failover(&self, sys: &mut Sys) {
+        let now = sys.now_ms;
+        sys.jm_failovers += 1;
+        sys.epoch += 1;
+        sys.obs.status = JobStatus::Suspended;
+        sys.obs.status_timeline.push((now, JobStatus::Suspended));
+        for row in sys.obs.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
+            row.end_ms = Some(now);
+            row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
+        }
+        for t in std::mem::take(&mut sys.tasks).into_keys() {
+            // A task that restored but never drained keeps its restore bookkeeping out of the
+            // commit horizon.
+            sys.restored_from.remove(&t);
+        }
+        sys.data.clear();
+        sys.to_task.clear();
+        sys.to_jm.clear();
+        sys.obs.status_timeline.push((now, JobStatus::Created));
+        let params = self.spec.job_params(self.graph.tasks.clone(), 0);
+        sys.jm = JobMaster::new(params);
+        sys.jm.recover_checkpoint_id_counter(sys.ha_next_id);
+        sys.jm.start_recovered(now, sys.ha_latest.clone());
+        self.route_jm(sys);
     }
 
     /// The earliest timer: the JobManager's, a task's, or a record's append time. Right after a
@@ -184,12 +262,18 @@ impl Explorer<'_> {
             Choice::ToJm(t) => {
                 let Some(m) = sys.to_jm.get_mut(&t).and_then(|q| q.pop_front()) else { return false };
                 let now = sys.now_ms;
-                match m {
-                    Up::State { attempt, state, cause } => sys.jm.handle_task_state(now, t, attempt, state, cause),
-                    Up::Ack { attempt, id, snapshot } => sys.jm.handle_ack(now, t, attempt, id, snapshot),
-                    Up::Decline { attempt, id, reason } => sys.jm.handle_decline(now, t, attempt, id, reason),
+                let attempt = match &m {
+                    Up::State { attempt, .. } | Up::Ack { attempt, .. } | Up::Decline { attempt, .. } => *attempt,
+                };
+                // A message of an older leader's attempt is fenced (dropped).
+                if let Some(a) = Self::from_epoch(sys, attempt) {
+                    match m {
+                        Up::State { state, cause, .. } => sys.jm.handle_task_state(now, t, a, state, cause),
+                        Up::Ack { id, snapshot, .. } => sys.jm.handle_ack(now, t, a, id, snapshot),
+                        Up::Decline { id, reason, .. } => sys.jm.handle_decline(now, t, a, id, reason),
+                    }
+                    self.route_jm(sys);
                 }
-                self.route_jm(sys);
             }
             Choice::Tick => {
                 let Some(at) = self.next_timer(sys) else { return false };
@@ -213,6 +297,25 @@ impl Explorer<'_> {
                         self.drain(sys, t);
                     }
                 }
+            }
+            Choice::CrashTm(tm) => {
+                if sys.crashed_tms.contains(&tm) || !sys.tasks.keys().any(|t| self.graph.tasks[t.0 as usize].tm == tm) {
+                    return false;
+                }
+                self.crash_tm(sys, tm);
+            }
+            Choice::TmLost(tm) => {
+                if !sys.crashed_tms.remove(&tm) {
+                    return false;
+                }
+                sys.jm.handle_tm_lost(sys.now_ms, tm);
+                self.route_jm(sys);
+            }
+            Choice::JmFailover => {
+                if sys.jm.status().is_globally_terminal() {
+                    return false;
+                }
+                self.jm_failover(sys);
             }
             Choice::Fail(t) => {
                 let Some(task) = sys.tasks.remove(&t) else { return false };
@@ -406,24 +509,37 @@ impl Explorer<'_> {
         false
     }
 
+    /// Queues a JobManager message for task `t`; a message to a crashed TaskManager the
+    /// JobManager has not noticed yet is lost (the process is gone).
+    fn send_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
+        if !sys.crashed_tms.contains(&self.graph.tasks[t.0 as usize].tm) {
+            sys.to_task.entry(t).or_default().push_back(m);
+        }
+    }
+
     pub(super) fn route_jm(&self, sys: &mut Sys) {
         let now = sys.now_ms;
         while let Some(out) = sys.jm.poll_output() {
             match out {
                 JobOutput::Deploy { task, attempt, restore, .. } => {
-                    sys.to_task.entry(task).or_default().push_back(Ctl::Deploy { attempt, restore })
+                    let attempt = Self::to_epoch(sys, attempt);
+                    self.send_to_task(sys, task, Ctl::Deploy { attempt, restore })
                 }
                 JobOutput::Cancel { task, attempt, .. } => {
-                    sys.to_task.entry(task).or_default().push_back(Ctl::Cancel { attempt })
+                    let attempt = Self::to_epoch(sys, attempt);
+                    self.send_to_task(sys, task, Ctl::Cancel { attempt })
                 }
                 JobOutput::Trigger { task, attempt, barrier, .. } => {
-                    sys.to_task.entry(task).or_default().push_back(Ctl::Trigger { attempt, barrier })
+                    let attempt = Self::to_epoch(sys, attempt);
+                    self.send_to_task(sys, task, Ctl::Trigger { attempt, barrier })
                 }
                 JobOutput::NotifyComplete { task, attempt, id, .. } => {
-                    sys.to_task.entry(task).or_default().push_back(Ctl::NotifyComplete { attempt, id })
+                    let attempt = Self::to_epoch(sys, attempt);
+                    self.send_to_task(sys, task, Ctl::NotifyComplete { attempt, id })
                 }
                 JobOutput::NotifyAborted { task, attempt, id, .. } => {
-                    sys.to_task.entry(task).or_default().push_back(Ctl::NotifyAborted { attempt, id })
+                    let attempt = Self::to_epoch(sys, attempt);
+                    self.send_to_task(sys, task, Ctl::NotifyAborted { attempt, id })
                 }
                 JobOutput::JobStatusChanged { to, .. } => {
                     sys.obs.status = to;
@@ -443,11 +559,15 @@ impl Explorer<'_> {
                 JobOutput::Terminated { retained, .. } => sys.obs.retained = retained.iter().map(|c| c.id).collect(),
                 JobOutput::Checkpoint(c) => match c {
                     CoordinatorOutput::Trigger { id, timestamp_ms, kind, .. } => {
+                        sys.ha_next_id = sys.ha_next_id.max(id.next());
+                        sys.obs.triggers.push((now, id));
                         let row = checkpoint_row(&mut sys.obs, id);
                         row.trigger_ms = timestamp_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                     }
                     CoordinatorOutput::Completed(cp) => {
+                        // The HA store has it before it counts as completed.
+                        sys.ha_latest = Some(cp.clone());
                         let offsets = self.source_offsets(&cp);
                         sys.obs.completed_offsets.insert(cp.id, offsets);
                         let in_flight = crate::world::in_flight_inputs(&cp);
