@@ -202,7 +202,7 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
             let after = run.trace.events().iter().find(|e| e.kind == "failure" && e.time_ms >= fail.time_ms);
             if let Some(a) = after {
                 if a.time_ms <= fail.time_ms + 100 {
-                    note = if matches!(a.data, EventData::Failure { suppressed: true }) {
+                    note = if matches!(a.data, EventData::Failure { backoff_ms: None, .. }) {
                         "job fails for good".into()
                     } else {
                         "job restarts".into()

@@ -43,18 +43,10 @@ pub(super) struct Decision {
 
 pub(super) fn decisions(run: &RunResult) -> Vec<Decision> {
     let mut out = Vec::new();
-    for e in run.trace.events().iter().filter(|e| e.kind == "failure" && e.node == "jm") {
-        let Some(rest) = e.detail.strip_prefix('#') else { continue };
-        let Some((n, rest)) = rest.split_once(' ') else { continue };
-        let Ok(failure) = n.parse::<u64>() else { continue };
-        let backoff_ms = if rest.starts_with("restart suppressed") {
-            None
-        } else if let Some(b) = rest.split_once("(backoff ").and_then(|(_, b)| b.split_once(" ms)")) {
-            b.0.parse::<u64>().ok()
-        } else {
-            continue;
-        };
-        out.push(Decision { time_ms: e.time_ms, failure, backoff_ms });
+    for e in run.trace.events() {
+        if let crate::world::trace::EventData::Failure { failure, backoff_ms } = e.data {
+            out.push(Decision { time_ms: e.time_ms, failure: u64::from(failure), backoff_ms });
+        }
     }
     out
 }

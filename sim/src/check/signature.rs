@@ -294,8 +294,8 @@ fn fault_starts(o: &Outcome) -> Vec<(u64, String)> {
         .filter(|e| e.kind == "fault")
         .filter_map(|e| {
             if e.node == "chaos" {
-                let rest = e.detail.strip_prefix("start ")?;
-                let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+                let crate::world::trace::EventData::Fault { start: true, label } = &e.data else { return None };
+                let name: String = label.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
                 Some((e.time_ms, kebab(&name)))
             } else {
                 // A task throwing: a task-failure fault or a failure injector of the operator.

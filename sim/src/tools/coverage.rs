@@ -16,6 +16,7 @@
 //! (no scenario can draw that fault kind, no bounded source, no restore-retained action).
 
 use crate::spec::{ActionKind, FaultKind, JobSpec, OpKind};
+use crate::trace::EventData;
 use crate::world::{RunResult, SnapshotResult};
 use ckptsim::config::CheckpointingMode;
 use ckptsim::status::{ExecutionState, JobStatus};
@@ -462,7 +463,9 @@ pub fn observe(spec: &JobSpec, run: &RunResult) -> BTreeSet<Cell> {
                 }
             }
             (_, "lost" | "drop") if d.contains("notify-complete") => hit(Situation::NotificationLost),
-            ("jm", "failure") if d.contains("restart suppressed") => hit(Situation::RestartSuppressed),
+            ("jm", "failure") if matches!(e.data, EventData::Failure { backoff_ms: None, .. }) => {
+                hit(Situation::RestartSuppressed)
+            }
             ("jm", "tm-lost") => {
                 hit(Situation::TaskManagerLost);
                 if pending_at(e.time_ms) {

@@ -247,7 +247,7 @@ pub(super) fn route_jm_outputs(
                         "jm",
                         "failure",
                         format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
-                        EventData::Failure { suppressed: false },
+                        EventData::Failure { failure, backoff_ms: Some(backoff_ms) },
                     );
                 }
                 JobOutput::RestartSuppressed { failure, cause } => {
@@ -255,7 +255,7 @@ pub(super) fn route_jm_outputs(
                         "jm",
                         "failure",
                         format!("#{failure} restart suppressed: {cause}"),
-                        EventData::Failure { suppressed: true },
+                        EventData::Failure { failure, backoff_ms: None },
                     );
                 }
                 JobOutput::CancelGaveUp { task, attempt, calls } => {

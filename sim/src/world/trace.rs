@@ -33,9 +33,10 @@ pub enum EventData {
     Fault { start: bool, label: String },
     /// A TaskManager process started; incarnation 1 is its first.
     TmStart { incarnation: u64 },
-    /// A job failure the restart strategy judged: `suppressed` when it allowed no restart (the
-    /// job fails for good), else a restart was scheduled. The `detail` text has the cause.
-    Failure { suppressed: bool },
+    /// A job failure the restart strategy judged: the JobMaster's failure number (1 again with
+    /// a new JobMaster) and the backoff of the restart it scheduled, `None` when it allowed no
+    /// restart (the job fails for good). The `detail` text has the cause.
+    Failure { failure: u32, backoff_ms: Option<u64> },
     /// An event about one task (exception, injected fault, snapshot, decline, sink); the
     /// `detail` text says what happened.
     Task { task: TaskId },

@@ -22,8 +22,8 @@ impl Explorer<'_> {
         let mut trace = Trace::default();
         // The events the checkers read, in time order (failures before triggers at equal times).
         let mut events: Vec<(u64, &'static str, String, EventData)> = Vec::new();
-        for (t, detail) in &sys.obs.failures {
-            events.push((*t, "failure", detail.clone(), EventData::None));
+        for (t, detail, data) in &sys.obs.failures {
+            events.push((*t, "failure", detail.clone(), data.clone()));
         }
         for (t, id) in &sys.obs.triggers {
             events.push((*t, "trigger", format!("id={id}"), EventData::Trigger { id: *id }));

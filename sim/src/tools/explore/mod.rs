@@ -191,7 +191,7 @@ struct Obs {
     /// The JobManager's restart decisions as the world traces them (`#N restart at … (backoff
     /// … ms): cause` / `#N restart suppressed: cause`): the restart and tolerable-failure
     /// checkers read them.
-    failures: Vec<(u64, String)>,
+    failures: Vec<(u64, String, EventData)>,
     /// Checkpoint triggers in order (the coordinator checker reads them: ids are never reused,
     /// across JobManager leaders too).
     triggers: Vec<(u64, CheckpointId)>,

@@ -548,13 +548,17 @@ impl Explorer<'_> {
                 JobOutput::TaskStateChanged { .. } | JobOutput::CancelGaveUp { .. } => {}
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
                     sys.obs.restart_schedule.push((now, failure, backoff_ms));
-                    sys.obs
-                        .failures
-                        .push((now, format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}")));
+                    sys.obs.failures.push((
+                        now,
+                        format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
+                        EventData::Failure { failure, backoff_ms: Some(backoff_ms) },
+                    ));
                 }
-                JobOutput::RestartSuppressed { failure, cause } => {
-                    sys.obs.failures.push((now, format!("#{failure} restart suppressed: {cause}")))
-                }
+                JobOutput::RestartSuppressed { failure, cause } => sys.obs.failures.push((
+                    now,
+                    format!("#{failure} restart suppressed: {cause}"),
+                    EventData::Failure { failure, backoff_ms: None },
+                )),
                 JobOutput::Restored { .. } => sys.obs.restarts += 1,
                 JobOutput::Terminated { retained, .. } => sys.obs.retained = retained.iter().map(|c| c.id).collect(),
                 JobOutput::Checkpoint(c) => match c {

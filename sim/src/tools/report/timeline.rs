@@ -198,7 +198,7 @@ impl Timeline {
                 }
                 ("jm", "retune") => retunes.push(marker(e, e.detail.clone())),
                 ("jm", "tm-lost") => cluster.push(marker(e, format!("TaskManager lost: {}", e.detail))),
-                ("jm", "failure") if matches!(e.data, EventData::Failure { suppressed: true }) => {
+                ("jm", "failure") if matches!(e.data, EventData::Failure { backoff_ms: None, .. }) => {
                     cluster.push(marker(e, e.detail.clone()))
                 }
                 ("jm", "tolerable") => cluster.push(marker(e, format!("tolerable failures {}", e.detail))),
