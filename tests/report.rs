@@ -110,7 +110,7 @@ fn count_trace(run: &ckptsim_sim::world::RunResult, node: &str, kind: &str, pref
 fn seed_reports_are_well_formed_and_draw_every_task_checkpoint_fault_and_action() {
     let files = seed_files();
     assert!(files.len() >= 8, "the seed scenarios are there");
-    let (mut faults_seen, mut restarts_seen, mut retunes_seen) = (0, 0, 0);
+    let (mut faults_seen, mut restarts_seen, mut retunes_seen, mut restores_seen) = (0, 0, 0, 0);
     for f in files {
         let spec = load::load_spec(&f).expect("seed scenario loads");
         let o = outcome::run(&spec, spec.default_seed);
@@ -180,7 +180,16 @@ fn seed_reports_are_well_formed_and_draw_every_task_checkpoint_fault_and_action(
         };
         assert_eq!(out_rows, produced.min(300), "{name}: output table rows");
         assert!(with_class(&elems, "anomaly-marker").is_empty(), "{name}: a passing run marks no anomaly");
+
+        // One row per restore, naming the checkpoint it restored.
+        let restores = with_class(&elems, "restore");
+        assert_eq!(restores.len(), run.restores.len(), "{name}: one row per restore");
+        for (row, r) in restores.iter().zip(&run.restores) {
+            assert_eq!(row.attr("data-checkpoint"), r.checkpoint.map_or(String::new(), |c| c.to_string()), "{name}");
+        }
+        restores_seen += run.restores.len();
     }
+    assert!(restores_seen > 0, "the seeds restore from checkpoints");
     assert!(faults_seen > 0 && restarts_seen > 0 && retunes_seen > 0, "the seeds exercise faults, restarts, re-tunes");
 }
 

@@ -99,7 +99,7 @@ pub fn render_html(spec: &JobSpec, o: &Outcome, opts: &ReportOptions) -> String 
         o.trace_hash(),
         run.trace.events().len()
     );
-    h.push_str("<p><a href=\"#timeline\">timeline</a> · <a href=\"#durations\">checkpoint durations</a> · <a href=\"#offsets\">offsets</a> · <a href=\"#checkers\">checkers</a> · <a href=\"#checkpoint-table\">checkpoints</a> · <a href=\"#output\">output</a></p>\n");
+    h.push_str("<p><a href=\"#timeline\">timeline</a> · <a href=\"#durations\">checkpoint durations</a> · <a href=\"#offsets\">offsets</a> · <a href=\"#checkers\">checkers</a> · <a href=\"#restores\">restores</a> · <a href=\"#checkpoint-table\">checkpoints</a> · <a href=\"#output\">output</a></p>\n");
 
     // Anomalies that are listed (and marked) — numbered once for both places.
     let listed = listed_anomalies(&tl, opts);
@@ -125,6 +125,9 @@ pub fn render_html(spec: &JobSpec, o: &Outcome, opts: &ReportOptions) -> String 
 
     h.push_str("<h2 id=\"checkers\">Checkers</h2>\n");
     checkers_section(&mut h, o, &listed);
+
+    h.push_str("<h2 id=\"restores\">Restores</h2>\n");
+    restores_table(&mut h, run);
 
     h.push_str("<h2 id=\"checkpoint-table\">Checkpoints</h2>\n");
     checkpoint_table(&mut h, run, opts);

@@ -1,4 +1,4 @@
-//! The report's sections below the charts: the checkers' verdicts, the checkpoint table and the output table (truncated with counts).
+//! The report's sections below the charts: the checkers' verdicts, the restores, the checkpoint table and the output table (truncated with counts).
 
 use super::*;
 
@@ -205,6 +205,39 @@ pub(super) fn output_table(h: &mut String, spec: &JobSpec, run: &RunResult, opts
         if p + 1 < rows.len() {
             gap_row(h, 7, rows.len() - p - 1, "rows");
         }
+    }
+    h.push_str("</table>\n");
+}
+
+/// One row per restore of the job's tasks (a restart, a JobManager failover, a job started from
+/// a retained checkpoint): when, why, the checkpoint restored and what it held — source offsets
+/// per partition and keyed state per operator (at most 24 keys shown per operator).
+pub(super) fn restores_table(h: &mut String, run: &RunResult) {
+    if run.restores.is_empty() {
+        h.push_str("<p class=\"meta\" id=\"no-restores\">No restore: the tasks ran from their first deployment.</p>\n");
+        return;
+    }
+    h.push_str(
+        "<table id=\"restore-table\"><tr><th>time</th><th>cause</th><th>checkpoint</th><th>source offsets</th><th>keyed state</th></tr>\n",
+    );
+    for (i, r) in run.restores.iter().enumerate() {
+        let checkpoint = r.checkpoint.map_or("none: empty state".to_string(), |c| c.to_string());
+        let offsets: Vec<String> = r.offsets.iter().map(|(p, o)| format!("p{}={}", p.0, o.0)).collect();
+        let mut keyed = String::new();
+        for (op, m) in &r.keyed {
+            let shown: Vec<String> = m.iter().take(24).map(|(k, v)| format!("{k}={v}")).collect();
+            let more = if m.len() > 24 { format!(" … {} more", m.len() - 24) } else { String::new() };
+            let _ = write!(keyed, "<div><b>{}</b> {}{more}</div>", esc(op), esc(&shown.join(", ")));
+        }
+        let _ = writeln!(
+            h,
+            "<tr class=\"restore\" id=\"restore-{i}\" data-checkpoint=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{keyed}</td></tr>",
+            r.checkpoint.map_or(String::new(), |c| c.to_string()),
+            secs(r.at_ms),
+            esc(&r.cause),
+            esc(&checkpoint),
+            esc(&offsets.join(" "))
+        );
     }
     h.push_str("</table>\n");
 }
