@@ -199,7 +199,11 @@ pub(super) async fn task_main(
                     w.data.socket_reader = None;
                 }
                 w.wake.task_notify.remove(&key);
-                w.tasks.mail.remove(&key);
+                // Lines the server wrote to the connection while the task was cancelling die
+                // with it (a socket cannot replay them).
+                if let Some(unread) = w.tasks.mail.remove(&key) {
+                    lose_unread_lines(w, unread);
+                }
                 report(w, tm, task, attempt, ExecutionState::Canceled, None);
             });
             return;
