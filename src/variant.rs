@@ -31,10 +31,13 @@ pub enum Variant {
     /// The JobMaster never re-sends a cancel whose RPC was lost (Flink retries it, and fails the
     /// execution when every call failed): the hang of `message-loss` seed 74 before the retries.
     NoCancelRetry,
+    /// On a restore with another parallelism, new subtask `i` gets old subtask `i`'s keyed state
+    /// (by subtask index) instead of the keys of its key-group range (the world's hand-off).
+    RescaleKeyedBySubtask,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 9] = [
+    pub const ALL: [Variant; 10] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -44,6 +47,7 @@ impl Variant {
         Variant::IgnoreMinPause,
         Variant::DropChannelStateOnRestore,
         Variant::NoCancelRetry,
+        Variant::RescaleKeyedBySubtask,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Variant {
             Variant::IgnoreMinPause => "ignore-min-pause",
             Variant::DropChannelStateOnRestore => "drop-channel-state-on-restore",
             Variant::NoCancelRetry => "no-cancel-retry",
+            Variant::RescaleKeyedBySubtask => "rescale-keyed-by-subtask",
         }
     }
 }

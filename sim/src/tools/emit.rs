@@ -328,6 +328,9 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
         if is_task && o.parallelism != 1 {
             let _ = writeln!(s, "parallelism = {}", o.parallelism);
         }
+        if let Some(m) = o.max_parallelism {
+            let _ = writeln!(s, "max_parallelism = {m}");
+        }
         for (k, v) in keys {
             let _ = writeln!(s, "{k} = {v}");
         }
@@ -424,6 +427,10 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
             ActionKind::RestoreRetained => {
                 let _ = writeln!(s, "kind = \"restore-retained\"");
             }
+            ActionKind::StopWithSavepoint => {
+                let _ = writeln!(s, "kind = \"stop-with-savepoint\"");
+            }
+            ActionKind::Rescale(r) => rescale_keys(&mut s, r),
         }
     }
     for f in &spec.faults {
@@ -589,5 +596,20 @@ mod tests {
         assert_eq!(quote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(float(2.0), "2.0");
         assert_eq!(float(0.125), "0.125");
+    }
+}
+
+/// A `rescale` action's keys (after its `at_ms`).
+fn rescale_keys(s: &mut String, r: &crate::scenario::RescaleSpec) {
+    let _ = writeln!(s, "kind = \"rescale\"\nfrom = {}", quote(r.from.name()));
+    let p: Vec<String> = r.parallelism.iter().map(|(k, v)| format!("{} = {v}", quote(k))).collect();
+    let _ = writeln!(s, "parallelism = {{ {} }}", p.join(", "));
+    if !r.max_parallelism.is_empty() {
+        let m: Vec<String> = r
+            .max_parallelism
+            .iter()
+            .map(|(k, v)| format!("{} = {}", quote(k), v.map_or_else(|| "\"auto\"".to_string(), |m| m.to_string())))
+            .collect();
+        let _ = writeln!(s, "max_parallelism = {{ {} }}", m.join(", "));
     }
 }
