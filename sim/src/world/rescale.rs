@@ -58,6 +58,8 @@ pub struct RescaleRecord {
     pub error: Option<String>,
     /// Per keyed operator name, every key of the restored checkpoint and where it goes.
     pub keys: BTreeMap<String, BTreeMap<Value, KeyMove>>,
+    /// Per new source subtask, the restored partitions it reads (from their restored offsets).
+    pub source_partitions: BTreeMap<u32, Vec<u32>>,
 }
 
 impl RescaleRecord {
@@ -286,6 +288,7 @@ pub(super) fn resume_rescaled(
             operators: BTreeMap::new(),
             error: None,
             keys: BTreeMap::new(),
+            source_partitions: BTreeMap::new(),
         };
         for (o, n) in w.spec.operators.iter().zip(&new_spec.operators) {
             if !matches!(o.kind, crate::spec::OpKind::KeyBy | crate::spec::OpKind::Rebalance) {
@@ -307,6 +310,10 @@ pub(super) fn resume_rescaled(
             }
         };
         record.keys = key_moves(&cp, &old, &new, &rescaled);
+        for (task, parts) in &rescaled.source_partitions {
+            let subtask = new_graph.task_vertex[task.0 as usize].1;
+            record.source_partitions.insert(subtask, parts.iter().map(|p| p.0).collect());
+        }
         for (name, v) in &rescaled.vertices {
             if let Some(e) = record.operators.get_mut(name) {
                 e.2 = v.max_parallelism;
@@ -321,10 +328,11 @@ pub(super) fn resume_rescaled(
             "jm",
             "rescale",
             format!(
-                "new job (epoch {epoch}) from {} {}: {}; {moved} keys change subtask",
+                "new job (epoch {epoch}) from {} {}: {}; {moved} keys change subtask; source partitions {:?}",
                 r.from.name(),
                 cp.id,
-                text.join(", ")
+                text.join(", "),
+                record.source_partitions
             ),
         );
         w.obs.rescales.push(record);
