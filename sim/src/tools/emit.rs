@@ -520,6 +520,7 @@ mod tests {
                 (&y.name, &y.kind, y.parallelism, y.padding_bytes)
             );
             assert_eq!(format!("{:?}", x.injectors), format!("{:?}", y.injectors));
+            assert_eq!(x.max_parallelism, y.max_parallelism);
         }
         assert_eq!(a.input, b.input);
         assert_eq!(a.actions, b.actions);
@@ -555,6 +556,19 @@ mod tests {
         let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
         let files = crate::load::collect_scenarios(&[base.join("kafka"), base.join("retained")]).expect("folders");
         assert!(files.len() >= 10, "the kafka and retained scenarios are there");
+        for f in files {
+            let spec = crate::load::load_spec(&f).expect("scenarios load");
+            assert_same(&spec, &reload(&to_toml(&spec, "")));
+        }
+    }
+
+    /// The rescale scenarios (`stop-with-savepoint`, `rescale` with `from`, `parallelism`,
+    /// `max_parallelism`, an operator's `max_parallelism`) survive the round trip.
+    #[test]
+    fn rescale_scenarios_round_trip() {
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let files = crate::load::collect_scenarios(&[base.join("rescale")]).expect("folder");
+        assert!(files.len() >= 5, "the rescale scenarios are there");
         for f in files {
             let spec = crate::load::load_spec(&f).expect("scenarios load");
             assert_same(&spec, &reload(&to_toml(&spec, "")));
