@@ -34,10 +34,13 @@ pub enum Variant {
     /// After a JobManager failover the new coordinator numbers checkpoints from 1 again instead
     /// of continuing the HA `CheckpointIDCounter`: ids are reused across leaders.
     NoHaIdCounter,
+    /// On a restore with another parallelism, new subtask `i` gets old subtask `i`'s keyed state
+    /// (by subtask index) instead of the keys of its key-group range (the world's hand-off).
+    RescaleKeyedBySubtask,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 10] = [
+    pub const ALL: [Variant; 11] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -48,6 +51,7 @@ impl Variant {
         Variant::DropChannelStateOnRestore,
         Variant::NoCancelRetry,
         Variant::NoHaIdCounter,
+        Variant::RescaleKeyedBySubtask,
     ];
 
     pub fn name(self) -> &'static str {
@@ -62,6 +66,7 @@ impl Variant {
             Variant::DropChannelStateOnRestore => "drop-channel-state-on-restore",
             Variant::NoCancelRetry => "no-cancel-retry",
             Variant::NoHaIdCounter => "no-ha-id-counter",
+            Variant::RescaleKeyedBySubtask => "rescale-keyed-by-subtask",
         }
     }
 }

@@ -10,6 +10,7 @@ mod coordinator;
 mod exactly_once;
 mod liveness;
 mod offsets;
+mod rescale_lineage;
 mod restart;
 mod retention;
 mod state;

@@ -14,7 +14,12 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
         let resumed = w[0].1.is_terminal()
             && w[1].1 == JobStatus::Created
             && run.restores.iter().any(|r| r.at_ms == w[1].0 && r.cause.starts_with("new job"));
-        if !recovered && !resumed && !w[0].1.can_transition_to(w[1].1) {
+        // A new job whose state could not be assigned (a refused rescale) fails while it
+        // initializes, before it runs (Flink: INITIALIZING -> FAILED, a JobInitializationException).
+        let refused = w[0].1 == JobStatus::Created
+            && w[1].1 == JobStatus::Failed
+            && run.rescales.iter().any(|r| r.at_ms == w[1].0 && r.error.is_some());
+        if !recovered && !resumed && !refused && !w[0].1.can_transition_to(w[1].1) {
             anomalies.push(format!("t={} illegal job transition {} -> {}", w[1].0, w[0].1, w[1].1));
         }
     }

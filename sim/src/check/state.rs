@@ -88,10 +88,17 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         last_by_attempt.insert(lineage, v.clone());
         last.insert(k, v.clone());
     }
+    let two_pc = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
+    let across = if replays_may_double_count || two_pc {
+        0
+    } else {
+        super::rescale_lineage::rescale_lineage(&run.rescales, reference, rows, &mut anomalies)
+    };
     let summary = if replays_may_double_count {
         format!("{} keys, all known to the reference (at-least-once: values may count replays twice)", last.len())
     } else {
         format!("{} keys followed the reference fold", last.len())
     };
+    let summary = if across > 0 { format!("{summary}; {across} continued across a rescale") } else { summary };
     Verdict::from(NAME, anomalies, summary)
 }

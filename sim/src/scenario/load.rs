@@ -119,6 +119,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 injectors,
                 padding_bytes: o.state_padding_bytes,
                 sink_store: o.sink_store,
+                max_parallelism: o.max_parallelism,
             }
         })
         .collect();
@@ -222,6 +223,8 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 ActionSpec::Savepoint => ActionKind::Savepoint,
                 ActionSpec::TriggerCheckpoint => ActionKind::TriggerCheckpoint,
                 ActionSpec::RestoreRetained => ActionKind::RestoreRetained,
+                ActionSpec::StopWithSavepoint => ActionKind::StopWithSavepoint,
+                ActionSpec::Rescale(r) => ActionKind::Rescale(r.clone()),
             },
         })
         .collect();

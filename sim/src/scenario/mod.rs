@@ -23,6 +23,7 @@ mod spans;
 mod validate;
 mod validate_events;
 mod validate_pipeline;
+mod validate_rescale;
 
 use ckptsim::config::{
     CheckpointConfig, CheckpointingMode, ConfigError, RestartStrategyConfig, Retention, Retune, UNLIMITED,

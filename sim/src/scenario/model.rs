@@ -218,6 +218,9 @@ pub struct OperatorSpec {
     /// `two-phase-commit-sink` only: the store's `transaction_timeout_ms` and
     /// `idempotent_commit` (issue 13 item 7); the default changes nothing.
     pub sink_store: ckptsim::sink::StoreConfig,
+    /// Max parallelism (number of key groups) set by the user (`setMaxParallelism`); None:
+    /// derived from the parallelism (`KeyGroupRangeAssignment.computeDefaultMaxParallelism`).
+    pub max_parallelism: Option<u32>,
 }
 
 impl OperatorSpec {
@@ -453,10 +456,55 @@ pub enum ActionSpec {
     TriggerCheckpoint,
     /// `restore-retained`: start a new job from the latest retained checkpoint.
     RestoreRetained,
+    /// `stop-with-savepoint`: take a savepoint and end the job once it completed (`flink stop`,
+    /// modelled as savepoint + cancel: see `scenarios/README.md`).
+    StopWithSavepoint,
+    /// `rescale`: once the job has ended, start a new job from its newest savepoint or retained
+    /// checkpoint with other parallelisms (semantics §12).
+    Rescale(RescaleSpec),
+}
+
+/// Where a `rescale` action restores from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Default)]
+pub enum RescaleFrom {
+    /// The newest completed savepoint (of any job of the run).
+    #[default]
+    Savepoint,
+    /// The newest checkpoint the ended job retained (`retention = RETAIN_ON_*`).
+    RetainedCheckpoint,
+}
+
+impl RescaleFrom {
+    pub const NAMES: [&'static str; 2] = ["savepoint", "retained-checkpoint"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            RescaleFrom::Savepoint => "savepoint",
+            RescaleFrom::RetainedCheckpoint => "retained-checkpoint",
+        }
+    }
+}
+
+/// A `rescale` action: the new parallelism of the named operators (the others keep theirs).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RescaleSpec {
+    pub from: RescaleFrom,
+    pub parallelism: BTreeMap<String, u32>,
+    /// The new program's max parallelism where it differs from the old one's: `Some(n)` set
+    /// by the user, `None` derived ("auto"). Operators not named keep theirs.
+    pub max_parallelism: BTreeMap<String, Option<u32>>,
 }
 
 impl ActionSpec {
-    pub const NAMES: [&'static str; 5] = ["retune", "cancel", "savepoint", "trigger-checkpoint", "restore-retained"];
+    pub const NAMES: [&'static str; 7] = [
+        "retune",
+        "cancel",
+        "savepoint",
+        "trigger-checkpoint",
+        "restore-retained",
+        "stop-with-savepoint",
+        "rescale",
+    ];
 
     pub fn name(&self) -> &'static str {
         match self {
@@ -465,6 +513,8 @@ impl ActionSpec {
             ActionSpec::Savepoint => "savepoint",
             ActionSpec::TriggerCheckpoint => "trigger-checkpoint",
             ActionSpec::RestoreRetained => "restore-retained",
+            ActionSpec::StopWithSavepoint => "stop-with-savepoint",
+            ActionSpec::Rescale(_) => "rescale",
         }
     }
 }

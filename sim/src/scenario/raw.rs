@@ -184,6 +184,7 @@ pub(super) struct RawOperator {
     pub(super) bounded: Option<bool>,
     pub(super) transaction_timeout_ms: Option<u64>,
     pub(super) idempotent_commit: Option<bool>,
+    pub(super) max_parallelism: Option<u32>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -239,6 +240,45 @@ pub(super) struct RawAction {
     pub(super) min_pause_ms: Option<i64>,
     pub(super) timeout_ms: Option<i64>,
     pub(super) tolerable_failures: Option<IntOrUnlimited>,
+    /// `rescale`: new parallelism per operator name.
+    pub(super) parallelism: Option<BTreeMap<String, u32>>,
+    /// `rescale`: `savepoint` | `retained-checkpoint`.
+    pub(super) from: Option<String>,
+    /// `rescale`: the new program's max parallelism per operator name (an integer or "auto").
+    pub(super) max_parallelism: Option<BTreeMap<String, IntOrAuto>>,
+}
+
+/// An integer, or "auto" (derived; for a `rescale` action's `max_parallelism`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum IntOrAuto {
+    Int(u32),
+    Auto,
+}
+
+impl<'de> Deserialize<'de> for IntOrAuto {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = IntOrAuto;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer or \"auto\"")
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+                u32::try_from(v).map(IntOrAuto::Int).map_err(|_| E::invalid_value(Unexpected::Signed(v), &self))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+                u32::try_from(v).map(IntOrAuto::Int).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                if v == "auto" {
+                    Ok(IntOrAuto::Auto)
+                } else {
+                    Err(E::invalid_value(Unexpected::Str(v), &self))
+                }
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 #[derive(Deserialize, Debug)]

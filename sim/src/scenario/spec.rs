@@ -15,6 +15,8 @@ pub struct OpSpec {
     pub padding_bytes: u64,
     /// The 2PC sink's store settings (transaction timeout, idempotent commit); default otherwise.
     pub sink_store: ckptsim::sink::StoreConfig,
+    /// Max parallelism set by the user; None: derived from the parallelism.
+    pub max_parallelism: Option<u32>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -85,6 +87,11 @@ pub enum ActionKind {
     TriggerCheckpoint,
     /// Start a new job from the latest retained checkpoint of the previous one.
     RestoreRetained,
+    /// A savepoint, and the job cancelled once it completed (`flink stop`).
+    StopWithSavepoint,
+    /// Once the job ended, a new job with other parallelisms from its savepoint or retained
+    /// checkpoint (semantics §12).
+    Rescale(crate::scenario::RescaleSpec),
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -6,10 +6,12 @@ impl Ctx<'_> {
     pub(super) fn action(
         &self,
         i: usize,
-        raw: RawAction,
+        mut raw: RawAction,
         checkpoint: &CheckpointConfig,
         profile: Profile,
         stop_at_ms: u64,
+        operators: &[OperatorSpec],
+        cluster: &ClusterSpec,
     ) -> Res<TimedAction> {
         let p = |k: &str| format!("actions[{i}].{k}");
         let at_ms = raw.at_ms.ok_or_else(|| self.missing(&p("at_ms"), "when the action happens"))?;
@@ -52,6 +54,13 @@ impl Ctx<'_> {
             "savepoint" => ActionSpec::Savepoint,
             "trigger-checkpoint" => ActionSpec::TriggerCheckpoint,
             "restore-retained" => ActionSpec::RestoreRetained,
+            "stop-with-savepoint" => ActionSpec::StopWithSavepoint,
+            "rescale" => ActionSpec::Rescale(self.rescale_action(
+                i,
+                (raw.parallelism.take(), raw.from.take(), raw.max_parallelism.take()),
+                operators,
+                cluster,
+            )?),
             other => {
                 return Err(self.err(
                     &p("kind"),
@@ -59,6 +68,16 @@ impl Ctx<'_> {
                 ))
             }
         };
+        let rescale_keys = [
+            ("parallelism", raw.parallelism.is_some()),
+            ("from", raw.from.is_some()),
+            ("max_parallelism", raw.max_parallelism.is_some()),
+        ];
+        for (key, present) in rescale_keys {
+            if present {
+                return Err(self.err(&p(key), format!("`{key}` only applies to rescale actions, not {kind}")));
+            }
+        }
         if !matches!(action, ActionSpec::Retune(_)) {
             if let Some((key, _)) = retune_keys.iter().find(|(_, present)| *present) {
                 return Err(self.err(&p(key), format!("`{key}` only applies to retune actions, not {kind}")));

@@ -131,6 +131,7 @@ impl Ctx<'_> {
                     ("fail_on_restore_times", r.fail_on_restore_times.is_some()),
                     ("fail_on_deploy_times", r.fail_on_deploy_times.is_some()),
                     ("state_padding_bytes", r.state_padding_bytes.is_some()),
+                    ("max_parallelism", r.max_parallelism.is_some()),
                 ];
                 if let Some((key, _)) = task_keys.iter().find(|(_, present)| *present) {
                     return Err(self.err(
@@ -158,6 +159,7 @@ impl Ctx<'_> {
                     ),
                 ));
             }
+            self.max_parallelism_key(&p, parallelism, r.max_parallelism)?;
             if r.fail_every_nth == Some(0) {
                 return Err(self.err(&p("fail_every_nth"), "must be >= 1 (got 0)"));
             }
@@ -249,6 +251,7 @@ impl Ctx<'_> {
                     transaction_timeout_ms: r.transaction_timeout_ms,
                     idempotent_commit: r.idempotent_commit.unwrap_or(true),
                 },
+                max_parallelism: r.max_parallelism,
             });
         }
         Ok(out)

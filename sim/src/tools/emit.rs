@@ -328,6 +328,9 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
         if is_task && o.parallelism != 1 {
             let _ = writeln!(s, "parallelism = {}", o.parallelism);
         }
+        if let Some(m) = o.max_parallelism {
+            let _ = writeln!(s, "max_parallelism = {m}");
+        }
         for (k, v) in keys {
             let _ = writeln!(s, "{k} = {v}");
         }
@@ -424,6 +427,10 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
             ActionKind::RestoreRetained => {
                 let _ = writeln!(s, "kind = \"restore-retained\"");
             }
+            ActionKind::StopWithSavepoint => {
+                let _ = writeln!(s, "kind = \"stop-with-savepoint\"");
+            }
+            ActionKind::Rescale(r) => rescale_keys(&mut s, r),
         }
     }
     for f in &spec.faults {
@@ -513,6 +520,7 @@ mod tests {
                 (&y.name, &y.kind, y.parallelism, y.padding_bytes)
             );
             assert_eq!(format!("{:?}", x.injectors), format!("{:?}", y.injectors));
+            assert_eq!(x.max_parallelism, y.max_parallelism);
         }
         assert_eq!(a.input, b.input);
         assert_eq!(a.actions, b.actions);
@@ -554,6 +562,19 @@ mod tests {
         }
     }
 
+    /// The rescale scenarios (`stop-with-savepoint`, `rescale` with `from`, `parallelism`,
+    /// `max_parallelism`, an operator's `max_parallelism`) survive the round trip.
+    #[test]
+    fn rescale_scenarios_round_trip() {
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let files = crate::load::collect_scenarios(&[base.join("rescale")]).expect("folder");
+        assert!(files.len() >= 5, "the rescale scenarios are there");
+        for f in files {
+            let spec = crate::load::load_spec(&f).expect("scenarios load");
+            assert_same(&spec, &reload(&to_toml(&spec, "")));
+        }
+    }
+
     #[test]
     fn every_seed_scenario_round_trips() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seeds");
@@ -589,5 +610,20 @@ mod tests {
         assert_eq!(quote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(float(2.0), "2.0");
         assert_eq!(float(0.125), "0.125");
+    }
+}
+
+/// A `rescale` action's keys (after its `at_ms`).
+fn rescale_keys(s: &mut String, r: &crate::scenario::RescaleSpec) {
+    let _ = writeln!(s, "kind = \"rescale\"\nfrom = {}", quote(r.from.name()));
+    let p: Vec<String> = r.parallelism.iter().map(|(k, v)| format!("{} = {v}", quote(k))).collect();
+    let _ = writeln!(s, "parallelism = {{ {} }}", p.join(", "));
+    if !r.max_parallelism.is_empty() {
+        let m: Vec<String> = r
+            .max_parallelism
+            .iter()
+            .map(|(k, v)| format!("{} = {}", quote(k), v.map_or_else(|| "\"auto\"".to_string(), |m| m.to_string())))
+            .collect();
+        let _ = writeln!(s, "max_parallelism = {{ {} }}", m.join(", "));
     }
 }

@@ -26,7 +26,7 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
         }
         (params, restore, epoch, w.services.next_checkpoint_id)
     });
-    let base_params = params.clone();
+    let mut base_params = params.clone();
     let mut jm = JobMaster::new(params);
     if epoch > 1 {
         // HA: the checkpoint id counter survives the JobManager.
@@ -112,6 +112,18 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
                     ActionKind::RestoreRetained => {
                         if let Some(new_jm) = resume_retained(&s, seed, &base_params, jm.status(), now) {
                             jm = new_jm;
+                            epoch = s.with(|w| w.jm_epoch);
+                        }
+                    }
+                    ActionKind::StopWithSavepoint => {
+                        s.with(|w| super::rescale::request_stop(w, now));
+                        jm.request_checkpoint(now, RequestKind::Savepoint);
+                    }
+                    ActionKind::Rescale(r) => {
+                        if let Some((new_jm, params)) = super::rescale::resume_rescaled(&s, seed, &r, jm.status(), now)
+                        {
+                            jm = new_jm;
+                            base_params = params;
                             epoch = s.with(|w| w.jm_epoch);
                         }
                     }
@@ -312,6 +324,7 @@ pub(super) fn route_jm_outputs(
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
                         w.tr("jm", "complete", Detail::new().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0);
+                        super::rescale::on_completed(w, &cp);
                         w.services.storage_completed.push(cp.clone());
                         w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
                         w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
@@ -328,9 +341,15 @@ pub(super) fn route_jm_outputs(
                             row.outcome = reason.name().to_string();
                         }
                         w.tr("jm", "abort", format!("id={id} {reason}"));
+                        if kind == ckptsim::record::CheckpointKind::Savepoint {
+                            super::rescale::on_savepoint_failed(w);
+                        }
                     }
                     CoordinatorOutput::RequestFailed { request, reason } => {
                         w.tr("jm", "rejected", format!("{request:?} request: {reason}"));
+                        if request == RequestKind::Savepoint {
+                            super::rescale::on_savepoint_failed(w);
+                        }
                     }
                     CoordinatorOutput::SchedulerStarted { first_trigger_at_ms } => {
                         w.tr("jm", "scheduler", format!("started, first trigger at {first_trigger_at_ms}"));
@@ -347,4 +366,9 @@ pub(super) fn route_jm_outputs(
             }
         }
     });
+    // Stop-with-savepoint: its savepoint completed, the job ends (and what that causes is routed).
+    if s.with(|w| std::mem::take(&mut w.rescale.stop_due)) {
+        jm.cancel(now);
+        route_jm_outputs(s, jm, now, epoch, known);
+    }
 }

@@ -31,6 +31,7 @@ mod invariants;
 mod jobmanager;
 mod net;
 mod observe;
+mod rescale;
 mod services;
 mod supervise;
 mod taskmanager;
@@ -55,6 +56,7 @@ use ckptsim::task::{Task, TaskOutput};
 use client::*;
 use invariants::CHECK_EACH_STEP;
 pub use jobmanager::EPOCH_STRIDE;
+pub use rescale::{KeyMove, RescaleRecord};
 use jobmanager::*;
 use madsim::runtime::{Handle, Runtime};
 use madsim::time::{sleep, sleep_until, Duration, Instant};
@@ -93,6 +95,8 @@ struct World {
     services: Services,
     faults: ActiveFaults,
     obs: Observation,
+    /// Stop-with-savepoint and the running job's vertices after a rescale (`rescale.rs`).
+    rescale: rescale::RescaleState,
 }
 
 /// The control-plane network (`net.rs`): messages in flight and which nodes are up.
@@ -187,6 +191,7 @@ struct Observation {
     restart_description: String,
     snapshot_spans: Vec<SnapshotSpan>,
     restores: Vec<RestoreRecord>,
+    rescales: Vec<RescaleRecord>,
 }
 
 #[derive(Clone)]

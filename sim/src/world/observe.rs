@@ -172,4 +172,6 @@ pub struct RunResult {
     pub snapshot_spans: Vec<SnapshotSpan>,
     /// Every restore, in time order.
     pub restores: Vec<RestoreRecord>,
+    /// Every `rescale` action that started (or failed to start) a new job, in time order.
+    pub rescales: Vec<super::RescaleRecord>,
 }

@@ -121,8 +121,9 @@ pub(super) async fn task_main(
         None => return,
     };
     let now = clock.now();
-    let tspec = graph.task_spec(&spec, task, attempt);
+    let mut tspec = graph.task_spec(&spec, task, attempt);
     let (mut t, is_line) = s.with(|w| {
+        super::rescale::key_group_routing(w, &graph, &mut tspec);
         let committed = w.services.committed_offsets.clone();
         let log_end: BTreeMap<PartitionId, Offset> = w
             .services

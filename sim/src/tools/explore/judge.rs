@@ -90,6 +90,7 @@ impl Explorer<'_> {
             restart_description: String::new(),
             snapshot_spans: vec![],
             restores: vec![],
+            rescales: vec![],
             completed_in_flight: sys.obs.completed_in_flight.clone(),
         }
     }

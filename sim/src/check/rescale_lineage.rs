@@ -1,0 +1,71 @@
+//! Per-key state lineage across rescales, part of the `state` checker: after a `rescale`, every key continues in the new job from the value the restored checkpoint held for it, whichever subtask now owns it.
+
+use super::*;
+use crate::world::RescaleRecord;
+
+/// For every rescale that started a new job and every key whose reference sequence has
+/// distinct values: the smallest reference position among the key's output rows produced by
+/// the new job's attempts must be the successor of the key's restored value (the first
+/// reference value when the checkpoint did not hold the key). A key that lost its state (or
+/// got another key's) starts elsewhere; a key that moved to another subtask still continues.
+///
+/// The minimum, not the first row, so that a rebalance between the keyed operator and the sink
+/// (rows of one key printed by several sink subtasks) cannot reorder it. Rows carry their
+/// attempt only for print sinks; committed 2PC rows are the exactly-once checker's (per key a
+/// prefix of the reference, across every job).
+pub(super) fn rescale_lineage(
+    rescales: &[RescaleRecord],
+    reference: &Reference,
+    rows: &[OutputRow],
+    anomalies: &mut Vec<String>,
+) -> usize {
+    let mut followed = 0;
+    for r in rescales.iter().filter(|r| r.error.is_none()) {
+        let restored: BTreeMap<&Value, (&Value, u32, u32)> = r
+            .keys
+            .values()
+            .flatten()
+            .map(|(k, m)| (k, (&m.value, m.old_subtask, m.new_subtask)))
+            .collect();
+        let mut first: BTreeMap<Value, (usize, &OutputRow)> = BTreeMap::new();
+        let mut unknown: BTreeSet<Value> = BTreeSet::new();
+        for row in rows.iter().filter(|row| r.owns_attempt(row.attempt)) {
+            let k = key_of(&row.value);
+            let Some(pos) = reference.per_key.get(&k).and_then(|seq| seq.iter().position(|x| *x == row.value)) else {
+                unknown.insert(k);
+                continue;
+            };
+            let e = first.entry(k).or_insert((pos, row));
+            if pos < e.0 {
+                *e = (pos, row);
+            }
+        }
+        for (k, (pos, row)) in first {
+            let seq = &reference.per_key[&k];
+            let distinct: BTreeSet<&Value> = seq.iter().collect();
+            if unknown.contains(&k) || distinct.len() != seq.len() {
+                continue;
+            }
+            let (want, from) = match restored.get(&k) {
+                None => (0, "the checkpoint did not hold it".to_string()),
+                Some((v, a, b)) => match seq.iter().position(|x| x == *v) {
+                    Some(p) => (p + 1, format!("restored {v} (subtask {a} -> {b})")),
+                    None => continue,
+                },
+            };
+            followed += 1;
+            if pos != want {
+                anomalies.push(format!(
+                    "t={} key {k}: after the rescale at {} ms from checkpoint {} the new job starts at {} \
+                     ({from}; expected {})",
+                    row.time_ms,
+                    r.at_ms,
+                    r.checkpoint,
+                    row.value,
+                    seq.get(want).map_or_else(|| "no further value".to_string(), |v| v.to_string()),
+                ));
+            }
+        }
+    }
+    followed
+}

@@ -1,0 +1,350 @@
+//! Rescaling on restore in the world: stop-with-savepoint, and a new job with other parallelisms from a savepoint or retained checkpoint, its state assigned by the core's `rescale::assign` (semantics §12).
+//!
+//! A `rescale` action works like `restore-retained` (`jobmanager.rs::resume_retained`): once
+//! the job has ended, a new job (a new JobManager epoch) starts from stored state. In addition
+//! the new job is a new *program*: the operators named in the action get a new parallelism
+//! (and possibly a new configured max parallelism), so the world rebuilds its [`JobSpec`] and
+//! [`Graph`], describes the old and new jobs as [`JobLayout`]s, lets
+//! [`ckptsim::rescale::assign`] cut the checkpoint into per-new-task snapshots (keyed state by
+//! key-group ranges, source offsets and 2PC entries as list state), and deploys the new tasks
+//! from that checkpoint. A refused assignment (max parallelism) fails the new job as Flink's
+//! scheduler does (`StateAssignmentOperation.checkParallelismPreconditions`).
+
+use super::*;
+use ckptsim::key_group::{MaxParallelism, VertexParallelism};
+use ckptsim::operator::MAX_PARALLELISM;
+use ckptsim::record::Value;
+use ckptsim::rescale::{JobLayout, OperatorLayout, Rescaled};
+use ckptsim::state::OperatorState;
+use ckptsim::task::{Partitioner, TailSpec, TaskSpec};
+use crate::scenario::{RescaleFrom, RescaleSpec};
+
+/// What the world keeps about rescaling between steps.
+#[derive(Default)]
+pub(super) struct RescaleState {
+    /// A stop-with-savepoint waits for the completion of a savepoint triggered at or after
+    /// this time; then the job is cancelled.
+    pub(super) stop_pending_since_ms: Option<u64>,
+    /// Set when that savepoint completed: the JobManager cancels the job.
+    pub(super) stop_due: bool,
+    /// Per operator name, the parallelism and effective max parallelism of the running job,
+    /// once a rescale happened (before: derived from the spec).
+    pub(super) vertices: BTreeMap<String, VertexParallelism>,
+}
+
+/// One key of a keyed operator across a rescale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeyMove {
+    /// The subtask that held the key in the restored checkpoint.
+    pub old_subtask: u32,
+    /// The subtask that owns the key's key group in the new job.
+    pub new_subtask: u32,
+    /// The key's value in the restored checkpoint (the keyed aggregate's last result).
+    pub value: Value,
+}
+
+/// A `rescale` action as it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RescaleRecord {
+    pub at_ms: u64,
+    /// `savepoint` or `retained-checkpoint`.
+    pub from: &'static str,
+    pub checkpoint: CheckpointId,
+    /// The new job's JobManager epoch (its attempts are `epoch * EPOCH_STRIDE + n`).
+    pub epoch: u64,
+    /// Per operator name: (old parallelism, new parallelism, effective max parallelism).
+    pub operators: BTreeMap<String, (u32, u32, u32)>,
+    /// Why the restore was refused (the new job FAILED), if it was.
+    pub error: Option<String>,
+    /// Per keyed operator name, every key of the restored checkpoint and where it goes.
+    pub keys: BTreeMap<String, BTreeMap<Value, KeyMove>>,
+    /// Per new source subtask, the restored partitions it reads (from their restored offsets).
+    pub source_partitions: BTreeMap<u32, Vec<u32>>,
+}
+
+impl RescaleRecord {
+    /// Whether world attempt `a` belongs to the job this rescale started.
+    pub fn owns_attempt(&self, a: Attempt) -> bool {
+        u64::from(a.0 / super::jobmanager::EPOCH_STRIDE) == self.epoch
+    }
+}
+
+/// The configured max parallelism of an operator of `spec`.
+fn configured(o: &crate::spec::OpSpec) -> MaxParallelism {
+    o.max_parallelism.map_or(MaxParallelism::Auto, MaxParallelism::Explicit)
+}
+
+/// The vertex of operator `o` as configured (before any restore adopts a max parallelism).
+fn configured_vertex(o: &crate::spec::OpSpec) -> Result<VertexParallelism, String> {
+    VertexParallelism::new(o.parallelism, configured(o)).map_err(|e| format!("operator {}: {e}", o.name))
+}
+
+/// The job's operators and task snapshot slots as the core's [`JobLayout`]: each operator's
+/// uid is its name; a source's state is its task's slot 0, a sink's the last slot, a chained
+/// operator's `1 + its index in the chain` (`Task::take_snapshot`'s order).
+fn layout(
+    spec: &JobSpec,
+    graph: &Graph,
+    vertices: &BTreeMap<String, VertexParallelism>,
+) -> Result<JobLayout, String> {
+    let specs: Vec<TaskSpec> =
+        (0..graph.tasks.len()).map(|t| graph.task_spec(spec, TaskId(t as u32), Attempt(0))).collect();
+    let tasks = specs.iter().map(|t| (t.task, t.chain.len() + 2)).collect();
+    let mut operators = Vec::new();
+    for (i, o) in spec.operators.iter().enumerate() {
+        if matches!(o.kind, crate::spec::OpKind::KeyBy | crate::spec::OpKind::Rebalance) {
+            continue;
+        }
+        let vi = graph.vertices.iter().position(|v| v.ops.contains(&i)).ok_or("operator without a vertex")?;
+        let mut slots = Vec::new();
+        for (s, t) in graph.vertex_tasks(vi).into_iter().enumerate() {
+            let ts = &specs[t.0 as usize];
+            let index = if o.kind.is_source() {
+                0
+            } else if o.kind.is_sink() {
+                ts.chain.len() + 1
+            } else {
+                let instance = format!("{}[{s}]", o.name);
+                1 + ts.chain.iter().position(|c| c.instance == instance).ok_or("operator missing from its chain")?
+            };
+            slots.push((t, index));
+        }
+        let vertex = match vertices.get(&o.name) {
+            Some(v) => *v,
+            None => configured_vertex(o)?,
+        };
+        operators.push(OperatorLayout { uid: o.name.clone(), vertex, slots });
+    }
+    Ok(JobLayout { operators, tasks, allow_non_restored_state: false })
+}
+
+/// The effective max parallelism the running job routes keys into operator `name` with.
+fn effective_max_parallelism(w: &World, name: &str) -> Option<u32> {
+    if let Some(v) = w.rescale.vertices.get(name) {
+        return Some(v.max_parallelism);
+    }
+    let o = w.spec.operators.iter().find(|o| o.name == name)?;
+    configured_vertex(o).ok().map(|v| v.max_parallelism)
+}
+
+/// Routes `tspec`'s keyed output edge by the downstream operator's key groups when its max
+/// parallelism is not 128 (with 128, `Hash` routes exactly as Flink's
+/// `KeyGroupRangeAssignment.assignKeyToParallelOperator`; see `key_group.rs`).
+pub(super) fn key_group_routing(w: &World, graph: &Graph, tspec: &mut TaskSpec) {
+    let TailSpec::Output(Partitioner::Hash { channels }) = tspec.tail else { return };
+    let (vi, _) = graph.task_vertex[tspec.task.0 as usize];
+    let Some(&first) = graph.vertices.get(vi + 1).and_then(|v| v.ops.first()) else { return };
+    let Some(max_parallelism) = effective_max_parallelism(w, &w.spec.operators[first].name) else { return };
+    if max_parallelism != MAX_PARALLELISM {
+        tspec.tail = TailSpec::Output(Partitioner::KeyGroups { channels, max_parallelism });
+    }
+}
+
+/// A stop-with-savepoint was asked: the JobManager triggers a savepoint; when one triggered
+/// from now on completes, the job is cancelled.
+pub(super) fn request_stop(w: &mut World, now: u64) {
+    w.rescale.stop_pending_since_ms = Some(now);
+    w.tr("jm", "stop", "stop-with-savepoint: savepoint requested".into());
+}
+
+/// A checkpoint or savepoint completed (JobManager outputs): the savepoint a stop waits for.
+pub(super) fn on_completed(w: &mut World, cp: &CompletedCheckpoint) {
+    if cp.is_savepoint() && w.rescale.stop_pending_since_ms.is_some_and(|t| cp.trigger_ms >= t) {
+        w.rescale.stop_pending_since_ms = None;
+        w.rescale.stop_due = true;
+        w.tr("jm", "stop", format!("savepoint {} completed: the job stops", cp.id));
+    }
+}
+
+/// A savepoint failed or was refused: the stop fails and the job keeps running (as `flink
+/// stop` does when its savepoint fails).
+pub(super) fn on_savepoint_failed(w: &mut World) {
+    if w.rescale.stop_pending_since_ms.take().is_some() {
+        w.tr("jm", "stop", "stop-with-savepoint failed: the savepoint did not complete; the job keeps running".into());
+    }
+}
+
+/// The checkpoint a rescale restores from, or why there is none.
+fn source_checkpoint(w: &World, from: RescaleFrom) -> Result<Arc<CompletedCheckpoint>, &'static str> {
+    match from {
+        RescaleFrom::Savepoint => w
+            .services
+            .storage_completed
+            .iter()
+            .rev()
+            .find(|c| c.is_savepoint())
+            .cloned()
+            .ok_or("no savepoint completed"),
+        RescaleFrom::RetainedCheckpoint => {
+            w.services.retained.last().cloned().ok_or("no checkpoint was retained")
+        }
+    }
+}
+
+/// Per keyed operator of `old`, every key of `cp` with its old subtask, its new subtask under
+/// `r`'s vertices, and its value.
+fn key_moves(
+    cp: &CompletedCheckpoint,
+    old: &JobLayout,
+    new: &JobLayout,
+    r: &Rescaled,
+) -> BTreeMap<String, BTreeMap<Value, KeyMove>> {
+    let mut out = BTreeMap::new();
+    for op in &old.operators {
+        let Some(vertex) = r.vertices.get(&op.uid) else { continue };
+        if !new.operators.iter().any(|o| o.uid == op.uid) {
+            continue;
+        }
+        let mut keys = BTreeMap::new();
+        for (j, &(task, index)) in op.slots.iter().enumerate() {
+            let Some(OperatorState::Keyed(m)) = cp.tasks.get(&task).and_then(|s| s.operators.get(index)) else {
+                continue;
+            };
+            for (k, v) in m {
+                let kg = ckptsim::key_group::assign_to_key_group(k, vertex.max_parallelism);
+                let new_subtask = ckptsim::key_group::compute_operator_index_for_key_group(
+                    vertex.max_parallelism,
+                    vertex.parallelism,
+                    kg,
+                );
+                keys.insert(k.clone(), KeyMove { old_subtask: j as u32, new_subtask, value: v.clone() });
+            }
+        }
+        if !keys.is_empty() {
+            out.insert(op.uid.clone(), keys);
+        }
+    }
+    out
+}
+
+/// The planted bug `rescale-keyed-by-subtask`: new subtask `i` restores old subtask `i`'s
+/// keyed state (nothing when the old job had fewer subtasks), whatever its key groups.
+fn plant_keyed_by_subtask(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayout, r: &mut Rescaled) {
+    for op in &new.operators {
+        let Some(o) = old.operators.iter().find(|o| o.uid == op.uid) else { continue };
+        for (i, &(task, index)) in op.slots.iter().enumerate() {
+            let st = &mut r.checkpoint.tasks.get_mut(&task).expect("new layout task").operators[index];
+            if !matches!(st, OperatorState::Keyed(_)) {
+                continue;
+            }
+            *st = match o.slots.get(i).and_then(|&(t, j)| cp.tasks.get(&t).and_then(|s| s.operators.get(j))) {
+                Some(old @ OperatorState::Keyed(_)) => old.clone(),
+                _ => OperatorState::Keyed(BTreeMap::new()),
+            };
+        }
+    }
+}
+
+/// The `rescale` action: once the job has ended, a new job with the action's parallelisms
+/// starts from the newest savepoint (or retained checkpoint). Returns the started JobMaster
+/// and its parameters (the base of a later restore), or None (traced) when the job still
+/// runs, there is nothing to restore, or the restore is refused (then the new job FAILED).
+pub(super) fn resume_rescaled(
+    s: &Shared,
+    seed: u64,
+    r: &RescaleSpec,
+    status: JobStatus,
+    now: u64,
+) -> Option<(JobMaster, JobParams)> {
+    s.with(|w| {
+        if !status.is_terminal() {
+            w.tr("jm", "rescale", format!("rescale ignored: the job is still {status}"));
+            return None;
+        }
+        let cp = match source_checkpoint(w, r.from) {
+            Ok(cp) => cp,
+            Err(why) => {
+                w.tr("jm", "rescale", format!("rescale ignored: {why}"));
+                return None;
+            }
+        };
+        let mut new_spec = (*w.spec).clone();
+        for o in &mut new_spec.operators {
+            if let Some(&p) = r.parallelism.get(&o.name) {
+                o.parallelism = p;
+            }
+            if let Some(&m) = r.max_parallelism.get(&o.name) {
+                o.max_parallelism = m;
+            }
+        }
+        let new_graph = Graph::build(&new_spec);
+        w.jm_epoch += 1;
+        let epoch = w.jm_epoch;
+        w.obs.status_timeline.push((now, JobStatus::Created));
+        w.record_restore(now, format!("new job from {} {} (rescaled)", r.from.name(), cp.id), Some(cp.id));
+        let old = layout(&w.spec, &w.graph, &w.rescale.vertices);
+        let new = layout(&new_spec, &new_graph, &BTreeMap::new());
+        let assigned = match (old, new) {
+            (Ok(old), Ok(new)) => {
+                ckptsim::rescale::assign(&cp, &old, &new, w.spec.profile).map(|a| (old, new, a)).map_err(|e| e.to_string())
+            }
+            (Err(e), _) | (_, Err(e)) => Err(e),
+        };
+        let mut record = RescaleRecord {
+            at_ms: now,
+            from: r.from.name(),
+            checkpoint: cp.id,
+            epoch,
+            operators: BTreeMap::new(),
+            error: None,
+            keys: BTreeMap::new(),
+            source_partitions: BTreeMap::new(),
+        };
+        for (o, n) in w.spec.operators.iter().zip(&new_spec.operators) {
+            if !matches!(o.kind, crate::spec::OpKind::KeyBy | crate::spec::OpKind::Rebalance) {
+                let max = configured_vertex(n).map(|v| v.max_parallelism).unwrap_or(0);
+                record.operators.insert(o.name.clone(), (o.parallelism, n.parallelism, max));
+            }
+        }
+        let (old, new, mut rescaled) = match assigned {
+            Ok(a) => a,
+            Err(e) => {
+                // Flink fails the job while it restores state in the scheduler.
+                w.tr("jm", "rescale", format!("new job (epoch {epoch}) from {} refused: {e}", cp.id));
+                w.tr("jm", "job", format!("CREATED -> FAILED ({e})"));
+                w.obs.status = JobStatus::Failed;
+                w.obs.status_timeline.push((now, JobStatus::Failed));
+                record.error = Some(e);
+                w.obs.rescales.push(record);
+                return None;
+            }
+        };
+        record.keys = key_moves(&cp, &old, &new, &rescaled);
+        for (task, parts) in &rescaled.source_partitions {
+            let subtask = new_graph.task_vertex[task.0 as usize].1;
+            record.source_partitions.insert(subtask, parts.iter().map(|p| p.0).collect());
+        }
+        for (name, v) in &rescaled.vertices {
+            if let Some(e) = record.operators.get_mut(name) {
+                e.2 = v.max_parallelism;
+            }
+        }
+        if w.spec.variant == ckptsim::Variant::RescaleKeyedBySubtask {
+            plant_keyed_by_subtask(&cp, &old, &new, &mut rescaled);
+        }
+        let moved: usize = record.keys.values().flatten().filter(|(_, m)| m.old_subtask != m.new_subtask).count();
+        let text: Vec<String> = record.operators.iter().map(|(n, (a, b, m))| format!("{n} {a}->{b}/{m}")).collect();
+        w.tr(
+            "jm",
+            "rescale",
+            format!(
+                "new job (epoch {epoch}) from {} {}: {}; {moved} keys change subtask; source partitions {:?}",
+                r.from.name(),
+                cp.id,
+                text.join(", "),
+                record.source_partitions
+            ),
+        );
+        w.obs.rescales.push(record);
+        let checkpoint = Arc::new(CompletedCheckpoint { external: true, ..rescaled.checkpoint });
+        w.services.storage_completed.push(checkpoint.clone());
+        w.rescale.vertices = rescaled.vertices;
+        w.spec = Arc::new(new_spec);
+        w.graph = Arc::new(new_graph);
+        let params = w.spec.job_params(w.graph.tasks.clone(), stream(seed, 2 + epoch).random());
+        let mut jm = JobMaster::new(params.clone());
+        jm.recover_checkpoint_id_counter(w.services.next_checkpoint_id);
+        jm.start(now, Some(checkpoint));
+        Some((jm, params))
+    })
+}
