@@ -384,7 +384,12 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
     let Some(spec) = load_or_report(&a.scenario) else { return Ok(ExitCode::from(2)) };
     let seed = a.seed.unwrap_or(spec.default_seed);
     let spec = with_swarm(spec, seed, a.swarm);
-    let o = outcome::run(&spec, seed);
+    // The whole trace only when a file asks for it; the verdict, tables and hash are the same.
+    let o = if a.trace.is_some() || a.chrome_trace.is_some() {
+        outcome::run(&spec, seed)
+    } else {
+        outcome::run_lean(&spec, seed)
+    };
     let text = outcome::render(&spec, &o);
     if a.swarm {
         // The replay line must redo the swarm draw, or it replays another run.
@@ -400,7 +405,7 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
     }
     if let Some(path) = a.trace {
         std::fs::write(&path, o.run.trace.text()).with_context(|| format!("writing {}", path.display()))?;
-        outln!("trace:   {} ({} events)", path.display(), o.run.trace.events().len());
+        outln!("trace:   {} ({} events)", path.display(), o.run.trace.len());
     }
     if let Some(path) = a.chrome_trace {
         std::fs::write(&path, chrome::chrome_trace_json(&spec, &o))

@@ -330,7 +330,7 @@ pub struct BenchReport {
 /// Seeds per second of `spec` on this thread: seeds 1, 2, ... until `budget_s` of wall time
 /// (at least 5 seeds), then the floor for a quarter of the budget.
 pub fn seed_rate(spec: &JobSpec, budget_s: f64) -> SeedRate {
-    let (_, single_run) = timed(|| outcome::run(spec, spec.default_seed));
+    let (_, single_run) = timed(|| outcome::run_lean(spec, spec.default_seed));
     let mut seeds = 0;
     let mut passed = 0;
     let mut rounds = Vec::with_capacity(SEED_ROUNDS);
@@ -342,7 +342,7 @@ pub fn seed_rate(spec: &JobSpec, budget_s: f64) -> SeedRate {
             while in_round < 1 || start.elapsed().as_secs_f64() < budget_s / SEED_ROUNDS as f64 {
                 seeds += 1;
                 in_round += 1;
-                let o = outcome::run(spec, seeds);
+                let o = outcome::run_lean(spec, seeds);
                 std::hint::black_box(o.trace_hash());
                 passed += o.passed() as u64;
             }
@@ -363,7 +363,7 @@ pub fn seed_rate(spec: &JobSpec, budget_s: f64) -> SeedRate {
 
 /// One run of a big job: the world alone, then the checkers, then the floor.
 pub fn throughput(spec: &JobSpec, records: u64) -> Throughput {
-    let (run, world) = timed(|| world::run(spec, spec.default_seed));
+    let (run, world) = timed(|| world::run_lean(spec, spec.default_seed));
     let (verdicts, checkers) = timed(|| {
         let reference = reference::compute(spec);
         check::check_all(spec, &run, &reference)
@@ -400,7 +400,7 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
         for &target in &cfg.seed_series {
             while done < target {
                 done += 1;
-                std::hint::black_box(outcome::run(&spec, done));
+                std::hint::black_box(outcome::run_lean(&spec, done));
             }
             let p = MemoryPoint {
                 seeds: done,
@@ -507,7 +507,7 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
             let spec = scale_records(root, "scenarios/bench/throughput-aligned.toml", cfg.throughput_records)?;
             let (out, t) = timed(|| {
                 if part == "world" {
-                    world::run(&spec, spec.default_seed).committed.len() as u64
+                    world::run_lean(&spec, spec.default_seed).committed.len() as u64
                 } else {
                     floor::run(&spec).records_out
                 }
