@@ -155,7 +155,7 @@ struct BenchArgs {
     /// Wall seconds per seeds/s measurement (default 3).
     #[arg(long)]
     budget: Option<f64>,
-    /// Only these parts, comma-separated: memory, seeds, sweep, throughput, hour, growth.
+    /// Only these parts, comma-separated: memory, seeds, sweep, throughput, hour, dense (cost against run length at a 10 ms interval), growth.
     #[arg(long, value_delimiter = ',')]
     only: Option<Vec<String>>,
     /// A note added to the results' heading (e.g. "before optimizations").

@@ -55,7 +55,10 @@ pub struct BenchConfig {
     pub sweep_seeds: u64,
     /// Worker counts compared by the sweep scaling measurement.
     pub sweep_jobs: usize,
-    /// Only these parts (`memory`, `seeds`, `sweep`, `throughput`, `hour`, `growth`); empty = all.
+    /// Virtual minutes of the cost-against-run-length series at a 10 ms interval (`dense`,
+    /// `bench_dense.rs`).
+    pub dense_minutes: Vec<u64>,
+    /// Only these parts (`memory`, `seeds`, `sweep`, `throughput`, `hour`, `dense`, `growth`); empty = all.
     /// `world` and `floor` (never part of "all") run only the throughput job's world or floor,
     /// for profiling.
     pub only: Vec<String>,
@@ -80,6 +83,7 @@ impl BenchConfig {
             hour_ms: 3_600_000,
             sweep_seeds: 2_000,
             sweep_jobs: 2,
+            dense_minutes: vec![1, 2, 4, 8, 60],
             only: vec![],
         }
     }
@@ -93,6 +97,7 @@ impl BenchConfig {
             seed_series: vec![100, 1_000],
             hour_ms: 600_000,
             sweep_seeds: 100,
+            dense_minutes: vec![1, 2, 4],
             ..BenchConfig::full(root)
         }
     }
@@ -323,6 +328,7 @@ pub struct BenchReport {
     pub memory_scenario: String,
     pub memory: Vec<MemoryPoint>,
     pub sweep: Option<SweepScaling>,
+    pub dense: Vec<super::bench_dense::DensePoint>,
 }
 
 // ------------------------------------------------------------------------------------- measuring
@@ -501,6 +507,10 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
         report.hour = Some(t);
     }
 
+    if cfg.wants("dense") {
+        report.dense = super::bench_dense::dense_series(root, &cfg.dense_minutes, &mut progress)?;
+    }
+
     // Profiling aids (only when named with `--only`): the throughput job's world alone, or its floor alone.
     for part in ["world", "floor"] {
         if cfg.only.iter().any(|p| p == part) {
@@ -663,6 +673,7 @@ impl BenchReport {
                 if sw.identical { "yes" } else { "**NO**" }
             );
         }
+        s.push_str(&super::bench_dense::markdown(&self.dense));
         let _ = writeln!(s, "Targets:\n");
         if let Some(r) = self.seeds.iter().find(|r| r.scenario == "004-wordcount-restore") {
             let v = r.median_round();
