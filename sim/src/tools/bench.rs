@@ -565,7 +565,7 @@ impl BenchReport {
         let mut s = String::new();
         let _ = writeln!(s, "### {header}\n");
         if !self.seeds.is_empty() {
-            let _ = writeln!(s, "Seeds per second, one core (world = `outcome::run` — madsim run + checkers — and the trace hash, as a sweep does per seed; floor = `floor::run`; {SEED_ROUNDS} consecutive rounds, their median and fastest shown beside the whole):\n");
+            let _ = writeln!(s, "Seeds per second, one core (world = `outcome::run_lean` — madsim run + checkers, the trace streamed into its hash, as a sweep does per seed; floor = `floor::run`; {SEED_ROUNDS} consecutive rounds, their median and fastest shown beside the whole):\n");
             let _ = writeln!(
                 s,
                 "| scenario | one run (ms, wall) | seeds | passed | seeds/core-s | median round | best round | seeds/wall-s | floor runs/core-s | world/floor |"
@@ -591,7 +591,7 @@ impl BenchReport {
         }
         let big: Vec<&Throughput> = self.throughput.iter().chain(self.hour.iter()).collect();
         if !big.is_empty() {
-            let _ = writeln!(s, "Big jobs, one core (world = `world::run` only; checkers timed separately):\n");
+            let _ = writeln!(s, "Big jobs, one core (world = `world::run_lean` only; checkers timed separately):\n");
             let _ = writeln!(
                 s,
                 "| job | records | virtual s | world core-s | records/core-s | virtual s/core-s | checkers s | floor core-s | floor records/core-s | world/floor | committed | checkers | RSS after (MiB) |"
