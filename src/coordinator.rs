@@ -762,6 +762,11 @@ impl CheckpointCoordinator {
         self.store.latest()
     }
 
+    /// The completed-checkpoint store: what a restart may restore from.
+    pub fn store(&self) -> &CompletedCheckpointStore {
+        &self.store
+    }
+
     pub fn next_checkpoint_id(&self) -> CheckpointId {
         self.next_id
     }

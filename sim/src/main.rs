@@ -155,7 +155,7 @@ struct BenchArgs {
     /// Wall seconds per seeds/s measurement (default 3).
     #[arg(long)]
     budget: Option<f64>,
-    /// Only these parts, comma-separated: memory, seeds, sweep, throughput, hour, growth.
+    /// Only these parts, comma-separated: memory, seeds, sweep, throughput, hour, dense (cost against run length at a 10 ms interval), growth.
     #[arg(long, value_delimiter = ',')]
     only: Option<Vec<String>>,
     /// A note added to the results' heading (e.g. "before optimizations").
@@ -390,7 +390,12 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
     let Some(spec) = load_or_report(&a.scenario) else { return Ok(ExitCode::from(2)) };
     let seed = a.seed.unwrap_or(spec.default_seed);
     let spec = with_swarm(spec, seed, a.swarm);
-    let o = outcome::run(&spec, seed);
+    // The whole trace only when a file asks for it; the verdict, tables and hash are the same.
+    let o = if a.trace.is_some() || a.chrome_trace.is_some() {
+        outcome::run(&spec, seed)
+    } else {
+        outcome::run_lean(&spec, seed)
+    };
     let text = outcome::render(&spec, &o);
     if a.swarm {
         // The replay line must redo the swarm draw, or it replays another run.
@@ -406,7 +411,7 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
     }
     if let Some(path) = a.trace {
         std::fs::write(&path, o.run.trace.text()).with_context(|| format!("writing {}", path.display()))?;
-        outln!("trace:   {} ({} events)", path.display(), o.run.trace.events().len());
+        outln!("trace:   {} ({} events)", path.display(), o.run.trace.len());
     }
     if let Some(path) = a.chrome_trace {
         std::fs::write(&path, chrome::chrome_trace_json(&spec, &o))

@@ -46,7 +46,17 @@ impl Outcome {
 
 /// Runs `spec` under `seed` and evaluates everything.
 pub fn run(spec: &JobSpec, seed: u64) -> Outcome {
-    let run = world::run(spec, seed);
+    judge(spec, seed, world::run(spec, seed))
+}
+
+/// [`run`] with a lean trace ([`world::run_lean`]): the same hash, verdicts, expectations and
+/// rendered tables, without keeping every trace event (sweeps, `bench`, `ckptsim run` without
+/// `--trace`). Reports, Chrome traces, coverage and triage need [`run`].
+pub fn run_lean(spec: &JobSpec, seed: u64) -> Outcome {
+    judge(spec, seed, world::run_lean(spec, seed))
+}
+
+fn judge(spec: &JobSpec, seed: u64, run: RunResult) -> Outcome {
     let reference = reference::compute(spec);
     let verdicts = check::check_all(spec, &run, &reference);
     let expectations = evaluate(spec, &run, &verdicts);
@@ -312,7 +322,7 @@ pub fn render(spec: &JobSpec, o: &Outcome) -> String {
         "verdict: {}   trace hash {:016x}   ({} events)",
         if o.passed() { "PASS" } else { "FAIL" },
         o.trace_hash(),
-        run.trace.events().len()
+        run.trace.len()
     );
     let _ = writeln!(s, "replay:  cargo run --release -- run {} --seed {}", spec.source_path, o.seed);
     s

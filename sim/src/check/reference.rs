@@ -5,11 +5,10 @@ use ckptsim::operator::{key_of, Operator, OperatorContext, OperatorKind, Survivi
 use ckptsim::record::{Lineage, Record, Value};
 use std::collections::BTreeMap;
 
-/// What a fault-free run produces.
+/// What a fault-free run produces. (The output records themselves are not kept: no checker
+/// read them, and on a 10^6-record job they were 18 % of the checking phase's heap.)
 #[derive(Clone, Debug, Default)]
 pub struct Reference {
-    /// Every output record, in input order.
-    pub outputs: Vec<Record>,
     /// Per key (of the last keyed operator's output), the sequence of output values.
     pub per_key: BTreeMap<Value, Vec<Value>>,
     /// Per key, the final value.
@@ -62,9 +61,8 @@ pub fn compute(spec: &JobSpec) -> Reference {
             if keyed {
                 let k = key_of(&r.value);
                 out.per_key.entry(k.clone()).or_default().push(r.value.clone());
-                out.final_per_key.insert(k, r.value.clone());
+                out.final_per_key.insert(k, r.value);
             }
-            out.outputs.push(r);
         }
     }
     out

@@ -55,7 +55,10 @@ pub struct BenchConfig {
     pub sweep_seeds: u64,
     /// Worker counts compared by the sweep scaling measurement.
     pub sweep_jobs: usize,
-    /// Only these parts (`memory`, `seeds`, `sweep`, `throughput`, `hour`, `growth`); empty = all.
+    /// Virtual minutes of the cost-against-run-length series at a 10 ms interval (`dense`,
+    /// `bench_dense.rs`).
+    pub dense_minutes: Vec<u64>,
+    /// Only these parts (`memory`, `seeds`, `sweep`, `throughput`, `hour`, `dense`, `growth`); empty = all.
     /// `world` and `floor` (never part of "all") run only the throughput job's world or floor,
     /// for profiling.
     pub only: Vec<String>,
@@ -80,6 +83,7 @@ impl BenchConfig {
             hour_ms: 3_600_000,
             sweep_seeds: 2_000,
             sweep_jobs: 2,
+            dense_minutes: vec![1, 2, 4, 8, 60],
             only: vec![],
         }
     }
@@ -93,6 +97,7 @@ impl BenchConfig {
             seed_series: vec![100, 1_000],
             hour_ms: 600_000,
             sweep_seeds: 100,
+            dense_minutes: vec![1, 2, 4],
             ..BenchConfig::full(root)
         }
     }
@@ -323,6 +328,7 @@ pub struct BenchReport {
     pub memory_scenario: String,
     pub memory: Vec<MemoryPoint>,
     pub sweep: Option<SweepScaling>,
+    pub dense: Vec<super::bench_dense::DensePoint>,
 }
 
 // ------------------------------------------------------------------------------------- measuring
@@ -330,7 +336,7 @@ pub struct BenchReport {
 /// Seeds per second of `spec` on this thread: seeds 1, 2, ... until `budget_s` of wall time
 /// (at least 5 seeds), then the floor for a quarter of the budget.
 pub fn seed_rate(spec: &JobSpec, budget_s: f64) -> SeedRate {
-    let (_, single_run) = timed(|| outcome::run(spec, spec.default_seed));
+    let (_, single_run) = timed(|| outcome::run_lean(spec, spec.default_seed));
     let mut seeds = 0;
     let mut passed = 0;
     let mut rounds = Vec::with_capacity(SEED_ROUNDS);
@@ -342,7 +348,7 @@ pub fn seed_rate(spec: &JobSpec, budget_s: f64) -> SeedRate {
             while in_round < 1 || start.elapsed().as_secs_f64() < budget_s / SEED_ROUNDS as f64 {
                 seeds += 1;
                 in_round += 1;
-                let o = outcome::run(spec, seeds);
+                let o = outcome::run_lean(spec, seeds);
                 std::hint::black_box(o.trace_hash());
                 passed += o.passed() as u64;
             }
@@ -363,7 +369,7 @@ pub fn seed_rate(spec: &JobSpec, budget_s: f64) -> SeedRate {
 
 /// One run of a big job: the world alone, then the checkers, then the floor.
 pub fn throughput(spec: &JobSpec, records: u64) -> Throughput {
-    let (run, world) = timed(|| world::run(spec, spec.default_seed));
+    let (run, world) = timed(|| world::run_lean(spec, spec.default_seed));
     let (verdicts, checkers) = timed(|| {
         let reference = reference::compute(spec);
         check::check_all(spec, &run, &reference)
@@ -400,7 +406,7 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
         for &target in &cfg.seed_series {
             while done < target {
                 done += 1;
-                std::hint::black_box(outcome::run(&spec, done));
+                std::hint::black_box(outcome::run_lean(&spec, done));
             }
             let p = MemoryPoint {
                 seeds: done,
@@ -501,13 +507,17 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
         report.hour = Some(t);
     }
 
+    if cfg.wants("dense") {
+        report.dense = super::bench_dense::dense_series(root, &cfg.dense_minutes, &mut progress)?;
+    }
+
     // Profiling aids (only when named with `--only`): the throughput job's world alone, or its floor alone.
     for part in ["world", "floor"] {
         if cfg.only.iter().any(|p| p == part) {
             let spec = scale_records(root, "scenarios/bench/throughput-aligned.toml", cfg.throughput_records)?;
             let (out, t) = timed(|| {
                 if part == "world" {
-                    world::run(&spec, spec.default_seed).committed.len() as u64
+                    world::run_lean(&spec, spec.default_seed).committed.len() as u64
                 } else {
                     floor::run(&spec).records_out
                 }
@@ -555,7 +565,7 @@ impl BenchReport {
         let mut s = String::new();
         let _ = writeln!(s, "### {header}\n");
         if !self.seeds.is_empty() {
-            let _ = writeln!(s, "Seeds per second, one core (world = `outcome::run` — madsim run + checkers — and the trace hash, as a sweep does per seed; floor = `floor::run`; {SEED_ROUNDS} consecutive rounds, their median and fastest shown beside the whole):\n");
+            let _ = writeln!(s, "Seeds per second, one core (world = `outcome::run_lean` — madsim run + checkers, the trace streamed into its hash, as a sweep does per seed; floor = `floor::run`; {SEED_ROUNDS} consecutive rounds, their median and fastest shown beside the whole):\n");
             let _ = writeln!(
                 s,
                 "| scenario | one run (ms, wall) | seeds | passed | seeds/core-s | median round | best round | seeds/wall-s | floor runs/core-s | world/floor |"
@@ -581,7 +591,7 @@ impl BenchReport {
         }
         let big: Vec<&Throughput> = self.throughput.iter().chain(self.hour.iter()).collect();
         if !big.is_empty() {
-            let _ = writeln!(s, "Big jobs, one core (world = `world::run` only; checkers timed separately):\n");
+            let _ = writeln!(s, "Big jobs, one core (world = `world::run_lean` only; checkers timed separately):\n");
             let _ = writeln!(
                 s,
                 "| job | records | virtual s | world core-s | records/core-s | virtual s/core-s | checkers s | floor core-s | floor records/core-s | world/floor | committed | checkers | RSS after (MiB) |"
@@ -663,6 +673,7 @@ impl BenchReport {
                 if sw.identical { "yes" } else { "**NO**" }
             );
         }
+        s.push_str(&super::bench_dense::markdown(&self.dense));
         let _ = writeln!(s, "Targets:\n");
         if let Some(r) = self.seeds.iter().find(|r| r.scenario == "004-wordcount-restore") {
             let v = r.median_round();

@@ -1,6 +1,7 @@
 //! Tools built on single runs: the HTML report and Chrome trace of a run, seed sweeps and swarm draws, shrinking and regression files, bounded exploration of the core, the floor and the bench, and the fuzz bodies.
 
 pub mod bench;
+pub mod bench_dense;
 pub mod chrome;
 pub mod counterexample;
 pub mod coverage;

@@ -150,7 +150,7 @@ pub const REASON_LINE_CHARS: usize = 240;
 /// draws its fault configuration, and a failure's reason starts with that draw.
 fn run_one(spec: &JobSpec, si: usize, seed: u64, swarm: bool) -> Done {
     let (drawn, draw) = if swarm { crate::swarm::draw(spec, seed) } else { (spec.clone(), String::new()) };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome::run(&drawn, seed))) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome::run_lean(&drawn, seed))) {
         Ok(o) => {
             let (mut reason, mut signature) = (String::new(), String::new());
             if !o.passed() {

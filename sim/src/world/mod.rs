@@ -65,8 +65,8 @@ pub use observe::*;
 use rand::{Rng, SeedableRng};
 use services::*;
 pub(crate) use services::{build_log, in_flight_inputs, BrokerLog};
-pub use supervise::run;
 use supervise::*;
+pub use supervise::{run, run_lean};
 use taskmanager::*;
 use tasks::*;
 
@@ -241,6 +241,14 @@ impl World {
     /// Records a restore from checkpoint `id` (looked up in checkpoint storage) for `run`.
     fn record_restore(&mut self, now: u64, cause: String, id: Option<CheckpointId>) {
         let cp = id.and_then(|id| self.services.storage_completed.iter().rev().find(|c| c.id == id).cloned());
+        // Storage keeps every completed checkpoint a restore can name (`jobmanager.rs::prune_storage`;
+        // a broken variant may restore from one that never completed).
+        if let (Some(id), None) = (id, &cp) {
+            assert!(
+                !self.obs.completed_offsets.contains_key(&id),
+                "restore from completed checkpoint {id} pruned from storage"
+            );
+        }
         let offsets = cp.as_ref().map(|c| source_offsets(self, c)).unwrap_or_default();
         let mut keyed: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         if let Some(cp) = &cp {

@@ -114,6 +114,17 @@ pub struct SocketMark {
     pub reads: usize,
 }
 
+impl Observation {
+    /// Records a snapshot span when the run keeps its full trace: spans are read only by
+    /// reports, Chrome traces and coverage, which ask for it; a lean run (sweeps, `bench`)
+    /// would otherwise keep one per task per checkpoint.
+    pub(super) fn push_span(&mut self, keep: bool, span: SnapshotSpan) {
+        if keep {
+            self.snapshot_spans.push(span);
+        }
+    }
+}
+
 /// Everything a run produced, for the checkers, tables and reports.
 #[derive(Clone, Debug)]
 pub struct RunResult {

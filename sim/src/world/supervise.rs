@@ -4,8 +4,19 @@ use super::*;
 
 // ------------------------------------------------------------------ entry point
 
-/// Runs one seed of `spec` to `stop_at_ms` and returns what happened.
+/// Runs one seed of `spec` to `stop_at_ms` and returns what happened, with the whole trace.
 pub fn run(spec: &JobSpec, seed: u64) -> RunResult {
+    run_with_trace(spec, seed, Trace::full())
+}
+
+/// [`run`] with a lean trace ([`Trace::lean`]): the same run, hash and verdicts, but only the
+/// essential trace events kept. What sweeps, `bench` and `ckptsim run` without `--trace` use,
+/// so a long run's memory does not grow with its events.
+pub fn run_lean(spec: &JobSpec, seed: u64) -> RunResult {
+    run_with_trace(spec, seed, Trace::lean())
+}
+
+fn run_with_trace(spec: &JobSpec, seed: u64, trace: Trace) -> RunResult {
     let log = build_log(spec);
     let spec = Arc::new(without_log_records(spec));
     let graph = Arc::new(Graph::build(&spec));
@@ -14,7 +25,7 @@ pub fn run(spec: &JobSpec, seed: u64) -> RunResult {
     let rt = Runtime::with_seed_and_config(seed, cfg);
     let spec2 = spec.clone();
     let graph2 = graph.clone();
-    rt.block_on(async move { supervise(spec2, graph2, log, seed).await })
+    rt.block_on(async move { supervise(spec2, graph2, log, seed, trace).await })
 }
 
 /// Failover latencies beyond the modelled costs (`[cluster]` `*_latency_ms`), each drawn once
@@ -45,11 +56,18 @@ pub(super) fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
     r
 }
 
-pub(super) async fn supervise(spec: Arc<JobSpec>, graph: Arc<Graph>, log: BrokerLog, seed: u64) -> RunResult {
+pub(super) async fn supervise(
+    spec: Arc<JobSpec>,
+    graph: Arc<Graph>,
+    log: BrokerLog,
+    seed: u64,
+    trace: Trace,
+) -> RunResult {
     let t0 = Instant::now();
     let handle = Handle::current();
     let tms = spec.cluster.task_managers.max(1);
-    let world = new_world(&spec, &graph, log, seed, t0);
+    let mut world = new_world(&spec, &graph, log, seed, t0);
+    world.trace = trace;
     let shared = Shared(Arc::new(Mutex::new(world)));
     shared.with(|w| {
         w.tr(
@@ -243,7 +261,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         restarts: w.obs.restarts,
         status_timeline: std::mem::take(&mut w.obs.status_timeline),
         restart_schedule: std::mem::take(&mut w.obs.restart_schedule),
-        checkpoints: w.obs.checkpoints.values().cloned().collect(),
+        checkpoints: std::mem::take(&mut w.obs.checkpoints).into_values().collect(),
         print_rows: std::mem::take(&mut w.obs.print_rows),
         committed,
         sink_anomalies: std::mem::take(&mut w.obs.sink_anomalies),

@@ -547,18 +547,21 @@ pub(super) fn drain_outputs(
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
-                w.obs.snapshot_spans.push(SnapshotSpan {
-                    task,
-                    attempt,
-                    checkpoint: id,
-                    align_start_ms: now.saturating_sub(alignment_ms),
-                    sync_start_ms: now,
-                    sync_end_ms: None,
-                    upload_end_ms: None,
-                    size_bytes: snapshot.size_bytes(),
-                    unaligned,
-                    result: SnapshotResult::Unfinished,
-                });
+                w.obs.push_span(
+                    w.trace.is_full(),
+                    SnapshotSpan {
+                        task,
+                        attempt,
+                        checkpoint: id,
+                        align_start_ms: now.saturating_sub(alignment_ms),
+                        sync_start_ms: now,
+                        sync_end_ms: None,
+                        upload_end_ms: None,
+                        size_bytes: snapshot.size_bytes(),
+                        unaligned,
+                        result: SnapshotResult::Unfinished,
+                    },
+                );
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {

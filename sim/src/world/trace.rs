@@ -106,13 +106,59 @@ impl TraceEvent {
     }
 }
 
-/// The append-only trace of one run.
-#[derive(Clone, Debug, Default)]
+/// The append-only trace of one run. Every event streams into the hash as it is pushed; the
+/// events themselves are kept whole ([`Trace::default`], [`Trace::full`]) or, in a lean trace
+/// ([`Trace::lean`]), only the few the checkers and the verdict read ([`Trace::is_essential`]):
+/// a long run's memory then no longer grows with its events.
+#[derive(Clone, Debug)]
 pub struct Trace {
     events: Vec<TraceEvent>,
+    keep_all: bool,
+    count: u64,
+    hasher: Hasher64,
+}
+
+impl Default for Trace {
+    fn default() -> Self {
+        Trace::full()
+    }
 }
 
 impl Trace {
+    /// A trace that keeps every event (for `--trace`, reports, Chrome traces, coverage, triage).
+    pub fn full() -> Self {
+        Trace { events: Vec::new(), keep_all: true, count: 0, hasher: Hasher64::new() }
+    }
+
+    /// A trace that hashes every event but keeps only the essential ones
+    /// ([`Trace::is_essential`]); its [`Trace::hash`] and [`Trace::len`] equal a full trace's.
+    pub fn lean() -> Self {
+        Trace { keep_all: false, ..Trace::full() }
+    }
+
+    /// Whether every event is kept ([`Trace::events`] is the whole run).
+    pub fn is_full(&self) -> bool {
+        self.keep_all
+    }
+
+    /// The events a lean trace keeps: the ones the checkers, signatures and the verdict's
+    /// output table read — job failures (`failure`), task exceptions (`exception`), fault
+    /// phases (`fault`), and every typed event except the per-task ones (JobManager starts,
+    /// restores, TaskManager starts). All are rare: a few per fault, none per checkpoint.
+    pub fn is_essential(kind: &str, data: &EventData) -> bool {
+        matches!(kind, "failure" | "exception" | "fault") || !matches!(data, EventData::None | EventData::Task { .. })
+    }
+
+    /// How many events were pushed (kept or not).
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// True when no event was pushed.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
     /// Appends one event (and logs it at `debug` under target `ckptsim::trace`).
     pub fn push(&mut self, time_ms: u64, node: &str, kind: &'static str, detail: String) {
         self.push_data(time_ms, node, kind, detail, EventData::None);
@@ -121,15 +167,19 @@ impl Trace {
     /// Appends one event with typed fields (see [`TraceEvent::data`]).
     pub fn push_data(&mut self, time_ms: u64, node: &str, kind: &'static str, detail: String, data: EventData) {
         tracing::debug!(target: "ckptsim::trace", "{:>7}.{:03} {:<10} {:<10} {}", time_ms / 1000, time_ms % 1000, node, kind, detail);
-        self.events.push(TraceEvent { time_ms, node: node.to_string(), kind, detail, data });
+        self.count += 1;
+        self.hasher.event(time_ms, node, kind, &detail);
+        if self.keep_all || Trace::is_essential(kind, &data) {
+            self.events.push(TraceEvent { time_ms, node: node.to_string(), kind, detail, data });
+        }
     }
 
-    /// Every event so far, in order.
+    /// Every event so far, in order (a lean trace: only the essential ones).
     pub fn events(&self) -> &[TraceEvent] {
         &self.events
     }
 
-    /// The whole trace, one [`TraceEvent::line`] per event.
+    /// The whole trace, one [`TraceEvent::line`] per kept event (all of them unless lean).
     pub fn text(&self) -> String {
         let mut s = String::new();
         for e in &self.events {
@@ -142,21 +192,16 @@ impl Trace {
     /// A 64-bit hash of every event's fields (time, node, kind, detail), taken 8 bytes at a time:
     /// equal hashes ⇔ (with overwhelming likelihood) equal traces. Each field is length-prefixed,
     /// so moving text between fields changes the hash. (Hashing the formatted text byte by byte
-    /// was 7% of a seed's cost.)
+    /// was 7% of a seed's cost.) The hash is fed as events are pushed, so it covers every
+    /// event of a lean trace too.
     pub fn hash(&self) -> u64 {
-        let mut h = Hasher64::new();
-        for e in &self.events {
-            h.word(e.time_ms);
-            h.bytes(e.node.as_bytes());
-            h.bytes(e.kind.as_bytes());
-            h.bytes(e.detail.as_bytes());
-        }
-        h.finish()
+        self.hasher.finish()
     }
 }
 
 /// A small word-at-a-time hasher (multiply-xorshift mixing, a final avalanche); deterministic
 /// across runs and platforms, unlike `std`'s randomly keyed `DefaultHasher`.
+#[derive(Clone, Debug)]
 struct Hasher64(u64);
 
 impl Hasher64 {
@@ -164,6 +209,14 @@ impl Hasher64 {
 
     fn new() -> Self {
         Hasher64(0xcbf2_9ce4_8422_2325)
+    }
+
+    /// One event's fields, each length-prefixed.
+    fn event(&mut self, time_ms: u64, node: &str, kind: &str, detail: &str) {
+        self.word(time_ms);
+        self.bytes(node.as_bytes());
+        self.bytes(kind.as_bytes());
+        self.bytes(detail.as_bytes());
     }
 
     fn word(&mut self, x: u64) {
@@ -198,6 +251,7 @@ impl Hasher64 {
 #[cfg(test)]
 mod tests {
     use super::{Trace, TraceEvent};
+    use ckptsim::ids::TaskId;
 
     #[test]
     fn hand_written_line_matches_the_format_string() {
@@ -213,6 +267,30 @@ mod tests {
             let want = format!("{:>7}.{:03} {:<10} {:<10} {}", time_ms / 1000, time_ms % 1000, node, kind, detail);
             assert_eq!(e.line(), want);
         }
+    }
+
+    #[test]
+    fn lean_trace_hashes_and_counts_every_event_but_keeps_only_essential_ones() {
+        let (mut full, mut lean) = (Trace::full(), Trace::lean());
+        for t in [&mut full, &mut lean] {
+            t.push(0, "jm", "job", "CREATED -> RUNNING".into());
+            t.push_data(5, "tm0", "snapshot", "Sum[0] id=1".into(), super::EventData::Task { task: TaskId(1) });
+            t.push_data(7, "jm", "failure", "#1 restart".into(), super::EventData::Failure { suppressed: false });
+            t.push(8, "tm0", "exception", "Sum[0] throws".into());
+            t.push_data(
+                9,
+                "jm",
+                "jm-start",
+                "epoch=2 restore=None".into(),
+                super::EventData::TmStart { incarnation: 2 },
+            );
+        }
+        assert_eq!(full.hash(), lean.hash());
+        assert_eq!((full.len(), lean.len()), (5, 5));
+        assert_eq!(full.events().len(), 5);
+        let kinds: Vec<&str> = lean.events().iter().map(|e| e.kind).collect();
+        assert_eq!(kinds, ["failure", "exception", "jm-start"]);
+        assert!(full.is_full() && !lean.is_full());
     }
 
     #[test]

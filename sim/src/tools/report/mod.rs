@@ -97,7 +97,7 @@ pub fn render_html(spec: &JobSpec, o: &Outcome, opts: &ReportOptions) -> String 
         if passed { "pass" } else { "fail" },
         if passed { "PASS" } else { "FAIL" },
         o.trace_hash(),
-        run.trace.events().len()
+        run.trace.len()
     );
     h.push_str("<p><a href=\"#timeline\">timeline</a> · <a href=\"#durations\">checkpoint durations</a> · <a href=\"#offsets\">offsets</a> · <a href=\"#checkers\">checkers</a> · <a href=\"#restores\">restores</a> · <a href=\"#checkpoint-table\">checkpoints</a> · <a href=\"#output\">output</a></p>\n");
 
