@@ -568,14 +568,20 @@ pub(super) fn drain_outputs(
                         .iter()
                         .position(|(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id));
                     if let Some(pos) = pos {
-                        let overtaken: u32 = ch
+                        let ahead: u32 = ch
                             .queue
                             .iter()
                             .take(pos)
                             .map(|(_, _, it)| if let Item::Records(r) = it { r.len() as u32 } else { 0 })
                             .sum();
                         let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
-                        if let Item::Event(el, _) = item {
+                        if let Item::Event(el, carried) = item {
+                            // The records ahead of the barrier, plus those it already overtook
+                            // if the upstream sent it unaligned (they are behind it in the
+                            // queue or still in the upstream's output buffers). Dropping the
+                            // carried count lost them: they were processed after the snapshot
+                            // and persisted nowhere (regression aligned-timeout-carried-overtaken).
+                            let overtaken = ahead + carried;
                             let counters = w.tasks.counters.entry(tm).or_default();
                             t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
                         }
