@@ -905,6 +905,7 @@ impl<'a> Explorer<'a> {
             snapshot_spans: vec![],
             restores: vec![],
             completed_in_flight: sys.obs.completed_in_flight.clone(),
+            channel_cuts: Default::default(),
         }
     }
 

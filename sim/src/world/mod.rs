@@ -26,6 +26,7 @@
 
 mod chaos;
 mod client;
+mod cuts;
 pub mod graph;
 mod invariants;
 mod jobmanager;
@@ -59,6 +60,7 @@ use jobmanager::*;
 use madsim::runtime::{Handle, Runtime};
 use madsim::time::{sleep, sleep_until, Duration, Instant};
 use net::*;
+pub use cuts::{BarrierCut, ChannelCuts, SnapshotCut};
 pub use observe::*;
 use rand::{Rng, SeedableRng};
 use services::*;
@@ -187,6 +189,7 @@ struct Observation {
     restart_description: String,
     snapshot_spans: Vec<SnapshotSpan>,
     restores: Vec<RestoreRecord>,
+    cuts: ChannelCuts,
 }
 
 #[derive(Clone)]

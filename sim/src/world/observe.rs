@@ -172,4 +172,7 @@ pub struct RunResult {
     pub snapshot_spans: Vec<SnapshotSpan>,
     /// Every restore, in time order.
     pub restores: Vec<RestoreRecord>,
+    /// Per data channel and checkpoint: records sent before the barrier, taken before the
+    /// snapshot, persisted as channel state (the `alignment` checker; empty for explorer runs).
+    pub channel_cuts: ChannelCuts,
 }

@@ -30,6 +30,9 @@ pub(super) struct DataChannel {
     pub(super) queue: VecDeque<(u64, u64, Item)>,
     pub(super) record_buffers: usize,
     pub(super) last_deliver_ms: u64,
+    /// Records that entered the queue, and that the receiver took (channel cuts, `cuts.rs`).
+    pub(super) pushed_records: u64,
+    pub(super) taken_records: u64,
 }
 
 impl DataChannel {
@@ -509,10 +512,12 @@ pub(super) fn drain_outputs(
 ) -> (Vec<(CheckpointId, TaskSnapshot)>, bool) {
     let (task, attempt) = key;
     let mut snaps = Vec::new();
+    w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
     while let Some(out) = t.poll_output() {
         match out {
             TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record, now),
             TaskOutput::EmitBarrier { barrier, priority } => {
+                note_barrier(w, outbox, key, &barrier, priority);
                 if priority {
                     for (i, &to) in outbox.targets.iter().enumerate() {
                         let pending = outbox.pending_records(i);
@@ -539,6 +544,7 @@ pub(super) fn drain_outputs(
                     .n(alignment_ms)
                     .s(if unaligned { "ms unaligned" } else { "ms" });
                 w.tr_task(&tm_node(tm), "snapshot", task, detail.0);
+                w.obs.cuts.note_complete(key, id, inputs, &snapshot.in_flight);
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
@@ -670,6 +676,24 @@ pub(super) fn drain_outputs(
     (snaps, false)
 }
 
+/// A barrier cut (`cuts.rs`): the records written to each output channel before `barrier`
+/// (in the channel, or still in the output buffers, which an unaligned barrier overtakes).
+fn note_barrier(w: &mut World, outbox: &Outbox, key: (TaskId, Attempt), barrier: &Barrier, priority: bool) {
+    let (task, attempt) = key;
+    for (i, &to) in outbox.targets.iter().enumerate() {
+        let pushed = w.data.channels.get(&(attempt.0, task, to)).map_or(0, |c| c.pushed_records);
+        w.obs.cuts.barriers.push(BarrierCut {
+            task,
+            attempt,
+            checkpoint: barrier.id,
+            to,
+            sent: pushed + u64::from(outbox.pending_records(i)),
+            at_least_once: barrier.alignment == ckptsim::record::Alignment::AtLeastOnce,
+            unaligned: priority,
+        });
+    }
+}
+
 /// Moves buffered outputs into the channels as far as credit allows (partial buffers too).
 /// Returns whether the task is backpressured (a full record buffer could not be sent). `now`:
 /// the caller's time, read in the same poll (virtual time does not move within a poll).
@@ -714,6 +738,7 @@ pub(super) fn flush(
                     let at = (now + latency).max(ch.last_deliver_ms);
                     ch.last_deliver_ms = at;
                     ch.record_buffers += 1;
+                    ch.pushed_records += recs.len() as u64;
                     ch.queue.push_back((at, seq, Item::Records(recs)));
                     first_at = first_at.or(Some(at));
                 }
@@ -774,8 +799,9 @@ pub(super) fn take_input(
     let from = inputs[i];
     let ch = w.data.channels.get_mut(&(attempt.0, from, task)).expect("channel exists");
     let (_, _, item) = ch.queue.pop_front().expect("front exists");
-    if matches!(item, Item::Records(_)) {
+    if let Item::Records(recs) = &item {
         ch.record_buffers -= 1;
+        ch.taken_records += recs.len() as u64;
     }
     match item {
         Item::Records(recs) => {
