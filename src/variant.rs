@@ -31,10 +31,14 @@ pub enum Variant {
     /// The JobMaster never re-sends a cancel whose RPC was lost (Flink retries it, and fails the
     /// execution when every call failed): the hang of `message-loss` seed 74 before the retries.
     NoCancelRetry,
+    /// The world's task loop, with nothing to do, polls again at once instead of sleeping: a
+    /// livelock in which virtual time never advances. No checker can judge it; the run's event
+    /// budget must end it (`sim/tests/event_budget.rs`).
+    IdleSpin,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 9] = [
+    pub const ALL: [Variant; 10] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -44,6 +48,7 @@ impl Variant {
         Variant::IgnoreMinPause,
         Variant::DropChannelStateOnRestore,
         Variant::NoCancelRetry,
+        Variant::IdleSpin,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +62,7 @@ impl Variant {
             Variant::IgnoreMinPause => "ignore-min-pause",
             Variant::DropChannelStateOnRestore => "drop-channel-state-on-restore",
             Variant::NoCancelRetry => "no-cancel-retry",
+            Variant::IdleSpin => "idle-spin",
         }
     }
 }

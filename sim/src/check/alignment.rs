@@ -28,8 +28,10 @@ pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
     if cuts.snapshots.is_empty() {
         return Verdict::skip(NAME, "no task with inputs took a snapshot");
     }
-    let barriers: BTreeMap<(ckptsim::TaskId, ckptsim::ids::Attempt, ckptsim::CheckpointId, ckptsim::TaskId), &BarrierCut> =
-        cuts.barriers.iter().map(|b| ((b.task, b.attempt, b.checkpoint, b.to), b)).collect();
+    let barriers: BTreeMap<
+        (ckptsim::TaskId, ckptsim::ids::Attempt, ckptsim::CheckpointId, ckptsim::TaskId),
+        &BarrierCut,
+    > = cuts.barriers.iter().map(|b| ((b.task, b.attempt, b.checkpoint, b.to), b)).collect();
     let name = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).cloned().unwrap_or_else(|| t.to_string());
     let mut anomalies = Vec::new();
     let mut more = 0usize;
@@ -77,7 +79,10 @@ fn judge(
     };
     if b.at_least_once {
         if taken < b.sent {
-            return Some(at(format!("{} records ahead of the barrier were not processed before the snapshot", b.sent - taken)));
+            return Some(at(format!(
+                "{} records ahead of the barrier were not processed before the snapshot",
+                b.sent - taken
+            )));
         }
         if persisted > 0 {
             return Some(at("channel state under at-least-once".into()));

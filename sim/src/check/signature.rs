@@ -241,7 +241,8 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
         "restart-under-no-restart".into()
     } else if checker == "alignment" && text.contains("records after the barrier are in the checkpoint") {
         "processed-after-barrier".into()
-    } else if checker == "alignment" && text.contains("neither processed before the snapshot nor in its channel state") {
+    } else if checker == "alignment" && text.contains("neither processed before the snapshot nor in its channel state")
+    {
         "lost-channel-state".into()
     } else if checker == "alignment" && text.contains("ahead of the barrier were not processed") {
         "unprocessed-before-snapshot".into()

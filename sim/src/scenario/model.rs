@@ -218,6 +218,10 @@ pub struct OperatorSpec {
     /// `two-phase-commit-sink` only: the store's `transaction_timeout_ms` and
     /// `idempotent_commit` (issue 13 item 7); the default changes nothing.
     pub sink_store: ckptsim::sink::StoreConfig,
+    /// `two-phase-commit-sink` only: a failed recovery commit of a transaction older than
+    /// `transaction_timeout_ms` is logged and dropped instead of failing the task (Flink's
+    /// `ignoreFailuresAfterTransactionTimeout`). Default false.
+    pub ignore_failures_after_transaction_timeout: bool,
 }
 
 impl OperatorSpec {

@@ -184,6 +184,7 @@ pub(super) struct RawOperator {
     pub(super) bounded: Option<bool>,
     pub(super) transaction_timeout_ms: Option<u64>,
     pub(super) idempotent_commit: Option<bool>,
+    pub(super) ignore_failures_after_transaction_timeout: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]

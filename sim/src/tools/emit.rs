@@ -374,6 +374,9 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
         if !o.sink_store.idempotent_commit {
             let _ = writeln!(s, "idempotent_commit = false");
         }
+        if o.ignore_failures_after_transaction_timeout {
+            let _ = writeln!(s, "ignore_failures_after_transaction_timeout = true");
+        }
         if o.kind.is_source() && spec.input_options.bounded {
             let _ = writeln!(s, "bounded = true");
         }

@@ -906,6 +906,7 @@ impl<'a> Explorer<'a> {
             restores: vec![],
             completed_in_flight: sys.obs.completed_in_flight.clone(),
             channel_cuts: Default::default(),
+            budget: Default::default(),
         }
     }
 

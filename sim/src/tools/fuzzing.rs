@@ -28,6 +28,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         injectors: vec![],
         padding_bytes: 0,
         sink_store: Default::default(),
+        ignore_failures_after_transaction_timeout: false,
     };
     JobSpec {
         name: "fuzz-whole-sim".into(),
@@ -58,6 +59,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         default_seed: 1,
         source_path: "fuzz".into(),
         input_options: Default::default(),
+        max_events: None,
     }
 }
 

@@ -24,6 +24,7 @@
 //! `Shared::with`, never across an `.await` (the simulation is single-threaded; a guard held
 //! across a suspension point would deadlock the next task that locks).
 
+mod budget;
 mod chaos;
 mod client;
 mod cuts;
@@ -41,6 +42,8 @@ pub mod trace;
 use crate::graph::Graph;
 use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec};
 use crate::trace::{EventData, Trace};
+use budget::EventBudget;
+pub use budget::{default_max_events, BudgetUse};
 use chaos::*;
 use ckptsim::coordinator::{CoordinatorOutput, RequestKind};
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
@@ -54,13 +57,13 @@ use ckptsim::status::{ExecutionState, JobStatus};
 use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
 use client::*;
+pub use cuts::{BarrierCut, ChannelCuts, SnapshotCut};
 use invariants::CHECK_EACH_STEP;
 pub use jobmanager::EPOCH_STRIDE;
 use jobmanager::*;
 use madsim::runtime::{Handle, Runtime};
 use madsim::time::{sleep, sleep_until, Duration, Instant};
 use net::*;
-pub use cuts::{BarrierCut, ChannelCuts, SnapshotCut};
 pub use observe::*;
 use rand::{Rng, SeedableRng};
 use services::*;
@@ -95,6 +98,8 @@ struct World {
     services: Services,
     faults: ActiveFaults,
     obs: Observation,
+    /// The run's event budget (`budget.rs`): every `Shared::with` is one event.
+    budget: EventBudget,
 }
 
 /// The control-plane network (`net.rs`): messages in flight and which nodes are up.
@@ -199,6 +204,11 @@ impl Shared {
     fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let mut g = self.0.lock().expect("world lock poisoned");
         let r = f(&mut g);
+        g.budget.used += 1;
+        if g.budget.used == g.budget.max {
+            let now = g.now();
+            g.budget.exhaust(now);
+        }
         if CHECK_EACH_STEP {
             g.invariants();
         }

@@ -175,4 +175,6 @@ pub struct RunResult {
     /// Per data channel and checkpoint: records sent before the barrier, taken before the
     /// snapshot, persisted as channel state (the `alignment` checker; empty for explorer runs).
     pub channel_cuts: ChannelCuts,
+    /// The event budget and how much of it the run used (`budget.rs`).
+    pub budget: BudgetUse,
 }

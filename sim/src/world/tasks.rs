@@ -139,6 +139,7 @@ pub(super) async fn task_main(
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
         configure_offset_commits(&spec, &mut t, now);
+        configure_txn_timeout(w, &spec, &mut t, restore.as_deref().and_then(|c| c.tasks.get(&task)), now);
         if let Some(cp) = &restore {
             w.tasks.restored_from.insert(key, cp.id);
         }
@@ -454,6 +455,11 @@ pub(super) async fn task_main(
             continue;
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
+        if profile_variant_spins(&spec) {
+            // Planted livelock (variant idle-spin): poll again at once; time never advances.
+            madsim::task::yield_now().await;
+            continue;
+        }
         let rpc_timeout = s.with(|w| w.tasks.rpc_timeouts.get(&key).copied());
         let deadline = [
             wake_at,
@@ -467,6 +473,31 @@ pub(super) async fn task_main(
         .min();
         wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
     }
+}
+
+/// The 2PC sink learns the store's transaction timeout (as FlinkKafkaProducer sets
+/// `setTransactionTimeout` from `transaction.timeout.ms`) and whether failures after it are
+/// ignored, with the begin times of the transactions it restores (from the store).
+fn configure_txn_timeout(w: &World, spec: &JobSpec, t: &mut Task, own: Option<&TaskSnapshot>, now: u64) {
+    let Some(sink) = spec.operators.last().filter(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink) else {
+        return;
+    };
+    let Some(timeout_ms) = sink.sink_store.transaction_timeout_ms else { return };
+    let policy = ckptsim::sink::TxnTimeoutPolicy {
+        timeout_ms,
+        ignore_failures_after_timeout: sink.ignore_failures_after_transaction_timeout,
+        warning_ratio_permille: None,
+    };
+    let started: BTreeMap<ckptsim::state::TxnId, u64> = Task::restored_transactions(own)
+        .into_iter()
+        .filter_map(|txn| w.services.txn_store.begun_ms(txn).map(|ms| (txn, ms)))
+        .collect();
+    t.configure_transaction_timeout(now, policy, &started);
+}
+
+/// Variant `idle-spin`: an idle task polls again instead of sleeping (a planted livelock).
+fn profile_variant_spins(spec: &JobSpec) -> bool {
+    spec.variant == ckptsim::Variant::IdleSpin
 }
 
 /// The latest snapshot span of this task attempt for checkpoint `id`.
@@ -625,7 +656,19 @@ pub(super) fn drain_outputs(
                 w.services.sink_epochs.insert(task, attempt);
                 let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
                 if let Err(e) = w.services.txn_store.apply(now, op) {
+                    let refused = matches!(e, ckptsim::sink::StoreAnomaly::TransactionTimedOut { .. });
                     w.obs.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
+                    if let (Some(txn), true) = (commit, refused) {
+                        // The store refused the commit: the sink rethrows (the task fails, via
+                        // the Failed output drained next) or, in recovery after the timeout
+                        // with failures ignored, logs it and goes on.
+                        for ev in t.handle_commit_failed(now, txn) {
+                            w.tr_task(&tm_node(tm), "sink", task, format!("{task} {ev:?}"));
+                        }
+                        if !t.has_failed() {
+                            continue;
+                        }
+                    }
                 }
                 if let Some(txn) = commit {
                     w.tr(&tm_node(tm), "commit", format!("{task} txn={txn:?}"));
