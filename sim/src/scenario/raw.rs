@@ -151,6 +151,7 @@ pub(super) struct RawCluster {
     pub(super) restore_latency_ms: Option<LatencyRange>,
     pub(super) cancel_latency_ms: Option<LatencyRange>,
     pub(super) first_start_latency_ms: Option<LatencyRange>,
+    pub(super) task_cancellation_timeout_ms: Option<u64>,
 }
 
 #[derive(Deserialize, Debug)]

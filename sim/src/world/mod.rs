@@ -153,6 +153,9 @@ struct TaskHost {
     completion_seen: BTreeMap<TaskId, CheckpointId>,
     /// Restored attempts whose recovery outputs (2PC commits) have not been drained yet.
     restored_from: BTreeMap<(TaskId, Attempt), CheckpointId>,
+    /// The cancellation watchdog (`task.cancellation.timeout`): per cancelled task attempt, when
+    /// its TaskManager gives up on it and fails fatally (`taskmanager.rs`).
+    cancel_deadlines: BTreeMap<(TaskId, Attempt), u64>,
 }
 
 /// The durable services that survive every crash (`services.rs`): broker, checkpoint storage, sink store.
