@@ -282,6 +282,26 @@ impl TwoPhaseCommitSink {
         result
     }
 
+    /// Configures the timeout knobs after `initialize` (the host learns the store's settings
+    /// only then): `started_ms` gives when restored transactions began (Flink keeps it in the
+    /// sink's state); the transaction already open begins now.
+    pub fn set_transaction_timeout_at(
+        &mut self,
+        now_ms: u64,
+        policy: TxnTimeoutPolicy,
+        started_ms: &BTreeMap<TxnId, u64>,
+    ) {
+        self.advance(now_ms);
+        self.set_transaction_timeout(policy);
+        for (txn, t) in started_ms {
+            self.t.started_ms.insert(*txn, *t);
+        }
+        if let Some(txn) = self.current {
+            self.t.started_ms.entry(txn).or_insert(now_ms);
+        }
+        self.invariants();
+    }
+
     /// The recovery commits were applied without failure.
     pub fn recovery_done(&mut self) {
         self.t.recovering.clear();
@@ -564,6 +584,11 @@ impl TxnStore {
 
     pub fn txn_state(&self, txn: TxnId) -> Option<TxnState> {
         self.txns.get(&txn).map(|t| t.state)
+    }
+
+    /// When `txn` began in the store (its `Begin`), if the store knows it.
+    pub fn begun_ms(&self, txn: TxnId) -> Option<u64> {
+        self.txns.get(&txn).map(|t| t.begun_ms)
     }
 
     pub fn invariants(&self) {

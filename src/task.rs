@@ -20,9 +20,9 @@ use crate::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
 use crate::operator::{key_group_route, key_of, LifecycleHook, Operator, OperatorContext, SurvivingCounters};
 use crate::reason::CheckpointFailureReason;
 use crate::record::{Barrier, Lineage, LogRecord, Record, StreamElement};
-use crate::sink::{PrintSink, SinkOutput, TwoPhaseCommitSink};
+use crate::sink::{PrintSink, SinkEvent, SinkOutput, TwoPhaseCommitSink, TxnTimeoutPolicy};
 use crate::source::{LineSource, LogSource, StartupMode};
-use crate::state::{OperatorState, TaskSnapshot};
+use crate::state::{OperatorState, TaskSnapshot, TxnId};
 use crate::store::CompletedCheckpoint;
 use crate::watermark::{
     SourceWatermarks, StatusWatermarkValve, Watermark, WatermarkEvent, WatermarkStatus, WatermarkStrategy,
@@ -617,6 +617,53 @@ impl Task {
         self.drain_handler(now_ms);
         self.drain_sink();
         self.invariants();
+    }
+
+    /// The 2PC sink's transaction-timeout knobs (`TwoPhaseCommitSinkFunction.setTransactionTimeout`,
+    /// `ignoreFailuresAfterTransactionTimeout`), set by the host after construction;
+    /// `restored_started_ms`: when the restored transactions began. No-op without a 2PC sink.
+    pub fn configure_transaction_timeout(
+        &mut self,
+        now_ms: u64,
+        policy: TxnTimeoutPolicy,
+        restored_started_ms: &BTreeMap<TxnId, u64>,
+    ) {
+        if let Tail::TwoPc(s) = &mut self.tail {
+            s.set_transaction_timeout_at(now_ms, policy, restored_started_ms);
+        }
+        self.invariants();
+    }
+
+    /// The transactions the 2PC sink's restored state holds (pending ones and the one open at
+    /// the snapshot), for the host to look up when they began. Empty without a 2PC sink.
+    pub fn restored_transactions(restore: Option<&TaskSnapshot>) -> Vec<TxnId> {
+        match restore.and_then(|s| s.operators.last()) {
+            Some(OperatorState::TwoPhaseCommit { pending, current }) => {
+                pending.iter().map(|(_, t)| *t).chain(*current).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The external store refused the 2PC sink's commit of `txn` at `now_ms` (e.g. it had
+    /// aborted the transaction at its transaction timeout). As Flink's
+    /// `TwoPhaseCommitSinkFunction`: a failed commit of a completion notification is rethrown
+    /// and fails the task; a failed recovery commit (`recoverAndCommitInternal`) is only logged
+    /// when failures after the transaction timeout are ignored and the transaction is older
+    /// than the timeout (its records are lost), else rethrown. Returns what the sink reported
+    /// (warnings, ignored failures) for the host to log.
+    pub fn handle_commit_failed(&mut self, now_ms: u64, txn: TxnId) -> Vec<SinkEvent> {
+        if self.failed {
+            return Vec::new();
+        }
+        let Tail::TwoPc(s) = &mut self.tail else { panic!("{}: commit failure without a 2PC sink", self.name) };
+        let result = s.handle_commit_failed(now_ms, txn);
+        let events: Vec<SinkEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+        if let Err(e) = result {
+            self.fail(format!("two-phase-commit sink: {e}"));
+        }
+        self.invariants();
+        events
     }
 
     /// The task is being cancelled: a 2PC sink aborts its open transaction.

@@ -37,10 +37,14 @@ pub enum Variant {
     /// On a restore with another parallelism, new subtask `i` gets old subtask `i`'s keyed state
     /// (by subtask index) instead of the keys of its key-group range (the world's hand-off).
     RescaleKeyedBySubtask,
+    /// The world's task loop, with nothing to do, polls again at once instead of sleeping: a
+    /// livelock in which virtual time never advances. No checker can judge it; the run's event
+    /// budget must end it (`sim/tests/event_budget.rs`).
+    IdleSpin,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 11] = [
+    pub const ALL: [Variant; 12] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -52,6 +56,7 @@ impl Variant {
         Variant::NoCancelRetry,
         Variant::NoHaIdCounter,
         Variant::RescaleKeyedBySubtask,
+        Variant::IdleSpin,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +72,7 @@ impl Variant {
             Variant::NoCancelRetry => "no-cancel-retry",
             Variant::NoHaIdCounter => "no-ha-id-counter",
             Variant::RescaleKeyedBySubtask => "rescale-keyed-by-subtask",
+            Variant::IdleSpin => "idle-spin",
         }
     }
 }

@@ -76,6 +76,10 @@ struct RunArgs {
     /// (ui.perfetto.dev) or chrome://tracing.
     #[arg(long, value_name = "FILE")]
     chrome_trace: Option<PathBuf>,
+    /// Stop the run after N world events (default: derived from the scenario, see
+    /// scenarios/README.md); a stopped run's verdict is BUDGET, exit code 3.
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
 }
 
 #[derive(Args)]
@@ -113,6 +117,10 @@ struct SweepArgs {
     /// Swarm mode: each seed draws which fault kinds are enabled, their times and rates.
     #[arg(long)]
     swarm: bool,
+    /// Stop each run after N world events (default: derived from each scenario); a stopped
+    /// run is a failure with signature `budget/event-budget@end:-:-`.
+    #[arg(long, value_name = "N")]
+    max_events: Option<u64>,
     /// For each failure signature not yet in DIR, shrink its first failing seed and write
     /// the regression scenario into DIR (`shrunk-<signature slug>.toml`).
     #[arg(long, value_name = "DIR")]
@@ -387,7 +395,10 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
     if a.scenario.extension().is_some_and(|e| e == "replay") {
         return run_replay_file(&a.scenario);
     }
-    let Some(spec) = load_or_report(&a.scenario) else { return Ok(ExitCode::from(2)) };
+    let Some(mut spec) = load_or_report(&a.scenario) else { return Ok(ExitCode::from(2)) };
+    if a.max_events.is_some() {
+        spec.max_events = a.max_events;
+    }
     let seed = a.seed.unwrap_or(spec.default_seed);
     let spec = with_swarm(spec, seed, a.swarm);
     // The whole trace only when a file asks for it; the verdict, tables and hash are the same.
@@ -404,7 +415,9 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
     } else {
         out!("{text}");
     }
-    if !o.passed() {
+    if o.budget_exhausted() {
+        outln!("signature: budget/event-budget@end:-:-");
+    } else if !o.passed() {
         if let Some((sig, a)) = ckptsim_sim::signature::primary(&spec, &o) {
             outln!("signature: {sig}\n  {}: {}", a.checker, a.text);
         }
@@ -418,7 +431,13 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
             .with_context(|| format!("writing {}", path.display()))?;
         outln!("chrome trace: {} (open in Perfetto or chrome://tracing)", path.display());
     }
-    Ok(if o.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if o.budget_exhausted() {
+        ExitCode::from(3)
+    } else if o.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// `ckptsim report`: one seed drawn as an HTML page; exit 0 once written, whatever the verdict.
@@ -472,7 +491,10 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
     }
     let mut specs = Vec::new();
     for f in &files {
-        let Some(s) = load_or_report(f) else { return Ok(ExitCode::from(2)) };
+        let Some(mut s) = load_or_report(f) else { return Ok(ExitCode::from(2)) };
+        if a.max_events.is_some() {
+            s.max_events = a.max_events;
+        }
         specs.push(s);
     }
     let (index, count) = match &a.shard {

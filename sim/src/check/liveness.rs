@@ -44,7 +44,13 @@ pub fn transitional_bound_ms(spec: &JobSpec, run: &RunResult) -> u64 {
     let largest = run.checkpoints.iter().map(|c| c.size_bytes).max().unwrap_or(0);
     let restore_ms = largest / spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
     let c = &spec.cluster;
+    // A task that could not stop (stuck in a long synchronous snapshot) holds CANCELING, and
+    // its job RESTARTING, until its TaskManager's cancellation watchdog kills the process
+    // (Flink's own bound for a stuck cancel): only in runs where the watchdog fired.
+    let watchdog_ms =
+        if run.trace.events().iter().any(|e| e.kind == "watchdog") { c.task_cancellation_timeout_ms } else { 0 };
     ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS
+        + watchdog_ms
         + configured_backoff.max(observed_backoff)
         + 2 * c.heartbeat_interval_ms
         + c.deploy_ms

@@ -5,6 +5,7 @@ pub mod reference;
 pub mod signature;
 pub mod triage;
 
+mod alignment;
 mod at_least_once;
 mod coordinator;
 mod exactly_once;
@@ -16,6 +17,7 @@ mod retention;
 mod state;
 mod tolerable_failure;
 
+pub use alignment::*;
 pub use at_least_once::*;
 pub use coordinator::*;
 pub use exactly_once::*;
@@ -58,7 +60,7 @@ impl Verdict {
 }
 
 /// Every checker's name, as scenario files and the CLI spell it.
-pub const CHECKERS: [&str; 9] = [
+pub const CHECKERS: [&str; 10] = [
     "exactly-once",
     "at-least-once",
     "state",
@@ -68,6 +70,7 @@ pub const CHECKERS: [&str; 9] = [
     "liveness",
     "tolerable-failure",
     "retention",
+    "alignment",
 ];
 
 fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
@@ -94,6 +97,7 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
         liveness_with(spec, run, reference),
         tolerable_failure(spec, run),
         retention(spec, run),
+        alignment(spec, run),
     ]
 }
 

@@ -42,6 +42,21 @@ impl Outcome {
     pub fn trace_hash(&self) -> u64 {
         self.run.trace.hash()
     }
+
+    /// The run was stopped by its event budget (`world::BudgetUse`): neither a pass nor a
+    /// checker's failure; `run` exits 3.
+    pub fn budget_exhausted(&self) -> bool {
+        self.run.budget.exhausted_at_ms.is_some()
+    }
+}
+
+/// The one line naming an exhausted event budget (`None` if the run reached its stop time).
+pub fn budget_line(spec: &JobSpec, run: &RunResult) -> Option<String> {
+    let at = run.budget.exhausted_at_ms?;
+    Some(format!(
+        "event budget of {} events exhausted at t={at} ms of {} ms: the run was stopped (a livelock, or raise --max-events)",
+        run.budget.max_events, spec.stop_at_ms
+    ))
 }
 
 /// Runs `spec` under `seed` and evaluates everything.
@@ -57,6 +72,20 @@ pub fn run_lean(spec: &JobSpec, seed: u64) -> Outcome {
 }
 
 fn judge(spec: &JobSpec, seed: u64, run: RunResult) -> Outcome {
+    if let Some(line) = budget_line(spec, &run) {
+        // A truncated run is not judged: its checkers would see a job cut off mid-flight.
+        let verdicts = check::CHECKERS
+            .iter()
+            .map(|c| Verdict {
+                checker: c,
+                passed: None,
+                anomalies: vec![],
+                summary: "not judged: the run stopped at its event budget".into(),
+            })
+            .collect();
+        let expectations = vec![ExpectResult { name: "event budget".into(), held: false, detail: line }];
+        return Outcome { seed, run, verdicts, expectations };
+    }
     let reference = reference::compute(spec);
     let verdicts = check::check_all(spec, &run, &reference);
     let expectations = evaluate(spec, &run, &verdicts);
@@ -320,7 +349,13 @@ pub fn render(spec: &JobSpec, o: &Outcome) -> String {
     let _ = writeln!(
         s,
         "verdict: {}   trace hash {:016x}   ({} events)",
-        if o.passed() { "PASS" } else { "FAIL" },
+        if o.budget_exhausted() {
+            "BUDGET"
+        } else if o.passed() {
+            "PASS"
+        } else {
+            "FAIL"
+        },
         o.trace_hash(),
         run.trace.len()
     );

@@ -239,6 +239,13 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
         "wrong-backoff".into()
     } else if text.contains("restarts under no-restart") {
         "restart-under-no-restart".into()
+    } else if checker == "alignment" && text.contains("records after the barrier are in the checkpoint") {
+        "processed-after-barrier".into()
+    } else if checker == "alignment" && text.contains("neither processed before the snapshot nor in its channel state")
+    {
+        "lost-channel-state".into()
+    } else if checker == "alignment" && text.contains("ahead of the barrier were not processed") {
+        "unprocessed-before-snapshot".into()
     } else if text.starts_with("no checkpoint completed within") {
         time_ms = number_after(text, "after t=");
         "no-checkpoint-after-heal".into()

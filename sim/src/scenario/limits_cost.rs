@@ -129,6 +129,7 @@ impl Ctx<'_> {
         self.dur("cluster.buffer_timeout_ms", c.buffer_timeout_ms)?;
         self.dur("cluster.heartbeat_interval_ms", c.heartbeat_interval_ms)?;
         self.dur("cluster.heartbeat_timeout_ms", c.heartbeat_timeout_ms)?;
+        self.dur("cluster.task_cancellation_timeout_ms", c.task_cancellation_timeout_ms)?;
         self.bound("cluster.record_cost_us", c.record_cost_us, MAX_RECORD_COST_US, "1 s of virtual time per record")?;
         let bw = c.storage_bandwidth_bytes_per_ms;
         self.bound("cluster.storage_bandwidth_bytes_per_ms", bw, MAX_BYTES, "1 TiB per ms")?;

@@ -120,6 +120,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 padding_bytes: o.state_padding_bytes,
                 sink_store: o.sink_store,
                 max_parallelism: o.max_parallelism,
+                ignore_failures_after_transaction_timeout: o.ignore_failures_after_transaction_timeout,
             }
         })
         .collect();
@@ -265,6 +266,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             socket_connected_clock: sc.socket_session.connected_clock,
             socket_buffer_unread: sc.socket_session.buffer_unread,
         },
+        max_events: None,
     }
 }
 

@@ -164,6 +164,10 @@ pub struct ClusterSpec {
     pub cancel_latency_ms: (u64, u64),
     /// Extra time before the first deployment of a job (submission, slot allocation), ms, drawn once per seed uniformly from `[min, max]`; default 0.
     pub first_start_latency_ms: (u64, u64),
+    /// Flink's `task.cancellation.timeout`: a task that has not stopped this long after its
+    /// cancel arrived makes its TaskManager fail fatally (`TaskCancelerWatchDog`): the process
+    /// dies with every task on it and is restarted. Default 180 s; 0 disables the watchdog.
+    pub task_cancellation_timeout_ms: u64,
 }
 
 impl Default for ClusterSpec {
@@ -185,6 +189,7 @@ impl Default for ClusterSpec {
             restore_latency_ms: (0, 0),
             cancel_latency_ms: (0, 0),
             first_start_latency_ms: (0, 0),
+            task_cancellation_timeout_ms: 180_000,
         }
     }
 }
@@ -221,6 +226,10 @@ pub struct OperatorSpec {
     /// Max parallelism (number of key groups) set by the user (`setMaxParallelism`); None:
     /// derived from the parallelism (`KeyGroupRangeAssignment.computeDefaultMaxParallelism`).
     pub max_parallelism: Option<u32>,
+    /// `two-phase-commit-sink` only: a failed recovery commit of a transaction older than
+    /// `transaction_timeout_ms` is logged and dropped instead of failing the task (Flink's
+    /// `ignoreFailuresAfterTransactionTimeout`). Default false.
+    pub ignore_failures_after_transaction_timeout: bool,
 }
 
 impl OperatorSpec {

@@ -151,6 +151,7 @@ pub(super) struct RawCluster {
     pub(super) restore_latency_ms: Option<LatencyRange>,
     pub(super) cancel_latency_ms: Option<LatencyRange>,
     pub(super) first_start_latency_ms: Option<LatencyRange>,
+    pub(super) task_cancellation_timeout_ms: Option<u64>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -185,6 +186,7 @@ pub(super) struct RawOperator {
     pub(super) transaction_timeout_ms: Option<u64>,
     pub(super) idempotent_commit: Option<bool>,
     pub(super) max_parallelism: Option<u32>,
+    pub(super) ignore_failures_after_transaction_timeout: Option<bool>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -17,6 +17,8 @@ pub struct OpSpec {
     pub sink_store: ckptsim::sink::StoreConfig,
     /// Max parallelism set by the user; None: derived from the parallelism.
     pub max_parallelism: Option<u32>,
+    /// The 2PC sink ignores a failed recovery commit of a timed-out transaction.
+    pub ignore_failures_after_transaction_timeout: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -189,6 +191,9 @@ pub struct JobSpec {
     pub source_path: String,
     /// How the source's input behaves beyond its records (bounded, gated, socket sessions).
     pub input_options: InputOptions,
+    /// The run's event budget (`--max-events`; not a scenario key). `None`: the default
+    /// derived from the scenario (`world::default_max_events`).
+    pub max_events: Option<u64>,
 }
 
 /// Source behaviour beyond the records themselves (issue 13 items 1, 2, 9).

@@ -316,6 +316,7 @@ impl Ctx<'_> {
             restore_latency_ms: raw.restore_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.restore_latency_ms),
             cancel_latency_ms: raw.cancel_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.cancel_latency_ms),
             first_start_latency_ms: raw.first_start_latency_ms.map(|r| (r.0, r.1)).unwrap_or(d.first_start_latency_ms),
+            task_cancellation_timeout_ms: raw.task_cancellation_timeout_ms.unwrap_or(d.task_cancellation_timeout_ms),
         };
         let positive: [(&str, u64); 6] = [
             ("task_managers", c.task_managers.into()),

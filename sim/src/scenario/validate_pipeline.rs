@@ -101,13 +101,18 @@ impl Ctx<'_> {
                 );
             }
             // Keys that only some kinds take.
-            let kind_keys: [(&str, bool, &[&str]); 6] = [
+            let kind_keys: [(&str, bool, &[&str]); 7] = [
                 ("function", r.function.is_some(), &["map", "flat_map", "filter"]),
                 ("size", r.size.is_some(), &["count_window"]),
                 ("startup", r.startup.is_some(), &["log-source"]),
                 ("bounded", r.bounded.is_some(), &["log-source", "socket-source"]),
                 ("transaction_timeout_ms", r.transaction_timeout_ms.is_some(), &["two-phase-commit-sink"]),
                 ("idempotent_commit", r.idempotent_commit.is_some(), &["two-phase-commit-sink"]),
+                (
+                    "ignore_failures_after_transaction_timeout",
+                    r.ignore_failures_after_transaction_timeout.is_some(),
+                    &["two-phase-commit-sink"],
+                ),
             ];
             if r.transaction_timeout_ms == Some(0) {
                 return Err(self.err(&p("transaction_timeout_ms"), "must be >= 1 (got 0)"));
@@ -116,6 +121,12 @@ impl Ctx<'_> {
                 if present && !kinds_ok.contains(&kind) {
                     return Err(self.err(&p(key), format!("`{key}` only applies to {}, not {kind}", list(kinds_ok))));
                 }
+            }
+            if r.ignore_failures_after_transaction_timeout == Some(true) && r.transaction_timeout_ms.is_none() {
+                return Err(self.err(
+                    &p("ignore_failures_after_transaction_timeout"),
+                    "needs `transaction_timeout_ms` (the timeout a failed recovery commit is compared with)",
+                ));
             }
             if kind == "key_by" || kind == "rebalance" {
                 let task_keys = [
@@ -252,6 +263,7 @@ impl Ctx<'_> {
                     idempotent_commit: r.idempotent_commit.unwrap_or(true),
                 },
                 max_parallelism: r.max_parallelism,
+                ignore_failures_after_transaction_timeout: r.ignore_failures_after_transaction_timeout.unwrap_or(false),
             });
         }
         Ok(out)

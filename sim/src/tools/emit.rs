@@ -233,7 +233,7 @@ fn cluster_table(s: &mut String, c: &ClusterSpec) {
     } else {
         d.heartbeat_interval_ms
     };
-    let ints: [(&str, u64, u64); 9] = [
+    let ints: [(&str, u64, u64); 10] = [
         ("task_managers", c.task_managers.into(), d.task_managers.into()),
         ("data_latency_ms", c.data_latency_ms, d.data_latency_ms),
         ("channel_capacity_buffers", c.channel_capacity_buffers.into(), d.channel_capacity_buffers.into()),
@@ -243,6 +243,7 @@ fn cluster_table(s: &mut String, c: &ClusterSpec) {
         ("storage_bandwidth_bytes_per_ms", c.storage_bandwidth_bytes_per_ms, d.storage_bandwidth_bytes_per_ms),
         ("heartbeat_interval_ms", c.heartbeat_interval_ms, derived_interval_ms),
         ("heartbeat_timeout_ms", c.heartbeat_timeout_ms, d.heartbeat_timeout_ms),
+        ("task_cancellation_timeout_ms", c.task_cancellation_timeout_ms, d.task_cancellation_timeout_ms),
     ];
     for (k, v, dv) in ints {
         if v != dv {
@@ -376,6 +377,9 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
         }
         if !o.sink_store.idempotent_commit {
             let _ = writeln!(s, "idempotent_commit = false");
+        }
+        if o.ignore_failures_after_transaction_timeout {
+            let _ = writeln!(s, "ignore_failures_after_transaction_timeout = true");
         }
         if o.kind.is_source() && spec.input_options.bounded {
             let _ = writeln!(s, "bounded = true");

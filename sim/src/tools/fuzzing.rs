@@ -29,6 +29,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         padding_bytes: 0,
         sink_store: Default::default(),
         max_parallelism: None,
+        ignore_failures_after_transaction_timeout: false,
     };
     JobSpec {
         name: "fuzz-whole-sim".into(),
@@ -59,6 +60,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         default_seed: 1,
         source_path: "fuzz".into(),
         input_options: Default::default(),
+        max_events: None,
     }
 }
 

@@ -153,7 +153,10 @@ fn run_one(spec: &JobSpec, si: usize, seed: u64, swarm: bool) -> Done {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome::run_lean(&drawn, seed))) {
         Ok(o) => {
             let (mut reason, mut signature) = (String::new(), String::new());
-            if !o.passed() {
+            if let Some(line) = outcome::budget_line(&drawn, &o.run) {
+                reason = line;
+                signature = "budget/event-budget@end:-:-".into();
+            } else if !o.passed() {
                 // Bounded: the first few signed anomalies, then a count (a reason used to repeat
                 // every anomaly of every checker, up to 14 KB a line).
                 let signed = crate::signature::signed(&drawn, &o);

@@ -21,6 +21,9 @@ pub(super) struct ActiveFaults {
     pub(super) anchored: Vec<(FaultAt, usize)>,
     /// Anchored faults whose event happened, for the chaos loop to apply.
     pub(super) fired: VecDeque<usize>,
+    /// TaskManagers whose cancellation watchdog fired: the chaos loop kills their process
+    /// (and restarts it at once), as a fatal error ends a TaskManager.
+    pub(super) fatal_tms: VecDeque<u32>,
 }
 
 // ------------------------------------------------------------------ chaos
@@ -45,6 +48,12 @@ pub(super) async fn chaos_main(
         let fired: Vec<usize> = s.with(|w| w.faults.fired.drain(..).collect());
         for i in fired {
             timeline.insert((now, true, i));
+        }
+        // A TaskManager's fatal error (its cancellation watchdog fired): the process dies and
+        // its supervisor starts a new one (restart_after 1 ms).
+        let fatal: Vec<u32> = s.with(|w| w.faults.fatal_tms.drain(..).collect());
+        for tm in fatal {
+            crash_tm(&s, &handle, &tm_nodes, &tm, &1, true, now);
         }
         while let Some(&(at, start, i)) = timeline.iter().next() {
             if at > now {

@@ -24,8 +24,10 @@
 //! `Shared::with`, never across an `.await` (the simulation is single-threaded; a guard held
 //! across a suspension point would deadlock the next task that locks).
 
+mod budget;
 mod chaos;
 mod client;
+mod cuts;
 pub mod graph;
 mod invariants;
 mod jobmanager;
@@ -41,6 +43,8 @@ pub mod trace;
 use crate::graph::Graph;
 use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec};
 use crate::trace::{EventData, Trace};
+use budget::EventBudget;
+pub use budget::{default_max_events, BudgetUse};
 use chaos::*;
 use ckptsim::coordinator::{CoordinatorOutput, RequestKind};
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
@@ -54,6 +58,7 @@ use ckptsim::status::{ExecutionState, JobStatus};
 use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
 use client::*;
+pub use cuts::{BarrierCut, ChannelCuts, SnapshotCut};
 use invariants::CHECK_EACH_STEP;
 pub use jobmanager::EPOCH_STRIDE;
 pub use rescale::{KeyMove, RescaleRecord};
@@ -97,6 +102,8 @@ struct World {
     obs: Observation,
     /// Stop-with-savepoint and the running job's vertices after a rescale (`rescale.rs`).
     rescale: rescale::RescaleState,
+    /// The run's event budget (`budget.rs`): every `Shared::with` is one event.
+    budget: EventBudget,
 }
 
 /// The control-plane network (`net.rs`): messages in flight and which nodes are up.
@@ -150,6 +157,9 @@ struct TaskHost {
     completion_seen: BTreeMap<TaskId, CheckpointId>,
     /// Restored attempts whose recovery outputs (2PC commits) have not been drained yet.
     restored_from: BTreeMap<(TaskId, Attempt), CheckpointId>,
+    /// The cancellation watchdog (`task.cancellation.timeout`): per cancelled task attempt, when
+    /// its TaskManager gives up on it and fails fatally (`taskmanager.rs`).
+    cancel_deadlines: BTreeMap<(TaskId, Attempt), u64>,
 }
 
 /// The durable services that survive every crash (`services.rs`): broker, checkpoint storage, sink store.
@@ -192,6 +202,7 @@ struct Observation {
     snapshot_spans: Vec<SnapshotSpan>,
     restores: Vec<RestoreRecord>,
     rescales: Vec<RescaleRecord>,
+    cuts: ChannelCuts,
 }
 
 #[derive(Clone)]
@@ -201,6 +212,11 @@ impl Shared {
     fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let mut g = self.0.lock().expect("world lock poisoned");
         let r = f(&mut g);
+        g.budget.used += 1;
+        if g.budget.used == g.budget.max {
+            let now = g.now();
+            g.budget.exhaust(now);
+        }
         if CHECK_EACH_STEP {
             g.invariants();
         }

@@ -185,4 +185,9 @@ pub struct RunResult {
     pub restores: Vec<RestoreRecord>,
     /// Every `rescale` action that started (or failed to start) a new job, in time order.
     pub rescales: Vec<super::RescaleRecord>,
+    /// Per data channel and checkpoint: records sent before the barrier, taken before the
+    /// snapshot, persisted as channel state (the `alignment` checker; empty for explorer runs).
+    pub channel_cuts: ChannelCuts,
+    /// The event budget and how much of it the run used (`budget.rs`).
+    pub budget: BudgetUse,
 }

@@ -68,6 +68,8 @@ pub(super) fn without_log_records(spec: &JobSpec) -> JobSpec {
         default_seed: spec.default_seed,
         source_path: spec.source_path.clone(),
         input_options: spec.input_options.clone(),
+        // The records are gone from this copy: fix the budget derived from them now.
+        max_events: Some(spec.max_events.unwrap_or_else(|| default_max_events(spec))),
     }
 }
 

@@ -94,7 +94,10 @@ pub(super) async fn supervise(
     let s = shared.clone();
     let chaos = madsim::task::spawn_local(chaos_main(s, handle.clone(), jm_node.id(), tm_nodes.clone()));
 
-    sleep_until(t0 + Duration::from_millis(spec.stop_at_ms)).await;
+    // Until the stop time, or until the event budget runs out (a livelock never lets virtual
+    // time reach the stop time).
+    let budget = shared.with(|w| w.budget.notify.clone());
+    futures_select(budget.notified(), sleep_until(t0 + Duration::from_millis(spec.stop_at_ms))).await;
 
     // Teardown: kill every node so no task outlives the run (madsim leaks otherwise).
     for id in tm_nodes.iter() {
@@ -156,6 +159,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             counters: BTreeMap::new(),
             completion_seen: BTreeMap::new(),
             restored_from: BTreeMap::new(),
+            cancel_deadlines: BTreeMap::new(),
         },
         services: Services {
             log,
@@ -181,6 +185,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             last_end_ms: 0,
             anchored,
             fired: VecDeque::new(),
+            fatal_tms: VecDeque::new(),
         },
         obs: Observation {
             status: JobStatus::Created,
@@ -207,6 +212,9 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             rescales: vec![],
         },
         rescale: Default::default(),
+            cuts: ChannelCuts::default(),
+        },
+        budget: EventBudget::new(spec),
     }
 }
 
@@ -222,6 +230,14 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         if row.end_ms.is_none() {
             row.outcome = "PENDING".into();
         }
+    }
+    if std::env::var("CKPTSIM_DEBUG_BUDGET").is_ok() {
+        eprintln!(
+            "budget: {} of {} events ({} per mille)",
+            w.budget.used,
+            w.budget.max,
+            w.budget.used * 1000 / w.budget.max
+        );
     }
     if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
         for (k, ch) in &w.data.channels {
@@ -239,6 +255,10 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
                 ))
             );
         }
+    }
+    if let Some(at) = w.budget.exhausted_at_ms {
+        let max = w.budget.max;
+        w.trace.push(at, "world", "budget", format!("event budget of {max} events exhausted at t={at}: run stopped"));
     }
     w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
     let committed = w
@@ -293,6 +313,8 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         snapshot_spans: std::mem::take(&mut w.obs.snapshot_spans),
         restores: std::mem::take(&mut w.obs.restores),
         rescales: std::mem::take(&mut w.obs.rescales),
+        channel_cuts: std::mem::take(&mut w.obs.cuts),
+        budget: w.budget.usage(),
     }
 }
 

@@ -33,6 +33,9 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
         loop {
             let wake = s2.with(|w| {
                 let now = w.now();
+                // The cancellation watchdog is looked at on this loop's ticks (no timer of its
+                // own: a run without a stuck cancel schedules exactly as before).
+                cancellation_watchdog(w, tm);
                 if now >= next_send {
                     let running: Vec<(TaskId, Attempt)> = w
                         .wake
@@ -99,6 +102,11 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                     if w.wake.task_notify.contains_key(&(task, attempt)) {
                         w.tasks.cancelled.insert((task, attempt));
                         w.notify_task((task, attempt));
+                        let timeout = w.spec.cluster.task_cancellation_timeout_ms;
+                        if timeout > 0 {
+                            let at = w.now() + timeout;
+                            w.tasks.cancel_deadlines.entry((task, attempt)).or_insert(at);
+                        }
                     } else {
                         // Unknown here (its deployment was lost, or it already ended): Flink's
                         // TaskExecutor answers "task not found" and the execution is CANCELED.
@@ -114,6 +122,43 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
         let deadline = s.with(|w| w.next_arrival(tm_addr(tm)));
         wait(&s, Sleeper::Node(tm_addr(tm)), &notify, deadline).await;
     }
+}
+
+/// Flink's `TaskCancelerWatchDog`: a task of this TaskManager still running
+/// `task.cancellation.timeout` after its cancel arrived is a fatal error of the TaskManager
+/// (`TaskManagerActions.notifyFatalError`): the process exits with all its tasks. Checked on the
+/// TaskManager's heartbeat-loop ticks, so it fires up to one heartbeat interval after the
+/// deadline. Returns whether the watchdog fired (the chaos loop then kills the process).
+fn cancellation_watchdog(w: &mut World, tm: u32) -> bool {
+    let now = w.now();
+    let mine: Vec<((TaskId, Attempt), u64)> = w
+        .tasks
+        .cancel_deadlines
+        .iter()
+        .filter(|(k, _)| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm))
+        .map(|(k, at)| (*k, *at))
+        .collect();
+    let mut fired = None;
+    for (k, at) in mine {
+        if !w.wake.task_notify.contains_key(&k) {
+            w.tasks.cancel_deadlines.remove(&k); // it stopped in time
+        } else if at <= now && fired.is_none() {
+            fired = Some(k);
+        }
+    }
+    let Some(k) = fired else { return false };
+    let timeout = w.spec.cluster.task_cancellation_timeout_ms;
+    let name = w.graph.tasks[k.0 .0 as usize].name.clone();
+    w.tr_task(
+        &tm_node(tm),
+        "watchdog",
+        k.0,
+        format!("{name} did not stop within task.cancellation.timeout = {timeout} ms: fatal error, TaskManager exits"),
+    );
+    w.tasks.cancel_deadlines.retain(|k, _| w.graph.tasks[k.0 .0 as usize].tm != TmId(tm));
+    w.faults.fatal_tms.push_back(tm);
+    w.wake.chaos.notify_one();
+    true
 }
 
 /// A deployment from a JobManager that is not the TaskManager's current leader: the

@@ -30,6 +30,9 @@ pub(super) struct DataChannel {
     pub(super) queue: VecDeque<(u64, u64, Item)>,
     pub(super) record_buffers: usize,
     pub(super) last_deliver_ms: u64,
+    /// Records that entered the queue, and that the receiver took (channel cuts, `cuts.rs`).
+    pub(super) pushed_records: u64,
+    pub(super) taken_records: u64,
 }
 
 impl DataChannel {
@@ -137,6 +140,7 @@ pub(super) async fn task_main(
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
         configure_offset_commits(&spec, &mut t, now);
+        configure_txn_timeout(w, &spec, &mut t, restore.as_deref().and_then(|c| c.tasks.get(&task)), now);
         if let Some(cp) = &restore {
             w.tasks.restored_from.insert(key, cp.id);
         }
@@ -456,6 +460,11 @@ pub(super) async fn task_main(
             continue;
         }
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
+        if profile_variant_spins(&spec) {
+            // Planted livelock (variant idle-spin): poll again at once; time never advances.
+            madsim::task::yield_now().await;
+            continue;
+        }
         let rpc_timeout = s.with(|w| w.tasks.rpc_timeouts.get(&key).copied());
         let deadline = [
             wake_at,
@@ -469,6 +478,31 @@ pub(super) async fn task_main(
         .min();
         wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
     }
+}
+
+/// The 2PC sink learns the store's transaction timeout (as FlinkKafkaProducer sets
+/// `setTransactionTimeout` from `transaction.timeout.ms`) and whether failures after it are
+/// ignored, with the begin times of the transactions it restores (from the store).
+fn configure_txn_timeout(w: &World, spec: &JobSpec, t: &mut Task, own: Option<&TaskSnapshot>, now: u64) {
+    let Some(sink) = spec.operators.last().filter(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink) else {
+        return;
+    };
+    let Some(timeout_ms) = sink.sink_store.transaction_timeout_ms else { return };
+    let policy = ckptsim::sink::TxnTimeoutPolicy {
+        timeout_ms,
+        ignore_failures_after_timeout: sink.ignore_failures_after_transaction_timeout,
+        warning_ratio_permille: None,
+    };
+    let started: BTreeMap<ckptsim::state::TxnId, u64> = Task::restored_transactions(own)
+        .into_iter()
+        .filter_map(|txn| w.services.txn_store.begun_ms(txn).map(|ms| (txn, ms)))
+        .collect();
+    t.configure_transaction_timeout(now, policy, &started);
+}
+
+/// Variant `idle-spin`: an idle task polls again instead of sleeping (a planted livelock).
+fn profile_variant_spins(spec: &JobSpec) -> bool {
+    spec.variant == ckptsim::Variant::IdleSpin
 }
 
 /// The latest snapshot span of this task attempt for checkpoint `id`.
@@ -514,10 +548,12 @@ pub(super) fn drain_outputs(
 ) -> (Vec<(CheckpointId, TaskSnapshot)>, bool) {
     let (task, attempt) = key;
     let mut snaps = Vec::new();
+    w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
     while let Some(out) = t.poll_output() {
         match out {
             TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record, now),
             TaskOutput::EmitBarrier { barrier, priority } => {
+                note_barrier(w, outbox, key, &barrier, priority);
                 if priority {
                     for (i, &to) in outbox.targets.iter().enumerate() {
                         let pending = outbox.pending_records(i);
@@ -544,6 +580,7 @@ pub(super) fn drain_outputs(
                     .n(alignment_ms)
                     .s(if unaligned { "ms unaligned" } else { "ms" });
                 w.tr_task(&tm_node(tm), "snapshot", task, detail.0);
+                w.obs.cuts.note_complete(key, id, inputs, &snapshot.in_flight);
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
@@ -576,14 +613,20 @@ pub(super) fn drain_outputs(
                         .iter()
                         .position(|(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id));
                     if let Some(pos) = pos {
-                        let overtaken: u32 = ch
+                        let ahead: u32 = ch
                             .queue
                             .iter()
                             .take(pos)
                             .map(|(_, _, it)| if let Item::Records(r) = it { r.len() as u32 } else { 0 })
                             .sum();
                         let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
-                        if let Item::Event(el, _) = item {
+                        if let Item::Event(el, carried) = item {
+                            // The records ahead of the barrier, plus those it already overtook
+                            // if the upstream sent it unaligned (they are behind it in the
+                            // queue or still in the upstream's output buffers). Dropping the
+                            // carried count lost them: they were processed after the snapshot
+                            // and persisted nowhere (regression aligned-timeout-carried-overtaken).
+                            let overtaken = ahead + carried;
                             let counters = w.tasks.counters.entry(tm).or_default();
                             t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
                         }
@@ -621,7 +664,19 @@ pub(super) fn drain_outputs(
                 w.services.sink_epochs.insert(task, attempt);
                 let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
                 if let Err(e) = w.services.txn_store.apply(now, op) {
+                    let refused = matches!(e, ckptsim::sink::StoreAnomaly::TransactionTimedOut { .. });
                     w.obs.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
+                    if let (Some(txn), true) = (commit, refused) {
+                        // The store refused the commit: the sink rethrows (the task fails, via
+                        // the Failed output drained next) or, in recovery after the timeout
+                        // with failures ignored, logs it and goes on.
+                        for ev in t.handle_commit_failed(now, txn) {
+                            w.tr_task(&tm_node(tm), "sink", task, format!("{task} {ev:?}"));
+                        }
+                        if !t.has_failed() {
+                            continue;
+                        }
+                    }
                 }
                 if let Some(txn) = commit {
                     w.tr(&tm_node(tm), "commit", format!("{task} txn={txn:?}"));
@@ -672,6 +727,24 @@ pub(super) fn drain_outputs(
     (snaps, false)
 }
 
+/// A barrier cut (`cuts.rs`): the records written to each output channel before `barrier`
+/// (in the channel, or still in the output buffers, which an unaligned barrier overtakes).
+fn note_barrier(w: &mut World, outbox: &Outbox, key: (TaskId, Attempt), barrier: &Barrier, priority: bool) {
+    let (task, attempt) = key;
+    for (i, &to) in outbox.targets.iter().enumerate() {
+        let pushed = w.data.channels.get(&(attempt.0, task, to)).map_or(0, |c| c.pushed_records);
+        w.obs.cuts.barriers.push(BarrierCut {
+            task,
+            attempt,
+            checkpoint: barrier.id,
+            to,
+            sent: pushed + u64::from(outbox.pending_records(i)),
+            at_least_once: barrier.alignment == ckptsim::record::Alignment::AtLeastOnce,
+            unaligned: priority,
+        });
+    }
+}
+
 /// Moves buffered outputs into the channels as far as credit allows (partial buffers too).
 /// Returns whether the task is backpressured (a full record buffer could not be sent). `now`:
 /// the caller's time, read in the same poll (virtual time does not move within a poll).
@@ -716,6 +789,7 @@ pub(super) fn flush(
                     let at = (now + latency).max(ch.last_deliver_ms);
                     ch.last_deliver_ms = at;
                     ch.record_buffers += 1;
+                    ch.pushed_records += recs.len() as u64;
                     ch.queue.push_back((at, seq, Item::Records(recs)));
                     first_at = first_at.or(Some(at));
                 }
@@ -776,8 +850,9 @@ pub(super) fn take_input(
     let from = inputs[i];
     let ch = w.data.channels.get_mut(&(attempt.0, from, task)).expect("channel exists");
     let (_, _, item) = ch.queue.pop_front().expect("front exists");
-    if matches!(item, Item::Records(_)) {
+    if let Item::Records(recs) = &item {
         ch.record_buffers -= 1;
+        ch.taken_records += recs.len() as u64;
     }
     match item {
         Item::Records(recs) => {

@@ -92,6 +92,8 @@ impl Explorer<'_> {
             restores: vec![],
             rescales: vec![],
             completed_in_flight: sys.obs.completed_in_flight.clone(),
+            channel_cuts: Default::default(),
+            budget: Default::default(),
         }
     }
 

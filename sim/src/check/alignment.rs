@@ -1,0 +1,106 @@
+//! The `alignment` checker: every checkpoint is a consistent cut of every data channel (aligned: nothing after a barrier processed before the snapshot; unaligned: the records the barrier overtook are exactly the channel state).
+
+use super::*;
+use crate::world::{BarrierCut, SnapshotCut};
+
+/// At most this many anomaly lines (a broken handler breaks every checkpoint).
+const MAX_LINES: usize = 20;
+
+/// Alignment: for every task snapshot that completed (acked or not) and every input channel
+/// whose upstream sent a barrier for that checkpoint, with `sent` the records the upstream
+/// wrote to the channel before its barrier, `taken` the records the task took from the channel
+/// before its snapshot and `persisted` the records it saved as in-flight channel state:
+///
+/// * exactly-once (aligned, unaligned, aligned with a timeout): `taken + persisted == sent`.
+///   More means records behind the barrier are in the checkpoint (an aligned handler that did
+///   not hold the channel after its barrier: Flink's `SingleCheckpointBarrierHandler` blocks
+///   it, `CheckpointedInputGate`); fewer means records ahead of the barrier are in neither the
+///   operators' state nor the channel state (`ChannelStateWriter.addInputData`), so a restore
+///   from the checkpoint loses them.
+/// * at-least-once (the barrier tracker, `CheckpointBarrierTracker`, never blocks):
+///   `taken >= sent` and nothing persisted.
+///
+/// It judges the checkpoint when the snapshot is taken, whether or not a restore ever reads
+/// it; the delivery checkers see such a bug only after a restore from that checkpoint.
+pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "alignment";
+    let cuts = &run.channel_cuts;
+    if cuts.snapshots.is_empty() {
+        return Verdict::skip(NAME, "no task with inputs took a snapshot");
+    }
+    let barriers: BTreeMap<
+        (ckptsim::TaskId, ckptsim::ids::Attempt, ckptsim::CheckpointId, ckptsim::TaskId),
+        &BarrierCut,
+    > = cuts.barriers.iter().map(|b| ((b.task, b.attempt, b.checkpoint, b.to), b)).collect();
+    let name = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).cloned().unwrap_or_else(|| t.to_string());
+    let mut anomalies = Vec::new();
+    let mut more = 0usize;
+    let mut channels = 0usize;
+    let mut snapshots = 0usize;
+    for cut in &cuts.snapshots {
+        let Some(in_flight) = &cut.in_flight else { continue };
+        snapshots += 1;
+        for (&from, &taken) in &cut.received {
+            let Some(b) = barriers.get(&(from, cut.attempt, cut.checkpoint, cut.task)) else { continue };
+            channels += 1;
+            let persisted = in_flight.get(&from).copied().unwrap_or(0);
+            if let Some(line) = judge(cut, b, taken, persisted, &name) {
+                if anomalies.len() < MAX_LINES {
+                    anomalies.push(line);
+                } else {
+                    more += 1;
+                }
+            }
+        }
+    }
+    if more > 0 {
+        anomalies.push(format!("... and {more} more channels"));
+    }
+    let summary = format!("{snapshots} snapshots, {channels} channel cuts consistent with their barriers");
+    Verdict::from(NAME, anomalies, summary)
+}
+
+fn judge(
+    cut: &SnapshotCut,
+    b: &BarrierCut,
+    taken: u64,
+    persisted: u64,
+    name: &dyn Fn(ckptsim::TaskId) -> String,
+) -> Option<String> {
+    let at = |what: String| {
+        format!(
+            "t={} {} checkpoint {} channel from {}: {what} (sent before the barrier {}, taken before the snapshot {taken}, persisted as channel state {persisted})",
+            cut.at_ms,
+            name(cut.task),
+            cut.checkpoint,
+            name(b.task),
+            b.sent
+        )
+    };
+    if b.at_least_once {
+        if taken < b.sent {
+            return Some(at(format!(
+                "{} records ahead of the barrier were not processed before the snapshot",
+                b.sent - taken
+            )));
+        }
+        if persisted > 0 {
+            return Some(at("channel state under at-least-once".into()));
+        }
+        return None;
+    }
+    let covered = taken + persisted;
+    if covered > b.sent {
+        Some(at(format!(
+            "{} records after the barrier are in the checkpoint (processed after its barrier, before the snapshot)",
+            covered - b.sent
+        )))
+    } else if covered < b.sent {
+        Some(at(format!(
+            "{} records ahead of the barrier are neither processed before the snapshot nor in its channel state",
+            b.sent - covered
+        )))
+    } else {
+        None
+    }
+}
