@@ -210,10 +210,9 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             snapshot_spans: vec![],
             restores: vec![],
             rescales: vec![],
-        },
-        rescale: Default::default(),
             cuts: ChannelCuts::default(),
         },
+        rescale: Default::default(),
         budget: EventBudget::new(spec),
     }
 }
