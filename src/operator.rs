@@ -10,6 +10,7 @@
 use crate::record::{Lineage, Record, Value};
 use crate::state::OperatorState;
 use crate::watermark::Watermark;
+use crate::user::{KeyedState, UserOperator};
 use crate::window::{EventWindowOperator, EventWindowSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -179,6 +180,9 @@ pub enum OperatorKind {
     /// keyed event-time window (tumbling or sliding) with `EventTimeTrigger`, allowed lateness
     /// and an optional late side output (`window.rs`, semantics §11).
     EventWindow(EventWindowSpec),
+    /// User code ([`crate::user::UserOperator`]): built with [`Operator::from_user`], which
+    /// carries the implementation (this kind alone cannot build one).
+    User,
 }
 
 impl OperatorKind {
@@ -193,6 +197,7 @@ impl OperatorKind {
                 return if size == 0 { Err(OperatorSpecError::EmptyCountWindow) } else { Ok(()) };
             }
             OperatorKind::EventWindow(spec) => return spec.validate(),
+            OperatorKind::User => return Ok(()),
         };
         if accepted.contains(&udf.shape()) {
             return Ok(());
@@ -222,6 +227,9 @@ pub enum OperatorSpecError {
     WindowOffset { offset_ms: i64, bound_ms: u64, bound: &'static str },
     #[error("allowed_lateness_ms must be at most 2^40, got {allowed_lateness_ms}")]
     AllowedLateness { allowed_lateness_ms: u64 },
+    /// [`OperatorKind::User`] without its implementation (use [`Operator::from_user`]).
+    #[error("a user operator needs its implementation: build it with Operator::from_user")]
+    UserWithoutCode,
 }
 
 // ------------------------------------------------------------------------ failure injection
@@ -424,6 +432,8 @@ pub struct Operator {
     /// on first use so the per-record path does not format strings.
     counter_keys: Vec<String>,
     counter_keys_for: String,
+    /// `User`: the user's code (cloned with the operator through `box_clone`).
+    user: Option<Box<dyn UserOperator>>,
 }
 
 impl Operator {
@@ -453,9 +463,39 @@ impl Operator {
             late: Vec::new(),
             counter_keys: Vec::new(),
             counter_keys_for: String::new(),
+            user: None,
+        };
+        if kind == OperatorKind::User {
+            return Err(OperatorSpecError::UserWithoutCode);
+        }
+        op.invariants();
+        Ok(op)
+    }
+
+    /// An operator of kind [`OperatorKind::User`] running `user` (with failure injectors
+    /// consulted before it, as for any operator).
+    pub fn from_user(user: Box<dyn UserOperator>, injectors: Vec<FailureInjector>) -> Result<Self, OperatorSpecError> {
+        for i in &injectors {
+            i.validate()?;
+        }
+        let op = Operator {
+            kind: OperatorKind::User,
+            injectors,
+            keyed: BTreeMap::new(),
+            window: BTreeMap::new(),
+            event_window: None,
+            late: Vec::new(),
+            counter_keys: Vec::new(),
+            counter_keys_for: String::new(),
+            user: Some(user),
         };
         op.invariants();
         Ok(op)
+    }
+
+    /// The user code of a [`OperatorKind::User`] operator.
+    pub fn user(&self) -> Option<&dyn UserOperator> {
+        self.user.as_deref()
     }
 
     pub fn kind(&self) -> OperatorKind {
@@ -467,6 +507,9 @@ impl Operator {
     }
 
     pub fn is_keyed(&self) -> bool {
+        if let Some(u) = &self.user {
+            return u.is_keyed();
+        }
         matches!(
             self.kind,
             OperatorKind::KeyedAggregate(_) | OperatorKind::CountWindow { .. } | OperatorKind::EventWindow(_)
@@ -533,6 +576,7 @@ impl Operator {
                 w.process_element(rec, out, &mut self.late)
                     .map_err(|message| UserException { operator: ctx.instance.to_owned(), message })
             }
+            OperatorKind::User => self.user.as_mut().expect("a user operator has its code").process(ctx, rec, out),
         }
     }
 
@@ -542,6 +586,12 @@ impl Operator {
     pub fn process_watermark(&mut self, wm: Watermark, out: &mut Vec<Record>) {
         if let Some(w) = &mut self.event_window {
             w.advance_watermark(wm, out);
+        }
+        if let Some(u) = &mut self.user {
+            u.on_watermark(wm, out);
+            if wm == Watermark::MAX {
+                u.end_of_input(out);
+            }
         }
     }
 
@@ -564,6 +614,10 @@ impl Operator {
                 self.event_window.as_ref().expect("an event window operator has its state").snapshot(),
             ),
             OperatorKind::Map(_) | OperatorKind::FlatMap(_) | OperatorKind::Filter(_) => OperatorState::None,
+            OperatorKind::User => match &self.user {
+                Some(u) if u.is_keyed() => OperatorState::Keyed(u.snapshot()),
+                _ => OperatorState::None,
+            },
         }
     }
 
@@ -577,6 +631,10 @@ impl Operator {
                 self.event_window.as_mut().expect("an event window operator has its state").restore(st)
             }
             (OperatorKind::Map(_) | OperatorKind::FlatMap(_) | OperatorKind::Filter(_), OperatorState::None) => {}
+            (OperatorKind::User, OperatorState::Keyed(m)) if self.is_keyed() => {
+                self.user.as_mut().expect("a user operator has its code").restore(m)
+            }
+            (OperatorKind::User, OperatorState::None) => {}
             (kind, st) => panic!("cannot restore {kind:?} from {st:?}"),
         }
         self.invariants();
@@ -596,6 +654,10 @@ impl Operator {
             OperatorKind::EventWindow(_) => {
                 assert!(self.keyed.is_empty() && self.window.is_empty());
                 self.event_window.as_ref().expect("an event window operator has its state").invariants();
+            }
+            OperatorKind::User => {
+                assert!(self.keyed.is_empty() && self.window.is_empty() && self.event_window.is_none());
+                self.user.as_ref().expect("a user operator has its code").invariants();
             }
             _ => assert!(
                 self.keyed.is_empty() && self.window.is_empty() && self.event_window.is_none(),
@@ -1450,5 +1512,63 @@ mod tests {
     #[should_panic(expected = "outside 1..=128")]
     fn key_group_route_rejects_parallelism_above_max() {
         key_group_route(&s("a"), 129);
+    }
+}
+
+// ------------------------------------------------------------------- the user-code trait
+
+/// The built-in operators through the user-code trait: a host that drives operators as
+/// [`UserOperator`]s runs the built-ins with the same calls (keyed built-ins snapshot their
+/// per-key accumulators; windows and stateless operators have no [`KeyedState`] and snapshot
+/// empty here; their full state stays available through [`Operator::snapshot`]).
+impl UserOperator for Operator {
+    fn name(&self) -> &str {
+        match self.kind {
+            OperatorKind::Map(_) => "map",
+            OperatorKind::FlatMap(_) => "flat_map",
+            OperatorKind::Filter(_) => "filter",
+            OperatorKind::KeyedAggregate(a) => a.name(),
+            OperatorKind::CountWindow { .. } => "count_window",
+            OperatorKind::EventWindow(_) => "event_window",
+            OperatorKind::User => self.user.as_ref().map_or("user", |u| u.name()),
+        }
+    }
+
+    fn is_keyed(&self) -> bool {
+        Operator::is_keyed(self)
+    }
+
+    fn process(
+        &mut self,
+        ctx: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
+        Operator::process(self, ctx, rec, out)
+    }
+
+    fn on_watermark(&mut self, wm: Watermark, out: &mut Vec<Record>) {
+        Operator::process_watermark(self, wm, out)
+    }
+
+    fn snapshot(&self) -> KeyedState {
+        match Operator::snapshot(self) {
+            OperatorState::Keyed(m) => m,
+            _ => KeyedState::new(),
+        }
+    }
+
+    fn restore(&mut self, state: &KeyedState) {
+        if matches!(self.kind, OperatorKind::KeyedAggregate(_)) || self.user.as_ref().is_some_and(|u| u.is_keyed()) {
+            Operator::restore(self, &OperatorState::Keyed(state.clone()))
+        }
+    }
+
+    fn invariants(&self) {
+        Operator::invariants(self)
+    }
+
+    fn box_clone(&self) -> Box<dyn UserOperator> {
+        Box::new(self.clone())
     }
 }

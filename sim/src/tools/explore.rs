@@ -904,6 +904,7 @@ impl<'a> Explorer<'a> {
             restart_description: String::new(),
             snapshot_spans: vec![],
             restores: vec![],
+            restored_keyed: Default::default(),
             completed_in_flight: sys.obs.completed_in_flight.clone(),
         }
     }

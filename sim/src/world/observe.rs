@@ -172,4 +172,7 @@ pub struct RunResult {
     pub snapshot_spans: Vec<SnapshotSpan>,
     /// Every restore, in time order.
     pub restores: Vec<RestoreRecord>,
+    /// Per restored attempt, the keyed state its subtasks of the job's last keyed operator
+    /// restored (key → value, the union over the subtasks): where each key's output continues.
+    pub restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
 }

@@ -186,6 +186,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             restart_description: String::new(),
             snapshot_spans: vec![],
             restores: vec![],
+            restored_keyed: BTreeMap::new(),
         },
     }
 }
@@ -272,6 +273,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         restart_description: std::mem::take(&mut w.obs.restart_description),
         snapshot_spans: std::mem::take(&mut w.obs.snapshot_spans),
         restores: std::mem::take(&mut w.obs.restores),
+        restored_keyed: std::mem::take(&mut w.obs.restored_keyed),
     }
 }
 

@@ -138,6 +138,7 @@ pub(super) async fn task_main(
         configure_offset_commits(&spec, &mut t, now);
         if let Some(cp) = &restore {
             w.tasks.restored_from.insert(key, cp.id);
+            w.record_restored_keyed(task, attempt, cp);
         }
         // Old attempts' channels are garbage now.
         w.data.channels.retain(|k, _| k.0 >= attempt.0);
