@@ -107,9 +107,15 @@ fn restored_continuation(run: &RunResult, reference: &Reference, rows: &[OutputR
     if run.restored_keyed.is_empty() {
         return;
     }
+    // Records a checkpoint held as in-flight channel state (unaligned, aligned with a timeout)
+    // may sit after the keyed operator: restored into a later task, they show older values.
+    let in_flight: BTreeSet<u64> = run.completed_in_flight.values().flatten().copied().collect();
     let mut seen: BTreeSet<(ckptsim::Attempt, Value)> = BTreeSet::new();
     for r in rows {
         let Some(restored) = run.restored_keyed.get(&r.attempt) else { continue };
+        if in_flight.contains(&r.lineage.input_seq) {
+            continue;
+        }
         let k = key_of(&r.value);
         if !seen.insert((r.attempt, k.clone())) {
             continue;
