@@ -21,7 +21,7 @@
 //!
 //! Each `*.toml` under the folder (recursively) becomes `scenario::<path>` (the run at each
 //! seed passes: checkers, extra checkers, `[expect]`) and `determinism::<path>` (the same seed
-//! twice gives the same trace hash, for two seeds, and a second seed does not change the
+//! twice gives the same trace hash and output, for two seeds, and a second seed does not change the
 //! verdict). Seeds:
 //!
 //! * `MADSIM_TEST_SEED=N` (or `CKPTSIM_TEST_SEED`): run every scenario under seed N instead of
@@ -99,8 +99,8 @@ pub fn check_scenario(path: &Path, env: EnvSeeds, registry: &Registry) -> Result
     }
 }
 
-/// The same seed twice gives the same trace hash (two seeds), and the verdict does not depend on
-/// the seed.
+/// The same seed twice gives the same trace hash and the same output (for two seeds), and the
+/// verdict does not depend on the seed.
 pub fn check_determinism(path: &Path, env: EnvSeeds, registry: &Registry) -> Result<(), String> {
     let spec = user::load_spec_with(path, registry).map_err(|e| e.to_string())?;
     let first = env.start.unwrap_or(spec.default_seed);
@@ -115,6 +115,13 @@ pub fn check_determinism(path: &Path, env: EnvSeeds, registry: &Registry) -> Res
                  reading a clock, OS randomness or iterating a hashed map?)",
                 a.trace_hash(),
                 b.trace_hash()
+            ));
+        }
+        // The trace has no record values: a user operator's nondeterminism may show only here.
+        if a.output_table() != b.output_table() {
+            return Err(format!(
+                "seed {seed}: the output differs between two runs of the same seed: the run is not \
+                 deterministic (user code reading a clock, OS randomness, a global, or iterating a hashed map?)"
             ));
         }
         verdicts.push(a.passed());
