@@ -15,6 +15,9 @@ pub mod world;
 pub mod api;
 /// A `cargo test` harness: one trial per scenario file of a folder, seeds from the environment.
 pub mod harness;
+/// Proptest strategies generating whole scenarios (feature `proptest`).
+#[cfg(feature = "proptest")]
+pub mod strategies;
 /// User operators and checkers: the [`user::Registry`] and loading scenarios that use them.
 pub mod user;
 
