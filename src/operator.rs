@@ -9,8 +9,8 @@
 
 use crate::record::{Lineage, Record, Value};
 use crate::state::OperatorState;
-use crate::watermark::Watermark;
 use crate::user::{KeyedState, UserOperator};
+use crate::watermark::Watermark;
 use crate::window::{EventWindowOperator, EventWindowSpec};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

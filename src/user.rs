@@ -36,6 +36,8 @@
 //! `TwoPhaseCommitSinkFunction`); [`TwoPhaseCommitDriver`] drives a [`UserSink`] through
 //! checkpoints the way the model's own two-phase-commit sink is driven.
 
+#![warn(missing_docs)]
+
 use crate::ids::{CheckpointId, PartitionId};
 use crate::operator::{OperatorContext, UserException};
 use crate::record::{Record, Value};

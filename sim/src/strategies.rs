@@ -18,6 +18,8 @@
 //! }
 //! ```
 
+#![warn(missing_docs)]
+
 use crate::api::JobBuilder;
 use crate::spec::JobSpec;
 use crate::user::Registry;
@@ -121,7 +123,10 @@ pub fn scenario_text(shape: &JobShape, config: &JobConfig, faults: &[FaultDraw],
                 config.unaligned
             ),
         )
-        .section("restart", &format!("strategy = \"fixed-delay\"\nattempts = 50\ndelay_ms = {}", config.restart_delay_ms))
+        .section(
+            "restart",
+            &format!("strategy = \"fixed-delay\"\nattempts = 50\ndelay_ms = {}", config.restart_delay_ms),
+        )
         .section("cluster", "task_managers = 2\nheartbeat_interval_ms = 1000\nheartbeat_timeout_ms = 3000");
     b = if shape.log_source {
         b.operator("log-source", &[("parallelism", p.as_str())])
@@ -159,9 +164,14 @@ pub fn scenario_text(shape: &JobShape, config: &JobConfig, faults: &[FaultDraw],
     for f in faults {
         let body = match f.kind {
             "task-failure" => format!("kind = \"task-failure\"\nat_ms = {}\ntarget = \"{keyed_name}\"", f.at_ms),
-            "tm-crash" => format!("kind = \"tm-crash\"\nat_ms = {}\ntarget = \"tm1\"\nrestart_after_ms = 2000", f.at_ms),
+            "tm-crash" => {
+                format!("kind = \"tm-crash\"\nat_ms = {}\ntarget = \"tm1\"\nrestart_after_ms = 2000", f.at_ms)
+            }
             "jm-crash" => format!("kind = \"jm-crash\"\nat_ms = {}\nrestart_after_ms = 2000", f.at_ms),
-            _ => format!("kind = \"partition\"\nat_ms = {}\ntarget = \"tm0\"\npeer = \"jm\"\nduration_ms = 2000", f.at_ms),
+            _ => format!(
+                "kind = \"partition\"\nat_ms = {}\ntarget = \"tm0\"\npeer = \"jm\"\nduration_ms = 2000",
+                f.at_ms
+            ),
         };
         b = b.table_entry("faults", &body);
     }

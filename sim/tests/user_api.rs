@@ -26,7 +26,12 @@ impl UserOperator for Count {
     fn is_keyed(&self) -> bool {
         true
     }
-    fn process(&mut self, _: &mut OperatorContext<'_>, rec: Record, out: &mut Vec<Record>) -> Result<(), UserException> {
+    fn process(
+        &mut self,
+        _: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
         let k = key_of(&rec.value);
         let Value::Str(name) = &k else { return Ok(()) };
         let n = match self.0.get(&k) {
@@ -58,7 +63,12 @@ impl UserOperator for Leaky {
     fn name(&self) -> &str {
         "leaky"
     }
-    fn process(&mut self, _: &mut OperatorContext<'_>, rec: Record, out: &mut Vec<Record>) -> Result<(), UserException> {
+    fn process(
+        &mut self,
+        _: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
         let n = self.0.fetch_add(1, Ordering::Relaxed);
         // Every 7th record (by the global count) is dropped: the output depends on earlier runs.
         if n % 7 != 0 {

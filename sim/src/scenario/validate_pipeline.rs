@@ -227,9 +227,15 @@ impl Ctx<'_> {
                 "print-sink" => OperatorKindSpec::PrintSink,
                 "user" => {
                     let path = p("function");
-                    let f = r.function.as_deref().ok_or_else(|| self.missing(&path, "the registered user operator's name"))?;
+                    let f = r
+                        .function
+                        .as_deref()
+                        .ok_or_else(|| self.missing(&path, "the registered user operator's name"))?;
                     if !is_valid_name(f) {
-                        return Err(self.err(&path, format!("`{f}` is not a valid user operator name: use letters, digits, `_`, `-`, `.`")));
+                        return Err(self.err(
+                            &path,
+                            format!("`{f}` is not a valid user operator name: use letters, digits, `_`, `-`, `.`"),
+                        ));
                     }
                     OperatorKindSpec::User { function: f.to_string() }
                 }

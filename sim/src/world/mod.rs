@@ -281,7 +281,9 @@ impl World {
         let Some(last_keyed) = self.spec.operators.iter().rposition(|o| {
             matches!(
                 o.kind,
-                crate::spec::OpKind::Aggregate(_) | crate::spec::OpKind::CountWindow { .. } | crate::spec::OpKind::User(_)
+                crate::spec::OpKind::Aggregate(_)
+                    | crate::spec::OpKind::CountWindow { .. }
+                    | crate::spec::OpKind::User(_)
             )
         }) else {
             return;
