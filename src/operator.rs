@@ -9,7 +9,7 @@
 
 use crate::record::{Lineage, Record, Value};
 use crate::state::OperatorState;
-use crate::user::{KeyedState, UserOperator};
+use crate::user::UserOperator;
 use crate::watermark::Watermark;
 use crate::window::{EventWindowOperator, EventWindowSpec};
 use serde::{Deserialize, Serialize};
@@ -448,6 +448,23 @@ impl Operator {
 
     pub fn try_new(kind: OperatorKind, injectors: Vec<FailureInjector>) -> Result<Self, OperatorSpecError> {
         kind.validate()?;
+        if kind == OperatorKind::User {
+            return Err(OperatorSpecError::UserWithoutCode);
+        }
+        Operator::build(kind, injectors, None)
+    }
+
+    /// An operator of kind [`OperatorKind::User`] running `user` (with failure injectors
+    /// consulted before it, as for any operator).
+    pub fn from_user(user: Box<dyn UserOperator>, injectors: Vec<FailureInjector>) -> Result<Self, OperatorSpecError> {
+        Operator::build(OperatorKind::User, injectors, Some(user))
+    }
+
+    fn build(
+        kind: OperatorKind,
+        injectors: Vec<FailureInjector>,
+        user: Option<Box<dyn UserOperator>>,
+    ) -> Result<Self, OperatorSpecError> {
         for i in &injectors {
             i.validate()?;
         }
@@ -463,31 +480,7 @@ impl Operator {
             late: Vec::new(),
             counter_keys: Vec::new(),
             counter_keys_for: String::new(),
-            user: None,
-        };
-        if kind == OperatorKind::User {
-            return Err(OperatorSpecError::UserWithoutCode);
-        }
-        op.invariants();
-        Ok(op)
-    }
-
-    /// An operator of kind [`OperatorKind::User`] running `user` (with failure injectors
-    /// consulted before it, as for any operator).
-    pub fn from_user(user: Box<dyn UserOperator>, injectors: Vec<FailureInjector>) -> Result<Self, OperatorSpecError> {
-        for i in &injectors {
-            i.validate()?;
-        }
-        let op = Operator {
-            kind: OperatorKind::User,
-            injectors,
-            keyed: BTreeMap::new(),
-            window: BTreeMap::new(),
-            event_window: None,
-            late: Vec::new(),
-            counter_keys: Vec::new(),
-            counter_keys_for: String::new(),
-            user: Some(user),
+            user,
         };
         op.invariants();
         Ok(op)
@@ -588,10 +581,7 @@ impl Operator {
             w.advance_watermark(wm, out);
         }
         if let Some(u) = &mut self.user {
-            u.on_watermark(wm, out);
-            if wm == Watermark::MAX {
-                u.end_of_input(out);
-            }
+            crate::user::deliver_watermark(u.as_mut(), wm, out);
         }
     }
 
@@ -614,10 +604,7 @@ impl Operator {
                 self.event_window.as_ref().expect("an event window operator has its state").snapshot(),
             ),
             OperatorKind::Map(_) | OperatorKind::FlatMap(_) | OperatorKind::Filter(_) => OperatorState::None,
-            OperatorKind::User => match &self.user {
-                Some(u) if u.is_keyed() => OperatorState::Keyed(u.snapshot()),
-                _ => OperatorState::None,
-            },
+            OperatorKind::User => crate::user::state_of(self.user.as_deref()),
         }
     }
 
@@ -655,10 +642,7 @@ impl Operator {
                 assert!(self.keyed.is_empty() && self.window.is_empty());
                 self.event_window.as_ref().expect("an event window operator has its state").invariants();
             }
-            OperatorKind::User => {
-                assert!(self.keyed.is_empty() && self.window.is_empty() && self.event_window.is_none());
-                self.user.as_ref().expect("a user operator has its code").invariants();
-            }
+            OperatorKind::User => self.user.as_ref().expect("a user operator has its code").invariants(),
             _ => assert!(
                 self.keyed.is_empty() && self.window.is_empty() && self.event_window.is_none(),
                 "stateless operator holds state"
@@ -1512,63 +1496,5 @@ mod tests {
     #[should_panic(expected = "outside 1..=128")]
     fn key_group_route_rejects_parallelism_above_max() {
         key_group_route(&s("a"), 129);
-    }
-}
-
-// ------------------------------------------------------------------- the user-code trait
-
-/// The built-in operators through the user-code trait: a host that drives operators as
-/// [`UserOperator`]s runs the built-ins with the same calls (keyed built-ins snapshot their
-/// per-key accumulators; windows and stateless operators have no [`KeyedState`] and snapshot
-/// empty here; their full state stays available through [`Operator::snapshot`]).
-impl UserOperator for Operator {
-    fn name(&self) -> &str {
-        match self.kind {
-            OperatorKind::Map(_) => "map",
-            OperatorKind::FlatMap(_) => "flat_map",
-            OperatorKind::Filter(_) => "filter",
-            OperatorKind::KeyedAggregate(a) => a.name(),
-            OperatorKind::CountWindow { .. } => "count_window",
-            OperatorKind::EventWindow(_) => "event_window",
-            OperatorKind::User => self.user.as_ref().map_or("user", |u| u.name()),
-        }
-    }
-
-    fn is_keyed(&self) -> bool {
-        Operator::is_keyed(self)
-    }
-
-    fn process(
-        &mut self,
-        ctx: &mut OperatorContext<'_>,
-        rec: Record,
-        out: &mut Vec<Record>,
-    ) -> Result<(), UserException> {
-        Operator::process(self, ctx, rec, out)
-    }
-
-    fn on_watermark(&mut self, wm: Watermark, out: &mut Vec<Record>) {
-        Operator::process_watermark(self, wm, out)
-    }
-
-    fn snapshot(&self) -> KeyedState {
-        match Operator::snapshot(self) {
-            OperatorState::Keyed(m) => m,
-            _ => KeyedState::new(),
-        }
-    }
-
-    fn restore(&mut self, state: &KeyedState) {
-        if matches!(self.kind, OperatorKind::KeyedAggregate(_)) || self.user.as_ref().is_some_and(|u| u.is_keyed()) {
-            Operator::restore(self, &OperatorState::Keyed(state.clone()))
-        }
-    }
-
-    fn invariants(&self) {
-        Operator::invariants(self)
-    }
-
-    fn box_clone(&self) -> Box<dyn UserOperator> {
-        Box::new(self.clone())
     }
 }

@@ -39,8 +39,9 @@
 #![warn(missing_docs)]
 
 use crate::ids::{CheckpointId, PartitionId};
-use crate::operator::{OperatorContext, UserException};
+use crate::operator::{Operator, OperatorContext, OperatorKind, UserException};
 use crate::record::{Record, Value};
+use crate::state::OperatorState;
 use crate::watermark::Watermark;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -135,6 +136,23 @@ impl Clone for Box<dyn UserOperator> {
 
 /// Builds fresh user operator instances: what a registry holds per name.
 pub type UserOperatorFactory = Arc<dyn Fn() -> Box<dyn UserOperator> + Send + Sync>;
+
+/// A watermark for a user operator: its timers, then (for `Watermark::MAX`, the end of a
+/// bounded event-time input) its end of input.
+pub(crate) fn deliver_watermark(u: &mut dyn UserOperator, wm: Watermark, out: &mut Vec<Record>) {
+    u.on_watermark(wm, out);
+    if wm == Watermark::MAX {
+        u.end_of_input(out);
+    }
+}
+
+/// A user operator's state in a checkpoint: keyed state when it is keyed, else none.
+pub(crate) fn state_of(u: Option<&dyn UserOperator>) -> OperatorState {
+    match u {
+        Some(u) if u.is_keyed() => OperatorState::Keyed(u.snapshot()),
+        _ => OperatorState::None,
+    }
+}
 
 // ----------------------------------------------------------------------------- sources
 
@@ -263,5 +281,63 @@ impl<S: UserSink> TwoPhaseCommitDriver<S> {
         if let Some(c) = self.current {
             assert!(self.pending.iter().all(|&(_, t)| t != c), "the open transaction is not pending");
         }
+    }
+}
+
+// ------------------------------------------------------------------- the user-code trait
+
+/// The built-in operators through the user-code trait: a host that drives operators as
+/// [`UserOperator`]s runs the built-ins with the same calls (keyed built-ins snapshot their
+/// per-key accumulators; windows and stateless operators have no [`KeyedState`] and snapshot
+/// empty here; their full state stays available through [`Operator::snapshot`]).
+impl UserOperator for Operator {
+    fn name(&self) -> &str {
+        match self.kind() {
+            OperatorKind::Map(_) => "map",
+            OperatorKind::FlatMap(_) => "flat_map",
+            OperatorKind::Filter(_) => "filter",
+            OperatorKind::KeyedAggregate(a) => a.name(),
+            OperatorKind::CountWindow { .. } => "count_window",
+            OperatorKind::EventWindow(_) => "event_window",
+            OperatorKind::User => self.user().map_or("user", |u| u.name()),
+        }
+    }
+
+    fn is_keyed(&self) -> bool {
+        Operator::is_keyed(self)
+    }
+
+    fn process(
+        &mut self,
+        ctx: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
+        Operator::process(self, ctx, rec, out)
+    }
+
+    fn on_watermark(&mut self, wm: Watermark, out: &mut Vec<Record>) {
+        Operator::process_watermark(self, wm, out)
+    }
+
+    fn snapshot(&self) -> KeyedState {
+        match Operator::snapshot(self) {
+            OperatorState::Keyed(m) => m,
+            _ => KeyedState::new(),
+        }
+    }
+
+    fn restore(&mut self, state: &KeyedState) {
+        if matches!(self.kind(), OperatorKind::KeyedAggregate(_)) || self.user().is_some_and(|u| u.is_keyed()) {
+            Operator::restore(self, &OperatorState::Keyed(state.clone()))
+        }
+    }
+
+    fn invariants(&self) {
+        Operator::invariants(self)
+    }
+
+    fn box_clone(&self) -> Box<dyn UserOperator> {
+        Box::new(self.clone())
     }
 }
