@@ -20,14 +20,14 @@
 //!
 //! # What the host does with a user operator
 //!
-//! An [`Operator`](crate::operator::Operator) of kind [`OperatorKind::User`](crate::operator::OperatorKind::User)
+//! An [`Operator`] of kind [`OperatorKind::User`]
 //! wraps a `Box<dyn UserOperator>`: records go to [`UserOperator::process`], watermarks to
 //! [`UserOperator::on_watermark`] (event-time timers fire there; Flink's
 //! `AbstractStreamOperator.processWatermark` → `InternalTimerService.advanceWatermark`), a
 //! checkpoint takes [`UserOperator::snapshot`] (Flink's `snapshotState`) and a restore hands it
 //! back to a fresh instance through [`UserOperator::restore`] (`initializeState`). A keyed user
 //! operator's state is keyed state: one [`Value`] per key, stored like the built-in aggregates'
-//! ([`OperatorState::Keyed`](crate::state::OperatorState::Keyed)), so it is partitioned by key
+//! ([`OperatorState::Keyed`]), so it is partitioned by key
 //! group on a rescale exactly as theirs. The built-in operators implement the same trait
 //! (`impl UserOperator for Operator`), so a host can drive either through it.
 //!

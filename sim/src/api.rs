@@ -1,4 +1,4 @@
-//! The library entry point: run a scenario (a file or a [`JobBuilder`]) under a seed with a [`Registry`] and get its [`Report`] (verdict, anomalies, tables, trace hash).
+//! The library entry point: run a scenario (a file or a [`JobBuilder`](crate::api::JobBuilder)) under a seed with a [`Registry`](crate::user::Registry) and get its [`Report`](crate::api::Report) (verdict, anomalies, tables, trace hash).
 //!
 //! ```no_run
 //! use ckptsim_sim::api;

@@ -2,7 +2,7 @@
 //!
 //! Every generated job is written as scenario text and loaded through the same validation as a
 //! file ([`JobBuilder`]), so it is always a valid [`JobSpec`]; a user operator registered in the
-//! given [`Registry`] can take the keyed operator's place.
+//! given [`Registry`](crate::user::Registry) can take the keyed operator's place.
 //!
 //! ```no_run
 //! use ckptsim_sim::{api, strategies, user::Registry};

@@ -1,4 +1,4 @@
-//! User code in the world: the [`Registry`] of user operators and checkers by name, the [`Checker`] trait, and loading scenario files that use them (`kind = "user"`).
+//! User code in the world: the [`Registry`](crate::user::Registry) of user operators and checkers by name, the [`Checker`](crate::user::Checker) trait, and loading scenario files that use them (`kind = "user"`).
 //!
 //! A scenario names a user operator by the name it was registered under:
 //!
@@ -12,7 +12,7 @@
 //! parallelism = 2
 //! ```
 //!
-//! The registry is a plain value passed to [`load_spec_with`] (or
+//! The registry is a plain value passed to [`load_spec_with`](crate::user::load_spec_with) (or
 //! [`crate::api::run_file`], [`crate::harness`]): there is no global table. A name the
 //! registry does not know is an error naming the file, line, column and
 //! `operators[i].function`; so is a keyed user operator that does not follow `key_by`. The
