@@ -341,3 +341,55 @@ impl UserOperator for Operator {
         Box::new(self.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::{Aggregate, SurvivingCounters};
+    use crate::record::Lineage;
+
+    fn feed(op: &mut dyn UserOperator, words: &[&str]) -> Vec<String> {
+        let mut counters = SurvivingCounters::default();
+        let mut out = Vec::new();
+        for (i, w) in words.iter().enumerate() {
+            let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "t" };
+            let rec = Record::new(Value::Pair(Arc::from(*w), 1), Lineage { input_seq: i as u64, sub: 0 });
+            op.process(&mut ctx, rec, &mut out).expect("no injectors");
+        }
+        out.iter().map(|r| r.value.to_string()).collect()
+    }
+
+    #[test]
+    fn a_built_in_runs_through_the_trait_and_restores_its_keys() {
+        let mut op: Box<dyn UserOperator> =
+            Box::new(Operator::new(OperatorKind::KeyedAggregate(Aggregate::Sum), vec![]));
+        assert!(op.is_keyed());
+        assert_eq!(op.name(), "sum");
+        assert_eq!(feed(op.as_mut(), &["a", "b", "a"]), ["(a,1)", "(b,1)", "(a,2)"]);
+        let state = op.snapshot();
+        assert_eq!(state.len(), 2);
+        let mut fresh: Box<dyn UserOperator> =
+            Box::new(Operator::new(OperatorKind::KeyedAggregate(Aggregate::Sum), vec![]));
+        fresh.restore(&state);
+        assert_eq!(feed(fresh.as_mut(), &["a"]), ["(a,3)"]);
+        // A stateless built-in has no keyed state.
+        let map = Operator::new(OperatorKind::Map(crate::operator::Udf::Identity), vec![]);
+        assert!(UserOperator::snapshot(&map).is_empty());
+    }
+
+    #[test]
+    fn a_user_kind_needs_its_code() {
+        assert_eq!(
+            Operator::try_new(OperatorKind::User, vec![]).unwrap_err(),
+            crate::operator::OperatorSpecError::UserWithoutCode
+        );
+        let wrapped = Operator::from_user(
+            Box::new(Operator::new(OperatorKind::KeyedAggregate(Aggregate::Count), vec![])),
+            vec![],
+        )
+        .expect("valid");
+        assert_eq!(wrapped.kind(), OperatorKind::User);
+        assert!(wrapped.is_keyed());
+        assert!(matches!(wrapped.snapshot(), OperatorState::Keyed(_)));
+    }
+}
