@@ -6,7 +6,7 @@
 //! numbers: randomness (initial trigger delay, backoff jitter) is passed in as input. Each
 //! machine checks its `invariants()` after every handler.
 //!
-//! The simulated world (`ckptsim-sim`, in `sim/`) hosts these machines on madsim; proptest and
+//! The simulated world (package `ckptsim`, library `ckptsim_sim`, in `sim/`) hosts these machines on madsim; proptest and
 //! cargo-fuzz drive them directly.
 //!
 //! A comment that cites `semantics §x.y` (or just `§x.y`) refers to section x.y of
@@ -36,6 +36,7 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod task;
+pub mod user;
 pub mod variant;
 pub mod watermark;
 pub mod window;

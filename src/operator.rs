@@ -9,6 +9,7 @@
 
 use crate::record::{Lineage, Record, Value};
 use crate::state::OperatorState;
+use crate::user::UserOperator;
 use crate::watermark::Watermark;
 use crate::window::{EventWindowOperator, EventWindowSpec};
 use serde::{Deserialize, Serialize};
@@ -179,6 +180,9 @@ pub enum OperatorKind {
     /// keyed event-time window (tumbling or sliding) with `EventTimeTrigger`, allowed lateness
     /// and an optional late side output (`window.rs`, semantics §11).
     EventWindow(EventWindowSpec),
+    /// User code ([`crate::user::UserOperator`]): built with [`Operator::from_user`], which
+    /// carries the implementation (this kind alone cannot build one).
+    User,
 }
 
 impl OperatorKind {
@@ -193,6 +197,7 @@ impl OperatorKind {
                 return if size == 0 { Err(OperatorSpecError::EmptyCountWindow) } else { Ok(()) };
             }
             OperatorKind::EventWindow(spec) => return spec.validate(),
+            OperatorKind::User => return Ok(()),
         };
         if accepted.contains(&udf.shape()) {
             return Ok(());
@@ -222,6 +227,9 @@ pub enum OperatorSpecError {
     WindowOffset { offset_ms: i64, bound_ms: u64, bound: &'static str },
     #[error("allowed_lateness_ms must be at most 2^40, got {allowed_lateness_ms}")]
     AllowedLateness { allowed_lateness_ms: u64 },
+    /// [`OperatorKind::User`] without its implementation (use [`Operator::from_user`]).
+    #[error("a user operator needs its implementation: build it with Operator::from_user")]
+    UserWithoutCode,
 }
 
 // ------------------------------------------------------------------------ failure injection
@@ -424,6 +432,8 @@ pub struct Operator {
     /// on first use so the per-record path does not format strings.
     counter_keys: Vec<String>,
     counter_keys_for: String,
+    /// `User`: the user's code (cloned with the operator through `box_clone`).
+    user: Option<Box<dyn UserOperator>>,
 }
 
 impl Operator {
@@ -438,6 +448,23 @@ impl Operator {
 
     pub fn try_new(kind: OperatorKind, injectors: Vec<FailureInjector>) -> Result<Self, OperatorSpecError> {
         kind.validate()?;
+        if kind == OperatorKind::User {
+            return Err(OperatorSpecError::UserWithoutCode);
+        }
+        Operator::build(kind, injectors, None)
+    }
+
+    /// An operator of kind [`OperatorKind::User`] running `user` (with failure injectors
+    /// consulted before it, as for any operator).
+    pub fn from_user(user: Box<dyn UserOperator>, injectors: Vec<FailureInjector>) -> Result<Self, OperatorSpecError> {
+        Operator::build(OperatorKind::User, injectors, Some(user))
+    }
+
+    fn build(
+        kind: OperatorKind,
+        injectors: Vec<FailureInjector>,
+        user: Option<Box<dyn UserOperator>>,
+    ) -> Result<Self, OperatorSpecError> {
         for i in &injectors {
             i.validate()?;
         }
@@ -453,9 +480,15 @@ impl Operator {
             late: Vec::new(),
             counter_keys: Vec::new(),
             counter_keys_for: String::new(),
+            user,
         };
         op.invariants();
         Ok(op)
+    }
+
+    /// The user code of a [`OperatorKind::User`] operator.
+    pub fn user(&self) -> Option<&dyn UserOperator> {
+        self.user.as_deref()
     }
 
     pub fn kind(&self) -> OperatorKind {
@@ -467,6 +500,9 @@ impl Operator {
     }
 
     pub fn is_keyed(&self) -> bool {
+        if let Some(u) = &self.user {
+            return u.is_keyed();
+        }
         matches!(
             self.kind,
             OperatorKind::KeyedAggregate(_) | OperatorKind::CountWindow { .. } | OperatorKind::EventWindow(_)
@@ -533,6 +569,7 @@ impl Operator {
                 w.process_element(rec, out, &mut self.late)
                     .map_err(|message| UserException { operator: ctx.instance.to_owned(), message })
             }
+            OperatorKind::User => self.user.as_mut().expect("a user operator has its code").process(ctx, rec, out),
         }
     }
 
@@ -542,6 +579,9 @@ impl Operator {
     pub fn process_watermark(&mut self, wm: Watermark, out: &mut Vec<Record>) {
         if let Some(w) = &mut self.event_window {
             w.advance_watermark(wm, out);
+        }
+        if let Some(u) = &mut self.user {
+            crate::user::deliver_watermark(u.as_mut(), wm, out);
         }
     }
 
@@ -564,6 +604,7 @@ impl Operator {
                 self.event_window.as_ref().expect("an event window operator has its state").snapshot(),
             ),
             OperatorKind::Map(_) | OperatorKind::FlatMap(_) | OperatorKind::Filter(_) => OperatorState::None,
+            OperatorKind::User => crate::user::state_of(self.user.as_deref()),
         }
     }
 
@@ -577,6 +618,10 @@ impl Operator {
                 self.event_window.as_mut().expect("an event window operator has its state").restore(st)
             }
             (OperatorKind::Map(_) | OperatorKind::FlatMap(_) | OperatorKind::Filter(_), OperatorState::None) => {}
+            (OperatorKind::User, OperatorState::Keyed(m)) if self.is_keyed() => {
+                self.user.as_mut().expect("a user operator has its code").restore(m)
+            }
+            (OperatorKind::User, OperatorState::None) => {}
             (kind, st) => panic!("cannot restore {kind:?} from {st:?}"),
         }
         self.invariants();
@@ -597,6 +642,7 @@ impl Operator {
                 assert!(self.keyed.is_empty() && self.window.is_empty());
                 self.event_window.as_ref().expect("an event window operator has its state").invariants();
             }
+            OperatorKind::User => self.user.as_ref().expect("a user operator has its code").invariants(),
             _ => assert!(
                 self.keyed.is_empty() && self.window.is_empty() && self.event_window.is_none(),
                 "stateless operator holds state"

@@ -11,6 +11,16 @@ pub mod tools;
 /// 2. The simulated world on madsim: runs a [`spec::JobSpec`] for one seed → [`trace::Trace`] + [`world::RunResult`].
 pub mod world;
 
+/// Running scenarios from Rust: one entry point per scenario file or [`spec::JobSpec`], with a registry.
+pub mod api;
+/// A `cargo test` harness: one trial per scenario file of a folder, seeds from the environment.
+pub mod harness;
+/// Proptest strategies generating whole scenarios (feature `proptest`).
+#[cfg(feature = "proptest")]
+pub mod strategies;
+/// User operators and checkers: the [`user::Registry`] and loading scenarios that use them.
+pub mod user;
+
 // The short paths (`ckptsim_sim::spec`, `crate::sweep`, ...) that tests, the binary, the fuzz
 // targets and the modules themselves use: each names the module in its pipeline folder.
 pub use check::{outcome, reference, signature, triage};

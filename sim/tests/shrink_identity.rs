@@ -231,7 +231,7 @@ fn the_report_of_a_failing_run_opens_with_triage() {
 
 /// How often a symptom-only shrink slips, over the first seed of every signature group of a
 /// 1,000-seed swarm sweep of `restore-from-pending` (BENCHMARKS.md, *Triage*). Slow: run with
-/// `CKPTSIM_LONG=1 cargo test --release -p ckptsim-sim --test shrink_identity -- --nocapture slippage_census`.
+/// `CKPTSIM_LONG=1 cargo test --release -p ckptsim --test shrink_identity -- --nocapture slippage_census`.
 #[test]
 fn slippage_census() {
     if std::env::var_os("CKPTSIM_LONG").is_none() {

@@ -51,6 +51,11 @@ pub struct Verdict {
 }
 
 impl Verdict {
+    /// A verdict that applies: passed when `anomalies` is empty (for [`crate::user::Checker`]s).
+    pub fn new(checker: &'static str, anomalies: Vec<String>, summary: String) -> Self {
+        Verdict::from(checker, anomalies, summary)
+    }
+
     fn skip(checker: &'static str, why: &str) -> Self {
         Verdict { checker, passed: None, anomalies: vec![], summary: why.to_string() }
     }

@@ -23,15 +23,23 @@ pub fn compute(spec: &JobSpec) -> Reference {
     let mut ops: Vec<Operator> = spec
         .operators
         .iter()
-        .filter_map(|o| match &o.kind {
-            OpKind::Map(u) => Some(OperatorKind::Map(*u)),
-            OpKind::FlatMap(u) => Some(OperatorKind::FlatMap(*u)),
-            OpKind::Filter(u) => Some(OperatorKind::Filter(*u)),
-            OpKind::Aggregate(a) => Some(OperatorKind::KeyedAggregate(*a)),
-            OpKind::CountWindow { size } => Some(OperatorKind::CountWindow { size: *size }),
-            _ => None,
+        .filter_map(|o| {
+            match &o.kind {
+                OpKind::User(u) => Some(u.operator_without_injectors()),
+                _ => None,
+            }
+            .or_else(|| {
+                match &o.kind {
+                    OpKind::Map(u) => Some(OperatorKind::Map(*u)),
+                    OpKind::FlatMap(u) => Some(OperatorKind::FlatMap(*u)),
+                    OpKind::Filter(u) => Some(OperatorKind::Filter(*u)),
+                    OpKind::Aggregate(a) => Some(OperatorKind::KeyedAggregate(*a)),
+                    OpKind::CountWindow { size } => Some(OperatorKind::CountWindow { size: *size }),
+                    _ => None,
+                }
+                .map(|k| Operator::new(k, vec![]))
+            })
         })
-        .map(|k| Operator::new(k, vec![]))
         .collect();
     let keyed = spec.operators.iter().any(|o| matches!(o.kind, OpKind::KeyBy));
     let inputs: Vec<(u64, Value)> = match &spec.input {

@@ -267,6 +267,7 @@ pub fn op_kind_name(k: &OpKind) -> &'static str {
         OpKind::KeyBy => "key_by",
         OpKind::PrintSink => "print-sink",
         OpKind::TwoPhaseCommitSink => "two-phase-commit-sink",
+        OpKind::User(_) => "user",
         _ => "keyed",
     }
 }

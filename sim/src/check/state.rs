@@ -94,6 +94,9 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     } else {
         super::rescale_lineage::rescale_lineage(&run.rescales, reference, rows, &mut anomalies)
     };
+    if !replays_may_double_count {
+        restored_continuation(run, reference, rows, &mut anomalies);
+    }
     let summary = if replays_may_double_count {
         format!("{} keys, all known to the reference (at-least-once: values may count replays twice)", last.len())
     } else {
@@ -101,4 +104,40 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     };
     let summary = if across > 0 { format!("{summary}; {across} continued across a rescale") } else { summary };
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// A restored attempt continues every key from the value its restored state holds: its first
+/// output for the key comes after that value in the reference sequence, never at or before it
+/// (which means the operator lost the state, did not restore it, or counted a replay twice).
+/// Only rows that name their attempt are judged (print output; committed 2PC rows do not).
+fn restored_continuation(run: &RunResult, reference: &Reference, rows: &[OutputRow], anomalies: &mut Vec<String>) {
+    if run.restored_keyed.is_empty() {
+        return;
+    }
+    // Records a checkpoint held as in-flight channel state (unaligned, aligned with a timeout)
+    // may sit after the keyed operator: restored into a later task, they show older values.
+    let in_flight: BTreeSet<u64> = run.completed_in_flight.values().flatten().copied().collect();
+    let mut seen: BTreeSet<(ckptsim::Attempt, Value)> = BTreeSet::new();
+    for r in rows {
+        let Some(restored) = run.restored_keyed.get(&r.attempt) else { continue };
+        if in_flight.contains(&r.lineage.input_seq) {
+            continue;
+        }
+        let k = key_of(&r.value);
+        if !seen.insert((r.attempt, k.clone())) {
+            continue;
+        }
+        let (Some(v), Some(seq)) = (restored.get(&k), reference.per_key.get(&k)) else { continue };
+        // A state that is not an output value (an operator after the keyed one maps it) is not judged.
+        let Some(from) = seq.iter().position(|x| x == v) else { continue };
+        if let Some(p) = seq.iter().rposition(|x| x == &r.value) {
+            if p <= from {
+                anomalies.push(format!(
+                    "t={} key {k}: attempt {} restored {v} but its first output {} is not after it \
+                     (state lost or not restored)",
+                    r.time_ms, r.attempt, r.value
+                ));
+            }
+        }
+    }
 }

@@ -13,9 +13,10 @@ use std::path::{Path, PathBuf};
 pub const INPUT_STREAM: u64 = 100;
 
 /// Loads and converts one scenario file.
+/// User operators (`kind = "user"`) must be known to an empty registry, so a file that uses one
+/// is an error here; load it with [`crate::user::load_spec_with`] and its registry.
 pub fn load_spec(path: &Path) -> Result<JobSpec, ScenarioError> {
-    let sc = scenario::load(path)?;
-    Ok(to_spec(&sc, &path.display().to_string()))
+    crate::user::load_spec_with(path, &crate::user::Registry::new())
 }
 
 /// Every `.toml` file in `paths` (folders are searched recursively), sorted.
@@ -76,6 +77,7 @@ pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
         OpKind::CountWindow { size } => OperatorKindSpec::CountWindow { size: *size },
         OpKind::PrintSink => OperatorKindSpec::PrintSink,
         OpKind::TwoPhaseCommitSink => OperatorKindSpec::TwoPhaseCommitSink,
+        OpKind::User(u) => OperatorKindSpec::User { function: u.name().to_string() },
     }
 }
 
@@ -100,6 +102,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 OperatorKindSpec::CountWindow { size } => OpKind::CountWindow { size: *size },
                 OperatorKindSpec::PrintSink => OpKind::PrintSink,
                 OperatorKindSpec::TwoPhaseCommitSink => OpKind::TwoPhaseCommitSink,
+                OperatorKindSpec::User { function } => OpKind::User(crate::user::UserOpRef::unresolved(function)),
             };
             let mut injectors = Vec::new();
             if let Some(v) = &o.fail_on_value {

@@ -126,6 +126,21 @@ pub fn parse(file_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
     ctx.convert(raw)
 }
 
+/// An error located at the dotted key `path` of `text` (e.g. `operators[2].function`), for
+/// checks made after [`parse()`] (user operators resolved by a registry).
+pub fn error_at_key(file: &str, text: &str, path: &str, message: impl Into<String>) -> ScenarioError {
+    match toml_edit::ImDocument::parse(text) {
+        Ok(doc) => Ctx { file, text, index: SpanIndex::build(doc.as_item()) }.err(path, message),
+        Err(_) => ScenarioError {
+            file: file.to_string(),
+            line: 0,
+            column: 0,
+            field: path.to_string(),
+            message: message.into(),
+        },
+    }
+}
+
 /// 1-based (line, column) of a byte offset; the offset is clamped into the text and moved back
 /// to a character boundary.
 fn line_col(text: &str, offset: usize) -> (usize, usize) {

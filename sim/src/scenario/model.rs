@@ -302,11 +302,16 @@ pub enum OperatorKindSpec {
     PrintSink,
     /// `two-phase-commit-sink`: transactional sink committed on checkpoint completion.
     TwoPhaseCommitSink,
+    /// `user`: a user-defined operator ([`ckptsim::user::UserOperator`]) registered under
+    /// `function` in the [`crate::user::Registry`] the scenario is loaded with.
+    User {
+        function: String,
+    },
 }
 
 impl OperatorKindSpec {
     /// Every kind name accepted in `kind`.
-    pub const NAMES: [&'static str; 14] = [
+    pub const NAMES: [&'static str; 15] = [
         "socket-source",
         "log-source",
         "map",
@@ -321,6 +326,7 @@ impl OperatorKindSpec {
         "count_window",
         "print-sink",
         "two-phase-commit-sink",
+        "user",
     ];
 
     /// The kind as written in the file.
@@ -340,6 +346,7 @@ impl OperatorKindSpec {
             OperatorKindSpec::CountWindow { .. } => "count_window",
             OperatorKindSpec::PrintSink => "print-sink",
             OperatorKindSpec::TwoPhaseCommitSink => "two-phase-commit-sink",
+            OperatorKindSpec::User { .. } => "user",
         }
     }
 

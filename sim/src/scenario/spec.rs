@@ -40,6 +40,8 @@ pub enum OpKind {
     },
     PrintSink,
     TwoPhaseCommitSink,
+    /// A user-defined operator, resolved by name in a [`crate::user::Registry`].
+    User(crate::user::UserOpRef),
 }
 
 impl OpKind {

@@ -37,10 +37,10 @@ impl Ctx<'_> {
             if is_sink_kind(k) && i != n - 1 {
                 return Err(self.err(&path, format!("`{k}` is a sink: a job has exactly one sink, the last operator")));
             }
-            if *k == "key_by" && !kinds.get(i + 1).is_some_and(|next| is_keyed_kind(next)) {
+            if *k == "key_by" && !kinds.get(i + 1).is_some_and(|next| is_keyed_kind(next) || *next == "user") {
                 return Err(self.err(
                     &path,
-                    "key_by must be immediately followed by sum, count, max, min or count_window".to_string(),
+                    "key_by must be immediately followed by sum, count, max, min, count_window or user".to_string(),
                 ));
             }
             if is_keyed_kind(k) && (i == 0 || kinds[i - 1] != "key_by") {
@@ -102,7 +102,7 @@ impl Ctx<'_> {
             }
             // Keys that only some kinds take.
             let kind_keys: [(&str, bool, &[&str]); 7] = [
-                ("function", r.function.is_some(), &["map", "flat_map", "filter"]),
+                ("function", r.function.is_some(), &["map", "flat_map", "filter", "user"]),
                 ("size", r.size.is_some(), &["count_window"]),
                 ("startup", r.startup.is_some(), &["log-source"]),
                 ("bounded", r.bounded.is_some(), &["log-source", "socket-source"]),
@@ -238,6 +238,20 @@ impl Ctx<'_> {
                     OperatorKindSpec::CountWindow { size }
                 }
                 "print-sink" => OperatorKindSpec::PrintSink,
+                "user" => {
+                    let path = p("function");
+                    let f = r
+                        .function
+                        .as_deref()
+                        .ok_or_else(|| self.missing(&path, "the registered user operator's name"))?;
+                    if !is_valid_name(f) {
+                        return Err(self.err(
+                            &path,
+                            format!("`{f}` is not a valid user operator name: use letters, digits, `_`, `-`, `.`"),
+                        ));
+                    }
+                    OperatorKindSpec::User { function: f.to_string() }
+                }
                 _ => OperatorKindSpec::TwoPhaseCommitSink,
             };
             out.push(OperatorSpec {

@@ -128,6 +128,7 @@ fn op_kind(o: &OpSpec) -> (&'static str, Vec<(&'static str, String)>) {
         OpKind::LogSource { startup } => keys.push(("startup", quote(startup.name()))),
         OpKind::Map(u) | OpKind::FlatMap(u) | OpKind::Filter(u) => keys.push(("function", quote(u.name()))),
         OpKind::CountWindow { size } => keys.push(("size", size.to_string())),
+        OpKind::User(u) => keys.push(("function", quote(u.name()))),
         _ => {}
     }
     (crate::load::scenario_kind(&o.kind).name(), keys)

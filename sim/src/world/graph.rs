@@ -198,6 +198,10 @@ impl Graph {
                     tail = Some(TailSpec::TwoPhaseCommitSink);
                     None
                 }
+                OpKind::User(u) => {
+                    chain.push(ChainedOperator { instance: format!("{}[{}]", o.name, s), operator: u.operator(o) });
+                    None
+                }
             };
             if let Some(kind) = kind {
                 chain.push(ChainedOperator {

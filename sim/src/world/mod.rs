@@ -203,6 +203,7 @@ struct Observation {
     restores: Vec<RestoreRecord>,
     rescales: Vec<RescaleRecord>,
     cuts: ChannelCuts,
+    restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
 }
 
 #[derive(Clone)]
@@ -274,7 +275,9 @@ impl World {
                 let keyed_op = self.graph.vertices[vi].ops.iter().copied().find(|&o| {
                     matches!(
                         self.spec.operators[o].kind,
-                        crate::spec::OpKind::Aggregate(_) | crate::spec::OpKind::CountWindow { .. }
+                        crate::spec::OpKind::Aggregate(_)
+                            | crate::spec::OpKind::CountWindow { .. }
+                            | crate::spec::OpKind::User(_)
                     )
                 });
                 let name = keyed_op.map_or_else(|| "keyed".to_string(), |o| self.spec.operators[o].name.clone());
@@ -299,6 +302,31 @@ impl World {
             }
         }
         self.obs.restores.push(RestoreRecord { at_ms: now, cause, checkpoint: id, offsets, keyed });
+    }
+
+    /// Records the keyed state `attempt` of `task` restored, when the task runs the job's last
+    /// keyed operator (the one whose outputs the state checker follows).
+    fn record_restored_keyed(&mut self, task: TaskId, attempt: Attempt, cp: &CompletedCheckpoint) {
+        let Some(last_keyed) = self.spec.operators.iter().rposition(|o| {
+            matches!(
+                o.kind,
+                crate::spec::OpKind::Aggregate(_)
+                    | crate::spec::OpKind::CountWindow { .. }
+                    | crate::spec::OpKind::User(_)
+            )
+        }) else {
+            return;
+        };
+        let vi = self.graph.task_vertex[task.0 as usize].0;
+        if !self.graph.vertices[vi].ops.contains(&last_keyed) {
+            return;
+        }
+        let e = self.obs.restored_keyed.entry(attempt).or_default();
+        for st in cp.tasks.get(&task).map(|s| s.operators.as_slice()).unwrap_or_default() {
+            if let ckptsim::state::OperatorState::Keyed(m) = st {
+                e.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
     }
 
     fn tr(&mut self, node: &str, kind: &'static str, detail: String) {

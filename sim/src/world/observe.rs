@@ -190,4 +190,7 @@ pub struct RunResult {
     pub channel_cuts: ChannelCuts,
     /// The event budget and how much of it the run used (`budget.rs`).
     pub budget: BudgetUse,
+    /// Per restored attempt, the keyed state its subtasks of the job's last keyed operator
+    /// restored (key → value, the union over the subtasks): where each key's output continues.
+    pub restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
 }

@@ -211,6 +211,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             restores: vec![],
             rescales: vec![],
             cuts: ChannelCuts::default(),
+            restored_keyed: BTreeMap::new(),
         },
         rescale: Default::default(),
         budget: EventBudget::new(spec),
@@ -314,6 +315,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         rescales: std::mem::take(&mut w.obs.rescales),
         channel_cuts: std::mem::take(&mut w.obs.cuts),
         budget: w.budget.usage(),
+        restored_keyed: std::mem::take(&mut w.obs.restored_keyed),
     }
 }
 

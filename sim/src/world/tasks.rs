@@ -143,6 +143,7 @@ pub(super) async fn task_main(
         configure_txn_timeout(w, &spec, &mut t, restore.as_deref().and_then(|c| c.tasks.get(&task)), now);
         if let Some(cp) = &restore {
             w.tasks.restored_from.insert(key, cp.id);
+            w.record_restored_keyed(task, attempt, cp);
         }
         // Old attempts' channels are garbage now.
         w.data.channels.retain(|k, _| k.0 >= attempt.0);

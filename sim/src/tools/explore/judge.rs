@@ -94,6 +94,7 @@ impl Explorer<'_> {
             completed_in_flight: sys.obs.completed_in_flight.clone(),
             channel_cuts: Default::default(),
             budget: Default::default(),
+            restored_keyed: Default::default(),
         }
     }
 

@@ -1,0 +1,273 @@
+//! User code in the world: the [`Registry`](crate::user::Registry) of user operators and checkers by name, the [`Checker`](crate::user::Checker) trait, and loading scenario files that use them (`kind = "user"`).
+//!
+//! A scenario names a user operator by the name it was registered under:
+//!
+//! ```toml
+//! [[operators]]
+//! kind = "key_by"
+//!
+//! [[operators]]
+//! kind = "user"
+//! function = "my_counter"   # Registry::with_operator("my_counter", ...)
+//! parallelism = 2
+//! ```
+//!
+//! The registry is a plain value passed to [`load_spec_with`](crate::user::load_spec_with) (or
+//! [`crate::api::run_file`], [`crate::harness`]): there is no global table. A name the
+//! registry does not know is an error naming the file, line, column and
+//! `operators[i].function`; so is a keyed user operator that does not follow `key_by`. The
+//! `ckptsim` command loads with an empty registry, so it rejects user operators the same way.
+//!
+//! The determinism rules for user code are in [`ckptsim::user`]; the scenario harness runs
+//! every scenario twice per seed and compares the trace hashes.
+
+#![warn(missing_docs)]
+
+use crate::check::Verdict;
+use crate::reference::Reference;
+use crate::scenario::{self, OperatorKindSpec, Scenario, ScenarioError};
+use crate::spec::{JobSpec, OpKind, OpSpec};
+use crate::world::RunResult;
+use ckptsim::operator::Operator;
+use ckptsim::user::{UserOperator, UserOperatorFactory};
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+/// An extra property to judge every run by, next to the built-in checkers (which have this
+/// shape too: `check::state(spec, run, reference) -> Verdict`).
+///
+/// ```
+/// use ckptsim_sim::check::Verdict;
+/// use ckptsim_sim::reference::Reference;
+/// use ckptsim_sim::spec::JobSpec;
+/// use ckptsim_sim::user::Checker;
+/// use ckptsim_sim::world::RunResult;
+///
+/// /// At most 3 restarts.
+/// struct FewRestarts;
+/// impl Checker for FewRestarts {
+///     fn name(&self) -> &'static str { "few-restarts" }
+///     fn check(&self, _: &JobSpec, run: &RunResult, _: &Reference) -> Verdict {
+///         let anomalies = if run.restarts > 3 { vec![format!("{} restarts", run.restarts)] } else { vec![] };
+///         Verdict::new(self.name(), anomalies, "restarts bounded".into())
+///     }
+/// }
+/// ```
+pub trait Checker: Send + Sync {
+    /// Stable name (shown in verdicts; unique among checkers).
+    fn name(&self) -> &'static str;
+    /// Judges one run: anomalies (one per line, with time and records) or a pass.
+    fn check(&self, spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict;
+}
+
+/// User operators and checkers by name: what scenario files and runs may use.
+#[derive(Clone, Default)]
+pub struct Registry {
+    operators: BTreeMap<String, UserOperatorFactory>,
+    checkers: Vec<Arc<dyn Checker>>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("operators", &self.operators.keys().collect::<Vec<_>>())
+            .field("checkers", &self.checkers.iter().map(|c| c.name()).collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Registry {
+    /// An empty registry (only the built-in operators and checkers).
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// Registers a user operator under `name` (`function = "name"` in a scenario); `make`
+    /// builds one fresh instance per parallel subtask and attempt. A second registration of a
+    /// name replaces the first.
+    pub fn with_operator<F>(mut self, name: &str, make: F) -> Self
+    where
+        F: Fn() -> Box<dyn UserOperator> + Send + Sync + 'static,
+    {
+        self.operators.insert(name.to_string(), Arc::new(make));
+        self
+    }
+
+    /// Adds a checker that judges every run next to the built-in ones.
+    pub fn with_checker(mut self, checker: impl Checker + 'static) -> Self {
+        self.checkers.push(Arc::new(checker));
+        self
+    }
+
+    /// The factory registered under `name`.
+    pub fn operator(&self, name: &str) -> Option<&UserOperatorFactory> {
+        self.operators.get(name)
+    }
+
+    /// Registered operator names, sorted.
+    pub fn operator_names(&self) -> Vec<&str> {
+        self.operators.keys().map(String::as_str).collect()
+    }
+
+    /// The extra checkers, in registration order.
+    pub fn checkers(&self) -> &[Arc<dyn Checker>] {
+        &self.checkers
+    }
+
+    /// Runs every extra checker on a run.
+    pub fn check(&self, spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<Verdict> {
+        self.checkers.iter().map(|c| c.check(spec, run, reference)).collect()
+    }
+
+    /// Attaches the registered implementation to every user operator of `spec` (operators the
+    /// registry does not know stay unresolved: building their tasks panics, so check names
+    /// first, as [`load_spec_with`] does).
+    pub fn resolve(&self, spec: &mut JobSpec) {
+        for o in &mut spec.operators {
+            if let OpKind::User(u) = &mut o.kind {
+                if let Some(f) = self.operators.get(&u.name) {
+                    u.keyed = f().is_keyed();
+                    u.factory = Some(f.clone());
+                }
+            }
+        }
+    }
+}
+
+/// A user operator in a [`JobSpec`]: its registered name and, once resolved, its factory.
+/// Equal when the names are equal.
+#[derive(Clone)]
+pub struct UserOpRef {
+    name: String,
+    keyed: bool,
+    factory: Option<UserOperatorFactory>,
+}
+
+impl UserOpRef {
+    /// A reference by name only (what a scenario file gives before a registry resolves it).
+    pub fn unresolved(name: &str) -> Self {
+        UserOpRef { name: name.to_string(), keyed: false, factory: None }
+    }
+
+    /// A reference resolved to `factory`.
+    pub fn new(name: &str, factory: UserOperatorFactory) -> Self {
+        let keyed = factory().is_keyed();
+        UserOpRef { name: name.to_string(), keyed, factory: Some(factory) }
+    }
+
+    /// The registered name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether the implementation holds keyed state (false while unresolved).
+    pub fn is_keyed(&self) -> bool {
+        self.keyed
+    }
+
+    /// Whether a registry attached the implementation.
+    pub fn is_resolved(&self) -> bool {
+        self.factory.is_some()
+    }
+
+    fn instance(&self) -> Box<dyn UserOperator> {
+        match &self.factory {
+            Some(f) => f(),
+            None => panic!("user operator `{}` is not registered: load the scenario with its Registry", self.name),
+        }
+    }
+
+    /// A fresh operator for one task attempt, with `op`'s failure injectors.
+    pub fn operator(&self, op: &OpSpec) -> Operator {
+        Operator::from_user(self.instance(), op.injectors.clone()).expect("injectors were validated")
+    }
+
+    /// A fresh operator without failure injectors (the reference fold).
+    pub fn operator_without_injectors(&self) -> Operator {
+        Operator::from_user(self.instance(), Vec::new()).expect("no injectors")
+    }
+}
+
+impl fmt::Debug for UserOpRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "User({:?})", self.name)
+    }
+}
+
+impl PartialEq for UserOpRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// Checks a parsed scenario's user operators against `registry`: every name is registered,
+/// and a keyed one directly follows `key_by`. Errors name `operators[i].function` / `.kind`.
+pub fn check_user_operators(
+    file: &str,
+    text: &str,
+    scenario: &Scenario,
+    registry: &Registry,
+) -> Result<(), ScenarioError> {
+    for (i, o) in scenario.operators.iter().enumerate() {
+        let OperatorKindSpec::User { function } = &o.kind else { continue };
+        let Some(f) = registry.operator(function) else {
+            let known = registry.operator_names();
+            let known = if known.is_empty() {
+                "no user operators are registered (the `ckptsim` command has none: run it from Rust with a Registry)"
+                    .to_string()
+            } else {
+                format!("registered: {}", known.join(", "))
+            };
+            return Err(scenario::error_at_key(
+                file,
+                text,
+                &format!("operators[{i}].function"),
+                format!("unknown user operator `{function}`; {known}"),
+            ));
+        };
+        let after_key_by = i > 0 && scenario.operators[i - 1].kind == OperatorKindSpec::KeyBy;
+        if f().is_keyed() && !after_key_by {
+            return Err(scenario::error_at_key(
+                file,
+                text,
+                &format!("operators[{i}].kind"),
+                format!("user operator `{function}` is keyed: it must directly follow key_by"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Parses scenario text whose user operators `registry` resolves (see [`scenario::parse`]).
+pub fn parse_with(file: &str, text: &str, registry: &Registry) -> Result<Scenario, ScenarioError> {
+    let sc = scenario::parse(file, text)?;
+    check_user_operators(file, text, &sc, registry)?;
+    Ok(sc)
+}
+
+/// Loads a scenario file into a [`JobSpec`] with its user operators resolved by `registry`.
+pub fn load_spec_with(path: &Path, registry: &Registry) -> Result<JobSpec, ScenarioError> {
+    let sc = scenario::load(path)?;
+    let file = path.display().to_string();
+    if sc.operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::User { .. })) {
+        // The file parsed, so it is readable UTF-8 within the size limit.
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            field: scenario::FILE_FIELD.to_string(),
+            message: format!("cannot read the file: {e}"),
+        })?;
+        check_user_operators(&file, &text, &sc, registry)?;
+    }
+    Ok(to_spec_with(&sc, &file, registry))
+}
+
+/// [`crate::load::to_spec`] with the user operators resolved by `registry`.
+pub fn to_spec_with(sc: &Scenario, source_path: &str, registry: &Registry) -> JobSpec {
+    let mut spec = crate::load::to_spec(sc, source_path);
+    registry.resolve(&mut spec);
+    spec
+}

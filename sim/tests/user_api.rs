@@ -1,0 +1,219 @@
+//! User code through the library: registry resolution and its file:line:column errors, the `ckptsim` command rejecting user operators, the builder, extra checkers, and the harness's determinism trial catching nondeterministic user code.
+
+use ckptsim::operator::{key_of, OperatorContext, UserException};
+use ckptsim::record::{Record, Value};
+use ckptsim::user::{KeyedState, UserOperator};
+use ckptsim_sim::api::{self, JobBuilder};
+use ckptsim_sim::check::Verdict;
+use ckptsim_sim::harness::{self, EnvSeeds};
+use ckptsim_sim::reference::Reference;
+use ckptsim_sim::spec::JobSpec;
+use ckptsim_sim::user::{parse_with, Checker, Registry};
+use ckptsim_sim::world::RunResult;
+use std::path::Path;
+use std::process::Command;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+
+/// A keyed running count, emitted as `(key, n)`.
+#[derive(Clone, Debug, Default)]
+struct Count(KeyedState);
+
+impl UserOperator for Count {
+    fn name(&self) -> &str {
+        "count"
+    }
+    fn is_keyed(&self) -> bool {
+        true
+    }
+    fn process(
+        &mut self,
+        _: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
+        let k = key_of(&rec.value);
+        let Value::Str(name) = &k else { return Ok(()) };
+        let n = match self.0.get(&k) {
+            Some(Value::Pair(_, n)) => n + 1,
+            _ => 1,
+        };
+        let v = Value::Pair(name.clone(), n);
+        self.0.insert(k, v.clone());
+        out.push(Record { value: v, ..rec });
+        Ok(())
+    }
+    fn snapshot(&self) -> KeyedState {
+        self.0.clone()
+    }
+    fn restore(&mut self, state: &KeyedState) {
+        self.0 = state.clone();
+    }
+    fn box_clone(&self) -> Box<dyn UserOperator> {
+        Box::new(self.clone())
+    }
+}
+
+/// A stateless map that breaks the determinism rules: it numbers records with a counter shared
+/// by every run in the process (a global), so a second run of the same seed differs.
+#[derive(Clone, Debug)]
+struct Leaky(Arc<AtomicI64>);
+
+impl UserOperator for Leaky {
+    fn name(&self) -> &str {
+        "leaky"
+    }
+    fn process(
+        &mut self,
+        _: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
+        let n = self.0.fetch_add(1, Ordering::Relaxed);
+        // Every 7th record (by the global count) is dropped: the output depends on earlier runs.
+        if n % 7 != 0 {
+            out.push(rec);
+        }
+        Ok(())
+    }
+    fn snapshot(&self) -> KeyedState {
+        KeyedState::new()
+    }
+    fn restore(&mut self, _: &KeyedState) {}
+    fn box_clone(&self) -> Box<dyn UserOperator> {
+        Box::new(self.clone())
+    }
+}
+
+fn wordcount(middle: &str) -> JobBuilder {
+    JobBuilder::new("user-wordcount")
+        .top("stop_at_ms = 20000")
+        .section("checkpoint", "interval_ms = 1000")
+        .section("restart", "strategy = \"fixed-delay\"\nattempts = 3\ndelay_ms = 1000")
+        .operator("socket-source", &[])
+        .operator("flat_map", &[("function", "\"split_words\"")])
+        .operator("key_by", &[])
+        .user_operator(middle, 1)
+        .operator("print-sink", &[])
+        .section("input", "lines = [{ at_ms = 1000, line = \"a b a\" }, { at_ms = 3000, line = \"b a\" }]")
+}
+
+fn registry() -> Registry {
+    Registry::new().with_operator("count", || Box::new(Count::default()))
+}
+
+#[test]
+fn builder_runs_a_user_operator() {
+    let spec = wordcount("count").build(&registry()).expect("valid");
+    let r = api::run_spec(&spec, 1, &registry());
+    assert!(r.passed(), "{}", r.render());
+    let table = r.output_table();
+    for v in ["(a,1)", "(b,1)", "(a,2)", "(b,2)", "(a,3)"] {
+        assert!(table.contains(v), "{v} missing from {table}");
+    }
+    assert_eq!(r.verdict("state").and_then(|v| v.passed), Some(true));
+}
+
+#[test]
+fn unknown_name_and_unkeyed_use_are_located_errors() {
+    let text = wordcount("nope").toml();
+    let e = parse_with("job.toml", &text, &registry()).unwrap_err();
+    assert_eq!(e.field, "operators[3].function");
+    let line = text.lines().position(|l| l.contains("\"nope\"")).unwrap() + 1;
+    assert_eq!((e.file.as_str(), e.line), ("job.toml", line));
+    assert!(e.message.contains("registered: count"), "{e}");
+    // A keyed user operator without key_by before it.
+    let text = JobBuilder::new("x")
+        .top("stop_at_ms = 5000")
+        .operator("socket-source", &[])
+        .user_operator("count", 1)
+        .operator("print-sink", &[])
+        .section("input", "lines = [{ at_ms = 1, line = \"a\" }]")
+        .toml();
+    let e = parse_with("x.toml", &text, &registry()).unwrap_err();
+    assert_eq!(e.field, "operators[1].kind");
+    assert!(e.message.contains("must directly follow key_by"), "{e}");
+}
+
+#[test]
+fn the_command_rejects_user_operators_with_a_location() {
+    let dir = std::env::temp_dir().join(format!("ckptsim-user-api-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("user.toml");
+    std::fs::write(&file, wordcount("count").toml()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ckptsim")).arg("run").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("operators[3].function: unknown user operator `count`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+struct NoRestarts;
+impl Checker for NoRestarts {
+    fn name(&self) -> &'static str {
+        "no-restarts"
+    }
+    fn check(&self, _: &JobSpec, run: &RunResult, _: &Reference) -> Verdict {
+        let a = if run.restarts > 0 { vec![format!("{} restarts", run.restarts)] } else { vec![] };
+        Verdict::new(self.name(), a, "no restart".into())
+    }
+}
+
+#[test]
+fn an_extra_checker_judges_every_run() {
+    let registry = registry().with_checker(NoRestarts);
+    let calm = wordcount("count").build(&registry).unwrap();
+    let r = api::run_spec(&calm, 1, &registry);
+    assert_eq!(r.verdict("no-restarts").and_then(|v| v.passed), Some(true));
+    assert!(r.passed());
+    // The same job with a failing task: the extra checker fails the run.
+    let failing = wordcount("count")
+        .table_entry("faults", "kind = \"task-failure\"\nat_ms = 2000\ntarget = \"user\"")
+        .build(&registry)
+        .unwrap();
+    let r = api::run_spec(&failing, 1, &registry);
+    assert_eq!(r.verdict("no-restarts").and_then(|v| v.passed), Some(false), "{}", r.render());
+    assert!(r.failed_expectations().iter().any(|e| e.name == "checker no-restarts"));
+    assert!(!r.passed());
+}
+
+#[test]
+fn the_harness_catches_nondeterministic_user_code() {
+    let dir = std::env::temp_dir().join(format!("ckptsim-user-det-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("leaky.toml");
+    let text = JobBuilder::new("leaky")
+        .top("stop_at_ms = 20000")
+        .operator("socket-source", &[])
+        .operator("flat_map", &[("function", "\"split_words\"")])
+        .user_operator("leaky", 1)
+        .operator("print-sink", &[])
+        .section("input", "lines = [{ at_ms = 1000, line = \"a b c d e f g h i j\" }]")
+        .toml();
+    std::fs::write(&file, text).unwrap();
+    let shared = Arc::new(AtomicI64::new(1));
+    let leaky = Registry::new().with_operator("leaky", move || Box::new(Leaky(shared.clone())));
+    let env = EnvSeeds { start: None, num: 1 };
+    let e = harness::check_determinism(Path::new(&file), env, &leaky).unwrap_err();
+    assert!(e.contains("output differs"), "{e}");
+    // The same job with a deterministic map passes.
+    let fine = Registry::new().with_operator("leaky", || Box::new(Leaky(Arc::new(AtomicI64::new(1)))));
+    harness::check_determinism(Path::new(&file), env, &fine).expect("deterministic");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn seeds_come_from_madsim_or_ckptsim_variables() {
+    let env = |pairs: &[(&str, &str)]| {
+        let pairs: Vec<(String, String)> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        EnvSeeds::from_lookup(move |k| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()))
+    };
+    assert_eq!(env(&[]).unwrap(), EnvSeeds { start: None, num: 1 });
+    let e = env(&[("MADSIM_TEST_SEED", "9"), ("MADSIM_TEST_NUM", "3")]).unwrap();
+    assert_eq!(e.seeds(1).collect::<Vec<_>>(), vec![9, 10, 11]);
+    let e = env(&[("MADSIM_TEST_SEED", "9"), ("CKPTSIM_TEST_SEED", "4")]).unwrap();
+    assert_eq!(e.start, Some(4));
+    assert_eq!(env(&[("MADSIM_TEST_NUM", "2")]).unwrap().seeds(5).collect::<Vec<_>>(), vec![5, 6]);
+    assert!(env(&[("MADSIM_TEST_NUM", "0")]).is_err());
+    assert!(env(&[("MADSIM_TEST_SEED", "x")]).is_err());
+}
