@@ -70,8 +70,10 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
         if unlimited || r.outcome == "PENDING" {
             continue;
         }
-        // 2.x: a failed savepoint counts only when a task declined it.
-        if r.savepoint && profile == ckptsim::Profile::Flink23 && r.outcome != "CHECKPOINT_DECLINED" {
+        // 2.x: a failed savepoint counts only when a task declined it (a task-level reason:
+        // `CheckpointFailureReason::is_task_level`; of those only these two are counted).
+        let task_level = matches!(r.outcome.as_str(), "CHECKPOINT_DECLINED" | "CHECKPOINT_ASYNC_EXCEPTION");
+        if r.savepoint && profile == ckptsim::Profile::Flink23 && !task_level {
             continue;
         }
         if profile == ckptsim::Profile::Flink23 && last_success.is_some_and(|l| r.id <= l) {
