@@ -1241,9 +1241,10 @@ fn stop_with_savepoint_suspends_periodic_checkpoints_until_it_fails() {
     let case = base();
     let tasks: Vec<TaskId> = (0..case.tasks).map(TaskId).collect();
     let mut c = CheckpointCoordinator::new(&case.config, case.profile, case.variant, tasks, case.random);
-    let up = ExecutionView { job_status: JobStatus::Running, all_tasks_running_or_finished: true, sources_running: true };
+    let up =
+        ExecutionView { job_status: JobStatus::Running, all_tasks_running_or_finished: true, sources_running: true };
     let mut out = Vec::new();
-    let mut advance = |c: &mut CheckpointCoordinator, to: u64, out: &mut Vec<String>| {
+    let advance = |c: &mut CheckpointCoordinator, to: u64, out: &mut Vec<String>| {
         while let Some(due) = c.poll_timeout().filter(|d| *d <= to) {
             c.handle_timeout(due);
             while let Some(o) = c.poll_output() {
@@ -1258,7 +1259,9 @@ fn stop_with_savepoint_suspends_periodic_checkpoints_until_it_fails() {
     while let Some(o) = c.poll_output() {
         out.push(render(600, &o));
     }
-    for want in ["t=600 sched-stop", "t=600 abort id=1 ckpt CHECKPOINT_COORDINATOR_SUSPEND", "t=600 trigger id=2 savepoint"] {
+    for want in
+        ["t=600 sched-stop", "t=600 abort id=1 ckpt CHECKPOINT_COORDINATOR_SUSPEND", "t=600 trigger id=2 savepoint"]
+    {
         assert!(out.iter().any(|l| l.starts_with(want)), "{want} missing: {out:?}");
     }
     c.handle_execution_view(700, up, 0);

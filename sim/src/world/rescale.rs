@@ -11,13 +11,13 @@
 //! scheduler does (`StateAssignmentOperation.checkParallelismPreconditions`).
 
 use super::*;
+use crate::scenario::{RescaleFrom, RescaleSpec};
 use ckptsim::key_group::{MaxParallelism, VertexParallelism};
 use ckptsim::operator::MAX_PARALLELISM;
 use ckptsim::record::Value;
 use ckptsim::rescale::{JobLayout, OperatorLayout, Rescaled};
 use ckptsim::state::OperatorState;
 use ckptsim::task::{Partitioner, TailSpec, TaskSpec};
-use crate::scenario::{RescaleFrom, RescaleSpec};
 
 /// What the world keeps about rescaling between steps.
 #[derive(Default)]
@@ -87,11 +87,7 @@ fn configured_vertex(o: &crate::spec::OpSpec) -> Result<VertexParallelism, Strin
 /// The job's operators and task snapshot slots as the core's [`JobLayout`]: each operator's
 /// uid is its name; a source's state is its task's slot 0, a sink's the last slot, a chained
 /// operator's `1 + its index in the chain` (`Task::take_snapshot`'s order).
-fn layout(
-    spec: &JobSpec,
-    graph: &Graph,
-    vertices: &BTreeMap<String, VertexParallelism>,
-) -> Result<JobLayout, String> {
+fn layout(spec: &JobSpec, graph: &Graph, vertices: &BTreeMap<String, VertexParallelism>) -> Result<JobLayout, String> {
     let specs: Vec<TaskSpec> =
         (0..graph.tasks.len()).map(|t| graph.task_spec(spec, TaskId(t as u32), Attempt(0))).collect();
     let tasks = specs.iter().map(|t| (t.task, t.chain.len() + 2)).collect();
@@ -145,8 +141,8 @@ pub(super) fn key_group_routing(w: &World, graph: &Graph, tspec: &mut TaskSpec) 
     }
 }
 
-/// A stop-with-savepoint was asked: the JobManager triggers a savepoint; when one triggered
-/// from now on completes, the job is cancelled.
+/// A stop-with-savepoint was asked: the JobManager stops periodic checkpoints and triggers a
+/// savepoint; when a savepoint triggered from now on completes, the job is cancelled.
 pub(super) fn request_stop(w: &mut World, now: u64) {
     w.rescale.stop_pending_since_ms = Some(now);
     w.tr("jm", "stop", "stop-with-savepoint: savepoint requested".into());
@@ -186,9 +182,7 @@ fn source_checkpoint(w: &World, from: RescaleFrom) -> Result<Arc<CompletedCheckp
             .find(|c| c.is_savepoint() && !c.external && c.trigger_ms >= w.rescale.job_started_ms)
             .cloned()
             .ok_or("the ended job took no savepoint"),
-        RescaleFrom::RetainedCheckpoint => {
-            w.services.retained.last().cloned().ok_or("no checkpoint was retained")
-        }
+        RescaleFrom::RetainedCheckpoint => w.services.retained.last().cloned().ok_or("no checkpoint was retained"),
     }
 }
 
@@ -287,9 +281,9 @@ pub(super) fn resume_rescaled(
         let old = layout(&w.spec, &w.graph, &w.rescale.vertices);
         let new = layout(&new_spec, &new_graph, &BTreeMap::new());
         let assigned = match (old, new) {
-            (Ok(old), Ok(new)) => {
-                ckptsim::rescale::assign(&cp, &old, &new, w.spec.profile).map(|a| (old, new, a)).map_err(|e| e.to_string())
-            }
+            (Ok(old), Ok(new)) => ckptsim::rescale::assign(&cp, &old, &new, w.spec.profile)
+                .map(|a| (old, new, a))
+                .map_err(|e| e.to_string()),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
         let mut record = RescaleRecord {

@@ -271,12 +271,7 @@ pub(super) async fn task_main(
         // Injected task failure.
         if s.with(|w| w.faults.failing_tasks.remove(&task)) {
             s.with(|w| {
-                w.tr_task(
-                    &tm_node(tm),
-                    "fault",
-                    task,
-                    format!("{} throws (injected)", w.task_name(task)),
-                );
+                w.tr_task(&tm_node(tm), "fault", task, format!("{} throws (injected)", w.task_name(task)));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
                 cleanup_task(w, key);
             });
