@@ -297,6 +297,9 @@ pub struct CheckpointCoordinator {
     /// The last firing's planned time, or the scheduler's start time before the first firing.
     anchor_ms: u64,
     scheduler_starts: u32,
+    /// A stop-with-savepoint stopped the periodic scheduler; the activator must not restart
+    /// it until the stop failed ([`CheckpointCoordinator::resume_after_failed_stop`]).
+    stopping: bool,
     /// 2.3: the initial delay drawn at construction (used by the first start only).
     first_start_delay_ms: Option<u64>,
     partial: Option<Partial>,
@@ -375,6 +378,7 @@ impl CheckpointCoordinator {
             next_fire_ms: None,
             anchor_ms: 0,
             scheduler_starts: 0,
+            stopping: false,
             first_start_delay_ms,
             partial: None,
             hooks: BTreeSet::new(),
@@ -399,7 +403,7 @@ impl CheckpointCoordinator {
         self.view = Some(view);
         if self.activator_registered && !self.shut_down {
             let should_run = self.activation_condition();
-            if should_run && !self.scheduler_running {
+            if should_run && !self.scheduler_running && !self.stopping {
                 if self.profile.start_scheduler_stops_first() {
                     self.abort_pending_and_queued(now_ms, CheckpointFailureReason::CheckpointCoordinatorSuspend);
                 }
@@ -441,6 +445,33 @@ impl CheckpointCoordinator {
     pub fn request(&mut self, now_ms: u64, kind: RequestKind) {
         self.enter(now_ms);
         self.submit(now_ms, kind);
+        self.finish(now_ms);
+    }
+
+    /// Stop-with-savepoint (Flink's `SchedulerBase.stopWithSavepoint`): the periodic scheduler
+    /// stops (`stopCheckpointScheduler`, aborting pending and queued requests with
+    /// CHECKPOINT_COORDINATOR_SUSPEND), so no checkpoint after the savepoint can commit side
+    /// effects the savepoint does not hold; then the savepoint is requested. The model's
+    /// savepoint is not synchronous (records keep flowing until the job is cancelled).
+    pub fn stop_with_savepoint(&mut self, now_ms: u64) {
+        self.enter(now_ms);
+        self.stopping = true;
+        if self.scheduler_running {
+            self.stop_scheduler(now_ms);
+        }
+        self.submit(now_ms, RequestKind::Savepoint);
+        self.finish(now_ms);
+    }
+
+    /// The stop's savepoint failed: the job keeps running and the periodic scheduler starts
+    /// again (Flink restarts it when the stop-with-savepoint future fails).
+    pub fn resume_after_failed_stop(&mut self, now_ms: u64) {
+        self.enter(now_ms);
+        if std::mem::take(&mut self.stopping) && !self.shut_down && !self.scheduler_running {
+            if let (true, Some(base)) = (self.activation_condition(), self.config.base_interval_ms()) {
+                self.start_scheduler(now_ms, Some(now_ms + base));
+            }
+        }
         self.finish(now_ms);
     }
 

@@ -1229,3 +1229,46 @@ fn retune_with_invalid_values_names_the_field_and_changes_nothing() {
 
 #[path = "coordinator_failover_tests.rs"]
 mod failover;
+
+// ------------------------------------------------------------------ stop-with-savepoint
+
+/// Stop-with-savepoint stops the periodic scheduler (pending checkpoints aborted with
+/// CHECKPOINT_COORDINATOR_SUSPEND, as `stopCheckpointScheduler`) and triggers the savepoint; a
+/// job status view does not restart the scheduler while the stop is under way; a failed stop
+/// starts it again.
+#[test]
+fn stop_with_savepoint_suspends_periodic_checkpoints_until_it_fails() {
+    let case = base();
+    let tasks: Vec<TaskId> = (0..case.tasks).map(TaskId).collect();
+    let mut c = CheckpointCoordinator::new(&case.config, case.profile, case.variant, tasks, case.random);
+    let up =
+        ExecutionView { job_status: JobStatus::Running, all_tasks_running_or_finished: true, sources_running: true };
+    let mut out = Vec::new();
+    let advance = |c: &mut CheckpointCoordinator, to: u64, out: &mut Vec<String>| {
+        while let Some(due) = c.poll_timeout().filter(|d| *d <= to) {
+            c.handle_timeout(due);
+            while let Some(o) = c.poll_output() {
+                out.push(render(due, &o));
+            }
+        }
+    };
+    c.handle_execution_view(0, up, 0);
+    advance(&mut c, 550, &mut out);
+    assert!(out.iter().any(|l| l.contains("trigger id=1 ckpt")), "{out:?}");
+    c.stop_with_savepoint(600);
+    while let Some(o) = c.poll_output() {
+        out.push(render(600, &o));
+    }
+    for want in
+        ["t=600 sched-stop", "t=600 abort id=1 ckpt CHECKPOINT_COORDINATOR_SUSPEND", "t=600 trigger id=2 savepoint"]
+    {
+        assert!(out.iter().any(|l| l.starts_with(want)), "{want} missing: {out:?}");
+    }
+    c.handle_execution_view(700, up, 0);
+    assert!(!c.scheduler_running(), "the activator restarted the scheduler during a stop");
+    let before = out.len();
+    advance(&mut c, 5_000, &mut out);
+    assert!(!out[before..].iter().any(|l| l.contains("ckpt")), "a periodic checkpoint during the stop: {out:?}");
+    c.resume_after_failed_stop(5_000);
+    assert!(c.scheduler_running(), "a failed stop resumes periodic checkpoints");
+}

@@ -520,6 +520,21 @@ impl JobMaster {
         }
     }
 
+    /// Stop-with-savepoint: the periodic scheduler stops and a savepoint is requested
+    /// ([`CheckpointCoordinator::stop_with_savepoint`]); the host cancels the job once it completed.
+    pub fn stop_with_savepoint(&mut self, now_ms: u64) {
+        self.coordinator.stop_with_savepoint(now_ms);
+        self.drain_coordinator(now_ms);
+        self.invariants();
+    }
+
+    /// The stop's savepoint failed: periodic checkpoints resume.
+    pub fn resume_after_failed_stop(&mut self, now_ms: u64) {
+        self.coordinator.resume_after_failed_stop(now_ms);
+        self.drain_coordinator(now_ms);
+        self.invariants();
+    }
+
     /// A user checkpoint or savepoint request.
     pub fn request_checkpoint(&mut self, now_ms: u64, kind: RequestKind) {
         self.coordinator.request(now_ms, kind);

@@ -21,12 +21,8 @@ pub(super) fn rescale_lineage(
 ) -> usize {
     let mut followed = 0;
     for r in rescales.iter().filter(|r| r.error.is_none()) {
-        let restored: BTreeMap<&Value, (&Value, u32, u32)> = r
-            .keys
-            .values()
-            .flatten()
-            .map(|(k, m)| (k, (&m.value, m.old_subtask, m.new_subtask)))
-            .collect();
+        let restored: BTreeMap<&Value, (&Value, u32, u32)> =
+            r.keys.values().flatten().map(|(k, m)| (k, (&m.value, m.old_subtask, m.new_subtask))).collect();
         let mut first: BTreeMap<Value, (usize, &OutputRow)> = BTreeMap::new();
         let mut unknown: BTreeSet<Value> = BTreeSet::new();
         for row in rows.iter().filter(|row| r.owns_attempt(row.attempt)) {

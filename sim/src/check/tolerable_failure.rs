@@ -33,11 +33,12 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
     let profile = spec.profile;
     let unlimited = cfg.tolerable_is_unlimited();
     let limit = cfg.tolerable_failures.max(0) as u64;
-    // New JobManagers: the times a SUSPENDED job was recovered.
+    // New JobManagers: the times a SUSPENDED job was recovered, and the times a new job started
+    // after the previous one ended (restore-retained, rescale): each has a new failure manager.
     let recoveries: Vec<u64> = run
         .status_timeline
         .windows(2)
-        .filter(|w| w[0].1 == JobStatus::Suspended && w[1].1 == JobStatus::Created)
+        .filter(|w| (w[0].1 == JobStatus::Suspended || w[0].1.is_terminal()) && w[1].1 == JobStatus::Created)
         .map(|w| w[1].0)
         .collect();
     let mut rows: Vec<&crate::world::CheckpointRow> = run.checkpoints.iter().filter(|r| r.end_ms.is_some()).collect();
@@ -70,8 +71,10 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
         if unlimited || r.outcome == "PENDING" {
             continue;
         }
-        // 2.x: a failed savepoint counts only when a task declined it.
-        if r.savepoint && profile == ckptsim::Profile::Flink23 && r.outcome != "CHECKPOINT_DECLINED" {
+        // 2.x: a failed savepoint counts only when a task declined it (a task-level reason:
+        // `CheckpointFailureReason::is_task_level`; of those only these two are counted).
+        let task_level = matches!(r.outcome.as_str(), "CHECKPOINT_DECLINED" | "CHECKPOINT_ASYNC_EXCEPTION");
+        if r.savepoint && profile == ckptsim::Profile::Flink23 && !task_level {
             continue;
         }
         if profile == ckptsim::Profile::Flink23 && last_success.is_some_and(|l| r.id <= l) {

@@ -472,8 +472,8 @@ pub enum ActionSpec {
     TriggerCheckpoint,
     /// `restore-retained`: start a new job from the latest retained checkpoint.
     RestoreRetained,
-    /// `stop-with-savepoint`: take a savepoint and end the job once it completed (`flink stop`,
-    /// modelled as savepoint + cancel: see `scenarios/README.md`).
+    /// `stop-with-savepoint`: stop periodic checkpoints, take a savepoint and end the job once it
+    /// completed (`flink stop`; the job is cancelled: semantics §12.6).
     StopWithSavepoint,
     /// `rescale`: once the job has ended, start a new job from its newest savepoint or retained
     /// checkpoint with other parallelisms (semantics §12).
@@ -483,7 +483,7 @@ pub enum ActionSpec {
 /// Where a `rescale` action restores from.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Default)]
 pub enum RescaleFrom {
-    /// The newest completed savepoint (of any job of the run).
+    /// The newest savepoint the ended job completed.
     #[default]
     Savepoint,
     /// The newest checkpoint the ended job retained (`retention = RETAIN_ON_*`).
@@ -512,15 +512,8 @@ pub struct RescaleSpec {
 }
 
 impl ActionSpec {
-    pub const NAMES: [&'static str; 7] = [
-        "retune",
-        "cancel",
-        "savepoint",
-        "trigger-checkpoint",
-        "restore-retained",
-        "stop-with-savepoint",
-        "rescale",
-    ];
+    pub const NAMES: [&'static str; 7] =
+        ["retune", "cancel", "savepoint", "trigger-checkpoint", "restore-retained", "stop-with-savepoint", "rescale"];
 
     pub fn name(&self) -> &'static str {
         match self {

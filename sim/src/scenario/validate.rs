@@ -105,7 +105,7 @@ impl Ctx<'_> {
             .actions
             .into_iter()
             .enumerate()
-            .map(|(i, a)| self.action(i, a, &checkpoint, profile, stop_at_ms, &operators, &cluster))
+            .map(|(i, a)| self.action(i, a, &checkpoint, profile, stop_at_ms, (&operators, &cluster)))
             .collect::<Res<Vec<_>>>()?;
         let faults = raw
             .faults

@@ -10,8 +10,7 @@ impl Ctx<'_> {
         checkpoint: &CheckpointConfig,
         profile: Profile,
         stop_at_ms: u64,
-        operators: &[OperatorSpec],
-        cluster: &ClusterSpec,
+        (operators, cluster): (&[OperatorSpec], &ClusterSpec),
     ) -> Res<TimedAction> {
         let p = |k: &str| format!("actions[{i}].{k}");
         let at_ms = raw.at_ms.ok_or_else(|| self.missing(&p("at_ms"), "when the action happens"))?;

@@ -17,12 +17,16 @@ impl Ctx<'_> {
     ) -> Res<()> {
         let Some(m) = max_parallelism else { return Ok(()) };
         if !(1..=UPPER_BOUND_MAX_PARALLELISM).contains(&m) {
-            return Err(self.err(&p("max_parallelism"), format!("must be in 1..={UPPER_BOUND_MAX_PARALLELISM} (got {m})")));
+            return Err(
+                self.err(&p("max_parallelism"), format!("must be in 1..={UPPER_BOUND_MAX_PARALLELISM} (got {m})"))
+            );
         }
         if parallelism > m {
             return Err(self.err(
                 &p("parallelism"),
-                format!("parallelism {parallelism} exceeds the operator's max_parallelism {m} (its number of key groups)"),
+                format!(
+                    "parallelism {parallelism} exceeds the operator's max_parallelism {m} (its number of key groups)"
+                ),
             ));
         }
         Ok(())
@@ -82,7 +86,9 @@ impl Ctx<'_> {
                 return Err(self.err(&path, "must be >= 1 (got 0)"));
             }
             if matches!(op.kind, OperatorKindSpec::SocketSource) && n != 1 {
-                return Err(self.err(&path, format!("a socket source is non-parallel: parallelism must be 1 (got {n})")));
+                return Err(
+                    self.err(&path, format!("a socket source is non-parallel: parallelism must be 1 (got {n})"))
+                );
             }
             if u64::from(n) > slots {
                 return Err(self.err(

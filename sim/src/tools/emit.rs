@@ -496,6 +496,21 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
     s
 }
 
+/// A `rescale` action's keys (after its `at_ms`).
+fn rescale_keys(s: &mut String, r: &crate::scenario::RescaleSpec) {
+    let _ = writeln!(s, "kind = \"rescale\"\nfrom = {}", quote(r.from.name()));
+    let p: Vec<String> = r.parallelism.iter().map(|(k, v)| format!("{} = {v}", quote(k))).collect();
+    let _ = writeln!(s, "parallelism = {{ {} }}", p.join(", "));
+    if !r.max_parallelism.is_empty() {
+        let m: Vec<String> = r
+            .max_parallelism
+            .iter()
+            .map(|(k, v)| format!("{} = {}", quote(k), v.map_or_else(|| "\"auto\"".to_string(), |m| m.to_string())))
+            .collect();
+        let _ = writeln!(s, "max_parallelism = {{ {} }}", m.join(", "));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,20 +630,5 @@ mod tests {
         assert_eq!(quote("a\"b\\c\nd"), "\"a\\\"b\\\\c\\nd\"");
         assert_eq!(float(2.0), "2.0");
         assert_eq!(float(0.125), "0.125");
-    }
-}
-
-/// A `rescale` action's keys (after its `at_ms`).
-fn rescale_keys(s: &mut String, r: &crate::scenario::RescaleSpec) {
-    let _ = writeln!(s, "kind = \"rescale\"\nfrom = {}", quote(r.from.name()));
-    let p: Vec<String> = r.parallelism.iter().map(|(k, v)| format!("{} = {v}", quote(k))).collect();
-    let _ = writeln!(s, "parallelism = {{ {} }}", p.join(", "));
-    if !r.max_parallelism.is_empty() {
-        let m: Vec<String> = r
-            .max_parallelism
-            .iter()
-            .map(|(k, v)| format!("{} = {}", quote(k), v.map_or_else(|| "\"auto\"".to_string(), |m| m.to_string())))
-            .collect();
-        let _ = writeln!(s, "max_parallelism = {{ {} }}", m.join(", "));
     }
 }

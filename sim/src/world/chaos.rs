@@ -193,7 +193,7 @@ fn crash_tm(
                     .wake
                     .task_notify
                     .keys()
-                    .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(*tm))
+                    .filter(|k| w.graph.tasks.get(k.0 .0 as usize).is_some_and(|t| t.tm == TmId(*tm)))
                     .copied()
                     .collect();
                 for k in dead {

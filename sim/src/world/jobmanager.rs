@@ -117,7 +117,7 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
                     }
                     ActionKind::StopWithSavepoint => {
                         s.with(|w| super::rescale::request_stop(w, now));
-                        jm.request_checkpoint(now, RequestKind::Savepoint);
+                        jm.stop_with_savepoint(now);
                     }
                     ActionKind::Rescale(r) => {
                         if let Some((new_jm, params)) = super::rescale::resume_rescaled(&s, seed, &r, jm.status(), now)
@@ -177,6 +177,7 @@ pub(super) fn resume_retained(
             return None;
         };
         w.jm_epoch += 1;
+        w.rescale.job_started_ms = now;
         w.obs.status_timeline.push((now, JobStatus::Created));
         w.tr("jm", "resume", format!("new job (epoch {}) from retained checkpoint {}", w.jm_epoch, cp.id));
         w.record_restore(now, format!("new job from retained {}", cp.id), Some(cp.id));
@@ -343,13 +344,13 @@ pub(super) fn route_jm_outputs(
                         }
                         w.tr("jm", "abort", format!("id={id} {reason}"));
                         if kind == ckptsim::record::CheckpointKind::Savepoint {
-                            super::rescale::on_savepoint_failed(w);
+                            super::rescale::on_savepoint_failed(w, Some(trigger_ms));
                         }
                     }
                     CoordinatorOutput::RequestFailed { request, reason } => {
                         w.tr("jm", "rejected", format!("{request:?} request: {reason}"));
                         if request == RequestKind::Savepoint {
-                            super::rescale::on_savepoint_failed(w);
+                            super::rescale::on_savepoint_failed(w, None);
                         }
                     }
                     CoordinatorOutput::SchedulerStarted { first_trigger_at_ms } => {
@@ -370,6 +371,10 @@ pub(super) fn route_jm_outputs(
     // Stop-with-savepoint: its savepoint completed, the job ends (and what that causes is routed).
     if s.with(|w| std::mem::take(&mut w.rescale.stop_due)) {
         jm.cancel(now);
+        route_jm_outputs(s, jm, now, epoch, known);
+    }
+    if s.with(|w| std::mem::take(&mut w.rescale.stop_failed)) {
+        jm.resume_after_failed_stop(now);
         route_jm_outputs(s, jm, now, epoch, known);
     }
 }

@@ -11,13 +11,13 @@
 //! scheduler does (`StateAssignmentOperation.checkParallelismPreconditions`).
 
 use super::*;
+use crate::scenario::{RescaleFrom, RescaleSpec};
 use ckptsim::key_group::{MaxParallelism, VertexParallelism};
 use ckptsim::operator::MAX_PARALLELISM;
 use ckptsim::record::Value;
 use ckptsim::rescale::{JobLayout, OperatorLayout, Rescaled};
 use ckptsim::state::OperatorState;
 use ckptsim::task::{Partitioner, TailSpec, TaskSpec};
-use crate::scenario::{RescaleFrom, RescaleSpec};
 
 /// What the world keeps about rescaling between steps.
 #[derive(Default)]
@@ -27,9 +27,14 @@ pub(super) struct RescaleState {
     pub(super) stop_pending_since_ms: Option<u64>,
     /// Set when that savepoint completed: the JobManager cancels the job.
     pub(super) stop_due: bool,
+    /// Set when that savepoint failed: the JobManager resumes periodic checkpoints.
+    pub(super) stop_failed: bool,
     /// Per operator name, the parallelism and effective max parallelism of the running job,
     /// once a rescale happened (before: derived from the spec).
     pub(super) vertices: BTreeMap<String, VertexParallelism>,
+    /// When the running job (the one a rescale restores from) was started by a rescale or a
+    /// `restore-retained`; 0 for the first job.
+    pub(super) job_started_ms: u64,
 }
 
 /// One key of a keyed operator across a rescale.
@@ -82,11 +87,7 @@ fn configured_vertex(o: &crate::spec::OpSpec) -> Result<VertexParallelism, Strin
 /// The job's operators and task snapshot slots as the core's [`JobLayout`]: each operator's
 /// uid is its name; a source's state is its task's slot 0, a sink's the last slot, a chained
 /// operator's `1 + its index in the chain` (`Task::take_snapshot`'s order).
-fn layout(
-    spec: &JobSpec,
-    graph: &Graph,
-    vertices: &BTreeMap<String, VertexParallelism>,
-) -> Result<JobLayout, String> {
+fn layout(spec: &JobSpec, graph: &Graph, vertices: &BTreeMap<String, VertexParallelism>) -> Result<JobLayout, String> {
     let specs: Vec<TaskSpec> =
         (0..graph.tasks.len()).map(|t| graph.task_spec(spec, TaskId(t as u32), Attempt(0))).collect();
     let tasks = specs.iter().map(|t| (t.task, t.chain.len() + 2)).collect();
@@ -140,8 +141,8 @@ pub(super) fn key_group_routing(w: &World, graph: &Graph, tspec: &mut TaskSpec) 
     }
 }
 
-/// A stop-with-savepoint was asked: the JobManager triggers a savepoint; when one triggered
-/// from now on completes, the job is cancelled.
+/// A stop-with-savepoint was asked: the JobManager stops periodic checkpoints and triggers a
+/// savepoint; when a savepoint triggered from now on completes, the job is cancelled.
 pub(super) fn request_stop(w: &mut World, now: u64) {
     w.rescale.stop_pending_since_ms = Some(now);
     w.tr("jm", "stop", "stop-with-savepoint: savepoint requested".into());
@@ -156,15 +157,21 @@ pub(super) fn on_completed(w: &mut World, cp: &CompletedCheckpoint) {
     }
 }
 
-/// A savepoint failed or was refused: the stop fails and the job keeps running (as `flink
-/// stop` does when its savepoint fails).
-pub(super) fn on_savepoint_failed(w: &mut World) {
-    if w.rescale.stop_pending_since_ms.take().is_some() {
+/// A savepoint triggered at `trigger_ms` (None: a refused request) failed: when it is the
+/// stop's, the stop fails and the job keeps running (as `flink stop` does when its savepoint
+/// fails).
+pub(super) fn on_savepoint_failed(w: &mut World, trigger_ms: Option<u64>) {
+    let Some(since) = w.rescale.stop_pending_since_ms else { return };
+    if trigger_ms.is_none_or(|t| t >= since) {
+        w.rescale.stop_pending_since_ms = None;
+        w.rescale.stop_failed = true;
         w.tr("jm", "stop", "stop-with-savepoint failed: the savepoint did not complete; the job keeps running".into());
     }
 }
 
-/// The checkpoint a rescale restores from, or why there is none.
+/// The checkpoint a rescale restores from, or why there is none: the ended job's newest
+/// savepoint (one an earlier job took would replay what the ended job already committed), or
+/// the newest checkpoint its retention kept.
 fn source_checkpoint(w: &World, from: RescaleFrom) -> Result<Arc<CompletedCheckpoint>, &'static str> {
     match from {
         RescaleFrom::Savepoint => w
@@ -172,12 +179,10 @@ fn source_checkpoint(w: &World, from: RescaleFrom) -> Result<Arc<CompletedCheckp
             .storage_completed
             .iter()
             .rev()
-            .find(|c| c.is_savepoint())
+            .find(|c| c.is_savepoint() && !c.external && c.trigger_ms >= w.rescale.job_started_ms)
             .cloned()
-            .ok_or("no savepoint completed"),
-        RescaleFrom::RetainedCheckpoint => {
-            w.services.retained.last().cloned().ok_or("no checkpoint was retained")
-        }
+            .ok_or("the ended job took no savepoint"),
+        RescaleFrom::RetainedCheckpoint => w.services.retained.last().cloned().ok_or("no checkpoint was retained"),
     }
 }
 
@@ -258,6 +263,7 @@ pub(super) fn resume_rescaled(
                 return None;
             }
         };
+        w.rescale.job_started_ms = now;
         let mut new_spec = (*w.spec).clone();
         for o in &mut new_spec.operators {
             if let Some(&p) = r.parallelism.get(&o.name) {
@@ -275,9 +281,9 @@ pub(super) fn resume_rescaled(
         let old = layout(&w.spec, &w.graph, &w.rescale.vertices);
         let new = layout(&new_spec, &new_graph, &BTreeMap::new());
         let assigned = match (old, new) {
-            (Ok(old), Ok(new)) => {
-                ckptsim::rescale::assign(&cp, &old, &new, w.spec.profile).map(|a| (old, new, a)).map_err(|e| e.to_string())
-            }
+            (Ok(old), Ok(new)) => ckptsim::rescale::assign(&cp, &old, &new, w.spec.profile)
+                .map(|a| (old, new, a))
+                .map_err(|e| e.to_string()),
             (Err(e), _) | (_, Err(e)) => Err(e),
         };
         let mut record = RescaleRecord {
@@ -347,4 +353,12 @@ pub(super) fn resume_rescaled(
         jm.start(now, Some(checkpoint));
         Some((jm, params))
     })
+}
+
+impl World {
+    /// The display name of `task` in the running job's graph; a task of an earlier job that
+    /// the rescaled graph no longer has (a zombie after a scale-in) is named by its id.
+    pub(super) fn task_name(&self, task: TaskId) -> String {
+        self.graph.tasks.get(task.0 as usize).map_or_else(|| format!("{task}"), |t| t.name.clone())
+    }
 }

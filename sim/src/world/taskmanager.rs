@@ -41,7 +41,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                         .wake
                         .task_notify
                         .keys()
-                        .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm))
+                        .filter(|k| w.graph.tasks.get(k.0 .0 as usize).is_some_and(|t| t.tm == TmId(tm)))
                         .copied()
                         .collect();
                     w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation, running });
@@ -54,7 +54,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                         .wake
                         .task_notify
                         .keys()
-                        .filter(|k| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm))
+                        .filter(|k| w.graph.tasks.get(k.0 .0 as usize).is_some_and(|t| t.tm == TmId(tm)))
                         .copied()
                         .collect();
                     if !mine.is_empty() {

@@ -280,12 +280,7 @@ pub(super) async fn task_main(
         // Injected task failure.
         if s.with(|w| w.faults.failing_tasks.remove(&task)) {
             s.with(|w| {
-                w.tr_task(
-                    &tm_node(tm),
-                    "fault",
-                    task,
-                    format!("{} throws (injected)", w.graph.tasks[task.0 as usize].name),
-                );
+                w.tr_task(&tm_node(tm), "fault", task, format!("{} throws (injected)", w.task_name(task)));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
                 cleanup_task(w, key);
             });
@@ -572,7 +567,7 @@ pub(super) fn drain_outputs(
             TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
                 let detail = Detail::new()
-                    .s(&w.graph.tasks[task.0 as usize].name)
+                    .s(&w.task_name(task))
                     .s(" id=")
                     .n(id.0)
                     .s(" ")
@@ -709,7 +704,7 @@ pub(super) fn drain_outputs(
                 );
             }
             TaskOutput::Failed { cause } => {
-                let name = w.graph.tasks[task.0 as usize].name.clone();
+                let name = w.task_name(task);
                 w.tr_task(&tm_node(tm), "exception", task, format!("{name}: {cause}"));
                 report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                 return (snaps, true);
@@ -870,8 +865,8 @@ pub(super) fn take_input(
         }
         Item::Event(el, overtaken) => {
             let barrier_anchors = w.faults.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
-            if let (StreamElement::Barrier(b), true) = (&el, barrier_anchors) {
-                let (vi, sub) = w.graph.task_vertex[task.0 as usize];
+            let place = w.graph.task_vertex.get(task.0 as usize).copied();
+            if let (StreamElement::Barrier(b), true, Some((vi, sub))) = (&el, barrier_anchors, place) {
                 let ops: Vec<String> =
                     w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
                 for o in ops {
