@@ -36,6 +36,7 @@ pub mod state;
 pub mod status;
 pub mod store;
 pub mod task;
+pub mod two_input;
 pub mod variant;
 pub mod watermark;
 pub mod window;

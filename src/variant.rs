@@ -31,10 +31,13 @@ pub enum Variant {
     /// The JobMaster never re-sends a cancel whose RPC was lost (Flink retries it, and fails the
     /// execution when every call failed): the hang of `message-loss` seed 74 before the retries.
     NoCancelRetry,
+    /// A task with several input gates takes its snapshot once the barrier arrived on every
+    /// channel of its *first* gate; its other gates never block and their barriers are ignored.
+    SnapshotAfterFirstGate,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 9] = [
+    pub const ALL: [Variant; 10] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -44,6 +47,7 @@ impl Variant {
         Variant::IgnoreMinPause,
         Variant::DropChannelStateOnRestore,
         Variant::NoCancelRetry,
+        Variant::SnapshotAfterFirstGate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Variant {
             Variant::IgnoreMinPause => "ignore-min-pause",
             Variant::DropChannelStateOnRestore => "drop-channel-state-on-restore",
             Variant::NoCancelRetry => "no-cancel-retry",
+            Variant::SnapshotAfterFirstGate => "snapshot-after-first-gate",
         }
     }
 }

@@ -29,8 +29,11 @@ pub struct Scenario {
     pub kafka: KafkaSettings,
     /// `[[operators]]`: source first, sink last.
     pub operators: Vec<OperatorSpec>,
-    /// `[input]`.
+    /// `[input]` (with several sources: the first source's `[inputs.<Name>]`).
     pub input: InputSpec,
+    /// `[inputs.<Name>]`: with several log sources, each source's input (source name, input)
+    /// in operator order; empty for a job with one source.
+    pub source_inputs: Vec<(String, InputSpec)>,
     /// `[[actions]]` in file order (not necessarily sorted by time).
     pub actions: Vec<TimedAction>,
     /// `[[faults]]` in file order.
@@ -110,15 +113,16 @@ impl Scenario {
         self.operators.iter().enumerate().find(|(_, o)| o.name == name)
     }
 
-    /// The source (always the first operator). Panics only if `operators` was emptied by hand:
-    /// a parsed scenario always has a source and a sink.
+    /// The source (the first operator; in a job graph the first source). Panics only if
+    /// `operators` was emptied by hand: a parsed scenario always has a source and a sink.
     pub fn source(&self) -> &OperatorSpec {
-        &self.operators[0]
+        self.operators.iter().find(|o| o.kind.is_source()).unwrap_or(&self.operators[0])
     }
 
-    /// The sink (always the last operator). Panics only if `operators` was emptied by hand.
+    /// The sink (the last operator; in a job graph the last sink). Panics only if `operators`
+    /// was emptied by hand.
     pub fn sink(&self) -> &OperatorSpec {
-        &self.operators[self.operators.len() - 1]
+        self.operators.iter().rev().find(|o| o.kind.is_sink()).unwrap_or(&self.operators[self.operators.len() - 1])
     }
 }
 
@@ -218,6 +222,9 @@ pub struct OperatorSpec {
     /// `two-phase-commit-sink` only: the store's `transaction_timeout_ms` and
     /// `idempotent_commit` (issue 13 item 7); the default changes nothing.
     pub sink_store: ckptsim::sink::StoreConfig,
+    /// `inputs`: the positions of the operators feeding this one, in input (gate) order; the
+    /// previous operator by default, none for a source.
+    pub inputs: Vec<usize>,
 }
 
 impl OperatorSpec {
@@ -290,11 +297,25 @@ pub enum OperatorKindSpec {
     PrintSink,
     /// `two-phase-commit-sink`: transactional sink committed on checkpoint completion.
     TwoPhaseCommitSink,
+    /// `union`: merges two or more inputs of the same type (`DataStream.union`).
+    Union,
+    /// `connect`: a co-map over two inputs (`ConnectedStreams.map`): `function` for the first,
+    /// `second_function` for the second (both one-to-one, default `identity`).
+    Connect {
+        first: Udf,
+        second: Udf,
+    },
+    /// `join`: a keyed two-input join; both inputs come through `key_by`. Per key it counts the
+    /// records of each side (keyed state) and emits `(key, left * right)` per record.
+    Join,
+    /// `broadcast`: every record to every subtask of the next operator (`DataStream.broadcast()`);
+    /// a partitioning, not a task.
+    Broadcast,
 }
 
 impl OperatorKindSpec {
     /// Every kind name accepted in `kind`.
-    pub const NAMES: [&'static str; 14] = [
+    pub const NAMES: [&'static str; 18] = [
         "socket-source",
         "log-source",
         "map",
@@ -309,6 +330,10 @@ impl OperatorKindSpec {
         "count_window",
         "print-sink",
         "two-phase-commit-sink",
+        "union",
+        "connect",
+        "join",
+        "broadcast",
     ];
 
     /// The kind as written in the file.
@@ -328,6 +353,10 @@ impl OperatorKindSpec {
             OperatorKindSpec::CountWindow { .. } => "count_window",
             OperatorKindSpec::PrintSink => "print-sink",
             OperatorKindSpec::TwoPhaseCommitSink => "two-phase-commit-sink",
+            OperatorKindSpec::Union => "union",
+            OperatorKindSpec::Connect { .. } => "connect",
+            OperatorKindSpec::Join => "join",
+            OperatorKindSpec::Broadcast => "broadcast",
         }
     }
 
@@ -346,7 +375,7 @@ impl OperatorKindSpec {
 
     /// False only for `key_by`, which is a partitioning, not a task.
     pub fn is_task(&self) -> bool {
-        !matches!(self, OperatorKindSpec::KeyBy | OperatorKindSpec::Rebalance)
+        !matches!(self, OperatorKindSpec::KeyBy | OperatorKindSpec::Rebalance | OperatorKindSpec::Broadcast)
     }
 }
 

@@ -27,6 +27,7 @@
 mod chaos;
 mod client;
 pub mod graph;
+mod graph_dag;
 mod invariants;
 mod jobmanager;
 mod net;
