@@ -207,6 +207,86 @@ mod tests {
         assert_eq!(out[0].lineage.input_seq, 4);
     }
 
+    fn join_task(variant: crate::Variant) -> crate::task::Task {
+        use crate::barrier::HandlerKind;
+        use crate::task::{HeadSpec, TailSpec, TaskSpec};
+        let spec = TaskSpec {
+            task: crate::ids::TaskId(0),
+            name: "join".into(),
+            subtask: 0,
+            parallelism: 1,
+            attempt: crate::ids::Attempt(0),
+            head: HeadSpec::MultiInputs {
+                gates: InputGates::new(&[1, 1], InputOperatorSpec::Join),
+                handler: HandlerKind::Aligned,
+            },
+            chain: vec![],
+            tail: TailSpec::PrintSink,
+            profile: crate::Profile::Flink23,
+            variant,
+            padding_bytes: 0,
+            source_peers: vec![],
+        };
+        let e = BTreeMap::new();
+        crate::task::Task::new(spec, 0, None, &e, &e, &mut SurvivingCounters::default())
+    }
+
+    fn barrier(id: u64) -> crate::record::StreamElement {
+        crate::record::StreamElement::Barrier(crate::record::Barrier {
+            id: crate::ids::CheckpointId(id),
+            timestamp_ms: 0,
+            kind: crate::record::CheckpointKind::Checkpoint,
+            alignment: crate::record::Alignment::Aligned,
+        })
+    }
+
+    /// What the task put out: `snapshot N {state}` or `print V`.
+    fn outputs(t: &mut crate::task::Task) -> Vec<String> {
+        let mut v = Vec::new();
+        while let Some(o) = t.poll_output() {
+            match o {
+                crate::task::TaskOutput::Snapshot { id, snapshot, .. } => {
+                    v.push(format!("snapshot {id} {:?}", snapshot.operators[0]))
+                }
+                crate::task::TaskOutput::PrintRow { record } => v.push(format!("print {}", record.value)),
+                _ => {}
+            }
+        }
+        v
+    }
+
+    /// Aligned across both gates: after gate 0's barrier its channel is blocked and the snapshot
+    /// waits for gate 1's barrier; gate 1's records before its barrier are in the state.
+    #[test]
+    fn two_gates_align_on_every_channel_and_the_plant_does_not() {
+        use crate::ids::ChannelId;
+        use crate::record::StreamElement::Record as R;
+        let mut c = SurvivingCounters::default();
+        let mut t = join_task(crate::Variant::Correct);
+        t.handle_input(1, ChannelId(0), barrier(1), 0, &mut c);
+        assert!(t.is_blocked(ChannelId(0)), "gate 0 blocked at its barrier");
+        assert!(!t.is_blocked(ChannelId(1)));
+        t.handle_input(2, ChannelId(1), R(rec("a", 0)), 0, &mut c);
+        assert_eq!(outputs(&mut t), vec!["print (a,0)"], "no snapshot before gate 1's barrier");
+        t.handle_input(3, ChannelId(1), barrier(1), 0, &mut c);
+        let out = outputs(&mut t);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].starts_with("snapshot 1") && out[0].contains("Int(1)"), "{out:?}");
+        assert!(!t.is_blocked(ChannelId(0)));
+        // End of partition on gate 1: alignment counts gate 0 alone.
+        t.handle_input(4, ChannelId(1), crate::record::StreamElement::EndOfPartition, 0, &mut c);
+        t.handle_input(5, ChannelId(0), barrier(2), 0, &mut c);
+        assert!(outputs(&mut t)[0].starts_with("snapshot 2"), "one live gate aligns alone");
+        assert!(!t.input_has_ended());
+
+        // The plant: the snapshot follows gate 0's barrier alone.
+        let mut p = join_task(crate::Variant::SnapshotAfterFirstGate);
+        p.handle_input(1, ChannelId(0), barrier(1), 0, &mut c);
+        let out = outputs(&mut p);
+        assert!(out.len() == 1 && out[0].starts_with("snapshot 1"), "{out:?}");
+        assert!(!p.is_blocked(ChannelId(1)));
+    }
+
     #[test]
     fn co_map_applies_the_side_function() {
         let mut m = InputOperator::new(InputOperatorSpec::CoMap { first: Udf::Uppercase, second: Udf::Identity });

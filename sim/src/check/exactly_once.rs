@@ -57,7 +57,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         end_of_input_losses(spec, run, reference, &counts, &mut anomalies, &mut notes);
     }
     if is_keyed(spec) && reference.order_free {
-        order_free_final_values(run, reference, &counts, &mut anomalies);
+        order_free_final_values(&run.committed, reference, &counts, &mut anomalies);
     } else if is_keyed(spec) {
         let mut per_key: BTreeMap<Value, Vec<Value>> = BTreeMap::new();
         for r in &run.committed {

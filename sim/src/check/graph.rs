@@ -234,7 +234,7 @@ fn merge(checker: &'static str, verdicts: Vec<(String, Verdict)>) -> Verdict {
 /// produces output was committed, the key's last committed value must be the reference's final
 /// value (a join's `left * right`, a sum's total).
 pub(super) fn order_free_final_values(
-    run: &RunResult,
+    rows: &[OutputRow],
     reference: &Reference,
     counts: &BTreeMap<(u64, u32), usize>,
     anomalies: &mut Vec<String>,
@@ -244,7 +244,7 @@ pub(super) fn order_free_final_values(
         inputs_of_key.entry(key_of(&r.value)).or_default().push(r.lineage.input_seq);
     }
     let mut last: BTreeMap<Value, &Value> = BTreeMap::new();
-    for r in &run.committed {
+    for r in rows {
         last.insert(key_of(&r.value), &r.value);
     }
     for (k, seqs) in &inputs_of_key {
@@ -254,7 +254,7 @@ pub(super) fn order_free_final_values(
         let want = reference.final_per_key.get(k);
         if want != last.get(k).copied() {
             anomalies.push(format!(
-                "final state wrong: key {k} committed last {} with every input committed, reference {}",
+                "final state wrong: key {k} emitted last {} with every input delivered, reference {}",
                 last.get(k).map_or("nothing".to_string(), |v| v.to_string()),
                 want.map_or("nothing".to_string(), |v| v.to_string())
             ));

@@ -89,7 +89,19 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         last_by_attempt.insert(lineage, v.clone());
         last.insert(k, v.clone());
     }
-    let summary = if replays_may_double_count {
+    if reference.order_free && spec.checkpoint.mode != ckptsim::config::CheckpointingMode::AtLeastOnce {
+        // A union or two-input operator before keyed state: the order of a key's values is the
+        // interleaving's, but the last one after all its inputs were delivered is the reference's.
+        super::graph::order_free_final_values(rows, reference, &lineage_counts(rows), &mut anomalies);
+    }
+    let summary = if reference.order_free && !anomalies.is_empty() {
+        format!("{} keys", last.len())
+    } else if reference.order_free {
+        format!(
+            "{} keys known to the reference; final values equal where every input was delivered (inputs interleave)",
+            last.len()
+        )
+    } else if replays_may_double_count {
         format!("{} keys, all known to the reference (at-least-once: values may count replays twice)", last.len())
     } else {
         format!("{} keys followed the reference fold", last.len())

@@ -129,6 +129,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 sink_store: o.sink_store,
                 inputs: o.inputs.clone(),
                 topic: None,
+                bounded: o.bounded,
             }
         })
         .collect();

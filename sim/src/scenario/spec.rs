@@ -20,6 +20,9 @@ pub struct OpSpec {
     /// A log source of a job with several sources: its topic, `(first partition, partitions)`
     /// of the broker's one log. None: the whole log (one source).
     pub topic: Option<(u32, u32)>,
+    /// A source of a job graph: its input ends (`bounded = true` on that source); a line
+    /// reads `InputOptions::bounded` instead.
+    pub bounded: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -226,3 +226,42 @@ impl OperatorKindSpec {
         matches!(self, OperatorKindSpec::Union | OperatorKindSpec::Connect { .. } | OperatorKindSpec::Join)
     }
 }
+
+impl Ctx<'_> {
+    /// Limits of `[inputs.<Source>]` (job graphs): each as `[input]`'s, and the generated
+    /// records of all sources together at most `MAX_GENERATED_RECORDS`.
+    pub(super) fn source_input_limits(&self, sc: &Scenario) -> Res<()> {
+        use super::limits::{MAX_GENERATED_RECORDS, MAX_INPUT_ENTRIES, MAX_PARTITIONS};
+        let mut generated = 0u64;
+        let mut partitions = 0u64;
+        for (name, input) in &sc.source_inputs {
+            let at = format!("inputs.{name}");
+            partitions += u64::from(input.partitions());
+            if partitions > u64::from(MAX_PARTITIONS) {
+                return Err(self.err(
+                    &format!("{at}.partitions"),
+                    format!("{partitions} log partitions over all sources; at most {MAX_PARTITIONS}"),
+                ));
+            }
+            match input {
+                InputSpec::Records { records, .. } if records.len() > MAX_INPUT_ENTRIES => {
+                    return Err(self.err(
+                        &format!("{at}.records[{MAX_INPUT_ENTRIES}]"),
+                        format!("{} records; at most {MAX_INPUT_ENTRIES}", records.len()),
+                    ));
+                }
+                InputSpec::Generator { generator: g, .. } => {
+                    generated = generated.saturating_add(g.count);
+                    if generated > MAX_GENERATED_RECORDS {
+                        return Err(self.err(
+                            &format!("{at}.generator.count"),
+                            format!("{generated} generated records over all sources; at most {MAX_GENERATED_RECORDS}"),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

@@ -30,6 +30,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         sink_store: Default::default(),
         inputs: vec![],
         topic: None,
+        bounded: false,
     };
     JobSpec {
         name: "fuzz-whole-sim".into(),
