@@ -9,8 +9,8 @@ use ckptsim::two_input::{InputOperator, InputOperatorSpec};
 /// One operator instance of the reference fold.
 enum RefOp {
     Pass,
-    One(Operator),
-    Multi(InputOperator),
+    One(Box<Operator>),
+    Multi(Box<InputOperator>),
 }
 
 /// The operators upstream of `op` (its ancestors), `op` included.
@@ -37,18 +37,18 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     let mut inst: Vec<RefOp> = ops
         .iter()
         .map(|o| match &o.kind {
-            OpKind::Map(u) => RefOp::One(Operator::new(OperatorKind::Map(*u), vec![])),
-            OpKind::FlatMap(u) => RefOp::One(Operator::new(OperatorKind::FlatMap(*u), vec![])),
-            OpKind::Filter(u) => RefOp::One(Operator::new(OperatorKind::Filter(*u), vec![])),
-            OpKind::Aggregate(a) => RefOp::One(Operator::new(OperatorKind::KeyedAggregate(*a), vec![])),
+            OpKind::Map(u) => RefOp::One(Box::new(Operator::new(OperatorKind::Map(*u), vec![]))),
+            OpKind::FlatMap(u) => RefOp::One(Box::new(Operator::new(OperatorKind::FlatMap(*u), vec![]))),
+            OpKind::Filter(u) => RefOp::One(Box::new(Operator::new(OperatorKind::Filter(*u), vec![]))),
+            OpKind::Aggregate(a) => RefOp::One(Box::new(Operator::new(OperatorKind::KeyedAggregate(*a), vec![]))),
             OpKind::CountWindow { size } => {
-                RefOp::One(Operator::new(OperatorKind::CountWindow { size: *size }, vec![]))
+                RefOp::One(Box::new(Operator::new(OperatorKind::CountWindow { size: *size }, vec![])))
             }
-            OpKind::Union => RefOp::Multi(InputOperator::new(InputOperatorSpec::Union)),
+            OpKind::Union => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Union))),
             OpKind::Connect(a, b) => {
-                RefOp::Multi(InputOperator::new(InputOperatorSpec::CoMap { first: *a, second: *b }))
+                RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::CoMap { first: *a, second: *b })))
             }
-            OpKind::Join => RefOp::Multi(InputOperator::new(InputOperatorSpec::Join)),
+            OpKind::Join => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Join))),
             _ => RefOp::Pass,
         })
         .collect();

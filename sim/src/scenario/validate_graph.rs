@@ -156,11 +156,11 @@ impl Ctx<'_> {
                 ));
             }
         }
-        for i in 0..n {
-            if !ops[i].kind.is_sink() && !inputs.iter().any(|ins| ins.contains(&i)) {
+        for (i, o) in ops.iter().enumerate() {
+            if !o.kind.is_sink() && !inputs.iter().any(|ins| ins.contains(&i)) {
                 return Err(self.err(
                     &format!("operators[{i}].kind"),
-                    format!("`{}` feeds no operator: every path of a job graph ends in a sink", ops[i].name),
+                    format!("`{}` feeds no operator: every path of a job graph ends in a sink", o.name),
                 ));
             }
         }
