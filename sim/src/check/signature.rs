@@ -260,6 +260,10 @@ pub fn op_kind_name(k: &OpKind) -> &'static str {
         OpKind::KeyBy => "key_by",
         OpKind::PrintSink => "print-sink",
         OpKind::TwoPhaseCommitSink => "two-phase-commit-sink",
+        OpKind::Union => "union",
+        OpKind::Connect(..) => "connect",
+        OpKind::Join => "join",
+        OpKind::Broadcast => "broadcast",
         _ => "keyed",
     }
 }
