@@ -124,7 +124,10 @@ fn run(
     Ok(())
 }
 
-fn case() -> impl Strategy<Value = (Vec<u32>, Vec<(u32, u32, bool)>, Vec<u8>)> {
+/// Per channel: (records before the barrier, records after it, end of partition).
+type Streams = Vec<(u32, u32, bool)>;
+
+fn case() -> impl Strategy<Value = (Vec<u32>, Streams, Vec<u8>)> {
     (1u32..=3, 1u32..=3).prop_flat_map(|(a, b)| {
         let n = (a + b) as usize;
         (
