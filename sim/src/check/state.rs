@@ -99,11 +99,13 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     }
     let summary = if reference.order_free && !anomalies.is_empty() {
         format!("{} keys", last.len())
-    } else if reference.order_free {
+    } else if reference.order_free && two_pc {
         format!(
-            "{} keys known to the reference; final values equal where every input was delivered (inputs interleave)",
+            "{} keys known to the reference; final values equal where every input was committed (inputs interleave)",
             last.len()
         )
+    } else if reference.order_free {
+        format!("{} keys known to the reference (inputs interleave: printed values follow the run's order)", last.len())
     } else if replays_may_double_count {
         format!("{} keys, all known to the reference (at-least-once: values may count replays twice)", last.len())
     } else {
