@@ -37,6 +37,7 @@ pub mod status;
 pub mod store;
 pub mod task;
 pub mod user;
+pub mod two_input;
 pub mod variant;
 pub mod watermark;
 pub mod window;

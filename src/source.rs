@@ -100,6 +100,9 @@ pub struct LogSource {
     /// own restored list state, [`LogSource::assign_partitions`]); None: the owner rule
     /// `p % parallelism == subtask`.
     assigned: Option<BTreeSet<PartitionId>>,
+    /// The first partition of this source's topic: it reads `first..first + partitions` of the
+    /// broker's log (several sources, semantics §14); 0 for the one source of a linear job.
+    first: u32,
 }
 
 impl LogSource {
@@ -126,9 +129,23 @@ impl LogSource {
             started: BTreeSet::new(),
             commit_on_checkpoint: true,
             assigned: None,
+            first: 0,
         };
         s.invariants();
         s
+    }
+
+    /// Before [`LogSource::initialize`]: this source's topic is the broker's partitions
+    /// `first..first + partitions` (several sources share one log, each its own range). The
+    /// owner rule counts from the topic's first partition.
+    pub fn set_first_partition(&mut self, first: u32) {
+        assert!(!self.initialized, "source subtask {}: topic set after initialize", self.subtask);
+        self.first = first;
+    }
+
+    /// The broker partitions of this source's topic.
+    pub fn topic(&self) -> std::ops::Range<u32> {
+        self.first..self.first + self.partitions
     }
 
     /// Before [`LogSource::initialize`]: read exactly these partitions (2.x after a restore:
@@ -136,7 +153,7 @@ impl LogSource {
     /// state holds that the owner rule gives it; `rescale::restored_source_partitions`).
     pub fn assign_partitions(&mut self, partitions: BTreeSet<PartitionId>) {
         assert!(!self.initialized, "source subtask {}: partitions assigned after initialize", self.subtask);
-        assert!(partitions.iter().all(|p| p.0 < self.partitions), "assigned partition out of range");
+        assert!(partitions.iter().all(|p| self.topic().contains(&p.0)), "assigned partition out of range");
         self.assigned = Some(partitions);
         self.invariants();
     }
@@ -152,10 +169,10 @@ impl LogSource {
     /// Whether this subtask reads partition `p` (`p % parallelism == subtask`, or the
     /// partitions a restore assigned).
     pub fn owns(&self, p: PartitionId) -> bool {
-        p.0 < self.partitions
+        self.topic().contains(&p.0)
             && match &self.assigned {
                 Some(a) => a.contains(&p),
-                None => p.0 % self.parallelism == self.subtask,
+                None => (p.0 - self.first) % self.parallelism == self.subtask,
             }
     }
 
@@ -183,7 +200,7 @@ impl LogSource {
             }
             union
         });
-        let owned: Vec<PartitionId> = (0..self.partitions).map(PartitionId).filter(|p| self.owns(*p)).collect();
+        let owned: Vec<PartitionId> = self.topic().map(PartitionId).filter(|p| self.owns(*p)).collect();
         for p in owned {
             if union.as_ref().is_some_and(|u| u.contains_key(&p)) {
                 self.started.insert(p);
@@ -325,7 +342,7 @@ impl LogSource {
             assert!(self.positions.is_empty() && self.pending.is_empty(), "state before initialize");
             return;
         }
-        let owned = (0..self.partitions).filter(|p| self.owns(PartitionId(*p))).count();
+        let owned = self.topic().filter(|p| self.owns(PartitionId(*p))).count();
         assert_eq!(self.positions.len(), owned, "one position per owned partition");
         assert!(self.positions.keys().all(|p| self.owns(*p)));
         if let Some(cap) = self.profile.kafka_pending_commits_cap() {

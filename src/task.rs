@@ -24,6 +24,7 @@ use crate::sink::{PrintSink, SinkEvent, SinkOutput, TwoPhaseCommitSink, TxnTimeo
 use crate::source::{LineSource, LogSource, StartupMode};
 use crate::state::{OperatorState, TaskSnapshot, TxnId};
 use crate::store::CompletedCheckpoint;
+use crate::two_input::{InputGates, InputOperator};
 use crate::watermark::{
     SourceWatermarks, StatusWatermarkValve, Watermark, WatermarkEvent, WatermarkStatus, WatermarkStrategy,
 };
@@ -39,6 +40,13 @@ pub enum HeadSpec {
     LogSource { partitions: u32, startup: StartupMode },
     /// Socket-like line source (non-replayable).
     LineSource,
+    /// A Kafka-like source of a job with several sources: it reads its own topic, the broker
+    /// partitions `first_partition..first_partition + partitions` (semantics §14).
+    LogTopic { first_partition: u32, partitions: u32, startup: StartupMode },
+    /// Several input gates (a union or a two-input operator): one barrier handler of `handler`
+    /// kind over every channel of every gate, and the head operator that sees each record's
+    /// gate (`two_input.rs`, semantics §14).
+    MultiInputs { gates: InputGates, handler: HandlerKind },
 }
 
 /// The tail of a task's chain.
@@ -48,6 +56,10 @@ pub enum TailSpec {
     Output(Partitioner),
     PrintSink,
     TwoPhaseCommitSink,
+    /// Several output edges (an operator feeding several downstream operators): every record
+    /// goes to each edge through that edge's partitioner; edge `e`'s channels follow those of
+    /// edges `0..e` ([`Partitioner::num_channels`]).
+    Outputs(Vec<Partitioner>),
 }
 
 /// How records are routed to the downstream channels (Flink's StreamPartitioner).
@@ -63,6 +75,22 @@ pub enum Partitioner {
     /// Key-group routing with the downstream vertex's max parallelism (the number of key
     /// groups; [`crate::key_group`]). With 128 it routes exactly as `Hash`.
     KeyGroups { channels: u32, max_parallelism: u32 },
+    /// Every record to each of `channels` downstream tasks (`DataStream.broadcast()`); copy `c`
+    /// gets lineage sub-index `sub << FLAT_MAP_SUB_BITS | c` so copies stay distinguishable.
+    Broadcast { channels: u32 },
+}
+
+impl Partitioner {
+    /// The downstream channels of this edge.
+    pub fn num_channels(&self) -> u32 {
+        match *self {
+            Partitioner::Forward => 1,
+            Partitioner::Rebalance { channels }
+            | Partitioner::Hash { channels }
+            | Partitioner::KeyGroups { channels, .. }
+            | Partitioner::Broadcast { channels } => channels,
+        }
+    }
 }
 
 /// One chained operator: its instance name (for failure-injector counters) and the operator.
@@ -135,7 +163,12 @@ enum Head {
 
 #[derive(Clone, Debug)]
 enum Tail {
-    Output { partitioner: Partitioner, next_rr: u32 },
+    Output {
+        partitioner: Partitioner,
+        next_rr: u32,
+    },
+    /// Several output edges: (partitioner, first channel, round-robin position) per edge.
+    Multi(Vec<(Partitioner, u32, u32)>),
     Print(PrintSink),
     TwoPc(TwoPhaseCommitSink),
 }
@@ -167,6 +200,17 @@ pub struct Task {
     end: EndOfInput,
     /// Event time (semantics §11); none of it is part of a snapshot.
     event_time: EventTime,
+    /// Several input gates: the gate of each channel and the head operator (semantics §14).
+    multi: Option<MultiInput>,
+}
+
+/// A task's input gates and the operator at its head.
+#[derive(Clone, Debug)]
+struct MultiInput {
+    gates: InputGates,
+    operator: InputOperator,
+    /// [`Variant::SnapshotAfterFirstGate`]: the handler sees only gate 0's channels.
+    first_gate_only: bool,
 }
 
 /// A task's event-time machinery: the input valve (tasks with input channels), the source's
@@ -219,9 +263,17 @@ impl Task {
             HeadSpec::Inputs { inputs, handler } => {
                 Head::Inputs(BarrierHandler::new(*handler, *inputs, spec.profile, spec.variant))
             }
-            HeadSpec::LogSource { partitions, startup } => {
+            HeadSpec::LogSource { .. } | HeadSpec::LogTopic { .. } => {
+                let (first, partitions, startup) = match &spec.head {
+                    HeadSpec::LogTopic { first_partition, partitions, startup } => {
+                        (*first_partition, partitions, startup)
+                    }
+                    HeadSpec::LogSource { partitions, startup } => (0, partitions, startup),
+                    _ => unreachable!("a log head"),
+                };
                 let mut s =
                     LogSource::new(spec.subtask, spec.parallelism, *partitions, spec.profile, *startup, spec.variant);
+                s.set_first_partition(first);
                 let union: Option<Vec<&OperatorState>> = restore.map(|cp| {
                     spec.source_peers
                         .iter()
@@ -232,18 +284,44 @@ impl Task {
                 if let Some(states) = union.as_deref().filter(|_| crate::rescale::source_state_is_split(spec.profile)) {
                     // 2.x: the splits are operator list state, split round robin (§12.3).
                     let own_state = own.and_then(|snap| snap.operators.first());
-                    s.assign_partitions(crate::rescale::restored_source_partitions(
-                        own_state,
-                        states,
-                        *partitions,
-                        spec.subtask,
-                        spec.parallelism,
-                    ));
+                    s.assign_partitions(if first == 0 {
+                        crate::rescale::restored_source_partitions(
+                            own_state,
+                            states,
+                            *partitions,
+                            spec.subtask,
+                            spec.parallelism,
+                        )
+                    } else {
+                        topic_partitions(own_state, states, first..first + *partitions, spec.subtask, spec.parallelism)
+                    });
                 }
                 s.initialize(union.as_deref(), committed, log_end);
                 Head::Log(s)
             }
             HeadSpec::LineSource => Head::Line(LineSource::default()),
+            HeadSpec::MultiInputs { gates, handler } => {
+                let channels = if variant == Variant::SnapshotAfterFirstGate {
+                    gates.first_gate_channels()
+                } else {
+                    gates.num_channels()
+                };
+                Head::Inputs(BarrierHandler::new(*handler, channels, spec.profile, spec.variant))
+            }
+        };
+        let multi = match &spec.head {
+            HeadSpec::MultiInputs { gates, .. } => {
+                let mut operator = InputOperator::new(gates.operator.clone());
+                if let Some(st) = own.and_then(|snap| snap.operators.first()) {
+                    operator.restore(st);
+                }
+                Some(MultiInput {
+                    gates: gates.clone(),
+                    operator,
+                    first_gate_only: variant == Variant::SnapshotAfterFirstGate,
+                })
+            }
+            _ => None,
         };
         let mut chain = spec.chain;
         // initializeState with restored state: an injector may throw (the task fails at once).
@@ -265,6 +343,18 @@ impl Task {
         }
         let tail = match &spec.tail {
             TailSpec::Output(p) => Tail::Output { partitioner: p.clone(), next_rr: spec.subtask },
+            TailSpec::Outputs(ps) => {
+                let mut first = 0;
+                Tail::Multi(
+                    ps.iter()
+                        .map(|p| {
+                            let e = (p.clone(), first, spec.subtask);
+                            first += p.num_channels();
+                            e
+                        })
+                        .collect(),
+                )
+            }
             TailSpec::PrintSink => Tail::Print(PrintSink::default()),
             TailSpec::TwoPhaseCommitSink => {
                 let mut s = TwoPhaseCommitSink::new(spec.subtask, spec.attempt.0, spec.variant);
@@ -291,10 +381,12 @@ impl Task {
                 // The valve starts at Long.MIN_VALUE on every deployment, restored or not.
                 valve: match &spec.head {
                     HeadSpec::Inputs { inputs, .. } => Some(StatusWatermarkValve::new(*inputs)),
+                    HeadSpec::MultiInputs { gates, .. } => Some(StatusWatermarkValve::new(gates.num_channels())),
                     _ => None,
                 },
                 ..EventTime::default()
             },
+            multi,
         };
         task.drain_sink();
         if let Some(cause) = restore_failure {
@@ -304,9 +396,9 @@ impl Task {
         }
         // Unaligned restore: in-flight records are replayed before any new input (§3.3).
         if let Some(snap) = own.filter(|_| variant != Variant::DropChannelStateOnRestore) {
-            for records in snap.in_flight.values() {
+            for (ch, records) in &snap.in_flight {
                 for r in records {
-                    task.process(now_ms, r.clone(), counters);
+                    task.process_from(now_ms, *ch, r.clone(), counters);
                 }
             }
         }
@@ -345,7 +437,7 @@ impl Task {
     /// Whether the host may take the next element from input channel `ch`.
     pub fn is_blocked(&self, ch: ChannelId) -> bool {
         match &self.head {
-            Head::Inputs(h) => h.is_blocked(ch),
+            Head::Inputs(h) => self.handler_channel(ch).is_some_and(|c| h.is_blocked(c)),
             _ => false,
         }
     }
@@ -411,24 +503,31 @@ impl Task {
         if self.failed {
             return;
         }
+        let hch = self.handler_channel(ch);
         let Head::Inputs(handler) = &mut self.head else { panic!("{}: input on a source task", self.name) };
+        let Some(hch) = hch else {
+            // The planted bug: a channel of a later gate bypasses the barrier handler.
+            self.bypass_handler(now_ms, ch, element, counters);
+            self.invariants();
+            return;
+        };
         match element {
             StreamElement::Record(r) => {
-                if let Some(id) = handler.handle_record(now_ms, ch) {
+                if let Some(id) = handler.handle_record(now_ms, hch) {
                     let open =
                         self.open_unaligned.as_mut().expect("in-flight record without an open unaligned snapshot");
                     assert_eq!(open.id, id, "in-flight record for a checkpoint that is not open");
                     open.snapshot.in_flight.entry(ch).or_default().push(r.clone());
                 }
                 self.drain_handler(now_ms);
-                self.process(now_ms, r, counters);
+                self.process_from(now_ms, ch, r, counters);
             }
             StreamElement::Barrier(b) => {
-                handler.handle_barrier(now_ms, ch, b, overtaken_records);
+                handler.handle_barrier(now_ms, hch, b, overtaken_records);
                 self.drain_handler(now_ms);
             }
             StreamElement::CancelMarker(id) => {
-                handler.handle_cancel_marker(now_ms, ch, id);
+                handler.handle_cancel_marker(now_ms, hch, id);
                 self.drain_handler(now_ms);
             }
             StreamElement::Watermark(wm) => {
@@ -444,10 +543,10 @@ impl Task {
                 self.drain_valve(now_ms, counters);
             }
             StreamElement::EndOfPartition => {
-                handler.handle_end_of_partition(now_ms, ch);
+                handler.handle_end_of_partition(now_ms, hch);
                 self.drain_handler(now_ms);
                 self.end.ended_channels += 1;
-                if matches!(&self.head, Head::Inputs(h) if h.num_open_channels() == 0) {
+                if self.all_inputs_ended() {
                     let wait = self.end.wait_for_final_checkpoint;
                     self.input_ended(now_ms, wait);
                 }
@@ -744,7 +843,7 @@ impl Task {
                     self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
                 }
             }
-            _ => operators.push(OperatorState::None),
+            _ => operators.push(self.multi.as_ref().map_or(OperatorState::None, |m| m.operator.snapshot())),
         }
         for op in &self.chain {
             operators.push(op.operator.snapshot());
@@ -755,7 +854,7 @@ impl Task {
         }
         self.drain_sink();
         let snapshot = TaskSnapshot { operators, in_flight: BTreeMap::new(), padding_bytes: self.padding_bytes };
-        if matches!(self.tail, Tail::Output { .. }) {
+        if self.has_output() {
             self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority: unaligned });
         }
         self.end.last_snapshot = Some(id);
@@ -814,24 +913,11 @@ impl Task {
         }
         for r in cur.drain(..) {
             match &mut self.tail {
-                Tail::Output { partitioner, next_rr } => {
-                    let channel = match *partitioner {
-                        Partitioner::Forward => 0,
-                        Partitioner::Rebalance { channels } => {
-                            let c = *next_rr % channels;
-                            *next_rr = next_rr.wrapping_add(1);
-                            c
-                        }
-                        Partitioner::Hash { channels } => key_group_route(&key_of(&r.value), channels),
-                        Partitioner::KeyGroups { channels, max_parallelism } => {
-                            crate::key_group::assign_key_to_parallel_operator(
-                                &key_of(&r.value),
-                                max_parallelism,
-                                channels,
-                            )
-                        }
-                    };
-                    self.outputs.push_back(TaskOutput::Emit { channel, record: r });
+                Tail::Output { partitioner, next_rr } => route(partitioner, next_rr, 0, r, &mut self.outputs),
+                Tail::Multi(edges) => {
+                    for (partitioner, first, next_rr) in edges.iter_mut() {
+                        route(partitioner, next_rr, *first, r.clone(), &mut self.outputs);
+                    }
                 }
                 Tail::Print(s) => {
                     let record = s.invoke(r);
@@ -867,6 +953,123 @@ impl Task {
             while let Some(op) = s.poll_output() {
                 self.outputs.push_back(TaskOutput::Sink(op));
             }
+        }
+    }
+}
+
+/// A topic source's partitions after a restore (2.x split state): the splits of its own
+/// restored state, plus the topic's partitions no restored state holds that the owner rule
+/// (counted from the topic's first partition) gives it.
+fn topic_partitions(
+    own: Option<&OperatorState>,
+    all: &[&OperatorState],
+    topic: std::ops::Range<u32>,
+    subtask: u32,
+    parallelism: u32,
+) -> std::collections::BTreeSet<PartitionId> {
+    let keys = |st: &OperatorState| match st {
+        OperatorState::SourceOffsets(m) => m.keys().copied().collect::<Vec<_>>(),
+        other => panic!("restoring a log source from {other:?}"),
+    };
+    let restored: std::collections::BTreeSet<PartitionId> = all.iter().flat_map(|st| keys(st)).collect();
+    let mut mine: std::collections::BTreeSet<PartitionId> = own.map(keys).unwrap_or_default().into_iter().collect();
+    let first = topic.start;
+    mine.extend(
+        topic.clone().map(PartitionId).filter(|p| !restored.contains(p) && (p.0 - first) % parallelism == subtask),
+    );
+    mine.retain(|p| topic.contains(&p.0));
+    mine
+}
+
+/// Routes one record through one output edge whose channels start at `first`.
+fn route(partitioner: &Partitioner, next_rr: &mut u32, first: u32, r: Record, outputs: &mut VecDeque<TaskOutput>) {
+    let channel = match *partitioner {
+        Partitioner::Forward => 0,
+        Partitioner::Rebalance { channels } => {
+            let c = *next_rr % channels;
+            *next_rr = next_rr.wrapping_add(1);
+            c
+        }
+        Partitioner::Hash { channels } => key_group_route(&key_of(&r.value), channels),
+        Partitioner::KeyGroups { channels, max_parallelism } => {
+            crate::key_group::assign_key_to_parallel_operator(&key_of(&r.value), max_parallelism, channels)
+        }
+        Partitioner::Broadcast { channels } => {
+            for c in 0..channels {
+                let mut copy = r.clone();
+                copy.lineage.sub = (copy.lineage.sub << crate::operator::FLAT_MAP_SUB_BITS) | c;
+                outputs.push_back(TaskOutput::Emit { channel: first + c, record: copy });
+            }
+            return;
+        }
+    };
+    outputs.push_back(TaskOutput::Emit { channel: first + channel, record: r });
+}
+
+// ------------------------------------------------------------------------- several input gates
+
+impl Task {
+    /// The input gates of a task with several inputs (None otherwise).
+    pub fn input_gates(&self) -> Option<&InputGates> {
+        self.multi.as_ref().map(|m| &m.gates)
+    }
+
+    /// The barrier handler's channel for input channel `ch`: the same, except under the planted
+    /// [`Variant::SnapshotAfterFirstGate`], where channels of later gates have none.
+    fn handler_channel(&self, ch: ChannelId) -> Option<ChannelId> {
+        match &self.multi {
+            Some(m) if m.first_gate_only && m.gates.gate(ch) > 0 => None,
+            _ => Some(ch),
+        }
+    }
+
+    /// Whether records leave this task through output channels (not a sink).
+    fn has_output(&self) -> bool {
+        matches!(self.tail, Tail::Output { .. } | Tail::Multi(_))
+    }
+
+    /// Every input channel delivered EndOfPartition (alignment already counts only the live ones).
+    fn all_inputs_ended(&self) -> bool {
+        match (&self.head, &self.multi) {
+            (Head::Inputs(_), Some(m)) => self.end.ended_channels >= m.gates.num_channels(),
+            (Head::Inputs(h), None) => h.num_open_channels() == 0,
+            _ => false,
+        }
+    }
+
+    /// Runs a record from input channel `ch` through the head operator (several gates) and the chain.
+    fn process_from(&mut self, now_ms: u64, ch: ChannelId, record: Record, counters: &mut SurvivingCounters) {
+        let Some(m) = &mut self.multi else {
+            self.process(now_ms, record, counters);
+            return;
+        };
+        self.records_in += 1;
+        self.end.dirty = true;
+        let side = m.gates.gate(ch);
+        let mut cur = std::mem::take(&mut self.scratch_a);
+        cur.clear();
+        let mut ctx = OperatorContext { now_ms, counters, instance: &self.name };
+        if let Err(e) = m.operator.process(&mut ctx, side, record, &mut cur) {
+            self.scratch_a = cur;
+            self.fail(e.to_string());
+            return;
+        }
+        self.run_chain(now_ms, 0, cur, counters);
+    }
+
+    /// The planted bug's path for a channel of a later gate: records are processed at once,
+    /// barriers and cancel markers ignored, end of partition counted.
+    fn bypass_handler(&mut self, now_ms: u64, ch: ChannelId, element: StreamElement, counters: &mut SurvivingCounters) {
+        match element {
+            StreamElement::Record(r) => self.process_from(now_ms, ch, r, counters),
+            StreamElement::EndOfPartition => {
+                self.end.ended_channels += 1;
+                if self.all_inputs_ended() {
+                    let wait = self.end.wait_for_final_checkpoint;
+                    self.input_ended(now_ms, wait);
+                }
+            }
+            _ => {}
         }
     }
 }
@@ -963,7 +1166,7 @@ impl Task {
         match ev {
             WatermarkEvent::Watermark(wm) => self.advance_watermark(now_ms, wm, counters),
             WatermarkEvent::Status(status) => {
-                if matches!(self.tail, Tail::Output { .. }) {
+                if self.has_output() {
                     self.outputs.push_back(TaskOutput::EmitWatermarkStatus { status });
                 }
             }
@@ -991,7 +1194,7 @@ impl Task {
                 self.run_chain(now_ms, i + 1, fired, counters);
             }
         }
-        if !self.failed && matches!(self.tail, Tail::Output { .. }) {
+        if !self.failed && self.has_output() {
             self.outputs.push_back(TaskOutput::EmitWatermark { watermark: wm });
         }
     }

@@ -41,10 +41,13 @@ pub enum Variant {
     /// livelock in which virtual time never advances. No checker can judge it; the run's event
     /// budget must end it (`sim/tests/event_budget.rs`).
     IdleSpin,
+    /// A task with several input gates takes its snapshot once the barrier arrived on every
+    /// channel of its *first* gate; its other gates never block and their barriers are ignored.
+    SnapshotAfterFirstGate,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 12] = [
+    pub const ALL: [Variant; 13] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -57,6 +60,7 @@ impl Variant {
         Variant::NoHaIdCounter,
         Variant::RescaleKeyedBySubtask,
         Variant::IdleSpin,
+        Variant::SnapshotAfterFirstGate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +77,7 @@ impl Variant {
             Variant::NoHaIdCounter => "no-ha-id-counter",
             Variant::RescaleKeyedBySubtask => "rescale-keyed-by-subtask",
             Variant::IdleSpin => "idle-spin",
+            Variant::SnapshotAfterFirstGate => "snapshot-after-first-gate",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! The `exactly-once` checker: every expected input's effect is committed exactly once by the sink, none lost, none duplicated.
 
+use super::graph::order_free_final_values;
 use super::*;
 
 /// Exactly-once output of the 2PC sink: every expected output committed exactly once, nothing
@@ -55,7 +56,9 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     if run.final_status == JobStatus::Finished {
         end_of_input_losses(spec, run, reference, &counts, &mut anomalies, &mut notes);
     }
-    if is_keyed(spec) {
+    if is_keyed(spec) && reference.order_free {
+        order_free_final_values(&run.committed, reference, &counts, &mut anomalies);
+    } else if is_keyed(spec) {
         // Borrowed values (cloning every committed value and each key's reference sequence
         // doubled the checker's memory on big jobs).
         let mut per_key: BTreeMap<Value, Vec<&Value>> = BTreeMap::new();

@@ -1,5 +1,6 @@
 //! Checkers (oracles) run on every run: each reads the run's result and the reference and either passes or names the anomaly with time and records.
 
+pub mod graph;
 pub mod outcome;
 pub mod reference;
 pub mod signature;
@@ -92,6 +93,9 @@ fn replayable(spec: &JobSpec) -> bool {
 
 /// Runs every checker.
 pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<Verdict> {
+    if spec.is_graph() {
+        return graph::check_graph(spec, run);
+    }
     vec![
         exactly_once(spec, run, reference),
         at_least_once(spec, run, reference),

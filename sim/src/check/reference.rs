@@ -15,11 +15,21 @@ pub struct Reference {
     pub final_per_key: BTreeMap<Value, Value>,
     /// Input records (by input sequence number) that produce at least one output.
     pub producing_inputs: BTreeMap<u64, usize>,
+    /// Job graphs: a union or two-input operator feeds keyed state, so the order in which a
+    /// key's values appear depends on how the inputs interleave; `per_key` is one possible
+    /// order and only `final_per_key` is comparable (semantics §14).
+    pub order_free: bool,
+    /// Job graphs only: per key, the input sequence numbers of its outputs (the order-free
+    /// final-value check waits until all of them were delivered). Empty for a line.
+    pub key_inputs: BTreeMap<Value, Vec<u64>>,
 }
 
 /// Folds the input through one instance of every operator, without failure injectors.
 /// Keyed operators hold per-key state, so one instance computes what any parallelism would.
 pub fn compute(spec: &JobSpec) -> Reference {
+    if spec.is_graph() {
+        return crate::check::graph::compute_graph(spec, None);
+    }
     let mut ops: Vec<Operator> = spec
         .operators
         .iter()

@@ -268,6 +268,10 @@ pub fn op_kind_name(k: &OpKind) -> &'static str {
         OpKind::PrintSink => "print-sink",
         OpKind::TwoPhaseCommitSink => "two-phase-commit-sink",
         OpKind::User(_) => "user",
+        OpKind::Union => "union",
+        OpKind::Connect(..) => "connect",
+        OpKind::Join => "join",
+        OpKind::Broadcast => "broadcast",
         _ => "keyed",
     }
 }

@@ -84,6 +84,7 @@ impl Ctx<'_> {
             }
             _ => {}
         }
+        self.source_input_limits(sc)?;
         if sc.actions.len() > MAX_ACTIONS {
             let path = format!("actions[{MAX_ACTIONS}]");
             return Err(self.err(&path, format!("{} actions; at most {MAX_ACTIONS}", sc.actions.len())));

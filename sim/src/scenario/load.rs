@@ -78,6 +78,10 @@ pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
         OpKind::PrintSink => OperatorKindSpec::PrintSink,
         OpKind::TwoPhaseCommitSink => OperatorKindSpec::TwoPhaseCommitSink,
         OpKind::User(u) => OperatorKindSpec::User { function: u.name().to_string() },
+        OpKind::Union => OperatorKindSpec::Union,
+        OpKind::Connect(first, second) => OperatorKindSpec::Connect { first: *first, second: *second },
+        OpKind::Join => OperatorKindSpec::Join,
+        OpKind::Broadcast => OperatorKindSpec::Broadcast,
     }
 }
 
@@ -103,6 +107,10 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 OperatorKindSpec::PrintSink => OpKind::PrintSink,
                 OperatorKindSpec::TwoPhaseCommitSink => OpKind::TwoPhaseCommitSink,
                 OperatorKindSpec::User { function } => OpKind::User(crate::user::UserOpRef::unresolved(function)),
+                OperatorKindSpec::Union => OpKind::Union,
+                OperatorKindSpec::Connect { first, second } => OpKind::Connect(*first, *second),
+                OperatorKindSpec::Join => OpKind::Join,
+                OperatorKindSpec::Broadcast => OpKind::Broadcast,
             };
             let mut injectors = Vec::new();
             if let Some(v) = &o.fail_on_value {
@@ -124,29 +132,14 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 sink_store: o.sink_store,
                 max_parallelism: o.max_parallelism,
                 ignore_failures_after_transaction_timeout: o.ignore_failures_after_transaction_timeout,
+                inputs: o.inputs.clone(),
+                topic: None,
+                bounded: o.bounded,
             }
         })
         .collect();
-    let mut input = match &sc.input {
-        scenario::InputSpec::Lines(l) => InputSpec::Lines(l.iter().map(|x| (x.at_ms, x.line.clone())).collect()),
-        scenario::InputSpec::Records { partitions, records } => InputSpec::Log {
-            partitions: *partitions,
-            records: records.iter().map(|r| (r.at_ms, r.partition.0, r.value.clone())).collect(),
-        },
-        scenario::InputSpec::Generator { partitions, generator } => {
-            let mut rng = ChaCha8Rng::seed_from_u64(sc.seed);
-            rng.set_stream(INPUT_STREAM);
-            let g = generator;
-            let records = (0..g.count)
-                .map(|i| {
-                    let at = g.start_ms + i * 1000 / g.rate_per_s.max(1);
-                    let key = draw_key(&mut rng, g.keys.max(1), g.distribution);
-                    (at, (i % *partitions as u64) as u32, format!("k{key}"))
-                })
-                .collect();
-            InputSpec::Log { partitions: *partitions, records }
-        }
-    };
+    let mut operators: Vec<OpSpec> = operators;
+    let mut input = if sc.source_inputs.is_empty() { one_input(sc) } else { several_inputs(sc, &mut operators) };
     let mut faults = Vec::new();
     for f in &sc.faults {
         let at = match &f.when {
@@ -339,4 +332,54 @@ fn more_injectors(m: &scenario::MoreInjectors) -> Vec<FailureInjector> {
         v.push(FailureInjector::OnDeploy { times });
     }
     v
+}
+
+/// The run's input of a job with one source (`[input]`).
+fn one_input(sc: &Scenario) -> InputSpec {
+    expand_input(&sc.input, sc.seed, INPUT_STREAM)
+}
+
+/// A scenario input as the run's input; generated records come from stream `stream`.
+fn expand_input(input: &scenario::InputSpec, seed: u64, stream: u64) -> InputSpec {
+    match input {
+        scenario::InputSpec::Lines(l) => InputSpec::Lines(l.iter().map(|x| (x.at_ms, x.line.clone())).collect()),
+        scenario::InputSpec::Records { partitions, records } => InputSpec::Log {
+            partitions: *partitions,
+            records: records.iter().map(|r| (r.at_ms, r.partition.0, r.value.clone())).collect(),
+        },
+        scenario::InputSpec::Generator { partitions, generator } => {
+            let mut rng = ChaCha8Rng::seed_from_u64(seed);
+            rng.set_stream(stream);
+            let g = generator;
+            let records = (0..g.count)
+                .map(|i| {
+                    let at = g.start_ms + i * 1000 / g.rate_per_s.max(1);
+                    let key = draw_key(&mut rng, g.keys.max(1), g.distribution);
+                    (at, (i % *partitions as u64) as u32, format!("k{key}"))
+                })
+                .collect();
+            InputSpec::Log { partitions: *partitions, records }
+        }
+    }
+}
+
+/// The run's input of a job with several log sources (`[inputs.<Name>]`): one broker log in
+/// which each source's topic is its own range of partitions, in operator order. The records of
+/// every source are merged by append time (ties: source order), so input sequence numbers stay
+/// unique across sources. The `k`-th source's generator draws from stream `100 + k`.
+fn several_inputs(sc: &Scenario, operators: &mut [OpSpec]) -> InputSpec {
+    let mut first = 0u32;
+    let mut all: Vec<(u64, usize, u32, String)> = Vec::new();
+    for (k, (name, input)) in sc.source_inputs.iter().enumerate() {
+        let InputSpec::Log { partitions, records } = expand_input(input, sc.seed, INPUT_STREAM + k as u64) else {
+            unreachable!("several sources are log sources (validated)")
+        };
+        if let Some(op) = operators.iter_mut().find(|o| &o.name == name) {
+            op.topic = Some((first, partitions));
+        }
+        all.extend(records.into_iter().map(|(at, p, v)| (at, k, first + p, v)));
+        first += partitions;
+    }
+    all.sort_by_key(|(at, k, _, _)| (*at, *k));
+    InputSpec::Log { partitions: first, records: all.into_iter().map(|(at, _, p, v)| (at, p, v)).collect() }
 }

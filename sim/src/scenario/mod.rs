@@ -22,6 +22,7 @@ mod raw;
 mod spans;
 mod validate;
 mod validate_events;
+mod validate_graph;
 mod validate_pipeline;
 mod validate_rescale;
 

@@ -29,8 +29,11 @@ pub struct Scenario {
     pub kafka: KafkaSettings,
     /// `[[operators]]`: source first, sink last.
     pub operators: Vec<OperatorSpec>,
-    /// `[input]`.
+    /// `[input]` (with several sources: the first source's `[inputs.<Name>]`).
     pub input: InputSpec,
+    /// `[inputs.<Name>]`: with several log sources, each source's input (source name, input)
+    /// in operator order; empty for a job with one source.
+    pub source_inputs: Vec<(String, InputSpec)>,
     /// `[[actions]]` in file order (not necessarily sorted by time).
     pub actions: Vec<TimedAction>,
     /// `[[faults]]` in file order.
@@ -110,15 +113,16 @@ impl Scenario {
         self.operators.iter().enumerate().find(|(_, o)| o.name == name)
     }
 
-    /// The source (always the first operator). Panics only if `operators` was emptied by hand:
-    /// a parsed scenario always has a source and a sink.
+    /// The source (the first operator; in a job graph the first source). Panics only if
+    /// `operators` was emptied by hand: a parsed scenario always has a source and a sink.
     pub fn source(&self) -> &OperatorSpec {
-        &self.operators[0]
+        self.operators.iter().find(|o| o.kind.is_source()).unwrap_or(&self.operators[0])
     }
 
-    /// The sink (always the last operator). Panics only if `operators` was emptied by hand.
+    /// The sink (the last operator; in a job graph the last sink). Panics only if `operators`
+    /// was emptied by hand.
     pub fn sink(&self) -> &OperatorSpec {
-        &self.operators[self.operators.len() - 1]
+        self.operators.iter().rev().find(|o| o.kind.is_sink()).unwrap_or(&self.operators[self.operators.len() - 1])
     }
 }
 
@@ -230,6 +234,9 @@ pub struct OperatorSpec {
     /// `transaction_timeout_ms` is logged and dropped instead of failing the task (Flink's
     /// `ignoreFailuresAfterTransactionTimeout`). Default false.
     pub ignore_failures_after_transaction_timeout: bool,
+    /// `inputs`: the positions of the operators feeding this one, in input (gate) order; the
+    /// previous operator by default, none for a source.
+    pub inputs: Vec<usize>,
 }
 
 impl OperatorSpec {
@@ -307,11 +314,25 @@ pub enum OperatorKindSpec {
     User {
         function: String,
     },
+    /// `union`: merges two or more inputs of the same type (`DataStream.union`).
+    Union,
+    /// `connect`: a co-map over two inputs (`ConnectedStreams.map`): `function` for the first,
+    /// `second_function` for the second (both one-to-one, default `identity`).
+    Connect {
+        first: Udf,
+        second: Udf,
+    },
+    /// `join`: a keyed two-input join; both inputs come through `key_by`. Per key it counts the
+    /// records of each side (keyed state) and emits `(key, left * right)` per record.
+    Join,
+    /// `broadcast`: every record to every subtask of the next operator (`DataStream.broadcast()`);
+    /// a partitioning, not a task.
+    Broadcast,
 }
 
 impl OperatorKindSpec {
     /// Every kind name accepted in `kind`.
-    pub const NAMES: [&'static str; 15] = [
+    pub const NAMES: [&'static str; 19] = [
         "socket-source",
         "log-source",
         "map",
@@ -327,6 +348,10 @@ impl OperatorKindSpec {
         "print-sink",
         "two-phase-commit-sink",
         "user",
+        "union",
+        "connect",
+        "join",
+        "broadcast",
     ];
 
     /// The kind as written in the file.
@@ -347,6 +372,10 @@ impl OperatorKindSpec {
             OperatorKindSpec::PrintSink => "print-sink",
             OperatorKindSpec::TwoPhaseCommitSink => "two-phase-commit-sink",
             OperatorKindSpec::User { .. } => "user",
+            OperatorKindSpec::Union => "union",
+            OperatorKindSpec::Connect { .. } => "connect",
+            OperatorKindSpec::Join => "join",
+            OperatorKindSpec::Broadcast => "broadcast",
         }
     }
 
@@ -365,7 +394,7 @@ impl OperatorKindSpec {
 
     /// False only for `key_by`, which is a partitioning, not a task.
     pub fn is_task(&self) -> bool {
-        !matches!(self, OperatorKindSpec::KeyBy | OperatorKindSpec::Rebalance)
+        !matches!(self, OperatorKindSpec::KeyBy | OperatorKindSpec::Rebalance | OperatorKindSpec::Broadcast)
     }
 }
 

@@ -96,6 +96,8 @@ pub(super) struct RawScenario {
     #[serde(default)]
     pub(super) operators: Vec<RawOperator>,
     pub(super) input: Option<RawInput>,
+    /// `[inputs.<Source>]`: one input per log-source of a job with several sources.
+    pub(super) inputs: Option<BTreeMap<String, RawInput>>,
     #[serde(default)]
     pub(super) actions: Vec<RawAction>,
     #[serde(default)]
@@ -187,6 +189,10 @@ pub(super) struct RawOperator {
     pub(super) idempotent_commit: Option<bool>,
     pub(super) max_parallelism: Option<u32>,
     pub(super) ignore_failures_after_transaction_timeout: Option<bool>,
+    /// Job graphs: the operators feeding this one (default: the previous operator).
+    pub(super) inputs: Option<Vec<String>>,
+    /// `connect`: the co-map function of the second input (`function` is the first's).
+    pub(super) second_function: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]

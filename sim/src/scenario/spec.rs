@@ -19,6 +19,14 @@ pub struct OpSpec {
     pub max_parallelism: Option<u32>,
     /// The 2PC sink ignores a failed recovery commit of a timed-out transaction.
     pub ignore_failures_after_transaction_timeout: bool,
+    /// Positions of the operators feeding this one (job graphs; the previous one in a line).
+    pub inputs: Vec<usize>,
+    /// A log source of a job with several sources: its topic, `(first partition, partitions)`
+    /// of the broker's one log. None: the whole log (one source).
+    pub topic: Option<(u32, u32)>,
+    /// A source of a job graph: its input ends (`bounded = true` on that source); a line
+    /// reads `InputOptions::bounded` instead.
+    pub bounded: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -42,9 +50,25 @@ pub enum OpKind {
     TwoPhaseCommitSink,
     /// A user-defined operator, resolved by name in a [`crate::user::Registry`].
     User(crate::user::UserOpRef),
+    /// Merges its inputs (a task with one gate per input edge).
+    Union,
+    /// Co-map: the first function for input 0, the second for input 1.
+    Connect(Udf, Udf),
+    /// Keyed two-input join (counts per key and side, emits `(key, left * right)`).
+    Join,
+    /// Every record to every downstream subtask (breaks the chain).
+    Broadcast,
 }
 
 impl OpKind {
+    /// Operators with several input gates.
+    pub fn is_multi_input(&self) -> bool {
+        matches!(self, OpKind::Union | OpKind::Connect(..) | OpKind::Join)
+    }
+    /// Partitionings between two tasks (not tasks themselves).
+    pub fn is_partitioning(&self) -> bool {
+        matches!(self, OpKind::KeyBy | OpKind::Rebalance | OpKind::Broadcast)
+    }
     pub fn is_source(&self) -> bool {
         matches!(self, OpKind::SocketSource | OpKind::LogSource { .. })
     }
@@ -216,6 +240,31 @@ pub struct InputOptions {
 }
 
 impl JobSpec {
+    /// Whether the job is a graph rather than a line: some operator has an input other than
+    /// the one before it, or several inputs (the linear code paths stay as they were).
+    pub fn is_graph(&self) -> bool {
+        self.operators.iter().enumerate().any(|(i, o)| {
+            o.kind.is_multi_input()
+                || matches!(o.kind, OpKind::Broadcast)
+                || (o.kind.is_source() && i > 0)
+                || (o.kind.is_sink() && i + 1 < self.operators.len())
+                || self.op_inputs(i) != if i == 0 { vec![] } else { vec![i - 1] }
+        })
+    }
+
+    /// The positions of the operators feeding operator `i` (an `OpSpec` built by hand with no
+    /// `inputs` reads the previous operator, as in a line).
+    pub fn op_inputs(&self, i: usize) -> Vec<usize> {
+        let o = &self.operators[i];
+        if o.kind.is_source() {
+            Vec::new()
+        } else if o.inputs.is_empty() {
+            i.checked_sub(1).into_iter().collect()
+        } else {
+            o.inputs.clone()
+        }
+    }
+
     /// The restart strategy in force: the configured one, else the profile's default for the
     /// checkpoint configuration (Flink's `RestartBackoffTimeStrategyFactoryLoader`).
     pub fn restart_strategy(&self) -> RestartStrategyConfig {

@@ -98,7 +98,11 @@ impl Ctx<'_> {
         let raw_gates = raw_input.as_mut().and_then(|i| i.gates.take());
         let raw_socket =
             raw_input.as_mut().map(|i| (i.socket_clock.take(), i.unread_lines.take())).unwrap_or((None, None));
-        let input = self.input(raw_input, &operators)?;
+        let source_inputs = self.source_inputs(raw.inputs, raw_input.is_some(), &operators)?;
+        let input = match source_inputs.first() {
+            Some((_, first)) => first.clone(),
+            None => self.input(raw_input, &operators)?,
+        };
         let input_gates = self.gates(raw_gates, &input)?;
         let socket_session = self.socket_session(raw_socket, &input)?;
         let actions = raw
@@ -140,6 +144,7 @@ impl Ctx<'_> {
             kafka,
             operators,
             input,
+            source_inputs,
             actions,
             faults,
             expect,

@@ -145,7 +145,7 @@ impl Ctx<'_> {
             Node::Broker if !matches!(operators[0].kind, OperatorKindSpec::LogSource { .. }) => {
                 Err(self.err(path, "there is no broker: the job has no log-source"))
             }
-            Node::SinkStore if !matches!(operators[operators.len() - 1].kind, OperatorKindSpec::TwoPhaseCommitSink) => {
+            Node::SinkStore if !operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::TwoPhaseCommitSink)) => {
                 Err(self.err(path, "there is no sink-store: the job has no two-phase-commit-sink"))
             }
             n => Ok(n),
@@ -350,7 +350,7 @@ impl Ctx<'_> {
                 FaultSpec::BrokerOutage { duration_ms: raw.duration_ms }
             }
             "sink-store-outage" => {
-                if !matches!(operators[operators.len() - 1].kind, OperatorKindSpec::TwoPhaseCommitSink) {
+                if !operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::TwoPhaseCommitSink)) {
                     return Err(self.err(&p("kind"), "there is no sink-store: the job has no two-phase-commit-sink"));
                 }
                 fixed(Node::SinkStore)?;
@@ -399,7 +399,7 @@ impl Ctx<'_> {
             }
         };
         let exactly_once = raw.exactly_once.unwrap_or(false);
-        if exactly_once && !matches!(operators[operators.len() - 1].kind, OperatorKindSpec::TwoPhaseCommitSink) {
+        if exactly_once && !operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::TwoPhaseCommitSink)) {
             return Err(self.err(
                 "expect.exactly_once",
                 "exactly-once is checked on a two-phase-commit-sink's committed output; this job's sink is not one",

@@ -3,7 +3,7 @@
 use super::*;
 
 impl Ctx<'_> {
-    pub(super) fn operators(&self, raws: Vec<RawOperator>, cluster: &ClusterSpec) -> Res<Vec<OperatorSpec>> {
+    pub(super) fn operators(&self, mut raws: Vec<RawOperator>, cluster: &ClusterSpec) -> Res<Vec<OperatorSpec>> {
         if raws.is_empty() && self.index.entries.contains_key("operators") {
             return Err(
                 self.err("operators", "is empty: give a pipeline of [[operators]], a source first, a sink last")
@@ -26,9 +26,18 @@ impl Ctx<'_> {
             };
             kinds.push(k);
         }
+        // A job graph names inputs (`inputs = [...]`, validate_graph.rs); a line does not.
+        let raw_inputs: Vec<Option<Vec<String>>> = raws.iter_mut().map(|r| r.inputs.take()).collect();
+        let graph = raw_inputs.iter().any(Option::is_some);
         // Pipeline shape.
-        for (i, k) in kinds.iter().enumerate() {
+        for (i, k) in kinds.iter().enumerate().filter(|_| !graph) {
             let path = format!("operators[{i}].kind");
+            if matches!(*k, "union" | "connect" | "join") {
+                return Err(self.err(
+                    &path,
+                    format!("`{k}` has several inputs: name them with `inputs = [\"A\", \"B\"]` (a job graph)"),
+                ));
+            }
             if is_source_kind(k) && i != 0 {
                 return Err(
                     self.err(&path, format!("`{k}` is a source: a job has exactly one source, the first operator"))
@@ -47,13 +56,13 @@ impl Ctx<'_> {
                 return Err(self.err(&path, format!("`{k}` is a keyed operator: it must directly follow key_by")));
             }
         }
-        if !is_source_kind(kinds[0]) {
+        if !graph && !is_source_kind(kinds[0]) {
             return Err(self.err(
                 "operators[0].kind",
                 format!("the first operator must be a source (socket-source | log-source), got `{}`", kinds[0]),
             ));
         }
-        if !is_sink_kind(kinds[n - 1]) {
+        if !graph && !is_sink_kind(kinds[n - 1]) {
             return Err(self.err(
                 &format!("operators[{}].kind", n - 1),
                 format!(
@@ -101,8 +110,9 @@ impl Ctx<'_> {
                 );
             }
             // Keys that only some kinds take.
-            let kind_keys: [(&str, bool, &[&str]); 7] = [
-                ("function", r.function.is_some(), &["map", "flat_map", "filter", "user"]),
+            let kind_keys: [(&str, bool, &[&str]); 8] = [
+                ("function", r.function.is_some(), &["map", "flat_map", "filter", "user", "connect"]),
+                ("second_function", r.second_function.is_some(), &["connect"]),
                 ("size", r.size.is_some(), &["count_window"]),
                 ("startup", r.startup.is_some(), &["log-source"]),
                 ("bounded", r.bounded.is_some(), &["log-source", "socket-source"]),
@@ -128,7 +138,7 @@ impl Ctx<'_> {
                     "needs `transaction_timeout_ms` (the timeout a failed recovery commit is compared with)",
                 ));
             }
-            if kind == "key_by" || kind == "rebalance" {
+            if kind == "key_by" || kind == "rebalance" || kind == "broadcast" {
                 let task_keys = [
                     ("parallelism", r.parallelism.is_some()),
                     ("fail_on_value", r.fail_on_value.is_some()),
@@ -252,6 +262,27 @@ impl Ctx<'_> {
                     }
                     OperatorKindSpec::User { function: f.to_string() }
                 }
+                "union" => OperatorKindSpec::Union,
+                "join" => OperatorKindSpec::Join,
+                "broadcast" => OperatorKindSpec::Broadcast,
+                "connect" => {
+                    let co = |key: &str, f: Option<&str>| -> Res<Udf> {
+                        let Some(f) = f else { return Ok(Udf::Identity) };
+                        let udf = Udf::parse(f).filter(|u| u.shape() == UdfShape::OneToOne).ok_or_else(|| {
+                            let fitting: Vec<&str> =
+                                Udf::ALL.iter().filter(|u| u.shape() == UdfShape::OneToOne).map(|u| u.name()).collect();
+                            self.err(
+                                &p(key),
+                                format!("`{f}` is not a co-map function; connect takes {}", list(&fitting)),
+                            )
+                        })?;
+                        Ok(udf)
+                    };
+                    OperatorKindSpec::Connect {
+                        first: co("function", r.function.as_deref())?,
+                        second: co("second_function", r.second_function.as_deref())?,
+                    }
+                }
                 _ => OperatorKindSpec::TwoPhaseCommitSink,
             };
             out.push(OperatorSpec {
@@ -278,17 +309,29 @@ impl Ctx<'_> {
                 },
                 max_parallelism: r.max_parallelism,
                 ignore_failures_after_transaction_timeout: r.ignore_failures_after_transaction_timeout.unwrap_or(false),
+                inputs: if i == 0 || graph { Vec::new() } else { vec![i - 1] },
             });
+        }
+        if graph {
+            let inputs = self.graph_inputs(&raw_inputs, &out)?;
+            for (o, inputs) in out.iter_mut().zip(inputs) {
+                o.inputs = inputs;
+            }
         }
         Ok(out)
     }
 
     pub(super) fn input(&self, raw: Option<RawInput>, operators: &[OperatorSpec]) -> Res<InputSpec> {
-        let source = &operators[0];
+        let source = operators.iter().find(|o| o.kind.is_source()).unwrap_or(&operators[0]);
         let is_log = matches!(source.kind, OperatorKindSpec::LogSource { .. });
         let Some(raw) = raw else {
             return Err(self.missing("input", "[input] with lines, records or a generator"));
         };
+        self.input_at("input", raw, is_log)
+    }
+
+    /// One source's input table at `at` (`input` or `inputs.<Name>`).
+    pub(super) fn input_at(&self, at: &str, raw: RawInput, is_log: bool) -> Res<InputSpec> {
         let given: Vec<&str> = [
             ("lines", raw.lines.is_some()),
             ("records", raw.records.is_some()),
@@ -298,27 +341,28 @@ impl Ctx<'_> {
         .filter_map(|(k, p)| p.then_some(k))
         .collect();
         if given.len() != 1 {
-            let at = given.get(1).map(|k| format!("input.{k}")).unwrap_or_else(|| "input".to_string());
+            let at = given.get(1).map(|k| format!("{at}.{k}")).unwrap_or_else(|| at.to_string());
             return Err(
                 self.err(&at, format!("[input] takes exactly one of lines, records, generator (got {})", given.len()))
             );
         }
         let partitions = match raw.partitions {
             Some(_) if !is_log => {
-                return Err(self.err("input.partitions", "partitions only apply to a log-source"));
+                return Err(self.err(&format!("{at}.partitions"), "partitions only apply to a log-source"));
             }
-            Some(0) => return Err(self.err("input.partitions", "must be >= 1 (got 0)")),
+            Some(0) => return Err(self.err(&format!("{at}.partitions"), "must be >= 1 (got 0)")),
             Some(p) => p,
             None => 1,
         };
         if let Some(lines) = raw.lines {
             if is_log {
-                return Err(self.err("input.lines", "lines are typed into a socket-source; a log-source reads records"));
+                return Err(self
+                    .err(&format!("{at}.lines"), "lines are typed into a socket-source; a log-source reads records"));
             }
             let mut out = Vec::with_capacity(lines.len());
             let mut last = 0;
             for (i, l) in lines.into_iter().enumerate() {
-                let p = format!("input.lines[{i}]");
+                let p = format!("{at}.lines[{i}]");
                 let at_ms = l.at_ms.ok_or_else(|| self.missing(&format!("{p}.at_ms"), "when the line is sent"))?;
                 let line = l.line.ok_or_else(|| self.missing(&format!("{p}.line"), "the text"))?;
                 if at_ms < last {
@@ -334,13 +378,15 @@ impl Ctx<'_> {
         }
         if let Some(records) = raw.records {
             if !is_log {
-                return Err(self
-                    .err("input.records", "records are appended to a log-source's log; a socket-source reads lines"));
+                return Err(self.err(
+                    &format!("{at}.records"),
+                    "records are appended to a log-source's log; a socket-source reads lines",
+                ));
             }
             let mut out = Vec::with_capacity(records.len());
             let mut last = 0;
             for (i, r) in records.into_iter().enumerate() {
-                let p = format!("input.records[{i}]");
+                let p = format!("{at}.records[{i}]");
                 let at_ms =
                     r.at_ms.ok_or_else(|| self.missing(&format!("{p}.at_ms"), "when the record is appended"))?;
                 let partition = r.partition.unwrap_or(0);
@@ -363,9 +409,9 @@ impl Ctx<'_> {
             return Ok(InputSpec::Records { partitions, records: out });
         }
         let Some(g) = raw.generator else {
-            return Err(self.missing("input", "[input] with lines, records or a generator"));
+            return Err(self.missing(at, "an input with lines, records or a generator"));
         };
-        let p = |k: &str| format!("input.generator.{k}");
+        let p = |k: &str| format!("{at}.generator.{k}");
         let count = g.count.ok_or_else(|| self.missing(&p("count"), "number of records"))?;
         let rate_per_s = g.rate_per_s.ok_or_else(|| self.missing(&p("rate_per_s"), "records per second"))?;
         if rate_per_s == 0 {

@@ -30,6 +30,9 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         sink_store: Default::default(),
         max_parallelism: None,
         ignore_failures_after_transaction_timeout: false,
+        inputs: vec![],
+        topic: None,
+        bounded: false,
     };
     JobSpec {
         name: "fuzz-whole-sim".into(),

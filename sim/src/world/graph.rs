@@ -6,6 +6,7 @@ use ckptsim::ids::{TaskId, TmId};
 use ckptsim::job::TaskInfo;
 use ckptsim::operator::{Operator, OperatorKind};
 use ckptsim::task::{ChainedOperator, HeadSpec, Partitioner, TailSpec, TaskSpec};
+use ckptsim::two_input::{InputGates, InputOperatorSpec};
 use ckptsim::Attempt;
 
 /// A chain of operators run by one task per subtask.
@@ -30,6 +31,8 @@ pub enum EdgeKind {
     Rebalance,
     /// By key hash (after a `key_by`).
     Hash,
+    /// Every record to every downstream subtask (after a `broadcast`).
+    Broadcast,
 }
 
 /// The physical plan: vertices, tasks and where they run.
@@ -41,11 +44,20 @@ pub struct Graph {
     pub task_vertex: Vec<(usize, u32)>,
     /// Per task: id, name, whether it is a source, and the TaskManager hosting it.
     pub tasks: Vec<TaskInfo>,
+    /// Per vertex: its input edges in gate order, (upstream vertex, partitioning). A line has
+    /// one per vertex after the first (see `graph_dag.rs` for job graphs).
+    pub in_edges: Vec<Vec<(usize, EdgeKind)>>,
+    /// Per vertex: its output edges, (downstream vertex, index of the edge among the
+    /// downstream vertex's `in_edges`).
+    pub out_edges: Vec<Vec<(usize, usize)>>,
 }
 
 impl Graph {
     /// Chains `spec`'s operators into vertices and lays out their tasks over the TaskManagers.
     pub fn build(spec: &JobSpec) -> Graph {
+        if spec.is_graph() {
+            return Graph::build_dag(spec);
+        }
         let ops = &spec.operators;
         let mut vertices: Vec<Vertex> = Vec::new();
         let mut pending_edge: Option<EdgeKind> = None;
@@ -109,7 +121,11 @@ impl Graph {
                 task_vertex.push((vi, s));
             }
         }
-        Graph { vertices, task_vertex, tasks }
+        let in_edges: Vec<Vec<(usize, EdgeKind)>> =
+            vertices.iter().enumerate().map(|(vi, v)| v.input.map(|k| (vi - 1, k)).into_iter().collect()).collect();
+        let out_edges =
+            (0..vertices.len()).map(|vi| if vi + 1 < vertices.len() { vec![(vi + 1, 0)] } else { vec![] }).collect();
+        Graph { vertices, task_vertex, tasks, in_edges, out_edges }
     }
 
     /// Tasks of vertex `vi`, in subtask order.
@@ -120,23 +136,41 @@ impl Graph {
     /// Upstream tasks feeding `task`, in input-channel order.
     pub fn inputs_of(&self, task: TaskId) -> Vec<TaskId> {
         let (vi, s) = self.task_vertex[task.0 as usize];
-        match self.vertices[vi].input {
-            None => vec![],
-            Some(EdgeKind::Forward) => vec![self.vertex_tasks(vi - 1)[s as usize]],
-            Some(_) => self.vertex_tasks(vi - 1),
+        let mut out = Vec::new();
+        for &(up, kind) in &self.in_edges[vi] {
+            match kind {
+                EdgeKind::Forward => out.push(self.vertex_tasks(up)[s as usize]),
+                _ => out.extend(self.vertex_tasks(up)),
+            }
         }
+        out
+    }
+
+    /// Input channels per input gate of `task` (one gate per input edge).
+    pub fn channels_per_gate(&self, task: TaskId) -> Vec<u32> {
+        let (vi, _) = self.task_vertex[task.0 as usize];
+        self.in_edges[vi]
+            .iter()
+            .map(|&(up, kind)| if kind == EdgeKind::Forward { 1 } else { self.vertices[up].parallelism })
+            .collect()
+    }
+
+    /// Every task of a source vertex.
+    pub fn source_tasks(&self) -> Vec<TaskId> {
+        self.tasks.iter().filter(|t| t.is_source).map(|t| t.id).collect()
     }
 
     /// Downstream tasks fed by `task`, in output-channel order.
     pub fn outputs_of(&self, task: TaskId) -> Vec<TaskId> {
         let (vi, s) = self.task_vertex[task.0 as usize];
-        if vi + 1 >= self.vertices.len() {
-            return vec![];
+        let mut out = Vec::new();
+        for &(down, k) in &self.out_edges[vi] {
+            match self.in_edges[down][k].1 {
+                EdgeKind::Forward => out.push(self.vertex_tasks(down)[s as usize]),
+                _ => out.extend(self.vertex_tasks(down)),
+            }
         }
-        match self.vertices[vi + 1].input {
-            Some(EdgeKind::Forward) => vec![self.vertex_tasks(vi + 1)[s as usize]],
-            _ => self.vertex_tasks(vi + 1),
-        }
+        out
     }
 
     /// Finds a task by the name a scenario uses: `operator name[subtask]` (or the task name).
@@ -156,7 +190,23 @@ impl Graph {
         let v = &self.vertices[vi];
         let ops = &spec.operators;
         let first = &ops[v.ops[0]];
+        let handler = handler_kind(spec.checkpoint.mode, spec.checkpoint.unaligned);
         let head = match &first.kind {
+            OpKind::Union | OpKind::Connect(..) | OpKind::Join => HeadSpec::MultiInputs {
+                gates: InputGates::new(
+                    &self.channels_per_gate(task),
+                    match first.kind {
+                        OpKind::Connect(a, b) => InputOperatorSpec::CoMap { first: a, second: b },
+                        OpKind::Join => InputOperatorSpec::Join,
+                        _ => InputOperatorSpec::Union,
+                    },
+                ),
+                handler,
+            },
+            OpKind::LogSource { startup } if first.topic.is_some() => {
+                let (first_partition, partitions) = first.topic.unwrap_or((0, 1));
+                HeadSpec::LogTopic { first_partition, partitions, startup: *startup }
+            }
             OpKind::SocketSource => HeadSpec::LineSource,
             OpKind::LogSource { startup } => HeadSpec::LogSource {
                 partitions: match &spec.input {
@@ -165,10 +215,7 @@ impl Graph {
                 },
                 startup: *startup,
             },
-            _ => HeadSpec::Inputs {
-                inputs: self.inputs_of(task).len() as u32,
-                handler: handler_kind(spec.checkpoint.mode, spec.checkpoint.unaligned),
-            },
+            _ => HeadSpec::Inputs { inputs: self.inputs_of(task).len() as u32, handler },
         };
         let mut chain = Vec::new();
         let mut tail = None;
@@ -177,7 +224,14 @@ impl Graph {
             let o = &ops[i];
             padding_bytes += o.padding_bytes;
             let kind = match &o.kind {
-                OpKind::SocketSource | OpKind::LogSource { .. } | OpKind::KeyBy | OpKind::Rebalance => {
+                OpKind::SocketSource
+                | OpKind::LogSource { .. }
+                | OpKind::KeyBy
+                | OpKind::Rebalance
+                | OpKind::Broadcast
+                | OpKind::Union
+                | OpKind::Connect(..)
+                | OpKind::Join => {
                     if !o.injectors.is_empty() {
                         // Injectors on a source run as a chained identity map right after it.
                         Some(OperatorKind::Map(ckptsim::operator::Udf::Identity))
@@ -216,12 +270,23 @@ impl Graph {
             }
         }
         let tail = tail.unwrap_or_else(|| {
-            let n = self.outputs_of(task).len() as u32;
-            TailSpec::Output(match self.vertices[vi + 1].input {
-                Some(EdgeKind::Forward) => Partitioner::Forward,
-                Some(EdgeKind::Hash) => Partitioner::Hash { channels: n },
-                _ => Partitioner::Rebalance { channels: n },
-            })
+            let mut edges: Vec<Partitioner> = self.out_edges[vi]
+                .iter()
+                .map(|&(down, k)| {
+                    let n = self.vertices[down].parallelism;
+                    match self.in_edges[down][k].1 {
+                        EdgeKind::Forward => Partitioner::Forward,
+                        EdgeKind::Hash => Partitioner::Hash { channels: n },
+                        EdgeKind::Broadcast => Partitioner::Broadcast { channels: n },
+                        EdgeKind::Rebalance => Partitioner::Rebalance { channels: n },
+                    }
+                })
+                .collect();
+            if edges.len() == 1 {
+                TailSpec::Output(edges.remove(0))
+            } else {
+                TailSpec::Outputs(edges)
+            }
         });
         TaskSpec {
             task,
@@ -235,7 +300,7 @@ impl Graph {
             profile: spec.profile,
             variant: spec.variant,
             padding_bytes,
-            source_peers: if vi == 0 { self.vertex_tasks(0) } else { vec![] },
+            source_peers: if first.kind.is_source() { self.vertex_tasks(vi) } else { vec![] },
         }
     }
 }

@@ -29,6 +29,7 @@ mod chaos;
 mod client;
 mod cuts;
 pub mod graph;
+mod graph_dag;
 mod invariants;
 mod jobmanager;
 mod net;

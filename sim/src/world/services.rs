@@ -81,7 +81,7 @@ pub(crate) fn in_flight_inputs(cp: &CompletedCheckpoint) -> BTreeSet<u64> {
 /// The source offsets (next to read) a completed checkpoint holds, for the offset checker.
 pub(super) fn source_offsets(w: &World, cp: &CompletedCheckpoint) -> BTreeMap<PartitionId, Offset> {
     let mut out = BTreeMap::new();
-    for t in w.graph.vertex_tasks(0) {
+    for t in w.graph.source_tasks() {
         if let Some(snap) = cp.tasks.get(&t) {
             if let Some(ckptsim::state::OperatorState::SourceOffsets(m)) = snap.operators.first() {
                 for (p, o) in m {

@@ -287,9 +287,13 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         sink_anomalies: std::mem::take(&mut w.obs.sink_anomalies),
         open_txns_at_end: w.services.txn_store.open_txns().len(),
         sink_commit_horizon: {
-            let sink_op = w.spec.operators.len().saturating_sub(1);
-            let vi = w.graph.vertices.iter().position(|v| v.ops.contains(&sink_op));
-            let tasks = vi.map(|vi| w.graph.vertex_tasks(vi)).unwrap_or_default();
+            // Every sink's subtasks (a line has one sink, the last operator).
+            let sinks: Vec<usize> =
+                (0..w.spec.operators.len()).filter(|o| w.spec.operators[*o].kind.is_sink()).collect();
+            let tasks: Vec<ckptsim::TaskId> = (0..w.graph.vertices.len())
+                .filter(|vi| w.graph.vertices[*vi].ops.iter().any(|o| sinks.contains(o)))
+                .flat_map(|vi| w.graph.vertex_tasks(vi))
+                .collect();
             tasks.iter().map(|t| w.tasks.completion_seen.get(t).copied()).min().flatten()
         },
         offset_commits: std::mem::take(&mut w.obs.offset_commits),

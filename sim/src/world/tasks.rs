@@ -178,7 +178,12 @@ pub(super) async fn task_main(
     // ended waits for its final checkpoint (StreamTask.areCheckpointsWithFinishedTasksEnabled).
     let wait_final = profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
     t.set_wait_for_final_checkpoint(wait_final);
-    let bounded = spec.input_options.bounded;
+    let bounded = if spec.is_graph() {
+        // Each source of a job graph says whether its own input ends.
+        graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().is_some_and(|o| spec.operators[*o].bounded)
+    } else {
+        spec.input_options.bounded
+    };
     if is_line && bounded && s.with(|w| w.data.socket_closed) {
         // The server already closed: the new connection reads nothing.
         t.handle_end_of_input(now, wait_final);

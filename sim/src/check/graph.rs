@@ -1,0 +1,260 @@
+//! Checking job graphs (semantics §14): the fault-free reference folded through the graph, and every sink checked against the inputs that reach it through the graph.
+
+use super::*;
+use crate::world::graph::Graph;
+use ckptsim::operator::{Operator, OperatorContext, OperatorKind, SurvivingCounters, FLAT_MAP_SUB_BITS};
+use ckptsim::record::{Lineage, Record};
+use ckptsim::two_input::{InputOperator, InputOperatorSpec};
+
+/// One operator instance of the reference fold.
+enum RefOp {
+    Pass,
+    One(Box<Operator>),
+    Multi(Box<InputOperator>),
+}
+
+/// The operators upstream of `op` (its ancestors), `op` included.
+pub fn upstream_of(spec: &JobSpec, op: usize) -> BTreeSet<usize> {
+    let mut seen = BTreeSet::new();
+    let mut stack = vec![op];
+    while let Some(o) = stack.pop() {
+        if seen.insert(o) {
+            stack.extend(spec.op_inputs(o));
+        }
+    }
+    seen
+}
+
+/// Folds the input through the graph once, in input order, without failure injectors: each
+/// input starts at the source whose topic holds its partition and goes to every consumer of
+/// every operator it reaches (a broadcast makes one copy per downstream subtask, lineage
+/// `sub << FLAT_MAP_SUB_BITS | c`, as the task does). `only_sink`: collect that sink's output
+/// only (None: every sink's). One instance per operator computes what any parallelism would:
+/// keyed state is per key.
+pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
+    let ops = &spec.operators;
+    let n = ops.len();
+    let mut inst: Vec<RefOp> = ops
+        .iter()
+        .map(|o| match &o.kind {
+            OpKind::Map(u) => RefOp::One(Box::new(Operator::new(OperatorKind::Map(*u), vec![]))),
+            OpKind::FlatMap(u) => RefOp::One(Box::new(Operator::new(OperatorKind::FlatMap(*u), vec![]))),
+            OpKind::Filter(u) => RefOp::One(Box::new(Operator::new(OperatorKind::Filter(*u), vec![]))),
+            OpKind::Aggregate(a) => RefOp::One(Box::new(Operator::new(OperatorKind::KeyedAggregate(*a), vec![]))),
+            OpKind::CountWindow { size } => {
+                RefOp::One(Box::new(Operator::new(OperatorKind::CountWindow { size: *size }, vec![])))
+            }
+            OpKind::Union => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Union))),
+            OpKind::Connect(a, b) => {
+                RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::CoMap { first: *a, second: *b })))
+            }
+            OpKind::Join => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Join))),
+            _ => RefOp::Pass,
+        })
+        .collect();
+    // Consumers of each operator: (consumer, input position).
+    let mut consumers: Vec<Vec<(usize, u32)>> = vec![Vec::new(); n];
+    for c in 0..n {
+        for (k, i) in spec.op_inputs(c).into_iter().enumerate() {
+            consumers[i].push((c, k as u32));
+        }
+    }
+    let sinks: BTreeSet<usize> = match only_sink {
+        Some(s) => [s].into_iter().collect(),
+        None => (0..n).filter(|o| ops[*o].kind.is_sink()).collect(),
+    };
+    let mut up: BTreeSet<usize> = BTreeSet::new();
+    for s in &sinks {
+        up.extend(upstream_of(spec, *s));
+    }
+    let keyed = up.iter().any(|o| matches!(ops[*o].kind, OpKind::KeyBy));
+    let multi = up.iter().any(|o| ops[*o].kind.is_multi_input());
+    let stateful =
+        up.iter().any(|o| matches!(ops[*o].kind, OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::Join));
+    let sources: Vec<usize> = (0..n).filter(|o| ops[*o].kind.is_source()).collect();
+    let source_of = |p: u32| -> usize {
+        sources
+            .iter()
+            .copied()
+            .find(|s| ops[*s].topic.is_none_or(|(first, count)| p >= first && p < first + count))
+            .unwrap_or(0)
+    };
+    let inputs: Vec<(u64, usize, Value)> = match &spec.input {
+        InputSpec::Lines(l) => l.iter().enumerate().map(|(i, (_, s))| (i as u64, sources[0], Value::str(s))).collect(),
+        InputSpec::Log { records, .. } => {
+            records.iter().enumerate().map(|(i, (_, p, v))| (i as u64, source_of(*p), Value::str(v))).collect()
+        }
+    };
+    let mut counters = SurvivingCounters::default();
+    let mut out = Reference { order_free: multi && stateful, ..Reference::default() };
+    let mut work: Vec<(usize, u32, Record)> = Vec::new();
+    let mut produced = Vec::new();
+    for (seq, src, value) in inputs {
+        work.clear();
+        work.push((src, 0, Record::new(value, Lineage { input_seq: seq, sub: 0 })));
+        while let Some((op, side, rec)) = work.pop() {
+            produced.clear();
+            let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "reference" };
+            match &mut inst[op] {
+                // Without injectors no user exception can happen; a parse failure drops the record.
+                RefOp::One(o) => {
+                    let _ = o.process(&mut ctx, rec, &mut produced);
+                }
+                RefOp::Multi(m) => {
+                    let _ = m.process(&mut ctx, side, rec, &mut produced);
+                }
+                RefOp::Pass => produced.push(rec),
+            }
+            if ops[op].kind.is_sink() {
+                if sinks.contains(&op) {
+                    for r in produced.drain(..) {
+                        *out.producing_inputs.entry(seq).or_default() += 1;
+                        if keyed {
+                            let k = key_of(&r.value);
+                            out.per_key.entry(k.clone()).or_default().push(r.value.clone());
+                            out.final_per_key.insert(k, r.value.clone());
+                        }
+                        out.key_inputs.entry(key_of(&r.value)).or_default().push(r.lineage.input_seq);
+                    }
+                }
+                continue;
+            }
+            // Depth first, consumers in position order (pushed in reverse).
+            for r in produced.drain(..).rev() {
+                for &(c, k) in consumers[op].iter().rev() {
+                    if matches!(ops[op].kind, OpKind::Broadcast) {
+                        for copy in (0..ops[c].parallelism).rev() {
+                            let mut x = r.clone();
+                            x.lineage.sub = (x.lineage.sub << FLAT_MAP_SUB_BITS) | copy;
+                            work.push((c, k, x));
+                        }
+                    } else {
+                        work.push((c, k, r.clone()));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The view of one sink: other sinks take its kind (so `sink_kind` names it), and a `key_by`
+/// that does not lead to it is a plain partitioning (so `is_keyed` is about its inputs).
+fn sink_view(spec: &JobSpec, sink: usize) -> JobSpec {
+    let up = upstream_of(spec, sink);
+    let mut s = spec.clone();
+    let kind = spec.operators[sink].kind.clone();
+    for (i, o) in s.operators.iter_mut().enumerate() {
+        if o.kind.is_sink() {
+            o.kind = kind.clone();
+        } else if matches!(o.kind, OpKind::KeyBy) && !up.contains(&i) {
+            o.kind = OpKind::Rebalance;
+        }
+    }
+    s
+}
+
+/// `run` with only this sink's output rows.
+fn run_view(run: &RunResult, graph: &Graph, spec: &JobSpec, sink: usize) -> RunResult {
+    let tasks: BTreeSet<ckptsim::TaskId> = (0..graph.vertices.len())
+        .filter(|vi| graph.vertices[*vi].ops.contains(&sink))
+        .flat_map(|vi| graph.vertex_tasks(vi))
+        .collect();
+    let mut r = run.clone();
+    // The committed rows are the one two-phase-commit sink's (a job has at most one).
+    if !matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink) {
+        r.committed.clear();
+    }
+    r.print_rows.retain(|row| tasks.contains(&row.task));
+    r
+}
+
+/// Every checker on a job graph: the delivery and state checkers once per sink, against that
+/// sink's reference and rows (anomalies prefixed `sink NAME:` when there are several sinks);
+/// the others once.
+pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
+    let graph = Graph::build(spec);
+    let sinks: Vec<usize> = (0..spec.operators.len()).filter(|o| spec.operators[*o].kind.is_sink()).collect();
+    let mut per_checker: BTreeMap<&'static str, Vec<(String, Verdict)>> = BTreeMap::new();
+    for &s in &sinks {
+        let name = spec.operators[s].name.clone();
+        let view = sink_view(spec, s);
+        let rows = run_view(run, &graph, spec, s);
+        let reference = compute_graph(spec, Some(s));
+        for v in [
+            exactly_once(&view, &rows, &reference),
+            at_least_once(&view, &rows, &reference),
+            state(&view, &rows, &reference),
+            liveness_with(&view, &rows, &reference),
+        ] {
+            per_checker.entry(v.checker).or_default().push((name.clone(), v));
+        }
+    }
+    let merged = |name: &'static str, per_checker: &mut BTreeMap<&'static str, Vec<(String, Verdict)>>| {
+        merge(name, per_checker.remove(name).unwrap_or_default())
+    };
+    vec![
+        merged("exactly-once", &mut per_checker),
+        merged("at-least-once", &mut per_checker),
+        merged("state", &mut per_checker),
+        offsets(spec, run),
+        coordinator(spec, run),
+        restart(spec, run),
+        merged("liveness", &mut per_checker),
+        tolerable_failure(spec, run),
+        retention(spec, run),
+    ]
+}
+
+/// One verdict from a checker's verdicts per sink.
+fn merge(checker: &'static str, verdicts: Vec<(String, Verdict)>) -> Verdict {
+    if verdicts.len() == 1 {
+        return verdicts.into_iter().next().map(|(_, v)| v).expect("one verdict");
+    }
+    let applied: Vec<&(String, Verdict)> = verdicts.iter().filter(|(_, v)| v.passed.is_some()).collect();
+    if applied.is_empty() {
+        let why: Vec<String> = verdicts.iter().map(|(s, v)| format!("sink {s}: {}", v.summary)).collect();
+        return Verdict::skip(checker, &why.join("; "));
+    }
+    let mut anomalies = Vec::new();
+    for (s, v) in &applied {
+        for a in &v.anomalies {
+            let line = format!("sink {s}: {a}");
+            if !anomalies.contains(&line) {
+                anomalies.push(line);
+            }
+        }
+    }
+    let summary: Vec<String> = applied.iter().map(|(s, v)| format!("sink {s}: {}", v.summary)).collect();
+    Verdict::from(checker, anomalies, summary.join("; "))
+}
+
+/// Order-free keyed state (a union or two-input operator before keyed state): the committed
+/// values of a key follow no single reference order, but once every input of that key that
+/// produces output was committed, the key's last committed value must be the reference's final
+/// value (a join's `left * right`, a sum's total).
+pub(super) fn order_free_final_values(
+    rows: &[OutputRow],
+    reference: &Reference,
+    counts: &BTreeMap<(u64, u32), usize>,
+    anomalies: &mut Vec<String>,
+) {
+    let inputs_of_key = &reference.key_inputs;
+    let mut last: BTreeMap<Value, &Value> = BTreeMap::new();
+    for r in rows {
+        last.insert(key_of(&r.value), &r.value);
+    }
+    for (k, seqs) in inputs_of_key {
+        if !seqs.iter().all(|s| has_input(counts, *s)) {
+            continue;
+        }
+        let want = reference.final_per_key.get(k);
+        if want != last.get(k).copied() {
+            anomalies.push(format!(
+                "final state wrong: key {k} emitted last {} with every input delivered, reference {}",
+                last.get(k).map_or("nothing".to_string(), |v| v.to_string()),
+                want.map_or("nothing".to_string(), |v| v.to_string())
+            ));
+        }
+    }
+}

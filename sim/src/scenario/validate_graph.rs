@@ -1,0 +1,267 @@
+//! Semantic validation, part 4: job graphs — operators' `inputs`, the shape rules of sources, sinks, unions, two-input operators and partitionings, cycles, reachability, and one input table per source (`[inputs.<Name>]`).
+
+use super::*;
+
+impl Ctx<'_> {
+    /// Resolves every operator's `inputs` (names → positions) and checks the graph's shape.
+    /// An operator without `inputs` reads the previous operator; a source reads nothing.
+    pub(super) fn graph_inputs(&self, raw: &[Option<Vec<String>>], ops: &[OperatorSpec]) -> Res<Vec<Vec<usize>>> {
+        let n = ops.len();
+        let by_name: BTreeMap<&str, usize> = ops.iter().enumerate().map(|(i, o)| (o.name.as_str(), i)).collect();
+        let mut inputs: Vec<Vec<usize>> = Vec::with_capacity(n);
+        for (i, o) in ops.iter().enumerate() {
+            let at = format!("operators[{i}].inputs");
+            let kind = o.kind.name();
+            let resolved = match &raw[i] {
+                Some(names) => {
+                    if o.kind.is_source() {
+                        return Err(
+                            self.err(&at, format!("`{}` is a source: it reads its topic and takes no inputs", o.name))
+                        );
+                    }
+                    let mut v = Vec::with_capacity(names.len());
+                    for name in names {
+                        let Some(&j) = by_name.get(name.as_str()) else {
+                            let known: Vec<&str> = ops.iter().map(|o| o.name.as_str()).collect();
+                            return Err(self.err(
+                                &at,
+                                format!("unknown operator `{name}` in inputs; operators: {}", list(&known)),
+                            ));
+                        };
+                        if v.contains(&j) {
+                            return Err(self.err(&at, format!("`{name}` is named twice in inputs")));
+                        }
+                        v.push(j);
+                    }
+                    v
+                }
+                None if o.kind.is_source() => Vec::new(),
+                None if i == 0 => {
+                    return Err(self.err(
+                        &format!("operators[{i}].kind"),
+                        format!("`{}` ({kind}) has no inputs: the first operator of a job graph is a source or names its `inputs`", o.name),
+                    ));
+                }
+                None => vec![i - 1],
+            };
+            // Arity of the operator.
+            let arity_error = match &o.kind {
+                OperatorKindSpec::Union if resolved.len() < 2 => Some("at least 2 inputs"),
+                OperatorKindSpec::Connect { .. } | OperatorKindSpec::Join if resolved.len() != 2 => {
+                    Some("exactly 2 inputs")
+                }
+                k if !k.is_source()
+                    && !matches!(k, OperatorKindSpec::Union)
+                    && !k.is_multi_input_kind()
+                    && resolved.len() != 1 =>
+                {
+                    Some("exactly 1 input (several inputs need a union, connect or join)")
+                }
+                _ => None,
+            };
+            if let Some(want) = arity_error {
+                return Err(self.err(&at, format!("`{}` ({kind}) takes {want}, got {}", o.name, resolved.len())));
+            }
+            for &j in &resolved {
+                let up = &ops[j];
+                let what = if raw[i].is_some() { at.clone() } else { format!("operators[{i}].kind") };
+                if up.kind.is_sink() {
+                    return Err(self.err(
+                        &what,
+                        format!("`{}` is a sink: it feeds nothing, so `{}` cannot read from it", up.name, o.name),
+                    ));
+                }
+                if !up.kind.is_task() && !o.kind.is_task() {
+                    return Err(self.err(
+                        &what,
+                        format!(
+                            "`{}` ({}) reads from `{}` ({}): two partitionings in a row",
+                            o.name, kind, up.name, up.kind
+                        ),
+                    ));
+                }
+                if matches!(up.kind, OperatorKindSpec::KeyBy)
+                    && !(o.kind.is_keyed() || matches!(o.kind, OperatorKindSpec::Join))
+                {
+                    return Err(self.err(
+                        &what,
+                        format!("key_by `{}` feeds `{}` ({kind}): key_by feeds a keyed operator (sum, count, max, min, count_window, join)", up.name, o.name),
+                    ));
+                }
+            }
+            let keyed_input = |j: &usize| matches!(ops[*j].kind, OperatorKindSpec::KeyBy);
+            if (o.kind.is_keyed() || matches!(o.kind, OperatorKindSpec::Join)) && !resolved.iter().all(keyed_input) {
+                let what = if raw[i].is_some() { at.clone() } else { format!("operators[{i}].kind") };
+                return Err(
+                    self.err(&what, format!("`{}` ({kind}) is keyed: each of its inputs must be a key_by", o.name))
+                );
+            }
+            inputs.push(resolved);
+        }
+        // Cycles (depth-first, colours: 0 new, 1 on the path, 2 done).
+        let mut colour = vec![0u8; n];
+        for start in 0..n {
+            let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
+            if colour[start] != 0 {
+                continue;
+            }
+            colour[start] = 1;
+            while let Some((v, next)) = stack.pop() {
+                if let Some(&u) = inputs[v].get(next) {
+                    stack.push((v, next + 1));
+                    match colour[u] {
+                        0 => {
+                            colour[u] = 1;
+                            stack.push((u, 0));
+                        }
+                        1 => {
+                            let mut path: Vec<&str> = stack.iter().map(|(x, _)| ops[*x].name.as_str()).collect();
+                            let from = path.iter().position(|x| *x == ops[u].name).unwrap_or(0);
+                            path.drain(..from);
+                            path.push(&ops[u].name);
+                            return Err(self.err(
+                                &format!("operators[{v}].inputs"),
+                                format!("cycle in the job graph: {} (a job graph is acyclic)", path.join(" <- ")),
+                            ));
+                        }
+                        _ => {}
+                    }
+                } else {
+                    colour[v] = 2;
+                }
+            }
+        }
+        // Every operator is reachable from a source and reaches a sink.
+        let mut from_source: Vec<bool> = ops.iter().map(|o| o.kind.is_source()).collect();
+        let mut changed = true;
+        while changed {
+            changed = false;
+            for i in 0..n {
+                if !from_source[i] && !inputs[i].is_empty() && inputs[i].iter().all(|j| from_source[*j]) {
+                    from_source[i] = true;
+                    changed = true;
+                }
+            }
+        }
+        if let Some(i) = (0..n).find(|i| !from_source[*i]) {
+            return Err(self
+                .err(&format!("operators[{i}].inputs"), format!("`{}` is unreachable from any source", ops[i].name)));
+        }
+        let sources: Vec<usize> = (0..n).filter(|i| ops[*i].kind.is_source()).collect();
+        if sources.len() > 1 {
+            if let Some(&i) = sources.iter().find(|i| !matches!(ops[**i].kind, OperatorKindSpec::LogSource { .. })) {
+                return Err(self.err(
+                    &format!("operators[{i}].kind"),
+                    "a job with several sources reads log-sources only (each its own topic)",
+                ));
+            }
+        }
+        for (i, o) in ops.iter().enumerate() {
+            if !o.kind.is_sink() && !inputs.iter().any(|ins| ins.contains(&i)) {
+                return Err(self.err(
+                    &format!("operators[{i}].kind"),
+                    format!("`{}` feeds no operator: every path of a job graph ends in a sink", o.name),
+                ));
+            }
+        }
+        let two_pc: Vec<usize> =
+            (0..n).filter(|i| matches!(ops[*i].kind, OperatorKindSpec::TwoPhaseCommitSink)).collect();
+        if let Some(&i) = two_pc.get(1) {
+            return Err(self.err(
+                &format!("operators[{i}].kind"),
+                "a job has at most one two-phase-commit-sink (the sink store holds one sink's transactions)",
+            ));
+        }
+        if !ops.iter().any(|o| o.kind.is_sink()) {
+            return Err(self.err(&format!("operators[{}].kind", n - 1), "the job graph has no sink"));
+        }
+        Ok(inputs)
+    }
+
+    /// `[inputs.<Name>]`: with several log sources, one input table per source (and no
+    /// `[input]`); with one source, `[input]` and no `[inputs]`.
+    pub(super) fn source_inputs(
+        &self,
+        raw: Option<BTreeMap<String, RawInput>>,
+        has_input: bool,
+        operators: &[OperatorSpec],
+    ) -> Res<Vec<(String, InputSpec)>> {
+        let sources: Vec<&OperatorSpec> = operators.iter().filter(|o| o.kind.is_source()).collect();
+        if sources.len() <= 1 {
+            if raw.is_some() {
+                return Err(
+                    self.err("inputs", "[inputs.<Name>] is for a job with several sources; this one reads [input]")
+                );
+            }
+            return Ok(Vec::new());
+        }
+        if has_input {
+            return Err(self.err(
+                "input",
+                "a job with several sources gives each its own [inputs.<Name>] table instead of [input]",
+            ));
+        }
+        let mut raw = raw.unwrap_or_default();
+        let mut out = Vec::with_capacity(sources.len());
+        for s in &sources {
+            let Some(r) = raw.remove(&s.name) else {
+                return Err(self.missing(&format!("inputs.{}", s.name), "this source's input (records or a generator)"));
+            };
+            let at = format!("inputs.{}", s.name);
+            if r.gates.is_some() || r.socket_clock.is_some() || r.unread_lines.is_some() {
+                return Err(self.err(&at, "gates and socket keys apply to a job with one source"));
+            }
+            out.push((s.name.clone(), self.input_at(&at, r, true)?));
+        }
+        if let Some(name) = raw.keys().next() {
+            return Err(self.err(&format!("inputs.{name}"), format!("`{name}` is not a source of this job")));
+        }
+        Ok(out)
+    }
+}
+
+impl OperatorKindSpec {
+    /// `union`, `connect` and `join`: several input gates.
+    pub fn is_multi_input_kind(&self) -> bool {
+        matches!(self, OperatorKindSpec::Union | OperatorKindSpec::Connect { .. } | OperatorKindSpec::Join)
+    }
+}
+
+impl Ctx<'_> {
+    /// Limits of `[inputs.<Source>]` (job graphs): each as `[input]`'s, and the generated
+    /// records of all sources together at most `MAX_GENERATED_RECORDS`.
+    pub(super) fn source_input_limits(&self, sc: &Scenario) -> Res<()> {
+        use super::limits::{MAX_GENERATED_RECORDS, MAX_INPUT_ENTRIES, MAX_PARTITIONS};
+        let mut generated = 0u64;
+        let mut partitions = 0u64;
+        for (name, input) in &sc.source_inputs {
+            let at = format!("inputs.{name}");
+            partitions += u64::from(input.partitions());
+            if partitions > u64::from(MAX_PARTITIONS) {
+                return Err(self.err(
+                    &format!("{at}.partitions"),
+                    format!("{partitions} log partitions over all sources; at most {MAX_PARTITIONS}"),
+                ));
+            }
+            match input {
+                InputSpec::Records { records, .. } if records.len() > MAX_INPUT_ENTRIES => {
+                    return Err(self.err(
+                        &format!("{at}.records[{MAX_INPUT_ENTRIES}]"),
+                        format!("{} records; at most {MAX_INPUT_ENTRIES}", records.len()),
+                    ));
+                }
+                InputSpec::Generator { generator: g, .. } => {
+                    generated = generated.saturating_add(g.count);
+                    if generated > MAX_GENERATED_RECORDS {
+                        return Err(self.err(
+                            &format!("{at}.generator.count"),
+                            format!("{generated} generated records over all sources; at most {MAX_GENERATED_RECORDS}"),
+                        ));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,146 @@
+//! Job graphs (semantics §14): chaining a graph of operators into vertices by Flink's rules (`StreamingJobGraphGenerator.isChainable`) and wiring their input and output edges.
+
+use super::graph::{EdgeKind, Graph, Vertex};
+use crate::spec::{JobSpec, OpKind};
+use ckptsim::ids::{TaskId, TmId};
+use ckptsim::job::TaskInfo;
+
+/// One input edge of a task operator: the task operator producing it and the partitioning
+/// named between them (`key_by`, `rebalance`, `broadcast`; None: forward if it can be).
+#[derive(Copy, Clone, Debug)]
+struct OpEdge {
+    producer: usize,
+    partitioning: Option<EdgeKind>,
+}
+
+impl Graph {
+    /// Chains a job graph and lays out its tasks. An operator joins its producer's chain when
+    /// (as `isChainable`) it has one input, the edge is forward (no partitioning named, same
+    /// parallelism), both share the default slot sharing group, and it is not a union or
+    /// two-input operator; unlike Flink, a producer with several consumers chains none of them
+    /// (a task has one chain, not a tree). Vertices are in topological order, ties by position.
+    pub(crate) fn build_dag(spec: &JobSpec) -> Graph {
+        let ops = &spec.operators;
+        let n = ops.len();
+        let is_task = |i: usize| !ops[i].kind.is_partitioning();
+        let edges: Vec<Vec<OpEdge>> = (0..n)
+            .map(|j| {
+                if !is_task(j) {
+                    return Vec::new();
+                }
+                spec.op_inputs(j)
+                    .into_iter()
+                    .map(|k| match ops[k].kind {
+                        OpKind::KeyBy => OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Hash) },
+                        OpKind::Rebalance => {
+                            OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Rebalance) }
+                        }
+                        OpKind::Broadcast => {
+                            OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Broadcast) }
+                        }
+                        _ => OpEdge { producer: k, partitioning: None },
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut consumers = vec![0usize; n];
+        for e in edges.iter().flatten() {
+            consumers[e.producer] += 1;
+        }
+        let mut vertex_of: Vec<Option<usize>> = vec![None; n];
+        let mut vertices: Vec<Vertex> = Vec::new();
+        let mut in_edges: Vec<Vec<(usize, EdgeKind)>> = Vec::new();
+        let mut placed = 0;
+        let tasks_total = (0..n).filter(|i| is_task(*i)).count();
+        while placed < tasks_total {
+            // The first task operator (by position) whose producers are all placed.
+            let Some(j) = (0..n).find(|&j| {
+                is_task(j) && vertex_of[j].is_none() && edges[j].iter().all(|e| vertex_of[e.producer].is_some())
+            }) else {
+                unreachable!("a validated job graph is acyclic")
+            };
+            placed += 1;
+            let o = &ops[j];
+            let chain_into = match edges[j].as_slice() {
+                [e] if e.partitioning.is_none()
+                    && ops[e.producer].parallelism == o.parallelism
+                    && consumers[e.producer] == 1
+                    && !o.kind.is_multi_input()
+                    && !o.kind.is_source() =>
+                {
+                    vertex_of[e.producer].filter(|v| vertices[*v].ops.last() == Some(&e.producer))
+                }
+                _ => None,
+            };
+            if let Some(v) = chain_into {
+                vertices[v].ops.push(j);
+                vertex_of[j] = Some(v);
+                continue;
+            }
+            let ins: Vec<(usize, EdgeKind)> = edges[j]
+                .iter()
+                .map(|e| {
+                    let up = vertex_of[e.producer].expect("producer placed");
+                    let kind = e.partitioning.unwrap_or(if vertices[up].parallelism == o.parallelism {
+                        EdgeKind::Forward
+                    } else {
+                        EdgeKind::Rebalance
+                    });
+                    (up, kind)
+                })
+                .collect();
+            vertex_of[j] = Some(vertices.len());
+            vertices.push(Vertex {
+                name: String::new(),
+                ops: vec![j],
+                parallelism: o.parallelism,
+                input: ins.first().map(|e| e.1),
+            });
+            in_edges.push(ins);
+        }
+        for v in &mut vertices {
+            let names: Vec<String> = v
+                .ops
+                .iter()
+                .map(|&i| {
+                    let o = &ops[i];
+                    if o.kind.is_source() {
+                        format!("Source: {}", o.name)
+                    } else if o.kind.is_sink() {
+                        format!("Sink: {}", o.name)
+                    } else {
+                        o.name.clone()
+                    }
+                })
+                .collect();
+            v.name = names.join(" -> ");
+        }
+        let mut out_edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); vertices.len()];
+        for (d, ins) in in_edges.iter().enumerate() {
+            for (k, (u, _)) in ins.iter().enumerate() {
+                out_edges[*u].push((d, k));
+            }
+        }
+        let mut tasks = Vec::new();
+        let mut task_vertex = Vec::new();
+        for (vi, v) in vertices.iter().enumerate() {
+            let is_source = ops[v.ops[0]].kind.is_source();
+            for s in 0..v.parallelism {
+                let id = TaskId(tasks.len() as u32);
+                tasks.push(TaskInfo {
+                    id,
+                    name: format!("{} ({}/{})", v.name, s + 1, v.parallelism),
+                    is_source,
+                    tm: TmId(s % spec.cluster.task_managers.max(1)),
+                });
+                task_vertex.push((vi, s));
+            }
+        }
+        Graph { vertices, task_vertex, tasks, in_edges, out_edges }
+    }
+}
+
+/// The operator feeding partitioning `k` (validated: exactly one, a task operator).
+fn first_input(spec: &JobSpec, k: usize) -> usize {
+    spec.op_inputs(k)[0]
+}

@@ -1,0 +1,62 @@
+//! Job graphs end to end below the scenario files: chaining by Flink's rules, input gates and output edges of the world's graph, the reference per sink, and validation of graph shapes.
+
+use ckptsim_sim::load::load_spec;
+use ckptsim_sim::world::graph::{EdgeKind, Graph};
+use std::path::Path;
+
+fn spec(name: &str) -> ckptsim_sim::spec::JobSpec {
+    load_spec(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/graphs").join(name)).expect("loads")
+}
+
+fn vertex_names(g: &Graph) -> Vec<String> {
+    g.vertices.iter().map(|v| v.name.clone()).collect()
+}
+
+#[test]
+fn a_join_starts_a_task_and_its_sink_chains_to_it() {
+    let s = spec("join-2pc.toml");
+    assert!(s.is_graph());
+    let g = Graph::build(&s);
+    assert_eq!(vertex_names(&g), ["Source: Orders", "Source: Payments", "Join -> Sink: Sink"]);
+    // The join's two gates: Orders (parallelism 2, hash) and Payments (parallelism 1, hash).
+    let join0 = g.vertex_tasks(2)[0];
+    assert_eq!(g.channels_per_gate(join0), [2, 1]);
+    assert_eq!(g.in_edges[2], [(0, EdgeKind::Hash), (1, EdgeKind::Hash)]);
+    assert_eq!(g.inputs_of(join0).len(), 3);
+    assert_eq!(g.source_tasks().len(), 3);
+    // Each source reads its own topic of the one log.
+    let topics: Vec<_> = s.operators.iter().filter_map(|o| o.topic).collect();
+    assert_eq!(topics, [(0, 2), (2, 1)]);
+}
+
+#[test]
+fn a_branching_operator_feeds_two_vertices_and_chains_into_neither() {
+    let s = spec("branch-two-sinks.toml");
+    let g = Graph::build(&s);
+    assert_eq!(vertex_names(&g), ["Source: Source -> ToPair", "Sum -> Sink: Committed", "Sink: Audit"]);
+    assert_eq!(g.out_edges[0], [(1, 0), (2, 0)]);
+    // Every ToPair subtask sends to both Sum subtasks (hash) and the one Audit subtask.
+    assert_eq!(g.outputs_of(g.vertex_tasks(0)[1]).len(), 3);
+}
+
+#[test]
+fn each_sink_is_checked_against_the_inputs_reaching_it() {
+    let s = spec("branch-two-sinks.toml");
+    let committed = ckptsim_sim::check::graph::compute_graph(&s, Some(4));
+    let audit = ckptsim_sim::check::graph::compute_graph(&s, Some(5));
+    assert_eq!(committed.producing_inputs.values().sum::<usize>(), 300);
+    assert_eq!(audit.producing_inputs.values().sum::<usize>(), 300);
+    assert!(!committed.per_key.is_empty(), "the keyed path");
+    assert!(audit.per_key.is_empty(), "the print branch has no key_by");
+    // A join before a keyed sink: only final values are comparable.
+    let j = ckptsim_sim::check::graph::compute_graph(&spec("join-2pc.toml"), None);
+    assert!(j.order_free);
+    assert_eq!(j.producing_inputs.values().sum::<usize>(), 600);
+}
+
+#[test]
+fn a_line_is_not_a_graph() {
+    let s = load_spec(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seeds/004-wordcount-restore.toml"))
+        .expect("loads");
+    assert!(!s.is_graph());
+}

@@ -1,0 +1,297 @@
+//! Operators at the head of a task with several input gates: `union`, `connect` (a co-map) and a keyed two-input `join`, with the input gate of every channel (semantics §14).
+//!
+//! Flink runs a union as one input gate over the channels of every upstream (`UnionInputGate`),
+//! and a two-input operator with one gate per input (`StreamTwoInputProcessor`,
+//! `StreamMultipleInputProcessor`); either way one barrier handler aligns over every channel of
+//! every gate (`CheckpointedInputGate`, `InputProcessorUtil`). Here the task keeps that one
+//! handler and this module adds what the gates change for the records: which input a channel
+//! belongs to ([`InputGates::gate_of`]) and the operator that sees the side
+//! ([`InputOperator`]), whose state is the first entry of the task's snapshot (the slot a
+//! source head uses).
+
+use crate::ids::ChannelId;
+use crate::operator::{key_of, Operator, OperatorContext, OperatorKind, Udf, UserException};
+use crate::record::{Record, Value};
+use crate::state::OperatorState;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// What a multi-input head does with a record of input `side` (0-based, in `inputs` order).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputOperatorSpec {
+    /// `DataStream.union`: every record passes unchanged, whatever its input.
+    Union,
+    /// `ConnectedStreams.map(CoMapFunction)`: `map1` for input 0, `map2` for input 1 (one-to-one).
+    CoMap { first: Udf, second: Udf },
+    /// A keyed two-input join (`KeyedCoProcessFunction` holding both sides in keyed state): per
+    /// key the number of records seen on each input; every record emits `(key, left * right)`,
+    /// the number of join pairs the key has produced so far (an inner join's cardinality).
+    Join,
+}
+
+/// The input gates of a task: per input channel, the input (gate) it belongs to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputGates {
+    /// `gate_of[channel]`: the gate (input index) of each input channel.
+    pub gate_of: Vec<u32>,
+    pub operator: InputOperatorSpec,
+}
+
+impl InputGates {
+    /// Channels grouped in gate order: `channels_per_gate[g]` channels for gate `g`.
+    pub fn new(channels_per_gate: &[u32], operator: InputOperatorSpec) -> InputGates {
+        let gate_of = channels_per_gate
+            .iter()
+            .enumerate()
+            .flat_map(|(g, n)| std::iter::repeat_n(g as u32, *n as usize))
+            .collect();
+        InputGates { gate_of, operator }
+    }
+
+    pub fn num_channels(&self) -> u32 {
+        self.gate_of.len() as u32
+    }
+
+    pub fn num_gates(&self) -> u32 {
+        self.gate_of.iter().max().map_or(0, |g| g + 1)
+    }
+
+    pub fn gate(&self, ch: ChannelId) -> u32 {
+        self.gate_of[ch.0 as usize]
+    }
+
+    /// Channels of gate 0 (a planted bug aligns over these only).
+    pub fn first_gate_channels(&self) -> u32 {
+        self.gate_of.iter().filter(|g| **g == 0).count() as u32
+    }
+}
+
+/// The running multi-input head operator.
+#[derive(Clone, Debug)]
+pub struct InputOperator {
+    spec: InputOperatorSpec,
+    maps: Option<(Operator, Operator)>,
+    /// Join: key -> (records of input 0, records of input 1).
+    join: BTreeMap<Value, (i64, i64)>,
+}
+
+impl InputOperator {
+    pub fn new(spec: InputOperatorSpec) -> InputOperator {
+        let maps = match &spec {
+            InputOperatorSpec::CoMap { first, second } => Some((
+                Operator::new(OperatorKind::Map(*first), vec![]),
+                Operator::new(OperatorKind::Map(*second), vec![]),
+            )),
+            _ => None,
+        };
+        InputOperator { spec, maps, join: BTreeMap::new() }
+    }
+
+    /// One record of input `side`.
+    pub fn process(
+        &mut self,
+        ctx: &mut OperatorContext<'_>,
+        side: u32,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
+        match &self.spec {
+            InputOperatorSpec::Union => {
+                out.push(rec);
+                Ok(())
+            }
+            InputOperatorSpec::CoMap { .. } => {
+                let (a, b) = self.maps.as_mut().expect("a co-map has its functions");
+                if side == 0 {
+                    a.process(ctx, rec, out)
+                } else {
+                    b.process(ctx, rec, out)
+                }
+            }
+            InputOperatorSpec::Join => {
+                let key = key_of(&rec.value);
+                let e = self.join.entry(key.clone()).or_insert((0, 0));
+                if side == 0 {
+                    e.0 += 1;
+                } else {
+                    e.1 += 1;
+                }
+                let pairs = e.0 * e.1;
+                let name: Arc<str> = match &key {
+                    Value::Str(s) => Arc::clone(s),
+                    other => Arc::from(other.to_string().as_str()),
+                };
+                out.push(Record { value: Value::Pair(name, pairs), lineage: rec.lineage, timestamp: rec.timestamp });
+                Ok(())
+            }
+        }
+    }
+
+    /// The join's keyed state as keyed state entries `(key, side) -> count`, so that rescaling
+    /// moves both sides of a key with its key group. Union and co-map are stateless.
+    pub fn snapshot(&self) -> OperatorState {
+        match self.spec {
+            InputOperatorSpec::Join => {
+                let mut m = BTreeMap::new();
+                for (k, (l, r)) in &self.join {
+                    let name: Arc<str> = Arc::from(k.to_string().as_str());
+                    m.insert(Value::Pair(Arc::clone(&name), 0), Value::Int(*l));
+                    m.insert(Value::Pair(name, 1), Value::Int(*r));
+                }
+                OperatorState::Keyed(m)
+            }
+            _ => OperatorState::None,
+        }
+    }
+
+    pub fn restore(&mut self, state: &OperatorState) {
+        if let (InputOperatorSpec::Join, OperatorState::Keyed(m)) = (&self.spec, state) {
+            self.join.clear();
+            for (k, v) in m {
+                let (Value::Pair(name, side), Value::Int(n)) = (k, v) else { panic!("join state entry {k} = {v}") };
+                let e = self.join.entry(Value::Str(Arc::clone(name))).or_insert((0, 0));
+                if *side == 0 {
+                    e.0 = *n;
+                } else {
+                    e.1 = *n;
+                }
+            }
+        }
+    }
+
+    pub fn spec(&self) -> &InputOperatorSpec {
+        &self.spec
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::operator::SurvivingCounters;
+    use crate::record::Lineage;
+
+    fn rec(v: &str, seq: u64) -> Record {
+        Record::new(Value::str(v), Lineage { input_seq: seq, sub: 0 })
+    }
+
+    fn run(op: &mut InputOperator, side: u32, v: &str, seq: u64) -> Vec<Record> {
+        let mut c = SurvivingCounters::default();
+        let mut ctx = OperatorContext { now_ms: 0, counters: &mut c, instance: "t" };
+        let mut out = Vec::new();
+        op.process(&mut ctx, side, rec(v, seq), &mut out).unwrap();
+        out
+    }
+
+    #[test]
+    fn gates_map_channels_in_gate_order() {
+        let g = InputGates::new(&[2, 3], InputOperatorSpec::Union);
+        assert_eq!(g.gate_of, vec![0, 0, 1, 1, 1]);
+        assert_eq!((g.num_channels(), g.num_gates(), g.first_gate_channels()), (5, 2, 2));
+        assert_eq!(g.gate(ChannelId(2)), 1);
+    }
+
+    #[test]
+    fn join_counts_pairs_per_key_and_restores_both_sides() {
+        let mut j = InputOperator::new(InputOperatorSpec::Join);
+        assert_eq!(run(&mut j, 0, "a", 0)[0].value, Value::Pair("a".into(), 0));
+        assert_eq!(run(&mut j, 1, "a", 1)[0].value, Value::Pair("a".into(), 1));
+        assert_eq!(run(&mut j, 1, "a", 2)[0].value, Value::Pair("a".into(), 2));
+        assert_eq!(run(&mut j, 1, "b", 3)[0].value, Value::Pair("b".into(), 0));
+        let snap = j.snapshot();
+        let mut k = InputOperator::new(InputOperatorSpec::Join);
+        k.restore(&snap);
+        // a: 1 left, 2 right -> one more left makes 2 * 2 pairs.
+        let out = run(&mut k, 0, "a", 4);
+        assert_eq!(out[0].value, Value::Pair("a".into(), 4));
+        assert_eq!(out[0].lineage.input_seq, 4);
+    }
+
+    fn join_task(variant: crate::Variant) -> crate::task::Task {
+        use crate::barrier::HandlerKind;
+        use crate::task::{HeadSpec, TailSpec, TaskSpec};
+        let spec = TaskSpec {
+            task: crate::ids::TaskId(0),
+            name: "join".into(),
+            subtask: 0,
+            parallelism: 1,
+            attempt: crate::ids::Attempt(0),
+            head: HeadSpec::MultiInputs {
+                gates: InputGates::new(&[1, 1], InputOperatorSpec::Join),
+                handler: HandlerKind::Aligned,
+            },
+            chain: vec![],
+            tail: TailSpec::PrintSink,
+            profile: crate::Profile::Flink23,
+            variant,
+            padding_bytes: 0,
+            source_peers: vec![],
+        };
+        let e = BTreeMap::new();
+        crate::task::Task::new(spec, 0, None, &e, &e, &mut SurvivingCounters::default())
+    }
+
+    fn barrier(id: u64) -> crate::record::StreamElement {
+        crate::record::StreamElement::Barrier(crate::record::Barrier {
+            id: crate::ids::CheckpointId(id),
+            timestamp_ms: 0,
+            kind: crate::record::CheckpointKind::Checkpoint,
+            alignment: crate::record::Alignment::Aligned,
+        })
+    }
+
+    /// What the task put out: `snapshot N {state}` or `print V`.
+    fn outputs(t: &mut crate::task::Task) -> Vec<String> {
+        let mut v = Vec::new();
+        while let Some(o) = t.poll_output() {
+            match o {
+                crate::task::TaskOutput::Snapshot { id, snapshot, .. } => {
+                    v.push(format!("snapshot {id} {:?}", snapshot.operators[0]))
+                }
+                crate::task::TaskOutput::PrintRow { record } => v.push(format!("print {}", record.value)),
+                _ => {}
+            }
+        }
+        v
+    }
+
+    /// Aligned across both gates: after gate 0's barrier its channel is blocked and the snapshot
+    /// waits for gate 1's barrier; gate 1's records before its barrier are in the state.
+    #[test]
+    fn two_gates_align_on_every_channel_and_the_plant_does_not() {
+        use crate::ids::ChannelId;
+        use crate::record::StreamElement::Record as R;
+        let mut c = SurvivingCounters::default();
+        let mut t = join_task(crate::Variant::Correct);
+        t.handle_input(1, ChannelId(0), barrier(1), 0, &mut c);
+        assert!(t.is_blocked(ChannelId(0)), "gate 0 blocked at its barrier");
+        assert!(!t.is_blocked(ChannelId(1)));
+        t.handle_input(2, ChannelId(1), R(rec("a", 0)), 0, &mut c);
+        assert_eq!(outputs(&mut t), vec!["print (a,0)"], "no snapshot before gate 1's barrier");
+        t.handle_input(3, ChannelId(1), barrier(1), 0, &mut c);
+        let out = outputs(&mut t);
+        assert_eq!(out.len(), 1);
+        assert!(out[0].starts_with("snapshot 1") && out[0].contains("Int(1)"), "{out:?}");
+        assert!(!t.is_blocked(ChannelId(0)));
+        // End of partition on gate 1: alignment counts gate 0 alone.
+        t.handle_input(4, ChannelId(1), crate::record::StreamElement::EndOfPartition, 0, &mut c);
+        t.handle_input(5, ChannelId(0), barrier(2), 0, &mut c);
+        assert!(outputs(&mut t)[0].starts_with("snapshot 2"), "one live gate aligns alone");
+        assert!(!t.input_has_ended());
+
+        // The plant: the snapshot follows gate 0's barrier alone.
+        let mut p = join_task(crate::Variant::SnapshotAfterFirstGate);
+        p.handle_input(1, ChannelId(0), barrier(1), 0, &mut c);
+        let out = outputs(&mut p);
+        assert!(out.len() == 1 && out[0].starts_with("snapshot 1"), "{out:?}");
+        assert!(!p.is_blocked(ChannelId(1)));
+    }
+
+    #[test]
+    fn co_map_applies_the_side_function() {
+        let mut m = InputOperator::new(InputOperatorSpec::CoMap { first: Udf::Uppercase, second: Udf::Identity });
+        assert_eq!(run(&mut m, 0, "x", 0)[0].value, Value::str("X"));
+        assert_eq!(run(&mut m, 1, "x", 1)[0].value, Value::str("x"));
+        assert_eq!(m.snapshot(), OperatorState::None);
+    }
+}
