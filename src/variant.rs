@@ -31,10 +31,14 @@ pub enum Variant {
     /// The JobMaster never re-sends a cancel whose RPC was lost (Flink retries it, and fails the
     /// execution when every call failed): the hang of `message-loss` seed 74 before the retries.
     NoCancelRetry,
+    /// A restored event-time window operator starts empty: the window contents and timers in
+    /// the checkpoint are ignored (Flink restores them from keyed state and the timer service's
+    /// snapshot, `InternalTimeServiceManagerImpl`).
+    WindowStateNotRestored,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 9] = [
+    pub const ALL: [Variant; 10] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -44,6 +48,7 @@ impl Variant {
         Variant::IgnoreMinPause,
         Variant::DropChannelStateOnRestore,
         Variant::NoCancelRetry,
+        Variant::WindowStateNotRestored,
     ];
 
     pub fn name(self) -> &'static str {
@@ -57,6 +62,7 @@ impl Variant {
             Variant::IgnoreMinPause => "ignore-min-pause",
             Variant::DropChannelStateOnRestore => "drop-channel-state-on-restore",
             Variant::NoCancelRetry => "no-cancel-retry",
+            Variant::WindowStateNotRestored => "window-state-not-restored",
         }
     }
 }

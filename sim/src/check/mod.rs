@@ -14,6 +14,7 @@ mod restart;
 mod retention;
 mod state;
 mod tolerable_failure;
+mod windows;
 
 pub use at_least_once::*;
 pub use coordinator::*;
@@ -24,6 +25,7 @@ pub use restart::*;
 pub use retention::*;
 pub use state::*;
 pub use tolerable_failure::*;
+pub use windows::*;
 
 use crate::reference::Reference;
 use crate::spec::{ActionKind, InputSpec, JobSpec, OpKind};
@@ -57,7 +59,7 @@ impl Verdict {
 }
 
 /// Every checker's name, as scenario files and the CLI spell it.
-pub const CHECKERS: [&str; 9] = [
+pub const CHECKERS: [&str; 10] = [
     "exactly-once",
     "at-least-once",
     "state",
@@ -67,6 +69,7 @@ pub const CHECKERS: [&str; 9] = [
     "liveness",
     "tolerable-failure",
     "retention",
+    "windows",
 ];
 
 fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
@@ -93,6 +96,7 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
         liveness_with(spec, run, reference),
         tolerable_failure(spec, run),
         retention(spec, run),
+        windows(spec, run),
     ]
 }
 

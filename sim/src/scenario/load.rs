@@ -74,6 +74,7 @@ pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
         OpKind::Aggregate(Aggregate::Max) => OperatorKindSpec::Max,
         OpKind::Aggregate(Aggregate::Min) => OperatorKindSpec::Min,
         OpKind::CountWindow { size } => OperatorKindSpec::CountWindow { size: *size },
+        OpKind::EventWindow(w) => OperatorKindSpec::EventWindow(*w),
         OpKind::PrintSink => OperatorKindSpec::PrintSink,
         OpKind::TwoPhaseCommitSink => OperatorKindSpec::TwoPhaseCommitSink,
     }
@@ -98,6 +99,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 OperatorKindSpec::Max => OpKind::Aggregate(Aggregate::Max),
                 OperatorKindSpec::Min => OpKind::Aggregate(Aggregate::Min),
                 OperatorKindSpec::CountWindow { size } => OpKind::CountWindow { size: *size },
+                OperatorKindSpec::EventWindow(w) => OpKind::EventWindow(*w),
                 OperatorKindSpec::PrintSink => OpKind::PrintSink,
                 OperatorKindSpec::TwoPhaseCommitSink => OpKind::TwoPhaseCommitSink,
             };
@@ -119,15 +121,24 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 injectors,
                 padding_bytes: o.state_padding_bytes,
                 sink_store: o.sink_store,
+                watermarks: o.watermarks,
             }
         })
         .collect();
+    let event_time = sc.source().event_time;
+    // Event timestamps by input sequence number (empty without event time).
+    let mut timestamps: Vec<i64> = Vec::new();
     let mut input = match &sc.input {
         scenario::InputSpec::Lines(l) => InputSpec::Lines(l.iter().map(|x| (x.at_ms, x.line.clone())).collect()),
-        scenario::InputSpec::Records { partitions, records } => InputSpec::Log {
-            partitions: *partitions,
-            records: records.iter().map(|r| (r.at_ms, r.partition.0, r.value.clone())).collect(),
-        },
+        scenario::InputSpec::Records { partitions, records } => {
+            if event_time {
+                timestamps = records.iter().map(|r| r.ts_ms.unwrap_or(r.at_ms as i64)).collect();
+            }
+            InputSpec::Log {
+                partitions: *partitions,
+                records: records.iter().map(|r| (r.at_ms, r.partition.0, r.value.clone())).collect(),
+            }
+        }
         scenario::InputSpec::Generator { partitions, generator } => {
             let mut rng = ChaCha8Rng::seed_from_u64(sc.seed);
             rng.set_stream(INPUT_STREAM);
@@ -136,6 +147,12 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 .map(|i| {
                     let at = g.start_ms + i * 1000 / g.rate_per_s.max(1);
                     let key = draw_key(&mut rng, g.keys.max(1), g.distribution);
+                    if event_time {
+                        // Drawn after the key, and only with event time: inputs without it
+                        // keep their stream (and trace hashes).
+                        let jitter = if g.ts_jitter_ms > 0 { rng.random_range(0..=g.ts_jitter_ms) } else { 0 };
+                        timestamps.push(at as i64 - jitter as i64);
+                    }
                     (at, (i % *partitions as u64) as u32, format!("k{key}"))
                 })
                 .collect();
@@ -205,7 +222,11 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 *duration_ms,
             ),
             FaultSpec::InputBurst { records_per_s, duration_ms } => {
-                add_burst(&mut input, start, *records_per_s, *duration_ms);
+                if event_time {
+                    add_timestamped_burst(&mut input, &mut timestamps, start, *records_per_s, *duration_ms);
+                } else {
+                    add_burst(&mut input, start, *records_per_s, *duration_ms);
+                }
                 continue;
             }
         };
@@ -261,6 +282,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             gates: sc.input_gates.iter().map(|g| (g.after_records, g.trigger)).collect(),
             socket_connected_clock: sc.socket_session.connected_clock,
             socket_buffer_unread: sc.socket_session.buffer_unread,
+            timestamps,
         },
     }
 }
@@ -304,6 +326,26 @@ fn add_burst(input: &mut InputSpec, start_ms: u64, records_per_s: u64, duration_
             lines.sort_by_key(|l| l.0);
         }
     }
+}
+
+/// An input burst into event-time input: the burst's records get their append time as event
+/// timestamp, and the timestamps follow their records through the (stable) sort by time.
+fn add_timestamped_burst(
+    input: &mut InputSpec,
+    timestamps: &mut Vec<i64>,
+    start_ms: u64,
+    records_per_s: u64,
+    duration_ms: u64,
+) {
+    let InputSpec::Log { partitions, records } = input else { return };
+    let n = records_per_s * duration_ms / 1000;
+    let mut all: Vec<((u64, u32, String), i64)> = records.drain(..).zip(timestamps.drain(..)).collect();
+    for i in 0..n {
+        let at = start_ms + i * 1000 / records_per_s.max(1);
+        all.push(((at, (i % *partitions as u64) as u32, format!("k{}", i % 7)), at as i64));
+    }
+    all.sort_by_key(|(r, _)| r.0);
+    (*records, *timestamps) = all.into_iter().unzip();
 }
 
 /// The once-only and lifecycle failure injectors of one operator, in a fixed order.

@@ -15,6 +15,8 @@ pub struct OpSpec {
     pub padding_bytes: u64,
     /// The 2PC sink's store settings (transaction timeout, idempotent commit); default otherwise.
     pub sink_store: ckptsim::sink::StoreConfig,
+    /// A log source's watermark strategy (semantics §11); `None` without periodic watermarks.
+    pub watermarks: Option<ckptsim::watermark::WatermarkStrategy>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -34,6 +36,8 @@ pub enum OpKind {
     CountWindow {
         size: u64,
     },
+    /// A keyed event-time window (`ckptsim::window`).
+    EventWindow(ckptsim::window::EventWindowSpec),
     PrintSink,
     TwoPhaseCommitSink,
 }
@@ -199,9 +203,20 @@ pub struct InputOptions {
     pub socket_connected_clock: bool,
     /// Socket input: lines due while nobody reads are kept for the next reader (else lost).
     pub socket_buffer_unread: bool,
+    /// Event time: the event timestamp of every input, by input sequence number (the log
+    /// records' timestamps); empty when the source has no event time.
+    pub timestamps: Vec<i64>,
 }
 
 impl JobSpec {
+    /// The job's event-time window, if it has one.
+    pub fn event_window(&self) -> Option<&ckptsim::window::EventWindowSpec> {
+        self.operators.iter().find_map(|o| match &o.kind {
+            OpKind::EventWindow(w) => Some(w),
+            _ => None,
+        })
+    }
+
     /// The restart strategy in force: the configured one, else the profile's default for the
     /// checkpoint configuration (Flink's `RestartBackoffTimeStrategyFactoryLoader`).
     pub fn restart_strategy(&self) -> RestartStrategyConfig {

@@ -99,6 +99,7 @@ impl Ctx<'_> {
         let raw_socket =
             raw_input.as_mut().map(|i| (i.socket_clock.take(), i.unread_lines.take())).unwrap_or((None, None));
         let input = self.input(raw_input, &operators)?;
+        self.event_time_consistency(&operators, &input, stop_at_ms)?;
         let input_gates = self.gates(raw_gates, &input)?;
         let socket_session = self.socket_session(raw_socket, &input)?;
         let actions = raw

@@ -40,7 +40,8 @@ impl Ctx<'_> {
             if *k == "key_by" && !kinds.get(i + 1).is_some_and(|next| is_keyed_kind(next)) {
                 return Err(self.err(
                     &path,
-                    "key_by must be immediately followed by sum, count, max, min or count_window".to_string(),
+                    "key_by must be immediately followed by sum, count, max, min, count_window or event_window"
+                        .to_string(),
                 ));
             }
             if is_keyed_kind(k) && (i == 0 || kinds[i - 1] != "key_by") {
@@ -117,6 +118,7 @@ impl Ctx<'_> {
                     return Err(self.err(&p(key), format!("`{key}` only applies to {}, not {kind}", list(kinds_ok))));
                 }
             }
+            let (watermarks, event_time) = self.source_event_time(i, &r, kind)?;
             if kind == "key_by" || kind == "rebalance" {
                 let task_keys = [
                     ("parallelism", r.parallelism.is_some()),
@@ -224,6 +226,7 @@ impl Ctx<'_> {
                     }
                     OperatorKindSpec::CountWindow { size }
                 }
+                "event_window" => OperatorKindSpec::EventWindow(self.event_window(i, &r)?),
                 "print-sink" => OperatorKindSpec::PrintSink,
                 _ => OperatorKindSpec::TwoPhaseCommitSink,
             };
@@ -249,6 +252,8 @@ impl Ctx<'_> {
                     transaction_timeout_ms: r.transaction_timeout_ms,
                     idempotent_commit: r.idempotent_commit.unwrap_or(true),
                 },
+                watermarks,
+                event_time,
             });
         }
         Ok(out)
@@ -329,7 +334,7 @@ impl Ctx<'_> {
                     ));
                 }
                 last = at_ms;
-                out.push(InputRecord { at_ms, partition: PartitionId(partition), value });
+                out.push(InputRecord { at_ms, partition: PartitionId(partition), value, ts_ms: r.ts_ms });
             }
             return Ok(InputSpec::Records { partitions, records: out });
         }
@@ -355,7 +360,14 @@ impl Ctx<'_> {
         };
         Ok(InputSpec::Generator {
             partitions,
-            generator: GeneratorSpec { count, rate_per_s, keys, distribution, start_ms: g.start_ms.unwrap_or(0) },
+            generator: GeneratorSpec {
+                count,
+                rate_per_s,
+                keys,
+                distribution,
+                start_ms: g.start_ms.unwrap_or(0),
+                ts_jitter_ms: g.ts_jitter_ms.unwrap_or(0),
+            },
         })
     }
 

@@ -706,6 +706,7 @@ impl<'a> Explorer<'a> {
                     attempt,
                     value: record.value,
                     lineage: record.lineage,
+                    timestamp: record.timestamp,
                 }),
                 TaskOutput::Sink(op) => {
                     // The store fences producers of older attempts (Kafka's transactional epochs).
@@ -869,6 +870,7 @@ impl<'a> Explorer<'a> {
             restart_schedule: sys.obs.restart_schedule.clone(),
             checkpoints,
             print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
+            late_records: vec![],
             committed: sys
                 .store
                 .committed()
@@ -879,6 +881,7 @@ impl<'a> Explorer<'a> {
                     attempt: Attempt(0),
                     value: r.value.clone(),
                     lineage: r.lineage,
+                    timestamp: r.timestamp,
                 })
                 .collect(),
             sink_anomalies: sys.obs.sink_anomalies.clone(),

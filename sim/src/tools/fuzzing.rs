@@ -28,6 +28,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         injectors: vec![],
         padding_bytes: 0,
         sink_store: Default::default(),
+        watermarks: None,
     };
     JobSpec {
         name: "fuzz-whole-sim".into(),

@@ -13,6 +13,9 @@ pub struct OutputRow {
     /// The value (shown with `Display`, as Flink's print sink prints it).
     pub value: Value,
     pub lineage: Lineage,
+    /// The record's event timestamp (an event-time window's result: its window's
+    /// `maxTimestamp`); `None` without event time.
+    pub timestamp: Option<i64>,
 }
 
 /// What happened to one checkpoint.
@@ -172,4 +175,7 @@ pub struct RunResult {
     pub snapshot_spans: Vec<SnapshotSpan>,
     /// Every restore, in time order.
     pub restores: Vec<RestoreRecord>,
+    /// Records an event-time window judged late and sent to its late side output
+    /// (`sideOutputLateData`), per attempt, in time order.
+    pub late_records: Vec<OutputRow>,
 }

@@ -122,6 +122,13 @@ pub(super) async fn task_main(
     };
     let now = clock.now();
     let tspec = graph.task_spec(&spec, task, attempt);
+    // A log source with a watermark strategy (event time, semantics §11).
+    let source_watermarks = match tspec.head {
+        ckptsim::task::HeadSpec::LogSource { .. } => {
+            graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().and_then(|&o| spec.operators[o].watermarks)
+        }
+        _ => None,
+    };
     let (mut t, is_line) = s.with(|w| {
         let committed = w.services.committed_offsets.clone();
         let log_end: BTreeMap<PartitionId, Offset> = w
@@ -136,6 +143,10 @@ pub(super) async fn task_main(
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
         configure_offset_commits(&spec, &mut t, now);
+        if let Some(strategy) = source_watermarks {
+            // A fresh generator on every deployment: watermarks are not restored (§11).
+            t.configure_watermarks(now, strategy);
+        }
         if let Some(cp) = &restore {
             w.tasks.restored_from.insert(key, cp.id);
         }
@@ -294,6 +305,19 @@ pub(super) async fn task_main(
         if t.auto_commit_deadline().is_some_and(|d| d <= now) {
             if let Some(offsets) = t.handle_auto_commit(now) {
                 s.with(|w| auto_commit(w, task, &offsets, now));
+            }
+        }
+        // 3c. The source's periodic watermark emission (`pipeline.auto-watermark-interval`): a
+        // processing-time timer of the task, like the handler timer above.
+        if t.watermark_deadline().is_some_and(|d| d <= now) {
+            let (snaps, failed) = s.with(|w| {
+                let counters = w.tasks.counters.entry(tm).or_default();
+                t.handle_watermark_timer(now, counters);
+                drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs)
+            });
+            snapshots.extend(snaps);
+            if failed {
+                return task_failed(&s, tm, key);
             }
         }
         // 3a. Checkpoint gates: arrive, (request a checkpoint,) wait for one taken here to complete.
@@ -458,6 +482,7 @@ pub(super) async fn task_main(
             outbox.timeout_flush_at(buffer_timeout_ms),
             rpc_timeout,
             t.auto_commit_deadline(),
+            t.watermark_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -589,6 +614,7 @@ pub(super) fn drain_outputs(
                     attempt,
                     value: record.value,
                     lineage: record.lineage,
+                    timestamp: record.timestamp,
                 });
             }
             TaskOutput::Sink(op) => {
@@ -650,10 +676,18 @@ pub(super) fn drain_outputs(
                 report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                 return (snaps, true);
             }
-            // Event time: not wired into the world yet (no scenario key turns it on).
-            TaskOutput::EmitWatermark { .. }
-            | TaskOutput::EmitWatermarkStatus { .. }
-            | TaskOutput::LateRecord { .. } => {}
+            // Event time (semantics §11): watermarks and status changes are stream elements
+            // broadcast behind the records they follow; late records go to the side output.
+            TaskOutput::EmitWatermark { watermark } => outbox.push_event(StreamElement::Watermark(watermark)),
+            TaskOutput::EmitWatermarkStatus { status } => outbox.push_event(StreamElement::WatermarkStatus(status)),
+            TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow {
+                time_ms: now,
+                task,
+                attempt,
+                value: record.value,
+                lineage: record.lineage,
+                timestamp: record.timestamp,
+            }),
         }
     }
     // The recovery commits of a restored task reached the sink store: it acted on the
