@@ -352,6 +352,15 @@ pub(super) async fn task_main(
         if bounded && is_log && !t.input_has_ended() && s.with(|w| log_source_at_end(w, &t)) {
             s.with(|w| w.tr(&tm_node(tm), "end-of-input", format!("{} reached its stopping offsets", t.name())));
             t.handle_end_of_input(now, wait_final);
+            if source_watermarks.is_some() {
+                // MAX_WATERMARK goes out now, ahead of the end of partition (a task restored
+                // past its end finishes at once: step 4b must not send EndOfPartition first).
+                let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+                snapshots.extend(snaps);
+                if failed {
+                    return task_failed(&s, tm, key);
+                }
+            }
         }
         // 4. Flush outputs; are we backpressured?
         let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
