@@ -68,7 +68,12 @@ fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
     if ts.len() != records.len() {
         return None;
     }
-    let strategy = spec.operators.first().and_then(|o| o.watermarks);
+    // `watermarks = "none"`: no watermark before the end of input, so nothing is ever late.
+    let strategy = spec
+        .operators
+        .first()
+        .and_then(|o| o.watermarks)
+        .filter(|s| s.auto_watermark_interval_ms != crate::spec::NO_WATERMARKS_INTERVAL_MS);
     let idle = strategy.is_some_and(|s| s.idle_timeout_ms.is_some());
     let out_of_orderness = strategy.map(|s| match s.generator {
         GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,

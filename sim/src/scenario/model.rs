@@ -220,7 +220,8 @@ pub struct OperatorSpec {
     pub sink_store: ckptsim::sink::StoreConfig,
     /// `log-source` only: the source's watermark strategy (`watermarks`,
     /// `max_out_of_orderness_ms`, `idle_timeout_ms`, `auto_watermark_interval_ms`); `None`
-    /// without event time and for `watermarks = "none"`.
+    /// without event time; `watermarks = "none"` is an interval of
+    /// [`crate::spec::NO_WATERMARKS_INTERVAL_MS`] (never emits; MAX_WATERMARK at the end).
     pub watermarks: Option<ckptsim::watermark::WatermarkStrategy>,
     /// `log-source` only: the records carry event timestamps (`watermarks` is set, `"none"`
     /// included: Flink's `WatermarkStrategy.noWatermarks()` still assigns timestamps).

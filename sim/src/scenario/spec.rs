@@ -5,6 +5,12 @@ use ckptsim::operator::{Aggregate, FailureInjector, Udf};
 use ckptsim::source::StartupMode;
 use ckptsim::{Profile, Variant};
 
+/// The emission interval that stands for `watermarks = "none"` (Flink's
+/// `WatermarkStrategy.noWatermarks()`): beyond any run (`stop_at_ms` <= 24 h), so no periodic
+/// watermark is ever emitted, while the end of a bounded input still emits MAX_WATERMARK (Flink's
+/// source task advances to the end of event time whatever the strategy).
+pub const NO_WATERMARKS_INTERVAL_MS: u64 = 1 << 62;
+
 /// One operator of the linear pipeline as the user wrote it.
 #[derive(Clone, Debug)]
 pub struct OpSpec {

@@ -109,7 +109,12 @@ impl Ctx<'_> {
                     return Err(self.err(&p(key), format!("`{key}` does not apply to watermarks = \"none\"")));
                 }
             }
-            return Ok((None, true));
+            let none = WatermarkStrategy {
+                generator,
+                idle_timeout_ms: None,
+                auto_watermark_interval_ms: crate::spec::NO_WATERMARKS_INTERVAL_MS,
+            };
+            return Ok((Some(none), true));
         }
         let idle_timeout_ms = match r.idle_timeout_ms {
             None => None,

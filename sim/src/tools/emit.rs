@@ -172,6 +172,10 @@ fn watermark_keys(s: &mut String, o: &OpSpec, spec: &JobSpec) {
         }
         return;
     };
+    if w.auto_watermark_interval_ms == crate::spec::NO_WATERMARKS_INTERVAL_MS {
+        let _ = writeln!(s, "watermarks = \"none\"");
+        return;
+    }
     match w.generator {
         GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => {
             let _ = writeln!(s, "watermarks = \"bounded-out-of-orderness\"");
