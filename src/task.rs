@@ -337,6 +337,9 @@ impl Task {
         if let Some(snap) = own {
             for (i, op) in chain.iter_mut().enumerate() {
                 if let Some(st) = snap.operators.get(i + 1) {
+                    if variant == Variant::WindowStateNotRestored && matches!(st, OperatorState::EventWindow(_)) {
+                        continue;
+                    }
                     op.operator.restore(st);
                 }
             }

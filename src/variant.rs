@@ -44,10 +44,14 @@ pub enum Variant {
     /// A task with several input gates takes its snapshot once the barrier arrived on every
     /// channel of its *first* gate; its other gates never block and their barriers are ignored.
     SnapshotAfterFirstGate,
+    /// A restored event-time window operator starts empty: the window contents and timers in
+    /// the checkpoint are ignored (Flink restores them from keyed state and the timer service's
+    /// snapshot, `InternalTimeServiceManagerImpl`).
+    WindowStateNotRestored,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 13] = [
+    pub const ALL: [Variant; 14] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -61,6 +65,7 @@ impl Variant {
         Variant::RescaleKeyedBySubtask,
         Variant::IdleSpin,
         Variant::SnapshotAfterFirstGate,
+        Variant::WindowStateNotRestored,
     ];
 
     pub fn name(self) -> &'static str {
@@ -78,6 +83,7 @@ impl Variant {
             Variant::RescaleKeyedBySubtask => "rescale-keyed-by-subtask",
             Variant::IdleSpin => "idle-spin",
             Variant::SnapshotAfterFirstGate => "snapshot-after-first-gate",
+            Variant::WindowStateNotRestored => "window-state-not-restored",
         }
     }
 }

@@ -6,6 +6,9 @@ use super::*;
 /// after a restore (printed by an earlier attempt, then again by a later one).
 pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
     const NAME: &str = "at-least-once";
+    if spec.event_window().is_some() {
+        return Verdict::skip(NAME, WINDOWED);
+    }
     if sink_kind(spec) != Some(&OpKind::PrintSink) {
         return Verdict::skip(NAME, "no print sink");
     }

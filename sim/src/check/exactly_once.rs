@@ -7,6 +7,9 @@ use super::*;
 /// else, and per key the committed values equal the reference sequence.
 pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
     const NAME: &str = "exactly-once";
+    if spec.event_window().is_some() {
+        return Verdict::skip(NAME, WINDOWED);
+    }
     if sink_kind(spec) != Some(&OpKind::TwoPhaseCommitSink) {
         return Verdict::skip(NAME, "no two-phase-commit sink");
     }

@@ -17,6 +17,7 @@ mod restart;
 mod retention;
 mod state;
 mod tolerable_failure;
+mod windows;
 
 pub use alignment::*;
 pub use at_least_once::*;
@@ -28,6 +29,7 @@ pub use restart::*;
 pub use retention::*;
 pub use state::*;
 pub use tolerable_failure::*;
+pub use windows::*;
 
 use crate::reference::Reference;
 use crate::spec::{ActionKind, InputSpec, JobSpec, OpKind};
@@ -66,7 +68,7 @@ impl Verdict {
 }
 
 /// Every checker's name, as scenario files and the CLI spell it.
-pub const CHECKERS: [&str; 10] = [
+pub const CHECKERS: [&str; 11] = [
     "exactly-once",
     "at-least-once",
     "state",
@@ -77,6 +79,7 @@ pub const CHECKERS: [&str; 10] = [
     "tolerable-failure",
     "retention",
     "alignment",
+    "windows",
 ];
 
 fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
@@ -107,6 +110,7 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
         tolerable_failure(spec, run),
         retention(spec, run),
         alignment(spec, run),
+        windows(spec, run),
     ]
 }
 

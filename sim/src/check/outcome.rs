@@ -228,9 +228,17 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
         let _ = writeln!(s, "| {} inputs, {} output rows (table elided above 200 inputs)", inputs.len(), rows.len());
         return s;
     }
+    // Event-time windows: a result carries its window's smallest input and its maxTimestamp.
+    let windowed = spec.event_window().is_some();
     for (i, (at, input)) in inputs.iter().enumerate() {
-        let outs: Vec<String> =
-            rows.iter().filter(|r| r.lineage.input_seq == i as u64).map(|r| r.value.to_string()).collect();
+        let outs: Vec<String> = rows
+            .iter()
+            .filter(|r| r.lineage.input_seq == i as u64)
+            .map(|r| match r.timestamp {
+                Some(t) if windowed => format!("{}@{t}", r.value),
+                _ => r.value.to_string(),
+            })
+            .collect();
         let mut note = String::new();
         if run.lost_inputs.contains(&(i as u64)) {
             note.push_str("lost: no source reading");
@@ -250,7 +258,13 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
             }
         }
         let mut outs_s = outs.join(" ");
-        if outs.len() > 1 && !matches!(spec.input, crate::spec::InputSpec::Lines(_)) {
+        if windowed {
+            if run.late_records.iter().any(|r| r.lineage.input_seq == i as u64) && note.is_empty() {
+                note = "late: side output".into();
+            } else if !outs.is_empty() && note.is_empty() {
+                note = "window results (their smallest input)".into();
+            }
+        } else if outs.len() > 1 && !matches!(spec.input, crate::spec::InputSpec::Lines(_)) {
             outs_s = format!("{} (x{})", outs[0], outs.len());
             if note.is_empty() {
                 note = "duplicate (replayed after restore)".into();

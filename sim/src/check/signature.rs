@@ -158,6 +158,24 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
     let mut time_ms = t_eq;
     let kind: String = if text.starts_with("zombie output: ") {
         "zombie-output".into()
+    } else if checker == "windows" {
+        // The window checker: `window lost`, `window wrong value`, `window fired twice`,
+        // `late misjudged`, each naming the key (and an input for lost or late ones).
+        if let Some(k) = word_after(text, " key ") {
+            fields.insert("key", k);
+        }
+        let input = number_after(text, "input #");
+        if let Some(n) = input {
+            fields.insert("input", n.to_string());
+        }
+        if t_eq.is_none() {
+            time_ms = input.and_then(&input_time);
+        }
+        let head = text.split(':').next().unwrap_or("");
+        match head {
+            "window lost" | "window wrong value" | "window fired twice" | "late misjudged" => head.replace(' ', "-"),
+            _ => fallback_kind(text),
+        }
     } else if text.contains("(FLINK-17075)") {
         // A stall real Flink before 1.12 shares: a lost final task state, never reconciled.
         time_ms = number_after(text, "was lost at t=");
@@ -272,6 +290,7 @@ pub fn op_kind_name(k: &OpKind) -> &'static str {
         OpKind::Connect(..) => "connect",
         OpKind::Join => "join",
         OpKind::Broadcast => "broadcast",
+        OpKind::EventWindow(_) => "event_window",
         _ => "keyed",
     }
 }
@@ -284,6 +303,7 @@ fn operator_of(spec: &JobSpec, checker: &str) -> String {
     let op = match checker {
         "exactly-once" | "at-least-once" => find(&|k| k.is_sink()),
         "offsets" => find(&|k| k.is_source()),
+        "windows" => find(&|k| matches!(k, OpKind::EventWindow(_))),
         "state" => {
             let i = spec.operators.iter().position(|o| matches!(o.kind, OpKind::KeyBy));
             i.and_then(|i| spec.operators.get(i + 1)).map(|o| match &o.kind {
@@ -482,6 +502,10 @@ pub fn describe(sig: &Signature, a: &Anomaly) -> String {
         "lost-print" => "an input covered by the newest completed checkpoint was never printed".to_string(),
         "offset-before-completion" => "source offsets reached the broker before their checkpoint completed".into(),
         "offset-backwards" => "a committed source offset went backwards".into(),
+        "window-lost" => "an event-time window with an element surely on time never produced a result".into(),
+        "window-wrong-value" => "an event-time window result no set of the window's elements explains".into(),
+        "window-fired-twice" => "an event-time window was committed more often than Flink fires it".into(),
+        "late-misjudged" => "an element surely on time went to the late side output".into(),
         "min-pause-violated" => "a checkpoint was triggered before the minimum pause had passed".into(),
         "too-many-pending" => "more checkpoints were pending than max-concurrent allows".into(),
         "too-many-restarts" => "the job restarted more often than the fixed-delay strategy allows".into(),
@@ -556,6 +580,22 @@ mod tests {
             ),
             ("exactly-once", "state ahead/behind: key k1 committed [..], reference prefix [..]", "state-ahead-behind"),
             ("at-least-once", "lost record: input #5 (at 4000 ms) never printed", "lost-print"),
+            (
+                "windows",
+                "window lost: key k1 window [2000,3000) never committed although input #93 is x",
+                "window-lost",
+            ),
+            (
+                "windows",
+                "window wrong value: t=4121 key k0 window [2000,3000): committed firings total 2",
+                "window-wrong-value",
+            ),
+            (
+                "windows",
+                "window fired twice: t=5 key k0 window [0,10): 3 firings committed at [1, 5, 9] ms",
+                "window-fired-twice",
+            ),
+            ("windows", "late misjudged: t=7 input #4 ((k0,1) at ts 3) went to the late side output", "late-misjudged"),
             (
                 "at-least-once",
                 "duplicate: input #3 printed 2 times within one attempt at [100, 250] ms",

@@ -75,6 +75,7 @@ pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
         OpKind::Aggregate(Aggregate::Max) => OperatorKindSpec::Max,
         OpKind::Aggregate(Aggregate::Min) => OperatorKindSpec::Min,
         OpKind::CountWindow { size } => OperatorKindSpec::CountWindow { size: *size },
+        OpKind::EventWindow(w) => OperatorKindSpec::EventWindow(*w),
         OpKind::PrintSink => OperatorKindSpec::PrintSink,
         OpKind::TwoPhaseCommitSink => OperatorKindSpec::TwoPhaseCommitSink,
         OpKind::User(u) => OperatorKindSpec::User { function: u.name().to_string() },
@@ -104,6 +105,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 OperatorKindSpec::Max => OpKind::Aggregate(Aggregate::Max),
                 OperatorKindSpec::Min => OpKind::Aggregate(Aggregate::Min),
                 OperatorKindSpec::CountWindow { size } => OpKind::CountWindow { size: *size },
+                OperatorKindSpec::EventWindow(w) => OpKind::EventWindow(*w),
                 OperatorKindSpec::PrintSink => OpKind::PrintSink,
                 OperatorKindSpec::TwoPhaseCommitSink => OpKind::TwoPhaseCommitSink,
                 OperatorKindSpec::User { function } => OpKind::User(crate::user::UserOpRef::unresolved(function)),
@@ -135,11 +137,22 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 inputs: o.inputs.clone(),
                 topic: None,
                 bounded: o.bounded,
+                watermarks: o.watermarks,
             }
         })
         .collect();
     let mut operators: Vec<OpSpec> = operators;
-    let mut input = if sc.source_inputs.is_empty() { one_input(sc) } else { several_inputs(sc, &mut operators) };
+    let event_time = sc.source().event_time;
+    // Event timestamps by input sequence number (empty without event time; event time is for
+    // jobs with one source).
+    let mut timestamps: Vec<i64> = Vec::new();
+    let mut input = if sc.source_inputs.is_empty() {
+        let (input, ts) = expand_input(&sc.input, sc.seed, INPUT_STREAM, event_time);
+        timestamps = ts;
+        input
+    } else {
+        several_inputs(sc, &mut operators)
+    };
     let mut faults = Vec::new();
     for f in &sc.faults {
         let at = match &f.when {
@@ -203,7 +216,11 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 *duration_ms,
             ),
             FaultSpec::InputBurst { records_per_s, duration_ms } => {
-                add_burst(&mut input, start, *records_per_s, *duration_ms);
+                if event_time {
+                    add_timestamped_burst(&mut input, &mut timestamps, start, *records_per_s, *duration_ms);
+                } else {
+                    add_burst(&mut input, start, *records_per_s, *duration_ms);
+                }
                 continue;
             }
         };
@@ -261,6 +278,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             gates: sc.input_gates.iter().map(|g| (g.after_records, g.trigger)).collect(),
             socket_connected_clock: sc.socket_session.connected_clock,
             socket_buffer_unread: sc.socket_session.buffer_unread,
+            timestamps,
         },
         max_events: None,
     }
@@ -307,6 +325,26 @@ fn add_burst(input: &mut InputSpec, start_ms: u64, records_per_s: u64, duration_
     }
 }
 
+/// An input burst into event-time input: the burst's records get their append time as event
+/// timestamp, and the timestamps follow their records through the (stable) sort by time.
+fn add_timestamped_burst(
+    input: &mut InputSpec,
+    timestamps: &mut Vec<i64>,
+    start_ms: u64,
+    records_per_s: u64,
+    duration_ms: u64,
+) {
+    let InputSpec::Log { partitions, records } = input else { return };
+    let n = records_per_s * duration_ms / 1000;
+    let mut all: Vec<((u64, u32, String), i64)> = records.drain(..).zip(timestamps.drain(..)).collect();
+    for i in 0..n {
+        let at = start_ms + i * 1000 / records_per_s.max(1);
+        all.push(((at, (i % *partitions as u64) as u32, format!("k{}", i % 7)), at as i64));
+    }
+    all.sort_by_key(|(r, _)| r.0);
+    (*records, *timestamps) = all.into_iter().unzip();
+}
+
 /// The once-only and lifecycle failure injectors of one operator, in a fixed order.
 fn more_injectors(m: &scenario::MoreInjectors) -> Vec<FailureInjector> {
     let mut v = Vec::new();
@@ -335,18 +373,23 @@ fn more_injectors(m: &scenario::MoreInjectors) -> Vec<FailureInjector> {
 }
 
 /// The run's input of a job with one source (`[input]`).
-fn one_input(sc: &Scenario) -> InputSpec {
-    expand_input(&sc.input, sc.seed, INPUT_STREAM)
-}
-
-/// A scenario input as the run's input; generated records come from stream `stream`.
-fn expand_input(input: &scenario::InputSpec, seed: u64, stream: u64) -> InputSpec {
-    match input {
+/// A scenario input as the run's input; generated records come from stream `stream`. With
+/// `event_time`, also each record's event timestamp (`ts_ms`, default its append time; a
+/// generator's `ts_jitter_ms` is drawn after the key, so inputs without event time keep their
+/// stream and trace hashes).
+fn expand_input(input: &scenario::InputSpec, seed: u64, stream: u64, event_time: bool) -> (InputSpec, Vec<i64>) {
+    let mut timestamps = Vec::new();
+    let input = match input {
         scenario::InputSpec::Lines(l) => InputSpec::Lines(l.iter().map(|x| (x.at_ms, x.line.clone())).collect()),
-        scenario::InputSpec::Records { partitions, records } => InputSpec::Log {
-            partitions: *partitions,
-            records: records.iter().map(|r| (r.at_ms, r.partition.0, r.value.clone())).collect(),
-        },
+        scenario::InputSpec::Records { partitions, records } => {
+            if event_time {
+                timestamps = records.iter().map(|r| r.ts_ms.unwrap_or(r.at_ms as i64)).collect();
+            }
+            InputSpec::Log {
+                partitions: *partitions,
+                records: records.iter().map(|r| (r.at_ms, r.partition.0, r.value.clone())).collect(),
+            }
+        }
         scenario::InputSpec::Generator { partitions, generator } => {
             let mut rng = ChaCha8Rng::seed_from_u64(seed);
             rng.set_stream(stream);
@@ -355,12 +398,17 @@ fn expand_input(input: &scenario::InputSpec, seed: u64, stream: u64) -> InputSpe
                 .map(|i| {
                     let at = g.start_ms + i * 1000 / g.rate_per_s.max(1);
                     let key = draw_key(&mut rng, g.keys.max(1), g.distribution);
+                    if event_time {
+                        let jitter = if g.ts_jitter_ms > 0 { rng.random_range(0..=g.ts_jitter_ms) } else { 0 };
+                        timestamps.push(at as i64 - jitter as i64);
+                    }
                     (at, (i % *partitions as u64) as u32, format!("k{key}"))
                 })
                 .collect();
             InputSpec::Log { partitions: *partitions, records }
         }
-    }
+    };
+    (input, timestamps)
 }
 
 /// The run's input of a job with several log sources (`[inputs.<Name>]`): one broker log in
@@ -371,7 +419,7 @@ fn several_inputs(sc: &Scenario, operators: &mut [OpSpec]) -> InputSpec {
     let mut first = 0u32;
     let mut all: Vec<(u64, usize, u32, String)> = Vec::new();
     for (k, (name, input)) in sc.source_inputs.iter().enumerate() {
-        let InputSpec::Log { partitions, records } = expand_input(input, sc.seed, INPUT_STREAM + k as u64) else {
+        let (InputSpec::Log { partitions, records }, _) = expand_input(input, sc.seed, INPUT_STREAM + k as u64, false) else {
             unreachable!("several sources are log sources (validated)")
         };
         if let Some(op) = operators.iter_mut().find(|o| &o.name == name) {

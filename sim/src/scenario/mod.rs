@@ -21,6 +21,7 @@ mod model;
 mod raw;
 mod spans;
 mod validate;
+mod validate_event_time;
 mod validate_events;
 mod validate_graph;
 mod validate_pipeline;

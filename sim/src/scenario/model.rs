@@ -237,6 +237,14 @@ pub struct OperatorSpec {
     /// `inputs`: the positions of the operators feeding this one, in input (gate) order; the
     /// previous operator by default, none for a source.
     pub inputs: Vec<usize>,
+    /// `log-source` only: the source's watermark strategy (`watermarks`,
+    /// `max_out_of_orderness_ms`, `idle_timeout_ms`, `auto_watermark_interval_ms`); `None`
+    /// without event time; `watermarks = "none"` is an interval of
+    /// [`crate::spec::NO_WATERMARKS_INTERVAL_MS`] (never emits; MAX_WATERMARK at the end).
+    pub watermarks: Option<ckptsim::watermark::WatermarkStrategy>,
+    /// `log-source` only: the records carry event timestamps (`watermarks` is set, `"none"`
+    /// included: Flink's `WatermarkStrategy.noWatermarks()` still assigns timestamps).
+    pub event_time: bool,
 }
 
 impl OperatorSpec {
@@ -305,6 +313,9 @@ pub enum OperatorKindSpec {
     CountWindow {
         size: u64,
     },
+    /// `event_window`: a keyed event-time window (tumbling or sliding) with an aggregate,
+    /// allowed lateness and late records dropped or sent to a side output (`ckptsim::window`).
+    EventWindow(ckptsim::window::EventWindowSpec),
     /// `print-sink`: prints every record (at-least-once: replays show as duplicates).
     PrintSink,
     /// `two-phase-commit-sink`: transactional sink committed on checkpoint completion.
@@ -332,7 +343,7 @@ pub enum OperatorKindSpec {
 
 impl OperatorKindSpec {
     /// Every kind name accepted in `kind`.
-    pub const NAMES: [&'static str; 19] = [
+    pub const NAMES: [&'static str; 20] = [
         "socket-source",
         "log-source",
         "map",
@@ -345,6 +356,7 @@ impl OperatorKindSpec {
         "max",
         "min",
         "count_window",
+        "event_window",
         "print-sink",
         "two-phase-commit-sink",
         "user",
@@ -369,6 +381,7 @@ impl OperatorKindSpec {
             OperatorKindSpec::Max => ckptsim::operator::Aggregate::Max.name(),
             OperatorKindSpec::Min => ckptsim::operator::Aggregate::Min.name(),
             OperatorKindSpec::CountWindow { .. } => "count_window",
+            OperatorKindSpec::EventWindow(_) => "event_window",
             OperatorKindSpec::PrintSink => "print-sink",
             OperatorKindSpec::TwoPhaseCommitSink => "two-phase-commit-sink",
             OperatorKindSpec::User { .. } => "user",
@@ -405,7 +418,7 @@ pub(super) fn is_sink_kind(k: &str) -> bool {
     matches!(k, "print-sink" | "two-phase-commit-sink")
 }
 pub(super) fn is_keyed_kind(k: &str) -> bool {
-    matches!(k, "sum" | "count" | "max" | "min" | "count_window")
+    matches!(k, "sum" | "count" | "max" | "min" | "count_window" | "event_window")
 }
 
 impl fmt::Display for OperatorKindSpec {
@@ -456,6 +469,8 @@ pub struct InputRecord {
     pub at_ms: u64,
     pub partition: PartitionId,
     pub value: String,
+    /// `ts_ms`: the record's event timestamp (its Kafka record timestamp), ms.
+    pub ts_ms: Option<i64>,
 }
 
 /// Generated input: `count` records at `rate_per_s`, starting at `start_ms`.
@@ -470,6 +485,10 @@ pub struct GeneratorSpec {
     pub distribution: Distribution,
     /// Virtual time of the first record, ms.
     pub start_ms: u64,
+    /// `ts_jitter_ms`: with event time, each record's timestamp is its append time minus a
+    /// uniform draw in `0..=ts_jitter_ms` from the input stream (out-of-order timestamps);
+    /// 0 (the default) gives timestamps equal to the append times.
+    pub ts_jitter_ms: u64,
 }
 
 /// How the generator draws keys.

@@ -193,6 +193,19 @@ pub(super) struct RawOperator {
     pub(super) inputs: Option<Vec<String>>,
     /// `connect`: the co-map function of the second input (`function` is the first's).
     pub(super) second_function: Option<String>,
+    // Event time (sources): see `validate_event_time.rs`.
+    pub(super) watermarks: Option<String>,
+    pub(super) max_out_of_orderness_ms: Option<i64>,
+    pub(super) idle_timeout_ms: Option<i64>,
+    pub(super) auto_watermark_interval_ms: Option<i64>,
+    // Event-time windows (`event_window`).
+    pub(super) window: Option<String>,
+    pub(super) size_ms: Option<i64>,
+    pub(super) slide_ms: Option<i64>,
+    pub(super) offset_ms: Option<i64>,
+    pub(super) aggregate: Option<String>,
+    pub(super) allowed_lateness_ms: Option<i64>,
+    pub(super) late_records: Option<String>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -227,6 +240,7 @@ pub(super) struct RawRecord {
     pub(super) at_ms: Option<u64>,
     pub(super) partition: Option<u32>,
     pub(super) value: Option<String>,
+    pub(super) ts_ms: Option<i64>,
 }
 
 #[derive(Deserialize, Debug)]
@@ -237,6 +251,7 @@ pub(super) struct RawGenerator {
     pub(super) keys: Option<u64>,
     pub(super) distribution: Option<String>,
     pub(super) start_ms: Option<u64>,
+    pub(super) ts_jitter_ms: Option<u64>,
 }
 
 #[derive(Deserialize, Debug)]

@@ -5,6 +5,12 @@ use ckptsim::operator::{Aggregate, FailureInjector, Udf};
 use ckptsim::source::StartupMode;
 use ckptsim::{Profile, Variant};
 
+/// The emission interval that stands for `watermarks = "none"` (Flink's
+/// `WatermarkStrategy.noWatermarks()`): beyond any run (`stop_at_ms` <= 24 h), so no periodic
+/// watermark is ever emitted, while the end of a bounded input still emits MAX_WATERMARK (Flink's
+/// source task advances to the end of event time whatever the strategy).
+pub const NO_WATERMARKS_INTERVAL_MS: u64 = 1 << 62;
+
 /// One operator of the linear pipeline as the user wrote it.
 #[derive(Clone, Debug)]
 pub struct OpSpec {
@@ -27,6 +33,8 @@ pub struct OpSpec {
     /// A source of a job graph: its input ends (`bounded = true` on that source); a line
     /// reads `InputOptions::bounded` instead.
     pub bounded: bool,
+    /// A log source's watermark strategy (semantics §11); `None` without periodic watermarks.
+    pub watermarks: Option<ckptsim::watermark::WatermarkStrategy>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -46,6 +54,8 @@ pub enum OpKind {
     CountWindow {
         size: u64,
     },
+    /// A keyed event-time window (`ckptsim::window`).
+    EventWindow(ckptsim::window::EventWindowSpec),
     PrintSink,
     TwoPhaseCommitSink,
     /// A user-defined operator, resolved by name in a [`crate::user::Registry`].
@@ -237,6 +247,9 @@ pub struct InputOptions {
     pub socket_connected_clock: bool,
     /// Socket input: lines due while nobody reads are kept for the next reader (else lost).
     pub socket_buffer_unread: bool,
+    /// Event time: the event timestamp of every input, by input sequence number (the log
+    /// records' timestamps); empty when the source has no event time.
+    pub timestamps: Vec<i64>,
 }
 
 impl JobSpec {
@@ -263,6 +276,14 @@ impl JobSpec {
         } else {
             o.inputs.clone()
         }
+    }
+
+    /// The job's event-time window, if it has one.
+    pub fn event_window(&self) -> Option<&ckptsim::window::EventWindowSpec> {
+        self.operators.iter().find_map(|o| match &o.kind {
+            OpKind::EventWindow(w) => Some(w),
+            _ => None,
+        })
     }
 
     /// The restart strategy in force: the configured one, else the profile's default for the

@@ -49,7 +49,8 @@ impl Ctx<'_> {
             if *k == "key_by" && !kinds.get(i + 1).is_some_and(|next| is_keyed_kind(next) || *next == "user") {
                 return Err(self.err(
                     &path,
-                    "key_by must be immediately followed by sum, count, max, min, count_window or user".to_string(),
+                    "key_by must be immediately followed by sum, count, max, min, count_window, event_window or user"
+                        .to_string(),
                 ));
             }
             if is_keyed_kind(k) && (i == 0 || kinds[i - 1] != "key_by") {
@@ -138,6 +139,7 @@ impl Ctx<'_> {
                     "needs `transaction_timeout_ms` (the timeout a failed recovery commit is compared with)",
                 ));
             }
+            let (watermarks, event_time) = self.source_event_time(i, &r, kind)?;
             if kind == "key_by" || kind == "rebalance" || kind == "broadcast" {
                 let task_keys = [
                     ("parallelism", r.parallelism.is_some()),
@@ -247,6 +249,7 @@ impl Ctx<'_> {
                     }
                     OperatorKindSpec::CountWindow { size }
                 }
+                "event_window" => OperatorKindSpec::EventWindow(self.event_window(i, &r)?),
                 "print-sink" => OperatorKindSpec::PrintSink,
                 "user" => {
                     let path = p("function");
@@ -310,6 +313,8 @@ impl Ctx<'_> {
                 max_parallelism: r.max_parallelism,
                 ignore_failures_after_transaction_timeout: r.ignore_failures_after_transaction_timeout.unwrap_or(false),
                 inputs: if i == 0 || graph { Vec::new() } else { vec![i - 1] },
+                watermarks,
+                event_time,
             });
         }
         if graph {
@@ -404,7 +409,7 @@ impl Ctx<'_> {
                     ));
                 }
                 last = at_ms;
-                out.push(InputRecord { at_ms, partition: PartitionId(partition), value });
+                out.push(InputRecord { at_ms, partition: PartitionId(partition), value, ts_ms: r.ts_ms });
             }
             return Ok(InputSpec::Records { partitions, records: out });
         }
@@ -430,7 +435,14 @@ impl Ctx<'_> {
         };
         Ok(InputSpec::Generator {
             partitions,
-            generator: GeneratorSpec { count, rate_per_s, keys, distribution, start_ms: g.start_ms.unwrap_or(0) },
+            generator: GeneratorSpec {
+                count,
+                rate_per_s,
+                keys,
+                distribution,
+                start_ms: g.start_ms.unwrap_or(0),
+                ts_jitter_ms: g.ts_jitter_ms.unwrap_or(0),
+            },
         })
     }
 

@@ -133,6 +133,7 @@ fn op_kind(o: &OpSpec) -> (&'static str, Vec<(&'static str, String)>) {
             keys.push(("function", quote(a.name())));
             keys.push(("second_function", quote(b.name())));
         }
+        OpKind::EventWindow(w) => event_window_keys(w, &mut keys),
         _ => {}
     }
     (crate::load::scenario_kind(&o.kind).name(), keys)
@@ -151,6 +152,65 @@ fn source_input_tables(s: &mut String, spec: &JobSpec) {
             let _ = writeln!(s, "  {{ at_ms = {at}, partition = {}, value = {} }},", p - first, quote(v));
         }
         let _ = writeln!(s, "]");
+    }
+}
+
+/// The keys of an `event_window` (defaults left out).
+fn event_window_keys(w: &ckptsim::window::EventWindowSpec, keys: &mut Vec<(&'static str, String)>) {
+    use ckptsim::window::WindowAssigner;
+    let offset = match w.assigner {
+        WindowAssigner::Tumbling { size_ms, offset_ms } => {
+            keys.push(("window", quote("tumbling")));
+            keys.push(("size_ms", size_ms.to_string()));
+            offset_ms
+        }
+        WindowAssigner::Sliding { size_ms, slide_ms, offset_ms } => {
+            keys.push(("window", quote("sliding")));
+            keys.push(("size_ms", size_ms.to_string()));
+            keys.push(("slide_ms", slide_ms.to_string()));
+            offset_ms
+        }
+    };
+    if offset != 0 {
+        keys.push(("offset_ms", offset.to_string()));
+    }
+    keys.push(("aggregate", quote(w.aggregate.name())));
+    if w.allowed_lateness_ms != 0 {
+        keys.push(("allowed_lateness_ms", w.allowed_lateness_ms.to_string()));
+    }
+    if w.late_side_output {
+        keys.push(("late_records", quote("side-output")));
+    }
+}
+
+/// A log source's watermark strategy (`watermarks = "none"` when the input has timestamps
+/// but the source no periodic watermarks).
+fn watermark_keys(s: &mut String, o: &OpSpec, spec: &JobSpec) {
+    use ckptsim::watermark::{GeneratorKind, DEFAULT_AUTO_WATERMARK_INTERVAL_MS};
+    let Some(w) = o.watermarks else {
+        if !spec.input_options.timestamps.is_empty() {
+            let _ = writeln!(s, "watermarks = \"none\"");
+        }
+        return;
+    };
+    if w.auto_watermark_interval_ms == crate::spec::NO_WATERMARKS_INTERVAL_MS {
+        let _ = writeln!(s, "watermarks = \"none\"");
+        return;
+    }
+    match w.generator {
+        GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => {
+            let _ = writeln!(s, "watermarks = \"bounded-out-of-orderness\"");
+            let _ = writeln!(s, "max_out_of_orderness_ms = {max_out_of_orderness_ms}");
+        }
+        GeneratorKind::MonotonousTimestamps => {
+            let _ = writeln!(s, "watermarks = \"monotonous\"");
+        }
+    }
+    if let Some(idle) = w.idle_timeout_ms {
+        let _ = writeln!(s, "idle_timeout_ms = {idle}");
+    }
+    if w.auto_watermark_interval_ms != DEFAULT_AUTO_WATERMARK_INTERVAL_MS {
+        let _ = writeln!(s, "auto_watermark_interval_ms = {}", w.auto_watermark_interval_ms);
     }
 }
 
@@ -410,6 +470,9 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
             let names: Vec<String> = spec.op_inputs(i).iter().map(|j| quote(&spec.operators[*j].name)).collect();
             let _ = writeln!(s, "inputs = [{}]", names.join(", "));
         }
+        if o.kind.is_source() {
+            watermark_keys(&mut s, o, spec);
+        }
     }
     if spec.operators.iter().any(|o| o.topic.is_some()) {
         source_input_tables(&mut s, spec);
@@ -437,8 +500,20 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
                 let _ = writeln!(s, "records = []");
             } else {
                 let _ = writeln!(s, "records = [");
-                for (at, p, v) in records {
-                    let _ = writeln!(s, "  {{ at_ms = {at}, partition = {p}, value = {} }},", quote(v));
+                let ts = &spec.input_options.timestamps;
+                for (i, (at, p, v)) in records.iter().enumerate() {
+                    match ts.get(i) {
+                        Some(t) => {
+                            let _ = writeln!(
+                                s,
+                                "  {{ at_ms = {at}, partition = {p}, value = {}, ts_ms = {t} }},",
+                                quote(v)
+                            );
+                        }
+                        None => {
+                            let _ = writeln!(s, "  {{ at_ms = {at}, partition = {p}, value = {} }},", quote(v));
+                        }
+                    }
                 }
                 let _ = writeln!(s, "]");
             }
@@ -639,6 +714,23 @@ mod tests {
             assert_eq!(inputs(&spec), inputs(&back), "{}", f.display());
             let topics = |s: &JobSpec| s.operators.iter().map(|o| o.topic).collect::<Vec<_>>();
             assert_eq!(topics(&spec), topics(&back), "{}", f.display());
+        }
+    }
+
+    /// Event time (watermark strategies, windows, record timestamps) survives the round trip.
+    #[test]
+    fn eventtime_scenarios_round_trip() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime");
+        let files = crate::load::collect_scenarios(&[root]).expect("eventtime folder");
+        assert!(files.len() >= 5, "the event-time scenarios are there");
+        for f in files {
+            let spec = crate::load::load_spec(&f).expect("scenarios load");
+            let back = reload(&to_toml(&spec, ""));
+            assert_same(&spec, &back);
+            let wm = |s: &JobSpec| s.operators.iter().map(|o| o.watermarks).collect::<Vec<_>>();
+            assert_eq!(wm(&spec), wm(&back), "{}", f.display());
+            assert_eq!(spec.input_options.timestamps, back.input_options.timestamps, "{}", f.display());
+            assert!(!spec.input_options.timestamps.is_empty(), "{}", f.display());
         }
     }
 

@@ -33,6 +33,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         inputs: vec![],
         topic: None,
         bounded: false,
+        watermarks: None,
     };
     JobSpec {
         name: "fuzz-whole-sim".into(),

@@ -372,6 +372,25 @@ impl Shrinker<'_> {
 
     fn remove_records(&mut self) -> bool {
         match &self.best.input {
+            // Event time: each record keeps its timestamp (removed together).
+            InputSpec::Log { partitions, .. } if !self.best.input_options.timestamps.is_empty() => {
+                let p = *partitions;
+                self.ddmin(
+                    "records",
+                    |s| match &s.input {
+                        InputSpec::Log { records, .. } => {
+                            records.iter().cloned().zip(s.input_options.timestamps.iter().copied()).collect()
+                        }
+                        InputSpec::Lines(_) => vec![],
+                    },
+                    move |s, v: Vec<((u64, u32, String), i64)>| {
+                        let (records, timestamps): (Vec<_>, Vec<_>) = v.into_iter().unzip();
+                        let mut c = JobSpec { input: InputSpec::Log { partitions: p, records }, ..s.clone() };
+                        c.input_options.timestamps = timestamps;
+                        c
+                    },
+                )
+            }
             InputSpec::Log { partitions, .. } => {
                 let p = *partitions;
                 self.ddmin(
@@ -621,7 +640,12 @@ fn with_stop(s: &JobSpec, stop: u64) -> JobSpec {
     let mut c = s.clone();
     c.stop_at_ms = stop;
     match &mut c.input {
-        InputSpec::Log { records, .. } => records.retain(|r| r.0 < stop),
+        InputSpec::Log { records, .. } => {
+            records.retain(|r| r.0 < stop);
+            // Records are sorted by time: the kept ones are a prefix, and so are their timestamps.
+            let n = records.len();
+            c.input_options.timestamps.truncate(n);
+        }
         InputSpec::Lines(l) => l.retain(|r| r.0 < stop),
     }
     c

@@ -244,6 +244,7 @@ impl Graph {
                 OpKind::Filter(u) => Some(OperatorKind::Filter(*u)),
                 OpKind::Aggregate(a) => Some(OperatorKind::KeyedAggregate(*a)),
                 OpKind::CountWindow { size } => Some(OperatorKind::CountWindow { size: *size }),
+                OpKind::EventWindow(w) => Some(OperatorKind::EventWindow(*w)),
                 OpKind::PrintSink => {
                     tail = Some(TailSpec::PrintSink);
                     None

@@ -187,6 +187,8 @@ struct Observation {
     restart_schedule: Vec<(u64, u32, u64)>,
     checkpoints: BTreeMap<CheckpointId, CheckpointRow>,
     print_rows: Vec<OutputRow>,
+    /// Late records sent to an event-time window's side output.
+    late_records: Vec<OutputRow>,
     sink_anomalies: Vec<String>,
     offset_commits: Vec<OffsetCommit>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,

@@ -13,6 +13,9 @@ pub struct OutputRow {
     /// The value (shown with `Display`, as Flink's print sink prints it).
     pub value: Value,
     pub lineage: Lineage,
+    /// The record's event timestamp (an event-time window's result: its window's
+    /// `maxTimestamp`); `None` without event time.
+    pub timestamp: Option<i64>,
 }
 
 /// What happened to one checkpoint.
@@ -193,4 +196,7 @@ pub struct RunResult {
     /// Per restored attempt, the keyed state its subtasks of the job's last keyed operator
     /// restored (key → value, the union over the subtasks): where each key's output continues.
     pub restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
+    /// Records an event-time window judged late and sent to its late side output
+    /// (`sideOutputLateData`), per attempt, in time order.
+    pub late_records: Vec<OutputRow>,
 }

@@ -33,7 +33,8 @@ pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
                     offset,
                     value,
                     lineage: Lineage { input_seq: seq as u64, sub: 0 },
-                    timestamp: None,
+                    // Event time: the record's timestamp (Kafka's record timestamp).
+                    timestamp: spec.input_options.timestamps.get(seq).copied(),
                 });
                 log.at[*p as usize].push(*at);
             }

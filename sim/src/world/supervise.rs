@@ -194,6 +194,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             restart_schedule: vec![],
             checkpoints: BTreeMap::new(),
             print_rows: vec![],
+            late_records: vec![],
             sink_anomalies: vec![],
             offset_commits: vec![],
             completed_offsets: BTreeMap::new(),
@@ -272,6 +273,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
             attempt: Attempt(0),
             value: r.value.clone(),
             lineage: r.lineage,
+            timestamp: r.timestamp,
         })
         .collect();
     RunResult {
@@ -283,6 +285,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         restart_schedule: std::mem::take(&mut w.obs.restart_schedule),
         checkpoints: std::mem::take(&mut w.obs.checkpoints).into_values().collect(),
         print_rows: std::mem::take(&mut w.obs.print_rows),
+        late_records: std::mem::take(&mut w.obs.late_records),
         committed,
         sink_anomalies: std::mem::take(&mut w.obs.sink_anomalies),
         open_txns_at_end: w.services.txn_store.open_txns().len(),

@@ -125,6 +125,13 @@ pub(super) async fn task_main(
     };
     let now = clock.now();
     let mut tspec = graph.task_spec(&spec, task, attempt);
+    // A log source with a watermark strategy (event time, semantics §11).
+    let source_watermarks = match tspec.head {
+        ckptsim::task::HeadSpec::LogSource { .. } => {
+            graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().and_then(|&o| spec.operators[o].watermarks)
+        }
+        _ => None,
+    };
     let (mut t, is_line) = s.with(|w| {
         super::rescale::key_group_routing(w, &graph, &mut tspec);
         let committed = w.services.committed_offsets.clone();
@@ -141,6 +148,10 @@ pub(super) async fn task_main(
         let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
         configure_offset_commits(&spec, &mut t, now);
         configure_txn_timeout(w, &spec, &mut t, restore.as_deref().and_then(|c| c.tasks.get(&task)), now);
+        if let Some(strategy) = source_watermarks {
+            // A fresh generator on every deployment: watermarks are not restored (§11).
+            t.configure_watermarks(now, strategy);
+        }
         if let Some(cp) = &restore {
             w.tasks.restored_from.insert(key, cp.id);
             w.record_restored_keyed(task, attempt, cp);
@@ -306,6 +317,19 @@ pub(super) async fn task_main(
                 s.with(|w| auto_commit(w, task, &offsets, now));
             }
         }
+        // 3c. The source's periodic watermark emission (`pipeline.auto-watermark-interval`): a
+        // processing-time timer of the task, like the handler timer above.
+        if t.watermark_deadline().is_some_and(|d| d <= now) {
+            let (snaps, failed) = s.with(|w| {
+                let counters = w.tasks.counters.entry(tm).or_default();
+                t.handle_watermark_timer(now, counters);
+                drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs)
+            });
+            snapshots.extend(snaps);
+            if failed {
+                return task_failed(&s, tm, key);
+            }
+        }
         // 3a. Checkpoint gates: arrive, (request a checkpoint,) wait for one taken here to complete.
         while let Some(&(after, trigger)) = gates.get(gate_idx) {
             match gate_wait {
@@ -338,6 +362,15 @@ pub(super) async fn task_main(
         if bounded && is_log && !t.input_has_ended() && s.with(|w| log_source_at_end(w, &t)) {
             s.with(|w| w.tr(&tm_node(tm), "end-of-input", format!("{} reached its stopping offsets", t.name())));
             t.handle_end_of_input(now, wait_final);
+            if source_watermarks.is_some() {
+                // MAX_WATERMARK goes out now, ahead of the end of partition (a task restored
+                // past its end finishes at once: step 4b must not send EndOfPartition first).
+                let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+                snapshots.extend(snaps);
+                if failed {
+                    return task_failed(&s, tm, key);
+                }
+            }
         }
         // 4. Flush outputs; are we backpressured?
         let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
@@ -473,6 +506,7 @@ pub(super) async fn task_main(
             outbox.timeout_flush_at(buffer_timeout_ms),
             rpc_timeout,
             t.auto_commit_deadline(),
+            t.watermark_deadline(),
         ]
         .into_iter()
         .flatten()
@@ -641,6 +675,7 @@ pub(super) fn drain_outputs(
                     attempt,
                     value: record.value,
                     lineage: record.lineage,
+                    timestamp: record.timestamp,
                 });
             }
             TaskOutput::Sink(op) => {
@@ -714,10 +749,18 @@ pub(super) fn drain_outputs(
                 report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                 return (snaps, true);
             }
-            // Event time: not wired into the world yet (no scenario key turns it on).
-            TaskOutput::EmitWatermark { .. }
-            | TaskOutput::EmitWatermarkStatus { .. }
-            | TaskOutput::LateRecord { .. } => {}
+            // Event time (semantics §11): watermarks and status changes are stream elements
+            // broadcast behind the records they follow; late records go to the side output.
+            TaskOutput::EmitWatermark { watermark } => outbox.push_event(StreamElement::Watermark(watermark)),
+            TaskOutput::EmitWatermarkStatus { status } => outbox.push_event(StreamElement::WatermarkStatus(status)),
+            TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow {
+                time_ms: now,
+                task,
+                attempt,
+                value: record.value,
+                lineage: record.lineage,
+                timestamp: record.timestamp,
+            }),
         }
     }
     // The recovery commits of a restored task reached the sink store: it acted on the

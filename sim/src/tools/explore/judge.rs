@@ -55,6 +55,7 @@ impl Explorer<'_> {
             restart_schedule: sys.obs.restart_schedule.clone(),
             checkpoints,
             print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
+            late_records: vec![],
             committed: sys
                 .store
                 .committed()
@@ -65,6 +66,7 @@ impl Explorer<'_> {
                     attempt: Attempt(0),
                     value: r.value.clone(),
                     lineage: r.lineage,
+                    timestamp: r.timestamp,
                 })
                 .collect(),
             sink_anomalies: sys.obs.sink_anomalies.clone(),

@@ -457,6 +457,7 @@ impl Explorer<'_> {
                     attempt,
                     value: record.value,
                     lineage: record.lineage,
+                    timestamp: record.timestamp,
                 }),
                 TaskOutput::Sink(op) => {
                     // The store fences producers of older attempts (Kafka's transactional epochs).

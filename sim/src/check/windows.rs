@@ -1,0 +1,317 @@
+//! The `windows` checker: event-time window results against a reference computed from the input, its timestamps and the job's watermark strategy and window (semantics §11).
+//!
+//! **Reference.** Every input is folded through the operators before the window (map, flat_map,
+//! filter: they keep the timestamp) and assigned to its windows per key. Whether an element is
+//! late depends on when watermarks were emitted, which the input alone does not fix; but the
+//! watermark an element meets at the window can never be higher than what its own partition's
+//! generator could have emitted before it: the largest timestamp earlier in that partition,
+//! minus the out-of-orderness bound, minus 1 (`BoundedOutOfOrdernessWatermarks`). The valve
+//! takes the minimum over its channels (`StatusWatermarkValve`), so that bound holds for every
+//! attempt — a restore starts every watermark at `Long.MIN_VALUE` again and replays from the
+//! checkpoint's offsets, a shorter prefix. An element whose window is not late against that bound
+//! (`maxTimestamp + allowedLateness > bound`) is *surely on time*; the others *may be late*.
+//! With idleness (`withIdleness`) an idle partition no longer holds the watermark back, so no
+//! element is surely on time; without watermarks (`"none"`) none is ever late.
+//!
+//! **Judging.** Results are matched to (key, window) by key and timestamp (the window's
+//! `maxTimestamp`). A 2PC sink's committed results are judged as the exact output; a print
+//! sink's rows (replays included) only for values that no subset of the window could give.
+//!
+//! * `window lost`: the job FINISHED (its bounded sources sent MAX_WATERMARK, so every window
+//!   fired) and a window with a surely-on-time element has no result (for a 2PC sink only with
+//!   final checkpoints, FLIP-147: before, the last transaction is not committed at the end).
+//! * `window wrong value`: a result no set of the window's elements explains: without allowed
+//!   lateness the committed firings of a window hold disjoint sets of its elements (a second
+//!   firing only holds elements that arrived after the first, late then and replayed on time
+//!   after a restore), so their total lies between the surely-on-time elements' and all
+//!   elements' aggregate; with allowed lateness each firing holds everything so far.
+//! * `window fired twice`: more committed firings than Flink can produce: without allowed
+//!   lateness a window fires once plus at most once per element that may be late.
+//! * `late misjudged`: an element sent to the late side output although it was surely on time.
+//!
+//! Flink firing a window again after a restore because a replayed element is no longer late
+//! (the watermark is not in the checkpoint) is therefore accepted, not reported.
+
+use super::*;
+use ckptsim::operator::{Aggregate, Operator, OperatorContext, OperatorKind, SurvivingCounters};
+use ckptsim::record::{Lineage, Record};
+use ckptsim::watermark::GeneratorKind;
+use ckptsim::window::TimeWindow;
+
+/// Why the per-input checkers skip an event-time window job.
+pub(super) const WINDOWED: &str = "event-time window: judged by the windows checker";
+
+/// One element of a window in the reference.
+#[derive(Clone, Debug)]
+struct Element {
+    input_seq: u64,
+    number: i64,
+    /// Surely on time for this window in every attempt (see the module doc).
+    on_time: bool,
+}
+
+/// The reference: per (key, window), its elements in input order.
+type WindowRef = BTreeMap<(Value, TimeWindow), Vec<Element>>;
+
+fn number(v: &Value) -> i64 {
+    match v {
+        Value::Pair(_, n) | Value::Int(n) => *n,
+        Value::Str(_) => 1,
+    }
+}
+
+/// Folds the input through the operators before the window and assigns the elements.
+fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
+    let w = spec.event_window()?;
+    let InputSpec::Log { records, .. } = &spec.input else { return None };
+    let ts = &spec.input_options.timestamps;
+    if ts.len() != records.len() {
+        return None;
+    }
+    // `watermarks = "none"`: no watermark before the end of input, so nothing is ever late.
+    let strategy = spec
+        .operators
+        .first()
+        .and_then(|o| o.watermarks)
+        .filter(|s| s.auto_watermark_interval_ms != crate::spec::NO_WATERMARKS_INTERVAL_MS);
+    let idle = strategy.is_some_and(|s| s.idle_timeout_ms.is_some());
+    let out_of_orderness = strategy.map(|s| match s.generator {
+        GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,
+        GeneratorKind::MonotonousTimestamps => 0,
+    });
+    let mut ops: Vec<Operator> = spec
+        .operators
+        .iter()
+        .take_while(|o| !matches!(o.kind, OpKind::EventWindow(_)))
+        .filter_map(|o| match &o.kind {
+            OpKind::Map(u) => Some(OperatorKind::Map(*u)),
+            OpKind::FlatMap(u) => Some(OperatorKind::FlatMap(*u)),
+            OpKind::Filter(u) => Some(OperatorKind::Filter(*u)),
+            _ => None,
+        })
+        .map(|k| Operator::new(k, vec![]))
+        .collect();
+    let lateness = w.allowed_lateness_ms as i64;
+    let mut max_ts: BTreeMap<u32, i64> = BTreeMap::new();
+    let mut out: WindowRef = BTreeMap::new();
+    // Per input: whether it is surely on time for every window it falls in.
+    let mut surely: BTreeMap<u64, bool> = BTreeMap::new();
+    let mut counters = SurvivingCounters::default();
+    for (seq, ((_, p, v), &t)) in records.iter().zip(ts).enumerate() {
+        let bound = match (out_of_orderness, max_ts.get(p)) {
+            (Some(d), Some(m)) => Some(m.saturating_sub(d).saturating_sub(1)),
+            _ => None,
+        };
+        let e = max_ts.entry(*p).or_insert(t);
+        *e = (*e).max(t);
+        let mut cur = vec![Record {
+            value: Value::str(v),
+            lineage: Lineage { input_seq: seq as u64, sub: 0 },
+            timestamp: Some(t),
+        }];
+        for op in ops.iter_mut() {
+            let mut next = Vec::new();
+            for r in cur.drain(..) {
+                let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "windows-reference" };
+                let _ = op.process(&mut ctx, r, &mut next);
+            }
+            cur = next;
+        }
+        for r in cur {
+            let t = r.timestamp.unwrap_or(t);
+            let mut all_on_time = true;
+            for win in w.assigner.assign(t) {
+                let on_time = strategy.is_none()
+                    || (!idle && bound.is_none_or(|b| win.max_timestamp().saturating_add(lateness) > b));
+                all_on_time &= on_time;
+                out.entry((key_of(&r.value), win)).or_default().push(Element {
+                    input_seq: seq as u64,
+                    number: number(&r.value),
+                    on_time,
+                });
+            }
+            let s = surely.entry(seq as u64).or_insert(true);
+            *s &= all_on_time;
+        }
+    }
+    Some((out, surely))
+}
+
+/// The aggregate of `xs` (None when empty).
+fn aggregate(agg: Aggregate, xs: impl Iterator<Item = i64>) -> Option<i128> {
+    xs.map(i128::from).reduce(|a, b| match agg {
+        Aggregate::Sum | Aggregate::Count => a + b,
+        Aggregate::Max => a.max(b),
+        Aggregate::Min => a.min(b),
+    })
+}
+
+/// The range of values firings over subsets of `elems` that contain every surely-on-time one
+/// can total (sum/count) or reach (max/min): `(low, high)`.
+fn bounds(agg: Aggregate, elems: &[Element]) -> (i128, i128) {
+    let x = |e: &Element| if agg == Aggregate::Count { 1 } else { e.number };
+    let sure = elems.iter().filter(|e| e.on_time).map(x);
+    let maybe = elems.iter().filter(|e| !e.on_time).map(x);
+    match agg {
+        Aggregate::Sum | Aggregate::Count => {
+            let s: i128 = sure.map(i128::from).sum();
+            let neg: i128 = maybe.clone().filter(|v| *v < 0).map(i128::from).sum();
+            let pos: i128 = maybe.filter(|v| *v > 0).map(i128::from).sum();
+            (s + neg, s + pos)
+        }
+        Aggregate::Max | Aggregate::Min => {
+            let all = aggregate(agg, elems.iter().map(x)).unwrap_or(0);
+            match aggregate(agg, sure) {
+                Some(s) => (s.min(all), s.max(all)),
+                None => {
+                    let other = if agg == Aggregate::Max { Aggregate::Min } else { Aggregate::Max };
+                    let o = aggregate(other, elems.iter().map(x)).unwrap_or(0);
+                    (o.min(all), o.max(all))
+                }
+            }
+        }
+    }
+}
+
+/// The `windows` checker (see the module doc).
+pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
+    const NAME: &str = "windows";
+    let Some(w) = spec.event_window() else { return Verdict::skip(NAME, "no event-time window") };
+    let Some((reference, surely)) = reference(spec) else {
+        return Verdict::skip(NAME, "no timestamped log input to compute the windows from");
+    };
+    if reference.keys().any(|(k, _)| !matches!(k, Value::Str(_))) {
+        return Verdict::skip(NAME, "integer keys: window results do not name their key");
+    }
+    let exact = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
+    let rows: &[OutputRow] = if exact { &run.committed } else { &run.print_rows };
+    let size = match w.assigner {
+        ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
+        | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
+    };
+    let agg = w.aggregate;
+    // AT_LEAST_ONCE checkpoints (barrier tracker, no alignment): a snapshot's window contents
+    // may already hold elements that the restore replays, so each restore may count an element
+    // once more (Flink's at-least-once state); sums and counts may overshoot by that much.
+    let at_least_once = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce;
+    let extra_counts = if at_least_once { run.restores.len() as i128 } else { 0 };
+    let mut anomalies = Vec::new();
+    // Results per (key, window), in output order.
+    let mut fired: BTreeMap<(Value, TimeWindow), Vec<&OutputRow>> = BTreeMap::new();
+    for r in rows {
+        let Some(t) = r.timestamp else {
+            anomalies.push(format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value));
+            continue;
+        };
+        let win = TimeWindow { start: t.saturating_add(1).saturating_sub(size), end: t.saturating_add(1) };
+        let k = (key_of(&r.value), win);
+        match reference.get(&k) {
+            None => anomalies.push(format!(
+                "window wrong value: t={} key {} window {win}: result {} but no input falls in that window",
+                r.time_ms, k.0, r.value
+            )),
+            Some(elems) if !elems.iter().any(|e| e.input_seq == r.lineage.input_seq) => anomalies.push(format!(
+                "window wrong value: t={} key {} window {win}: result {} names input #{} which is not in it",
+                r.time_ms, k.0, r.value, r.lineage.input_seq
+            )),
+            Some(_) => fired.entry(k).or_default().push(r),
+        }
+    }
+    let mut refires = 0usize;
+    for ((key, win), elems) in &reference {
+        let got = fired.get(&(key.clone(), *win)).map(Vec::as_slice).unwrap_or(&[]);
+        let (mut low, mut high) = bounds(agg, elems);
+        if extra_counts > 0 && matches!(agg, Aggregate::Sum | Aggregate::Count) {
+            let x = |e: &Element| i128::from(if agg == Aggregate::Count { 1 } else { e.number });
+            low += extra_counts * elems.iter().map(x).filter(|v| *v < 0).sum::<i128>();
+            high += extra_counts * elems.iter().map(x).filter(|v| *v > 0).sum::<i128>();
+        }
+        let maybe = elems.iter().filter(|e| !e.on_time).count();
+        let values: Vec<i128> = got.iter().map(|r| i128::from(number(&r.value))).collect();
+        if got.len() > 1 {
+            refires += 1;
+        }
+        if exact && !at_least_once && w.allowed_lateness_ms == 0 && got.len() > 1 + maybe {
+            let times: Vec<u64> = got.iter().map(|r| r.time_ms).collect();
+            anomalies.push(format!(
+                "window fired twice: t={} key {key} window {win}: {} firings committed at {times:?} ms, \
+                 Flink fires it at most {} times (once, plus once per element that may be late)",
+                times[1],
+                got.len(),
+                1 + maybe
+            ));
+            continue;
+        }
+        let first_t = got.first().map_or(0, |r| r.time_ms);
+        // Every firing committed: the job finished, with final checkpoints (FLIP-147) for a
+        // 2PC sink (before them the last transaction is not committed at the end).
+        let finished_all = run.final_status == JobStatus::Finished
+            && (!exact || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()));
+        let wrong = if exact && w.allowed_lateness_ms == 0 && matches!(agg, Aggregate::Sum | Aggregate::Count) {
+            let total: i128 = values.iter().sum();
+            (!got.is_empty() && (total < low || total > high)).then(|| format!("committed firings total {total}"))
+        } else if exact && !got.is_empty() {
+            // Each firing at most everything; once every firing is committed, the fullest one
+            // at least every sure element (with allowed lateness a sure element may arrive
+            // after the first firing and fire the window again, maybe not committed yet).
+            let best = if agg == Aggregate::Min { values.iter().min() } else { values.iter().max() };
+            let best = *best.expect("non-empty");
+            let over = values.iter().any(|v| if agg == Aggregate::Min { *v < low } else { *v > high });
+            let under = (finished_all || w.allowed_lateness_ms == 0)
+                && if agg == Aggregate::Min { best > high } else { best < low };
+            (over || under).then(|| format!("committed firings {values:?}"))
+        } else {
+            // Print sink: replays print again; only values no subset gives are wrong.
+            let (lo, hi) = match agg {
+                Aggregate::Sum | Aggregate::Count => {
+                    let x = |e: &Element| i128::from(if agg == Aggregate::Count { 1 } else { e.number });
+                    let neg = elems.iter().map(x).filter(|v| *v < 0).sum::<i128>();
+                    let pos = elems.iter().map(x).filter(|v| *v > 0).sum::<i128>();
+                    (neg * (1 + extra_counts), pos * (1 + extra_counts))
+                }
+                _ => (
+                    aggregate(Aggregate::Min, elems.iter().map(|e| e.number)).unwrap_or(0),
+                    aggregate(Aggregate::Max, elems.iter().map(|e| e.number)).unwrap_or(0),
+                ),
+            };
+            values.iter().find(|v| **v < lo || **v > hi).map(|v| format!("printed {v}"))
+        };
+        if let Some(what) = wrong {
+            anomalies.push(format!(
+                "window wrong value: t={first_t} key {key} window {win}: {what}, expected between {low} and {high} \
+                 ({} elements, {maybe} of them may be late)",
+                elems.len()
+            ));
+            continue;
+        }
+        if finished_all && got.is_empty() && elems.iter().any(|e| e.on_time) {
+            let first = elems.iter().find(|e| e.on_time).map_or(0, |e| e.input_seq);
+            anomalies.push(format!(
+                "window lost: key {key} window {win} never {} although input #{first} is surely on time \
+                 and the job finished",
+                if exact { "committed" } else { "printed" }
+            ));
+        }
+    }
+    for r in &run.late_records {
+        if surely.get(&r.lineage.input_seq) == Some(&true) {
+            anomalies.push(format!(
+                "late misjudged: t={} input #{} ({} at ts {}) went to the late side output although it is \
+                 surely on time",
+                r.time_ms,
+                r.lineage.input_seq,
+                r.value,
+                r.timestamp.unwrap_or(i64::MIN)
+            ));
+        }
+    }
+    let summary = format!(
+        "{} windows, {} results{}, {} fired more than once, {} late records",
+        reference.len(),
+        rows.len(),
+        if exact { " committed" } else { " printed" },
+        refires,
+        run.late_records.len()
+    );
+    Verdict::from(NAME, anomalies, summary)
+}

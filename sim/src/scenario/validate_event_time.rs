@@ -1,0 +1,294 @@
+//! Semantic validation, part 4: event time — a log source's watermark strategy, the `event_window` operator, and the cross-checks between them and the input's timestamps (semantics §11).
+
+use super::*;
+use crate::scenario::limits::MAX_STOP_AT_MS;
+use ckptsim::operator::{Aggregate, OperatorSpecError};
+use ckptsim::watermark::{GeneratorKind, WatermarkStrategy, DEFAULT_AUTO_WATERMARK_INTERVAL_MS};
+use ckptsim::window::{EventWindowSpec, WindowAssigner};
+
+/// The watermark generators a source accepts in `watermarks`.
+pub const WATERMARK_NAMES: [&str; 3] = ["bounded-out-of-orderness", "monotonous", "none"];
+/// The window kinds an `event_window` accepts in `window`.
+pub const WINDOW_NAMES: [&str; 2] = ["tumbling", "sliding"];
+/// What an `event_window` does with late records (`late_records`).
+pub const LATE_RECORD_NAMES: [&str; 2] = ["drop", "side-output"];
+/// Largest absolute event timestamp (`ts_ms`): window arithmetic stays far from overflow.
+pub const MAX_EVENT_TIME_MS: u64 = 1 << 50;
+/// Periodic watermark emissions per run (`stop_at_ms / auto_watermark_interval_ms` x source
+/// subtasks), bounded like the buffer-timeout flushes.
+pub const MAX_WATERMARK_EMISSIONS: u64 = 20_000_000;
+
+impl Ctx<'_> {
+    /// A non-negative duration key in ms (`what` names the rule in the message).
+    fn non_negative_ms(&self, path: &str, v: i64) -> Res<u64> {
+        u64::try_from(v).map_err(|_| self.err(path, format!("must be >= 0 (got {v})")))
+    }
+
+    /// The event-time keys of operator `i`: the source keys only on a `log-source`, the window
+    /// keys only on an `event_window`. Returns the source's watermark strategy (`None` for
+    /// `"none"` or no event time) and whether its records carry timestamps.
+    pub(super) fn source_event_time(
+        &self,
+        i: usize,
+        r: &RawOperator,
+        kind: &str,
+    ) -> Res<(Option<WatermarkStrategy>, bool)> {
+        let p = |key: &str| format!("operators[{i}].{key}");
+        let source_keys = [
+            ("watermarks", r.watermarks.is_some()),
+            ("max_out_of_orderness_ms", r.max_out_of_orderness_ms.is_some()),
+            ("idle_timeout_ms", r.idle_timeout_ms.is_some()),
+            ("auto_watermark_interval_ms", r.auto_watermark_interval_ms.is_some()),
+        ];
+        let window_keys = [
+            ("window", r.window.is_some()),
+            ("size_ms", r.size_ms.is_some()),
+            ("slide_ms", r.slide_ms.is_some()),
+            ("offset_ms", r.offset_ms.is_some()),
+            ("aggregate", r.aggregate.is_some()),
+            ("allowed_lateness_ms", r.allowed_lateness_ms.is_some()),
+            ("late_records", r.late_records.is_some()),
+        ];
+        if kind != "log-source" {
+            if let Some((key, _)) = source_keys.iter().find(|(_, present)| *present) {
+                let why = if kind == "socket-source" {
+                    "a socket source's lines carry no event timestamps; event time needs a log-source"
+                } else {
+                    "it is a source's watermark strategy"
+                };
+                return Err(self.err(&p(key), format!("`{key}` only applies to log-source, not {kind}: {why}")));
+            }
+        }
+        if kind != "event_window" {
+            if let Some((key, _)) = window_keys.iter().find(|(_, present)| *present) {
+                return Err(self.err(&p(key), format!("`{key}` only applies to event_window, not {kind}")));
+            }
+        }
+        if kind != "log-source" {
+            return Ok((None, false));
+        }
+        let Some(w) = r.watermarks.as_deref() else {
+            if let Some((key, _)) = source_keys.iter().skip(1).find(|(_, present)| *present) {
+                return Err(self.err(
+                    &p(key),
+                    format!("`{key}` needs a watermark strategy: set `watermarks` ({})", list(&WATERMARK_NAMES)),
+                ));
+            }
+            return Ok((None, false));
+        };
+        let generator = match w {
+            "bounded-out-of-orderness" => {
+                let bound = r.max_out_of_orderness_ms.ok_or_else(|| {
+                    self.missing(
+                        &p("max_out_of_orderness_ms"),
+                        "the out-of-orderness bound of bounded-out-of-orderness",
+                    )
+                })?;
+                let bound = self.non_negative_ms(&p("max_out_of_orderness_ms"), bound)?;
+                GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms: bound }
+            }
+            "monotonous" | "none" => {
+                if r.max_out_of_orderness_ms.is_some() {
+                    return Err(self.err(
+                        &p("max_out_of_orderness_ms"),
+                        format!("`max_out_of_orderness_ms` only applies to watermarks = \"bounded-out-of-orderness\", not \"{w}\""),
+                    ));
+                }
+                GeneratorKind::MonotonousTimestamps
+            }
+            other => {
+                return Err(self.err(
+                    &p("watermarks"),
+                    format!("unknown watermark strategy `{other}`; expected {}", list(&WATERMARK_NAMES)),
+                ))
+            }
+        };
+        if w == "none" {
+            for (key, present) in source_keys.iter().skip(2) {
+                if *present {
+                    return Err(self.err(&p(key), format!("`{key}` does not apply to watermarks = \"none\"")));
+                }
+            }
+            let none = WatermarkStrategy {
+                generator,
+                idle_timeout_ms: None,
+                auto_watermark_interval_ms: crate::spec::NO_WATERMARKS_INTERVAL_MS,
+            };
+            return Ok((Some(none), true));
+        }
+        let idle_timeout_ms = match r.idle_timeout_ms {
+            None => None,
+            Some(v) => {
+                let v = self.non_negative_ms(&p("idle_timeout_ms"), v)?;
+                if v == 0 {
+                    return Err(
+                        self.err(&p("idle_timeout_ms"), "must be > 0 (Flink: idleTimeout must be greater than zero)")
+                    );
+                }
+                Some(v)
+            }
+        };
+        let interval = match r.auto_watermark_interval_ms {
+            None => DEFAULT_AUTO_WATERMARK_INTERVAL_MS,
+            Some(v) => {
+                let v = self.non_negative_ms(&p("auto_watermark_interval_ms"), v)?;
+                if v == 0 {
+                    return Err(self.err(
+                        &p("auto_watermark_interval_ms"),
+                        "must be >= 1 (0 disables periodic watermarks, which the model does not run)",
+                    ));
+                }
+                v
+            }
+        };
+        let strategy = WatermarkStrategy { generator, idle_timeout_ms, auto_watermark_interval_ms: interval };
+        strategy.validate().map_err(|e| self.err(&p("watermarks"), e.to_string()))?;
+        Ok((Some(strategy), true))
+    }
+
+    /// The `event_window` operator `i`.
+    pub(super) fn event_window(&self, i: usize, r: &RawOperator) -> Res<EventWindowSpec> {
+        let p = |key: &str| format!("operators[{i}].{key}");
+        let window = r.window.as_deref().ok_or_else(|| self.missing(&p("window"), "tumbling or sliding"))?;
+        let size = r.size_ms.ok_or_else(|| self.missing(&p("size_ms"), "the window size"))?;
+        if size <= 0 {
+            return Err(self.err(&p("size_ms"), format!("must be > 0 (got {size})")));
+        }
+        let offset_ms = r.offset_ms.unwrap_or(0);
+        let assigner = match window {
+            "tumbling" => {
+                if r.slide_ms.is_some() {
+                    return Err(self.err(&p("slide_ms"), "`slide_ms` only applies to window = \"sliding\""));
+                }
+                WindowAssigner::Tumbling { size_ms: size as u64, offset_ms }
+            }
+            "sliding" => {
+                let slide = r.slide_ms.ok_or_else(|| self.missing(&p("slide_ms"), "the slide of a sliding window"))?;
+                if slide <= 0 {
+                    return Err(self.err(&p("slide_ms"), format!("must be > 0 (got {slide})")));
+                }
+                WindowAssigner::Sliding { size_ms: size as u64, slide_ms: slide as u64, offset_ms }
+            }
+            other => {
+                return Err(
+                    self.err(&p("window"), format!("unknown window `{other}`; expected {}", list(&WINDOW_NAMES)))
+                )
+            }
+        };
+        if let Err(e) = assigner.validate() {
+            let key = match e {
+                OperatorSpecError::WindowSlide { .. } => "slide_ms",
+                OperatorSpecError::WindowOffset { .. } => "offset_ms",
+                _ => "size_ms",
+            };
+            return Err(self.err(&p(key), e.to_string()));
+        }
+        let aggregate = match r.aggregate.as_deref() {
+            None => Aggregate::Sum,
+            Some(a) => Aggregate::parse(a).ok_or_else(|| {
+                self.err(&p("aggregate"), format!("unknown aggregate `{a}`; expected {}", list(&Aggregate::NAMES)))
+            })?,
+        };
+        let allowed_lateness_ms = match r.allowed_lateness_ms {
+            None => 0,
+            Some(v) => self.non_negative_ms(&p("allowed_lateness_ms"), v)?,
+        };
+        let late_side_output = match r.late_records.as_deref() {
+            None | Some("drop") => false,
+            Some("side-output") => true,
+            Some(o) => {
+                return Err(self
+                    .err(&p("late_records"), format!("unknown choice `{o}`; expected {}", list(&LATE_RECORD_NAMES))))
+            }
+        };
+        let spec = EventWindowSpec { assigner, aggregate, allowed_lateness_ms, late_side_output, purging: false };
+        spec.validate().map_err(|e| self.err(&p("allowed_lateness_ms"), e.to_string()))?;
+        Ok(spec)
+    }
+
+    /// Cross-checks: timestamps in the input exactly when the source has event time; an
+    /// `event_window` needs a source with event time and is followed directly by the sink.
+    pub(super) fn event_time_consistency(
+        &self,
+        operators: &[OperatorSpec],
+        input: &InputSpec,
+        stop_at_ms: u64,
+    ) -> Res<()> {
+        let source = &operators[0];
+        if let Some(i) = operators.iter().position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_))) {
+            if !source.event_time {
+                return Err(self.err(
+                    &format!("operators[{i}].kind"),
+                    "an event_window needs event time: set `watermarks` on the log-source (and timestamps on the input)",
+                ));
+            }
+            if !operators.get(i + 1).is_some_and(|o| o.kind.is_sink()) {
+                return Err(self.err(
+                    &format!("operators[{}].kind", i + 1),
+                    "an event_window must be directly followed by the sink (the window checker judges its results)",
+                ));
+            }
+            if let Some(j) =
+                operators.iter().skip(i + 1).position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_)))
+            {
+                return Err(self.err(&format!("operators[{}].kind", i + 1 + j), "a job has at most one event_window"));
+            }
+        }
+        if let Some(w) = &source.watermarks {
+            // One periodic emission per interval and source subtask: bounded like flushes.
+            let emissions = stop_at_ms / w.auto_watermark_interval_ms * u64::from(source.parallelism);
+            if emissions > MAX_WATERMARK_EMISSIONS {
+                return Err(self.err(
+                    "operators[0].auto_watermark_interval_ms",
+                    format!(
+                        "stop_at_ms / auto_watermark_interval_ms x source parallelism = {emissions} periodic \
+                         watermark emissions, more than {MAX_WATERMARK_EMISSIONS}"
+                    ),
+                ));
+            }
+        }
+        match input {
+            InputSpec::Records { records, .. } => {
+                for (j, r) in records.iter().enumerate() {
+                    match (r.ts_ms, source.event_time) {
+                        (Some(_), false) => {
+                            return Err(self.err(
+                                &format!("input.records[{j}].ts_ms"),
+                                "`ts_ms` needs event time: set `watermarks` on the log-source",
+                            ))
+                        }
+                        (None, true) => {
+                            return Err(self.missing(
+                                &format!("input.records[{j}].ts_ms"),
+                                "the record's event timestamp: the source has `watermarks`",
+                            ))
+                        }
+                        (Some(ts), true) if ts.unsigned_abs() > MAX_EVENT_TIME_MS => {
+                            return Err(self.err(
+                                &format!("input.records[{j}].ts_ms"),
+                                format!("must be within +-{MAX_EVENT_TIME_MS} (got {ts})"),
+                            ))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            InputSpec::Generator { generator, .. } => {
+                if generator.ts_jitter_ms > 0 && !source.event_time {
+                    return Err(self.err(
+                        "input.generator.ts_jitter_ms",
+                        "`ts_jitter_ms` needs event time: set `watermarks` on the log-source",
+                    ));
+                }
+                if generator.ts_jitter_ms > MAX_STOP_AT_MS {
+                    return Err(self.err(
+                        "input.generator.ts_jitter_ms",
+                        format!("must be <= {MAX_STOP_AT_MS} (got {})", generator.ts_jitter_ms),
+                    ));
+                }
+            }
+            InputSpec::Lines(_) => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,80 @@
+//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted.
+
+use ckptsim_sim::{check, load, world};
+use std::path::Path;
+
+fn run(rel: &str) -> (ckptsim_sim::spec::JobSpec, world::RunResult) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(rel);
+    let spec = load::load_spec(&path).expect("scenario loads");
+    let run = world::run(&spec, spec.default_seed);
+    (spec, run)
+}
+
+fn failed_with(v: &check::Verdict, what: &str) {
+    assert_eq!(v.passed, Some(false), "{v:?}");
+    assert!(v.anomalies.iter().any(|a| a.starts_with(what)), "no `{what}` in {:?}", v.anomalies);
+}
+
+#[test]
+fn the_real_runs_pass_and_per_input_checkers_skip() {
+    for rel in [
+        "eventtime/tumbling-2pc-failures.toml",
+        "eventtime/sliding-print.toml",
+        "eventtime/late-side-output.toml",
+        "eventtime/refire-after-restore.toml",
+        "eventtime/idle-partition.toml",
+    ] {
+        let (spec, run) = run(rel);
+        let v = check::windows(&spec, &run);
+        assert_eq!(v.passed, Some(true), "{rel}: {v:?}");
+        let reference = ckptsim_sim::reference::compute(&spec);
+        assert_eq!(check::exactly_once(&spec, &run, &reference).passed, None, "{rel}");
+        assert_eq!(check::state(&spec, &run, &reference).passed, None, "{rel}");
+    }
+}
+
+#[test]
+fn flinks_refiring_after_a_restore_is_accepted() {
+    let (spec, run) = run("eventtime/refire-after-restore.toml");
+    // Window [0,2000) committed twice: once before the failure, once with the replayed element.
+    let twice = run.committed.iter().filter(|r| r.timestamp == Some(1999)).count();
+    assert_eq!(twice, 2, "{:?}", run.committed);
+    assert_eq!(check::windows(&spec, &run).passed, Some(true));
+}
+
+#[test]
+fn a_committed_window_dropped_is_a_lost_window() {
+    let (spec, mut run) = run("eventtime/tumbling-2pc-failures.toml");
+    run.committed.remove(0);
+    failed_with(&check::windows(&spec, &run), "window lost");
+}
+
+#[test]
+fn a_changed_result_is_a_wrong_value() {
+    let (spec, mut run) = run("eventtime/tumbling-2pc-failures.toml");
+    let r = &mut run.committed[3];
+    if let ckptsim::record::Value::Pair(k, n) = &r.value {
+        r.value = ckptsim::record::Value::Pair(k.clone(), n + 1);
+    }
+    failed_with(&check::windows(&spec, &run), "window wrong value");
+}
+
+#[test]
+fn a_result_committed_again_is_a_window_fired_twice() {
+    let (spec, mut run) = run("eventtime/tumbling-2pc-failures.toml");
+    let again = run.committed[5].clone();
+    run.committed.push(again);
+    failed_with(&check::windows(&spec, &run), "window fired twice");
+}
+
+#[test]
+fn a_surely_on_time_element_in_the_side_output_is_misjudged() {
+    let (spec, mut run) = run("eventtime/late-side-output.toml");
+    assert_eq!(run.late_records.len(), 1, "a @400 went to the side output");
+    // Input #0 (a @100) is the partition's first record: nothing can have made it late.
+    let mut fake = run.late_records[0].clone();
+    fake.lineage.input_seq = 0;
+    fake.timestamp = Some(100);
+    run.late_records.push(fake);
+    failed_with(&check::windows(&spec, &run), "late misjudged");
+}
