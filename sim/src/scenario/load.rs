@@ -419,7 +419,8 @@ fn several_inputs(sc: &Scenario, operators: &mut [OpSpec]) -> InputSpec {
     let mut first = 0u32;
     let mut all: Vec<(u64, usize, u32, String)> = Vec::new();
     for (k, (name, input)) in sc.source_inputs.iter().enumerate() {
-        let (InputSpec::Log { partitions, records }, _) = expand_input(input, sc.seed, INPUT_STREAM + k as u64, false) else {
+        let (InputSpec::Log { partitions, records }, _) = expand_input(input, sc.seed, INPUT_STREAM + k as u64, false)
+        else {
             unreachable!("several sources are log sources (validated)")
         };
         if let Some(op) = operators.iter_mut().find(|o| &o.name == name) {

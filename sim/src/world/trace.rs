@@ -275,7 +275,13 @@ mod tests {
         for t in [&mut full, &mut lean] {
             t.push(0, "jm", "job", "CREATED -> RUNNING".into());
             t.push_data(5, "tm0", "snapshot", "Sum[0] id=1".into(), super::EventData::Task { task: TaskId(1) });
-            t.push_data(7, "jm", "failure", "#1 restart".into(), super::EventData::Failure { failure: 1, backoff_ms: Some(1000) });
+            t.push_data(
+                7,
+                "jm",
+                "failure",
+                "#1 restart".into(),
+                super::EventData::Failure { failure: 1, backoff_ms: Some(1000) },
+            );
             t.push(8, "tm0", "exception", "Sum[0] throws".into());
             t.push_data(
                 9,
