@@ -21,8 +21,8 @@ pub const EVENTS_PER_RECORD_HOP: u64 = 64;
 /// operator paying its CPU time in 1 ms sleeps).
 pub const EVENTS_PER_MS_PER_NODE: u64 = 16;
 
-/// The default event budget of `spec`: [`BASE_EVENTS`] + [`EVENTS_PER_RECORD_HOP`] × input
-/// records × operators + [`EVENTS_PER_MS_PER_NODE`] × `stop_at_ms` × (subtasks + TaskManagers
+/// The default event budget of `spec`: `BASE_EVENTS` + `EVENTS_PER_RECORD_HOP` × input
+/// records × operators + `EVENTS_PER_MS_PER_NODE` × `stop_at_ms` × (subtasks + TaskManagers
 /// + 3). Every scenario of the repository, plain or swarm, uses under 2% of it (measured).
 pub fn default_max_events(spec: &JobSpec) -> u64 {
     let operators = spec.operators.len().max(1) as u64;
