@@ -25,19 +25,17 @@ const MAX_LINES: usize = 20;
 pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "alignment";
     let cuts = &run.channel_cuts;
-    if cuts.snapshots.is_empty() {
+    if cuts.snapshots.is_empty() && cuts.consistent_snapshots == 0 {
         return Verdict::skip(NAME, "no task with inputs took a snapshot");
     }
-    let barriers: BTreeMap<
-        (ckptsim::TaskId, ckptsim::ids::Attempt, ckptsim::CheckpointId, ckptsim::TaskId),
-        &BarrierCut,
-    > = cuts.barriers.iter().map(|b| ((b.task, b.attempt, b.checkpoint, b.to), b)).collect();
+    let barriers = &cuts.barriers;
     let name = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).cloned().unwrap_or_else(|| t.to_string());
     let mut anomalies = Vec::new();
     let mut more = 0usize;
-    let mut channels = 0usize;
-    let mut snapshots = 0usize;
-    for cut in &cuts.snapshots {
+    // Cuts found consistent during the run were counted and dropped (`ChannelCuts::settle`).
+    let mut channels = cuts.consistent_channels as usize;
+    let mut snapshots = cuts.consistent_snapshots as usize;
+    for cut in cuts.snapshots.values() {
         let Some(in_flight) = &cut.in_flight else { continue };
         snapshots += 1;
         for (&from, &taken) in &cut.received {

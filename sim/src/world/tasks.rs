@@ -777,7 +777,7 @@ fn note_barrier(w: &mut World, outbox: &Outbox, key: (TaskId, Attempt), barrier:
     let (task, attempt) = key;
     for (i, &to) in outbox.targets.iter().enumerate() {
         let pushed = w.data.channels.get(&(attempt.0, task, to)).map_or(0, |c| c.pushed_records);
-        w.obs.cuts.barriers.push(BarrierCut {
+        w.obs.cuts.note_barrier(BarrierCut {
             task,
             attempt,
             checkpoint: barrier.id,
