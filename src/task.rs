@@ -676,6 +676,18 @@ impl Task {
             return;
         }
         assert!(!matches!(self.head, Head::Inputs(_)), "{}: trigger sent to a non-source task", self.name);
+        if self.end.finished {
+            // The task finished: its EndOfPartition is queued or sent, and nothing may follow it
+            // on a channel. A trigger that reaches it before it reports FINISHED (its output
+            // buffers still draining under backpressure) is declined, as Flink declines a
+            // checkpoint on a task that is no longer running (`StreamTask.triggerCheckpointAsync`).
+            self.outputs.push_back(TaskOutput::Decline {
+                id: barrier.id,
+                reason: crate::reason::CheckpointFailureReason::CheckpointDeclinedTaskClosing,
+            });
+            self.invariants();
+            return;
+        }
         self.take_snapshot(now_ms, barrier, false, 0);
         self.invariants();
     }

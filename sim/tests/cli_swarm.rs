@@ -46,3 +46,29 @@ fn nothing_to_run_is_an_error() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Regression (found by the eventtime branch's swarm): a bounded flink-1.11 source that
+/// finished its input while its output buffers were still draining (a slow window downstream)
+/// took a trigger, snapshotted and sent a barrier after its EndOfPartition; the downstream
+/// barrier handler panicked ("barrier on ch0 after its end of partition"). A finished task now
+/// declines the trigger (CHECKPOINT_DECLINED_TASK_CLOSING).
+#[test]
+fn a_finished_source_declines_a_late_trigger_instead_of_sending_a_barrier_after_its_end() {
+    let text = std::fs::read_to_string(root().join("scenarios/eventtime/sliding-print.toml")).expect("scenario");
+    assert!(text.contains("profile = \"flink-2.3\""), "the scenario names its profile");
+    let text = text.replace("profile = \"flink-2.3\"", "profile = \"flink-1.11\"");
+    let dir = std::env::temp_dir().join(format!("ckptsim-finished-trigger-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("sliding-print-111.toml");
+    std::fs::write(&file, text).expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_ckptsim"))
+        .args(["run", file.to_str().expect("utf-8 path"), "--seed", "38", "--swarm"])
+        .current_dir(root())
+        .output()
+        .expect("run ckptsim");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(line(&stdout, "verdict:").starts_with("verdict: PASS"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
