@@ -141,7 +141,7 @@ fn a_duplicate_keeps_the_restore_that_replayed_it() {
         "scenarios/negative/aligned-no-block.toml",
         Variant::AlignedNoBlock,
         1,
-        "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:message-loss",
+        "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:sink-store-outage",
         "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:task-failure",
     );
 }

@@ -40,6 +40,7 @@ mod supervise;
 mod taskmanager;
 mod tasks;
 pub mod trace;
+mod uploads;
 
 use crate::graph::Graph;
 use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec};
@@ -75,6 +76,7 @@ use supervise::*;
 pub use supervise::{run, run_lean};
 use taskmanager::*;
 use tasks::*;
+use uploads::*;
 
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -145,6 +147,9 @@ struct DataPlane {
 
 /// What the TaskManagers hold about their task attempts (`taskmanager.rs`, `tasks.rs`).
 struct TaskHost {
+    /// Per TaskManager, the asynchronous snapshot uploads in progress by (due time, order).
+    uploads: BTreeMap<u32, BTreeMap<(u64, u64), Upload>>,
+    upload_seq: u64,
     mail: BTreeMap<(TaskId, Attempt), VecDeque<TaskMail>>,
     cancelled: BTreeSet<(TaskId, Attempt)>,
     /// Tasks their TaskManager fails on its own (e.g. it lost its JobManager), with the cause.

@@ -152,6 +152,8 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             gates_triggered: BTreeSet::new(),
         },
         tasks: TaskHost {
+            uploads: BTreeMap::new(),
+            upload_seq: 0,
             mail: BTreeMap::new(),
             cancelled: BTreeSet::new(),
             fail_requests: BTreeMap::new(),
@@ -331,6 +333,8 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
 pub(super) enum Sleeper {
     Node(Addr),
     Task(TaskId, Attempt),
+    /// A TaskManager's snapshot uploader (`uploads.rs`).
+    Uploader(u32),
 }
 
 /// Registers a madsim timer at `at_ms` that wakes `waker` (madsim's `Sleep` adds its timer when

@@ -16,6 +16,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
         w.tr_typed(&tm_node(tm), "tm-start", EventData::TmStart { incarnation: inc });
         inc
     });
+    spawn_uploader(&s, tm);
     // Heartbeats to the JobManager; a TaskManager that hears nothing back from its JobManager
     // for the heartbeat timeout considers the leader lost and fails (cancels) all its tasks,
     // as Flink's TaskExecutor does when the job leader connection is lost.

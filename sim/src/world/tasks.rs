@@ -435,42 +435,9 @@ pub(super) async fn task_main(
                     span.sync_end_ms = Some(now);
                 }
             });
-            let s2 = s.clone();
-            madsim::task::spawn_local(async move {
-                sleep(Duration::from_millis((async_ms + up_extra).max(1))).await;
-                s2.with(|w| {
-                    let now = w.now();
-                    let gone = w.tasks.cancelled.contains(&key) || !w.wake.task_notify.contains_key(&key);
-                    let result = if gone {
-                        SnapshotResult::Abandoned
-                    } else if w.faults.storage_up {
-                        SnapshotResult::Acked
-                    } else {
-                        SnapshotResult::Declined
-                    };
-                    if let Some(span) = snapshot_span(w, key, id) {
-                        span.upload_end_ms = Some(now);
-                        span.result = result;
-                    }
-                    if gone {
-                        return;
-                    }
-                    if w.faults.storage_up {
-                        w.send(tm_addr(tm), JM, Msg::Ack { task, attempt, id, snapshot });
-                    } else {
-                        w.tr(&tm_node(tm), "snapshot", format!("{task} id={id} upload failed: storage down"));
-                        w.send(
-                            tm_addr(tm),
-                            JM,
-                            Msg::Decline {
-                                task,
-                                attempt,
-                                id,
-                                reason: CheckpointFailureReason::CheckpointAsyncException,
-                            },
-                        );
-                    }
-                });
+            s.with(|w| {
+                let due_ms = w.now() + (async_ms + up_extra).max(1);
+                queue_upload(w, tm, due_ms, Upload { key, id, snapshot });
             });
         }
         // 7. Pay for the CPU time used.
