@@ -90,23 +90,7 @@ impl Graph {
             }
             pending_edge = None;
         }
-        for v in &mut vertices {
-            let names: Vec<String> = v
-                .ops
-                .iter()
-                .map(|&i| {
-                    let o = &ops[i];
-                    if o.kind.is_source() {
-                        format!("Source: {}", o.name)
-                    } else if o.kind.is_sink() {
-                        format!("Sink: {}", o.name)
-                    } else {
-                        o.name.clone()
-                    }
-                })
-                .collect();
-            v.name = names.join(" -> ");
-        }
+        name_vertices(&mut vertices, ops);
         let mut tasks = Vec::new();
         let mut task_vertex = Vec::new();
         for (vi, v) in vertices.iter().enumerate() {
@@ -303,5 +287,26 @@ impl Graph {
             padding_bytes,
             source_peers: if first.kind.is_source() { self.vertex_tasks(vi) } else { vec![] },
         }
+    }
+}
+
+/// Flink-style display names of chained vertices: `Source: A -> B`, `Sink: C`.
+pub(super) fn name_vertices(vertices: &mut [Vertex], ops: &[crate::spec::OpSpec]) {
+    for v in vertices {
+        let names: Vec<String> = v
+            .ops
+            .iter()
+            .map(|&i| {
+                let o = &ops[i];
+                if o.kind.is_source() {
+                    format!("Source: {}", o.name)
+                } else if o.kind.is_sink() {
+                    format!("Sink: {}", o.name)
+                } else {
+                    o.name.clone()
+                }
+            })
+            .collect();
+        v.name = names.join(" -> ");
     }
 }

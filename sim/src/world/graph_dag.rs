@@ -98,23 +98,7 @@ impl Graph {
             });
             in_edges.push(ins);
         }
-        for v in &mut vertices {
-            let names: Vec<String> = v
-                .ops
-                .iter()
-                .map(|&i| {
-                    let o = &ops[i];
-                    if o.kind.is_source() {
-                        format!("Source: {}", o.name)
-                    } else if o.kind.is_sink() {
-                        format!("Sink: {}", o.name)
-                    } else {
-                        o.name.clone()
-                    }
-                })
-                .collect();
-            v.name = names.join(" -> ");
-        }
+        super::graph::name_vertices(&mut vertices, ops);
         let mut out_edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); vertices.len()];
         for (d, ins) in in_edges.iter().enumerate() {
             for (k, (u, _)) in ins.iter().enumerate() {
