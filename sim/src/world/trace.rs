@@ -143,10 +143,11 @@ impl Trace {
 
     /// The events a lean trace keeps: the ones the checkers, signatures and the verdict's
     /// output table read — job failures (`failure`), task exceptions (`exception`), fault
-    /// phases (`fault`), and every typed event except the per-task ones (JobManager starts,
+    /// phases (`fault`), TaskManager cancellation watchdogs (`watchdog`, read by liveness), and every typed event except the per-task ones (JobManager starts,
     /// restores, TaskManager starts). All are rare: a few per fault, none per checkpoint.
     pub fn is_essential(kind: &str, data: &EventData) -> bool {
-        matches!(kind, "failure" | "exception" | "fault") || !matches!(data, EventData::None | EventData::Task { .. })
+        matches!(kind, "failure" | "exception" | "fault" | "watchdog")
+            || !matches!(data, EventData::None | EventData::Task { .. })
     }
 
     /// How many events were pushed (kept or not).
