@@ -72,3 +72,21 @@ fn a_finished_source_declines_a_late_trigger_instead_of_sending_a_barrier_after_
     assert!(line(&stdout, "verdict:").starts_with("verdict: PASS"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Swarm runs that once panicked the world, each replayed to a passing verdict:
+/// * a rescale left a cancel deadline for a task id of the old, wider job; the cancellation
+///   watchdog indexed the new, narrower graph with it (index out of bounds).
+#[test]
+fn swarm_runs_that_once_panicked_now_pass() {
+    for (file, seed) in [("scenarios/rescale/savepoint-2-3-1-2pc.toml", "13")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_ckptsim"))
+            .args(["run", file, "--seed", seed, "--swarm"])
+            .current_dir(root())
+            .output()
+            .expect("run ckptsim");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{file} --seed {seed}: {stderr}");
+        assert!(line(&stdout, "verdict:").starts_with("verdict: PASS"), "{file} --seed {seed}: {stdout}");
+    }
+}

@@ -136,7 +136,9 @@ fn cancellation_watchdog(w: &mut World, tm: u32) -> bool {
         .tasks
         .cancel_deadlines
         .iter()
-        .filter(|(k, _)| w.graph.tasks[k.0 .0 as usize].tm == TmId(tm))
+        // A task of an earlier job's graph (before a rescale) may have no entry in the current
+        // one: every TaskManager looks at it, and it is dropped once it stopped.
+        .filter(|(k, _)| w.graph.tasks.get(k.0 .0 as usize).is_none_or(|t| t.tm == TmId(tm)))
         .map(|(k, at)| (*k, *at))
         .collect();
     let mut fired = None;
