@@ -75,30 +75,25 @@ fn judge(
             b.sent
         )
     };
-    if b.at_least_once {
-        if taken < b.sent {
-            return Some(at(format!(
-                "{} records ahead of the barrier were not processed before the snapshot",
-                b.sent - taken
-            )));
-        }
-        if persisted > 0 {
-            return Some(at("channel state under at-least-once".into()));
-        }
+    if crate::world::consistent(b, taken, persisted) {
         return None;
     }
+    // Not consistent: say which way.
     let covered = taken + persisted;
-    if covered > b.sent {
-        Some(at(format!(
+    let what = if b.at_least_once && taken < b.sent {
+        format!("{} records ahead of the barrier were not processed before the snapshot", b.sent - taken)
+    } else if b.at_least_once {
+        "channel state under at-least-once".to_string()
+    } else if covered > b.sent {
+        format!(
             "{} records after the barrier are in the checkpoint (processed after its barrier, before the snapshot)",
             covered - b.sent
-        )))
-    } else if covered < b.sent {
-        Some(at(format!(
+        )
+    } else {
+        format!(
             "{} records ahead of the barrier are neither processed before the snapshot nor in its channel state",
             b.sent - covered
-        )))
-    } else {
-        None
-    }
+        )
+    };
+    Some(at(what))
 }

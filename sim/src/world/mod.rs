@@ -60,7 +60,7 @@ use ckptsim::status::{ExecutionState, JobStatus};
 use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
 use client::*;
-pub use cuts::{BarrierCut, ChannelCuts, SnapshotCut};
+pub use cuts::{consistent, BarrierCut, ChannelCuts, SnapshotCut};
 use invariants::CHECK_EACH_STEP;
 pub use jobmanager::EPOCH_STRIDE;
 use jobmanager::*;
@@ -481,15 +481,6 @@ impl World {
     }
 
     fn checkpoint_row(&mut self, id: CheckpointId) -> &mut CheckpointRow {
-        self.obs.checkpoints.entry(id).or_insert(CheckpointRow {
-            id,
-            savepoint: false,
-            trigger_ms: 0,
-            end_ms: None,
-            outcome: "PENDING".into(),
-            alignment_ms: 0,
-            size_bytes: 0,
-            unaligned: false,
-        })
+        self.obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id))
     }
 }

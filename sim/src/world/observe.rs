@@ -18,6 +18,19 @@ pub struct OutputRow {
     pub timestamp: Option<i64>,
 }
 
+impl OutputRow {
+    /// The row of `record`, output at `time_ms` by `task`'s `attempt`.
+    pub fn of(time_ms: u64, task: TaskId, attempt: Attempt, record: Record) -> Self {
+        OutputRow { time_ms, task, attempt, value: record.value, lineage: record.lineage, timestamp: record.timestamp }
+    }
+
+    /// The output a transactional store committed, in commit order (the store does not know
+    /// which attempt wrote a record: task 0, attempt 0).
+    pub fn committed(store: &TxnStore) -> Vec<OutputRow> {
+        store.committed().iter().map(|(t, r)| OutputRow::of(*t, TaskId(0), Attempt(0), r.clone())).collect()
+    }
+}
+
 /// What happened to one checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckpointRow {
@@ -30,6 +43,22 @@ pub struct CheckpointRow {
     pub alignment_ms: u64,
     pub size_bytes: u64,
     pub unaligned: bool,
+}
+
+impl CheckpointRow {
+    /// A checkpoint first seen (triggered, or known only by its end): pending, no figures yet.
+    pub fn pending(id: CheckpointId) -> Self {
+        CheckpointRow {
+            id,
+            savepoint: false,
+            trigger_ms: 0,
+            end_ms: None,
+            outcome: "PENDING".into(),
+            alignment_ms: 0,
+            size_bytes: 0,
+            unaligned: false,
+        }
+    }
 }
 
 /// How one task's part of one checkpoint ended.

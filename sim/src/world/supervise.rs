@@ -264,20 +264,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         w.trace.push(at, "world", "budget", format!("event budget of {max} events exhausted at t={at}: run stopped"));
     }
     w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
-    let committed = w
-        .services
-        .txn_store
-        .committed()
-        .iter()
-        .map(|(t, r)| OutputRow {
-            time_ms: *t,
-            task: TaskId(0),
-            attempt: Attempt(0),
-            value: r.value.clone(),
-            lineage: r.lineage,
-            timestamp: r.timestamp,
-        })
-        .collect();
+    let committed = OutputRow::committed(&w.services.txn_store);
     RunResult {
         seed,
         trace: std::mem::take(&mut w.trace),

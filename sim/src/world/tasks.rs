@@ -636,14 +636,7 @@ pub(super) fn drain_outputs(
                 }
             }
             TaskOutput::PrintRow { record } => {
-                w.obs.print_rows.push(OutputRow {
-                    time_ms: now,
-                    task,
-                    attempt,
-                    value: record.value,
-                    lineage: record.lineage,
-                    timestamp: record.timestamp,
-                });
+                w.obs.print_rows.push(OutputRow::of(now, task, attempt, record));
             }
             TaskOutput::Sink(op) => {
                 if !w.faults.sink_store_up {
@@ -720,14 +713,7 @@ pub(super) fn drain_outputs(
             // broadcast behind the records they follow; late records go to the side output.
             TaskOutput::EmitWatermark { watermark } => outbox.push_event(StreamElement::Watermark(watermark)),
             TaskOutput::EmitWatermarkStatus { status } => outbox.push_event(StreamElement::WatermarkStatus(status)),
-            TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow {
-                time_ms: now,
-                task,
-                attempt,
-                value: record.value,
-                lineage: record.lineage,
-                timestamp: record.timestamp,
-            }),
+            TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow::of(now, task, attempt, record)),
         }
     }
     // The recovery commits of a restored task reached the sink store: it acted on the

@@ -56,19 +56,7 @@ impl Explorer<'_> {
             checkpoints,
             print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
             late_records: vec![],
-            committed: sys
-                .store
-                .committed()
-                .iter()
-                .map(|(t, r)| OutputRow {
-                    time_ms: *t,
-                    task: TaskId(0),
-                    attempt: Attempt(0),
-                    value: r.value.clone(),
-                    lineage: r.lineage,
-                    timestamp: r.timestamp,
-                })
-                .collect(),
+            committed: OutputRow::committed(&sys.store),
             sink_anomalies: sys.obs.sink_anomalies.clone(),
             open_txns_at_end: sys.store.open_txns().len(),
             sink_commit_horizon: sink_tasks.iter().map(|t| sys.obs.completion_seen.get(t).copied()).min().flatten(),
@@ -142,14 +130,5 @@ impl Explorer<'_> {
 }
 
 pub(super) fn checkpoint_row(obs: &mut Obs, id: CheckpointId) -> &mut CheckpointRow {
-    obs.checkpoints.entry(id).or_insert(CheckpointRow {
-        id,
-        savepoint: false,
-        trigger_ms: 0,
-        end_ms: None,
-        outcome: "PENDING".into(),
-        alignment_ms: 0,
-        size_bytes: 0,
-        unaligned: false,
-    })
+    obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id))
 }

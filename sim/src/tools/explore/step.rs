@@ -451,14 +451,9 @@ impl Explorer<'_> {
                         );
                     }
                 }
-                TaskOutput::PrintRow { record } => sys.obs.print_rows.entry(t).or_default().push(OutputRow {
-                    time_ms: now,
-                    task: t,
-                    attempt,
-                    value: record.value,
-                    lineage: record.lineage,
-                    timestamp: record.timestamp,
-                }),
+                TaskOutput::PrintRow { record } => {
+                    sys.obs.print_rows.entry(t).or_default().push(OutputRow::of(now, t, attempt, record))
+                }
                 TaskOutput::Sink(op) => {
                     // The store fences producers of older attempts (Kafka's transactional epochs).
                     let epoch = *sys.sink_epochs.entry(t).or_insert(attempt);
