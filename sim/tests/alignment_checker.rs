@@ -46,3 +46,32 @@ fn the_correct_protocol_keeps_every_cut() {
         }
     }
 }
+
+/// Job graphs run the alignment checker too: a two-input task that snapshots once its first
+/// gate is aligned lets the second gate's post-barrier records into the checkpoint, named at
+/// the snapshot (before the failure that turns it into a duplicate), and the correct graphs
+/// (union, connect under both handlers, join with a 2PC sink, two sinks) keep every cut.
+#[test]
+fn job_graphs_are_judged_per_channel() {
+    let s = spec("scenarios/negative/snapshot-after-first-gate.toml");
+    let o = outcome::run(&s, 1);
+    let v = alignment(&o);
+    assert_eq!(v.passed, Some(false), "{}", v.summary);
+    let first = &v.anomalies[0];
+    assert!(first.contains("records after the barrier are in the checkpoint"), "{first}");
+    for rel in [
+        "scenarios/graphs/union-print.toml",
+        "scenarios/graphs/connect-aligned-backpressure.toml",
+        "scenarios/graphs/connect-unaligned-backpressure.toml",
+        "scenarios/graphs/join-2pc.toml",
+        "scenarios/graphs/branch-two-sinks.toml",
+    ] {
+        let s = spec(rel);
+        for seed in [s.default_seed, 2] {
+            let o = outcome::run(&s, seed);
+            let v = alignment(&o);
+            assert_eq!(v.passed, Some(true), "{rel} seed {seed}: {:?}", v.anomalies);
+            assert!(v.summary.contains("channel cuts"), "{rel}: {}", v.summary);
+        }
+    }
+}

@@ -203,6 +203,8 @@ pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
         merged("liveness", &mut per_checker),
         tolerable_failure(spec, run),
         retention(spec, run),
+        alignment(spec, run),
+        windows(spec, run),
     ]
 }
 
