@@ -22,7 +22,16 @@ pub fn healing_start_ms(spec: &JobSpec, run: &RunResult) -> u64 {
         };
     }
     let last_retune = run.retunes.iter().map(|(t, _)| *t).max().unwrap_or(0);
-    let last_action = spec.actions.iter().map(|a| a.at_ms).max().unwrap_or(0);
+    // An anchored action fired at some time up to the last fault end (the world records it).
+    let last_action = spec
+        .actions
+        .iter()
+        .map(|a| match a.at {
+            crate::spec::FaultAt::Time(at) => at,
+            _ => run.last_fault_end_ms,
+        })
+        .max()
+        .unwrap_or(0);
     heal.max(last_retune).max(last_action).min(run.stop_at_ms)
 }
 

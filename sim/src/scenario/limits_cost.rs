@@ -159,7 +159,9 @@ impl Ctx<'_> {
             }
         }
         for (i, a) in sc.actions.iter().enumerate() {
-            self.dur(&format!("actions[{i}].at_ms"), a.at_ms)?;
+            if let crate::scenario::When::At(at_ms) = a.when {
+                self.dur(&format!("actions[{i}].at_ms"), at_ms)?;
+            }
             if let ActionSpec::Retune(r) = &a.action {
                 for (key, v) in
                     [("interval_ms", r.interval_ms), ("min_pause_ms", r.min_pause_ms), ("timeout_ms", r.timeout_ms)]

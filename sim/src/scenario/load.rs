@@ -155,17 +155,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
     };
     let mut faults = Vec::new();
     for f in &sc.faults {
-        let at = match &f.when {
-            When::At(t) => FaultAt::Time(*t),
-            When::On(a) => match a {
-                Anchor::Triggered { checkpoint } => FaultAt::Triggered { checkpoint: checkpoint.0 },
-                Anchor::Acked { checkpoint } => FaultAt::Acked { checkpoint: checkpoint.0 },
-                Anchor::Completed { checkpoint } => FaultAt::Completed { checkpoint: checkpoint.0 },
-                Anchor::BarrierAt { checkpoint, task } => {
-                    FaultAt::BarrierAt { checkpoint: checkpoint.0, task: task_name(task) }
-                }
-            },
-        };
+        let at = fault_at(&f.when);
         let start = match at {
             FaultAt::Time(t) => t,
             _ => 0,
@@ -230,7 +220,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         .actions
         .iter()
         .map(|a| Action {
-            at_ms: a.at_ms,
+            at: fault_at(&a.when),
             kind: match &a.action {
                 ActionSpec::Retune(r) => ActionKind::Retune(r.clone()),
                 ActionSpec::Cancel => ActionKind::Cancel,
@@ -431,4 +421,20 @@ fn several_inputs(sc: &Scenario, operators: &mut [OpSpec]) -> InputSpec {
     }
     all.sort_by_key(|(at, k, _, _)| (*at, *k));
     InputSpec::Log { partitions: first, records: all.into_iter().map(|(at, _, p, v)| (at, p, v)).collect() }
+}
+
+/// A validated `at_ms` / `on` as the world's `FaultAt`.
+fn fault_at(when: &When) -> FaultAt {
+    match when {
+        When::At(t) => FaultAt::Time(*t),
+        When::On(a) => match a {
+            Anchor::Triggered { checkpoint } => FaultAt::Triggered { checkpoint: checkpoint.0 },
+            Anchor::Acked { checkpoint } => FaultAt::Acked { checkpoint: checkpoint.0 },
+            Anchor::Completed { checkpoint } => FaultAt::Completed { checkpoint: checkpoint.0 },
+            Anchor::BarrierAt { checkpoint, task } => {
+                FaultAt::BarrierAt { checkpoint: checkpoint.0, task: task_name(task) }
+            }
+            Anchor::InputRead { input } => FaultAt::InputRead { input: *input },
+        },
+    }
 }

@@ -445,6 +445,15 @@ pub enum InputSpec {
 }
 
 impl InputSpec {
+    /// Number of inputs (lines, records or generated records).
+    pub fn count(&self) -> u64 {
+        match self {
+            InputSpec::Lines(l) => l.len() as u64,
+            InputSpec::Records { records, .. } => records.len() as u64,
+            InputSpec::Generator { generator, .. } => generator.count,
+        }
+    }
+
     /// Number of log partitions (1 for socket input).
     pub fn partitions(&self) -> u32 {
         match self {
@@ -500,10 +509,10 @@ pub enum Distribution {
     Zipf,
 }
 
-/// A user action at a virtual time.
+/// A user action at a virtual time (`at_ms`) or when an event happens (`on`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TimedAction {
-    pub at_ms: u64,
+    pub when: When,
     pub action: ActionSpec,
 }
 
@@ -583,7 +592,7 @@ pub struct TimedFault {
     pub fault: FaultSpec,
 }
 
-/// When a fault strikes.
+/// When a fault strikes or an action is taken.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum When {
     /// `at_ms`: at this virtual time.
@@ -604,15 +613,20 @@ pub enum Anchor {
     Acked { checkpoint: CheckpointId },
     /// `checkpoint-N-completed`: checkpoint N is completed.
     Completed { checkpoint: CheckpointId },
+    /// `input-N-read`: a source subtask reads input number N (numbered from 0 in input order,
+    /// as checker messages name inputs: `input #N`) for the first time.
+    InputRead { input: u64 },
 }
 
 impl Anchor {
-    pub fn checkpoint(&self) -> CheckpointId {
+    /// The checkpoint a checkpoint anchor waits for; `None` for an input anchor.
+    pub fn checkpoint(&self) -> Option<CheckpointId> {
         match self {
             Anchor::Triggered { checkpoint }
             | Anchor::BarrierAt { checkpoint, .. }
             | Anchor::Acked { checkpoint }
-            | Anchor::Completed { checkpoint } => *checkpoint,
+            | Anchor::Completed { checkpoint } => Some(*checkpoint),
+            Anchor::InputRead { .. } => None,
         }
     }
 }
@@ -624,6 +638,7 @@ impl fmt::Display for Anchor {
             Anchor::BarrierAt { checkpoint, task } => write!(f, "checkpoint-{checkpoint}-barrier-at:{task}"),
             Anchor::Acked { checkpoint } => write!(f, "checkpoint-{checkpoint}-acked"),
             Anchor::Completed { checkpoint } => write!(f, "checkpoint-{checkpoint}-completed"),
+            Anchor::InputRead { input } => write!(f, "input-{input}-read"),
         }
     }
 }

@@ -258,6 +258,8 @@ pub(super) struct RawGenerator {
 #[serde(deny_unknown_fields)]
 pub(super) struct RawAction {
     pub(super) at_ms: Option<u64>,
+    /// An anchor instead of `at_ms` (as a fault's `on`).
+    pub(super) on: Option<String>,
     pub(super) kind: Option<String>,
     pub(super) interval_ms: Option<i64>,
     pub(super) min_pause_ms: Option<i64>,

@@ -132,13 +132,15 @@ pub enum ActionKind {
     Rescale(crate::scenario::RescaleSpec),
 }
 
+/// A user action, taken at a virtual time or when an event happens.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Action {
-    pub at_ms: u64,
+    pub at: FaultAt,
     pub kind: ActionKind,
 }
 
-/// When a fault starts.
+/// When a fault starts or an action is taken: a virtual time or the first occurrence of an
+/// event (an anchor).
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultAt {
     Time(u64),
@@ -158,6 +160,10 @@ pub enum FaultAt {
     BarrierAt {
         checkpoint: u64,
         task: String,
+    },
+    /// When a source subtask reads input number `input` (from 0, in input order) the first time.
+    InputRead {
+        input: u64,
     },
 }
 

@@ -106,24 +106,34 @@ impl Ctx<'_> {
         self.event_time_consistency(&operators, &input, stop_at_ms)?;
         let input_gates = self.gates(raw_gates, &input)?;
         let socket_session = self.socket_session(raw_socket, &input)?;
+        let inputs: u64 = if source_inputs.is_empty() {
+            input.count()
+        } else {
+            source_inputs.iter().map(|(_, i)| i.count()).fold(0, u64::saturating_add)
+        };
         let actions = raw
             .actions
             .into_iter()
             .enumerate()
-            .map(|(i, a)| self.action(i, a, &checkpoint, profile, stop_at_ms, (&operators, &cluster)))
+            .map(|(i, a)| self.action(i, a, &checkpoint, profile, stop_at_ms, (&operators, &cluster, inputs)))
             .collect::<Res<Vec<_>>>()?;
         let faults = raw
             .faults
             .into_iter()
             .enumerate()
-            .map(|(i, f)| self.fault(i, f, &operators, &cluster, &input, stop_at_ms))
+            .map(|(i, f)| self.fault(i, f, &operators, &cluster, (&input, inputs), stop_at_ms))
             .collect::<Res<Vec<_>>>()?;
         let checkpoints_possible = checkpoint.periodic_enabled()
             || actions.iter().any(|a| matches!(a.action, ActionSpec::TriggerCheckpoint | ActionSpec::Savepoint));
         if !checkpoints_possible {
-            if let Some(i) = faults.iter().position(|f| matches!(f.when, When::On(_))) {
+            let checkpoint_anchor = |w: &When| matches!(w, When::On(a) if a.checkpoint().is_some());
+            let anchored = faults.iter().position(|f| checkpoint_anchor(&f.when)).map(|i| format!("faults[{i}].on"));
+            let anchored = anchored.or_else(|| {
+                actions.iter().position(|a| checkpoint_anchor(&a.when)).map(|i| format!("actions[{i}].on"))
+            });
+            if let Some(path) = anchored {
                 return Err(self.err(
-                    &format!("faults[{i}].on"),
+                    &path,
                     "this anchor can never fire: periodic checkpoints are disabled ([checkpoint].interval_ms) \
                      and no action triggers a checkpoint or savepoint",
                 ));

@@ -10,13 +10,11 @@ impl Ctx<'_> {
         checkpoint: &CheckpointConfig,
         profile: Profile,
         stop_at_ms: u64,
-        (operators, cluster): (&[OperatorSpec], &ClusterSpec),
+        (operators, cluster, inputs): (&[OperatorSpec], &ClusterSpec, u64),
     ) -> Res<TimedAction> {
         let p = |k: &str| format!("actions[{i}].{k}");
-        let at_ms = raw.at_ms.ok_or_else(|| self.missing(&p("at_ms"), "when the action happens"))?;
-        if at_ms >= stop_at_ms {
-            return Err(self.err(&p("at_ms"), format!("at {at_ms} ms the run has ended (stop_at_ms = {stop_at_ms})")));
-        }
+        let when =
+            self.when(&format!("actions[{i}]"), (raw.at_ms, raw.on.as_deref()), stop_at_ms, operators, inputs)?;
         let kind = raw.kind.as_deref().ok_or_else(|| self.missing(&p("kind"), &list(&ActionSpec::NAMES)))?;
         let retune_keys = [
             ("interval_ms", raw.interval_ms.is_some()),
@@ -82,7 +80,7 @@ impl Ctx<'_> {
                 return Err(self.err(&p(key), format!("`{key}` only applies to retune actions, not {kind}")));
             }
         }
-        Ok(TimedAction { at_ms, action })
+        Ok(TimedAction { when, action })
     }
 
     /// Resolves `name` or `name[subtask]` to a task of the pipeline.
@@ -152,16 +150,55 @@ impl Ctx<'_> {
         }
     }
 
-    pub(super) fn anchor(&self, path: &str, s: &str, operators: &[OperatorSpec]) -> Res<Anchor> {
+    /// When a fault or action happens: exactly one of `at_ms` (before `stop_at_ms`) and `on`
+    /// (an anchor). `prefix` is the entry's path (`faults[2]`).
+    pub(super) fn when(
+        &self,
+        prefix: &str,
+        (at_ms, on): (Option<u64>, Option<&str>),
+        stop_at_ms: u64,
+        operators: &[OperatorSpec],
+        inputs: u64,
+    ) -> Res<When> {
+        let p = |k: &str| format!("{prefix}.{k}");
+        match (at_ms, on) {
+            (Some(_), Some(_)) => Err(self.err(&p("on"), "give either at_ms or on, not both")),
+            (None, None) => Err(self.missing(&p("at_ms"), "when it happens: at_ms or on")),
+            (Some(at), None) if at >= stop_at_ms => {
+                Err(self.err(&p("at_ms"), format!("at {at} ms the run has ended (stop_at_ms = {stop_at_ms})")))
+            }
+            (Some(at), None) => Ok(When::At(at)),
+            (None, Some(on)) => Ok(When::On(self.anchor(&p("on"), on, operators, inputs)?)),
+        }
+    }
+
+    /// An anchor (`on = "..."`): a checkpoint event, or `input-N-read` with N below `inputs`.
+    pub(super) fn anchor(&self, path: &str, s: &str, operators: &[OperatorSpec], inputs: u64) -> Res<Anchor> {
         let bad = || {
             self.err(
                 path,
                 format!(
                     "`{s}` is not an anchor; expected checkpoint-N-triggered, checkpoint-N-barrier-at:OPERATOR[SUBTASK], \
-                     checkpoint-N-acked or checkpoint-N-completed"
+                     checkpoint-N-acked, checkpoint-N-completed or input-N-read"
                 ),
             )
         };
+        if let Some(n) = s.strip_prefix("input-").and_then(|r| r.strip_suffix("-read")) {
+            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            let input: u64 = n.parse().map_err(|_| bad())?;
+            if input >= inputs {
+                return Err(self.err(
+                    path,
+                    format!(
+                        "`{s}`: the job has {inputs} input(s), numbered from 0 (input #0 .. #{})",
+                        inputs.max(1) - 1
+                    ),
+                ));
+            }
+            return Ok(Anchor::InputRead { input });
+        }
         let rest = s.strip_prefix("checkpoint-").ok_or_else(bad)?;
         let dash = rest.find('-').ok_or_else(bad)?;
         let (num, event) = (&rest[..dash], &rest[dash + 1..]);
@@ -191,7 +228,7 @@ impl Ctx<'_> {
         raw: RawFault,
         operators: &[OperatorSpec],
         cluster: &ClusterSpec,
-        input: &InputSpec,
+        (input, inputs): (&InputSpec, u64),
         stop_at_ms: u64,
     ) -> Res<TimedFault> {
         let p = |k: &str| format!("faults[{i}].{k}");
@@ -201,19 +238,7 @@ impl Ctx<'_> {
                 self.err(&p("kind"), format!("unknown fault kind `{kind}`; known kinds: {}", list(&FaultSpec::NAMES)))
             );
         }
-        let when = match (raw.at_ms, raw.on.as_deref()) {
-            (Some(_), Some(_)) => return Err(self.err(&p("on"), "give either at_ms or on, not both")),
-            (None, None) => return Err(self.missing(&p("at_ms"), "when the fault strikes: at_ms or on")),
-            (Some(at), None) => {
-                if at >= stop_at_ms {
-                    return Err(
-                        self.err(&p("at_ms"), format!("at {at} ms the run has ended (stop_at_ms = {stop_at_ms})"))
-                    );
-                }
-                When::At(at)
-            }
-            (None, Some(on)) => When::On(self.anchor(&p("on"), on, operators)?),
-        };
+        let when = self.when(&format!("faults[{i}]"), (raw.at_ms, raw.on.as_deref()), stop_at_ms, operators, inputs)?;
         let allowed: &[&str] = match kind {
             "task-failure" => &["target"],
             "tm-crash" => &["target", "restart_after_ms"],

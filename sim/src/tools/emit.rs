@@ -49,7 +49,16 @@ pub fn anchor_text(at: &FaultAt) -> Option<String> {
         FaultAt::Acked { checkpoint } => Some(format!("checkpoint-{checkpoint}-acked")),
         FaultAt::Completed { checkpoint } => Some(format!("checkpoint-{checkpoint}-completed")),
         FaultAt::BarrierAt { checkpoint, task } => Some(format!("checkpoint-{checkpoint}-barrier-at:{task}")),
+        FaultAt::InputRead { input } => Some(format!("input-{input}-read")),
     }
+}
+
+/// The `at_ms = N` or `on = "..."` line of a fault or action.
+fn when_key(at: &FaultAt) -> String {
+    if let FaultAt::Time(t) = at {
+        return format!("at_ms = {t}");
+    }
+    format!("on = {}", quote(&anchor_text(at).unwrap_or_default()))
 }
 
 /// One fault as the scenario's `kind` plus its keys (without `at_ms`/`on`).
@@ -520,7 +529,7 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
         }
     }
     for a in &spec.actions {
-        let _ = writeln!(s, "\n[[actions]]\nat_ms = {}", a.at_ms);
+        let _ = writeln!(s, "\n[[actions]]\n{}", when_key(&a.at));
         match &a.kind {
             ActionKind::Retune(r) => {
                 let _ = write!(s, "kind = \"retune\"\n{}", retune_keys(r));
@@ -545,16 +554,7 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
     }
     for f in &spec.faults {
         let (kind, keys) = fault_keys(f);
-        let _ = writeln!(s, "\n[[faults]]\nkind = {}", quote(kind));
-        match anchor_text(&f.at) {
-            None => {
-                let FaultAt::Time(t) = f.at else { unreachable!("anchor_text is None only for a time") };
-                let _ = writeln!(s, "at_ms = {t}");
-            }
-            Some(a) => {
-                let _ = writeln!(s, "on = {}", quote(&a));
-            }
-        }
+        let _ = writeln!(s, "\n[[faults]]\nkind = {}\n{}", quote(kind), when_key(&f.at));
         for (k, v) in keys {
             let _ = writeln!(s, "{k} = {v}");
         }

@@ -572,7 +572,10 @@ impl Shrinker<'_> {
                 FaultAt::Time(t) => Some(t + 1),
                 _ => None,
             })
-            .chain(s.actions.iter().map(|a| a.at_ms + 1))
+            .chain(s.actions.iter().filter_map(|a| match a.at {
+                FaultAt::Time(t) => Some(t + 1),
+                _ => None,
+            }))
             .chain(s.operators.iter().flat_map(|o| {
                 o.injectors.iter().filter_map(|i| match i {
                     ckptsim::operator::FailureInjector::AtTime { at_ms } => Some(*at_ms + 1),

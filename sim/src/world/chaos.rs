@@ -17,13 +17,21 @@ pub(super) struct ActiveFaults {
     pub(super) failing_tasks: BTreeSet<TaskId>,
     /// When the last fault phase ends (the liveness checker's healing starts after it).
     pub(super) last_end_ms: u64,
-    /// Faults anchored to protocol events, armed until their event happens.
-    pub(super) anchored: Vec<(FaultAt, usize)>,
+    /// Faults and actions anchored to protocol events, armed until their event happens.
+    pub(super) anchored: Vec<(FaultAt, Armed)>,
     /// Anchored faults whose event happened, for the chaos loop to apply.
     pub(super) fired: VecDeque<usize>,
     /// TaskManagers whose cancellation watchdog fired: the chaos loop kills their process
     /// (and restarts it at once), as a fatal error ends a TaskManager.
     pub(super) fatal_tms: VecDeque<u32>,
+}
+
+/// What an anchor fires: a fault of the scenario (applied by the chaos loop) or a user action
+/// (sent by the client at once), by its index in the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Armed {
+    Fault(usize),
+    Action(usize),
 }
 
 // ------------------------------------------------------------------ chaos

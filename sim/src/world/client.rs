@@ -19,7 +19,9 @@ pub(super) async fn client_main(s: Shared) {
         }
     }
     for (i, a) in spec.actions.iter().enumerate() {
-        events.push((a.at_ms, 1, i));
+        if let FaultAt::Time(at_ms) = a.at {
+            events.push((at_ms, 1, i));
+        }
     }
     events.sort();
     if !session && spec.input_options.bounded && matches!(&spec.input, InputSpec::Lines(l) if l.is_empty()) {

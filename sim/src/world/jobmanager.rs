@@ -172,7 +172,7 @@ pub(super) fn resume_retained(
             w.tr("jm", "resume", format!("restore-retained ignored: the job is still {status}"));
             return None;
         }
-        let Some(cp) = w.services.retained.last().cloned() else {
+        let Some(cp) = super::rescale::restorable(w) else {
             w.tr("jm", "resume", "restore-retained ignored: no checkpoint was retained".into());
             return None;
         };

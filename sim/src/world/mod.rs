@@ -462,16 +462,35 @@ impl World {
         }
     }
 
+    /// An anchor's event happened: its faults go to the chaos loop, its actions leave the
+    /// client now (an anchored action counts as the end of a fault phase for liveness: the job
+    /// heals after it).
     fn fire_anchor(&mut self, event: &FaultAt) {
         let mut i = 0;
         while i < self.faults.anchored.len() {
-            if &self.faults.anchored[i].0 == event {
-                let (_, f) = self.faults.anchored.remove(i);
-                self.faults.fired.push_back(f);
-                self.wake.chaos.notify_one();
-            } else {
+            if &self.faults.anchored[i].0 != event {
                 i += 1;
+                continue;
             }
+            match self.faults.anchored.remove(i).1 {
+                Armed::Fault(f) => {
+                    self.faults.fired.push_back(f);
+                    self.wake.chaos.notify_one();
+                }
+                Armed::Action(a) => {
+                    let kind = self.spec.actions[a].kind.clone();
+                    self.tr("client", "action", format!("{kind:?}"));
+                    self.send(CLIENT, JM, Msg::Action(kind));
+                    self.faults.last_end_ms = self.faults.last_end_ms.max(self.now());
+                }
+            }
+        }
+    }
+
+    /// Fires the `input-N-read` anchors of the inputs a source just read.
+    fn inputs_read(&mut self, seqs: &[u64]) {
+        for &input in seqs {
+            self.fire_anchor(&FaultAt::InputRead { input });
         }
     }
 

@@ -174,15 +174,29 @@ pub(super) fn on_savepoint_failed(w: &mut World, trigger_ms: Option<u64>) {
 /// the newest checkpoint its retention kept.
 fn source_checkpoint(w: &World, from: RescaleFrom) -> Result<Arc<CompletedCheckpoint>, &'static str> {
     match from {
-        RescaleFrom::Savepoint => w
-            .services
-            .storage_completed
-            .iter()
-            .rev()
-            .find(|c| c.is_savepoint() && !c.external && c.trigger_ms >= w.rescale.job_started_ms)
-            .cloned()
-            .ok_or("the ended job took no savepoint"),
+        RescaleFrom::Savepoint => own_savepoint(w).ok_or("the ended job took no savepoint"),
         RescaleFrom::RetainedCheckpoint => w.services.retained.last().cloned().ok_or("no checkpoint was retained"),
+    }
+}
+
+/// The ended job's newest savepoint.
+fn own_savepoint(w: &World) -> Option<Arc<CompletedCheckpoint>> {
+    w.services
+        .storage_completed
+        .iter()
+        .rev()
+        .find(|c| c.is_savepoint() && !c.external && c.trigger_ms >= w.rescale.job_started_ms)
+        .cloned()
+}
+
+/// What `restore-retained` starts a new job from: the newest of the checkpoints the ended job's
+/// retention kept and the savepoints it took (a savepoint belongs to the user: Flink never
+/// discards it, whatever the retention policy, and `-s` accepts either).
+pub(super) fn restorable(w: &World) -> Option<Arc<CompletedCheckpoint>> {
+    let retained = w.services.retained.last().cloned();
+    match (retained, own_savepoint(w)) {
+        (Some(r), Some(s)) => Some(if s.id > r.id { s } else { r }),
+        (r, s) => r.or(s),
     }
 }
 

@@ -184,6 +184,9 @@ pub(super) fn fetch_and_process(
         (at <= now && limit.is_none_or(|l| seq < l)).then_some(seq)
     };
     let mut total = 0;
+    // The inputs read, kept only while an `input-N-read` anchor is armed.
+    let input_anchors = w.faults.anchored.iter().any(|(at, _)| matches!(at, FaultAt::InputRead { .. }));
+    let mut read: Vec<u64> = Vec::new();
     while total < max {
         // The visible head that comes first, and the first of the others.
         let mut best: Option<(u64, usize)> = None;
@@ -209,6 +212,9 @@ pub(super) fn fetch_and_process(
         t.handle_log_records(now, &log.records[p][off..end], counters);
         cursor[ci].1 = end;
         total += end - off;
+        if input_anchors {
+            read.extend(log.records[p][off..end].iter().map(|r| r.lineage.input_seq));
+        }
     }
     if total == 0 {
         // Nothing visible: wake up when the first owned partition's next record appears.
@@ -224,6 +230,7 @@ pub(super) fn fetch_and_process(
             .min();
         return Fetch::WaitUntil(next_at);
     }
+    w.inputs_read(&read);
     w.obs.read_inputs += total as u64;
     Fetch::Records(total as u64)
 }

@@ -113,12 +113,17 @@ pub(super) async fn supervise(
 }
 
 /// The world at the start of a run: every group empty, the seeded streams drawn, the anchored
-/// faults armed.
+/// faults and actions armed.
 fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64, t0: Instant) -> World {
     let mut anchored = Vec::new();
     for (i, f) in spec.faults.iter().enumerate() {
         if !matches!(f.at, FaultAt::Time(_)) {
-            anchored.push((f.at.clone(), i));
+            anchored.push((f.at.clone(), Armed::Fault(i)));
+        }
+    }
+    for (i, a) in spec.actions.iter().enumerate() {
+        if !matches!(a.at, FaultAt::Time(_)) {
+            anchored.push((a.at.clone(), Armed::Action(i)));
         }
     }
     World {

@@ -272,6 +272,7 @@ pub(super) async fn task_main(
                     w.obs.socket_reads.push(SocketRead { seq: *input_seq, task: key.0, attempt: key.1 });
                     let counters = w.tasks.counters.entry(tm).or_default();
                     t.handle_line(now, line, *input_seq, counters);
+                    w.inputs_read(&[*input_seq]);
                     if t.has_failed() {
                         // The line that made the chain throw was consumed: a socket cannot
                         // replay it, so it is lost like any line read before a failure.
