@@ -21,7 +21,7 @@
 use crate::config::{CheckpointConfig, ConfigError, RestartStrategyConfig, Retune};
 use crate::coordinator::{CheckpointCoordinator, CoordinatorOutput, ExecutionView, RequestKind};
 use crate::ids::{Attempt, CheckpointId, TaskId, TmId};
-use crate::reason::CheckpointFailureReason;
+use crate::reason::{CheckpointFailureReason, FailureCause};
 use crate::record::Barrier;
 use crate::restart::RestartStrategy;
 use crate::state::TaskSnapshot;
@@ -119,12 +119,12 @@ pub enum JobOutput {
         at_ms: u64,
         backoff_ms: u64,
         failure: u32,
-        cause: String,
+        cause: FailureCause,
     },
     /// A failure that the restart strategy refused: the job fails.
     RestartSuppressed {
         failure: u32,
-        cause: String,
+        cause: FailureCause,
     },
     /// Every cancel RPC for this execution went unacknowledged ([`CANCEL_RPC_CALLS`] calls, each
     /// given the ask timeout): the JobMaster fails the execution, which completes its
@@ -336,8 +336,9 @@ impl JobMaster {
                 let counted = e.state != ExecutionState::Canceling;
                 self.set_task_state(task, ExecutionState::Failed);
                 if counted {
-                    let cause = cause.unwrap_or_else(|| "task failed".to_string());
-                    self.handle_failure(now_ms, format!("{} failed: {cause}", self.params.tasks[task.0 as usize].name));
+                    let message = cause.unwrap_or_else(|| "task failed".to_string());
+                    let task = self.params.tasks[task.0 as usize].name.clone();
+                    self.handle_failure(now_ms, FailureCause::Task { task, message });
                 }
             }
             ExecutionState::Finished => {
@@ -426,7 +427,7 @@ impl JobMaster {
             self.outputs.push_back(JobOutput::Cancel { task: t, attempt, tm });
         }
         if counted {
-            self.handle_failure(now_ms, format!("TaskManager {tm} lost"));
+            self.handle_failure(now_ms, FailureCause::TaskManagerLost { tm });
         }
         self.after_change(now_ms);
     }
@@ -678,7 +679,7 @@ impl JobMaster {
     }
 
     /// A counted failure: consult the restart strategy (§4.1).
-    fn handle_failure(&mut self, now_ms: u64, cause: String) {
+    fn handle_failure(&mut self, now_ms: u64, cause: FailureCause) {
         if self.status != JobStatus::Running {
             // Failures while already restarting/failing/cancelling belong to that round.
             return;
@@ -690,7 +691,7 @@ impl JobMaster {
             let backoff_ms = self.restart.backoff_ms(now_ms);
             let at_ms = now_ms + backoff_ms;
             self.restart_at_ms = Some(at_ms);
-            self.set_status(now_ms, JobStatus::Restarting, Some(cause.clone()));
+            self.set_status(now_ms, JobStatus::Restarting, Some(cause.to_string()));
             self.outputs.push_back(JobOutput::RestartScheduled {
                 at_ms,
                 backoff_ms,
@@ -698,7 +699,7 @@ impl JobMaster {
                 cause,
             });
         } else {
-            self.set_status(now_ms, JobStatus::Failing, Some(cause.clone()));
+            self.set_status(now_ms, JobStatus::Failing, Some(cause.to_string()));
             self.outputs.push_back(JobOutput::RestartSuppressed { failure: self.failures_total, cause });
         }
         self.cancel_all(now_ms);
@@ -839,11 +840,7 @@ impl JobMaster {
                     }
                 }
                 CoordinatorOutput::FailJob(ref fail) => {
-                    let cause = format!(
-                        "Exceeded checkpoint tolerable failure threshold ({}{})",
-                        fail.reason,
-                        fail.id.map(|i| format!(", checkpoint {i}")).unwrap_or_default()
-                    );
+                    let cause = FailureCause::TolerableCheckpointFailures { reason: fail.reason, checkpoint: fail.id };
                     self.outputs.push_back(JobOutput::Checkpoint(out));
                     self.handle_failure(now_ms, cause);
                     self.update_view(now_ms);

@@ -85,3 +85,33 @@ impl fmt::Display for CheckpointFailureReason {
         f.write_str(self.name())
     }
 }
+
+/// Why the job failed (what the restart strategy is asked about): a task's failure, a lost
+/// TaskManager, or the checkpoint failure manager's tolerable limit crossed. `Display` gives
+/// the text Flink's exceptions read like; checkers read the fields.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FailureCause {
+    /// A task failed (`task`: its name, `message`: what it threw).
+    Task { task: String, message: String },
+    /// A TaskManager was lost (heartbeat timeout or a reported crash); its tasks failed.
+    TaskManagerLost { tm: crate::ids::TmId },
+    /// `CheckpointFailureManager` counted more consecutive failures than tolerable: `reason`
+    /// of the failure that crossed the limit, and its checkpoint (`None`: no pending checkpoint).
+    TolerableCheckpointFailures { reason: CheckpointFailureReason, checkpoint: Option<crate::ids::CheckpointId> },
+}
+
+impl fmt::Display for FailureCause {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FailureCause::Task { task, message } => write!(f, "{task} failed: {message}"),
+            FailureCause::TaskManagerLost { tm } => write!(f, "TaskManager {tm} lost"),
+            FailureCause::TolerableCheckpointFailures { reason, checkpoint } => {
+                write!(f, "Exceeded checkpoint tolerable failure threshold ({reason}")?;
+                if let Some(id) = checkpoint {
+                    write!(f, ", checkpoint {id}")?;
+                }
+                write!(f, ")")
+            }
+        }
+    }
+}

@@ -49,7 +49,7 @@ pub(super) struct Decision {
 pub(super) fn decisions(run: &RunResult) -> Vec<Decision> {
     let mut out = Vec::new();
     for e in run.trace.events() {
-        if let crate::world::trace::EventData::Failure { failure, backoff_ms } = e.data {
+        if let crate::world::trace::EventData::Failure { failure, backoff_ms, .. } = e.data {
             out.push(Decision { time_ms: e.time_ms, failure: u64::from(failure), backoff_ms });
         }
     }

@@ -1,6 +1,7 @@
 //! The `tolerable-failure` checker: the job fails exactly when the consecutive counted checkpoint failures exceed `tolerable_failures`, and never otherwise.
 
 use super::*;
+use ckptsim::reason::FailureCause;
 
 /// Whether a checkpoint failure reason counts towards the tolerable consecutive failures
 /// (Flink's `CheckpointFailureManager.checkFailureCounter`): declines and expiry always; since
@@ -92,14 +93,14 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
     let mut anomalies = Vec::new();
     let mut actual: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
     for e in run.trace.events().iter().filter(|e| e.kind == "failure" && e.node == "jm") {
-        let Some((_, rest)) = e.detail.split_once("Exceeded checkpoint tolerable failure threshold (") else {
+        let crate::world::trace::EventData::Failure {
+            cause: FailureCause::TolerableCheckpointFailures { checkpoint: id, .. },
+            ..
+        } = &e.data
+        else {
             continue;
         };
-        let id = rest
-            .split_once("checkpoint ")
-            .and_then(|(_, x)| x.trim_end_matches(')').parse::<u64>().ok())
-            .map(ckptsim::CheckpointId);
-        match id {
+        match *id {
             Some(id) if predicted.contains_key(&id) => {
                 actual.insert(id);
             }

@@ -260,7 +260,7 @@ pub(super) fn route_jm_outputs(
                         "jm",
                         "failure",
                         format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
-                        EventData::Failure { failure, backoff_ms: Some(backoff_ms) },
+                        EventData::Failure { failure, backoff_ms: Some(backoff_ms), cause },
                     );
                 }
                 JobOutput::RestartSuppressed { failure, cause } => {
@@ -268,7 +268,7 @@ pub(super) fn route_jm_outputs(
                         "jm",
                         "failure",
                         format!("#{failure} restart suppressed: {cause}"),
-                        EventData::Failure { failure, backoff_ms: None },
+                        EventData::Failure { failure, backoff_ms: None, cause },
                     );
                 }
                 JobOutput::CancelGaveUp { task, attempt, calls } => {

@@ -35,8 +35,8 @@ pub enum EventData {
     TmStart { incarnation: u64 },
     /// A job failure the restart strategy judged: the JobMaster's failure number (1 again with
     /// a new JobMaster) and the backoff of the restart it scheduled, `None` when it allowed no
-    /// restart (the job fails for good). The `detail` text has the cause.
-    Failure { failure: u32, backoff_ms: Option<u64> },
+    /// restart (the job fails for good); `cause` what failed (the `detail` text renders it).
+    Failure { failure: u32, backoff_ms: Option<u64>, cause: ckptsim::reason::FailureCause },
     /// An event about one task (exception, injected fault, snapshot, decline, sink); the
     /// `detail` text says what happened.
     Task { task: TaskId },
@@ -281,7 +281,11 @@ mod tests {
                 "jm",
                 "failure",
                 "#1 restart".into(),
-                super::EventData::Failure { failure: 1, backoff_ms: Some(1000) },
+                super::EventData::Failure {
+                    failure: 1,
+                    backoff_ms: Some(1000),
+                    cause: ckptsim::reason::FailureCause::TaskManagerLost { tm: ckptsim::ids::TmId(0) },
+                },
             );
             t.push(8, "tm0", "exception", "Sum[0] throws".into());
             t.push_data(

@@ -547,13 +547,13 @@ impl Explorer<'_> {
                     sys.obs.failures.push((
                         now,
                         format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
-                        EventData::Failure { failure, backoff_ms: Some(backoff_ms) },
+                        EventData::Failure { failure, backoff_ms: Some(backoff_ms), cause },
                     ));
                 }
                 JobOutput::RestartSuppressed { failure, cause } => sys.obs.failures.push((
                     now,
                     format!("#{failure} restart suppressed: {cause}"),
-                    EventData::Failure { failure, backoff_ms: None },
+                    EventData::Failure { failure, backoff_ms: None, cause },
                 )),
                 JobOutput::Restored { .. } => sys.obs.restarts += 1,
                 JobOutput::Terminated { retained, .. } => sys.obs.retained = retained.iter().map(|c| c.id).collect(),
