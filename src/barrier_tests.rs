@@ -791,3 +791,21 @@ fn invariants_catch_a_corrupt_state() {
         "(unknown closed channel, 2 closed of 1)"
     );
 }
+
+/// An aligned-with-timeout checkpoint that times out is triggered with its barrier turned
+/// unaligned (Flink: the timed-out checkpoint's options become unaligned, `CheckpointOptions.toUnaligned`),
+/// so the snapshot and the barrier forwarded downstream are unaligned, not only the flag.
+#[test]
+fn timed_out_checkpoint_triggers_with_an_unaligned_barrier() {
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    let (ch, barrier, overtaken) = parse_barrier(Alternating, "0:1t100@0");
+    h.handle_barrier(0, ch, barrier, overtaken);
+    h.handle_timeout(101);
+    let mut triggered = Vec::new();
+    while let Some(out) = h.poll_output() {
+        if let HandlerOutput::Trigger { barrier, unaligned, .. } = out {
+            triggered.push((barrier.id, barrier.alignment, unaligned));
+        }
+    }
+    assert_eq!(triggered, vec![(CheckpointId(1), Alignment::Unaligned, true)]);
+}
