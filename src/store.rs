@@ -446,7 +446,8 @@ mod tests {
             std::panic::catch_unwind(|| store.invariants()).is_err()
         };
         // (profile, num-retained, entries, reported, what)
-        let table: &[(Profile, u32, &[(char, u64)], bool, &str)] = &[
+        type Row = (Profile, u32, &'static [(char, u64)], bool, &'static str);
+        let table: &[Row] = &[
             (Flink23, 10, &[('c', 2), ('c', 1)], true, "2.x: checkpoint ids decreasing"),
             (Flink111, 10, &[('c', 2), ('c', 1)], true, "1.11: checkpoint ids decreasing"),
             (Flink23, 10, &[('y', 2), ('y', 1)], true, "2.x: restored savepoint ids decreasing"),
