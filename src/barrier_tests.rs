@@ -737,3 +737,75 @@ fn handler_kind_follows_mode_and_unaligned() {
 fn taking_from_a_blocked_channel_is_a_host_bug() {
     run(Aligned, F23, Variant::Correct, 2, "B0:1 R0");
 }
+
+/// The state names after each event: `SingleCheckpointBarrierHandler`'s barrier handler states
+/// (`WaitingForFirstBarrier`, `CollectingBarriers`, `CollectingBarriersUnaligned`,
+/// `WaitingForOvertakenRecords`) and the tracker's two.
+#[test]
+fn state_names_follow_the_handler() {
+    // (kind, channels, events, state name before any event and after each)
+    let table: &[(HandlerKind, u32, &[&str], &[&str])] = &[
+        (Aligned, 2, &["B0:1", "B1:1"], &["WaitingForFirstBarrier", "CollectingBarriers", "WaitingForFirstBarrier"]),
+        (AtLeastOnce, 2, &["B0:1", "B1:1"], &["WaitingForFirstBarrier", "TrackingBarriers", "WaitingForFirstBarrier"]),
+        (
+            Alternating,
+            2,
+            &["B0:1", "B1:1"],
+            &["WaitingForFirstBarrier", "CollectingBarriersUnaligned", "WaitingForFirstBarrier"],
+        ),
+        (Alternating, 1, &["B0:1+1"], &["WaitingForFirstBarrier", "WaitingForOvertakenRecords"]),
+    ];
+    for &(kind, channels, events, want) in table {
+        let mut h = BarrierHandler::new(kind, channels, F23, Variant::Correct);
+        let mut got = vec![h.state_name()];
+        for event in events {
+            let (ch, barrier, overtaken) = parse_barrier(kind, &event[1..]);
+            h.handle_barrier(0, ch, barrier, overtaken);
+            got.push(h.state_name());
+        }
+        assert_eq!(got, want, "{kind:?} over {channels} channels: {events:?}");
+    }
+}
+
+#[test]
+#[should_panic(expected = "clock ran backwards")]
+fn a_clock_running_backwards_is_a_host_bug() {
+    let mut h = BarrierHandler::new(Aligned, 2, F23, Variant::Correct);
+    h.handle_record(10, ChannelId(0));
+    h.handle_record(5, ChannelId(1));
+}
+
+/// The invariants are a checker: a closed channel the handler does not have, or more closed
+/// channels than it has, is reported.
+#[test]
+fn invariants_catch_a_corrupt_state() {
+    let mut h = BarrierHandler::new(Aligned, 2, F23, Variant::Correct);
+    h.env.closed.insert(ChannelId(7));
+    let unknown_closed_caught = std::panic::catch_unwind(|| h.invariants()).is_err();
+    let mut t = BarrierHandler::new(AtLeastOnce, 1, F23, Variant::Correct);
+    t.env.closed.extend([ChannelId(0), ChannelId(1)]);
+    let too_many_closed_caught = std::panic::catch_unwind(|| t.invariants()).is_err();
+    assert_eq!(
+        (unknown_closed_caught, too_many_closed_caught),
+        (true, true),
+        "(unknown closed channel, 2 closed of 1)"
+    );
+}
+
+/// An aligned-with-timeout checkpoint that times out is triggered with its barrier turned
+/// unaligned (Flink: the timed-out checkpoint's options become unaligned, `CheckpointOptions.toUnaligned`),
+/// so the snapshot and the barrier forwarded downstream are unaligned, not only the flag.
+#[test]
+fn timed_out_checkpoint_triggers_with_an_unaligned_barrier() {
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    let (ch, barrier, overtaken) = parse_barrier(Alternating, "0:1t100@0");
+    h.handle_barrier(0, ch, barrier, overtaken);
+    h.handle_timeout(101);
+    let mut triggered = Vec::new();
+    while let Some(out) = h.poll_output() {
+        if let HandlerOutput::Trigger { barrier, unaligned, .. } = out {
+            triggered.push((barrier.id, barrier.alignment, unaligned));
+        }
+    }
+    assert_eq!(triggered, vec![(CheckpointId(1), Alignment::Unaligned, true)]);
+}

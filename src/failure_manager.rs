@@ -292,6 +292,8 @@ mod tests {
 
     fn check(case: &Case) {
         let mut m = CheckpointFailureManager::new(case.tolerable, case.profile);
+        // What the getters must report: the tolerance in force and the highest success.
+        let (mut tolerable, mut last_succeeded) = (case.tolerable, None);
         for (i, &step) in case.steps.iter().enumerate() {
             let at = format!("case `{}` ({}), step #{} {step:?}", case.name, case.profile, i + 1);
             match step {
@@ -306,9 +308,15 @@ mod tests {
                 Step::Success { id, counter } => {
                     m.handle_checkpoint_success(CheckpointId(id));
                     assert_eq!(m.consecutive_failures(), counter, "{at}: counter");
+                    last_succeeded = last_succeeded.max(Some(CheckpointId(id)));
                 }
-                Step::Retune { tolerable } => m.set_tolerable_failures(tolerable),
+                Step::Retune { tolerable: t } => {
+                    m.set_tolerable_failures(t);
+                    tolerable = t;
+                }
             }
+            assert_eq!(m.tolerable_failures(), tolerable, "{at}: tolerance in force");
+            assert_eq!(m.last_succeeded(), last_succeeded, "{at}: last success");
         }
     }
 
@@ -590,6 +598,21 @@ mod tests {
             },
         ];
         cases.iter().for_each(check);
+    }
+
+    /// The invariants are a checker: a counter that disagrees with the recorded ids (1.11
+    /// records every counted id) or a recorded unknown id in 2.x is reported.
+    #[test]
+    fn invariants_catch_a_corrupt_state() {
+        let mut m = CheckpointFailureManager::new(3, Flink111);
+        m.handle_checkpoint_failure(Some(CheckpointId(1)), Checkpoint, CheckpointExpired, None);
+        m.consecutive_failures = 2;
+        let counter_caught = std::panic::catch_unwind(|| m.invariants()).is_err();
+        let mut n = CheckpointFailureManager::new(3, Flink23);
+        n.counted_ids.insert(None);
+        n.consecutive_failures = 1;
+        let unknown_caught = std::panic::catch_unwind(|| n.invariants()).is_err();
+        assert_eq!((counter_caught, unknown_caught), (true, true), "(1.11 counter != ids, 2.x unknown id recorded)");
     }
 
     #[test]

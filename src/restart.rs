@@ -321,6 +321,7 @@ impl RestartStrategy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeSet;
     use Profile::{Flink111, Flink23};
 
     /// One failure: `(at_ms, random, new_attempt, can_restart, backoff_ms)`; `can_restart` and
@@ -338,6 +339,7 @@ mod tests {
     fn check(case: &Case) {
         for &profile in case.profiles {
             let mut s = RestartStrategy::new(&case.config, profile, case.variant);
+            assert_eq!(s.profile(), profile, "case `{}`: the strategy keeps its profile", case.name);
             for (i, &(at_ms, random, new_attempt, can_restart, backoff_ms)) in case.steps.iter().enumerate() {
                 let got_new = s.notify_failure(at_ms, random);
                 let got_can = s.can_restart(at_ms);
@@ -683,6 +685,49 @@ mod tests {
             }
             now_ms += b + 1;
         }
+    }
+
+    /// Jitter 1.0 after the raw backoff saturated (Java's `(long)` cast of an overflowing
+    /// `initial * multiplier^attempt` is `Long.MAX_VALUE`, so `j` is `Long.MAX_VALUE` too): the
+    /// jitter window `2j + 1` still fits in 64 bits, every draw stays in `[initial, max]` and
+    /// both ends are reached. Saturating at `u64::MAX` instead would overflow `2j + 1`.
+    #[test]
+    fn exponential_full_jitter_after_saturation() {
+        let config = expo(1_000, 60_000, 1.5, i64::MAX, 1.0, i64::MAX);
+        let mut s = RestartStrategy::new(&config, Flink23, C);
+        let mut now_ms = 0;
+        // 1000 * 1.5^200 is above i64::MAX (and 1.5^2000 is infinite as an f64).
+        for _ in 0..2_000 {
+            s.notify_failure(now_ms, 0);
+            now_ms = s.next_restart_ms().unwrap() + 1;
+        }
+        let mut seen = BTreeSet::new();
+        for r in [0, 1, 999, 1_000, 30_000, 60_000, 60_001, 1 << 62, u64::MAX - 1, u64::MAX] {
+            let mut t = s.clone();
+            assert!(t.notify_failure(now_ms, r));
+            let b = t.backoff_ms(now_ms);
+            assert!((1_000..=60_000).contains(&b), "random {r}: backoff {b}");
+            seen.insert(b);
+        }
+        assert!(seen.contains(&1_000) && seen.contains(&60_000), "both ends reached: {seen:?}");
+    }
+
+    /// The invariants are a checker: a state no handler can reach (a drawn backoff above the
+    /// maximum, a failure-rate window past its cap) is reported, not accepted.
+    #[test]
+    fn invariants_catch_a_corrupt_state() {
+        let mut s = RestartStrategy::new(&expo(1_000, 60_000, 1.5, 3_600_000, 0.1, 10), Flink23, C);
+        s.notify_failure(0, 0);
+        if let Strategy::ExponentialDelay(e) = &mut s.strategy {
+            e.last_backoff_ms = Some(60_001);
+        }
+        let expo_caught = std::panic::catch_unwind(|| s.invariants()).is_err();
+        let mut r = RestartStrategy::new(&rate(2, 1_000, 0), Flink111, C);
+        if let Strategy::FailureRate(f) = &mut r.strategy {
+            f.failure_timestamps_ms.extend([1, 2, 3]);
+        }
+        let rate_caught = std::panic::catch_unwind(|| r.invariants()).is_err();
+        assert_eq!((expo_caught, rate_caught), (true, true), "(exponential backoff > max, failure-rate window > cap)");
     }
 
     #[test]

@@ -304,6 +304,12 @@ mod tests {
                 assert_eq!(got, discarded, "{at}: discarded");
                 assert_eq!(ids(&store.retained()), retained, "{at}: retained");
                 assert_eq!(store.latest().map(|c| c.id.0), Some(id), "{at}: latest is the newest");
+                assert_eq!((store.len(), store.is_empty()), (retained.len(), false), "{at}: (len, is_empty)");
+                assert_eq!(
+                    (store.num_retained(), store.retention(), store.is_shut_down()),
+                    (case.num_retained, NoExternalizedCheckpoints, false),
+                    "{at}: (num_retained, retention, shut down)"
+                );
             }
         }
     }
@@ -403,8 +409,9 @@ mod tests {
                 } else {
                     (entries.iter().filter(|(t, _)| *t != 'c').map(|&(_, id)| id).collect(), own)
                 };
-                let (kept, discarded) = store.shutdown(status);
                 let at = format!("{retention:?} on {status} ({profile})");
+                assert_eq!((store.retention(), store.is_shut_down()), (retention, false), "{at}: before shutdown");
+                let (kept, discarded) = store.shutdown(status);
                 assert_eq!(ids(&kept), want_kept, "{at}: kept");
                 assert_eq!(discarded.iter().map(|c| c.0).collect::<Vec<_>>(), want_discarded, "{at}: discarded");
                 assert!(store.is_empty() && store.latest().is_none() && store.is_shut_down(), "{at}: emptied");
@@ -426,6 +433,37 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// The invariants are a checker: ids out of order (a checkpoint in either profile, a
+    /// restored savepoint in 2.x; only a 1.11 savepoint may complete late), more than N entries
+    /// (1.11) or unprotected ones (2.x), or an own savepoint kept by a 2.x store are reported.
+    #[test]
+    fn invariants_catch_a_corrupt_state() {
+        let corrupt = |profile: Profile, num_retained: u32, entries: &[(char, u64)]| {
+            let mut store = CompletedCheckpointStore::new(num_retained, NoExternalizedCheckpoints, profile);
+            store.checkpoints = entries.iter().map(|&(tag, id)| entry(tag, id)).collect();
+            std::panic::catch_unwind(|| store.invariants()).is_err()
+        };
+        // (profile, num-retained, entries, reported, what)
+        type Row = (Profile, u32, &'static [(char, u64)], bool, &'static str);
+        let table: &[Row] = &[
+            (Flink23, 10, &[('c', 2), ('c', 1)], true, "2.x: checkpoint ids decreasing"),
+            (Flink111, 10, &[('c', 2), ('c', 1)], true, "1.11: checkpoint ids decreasing"),
+            (Flink23, 10, &[('y', 2), ('y', 1)], true, "2.x: restored savepoint ids decreasing"),
+            (Flink111, 10, &[('c', 2), ('s', 1)], false, "1.11: a savepoint completing after a newer checkpoint"),
+            (Flink111, 1, &[('c', 1), ('c', 2)], true, "1.11: two entries with num-retained 1"),
+            (Flink23, 1, &[('c', 1), ('c', 2), ('c', 3)], true, "2.x: an unprotected entry beyond N"),
+            (Flink23, 1, &[('c', 1), ('y', 2)], false, "2.x: latest checkpoint + newest restored savepoint"),
+            (Flink23, 10, &[('s', 1)], true, "2.x: an own savepoint"),
+        ];
+        for &(profile, num_retained, entries, reported, what) in table {
+            assert_eq!(corrupt(profile, num_retained, entries), reported, "{what} ({profile}): reported");
+        }
+        let mut store = CompletedCheckpointStore::new(1, NoExternalizedCheckpoints, Flink23);
+        store.shutdown(Failed);
+        store.checkpoints.push_back(entry('c', 1));
+        assert!(std::panic::catch_unwind(|| store.invariants()).is_err(), "an entry after shutdown: reported");
     }
 
     #[test]
