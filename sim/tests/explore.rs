@@ -131,6 +131,28 @@ fn aligned_no_block_is_found_on_the_two_input_job() {
     assert_eq!(found("keyed-print.toml", Variant::AlignedNoBlock, b).as_deref(), Some("state"));
 }
 
+/// `drop-channel-state-on-restore` on the two-input job with unaligned checkpoints: what a user
+/// writes by adding `unaligned = true` to `[checkpoint]` of `keyed-print.toml`. A barrier on
+/// one channel starts the unaligned snapshot, the record queued on the other channel before its
+/// barrier becomes channel state, a failure restores that checkpoint, and the broken restore
+/// drops the record: once every input is read and delivered, the key's last printed value is
+/// one short of the reference's final value (the explorer's quiescent-state rule, `state`).
+#[test]
+fn drop_channel_state_on_restore_is_found_on_the_unaligned_two_input_job() {
+    let b = Bounds { max_states: 1_500_000, ..bounds(2, 1) };
+    let mut unaligned = spec("keyed-print.toml", Variant::DropChannelStateOnRestore);
+    unaligned.checkpoint.unaligned = true;
+    let ex = Explorer::new(&unaligned, b);
+    let v = ex.explore().violation.expect("the dropped channel state is found");
+    assert_eq!(v.checker, "state", "{v:?}");
+    assert!(v.anomaly.contains("every input read and delivered"), "{v:?}");
+    assert!(v.path.iter().any(|c| matches!(c, Choice::Fail(_))), "a failure and a restore are on the path: {v:?}");
+    let (_, verdict) = ex.replay(&v.path).expect("the counterexample replays step by step");
+    assert_eq!(verdict.map(|(c, _)| c).as_deref(), Some("state"));
+    let (_, at_prefix) = ex.replay(&v.path[..v.path.len() - 1]).expect("prefix replays");
+    assert!(at_prefix.is_none(), "a shorter path already failed: {at_prefix:?}");
+}
+
 /// The two-input job's bounded space: about 660,000 states, 20 s and 1.5 GB on a 2-core
 /// machine; `CKPTSIM_LONG=1` runs it (BENCHMARKS.md has the figures).
 #[test]
