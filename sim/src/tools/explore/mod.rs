@@ -23,8 +23,12 @@
 //! minimal length. Visited states are deduplicated by a fingerprint of the whole state;
 //! observations are kept per task, so two orders of independent deliveries (to different tasks)
 //! that reach the same state are explored once — the partial-order reduction this explorer
-//! relies on. At each state the safety checkers of a simulation run (exactly-once,
-//! at-least-once, state, offsets, coordinator, restart) judge the run so far; a state with no
+//! relies on (with unaligned checkpoints a task that may send a barrier next also brings its
+//! downstream tasks into the explored group: priority barriers overtake queued records). At each
+//! state the safety checkers of a simulation run (exactly-once, at-least-once, state, offsets,
+//! coordinator, restart) judge the run so far, and a rule only the explorer can pose: once every
+//! input is read and delivered, each key's last printed value is the reference's final value
+//! (`judge.rs`, `quiescent_state`; it sees a restore that lost an update); a state with no
 //! choice left whose job or tasks are still in a transitional status (and whose timers were not
 //! cut by the tick bound) is a liveness violation: no delivery can ever move it on.
 //!
