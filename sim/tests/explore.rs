@@ -220,3 +220,23 @@ fn two_pc_commit_on_precommit_is_found_through_a_tm_crash() {
     assert!(v.path.iter().any(|c| matches!(c, Choice::CrashTm(_))), "{v:?}");
     assert!(v.path.iter().any(|c| matches!(c, Choice::TmLost(_))), "the JobManager noticed the crash: {v:?}");
 }
+
+/// The 34-step counterexample of `drop-channel-state-on-restore` (the search above finds it)
+/// replayed directly: the broken restore fails the quiescent-state rule, the correct one
+/// replays the channel state and passes the same path.
+#[test]
+fn the_dropped_channel_state_path_fails_only_the_broken_restore() {
+    let path: Vec<Choice> = "to-task:t0 to-task:t1 to-task:t2 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 to-jm:t2 to-jm:t2 \
+        tick fetch:t0 to-task:t0 to-task:t1 data:0:t2:1 data:0:t2:0 data:0:t2:0 to-jm:t0 to-jm:t1 to-jm:t2 \
+        to-task:t1 to-task:t0 to-task:t2 fail:t0 to-jm:t0 to-task:t1 to-task:t2 to-jm:t1 to-jm:t2 tick \
+        to-task:t0 to-task:t1 fetch:t0 to-task:t2 data:1:t2:0"
+        .split_whitespace()
+        .map(|c| c.parse().expect("a step"))
+        .collect();
+    for (variant, want) in [(Variant::DropChannelStateOnRestore, Some("state")), (Variant::Correct, None)] {
+        let mut s = spec("keyed-print.toml", variant);
+        s.checkpoint.unaligned = true;
+        let (_, verdict) = Explorer::new(&s, bounds(2, 1)).replay(&path).expect("every step is enabled");
+        assert_eq!(verdict.as_ref().map(|(c, _)| c.as_str()), want, "{variant}: {verdict:?}");
+    }
+}
