@@ -23,8 +23,12 @@
 //! minimal length. Visited states are deduplicated by a fingerprint of the whole state;
 //! observations are kept per task, so two orders of independent deliveries (to different tasks)
 //! that reach the same state are explored once — the partial-order reduction this explorer
-//! relies on. At each state the safety checkers of a simulation run (exactly-once,
-//! at-least-once, state, offsets, coordinator, restart) judge the run so far; a state with no
+//! relies on (with unaligned checkpoints a task that may send a barrier next also brings its
+//! downstream tasks into the explored group: priority barriers overtake queued records). At each
+//! state the safety checkers of a simulation run (exactly-once, at-least-once, state, offsets,
+//! coordinator, restart) judge the run so far, and a rule only the explorer can pose: once every
+//! input is read and delivered, each key's last printed value is the reference's final value
+//! (`judge.rs`, `quiescent_state`; it sees a restore that lost an update); a state with no
 //! choice left whose job or tasks are still in a transitional status (and whose timers were not
 //! cut by the tick bound) is a liveness violation: no delivery can ever move it on.
 //!
@@ -242,13 +246,20 @@ struct Sys {
     ticked_at: Option<u64>,
 }
 
-/// FNV-1a over formatted text: a state's fingerprint without building the text.
+/// FNV-1a over formatted text, with a multiply-rotate step for each eight bytes of a long
+/// piece: a state's fingerprint without building the text.
 struct Fingerprint(u64);
 
 impl fmt::Write for Fingerprint {
     fn write_str(&mut self, s: &str) -> fmt::Result {
-        for b in s.bytes() {
-            self.0 ^= b as u64;
+        let mut chunks = s.as_bytes().chunks_exact(8);
+        for c in &mut chunks {
+            // A word's high bytes would only reach the top bits: the rotation brings them down.
+            self.0 ^= u64::from_le_bytes(c.try_into().expect("eight bytes"));
+            self.0 = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+        }
+        for b in chunks.remainder() {
+            self.0 ^= *b as u64;
             self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
         }
         Ok(())
@@ -345,6 +356,8 @@ pub struct Explorer<'a> {
     reference: Reference,
     /// Per task, per output channel: (downstream task, its input channel).
     outs: Vec<Vec<(TaskId, u32)>>,
+    /// Per task: every task upstream of it (transitively).
+    upstream: Vec<Vec<TaskId>>,
     bounds: Bounds,
 }
 
@@ -368,8 +381,24 @@ impl<'a> Explorer<'a> {
                     .collect()
             })
             .collect();
+        let upstream = graph
+            .tasks
+            .iter()
+            .map(|t| {
+                let mut seen = BTreeSet::new();
+                let mut stack = vec![t.id];
+                while let Some(x) = stack.pop() {
+                    for u in graph.inputs_of(x) {
+                        if seen.insert(u) {
+                            stack.push(u);
+                        }
+                    }
+                }
+                seen.into_iter().collect()
+            })
+            .collect();
         let reference = reference::compute(spec);
-        Explorer { spec, graph, log, log_end, reference, outs, bounds }
+        Explorer { spec, graph, log, log_end, reference, outs, upstream, bounds }
     }
 
     fn initial(&self) -> Sys {
@@ -443,7 +472,11 @@ impl<'a> Explorer<'a> {
             for (sys, path, changed) in frontier {
                 let choices = self.choices(&sys);
                 let terminal = choices.is_empty();
-                let verdict = if changed || terminal { self.judge(&sys, terminal) } else { None };
+                let verdict = if changed || terminal {
+                    self.judge(&sys, terminal)
+                } else {
+                    self.quiescent_state(&sys).map(|why| ("state".to_string(), why))
+                };
                 if let Some((checker, anomaly)) = verdict {
                     report.violation = Some(Violation { path, checker, anomaly });
                     break 'levels;

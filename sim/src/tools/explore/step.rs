@@ -17,12 +17,12 @@ impl Explorer<'_> {
             .map(|(_, p, o, visible)| (p, o, visible))
     }
 
-    /// The choices explored from `sys`: every enabled one, reduced to one task's persistent
-    /// set where that is sound (see [`Explorer::reduce`]).
+    /// The choices explored from `sys`: every enabled one, reduced to one group of tasks'
+    /// persistent set where that is sound (see [`Explorer::reduce`]).
     pub(super) fn choices(&self, sys: &Sys) -> Vec<Choice> {
         let all = self.enabled(sys);
         if self.bounds.reduce {
-            self.reduce(all)
+            self.reduce(sys, all)
         } else {
             all
         }
@@ -35,56 +35,93 @@ impl Explorer<'_> {
     /// when some task has a channel or JobManager message waiting, exploring only the steps of
     /// that task and of the tasks upstream of it (whose outputs can queue up behind the heads
     /// it takes), with their failures and message losses, reaches every state of this time
-    /// model that the full set reaches. Unaligned barriers are the exception
-    /// (they overtake queued records: an upstream step changes the head a downstream step
-    /// takes), so there the full set is kept. Time model ("eager delivery"): timers fire only
-    /// when no channel element and no JobManager message to a task is waiting, as if delivery
-    /// and processing took no virtual time; sources read at any pace (a timer may fire before a
-    /// visible record is read), and messages to the JobManager and failures interleave freely;
-    /// of several sources with records to read, only the first one's read is explored at a time.
-    /// Process crashes touch several tasks at once: a TaskManager crash stays in the busy set
-    /// when it kills a task of the group, a JobManager failover (it touches every task) always
-    /// does; the JobManager noticing a crashed TaskManager is a JobManager step, like `to-jm`.
-    pub(super) fn reduce(&self, all: Vec<Choice>) -> Vec<Choice> {
-        let cfg = &self.spec.checkpoint;
-        let overtaking = cfg.mode == ckptsim::config::CheckpointingMode::ExactlyOnce && cfg.unaligned;
-        let busy = all.iter().find_map(|c| match c {
-            Choice::ToTask(t) | Choice::Data { to: t, .. } => Some(*t),
-            _ => None,
-        });
-        match busy {
-            Some(t) if !overtaking => {
-                // The task and everything upstream of it: an upstream step can put a new
-                // element behind the head of one of the task's channels, which the task may
-                // take before or after its other steps.
-                let mut group = BTreeSet::from([t]);
-                let mut stack = vec![t];
-                while let Some(x) = stack.pop() {
-                    for u in self.graph.inputs_of(x) {
-                        if group.insert(u) {
-                            stack.push(u);
-                        }
-                    }
-                }
-                all.into_iter()
-                    .filter(|c| match c {
-                        Choice::Fetch(x) | Choice::ToTask(x) | Choice::Lose(x) | Choice::Fail(x) => group.contains(x),
-                        Choice::Data { to, .. } => group.contains(to),
-                        Choice::CrashTm(tm) => group.iter().any(|x| self.graph.tasks[x.0 as usize].tm == *tm),
-                        Choice::JmFailover => true,
-                        Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) => false,
-                    })
-                    .collect()
-            }
-            Some(_) => all.into_iter().filter(|c| *c != Choice::Tick).collect(),
-            None => {
-                // Reads of different sources commute with each other and with the JobManager's
-                // steps: only the first reading task's read is explored here (a timer may still
-                // come first, and the others read later).
-                let reader = all.iter().find_map(|c| if let Choice::Fetch(t) = c { Some(*t) } else { None });
-                all.into_iter().filter(|c| !matches!(c, Choice::Fetch(x) if Some(*x) != reader)).collect()
+    /// model that the full set reaches. Of the busy tasks, the one whose group leaves the fewest
+    /// choices is taken (a source with a message waiting is a group of one; its downstream
+    /// task's group holds every task upstream of it).
+    ///
+    /// Unaligned barriers couple a channel's two ends beyond FIFO order: a barrier forwarded
+    /// with priority is put at the head of the queue the downstream task takes from, and the
+    /// downstream task's first barrier of a checkpoint pulls the same checkpoint's barrier out
+    /// of its other channels (wherever it is queued, if it is there yet). So with unaligned
+    /// checkpoints a task of the group whose next step may send a barrier (a trigger waiting
+    /// for a source, a barrier at the head of one of its channels) brings its downstream tasks
+    /// (and their upstream) into the group; records and cancel markers still only join the
+    /// tail. Time model ("eager delivery"): timers fire only when no channel element and no
+    /// JobManager message to a task is waiting, as if delivery and processing took no virtual
+    /// time; sources read at any pace (a timer may fire before a visible record is read), and
+    /// messages to the JobManager and failures interleave freely; of several sources with
+    /// records to read, only the first one's read is explored at a time. Process crashes touch
+    /// several tasks at once: a TaskManager crash stays in the busy set when it kills a task of
+    /// the group, a JobManager failover (it touches every task) always does; the JobManager
+    /// noticing a crashed TaskManager is a JobManager step, like `to-jm`.
+    pub(super) fn reduce(&self, sys: &Sys, all: Vec<Choice>) -> Vec<Choice> {
+        let busy: BTreeSet<TaskId> = all
+            .iter()
+            .filter_map(|c| match c {
+                Choice::ToTask(t) | Choice::Data { to: t, .. } => Some(*t),
+                _ => None,
+            })
+            .collect();
+        if busy.is_empty() {
+            // Reads of different sources commute with each other and with the JobManager's
+            // steps: only the first reading task's read is explored here (a timer may still
+            // come first, and the others read later).
+            let reader = all.iter().find_map(|c| if let Choice::Fetch(t) = c { Some(*t) } else { None });
+            return all.into_iter().filter(|c| !matches!(c, Choice::Fetch(x) if Some(*x) != reader)).collect();
+        }
+        let mut best: Option<Vec<Choice>> = None;
+        for t in busy {
+            let group = self.group(sys, t);
+            let kept: Vec<Choice> = all
+                .iter()
+                .copied()
+                .filter(|c| match c {
+                    Choice::Fetch(x) | Choice::ToTask(x) | Choice::Lose(x) | Choice::Fail(x) => group.contains(x),
+                    Choice::Data { to, .. } => group.contains(to),
+                    Choice::CrashTm(tm) => group.iter().any(|x| self.graph.tasks[x.0 as usize].tm == *tm),
+                    Choice::JmFailover => true,
+                    Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) => false,
+                })
+                .collect();
+            if best.as_ref().is_none_or(|b| kept.len() < b.len()) {
+                best = Some(kept);
             }
         }
+        best.unwrap_or(all)
+    }
+
+    /// The tasks whose steps are explored when `t` is busy: `t`, every task upstream of it
+    /// and, with unaligned checkpoints, the downstream tasks of a member that may send a
+    /// barrier next (closed again upstream).
+    fn group(&self, sys: &Sys, t: TaskId) -> BTreeSet<TaskId> {
+        let cfg = &self.spec.checkpoint;
+        let overtaking = cfg.mode == ckptsim::config::CheckpointingMode::ExactlyOnce && cfg.unaligned;
+        let mut group = BTreeSet::from([t]);
+        let mut stack = vec![t];
+        while let Some(x) = stack.pop() {
+            let ups = &self.upstream[x.0 as usize];
+            let downs: &[(TaskId, u32)] =
+                if overtaking && self.may_send_barrier(sys, x) { &self.outs[x.0 as usize] } else { &[] };
+            for u in ups.iter().copied().chain(downs.iter().map(|(d, _)| *d)) {
+                if group.insert(u) {
+                    stack.push(u);
+                }
+            }
+        }
+        group
+    }
+
+    /// Whether one of task `t`'s enabled steps may send a barrier downstream: a trigger at the
+    /// head of its JobManager messages, or a barrier at the head of one of its input channels.
+    fn may_send_barrier(&self, sys: &Sys, t: TaskId) -> bool {
+        if sys.to_task.get(&t).and_then(|q| q.front()).is_some_and(|m| matches!(m, Ctl::Trigger { .. })) {
+            return true;
+        }
+        let Some(task) = sys.tasks.get(&t) else { return false };
+        let attempt = task.attempt().0;
+        sys.data
+            .range((attempt, t, 0)..=(attempt, t, u32::MAX))
+            .any(|(_, q)| q.front().is_some_and(|(e, _)| matches!(e, StreamElement::Barrier(_))))
     }
 
     /// Every choice enabled in `sys`, in a fixed order.
