@@ -634,6 +634,10 @@ pub(super) fn drain_outputs(
                             let overtaken = ahead + carried;
                             let counters = w.tasks.counters.entry(tm).or_default();
                             t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+                            // A checkpoint that timed out before its first barrier (announced,
+                            // §3.4) triggers on this barrier: its snapshot cut is taken now,
+                            // before any further record is taken (the drain's own note came first).
+                            w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
                         }
                     }
                 }
