@@ -12,7 +12,13 @@
 //!   `WaitingForFirstBarrier`, `CollectingBarriers` (aligned, channels blocked),
 //!   `CollectingBarriersUnaligned` (snapshot taken, in-flight records being persisted) and
 //!   `WaitingForOvertakenRecords` (every barrier is in, but records that a priority barrier
-//!   overtook have not been taken from their channel yet).
+//!   overtook have not been taken from their channel yet). Two more states exist only for
+//!   aligned-with-timeout checkpoints whose barriers were *announced*
+//!   ([`BarrierHandler::handle_announcement`], flink-2.3): `WaitingForFirstBarrierAnnounced`
+//!   (an announcement started the checkpoint, no barrier taken yet: Flink's
+//!   `AlternatingWaitingForFirstBarrier` with a pending id) and `WaitingForFirstBarrierUnaligned`
+//!   (it timed out before any barrier was taken: Flink's
+//!   `AlternatingWaitingForFirstBarrierUnaligned`; the first barrier triggers it unaligned).
 //! * [`HandlerKind::AtLeastOnce`] uses the barrier tracker (§3.2): never blocks, tracks up to
 //!   [`MAX_TRACKED_CHECKPOINTS`] incomplete checkpoints.
 //!
@@ -194,6 +200,26 @@ impl BarrierHandler {
         self.invariants();
     }
 
+    /// A barrier of an aligned-with-timeout checkpoint reached `ch`'s input queue, possibly
+    /// behind records the task has not taken yet (Flink's `EventAnnouncement`, made by the
+    /// receiving channel and handled by `SingleCheckpointBarrierHandler.processBarrierAnnouncement`).
+    /// The barrier itself is still delivered later through [`handle_barrier`](Self::handle_barrier).
+    ///
+    /// Only aligned-with-timeout barriers are announced (flink-2.3; 1.11 has no such timeout and
+    /// no announcements): for any other barrier, handler kind or profile this does nothing. An
+    /// announcement of a newer id starts that checkpoint (ending the pending one as subsumed)
+    /// and so starts its timeout clock before its first barrier is taken; once the checkpoint
+    /// went unaligned, each announcement asks the host to prioritize the announced barrier
+    /// ([`HandlerOutput::PrioritizeBarriers`], Flink's `convertToPriorityEvent`). Announcements
+    /// of obsolete checkpoints are ignored.
+    pub fn handle_announcement(&mut self, now_ms: u64, ch: ChannelId, barrier: Barrier) {
+        self.enter(now_ms, ch, "announcement");
+        if let Machine::Single(s) = &mut self.machine {
+            s.on_announcement(&mut self.env, now_ms, ch, barrier);
+        }
+        self.invariants();
+    }
+
     pub fn handle_cancel_marker(&mut self, now_ms: u64, ch: ChannelId, id: CheckpointId) {
         self.enter(now_ms, ch, "cancel marker");
         match &mut self.machine {
@@ -356,6 +382,14 @@ enum SingleState {
     CollectingBarriersUnaligned { barrier: Barrier, aligned: BTreeSet<ChannelId>, target: u32, overtaken: Overtaken },
     /// Unaligned, every barrier is in; the records some of them overtook are still to be taken.
     WaitingForOvertakenRecords { id: CheckpointId, overtaken: Overtaken },
+    /// Aligned with timeout: announcements on the channels in `announced` started the
+    /// checkpoint; no barrier (or, in 2.3, end of partition) was taken yet. The timeout clock
+    /// runs; nothing is blocked.
+    Announced { barrier: Barrier, first_ms: u64, announced: BTreeSet<ChannelId>, target: u32 },
+    /// Aligned with timeout, timed out before its first barrier was taken: the announced
+    /// barriers were prioritized; the first barrier taken triggers the checkpoint unaligned.
+    /// `ended`: channels that ended meanwhile (2.3 counts them as aligned).
+    TimedOutBeforeBarrier { barrier: Barrier, ended: BTreeSet<ChannelId>, target: u32 },
 }
 
 impl SingleState {
@@ -365,6 +399,8 @@ impl SingleState {
             SingleState::CollectingBarriers { .. } => "CollectingBarriers",
             SingleState::CollectingBarriersUnaligned { .. } => "CollectingBarriersUnaligned",
             SingleState::WaitingForOvertakenRecords { .. } => "WaitingForOvertakenRecords",
+            SingleState::Announced { .. } => "WaitingForFirstBarrierAnnounced",
+            SingleState::TimedOutBeforeBarrier { .. } => "WaitingForFirstBarrierUnaligned",
         }
     }
 }
@@ -431,6 +467,9 @@ impl Single {
                 return; // the JobManager had aborted `id`
             }
         }
+        // An announcement had started `id`: its first barrier begins the alignment (or, once
+        // timed out, triggers it unaligned).
+        self.leave_announced(env);
         if matches!(self.state, SingleState::CollectingBarriers { .. })
             && Self::mode_for(env, &barrier) == Mode::Unaligned
         {
@@ -454,30 +493,83 @@ impl Single {
                 }
                 self.after_unaligned_progress(env);
             }
-            SingleState::WaitingForFirstBarrier | SingleState::WaitingForOvertakenRecords { .. } => {
+            SingleState::WaitingForFirstBarrier
+            | SingleState::WaitingForOvertakenRecords { .. }
+            | SingleState::Announced { .. }
+            | SingleState::TimedOutBeforeBarrier { .. } => {
                 unreachable!("checkpoint {id} is pending but no checkpoint is being collected")
             }
         }
     }
 
-    /// The first barrier of a newer id: end whatever is in progress, then start `barrier.id`.
-    fn start_checkpoint(&mut self, env: &mut Env, now_ms: u64, barrier: Barrier) {
-        if self.pending() {
-            self.abort_internal(env, self.current, CheckpointFailureReason::CheckpointDeclinedSubsumed);
-        }
-        if let SingleState::WaitingForOvertakenRecords { id, .. } = self.state {
-            // A newer checkpoint starts before the older one's overtaken records were taken:
-            // those records now belong to the newer checkpoint's cut, so the older one cannot
-            // finish its channel state.
-            self.state = SingleState::WaitingForFirstBarrier;
-            env.abort(id, CheckpointFailureReason::CheckpointDeclinedSubsumed);
+    /// An announced barrier (§3.4, flink-2.3): see [`BarrierHandler::handle_announcement`].
+    fn on_announcement(&mut self, env: &mut Env, now_ms: u64, ch: ChannelId, barrier: Barrier) {
+        if !matches!(Self::mode_for(env, &barrier), Mode::AlignedWithTimeout { .. }) {
+            return; // only aligned-with-timeout barriers are announced (`requiresAnnouncement`)
         }
         let id = barrier.id;
-        self.current = id;
-        self.jm_aborted.retain(|&x| x >= id);
-        if self.jm_aborted.remove(&id) {
-            self.last_done = id;
-            env.abort(id, JOB_MANAGER_ABORT_REASON);
+        if id < self.current || (id == self.current && !self.pending()) {
+            return; // obsolete announcement
+        }
+        if id > self.current {
+            if self.begin(env, id) {
+                let announced = BTreeSet::from([ch]);
+                self.state =
+                    SingleState::Announced { barrier, first_ms: now_ms, announced, target: env.open_channels() };
+            }
+            return;
+        }
+        match &mut self.state {
+            SingleState::Announced { announced, .. } => {
+                announced.insert(ch);
+            }
+            // Seen; a time-out prioritizes every barrier of the checkpoint still queued.
+            SingleState::CollectingBarriers { .. } => {}
+            // Already unaligned: the announced barrier overtakes its channel's records at once.
+            SingleState::CollectingBarriersUnaligned { .. } | SingleState::TimedOutBeforeBarrier { .. } => {
+                env.emit(HandlerOutput::PrioritizeBarriers { id })
+            }
+            SingleState::WaitingForFirstBarrier | SingleState::WaitingForOvertakenRecords { .. } => {
+                unreachable!("announcement of pending checkpoint {id} without a collecting state")
+            }
+        }
+    }
+
+    /// Leaves the two announcement-only states when the first barrier (or, in 2.3, end of
+    /// partition) of the pending checkpoint is taken: `Announced` becomes an aligned
+    /// collection; `TimedOutBeforeBarrier` triggers unaligned at once (Flink's
+    /// `AlternatingWaitingForFirstBarrierUnaligned.barrierReceived`).
+    fn leave_announced(&mut self, env: &mut Env) {
+        match std::mem::replace(&mut self.state, SingleState::WaitingForFirstBarrier) {
+            SingleState::Announced { barrier, first_ms, target, .. } => {
+                let Mode::AlignedWithTimeout { timeout_ms } = Self::mode_for(env, &barrier) else {
+                    unreachable!("only aligned-with-timeout checkpoints are announced")
+                };
+                self.state = SingleState::CollectingBarriers {
+                    barrier,
+                    first_barrier_ms: first_ms,
+                    aligned: BTreeSet::new(),
+                    target,
+                    timeout_ms: Some(timeout_ms),
+                };
+            }
+            SingleState::TimedOutBeforeBarrier { barrier, ended, target } => {
+                let barrier = Barrier { alignment: Alignment::Unaligned, ..barrier };
+                env.emit(HandlerOutput::Trigger { barrier, unaligned: true, alignment_ms: 0 });
+                self.state = SingleState::CollectingBarriersUnaligned {
+                    barrier,
+                    aligned: ended,
+                    target,
+                    overtaken: Overtaken::new(),
+                };
+            }
+            other => self.state = other,
+        }
+    }
+
+    /// The first barrier of a newer id: end whatever is in progress, then start `barrier.id`.
+    fn start_checkpoint(&mut self, env: &mut Env, now_ms: u64, barrier: Barrier) {
+        if !self.begin(env, barrier.id) {
             return;
         }
         let target = env.open_channels();
@@ -510,6 +602,29 @@ impl Single {
                 };
             }
         }
+    }
+
+    /// A newer id `id` starts (its first barrier or announcement): end whatever is in progress
+    /// and make `id` current. False when the JobManager had already aborted `id` (aborted here).
+    fn begin(&mut self, env: &mut Env, id: CheckpointId) -> bool {
+        if self.pending() {
+            self.abort_internal(env, self.current, CheckpointFailureReason::CheckpointDeclinedSubsumed);
+        }
+        if let SingleState::WaitingForOvertakenRecords { id, .. } = self.state {
+            // A newer checkpoint starts before the older one's overtaken records were taken:
+            // those records now belong to the newer checkpoint's cut, so the older one cannot
+            // finish its channel state.
+            self.state = SingleState::WaitingForFirstBarrier;
+            env.abort(id, CheckpointFailureReason::CheckpointDeclinedSubsumed);
+        }
+        self.current = id;
+        self.jm_aborted.retain(|&x| x >= id);
+        if self.jm_aborted.remove(&id) {
+            self.last_done = id;
+            env.abort(id, JOB_MANAGER_ABORT_REASON);
+            return false;
+        }
+        true
     }
 
     /// After a barrier or end of partition was counted for an aligned checkpoint: trigger when
@@ -546,22 +661,29 @@ impl Single {
         }
     }
 
-    fn timed_out(&self, now_ms: u64) -> bool {
+    /// The barrier and timeout of a checkpoint whose alignment clock runs (aligned with
+    /// timeout: collecting barriers, or started by an announcement).
+    fn timeout_clock(&self) -> Option<(&Barrier, u64)> {
         match &self.state {
             SingleState::CollectingBarriers { barrier, timeout_ms: Some(timeout_ms), .. } => {
-                now_ms.saturating_sub(barrier.timestamp_ms) > *timeout_ms
+                Some((barrier, *timeout_ms))
             }
-            _ => false,
+            SingleState::Announced { barrier, .. } => match barrier.alignment {
+                Alignment::AlignedWithTimeout { timeout_ms } => Some((barrier, timeout_ms)),
+                _ => None,
+            },
+            _ => None,
         }
     }
 
+    fn timed_out(&self, now_ms: u64) -> bool {
+        self.timeout_clock()
+            .is_some_and(|(barrier, timeout_ms)| now_ms.saturating_sub(barrier.timestamp_ms) > timeout_ms)
+    }
+
     fn timeout_deadline_ms(&self) -> Option<u64> {
-        match &self.state {
-            SingleState::CollectingBarriers { barrier, timeout_ms: Some(timeout_ms), .. } => {
-                Some(barrier.timestamp_ms.saturating_add(*timeout_ms).saturating_add(1))
-            }
-            _ => None,
-        }
+        self.timeout_clock()
+            .map(|(barrier, timeout_ms)| barrier.timestamp_ms.saturating_add(timeout_ms).saturating_add(1))
     }
 
     /// §3.4: the aligned checkpoint timed out before all barriers arrived (here, or upstream:
@@ -620,6 +742,19 @@ impl Single {
             self.abort_internal(env, self.current, CheckpointFailureReason::CheckpointDeclinedInputEndOfStream);
             return;
         }
+        if let SingleState::TimedOutBeforeBarrier { barrier, ended, target } = &mut self.state {
+            ended.insert(ch);
+            if ended.len() as u32 == *target {
+                // Every channel ended before any barrier came: nothing is in flight.
+                let barrier = Barrier { alignment: Alignment::Unaligned, ..*barrier };
+                env.emit(HandlerOutput::Trigger { barrier, unaligned: true, alignment_ms: 0 });
+                env.emit(HandlerOutput::ChannelStateComplete { id: barrier.id });
+                self.last_done = self.current;
+                self.state = SingleState::WaitingForFirstBarrier;
+            }
+            return;
+        }
+        self.leave_announced(env);
         match &mut self.state {
             SingleState::CollectingBarriers { aligned, .. } => {
                 aligned.insert(ch);
@@ -629,7 +764,10 @@ impl Single {
                 aligned.insert(ch);
                 self.after_unaligned_progress(env);
             }
-            SingleState::WaitingForFirstBarrier | SingleState::WaitingForOvertakenRecords { .. } => {
+            SingleState::WaitingForFirstBarrier
+            | SingleState::WaitingForOvertakenRecords { .. }
+            | SingleState::Announced { .. }
+            | SingleState::TimedOutBeforeBarrier { .. } => {
                 unreachable!("pending checkpoint without a collecting state")
             }
         }
@@ -654,12 +792,24 @@ impl Single {
                 }
                 Some(id)
             }
-            SingleState::WaitingForFirstBarrier | SingleState::CollectingBarriers { .. } => None,
+            SingleState::WaitingForFirstBarrier
+            | SingleState::CollectingBarriers { .. }
+            | SingleState::Announced { .. }
+            | SingleState::TimedOutBeforeBarrier { .. } => None,
         }
     }
 
     fn on_timeout(&mut self, env: &mut Env, now_ms: u64) {
-        if self.timed_out(now_ms) {
+        if !self.timed_out(now_ms) {
+            return;
+        }
+        if let SingleState::Announced { barrier, target, .. } = self.state {
+            // Timed out before any barrier was taken (Flink's
+            // `AlternatingWaitingForFirstBarrier.alignedCheckpointTimeout`): the announced
+            // barriers overtake their channels' records; the first one taken triggers.
+            env.emit(HandlerOutput::PrioritizeBarriers { id: barrier.id });
+            self.state = SingleState::TimedOutBeforeBarrier { barrier, ended: BTreeSet::new(), target };
+        } else {
             self.switch_to_unaligned(env);
         }
     }
@@ -726,6 +876,25 @@ impl Single {
                 assert!(self.blocked.is_empty());
                 assert!(!overtaken.is_empty());
                 check_overtaken(overtaken);
+            }
+            SingleState::Announced { barrier, first_ms, announced, target } => {
+                assert!(self.pending());
+                assert_eq!(barrier.id, self.current);
+                assert_eq!(env.kind, HandlerKind::Alternating);
+                assert!(env.profile.supports_aligned_timeout(), "1.11 has no barrier announcements");
+                assert!(matches!(barrier.alignment, Alignment::AlignedWithTimeout { .. }));
+                assert!(self.blocked.is_empty());
+                assert!(*first_ms <= env.last_now_ms);
+                assert!(!announced.is_empty() && announced.iter().all(|ch| ch.0 < env.num_channels));
+                assert!(*target >= 1 && *target <= env.num_channels);
+            }
+            SingleState::TimedOutBeforeBarrier { barrier, ended, target } => {
+                assert!(self.pending());
+                assert_eq!(barrier.id, self.current);
+                assert_eq!(env.kind, HandlerKind::Alternating);
+                assert!(self.blocked.is_empty());
+                assert!((ended.len() as u32) < *target && *target <= env.num_channels);
+                assert!(ended.is_subset(&env.closed));
             }
         }
     }

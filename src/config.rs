@@ -67,6 +67,10 @@ pub struct CheckpointConfig {
     pub aligned_timeout_ms: i64,
     pub retention: Retention,
     pub num_retained: i64,
+    /// Barrier announcements and the output-side aligned timeout (§3.4, 2.x, aligned-with-timeout
+    /// checkpoints only). Off by default in the model; Flink always announces such barriers.
+    #[serde(default)]
+    pub barrier_announcements: bool,
 }
 
 impl Default for CheckpointConfig {
@@ -82,6 +86,7 @@ impl Default for CheckpointConfig {
             aligned_timeout_ms: 0,
             retention: Retention::NoExternalizedCheckpoints,
             num_retained: 1,
+            barrier_announcements: false,
         }
     }
 }
@@ -149,6 +154,18 @@ impl CheckpointConfig {
             return Err(ConfigError::new(
                 "checkpoint.aligned_timeout_ms",
                 format!("the aligned-checkpoint timeout does not exist in {profile}"),
+            ));
+        }
+        if self.barrier_announcements && !profile.supports_aligned_timeout() {
+            return Err(ConfigError::new(
+                "checkpoint.barrier_announcements",
+                format!("barrier announcements do not exist in {profile} (it has no aligned-checkpoint timeout)"),
+            ));
+        }
+        if self.barrier_announcements && !(self.unaligned && self.aligned_timeout_ms > 0) {
+            return Err(ConfigError::new(
+                "checkpoint.barrier_announcements",
+                "only aligned-with-timeout barriers are announced: set unaligned = true and aligned_timeout_ms > 0",
             ));
         }
         Ok(())

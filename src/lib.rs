@@ -12,6 +12,7 @@
 //! A comment that cites `semantics §x.y` (or just `§x.y`) refers to section x.y of
 //! `docs/semantics.md`, which states each Flink rule the model implements and its Flink class.
 
+pub mod announce;
 pub mod barrier;
 pub mod config;
 pub mod coordinator;

@@ -137,6 +137,11 @@ pub enum TaskOutput {
     Decline { id: CheckpointId, reason: CheckpointFailureReason },
     /// Move `id`'s barrier to the front of every input queue still holding it (aligned timeout).
     PrioritizeBarriers { id: CheckpointId },
+    /// The output-side alignment timer of `id` fired (§3.4, flink-2.3, only with barrier
+    /// announcements on): if `id`'s aligned barrier is still in this task's output buffers, the
+    /// host sends it now as an unaligned priority barrier ahead of the records in front of it,
+    /// which become channel state of `id` (carried as the barrier's overtaken records).
+    ConvertBarrier { id: CheckpointId },
     /// An output row of the at-least-once print sink.
     PrintRow { record: Record },
     /// A two-phase-commit sink operation for the external transactional store.
@@ -202,6 +207,10 @@ pub struct Task {
     event_time: EventTime,
     /// Several input gates: the gate of each channel and the head operator (semantics §14).
     multi: Option<MultiInput>,
+    /// Barrier announcements and the output-side aligned timeout (§3.4): off unless the host
+    /// turns them on ([`Task::set_barrier_announcements`]).
+    announcements: bool,
+    output_timer: crate::announce::OutputAlignmentTimer,
 }
 
 /// A task's input gates and the operator at its head.
@@ -374,6 +383,8 @@ impl Task {
             chain,
             tail,
             open_unaligned: None,
+            announcements: false,
+            output_timer: Default::default(),
             failed: false,
             scratch_a: Vec::with_capacity(16),
             scratch_b: Vec::with_capacity(16),
@@ -481,12 +492,36 @@ impl Task {
         out
     }
 
-    /// Next barrier-handler timer (aligned-checkpoint timeout).
+    /// Next barrier-handler timer (aligned-checkpoint timeout), or the output-side alignment
+    /// timer (§3.4), whichever is first.
     pub fn poll_timeout(&self) -> Option<u64> {
-        match &self.head {
+        let handler = match &self.head {
             Head::Inputs(h) => h.poll_timeout(),
             _ => None,
+        };
+        [handler, self.output_timer.deadline_ms()].into_iter().flatten().min()
+    }
+
+    /// Barrier announcements (§3.4, flink-2.3 aligned-with-timeout checkpoints): the host
+    /// announces queued barriers ([`Task::handle_announcement`]) and this task arms the
+    /// output-side alignment timer for the barriers it forwards (outputs
+    /// [`TaskOutput::ConvertBarrier`]). Off by default: no timer, nothing converted.
+    pub fn set_barrier_announcements(&mut self, on: bool) {
+        self.announcements = on;
+    }
+
+    /// A barrier reached input channel `ch`'s queue, possibly behind records not taken yet
+    /// (an announcement, see [`BarrierHandler::handle_announcement`]).
+    pub fn handle_announcement(&mut self, now_ms: u64, ch: ChannelId, barrier: Barrier) {
+        if self.failed {
+            return;
         }
+        let hch = self.handler_channel(ch);
+        if let (Head::Inputs(handler), Some(hch)) = (&mut self.head, hch) {
+            handler.handle_announcement(now_ms, hch, barrier);
+            self.drain_handler(now_ms);
+        }
+        self.invariants();
     }
 
     pub fn poll_output(&mut self) -> Option<TaskOutput> {
@@ -634,11 +669,16 @@ impl Task {
         }
     }
 
-    /// Barrier-handler timer fired.
+    /// Barrier-handler timer or output-side alignment timer fired (each acts only when due).
     pub fn handle_timeout(&mut self, now_ms: u64) {
         if let Head::Inputs(h) = &mut self.head {
             h.handle_timeout(now_ms);
             self.drain_handler(now_ms);
+        }
+        if let Some(id) = self.output_timer.fire(now_ms) {
+            if !self.failed {
+                self.outputs.push_back(TaskOutput::ConvertBarrier { id });
+            }
         }
         self.invariants();
     }
@@ -789,6 +829,11 @@ impl Task {
     }
 
     pub fn invariants(&self) {
+        self.output_timer.invariants();
+        assert!(
+            self.announcements || self.output_timer.deadline_ms().is_none(),
+            "no output timer without announcements"
+        );
         if let Some(open) = &self.open_unaligned {
             assert!(open.id > crate::CheckpointId::NONE);
         }
@@ -871,6 +916,9 @@ impl Task {
         let snapshot = TaskSnapshot { operators, in_flight: BTreeMap::new(), padding_bytes: self.padding_bytes };
         if self.has_output() {
             self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority: unaligned });
+            if self.announcements {
+                self.output_timer.on_forwarded(&barrier, unaligned);
+            }
         }
         self.end.last_snapshot = Some(id);
         self.end.dirty = false;

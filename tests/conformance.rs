@@ -20,6 +20,9 @@ mod coordinator;
 #[path = "conformance/barrier.rs"]
 mod barrier;
 
+#[path = "conformance/announcements.rs"]
+mod announcements;
+
 #[path = "conformance/store.rs"]
 mod store;
 
@@ -44,6 +47,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(failure_manager::census());
     all.extend(coordinator::census());
     all.extend(barrier::census());
+    all.extend(announcements::census());
     all.extend(store::census());
     all.extend(kafka::census());
     all.extend(two_phase_commit::census());

@@ -116,6 +116,7 @@ pub(super) struct RawCheckpoint {
     pub(super) mode: Option<String>,
     pub(super) unaligned: Option<bool>,
     pub(super) aligned_timeout_ms: Option<i64>,
+    pub(super) barrier_announcements: Option<bool>,
     pub(super) retention: Option<String>,
     pub(super) num_retained: Option<i64>,
 }

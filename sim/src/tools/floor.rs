@@ -381,6 +381,8 @@ impl Floor<'_> {
                         self.to_notify.push_back((false, id));
                     }
                 }
+                // Barrier announcements are never turned on here: no output-side timer fires.
+                TaskOutput::ConvertBarrier { .. } => {}
                 TaskOutput::PrioritizeBarriers { id } => {
                     for ch in 0..self.queues[t].len() {
                         let q = &mut self.queues[t][ch];

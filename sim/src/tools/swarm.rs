@@ -109,6 +109,9 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
             }
             _ => "aligned",
         };
+        // Barrier announcements (§3.4) stay as the scenario set them when the draw kept an
+        // aligned timeout, and go with it otherwise (no draw: other scenarios' streams are as before).
+        cp.barrier_announcements &= cp.aligned_timeout_ms > 0;
         cp.max_concurrent = if cp.unaligned { 1 } else { rng.random_range(1..=3) };
         let interval = cp.interval_ms.unwrap_or(1_000);
         let scale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
@@ -116,7 +119,9 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         let tscale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
         cp.timeout_ms = ((cp.timeout_ms as f64 * tscale) as i64).max(10);
         cp.tolerable_failures = [0, 1, 3, UNLIMITED as i64][rng.random_range(0..4)];
-        if cp.aligned_timeout_ms > 0 {
+        if cp.barrier_announcements {
+            parts.push(format!("mode={mode_name}({} ms, announcements)", cp.aligned_timeout_ms));
+        } else if cp.aligned_timeout_ms > 0 {
             parts.push(format!("mode={mode_name}({} ms)", cp.aligned_timeout_ms));
         } else {
             parts.push(format!("mode={mode_name}"));

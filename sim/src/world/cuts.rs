@@ -114,6 +114,14 @@ impl ChannelCuts {
             .insert(seq, SnapshotCut { task, attempt, checkpoint: id, at_ms: now, received, in_flight: None });
     }
 
+    /// The upstream converted its barrier of `checkpoint` on the channel to `to` into an
+    /// unaligned one (§3.4, output side): the cut is unchanged, the barrier overtook records.
+    pub(super) fn mark_unaligned(&mut self, task: TaskId, attempt: Attempt, checkpoint: CheckpointId, to: TaskId) {
+        if let Some(b) = self.barriers.get_mut(&(task, attempt, checkpoint, to)) {
+            b.unaligned = true;
+        }
+    }
+
     /// The snapshot of `key` for `id` is complete, with this channel state (per input index).
     pub(super) fn note_complete(
         &mut self,

@@ -33,6 +33,8 @@ pub(super) struct DataChannel {
     /// Records that entered the queue, and that the receiver took (channel cuts, `cuts.rs`).
     pub(super) pushed_records: u64,
     pub(super) taken_records: u64,
+    /// The newest barrier id announced to the receiver (§3.4; only with barrier announcements).
+    pub(super) announced: CheckpointId,
 }
 
 impl DataChannel {
@@ -146,6 +148,7 @@ pub(super) async fn task_main(
         let counters = w.tasks.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
+        t.set_barrier_announcements(spec.checkpoint.barrier_announcements);
         configure_offset_commits(&spec, &mut t, now);
         configure_txn_timeout(w, &spec, &mut t, restore.as_deref().and_then(|c| c.tasks.get(&task)), now);
         if let Some(strategy) = source_watermarks {
@@ -632,10 +635,15 @@ pub(super) fn drain_outputs(
                             let overtaken = ahead + carried;
                             let counters = w.tasks.counters.entry(tm).or_default();
                             t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+                            // A checkpoint that timed out before its first barrier (announced,
+                            // §3.4) triggers on this barrier: its snapshot cut is taken now,
+                            // before any further record is taken (the drain's own note came first).
+                            w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
                         }
                     }
                 }
             }
+            TaskOutput::ConvertBarrier { id } => convert_barrier(w, outbox, key, tm, id, now),
             TaskOutput::PrintRow { record } => {
                 w.obs.print_rows.push(OutputRow::of(now, task, attempt, record));
             }
@@ -723,6 +731,64 @@ pub(super) fn drain_outputs(
         w.saw_completion(task, id);
     }
     (snaps, false)
+}
+
+/// §3.4, output side (flink-2.3 with barrier announcements): the alignment timer of `id` fired.
+/// Where `id`'s aligned barrier still waits in the output buffers (backpressure kept it from
+/// the channel), it leaves them as an unaligned barrier at the head of the channel, overtaking
+/// the records queued in the channel and those ahead of it in the buffers; the downstream
+/// persists exactly those as channel state of `id` (Flink saves them as output channel state,
+/// `PipelinedSubpartition.alignedBarrierTimeout`: the cut is the same). Records behind it stay.
+fn convert_barrier(w: &mut World, outbox: &mut Outbox, key: (TaskId, Attempt), tm: u32, id: CheckpointId, now: u64) {
+    let (task, attempt) = key;
+    for (i, &to) in outbox.targets.iter().enumerate() {
+        let buf = &mut outbox.bufs[i];
+        let is_it = |it: &OutItem| matches!(it, OutItem::Event(StreamElement::Barrier(b)) if b.id == id);
+        let Some(pos) = buf.iter().position(is_it) else { continue };
+        let ahead: u32 =
+            buf.iter().take(pos).map(|it| if let OutItem::Records(c, _) = it { c.len() as u32 } else { 0 }).sum();
+        let Some(OutItem::Event(StreamElement::Barrier(b))) = buf.remove(pos) else { unreachable!("barrier position") };
+        let barrier = Barrier { alignment: ckptsim::record::Alignment::Unaligned, ..b };
+        w.data.item_seq += 1;
+        let seq = w.data.item_seq;
+        let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
+        let overtaken = ch.queued_records() + ahead;
+        ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
+        w.wake_at(Sleeper::Task(to, attempt), now + 1);
+        w.obs.cuts.mark_unaligned(task, attempt, id, to);
+        let detail = format!("{} id={id} to {to} unaligned overtaking {overtaken}", w.task_name(task));
+        w.tr_task(&tm_node(tm), "convert", task, detail);
+    }
+}
+
+/// §3.4 (flink-2.3 with barrier announcements): the aligned-with-timeout barriers that reached
+/// an unblocked input channel since the last look are announced to the task, even behind
+/// records it has not taken (Flink's `RemoteInputChannel` makes the announcement on arrival).
+/// Returns whether any was announced.
+fn announce_barriers(w: &mut World, t: &mut Task, key: (TaskId, Attempt), inputs: &[TaskId], now: u64) -> bool {
+    let (task, attempt) = key;
+    let mut any = false;
+    for (i, &from) in inputs.iter().enumerate() {
+        let ch_id = ChannelId(i as u32);
+        if t.is_blocked(ch_id) {
+            continue;
+        }
+        let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task)) else { continue };
+        let mut due: Vec<Barrier> = Vec::new();
+        for (at, _, item) in &ch.queue {
+            if let (true, Item::Event(StreamElement::Barrier(b), _)) = (*at <= now, item) {
+                if matches!(b.alignment, ckptsim::record::Alignment::AlignedWithTimeout { .. }) && b.id > ch.announced {
+                    due.push(*b);
+                }
+            }
+        }
+        for b in due {
+            ch.announced = ch.announced.max(b.id);
+            t.handle_announcement(now, ch_id, b);
+            any = true;
+        }
+    }
+    any
 }
 
 /// A barrier cut (`cuts.rs`): the records written to each output channel before `barrier`
@@ -826,6 +892,10 @@ pub(super) fn take_input(
     now: u64,
 ) -> Take {
     let (task, attempt) = key;
+    if w.spec.checkpoint.barrier_announcements && announce_barriers(w, t, key, inputs, now) {
+        // Let the host act on what the announcements caused (a prioritization) first.
+        return Take::Event;
+    }
     let mut best: Option<(u64, u64, usize)> = None;
     let mut next_due: Option<u64> = None;
     for (i, &from) in inputs.iter().enumerate() {

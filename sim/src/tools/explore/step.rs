@@ -465,6 +465,8 @@ impl Explorer<'_> {
                 TaskOutput::Decline { id, reason } => {
                     sys.to_jm.entry(t).or_default().push_back(Up::Decline { attempt, id, reason });
                 }
+                // Barrier announcements are never turned on here: no output-side timer fires.
+                TaskOutput::ConvertBarrier { .. } => {}
                 TaskOutput::PrioritizeBarriers { id } => {
                     let inputs = self.graph.inputs_of(t).len() as u32;
                     for ch in 0..inputs {
