@@ -156,15 +156,21 @@ pub(crate) fn state_of(u: Option<&dyn UserOperator>) -> OperatorState {
 
 // ----------------------------------------------------------------------------- sources
 
-/// A user-defined source reader over named splits (Flink's `SourceReader` with its
+/// A user-defined source over named splits (Flink's `Source` with its `SourceReader` and
 /// `SourceSplit`s): each split has a position that the checkpoint stores and a restore resumes
 /// from. Deterministic like every user trait (module docs).
+///
+/// A position counts the records read from its split (Kafka's next offset): the host stores the
+/// positions of the splits a subtask owns in the checkpoint as that subtask's split state, and
+/// a restored reader must resume exactly there. Reading a split from a position must give the
+/// same records every time (a replayable source), or a restore cannot be exactly once.
 pub trait UserSource: fmt::Debug + Send {
-    /// The splits (partitions) this reader owns, in a stable order.
+    /// Every split of the source, in a stable order (the host assigns them to the parallel
+    /// readers as Kafka partitions: split `i` to subtask `i % parallelism`).
     fn splits(&self) -> Vec<PartitionId>;
-    /// The next record of `split` at the current position, advancing it; `None` when the split
-    /// has nothing available (or ended).
-    fn poll_next(&mut self, split: PartitionId) -> Option<Value>;
+    /// The next record of `split` available at `now_ms` (simulated time) at the current
+    /// position, advancing it; `None` when the split has nothing available yet (or ended).
+    fn poll_next(&mut self, split: PartitionId, now_ms: u64) -> Option<Value>;
     /// Every split's position for a checkpoint (Flink's `snapshotState` → split states).
     fn positions(&self) -> BTreeMap<PartitionId, u64>;
     /// Resume at the checkpointed positions (splits absent from `positions` start at 0).
@@ -174,6 +180,10 @@ pub trait UserSource: fmt::Debug + Send {
         false
     }
 }
+
+/// Builds a fresh [`UserSource`] (one per reader attempt, and one for the host's reading of the
+/// whole input): what a registry holds per source name.
+pub type UserSourceFactory = Arc<dyn Fn() -> Box<dyn UserSource> + Send + Sync>;
 
 // ------------------------------------------------------------------------------- sinks
 
@@ -189,8 +199,10 @@ pub struct UserTxn(pub u64);
 pub trait UserSink: fmt::Debug + Send {
     /// Open a new transaction (`beginTransaction`).
     fn begin(&mut self) -> UserTxn;
-    /// Write one record into `txn` (`invoke`).
-    fn write(&mut self, txn: UserTxn, value: &Value) -> Result<(), String>;
+    /// Write one record into `txn` (`invoke`). The record carries its [`crate::record::Lineage`]
+    /// (which input it derives from): a sink whose committed output the host checks keeps it
+    /// with the value and hands it back from [`UserSinkSystem::take_committed`].
+    fn write(&mut self, txn: UserTxn, record: &Record) -> Result<(), String>;
     /// Flush `txn` so that a later commit cannot fail for lack of data (`preCommit`).
     fn pre_commit(&mut self, txn: UserTxn) -> Result<(), String>;
     /// Make `txn`'s records visible (`commit`). Called again for the same transaction after a
@@ -199,6 +211,43 @@ pub trait UserSink: fmt::Debug + Send {
     /// Drop `txn`'s records (`abort`).
     fn abort(&mut self, txn: UserTxn);
 }
+
+impl UserSink for Box<dyn UserSink> {
+    fn begin(&mut self) -> UserTxn {
+        (**self).begin()
+    }
+    fn write(&mut self, txn: UserTxn, record: &Record) -> Result<(), String> {
+        (**self).write(txn, record)
+    }
+    fn pre_commit(&mut self, txn: UserTxn) -> Result<(), String> {
+        (**self).pre_commit(txn)
+    }
+    fn commit(&mut self, txn: UserTxn) -> Result<(), String> {
+        (**self).commit(txn)
+    }
+    fn abort(&mut self, txn: UserTxn) {
+        (**self).abort(txn)
+    }
+}
+
+/// The external system behind a [`UserSink`] (a database, a Kafka cluster): one per simulated
+/// run, it outlives every crash of the job. A host that runs a user sink opens one writer per
+/// sink subtask attempt with [`open`](UserSinkSystem::open) and reads what became visible with
+/// [`take_committed`](UserSinkSystem::take_committed) after every commit, so its checkers judge
+/// the output the user's system really published.
+pub trait UserSinkSystem: fmt::Debug + Send {
+    /// A writer for one attempt of sink subtask `subtask` (attempt numbers grow with every
+    /// restart, so a writer can name its transactions uniquely from them). The host drops the
+    /// writer when the attempt ends (crash or cancel), without any call: what it kept in memory
+    /// is gone, what it handed to the system stays.
+    fn open(&mut self, subtask: u32, attempt: u32) -> Box<dyn UserSink>;
+    /// The records that became visible since the last call, in the order they became visible
+    /// (drained). A record published twice is returned twice.
+    fn take_committed(&mut self) -> Vec<Record>;
+}
+
+/// Builds a fresh [`UserSinkSystem`] for each run: what a registry holds per sink name.
+pub type UserSinkFactory = Arc<dyn Fn() -> Box<dyn UserSinkSystem> + Send + Sync>;
 
 /// What a [`TwoPhaseCommitDriver`] stores in a checkpoint: the transactions pre-committed and
 /// not yet known committed, by checkpoint, and the open one (aborted on restore).
@@ -232,9 +281,9 @@ impl<S: UserSink> TwoPhaseCommitDriver<S> {
     }
 
     /// Writes one record into the open transaction.
-    pub fn invoke(&mut self, value: &Value) -> Result<(), String> {
+    pub fn invoke(&mut self, record: &Record) -> Result<(), String> {
         let txn = self.current.expect("a transaction is always open between snapshots");
-        self.sink.write(txn, value)
+        self.sink.write(txn, record)
     }
 
     /// Snapshot for checkpoint `id`: pre-commit the open transaction, remember it under `id`
