@@ -84,7 +84,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     load_with_checkers(path, &[])
 }
 
-/// [`load`], with `[expect] caught_by` also accepting the names in `extra_checkers` (the
+/// [`load()`], with `[expect] caught_by` also accepting the names in `extra_checkers` (the
 /// checkers of a [`crate::user::Registry`]).
 pub fn load_with_checkers(path: &Path, extra_checkers: &[String]) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
