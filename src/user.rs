@@ -121,6 +121,25 @@ pub trait UserOperator: fmt::Debug + Send + Sync {
     /// rescale: the keys of this instance's key groups). Called on a fresh instance.
     fn restore(&mut self, state: &KeyedState);
 
+    /// Whether a non-keyed operator holds operator list state (Flink's `CheckpointedFunction`
+    /// with `getListState`): its [`snapshot_list`](UserOperator::snapshot_list) is then stored in
+    /// every checkpoint and handed back to [`restore_list`](UserOperator::restore_list). Default:
+    /// no list state.
+    fn has_list_state(&self) -> bool {
+        false
+    }
+
+    /// The list state's entries for a checkpoint (`snapshotState` filling the `ListState`).
+    fn snapshot_list(&self) -> Vec<Value> {
+        Vec::new()
+    }
+
+    /// Replace the list state with `entries` (`initializeState`): this subtask's own entries, or
+    /// after a rescale its even share of every old subtask's entries. Called on a fresh instance.
+    fn restore_list(&mut self, entries: &[Value]) {
+        let _ = entries;
+    }
+
     /// Internal consistency (panics if broken); the host calls it after every restore.
     fn invariants(&self) {}
 
@@ -146,11 +165,24 @@ pub(crate) fn deliver_watermark(u: &mut dyn UserOperator, wm: Watermark, out: &m
     }
 }
 
-/// A user operator's state in a checkpoint: keyed state when it is keyed, else none.
+/// A user operator's state in a checkpoint: keyed state when it is keyed, its list state when
+/// it has one, else none.
 pub(crate) fn state_of(u: Option<&dyn UserOperator>) -> OperatorState {
     match u {
         Some(u) if u.is_keyed() => OperatorState::Keyed(u.snapshot()),
+        Some(u) if u.has_list_state() => OperatorState::UserList(u.snapshot_list()),
         _ => OperatorState::None,
+    }
+}
+
+/// Restores a user operator from its state in a checkpoint. Panics on a state of another shape
+/// (a host bug: state assigned to the wrong operator).
+pub(crate) fn restore_state(u: &mut dyn UserOperator, state: &OperatorState) {
+    match state {
+        OperatorState::Keyed(m) if u.is_keyed() => u.restore(m),
+        OperatorState::UserList(entries) if !u.is_keyed() => u.restore_list(entries),
+        OperatorState::None => {}
+        st => panic!("cannot restore user operator `{}` from {st:?}", u.name()),
     }
 }
 
@@ -382,6 +414,23 @@ impl UserOperator for Operator {
         }
     }
 
+    fn has_list_state(&self) -> bool {
+        self.user().is_some_and(|u| u.has_list_state())
+    }
+
+    fn snapshot_list(&self) -> Vec<Value> {
+        match Operator::snapshot(self) {
+            OperatorState::UserList(v) => v,
+            _ => Vec::new(),
+        }
+    }
+
+    fn restore_list(&mut self, entries: &[Value]) {
+        if self.user().is_some_and(|u| u.has_list_state()) {
+            Operator::restore(self, &OperatorState::UserList(entries.to_vec()))
+        }
+    }
+
     fn invariants(&self) {
         Operator::invariants(self)
     }
@@ -424,6 +473,61 @@ mod tests {
         // A stateless built-in has no keyed state.
         let map = Operator::new(OperatorKind::Map(crate::operator::Udf::Identity), vec![]);
         assert!(UserOperator::snapshot(&map).is_empty());
+    }
+
+    /// Buffers the values it saw (non-keyed list state) and emits how many it holds.
+    #[derive(Clone, Debug, Default)]
+    struct Buffer(Vec<Value>);
+
+    impl UserOperator for Buffer {
+        fn name(&self) -> &str {
+            "buffer"
+        }
+        fn process(
+            &mut self,
+            _: &mut OperatorContext<'_>,
+            rec: Record,
+            out: &mut Vec<Record>,
+        ) -> Result<(), UserException> {
+            self.0.push(rec.value.clone());
+            out.push(Record { value: Value::Int(self.0.len() as i64), ..rec });
+            Ok(())
+        }
+        fn snapshot(&self) -> KeyedState {
+            KeyedState::new()
+        }
+        fn restore(&mut self, _: &KeyedState) {}
+        fn has_list_state(&self) -> bool {
+            true
+        }
+        fn snapshot_list(&self) -> Vec<Value> {
+            self.0.clone()
+        }
+        fn restore_list(&mut self, entries: &[Value]) {
+            self.0 = entries.to_vec();
+        }
+        fn box_clone(&self) -> Box<dyn UserOperator> {
+            Box::new(self.clone())
+        }
+    }
+
+    #[test]
+    fn list_state_of_a_user_operator_is_snapshotted_and_restored() {
+        let mut op = Operator::from_user(Box::new(Buffer::default()), vec![]).expect("valid");
+        assert_eq!(feed(&mut op, &["a", "b", "c"]), ["1", "2", "3"]);
+        let st = op.snapshot();
+        let seen: Vec<Value> = ["a", "b", "c"].iter().map(|w| Value::Pair(Arc::from(*w), 1)).collect();
+        assert_eq!(st, OperatorState::UserList(seen));
+        let mut fresh = Operator::from_user(Box::new(Buffer::default()), vec![]).expect("valid");
+        fresh.restore(&st);
+        assert_eq!(feed(&mut fresh, &["d"]), ["4"]);
+        // Without list state a non-keyed user operator stores nothing (runs unchanged).
+        let map = Operator::from_user(
+            Box::new(Operator::new(OperatorKind::Map(crate::operator::Udf::Identity), vec![])),
+            vec![],
+        )
+        .expect("valid");
+        assert_eq!(map.snapshot(), OperatorState::None);
     }
 
     #[test]

@@ -1,11 +1,9 @@
 //! User code through the library: registry resolution and its file:line:column errors, the `ckptsim` command rejecting user operators, the builder, extra checkers (and `caught_by` naming one), a user source and a user two-phase-commit sink hosted in the world, and the harness's determinism trial catching nondeterministic user code.
 
+use ckptsim::ids::PartitionId;
 use ckptsim::operator::{key_of, OperatorContext, UserException};
 use ckptsim::record::{Record, Value};
-use ckptsim::ids::PartitionId;
 use ckptsim::user::{KeyedState, UserOperator, UserSink, UserSinkSystem, UserSource, UserTxn};
-use std::collections::BTreeMap;
-use std::sync::Mutex;
 use ckptsim_sim::api::{self, JobBuilder};
 use ckptsim_sim::check::Verdict;
 use ckptsim_sim::harness::{self, EnvSeeds};
@@ -13,10 +11,12 @@ use ckptsim_sim::reference::Reference;
 use ckptsim_sim::spec::JobSpec;
 use ckptsim_sim::user::{parse_with, Checker, Registry};
 use ckptsim_sim::world::RunResult;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// A keyed running count, emitted as `(key, n)`.
 #[derive(Clone, Debug, Default)]
@@ -357,7 +357,9 @@ fn io_job(faults: bool) -> JobBuilder {
 }
 
 fn io_registry() -> Registry {
-    registry().with_source("ticks", || Box::new(Ticks::default())).with_sink("table", || Box::new(TableSystem::default()))
+    registry()
+        .with_source("ticks", || Box::new(Ticks::default()))
+        .with_sink("table", || Box::new(TableSystem::default()))
 }
 
 #[test]
