@@ -618,10 +618,7 @@ impl Operator {
                 self.event_window.as_mut().expect("an event window operator has its state").restore(st)
             }
             (OperatorKind::Map(_) | OperatorKind::FlatMap(_) | OperatorKind::Filter(_), OperatorState::None) => {}
-            (OperatorKind::User, OperatorState::Keyed(m)) if self.is_keyed() => {
-                self.user.as_mut().expect("a user operator has its code").restore(m)
-            }
-            (OperatorKind::User, OperatorState::None) => {}
+            (OperatorKind::User, st) => crate::user::restore_state(self.user.as_deref_mut().expect("user code"), st),
             (kind, st) => panic!("cannot restore {kind:?} from {st:?}"),
         }
         self.invariants();

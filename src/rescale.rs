@@ -245,6 +245,7 @@ fn kind_name(st: &OperatorState) -> &'static str {
         OperatorState::Window(_) => "window",
         OperatorState::EventWindow(_) => "event window",
         OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_) => "two-phase commit",
+        OperatorState::UserList(_) => "user list",
     }
 }
 
@@ -351,6 +352,7 @@ pub fn assign(
                 st
             }
             OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_) => rescale_two_phase_commit(&states, new_p),
+            OperatorState::UserList(_) => split_user_list(&states, new_p),
             OperatorState::None => unreachable!("found a stateful entry"),
         };
         for (i, st) in new_states.into_iter().enumerate() {
@@ -503,6 +505,19 @@ fn rescale_two_phase_commit(states: &[&OperatorState], new_p: u32) -> Vec<Operat
         .collect()
 }
 
+/// A user operator's list state (SPLIT_DISTRIBUTE, Flink's
+/// `RoundRobinOperatorStateRepartitioner.repartitionSplitState`): the entries of every old
+/// subtask in subtask order, cut into `new_p` consecutive runs, the first `n % new_p` of them one
+/// entry longer.
+pub fn split_user_list(states: &[&OperatorState], new_p: u32) -> Vec<OperatorState> {
+    let all: Vec<Value> =
+        states.iter().flat_map(|st| if let OperatorState::UserList(v) = st { v.clone() } else { Vec::new() }).collect();
+    let p = new_p.max(1) as usize;
+    let (base, extra) = (all.len() / p, all.len() % p);
+    let mut rest = all.into_iter();
+    (0..p).map(|i| OperatorState::UserList(rest.by_ref().take(base + usize::from(i < extra)).collect())).collect()
+}
+
 /// In-flight channel state moves only when no operator changes parallelism (then old task ->
 /// new task is the same for every operator); declared padding moves with the operators: each
 /// new task gets an even share of the padding of the old tasks that held its first operator.
@@ -580,6 +595,7 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
         let mut old_keys: BTreeMap<Value, String> = BTreeMap::new();
         let mut old_parts = BTreeMap::new();
         let mut old_entries = Vec::new();
+        let (mut old_list, mut new_list) = (Vec::new(), Vec::new());
         for st in &before {
             match st {
                 OperatorState::Keyed(m) => old_keys.extend(m.iter().map(|(k, v)| (k.clone(), format!("{v:?}")))),
@@ -588,6 +604,7 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
                 OperatorState::SourceOffsets(m) => old_parts.extend(m.iter().map(|(p, o)| (*p, *o))),
                 OperatorState::TwoPhaseCommit { .. } => old_entries.push((*st).clone()),
                 OperatorState::List(v) => old_entries.extend(v.iter().cloned()),
+                OperatorState::UserList(v) => old_list.extend(v.iter().cloned()),
                 OperatorState::None => {}
             }
         }
@@ -620,9 +637,11 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
             match st {
                 OperatorState::TwoPhaseCommit { .. } => new_entries.push((*st).clone()),
                 OperatorState::List(v) => new_entries.extend(v.iter().cloned()),
+                OperatorState::UserList(v) => new_list.extend(v.iter().cloned()),
                 _ => {}
             }
         }
+        assert_eq!(old_list, new_list, "{}: user list state lost, duplicated or reordered", op.uid);
         assert_eq!(old_keys, new_keys, "{}: keyed state lost or invented", op.uid);
         assert_eq!(old_entries.len(), new_entries.len(), "{}: 2pc entries lost or duplicated", op.uid);
         for e in &old_entries {

@@ -283,3 +283,12 @@ fn event_window_state_follows_key_groups() {
     }
     assert_eq!(seen, all, "no window lost or duplicated");
 }
+
+#[test]
+fn user_list_state_is_split_evenly() {
+    let l = |v: &[i64]| OperatorState::UserList(v.iter().map(|i| Value::Int(*i)).collect());
+    let (a, b) = (l(&[1, 2, 3]), l(&[4, 5]));
+    assert_eq!(split_user_list(&[&a, &b], 3), vec![l(&[1, 2]), l(&[3, 4]), l(&[5])]);
+    assert_eq!(split_user_list(&[&a, &b], 1), vec![l(&[1, 2, 3, 4, 5])]);
+    assert_eq!(split_user_list(&[&a], 4), vec![l(&[1]), l(&[2]), l(&[3]), l(&[])]);
+}

@@ -39,6 +39,10 @@ pub enum OperatorState {
     /// rescale (Flink's `getListState` split round robin, semantics §12.3): each entry is one
     /// old subtask's state (today: [`OperatorState::TwoPhaseCommit`]); possibly none.
     List(Vec<OperatorState>),
+    /// Operator list state of a non-keyed user operator (Flink's `CheckpointedFunction` with
+    /// `getListState`): its entries; on a rescale the entries of every old subtask are split
+    /// evenly over the new subtasks (`RoundRobinOperatorStateRepartitioner`, SPLIT_DISTRIBUTE).
+    UserList(Vec<Value>),
 }
 
 impl OperatorState {
@@ -53,6 +57,7 @@ impl OperatorState {
                 24 * (pending.len() as u64 + current.is_some() as u64)
             }
             OperatorState::List(entries) => entries.iter().map(OperatorState::size_bytes).sum(),
+            OperatorState::UserList(entries) => entries.iter().map(Value::size_bytes).sum(),
         }
     }
 }

@@ -121,6 +121,25 @@ pub trait UserOperator: fmt::Debug + Send + Sync {
     /// rescale: the keys of this instance's key groups). Called on a fresh instance.
     fn restore(&mut self, state: &KeyedState);
 
+    /// Whether a non-keyed operator holds operator list state (Flink's `CheckpointedFunction`
+    /// with `getListState`): its [`snapshot_list`](UserOperator::snapshot_list) is then stored in
+    /// every checkpoint and handed back to [`restore_list`](UserOperator::restore_list). Default:
+    /// no list state.
+    fn has_list_state(&self) -> bool {
+        false
+    }
+
+    /// The list state's entries for a checkpoint (`snapshotState` filling the `ListState`).
+    fn snapshot_list(&self) -> Vec<Value> {
+        Vec::new()
+    }
+
+    /// Replace the list state with `entries` (`initializeState`): this subtask's own entries, or
+    /// after a rescale its even share of every old subtask's entries. Called on a fresh instance.
+    fn restore_list(&mut self, entries: &[Value]) {
+        let _ = entries;
+    }
+
     /// Internal consistency (panics if broken); the host calls it after every restore.
     fn invariants(&self) {}
 
@@ -146,25 +165,44 @@ pub(crate) fn deliver_watermark(u: &mut dyn UserOperator, wm: Watermark, out: &m
     }
 }
 
-/// A user operator's state in a checkpoint: keyed state when it is keyed, else none.
+/// A user operator's state in a checkpoint: keyed state when it is keyed, its list state when
+/// it has one, else none.
 pub(crate) fn state_of(u: Option<&dyn UserOperator>) -> OperatorState {
     match u {
         Some(u) if u.is_keyed() => OperatorState::Keyed(u.snapshot()),
+        Some(u) if u.has_list_state() => OperatorState::UserList(u.snapshot_list()),
         _ => OperatorState::None,
+    }
+}
+
+/// Restores a user operator from its state in a checkpoint. Panics on a state of another shape
+/// (a host bug: state assigned to the wrong operator).
+pub(crate) fn restore_state(u: &mut dyn UserOperator, state: &OperatorState) {
+    match state {
+        OperatorState::Keyed(m) if u.is_keyed() => u.restore(m),
+        OperatorState::UserList(entries) if !u.is_keyed() => u.restore_list(entries),
+        OperatorState::None => {}
+        st => panic!("cannot restore user operator `{}` from {st:?}", u.name()),
     }
 }
 
 // ----------------------------------------------------------------------------- sources
 
-/// A user-defined source reader over named splits (Flink's `SourceReader` with its
+/// A user-defined source over named splits (Flink's `Source` with its `SourceReader` and
 /// `SourceSplit`s): each split has a position that the checkpoint stores and a restore resumes
 /// from. Deterministic like every user trait (module docs).
+///
+/// A position counts the records read from its split (Kafka's next offset): the host stores the
+/// positions of the splits a subtask owns in the checkpoint as that subtask's split state, and
+/// a restored reader must resume exactly there. Reading a split from a position must give the
+/// same records every time (a replayable source), or a restore cannot be exactly once.
 pub trait UserSource: fmt::Debug + Send {
-    /// The splits (partitions) this reader owns, in a stable order.
+    /// Every split of the source, in a stable order (the host assigns them to the parallel
+    /// readers as Kafka partitions: split `i` to subtask `i % parallelism`).
     fn splits(&self) -> Vec<PartitionId>;
-    /// The next record of `split` at the current position, advancing it; `None` when the split
-    /// has nothing available (or ended).
-    fn poll_next(&mut self, split: PartitionId) -> Option<Value>;
+    /// The next record of `split` available at `now_ms` (simulated time) at the current
+    /// position, advancing it; `None` when the split has nothing available yet (or ended).
+    fn poll_next(&mut self, split: PartitionId, now_ms: u64) -> Option<Value>;
     /// Every split's position for a checkpoint (Flink's `snapshotState` → split states).
     fn positions(&self) -> BTreeMap<PartitionId, u64>;
     /// Resume at the checkpointed positions (splits absent from `positions` start at 0).
@@ -174,6 +212,10 @@ pub trait UserSource: fmt::Debug + Send {
         false
     }
 }
+
+/// Builds a fresh [`UserSource`] (one per reader attempt, and one for the host's reading of the
+/// whole input): what a registry holds per source name.
+pub type UserSourceFactory = Arc<dyn Fn() -> Box<dyn UserSource> + Send + Sync>;
 
 // ------------------------------------------------------------------------------- sinks
 
@@ -189,8 +231,10 @@ pub struct UserTxn(pub u64);
 pub trait UserSink: fmt::Debug + Send {
     /// Open a new transaction (`beginTransaction`).
     fn begin(&mut self) -> UserTxn;
-    /// Write one record into `txn` (`invoke`).
-    fn write(&mut self, txn: UserTxn, value: &Value) -> Result<(), String>;
+    /// Write one record into `txn` (`invoke`). The record carries its [`crate::record::Lineage`]
+    /// (which input it derives from): a sink whose committed output the host checks keeps it
+    /// with the value and hands it back from [`UserSinkSystem::take_committed`].
+    fn write(&mut self, txn: UserTxn, record: &Record) -> Result<(), String>;
     /// Flush `txn` so that a later commit cannot fail for lack of data (`preCommit`).
     fn pre_commit(&mut self, txn: UserTxn) -> Result<(), String>;
     /// Make `txn`'s records visible (`commit`). Called again for the same transaction after a
@@ -199,6 +243,43 @@ pub trait UserSink: fmt::Debug + Send {
     /// Drop `txn`'s records (`abort`).
     fn abort(&mut self, txn: UserTxn);
 }
+
+impl UserSink for Box<dyn UserSink> {
+    fn begin(&mut self) -> UserTxn {
+        (**self).begin()
+    }
+    fn write(&mut self, txn: UserTxn, record: &Record) -> Result<(), String> {
+        (**self).write(txn, record)
+    }
+    fn pre_commit(&mut self, txn: UserTxn) -> Result<(), String> {
+        (**self).pre_commit(txn)
+    }
+    fn commit(&mut self, txn: UserTxn) -> Result<(), String> {
+        (**self).commit(txn)
+    }
+    fn abort(&mut self, txn: UserTxn) {
+        (**self).abort(txn)
+    }
+}
+
+/// The external system behind a [`UserSink`] (a database, a Kafka cluster): one per simulated
+/// run, it outlives every crash of the job. A host that runs a user sink opens one writer per
+/// sink subtask attempt with [`open`](UserSinkSystem::open) and reads what became visible with
+/// [`take_committed`](UserSinkSystem::take_committed) after every commit, so its checkers judge
+/// the output the user's system really published.
+pub trait UserSinkSystem: fmt::Debug + Send {
+    /// A writer for one attempt of sink subtask `subtask` (attempt numbers grow with every
+    /// restart, so a writer can name its transactions uniquely from them). The host drops the
+    /// writer when the attempt ends (crash or cancel), without any call: what it kept in memory
+    /// is gone, what it handed to the system stays.
+    fn open(&mut self, subtask: u32, attempt: u32) -> Box<dyn UserSink>;
+    /// The records that became visible since the last call, in the order they became visible
+    /// (drained). A record published twice is returned twice.
+    fn take_committed(&mut self) -> Vec<Record>;
+}
+
+/// Builds a fresh [`UserSinkSystem`] for each run: what a registry holds per sink name.
+pub type UserSinkFactory = Arc<dyn Fn() -> Box<dyn UserSinkSystem> + Send + Sync>;
 
 /// What a [`TwoPhaseCommitDriver`] stores in a checkpoint: the transactions pre-committed and
 /// not yet known committed, by checkpoint, and the open one (aborted on restore).
@@ -232,9 +313,9 @@ impl<S: UserSink> TwoPhaseCommitDriver<S> {
     }
 
     /// Writes one record into the open transaction.
-    pub fn invoke(&mut self, value: &Value) -> Result<(), String> {
+    pub fn invoke(&mut self, record: &Record) -> Result<(), String> {
         let txn = self.current.expect("a transaction is always open between snapshots");
-        self.sink.write(txn, value)
+        self.sink.write(txn, record)
     }
 
     /// Snapshot for checkpoint `id`: pre-commit the open transaction, remember it under `id`
@@ -333,6 +414,23 @@ impl UserOperator for Operator {
         }
     }
 
+    fn has_list_state(&self) -> bool {
+        self.user().is_some_and(|u| u.has_list_state())
+    }
+
+    fn snapshot_list(&self) -> Vec<Value> {
+        match Operator::snapshot(self) {
+            OperatorState::UserList(v) => v,
+            _ => Vec::new(),
+        }
+    }
+
+    fn restore_list(&mut self, entries: &[Value]) {
+        if self.user().is_some_and(|u| u.has_list_state()) {
+            Operator::restore(self, &OperatorState::UserList(entries.to_vec()))
+        }
+    }
+
     fn invariants(&self) {
         Operator::invariants(self)
     }
@@ -375,6 +473,61 @@ mod tests {
         // A stateless built-in has no keyed state.
         let map = Operator::new(OperatorKind::Map(crate::operator::Udf::Identity), vec![]);
         assert!(UserOperator::snapshot(&map).is_empty());
+    }
+
+    /// Buffers the values it saw (non-keyed list state) and emits how many it holds.
+    #[derive(Clone, Debug, Default)]
+    struct Buffer(Vec<Value>);
+
+    impl UserOperator for Buffer {
+        fn name(&self) -> &str {
+            "buffer"
+        }
+        fn process(
+            &mut self,
+            _: &mut OperatorContext<'_>,
+            rec: Record,
+            out: &mut Vec<Record>,
+        ) -> Result<(), UserException> {
+            self.0.push(rec.value.clone());
+            out.push(Record { value: Value::Int(self.0.len() as i64), ..rec });
+            Ok(())
+        }
+        fn snapshot(&self) -> KeyedState {
+            KeyedState::new()
+        }
+        fn restore(&mut self, _: &KeyedState) {}
+        fn has_list_state(&self) -> bool {
+            true
+        }
+        fn snapshot_list(&self) -> Vec<Value> {
+            self.0.clone()
+        }
+        fn restore_list(&mut self, entries: &[Value]) {
+            self.0 = entries.to_vec();
+        }
+        fn box_clone(&self) -> Box<dyn UserOperator> {
+            Box::new(self.clone())
+        }
+    }
+
+    #[test]
+    fn list_state_of_a_user_operator_is_snapshotted_and_restored() {
+        let mut op = Operator::from_user(Box::new(Buffer::default()), vec![]).expect("valid");
+        assert_eq!(feed(&mut op, &["a", "b", "c"]), ["1", "2", "3"]);
+        let st = op.snapshot();
+        let seen: Vec<Value> = ["a", "b", "c"].iter().map(|w| Value::Pair(Arc::from(*w), 1)).collect();
+        assert_eq!(st, OperatorState::UserList(seen));
+        let mut fresh = Operator::from_user(Box::new(Buffer::default()), vec![]).expect("valid");
+        fresh.restore(&st);
+        assert_eq!(feed(&mut fresh, &["d"]), ["4"]);
+        // Without list state a non-keyed user operator stores nothing (runs unchanged).
+        let map = Operator::from_user(
+            Box::new(Operator::new(OperatorKind::Map(crate::operator::Udf::Identity), vec![])),
+            vec![],
+        )
+        .expect("valid");
+        assert_eq!(map.snapshot(), OperatorState::None);
     }
 
     #[test]

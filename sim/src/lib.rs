@@ -20,6 +20,7 @@ pub mod harness;
 pub mod strategies;
 /// User operators and checkers: the [`user::Registry`] and loading scenarios that use them.
 pub mod user;
+mod user_io;
 
 // The short paths (`ckptsim_sim::spec`, `crate::sweep`, ...) that tests, the binary, the fuzz
 // targets and the modules themselves use: each names the module in its pipeline folder.

@@ -29,7 +29,9 @@ use crate::scenario::{self, OperatorKindSpec, Scenario, ScenarioError};
 use crate::spec::{JobSpec, OpKind, OpSpec};
 use crate::world::RunResult;
 use ckptsim::operator::Operator;
-use ckptsim::user::{UserOperator, UserOperatorFactory};
+use ckptsim::user::{
+    UserOperator, UserOperatorFactory, UserSinkFactory, UserSinkSystem, UserSource, UserSourceFactory,
+};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::Path;
@@ -66,6 +68,8 @@ pub trait Checker: Send + Sync {
 #[derive(Clone, Default)]
 pub struct Registry {
     operators: BTreeMap<String, UserOperatorFactory>,
+    sources: BTreeMap<String, UserSourceFactory>,
+    sinks: BTreeMap<String, UserSinkFactory>,
     checkers: Vec<Arc<dyn Checker>>,
 }
 
@@ -73,6 +77,8 @@ impl fmt::Debug for Registry {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Registry")
             .field("operators", &self.operators.keys().collect::<Vec<_>>())
+            .field("sources", &self.sources.keys().collect::<Vec<_>>())
+            .field("sinks", &self.sinks.keys().collect::<Vec<_>>())
             .field("checkers", &self.checkers.iter().map(|c| c.name()).collect::<Vec<_>>())
             .finish()
     }
@@ -93,6 +99,44 @@ impl Registry {
     {
         self.operators.insert(name.to_string(), Arc::new(make));
         self
+    }
+
+    /// Registers a user source under `name` (`kind = "user-source"`, `function = "name"` in a
+    /// scenario); `make` builds one fresh instance per reader attempt (and one that the loader
+    /// reads the whole input with, for the checkers' reference). A second registration of a name
+    /// replaces the first.
+    pub fn with_source<F>(mut self, name: &str, make: F) -> Self
+    where
+        F: Fn() -> Box<dyn UserSource> + Send + Sync + 'static,
+    {
+        self.sources.insert(name.to_string(), Arc::new(make));
+        self
+    }
+
+    /// Registers a user two-phase-commit sink under `name` (`kind = "user-sink"`, `function =
+    /// "name"`); `make` builds its external system, once per run. A second registration of a
+    /// name replaces the first.
+    pub fn with_sink<F>(mut self, name: &str, make: F) -> Self
+    where
+        F: Fn() -> Box<dyn UserSinkSystem> + Send + Sync + 'static,
+    {
+        self.sinks.insert(name.to_string(), Arc::new(make));
+        self
+    }
+
+    /// The source factory registered under `name`.
+    pub fn source(&self, name: &str) -> Option<&UserSourceFactory> {
+        self.sources.get(name)
+    }
+
+    /// The sink factory registered under `name`.
+    pub fn sink(&self, name: &str) -> Option<&UserSinkFactory> {
+        self.sinks.get(name)
+    }
+
+    /// The names of the registered checkers, in registration order.
+    pub fn checker_names(&self) -> Vec<String> {
+        self.checkers.iter().map(|c| c.name().to_string()).collect()
     }
 
     /// Adds a checker that judges every run next to the built-in ones.
@@ -132,7 +176,14 @@ impl Registry {
                     u.factory = Some(f.clone());
                 }
             }
+            if let Some(u) = &mut o.user_source {
+                u.factory = self.sources.get(&u.name).cloned();
+            }
+            if let Some(u) = &mut o.user_sink {
+                u.factory = self.sinks.get(&u.name).cloned();
+            }
         }
+        crate::user_io::read_user_input(spec);
     }
 }
 
@@ -202,6 +253,90 @@ impl PartialEq for UserOpRef {
     }
 }
 
+/// A user source in a [`JobSpec`] (`kind = "user-source"`): its registered name and, once
+/// resolved, its factory. Equal when the names are equal.
+#[derive(Clone)]
+pub struct UserSourceRef {
+    name: String,
+    factory: Option<UserSourceFactory>,
+}
+
+impl UserSourceRef {
+    /// A reference by name only (before a registry resolves it).
+    pub fn unresolved(name: &str) -> Self {
+        UserSourceRef { name: name.to_string(), factory: None }
+    }
+
+    /// A reference resolved to `factory`.
+    pub fn new(name: &str, factory: UserSourceFactory) -> Self {
+        UserSourceRef { name: name.to_string(), factory: Some(factory) }
+    }
+
+    /// The registered name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A fresh reader; `None` while unresolved.
+    pub fn instance(&self) -> Option<Box<dyn UserSource>> {
+        self.factory.as_ref().map(|f| f())
+    }
+}
+
+impl fmt::Debug for UserSourceRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UserSource({:?})", self.name)
+    }
+}
+
+impl PartialEq for UserSourceRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// A user sink in a [`JobSpec`] (`kind = "user-sink"`): its registered name and, once resolved,
+/// the factory of its external system. Equal when the names are equal.
+#[derive(Clone)]
+pub struct UserSinkRef {
+    name: String,
+    factory: Option<UserSinkFactory>,
+}
+
+impl UserSinkRef {
+    /// A reference by name only (before a registry resolves it).
+    pub fn unresolved(name: &str) -> Self {
+        UserSinkRef { name: name.to_string(), factory: None }
+    }
+
+    /// A reference resolved to `factory`.
+    pub fn new(name: &str, factory: UserSinkFactory) -> Self {
+        UserSinkRef { name: name.to_string(), factory: Some(factory) }
+    }
+
+    /// The registered name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// A fresh external system for one run; `None` while unresolved.
+    pub fn system(&self) -> Option<Box<dyn UserSinkSystem>> {
+        self.factory.as_ref().map(|f| f())
+    }
+}
+
+impl fmt::Debug for UserSinkRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UserSink({:?})", self.name)
+    }
+}
+
+impl PartialEq for UserSinkRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
 /// Checks a parsed scenario's user operators against `registry`: every name is registered,
 /// and a keyed one directly follows `key_by`. Errors name `operators[i].function` / `.kind`.
 pub fn check_user_operators(
@@ -211,6 +346,38 @@ pub fn check_user_operators(
     registry: &Registry,
 ) -> Result<(), ScenarioError> {
     for (i, o) in scenario.operators.iter().enumerate() {
+        if let Some(function) = &o.user_io {
+            let source = o.kind.is_source();
+            let (what, known) = if source {
+                ("source", registry.sources.keys().map(String::as_str).collect::<Vec<_>>())
+            } else {
+                ("sink", registry.sinks.keys().map(String::as_str).collect::<Vec<_>>())
+            };
+            let registered =
+                if source { registry.source(function).is_some() } else { registry.sink(function).is_some() };
+            if !registered {
+                let known = if known.is_empty() {
+                    format!("no user {what}s are registered (the `ckptsim` command has none: run it from Rust with a Registry)")
+                } else {
+                    format!("registered: {}", known.join(", "))
+                };
+                return Err(scenario::error_at_key(
+                    file,
+                    text,
+                    &format!("operators[{i}].function"),
+                    format!("unknown user {what} `{function}`; {known}"),
+                ));
+            }
+            if source && (scenario.operators.iter().filter(|o| o.kind.is_source()).count() > 1) {
+                return Err(scenario::error_at_key(
+                    file,
+                    text,
+                    &format!("operators[{i}].kind"),
+                    "a user-source must be the job's only source",
+                ));
+            }
+            continue;
+        }
         let OperatorKindSpec::User { function } = &o.kind else { continue };
         let Some(f) = registry.operator(function) else {
             let known = registry.operator_names();
@@ -242,16 +409,16 @@ pub fn check_user_operators(
 
 /// Parses scenario text whose user operators `registry` resolves (see [`scenario::parse`]).
 pub fn parse_with(file: &str, text: &str, registry: &Registry) -> Result<Scenario, ScenarioError> {
-    let sc = scenario::parse(file, text)?;
+    let sc = scenario::parse_with_checkers(file, text, &registry.checker_names())?;
     check_user_operators(file, text, &sc, registry)?;
     Ok(sc)
 }
 
 /// Loads a scenario file into a [`JobSpec`] with its user operators resolved by `registry`.
 pub fn load_spec_with(path: &Path, registry: &Registry) -> Result<JobSpec, ScenarioError> {
-    let sc = scenario::load(path)?;
+    let sc = scenario::load_with_checkers(path, &registry.checker_names())?;
     let file = path.display().to_string();
-    if sc.operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::User { .. })) {
+    if sc.operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::User { .. }) || o.user_io.is_some()) {
         // The file parsed, so it is readable UTF-8 within the size limit.
         let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
             file: file.clone(),

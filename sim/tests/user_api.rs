@@ -1,8 +1,9 @@
-//! User code through the library: registry resolution and its file:line:column errors, the `ckptsim` command rejecting user operators, the builder, extra checkers, and the harness's determinism trial catching nondeterministic user code.
+//! User code through the library: registry resolution and its file:line:column errors, the `ckptsim` command rejecting user operators, the builder, extra checkers (and `caught_by` naming one), a user source and a user two-phase-commit sink hosted in the world, and the harness's determinism trial catching nondeterministic user code.
 
+use ckptsim::ids::PartitionId;
 use ckptsim::operator::{key_of, OperatorContext, UserException};
 use ckptsim::record::{Record, Value};
-use ckptsim::user::{KeyedState, UserOperator};
+use ckptsim::user::{KeyedState, UserOperator, UserSink, UserSinkSystem, UserSource, UserTxn};
 use ckptsim_sim::api::{self, JobBuilder};
 use ckptsim_sim::check::Verdict;
 use ckptsim_sim::harness::{self, EnvSeeds};
@@ -10,10 +11,12 @@ use ckptsim_sim::reference::Reference;
 use ckptsim_sim::spec::JobSpec;
 use ckptsim_sim::user::{parse_with, Checker, Registry};
 use ckptsim_sim::world::RunResult;
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
+use std::sync::Mutex;
 
 /// A keyed running count, emitted as `(key, n)`.
 #[derive(Clone, Debug, Default)]
@@ -216,4 +219,188 @@ fn seeds_come_from_madsim_or_ckptsim_variables() {
     assert_eq!(env(&[("MADSIM_TEST_NUM", "2")]).unwrap().seeds(5).collect::<Vec<_>>(), vec![5, 6]);
     assert!(env(&[("MADSIM_TEST_NUM", "0")]).is_err());
     assert!(env(&[("MADSIM_TEST_SEED", "x")]).is_err());
+}
+
+#[test]
+fn caught_by_names_a_registered_checker() {
+    let failing = |caught_by: &str| {
+        wordcount("count")
+            .table_entry("faults", "kind = \"task-failure\"\nat_ms = 2000\ntarget = \"user\"")
+            .section("expect", &format!("caught_by = \"{caught_by}\""))
+    };
+    let registry = registry().with_checker(NoRestarts);
+    let spec = failing("no-restarts").build(&registry).expect("a registered checker is a checker name");
+    let r = api::run_spec(&spec, 1, &registry);
+    let e = r.outcome.expectations.iter().find(|e| e.name == "caught_by = no-restarts").expect("evaluated");
+    assert!(e.held, "{}", r.render());
+    assert!(r.passed(), "{}", r.render());
+    // Without the registration: a located error naming what is registered.
+    let text = failing("no-restarts").toml();
+    let e = parse_with("neg.toml", &text, &registry_without_checkers()).unwrap_err();
+    assert_eq!(e.field, "expect.caught_by");
+    let line = text.lines().position(|l| l.contains("caught_by")).unwrap() + 1;
+    assert_eq!(e.line, line);
+    assert!(e.message.contains("unknown checker `no-restarts`"), "{e}");
+    assert!(e.message.contains("no user checkers are registered"), "{e}");
+}
+
+fn registry_without_checkers() -> Registry {
+    registry()
+}
+
+/// A source of one split: record `k` is `w{k % 4}`, available from `100 * (k + 1)` ms on, 150
+/// records in all.
+#[derive(Debug, Default)]
+struct Ticks {
+    pos: u64,
+}
+
+impl UserSource for Ticks {
+    fn splits(&self) -> Vec<PartitionId> {
+        vec![PartitionId(0)]
+    }
+    fn poll_next(&mut self, _: PartitionId, now_ms: u64) -> Option<Value> {
+        (self.pos < 150 && now_ms >= 100 * (self.pos + 1)).then(|| {
+            self.pos += 1;
+            Value::str(&format!("w{}", (self.pos - 1) % 4))
+        })
+    }
+    fn positions(&self) -> BTreeMap<PartitionId, u64> {
+        BTreeMap::from([(PartitionId(0), self.pos)])
+    }
+    fn restore(&mut self, positions: &BTreeMap<PartitionId, u64>) {
+        self.pos = positions.get(&PartitionId(0)).copied().unwrap_or(0);
+    }
+}
+
+/// A transactional table: pre-committed transactions and the published rows.
+#[derive(Debug, Default)]
+struct Table {
+    staged: BTreeMap<UserTxn, Vec<Record>>,
+    published: Vec<Record>,
+    done: Vec<UserTxn>,
+}
+
+#[derive(Debug)]
+struct TableWriter {
+    table: Arc<Mutex<Table>>,
+    next: u64,
+    open: BTreeMap<UserTxn, Vec<Record>>,
+}
+
+impl UserSink for TableWriter {
+    fn begin(&mut self) -> UserTxn {
+        self.next += 1;
+        self.open.insert(UserTxn(self.next), Vec::new());
+        UserTxn(self.next)
+    }
+    fn write(&mut self, txn: UserTxn, record: &Record) -> Result<(), String> {
+        self.open.get_mut(&txn).ok_or("not open")?.push(record.clone());
+        Ok(())
+    }
+    fn pre_commit(&mut self, txn: UserTxn) -> Result<(), String> {
+        let rows = self.open.remove(&txn).ok_or("not open")?;
+        self.table.lock().unwrap().staged.insert(txn, rows);
+        Ok(())
+    }
+    fn commit(&mut self, txn: UserTxn) -> Result<(), String> {
+        let mut t = self.table.lock().unwrap();
+        if let Some(rows) = t.staged.remove(&txn) {
+            t.published.extend(rows);
+            t.done.push(txn);
+        } else if !t.done.contains(&txn) {
+            return Err(format!("{txn:?} was never pre-committed"));
+        }
+        Ok(())
+    }
+    fn abort(&mut self, txn: UserTxn) {
+        self.open.remove(&txn);
+        self.table.lock().unwrap().staged.remove(&txn);
+    }
+}
+
+#[derive(Debug, Default)]
+struct TableSystem {
+    table: Arc<Mutex<Table>>,
+    taken: usize,
+}
+
+impl UserSinkSystem for TableSystem {
+    fn open(&mut self, subtask: u32, attempt: u32) -> Box<dyn UserSink> {
+        let next = (u64::from(attempt) * 100 + u64::from(subtask)) * 1_000_000;
+        Box::new(TableWriter { table: self.table.clone(), next, open: BTreeMap::new() })
+    }
+    fn take_committed(&mut self) -> Vec<Record> {
+        let t = self.table.lock().unwrap();
+        let new = t.published[self.taken..].to_vec();
+        self.taken = t.published.len();
+        new
+    }
+}
+
+fn io_job(faults: bool) -> JobBuilder {
+    let b = JobBuilder::new("user-io")
+        .top("stop_at_ms = 20000")
+        .section("checkpoint", "interval_ms = 700")
+        .section("restart", "strategy = \"fixed-delay\"\nattempts = 10\ndelay_ms = 300")
+        .operator("user-source", &[("function", "\"ticks\""), ("name", "\"Ticks\"")])
+        .operator("key_by", &[])
+        .user_operator("count", 1)
+        .operator("user-sink", &[("function", "\"table\""), ("name", "\"Table\"")]);
+    let b = if faults {
+        b.table_entry("faults", "kind = \"task-failure\"\nat_ms = 4000\ntarget = \"Ticks\"")
+            .table_entry("faults", "kind = \"task-failure\"\nat_ms = 9000\ntarget = \"user\"")
+    } else {
+        b
+    };
+    b.section("expect", "exactly_once = true")
+}
+
+fn io_registry() -> Registry {
+    registry()
+        .with_source("ticks", || Box::new(Ticks::default()))
+        .with_sink("table", || Box::new(TableSystem::default()))
+}
+
+#[test]
+fn a_user_source_and_sink_are_hosted_exactly_once() {
+    let registry = io_registry();
+    let spec = io_job(true).build(&registry).expect("valid");
+    // The loader read the source's whole input on the simulated clock: 150 records, the last at 15 s.
+    assert_eq!(spec.input.len(), 150);
+    for seed in 1..=12 {
+        let r = api::run_spec(&spec, seed, &registry);
+        assert!(r.passed(), "seed {seed}: {}", r.render());
+        assert!(r.outcome.run.restarts >= 2, "seed {seed}: {}", r.render());
+        // Every record was published by the user's table exactly once, counts as the reference.
+        assert_eq!(r.outcome.run.committed.len(), 150, "seed {seed}");
+        assert!(r.outcome.run.restores.iter().any(|x| x.offsets.values().any(|o| o.0 > 0)), "seed {seed}");
+    }
+}
+
+#[test]
+fn user_source_and_sink_names_are_located_errors() {
+    let text = io_job(false).toml();
+    let e = parse_with("io.toml", &text, &registry()).unwrap_err();
+    assert_eq!(e.field, "operators[0].function");
+    assert!(e.message.contains("unknown user source `ticks`; no user sources are registered"), "{e}");
+    let only_source = registry().with_source("ticks", || Box::new(Ticks::default()));
+    let e = parse_with("io.toml", &text, &only_source).unwrap_err();
+    assert_eq!(e.field, "operators[3].function");
+    assert!(e.message.contains("unknown user sink `table`"), "{e}");
+    // A user source brings its own records.
+    let text = io_job(false).section("input", "lines = [{ at_ms = 1, line = \"a\" }]").toml();
+    let e = parse_with("io.toml", &text, &io_registry()).unwrap_err();
+    assert_eq!(e.field, "input");
+    assert!(e.message.contains("brings its own records"), "{e}");
+    // The command has no registry.
+    let dir = std::env::temp_dir().join(format!("ckptsim-user-io-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("io.toml");
+    std::fs::write(&file, io_job(false).toml()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ckptsim")).arg("run").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("operators[0].function: unknown user source `ticks`"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

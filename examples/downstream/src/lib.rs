@@ -1,4 +1,4 @@
-//! A downstream crate's own user code for ckptsim: a keyed word counter (a stateful operator) and a ledger sink with two-phase commit, and the registry that names them.
+//! A downstream crate's own user code for ckptsim: a word source over splits, a keyed word counter (a stateful operator), a ledger sink with two-phase commit over its own external system, and the registry that names them.
 //!
 //! `tests/scenarios.rs` turns every file of `scenarios/` into a test with
 //! [`ckptsim_sim::harness::run_folder`]; `tests/planted.rs` shows the state checker catching a
@@ -6,11 +6,13 @@
 
 #![warn(missing_docs)]
 
+use ckptsim::ids::PartitionId;
 use ckptsim::operator::{key_of, OperatorContext, UserException};
 use ckptsim::record::{Record, Value};
-use ckptsim::user::{KeyedState, UserOperator, UserSink, UserTxn};
+use ckptsim::user::{KeyedState, UserOperator, UserSink, UserSinkSystem, UserSource, UserTxn};
 use ckptsim_sim::user::Registry;
 use std::collections::BTreeMap;
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 
 /// Counts words per key: input `Pair(word, n)` (or a bare word, counting 1) → `Pair(word, total)`.
@@ -101,19 +103,95 @@ impl UserOperator for WordCounter {
     }
 }
 
-/// The scenarios' registry: `function = "word_counter"`.
+/// The scenarios' registry: `function = "word_counter"` (operator), `"words"` (source),
+/// `"ledger"` (two-phase-commit sink).
 pub fn registry() -> Registry {
-    Registry::new().with_operator("word_counter", || Box::new(WordCounter::new()))
+    Registry::new()
+        .with_operator("word_counter", || Box::new(WordCounter::new()))
+        .with_source("words", || Box::new(WordSource::new()))
+        .with_sink("ledger", || Box::new(LedgerSystem::new(Ledger::default())))
+}
+
+/// The registry with a planted bug in the ledger sink: a restored writer does not commit the
+/// transactions its checkpoint had pre-committed ([`LedgerSink::skip_recovered`]).
+pub fn registry_with_forgetful_sink() -> Registry {
+    registry().with_sink("ledger", || {
+        let mut system = LedgerSystem::new(Ledger::default());
+        system.skip_recovered = true;
+        Box::new(system)
+    })
+}
+
+/// A bounded source of words over [`WordSource::SPLITS`] splits: record `k` of split `s` is
+/// available from `START_MS + k * PERIOD_MS + s * 7` ms on, its word a function of `(s, k)`, so
+/// reading a split from a position always gives the same records (a replayable source).
+#[derive(Clone, Debug, Default)]
+pub struct WordSource {
+    positions: BTreeMap<PartitionId, u64>,
+    /// The planted bug when true: `restore` ignores the checkpointed positions.
+    pub ignores_restore: bool,
+}
+
+impl WordSource {
+    /// Splits of the source.
+    pub const SPLITS: u32 = 2;
+    /// Records per split.
+    pub const RECORDS_PER_SPLIT: u64 = 300;
+    /// When the first records become available, ms.
+    pub const START_MS: u64 = 500;
+    /// Time between two records of a split, ms.
+    pub const PERIOD_MS: u64 = 40;
+    const WORDS: [&'static str; 5] = ["apple", "birch", "cedar", "delta", "ember"];
+
+    /// The source, every split at position 0.
+    pub fn new() -> Self {
+        WordSource::default()
+    }
+
+    /// The word at position `k` of split `s`.
+    pub fn word(s: u32, k: u64) -> &'static str {
+        Self::WORDS[((u64::from(s) * 7 + k * 3 + k / 5) % 5) as usize]
+    }
+}
+
+impl UserSource for WordSource {
+    fn splits(&self) -> Vec<PartitionId> {
+        (0..Self::SPLITS).map(PartitionId).collect()
+    }
+
+    fn poll_next(&mut self, split: PartitionId, now_ms: u64) -> Option<Value> {
+        let k = self.positions.get(&split).copied().unwrap_or(0);
+        let available_ms = Self::START_MS + k * Self::PERIOD_MS + u64::from(split.0) * 7;
+        if k >= Self::RECORDS_PER_SPLIT || now_ms < available_ms {
+            return None;
+        }
+        self.positions.insert(split, k + 1);
+        Some(Value::str(Self::word(split.0, k)))
+    }
+
+    fn positions(&self) -> BTreeMap<PartitionId, u64> {
+        self.splits().into_iter().map(|s| (s, self.positions.get(&s).copied().unwrap_or(0))).collect()
+    }
+
+    fn restore(&mut self, positions: &BTreeMap<PartitionId, u64>) {
+        if !self.ignores_restore {
+            self.positions = positions.clone();
+        }
+    }
+
+    fn is_ended(&self) -> bool {
+        self.splits().iter().all(|s| self.positions.get(s).is_some_and(|&k| k >= Self::RECORDS_PER_SPLIT))
+    }
 }
 
 /// A transactional ledger: the external system behind [`LedgerSink`] (a database, Kafka). It
 /// survives crashes of the job; its committed entries are the visible output.
 #[derive(Clone, Debug, Default)]
 pub struct Ledger {
-    pre_committed: BTreeMap<UserTxn, Vec<Value>>,
-    committed_txns: BTreeMap<UserTxn, Vec<Value>>,
+    pre_committed: BTreeMap<UserTxn, Vec<Record>>,
+    committed_txns: BTreeMap<UserTxn, Vec<Record>>,
     /// The visible output, in commit order.
-    pub visible: Vec<Value>,
+    pub visible: Vec<Record>,
     /// The planted bug when true: committing an already committed transaction publishes it again.
     pub non_idempotent: bool,
 }
@@ -124,13 +202,24 @@ pub struct Ledger {
 pub struct LedgerSink {
     ledger: Arc<Mutex<Ledger>>,
     next_txn: u64,
-    open: BTreeMap<UserTxn, Vec<Value>>,
+    open: BTreeMap<UserTxn, Vec<Record>>,
+    begun: BTreeSet<UserTxn>,
+    /// The planted bug when true: committing a transaction this writer did not begin (one a
+    /// restore hands back from the checkpoint) does nothing, so a pre-committed transaction
+    /// whose completion notification was lost with a crash is never published.
+    pub skip_recovered: bool,
 }
 
 impl LedgerSink {
     /// A sink of attempt `epoch` on `ledger`.
     pub fn new(ledger: Arc<Mutex<Ledger>>, epoch: u64) -> Self {
-        LedgerSink { ledger, next_txn: epoch * 1_000_000, open: BTreeMap::new() }
+        LedgerSink {
+            ledger,
+            next_txn: epoch * 1_000_000,
+            open: BTreeMap::new(),
+            begun: BTreeSet::new(),
+            skip_recovered: false,
+        }
     }
 
     fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
@@ -143,11 +232,12 @@ impl UserSink for LedgerSink {
         self.next_txn += 1;
         let t = UserTxn(self.next_txn);
         self.open.insert(t, Vec::new());
+        self.begun.insert(t);
         t
     }
 
-    fn write(&mut self, txn: UserTxn, value: &Value) -> Result<(), String> {
-        self.open.get_mut(&txn).ok_or_else(|| format!("{txn:?} is not open"))?.push(value.clone());
+    fn write(&mut self, txn: UserTxn, record: &Record) -> Result<(), String> {
+        self.open.get_mut(&txn).ok_or_else(|| format!("{txn:?} is not open"))?.push(record.clone());
         Ok(())
     }
 
@@ -158,6 +248,9 @@ impl UserSink for LedgerSink {
     }
 
     fn commit(&mut self, txn: UserTxn) -> Result<(), String> {
+        if self.skip_recovered && !self.begun.contains(&txn) {
+            return Ok(());
+        }
         let mut l = self.ledger();
         if let Some(data) = l.committed_txns.get(&txn).cloned() {
             // Idempotent: a second commit (after a restore) publishes nothing, unless planted.
@@ -175,5 +268,38 @@ impl UserSink for LedgerSink {
     fn abort(&mut self, txn: UserTxn) {
         self.open.remove(&txn);
         self.ledger().pre_committed.remove(&txn);
+    }
+}
+
+/// The ledger as the external system of a run: one [`LedgerSink`] writer per sink subtask
+/// attempt, the published entries handed to the host once.
+#[derive(Debug)]
+pub struct LedgerSystem {
+    ledger: Arc<Mutex<Ledger>>,
+    taken: usize,
+    /// Writers get the planted bug of [`LedgerSink::skip_recovered`].
+    pub skip_recovered: bool,
+}
+
+impl LedgerSystem {
+    /// A system around `ledger`.
+    pub fn new(ledger: Ledger) -> Self {
+        LedgerSystem { ledger: Arc::new(Mutex::new(ledger)), taken: 0, skip_recovered: false }
+    }
+}
+
+impl UserSinkSystem for LedgerSystem {
+    fn open(&mut self, subtask: u32, attempt: u32) -> Box<dyn UserSink> {
+        // Transaction ids unique across subtasks and attempts.
+        let mut sink = LedgerSink::new(self.ledger.clone(), u64::from(attempt) * 1_000 + u64::from(subtask));
+        sink.skip_recovered = self.skip_recovered;
+        Box::new(sink)
+    }
+
+    fn take_committed(&mut self) -> Vec<Record> {
+        let l = self.ledger.lock().unwrap_or_else(|e| e.into_inner());
+        let new = l.visible[self.taken..].to_vec();
+        self.taken = l.visible.len();
+        new
     }
 }

@@ -125,6 +125,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 injectors.push(FailureInjector::AtTime { at_ms });
             }
             injectors.extend(more_injectors(&o.more_injectors));
+            let is_source = kind.is_source();
             OpSpec {
                 name: o.name.clone(),
                 kind,
@@ -138,6 +139,8 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 topic: None,
                 bounded: o.bounded,
                 watermarks: o.watermarks,
+                user_source: o.user_io.as_deref().filter(|_| is_source).map(crate::user::UserSourceRef::unresolved),
+                user_sink: o.user_io.as_deref().filter(|_| !is_source).map(crate::user::UserSinkRef::unresolved),
             }
         })
         .collect();

@@ -81,6 +81,12 @@ pub struct ScenarioError {
 /// Reads and parses a scenario file. IO errors are reported with line 0; invalid UTF-8 at the
 /// line and column of the first bad byte.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_with_checkers(path, &[])
+}
+
+/// [`load()`], with `[expect] caught_by` also accepting the names in `extra_checkers` (the
+/// checkers of a [`crate::user::Registry`]).
+pub fn load_with_checkers(path: &Path, extra_checkers: &[String]) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let bytes = text::read_bounded(path).map_err(|e| ScenarioError {
         file: file.clone(),
@@ -93,7 +99,7 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
         return Err(limits::too_large(&file, bytes.len() as u64));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => parse(&file, &text),
+        Ok(text) => parse_with_checkers(&file, &text, extra_checkers),
         Err(e) => {
             let good = e.utf8_error().valid_up_to();
             let prefix = String::from_utf8_lossy(&e.as_bytes()[..good]).into_owned();
@@ -111,6 +117,12 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 
 /// Parses and validates scenario text. `file_name` is only used in errors. Never panics.
 pub fn parse(file_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
+    parse_with_checkers(file_name, text, &[])
+}
+
+/// [`parse()`], with `[expect] caught_by` also accepting the names in `extra_checkers` (the
+/// checkers of a [`crate::user::Registry`]).
+pub fn parse_with_checkers(file_name: &str, text: &str, extra_checkers: &[String]) -> Result<Scenario, ScenarioError> {
     text::precheck(file_name, text)?;
     let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
@@ -123,7 +135,7 @@ pub fn parse(file_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
             message: text::escape_controls(&one_line(e.message())),
         }
     })?;
-    let ctx = Ctx { file: file_name, text, index: SpanIndex::build(doc.as_item()) };
+    let ctx = Ctx { file: file_name, text, index: SpanIndex::build(doc.as_item()), extra_checkers };
     let raw: RawScenario = toml::from_str(text).map_err(|e| ctx.serde_error(&e))?;
     ctx.convert(raw)
 }
@@ -132,7 +144,7 @@ pub fn parse(file_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
 /// checks made after [`parse()`] (user operators resolved by a registry).
 pub fn error_at_key(file: &str, text: &str, path: &str, message: impl Into<String>) -> ScenarioError {
     match toml_edit::ImDocument::parse(text) {
-        Ok(doc) => Ctx { file, text, index: SpanIndex::build(doc.as_item()) }.err(path, message),
+        Ok(doc) => Ctx { file, text, index: SpanIndex::build(doc.as_item()), extra_checkers: &[] }.err(path, message),
         Err(_) => ScenarioError {
             file: file.to_string(),
             line: 0,

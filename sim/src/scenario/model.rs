@@ -206,6 +206,10 @@ pub struct OperatorSpec {
     /// occurs more than once.
     pub name: String,
     pub kind: OperatorKindSpec,
+    /// `user-source` / `user-sink`: the name (`function`) the source or sink is registered
+    /// under in the [`crate::user::Registry`]. The kind is then `log-source` (a replayable
+    /// source of splits with positions) or `two-phase-commit-sink`, hosted with the user's code.
+    pub user_io: Option<String>,
     /// Number of parallel subtasks (>= 1). Always 1 for `socket-source` and `key_by`.
     pub parallelism: u32,
     /// Fail the task whenever it processes a record whose value (as displayed) equals this.
@@ -343,9 +347,11 @@ pub enum OperatorKindSpec {
 
 impl OperatorKindSpec {
     /// Every kind name accepted in `kind`.
-    pub const NAMES: [&'static str; 20] = [
+    pub const NAMES: [&'static str; 22] = [
         "socket-source",
         "log-source",
+        "user-source",
+        "user-sink",
         "map",
         "flat_map",
         "filter",
@@ -412,10 +418,10 @@ impl OperatorKindSpec {
 }
 
 pub(super) fn is_source_kind(k: &str) -> bool {
-    matches!(k, "socket-source" | "log-source")
+    matches!(k, "socket-source" | "log-source" | "user-source")
 }
 pub(super) fn is_sink_kind(k: &str) -> bool {
-    matches!(k, "print-sink" | "two-phase-commit-sink")
+    matches!(k, "print-sink" | "two-phase-commit-sink" | "user-sink")
 }
 pub(super) fn is_keyed_kind(k: &str) -> bool {
     matches!(k, "sum" | "count" | "max" | "min" | "count_window" | "event_window")

@@ -35,6 +35,12 @@ pub struct OpSpec {
     pub bounded: bool,
     /// A log source's watermark strategy (semantics §11); `None` without periodic watermarks.
     pub watermarks: Option<ckptsim::watermark::WatermarkStrategy>,
+    /// A `user-source` (kind `LogSource`): the user's source, resolved by name in a
+    /// [`crate::user::Registry`]; the world hosts one reader per subtask attempt.
+    pub user_source: Option<crate::user::UserSourceRef>,
+    /// A `user-sink` (kind `TwoPhaseCommitSink`): the user's transactional sink and its
+    /// external system, resolved by name in a [`crate::user::Registry`].
+    pub user_sink: Option<crate::user::UserSinkRef>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -10,6 +10,8 @@ pub(super) struct Ctx<'a> {
     pub(super) file: &'a str,
     pub(super) text: &'a str,
     pub(super) index: SpanIndex,
+    /// Checkers registered by the caller besides the built-in ones (`caught_by` may name them).
+    pub(super) extra_checkers: &'a [String],
 }
 
 pub(super) type Res<T> = Result<T, ScenarioError>;

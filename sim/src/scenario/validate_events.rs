@@ -445,10 +445,15 @@ impl Ctx<'_> {
             if !is_valid_name(c) {
                 return Err(self.err("expect.caught_by", format!("`{c}` is not a checker name")));
             }
-            if !crate::check::CHECKERS.contains(&c.as_str()) {
+            if !crate::check::CHECKERS.contains(&c.as_str()) && !self.extra_checkers.contains(c) {
+                let registered = if self.extra_checkers.is_empty() {
+                    "no user checkers are registered".to_string()
+                } else {
+                    format!("registered: {}", self.extra_checkers.join(", "))
+                };
                 return Err(self.err(
                     "expect.caught_by",
-                    format!("unknown checker `{c}` (known: {})", crate::check::CHECKERS.join(", ")),
+                    format!("unknown checker `{c}` (known: {}; {registered})", crate::check::CHECKERS.join(", ")),
                 ));
             }
         }

@@ -112,11 +112,15 @@ impl Ctx<'_> {
             }
             // Keys that only some kinds take.
             let kind_keys: [(&str, bool, &[&str]); 8] = [
-                ("function", r.function.is_some(), &["map", "flat_map", "filter", "user", "connect"]),
+                (
+                    "function",
+                    r.function.is_some(),
+                    &["map", "flat_map", "filter", "user", "connect", "user-source", "user-sink"],
+                ),
                 ("second_function", r.second_function.is_some(), &["connect"]),
                 ("size", r.size.is_some(), &["count_window"]),
                 ("startup", r.startup.is_some(), &["log-source"]),
-                ("bounded", r.bounded.is_some(), &["log-source", "socket-source"]),
+                ("bounded", r.bounded.is_some(), &["log-source", "socket-source", "user-source"]),
                 ("transaction_timeout_ms", r.transaction_timeout_ms.is_some(), &["two-phase-commit-sink"]),
                 ("idempotent_commit", r.idempotent_commit.is_some(), &["two-phase-commit-sink"]),
                 (
@@ -217,6 +221,7 @@ impl Ctx<'_> {
             };
             let kind_spec = match kind {
                 "socket-source" => OperatorKindSpec::SocketSource,
+                "user-source" => OperatorKindSpec::LogSource { startup: StartupMode::default() },
                 "log-source" => {
                     let startup = match r.startup.as_deref() {
                         None => StartupMode::default(),
@@ -288,9 +293,28 @@ impl Ctx<'_> {
                 }
                 _ => OperatorKindSpec::TwoPhaseCommitSink,
             };
+            let user_io = match kind {
+                "user-source" | "user-sink" => {
+                    let path = p("function");
+                    let what = if kind == "user-source" { "source" } else { "sink" };
+                    let f = r
+                        .function
+                        .as_deref()
+                        .ok_or_else(|| self.missing(&path, &format!("the registered user {what}'s name")))?;
+                    if !is_valid_name(f) {
+                        return Err(self.err(
+                            &path,
+                            format!("`{f}` is not a valid user {what} name: use letters, digits, `_`, `-`, `.`"),
+                        ));
+                    }
+                    Some(f.to_string())
+                }
+                _ => None,
+            };
             out.push(OperatorSpec {
                 name,
                 kind: kind_spec,
+                user_io,
                 parallelism,
                 fail_on_value: r.fail_on_value,
                 fail_every_nth: r.fail_every_nth,
@@ -329,6 +353,13 @@ impl Ctx<'_> {
     pub(super) fn input(&self, raw: Option<RawInput>, operators: &[OperatorSpec]) -> Res<InputSpec> {
         let source = operators.iter().find(|o| o.kind.is_source()).unwrap_or(&operators[0]);
         let is_log = matches!(source.kind, OperatorKindSpec::LogSource { .. });
+        if let Some(f) = &source.user_io {
+            // The user source's records are read from it when a registry resolves it.
+            if raw.is_some() {
+                return Err(self.err("input", format!("the user-source `{f}` brings its own records: remove [input]")));
+            }
+            return Ok(InputSpec::Records { partitions: 1, records: Vec::new() });
+        }
         let Some(raw) = raw else {
             return Err(self.missing("input", "[input] with lines, records or a generator"));
         };

@@ -133,6 +133,14 @@ pub fn normalize_fault(f: &mut Fault) {
 
 fn op_kind(o: &OpSpec) -> (&'static str, Vec<(&'static str, String)>) {
     let mut keys = Vec::new();
+    if let Some(u) = &o.user_source {
+        keys.push(("function", quote(u.name())));
+        return ("user-source", keys);
+    }
+    if let Some(u) = &o.user_sink {
+        keys.push(("function", quote(u.name())));
+        return ("user-sink", keys);
+    }
     match &o.kind {
         OpKind::LogSource { startup } => keys.push(("startup", quote(startup.name()))),
         OpKind::Map(u) | OpKind::FlatMap(u) | OpKind::Filter(u) => keys.push(("function", quote(u.name()))),

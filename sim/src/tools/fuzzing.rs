@@ -34,6 +34,8 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         topic: None,
         bounded: false,
         watermarks: None,
+        user_source: None,
+        user_sink: None,
     };
     JobSpec {
         name: "fuzz-whole-sim".into(),

@@ -41,6 +41,7 @@ mod taskmanager;
 mod tasks;
 pub mod trace;
 mod uploads;
+mod user_io;
 
 use crate::graph::Graph;
 use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec};
@@ -77,6 +78,7 @@ pub use supervise::{run, run_lean};
 use taskmanager::*;
 use tasks::*;
 use uploads::*;
+use user_io::*;
 
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -166,6 +168,8 @@ struct TaskHost {
     /// The cancellation watchdog (`task.cancellation.timeout`): per cancelled task attempt, when
     /// its TaskManager gives up on it and fails fatally (`taskmanager.rs`).
     cancel_deadlines: BTreeMap<(TaskId, Attempt), u64>,
+    /// The live readers of a `user-source`, per source attempt (`user_io.rs`).
+    user_readers: BTreeMap<(TaskId, Attempt), UserReader>,
 }
 
 /// The durable services that survive every crash (`services.rs`): broker, checkpoint storage, sink store.
@@ -182,6 +186,8 @@ struct Services {
     sink_epochs: BTreeMap<TaskId, Attempt>,
     /// The durable checkpoint id counter (HA services): above every id any JobManager used.
     next_checkpoint_id: CheckpointId,
+    /// A `user-sink`'s external system, in place of `txn_store` (`user_io.rs`).
+    user_sink: Option<UserSinkHost>,
 }
 
 /// What the run observed, returned as [`RunResult`] (`observe.rs`).

@@ -167,6 +167,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             completion_seen: BTreeMap::new(),
             restored_from: BTreeMap::new(),
             cancel_deadlines: BTreeMap::new(),
+            user_readers: BTreeMap::new(),
         },
         services: Services {
             log,
@@ -176,6 +177,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             txn_store: TxnStore::new(spec.operators.last().map(|o| o.sink_store).unwrap_or_default()),
             sink_epochs: BTreeMap::new(),
             next_checkpoint_id: CheckpointId::FIRST,
+            user_sink: UserSinkHost::of(spec),
         },
         faults: ActiveFaults {
             partitions: vec![],
@@ -269,7 +271,11 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         w.trace.push(at, "world", "budget", format!("event budget of {max} events exhausted at t={at}: run stopped"));
     }
     w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
-    let committed = OutputRow::committed(&w.services.txn_store);
+    let committed = match &w.services.user_sink {
+        // A user sink's output is what its external system published.
+        Some(h) => h.committed.iter().map(|(t, r)| OutputRow::of(*t, TaskId(0), Attempt(0), r.clone())).collect(),
+        None => OutputRow::committed(&w.services.txn_store),
+    };
     RunResult {
         seed,
         trace: std::mem::take(&mut w.trace),

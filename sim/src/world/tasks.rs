@@ -155,6 +155,7 @@ pub(super) async fn task_main(
             // A fresh generator on every deployment: watermarks are not restored (§11).
             t.configure_watermarks(now, strategy);
         }
+        open_reader(w, &spec, &graph, &t, key);
         if let Some(cp) = &restore {
             w.tasks.restored_from.insert(key, cp.id);
             w.record_restored_keyed(task, attempt, cp);
@@ -188,6 +189,7 @@ pub(super) async fn task_main(
     let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
     let mut debt_us: u64 = 0;
     let is_log = t.fetch_positions().is_some();
+    let is_user_source = s.with(|w| w.tasks.user_readers.contains_key(&key));
     // FLIP-147: with checkpoints after tasks finish and checkpointing on, a task whose input
     // ended waits for its final checkpoint (StreamTask.areCheckpointsWithFinishedTasksEnabled).
     let wait_final = profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
@@ -223,6 +225,7 @@ pub(super) async fn task_main(
                 if w.data.socket_reader == Some(key) {
                     w.data.socket_reader = None;
                 }
+                drop_attempt(w, key);
                 w.wake.task_notify.remove(&key);
                 // Lines the server wrote to the connection while the task was cancelling die
                 // with it (a socket cannot replay them).
@@ -402,7 +405,13 @@ pub(super) async fn task_main(
         let mut progressed = false;
         let mut wake_at: Option<u64> = None;
         if !blocked_out {
-            if is_log {
+            if is_user_source {
+                let r = s.with(|w| fetch_user_records(w, &mut t, tm, key, now, buffer_records * 2));
+                match r {
+                    Fetch::Records(n) => processed = n,
+                    Fetch::WaitUntil(at) => wake_at = at,
+                }
+            } else if is_log {
                 let limit = gates.get(gate_idx).map(|g| g.0);
                 let r = s.with(|w| fetch_and_process(w, &mut t, tm, now, buffer_records * 2, limit));
                 match r {
@@ -527,6 +536,7 @@ fn lose_unread_lines(w: &mut World, mails: impl IntoIterator<Item = TaskMail>) {
 }
 
 pub(super) fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
+    drop_attempt(w, key);
     if w.data.socket_reader == Some(key) {
         w.data.socket_reader = None;
     }
@@ -667,6 +677,18 @@ pub(super) fn drain_outputs(
                     return (snaps, true);
                 }
                 w.services.sink_epochs.insert(task, attempt);
+                if let Some(h) = &mut w.services.user_sink {
+                    let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
+                    if let Err(cause) = h.apply(key, now, op) {
+                        w.tr_task(&tm_node(tm), "exception", task, format!("{}: {cause}", w.task_name(task)));
+                        report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                        return (snaps, true);
+                    }
+                    if let Some(txn) = commit {
+                        w.tr(&tm_node(tm), "commit", format!("{task} txn={txn:?}"));
+                    }
+                    continue;
+                }
                 let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
                 if let Err(e) = w.services.txn_store.apply(now, op) {
                     let refused = matches!(e, ckptsim::sink::StoreAnomaly::TransactionTimedOut { .. });
