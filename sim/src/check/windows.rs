@@ -245,7 +245,10 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
         let first_t = got.first().map_or(0, |r| r.time_ms);
         // Every firing committed: the job finished, with final checkpoints (FLIP-147) for a
         // 2PC sink (before them the last transaction is not committed at the end).
+        // A job ended by stop-with-savepoint read only what its savepoint covers (and without
+        // drain fired nothing more): its windows are judged like a running job's.
         let finished_all = run.final_status == JobStatus::Finished
+            && super::finished_by_stop(run).is_none()
             && (!exact || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()));
         let wrong = if exact && w.allowed_lateness_ms == 0 && matches!(agg, Aggregate::Sum | Aggregate::Count) {
             let total: i128 = values.iter().sum();
