@@ -67,7 +67,7 @@ mod tests {
     use crate::record::CheckpointKind;
 
     fn barrier(id: u64, ts: u64, alignment: Alignment) -> Barrier {
-        Barrier { id: CheckpointId(id), timestamp_ms: ts, kind: CheckpointKind::Checkpoint, alignment }
+        Barrier { id: CheckpointId(id), timestamp_ms: ts, kind: CheckpointKind::Checkpoint, alignment, stop: None }
     }
 
     #[test]

@@ -39,6 +39,7 @@ fn parse_barrier(kind: HandlerKind, rest: &str) -> (ChannelId, Barrier, u32) {
             AtLeastOnce => Alignment::AtLeastOnce,
             Alternating => Alignment::Unaligned,
         },
+        stop: None,
     };
     let mut overtaken = 0;
     while let Some(c) = chars.next() {

@@ -112,7 +112,7 @@ use crate::config::{CheckpointConfig, CheckpointingMode, ConfigError, Retune, MI
 use crate::failure_manager::{CheckpointFailureManager, FailJob};
 use crate::ids::{CheckpointId, TaskId};
 use crate::reason::CheckpointFailureReason;
-use crate::record::{Alignment, CheckpointKind};
+use crate::record::{Alignment, CheckpointKind, StopMode};
 use crate::state::TaskSnapshot;
 use crate::status::JobStatus;
 use crate::store::{CompletedCheckpoint, CompletedCheckpointStore};
@@ -183,6 +183,8 @@ pub enum CoordinatorOutput {
         timestamp_ms: u64,
         kind: CheckpointKind,
         alignment: Alignment,
+        /// `Some` for a stop-with-savepoint's synchronous savepoint (the barrier carries it).
+        stop: Option<StopMode>,
     },
     /// Send notifyCheckpointComplete(id) to all tasks.
     NotifyComplete {
@@ -241,6 +243,8 @@ struct Triggering {
 struct QueuedRequest {
     kind: RequestKind,
     forced: bool,
+    /// A stop-with-savepoint's synchronous savepoint.
+    stop: Option<StopMode>,
 }
 
 /// Queue order: (class, creation time, arrival sequence); smallest first = highest priority.
@@ -251,6 +255,8 @@ type QueueKey = (u8, u64, u64);
 struct PendingCheckpoint {
     kind: CheckpointKind,
     forced: bool,
+    /// A stop-with-savepoint's synchronous savepoint.
+    stop: Option<StopMode>,
     trigger_ms: u64,
     deadline_ms: u64,
     acks: BTreeMap<TaskId, TaskSnapshot>,
@@ -451,15 +457,17 @@ impl CheckpointCoordinator {
     /// Stop-with-savepoint (Flink's `SchedulerBase.stopWithSavepoint`): the periodic scheduler
     /// stops (`stopCheckpointScheduler`, aborting pending and queued requests with
     /// CHECKPOINT_COORDINATOR_SUSPEND), so no checkpoint after the savepoint can commit side
-    /// effects the savepoint does not hold; then the savepoint is requested. The model's
-    /// savepoint is not synchronous (records keep flowing until the job is cancelled).
-    pub fn stop_with_savepoint(&mut self, now_ms: u64) {
+    /// effects the savepoint does not hold; then a *synchronous* savepoint is requested
+    /// (`triggerSynchronousSavepoint`): its barrier carries `mode`, its completion is notified
+    /// to the tasks in both profiles (2.x: `!isSavepoint() || isSynchronous()`), and a failure
+    /// after its trigger fails the job ([`CheckpointFailureManager::handle_sync_savepoint_failure`]).
+    pub fn stop_with_savepoint(&mut self, now_ms: u64, mode: StopMode) {
         self.enter(now_ms);
         self.stopping = true;
         if self.scheduler_running {
             self.stop_scheduler(now_ms);
         }
-        self.submit(now_ms, RequestKind::Savepoint);
+        self.submit_with(now_ms, RequestKind::Savepoint, Some(mode));
         self.finish(now_ms);
     }
 
@@ -619,12 +627,13 @@ impl CheckpointCoordinator {
         match self.pending.get(&t.id) {
             Some(_) if failed => self.abort(now_ms, t.id, reason, None),
             Some(p) => {
-                let (kind, timestamp_ms) = (p.kind, p.trigger_ms);
+                let (kind, timestamp_ms, stop) = (p.kind, p.trigger_ms, p.stop);
                 self.outputs.push_back(CoordinatorOutput::Trigger {
                     id: t.id,
                     timestamp_ms,
                     kind,
                     alignment: self.alignment(kind),
+                    stop,
                 });
             }
             None if !self.shut_down => self.report_failure(Some(t.id), t.kind, reason, None),
@@ -1018,6 +1027,11 @@ impl CheckpointCoordinator {
 
     /// A new request enters the decider (§1.4 "on a new request").
     fn submit(&mut self, now_ms: u64, kind: RequestKind) {
+        self.submit_with(now_ms, kind, None);
+    }
+
+    /// [`Self::submit`] of a request that may be a stop-with-savepoint's synchronous savepoint.
+    fn submit_with(&mut self, now_ms: u64, kind: RequestKind, stop: Option<StopMode>) {
         let forced = kind.is_savepoint() && !self.config.unaligned;
         if self.queue.len() >= self.max_queued {
             let lowest_is_periodic = self.queue.values().next_back().is_some_and(|q| q.kind.is_periodic());
@@ -1032,7 +1046,7 @@ impl CheckpointCoordinator {
         let class = if kind.is_savepoint() { 0 } else { 4 }
             + if forced { 0 } else { 2 }
             + if kind.is_periodic() { 1 } else { 0 };
-        self.queue.insert((class, now_ms, self.queue_seq), QueuedRequest { kind, forced });
+        self.queue.insert((class, now_ms, self.queue_seq), QueuedRequest { kind, forced, stop });
         self.queue_seq += 1;
         if self.queue.len() > self.max_queued {
             let (_, dropped) = self.queue.pop_last().expect("queue over capacity is not empty");
@@ -1115,6 +1129,7 @@ impl CheckpointCoordinator {
         let pending = PendingCheckpoint {
             kind,
             forced: req.forced,
+            stop: req.stop,
             trigger_ms: now_ms,
             deadline_ms: now_ms + self.config.timeout_ms as u64,
             acks: BTreeMap::new(),
@@ -1138,7 +1153,13 @@ impl CheckpointCoordinator {
             return;
         }
         let alignment = self.alignment(kind);
-        self.outputs.push_back(CoordinatorOutput::Trigger { id, timestamp_ms: now_ms, kind, alignment });
+        self.outputs.push_back(CoordinatorOutput::Trigger {
+            id,
+            timestamp_ms: now_ms,
+            kind,
+            alignment,
+            stop: req.stop,
+        });
     }
 
     fn report_failure(
@@ -1172,7 +1193,14 @@ impl CheckpointCoordinator {
             None
         };
         self.outputs.push_back(CoordinatorOutput::NotifyAborted { id, latest_completed });
-        self.report_failure(Some(id), p.kind, reason, task);
+        if p.stop.is_some() {
+            // A synchronous savepoint: its failure may fail the job (failure_manager.rs).
+            if let Some(fail) = self.failure_manager.handle_sync_savepoint_failure(id, reason, task) {
+                self.outputs.push_back(CoordinatorOutput::FailJob(fail));
+            }
+        } else {
+            self.report_failure(Some(id), p.kind, reason, task);
+        }
         self.reevaluate = true;
     }
 
@@ -1201,7 +1229,9 @@ impl CheckpointCoordinator {
         }
         self.failure_manager.handle_checkpoint_success(id);
         self.last_completion_ms = Some(now_ms);
-        if is_checkpoint || self.profile.savepoint_completion_notifies() {
+        // A synchronous savepoint subsumes and notifies in both profiles (2.x's
+        // `cleanupAfterCompletedCheckpoint`: `!isSavepoint() || isSynchronous()`).
+        if is_checkpoint || p.stop.is_some() || self.profile.savepoint_completion_notifies() {
             let subsumed: Vec<CheckpointId> = self
                 .pending
                 .range(..id)

@@ -88,7 +88,7 @@ fn kind_name(k: CheckpointKind) -> &'static str {
 
 fn render(now: u64, o: &CoordinatorOutput) -> String {
     let body = match o {
-        CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment } => {
+        CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop } => {
             assert_eq!(*timestamp_ms, now, "trigger timestamp is the trigger time");
             let a = match alignment {
                 Alignment::AtLeastOnce => "at-least-once".to_string(),
@@ -96,7 +96,12 @@ fn render(now: u64, o: &CoordinatorOutput) -> String {
                 Alignment::Unaligned => "unaligned".to_string(),
                 Alignment::AlignedWithTimeout { timeout_ms } => format!("aligned-timeout={timeout_ms}"),
             };
-            format!("trigger id={id} {} {a}", kind_name(*kind))
+            let sync = match stop {
+                None => "",
+                Some(crate::record::StopMode::NoDrain) => " sync",
+                Some(crate::record::StopMode::Drain) => " sync-drain",
+            };
+            format!("trigger id={id} {} {a}{sync}", kind_name(*kind))
         }
         CoordinatorOutput::NotifyComplete { id } => format!("notify-complete id={id}"),
         CoordinatorOutput::NotifyAborted { id, .. } => format!("notify-aborted id={id}"),
@@ -1255,7 +1260,7 @@ fn stop_with_savepoint_suspends_periodic_checkpoints_until_it_fails() {
     c.handle_execution_view(0, up, 0);
     advance(&mut c, 550, &mut out);
     assert!(out.iter().any(|l| l.contains("trigger id=1 ckpt")), "{out:?}");
-    c.stop_with_savepoint(600);
+    c.stop_with_savepoint(600, crate::record::StopMode::NoDrain);
     while let Some(o) = c.poll_output() {
         out.push(render(600, &o));
     }

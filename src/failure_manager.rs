@@ -16,7 +16,15 @@
 //!   ignores failures whose id is at or below the last success;
 //! * savepoints: 2.3 never counts job-level savepoint failures; a task-level failure of a
 //!   (non-synchronous) savepoint counts like a checkpoint's. 1.11 counts every savepoint failure
-//!   like a checkpoint's. Synchronous savepoints (stop-with-savepoint) are not modelled.
+//!   like a checkpoint's.
+//! * synchronous savepoints (stop-with-savepoint, [`CheckpointFailureManager::handle_sync_savepoint_failure`]):
+//!   the tasks that took one wait for its completion, so a failure after its trigger must not
+//!   leave them waiting. 2.3 (`handleTaskLevelCheckpointException`): a task-level failure (a
+//!   decline) fails the job at once, without counting; a job-level one (expiry) is a savepoint
+//!   failure and is not counted (the tasks fail themselves on its abort notification,
+//!   `StreamTask`: "Stop-with-savepoint failed."). 1.11 (`handleSynchronousSavepointFailure`):
+//!   every failure that is not pre-flight fails the job, after the counter saw it. Neither
+//!   counts toward the tolerable failures in a way that matters: the job fails over anyway.
 
 use crate::config::UNLIMITED;
 use crate::ids::{CheckpointId, TaskId};
@@ -36,6 +44,10 @@ pub struct FailJob {
     /// `Some` => task-level failure (Flink's `failJobDueToTaskFailure`: fail the job through
     /// this task's current attempt); `None` => job-level (`failJob`: global failover).
     pub task: Option<TaskId>,
+    /// A stop-with-savepoint's synchronous savepoint failed (not a threshold crossing):
+    /// [`CheckpointFailureManager::handle_sync_savepoint_failure`].
+    #[serde(default)]
+    pub sync_savepoint: bool,
 }
 
 /// Flink's `CheckpointFailureManager`.
@@ -138,9 +150,37 @@ impl CheckpointFailureManager {
             None
         } else if self.count(id, reason) && self.consecutive_failures > self.tolerable_failures {
             self.clear();
-            Some(FailJob { reason, id, task })
+            Some(FailJob { reason, id, task, sync_savepoint: false })
         } else {
             None
+        };
+        self.invariants();
+        out
+    }
+
+    /// The synchronous savepoint `id` of a stop-with-savepoint failed after it became pending
+    /// (see the module doc). Returns the job-level [`FailJob`] (`failJob`: a global failover)
+    /// when the job must fail. Failures of a job that is already failing or shutting down
+    /// (task or job failure, coordinator suspend/shutdown) fail nothing more.
+    pub fn handle_sync_savepoint_failure(
+        &mut self,
+        id: CheckpointId,
+        reason: CheckpointFailureReason,
+        task: Option<TaskId>,
+    ) -> Option<FailJob> {
+        use CheckpointFailureReason::*;
+        let already_failing = matches!(
+            reason,
+            TaskFailure | JobFailure | JobFailoverRegion | CheckpointCoordinatorSuspend | CheckpointCoordinatorShutdown
+        );
+        let out = if self.profile.sync_savepoint_failure_fails_job_at_job_level() {
+            let counted = self.handle_checkpoint_failure(Some(id), CheckpointKind::Savepoint, reason, task);
+            let fails = !is_pre_flight(reason) && !already_failing;
+            counted.or(fails.then_some(FailJob { reason, id: Some(id), task: None, sync_savepoint: true }))
+        } else if task.is_some() {
+            (!already_failing).then_some(FailJob { reason, id: Some(id), task: None, sync_savepoint: true })
+        } else {
+            self.handle_checkpoint_failure(Some(id), CheckpointKind::Savepoint, reason, None)
         };
         self.invariants();
         out
@@ -301,7 +341,7 @@ mod tests {
                     let id = id.map(CheckpointId);
                     let task = task.map(TaskId);
                     let got = m.handle_checkpoint_failure(id, kind, reason, task);
-                    let want = fails_job.then_some(FailJob { reason, id, task });
+                    let want = fails_job.then_some(FailJob { reason, id, task, sync_savepoint: false });
                     assert_eq!(got, want, "{at}: outcome");
                     assert_eq!(m.consecutive_failures(), counter, "{at}: counter");
                 }

@@ -63,6 +63,7 @@ pub fn barrier_ops(data: &[u8]) {
                     timestamp_ms: now_ms.saturating_sub(arg as u64 % 8),
                     kind,
                     alignment,
+                    stop: None,
                 };
                 h.handle_barrier(now_ms, ch, barrier, 0);
             }

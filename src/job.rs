@@ -521,10 +521,11 @@ impl JobMaster {
         }
     }
 
-    /// Stop-with-savepoint: the periodic scheduler stops and a savepoint is requested
-    /// ([`CheckpointCoordinator::stop_with_savepoint`]); the host cancels the job once it completed.
-    pub fn stop_with_savepoint(&mut self, now_ms: u64) {
-        self.coordinator.stop_with_savepoint(now_ms);
+    /// Stop-with-savepoint: the periodic scheduler stops and a synchronous savepoint is
+    /// requested ([`CheckpointCoordinator::stop_with_savepoint`]); once it completed the tasks
+    /// finish on their own and the job ends FINISHED (`task_stop.rs`).
+    pub fn stop_with_savepoint(&mut self, now_ms: u64, mode: crate::record::StopMode) {
+        self.coordinator.stop_with_savepoint(now_ms, mode);
         self.drain_coordinator(now_ms);
         self.invariants();
     }
@@ -789,8 +790,8 @@ impl JobMaster {
     fn drain_coordinator(&mut self, now_ms: u64) {
         while let Some(out) = self.coordinator.poll_output() {
             match out {
-                CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment } => {
-                    let barrier = Barrier { id, timestamp_ms, kind, alignment };
+                CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop } => {
+                    let barrier = Barrier { id, timestamp_ms, kind, alignment, stop };
                     for t in self.params.tasks.iter().filter(|t| t.is_source) {
                         let e = self.executions[t.id.0 as usize];
                         self.outputs.push_back(JobOutput::Trigger {
@@ -840,7 +841,11 @@ impl JobMaster {
                     }
                 }
                 CoordinatorOutput::FailJob(ref fail) => {
-                    let cause = FailureCause::TolerableCheckpointFailures { reason: fail.reason, checkpoint: fail.id };
+                    let cause = if fail.sync_savepoint {
+                        FailureCause::SyncSavepointFailed { reason: fail.reason, checkpoint: fail.id }
+                    } else {
+                        FailureCause::TolerableCheckpointFailures { reason: fail.reason, checkpoint: fail.id }
+                    };
                     self.outputs.push_back(JobOutput::Checkpoint(out));
                     self.handle_failure(now_ms, cause);
                     self.update_view(now_ms);

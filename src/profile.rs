@@ -87,6 +87,21 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §12.6 a synchronous savepoint (stop-with-savepoint) that fails at job level (expiry):
+    /// 1.11's `handleSynchronousSavepointFailure` fails the job for every failure that is not
+    /// pre-flight; 2.x fails it only for task-level failures (`handleTaskLevelCheckpointException`)
+    /// and leaves an expiry to the tasks, which fail on its abort notification.
+    pub fn sync_savepoint_failure_fails_job_at_job_level(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
+
+    /// §12.6 a task that took a stop-with-savepoint's synchronous savepoint and is told it was
+    /// aborted: 2.x fails (`StreamTask`: "Stop-with-savepoint failed.", its sources already
+    /// stopped); 1.11 leaves its synchronous-savepoint mailbox loop and runs on.
+    pub fn sync_savepoint_abort_fails_task(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §6 num-retained: 2.x subsumes with `CheckpointSubsumeHelper` (never the newest, never the
     /// latest non-savepoint checkpoint, savepoints always removable); 1.11 drops the oldest (FIFO).
     pub fn subsume_keeps_latest_checkpoint(self) -> bool {

@@ -98,6 +98,9 @@ pub enum FailureCause {
     /// `CheckpointFailureManager` counted more consecutive failures than tolerable: `reason`
     /// of the failure that crossed the limit, and its checkpoint (`None`: no pending checkpoint).
     TolerableCheckpointFailures { reason: CheckpointFailureReason, checkpoint: Option<crate::ids::CheckpointId> },
+    /// A stop-with-savepoint's synchronous savepoint failed after it reached the tasks: the job
+    /// fails over (Flink's `StopWithSavepointTerminationHandlerImpl`), whatever the tolerance.
+    SyncSavepointFailed { reason: CheckpointFailureReason, checkpoint: Option<crate::ids::CheckpointId> },
 }
 
 impl fmt::Display for FailureCause {
@@ -112,6 +115,11 @@ impl fmt::Display for FailureCause {
                 }
                 write!(f, ")")
             }
+            FailureCause::SyncSavepointFailed { reason, checkpoint } => write!(
+                f,
+                "Stop-with-savepoint failed: synchronous savepoint {} failed ({reason})",
+                checkpoint.map_or(0, |i| i.0)
+            ),
         }
     }
 }

@@ -98,6 +98,21 @@ pub struct Barrier {
     pub timestamp_ms: u64,
     pub kind: CheckpointKind,
     pub alignment: Alignment,
+    /// `Some` for the synchronous savepoint of a stop-with-savepoint (Flink 1.11's
+    /// `CheckpointType.SYNC_SAVEPOINT`, 2.x's `SavepointType.suspend()` / `terminate()`): a task
+    /// that snapshots it processes no input after it and finishes once it is notified
+    /// (`task_stop.rs`, semantics §12.6).
+    #[serde(default)]
+    pub stop: Option<StopMode>,
+}
+
+/// How a stop-with-savepoint ends the sources (Flink's `StopMode`): without drain the
+/// event-time state stays in the savepoint; with drain (`flink stop --drain`) the sources emit
+/// `MAX_WATERMARK` before the savepoint's barrier, so every event-time timer fires into it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum StopMode {
+    NoDrain,
+    Drain,
 }
 
 impl Alignment {

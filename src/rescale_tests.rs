@@ -17,6 +17,7 @@ fn barrier(id: u64) -> Barrier {
         timestamp_ms: 0,
         kind: CheckpointKind::Savepoint,
         alignment: Alignment::for_config(true, false, 0, CheckpointKind::Savepoint),
+        stop: None,
     }
 }
 

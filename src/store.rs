@@ -16,8 +16,8 @@
 //!   checkpoint (incremental checkpoints build on it), savepoints always removable
 //!   ([`Profile::subsume_keeps_latest_checkpoint`]). The coordinator no longer adds savepoints
 //!   (FLINK-25191), so the only savepoints in a 2.3 store are restored (external) ones; adding
-//!   any other savepoint panics. Stop-with-savepoint (which lets everything be subsumed) is not
-//!   modelled.
+//!   any other savepoint panics. A stop-with-savepoint's synchronous savepoint is a savepoint
+//!   here too (2.3 does not add it; 1.11 does, like any savepoint).
 //! * Shutdown follows the standalone store in both profiles: the retention table applies to
 //!   SUSPENDED too (the HA store would keep everything on SUSPENDED).
 

@@ -252,6 +252,9 @@ struct EndOfInput {
     /// The newest checkpoint whose completion this task learned (or it was restored from).
     last_completed: Option<CheckpointId>,
     finished: bool,
+    /// The stop-with-savepoint savepoint this attempt took (`task_stop.rs`).
+    stop: Option<stop::StopAt>,
+    profile: Profile,
 }
 
 impl Task {
@@ -390,7 +393,7 @@ impl Task {
             scratch_b: Vec::with_capacity(16),
             outputs: VecDeque::new(),
             records_in: 0,
-            end: EndOfInput { last_completed: restore.map(|cp| cp.id), ..EndOfInput::default() },
+            end: EndOfInput { last_completed: restore.map(|cp| cp.id), profile: spec.profile, ..EndOfInput::default() },
             event_time: EventTime {
                 // The valve starts at Long.MIN_VALUE on every deployment, restored or not.
                 valve: match &spec.head {
@@ -606,7 +609,8 @@ impl Task {
     /// once. Operators are finished (`endInput`/`finish`); the host sends EndOfPartition
     /// downstream and reports FINISHED when [`Task::is_finished`] says so.
     pub fn handle_end_of_input(&mut self, now_ms: u64, wait_for_final_checkpoint: bool) {
-        if self.failed || self.end.ended {
+        // A source stopped at a synchronous savepoint finishes through its notification.
+        if self.failed || self.end.ended || self.end.stop.is_some() {
             return;
         }
         assert!(!matches!(self.head, Head::Inputs(_)), "{}: end of input on a non-source task", self.name);
@@ -728,6 +732,7 @@ impl Task {
             self.invariants();
             return;
         }
+        self.before_sync_trigger(now_ms, &barrier);
         self.take_snapshot(now_ms, barrier, false, 0);
         self.invariants();
     }
@@ -753,11 +758,12 @@ impl Task {
             self.end.last_completed = Some(id);
         }
         self.check_final_checkpoint();
+        self.on_stop_notified(id);
         self.invariants();
     }
 
     pub fn handle_notify_aborted(&mut self, now_ms: u64, id: CheckpointId) {
-        if self.failed {
+        if self.failed || self.on_stop_aborted(id) {
             return;
         }
         match &mut self.head {
@@ -922,6 +928,7 @@ impl Task {
         }
         self.end.last_snapshot = Some(id);
         self.end.dirty = false;
+        self.note_sync_snapshot(&barrier);
         if self.end.ended && self.end.final_min_id.is_none() {
             self.end.final_min_id = Some(id);
         }
@@ -939,6 +946,7 @@ impl Task {
 
     /// Runs one record through the chain and the tail.
     fn process(&mut self, now_ms: u64, record: Record, counters: &mut SurvivingCounters) {
+        self.assert_not_stopped();
         self.records_in += 1;
         self.end.dirty = true;
         let mut cur = std::mem::take(&mut self.scratch_a);
@@ -1156,13 +1164,16 @@ impl Task {
 
     /// When the source's periodic watermark emission is due (None: no watermark strategy).
     pub fn watermark_deadline(&self) -> Option<u64> {
+        if self.end.stop.is_some() {
+            return None;
+        }
         self.event_time.source.as_ref().map(|s| s.poll_timeout()).filter(|t| *t != u64::MAX)
     }
 
     /// The periodic watermark emission timer of a source task: the generators emit, and a new
     /// watermark fires the chain's timers and goes downstream.
     pub fn handle_watermark_timer(&mut self, now_ms: u64, counters: &mut SurvivingCounters) {
-        if self.failed || self.end.ended {
+        if self.failed || self.end.ended || self.end.stop.is_some() {
             return;
         }
         if let Some(s) = &mut self.event_time.source {
@@ -1291,6 +1302,9 @@ impl Task {
 #[cfg(test)]
 #[path = "task_event_time_tests.rs"]
 mod event_time_tests;
+
+#[path = "task_stop.rs"]
+mod stop;
 
 /// Lineage helper for sources that build records outside a `LineSource`.
 pub fn lineage(input_seq: u64) -> Lineage {

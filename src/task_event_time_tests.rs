@@ -114,6 +114,7 @@ fn a_restore_fires_a_window_again_with_a_record_that_was_late_before() {
         timestamp_ms: 0,
         kind: CheckpointKind::Checkpoint,
         alignment: Alignment::Aligned,
+        stop: None,
     };
     t.handle_input(0, ChannelId(0), StreamElement::Barrier(barrier), 0, &mut c);
     let snapshot = loop {

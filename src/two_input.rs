@@ -237,6 +237,7 @@ mod tests {
             timestamp_ms: 0,
             kind: crate::record::CheckpointKind::Checkpoint,
             alignment: crate::record::Alignment::Aligned,
+            stop: None,
         })
     }
 

@@ -114,7 +114,7 @@ impl Case {
                 _ => (CheckpointKind::Checkpoint, Alignment::AlignedWithTimeout { timeout_ms: spec.timeout_ms }),
             },
         };
-        Barrier { id, timestamp_ms, kind, alignment }
+        Barrier { id, timestamp_ms, kind, alignment, stop: None }
     }
 
     /// The streams the upstream tasks send, one per channel.

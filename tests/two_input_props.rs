@@ -71,6 +71,7 @@ fn run(
                 } else {
                     Alignment::Aligned
                 },
+                stop: None,
             }));
             q.extend((pre..pre + post).map(rec));
             if end {

@@ -338,6 +338,7 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
                 timestamp_ms: ts,
                 kind: CheckpointKind::Checkpoint,
                 alignment: alignment.unwrap_or(Alignment::AlignedWithTimeout { timeout_ms }),
+                stop: None,
             }
         };
         match tag {
@@ -440,6 +441,7 @@ fn announcements_do_not_exist_in_1_11() {
         timestamp_ms: 0,
         kind: CheckpointKind::Checkpoint,
         alignment: Alignment::AlignedWithTimeout { timeout_ms: 10 },
+        stop: None,
     };
     h.handle_announcement(5, ChannelId(0), b);
     assert_eq!(h.poll_output(), None);

@@ -354,7 +354,13 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
         };
         match tag {
             "B" => {
-                let barrier = Barrier { id: id.unwrap(), timestamp_ms: 0, kind: CheckpointKind::Checkpoint, alignment };
+                let barrier = Barrier {
+                    id: id.unwrap(),
+                    timestamp_ms: 0,
+                    kind: CheckpointKind::Checkpoint,
+                    alignment,
+                    stop: None,
+                };
                 h.handle_barrier(now, ch, barrier, 0)
             }
             "C" => h.handle_cancel_marker(now, ch, id.unwrap()),

@@ -144,6 +144,14 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
         let got = run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED").count() as u32;
         push("completed_checkpoints_min", got >= n, format!("expected >= {n}, got {got}"));
     }
+    if let Some(n) = e.committed_min {
+        let got = run.committed.len() as u64;
+        push("committed_min", got >= n, format!("expected >= {n} committed rows, got {got}"));
+    }
+    if let Some(n) = e.committed_max {
+        let got = run.committed.len() as u64;
+        push("committed_max", got <= n, format!("expected <= {n} committed rows, got {got}"));
+    }
     if let Some(want) = &e.committed_offsets {
         // The last accepted commit per partition, as the broker holds it at the end.
         let mut last: std::collections::BTreeMap<u32, i64> = std::collections::BTreeMap::new();

@@ -78,6 +78,12 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
         if r.savepoint && profile == ckptsim::Profile::Flink23 && !task_level {
             continue;
         }
+        // 2.x: a synchronous savepoint (stop-with-savepoint) is never counted: a task-level
+        // failure fails the job at once (`handleTaskLevelCheckpointException`), a job-level one
+        // is a savepoint's. (1.11 counts it like any failure, then fails the job anyway.)
+        if r.synchronous && profile == ckptsim::Profile::Flink23 {
+            continue;
+        }
         if profile == ckptsim::Profile::Flink23 && last_success.is_some_and(|l| r.id <= l) {
             continue;
         }

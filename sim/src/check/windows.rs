@@ -218,6 +218,17 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
         }
     }
     let mut refires = 0usize;
+    // A job ended by stop-with-savepoint read only the input its savepoint covers: the other
+    // elements never reached a window (with drain the windows fired without them).
+    let read: Option<BTreeSet<u64>> =
+        super::finished_by_stop(run).and_then(|_| super::covered_by_latest_checkpoint(spec, run));
+    let mut reference = reference;
+    if let Some(read) = &read {
+        for elems in reference.values_mut() {
+            elems.retain(|e| read.contains(&e.input_seq));
+        }
+        reference.retain(|_, elems| !elems.is_empty());
+    }
     for ((key, win), elems) in &reference {
         let got = fired.get(&(key.clone(), *win)).map(Vec::as_slice).unwrap_or(&[]);
         let (mut low, mut high) = bounds(agg, elems);
@@ -245,7 +256,10 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
         let first_t = got.first().map_or(0, |r| r.time_ms);
         // Every firing committed: the job finished, with final checkpoints (FLIP-147) for a
         // 2PC sink (before them the last transaction is not committed at the end).
+        // A job ended by stop-with-savepoint read only what its savepoint covers (and without
+        // drain fired nothing more): its windows are judged like a running job's.
         let finished_all = run.final_status == JobStatus::Finished
+            && super::finished_by_stop(run).is_none()
             && (!exact || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()));
         let wrong = if exact && w.allowed_lateness_ms == 0 && matches!(agg, Aggregate::Sum | Aggregate::Count) {
             let total: i128 = values.iter().sum();

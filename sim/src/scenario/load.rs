@@ -230,7 +230,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 ActionSpec::Savepoint => ActionKind::Savepoint,
                 ActionSpec::TriggerCheckpoint => ActionKind::TriggerCheckpoint,
                 ActionSpec::RestoreRetained => ActionKind::RestoreRetained,
-                ActionSpec::StopWithSavepoint => ActionKind::StopWithSavepoint,
+                ActionSpec::StopWithSavepoint { drain } => ActionKind::StopWithSavepoint { drain: *drain },
                 ActionSpec::Rescale(r) => ActionKind::Rescale(r.clone()),
             },
         })
@@ -256,6 +256,8 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             exactly_once: e.exactly_once.then_some(true),
             at_least_once: e.at_least_once.then_some(true),
             completed_checkpoints_min: e.completed_checkpoints_min.map(|n| n as u32),
+            committed_min: e.committed_min,
+            committed_max: e.committed_max,
             output: e.output.clone(),
             duplicates: e.duplicates.clone(),
             snapshot: e.snapshot,

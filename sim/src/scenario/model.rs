@@ -535,9 +535,10 @@ pub enum ActionSpec {
     TriggerCheckpoint,
     /// `restore-retained`: start a new job from the latest retained checkpoint.
     RestoreRetained,
-    /// `stop-with-savepoint`: stop periodic checkpoints, take a savepoint and end the job once it
-    /// completed (`flink stop`; the job is cancelled: semantics §12.6).
-    StopWithSavepoint,
+    /// `stop-with-savepoint`: stop periodic checkpoints, take a synchronous savepoint; once it
+    /// completed the tasks finish and the job ends FINISHED (`flink stop`, semantics §12.6).
+    /// `drain`: `flink stop --drain` (MAX_WATERMARK before the savepoint).
+    StopWithSavepoint { drain: bool },
     /// `rescale`: once the job has ended, start a new job from its newest savepoint or retained
     /// checkpoint with other parallelisms (semantics §12).
     Rescale(RescaleSpec),
@@ -585,7 +586,7 @@ impl ActionSpec {
             ActionSpec::Savepoint => "savepoint",
             ActionSpec::TriggerCheckpoint => "trigger-checkpoint",
             ActionSpec::RestoreRetained => "restore-retained",
-            ActionSpec::StopWithSavepoint => "stop-with-savepoint",
+            ActionSpec::StopWithSavepoint { .. } => "stop-with-savepoint",
             ActionSpec::Rescale(_) => "rescale",
         }
     }
@@ -831,6 +832,9 @@ pub struct ExpectSpec {
     pub at_least_once: bool,
     /// At least this many completed checkpoints.
     pub completed_checkpoints_min: Option<u64>,
+    /// At least / at most this many rows committed by the two-phase-commit sink(s).
+    pub committed_min: Option<u64>,
+    pub committed_max: Option<u64>,
     /// The exact output rows, in order.
     pub output: Option<Vec<String>>,
     /// Exactly these outputs appear twice (print sink replays).

@@ -272,6 +272,8 @@ pub(super) struct RawAction {
     pub(super) from: Option<String>,
     /// `rescale`: the new program's max parallelism per operator name (an integer or "auto").
     pub(super) max_parallelism: Option<BTreeMap<String, IntOrAuto>>,
+    /// `stop-with-savepoint`: `flink stop --drain` (MAX_WATERMARK before the savepoint).
+    pub(super) drain: Option<bool>,
 }
 
 /// An integer, or "auto" (derived; for a `rescale` action's `max_parallelism`).
@@ -352,6 +354,8 @@ pub(super) struct RawExpect {
     pub(super) exactly_once: Option<bool>,
     pub(super) at_least_once: Option<bool>,
     pub(super) completed_checkpoints_min: Option<u64>,
+    pub(super) committed_min: Option<u64>,
+    pub(super) committed_max: Option<u64>,
     pub(super) output: Option<Vec<String>>,
     pub(super) duplicates: Option<Vec<String>>,
     pub(super) snapshot: Option<bool>,

@@ -131,8 +131,11 @@ pub enum ActionKind {
     TriggerCheckpoint,
     /// Start a new job from the latest retained checkpoint of the previous one.
     RestoreRetained,
-    /// A savepoint, and the job cancelled once it completed (`flink stop`).
-    StopWithSavepoint,
+    /// A synchronous savepoint; once it completed the tasks finish and the job ends FINISHED
+    /// (`flink stop`; `drain`: `flink stop --drain`).
+    StopWithSavepoint {
+        drain: bool,
+    },
     /// Once the job ended, a new job with other parallelisms from its savepoint or retained
     /// checkpoint (semantics §12).
     Rescale(crate::scenario::RescaleSpec),
@@ -331,6 +334,9 @@ pub struct Expect {
     pub exactly_once: Option<bool>,
     pub at_least_once: Option<bool>,
     pub completed_checkpoints_min: Option<u32>,
+    /// At least / at most this many rows committed by the two-phase-commit sink(s).
+    pub committed_min: Option<u64>,
+    pub committed_max: Option<u64>,
     /// Exact output rows, in order.
     pub output: Option<Vec<String>>,
     /// Exactly these output values appear more than once.

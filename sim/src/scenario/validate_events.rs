@@ -51,7 +51,7 @@ impl Ctx<'_> {
             "savepoint" => ActionSpec::Savepoint,
             "trigger-checkpoint" => ActionSpec::TriggerCheckpoint,
             "restore-retained" => ActionSpec::RestoreRetained,
-            "stop-with-savepoint" => ActionSpec::StopWithSavepoint,
+            "stop-with-savepoint" => ActionSpec::StopWithSavepoint { drain: raw.drain.unwrap_or(false) },
             "rescale" => ActionSpec::Rescale(self.rescale_action(
                 i,
                 (raw.parallelism.take(), raw.from.take(), raw.max_parallelism.take()),
@@ -74,6 +74,11 @@ impl Ctx<'_> {
             if present {
                 return Err(self.err(&p(key), format!("`{key}` only applies to rescale actions, not {kind}")));
             }
+        }
+        if raw.drain.is_some() && !matches!(action, ActionSpec::StopWithSavepoint { .. }) {
+            return Err(
+                self.err(&p("drain"), format!("`drain` only applies to stop-with-savepoint actions, not {kind}"))
+            );
         }
         if !matches!(action, ActionSpec::Retune(_)) {
             if let Some((key, _)) = retune_keys.iter().find(|(_, present)| *present) {
@@ -457,12 +462,19 @@ impl Ctx<'_> {
                 ));
             }
         }
+        if let (Some(lo), Some(hi)) = (raw.committed_min, raw.committed_max) {
+            if lo > hi {
+                return Err(self.err("expect.committed_min", format!("{lo} is above committed_max = {hi}")));
+            }
+        }
         Ok(ExpectSpec {
             final_status,
             restarts: raw.restarts,
             exactly_once,
             at_least_once: raw.at_least_once.unwrap_or(false),
             completed_checkpoints_min: raw.completed_checkpoints_min,
+            committed_min: raw.committed_min,
+            committed_max: raw.committed_max,
             output: raw.output,
             duplicates: raw.duplicates,
             snapshot: raw.snapshot.unwrap_or(false),

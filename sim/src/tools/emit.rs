@@ -557,8 +557,11 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
             ActionKind::RestoreRetained => {
                 let _ = writeln!(s, "kind = \"restore-retained\"");
             }
-            ActionKind::StopWithSavepoint => {
+            ActionKind::StopWithSavepoint { drain } => {
                 let _ = writeln!(s, "kind = \"stop-with-savepoint\"");
+                if *drain {
+                    let _ = writeln!(s, "drain = true");
+                }
             }
             ActionKind::Rescale(r) => rescale_keys(&mut s, r),
         }
@@ -586,6 +589,12 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
     }
     if let Some(n) = e.completed_checkpoints_min {
         ex.push(format!("completed_checkpoints_min = {n}"));
+    }
+    if let Some(n) = e.committed_min {
+        ex.push(format!("committed_min = {n}"));
+    }
+    if let Some(n) = e.committed_max {
+        ex.push(format!("committed_max = {n}"));
     }
     let list = |v: &[String]| v.iter().map(|x| quote(x)).collect::<Vec<_>>().join(", ");
     if let Some(o) = &e.output {

@@ -287,8 +287,13 @@ impl Floor<'_> {
             cfg.aligned_timeout_ms.max(0) as u64,
             CheckpointKind::Checkpoint,
         );
-        let barrier =
-            Barrier { id: CheckpointId(self.next_id), timestamp_ms: now, kind: CheckpointKind::Checkpoint, alignment };
+        let barrier = Barrier {
+            id: CheckpointId(self.next_id),
+            timestamp_ms: now,
+            kind: CheckpointKind::Checkpoint,
+            alignment,
+            stop: None,
+        };
         self.next_id += 1;
         self.pending = Some((barrier, BTreeMap::new()));
         for t in 0..self.tasks.len() {

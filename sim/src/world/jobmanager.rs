@@ -115,9 +115,10 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
                             epoch = s.with(|w| w.jm_epoch);
                         }
                     }
-                    ActionKind::StopWithSavepoint => {
-                        s.with(|w| super::rescale::request_stop(w, now));
-                        jm.stop_with_savepoint(now);
+                    ActionKind::StopWithSavepoint { drain } => {
+                        s.with(|w| super::rescale::request_stop(w, now, drain));
+                        let mode = if drain { StopMode::Drain } else { StopMode::NoDrain };
+                        jm.stop_with_savepoint(now, mode);
                     }
                     ActionKind::Rescale(r) => {
                         if let Some((new_jm, params)) = super::rescale::resume_rescaled(&s, seed, &r, jm.status(), now)
@@ -246,6 +247,7 @@ pub(super) fn route_jm_outputs(
                         "job",
                         format!("{from} -> {to}{}", cause.map(|c| format!(" ({c})")).unwrap_or_default()),
                     );
+                    super::rescale::on_status_changed(w, to);
                 }
                 JobOutput::TaskStateChanged { task, attempt, from, to } => {
                     let name = w.graph.tasks[task.0 as usize].name.clone();
@@ -294,11 +296,12 @@ pub(super) fn route_jm_outputs(
                     w.services.retained = retained;
                 }
                 JobOutput::Checkpoint(c) => match c {
-                    CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment } => {
+                    CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop } => {
                         w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
                         let row = w.checkpoint_row(id);
                         row.trigger_ms = timestamp_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                        row.synchronous = stop.is_some();
                         let kind = match kind {
                             ckptsim::record::CheckpointKind::Checkpoint => "Checkpoint",
                             ckptsim::record::CheckpointKind::Savepoint => "Savepoint",
@@ -309,7 +312,12 @@ pub(super) fn route_jm_outputs(
                             ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
                             a @ ckptsim::record::Alignment::AlignedWithTimeout { .. } => format!("{a:?}"),
                         };
-                        let text = Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).0;
+                        let sync = match stop {
+                            None => "",
+                            Some(StopMode::NoDrain) => " synchronous",
+                            Some(StopMode::Drain) => " synchronous drain",
+                        };
+                        let text = Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).s(sync).0;
                         w.tr_data("jm", "trigger", text, EventData::Trigger { id });
                         w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
                     }
@@ -357,6 +365,15 @@ pub(super) fn route_jm_outputs(
                         w.tr("jm", "scheduler", format!("started, first trigger at {first_trigger_at_ms}"));
                     }
                     CoordinatorOutput::SchedulerStopped => w.tr("jm", "scheduler", "stopped".into()),
+                    CoordinatorOutput::FailJob(f) if f.sync_savepoint => w.tr(
+                        "jm",
+                        "stop",
+                        format!(
+                            "synchronous savepoint {} failed ({}): the job fails",
+                            f.id.map_or(0, |i| i.0),
+                            f.reason
+                        ),
+                    ),
                     CoordinatorOutput::FailJob(f) => {
                         w.tr("jm", "tolerable", format!("threshold exceeded: {:?} {}", f.id.map(|i| i.0), f.reason))
                     }
@@ -368,11 +385,6 @@ pub(super) fn route_jm_outputs(
             }
         }
     });
-    // Stop-with-savepoint: its savepoint completed, the job ends (and what that causes is routed).
-    if s.with(|w| std::mem::take(&mut w.rescale.stop_due)) {
-        jm.cancel(now);
-        route_jm_outputs(s, jm, now, epoch, known);
-    }
     if s.with(|w| std::mem::take(&mut w.rescale.stop_failed)) {
         jm.resume_after_failed_stop(now);
         route_jm_outputs(s, jm, now, epoch, known);

@@ -54,7 +54,7 @@ use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId
 use ckptsim::job::{JobMaster, JobOutput, JobParams};
 use ckptsim::operator::SurvivingCounters;
 use ckptsim::reason::CheckpointFailureReason;
-use ckptsim::record::{Barrier, Lineage, LogRecord, Record, StreamElement, Value};
+use ckptsim::record::{Barrier, Lineage, LogRecord, Record, StopMode, StreamElement, Value};
 use ckptsim::sink::{SinkOutput, TxnStore};
 use ckptsim::state::TaskSnapshot;
 use ckptsim::status::{ExecutionState, JobStatus};
@@ -70,7 +70,7 @@ use madsim::time::{sleep, sleep_until, Duration, Instant};
 use net::*;
 pub use observe::*;
 use rand::{Rng, SeedableRng};
-pub use rescale::{KeyMove, RescaleRecord};
+pub use rescale::{KeyMove, RescaleRecord, StopRecord};
 use services::*;
 pub(crate) use services::{build_log, in_flight_inputs, BrokerLog};
 use supervise::*;
@@ -216,6 +216,7 @@ struct Observation {
     snapshot_spans: Vec<SnapshotSpan>,
     restores: Vec<RestoreRecord>,
     rescales: Vec<RescaleRecord>,
+    stops: Vec<StopRecord>,
     cuts: ChannelCuts,
     restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
 }

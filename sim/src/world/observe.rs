@@ -36,6 +36,8 @@ impl OutputRow {
 pub struct CheckpointRow {
     pub id: CheckpointId,
     pub savepoint: bool,
+    /// A stop-with-savepoint's synchronous savepoint.
+    pub synchronous: bool,
     pub trigger_ms: u64,
     pub end_ms: Option<u64>,
     /// `COMPLETED`, the abort reason, or `PENDING` at the end of the run.
@@ -51,6 +53,7 @@ impl CheckpointRow {
         CheckpointRow {
             id,
             savepoint: false,
+            synchronous: false,
             trigger_ms: 0,
             end_ms: None,
             outcome: "PENDING".into(),
@@ -217,6 +220,9 @@ pub struct RunResult {
     pub restores: Vec<RestoreRecord>,
     /// Every `rescale` action that started (or failed to start) a new job, in time order.
     pub rescales: Vec<super::RescaleRecord>,
+    /// Every `stop-with-savepoint` action, in time order, with the synchronous savepoint that
+    /// completed for it (the delivery checkers: input after it is not due).
+    pub stops: Vec<super::StopRecord>,
     /// Per data channel and checkpoint: records sent before the barrier, taken before the
     /// snapshot, persisted as channel state (the `alignment` checker; empty for explorer runs).
     pub channel_cuts: ChannelCuts,

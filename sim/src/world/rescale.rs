@@ -23,10 +23,10 @@ use ckptsim::task::{Partitioner, TailSpec, TaskSpec};
 #[derive(Default)]
 pub(super) struct RescaleState {
     /// A stop-with-savepoint waits for the completion of a savepoint triggered at or after
-    /// this time; then the job is cancelled.
+    /// this time; then the tasks finish on their own (`ckptsim::task`'s `task_stop.rs`).
     pub(super) stop_pending_since_ms: Option<u64>,
-    /// Set when that savepoint completed: the JobManager cancels the job.
-    pub(super) stop_due: bool,
+    /// The stop's savepoint completed and the job has not ended yet.
+    pub(super) stop_completed: bool,
     /// Set when that savepoint failed: the JobManager resumes periodic checkpoints.
     pub(super) stop_failed: bool,
     /// Per operator name, the parallelism and effective max parallelism of the running job,
@@ -142,19 +142,51 @@ pub(super) fn key_group_routing(w: &World, graph: &Graph, tspec: &mut TaskSpec) 
 }
 
 /// A stop-with-savepoint was asked: the JobManager stops periodic checkpoints and triggers a
-/// savepoint; when a savepoint triggered from now on completes, the job is cancelled.
-pub(super) fn request_stop(w: &mut World, now: u64) {
+/// synchronous savepoint; when it completes, its notification finishes the tasks and the job
+/// ends FINISHED.
+pub(super) fn request_stop(w: &mut World, now: u64, drain: bool) {
     w.rescale.stop_pending_since_ms = Some(now);
-    w.tr("jm", "stop", "stop-with-savepoint: savepoint requested".into());
+    let how = if drain { " (drain)" } else { "" };
+    w.tr("jm", "stop", format!("stop-with-savepoint{how}: synchronous savepoint requested"));
+    w.obs.stops.push(StopRecord { at_ms: now, drain, savepoint: None });
 }
 
 /// A checkpoint or savepoint completed (JobManager outputs): the savepoint a stop waits for.
 pub(super) fn on_completed(w: &mut World, cp: &CompletedCheckpoint) {
     if cp.is_savepoint() && w.rescale.stop_pending_since_ms.is_some_and(|t| cp.trigger_ms >= t) {
         w.rescale.stop_pending_since_ms = None;
-        w.rescale.stop_due = true;
-        w.tr("jm", "stop", format!("savepoint {} completed: the job stops", cp.id));
+        w.rescale.stop_completed = true;
+        if let Some(r) = w.obs.stops.last_mut() {
+            r.savepoint = Some(cp.id);
+        }
+        w.tr("jm", "stop", format!("synchronous savepoint {} completed: the tasks finish", cp.id));
     }
+}
+
+/// The job status changed: a job that fails over after its stop's savepoint completed (a task
+/// failed before it finished) has not stopped; as Flink's scheduler does when the stop's future
+/// fails (`StopWithSavepointStoppingException`), periodic checkpoints resume.
+pub(super) fn on_status_changed(w: &mut World, to: JobStatus) {
+    if !w.rescale.stop_completed {
+        return;
+    }
+    if to.is_terminal() {
+        w.rescale.stop_completed = false;
+    } else if matches!(to, JobStatus::Restarting | JobStatus::Failing) {
+        w.rescale.stop_completed = false;
+        w.rescale.stop_failed = true;
+        w.tr("jm", "stop", "stop-with-savepoint failed after its savepoint: the job fails over".into());
+    }
+}
+
+/// A `stop-with-savepoint` action as it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StopRecord {
+    pub at_ms: u64,
+    /// `flink stop --drain`.
+    pub drain: bool,
+    /// The synchronous savepoint that completed (None: the stop failed).
+    pub savepoint: Option<CheckpointId>,
 }
 
 /// A savepoint triggered at `trigger_ms` (None: a refused request) failed: when it is the
@@ -165,7 +197,11 @@ pub(super) fn on_savepoint_failed(w: &mut World, trigger_ms: Option<u64>) {
     if trigger_ms.is_none_or(|t| t >= since) {
         w.rescale.stop_pending_since_ms = None;
         w.rescale.stop_failed = true;
-        w.tr("jm", "stop", "stop-with-savepoint failed: the savepoint did not complete; the job keeps running".into());
+        w.tr(
+            "jm",
+            "stop",
+            "stop-with-savepoint failed: the savepoint did not complete; periodic checkpoints resume".into(),
+        );
     }
 }
 

@@ -273,6 +273,9 @@ pub(super) async fn task_main(
                 }
                 TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
                 TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
+                // A source stopped at a synchronous savepoint reads no more lines: one already
+                // written to its connection dies with it (a socket cannot replay it).
+                TaskMail::Line { input_seq, .. } if t.input_paused() => s.with(|w| w.obs.lost_inputs.push(*input_seq)),
                 TaskMail::Line { line, input_seq } => s.with(|w| {
                     w.obs.read_inputs += 1;
                     w.obs.socket_reads.push(SocketRead { seq: *input_seq, task: key.0, attempt: key.1 });
@@ -366,7 +369,7 @@ pub(super) async fn task_main(
             }
         }
         // 3b. Bounded log input: every owned partition read up to its end (stopping offsets).
-        if bounded && is_log && !t.input_has_ended() && s.with(|w| log_source_at_end(w, &t)) {
+        if bounded && is_log && !t.input_has_ended() && !t.input_paused() && s.with(|w| log_source_at_end(w, &t)) {
             s.with(|w| w.tr(&tm_node(tm), "end-of-input", format!("{} reached its stopping offsets", t.name())));
             t.handle_end_of_input(now, wait_final);
             if source_watermarks.is_some() {
@@ -404,7 +407,9 @@ pub(super) async fn task_main(
         let mut processed: u64 = 0;
         let mut progressed = false;
         let mut wake_at: Option<u64> = None;
-        if !blocked_out {
+        // A task stopped at a stop-with-savepoint's synchronous savepoint takes no input (a
+        // source for good; any other task until the savepoint's completion is notified).
+        if !blocked_out && !t.input_paused() {
             if is_user_source {
                 let r = s.with(|w| fetch_user_records(w, &mut t, tm, key, now, buffer_records * 2));
                 match r {

@@ -81,6 +81,7 @@ impl Explorer<'_> {
             snapshot_spans: vec![],
             restores: vec![],
             rescales: vec![],
+            stops: vec![],
             completed_in_flight: sys.obs.completed_in_flight.clone(),
             channel_cuts: Default::default(),
             budget: Default::default(),

@@ -1,0 +1,393 @@
+//! Stop-with-savepoint, data-driven: the coordinator's synchronous savepoint (notification, failure handling per profile) and a task's stop at its barrier, notification and finish.
+
+use super::*;
+use crate::barrier::HandlerKind;
+use crate::config::CheckpointConfig;
+use crate::coordinator::{CheckpointCoordinator, CoordinatorOutput, ExecutionView, RequestKind};
+use crate::reason::CheckpointFailureReason as R;
+use crate::record::{Alignment, CheckpointKind, Value};
+use crate::status::JobStatus;
+
+/// A stop without drain.
+const ND: Option<StopMode> = Some(StopMode::NoDrain);
+
+// ------------------------------------------------------------------ coordinator
+
+/// What happens to the stop's savepoint after its trigger.
+#[derive(Copy, Clone, Debug)]
+enum Outcome {
+    /// Both tasks acknowledge.
+    Acked,
+    /// Task 1 declines with this reason.
+    Declined(R),
+    /// Nobody acknowledges: the timeout expires it.
+    Expired,
+}
+
+struct CoordCase {
+    name: &'static str,
+    /// The Flink class / test whose behaviour the case follows.
+    flink: &'static str,
+    profile: Profile,
+    /// `None`: a plain savepoint (the control), `Some`: stop-with-savepoint.
+    stop: Option<StopMode>,
+    outcome: Outcome,
+    /// Rendered outputs that must appear after the outcome.
+    want: &'static [&'static str],
+    /// Rendered outputs that must not appear after the outcome.
+    not: &'static [&'static str],
+}
+
+fn render(o: &CoordinatorOutput) -> String {
+    match o {
+        CoordinatorOutput::Trigger { id, stop, .. } => format!("trigger {id} {stop:?}"),
+        CoordinatorOutput::NotifyComplete { id } => format!("notify-complete {id}"),
+        CoordinatorOutput::NotifyAborted { id, .. } => format!("notify-aborted {id}"),
+        CoordinatorOutput::Completed(cp) => format!("completed {}", cp.id),
+        CoordinatorOutput::Aborted { id, reason, .. } => format!("aborted {id} {reason}"),
+        CoordinatorOutput::FailJob(f) if f.sync_savepoint => format!("fail-job sync {}", f.reason),
+        CoordinatorOutput::FailJob(f) => format!("fail-job threshold {}", f.reason),
+        other => format!("{other:?}"),
+    }
+}
+
+fn run_coordinator(case: &CoordCase) {
+    let config = CheckpointConfig { interval_ms: Some(1000), timeout_ms: 5_000, ..CheckpointConfig::default() };
+    let tasks = vec![TaskId(0), TaskId(1)];
+    let mut c = CheckpointCoordinator::new(&config, case.profile, Variant::Correct, tasks, 500);
+    let up =
+        ExecutionView { job_status: JobStatus::Running, all_tasks_running_or_finished: true, sources_running: true };
+    c.handle_execution_view(0, up, 0);
+    while c.poll_output().is_some() {}
+    match case.stop {
+        Some(mode) => c.stop_with_savepoint(100, mode),
+        None => c.request(100, RequestKind::Savepoint),
+    }
+    let mut triggered = Vec::new();
+    while let Some(o) = c.poll_output() {
+        triggered.push(render(&o));
+    }
+    let at = format!("case `{}` ({}, {})", case.name, case.profile, case.flink);
+    let id = CheckpointId(1);
+    let want_trigger = format!("trigger {id} {:?}", case.stop);
+    assert!(triggered.contains(&want_trigger), "{at}: {want_trigger} missing from {triggered:?}");
+    match case.outcome {
+        Outcome::Acked => {
+            c.handle_ack(200, id, TaskId(0), TaskSnapshot::default());
+            c.handle_ack(200, id, TaskId(1), TaskSnapshot::default());
+        }
+        Outcome::Declined(reason) => c.handle_decline(200, id, TaskId(1), reason),
+        Outcome::Expired => c.handle_timeout(5_100),
+    }
+    let mut after = Vec::new();
+    while let Some(o) = c.poll_output() {
+        after.push(render(&o));
+    }
+    for w in case.want {
+        assert!(after.iter().any(|l| l == w), "{at}: `{w}` missing from {after:?}");
+    }
+    for n in case.not {
+        assert!(!after.iter().any(|l| l.starts_with(n)), "{at}: unexpected `{n}` in {after:?}");
+    }
+}
+
+#[test]
+fn synchronous_savepoint_in_the_coordinator() {
+    use Outcome::*;
+    use Profile::{Flink111, Flink23};
+    let cases = [
+        CoordCase {
+            name: "a completed synchronous savepoint is notified (2.x skips notifying plain savepoints)",
+            flink: "CheckpointCoordinator.cleanupAfterCompletedCheckpoint: !isSavepoint() || isSynchronous()",
+            profile: Flink23,
+            stop: ND,
+            outcome: Acked,
+            want: &["completed 1", "notify-complete 1"],
+            not: &["fail-job"],
+        },
+        CoordCase {
+            name: "control: a plain 2.x savepoint is not notified",
+            flink: "CheckpointCoordinator.cleanupAfterCompletedCheckpoint (FLINK-25191)",
+            profile: Flink23,
+            stop: None,
+            outcome: Acked,
+            want: &["completed 1"],
+            not: &["notify-complete"],
+        },
+        CoordCase {
+            name: "a completed synchronous savepoint is notified in 1.11",
+            flink: "SynchronousCheckpointITCase (1.11): notifyCheckpointComplete ends the synchronous loop",
+            profile: Flink111,
+            stop: Some(StopMode::Drain),
+            outcome: Acked,
+            want: &["completed 1", "notify-complete 1"],
+            not: &["fail-job"],
+        },
+        CoordCase {
+            name: "2.x: a task-level failure of a synchronous savepoint fails the job at once",
+            flink:
+                "CheckpointFailureManager.handleTaskLevelCheckpointException (isSavepoint && isSynchronous -> failJob)",
+            profile: Flink23,
+            stop: ND,
+            outcome: Declined(R::CheckpointAsyncException),
+            want: &[
+                "aborted 1 CHECKPOINT_ASYNC_EXCEPTION",
+                "notify-aborted 1",
+                "fail-job sync CHECKPOINT_ASYNC_EXCEPTION",
+            ],
+            not: &["fail-job threshold"],
+        },
+        CoordCase {
+            name: "2.x: an expired synchronous savepoint is a job-level savepoint failure: not counted, no fail",
+            flink: "CheckpointFailureManager.handleJobLevelCheckpointException (savepoints skip the counter)",
+            profile: Flink23,
+            stop: ND,
+            outcome: Expired,
+            want: &["aborted 1 CHECKPOINT_EXPIRED", "notify-aborted 1"],
+            not: &["fail-job"],
+        },
+        CoordCase {
+            name: "1.11: a declined synchronous savepoint fails the job (not pre-flight)",
+            flink: "CheckpointFailureManager.handleSynchronousSavepointFailure (1.11)",
+            profile: Flink111,
+            stop: ND,
+            outcome: Declined(R::CheckpointAsyncException),
+            want: &["fail-job sync CHECKPOINT_ASYNC_EXCEPTION"],
+            not: &["fail-job threshold"],
+        },
+        CoordCase {
+            name: "1.11: an expired synchronous savepoint crosses the counter (tolerable 0) and fails the job",
+            flink:
+                "CheckpointFailureManager.handleJobLevelCheckpointException + handleSynchronousSavepointFailure (1.11)",
+            profile: Flink111,
+            stop: ND,
+            outcome: Expired,
+            want: &["fail-job threshold CHECKPOINT_EXPIRED"],
+            not: &["fail-job sync"],
+        },
+        CoordCase {
+            name: "1.11: a task-failure abort of a synchronous savepoint adds no failure of its own",
+            flink: "CheckpointFailureManager.handleSynchronousSavepointFailure (the job already fails)",
+            profile: Flink111,
+            stop: ND,
+            outcome: Declined(R::TaskFailure),
+            want: &["aborted 1 TASK_FAILURE"],
+            not: &["fail-job"],
+        },
+    ];
+    for case in &cases {
+        run_coordinator(case);
+    }
+}
+
+// ------------------------------------------------------------------ task
+
+#[derive(Copy, Clone, Debug)]
+enum Step {
+    /// A record on channel 0.
+    Rec(i64),
+    /// The barrier of checkpoint `id`, synchronous (stop) or not.
+    Barrier(u64, Option<StopMode>),
+    Notify(u64),
+    Abort(u64),
+    EndOfPartition,
+}
+
+struct TaskCase {
+    name: &'static str,
+    flink: &'static str,
+    profile: Profile,
+    /// `true`: a log source (barriers are triggers, records are log records); else one input channel.
+    source: bool,
+    steps: &'static [Step],
+    /// After the steps: input paused, finished, failed.
+    paused: bool,
+    finished: bool,
+    failed: bool,
+}
+
+fn task_spec(profile: Profile, source: bool) -> TaskSpec {
+    let head = if source {
+        HeadSpec::LogSource { partitions: 1, startup: StartupMode::Earliest }
+    } else {
+        HeadSpec::Inputs { inputs: 1, handler: HandlerKind::Aligned }
+    };
+    TaskSpec {
+        task: TaskId(0),
+        name: "t".into(),
+        subtask: 0,
+        parallelism: 1,
+        attempt: Attempt(0),
+        head,
+        chain: vec![],
+        tail: TailSpec::PrintSink,
+        profile,
+        variant: Variant::Correct,
+        padding_bytes: 0,
+        source_peers: vec![TaskId(0)],
+    }
+}
+
+fn barrier(id: u64, stop: Option<StopMode>) -> Barrier {
+    Barrier {
+        id: CheckpointId(id),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Savepoint,
+        alignment: Alignment::Aligned,
+        stop,
+    }
+}
+
+fn run_task(case: &TaskCase) -> Task {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut t = Task::new(task_spec(case.profile, case.source), 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(case.profile.checkpoints_after_tasks_finish());
+    let mut offset = 0;
+    for (now, step) in (1u64..).zip(case.steps) {
+        match *step {
+            Step::Rec(v) if case.source => {
+                let r = LogRecord {
+                    partition: PartitionId(0),
+                    offset: Offset(offset),
+                    value: Value::Int(v),
+                    lineage: Lineage { input_seq: offset, sub: 0 },
+                    timestamp: None,
+                };
+                offset += 1;
+                t.handle_log_records(now, &[r], &mut c);
+            }
+            Step::Rec(v) => {
+                let r = Record::new(Value::Int(v), Lineage { input_seq: v as u64, sub: 0 });
+                t.handle_input(now, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+            }
+            Step::Barrier(id, stop) if case.source => t.handle_trigger(now, barrier(id, stop)),
+            Step::Barrier(id, stop) => {
+                t.handle_input(now, ChannelId(0), StreamElement::Barrier(barrier(id, stop)), 0, &mut c)
+            }
+            Step::Notify(id) => t.handle_notify_complete(now, CheckpointId(id)),
+            Step::Abort(id) => t.handle_notify_aborted(now, CheckpointId(id)),
+            Step::EndOfPartition => t.handle_input(now, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c),
+        }
+        while t.poll_output().is_some() {}
+    }
+    t
+}
+
+#[test]
+fn synchronous_savepoint_in_a_task() {
+    use Profile::{Flink111, Flink23};
+    use Step::*;
+    let mut cases = Vec::new();
+    for profile in [Flink111, Flink23] {
+        cases.extend([
+            TaskCase {
+                name: "a source stops reading at the synchronous savepoint",
+                flink: "SourceStreamTask / SourceOperator#stop: no record after the savepoint's barrier",
+                profile,
+                source: true,
+                steps: &[Rec(1), Barrier(1, ND)],
+                paused: true,
+                finished: false,
+                failed: false,
+            },
+            TaskCase {
+                name: "a source finishes once the synchronous savepoint is notified",
+                flink: "SavepointITCase#testStopWithSavepointForFlip27SourceWithoutDrain; 1.11 SourceStreamTask.finishTask",
+                profile,
+                source: true,
+                steps: &[Rec(1), Barrier(1, ND), Notify(1)],
+                paused: true,
+                finished: true,
+                failed: false,
+            },
+            TaskCase {
+                name: "control: a plain savepoint does not stop a source",
+                flink: "StreamTask.performCheckpoint (non-synchronous)",
+                profile,
+                source: true,
+                steps: &[Rec(1), Barrier(1, None), Notify(1)],
+                paused: false,
+                finished: false,
+                failed: false,
+            },
+            TaskCase {
+                name: "a downstream task takes no input until notified",
+                flink: "1.11 StreamTask.runSynchronousSavepointMailboxLoop; 2.x finalCheckpointCompleted",
+                profile,
+                source: false,
+                steps: &[Rec(1), Barrier(1, ND)],
+                paused: true,
+                finished: false,
+                failed: false,
+            },
+            TaskCase {
+                name: "a downstream task finishes on EndOfPartition after the notification, with no further checkpoint",
+                flink: "StopWithSavepointITCase: all tasks FINISHED after the savepoint",
+                profile,
+                source: false,
+                steps: &[Rec(1), Barrier(1, ND), Notify(1), EndOfPartition],
+                paused: false,
+                finished: true,
+                failed: false,
+            },
+            TaskCase {
+                name: "a notification of another checkpoint does not release the stop",
+                flink: "StreamTask.isCurrentSyncSavepoint",
+                profile,
+                source: false,
+                steps: &[Rec(1), Barrier(2, ND), Notify(1)],
+                paused: true,
+                finished: false,
+                failed: false,
+            },
+        ]);
+    }
+    cases.extend([
+        TaskCase {
+            name: "2.x: an aborted synchronous savepoint fails the task",
+            flink: "StreamTask.notifyCheckpointAborted: \"Stop-with-savepoint failed.\"",
+            profile: Flink23,
+            source: false,
+            steps: &[Rec(1), Barrier(1, ND), Abort(1)],
+            paused: true,
+            finished: false,
+            failed: true,
+        },
+        TaskCase {
+            name: "1.11: an aborted synchronous savepoint resumes the task",
+            flink: "1.11 StreamTask.notifyCheckpointAbortAsync (resets the synchronous savepoint id)",
+            profile: Flink111,
+            source: false,
+            steps: &[Rec(1), Barrier(1, ND), Abort(1), Rec(2)],
+            paused: false,
+            finished: false,
+            failed: false,
+        },
+    ]);
+    for case in &cases {
+        let t = run_task(case);
+        let at = format!("case `{}` ({}, {})", case.name, case.profile, case.flink);
+        assert_eq!(t.input_paused(), case.paused, "{at}: input paused");
+        assert_eq!(t.is_finished(), case.finished, "{at}: finished");
+        assert_eq!(t.has_failed(), case.failed, "{at}: failed");
+    }
+}
+
+/// The host must hand a task that stopped at a synchronous savepoint no record: one that
+/// still arrives is a protocol bug, not something to process.
+#[test]
+#[should_panic(expected = "a record after the barrier of synchronous savepoint")]
+fn a_record_after_the_synchronous_savepoint_is_refused() {
+    let case = TaskCase {
+        name: "record after the stop",
+        flink: "StreamTask: no input after the synchronous savepoint",
+        profile: Profile::Flink23,
+        source: false,
+        steps: &[Step::Barrier(1, Some(StopMode::NoDrain)), Step::Rec(1)],
+        paused: true,
+        finished: false,
+        failed: false,
+    };
+    run_task(&case);
+}
