@@ -95,3 +95,33 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         assert!(line(&stdout, "verdict:").starts_with("verdict: PASS"), "{file} --seed {seed}: {stdout}");
     }
 }
+
+/// Regression (issue 14): unaligned checkpoints under flink-2.3 with a bounded source. The
+/// sources' final checkpoint overtook records on its way to the window, which processed them
+/// after its snapshot: once its input ended it had to take one more (final, FLIP-147)
+/// checkpoint, but the JobMaster triggered only sources and they had all FINISHED, so every
+/// periodic trigger was refused (NOT_ALL_REQUIRED_TASKS_RUNNING) and the window waited to the
+/// end (liveness: no checkpoint completed after the healing). The JobMaster now triggers the
+/// RUNNING tasks whose upstream tasks all finished, as Flink's
+/// `DefaultCheckpointPlanCalculator` does: the job FINISHES.
+#[test]
+fn a_task_whose_inputs_all_finished_is_triggered_for_its_final_checkpoint() {
+    let out = run(&["run", "scenarios/eventtime/tumbling-2pc-failures.toml", "--seed", "1915", "--swarm"]);
+    assert!(out.contains("mode=unaligned"), "{out}");
+    assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
+    assert!(out.contains("s RUNNING -> ") && out.contains("s FINISHED\n"), "the job finishes: {out}");
+    assert!(!out.contains("NOT_ALL_REQUIRED_TASKS_RUNNING"), "{out}");
+}
+
+/// Issue 14: a flink-1.11 job whose task's final CANCELED update was lost (message loss) waits in
+/// RESTARTING to the end: real Flink 1.11 does too (no deployment reconciliation before 1.12,
+/// FLINK-17075). The liveness checker names it as expected, it does not report a hang.
+#[test]
+fn flink_1_11_unreconciled_final_state_is_named_not_a_hang() {
+    let out =
+        run(&["run", "scenarios/conformance/kafka-multiple-sources-one-partition.toml", "--seed", "24", "--swarm"]);
+    assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
+    let liveness = line(&out, "  liveness");
+    assert!(liveness.contains("expected by flink-1.11") && liveness.contains("FLINK-17075"), "{liveness}");
+    assert!(liveness.contains("job in RESTARTING from t=5002 to the end"), "{liveness}");
+}
