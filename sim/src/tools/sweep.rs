@@ -118,6 +118,17 @@ pub fn expected_failure(spec: &JobSpec, signature: &str) -> Option<String> {
     if kind == "exactly-once/transaction-aborted-by-timeout" {
         return Some("Flink's documented data loss: transaction timed out before its recovery commit".into());
     }
+    // The scenario sets a transaction timeout: a store operation refused for it is the loss
+    // Flink warns of; with ignoreFailuresAfterTransactionTimeout the job runs on without the
+    // records (FlinkKafkaProducer), so they are lost commits.
+    let timeout = spec.operators.iter().any(|o| o.sink_store.transaction_timeout_ms.is_some());
+    let ignoring = spec.operators.iter().any(|o| o.ignore_failures_after_transaction_timeout);
+    if timeout && kind == "exactly-once/sink-store-transaction-timed-out" {
+        return Some("Flink's documented data loss: the store aborted a transaction by its timeout".into());
+    }
+    if ignoring && kind == "exactly-once/lost-commit" {
+        return Some("Flink's documented data loss: a timed-out recovery commit ignored".into());
+    }
     let non_idempotent = spec.operators.iter().any(|o| !o.sink_store.idempotent_commit);
     if non_idempotent && kind.starts_with("exactly-once/duplicate") {
         return Some("the sink store's commit is not idempotent (Flink requires it)".into());
