@@ -172,24 +172,21 @@ pub(super) fn split_flink_stalls(spec: &JobSpec, run: &RunResult, stuck: Vec<Stu
     let (mut named, mut waiting_job, mut rest) = (Vec::new(), Vec::new(), Vec::new());
     for s in stuck {
         let excused = match &s.task {
-            Some(name) => {
-                if task_excused(&s) {
-                    let (at, _, attempt) = run
-                        .lost_final_states
-                        .iter()
-                        .filter(|(_, t, _)| name_of(*t) == name)
-                        .max_by_key(|(at, _, _)| *at)
-                        .copied()
-                        .expect("excused: a lost update of this task");
-                    named.push(format!(
-                        "task {name} {attempt} in {} from t={} to the end, its final state update lost at t={at}",
-                        s.state, s.since_ms
-                    ));
-                    true
-                } else {
-                    false
-                }
+            Some(name) if task_excused(&s) => {
+                let (at, _, attempt) = run
+                    .lost_final_states
+                    .iter()
+                    .filter(|(_, t, _)| name_of(*t) == name)
+                    .max_by_key(|(at, _, _)| *at)
+                    .copied()
+                    .expect("excused: a lost update of this task");
+                named.push(format!(
+                    "task {name} {attempt} in {} from t={} to the end, its final state update lost at t={at}",
+                    s.state, s.since_ms
+                ));
+                true
             }
+            Some(_) => false,
             None if s.open && any_task_excused => {
                 waiting_job.push(format!("job in {} from t={} to the end, waiting for it", s.state, s.since_ms));
                 true
