@@ -129,7 +129,8 @@ pub struct ExecutionView {
     pub job_status: JobStatus,
     /// every execution RUNNING or FINISHED
     pub all_tasks_running_or_finished: bool,
-    /// every source task RUNNING (trigger pre-flight)
+    /// a trigger has tasks to go to: every source RUNNING (2.x: RUNNING or FINISHED, with a
+    /// RUNNING source or a RUNNING task whose upstream tasks all FINISHED)
     pub sources_running: bool,
 }
 
@@ -1108,7 +1109,10 @@ impl CheckpointCoordinator {
             Some(CheckpointFailureReason::PeriodicSchedulerShutdown)
         } else if !self.view.is_some_and(|v| {
             v.sources_running && (!self.profile.trigger_requires_all_tasks_running() || v.all_tasks_running_or_finished)
-        }) {
+        }) || self.tasks.iter().all(|t| self.finished.contains_key(t))
+        {
+            // Every task FINISHED (the view is updated after the last one reported, which may
+            // run a queued request first): nothing left to trigger or wait for.
             Some(CheckpointFailureReason::NotAllRequiredTasksRunning)
         } else {
             None

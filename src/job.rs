@@ -40,6 +40,9 @@ pub struct TaskInfo {
     pub is_source: bool,
     /// The TaskManager whose slot hosts this task.
     pub tm: TmId,
+    /// The upstream tasks feeding this one (empty for a source). With checkpoints after tasks
+    /// finish, a RUNNING task whose upstream tasks are all FINISHED is triggered directly.
+    pub inputs: Vec<TaskId>,
 }
 
 #[derive(Clone, Debug)]
@@ -772,18 +775,40 @@ impl JobMaster {
     }
 
     /// The trigger pre-flight (§1.5): every source RUNNING. With checkpoints after tasks finish
-    /// (flink-2.3) FINISHED sources are allowed as long as one source still runs (Flink would
-    /// then trigger the running tasks whose inputs all finished; this model triggers only
-    /// sources, so once every source finished no further checkpoint is triggered).
+    /// (flink-2.3) FINISHED sources are allowed as long as a task can still be triggered: a
+    /// RUNNING source, or a RUNNING task whose upstream tasks all FINISHED (Flink's
+    /// `DefaultCheckpointPlanCalculator` triggers exactly the running tasks without a running
+    /// predecessor once some tasks finished). Before, once every source had finished no
+    /// checkpoint was triggered, and a task that still had to take its final checkpoint
+    /// (FLIP-147) waited forever: the liveness stall of tumbling-2pc-failures --seed 1915 --swarm.
     fn sources_running(&self) -> bool {
         let states =
             || self.params.tasks.iter().filter(|t| t.is_source).map(|t| self.executions[t.id.0 as usize].state);
         if self.params.profile.checkpoints_after_tasks_finish() {
             states().all(|s| matches!(s, ExecutionState::Running | ExecutionState::Finished))
-                && states().any(|s| s == ExecutionState::Running)
+                && (self.any_source_running()
+                    || self.params.tasks.iter().any(|t| !t.is_source && self.triggered_directly(t)))
         } else {
             states().all(|s| s == ExecutionState::Running)
         }
+    }
+
+    fn any_source_running(&self) -> bool {
+        self.params
+            .tasks
+            .iter()
+            .any(|t| t.is_source && self.executions[t.id.0 as usize].state == ExecutionState::Running)
+    }
+
+    /// A non-source task the trigger goes to itself (flink-2.3 only): RUNNING, with every
+    /// upstream task FINISHED (Flink: `DefaultCheckpointPlanCalculator.calculateAfterTasksFinished`;
+    /// the task checkpoints at once, `StreamTask.triggerCheckpointAsync` with its input gates
+    /// finished).
+    fn triggered_directly(&self, t: &TaskInfo) -> bool {
+        self.params.profile.checkpoints_after_tasks_finish()
+            && !t.inputs.is_empty()
+            && self.executions[t.id.0 as usize].state == ExecutionState::Running
+            && t.inputs.iter().all(|u| self.executions[u.0 as usize].state == ExecutionState::Finished)
     }
 
     /// Routes coordinator outputs to tasks and handles tolerable-failure job failures.
@@ -792,14 +817,18 @@ impl JobMaster {
             match out {
                 CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop } => {
                     let barrier = Barrier { id, timestamp_ms, kind, alignment, stop };
-                    for t in self.params.tasks.iter().filter(|t| t.is_source) {
-                        let e = self.executions[t.id.0 as usize];
-                        self.outputs.push_back(JobOutput::Trigger {
-                            task: t.id,
-                            attempt: e.attempt,
-                            tm: t.tm,
-                            barrier,
-                        });
+                    for t in &self.params.tasks {
+                        // Every source; and the RUNNING tasks whose upstream tasks all
+                        // FINISHED (their input channels ended, no barrier reaches them).
+                        if t.is_source || self.triggered_directly(t) {
+                            let e = self.executions[t.id.0 as usize];
+                            self.outputs.push_back(JobOutput::Trigger {
+                                task: t.id,
+                                attempt: e.attempt,
+                                tm: t.tm,
+                                barrier,
+                            });
+                        }
                     }
                     self.outputs.push_back(JobOutput::Checkpoint(out));
                 }
@@ -889,8 +918,8 @@ mod tests {
             profile,
             variant,
             tasks: vec![
-                TaskInfo { id: TaskId(0), name: "src".into(), is_source: true, tm: TmId(0) },
-                TaskInfo { id: TaskId(1), name: "sink".into(), is_source: false, tm: TmId(1) },
+                TaskInfo { id: TaskId(0), name: "src".into(), is_source: true, tm: TmId(0), inputs: vec![] },
+                TaskInfo { id: TaskId(1), name: "sink".into(), is_source: false, tm: TmId(1), inputs: vec![TaskId(0)] },
             ],
             random_seed: 7,
             deploy_timeout_ms: DEFAULT_DEPLOY_TIMEOUT_MS,
@@ -1331,6 +1360,43 @@ mod tests {
             .collect();
         assert_eq!(notified, vec![TaskId(0), TaskId(1)], "completion is notified to all tasks");
         assert_eq!(jm.coordinator().latest_completed().map(|c| c.id), Some(id));
+    }
+
+    #[test]
+    fn a_running_task_whose_inputs_all_finished_is_triggered_in_2x() {
+        // The source FINISHED, the sink still runs (it owes its final checkpoint, FLIP-147).
+        // 2.x triggers the sink itself (`DefaultCheckpointPlanCalculator`); 1.11 triggers
+        // nothing once a task finished.
+        for profile in [Profile::Flink111, Profile::Flink23] {
+            let mut jm = JobMaster::new(params(FIXED_3_10S, profile, Variant::Correct));
+            jm.start(0, None);
+            for task in [TaskId(0), TaskId(1)] {
+                let (a, _) = jm.execution(task);
+                if profile.has_initializing_state() {
+                    jm.handle_task_state(1, task, a, Initializing, None);
+                }
+                jm.handle_task_state(2, task, a, Running, None);
+            }
+            let (a, _) = jm.execution(TaskId(0));
+            jm.handle_task_state(3, TaskId(0), a, Finished, None);
+            while jm.poll_output().is_some() {}
+            let mut triggered = Vec::new();
+            let mut t = 3;
+            while t < 5_000 {
+                t = jm.poll_timeout().expect("a timer");
+                jm.handle_timeout(t);
+                while let Some(o) = jm.poll_output() {
+                    if let JobOutput::Trigger { task, .. } = o {
+                        triggered.push(task);
+                    }
+                }
+            }
+            if profile == Profile::Flink23 {
+                assert_eq!(triggered.get(..2), Some(&[TaskId(0), TaskId(1)][..]), "{triggered:?}");
+            } else {
+                assert!(triggered.is_empty(), "{triggered:?}");
+            }
+        }
     }
 
     #[test]

@@ -251,6 +251,8 @@ struct EndOfInput {
     last_snapshot: Option<CheckpointId>,
     /// The newest checkpoint whose completion this task learned (or it was restored from).
     last_completed: Option<CheckpointId>,
+    /// A task with inputs: the newest checkpoint it was triggered for directly (inputs ended).
+    direct_snapshot: Option<CheckpointId>,
     finished: bool,
     /// The stop-with-savepoint savepoint this attempt took (`task_stop.rs`).
     stop: Option<stop::StopAt>,
@@ -714,12 +716,25 @@ impl Task {
         self.invariants();
     }
 
-    /// JobManager trigger (source tasks): snapshot now and emit the barrier.
+    /// JobManager trigger: a source task, or (flink-2.3) a task whose upstream tasks all
+    /// finished: snapshot now and emit the barrier.
     pub fn handle_trigger(&mut self, now_ms: u64, barrier: Barrier) {
         if self.failed {
             return;
         }
-        assert!(!matches!(self.head, Head::Inputs(_)), "{}: trigger sent to a non-source task", self.name);
+        if matches!(self.head, Head::Inputs(_)) && !self.end.ended {
+            // The JobMaster triggers a task with inputs once it saw every upstream task
+            // FINISHED; their EndOfPartition may still be on its way on a data channel. Flink
+            // would take the barrier as received on those channels
+            // (`StreamTask.triggerUnfinishedChannelsCheckpoint`); this model declines instead
+            // (not counted as a failure) and the next trigger finds the inputs ended.
+            self.outputs.push_back(TaskOutput::Decline {
+                id: barrier.id,
+                reason: crate::reason::CheckpointFailureReason::CheckpointDeclinedTaskNotReady,
+            });
+            self.invariants();
+            return;
+        }
         if self.end.finished {
             // The task finished: its EndOfPartition is queued or sent, and nothing may follow it
             // on a channel. A trigger that reaches it before it reports FINISHED (its output
@@ -733,8 +748,19 @@ impl Task {
             return;
         }
         self.before_sync_trigger(now_ms, &barrier);
+        if matches!(self.head, Head::Inputs(_)) {
+            // Every input channel ended: the task checkpoints at once, as a source does
+            // (`StreamTask.triggerCheckpointAsync` with all input gates finished).
+            self.end.direct_snapshot = Some(barrier.id);
+        }
         self.take_snapshot(now_ms, barrier, false, 0);
         self.invariants();
+    }
+
+    /// The newest checkpoint this task with inputs took because the JobManager triggered it
+    /// directly (its inputs had all ended), not on barriers: its input channels have no cut.
+    pub fn direct_snapshot_id(&self) -> Option<CheckpointId> {
+        self.end.direct_snapshot
     }
 
     pub fn handle_notify_complete(&mut self, _now_ms: u64, id: CheckpointId) {

@@ -517,7 +517,7 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
         return coverage_sweep(&a, &specs, jobs, json);
     }
     let report = sweep::sweep_with(&specs, a.first_seed, a.seeds, jobs, index, count, true, a.swarm);
-    print_sweep(&report, a.swarm, jobs, index, count);
+    print_sweep(&report, &specs, a.swarm, jobs, index, count);
     if let Some(mut f) = json {
         for line in report.json_lines() {
             writeln!(f, "{line}").context("writing --json")?;
@@ -531,24 +531,33 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
 
 /// The sweep's result: one line per distinct failure signature (the JSON lists every failing
 /// seed) and the summary line.
-fn print_sweep(report: &sweep::SweepReport, swarm: bool, jobs: usize, index: u64, count: u64) {
+/// A group whose failures are expected (`sweep::expected_failure`: a negative scenario, a
+/// behaviour Flink documents) is marked `EXPECTED` with the reason; the summary counts them.
+fn print_sweep(report: &sweep::SweepReport, specs: &[JobSpec], swarm: bool, jobs: usize, index: u64, count: u64) {
     let flag = if swarm { " --swarm" } else { "" };
     let groups = report.groups();
+    let expected_of = |f: &sweep::SweepFailure| {
+        specs.iter().find(|s| s.source_path == f.path).and_then(|s| sweep::expected_failure(s, &f.signature))
+    };
     for g in &groups {
         let f = &report.failures[g.members[0]];
+        let why = expected_of(f);
         outln!(
-            "FAIL {:>4}x {}  first seed {}  replay: cargo run --release -- run {} --seed {}{flag}",
+            "{} {:>4}x {}  first seed {}  replay: cargo run --release -- run {} --seed {}{flag}{}",
+            if why.is_some() { "EXPECTED" } else { "FAIL" },
             g.members.len(),
             g.signature,
             f.seed,
             f.path,
-            f.seed
+            f.seed,
+            why.map(|w| format!("  ({w})")).unwrap_or_default()
         );
     }
+    let expected = report.failures.iter().filter(|f| expected_of(f).is_some()).count();
     let kinds: std::collections::BTreeSet<&str> =
         groups.iter().map(|g| g.signature.split('@').next().unwrap_or_default()).collect();
     outln!(
-        "{} runs, {} failed in {} group(s) of {} anomaly kind(s), {:.1} s wall, {:.1} s CPU, {:.0} seeds/s ({} jobs, shard {index}/{count})",
+        "{} runs, {} failed ({expected} expected) in {} group(s) of {} anomaly kind(s), {:.1} s wall, {:.1} s CPU, {:.0} seeds/s ({} jobs, shard {index}/{count})",
         report.runs,
         report.failures.len(),
         groups.len(),

@@ -81,9 +81,16 @@ fn a_finished_source_declines_a_late_trigger_instead_of_sending_a_barrier_after_
 ///   expected a line the script never reached (its `at_ms` is connected time, not job time).
 #[test]
 fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
-    for (file, seed) in
-        [("scenarios/rescale/savepoint-2-3-1-2pc.toml", "13"), ("scenarios/fidelity/socket-connected-clock.toml", "7")]
-    {
+    for (file, seed) in [
+        ("scenarios/rescale/savepoint-2-3-1-2pc.toml", "13"),
+        ("scenarios/fidelity/socket-connected-clock.toml", "7"),
+        // The last running task (triggered directly, its inputs finished) reported FINISHED
+        // and a queued request ran before the JobMaster's view caught up: a pending
+        // checkpoint with every task finished ("acked by every unfinished task but still
+        // pending"). The coordinator now refuses a trigger when every task finished.
+        ("scenarios/fidelity/bounded-2pc-2.3.toml", "17"),
+        ("scenarios/eventtime/sliding-print.toml", "28"),
+    ] {
         let out = Command::new(env!("CARGO_BIN_EXE_ckptsim"))
             .args(["run", file, "--seed", seed, "--swarm"])
             .current_dir(root())
@@ -94,4 +101,48 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         assert!(!stderr.contains("panicked"), "{file} --seed {seed}: {stderr}");
         assert!(line(&stdout, "verdict:").starts_with("verdict: PASS"), "{file} --seed {seed}: {stdout}");
     }
+}
+
+/// Regression (issue 14): unaligned checkpoints under flink-2.3 with a bounded source. The
+/// sources' final checkpoint overtook records on its way to the window, which processed them
+/// after its snapshot: once its input ended it had to take one more (final, FLIP-147)
+/// checkpoint, but the JobMaster triggered only sources and they had all FINISHED, so every
+/// periodic trigger was refused (NOT_ALL_REQUIRED_TASKS_RUNNING) and the window waited to the
+/// end (liveness: no checkpoint completed after the healing). The JobMaster now triggers the
+/// RUNNING tasks whose upstream tasks all finished, as Flink's
+/// `DefaultCheckpointPlanCalculator` does: the job FINISHES.
+#[test]
+fn a_task_whose_inputs_all_finished_is_triggered_for_its_final_checkpoint() {
+    let out = run(&["run", "scenarios/eventtime/tumbling-2pc-failures.toml", "--seed", "1915", "--swarm"]);
+    assert!(out.contains("mode=unaligned"), "{out}");
+    assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
+    assert!(out.contains("s RUNNING -> ") && out.contains("s FINISHED\n"), "the job finishes: {out}");
+    assert!(!out.contains("NOT_ALL_REQUIRED_TASKS_RUNNING"), "{out}");
+}
+
+/// Issue 14: a flink-1.11 job whose task's final CANCELED update was lost (message loss) waits in
+/// RESTARTING to the end: real Flink 1.11 does too (no deployment reconciliation before 1.12,
+/// FLINK-17075). The liveness checker names it as expected, it does not report a hang.
+#[test]
+fn flink_1_11_unreconciled_final_state_is_named_not_a_hang() {
+    let out =
+        run(&["run", "scenarios/conformance/kafka-multiple-sources-one-partition.toml", "--seed", "24", "--swarm"]);
+    assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
+    let liveness = line(&out, "  liveness");
+    assert!(liveness.contains("expected by flink-1.11") && liveness.contains("FLINK-17075"), "{liveness}");
+    assert!(liveness.contains("job in RESTARTING from t=5002 to the end"), "{liveness}");
+}
+
+/// Issue 14 sweep finding (checker false alarm): flink-1.11, unaligned checkpoints, bounded
+/// input. The last completed checkpoint held some inputs as in-flight channel state; they reached
+/// the sink after its snapshot, and the job FINISHED at once (no checkpoints after tasks finish):
+/// the sink's close() aborted them, Flink 1.11's own loss. The end-of-input rule called them
+/// "lost record ... checkpoint covering it completed"; it now applies the in-flight exception the
+/// running-job rule has.
+#[test]
+fn inputs_in_flight_in_the_last_checkpoint_are_flink_1_11_s_own_loss_at_end_of_input() {
+    let out = run(&["run", "scenarios/fidelity/bounded-2pc-1.11.toml", "--seed", "43", "--swarm"]);
+    assert!(out.contains("mode=unaligned"), "{out}");
+    assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
+    assert!(line(&out, "  exactly-once").contains("expected by flink-1.11"), "{out}");
 }

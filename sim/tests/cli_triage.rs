@@ -48,13 +48,16 @@ fn sweep_prints_groups_and_shrinks_each_signature_once() {
     ];
     let (code, out) = ckptsim(&args);
     assert_eq!(code, 1, "{out}");
-    let groups: Vec<&str> = out.lines().filter(|l| l.starts_with("FAIL ")).collect();
+    // A negative scenario's failures are its planted bug: every group is marked EXPECTED.
+    let groups: Vec<&str> = out.lines().filter(|l| l.starts_with("EXPECTED ")).collect();
     assert!(!groups.is_empty(), "{out}");
+    assert!(!out.lines().any(|l| l.starts_with("FAIL ")), "{out}");
     for g in &groups {
         assert!(
             g.contains("x ") && g.contains("first seed") && g.contains("replay: cargo run --release -- run "),
             "{g}"
         );
+        assert!(g.contains("(negative scenario, planted restore-from-pending)"), "{g}");
     }
     let failures = std::fs::read_to_string(&json).expect("json").lines().filter(|l| l.contains("\"failure\"")).count();
     assert!(failures >= groups.len());

@@ -234,6 +234,11 @@ fn end_of_input_losses(
     notes: &mut String,
 ) {
     let covered = last_covered_input(spec, run);
+    // Under unaligned checkpoints the covering checkpoint may hold an input as in-flight channel
+    // state: it reaches the sink after that checkpoint's snapshot, so only a later checkpoint
+    // commits it (the rule `exactly_once` applies to a running job). At the end of input that is
+    // the final checkpoint (2.x) or, in 1.11, nothing (Flink's own loss at close).
+    let in_flight = in_flight_at_horizon(run);
     let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
     let stop = finished_by_stop(run);
     let mut expected_loss: Vec<u64> = Vec::new();
@@ -242,7 +247,7 @@ fn end_of_input_losses(
         if has_input(counts, seq) {
             continue;
         }
-        if covered.is_some_and(|c| seq <= c) {
+        if covered.is_some_and(|c| seq <= c) && !in_flight.is_some_and(|f| f.contains(&seq)) {
             anomalies
                 .push(format!("lost record: input #{seq} never committed although checkpoint covering it completed"));
         } else if stop.is_some() {

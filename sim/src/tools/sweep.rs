@@ -105,6 +105,37 @@ impl SweepReport {
     }
 }
 
+/// Why a failing seed is an expected failure, not a finding: a negative scenario's planted
+/// protocol bug (its checker catches it, by design), or a behaviour Flink itself documents that
+/// the scenario sets up on purpose (a transaction the store aborted by its timeout before the
+/// recovery commit: data loss, as `TwoPhaseCommitSinkFunction` warns; duplicates from a sink
+/// store whose commit is not idempotent, which Flink requires). `None`: a finding.
+pub fn expected_failure(spec: &JobSpec, signature: &str) -> Option<String> {
+    if spec.variant != ckptsim::variant::Variant::Correct {
+        return Some(format!("negative scenario, planted {}", spec.variant));
+    }
+    let kind = signature.split('@').next().unwrap_or_default();
+    if kind == "exactly-once/transaction-aborted-by-timeout" {
+        return Some("Flink's documented data loss: transaction timed out before its recovery commit".into());
+    }
+    // The scenario sets a transaction timeout: a store operation refused for it is the loss
+    // Flink warns of; with ignoreFailuresAfterTransactionTimeout the job runs on without the
+    // records (FlinkKafkaProducer), so they are lost commits.
+    let timeout = spec.operators.iter().any(|o| o.sink_store.transaction_timeout_ms.is_some());
+    let ignoring = spec.operators.iter().any(|o| o.ignore_failures_after_transaction_timeout);
+    if timeout && kind == "exactly-once/sink-store-transaction-timed-out" {
+        return Some("Flink's documented data loss: the store aborted a transaction by its timeout".into());
+    }
+    if ignoring && kind == "exactly-once/lost-commit" {
+        return Some("Flink's documented data loss: a timed-out recovery commit ignored".into());
+    }
+    let non_idempotent = spec.operators.iter().any(|o| !o.sink_store.idempotent_commit);
+    if non_idempotent && kind.starts_with("exactly-once/duplicate") {
+        return Some("the sink store's commit is not idempotent (Flink requires it)".into());
+    }
+    None
+}
+
 /// Parses `I/N`.
 pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let (i, n) = s.split_once('/').ok_or_else(|| format!("--shard takes I/N, got {s:?}"))?;

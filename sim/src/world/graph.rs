@@ -101,6 +101,7 @@ impl Graph {
                     name: format!("{} ({}/{})", v.name, s + 1, v.parallelism),
                     is_source: vi == 0,
                     tm: TmId(s % spec.cluster.task_managers.max(1)),
+                    inputs: Vec::new(),
                 });
                 task_vertex.push((vi, s));
             }
@@ -109,12 +110,20 @@ impl Graph {
             vertices.iter().enumerate().map(|(vi, v)| v.input.map(|k| (vi - 1, k)).into_iter().collect()).collect();
         let out_edges =
             (0..vertices.len()).map(|vi| if vi + 1 < vertices.len() { vec![(vi + 1, 0)] } else { vec![] }).collect();
-        Graph { vertices, task_vertex, tasks, in_edges, out_edges }
+        Graph { vertices, task_vertex, tasks, in_edges, out_edges }.with_task_inputs()
     }
 
     /// Tasks of vertex `vi`, in subtask order.
     pub fn vertex_tasks(&self, vi: usize) -> Vec<TaskId> {
         self.task_vertex.iter().enumerate().filter(|(_, (v, _))| *v == vi).map(|(t, _)| TaskId(t as u32)).collect()
+    }
+
+    /// Fills every task's `inputs` (the JobMaster triggers a task directly once they finished).
+    pub(super) fn with_task_inputs(mut self) -> Self {
+        for i in 0..self.tasks.len() {
+            self.tasks[i].inputs = self.inputs_of(TaskId(i as u32));
+        }
+        self
     }
 
     /// Upstream tasks feeding `task`, in input-channel order.

@@ -116,11 +116,12 @@ impl Graph {
                     name: format!("{} ({}/{})", v.name, s + 1, v.parallelism),
                     is_source,
                     tm: TmId(s % spec.cluster.task_managers.max(1)),
+                    inputs: Vec::new(),
                 });
                 task_vertex.push((vi, s));
             }
         }
-        Graph { vertices, task_vertex, tasks, in_edges, out_edges }
+        Graph { vertices, task_vertex, tasks, in_edges, out_edges }.with_task_inputs()
     }
 }
 
