@@ -253,32 +253,53 @@ impl PartialEq for UserOpRef {
     }
 }
 
-/// A user source in a [`JobSpec`] (`kind = "user-source"`): its registered name and, once
-/// resolved, its factory. Equal when the names are equal.
+/// User code a [`JobSpec`] names (`kind = "user-source"` / `"user-sink"`): its registered
+/// name and, once a registry resolved it, its factory. Equal when the names are equal.
 #[derive(Clone)]
-pub struct UserSourceRef {
+pub struct Registered<F> {
     name: String,
-    factory: Option<UserSourceFactory>,
+    factory: Option<F>,
 }
 
-impl UserSourceRef {
+impl<F> Registered<F> {
     /// A reference by name only (before a registry resolves it).
     pub fn unresolved(name: &str) -> Self {
-        UserSourceRef { name: name.to_string(), factory: None }
+        Registered { name: name.to_string(), factory: None }
     }
 
     /// A reference resolved to `factory`.
-    pub fn new(name: &str, factory: UserSourceFactory) -> Self {
-        UserSourceRef { name: name.to_string(), factory: Some(factory) }
+    pub fn new(name: &str, factory: F) -> Self {
+        Registered { name: name.to_string(), factory: Some(factory) }
     }
 
     /// The registered name.
     pub fn name(&self) -> &str {
         &self.name
     }
+}
 
+impl<F> PartialEq for Registered<F> {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+    }
+}
+
+/// A user source in a [`JobSpec`] (`kind = "user-source"`).
+pub type UserSourceRef = Registered<UserSourceFactory>;
+
+/// A user sink in a [`JobSpec`] (`kind = "user-sink"`): the factory of its external system.
+pub type UserSinkRef = Registered<UserSinkFactory>;
+
+impl UserSourceRef {
     /// A fresh reader; `None` while unresolved.
     pub fn instance(&self) -> Option<Box<dyn UserSource>> {
+        self.factory.as_ref().map(|f| f())
+    }
+}
+
+impl UserSinkRef {
+    /// A fresh external system for one run; `None` while unresolved.
+    pub fn system(&self) -> Option<Box<dyn UserSinkSystem>> {
         self.factory.as_ref().map(|f| f())
     }
 }
@@ -289,51 +310,9 @@ impl fmt::Debug for UserSourceRef {
     }
 }
 
-impl PartialEq for UserSourceRef {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-/// A user sink in a [`JobSpec`] (`kind = "user-sink"`): its registered name and, once resolved,
-/// the factory of its external system. Equal when the names are equal.
-#[derive(Clone)]
-pub struct UserSinkRef {
-    name: String,
-    factory: Option<UserSinkFactory>,
-}
-
-impl UserSinkRef {
-    /// A reference by name only (before a registry resolves it).
-    pub fn unresolved(name: &str) -> Self {
-        UserSinkRef { name: name.to_string(), factory: None }
-    }
-
-    /// A reference resolved to `factory`.
-    pub fn new(name: &str, factory: UserSinkFactory) -> Self {
-        UserSinkRef { name: name.to_string(), factory: Some(factory) }
-    }
-
-    /// The registered name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// A fresh external system for one run; `None` while unresolved.
-    pub fn system(&self) -> Option<Box<dyn UserSinkSystem>> {
-        self.factory.as_ref().map(|f| f())
-    }
-}
-
 impl fmt::Debug for UserSinkRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "UserSink({:?})", self.name)
-    }
-}
-
-impl PartialEq for UserSinkRef {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
     }
 }
 
