@@ -926,6 +926,16 @@ mod tests {
         }
     }
 
+    /// Reports `task`'s current attempt RUNNING at 2 ms (through INITIALIZING at 1 ms where the
+    /// profile has that state).
+    fn to_running(jm: &mut JobMaster, task: TaskId, profile: Profile) {
+        let (a, _) = jm.execution(task);
+        if profile.has_initializing_state() {
+            jm.handle_task_state(1, task, a, Initializing, None);
+        }
+        jm.handle_task_state(2, task, a, Running, None);
+    }
+
     fn render(o: &JobOutput) -> Option<String> {
         match o {
             JobOutput::JobStatusChanged { to, .. } => Some(format!("job {to}")),
@@ -1267,11 +1277,7 @@ mod tests {
             let mut jm = JobMaster::new(params(FIXED_3_10S, profile, Variant::Correct));
             jm.start(0, None);
             for task in [TaskId(0), TaskId(1)] {
-                let (a, _) = jm.execution(task);
-                if profile.has_initializing_state() {
-                    jm.handle_task_state(1, task, a, Initializing, None);
-                }
-                jm.handle_task_state(2, task, a, Running, None);
+                to_running(&mut jm, task, profile);
             }
             while jm.poll_output().is_some() {}
             jm.request_checkpoint(3, RequestKind::Manual);
@@ -1312,11 +1318,7 @@ mod tests {
             let mut jm = JobMaster::new(params(FIXED_3_10S, profile, Variant::Correct));
             jm.start(0, None);
             // The source runs, the sink is still deploying.
-            let (a, _) = jm.execution(TaskId(0));
-            if profile.has_initializing_state() {
-                jm.handle_task_state(1, TaskId(0), a, Initializing, None);
-            }
-            jm.handle_task_state(2, TaskId(0), a, Running, None);
+            to_running(&mut jm, TaskId(0), profile);
             while jm.poll_output().is_some() {}
             jm.request_checkpoint(3, RequestKind::Savepoint);
             let triggered = std::iter::from_fn(|| jm.poll_output()).any(|o| matches!(o, JobOutput::Trigger { .. }));
@@ -1371,11 +1373,7 @@ mod tests {
             let mut jm = JobMaster::new(params(FIXED_3_10S, profile, Variant::Correct));
             jm.start(0, None);
             for task in [TaskId(0), TaskId(1)] {
-                let (a, _) = jm.execution(task);
-                if profile.has_initializing_state() {
-                    jm.handle_task_state(1, task, a, Initializing, None);
-                }
-                jm.handle_task_state(2, task, a, Running, None);
+                to_running(&mut jm, task, profile);
             }
             let (a, _) = jm.execution(TaskId(0));
             jm.handle_task_state(3, TaskId(0), a, Finished, None);

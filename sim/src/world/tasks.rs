@@ -577,13 +577,7 @@ pub(super) fn drain_outputs(
                 note_barrier(w, outbox, key, &barrier, priority);
                 if priority {
                     for (i, &to) in outbox.targets.iter().enumerate() {
-                        let pending = outbox.pending_records(i);
-                        w.data.item_seq += 1;
-                        let seq = w.data.item_seq;
-                        let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
-                        let overtaken = ch.queued_records() + pending;
-                        ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
-                        w.wake_at(Sleeper::Task(to, attempt), now + 1);
+                        push_priority_barrier(w, key, to, barrier, outbox.pending_records(i), now);
                     }
                 } else {
                     outbox.push_event(StreamElement::Barrier(barrier));
@@ -760,6 +754,26 @@ pub(super) fn drain_outputs(
     (snaps, false)
 }
 
+/// Puts an unaligned barrier at the head of the channel from `key`'s task to `to`, due in 1 ms:
+/// it overtakes the records queued in the channel and `ahead` more still in the sender's
+/// buffers, which the downstream persists as channel state. Returns how many it overtook.
+fn push_priority_barrier(
+    w: &mut World,
+    key: (TaskId, Attempt),
+    to: TaskId,
+    barrier: Barrier,
+    ahead: u32,
+    now: u64,
+) -> u32 {
+    let (task, attempt) = key;
+    w.data.item_seq += 1;
+    let seq = w.data.item_seq;
+    let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
+    let overtaken = ch.queued_records() + ahead;
+    ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
+    w.wake_at(Sleeper::Task(to, attempt), now + 1);
+    overtaken
+}
 /// §3.4, output side (flink-2.3 with barrier announcements): the alignment timer of `id` fired.
 /// Where `id`'s aligned barrier still waits in the output buffers (backpressure kept it from
 /// the channel), it leaves them as an unaligned barrier at the head of the channel, overtaking
@@ -776,12 +790,7 @@ fn convert_barrier(w: &mut World, outbox: &mut Outbox, key: (TaskId, Attempt), t
             buf.iter().take(pos).map(|it| if let OutItem::Records(c, _) = it { c.len() as u32 } else { 0 }).sum();
         let Some(OutItem::Event(StreamElement::Barrier(b))) = buf.remove(pos) else { unreachable!("barrier position") };
         let barrier = Barrier { alignment: ckptsim::record::Alignment::Unaligned, ..b };
-        w.data.item_seq += 1;
-        let seq = w.data.item_seq;
-        let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
-        let overtaken = ch.queued_records() + ahead;
-        ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
-        w.wake_at(Sleeper::Task(to, attempt), now + 1);
+        let overtaken = push_priority_barrier(w, key, to, barrier, ahead, now);
         w.obs.cuts.mark_unaligned(task, attempt, id, to);
         let detail = format!("{} id={id} to {to} unaligned overtaking {overtaken}", w.task_name(task));
         w.tr_task(&tm_node(tm), "convert", task, detail);
