@@ -1,4 +1,4 @@
-//! Faults and actions anchored to an input position (`on = "input-N-read"`): they fire when a source first reads that input, whatever the seed's latencies.
+//! Faults and actions anchored to an input position (`on = "input-N-read"`) or a deployment (`on = "attempt-N-deploying"`): they fire when that event first happens, whatever the seed's latencies.
 
 use ckptsim_sim::{load, outcome};
 use std::path::{Path, PathBuf};
@@ -61,5 +61,24 @@ fn a_fault_anchored_to_an_input_fires_once_after_the_read() {
         let failed_at = failed_at.expect("the job restarted");
         assert!(failed_at >= 3_000, "seed {seed}: failed at {failed_at} ms, before input #5 (3000 ms) was read");
         assert!(failed_at < 3_500, "seed {seed}: failed at {failed_at} ms, long after input #5 was read");
+    }
+}
+
+/// `on = "attempt-1-deploying"` crashes the JobManager the moment it has sent the restart's
+/// deployments, on every seed (the restart's time moves with the failure's by a millisecond or
+/// two): the new JobManager starts `restart_after_ms` after the restart's restore, and the
+/// deployments in flight are refused (the regression's `duplicates = []` holds).
+#[test]
+fn a_jm_crash_anchored_to_a_deployment_catches_it_in_flight_on_every_seed() {
+    let s = load::load_spec(&repo("scenarios/regressions/jm-crash-in-flight-deploy.toml")).expect("loads");
+    for seed in 1..=20 {
+        let o = outcome::run(&s, seed);
+        assert!(o.passed(), "seed {seed}: {:?}", o.expectations.iter().filter(|e| !e.held).collect::<Vec<_>>());
+        let [restart, failover] = &o.run.restores[..] else {
+            panic!("seed {seed}: expected a restart and a failover, got {:?}", o.run.restores)
+        };
+        assert!(restart.cause.starts_with("restart"), "seed {seed}: {}", restart.cause);
+        let gap_ms = failover.at_ms - restart.at_ms;
+        assert!((500..=501).contains(&gap_ms), "seed {seed}: JobManager failover {gap_ms} ms after the restart");
     }
 }

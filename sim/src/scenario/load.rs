@@ -440,6 +440,7 @@ fn fault_at(when: &When) -> FaultAt {
                 FaultAt::BarrierAt { checkpoint: checkpoint.0, task: task_name(task) }
             }
             Anchor::InputRead { input } => FaultAt::InputRead { input: *input },
+            Anchor::Deploying { attempt } => FaultAt::Deploying { attempt: *attempt },
         },
     }
 }

@@ -623,6 +623,10 @@ pub enum Anchor {
     /// `input-N-read`: a source subtask reads input number N (numbered from 0 in input order,
     /// as checker messages name inputs: `input #N`) for the first time.
     InputRead { input: u64 },
+    /// `attempt-N-deploying`: a JobManager sends the first deployment of a task's execution
+    /// attempt N (0 = the first deployment under that JobManager, 1 = the first redeployment
+    /// after a failure); the deployments are then in flight.
+    Deploying { attempt: u32 },
 }
 
 impl Anchor {
@@ -633,7 +637,7 @@ impl Anchor {
             | Anchor::BarrierAt { checkpoint, .. }
             | Anchor::Acked { checkpoint }
             | Anchor::Completed { checkpoint } => Some(*checkpoint),
-            Anchor::InputRead { .. } => None,
+            Anchor::InputRead { .. } | Anchor::Deploying { .. } => None,
         }
     }
 }
@@ -646,6 +650,7 @@ impl fmt::Display for Anchor {
             Anchor::Acked { checkpoint } => write!(f, "checkpoint-{checkpoint}-acked"),
             Anchor::Completed { checkpoint } => write!(f, "checkpoint-{checkpoint}-completed"),
             Anchor::InputRead { input } => write!(f, "input-{input}-read"),
+            Anchor::Deploying { attempt } => write!(f, "attempt-{attempt}-deploying"),
         }
     }
 }

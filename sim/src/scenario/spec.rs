@@ -174,6 +174,11 @@ pub enum FaultAt {
     InputRead {
         input: u64,
     },
+    /// When a JobManager sends the first deployment of an execution attempt numbered
+    /// `attempt` (0 = a task's first deployment under that JobManager, 1 = its first redeployment).
+    Deploying {
+        attempt: u32,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]

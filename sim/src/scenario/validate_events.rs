@@ -184,7 +184,7 @@ impl Ctx<'_> {
                 path,
                 format!(
                     "`{s}` is not an anchor; expected checkpoint-N-triggered, checkpoint-N-barrier-at:OPERATOR[SUBTASK], \
-                     checkpoint-N-acked, checkpoint-N-completed or input-N-read"
+                     checkpoint-N-acked, checkpoint-N-completed, input-N-read or attempt-N-deploying"
                 ),
             )
         };
@@ -203,6 +203,15 @@ impl Ctx<'_> {
                 ));
             }
             return Ok(Anchor::InputRead { input });
+        }
+        if let Some(n) = s.strip_prefix("attempt-").and_then(|r| r.strip_suffix("-deploying")) {
+            if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            let attempt = n.parse::<u32>().ok().filter(|&a| a < crate::world::EPOCH_STRIDE).ok_or_else(|| {
+                self.err(path, format!("`{s}`: execution attempts are numbered below {}", crate::world::EPOCH_STRIDE))
+            })?;
+            return Ok(Anchor::Deploying { attempt });
         }
         let rest = s.strip_prefix("checkpoint-").ok_or_else(bad)?;
         let dash = rest.find('-').ok_or_else(bad)?;

@@ -50,6 +50,7 @@ pub fn anchor_text(at: &FaultAt) -> Option<String> {
         FaultAt::Completed { checkpoint } => Some(format!("checkpoint-{checkpoint}-completed")),
         FaultAt::BarrierAt { checkpoint, task } => Some(format!("checkpoint-{checkpoint}-barrier-at:{task}")),
         FaultAt::InputRead { input } => Some(format!("input-{input}-read")),
+        FaultAt::Deploying { attempt } => Some(format!("attempt-{attempt}-deploying")),
     }
 }
 

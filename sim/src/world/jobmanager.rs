@@ -220,8 +220,10 @@ pub(super) fn route_jm_outputs(
         while let Some(out) = jm.poll_output() {
             match out {
                 JobOutput::Deploy { task, attempt, tm, restore } => {
+                    let number = attempt.0;
                     let attempt = to_world(epoch, attempt);
                     w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Deploy { task, attempt, restore, epoch });
+                    w.fire_anchor(&FaultAt::Deploying { attempt: number });
                 }
                 JobOutput::Cancel { task, attempt, tm } => {
                     let attempt = to_world(epoch, attempt);
