@@ -68,3 +68,24 @@ fn an_input_after_the_newest_checkpoint_may_still_be_pending() {
     let v = check::at_least_once(&spec, &run, &reference);
     assert_eq!(v.passed, Some(true), "input #{seq} is not covered yet: {v:?}");
 }
+
+/// Socket input with `unread_lines = "buffer"`: a line still waiting in the server at the stop
+/// (the restarted job's deployments were lost in a partition, no reader came back) is not lost;
+/// but had a reader been connected after the line's time, the server would have written it at
+/// once, so the same unprinted line is then a loss (a server that dropped its buffer).
+#[test]
+fn a_buffered_socket_line_is_due_once_a_reader_was_connected_after_it() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/regressions/socket-buffer-lines-waiting-at-stop.toml");
+    let spec = load::load_spec(&path).expect("scenario loads");
+    let mut run = world::run(&spec, spec.default_seed);
+    let reference = reference::compute(&spec);
+    let v = check::at_least_once(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(true), "lines waiting for a reader are not lost: {:?}", v.anomalies);
+    let last = run.socket_last_connected_ms.expect("a reader was connected before the line");
+    assert!(last < 4_000, "no reader after the line at 4000 ms: {last}");
+    run.socket_last_connected_ms = Some(spec.stop_at_ms - 1);
+    let v = check::at_least_once(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(false), "a reader was connected after the line: it is due");
+    assert!(v.anomalies.iter().any(|a| a.contains("input #1")), "{:?}", v.anomalies);
+}

@@ -25,14 +25,24 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         let covered = covered_by_latest_checkpoint(spec, run);
         let socket_covered = super::socket_covered(run);
         // With the connected clock a line's `at_ms` is connected time, not job time: a line the
-        // script never reached (the reader was down for long) was never written. Only lines
-        // the server wrote (read by a source, or lost on the way) are due there.
-        let written: Option<BTreeSet<u64>> = spec
-            .input_options
-            .socket_connected_clock
+        // script never reached (the reader was down for long) was never written. With
+        // `unread_lines = "buffer"` a line due while nobody reads waits in the server for the
+        // next reader, and one is still waiting at the stop when the restarted job's tasks
+        // never came up (e.g. their deployments lost in a partition). Only lines the server
+        // wrote (read by a source, or lost on the way) are due there.
+        let opts = &spec.input_options;
+        let written: Option<BTreeSet<u64>> = (opts.socket_connected_clock || opts.socket_buffer_unread)
             .then(|| run.socket_reads.iter().map(|r| r.seq).chain(run.lost_inputs.iter().copied()).collect());
+        // The server writes lines in script order: a line before one it wrote was written too
+        // (or dropped by it, which is a loss). With the buffer on the job's clock, the server
+        // writes a due line the moment a reader is connected: one due before the last time a
+        // reader was connected was written (or dropped by the server: a loss).
+        let last_written = written.as_ref().and_then(|w| w.last().copied());
+        let last_connected_ms = (!opts.socket_connected_clock).then_some(run.socket_last_connected_ms).flatten();
         for seq in expected_inputs(spec, run, reference) {
-            let was_written = written.as_ref().is_none_or(|w| w.contains(&seq));
+            let was_written = written.as_ref().is_none_or(|w| w.contains(&seq))
+                || last_written.is_some_and(|l| seq < l)
+                || last_connected_ms.is_some_and(|c| input_time(spec, seq) < c);
             let due = match &covered {
                 Some(c) => c.contains(&seq),
                 None => {

@@ -78,6 +78,7 @@ pub(super) async fn socket_server(s: Shared, spec: Arc<JobSpec>) {
             let reader = w.data.socket_reader.filter(|k| w.tasks.mail.contains_key(k));
             if reader.is_some() {
                 script_ms += now - last_ms;
+                w.obs.socket_last_connected_ms = Some(now);
             }
             last_ms = now;
             let Some(key) = reader else { return };

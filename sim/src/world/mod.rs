@@ -208,6 +208,7 @@ struct Observation {
     read_inputs: u64,
     socket_reads: Vec<SocketRead>,
     socket_marks: Vec<SocketMark>,
+    socket_last_connected_ms: Option<u64>,
     lost_final_states: Vec<(u64, TaskId, Attempt)>,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,

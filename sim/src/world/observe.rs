@@ -194,6 +194,9 @@ pub struct RunResult {
     pub read_inputs: u64,
     /// Socket lines in the order source attempts consumed them.
     pub socket_reads: Vec<SocketRead>,
+    /// The last time the line server of a session socket (`socket_clock = "connected"` or
+    /// `unread_lines = "buffer"`) saw a reader connected; `None`: never (or not such a socket).
+    pub socket_last_connected_ms: Option<u64>,
     /// Socket source snapshots: which of `socket_reads` each (task, attempt, checkpoint) covers.
     pub socket_marks: Vec<SocketMark>,
     /// (time, task, attempt) of final (terminal) task state updates the network dropped. Without

@@ -65,6 +65,7 @@ impl Explorer<'_> {
             lost_inputs: vec![],
             socket_reads: vec![],
             socket_marks: vec![],
+            socket_last_connected_ms: None,
             lost_final_states: vec![],
             live_at_end: Default::default(),
             read_inputs: sys.obs.read_inputs,
