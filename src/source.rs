@@ -1131,6 +1131,86 @@ mod tests {
             assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{n}\""));
         }
         assert_eq!(StartupMode::parse("Latest"), None);
+        // The names the scenario files and traces show: `name()` and `Display` agree with NAMES.
+        for (n, m) in StartupMode::NAMES.iter().zip(StartupMode::ALL) {
+            assert_eq!((m.name(), m.to_string().as_str()), (*n, *n));
+        }
+    }
+
+    /// A completion keeps the newer pending checkpoints in both profiles (1.11's `LinkedMap`
+    /// drops the entries inserted before it, 2.x's `KafkaSourceReader` removes the `TreeMap`'s
+    /// keys `<= id`); the newer one commits on its own completion.
+    #[test]
+    fn completion_keeps_newer_pending_checkpoints() {
+        let case = |profile: Profile| {
+            base(
+                "complete the older of two",
+                profile,
+                vec![
+                    Read("p1-1"),
+                    Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+                    Read("p2-1"),
+                    Snapshot { id: 2, state: pick(profile, &[(0, 0), (1, 0)], &[(0, 1), (1, 1)]), commit_now: None },
+                    Complete(1, Some(&[(0, 1)])),
+                    Pending(&[2]),
+                    Complete(2, Some(&[(0, 1), (1, 1)])),
+                    Pending(&[]),
+                ],
+            )
+        };
+        check(Profile::ALL.into_iter().map(case).collect());
+    }
+
+    /// Several sources share the broker's log (semantics §14): a source whose topic starts at
+    /// partition 4 owns `first..first + partitions` and counts the owner rule from `first`.
+    #[test]
+    fn topic_starting_at_a_later_partition() {
+        let owned = |subtask: u32| {
+            let mut s = LogSource::new(subtask, 3, 4, Profile::Flink23, StartupMode::Earliest, Variant::Correct);
+            s.set_first_partition(4);
+            assert_eq!(s.topic(), 4..8);
+            s.initialize(None, &BTreeMap::new(), &BTreeMap::new());
+            assert!((0..4).chain(8..10).all(|p| !s.owns(PartitionId(p))), "subtask {subtask}: outside the topic");
+            s.positions().keys().map(|p| p.0).collect::<Vec<_>>()
+        };
+        assert_eq!([owned(0), owned(1), owned(2)], [vec![4, 7], vec![5], vec![6]]);
+    }
+
+    /// 2.x after a restore: the partitions the restore assigned replace the owner rule.
+    #[test]
+    fn assigned_partitions_replace_the_owner_rule() {
+        let mut s = LogSource::new(0, 2, 4, Profile::Flink23, StartupMode::Earliest, Variant::Correct);
+        s.assign_partitions(BTreeSet::from([PartitionId(1), PartitionId(2)]));
+        s.initialize(Some(&[]), &BTreeMap::new(), &BTreeMap::new());
+        assert_eq!(s.positions().keys().copied().collect::<Vec<_>>(), [PartitionId(1), PartitionId(2)]);
+        assert!(!s.owns(PartitionId(0)) && s.owns(PartitionId(1)));
+    }
+
+    /// The checkers must report a corrupt state (no public call sequence builds one), and every
+    /// handler runs them, including the no-op abort notification.
+    #[test]
+    fn invariants_catch_a_corrupt_state() {
+        let panics = |f: &dyn Fn()| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err();
+        let mut s = LogSource::new(0, 1, 2, Profile::Flink23, StartupMode::Earliest, Variant::Correct);
+        s.initialize(None, &BTreeMap::new(), &BTreeMap::new());
+        s.snapshot(CheckpointId(1));
+        assert!(!panics(&|| s.invariants()));
+        let mut auto = s.clone();
+        auto.auto_commit = Some(AutoCommit { interval_ms: 5, next_at_ms: 5, last: BTreeMap::new() });
+        assert!(panics(&|| auto.invariants()), "pending commits with auto-commit on");
+        assert!(panics(&|| auto.clone().notify_checkpoint_aborted(CheckpointId(1))), "the abort handler checks");
+        let mut off = s.clone();
+        off.commit_on_checkpoint = false;
+        assert!(panics(&|| off.invariants()), "pending commits with commit on checkpoint off");
+        let mut lost = s.clone();
+        lost.positions.clear();
+        assert!(panics(&|| lost.invariants()), "an owned partition without a position");
+
+        let mut line = LineSource::default();
+        line.handle_line("a", 0);
+        assert!(!panics(&|| line.invariants()));
+        line.lines_read = 2;
+        assert!(panics(&|| line.invariants()), "more lines than input positions");
     }
 
     #[test]
