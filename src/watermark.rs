@@ -481,14 +481,17 @@ impl StatusWatermarkValve {
         self.channels[ch as usize]
     }
 
+    /// The last watermark the valve emitted (the minimum over its active aligned channels).
     pub fn last_output(&self) -> Watermark {
         self.last_output
     }
 
+    /// The last status the valve emitted (IDLE once every channel is idle).
     pub fn status(&self) -> WatermarkStatus {
         self.last_status
     }
 
+    /// The next watermark or status change to forward downstream.
     pub fn poll_output(&mut self) -> Option<WatermarkEvent> {
         self.outputs.pop_front()
     }
@@ -554,6 +557,7 @@ impl StatusWatermarkValve {
         }
     }
 
+    /// Panics if an idle channel counts as aligned or an aligned channel is behind the emitted watermark.
     pub fn invariants(&self) {
         for (i, c) in self.channels.iter().enumerate() {
             assert!(!c.aligned || c.status == WatermarkStatus::Active, "channel {i} aligned while idle");

@@ -1,9 +1,9 @@
 //! The planted bugs of the downstream example are caught: a word counter that does not restore its state fails the state checker, a non-idempotent ledger publishes twice after a restore, a list-state operator that restores nothing or another checkpoint's list fails the state checker, and an at-least-once sink that does not flush at checkpoints loses records.
 
+use ckptsim::ids::PartitionId;
 use ckptsim::record::{Lineage, Record, Value};
 use ckptsim::user::TwoPhaseCommitDriver;
 use ckptsim::CheckpointId;
-use ckptsim::ids::PartitionId;
 use ckptsim_downstream::{
     registry, registry_with_forgetful_sink, AppendLog, Ledger, LedgerSink, RecentBug, RecentWords, WordCounter,
     WordSource,
@@ -179,7 +179,11 @@ fn list_state_restored_from_the_wrong_checkpoint_is_caught() {
         let r = run(file, 1, &with_recent_bug(move || RecentBug::LastSnapshot(copy.clone())));
         let state = r.verdict("state").expect("state ran");
         assert_eq!(state.passed, Some(false), "{file} not caught: {}", r.render());
-        assert!(state.anomalies.iter().any(|a| a.contains("restored from another checkpoint")), "{:?}", state.anomalies);
+        assert!(
+            state.anomalies.iter().any(|a| a.contains("restored from another checkpoint")),
+            "{:?}",
+            state.anomalies
+        );
     }
 }
 
@@ -232,9 +236,12 @@ fn user_source_beside_a_log_source_restores_both_positions() {
         let r = run("user-source-union-log.toml", seed, &registry());
         assert!(r.passed(), "seed {seed}: {}", r.render());
         assert_eq!(r.verdict("exactly-once").and_then(|v| v.passed), Some(true));
-        let both = r.outcome.run.restores.iter().any(|x| {
-            [0, 1, 2].iter().all(|p| x.offsets.get(&PartitionId(*p)).is_some_and(|o| o.0 > 0))
-        });
+        let both = r
+            .outcome
+            .run
+            .restores
+            .iter()
+            .any(|x| [0, 1, 2].iter().all(|p| x.offsets.get(&PartitionId(*p)).is_some_and(|o| o.0 > 0)));
         assert!(both, "seed {seed}: no restore resumed both sources: {:?}", r.outcome.run.restores);
         // Words from the user source and keys from the log source were both committed.
         let committed = &r.outcome.run.committed;

@@ -23,7 +23,11 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         if lists == 0 {
             return Verdict::skip(NAME, "no keyed state");
         }
-        return Verdict::from(NAME, list_anomalies, format!("{lists} list-state restores held their checkpoint's entries"));
+        return Verdict::from(
+            NAME,
+            list_anomalies,
+            format!("{lists} list-state restores held their checkpoint's entries"),
+        );
     }
     let rows: &[OutputRow] =
         if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
