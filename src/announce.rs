@@ -54,6 +54,7 @@ impl OutputAlignmentTimer {
         }
     }
 
+    /// Panics unless an armed timer names a real checkpoint and a positive deadline.
     pub fn invariants(&self) {
         if let Some((id, at)) = self.armed {
             assert!(id > CheckpointId::NONE && at > 0, "an armed timer names a real checkpoint and a deadline");

@@ -80,19 +80,37 @@ pub enum HandlerOutput {
     /// Snapshot the operator state now and forward `barrier` downstream. `unaligned`: the forwarded barrier must overtake queued output (priority), and in-flight records will be reported through `handle_record` until `ChannelStateComplete`. `alignment_ms` = time from first to last barrier (0 for unaligned/single channel).
     ///
     /// A checkpoint that timed out of alignment forwards its barrier as [`Alignment::Unaligned`].
-    Trigger { barrier: Barrier, unaligned: bool, alignment_ms: u64 },
+    Trigger {
+        /// The barrier to forward.
+        barrier: Barrier,
+        /// Forward it with priority, ahead of queued output.
+        unaligned: bool,
+        /// Time from the first to the last barrier, ms.
+        alignment_ms: u64,
+    },
     /// Decline `id` to the JobManager with `reason` and broadcast CancelMarker(id) downstream.
-    Abort { id: CheckpointId, reason: CheckpointFailureReason },
+    Abort {
+        /// The aborted checkpoint.
+        id: CheckpointId,
+        /// Why (the decline's reason).
+        reason: CheckpointFailureReason,
+    },
     /// Unaligned: every barrier / EndOfPartition for `id` is in; its channel state is complete and the task may acknowledge.
     ///
     /// Also waits for the records that priority barriers of `id` overtook.
-    ChannelStateComplete { id: CheckpointId },
+    ChannelStateComplete {
+        /// The checkpoint whose channel state is complete.
+        id: CheckpointId,
+    },
     /// Aligned-with-timeout switched `id` to unaligned: the host moves `id`'s barrier to the front of every input queue that still holds it and then delivers it via `handle_barrier` with the number of records it overtook.
     ///
     /// Also produced when the switch is caused by a barrier of `id` that an upstream task had
     /// already converted to unaligned. Barriers of `id` arriving later may be delivered with or
     /// without priority.
-    PrioritizeBarriers { id: CheckpointId },
+    PrioritizeBarriers {
+        /// The checkpoint that switched to unaligned.
+        id: CheckpointId,
+    },
 }
 
 impl fmt::Display for HandlerOutput {
@@ -181,6 +199,7 @@ impl BarrierHandler {
         handler
     }
 
+    /// Which handler this is (aligned, at-least-once tracker, alternating aligned/unaligned).
     pub fn kind(&self) -> HandlerKind {
         self.env.kind
     }
@@ -220,6 +239,7 @@ impl BarrierHandler {
         self.invariants();
     }
 
+    /// A `CancelCheckpointMarker` for `id` arrived on `ch`: abort `id` if it is being aligned (or remember it), and unblock the channels it blocked.
     pub fn handle_cancel_marker(&mut self, now_ms: u64, ch: ChannelId, id: CheckpointId) {
         self.enter(now_ms, ch, "cancel marker");
         match &mut self.machine {
@@ -229,6 +249,7 @@ impl BarrierHandler {
         self.invariants();
     }
 
+    /// Channel `ch` ended: it no longer takes part in alignments (a pending checkpoint may complete without it).
     pub fn handle_end_of_partition(&mut self, now_ms: u64, ch: ChannelId) {
         self.enter(now_ms, ch, "end of partition");
         self.env.closed.insert(ch);
@@ -278,6 +299,7 @@ impl BarrierHandler {
         self.invariants();
     }
 
+    /// Whether input channel `ch` is blocked by an alignment in progress (its records must wait).
     pub fn is_blocked(&self, ch: ChannelId) -> bool {
         match &self.machine {
             Machine::Single(s) => s.blocked.contains(&ch),
@@ -285,10 +307,12 @@ impl BarrierHandler {
         }
     }
 
+    /// The next output, in the order the handler produced them.
     pub fn poll_output(&mut self) -> Option<HandlerOutput> {
         self.env.outputs.pop_front()
     }
 
+    /// When the aligned-with-timeout switch is due (the next call to `handle_timeout`), if any.
     pub fn poll_timeout(&self) -> Option<u64> {
         match &self.machine {
             Machine::Single(s) => s.timeout_deadline_ms(),
@@ -296,6 +320,7 @@ impl BarrierHandler {
         }
     }
 
+    /// Input channels that have not ended.
     pub fn num_open_channels(&self) -> u32 {
         self.env.open_channels()
     }
@@ -323,6 +348,7 @@ impl BarrierHandler {
         }
     }
 
+    /// Panics if the handler's alignment bookkeeping is inconsistent (a blocked channel without a pending checkpoint, barriers counted twice).
     pub fn invariants(&self) {
         let env = &self.env;
         assert!(env.closed.len() as u32 <= env.num_channels);

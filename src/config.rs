@@ -23,20 +23,25 @@ pub const UNLIMITED: u32 = i32::MAX as u32;
 pub struct ConfigError {
     /// The field as written in a scenario file (e.g. `checkpoint.interval_ms`).
     pub field: &'static str,
+    /// What is wrong with it.
     pub message: String,
 }
 
 impl ConfigError {
+    /// An error at `field` saying `message`.
     pub fn new(field: &'static str, message: impl Into<String>) -> Self {
         ConfigError { field, message: message.into() }
     }
 }
 
+/// Flink's `CheckpointingMode`: whether barriers are aligned (exactly once) or only tracked (at least once).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckpointingMode {
+    /// Barriers are aligned (or unaligned): each record's effect is in exactly one checkpoint.
     #[default]
     ExactlyOnce,
+    /// The barrier tracker never blocks a channel: after a restore a record may count twice.
     AtLeastOnce,
 }
 
@@ -44,9 +49,12 @@ pub enum CheckpointingMode {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Retention {
+    /// Checkpoints are not retained when the job ends (the default).
     #[default]
     NoExternalizedCheckpoints,
+    /// Retained when the job fails, deleted when it is cancelled.
     DeleteOnCancellation,
+    /// Retained when the job fails or is cancelled.
     RetainOnCancellation,
 }
 
@@ -56,16 +64,23 @@ pub struct CheckpointConfig {
     /// `None` = checkpointing disabled. `Some(x)` with `0 <= x < 10` also disables periodic
     /// checkpoints (manual checkpoints and savepoints still work). Negative is an error.
     pub interval_ms: Option<i64>,
+    /// Least time from one checkpoint's completion to the next trigger, ms (`min-pause`).
     pub min_pause_ms: i64,
+    /// A pending checkpoint expires after this long, ms (`checkpoint.timeout`).
     pub timeout_ms: i64,
+    /// Most checkpoints pending at once (`max-concurrent-checkpoints`).
     pub max_concurrent: i64,
     /// Consecutive checkpoint failures tolerated; [`UNLIMITED`] = never fail the job.
     pub tolerable_failures: i64,
+    /// Exactly once (aligned barriers) or at least once (barrier tracker).
     pub mode: CheckpointingMode,
+    /// Unaligned checkpoints (`enableUnalignedCheckpoints`): barriers overtake in-flight records, which become channel state.
     pub unaligned: bool,
     /// Aligned-checkpoint timeout (2.x only): 0 = go unaligned immediately when unaligned is on.
     pub aligned_timeout_ms: i64,
+    /// What happens to retained checkpoints when the job ends.
     pub retention: Retention,
+    /// How many completed checkpoints the store keeps (`state.checkpoints.num-retained`).
     pub num_retained: i64,
     /// Barrier announcements and the output-side aligned timeout (§3.4, 2.x, aligned-with-timeout
     /// checkpoints only). Off by default in the model; Flink always announces such barriers.
@@ -190,6 +205,7 @@ impl CheckpointConfig {
         Some((self.interval_ms.unwrap_or(0) as u64).max(self.min_pause_normalized_ms()))
     }
 
+    /// Whether any number of consecutive failures is tolerated.
     pub fn tolerable_is_unlimited(&self) -> bool {
         self.tolerable_failures >= UNLIMITED as i64
     }
@@ -199,31 +215,50 @@ impl CheckpointConfig {
 /// current value.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retune {
+    /// New checkpoint interval, ms.
     pub interval_ms: Option<i64>,
+    /// New minimum pause between checkpoints, ms.
     pub min_pause_ms: Option<i64>,
+    /// New checkpoint timeout, ms.
     pub timeout_ms: Option<i64>,
+    /// New number of tolerable consecutive checkpoint failures.
     pub tolerable_failures: Option<i64>,
 }
 
 /// Restart strategy as configured (§4.2, §4.3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum RestartStrategyConfig {
+    /// `restart-strategy: none`: the first failure fails the job.
     NoRestart,
+    /// `fixed-delay`: at most `attempts` restarts, each after `delay_ms`.
     FixedDelay {
+        /// Restarts allowed.
         attempts: i64,
+        /// Wait before each restart, ms.
         delay_ms: i64,
     },
+    /// `failure-rate`: fail the job when more than `max_failures_per_interval` failures fall in one `interval_ms`; each restart after `delay_ms`.
     FailureRate {
+        /// Failures tolerated within one interval.
         max_failures_per_interval: i64,
+        /// The interval the failures are counted over, ms.
         interval_ms: i64,
+        /// Wait before each restart, ms.
         delay_ms: i64,
     },
+    /// `exponential-delay`: the wait grows by `multiplier` after each failure up to `max_backoff_ms`, with `jitter`, and resets after `reset_threshold_ms` without failure.
     ExponentialDelay {
+        /// The first wait, ms.
         initial_backoff_ms: i64,
+        /// The largest wait, ms.
         max_backoff_ms: i64,
+        /// Growth factor of the wait per failure.
         multiplier: f64,
+        /// A failure this long after the previous one starts over from the initial backoff, ms.
         reset_threshold_ms: i64,
+        /// Random spread of each wait, as a fraction of it (drawn from the run's seeded stream).
         jitter: f64,
+        /// Restarts allowed before the job fails (unlimited by default).
         attempts: i64,
     },
 }
@@ -233,9 +268,11 @@ impl RestartStrategyConfig {
     pub fn fixed_delay_default() -> Self {
         RestartStrategyConfig::FixedDelay { attempts: 1, delay_ms: 1_000 }
     }
+    /// `failure-rate` with Flink's option defaults.
     pub fn failure_rate_default() -> Self {
         RestartStrategyConfig::FailureRate { max_failures_per_interval: 1, interval_ms: 60_000, delay_ms: 1_000 }
     }
+    /// `exponential-delay` with Flink's option defaults.
     pub fn exponential_delay_default() -> Self {
         RestartStrategyConfig::ExponentialDelay {
             initial_backoff_ms: 1_000,
@@ -282,6 +319,7 @@ impl RestartStrategyConfig {
         )
     }
 
+    /// Checks every field's range as Flink's configuration does; the error names the scenario field.
     pub fn validate(&self) -> Result<(), ConfigError> {
         match *self {
             RestartStrategyConfig::NoRestart => Ok(()),

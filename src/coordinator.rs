@@ -126,6 +126,7 @@ pub const MAX_QUEUED_REQUESTS: usize = 1000;
 /// What the coordinator knows about the job's executions (fed by the host on every change).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct ExecutionView {
+    /// The job's status (checkpoints are triggered only while RUNNING).
     pub job_status: JobStatus,
     /// every execution RUNNING or FINISHED
     pub all_tasks_running_or_finished: bool,
@@ -151,6 +152,7 @@ pub enum RequestKind {
 }
 
 impl RequestKind {
+    /// The request kind's name in traces.
     pub fn name(self) -> &'static str {
         match self {
             RequestKind::Periodic => "periodic",
@@ -165,6 +167,7 @@ impl RequestKind {
         matches!(self, RequestKind::Periodic | RequestKind::PeriodicSavepoint)
     }
 
+    /// Whether the request is for a savepoint.
     pub fn is_savepoint(self) -> bool {
         matches!(self, RequestKind::Savepoint | RequestKind::PeriodicSavepoint)
     }
@@ -180,53 +183,74 @@ pub struct HookId(pub u32);
 pub enum CoordinatorOutput {
     /// Send a trigger to every source task (the host knows which tasks are sources).
     Trigger {
+        /// The new checkpoint's id.
         id: CheckpointId,
+        /// The trigger time (the barrier's timestamp), ms.
         timestamp_ms: u64,
+        /// Checkpoint or savepoint.
         kind: CheckpointKind,
+        /// How the tasks handle the barrier.
         alignment: Alignment,
         /// `Some` for a stop-with-savepoint's synchronous savepoint (the barrier carries it).
         stop: Option<StopMode>,
     },
     /// Send notifyCheckpointComplete(id) to all tasks.
     NotifyComplete {
+        /// The completed checkpoint.
         id: CheckpointId,
     },
     /// Send notifyCheckpointAborted(id) to all tasks. 2.x also carries the latest completed
     /// checkpoint id of the store (`latestCompletedCheckpointId`, `None` = 0 in Flink), which a
     /// task notifies as complete before handling the abort.
     NotifyAborted {
+        /// The aborted checkpoint.
         id: CheckpointId,
+        /// 2.x: the newest completed checkpoint's id, which tasks notify as complete first.
         latest_completed: Option<CheckpointId>,
     },
     /// The trigger phase of `id` began: ask every master hook / operator coordinator for its
     /// snapshot. The tasks are triggered (a [`CoordinatorOutput::Trigger`]) only once every hook
     /// acknowledged ([`CheckpointCoordinator::handle_master_hook_ack`]). Only with hooks.
     TriggerMasterHooks {
+        /// The checkpoint being triggered.
         id: CheckpointId,
+        /// Its trigger time, ms.
         timestamp_ms: u64,
+        /// Checkpoint or savepoint.
         kind: CheckpointKind,
     },
+    /// A checkpoint completed and entered the store (record it; its tasks are notified separately).
     Completed(Arc<CompletedCheckpoint>),
+    /// A pending checkpoint was aborted (declined, expired, subsumed, or the coordinator stopped).
     Aborted {
+        /// The aborted checkpoint.
         id: CheckpointId,
+        /// Checkpoint or savepoint.
         kind: CheckpointKind,
+        /// Why it was aborted.
         reason: CheckpointFailureReason,
+        /// When it was triggered, ms.
         trigger_ms: u64,
     },
     /// A request failed before an id was allocated (decider or pre-flight); no id consumed.
     RequestFailed {
+        /// The request that failed.
         request: RequestKind,
+        /// Why.
         reason: CheckpointFailureReason,
     },
     /// `u64::MAX` when the trigger is parked (interval disabled by a re-tune).
     SchedulerStarted {
+        /// When the first periodic trigger is due, ms.
         first_trigger_at_ms: u64,
     },
+    /// The periodic trigger stopped (job not running, or checkpointing suspended).
     SchedulerStopped,
     /// Tolerable-failure threshold exceeded: the job must fail through its restart strategy.
     FailJob(FailJob),
     /// A retained checkpoint was discarded (subsumed, or by retention at shutdown).
     Discarded {
+        /// The discarded checkpoint.
         id: CheckpointId,
     },
 }
@@ -484,6 +508,7 @@ impl CheckpointCoordinator {
         self.finish(now_ms);
     }
 
+    /// Task `task` acknowledged checkpoint `id` with its snapshot; the checkpoint completes when every task it waits for acknowledged (late or unknown acks are ignored).
     pub fn handle_ack(&mut self, now_ms: u64, id: CheckpointId, task: TaskId, snapshot: TaskSnapshot) {
         self.enter(now_ms);
         if self.tasks.contains(&task) {
@@ -534,6 +559,7 @@ impl CheckpointCoordinator {
             .is_some_and(|p| self.tasks.iter().all(|t| p.acks.contains_key(t) || self.finished.contains_key(t)))
     }
 
+    /// Task `task` declined checkpoint `id`: a pending checkpoint is aborted with `reason` (the failure manager decides whether the failure counts); a decline of an unknown id or by a task outside the job is ignored.
     pub fn handle_decline(&mut self, now_ms: u64, id: CheckpointId, task: TaskId, reason: CheckpointFailureReason) {
         self.enter(now_ms);
         if self.tasks.contains(&task) && self.pending.contains_key(&id) {
@@ -780,6 +806,7 @@ impl CheckpointCoordinator {
         self.invariants();
     }
 
+    /// The next output, in decision order.
     pub fn poll_output(&mut self) -> Option<CoordinatorOutput> {
         self.outputs.pop_front()
     }
@@ -795,10 +822,12 @@ impl CheckpointCoordinator {
 
     // ----------------------------------------------------------------------------------- queries
 
+    /// Ids of the pending checkpoints, ascending.
     pub fn pending_ids(&self) -> Vec<CheckpointId> {
         self.pending.keys().copied().collect()
     }
 
+    /// The newest completed checkpoint, if any.
     pub fn latest_completed(&self) -> Option<&Arc<CompletedCheckpoint>> {
         self.store.latest()
     }
@@ -808,6 +837,7 @@ impl CheckpointCoordinator {
         &self.store
     }
 
+    /// The id the next checkpoint will get.
     pub fn next_checkpoint_id(&self) -> CheckpointId {
         self.next_id
     }
@@ -817,6 +847,7 @@ impl CheckpointCoordinator {
         &self.config
     }
 
+    /// Whether the periodic trigger is running.
     pub fn scheduler_running(&self) -> bool {
         self.scheduler_running
     }
@@ -836,6 +867,7 @@ impl CheckpointCoordinator {
         self.failure_manager.consecutive_failures()
     }
 
+    /// Panics if ids, pending checkpoints, the queue or the store are inconsistent (a pending id at or above the counter, too many pending).
     pub fn invariants(&self) {
         assert!(self.next_id >= CheckpointId::FIRST, "ids start at 1");
         if let Some((&newest, _)) = self.pending.last_key_value() {

@@ -239,10 +239,12 @@ impl CheckpointFailureManager {
         self.invariants();
     }
 
+    /// Counted checkpoint failures since the last success (Flink's `continuousFailureCounter`).
     pub fn consecutive_failures(&self) -> u32 {
         self.consecutive_failures
     }
 
+    /// How many consecutive failures are tolerated before the job fails (`tolerableCheckpointFailureNumber`).
     pub fn tolerable_failures(&self) -> u32 {
         self.tolerable_failures
     }
@@ -252,6 +254,7 @@ impl CheckpointFailureManager {
         self.last_succeeded
     }
 
+    /// Panics if the checkpoint ids recorded as counted disagree with the failure counter.
     pub fn invariants(&self) {
         let recorded = self.counted_ids.len() as u64;
         if self.profile.unknown_checkpoint_id_counted_every_time() {

@@ -60,14 +60,17 @@ impl CheckpointId {
     /// The id before any checkpoint: handlers start with `current = -1` in Flink; here 0 plays
     /// that role because real ids start at 1.
     pub const NONE: CheckpointId = CheckpointId(0);
+    /// The first id the coordinator hands out (Flink's checkpoint id counter starts at 1).
     pub const FIRST: CheckpointId = CheckpointId(1);
 
+    /// The following id.
     pub fn next(self) -> CheckpointId {
         CheckpointId(self.0 + 1)
     }
 }
 
 impl Offset {
+    /// The offset after this one (the next record to read).
     pub fn next(self) -> Offset {
         Offset(self.0 + 1)
     }

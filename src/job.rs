@@ -18,7 +18,7 @@
 //! Outputs are drained with [`JobMaster::poll_output`] in the order decisions were taken. All
 //! randomness (initial trigger delay, backoff jitter) is derived from `JobParams::random_seed`.
 
-use crate::config::{CheckpointConfig, ConfigError, RestartStrategyConfig, Retune};
+use crate::config::{ConfigError, Retune};
 use crate::coordinator::{CheckpointCoordinator, CoordinatorOutput, ExecutionView, RequestKind};
 use crate::ids::{Attempt, CheckpointId, TaskId, TmId};
 use crate::reason::{CheckpointFailureReason, FailureCause};
@@ -31,124 +31,7 @@ use crate::{Profile, Variant};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-/// One task of the job graph as the JobMaster sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct TaskInfo {
-    pub id: TaskId,
-    pub name: String,
-    /// Sources receive trigger messages (§1.5).
-    pub is_source: bool,
-    /// The TaskManager whose slot hosts this task.
-    pub tm: TmId,
-    /// The upstream tasks feeding this one (empty for a source). With checkpoints after tasks
-    /// finish, a RUNNING task whose upstream tasks are all FINISHED is triggered directly.
-    pub inputs: Vec<TaskId>,
-}
-
-#[derive(Clone, Debug)]
-pub struct JobParams {
-    /// Validated.
-    pub checkpoint: CheckpointConfig,
-    /// Resolved (defaults applied) and validated.
-    pub restart: RestartStrategyConfig,
-    pub profile: Profile,
-    pub variant: Variant,
-    /// Indexed by `TaskId`: `tasks[i].id == TaskId(i)`.
-    pub tasks: Vec<TaskInfo>,
-    /// All of the JobMaster's randomness derives from this value.
-    pub random_seed: u64,
-    /// A deployment the TaskManager has not acknowledged within this time fails the execution
-    /// (Flink's RPC ask timeout, `akka.ask.timeout`/`pekko.ask.timeout`, default 10 s).
-    pub deploy_timeout_ms: u64,
-}
-
-/// Flink's default RPC ask timeout.
-pub const DEFAULT_DEPLOY_TIMEOUT_MS: u64 = 10_000;
-
-/// How often the JobMaster sends a cancel RPC for one execution before it gives up: the first
-/// call and `NUM_CANCEL_CALL_TRIES` = 3 retries (Flink's `Execution.sendCancelRpcCall` through
-/// `FutureUtils.retry`), each waiting for the acknowledgement up to the RPC ask timeout.
-pub const CANCEL_RPC_CALLS: u32 = 4;
-
-/// What the JobMaster asks its host to do or record.
-#[derive(Clone, Debug)]
-pub enum JobOutput {
-    /// Deploy a new attempt of `task` on `tm`, restoring from `restore` when present.
-    Deploy {
-        task: TaskId,
-        attempt: Attempt,
-        tm: TmId,
-        restore: Option<Arc<CompletedCheckpoint>>,
-    },
-    Cancel {
-        task: TaskId,
-        attempt: Attempt,
-        tm: TmId,
-    },
-    /// Trigger a checkpoint at a source task.
-    Trigger {
-        task: TaskId,
-        attempt: Attempt,
-        tm: TmId,
-        barrier: Barrier,
-    },
-    NotifyComplete {
-        task: TaskId,
-        attempt: Attempt,
-        tm: TmId,
-        id: CheckpointId,
-    },
-    NotifyAborted {
-        task: TaskId,
-        attempt: Attempt,
-        tm: TmId,
-        id: CheckpointId,
-    },
-    JobStatusChanged {
-        from: JobStatus,
-        to: JobStatus,
-        cause: Option<String>,
-    },
-    TaskStateChanged {
-        task: TaskId,
-        attempt: Attempt,
-        from: ExecutionState,
-        to: ExecutionState,
-    },
-    /// Coordinator decisions worth tracing (completions, aborts, rejected requests, scheduler).
-    Checkpoint(CoordinatorOutput),
-    /// A failure that the restart strategy accepted: the restart runs at `at_ms` at the earliest.
-    RestartScheduled {
-        at_ms: u64,
-        backoff_ms: u64,
-        failure: u32,
-        cause: FailureCause,
-    },
-    /// A failure that the restart strategy refused: the job fails.
-    RestartSuppressed {
-        failure: u32,
-        cause: FailureCause,
-    },
-    /// Every cancel RPC for this execution went unacknowledged ([`CANCEL_RPC_CALLS`] calls, each
-    /// given the ask timeout): the JobMaster fails the execution, which completes its
-    /// cancellation (Flink: "Task could not be canceled."; `Execution.processFail` on a
-    /// CANCELING execution calls `completeCancelling`).
-    CancelGaveUp {
-        task: TaskId,
-        attempt: Attempt,
-        calls: u32,
-    },
-    /// A failover round restored the tasks from this checkpoint (None: empty state).
-    Restored {
-        checkpoint: Option<CheckpointId>,
-        attempt: Attempt,
-    },
-    /// The job reached a terminal status; `retained` are the checkpoints kept by retention.
-    Terminated {
-        status: JobStatus,
-        retained: Vec<Arc<CompletedCheckpoint>>,
-    },
-}
+pub use crate::job_io::{JobOutput, JobParams, TaskInfo, CANCEL_RPC_CALLS, DEFAULT_DEPLOY_TIMEOUT_MS};
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 struct Execution {
@@ -201,6 +84,7 @@ pub struct JobMaster {
 }
 
 impl JobMaster {
+    /// A JobMaster in CREATED for the job `params` describes (call `start` to run it).
     pub fn new(params: JobParams) -> Self {
         for (i, t) in params.tasks.iter().enumerate() {
             assert_eq!(t.id, TaskId(i as u32), "tasks must be indexed by id");
@@ -239,35 +123,43 @@ impl JobMaster {
 
     // ---------------------------------------------------------------- queries
 
+    /// The job's status.
     pub fn status(&self) -> JobStatus {
         self.status
     }
 
+    /// The Flink version whose rules apply.
     pub fn profile(&self) -> Profile {
         self.params.profile
     }
 
+    /// The job's tasks, indexed by `TaskId`.
     pub fn tasks(&self) -> &[TaskInfo] {
         &self.params.tasks
     }
 
+    /// The current attempt of `task` and its state.
     pub fn execution(&self, task: TaskId) -> (Attempt, ExecutionState) {
         let e = self.executions[task.0 as usize];
         (e.attempt, e.state)
     }
 
+    /// Restarts so far (failover rounds that restored the tasks).
     pub fn restarts(&self) -> u32 {
         self.restarts_total
     }
 
+    /// Failures counted so far (the restart strategy was asked about each).
     pub fn failures(&self) -> u32 {
         self.failures_total
     }
 
+    /// The checkpoint coordinator it hosts.
     pub fn coordinator(&self) -> &CheckpointCoordinator {
         &self.coordinator
     }
 
+    /// The restart strategy and its state.
     pub fn restart_strategy(&self) -> &RestartStrategy {
         &self.restart
     }
@@ -435,6 +327,8 @@ impl JobMaster {
         self.after_change(now_ms);
     }
 
+    /// A task acknowledged checkpoint `id` with its snapshot (forwarded to the coordinator when
+    /// it comes from the task's current attempt).
     pub fn handle_ack(
         &mut self,
         now_ms: u64,
@@ -450,6 +344,8 @@ impl JobMaster {
         self.invariants();
     }
 
+    /// A task declined checkpoint `id` (forwarded to the coordinator when it comes from the
+    /// task's current attempt).
     pub fn handle_decline(
         &mut self,
         now_ms: u64,
@@ -555,16 +451,19 @@ impl JobMaster {
         r
     }
 
+    /// Checkpoint storage reachable or not (forwarded to the coordinator: while it is not, a trigger fails with IO_EXCEPTION).
     pub fn handle_storage_status(&mut self, now_ms: u64, available: bool) {
         self.coordinator.handle_storage_status(now_ms, available);
         self.drain_coordinator(now_ms);
         self.invariants();
     }
 
+    /// The next output, in decision order.
     pub fn poll_output(&mut self) -> Option<JobOutput> {
         self.outputs.pop_front()
     }
 
+    /// The earliest time `handle_timeout` has work (restart, deployment or cancel timeouts, the coordinator's timers).
     pub fn poll_timeout(&self) -> Option<u64> {
         let c = self.coordinator.poll_timeout();
         // The restart runs at its time only once every task is terminal; before that the last
@@ -587,6 +486,7 @@ impl JobMaster {
         [c, r, d, k].into_iter().flatten().min()
     }
 
+    /// Panics if the job status, the executions and the coordinator disagree.
     pub fn invariants(&self) {
         assert_eq!(self.executions.len(), self.params.tasks.len());
         let attempt = self.executions[0].attempt;

@@ -76,6 +76,7 @@ impl KeyGroupRange {
         self.end_exclusive - self.start
     }
 
+    /// Whether the range holds no key group.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -116,13 +117,26 @@ impl fmt::Display for KeyGroupRange {
 pub enum ParallelismError {
     /// `checkParallelismPreconditions`: not in `1..=32768`.
     #[error("operator parallelism not within bounds: {parallelism} (must be in 1..={UPPER_BOUND_MAX_PARALLELISM})")]
-    OutOfBounds { parallelism: u32 },
+    OutOfBounds {
+        /// The refused parallelism.
+        parallelism: u32,
+    },
     /// `computeKeyGroupRangeForOperatorIndex` / the scheduler: parallelism above max parallelism.
     #[error("parallelism {parallelism} is above the max parallelism {max_parallelism}")]
-    AboveMaxParallelism { parallelism: u32, max_parallelism: u32 },
+    AboveMaxParallelism {
+        /// The operator's parallelism.
+        parallelism: u32,
+        /// Its max parallelism (number of key groups).
+        max_parallelism: u32,
+    },
     /// An operator index outside `0..parallelism`.
     #[error("operator index {index} outside 0..{parallelism}")]
-    IndexOutOfRange { index: u32, parallelism: u32 },
+    IndexOutOfRange {
+        /// The subtask index asked for.
+        index: u32,
+        /// The operator's parallelism.
+        parallelism: u32,
+    },
 }
 
 /// `KeyGroupRangeAssignment.checkParallelismPreconditions`: `0 < parallelism <= 32768`.
@@ -220,16 +234,27 @@ pub enum MaxParallelismRestoreError {
     #[error(
         "the maximum parallelism ({restored}) of the restored state is lower than the configured parallelism ({parallelism})"
     )]
-    BelowParallelism { restored: u32, parallelism: u32 },
+    BelowParallelism {
+        /// The max parallelism the restored state was written with.
+        restored: u32,
+        /// The new program's parallelism.
+        parallelism: u32,
+    },
     /// The user set a max parallelism that differs from the checkpoint's.
     #[error("max parallelism mismatch between checkpoint/savepoint state ({restored}) and new program ({configured})")]
-    Changed { restored: u32, configured: u32 },
+    Changed {
+        /// The max parallelism the restored state was written with.
+        restored: u32,
+        /// The max parallelism the new program sets explicitly.
+        configured: u32,
+    },
 }
 
 /// One vertex's parallelism and effective max parallelism, Flink's
 /// `DefaultVertexParallelismInfo` as `SchedulerBase.computeVertexParallelismStore` builds it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VertexParallelism {
+    /// The number of parallel subtasks.
     pub parallelism: u32,
     /// The number of key groups.
     pub max_parallelism: u32,

@@ -12,6 +12,8 @@
 //! A comment that cites `semantics §x.y` (or just `§x.y`) refers to section x.y of
 //! `docs/semantics.md`, which states each Flink rule the model implements and its Flink class.
 
+#![warn(missing_docs)]
+
 pub mod announce;
 pub mod barrier;
 pub mod config;
@@ -24,6 +26,7 @@ pub mod failure_manager;
 pub mod fuzzing;
 pub mod ids;
 pub mod job;
+mod job_io;
 pub mod key_group;
 pub mod operator;
 pub mod profile;
@@ -38,6 +41,7 @@ pub mod status;
 pub mod store;
 pub mod task;
 pub mod two_input;
+mod udf;
 pub mod user;
 pub mod variant;
 pub mod watermark;

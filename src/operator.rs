@@ -26,141 +26,7 @@ pub const MAX_PARALLELISM: u32 = 128;
 /// two nested flat_maps stay unique while each emits fewer than 2^16 records per input.
 pub const FLAT_MAP_SUB_BITS: u32 = 16;
 
-// ------------------------------------------------------------------------------------------ Udf
-
-/// A named built-in user function.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Udf {
-    /// map: any value, unchanged.
-    Identity,
-    /// map: `Str s` -> `Str(s.to_uppercase())`.
-    Uppercase,
-    /// flat_map: `Str s` -> one `Str` per whitespace-separated word (no empty words; Java's
-    /// `split("\\s")` would also yield empty strings between repeated spaces).
-    SplitWords,
-    /// flat_map: `Str s` -> `Pair(word, 1)` per whitespace-separated word (seed 004's word count).
-    SplitWordsToPairs,
-    /// map: `Str s` -> `Pair(s, 1)`.
-    ToPairOne,
-    /// map: `Str s` -> `Int`; throws when `s` is not a (signed, untrimmed) 64-bit integer, like
-    /// Java's `Long.parseLong`.
-    ParseInt,
-    /// filter: keeps non-empty `Str`.
-    DropEmpty,
-    /// filter: keeps even `Int`.
-    IsEven,
-}
-
-/// What a user function does with one input.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum UdfShape {
-    /// Exactly one output (map).
-    OneToOne,
-    /// Any number of outputs (flat_map).
-    OneToMany,
-    /// Keep or drop (filter).
-    Predicate,
-}
-
-impl fmt::Display for UdfShape {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            UdfShape::OneToOne => "map",
-            UdfShape::OneToMany => "flat_map",
-            UdfShape::Predicate => "filter",
-        })
-    }
-}
-
-impl Udf {
-    pub const ALL: [Udf; 8] = [
-        Udf::Identity,
-        Udf::Uppercase,
-        Udf::SplitWords,
-        Udf::SplitWordsToPairs,
-        Udf::ToPairOne,
-        Udf::ParseInt,
-        Udf::DropEmpty,
-        Udf::IsEven,
-    ];
-
-    /// Every name [`Udf::parse`] accepts, in [`Udf::ALL`] order (for error messages).
-    pub const NAMES: [&'static str; 8] = [
-        "identity",
-        "uppercase",
-        "split_words",
-        "split_words_to_pairs",
-        "to_pair_one",
-        "parse_int",
-        "drop_empty",
-        "is_even",
-    ];
-
-    pub fn name(self) -> &'static str {
-        Udf::NAMES[Udf::ALL.iter().position(|u| *u == self).expect("every udf is in ALL")]
-    }
-
-    pub fn parse(s: &str) -> Option<Udf> {
-        Udf::NAMES.iter().position(|n| *n == s).map(|i| Udf::ALL[i])
-    }
-
-    pub fn shape(self) -> UdfShape {
-        match self {
-            Udf::Identity | Udf::Uppercase | Udf::ToPairOne | Udf::ParseInt => UdfShape::OneToOne,
-            Udf::SplitWords | Udf::SplitWordsToPairs => UdfShape::OneToMany,
-            Udf::DropEmpty | Udf::IsEven => UdfShape::Predicate,
-        }
-    }
-}
-
-impl fmt::Display for Udf {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-// ---------------------------------------------------------------------------------- kinds
-
-/// A running aggregate over a keyed stream (`keyBy(..).sum/max/min`, or a count).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Aggregate {
-    Sum,
-    Count,
-    Max,
-    Min,
-}
-
-impl Aggregate {
-    pub const ALL: [Aggregate; 4] = [Aggregate::Sum, Aggregate::Count, Aggregate::Max, Aggregate::Min];
-    pub const NAMES: [&'static str; 4] = ["sum", "count", "max", "min"];
-
-    pub fn name(self) -> &'static str {
-        Aggregate::NAMES[Aggregate::ALL.iter().position(|a| *a == self).expect("every aggregate is in ALL")]
-    }
-
-    pub fn parse(s: &str) -> Option<Aggregate> {
-        Aggregate::NAMES.iter().position(|n| *n == s).map(|i| Aggregate::ALL[i])
-    }
-
-    /// Folds `x` into the accumulator (`None` before the first element). Sums wrap like Java's `long`.
-    fn fold(self, acc: Option<i64>, x: i64) -> i64 {
-        match (self, acc) {
-            (Aggregate::Sum, a) => a.unwrap_or(0).wrapping_add(x),
-            (Aggregate::Count, a) => a.unwrap_or(0) + 1,
-            (Aggregate::Max, Some(a)) => a.max(x),
-            (Aggregate::Min, Some(a)) => a.min(x),
-            (Aggregate::Max | Aggregate::Min, None) => x,
-        }
-    }
-}
-
-impl fmt::Display for Aggregate {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::udf::{Aggregate, Udf, UdfShape};
 
 /// What an operator does.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,7 +42,10 @@ pub enum OperatorKind {
     /// key_by + running aggregate; emits the updated (key, acc) per input.
     KeyedAggregate(Aggregate),
     /// tumbling count window per key: emits (key, sum) when `size` elements arrived
-    CountWindow { size: u64 },
+    CountWindow {
+        /// Elements per window.
+        size: u64,
+    },
     /// keyed event-time window (tumbling or sliding) with `EventTimeTrigger`, allowed lateness
     /// and an optional late side output (`window.rs`, semantics §11).
     EventWindow(EventWindowSpec),
@@ -210,23 +79,55 @@ impl OperatorKind {
 /// An operator description that cannot be built.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum OperatorSpecError {
+    /// A function of the wrong shape for the operator (a flat_map function in a map, ...).
     #[error("`{udf}` is a {shape} function and cannot be used in {kind}; {kind} accepts: {accepted}")]
-    WrongUdfShape { kind: &'static str, udf: Udf, shape: UdfShape, accepted: String },
+    WrongUdfShape {
+        /// The operator kind (`map`, `flat_map`, `filter`).
+        kind: &'static str,
+        /// The function given.
+        udf: Udf,
+        /// Its shape.
+        shape: UdfShape,
+        /// The functions the operator accepts, listed.
+        accepted: String,
+    },
+    /// A count window of size 0.
     #[error("a count window needs a size of at least 1")]
     EmptyCountWindow,
+    /// A `fail_every_nth` of 0.
     #[error("fail-every-nth needs n >= 1")]
     EveryNthZero,
+    /// A count-based failure injector with a count of 0.
     #[error("a count-based failure injector needs a count of at least 1")]
     CountZero,
+    /// An event-time window size out of range.
     #[error("an event-time window needs 1 <= size_ms <= 2^40, got {size_ms}")]
-    WindowSize { size_ms: u64 },
+    WindowSize {
+        /// The size given, ms.
+        size_ms: u64,
+    },
+    /// A sliding window's slide out of range.
     #[error("a sliding event-time window needs 1 <= slide_ms <= 2^40, got {slide_ms}")]
-    WindowSlide { slide_ms: u64 },
+    WindowSlide {
+        /// The slide given, ms.
+        slide_ms: u64,
+    },
     /// Flink: "parameters must satisfy abs(offset) < size" (tumbling) / "< slide" (sliding).
     #[error("an event-time window needs abs(offset_ms) < {bound} ({bound_ms}), got offset_ms = {offset_ms}")]
-    WindowOffset { offset_ms: i64, bound_ms: u64, bound: &'static str },
+    WindowOffset {
+        /// The offset given, ms.
+        offset_ms: i64,
+        /// The bound it must stay under, ms.
+        bound_ms: u64,
+        /// What the bound is (`size_ms` or `slide_ms`).
+        bound: &'static str,
+    },
+    /// An allowed lateness out of range.
     #[error("allowed_lateness_ms must be at most 2^40, got {allowed_lateness_ms}")]
-    AllowedLateness { allowed_lateness_ms: u64 },
+    AllowedLateness {
+        /// The lateness given, ms.
+        allowed_lateness_ms: u64,
+    },
     /// [`OperatorKind::User`] without its implementation (use [`Operator::from_user`]).
     #[error("a user operator needs its implementation: build it with Operator::from_user")]
     UserWithoutCode,
@@ -243,43 +144,72 @@ pub enum FailureInjector {
     OnValue(String),
     /// Seed 001's `if (count++ == n - 1) { count = 0; throw }`: the n-th call throws. The counter
     /// lives in [`SurvivingCounters`] (it survives restarts) and resets to 0 when it throws.
-    EveryNth { n: u64 },
+    EveryNth {
+        /// Every n-th call throws.
+        n: u64,
+    },
     /// Throw on the first record processed at or after `at_ms`, once per run (the "fired" flag
     /// lives in [`SurvivingCounters`]).
-    AtTime { at_ms: u64 },
+    AtTime {
+        /// The simulated time from which it throws, ms.
+        at_ms: u64,
+    },
     /// Throw the first time a record with this string form is processed, and never again: the
     /// replay after the restore passes (Flink tests' failing mapper with a `static boolean
     /// failed` flag). The flag lives in [`SurvivingCounters`].
     OnceOnValue(String),
     /// Throw on the `n`-th record this subtask processes, counted across attempts (a `static`
     /// counter that is never reset), so it fires exactly once.
-    NthRecord { n: u64 },
+    NthRecord {
+        /// The record (counted over every attempt) that throws.
+        n: u64,
+    },
     /// `snapshotState` throws in its synchronous part for checkpoint `checkpoint`: the task fails
     /// (Flink's `StreamTask` turns a synchronous snapshot exception into a task failure).
-    SnapshotSync { checkpoint: u64 },
+    SnapshotSync {
+        /// The checkpoint whose snapshot throws.
+        checkpoint: u64,
+    },
     /// The asynchronous part of the snapshot for checkpoint `checkpoint` fails: the task declines
     /// it with `CHECKPOINT_ASYNC_EXCEPTION` (`AsyncCheckpointRunnable`) and keeps running.
-    SnapshotAsync { checkpoint: u64 },
+    SnapshotAsync {
+        /// The checkpoint whose upload fails.
+        checkpoint: u64,
+    },
     /// `notifyCheckpointComplete(checkpoint)` throws: the task fails before it commits anything.
-    NotifyComplete { checkpoint: u64 },
+    NotifyComplete {
+        /// The checkpoint whose completion notification throws.
+        checkpoint: u64,
+    },
     /// `initializeState` throws while restoring state, the first `times` restores (counted in
     /// [`SurvivingCounters`]); a start without restored state does not count.
-    OnRestore { times: u64 },
+    OnRestore {
+        /// How many restores throw.
+        times: u64,
+    },
     /// The first `times` deployments of the task fail (handled by the host, which sees the
     /// deployment; the operator itself ignores it).
-    OnDeploy { times: u64 },
+    OnDeploy {
+        /// How many deployments fail.
+        times: u64,
+    },
 }
 
 /// A point of the task lifecycle other than record processing where an injector may fire.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum LifecycleHook {
+    /// The synchronous part of the snapshot of checkpoint N.
     SnapshotSync(u64),
+    /// The asynchronous part (the upload) of checkpoint N's snapshot.
     SnapshotAsync(u64),
+    /// `notifyCheckpointComplete` of checkpoint N.
     NotifyComplete(u64),
+    /// `initializeState` with restored state.
     Restore,
 }
 
 impl FailureInjector {
+    /// Checks the injector's parameters (counts of at least 1).
     pub fn validate(&self) -> Result<(), OperatorSpecError> {
         match self {
             FailureInjector::EveryNth { n: 0 } => Err(OperatorSpecError::EveryNthZero),
@@ -312,18 +242,22 @@ impl FailureInjector {
 pub struct SurvivingCounters(BTreeMap<String, u64>);
 
 impl SurvivingCounters {
+    /// The counter named `key`, if it was ever set.
     pub fn get(&self, key: &str) -> Option<u64> {
         self.0.get(key).copied()
     }
 
+    /// Every counter, by name.
     pub fn iter(&self) -> impl Iterator<Item = (&str, u64)> {
         self.0.iter().map(|(k, v)| (k.as_str(), *v))
     }
 
+    /// How many counters exist.
     pub fn len(&self) -> usize {
         self.0.len()
     }
 
+    /// Whether no counter exists.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -339,7 +273,9 @@ impl SurvivingCounters {
 
 /// What an operator sees of its host while processing.
 pub struct OperatorContext<'a> {
+    /// The simulated time, ms (the only clock user code may read).
     pub now_ms: u64,
+    /// Counters that survive task restarts (failure injectors keep theirs here).
     pub counters: &'a mut SurvivingCounters,
     /// unique name of this operator instance for counter keys, e.g. `"map[0]"`
     pub instance: &'a str,
@@ -351,6 +287,7 @@ pub struct OperatorContext<'a> {
 pub struct UserException {
     /// The operator instance (`OperatorContext::instance`).
     pub operator: String,
+    /// What the user code threw.
     pub message: String,
 }
 
@@ -446,6 +383,8 @@ impl Operator {
         }
     }
 
+    /// An operator of `kind` with `injectors`, or why it cannot be built (a function of the
+    /// wrong shape, a zero count, a user kind without its code).
     pub fn try_new(kind: OperatorKind, injectors: Vec<FailureInjector>) -> Result<Self, OperatorSpecError> {
         kind.validate()?;
         if kind == OperatorKind::User {
@@ -491,14 +430,17 @@ impl Operator {
         self.user.as_deref()
     }
 
+    /// What the operator does.
     pub fn kind(&self) -> OperatorKind {
         self.kind
     }
 
+    /// Its failure injectors.
     pub fn injectors(&self) -> &[FailureInjector] {
         &self.injectors
     }
 
+    /// Whether it holds keyed state (keyed aggregates, count and event-time windows, keyed user operators).
     pub fn is_keyed(&self) -> bool {
         if let Some(u) = &self.user {
             return u.is_keyed();
@@ -624,6 +566,7 @@ impl Operator {
         self.invariants();
     }
 
+    /// Panics if an injector is invalid or the state does not fit the kind (a window's contents in an aggregate, ...).
     pub fn invariants(&self) {
         for i in &self.injectors {
             assert!(i.validate().is_ok(), "invalid injector {i:?}");

@@ -29,8 +29,10 @@ impl fmt::Display for Profile {
 }
 
 impl Profile {
+    /// Every profile, in the order scenario errors list them.
     pub const ALL: [Profile; 2] = [Profile::Flink111, Profile::Flink23];
 
+    /// The profile of a scenario name (`flink-1.11`, `flink-2.3`); `None` for any other.
     pub fn parse(s: &str) -> Option<Profile> {
         match s {
             "flink-1.11" => Some(Profile::Flink111),

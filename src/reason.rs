@@ -7,27 +7,49 @@ use std::fmt;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum CheckpointFailureReason {
+    /// The periodic trigger was stopped (job suspended or finishing) before the checkpoint could start.
     PeriodicSchedulerShutdown,
+    /// The request queue is full (`MAX_QUEUED_REQUESTS`): the request is dropped.
     TooManyCheckpointRequests,
+    /// A periodic trigger came before `min-pause` since the last completion.
     MinimumTimeBetweenCheckpoints,
+    /// Pre-flight: a task to trigger (or to acknowledge) is not RUNNING.
     NotAllRequiredTasksRunning,
+    /// Writing the checkpoint's metadata to checkpoint storage failed (JobManager side).
     IoException,
+    /// A task's asynchronous snapshot part (the upload) failed.
     CheckpointAsyncException,
+    /// A task declined the checkpoint (a synchronous snapshot failure).
     CheckpointDeclined,
+    /// Not every task acknowledged before `checkpoint.timeout`.
     CheckpointExpired,
+    /// A later checkpoint completed first (the pending one is dropped).
     CheckpointSubsumed,
+    /// The coordinator was suspended (global failover, JobManager loss).
     CheckpointCoordinatorSuspend,
+    /// The coordinator shut down with the job.
     CheckpointCoordinatorShutdown,
+    /// A regional failover aborted the checkpoint (not used by the whole-job failover modelled).
     JobFailoverRegion,
+    /// A task declined: it was not ready (still initializing).
     CheckpointDeclinedTaskNotReady,
+    /// A task declined: it is closing (its input ended or it finished).
     CheckpointDeclinedTaskClosing,
+    /// A task received a cancellation barrier (aborted by alignment).
     CheckpointDeclinedOnCancellationBarrier,
+    /// A task declined because a newer barrier overtook this checkpoint's.
     CheckpointDeclinedSubsumed,
+    /// A task declined because an input ended before the barrier arrived.
     CheckpointDeclinedInputEndOfStream,
+    /// A task taking part in the checkpoint failed.
     TaskFailure,
+    /// A task's checkpoint failed for a task-side reason other than a decline.
     TaskCheckpointFailure,
+    /// Finalizing the completed checkpoint (metadata, store) failed.
     FinalizeCheckpointFailure,
+    /// The trigger itself failed (master hooks or operator coordinators threw).
     TriggerCheckpointFailure,
+    /// The job failed while the checkpoint was pending.
     JobFailure,
 }
 
@@ -92,15 +114,33 @@ impl fmt::Display for CheckpointFailureReason {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FailureCause {
     /// A task failed (`task`: its name, `message`: what it threw).
-    Task { task: String, message: String },
+    Task {
+        /// The failed task's name.
+        task: String,
+        /// What it threw.
+        message: String,
+    },
     /// A TaskManager was lost (heartbeat timeout or a reported crash); its tasks failed.
-    TaskManagerLost { tm: crate::ids::TmId },
+    TaskManagerLost {
+        /// The lost TaskManager.
+        tm: crate::ids::TmId,
+    },
     /// `CheckpointFailureManager` counted more consecutive failures than tolerable: `reason`
     /// of the failure that crossed the limit, and its checkpoint (`None`: no pending checkpoint).
-    TolerableCheckpointFailures { reason: CheckpointFailureReason, checkpoint: Option<crate::ids::CheckpointId> },
+    TolerableCheckpointFailures {
+        /// Why the failure that crossed the limit failed.
+        reason: CheckpointFailureReason,
+        /// Its checkpoint (`None`: no pending checkpoint).
+        checkpoint: Option<crate::ids::CheckpointId>,
+    },
     /// A stop-with-savepoint's synchronous savepoint failed after it reached the tasks: the job
     /// fails over (Flink's `StopWithSavepointTerminationHandlerImpl`), whatever the tolerance.
-    SyncSavepointFailed { reason: CheckpointFailureReason, checkpoint: Option<crate::ids::CheckpointId> },
+    SyncSavepointFailed {
+        /// Why the savepoint failed.
+        reason: CheckpointFailureReason,
+        /// The savepoint's id (`None` when it never got one).
+        checkpoint: Option<crate::ids::CheckpointId>,
+    },
 }
 
 impl fmt::Display for FailureCause {

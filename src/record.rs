@@ -9,13 +9,16 @@ use std::sync::Arc;
 /// A record's payload. Cheap to clone (strings are shared).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Value {
+    /// An integer (a count, a sum, a generated number).
     Int(i64),
+    /// A string (a word, a log record's value, a key `k3`).
     Str(Arc<str>),
     /// A (key, count) tuple such as word count's `(a,1)`.
     Pair(Arc<str>, i64),
 }
 
 impl Value {
+    /// A [`Value::Str`] of `s`.
     pub fn str(s: &str) -> Value {
         Value::Str(Arc::from(s))
     }
@@ -54,7 +57,9 @@ pub struct Lineage {
 /// A record flowing through the job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
+    /// The payload.
     pub value: Value,
+    /// The input it derives from.
     pub lineage: Lineage,
     /// The event timestamp in ms (Flink's `StreamRecord` timestamp), `None` without event time.
     /// Map/filter/flat_map and running aggregates keep their input's; an event-time window's
@@ -81,22 +86,32 @@ pub enum Alignment {
     Unaligned,
     /// Starts aligned; switches to unaligned for this checkpoint once
     /// `now - barrier.timestamp_ms > timeout_ms`.
-    AlignedWithTimeout { timeout_ms: u64 },
+    AlignedWithTimeout {
+        /// `execution.checkpointing.aligned-checkpoint-timeout`, ms.
+        timeout_ms: u64,
+    },
 }
 
+/// A periodic (or explicitly triggered) checkpoint, or a savepoint (Flink's
+/// `CheckpointType` / `SavepointType`): a savepoint is always aligned and never subsumed.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CheckpointKind {
+    /// A checkpoint the coordinator triggered (periodic or on request).
     Checkpoint,
+    /// A savepoint (user-triggered, or the synchronous one of a stop-with-savepoint).
     Savepoint,
 }
 
 /// A checkpoint barrier as injected by a source.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Barrier {
+    /// The checkpoint it belongs to.
     pub id: CheckpointId,
     /// The JobManager's trigger timestamp; the aligned-checkpoint timeout is measured from it.
     pub timestamp_ms: u64,
+    /// Checkpoint or savepoint.
     pub kind: CheckpointKind,
+    /// How the tasks handle it (aligned, unaligned, ...).
     pub alignment: Alignment,
     /// `Some` for the synchronous savepoint of a stop-with-savepoint (Flink 1.11's
     /// `CheckpointType.SYNC_SAVEPOINT`, 2.x's `SavepointType.suspend()` / `terminate()`): a task
@@ -111,7 +126,9 @@ pub struct Barrier {
 /// `MAX_WATERMARK` before the savepoint's barrier, so every event-time timer fires into it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StopMode {
+    /// `flink stop`: event-time state stays in the savepoint.
     NoDrain,
+    /// `flink stop --drain`: every event-time timer fires before the savepoint.
     Drain,
 }
 
@@ -133,9 +150,13 @@ impl Alignment {
 /// What travels on a data channel between tasks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum StreamElement {
+    /// A data record.
     Record(Record),
+    /// A checkpoint barrier.
     Barrier(Barrier),
+    /// Flink's `CancelCheckpointMarker`: the checkpoint was aborted upstream; stop aligning it.
     CancelMarker(CheckpointId),
+    /// The sender's input ended: no element follows on this channel.
     EndOfPartition,
     /// An event-time watermark (semantics §11); broadcast to every downstream channel.
     Watermark(Watermark),
@@ -146,9 +167,13 @@ pub enum StreamElement {
 /// A record in the Kafka-like log: its position and payload.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogRecord {
+    /// The partition it was appended to.
     pub partition: PartitionId,
+    /// Its position in the partition.
     pub offset: Offset,
+    /// The payload.
     pub value: Value,
+    /// Its input sequence number (the run's input order).
     pub lineage: Lineage,
     /// The record's timestamp in the log (Kafka's record timestamp): the event timestamp a
     /// source with a watermark strategy gives the record; `None` for logs without timestamps.

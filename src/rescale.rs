@@ -188,6 +188,7 @@ pub struct OperatorLayout {
 /// A job's operators and tasks, as far as state is concerned.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobLayout {
+    /// Every stateful operator with its subtasks' places in the tasks.
     pub operators: Vec<OperatorLayout>,
     /// Every task and the number of operator slots of its snapshot (the chain length + 2: the
     /// head, the chained operators, the tail; see `Task::take_snapshot`).
@@ -200,28 +201,100 @@ pub struct JobLayout {
 /// A restore the model (like Flink) refuses, or a layout or checkpoint that does not fit.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum RescaleError {
+    /// The restored state's max parallelism does not fit the new program (`StateAssignmentOperation.checkParallelismPreconditions`).
     #[error("operator {uid}: {source}")]
-    MaxParallelism { uid: String, source: MaxParallelismRestoreError },
+    MaxParallelism {
+        /// The operator's uid.
+        uid: String,
+        /// Why its max parallelism was refused.
+        source: MaxParallelismRestoreError,
+    },
+    /// A layout names one operator twice.
     #[error("operator {uid} appears twice in a layout")]
-    DuplicateOperator { uid: String },
+    DuplicateOperator {
+        /// The operator's uid.
+        uid: String,
+    },
+    /// A layout gives an operator a different number of subtask slots than its parallelism.
     #[error("operator {uid}: {slots} subtask slots for parallelism {parallelism}")]
-    SlotCount { uid: String, slots: usize, parallelism: u32 },
+    SlotCount {
+        /// The operator's uid.
+        uid: String,
+        /// Slots the layout gives.
+        slots: usize,
+        /// The operator's parallelism.
+        parallelism: u32,
+    },
+    /// A layout points an operator's subtask at a slot its task does not have.
     #[error("operator {uid}: slot {index} of task {task}, which has {len} slots")]
-    BadSlot { uid: String, task: TaskId, index: usize, len: usize },
+    BadSlot {
+        /// The operator's uid.
+        uid: String,
+        /// The task.
+        task: TaskId,
+        /// The slot index.
+        index: usize,
+        /// The task's slot count.
+        len: usize,
+    },
+    /// A layout gives one task slot to two operators.
     #[error("task {task} slot {index} is used by two operators")]
-    SlotTwice { task: TaskId, index: usize },
+    SlotTwice {
+        /// The task.
+        task: TaskId,
+        /// The slot index.
+        index: usize,
+    },
+    /// A task of the old layout has no snapshot in the checkpoint.
     #[error("task {task} of the old layout is not in the checkpoint")]
-    MissingTask { task: TaskId },
+    MissingTask {
+        /// The task.
+        task: TaskId,
+    },
+    /// The checkpoint holds state of an operator the new job lacks, without `allowNonRestoredState`.
     #[error("operator {uid} has state in the checkpoint but is not in the new job (no allowNonRestoredState)")]
-    UnmappedState { uid: String },
+    UnmappedState {
+        /// The operator's uid.
+        uid: String,
+    },
+    /// An operator's subtasks hold different kinds of state.
     #[error("operator {uid}: subtasks hold different kinds of state ({first} and {other})")]
-    MixedStateKinds { uid: String, first: &'static str, other: &'static str },
+    MixedStateKinds {
+        /// The operator's uid.
+        uid: String,
+        /// The first subtask's kind of state.
+        first: &'static str,
+        /// Another subtask's kind.
+        other: &'static str,
+    },
+    /// A key sits in an old subtask that does not own its key group (the checkpoint is inconsistent).
     #[error("operator {uid}: key {key} (key group {key_group}) is in old subtask {subtask}, which owns {range}")]
-    KeyOutsideRange { uid: String, key: Value, key_group: KeyGroup, subtask: u32, range: KeyGroupRange },
+    KeyOutsideRange {
+        /// The operator's uid.
+        uid: String,
+        /// The key.
+        key: Value,
+        /// Its key group.
+        key_group: KeyGroup,
+        /// The old subtask holding it.
+        subtask: u32,
+        /// The key groups that subtask owns.
+        range: KeyGroupRange,
+    },
+    /// Two subtasks hold the position of one source partition.
     #[error("operator {uid}: partition {partition} is in the state of two subtasks")]
-    DuplicatePartition { uid: String, partition: PartitionId },
+    DuplicatePartition {
+        /// The operator's uid.
+        uid: String,
+        /// The partition.
+        partition: PartitionId,
+    },
+    /// Unaligned in-flight channel state with a changed parallelism (not rescaled in the model).
     #[error("task {task}: unaligned in-flight channel state cannot be rescaled")]
-    InFlightOnRescale { task: TaskId },
+    InFlightOnRescale {
+        /// The task.
+        task: TaskId,
+    },
 }
 
 /// The result of [`assign`].

@@ -267,10 +267,12 @@ impl RestartStrategy {
         }
     }
 
+    /// The Flink version whose restart rules apply.
     pub fn profile(&self) -> Profile {
         self.profile
     }
 
+    /// Panics if the strategy's counters or timestamps are inconsistent.
     pub fn invariants(&self) {
         match &self.strategy {
             Strategy::NoRestart => {}

@@ -17,14 +17,37 @@ use thiserror::Error;
 /// A transaction operation for the external store, in the order the sink decided it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SinkOutput {
-    Begin { txn: TxnId },
-    Write { txn: TxnId, record: Record },
-    PreCommit { txn: TxnId },
-    Commit { txn: TxnId },
-    Abort { txn: TxnId },
+    /// Begin a new transaction (`beginTransaction`).
+    Begin {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// Write a record into an open transaction (`invoke`).
+    Write {
+        /// The transaction.
+        txn: TxnId,
+        /// The record written.
+        record: Record,
+    },
+    /// Flush the transaction so its commit cannot fail for lack of data (`preCommit`).
+    PreCommit {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// Make the transaction's records visible (`commit`; repeated on recovery).
+    Commit {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// Drop the transaction's records (`abort`).
+    Abort {
+        /// The transaction.
+        txn: TxnId,
+    },
 }
 
 impl SinkOutput {
+    /// The transaction the operation is on.
     pub fn txn(&self) -> TxnId {
         match self {
             SinkOutput::Begin { txn }
@@ -105,6 +128,7 @@ struct Timeouts {
 /// ratio in per mille, 0..=1000, instead of a double).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct TxnTimeoutPolicy {
+    /// `setTransactionTimeout`: the external system's transaction timeout, ms.
     pub timeout_ms: u64,
     /// A failed recovery commit of a transaction older than `timeout_ms` is logged and dropped
     /// instead of failing the task (its records may be lost).
@@ -119,16 +143,32 @@ pub struct TxnTimeoutPolicy {
 pub enum SinkEvent {
     /// `logWarningIfTimeoutAlmostReached`: "Transaction .. has been open for `elapsed_ms` ms.
     /// This is close to or even exceeding the transaction timeout of `timeout_ms` ms."
-    TimeoutAlmostReached { txn: TxnId, elapsed_ms: u64, timeout_ms: u64 },
+    TimeoutAlmostReached {
+        /// The transaction.
+        txn: TxnId,
+        /// How long the transaction has been open, ms.
+        elapsed_ms: u64,
+        /// The transaction timeout, ms.
+        timeout_ms: u64,
+    },
     /// A recovery commit failed after the transaction timeout and was ignored (data may be lost).
-    CommitFailureIgnored { txn: TxnId, elapsed_ms: u64, timeout_ms: u64 },
+    CommitFailureIgnored {
+        /// The transaction.
+        txn: TxnId,
+        /// How long the transaction has been open, ms.
+        elapsed_ms: u64,
+        /// The transaction timeout, ms.
+        timeout_ms: u64,
+    },
 }
 
 /// A commit failed and the failure is not ignored: the task fails (Flink rethrows).
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 #[error("commit of {txn:?} failed {elapsed_ms} ms after it began")]
 pub struct CommitFailed {
+    /// The transaction whose commit failed.
     pub txn: TxnId,
+    /// How long after it began, ms.
     pub elapsed_ms: u64,
 }
 
@@ -346,6 +386,7 @@ impl TwoPhaseCommitSink {
         self.invariants();
     }
 
+    /// The next store operation, in the order the sink decided it.
     pub fn poll_output(&mut self) -> Option<SinkOutput> {
         self.outputs.pop_front()
     }
@@ -360,6 +401,7 @@ impl TwoPhaseCommitSink {
         &self.pending
     }
 
+    /// Panics if the sink's bookkeeping is inconsistent (no open transaction while running, an open transaction of another attempt or one that is also pending).
     pub fn invariants(&self) {
         if !self.initialized {
             assert!(self.current.is_none() && self.pending.is_empty(), "state before initialize");
@@ -394,9 +436,13 @@ impl TwoPhaseCommitSink {
 /// Where a transaction is in the store.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TxnState {
+    /// Begun; records may be written.
     Open,
+    /// Flushed, waiting for its commit.
     PreCommitted,
+    /// Visible.
     Committed,
+    /// Dropped (by the sink, or by the store's transaction timeout).
     Aborted,
 }
 
@@ -404,35 +450,92 @@ pub enum TxnState {
 /// unchanged by a refused operation.
 #[derive(Clone, Debug, PartialEq, Eq, Error)]
 pub enum StoreAnomaly {
+    /// A transaction was begun twice.
     #[error("begin of {txn:?}, which already exists ({state:?})")]
-    BeginOfExistingTxn { txn: TxnId, state: TxnState },
+    BeginOfExistingTxn {
+        /// The transaction.
+        txn: TxnId,
+        /// Its current state.
+        state: TxnState,
+    },
+    /// An operation on a transaction that was never begun.
     #[error("{op} of {txn:?}, which was never begun")]
-    UnknownTxn { txn: TxnId, op: &'static str },
+    UnknownTxn {
+        /// The transaction.
+        txn: TxnId,
+        /// The refused operation.
+        op: &'static str,
+    },
+    /// A write into a pre-committed transaction.
     #[error("write into {txn:?} after its pre-commit")]
-    WriteAfterPreCommit { txn: TxnId },
+    WriteAfterPreCommit {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A write into a committed transaction.
     #[error("write into committed {txn:?}")]
-    WriteAfterCommit { txn: TxnId },
+    WriteAfterCommit {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A write into an aborted transaction.
     #[error("write into aborted {txn:?}")]
-    WriteAfterAbort { txn: TxnId },
+    WriteAfterAbort {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A transaction was pre-committed twice.
     #[error("{txn:?} pre-committed twice")]
-    PreCommitTwice { txn: TxnId },
+    PreCommitTwice {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A pre-commit of a committed transaction.
     #[error("pre-commit of committed {txn:?}")]
-    PreCommitAfterCommit { txn: TxnId },
+    PreCommitAfterCommit {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A pre-commit of an aborted transaction.
     #[error("pre-commit of aborted {txn:?}")]
-    PreCommitAfterAbort { txn: TxnId },
+    PreCommitAfterAbort {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A commit of a transaction that was never pre-committed.
     #[error("commit of {txn:?}, which was never pre-committed")]
-    CommitWithoutPreCommit { txn: TxnId },
+    CommitWithoutPreCommit {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A commit of an aborted transaction.
     #[error("commit of aborted {txn:?}")]
-    CommitOfAbortedTxn { txn: TxnId },
+    CommitOfAbortedTxn {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// An abort of a committed transaction.
     #[error("abort of committed {txn:?}")]
-    AbortOfCommittedTxn { txn: TxnId },
+    AbortOfCommittedTxn {
+        /// The transaction.
+        txn: TxnId,
+    },
     /// The store aborted the transaction because it outlived `transaction_timeout_ms` (Kafka's
     /// `transaction.timeout.ms`); this operation on it failed. A commit refused this way loses
     /// the transaction's records: Flink's `TwoPhaseCommitSinkFunction` warns about exactly this.
     #[error(
         "{op} of {txn:?} {age_ms} ms after it began: aborted by the store's transaction timeout ({timeout_ms} ms)"
     )]
-    TransactionTimedOut { txn: TxnId, op: &'static str, age_ms: u64, timeout_ms: u64 },
+    TransactionTimedOut {
+        /// The transaction.
+        txn: TxnId,
+        /// The refused operation.
+        op: &'static str,
+        /// How long ago the transaction began, ms.
+        age_ms: u64,
+        /// The transaction timeout, ms.
+        timeout_ms: u64,
+    },
 }
 
 /// How the external store treats transactions (per job; the sink's operator keys).
@@ -486,10 +589,13 @@ pub struct TxnStore {
 }
 
 impl TxnStore {
+    /// An empty store with `config`.
     pub fn new(config: StoreConfig) -> Self {
         TxnStore { config, ..TxnStore::default() }
     }
 
+    /// Applies one operation of a sink at `now_ms`; a protocol violation (or an operation on a
+    /// transaction the timeout aborted) is refused with the anomaly and changes nothing.
     pub fn apply(&mut self, now_ms: u64, op: SinkOutput) -> Result<(), StoreAnomaly> {
         use TxnState::*;
         let txn_id = op.txn();
@@ -582,6 +688,7 @@ impl TxnStore {
             .collect()
     }
 
+    /// Where `txn` is, if the store has seen it.
     pub fn txn_state(&self, txn: TxnId) -> Option<TxnState> {
         self.txns.get(&txn).map(|t| t.state)
     }
@@ -591,6 +698,7 @@ impl TxnStore {
         self.txns.get(&txn).map(|t| t.begun_ms)
     }
 
+    /// Panics if the store's transactions and published records are inconsistent.
     pub fn invariants(&self) {
         let mut visible = 0;
         for (id, t) in &self.txns {

@@ -40,19 +40,24 @@ pub enum StartupMode {
     /// offset (a fixed choice here; Kafka's `auto.offset.reset` would decide).
     #[default]
     GroupOffsets,
+    /// Every partition from offset 0.
     Earliest,
     /// The log end at initialization (only records written afterwards are read).
     Latest,
 }
 
 impl StartupMode {
+    /// Every startup mode, in the order of [`StartupMode::NAMES`].
     pub const ALL: [StartupMode; 3] = [StartupMode::GroupOffsets, StartupMode::Earliest, StartupMode::Latest];
+    /// The scenario names of the startup modes (`startup = "..."`).
     pub const NAMES: [&'static str; 3] = ["group-offsets", "earliest", "latest"];
 
+    /// The scenario name of this mode.
     pub fn name(self) -> &'static str {
         StartupMode::NAMES[StartupMode::ALL.iter().position(|m| *m == self).expect("every mode is in ALL")]
     }
 
+    /// The mode of a scenario name; `None` for any other.
     pub fn parse(s: &str) -> Option<StartupMode> {
         StartupMode::NAMES.iter().position(|n| *n == s).map(|i| StartupMode::ALL[i])
     }
@@ -106,6 +111,7 @@ pub struct LogSource {
 }
 
 impl LogSource {
+    /// Subtask `subtask` of `parallelism` over a topic of `partitions` partitions, starting as `startup` says once initialized (restored, or from the committed offsets), with the profile's split rules and a protocol variant.
     pub fn new(
         subtask: u32,
         parallelism: u32,
@@ -336,6 +342,7 @@ impl LogSource {
         out
     }
 
+    /// Panics if the source's state is inconsistent (state before initialization, positions of partitions it does not own).
     pub fn invariants(&self) {
         assert!(self.parallelism >= 1 && self.subtask < self.parallelism);
         if !self.initialized {
@@ -415,10 +422,12 @@ impl LineSource {
         OperatorState::None
     }
 
+    /// Lines read by this attempt.
     pub fn lines_read(&self) -> u64 {
         self.lines_read
     }
 
+    /// Panics if the line count disagrees with the lines handed out.
     pub fn invariants(&self) {
         assert_eq!(self.lines_read == 0, self.last_input_seq.is_none());
         if let Some(l) = self.last_input_seq {

@@ -34,7 +34,12 @@ pub enum OperatorState {
     EventWindow(EventWindowState),
     /// Two-phase-commit sink: pending pre-committed transactions by checkpoint id, and the
     /// transaction that was open at snapshot time.
-    TwoPhaseCommit { pending: Vec<(CheckpointId, TxnId)>, current: Option<TxnId> },
+    TwoPhaseCommit {
+        /// Pre-committed transactions not yet known committed, with the checkpoint that pre-committed each.
+        pending: Vec<(CheckpointId, TxnId)>,
+        /// The transaction open when the snapshot was taken (aborted on restore).
+        current: Option<TxnId>,
+    },
     /// Operator list state entries of several old subtasks restored into one subtask after a
     /// rescale (Flink's `getListState` split round robin, semantics §12.3): each entry is one
     /// old subtask's state (today: [`OperatorState::TwoPhaseCommit`]); possibly none.
@@ -46,6 +51,7 @@ pub enum OperatorState {
 }
 
 impl OperatorState {
+    /// The modelled size in bytes (drives snapshot upload and restore time).
     pub fn size_bytes(&self) -> u64 {
         match self {
             OperatorState::None => 0,

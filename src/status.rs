@@ -7,18 +7,28 @@ use std::fmt;
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum JobStatus {
+    /// Submitted, no task deployed yet.
     Created,
+    /// Tasks are being deployed or run.
     Running,
+    /// A failover cancelled every task; waiting out the restart delay.
     Restarting,
+    /// The restart strategy refused: cancelling the tasks before FAILED.
     Failing,
+    /// Terminal: failed and not restarted.
     Failed,
+    /// A cancel was asked: cancelling every task.
     Cancelling,
+    /// Terminal: cancelled.
     Canceled,
+    /// Terminal: every task finished (bounded input, or stop-with-savepoint).
     Finished,
+    /// The JobManager lost leadership: the job stops here and a new leader recovers it (locally terminal).
     Suspended,
 }
 
 impl JobStatus {
+    /// Flink's constant name, e.g. `RUNNING`.
     pub fn name(self) -> &'static str {
         match self {
             JobStatus::Created => "CREATED",
@@ -38,6 +48,7 @@ impl JobStatus {
         matches!(self, JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished)
     }
 
+    /// Globally terminal or SUSPENDED (this JobManager is done with the job).
     pub fn is_terminal(self) -> bool {
         self.is_globally_terminal() || self == JobStatus::Suspended
     }
@@ -77,18 +88,28 @@ impl fmt::Display for JobStatus {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ExecutionState {
+    /// The execution exists, not yet scheduled.
     Created,
+    /// A slot was assigned.
     Scheduled,
+    /// The deployment was sent to the TaskManager.
     Deploying,
+    /// The task is restoring its state (2.x: `initializeState` before RUNNING).
     Initializing,
+    /// The task processes input.
     Running,
+    /// Terminal: its input ended and it finished.
     Finished,
+    /// A cancel was sent; waiting for the TaskManager's answer.
     Canceling,
+    /// Terminal: cancelled.
     Canceled,
+    /// Terminal: the task failed (threw, or its TaskManager was lost).
     Failed,
 }
 
 impl ExecutionState {
+    /// Flink's constant name, e.g. `DEPLOYING`.
     pub fn name(self) -> &'static str {
         match self {
             ExecutionState::Created => "CREATED",
@@ -103,6 +124,7 @@ impl ExecutionState {
         }
     }
 
+    /// FINISHED, CANCELED or FAILED.
     pub fn is_terminal(self) -> bool {
         matches!(self, ExecutionState::Finished | ExecutionState::Canceled | ExecutionState::Failed)
     }

@@ -34,17 +34,24 @@ use std::sync::Arc;
 /// A completed checkpoint or savepoint with every task's snapshot.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CompletedCheckpoint {
+    /// The checkpoint's id (savepoints share the id sequence).
     pub id: CheckpointId,
+    /// Periodic checkpoint or savepoint (and which kind of savepoint).
     pub kind: CheckpointKind,
+    /// When the coordinator triggered it, ms.
     pub trigger_ms: u64,
+    /// When the last acknowledgement arrived and it completed, ms.
     pub completed_ms: u64,
+    /// Every task's snapshot, by task.
     pub tasks: BTreeMap<TaskId, TaskSnapshot>,
+    /// The total modelled size of the task snapshots, bytes.
     pub size_bytes: u64,
     /// Restored from outside (retained checkpoint/savepoint): never discarded by this job.
     pub external: bool,
 }
 
 impl CompletedCheckpoint {
+    /// Whether this is a savepoint (never subsumed by a later checkpoint).
     pub fn is_savepoint(&self) -> bool {
         self.kind == CheckpointKind::Savepoint
     }
@@ -179,22 +186,27 @@ impl CompletedCheckpointStore {
         self.checkpoints.iter().cloned().collect()
     }
 
+    /// Completed checkpoints held.
     pub fn len(&self) -> usize {
         self.checkpoints.len()
     }
 
+    /// Whether the store holds no checkpoint.
     pub fn is_empty(&self) -> bool {
         self.checkpoints.is_empty()
     }
 
+    /// How many checkpoints the store keeps (`state.checkpoints.num-retained`).
     pub fn num_retained(&self) -> u32 {
         self.num_retained
     }
 
+    /// What happens to the checkpoints when the job terminates (`externalized-checkpoint-retention`).
     pub fn retention(&self) -> Retention {
         self.retention
     }
 
+    /// Whether the job terminated and the store applied its retention.
     pub fn is_shut_down(&self) -> bool {
         self.shut_down
     }
@@ -212,6 +224,7 @@ impl CompletedCheckpointStore {
         (kept, discarded.into_iter().map(|c| c.id).collect())
     }
 
+    /// Panics if the store's bookkeeping is inconsistent (ids not increasing, checkpoints left after shutdown).
     pub fn invariants(&self) {
         assert!(self.num_retained >= 1, "store: num_retained >= 1");
         assert!(!self.shut_down || self.checkpoints.is_empty(), "store: empty after shutdown");

@@ -19,7 +19,7 @@ use crate::barrier::{BarrierHandler, HandlerKind, HandlerOutput};
 use crate::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
 use crate::operator::{key_group_route, key_of, LifecycleHook, Operator, OperatorContext, SurvivingCounters};
 use crate::reason::CheckpointFailureReason;
-use crate::record::{Barrier, Lineage, LogRecord, Record, StreamElement};
+use crate::record::{Barrier, Lineage, LogRecord, Record, StreamElement, Value};
 use crate::sink::{PrintSink, SinkEvent, SinkOutput, TwoPhaseCommitSink, TxnTimeoutPolicy};
 use crate::source::{LineSource, LogSource, StartupMode};
 use crate::state::{OperatorState, TaskSnapshot, TxnId};
@@ -35,18 +35,40 @@ use std::collections::{BTreeMap, VecDeque};
 #[derive(Clone, Debug, PartialEq)]
 pub enum HeadSpec {
     /// Not a source: `inputs` input channels, handled by a barrier handler of `handler` kind.
-    Inputs { inputs: u32, handler: HandlerKind },
+    Inputs {
+        /// Input channels.
+        inputs: u32,
+        /// The barrier handler's kind.
+        handler: HandlerKind,
+    },
     /// Kafka-like partitioned-log source.
-    LogSource { partitions: u32, startup: StartupMode },
+    LogSource {
+        /// Partitions of the log.
+        partitions: u32,
+        /// Where a fresh source starts reading.
+        startup: StartupMode,
+    },
     /// Socket-like line source (non-replayable).
     LineSource,
     /// A Kafka-like source of a job with several sources: it reads its own topic, the broker
     /// partitions `first_partition..first_partition + partitions` (semantics §14).
-    LogTopic { first_partition: u32, partitions: u32, startup: StartupMode },
+    LogTopic {
+        /// The topic's first partition in the log.
+        first_partition: u32,
+        /// The topic's partitions.
+        partitions: u32,
+        /// Where a fresh source starts reading.
+        startup: StartupMode,
+    },
     /// Several input gates (a union or a two-input operator): one barrier handler of `handler`
     /// kind over every channel of every gate, and the head operator that sees each record's
     /// gate (`two_input.rs`, semantics §14).
-    MultiInputs { gates: InputGates, handler: HandlerKind },
+    MultiInputs {
+        /// The gate of each input channel and the operator at their head.
+        gates: InputGates,
+        /// The barrier handler's kind.
+        handler: HandlerKind,
+    },
 }
 
 /// The tail of a task's chain.
@@ -54,7 +76,9 @@ pub enum HeadSpec {
 pub enum TailSpec {
     /// Records leave the task through the output partitioner.
     Output(Partitioner),
+    /// The at-least-once print sink: every record is an output row at once.
     PrintSink,
+    /// The two-phase-commit sink (semantics §7).
     TwoPhaseCommitSink,
     /// Several output edges (an operator feeding several downstream operators): every record
     /// goes to each edge through that edge's partitioner; edge `e`'s channels follow those of
@@ -68,16 +92,30 @@ pub enum Partitioner {
     /// One downstream task (same parallelism, one-to-one).
     Forward,
     /// Round robin over `channels` downstream tasks.
-    Rebalance { channels: u32 },
+    Rebalance {
+        /// Downstream tasks.
+        channels: u32,
+    },
     /// Key-group routing by `key_of(value)` over `channels` downstream tasks (key_by), with
     /// 128 key groups ([`crate::operator::MAX_PARALLELISM`]).
-    Hash { channels: u32 },
+    Hash {
+        /// Downstream tasks.
+        channels: u32,
+    },
     /// Key-group routing with the downstream vertex's max parallelism (the number of key
     /// groups; [`crate::key_group`]). With 128 it routes exactly as `Hash`.
-    KeyGroups { channels: u32, max_parallelism: u32 },
+    KeyGroups {
+        /// Downstream tasks.
+        channels: u32,
+        /// Key groups (the downstream operator's max parallelism).
+        max_parallelism: u32,
+    },
     /// Every record to each of `channels` downstream tasks (`DataStream.broadcast()`); copy `c`
     /// gets lineage sub-index `sub << FLAT_MAP_SUB_BITS | c` so copies stay distinguishable.
-    Broadcast { channels: u32 },
+    Broadcast {
+        /// Downstream tasks.
+        channels: u32,
+    },
 }
 
 impl Partitioner {
@@ -96,23 +134,34 @@ impl Partitioner {
 /// One chained operator: its instance name (for failure-injector counters) and the operator.
 #[derive(Clone, Debug)]
 pub struct ChainedOperator {
+    /// The instance name, e.g. `Sum[1]`.
     pub instance: String,
+    /// The operator.
     pub operator: Operator,
 }
 
 /// Everything needed to instantiate one attempt of a task.
 #[derive(Clone, Debug)]
 pub struct TaskSpec {
+    /// The task.
     pub task: TaskId,
+    /// Its name, e.g. `Sum[1]`.
     pub name: String,
     /// Subtask index within its vertex, and the vertex parallelism.
     pub subtask: u32,
+    /// The vertex parallelism.
     pub parallelism: u32,
+    /// The execution attempt.
     pub attempt: Attempt,
+    /// What feeds the chain: a source or input channels.
     pub head: HeadSpec,
+    /// The chained operators, in order.
     pub chain: Vec<ChainedOperator>,
+    /// Where the chain's output goes.
     pub tail: TailSpec,
+    /// The Flink version whose rules apply.
     pub profile: Profile,
+    /// The protocol variant (correct or one planted bug).
     pub variant: Variant,
     /// Extra modelled state size added to every snapshot of this task.
     pub padding_bytes: u64,
@@ -124,39 +173,92 @@ pub struct TaskSpec {
 #[derive(Clone, Debug, PartialEq)]
 pub enum TaskOutput {
     /// A record for downstream channel `channel` (output partitioner already applied).
-    Emit { channel: u32, record: Record },
+    Emit {
+        /// The downstream channel.
+        channel: u32,
+        /// The record.
+        record: Record,
+    },
     /// Broadcast a barrier to every downstream channel. `priority`: unaligned; it overtakes
     /// queued records (the host counts them as the barrier's overtaken records).
-    EmitBarrier { barrier: Barrier, priority: bool },
+    EmitBarrier {
+        /// The barrier.
+        barrier: Barrier,
+        /// Unaligned: it overtakes the queued output records.
+        priority: bool,
+    },
     /// Broadcast a cancel marker downstream.
-    EmitCancelMarker { id: CheckpointId },
+    EmitCancelMarker {
+        /// The aborted checkpoint.
+        id: CheckpointId,
+    },
     /// The snapshot for `id` is complete (sync part taken; host models async cost and acks).
     /// `alignment_ms` is the time from first to last barrier.
-    Snapshot { id: CheckpointId, snapshot: TaskSnapshot, alignment_ms: u64, unaligned: bool },
+    Snapshot {
+        /// The checkpoint.
+        id: CheckpointId,
+        /// The task's state (operators, in-flight channel state).
+        snapshot: TaskSnapshot,
+        /// Time from the first to the last barrier, ms.
+        alignment_ms: u64,
+        /// Whether the checkpoint was unaligned for this task.
+        unaligned: bool,
+    },
     /// Decline checkpoint `id` to the JobManager.
-    Decline { id: CheckpointId, reason: CheckpointFailureReason },
+    Decline {
+        /// The declined checkpoint.
+        id: CheckpointId,
+        /// Why.
+        reason: CheckpointFailureReason,
+    },
     /// Move `id`'s barrier to the front of every input queue still holding it (aligned timeout).
-    PrioritizeBarriers { id: CheckpointId },
+    PrioritizeBarriers {
+        /// The checkpoint that switched to unaligned.
+        id: CheckpointId,
+    },
     /// The output-side alignment timer of `id` fired (§3.4, flink-2.3, only with barrier
     /// announcements on): if `id`'s aligned barrier is still in this task's output buffers, the
     /// host sends it now as an unaligned priority barrier ahead of the records in front of it,
     /// which become channel state of `id` (carried as the barrier's overtaken records).
-    ConvertBarrier { id: CheckpointId },
+    ConvertBarrier {
+        /// The checkpoint whose barrier to convert.
+        id: CheckpointId,
+    },
     /// An output row of the at-least-once print sink.
-    PrintRow { record: Record },
+    PrintRow {
+        /// The printed record.
+        record: Record,
+    },
     /// A two-phase-commit sink operation for the external transactional store.
     Sink(SinkOutput),
     /// Commit these offsets (next to read) to the broker's group offsets.
-    CommitOffsets { offsets: BTreeMap<PartitionId, Offset> },
+    CommitOffsets {
+        /// Next offset to read, per partition.
+        offsets: BTreeMap<PartitionId, Offset>,
+    },
     /// A user function threw: the task fails (the host reports FAILED).
-    Failed { cause: String },
+    Failed {
+        /// What was thrown.
+        cause: String,
+    },
     /// Broadcast a watermark to every downstream channel (after the records it follows).
-    EmitWatermark { watermark: Watermark },
+    EmitWatermark {
+        /// The watermark.
+        watermark: Watermark,
+    },
     /// Broadcast a watermark status change (IDLE / ACTIVE) to every downstream channel.
-    EmitWatermarkStatus { status: WatermarkStatus },
+    EmitWatermarkStatus {
+        /// The new status.
+        status: WatermarkStatus,
+    },
     /// A late record for the late side output of the event-time window `operator`
     /// (`sideOutputLateData`).
-    LateRecord { operator: String, record: Record },
+    LateRecord {
+        /// The window operator's instance name.
+        operator: String,
+        /// The late record.
+        record: Record,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -197,6 +299,9 @@ pub struct Task {
     tail: Tail,
     open_unaligned: Option<OpenUnaligned>,
     failed: bool,
+    /// What each chained user operator with list state held right after its restore: (chain
+    /// index, entries).
+    restored_lists: Vec<(usize, Vec<Value>)>,
     /// Scratch buffers reused for every record (no per-record allocation on the hot path).
     scratch_a: Vec<Record>,
     scratch_b: Vec<Record>,
@@ -358,6 +463,15 @@ impl Task {
                 }
             }
         }
+        // Read back before replayed in-flight records change it: what `initializeState` restored.
+        let restored_lists: Vec<(usize, Vec<Value>)> = match own {
+            Some(_) => chain
+                .iter()
+                .enumerate()
+                .filter_map(|(i, op)| op.operator.user().filter(|u| u.has_list_state()).map(|u| (i, u.snapshot_list())))
+                .collect(),
+            None => Vec::new(),
+        };
         let tail = match &spec.tail {
             TailSpec::Output(p) => Tail::Output { partitioner: p.clone(), next_rr: spec.subtask },
             TailSpec::Outputs(ps) => {
@@ -391,6 +505,7 @@ impl Task {
             announcements: false,
             output_timer: Default::default(),
             failed: false,
+            restored_lists,
             scratch_a: Vec::with_capacity(16),
             scratch_b: Vec::with_capacity(16),
             outputs: VecDeque::new(),
@@ -425,22 +540,33 @@ impl Task {
         task
     }
 
+    /// The task.
     pub fn id(&self) -> TaskId {
         self.spec_task
     }
 
+    /// Its name.
     pub fn name(&self) -> &str {
         &self.name
     }
 
+    /// Its execution attempt.
     pub fn attempt(&self) -> Attempt {
         self.attempt
     }
 
+    /// What each chained user operator with list state held right after this attempt restored
+    /// it, before any replayed in-flight record: (chain index, entries). Empty without a restore.
+    pub fn restored_lists(&self) -> &[(usize, Vec<Value>)] {
+        &self.restored_lists
+    }
+
+    /// Whether it failed (user code threw; it produces nothing more).
     pub fn has_failed(&self) -> bool {
         self.failed
     }
 
+    /// Records it took from its source or input channels.
     pub fn records_in(&self) -> u64 {
         self.records_in
     }
@@ -529,6 +655,7 @@ impl Task {
         self.invariants();
     }
 
+    /// The next output, in the order the task produced them.
     pub fn poll_output(&mut self) -> Option<TaskOutput> {
         self.outputs.pop_front()
     }
@@ -763,6 +890,8 @@ impl Task {
         self.end.direct_snapshot
     }
 
+    /// `notifyCheckpointComplete(id)`: operators and sinks act on the completion (2PC commits,
+    /// offset commits, a stop-with-savepoint finishes).
     pub fn handle_notify_complete(&mut self, _now_ms: u64, id: CheckpointId) {
         if self.failed {
             return;
@@ -788,6 +917,8 @@ impl Task {
         self.invariants();
     }
 
+    /// `notifyCheckpointAborted(id)`: an alignment of `id` ends, a synchronous savepoint's stop
+    /// is undone or fails the task (per profile).
     pub fn handle_notify_aborted(&mut self, now_ms: u64, id: CheckpointId) {
         if self.failed || self.on_stop_aborted(id) {
             return;
@@ -860,6 +991,7 @@ impl Task {
         self.drain_sink();
     }
 
+    /// Panics if the task's parts disagree (handler, chain, sink and source state).
     pub fn invariants(&self) {
         self.output_timer.invariants();
         assert!(

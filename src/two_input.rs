@@ -23,7 +23,12 @@ pub enum InputOperatorSpec {
     /// `DataStream.union`: every record passes unchanged, whatever its input.
     Union,
     /// `ConnectedStreams.map(CoMapFunction)`: `map1` for input 0, `map2` for input 1 (one-to-one).
-    CoMap { first: Udf, second: Udf },
+    CoMap {
+        /// `map1`: the function for records of input 0.
+        first: Udf,
+        /// `map2`: the function for records of input 1.
+        second: Udf,
+    },
     /// A keyed two-input join (`KeyedCoProcessFunction` holding both sides in keyed state): per
     /// key the number of records seen on each input; every record emits `(key, left * right)`,
     /// the number of join pairs the key has produced so far (an inner join's cardinality).
@@ -35,6 +40,7 @@ pub enum InputOperatorSpec {
 pub struct InputGates {
     /// `gate_of[channel]`: the gate (input index) of each input channel.
     pub gate_of: Vec<u32>,
+    /// The operator at the head of the gates (union, co-map or join).
     pub operator: InputOperatorSpec,
 }
 
@@ -49,14 +55,17 @@ impl InputGates {
         InputGates { gate_of, operator }
     }
 
+    /// Input channels over every gate.
     pub fn num_channels(&self) -> u32 {
         self.gate_of.len() as u32
     }
 
+    /// Gates (inputs) of the operator.
     pub fn num_gates(&self) -> u32 {
         self.gate_of.iter().max().map_or(0, |g| g + 1)
     }
 
+    /// The gate of input channel `ch`.
     pub fn gate(&self, ch: ChannelId) -> u32 {
         self.gate_of[ch.0 as usize]
     }
@@ -77,6 +86,7 @@ pub struct InputOperator {
 }
 
 impl InputOperator {
+    /// A fresh operator of kind `spec` with empty state.
     pub fn new(spec: InputOperatorSpec) -> InputOperator {
         let maps = match &spec {
             InputOperatorSpec::CoMap { first, second } => Some((
@@ -145,6 +155,7 @@ impl InputOperator {
         }
     }
 
+    /// Replaces the join's per-key counts with a snapshot's (union and co-map have no state).
     pub fn restore(&mut self, state: &OperatorState) {
         if let (InputOperatorSpec::Join, OperatorState::Keyed(m)) = (&self.spec, state) {
             self.join.clear();
@@ -160,6 +171,7 @@ impl InputOperator {
         }
     }
 
+    /// The operator's kind.
     pub fn spec(&self) -> &InputOperatorSpec {
         &self.spec
     }

@@ -281,6 +281,41 @@ pub trait UserSinkSystem: fmt::Debug + Send {
 /// Builds a fresh [`UserSinkSystem`] for each run: what a registry holds per sink name.
 pub type UserSinkFactory = Arc<dyn Fn() -> Box<dyn UserSinkSystem> + Send + Sync>;
 
+/// A user-defined sink without transactions, at least once (Flink's `SinkWriter` of a sink
+/// built with `DeliveryGuarantee.AT_LEAST_ONCE`): a written record may become visible at once,
+/// and [`flush`](UserWriter::flush) makes everything written so far visible. The host flushes at
+/// every checkpoint before the sink's snapshot (Flink's `SinkWriterOperator` calls
+/// `SinkWriter.flush` from `prepareSnapshotPreBarrier`), so a completed checkpoint's records are
+/// all visible; after a restore the job replays from the checkpoint, and the records written
+/// after it are written again: duplicates, never losses.
+pub trait UserWriter: fmt::Debug + Send {
+    /// Writes one record (`SinkWriter.write`); it may be visible at once or buffered until the
+    /// next flush. An `Err` fails the task (user code threw).
+    fn write(&mut self, record: &Record) -> Result<(), String>;
+    /// Makes every record written so far visible (`SinkWriter.flush`). Default: writes are
+    /// visible at once, nothing to flush.
+    fn flush(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+/// The external system behind a [`UserWriter`]: one per simulated run, it outlives every crash.
+/// A host opens one writer per sink subtask attempt with [`open`](UserWriterSystem::open) and
+/// reads what became visible with [`take_published`](UserWriterSystem::take_published) after
+/// every write and flush; what a writer buffered and did not flush dies with its attempt.
+pub trait UserWriterSystem: fmt::Debug + Send {
+    /// A writer for one attempt of sink subtask `subtask` (attempt numbers grow with every
+    /// restart). The host drops it, without a call, when the attempt ends.
+    fn open(&mut self, subtask: u32, attempt: u32) -> Box<dyn UserWriter>;
+    /// The records that became visible since the last call, in order (drained). A record
+    /// written twice (a replay after a restore) is returned twice.
+    fn take_published(&mut self) -> Vec<Record>;
+}
+
+/// Builds a fresh [`UserWriterSystem`] for each run: what a registry holds per at-least-once
+/// sink name.
+pub type UserWriterFactory = Arc<dyn Fn() -> Box<dyn UserWriterSystem> + Send + Sync>;
+
 /// What a [`TwoPhaseCommitDriver`] stores in a checkpoint: the transactions pre-committed and
 /// not yet known committed, by checkpoint, and the open one (aborted on restore).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

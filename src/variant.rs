@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A protocol variant: the correct protocol or one deliberately broken rule (the negative suite; each must be caught by a named checker).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Variant {
@@ -51,6 +52,7 @@ pub enum Variant {
 }
 
 impl Variant {
+    /// Every variant, in the order `--variant` help and errors list them.
     pub const ALL: [Variant; 14] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
@@ -68,6 +70,7 @@ impl Variant {
         Variant::WindowStateNotRestored,
     ];
 
+    /// The variant's scenario and CLI name (kebab case).
     pub fn name(self) -> &'static str {
         match self {
             Variant::Correct => "correct",

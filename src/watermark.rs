@@ -43,7 +43,9 @@ impl fmt::Display for Watermark {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WatermarkStatus {
+    /// Records flow; the input's watermark counts in the minimum.
     Active,
+    /// No records for a while: the input is left out of the minimum.
     Idle,
 }
 
@@ -53,7 +55,10 @@ pub enum WatermarkStatus {
 pub enum GeneratorKind {
     /// `WatermarkStrategy.forBoundedOutOfOrderness(d)` (`BoundedOutOfOrdernessWatermarks`):
     /// the watermark is the largest timestamp seen − `max_out_of_orderness_ms` − 1.
-    BoundedOutOfOrderness { max_out_of_orderness_ms: u64 },
+    BoundedOutOfOrderness {
+        /// How far behind the largest timestamp the watermark stays, ms.
+        max_out_of_orderness_ms: u64,
+    },
     /// `WatermarkStrategy.forMonotonousTimestamps()` (`AscendingTimestampsWatermarks`): bounded
     /// out-of-orderness with a bound of 0 (largest timestamp − 1).
     MonotonousTimestamps,
@@ -63,9 +68,11 @@ pub enum GeneratorKind {
 /// periodic emission interval (`pipeline.auto-watermark-interval`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WatermarkStrategy {
+    /// How the watermark follows the timestamps seen.
     pub generator: GeneratorKind,
     /// `withIdleness(d)`: a split without records for longer than this is marked idle.
     pub idle_timeout_ms: Option<u64>,
+    /// How often the generators emit, ms (`pipeline.auto-watermark-interval`).
     pub auto_watermark_interval_ms: u64,
 }
 
@@ -107,6 +114,7 @@ impl WatermarkStrategy {
         WatermarkStrategy { idle_timeout_ms: Some(idle_timeout_ms), ..self }
     }
 
+    /// Checks the strategy as Flink's builders do (a zero idle timeout is refused).
     pub fn validate(&self) -> Result<(), WatermarkSpecError> {
         if self.idle_timeout_ms == Some(0) {
             return Err(WatermarkSpecError::ZeroIdleTimeout);
@@ -142,6 +150,7 @@ pub struct BoundedOutOfOrderness {
 }
 
 impl BoundedOutOfOrderness {
+    /// A generator with bound `out_of_orderness_ms`, no timestamp seen yet.
     pub fn new(out_of_orderness_ms: i64) -> BoundedOutOfOrderness {
         assert!((0..1 << 62).contains(&out_of_orderness_ms), "bound {out_of_orderness_ms} out of range");
         BoundedOutOfOrderness { out_of_orderness_ms, max_timestamp: i64::MIN + out_of_orderness_ms + 1 }
@@ -172,6 +181,7 @@ pub struct IdlenessTimer {
 }
 
 impl IdlenessTimer {
+    /// A timer that marks an input idle after `max_idle_ms` without activity.
     pub fn new(max_idle_ms: u64) -> IdlenessTimer {
         IdlenessTimer { counter: 0, last_counter: 0, start_of_inactivity_ms: None, max_idle_ms }
     }
@@ -199,7 +209,9 @@ impl IdlenessTimer {
 /// What one split's generator asks of its output at a periodic emission.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum GeneratorOutput {
+    /// Emit this watermark (larger than the last one emitted).
     Watermark(Watermark),
+    /// Mark the split idle (it had no records for the idle timeout).
     MarkIdle,
 }
 
@@ -213,6 +225,7 @@ pub struct SplitGenerator {
 }
 
 impl SplitGenerator {
+    /// One split's generator under `strategy`.
     pub fn new(strategy: &WatermarkStrategy) -> SplitGenerator {
         SplitGenerator {
             inner: BoundedOutOfOrderness::new(strategy.out_of_orderness_ms()),
@@ -221,6 +234,7 @@ impl SplitGenerator {
         }
     }
 
+    /// A record with event timestamp `timestamp` was read from the split.
     pub fn on_event(&mut self, timestamp: i64) {
         self.inner.on_event(timestamp);
         if let Some(t) = &mut self.idleness {
@@ -278,7 +292,9 @@ impl MonotoneOutput {
 /// A watermark or a watermark status, as a task emits it downstream.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WatermarkEvent {
+    /// A new watermark.
     Watermark(Watermark),
+    /// A change of watermark status.
     Status(WatermarkStatus),
 }
 
@@ -331,6 +347,7 @@ impl SourceWatermarks {
         s
     }
 
+    /// The strategy the source was configured with.
     pub fn strategy(&self) -> &WatermarkStrategy {
         &self.strategy
     }
@@ -387,6 +404,7 @@ impl SourceWatermarks {
         self.invariants();
     }
 
+    /// The next watermark or status change to emit downstream.
     pub fn poll_output(&mut self) -> Option<WatermarkEvent> {
         self.outputs.pop_front()
     }
@@ -413,6 +431,7 @@ impl SourceWatermarks {
         }
     }
 
+    /// Panics if the combined watermark ran ahead of the emitted one, or the source is idle while a split is active.
     pub fn invariants(&self) {
         assert!(self.output.current >= self.combined || self.output.current == Watermark::MAX);
         assert!(!self.combined_idle || self.splits.values().all(|s| s.idle), "idle while a split is active");
@@ -424,7 +443,9 @@ impl SourceWatermarks {
 /// One input channel of a [`StatusWatermarkValve`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct ChannelStatus {
+    /// The channel's last watermark.
     pub watermark: Watermark,
+    /// Whether the channel is active or idle.
     pub status: WatermarkStatus,
     /// Whether the channel takes part in the minimum: active and caught up with the valve's
     /// output (a channel back from IDLE behind the output is not aligned until it catches up).
@@ -444,6 +465,7 @@ pub struct StatusWatermarkValve {
 }
 
 impl StatusWatermarkValve {
+    /// A valve over `num_channels` input channels, every one active at `Watermark::MIN`.
     pub fn new(num_channels: u32) -> StatusWatermarkValve {
         let ch = ChannelStatus { watermark: Watermark::MIN, status: WatermarkStatus::Active, aligned: true };
         StatusWatermarkValve {
@@ -454,18 +476,22 @@ impl StatusWatermarkValve {
         }
     }
 
+    /// Channel `ch`'s watermark and status.
     pub fn channel(&self, ch: u32) -> ChannelStatus {
         self.channels[ch as usize]
     }
 
+    /// The last watermark the valve emitted (the minimum over its active aligned channels).
     pub fn last_output(&self) -> Watermark {
         self.last_output
     }
 
+    /// The last status the valve emitted (IDLE once every channel is idle).
     pub fn status(&self) -> WatermarkStatus {
         self.last_status
     }
 
+    /// The next watermark or status change to forward downstream.
     pub fn poll_output(&mut self) -> Option<WatermarkEvent> {
         self.outputs.pop_front()
     }
@@ -531,6 +557,7 @@ impl StatusWatermarkValve {
         }
     }
 
+    /// Panics if an idle channel counts as aligned or an aligned channel is behind the emitted watermark.
     pub fn invariants(&self) {
         for (i, c) in self.channels.iter().enumerate() {
             assert!(!c.aligned || c.status == WatermarkStatus::Active, "channel {i} aligned while idle");

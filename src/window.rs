@@ -31,7 +31,9 @@ use std::fmt;
 /// A time window `[start, end)` (Flink's `TimeWindow`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct TimeWindow {
+    /// The first timestamp in the window, ms.
     pub start: i64,
+    /// The first timestamp after the window, ms (exclusive).
     pub end: i64,
 }
 
@@ -59,10 +61,22 @@ pub fn window_start_with_offset(timestamp: i64, offset: i64, size: i64) -> i64 {
 #[serde(rename_all = "snake_case")]
 pub enum WindowAssigner {
     /// `TumblingEventTimeWindows.of(size, offset)`: one window per element.
-    Tumbling { size_ms: u64, offset_ms: i64 },
+    Tumbling {
+        /// The window length, ms.
+        size_ms: u64,
+        /// Shift of the window starts from the epoch, ms.
+        offset_ms: i64,
+    },
     /// `SlidingEventTimeWindows.of(size, slide, offset)`: `ceil(size / slide)` windows per
     /// element (fewer at the edges when size is not a multiple of slide).
-    Sliding { size_ms: u64, slide_ms: u64, offset_ms: i64 },
+    Sliding {
+        /// The window length, ms.
+        size_ms: u64,
+        /// How far apart window starts are, ms.
+        slide_ms: u64,
+        /// Shift of the window starts from the epoch, ms.
+        offset_ms: i64,
+    },
 }
 
 /// Largest window size or slide accepted (keeps `start + size` and lateness sums in range).
@@ -123,6 +137,7 @@ impl WindowAssigner {
 /// [.sideOutputLateData(..)].aggregate(..)` with the default `EventTimeTrigger`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventWindowSpec {
+    /// Which windows an element belongs to.
     pub assigner: WindowAssigner,
     /// How the window folds its elements (`sum`, `count`, or a reduce `max`/`min`), keyed as the
     /// running aggregates are (`Pair(k, v)` → key `k`, number `v`; `Int(n)` → key `n`; `Str(s)` →
@@ -138,6 +153,7 @@ pub struct EventWindowSpec {
 }
 
 impl EventWindowSpec {
+    /// Checks the spec as Flink's builders do (positive sizes, slide at most size, offsets and lateness in range).
     pub fn validate(&self) -> Result<(), OperatorSpecError> {
         self.assigner.validate()?;
         if self.allowed_lateness_ms > MAX_WINDOW_MS {
@@ -150,8 +166,11 @@ impl EventWindowSpec {
 /// One pending event-time timer: fires when the watermark reaches `timestamp`.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Timer {
+    /// When it fires: the window's `maxTimestamp`, ms.
     pub timestamp: i64,
+    /// The key whose window it fires.
     pub key: Value,
+    /// The window it fires.
     pub window: TimeWindow,
 }
 
@@ -159,8 +178,11 @@ pub struct Timer {
 /// result's lineage: it depends on the window's contents, not on their arrival order).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowAcc {
+    /// The folded number (sum, count, max or min so far).
     pub acc: i64,
+    /// How many elements the window holds.
     pub elements: u64,
+    /// The smallest lineage among its elements (the result's lineage).
     pub lineage: Lineage,
 }
 
@@ -168,11 +190,14 @@ pub struct WindowAcc {
 /// and the registered timers. No watermark.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventWindowState {
+    /// Every open window's contents, by (key, window).
     pub windows: Vec<((Value, TimeWindow), WindowAcc)>,
+    /// Every registered timer.
     pub timers: Vec<Timer>,
 }
 
 impl EventWindowState {
+    /// The modelled size in bytes (drives snapshot and restore time).
     pub fn size_bytes(&self) -> u64 {
         let w: u64 = self.windows.iter().map(|((k, _), _)| k.size_bytes() + 16 + 32).sum();
         let t: u64 = self.timers.iter().map(|t| t.key.size_bytes() + 24).sum();
@@ -206,10 +231,12 @@ impl EventWindowOperator {
         }
     }
 
+    /// The operator's window spec.
     pub fn spec(&self) -> &EventWindowSpec {
         &self.spec
     }
 
+    /// The last watermark the operator processed (`Watermark::MIN` after a restore).
     pub fn current_watermark(&self) -> Watermark {
         self.watermark
     }
@@ -224,6 +251,7 @@ impl EventWindowOperator {
         &self.windows
     }
 
+    /// The registered timers, in firing order.
     pub fn timers(&self) -> &BTreeSet<Timer> {
         &self.timers
     }
@@ -332,6 +360,7 @@ impl EventWindowOperator {
         }
     }
 
+    /// The checkpointed state: window contents and timers (not the watermark).
     pub fn snapshot(&self) -> EventWindowState {
         EventWindowState {
             windows: self.windows.iter().map(|(k, v)| (k.clone(), *v)).collect(),
@@ -348,6 +377,7 @@ impl EventWindowOperator {
         self.invariants();
     }
 
+    /// Panics if a window is empty, has the wrong size or lacks its cleanup timer, or a timer at or below the watermark did not fire.
     pub fn invariants(&self) {
         for ((key, w), acc) in &self.windows {
             assert!(acc.elements >= 1, "empty window {w} of {key} kept");

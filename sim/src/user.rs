@@ -31,6 +31,7 @@ use crate::world::RunResult;
 use ckptsim::operator::Operator;
 use ckptsim::user::{
     UserOperator, UserOperatorFactory, UserSinkFactory, UserSinkSystem, UserSource, UserSourceFactory,
+    UserWriterFactory, UserWriterSystem,
 };
 use std::collections::BTreeMap;
 use std::fmt;
@@ -70,6 +71,7 @@ pub struct Registry {
     operators: BTreeMap<String, UserOperatorFactory>,
     sources: BTreeMap<String, UserSourceFactory>,
     sinks: BTreeMap<String, UserSinkFactory>,
+    writers: BTreeMap<String, UserWriterFactory>,
     checkers: Vec<Arc<dyn Checker>>,
 }
 
@@ -79,6 +81,7 @@ impl fmt::Debug for Registry {
             .field("operators", &self.operators.keys().collect::<Vec<_>>())
             .field("sources", &self.sources.keys().collect::<Vec<_>>())
             .field("sinks", &self.sinks.keys().collect::<Vec<_>>())
+            .field("at_least_once_sinks", &self.writers.keys().collect::<Vec<_>>())
             .field("checkers", &self.checkers.iter().map(|c| c.name()).collect::<Vec<_>>())
             .finish()
     }
@@ -120,7 +123,23 @@ impl Registry {
     where
         F: Fn() -> Box<dyn UserSinkSystem> + Send + Sync + 'static,
     {
+        self.writers.remove(name);
         self.sinks.insert(name.to_string(), Arc::new(make));
+        self
+    }
+
+    /// Registers a user at-least-once sink under `name` (`kind = "user-sink"`, `function =
+    /// "name"`, as a two-phase-commit one): no transactions, its writes visible at once, a flush
+    /// at every checkpoint; `make` builds its external system, once per run. The job's sink is
+    /// then an at-least-once sink: its published records are the printed output the
+    /// `at-least-once` checker reads, and duplicates after a restore are expected. A name
+    /// registered both ways keeps the later registration.
+    pub fn with_at_least_once_sink<F>(mut self, name: &str, make: F) -> Self
+    where
+        F: Fn() -> Box<dyn UserWriterSystem> + Send + Sync + 'static,
+    {
+        self.sinks.remove(name);
+        self.writers.insert(name.to_string(), Arc::new(make));
         self
     }
 
@@ -179,8 +198,14 @@ impl Registry {
             if let Some(u) = &mut o.user_source {
                 u.factory = self.sources.get(&u.name).cloned();
             }
-            if let Some(u) = &mut o.user_sink {
-                u.factory = self.sinks.get(&u.name).cloned();
+            if let Some(u) = o.user_sink.take() {
+                if let Some(f) = self.writers.get(&u.name) {
+                    // An at-least-once sink: the model's print sink, its rows the user's writes.
+                    o.kind = OpKind::PrintSink;
+                    o.user_writer = Some(UserWriterRef::new(&u.name, f.clone()));
+                } else {
+                    o.user_sink = Some(UserSinkRef { factory: self.sinks.get(&u.name).cloned(), ..u });
+                }
             }
         }
         crate::user_io::read_user_input(spec);
@@ -290,6 +315,10 @@ pub type UserSourceRef = Registered<UserSourceFactory>;
 /// A user sink in a [`JobSpec`] (`kind = "user-sink"`): the factory of its external system.
 pub type UserSinkRef = Registered<UserSinkFactory>;
 
+/// A user at-least-once sink in a [`JobSpec`] (`kind = "user-sink"` registered with
+/// [`Registry::with_at_least_once_sink`]): the factory of its external system.
+pub type UserWriterRef = Registered<UserWriterFactory>;
+
 impl UserSourceRef {
     /// A fresh reader; `None` while unresolved.
     pub fn instance(&self) -> Option<Box<dyn UserSource>> {
@@ -301,6 +330,19 @@ impl UserSinkRef {
     /// A fresh external system for one run; `None` while unresolved.
     pub fn system(&self) -> Option<Box<dyn UserSinkSystem>> {
         self.factory.as_ref().map(|f| f())
+    }
+}
+
+impl UserWriterRef {
+    /// A fresh external system for one run; `None` while unresolved.
+    pub fn system(&self) -> Option<Box<dyn UserWriterSystem>> {
+        self.factory.as_ref().map(|f| f())
+    }
+}
+
+impl fmt::Debug for UserWriterRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UserWriter({:?})", self.name)
     }
 }
 
@@ -330,10 +372,13 @@ pub fn check_user_operators(
             let (what, known) = if source {
                 ("source", registry.sources.keys().map(String::as_str).collect::<Vec<_>>())
             } else {
-                ("sink", registry.sinks.keys().map(String::as_str).collect::<Vec<_>>())
+                ("sink", registry.sinks.keys().chain(registry.writers.keys()).map(String::as_str).collect::<Vec<_>>())
             };
-            let registered =
-                if source { registry.source(function).is_some() } else { registry.sink(function).is_some() };
+            let registered = if source {
+                registry.source(function).is_some()
+            } else {
+                registry.sink(function).is_some() || registry.writers.contains_key(function)
+            };
             if !registered {
                 let known = if known.is_empty() {
                     format!("no user {what}s are registered (the `ckptsim` command has none: run it from Rust with a Registry)")
@@ -347,12 +392,12 @@ pub fn check_user_operators(
                     format!("unknown user {what} `{function}`; {known}"),
                 ));
             }
-            if source && (scenario.operators.iter().filter(|o| o.kind.is_source()).count() > 1) {
+            if source && scenario.operators[..i].iter().any(|o| o.kind.is_source() && o.user_io.is_some()) {
                 return Err(scenario::error_at_key(
                     file,
                     text,
                     &format!("operators[{i}].kind"),
-                    "a user-source must be the job's only source",
+                    "a job has at most one user-source (beside any number of log sources)",
                 ));
             }
             continue;

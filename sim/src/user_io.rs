@@ -3,12 +3,20 @@
 use crate::spec::{InputSpec, JobSpec};
 
 /// Replaces `spec`'s input by what its resolved user source holds: every split polled at each
-/// millisecond of simulated time from 0 to `stop_at_ms` (split `i` becomes the broker's
-/// partition `i`), each record as its display string with the time it first became available.
-/// Nothing changes for a job without a resolved user source. At most
+/// millisecond of simulated time from 0 to `stop_at_ms`, each record as its display string with
+/// the time it first became available. With the user source as the job's only source, split `i`
+/// becomes the broker's partition `i`. In a job with several sources (the others log sources
+/// with their own topics) the user source's splits become one more topic after theirs, and its
+/// records are merged into the log by time (after the log sources' records of the same
+/// millisecond), so input sequence numbers stay unique across sources. Nothing changes for a
+/// job without a resolved user source. At most
 /// [`MAX_GENERATED_RECORDS`](crate::scenario::limits::MAX_GENERATED_RECORDS) records are read.
 pub(crate) fn read_user_input(spec: &mut JobSpec) {
-    let Some(mut reader) = spec.operators.iter().find_map(|o| o.user_source.as_ref()?.instance()) else { return };
+    let Some((op, mut reader)) =
+        spec.operators.iter().enumerate().find_map(|(i, o)| Some((i, o.user_source.as_ref()?.instance()?)))
+    else {
+        return;
+    };
     let splits = reader.splits();
     let mut records = Vec::new();
     let max = crate::scenario::limits::MAX_GENERATED_RECORDS as usize;
@@ -25,5 +33,17 @@ pub(crate) fn read_user_input(spec: &mut JobSpec) {
             break;
         }
     }
-    spec.input = InputSpec::Log { partitions: splits.len().max(1) as u32, records };
+    let n = splits.len().max(1) as u32;
+    let several = spec.operators.iter().any(|o| o.topic.is_some());
+    match &mut spec.input {
+        InputSpec::Log { partitions, records: log } if several => {
+            let first = *partitions;
+            spec.operators[op].topic = Some((first, n));
+            *partitions += n;
+            log.extend(records.into_iter().map(|(at, p, v)| (at, first + p, v)));
+            // Stable: the log sources' records of a millisecond stay ahead of the user's.
+            log.sort_by_key(|(at, _, _)| *at);
+        }
+        _ => spec.input = InputSpec::Log { partitions: n, records },
+    }
 }

@@ -1,4 +1,4 @@
-//! A downstream crate's own user code for ckptsim: a word source over splits, a keyed word counter (a stateful operator), a ledger sink with two-phase commit over its own external system, and the registry that names them.
+//! A downstream crate's own user code for ckptsim: a word source over splits, a keyed word counter (a stateful operator), a non-keyed operator with list state, a ledger sink with two-phase commit and an append-log sink at least once (each over its own external system), and the registry that names them.
 //!
 //! `tests/scenarios.rs` turns every file of `scenarios/` into a test with
 //! [`ckptsim_sim::harness::run_folder`]; `tests/planted.rs` shows the state checker catching a
@@ -9,7 +9,9 @@
 use ckptsim::ids::PartitionId;
 use ckptsim::operator::{key_of, OperatorContext, UserException};
 use ckptsim::record::{Record, Value};
-use ckptsim::user::{KeyedState, UserOperator, UserSink, UserSinkSystem, UserSource, UserTxn};
+use ckptsim::user::{
+    KeyedState, UserOperator, UserSink, UserSinkSystem, UserSource, UserTxn, UserWriter, UserWriterSystem,
+};
 use ckptsim_sim::user::Registry;
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;
@@ -103,13 +105,172 @@ impl UserOperator for WordCounter {
     }
 }
 
-/// The scenarios' registry: `function = "word_counter"` (operator), `"words"` (source),
-/// `"ledger"` (two-phase-commit sink).
+/// The scenarios' registry: `function = "word_counter"` and `"recent_words"` (operators),
+/// `"words"` (source), `"ledger"` (two-phase-commit sink), `"append_log"` (at-least-once sink).
 pub fn registry() -> Registry {
     Registry::new()
         .with_operator("word_counter", || Box::new(WordCounter::new()))
+        .with_operator("recent_words", || Box::new(RecentWords::new()))
         .with_source("words", || Box::new(WordSource::new()))
         .with_sink("ledger", || Box::new(LedgerSystem::new(Ledger::default())))
+        .with_at_least_once_sink("append_log", || Box::new(AppendLog::new(1)))
+}
+
+/// Remembers the last [`RecentWords::CAPACITY`] records this subtask saw and passes every
+/// record on unchanged: a non-keyed operator with operator list state (Flink's
+/// `CheckpointedFunction` with `getListState`, as in its `BufferingSink` example). The list is
+/// the checkpointed state; after a rescale a subtask restores its share of every old
+/// subtask's entries (and trims to the capacity only when the next record comes).
+#[derive(Clone, Debug, Default)]
+pub struct RecentWords {
+    recent: Vec<Value>,
+    bug: RecentBug,
+}
+
+/// A planted bug of [`RecentWords`]'s restore.
+#[derive(Clone, Debug, Default)]
+pub enum RecentBug {
+    /// None: `restore_list` takes the checkpoint's entries.
+    #[default]
+    None,
+    /// `restore_list` ignores the entries: the list starts empty after every restore.
+    NoRestore,
+    /// `restore_list` takes a copy the operator kept of the last list it snapshotted (shared by
+    /// every instance the factory built), not the entries the checkpoint hands it: a restore
+    /// from the wrong checkpoint (one that never completed, or another subtask's).
+    LastSnapshot(Arc<Mutex<Vec<Value>>>),
+}
+
+impl RecentWords {
+    /// How many records the list keeps.
+    pub const CAPACITY: usize = 6;
+
+    /// The operator, with an empty list.
+    pub fn new() -> Self {
+        RecentWords::default()
+    }
+
+    /// The operator with a planted restore bug.
+    pub fn with_bug(bug: RecentBug) -> Self {
+        RecentWords { recent: Vec::new(), bug }
+    }
+}
+
+impl UserOperator for RecentWords {
+    fn name(&self) -> &str {
+        "recent_words"
+    }
+
+    fn process(
+        &mut self,
+        _: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
+        self.recent.push(rec.value.clone());
+        let extra = self.recent.len().saturating_sub(Self::CAPACITY);
+        self.recent.drain(..extra);
+        out.push(rec);
+        Ok(())
+    }
+
+    fn snapshot(&self) -> KeyedState {
+        KeyedState::new()
+    }
+
+    fn restore(&mut self, _: &KeyedState) {}
+
+    fn has_list_state(&self) -> bool {
+        true
+    }
+
+    fn snapshot_list(&self) -> Vec<Value> {
+        if let RecentBug::LastSnapshot(copy) = &self.bug {
+            *copy.lock().unwrap_or_else(|e| e.into_inner()) = self.recent.clone();
+        }
+        self.recent.clone()
+    }
+
+    fn restore_list(&mut self, entries: &[Value]) {
+        self.recent = match &self.bug {
+            RecentBug::None => entries.to_vec(),
+            RecentBug::NoRestore => Vec::new(),
+            RecentBug::LastSnapshot(copy) => copy.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        };
+    }
+
+    fn box_clone(&self) -> Box<dyn UserOperator> {
+        Box::new(self.clone())
+    }
+}
+
+/// An append-only log: the external system of an at-least-once sink (a message queue without
+/// transactions, a file). What it holds is visible at once and never taken back.
+#[derive(Debug)]
+pub struct AppendLog {
+    log: Arc<Mutex<Vec<Record>>>,
+    taken: usize,
+    batch: usize,
+    /// The planted bug when false: writers do not flush their batch at a checkpoint.
+    pub flush_on_checkpoint: bool,
+}
+
+impl AppendLog {
+    /// A log whose writers append in batches of `batch` records (1: every write visible at once).
+    pub fn new(batch: usize) -> Self {
+        AppendLog { log: Arc::default(), taken: 0, batch: batch.max(1), flush_on_checkpoint: true }
+    }
+}
+
+/// A writer of one sink subtask attempt on an [`AppendLog`]: buffers up to the log's batch
+/// size, then appends; a checkpoint flushes the rest (Flink's `SinkWriter.flush`).
+#[derive(Debug)]
+pub struct AppendWriter {
+    log: Arc<Mutex<Vec<Record>>>,
+    buffer: Vec<Record>,
+    batch: usize,
+    flush_on_checkpoint: bool,
+}
+
+impl AppendWriter {
+    fn append(&mut self) {
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).append(&mut self.buffer);
+    }
+}
+
+impl UserWriter for AppendWriter {
+    fn write(&mut self, record: &Record) -> Result<(), String> {
+        self.buffer.push(record.clone());
+        if self.buffer.len() >= self.batch {
+            self.append();
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        if self.flush_on_checkpoint {
+            self.append();
+        }
+        Ok(())
+    }
+}
+
+impl UserWriterSystem for AppendLog {
+    fn open(&mut self, _subtask: u32, _attempt: u32) -> Box<dyn UserWriter> {
+        Box::new(AppendWriter {
+            log: self.log.clone(),
+            buffer: Vec::new(),
+            batch: self.batch,
+            flush_on_checkpoint: self.flush_on_checkpoint,
+        })
+    }
+
+    fn take_published(&mut self) -> Vec<Record> {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let new = log[self.taken..].to_vec();
+        self.taken = log.len();
+        new
+    }
 }
 
 /// The registry with a planted bug in the ledger sink: a restored writer does not commit the

@@ -1,9 +1,13 @@
-//! The planted bugs of the downstream example are caught: a word counter that does not restore its state fails the state checker, and a non-idempotent ledger publishes twice after a restore.
+//! The planted bugs of the downstream example are caught: a word counter that does not restore its state fails the state checker, a non-idempotent ledger publishes twice after a restore, a list-state operator that restores nothing or another checkpoint's list fails the state checker, and an at-least-once sink that does not flush at checkpoints loses records.
 
+use ckptsim::ids::PartitionId;
 use ckptsim::record::{Lineage, Record, Value};
 use ckptsim::user::TwoPhaseCommitDriver;
 use ckptsim::CheckpointId;
-use ckptsim_downstream::{registry, registry_with_forgetful_sink, Ledger, LedgerSink, WordCounter, WordSource};
+use ckptsim_downstream::{
+    registry, registry_with_forgetful_sink, AppendLog, Ledger, LedgerSink, RecentBug, RecentWords, WordCounter,
+    WordSource,
+};
 use ckptsim_sim::api;
 use ckptsim_sim::user::Registry;
 use std::sync::{Arc, Mutex};
@@ -111,4 +115,149 @@ fn source_ignoring_its_restored_positions_is_caught() {
     let v = r.verdict("exactly-once").expect("the exactly-once checker ran");
     assert_eq!(v.passed, Some(false), "not caught: {}", r.render());
     assert!(v.anomalies.iter().any(|a| a.contains("not resumed at its checkpointed position")), "{:?}", v.anomalies);
+}
+
+fn run(file: &str, seed: u64, registry: &Registry) -> api::Report {
+    api::run_file(scenario(file), Some(seed), registry).expect("loads")
+}
+
+fn with_recent_bug(bug: impl Fn() -> RecentBug + Send + Sync + 'static) -> Registry {
+    registry().with_operator("recent_words", move || Box::new(RecentWords::with_bug(bug())))
+}
+
+/// The list-state operator through a task failure and a TaskManager crash, aligned and
+/// unaligned: restores happened with non-empty lists, each restored attempt holds exactly its
+/// checkpoint's list, and every checker passes.
+#[cfg(not(feature = "plant-no-restore"))]
+#[test]
+fn list_state_is_restored_as_checkpointed_through_failover() {
+    for file in ["recent-list-aligned.toml", "recent-list-unaligned.toml"] {
+        for seed in 1..=3 {
+            let r = run(file, seed, &registry());
+            assert!(r.passed(), "{file} seed {seed}: {}", r.render());
+            let lists = &r.outcome.run.restored_lists;
+            assert!(lists.iter().filter(|l| l.stored.len() == RecentWords::CAPACITY).count() >= 2, "{file} {lists:?}");
+            assert!(lists.iter().all(|l| l.restored == l.stored), "{file} {lists:?}");
+            let state = r.verdict("state").expect("state ran");
+            assert!(state.summary.contains("list-state restores held their checkpoint's entries"), "{}", state.summary);
+        }
+    }
+    // Unaligned checkpoints did hold records in flight (the barriers overtook data).
+    let r = run("recent-list-unaligned.toml", 1, &registry());
+    assert!(r.outcome.run.completed_in_flight.values().any(|s| !s.is_empty()), "no in-flight data");
+}
+
+/// Rescaling 2 -> 3 -> 1 from savepoints: the new subtasks restore an even split of the old
+/// entries (6 + 6 over 3 subtasks), then all of them (3 x 6 on one subtask).
+#[cfg(not(feature = "plant-no-restore"))]
+#[test]
+fn list_state_is_split_and_merged_on_rescale() {
+    let r = run("recent-list-rescale.toml", 1, &registry());
+    assert!(r.passed(), "{}", r.render());
+    let recent: Vec<_> = r.outcome.run.restored_lists.iter().filter(|l| l.operator.starts_with("Recent")).collect();
+    let sizes: Vec<usize> = recent.iter().map(|l| l.stored.len()).collect();
+    assert_eq!(sizes, [4, 4, 4, 18], "{recent:?}");
+    assert!(recent.iter().all(|l| l.restored == l.stored));
+    assert_eq!(r.outcome.run.rescales.len(), 2);
+}
+
+#[test]
+fn list_state_not_restored_is_caught_by_the_state_checker() {
+    for file in ["recent-list-aligned.toml", "recent-list-unaligned.toml", "recent-list-rescale.toml"] {
+        let r = run(file, 1, &with_recent_bug(|| RecentBug::NoRestore));
+        let state = r.verdict("state").expect("state ran");
+        assert_eq!(state.passed, Some(false), "{file} not caught: {}", r.render());
+        assert!(state.anomalies.iter().any(|a| a.contains("list state restored as []")), "{:?}", state.anomalies);
+        assert!(!r.passed());
+    }
+}
+
+#[test]
+fn list_state_restored_from_the_wrong_checkpoint_is_caught() {
+    for file in ["recent-list-aligned.toml", "recent-list-rescale.toml"] {
+        let copy = Arc::new(Mutex::new(Vec::new()));
+        let r = run(file, 1, &with_recent_bug(move || RecentBug::LastSnapshot(copy.clone())));
+        let state = r.verdict("state").expect("state ran");
+        assert_eq!(state.passed, Some(false), "{file} not caught: {}", r.render());
+        assert!(
+            state.anomalies.iter().any(|a| a.contains("restored from another checkpoint")),
+            "{:?}",
+            state.anomalies
+        );
+    }
+}
+
+/// The at-least-once user sink: restores replay what was written after the checkpoint, the
+/// exactly-once checker names those inputs as at-least-once duplicates and passes, the
+/// at-least-once checker finds nothing lost.
+#[cfg(not(feature = "plant-no-restore"))]
+#[test]
+fn at_least_once_user_sink_duplicates_are_named_not_failures() {
+    for seed in 1..=3 {
+        let r = run("append-log-at-least-once.toml", seed, &registry());
+        assert!(r.passed(), "seed {seed}: {}", r.render());
+        let eo = r.verdict("exactly-once").expect("exactly-once ran");
+        assert_eq!(eo.passed, Some(true), "{}", r.render());
+        assert!(eo.summary.contains("at-least-once sink `append_log`"), "{}", eo.summary);
+        let rows = &r.outcome.run.print_rows;
+        let mut seen = std::collections::BTreeSet::new();
+        let dups = rows.iter().filter(|row| !seen.insert((row.lineage.input_seq, row.lineage.sub))).count();
+        assert!(dups > 0, "seed {seed}: the restores replayed no published record");
+        assert!(eo.summary.contains(&format!("{dups} inputs published again")), "{dups}: {}", eo.summary);
+        assert_eq!(r.verdict("at-least-once").and_then(|v| v.passed), Some(true));
+        assert!(r.outcome.run.committed.is_empty(), "nothing goes through a two-phase commit");
+    }
+    // Batched writes that flush at every checkpoint are at least once too.
+    let batched = registry().with_at_least_once_sink("append_log", || Box::new(AppendLog::new(5)));
+    let r = run("append-log-at-least-once.toml", 1, &batched);
+    assert!(r.passed(), "{}", r.render());
+}
+
+#[test]
+fn at_least_once_sink_without_flush_loses_records() {
+    let no_flush = registry().with_at_least_once_sink("append_log", || {
+        let mut log = AppendLog::new(5);
+        log.flush_on_checkpoint = false;
+        Box::new(log)
+    });
+    let r = run("append-log-at-least-once.toml", 1, &no_flush);
+    let v = r.verdict("at-least-once").expect("at-least-once ran");
+    assert_eq!(v.passed, Some(false), "not caught: {}", r.render());
+    assert!(v.anomalies.iter().any(|a| a.contains("lost record")), "{:?}", v.anomalies);
+}
+
+/// A user source unioned with a log source: restores resume both sources at their positions
+/// (the log source's topic is partition 0, the user source's two splits partitions 1 and 2),
+/// and every input is committed exactly once.
+#[cfg(not(feature = "plant-no-restore"))]
+#[test]
+fn user_source_beside_a_log_source_restores_both_positions() {
+    for seed in 1..=4 {
+        let r = run("user-source-union-log.toml", seed, &registry());
+        assert!(r.passed(), "seed {seed}: {}", r.render());
+        assert_eq!(r.verdict("exactly-once").and_then(|v| v.passed), Some(true));
+        let both = r
+            .outcome
+            .run
+            .restores
+            .iter()
+            .any(|x| [0, 1, 2].iter().all(|p| x.offsets.get(&PartitionId(*p)).is_some_and(|o| o.0 > 0)));
+        assert!(both, "seed {seed}: no restore resumed both sources: {:?}", r.outcome.run.restores);
+        // Words from the user source and keys from the log source were both committed.
+        let committed = &r.outcome.run.committed;
+        assert!(committed.iter().any(|row| matches!(&row.value, Value::Pair(w, _) if w.len() == 5)));
+        assert!(committed.iter().any(|row| matches!(&row.value, Value::Pair(w, _) if w.starts_with('k'))));
+    }
+}
+
+#[test]
+fn user_source_beside_a_log_source_ignoring_its_positions_is_caught() {
+    let buggy = registry().with_source("words", || {
+        let mut s = WordSource::new();
+        s.ignores_restore = true;
+        Box::new(s)
+    });
+    let r = run("user-source-union-log.toml", 1, &buggy);
+    let v = r.verdict("exactly-once").expect("the exactly-once checker ran");
+    assert_eq!(v.passed, Some(false), "not caught: {}", r.render());
 }

@@ -216,6 +216,8 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
             fields.insert("key", k);
         }
         "state-ahead-behind".into()
+    } else if text.contains("list state restored as") {
+        "list-state-not-restored".into()
     } else if text.contains(" key ") && t_eq.is_some() && checker == "state" {
         if let Some(k) = word_after(text, " key ") {
             fields.insert("key", k);

@@ -6,11 +6,28 @@ use super::*;
 /// the reference fold, and equals it for inputs that were all delivered.
 pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict {
     const NAME: &str = "state";
-    if spec.event_window().is_some() {
+    // A user operator's list state: every restore hands it the checkpoint's entries.
+    let mut list_anomalies = Vec::new();
+    let lists = restored_lists(run, &mut list_anomalies);
+    let list_note = |summary: String| {
+        if lists == 0 {
+            summary
+        } else {
+            format!("{summary}; {lists} list-state restores held their checkpoint's entries")
+        }
+    };
+    if spec.event_window().is_some() && lists == 0 {
         return Verdict::skip(NAME, WINDOWED);
     }
-    if !is_keyed(spec) {
-        return Verdict::skip(NAME, "no keyed state");
+    if !is_keyed(spec) || spec.event_window().is_some() {
+        if lists == 0 {
+            return Verdict::skip(NAME, "no keyed state");
+        }
+        return Verdict::from(
+            NAME,
+            list_anomalies,
+            format!("{lists} list-state restores held their checkpoint's entries"),
+        );
     }
     let rows: &[OutputRow] =
         if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
@@ -123,7 +140,37 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         format!("{} keys followed the reference fold", last.len())
     };
     let summary = if across > 0 { format!("{summary}; {across} continued across a rescale") } else { summary };
-    Verdict::from(NAME, anomalies, summary)
+    anomalies.extend(list_anomalies);
+    Verdict::from(NAME, anomalies, list_note(summary))
+}
+
+/// A user operator's operator list state is restored as checkpointed (semantics §13; Flink's
+/// `OperatorStateBackend` hands `CheckpointedFunction.initializeState` the list the checkpoint
+/// stored): after every restore the operator holds exactly the entries the checkpoint the
+/// JobManager chose stores for that instance (after a rescale, its share of the old entries).
+/// An operator that ignores the entries, or restores another checkpoint's (a copy it kept of
+/// its last snapshot, say), is named. Returns the number of list-state restores judged.
+fn restored_lists(run: &RunResult, anomalies: &mut Vec<String>) -> usize {
+    fn show(v: &[Value]) -> String {
+        let head: Vec<String> = v.iter().take(4).map(|x| x.to_string()).collect();
+        let more = if v.len() > 4 { format!(", … {} in all", v.len()) } else { String::new() };
+        format!("[{}{more}]", head.join(", "))
+    }
+    for r in &run.restored_lists {
+        if r.restored != r.stored {
+            anomalies.push(format!(
+                "t={} {} attempt {}: list state restored as {} but checkpoint {} holds {} \
+                 (list state not restored, or restored from another checkpoint)",
+                r.at_ms,
+                r.operator,
+                r.attempt,
+                show(&r.restored),
+                r.checkpoint.0,
+                show(&r.stored)
+            ));
+        }
+    }
+    run.restored_lists.len()
 }
 
 /// A restored attempt continues every key from the value its restored state holds: its first

@@ -141,6 +141,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 watermarks: o.watermarks,
                 user_source: o.user_io.as_deref().filter(|_| is_source).map(crate::user::UserSourceRef::unresolved),
                 user_sink: o.user_io.as_deref().filter(|_| !is_source).map(crate::user::UserSinkRef::unresolved),
+                user_writer: None,
             }
         })
         .collect();

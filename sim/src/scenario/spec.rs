@@ -1,5 +1,7 @@
 //! The normalized description of one run that the world executes: job pipeline, input, cluster model, actions and faults (built from a scenario file).
 
+#![warn(missing_docs)]
+
 use ckptsim::config::{CheckpointConfig, RestartStrategyConfig, Retune};
 use ckptsim::operator::{Aggregate, FailureInjector, Udf};
 use ckptsim::source::StartupMode;
@@ -14,10 +16,15 @@ pub const NO_WATERMARKS_INTERVAL_MS: u64 = 1 << 62;
 /// One operator of the linear pipeline as the user wrote it.
 #[derive(Clone, Debug)]
 pub struct OpSpec {
+    /// Its name (task names are `name[subtask]`).
     pub name: String,
+    /// What it does.
     pub kind: OpKind,
+    /// Parallel subtasks.
     pub parallelism: u32,
+    /// Failure injectors (user code that throws).
     pub injectors: Vec<FailureInjector>,
+    /// Extra modelled state size per snapshot, bytes (`state_padding_bytes`).
     pub padding_bytes: u64,
     /// The 2PC sink's store settings (transaction timeout, idempotent commit); default otherwise.
     pub sink_store: ckptsim::sink::StoreConfig,
@@ -41,28 +48,44 @@ pub struct OpSpec {
     /// A `user-sink` (kind `TwoPhaseCommitSink`): the user's transactional sink and its
     /// external system, resolved by name in a [`crate::user::Registry`].
     pub user_sink: Option<crate::user::UserSinkRef>,
+    /// A `user-sink` registered as at-least-once (`Registry::with_at_least_once_sink`; kind
+    /// `PrintSink` once resolved): the user's writer and its external system, whose published
+    /// records are the run's printed output.
+    pub user_writer: Option<crate::user::UserWriterRef>,
 }
 
+/// What an operator of a [`JobSpec`] does (the scenario's `kind`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum OpKind {
+    /// `socket-source`: lines from the client's socket (not replayable).
     SocketSource,
+    /// `log-source` (and a resolved `user-source`): a Kafka-like partitioned log.
     LogSource {
+        /// Where a fresh source starts reading.
         startup: StartupMode,
     },
+    /// `map` with a named function.
     Map(Udf),
+    /// `flat_map` with a named function.
     FlatMap(Udf),
+    /// `filter` with a named predicate.
     Filter(Udf),
     /// Redistributes round robin (breaks the chain), like `DataStream.rebalance()`.
     Rebalance,
     /// The next edge is hash-partitioned by key; the following aggregate is keyed.
     KeyBy,
+    /// A keyed running aggregate (`sum`, `count`, `max`, `min`).
     Aggregate(Aggregate),
+    /// A keyed tumbling count window.
     CountWindow {
+        /// Elements per window.
         size: u64,
     },
     /// A keyed event-time window (`ckptsim::window`).
     EventWindow(ckptsim::window::EventWindowSpec),
+    /// `print-sink`: at least once, every record printed at once.
     PrintSink,
+    /// `two-phase-commit-sink`: exactly once through transactions.
     TwoPhaseCommitSink,
     /// A user-defined operator, resolved by name in a [`crate::user::Registry`].
     User(crate::user::UserOpRef),
@@ -85,9 +108,11 @@ impl OpKind {
     pub fn is_partitioning(&self) -> bool {
         matches!(self, OpKind::KeyBy | OpKind::Rebalance | OpKind::Broadcast)
     }
+    /// Socket and log sources.
     pub fn is_source(&self) -> bool {
         matches!(self, OpKind::SocketSource | OpKind::LogSource { .. })
     }
+    /// Print and two-phase-commit sinks.
     pub fn is_sink(&self) -> bool {
         matches!(self, OpKind::PrintSink | OpKind::TwoPhaseCommitSink)
     }
@@ -107,16 +132,23 @@ pub enum InputSpec {
     /// Lines typed into the socket at `at_ms`.
     Lines(Vec<(u64, String)>),
     /// Records appended to the log: (at_ms, partition, value), sorted by time.
-    Log { partitions: u32, records: Vec<(u64, u32, String)> },
+    Log {
+        /// Partitions of the log.
+        partitions: u32,
+        /// (append time ms, partition, value) of every record, by time.
+        records: Vec<(u64, u32, String)>,
+    },
 }
 
 impl InputSpec {
+    /// Input records (lines or log records).
     pub fn len(&self) -> usize {
         match self {
             InputSpec::Lines(l) => l.len(),
             InputSpec::Log { records, .. } => records.len(),
         }
     }
+    /// Whether there is no input.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -125,15 +157,20 @@ impl InputSpec {
 /// A timed user action.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ActionKind {
+    /// Change the checkpoint configuration at runtime.
     Retune(Retune),
+    /// Cancel the job.
     Cancel,
+    /// Trigger a savepoint.
     Savepoint,
+    /// Trigger a checkpoint.
     TriggerCheckpoint,
     /// Start a new job from the latest retained checkpoint of the previous one.
     RestoreRetained,
     /// A synchronous savepoint; once it completed the tasks finish and the job ends FINISHED
     /// (`flink stop`; `drain`: `flink stop --drain`).
     StopWithSavepoint {
+        /// Emit `MAX_WATERMARK` before the savepoint (`--drain`).
         drain: bool,
     },
     /// Once the job ended, a new job with other parallelisms from its savepoint or retained
@@ -144,7 +181,9 @@ pub enum ActionKind {
 /// A user action, taken at a virtual time or when an event happens.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Action {
+    /// When it is taken.
     pub at: FaultAt,
+    /// What it does.
     pub kind: ActionKind,
 }
 
@@ -152,26 +191,33 @@ pub struct Action {
 /// event (an anchor).
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultAt {
+    /// At this virtual time, ms.
     Time(u64),
     /// When checkpoint `checkpoint` is triggered by the coordinator.
     Triggered {
+        /// The checkpoint id.
         checkpoint: u64,
     },
     /// When every task acked checkpoint `checkpoint` (before notifications go out).
     Acked {
+        /// The checkpoint id.
         checkpoint: u64,
     },
     /// When checkpoint `checkpoint` completed.
     Completed {
+        /// The checkpoint id.
         checkpoint: u64,
     },
     /// When checkpoint `checkpoint`'s barrier reaches the named task (`op[subtask]`).
     BarrierAt {
+        /// The checkpoint id.
         checkpoint: u64,
+        /// The task, `op[subtask]`.
         task: String,
     },
     /// When a source subtask reads input number `input` (from 0, in input order) the first time.
     InputRead {
+        /// The input's number.
         input: u64,
     },
     /// When a JobManager sends the first deployment of an execution attempt numbered
@@ -181,50 +227,101 @@ pub enum FaultAt {
     },
 }
 
+/// What a fault does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
     /// The named task (`op[subtask]`) throws.
-    TaskFailure { task: String },
+    TaskFailure {
+        /// The task, `op[subtask]`.
+        task: String,
+    },
     /// TaskManager crash, restarted after `restart_after_ms`.
-    TmCrash { tm: u32, restart_after_ms: u64 },
+    TmCrash {
+        /// The TaskManager's index.
+        tm: u32,
+        /// When its process comes back, ms after the crash.
+        restart_after_ms: u64,
+    },
     /// JobManager crash; a new JobManager recovers from checkpoint storage after the delay.
-    JmCrash { restart_after_ms: u64 },
+    JmCrash {
+        /// When a new JobManager starts, ms after the crash.
+        restart_after_ms: u64,
+    },
     /// Control messages between the two nodes are dropped (both or one direction); data
     /// channels between two TaskManagers stall.
-    Partition { a: String, b: String, both: bool },
+    Partition {
+        /// One node (`jm`, `tmN`).
+        a: String,
+        /// The other node.
+        b: String,
+        /// Both directions (else only `a` → `b`).
+        both: bool,
+    },
     /// Each control message is lost with probability `rate`.
-    MessageLoss { rate: f64 },
+    MessageLoss {
+        /// Probability that a control message is lost.
+        rate: f64,
+    },
     /// Control messages get `extra_ms` more latency.
-    ControlDelay { extra_ms: u64 },
+    ControlDelay {
+        /// Added latency, ms.
+        extra_ms: u64,
+    },
     /// Data buffers from the named task get `extra_ms` more latency.
-    SlowLink { task: String, extra_ms: u64 },
+    SlowLink {
+        /// The sending task, `op[subtask]`.
+        task: String,
+        /// Added latency, ms.
+        extra_ms: u64,
+    },
     /// Snapshots of the named task take `extra_ms` more (split sync/async).
-    SlowSnapshot { task: String, sync_ms: u64, async_ms: u64 },
+    SlowSnapshot {
+        /// The task, `op[subtask]`.
+        task: String,
+        /// Added to the synchronous part, ms.
+        sync_ms: u64,
+        /// Added to the upload, ms.
+        async_ms: u64,
+    },
     /// Checkpoint storage rejects writes.
     StorageFailure,
     /// Checkpoint storage writes take `extra_ms` more.
-    StorageSlow { extra_ms: u64 },
+    StorageSlow {
+        /// Added to each write, ms.
+        extra_ms: u64,
+    },
     /// The broker is unreachable: fetches and offset commits fail.
     BrokerOutage,
     /// The transactional sink's store is unreachable: sink operations fail.
     SinkStoreOutage,
     /// The named operator's tasks process at most `records_per_s`.
-    SlowOperator { operator: String, records_per_s: u64 },
+    SlowOperator {
+        /// The operator's name.
+        operator: String,
+        /// Its throughput cap, records per second.
+        records_per_s: u64,
+    },
 }
 
+/// A fault of the scenario: what, when, for how long.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fault {
+    /// When it starts.
     pub at: FaultAt,
     /// How long it lasts (None: until the end / instantaneous).
     pub duration_ms: Option<u64>,
+    /// What it does.
     pub kind: FaultKind,
 }
 
 /// Everything the world needs to run one seed.
 #[derive(Clone, Debug)]
 pub struct JobSpec {
+    /// The scenario's name.
     pub name: String,
+    /// The Flink version whose rules apply.
     pub profile: Profile,
+    /// The protocol variant (correct, or one planted bug).
     pub variant: Variant,
     /// Validated.
     pub checkpoint: CheckpointConfig,
@@ -232,14 +329,21 @@ pub struct JobSpec {
     pub restart: RestartStrategyConfig,
     /// Whether the scenario configured a strategy (else the profile default applies).
     pub restart_configured: bool,
+    /// The cluster: TaskManagers, slots, latencies, costs.
     pub cluster: ClusterSpec,
     /// `[kafka]`: offset-commit settings of a log source.
     pub kafka: KafkaSpec,
+    /// The operators, in file order.
     pub operators: Vec<OpSpec>,
+    /// The input (read from a user source when a registry resolved one).
     pub input: InputSpec,
+    /// User actions.
     pub actions: Vec<Action>,
+    /// Faults.
     pub faults: Vec<Fault>,
+    /// When the run stops, ms.
     pub stop_at_ms: u64,
+    /// What must hold at the end.
     pub expect: Expect,
     /// Seed used when none is given on the command line.
     pub default_seed: u64,
@@ -334,13 +438,19 @@ impl JobSpec {
 /// What must hold at the end of a run (`[expect]`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Expect {
+    /// The job's status at the end.
     pub final_status: Option<ckptsim::status::JobStatus>,
+    /// Exactly this many restarts.
     pub restarts: Option<u32>,
+    /// The exactly-once checker passes (true) or fails (false).
     pub exactly_once: Option<bool>,
+    /// The at-least-once checker passes (true) or fails (false).
     pub at_least_once: Option<bool>,
+    /// At least this many completed checkpoints.
     pub completed_checkpoints_min: Option<u32>,
     /// At least / at most this many rows committed by the two-phase-commit sink(s).
     pub committed_min: Option<u64>,
+    /// At most this many committed rows.
     pub committed_max: Option<u64>,
     /// Exact output rows, in order.
     pub output: Option<Vec<String>>,

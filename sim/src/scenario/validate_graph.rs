@@ -204,6 +204,16 @@ impl Ctx<'_> {
         let mut raw = raw.unwrap_or_default();
         let mut out = Vec::with_capacity(sources.len());
         for s in &sources {
+            if let Some(f) = &s.user_io {
+                // A user source brings its own records; the registry's loader reads them.
+                if raw.contains_key(&s.name) {
+                    return Err(self.err(
+                        &format!("inputs.{}", s.name),
+                        format!("the user-source `{f}` brings its own records: remove [inputs.{}]", s.name),
+                    ));
+                }
+                continue;
+            }
             let Some(r) = raw.remove(&s.name) else {
                 return Err(self.missing(&format!("inputs.{}", s.name), "this source's input (records or a generator)"));
             };

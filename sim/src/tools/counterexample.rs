@@ -38,11 +38,15 @@ pub const FORMAT: &str = "ckptsim-explore-replay";
 /// A parsed replay file.
 #[derive(Clone, Debug)]
 pub struct ReplayFile {
+    /// The scenario the explorer ran.
     pub spec: JobSpec,
+    /// The exploration's bounds (failures, losses, crashes it could choose).
     pub bounds: Bounds,
+    /// The choices from the initial state to the violation, in order.
     pub path: Vec<Choice>,
     /// The checker the counterexample failed.
     pub checker: String,
+    /// The anomaly it reported.
     pub anomaly: String,
 }
 

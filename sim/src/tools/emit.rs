@@ -158,6 +158,10 @@ fn op_kind(o: &OpSpec) -> (&'static str, Vec<(&'static str, String)>) {
         keys.push(("function", quote(u.name())));
         return ("user-sink", keys);
     }
+    if let Some(u) = &o.user_writer {
+        keys.push(("function", quote(u.name())));
+        return ("user-sink", keys);
+    }
     match &o.kind {
         OpKind::LogSource { startup } => keys.push(("startup", quote(startup.name()))),
         OpKind::Map(u) | OpKind::FlatMap(u) | OpKind::Filter(u) => keys.push(("function", quote(u.name()))),
@@ -177,7 +181,7 @@ fn op_kind(o: &OpSpec) -> (&'static str, Vec<(&'static str, String)>) {
 /// counted from its topic's first partition.
 fn source_input_tables(s: &mut String, spec: &JobSpec) {
     let InputSpec::Log { records, .. } = &spec.input else { return };
-    for o in spec.operators.iter().filter(|o| o.topic.is_some()) {
+    for o in spec.operators.iter().filter(|o| o.topic.is_some() && o.user_source.is_none()) {
         let (first, count) = o.topic.unwrap_or((0, 1));
         let _ = writeln!(s, "\n[inputs.{}]", o.name);
         let _ = writeln!(s, "partitions = {count}");
@@ -511,14 +515,18 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
             watermark_keys(&mut s, o, spec);
         }
     }
-    if spec.operators.iter().any(|o| o.topic.is_some()) {
+    // A user source brings its own records: what the loader read from it is the resolved
+    // spec's input, not scenario text (a file with `[input]` beside a user source is refused).
+    let user_source = spec.operators.iter().any(|o| o.user_source.is_some());
+    let topics = spec.operators.iter().any(|o| o.topic.is_some());
+    if topics {
         source_input_tables(&mut s, spec);
-    } else {
+    } else if !user_source {
         let _ = writeln!(s, "\n[input]");
         input_options(&mut s, &spec.input_options);
     }
     match &spec.input {
-        _ if spec.operators.iter().any(|o| o.topic.is_some()) => {}
+        _ if topics || user_source => {}
         InputSpec::Lines(lines) => {
             if lines.is_empty() {
                 let _ = writeln!(s, "lines = []");

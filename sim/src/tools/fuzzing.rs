@@ -36,6 +36,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         watermarks: None,
         user_source: None,
         user_sink: None,
+        user_writer: None,
     };
     JobSpec {
         name: "fuzz-whole-sim".into(),

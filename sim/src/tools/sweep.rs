@@ -14,11 +14,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+/// One failing (scenario, seed) of a sweep.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SweepFailure {
+    /// The scenario's name.
     pub scenario: String,
+    /// The scenario file.
     pub path: String,
+    /// The seed.
     pub seed: u64,
+    /// Why it failed: the failed expectations and first anomalies (or the panic message).
     pub reason: String,
     /// FNV hash of the trace (0 when the run panicked).
     pub trace_hash: u64,
@@ -30,6 +35,7 @@ pub struct SweepFailure {
 /// Failing seeds that share a signature, in order of their first seed.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FailureGroup {
+    /// The signature the members share.
     pub signature: String,
     /// Indices into [`SweepReport::failures`], in (scenario, seed) order.
     pub members: Vec<usize>,
@@ -38,24 +44,36 @@ pub struct FailureGroup {
 /// The result of one (scenario, seed) run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SeedResult {
+    /// The scenario's name.
     pub scenario: String,
+    /// The seed.
     pub seed: u64,
+    /// Whether every checker and expectation held.
     pub passed: bool,
+    /// The run's trace hash (0 when it panicked).
     pub trace_hash: u64,
 }
 
+/// What a sweep found: every run's result, the failures, the wall and CPU time.
 #[derive(Clone, Debug, Default)]
 pub struct SweepReport {
+    /// Runs made.
     pub runs: u64,
+    /// The failing runs, in (scenario, seed) order.
     pub failures: Vec<SweepFailure>,
+    /// Wall-clock seconds the sweep took.
     pub wall_s: f64,
     /// CPU seconds of all workers together (0 where the platform does not say).
     pub cpu_s: f64,
     /// Every run, in (scenario, seed) order.
     pub results: Vec<SeedResult>,
+    /// This shard's index (`--shard I/N`; 0 without sharding).
     pub shard_index: u64,
+    /// The number of shards (1 without sharding).
     pub shard_count: u64,
+    /// The first seed of every scenario.
     pub first_seed: u64,
+    /// Seeds per scenario.
     pub seeds: u64,
 }
 
@@ -175,6 +193,7 @@ struct Done {
 
 /// Anomalies listed in a failure's reason before `... N more`, and the longest line kept.
 pub const REASON_ANOMALIES: usize = 3;
+/// The longest anomaly line kept in a failure's reason, characters.
 pub const REASON_LINE_CHARS: usize = 240;
 
 /// One run, with a panic turned into a failure of that seed. In swarm mode the seed first

@@ -20,8 +20,11 @@ use super::*;
 /// An upstream task's barrier for one checkpoint entering one output channel.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BarrierCut {
+    /// The upstream task.
     pub task: TaskId,
+    /// Its attempt.
     pub attempt: Attempt,
+    /// The checkpoint.
     pub checkpoint: CheckpointId,
     /// The downstream task of the channel.
     pub to: TaskId,
@@ -37,8 +40,11 @@ pub struct BarrierCut {
 /// A downstream task's snapshot for one checkpoint, per input channel.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnapshotCut {
+    /// The downstream task.
     pub task: TaskId,
+    /// Its attempt.
     pub attempt: Attempt,
+    /// The checkpoint.
     pub checkpoint: CheckpointId,
     /// When the synchronous snapshot was taken.
     pub at_ms: u64,

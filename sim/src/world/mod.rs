@@ -188,6 +188,8 @@ struct Services {
     next_checkpoint_id: CheckpointId,
     /// A `user-sink`'s external system, in place of `txn_store` (`user_io.rs`).
     user_sink: Option<UserSinkHost>,
+    /// A `user-sink` registered as at-least-once: its external system (`user_io.rs`).
+    user_writer: Option<UserWriterHost>,
 }
 
 /// What the run observed, returned as [`RunResult`] (`observe.rs`).
@@ -220,6 +222,7 @@ struct Observation {
     stops: Vec<StopRecord>,
     cuts: ChannelCuts,
     restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
+    restored_lists: Vec<ListRestore>,
 }
 
 #[derive(Clone)]
@@ -342,6 +345,30 @@ impl World {
             if let ckptsim::state::OperatorState::Keyed(m) = st {
                 e.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
             }
+        }
+    }
+
+    /// Records, per user operator with list state in `t`'s chain, the entries `cp` holds for it
+    /// and what the operator held right after restoring them, before any replayed in-flight
+    /// record (`RunResult::restored_lists`).
+    fn record_restored_lists(&mut self, t: &ckptsim::task::Task, attempt: Attempt, cp: &CompletedCheckpoint) {
+        let states = cp.tasks.get(&t.id()).map(|s| s.operators.as_slice()).unwrap_or_default();
+        for (i, restored) in t.restored_lists() {
+            // A task snapshot's slots: the head, the chained operators, the tail.
+            let stored = match states.get(i + 1) {
+                Some(ckptsim::state::OperatorState::UserList(v)) => v.clone(),
+                _ => Vec::new(),
+            };
+            let now = self.now();
+            self.obs.restored_lists.push(ListRestore {
+                at_ms: now,
+                task: t.id(),
+                attempt,
+                operator: t.chain()[*i].instance.clone(),
+                checkpoint: cp.id,
+                stored,
+                restored: restored.clone(),
+            });
         }
     }
 

@@ -1,5 +1,7 @@
 //! What a run leaves behind: the result rows of [`RunResult`] (outputs, checkpoints, snapshots, offset commits, restores).
 
+#![warn(missing_docs)]
+
 use super::*;
 
 // ------------------------------------------------------------------ results
@@ -7,11 +9,15 @@ use super::*;
 /// One row of the print sink's output (or of the committed 2PC output).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OutputRow {
+    /// When the row was output (printed, or made visible by the sink's system), ms.
     pub time_ms: u64,
+    /// The task that output it (task 0 for committed rows: the store does not know).
     pub task: TaskId,
+    /// Its attempt (attempt 0 for committed rows).
     pub attempt: Attempt,
     /// The value (shown with `Display`, as Flink's print sink prints it).
     pub value: Value,
+    /// The input it derives from.
     pub lineage: Lineage,
     /// The record's event timestamp (an event-time window's result: its window's
     /// `maxTimestamp`); `None` without event time.
@@ -34,16 +40,23 @@ impl OutputRow {
 /// What happened to one checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckpointRow {
+    /// The checkpoint's id.
     pub id: CheckpointId,
+    /// Whether it was a savepoint.
     pub savepoint: bool,
     /// A stop-with-savepoint's synchronous savepoint.
     pub synchronous: bool,
+    /// When it was triggered, ms.
     pub trigger_ms: u64,
+    /// When it completed or was aborted, ms (`None`: still pending at the end).
     pub end_ms: Option<u64>,
     /// `COMPLETED`, the abort reason, or `PENDING` at the end of the run.
     pub outcome: String,
+    /// The longest alignment among its tasks, ms.
     pub alignment_ms: u64,
+    /// Its total snapshot size, bytes.
     pub size_bytes: u64,
+    /// Whether any task took it unaligned.
     pub unaligned: bool,
 }
 
@@ -82,8 +95,11 @@ pub enum SnapshotResult {
 /// asynchronous upload (`sync_end_ms..upload_end_ms`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SnapshotSpan {
+    /// The task.
     pub task: TaskId,
+    /// Its attempt.
     pub attempt: Attempt,
+    /// The checkpoint.
     pub checkpoint: CheckpointId,
     /// When the first barrier arrived (the snapshot time minus the alignment time).
     pub align_start_ms: u64,
@@ -93,17 +109,24 @@ pub struct SnapshotSpan {
     pub sync_end_ms: Option<u64>,
     /// When the upload ended (ack or decline sent, or abandoned).
     pub upload_end_ms: Option<u64>,
+    /// The task's snapshot size, bytes.
     pub size_bytes: u64,
+    /// Whether the task took it unaligned.
     pub unaligned: bool,
+    /// How it ended.
     pub result: SnapshotResult,
 }
 
 /// An offset commit the broker received.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OffsetCommit {
+    /// When the broker received it, ms.
     pub time_ms: u64,
+    /// The source task that committed.
     pub task: TaskId,
+    /// The partition.
     pub partition: PartitionId,
+    /// The committed offset (the next record to read).
     pub offset: Offset,
     /// Whether the broker accepted it (false during a broker outage).
     pub accepted: bool,
@@ -118,6 +141,7 @@ pub struct OffsetCommit {
 /// retained checkpoint; what the restored checkpoint held (for `run`'s job-status section).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RestoreRecord {
+    /// When the tasks were restored, ms.
     pub at_ms: u64,
     /// What restored: "restart #N", "JobManager failover".
     pub cause: String,
@@ -135,7 +159,9 @@ pub struct RestoreRecord {
 pub struct SocketRead {
     /// The input line's sequence number.
     pub seq: u64,
+    /// The source task that read it.
     pub task: TaskId,
+    /// Its attempt.
     pub attempt: Attempt,
 }
 
@@ -143,9 +169,13 @@ pub struct SocketRead {
 /// the first `reads` entries of [`RunResult::socket_reads`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SocketMark {
+    /// The source task.
     pub task: TaskId,
+    /// Its attempt.
     pub attempt: Attempt,
+    /// The checkpoint of the snapshot.
     pub id: CheckpointId,
+    /// How many of the first entries of `socket_reads` the snapshot covers.
     pub reads: usize,
 }
 
@@ -163,24 +193,34 @@ impl Observation {
 /// Everything a run produced, for the checkers, tables and reports.
 #[derive(Clone, Debug)]
 pub struct RunResult {
+    /// The seed the run used.
     pub seed: u64,
+    /// Every run event, in order (or only its hash, for a lean run).
     pub trace: Trace,
+    /// The job's status when the run stopped.
     pub final_status: JobStatus,
+    /// Restarts (failover rounds that restored the tasks).
     pub restarts: u32,
     /// (time, status) including the initial CREATED.
     pub status_timeline: Vec<(u64, JobStatus)>,
     /// (time, failure number, backoff) of each scheduled restart.
     pub restart_schedule: Vec<(u64, u32, u64)>,
+    /// Every checkpoint, by first sight.
     pub checkpoints: Vec<CheckpointRow>,
+    /// The print sink's output (an at-least-once user sink's published records), in output order.
     pub print_rows: Vec<OutputRow>,
+    /// The committed output of the two-phase-commit sink (a user sink's published records), in commit order.
     pub committed: Vec<OutputRow>,
+    /// Protocol violations the sink store refused, and reads of a user source that differ from its recorded input.
     pub sink_anomalies: Vec<String>,
+    /// Transactions still open or pre-committed at the end.
     pub open_txns_at_end: usize,
     /// The newest checkpoint whose completion every sink subtask has acted on (a completion
     /// notification, or a restore from it): a 2PC sink must have committed everything it
     /// covers. `None` when some sink subtask never saw one (notifications are not resent: a
     /// lost one leaves its transactions pre-committed until a later checkpoint completes).
     pub sink_commit_horizon: Option<CheckpointId>,
+    /// Every offset commit the broker received.
     pub offset_commits: Vec<OffsetCommit>,
     /// Completed checkpoints with the source offsets they hold (per partition, next to read).
     pub completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
@@ -190,7 +230,7 @@ pub struct RunResult {
     pub completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
     /// Input sequence numbers that never reached a reader (socket input while no source ran).
     pub lost_inputs: Vec<u64>,
-    /// Input sequence numbers the sources read, in order (with repeats after restores).
+    /// How many input records the sources read (repeats after restores included).
     pub read_inputs: u64,
     /// Socket lines in the order source attempts consumed them.
     pub socket_reads: Vec<SocketRead>,
@@ -208,14 +248,19 @@ pub struct RunResult {
     pub retained: Vec<CheckpointId>,
     /// Time the last fault healed (for liveness).
     pub last_fault_end_ms: u64,
+    /// When the run stopped, ms.
     pub stop_at_ms: u64,
+    /// TaskManagers in the cluster.
     pub tm_count: u32,
+    /// Task names, indexed by `TaskId`.
     pub task_names: Vec<String>,
     /// (time, task name, from, to) of every task state change the JobManager saw.
     pub task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
     /// The coordinator config in force at the end (after re-tunes).
     pub final_checkpoint_config: ckptsim::config::CheckpointConfig,
+    /// (time, description) of every re-tune applied.
     pub retunes: Vec<(u64, String)>,
+    /// The restart strategy as configured, for the report header.
     pub restart_description: String,
     /// Every task's part of every checkpoint, in the order the snapshots were taken.
     pub snapshot_spans: Vec<SnapshotSpan>,
@@ -234,7 +279,33 @@ pub struct RunResult {
     /// Per restored attempt, the keyed state its subtasks of the job's last keyed operator
     /// restored (key → value, the union over the subtasks): where each key's output continues.
     pub restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
+    /// Every restore of a user operator's list state, in time order: what the checkpoint held
+    /// for the attempt and what the operator holds after its `restore_list` (the `state`
+    /// checker compares them).
+    pub restored_lists: Vec<ListRestore>,
     /// Records an event-time window judged late and sent to its late side output
     /// (`sideOutputLateData`), per attempt, in time order.
     pub late_records: Vec<OutputRow>,
+}
+
+/// One restore of a user operator's operator list state (semantics §13): the entries the
+/// checkpoint the JobManager chose holds for this attempt (after a rescale, the attempt's share
+/// of every old subtask's entries), and what the user operator reports holding right after its
+/// `restore_list` (read back through `snapshot_list`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ListRestore {
+    /// When the attempt was restored.
+    pub at_ms: u64,
+    /// The restored task and attempt.
+    pub task: TaskId,
+    /// The restored attempt.
+    pub attempt: Attempt,
+    /// The operator's instance name (`Name[i]`).
+    pub operator: String,
+    /// The checkpoint (or savepoint) the attempt was restored from.
+    pub checkpoint: CheckpointId,
+    /// The entries that checkpoint holds for this operator instance.
+    pub stored: Vec<ckptsim::record::Value>,
+    /// The entries the operator holds after restoring them.
+    pub restored: Vec<ckptsim::record::Value>,
 }

@@ -51,9 +51,11 @@ pub struct KeyMove {
 /// A `rescale` action as it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RescaleRecord {
+    /// When the action ran, ms.
     pub at_ms: u64,
     /// `savepoint` or `retained-checkpoint`.
     pub from: &'static str,
+    /// The savepoint or retained checkpoint the new job restored.
     pub checkpoint: CheckpointId,
     /// The new job's JobManager epoch (its attempts are `epoch * EPOCH_STRIDE + n`).
     pub epoch: u64,
@@ -182,6 +184,7 @@ pub(super) fn on_status_changed(w: &mut World, to: JobStatus) {
 /// A `stop-with-savepoint` action as it happened.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StopRecord {
+    /// When the action ran, ms.
     pub at_ms: u64,
     /// `flink stop --drain`.
     pub drain: bool,

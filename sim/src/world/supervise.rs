@@ -178,6 +178,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             sink_epochs: BTreeMap::new(),
             next_checkpoint_id: CheckpointId::FIRST,
             user_sink: UserSinkHost::of(spec),
+            user_writer: UserWriterHost::of(spec),
         },
         faults: ActiveFaults {
             partitions: vec![],
@@ -224,6 +225,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             stops: vec![],
             cuts: ChannelCuts::default(),
             restored_keyed: BTreeMap::new(),
+            restored_lists: Vec::new(),
         },
         rescale: Default::default(),
         budget: EventBudget::new(spec),
@@ -327,6 +329,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         channel_cuts: std::mem::take(&mut w.obs.cuts),
         budget: w.budget.usage(),
         restored_keyed: std::mem::take(&mut w.obs.restored_keyed),
+        restored_lists: std::mem::take(&mut w.obs.restored_lists),
     }
 }
 

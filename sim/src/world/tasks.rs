@@ -159,6 +159,9 @@ pub(super) async fn task_main(
         if let Some(cp) = &restore {
             w.tasks.restored_from.insert(key, cp.id);
             w.record_restored_keyed(task, attempt, cp);
+            if !t.has_failed() {
+                w.record_restored_lists(&t, attempt, cp);
+            }
         }
         // Old attempts' channels are garbage now.
         w.data.channels.retain(|k, _| k.0 >= attempt.0);
@@ -585,6 +588,11 @@ pub(super) fn drain_outputs(
             }
             TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
+                if let Err(cause) = flush_before_snapshot(w, key, now) {
+                    w.tr_task(&tm_node(tm), "exception", task, format!("{}: {cause}", w.task_name(task)));
+                    report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                    return (snaps, true);
+                }
                 let detail = Detail::new()
                     .s(&w.task_name(task))
                     .s(" id=")
@@ -654,7 +662,11 @@ pub(super) fn drain_outputs(
             }
             TaskOutput::ConvertBarrier { id } => convert_barrier(w, outbox, key, tm, id, now),
             TaskOutput::PrintRow { record } => {
-                w.obs.print_rows.push(OutputRow::of(now, task, attempt, record));
+                if let Err(cause) = print_row(w, key, now, record) {
+                    w.tr_task(&tm_node(tm), "exception", task, format!("{}: {cause}", w.task_name(task)));
+                    report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                    return (snaps, true);
+                }
             }
             TaskOutput::Sink(op) => {
                 if !w.faults.sink_store_up {

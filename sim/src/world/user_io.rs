@@ -1,8 +1,8 @@
-//! Users' own sources and sinks hosted in the world: one reader of a `user-source` per source subtask attempt (its records enter the data plane as a log source's), and a `user-sink`'s external system with one writer per sink subtask attempt (the two-phase-commit sink's operations applied to it, its published records the committed output).
+//! Users' own sources and sinks hosted in the world: one reader of a `user-source` per source subtask attempt (its records enter the data plane as a log source's), and a `user-sink`'s external system with one writer per sink subtask attempt (a two-phase-commit sink's operations applied to it, its published records the committed output; an at-least-once sink's writes and checkpoint flushes, its published records the printed output).
 
 use super::*;
 use ckptsim::state::TxnId;
-use ckptsim::user::{UserSink, UserSinkSystem, UserSource, UserTxn};
+use ckptsim::user::{UserSink, UserSinkSystem, UserSource, UserTxn, UserWriter, UserWriterSystem};
 
 /// A user sink's external system for the whole run (it survives every crash), the writers of
 /// the live sink attempts, and what it published.
@@ -66,20 +66,29 @@ impl UserSinkHost {
 /// (restored from the checkpoint, or the startup positions).
 pub(super) fn open_reader(w: &mut World, spec: &JobSpec, graph: &Graph, t: &Task, key: (TaskId, Attempt)) {
     let vertex = &graph.vertices[graph.task_vertex[key.0 .0 as usize].0];
-    let Some(u) = vertex.ops.first().and_then(|&o| spec.operators[o].user_source.as_ref()) else { return };
+    let Some(&o) = vertex.ops.first() else { return };
+    let Some(u) = spec.operators[o].user_source.as_ref() else { return };
     let Some(mut reader) = u.instance() else { return };
     let splits = reader.splits();
+    // In a job with several sources the user source's splits are a topic of the log.
+    let first = spec.operators[o].topic.map_or(0, |(first, _)| first);
     let positions: BTreeMap<PartitionId, u64> = t
         .fetch_positions()
-        .map(|m| m.iter().map(|(p, o)| (splits.get(p.0 as usize).copied().unwrap_or(*p), o.0)).collect())
+        .map(|m| m.iter().map(|(p, o)| (split_of(&splits, first, *p), o.0)).collect())
         .unwrap_or_default();
     reader.restore(&positions);
-    w.tasks.user_readers.insert(key, UserReader { splits, reader });
+    w.tasks.user_readers.insert(key, UserReader { splits, first, reader });
 }
 
-/// A live user source reader and its splits (split `i` is the broker's partition `i`).
+/// The split read as the broker's partition `p` (split `i` is partition `first + i`).
+fn split_of(splits: &[PartitionId], first: u32, p: PartitionId) -> PartitionId {
+    p.0.checked_sub(first).and_then(|i| splits.get(i as usize)).copied().unwrap_or(p)
+}
+
+/// A live user source reader and its splits (split `i` is the broker's partition `first + i`).
 pub(super) struct UserReader {
     splits: Vec<PartitionId>,
+    first: u32,
     reader: Box<dyn UserSource>,
 }
 
@@ -88,6 +97,9 @@ pub(super) struct UserReader {
 pub(super) fn drop_attempt(w: &mut World, key: (TaskId, Attempt)) {
     w.tasks.user_readers.remove(&key);
     if let Some(h) = &mut w.services.user_sink {
+        h.writers.remove(&key);
+    }
+    if let Some(h) = &mut w.services.user_writer {
         h.writers.remove(&key);
     }
 }
@@ -117,7 +129,7 @@ pub(super) fn fetch_user_records(
     let mut mismatch = None;
     let mut batch = Vec::new();
     for &(p, off) in &positions {
-        let split = r.splits.get(p.0 as usize).copied().unwrap_or(p);
+        let split = split_of(&r.splits, r.first, p);
         let mut pos = off.0 as usize;
         batch.clear();
         while total < max {
@@ -166,4 +178,72 @@ pub(super) fn fetch_user_records(
     }
     w.obs.read_inputs += total as u64;
     Fetch::Records(total as u64)
+}
+
+/// A user at-least-once sink's external system for the whole run (it survives every crash) and
+/// the writers of the live sink attempts (semantics §13).
+pub(super) struct UserWriterHost {
+    name: String,
+    system: Box<dyn UserWriterSystem>,
+    writers: BTreeMap<(TaskId, Attempt), Box<dyn UserWriter>>,
+}
+
+impl UserWriterHost {
+    /// The host of `spec`'s at-least-once user sink, if it has one (with a registered system).
+    pub(super) fn of(spec: &JobSpec) -> Option<UserWriterHost> {
+        let u = spec.operators.iter().find_map(|o| o.user_writer.as_ref())?;
+        let system = u.system()?;
+        Some(UserWriterHost { name: u.name().to_string(), system, writers: BTreeMap::new() })
+    }
+
+    fn writer(&mut self, key: (TaskId, Attempt), subtask: u32) -> &mut Box<dyn UserWriter> {
+        let system = &mut self.system;
+        self.writers.entry(key).or_insert_with(|| system.open(subtask, key.1 .0))
+    }
+
+    /// Writes one record the sink attempt `key` (subtask `subtask`) emitted; returns the
+    /// records the system made visible, or the cause when the user's code refused it.
+    fn write(&mut self, key: (TaskId, Attempt), subtask: u32, record: &Record) -> Result<Vec<Record>, String> {
+        let r = self.writer(key, subtask).write(record);
+        let published = self.system.take_published();
+        r.map(|()| published).map_err(|e| format!("user sink `{}`: {e}", self.name))
+    }
+
+    /// Flushes the writer of attempt `key` before its snapshot (`prepareSnapshotPreBarrier`).
+    fn flush(&mut self, key: (TaskId, Attempt), subtask: u32) -> Result<Vec<Record>, String> {
+        let r = self.writer(key, subtask).flush();
+        let published = self.system.take_published();
+        r.map(|()| published).map_err(|e| format!("user sink `{}`: {e}", self.name))
+    }
+}
+
+/// The subtask index of `task` when it runs the job's at-least-once user sink.
+fn user_writer_subtask(w: &World, task: TaskId) -> Option<u32> {
+    w.services.user_writer.as_ref()?;
+    let (vertex, subtask) = w.graph.task_vertex[task.0 as usize];
+    w.graph.vertices[vertex].ops.iter().any(|&o| w.spec.operators[o].user_writer.is_some()).then_some(subtask)
+}
+
+/// A record the sink attempt `key` printed: with an at-least-once user sink, written to the
+/// user's writer, and what its system published becomes the printed output (attributed to this
+/// attempt). Without one, the record itself is printed. `Err`: the user's code threw.
+pub(super) fn print_row(w: &mut World, key: (TaskId, Attempt), now: u64, record: Record) -> Result<(), String> {
+    let Some(subtask) = user_writer_subtask(w, key.0) else {
+        w.obs.print_rows.push(OutputRow::of(now, key.0, key.1, record));
+        return Ok(());
+    };
+    let h = w.services.user_writer.as_mut().expect("a user writer host");
+    let published = h.write(key, subtask, &record)?;
+    w.obs.print_rows.extend(published.into_iter().map(|r| OutputRow::of(now, key.0, key.1, r)));
+    Ok(())
+}
+
+/// Before the snapshot of a sink attempt running an at-least-once user sink: its writer
+/// flushes, and what became visible is printed output. `Err`: the user's flush threw.
+pub(super) fn flush_before_snapshot(w: &mut World, key: (TaskId, Attempt), now: u64) -> Result<(), String> {
+    let Some(subtask) = user_writer_subtask(w, key.0) else { return Ok(()) };
+    let h = w.services.user_writer.as_mut().expect("a user writer host");
+    let published = h.flush(key, subtask)?;
+    w.obs.print_rows.extend(published.into_iter().map(|r| OutputRow::of(now, key.0, key.1, r)));
+    Ok(())
 }

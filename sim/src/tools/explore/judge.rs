@@ -87,6 +87,7 @@ impl Explorer<'_> {
             channel_cuts: Default::default(),
             budget: Default::default(),
             restored_keyed: Default::default(),
+            restored_lists: Default::default(),
         }
     }
 

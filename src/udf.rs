@@ -1,0 +1,148 @@
+//! Named built-in user functions (map, flat_map, filter by name) and the keyed running aggregates, as scenario files name them; the operators that apply them are in `operator.rs`.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// A named built-in user function.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Udf {
+    /// map: any value, unchanged.
+    Identity,
+    /// map: `Str s` -> `Str(s.to_uppercase())`.
+    Uppercase,
+    /// flat_map: `Str s` -> one `Str` per whitespace-separated word (no empty words; Java's
+    /// `split("\\s")` would also yield empty strings between repeated spaces).
+    SplitWords,
+    /// flat_map: `Str s` -> `Pair(word, 1)` per whitespace-separated word (seed 004's word count).
+    SplitWordsToPairs,
+    /// map: `Str s` -> `Pair(s, 1)`.
+    ToPairOne,
+    /// map: `Str s` -> `Int`; throws when `s` is not a (signed, untrimmed) 64-bit integer, like
+    /// Java's `Long.parseLong`.
+    ParseInt,
+    /// filter: keeps non-empty `Str`.
+    DropEmpty,
+    /// filter: keeps even `Int`.
+    IsEven,
+}
+
+/// What a user function does with one input.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UdfShape {
+    /// Exactly one output (map).
+    OneToOne,
+    /// Any number of outputs (flat_map).
+    OneToMany,
+    /// Keep or drop (filter).
+    Predicate,
+}
+
+impl fmt::Display for UdfShape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            UdfShape::OneToOne => "map",
+            UdfShape::OneToMany => "flat_map",
+            UdfShape::Predicate => "filter",
+        })
+    }
+}
+
+impl Udf {
+    /// Every function, in the order of [`Udf::NAMES`].
+    pub const ALL: [Udf; 8] = [
+        Udf::Identity,
+        Udf::Uppercase,
+        Udf::SplitWords,
+        Udf::SplitWordsToPairs,
+        Udf::ToPairOne,
+        Udf::ParseInt,
+        Udf::DropEmpty,
+        Udf::IsEven,
+    ];
+
+    /// Every name [`Udf::parse`] accepts, in [`Udf::ALL`] order (for error messages).
+    pub const NAMES: [&'static str; 8] = [
+        "identity",
+        "uppercase",
+        "split_words",
+        "split_words_to_pairs",
+        "to_pair_one",
+        "parse_int",
+        "drop_empty",
+        "is_even",
+    ];
+
+    /// The function's scenario name (`function = "..."`).
+    pub fn name(self) -> &'static str {
+        Udf::NAMES[Udf::ALL.iter().position(|u| *u == self).expect("every udf is in ALL")]
+    }
+
+    /// The function of a scenario name; `None` for any other.
+    pub fn parse(s: &str) -> Option<Udf> {
+        Udf::NAMES.iter().position(|n| *n == s).map(|i| Udf::ALL[i])
+    }
+
+    /// Whether it is a map, a flat_map or a filter function.
+    pub fn shape(self) -> UdfShape {
+        match self {
+            Udf::Identity | Udf::Uppercase | Udf::ToPairOne | Udf::ParseInt => UdfShape::OneToOne,
+            Udf::SplitWords | Udf::SplitWordsToPairs => UdfShape::OneToMany,
+            Udf::DropEmpty | Udf::IsEven => UdfShape::Predicate,
+        }
+    }
+}
+
+impl fmt::Display for Udf {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A running aggregate over a keyed stream (`keyBy(..).sum/max/min`, or a count).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Aggregate {
+    /// `sum`: the running sum of the values per key.
+    Sum,
+    /// `count`: how many records of the key arrived.
+    Count,
+    /// `max`: the largest value per key.
+    Max,
+    /// `min`: the smallest value per key.
+    Min,
+}
+
+impl Aggregate {
+    /// Every aggregate, in the order of [`Aggregate::NAMES`].
+    pub const ALL: [Aggregate; 4] = [Aggregate::Sum, Aggregate::Count, Aggregate::Max, Aggregate::Min];
+    /// The aggregates' scenario names (`kind = "..."`).
+    pub const NAMES: [&'static str; 4] = ["sum", "count", "max", "min"];
+
+    /// The aggregate's scenario name.
+    pub fn name(self) -> &'static str {
+        Aggregate::NAMES[Aggregate::ALL.iter().position(|a| *a == self).expect("every aggregate is in ALL")]
+    }
+
+    /// The aggregate of a scenario name; `None` for any other.
+    pub fn parse(s: &str) -> Option<Aggregate> {
+        Aggregate::NAMES.iter().position(|n| *n == s).map(|i| Aggregate::ALL[i])
+    }
+
+    /// Folds `x` into the accumulator (`None` before the first element). Sums wrap like Java's `long`.
+    pub(crate) fn fold(self, acc: Option<i64>, x: i64) -> i64 {
+        match (self, acc) {
+            (Aggregate::Sum, a) => a.unwrap_or(0).wrapping_add(x),
+            (Aggregate::Count, a) => a.unwrap_or(0) + 1,
+            (Aggregate::Max, Some(a)) => a.max(x),
+            (Aggregate::Min, Some(a)) => a.min(x),
+            (Aggregate::Max | Aggregate::Min, None) => x,
+        }
+    }
+}
+
+impl fmt::Display for Aggregate {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
