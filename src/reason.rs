@@ -101,6 +101,10 @@ pub enum FailureCause {
     /// A stop-with-savepoint's synchronous savepoint failed after it reached the tasks: the job
     /// fails over (Flink's `StopWithSavepointTerminationHandlerImpl`), whatever the tolerance.
     SyncSavepointFailed { reason: CheckpointFailureReason, checkpoint: Option<crate::ids::CheckpointId> },
+    /// 2.x: `failure` struck after the stop's synchronous `savepoint` completed and before the
+    /// job reached FINISHED. Flink wraps it in a `StopWithSavepointStoppingException`, a
+    /// non-recoverable error: the job fails without consulting the restart strategy.
+    StoppingAfterSavepoint { savepoint: crate::ids::CheckpointId, failure: String },
 }
 
 impl fmt::Display for FailureCause {
@@ -115,6 +119,12 @@ impl fmt::Display for FailureCause {
                 }
                 write!(f, ")")
             }
+            FailureCause::StoppingAfterSavepoint { savepoint, failure } => write!(
+                f,
+                "A savepoint has been created (savepoint {}), but the job failed during stopping \
+                 (StopWithSavepointStoppingException, not recoverable): {failure}",
+                savepoint.0
+            ),
             FailureCause::SyncSavepointFailed { reason, checkpoint } => write!(
                 f,
                 "Stop-with-savepoint failed: synchronous savepoint {} failed ({reason})",

@@ -352,4 +352,6 @@ pub struct Expect {
     pub committed_offsets: Option<Vec<i64>>,
     /// Checkpoints retained when the (last) job ended.
     pub retained_count: Option<u32>,
+    /// The checkpoint id each restore restored, in order (0 = from nothing).
+    pub restored_checkpoints: Option<Vec<u64>>,
 }

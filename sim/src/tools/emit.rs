@@ -615,6 +615,9 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
     if let Some(n) = e.retained_count {
         ex.push(format!("retained_count = {n}"));
     }
+    if let Some(ids) = &e.restored_checkpoints {
+        ex.push(format!("restored_checkpoints = {ids:?}"));
+    }
     if !ex.is_empty() {
         let _ = writeln!(s, "\n[expect]\n{}", ex.join("\n"));
     }
