@@ -48,10 +48,14 @@ pub enum Variant {
     /// the checkpoint are ignored (Flink restores them from keyed state and the timer service's
     /// snapshot, `InternalTimeServiceManagerImpl`).
     WindowStateNotRestored,
+    /// A source keeps reading and emitting after it took a stop-with-savepoint's synchronous
+    /// savepoint barrier, until the savepoint's notification (Flink's source stops there:
+    /// `SourceStreamTask` / `SourceOperator#stop`). Caught by the `stop` checker.
+    SourceEmitsAfterStop,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 14] = [
+    pub const ALL: [Variant; 15] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -66,6 +70,7 @@ impl Variant {
         Variant::IdleSpin,
         Variant::SnapshotAfterFirstGate,
         Variant::WindowStateNotRestored,
+        Variant::SourceEmitsAfterStop,
     ];
 
     pub fn name(self) -> &'static str {
@@ -84,6 +89,7 @@ impl Variant {
             Variant::IdleSpin => "idle-spin",
             Variant::SnapshotAfterFirstGate => "snapshot-after-first-gate",
             Variant::WindowStateNotRestored => "window-state-not-restored",
+            Variant::SourceEmitsAfterStop => "source-emits-after-stop",
         }
     }
 }

@@ -569,6 +569,11 @@ pub(super) fn drain_outputs(
 ) -> (Vec<(CheckpointId, TaskSnapshot)>, bool) {
     let (task, attempt) = key;
     let mut snaps = Vec::new();
+    for r in t.take_records_after_stop() {
+        // A protocol bug (semantics §12.6): the `stop` checker names it.
+        let data = EventData::RecordAfterStop { task, attempt, savepoint: r.savepoint, input_seq: r.lineage.input_seq };
+        w.tr_typed(&tm_node(tm), "after-stop", data);
+    }
     w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
     while let Some(out) = t.poll_output() {
         match out {
