@@ -82,10 +82,12 @@ pub struct CheckpointConfig {
     pub retention: Retention,
     /// How many completed checkpoints the store keeps (`state.checkpoints.num-retained`).
     pub num_retained: i64,
-    /// Barrier announcements and the output-side aligned timeout (§3.4, 2.x, aligned-with-timeout
-    /// checkpoints only). Off by default in the model; Flink always announces such barriers.
+    /// Barrier announcements and the output-side aligned timeout (§3.4, aligned-with-timeout
+    /// barriers only). `None` follows Flink: on wherever the profile has them (Flink 1.12+,
+    /// FLINK-19680: every timeoutable barrier is announced), never in 1.11. `Some(_)` is an
+    /// explicit override (`checkpoint.barrier_announcements`), e.g. to compare runs without them.
     #[serde(default)]
-    pub barrier_announcements: bool,
+    pub barrier_announcements: Option<bool>,
 }
 
 impl Default for CheckpointConfig {
@@ -101,7 +103,7 @@ impl Default for CheckpointConfig {
             aligned_timeout_ms: 0,
             retention: Retention::NoExternalizedCheckpoints,
             num_retained: 1,
-            barrier_announcements: false,
+            barrier_announcements: None,
         }
     }
 }
@@ -171,19 +173,31 @@ impl CheckpointConfig {
                 format!("the aligned-checkpoint timeout does not exist in {profile}"),
             ));
         }
-        if self.barrier_announcements && !profile.supports_aligned_timeout() {
+        if self.barrier_announcements == Some(true) && !profile.supports_aligned_timeout() {
             return Err(ConfigError::new(
                 "checkpoint.barrier_announcements",
                 format!("barrier announcements do not exist in {profile} (it has no aligned-checkpoint timeout)"),
             ));
         }
-        if self.barrier_announcements && !(self.unaligned && self.aligned_timeout_ms > 0) {
+        if self.barrier_announcements == Some(true) && !(self.unaligned && self.aligned_timeout_ms > 0) {
             return Err(ConfigError::new(
                 "checkpoint.barrier_announcements",
                 "only aligned-with-timeout barriers are announced: set unaligned = true and aligned_timeout_ms > 0",
             ));
         }
         Ok(())
+    }
+
+    /// Whether aligned-with-timeout barriers are announced (and converted in the output buffers
+    /// when the timeout passes there): the explicit setting, else Flink's behaviour for the
+    /// profile. Flink announces a barrier exactly when its options are timeoutable
+    /// (`CheckpointOptions.isTimeoutable`: aligned, exactly-once, not a savepoint, a positive
+    /// aligned timeout; `Buffer.DataType.TIMEOUTABLE_ALIGNED_CHECKPOINT_BARRIER`, whose
+    /// `requiresAnnouncement()` makes `RemoteInputChannel.onBuffer` queue an announcement), and
+    /// only such barriers exist when unaligned checkpoints with a positive timeout are on, so in
+    /// 2.x the answer is yes; 1.11 predates both (FLINK-19680/19681, Flink 1.12).
+    pub fn announces_barriers(&self, profile: Profile) -> bool {
+        self.barrier_announcements.unwrap_or(profile.supports_aligned_timeout())
     }
 
     /// True when periodic checkpoints are configured (`0 < interval < MAX` in Flink's terms,

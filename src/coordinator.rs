@@ -331,6 +331,9 @@ pub struct CheckpointCoordinator {
     /// A stop-with-savepoint stopped the periodic scheduler; the activator must not restart
     /// it until the stop failed ([`CheckpointCoordinator::resume_after_failed_stop`]).
     stopping: bool,
+    /// The stop-with-savepoint's synchronous savepoint completed (the job is on its way to
+    /// FINISHED); cleared by a global failover.
+    stop_completed: Option<CheckpointId>,
     /// 2.3: the initial delay drawn at construction (used by the first start only).
     first_start_delay_ms: Option<u64>,
     partial: Option<Partial>,
@@ -410,6 +413,7 @@ impl CheckpointCoordinator {
             anchor_ms: 0,
             scheduler_starts: 0,
             stopping: false,
+            stop_completed: None,
             first_start_delay_ms,
             partial: None,
             hooks: BTreeSet::new(),
@@ -711,6 +715,7 @@ impl CheckpointCoordinator {
         self.enter(now_ms);
         // Every task gets a new attempt: none of them is finished any more.
         self.finished.clear();
+        self.stop_completed = None;
         let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
         for id in ids {
             self.abort(now_ms, id, CheckpointFailureReason::JobFailoverRegion, None);
@@ -833,6 +838,12 @@ impl CheckpointCoordinator {
     }
 
     /// The completed-checkpoint store: what a restart may restore from.
+    /// The stop-with-savepoint's synchronous savepoint, once it completed (until a failover).
+    pub fn stop_savepoint_completed(&self) -> Option<CheckpointId> {
+        self.stop_completed
+    }
+
+    /// The completed checkpoint store (retained checkpoints, and in 1.11 savepoints).
     pub fn store(&self) -> &CompletedCheckpointStore {
         &self.store
     }
@@ -1265,6 +1276,9 @@ impl CheckpointCoordinator {
         }
         self.failure_manager.handle_checkpoint_success(id);
         self.last_completion_ms = Some(now_ms);
+        if p.stop.is_some() {
+            self.stop_completed = Some(id);
+        }
         // A synchronous savepoint subsumes and notifies in both profiles (2.x's
         // `cleanupAfterCompletedCheckpoint`: `!isSavepoint() || isSynchronous()`).
         if is_checkpoint || p.stop.is_some() || self.profile.savepoint_completion_notifies() {

@@ -589,6 +589,16 @@ impl JobMaster {
             return;
         }
         self.failures_total += 1;
+        if let Some(savepoint) = self.coordinator.stop_savepoint_completed() {
+            if self.profile().failure_after_stop_savepoint_fails_job() {
+                // §12.6: `StopWithSavepointStoppingException` is not recoverable (FLINK-26783).
+                let cause = FailureCause::StoppingAfterSavepoint { savepoint, failure: cause.to_string() };
+                self.set_status(now_ms, JobStatus::Failing, Some(cause.to_string()));
+                self.outputs.push_back(JobOutput::RestartSuppressed { failure: self.failures_total, cause });
+                self.cancel_all(now_ms);
+                return;
+            }
+        }
         let random = self.rng.next_u64();
         self.restart.notify_failure(now_ms, random);
         if self.restart.can_restart(now_ms) {

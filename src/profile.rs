@@ -199,6 +199,19 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §12.6 a failure after the stop's synchronous savepoint completed and before the job
+    /// reached FINISHED: 2.x (1.15+, FLINK-26783) fails the job for good with the
+    /// `StopWithSavepointStoppingException` ("A savepoint has been created at ... but the
+    /// corresponding job failed during stopping"), a `NonRecoverableError`, so no restart is
+    /// tried (the savepoint is not in the completed store, and restoring the checkpoint before it
+    /// would repeat what its notification committed: `SavepointITCase
+    /// #testStopWithSavepointFailsOverToSavepoint` expects FAILED/FAILING). 1.11 fails over
+    /// through its restart strategy like any failure, from the newest entry of its completed
+    /// store, which is that savepoint ([`Profile::savepoints_in_completed_store`]).
+    pub fn failure_after_stop_savepoint_fails_job(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §1.6 / §6: 2.x adds savepoints to the completed store? No (FLINK-25191); 1.11 does.
     pub fn savepoints_in_completed_store(self) -> bool {
         matches!(self, Profile::Flink111)

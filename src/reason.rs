@@ -141,6 +141,15 @@ pub enum FailureCause {
         /// The savepoint's id (`None` when it never got one).
         checkpoint: Option<crate::ids::CheckpointId>,
     },
+    /// 2.x: `failure` struck after the stop's synchronous `savepoint` completed and before the
+    /// job reached FINISHED. Flink wraps it in a `StopWithSavepointStoppingException`, a
+    /// non-recoverable error: the job fails without consulting the restart strategy.
+    StoppingAfterSavepoint {
+        /// The stop's completed synchronous savepoint.
+        savepoint: crate::ids::CheckpointId,
+        /// What failed after it.
+        failure: String,
+    },
 }
 
 impl fmt::Display for FailureCause {
@@ -155,6 +164,12 @@ impl fmt::Display for FailureCause {
                 }
                 write!(f, ")")
             }
+            FailureCause::StoppingAfterSavepoint { savepoint, failure } => write!(
+                f,
+                "A savepoint has been created (savepoint {}), but the job failed during stopping \
+                 (StopWithSavepointStoppingException, not recoverable): {failure}",
+                savepoint.0
+            ),
             FailureCause::SyncSavepointFailed { reason, checkpoint } => write!(
                 f,
                 "Stop-with-savepoint failed: synchronous savepoint {} failed ({reason})",

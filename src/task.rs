@@ -361,6 +361,10 @@ struct EndOfInput {
     finished: bool,
     /// The stop-with-savepoint savepoint this attempt took (`task_stop.rs`).
     stop: Option<stop::StopAt>,
+    /// Records processed after that savepoint's barrier, for the host to report (`task_stop.rs`).
+    after_stop: Vec<stop::RecordAfterStop>,
+    /// The planted `source-emits-after-stop` variant.
+    emits_after_stop: bool,
     profile: Profile,
 }
 
@@ -510,7 +514,12 @@ impl Task {
             scratch_b: Vec::with_capacity(16),
             outputs: VecDeque::new(),
             records_in: 0,
-            end: EndOfInput { last_completed: restore.map(|cp| cp.id), profile: spec.profile, ..EndOfInput::default() },
+            end: EndOfInput {
+                last_completed: restore.map(|cp| cp.id),
+                profile: spec.profile,
+                emits_after_stop: spec.variant == Variant::SourceEmitsAfterStop,
+                ..EndOfInput::default()
+            },
             event_time: EventTime {
                 // The valve starts at Long.MIN_VALUE on every deployment, restored or not.
                 valve: match &spec.head {
@@ -1104,7 +1113,7 @@ impl Task {
 
     /// Runs one record through the chain and the tail.
     fn process(&mut self, now_ms: u64, record: Record, counters: &mut SurvivingCounters) {
-        self.assert_not_stopped();
+        self.note_if_stopped(record.lineage);
         self.records_in += 1;
         self.end.dirty = true;
         let mut cur = std::mem::take(&mut self.scratch_a);
@@ -1460,6 +1469,8 @@ impl Task {
 #[cfg(test)]
 #[path = "task_event_time_tests.rs"]
 mod event_time_tests;
+
+pub use stop::RecordAfterStop;
 
 #[path = "task_stop.rs"]
 mod stop;

@@ -9,8 +9,9 @@
 //!   ([`StopMode::Drain`]) it first ends event time (`MAX_WATERMARK`: every event-time timer of
 //!   the job fires, ahead of the barrier, into the savepoint's transaction).
 //! * Every task that snapshots the synchronous savepoint processes no record after it
-//!   ([`Task::input_paused`]: the host hands it none; a record that still reaches it is a
-//!   protocol bug and panics).
+//!   ([`Task::input_paused`]: the host hands it none). A record that still reaches it is a
+//!   protocol bug: the task processes it and reports it ([`Task::take_records_after_stop`]),
+//!   and the world's `stop` checker names it (the planted `source-emits-after-stop`).
 //! * `notifyCheckpointComplete` of the savepoint commits as any completion does (a 2PC sink
 //!   commits the savepoint's transaction); then a source finishes (EndOfPartition, FINISHED) and
 //!   every other task resumes its input only to receive the EndOfPartitions and finish, without
@@ -21,6 +22,15 @@
 
 use super::*;
 use crate::record::StopMode;
+
+/// A record a task processed after the barrier of the synchronous savepoint it stopped at.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RecordAfterStop {
+    /// The synchronous savepoint whose barrier the task stopped at.
+    pub savepoint: CheckpointId,
+    /// The record's lineage (which input it came from).
+    pub lineage: crate::record::Lineage,
+}
 
 /// The synchronous savepoint a task took.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -51,9 +61,12 @@ impl Task {
     /// synchronous savepoint and (a source) for good, or (any other task) until the savepoint's
     /// completion is notified (then only EndOfPartitions follow).
     pub fn input_paused(&self) -> bool {
+        let source = !matches!(self.head, Head::Inputs(_));
         match self.end.stop {
             None => false,
-            Some(s) => !s.notified || !matches!(self.head, Head::Inputs(_)),
+            // The planted bug: a source reads on until the notification finishes it.
+            Some(s) if source && self.end.emits_after_stop => s.notified,
+            Some(s) => !s.notified || source,
         }
     }
 
@@ -94,11 +107,18 @@ impl Task {
         }
     }
 
-    /// A record is about to be processed: never after the synchronous savepoint's barrier.
-    pub(super) fn assert_not_stopped(&self) {
+    /// A record is about to be processed: never after the synchronous savepoint's barrier. One
+    /// that is (a protocol bug) is kept for the host to report, not a panic, so that a checker
+    /// can name it.
+    pub(super) fn note_if_stopped(&mut self, lineage: crate::record::Lineage) {
         if let Some(s) = self.end.stop {
-            panic!("{}: a record after the barrier of synchronous savepoint {} (stop-with-savepoint)", self.name, s.id);
+            self.end.after_stop.push(RecordAfterStop { savepoint: s.id, lineage });
         }
+    }
+
+    /// The records this task processed after its stop's savepoint barrier since the last call.
+    pub fn take_records_after_stop(&mut self) -> Vec<RecordAfterStop> {
+        std::mem::take(&mut self.end.after_stop)
     }
 }
 

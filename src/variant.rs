@@ -49,11 +49,15 @@ pub enum Variant {
     /// the checkpoint are ignored (Flink restores them from keyed state and the timer service's
     /// snapshot, `InternalTimeServiceManagerImpl`).
     WindowStateNotRestored,
+    /// A source keeps reading and emitting after it took a stop-with-savepoint's synchronous
+    /// savepoint barrier, until the savepoint's notification (Flink's source stops there:
+    /// `SourceStreamTask` / `SourceOperator#stop`). Caught by the `stop` checker.
+    SourceEmitsAfterStop,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 14] = [
+    pub const ALL: [Variant; 15] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -68,6 +72,7 @@ impl Variant {
         Variant::IdleSpin,
         Variant::SnapshotAfterFirstGate,
         Variant::WindowStateNotRestored,
+        Variant::SourceEmitsAfterStop,
     ];
 
     /// The variant's scenario and CLI name (kebab case).
@@ -87,6 +92,7 @@ impl Variant {
             Variant::IdleSpin => "idle-spin",
             Variant::SnapshotAfterFirstGate => "snapshot-after-first-gate",
             Variant::WindowStateNotRestored => "window-state-not-restored",
+            Variant::SourceEmitsAfterStop => "source-emits-after-stop",
         }
     }
 }

@@ -22,9 +22,9 @@ fn alignment_passed(o: &outcome::Outcome) -> Option<bool> {
 #[test]
 fn output_side_conversion_only_with_announcements() {
     let on = spec("scenarios/faults/slow-operator-announcements.toml");
-    assert!(on.checkpoint.barrier_announcements);
+    assert_eq!(on.checkpoint.barrier_announcements, Some(true));
     let mut off = on.clone();
-    off.checkpoint.barrier_announcements = false;
+    off.checkpoint.barrier_announcements = Some(false);
     let mut converted = 0;
     for seed in 1..=5 {
         let o = outcome::run(&on, seed);
@@ -64,4 +64,24 @@ fn announcements_are_refused_without_an_aligned_timeout() {
         assert!(msg.contains("checkpoint.barrier_announcements"), "{name}: {msg}");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Unset, the key follows Flink (semantics §3.4): flink-2.3 announces every aligned-with-timeout
+/// barrier, so the backpressured run without the key is the run with it (same trace, barriers
+/// converted), and flink-1.11 never announces.
+#[test]
+fn announcements_default_to_the_profile() {
+    let on = spec("scenarios/faults/slow-operator-announcements.toml");
+    let mut default = on.clone();
+    default.checkpoint.barrier_announcements = None;
+    assert!(default.checkpoint.announces_barriers(ckptsim::Profile::Flink23));
+    assert!(!default.checkpoint.announces_barriers(ckptsim::Profile::Flink111));
+    let mut converted = 0;
+    for seed in 1..=3 {
+        let a = outcome::run(&on, seed);
+        let b = outcome::run(&default, seed);
+        assert_eq!(a.run.trace.hash(), b.run.trace.hash(), "seed {seed}: unset must announce as flink-2.3 does");
+        converted += conversions(&b);
+    }
+    assert!(converted > 0, "no barrier was converted with the key unset");
 }

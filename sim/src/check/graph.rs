@@ -205,6 +205,7 @@ pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
         retention(spec, run),
         alignment(spec, run),
         windows(spec, run),
+        super::stop::stop(run),
     ]
 }
 

@@ -16,6 +16,7 @@ mod rescale_lineage;
 mod restart;
 mod retention;
 mod state;
+pub(crate) mod stop;
 mod tolerable_failure;
 mod windows;
 
@@ -68,7 +69,7 @@ impl Verdict {
 }
 
 /// Every checker's name, as scenario files and the CLI spell it.
-pub const CHECKERS: [&str; 11] = [
+pub const CHECKERS: [&str; 12] = [
     "exactly-once",
     "at-least-once",
     "state",
@@ -80,6 +81,7 @@ pub const CHECKERS: [&str; 11] = [
     "retention",
     "alignment",
     "windows",
+    "stop",
 ];
 
 fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
@@ -111,6 +113,7 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
         retention(spec, run),
         alignment(spec, run),
         windows(spec, run),
+        stop::stop(run),
     ]
 }
 

@@ -166,6 +166,10 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
         let got = run.retained.len() as u32;
         push("retained_count", got == n, format!("expected {n}, got {got} {:?}", run.retained));
     }
+    if let Some(want) = &e.restored_checkpoints {
+        let got: Vec<u64> = run.restores.iter().map(|r| r.checkpoint.map_or(0, |c| c.0)).collect();
+        push("restored_checkpoints", &got == want, format!("expected {want:?}, got {got:?} (0 = from nothing)"));
+    }
     let rows = output_values(spec, run);
     if let Some(want) = &e.output {
         push("output", &rows == want, format!("expected {want:?}, got {rows:?}"));

@@ -44,13 +44,22 @@ pub(super) struct Decision {
     pub(super) failure: u64,
     /// `Some(backoff)` when a restart was scheduled, `None` when it was suppressed.
     pub(super) backoff_ms: Option<u64>,
+    /// The failure was not recoverable (2.x: a failure after the stop's savepoint completed,
+    /// `StopWithSavepointStoppingException`): the job fails without asking the strategy.
+    pub(super) unrecoverable: bool,
 }
 
 pub(super) fn decisions(run: &RunResult) -> Vec<Decision> {
     let mut out = Vec::new();
     for e in run.trace.events() {
-        if let crate::world::trace::EventData::Failure { failure, backoff_ms, .. } = e.data {
-            out.push(Decision { time_ms: e.time_ms, failure: u64::from(failure), backoff_ms });
+        if let crate::world::trace::EventData::Failure { failure, backoff_ms, cause } = &e.data {
+            let unrecoverable = matches!(cause, ckptsim::reason::FailureCause::StoppingAfterSavepoint { .. });
+            out.push(Decision {
+                time_ms: e.time_ms,
+                failure: u64::from(*failure),
+                backoff_ms: *backoff_ms,
+                unrecoverable,
+            });
         }
     }
     out
@@ -84,6 +93,12 @@ pub(super) fn restart_decisions(
             next_restart = None;
         }
         last_failure = d.failure;
+        if d.unrecoverable {
+            if d.backoff_ms.is_some() {
+                anomalies.push(format!("t={} failure #{}: a non-recoverable failure restarted", d.time_ms, d.failure));
+            }
+            continue;
+        }
         let t = d.time_ms;
         // (may restart, allowed backoff range)
         let (allowed, range): (bool, (u64, u64)) = match *strategy {

@@ -266,6 +266,11 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
         "lost-channel-state".into()
     } else if checker == "alignment" && text.contains("ahead of the barrier were not processed") {
         "unprocessed-before-snapshot".into()
+    } else if checker == "stop" && text.contains("after the barrier of stop-with-savepoint") {
+        if let Some(n) = number_after(text, "input #") {
+            fields.insert("input", n.to_string());
+        }
+        "processed-after-stop".into()
     } else if text.starts_with("no checkpoint completed within") {
         time_ms = number_after(text, "after t=");
         "no-checkpoint-after-heal".into()
@@ -304,7 +309,7 @@ fn operator_of(spec: &JobSpec, checker: &str) -> String {
     };
     let op = match checker {
         "exactly-once" | "at-least-once" => find(&|k| k.is_sink()),
-        "offsets" => find(&|k| k.is_source()),
+        "offsets" | "stop" => find(&|k| k.is_source()),
         "windows" => find(&|k| matches!(k, OpKind::EventWindow(_))),
         "state" => {
             let i = spec.operators.iter().position(|o| matches!(o.kind, OpKind::KeyBy));

@@ -266,6 +266,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             max_checkpoint_gap_ms: e.max_checkpoint_gap_ms,
             committed_offsets: e.committed_offsets.clone(),
             retained_count: e.retained_count,
+            restored_checkpoints: e.restored_checkpoints.clone(),
         },
         default_seed: sc.seed,
         source_path: source_path.to_string(),

@@ -857,4 +857,7 @@ pub struct ExpectSpec {
     /// `retained_count`: how many completed checkpoints the retention policy kept when the job
     /// (the last one to end) reached its terminal status.
     pub retained_count: Option<u32>,
+    /// `restored_checkpoints`: the checkpoint (or savepoint) id each restore of the run restored,
+    /// in order; 0 = a restore from nothing.
+    pub restored_checkpoints: Option<Vec<u64>>,
 }

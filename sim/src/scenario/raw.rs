@@ -363,4 +363,5 @@ pub(super) struct RawExpect {
     pub(super) max_checkpoint_gap_ms: Option<u64>,
     pub(super) committed_offsets: Option<Vec<i64>>,
     pub(super) retained_count: Option<u32>,
+    pub(super) restored_checkpoints: Option<Vec<u64>>,
 }

@@ -223,6 +223,7 @@ pub enum FaultAt {
     /// When a JobManager sends the first deployment of an execution attempt numbered
     /// `attempt` (0 = a task's first deployment under that JobManager, 1 = its first redeployment).
     Deploying {
+        /// The execution attempt's number.
         attempt: u32,
     },
 }
@@ -467,4 +468,6 @@ pub struct Expect {
     pub committed_offsets: Option<Vec<i64>>,
     /// Checkpoints retained when the (last) job ended.
     pub retained_count: Option<u32>,
+    /// The checkpoint id each restore restored, in order (0 = from nothing).
+    pub restored_checkpoints: Option<Vec<u64>>,
 }

@@ -214,7 +214,7 @@ impl Ctx<'_> {
             aligned_timeout_ms: raw.aligned_timeout_ms.unwrap_or(d.aligned_timeout_ms),
             retention,
             num_retained: raw.num_retained.unwrap_or(d.num_retained),
-            barrier_announcements: raw.barrier_announcements.unwrap_or(d.barrier_announcements),
+            barrier_announcements: raw.barrier_announcements,
         };
         config.validate(profile).map_err(|e| self.config_error(e, "", ""))?;
         Ok(config)

@@ -491,6 +491,7 @@ impl Ctx<'_> {
             max_checkpoint_gap_ms: raw.max_checkpoint_gap_ms.filter(|g| *g > 0),
             committed_offsets: raw.committed_offsets,
             retained_count: raw.retained_count,
+            restored_checkpoints: raw.restored_checkpoints,
         })
     }
 }

@@ -281,8 +281,8 @@ fn checkpoint_table(s: &mut String, c: &CheckpointConfig) {
     if c.aligned_timeout_ms != d.aligned_timeout_ms {
         let _ = writeln!(s, "aligned_timeout_ms = {}", c.aligned_timeout_ms);
     }
-    if c.barrier_announcements != d.barrier_announcements {
-        let _ = writeln!(s, "barrier_announcements = {}", c.barrier_announcements);
+    if let Some(on) = c.barrier_announcements {
+        let _ = writeln!(s, "barrier_announcements = {on}");
     }
     if c.retention != d.retention {
         let _ = writeln!(s, "retention = {}", quote(&crate::scenario::names::name_of(&c.retention)));
@@ -643,6 +643,9 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
     }
     if let Some(n) = e.retained_count {
         ex.push(format!("retained_count = {n}"));
+    }
+    if let Some(ids) = &e.restored_checkpoints {
+        ex.push(format!("restored_checkpoints = {ids:?}"));
     }
     if !ex.is_empty() {
         let _ = writeln!(s, "\n[expect]\n{}", ex.join("\n"));

@@ -110,8 +110,11 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
             _ => "aligned",
         };
         // Barrier announcements (§3.4) stay as the scenario set them when the draw kept an
-        // aligned timeout, and go with it otherwise (no draw: other scenarios' streams are as before).
-        cp.barrier_announcements &= cp.aligned_timeout_ms > 0;
+        // aligned timeout; an explicit `true` goes with it otherwise (no draw: other scenarios'
+        // streams are as before). Unset, they follow the profile as in Flink.
+        if cp.aligned_timeout_ms == 0 && cp.barrier_announcements == Some(true) {
+            cp.barrier_announcements = None;
+        }
         cp.max_concurrent = if cp.unaligned { 1 } else { rng.random_range(1..=3) };
         let interval = cp.interval_ms.unwrap_or(1_000);
         let scale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
@@ -119,7 +122,7 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         let tscale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
         cp.timeout_ms = ((cp.timeout_ms as f64 * tscale) as i64).max(10);
         cp.tolerable_failures = [0, 1, 3, UNLIMITED as i64][rng.random_range(0..4)];
-        if cp.barrier_announcements {
+        if cp.aligned_timeout_ms > 0 && cp.announces_barriers(spec.profile) {
             parts.push(format!("mode={mode_name}({} ms, announcements)", cp.aligned_timeout_ms));
         } else if cp.aligned_timeout_ms > 0 {
             parts.push(format!("mode={mode_name}({} ms)", cp.aligned_timeout_ms));

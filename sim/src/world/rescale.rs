@@ -177,7 +177,12 @@ pub(super) fn on_status_changed(w: &mut World, to: JobStatus) {
     } else if matches!(to, JobStatus::Restarting | JobStatus::Failing) {
         w.rescale.stop_completed = false;
         w.rescale.stop_failed = true;
-        w.tr("jm", "stop", "stop-with-savepoint failed after its savepoint: the job fails over".into());
+        let what = if to == JobStatus::Failing && w.spec.profile.failure_after_stop_savepoint_fails_job() {
+            "the job fails (StopWithSavepointStoppingException, not recoverable)"
+        } else {
+            "the job fails over"
+        };
+        w.tr("jm", "stop", format!("stop-with-savepoint failed after its savepoint: {what}"));
     }
 }
 

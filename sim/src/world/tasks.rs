@@ -148,7 +148,7 @@ pub(super) async fn task_main(
         let counters = w.tasks.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
-        t.set_barrier_announcements(spec.checkpoint.barrier_announcements);
+        t.set_barrier_announcements(spec.checkpoint.announces_barriers(spec.profile));
         configure_offset_commits(&spec, &mut t, now);
         configure_txn_timeout(w, &spec, &mut t, restore.as_deref().and_then(|c| c.tasks.get(&task)), now);
         if let Some(strategy) = source_watermarks {
@@ -572,6 +572,11 @@ pub(super) fn drain_outputs(
 ) -> (Vec<(CheckpointId, TaskSnapshot)>, bool) {
     let (task, attempt) = key;
     let mut snaps = Vec::new();
+    for r in t.take_records_after_stop() {
+        // A protocol bug (semantics §12.6): the `stop` checker names it.
+        let data = EventData::RecordAfterStop { task, attempt, savepoint: r.savepoint, input_seq: r.lineage.input_seq };
+        w.tr_typed(&tm_node(tm), "after-stop", data);
+    }
     w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
     while let Some(out) = t.poll_output() {
         match out {
@@ -940,7 +945,7 @@ pub(super) fn take_input(
     now: u64,
 ) -> Take {
     let (task, attempt) = key;
-    if w.spec.checkpoint.barrier_announcements && announce_barriers(w, t, key, inputs, now) {
+    if w.spec.checkpoint.announces_barriers(w.spec.profile) && announce_barriers(w, t, key, inputs, now) {
         // Let the host act on what the announcements caused (a prioritization) first.
         return Take::Event;
     }

@@ -37,6 +37,10 @@ pub enum EventData {
     /// a new JobMaster) and the backoff of the restart it scheduled, `None` when it allowed no
     /// restart (the job fails for good); `cause` what failed (the `detail` text renders it).
     Failure { failure: u32, backoff_ms: Option<u64>, cause: ckptsim::reason::FailureCause },
+    /// Task `task` (attempt `attempt`) processed a record of input `input_seq` after the barrier
+    /// of the stop-with-savepoint's synchronous `savepoint` it stopped at (a protocol bug: the
+    /// `stop` checker names it).
+    RecordAfterStop { task: TaskId, attempt: Attempt, savepoint: CheckpointId, input_seq: u64 },
     /// An event about one task (exception, injected fault, snapshot, decline, sink); the
     /// `detail` text says what happened.
     Task { task: TaskId },
@@ -56,6 +60,10 @@ impl EventData {
             }
             EventData::Fault { start, label } => Some(format!("{} {label}", if *start { "start" } else { "end" })),
             EventData::TmStart { incarnation } => Some(format!("incarnation={incarnation}")),
+            EventData::RecordAfterStop { task, attempt, savepoint, input_seq } => Some(format!(
+                "task={} {attempt} processed input #{input_seq} after the barrier of stop savepoint {}",
+                task.0, savepoint.0
+            )),
             EventData::None | EventData::Failure { .. } | EventData::Task { .. } | EventData::Trigger { .. } => None,
         }
     }
