@@ -214,9 +214,9 @@ impl Explorer<'_> {
         let now = sys.now_ms;
         sys.jm_failovers += 1;
         sys.epoch += 1;
-        sys.obs.status = JobStatus::Suspended;
-        sys.obs.status_timeline.push((now, JobStatus::Suspended));
-        for row in sys.obs.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
+        sys.obs.make_mut().status = JobStatus::Suspended;
+        sys.obs.make_mut().status_timeline.push((now, JobStatus::Suspended));
+        for row in sys.obs.make_mut().checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
             row.end_ms = Some(now);
             row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
         }
@@ -228,11 +228,12 @@ impl Explorer<'_> {
         sys.data.clear();
         sys.to_task.clear();
         sys.to_jm.clear();
-        sys.obs.status_timeline.push((now, JobStatus::Created));
+        sys.obs.make_mut().status_timeline.push((now, JobStatus::Created));
         let params = self.spec.job_params(self.graph.tasks.clone(), 0);
-        sys.jm = JobMaster::new(params);
-        sys.jm.recover_checkpoint_id_counter(sys.ha_next_id);
-        sys.jm.start_recovered(now, sys.ha_latest.clone());
+        let mut jm = JobMaster::new(params);
+        jm.recover_checkpoint_id_counter(sys.ha_next_id);
+        jm.start_recovered(now, sys.ha_latest.clone());
+        sys.jm = Part::new(jm);
         self.route_jm(sys);
     }
 
@@ -264,13 +265,13 @@ impl Explorer<'_> {
                 let Some(task) = sys.tasks.get(&t) else { return false };
                 let Some((p, o, true)) = self.next_record(sys, task) else { return false };
                 let tm = self.graph.tasks[t.0 as usize].tm.0;
-                let task = sys.tasks.get_mut(&t).expect("live task");
+                let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                 task.handle_log_records(
                     sys.now_ms,
                     &self.log.records[p][o..o + 1],
                     sys.counters.entry(tm).or_default(),
                 );
-                sys.obs.read_inputs += 1;
+                sys.obs.make_mut().read_inputs += 1;
                 self.drain(sys, t);
             }
             Choice::Data { attempt, to, ch } => {
@@ -282,7 +283,7 @@ impl Explorer<'_> {
                     return false;
                 }
                 let tm = self.graph.tasks[to.0 as usize].tm.0;
-                let task = sys.tasks.get_mut(&to).expect("live task");
+                let task = sys.tasks.get_mut(&to).expect("live task").make_mut();
                 task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());
                 self.drain(sys, to);
             }
@@ -305,9 +306,9 @@ impl Explorer<'_> {
                 // A message of an older leader's attempt is fenced (dropped).
                 if let Some(a) = Self::from_epoch(sys, attempt) {
                     match m {
-                        Up::State { state, cause, .. } => sys.jm.handle_task_state(now, t, a, state, cause),
-                        Up::Ack { id, snapshot, .. } => sys.jm.handle_ack(now, t, a, id, snapshot),
-                        Up::Decline { id, reason, .. } => sys.jm.handle_decline(now, t, a, id, reason),
+                        Up::State { state, cause, .. } => sys.jm.make_mut().handle_task_state(now, t, a, state, cause),
+                        Up::Ack { id, snapshot, .. } => sys.jm.make_mut().handle_ack(now, t, a, id, snapshot),
+                        Up::Decline { id, reason, .. } => sys.jm.make_mut().handle_decline(now, t, a, id, reason),
                     }
                     self.route_jm(sys);
                 }
@@ -319,7 +320,7 @@ impl Explorer<'_> {
                 sys.ticked_at = Some(sys.now_ms);
                 let now = sys.now_ms;
                 if sys.jm.poll_timeout().is_some_and(|d| d <= now) {
-                    sys.jm.handle_timeout(now);
+                    sys.jm.make_mut().handle_timeout(now);
                     self.route_jm(sys);
                 }
                 let due: Vec<TaskId> = sys
@@ -330,7 +331,7 @@ impl Explorer<'_> {
                     .collect();
                 for t in due {
                     if let Some(task) = sys.tasks.get_mut(&t) {
-                        task.handle_timeout(now);
+                        task.make_mut().handle_timeout(now);
                         self.drain(sys, t);
                     }
                 }
@@ -345,7 +346,7 @@ impl Explorer<'_> {
                 if !sys.crashed_tms.remove(&tm) {
                     return false;
                 }
-                sys.jm.handle_tm_lost(sys.now_ms, tm);
+                sys.jm.make_mut().handle_tm_lost(sys.now_ms, tm);
                 self.route_jm(sys);
             }
             Choice::JmFailover => {
@@ -381,7 +382,7 @@ impl Explorer<'_> {
                     sys.restored_from.insert(t, cp.id);
                 }
                 sys.data.retain(|k, _| k.0 >= attempt.0);
-                sys.tasks.insert(t, task);
+                sys.tasks.insert(t, Part::new(task));
                 let up = sys.to_jm.entry(t).or_default();
                 if self.spec.profile.has_initializing_state() {
                     up.push_back(Up::State { attempt, state: ExecutionState::Initializing, cause: None });
@@ -394,7 +395,7 @@ impl Explorer<'_> {
                 // answer too (the JobMaster stops retrying once the execution leaves CANCELING);
                 // a separate acknowledgement would only lengthen every path.
                 if current == Some(attempt) {
-                    let task = sys.tasks.get_mut(&t).expect("live task");
+                    let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                     task.close();
                     self.drain(sys, t);
                     sys.tasks.remove(&t);
@@ -407,18 +408,18 @@ impl Explorer<'_> {
                 });
             }
             Ctl::Trigger { attempt, barrier } if current == Some(attempt) => {
-                sys.tasks.get_mut(&t).expect("live task").handle_trigger(now, barrier);
+                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_trigger(now, barrier);
                 self.drain(sys, t);
             }
             Ctl::NotifyComplete { attempt, id } if current == Some(attempt) => {
-                sys.tasks.get_mut(&t).expect("live task").handle_notify_complete(now, id);
+                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_complete(now, id);
                 if self.drain(sys, t) {
-                    let seen = sys.obs.completion_seen.entry(t).or_insert(id);
+                    let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);
                     *seen = (*seen).max(id);
                 }
             }
             Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => {
-                sys.tasks.get_mut(&t).expect("live task").handle_notify_aborted(now, id);
+                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_aborted(now, id);
                 self.drain(sys, t);
             }
             // Messages for an attempt that no longer runs are dropped by the TaskManager.
@@ -431,7 +432,7 @@ impl Explorer<'_> {
     pub(super) fn drain(&self, sys: &mut Sys, t: TaskId) -> bool {
         let now = sys.now_ms;
         let Some(attempt) = sys.tasks.get(&t).map(|x| x.attempt()) else { return false };
-        while let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.poll_output()) {
+        while let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.make_mut().poll_output()) {
             match out {
                 TaskOutput::Emit { channel, record } => {
                     let (to, ch) = self.outs[t.0 as usize][channel as usize];
@@ -457,7 +458,7 @@ impl Explorer<'_> {
                     }
                 }
                 TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
-                    let row = checkpoint_row(&mut sys.obs, id);
+                    let row = checkpoint_row(sys.obs.make_mut(), id);
                     row.alignment_ms = row.alignment_ms.max(alignment_ms);
                     row.unaligned |= unaligned;
                     sys.to_jm.entry(t).or_default().push_back(Up::Ack { attempt, id, snapshot });
@@ -480,7 +481,7 @@ impl Explorer<'_> {
                             q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
                         let (el, _) = q.remove(pos).expect("barrier position");
                         let tm = self.graph.tasks[t.0 as usize].tm.0;
-                        let task = sys.tasks.get_mut(&t).expect("live task");
+                        let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                         task.handle_input(
                             now,
                             ChannelId(ch),
@@ -491,7 +492,7 @@ impl Explorer<'_> {
                     }
                 }
                 TaskOutput::PrintRow { record } => {
-                    sys.obs.print_rows.entry(t).or_default().push(OutputRow::of(now, t, attempt, record))
+                    sys.obs.make_mut().print_rows.entry(t).or_default().push(OutputRow::of(now, t, attempt, record))
                 }
                 TaskOutput::Sink(op) => {
                     // The store fences producers of older attempts (Kafka's transactional epochs).
@@ -501,14 +502,14 @@ impl Explorer<'_> {
                     }
                     sys.sink_epochs.insert(t, attempt);
                     if let Err(e) = sys.store.apply(now, op) {
-                        sys.obs.sink_anomalies.push(format!("t={now} {t}: {e:?}"));
+                        sys.obs.make_mut().sink_anomalies.push(format!("t={now} {t}: {e:?}"));
                     }
                 }
                 TaskOutput::CommitOffsets { offsets } => {
                     let checkpoint =
                         sys.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
                     for (p, o) in &offsets {
-                        sys.obs.offset_commits.entry(t).or_default().push(OffsetCommit {
+                        sys.obs.make_mut().offset_commits.entry(t).or_default().push(OffsetCommit {
                             time_ms: now,
                             task: t,
                             partition: *p,
@@ -528,7 +529,7 @@ impl Explorer<'_> {
             }
         }
         if let Some(id) = sys.restored_from.remove(&t) {
-            let seen = sys.obs.completion_seen.entry(t).or_insert(id);
+            let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);
             *seen = (*seen).max(id);
         }
         true
@@ -554,7 +555,7 @@ impl Explorer<'_> {
 
     pub(super) fn route_jm(&self, sys: &mut Sys) {
         let now = sys.now_ms;
-        while let Some(out) = sys.jm.poll_output() {
+        while let Some(out) = sys.jm.make_mut().poll_output() {
             match out {
                 JobOutput::Deploy { task, attempt, restore, .. } => {
                     let attempt = Self::to_epoch(sys, attempt);
@@ -577,30 +578,32 @@ impl Explorer<'_> {
                     self.send_to_task(sys, task, Ctl::NotifyAborted { attempt, id })
                 }
                 JobOutput::JobStatusChanged { to, .. } => {
-                    sys.obs.status = to;
-                    sys.obs.status_timeline.push((now, to));
+                    sys.obs.make_mut().status = to;
+                    sys.obs.make_mut().status_timeline.push((now, to));
                 }
                 JobOutput::TaskStateChanged { .. } | JobOutput::CancelGaveUp { .. } => {}
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
-                    sys.obs.restart_schedule.push((now, failure, backoff_ms));
-                    sys.obs.failures.push((
+                    sys.obs.make_mut().restart_schedule.push((now, failure, backoff_ms));
+                    sys.obs.make_mut().failures.push((
                         now,
                         format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
                         EventData::Failure { failure, backoff_ms: Some(backoff_ms), cause },
                     ));
                 }
-                JobOutput::RestartSuppressed { failure, cause } => sys.obs.failures.push((
+                JobOutput::RestartSuppressed { failure, cause } => sys.obs.make_mut().failures.push((
                     now,
                     format!("#{failure} restart suppressed: {cause}"),
                     EventData::Failure { failure, backoff_ms: None, cause },
                 )),
-                JobOutput::Restored { .. } => sys.obs.restarts += 1,
-                JobOutput::Terminated { retained, .. } => sys.obs.retained = retained.iter().map(|c| c.id).collect(),
+                JobOutput::Restored { .. } => sys.obs.make_mut().restarts += 1,
+                JobOutput::Terminated { retained, .. } => {
+                    sys.obs.make_mut().retained = retained.iter().map(|c| c.id).collect()
+                }
                 JobOutput::Checkpoint(c) => match c {
                     CoordinatorOutput::Trigger { id, timestamp_ms, kind, .. } => {
                         sys.ha_next_id = sys.ha_next_id.max(id.next());
-                        sys.obs.triggers.push((now, id));
-                        let row = checkpoint_row(&mut sys.obs, id);
+                        sys.obs.make_mut().triggers.push((now, id));
+                        let row = checkpoint_row(sys.obs.make_mut(), id);
                         row.trigger_ms = timestamp_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                     }
@@ -608,18 +611,18 @@ impl Explorer<'_> {
                         // The HA store has it before it counts as completed.
                         sys.ha_latest = Some(cp.clone());
                         let offsets = self.source_offsets(&cp);
-                        sys.obs.completed_offsets.insert(cp.id, offsets);
+                        sys.obs.make_mut().completed_offsets.insert(cp.id, offsets);
                         let in_flight = crate::world::in_flight_inputs(&cp);
                         if !in_flight.is_empty() {
-                            sys.obs.completed_in_flight.insert(cp.id, in_flight);
+                            sys.obs.make_mut().completed_in_flight.insert(cp.id, in_flight);
                         }
-                        let row = checkpoint_row(&mut sys.obs, cp.id);
+                        let row = checkpoint_row(sys.obs.make_mut(), cp.id);
                         row.end_ms = Some(now);
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
                     }
                     CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
-                        let row = checkpoint_row(&mut sys.obs, id);
+                        let row = checkpoint_row(sys.obs.make_mut(), id);
                         row.trigger_ms = trigger_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                         if row.end_ms.is_none() {
