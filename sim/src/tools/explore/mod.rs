@@ -17,6 +17,7 @@
 //! | `fail:tN` | task N throws |
 //! | `crash-tm:N` | TaskManager N's process dies: its tasks are gone, messages on their way to them are lost, its per-process counters reset |
 //! | `tm-lost:N` | the JobManager notices the crashed TaskManager N (heartbeat timeout): its executions fail; a replacement process offers the same slots |
+//! | `zombie:tN:I` | message I of those task N's ended attempts sent (and the JobManager took) arrives again, late: the JobManager must ignore it (`--zombies`) |
 //! | `jm-failover` | the JobManager dies and a new leader takes over (HA): the job is suspended, pending checkpoints die, TaskManagers fail the old leader's tasks, everything in flight of the old epoch is fenced, and the new JobMaster recovers the latest completed checkpoint and the checkpoint id counter |
 //!
 //! The search is breadth-first, level by level, so the first violation found has a path of
@@ -89,6 +90,8 @@ pub struct Bounds {
     pub max_tm_crashes: u32,
     /// JobManager failovers on one path.
     pub max_jm_failovers: u32,
+    /// Late re-deliveries of an ended attempt's messages to the JobManager on one path.
+    pub max_zombies: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
@@ -104,6 +107,7 @@ impl Default for Bounds {
             max_losses: 0,
             max_tm_crashes: 0,
             max_jm_failovers: 0,
+            max_zombies: 0,
             max_states: 300_000,
             reduce: true,
         }
@@ -123,6 +127,7 @@ pub enum Choice {
     CrashTm(TmId),
     TmLost(TmId),
     JmFailover,
+    Zombie { to: TaskId, idx: u32 },
 }
 
 impl fmt::Display for Choice {
@@ -138,6 +143,7 @@ impl fmt::Display for Choice {
             Choice::CrashTm(tm) => write!(f, "crash-tm:{}", tm.0),
             Choice::TmLost(tm) => write!(f, "tm-lost:{}", tm.0),
             Choice::JmFailover => f.write_str("jm-failover"),
+            Choice::Zombie { to, idx } => write!(f, "zombie:t{}:{idx}", to.0),
         }
     }
 }
@@ -163,9 +169,10 @@ impl std::str::FromStr for Choice {
             ["to-jm", t] => Ok(Choice::ToJm(task(t)?)),
             ["lose", t] => Ok(Choice::Lose(task(t)?)),
             ["fail", t] => Ok(Choice::Fail(task(t)?)),
+            ["zombie", t, i] => Ok(Choice::Zombie { to: task(t)?, idx: num(i)? }),
             ["data", a, t, c] => Ok(Choice::Data { attempt: num(a)?, to: task(t)?, ch: num(c)? }),
             _ => {
-                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover)"))
+                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, zombie:tN:I)"))
             }
         }
     }
@@ -187,6 +194,14 @@ enum Up {
     State { attempt: Attempt, state: ExecutionState, cause: Option<String> },
     Ack { attempt: Attempt, id: CheckpointId, snapshot: TaskSnapshot },
     Decline { attempt: Attempt, id: CheckpointId, reason: CheckpointFailureReason },
+}
+
+impl Up {
+    fn attempt(&self) -> Attempt {
+        match self {
+            Up::State { attempt, .. } | Up::Ack { attempt, .. } | Up::Decline { attempt, .. } => *attempt,
+        }
+    }
 }
 
 /// What the checkers read, kept per task where the order across tasks does not matter.
@@ -212,6 +227,8 @@ struct Obs {
     completion_seen: BTreeMap<TaskId, CheckpointId>,
     retained: Vec<CheckpointId>,
     read_inputs: u64,
+    /// Late messages of ended attempts that changed the JobMaster (it must ignore them).
+    zombie_anomalies: Vec<String>,
 }
 
 /// The whole system at one point of a path.
@@ -248,6 +265,12 @@ struct Sys {
     /// deadline a machine keeps reporting while it waits for something else) does not fire
     /// again until time or something else moves.
     ticked_at: Option<u64>,
+    /// With `--zombies`: per task, the messages the JobManager of this epoch took from it, which
+    /// a zombie may deliver again once their attempt has ended.
+    delivered_up: BTreeMap<TaskId, Vec<Up>>,
+    /// Zombie deliveries on this path (not in the fingerprint: a zombie delivery the JobMaster
+    /// ignores leaves the state as it was, which the search has seen).
+    zombies: u32,
 }
 
 /// FNV-1a over formatted text, with a multiply-rotate step for each eight bytes of a piece
@@ -298,7 +321,7 @@ impl Sys {
             o.restart_schedule.len() as u64 + o.restarts as u64 + o.failures.len() as u64,
             o.checkpoints.values().filter(|r| r.end_ms.is_some()).count() as u64 + o.checkpoints.len() as u64 * 1000,
             o.print_rows.values().map(|v| v.len() as u64).sum(),
-            o.sink_anomalies.len() as u64,
+            o.sink_anomalies.len() as u64 + o.zombie_anomalies.len() as u64,
             o.offset_commits.values().map(|v| v.len() as u64).sum(),
             o.completion_seen.values().map(|c| c.0).sum(),
             self.store.committed().len() as u64,
@@ -353,6 +376,9 @@ impl Sys {
             self.ha_latest.as_ref().map(|c| c.id),
             self.ha_next_id
         );
+        if !self.delivered_up.is_empty() {
+            let _ = write!(h, "|{:?}", self.delivered_up);
+        }
         h.0
     }
 }
@@ -492,6 +518,7 @@ impl<'a> Explorer<'a> {
                 completion_seen: BTreeMap::new(),
                 retained: vec![],
                 read_inputs: 0,
+                zombie_anomalies: vec![],
             }),
             failures: 0,
             ticks: 0,
@@ -503,6 +530,8 @@ impl<'a> Explorer<'a> {
             ha_latest: None,
             ha_next_id: CheckpointId(1),
             ticked_at: None,
+            delivered_up: BTreeMap::new(),
+            zombies: 0,
         };
         sys.jm.make_mut().start(0, None);
         self.route_jm(&mut sys);

@@ -80,7 +80,7 @@ impl Explorer<'_> {
                     Choice::Data { to, .. } => group.contains(to),
                     Choice::CrashTm(tm) => group.iter().any(|x| self.graph.tasks[x.0 as usize].tm == *tm),
                     Choice::JmFailover => true,
-                    Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) => false,
+                    Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) | Choice::Zombie { .. } => false,
                 })
                 .collect();
             if best.as_ref().is_none_or(|b| kept.len() < b.len()) {
@@ -174,6 +174,16 @@ impl Explorer<'_> {
         if sys.jm_failovers < b.max_jm_failovers && !settled {
             out.push(Choice::JmFailover);
         }
+        if sys.zombies < b.max_zombies {
+            for (t, sent) in &sys.delivered_up {
+                let current = sys.jm.execution(*t).0;
+                for (i, m) in sent.iter().enumerate() {
+                    if Self::from_epoch(sys, m.attempt()).is_some_and(|a| a != current) {
+                        out.push(Choice::Zombie { to: *t, idx: i as u32 });
+                    }
+                }
+            }
+        }
         out
     }
 
@@ -228,6 +238,8 @@ impl Explorer<'_> {
         sys.data.clear();
         sys.to_task.clear();
         sys.to_jm.clear();
+        // The new leader's fencing token: the old epoch's messages never reach it.
+        sys.delivered_up.clear();
         sys.obs.make_mut().status_timeline.push((now, JobStatus::Created));
         let params = self.spec.job_params(self.graph.tasks.clone(), 0);
         let mut jm = JobMaster::new(params);
@@ -257,7 +269,8 @@ impl Explorer<'_> {
 
     /// Applies `c` to `sys`; false when the choice is not enabled there (a replayed path).
     pub(super) fn apply(&self, sys: &mut Sys, c: Choice) -> bool {
-        if c != Choice::Tick {
+        // A zombie delivery the JobMaster ignores moves nothing: the timer rule stays as it was.
+        if !matches!(c, Choice::Tick | Choice::Zombie { .. }) {
             sys.ticked_at = None;
         }
         match c {
@@ -299,18 +312,34 @@ impl Explorer<'_> {
             }
             Choice::ToJm(t) => {
                 let Some(m) = sys.to_jm.get_mut(&t).and_then(|q| q.pop_front()) else { return false };
-                let now = sys.now_ms;
-                let attempt = match &m {
-                    Up::State { attempt, .. } | Up::Ack { attempt, .. } | Up::Decline { attempt, .. } => *attempt,
-                };
                 // A message of an older leader's attempt is fenced (dropped).
-                if let Some(a) = Self::from_epoch(sys, attempt) {
-                    match m {
-                        Up::State { state, cause, .. } => sys.jm.make_mut().handle_task_state(now, t, a, state, cause),
-                        Up::Ack { id, snapshot, .. } => sys.jm.make_mut().handle_ack(now, t, a, id, snapshot),
-                        Up::Decline { id, reason, .. } => sys.jm.make_mut().handle_decline(now, t, a, id, reason),
+                if let Some(a) = Self::from_epoch(sys, m.attempt()) {
+                    if self.bounds.max_zombies > 0 {
+                        sys.delivered_up.entry(t).or_default().push(m.clone());
                     }
-                    self.route_jm(sys);
+                    self.to_jm(sys, t, a, m);
+                }
+            }
+            Choice::Zombie { to, idx } => {
+                let Some(m) = sys.delivered_up.get(&to).and_then(|v| v.get(idx as usize)).cloned() else {
+                    return false;
+                };
+                let current = sys.jm.execution(to).0;
+                let Some(a) = Self::from_epoch(sys, m.attempt()).filter(|a| *a != current) else { return false };
+                sys.zombies += 1;
+                // Flink's JobMaster ignores a late state update of an attempt it no longer runs
+                // (`ExecutionGraph.updateState` finds no such attempt) and the coordinator a late
+                // ack or decline of one (`PendingCheckpoint.acknowledgeTask` answers UNKNOWN,
+                // the state is discarded): the JobMaster must come out as it went in.
+                let before = sys.jm.fp();
+                let what = format!("{m:?}");
+                self.to_jm(sys, to, a, m);
+                if sys.jm.fp() != before {
+                    let now = sys.now_ms;
+                    let what: String = what.chars().take(120).collect();
+                    sys.obs.make_mut().zombie_anomalies.push(format!(
+                        "t={now} a late message of {to} attempt {a} (the JobManager runs attempt {current}) changed the JobMaster: {what}"
+                    ));
                 }
             }
             Choice::Tick => {
@@ -367,6 +396,17 @@ impl Explorer<'_> {
             }
         }
         true
+    }
+
+    /// Hands task `t`'s message (of JobMaster attempt `a`) to the JobMaster.
+    fn to_jm(&self, sys: &mut Sys, t: TaskId, a: Attempt, m: Up) {
+        let now = sys.now_ms;
+        match m {
+            Up::State { state, cause, .. } => sys.jm.make_mut().handle_task_state(now, t, a, state, cause),
+            Up::Ack { id, snapshot, .. } => sys.jm.make_mut().handle_ack(now, t, a, id, snapshot),
+            Up::Decline { id, reason, .. } => sys.jm.make_mut().handle_decline(now, t, a, id, reason),
+        }
+        self.route_jm(sys);
     }
 
     pub(super) fn deliver_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
