@@ -236,6 +236,9 @@ struct ExploreArgs {
     /// JobManager failovers (a new leader recovers from the HA store) per path.
     #[arg(long, default_value_t = 0)]
     jm_failovers: u32,
+    /// Late messages of ended task attempts (zombies) re-delivered to the JobManager per path.
+    #[arg(long, default_value_t = 0)]
+    zombies: u32,
     /// Distinct states before giving up.
     #[arg(long, default_value_t = 300_000)]
     max_states: u64,
@@ -771,6 +774,7 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_losses: a.losses,
         max_tm_crashes: a.tm_crashes,
         max_jm_failovers: a.jm_failovers,
+        max_zombies: a.zombies,
         max_states: a.max_states,
         reduce: !a.no_reduce,
     };

@@ -17,6 +17,7 @@
 //! losses = 0
 //! tm_crashes = 0                # optional (default 0), written when not 0
 //! jm_failovers = 0              # optional (default 0), written when not 0
+//! zombies = 0                   # optional (default 0), written when not 0
 //! path = ["fetch:t0", "tick", ...]
 //! job = '''
 //! <the scenario file>
@@ -66,6 +67,8 @@ struct Raw {
     tm_crashes: u32,
     #[serde(default)]
     jm_failovers: u32,
+    #[serde(default)]
+    zombies: u32,
     path: Vec<String>,
     job: String,
 }
@@ -92,6 +95,9 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
     );
     if bounds.max_tm_crashes > 0 || bounds.max_jm_failovers > 0 {
         let _ = writeln!(s, "tm_crashes = {}\njm_failovers = {}", bounds.max_tm_crashes, bounds.max_jm_failovers);
+    }
+    if bounds.max_zombies > 0 {
+        let _ = writeln!(s, "zombies = {}", bounds.max_zombies);
     }
     s.push_str("path = [\n");
     for chunk in v.path.chunks(8) {
@@ -186,6 +192,7 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_losses: raw.losses,
         max_tm_crashes: raw.tm_crashes,
         max_jm_failovers: raw.jm_failovers,
+        max_zombies: raw.zombies,
         ..Bounds::default()
     };
     Ok(ReplayFile { spec, bounds, path, checker: raw.checker, anomaly: raw.anomaly })

@@ -3,10 +3,11 @@
 use super::*;
 
 impl Explorer<'_> {
-    /// The source offsets (next to read) a completed checkpoint holds.
+    /// The source offsets (next to read) a completed checkpoint holds, of every source (a job
+    /// graph has several; the world reads them the same way, `services.rs`).
     pub(super) fn source_offsets(&self, cp: &CompletedCheckpoint) -> BTreeMap<PartitionId, Offset> {
         let mut out = BTreeMap::new();
-        for t in self.graph.vertex_tasks(0) {
+        for t in self.graph.source_tasks() {
             if let Some(OperatorState::SourceOffsets(m)) = cp.tasks.get(&t).and_then(|s| s.operators.first()) {
                 for (p, o) in m {
                     let last_read = self.spec.profile.kafka_state_is_last_read();
@@ -93,6 +94,9 @@ impl Explorer<'_> {
 
     /// The first safety anomaly of the run so far, or a liveness one for a stuck terminal state.
     pub(super) fn judge(&self, sys: &Sys, terminal: bool) -> Judgement {
+        if let Some(z) = sys.obs.zombie_anomalies.first() {
+            return Some(("zombie".into(), z.clone()));
+        }
         let run = self.run_result(sys);
         let verdicts: Vec<Verdict> = check::check_all(self.spec, &run, &self.reference);
         for v in verdicts.iter().filter(|v| v.checker != "liveness") {

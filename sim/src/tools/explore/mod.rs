@@ -17,6 +17,7 @@
 //! | `fail:tN` | task N throws |
 //! | `crash-tm:N` | TaskManager N's process dies: its tasks are gone, messages on their way to them are lost, its per-process counters reset |
 //! | `tm-lost:N` | the JobManager notices the crashed TaskManager N (heartbeat timeout): its executions fail; a replacement process offers the same slots |
+//! | `zombie:tN:I` | message I of those task N's ended attempts sent (and the JobManager took) arrives again, late: the JobManager must ignore it (`--zombies`) |
 //! | `jm-failover` | the JobManager dies and a new leader takes over (HA): the job is suspended, pending checkpoints die, TaskManagers fail the old leader's tasks, everything in flight of the old epoch is fenced, and the new JobMaster recovers the latest completed checkpoint and the checkpoint id counter |
 //!
 //! The search is breadth-first, level by level, so the first violation found has a path of
@@ -60,10 +61,14 @@ use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::{self, Write as _};
+use std::rc::Rc;
 use std::sync::Arc;
 
 mod judge;
+mod part;
 mod step;
+
+use part::Part;
 
 use judge::checkpoint_row;
 
@@ -85,6 +90,8 @@ pub struct Bounds {
     pub max_tm_crashes: u32,
     /// JobManager failovers on one path.
     pub max_jm_failovers: u32,
+    /// Late re-deliveries of an ended attempt's messages to the JobManager on one path.
+    pub max_zombies: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
@@ -100,6 +107,7 @@ impl Default for Bounds {
             max_losses: 0,
             max_tm_crashes: 0,
             max_jm_failovers: 0,
+            max_zombies: 0,
             max_states: 300_000,
             reduce: true,
         }
@@ -119,6 +127,7 @@ pub enum Choice {
     CrashTm(TmId),
     TmLost(TmId),
     JmFailover,
+    Zombie { to: TaskId, idx: u32 },
 }
 
 impl fmt::Display for Choice {
@@ -134,6 +143,7 @@ impl fmt::Display for Choice {
             Choice::CrashTm(tm) => write!(f, "crash-tm:{}", tm.0),
             Choice::TmLost(tm) => write!(f, "tm-lost:{}", tm.0),
             Choice::JmFailover => f.write_str("jm-failover"),
+            Choice::Zombie { to, idx } => write!(f, "zombie:t{}:{idx}", to.0),
         }
     }
 }
@@ -159,9 +169,10 @@ impl std::str::FromStr for Choice {
             ["to-jm", t] => Ok(Choice::ToJm(task(t)?)),
             ["lose", t] => Ok(Choice::Lose(task(t)?)),
             ["fail", t] => Ok(Choice::Fail(task(t)?)),
+            ["zombie", t, i] => Ok(Choice::Zombie { to: task(t)?, idx: num(i)? }),
             ["data", a, t, c] => Ok(Choice::Data { attempt: num(a)?, to: task(t)?, ch: num(c)? }),
             _ => {
-                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover)"))
+                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, zombie:tN:I)"))
             }
         }
     }
@@ -183,6 +194,14 @@ enum Up {
     State { attempt: Attempt, state: ExecutionState, cause: Option<String> },
     Ack { attempt: Attempt, id: CheckpointId, snapshot: TaskSnapshot },
     Decline { attempt: Attempt, id: CheckpointId, reason: CheckpointFailureReason },
+}
+
+impl Up {
+    fn attempt(&self) -> Attempt {
+        match self {
+            Up::State { attempt, .. } | Up::Ack { attempt, .. } | Up::Decline { attempt, .. } => *attempt,
+        }
+    }
 }
 
 /// What the checkers read, kept per task where the order across tasks does not matter.
@@ -208,14 +227,16 @@ struct Obs {
     completion_seen: BTreeMap<TaskId, CheckpointId>,
     retained: Vec<CheckpointId>,
     read_inputs: u64,
+    /// Late messages of ended attempts that changed the JobMaster (it must ignore them).
+    zombie_anomalies: Vec<String>,
 }
 
 /// The whole system at one point of a path.
 #[derive(Clone, Debug)]
 struct Sys {
     now_ms: u64,
-    jm: JobMaster,
-    tasks: BTreeMap<TaskId, Task>,
+    jm: Part<JobMaster>,
+    tasks: BTreeMap<TaskId, Part<Task>>,
     /// (attempt, downstream task, input channel) → elements with the records a priority
     /// barrier overtook.
     data: BTreeMap<(u32, TaskId, u32), VecDeque<(StreamElement, u32)>>,
@@ -226,7 +247,7 @@ struct Sys {
     counters: BTreeMap<u32, SurvivingCounters>,
     sink_epochs: BTreeMap<TaskId, Attempt>,
     restored_from: BTreeMap<TaskId, CheckpointId>,
-    obs: Obs,
+    obs: Part<Obs>,
     failures: u32,
     ticks: u32,
     losses: u32,
@@ -244,23 +265,46 @@ struct Sys {
     /// deadline a machine keeps reporting while it waits for something else) does not fire
     /// again until time or something else moves.
     ticked_at: Option<u64>,
+    /// With `--zombies`: per task, the messages the JobManager of this epoch took from it, which
+    /// a zombie may deliver again once their attempt has ended.
+    delivered_up: BTreeMap<TaskId, Vec<Up>>,
+    /// Zombie deliveries on this path (not in the fingerprint: a zombie delivery the JobMaster
+    /// ignores leaves the state as it was, which the search has seen).
+    zombies: u32,
 }
 
-/// FNV-1a over formatted text, with a multiply-rotate step for each eight bytes of a long
-/// piece: a state's fingerprint without building the text.
+/// FNV-1a over formatted text, with a multiply-rotate step for each eight bytes of a piece
+/// (a short piece, as most of what `Debug` writes, is one step): a state's fingerprint
+/// without building the text.
 struct Fingerprint(u64);
+
+impl Fingerprint {
+    fn new() -> Self {
+        Fingerprint(0xcbf2_9ce4_8422_2325)
+    }
+
+    fn word(&mut self, w: u64) {
+        // A word's high bytes would only reach the top bits: the rotation brings them down.
+        self.0 ^= w;
+        self.0 = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+    }
+}
 
 impl fmt::Write for Fingerprint {
     fn write_str(&mut self, s: &str) -> fmt::Result {
         let mut chunks = s.as_bytes().chunks_exact(8);
         for c in &mut chunks {
-            // A word's high bytes would only reach the top bits: the rotation brings them down.
-            self.0 ^= u64::from_le_bytes(c.try_into().expect("eight bytes"));
-            self.0 = self.0.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(29);
+            self.word(u64::from_le_bytes(c.try_into().expect("eight bytes")));
         }
-        for b in chunks.remainder() {
-            self.0 ^= *b as u64;
-            self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            // The length in the top byte (a remainder has at most seven bytes, so the top
+            // byte is free): "a\0" and "a" differ.
+            let mut w = (rest.len() as u64) << 56;
+            for (i, b) in rest.iter().enumerate() {
+                w |= (*b as u64) << (8 * i);
+            }
+            self.word(w);
         }
         Ok(())
     }
@@ -277,7 +321,7 @@ impl Sys {
             o.restart_schedule.len() as u64 + o.restarts as u64 + o.failures.len() as u64,
             o.checkpoints.values().filter(|r| r.end_ms.is_some()).count() as u64 + o.checkpoints.len() as u64 * 1000,
             o.print_rows.values().map(|v| v.len() as u64).sum(),
-            o.sink_anomalies.len() as u64,
+            o.sink_anomalies.len() as u64 + o.zombie_anomalies.len() as u64,
             o.offset_commits.values().map(|v| v.len() as u64).sum(),
             o.completion_seen.values().map(|c| c.0).sum(),
             self.store.committed().len() as u64,
@@ -285,15 +329,34 @@ impl Sys {
         ]
     }
 
+    /// The fingerprint of the same state with every part copied afresh (no cached part
+    /// fingerprint): equal to [`Sys::fingerprint`] unless a part changed without `make_mut`.
+    fn fresh_fingerprint(&self) -> u64 {
+        let mut fresh = self.clone();
+        fresh.jm = self.jm.fresh();
+        fresh.obs = self.obs.fresh();
+        for task in fresh.tasks.values_mut() {
+            *task = task.fresh();
+        }
+        fresh.fingerprint()
+    }
+
+    /// The whole state's fingerprint: the JobMaster's and each task's cached part fingerprints
+    /// (`part.rs`) and the formatted rest.
     fn fingerprint(&self) -> u64 {
-        let mut h = Fingerprint(0xcbf2_9ce4_8422_2325);
+        let mut h = Fingerprint::new();
+        h.word(self.jm.fp());
+        for (t, task) in &self.tasks {
+            h.word(t.0 as u64);
+            h.word(task.fp());
+        }
         // Formatting into the hasher cannot fail.
         let _ = write!(
             h,
-            "{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}|{}|{}|{}|{:?}|{:?}|{:?}",
+            "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}|{}|{}|{}|{:?}|{:?}|{:?}",
             self.now_ms,
-            self.jm,
-            self.tasks,
+            self.tasks.len(),
+            self.obs.fp(),
             self.data,
             self.to_task,
             self.to_jm,
@@ -302,7 +365,6 @@ impl Sys {
             self.counters,
             self.sink_epochs,
             self.restored_from,
-            self.obs,
             self.failures,
             self.ticks,
             self.losses,
@@ -314,7 +376,31 @@ impl Sys {
             self.ha_latest.as_ref().map(|c| c.id),
             self.ha_next_id
         );
+        if !self.delivered_up.is_empty() {
+            let _ = write!(h, "|{:?}", self.delivered_up);
+        }
         h.0
+    }
+}
+
+/// The last step of a path, linked to the step before it: children share their parent's
+/// path instead of copying it.
+struct PathStep {
+    choice: Choice,
+    parent: Option<Rc<PathStep>>,
+}
+
+impl PathStep {
+    /// The whole path ending in `last`, first step first.
+    fn path(last: &Option<Rc<PathStep>>) -> Vec<Choice> {
+        let mut out = Vec::new();
+        let mut at = last.as_deref();
+        while let Some(step) = at {
+            out.push(step.choice);
+            at = step.parent.as_deref();
+        }
+        out.reverse();
+        out
     }
 }
 
@@ -406,7 +492,7 @@ impl<'a> Explorer<'a> {
         let params = self.spec.job_params(self.graph.tasks.clone(), 0);
         let mut sys = Sys {
             now_ms: 0,
-            jm: JobMaster::new(params),
+            jm: Part::new(JobMaster::new(params)),
             tasks: BTreeMap::new(),
             data: BTreeMap::new(),
             to_task: BTreeMap::new(),
@@ -416,7 +502,7 @@ impl<'a> Explorer<'a> {
             counters: BTreeMap::new(),
             sink_epochs: BTreeMap::new(),
             restored_from: BTreeMap::new(),
-            obs: Obs {
+            obs: Part::new(Obs {
                 status: JobStatus::Created,
                 status_timeline: vec![(0, JobStatus::Created)],
                 restart_schedule: vec![],
@@ -432,7 +518,8 @@ impl<'a> Explorer<'a> {
                 completion_seen: BTreeMap::new(),
                 retained: vec![],
                 read_inputs: 0,
-            },
+                zombie_anomalies: vec![],
+            }),
             failures: 0,
             ticks: 0,
             losses: 0,
@@ -443,8 +530,10 @@ impl<'a> Explorer<'a> {
             ha_latest: None,
             ha_next_id: CheckpointId(1),
             ticked_at: None,
+            delivered_up: BTreeMap::new(),
+            zombies: 0,
         };
-        sys.jm.start(0, None);
+        sys.jm.make_mut().start(0, None);
         self.route_jm(&mut sys);
         sys
     }
@@ -455,8 +544,9 @@ impl<'a> Explorer<'a> {
         let init = self.initial();
         let mut visited: BTreeSet<u64> = BTreeSet::new();
         visited.insert(init.fingerprint());
-        // Each state carries whether its last step changed what the checkers read.
-        let mut frontier: Vec<(Sys, Vec<Choice>, bool)> = vec![(init, vec![], true)];
+        // Each state carries the last step of its path (shared with its siblings) and whether
+        // that step changed what the checkers read.
+        let mut frontier: Vec<(Sys, Option<Rc<PathStep>>, bool)> = vec![(init, None, true)];
         let mut report = ExploreReport {
             states_expanded: 0,
             distinct_states: 1,
@@ -467,8 +557,10 @@ impl<'a> Explorer<'a> {
             violation: None,
         };
         let mut cut = false;
+        // Every state of a level has a path of the level's length.
+        let mut level: u32 = 0;
         'levels: while !frontier.is_empty() {
-            let mut next = Vec::new();
+            let mut next = Vec::with_capacity(frontier.len() * 2);
             for (sys, path, changed) in frontier {
                 let choices = self.choices(&sys);
                 let terminal = choices.is_empty();
@@ -478,14 +570,14 @@ impl<'a> Explorer<'a> {
                     self.quiescent_state(&sys).map(|why| ("state".to_string(), why))
                 };
                 if let Some((checker, anomaly)) = verdict {
-                    report.violation = Some(Violation { path, checker, anomaly });
+                    report.violation = Some(Violation { path: PathStep::path(&path), checker, anomaly });
                     break 'levels;
                 }
                 if terminal {
                     report.terminal_states += 1;
                     continue;
                 }
-                if path.len() as u32 >= self.bounds.max_depth {
+                if level >= self.bounds.max_depth {
                     cut = true;
                     continue;
                 }
@@ -500,13 +592,13 @@ impl<'a> Explorer<'a> {
                             cut = true;
                             break 'levels;
                         }
-                        let mut p2 = path.clone();
-                        p2.push(c);
+                        let p2 = Some(Rc::new(PathStep { choice: c, parent: path.clone() }));
                         let changed = s2.observed() != before;
                         next.push((s2, p2, changed));
                     }
                 }
             }
+            level += 1;
             report.distinct_states = visited.len() as u64;
             if !next.is_empty() {
                 report.depth_reached += 1;
@@ -528,6 +620,10 @@ impl<'a> Explorer<'a> {
         for (i, c) in path.iter().enumerate() {
             if !self.choices(&sys).contains(c) || !self.apply(&mut sys, *c) {
                 return Err(format!("step {} ({c}) is not enabled in the replayed state", i + 1));
+            }
+            // The search trusts cached part fingerprints: a replay checks them at every step.
+            if sys.fingerprint() != sys.fresh_fingerprint() {
+                return Err(format!("step {} ({c}): a cached part fingerprint is stale", i + 1));
             }
             let next = self.next_timer(&sys).map_or("-".to_string(), |t| t.to_string());
             let tasks: Vec<String> = sys

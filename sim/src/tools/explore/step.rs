@@ -80,7 +80,7 @@ impl Explorer<'_> {
                     Choice::Data { to, .. } => group.contains(to),
                     Choice::CrashTm(tm) => group.iter().any(|x| self.graph.tasks[x.0 as usize].tm == *tm),
                     Choice::JmFailover => true,
-                    Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) => false,
+                    Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) | Choice::Zombie { .. } => false,
                 })
                 .collect();
             if best.as_ref().is_none_or(|b| kept.len() < b.len()) {
@@ -174,6 +174,16 @@ impl Explorer<'_> {
         if sys.jm_failovers < b.max_jm_failovers && !settled {
             out.push(Choice::JmFailover);
         }
+        if sys.zombies < b.max_zombies {
+            for (t, sent) in &sys.delivered_up {
+                let current = sys.jm.execution(*t).0;
+                for (i, m) in sent.iter().enumerate() {
+                    if Self::from_epoch(sys, m.attempt()).is_some_and(|a| a != current) {
+                        out.push(Choice::Zombie { to: *t, idx: i as u32 });
+                    }
+                }
+            }
+        }
         out
     }
 
@@ -214,9 +224,9 @@ impl Explorer<'_> {
         let now = sys.now_ms;
         sys.jm_failovers += 1;
         sys.epoch += 1;
-        sys.obs.status = JobStatus::Suspended;
-        sys.obs.status_timeline.push((now, JobStatus::Suspended));
-        for row in sys.obs.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
+        sys.obs.make_mut().status = JobStatus::Suspended;
+        sys.obs.make_mut().status_timeline.push((now, JobStatus::Suspended));
+        for row in sys.obs.make_mut().checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
             row.end_ms = Some(now);
             row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
         }
@@ -228,11 +238,14 @@ impl Explorer<'_> {
         sys.data.clear();
         sys.to_task.clear();
         sys.to_jm.clear();
-        sys.obs.status_timeline.push((now, JobStatus::Created));
+        // The new leader's fencing token: the old epoch's messages never reach it.
+        sys.delivered_up.clear();
+        sys.obs.make_mut().status_timeline.push((now, JobStatus::Created));
         let params = self.spec.job_params(self.graph.tasks.clone(), 0);
-        sys.jm = JobMaster::new(params);
-        sys.jm.recover_checkpoint_id_counter(sys.ha_next_id);
-        sys.jm.start_recovered(now, sys.ha_latest.clone());
+        let mut jm = JobMaster::new(params);
+        jm.recover_checkpoint_id_counter(sys.ha_next_id);
+        jm.start_recovered(now, sys.ha_latest.clone());
+        sys.jm = Part::new(jm);
         self.route_jm(sys);
     }
 
@@ -256,7 +269,8 @@ impl Explorer<'_> {
 
     /// Applies `c` to `sys`; false when the choice is not enabled there (a replayed path).
     pub(super) fn apply(&self, sys: &mut Sys, c: Choice) -> bool {
-        if c != Choice::Tick {
+        // A zombie delivery the JobMaster ignores moves nothing: the timer rule stays as it was.
+        if !matches!(c, Choice::Tick | Choice::Zombie { .. }) {
             sys.ticked_at = None;
         }
         match c {
@@ -264,13 +278,13 @@ impl Explorer<'_> {
                 let Some(task) = sys.tasks.get(&t) else { return false };
                 let Some((p, o, true)) = self.next_record(sys, task) else { return false };
                 let tm = self.graph.tasks[t.0 as usize].tm.0;
-                let task = sys.tasks.get_mut(&t).expect("live task");
+                let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                 task.handle_log_records(
                     sys.now_ms,
                     &self.log.records[p][o..o + 1],
                     sys.counters.entry(tm).or_default(),
                 );
-                sys.obs.read_inputs += 1;
+                sys.obs.make_mut().read_inputs += 1;
                 self.drain(sys, t);
             }
             Choice::Data { attempt, to, ch } => {
@@ -282,7 +296,7 @@ impl Explorer<'_> {
                     return false;
                 }
                 let tm = self.graph.tasks[to.0 as usize].tm.0;
-                let task = sys.tasks.get_mut(&to).expect("live task");
+                let task = sys.tasks.get_mut(&to).expect("live task").make_mut();
                 task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());
                 self.drain(sys, to);
             }
@@ -298,18 +312,34 @@ impl Explorer<'_> {
             }
             Choice::ToJm(t) => {
                 let Some(m) = sys.to_jm.get_mut(&t).and_then(|q| q.pop_front()) else { return false };
-                let now = sys.now_ms;
-                let attempt = match &m {
-                    Up::State { attempt, .. } | Up::Ack { attempt, .. } | Up::Decline { attempt, .. } => *attempt,
-                };
                 // A message of an older leader's attempt is fenced (dropped).
-                if let Some(a) = Self::from_epoch(sys, attempt) {
-                    match m {
-                        Up::State { state, cause, .. } => sys.jm.handle_task_state(now, t, a, state, cause),
-                        Up::Ack { id, snapshot, .. } => sys.jm.handle_ack(now, t, a, id, snapshot),
-                        Up::Decline { id, reason, .. } => sys.jm.handle_decline(now, t, a, id, reason),
+                if let Some(a) = Self::from_epoch(sys, m.attempt()) {
+                    if self.bounds.max_zombies > 0 {
+                        sys.delivered_up.entry(t).or_default().push(m.clone());
                     }
-                    self.route_jm(sys);
+                    self.to_jm(sys, t, a, m);
+                }
+            }
+            Choice::Zombie { to, idx } => {
+                let Some(m) = sys.delivered_up.get(&to).and_then(|v| v.get(idx as usize)).cloned() else {
+                    return false;
+                };
+                let current = sys.jm.execution(to).0;
+                let Some(a) = Self::from_epoch(sys, m.attempt()).filter(|a| *a != current) else { return false };
+                sys.zombies += 1;
+                // Flink's JobMaster ignores a late state update of an attempt it no longer runs
+                // (`ExecutionGraph.updateState` finds no such attempt) and the coordinator a late
+                // ack or decline of one (`PendingCheckpoint.acknowledgeTask` answers UNKNOWN,
+                // the state is discarded): the JobMaster must come out as it went in.
+                let before = sys.jm.fp();
+                let what = format!("{m:?}");
+                self.to_jm(sys, to, a, m);
+                if sys.jm.fp() != before {
+                    let now = sys.now_ms;
+                    let what: String = what.chars().take(120).collect();
+                    sys.obs.make_mut().zombie_anomalies.push(format!(
+                        "t={now} a late message of {to} attempt {a} (the JobManager runs attempt {current}) changed the JobMaster: {what}"
+                    ));
                 }
             }
             Choice::Tick => {
@@ -319,7 +349,7 @@ impl Explorer<'_> {
                 sys.ticked_at = Some(sys.now_ms);
                 let now = sys.now_ms;
                 if sys.jm.poll_timeout().is_some_and(|d| d <= now) {
-                    sys.jm.handle_timeout(now);
+                    sys.jm.make_mut().handle_timeout(now);
                     self.route_jm(sys);
                 }
                 let due: Vec<TaskId> = sys
@@ -330,7 +360,7 @@ impl Explorer<'_> {
                     .collect();
                 for t in due {
                     if let Some(task) = sys.tasks.get_mut(&t) {
-                        task.handle_timeout(now);
+                        task.make_mut().handle_timeout(now);
                         self.drain(sys, t);
                     }
                 }
@@ -345,7 +375,7 @@ impl Explorer<'_> {
                 if !sys.crashed_tms.remove(&tm) {
                     return false;
                 }
-                sys.jm.handle_tm_lost(sys.now_ms, tm);
+                sys.jm.make_mut().handle_tm_lost(sys.now_ms, tm);
                 self.route_jm(sys);
             }
             Choice::JmFailover => {
@@ -368,6 +398,17 @@ impl Explorer<'_> {
         true
     }
 
+    /// Hands task `t`'s message (of JobMaster attempt `a`) to the JobMaster.
+    fn to_jm(&self, sys: &mut Sys, t: TaskId, a: Attempt, m: Up) {
+        let now = sys.now_ms;
+        match m {
+            Up::State { state, cause, .. } => sys.jm.make_mut().handle_task_state(now, t, a, state, cause),
+            Up::Ack { id, snapshot, .. } => sys.jm.make_mut().handle_ack(now, t, a, id, snapshot),
+            Up::Decline { id, reason, .. } => sys.jm.make_mut().handle_decline(now, t, a, id, reason),
+        }
+        self.route_jm(sys);
+    }
+
     pub(super) fn deliver_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
         let now = sys.now_ms;
         let current = sys.tasks.get(&t).map(|x| x.attempt());
@@ -381,7 +422,7 @@ impl Explorer<'_> {
                     sys.restored_from.insert(t, cp.id);
                 }
                 sys.data.retain(|k, _| k.0 >= attempt.0);
-                sys.tasks.insert(t, task);
+                sys.tasks.insert(t, Part::new(task));
                 let up = sys.to_jm.entry(t).or_default();
                 if self.spec.profile.has_initializing_state() {
                     up.push_back(Up::State { attempt, state: ExecutionState::Initializing, cause: None });
@@ -394,7 +435,7 @@ impl Explorer<'_> {
                 // answer too (the JobMaster stops retrying once the execution leaves CANCELING);
                 // a separate acknowledgement would only lengthen every path.
                 if current == Some(attempt) {
-                    let task = sys.tasks.get_mut(&t).expect("live task");
+                    let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                     task.close();
                     self.drain(sys, t);
                     sys.tasks.remove(&t);
@@ -407,18 +448,18 @@ impl Explorer<'_> {
                 });
             }
             Ctl::Trigger { attempt, barrier } if current == Some(attempt) => {
-                sys.tasks.get_mut(&t).expect("live task").handle_trigger(now, barrier);
+                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_trigger(now, barrier);
                 self.drain(sys, t);
             }
             Ctl::NotifyComplete { attempt, id } if current == Some(attempt) => {
-                sys.tasks.get_mut(&t).expect("live task").handle_notify_complete(now, id);
+                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_complete(now, id);
                 if self.drain(sys, t) {
-                    let seen = sys.obs.completion_seen.entry(t).or_insert(id);
+                    let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);
                     *seen = (*seen).max(id);
                 }
             }
             Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => {
-                sys.tasks.get_mut(&t).expect("live task").handle_notify_aborted(now, id);
+                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_aborted(now, id);
                 self.drain(sys, t);
             }
             // Messages for an attempt that no longer runs are dropped by the TaskManager.
@@ -431,7 +472,7 @@ impl Explorer<'_> {
     pub(super) fn drain(&self, sys: &mut Sys, t: TaskId) -> bool {
         let now = sys.now_ms;
         let Some(attempt) = sys.tasks.get(&t).map(|x| x.attempt()) else { return false };
-        while let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.poll_output()) {
+        while let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.make_mut().poll_output()) {
             match out {
                 TaskOutput::Emit { channel, record } => {
                     let (to, ch) = self.outs[t.0 as usize][channel as usize];
@@ -457,7 +498,7 @@ impl Explorer<'_> {
                     }
                 }
                 TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
-                    let row = checkpoint_row(&mut sys.obs, id);
+                    let row = checkpoint_row(sys.obs.make_mut(), id);
                     row.alignment_ms = row.alignment_ms.max(alignment_ms);
                     row.unaligned |= unaligned;
                     sys.to_jm.entry(t).or_default().push_back(Up::Ack { attempt, id, snapshot });
@@ -480,7 +521,7 @@ impl Explorer<'_> {
                             q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
                         let (el, _) = q.remove(pos).expect("barrier position");
                         let tm = self.graph.tasks[t.0 as usize].tm.0;
-                        let task = sys.tasks.get_mut(&t).expect("live task");
+                        let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                         task.handle_input(
                             now,
                             ChannelId(ch),
@@ -491,7 +532,7 @@ impl Explorer<'_> {
                     }
                 }
                 TaskOutput::PrintRow { record } => {
-                    sys.obs.print_rows.entry(t).or_default().push(OutputRow::of(now, t, attempt, record))
+                    sys.obs.make_mut().print_rows.entry(t).or_default().push(OutputRow::of(now, t, attempt, record))
                 }
                 TaskOutput::Sink(op) => {
                     // The store fences producers of older attempts (Kafka's transactional epochs).
@@ -501,14 +542,14 @@ impl Explorer<'_> {
                     }
                     sys.sink_epochs.insert(t, attempt);
                     if let Err(e) = sys.store.apply(now, op) {
-                        sys.obs.sink_anomalies.push(format!("t={now} {t}: {e:?}"));
+                        sys.obs.make_mut().sink_anomalies.push(format!("t={now} {t}: {e:?}"));
                     }
                 }
                 TaskOutput::CommitOffsets { offsets } => {
                     let checkpoint =
                         sys.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
                     for (p, o) in &offsets {
-                        sys.obs.offset_commits.entry(t).or_default().push(OffsetCommit {
+                        sys.obs.make_mut().offset_commits.entry(t).or_default().push(OffsetCommit {
                             time_ms: now,
                             task: t,
                             partition: *p,
@@ -528,7 +569,7 @@ impl Explorer<'_> {
             }
         }
         if let Some(id) = sys.restored_from.remove(&t) {
-            let seen = sys.obs.completion_seen.entry(t).or_insert(id);
+            let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);
             *seen = (*seen).max(id);
         }
         true
@@ -554,7 +595,7 @@ impl Explorer<'_> {
 
     pub(super) fn route_jm(&self, sys: &mut Sys) {
         let now = sys.now_ms;
-        while let Some(out) = sys.jm.poll_output() {
+        while let Some(out) = sys.jm.make_mut().poll_output() {
             match out {
                 JobOutput::Deploy { task, attempt, restore, .. } => {
                     let attempt = Self::to_epoch(sys, attempt);
@@ -577,30 +618,32 @@ impl Explorer<'_> {
                     self.send_to_task(sys, task, Ctl::NotifyAborted { attempt, id })
                 }
                 JobOutput::JobStatusChanged { to, .. } => {
-                    sys.obs.status = to;
-                    sys.obs.status_timeline.push((now, to));
+                    sys.obs.make_mut().status = to;
+                    sys.obs.make_mut().status_timeline.push((now, to));
                 }
                 JobOutput::TaskStateChanged { .. } | JobOutput::CancelGaveUp { .. } => {}
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
-                    sys.obs.restart_schedule.push((now, failure, backoff_ms));
-                    sys.obs.failures.push((
+                    sys.obs.make_mut().restart_schedule.push((now, failure, backoff_ms));
+                    sys.obs.make_mut().failures.push((
                         now,
                         format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
                         EventData::Failure { failure, backoff_ms: Some(backoff_ms), cause },
                     ));
                 }
-                JobOutput::RestartSuppressed { failure, cause } => sys.obs.failures.push((
+                JobOutput::RestartSuppressed { failure, cause } => sys.obs.make_mut().failures.push((
                     now,
                     format!("#{failure} restart suppressed: {cause}"),
                     EventData::Failure { failure, backoff_ms: None, cause },
                 )),
-                JobOutput::Restored { .. } => sys.obs.restarts += 1,
-                JobOutput::Terminated { retained, .. } => sys.obs.retained = retained.iter().map(|c| c.id).collect(),
+                JobOutput::Restored { .. } => sys.obs.make_mut().restarts += 1,
+                JobOutput::Terminated { retained, .. } => {
+                    sys.obs.make_mut().retained = retained.iter().map(|c| c.id).collect()
+                }
                 JobOutput::Checkpoint(c) => match c {
                     CoordinatorOutput::Trigger { id, timestamp_ms, kind, .. } => {
                         sys.ha_next_id = sys.ha_next_id.max(id.next());
-                        sys.obs.triggers.push((now, id));
-                        let row = checkpoint_row(&mut sys.obs, id);
+                        sys.obs.make_mut().triggers.push((now, id));
+                        let row = checkpoint_row(sys.obs.make_mut(), id);
                         row.trigger_ms = timestamp_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                     }
@@ -608,18 +651,18 @@ impl Explorer<'_> {
                         // The HA store has it before it counts as completed.
                         sys.ha_latest = Some(cp.clone());
                         let offsets = self.source_offsets(&cp);
-                        sys.obs.completed_offsets.insert(cp.id, offsets);
+                        sys.obs.make_mut().completed_offsets.insert(cp.id, offsets);
                         let in_flight = crate::world::in_flight_inputs(&cp);
                         if !in_flight.is_empty() {
-                            sys.obs.completed_in_flight.insert(cp.id, in_flight);
+                            sys.obs.make_mut().completed_in_flight.insert(cp.id, in_flight);
                         }
-                        let row = checkpoint_row(&mut sys.obs, cp.id);
+                        let row = checkpoint_row(sys.obs.make_mut(), cp.id);
                         row.end_ms = Some(now);
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
                     }
                     CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
-                        let row = checkpoint_row(&mut sys.obs, id);
+                        let row = checkpoint_row(sys.obs.make_mut(), id);
                         row.trigger_ms = trigger_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                         if row.end_ms.is_none() {
