@@ -25,5 +25,5 @@ pub(crate) fn read_user_input(spec: &mut JobSpec) {
             break;
         }
     }
-    spec.input = InputSpec::Log { partitions: splits.len().max(1) as u32, records };
+    spec.input = InputSpec::Log { partitions: splits.len().max(1) as u32, records: records.into() };
 }

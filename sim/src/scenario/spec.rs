@@ -101,13 +101,16 @@ pub use super::ClusterSpec;
 /// `[kafka]` type (one struct, one place for the defaults).
 pub use super::KafkaSettings as KafkaSpec;
 
+pub use super::log_input::{GeneratedLog, InputRecord, LogRecords};
+
 /// The job's input, with arrival times.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InputSpec {
     /// Lines typed into the socket at `at_ms`.
     Lines(Vec<(u64, String)>),
-    /// Records appended to the log: (at_ms, partition, value), sorted by time.
-    Log { partitions: u32, records: Vec<(u64, u32, String)> },
+    /// Records appended to the log: (at_ms, partition, value), sorted by time; written out or
+    /// generated when read (`log_input.rs`).
+    Log { partitions: u32, records: LogRecords },
 }
 
 impl InputSpec {
@@ -119,6 +122,14 @@ impl InputSpec {
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Input `seq`'s arrival time (a socket line's or a log record's).
+    pub fn at_ms(&self, seq: u64) -> Option<u64> {
+        match self {
+            InputSpec::Lines(l) => l.get(seq as usize).map(|x| x.0),
+            InputSpec::Log { records, .. } => records.at_ms(seq),
+        }
     }
 }
 
