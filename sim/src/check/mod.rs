@@ -8,8 +8,8 @@ pub mod triage;
 
 mod alignment;
 mod at_least_once;
-pub mod counts;
 mod coordinator;
+pub mod counts;
 mod exactly_once;
 mod liveness;
 mod offsets;
@@ -33,13 +33,13 @@ pub use tolerable_failure::*;
 pub use windows::*;
 
 use crate::reference::Reference;
-use counts::{LineageCounts, LineageKey};
 use crate::spec::{ActionKind, InputSpec, JobSpec, OpKind};
 use crate::world::{OutputRow, RunResult};
 use ckptsim::config::RestartStrategyConfig;
 use ckptsim::operator::key_of;
 use ckptsim::record::Value;
 use ckptsim::status::JobStatus;
+use counts::{LineageCounts, LineageKey};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The verdict of one checker.
@@ -189,10 +189,7 @@ fn has_input(counts: &LineageCounts, seq: u64) -> bool {
 }
 
 /// The rows of every lineage that occurs more than once, in row order (one pass).
-fn rows_of_duplicates<'a>(
-    rows: &'a [OutputRow],
-    counts: &LineageCounts,
-) -> BTreeMap<LineageKey, Vec<&'a OutputRow>> {
+fn rows_of_duplicates<'a>(rows: &'a [OutputRow], counts: &LineageCounts) -> BTreeMap<LineageKey, Vec<&'a OutputRow>> {
     let mut m: BTreeMap<LineageKey, Vec<&OutputRow>> = BTreeMap::new();
     for r in rows {
         let l = (r.lineage.input_seq, r.lineage.sub);

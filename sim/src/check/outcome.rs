@@ -166,7 +166,8 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
         let got = run.retained.len() as u32;
         push("retained_count", got == n, format!("expected {n}, got {got} {:?}", run.retained));
     }
-    let rows = output_values(spec, run);
+    // Every output value as text only when an expectation reads them (10^6 strings otherwise).
+    let rows = if e.output.is_some() || e.duplicates.is_some() { output_values(spec, run) } else { Vec::new() };
     if let Some(want) = &e.output {
         push("output", &rows == want, format!("expected {want:?}, got {rows:?}"));
     }
@@ -228,7 +229,8 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
     let _ = writeln!(s, "|----|---------|------------------|------------------------|------------------------------");
     if spec.input.len() > 200 {
         // Decided before the inputs are formatted (10^6 of them would be tens of MB).
-        let _ = writeln!(s, "| {} inputs, {} output rows (table elided above 200 inputs)", spec.input.len(), rows.len());
+        let _ =
+            writeln!(s, "| {} inputs, {} output rows (table elided above 200 inputs)", spec.input.len(), rows.len());
         return s;
     }
     let inputs: Vec<(u64, String)> = match &spec.input {

@@ -1,8 +1,6 @@
 //! Scenario file → [`JobSpec`]: validated core configs, the operator pipeline, the input (generators expanded from a seeded stream), actions, faults and expectations.
 
-use crate::scenario::{
-    self, ActionSpec, Anchor, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When,
-};
+use crate::scenario::{self, ActionSpec, Anchor, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When};
 use crate::spec::{
     Action, ActionKind, Expect, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec,
 };

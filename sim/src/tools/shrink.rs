@@ -514,7 +514,8 @@ impl Shrinker<'_> {
                 }
                 let records: Vec<(u64, u32, String)> =
                     records.iter().map(|(t, part, v)| (t, part % q, v.into_owned())).collect();
-                let c = JobSpec { input: InputSpec::Log { partitions: q, records: records.into() }, ..self.best.clone() };
+                let c =
+                    JobSpec { input: InputSpec::Log { partitions: q, records: records.into() }, ..self.best.clone() };
                 if self.try_accept(c, || format!("partitions {p} -> {q}")) {
                     changed = true;
                     break;

@@ -184,18 +184,14 @@ pub(super) fn auto_commit(w: &mut World, task: TaskId, offsets: &BTreeMap<Partit
 /// partitions: the next record of each owned partition, if any, is at or beyond it.
 pub(super) fn log_source_at_gate(w: &World, t: &Task, after: u64) -> bool {
     t.fetch_positions().is_some_and(|m| {
-        m.iter().all(|(p, o)| {
-            w.services.log.seq(p.0 as usize, o.0 as usize).is_none_or(|seq| seq >= after)
-        })
+        m.iter().all(|(p, o)| w.services.log.seq(p.0 as usize, o.0 as usize).is_none_or(|seq| seq >= after))
     })
 }
 
 /// Whether a log source task has read every owned partition to the end of the scenario's
 /// records (the stopping offsets of a bounded source).
 pub(super) fn log_source_at_end(w: &World, t: &Task) -> bool {
-    t.fetch_positions().is_some_and(|m| {
-        m.iter().all(|(p, o)| o.0 as usize >= w.services.log.len(p.0 as usize))
-    })
+    t.fetch_positions().is_some_and(|m| m.iter().all(|(p, o)| o.0 as usize >= w.services.log.len(p.0 as usize)))
 }
 
 pub(super) enum Fetch {
@@ -270,9 +266,7 @@ pub(super) fn fetch_and_process(
         // completion notification) wakes the task.
         let next_at = cursor
             .iter()
-            .filter(|&&(p, off)| {
-                limit.is_none_or(|l| log.seq(p, off).is_none_or(|seq| seq < l))
-            })
+            .filter(|&&(p, off)| limit.is_none_or(|l| log.seq(p, off).is_none_or(|seq| seq < l)))
             .filter_map(|&(p, off)| log.at.get(p).and_then(|v| v.get(off)).copied())
             .min();
         return Fetch::WaitUntil(next_at);

@@ -203,7 +203,15 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             restart_schedule: vec![],
             checkpoints: BTreeMap::new(),
             print_rows: vec![],
-            committed: vec![],
+            // Sized once for one row per input (what a map or aggregate commits): growing by
+            // doubling to 10^6 rows left ~80 MB of freed blocks resident under mimalloc.
+            committed: Vec::with_capacity(
+                if spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink) {
+                    spec.input.len().min(1 << 24)
+                } else {
+                    0
+                },
+            ),
             late_records: vec![],
             sink_anomalies: vec![],
             offset_commits: vec![],
