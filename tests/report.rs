@@ -332,7 +332,7 @@ fn one_hour_spec() -> JobSpec {
     spec.stop_at_ms = 3_600_000;
     spec.input = InputSpec::Log {
         partitions: 2,
-        records: (0..18_000u64).map(|i| (i * 200, (i % 2) as u32, format!("k{}", i % 8))).collect(),
+        records: (0..18_000u64).map(|i| (i * 200, (i % 2) as u32, format!("k{}", i % 8))).collect::<Vec<_>>().into(),
     };
     spec.restart = RestartStrategyConfig::FixedDelay { attempts: 100, delay_ms: 2_000 };
     spec.restart_configured = true;

@@ -22,6 +22,8 @@ use std::sync::OnceLock;
 /// mimalloc instead of glibc's malloc: a sweep allocates and frees every seed's world, and
 /// glibc's heap slows down as it fragments over 10^4..10^5 seeds in one process (BENCHMARKS.md,
 /// *Speed*). The allocator has no say in the simulation: runs stay bit-for-bit the same.
+/// Feature `system-alloc` keeps the system allocator, for heap profilers that hook malloc.
+#[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -72,6 +74,9 @@ struct RunArgs {
     /// Add the swarm fault draw of this seed (replays a failing `sweep --swarm` seed).
     #[arg(long)]
     swarm: bool,
+    /// Run this protocol variant instead of the scenario's (replays a `sweep --variant` seed).
+    #[arg(long)]
+    variant: Option<String>,
     /// Write the run in Chrome's Trace Event Format (JSON) to this file, for Perfetto
     /// (ui.perfetto.dev) or chrome://tracing.
     #[arg(long, value_name = "FILE")]
@@ -117,6 +122,10 @@ struct SweepArgs {
     /// Swarm mode: each seed draws which fault kinds are enabled, their times and rates.
     #[arg(long)]
     swarm: bool,
+    /// Run every scenario under this protocol variant instead of its own (e.g. a planted bug:
+    /// how fast does the sweep find it?).
+    #[arg(long)]
+    variant: Option<String>,
     /// Stop each run after N world events (default: derived from each scenario); a stopped
     /// run is a failure with signature `budget/event-budget@end:-:-`.
     #[arg(long, value_name = "N")]
@@ -163,7 +172,7 @@ struct BenchArgs {
     /// Wall seconds per seeds/s measurement (default 3).
     #[arg(long)]
     budget: Option<f64>,
-    /// Only these parts, comma-separated: memory, seeds, sweep, throughput, hour, dense (cost against run length at a 10 ms interval), growth.
+    /// Only these parts, comma-separated: memory, seeds, sweep, throughput, hour, dense (cost against run length at a 10 ms interval), growth, find (time to find each negative variant by a swarm sweep over scenarios/faults).
     #[arg(long, value_delimiter = ',')]
     only: Option<Vec<String>>,
     /// A note added to the results' heading (e.g. "before optimizations").
@@ -402,6 +411,10 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
     if a.max_events.is_some() {
         spec.max_events = a.max_events;
     }
+    if let Some(name) = &a.variant {
+        let Some(v) = variant_named(name) else { return Ok(ExitCode::from(2)) };
+        spec.variant = v;
+    }
     let seed = a.seed.unwrap_or(spec.default_seed);
     let spec = with_swarm(spec, seed, a.swarm);
     // The whole trace only when a file asks for it; the verdict, tables and hash are the same.
@@ -411,10 +424,15 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
         outcome::run_lean(&spec, seed)
     };
     let text = outcome::render(&spec, &o);
-    if a.swarm {
-        // The replay line must redo the swarm draw, or it replays another run.
+    if a.swarm || a.variant.is_some() {
+        // The replay line must redo the swarm draw and the variant, or it replays another run.
         let plain = format!(" --seed {}\n", o.seed);
-        out!("{}", text.replace(&plain, &format!(" --seed {} --swarm\n", o.seed)));
+        let extra = format!(
+            "{}{}",
+            if a.swarm { " --swarm" } else { "" },
+            a.variant.as_deref().map(|v| format!(" --variant {v}")).unwrap_or_default()
+        );
+        out!("{}", text.replace(&plain, &format!(" --seed {}{extra}\n", o.seed)));
     } else {
         out!("{text}");
     }
@@ -492,11 +510,21 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
         diag!("error: no scenario files to sweep (give .toml files or folders holding them)");
         return Ok(ExitCode::from(2));
     }
+    let variant = match &a.variant {
+        Some(name) => match variant_named(name) {
+            Some(v) => Some(v),
+            None => return Ok(ExitCode::from(2)),
+        },
+        None => None,
+    };
     let mut specs = Vec::new();
     for f in &files {
         let Some(mut s) = load_or_report(f) else { return Ok(ExitCode::from(2)) };
         if a.max_events.is_some() {
             s.max_events = a.max_events;
+        }
+        if let Some(v) = variant {
+            s.variant = v;
         }
         specs.push(s);
     }
@@ -520,7 +548,7 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
         return coverage_sweep(&a, &specs, jobs, json);
     }
     let report = sweep::sweep_with(&specs, a.first_seed, a.seeds, jobs, index, count, true, a.swarm);
-    print_sweep(&report, &specs, a.swarm, jobs, index, count);
+    print_sweep(&report, &specs, &SweepFlags { swarm: a.swarm, variant: a.variant.clone() }, jobs, index, count);
     if let Some(mut f) = json {
         for line in report.json_lines() {
             writeln!(f, "{line}").context("writing --json")?;
@@ -536,8 +564,19 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
 /// seed) and the summary line.
 /// A group whose failures are expected (`sweep::expected_failure`: a negative scenario, a
 /// behaviour Flink documents) is marked `EXPECTED` with the reason; the summary counts them.
-fn print_sweep(report: &sweep::SweepReport, specs: &[JobSpec], swarm: bool, jobs: usize, index: u64, count: u64) {
-    let flag = if swarm { " --swarm" } else { "" };
+fn print_sweep(
+    report: &sweep::SweepReport,
+    specs: &[JobSpec],
+    flags: &SweepFlags,
+    jobs: usize,
+    index: u64,
+    count: u64,
+) {
+    let flag = format!(
+        "{}{}",
+        if flags.swarm { " --swarm" } else { "" },
+        flags.variant.as_deref().map(|v| format!(" --variant {v}")).unwrap_or_default()
+    );
     let groups = report.groups();
     let expected_of = |f: &sweep::SweepFailure| {
         specs.iter().find(|s| s.source_path == f.path).and_then(|s| sweep::expected_failure(s, &f.signature))
@@ -570,6 +609,12 @@ fn print_sweep(report: &sweep::SweepReport, specs: &[JobSpec], swarm: bool, jobs
         report.runs as f64 / report.wall_s.max(1e-9),
         jobs
     );
+}
+
+/// What a sweep's replay lines must repeat.
+struct SweepFlags {
+    swarm: bool,
+    variant: Option<String>,
 }
 
 /// `sweep --shrink DIR`: a regression per new failure signature, one result line each.

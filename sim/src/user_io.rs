@@ -40,10 +40,11 @@ pub(crate) fn read_user_input(spec: &mut JobSpec) {
             let first = *partitions;
             spec.operators[op].topic = Some((first, n));
             *partitions += n;
+            let log = log.make_listed();
             log.extend(records.into_iter().map(|(at, p, v)| (at, first + p, v)));
             // Stable: the log sources' records of a millisecond stay ahead of the user's.
             log.sort_by_key(|(at, _, _)| *at);
         }
-        _ => spec.input = InputSpec::Log { partitions: n, records },
+        _ => spec.input = InputSpec::Log { partitions: n, records: records.into() },
     }
 }

@@ -24,9 +24,9 @@ fn inputs(spec: &ckptsim_sim::spec::JobSpec) -> Vec<(u64, u32, u64)> {
         .iter()
         .enumerate()
         .map(|(seq, (_, p, _))| {
-            let off = next.entry(*p).or_insert(0u64);
+            let off = next.entry(p).or_insert(0u64);
             *off += 1;
-            (seq as u64, *p, *off - 1)
+            (seq as u64, p, *off - 1)
         })
         .collect()
 }

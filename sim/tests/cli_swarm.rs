@@ -146,3 +146,33 @@ fn inputs_in_flight_in_the_last_checkpoint_are_flink_1_11_s_own_loss_at_end_of_i
     assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
     assert!(line(&out, "  exactly-once").contains("expected by flink-1.11"), "{out}");
 }
+
+/// `sweep --variant` runs every scenario under the planted variant (the fault scenario passes
+/// with its own protocol and fails with the variant), its replay line carries `--variant`, and
+/// `run` with that line's arguments replays the failure; an unknown variant is bad input.
+#[test]
+fn sweep_variant_plants_the_bug_and_its_replay_line_repeats_it() {
+    let file = "scenarios/faults/broker-outage.toml";
+    let sweep = |extra: &[&str]| {
+        let mut args = vec!["sweep", file, "--swarm", "--seeds", "1", "--jobs", "1"];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_ckptsim")).args(&args).current_dir(root()).output().expect("run")
+    };
+    let plain = sweep(&[]);
+    assert_eq!(plain.status.code(), Some(0), "{}", String::from_utf8_lossy(&plain.stdout));
+    let planted = sweep(&["--variant", "commit-offsets-on-snapshot"]);
+    let out = String::from_utf8(planted.stdout).expect("utf-8");
+    assert_eq!(planted.status.code(), Some(1), "{out}");
+    // A planted variant's failures are labelled EXPECTED, with the replay command first.
+    let fail = line(&out, "EXPECTED");
+    assert!(fail.contains("offsets/"), "{fail}");
+    assert!(fail.contains("--seed 1 --swarm --variant commit-offsets-on-snapshot  ("), "{fail}");
+    let (_, tail) = fail.split_once(" -- ").expect("cargo run -- ...");
+    let tail = tail.split("  (").next().unwrap_or(tail);
+    let again = run(&tail.split_whitespace().collect::<Vec<_>>());
+    assert!(line(&again, "verdict:").starts_with("verdict: FAIL"), "{again}");
+    assert!(line(&again, "replay:").ends_with("--seed 1 --swarm --variant commit-offsets-on-snapshot"), "{again}");
+    let unknown = sweep(&["--variant", "no-such-bug"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown variant `no-such-bug`"));
+}

@@ -30,7 +30,7 @@ fn a_covered_line_of_an_ended_attempt_is_still_due() {
     let reference = reference::compute(&spec);
     assert_eq!(check::at_least_once(&spec, &run, &reference).passed, Some(true));
     let maybe = check::socket_maybe_lost(&run);
-    let producing: std::collections::BTreeSet<u64> = reference.producing_inputs.keys().copied().collect();
+    let producing: std::collections::BTreeSet<u64> = reference.producing_inputs.keys().collect();
     let covered = run
         .socket_reads
         .iter()

@@ -17,8 +17,8 @@ fn covered_by(spec: &JobSpec, run: &world::RunResult, id: ckptsim::CheckpointId)
     let mut next = std::collections::BTreeMap::new();
     let mut out = BTreeSet::new();
     for (seq, (_, p, _)) in records.iter().enumerate() {
-        let off = next.entry(*p).or_insert(0u64);
-        if offsets.get(&ckptsim::PartitionId(*p)).is_some_and(|o| *off < o.0) {
+        let off = next.entry(p).or_insert(0u64);
+        if offsets.get(&ckptsim::PartitionId(p)).is_some_and(|o| *off < o.0) {
             out.insert(seq as u64);
         }
         *off += 1;

@@ -44,7 +44,7 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
                 || last_written.is_some_and(|l| seq < l)
                 || last_connected_ms.is_some_and(|c| input_time(spec, seq) < c);
             let due = match &covered {
-                Some(c) => c.contains(&seq),
+                Some(c) => c.contains(seq),
                 None => {
                     socket_covered.contains(&seq)
                         || (running && was_written && input_time(spec, seq) + 5_000 < run.stop_at_ms)
@@ -58,11 +58,8 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
     anomalies.extend(output_after_failover(run));
     let mut explained = Vec::new();
     let dups = rows_of_duplicates(&run.print_rows, &counts);
-    for (l, n) in &counts {
-        if *n < 2 {
-            continue;
-        }
-        let rows: &Vec<&OutputRow> = &dups[l];
+    for (l, n) in counts.duplicates() {
+        let rows: &Vec<&OutputRow> = &dups[&l];
         let attempts: BTreeSet<u32> = rows.iter().map(|r| r.attempt.0).collect();
         if attempts.len() < rows.len() {
             anomalies.push(format!(

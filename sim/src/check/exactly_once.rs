@@ -25,11 +25,9 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     }
     let counts = lineage_counts(&run.committed);
     let dups = rows_of_duplicates(&run.committed, &counts);
-    for (l, n) in &counts {
-        if *n > 1 {
-            let t = dups[l].iter().map(|r| r.time_ms).collect::<Vec<_>>();
-            anomalies.push(format!("duplicate: input #{} (sub {}) committed {n} times at {t:?} ms", l.0, l.1));
-        }
+    for (l, n) in counts.duplicates() {
+        let t = dups[&l].iter().map(|r| r.time_ms).collect::<Vec<_>>();
+        anomalies.push(format!("duplicate: input #{} (sub {}) committed {n} times at {t:?} ms", l.0, l.1));
     }
     let healthy_end = run.final_status == JobStatus::Running;
     if healthy_end {
@@ -45,13 +43,11 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         // at-least-once checkpoints the in-flight set is empty and the rule is unchanged.
         let covered = last_covered_input(spec, run);
         let in_flight = in_flight_at_horizon(run);
-        let expected = expected_inputs(spec, run, reference);
-        for seq in expected
-            .iter()
-            .filter(|s| covered.is_some_and(|c| **s <= c))
+        for seq in expected_inputs(spec, run, reference)
+            .filter(|s| covered.is_some_and(|c| *s <= c))
             .filter(|s| !in_flight.is_some_and(|f| f.contains(s)))
         {
-            if !has_input(&counts, *seq) {
+            if !has_input(&counts, seq) {
                 anomalies.push(format!(
                     "lost record: input #{seq} never committed although checkpoint covering it completed"
                 ));
@@ -96,11 +92,8 @@ fn at_least_once_user_sink(name: &'static str, sink: &str, run: &RunResult) -> V
     let dups = rows_of_duplicates(&run.print_rows, &counts);
     let mut anomalies = Vec::new();
     let mut replayed = Vec::new();
-    for (l, n) in &counts {
-        if *n < 2 {
-            continue;
-        }
-        let rows = &dups[l];
+    for (l, n) in counts.duplicates() {
+        let rows = &dups[&l];
         let attempts: BTreeSet<u32> = rows.iter().map(|r| r.attempt.0).collect();
         if attempts.len() < rows.len() {
             anomalies.push(format!(

@@ -79,12 +79,12 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
             .find(|s| ops[*s].topic.is_none_or(|(first, count)| p >= first && p < first + count))
             .unwrap_or(0)
     };
-    let inputs: Vec<(u64, usize, Value)> = match &spec.input {
-        InputSpec::Lines(l) => l.iter().enumerate().map(|(i, (_, s))| (i as u64, sources[0], Value::str(s))).collect(),
-        InputSpec::Log { records, .. } => {
-            records.iter().enumerate().map(|(i, (_, p, v))| (i as u64, source_of(*p), Value::str(v))).collect()
-        }
+    let mut interner = crate::reference::Interner::default();
+    let inputs: Box<dyn Iterator<Item = (usize, std::borrow::Cow<'_, str>)>> = match &spec.input {
+        InputSpec::Lines(l) => Box::new(l.iter().map(|(_, s)| (sources[0], std::borrow::Cow::Borrowed(s.as_str())))),
+        InputSpec::Log { records, .. } => Box::new(records.iter().map(|(_, p, v)| (source_of(p), v))),
     };
+    let inputs = inputs.enumerate().map(|(i, (src, s))| (i as u64, src, interner.value(&s)));
     let mut counters = SurvivingCounters::default();
     let mut out = Reference { order_free: multi && stateful, ..Reference::default() };
     let mut work: Vec<(usize, u32, Record)> = Vec::new();
@@ -108,7 +108,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
             if ops[op].kind.is_sink() {
                 if sinks.contains(&op) {
                     for r in produced.drain(..) {
-                        *out.producing_inputs.entry(seq).or_default() += 1;
+                        out.producing_inputs.add(seq);
                         if keyed {
                             let k = key_of(&r.value);
                             out.per_key.entry(k.clone()).or_default().push(r.value.clone());
@@ -239,7 +239,7 @@ fn merge(checker: &'static str, verdicts: Vec<(String, Verdict)>) -> Verdict {
 pub(super) fn order_free_final_values(
     rows: &[OutputRow],
     reference: &Reference,
-    counts: &BTreeMap<(u64, u32), usize>,
+    counts: &super::counts::LineageCounts,
     anomalies: &mut Vec<String>,
 ) {
     let inputs_of_key = &reference.key_inputs;

@@ -313,12 +313,12 @@ pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference
         Some(OpKind::PrintSink) => &run.print_rows,
         _ => return None,
     };
-    let seen: BTreeSet<u64> = rows.iter().map(|r| r.lineage.input_seq).collect();
+    let seen: super::counts::InputSet = rows.iter().map(|r| r.lineage.input_seq).collect();
     let missing: Vec<u64> = records
         .iter()
         .enumerate()
         .filter(|(i, (t, _, _))| {
-            *t < heal && reference.producing_inputs.contains_key(&(*i as u64)) && !seen.contains(&(*i as u64))
+            *t < heal && reference.producing_inputs.contains_key(*i as u64) && !seen.contains(*i as u64)
         })
         .map(|(i, _)| i as u64)
         .collect();
@@ -326,6 +326,6 @@ pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference
     Some(format!(
         "output did not converge: {} inputs that arrived before the healing at t={heal} are missing at the end (first: input #{first} at {} ms)",
         missing.len(),
-        records[*first as usize].0
+        records.at_ms(*first).unwrap_or(0)
     ))
 }

@@ -9,6 +9,7 @@ pub mod triage;
 mod alignment;
 mod at_least_once;
 mod coordinator;
+pub mod counts;
 mod exactly_once;
 mod liveness;
 mod offsets;
@@ -39,6 +40,7 @@ use ckptsim::config::RestartStrategyConfig;
 use ckptsim::operator::key_of;
 use ckptsim::record::Value;
 use ckptsim::status::JobStatus;
+use counts::{LineageCounts, LineageKey};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The verdict of one checker.
@@ -120,17 +122,20 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
 /// The input sequence numbers a complete, fault-free run must have delivered by the end.
 /// Records of a replayable source are all expected when the job ends RUNNING (they were
 /// visible before `stop_at`); a socket source's lost lines are excused, and so are the lines an
-/// ended source attempt read after its last snapshot in a completed checkpoint.
-fn expected_inputs(spec: &JobSpec, run: &RunResult, reference: &Reference) -> BTreeSet<u64> {
+/// ended source attempt read after its last snapshot in a completed checkpoint. Ascending, and
+/// yielded one by one (a set of 10^6 numbers was a big part of a big job's checking heap).
+fn expected_inputs<'a>(
+    spec: &'a JobSpec,
+    run: &'a RunResult,
+    reference: &'a Reference,
+) -> impl Iterator<Item = u64> + 'a {
     let mut lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
     lost.extend(socket_maybe_lost(run));
     reference
         .producing_inputs
         .keys()
-        .copied()
-        .filter(|s| !lost.contains(s))
+        .filter(move |s| !lost.contains(s))
         .filter(|s| input_time(spec, *s) + 1 < run.stop_at_ms)
-        .collect()
 }
 
 /// Socket lines consumed by a source attempt that ended (failed or was cancelled) before a
@@ -173,35 +178,25 @@ fn socket_covered_reads(run: &RunResult) -> BTreeMap<(ckptsim::TaskId, ckptsim::
 }
 
 fn input_time(spec: &JobSpec, seq: u64) -> u64 {
-    match &spec.input {
-        InputSpec::Lines(l) => l[seq as usize].0,
-        InputSpec::Log { records, .. } => records[seq as usize].0,
-    }
+    spec.input.at_ms(seq).unwrap_or_else(|| panic!("input #{seq} of {} inputs", spec.input.len()))
 }
 
-fn lineage_counts(rows: &[OutputRow]) -> BTreeMap<(u64, u32), usize> {
-    let mut m = BTreeMap::new();
-    for r in rows {
-        *m.entry((r.lineage.input_seq, r.lineage.sub)).or_default() += 1;
-    }
-    m
+fn lineage_counts(rows: &[OutputRow]) -> LineageCounts {
+    LineageCounts::of(rows)
 }
 
-/// Whether any output derives from input `seq` (a range query: linear scans made the checkers
-/// quadratic in the number of records).
-fn has_input(counts: &BTreeMap<(u64, u32), usize>, seq: u64) -> bool {
-    counts.range((seq, 0)..=(seq, u32::MAX)).next().is_some()
+/// Whether any output derives from input `seq` (an indexed lookup: linear scans made the
+/// checkers quadratic in the number of records).
+fn has_input(counts: &LineageCounts, seq: u64) -> bool {
+    counts.has_input(seq)
 }
 
 /// The rows of every lineage that occurs more than once, in row order (one pass).
-fn rows_of_duplicates<'a>(
-    rows: &'a [OutputRow],
-    counts: &BTreeMap<(u64, u32), usize>,
-) -> BTreeMap<(u64, u32), Vec<&'a OutputRow>> {
-    let mut m: BTreeMap<(u64, u32), Vec<&OutputRow>> = BTreeMap::new();
+fn rows_of_duplicates<'a>(rows: &'a [OutputRow], counts: &LineageCounts) -> BTreeMap<LineageKey, Vec<&'a OutputRow>> {
+    let mut m: BTreeMap<LineageKey, Vec<&OutputRow>> = BTreeMap::new();
     for r in rows {
         let l = (r.lineage.input_seq, r.lineage.sub);
-        if counts.get(&l).is_some_and(|n| *n > 1) {
+        if counts.get(l) > 1 {
             m.entry(l).or_default().push(r);
         }
     }
@@ -232,7 +227,7 @@ fn end_of_input_losses(
     spec: &JobSpec,
     run: &RunResult,
     reference: &Reference,
-    counts: &BTreeMap<(u64, u32), usize>,
+    counts: &LineageCounts,
     anomalies: &mut Vec<String>,
     notes: &mut String,
 ) {
@@ -308,13 +303,15 @@ pub fn finished_by_stop(run: &RunResult) -> Option<&crate::world::StopRecord> {
 /// Whether each log input (in input order) lies below `offsets` in its partition, i.e. a
 /// checkpoint with these source offsets covers it.
 fn covered_inputs<'a>(
-    records: &'a [(u64, u32, String)],
+    records: &'a crate::spec::LogRecords,
     offsets: &'a BTreeMap<ckptsim::PartitionId, ckptsim::Offset>,
 ) -> impl Iterator<Item = bool> + 'a {
     let mut next: BTreeMap<u32, u64> = BTreeMap::new();
-    records.iter().map(move |(_, p, _)| {
-        let off = next.entry(*p).or_default();
-        let covered = offsets.get(&ckptsim::PartitionId(*p)).is_some_and(|o| *off < o.0);
+    // Partitions only: a generated input's values are not drawn.
+    (0..records.len() as u64).map(move |seq| {
+        let p = records.partition(seq).unwrap_or(0);
+        let off = next.entry(p).or_default();
+        let covered = offsets.get(&ckptsim::PartitionId(p)).is_some_and(|o| *off < o.0);
         *off += 1;
         covered
     })
@@ -344,9 +341,11 @@ fn in_flight_at_horizon(run: &RunResult) -> Option<&BTreeSet<u64>> {
 
 /// With a partitioned-log source: the inputs the newest completed checkpoint's source offsets
 /// cover (empty before the first completion). `None` for a socket source.
-fn covered_by_latest_checkpoint(spec: &JobSpec, run: &RunResult) -> Option<BTreeSet<u64>> {
+fn covered_by_latest_checkpoint(spec: &JobSpec, run: &RunResult) -> Option<counts::InputSet> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
-    let Some((id, offsets)) = run.completed_offsets.iter().next_back() else { return Some(BTreeSet::new()) };
+    let Some((id, offsets)) = run.completed_offsets.iter().next_back() else {
+        return Some(counts::InputSet::default());
+    };
     // Records the checkpoint holds as in-flight channel state were not yet past every barrier.
     let in_flight = run.completed_in_flight.get(id);
     Some(

@@ -14,7 +14,7 @@ pub struct Reference {
     /// Per key, the final value.
     pub final_per_key: BTreeMap<Value, Value>,
     /// Input records (by input sequence number) that produce at least one output.
-    pub producing_inputs: BTreeMap<u64, usize>,
+    pub producing_inputs: PerInput,
     /// Job graphs: a union or two-input operator feeds keyed state, so the order in which a
     /// key's values appear depends on how the inputs interleave; `per_key` is one possible
     /// order and only `final_per_key` is comparable (semantics §14).
@@ -22,6 +22,51 @@ pub struct Reference {
     /// Job graphs only: per key, the input sequence numbers of its outputs (the order-free
     /// final-value check waits until all of them were delivered). Empty for a line.
     pub key_inputs: BTreeMap<Value, Vec<u64>>,
+}
+
+/// Outputs per input sequence number, in a vector indexed by the number (inputs are numbered
+/// densely from 0: 4 bytes per input instead of a map entry per producing input).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PerInput(Vec<u32>);
+
+impl PerInput {
+    /// One more output of input `seq`.
+    pub fn add(&mut self, seq: u64) {
+        let i = seq as usize;
+        if self.0.len() <= i {
+            self.0.resize(i + 1, 0);
+        }
+        self.0[i] = self.0[i].saturating_add(1);
+    }
+    /// Whether input `seq` produces output.
+    pub fn contains_key(&self, seq: u64) -> bool {
+        self.0.get(seq as usize).is_some_and(|n| *n > 0)
+    }
+    /// The producing inputs, ascending.
+    pub fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().enumerate().filter(|(_, n)| **n > 0).map(|(i, _)| i as u64)
+    }
+    /// The output counts of the producing inputs, by ascending input.
+    pub fn values(&self) -> impl Iterator<Item = usize> + '_ {
+        self.0.iter().filter(|n| **n > 0).map(|n| *n as usize)
+    }
+}
+
+/// One shared string per distinct input value (a generator draws from a few keys: 10^6
+/// inputs would otherwise hold 10^6 copies of a handful of strings through the reference's
+/// per-key outputs).
+#[derive(Default)]
+pub(crate) struct Interner(BTreeMap<String, Value>);
+
+impl Interner {
+    pub(crate) fn value(&mut self, s: &str) -> Value {
+        if let Some(v) = self.0.get(s) {
+            return v.clone();
+        }
+        let v = Value::str(s);
+        self.0.insert(s.to_string(), v.clone());
+        v
+    }
 }
 
 /// Folds the input through one instance of every operator, without failure injectors.
@@ -57,12 +102,12 @@ pub fn compute(spec: &JobSpec) -> Reference {
         })
         .collect();
     let keyed = spec.operators.iter().any(|o| matches!(o.kind, OpKind::KeyBy));
-    let inputs: Vec<(u64, Value)> = match &spec.input {
-        InputSpec::Lines(l) => l.iter().enumerate().map(|(i, (_, s))| (i as u64, Value::str(s))).collect(),
-        InputSpec::Log { records, .. } => {
-            records.iter().enumerate().map(|(i, (_, _, v))| (i as u64, Value::str(v))).collect()
-        }
+    let mut interner = Interner::default();
+    let inputs: Box<dyn Iterator<Item = std::borrow::Cow<'_, str>>> = match &spec.input {
+        InputSpec::Lines(l) => Box::new(l.iter().map(|(_, s)| std::borrow::Cow::Borrowed(s.as_str()))),
+        InputSpec::Log { records, .. } => Box::new(records.iter().map(|(_, _, v)| v)),
     };
+    let inputs = inputs.enumerate().map(|(i, s)| (i as u64, interner.value(&s)));
     let mut counters = SurvivingCounters::default();
     let mut out = Reference::default();
     let mut cur = Vec::new();
@@ -80,7 +125,7 @@ pub fn compute(spec: &JobSpec) -> Reference {
             std::mem::swap(&mut cur, &mut next);
         }
         for r in cur.drain(..) {
-            *out.producing_inputs.entry(seq).or_default() += 1;
+            out.producing_inputs.add(seq);
             if keyed {
                 let k = key_of(&r.value);
                 out.per_key.entry(k.clone()).or_default().push(r.value.clone());

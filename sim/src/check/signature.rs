@@ -404,10 +404,7 @@ pub fn sign(o: &Outcome, spec: &JobSpec, a: &Anomaly) -> Signature {
 /// The typed anomalies of every failing checker, in [`CHECKERS`] order (then any other
 /// checker), each checker's in its own order.
 pub fn anomalies(spec: &JobSpec, verdicts: &[Verdict]) -> Vec<Anomaly> {
-    let input_time = |seq: u64| match &spec.input {
-        crate::spec::InputSpec::Lines(l) => l.get(seq as usize).map(|x| x.0),
-        crate::spec::InputSpec::Log { records, .. } => records.get(seq as usize).map(|x| x.0),
-    };
+    let input_time = |seq: u64| spec.input.at_ms(seq);
     let rank = |c: &str| CHECKERS.iter().position(|x| *x == c).unwrap_or(CHECKERS.len());
     let mut failing: Vec<&Verdict> = verdicts.iter().filter(|v| v.passed == Some(false)).collect();
     failing.sort_by_key(|v| rank(v.checker));

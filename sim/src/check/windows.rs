@@ -98,14 +98,14 @@ fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
     let mut surely: BTreeMap<u64, bool> = BTreeMap::new();
     let mut counters = SurvivingCounters::default();
     for (seq, ((_, p, v), &t)) in records.iter().zip(ts).enumerate() {
-        let bound = match (out_of_orderness, max_ts.get(p)) {
+        let bound = match (out_of_orderness, max_ts.get(&p)) {
             (Some(d), Some(m)) => Some(m.saturating_sub(d).saturating_sub(1)),
             _ => None,
         };
-        let e = max_ts.entry(*p).or_insert(t);
+        let e = max_ts.entry(p).or_insert(t);
         *e = (*e).max(t);
         let mut cur = vec![Record {
-            value: Value::str(v),
+            value: Value::str(&v),
             lineage: Lineage { input_seq: seq as u64, sub: 0 },
             timestamp: Some(t),
         }];
@@ -220,12 +220,12 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
     let mut refires = 0usize;
     // A job ended by stop-with-savepoint read only the input its savepoint covers: the other
     // elements never reached a window (with drain the windows fired without them).
-    let read: Option<BTreeSet<u64>> =
+    let read: Option<super::counts::InputSet> =
         super::finished_by_stop(run).and_then(|_| super::covered_by_latest_checkpoint(spec, run));
     let mut reference = reference;
     if let Some(read) = &read {
         for elems in reference.values_mut() {
-            elems.retain(|e| read.contains(&e.input_seq));
+            elems.retain(|e| read.contains(e.input_seq));
         }
         reference.retain(|_, elems| !elems.is_empty());
     }

@@ -1,12 +1,10 @@
 //! Scenario file → [`JobSpec`]: validated core configs, the operator pipeline, the input (generators expanded from a seeded stream), actions, faults and expectations.
 
-use crate::scenario::{
-    self, ActionSpec, Anchor, Distribution, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When,
+use crate::scenario::{self, ActionSpec, Anchor, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When};
+use crate::spec::{
+    Action, ActionKind, Expect, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec,
 };
-use crate::spec::{Action, ActionKind, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec};
 use ckptsim::operator::{Aggregate, FailureInjector};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
 
 /// The rand_chacha stream of the input generator (see ARCHITECTURE.md, determinism).
@@ -281,29 +279,13 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
     }
 }
 
-/// A key in `0..keys`: uniform, or Zipf with exponent 1 (by inverse CDF).
-fn draw_key(rng: &mut ChaCha8Rng, keys: u64, d: Distribution) -> u64 {
-    match d {
-        Distribution::Uniform => rng.random_range(0..keys),
-        Distribution::Zipf => {
-            let h: f64 = (1..=keys).map(|k| 1.0 / k as f64).sum();
-            let mut u = rng.random::<f64>() * h;
-            for k in 1..=keys {
-                u -= 1.0 / k as f64;
-                if u <= 0.0 {
-                    return k - 1;
-                }
-            }
-            keys - 1
-        }
-    }
-}
-
 /// An input burst: extra records (log) or lines (socket) at `records_per_s` for `duration_ms`.
 fn add_burst(input: &mut InputSpec, start_ms: u64, records_per_s: u64, duration_ms: u64) {
     let n = records_per_s * duration_ms / 1000;
     match input {
         InputSpec::Log { partitions, records } => {
+            // A burst interleaves with the records by time: the input is written out.
+            let records = records.make_listed();
             for i in 0..n {
                 records.push((
                     start_ms + i * 1000 / records_per_s.max(1),
@@ -332,6 +314,7 @@ fn add_timestamped_burst(
     duration_ms: u64,
 ) {
     let InputSpec::Log { partitions, records } = input else { return };
+    let records = records.make_listed();
     let n = records_per_s * duration_ms / 1000;
     let mut all: Vec<((u64, u32, String), i64)> = records.drain(..).zip(timestamps.drain(..)).collect();
     for i in 0..n {
@@ -384,25 +367,30 @@ fn expand_input(input: &scenario::InputSpec, seed: u64, stream: u64, event_time:
             }
             InputSpec::Log {
                 partitions: *partitions,
-                records: records.iter().map(|r| (r.at_ms, r.partition.0, r.value.clone())).collect(),
+                records: records.iter().map(|r| (r.at_ms, r.partition.0, r.value.clone())).collect::<Vec<_>>().into(),
             }
         }
-        scenario::InputSpec::Generator { partitions, generator } => {
-            let mut rng = ChaCha8Rng::seed_from_u64(seed);
-            rng.set_stream(stream);
-            let g = generator;
-            let records = (0..g.count)
-                .map(|i| {
-                    let at = g.start_ms + i * 1000 / g.rate_per_s.max(1);
-                    let key = draw_key(&mut rng, g.keys.max(1), g.distribution);
-                    if event_time {
-                        let jitter = if g.ts_jitter_ms > 0 { rng.random_range(0..=g.ts_jitter_ms) } else { 0 };
-                        timestamps.push(at as i64 - jitter as i64);
-                    }
-                    (at, (i % *partitions as u64) as u32, format!("k{key}"))
-                })
-                .collect();
-            InputSpec::Log { partitions: *partitions, records }
+        scenario::InputSpec::Generator { partitions, generator: g } => {
+            // Kept as a generator: its records are drawn when the run (or a checker) reads
+            // them, so loading costs nothing per record (`log_input.rs`).
+            let gen = GeneratedLog {
+                count: g.count,
+                rate_per_s: g.rate_per_s,
+                keys: g.keys,
+                distribution: g.distribution,
+                start_ms: g.start_ms,
+                partitions: *partitions,
+                seed,
+                stream,
+                jitter_ms: if event_time { g.ts_jitter_ms } else { 0 },
+            };
+            if event_time {
+                // Event time keeps one timestamp per input (the watermark generators and the
+                // windows checker read them by input number).
+                let mut rng = gen.rng();
+                timestamps = (0..g.count).map(|i| gen.at_ms(i) as i64 - gen.draw(&mut rng).1 as i64).collect();
+            }
+            InputSpec::Log { partitions: *partitions, records: LogRecords::Generated(gen) }
         }
     };
     (input, timestamps)
@@ -423,11 +411,14 @@ fn several_inputs(sc: &Scenario, operators: &mut [OpSpec]) -> InputSpec {
         if let Some(op) = operators.iter_mut().find(|o| &o.name == name) {
             op.topic = Some((first, partitions));
         }
-        all.extend(records.into_iter().map(|(at, p, v)| (at, k, first + p, v)));
+        all.extend(records.iter().map(|(at, p, v)| (at, k, first + p, v.into_owned())));
         first += partitions;
     }
     all.sort_by_key(|(at, k, _, _)| (*at, *k));
-    InputSpec::Log { partitions: first, records: all.into_iter().map(|(at, _, p, v)| (at, p, v)).collect() }
+    InputSpec::Log {
+        partitions: first,
+        records: all.into_iter().map(|(at, _, p, v)| (at, p, v)).collect::<Vec<_>>().into(),
+    }
 }
 
 /// A validated `at_ms` / `on` as the world's `FaultAt`.

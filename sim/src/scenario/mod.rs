@@ -48,6 +48,7 @@ use thiserror::Error;
 pub mod limits;
 pub mod limits_cost;
 pub mod load;
+pub mod log_input;
 pub mod names;
 pub mod spec;
 mod text;

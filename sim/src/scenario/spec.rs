@@ -126,17 +126,20 @@ pub use super::ClusterSpec;
 /// `[kafka]` type (one struct, one place for the defaults).
 pub use super::KafkaSettings as KafkaSpec;
 
+pub use super::log_input::{GeneratedLog, InputRecord, LogRecords};
+
 /// The job's input, with arrival times.
 #[derive(Clone, Debug, PartialEq)]
 pub enum InputSpec {
     /// Lines typed into the socket at `at_ms`.
     Lines(Vec<(u64, String)>),
-    /// Records appended to the log: (at_ms, partition, value), sorted by time.
+    /// Records appended to the log: (at_ms, partition, value), sorted by time; written out or
+    /// generated when read (`log_input.rs`).
     Log {
         /// Partitions of the log.
         partitions: u32,
         /// (append time ms, partition, value) of every record, by time.
-        records: Vec<(u64, u32, String)>,
+        records: LogRecords,
     },
 }
 
@@ -151,6 +154,14 @@ impl InputSpec {
     /// Whether there is no input.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Input `seq`'s arrival time (a socket line's or a log record's).
+    pub fn at_ms(&self, seq: u64) -> Option<u64> {
+        match self {
+            InputSpec::Lines(l) => l.get(seq as usize).map(|x| x.0),
+            InputSpec::Log { records, .. } => records.at_ms(seq),
+        }
     }
 }
 

@@ -58,7 +58,10 @@ pub struct BenchConfig {
     /// Virtual minutes of the cost-against-run-length series at a 10 ms interval (`dense`,
     /// `bench_dense.rs`).
     pub dense_minutes: Vec<u64>,
-    /// Only these parts (`memory`, `seeds`, `sweep`, `throughput`, `hour`, `dense`, `growth`); empty = all.
+    /// Time to find each negative variant (`find`, `bench_find.rs`): limits per variant.
+    pub find: super::bench_find::FindLimits,
+    /// Only these parts (`memory`, `seeds`, `sweep`, `throughput`, `hour`, `dense`, `growth`,
+    /// `find`); empty = all.
     /// `world` and `floor` (never part of "all") run only the throughput job's world or floor,
     /// for profiling.
     pub only: Vec<String>,
@@ -84,6 +87,7 @@ impl BenchConfig {
             sweep_seeds: 2_000,
             sweep_jobs: 2,
             dense_minutes: vec![1, 2, 4, 8, 60],
+            find: super::bench_find::FindLimits { max_seeds: 200, max_wall_s: 20.0, jobs: 2 },
             only: vec![],
         }
     }
@@ -98,6 +102,7 @@ impl BenchConfig {
             hour_ms: 600_000,
             sweep_seeds: 100,
             dense_minutes: vec![1, 2, 4],
+            find: super::bench_find::FindLimits { max_seeds: 20, max_wall_s: 5.0, jobs: 2 },
             ..BenchConfig::full(root)
         }
     }
@@ -329,6 +334,8 @@ pub struct BenchReport {
     pub memory: Vec<MemoryPoint>,
     pub sweep: Option<SweepScaling>,
     pub dense: Vec<super::bench_dense::DensePoint>,
+    pub find: Vec<super::bench_find::FindResult>,
+    pub find_limits: Option<super::bench_find::FindLimits>,
 }
 
 // ------------------------------------------------------------------------------------- measuring
@@ -511,6 +518,11 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
         report.dense = super::bench_dense::dense_series(root, &cfg.dense_minutes, &mut progress)?;
     }
 
+    if cfg.wants("find") {
+        report.find = super::bench_find::find_series(root, cfg.find, &mut progress)?;
+        report.find_limits = Some(cfg.find);
+    }
+
     // Profiling aids (only when named with `--only`): the throughput job's world alone, or its floor alone.
     for part in ["world", "floor"] {
         if cfg.only.iter().any(|p| p == part) {
@@ -674,6 +686,9 @@ impl BenchReport {
             );
         }
         s.push_str(&super::bench_dense::markdown(&self.dense));
+        if let Some(limits) = self.find_limits {
+            s.push_str(&super::bench_find::markdown(&self.find, limits));
+        }
         let _ = writeln!(s, "Targets:\n");
         if let Some(r) = self.seeds.iter().find(|r| r.scenario == "004-wordcount-restore") {
             let v = r.median_round();
@@ -697,6 +712,15 @@ impl BenchReport {
         if let Some(sw) = &self.sweep {
             let v = sw.speedup();
             let _ = writeln!(s, "* sweep on {} cores >= 1.8x one core: {v:.2}x — {}", sw.jobs, verdict(v >= 1.8));
+        }
+        if !self.find.is_empty() {
+            let fast = self.find.iter().filter(|r| r.found.is_some() && r.wall_s <= 1.0).count();
+            let _ = writeln!(
+                s,
+                "* every negative variant found by a swarm sweep over scenarios/faults in <= 1 s wall: {fast} of {} — {}",
+                self.find.len(),
+                verdict(fast == self.find.len())
+            );
         }
         if let (Some(a), Some(b)) = (self.memory.first(), self.memory.last()) {
             let v = b.rss_kib as f64 / a.rss_kib.max(1) as f64;

@@ -187,7 +187,7 @@ fn source_input_tables(s: &mut String, spec: &JobSpec) {
         let _ = writeln!(s, "partitions = {count}");
         let _ = writeln!(s, "records = [");
         for (at, p, v) in records.iter().filter(|(_, p, _)| *p >= first && *p < first + count) {
-            let _ = writeln!(s, "  {{ at_ms = {at}, partition = {}, value = {} }},", p - first, quote(v));
+            let _ = writeln!(s, "  {{ at_ms = {at}, partition = {}, value = {} }},", p - first, quote(&v));
         }
         let _ = writeln!(s, "]");
     }
@@ -553,11 +553,11 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
                             let _ = writeln!(
                                 s,
                                 "  {{ at_ms = {at}, partition = {p}, value = {}, ts_ms = {t} }},",
-                                quote(v)
+                                quote(&v)
                             );
                         }
                         None => {
-                            let _ = writeln!(s, "  {{ at_ms = {at}, partition = {p}, value = {} }},", quote(v));
+                            let _ = writeln!(s, "  {{ at_ms = {at}, partition = {p}, value = {} }},", quote(&v));
                         }
                     }
                 }

@@ -55,9 +55,8 @@ type Queued = (StreamElement, u32);
 struct Floor<'a> {
     spec: &'a JobSpec,
     graph: Graph,
-    /// Per partition: append times and records, in offset order.
-    log_at: Vec<Vec<u64>>,
-    log: Vec<Vec<LogRecord>>,
+    /// The broker's log, as the world keeps it (records built when read).
+    log: BrokerLog,
     log_end: BTreeMap<PartitionId, Offset>,
     tasks: Vec<Task>,
     /// Per task, per input channel: the FIFO queue.
@@ -95,15 +94,14 @@ pub fn run(spec: &JobSpec) -> FloorResult {
             out.push((d.0 as usize, ch));
         }
     }
-    let BrokerLog { at: log_at, records: log } = build_log(spec);
-    let log_end = log.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
+    let log = build_log(spec);
+    let log_end = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
     let tms = spec.cluster.task_managers.max(1) as usize;
     let task_tm = graph.tasks.iter().map(|t| t.tm.0 as usize).collect();
     let is_source = graph.tasks.iter().map(|t| t.is_source).collect();
     let mut f = Floor {
         spec,
         graph,
-        log_at,
         log,
         log_end,
         tasks: Vec::with_capacity(n),
@@ -232,7 +230,7 @@ impl Floor<'_> {
         for t in &self.tasks {
             let Some(pos) = t.fetch_positions() else { continue };
             for (p, o) in pos {
-                if let Some(at) = self.log_at.get(p.0 as usize).and_then(|v| v.get(o.0 as usize)) {
+                if let Some(at) = self.log.at.get(p.0 as usize).and_then(|v| v.get(o.0 as usize)) {
                     let at = (*at).max(now + 1);
                     best = Some(best.map_or(at, |b| b.min(at)));
                 }
@@ -247,20 +245,22 @@ impl Floor<'_> {
         let mut cursor: Vec<(usize, usize)> = pos.iter().map(|(p, o)| (p.0 as usize, o.0 as usize)).collect();
         let counters = &mut self.counters[self.task_tm[t]];
         if let [(p, off)] = cursor[..] {
-            // One partition: hand the log slice over without copying.
-            let at = &self.log_at[p];
+            // One partition: the visible run of the log in one batch.
+            let at = &self.log.at[p];
             let end = off + at[off.min(at.len())..].partition_point(|a| *a <= now);
             if end > off {
                 self.result.records_read += (end - off) as u64;
-                self.tasks[t].handle_log_records(now, &self.log[p][off..end], counters);
+                self.batch.clear();
+                self.log.fill(p, off..end, &mut self.batch);
+                self.tasks[t].handle_log_records(now, &self.batch, counters);
             }
         } else {
             self.batch.clear();
             loop {
                 let mut best: Option<(u64, usize)> = None;
                 for (ci, (p, off)) in cursor.iter().enumerate() {
-                    if self.log_at[*p].get(*off).is_some_and(|at| *at <= now) {
-                        let seq = self.log[*p][*off].lineage.input_seq;
+                    if self.log.at[*p].get(*off).is_some_and(|at| *at <= now) {
+                        let Some(seq) = self.log.seq(*p, *off) else { continue };
                         if best.is_none_or(|(s, _)| seq < s) {
                             best = Some((seq, ci));
                         }
@@ -268,7 +268,7 @@ impl Floor<'_> {
                 }
                 let Some((_, ci)) = best else { break };
                 let (p, off) = cursor[ci];
-                self.batch.push(self.log[p][off].clone());
+                self.log.fill(p, off..off + 1, &mut self.batch);
                 cursor[ci].1 += 1;
             }
             if !self.batch.is_empty() {

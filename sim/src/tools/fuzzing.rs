@@ -20,7 +20,8 @@ pub fn scenario_parser(data: &[u8]) {
 /// The job the whole-simulation target explores: two log partitions read by two sources,
 /// keyed sum at parallelism 2, two-phase-commit sink; aligned exactly-once checkpoints.
 pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
-    let records = (0..240u64).map(|i| (200 + i * 25, (i % 2) as u32, format!("k{}", (i * 7) % 5))).collect();
+    let records: Vec<(u64, u32, String)> =
+        (0..240u64).map(|i| (200 + i * 25, (i % 2) as u32, format!("k{}", (i * 7) % 5))).collect();
     let op = |name: &str, kind: OpKind, parallelism: u32| OpSpec {
         name: name.into(),
         kind,
@@ -59,7 +60,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
             op("Sum", OpKind::Aggregate(Aggregate::Sum), 2),
             op("Sink", OpKind::TwoPhaseCommitSink, 2),
         ],
-        input: InputSpec::Log { partitions: 2, records },
+        input: InputSpec::Log { partitions: 2, records: records.into() },
         actions: vec![],
         faults: vec![],
         stop_at_ms: 12_000,

@@ -2,6 +2,7 @@
 
 pub mod bench;
 pub mod bench_dense;
+pub mod bench_find;
 pub mod chrome;
 pub mod counterexample;
 pub mod coverage;

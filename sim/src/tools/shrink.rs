@@ -379,13 +379,14 @@ impl Shrinker<'_> {
                     "records",
                     |s| match &s.input {
                         InputSpec::Log { records, .. } => {
-                            records.iter().cloned().zip(s.input_options.timestamps.iter().copied()).collect()
+                            records.to_listed().into_iter().zip(s.input_options.timestamps.iter().copied()).collect()
                         }
                         InputSpec::Lines(_) => vec![],
                     },
                     move |s, v: Vec<((u64, u32, String), i64)>| {
                         let (records, timestamps): (Vec<_>, Vec<_>) = v.into_iter().unzip();
-                        let mut c = JobSpec { input: InputSpec::Log { partitions: p, records }, ..s.clone() };
+                        let mut c =
+                            JobSpec { input: InputSpec::Log { partitions: p, records: records.into() }, ..s.clone() };
                         c.input_options.timestamps = timestamps;
                         c
                     },
@@ -396,10 +397,10 @@ impl Shrinker<'_> {
                 self.ddmin(
                     "records",
                     |s| match &s.input {
-                        InputSpec::Log { records, .. } => records.clone(),
+                        InputSpec::Log { records, .. } => records.to_listed(),
                         InputSpec::Lines(_) => vec![],
                     },
-                    move |s, v| JobSpec { input: InputSpec::Log { partitions: p, records: v }, ..s.clone() },
+                    move |s, v| JobSpec { input: InputSpec::Log { partitions: p, records: v.into() }, ..s.clone() },
                 )
             }
             InputSpec::Lines(_) => self.ddmin(
@@ -511,8 +512,10 @@ impl Shrinker<'_> {
                 if q == 0 || q >= p {
                     continue;
                 }
-                let records = records.iter().map(|(t, part, v)| (*t, part % q, v.clone())).collect();
-                let c = JobSpec { input: InputSpec::Log { partitions: q, records }, ..self.best.clone() };
+                let records: Vec<(u64, u32, String)> =
+                    records.iter().map(|(t, part, v)| (t, part % q, v.into_owned())).collect();
+                let c =
+                    JobSpec { input: InputSpec::Log { partitions: q, records: records.into() }, ..self.best.clone() };
                 if self.try_accept(c, || format!("partitions {p} -> {q}")) {
                     changed = true;
                     break;
@@ -644,6 +647,7 @@ fn with_stop(s: &JobSpec, stop: u64) -> JobSpec {
     c.stop_at_ms = stop;
     match &mut c.input {
         InputSpec::Log { records, .. } => {
+            let records = records.make_listed();
             records.retain(|r| r.0 < stop);
             // Records are sorted by time: the kept ones are a prefix, and so are their timestamps.
             let n = records.len();

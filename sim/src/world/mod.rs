@@ -44,7 +44,7 @@ mod uploads;
 mod user_io;
 
 use crate::graph::Graph;
-use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec};
+use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec, LogRecords};
 use crate::trace::{EventData, Trace};
 use budget::EventBudget;
 pub use budget::{default_max_events, BudgetUse};
@@ -200,6 +200,9 @@ struct Observation {
     restart_schedule: Vec<(u64, u32, u64)>,
     checkpoints: BTreeMap<CheckpointId, CheckpointRow>,
     print_rows: Vec<OutputRow>,
+    /// The 2PC sink store's visible output, moved out of the store at each commit
+    /// (`OutputRow::take_committed`): the run's result owns the only copy.
+    committed: Vec<OutputRow>,
     /// Late records sent to an event-time window's side output.
     late_records: Vec<OutputRow>,
     sink_anomalies: Vec<String>,

@@ -35,6 +35,13 @@ impl OutputRow {
     pub fn committed(store: &TxnStore) -> Vec<OutputRow> {
         store.committed().iter().map(|(t, r)| OutputRow::of(*t, TaskId(0), Attempt(0), r.clone())).collect()
     }
+
+    /// Moves the records the store made visible since the last call to the end of `rows`
+    /// (the world calls it after every commit, so the output exists once, not in the store
+    /// and again in the result).
+    pub fn take_committed(store: &mut TxnStore, rows: &mut Vec<OutputRow>) {
+        rows.extend(store.take_committed().into_iter().map(|(t, r)| OutputRow::of(t, TaskId(0), Attempt(0), r)));
+    }
 }
 
 /// What happened to one checkpoint.

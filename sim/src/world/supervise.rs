@@ -204,6 +204,15 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             restart_schedule: vec![],
             checkpoints: BTreeMap::new(),
             print_rows: vec![],
+            // Sized once for one row per input (what a map or aggregate commits): growing by
+            // doubling to 10^6 rows left ~80 MB of freed blocks resident under mimalloc.
+            committed: Vec::with_capacity(
+                if spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink) {
+                    spec.input.len().min(1 << 24)
+                } else {
+                    0
+                },
+            ),
             late_records: vec![],
             sink_anomalies: vec![],
             offset_commits: vec![],
@@ -275,10 +284,18 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         w.trace.push(at, "world", "budget", format!("event budget of {max} events exhausted at t={at}: run stopped"));
     }
     w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
-    let committed = match &w.services.user_sink {
+    // The broker's log is not part of the result: free it before the result is assembled.
+    w.services.log = BrokerLog::default();
+    let committed = match &mut w.services.user_sink {
         // A user sink's output is what its external system published.
-        Some(h) => h.committed.iter().map(|(t, r)| OutputRow::of(*t, TaskId(0), Attempt(0), r.clone())).collect(),
-        None => OutputRow::committed(&w.services.txn_store),
+        Some(h) => std::mem::take(&mut h.committed)
+            .into_iter()
+            .map(|(t, r)| OutputRow::of(t, TaskId(0), Attempt(0), r))
+            .collect(),
+        None => {
+            OutputRow::take_committed(&mut w.services.txn_store, &mut w.obs.committed);
+            std::mem::take(&mut w.obs.committed)
+        }
     };
     RunResult {
         seed,

@@ -137,14 +137,9 @@ pub(super) async fn task_main(
     let (mut t, is_line) = s.with(|w| {
         super::rescale::key_group_routing(w, &graph, &mut tspec);
         let committed = w.services.committed_offsets.clone();
-        let log_end: BTreeMap<PartitionId, Offset> = w
-            .services
-            .log
-            .records
-            .iter()
-            .enumerate()
-            .map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64)))
-            .collect();
+        let log = &w.services.log;
+        let log_end: BTreeMap<PartitionId, Offset> =
+            (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
         let counters = w.tasks.counters.entry(tm).or_default();
         let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
         let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
@@ -706,7 +701,11 @@ pub(super) fn drain_outputs(
                     continue;
                 }
                 let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
-                if let Err(e) = w.services.txn_store.apply(now, op) {
+                let applied = w.services.txn_store.apply(now, op);
+                if commit.is_some() {
+                    OutputRow::take_committed(&mut w.services.txn_store, &mut w.obs.committed);
+                }
+                if let Err(e) = applied {
                     let refused = matches!(e, ckptsim::sink::StoreAnomaly::TransactionTimedOut { .. });
                     w.obs.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
                     if let (Some(txn), true) = (commit, refused) {

@@ -135,7 +135,7 @@ pub(super) fn fetch_user_records(
         while total < max {
             let Some(v) = r.reader.poll_next(split, now) else { break };
             let value = v.to_string();
-            let Some(held) = log.records.get(p.0 as usize).and_then(|rs| rs.get(pos)) else {
+            let Some(held) = log.record(p.0 as usize, pos) else {
                 mismatch.get_or_insert_with(|| {
                     format!("user source split {split} read `{value}` at position {pos}, past the split's end")
                 });

@@ -451,8 +451,7 @@ impl<'a> Explorer<'a> {
     pub fn new(spec: &'a JobSpec, bounds: Bounds) -> Self {
         let graph = Graph::build(spec);
         let log = build_log(spec);
-        let log_end =
-            log.records.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
+        let log_end = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
         let outs = graph
             .tasks
             .iter()

@@ -11,7 +11,7 @@ impl Explorer<'_> {
             .filter_map(|(p, o)| {
                 let (p, o) = (p.0 as usize, o.0 as usize);
                 let at = *self.log.at.get(p)?.get(o)?;
-                Some((self.log.records[p][o].lineage.input_seq, p, o, at <= sys.now_ms))
+                Some((self.log.seq(p, o)?, p, o, at <= sys.now_ms))
             })
             .min()
             .map(|(_, p, o, visible)| (p, o, visible))
@@ -279,11 +279,8 @@ impl Explorer<'_> {
                 let Some((p, o, true)) = self.next_record(sys, task) else { return false };
                 let tm = self.graph.tasks[t.0 as usize].tm.0;
                 let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
-                task.handle_log_records(
-                    sys.now_ms,
-                    &self.log.records[p][o..o + 1],
-                    sys.counters.entry(tm).or_default(),
-                );
+                let record: Vec<_> = self.log.record(p, o).into_iter().collect();
+                task.handle_log_records(sys.now_ms, &record, sys.counters.entry(tm).or_default());
                 sys.obs.make_mut().read_inputs += 1;
                 self.drain(sys, t);
             }

@@ -162,10 +162,11 @@ pub(super) fn offsets_chart(h: &mut String, spec: &JobSpec, run: &RunResult, sca
     h.push_str("<p class=\"meta\">Solid: the offset (next to read) committed to the broker on checkpoint completion. Dashed: the end of the log (records appended so far). The gap is what a restore from the committed offsets would re-read. Red crosses: commits the broker rejected.</p>\n");
     // The log end per partition over time.
     let mut ends: Vec<Vec<(u64, u64)>> = vec![vec![(0, 0)]; *partitions as usize];
-    for (at, p, _) in records {
-        if let Some(v) = ends.get_mut(*p as usize) {
+    for seq in 0..records.len() as u64 {
+        let (Some(at), Some(p)) = (records.at_ms(seq), records.partition(seq)) else { continue };
+        if let Some(v) = ends.get_mut(p as usize) {
             let n = v.last().map(|x| x.1).unwrap_or(0) + 1;
-            v.push((*at, n));
+            v.push((at, n));
         }
     }
     let mut commits: Vec<Vec<(u64, u64)>> = vec![vec![(0, 0)]; *partitions as usize];
