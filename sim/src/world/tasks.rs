@@ -102,6 +102,12 @@ impl Outbox {
     }
 }
 
+/// Input steps a task loop takes at one virtual instant before it yields to the other loops:
+/// after taking input it looks at its inputs again at once instead of through madsim's
+/// executor, and every so many steps it yields, so a loop that keeps finding work at one
+/// instant (a livelock) still lets the supervisor stop it at the event budget.
+const STEPS_BEFORE_YIELD: u32 = 64;
+
 /// What a task loop finds first in a step: cancelled (with the cancel latency), failed by its
 /// TaskManager (the cause), or its mails.
 enum Start {
@@ -218,6 +224,8 @@ pub(super) async fn task_main(
     let gates: Vec<(u64, bool)> = if is_log { spec.input_options.gates.clone() } else { Vec::new() };
     let mut gate_idx = 0;
     let mut gate_wait: Option<Option<CheckpointId>> = None;
+    // Input steps taken since the loop last gave way to madsim's executor (see `STEPS_BEFORE_YIELD`).
+    let mut steps_in_a_row: u32 = 0;
     let ctx = LoopCtx { tm, key, inputs: inputs.clone(), is_user_source, is_log, is_line, buffer_records, capacity };
     loop {
         let now = clock.now();
@@ -477,16 +485,28 @@ pub(super) async fn task_main(
             if debt_us >= 1000 {
                 let ms = debt_us / 1000;
                 debt_us %= 1000;
+                steps_in_a_row = 0;
                 sleep(Duration::from_millis(ms)).await;
+            } else if steps_in_a_row < STEPS_BEFORE_YIELD {
+                // Look at the inputs again at once, without a round trip through madsim's
+                // executor (virtual time does not move in between either way).
+                steps_in_a_row += 1;
             } else {
+                steps_in_a_row = 0;
                 madsim::task::yield_now().await;
             }
             continue;
         }
         if progressed {
-            madsim::task::yield_now().await;
+            if steps_in_a_row < STEPS_BEFORE_YIELD {
+                steps_in_a_row += 1;
+            } else {
+                steps_in_a_row = 0;
+                madsim::task::yield_now().await;
+            }
             continue;
         }
+        steps_in_a_row = 0;
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
         if profile_variant_spins(&spec) {
             // Planted livelock (variant idle-spin): poll again at once; time never advances.
