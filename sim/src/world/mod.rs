@@ -136,6 +136,14 @@ struct Wakers {
     chaos: Arc<Notify>,
 }
 
+impl Wakers {
+    /// `who` no longer sleeps in [`wait`]: forget its waker and wake-up time.
+    fn unregister(&mut self, who: Sleeper) {
+        self.wakers.remove(&who);
+        self.at_ms.remove(&who);
+    }
+}
+
 /// The data plane between tasks (`tasks.rs`): bounded channels and the socket source.
 struct DataPlane {
     channels: BTreeMap<ChannelKey, DataChannel>,

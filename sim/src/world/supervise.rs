@@ -379,6 +379,9 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, notify: &Notify, deadline_ms:
     let mut armed = false;
     std::future::poll_fn(|cx| {
         if notified.as_mut().poll(cx).is_ready() {
+            if armed {
+                s.with(|w| w.wake.unregister(who));
+            }
             return Poll::Ready(());
         }
         s.with(|w| {
@@ -397,6 +400,8 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, notify: &Notify, deadline_ms:
                 return Poll::Pending;
             }
             if w.wake.at_ms.get(&who).is_some_and(|&d| d <= w.now()) {
+                // Woken by its time: unregistered in the same step.
+                w.wake.unregister(who);
                 Poll::Ready(())
             } else {
                 Poll::Pending
@@ -404,10 +409,6 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, notify: &Notify, deadline_ms:
         })
     })
     .await;
-    s.with(|w| {
-        w.wake.wakers.remove(&who);
-        w.wake.at_ms.remove(&who);
-    });
 }
 
 /// Waits for `notify` or until `deadline` (whichever first). Biased towards the notification.

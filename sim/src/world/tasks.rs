@@ -102,6 +102,20 @@ impl Outbox {
     }
 }
 
+/// Input steps a task loop takes at one virtual instant before it yields to the other loops:
+/// after taking input it looks at its inputs again at once instead of through madsim's
+/// executor, and every so many steps it yields, so a loop that keeps finding work at one
+/// instant (a livelock) still lets the supervisor stop it at the event budget.
+const STEPS_BEFORE_YIELD: u32 = 64;
+
+/// What a task loop finds first in a step: cancelled (with the cancel latency), failed by its
+/// TaskManager (the cause), or its mails.
+enum Start {
+    Cancelled(u64),
+    Fail(String),
+    Mails(Vec<TaskMail>),
+}
+
 pub(super) async fn task_main(
     s: Shared,
     tm: u32,
@@ -208,106 +222,125 @@ pub(super) async fn task_main(
     let gates: Vec<(u64, bool)> = if is_log { spec.input_options.gates.clone() } else { Vec::new() };
     let mut gate_idx = 0;
     let mut gate_wait: Option<Option<CheckpointId>> = None;
+    // Input steps taken since the loop last gave way to madsim's executor (see `STEPS_BEFORE_YIELD`).
+    let mut steps_in_a_row: u32 = 0;
+    let ctx = LoopCtx { tm, key, inputs: inputs.clone(), is_user_source, is_log, is_line, buffer_records, capacity };
     loop {
         let now = clock.now();
-        // 1. Cancellation.
-        let cancelled = s.with(|w| w.tasks.cancelled.contains(&key));
-        if cancelled {
-            let cancel_ms = s.with(|w| w.latencies.cancel_ms);
-            if cancel_ms > 0 {
-                sleep(Duration::from_millis(cancel_ms)).await;
+        // 1. Cancellation, 1b. the TaskManager failing this task on its own, 2. the mailbox and
+        // the injected task failure, read in one step (nothing awaits between them).
+        let start = s.with(|w| {
+            if w.tasks.cancelled.contains(&key) {
+                return Start::Cancelled(w.latencies.cancel_ms);
             }
-            t.close();
-            s.with(|w| {
-                drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
-                if w.data.socket_reader == Some(key) {
-                    w.data.socket_reader = None;
-                }
-                drop_attempt(w, key);
-                w.wake.task_notify.remove(&key);
-                // Lines the server wrote to the connection while the task was cancelling die
-                // with it (a socket cannot replay them).
-                if let Some(unread) = w.tasks.mail.remove(&key) {
-                    lose_unread_lines(w, unread);
-                }
-                report(w, tm, task, attempt, ExecutionState::Canceled, None);
-            });
-            return;
-        }
-        // 1b. The TaskManager fails this task on its own.
-        let fail = s.with(|w| {
             if w.tasks.rpc_timeouts.get(&key).is_some_and(|&at| at <= now) {
                 w.tasks.rpc_timeouts.remove(&key);
                 w.tasks.fail_requests.entry(key).or_insert_with(|| "state update to the JobManager timed out".into());
             }
-            w.tasks.fail_requests.remove(&key)
+            if let Some(cause) = w.tasks.fail_requests.remove(&key) {
+                return Start::Fail(cause);
+            }
+            Start::Mails(w.tasks.mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default())
         });
-        if let Some(cause) = fail {
-            t.close();
-            s.with(|w| {
-                drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
-                report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
-                cleanup_task(w, key);
-            });
-            return;
-        }
-        // 2. Mailbox (control messages are handled even under backpressure).
-        let mails: Vec<TaskMail> =
-            s.with(|w| w.tasks.mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default());
+        let mails = match start {
+            Start::Cancelled(cancel_ms) => {
+                if cancel_ms > 0 {
+                    sleep(Duration::from_millis(cancel_ms)).await;
+                }
+                t.close();
+                s.with(|w| {
+                    drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                    if w.data.socket_reader == Some(key) {
+                        w.data.socket_reader = None;
+                    }
+                    drop_attempt(w, key);
+                    w.wake.task_notify.remove(&key);
+                    // Lines the server wrote to the connection while the task was cancelling die
+                    // with it (a socket cannot replay them).
+                    if let Some(unread) = w.tasks.mail.remove(&key) {
+                        lose_unread_lines(w, unread);
+                    }
+                    report(w, tm, task, attempt, ExecutionState::Canceled, None);
+                });
+                return;
+            }
+            Start::Fail(cause) => {
+                t.close();
+                s.with(|w| {
+                    drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                    report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                    cleanup_task(w, key);
+                });
+                return;
+            }
+            Start::Mails(mails) => mails,
+        };
+        // 2. Mailbox (control messages are handled even under backpressure); each mail and the
+        // outputs it caused in one step, then the injected task failure.
         let mut snapshots = Vec::new();
         let mut mails = mails.into_iter();
+        let mut failed = false;
         while let Some(m) = mails.next() {
-            match &m {
-                TaskMail::Trigger(b) => {
-                    t.handle_trigger(now, *b);
-                    s.with(|w| {
+            let (snaps, f) = s.with(|w| {
+                match &m {
+                    TaskMail::Trigger(b) => {
+                        t.handle_trigger(now, *b);
                         // Only the attempt reading the socket has lines to cover (a scan of
                         // every read per trigger would be quadratic on long socket runs).
                         if w.data.socket_reader == Some(key) {
                             let reads = w.obs.socket_reads.len();
                             w.obs.socket_marks.push(SocketMark { task: key.0, attempt: key.1, id: b.id, reads });
                         }
-                    });
-                }
-                TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
-                TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
-                // A source stopped at a synchronous savepoint reads no more lines: one already
-                // written to its connection dies with it (a socket cannot replay it).
-                TaskMail::Line { input_seq, .. } if t.input_paused() => s.with(|w| w.obs.lost_inputs.push(*input_seq)),
-                TaskMail::Line { line, input_seq } => s.with(|w| {
-                    w.obs.read_inputs += 1;
-                    w.obs.socket_reads.push(SocketRead { seq: *input_seq, task: key.0, attempt: key.1 });
-                    let counters = w.tasks.counters.entry(tm).or_default();
-                    t.handle_line(now, line, *input_seq, counters);
-                    w.inputs_read(&[*input_seq]);
-                    if t.has_failed() {
-                        // The line that made the chain throw was consumed: a socket cannot
-                        // replay it, so it is lost like any line read before a failure.
-                        w.obs.lost_inputs.push(*input_seq);
                     }
-                }),
-                TaskMail::EndOfInput => t.handle_end_of_input(now, wait_final),
-            }
-            let (snaps, failed) = s.with(|w| {
+                    TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
+                    TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
+                    // A source stopped at a synchronous savepoint reads no more lines: one already
+                    // written to its connection dies with it (a socket cannot replay it).
+                    TaskMail::Line { input_seq, .. } if t.input_paused() => w.obs.lost_inputs.push(*input_seq),
+                    TaskMail::Line { line, input_seq } => {
+                        w.obs.read_inputs += 1;
+                        w.obs.socket_reads.push(SocketRead { seq: *input_seq, task: key.0, attempt: key.1 });
+                        let counters = w.tasks.counters.entry(tm).or_default();
+                        t.handle_line(now, line, *input_seq, counters);
+                        w.inputs_read(&[*input_seq]);
+                        if t.has_failed() {
+                            // The line that made the chain throw was consumed: a socket cannot
+                            // replay it, so it is lost like any line read before a failure.
+                            w.obs.lost_inputs.push(*input_seq);
+                        }
+                    }
+                    TaskMail::EndOfInput => t.handle_end_of_input(now, wait_final),
+                }
                 let (snaps, failed) = drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
                 if let (TaskMail::NotifyComplete(id), false) = (&m, failed || t.has_failed()) {
                     w.saw_completion(task, *id);
                 }
+                if failed {
+                    lose_unread_lines(w, mails.by_ref());
+                    cleanup_task(w, key);
+                }
                 (snaps, failed)
             });
             snapshots.extend(snaps);
-            if failed {
-                s.with(|w| lose_unread_lines(w, mails));
-                return task_failed(&s, tm, key);
+            if f {
+                failed = true;
+                break;
             }
         }
+        if failed {
+            return;
+        }
         // Injected task failure.
-        if s.with(|w| w.faults.failing_tasks.remove(&task)) {
-            s.with(|w| {
-                w.tr_task(&tm_node(tm), "fault", task, format!("{} throws (injected)", w.task_name(task)));
-                report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
-                cleanup_task(w, key);
-            });
+        let injected = s.with(|w| {
+            if !w.faults.failing_tasks.remove(&task) {
+                return false;
+            }
+            w.tr_task(&tm_node(tm), "fault", task, format!("{} throws (injected)", w.task_name(task)));
+            report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
+            cleanup_task(w, key);
+            true
+        });
+        if injected {
             return;
         }
         // 3. Handler timer.
@@ -380,65 +413,47 @@ pub(super) async fn task_main(
                 }
             }
         }
-        // 4. Flush outputs; are we backpressured?
-        let blocked_out = s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
-        // 4b. Finished (input ended and, with FLIP-147, the final checkpoint completed):
-        // EndOfPartition downstream, then FINISHED once everything left the output buffers.
-        if t.is_finished() {
-            if !end_of_partition_sent {
-                end_of_partition_sent = true;
-                outbox.push_event(StreamElement::EndOfPartition);
-                s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
+        // 4. Flush outputs; are we backpressured? 5. Input (in the same step unless the task
+        // finished, which step 4b handles first).
+        let limit = gates.get(gate_idx).map(|g| g.0);
+        let first = s.with(|w| {
+            let blocked_out = flush(w, &mut outbox, attempt, task, buffer_records, capacity, now);
+            if t.is_finished() {
+                Err(blocked_out)
+            } else {
+                Ok(input_step(w, &mut t, &mut outbox, &ctx, now, blocked_out, limit))
             }
-            if outbox.bufs.iter().all(|b| b.is_empty()) {
-                t.close();
-                s.with(|w| {
-                    drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
-                    w.tr(&tm_node(tm), "finished", t.name().to_string());
-                    report(w, tm, task, attempt, ExecutionState::Finished, None);
-                    cleanup_task(w, key);
-                });
-                return;
+        });
+        let step = match first {
+            Ok(step) => step,
+            Err(blocked_out) => {
+                // 4b. Finished (input ended and, with FLIP-147, the final checkpoint completed):
+                // EndOfPartition downstream, then FINISHED once everything left the output buffers.
+                if !end_of_partition_sent {
+                    end_of_partition_sent = true;
+                    outbox.push_event(StreamElement::EndOfPartition);
+                    s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
+                }
+                if outbox.bufs.iter().all(|b| b.is_empty()) {
+                    t.close();
+                    s.with(|w| {
+                        drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                        w.tr(&tm_node(tm), "finished", t.name().to_string());
+                        report(w, tm, task, attempt, ExecutionState::Finished, None);
+                        cleanup_task(w, key);
+                    });
+                    return;
+                }
+                s.with(|w| input_step(w, &mut t, &mut outbox, &ctx, now, blocked_out, limit))
             }
+        };
+        if step.failed {
+            return;
         }
-        // 5. Input.
-        let mut processed: u64 = 0;
-        let mut progressed = false;
-        let mut wake_at: Option<u64> = None;
-        // A task stopped at a stop-with-savepoint's synchronous savepoint takes no input (a
-        // source for good; any other task until the savepoint's completion is notified).
-        if !blocked_out && !t.input_paused() {
-            if is_user_source {
-                let r = s.with(|w| fetch_user_records(w, &mut t, tm, key, now, buffer_records * 2));
-                match r {
-                    Fetch::Records(n) => processed = n,
-                    Fetch::WaitUntil(at) => wake_at = at,
-                }
-            } else if is_log {
-                let limit = gates.get(gate_idx).map(|g| g.0);
-                let r = s.with(|w| fetch_and_process(w, &mut t, tm, now, buffer_records * 2, limit));
-                match r {
-                    Fetch::Records(n) => processed = n,
-                    Fetch::WaitUntil(at) => wake_at = at,
-                }
-            } else if !is_line {
-                let r = s.with(|w| take_input(w, &mut t, tm, key, &inputs, now));
-                match r {
-                    Take::Records(n) => processed = n,
-                    // An event is progress too: look at the inputs again at once (a barrier
-                    // that is queued but not yet due must set the next wake-up).
-                    Take::Event => progressed = true,
-                    Take::WaitUntil(at) => wake_at = at,
-                }
-            }
-            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
-            snapshots.extend(snaps);
-            if failed {
-                return task_failed(&s, tm, key);
-            }
-            s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
-        }
+        let InputStep { processed, progressed, wake_at, mut slow, mut rpc_timeout, .. } = step;
+        snapshots.extend(step.snapshots);
         // 6. Snapshots: synchronous part blocks the task; asynchronous upload runs beside it.
+        let snapshotted = !snapshots.is_empty();
         for (id, snapshot) in snapshots {
             let (sync_ms, async_ms, up_extra) = s.with(|w| {
                 let (ss, aa) = w.faults.slow_snapshots.get(&task).copied().unwrap_or((0, 0));
@@ -450,39 +465,52 @@ pub(super) async fn task_main(
                 if let Some(span) = snapshot_span(w, key, id) {
                     span.sync_end_ms = Some(now);
                 }
-            });
-            s.with(|w| {
-                let due_ms = w.now() + (async_ms + up_extra).max(1);
+                let due_ms = now + (async_ms + up_extra).max(1);
                 queue_upload(w, tm, due_ms, Upload { key, id, snapshot });
             });
         }
+        if snapshotted {
+            // Time passed while snapshotting: read again what the faults and RPCs say now.
+            (slow, rpc_timeout) =
+                s.with(|w| (w.faults.slow_ops.get(&task).copied(), w.tasks.rpc_timeouts.get(&key).copied()));
+        }
         // 7. Pay for the CPU time used.
         if processed > 0 {
-            let (cost, slow) = s.with(|w| (w.spec.cluster.record_cost_us, w.faults.slow_ops.get(&task).copied()));
-            debt_us += processed * cost * ops_per_record;
+            debt_us += processed * step.record_cost_us * ops_per_record;
             if let Some(rps) = slow {
                 debt_us += processed * 1_000_000 / rps.max(1);
             }
             if debt_us >= 1000 {
                 let ms = debt_us / 1000;
                 debt_us %= 1000;
+                steps_in_a_row = 0;
                 sleep(Duration::from_millis(ms)).await;
+            } else if steps_in_a_row < STEPS_BEFORE_YIELD {
+                // Look at the inputs again at once, without a round trip through madsim's
+                // executor (virtual time does not move in between either way).
+                steps_in_a_row += 1;
             } else {
+                steps_in_a_row = 0;
                 madsim::task::yield_now().await;
             }
             continue;
         }
         if progressed {
-            madsim::task::yield_now().await;
+            if steps_in_a_row < STEPS_BEFORE_YIELD {
+                steps_in_a_row += 1;
+            } else {
+                steps_in_a_row = 0;
+                madsim::task::yield_now().await;
+            }
             continue;
         }
+        steps_in_a_row = 0;
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
         if profile_variant_spins(&spec) {
             // Planted livelock (variant idle-spin): poll again at once; time never advances.
             madsim::task::yield_now().await;
             continue;
         }
-        let rpc_timeout = s.with(|w| w.tasks.rpc_timeouts.get(&key).copied());
         let deadline = [
             wake_at,
             t.poll_timeout(),
@@ -496,6 +524,94 @@ pub(super) async fn task_main(
         .min();
         wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
     }
+}
+
+/// What a task loop's input step did (`input_step`).
+struct InputStep {
+    processed: u64,
+    /// An event was taken: look at the inputs again at once.
+    progressed: bool,
+    /// When the next input is due (nothing is due now).
+    wake_at: Option<u64>,
+    snapshots: Vec<(CheckpointId, TaskSnapshot)>,
+    /// The task failed while processing (already cleaned up).
+    failed: bool,
+    record_cost_us: u64,
+    /// A slow-operator fault on the task (records per second), read in the same step.
+    slow: Option<u64>,
+    /// The task's pending RPC timeout, read in the same step.
+    rpc_timeout: Option<u64>,
+}
+
+/// What a task loop keeps for its whole attempt and its input step reads.
+struct LoopCtx {
+    tm: u32,
+    key: (TaskId, Attempt),
+    inputs: Vec<TaskId>,
+    is_user_source: bool,
+    is_log: bool,
+    is_line: bool,
+    buffer_records: usize,
+    capacity: usize,
+}
+
+/// Step 5 of the task loop: unless backpressured or paused, take input (a fetch from the
+/// broker or a user source, or the next due item of an input channel), drain the outputs it
+/// caused and flush them; then read what steps 7 and 8 need. One world step.
+fn input_step(
+    w: &mut World,
+    t: &mut Task,
+    outbox: &mut Outbox,
+    c: &LoopCtx,
+    now: u64,
+    blocked_out: bool,
+    limit: Option<u64>,
+) -> InputStep {
+    let (task, attempt) = c.key;
+    let mut step = InputStep {
+        processed: 0,
+        progressed: false,
+        wake_at: None,
+        snapshots: Vec::new(),
+        failed: false,
+        record_cost_us: w.spec.cluster.record_cost_us,
+        slow: None,
+        rpc_timeout: None,
+    };
+    // A task stopped at a stop-with-savepoint's synchronous savepoint takes no input (a
+    // source for good; any other task until the savepoint's completion is notified).
+    if !blocked_out && !t.input_paused() {
+        if c.is_user_source {
+            match fetch_user_records(w, t, c.tm, c.key, now, c.buffer_records * 2) {
+                Fetch::Records(n) => step.processed = n,
+                Fetch::WaitUntil(at) => step.wake_at = at,
+            }
+        } else if c.is_log {
+            match fetch_and_process(w, t, c.tm, now, c.buffer_records * 2, limit) {
+                Fetch::Records(n) => step.processed = n,
+                Fetch::WaitUntil(at) => step.wake_at = at,
+            }
+        } else if !c.is_line {
+            match take_input(w, t, c.tm, c.key, &c.inputs, now) {
+                Take::Records(n) => step.processed = n,
+                // An event is progress too: look at the inputs again at once (a barrier
+                // that is queued but not yet due must set the next wake-up).
+                Take::Event => step.progressed = true,
+                Take::WaitUntil(at) => step.wake_at = at,
+            }
+        }
+        let (snaps, failed) = drain_outputs(w, t, outbox, c.key, c.tm, now, &c.inputs);
+        if failed {
+            cleanup_task(w, c.key);
+            step.failed = true;
+            return step;
+        }
+        step.snapshots = snaps;
+        flush(w, outbox, attempt, task, c.buffer_records, c.capacity, now);
+    }
+    step.slow = w.faults.slow_ops.get(&task).copied();
+    step.rpc_timeout = w.tasks.rpc_timeouts.get(&c.key).copied();
+    step
 }
 
 /// The 2PC sink learns the store's transaction timeout (as FlinkKafkaProducer sets
