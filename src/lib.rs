@@ -24,6 +24,7 @@ pub mod failure_manager;
 pub mod fuzzing;
 pub mod ids;
 pub mod job;
+pub mod join;
 pub mod key_group;
 pub mod operator;
 pub mod profile;

@@ -48,10 +48,15 @@ pub enum Variant {
     /// the checkpoint are ignored (Flink restores them from keyed state and the timer service's
     /// snapshot, `InternalTimeServiceManagerImpl`).
     WindowStateNotRestored,
+    /// An event-time join's snapshot leaves out its right side: the buffered right elements and
+    /// their cleanup timers (Flink snapshots both `MapState` buffers of `IntervalJoinOperator`).
+    /// After a restore, left elements no longer meet the right elements buffered before the
+    /// checkpoint, so their joined rows are lost.
+    JoinSnapshotWithoutRight,
 }
 
 impl Variant {
-    pub const ALL: [Variant; 14] = [
+    pub const ALL: [Variant; 15] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -66,6 +71,7 @@ impl Variant {
         Variant::IdleSpin,
         Variant::SnapshotAfterFirstGate,
         Variant::WindowStateNotRestored,
+        Variant::JoinSnapshotWithoutRight,
     ];
 
     pub fn name(self) -> &'static str {
@@ -84,6 +90,7 @@ impl Variant {
             Variant::IdleSpin => "idle-spin",
             Variant::SnapshotAfterFirstGate => "snapshot-after-first-gate",
             Variant::WindowStateNotRestored => "window-state-not-restored",
+            Variant::JoinSnapshotWithoutRight => "join-snapshot-without-right",
         }
     }
 }

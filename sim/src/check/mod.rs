@@ -10,6 +10,7 @@ mod alignment;
 mod at_least_once;
 mod coordinator;
 mod exactly_once;
+pub mod joins;
 mod liveness;
 mod offsets;
 mod rescale_lineage;
