@@ -27,6 +27,7 @@ pub mod fuzzing;
 pub mod ids;
 pub mod job;
 mod job_io;
+pub mod join;
 pub mod key_group;
 pub mod operator;
 pub mod profile;

@@ -319,6 +319,7 @@ fn kind_name(st: &OperatorState) -> &'static str {
         OperatorState::EventWindow(_) => "event window",
         OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_) => "two-phase commit",
         OperatorState::UserList(_) => "user list",
+        OperatorState::Join(_) => "join",
     }
 }
 
@@ -414,9 +415,10 @@ pub fn assign(
             return Err(RescaleError::MixedStateKinds { uid: op.uid.clone(), first: kind, other });
         }
         let new_states: Vec<OperatorState> = match first {
-            OperatorState::Keyed(_) | OperatorState::Window(_) | OperatorState::EventWindow(_) => {
-                rescale_keyed(&op.uid, &states, &old_op.vertex, &vertex)?
-            }
+            OperatorState::Keyed(_)
+            | OperatorState::Window(_)
+            | OperatorState::EventWindow(_)
+            | OperatorState::Join(_) => rescale_keyed(&op.uid, &states, &old_op.vertex, &vertex)?,
             OperatorState::SourceOffsets(_) => {
                 let (st, owned) = rescale_source(&op.uid, &states, new_p, profile)?;
                 for (i, set) in owned.into_iter().enumerate() {
@@ -454,6 +456,24 @@ fn event_window_entries(w: &crate::window::EventWindowState) -> BTreeMap<Value, 
     by_key
 }
 
+/// A join's buffered elements and timers per key, as text (for the placement checks).
+fn join_entries(st: &crate::join::JoinState) -> BTreeMap<Value, String> {
+    let mut by_key: BTreeMap<Value, String> = BTreeMap::new();
+    for e in &st.entries {
+        by_key.entry(e.key.clone()).or_default().push_str(&format!("{}@{} {:?};", e.side, e.ts, e.lineage));
+    }
+    for t in &st.timers {
+        by_key.entry(t.key.clone()).or_default().push_str(&format!("timer {t:?};"));
+    }
+    by_key
+}
+
+/// The key whose key group holds a keyed state entry: the entry's key, except the count join's
+/// `(key, side)` entries (`two_input.rs`), which live with `key` (the key records route by).
+fn state_key(k: &Value) -> Value {
+    crate::operator::key_of(k)
+}
+
 /// Keyed state: new subtask `i` gets, from every old subtask, the entries whose key group is
 /// in its range (Flink reads each old `KeyGroupsStateHandle` cut to the intersection).
 fn rescale_keyed(
@@ -472,10 +492,13 @@ fn rescale_keyed(
     let mut event: Vec<crate::window::EventWindowState> = vec![Default::default(); ranges.len()];
     let is_window = states.iter().any(|s| matches!(s, OperatorState::Window(_)));
     let is_event = states.iter().any(|s| matches!(s, OperatorState::EventWindow(_)));
+    // Joins (`join.rs`): buffered elements and timers move with their key's group.
+    let mut join: Vec<crate::join::JoinState> = vec![Default::default(); ranges.len()];
+    let is_join = states.iter().any(|s| matches!(s, OperatorState::Join(_)));
     for (j, st) in states.iter().enumerate() {
         let old_range = old_vertex.key_group_range(j as u32);
         let check = |key: &Value| {
-            let kg = assign_to_key_group(key, max);
+            let kg = assign_to_key_group(&state_key(key), max);
             if old_range.contains(kg) {
                 Ok(owner(kg))
             } else {
@@ -507,10 +530,26 @@ fn rescale_keyed(
                     event[check(&t.key)?].timers.push(t.clone());
                 }
             }
+            OperatorState::Join(st) => {
+                for e in &st.entries {
+                    join[check(&e.key)?].entries.push(e.clone());
+                }
+                for t in &st.timers {
+                    join[check(&t.key)?].timers.push(t.clone());
+                }
+            }
             _ => {}
         }
     }
-    Ok(if is_event {
+    Ok(if is_join {
+        join.into_iter()
+            .map(|mut st| {
+                // Arrival order per (key, side) is kept: entries of one key come from one old subtask.
+                st.timers.sort();
+                OperatorState::Join(st)
+            })
+            .collect()
+    } else if is_event {
         event
             .into_iter()
             .map(|mut w| {
@@ -674,6 +713,7 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
                 OperatorState::Keyed(m) => old_keys.extend(m.iter().map(|(k, v)| (k.clone(), format!("{v:?}")))),
                 OperatorState::Window(m) => old_keys.extend(m.iter().map(|(k, v)| (k.clone(), format!("{v:?}")))),
                 OperatorState::EventWindow(w) => old_keys.extend(event_window_entries(w)),
+                OperatorState::Join(st) => old_keys.extend(join_entries(st)),
                 OperatorState::SourceOffsets(m) => old_parts.extend(m.iter().map(|(p, o)| (*p, *o))),
                 OperatorState::TwoPhaseCommit { .. } => old_entries.push((*st).clone()),
                 OperatorState::List(v) => old_entries.extend(v.iter().cloned()),
@@ -687,8 +727,12 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
             let entries: Vec<(&Value, String)> = match st {
                 OperatorState::Keyed(m) => m.iter().map(|(k, v)| (k, format!("{v:?}"))).collect(),
                 OperatorState::Window(m) => m.iter().map(|(k, v)| (k, format!("{v:?}"))).collect(),
-                OperatorState::EventWindow(w) => {
-                    let owned = event_window_entries(w);
+                OperatorState::EventWindow(_) | OperatorState::Join(_) => {
+                    let owned = match st {
+                        OperatorState::Join(j) => join_entries(j),
+                        OperatorState::EventWindow(w) => event_window_entries(w),
+                        _ => unreachable!(),
+                    };
                     for k in owned.keys() {
                         let kg = assign_to_key_group(k, vertex.max_parallelism);
                         assert!(vertex.key_group_range(i as u32).contains(kg), "{}: window key {k} misplaced", op.uid);
@@ -699,7 +743,7 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
                 _ => Vec::new(),
             };
             for (k, v) in entries {
-                let kg = assign_to_key_group(k, vertex.max_parallelism);
+                let kg = assign_to_key_group(&state_key(k), vertex.max_parallelism);
                 assert!(
                     vertex.key_group_range(i as u32).contains(kg),
                     "{}: key {k} ({kg}) restored into subtask {i}",

@@ -48,6 +48,9 @@ pub enum OperatorState {
     /// `getListState`): its entries; on a rescale the entries of every old subtask are split
     /// evenly over the new subtasks (`RoundRobinOperatorStateRepartitioner`, SPLIT_DISTRIBUTE).
     UserList(Vec<Value>),
+    /// An event-time join (`join.rs`): buffered elements of both sides and cleanup / window
+    /// timers, keyed state (Flink's `MapState` buffers and the timer service); never the watermark.
+    Join(crate::join::JoinState),
 }
 
 impl OperatorState {
@@ -64,6 +67,7 @@ impl OperatorState {
             }
             OperatorState::List(entries) => entries.iter().map(OperatorState::size_bytes).sum(),
             OperatorState::UserList(entries) => entries.iter().map(Value::size_bytes).sum(),
+            OperatorState::Join(st) => st.size_bytes(),
         }
     }
 }

@@ -325,6 +325,8 @@ struct MultiInput {
     operator: InputOperator,
     /// [`Variant::SnapshotAfterFirstGate`]: the handler sees only gate 0's channels.
     first_gate_only: bool,
+    /// [`Variant::JoinSnapshotWithoutRight`]: an event join's snapshot leaves out the right side.
+    snapshot_without_right: bool,
 }
 
 /// A task's event-time machinery: the input valve (tasks with input channels), the source's
@@ -442,6 +444,7 @@ impl Task {
                     gates: gates.clone(),
                     operator,
                     first_gate_only: variant == Variant::SnapshotAfterFirstGate,
+                    snapshot_without_right: variant == Variant::JoinSnapshotWithoutRight,
                 })
             }
             _ => None,
@@ -1076,7 +1079,17 @@ impl Task {
                     self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
                 }
             }
-            _ => operators.push(self.multi.as_ref().map_or(OperatorState::None, |m| m.operator.snapshot())),
+            _ => {
+                let mut st = self.multi.as_ref().map_or(OperatorState::None, |m| m.operator.snapshot());
+                if self.multi.as_ref().is_some_and(|m| m.snapshot_without_right) {
+                    if let OperatorState::Join(j) = &mut st {
+                        // The planted bug: the right side's buffer and cleanup timers are left out.
+                        j.entries.retain(|e| e.side == 0);
+                        j.timers.retain(|t| t.kind != 1);
+                    }
+                }
+                operators.push(st);
+            }
         }
         for op in &self.chain {
             operators.push(op.operator.snapshot());
@@ -1420,6 +1433,19 @@ impl Task {
     fn advance_watermark(&mut self, now_ms: u64, wm: Watermark, counters: &mut SurvivingCounters) {
         assert!(self.event_time.current.is_none_or(|c| wm > c), "{}: watermark {wm} does not advance", self.name);
         self.event_time.current = Some(wm);
+        if let Some(m) = &mut self.multi {
+            // The head operator first (an event-time join's timers), its rows through the chain.
+            let mut fired = std::mem::take(&mut self.scratch_a);
+            fired.clear();
+            if m.operator.process_watermark(wm, &mut fired) {
+                self.end.dirty = true;
+            }
+            if fired.is_empty() {
+                self.scratch_a = fired;
+            } else {
+                self.run_chain(now_ms, 0, fired, counters);
+            }
+        }
         for i in 0..self.chain.len() {
             if self.failed {
                 return;

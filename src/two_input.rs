@@ -1,4 +1,4 @@
-//! Operators at the head of a task with several input gates: `union`, `connect` (a co-map) and a keyed two-input `join`, with the input gate of every channel (semantics §14).
+//! Operators at the head of a task with several input gates: `union`, `connect` (a co-map), a keyed two-input `join` counting pairs, and the event-time joins of `join.rs`, with the input gate of every channel (semantics §14).
 //!
 //! Flink runs a union as one input gate over the channels of every upstream (`UnionInputGate`),
 //! and a two-input operator with one gate per input (`StreamTwoInputProcessor`,
@@ -33,6 +33,8 @@ pub enum InputOperatorSpec {
     /// key the number of records seen on each input; every record emits `(key, left * right)`,
     /// the number of join pairs the key has produced so far (an inner join's cardinality).
     Join,
+    /// An event-time join that emits the joined rows (`join.rs`): interval or tumbling window.
+    EventJoin(crate::join::JoinSpec),
 }
 
 /// The input gates of a task: per input channel, the input (gate) it belongs to.
@@ -83,6 +85,8 @@ pub struct InputOperator {
     maps: Option<(Operator, Operator)>,
     /// Join: key -> (records of input 0, records of input 1).
     join: BTreeMap<Value, (i64, i64)>,
+    /// Event-time join: buffers and timers.
+    event_join: Option<crate::join::JoinOperator>,
 }
 
 impl InputOperator {
@@ -95,7 +99,11 @@ impl InputOperator {
             )),
             _ => None,
         };
-        InputOperator { spec, maps, join: BTreeMap::new() }
+        let event_join = match &spec {
+            InputOperatorSpec::EventJoin(j) => Some(crate::join::JoinOperator::new(*j)),
+            _ => None,
+        };
+        InputOperator { spec, maps, join: BTreeMap::new(), event_join }
     }
 
     /// One record of input `side`.
@@ -135,7 +143,28 @@ impl InputOperator {
                 out.push(Record { value: Value::Pair(name, pairs), lineage: rec.lineage, timestamp: rec.timestamp });
                 Ok(())
             }
+            InputOperatorSpec::EventJoin(_) => {
+                self.event_join.as_mut().expect("an event join has its operator").process(ctx.instance, side, rec, out)
+            }
         }
+    }
+
+    /// The watermark reached the operator: an event-time join fires its due timers (window
+    /// rows, buffer cleanup); the others have no timers. Returns whether the state changed.
+    pub fn process_watermark(&mut self, wm: crate::watermark::Watermark, out: &mut Vec<Record>) -> bool {
+        match &mut self.event_join {
+            Some(j) => {
+                let before = j.buffered();
+                j.process_watermark(wm, out);
+                before != j.buffered() || !out.is_empty()
+            }
+            None => false,
+        }
+    }
+
+    /// The event-time join, if this is one (for tests and invariants).
+    pub fn event_join(&self) -> Option<&crate::join::JoinOperator> {
+        self.event_join.as_ref()
     }
 
     /// The join's keyed state as keyed state entries `(key, side) -> count`, so that rescaling
@@ -151,12 +180,18 @@ impl InputOperator {
                 }
                 OperatorState::Keyed(m)
             }
+            InputOperatorSpec::EventJoin(_) => {
+                OperatorState::Join(self.event_join.as_ref().expect("an event join has its operator").snapshot())
+            }
             _ => OperatorState::None,
         }
     }
 
     /// Replaces the join's per-key counts with a snapshot's (union and co-map have no state).
     pub fn restore(&mut self, state: &OperatorState) {
+        if let (Some(j), OperatorState::Join(st)) = (&mut self.event_join, state) {
+            j.restore(st);
+        }
         if let (InputOperatorSpec::Join, OperatorState::Keyed(m)) = (&self.spec, state) {
             self.join.clear();
             for (k, v) in m {

@@ -53,11 +53,16 @@ pub enum Variant {
     /// savepoint barrier, until the savepoint's notification (Flink's source stops there:
     /// `SourceStreamTask` / `SourceOperator#stop`). Caught by the `stop` checker.
     SourceEmitsAfterStop,
+    /// An event-time join's snapshot leaves out its right side: the buffered right elements and
+    /// their cleanup timers (Flink snapshots both `MapState` buffers of `IntervalJoinOperator`).
+    /// After a restore, left elements no longer meet the right elements buffered before the
+    /// checkpoint, so their joined rows are lost.
+    JoinSnapshotWithoutRight,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 15] = [
+    pub const ALL: [Variant; 16] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -73,6 +78,7 @@ impl Variant {
         Variant::SnapshotAfterFirstGate,
         Variant::WindowStateNotRestored,
         Variant::SourceEmitsAfterStop,
+        Variant::JoinSnapshotWithoutRight,
     ];
 
     /// The variant's scenario and CLI name (kebab case).
@@ -93,6 +99,7 @@ impl Variant {
             Variant::SnapshotAfterFirstGate => "snapshot-after-first-gate",
             Variant::WindowStateNotRestored => "window-state-not-restored",
             Variant::SourceEmitsAfterStop => "source-emits-after-stop",
+            Variant::JoinSnapshotWithoutRight => "join-snapshot-without-right",
         }
     }
 }

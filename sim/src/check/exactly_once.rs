@@ -27,7 +27,16 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     let dups = rows_of_duplicates(&run.committed, &counts);
     for (l, n) in counts.duplicates() {
         let t = dups[&l].iter().map(|r| r.time_ms).collect::<Vec<_>>();
-        anomalies.push(format!("duplicate: input #{} (sub {}) committed {n} times at {t:?} ms", l.0, l.1));
+        if reference.joined.is_some() {
+            let row = dups[&l][0];
+            anomalies.push(format!(
+                "duplicate joined row: {} = {} committed {n} times at {t:?} ms",
+                super::joins::describe(row.lineage),
+                row.value
+            ));
+        } else {
+            anomalies.push(format!("duplicate: input #{} (sub {}) committed {n} times at {t:?} ms", l.0, l.1));
+        }
     }
     let healthy_end = run.final_status == JobStatus::Running;
     if healthy_end {
@@ -58,7 +67,29 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     if run.final_status == JobStatus::Finished {
         end_of_input_losses(spec, run, reference, &counts, &mut anomalies, &mut notes);
     }
-    if is_keyed(spec) && reference.order_free {
+    if let Some(jr) = &reference.joined {
+        // A pair is due once the checkpoint the sink committed covers both of its inputs (not as
+        // in-flight channel state); a window join's only when the job FINISHED (the final
+        // checkpoint commits what MAX_WATERMARK fired), unless it stopped with a savepoint.
+        let covered = last_covered_input(spec, run);
+        let in_flight = in_flight_at_horizon(run);
+        let finished = run.final_status == JobStatus::Finished && finished_by_stop(run).is_none();
+        let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
+        let due = |l: (u64, u32)| {
+            let (a, b) = ckptsim::join::pair_of(ckptsim::record::Lineage { input_seq: l.0, sub: l.1 });
+            if finished && final_checkpoint {
+                return true;
+            }
+            !jr.windowed
+                && (healthy_end || finished)
+                && covered.is_some_and(|c| l.0 <= c)
+                && !in_flight.is_some_and(|f| f.contains(&a) || f.contains(&b))
+        };
+        super::joins::joined_row_anomalies(jr, &run.committed, &counts, due, "committed", &mut anomalies);
+    }
+    if reference.joined.as_ref().is_some_and(|j| j.exact_values) {
+        // Joined rows have no per-key sequence: judged per pair above.
+    } else if is_keyed(spec) && reference.order_free {
         order_free_final_values(&run.committed, reference, &counts, &mut anomalies);
     } else if is_keyed(spec) {
         // Borrowed values (cloning every committed value and each key's reference sequence
@@ -77,7 +108,15 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
             }
         }
     }
-    let summary = format!("{} committed outputs, {} distinct inputs{notes}", run.committed.len(), counts.len());
+    let summary = match &reference.joined {
+        Some(j) => format!(
+            "{} committed joined rows, {} distinct pairs of the reference's {}{notes}",
+            run.committed.len(),
+            counts.len(),
+            j.rows.len()
+        ),
+        None => format!("{} committed outputs, {} distinct inputs{notes}", run.committed.len(), counts.len()),
+    };
     Verdict::from(NAME, anomalies, summary)
 }
 

@@ -1,6 +1,7 @@
 //! Checking job graphs (semantics §14): the fault-free reference folded through the graph, and every sink checked against the inputs that reach it through the graph.
 
 use super::*;
+use crate::check::joins::JoinedRef;
 use crate::world::graph::Graph;
 use ckptsim::operator::{Operator, OperatorContext, OperatorKind, SurvivingCounters, FLAT_MAP_SUB_BITS};
 use ckptsim::record::{Lineage, Record};
@@ -49,6 +50,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
                 RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::CoMap { first: *a, second: *b })))
             }
             OpKind::Join => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Join))),
+            OpKind::EventJoin(j) => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::EventJoin(*j)))),
             _ => RefOp::Pass,
         })
         .collect();
@@ -84,14 +86,51 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
         InputSpec::Lines(l) => Box::new(l.iter().map(|(_, s)| (sources[0], std::borrow::Cow::Borrowed(s.as_str())))),
         InputSpec::Log { records, .. } => Box::new(records.iter().map(|(_, p, v)| (source_of(p), v))),
     };
-    let inputs = inputs.enumerate().map(|(i, (src, s))| (i as u64, src, interner.value(&s)));
+    // Collected: the graph reference also flushes the multi-input heads after the last input.
+    let inputs: Vec<(u64, usize, Value)> =
+        inputs.enumerate().map(|(i, (src, s))| (i as u64, src, interner.value(&s))).collect();
     let mut counters = SurvivingCounters::default();
     let mut out = Reference { order_free: multi && stateful, ..Reference::default() };
+    let event_joins: Vec<usize> = up.iter().copied().filter(|o| matches!(ops[*o].kind, OpKind::EventJoin(_))).collect();
+    if !event_joins.is_empty() {
+        out.joined = Some(JoinedRef {
+            exact_values: !stateful,
+            windowed: event_joins
+                .iter()
+                .any(|o| matches!(ops[*o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. }))),
+            surely_on_time: crate::check::joins::surely_on_time(spec),
+            ..JoinedRef::default()
+        });
+    }
+    let timestamps = &spec.input_options.timestamps;
     let mut work: Vec<(usize, u32, Record)> = Vec::new();
     let mut produced = Vec::new();
-    for (seq, src, value) in inputs {
+    // Inputs in order, then `MAX_WATERMARK` through the multi-input heads in topological order
+    // (an event-time join's windows fire at the end of input; nothing is late in the
+    // reference: it never advances the watermark before).
+    let flush: Vec<usize> = topological(spec).into_iter().filter(|o| matches!(inst[*o], RefOp::Multi(_))).collect();
+    let n_inputs = inputs.len();
+    let mut inputs = inputs.into_iter();
+    for step in 0..n_inputs + flush.len() {
         work.clear();
-        work.push((src, 0, Record::new(value, Lineage { input_seq: seq, sub: 0 })));
+        let seq = if step < n_inputs {
+            let (seq, src, value) = inputs.next().expect("one input per step");
+            let mut rec = Record::new(value, Lineage { input_seq: seq, sub: 0 });
+            rec.timestamp = timestamps.get(seq as usize).copied();
+            work.push((src, 0, rec));
+            seq
+        } else {
+            let op = flush[step - n_inputs];
+            let RefOp::Multi(m) = &mut inst[op] else { unreachable!("flush lists multi-input heads") };
+            let mut fired = Vec::new();
+            m.process_watermark(ckptsim::watermark::Watermark::MAX, &mut fired);
+            for r in fired.into_iter().rev() {
+                for &(c, k) in consumers[op].iter().rev() {
+                    work.push((c, k, r.clone()));
+                }
+            }
+            u64::MAX
+        };
         while let Some((op, side, rec)) = work.pop() {
             produced.clear();
             let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "reference" };
@@ -108,7 +147,12 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
             if ops[op].kind.is_sink() {
                 if sinks.contains(&op) {
                     for r in produced.drain(..) {
-                        out.producing_inputs.add(seq);
+                        if let Some(j) = &mut out.joined {
+                            // Joined rows are judged per pair (`joins.rs`), not per input.
+                            j.rows.insert((r.lineage.input_seq, r.lineage.sub), r.value.clone());
+                        } else {
+                            out.producing_inputs.add(seq);
+                        }
                         if keyed {
                             let k = key_of(&r.value);
                             out.per_key.entry(k.clone()).or_default().push(r.value.clone());
@@ -136,6 +180,29 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
         }
     }
     out
+}
+
+/// The operators in an order where every operator comes after its inputs (Kahn, smallest
+/// index first).
+fn topological(spec: &JobSpec) -> Vec<usize> {
+    let n = spec.operators.len();
+    let mut indegree: Vec<usize> = (0..n).map(|o| spec.op_inputs(o).len()).collect();
+    let mut ready: BTreeSet<usize> = (0..n).filter(|o| indegree[*o] == 0).collect();
+    let mut order = Vec::with_capacity(n);
+    while let Some(o) = ready.pop_first() {
+        order.push(o);
+        for c in 0..n {
+            for i in spec.op_inputs(c) {
+                if i == o {
+                    indegree[c] -= 1;
+                    if indegree[c] == 0 {
+                        ready.insert(c);
+                    }
+                }
+            }
+        }
+    }
+    order
 }
 
 /// The view of one sink: other sinks take its kind (so `sink_kind` names it), and a `key_by`

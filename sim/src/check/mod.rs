@@ -11,6 +11,7 @@ mod at_least_once;
 mod coordinator;
 pub mod counts;
 mod exactly_once;
+pub mod joins;
 mod liveness;
 mod offsets;
 mod rescale_lineage;

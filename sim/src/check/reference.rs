@@ -22,6 +22,9 @@ pub struct Reference {
     /// Job graphs only: per key, the input sequence numbers of its outputs (the order-free
     /// final-value check waits until all of them were delivered). Empty for a line.
     pub key_inputs: BTreeMap<Value, Vec<u64>>,
+    /// Job graphs whose sink receives the rows of an event-time join (`check/joins.rs`): the
+    /// joined rows by pair lineage; the per-input and per-key sequence checks give way to them.
+    pub joined: Option<crate::check::joins::JoinedRef>,
 }
 
 /// Outputs per input sequence number, in a vector indexed by the number (inputs are numbered

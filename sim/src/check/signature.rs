@@ -296,6 +296,7 @@ pub fn op_kind_name(k: &OpKind) -> &'static str {
         OpKind::Union => "union",
         OpKind::Connect(..) => "connect",
         OpKind::Join => "join",
+        OpKind::EventJoin(_) => "event_join",
         OpKind::Broadcast => "broadcast",
         OpKind::EventWindow(_) => "event_window",
         _ => "keyed",

@@ -29,6 +29,23 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
             format!("{lists} list-state restores held their checkpoint's entries"),
         );
     }
+    if let Some(jr) = reference.joined.as_ref().filter(|j| j.exact_values) {
+        // An event-time join's state is its buffered elements: what a restored join emits must
+        // be rows of the reference (a row of pairs its restored buffers cannot hold, another
+        // key's elements, a value that is not `left|right`, is named). Losses are the delivery
+        // checkers'.
+        let rows: &[OutputRow] =
+            if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
+        let counts = lineage_counts(rows);
+        let mut anomalies = Vec::new();
+        super::joins::joined_row_anomalies(jr, rows, &counts, |_| false, "emitted", &mut anomalies);
+        let keys: BTreeSet<Value> = rows.iter().map(|r| key_of(&r.value)).collect();
+        return Verdict::from(
+            NAME,
+            anomalies,
+            format!("{} joined rows of {} keys are rows of the reference", counts.len(), keys.len()),
+        );
+    }
     let rows: &[OutputRow] =
         if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
     let mut lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();

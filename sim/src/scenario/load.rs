@@ -80,6 +80,7 @@ pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
         OpKind::Union => OperatorKindSpec::Union,
         OpKind::Connect(first, second) => OperatorKindSpec::Connect { first: *first, second: *second },
         OpKind::Join => OperatorKindSpec::Join,
+        OpKind::EventJoin(j) => OperatorKindSpec::EventJoin(*j),
         OpKind::Broadcast => OperatorKindSpec::Broadcast,
     }
 }
@@ -110,6 +111,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 OperatorKindSpec::Union => OpKind::Union,
                 OperatorKindSpec::Connect { first, second } => OpKind::Connect(*first, *second),
                 OperatorKindSpec::Join => OpKind::Join,
+                OperatorKindSpec::EventJoin(j) => OpKind::EventJoin(*j),
                 OperatorKindSpec::Broadcast => OpKind::Broadcast,
             };
             let mut injectors = Vec::new();
@@ -145,13 +147,9 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         .collect();
     let mut operators: Vec<OpSpec> = operators;
     let event_time = sc.source().event_time;
-    // Event timestamps by input sequence number (empty without event time; event time is for
-    // jobs with one source).
-    let mut timestamps: Vec<i64> = Vec::new();
-    let mut input = if sc.source_inputs.is_empty() {
-        let (input, ts) = expand_input(&sc.input, sc.seed, INPUT_STREAM, event_time);
-        timestamps = ts;
-        input
+    // Event timestamps by input sequence number (empty when no source has event time).
+    let (mut input, mut timestamps) = if sc.source_inputs.is_empty() {
+        expand_input(&sc.input, sc.seed, INPUT_STREAM, event_time)
     } else {
         several_inputs(sc, &mut operators)
     };
@@ -400,25 +398,41 @@ fn expand_input(input: &scenario::InputSpec, seed: u64, stream: u64, event_time:
 /// which each source's topic is its own range of partitions, in operator order. The records of
 /// every source are merged by append time (ties: source order), so input sequence numbers stay
 /// unique across sources. The `k`-th source's generator draws from stream `100 + k`.
-fn several_inputs(sc: &Scenario, operators: &mut [OpSpec]) -> InputSpec {
+///
+/// Event time (semantics §11.6): when any source has event time, every record carries a
+/// timestamp: its own (`ts_ms`, a generator's jitter) for a source with `watermarks`, its append
+/// time otherwise (a Kafka record's timestamp, which Flink's `KafkaSource` attaches).
+fn several_inputs(sc: &Scenario, operators: &mut [OpSpec]) -> (InputSpec, Vec<i64>) {
     let mut first = 0u32;
-    let mut all: Vec<(u64, usize, u32, String)> = Vec::new();
+    let mut all: Vec<(u64, usize, u32, String, i64)> = Vec::new();
+    let any_event_time = sc.operators.iter().any(|o| o.kind.is_source() && o.event_time);
     for (k, (name, input)) in sc.source_inputs.iter().enumerate() {
-        let (InputSpec::Log { partitions, records }, _) = expand_input(input, sc.seed, INPUT_STREAM + k as u64, false)
+        let event_time = sc.operators.iter().any(|o| &o.name == name && o.event_time);
+        let (InputSpec::Log { partitions, records }, ts) =
+            expand_input(input, sc.seed, INPUT_STREAM + k as u64, event_time)
         else {
             unreachable!("several sources are log sources (validated)")
         };
         if let Some(op) = operators.iter_mut().find(|o| &o.name == name) {
             op.topic = Some((first, partitions));
         }
-        all.extend(records.iter().map(|(at, p, v)| (at, k, first + p, v.into_owned())));
+        all.extend(
+            records
+                .iter()
+                .enumerate()
+                .map(|(j, (at, p, v))| (at, k, first + p, v.into_owned(), ts.get(j).copied().unwrap_or(at as i64))),
+        );
         first += partitions;
     }
-    all.sort_by_key(|(at, k, _, _)| (*at, *k));
-    InputSpec::Log {
-        partitions: first,
-        records: all.into_iter().map(|(at, _, p, v)| (at, p, v)).collect::<Vec<_>>().into(),
-    }
+    all.sort_by_key(|(at, k, _, _, _)| (*at, *k));
+    let timestamps = if any_event_time { all.iter().map(|r| r.4).collect() } else { Vec::new() };
+    (
+        InputSpec::Log {
+            partitions: first,
+            records: all.into_iter().map(|(at, _, p, v, _)| (at, p, v)).collect::<Vec<_>>().into(),
+        },
+        timestamps,
+    )
 }
 
 /// A validated `at_ms` / `on` as the world's `FaultAt`.

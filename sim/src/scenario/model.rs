@@ -340,6 +340,9 @@ pub enum OperatorKindSpec {
     /// `join`: a keyed two-input join; both inputs come through `key_by`. Per key it counts the
     /// records of each side (keyed state) and emits `(key, left * right)` per record.
     Join,
+    /// `interval_join` (`lower_ms`, `upper_ms`) / `window_join` (`size_ms`): a keyed event-time
+    /// join of two inputs that emits the joined rows `left|right` (`ckptsim::join`).
+    EventJoin(ckptsim::join::JoinSpec),
     /// `broadcast`: every record to every subtask of the next operator (`DataStream.broadcast()`);
     /// a partitioning, not a task.
     Broadcast,
@@ -347,7 +350,7 @@ pub enum OperatorKindSpec {
 
 impl OperatorKindSpec {
     /// Every kind name accepted in `kind`.
-    pub const NAMES: [&'static str; 22] = [
+    pub const NAMES: [&'static str; 24] = [
         "socket-source",
         "log-source",
         "user-source",
@@ -369,6 +372,8 @@ impl OperatorKindSpec {
         "union",
         "connect",
         "join",
+        "interval_join",
+        "window_join",
         "broadcast",
     ];
 
@@ -394,6 +399,8 @@ impl OperatorKindSpec {
             OperatorKindSpec::Union => "union",
             OperatorKindSpec::Connect { .. } => "connect",
             OperatorKindSpec::Join => "join",
+            OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Interval { .. }) => "interval_join",
+            OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Window { .. }) => "window_join",
             OperatorKindSpec::Broadcast => "broadcast",
         }
     }

@@ -207,6 +207,9 @@ pub(super) struct RawOperator {
     pub(super) aggregate: Option<String>,
     pub(super) allowed_lateness_ms: Option<i64>,
     pub(super) late_records: Option<String>,
+    // Interval join (`interval_join`): `between(lower_ms, upper_ms)`.
+    pub(super) lower_ms: Option<i64>,
+    pub(super) upper_ms: Option<i64>,
 }
 
 #[derive(Deserialize, Debug)]

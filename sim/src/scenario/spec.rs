@@ -95,6 +95,8 @@ pub enum OpKind {
     Connect(Udf, Udf),
     /// Keyed two-input join (counts per key and side, emits `(key, left * right)`).
     Join,
+    /// Keyed event-time join emitting the joined rows (`ckptsim::join`).
+    EventJoin(ckptsim::join::JoinSpec),
     /// Every record to every downstream subtask (breaks the chain).
     Broadcast,
 }
@@ -102,7 +104,7 @@ pub enum OpKind {
 impl OpKind {
     /// Operators with several input gates.
     pub fn is_multi_input(&self) -> bool {
-        matches!(self, OpKind::Union | OpKind::Connect(..) | OpKind::Join)
+        matches!(self, OpKind::Union | OpKind::Connect(..) | OpKind::Join | OpKind::EventJoin(_))
     }
     /// Partitionings between two tasks (not tasks themselves).
     pub fn is_partitioning(&self) -> bool {

@@ -105,7 +105,7 @@ impl Ctx<'_> {
             Some((_, first)) => first.clone(),
             None => self.input(raw_input, &operators)?,
         };
-        self.event_time_consistency(&operators, &input, stop_at_ms)?;
+        self.event_time_consistency(&operators, &input, &source_inputs, stop_at_ms)?;
         let input_gates = self.gates(raw_gates, &input)?;
         let socket_session = self.socket_session(raw_socket, &input)?;
         let inputs: u64 = if source_inputs.is_empty() {

@@ -60,7 +60,9 @@ impl Ctx<'_> {
             }
         }
         if kind != "event_window" {
-            if let Some((key, _)) = window_keys.iter().find(|(_, present)| *present) {
+            // A window join takes its window's size and nothing else of a window's keys.
+            let join_size = |key: &str| kind == "window_join" && key == "size_ms";
+            if let Some((key, _)) = window_keys.iter().find(|(key, present)| *present && !join_size(key)) {
                 return Err(self.err(&p(key), format!("`{key}` only applies to event_window, not {kind}")));
             }
         }
@@ -212,11 +214,58 @@ impl Ctx<'_> {
         &self,
         operators: &[OperatorSpec],
         input: &InputSpec,
+        source_inputs: &[(String, InputSpec)],
         stop_at_ms: u64,
     ) -> Res<()> {
-        let source = &operators[0];
+        let any_event_time = operators.iter().any(|o| o.kind.is_source() && o.event_time);
+        if let Some(i) = operators.iter().position(|o| matches!(o.kind, OperatorKindSpec::EventJoin(_))) {
+            // IntervalJoinOperator / WindowOperator throw on records without timestamps.
+            if let Some(s) = operators.iter().find(|o| o.kind.is_source() && !o.event_time) {
+                return Err(self.err(
+                    &format!("operators[{i}].kind"),
+                    format!(
+                        "`{}` joins by event time: every source needs `watermarks` (and timestamps on its input); `{}` has none",
+                        operators[i].name, s.name
+                    ),
+                ));
+            }
+            // A joined row is named by the pair of its inputs; several records of one input
+            // (flat_map) would give two rows one name.
+            if let Some(f) = operators.iter().position(|o| matches!(o.kind, OperatorKindSpec::FlatMap { .. })) {
+                return Err(self.err(
+                    &format!("operators[{f}].kind"),
+                    format!(
+                        "a job with `{}` ({}) has no flat_map: joined rows are named by the pair of their inputs",
+                        operators[i].name,
+                        operators[i].kind.name()
+                    ),
+                ));
+            }
+        }
+        if source_inputs.is_empty() {
+            self.source_event_time_input(0, operators, input, "input", stop_at_ms, any_event_time)
+        } else {
+            for (name, inp) in source_inputs {
+                let k = operators.iter().position(|o| &o.name == name).expect("inputs name sources (validated)");
+                self.source_event_time_input(k, operators, inp, &format!("inputs.{name}"), stop_at_ms, any_event_time)?;
+            }
+            Ok(())
+        }
+    }
+
+    /// The event-time rules of one source (`operators[k]`) and its input table (`at`).
+    fn source_event_time_input(
+        &self,
+        k: usize,
+        operators: &[OperatorSpec],
+        input: &InputSpec,
+        at: &str,
+        stop_at_ms: u64,
+        any_event_time: bool,
+    ) -> Res<()> {
+        let source = &operators[k];
         if let Some(i) = operators.iter().position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_))) {
-            if !source.event_time {
+            if !any_event_time {
                 return Err(self.err(
                     &format!("operators[{i}].kind"),
                     "an event_window needs event time: set `watermarks` on the log-source (and timestamps on the input)",
@@ -239,7 +288,7 @@ impl Ctx<'_> {
             let emissions = stop_at_ms / w.auto_watermark_interval_ms * u64::from(source.parallelism);
             if emissions > MAX_WATERMARK_EMISSIONS {
                 return Err(self.err(
-                    "operators[0].auto_watermark_interval_ms",
+                    &format!("operators[{k}].auto_watermark_interval_ms"),
                     format!(
                         "stop_at_ms / auto_watermark_interval_ms x source parallelism = {emissions} periodic \
                          watermark emissions, more than {MAX_WATERMARK_EMISSIONS}"
@@ -253,19 +302,19 @@ impl Ctx<'_> {
                     match (r.ts_ms, source.event_time) {
                         (Some(_), false) => {
                             return Err(self.err(
-                                &format!("input.records[{j}].ts_ms"),
+                                &format!("{at}.records[{j}].ts_ms"),
                                 "`ts_ms` needs event time: set `watermarks` on the log-source",
                             ))
                         }
                         (None, true) => {
                             return Err(self.missing(
-                                &format!("input.records[{j}].ts_ms"),
+                                &format!("{at}.records[{j}].ts_ms"),
                                 "the record's event timestamp: the source has `watermarks`",
                             ))
                         }
                         (Some(ts), true) if ts.unsigned_abs() > MAX_EVENT_TIME_MS => {
                             return Err(self.err(
-                                &format!("input.records[{j}].ts_ms"),
+                                &format!("{at}.records[{j}].ts_ms"),
                                 format!("must be within +-{MAX_EVENT_TIME_MS} (got {ts})"),
                             ))
                         }
@@ -276,13 +325,13 @@ impl Ctx<'_> {
             InputSpec::Generator { generator, .. } => {
                 if generator.ts_jitter_ms > 0 && !source.event_time {
                     return Err(self.err(
-                        "input.generator.ts_jitter_ms",
+                        &format!("{at}.generator.ts_jitter_ms"),
                         "`ts_jitter_ms` needs event time: set `watermarks` on the log-source",
                     ));
                 }
                 if generator.ts_jitter_ms > MAX_STOP_AT_MS {
                     return Err(self.err(
-                        "input.generator.ts_jitter_ms",
+                        &format!("{at}.generator.ts_jitter_ms"),
                         format!("must be <= {MAX_STOP_AT_MS} (got {})", generator.ts_jitter_ms),
                     ));
                 }

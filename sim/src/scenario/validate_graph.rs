@@ -47,7 +47,9 @@ impl Ctx<'_> {
             // Arity of the operator.
             let arity_error = match &o.kind {
                 OperatorKindSpec::Union if resolved.len() < 2 => Some("at least 2 inputs"),
-                OperatorKindSpec::Connect { .. } | OperatorKindSpec::Join if resolved.len() != 2 => {
+                OperatorKindSpec::Connect { .. } | OperatorKindSpec::Join | OperatorKindSpec::EventJoin(_)
+                    if resolved.len() != 2 =>
+                {
                     Some("exactly 2 inputs")
                 }
                 k if !k.is_source()
@@ -80,9 +82,7 @@ impl Ctx<'_> {
                         ),
                     ));
                 }
-                if matches!(up.kind, OperatorKindSpec::KeyBy)
-                    && !(o.kind.is_keyed() || matches!(o.kind, OperatorKindSpec::Join))
-                {
+                if matches!(up.kind, OperatorKindSpec::KeyBy) && !(o.kind.is_keyed() || o.kind.is_join()) {
                     return Err(self.err(
                         &what,
                         format!("key_by `{}` feeds `{}` ({kind}): key_by feeds a keyed operator (sum, count, max, min, count_window, join)", up.name, o.name),
@@ -90,7 +90,7 @@ impl Ctx<'_> {
                 }
             }
             let keyed_input = |j: &usize| matches!(ops[*j].kind, OperatorKindSpec::KeyBy);
-            if (o.kind.is_keyed() || matches!(o.kind, OperatorKindSpec::Join)) && !resolved.iter().all(keyed_input) {
+            if (o.kind.is_keyed() || o.kind.is_join()) && !resolved.iter().all(keyed_input) {
                 let what = if raw[i].is_some() { at.clone() } else { format!("operators[{i}].kind") };
                 return Err(
                     self.err(&what, format!("`{}` ({kind}) is keyed: each of its inputs must be a key_by", o.name))
@@ -233,7 +233,12 @@ impl Ctx<'_> {
 impl OperatorKindSpec {
     /// `union`, `connect` and `join`: several input gates.
     pub fn is_multi_input_kind(&self) -> bool {
-        matches!(self, OperatorKindSpec::Union | OperatorKindSpec::Connect { .. } | OperatorKindSpec::Join)
+        matches!(self, OperatorKindSpec::Union | OperatorKindSpec::Connect { .. }) || self.is_join()
+    }
+
+    /// `join`, `interval_join`, `window_join`: keyed two-input operators.
+    pub fn is_join(&self) -> bool {
+        matches!(self, OperatorKindSpec::Join | OperatorKindSpec::EventJoin(_))
     }
 }
 

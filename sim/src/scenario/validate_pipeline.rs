@@ -32,7 +32,7 @@ impl Ctx<'_> {
         // Pipeline shape.
         for (i, k) in kinds.iter().enumerate().filter(|_| !graph) {
             let path = format!("operators[{i}].kind");
-            if matches!(*k, "union" | "connect" | "join") {
+            if matches!(*k, "union" | "connect" | "join" | "interval_join" | "window_join") {
                 return Err(self.err(
                     &path,
                     format!("`{k}` has several inputs: name them with `inputs = [\"A\", \"B\"]` (a job graph)"),
@@ -111,13 +111,15 @@ impl Ctx<'_> {
                 );
             }
             // Keys that only some kinds take.
-            let kind_keys: [(&str, bool, &[&str]); 8] = [
+            let kind_keys: [(&str, bool, &[&str]); 10] = [
                 (
                     "function",
                     r.function.is_some(),
                     &["map", "flat_map", "filter", "user", "connect", "user-source", "user-sink"],
                 ),
                 ("second_function", r.second_function.is_some(), &["connect"]),
+                ("lower_ms", r.lower_ms.is_some(), &["interval_join"]),
+                ("upper_ms", r.upper_ms.is_some(), &["interval_join"]),
                 ("size", r.size.is_some(), &["count_window"]),
                 ("startup", r.startup.is_some(), &["log-source"]),
                 ("bounded", r.bounded.is_some(), &["log-source", "socket-source", "user-source"]),
@@ -272,6 +274,36 @@ impl Ctx<'_> {
                 }
                 "union" => OperatorKindSpec::Union,
                 "join" => OperatorKindSpec::Join,
+                "interval_join" => {
+                    let lower_ms =
+                        r.lower_ms.ok_or_else(|| self.missing(&p("lower_ms"), "the interval's lower bound"))?;
+                    let upper_ms =
+                        r.upper_ms.ok_or_else(|| self.missing(&p("upper_ms"), "the interval's upper bound"))?;
+                    let bound = crate::scenario::limits::MAX_STOP_AT_MS as i64;
+                    for (key, v) in [("lower_ms", lower_ms), ("upper_ms", upper_ms)] {
+                        if v.abs() > bound {
+                            return Err(self.err(&p(key), format!("must be within +-{bound} (got {v})")));
+                        }
+                    }
+                    if lower_ms > upper_ms {
+                        // IntervalJoin.between: "lowerBound <= upperBound must be fulfilled".
+                        return Err(self.err(
+                            &p("upper_ms"),
+                            format!("lower_ms <= upper_ms must hold (got {lower_ms} > {upper_ms})"),
+                        ));
+                    }
+                    OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Interval { lower_ms, upper_ms })
+                }
+                "window_join" => {
+                    let size = r.size_ms.ok_or_else(|| self.missing(&p("size_ms"), "the tumbling window size"))?;
+                    if size <= 0 || size > crate::scenario::limits::MAX_STOP_AT_MS as i64 {
+                        return Err(self.err(
+                            &p("size_ms"),
+                            format!("must be in 1..={} (got {size})", crate::scenario::limits::MAX_STOP_AT_MS),
+                        ));
+                    }
+                    OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Window { size_ms: size })
+                }
                 "broadcast" => OperatorKindSpec::Broadcast,
                 "connect" => {
                     let co = |key: &str, f: Option<&str>| -> Res<Udf> {

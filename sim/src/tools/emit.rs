@@ -172,6 +172,11 @@ fn op_kind(o: &OpSpec) -> (&'static str, Vec<(&'static str, String)>) {
             keys.push(("second_function", quote(b.name())));
         }
         OpKind::EventWindow(w) => event_window_keys(w, &mut keys),
+        OpKind::EventJoin(ckptsim::join::JoinSpec::Interval { lower_ms, upper_ms }) => {
+            keys.push(("lower_ms", lower_ms.to_string()));
+            keys.push(("upper_ms", upper_ms.to_string()));
+        }
+        OpKind::EventJoin(ckptsim::join::JoinSpec::Window { size_ms }) => keys.push(("size_ms", size_ms.to_string())),
         _ => {}
     }
     (crate::load::scenario_kind(&o.kind).name(), keys)

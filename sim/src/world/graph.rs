@@ -185,12 +185,13 @@ impl Graph {
         let first = &ops[v.ops[0]];
         let handler = handler_kind(spec.checkpoint.mode, spec.checkpoint.unaligned);
         let head = match &first.kind {
-            OpKind::Union | OpKind::Connect(..) | OpKind::Join => HeadSpec::MultiInputs {
+            OpKind::Union | OpKind::Connect(..) | OpKind::Join | OpKind::EventJoin(_) => HeadSpec::MultiInputs {
                 gates: InputGates::new(
                     &self.channels_per_gate(task),
                     match first.kind {
                         OpKind::Connect(a, b) => InputOperatorSpec::CoMap { first: a, second: b },
                         OpKind::Join => InputOperatorSpec::Join,
+                        OpKind::EventJoin(j) => InputOperatorSpec::EventJoin(j),
                         _ => InputOperatorSpec::Union,
                     },
                 ),
@@ -224,7 +225,8 @@ impl Graph {
                 | OpKind::Broadcast
                 | OpKind::Union
                 | OpKind::Connect(..)
-                | OpKind::Join => {
+                | OpKind::Join
+                | OpKind::EventJoin(_) => {
                     if !o.injectors.is_empty() {
                         // Injectors on a source run as a chained identity map right after it.
                         Some(OperatorKind::Map(ckptsim::operator::Udf::Identity))

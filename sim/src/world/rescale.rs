@@ -102,7 +102,8 @@ fn layout(spec: &JobSpec, graph: &Graph, vertices: &BTreeMap<String, VertexParal
         let mut slots = Vec::new();
         for (s, t) in graph.vertex_tasks(vi).into_iter().enumerate() {
             let ts = &specs[t.0 as usize];
-            let index = if o.kind.is_source() {
+            // A source's state, and a multi-input head's (union, connect, join), is slot 0.
+            let index = if o.kind.is_source() || o.kind.is_multi_input() {
                 0
             } else if o.kind.is_sink() {
                 ts.chain.len() + 1
@@ -281,17 +282,20 @@ fn key_moves(
 }
 
 /// The planted bug `rescale-keyed-by-subtask`: new subtask `i` restores old subtask `i`'s
-/// keyed state (nothing when the old job had fewer subtasks), whatever its key groups.
+/// keyed state (nothing when the old job had fewer subtasks), whatever its key groups; an
+/// event-time join's buffers and timers alike.
 fn plant_keyed_by_subtask(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayout, r: &mut Rescaled) {
     for op in &new.operators {
         let Some(o) = old.operators.iter().find(|o| o.uid == op.uid) else { continue };
         for (i, &(task, index)) in op.slots.iter().enumerate() {
             let st = &mut r.checkpoint.tasks.get_mut(&task).expect("new layout task").operators[index];
-            if !matches!(st, OperatorState::Keyed(_)) {
+            if !matches!(st, OperatorState::Keyed(_) | OperatorState::Join(_)) {
                 continue;
             }
+            let join = matches!(st, OperatorState::Join(_));
             *st = match o.slots.get(i).and_then(|&(t, j)| cp.tasks.get(&t).and_then(|s| s.operators.get(j))) {
-                Some(old @ OperatorState::Keyed(_)) => old.clone(),
+                Some(old @ (OperatorState::Keyed(_) | OperatorState::Join(_))) => old.clone(),
+                _ if join => OperatorState::Join(Default::default()),
                 _ => OperatorState::Keyed(BTreeMap::new()),
             };
         }

@@ -143,7 +143,8 @@ pub(super) async fn task_main(
     let mut tspec = graph.task_spec(&spec, task, attempt);
     // A log source with a watermark strategy (event time, semantics §11).
     let source_watermarks = match tspec.head {
-        ckptsim::task::HeadSpec::LogSource { .. } => {
+        // A job graph's log sources read their topic (`LogTopic`): each has its own strategy.
+        ckptsim::task::HeadSpec::LogSource { .. } | ckptsim::task::HeadSpec::LogTopic { .. } => {
             graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().and_then(|&o| spec.operators[o].watermarks)
         }
         _ => None,

@@ -1,0 +1,389 @@
+//! Event-time joins of two keyed inputs that emit the joined rows: the interval join (Flink's `IntervalJoinOperator`) and the tumbling window join (`JoinedStreams` ... `window(TumblingEventTimeWindows)`, a `WindowOperator` over the co-grouped inputs), with their buffered records and cleanup timers in the snapshot (semantics §14).
+//!
+//! Both are keyed by [`key_of`] of each side's value and emit one row per matching pair:
+//!
+//! * **Interval join** (`KeyedStream.intervalJoin(..).between(lower, upper)`): a left element at
+//!   `tl` matches a right element at `tr` of the same key when `tl + lower <= tr <= tl + upper`.
+//!   Each element that is not late (`ts < currentWatermark`, the watermark not `Long.MIN_VALUE`:
+//!   dropped) is buffered under its side and key, joined with the other side's buffered elements
+//!   in range, and registers a cleanup timer: left at `tl + upper` (at `tl` when `upper <= 0`),
+//!   right at `tr - lower` (at `tr` when `lower >= 0`). A firing cleanup timer removes the
+//!   elements of that side, key and timestamp. A joined row's timestamp is `max(tl, tr)`.
+//! * **Window join** (tumbling windows of `size`): an element joins the window
+//!   `[ts - ts mod size, +size)` of its key unless that window is late (`maxTimestamp <=
+//!   currentWatermark`: dropped, allowed lateness 0); the window registers a timer at its
+//!   `maxTimestamp`. When the watermark reaches it, every left element of the window is paired
+//!   with every right element (in arrival order, as Flink's `CoGroupWindowFunction` iterates the
+//!   window's list state), the rows carry the window's `maxTimestamp`, and the window is purged
+//!   (its cleanup time, with allowed lateness 0, is the same timer).
+//!
+//! A joined row's value is `left|right` (the display forms joined, as a `JoinFunction` that
+//! concatenates). Its lineage names the pair ([`pair_lineage`]): the later input's sequence number
+//! as `input_seq` and the earlier one in `sub` (the top bit says which side is the later one),
+//! so a pair has the same identity whatever order the two inputs arrived in, and the checkers
+//! can name a lost or duplicated joined row ([`pair_of`]).
+//!
+//! The snapshot ([`JoinState`]) holds every buffered element with its side, key, timestamp,
+//! value and lineage, and the registered timers; never the watermark, which starts at
+//! `Long.MIN_VALUE` after a restore as for every operator (§11.5).
+
+use crate::operator::{key_of, UserException};
+use crate::record::{Lineage, Record, Value};
+use crate::watermark::Watermark;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// Which join and its bounds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JoinSpec {
+    /// `intervalJoin(..).between(lower_ms, upper_ms)` (inclusive bounds, `lower_ms <= upper_ms`).
+    Interval {
+        /// Lower bound of the right element's timestamp relative to the left's.
+        lower_ms: i64,
+        /// Upper bound of the right element's timestamp relative to the left's.
+        upper_ms: i64,
+    },
+    /// `join(..).window(TumblingEventTimeWindows.of(size_ms))` (`size_ms > 0`).
+    Window {
+        /// The tumbling window's size.
+        size_ms: i64,
+    },
+}
+
+/// Side of an input: 0 = left (first input), 1 = right.
+pub type Side = u8;
+
+/// One buffered element.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct JoinEntry {
+    /// The element's key.
+    pub key: Value,
+    /// The input it came from.
+    pub side: Side,
+    /// Its event timestamp (ms).
+    pub ts: i64,
+    /// Its value.
+    pub value: Value,
+    /// Which input record it derives from.
+    pub lineage: Lineage,
+}
+
+/// A registered event-time timer: `kind` 0 cleans up the left buffer, 1 the right buffer, 2
+/// fires and purges a window (whose `maxTimestamp` is `ts`).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct JoinTimer {
+    /// When it fires (event time, ms).
+    pub ts: i64,
+    /// The key it belongs to.
+    pub key: Value,
+    /// 0: clean up the left buffer, 1: the right buffer, 2: fire and purge a window.
+    pub kind: u8,
+}
+
+/// A join's checkpointed state: buffered elements (in arrival order per key and side) and
+/// timers; keyed by `key` for rescaling.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct JoinState {
+    /// Buffered elements, in arrival order per key and side.
+    pub entries: Vec<JoinEntry>,
+    /// Registered timers.
+    pub timers: Vec<JoinTimer>,
+}
+
+impl JoinState {
+    /// The state's size as a checkpoint reports it (bytes).
+    pub fn size_bytes(&self) -> u64 {
+        let e: u64 = self.entries.iter().map(|e| e.key.size_bytes() + e.value.size_bytes() + 25).sum();
+        let t: u64 = self.timers.iter().map(|t| t.key.size_bytes() + 9).sum();
+        e + t
+    }
+
+    /// The keys the state holds (for rescale checks).
+    pub fn keys(&self) -> BTreeSet<Value> {
+        self.entries.iter().map(|e| e.key.clone()).chain(self.timers.iter().map(|t| t.key.clone())).collect()
+    }
+}
+
+const LATER_IS_LEFT: u32 = 1 << 31;
+
+/// The lineage of the joined row of `left` and `right` (see the module doc).
+pub fn pair_lineage(left: Lineage, right: Lineage) -> Lineage {
+    let (l, r) = (left.input_seq, right.input_seq);
+    let earlier = (l.min(r) & u64::from(!LATER_IS_LEFT)) as u32;
+    Lineage { input_seq: l.max(r), sub: earlier | if l >= r { LATER_IS_LEFT } else { 0 } }
+}
+
+/// `(left input, right input)` of a joined row's lineage (the inverse of [`pair_lineage`]).
+pub fn pair_of(l: Lineage) -> (u64, u64) {
+    let earlier = u64::from(l.sub & !LATER_IS_LEFT);
+    if l.sub & LATER_IS_LEFT != 0 {
+        (l.input_seq, earlier)
+    } else {
+        (earlier, l.input_seq)
+    }
+}
+
+/// The joined row's value: `left|right`.
+pub fn joined_value(left: &Value, right: &Value) -> Value {
+    Value::Str(Arc::from(format!("{left}|{right}").as_str()))
+}
+
+/// The running join operator.
+#[derive(Clone, Debug, PartialEq)]
+pub struct JoinOperator {
+    spec: JoinSpec,
+    /// Per (key, side): buffered elements in arrival order.
+    buffers: BTreeMap<(Value, Side), Vec<JoinEntry>>,
+    timers: BTreeSet<JoinTimer>,
+    watermark: Watermark,
+    late_dropped: u64,
+}
+
+impl JoinOperator {
+    /// An empty join with these bounds.
+    pub fn new(spec: JoinSpec) -> JoinOperator {
+        JoinOperator {
+            spec,
+            buffers: BTreeMap::new(),
+            timers: BTreeSet::new(),
+            watermark: Watermark::MIN,
+            late_dropped: 0,
+        }
+    }
+
+    /// Which join and its bounds.
+    pub fn spec(&self) -> JoinSpec {
+        self.spec
+    }
+
+    /// Elements dropped as late by this instance.
+    pub fn late_dropped(&self) -> u64 {
+        self.late_dropped
+    }
+
+    /// One record of input `side` (0 left, 1 right). A record without a timestamp throws, as
+    /// Flink's operators do for `Long.MIN_VALUE` timestamps.
+    pub fn process(
+        &mut self,
+        instance: &str,
+        side: u32,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
+        let Some(ts) = rec.timestamp else {
+            return Err(UserException {
+                operator: instance.to_string(),
+                message: "Long.MIN_VALUE timestamp: elements of an event-time join need timestamps".into(),
+            });
+        };
+        let side = side.min(1) as Side;
+        let key = key_of(&rec.value);
+        let entry = JoinEntry { key: key.clone(), side, ts, value: rec.value, lineage: rec.lineage };
+        match self.spec {
+            JoinSpec::Interval { lower_ms, upper_ms } => {
+                if self.watermark != Watermark::MIN && ts < self.watermark.0 {
+                    self.late_dropped += 1;
+                    return Ok(());
+                }
+                let (lo, hi) = if side == 0 { (lower_ms, upper_ms) } else { (-upper_ms, -lower_ms) };
+                if let Some(others) = self.buffers.get(&(key.clone(), 1 - side)) {
+                    for o in others.iter().filter(|o| o.ts >= ts.saturating_add(lo) && o.ts <= ts.saturating_add(hi)) {
+                        let (l, r) = if side == 0 { (&entry, o) } else { (o, &entry) };
+                        out.push(joined(l, r, l.ts.max(r.ts)));
+                    }
+                }
+                let cleanup = if hi > 0 { ts.saturating_add(hi) } else { ts };
+                self.timers.insert(JoinTimer { ts: cleanup, key: key.clone(), kind: side });
+            }
+            JoinSpec::Window { size_ms } => {
+                let max_ts = window_start(ts, size_ms) + size_ms - 1;
+                if max_ts <= self.watermark.0 {
+                    self.late_dropped += 1;
+                    return Ok(());
+                }
+                self.timers.insert(JoinTimer { ts: max_ts, key: key.clone(), kind: 2 });
+            }
+        }
+        self.buffers.entry((key, side)).or_default().push(entry);
+        Ok(())
+    }
+
+    /// Advances the operator's event-time clock and fires the timers at or below `wm` in
+    /// timestamp order (`InternalTimerServiceImpl.advanceWatermark`).
+    pub fn process_watermark(&mut self, wm: Watermark, out: &mut Vec<Record>) {
+        if wm <= self.watermark {
+            return;
+        }
+        self.watermark = wm;
+        while self.timers.first().is_some_and(|t| t.ts <= wm.0) {
+            let t = self.timers.pop_first().expect("a due timer");
+            match (self.spec, t.kind) {
+                (JoinSpec::Interval { upper_ms, .. }, 0) => {
+                    let bucket = if upper_ms <= 0 { t.ts } else { t.ts - upper_ms };
+                    self.remove_bucket(&t.key, 0, |ts| ts == bucket);
+                }
+                (JoinSpec::Interval { lower_ms, .. }, _) => {
+                    let bucket = if lower_ms <= 0 { t.ts + lower_ms } else { t.ts };
+                    self.remove_bucket(&t.key, 1, |ts| ts == bucket);
+                }
+                (JoinSpec::Window { size_ms }, _) => {
+                    let start = t.ts + 1 - size_ms;
+                    let in_window = |e: &&JoinEntry| e.ts >= start && e.ts <= t.ts;
+                    let empty = Vec::new();
+                    let lefts = self.buffers.get(&(t.key.clone(), 0)).unwrap_or(&empty);
+                    let rights = self.buffers.get(&(t.key.clone(), 1)).unwrap_or(&empty);
+                    for l in lefts.iter().filter(in_window) {
+                        for r in rights.iter().filter(in_window) {
+                            out.push(joined(l, r, t.ts));
+                        }
+                    }
+                    for side in [0, 1] {
+                        self.remove_bucket(&t.key, side, |ts| ts >= start && ts <= t.ts);
+                    }
+                }
+            }
+        }
+    }
+
+    fn remove_bucket(&mut self, key: &Value, side: Side, drop: impl Fn(i64) -> bool) {
+        let k = (key.clone(), side);
+        if let Some(v) = self.buffers.get_mut(&k) {
+            v.retain(|e| !drop(e.ts));
+            if v.is_empty() {
+                self.buffers.remove(&k);
+            }
+        }
+    }
+
+    /// The buffers and timers as a checkpoint stores them.
+    pub fn snapshot(&self) -> JoinState {
+        JoinState {
+            entries: self.buffers.values().flat_map(|v| v.iter().cloned()).collect(),
+            timers: self.timers.iter().cloned().collect(),
+        }
+    }
+
+    /// `initializeState` from a (possibly rescaled) snapshot: buffers and timers; the watermark
+    /// starts at `Long.MIN_VALUE`.
+    pub fn restore(&mut self, st: &JoinState) {
+        self.buffers.clear();
+        self.timers = st.timers.iter().cloned().collect();
+        for e in &st.entries {
+            self.buffers.entry((e.key.clone(), e.side)).or_default().push(e.clone());
+        }
+        self.watermark = Watermark::MIN;
+    }
+
+    /// Number of buffered elements (for invariants and tests).
+    pub fn buffered(&self) -> usize {
+        self.buffers.values().map(Vec::len).sum()
+    }
+}
+
+fn window_start(ts: i64, size_ms: i64) -> i64 {
+    ts - ts.rem_euclid(size_ms)
+}
+
+fn joined(l: &JoinEntry, r: &JoinEntry, ts: i64) -> Record {
+    Record { value: joined_value(&l.value, &r.value), lineage: pair_lineage(l.lineage, r.lineage), timestamp: Some(ts) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(v: &str, seq: u64, ts: i64) -> Record {
+        Record { value: Value::str(v), lineage: Lineage { input_seq: seq, sub: 0 }, timestamp: Some(ts) }
+    }
+
+    fn feed(j: &mut JoinOperator, side: u32, v: &str, seq: u64, ts: i64) -> Vec<(u64, u64, i64)> {
+        let mut out = Vec::new();
+        j.process("t", side, rec(v, seq, ts), &mut out).unwrap();
+        out.iter().map(|r| (pair_of(r.lineage).0, pair_of(r.lineage).1, r.timestamp.unwrap())).collect()
+    }
+
+    #[test]
+    fn pair_lineage_is_the_same_in_either_arrival_order_and_decodes() {
+        let a = Lineage { input_seq: 7, sub: 0 };
+        let b = Lineage { input_seq: 3, sub: 0 };
+        assert_eq!(pair_of(pair_lineage(a, b)), (7, 3));
+        assert_eq!(pair_of(pair_lineage(b, a)), (3, 7));
+        assert_ne!(pair_lineage(a, b), pair_lineage(b, a), "(7 left, 3 right) is not (3 left, 7 right)");
+        assert_eq!(pair_of(pair_lineage(a, a)), (7, 7));
+    }
+
+    /// `IntervalJoinOperatorTest`'s shape: between(-1, 2) pairs every left at t with the rights
+    /// at t-1..=t+2, whichever side comes first; the row's timestamp is the larger one.
+    #[test]
+    fn interval_join_pairs_within_bounds_in_either_order() {
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: -1, upper_ms: 2 });
+        assert!(feed(&mut j, 1, "a", 0, 9).is_empty());
+        assert!(feed(&mut j, 1, "a", 1, 12).is_empty());
+        assert!(feed(&mut j, 1, "a", 2, 13).is_empty());
+        assert!(feed(&mut j, 1, "b", 3, 10).is_empty());
+        // left a@10: rights at 9..=12 -> seq 0 (9) and 1 (12); b is another key.
+        assert_eq!(feed(&mut j, 0, "a", 4, 10), vec![(4, 0, 10), (4, 1, 12)]);
+        // A right after the left: a@11 in [10-1, 10+2].
+        assert_eq!(feed(&mut j, 1, "a", 5, 11), vec![(4, 5, 11)]);
+        let mut out = Vec::new();
+        j.process("t", 0, Record::new(Value::str("a"), Lineage { input_seq: 6, sub: 0 }), &mut out).unwrap_err();
+    }
+
+    /// Cleanup: the left at 10 leaves at watermark 12 (10 + upper); a right at 13 is then not
+    /// late and finds nothing; a right at 11 < watermark is late and dropped.
+    #[test]
+    fn interval_join_cleans_up_and_drops_late_elements() {
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: -1, upper_ms: 2 });
+        feed(&mut j, 0, "a", 0, 10);
+        let mut out = Vec::new();
+        j.process_watermark(Watermark(11), &mut out);
+        assert_eq!(j.buffered(), 1, "cleanup timer at 12 not due at 11");
+        j.process_watermark(Watermark(12), &mut out);
+        assert_eq!(j.buffered(), 0);
+        assert!(feed(&mut j, 1, "a", 1, 11).is_empty());
+        assert_eq!(j.late_dropped(), 1);
+        assert!(feed(&mut j, 1, "a", 2, 12).is_empty(), "not late (12 == watermark) but the left is gone");
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn window_join_fires_the_cross_product_at_the_window_end_and_purges() {
+        let mut j = JoinOperator::new(JoinSpec::Window { size_ms: 10 });
+        feed(&mut j, 0, "a", 0, 1);
+        feed(&mut j, 1, "a", 1, 5);
+        feed(&mut j, 0, "a", 2, 9);
+        feed(&mut j, 1, "a", 3, 10); // next window
+        feed(&mut j, 1, "b", 4, 2); // no left for b
+        let mut out = Vec::new();
+        j.process_watermark(Watermark(8), &mut out);
+        assert!(out.is_empty());
+        j.process_watermark(Watermark(9), &mut out);
+        let rows: Vec<(u64, u64, i64)> =
+            out.iter().map(|r| (pair_of(r.lineage).0, pair_of(r.lineage).1, r.timestamp.unwrap())).collect();
+        assert_eq!(rows, vec![(0, 1, 9), (2, 1, 9)]);
+        assert_eq!(out[0].value, Value::str("a|a"));
+        assert_eq!(j.buffered(), 1, "window [0,10) purged for a and b; a@10 stays");
+        // An element of the fired window is late now.
+        assert!(feed(&mut j, 0, "a", 5, 3).is_empty());
+        assert_eq!(j.late_dropped(), 1);
+    }
+
+    /// The snapshot holds buffers and timers; a restored instance pairs a new element with a
+    /// buffered one and fires restored timers, its watermark back at `Long.MIN_VALUE`.
+    #[test]
+    fn snapshot_and_restore_keep_buffers_and_timers() {
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: 0, upper_ms: 5 });
+        feed(&mut j, 0, "a", 0, 100);
+        let mut out = Vec::new();
+        j.process_watermark(Watermark(50), &mut out);
+        let st = j.snapshot();
+        assert_eq!((st.entries.len(), st.timers.len()), (1, 1));
+        let mut k = JoinOperator::new(JoinSpec::Interval { lower_ms: 0, upper_ms: 5 });
+        k.restore(&st);
+        assert_eq!(feed(&mut k, 1, "a", 1, 40), vec![], "watermark not restored: 40 is not late, out of range");
+        assert_eq!(feed(&mut k, 1, "a", 2, 103), vec![(0, 2, 103)]);
+        k.process_watermark(Watermark(105), &mut out);
+        assert_eq!(k.snapshot().entries.iter().filter(|e| e.side == 0).count(), 0, "left cleaned at 105");
+    }
+}
