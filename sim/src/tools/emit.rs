@@ -191,8 +191,15 @@ fn source_input_tables(s: &mut String, spec: &JobSpec) {
         let _ = writeln!(s, "\n[inputs.{}]", o.name);
         let _ = writeln!(s, "partitions = {count}");
         let _ = writeln!(s, "records = [");
-        for (at, p, v) in records.iter().filter(|(_, p, _)| *p >= first && *p < first + count) {
-            let _ = writeln!(s, "  {{ at_ms = {at}, partition = {}, value = {} }},", p - first, quote(&v));
+        // A source with event time carries each record's own timestamp (`ts_ms`).
+        let ts = &spec.input_options.timestamps;
+        let event_time = o.watermarks.is_some() && !ts.is_empty();
+        for (seq, (at, p, v)) in records.iter().enumerate().filter(|(_, (_, p, _))| *p >= first && *p < first + count) {
+            let ts_ms = match ts.get(seq) {
+                Some(t) if event_time => format!(", ts_ms = {t}"),
+                _ => String::new(),
+            };
+            let _ = writeln!(s, "  {{ at_ms = {at}, partition = {}, value = {}{ts_ms} }},", p - first, quote(&v));
         }
         let _ = writeln!(s, "]");
     }
@@ -760,9 +767,13 @@ mod tests {
         assert!(differ.is_empty(), "{} file(s) do not round-trip:\n{}", differ.len(), differ.join("\n"));
     }
 
-    /// The spec without where it came from (the file's path).
+    /// The spec without where it came from (the file's path), its log written out (a generator
+    /// is emitted as its records).
     fn without_prose(mut s: JobSpec) -> JobSpec {
         s.source_path = String::new();
+        if let InputSpec::Log { records, .. } = &mut s.input {
+            *records = records.to_listed().into();
+        }
         s
     }
 
