@@ -191,11 +191,11 @@ fn topological(spec: &JobSpec) -> Vec<usize> {
     let mut order = Vec::with_capacity(n);
     while let Some(o) = ready.pop_first() {
         order.push(o);
-        for c in 0..n {
+        for (c, deg) in indegree.iter_mut().enumerate() {
             for i in spec.op_inputs(c) {
                 if i == o {
-                    indegree[c] -= 1;
-                    if indegree[c] == 0 {
+                    *deg -= 1;
+                    if *deg == 0 {
                         ready.insert(c);
                     }
                 }
