@@ -176,3 +176,16 @@ fn sweep_variant_plants_the_bug_and_its_replay_line_repeats_it() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown variant `no-such-bug`"));
 }
+
+/// Coordinator checker false alarm (sweep scenarios/retained --swarm --seeds 200, session 5):
+/// checkpoints 10-12 filled max concurrent 3, and the client's savepoint 13 was triggered in the
+/// same millisecond (a forced request passes the limit, Flink's `CheckpointRequestDecider`).
+/// The checker counted the later savepoint as pending when judging checkpoint 12.
+#[test]
+fn a_savepoint_in_the_same_millisecond_does_not_overfill_the_checkpoint_before_it() {
+    let out = run(&["run", "scenarios/retained/resume-from-savepoint-23.toml", "--seed", "91", "--swarm"]);
+    assert!(out.contains("max_concurrent=3"), "{out}");
+    let coordinator = line(&out, "  coordinator");
+    assert!(coordinator.contains("PASS"), "{coordinator}");
+    assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
+}

@@ -41,9 +41,13 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     completions.sort_unstable();
     let mut ends: std::collections::BinaryHeap<std::cmp::Reverse<u64>> = std::collections::BinaryHeap::new();
     let mut next = 0;
-    for r in &rows {
-        // Every row triggered at or before this one (ties included), minus those ended by now.
-        while next < rows.len() && rows[next].trigger_ms <= r.trigger_ms {
+    for (i, r) in rows.iter().enumerate() {
+        // Every row triggered before this one and itself, minus those ended by now. Not the
+        // rows triggered later in the same millisecond: a savepoint triggered right after a
+        // checkpoint that filled the last slot is forced past max concurrent (Flink's
+        // `CheckpointRequestDecider` lets a forced request through), and does not make the
+        // checkpoint before it one too many.
+        while next <= i {
             ends.push(std::cmp::Reverse(rows[next].end_ms.unwrap_or(u64::MAX)));
             next += 1;
         }
