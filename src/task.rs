@@ -1328,41 +1328,6 @@ impl Task {
 // ------------------------------------------------------------------------- event time
 
 impl Task {
-    /// Gives a source task a watermark strategy (`WatermarkStrategy` on the source, one
-    /// generator per split): a log source's splits are its partitions, a line source has one.
-    /// The first periodic emission is due `auto_watermark_interval_ms` after `now_ms`. Panics on
-    /// a task with input channels or an invalid strategy (validate user input first).
-    pub fn configure_watermarks(&mut self, now_ms: u64, strategy: WatermarkStrategy) {
-        let splits: Vec<PartitionId> = match &self.head {
-            Head::Log(s) => s.positions().keys().copied().collect(),
-            Head::Line(_) => vec![PartitionId(0)],
-            Head::Inputs(_) => panic!("{}: a watermark strategy belongs on a source", self.name),
-        };
-        self.event_time.source = Some(SourceWatermarks::new(strategy, &splits, now_ms));
-        self.invariants();
-    }
-
-    /// When the source's periodic watermark emission is due (None: no watermark strategy).
-    pub fn watermark_deadline(&self) -> Option<u64> {
-        if self.end.stop.is_some() {
-            return None;
-        }
-        self.event_time.source.as_ref().map(|s| s.poll_timeout()).filter(|t| *t != u64::MAX)
-    }
-
-    /// The periodic watermark emission timer of a source task: the generators emit, and a new
-    /// watermark fires the chain's timers and goes downstream.
-    pub fn handle_watermark_timer(&mut self, now_ms: u64, counters: &mut SurvivingCounters) {
-        if self.failed || self.end.ended || self.end.stop.is_some() {
-            return;
-        }
-        if let Some(s) = &mut self.event_time.source {
-            s.handle_timeout(now_ms);
-            self.drain_source_watermarks(now_ms, counters);
-        }
-        self.invariants();
-    }
-
     /// A socket line with an event timestamp (a timestamp assigner on a line source): like
     /// [`Task::handle_line`], and the source's watermark generator (split 0) sees `timestamp`.
     pub fn handle_timestamped_line(
@@ -1500,6 +1465,9 @@ pub use stop::RecordAfterStop;
 
 #[path = "task_stop.rs"]
 mod stop;
+
+#[path = "task_watermarks.rs"]
+mod watermarks;
 
 /// Lineage helper for sources that build records outside a `LineSource`.
 pub fn lineage(input_seq: u64) -> Lineage {
