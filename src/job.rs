@@ -846,6 +846,16 @@ mod tests {
         jm.handle_task_state(2, task, a, Running, None);
     }
 
+    /// A correct job under `profile` with fixed-delay restarts, both tasks RUNNING.
+    fn running_job(profile: Profile) -> JobMaster {
+        let mut jm = JobMaster::new(params(FIXED_3_10S, profile, Variant::Correct));
+        jm.start(0, None);
+        for task in [TaskId(0), TaskId(1)] {
+            to_running(&mut jm, task, profile);
+        }
+        jm
+    }
+
     fn render(o: &JobOutput) -> Option<String> {
         match o {
             JobOutput::JobStatusChanged { to, .. } => Some(format!("job {to}")),
@@ -1184,11 +1194,7 @@ mod tests {
     #[test]
     fn abort_notification_carries_the_latest_completed_checkpoint_in_2x() {
         for profile in [Profile::Flink111, Profile::Flink23] {
-            let mut jm = JobMaster::new(params(FIXED_3_10S, profile, Variant::Correct));
-            jm.start(0, None);
-            for task in [TaskId(0), TaskId(1)] {
-                to_running(&mut jm, task, profile);
-            }
+            let mut jm = running_job(profile);
             while jm.poll_output().is_some() {}
             jm.request_checkpoint(3, RequestKind::Manual);
             let id = jm.coordinator().pending_ids()[0];
@@ -1280,11 +1286,7 @@ mod tests {
         // 2.x triggers the sink itself (`DefaultCheckpointPlanCalculator`); 1.11 triggers
         // nothing once a task finished.
         for profile in [Profile::Flink111, Profile::Flink23] {
-            let mut jm = JobMaster::new(params(FIXED_3_10S, profile, Variant::Correct));
-            jm.start(0, None);
-            for task in [TaskId(0), TaskId(1)] {
-                to_running(&mut jm, task, profile);
-            }
+            let mut jm = running_job(profile);
             let (a, _) = jm.execution(TaskId(0));
             jm.handle_task_state(3, TaskId(0), a, Finished, None);
             while jm.poll_output().is_some() {}

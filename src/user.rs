@@ -114,12 +114,16 @@ pub trait UserOperator: fmt::Debug + Send + Sync {
         let _ = out;
     }
 
-    /// The state for a checkpoint (keyed operators: every key this instance holds).
-    fn snapshot(&self) -> KeyedState;
+    /// The state for a checkpoint (keyed operators: every key this instance holds). Default:
+    /// no keyed state (a stateless operator, or one with only list state).
+    fn snapshot(&self) -> KeyedState {
+        KeyedState::new()
+    }
 
     /// Replace the state with a snapshot (possibly merged from several old subtasks after a
-    /// rescale: the keys of this instance's key groups). Called on a fresh instance.
-    fn restore(&mut self, state: &KeyedState);
+    /// rescale: the keys of this instance's key groups). Called on a fresh instance. Default:
+    /// nothing to restore (see [`snapshot`](UserOperator::snapshot)).
+    fn restore(&mut self, _state: &KeyedState) {}
 
     /// Whether a non-keyed operator holds operator list state (Flink's `CheckpointedFunction`
     /// with `getListState`): its [`snapshot_list`](UserOperator::snapshot_list) is then stored in
@@ -528,10 +532,6 @@ mod tests {
             out.push(Record { value: Value::Int(self.0.len() as i64), ..rec });
             Ok(())
         }
-        fn snapshot(&self) -> KeyedState {
-            KeyedState::new()
-        }
-        fn restore(&mut self, _: &KeyedState) {}
         fn has_list_state(&self) -> bool {
             true
         }

@@ -79,10 +79,6 @@ impl UserOperator for Leaky {
         }
         Ok(())
     }
-    fn snapshot(&self) -> KeyedState {
-        KeyedState::new()
-    }
-    fn restore(&mut self, _: &KeyedState) {}
     fn box_clone(&self) -> Box<dyn UserOperator> {
         Box::new(self.clone())
     }

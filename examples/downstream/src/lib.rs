@@ -174,12 +174,6 @@ impl UserOperator for RecentWords {
         Ok(())
     }
 
-    fn snapshot(&self) -> KeyedState {
-        KeyedState::new()
-    }
-
-    fn restore(&mut self, _: &KeyedState) {}
-
     fn has_list_state(&self) -> bool {
         true
     }
