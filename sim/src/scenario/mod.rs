@@ -73,7 +73,7 @@ pub struct ScenarioError {
     /// 1-based column (in characters) on that line; 0 when the file could not be read.
     pub column: usize,
     /// Dotted path like `checkpoint.interval_ms` or `operators[2].function`; [`SYNTAX_FIELD`]
-    /// for TOML syntax errors, [`FILE_FIELD`] for IO / encoding errors.
+    /// for TOML syntax errors not on a `key = value` line, [`FILE_FIELD`] for IO / encoding errors.
     pub field: String,
     /// What is wrong, in words.
     pub message: String,
@@ -132,8 +132,10 @@ pub fn parse_with_checkers(file_name: &str, text: &str, extra_checkers: &[String
             file: file_name.to_string(),
             line,
             column,
-            field: SYNTAX_FIELD.to_string(),
-            message: text::escape_controls(&one_line(e.message())),
+            // A syntax error on a `key = value` line names that key (the value does not parse:
+            // a number beyond 64 bits, a bad float, an unterminated string).
+            field: text::field_of_line(text, line).unwrap_or_else(|| SYNTAX_FIELD.to_string()),
+            message: format!("TOML syntax: {}", text::escape_controls(&one_line(e.message()))),
         }
     })?;
     let ctx = Ctx { file: file_name, text, index: SpanIndex::build(doc.as_item()), extra_checkers };

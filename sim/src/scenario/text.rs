@@ -24,11 +24,47 @@ pub(super) fn precheck(file: &str, text: &str) -> Result<(), ScenarioError> {
             file: file.to_string(),
             line,
             column,
-            field: SYNTAX_FIELD.to_string(),
+            field: field_of_line(text, line).unwrap_or_else(|| SYNTAX_FIELD.to_string()),
             message: "a NUL byte (\\u{0}) is not allowed: a scenario file is TOML text".to_string(),
         });
     }
     Ok(())
+}
+
+/// The dotted field a syntax error on `line` (1-based) belongs to, when that line is a plain
+/// `key = value` line: the key, under the table header above it (`[checkpoint]` gives
+/// `checkpoint.interval_ms`, the third `[[faults]]` gives `faults[2].at_ms`). `None` for a
+/// header, a continuation line of a multi-line value, a quoted key or text before any key.
+pub(super) fn field_of_line(text: &str, line: usize) -> Option<String> {
+    let mut prefix = String::new();
+    let mut arrays: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    let is_key =
+        |k: &str| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    for (i, l) in text.lines().enumerate() {
+        let t = l.trim();
+        if i + 1 == line {
+            let (key, _) = t.split_once('=')?;
+            let key = key.trim();
+            if t.starts_with('[') || !is_key(key) {
+                return None;
+            }
+            return Some(if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") });
+        }
+        if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split_once("]]")).map(|(n, _)| n.trim()) {
+            if !is_key(name) {
+                return None;
+            }
+            let n = arrays.entry(name.to_string()).or_insert(0);
+            prefix = format!("{name}[{n}]");
+            *n += 1;
+        } else if let Some(name) = t.strip_prefix('[').and_then(|r| r.split_once(']')).map(|(n, _)| n.trim()) {
+            if !is_key(name) {
+                return None;
+            }
+            prefix = name.to_string();
+        }
+    }
+    None
 }
 
 /// `s` with every control character (ESC, NUL, newline, DEL, C1…) written as `\u{..}`, so an
@@ -64,5 +100,18 @@ mod tests {
         assert_eq!(escape_controls("a\u{1b}[31mb"), "a\\u{1b}[31mb");
         assert_eq!(escape_controls("x\ny\0"), "x\\u{a}y\\u{0}");
         assert_eq!(escape_controls("é ok"), "é ok");
+    }
+
+    #[test]
+    fn syntax_errors_name_the_key_of_their_line() {
+        let text = "name = \"x\"\n[checkpoint]\ninterval_ms = 1\n[[faults]]\nat_ms = 1\n[[faults]]\nat_ms = 9x\n\
+                    [[operators]]\nkind = \"map\"\nrecords = [\n  1,\n]\n";
+        assert_eq!(field_of_line(text, 1).as_deref(), Some("name"));
+        assert_eq!(field_of_line(text, 3).as_deref(), Some("checkpoint.interval_ms"));
+        assert_eq!(field_of_line(text, 5).as_deref(), Some("faults[0].at_ms"));
+        assert_eq!(field_of_line(text, 7).as_deref(), Some("faults[1].at_ms"));
+        assert_eq!(field_of_line(text, 9).as_deref(), Some("operators[0].kind"));
+        assert_eq!(field_of_line(text, 2), None, "a header line");
+        assert_eq!(field_of_line(text, 11), None, "a continuation line");
     }
 }

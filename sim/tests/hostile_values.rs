@@ -1,0 +1,146 @@
+//! Hostile values in every field of every repository scenario: loading never panics, and an error names the file, the line and the field.
+//!
+//! Each `key = value` line of each file under `scenarios/` gets, in turn, values a careless or
+//! hostile user might write: out-of-range integers (beyond 64 bits, `i64::MIN`), special floats,
+//! wrong types (string, table, array, boolean, datetime), a NUL, a 5,000-character string. The
+//! rest of the file is unchanged, so:
+//! - loading must not panic (a panic is a harness bug, whatever the input);
+//! - an error must carry the file name, a 1-based line and column, a field and a one-line
+//!   message without raw control characters;
+//! - a type error or a syntax error is about the changed value, so it must point at the changed
+//!   line and name the changed key (a value can also be valid there and only break a rule
+//!   checked elsewhere, e.g. a partition count below a record's partition: that error may point
+//!   at the other field).
+
+use ckptsim_sim::scenario;
+use std::path::{Path, PathBuf};
+
+const HOSTILE: &[&str] = &[
+    "-1",
+    "0",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "18446744073709551616",
+    "4294967296",
+    "1e309",
+    "nan",
+    "-inf",
+    "-0.0",
+    "0.5",
+    "\"\"",
+    "\"\\u0000\"",
+    "\"\\u001b[31m\"",
+    "[]",
+    "{}",
+    "true",
+    "[1, \"a\"]",
+    "2026-12-03T00:00:00Z",
+    "\"1000\"",
+    "{ a = 1 }",
+];
+
+fn scenario_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let mut entries: Vec<PathBuf> =
+        std::fs::read_dir(dir).expect("readable scenarios folder").map(|e| e.expect("entry").path()).collect();
+    entries.sort();
+    for p in entries {
+        if p.is_dir() {
+            scenario_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "toml") {
+            out.push(p);
+        }
+    }
+}
+
+/// The key of a one-line `key = value` (a value that closes on its line), or `None`.
+fn one_line_key(line: &str) -> Option<&str> {
+    let t = line.trim_start();
+    if t.starts_with('#') || t.starts_with('[') {
+        return None;
+    }
+    let (key, value) = t.split_once('=')?;
+    let key = key.trim();
+    if key.is_empty() || !key.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) {
+        return None;
+    }
+    let value = value.split('#').next().unwrap_or("");
+    let opens = value.matches(['[', '{']).count();
+    let closes = value.matches([']', '}']).count();
+    (opens == closes && !value.contains("\"\"\"")).then_some(key)
+}
+
+fn check_one(name: &str, text: &str, line_no: usize, key: &str) -> Result<(), String> {
+    let result = std::panic::catch_unwind(|| scenario::parse(name, text));
+    let err = match result {
+        Err(_) => return Err(format!("{name}:{line_no}: `{key}`: loading panicked")),
+        Ok(Ok(_)) => return Ok(()),
+        Ok(Err(e)) => e,
+    };
+    let mut problems = Vec::new();
+    if err.file != name {
+        problems.push(format!("file `{}`", err.file));
+    }
+    if err.line == 0 || err.column == 0 {
+        problems.push("no 1-based line and column".to_string());
+    }
+    if err.field.is_empty() || err.message.is_empty() {
+        problems.push("an empty field or message".to_string());
+    }
+    if err.message.chars().any(char::is_control) || err.field.chars().any(char::is_control) {
+        problems.push("raw control characters echoed".to_string());
+    }
+    let about_the_value = err.message.contains("invalid type") || err.message.starts_with("TOML syntax");
+    if about_the_value && err.line == line_no {
+        // `operators[3].inputs[0]` names the key `inputs` (an element of its array).
+        let last = key.rsplit('.').next().unwrap_or(key);
+        let field = err.field.trim_end_matches(|c: char| c.is_ascii_digit() || c == '[' || c == ']');
+        if !field.ends_with(last) {
+            problems.push(format!("names field `{}`, not the changed key", err.field));
+        }
+    } else if about_the_value && err.line != line_no && !err.message.contains("invalid type: table") {
+        problems.push(format!("points at line {}, not the changed line", err.line));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{name}:{line_no}: `{key}`: {}\n    got: {err}", problems.join("; ")))
+    }
+}
+
+#[test]
+fn hostile_values_never_panic_and_errors_name_file_line_and_field() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    let mut files = Vec::new();
+    scenario_files(&root, &mut files);
+    assert!(files.len() >= 150, "only {} scenario files found", files.len());
+    let mut tried = 0usize;
+    let mut rejected = 0usize;
+    let mut failures = Vec::new();
+    for (fi, path) in files.iter().enumerate() {
+        let text = std::fs::read_to_string(path).expect("readable scenario");
+        let name = path.strip_prefix(&root).unwrap_or(path).display().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        for (li, line) in lines.iter().enumerate() {
+            let Some(key) = one_line_key(line) else { continue };
+            let indent = &line[..line.len() - line.trim_start().len()];
+            // Four of the hostile values per line, rotating so every value meets every file.
+            for k in 0..4 {
+                let value = HOSTILE[(fi * 7 + li * 3 + k * 5) % HOSTILE.len()];
+                let mut changed = lines.clone();
+                let new_line = format!("{indent}{key} = {value}");
+                changed[li] = &new_line;
+                let changed = changed.join("\n");
+                tried += 1;
+                if scenario::parse(&name, &changed).is_err() {
+                    rejected += 1;
+                }
+                if let Err(f) = check_one(&name, &changed, li + 1, key) {
+                    failures.push(f);
+                }
+            }
+        }
+    }
+    assert!(tried >= 10_000, "only {tried} hostile cases tried");
+    assert!(rejected * 10 >= tried * 8, "only {rejected} of {tried} hostile cases rejected: the mutation did not bite");
+    assert!(failures.is_empty(), "{} of {tried} hostile cases mishandled:\n{}", failures.len(), failures.join("\n"));
+}
