@@ -91,6 +91,8 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         // Joined rows have no per-key sequence: judged per pair above.
     } else if is_keyed(spec) && reference.order_free {
         order_free_final_values(&run.committed, reference, &counts, &mut anomalies);
+    } else if is_keyed(spec) && reference.key_split {
+        super::order::reordered_values_in_reference(&run.committed, reference, &mut anomalies);
     } else if is_keyed(spec) {
         // Borrowed values (cloning every committed value and each key's reference sequence
         // doubled the checker's memory on big jobs).

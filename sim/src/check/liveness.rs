@@ -6,6 +6,11 @@ use super::*;
 /// the last re-tune or action (TigerBeetle's VOPR: a fault phase, then a healing phase in which
 /// the system must make progress).
 pub fn healing_start_ms(spec: &JobSpec, run: &RunResult) -> u64 {
+    // A lasting fault without `duration_ms` (a partition, an outage, message loss, ...) lasts to
+    // the end of the run: no healing phase, nothing to judge.
+    if spec.faults.iter().any(|f| f.duration_ms.is_none() && !f.kind.is_instant()) {
+        return run.stop_at_ms;
+    }
     let mut heal = run.last_fault_end_ms;
     for f in &spec.faults {
         let restart_after = match &f.kind {
@@ -58,8 +63,26 @@ pub fn transitional_bound_ms(spec: &JobSpec, run: &RunResult) -> u64 {
     // (Flink's own bound for a stuck cancel): only in runs where the watchdog fired.
     let watchdog_ms =
         if run.trace.events().iter().any(|e| e.kind == "watchdog") { c.task_cancellation_timeout_ms } else { 0 };
+    // A task cannot stop before its cancel latency has passed or a synchronous snapshot it is in
+    // has ended (a slow-snapshot fault's synchronous part), unless the watchdog ends it first:
+    // the job legitimately stays RESTARTING that long (Flink's Task#cancelExecution waits for
+    // the invokable; TaskCancelerWatchDog bounds the wait).
+    let longest_sync_ms = spec
+        .faults
+        .iter()
+        .filter_map(|f| match &f.kind {
+            crate::spec::FaultKind::SlowSnapshot { sync_ms, .. } => Some(*sync_ms),
+            _ => None,
+        })
+        .max()
+        .unwrap_or(0);
+    let stop_ms = c.cancel_latency_ms.1.max(longest_sync_ms);
+    let stop_ms =
+        if c.task_cancellation_timeout_ms > 0 { stop_ms.min(c.task_cancellation_timeout_ms) } else { stop_ms };
     ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS
-        + watchdog_ms
+        + watchdog_ms.max(stop_ms)
+        + c.deploy_latency_ms.1
+        + c.restore_latency_ms.1
         + configured_backoff.max(observed_backoff)
         + 2 * c.heartbeat_interval_ms
         + c.deploy_ms

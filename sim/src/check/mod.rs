@@ -14,6 +14,7 @@ mod exactly_once;
 pub mod joins;
 mod liveness;
 mod offsets;
+pub mod order;
 mod rescale_lineage;
 mod restart;
 mod retention;

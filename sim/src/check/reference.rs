@@ -19,6 +19,9 @@ pub struct Reference {
     /// key's values appear depends on how the inputs interleave; `per_key` is one possible
     /// order and only `final_per_key` is comparable (semantics §14).
     pub order_free: bool,
+    /// A rebalance or broadcast after keyed state spreads a key's values over several sink
+    /// subtasks (`check/order.rs`): the values are the reference's, in no predictable order.
+    pub key_split: bool,
     /// Job graphs only: per key, the input sequence numbers of its outputs (the order-free
     /// final-value check waits until all of them were delivered). Empty for a line.
     pub key_inputs: BTreeMap<Value, Vec<u64>>,
@@ -112,7 +115,8 @@ pub fn compute(spec: &JobSpec) -> Reference {
     };
     let inputs = inputs.enumerate().map(|(i, s)| (i as u64, interner.value(&s)));
     let mut counters = SurvivingCounters::default();
-    let mut out = Reference::default();
+    let mut out =
+        Reference { key_split: keyed && crate::check::order::keys_reordered(spec, None), ..Reference::default() };
     let mut cur = Vec::new();
     let mut next = Vec::new();
     for (seq, value) in inputs {

@@ -317,6 +317,15 @@ pub enum FaultKind {
     },
 }
 
+impl FaultKind {
+    /// A fault that happens at one instant (a task failure, a crash: its process comes back
+    /// after `restart_after_ms`, not after a duration). Every other kind lasts `duration_ms`,
+    /// or to the end of the run when that is omitted.
+    pub fn is_instant(&self) -> bool {
+        matches!(self, FaultKind::TaskFailure { .. } | FaultKind::TmCrash { .. } | FaultKind::JmCrash { .. })
+    }
+}
+
 /// A fault of the scenario: what, when, for how long.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fault {
