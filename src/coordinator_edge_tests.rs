@@ -110,3 +110,99 @@ fn a_failed_stop_resumes_after_an_initial_delay_and_never_after_shutdown() {
         assert!(!c.scheduler_running() && c.poll_timeout().is_none(), "{profile}: nothing planned after shutdown");
     }
 }
+
+// ------------------------------------------------------------------ queries the host reads
+
+/// The failure manager's count as the coordinator reports it: each counted failure adds one,
+/// a completed checkpoint resets it (`CheckpointFailureManager#handleCheckpointSuccess`;
+/// `CheckpointFailureManagerTest#testContinuousFailure...` count the same way).
+#[test]
+fn consecutive_failures_count_declines_and_reset_on_completion() {
+    let config = cfg(None, |c| c.tolerable_failures = 5);
+    let mut c = CheckpointCoordinator::new(&config, Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+    c.handle_execution_view(0, running_view(), 0);
+    assert_eq!(c.consecutive_failures(), 0);
+    for (i, now) in [(1, 10), (2, 20)] {
+        c.request(now, RequestKind::Manual);
+        c.handle_decline(now, CheckpointId(i), TaskId(0), R::CheckpointDeclined);
+        assert_eq!(c.consecutive_failures(), i as u32, "after {i} declines");
+    }
+    c.request(30, RequestKind::Manual);
+    c.handle_ack(30, CheckpointId(3), TaskId(0), snapshot());
+    assert_eq!(c.latest_completed().map(|l| l.id), Some(CheckpointId(3)));
+    assert_eq!(c.consecutive_failures(), 0, "a completion resets the count");
+}
+
+/// The stop's synchronous savepoint is reported once it completed (the job master then ends
+/// the job), and forgotten by a global failover (the job runs on).
+#[test]
+fn stop_savepoint_completed_names_the_savepoint_until_a_failover() {
+    let mut c = CheckpointCoordinator::new(&interval(None), Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+    c.handle_execution_view(0, running_view(), 0);
+    c.request(10, RequestKind::Manual);
+    c.handle_ack(10, CheckpointId(1), TaskId(0), snapshot());
+    c.stop_with_savepoint(20, crate::record::StopMode::Drain);
+    assert_eq!(c.stop_savepoint_completed(), None, "not before it completed");
+    c.handle_ack(30, CheckpointId(2), TaskId(0), snapshot());
+    assert_eq!(c.stop_savepoint_completed(), Some(CheckpointId(2)));
+    c.handle_global_failover(40);
+    assert_eq!(c.stop_savepoint_completed(), None, "a failover forgets it");
+}
+
+// ------------------------------------------------------------------ tasks finishing (FLIP-147)
+
+/// flink-2.3 stops waiting for a task once it FINISHED (its state is the one of the latest
+/// completed checkpoint: Flink's `CheckpointPlan` leaves finished tasks out of the tasks to
+/// wait for); flink-1.11 keeps waiting (its checkpoints cannot complete once a task finished).
+/// A pending checkpoint completes when every task acked or finished, not before; a task
+/// outside the job is ignored in both profiles.
+#[test]
+fn a_finished_task_completes_pending_checkpoints_in_2_3_only() {
+    for profile in [Profile::Flink111, Profile::Flink23] {
+        let tasks = vec![TaskId(0), TaskId(1), TaskId(2)];
+        let mut c = CheckpointCoordinator::new(&interval(None), profile, Variant::Correct, tasks, 0);
+        c.handle_execution_view(0, running_view(), 0);
+        c.handle_task_finished(5, TaskId(9));
+        assert_eq!(c.finished_tasks().count(), 0, "{profile}: a task outside the job finished");
+        c.request(10, RequestKind::Manual);
+        drain(&mut c, 10);
+        c.handle_ack(20, CheckpointId(1), TaskId(1), snapshot());
+        c.handle_task_finished(30, TaskId(0));
+        assert!(drain(&mut c, 30).is_empty(), "{profile}: completed without task 2");
+        c.handle_task_finished(40, TaskId(2));
+        let out = drain(&mut c, 40);
+        let finished: Vec<TaskId> = c.finished_tasks().collect();
+        if profile == Profile::Flink23 {
+            assert_eq!(finished, vec![TaskId(0), TaskId(2)]);
+            assert_eq!(out, vec!["t=40 complete id=1 ckpt acks=3 bytes=100", "t=40 notify-complete id=1"]);
+        } else {
+            assert!(finished.is_empty(), "1.11 keeps waiting for finished tasks");
+            assert!(out.is_empty(), "1.11: {out:?}");
+            assert_eq!(c.pending_ids(), vec![CheckpointId(1)]);
+        }
+    }
+}
+
+/// A task finishing completes an older pending checkpoint even while a newer one is in its
+/// trigger phase (master hooks not all acknowledged); that one is not completed by it.
+#[test]
+fn a_finished_task_completes_the_checkpoint_beside_one_in_its_trigger_phase() {
+    let config = cfg(None, |c| c.max_concurrent = 2);
+    let tasks = vec![TaskId(0), TaskId(1)];
+    let mut c = CheckpointCoordinator::new(&config, Profile::Flink23, Variant::Correct, tasks, 0);
+    c.handle_execution_view(0, running_view(), 0);
+    c.request(10, RequestKind::Manual);
+    drain(&mut c, 10);
+    c.handle_ack(20, CheckpointId(1), TaskId(1), snapshot());
+    c.add_master_hook(HookId(7));
+    c.request(30, RequestKind::Manual);
+    assert!(c.is_triggering());
+    drain(&mut c, 30);
+    c.handle_task_finished(40, TaskId(0));
+    assert_eq!(
+        drain(&mut c, 40),
+        vec!["t=40 complete id=1 ckpt acks=2 bytes=100", "t=40 notify-complete id=1"],
+        "the older checkpoint completes, the one in its trigger phase waits"
+    );
+    assert_eq!(c.pending_ids(), vec![CheckpointId(2)]);
+}
