@@ -206,3 +206,37 @@ fn a_finished_task_completes_the_checkpoint_beside_one_in_its_trigger_phase() {
     );
     assert_eq!(c.pending_ids(), vec![CheckpointId(2)]);
 }
+
+// ------------------------------------------------------------------ master hooks
+
+/// Only the registered hooks' answers for the checkpoint in its trigger phase count: an
+/// acknowledgement or failure from an unregistered hook, or for another checkpoint id, is
+/// ignored (the trigger phase ends when every registered hook acknowledged, as Flink's
+/// `CheckpointCoordinator` waits for the master states and `OperatorCoordinatorCheckpoints`
+/// of that checkpoint only).
+#[test]
+fn master_hook_answers_count_only_from_registered_hooks_for_the_checkpoint_triggering() {
+    for fail in [false, true] {
+        let mut c = CheckpointCoordinator::new(&interval(None), Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+        c.handle_execution_view(0, running_view(), 0);
+        c.add_master_hook(HookId(7));
+        c.add_master_hook(HookId(8));
+        c.request(10, RequestKind::Manual);
+        assert_eq!(drain(&mut c, 10), vec!["t=10 trigger-hooks id=1 ckpt"]);
+        for (id, hook) in [(1, 99), (5, 7)] {
+            if fail {
+                c.handle_master_hook_failure(20, CheckpointId(id), HookId(hook));
+            } else {
+                c.handle_master_hook_ack(20, CheckpointId(id), HookId(hook));
+                c.handle_master_hook_ack(20, CheckpointId(id), HookId(8));
+            }
+            assert!(drain(&mut c, 20).is_empty(), "an answer of hook {hook} for {id} counted (fail {fail})");
+            assert!(c.is_triggering() && c.pending_ids() == vec![CheckpointId(1)]);
+        }
+        c.handle_master_hook_ack(30, CheckpointId(1), HookId(7));
+        c.handle_master_hook_ack(30, CheckpointId(1), HookId(8));
+        // Rendered at 10: the tasks' trigger carries the checkpoint's trigger time.
+        assert_eq!(drain(&mut c, 10), vec!["t=10 trigger id=1 ckpt aligned"]);
+        assert!(!c.is_triggering());
+    }
+}
