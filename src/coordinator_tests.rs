@@ -1277,3 +1277,6 @@ fn stop_with_savepoint_suspends_periodic_checkpoints_until_it_fails() {
     c.resume_after_failed_stop(5_000);
     assert!(c.scheduler_running(), "a failed stop resumes periodic checkpoints");
 }
+
+#[path = "coordinator_edge_tests.rs"]
+mod edges;

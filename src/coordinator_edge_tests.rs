@@ -1,0 +1,242 @@
+//! Coordinator unit tests, continued: edge cases found by the mutation score (issue 14) — the order of due timers in one late `handle_timeout`, a failed stop-with-savepoint after shutdown (the case table and helpers are in `coordinator_tests.rs`).
+
+use super::*;
+
+// ------------------------------------------------------------------ timers due together
+
+/// Several timers due in one `handle_timeout`: they are handled in time order, and an expiry
+/// goes before a firing planned at the same instant (module doc, "Output order"). In Flink
+/// each is its own scheduled task on the timer thread (`ScheduledTrigger`, the canceller
+/// `CheckpointCanceller` of `PendingCheckpoint`), run in deadline order. With max concurrent
+/// 2 the order is visible: a firing triggers at once instead of queueing behind the expiry.
+#[test]
+fn due_timers_run_in_time_order_expiry_first_at_the_same_instant() {
+    let config = |timeout_ms| {
+        cfg(Some(1000), |c| {
+            c.max_concurrent = 2;
+            c.timeout_ms = timeout_ms;
+            c.tolerable_failures = 5;
+        })
+    };
+    // Checkpoint 1 (triggered at 500) expires at 1700; the host sleeps until 2600: the firing
+    // of 1500 comes before that expiry, the firing of 2500 after it.
+    check(
+        "firing before expiry",
+        Case {
+            config: config(1200),
+            steps: vec![Up(0), To(600), Late(2600), Probe],
+            expect: vec![
+                "t=0 sched-start first=500",
+                "t=500 trigger id=1 ckpt aligned",
+                "t=2600 trigger id=2 ckpt aligned",
+                "t=2600 abort id=1 ckpt CHECKPOINT_EXPIRED",
+                "t=2600 notify-aborted id=1",
+                "t=2600 trigger id=3 ckpt aligned",
+                "t=2600 probe next_id=4 pending=[2, 3] queued=0 sched=on timer=3500 latest=-",
+            ],
+            ..base()
+        },
+    );
+    // Checkpoint 1 expires at 1500, the instant of the second firing: the expiry first.
+    check(
+        "expiry at the firing's instant",
+        Case {
+            config: config(1000),
+            steps: vec![Up(0), To(1500), Probe],
+            expect: vec![
+                "t=0 sched-start first=500",
+                "t=500 trigger id=1 ckpt aligned",
+                "t=1500 abort id=1 ckpt CHECKPOINT_EXPIRED",
+                "t=1500 notify-aborted id=1",
+                "t=1500 trigger id=2 ckpt aligned",
+                "t=1500 probe next_id=3 pending=[2] queued=0 sched=on timer=2500 latest=-",
+            ],
+            ..base()
+        },
+    );
+}
+
+// ------------------------------------------------------------------ a failed stop-with-savepoint
+
+fn running_view() -> ExecutionView {
+    ExecutionView { job_status: JobStatus::Running, all_tasks_running_or_finished: true, sources_running: true }
+}
+
+fn drain(c: &mut CheckpointCoordinator, now: u64) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Some(o) = c.poll_output() {
+        out.push(render(now, &o));
+    }
+    out
+}
+
+/// A failed stop restarts the scheduler as Flink's `SchedulerBase#startCheckpointScheduler`
+/// does: `CheckpointCoordinator#startCheckpointScheduler` plans the first firing after an
+/// initial delay in `[min pause, base interval]` (`getRandomInitDelay`; the model takes the
+/// base interval). After a shutdown it starts nothing: Flink's coordinator refuses to start
+/// once shut down and the scheduler ignores that ("concurrent shut down of the coordinator").
+#[test]
+fn a_failed_stop_resumes_after_an_initial_delay_and_never_after_shutdown() {
+    for profile in [Profile::Flink111, Profile::Flink23] {
+        let config = cfg(Some(1000), |c| c.min_pause_ms = 200);
+        let mut c = CheckpointCoordinator::new(&config, profile, Variant::Correct, vec![TaskId(0)], 0);
+        c.handle_execution_view(0, running_view(), 0);
+        c.stop_with_savepoint(100, crate::record::StopMode::NoDrain);
+        drain(&mut c, 100);
+        assert!(!c.scheduler_running(), "{profile}: a stop stops the scheduler");
+        c.handle_decline(5_000, CheckpointId(1), TaskId(0), R::CheckpointDeclined);
+        drain(&mut c, 5_000);
+        c.resume_after_failed_stop(5_000);
+        let out = drain(&mut c, 5_000);
+        assert_eq!(out, vec!["t=5000 sched-start first=6000".to_string()], "{profile}");
+        let first = c.poll_timeout().expect("a firing is planned");
+        assert!(
+            (5_200..=6_000).contains(&first),
+            "{profile}: first firing {first} outside [now + min pause, now + base]"
+        );
+        // A second resume (no stop under way) changes nothing.
+        c.resume_after_failed_stop(5_100);
+        assert!(drain(&mut c, 5_100).is_empty(), "{profile}: resume without a stop");
+
+        // The stop's savepoint fails only after the job reached a terminal status.
+        let mut c = CheckpointCoordinator::new(&config, profile, Variant::Correct, vec![TaskId(0)], 0);
+        c.handle_execution_view(0, running_view(), 0);
+        c.stop_with_savepoint(100, crate::record::StopMode::NoDrain);
+        drain(&mut c, 100);
+        c.shutdown(200, JobStatus::Failed);
+        drain(&mut c, 200);
+        c.resume_after_failed_stop(300);
+        assert!(drain(&mut c, 300).is_empty(), "{profile}: a shut-down coordinator started its scheduler");
+        assert!(!c.scheduler_running() && c.poll_timeout().is_none(), "{profile}: nothing planned after shutdown");
+    }
+}
+
+// ------------------------------------------------------------------ queries the host reads
+
+/// The failure manager's count as the coordinator reports it: each counted failure adds one,
+/// a completed checkpoint resets it (`CheckpointFailureManager#handleCheckpointSuccess`;
+/// `CheckpointFailureManagerTest#testContinuousFailure...` count the same way).
+#[test]
+fn consecutive_failures_count_declines_and_reset_on_completion() {
+    let config = cfg(None, |c| c.tolerable_failures = 5);
+    let mut c = CheckpointCoordinator::new(&config, Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+    c.handle_execution_view(0, running_view(), 0);
+    assert_eq!(c.consecutive_failures(), 0);
+    for (i, now) in [(1, 10), (2, 20)] {
+        c.request(now, RequestKind::Manual);
+        c.handle_decline(now, CheckpointId(i), TaskId(0), R::CheckpointDeclined);
+        assert_eq!(c.consecutive_failures(), i as u32, "after {i} declines");
+    }
+    c.request(30, RequestKind::Manual);
+    c.handle_ack(30, CheckpointId(3), TaskId(0), snapshot());
+    assert_eq!(c.latest_completed().map(|l| l.id), Some(CheckpointId(3)));
+    assert_eq!(c.consecutive_failures(), 0, "a completion resets the count");
+}
+
+/// The stop's synchronous savepoint is reported once it completed (the job master then ends
+/// the job), and forgotten by a global failover (the job runs on).
+#[test]
+fn stop_savepoint_completed_names_the_savepoint_until_a_failover() {
+    let mut c = CheckpointCoordinator::new(&interval(None), Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+    c.handle_execution_view(0, running_view(), 0);
+    c.request(10, RequestKind::Manual);
+    c.handle_ack(10, CheckpointId(1), TaskId(0), snapshot());
+    c.stop_with_savepoint(20, crate::record::StopMode::Drain);
+    assert_eq!(c.stop_savepoint_completed(), None, "not before it completed");
+    c.handle_ack(30, CheckpointId(2), TaskId(0), snapshot());
+    assert_eq!(c.stop_savepoint_completed(), Some(CheckpointId(2)));
+    c.handle_global_failover(40);
+    assert_eq!(c.stop_savepoint_completed(), None, "a failover forgets it");
+}
+
+// ------------------------------------------------------------------ tasks finishing (FLIP-147)
+
+/// flink-2.3 stops waiting for a task once it FINISHED (its state is the one of the latest
+/// completed checkpoint: Flink's `CheckpointPlan` leaves finished tasks out of the tasks to
+/// wait for); flink-1.11 keeps waiting (its checkpoints cannot complete once a task finished).
+/// A pending checkpoint completes when every task acked or finished, not before; a task
+/// outside the job is ignored in both profiles.
+#[test]
+fn a_finished_task_completes_pending_checkpoints_in_2_3_only() {
+    for profile in [Profile::Flink111, Profile::Flink23] {
+        let tasks = vec![TaskId(0), TaskId(1), TaskId(2)];
+        let mut c = CheckpointCoordinator::new(&interval(None), profile, Variant::Correct, tasks, 0);
+        c.handle_execution_view(0, running_view(), 0);
+        c.handle_task_finished(5, TaskId(9));
+        assert_eq!(c.finished_tasks().count(), 0, "{profile}: a task outside the job finished");
+        c.request(10, RequestKind::Manual);
+        drain(&mut c, 10);
+        c.handle_ack(20, CheckpointId(1), TaskId(1), snapshot());
+        c.handle_task_finished(30, TaskId(0));
+        assert!(drain(&mut c, 30).is_empty(), "{profile}: completed without task 2");
+        c.handle_task_finished(40, TaskId(2));
+        let out = drain(&mut c, 40);
+        let finished: Vec<TaskId> = c.finished_tasks().collect();
+        if profile == Profile::Flink23 {
+            assert_eq!(finished, vec![TaskId(0), TaskId(2)]);
+            assert_eq!(out, vec!["t=40 complete id=1 ckpt acks=3 bytes=100", "t=40 notify-complete id=1"]);
+        } else {
+            assert!(finished.is_empty(), "1.11 keeps waiting for finished tasks");
+            assert!(out.is_empty(), "1.11: {out:?}");
+            assert_eq!(c.pending_ids(), vec![CheckpointId(1)]);
+        }
+    }
+}
+
+/// A task finishing completes an older pending checkpoint even while a newer one is in its
+/// trigger phase (master hooks not all acknowledged); that one is not completed by it.
+#[test]
+fn a_finished_task_completes_the_checkpoint_beside_one_in_its_trigger_phase() {
+    let config = cfg(None, |c| c.max_concurrent = 2);
+    let tasks = vec![TaskId(0), TaskId(1)];
+    let mut c = CheckpointCoordinator::new(&config, Profile::Flink23, Variant::Correct, tasks, 0);
+    c.handle_execution_view(0, running_view(), 0);
+    c.request(10, RequestKind::Manual);
+    drain(&mut c, 10);
+    c.handle_ack(20, CheckpointId(1), TaskId(1), snapshot());
+    c.add_master_hook(HookId(7));
+    c.request(30, RequestKind::Manual);
+    assert!(c.is_triggering());
+    drain(&mut c, 30);
+    c.handle_task_finished(40, TaskId(0));
+    assert_eq!(
+        drain(&mut c, 40),
+        vec!["t=40 complete id=1 ckpt acks=2 bytes=100", "t=40 notify-complete id=1"],
+        "the older checkpoint completes, the one in its trigger phase waits"
+    );
+    assert_eq!(c.pending_ids(), vec![CheckpointId(2)]);
+}
+
+// ------------------------------------------------------------------ master hooks
+
+/// Only the registered hooks' answers for the checkpoint in its trigger phase count: an
+/// acknowledgement or failure from an unregistered hook, or for another checkpoint id, is
+/// ignored (the trigger phase ends when every registered hook acknowledged, as Flink's
+/// `CheckpointCoordinator` waits for the master states and `OperatorCoordinatorCheckpoints`
+/// of that checkpoint only).
+#[test]
+fn master_hook_answers_count_only_from_registered_hooks_for_the_checkpoint_triggering() {
+    for fail in [false, true] {
+        let mut c = CheckpointCoordinator::new(&interval(None), Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+        c.handle_execution_view(0, running_view(), 0);
+        c.add_master_hook(HookId(7));
+        c.add_master_hook(HookId(8));
+        c.request(10, RequestKind::Manual);
+        assert_eq!(drain(&mut c, 10), vec!["t=10 trigger-hooks id=1 ckpt"]);
+        for (id, hook) in [(1, 99), (5, 7)] {
+            if fail {
+                c.handle_master_hook_failure(20, CheckpointId(id), HookId(hook));
+            } else {
+                c.handle_master_hook_ack(20, CheckpointId(id), HookId(hook));
+                c.handle_master_hook_ack(20, CheckpointId(id), HookId(8));
+            }
+            assert!(drain(&mut c, 20).is_empty(), "an answer of hook {hook} for {id} counted (fail {fail})");
+            assert!(c.is_triggering() && c.pending_ids() == vec![CheckpointId(1)]);
+        }
+        c.handle_master_hook_ack(30, CheckpointId(1), HookId(7));
+        c.handle_master_hook_ack(30, CheckpointId(1), HookId(8));
+        // Rendered at 10: the tasks' trigger carries the checkpoint's trigger time.
+        assert_eq!(drain(&mut c, 10), vec!["t=10 trigger id=1 ckpt aligned"]);
+        assert!(!c.is_triggering());
+    }
+}
