@@ -135,10 +135,9 @@ pub(super) async fn task_main(
     let bw = spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
     let extra = s.with(|w| w.latencies.deploy_ms + if restore.is_some() { w.latencies.restore_ms } else { 0 });
     sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw + extra)).await;
-    let notify = match s.with(|w| w.wake.task_notify.get(&key).cloned()) {
-        Some(n) => n,
-        None => return,
-    };
+    if !s.with(|w| w.wake.live_tasks.contains(&key)) {
+        return;
+    }
     let now = clock.now();
     let mut tspec = graph.task_spec(&spec, task, attempt);
     // A log source with a watermark strategy (event time, semantics §11).
@@ -255,7 +254,8 @@ pub(super) async fn task_main(
                         w.data.socket_reader = None;
                     }
                     drop_attempt(w, key);
-                    w.wake.task_notify.remove(&key);
+                    w.wake.live_tasks.remove(&key);
+                    w.wake.forget(Sleeper::Task(task, attempt));
                     // Lines the server wrote to the connection while the task was cancelling die
                     // with it (a socket cannot replay them).
                     if let Some(unread) = w.tasks.mail.remove(&key) {
@@ -523,7 +523,7 @@ pub(super) async fn task_main(
         .into_iter()
         .flatten()
         .min();
-        wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
+        wait(&s, Sleeper::Task(task, attempt), deadline.map(|d| d.max(now + 1))).await;
     }
 }
 
@@ -660,7 +660,8 @@ pub(super) fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
     if w.data.socket_reader == Some(key) {
         w.data.socket_reader = None;
     }
-    w.wake.task_notify.remove(&key);
+    w.wake.live_tasks.remove(&key);
+    w.wake.forget(Sleeper::Task(key.0, key.1));
     if let Some(unread) = w.tasks.mail.remove(&key) {
         lose_unread_lines(w, unread);
     }
