@@ -505,13 +505,21 @@ pub(super) async fn task_main(
             }
             continue;
         }
-        steps_in_a_row = 0;
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
         if profile_variant_spins(&spec) {
-            // Planted livelock (variant idle-spin): poll again at once; time never advances.
-            madsim::task::yield_now().await;
+            // Planted livelock (variant idle-spin): the idle task believes it has work and looks
+            // again at once, as after an input step, so time never advances. Only the yield
+            // bound lets the other loops run, the supervisor among them, which stops the run at
+            // its event budget (`sim/tests/event_budget.rs`: without the bound the run hangs).
+            if steps_in_a_row < STEPS_BEFORE_YIELD {
+                steps_in_a_row += 1;
+            } else {
+                steps_in_a_row = 0;
+                madsim::task::yield_now().await;
+            }
             continue;
         }
+        steps_in_a_row = 0;
         let deadline = [
             wake_at,
             t.poll_timeout(),
