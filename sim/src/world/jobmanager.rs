@@ -150,8 +150,7 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
         // The next heartbeat timeout of a TaskManager not yet judged lost (a lost one's timeout
         // is past: counting it woke this loop every millisecond while a partition or a crashed
         // process kept its heartbeats away, for nothing).
-        let hb_next =
-            last_hb.iter().filter(|(tm, _)| !lost.contains(tm)).map(|(_, (at, _))| at + hb_timeout + 1).min();
+        let hb_next = last_hb.iter().filter(|(tm, _)| !lost.contains(tm)).map(|(_, (at, _))| at + hb_timeout + 1).min();
         let deadline = s.with(|w| [jm.poll_timeout(), hb_next, w.next_arrival(JM)].into_iter().flatten().min());
         wait(&s, Sleeper::Node(JM), deadline.map(|d| d.max(now))).await;
     }
