@@ -36,6 +36,25 @@ fn a_livelock_ends_at_its_default_budget_in_bounded_time() {
     assert!(text.contains(&format!("event budget of {budget} events exhausted")), "{text}");
 }
 
+/// The task loop's yield bound (`STEPS_BEFORE_YIELD` in `sim/src/world/tasks.rs`): a loop that
+/// keeps finding work at one virtual instant gives way to madsim's executor every so many
+/// steps. The planted livelock's idle task spins through the same bounded path, so without the
+/// bound it never returns to the executor: the supervisor, woken when the budget runs out, never
+/// runs and the run never ends. Run on a thread so that failure is a failed test, not a hang.
+#[test]
+fn a_loop_that_never_sleeps_still_yields_to_the_supervisor() {
+    let spec = load::load_spec(&root().join("sim/tests/budget/idle-spin.toml")).expect("valid");
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let o = outcome::run(&spec, 2);
+        let _ = done.send(o.budget_exhausted());
+    });
+    match finished.recv_timeout(std::time::Duration::from_secs(120)) {
+        Ok(exhausted) => assert!(exhausted, "the livelock was not stopped by the budget"),
+        Err(_) => panic!("the livelock kept the executor for 120 s: the supervisor never ran (yield bound broken?)"),
+    }
+}
+
 #[test]
 fn max_events_stops_any_run_with_exit_3_and_the_replay_line() {
     let (code, out) = ckptsim(&["run", "scenarios/seeds/001-kafka-offsets.toml", "--max-events", "200"]);

@@ -82,33 +82,35 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     };
     // Per key: the first position of every value in the reference sequence (what
     // `seq.iter().position(..)` finds, without a scan per output row).
-    let first_pos: BTreeMap<&Value, FirstPositions> =
-        reference.per_key.iter().map(|(k, seq)| (k, FirstPositions::new(seq))).collect();
+    let first_pos: BTreeMap<&Value, (&[Value], FirstPositions)> =
+        reference.per_key.iter().map(|(k, seq)| (k, (seq.as_slice(), FirstPositions::new(seq)))).collect();
     // The last value per key, and per key and producing attempt: a new attempt's first value
     // is judged against the key's last value from any attempt (a restore may go back, never
     // skip), later values against the same attempt's own previous value. An attempt whose
     // TaskManager lost its JobManager keeps running until it notices (Flink's zombie window
     // between the JobManager's and the TaskManager's heartbeat timeouts); its print output
     // interleaves with the new attempt's and each follows its own lineage.
-    let mut last: BTreeMap<Value, Value> = BTreeMap::new();
-    let mut last_by_attempt: BTreeMap<(Value, ckptsim::TaskId, ckptsim::Attempt), Value> = BTreeMap::new();
+    // Kept with each last value: its first position in the key's reference sequence (what a
+    // search for it finds when it is the previous value), found once when it was the output.
+    let mut last: BTreeMap<Value, Option<usize>> = BTreeMap::new();
+    let mut last_by_attempt: BTreeMap<(Value, ckptsim::TaskId, ckptsim::Attempt), Option<usize>> = BTreeMap::new();
     for r in rows {
         let v = &r.value;
         let k = key_of(v);
         let lineage = (k.clone(), r.task, r.attempt);
-        let want = reference.per_key.get(&k);
-        match want {
+        let mut pos = None;
+        match first_pos.get(&k) {
             None => anomalies.push(format!("t={} key {k}: output {v} for a key the reference never emits", r.time_ms)),
             Some(_) if replays_may_double_count => {}
-            Some(seq) if unordered => {
-                if first_pos[&k].get(seq, v).is_none() {
+            Some((seq, positions)) if unordered => {
+                pos = positions.get(seq, v);
+                if pos.is_none() {
                     anomalies.push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms));
                 }
             }
-            Some(seq) => {
-                let positions = &first_pos[&k];
-                let pos = positions.get(seq, v);
-                let prev = last_by_attempt.get(&lineage).or_else(|| last.get(&k)).and_then(|p| positions.get(seq, p));
+            Some((seq, positions)) => {
+                pos = positions.get(seq, v);
+                let prev = last_by_attempt.get(&lineage).or_else(|| last.get(&k)).copied().flatten();
                 match (pos, prev) {
                     (None, _) => anomalies
                         .push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms)),
@@ -124,8 +126,8 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
                 }
             }
         }
-        last_by_attempt.insert(lineage, v.clone());
-        last.insert(k, v.clone());
+        last_by_attempt.insert(lineage, pos);
+        last.insert(k, pos);
     }
     let two_pc = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
     let across = if replays_may_double_count || two_pc || unordered {

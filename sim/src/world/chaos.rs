@@ -100,7 +100,7 @@ pub(super) fn apply_fault(
                 s.with(|w| {
                     if let Some(t) = w.graph.find_task(&w.spec, task) {
                         w.faults.failing_tasks.insert(t);
-                        let keys: Vec<_> = w.wake.task_notify.keys().filter(|k| k.0 == t).copied().collect();
+                        let keys: Vec<_> = w.wake.live_tasks.iter().filter(|k| k.0 == t).copied().collect();
                         for k in keys {
                             w.notify_task(k);
                         }
@@ -160,12 +160,12 @@ pub(super) fn apply_fault(
     }
     // Wake everything so the new fault state is seen.
     s.with(|w| {
-        let keys: Vec<_> = w.wake.task_notify.keys().copied().collect();
+        let keys: Vec<_> = w.wake.live_tasks.iter().copied().collect();
         for k in keys {
             w.notify_task(k);
         }
-        if let Some(n) = w.wake.node_notify.get(&JM) {
-            n.notify_one();
+        if w.net.alive.get(&JM).copied().unwrap_or(false) {
+            w.notify(Sleeper::Node(JM));
         }
     });
 }
@@ -199,8 +199,8 @@ fn crash_tm(
                 // The crashed process's tasks are gone: forget their mailboxes.
                 let dead: Vec<_> = w
                     .wake
-                    .task_notify
-                    .keys()
+                    .live_tasks
+                    .iter()
                     .filter(|k| w.graph.tasks.get(k.0 .0 as usize).is_some_and(|t| t.tm == TmId(*tm)))
                     .copied()
                     .collect();
@@ -253,7 +253,7 @@ fn crash_jm(s: &Shared, handle: &Handle, jm_node: madsim::task::NodeId, restart_
             }
             w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
             // TaskManagers lose their leader and cancel every task.
-            let keys: Vec<_> = w.wake.task_notify.keys().copied().collect();
+            let keys: Vec<_> = w.wake.live_tasks.iter().copied().collect();
             for k in keys {
                 w.tasks.cancelled.insert(k);
                 w.notify_task(k);

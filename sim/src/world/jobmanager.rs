@@ -5,11 +5,9 @@ use super::*;
 // ------------------------------------------------------------------ JobManager
 
 pub(super) async fn jm_main(s: Shared, seed: u64) {
-    let notify = Arc::new(Notify::new());
     let (params, restore, mut epoch, next_checkpoint_id) = s.with(|w| {
         w.jm_epoch += 1;
         w.net.alive.insert(JM, true);
-        w.wake.node_notify.insert(JM, notify.clone());
         clear_inbox(w, JM);
         let params = w.spec.job_params(w.graph.tasks.clone(), stream(seed, 2 + w.jm_epoch).random());
         // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
@@ -149,9 +147,12 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
         let storage_up = s.with(|w| w.faults.storage_up);
         jm.handle_storage_status(now, storage_up);
         route_jm_outputs(&s, &mut jm, now, epoch, &last_hb);
-        let hb_next = last_hb.values().map(|(at, _)| at + hb_timeout + 1).min();
+        // The next heartbeat timeout of a TaskManager not yet judged lost (a lost one's timeout
+        // is past: counting it woke this loop every millisecond while a partition or a crashed
+        // process kept its heartbeats away, for nothing).
+        let hb_next = last_hb.iter().filter(|(tm, _)| !lost.contains(tm)).map(|(_, (at, _))| at + hb_timeout + 1).min();
         let deadline = s.with(|w| [jm.poll_timeout(), hb_next, w.next_arrival(JM)].into_iter().flatten().min());
-        wait(&s, Sleeper::Node(JM), &notify, deadline.map(|d| d.max(now))).await;
+        wait(&s, Sleeper::Node(JM), deadline.map(|d| d.max(now))).await;
     }
 }
 

@@ -42,6 +42,7 @@ mod tasks;
 pub mod trace;
 mod uploads;
 mod user_io;
+mod wake;
 
 use crate::graph::Graph;
 use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec, LogRecords};
@@ -79,6 +80,7 @@ use taskmanager::*;
 use tasks::*;
 use uploads::*;
 use user_io::*;
+use wake::*;
 
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -122,26 +124,6 @@ struct Network {
     alive: BTreeMap<Addr, bool>,
     /// Per TaskManager, its incarnation: messages to an older one are dropped.
     tm_incarnation: BTreeMap<u32, u64>,
-}
-
-/// Who sleeps until when, and how to wake them (`supervise.rs`'s `wait`).
-struct Wakers {
-    /// The virtual time each sleeping loop wakes at (absent: only when notified).
-    at_ms: BTreeMap<Sleeper, u64>,
-    /// The wakers of the loops sleeping in [`wait`] now (cleared at teardown: a waker holds its
-    /// task, which holds the world).
-    wakers: BTreeMap<Sleeper, std::task::Waker>,
-    node_notify: BTreeMap<Addr, Arc<Notify>>,
-    task_notify: BTreeMap<(TaskId, Attempt), Arc<Notify>>,
-    chaos: Arc<Notify>,
-}
-
-impl Wakers {
-    /// `who` no longer sleeps in [`wait`]: forget its waker and wake-up time.
-    fn unregister(&mut self, who: Sleeper) {
-        self.wakers.remove(&who);
-        self.at_ms.remove(&who);
-    }
 }
 
 /// The data plane between tasks (`tasks.rs`): bounded channels and the socket source.
@@ -488,24 +470,6 @@ impl World {
     /// When the next message for `to` arrives.
     fn next_arrival(&self, to: Addr) -> Option<u64> {
         self.net.in_flight.get(&to).and_then(|q| q.peek()).map(|m| m.at)
-    }
-
-    /// Makes `who` wake at `at_ms` if it sleeps in [`wait`] past then: a timer on its waker, so
-    /// a message or buffer in flight costs its receiver one wake-up, at arrival. A loop that is
-    /// not sleeping computes its deadline from the queues before it sleeps, so it needs nothing.
-    fn wake_at(&mut self, who: Sleeper, at_ms: u64) {
-        let Some(waker) = self.wake.wakers.get(&who) else { return };
-        if self.wake.at_ms.get(&who).is_some_and(|&d| d <= at_ms) {
-            return;
-        }
-        self.wake.at_ms.insert(who, at_ms);
-        arm_timer(&self.clock, self.t0, at_ms, waker);
-    }
-
-    fn notify_task(&self, key: (TaskId, Attempt)) {
-        if let Some(n) = self.wake.task_notify.get(&key) {
-            n.notify_one();
-        }
     }
 
     /// An anchor's event happened: its faults go to the chaos loop, its actions leave the

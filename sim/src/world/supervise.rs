@@ -142,13 +142,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             alive: BTreeMap::new(),
             tm_incarnation: BTreeMap::new(),
         },
-        wake: Wakers {
-            at_ms: BTreeMap::new(),
-            wakers: BTreeMap::new(),
-            node_notify: BTreeMap::new(),
-            task_notify: BTreeMap::new(),
-            chaos: Arc::new(Notify::new()),
-        },
+        wake: Wakers::new(),
         data: DataPlane {
             channels: BTreeMap::new(),
             item_seq: 0,
@@ -247,7 +241,9 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
     // Checked after every step in debug builds; in release once per run, here.
     w.invariants();
     // Killed loops' wakers would keep their tasks, and so this world, alive.
-    w.wake.wakers.clear();
+    for who in w.wake.sleepers.keys().copied().collect::<Vec<_>>() {
+        w.wake.forget(who);
+    }
     let stop = w.spec.stop_at_ms;
     for row in w.obs.checkpoints.values_mut() {
         if row.end_ms.is_none() {
@@ -329,7 +325,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         socket_marks: std::mem::take(&mut w.obs.socket_marks),
         socket_last_connected_ms: w.obs.socket_last_connected_ms,
         lost_final_states: std::mem::take(&mut w.obs.lost_final_states),
-        live_at_end: w.wake.task_notify.keys().copied().collect(),
+        live_at_end: w.wake.live_tasks.iter().copied().collect(),
         retained: w.services.retained.iter().map(|c| c.id).collect(),
         last_fault_end_ms: w.faults.last_end_ms,
         stop_at_ms: stop,
@@ -348,67 +344,6 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         restored_keyed: std::mem::take(&mut w.obs.restored_keyed),
         restored_lists: std::mem::take(&mut w.obs.restored_lists),
     }
-}
-
-/// A loop that sleeps in [`wait`]: a node's control loop or a task attempt.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Sleeper {
-    Node(Addr),
-    Task(TaskId, Attempt),
-    /// A TaskManager's snapshot uploader (`uploads.rs`).
-    Uploader(u32),
-}
-
-/// Registers a madsim timer at `at_ms` that wakes `waker` (madsim's `Sleep` adds its timer when
-/// first polled, and a timer that outlives its sleep only causes a spurious poll).
-pub(super) fn arm_timer(clock: &SimClock, t0: Instant, at_ms: u64, waker: &std::task::Waker) {
-    use std::future::Future;
-    let mut sleeper = std::pin::pin!(clock.time.sleep_until(t0 + Duration::from_millis(at_ms)));
-    if sleeper.as_mut().poll(&mut std::task::Context::from_waker(waker)).is_ready() {
-        waker.wake_by_ref();
-    }
-}
-
-/// Sleeps `who` until `notify` fires or virtual time reaches its wake-up time: `deadline_ms`,
-/// or earlier if [`World::wake_at`] moves it (a message or buffer due sooner). Biased towards
-/// the notification.
-pub(super) async fn wait(s: &Shared, who: Sleeper, notify: &Notify, deadline_ms: Option<u64>) {
-    use std::future::Future;
-    use std::task::Poll;
-    let mut notified = std::pin::pin!(notify.notified());
-    let mut armed = false;
-    std::future::poll_fn(|cx| {
-        if notified.as_mut().poll(cx).is_ready() {
-            if armed {
-                s.with(|w| w.wake.unregister(who));
-            }
-            return Poll::Ready(());
-        }
-        s.with(|w| {
-            if !armed {
-                armed = true;
-                w.wake.wakers.insert(who, cx.waker().clone());
-                match deadline_ms {
-                    Some(d) => {
-                        w.wake.at_ms.insert(who, d);
-                        arm_timer(&w.clock, w.t0, d, cx.waker());
-                    }
-                    None => {
-                        w.wake.at_ms.remove(&who);
-                    }
-                }
-                return Poll::Pending;
-            }
-            if w.wake.at_ms.get(&who).is_some_and(|&d| d <= w.now()) {
-                // Woken by its time: unregistered in the same step.
-                w.wake.unregister(who);
-                Poll::Ready(())
-            } else {
-                Poll::Pending
-            }
-        })
-    })
-    .await;
 }
 
 /// Waits for `notify` or until `deadline` (whichever first). Biased towards the notification.

@@ -5,13 +5,11 @@ use super::*;
 // ------------------------------------------------------------------ TaskManager
 
 pub(super) async fn tm_main(s: Shared, tm: u32) {
-    let notify = Arc::new(Notify::new());
     let incarnation = s.with(|w| {
         let inc = w.net.tm_incarnation.entry(tm).or_insert(0);
         *inc += 1;
         let inc = *inc;
         w.net.alive.insert(tm_addr(tm), true);
-        w.wake.node_notify.insert(tm_addr(tm), notify.clone());
         clear_inbox(w, tm_addr(tm));
         w.tr_typed(&tm_node(tm), "tm-start", EventData::TmStart { incarnation: inc });
         inc
@@ -40,8 +38,8 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                 if now >= next_send {
                     let running: Vec<(TaskId, Attempt)> = w
                         .wake
-                        .task_notify
-                        .keys()
+                        .live_tasks
+                        .iter()
                         .filter(|k| w.graph.tasks.get(k.0 .0 as usize).is_some_and(|t| t.tm == TmId(tm)))
                         .copied()
                         .collect();
@@ -53,8 +51,8 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                     *last = now;
                     let mine: Vec<_> = w
                         .wake
-                        .task_notify
-                        .keys()
+                        .live_tasks
+                        .iter()
                         .filter(|k| w.graph.tasks.get(k.0 .0 as usize).is_some_and(|t| t.tm == TmId(tm)))
                         .copied()
                         .collect();
@@ -92,7 +90,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                     }
                     let s2 = s.clone();
                     s.with(|w| {
-                        w.wake.task_notify.insert((task, attempt), Arc::new(Notify::new()));
+                        w.wake.live_tasks.insert((task, attempt));
                         w.tasks.mail.insert((task, attempt), VecDeque::new());
                     });
                     madsim::task::spawn_local(task_main(s2, tm, task, attempt, restore));
@@ -100,7 +98,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
                 Msg::Cancel { task, attempt } => s.with(|w| {
                     // Flink's TaskExecutor.cancelTask acknowledges at once, known task or not.
                     w.send(tm_addr(tm), JM, Msg::CancelAck { task, attempt });
-                    if w.wake.task_notify.contains_key(&(task, attempt)) {
+                    if w.wake.live_tasks.contains(&(task, attempt)) {
                         w.tasks.cancelled.insert((task, attempt));
                         w.notify_task((task, attempt));
                         let timeout = w.spec.cluster.task_cancellation_timeout_ms;
@@ -121,7 +119,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
             }
         }
         let deadline = s.with(|w| w.next_arrival(tm_addr(tm)));
-        wait(&s, Sleeper::Node(tm_addr(tm)), &notify, deadline).await;
+        wait(&s, Sleeper::Node(tm_addr(tm)), deadline).await;
     }
 }
 
@@ -143,7 +141,7 @@ fn cancellation_watchdog(w: &mut World, tm: u32) -> bool {
         .collect();
     let mut fired = None;
     for (k, at) in mine {
-        if !w.wake.task_notify.contains_key(&k) {
+        if !w.wake.live_tasks.contains(&k) {
             w.tasks.cancel_deadlines.remove(&k); // it stopped in time
         } else if at <= now && fired.is_none() {
             fired = Some(k);
@@ -208,8 +206,7 @@ pub(super) fn clear_inbox(w: &mut World, node: Addr) {
     if let Some(q) = w.net.in_flight.get_mut(&node) {
         q.retain(|m| m.at > now);
     }
-    w.wake.at_ms.remove(&Sleeper::Node(node));
-    w.wake.wakers.remove(&Sleeper::Node(node));
+    w.wake.forget(Sleeper::Node(node));
 }
 
 pub(super) fn mail(s: &Shared, task: TaskId, attempt: Attempt, m: TaskMail) {

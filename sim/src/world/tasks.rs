@@ -135,10 +135,9 @@ pub(super) async fn task_main(
     let bw = spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
     let extra = s.with(|w| w.latencies.deploy_ms + if restore.is_some() { w.latencies.restore_ms } else { 0 });
     sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw + extra)).await;
-    let notify = match s.with(|w| w.wake.task_notify.get(&key).cloned()) {
-        Some(n) => n,
-        None => return,
-    };
+    if !s.with(|w| w.wake.live_tasks.contains(&key)) {
+        return;
+    }
     let now = clock.now();
     let mut tspec = graph.task_spec(&spec, task, attempt);
     // A log source with a watermark strategy (event time, semantics §11).
@@ -255,7 +254,8 @@ pub(super) async fn task_main(
                         w.data.socket_reader = None;
                     }
                     drop_attempt(w, key);
-                    w.wake.task_notify.remove(&key);
+                    w.wake.live_tasks.remove(&key);
+                    w.wake.forget(Sleeper::Task(task, attempt));
                     // Lines the server wrote to the connection while the task was cancelling die
                     // with it (a socket cannot replay them).
                     if let Some(unread) = w.tasks.mail.remove(&key) {
@@ -505,13 +505,21 @@ pub(super) async fn task_main(
             }
             continue;
         }
-        steps_in_a_row = 0;
         // 8. Idle: wait for input, credit, mail, cancel or a timer.
         if profile_variant_spins(&spec) {
-            // Planted livelock (variant idle-spin): poll again at once; time never advances.
-            madsim::task::yield_now().await;
+            // Planted livelock (variant idle-spin): the idle task believes it has work and looks
+            // again at once, as after an input step, so time never advances. Only the yield
+            // bound lets the other loops run, the supervisor among them, which stops the run at
+            // its event budget (`sim/tests/event_budget.rs`: without the bound the run hangs).
+            if steps_in_a_row < STEPS_BEFORE_YIELD {
+                steps_in_a_row += 1;
+            } else {
+                steps_in_a_row = 0;
+                madsim::task::yield_now().await;
+            }
             continue;
         }
+        steps_in_a_row = 0;
         let deadline = [
             wake_at,
             t.poll_timeout(),
@@ -523,7 +531,7 @@ pub(super) async fn task_main(
         .into_iter()
         .flatten()
         .min();
-        wait(&s, Sleeper::Task(task, attempt), &notify, deadline.map(|d| d.max(now + 1))).await;
+        wait(&s, Sleeper::Task(task, attempt), deadline.map(|d| d.max(now + 1))).await;
     }
 }
 
@@ -660,7 +668,8 @@ pub(super) fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
     if w.data.socket_reader == Some(key) {
         w.data.socket_reader = None;
     }
-    w.wake.task_notify.remove(&key);
+    w.wake.live_tasks.remove(&key);
+    w.wake.forget(Sleeper::Task(key.0, key.1));
     if let Some(unread) = w.tasks.mail.remove(&key) {
         lose_unread_lines(w, unread);
     }

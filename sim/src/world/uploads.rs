@@ -23,13 +23,11 @@ pub(super) fn queue_upload(w: &mut World, tm: u32, due_ms: u64, up: Upload) {
 pub(super) fn spawn_uploader(s: &Shared, tm: u32) {
     s.with(|w| {
         w.tasks.uploads.remove(&tm);
-        w.wake.at_ms.remove(&Sleeper::Uploader(tm));
-        w.wake.wakers.remove(&Sleeper::Uploader(tm));
+        w.wake.forget(Sleeper::Uploader(tm));
     });
     let s = s.clone();
     madsim::task::spawn_local(async move {
         // Never notified: the uploader wakes at its deadline or when `queue_upload` moves it.
-        let idle = Notify::new();
         loop {
             let next = s.with(|w| loop {
                 let now = w.now();
@@ -41,7 +39,7 @@ pub(super) fn spawn_uploader(s: &Shared, tm: u32) {
                 let up = q.remove(&(due, seq)).expect("the first upload");
                 finish_upload(w, tm, up);
             });
-            wait(&s, Sleeper::Uploader(tm), &idle, next).await;
+            wait(&s, Sleeper::Uploader(tm), next).await;
         }
     });
 }
@@ -52,7 +50,7 @@ fn finish_upload(w: &mut World, tm: u32, up: Upload) {
     let Upload { key, id, snapshot } = up;
     let (task, attempt) = key;
     let now = w.now();
-    let gone = w.tasks.cancelled.contains(&key) || !w.wake.task_notify.contains_key(&key);
+    let gone = w.tasks.cancelled.contains(&key) || !w.wake.live_tasks.contains(&key);
     let result = if gone {
         SnapshotResult::Abandoned
     } else if w.faults.storage_up {
