@@ -37,6 +37,9 @@ mod event_time;
 #[path = "conformance/rescale.rs"]
 mod rescale;
 
+#[path = "conformance/interval_join.rs"]
+mod interval_join;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -53,6 +56,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(two_phase_commit::census());
     all.extend(event_time::census());
     all.extend(rescale::census());
+    all.extend(interval_join::census());
     all
 }
 
