@@ -40,6 +40,9 @@ mod rescale;
 #[path = "conformance/interval_join.rs"]
 mod interval_join;
 
+#[path = "conformance/stop_with_savepoint.rs"]
+mod stop_with_savepoint;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -57,6 +60,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(event_time::census());
     all.extend(rescale::census());
     all.extend(interval_join::census());
+    all.extend(stop_with_savepoint::census());
     all
 }
 

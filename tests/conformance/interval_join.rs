@@ -125,10 +125,7 @@ struct Case {
 }
 
 fn both(method: &'static str, check: fn(bool) -> Result<(), String>) -> Vec<Case> {
-    [true, false]
-        .into_iter()
-        .map(|lf| Case { flink: flink(IJ, method, V2X), left_faster: Some(lf), check })
-        .collect()
+    [true, false].into_iter().map(|lf| Case { flink: flink(IJ, method, V2X), left_faster: Some(lf), check }).collect()
 }
 
 fn once(method: &'static str, check: fn(bool) -> Result<(), String>) -> Vec<Case> {
