@@ -37,6 +37,12 @@ mod event_time;
 #[path = "conformance/rescale.rs"]
 mod rescale;
 
+#[path = "conformance/interval_join.rs"]
+mod interval_join;
+
+#[path = "conformance/stop_with_savepoint.rs"]
+mod stop_with_savepoint;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -53,6 +59,8 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(two_phase_commit::census());
     all.extend(event_time::census());
     all.extend(rescale::census());
+    all.extend(interval_join::census());
+    all.extend(stop_with_savepoint::census());
     all
 }
 
