@@ -21,8 +21,6 @@
 //! The determinism rules for user code are in [`ckptsim::user`]; the scenario harness runs
 //! every scenario twice per seed and compares the trace hashes.
 
-#![warn(missing_docs)]
-
 use crate::check::Verdict;
 use crate::reference::Reference;
 use crate::scenario::{self, OperatorKindSpec, Scenario, ScenarioError};

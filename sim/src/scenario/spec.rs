@@ -1,7 +1,5 @@
 //! The normalized description of one run that the world executes: job pipeline, input, cluster model, actions and faults (built from a scenario file).
 
-#![warn(missing_docs)]
-
 use ckptsim::config::{CheckpointConfig, RestartStrategyConfig, Retune};
 use ckptsim::operator::{Aggregate, FailureInjector, Udf};
 use ckptsim::source::StartupMode;
