@@ -211,6 +211,11 @@ pub struct OperatorSpec {
     /// under in the [`crate::user::Registry`]. The kind is then `log-source` (a replayable
     /// source of splits with positions) or `two-phase-commit-sink`, hosted with the user's code.
     pub user_io: Option<String>,
+    /// `user-sink` only: `delivery_guarantee`, which of the registered implementations of
+    /// `user_io` runs (Flink's `DeliveryGuarantee`, set on a sink builder such as
+    /// `KafkaSinkBuilder.setDeliveryGuarantee`). `None`: the registration decides (the later
+    /// one when the name is registered both ways).
+    pub delivery_guarantee: Option<DeliveryGuarantee>,
     /// Number of parallel subtasks (>= 1). Always 1 for `socket-source` and `key_by`.
     pub parallelism: u32,
     /// Fail the task whenever it processes a record whose value (as displayed) equals this.
@@ -259,6 +264,40 @@ impl OperatorSpec {
             || self.fail_every_nth.is_some()
             || self.fail_at_ms.is_some()
             || self.more_injectors != MoreInjectors::default()
+    }
+}
+
+/// What a `user-sink` promises (`delivery_guarantee`), after Flink's
+/// `org.apache.flink.connector.base.DeliveryGuarantee`. Its scenario names are its serde names
+/// (one table, shared by the loader and `emit`: [`super::names`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryGuarantee {
+    /// `exactly-once`: a two-phase-commit sink (`Registry::with_sink`): writes in
+    /// transactions pre-committed at the snapshot and committed when the checkpoint completes.
+    ExactlyOnce,
+    /// `at-least-once`: writes visible at once, flushed at every checkpoint
+    /// (`Registry::with_at_least_once_sink`); a restore may publish records again.
+    AtLeastOnce,
+}
+
+impl DeliveryGuarantee {
+    /// Every guarantee.
+    pub const ALL: [DeliveryGuarantee; 2] = [DeliveryGuarantee::ExactlyOnce, DeliveryGuarantee::AtLeastOnce];
+
+    /// The scenario name (`delivery_guarantee = "..."`).
+    pub fn name(self) -> String {
+        super::names::name_of(&self)
+    }
+
+    /// The guarantee named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        super::names::parse_as(s)
+    }
+
+    /// Every scenario name, comma separated.
+    pub fn names() -> String {
+        super::names::list_of(&Self::ALL)
     }
 }
 

@@ -50,6 +50,9 @@ pub struct OpSpec {
     /// `PrintSink` once resolved): the user's writer and its external system, whose published
     /// records are the run's printed output.
     pub user_writer: Option<crate::user::UserWriterRef>,
+    /// A `user-sink`'s `delivery_guarantee`: which registered implementation a
+    /// [`crate::user::Registry`] resolves it to (`None`: the later registration).
+    pub delivery_guarantee: Option<crate::scenario::DeliveryGuarantee>,
 }
 
 /// What an operator of a [`JobSpec`] does (the scenario's `kind`).
