@@ -10,8 +10,6 @@
 //! println!("trace hash {:016x}", report.trace_hash());
 //! ```
 
-#![warn(missing_docs)]
-
 use crate::check::signature::{self, Anomaly};
 use crate::check::Verdict;
 use crate::outcome::{self, ExpectResult, Outcome};

@@ -31,8 +31,6 @@
 //! the `CKPTSIM_` name wins when both are set. A failure prints the run and the seeds that
 //! failed. Filters and `--list` are libtest's (`cargo test --test scenarios -- negative/`).
 
-#![warn(missing_docs)]
-
 use crate::api;
 use crate::load;
 use crate::user::{self, Registry};

@@ -1,6 +1,52 @@
 //! ckptsim's world: the madsim simulation hosting the core, scenario files, checkers, reports and sweeps.
 //!
 //! The modules follow one run's pipeline; `ARCHITECTURE.md` has the codemap of every file.
+//!
+//! A downstream crate needs three things: a [`user::Registry`] with its own operators, sources,
+//! sinks and checkers (empty for the built-in ones), one of the [`api`] entry points, and a seed.
+//!
+//! Run a scenario file under its own seed (`seed` key) and look at the verdict:
+//!
+//! ```
+//! use ckptsim_sim::api;
+//! use ckptsim_sim::user::Registry;
+//!
+//! let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/seeds/004-wordcount-restore.toml");
+//! let report = api::run_file(path, None, &Registry::new()).expect("the scenario loads");
+//! assert!(report.passed(), "{}", report.render());
+//! ```
+//!
+//! Write the job in Rust with [`api::JobBuilder`] (the same keys and validation as a file),
+//! run it under a chosen seed, and replay that seed: the same seed gives the same run, so the
+//! same trace hash and verdict (this is what `MADSIM_TEST_SEED` in [`harness`] relies on):
+//!
+//! ```
+//! use ckptsim_sim::api::{self, JobBuilder};
+//! use ckptsim_sim::user::Registry;
+//!
+//! let registry = Registry::new();
+//! let spec = JobBuilder::new("wordcount-under-failure")
+//!     .top("stop_at_ms = 8000")
+//!     .section("checkpoint", "interval_ms = 500")
+//!     .operator("socket-source", &[])
+//!     .operator("flat_map", &[("function", "\"split_words_to_pairs\"")])
+//!     .operator("key_by", &[])
+//!     .operator("sum", &[("name", "\"Sum\"")])
+//!     .operator("print-sink", &[])
+//!     .section("input", "lines = [{ at_ms = 1000, line = \"a b a\" }, { at_ms = 3000, line = \"b\" }]")
+//!     .table_entry("faults", "kind = \"task-failure\"\ntarget = \"Sum[0]\"\nat_ms = 2000")
+//!     .build(&registry)
+//!     .expect("a valid job");
+//! let first = api::run_spec(&spec, 7, &registry);
+//! let replay = api::run_spec(&spec, 7, &registry);
+//! assert_eq!(first.trace_hash(), replay.trace_hash());
+//! assert!(first.verdict("state").is_some_and(|v| v.passed != Some(false)), "{}", first.render());
+//! ```
+//!
+//! Every item of this library is documented (`missing_docs` warns); what is public only for
+//! the binary's subcommands lives under [`tools`].
+
+#![warn(missing_docs)]
 
 /// 3. Judging a run: the reference fold, one checker per property, expectations and the verdict ([`outcome`]).
 pub mod check;

@@ -18,8 +18,6 @@
 //! }
 //! ```
 
-#![warn(missing_docs)]
-
 use crate::api::JobBuilder;
 use crate::spec::JobSpec;
 use crate::user::Registry;

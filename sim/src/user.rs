@@ -21,11 +21,9 @@
 //! The determinism rules for user code are in [`ckptsim::user`]; the scenario harness runs
 //! every scenario twice per seed and compares the trace hashes.
 
-#![warn(missing_docs)]
-
 use crate::check::Verdict;
 use crate::reference::Reference;
-use crate::scenario::{self, OperatorKindSpec, Scenario, ScenarioError};
+use crate::scenario::{self, DeliveryGuarantee, OperatorKindSpec, Scenario, ScenarioError};
 use crate::spec::{JobSpec, OpKind, OpSpec};
 use crate::world::RunResult;
 use ckptsim::operator::Operator;
@@ -72,6 +70,9 @@ pub struct Registry {
     sources: BTreeMap<String, UserSourceFactory>,
     sinks: BTreeMap<String, UserSinkFactory>,
     writers: BTreeMap<String, UserWriterFactory>,
+    /// Per sink name, the guarantee of its later registration: what a `user-sink` without
+    /// `delivery_guarantee` runs.
+    sink_default: BTreeMap<String, DeliveryGuarantee>,
     checkers: Vec<Arc<dyn Checker>>,
 }
 
@@ -118,12 +119,15 @@ impl Registry {
 
     /// Registers a user two-phase-commit sink under `name` (`kind = "user-sink"`, `function =
     /// "name"`); `make` builds its external system, once per run. A second registration of a
-    /// name replaces the first.
+    /// name replaces the first. The same name may also be registered as an at-least-once sink
+    /// ([`Registry::with_at_least_once_sink`]): a scenario then picks one with
+    /// `delivery_guarantee = "exactly-once"` or `"at-least-once"`, and without that key the
+    /// later registration runs.
     pub fn with_sink<F>(mut self, name: &str, make: F) -> Self
     where
         F: Fn() -> Box<dyn UserSinkSystem> + Send + Sync + 'static,
     {
-        self.writers.remove(name);
+        self.sink_default.insert(name.to_string(), DeliveryGuarantee::ExactlyOnce);
         self.sinks.insert(name.to_string(), Arc::new(make));
         self
     }
@@ -133,14 +137,27 @@ impl Registry {
     /// at every checkpoint; `make` builds its external system, once per run. The job's sink is
     /// then an at-least-once sink: its published records are the printed output the
     /// `at-least-once` checker reads, and duplicates after a restore are expected. A name
-    /// registered both ways keeps the later registration.
+    /// registered both ways runs the one its scenario's `delivery_guarantee` names, else the
+    /// later registration.
     pub fn with_at_least_once_sink<F>(mut self, name: &str, make: F) -> Self
     where
         F: Fn() -> Box<dyn UserWriterSystem> + Send + Sync + 'static,
     {
-        self.sinks.remove(name);
+        self.sink_default.insert(name.to_string(), DeliveryGuarantee::AtLeastOnce);
         self.writers.insert(name.to_string(), Arc::new(make));
         self
+    }
+
+    /// The guarantees the sink registered under `name` can give (empty: not registered).
+    pub fn sink_guarantees(&self, name: &str) -> Vec<DeliveryGuarantee> {
+        let mut g = Vec::new();
+        if self.sinks.contains_key(name) {
+            g.push(DeliveryGuarantee::ExactlyOnce);
+        }
+        if self.writers.contains_key(name) {
+            g.push(DeliveryGuarantee::AtLeastOnce);
+        }
+        g
     }
 
     /// The source factory registered under `name`.
@@ -199,7 +216,9 @@ impl Registry {
                 u.factory = self.sources.get(&u.name).cloned();
             }
             if let Some(u) = o.user_sink.take() {
-                if let Some(f) = self.writers.get(&u.name) {
+                let guarantee = o.delivery_guarantee.or_else(|| self.sink_default.get(&u.name).copied());
+                let writer = self.writers.get(&u.name).filter(|_| guarantee == Some(DeliveryGuarantee::AtLeastOnce));
+                if let Some(f) = writer {
                     // An at-least-once sink: the model's print sink, its rows the user's writes.
                     o.kind = OpKind::PrintSink;
                     o.user_writer = Some(UserWriterRef::new(&u.name, f.clone()));
@@ -301,6 +320,11 @@ impl<F> Registered<F> {
     pub fn name(&self) -> &str {
         &self.name
     }
+
+    /// Whether a registry attached the implementation.
+    pub fn is_resolved(&self) -> bool {
+        self.factory.is_some()
+    }
 }
 
 impl<F> PartialEq for Registered<F> {
@@ -392,13 +416,24 @@ pub fn check_user_operators(
                     format!("unknown user {what} `{function}`; {known}"),
                 ));
             }
-            if source && scenario.operators[..i].iter().any(|o| o.kind.is_source() && o.user_io.is_some()) {
-                return Err(scenario::error_at_key(
-                    file,
-                    text,
-                    &format!("operators[{i}].kind"),
-                    "a job has at most one user-source (beside any number of log sources)",
-                ));
+            if let Some(g) = o.delivery_guarantee {
+                let can = registry.sink_guarantees(function);
+                if !can.contains(&g) {
+                    let (has, needs) = match g {
+                        DeliveryGuarantee::ExactlyOnce => ("with_at_least_once_sink", "with_sink (a UserSinkSystem)"),
+                        DeliveryGuarantee::AtLeastOnce => ("with_sink", "with_at_least_once_sink (a UserWriterSystem)"),
+                    };
+                    return Err(scenario::error_at_key(
+                        file,
+                        text,
+                        &format!("operators[{i}].delivery_guarantee"),
+                        format!(
+                            "user sink `{function}` cannot give {}: it is registered only by Registry::{has}; \
+                             register it by Registry::{needs} under the same name, or drop the key",
+                            g.name()
+                        ),
+                    ));
+                }
             }
             continue;
         }

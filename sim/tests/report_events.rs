@@ -36,3 +36,34 @@ fn tm_restart_and_task_lanes_come_from_typed_events() {
     assert!(tl.tasks.iter().all(|t| t.tm.is_some()), "a lane without its TaskManager");
     assert!(tl.faults.iter().any(|f| f.label.starts_with("TmCrash")), "{:?}", tl.faults);
 }
+
+/// Triage finds a task's events by typed data, not by its name in the text: every task event
+/// maps to the task its `EventData` names, every JobManager task transition to the task of its
+/// `task_transitions` row, and job-level lines (which mention a task in their text) to none.
+#[test]
+fn triage_reads_each_events_task_from_typed_data() {
+    use ckptsim_sim::trace::EventData;
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/faults/tm-crash.toml");
+    let spec = load::load_spec(&path).expect("scenario loads");
+    let o = outcome::run(&spec, spec.default_seed);
+    let events = o.run.trace.events();
+    let tasks = ckptsim_sim::triage::event_tasks(&o.run);
+    assert_eq!(tasks.len(), events.len());
+    let mut transitions = 0;
+    for (e, t) in events.iter().zip(&tasks) {
+        match (&e.data, e.node.as_str(), e.kind) {
+            (EventData::Task { task }, _, _) => assert_eq!(*t, Some(task.0 as usize), "{}", e.line()),
+            (_, "jm", "task") => {
+                let (_, name, _, _) = &o.run.task_transitions[transitions];
+                transitions += 1;
+                let i = t.unwrap_or_else(|| panic!("a transition without its task: {}", e.line()));
+                assert_eq!(&o.run.task_names[i], name, "{}", e.line());
+                assert!(e.detail.starts_with(name.as_str()), "{}", e.line());
+            }
+            (_, "jm", "job" | "failure") => assert_eq!(*t, None, "{}", e.line()),
+            _ => {}
+        }
+    }
+    assert_eq!(transitions, o.run.task_transitions.len());
+    assert!(transitions > 0 && tasks.iter().filter(|t| t.is_some()).count() > transitions, "no task events");
+}

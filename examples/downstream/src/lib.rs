@@ -106,12 +106,16 @@ impl UserOperator for WordCounter {
 }
 
 /// The scenarios' registry: `function = "word_counter"` and `"recent_words"` (operators),
-/// `"words"` (source), `"ledger"` (two-phase-commit sink), `"append_log"` (at-least-once sink).
+/// `"words"` and `"shouted_words"` (sources), `"ledger"` (a sink that can give either delivery
+/// guarantee: two-phase commit by default, `delivery_guarantee = "at-least-once"` writes without
+/// transactions), `"append_log"` (at-least-once sink).
 pub fn registry() -> Registry {
     Registry::new()
         .with_operator("word_counter", || Box::new(WordCounter::new()))
         .with_operator("recent_words", || Box::new(RecentWords::new()))
         .with_source("words", || Box::new(WordSource::new()))
+        .with_source("shouted_words", || Box::new(WordSource::shouted()))
+        .with_at_least_once_sink("ledger", || Box::new(LedgerSystem::new(Ledger::default())))
         .with_sink("ledger", || Box::new(LedgerSystem::new(Ledger::default())))
         .with_at_least_once_sink("append_log", || Box::new(AppendLog::new(1)))
 }
@@ -285,6 +289,8 @@ pub struct WordSource {
     positions: BTreeMap<PartitionId, u64>,
     /// The planted bug when true: `restore` ignores the checkpointed positions.
     pub ignores_restore: bool,
+    /// Words in upper case (a second source whose records are told apart from the first's).
+    pub shouted: bool,
 }
 
 impl WordSource {
@@ -301,6 +307,11 @@ impl WordSource {
     /// The source, every split at position 0.
     pub fn new() -> Self {
         WordSource::default()
+    }
+
+    /// The same source shouting: every word in upper case (`APPLE`, ...).
+    pub fn shouted() -> Self {
+        WordSource { shouted: true, ..WordSource::default() }
     }
 
     /// The word at position `k` of split `s`.
@@ -321,7 +332,8 @@ impl UserSource for WordSource {
             return None;
         }
         self.positions.insert(split, k + 1);
-        Some(Value::str(Self::word(split.0, k)))
+        let word = Self::word(split.0, k);
+        Some(if self.shouted { Value::str(&word.to_uppercase()) } else { Value::str(word) })
     }
 
     fn positions(&self) -> BTreeMap<PartitionId, u64> {
@@ -456,5 +468,34 @@ impl UserSinkSystem for LedgerSystem {
         let new = l.visible[self.taken..].to_vec();
         self.taken = l.visible.len();
         new
+    }
+}
+
+/// The ledger without transactions, for `delivery_guarantee = "at-least-once"`: each write is
+/// appended to the visible entries at once (a flush has nothing left to do), so a restore
+/// publishes the records after its checkpoint again.
+#[derive(Debug)]
+pub struct LedgerAppender {
+    ledger: Arc<Mutex<Ledger>>,
+}
+
+impl UserWriter for LedgerAppender {
+    fn write(&mut self, record: &Record) -> Result<(), String> {
+        self.ledger.lock().unwrap_or_else(|e| e.into_inner()).visible.push(record.clone());
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+impl UserWriterSystem for LedgerSystem {
+    fn open(&mut self, _subtask: u32, _attempt: u32) -> Box<dyn UserWriter> {
+        Box::new(LedgerAppender { ledger: self.ledger.clone() })
+    }
+
+    fn take_published(&mut self) -> Vec<Record> {
+        self.take_committed()
     }
 }

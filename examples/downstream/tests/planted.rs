@@ -261,3 +261,107 @@ fn user_source_beside_a_log_source_ignoring_its_positions_is_caught() {
     let v = r.verdict("exactly-once").expect("the exactly-once checker ran");
     assert_eq!(v.passed, Some(false), "not caught: {}", r.render());
 }
+
+/// `delivery_guarantee = "at-least-once"` on the ledger (registered both ways, two-phase commit
+/// the later registration): the run writes through the ledger's at-least-once writer, so
+/// nothing goes through a two-phase commit, the restores publish records again, and the
+/// checkers judge it as an at-least-once sink. Without the key the same sink commits in
+/// transactions (`user-source-ledger-sink.toml`).
+#[cfg(not(feature = "plant-no-restore"))]
+#[test]
+fn delivery_guarantee_key_chooses_the_at_least_once_ledger() {
+    let r = run("ledger-at-least-once.toml", 1, &registry());
+    assert!(r.passed(), "{}", r.render());
+    assert!(r.outcome.run.committed.is_empty(), "the key asked for no transactions: {}", r.render());
+    assert!(!r.outcome.run.print_rows.is_empty(), "the ledger's writes are the output");
+    let eo = r.verdict("exactly-once").expect("exactly-once ran");
+    assert!(eo.summary.contains("at-least-once sink `ledger`"), "{}", eo.summary);
+    assert!(eo.summary.contains("inputs published again"), "no replayed record: {}", eo.summary);
+    assert_eq!(r.verdict("at-least-once").and_then(|v| v.passed), Some(true));
+    let two_pc = run("user-source-ledger-sink.toml", 3, &registry());
+    assert!(!two_pc.outcome.run.committed.is_empty(), "without the key the ledger commits in transactions");
+}
+
+/// A key the registered sink cannot honour is a located scenario error, not a run.
+#[test]
+fn delivery_guarantee_the_sink_cannot_give_names_its_line() {
+    let text = std::fs::read_to_string(scenario("ledger-at-least-once.toml")).expect("reads");
+    let only_2pc = Registry::new()
+        .with_operator("word_counter", || Box::new(WordCounter::new()))
+        .with_sink("ledger", || Box::new(ckptsim_downstream::LedgerSystem::new(Ledger::default())));
+    let err = ckptsim_sim::user::parse_with("ledger.toml", &text, &only_2pc).expect_err("refused");
+    assert_eq!(err.field, "operators[4].delivery_guarantee", "{err}");
+    assert_eq!(err.line, 51, "{err}");
+    assert!(err.message.contains("cannot give at-least-once"), "{err}");
+    assert!(err.message.contains("with_at_least_once_sink"), "{err}");
+    let asks_2pc = text.replace("\"at-least-once\"", "\"exactly-once\"");
+    let only_alo = Registry::new()
+        .with_operator("word_counter", || Box::new(WordCounter::new()))
+        .with_at_least_once_sink("ledger", || Box::new(AppendLog::new(1)));
+    let err = ckptsim_sim::user::parse_with("ledger.toml", &asks_2pc, &only_alo).expect_err("refused");
+    assert_eq!(err.field, "operators[4].delivery_guarantee", "{err}");
+    assert!(err.message.contains("cannot give exactly-once"), "{err}");
+    let bad = text.replace("\"at-least-once\"", "\"at-most-once\"");
+    let err = ckptsim_sim::user::parse_with("ledger.toml", &bad, &registry()).expect_err("refused");
+    assert_eq!((err.field.as_str(), err.line), ("operators[4].delivery_guarantee", 51), "{err}");
+    assert!(err.message.contains("exactly-once, at-least-once"), "{err}");
+}
+
+/// Two user sources unioned: restores resume each source at its own positions (`words`'s two
+/// splits are partitions 0-1, `shouted_words`'s two splits 2-3), and every word of both is
+/// committed exactly once.
+#[cfg(not(feature = "plant-no-restore"))]
+#[test]
+fn two_user_sources_restore_their_own_positions() {
+    for seed in 1..=4 {
+        let r = run("two-user-sources-union.toml", seed, &registry());
+        assert!(r.passed(), "seed {seed}: {}", r.render());
+        assert_eq!(r.verdict("exactly-once").and_then(|v| v.passed), Some(true));
+        let all = r
+            .outcome
+            .run
+            .restores
+            .iter()
+            .any(|x| (0..4).all(|p| x.offsets.get(&PartitionId(p)).is_some_and(|o| o.0 > 0)));
+        assert!(all, "seed {seed}: no restore resumed both sources: {:?}", r.outcome.run.restores);
+        let committed = &r.outcome.run.committed;
+        let shouted = |w: &str| w.chars().all(|c| c.is_ascii_uppercase());
+        assert!(committed.iter().any(|row| matches!(&row.value, Value::Pair(w, _) if shouted(w))));
+        assert!(committed.iter().any(|row| matches!(&row.value, Value::Pair(w, _) if !shouted(w))));
+    }
+}
+
+#[test]
+fn second_user_source_ignoring_its_positions_is_caught() {
+    let buggy = registry().with_source("shouted_words", || {
+        let mut s = WordSource::shouted();
+        s.ignores_restore = true;
+        Box::new(s)
+    });
+    let r = run("two-user-sources-union.toml", 1, &buggy);
+    let v = r.verdict("exactly-once").expect("the exactly-once checker ran");
+    assert_eq!(v.passed, Some(false), "not caught: {}", r.render());
+    assert!(v.anomalies.iter().any(|a| a.contains("not resumed at its checkpointed position")), "{:?}", v.anomalies);
+}
+
+/// `emit` writes `delivery_guarantee` and both user sources: each emitted job, loaded again
+/// with the same registry, reads the same input and runs to the same trace hash (without the
+/// key the ledger would run its two-phase commit, another trace).
+#[test]
+fn emitted_user_jobs_round_trip_to_the_same_trace() {
+    for (file, needle) in [
+        ("ledger-at-least-once.toml", "delivery_guarantee = \"at-least-once\""),
+        ("two-user-sources-union.toml", "function = \"shouted_words\""),
+    ] {
+        let spec =
+            ckptsim_sim::user::load_spec_with(std::path::Path::new(&scenario(file)), &registry()).expect("loads");
+        let text = ckptsim_sim::emit::to_toml(&spec, "# emitted by the planted test");
+        assert!(text.contains(needle), "{file}: {text}");
+        let sc =
+            ckptsim_sim::user::parse_with("emitted.toml", &text, &registry()).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        let back = ckptsim_sim::user::to_spec_with(&sc, "emitted.toml", &registry());
+        assert_eq!(back.input, spec.input, "{file}: the loader read the same records");
+        let (a, b) = (api::run_spec(&spec, 2, &registry()), api::run_spec(&back, 2, &registry()));
+        assert_eq!(a.trace_hash(), b.trace_hash(), "{file}\n{text}");
+    }
+}

@@ -66,6 +66,7 @@ impl LineageCounts {
         self.distinct
     }
 
+    /// True when no lineage has a row.
     pub fn is_empty(&self) -> bool {
         self.distinct == 0
     }
@@ -92,6 +93,7 @@ pub struct InputSet {
 }
 
 impl InputSet {
+    /// Adds input `seq` to the set (growing the bit vector as needed).
     pub fn insert(&mut self, seq: u64) {
         let w = (seq / 64) as usize;
         if self.bits.len() <= w {
@@ -100,6 +102,7 @@ impl InputSet {
         self.bits[w] |= 1 << (seq % 64);
     }
 
+    /// Whether input `seq` is in the set.
     pub fn contains(&self, seq: u64) -> bool {
         self.bits.get((seq / 64) as usize).is_some_and(|w| w & (1 << (seq % 64)) != 0)
     }

@@ -10,7 +10,9 @@ use crate::outcome::Outcome;
 use crate::report::{Anomaly as Marked, Timeline};
 use crate::signature;
 use crate::spec::JobSpec;
-use crate::trace::TraceEvent;
+use crate::trace::{EventData, TraceEvent};
+use crate::world::RunResult;
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 /// Events shown per task.
@@ -78,16 +80,41 @@ pub fn involved_tasks(
     out
 }
 
-/// The last `n` trace events at or before `t` that `pick` selects, oldest first; a run of
-/// identical events (same node, kind and detail) counts once, with its repetitions.
-fn last_events(
-    events: &[TraceEvent],
+/// The task (its index in the job graph) each trace event is about, read from typed data, never
+/// from the event's text: a task event names its task in its `EventData` (exceptions,
+/// injected faults, snapshots, declines, sink events, conversions, records after a stop); a
+/// JobManager task transition is the typed row of `task_transitions` pushed with it (one per
+/// `jm task` event, in order, as the report's timeline pairs them). `None`: about no one task.
+pub fn event_tasks(run: &RunResult) -> Vec<Option<usize>> {
+    let index: BTreeMap<&str, usize> = run.task_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+    let mut transitions = run.task_transitions.iter();
+    run.trace
+        .events()
+        .iter()
+        .map(|e| match &e.data {
+            EventData::Task { task } | EventData::RecordAfterStop { task, .. } => Some(task.0 as usize),
+            // A lean trace drops the `jm task` events: no pairing then.
+            EventData::None if e.node == "jm" && e.kind == "task" && run.trace.is_full() => {
+                transitions.next().and_then(|(_, name, _, _)| index.get(name.as_str()).copied())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The last `n` trace events at or before `t` that `pick` selects (given each event's task from
+/// [`event_tasks`]), oldest first; a run of identical events (same node, kind and detail)
+/// counts once, with its repetitions.
+fn last_events<'a>(
+    events: &'a [TraceEvent],
+    tasks: &[Option<usize>],
     t: u64,
     n: usize,
-    pick: impl Fn(&TraceEvent) -> bool,
-) -> Vec<(&TraceEvent, usize)> {
+    pick: impl Fn(&TraceEvent, Option<usize>) -> bool,
+) -> Vec<(&'a TraceEvent, usize)> {
     let mut v: Vec<(&TraceEvent, usize)> = Vec::new();
-    for e in events.iter().filter(|e| e.time_ms <= t && pick(e)) {
+    let task = |i: usize| tasks.get(i).copied().flatten();
+    for (_, e) in events.iter().enumerate().filter(|(i, e)| e.time_ms <= t && pick(e, task(*i))) {
         match v.last_mut() {
             Some((last, k)) if last.node == e.node && last.kind == e.kind && last.detail == e.detail => *k += 1,
             _ => v.push((e, 1)),
@@ -151,11 +178,12 @@ pub fn section(h: &mut String, spec: &JobSpec, o: &Outcome, tl: &Timeline, liste
         }
         h.push_str("</table>\n");
     };
+    let tasks = event_tasks(&o.run);
     for (index, name) in involved_tasks(spec, o, tl, &sig, t) {
-        let evs = last_events(events, t, EVENTS_PER_TASK, |e| e.detail.contains(name.as_str()));
+        let evs = last_events(events, &tasks, t, EVENTS_PER_TASK, |_, task| task == Some(index));
         rows(h, &format!("task {name}: last events before the anomaly"), &format!("#lane-{index}"), &evs);
     }
-    let jm = last_events(events, t, EVENTS_JM, |e| e.node == "jm");
+    let jm = last_events(events, &tasks, t, EVENTS_JM, |e, _| e.node == "jm");
     rows(h, "JobManager: last events before the anomaly", "#job-status", &jm);
     h.push_str("</section>\n");
 }

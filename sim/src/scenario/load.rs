@@ -142,6 +142,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 user_source: o.user_io.as_deref().filter(|_| is_source).map(crate::user::UserSourceRef::unresolved),
                 user_sink: o.user_io.as_deref().filter(|_| !is_source).map(crate::user::UserSinkRef::unresolved),
                 user_writer: None,
+                delivery_guarantee: o.delivery_guarantee,
             }
         })
         .collect();

@@ -30,14 +30,21 @@ pub enum LogRecords {
 /// A generator as the spec keeps it: its parameters and where its stream starts.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GeneratedLog {
+    /// Records in the log (`[input].generator.count`).
     pub count: u64,
+    /// Records appended per second of virtual time, evenly spaced (>= 1).
     pub rate_per_s: u64,
+    /// Distinct keys `k0` .. `k{keys-1}` (>= 1).
     pub keys: u64,
+    /// How keys are drawn.
     pub distribution: Distribution,
+    /// Virtual time of the first append, ms.
     pub start_ms: u64,
+    /// Log partitions; record `i` goes to partition `i % partitions`.
     pub partitions: u32,
-    /// The scenario's seed and the stream of this generator.
+    /// The scenario's seed, which seeds the draws.
     pub seed: u64,
+    /// The `rand_chacha` stream the draws come from (100 for the scenario's input).
     pub stream: u64,
     /// With event time and a timestamp jitter, each key draw is followed by a jitter draw in
     /// `0..=jitter_ms` (0: no jitter draw).
@@ -110,6 +117,7 @@ pub(crate) fn draw_key(rng: &mut ChaCha8Rng, keys: u64, d: Distribution) -> u64 
 }
 
 impl LogRecords {
+    /// Records in the log (a generator's `count`, without drawing them).
     pub fn len(&self) -> usize {
         match self {
             LogRecords::Listed(v) => v.len(),
@@ -117,6 +125,7 @@ impl LogRecords {
         }
     }
 
+    /// True when the log holds no record.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -205,11 +205,17 @@ pub struct OperatorSpec {
     /// Defaults to the kind (`map`), or `kind-N` for the N-th (N >= 2) operator of a kind that
     /// occurs more than once.
     pub name: String,
+    /// What the operator does (`kind` and its kind-specific keys).
     pub kind: OperatorKindSpec,
     /// `user-source` / `user-sink`: the name (`function`) the source or sink is registered
     /// under in the [`crate::user::Registry`]. The kind is then `log-source` (a replayable
     /// source of splits with positions) or `two-phase-commit-sink`, hosted with the user's code.
     pub user_io: Option<String>,
+    /// `user-sink` only: `delivery_guarantee`, which of the registered implementations of
+    /// `user_io` runs (Flink's `DeliveryGuarantee`, set on a sink builder such as
+    /// `KafkaSinkBuilder.setDeliveryGuarantee`). `None`: the registration decides (the later
+    /// one when the name is registered both ways).
+    pub delivery_guarantee: Option<DeliveryGuarantee>,
     /// Number of parallel subtasks (>= 1). Always 1 for `socket-source` and `key_by`.
     pub parallelism: u32,
     /// Fail the task whenever it processes a record whose value (as displayed) equals this.
@@ -261,6 +267,40 @@ impl OperatorSpec {
     }
 }
 
+/// What a `user-sink` promises (`delivery_guarantee`), after Flink's
+/// `org.apache.flink.connector.base.DeliveryGuarantee`. Its scenario names are its serde names
+/// (one table, shared by the loader and `emit`: [`super::names`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DeliveryGuarantee {
+    /// `exactly-once`: a two-phase-commit sink (`Registry::with_sink`): writes in
+    /// transactions pre-committed at the snapshot and committed when the checkpoint completes.
+    ExactlyOnce,
+    /// `at-least-once`: writes visible at once, flushed at every checkpoint
+    /// (`Registry::with_at_least_once_sink`); a restore may publish records again.
+    AtLeastOnce,
+}
+
+impl DeliveryGuarantee {
+    /// Every guarantee.
+    pub const ALL: [DeliveryGuarantee; 2] = [DeliveryGuarantee::ExactlyOnce, DeliveryGuarantee::AtLeastOnce];
+
+    /// The scenario name (`delivery_guarantee = "..."`).
+    pub fn name(self) -> String {
+        super::names::name_of(&self)
+    }
+
+    /// The guarantee named `s`.
+    pub fn parse(s: &str) -> Option<Self> {
+        super::names::parse_as(s)
+    }
+
+    /// Every scenario name, comma separated.
+    pub fn names() -> String {
+        super::names::list_of(&Self::ALL)
+    }
+}
+
 /// The failure injectors that fire once or outside record processing (issue 13, item 3).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MoreInjectors {
@@ -287,23 +327,28 @@ pub enum OperatorKindSpec {
     SocketSource,
     /// `log-source`: a Kafka-like partitioned log consumer whose state is its offsets.
     LogSource {
+        /// Where a fresh (not restored) consumer starts: `startup` (earliest, latest, group offsets).
         startup: StartupMode,
     },
     /// `map` with a one-to-one function.
     Map {
+        /// The built-in function applied to each record.
         function: Udf,
     },
     /// `flat_map` with a one-to-one or one-to-many function.
     FlatMap {
+        /// The built-in function applied to each record.
         function: Udf,
     },
     /// `filter` with a predicate.
     Filter {
+        /// The built-in predicate; records for which it is false are dropped.
         function: Udf,
     },
-    /// `key_by`: hash-partitions by key for the next (keyed) operator; not a task of its own.
-    /// Redistributes round robin to the next operator (breaks the chain), like `DataStream.rebalance()`.
+    /// `rebalance`: redistributes round robin to the next operator (breaks the chain), like
+    /// `DataStream.rebalance()`; a partitioning, not a task.
     Rebalance,
+    /// `key_by`: hash-partitions by key for the next (keyed) operator; not a task of its own.
     KeyBy,
     /// `sum`: running sum per key of the pair's count, emits `(key,sum)` per record.
     Sum,
@@ -315,6 +360,7 @@ pub enum OperatorKindSpec {
     Min,
     /// `count_window`: tumbling window of `size` records per key, emits `(key,sum)` when full.
     CountWindow {
+        /// Records per window and key (>= 1).
         size: u64,
     },
     /// `event_window`: a keyed event-time window (tumbling or sliding) with an aggregate,
@@ -327,6 +373,7 @@ pub enum OperatorKindSpec {
     /// `user`: a user-defined operator ([`ckptsim::user::UserOperator`]) registered under
     /// `function` in the [`crate::user::Registry`] the scenario is loaded with.
     User {
+        /// The name the operator is registered under.
         function: String,
     },
     /// `union`: merges two or more inputs of the same type (`DataStream.union`).
@@ -334,7 +381,9 @@ pub enum OperatorKindSpec {
     /// `connect`: a co-map over two inputs (`ConnectedStreams.map`): `function` for the first,
     /// `second_function` for the second (both one-to-one, default `identity`).
     Connect {
+        /// `function`: applied to the first input's records.
         first: Udf,
+        /// `second_function`: applied to the second input's records.
         second: Udf,
     },
     /// `join`: a keyed two-input join; both inputs come through `key_by`. Per key it counts the
@@ -405,10 +454,12 @@ impl OperatorKindSpec {
         }
     }
 
+    /// Sources: `socket-source`, `log-source` (a `user-source` is hosted as a log source).
     pub fn is_source(&self) -> bool {
         is_source_kind(self.name())
     }
 
+    /// Sinks: `print-sink`, `two-phase-commit-sink` (a `user-sink` is hosted as either).
     pub fn is_sink(&self) -> bool {
         is_sink_kind(self.name())
     }
@@ -452,9 +503,19 @@ pub enum InputSpec {
     /// Lines typed into the socket (`socket-source` only), sorted by time.
     Lines(Vec<InputLine>),
     /// Records appended to the log (`log-source` only), sorted by time.
-    Records { partitions: u32, records: Vec<InputRecord> },
+    Records {
+        /// Log partitions (>= 1; 1 for a socket source).
+        partitions: u32,
+        /// The records, sorted by time.
+        records: Vec<InputRecord>,
+    },
     /// Generated input (either source). `partitions` is 1 for a socket source.
-    Generator { partitions: u32, generator: GeneratorSpec },
+    Generator {
+        /// Log partitions (>= 1; 1 for a socket source).
+        partitions: u32,
+        /// The generator parameters.
+        generator: GeneratorSpec,
+    },
 }
 
 impl InputSpec {
@@ -481,6 +542,7 @@ impl InputSpec {
 pub struct InputLine {
     /// Virtual time the line is sent, ms.
     pub at_ms: u64,
+    /// The line's text (split into words by `flat_map` functions such as `split`).
     pub line: String,
 }
 
@@ -489,7 +551,9 @@ pub struct InputLine {
 pub struct InputRecord {
     /// Virtual time the record is appended, ms.
     pub at_ms: u64,
+    /// The log partition it is appended to (< `partitions`).
     pub partition: PartitionId,
+    /// The record's value (a word, a number, or `key,count`).
     pub value: String,
     /// `ts_ms`: the record's event timestamp (its Kafka record timestamp), ms.
     pub ts_ms: Option<i64>,
@@ -504,6 +568,7 @@ pub struct GeneratorSpec {
     pub rate_per_s: u64,
     /// Number of distinct keys (>= 1); values are `k0` .. `k{keys-1}`.
     pub keys: u64,
+    /// How keys are drawn.
     pub distribution: Distribution,
     /// Virtual time of the first record, ms.
     pub start_ms: u64,
@@ -516,6 +581,7 @@ pub struct GeneratorSpec {
 /// How the generator draws keys.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize)]
 pub enum Distribution {
+    /// Every key equally likely (the default).
     #[default]
     Uniform,
     /// Zipf with exponent 1 (`k0` most frequent).
@@ -525,7 +591,9 @@ pub enum Distribution {
 /// A user action at a virtual time (`at_ms`) or when an event happens (`on`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TimedAction {
+    /// `at_ms` or `on`.
     pub when: When,
+    /// The action.
     pub action: ActionSpec,
 }
 
@@ -545,7 +613,10 @@ pub enum ActionSpec {
     /// `stop-with-savepoint`: stop periodic checkpoints, take a synchronous savepoint; once it
     /// completed the tasks finish and the job ends FINISHED (`flink stop`, semantics §12.6).
     /// `drain`: `flink stop --drain` (MAX_WATERMARK before the savepoint).
-    StopWithSavepoint { drain: bool },
+    StopWithSavepoint {
+        /// `--drain`: emit MAX_WATERMARK (end event time) before the savepoint.
+        drain: bool,
+    },
     /// `rescale`: once the job has ended, start a new job from its newest savepoint or retained
     /// checkpoint with other parallelisms (semantics §12).
     Rescale(RescaleSpec),
@@ -562,8 +633,10 @@ pub enum RescaleFrom {
 }
 
 impl RescaleFrom {
+    /// Every name accepted in `from`.
     pub const NAMES: [&'static str; 2] = ["savepoint", "retained-checkpoint"];
 
+    /// The scenario name (`from = "..."`).
     pub fn name(self) -> &'static str {
         match self {
             RescaleFrom::Savepoint => "savepoint",
@@ -575,7 +648,9 @@ impl RescaleFrom {
 /// A `rescale` action: the new parallelism of the named operators (the others keep theirs).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RescaleSpec {
+    /// What the new job restores.
     pub from: RescaleFrom,
+    /// New parallelism by operator name.
     pub parallelism: BTreeMap<String, u32>,
     /// The new program's max parallelism where it differs from the old one's: `Some(n)` set
     /// by the user, `None` derived ("auto"). Operators not named keep theirs.
@@ -583,9 +658,11 @@ pub struct RescaleSpec {
 }
 
 impl ActionSpec {
+    /// Every name accepted in an action's `kind`.
     pub const NAMES: [&'static str; 7] =
         ["retune", "cancel", "savepoint", "trigger-checkpoint", "restore-retained", "stop-with-savepoint", "rescale"];
 
+    /// The scenario name of the action's `kind`.
     pub fn name(&self) -> &'static str {
         match self {
             ActionSpec::Retune(_) => "retune",
@@ -602,7 +679,9 @@ impl ActionSpec {
 /// A fault and when it strikes.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct TimedFault {
+    /// `at_ms` or `on`.
     pub when: When,
+    /// The fault.
     pub fault: FaultSpec,
 }
 
@@ -619,21 +698,41 @@ pub enum When {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Anchor {
     /// `checkpoint-N-triggered`: the coordinator triggers checkpoint N.
-    Triggered { checkpoint: CheckpointId },
+    Triggered {
+        /// The checkpoint id (N).
+        checkpoint: CheckpointId,
+    },
     /// `checkpoint-N-barrier-at:TASK`: checkpoint N's barrier reaches this subtask.
-    BarrierAt { checkpoint: CheckpointId, task: TaskRef },
+    BarrierAt {
+        /// The checkpoint id (N).
+        checkpoint: CheckpointId,
+        /// The subtask(s) the barrier reaches.
+        task: TaskRef,
+    },
     /// `checkpoint-N-acked`: the coordinator has every acknowledgement of checkpoint N
     /// (before it finalizes it).
-    Acked { checkpoint: CheckpointId },
+    Acked {
+        /// The checkpoint id (N).
+        checkpoint: CheckpointId,
+    },
     /// `checkpoint-N-completed`: checkpoint N is completed.
-    Completed { checkpoint: CheckpointId },
+    Completed {
+        /// The checkpoint id (N).
+        checkpoint: CheckpointId,
+    },
     /// `input-N-read`: a source subtask reads input number N (numbered from 0 in input order,
     /// as checker messages name inputs: `input #N`) for the first time.
-    InputRead { input: u64 },
+    InputRead {
+        /// The input number (N), from 0 in input order.
+        input: u64,
+    },
     /// `attempt-N-deploying`: a JobManager sends the first deployment of a task's execution
     /// attempt N (0 = the first deployment under that JobManager, 1 = the first redeployment
     /// after a failure); the deployments are then in flight.
-    Deploying { attempt: u32 },
+    Deploying {
+        /// The attempt number (N); 0 is the first deployment under a JobManager.
+        attempt: u32,
+    },
 }
 
 impl Anchor {
@@ -742,39 +841,118 @@ pub enum Direction {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum FaultSpec {
     /// `task-failure`: the subtask(s) throw.
-    TaskFailure { target: TaskRef },
+    TaskFailure {
+        /// The subtask(s) that throw.
+        target: TaskRef,
+    },
     /// `tm-crash`: the TaskManager dies; with `restart_after_ms` it comes back (empty) later.
-    TmCrash { tm: TmId, restart_after_ms: Option<u64> },
+    TmCrash {
+        /// The TaskManager that dies.
+        tm: TmId,
+        /// Virtual time after which the process comes back, ms (`None`: never).
+        restart_after_ms: Option<u64>,
+    },
     /// `jm-crash`: the JobManager dies; with `restart_after_ms` it comes back later.
-    JmCrash { restart_after_ms: Option<u64> },
+    JmCrash {
+        /// Virtual time after which a JobManager comes back, ms (`None`: never).
+        restart_after_ms: Option<u64>,
+    },
     /// `partition`: no messages between `target` and `peer`.
-    Partition { target: Node, peer: Node, direction: Direction, duration_ms: Option<u64> },
+    Partition {
+        /// One side of the partition.
+        target: Node,
+        /// The other side of the partition.
+        peer: Node,
+        /// Which way messages are dropped.
+        direction: Direction,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
     /// `message-loss`: messages are dropped with probability `rate` (on links of `target`, or
     /// between `target` and `peer`; everywhere when no target).
-    MessageLoss { rate: f64, target: Option<Node>, peer: Option<Node>, duration_ms: Option<u64> },
+    MessageLoss {
+        /// Probability in [0, 1] that a message is dropped.
+        rate: f64,
+        /// Only links touching this node (`None`: every link).
+        target: Option<Node>,
+        /// With `target`: only links between the two nodes.
+        peer: Option<Node>,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
     /// `control-delay`: control messages (to or from `target`, or all) take `extra_ms` longer.
-    ControlDelay { extra_ms: u64, target: Option<Node>, duration_ms: Option<u64> },
+    ControlDelay {
+        /// Extra latency of each control message, ms.
+        extra_ms: u64,
+        /// Only messages to or from this node (`None`: all).
+        target: Option<Node>,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
     /// `slow-link`: the data channels out of the subtask(s) carry at most `records_per_s`
     /// and/or take `extra_ms` longer per buffer.
-    SlowLink { target: TaskRef, records_per_s: Option<u64>, extra_ms: Option<u64>, duration_ms: Option<u64> },
+    SlowLink {
+        /// The subtask(s) whose outgoing channels are slowed.
+        target: TaskRef,
+        /// Records per second the channels carry at most (`None`: no cap).
+        records_per_s: Option<u64>,
+        /// Extra latency per buffer, ms (`None`: none).
+        extra_ms: Option<u64>,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
     /// `slow-snapshot`: the subtask(s) take `extra_ms` longer for every snapshot.
-    SlowSnapshot { target: TaskRef, extra_ms: u64, duration_ms: Option<u64> },
+    SlowSnapshot {
+        /// The subtask(s) whose snapshots are slowed.
+        target: TaskRef,
+        /// Extra time per snapshot, ms.
+        extra_ms: u64,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
     /// `storage-failure`: checkpoint storage rejects writes.
-    StorageFailure { duration_ms: Option<u64> },
+    StorageFailure {
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
     /// `storage-slow`: every checkpoint storage write takes `extra_ms` longer.
-    StorageSlow { extra_ms: u64, duration_ms: Option<u64> },
+    StorageSlow {
+        /// Extra time per checkpoint storage write, ms.
+        extra_ms: u64,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
     /// `broker-outage`: the log is unreachable (fetches and offset commits fail).
-    BrokerOutage { duration_ms: Option<u64> },
+    BrokerOutage {
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
     /// `sink-store-outage`: the 2PC sink's store is unreachable (writes and commits fail).
-    SinkStoreOutage { duration_ms: Option<u64> },
+    SinkStoreOutage {
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
     /// `slow-operator`: the subtask(s) process at most `records_per_s`.
-    SlowOperator { target: TaskRef, records_per_s: u64, duration_ms: Option<u64> },
+    SlowOperator {
+        /// The subtask(s) slowed.
+        target: TaskRef,
+        /// Records per second the subtask(s) process at most.
+        records_per_s: u64,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
     /// `input-burst`: extra generated input at `records_per_s` for `duration_ms` (generator
     /// input only; same keys and distribution).
-    InputBurst { records_per_s: u64, duration_ms: u64 },
+    InputBurst {
+        /// Extra records per second of virtual time, generated.
+        records_per_s: u64,
+        /// How long the burst lasts, ms.
+        duration_ms: u64,
+    },
 }
 
 impl FaultSpec {
+    /// Every name accepted in a fault's `kind`.
     pub const NAMES: [&'static str; 14] = [
         "task-failure",
         "tm-crash",
@@ -792,6 +970,7 @@ impl FaultSpec {
         "input-burst",
     ];
 
+    /// The scenario name of the fault's `kind`.
     pub fn name(&self) -> &'static str {
         match self {
             FaultSpec::TaskFailure { .. } => "task-failure",
@@ -844,8 +1023,9 @@ pub struct ExpectSpec {
     pub at_least_once: bool,
     /// At least this many completed checkpoints.
     pub completed_checkpoints_min: Option<u64>,
-    /// At least / at most this many rows committed by the two-phase-commit sink(s).
+    /// At least this many rows committed by the two-phase-commit sink(s).
     pub committed_min: Option<u64>,
+    /// At most this many rows committed by the two-phase-commit sink(s).
     pub committed_max: Option<u64>,
     /// The exact output rows, in order.
     pub output: Option<Vec<String>>,

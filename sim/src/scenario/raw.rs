@@ -172,6 +172,8 @@ pub(super) struct RawOperator {
     pub(super) name: Option<String>,
     pub(super) parallelism: Option<u32>,
     pub(super) function: Option<String>,
+    /// `user-sink`: `exactly-once` or `at-least-once` (Flink's `DeliveryGuarantee`).
+    pub(super) delivery_guarantee: Option<String>,
     pub(super) size: Option<u64>,
     pub(super) fail_on_value: Option<String>,
     pub(super) fail_every_nth: Option<u64>,

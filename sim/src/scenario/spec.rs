@@ -1,7 +1,5 @@
 //! The normalized description of one run that the world executes: job pipeline, input, cluster model, actions and faults (built from a scenario file).
 
-#![warn(missing_docs)]
-
 use ckptsim::config::{CheckpointConfig, RestartStrategyConfig, Retune};
 use ckptsim::operator::{Aggregate, FailureInjector, Udf};
 use ckptsim::source::StartupMode;
@@ -52,6 +50,9 @@ pub struct OpSpec {
     /// `PrintSink` once resolved): the user's writer and its external system, whose published
     /// records are the run's printed output.
     pub user_writer: Option<crate::user::UserWriterRef>,
+    /// A `user-sink`'s `delivery_guarantee`: which registered implementation a
+    /// [`crate::user::Registry`] resolves it to (`None`: the later registration).
+    pub delivery_guarantee: Option<crate::scenario::DeliveryGuarantee>,
 }
 
 /// What an operator of a [`JobSpec`] does (the scenario's `kind`).

@@ -111,7 +111,8 @@ impl Ctx<'_> {
                 );
             }
             // Keys that only some kinds take.
-            let kind_keys: [(&str, bool, &[&str]); 10] = [
+            let kind_keys: [(&str, bool, &[&str]); 11] = [
+                ("delivery_guarantee", r.delivery_guarantee.is_some(), &["user-sink"]),
                 (
                     "function",
                     r.function.is_some(),
@@ -343,10 +344,20 @@ impl Ctx<'_> {
                 }
                 _ => None,
             };
+            let delivery_guarantee = match r.delivery_guarantee.as_deref() {
+                None => None,
+                Some(g) => Some(DeliveryGuarantee::parse(g).ok_or_else(|| {
+                    self.err(
+                        &p("delivery_guarantee"),
+                        format!("unknown delivery guarantee `{g}`; expected one of: {}", DeliveryGuarantee::names()),
+                    )
+                })?),
+            };
             out.push(OperatorSpec {
                 name,
                 kind: kind_spec,
                 user_io,
+                delivery_guarantee,
                 parallelism,
                 fail_on_value: r.fail_on_value,
                 fail_every_nth: r.fail_every_nth,

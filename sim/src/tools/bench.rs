@@ -26,12 +26,23 @@ use thiserror::Error;
 /// Why a benchmark could not run.
 #[derive(Debug, Error)]
 pub enum BenchError {
+    /// A benchmark scenario does not load.
     #[error("{0}")]
     Scenario(#[from] ScenarioError),
+    /// A scenario file or folder cannot be read.
     #[error("reading {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        /// The path as given.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The scenario has no generator to scale.
     #[error("{path}: a benchmark job needs generated input (`[input].generator`)")]
-    NotGenerated { path: String },
+    NotGenerated {
+        /// The scenario file.
+        path: String,
+    },
 }
 
 /// How much to measure.
@@ -111,6 +122,7 @@ impl BenchConfig {
 /// Wall and CPU seconds of one measured piece of work.
 #[derive(Copy, Clone, Debug, Default, PartialEq)]
 pub struct Timing {
+    /// Wall-clock seconds.
     pub wall_s: f64,
     /// CPU time of the measuring thread (0 where `/proc/thread-self/schedstat` is missing).
     pub cpu_s: f64,
@@ -196,13 +208,19 @@ fn rel_files(root: &Path, dir: &str) -> Result<Vec<String>, BenchError> {
 /// Seeds per second of one scenario, world and floor.
 #[derive(Clone, Debug)]
 pub struct SeedRate {
+    /// The scenario file, relative to the repository root.
     pub scenario: String,
     /// Wall time of one run under the scenario's own seed (world + checkers).
     pub single_run: Timing,
+    /// World runs measured (seeds 1, 2, ...).
     pub seeds: u64,
+    /// Of those, the runs whose verdict passed.
     pub passed: u64,
+    /// Time of all world runs together.
     pub world: Timing,
+    /// Floor runs measured (a quarter of the budget).
     pub floor_runs: u64,
+    /// Time of all floor runs together.
     pub floor: Timing,
     /// Seeds per core-second of each of [`SEED_ROUNDS`] consecutive rounds of the world runs: a
     /// shared virtual machine's speed drifts by tens of percent within seconds, so the spread
@@ -234,12 +252,15 @@ impl SeedRate {
         self.rounds.iter().copied().fold(0.0, f64::max)
     }
 
+    /// World seeds per CPU-second of the measuring thread.
     pub fn seeds_per_core_s(&self) -> f64 {
         self.seeds as f64 / self.world.core_s().max(1e-9)
     }
+    /// World seeds per wall-clock second.
     pub fn seeds_per_wall_s(&self) -> f64 {
         self.seeds as f64 / self.world.wall_s.max(1e-9)
     }
+    /// Floor runs per CPU-second.
     pub fn floor_per_core_s(&self) -> f64 {
         self.floor_runs as f64 / self.floor.core_s().max(1e-9)
     }
@@ -252,35 +273,50 @@ impl SeedRate {
 /// One big run of a throughput job, world and floor.
 #[derive(Clone, Debug)]
 pub struct Throughput {
+    /// The job's scenario file.
     pub job: String,
+    /// Generated records the job was scaled to.
     pub records: u64,
+    /// Virtual time the job ran, ms.
     pub virtual_ms: u64,
+    /// Time of the world run alone (`world::run_lean`).
     pub world: Timing,
     /// Reference fold + every checker on the world's result.
     pub checkers: Timing,
+    /// Rows the job's sink committed.
     pub committed: u64,
+    /// Whether every checker passed.
     pub checkers_passed: bool,
+    /// Time of the floor's run of the same job.
     pub floor: Timing,
+    /// Rows the floor's sink emitted.
     pub floor_out: u64,
+    /// Resident set size after the run, KiB.
     pub rss_after_kib: u64,
 }
 
 impl Throughput {
+    /// Generated records per CPU-second of the world.
     pub fn world_records_per_core_s(&self) -> f64 {
         self.records as f64 / self.world.core_s().max(1e-9)
     }
+    /// Generated records per wall-clock second of the world.
     pub fn world_records_per_wall_s(&self) -> f64 {
         self.records as f64 / self.world.wall_s.max(1e-9)
     }
+    /// Generated records per CPU-second of the floor.
     pub fn floor_records_per_core_s(&self) -> f64 {
         self.records as f64 / self.floor.core_s().max(1e-9)
     }
+    /// World CPU time / floor CPU time (how much dearer the world is).
     pub fn ratio(&self) -> f64 {
         self.world.core_s() / self.floor.core_s().max(1e-9)
     }
+    /// Time compression: virtual seconds per CPU-second of the world.
     pub fn compression(&self) -> f64 {
         self.virtual_ms as f64 / 1000.0 / self.world.core_s().max(1e-9)
     }
+    /// Virtual seconds per CPU-second of the floor.
     pub fn floor_compression(&self) -> f64 {
         self.virtual_ms as f64 / 1000.0 / self.floor.core_s().max(1e-9)
     }
@@ -289,19 +325,24 @@ impl Throughput {
 /// RSS after a cumulative number of seeds.
 #[derive(Clone, Debug)]
 pub struct MemoryPoint {
+    /// Seeds run so far.
     pub seeds: u64,
+    /// Time since the first seed.
     pub elapsed: Timing,
+    /// Resident set size after these seeds, KiB.
     pub rss_kib: u64,
 }
 
 /// Sweep wall time with 1 and with `jobs` workers, measured in alternating rounds.
 #[derive(Clone, Debug)]
 pub struct SweepScaling {
+    /// Seeds × scenarios run by each sweep.
     pub runs: u64,
     /// Per round: (wall s with 1 worker, wall s with `jobs` workers, 1-minute load average).
     pub rounds: Vec<(f64, f64, f64)>,
     /// CPU seconds per run with 1 worker and with `jobs` workers (summed over workers).
     pub cpu_per_run: (f64, f64),
+    /// Worker threads of the parallel sweep.
     pub jobs: usize,
     /// Whether every sweep gave the same (scenario, seed, verdict, trace hash) list.
     pub identical: bool,
@@ -326,15 +367,25 @@ fn load_average() -> f64 {
 /// Everything one `ckptsim bench` measured.
 #[derive(Clone, Debug, Default)]
 pub struct BenchReport {
+    /// Seeds per second of each seed scenario (`--only seeds`).
     pub seeds: Vec<SeedRate>,
+    /// Big throughput jobs (`--only throughput`).
     pub throughput: Vec<Throughput>,
+    /// `scenarios/bench/hour.toml` at one virtual hour (`--only hour`).
     pub hour: Option<Throughput>,
+    /// The growth series: one job at increasing record counts (cost must grow linearly).
     pub growth: Vec<Throughput>,
+    /// The scenario the memory series runs.
     pub memory_scenario: String,
+    /// RSS after cumulative numbers of seeds (flat when nothing leaks).
     pub memory: Vec<MemoryPoint>,
+    /// Sweep scaling with 1 and with N workers (`--only sweep`).
     pub sweep: Option<SweepScaling>,
+    /// Cost against run length at a 10 ms checkpoint interval (`--only dense`).
     pub dense: Vec<super::bench_dense::DensePoint>,
+    /// Time to find each planted variant (`--only find`).
     pub find: Vec<super::bench_find::FindResult>,
+    /// The limits the find measurement ran under.
     pub find_limits: Option<super::bench_find::FindLimits>,
 }
 

@@ -15,6 +15,7 @@ pub const DENSE_INTERVAL_MS: i64 = 10;
 /// One run of the series.
 #[derive(Clone, Debug)]
 pub struct DensePoint {
+    /// Virtual minutes the run lasted.
     pub minutes: u64,
     /// Checkpoint rows of the run (triggered checkpoints).
     pub checkpoints: usize,
@@ -24,6 +25,7 @@ pub struct DensePoint {
     pub world: Timing,
     /// Reference and every checker.
     pub checkers: Timing,
+    /// Whether every checker passed.
     pub checkers_passed: bool,
     /// Resident set size right after the checkers, with the run's result still alive (KiB; a
     /// run's memory only grows while it runs, so this is its peak, plus whatever the process held).
@@ -31,6 +33,7 @@ pub struct DensePoint {
 }
 
 impl DensePoint {
+    /// World and checkers CPU seconds together.
     pub fn core_s(&self) -> f64 {
         self.world.core_s() + self.checkers.core_s()
     }

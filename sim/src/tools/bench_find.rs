@@ -30,6 +30,7 @@ pub struct FindLimits {
 /// The search for one variant.
 #[derive(Clone, Debug)]
 pub struct FindResult {
+    /// The planted variant's name (`ckptsim::variant`).
     pub variant: String,
     /// The negative scenario that names the variant.
     pub scenario: String,
@@ -37,7 +38,9 @@ pub struct FindResult {
     pub caught_by: String,
     /// Seeds run (the last one caught it, when found).
     pub seeds: u64,
+    /// Runs made (seeds × fault scenarios).
     pub runs: u64,
+    /// Wall-clock seconds of the search.
     pub wall_s: f64,
     /// The first failing run: (fault scenario, seed, failure signature).
     pub found: Option<(String, u64, String)>,

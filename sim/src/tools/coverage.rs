@@ -26,15 +26,21 @@ use std::fmt;
 /// The barrier handler a run's checkpoint configuration selects.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Handler {
+    /// Exactly-once, aligned barriers.
     Aligned,
+    /// Exactly-once, unaligned barriers.
     Unaligned,
+    /// Aligned barriers switching to unaligned after `aligned_checkpoint_timeout_ms`.
     AlignedTimeout,
+    /// At-least-once (barriers tracked, not aligned).
     AtLeastOnce,
 }
 
 impl Handler {
+    /// Every handler, in matrix row order.
     pub const ALL: [Handler; 4] = [Handler::Aligned, Handler::Unaligned, Handler::AlignedTimeout, Handler::AtLeastOnce];
 
+    /// The handler's name in the matrix (`aligned`, `unaligned`, `aligned-timeout`, `at-least-once`).
     pub fn name(self) -> &'static str {
         match self {
             Handler::Aligned => "aligned",
@@ -126,6 +132,7 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// Every phase, in matrix column order.
     pub const ALL: [Phase; 7] = [
         Phase::Idle,
         Phase::Pending,
@@ -136,6 +143,7 @@ impl Phase {
         Phase::Deploying,
     ];
 
+    /// The phase's column name in the matrix.
     pub fn name(self) -> &'static str {
         match self {
             Phase::Idle => "idle",
@@ -210,6 +218,7 @@ pub enum Situation {
 }
 
 impl Situation {
+    /// Every named situation, in report order.
     pub const ALL: [Situation; 27] = [
         Situation::CheckpointCompleted,
         Situation::ConcurrentCheckpoints,
@@ -240,6 +249,7 @@ impl Situation {
         Situation::JobFinished,
     ];
 
+    /// The situation's kebab-case name (in `sweep --coverage` output).
     pub fn name(self) -> &'static str {
         match self {
             Situation::CheckpointCompleted => "checkpoint-completed",
@@ -278,10 +288,14 @@ impl Situation {
 pub enum Cell {
     /// A fault of kind `FAULT_KINDS[fault]` struck while `phase` was active, under `handler`.
     Strike {
+        /// The run's barrier handler.
         handler: Handler,
+        /// Index into `FAULT_KINDS`.
         fault: usize,
+        /// The protocol phase active when the fault struck.
         phase: Phase,
     },
+    /// A named situation ("sometimes" assertion) occurred in the run.
     Situation(Situation),
 }
 
@@ -576,14 +590,18 @@ pub fn fault_possible(spec: &JobSpec, name: &str) -> bool {
 /// Where a cell was first hit, and how often.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
+    /// Runs that hit the cell.
     pub count: u64,
+    /// The scenario of the first run that hit it.
     pub first_scenario: String,
+    /// That run's seed.
     pub first_seed: u64,
 }
 
 /// The cells hit by a set of runs.
 #[derive(Clone, Debug, Default)]
 pub struct CoverageMap {
+    /// Every cell hit at least once.
     pub hits: BTreeMap<Cell, Hit>,
 }
 

@@ -156,10 +156,12 @@ fn op_kind(o: &OpSpec) -> (&'static str, Vec<(&'static str, String)>) {
     }
     if let Some(u) = &o.user_sink {
         keys.push(("function", quote(u.name())));
+        keys.extend(o.delivery_guarantee.map(|g| ("delivery_guarantee", quote(&g.name()))));
         return ("user-sink", keys);
     }
     if let Some(u) = &o.user_writer {
         keys.push(("function", quote(u.name())));
+        keys.extend(o.delivery_guarantee.map(|g| ("delivery_guarantee", quote(&g.name()))));
         return ("user-sink", keys);
     }
     match &o.kind {

@@ -38,6 +38,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         user_source: None,
         user_sink: None,
         user_writer: None,
+        delivery_guarantee: None,
     };
     JobSpec {
         name: "fuzz-whole-sim".into(),

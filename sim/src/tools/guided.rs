@@ -34,11 +34,15 @@ pub const GUIDE_STREAM: u64 = 202;
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct CoverageOptions {
+    /// The first seed of every scenario (seeds `first_seed..first_seed + seeds`).
     pub first_seed: u64,
     /// Seeds per scenario (the budget is `seeds × scenarios` runs).
     pub seeds: u64,
+    /// Worker threads.
     pub jobs: usize,
+    /// Swarm testing: each seed draws its configuration and faults (streams 200, 201).
     pub swarm: bool,
+    /// Guided: after each generation, rerun corpus jobs with one more fault aimed at a missing cell (stream 202).
     pub guided: bool,
     /// Print progress to stderr.
     pub progress: bool,
@@ -47,28 +51,39 @@ pub struct CoverageOptions {
 /// One failing run of a coverage sweep.
 #[derive(Clone, Debug)]
 pub struct CoverageFailure {
+    /// The scenario's name.
     pub scenario: String,
+    /// The scenario file.
     pub path: String,
+    /// The run's seed.
     pub seed: u64,
     /// `None`: a fresh (replayable with `run --seed N [--swarm]`) run; else how the guide
     /// built the job (its scenario text is in `job`).
     pub lineage: Option<String>,
+    /// The failure signature (`checker/kind@phase:operator:fault`).
     pub signature: String,
+    /// The job that failed (for a guided child, the rerun job with its added fault).
     pub job: JobSpec,
 }
 
 /// The result of a coverage sweep.
 #[derive(Clone, Debug, Default)]
 pub struct CoverageReport {
+    /// The cells hit, with where each was first hit.
     pub map: CoverageMap,
+    /// Runs made.
     pub runs: u64,
     /// (runs so far, reachable cells hit) after every generation.
     pub curve: Vec<(u64, usize)>,
+    /// Cells that can be reached by the scenarios run (the matrix minus its unreachable cells).
     pub reachable: usize,
+    /// Failing runs, in the order found.
     pub failures: Vec<CoverageFailure>,
+    /// Wall-clock seconds of the sweep.
     pub wall_s: f64,
-    /// Runs that were guided children, and how many of them hit a new cell.
+    /// Runs that were guided children.
     pub children: u64,
+    /// Guided children that hit a cell no run had hit before.
     pub children_new: u64,
 }
 

@@ -56,21 +56,43 @@ impl fmt::Display for Target {
     }
 }
 
+/// Why a shrink could not start or its result could not be written.
 #[derive(Debug, Error)]
 pub enum ShrinkError {
+    /// The original run passes: nothing to shrink.
     #[error("the scenario does not fail under seed {seed}: every checker and expectation held")]
-    DoesNotFail { seed: u64 },
+    DoesNotFail {
+        /// The seed that was run.
+        seed: u64,
+    },
+    /// The run fails, but not the target asked for.
     #[error("{target} does not fail under seed {seed}")]
-    TargetHolds { target: Target, seed: u64 },
+    TargetHolds {
+        /// The checker or expectation to keep failing.
+        target: Target,
+        /// The seed that was run.
+        seed: u64,
+    },
+    /// `--checker` names no checker.
     #[error("unknown checker `{0}` (known: {known})", known = check::CHECKERS.join(", "))]
     UnknownChecker(String),
+    /// A negative scenario's target does not fail alone.
     #[error(
         "negative scenario: besides {target}, {others} also fail(s) under seed {seed}; a regression can name \
          only one checker in caught_by (start from a run where only that one fails)"
     )]
-    NotExclusive { target: Target, others: String, seed: u64 },
+    NotExclusive {
+        /// The checker to keep failing.
+        target: Target,
+        /// The other failing checkers, comma-separated.
+        others: String,
+        /// The seed that was run.
+        seed: u64,
+    },
+    /// The regression file written does not load again (its error).
     #[error("the written scenario does not load: {0}")]
     WrittenInvalid(String),
+    /// The regression file written loads but no longer fails the target.
     #[error("the written scenario does not fail the same way any more")]
     WrittenPasses,
 }
@@ -87,17 +109,24 @@ pub struct Options {
 /// How big a scenario is, for reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Size {
+    /// Input records (or lines).
     pub records: usize,
+    /// `[[faults]]` entries.
     pub faults: usize,
+    /// `[[actions]]` entries.
     pub actions: usize,
     /// Sum of the task operators' parallelism.
     pub parallelism: u32,
+    /// Log partitions (1 for socket input).
     pub partitions: u32,
+    /// TaskManagers of the cluster.
     pub task_managers: u32,
+    /// The run's length in virtual time, ms.
     pub stop_at_ms: u64,
 }
 
 impl Size {
+    /// The size of `spec`.
     pub fn of(spec: &JobSpec) -> Size {
         Size {
             records: spec.input.len(),
@@ -145,13 +174,17 @@ impl fmt::Display for Size {
 /// The result of a shrink.
 #[derive(Clone, Debug)]
 pub struct Shrunk {
+    /// The smallest job found that still fails the target.
     pub spec: JobSpec,
+    /// The checker or expectation it fails.
     pub target: Target,
     /// Only the target checker fails (the regression is written with `caught_by`).
     pub exclusive: bool,
     /// Every accepted candidate also passed the target under the correct protocol.
     pub controlled: bool,
+    /// The original job's size.
     pub before: Size,
+    /// The shrunk job's size.
     pub after: Size,
     /// The target's first anomaly (or the failed expectation's detail) in the shrunk run.
     pub what_failed: String,

@@ -1,7 +1,5 @@
 //! What a run leaves behind: the result rows of [`RunResult`] (outputs, checkpoints, snapshots, offset commits, restores).
 
-#![warn(missing_docs)]
-
 use super::*;
 
 // ------------------------------------------------------------------ results

@@ -26,27 +26,67 @@ pub enum EventData {
     #[default]
     None,
     /// A JobManager started (`epoch` 1 is the first); `restore`: the checkpoint it recovers from.
-    JmStart { epoch: u64, restore: Option<CheckpointId> },
+    JmStart {
+        /// The JobManager's epoch (1, 2, ... per HA leadership).
+        epoch: u64,
+        /// The latest completed checkpoint it recovered, if any.
+        restore: Option<CheckpointId>,
+    },
     /// The JobManager restored the job (a new attempt) from a checkpoint, or from nothing.
-    Restore { attempt: Attempt, checkpoint: Option<CheckpointId> },
+    Restore {
+        /// The job's new attempt.
+        attempt: Attempt,
+        /// The checkpoint restored (`None`: from nothing).
+        checkpoint: Option<CheckpointId>,
+    },
     /// A fault phase starts (`start`) or ends; `label` names the fault and its parameters.
-    Fault { start: bool, label: String },
+    Fault {
+        /// True when the fault strikes, false when it is lifted.
+        start: bool,
+        /// The fault's Debug rendering, e.g. `TaskFailure { task: "Sum[0]" }`.
+        label: String,
+    },
     /// A TaskManager process started; incarnation 1 is its first.
-    TmStart { incarnation: u64 },
+    TmStart {
+        /// 1 for the first start, 2 after its first restart, ...
+        incarnation: u64,
+    },
     /// A job failure the restart strategy judged: the JobMaster's failure number (1 again with
     /// a new JobMaster) and the backoff of the restart it scheduled, `None` when it allowed no
     /// restart (the job fails for good); `cause` what failed (the `detail` text renders it).
-    Failure { failure: u32, backoff_ms: Option<u64>, cause: ckptsim::reason::FailureCause },
+    Failure {
+        /// The JobMaster's failure number (1 for its first).
+        failure: u32,
+        /// Backoff before the scheduled restart, ms; `None`: no restart allowed.
+        backoff_ms: Option<u64>,
+        /// What failed.
+        cause: ckptsim::reason::FailureCause,
+    },
     /// Task `task` (attempt `attempt`) processed a record of input `input_seq` after the barrier
     /// of the stop-with-savepoint's synchronous `savepoint` it stopped at (a protocol bug: the
     /// `stop` checker names it).
-    RecordAfterStop { task: TaskId, attempt: Attempt, savepoint: CheckpointId, input_seq: u64 },
+    RecordAfterStop {
+        /// The task that processed the record.
+        task: TaskId,
+        /// Its attempt.
+        attempt: Attempt,
+        /// The stop's synchronous savepoint.
+        savepoint: CheckpointId,
+        /// The input number the record derives from.
+        input_seq: u64,
+    },
     /// An event about one task (exception, injected fault, snapshot, decline, sink); the
     /// `detail` text says what happened.
-    Task { task: TaskId },
+    Task {
+        /// The task the event is about.
+        task: TaskId,
+    },
     /// The coordinator triggered checkpoint (or savepoint) `id`; the `detail` text has its kind
     /// and alignment.
-    Trigger { id: CheckpointId },
+    Trigger {
+        /// The checkpoint or savepoint id.
+        id: CheckpointId,
+    },
 }
 
 impl EventData {

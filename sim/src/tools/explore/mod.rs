@@ -117,17 +117,40 @@ impl Default for Bounds {
 /// One step of a path (see the module doc for the text form).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Choice {
+    /// `fetch:tN`: source task N reads the next visible record of its partitions.
     Fetch(TaskId),
-    Data { attempt: u32, to: TaskId, ch: u32 },
+    /// `data:A:tN:C`: task `to` takes the head of its input channel `ch`.
+    Data {
+        /// The explorer's attempt number of the channel's sender (epoch-namespaced).
+        attempt: u32,
+        /// The receiving task.
+        to: TaskId,
+        /// The receiving task's input channel.
+        ch: u32,
+    },
+    /// `to-task:tN`: the next JobManager message to task N arrives.
     ToTask(TaskId),
+    /// `to-jm:tN`: task N's next message arrives at the JobManager.
     ToJm(TaskId),
+    /// `lose:tN`: the next JobManager message to task N is lost.
     Lose(TaskId),
+    /// `tick`: virtual time jumps to the earliest timer.
     Tick,
+    /// `fail:tN`: task N throws.
     Fail(TaskId),
+    /// `crash-tm:N`: TaskManager N's process dies.
     CrashTm(TmId),
+    /// `tm-lost:N`: the JobManager notices the crashed TaskManager N.
     TmLost(TmId),
+    /// `jm-failover`: the JobManager dies and a new leader recovers the job.
     JmFailover,
-    Zombie { to: TaskId, idx: u32 },
+    /// `zombie:tN:I`: message `idx` that task `to`'s ended attempts sent arrives again, late.
+    Zombie {
+        /// The task whose ended attempts sent the message.
+        to: TaskId,
+        /// The message's index among those the JobManager took from ended attempts.
+        idx: u32,
+    },
 }
 
 impl fmt::Display for Choice {
@@ -420,16 +443,20 @@ pub struct ExploreReport {
     pub terminal_states: u64,
     /// True when every state within the bounds was visited.
     pub exhausted: bool,
+    /// Wall-clock seconds the search took.
     pub elapsed_s: f64,
+    /// The first (shortest) counterexample found, if any.
     pub violation: Option<Violation>,
 }
 
 /// A counterexample: the shortest path found to a state a checker rejects.
 #[derive(Clone, Debug)]
 pub struct Violation {
+    /// The choices from the initial state to the rejected one.
     pub path: Vec<Choice>,
     /// The checker that failed (`liveness` for a state no delivery can move on).
     pub checker: String,
+    /// The checker's message for the rejected state.
     pub anomaly: String,
 }
 
@@ -448,6 +475,8 @@ pub struct Explorer<'a> {
 }
 
 impl<'a> Explorer<'a> {
+    /// Prepares the exploration of `spec` within `bounds`: chains the job graph, builds the
+    /// broker log and the fault-free reference (the search itself runs in [`Explorer::explore`]).
     pub fn new(spec: &'a JobSpec, bounds: Bounds) -> Self {
         let graph = Graph::build(spec);
         let log = build_log(spec);

@@ -7,26 +7,37 @@ use super::*;
 /// A span of one job status.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobSegment {
+    /// Virtual time the status was entered, ms.
     pub start_ms: u64,
+    /// Virtual time it was left (the run's stop time for the last one), ms.
     pub end_ms: u64,
+    /// The job status during the span.
     pub status: JobStatus,
 }
 
 /// A scheduled restart: the failure at `at_ms`, the backoff, and when the job was restored.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RestartMark {
+    /// Virtual time of the failure, ms.
     pub at_ms: u64,
+    /// The failure's number in the run (1 = the first).
     pub failure: u32,
+    /// The restart strategy's backoff before the restart, ms.
     pub backoff_ms: u64,
+    /// When the tasks were RUNNING again from a restore (None: never within the run).
     pub restored_at_ms: Option<u64>,
+    /// The checkpoint id restored (None: restarted from nothing).
     pub restored_from: Option<u64>,
 }
 
 /// A span of one execution state of a task, as the JobManager saw it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct StateSegment {
+    /// Virtual time the state was entered, ms.
     pub start_ms: u64,
+    /// Virtual time it was left, ms.
     pub end_ms: u64,
+    /// The execution state during the span.
     pub state: ExecutionState,
     /// Set on the segment in which the task restored state from this checkpoint.
     pub restore_from: Option<u64>,
@@ -44,6 +55,7 @@ pub enum PhaseKind {
 }
 
 impl PhaseKind {
+    /// The phase's label on the lane (`align`, `snapshot`, `upload`).
     pub fn name(self) -> &'static str {
         match self {
             PhaseKind::Align => "align",
@@ -56,37 +68,50 @@ impl PhaseKind {
 /// One phase of one task's part of one checkpoint.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Phase {
+    /// What the task was doing.
     pub kind: PhaseKind,
+    /// The checkpoint the phase belongs to.
     pub checkpoint: u64,
+    /// Virtual time the phase began, ms.
     pub start_ms: u64,
+    /// Virtual time it ended, ms.
     pub end_ms: u64,
+    /// A tooltip line (sizes, overtaken records, ...).
     pub detail: String,
 }
 
 /// An instant on a task lane: an exception, an injected failure, a decline.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskMark {
+    /// Virtual time of the instant, ms.
     pub time_ms: u64,
     /// `exception`, `fault`, `decline` or `sink`.
     pub kind: &'static str,
+    /// The tooltip text (the trace detail of the event).
     pub text: String,
 }
 
 /// Everything drawn on one task's lane.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TaskLane {
+    /// The task's index in the job graph.
     pub index: usize,
+    /// The task's display name, e.g. `Sum[0]`.
     pub name: String,
     /// The TaskManager that ran it (from the trace), e.g. `tm0`.
     pub tm: Option<String>,
+    /// Its execution states, in time order.
     pub segments: Vec<StateSegment>,
+    /// Its checkpoint phases (align, snapshot, upload).
     pub phases: Vec<Phase>,
+    /// Its instants (exceptions, faults, declines).
     pub marks: Vec<TaskMark>,
 }
 
 /// One checkpoint as a bar from trigger to completion or abort (or the end of the run).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckpointBar {
+    /// The checkpoint's row of the checkpoint table.
     pub row: CheckpointRow,
     /// `end_ms`, or the end of the run for a pending checkpoint.
     pub end_ms: u64,
@@ -95,7 +120,9 @@ pub struct CheckpointBar {
 /// A fault from `chaos fault start` to its `end` (None: lasts to the end / instantaneous).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultSpan {
+    /// Virtual time the fault struck, ms.
     pub start_ms: u64,
+    /// Virtual time it was lifted (None: lasts to the end, or instantaneous).
     pub end_ms: Option<u64>,
     /// The fault as the trace names it, e.g. `TaskFailure { task: "Sum[0]" }`.
     pub label: String,
@@ -104,27 +131,39 @@ pub struct FaultSpan {
 /// An instant event with a label (user actions, re-tunes, cluster events).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Marker {
+    /// Virtual time of the event, ms.
     pub time_ms: u64,
+    /// The node it happened on (`jm`, `tm0`, `client`, ...).
     pub node: String,
+    /// The text drawn beside the marker.
     pub label: String,
 }
 
 /// One anomaly a checker reported, with the moment it names (if it names one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Anomaly {
+    /// The checker that reported it.
     pub checker: &'static str,
+    /// The checker's message.
     pub text: String,
+    /// The moment the message names, ms (None: no `at N ms` in it).
     pub time_ms: Option<u64>,
 }
 
 /// A run as a set of things on one time axis (`0..stop_ms` of virtual time).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Timeline {
+    /// The run's stop time (`stop_at_ms`): the axis ends here.
     pub stop_ms: u64,
+    /// The job's status segments, in time order.
     pub job: Vec<JobSegment>,
+    /// Every restart the JobManager scheduled.
     pub restarts: Vec<RestartMark>,
+    /// One lane per task.
     pub tasks: Vec<TaskLane>,
+    /// One bar per triggered checkpoint.
     pub checkpoints: Vec<CheckpointBar>,
+    /// Every fault that struck.
     pub faults: Vec<FaultSpan>,
     /// `client action` events.
     pub actions: Vec<Marker>,
@@ -132,6 +171,7 @@ pub struct Timeline {
     pub retunes: Vec<Marker>,
     /// JobManager/TaskManager crashes and restarts, lost TaskManagers, suppressed restarts.
     pub cluster: Vec<Marker>,
+    /// Every anomaly of every failing checker.
     pub anomalies: Vec<Anomaly>,
 }
 
