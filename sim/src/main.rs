@@ -257,6 +257,10 @@ struct ExploreArgs {
     /// Explore every enabled choice (no partial-order reduction, timers at any step).
     #[arg(long)]
     no_reduce: bool,
+    /// Sleep sets on top of the reduction: `siblings` (every state of the reduced search is
+    /// still reached) or `inherit` (Godefroid's; fewer children, some states not reached).
+    #[arg(long, value_name = "KIND")]
+    sleep: Option<String>,
     /// Replay a path (the `path:` line of a counterexample, or a file holding it) step by step.
     #[arg(long)]
     replay: Option<String>,
@@ -822,6 +826,15 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_zombies: a.zombies,
         max_states: a.max_states,
         reduce: !a.no_reduce,
+        sleep: match a.sleep.as_deref() {
+            None | Some("off") => explore::Sleep::Off,
+            Some("siblings") => explore::Sleep::Siblings,
+            Some("inherit") => explore::Sleep::Inherit,
+            Some(other) => {
+                diag!("--sleep {other}: expected off, siblings or inherit");
+                return Ok(ExitCode::from(2));
+            }
+        },
     };
     let Some(mut spec) = load_or_report(&a.scenario) else { return Ok(ExitCode::from(2)) };
     if let Some(name) = &a.variant {

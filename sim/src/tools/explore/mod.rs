@@ -66,6 +66,7 @@ use std::sync::Arc;
 
 mod judge;
 mod part;
+mod sleep;
 mod step;
 
 use part::Part;
@@ -96,6 +97,23 @@ pub struct Bounds {
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
     pub reduce: bool,
+    /// Sleep sets on top of it (`sleep.rs`): a child is not generated through a choice whose
+    /// result another path reaches by the same steps in another order.
+    pub sleep: Sleep,
+}
+
+/// Which sleep sets the search uses (`sleep.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Sleep {
+    /// None: every reduced choice of a state is applied.
+    #[default]
+    Off,
+    /// An earlier sibling's choice sleeps when independent and still among the reduced choices
+    /// after it: every state of the reduced search is reached, at the same depth.
+    Siblings,
+    /// Godefroid's sleep sets (siblings' and the parent's sleeping choices, independence only):
+    /// fewer children, but on top of this reduction some states are not reached.
+    Inherit,
 }
 
 impl Default for Bounds {
@@ -110,6 +128,7 @@ impl Default for Bounds {
             max_zombies: 0,
             max_states: 300_000,
             reduce: true,
+            sleep: Sleep::Off,
         }
     }
 }
@@ -427,6 +446,19 @@ impl PathStep {
     }
 }
 
+/// A state waiting in the breadth-first frontier.
+struct Node {
+    sys: Sys,
+    /// The last step of its path (shared with its siblings).
+    path: Option<Rc<PathStep>>,
+    /// Whether that step changed what the checkers read.
+    changed: bool,
+    /// Choices not taken from here (sorted): `sleep.rs`.
+    sleep: Vec<Choice>,
+    /// A visited state expanded again: only these choices (it was judged when first seen).
+    only: Option<Vec<Choice>>,
+}
+
 /// A checker's verdict on a state: `Some((checker, anomaly))` when it fails.
 pub type Judgement = Option<(String, String)>;
 
@@ -441,6 +473,10 @@ pub struct ExploreReport {
     pub depth_reached: u32,
     /// States with no choice left.
     pub terminal_states: u64,
+    /// Children generated (choices applied), re-expansions included.
+    pub children: u64,
+    /// Visited states expanded again because a later visit slept on fewer choices.
+    pub reexpanded: u64,
     /// True when every state within the bounds was visited.
     pub exhausted: bool,
     /// Wall-clock seconds the search took.
@@ -570,16 +606,19 @@ impl<'a> Explorer<'a> {
     pub fn explore(&self) -> ExploreReport {
         let wall = std::time::Instant::now();
         let init = self.initial();
-        let mut visited: BTreeSet<u64> = BTreeSet::new();
-        visited.insert(init.fingerprint());
-        // Each state carries the last step of its path (shared with its siblings) and whether
-        // that step changed what the checkers read.
-        let mut frontier: Vec<(Sys, Option<Rc<PathStep>>, bool)> = vec![(init, None, true)];
+        // Each visited state's fingerprint with the sleep set it was expanded with (sorted):
+        // a later visit that sleeps on fewer choices expands it again with the difference.
+        let mut visited: BTreeMap<u64, Vec<Choice>> = BTreeMap::new();
+        visited.insert(init.fingerprint(), Vec::new());
+        let mut frontier: Vec<Node> =
+            vec![Node { sys: init, path: None, changed: true, sleep: Vec::new(), only: None }];
         let mut report = ExploreReport {
             states_expanded: 0,
             distinct_states: 1,
             depth_reached: 0,
             terminal_states: 0,
+            children: 0,
+            reexpanded: 0,
             exhausted: false,
             elapsed_s: 0.0,
             violation: None,
@@ -589,21 +628,25 @@ impl<'a> Explorer<'a> {
         let mut level: u32 = 0;
         'levels: while !frontier.is_empty() {
             let mut next = Vec::with_capacity(frontier.len() * 2);
-            for (sys, path, changed) in frontier {
+            for Node { sys, path, changed, sleep, only } in frontier {
                 let choices = self.choices(&sys);
                 let terminal = choices.is_empty();
-                let verdict = if changed || terminal {
-                    self.judge(&sys, terminal)
+                if only.is_none() {
+                    let verdict = if changed || terminal {
+                        self.judge(&sys, terminal)
+                    } else {
+                        self.quiescent_state(&sys).map(|why| ("state".to_string(), why))
+                    };
+                    if let Some((checker, anomaly)) = verdict {
+                        report.violation = Some(Violation { path: PathStep::path(&path), checker, anomaly });
+                        break 'levels;
+                    }
+                    if terminal {
+                        report.terminal_states += 1;
+                        continue;
+                    }
                 } else {
-                    self.quiescent_state(&sys).map(|why| ("state".to_string(), why))
-                };
-                if let Some((checker, anomaly)) = verdict {
-                    report.violation = Some(Violation { path: PathStep::path(&path), checker, anomaly });
-                    break 'levels;
-                }
-                if terminal {
-                    report.terminal_states += 1;
-                    continue;
+                    report.reexpanded += 1;
                 }
                 if level >= self.bounds.max_depth {
                     cut = true;
@@ -611,19 +654,64 @@ impl<'a> Explorer<'a> {
                 }
                 report.states_expanded += 1;
                 let before = sys.observed();
+                // Choices taken here so far, with the choices of the state each led to (computed
+                // when a later sibling first asks): a later sibling's child sleeps on those
+                // independent of its own step.
+                let mut done: Vec<(Choice, Option<Sys>, Option<Vec<Choice>>)> = Vec::new();
                 for c in choices {
+                    if sleep.binary_search(&c).is_ok() || only.as_ref().is_some_and(|o| o.binary_search(&c).is_err()) {
+                        continue;
+                    }
                     let mut s2 = sys.clone();
                     let applied = self.apply(&mut s2, c);
                     debug_assert!(applied, "an enabled choice applies");
-                    if visited.insert(s2.fingerprint()) {
-                        if visited.len() as u64 > self.bounds.max_states {
-                            cut = true;
-                            break 'levels;
+                    report.children += 1;
+                    let mut child_sleep: Vec<Choice> = Vec::new();
+                    if self.bounds.sleep == Sleep::Inherit {
+                        child_sleep.extend(sleep.iter().copied().filter(|t| self.independent(&sys, *t, c)));
+                        child_sleep.extend(done.iter().map(|d| d.0).filter(|t| self.independent(&sys, *t, c)));
+                        child_sleep.sort_unstable();
+                        done.push((c, None, None));
+                    } else if self.bounds.sleep == Sleep::Siblings {
+                        for (t, st, st_choices) in done.iter_mut() {
+                            // t sleeps after c only if the search takes c after t (c is one of
+                            // the reduced choices there): then that path reaches this state's
+                            // child through t.
+                            if self.independent(&sys, *t, c)
+                                && st_choices
+                                    .get_or_insert_with(|| st.as_ref().map(|st| self.choices(st)).unwrap_or_default())
+                                    .contains(&c)
+                            {
+                                child_sleep.push(*t);
+                            }
                         }
-                        let p2 = Some(Rc::new(PathStep { choice: c, parent: path.clone() }));
-                        let changed = s2.observed() != before;
-                        next.push((s2, p2, changed));
+                        child_sleep.sort_unstable();
+                        done.push((c, Some(s2.clone()), None));
                     }
+                    let fp = s2.fingerprint();
+                    let (child_sleep, child_only) = match visited.get_mut(&fp) {
+                        None => {
+                            visited.insert(fp, child_sleep.clone());
+                            if visited.len() as u64 > self.bounds.max_states {
+                                cut = true;
+                                break 'levels;
+                            }
+                            (child_sleep, None)
+                        }
+                        Some(stored) => {
+                            // Seen before: expand again only with the choices it slept on then
+                            // and does not sleep on now.
+                            let missing = sleep::minus(stored, &child_sleep);
+                            if missing.is_empty() {
+                                continue;
+                            }
+                            *stored = sleep::intersect(stored, &child_sleep);
+                            (stored.clone(), Some(missing))
+                        }
+                    };
+                    let p2 = Some(Rc::new(PathStep { choice: c, parent: path.clone() }));
+                    let changed = s2.observed() != before;
+                    next.push(Node { sys: s2, path: p2, changed, sleep: child_sleep, only: child_only });
                 }
             }
             level += 1;
@@ -697,8 +785,15 @@ pub fn render(r: &ExploreReport) -> String {
     let rate = if r.elapsed_s > 0.0 { r.states_expanded as f64 / r.elapsed_s } else { 0.0 };
     let _ = writeln!(
         s,
-        "explored {} states ({} distinct, {} terminal), depth {}, {:.2} s, {:.0} states/s",
-        r.states_expanded, r.distinct_states, r.terminal_states, r.depth_reached, r.elapsed_s, rate
+        "explored {} states ({} distinct, {} terminal, {} children, {} expanded again), depth {}, {:.2} s, {:.0} states/s",
+        r.states_expanded,
+        r.distinct_states,
+        r.terminal_states,
+        r.children,
+        r.reexpanded,
+        r.depth_reached,
+        r.elapsed_s,
+        rate
     );
     match &r.violation {
         Some(v) => {
