@@ -221,18 +221,47 @@ fn sink_view(spec: &JobSpec, sink: usize) -> JobSpec {
     s
 }
 
-/// `run` with only this sink's output rows.
-fn run_view(run: &RunResult, graph: &Graph, spec: &JobSpec, sink: usize) -> RunResult {
-    let tasks: BTreeSet<ckptsim::TaskId> = (0..graph.vertices.len())
-        .filter(|vi| graph.vertices[*vi].ops.contains(&sink))
-        .flat_map(|vi| graph.vertex_tasks(vi))
+/// The graphs a run's tasks belong to, each with the first JobManager epoch it ran in: the
+/// scenario's from epoch 0, then one per rescale that started a new job (its epoch on; a
+/// JobManager failover keeps the job's graph). A rescaled job numbers its tasks afresh in its
+/// own graph (`world/rescale.rs`), so a task id means a vertex only together with its epoch.
+fn graphs_by_epoch(spec: &JobSpec, run: &RunResult) -> Vec<(u64, Graph)> {
+    let mut out = vec![(0, Graph::build(spec))];
+    let mut s = spec.clone();
+    for r in run.rescales.iter().filter(|r| r.error.is_none()) {
+        for o in &mut s.operators {
+            if let Some((_, p, _)) = r.operators.get(&o.name) {
+                o.parallelism = *p;
+            }
+        }
+        out.push((r.epoch, Graph::build(&s)));
+    }
+    out
+}
+
+/// `run` with only this sink's output rows: a printed row belongs to the sink when its task
+/// is one of the sink's tasks in the graph of the job its attempt ran in.
+fn run_view(run: &RunResult, graphs: &[(u64, Graph)], spec: &JobSpec, sink: usize) -> RunResult {
+    let tasks: Vec<(u64, BTreeSet<ckptsim::TaskId>)> = graphs
+        .iter()
+        .map(|(epoch, graph)| {
+            let tasks = (0..graph.vertices.len())
+                .filter(|vi| graph.vertices[*vi].ops.contains(&sink))
+                .flat_map(|vi| graph.vertex_tasks(vi))
+                .collect();
+            (*epoch, tasks)
+        })
         .collect();
+    let stride = u64::from(crate::world::EPOCH_STRIDE);
     let mut r = run.clone();
     // The committed rows are the one two-phase-commit sink's (a job has at most one).
     if !matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink) {
         r.committed.clear();
     }
-    r.print_rows.retain(|row| tasks.contains(&row.task));
+    r.print_rows.retain(|row| {
+        let epoch = u64::from(row.attempt.0) / stride;
+        tasks.iter().rev().find(|(first, _)| *first <= epoch).is_some_and(|(_, t)| t.contains(&row.task))
+    });
     r
 }
 
@@ -240,13 +269,13 @@ fn run_view(run: &RunResult, graph: &Graph, spec: &JobSpec, sink: usize) -> RunR
 /// sink's reference and rows (anomalies prefixed `sink NAME:` when there are several sinks);
 /// the others once.
 pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
-    let graph = Graph::build(spec);
+    let graphs = graphs_by_epoch(spec, run);
     let sinks: Vec<usize> = (0..spec.operators.len()).filter(|o| spec.operators[*o].kind.is_sink()).collect();
     let mut per_checker: BTreeMap<&'static str, Vec<(String, Verdict)>> = BTreeMap::new();
     for &s in &sinks {
         let name = spec.operators[s].name.clone();
         let view = sink_view(spec, s);
-        let rows = run_view(run, &graph, spec, s);
+        let rows = run_view(run, &graphs, spec, s);
         let reference = compute_graph(spec, Some(s));
         for v in [
             exactly_once(&view, &rows, &reference),
