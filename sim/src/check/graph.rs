@@ -184,7 +184,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
 
 /// The operators in an order where every operator comes after its inputs (Kahn, smallest
 /// index first).
-fn topological(spec: &JobSpec) -> Vec<usize> {
+pub(super) fn topological(spec: &JobSpec) -> Vec<usize> {
     let n = spec.operators.len();
     let mut indegree: Vec<usize> = (0..n).map(|o| spec.op_inputs(o).len()).collect();
     let mut ready: BTreeSet<usize> = (0..n).filter(|o| indegree[*o] == 0).collect();
@@ -300,9 +300,26 @@ pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
         tolerable_failure(spec, run),
         retention(spec, run),
         alignment(spec, run),
-        windows(spec, run),
+        window_verdict(spec, run, &graphs),
         super::stop::stop(run),
     ]
+}
+
+/// The `windows` checker on a job graph: against the rows of the sink the event-time window
+/// feeds (its results kept as they are on the way), with that sink's view of the job.
+fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> Verdict {
+    let Some(at) = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_))) else {
+        return windows(spec, run);
+    };
+    let Some(sink) =
+        (0..spec.operators.len()).find(|s| spec.operators[*s].kind.is_sink() && upstream_of(spec, *s).contains(&at))
+    else {
+        return Verdict::skip("windows", "the event-time window reaches no sink");
+    };
+    if !super::windows_graph::results_kept(spec, at, sink) {
+        return Verdict::skip("windows", "the window's results are transformed before the sink");
+    }
+    windows(&sink_view(spec, sink), &run_view(run, graphs, spec, sink))
 }
 
 /// One verdict from a checker's verdicts per sink.
