@@ -188,7 +188,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
 
 /// The operators in an order where every operator comes after its inputs (Kahn, smallest
 /// index first).
-fn topological(spec: &JobSpec) -> Vec<usize> {
+pub(super) fn topological(spec: &JobSpec) -> Vec<usize> {
     let n = spec.operators.len();
     let mut indegree: Vec<usize> = (0..n).map(|o| spec.op_inputs(o).len()).collect();
     let mut ready: BTreeSet<usize> = (0..n).filter(|o| indegree[*o] == 0).collect();
@@ -225,18 +225,47 @@ fn sink_view(spec: &JobSpec, sink: usize) -> JobSpec {
     s
 }
 
-/// `run` with only this sink's output rows.
-fn run_view(run: &RunResult, graph: &Graph, spec: &JobSpec, sink: usize) -> RunResult {
-    let tasks: BTreeSet<ckptsim::TaskId> = (0..graph.vertices.len())
-        .filter(|vi| graph.vertices[*vi].ops.contains(&sink))
-        .flat_map(|vi| graph.vertex_tasks(vi))
+/// The graphs a run's tasks belong to, each with the first JobManager epoch it ran in: the
+/// scenario's from epoch 0, then one per rescale that started a new job (its epoch on; a
+/// JobManager failover keeps the job's graph). A rescaled job numbers its tasks afresh in its
+/// own graph (`world/rescale.rs`), so a task id means a vertex only together with its epoch.
+fn graphs_by_epoch(spec: &JobSpec, run: &RunResult) -> Vec<(u64, Graph)> {
+    let mut out = vec![(0, Graph::build(spec))];
+    let mut s = spec.clone();
+    for r in run.rescales.iter().filter(|r| r.error.is_none()) {
+        for o in &mut s.operators {
+            if let Some((_, p, _)) = r.operators.get(&o.name) {
+                o.parallelism = *p;
+            }
+        }
+        out.push((r.epoch, Graph::build(&s)));
+    }
+    out
+}
+
+/// `run` with only this sink's output rows: a printed row belongs to the sink when its task
+/// is one of the sink's tasks in the graph of the job its attempt ran in.
+fn run_view(run: &RunResult, graphs: &[(u64, Graph)], spec: &JobSpec, sink: usize) -> RunResult {
+    let tasks: Vec<(u64, BTreeSet<ckptsim::TaskId>)> = graphs
+        .iter()
+        .map(|(epoch, graph)| {
+            let tasks = (0..graph.vertices.len())
+                .filter(|vi| graph.vertices[*vi].ops.contains(&sink))
+                .flat_map(|vi| graph.vertex_tasks(vi))
+                .collect();
+            (*epoch, tasks)
+        })
         .collect();
+    let stride = u64::from(crate::world::EPOCH_STRIDE);
     let mut r = run.clone();
     // The committed rows are the one two-phase-commit sink's (a job has at most one).
     if !matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink) {
         r.committed.clear();
     }
-    r.print_rows.retain(|row| tasks.contains(&row.task));
+    r.print_rows.retain(|row| {
+        let epoch = u64::from(row.attempt.0) / stride;
+        tasks.iter().rev().find(|(first, _)| *first <= epoch).is_some_and(|(_, t)| t.contains(&row.task))
+    });
     r
 }
 
@@ -244,13 +273,13 @@ fn run_view(run: &RunResult, graph: &Graph, spec: &JobSpec, sink: usize) -> RunR
 /// sink's reference and rows (anomalies prefixed `sink NAME:` when there are several sinks);
 /// the others once.
 pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
-    let graph = Graph::build(spec);
+    let graphs = graphs_by_epoch(spec, run);
     let sinks: Vec<usize> = (0..spec.operators.len()).filter(|o| spec.operators[*o].kind.is_sink()).collect();
     let mut per_checker: BTreeMap<&'static str, Vec<(String, Verdict)>> = BTreeMap::new();
     for &s in &sinks {
         let name = spec.operators[s].name.clone();
         let view = sink_view(spec, s);
-        let rows = run_view(run, &graph, spec, s);
+        let rows = run_view(run, &graphs, spec, s);
         let reference = compute_graph(spec, Some(s));
         for v in [
             exactly_once(&view, &rows, &reference),
@@ -275,9 +304,26 @@ pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
         tolerable_failure(spec, run),
         retention(spec, run),
         alignment(spec, run),
-        windows(spec, run),
+        window_verdict(spec, run, &graphs),
         super::stop::stop(run),
     ]
+}
+
+/// The `windows` checker on a job graph: against the rows of the sink the event-time window
+/// feeds (its results kept as they are on the way), with that sink's view of the job.
+fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> Verdict {
+    let Some(at) = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_))) else {
+        return windows(spec, run);
+    };
+    let Some(sink) =
+        (0..spec.operators.len()).find(|s| spec.operators[*s].kind.is_sink() && upstream_of(spec, *s).contains(&at))
+    else {
+        return Verdict::skip("windows", "the event-time window reaches no sink");
+    };
+    if !super::windows_graph::results_kept(spec, at, sink) {
+        return Verdict::skip("windows", "the window's results are transformed before the sink");
+    }
+    windows(&sink_view(spec, sink), &run_view(run, graphs, spec, sink))
 }
 
 /// One verdict from a checker's verdicts per sink.

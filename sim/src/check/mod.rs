@@ -22,6 +22,7 @@ mod state;
 pub(crate) mod stop;
 mod tolerable_failure;
 mod windows;
+mod windows_graph;
 
 pub use alignment::*;
 pub use at_least_once::*;

@@ -43,17 +43,17 @@ pub(super) const WINDOWED: &str = "event-time window: judged by the windows chec
 
 /// One element of a window in the reference.
 #[derive(Clone, Debug)]
-struct Element {
-    input_seq: u64,
-    number: i64,
+pub(super) struct Element {
+    pub(super) input_seq: u64,
+    pub(super) number: i64,
     /// Surely on time for this window in every attempt (see the module doc).
-    on_time: bool,
+    pub(super) on_time: bool,
 }
 
 /// The reference: per (key, window), its elements in input order.
-type WindowRef = BTreeMap<(Value, TimeWindow), Vec<Element>>;
+pub(super) type WindowRef = BTreeMap<(Value, TimeWindow), Vec<Element>>;
 
-fn number(v: &Value) -> i64 {
+pub(super) fn number(v: &Value) -> i64 {
     match v {
         Value::Pair(_, n) | Value::Int(n) => *n,
         Value::Str(_) => 1,
@@ -62,6 +62,10 @@ fn number(v: &Value) -> i64 {
 
 /// Folds the input through the operators before the window and assigns the elements.
 fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
+    if spec.is_graph() {
+        // The window anywhere in a graph: `windows_graph.rs`.
+        return super::windows_graph::reference(spec);
+    }
     let w = spec.event_window()?;
     let InputSpec::Log { records, .. } = &spec.input else { return None };
     let ts = &spec.input_options.timestamps;

@@ -271,10 +271,21 @@ impl Ctx<'_> {
                     "an event_window needs event time: set `watermarks` on the log-source (and timestamps on the input)",
                 ));
             }
-            if !operators.get(i + 1).is_some_and(|o| o.kind.is_sink()) {
+            // Between the window and its sink (in file order) only operators that keep its
+            // results as they are: identity maps and partitionings.
+            let kept = |o: &OperatorSpec| {
+                matches!(
+                    o.kind,
+                    OperatorKindSpec::Map { function: Udf::Identity }
+                        | OperatorKindSpec::Rebalance
+                        | OperatorKindSpec::KeyBy
+                )
+            };
+            let next = (i + 1..operators.len()).find(|j| !kept(&operators[*j]));
+            if !next.is_some_and(|j| operators[j].kind.is_sink()) {
                 return Err(self.err(
-                    &format!("operators[{}].kind", i + 1),
-                    "an event_window must be directly followed by the sink (the window checker judges its results)",
+                    &format!("operators[{}].kind", next.unwrap_or(i + 1)),
+                    "an event_window must be followed by the sink, directly or through identity maps and partitionings (the window checker judges its results)",
                 ));
             }
             if let Some(j) =
