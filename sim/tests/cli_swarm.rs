@@ -1,4 +1,4 @@
-//! `ckptsim run --swarm`: the configuration and fault draws are printed first, and the printed replay command carries `--swarm`, so pasting it replays the same run; `check`/`sweep` with nothing to run exit 2.
+//! `ckptsim run --swarm`: the configuration and fault draws are printed first, and the printed replay command carries `--swarm`, so pasting it replays the same run; what the configuration draw exposes (a min pause, at-least-once rescales); `check`/`sweep` with nothing to run exit 2.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -188,4 +188,45 @@ fn a_savepoint_in_the_same_millisecond_does_not_overfill_the_checkpoint_before_i
     let coordinator = line(&out, "  coordinator");
     assert!(coordinator.contains("PASS"), "{coordinator}");
     assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
+}
+
+/// Swarm draws the min pause between checkpoints (appended at the end of the configuration
+/// stream): broker-outage seed 1 draws one, and the planted `ignore-min-pause` (the request
+/// decider skips the pause) is caught there by the coordinator checker, while the correct
+/// protocol passes the same draw. Without the draw the variant is the correct protocol on
+/// every fault scenario (none sets a min pause).
+#[test]
+fn swarm_draws_a_min_pause_that_exposes_ignore_min_pause() {
+    let args = ["run", "scenarios/faults/broker-outage.toml", "--seed", "1", "--swarm"];
+    let correct = run(&args);
+    assert!(line(&correct, "swarm config (seed 1):").contains("min_pause=125 ms"), "{correct}");
+    assert!(line(&correct, "  coordinator ").contains("PASS"), "{correct}");
+    let planted = run(&[&args[..], &["--variant", "ignore-min-pause"]].concat());
+    assert!(line(&planted, "  coordinator ").contains("min pause violated"), "{planted}");
+}
+
+/// The `state` checker follows every key across a rescale under at-least-once checkpoints too
+/// (swarm draws them with a print sink): stop-rescale-print seed 1 draws at-least-once, and the
+/// planted `rescale-keyed-by-subtask` is named there (a key restarts at 1 in the new job),
+/// while the correct protocol passes with the keys continued.
+#[test]
+fn rescale_lineage_is_judged_under_at_least_once_checkpoints() {
+    let args = ["run", "scenarios/faults/stop-rescale-print.toml", "--seed", "1", "--swarm"];
+    let correct = run(&args);
+    assert!(line(&correct, "swarm config (seed 1):").contains("mode=at-least-once"), "{correct}");
+    let state = line(&correct, "  state ");
+    assert!(state.contains("PASS") && state.contains("continued across a rescale"), "{correct}");
+    let planted = run(&[&args[..], &["--variant", "rescale-keyed-by-subtask"]].concat());
+    assert!(line(&planted, "  state ").contains("after the rescale"), "{planted}");
+}
+
+/// A checkpoint gate with `trigger = true` requests its checkpoint as a manual trigger, which
+/// the min pause does not hold back (only periodic requests are): swarm's min-pause draw on
+/// eventtime/refire-after-restore seed 18 (min pause 500 ms, the gate's checkpoint 441 ms after
+/// the last completion) was a `coordinator` false alarm.
+#[test]
+fn a_gate_triggered_checkpoint_is_not_held_to_the_min_pause() {
+    let out = run(&["run", "scenarios/eventtime/refire-after-restore.toml", "--seed", "18", "--swarm"]);
+    assert!(line(&out, "swarm config (seed 18):").contains("min_pause=500 ms"), "{out}");
+    assert!(line(&out, "  coordinator ").contains("PASS"), "{out}");
 }

@@ -33,7 +33,13 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         }
     }
     let retuned = run.retunes.iter().any(|(_, t)| t.contains("accepted"));
-    let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionKind::Savepoint | ActionKind::TriggerCheckpoint));
+    // Manual requests are not held back by the min pause (only periodic ones are, Flink's
+    // `CheckpointRequestDecider`): a savepoint or trigger-checkpoint action, or a checkpoint
+    // gate whose source requests its checkpoint itself (`gates = [{ trigger = true }]`, sent
+    // as a trigger-checkpoint action; found by swarm's min-pause draw on
+    // eventtime/refire-after-restore seed 18).
+    let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionKind::Savepoint | ActionKind::TriggerCheckpoint))
+        || spec.input_options.gates.iter().any(|&(_, trigger)| trigger);
     // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in
     // trigger order; `ends` holds the end times of the rows triggered so far that are still
     // pending; `completions` the sorted completion times.

@@ -130,7 +130,12 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         last.insert(k, pos);
     }
     let two_pc = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
-    let across = if replays_may_double_count || two_pc || unordered {
+    // A rescale's lineage holds under at-least-once checkpoints too: the new job starts from
+    // the keyed state the savepoint or checkpoint held, whatever that counted twice, so a key's
+    // first value in the new job is still the successor of its restored value (counts only
+    // grow; a value past the reference's end is skipped as unknown). Not after a union or
+    // two-input operator, whose per-key order is the interleaving's.
+    let across = if reference.order_free || two_pc || unordered {
         0
     } else {
         super::rescale_lineage::rescale_lineage(&run.rescales, reference, rows, &mut anomalies)

@@ -49,7 +49,9 @@ pub fn draw(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
 /// exactly-once only under exactly-once checkpoints), max concurrent (1 when unaligned),
 /// interval and timeout scaled by 1/2..2, tolerable failures, the restart strategy and its
 /// parameters, the parallelism of operators no fault, action or injector names, and the sink
-/// kind. A scenario without periodic checkpoints keeps its checkpoint settings.
+/// kind; then, appended, the min pause and the number of retained checkpoints
+/// ([`draw_config_more`]). A scenario without periodic checkpoints keeps its checkpoint
+/// settings.
 pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     use ckptsim::config::{CheckpointingMode, RestartStrategyConfig, UNLIMITED};
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -172,6 +174,9 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         out.checkpoint = spec.checkpoint.clone();
         parts.push("(checkpoint draw invalid: scenario's kept)".into());
     }
+    // Draws appended after the first ones (session 6), so the earlier draws of a seed keep
+    // their values: the min pause between checkpoints and the number of retained checkpoints.
+    draw_config_more(&mut out, spec, &mut rng, &mut parts);
     (
         out,
         format!(
@@ -179,6 +184,44 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
             if parts.is_empty() { "as the scenario".to_string() } else { parts.join(", ") }
         ),
     )
+}
+
+/// The configuration draws appended at the end of [`draw_config`]'s stream: a fixed number of
+/// values per seed (two), whatever the scenario, so a later append keeps these values too.
+///
+/// * `min_pause_ms` (`execution.checkpointing.min-pause`), with periodic checkpoints only:
+///   half the seeds keep the scenario's; the others draw 1/4, 1/2, 1 or 2 times the drawn
+///   interval. A pause of at least the interval makes the periodic cadence the pause
+///   (Flink's `CheckpointCoordinator` raises its base interval to the min pause), so a
+///   checkpoint that takes any time at all leaves the next periodic trigger to the min-pause
+///   check of `CheckpointRequestDecider`. Max concurrent stays as drawn: the decider applies
+///   the pause to the last completion, not as a concurrency limit, so `max_concurrent > 1`
+///   with a pause is a legal configuration (and with a pause of 0 the earlier draw covers it).
+/// * `num_retained` (`state.checkpoints.num-retained`): 1 (the scenario's default), 2 or 3,
+///   when the scenario kept the default; the store then subsumes later.
+fn draw_config_more(out: &mut JobSpec, spec: &JobSpec, rng: &mut ChaCha8Rng, parts: &mut Vec<String>) {
+    let pause_pick = rng.random_range(0..8);
+    let retained_pick = rng.random_range(1..=3i64);
+    let cp = &mut out.checkpoint;
+    if cp.periodic_enabled() && pause_pick >= 4 {
+        let interval = cp.interval_ms.unwrap_or(1_000);
+        cp.min_pause_ms = match pause_pick {
+            4 => interval / 4,
+            5 => interval / 2,
+            6 => interval,
+            _ => interval * 2,
+        };
+        parts.push(format!("min_pause={} ms", cp.min_pause_ms));
+    }
+    if spec.checkpoint.num_retained == 1 && retained_pick > 1 {
+        cp.num_retained = retained_pick;
+        parts.push(format!("num_retained={retained_pick}"));
+    }
+    if cp.validate(out.profile).is_err() {
+        cp.min_pause_ms = spec.checkpoint.min_pause_ms;
+        cp.num_retained = spec.checkpoint.num_retained;
+        parts.push("(min pause / retained draw invalid: scenario's kept)".into());
+    }
 }
 
 /// Returns `spec` with swarm faults added for `seed`, and a one-line-per-fault description.
