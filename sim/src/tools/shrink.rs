@@ -586,7 +586,7 @@ impl Shrinker<'_> {
                 matches!(o.kind, OpKind::Map(_) | OpKind::FlatMap(_) | OpKind::Filter(_) | OpKind::Rebalance);
             if stateless && !names_operator(&self.best, &o.name) {
                 let mut c = self.best.clone();
-                let name = c.operators.remove(i).name;
+                let name = without_operator(&mut c, i);
                 if self.try_accept(c, || format!("removed operator {name}")) {
                     changed = true;
                     continue;
@@ -659,6 +659,28 @@ impl Shrinker<'_> {
 }
 
 /// Whether a fault or anchor names operator `name` (alone or as `name[i]`).
+/// Removes operator `i` (one input, stateless) and re-points the explicit `inputs` positions of
+/// the rest: a consumer of `i` reads what `i` read, later positions move down by one. Without
+/// this a loaded line (whose operators carry explicit positions) became a graph with dangling
+/// or cyclic inputs, which the world refuses (a panic the shrinker caught and counted as a
+/// rejected candidate). Returns the removed operator's name.
+fn without_operator(s: &mut JobSpec, i: usize) -> String {
+    let fed_by = s.op_inputs(i);
+    let removed = s.operators.remove(i);
+    for o in s.operators.iter_mut() {
+        let mut inputs = Vec::with_capacity(o.inputs.len());
+        for &k in &o.inputs {
+            match k.cmp(&i) {
+                std::cmp::Ordering::Less => inputs.push(k),
+                std::cmp::Ordering::Equal => inputs.extend(fed_by.iter().copied()),
+                std::cmp::Ordering::Greater => inputs.push(k - 1),
+            }
+        }
+        o.inputs = inputs;
+    }
+    removed.name
+}
+
 fn names_operator(s: &JobSpec, name: &str) -> bool {
     let is = |t: &str| t == name || t.strip_prefix(name).is_some_and(|r| r.starts_with('['));
     s.faults.iter().any(|f| {
