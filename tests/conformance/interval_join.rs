@@ -271,6 +271,17 @@ fn cases() -> Vec<Case> {
         }
         Ok(())
     }));
+    // Not a method of the test class: the boundary of `IntervalJoinOperator#isLate` itself
+    // (late iff `timestamp < currentWatermark`). No case of the class sends an element whose
+    // timestamp equals the watermark, so treating it as late passed every case above.
+    v.extend(once("isLate: an element at the watermark is on time (operator source)", |_| {
+        let mut h = Harness::new(bounds(-1, true, 1, true));
+        h.element(1, 3).element(1, 4);
+        h.watermark(0, 3).watermark(1, 3);
+        h.element(0, 3); // timestamp == watermark: joined, not dropped
+        h.expect(&[(3, 3), (3, 4)])?;
+        ensure_no_late(&h)
+    }));
     // With late-data output tags Flink routes the late elements to side outputs; the model
     // drops them and counts them (no side output): the count is the side outputs' size.
     v.extend(once("testLateData", |_| {
