@@ -41,7 +41,8 @@ fn a_skipped_value_inside_one_attempt_is_a_lost_update() {
 fn an_old_attempt_interleaving_its_own_lineage_is_not_a_lost_update() {
     let (spec, mut run) = run_print_job();
     let reference = reference::compute(&spec);
-    // A zombie: the first attempt's rows of one key, replayed by a stale attempt number, woven
+    // A zombie: the first attempt's rows of one key, replayed by a stale attempt number (older
+    // than every live one: attempts only grow, across JobManager epochs too), woven
     // between the live attempt's rows. Each lineage is gapless on its own.
     let i = middle_row(&run);
     let key = ckptsim::operator::key_of(&run.print_rows[i].value);
@@ -51,7 +52,7 @@ fn an_old_attempt_interleaving_its_own_lineage_is_not_a_lost_update() {
         .iter()
         .filter(|r| r.task == task && ckptsim::operator::key_of(&r.value) == key)
         .take(4)
-        .map(|r| world::OutputRow { attempt: ckptsim::Attempt(77_777), ..r.clone() })
+        .map(|r| world::OutputRow { attempt: ckptsim::Attempt(world::EPOCH_STRIDE - 1), ..r.clone() })
         .collect();
     assert!(zombie.len() >= 3, "enough rows to interleave");
     let mut woven = Vec::new();
@@ -84,4 +85,69 @@ fn output_of_a_replaced_jobmanager_epoch_is_zombie_output() {
     let v = check::at_least_once(&spec, &run, &reference);
     assert_eq!(v.passed, Some(false), "{v:?}");
     assert!(v.anomalies.iter().any(|a| a.starts_with("zombie output")), "{:?}", v.anomalies);
+}
+
+/// Rows of `run` with a zombie row and a new JobManager epoch's first row woven in: after a
+/// row of attempt 10001 of some key at reference position p, the superseded attempt 10000
+/// prints its next, lagging value of that key (a zombie still running after its replacement
+/// started), then the next epoch's first attempt prints position `p + step` (restored from a
+/// checkpoint the newest attempt took). `None` when the run has no such key.
+fn zombie_then_new_epoch(
+    run: &world::RunResult,
+    reference: &ckptsim_sim::reference::Reference,
+    step: usize,
+) -> Option<Vec<world::OutputRow>> {
+    use ckptsim::operator::key_of;
+    let rows = &run.print_rows;
+    let pos = |r: &world::OutputRow| reference.per_key[&key_of(&r.value)].iter().position(|v| *v == r.value);
+    for (j, r) in rows.iter().enumerate() {
+        if r.attempt.0 != world::EPOCH_STRIDE + 1 {
+            continue;
+        }
+        let k = key_of(&r.value);
+        let seq = &reference.per_key[&k];
+        let zombie_last = rows[..j].iter().rev().find(|z| z.attempt.0 == world::EPOCH_STRIDE && key_of(&z.value) == k);
+        let (Some(p), Some(q)) = (pos(r), zombie_last.and_then(pos)) else { continue };
+        if q + 2 >= p || p + step >= seq.len() {
+            continue;
+        }
+        let zombie = world::OutputRow {
+            attempt: ckptsim::Attempt(world::EPOCH_STRIDE),
+            value: seq[q + 1].clone(),
+            time_ms: r.time_ms,
+            ..r.clone()
+        };
+        let new_epoch = world::OutputRow {
+            attempt: ckptsim::Attempt(2 * world::EPOCH_STRIDE),
+            value: seq[p + step].clone(),
+            time_ms: r.time_ms + 1,
+            ..r.clone()
+        };
+        let mut woven = rows[..=j].to_vec();
+        woven.push(zombie);
+        woven.push(new_epoch);
+        woven.extend_from_slice(&rows[j + 1..]);
+        return Some(woven);
+    }
+    None
+}
+
+/// Regression `zombie-print-before-jm-crash`, made seed-independent: a zombie's row of a key
+/// that comes after the newest attempt's last row is not the key's last value, so a later
+/// restore continuing from the newest attempt's state is no lost update; a skip relative to
+/// the newest attempt still is.
+#[test]
+fn a_zombie_row_before_a_restore_is_not_the_keys_last_value() {
+    let (spec, mut run) = run_print_job();
+    let reference = reference::compute(&spec);
+    let rows = zombie_then_new_epoch(&run, &reference, 1).expect("a key the restarted attempt is ahead on");
+    run.print_rows = rows;
+    let v = check::state(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(true), "{:?}", v.anomalies);
+
+    let (_, mut run) = run_print_job();
+    run.print_rows = zombie_then_new_epoch(&run, &reference, 2).expect("a key the restarted attempt is ahead on");
+    let v = check::state(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(false), "{v:?}");
+    assert!(v.anomalies.iter().any(|a| a.contains("lost update")), "{:?}", v.anomalies);
 }

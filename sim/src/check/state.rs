@@ -92,7 +92,11 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     // interleaves with the new attempt's and each follows its own lineage.
     // Kept with each last value: its first position in the key's reference sequence (what a
     // search for it finds when it is the previous value), found once when it was the output.
+    // The key's last value is the newest attempt's: a row of an attempt older than one that
+    // already emitted the key (a zombie still printing after its replacement started) follows
+    // only its own lineage, so a later restore is not judged against the zombie's lagging value.
     let mut last: BTreeMap<Value, Option<usize>> = BTreeMap::new();
+    let mut newest: BTreeMap<Value, ckptsim::Attempt> = BTreeMap::new();
     let mut last_by_attempt: BTreeMap<(Value, ckptsim::TaskId, ckptsim::Attempt), Option<usize>> = BTreeMap::new();
     for r in rows {
         let v = &r.value;
@@ -127,7 +131,10 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
             }
         }
         last_by_attempt.insert(lineage, pos);
-        last.insert(k, pos);
+        if newest.get(&k).is_none_or(|a| r.attempt >= *a) {
+            newest.insert(k.clone(), r.attempt);
+            last.insert(k, pos);
+        }
     }
     let two_pc = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
     // A rescale's lineage holds under at-least-once checkpoints too: the new job starts from
