@@ -17,8 +17,8 @@ pub(super) fn reason_counts(reason: &str, profile: ckptsim::Profile) -> bool {
     }
 }
 
-/// Tolerable checkpoint failures: re-derives, from the checkpoints' outcomes in completion
-/// order, when the consecutive counted failures exceed `tolerable_failures` (the counter
+/// Tolerable checkpoint failures: re-derives, from the checkpoints' outcomes in the order they
+/// were reported (`CheckpointRow::end_seq` within a millisecond), when the consecutive counted failures exceed `tolerable_failures` (the counter
 /// restarts at every crossing, at a success — in 2.x only a success newer than the last one,
 /// and 2.x ignores failures of checkpoints at or below the last success — and with a new
 /// JobManager). The job must fail with "Exceeded checkpoint tolerable failure threshold"
@@ -42,8 +42,13 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
         .filter(|w| (w[0].1 == JobStatus::Suspended || w[0].1.is_terminal()) && w[1].1 == JobStatus::Created)
         .map(|w| w[1].0)
         .collect();
+    // In the order the coordinator reported the outcomes, not by id within a millisecond: when
+    // two pending checkpoints expire at the same instant, the first expiry frees a slot and the
+    // queued requests it lets trigger may fail (and be counted) before the second expiry
+    // (`CheckpointCoordinator.abortPendingCheckpoint` serves the queue through
+    // `scheduleTriggerRequest`, and each `CheckpointCanceller` is its own timer task).
     let mut rows: Vec<&crate::world::CheckpointRow> = run.checkpoints.iter().filter(|r| r.end_ms.is_some()).collect();
-    rows.sort_by_key(|r| (r.end_ms, r.id));
+    rows.sort_by_key(|r| (r.end_ms, r.end_seq, r.id));
     let mut counter = 0u64;
     let mut counted: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
     let mut last_success: Option<ckptsim::CheckpointId> = None;

@@ -249,6 +249,7 @@ fn crash_jm(s: &Shared, handle: &Handle, jm_node: madsim::task::NodeId, restart_
             // CHECKPOINT_COORDINATOR_SUSPEND); the new JobManager never finishes them.
             for row in w.obs.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
                 row.end_ms = Some(now);
+                row.end_seq = next_end_seq(&mut w.obs.end_seq, now);
                 row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
             }
             w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));

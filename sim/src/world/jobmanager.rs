@@ -331,8 +331,10 @@ pub(super) fn route_jm_outputs(
                         if !in_flight.is_empty() {
                             w.obs.completed_in_flight.insert(cp.id, in_flight);
                         }
+                        let seq = next_end_seq(&mut w.obs.end_seq, now);
                         let row = w.checkpoint_row(cp.id);
                         row.end_ms = Some(now);
+                        row.end_seq = seq;
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
                         w.tr("jm", "complete", Detail::new().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0);
@@ -344,7 +346,8 @@ pub(super) fn route_jm_outputs(
                     }
                     CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
                         w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
-                        let row = w.checkpoint_row(id);
+                        // (The row by field, beside `end_seq`.)
+                        let row = w.obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
                         // A checkpoint that failed while being triggered (e.g. storage down) has
                         // no Trigger output: its row is created here and needs the trigger time.
                         row.trigger_ms = trigger_ms;
@@ -352,6 +355,7 @@ pub(super) fn route_jm_outputs(
                         if row.end_ms.is_none() {
                             row.end_ms = Some(now);
                             row.outcome = reason.name().to_string();
+                            row.end_seq = next_end_seq(&mut w.obs.end_seq, now);
                         }
                         w.tr("jm", "abort", format!("id={id} {reason}"));
                         if kind == ckptsim::record::CheckpointKind::Savepoint {

@@ -189,6 +189,9 @@ struct Observation {
     status_timeline: Vec<(u64, JobStatus)>,
     restart_schedule: Vec<(u64, u32, u64)>,
     checkpoints: BTreeMap<CheckpointId, CheckpointRow>,
+    /// The millisecond of the last checkpoint outcome and how many were recorded in it
+    /// (`next_end_seq`).
+    end_seq: (u64, u32),
     print_rows: Vec<OutputRow>,
     /// The 2PC sink store's visible output, moved out of the store at each commit
     /// (`OutputRow::take_committed`): the run's result owns the only copy.

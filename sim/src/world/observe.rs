@@ -55,6 +55,10 @@ pub struct CheckpointRow {
     pub trigger_ms: u64,
     /// When it completed or was aborted, ms (`None`: still pending at the end).
     pub end_ms: Option<u64>,
+    /// Its place among the outcomes recorded in the same millisecond (0 first): the order in
+    /// which the coordinator reported them, which the failure manager counted in (an expiry,
+    /// the queued requests it let trigger and fail, then the next expiry of that instant).
+    pub end_seq: u32,
     /// `COMPLETED`, the abort reason, or `PENDING` at the end of the run.
     pub outcome: String,
     /// The longest alignment among its tasks, ms.
@@ -74,12 +78,23 @@ impl CheckpointRow {
             synchronous: false,
             trigger_ms: 0,
             end_ms: None,
+            end_seq: 0,
             outcome: "PENDING".into(),
             alignment_ms: 0,
             size_bytes: 0,
             unaligned: false,
         }
     }
+}
+
+/// The [`CheckpointRow::end_seq`] of an outcome recorded at `now`; `last` holds the millisecond
+/// of the previous outcome and how many were recorded in it.
+pub(crate) fn next_end_seq(last: &mut (u64, u32), now: u64) -> u32 {
+    if last.0 != now {
+        *last = (now, 0);
+    }
+    last.1 += 1;
+    last.1 - 1
 }
 
 /// How one task's part of one checkpoint ended.

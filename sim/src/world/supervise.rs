@@ -197,6 +197,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             status_timeline: vec![(0, JobStatus::Created)],
             restart_schedule: vec![],
             checkpoints: BTreeMap::new(),
+            end_seq: (0, 0),
             print_rows: vec![],
             // Sized once for one row per input (what a map or aggregate commits): growing by
             // doubling to 10^6 rows left ~80 MB of freed blocks resident under mimalloc.

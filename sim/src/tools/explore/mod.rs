@@ -261,6 +261,9 @@ struct Obs {
     /// across JobManager leaders too).
     triggers: Vec<(u64, CheckpointId)>,
     checkpoints: BTreeMap<CheckpointId, CheckpointRow>,
+    /// The millisecond of the last checkpoint outcome and how many were recorded in it
+    /// (`next_end_seq`).
+    end_seq: (u64, u32),
     print_rows: BTreeMap<TaskId, Vec<OutputRow>>,
     sink_anomalies: Vec<String>,
     offset_commits: BTreeMap<TaskId, Vec<OffsetCommit>>,
@@ -574,6 +577,7 @@ impl<'a> Explorer<'a> {
                 failures: vec![],
                 triggers: vec![],
                 checkpoints: BTreeMap::new(),
+                end_seq: (0, 0),
                 print_rows: BTreeMap::new(),
                 sink_anomalies: vec![],
                 offset_commits: BTreeMap::new(),

@@ -226,8 +226,10 @@ impl Explorer<'_> {
         sys.epoch += 1;
         sys.obs.make_mut().status = JobStatus::Suspended;
         sys.obs.make_mut().status_timeline.push((now, JobStatus::Suspended));
-        for row in sys.obs.make_mut().checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
+        let obs = sys.obs.make_mut();
+        for row in obs.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
             row.end_ms = Some(now);
+            row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
             row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
         }
         for t in std::mem::take(&mut sys.tasks).into_keys() {
@@ -653,17 +655,22 @@ impl Explorer<'_> {
                         if !in_flight.is_empty() {
                             sys.obs.make_mut().completed_in_flight.insert(cp.id, in_flight);
                         }
-                        let row = checkpoint_row(sys.obs.make_mut(), cp.id);
+                        let obs = sys.obs.make_mut();
+                        let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
+                        let row = checkpoint_row(obs, cp.id);
                         row.end_ms = Some(now);
+                        row.end_seq = seq;
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
                     }
                     CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
-                        let row = checkpoint_row(sys.obs.make_mut(), id);
+                        let obs = sys.obs.make_mut();
+                        let row = obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
                         row.trigger_ms = trigger_ms;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                         if row.end_ms.is_none() {
                             row.end_ms = Some(now);
+                            row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
                             row.outcome = reason.name().to_string();
                         }
                     }
