@@ -246,8 +246,12 @@ fn error_display_is_file_line_column_field_message() {
     let text = MINIMAL.replace("stop_at_ms = 1000", "stop_at_ms = 0");
     let e = scenario::parse("x.toml", &text).expect_err("stop_at_ms = 0 is rejected");
     assert_eq!(e.to_string(), "x.toml:3:14: stop_at_ms: must be > 0");
+    // A syntax error on a `key = value` line names the key; elsewhere it is `(syntax)`.
     let e = scenario::parse("x.toml", "name = \n").expect_err("syntax");
-    assert_eq!((e.field.as_str(), e.line), (SYNTAX_FIELD, 1));
+    assert_eq!((e.field.as_str(), e.line), ("name", 1));
+    assert!(e.message.starts_with("TOML syntax: "), "{e}");
+    let e = scenario::parse("x.toml", "name = \"x\"\n[checkpoint\n").expect_err("syntax");
+    assert_eq!((e.field.as_str(), e.line), (SYNTAX_FIELD, 2));
 }
 
 #[test]
