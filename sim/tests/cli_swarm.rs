@@ -232,3 +232,15 @@ fn a_gate_triggered_checkpoint_is_not_held_to_the_min_pause() {
     assert!(line(&out, "swarm config (seed 18):").contains("min_pause=500 ms"), "{out}");
     assert!(line(&out, "  coordinator ").contains("PASS"), "{out}");
 }
+
+/// A completion recorded in the same millisecond as a trigger but after it is not the last
+/// completion before that trigger: faults/task-failure-anchored seed 487 (min pause 1000 ms)
+/// aborts checkpoint 7, whose freed slot triggers the queued checkpoint 10 at once, and only
+/// then completes checkpoint 9 in that millisecond. The checker read "triggered 0 ms after the
+/// last completion" (a `coordinator` false alarm of the 500-seed sweep of the merged tree).
+#[test]
+fn a_completion_after_a_trigger_in_the_same_millisecond_is_not_before_it() {
+    let out = run(&["run", "scenarios/faults/task-failure-anchored.toml", "--seed", "487", "--swarm"]);
+    assert!(line(&out, "swarm config (seed 487):").contains("min_pause=1000 ms"), "{out}");
+    assert!(line(&out, "  coordinator ").contains("PASS"), "{out}");
+}

@@ -43,7 +43,11 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in
     // trigger order; `ends` holds the end times of the rows triggered so far that are still
     // pending; `completions` the sorted completion times.
-    let mut completions: Vec<u64> = rows.iter().filter(|o| o.outcome == "COMPLETED").filter_map(|o| o.end_ms).collect();
+    // (ms, place in that ms): a completion recorded in the trigger's millisecond but after it
+    // (the trigger ran when an abort freed a slot, the completion came next) is not before it
+    // (swarm seed 487 of faults/task-failure-anchored).
+    let mut completions: Vec<(u64, u32)> =
+        rows.iter().filter(|o| o.outcome == "COMPLETED").filter_map(|o| o.end_ms.map(|e| (e, o.end_seq))).collect();
     completions.sort_unstable();
     let mut ends: std::collections::BinaryHeap<std::cmp::Reverse<u64>> = std::collections::BinaryHeap::new();
     let mut next = 0;
@@ -68,11 +72,12 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
             ));
         }
         if !retuned && !manual && !r.savepoint {
-            let at_or_before = completions.partition_point(|e| *e <= r.trigger_ms);
-            // A checkpoint's own completion (in the same ms as its trigger, possible with
-            // zero-time delivery in `explore`) is not a completion before it.
-            let own = usize::from(r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e <= r.trigger_ms));
-            let last_completion = at_or_before.checked_sub(1 + own).map(|i| completions[i]);
+            // Completions recorded before the trigger; in the trigger's own millisecond only
+            // those counted before it (its own completion, possible in the same ms with
+            // zero-time delivery in `explore`, never is).
+            let before = completions
+                .partition_point(|&(ms, seq)| ms < r.trigger_ms || (ms == r.trigger_ms && seq < r.trigger_seq));
+            let last_completion = before.checked_sub(1).map(|i| completions[i].0);
             if let Some(lc) = last_completion {
                 if (r.trigger_ms as i64) < lc as i64 + cfg.min_pause_ms {
                     anomalies.push(format!(

@@ -301,8 +301,10 @@ pub(super) fn route_jm_outputs(
                 JobOutput::Checkpoint(c) => match c {
                     CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop } => {
                         w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
+                        let seq = next_end_seq(&mut w.obs.end_seq, now);
                         let row = w.checkpoint_row(id);
                         row.trigger_ms = timestamp_ms;
+                        row.trigger_seq = seq;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                         row.synchronous = stop.is_some();
                         let kind = match kind {

@@ -59,6 +59,11 @@ pub struct CheckpointRow {
     /// which the coordinator reported them, which the failure manager counted in (an expiry,
     /// the queued requests it let trigger and fail, then the next expiry of that instant).
     pub end_seq: u32,
+    /// Its trigger's place in the same count (`end_seq`'s counter: triggers and outcomes of one
+    /// millisecond in the order the coordinator reported them), so a checker can tell a
+    /// completion recorded before this trigger from one recorded after it in the same
+    /// millisecond (the world and `explore` both count triggers).
+    pub trigger_seq: u32,
     /// `COMPLETED`, the abort reason, or `PENDING` at the end of the run.
     pub outcome: String,
     /// The longest alignment among its tasks, ms.
@@ -79,6 +84,7 @@ impl CheckpointRow {
             trigger_ms: 0,
             end_ms: None,
             end_seq: 0,
+            trigger_seq: 0,
             outcome: "PENDING".into(),
             alignment_ms: 0,
             size_bytes: 0,

@@ -642,8 +642,11 @@ impl Explorer<'_> {
                     CoordinatorOutput::Trigger { id, timestamp_ms, kind, .. } => {
                         sys.ha_next_id = sys.ha_next_id.max(id.next());
                         sys.obs.make_mut().triggers.push((now, id));
-                        let row = checkpoint_row(sys.obs.make_mut(), id);
+                        let obs = sys.obs.make_mut();
+                        let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
+                        let row = checkpoint_row(obs, id);
                         row.trigger_ms = timestamp_ms;
+                        row.trigger_seq = seq;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
                     }
                     CoordinatorOutput::Completed(cp) => {
