@@ -50,7 +50,7 @@ pub fn draw(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
 /// interval and timeout scaled by 1/2..2, tolerable failures, the restart strategy and its
 /// parameters, the parallelism of operators no fault, action or injector names, and the sink
 /// kind; then, appended, the min pause and the number of retained checkpoints
-/// ([`draw_config_more`]). A scenario without periodic checkpoints keeps its checkpoint
+/// (`draw_config_more`). A scenario without periodic checkpoints keeps its checkpoint
 /// settings.
 pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     use ckptsim::config::{CheckpointingMode, RestartStrategyConfig, UNLIMITED};
