@@ -17,3 +17,62 @@ fn liveness_bound_from_the_scenario() {
     assert_eq!(v.passed, Some(false), "a 1 ms bound cannot hold: {v:?}");
     assert!(v.anomalies[0].contains("no checkpoint completed within 1 ms"), "{:?}", v.anomalies);
 }
+
+fn load_rel(rel: &str) -> ckptsim_sim::spec::JobSpec {
+    load::load_spec(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)).expect("scenario loads")
+}
+
+/// Swarm's liveness phase (issue 14, TigerBeetle's healing phase): on the seeds that draw it,
+/// the run goes on long enough after the planned end of the faults for the checker to judge the
+/// job's states and a completed checkpoint; before it, most swarm runs of the faults folder
+/// ended first and the checker said `n/a`.
+#[test]
+fn swarm_liveness_phase_leaves_room_to_judge() {
+    for rel in
+        ["scenarios/faults/tm-crash.toml", "scenarios/faults/union-2pc.toml", "scenarios/faults/message-loss.toml"]
+    {
+        let base = load_rel(rel);
+        let mut extended = 0;
+        for seed in 1..=12 {
+            let (spec, desc) = ckptsim_sim::swarm::draw(&base, seed);
+            if !desc.contains("swarm liveness phase") {
+                continue;
+            }
+            extended += 1;
+            assert!(spec.stop_at_ms > base.stop_at_ms, "{rel} seed {seed}: {desc}");
+            let run = world::run(&spec, seed);
+            let v = check::liveness(&spec, &run);
+            assert_eq!(v.passed, Some(true), "{rel} seed {seed}: {v:?}\n{desc}");
+            assert!(v.summary.contains("no stuck job or task state"), "{rel} seed {seed}: {v:?}");
+            // A job that ended (restarts used up, FAILED) has no checkpoints left to judge.
+            if run.final_status == ckptsim::status::JobStatus::Running {
+                assert!(v.summary.contains("a checkpoint completed within"), "{rel} seed {seed}: {v:?}");
+            }
+        }
+        assert!(extended >= 2, "{rel}: only {extended} of 12 seeds drew the phase");
+    }
+}
+
+/// The phase is what lets swarm name a job that never leaves RESTARTING when a lost cancel is
+/// not retried (the planted `no-cancel-retry`): some seed of `control-delay` fails `liveness`
+/// with the phase and passes or is not judged with the same draw cut back to the scenario's
+/// own length.
+#[test]
+fn swarm_liveness_phase_names_a_stuck_restart_the_short_run_missed() {
+    let mut base = load_rel("scenarios/faults/control-delay.toml");
+    base.variant = ckptsim::Variant::NoCancelRetry;
+    let found = (1..=80).find(|&seed| {
+        let (spec, desc) = ckptsim_sim::swarm::draw(&base, seed);
+        if !desc.contains("swarm liveness phase") {
+            return false;
+        }
+        let long = check::liveness(&spec, &world::run(&spec, seed));
+        let mut short_spec = spec.clone();
+        short_spec.stop_at_ms = base.stop_at_ms;
+        let short = check::liveness(&short_spec, &world::run(&short_spec, seed));
+        long.passed == Some(false)
+            && long.anomalies.iter().any(|a| a.contains("stuck in RESTARTING"))
+            && short.passed != Some(false)
+    });
+    assert!(found.is_some(), "no seed in 1..=80 where only the liveness phase names the stuck restart");
+}

@@ -13,11 +13,7 @@ pub fn healing_start_ms(spec: &JobSpec, run: &RunResult) -> u64 {
     }
     let mut heal = run.last_fault_end_ms;
     for f in &spec.faults {
-        let restart_after = match &f.kind {
-            crate::spec::FaultKind::TmCrash { restart_after_ms, .. }
-            | crate::spec::FaultKind::JmCrash { restart_after_ms } => *restart_after_ms,
-            _ => 0,
-        };
+        let restart_after = restart_after_ms(&f.kind);
         heal = match f.at {
             crate::spec::FaultAt::Time(at) => {
                 heal.max(at.saturating_add(f.duration_ms.unwrap_or(0)).saturating_add(restart_after))
@@ -40,10 +36,74 @@ pub fn healing_start_ms(spec: &JobSpec, run: &RunResult) -> u64 {
     heal.max(last_retune).max(last_action).min(run.stop_at_ms)
 }
 
+/// How long a crashed process stays down.
+fn restart_after_ms(kind: &crate::spec::FaultKind) -> u64 {
+    match kind {
+        crate::spec::FaultKind::TmCrash { restart_after_ms, .. }
+        | crate::spec::FaultKind::JmCrash { restart_after_ms } => *restart_after_ms,
+        _ => 0,
+    }
+}
+
+/// When the faults and actions of `spec` are planned to be over (the healing start of
+/// [`healing_start_ms`] as far as the scenario alone fixes it), or `None` when a lasting fault
+/// has no end. A fault or action anchored to an event is taken as firing at `stop_at_ms`.
+pub fn planned_healing_start_ms(spec: &JobSpec) -> Option<u64> {
+    if spec.faults.iter().any(|f| f.duration_ms.is_none() && !f.kind.is_instant()) {
+        return None;
+    }
+    let at_ms = |at: &crate::spec::FaultAt| match at {
+        crate::spec::FaultAt::Time(at) => *at,
+        _ => spec.stop_at_ms,
+    };
+    let faults = spec
+        .faults
+        .iter()
+        .map(|f| at_ms(&f.at).saturating_add(f.duration_ms.unwrap_or(0)).saturating_add(restart_after_ms(&f.kind)));
+    let actions = spec.actions.iter().map(|a| at_ms(&a.at));
+    Some(faults.chain(actions).max().unwrap_or(0))
+}
+
+/// How long a run of `spec` must go on after its healing for this checker to judge all it can:
+/// the transitional bound, then twice the checkpoint bound (a checkpoint completes within one,
+/// the output converges within two), as [`liveness_with`] computes them before any
+/// observation widens them.
+pub fn planned_liveness_phase_ms(spec: &JobSpec) -> u64 {
+    let cfg = &spec.checkpoint;
+    let checkpoint_ms = cfg
+        .base_interval_ms()
+        .map(|interval| checkpoint_bound_ms(interval, cfg.min_pause_normalized_ms(), cfg.timeout_ms, 1, 10_000))
+        .unwrap_or(0);
+    planned_transitional_bound_ms(spec).saturating_add(checkpoint_ms.saturating_mul(2))
+}
+
+/// Within how long after the healing a checkpoint must complete: one interval and min pause to
+/// its trigger, the timeout of every stuck checkpoint before it (`expiries`), and `slack_ms`.
+fn checkpoint_bound_ms(interval_ms: u64, min_pause_ms: u64, timeout_ms: i64, expiries: u64, slack_ms: u64) -> u64 {
+    interval_ms + min_pause_ms + (timeout_ms.max(0) as u64).saturating_mul(expiries) + slack_ms
+}
+
 /// The longest a job or task may stay in a transitional state once the faults healed: a lost
 /// RPC times out (the ask timeout), reconciliation runs on the next heartbeats, the restart
 /// strategy waits its longest backoff, the task deploys and restores its largest checkpoint.
 pub fn transitional_bound_ms(spec: &JobSpec, run: &RunResult) -> u64 {
+    let observed_backoff = run.restart_schedule.iter().map(|(_, _, b)| *b).max().unwrap_or(0);
+    let largest = run.checkpoints.iter().map(|c| c.size_bytes).max().unwrap_or(0);
+    let restore_ms = largest / spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
+    // A task that could not stop (stuck in a long synchronous snapshot) holds CANCELING, and
+    // its job RESTARTING, until its TaskManager's cancellation watchdog kills the process
+    // (Flink's own bound for a stuck cancel): only in runs where the watchdog fired.
+    let watchdog_fired = run.trace.events().iter().any(|e| e.kind == "watchdog");
+    bound_of(spec, observed_backoff, watchdog_fired, restore_ms)
+}
+
+/// [`transitional_bound_ms`] as far as the scenario alone fixes it (no observed backoff, no
+/// watchdog, no restore time): what a run of `spec` must at least leave after its healing.
+pub fn planned_transitional_bound_ms(spec: &JobSpec) -> u64 {
+    bound_of(spec, 0, false, 0)
+}
+
+fn bound_of(spec: &JobSpec, observed_backoff: u64, watchdog_fired: bool, restore_ms: u64) -> u64 {
     let strategy = spec.restart_strategy();
     let configured_backoff = match strategy {
         RestartStrategyConfig::NoRestart => 0,
@@ -54,15 +114,8 @@ pub fn transitional_bound_ms(spec: &JobSpec, run: &RunResult) -> u64 {
             (max_backoff_ms.max(0) as f64 * (1.0 + jitter.max(0.0))).ceil() as u64
         }
     };
-    let observed_backoff = run.restart_schedule.iter().map(|(_, _, b)| *b).max().unwrap_or(0);
-    let largest = run.checkpoints.iter().map(|c| c.size_bytes).max().unwrap_or(0);
-    let restore_ms = largest / spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
     let c = &spec.cluster;
-    // A task that could not stop (stuck in a long synchronous snapshot) holds CANCELING, and
-    // its job RESTARTING, until its TaskManager's cancellation watchdog kills the process
-    // (Flink's own bound for a stuck cancel): only in runs where the watchdog fired.
-    let watchdog_ms =
-        if run.trace.events().iter().any(|e| e.kind == "watchdog") { c.task_cancellation_timeout_ms } else { 0 };
+    let watchdog_ms = if watchdog_fired { c.task_cancellation_timeout_ms } else { 0 };
     // A task cannot stop before its cancel latency has passed or a synchronous snapshot it is in
     // has ended (a slow-snapshot fault's synchronous part), unless the watchdog ends it first:
     // the job legitimately stays RESTARTING that long (Flink's Task#cancelExecution waits for
@@ -269,12 +322,10 @@ pub fn liveness_with(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
             Some(_) => (cfg.tolerable_failures.max(0) as u64).min(u64::from(ckptsim::config::UNLIMITED)) + 1,
             None => 1,
         };
-        let bound = spec.expect.max_checkpoint_gap_ms.unwrap_or(
-            interval
-                + cfg.min_pause_normalized_ms()
-                + (cfg.timeout_ms as u64).saturating_mul(expiries)
-                + if lost_final.is_some() { state_bound } else { 10_000 },
-        );
+        let slack_ms = if lost_final.is_some() { state_bound } else { 10_000 };
+        let bound = spec.expect.max_checkpoint_gap_ms.unwrap_or_else(|| {
+            checkpoint_bound_ms(interval, cfg.min_pause_normalized_ms(), cfg.timeout_ms, expiries, slack_ms)
+        });
         let healed = heal.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0));
         if healed + bound <= run.stop_at_ms {
             let ok = run

@@ -5,7 +5,8 @@
 //! combinations get explored. The draw comes from the rand_chacha stream [`SWARM_STREAM`] of
 //! the run seed: `ckptsim run <scenario> --seed N --swarm` replays exactly the same draw.
 //! Faults are drawn in the first half of the run so the second half can show recovery
-//! (liveness). A swarm run checks the checkers only: the scenario's own `[expect]` entries
+//! (liveness); on half of the seeds the run is extended by a liveness phase long enough for
+//! the `liveness` checker to judge everything after the faults healed. A swarm run checks the checkers only: the scenario's own `[expect]` entries
 //! (restart counts, exact output) do not hold under extra faults and are dropped.
 
 use crate::spec::{Expect, Fault, FaultAt, FaultKind, JobSpec, OpKind};
@@ -19,6 +20,10 @@ pub const SWARM_STREAM: u64 = 200;
 /// The rand_chacha stream of the swarm configuration draw (a stream of its own, so the fault
 /// draw of a seed does not depend on it).
 pub const SWARM_CONFIG_STREAM: u64 = 201;
+
+/// The rand_chacha stream of the swarm liveness-phase draw (see [`draw`]; 202 is the guided
+/// swarm's).
+pub const SWARM_PHASE_STREAM: u64 = 203;
 
 /// The fault kinds swarm mode can enable.
 const KINDS: [&str; 11] = [
@@ -39,8 +44,38 @@ const KINDS: [&str; 11] = [
 /// [`draw_config`] and [`draw_faults`]), and the description of both draws.
 pub fn draw(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let (configured, config_desc) = draw_config(spec, seed);
-    let (out, fault_desc) = draw_faults(&configured, seed);
-    (out, format!("{config_desc}{fault_desc}"))
+    let (mut out, fault_desc) = draw_faults(&configured, seed);
+    let phase_desc = extend_for_liveness(&mut out, seed);
+    (out, format!("{config_desc}{fault_desc}{phase_desc}"))
+}
+
+/// The liveness phase (TigerBeetle's VOPR: a fault phase, then a healing phase in which the
+/// system must make progress): the run is extended, when it is too short, so that after the
+/// planned end of its faults and actions there is room for the `liveness` checker to judge
+/// the job's states, a completed checkpoint and the output's convergence
+/// ([`crate::check::planned_liveness_phase_ms`]). Without it most swarm runs ended before the
+/// checker could judge anything (83% of the faults folder's swarm runs were `n/a`). A fault
+/// that lasts to the end of the run leaves nothing to heal: no extension.
+///
+/// The phase is itself a swarm feature: drawn on for half of the seeds from its own stream
+/// [`SWARM_PHASE_STREAM`] (the seed's other draws are unchanged, and a seed drawn without it
+/// runs as before), since it roughly doubles a run's virtual time. Returns the description
+/// line (empty when nothing changed).
+fn extend_for_liveness(out: &mut JobSpec, seed: u64) -> String {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(SWARM_PHASE_STREAM);
+    if !rng.random_bool(0.5) {
+        return String::new();
+    }
+    let Some(heal_ms) = crate::check::planned_healing_start_ms(out) else { return String::new() };
+    let stop_ms = heal_ms
+        .saturating_add(crate::check::planned_liveness_phase_ms(out))
+        .min(crate::scenario::limits::MAX_STOP_AT_MS);
+    if stop_ms <= out.stop_at_ms {
+        return String::new();
+    }
+    let from_ms = std::mem::replace(&mut out.stop_at_ms, stop_ms);
+    format!("swarm liveness phase (seed {seed}): faults healed by t={heal_ms} ms, run extended from {from_ms} to {stop_ms} ms\n")
 }
 
 /// Draws the job's configuration within what the scenario allows (stream
