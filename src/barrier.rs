@@ -85,7 +85,7 @@ pub fn handler_kind(mode: CheckpointingMode, unaligned: bool) -> HandlerKind {
 pub enum HandlerOutput {
     /// Snapshot the operator state now and forward `barrier` downstream. `unaligned`: the forwarded barrier must overtake queued output (priority), and in-flight records will be reported through `handle_record` until `ChannelStateComplete`. `alignment_ms` = time from first to last barrier (0 for unaligned/single channel).
     ///
-    /// A checkpoint that timed out of alignment forwards its barrier as [`Alignment::Unaligned`].
+    /// A checkpoint that timed out of alignment forwards its barrier as [`Alignment::Unaligned`](crate::record::Alignment::Unaligned).
     Trigger {
         /// The barrier to forward.
         barrier: Barrier,

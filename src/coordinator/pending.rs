@@ -50,7 +50,7 @@ impl CheckpointCoordinator {
     }
 
     /// A task of the current attempt reached FINISHED. With checkpoints after tasks finish
-    /// ([`Profile::checkpoints_after_tasks_finish`]) it is no longer waited for: its state is
+    /// ([`Profile::checkpoints_after_tasks_finish`](crate::Profile::checkpoints_after_tasks_finish)) it is no longer waited for: its state is
     /// the one it had in the latest completed checkpoint (it finished only after its final
     /// checkpoint completed), and pending checkpoints that now have every other ack complete.
     /// 1.11 keeps waiting (its checkpoints cannot complete once a task finished).
