@@ -11,6 +11,7 @@
 //! `A<id>` the JobManager aborted `id`.
 
 use super::*;
+use crate::record::Alignment;
 use HandlerKind::{Aligned, Alternating, AtLeastOnce};
 
 const F111: Profile = Profile::Flink111;

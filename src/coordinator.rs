@@ -108,6 +108,15 @@
 //!   failover time, or aborted before it (the scheduler stop on RESTARTING aborts pending
 //!   checkpoints before the restore, so looking only at what is still pending would rarely bite).
 
+mod decider;
+mod hooks;
+mod pending;
+
+use decider::{QueueKey, QueuedRequest};
+pub use decider::{RequestKind, MAX_QUEUED_REQUESTS};
+use hooks::Triggering;
+use pending::{Partial, PendingCheckpoint};
+
 use crate::config::{CheckpointConfig, CheckpointingMode, ConfigError, Retune, MINIMAL_CHECKPOINT_TIME_MS, UNLIMITED};
 use crate::failure_manager::{CheckpointFailureManager, FailJob};
 use crate::ids::{CheckpointId, TaskId};
@@ -120,9 +129,6 @@ use crate::{Profile, Variant};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
-/// The decider's queue capacity (`CheckpointRequestDecider`'s `maxQueuedRequests`).
-pub const MAX_QUEUED_REQUESTS: usize = 1000;
-
 /// What the coordinator knows about the job's executions (fed by the host on every change).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct ExecutionView {
@@ -133,44 +139,6 @@ pub struct ExecutionView {
     /// a trigger has tasks to go to: every source RUNNING (2.x: RUNNING or FINISHED, with a
     /// RUNNING source or a RUNNING task whose upstream tasks all FINISHED)
     pub sources_running: bool,
-}
-
-/// Where a trigger request came from.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum RequestKind {
-    /// The periodic timer.
-    Periodic,
-    /// A user's checkpoint request (`isPeriodic=false`, not forced).
-    Manual,
-    /// A user's savepoint request (forced unless unaligned checkpoints are on).
-    Savepoint,
-    /// A savepoint request marked periodic (`CheckpointTriggerRequest.isPeriodic` on savepoint
-    /// properties): the decider queues it behind user-submitted savepoints, a non-forced one is
-    /// subject to the min pause, and it fails with `PERIODIC_SCHEDULER_SHUTDOWN` while the
-    /// scheduler is stopped. Only the host submits it (e.g. an operator's savepoint schedule).
-    PeriodicSavepoint,
-}
-
-impl RequestKind {
-    /// The request kind's name in traces.
-    pub fn name(self) -> &'static str {
-        match self {
-            RequestKind::Periodic => "periodic",
-            RequestKind::Manual => "manual",
-            RequestKind::Savepoint => "savepoint",
-            RequestKind::PeriodicSavepoint => "periodic-savepoint",
-        }
-    }
-
-    /// Flink's `isPeriodic` flag of the request.
-    pub fn is_periodic(self) -> bool {
-        matches!(self, RequestKind::Periodic | RequestKind::PeriodicSavepoint)
-    }
-
-    /// Whether the request is for a savepoint.
-    pub fn is_savepoint(self) -> bool {
-        matches!(self, RequestKind::Savepoint | RequestKind::PeriodicSavepoint)
-    }
 }
 
 /// A master hook or operator coordinator: it must acknowledge a checkpoint (its state
@@ -253,47 +221,6 @@ pub enum CoordinatorOutput {
         /// The discarded checkpoint.
         id: CheckpointId,
     },
-}
-
-/// Flink's `isTriggering`: a checkpoint whose master hooks have not all acknowledged yet.
-#[derive(Clone, Debug)]
-struct Triggering {
-    id: CheckpointId,
-    kind: CheckpointKind,
-    acked: BTreeSet<HookId>,
-}
-
-/// A request waiting in the decider's queue.
-#[derive(Copy, Clone, Debug)]
-struct QueuedRequest {
-    kind: RequestKind,
-    forced: bool,
-    /// A stop-with-savepoint's synchronous savepoint.
-    stop: Option<StopMode>,
-}
-
-/// Queue order: (class, creation time, arrival sequence); smallest first = highest priority.
-/// class = savepoint?0:4 + forced?0:2 + periodic?1:0.
-type QueueKey = (u8, u64, u64);
-
-#[derive(Clone, Debug)]
-struct PendingCheckpoint {
-    kind: CheckpointKind,
-    forced: bool,
-    /// A stop-with-savepoint's synchronous savepoint.
-    stop: Option<StopMode>,
-    trigger_ms: u64,
-    deadline_ms: u64,
-    acks: BTreeMap<TaskId, TaskSnapshot>,
-}
-
-/// What [`Variant::RestoreFromPending`] remembers of the newest never-completed checkpoint.
-#[derive(Clone, Debug)]
-struct Partial {
-    id: CheckpointId,
-    kind: CheckpointKind,
-    trigger_ms: u64,
-    acks: BTreeMap<TaskId, TaskSnapshot>,
 }
 
 /// Flink's CheckpointCoordinator for one job (see the module doc).
@@ -512,66 +439,6 @@ impl CheckpointCoordinator {
         self.finish(now_ms);
     }
 
-    /// Task `task` acknowledged checkpoint `id` with its snapshot; the checkpoint completes when every task it waits for acknowledged (late or unknown acks are ignored).
-    pub fn handle_ack(&mut self, now_ms: u64, id: CheckpointId, task: TaskId, snapshot: TaskSnapshot) {
-        self.enter(now_ms);
-        if self.tasks.contains(&task) {
-            let mut done = false;
-            if let Some(p) = self.pending.get_mut(&id) {
-                if let std::collections::btree_map::Entry::Vacant(e) = p.acks.entry(task) {
-                    e.insert(snapshot);
-                    done = true;
-                }
-            }
-            if done && self.fully_acked(id) {
-                self.complete(now_ms, id);
-            }
-        }
-        self.finish(now_ms);
-    }
-
-    /// A task of the current attempt reached FINISHED. With checkpoints after tasks finish
-    /// ([`Profile::checkpoints_after_tasks_finish`]) it is no longer waited for: its state is
-    /// the one it had in the latest completed checkpoint (it finished only after its final
-    /// checkpoint completed), and pending checkpoints that now have every other ack complete.
-    /// 1.11 keeps waiting (its checkpoints cannot complete once a task finished).
-    pub fn handle_task_finished(&mut self, now_ms: u64, task: TaskId) {
-        self.enter(now_ms);
-        if self.profile.checkpoints_after_tasks_finish() && self.tasks.contains(&task) {
-            let state = self.store.latest().and_then(|c| c.tasks.get(&task)).cloned().unwrap_or_default();
-            self.finished.insert(task, state);
-            let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
-            for id in ids {
-                let in_trigger_phase = self.triggering.as_ref().is_some_and(|t| t.id == id);
-                if !in_trigger_phase && self.pending.contains_key(&id) && self.fully_acked(id) {
-                    self.complete(now_ms, id);
-                }
-            }
-        }
-        self.finish(now_ms);
-    }
-
-    /// Tasks known to be FINISHED (flink-2.3 only).
-    pub fn finished_tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
-        self.finished.keys().copied()
-    }
-
-    /// Every task acked `id` or is FINISHED.
-    fn fully_acked(&self, id: CheckpointId) -> bool {
-        self.pending
-            .get(&id)
-            .is_some_and(|p| self.tasks.iter().all(|t| p.acks.contains_key(t) || self.finished.contains_key(t)))
-    }
-
-    /// Task `task` declined checkpoint `id`: a pending checkpoint is aborted with `reason` (the failure manager decides whether the failure counts); a decline of an unknown id or by a task outside the job is ignored.
-    pub fn handle_decline(&mut self, now_ms: u64, id: CheckpointId, task: TaskId, reason: CheckpointFailureReason) {
-        self.enter(now_ms);
-        if self.tasks.contains(&task) && self.pending.contains_key(&id) {
-            self.abort(now_ms, id, reason, Some(task));
-        }
-        self.finish(now_ms);
-    }
-
     /// Checkpoint storage reachable or not; while not, a trigger fails with IO_EXCEPTION after the
     /// id is allocated (id consumed).
     pub fn handle_storage_status(&mut self, now_ms: u64, available: bool) {
@@ -600,13 +467,6 @@ impl CheckpointCoordinator {
         self.invariants();
     }
 
-    /// Registers a master hook / operator coordinator (Flink's `addMasterHook`): from the next
-    /// trigger on, a checkpoint is triggered on its tasks only after every hook acknowledged.
-    pub fn add_master_hook(&mut self, hook: HookId) {
-        self.hooks.insert(hook);
-        self.invariants();
-    }
-
     /// The decider's queue capacity (Flink's `maxQueuedRequests`, a constructor argument its
     /// tests set; 1000 otherwise). At least 1.
     pub fn set_max_queued_requests(&mut self, capacity: usize) {
@@ -614,63 +474,6 @@ impl CheckpointCoordinator {
         assert!(self.queue.len() <= capacity, "queue already longer than the new capacity");
         self.max_queued = capacity;
         self.invariants();
-    }
-
-    /// `hook` acknowledged checkpoint `id` (its master state / coordinator checkpoint is done).
-    /// When every hook has, the trigger phase ends: the tasks are triggered if the checkpoint is
-    /// still pending; if it was aborted meanwhile (e.g. expired), nothing is triggered and the
-    /// failure manager hears `TRIGGER_CHECKPOINT_FAILURE` for it (Flink's `onTriggerFailure`
-    /// on a disposed checkpoint). Then queued requests are served. Stale acks are ignored.
-    pub fn handle_master_hook_ack(&mut self, now_ms: u64, id: CheckpointId, hook: HookId) {
-        self.enter(now_ms);
-        let mut done = false;
-        if let Some(t) = &mut self.triggering {
-            if t.id == id && self.hooks.contains(&hook) {
-                t.acked.insert(hook);
-                done = self.hooks.iter().all(|h| t.acked.contains(h));
-            }
-        }
-        if done {
-            self.end_trigger_phase(now_ms, false);
-        }
-        self.finish(now_ms);
-    }
-
-    /// `hook` failed its snapshot of checkpoint `id`: the trigger fails, the pending checkpoint
-    /// is aborted with `TRIGGER_CHECKPOINT_FAILURE` (nothing reaches the tasks), and queued
-    /// requests are served (`testTriggerCheckpointSnapshotMasterHookFailed`).
-    pub fn handle_master_hook_failure(&mut self, now_ms: u64, id: CheckpointId, hook: HookId) {
-        self.enter(now_ms);
-        if self.triggering.as_ref().is_some_and(|t| t.id == id) && self.hooks.contains(&hook) {
-            self.end_trigger_phase(now_ms, true);
-        }
-        self.finish(now_ms);
-    }
-
-    /// Flink's `isTriggering`: a trigger waits for its master hooks.
-    pub fn is_triggering(&self) -> bool {
-        self.triggering.is_some()
-    }
-
-    fn end_trigger_phase(&mut self, now_ms: u64, failed: bool) {
-        let t = self.triggering.take().expect("a trigger in progress");
-        let reason = CheckpointFailureReason::TriggerCheckpointFailure;
-        match self.pending.get(&t.id) {
-            Some(_) if failed => self.abort(now_ms, t.id, reason, None),
-            Some(p) => {
-                let (kind, timestamp_ms, stop) = (p.kind, p.trigger_ms, p.stop);
-                self.outputs.push_back(CoordinatorOutput::Trigger {
-                    id: t.id,
-                    timestamp_ms,
-                    kind,
-                    alignment: self.alignment(kind),
-                    stop,
-                });
-            }
-            None if !self.shut_down => self.report_failure(Some(t.id), t.kind, reason, None),
-            None => {}
-        }
-        self.reevaluate = true;
     }
 
     fn alignment(&self, kind: CheckpointKind) -> Alignment {
@@ -1069,80 +872,6 @@ impl CheckpointCoordinator {
         Ok(())
     }
 
-    /// A new request enters the decider (§1.4 "on a new request").
-    fn submit(&mut self, now_ms: u64, kind: RequestKind) {
-        self.submit_with(now_ms, kind, None);
-    }
-
-    /// [`Self::submit`] of a request that may be a stop-with-savepoint's synchronous savepoint.
-    fn submit_with(&mut self, now_ms: u64, kind: RequestKind, stop: Option<StopMode>) {
-        let forced = kind.is_savepoint() && !self.config.unaligned;
-        if self.queue.len() >= self.max_queued {
-            let lowest_is_periodic = self.queue.values().next_back().is_some_and(|q| q.kind.is_periodic());
-            if !lowest_is_periodic {
-                self.outputs.push_back(CoordinatorOutput::RequestFailed {
-                    request: kind,
-                    reason: CheckpointFailureReason::TooManyCheckpointRequests,
-                });
-                return;
-            }
-        }
-        let class = if kind.is_savepoint() { 0 } else { 4 }
-            + if forced { 0 } else { 2 }
-            + if kind.is_periodic() { 1 } else { 0 };
-        self.queue.insert((class, now_ms, self.queue_seq), QueuedRequest { kind, forced, stop });
-        self.queue_seq += 1;
-        if self.queue.len() > self.max_queued {
-            let (_, dropped) = self.queue.pop_last().expect("queue over capacity is not empty");
-            self.outputs.push_back(CoordinatorOutput::RequestFailed {
-                request: dropped.kind,
-                reason: CheckpointFailureReason::TooManyCheckpointRequests,
-            });
-        }
-        self.choose(now_ms);
-    }
-
-    fn reevaluate_if_due(&mut self, now_ms: u64) {
-        if std::mem::take(&mut self.reevaluate) {
-            self.choose(now_ms);
-        }
-    }
-
-    /// The decider's *choose*, repeated after each trigger (one trigger phase at a time).
-    fn choose(&mut self, now_ms: u64) {
-        self.reevaluate = false;
-        self.head_dropped_for_min_pause = false;
-        while let Some((&key, &head)) = self.queue.first_key_value() {
-            if self.triggering.is_some() {
-                break;
-            }
-            if i64::from(self.cleaning) > self.config.max_concurrent {
-                break;
-            }
-            if self.pending.len() >= self.config.max_concurrent as usize && !head.forced {
-                break;
-            }
-            if head.kind.is_periodic() && !head.forced && self.variant != Variant::IgnoreMinPause {
-                if let Some(last) = self.last_completion_ms {
-                    let due_ms = last + self.config.min_pause_normalized_ms();
-                    if due_ms > now_ms {
-                        self.queue.remove(&key);
-                        self.outputs.push_back(CoordinatorOutput::RequestFailed {
-                            request: head.kind,
-                            reason: CheckpointFailureReason::MinimumTimeBetweenCheckpoints,
-                        });
-                        self.reschedule_trigger(now_ms, due_ms - now_ms);
-                        self.head_dropped_for_min_pause = !self.queue.is_empty();
-                        break;
-                    }
-                }
-            }
-            self.queue.remove(&key);
-            self.trigger(now_ms, head);
-        }
-        self.reevaluate = false;
-    }
-
     /// The trigger pipeline (§1.5) for one chosen request.
     fn trigger(&mut self, now_ms: u64, req: QueuedRequest) {
         let kind = kind_of(req.kind);
@@ -1207,93 +936,6 @@ impl CheckpointCoordinator {
             alignment,
             stop: req.stop,
         });
-    }
-
-    fn report_failure(
-        &mut self,
-        id: Option<CheckpointId>,
-        kind: CheckpointKind,
-        reason: CheckpointFailureReason,
-        task: Option<TaskId>,
-    ) {
-        if let Some(fail) = self.failure_manager.handle_checkpoint_failure(id, kind, reason, task) {
-            self.outputs.push_back(CoordinatorOutput::FailJob(fail));
-        }
-    }
-
-    /// Aborts one pending checkpoint (any reason); the queue is re-evaluated afterwards.
-    fn abort(&mut self, _now_ms: u64, id: CheckpointId, reason: CheckpointFailureReason, task: Option<TaskId>) {
-        let Some(p) = self.pending.remove(&id) else {
-            return;
-        };
-        if self.variant == Variant::RestoreFromPending
-            && !p.acks.is_empty()
-            && self.partial.as_ref().is_none_or(|q| q.id < id)
-            && self.store.latest().is_none_or(|l| l.id < id)
-        {
-            self.partial = Some(Partial { id, kind: p.kind, trigger_ms: p.trigger_ms, acks: p.acks.clone() });
-        }
-        self.outputs.push_back(CoordinatorOutput::Aborted { id, kind: p.kind, reason, trigger_ms: p.trigger_ms });
-        let latest_completed = if self.profile.abort_notification_carries_latest_completed() {
-            self.store.latest().map(|c| c.id)
-        } else {
-            None
-        };
-        self.outputs.push_back(CoordinatorOutput::NotifyAborted { id, latest_completed });
-        if p.stop.is_some() {
-            // A synchronous savepoint: its failure may fail the job (failure_manager.rs).
-            if let Some(fail) = self.failure_manager.handle_sync_savepoint_failure(id, reason, task) {
-                self.outputs.push_back(CoordinatorOutput::FailJob(fail));
-            }
-        } else {
-            self.report_failure(Some(id), p.kind, reason, task);
-        }
-        self.reevaluate = true;
-    }
-
-    /// All tasks acked: store, failure-manager success, subsumption, notification (§1.6).
-    fn complete(&mut self, now_ms: u64, id: CheckpointId) {
-        let mut p = self.pending.remove(&id).expect("completing a pending checkpoint");
-        for (t, state) in &self.finished {
-            p.acks.entry(*t).or_insert_with(|| state.clone());
-        }
-        let size_bytes = p.acks.values().map(TaskSnapshot::size_bytes).sum();
-        let cp = Arc::new(CompletedCheckpoint {
-            id,
-            kind: p.kind,
-            trigger_ms: p.trigger_ms,
-            completed_ms: now_ms,
-            tasks: p.acks,
-            size_bytes,
-            external: false,
-        });
-        self.outputs.push_back(CoordinatorOutput::Completed(cp.clone()));
-        let is_checkpoint = p.kind == CheckpointKind::Checkpoint;
-        if is_checkpoint || self.profile.savepoints_in_completed_store() {
-            for discarded in self.store.add(cp) {
-                self.outputs.push_back(CoordinatorOutput::Discarded { id: discarded });
-            }
-        }
-        self.failure_manager.handle_checkpoint_success(id);
-        self.last_completion_ms = Some(now_ms);
-        if p.stop.is_some() {
-            self.stop_completed = Some(id);
-        }
-        // A synchronous savepoint subsumes and notifies in both profiles (2.x's
-        // `cleanupAfterCompletedCheckpoint`: `!isSavepoint() || isSynchronous()`).
-        if is_checkpoint || p.stop.is_some() || self.profile.savepoint_completion_notifies() {
-            let subsumed: Vec<CheckpointId> = self
-                .pending
-                .range(..id)
-                .filter(|(_, q)| q.kind == CheckpointKind::Checkpoint)
-                .map(|(i, _)| *i)
-                .collect();
-            for old in subsumed {
-                self.abort(now_ms, old, CheckpointFailureReason::CheckpointSubsumed, None);
-            }
-            self.outputs.push_back(CoordinatorOutput::NotifyComplete { id });
-        }
-        self.reevaluate = true;
     }
 }
 

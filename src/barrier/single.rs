@@ -1,0 +1,568 @@
+//! The single-checkpoint barrier machine of the [`BarrierHandler`](super::BarrierHandler), after Flink's `SingleCheckpointBarrierHandler` and its `BarrierHandlerState`s: aligned, unaligned and aligned-with-timeout checkpoints (semantics §3.1, §3.3, §3.4).
+
+use super::{Env, HandlerKind, HandlerOutput, JOB_MANAGER_ABORT_REASON, MAX_TRACKED_CHECKPOINTS};
+use crate::ids::{ChannelId, CheckpointId};
+use crate::reason::CheckpointFailureReason;
+use crate::record::{Alignment, Barrier, CheckpointKind};
+use crate::variant::Variant;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// How one checkpoint is handled, decided by its first barrier (a barrier an upstream task
+/// already converted to unaligned still switches an aligned-with-timeout one).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub(super) enum Mode {
+    Aligned,
+    AlignedWithTimeout { timeout_ms: u64 },
+    Unaligned,
+}
+
+/// Per channel, how many of the records a priority barrier jumped over are still to be taken
+/// from that channel; they belong to the checkpoint's in-flight state. Entries are never zero.
+pub(super) type Overtaken = BTreeMap<ChannelId, u32>;
+
+#[derive(Clone, Debug)]
+pub(super) enum SingleState {
+    /// No checkpoint pending: the next barrier of a newer id starts one.
+    WaitingForFirstBarrier,
+    /// Aligned (possibly with a timeout): the channels in `aligned` delivered their barrier (or,
+    /// in 2.3, ended) and the ones that delivered a barrier are blocked.
+    CollectingBarriers {
+        barrier: Barrier,
+        first_barrier_ms: u64,
+        aligned: BTreeSet<ChannelId>,
+        target: u32,
+        timeout_ms: Option<u64>,
+    },
+    /// Unaligned: the snapshot was taken; records from channels not in `aligned` are in-flight.
+    CollectingBarriersUnaligned { barrier: Barrier, aligned: BTreeSet<ChannelId>, target: u32, overtaken: Overtaken },
+    /// Unaligned, every barrier is in; the records some of them overtook are still to be taken.
+    WaitingForOvertakenRecords { id: CheckpointId, overtaken: Overtaken },
+    /// Aligned with timeout: announcements on the channels in `announced` started the
+    /// checkpoint; no barrier (or, in 2.3, end of partition) was taken yet. The timeout clock
+    /// runs; nothing is blocked.
+    Announced { barrier: Barrier, first_ms: u64, announced: BTreeSet<ChannelId>, target: u32 },
+    /// Aligned with timeout, timed out before its first barrier was taken: the announced
+    /// barriers were prioritized; the first barrier taken triggers the checkpoint unaligned.
+    /// `ended`: channels that ended meanwhile (2.3 counts them as aligned).
+    TimedOutBeforeBarrier { barrier: Barrier, ended: BTreeSet<ChannelId>, target: u32 },
+}
+
+impl SingleState {
+    pub(super) fn name(&self) -> &'static str {
+        match self {
+            SingleState::WaitingForFirstBarrier => "WaitingForFirstBarrier",
+            SingleState::CollectingBarriers { .. } => "CollectingBarriers",
+            SingleState::CollectingBarriersUnaligned { .. } => "CollectingBarriersUnaligned",
+            SingleState::WaitingForOvertakenRecords { .. } => "WaitingForOvertakenRecords",
+            SingleState::Announced { .. } => "WaitingForFirstBarrierAnnounced",
+            SingleState::TimedOutBeforeBarrier { .. } => "WaitingForFirstBarrierUnaligned",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Single {
+    /// The newest id seen (barrier, cancel marker); `NONE` before any.
+    pub(super) current: CheckpointId,
+    /// The newest id completed or cancelled. A checkpoint is pending iff `current > last_done`.
+    pub(super) last_done: CheckpointId,
+    pub(super) state: SingleState,
+    pub(super) blocked: BTreeSet<ChannelId>,
+    /// Ids newer than `current` the JobManager reported aborted before their first barrier.
+    pub(super) jm_aborted: BTreeSet<CheckpointId>,
+}
+
+impl Single {
+    pub(super) fn new() -> Self {
+        Single {
+            current: CheckpointId::NONE,
+            last_done: CheckpointId::NONE,
+            state: SingleState::WaitingForFirstBarrier,
+            blocked: BTreeSet::new(),
+            jm_aborted: BTreeSet::new(),
+        }
+    }
+
+    pub(super) fn pending(&self) -> bool {
+        self.current > self.last_done
+    }
+
+    pub(super) fn mode_for(env: &Env, barrier: &Barrier) -> Mode {
+        match env.kind {
+            HandlerKind::Aligned | HandlerKind::AtLeastOnce => Mode::Aligned,
+            HandlerKind::Alternating => {
+                if barrier.kind == CheckpointKind::Savepoint {
+                    return Mode::Aligned;
+                }
+                match barrier.alignment {
+                    Alignment::Aligned | Alignment::AtLeastOnce => Mode::Aligned,
+                    Alignment::Unaligned => Mode::Unaligned,
+                    // 1.11 has no aligned timeout: its alternating handler takes every
+                    // checkpoint unaligned.
+                    Alignment::AlignedWithTimeout { timeout_ms } if env.profile.supports_aligned_timeout() => {
+                        Mode::AlignedWithTimeout { timeout_ms }
+                    }
+                    Alignment::AlignedWithTimeout { .. } => Mode::Unaligned,
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_barrier(&mut self, env: &mut Env, now_ms: u64, ch: ChannelId, barrier: Barrier, overtaken: u32) {
+        let id = barrier.id;
+        if id < self.current || (id == self.current && !self.pending()) {
+            // Obsolete. The channel is not blocked (the handler blocks explicitly, after the
+            // barrier), so there is nothing to resume; records it overtook are not in-flight
+            // state of any live checkpoint.
+            return;
+        }
+        if id > self.current {
+            self.start_checkpoint(env, now_ms, barrier);
+            if !self.pending() {
+                return; // the JobManager had aborted `id`
+            }
+        }
+        // An announcement had started `id`: its first barrier begins the alignment (or, once
+        // timed out, triggers it unaligned).
+        self.leave_announced(env);
+        if matches!(self.state, SingleState::CollectingBarriers { .. })
+            && Self::mode_for(env, &barrier) == Mode::Unaligned
+        {
+            // An upstream task timed out of alignment and forwarded `id` unaligned: this task
+            // stops aligning too (Flink's aligned states switch on an unaligned barrier).
+            self.switch_to_unaligned(env);
+        }
+        match &mut self.state {
+            SingleState::CollectingBarriers { aligned, .. } => {
+                assert_eq!(overtaken, 0, "aligned barrier {id} on {ch} delivered with priority");
+                aligned.insert(ch);
+                if env.variant != Variant::AlignedNoBlock {
+                    self.blocked.insert(ch);
+                }
+                self.after_aligned_progress(env, now_ms);
+            }
+            SingleState::CollectingBarriersUnaligned { aligned, overtaken: map, .. } => {
+                aligned.insert(ch);
+                if overtaken > 0 {
+                    map.insert(ch, overtaken);
+                }
+                self.after_unaligned_progress(env);
+            }
+            SingleState::WaitingForFirstBarrier
+            | SingleState::WaitingForOvertakenRecords { .. }
+            | SingleState::Announced { .. }
+            | SingleState::TimedOutBeforeBarrier { .. } => {
+                unreachable!("checkpoint {id} is pending but no checkpoint is being collected")
+            }
+        }
+    }
+
+    /// An announced barrier (§3.4, flink-2.3): see [`BarrierHandler::handle_announcement`].
+    pub(super) fn on_announcement(&mut self, env: &mut Env, now_ms: u64, ch: ChannelId, barrier: Barrier) {
+        if !matches!(Self::mode_for(env, &barrier), Mode::AlignedWithTimeout { .. }) {
+            return; // only aligned-with-timeout barriers are announced (`requiresAnnouncement`)
+        }
+        let id = barrier.id;
+        if id < self.current || (id == self.current && !self.pending()) {
+            return; // obsolete announcement
+        }
+        if id > self.current {
+            if self.begin(env, id) {
+                let announced = BTreeSet::from([ch]);
+                self.state =
+                    SingleState::Announced { barrier, first_ms: now_ms, announced, target: env.open_channels() };
+            }
+            return;
+        }
+        match &mut self.state {
+            SingleState::Announced { announced, .. } => {
+                announced.insert(ch);
+            }
+            // Seen; a time-out prioritizes every barrier of the checkpoint still queued.
+            SingleState::CollectingBarriers { .. } => {}
+            // Already unaligned: the announced barrier overtakes its channel's records at once.
+            SingleState::CollectingBarriersUnaligned { .. } | SingleState::TimedOutBeforeBarrier { .. } => {
+                env.emit(HandlerOutput::PrioritizeBarriers { id })
+            }
+            SingleState::WaitingForFirstBarrier | SingleState::WaitingForOvertakenRecords { .. } => {
+                unreachable!("announcement of pending checkpoint {id} without a collecting state")
+            }
+        }
+    }
+
+    /// Leaves the two announcement-only states when the first barrier (or, in 2.3, end of
+    /// partition) of the pending checkpoint is taken: `Announced` becomes an aligned
+    /// collection; `TimedOutBeforeBarrier` triggers unaligned at once (Flink's
+    /// `AlternatingWaitingForFirstBarrierUnaligned.barrierReceived`).
+    pub(super) fn leave_announced(&mut self, env: &mut Env) {
+        match std::mem::replace(&mut self.state, SingleState::WaitingForFirstBarrier) {
+            SingleState::Announced { barrier, first_ms, target, .. } => {
+                let Mode::AlignedWithTimeout { timeout_ms } = Self::mode_for(env, &barrier) else {
+                    unreachable!("only aligned-with-timeout checkpoints are announced")
+                };
+                self.state = SingleState::CollectingBarriers {
+                    barrier,
+                    first_barrier_ms: first_ms,
+                    aligned: BTreeSet::new(),
+                    target,
+                    timeout_ms: Some(timeout_ms),
+                };
+            }
+            SingleState::TimedOutBeforeBarrier { barrier, ended, target } => {
+                let barrier = Barrier { alignment: Alignment::Unaligned, ..barrier };
+                env.emit(HandlerOutput::Trigger { barrier, unaligned: true, alignment_ms: 0 });
+                self.state = SingleState::CollectingBarriersUnaligned {
+                    barrier,
+                    aligned: ended,
+                    target,
+                    overtaken: Overtaken::new(),
+                };
+            }
+            other => self.state = other,
+        }
+    }
+
+    /// The first barrier of a newer id: end whatever is in progress, then start `barrier.id`.
+    pub(super) fn start_checkpoint(&mut self, env: &mut Env, now_ms: u64, barrier: Barrier) {
+        if !self.begin(env, barrier.id) {
+            return;
+        }
+        let target = env.open_channels();
+        match Self::mode_for(env, &barrier) {
+            Mode::Aligned => {
+                self.state = SingleState::CollectingBarriers {
+                    barrier,
+                    first_barrier_ms: now_ms,
+                    aligned: BTreeSet::new(),
+                    target,
+                    timeout_ms: None,
+                }
+            }
+            Mode::AlignedWithTimeout { timeout_ms } => {
+                self.state = SingleState::CollectingBarriers {
+                    barrier,
+                    first_barrier_ms: now_ms,
+                    aligned: BTreeSet::new(),
+                    target,
+                    timeout_ms: Some(timeout_ms),
+                }
+            }
+            Mode::Unaligned => {
+                env.emit(HandlerOutput::Trigger { barrier, unaligned: true, alignment_ms: 0 });
+                self.state = SingleState::CollectingBarriersUnaligned {
+                    barrier,
+                    aligned: BTreeSet::new(),
+                    target,
+                    overtaken: Overtaken::new(),
+                };
+            }
+        }
+    }
+
+    /// A newer id `id` starts (its first barrier or announcement): end whatever is in progress
+    /// and make `id` current. False when the JobManager had already aborted `id` (aborted here).
+    pub(super) fn begin(&mut self, env: &mut Env, id: CheckpointId) -> bool {
+        if self.pending() {
+            self.abort_internal(env, self.current, CheckpointFailureReason::CheckpointDeclinedSubsumed);
+        }
+        if let SingleState::WaitingForOvertakenRecords { id, .. } = self.state {
+            // A newer checkpoint starts before the older one's overtaken records were taken:
+            // those records now belong to the newer checkpoint's cut, so the older one cannot
+            // finish its channel state.
+            self.state = SingleState::WaitingForFirstBarrier;
+            env.abort(id, CheckpointFailureReason::CheckpointDeclinedSubsumed);
+        }
+        self.current = id;
+        self.jm_aborted.retain(|&x| x >= id);
+        if self.jm_aborted.remove(&id) {
+            self.last_done = id;
+            env.abort(id, JOB_MANAGER_ABORT_REASON);
+            return false;
+        }
+        true
+    }
+
+    /// After a barrier or end of partition was counted for an aligned checkpoint: trigger when
+    /// all are in, else switch to unaligned when timed out (Flink checks in this order).
+    pub(super) fn after_aligned_progress(&mut self, env: &mut Env, now_ms: u64) {
+        let SingleState::CollectingBarriers { barrier, first_barrier_ms, aligned, target, .. } = &self.state else {
+            unreachable!("after_aligned_progress outside CollectingBarriers")
+        };
+        if aligned.len() as u32 == *target {
+            let alignment_ms = if *target > 1 { now_ms - first_barrier_ms } else { 0 };
+            env.emit(HandlerOutput::Trigger { barrier: *barrier, unaligned: false, alignment_ms });
+            self.blocked.clear();
+            self.last_done = self.current;
+            self.state = SingleState::WaitingForFirstBarrier;
+        } else if self.timed_out(now_ms) {
+            self.switch_to_unaligned(env);
+        }
+    }
+
+    pub(super) fn after_unaligned_progress(&mut self, env: &mut Env) {
+        let SingleState::CollectingBarriersUnaligned { barrier, aligned, target, overtaken } = &mut self.state else {
+            unreachable!("after_unaligned_progress outside CollectingBarriersUnaligned")
+        };
+        if aligned.len() as u32 == *target {
+            let id = barrier.id;
+            let overtaken = std::mem::take(overtaken);
+            self.last_done = self.current;
+            if overtaken.is_empty() {
+                env.emit(HandlerOutput::ChannelStateComplete { id });
+                self.state = SingleState::WaitingForFirstBarrier;
+            } else {
+                self.state = SingleState::WaitingForOvertakenRecords { id, overtaken };
+            }
+        }
+    }
+
+    /// The barrier and timeout of a checkpoint whose alignment clock runs (aligned with
+    /// timeout: collecting barriers, or started by an announcement).
+    pub(super) fn timeout_clock(&self) -> Option<(&Barrier, u64)> {
+        match &self.state {
+            SingleState::CollectingBarriers { barrier, timeout_ms: Some(timeout_ms), .. } => {
+                Some((barrier, *timeout_ms))
+            }
+            SingleState::Announced { barrier, .. } => match barrier.alignment {
+                Alignment::AlignedWithTimeout { timeout_ms } => Some((barrier, timeout_ms)),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    pub(super) fn timed_out(&self, now_ms: u64) -> bool {
+        self.timeout_clock()
+            .is_some_and(|(barrier, timeout_ms)| now_ms.saturating_sub(barrier.timestamp_ms) > timeout_ms)
+    }
+
+    pub(super) fn timeout_deadline_ms(&self) -> Option<u64> {
+        self.timeout_clock()
+            .map(|(barrier, timeout_ms)| barrier.timestamp_ms.saturating_add(timeout_ms).saturating_add(1))
+    }
+
+    /// §3.4: the aligned checkpoint timed out before all barriers arrived (here, or upstream:
+    /// one of its barriers arrived unaligned). Trigger it unaligned, unblock everything, and ask
+    /// the host to prioritize the barriers still queued.
+    pub(super) fn switch_to_unaligned(&mut self, env: &mut Env) {
+        let state = std::mem::replace(&mut self.state, SingleState::WaitingForFirstBarrier);
+        let SingleState::CollectingBarriers { barrier, aligned, target, .. } = state else {
+            unreachable!("switch_to_unaligned outside CollectingBarriers")
+        };
+        self.blocked.clear();
+        let barrier = Barrier { alignment: Alignment::Unaligned, ..barrier };
+        env.emit(HandlerOutput::Trigger { barrier, unaligned: true, alignment_ms: 0 });
+        env.emit(HandlerOutput::PrioritizeBarriers { id: barrier.id });
+        self.state = SingleState::CollectingBarriersUnaligned { barrier, aligned, target, overtaken: Overtaken::new() };
+    }
+
+    /// Flink's `abortInternal`: end the pending checkpoint (if any) and everything up to
+    /// `cancelled`, which is reported. A lower pending aligned checkpoint is dropped silently;
+    /// a lower pending *unaligned* one already took its snapshot and is reported too.
+    /// A checkpoint only waiting for overtaken records is complete barrier-wise and survives.
+    pub(super) fn abort_internal(&mut self, env: &mut Env, cancelled: CheckpointId, reason: CheckpointFailureReason) {
+        let state = std::mem::replace(&mut self.state, SingleState::WaitingForFirstBarrier);
+        match state {
+            SingleState::CollectingBarriersUnaligned { barrier, .. } if barrier.id != cancelled => {
+                env.abort(barrier.id, reason);
+            }
+            SingleState::WaitingForOvertakenRecords { .. } => self.state = state,
+            _ => {}
+        }
+        self.current = self.current.max(cancelled);
+        self.last_done = self.last_done.max(cancelled);
+        self.blocked.clear();
+        let current = self.current;
+        self.jm_aborted.retain(|&x| x > current);
+        env.abort(cancelled, reason);
+    }
+
+    pub(super) fn on_cancel_marker(&mut self, env: &mut Env, id: CheckpointId) {
+        if id > self.current || (id == self.current && self.pending()) {
+            self.abort_internal(env, id, CheckpointFailureReason::CheckpointDeclinedOnCancellationBarrier);
+        }
+        // Otherwise a trailing marker of a checkpoint already completed or cancelled: ignored.
+    }
+
+    pub(super) fn on_end_of_partition(&mut self, env: &mut Env, now_ms: u64, ch: ChannelId) {
+        if let SingleState::CollectingBarriersUnaligned { overtaken, .. }
+        | SingleState::WaitingForOvertakenRecords { overtaken, .. } = &self.state
+        {
+            assert!(!overtaken.contains_key(&ch), "end of partition on {ch} before the records its barrier overtook");
+        }
+        if !self.pending() {
+            return;
+        }
+        if !env.profile.end_of_partition_counts_as_aligned() {
+            self.abort_internal(env, self.current, CheckpointFailureReason::CheckpointDeclinedInputEndOfStream);
+            return;
+        }
+        if let SingleState::TimedOutBeforeBarrier { barrier, ended, target } = &mut self.state {
+            ended.insert(ch);
+            if ended.len() as u32 == *target {
+                // Every channel ended before any barrier came: nothing is in flight.
+                let barrier = Barrier { alignment: Alignment::Unaligned, ..*barrier };
+                env.emit(HandlerOutput::Trigger { barrier, unaligned: true, alignment_ms: 0 });
+                env.emit(HandlerOutput::ChannelStateComplete { id: barrier.id });
+                self.last_done = self.current;
+                self.state = SingleState::WaitingForFirstBarrier;
+            }
+            return;
+        }
+        self.leave_announced(env);
+        match &mut self.state {
+            SingleState::CollectingBarriers { aligned, .. } => {
+                aligned.insert(ch);
+                self.after_aligned_progress(env, now_ms);
+            }
+            SingleState::CollectingBarriersUnaligned { aligned, .. } => {
+                aligned.insert(ch);
+                self.after_unaligned_progress(env);
+            }
+            SingleState::WaitingForFirstBarrier
+            | SingleState::WaitingForOvertakenRecords { .. }
+            | SingleState::Announced { .. }
+            | SingleState::TimedOutBeforeBarrier { .. } => {
+                unreachable!("pending checkpoint without a collecting state")
+            }
+        }
+    }
+
+    pub(super) fn on_record(&mut self, env: &mut Env, ch: ChannelId) -> Option<CheckpointId> {
+        match &mut self.state {
+            SingleState::CollectingBarriersUnaligned { barrier, aligned, overtaken, .. } => {
+                if !aligned.contains(&ch) {
+                    return Some(barrier.id);
+                }
+                take_overtaken(overtaken, ch).then_some(barrier.id)
+            }
+            SingleState::WaitingForOvertakenRecords { id, overtaken } => {
+                let id = *id;
+                if !take_overtaken(overtaken, ch) {
+                    return None;
+                }
+                if overtaken.is_empty() {
+                    self.state = SingleState::WaitingForFirstBarrier;
+                    env.emit(HandlerOutput::ChannelStateComplete { id });
+                }
+                Some(id)
+            }
+            SingleState::WaitingForFirstBarrier
+            | SingleState::CollectingBarriers { .. }
+            | SingleState::Announced { .. }
+            | SingleState::TimedOutBeforeBarrier { .. } => None,
+        }
+    }
+
+    pub(super) fn on_timeout(&mut self, env: &mut Env, now_ms: u64) {
+        if !self.timed_out(now_ms) {
+            return;
+        }
+        if let SingleState::Announced { barrier, target, .. } = self.state {
+            // Timed out before any barrier was taken (Flink's
+            // `AlternatingWaitingForFirstBarrier.alignedCheckpointTimeout`): the announced
+            // barriers overtake their channels' records; the first one taken triggers.
+            env.emit(HandlerOutput::PrioritizeBarriers { id: barrier.id });
+            self.state = SingleState::TimedOutBeforeBarrier { barrier, ended: BTreeSet::new(), target };
+        } else {
+            self.switch_to_unaligned(env);
+        }
+    }
+
+    pub(super) fn on_checkpoint_aborted(&mut self, env: &mut Env, id: CheckpointId) {
+        if let SingleState::WaitingForOvertakenRecords { id: waiting, .. } = self.state {
+            if waiting == id {
+                self.state = SingleState::WaitingForFirstBarrier;
+                env.abort(id, JOB_MANAGER_ABORT_REASON);
+                return;
+            }
+        }
+        if id == self.current && self.pending() {
+            self.abort_internal(env, id, JOB_MANAGER_ABORT_REASON);
+        } else if id > self.current {
+            self.jm_aborted.insert(id);
+            while self.jm_aborted.len() > MAX_TRACKED_CHECKPOINTS {
+                self.jm_aborted.pop_first();
+            }
+        }
+        // Otherwise `id` is already completed or cancelled here.
+    }
+
+    pub(super) fn invariants(&self, env: &Env) {
+        assert!(self.last_done <= self.current);
+        assert!(self.blocked.iter().all(|ch| ch.0 < env.num_channels && !env.closed.contains(ch)));
+        assert!(self.jm_aborted.iter().all(|&x| x > self.current));
+        assert!(self.jm_aborted.len() <= MAX_TRACKED_CHECKPOINTS);
+        if env.variant == Variant::AlignedNoBlock {
+            assert!(self.blocked.is_empty(), "the no-block variant never blocks");
+        }
+        let check_overtaken = |overtaken: &Overtaken| {
+            assert!(overtaken.values().all(|&n| n > 0));
+            assert!(overtaken.keys().all(|ch| ch.0 < env.num_channels && !env.closed.contains(ch)));
+        };
+        match &self.state {
+            SingleState::WaitingForFirstBarrier => {
+                assert!(!self.pending());
+                assert!(self.blocked.is_empty());
+            }
+            SingleState::CollectingBarriers { barrier, aligned, target, timeout_ms, .. } => {
+                assert!(self.pending());
+                assert_eq!(barrier.id, self.current);
+                assert!(!aligned.is_empty() && (aligned.len() as u32) < *target && *target <= env.num_channels);
+                assert!(self.blocked.is_subset(aligned));
+                if env.variant != Variant::AlignedNoBlock {
+                    let expected: BTreeSet<ChannelId> = aligned.difference(&env.closed).copied().collect();
+                    assert_eq!(self.blocked, expected, "exactly the channels that delivered a barrier are blocked");
+                }
+                assert!(timeout_ms.is_none() || env.kind == HandlerKind::Alternating);
+            }
+            SingleState::CollectingBarriersUnaligned { barrier, aligned, target, overtaken } => {
+                assert!(self.pending());
+                assert_eq!(barrier.id, self.current);
+                assert_eq!(env.kind, HandlerKind::Alternating);
+                assert!(!aligned.is_empty() && (aligned.len() as u32) < *target && *target <= env.num_channels);
+                assert!(self.blocked.is_empty());
+                check_overtaken(overtaken);
+                assert!(overtaken.keys().all(|ch| aligned.contains(ch)));
+            }
+            SingleState::WaitingForOvertakenRecords { id, overtaken } => {
+                assert!(!self.pending());
+                assert!(*id <= self.last_done);
+                assert!(self.blocked.is_empty());
+                assert!(!overtaken.is_empty());
+                check_overtaken(overtaken);
+            }
+            SingleState::Announced { barrier, first_ms, announced, target } => {
+                assert!(self.pending());
+                assert_eq!(barrier.id, self.current);
+                assert_eq!(env.kind, HandlerKind::Alternating);
+                assert!(env.profile.supports_aligned_timeout(), "1.11 has no barrier announcements");
+                assert!(matches!(barrier.alignment, Alignment::AlignedWithTimeout { .. }));
+                assert!(self.blocked.is_empty());
+                assert!(*first_ms <= env.last_now_ms);
+                assert!(!announced.is_empty() && announced.iter().all(|ch| ch.0 < env.num_channels));
+                assert!(*target >= 1 && *target <= env.num_channels);
+            }
+            SingleState::TimedOutBeforeBarrier { barrier, ended, target } => {
+                assert!(self.pending());
+                assert_eq!(barrier.id, self.current);
+                assert_eq!(env.kind, HandlerKind::Alternating);
+                assert!(self.blocked.is_empty());
+                assert!((ended.len() as u32) < *target && *target <= env.num_channels);
+                assert!(ended.is_subset(&env.closed));
+            }
+        }
+    }
+}
+
+/// Counts one overtaken record taken from `ch`; false if `ch` owes none.
+pub(super) fn take_overtaken(overtaken: &mut Overtaken, ch: ChannelId) -> bool {
+    let Some(n) = overtaken.get_mut(&ch) else {
+        return false;
+    };
+    *n -= 1;
+    if *n == 0 {
+        overtaken.remove(&ch);
+    }
+    true
+}

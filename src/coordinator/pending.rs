@@ -1,0 +1,186 @@
+//! Pending-checkpoint bookkeeping of the [`CheckpointCoordinator`], after Flink's `PendingCheckpoint`: acks and declines, abort accounting towards the failure manager, completion and subsumption (semantics §1.6).
+
+use super::{CheckpointCoordinator, CoordinatorOutput};
+use crate::ids::{CheckpointId, TaskId};
+use crate::reason::CheckpointFailureReason;
+use crate::record::{CheckpointKind, StopMode};
+use crate::state::TaskSnapshot;
+use crate::store::CompletedCheckpoint;
+use crate::Variant;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+#[derive(Clone, Debug)]
+pub(super) struct PendingCheckpoint {
+    pub(super) kind: CheckpointKind,
+    pub(super) forced: bool,
+    /// A stop-with-savepoint's synchronous savepoint.
+    pub(super) stop: Option<StopMode>,
+    pub(super) trigger_ms: u64,
+    pub(super) deadline_ms: u64,
+    pub(super) acks: BTreeMap<TaskId, TaskSnapshot>,
+}
+
+/// What [`Variant::RestoreFromPending`] remembers of the newest never-completed checkpoint.
+#[derive(Clone, Debug)]
+pub(super) struct Partial {
+    pub(super) id: CheckpointId,
+    pub(super) kind: CheckpointKind,
+    pub(super) trigger_ms: u64,
+    pub(super) acks: BTreeMap<TaskId, TaskSnapshot>,
+}
+
+impl CheckpointCoordinator {
+    /// Task `task` acknowledged checkpoint `id` with its snapshot; the checkpoint completes when every task it waits for acknowledged (late or unknown acks are ignored).
+    pub fn handle_ack(&mut self, now_ms: u64, id: CheckpointId, task: TaskId, snapshot: TaskSnapshot) {
+        self.enter(now_ms);
+        if self.tasks.contains(&task) {
+            let mut done = false;
+            if let Some(p) = self.pending.get_mut(&id) {
+                if let std::collections::btree_map::Entry::Vacant(e) = p.acks.entry(task) {
+                    e.insert(snapshot);
+                    done = true;
+                }
+            }
+            if done && self.fully_acked(id) {
+                self.complete(now_ms, id);
+            }
+        }
+        self.finish(now_ms);
+    }
+
+    /// A task of the current attempt reached FINISHED. With checkpoints after tasks finish
+    /// ([`Profile::checkpoints_after_tasks_finish`](crate::Profile::checkpoints_after_tasks_finish)) it is no longer waited for: its state is
+    /// the one it had in the latest completed checkpoint (it finished only after its final
+    /// checkpoint completed), and pending checkpoints that now have every other ack complete.
+    /// 1.11 keeps waiting (its checkpoints cannot complete once a task finished).
+    pub fn handle_task_finished(&mut self, now_ms: u64, task: TaskId) {
+        self.enter(now_ms);
+        if self.profile.checkpoints_after_tasks_finish() && self.tasks.contains(&task) {
+            let state = self.store.latest().and_then(|c| c.tasks.get(&task)).cloned().unwrap_or_default();
+            self.finished.insert(task, state);
+            let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
+            for id in ids {
+                let in_trigger_phase = self.triggering.as_ref().is_some_and(|t| t.id == id);
+                if !in_trigger_phase && self.pending.contains_key(&id) && self.fully_acked(id) {
+                    self.complete(now_ms, id);
+                }
+            }
+        }
+        self.finish(now_ms);
+    }
+
+    /// Tasks known to be FINISHED (flink-2.3 only).
+    pub fn finished_tasks(&self) -> impl Iterator<Item = TaskId> + '_ {
+        self.finished.keys().copied()
+    }
+
+    /// Every task acked `id` or is FINISHED.
+    pub(super) fn fully_acked(&self, id: CheckpointId) -> bool {
+        self.pending
+            .get(&id)
+            .is_some_and(|p| self.tasks.iter().all(|t| p.acks.contains_key(t) || self.finished.contains_key(t)))
+    }
+
+    /// Task `task` declined checkpoint `id`: a pending checkpoint is aborted with `reason` (the failure manager decides whether the failure counts); a decline of an unknown id or by a task outside the job is ignored.
+    pub fn handle_decline(&mut self, now_ms: u64, id: CheckpointId, task: TaskId, reason: CheckpointFailureReason) {
+        self.enter(now_ms);
+        if self.tasks.contains(&task) && self.pending.contains_key(&id) {
+            self.abort(now_ms, id, reason, Some(task));
+        }
+        self.finish(now_ms);
+    }
+
+    pub(super) fn report_failure(
+        &mut self,
+        id: Option<CheckpointId>,
+        kind: CheckpointKind,
+        reason: CheckpointFailureReason,
+        task: Option<TaskId>,
+    ) {
+        if let Some(fail) = self.failure_manager.handle_checkpoint_failure(id, kind, reason, task) {
+            self.outputs.push_back(CoordinatorOutput::FailJob(fail));
+        }
+    }
+
+    /// Aborts one pending checkpoint (any reason); the queue is re-evaluated afterwards.
+    pub(super) fn abort(
+        &mut self,
+        _now_ms: u64,
+        id: CheckpointId,
+        reason: CheckpointFailureReason,
+        task: Option<TaskId>,
+    ) {
+        let Some(p) = self.pending.remove(&id) else {
+            return;
+        };
+        if self.variant == Variant::RestoreFromPending
+            && !p.acks.is_empty()
+            && self.partial.as_ref().is_none_or(|q| q.id < id)
+            && self.store.latest().is_none_or(|l| l.id < id)
+        {
+            self.partial = Some(Partial { id, kind: p.kind, trigger_ms: p.trigger_ms, acks: p.acks.clone() });
+        }
+        self.outputs.push_back(CoordinatorOutput::Aborted { id, kind: p.kind, reason, trigger_ms: p.trigger_ms });
+        let latest_completed = if self.profile.abort_notification_carries_latest_completed() {
+            self.store.latest().map(|c| c.id)
+        } else {
+            None
+        };
+        self.outputs.push_back(CoordinatorOutput::NotifyAborted { id, latest_completed });
+        if p.stop.is_some() {
+            // A synchronous savepoint: its failure may fail the job (failure_manager.rs).
+            if let Some(fail) = self.failure_manager.handle_sync_savepoint_failure(id, reason, task) {
+                self.outputs.push_back(CoordinatorOutput::FailJob(fail));
+            }
+        } else {
+            self.report_failure(Some(id), p.kind, reason, task);
+        }
+        self.reevaluate = true;
+    }
+
+    /// All tasks acked: store, failure-manager success, subsumption, notification (§1.6).
+    pub(super) fn complete(&mut self, now_ms: u64, id: CheckpointId) {
+        let mut p = self.pending.remove(&id).expect("completing a pending checkpoint");
+        for (t, state) in &self.finished {
+            p.acks.entry(*t).or_insert_with(|| state.clone());
+        }
+        let size_bytes = p.acks.values().map(TaskSnapshot::size_bytes).sum();
+        let cp = Arc::new(CompletedCheckpoint {
+            id,
+            kind: p.kind,
+            trigger_ms: p.trigger_ms,
+            completed_ms: now_ms,
+            tasks: p.acks,
+            size_bytes,
+            external: false,
+        });
+        self.outputs.push_back(CoordinatorOutput::Completed(cp.clone()));
+        let is_checkpoint = p.kind == CheckpointKind::Checkpoint;
+        if is_checkpoint || self.profile.savepoints_in_completed_store() {
+            for discarded in self.store.add(cp) {
+                self.outputs.push_back(CoordinatorOutput::Discarded { id: discarded });
+            }
+        }
+        self.failure_manager.handle_checkpoint_success(id);
+        self.last_completion_ms = Some(now_ms);
+        if p.stop.is_some() {
+            self.stop_completed = Some(id);
+        }
+        // A synchronous savepoint subsumes and notifies in both profiles (2.x's
+        // `cleanupAfterCompletedCheckpoint`: `!isSavepoint() || isSynchronous()`).
+        if is_checkpoint || p.stop.is_some() || self.profile.savepoint_completion_notifies() {
+            let subsumed: Vec<CheckpointId> = self
+                .pending
+                .range(..id)
+                .filter(|(_, q)| q.kind == CheckpointKind::Checkpoint)
+                .map(|(i, _)| *i)
+                .collect();
+            for old in subsumed {
+                self.abort(now_ms, old, CheckpointFailureReason::CheckpointSubsumed, None);
+            }
+            self.outputs.push_back(CoordinatorOutput::NotifyComplete { id });
+        }
+        self.reevaluate = true;
+    }
+}

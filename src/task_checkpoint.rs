@@ -1,0 +1,199 @@
+//! The checkpoint side of a task (after Flink's `SubtaskCheckpointCoordinatorImpl` as driven by `StreamTask`): triggers from the JobManager or the barrier handler, the synchronous snapshot and the barrier forwarded before any later record, unaligned channel state, notifications of completion and abort.
+
+use super::*;
+
+impl Task {
+    /// JobManager trigger: a source task, or (flink-2.3) a task whose upstream tasks all
+    /// finished: snapshot now and emit the barrier.
+    pub fn handle_trigger(&mut self, now_ms: u64, barrier: Barrier) {
+        if self.failed {
+            return;
+        }
+        if matches!(self.head, Head::Inputs(_)) && !self.end.ended {
+            // The JobMaster triggers a task with inputs once it saw every upstream task
+            // FINISHED; their EndOfPartition may still be on its way on a data channel. Flink
+            // would take the barrier as received on those channels
+            // (`StreamTask.triggerUnfinishedChannelsCheckpoint`); this model declines instead
+            // (not counted as a failure) and the next trigger finds the inputs ended.
+            self.outputs.push_back(TaskOutput::Decline {
+                id: barrier.id,
+                reason: crate::reason::CheckpointFailureReason::CheckpointDeclinedTaskNotReady,
+            });
+            self.invariants();
+            return;
+        }
+        if self.end.finished {
+            // The task finished: its EndOfPartition is queued or sent, and nothing may follow it
+            // on a channel. A trigger that reaches it before it reports FINISHED (its output
+            // buffers still draining under backpressure) is declined, as Flink declines a
+            // checkpoint on a task that is no longer running (`StreamTask.triggerCheckpointAsync`).
+            self.outputs.push_back(TaskOutput::Decline {
+                id: barrier.id,
+                reason: crate::reason::CheckpointFailureReason::CheckpointDeclinedTaskClosing,
+            });
+            self.invariants();
+            return;
+        }
+        self.before_sync_trigger(now_ms, &barrier);
+        if matches!(self.head, Head::Inputs(_)) {
+            // Every input channel ended: the task checkpoints at once, as a source does
+            // (`StreamTask.triggerCheckpointAsync` with all input gates finished).
+            self.end.direct_snapshot = Some(barrier.id);
+        }
+        self.take_snapshot(now_ms, barrier, false, 0);
+        self.invariants();
+    }
+
+    /// The newest checkpoint this task with inputs took because the JobManager triggered it
+    /// directly (its inputs had all ended), not on barriers: its input channels have no cut.
+    pub fn direct_snapshot_id(&self) -> Option<CheckpointId> {
+        self.end.direct_snapshot
+    }
+
+    /// `notifyCheckpointComplete(id)`: operators and sinks act on the completion (2PC commits,
+    /// offset commits, a stop-with-savepoint finishes).
+    pub fn handle_notify_complete(&mut self, _now_ms: u64, id: CheckpointId) {
+        if self.failed {
+            return;
+        }
+        if let Some(cause) = self.lifecycle_failure(LifecycleHook::NotifyComplete(id.0)) {
+            self.fail(cause);
+            return;
+        }
+        if let Head::Log(s) = &mut self.head {
+            if let Some(offsets) = s.notify_checkpoint_complete(id) {
+                self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
+            }
+        }
+        if let Tail::TwoPc(s) = &mut self.tail {
+            s.notify_checkpoint_complete(id);
+        }
+        self.drain_sink();
+        if self.end.last_completed.is_none_or(|c| c < id) {
+            self.end.last_completed = Some(id);
+        }
+        self.check_final_checkpoint();
+        self.on_stop_notified(id);
+        self.invariants();
+    }
+
+    /// `notifyCheckpointAborted(id)`: an alignment of `id` ends, a synchronous savepoint's stop
+    /// is undone or fails the task (per profile).
+    pub fn handle_notify_aborted(&mut self, now_ms: u64, id: CheckpointId) {
+        if self.failed || self.on_stop_aborted(id) {
+            return;
+        }
+        match &mut self.head {
+            Head::Log(s) => s.notify_checkpoint_aborted(id),
+            Head::Inputs(h) => h.handle_checkpoint_aborted(now_ms, id),
+            Head::Line(_) => {}
+        }
+        if let Tail::TwoPc(s) = &mut self.tail {
+            s.notify_checkpoint_aborted(id);
+        }
+        self.drain_handler(now_ms);
+        self.drain_sink();
+        self.invariants();
+    }
+
+    pub(super) fn drain_handler(&mut self, now_ms: u64) {
+        loop {
+            let Head::Inputs(h) = &mut self.head else { return };
+            let Some(out) = h.poll_output() else { return };
+            match out {
+                HandlerOutput::Trigger { barrier, unaligned, alignment_ms } => {
+                    self.take_snapshot(now_ms, barrier, unaligned, alignment_ms)
+                }
+                HandlerOutput::Abort { id, reason } => {
+                    if self.open_unaligned.as_ref().is_some_and(|o| o.id == id) {
+                        self.open_unaligned = None;
+                    }
+                    self.outputs.push_back(TaskOutput::Decline { id, reason });
+                    self.outputs.push_back(TaskOutput::EmitCancelMarker { id });
+                }
+                HandlerOutput::ChannelStateComplete { id } => {
+                    if let Some(open) = self.open_unaligned.take() {
+                        if open.id == id {
+                            self.outputs.push_back(TaskOutput::Snapshot {
+                                id,
+                                snapshot: open.snapshot,
+                                alignment_ms: 0,
+                                unaligned: true,
+                            });
+                        } else {
+                            self.open_unaligned = Some(open);
+                        }
+                    }
+                }
+                HandlerOutput::PrioritizeBarriers { id } => {
+                    self.outputs.push_back(TaskOutput::PrioritizeBarriers { id })
+                }
+            }
+        }
+    }
+
+    /// Synchronous snapshot of every operator, then the barrier goes downstream.
+    pub(super) fn take_snapshot(&mut self, _now_ms: u64, barrier: Barrier, unaligned: bool, alignment_ms: u64) {
+        let id = barrier.id;
+        if self.failed {
+            return;
+        }
+        if let Some(cause) = self.lifecycle_failure(LifecycleHook::SnapshotSync(id.0)) {
+            self.fail(cause);
+            return;
+        }
+        let async_failure = self.lifecycle_failure(LifecycleHook::SnapshotAsync(id.0));
+        let mut operators = Vec::with_capacity(self.chain.len() + 2);
+        match &mut self.head {
+            Head::Log(s) => {
+                let (st, commit_now) = s.snapshot(id);
+                operators.push(st);
+                if let Some(offsets) = commit_now {
+                    self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
+                }
+            }
+            _ => {
+                let mut st = self.multi.as_ref().map_or(OperatorState::None, |m| m.operator.snapshot());
+                if self.multi.as_ref().is_some_and(|m| m.snapshot_without_right) {
+                    if let OperatorState::Join(j) = &mut st {
+                        // The planted bug: the right side's buffer and cleanup timers are left out.
+                        j.entries.retain(|e| e.side == 0);
+                        j.timers.retain(|t| t.kind != 1);
+                    }
+                }
+                operators.push(st);
+            }
+        }
+        for op in &self.chain {
+            operators.push(op.operator.snapshot());
+        }
+        match &mut self.tail {
+            Tail::TwoPc(s) => operators.push(s.snapshot(id)),
+            _ => operators.push(OperatorState::None),
+        }
+        self.drain_sink();
+        let snapshot = TaskSnapshot { operators, in_flight: BTreeMap::new(), padding_bytes: self.padding_bytes };
+        if self.has_output() {
+            self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority: unaligned });
+            if self.announcements {
+                self.output_timer.on_forwarded(&barrier, unaligned);
+            }
+        }
+        self.end.last_snapshot = Some(id);
+        self.end.dirty = false;
+        self.note_sync_snapshot(&barrier);
+        if self.end.ended && self.end.final_min_id.is_none() {
+            self.end.final_min_id = Some(id);
+        }
+        if async_failure.is_some() {
+            // The barrier went on; the upload fails and the task declines (AsyncCheckpointRunnable).
+            self.outputs
+                .push_back(TaskOutput::Decline { id, reason: CheckpointFailureReason::CheckpointAsyncException });
+        } else if unaligned {
+            // A previous open unaligned snapshot that never completed is superseded.
+            self.open_unaligned = Some(OpenUnaligned { id, snapshot });
+        } else {
+            self.outputs.push_back(TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned: false });
+        }
+    }
+}

@@ -1,0 +1,133 @@
+//! Event time in a task (after Flink's `StatusWatermarkValve` feeding `AbstractStreamOperator#processWatermark`): timestamped source lines, watermark propagation through the chain, late records, end of event time.
+
+use super::*;
+
+impl Task {
+    /// A socket line with an event timestamp (a timestamp assigner on a line source): like
+    /// [`Task::handle_line`], and the source's watermark generator (split 0) sees `timestamp`.
+    pub fn handle_timestamped_line(
+        &mut self,
+        now_ms: u64,
+        line: &str,
+        input_seq: u64,
+        timestamp: i64,
+        counters: &mut SurvivingCounters,
+    ) {
+        if self.failed {
+            return;
+        }
+        let Head::Line(s) = &mut self.head else { panic!("{}: a line on a non-line task", self.name) };
+        let mut r = s.handle_line(line, input_seq);
+        r.timestamp = Some(timestamp);
+        if let Some(w) = &mut self.event_time.source {
+            w.on_record(PartitionId(0), timestamp);
+        }
+        self.process(now_ms, r, counters);
+        self.invariants();
+    }
+
+    /// The task's output watermark: the last one its chain advanced to (None before the first).
+    pub fn current_watermark(&self) -> Option<Watermark> {
+        self.event_time.current
+    }
+
+    /// The input valve (tasks with input channels).
+    pub fn watermark_valve(&self) -> Option<&StatusWatermarkValve> {
+        self.event_time.valve.as_ref()
+    }
+
+    /// The chained operators (to read event-time window state in tests and checkers).
+    pub fn chain(&self) -> &[ChainedOperator] {
+        &self.chain
+    }
+
+    pub(super) fn drain_valve(&mut self, now_ms: u64, counters: &mut SurvivingCounters) {
+        while let Some(ev) = self.event_time.valve.as_mut().and_then(|v| v.poll_output()) {
+            self.on_watermark_event(now_ms, ev, counters);
+        }
+    }
+
+    pub(super) fn drain_source_watermarks(&mut self, now_ms: u64, counters: &mut SurvivingCounters) {
+        while let Some(ev) = self.event_time.source.as_mut().and_then(|s| s.poll_output()) {
+            self.on_watermark_event(now_ms, ev, counters);
+        }
+    }
+
+    pub(super) fn on_watermark_event(&mut self, now_ms: u64, ev: WatermarkEvent, counters: &mut SurvivingCounters) {
+        if self.failed {
+            return;
+        }
+        match ev {
+            WatermarkEvent::Watermark(wm) => self.advance_watermark(now_ms, wm, counters),
+            WatermarkEvent::Status(status) => {
+                if self.has_output() {
+                    self.outputs.push_back(TaskOutput::EmitWatermarkStatus { status });
+                }
+            }
+        }
+    }
+
+    /// Each operator in chain order processes the watermark (an event-time window fires its
+    /// timers; the results run through the rest of the chain first), then it goes downstream
+    /// (`AbstractStreamOperator.processWatermark`).
+    pub(super) fn advance_watermark(&mut self, now_ms: u64, wm: Watermark, counters: &mut SurvivingCounters) {
+        assert!(self.event_time.current.is_none_or(|c| wm > c), "{}: watermark {wm} does not advance", self.name);
+        self.event_time.current = Some(wm);
+        if let Some(m) = &mut self.multi {
+            // The head operator first (an event-time join's timers), its rows through the chain.
+            let mut fired = std::mem::take(&mut self.scratch_a);
+            fired.clear();
+            if m.operator.process_watermark(wm, &mut fired) {
+                self.end.dirty = true;
+            }
+            if fired.is_empty() {
+                self.scratch_a = fired;
+            } else {
+                self.run_chain(now_ms, 0, fired, counters);
+            }
+        }
+        for i in 0..self.chain.len() {
+            if self.failed {
+                return;
+            }
+            let mut fired = std::mem::take(&mut self.scratch_a);
+            fired.clear();
+            self.chain[i].operator.process_watermark(wm, &mut fired);
+            if fired.is_empty() {
+                self.scratch_a = fired;
+            } else {
+                // Timers changed the window state: the last snapshot no longer covers it.
+                self.end.dirty = true;
+                self.run_chain(now_ms, i + 1, fired, counters);
+            }
+        }
+        if !self.failed && self.has_output() {
+            self.outputs.push_back(TaskOutput::EmitWatermark { watermark: wm });
+        }
+    }
+
+    pub(super) fn take_late_records(&mut self) {
+        let mut late = std::mem::take(&mut self.event_time.late);
+        for op in &mut self.chain {
+            op.operator.take_late_records(&mut late);
+            for record in late.drain(..) {
+                self.outputs.push_back(TaskOutput::LateRecord { operator: op.instance.clone(), record });
+            }
+        }
+        self.event_time.late = late;
+    }
+
+    /// End of a bounded source input with a watermark strategy: `MAX_WATERMARK` fires every
+    /// timer and goes downstream before the end of partition. (The end-of-input hook carries no
+    /// surviving counters: operators chained after the window see the fired results with fresh
+    /// injector counters.)
+    pub(super) fn end_event_time(&mut self, now_ms: u64) {
+        if let Some(s) = &mut self.event_time.source {
+            s.end_of_input();
+            let mut counters = SurvivingCounters::default();
+            while let Some(ev) = self.event_time.source.as_mut().and_then(|s| s.poll_output()) {
+                self.on_watermark_event(now_ms, ev, &mut counters);
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+//! A task's description and outputs: what the JobGraph/`StreamConfig` tells a Flink task (its chain head, operators, tail and partitioner, `TaskSpec`) and what the task emits (`TaskOutput`).
+
+use super::*;
+
+/// The head of a task's chain.
+#[derive(Clone, Debug, PartialEq)]
+pub enum HeadSpec {
+    /// Not a source: `inputs` input channels, handled by a barrier handler of `handler` kind.
+    Inputs {
+        /// Input channels.
+        inputs: u32,
+        /// The barrier handler's kind.
+        handler: HandlerKind,
+    },
+    /// Kafka-like partitioned-log source.
+    LogSource {
+        /// Partitions of the log.
+        partitions: u32,
+        /// Where a fresh source starts reading.
+        startup: StartupMode,
+    },
+    /// Socket-like line source (non-replayable).
+    LineSource,
+    /// A Kafka-like source of a job with several sources: it reads its own topic, the broker
+    /// partitions `first_partition..first_partition + partitions` (semantics §14).
+    LogTopic {
+        /// The topic's first partition in the log.
+        first_partition: u32,
+        /// The topic's partitions.
+        partitions: u32,
+        /// Where a fresh source starts reading.
+        startup: StartupMode,
+    },
+    /// Several input gates (a union or a two-input operator): one barrier handler of `handler`
+    /// kind over every channel of every gate, and the head operator that sees each record's
+    /// gate (`two_input.rs`, semantics §14).
+    MultiInputs {
+        /// The gate of each input channel and the operator at their head.
+        gates: InputGates,
+        /// The barrier handler's kind.
+        handler: HandlerKind,
+    },
+}
+
+/// The tail of a task's chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TailSpec {
+    /// Records leave the task through the output partitioner.
+    Output(Partitioner),
+    /// The at-least-once print sink: every record is an output row at once.
+    PrintSink,
+    /// The two-phase-commit sink (semantics §7).
+    TwoPhaseCommitSink,
+    /// Several output edges (an operator feeding several downstream operators): every record
+    /// goes to each edge through that edge's partitioner; edge `e`'s channels follow those of
+    /// edges `0..e` ([`Partitioner::num_channels`]).
+    Outputs(Vec<Partitioner>),
+}
+
+/// How records are routed to the downstream channels (Flink's StreamPartitioner).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Partitioner {
+    /// One downstream task (same parallelism, one-to-one).
+    Forward,
+    /// Round robin over `channels` downstream tasks.
+    Rebalance {
+        /// Downstream tasks.
+        channels: u32,
+    },
+    /// Key-group routing by `key_of(value)` over `channels` downstream tasks (key_by), with
+    /// 128 key groups ([`crate::operator::MAX_PARALLELISM`]).
+    Hash {
+        /// Downstream tasks.
+        channels: u32,
+    },
+    /// Key-group routing with the downstream vertex's max parallelism (the number of key
+    /// groups; [`crate::key_group`]). With 128 it routes exactly as `Hash`.
+    KeyGroups {
+        /// Downstream tasks.
+        channels: u32,
+        /// Key groups (the downstream operator's max parallelism).
+        max_parallelism: u32,
+    },
+    /// Every record to each of `channels` downstream tasks (`DataStream.broadcast()`); copy `c`
+    /// gets lineage sub-index `sub << FLAT_MAP_SUB_BITS | c` so copies stay distinguishable.
+    Broadcast {
+        /// Downstream tasks.
+        channels: u32,
+    },
+}
+
+impl Partitioner {
+    /// The downstream channels of this edge.
+    pub fn num_channels(&self) -> u32 {
+        match *self {
+            Partitioner::Forward => 1,
+            Partitioner::Rebalance { channels }
+            | Partitioner::Hash { channels }
+            | Partitioner::KeyGroups { channels, .. }
+            | Partitioner::Broadcast { channels } => channels,
+        }
+    }
+}
+
+/// One chained operator: its instance name (for failure-injector counters) and the operator.
+#[derive(Clone, Debug)]
+pub struct ChainedOperator {
+    /// The instance name, e.g. `Sum[1]`.
+    pub instance: String,
+    /// The operator.
+    pub operator: Operator,
+}
+
+/// Everything needed to instantiate one attempt of a task.
+#[derive(Clone, Debug)]
+pub struct TaskSpec {
+    /// The task.
+    pub task: TaskId,
+    /// Its name, e.g. `Sum[1]`.
+    pub name: String,
+    /// Subtask index within its vertex, and the vertex parallelism.
+    pub subtask: u32,
+    /// The vertex parallelism.
+    pub parallelism: u32,
+    /// The execution attempt.
+    pub attempt: Attempt,
+    /// What feeds the chain: a source or input channels.
+    pub head: HeadSpec,
+    /// The chained operators, in order.
+    pub chain: Vec<ChainedOperator>,
+    /// Where the chain's output goes.
+    pub tail: TailSpec,
+    /// The Flink version whose rules apply.
+    pub profile: Profile,
+    /// The protocol variant (correct or one planted bug).
+    pub variant: Variant,
+    /// Extra modelled state size added to every snapshot of this task.
+    pub padding_bytes: u64,
+    /// Tasks of the same source vertex (for union offset state on restore).
+    pub source_peers: Vec<TaskId>,
+}
+
+/// What the task asks its host to do.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TaskOutput {
+    /// A record for downstream channel `channel` (output partitioner already applied).
+    Emit {
+        /// The downstream channel.
+        channel: u32,
+        /// The record.
+        record: Record,
+    },
+    /// Broadcast a barrier to every downstream channel. `priority`: unaligned; it overtakes
+    /// queued records (the host counts them as the barrier's overtaken records).
+    EmitBarrier {
+        /// The barrier.
+        barrier: Barrier,
+        /// Unaligned: it overtakes the queued output records.
+        priority: bool,
+    },
+    /// Broadcast a cancel marker downstream.
+    EmitCancelMarker {
+        /// The aborted checkpoint.
+        id: CheckpointId,
+    },
+    /// The snapshot for `id` is complete (sync part taken; host models async cost and acks).
+    /// `alignment_ms` is the time from first to last barrier.
+    Snapshot {
+        /// The checkpoint.
+        id: CheckpointId,
+        /// The task's state (operators, in-flight channel state).
+        snapshot: TaskSnapshot,
+        /// Time from the first to the last barrier, ms.
+        alignment_ms: u64,
+        /// Whether the checkpoint was unaligned for this task.
+        unaligned: bool,
+    },
+    /// Decline checkpoint `id` to the JobManager.
+    Decline {
+        /// The declined checkpoint.
+        id: CheckpointId,
+        /// Why.
+        reason: CheckpointFailureReason,
+    },
+    /// Move `id`'s barrier to the front of every input queue still holding it (aligned timeout).
+    PrioritizeBarriers {
+        /// The checkpoint that switched to unaligned.
+        id: CheckpointId,
+    },
+    /// The output-side alignment timer of `id` fired (§3.4, flink-2.3, only with barrier
+    /// announcements on): if `id`'s aligned barrier is still in this task's output buffers, the
+    /// host sends it now as an unaligned priority barrier ahead of the records in front of it,
+    /// which become channel state of `id` (carried as the barrier's overtaken records).
+    ConvertBarrier {
+        /// The checkpoint whose barrier to convert.
+        id: CheckpointId,
+    },
+    /// An output row of the at-least-once print sink.
+    PrintRow {
+        /// The printed record.
+        record: Record,
+    },
+    /// A two-phase-commit sink operation for the external transactional store.
+    Sink(SinkOutput),
+    /// Commit these offsets (next to read) to the broker's group offsets.
+    CommitOffsets {
+        /// Next offset to read, per partition.
+        offsets: BTreeMap<PartitionId, Offset>,
+    },
+    /// A user function threw: the task fails (the host reports FAILED).
+    Failed {
+        /// What was thrown.
+        cause: String,
+    },
+    /// Broadcast a watermark to every downstream channel (after the records it follows).
+    EmitWatermark {
+        /// The watermark.
+        watermark: Watermark,
+    },
+    /// Broadcast a watermark status change (IDLE / ACTIVE) to every downstream channel.
+    EmitWatermarkStatus {
+        /// The new status.
+        status: WatermarkStatus,
+    },
+    /// A late record for the late side output of the event-time window `operator`
+    /// (`sideOutputLateData`).
+    LateRecord {
+        /// The window operator's instance name.
+        operator: String,
+        /// The late record.
+        record: Record,
+    },
+}
