@@ -134,11 +134,11 @@ pub fn compute(spec: &JobSpec) -> Reference {
         for r in cur.drain(..) {
             out.producing_inputs.add(seq);
             if keyed {
-                let k = key_of(&r.value);
-                out.per_key.entry(k.clone()).or_default().push(r.value.clone());
-                out.final_per_key.insert(k, r.value);
+                out.per_key.entry(key_of(&r.value)).or_default().push(r.value);
             }
         }
     }
+    // Each key's final value is the last of its sequence (one map insert per key, not per output).
+    out.final_per_key = out.per_key.iter().filter_map(|(k, seq)| Some((k.clone(), seq.last()?.clone()))).collect();
     out
 }

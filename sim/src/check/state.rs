@@ -80,10 +80,12 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         recomputed = crate::reference::compute(&s2);
         &recomputed
     };
-    // Per key: the first position of every value in the reference sequence (what
-    // `seq.iter().position(..)` finds, without a scan per output row).
-    let first_pos: BTreeMap<&Value, (&[Value], FirstPositions)> =
-        reference.per_key.iter().map(|(k, seq)| (k, (seq.as_slice(), FirstPositions::new(seq)))).collect();
+    // Per key (by its index in the reference's key order): the first position of every value
+    // in the reference sequence (what `seq.iter().position(..)` finds, without a scan per
+    // output row). A row's key is looked up once; the per-key bookkeeping below is indexed.
+    let key_index: BTreeMap<&Value, usize> = reference.per_key.keys().enumerate().map(|(i, k)| (k, i)).collect();
+    let first_pos: Vec<(&[Value], FirstPositions)> =
+        reference.per_key.values().map(|seq| (seq.as_slice(), FirstPositions::new(seq))).collect();
     // The last value per key, and per key and producing attempt: a new attempt's first value
     // is judged against the key's last value from any attempt (a restore may go back, never
     // skip), later values against the same attempt's own previous value. An attempt whose
@@ -95,43 +97,48 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     // The key's last value is the newest attempt's: a row of an attempt older than one that
     // already emitted the key (a zombie still printing after its replacement started) follows
     // only its own lineage, so a later restore is not judged against the zombie's lagging value.
-    let mut last: BTreeMap<Value, Option<usize>> = BTreeMap::new();
-    let mut newest: BTreeMap<Value, ckptsim::Attempt> = BTreeMap::new();
-    let mut last_by_attempt: BTreeMap<(Value, ckptsim::TaskId, ckptsim::Attempt), Option<usize>> = BTreeMap::new();
+    // `last[i]`: the newest attempt that emitted key `i` and its last value's position.
+    let mut last: Vec<Option<(ckptsim::Attempt, Option<usize>)>> = vec![None; first_pos.len()];
+    let mut last_by_attempt: BTreeMap<(usize, ckptsim::TaskId, ckptsim::Attempt), Option<usize>> = BTreeMap::new();
+    // Keys the reference never emits (each output of one is an anomaly), counted in the summary.
+    let mut unknown_keys: BTreeSet<Value> = BTreeSet::new();
     for r in rows {
         let v = &r.value;
         let k = key_of(v);
-        let lineage = (k.clone(), r.task, r.attempt);
+        let Some(&i) = key_index.get(&k) else {
+            anomalies.push(format!("t={} key {k}: output {v} for a key the reference never emits", r.time_ms));
+            unknown_keys.insert(k);
+            continue;
+        };
+        let lineage = (i, r.task, r.attempt);
         let mut pos = None;
-        match first_pos.get(&k) {
-            None => anomalies.push(format!("t={} key {k}: output {v} for a key the reference never emits", r.time_ms)),
-            Some(_) if replays_may_double_count => {}
-            Some((seq, positions)) => {
-                pos = positions.get(seq, v);
-                let prev = last_by_attempt.get(&lineage).or_else(|| last.get(&k)).copied().flatten();
-                match (pos, prev) {
-                    (None, _) => anomalies
-                        .push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms)),
-                    // No order rule for a key spread over several sink subtasks.
-                    _ if unordered => {}
-                    (Some(p), Some(q)) if p > q + 1 => anomalies.push(format!(
-                        "t={} key {k}: state skipped from {} to {v} (lost update: expected {})",
-                        r.time_ms,
-                        seq[q],
-                        seq[q + 1]
-                    )),
-                    (Some(p), None) if p > 0 => anomalies
-                        .push(format!("t={} key {k}: first output {v} but reference starts at {}", r.time_ms, seq[0])),
-                    _ => {}
+        if !replays_may_double_count {
+            let (seq, positions) = &first_pos[i];
+            pos = positions.get(seq, v);
+            let prev = last_by_attempt.get(&lineage).copied().or_else(|| last[i].map(|(_, p)| p)).flatten();
+            match (pos, prev) {
+                (None, _) => {
+                    anomalies.push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms))
                 }
+                // No order rule for a key spread over several sink subtasks.
+                _ if unordered => {}
+                (Some(p), Some(q)) if p > q + 1 => anomalies.push(format!(
+                    "t={} key {k}: state skipped from {} to {v} (lost update: expected {})",
+                    r.time_ms,
+                    seq[q],
+                    seq[q + 1]
+                )),
+                (Some(p), None) if p > 0 => anomalies
+                    .push(format!("t={} key {k}: first output {v} but reference starts at {}", r.time_ms, seq[0])),
+                _ => {}
             }
         }
         last_by_attempt.insert(lineage, pos);
-        if newest.get(&k).is_none_or(|a| r.attempt >= *a) {
-            newest.insert(k.clone(), r.attempt);
-            last.insert(k, pos);
+        if last[i].is_none_or(|(a, _)| r.attempt >= a) {
+            last[i] = Some((r.attempt, pos));
         }
     }
+    let keys_seen = last.iter().filter(|l| l.is_some()).count() + unknown_keys.len();
     let two_pc = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
     // A rescale's lineage holds under at-least-once checkpoints too: the new job starts from
     // the keyed state the savepoint or checkpoint held, whatever that counted twice, so a key's
@@ -154,20 +161,19 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         super::graph::order_free_final_values(rows, reference, &lineage_counts(rows), &mut anomalies);
     }
     let summary = if reference.order_free && !anomalies.is_empty() {
-        format!("{} keys", last.len())
+        format!("{keys_seen} keys")
     } else if reference.order_free && two_pc {
         format!(
-            "{} keys known to the reference; final values equal where every input was committed (inputs interleave)",
-            last.len()
+            "{keys_seen} keys known to the reference; final values equal where every input was committed (inputs interleave)"
         )
     } else if reference.order_free {
-        format!("{} keys known to the reference (inputs interleave: printed values follow the run's order)", last.len())
+        format!("{keys_seen} keys known to the reference (inputs interleave: printed values follow the run's order)")
     } else if replays_may_double_count {
-        format!("{} keys, all known to the reference (at-least-once: values may count replays twice)", last.len())
+        format!("{keys_seen} keys, all known to the reference (at-least-once: values may count replays twice)")
     } else if unordered {
-        format!("{} keys, every value the reference's (a rebalance after keyed state: in no fixed order)", last.len())
+        format!("{keys_seen} keys, every value the reference's (a rebalance after keyed state: in no fixed order)")
     } else {
-        format!("{} keys followed the reference fold", last.len())
+        format!("{keys_seen} keys followed the reference fold")
     };
     let summary = if across > 0 { format!("{summary}; {across} continued across a rescale") } else { summary };
     anomalies.extend(list_anomalies);

@@ -614,14 +614,6 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
 
 // ------------------------------------------------------------------------------------- rendering
 
-fn verdict(ok: bool) -> &'static str {
-    if ok {
-        "met"
-    } else {
-        "**missed**"
-    }
-}
-
 impl BenchReport {
     /// The results as a Markdown block for `BENCHMARKS.md` (`header`: machine, commit, date).
     pub fn markdown(&self, header: &str) -> String {
@@ -740,52 +732,7 @@ impl BenchReport {
         if let Some(limits) = self.find_limits {
             s.push_str(&super::bench_find::markdown(&self.find, limits));
         }
-        let _ = writeln!(s, "Targets:\n");
-        if let Some(r) = self.seeds.iter().find(|r| r.scenario == "004-wordcount-restore") {
-            let v = r.median_round();
-            let _ = writeln!(
-                s,
-                "* >= 1,000 seeds/s per core on 004-wordcount-restore (median round; whole {:.0}, best round {:.0}): {v:.0} — {}",
-                r.seeds_per_core_s(),
-                r.best_round(),
-                verdict(v >= 1000.0)
-            );
-        }
-        if let Some(t) = self.throughput.first() {
-            let v = t.world_records_per_core_s();
-            let _ =
-                writeln!(s, "* >= 1,000,000 simulated records/s per core ({}): {v:.0} — {}", t.job, verdict(v >= 1e6));
-        }
-        for t in &self.throughput {
-            let v = t.ratio();
-            let _ = writeln!(s, "* world/floor <= 5 ({}): {v:.1} — {}", t.job, verdict(v <= 5.0));
-        }
-        if let Some(sw) = &self.sweep {
-            let v = sw.speedup();
-            let _ = writeln!(s, "* sweep on {} cores >= 1.8x one core: {v:.2}x — {}", sw.jobs, verdict(v >= 1.8));
-        }
-        if !self.find.is_empty() {
-            let fast = self.find.iter().filter(|r| r.found.is_some() && r.wall_s <= 1.0).count();
-            let _ = writeln!(
-                s,
-                "* every negative variant found by a swarm sweep over scenarios/faults in <= 1 s wall: {fast} of {} — {}",
-                self.find.len(),
-                verdict(fast == self.find.len())
-            );
-        }
-        if let (Some(a), Some(b)) = (self.memory.first(), self.memory.last()) {
-            let v = b.rss_kib as f64 / a.rss_kib.max(1) as f64;
-            let _ = writeln!(
-                s,
-                "* memory flat (±10%) from {} to {} seeds: {} → {} KiB ({:+.1}%) — {}",
-                a.seeds,
-                b.seeds,
-                a.rss_kib,
-                b.rss_kib,
-                (v - 1.0) * 100.0,
-                verdict((0.9..=1.1).contains(&v))
-            );
-        }
+        s.push_str(&super::bench_targets::markdown(self));
         s
     }
 }

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod bench_dense;
 pub mod bench_find;
+pub mod bench_targets;
 pub mod chrome;
 pub mod counterexample;
 pub mod coverage;

@@ -149,6 +149,35 @@ impl Detail {
         self.0.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
         self
     }
+
+    /// A task id as `Display` shows it (`t3`).
+    pub(super) fn task(self, task: TaskId) -> Detail {
+        self.s("t").n(task.0 as u64)
+    }
+
+    /// A transaction id as its derived `Debug` shows it (`TxnId { subtask: 0, attempt: 1, seq: 2 }`).
+    pub(super) fn txn(self, txn: ckptsim::state::TxnId) -> Detail {
+        self.s("TxnId { subtask: ")
+            .n(txn.subtask as u64)
+            .s(", attempt: ")
+            .n(txn.attempt as u64)
+            .s(", seq: ")
+            .n(txn.seq)
+            .s(" }")
+    }
+
+    /// Committed offsets as the map's derived `Debug` shows them
+    /// (`{PartitionId(0): Offset(1), PartitionId(2): Offset(7)}`).
+    pub(super) fn offsets(mut self, offsets: &BTreeMap<PartitionId, Offset>) -> Detail {
+        self = self.s("{");
+        for (i, (p, o)) in offsets.iter().enumerate() {
+            if i > 0 {
+                self = self.s(", ");
+            }
+            self = self.s("PartitionId(").n(p.0 as u64).s("): Offset(").n(o.0).s(")");
+        }
+        self.s("}")
+    }
 }
 
 /// The trace node name of TaskManager `tm`.
@@ -179,5 +208,23 @@ pub(super) fn parse_node(name: &str) -> Option<Addr> {
         "jm" => Some(JM),
         "client" => Some(CLIENT),
         _ => name.strip_prefix("tm").and_then(|n| n.parse::<u32>().ok()).map(tm_addr),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detail_writes_what_the_formatting_machinery_wrote() {
+        let txn = ckptsim::state::TxnId { subtask: 3, attempt: 10_000, seq: 42 };
+        assert_eq!(Detail::new().task(TaskId(12)).s(" txn=").txn(txn).0, format!("{} txn={txn:?}", TaskId(12)));
+        for offsets in [
+            BTreeMap::new(),
+            BTreeMap::from([(PartitionId(0), Offset(1))]),
+            BTreeMap::from([(PartitionId(0), Offset(1)), (PartitionId(3), Offset(1_000_007))]),
+        ] {
+            assert_eq!(Detail::new().offsets(&offsets).0, format!("{offsets:?}"));
+        }
     }
 }

@@ -176,7 +176,13 @@ pub(super) fn auto_commit(w: &mut World, task: TaskId, offsets: &BTreeMap<Partit
     w.tr(
         "broker",
         "commit",
-        format!("{task} {offsets:?} auto-commit {}", if accepted { "ok" } else { "FAILED (broker down)" }),
+        Detail::new()
+            .task(task)
+            .s(" ")
+            .offsets(offsets)
+            .s(" auto-commit ")
+            .s(if accepted { "ok" } else { "FAILED (broker down)" })
+            .0,
     );
 }
 

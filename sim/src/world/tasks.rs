@@ -822,7 +822,7 @@ pub(super) fn drain_outputs(
                         return (snaps, true);
                     }
                     if let Some(txn) = commit {
-                        w.tr(&tm_node(tm), "commit", format!("{task} txn={txn:?}"));
+                        w.tr(&tm_node(tm), "commit", Detail::new().task(task).s(" txn=").txn(txn).0);
                     }
                     continue;
                 }
@@ -847,7 +847,7 @@ pub(super) fn drain_outputs(
                     }
                 }
                 if let Some(txn) = commit {
-                    w.tr(&tm_node(tm), "commit", format!("{task} txn={txn:?}"));
+                    w.tr(&tm_node(tm), "commit", Detail::new().task(task).s(" txn=").txn(txn).0);
                 }
             }
             TaskOutput::CommitOffsets { offsets } => {
@@ -869,11 +869,8 @@ pub(super) fn drain_outputs(
                         w.services.committed_offsets.insert(*p, *o);
                     }
                 }
-                w.tr(
-                    "broker",
-                    "commit",
-                    format!("{task} {offsets:?} {}", if accepted { "ok" } else { "FAILED (broker down)" }),
-                );
+                let detail = Detail::new().task(task).s(" ").offsets(&offsets).s(" ");
+                w.tr("broker", "commit", detail.s(if accepted { "ok" } else { "FAILED (broker down)" }).0);
             }
             TaskOutput::Failed { cause } => {
                 let name = w.task_name(task);
