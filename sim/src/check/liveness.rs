@@ -61,8 +61,11 @@ pub fn transitional_bound_ms(spec: &JobSpec, run: &RunResult) -> u64 {
     // A task that could not stop (stuck in a long synchronous snapshot) holds CANCELING, and
     // its job RESTARTING, until its TaskManager's cancellation watchdog kills the process
     // (Flink's own bound for a stuck cancel): only in runs where the watchdog fired.
-    let watchdog_ms =
-        if run.trace.events().iter().any(|e| e.kind == "watchdog") { c.task_cancellation_timeout_ms } else { 0 };
+    let watchdog_ms = if run.trace.events().iter().any(|e| matches!(e.data, crate::trace::EventData::Watchdog { .. })) {
+        c.task_cancellation_timeout_ms
+    } else {
+        0
+    };
     // A task cannot stop before its cancel latency has passed or a synchronous snapshot it is in
     // has ended (a slow-snapshot fault's synchronous part), unless the watchdog ends it first:
     // the job legitimately stays RESTARTING that long (Flink's Task#cancelExecution waits for
