@@ -56,31 +56,7 @@ pub enum CheckpointFailureReason {
 impl CheckpointFailureReason {
     /// Flink's constant name, e.g. `CHECKPOINT_EXPIRED`.
     pub fn name(self) -> &'static str {
-        use CheckpointFailureReason::*;
-        match self {
-            PeriodicSchedulerShutdown => "PERIODIC_SCHEDULER_SHUTDOWN",
-            TooManyCheckpointRequests => "TOO_MANY_CHECKPOINT_REQUESTS",
-            MinimumTimeBetweenCheckpoints => "MINIMUM_TIME_BETWEEN_CHECKPOINTS",
-            NotAllRequiredTasksRunning => "NOT_ALL_REQUIRED_TASKS_RUNNING",
-            IoException => "IO_EXCEPTION",
-            CheckpointAsyncException => "CHECKPOINT_ASYNC_EXCEPTION",
-            CheckpointDeclined => "CHECKPOINT_DECLINED",
-            CheckpointExpired => "CHECKPOINT_EXPIRED",
-            CheckpointSubsumed => "CHECKPOINT_SUBSUMED",
-            CheckpointCoordinatorSuspend => "CHECKPOINT_COORDINATOR_SUSPEND",
-            CheckpointCoordinatorShutdown => "CHECKPOINT_COORDINATOR_SHUTDOWN",
-            JobFailoverRegion => "JOB_FAILOVER_REGION",
-            CheckpointDeclinedTaskNotReady => "CHECKPOINT_DECLINED_TASK_NOT_READY",
-            CheckpointDeclinedTaskClosing => "CHECKPOINT_DECLINED_TASK_CLOSING",
-            CheckpointDeclinedOnCancellationBarrier => "CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER",
-            CheckpointDeclinedSubsumed => "CHECKPOINT_DECLINED_SUBSUMED",
-            CheckpointDeclinedInputEndOfStream => "CHECKPOINT_DECLINED_INPUT_END_OF_STREAM",
-            TaskFailure => "TASK_FAILURE",
-            TaskCheckpointFailure => "TASK_CHECKPOINT_FAILURE",
-            FinalizeCheckpointFailure => "FINALIZE_CHECKPOINT_FAILURE",
-            TriggerCheckpointFailure => "TRIGGER_CHECKPOINT_FAILURE",
-            JobFailure => "JOB_FAILURE",
-        }
+        crate::names::variant_name(&self)
     }
 
     /// Task-level reasons (a task declined) versus job-level ones (expiry, JM-side IO, pre-flight);

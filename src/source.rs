@@ -47,19 +47,22 @@ pub enum StartupMode {
 }
 
 impl StartupMode {
-    /// Every startup mode, in the order of [`StartupMode::NAMES`].
+    /// Every startup mode.
     pub const ALL: [StartupMode; 3] = [StartupMode::GroupOffsets, StartupMode::Earliest, StartupMode::Latest];
-    /// The scenario names of the startup modes (`startup = "..."`).
-    pub const NAMES: [&'static str; 3] = ["group-offsets", "earliest", "latest"];
+    /// The scenario names of the startup modes (`startup = "..."`), in [`StartupMode::ALL`]
+    /// order: the serde names (kebab-case).
+    pub fn names() -> Vec<&'static str> {
+        crate::names::variant_names(&StartupMode::ALL)
+    }
 
     /// The scenario name of this mode.
     pub fn name(self) -> &'static str {
-        StartupMode::NAMES[StartupMode::ALL.iter().position(|m| *m == self).expect("every mode is in ALL")]
+        crate::names::variant_name(&self)
     }
 
     /// The mode of a scenario name; `None` for any other.
     pub fn parse(s: &str) -> Option<StartupMode> {
-        StartupMode::NAMES.iter().position(|n| *n == s).map(|i| StartupMode::ALL[i])
+        crate::names::by_name(&StartupMode::ALL, s)
     }
 }
 
@@ -1135,13 +1138,14 @@ mod tests {
 
     #[test]
     fn startup_mode_names() {
-        for (n, m) in StartupMode::NAMES.iter().zip(StartupMode::ALL) {
+        assert_eq!(StartupMode::names(), ["group-offsets", "earliest", "latest"]);
+        for (n, m) in StartupMode::names().iter().zip(StartupMode::ALL) {
             assert_eq!(StartupMode::parse(n), Some(m));
             assert_eq!(serde_json::to_string(&m).unwrap(), format!("\"{n}\""));
         }
         assert_eq!(StartupMode::parse("Latest"), None);
-        // The names the scenario files and traces show: `name()` and `Display` agree with NAMES.
-        for (n, m) in StartupMode::NAMES.iter().zip(StartupMode::ALL) {
+        // The names the scenario files and traces show: `name()` and `Display` agree with names().
+        for (n, m) in StartupMode::names().iter().zip(StartupMode::ALL) {
             assert_eq!((m.name(), m.to_string().as_str()), (*n, *n));
         }
     }

@@ -30,17 +30,7 @@ pub enum JobStatus {
 impl JobStatus {
     /// Flink's constant name, e.g. `RUNNING`.
     pub fn name(self) -> &'static str {
-        match self {
-            JobStatus::Created => "CREATED",
-            JobStatus::Running => "RUNNING",
-            JobStatus::Restarting => "RESTARTING",
-            JobStatus::Failing => "FAILING",
-            JobStatus::Failed => "FAILED",
-            JobStatus::Cancelling => "CANCELLING",
-            JobStatus::Canceled => "CANCELED",
-            JobStatus::Finished => "FINISHED",
-            JobStatus::Suspended => "SUSPENDED",
-        }
+        crate::names::variant_name(&self)
     }
 
     /// FAILED, CANCELED, FINISHED.
@@ -111,17 +101,7 @@ pub enum ExecutionState {
 impl ExecutionState {
     /// Flink's constant name, e.g. `DEPLOYING`.
     pub fn name(self) -> &'static str {
-        match self {
-            ExecutionState::Created => "CREATED",
-            ExecutionState::Scheduled => "SCHEDULED",
-            ExecutionState::Deploying => "DEPLOYING",
-            ExecutionState::Initializing => "INITIALIZING",
-            ExecutionState::Running => "RUNNING",
-            ExecutionState::Finished => "FINISHED",
-            ExecutionState::Canceling => "CANCELING",
-            ExecutionState::Canceled => "CANCELED",
-            ExecutionState::Failed => "FAILED",
-        }
+        crate::names::variant_name(&self)
     }
 
     /// FINISHED, CANCELED or FAILED.

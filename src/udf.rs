@@ -49,7 +49,7 @@ impl fmt::Display for UdfShape {
 }
 
 impl Udf {
-    /// Every function, in the order of [`Udf::NAMES`].
+    /// Every function.
     pub const ALL: [Udf; 8] = [
         Udf::Identity,
         Udf::Uppercase,
@@ -61,26 +61,20 @@ impl Udf {
         Udf::IsEven,
     ];
 
-    /// Every name [`Udf::parse`] accepts, in [`Udf::ALL`] order (for error messages).
-    pub const NAMES: [&'static str; 8] = [
-        "identity",
-        "uppercase",
-        "split_words",
-        "split_words_to_pairs",
-        "to_pair_one",
-        "parse_int",
-        "drop_empty",
-        "is_even",
-    ];
+    /// Every name [`Udf::parse`] accepts, in [`Udf::ALL`] order (for error messages): the
+    /// serde names (`snake_case`), the one name table of the enum.
+    pub fn names() -> Vec<&'static str> {
+        crate::names::variant_names(&Udf::ALL)
+    }
 
     /// The function's scenario name (`function = "..."`).
     pub fn name(self) -> &'static str {
-        Udf::NAMES[Udf::ALL.iter().position(|u| *u == self).expect("every udf is in ALL")]
+        crate::names::variant_name(&self)
     }
 
     /// The function of a scenario name; `None` for any other.
     pub fn parse(s: &str) -> Option<Udf> {
-        Udf::NAMES.iter().position(|n| *n == s).map(|i| Udf::ALL[i])
+        crate::names::by_name(&Udf::ALL, s)
     }
 
     /// Whether it is a map, a flat_map or a filter function.
@@ -114,19 +108,22 @@ pub enum Aggregate {
 }
 
 impl Aggregate {
-    /// Every aggregate, in the order of [`Aggregate::NAMES`].
+    /// Every aggregate.
     pub const ALL: [Aggregate; 4] = [Aggregate::Sum, Aggregate::Count, Aggregate::Max, Aggregate::Min];
-    /// The aggregates' scenario names (`kind = "..."`).
-    pub const NAMES: [&'static str; 4] = ["sum", "count", "max", "min"];
+    /// The aggregates' scenario names (`kind = "..."`), in [`Aggregate::ALL`] order: the serde
+    /// names (`snake_case`).
+    pub fn names() -> Vec<&'static str> {
+        crate::names::variant_names(&Aggregate::ALL)
+    }
 
     /// The aggregate's scenario name.
     pub fn name(self) -> &'static str {
-        Aggregate::NAMES[Aggregate::ALL.iter().position(|a| *a == self).expect("every aggregate is in ALL")]
+        crate::names::variant_name(&self)
     }
 
     /// The aggregate of a scenario name; `None` for any other.
     pub fn parse(s: &str) -> Option<Aggregate> {
-        Aggregate::NAMES.iter().position(|n| *n == s).map(|i| Aggregate::ALL[i])
+        crate::names::by_name(&Aggregate::ALL, s)
     }
 
     /// Folds `x` into the accumulator (`None` before the first element). Sums wrap like Java's `long`.

@@ -83,24 +83,7 @@ impl Variant {
 
     /// The variant's scenario and CLI name (kebab case).
     pub fn name(self) -> &'static str {
-        match self {
-            Variant::Correct => "correct",
-            Variant::CommitOffsetsOnSnapshot => "commit-offsets-on-snapshot",
-            Variant::RestoreFromPending => "restore-from-pending",
-            Variant::AlignedNoBlock => "aligned-no-block",
-            Variant::TwoPcCommitOnPrecommit => "two-pc-commit-on-precommit",
-            Variant::FixedDelayOffByOne => "fixed-delay-off-by-one",
-            Variant::IgnoreMinPause => "ignore-min-pause",
-            Variant::DropChannelStateOnRestore => "drop-channel-state-on-restore",
-            Variant::NoCancelRetry => "no-cancel-retry",
-            Variant::NoHaIdCounter => "no-ha-id-counter",
-            Variant::RescaleKeyedBySubtask => "rescale-keyed-by-subtask",
-            Variant::IdleSpin => "idle-spin",
-            Variant::SnapshotAfterFirstGate => "snapshot-after-first-gate",
-            Variant::WindowStateNotRestored => "window-state-not-restored",
-            Variant::SourceEmitsAfterStop => "source-emits-after-stop",
-            Variant::JoinSnapshotWithoutRight => "join-snapshot-without-right",
-        }
+        crate::names::variant_name(&self)
     }
 }
 

@@ -91,3 +91,51 @@ fn refuses_a_run_that_does_not_fail() {
         shrink::shrink(&spec, &Target::Checker("nope".into()), &Options { seeds: vec![1], max_runs: 10 }).unwrap_err();
     assert!(matches!(err, ShrinkError::UnknownChecker(_)), "{err}");
 }
+
+/// `emit` writes a scenario the loader reads back as the same job: for every file under
+/// `scenarios/`, load → emit → load gives a spec that emits the same text again and runs to
+/// the same trace hash on the file's default seed (the shrinker's regressions and `fuzz-case`
+/// are written by `emit`).
+#[test]
+fn every_scenario_round_trips_through_emit() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        let mut entries: Vec<_> = std::fs::read_dir(dir).expect("a folder").map(|e| e.expect("entry").path()).collect();
+        entries.sort();
+        for p in entries {
+            if p.is_dir() {
+                walk(&p, out);
+            } else if p.extension().is_some_and(|x| x == "toml") {
+                out.push(p);
+            }
+        }
+    }
+    let mut files = vec![];
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios"), &mut files);
+    assert!(files.len() > 100, "{} scenario files", files.len());
+    let dir = std::env::temp_dir().join(format!("ckptsim-emit-rt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut bad = vec![];
+    for (i, f) in files.iter().enumerate() {
+        let spec = ckptsim_sim::load::load_spec(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        let text = ckptsim_sim::emit::to_toml(&spec, "# round trip");
+        let file = dir.join(format!("{i}.toml"));
+        std::fs::write(&file, &text).expect("write");
+        let back = match ckptsim_sim::load::load_spec(&file) {
+            Ok(b) => b,
+            Err(e) => {
+                bad.push(format!("{}: emitted file does not load: {e}", f.display()));
+                continue;
+            }
+        };
+        if ckptsim_sim::emit::to_toml(&back, "# round trip") != text {
+            bad.push(format!("{}: emit is not a fixpoint", f.display()));
+            continue;
+        }
+        let (a, b) = (outcome::run(&spec, spec.default_seed), outcome::run(&back, spec.default_seed));
+        if a.trace_hash() != b.trace_hash() {
+            bad.push(format!("{}: seed {}: another trace after the round trip", f.display(), spec.default_seed));
+        }
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(bad.is_empty(), "{} of {} files:\n{}", bad.len(), files.len(), bad.join("\n"));
+}

@@ -32,7 +32,11 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
             highest = Some((e.time_ms, id));
         }
     }
-    let retuned = run.retunes.iter().any(|(_, t)| t.contains("accepted"));
+    let retuned = run
+        .trace
+        .events()
+        .iter()
+        .any(|e| matches!(e.data, crate::world::trace::EventData::Retune { rejected: None, .. }));
     // Manual requests are not held back by the min pause (only periodic ones are, Flink's
     // `CheckpointRequestDecider`): a savepoint or trigger-checkpoint action, or a checkpoint
     // gate whose source requests its checkpoint itself (`gates = [{ trigger = true }]`, sent

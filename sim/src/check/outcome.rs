@@ -258,10 +258,17 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
         if run.lost_inputs.contains(&(i as u64)) {
             note.push_str("lost: no source reading");
         }
-        if let Some(fail) =
-            run.trace.events().iter().find(|e| e.kind == "exception" && e.time_ms >= *at && e.time_ms <= at + 50)
+        if let Some(fail) = run
+            .trace
+            .events()
+            .iter()
+            .find(|e| matches!(e.data, EventData::Exception { .. }) && e.time_ms >= *at && e.time_ms <= at + 50)
         {
-            let after = run.trace.events().iter().find(|e| e.kind == "failure" && e.time_ms >= fail.time_ms);
+            let after = run
+                .trace
+                .events()
+                .iter()
+                .find(|e| matches!(e.data, EventData::Failure { .. }) && e.time_ms >= fail.time_ms);
             if let Some(a) = after {
                 if a.time_ms <= fail.time_ms + 100 {
                     note = if matches!(a.data, EventData::Failure { backoff_ms: None, .. }) {

@@ -331,16 +331,11 @@ fn fault_starts(o: &Outcome) -> Vec<(u64, String)> {
         .trace
         .events()
         .iter()
-        .filter(|e| e.kind == "fault")
-        .filter_map(|e| {
-            if e.node == "chaos" {
-                let crate::world::trace::EventData::Fault { start: true, label } = &e.data else { return None };
-                let name: String = label.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-                Some((e.time_ms, kebab(&name)))
-            } else {
-                // A task throwing: a task-failure fault or a failure injector of the operator.
-                Some((e.time_ms, "task-failure".to_string()))
-            }
+        .filter_map(|e| match &e.data {
+            crate::world::trace::EventData::Fault { start: true, kind, .. } => Some((e.time_ms, kind.to_string())),
+            // A task throwing: a task-failure fault or a failure injector of the operator.
+            crate::world::trace::EventData::Injected { .. } => Some((e.time_ms, "task-failure".to_string())),
+            _ => None,
         })
         .collect()
 }

@@ -103,7 +103,7 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
     }
     let mut anomalies = Vec::new();
     let mut actual: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
-    for e in run.trace.events().iter().filter(|e| e.kind == "failure" && e.node == "jm") {
+    for e in run.trace.events() {
         let crate::world::trace::EventData::Failure {
             cause: FailureCause::TolerableCheckpointFailures { checkpoint: id, .. },
             ..

@@ -82,22 +82,18 @@ pub fn involved_tasks(
 
 /// The task (its index in the job graph) each trace event is about, read from typed data, never
 /// from the event's text: a task event names its task in its `EventData` (exceptions,
-/// injected faults, snapshots, declines, sink events, conversions, records after a stop); a
-/// JobManager task transition is the typed row of `task_transitions` pushed with it (one per
-/// `jm task` event, in order, as the report's timeline pairs them). `None`: about no one task.
+/// injected faults, snapshots, declines, sink events, conversions, records after a stop,
+/// [`EventData::task`]); a JobManager task transition names it by its name in the job graph
+/// of the moment, which is looked up in the final graph (as the report's lanes are).
+/// `None`: about no one task.
 pub fn event_tasks(run: &RunResult) -> Vec<Option<usize>> {
     let index: BTreeMap<&str, usize> = run.task_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
-    let mut transitions = run.task_transitions.iter();
     run.trace
         .events()
         .iter()
         .map(|e| match &e.data {
-            EventData::Task { task } | EventData::RecordAfterStop { task, .. } => Some(task.0 as usize),
-            // A lean trace drops the `jm task` events: no pairing then.
-            EventData::None if e.node == "jm" && e.kind == "task" && run.trace.is_full() => {
-                transitions.next().and_then(|(_, name, _, _)| index.get(name.as_str()).copied())
-            }
-            _ => None,
+            EventData::Transition { name, .. } => index.get(name.as_str()).copied(),
+            data => data.task().map(|t| t.0 as usize),
         })
         .collect()
 }

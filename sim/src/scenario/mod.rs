@@ -18,6 +18,7 @@
 //! file-level errors (unreadable file, invalid UTF-8) the field `(file)`. [`parse()`](crate::scenario::parse) never panics.
 
 mod model;
+mod model_events;
 mod raw;
 mod spans;
 mod validate;
@@ -33,6 +34,7 @@ use ckptsim::config::{
 use ckptsim::status::JobStatus;
 use ckptsim::{CheckpointId, PartitionId, Profile, TmId, Variant};
 pub use model::*;
+pub use model_events::*;
 use raw::*;
 use serde::de::{self, Deserializer, SeqAccess, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};

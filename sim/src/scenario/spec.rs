@@ -319,6 +319,26 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// The fault's kind as the scenario format names it (`task-failure`, `tm-crash`, ...): the
+    /// fault-kind column of the coverage matrix and the `kind` of a fault's trace event.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultKind::TaskFailure { .. } => "task-failure",
+            FaultKind::TmCrash { .. } => "tm-crash",
+            FaultKind::JmCrash { .. } => "jm-crash",
+            FaultKind::Partition { .. } => "partition",
+            FaultKind::MessageLoss { .. } => "message-loss",
+            FaultKind::ControlDelay { .. } => "control-delay",
+            FaultKind::SlowLink { .. } => "slow-link",
+            FaultKind::SlowSnapshot { .. } => "slow-snapshot",
+            FaultKind::StorageFailure => "storage-failure",
+            FaultKind::StorageSlow { .. } => "storage-slow",
+            FaultKind::BrokerOutage => "broker-outage",
+            FaultKind::SinkStoreOutage => "sink-store-outage",
+            FaultKind::SlowOperator { .. } => "slow-operator",
+        }
+    }
+
     /// A fault that happens at one instant (a task failure, a crash: its process comes back
     /// after `restart_after_ms`, not after a duration). Every other kind lasts `duration_ms`,
     /// or to the end of the run when that is omitted.

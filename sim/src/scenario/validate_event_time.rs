@@ -188,7 +188,7 @@ impl Ctx<'_> {
         let aggregate = match r.aggregate.as_deref() {
             None => Aggregate::Sum,
             Some(a) => Aggregate::parse(a).ok_or_else(|| {
-                self.err(&p("aggregate"), format!("unknown aggregate `{a}`; expected {}", list(&Aggregate::NAMES)))
+                self.err(&p("aggregate"), format!("unknown aggregate `{a}`; expected {}", list(&Aggregate::names())))
             })?,
         };
         let allowed_lateness_ms = match r.allowed_lateness_ms {

@@ -231,7 +231,7 @@ impl Ctx<'_> {
                         Some(s) => StartupMode::parse(s).ok_or_else(|| {
                             self.err(
                                 &p("startup"),
-                                format!("unknown startup mode `{s}`; expected {}", list(&StartupMode::NAMES)),
+                                format!("unknown startup mode `{s}`; expected {}", list(&StartupMode::names())),
                             )
                         })?,
                     };

@@ -14,6 +14,7 @@
 use crate::outcome::Outcome;
 use crate::report::{Phase, Timeline};
 use crate::spec::JobSpec;
+use crate::trace::EventData;
 use serde_json::{json, Value};
 
 const PID: u64 = 1;
@@ -157,7 +158,11 @@ pub fn chrome_trace(spec: &JobSpec, o: &Outcome) -> Value {
     for a in &tl.actions {
         ev.push(instant(TID_CLIENT, &a.label, "action", a.time_ms, json!({})));
     }
-    for e in run.trace.events().iter().filter(|e| e.node == "client" && e.kind != "action") {
+    for e in
+        run.trace.events().iter().filter(|e| {
+            matches!(e.data, EventData::Input { .. } | EventData::InputLost { .. } | EventData::SocketClosed)
+        })
+    {
         ev.push(instant(TID_CLIENT, &format!("{} {}", e.kind, e.detail), "input", e.time_ms, json!({})));
     }
 

@@ -19,6 +19,7 @@ use crate::spec::{ActionKind, FaultKind, JobSpec, OpKind};
 use crate::trace::EventData;
 use crate::world::{RunResult, SnapshotResult};
 use ckptsim::config::CheckpointingMode;
+use ckptsim::reason::{CheckpointFailureReason, FailureCause};
 use ckptsim::status::{ExecutionState, JobStatus};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -72,42 +73,9 @@ pub const FAULT_KINDS: &[&str] = match crate::scenario::FaultSpec::NAMES.split_l
     None => &[],
 };
 
-/// The matrix name of a fault kind.
+/// The matrix name of a fault kind ([`FaultKind::name`]).
 pub fn fault_name(kind: &FaultKind) -> &'static str {
-    match kind {
-        FaultKind::TaskFailure { .. } => "task-failure",
-        FaultKind::TmCrash { .. } => "tm-crash",
-        FaultKind::JmCrash { .. } => "jm-crash",
-        FaultKind::Partition { .. } => "partition",
-        FaultKind::MessageLoss { .. } => "message-loss",
-        FaultKind::ControlDelay { .. } => "control-delay",
-        FaultKind::SlowLink { .. } => "slow-link",
-        FaultKind::SlowSnapshot { .. } => "slow-snapshot",
-        FaultKind::StorageFailure => "storage-failure",
-        FaultKind::StorageSlow { .. } => "storage-slow",
-        FaultKind::BrokerOutage => "broker-outage",
-        FaultKind::SinkStoreOutage => "sink-store-outage",
-        FaultKind::SlowOperator { .. } => "slow-operator",
-    }
-}
-
-/// The matrix name of the fault kind a `chaos fault start <Debug>` trace detail names.
-fn fault_name_of_trace(detail: &str) -> Option<&'static str> {
-    let debug = detail.strip_prefix("start ")?;
-    let word: String = debug.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-    let kebab: String = word
-        .chars()
-        .enumerate()
-        .flat_map(|(i, c)| {
-            let lower = c.to_ascii_lowercase();
-            if c.is_ascii_uppercase() && i > 0 {
-                vec!['-', lower]
-            } else {
-                vec![lower]
-            }
-        })
-        .collect();
-    FAULT_KINDS.iter().copied().find(|k| *k == kebab)
+    kind.name()
 }
 
 /// What the protocol was doing when a fault struck. Several can be active at once.
@@ -445,78 +413,94 @@ pub fn observe(spec: &JobSpec, run: &RunResult) -> BTreeSet<Cell> {
     if run.final_status == JobStatus::Finished {
         hit(Situation::JobFinished);
     }
-    // The trace, for what the run keeps no typed record of yet.
+    // The trace's typed events, for what the run keeps no other record of.
     let mut epoch = 0u64;
     let mut local_attempt = 0u64;
     for e in run.trace.events() {
-        let d = e.detail.as_str();
-        match (e.node.as_str(), e.kind) {
-            ("chaos", "fault") => {
-                if let Some(name) = fault_name_of_trace(d).filter(|n| strike_has_effect(spec, n)) {
-                    let fault = FAULT_KINDS.iter().position(|k| *k == name).expect("a matrix fault kind");
+        match &e.data {
+            EventData::Fault { start: true, kind, .. } => {
+                let fault = FAULT_KINDS.iter().position(|k| k == kind).filter(|_| strike_has_effect(spec, kind));
+                if let Some(fault) = fault {
                     for phase in phases_at(&intervals, e.time_ms) {
                         cells.insert(Cell::Strike { handler, fault, phase });
                     }
                 }
             }
-            ("jm", "rejected") => hit(Situation::TriggerRejected),
-            ("jm", "abort") => {
-                if d.contains("CHECKPOINT_EXPIRED") {
+            EventData::Rejected => hit(Situation::TriggerRejected),
+            EventData::Abort { reason, .. } => {
+                if *reason == CheckpointFailureReason::CheckpointExpired {
                     hit(Situation::CheckpointExpired);
-                } else if d.contains("CHECKPOINT_COORDINATOR_SUSPEND") {
+                } else if *reason == CheckpointFailureReason::CheckpointCoordinatorSuspend {
                     hit(Situation::AbortedByFailover);
-                } else if d.contains("DECLINED") {
+                } else if is_decline(*reason) {
                     hit(Situation::CheckpointDeclined);
                 }
             }
-            (_, "decline") => {
-                if d.contains("CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER") {
+            EventData::Decline { reason, .. } => {
+                if *reason == CheckpointFailureReason::CheckpointDeclinedOnCancellationBarrier {
                     hit(Situation::CancelMarkerDuringAlignment);
-                } else if d.contains("CHECKPOINT_DECLINED_SUBSUMED") {
+                } else if *reason == CheckpointFailureReason::CheckpointDeclinedSubsumed {
                     hit(Situation::AlignmentSubsumed);
                 }
             }
-            (_, "lost" | "drop") if d.contains("notify-complete") => hit(Situation::NotificationLost),
-            ("jm", "failure") if matches!(e.data, EventData::Failure { backoff_ms: None, .. }) => {
-                hit(Situation::RestartSuppressed)
+            EventData::Dropped { message: "notify-complete" } => hit(Situation::NotificationLost),
+            EventData::Failure { backoff_ms, cause, .. } => {
+                if backoff_ms.is_none() {
+                    hit(Situation::RestartSuppressed);
+                }
+                if tolerable_cause(cause) {
+                    hit(Situation::TolerableFailuresExceeded);
+                }
             }
-            ("jm", "tm-lost") => {
+            EventData::TmLost { .. } => {
                 hit(Situation::TaskManagerLost);
                 if pending_at(e.time_ms) {
                     hit(Situation::TaskManagerLostWithPendingCheckpoint);
                 }
             }
-            (_, "fenced") => hit(Situation::ProducerFenced),
-            (_, "sink") if d.contains("unreachable") => hit(Situation::SinkStoreUnreachable),
-            (_, "end-of-input") if pending_at(e.time_ms) => hit(Situation::SourceEndDuringCheckpoint),
-            ("jm", "jm-start") => {
+            EventData::Fenced => hit(Situation::ProducerFenced),
+            EventData::SinkUnreachable { .. } => hit(Situation::SinkStoreUnreachable),
+            EventData::EndOfInput if pending_at(e.time_ms) => hit(Situation::SourceEndDuringCheckpoint),
+            EventData::JmStart { .. } => {
                 epoch += 1;
                 local_attempt = 0;
             }
-            ("jm", "task") => {
-                // `<name> #<attempt> FROM -> TO`
-                if let Some(n) = d.split(" #").nth(1).and_then(|r| r.split(' ').next()).and_then(|n| n.parse().ok()) {
-                    local_attempt = local_attempt.max(n);
-                }
-            }
-            (_, "commit") => {
-                // `t5 txn=TxnId { subtask: 0, attempt: 10000, seq: 0 }`
-                if let Some(a) =
-                    d.split("attempt: ").nth(1).and_then(|r| r.split(',').next()).and_then(|n| n.parse::<u64>().ok())
-                {
-                    if (a / 10_000, a % 10_000) < (epoch, local_attempt) {
-                        hit(Situation::CommitAfterRestore);
-                    }
+            EventData::Transition { attempt, .. } => local_attempt = local_attempt.max(attempt.0 as u64),
+            EventData::Commit { txn } => {
+                let a = u64::from(txn.attempt);
+                if (a / 10_000, a % 10_000) < (epoch, local_attempt) {
+                    hit(Situation::CommitAfterRestore);
                 }
             }
             _ => {}
         }
-        if e.kind == "job" && d.contains("tolerable failure threshold") {
-            hit(Situation::TolerableFailuresExceeded);
-        }
     }
     cells.extend(situations.into_iter().map(Cell::Situation));
     cells
+}
+
+/// A decline of any kind (the reasons whose Flink name has `DECLINED` in it).
+fn is_decline(reason: CheckpointFailureReason) -> bool {
+    use CheckpointFailureReason::*;
+    matches!(
+        reason,
+        CheckpointDeclined
+            | CheckpointDeclinedTaskNotReady
+            | CheckpointDeclinedTaskClosing
+            | CheckpointDeclinedOnCancellationBarrier
+            | CheckpointDeclinedSubsumed
+            | CheckpointDeclinedInputEndOfStream
+    )
+}
+
+/// A job failure on the tolerable-failure threshold: directly, or as the failure that struck
+/// after a stop's synchronous savepoint (2.x wraps it; its text is all the core keeps of it).
+fn tolerable_cause(cause: &FailureCause) -> bool {
+    match cause {
+        FailureCause::TolerableCheckpointFailures { .. } => true,
+        FailureCause::StoppingAfterSavepoint { failure, .. } => failure.contains("tolerable failure threshold"),
+        _ => false,
+    }
 }
 
 /// Whether a fault of kind `name` does anything to `spec`'s job: a broker outage needs a log
@@ -710,11 +694,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn trace_fault_names_map_to_matrix_kinds() {
-        assert_eq!(fault_name_of_trace("start TaskFailure { task: \"Sum[1]\" }"), Some("task-failure"));
-        assert_eq!(fault_name_of_trace("start SinkStoreOutage"), Some("sink-store-outage"));
-        assert_eq!(fault_name_of_trace("start JmCrash { restart_after_ms: 10 }"), Some("jm-crash"));
-        assert_eq!(fault_name_of_trace("end TaskFailure { task: \"Sum[1]\" }"), None);
+    fn fault_kind_names_are_the_matrix_kinds_in_order() {
+        let t = || "Sum[1]".to_string();
+        let kinds = [
+            FaultKind::TaskFailure { task: t() },
+            FaultKind::TmCrash { tm: 0, restart_after_ms: 1 },
+            FaultKind::JmCrash { restart_after_ms: 1 },
+            FaultKind::Partition { a: "jm".into(), b: "tm0".into(), both: true },
+            FaultKind::MessageLoss { rate: 0.5 },
+            FaultKind::ControlDelay { extra_ms: 1 },
+            FaultKind::SlowLink { task: t(), extra_ms: 1 },
+            FaultKind::SlowSnapshot { task: t(), sync_ms: 1, async_ms: 1 },
+            FaultKind::StorageFailure,
+            FaultKind::StorageSlow { extra_ms: 1 },
+            FaultKind::BrokerOutage,
+            FaultKind::SinkStoreOutage,
+            FaultKind::SlowOperator { operator: "Sum".into(), records_per_s: 1 },
+        ];
+        let names: Vec<&str> = kinds.iter().map(|k| fault_name(k)).collect();
+        assert_eq!(names, FAULT_KINDS, "one name per kind, as the scenario format spells them");
     }
 
     #[test]

@@ -16,5 +16,6 @@ pub mod guided;
 pub mod regress;
 pub mod report;
 pub mod shrink;
+mod shrink_edits;
 pub mod swarm;
 pub mod sweep;

@@ -93,7 +93,7 @@ pub(super) fn apply_fault(
     start: bool,
     now: u64,
 ) {
-    s.with(|w| w.tr_typed("chaos", "fault", EventData::Fault { start, label: format!("{kind:?}") }));
+    s.with(|w| w.tr_typed("chaos", "fault", EventData::Fault { start, label: format!("{kind:?}"), kind: kind.name() }));
     match kind {
         FaultKind::TaskFailure { task } => {
             if start {
@@ -186,7 +186,12 @@ fn crash_tm(
     let down = s.with(|w| {
         let down = !w.net.alive.get(&tm_addr(*tm)).copied().unwrap_or(false);
         if start && down {
-            w.tr(&format!("tm{tm}"), "crash", "ignored: already down".into());
+            w.tr_data(
+                &format!("tm{tm}"),
+                "crash",
+                "ignored: already down".into(),
+                EventData::Crash { restart_after_ms: None },
+            );
         }
         down
     });
@@ -208,7 +213,8 @@ fn crash_tm(
                     cleanup_task(w, k);
                 }
                 w.tasks.counters.remove(tm);
-                w.tr(&tm_node(*tm), "crash", format!("restart in {restart_after_ms} ms"));
+                let data = EventData::Crash { restart_after_ms: Some(*restart_after_ms) };
+                w.tr_data(&tm_node(*tm), "crash", format!("restart in {restart_after_ms} ms"), data);
             });
             let h = handle.clone();
             let delay = *restart_after_ms;
@@ -227,13 +233,14 @@ fn crash_jm(s: &Shared, handle: &Handle, jm_node: madsim::task::NodeId, restart_
     let down = s.with(|w| {
         let down = !w.net.alive.get(&JM).copied().unwrap_or(false);
         if start && down {
-            w.tr("jm", "crash", "ignored: already down".into());
+            w.tr_data("jm", "crash", "ignored: already down".into(), EventData::Crash { restart_after_ms: None });
         }
         // A globally terminal job is done: a new JobManager does not recover it (Flink's
         // JobResultStore), so the crash has nothing to suspend.
         let done = w.obs.status.is_globally_terminal();
         if start && !down && done {
-            w.tr("jm", "crash", format!("ignored: the job is already {}", w.obs.status));
+            let text = format!("ignored: the job is already {}", w.obs.status);
+            w.tr_data("jm", "crash", text, EventData::Crash { restart_after_ms: None });
         }
         down || done
     });
@@ -252,7 +259,8 @@ fn crash_jm(s: &Shared, handle: &Handle, jm_node: madsim::task::NodeId, restart_
                 row.end_seq = next_end_seq(&mut w.obs.end_seq, now);
                 row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
             }
-            w.tr("jm", "crash", format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks"));
+            let text = format!("restart in {restart_after_ms} ms; TaskManagers cancel their tasks");
+            w.tr_data("jm", "crash", text, EventData::Crash { restart_after_ms: Some(*restart_after_ms) });
             // TaskManagers lose their leader and cancel every task.
             let keys: Vec<_> = w.wake.live_tasks.iter().copied().collect();
             for k in keys {

@@ -35,7 +35,7 @@ pub(super) async fn client_main(s: Shared) {
                 let line = lines[i].1.clone();
                 match w.data.socket_reader {
                     Some(key) if w.tasks.mail.contains_key(&key) => {
-                        w.tr("client", "input", format!("#{i} {line:?}"));
+                        w.tr_typed("client", "input", EventData::Input { seq: i as u64, line: line.clone() });
                         w.tasks
                             .mail
                             .get_mut(&key)
@@ -44,7 +44,7 @@ pub(super) async fn client_main(s: Shared) {
                         w.notify_task(key);
                     }
                     _ => {
-                        w.tr("client", "input-lost", format!("#{i} {line:?}: no source is reading the socket"));
+                        w.tr_typed("client", "input-lost", EventData::InputLost { seq: i as u64, line });
                         w.obs.lost_inputs.push(i as u64);
                     }
                 }
@@ -53,7 +53,7 @@ pub(super) async fn client_main(s: Shared) {
                 }
             } else {
                 let a = spec.actions[i].kind.clone();
-                w.tr("client", "action", format!("{a:?}"));
+                w.tr_typed("client", "action", EventData::Action { label: format!("{a:?}") });
                 w.send(CLIENT, JM, Msg::Action(a));
             }
         });
@@ -85,7 +85,7 @@ pub(super) async fn socket_server(s: Shared, spec: Arc<JobSpec>) {
             let clock = if connected_clock { script_ms } else { now };
             while next < lines.len() && lines[next].0 <= clock {
                 let line = lines[next].1.clone();
-                w.tr("client", "input", format!("#{next} {line:?}"));
+                w.tr_typed("client", "input", EventData::Input { seq: next as u64, line: line.clone() });
                 w.tasks
                     .mail
                     .get_mut(&key)
@@ -108,7 +108,7 @@ pub(super) async fn socket_server(s: Shared, spec: Arc<JobSpec>) {
 /// (Flink's `SocketTextStreamFunction` returns when the stream ends and it may not retry).
 pub(super) fn close_socket(w: &mut World) {
     w.data.socket_closed = true;
-    w.tr("client", "socket-closed", "the server closed the connection".to_string());
+    w.tr_typed("client", "socket-closed", EventData::SocketClosed);
     if let Some(key) = w.data.socket_reader {
         if let Some(q) = w.tasks.mail.get_mut(&key) {
             q.push_back(TaskMail::EndOfInput);

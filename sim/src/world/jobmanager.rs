@@ -95,11 +95,12 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
                     ActionKind::Retune(r) => {
                         let res = jm.retune(now, &r);
                         s.with(|w| {
-                            let text = match &res {
-                                Ok(()) => format!("retune {r:?} accepted"),
-                                Err(e) => format!("retune {r:?} rejected: {e}"),
+                            let data = EventData::Retune {
+                                request: r.clone(),
+                                rejected: res.as_ref().err().map(|e| e.to_string()),
                             };
-                            w.tr("jm", "retune", text.clone());
+                            let text = data.detail().expect("a typed re-tune");
+                            w.tr_typed("jm", "retune", data);
                             w.obs.retunes.push((now, text));
                             w.obs.final_checkpoint_config = jm.coordinator().config().clone();
                         });
@@ -137,7 +138,7 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
         for (&tm, &(at, _)) in last_hb.iter() {
             if now > at + hb_timeout && !lost.contains(&tm) {
                 lost.insert(tm);
-                s.with(|w| w.tr("jm", "tm-lost", format!("tm{tm} heartbeat timeout")));
+                s.with(|w| w.tr_typed("jm", "tm-lost", EventData::TmLost { tm }));
                 jm.handle_tm_lost(now, TmId(tm));
             }
         }
@@ -245,18 +246,17 @@ pub(super) fn route_jm_outputs(
                 JobOutput::JobStatusChanged { from, to, cause } => {
                     w.obs.status = to;
                     w.obs.status_timeline.push((now, to));
-                    w.tr(
+                    w.tr_data(
                         "jm",
                         "job",
                         format!("{from} -> {to}{}", cause.map(|c| format!(" ({c})")).unwrap_or_default()),
+                        EventData::Job { from, to },
                     );
                     super::rescale::on_status_changed(w, to);
                 }
                 JobOutput::TaskStateChanged { task, attempt, from, to } => {
                     let name = w.graph.tasks[task.0 as usize].name.clone();
-                    let detail =
-                        Detail::new().s(&name).s(" #").n(attempt.0 as u64).s(" ").s(from.name()).s(" -> ").s(to.name());
-                    w.tr("jm", "task", detail.0);
+                    w.tr_typed("jm", "task", EventData::Transition { task, name: name.clone(), attempt, from, to });
                     w.obs.task_transitions.push((now, name, from, to));
                 }
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
@@ -359,13 +359,13 @@ pub(super) fn route_jm_outputs(
                             row.outcome = reason.name().to_string();
                             row.end_seq = next_end_seq(&mut w.obs.end_seq, now);
                         }
-                        w.tr("jm", "abort", format!("id={id} {reason}"));
+                        w.tr_typed("jm", "abort", EventData::Abort { id, reason });
                         if kind == ckptsim::record::CheckpointKind::Savepoint {
                             super::rescale::on_savepoint_failed(w, Some(trigger_ms));
                         }
                     }
                     CoordinatorOutput::RequestFailed { request, reason } => {
-                        w.tr("jm", "rejected", format!("{request:?} request: {reason}"));
+                        w.tr_data("jm", "rejected", format!("{request:?} request: {reason}"), EventData::Rejected);
                         if request == RequestKind::Savepoint {
                             super::rescale::on_savepoint_failed(w, None);
                         }
@@ -384,7 +384,7 @@ pub(super) fn route_jm_outputs(
                         ),
                     ),
                     CoordinatorOutput::FailJob(f) => {
-                        w.tr("jm", "tolerable", format!("threshold exceeded: {:?} {}", f.id.map(|i| i.0), f.reason))
+                        w.tr_typed("jm", "tolerable", EventData::Tolerable { id: f.id, reason: f.reason })
                     }
                     CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", Detail::new().s("id=").n(id.0).0),
                     CoordinatorOutput::NotifyComplete { .. }

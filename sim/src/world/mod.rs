@@ -386,6 +386,12 @@ impl World {
         self.trace.push_data(now, node, kind, detail, data);
     }
 
+    /// Traces task `task` on TaskManager `tm` throwing `cause` (`Sum[0]: cause`).
+    fn tr_exception(&mut self, tm: u32, task: TaskId, cause: &str) {
+        let text = format!("{}: {cause}", self.task_name(task));
+        self.tr_data(&tm_node(tm), "exception", text, EventData::Exception { task });
+    }
+
     /// Traces an event about `task` (its text says what happened).
     fn tr_task(&mut self, node: &str, kind: &'static str, task: TaskId, detail: String) {
         let now = self.now();
@@ -422,14 +428,15 @@ impl World {
     fn send_to(&mut self, from: Addr, to: Addr, incarnation: u64, msg: Msg) {
         let now = self.now();
         if self.partitioned(from, to) {
-            let l = msg.label();
-            self.tr(&addr_name(from), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
+            let (l, data) = (msg.label(), EventData::Dropped { message: msg.name() });
+            let text = format!("partition {} -> {}: {l}", addr_name(from), addr_name(to));
+            self.tr_data(&addr_name(from), "drop", text, data);
             self.dropped(&msg);
             return;
         }
         if msg.lossy() && self.faults.loss_rate > 0.0 && self.net.rng.random_bool(self.faults.loss_rate.min(1.0)) {
-            let l = msg.label();
-            self.tr(&addr_name(from), "lost", format!("{} -> {}: {l}", addr_name(from), addr_name(to)));
+            let (l, data) = (msg.label(), EventData::Dropped { message: msg.name() });
+            self.tr_data(&addr_name(from), "lost", format!("{} -> {}: {l}", addr_name(from), addr_name(to)), data);
             self.dropped(&msg);
             return;
         }
@@ -456,13 +463,14 @@ impl World {
             if incarnation != 0
                 && self.net.tm_incarnation.get(&tm).is_some_and(|&now_running| now_running != incarnation)
             {
-                let l = msg.label();
-                self.tr(&addr_name(to), "drop", format!("{l} for incarnation {incarnation} (process gone)"));
+                let (l, data) = (msg.label(), EventData::Dropped { message: msg.name() });
+                self.tr_data(&addr_name(to), "drop", format!("{l} for incarnation {incarnation} (process gone)"), data);
                 continue;
             }
             if self.partitioned(from, to) {
-                let l = msg.label();
-                self.tr(&addr_name(to), "drop", format!("partition {} -> {}: {l}", addr_name(from), addr_name(to)));
+                let (l, data) = (msg.label(), EventData::Dropped { message: msg.name() });
+                let text = format!("partition {} -> {}: {l}", addr_name(from), addr_name(to));
+                self.tr_data(&addr_name(to), "drop", text, data);
                 self.dropped(&msg);
                 continue;
             }
@@ -492,7 +500,7 @@ impl World {
                 }
                 Armed::Action(a) => {
                     let kind = self.spec.actions[a].kind.clone();
-                    self.tr("client", "action", format!("{kind:?}"));
+                    self.tr_typed("client", "action", EventData::Action { label: format!("{kind:?}") });
                     self.send(CLIENT, JM, Msg::Action(kind));
                     self.faults.last_end_ms = self.faults.last_end_ms.max(self.now());
                 }

@@ -83,6 +83,23 @@ impl Msg {
             Msg::Action(a) => format!("action {a:?}"),
         }
     }
+    /// The message's kind: the first word of [`Msg::label`].
+    pub(super) fn name(&self) -> &'static str {
+        match self {
+            Msg::Deploy { .. } => "deploy",
+            Msg::Cancel { .. } => "cancel",
+            Msg::CancelAck { .. } => "cancel-ack",
+            Msg::Trigger { .. } => "trigger",
+            Msg::NotifyComplete { .. } => "notify-complete",
+            Msg::NotifyAborted { .. } => "notify-aborted",
+            Msg::TaskState { .. } => "task-state",
+            Msg::Ack { .. } => "ack",
+            Msg::Decline { .. } => "decline",
+            Msg::Heartbeat { .. } => "heartbeat",
+            Msg::HeartbeatReply => "heartbeat-reply",
+            Msg::Action(_) => "action",
+        }
+    }
     /// Heartbeats and user actions are not subject to message loss (loss models RPC drops).
     pub(super) fn lossy(&self) -> bool {
         !matches!(self, Msg::Action(_))

@@ -150,11 +150,11 @@ fn cancellation_watchdog(w: &mut World, tm: u32) -> bool {
     let Some(k) = fired else { return false };
     let timeout = w.spec.cluster.task_cancellation_timeout_ms;
     let name = w.graph.tasks[k.0 .0 as usize].name.clone();
-    w.tr_task(
+    w.tr_data(
         &tm_node(tm),
         "watchdog",
-        k.0,
         format!("{name} did not stop within task.cancellation.timeout = {timeout} ms: fatal error, TaskManager exits"),
+        EventData::Watchdog { task: k.0 },
     );
     w.tasks.cancel_deadlines.retain(|k, _| w.graph.tasks[k.0 .0 as usize].tm != TmId(tm));
     w.faults.fatal_tms.push_back(tm);
@@ -194,7 +194,7 @@ pub(super) fn deploy_failure(w: &mut World, tm: u32, task: TaskId, attempt: Atte
     else {
         return false;
     };
-    w.tr_task(&tm_node(tm), "exception", task, format!("{}: {cause}", tspec.name));
+    w.tr_data(&tm_node(tm), "exception", format!("{}: {cause}", tspec.name), EventData::Exception { task });
     report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
     true
 }

@@ -336,7 +336,12 @@ pub(super) async fn task_main(
             if !w.faults.failing_tasks.remove(&task) {
                 return false;
             }
-            w.tr_task(&tm_node(tm), "fault", task, format!("{} throws (injected)", w.task_name(task)));
+            w.tr_data(
+                &tm_node(tm),
+                "fault",
+                format!("{} throws (injected)", w.task_name(task)),
+                EventData::Injected { task },
+            );
             report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
             cleanup_task(w, key);
             true
@@ -402,7 +407,8 @@ pub(super) async fn task_main(
         }
         // 3b. Bounded log input: every owned partition read up to its end (stopping offsets).
         if bounded && is_log && !t.input_has_ended() && !t.input_paused() && s.with(|w| log_source_at_end(w, &t)) {
-            s.with(|w| w.tr(&tm_node(tm), "end-of-input", format!("{} reached its stopping offsets", t.name())));
+            let text = format!("{} reached its stopping offsets", t.name());
+            s.with(|w| w.tr_data(&tm_node(tm), "end-of-input", text, EventData::EndOfInput));
             t.handle_end_of_input(now, wait_final);
             if source_watermarks.is_some() {
                 // MAX_WATERMARK goes out now, ahead of the end of partition (a task restored
@@ -715,7 +721,7 @@ pub(super) fn drain_outputs(
             TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
                 if let Err(cause) = flush_before_snapshot(w, key, now) {
-                    w.tr_task(&tm_node(tm), "exception", task, format!("{}: {cause}", w.task_name(task)));
+                    w.tr_exception(tm, task, &cause);
                     report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                     return (snaps, true);
                 }
@@ -728,7 +734,7 @@ pub(super) fn drain_outputs(
                     .s("B align=")
                     .n(alignment_ms)
                     .s(if unaligned { "ms unaligned" } else { "ms" });
-                w.tr_task(&tm_node(tm), "snapshot", task, detail.0);
+                w.tr_data(&tm_node(tm), "snapshot", detail.0, EventData::Snapshot { task });
                 w.obs.cuts.note_complete(key, id, inputs, &snapshot.in_flight);
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
@@ -751,7 +757,7 @@ pub(super) fn drain_outputs(
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {
-                w.tr_task(&tm_node(tm), "decline", task, format!("{task} id={id} {reason}"));
+                w.tr_typed(&tm_node(tm), "decline", EventData::Decline { task, id, reason });
                 w.send(tm_addr(tm), JM, Msg::Decline { task, attempt, id, reason });
             }
             TaskOutput::PrioritizeBarriers { id } => {
@@ -789,20 +795,21 @@ pub(super) fn drain_outputs(
             TaskOutput::ConvertBarrier { id } => convert_barrier(w, outbox, key, tm, id, now),
             TaskOutput::PrintRow { record } => {
                 if let Err(cause) = print_row(w, key, now, record) {
-                    w.tr_task(&tm_node(tm), "exception", task, format!("{}: {cause}", w.task_name(task)));
+                    w.tr_exception(tm, task, &cause);
                     report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                     return (snaps, true);
                 }
             }
             TaskOutput::Sink(op) => {
                 if !w.faults.sink_store_up {
-                    w.tr_task(&tm_node(tm), "sink", task, format!("{task} sink store unreachable"));
+                    w.tr_typed(&tm_node(tm), "sink", EventData::SinkUnreachable { task });
                     report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
                     return (snaps, true);
                 }
                 let epoch = *w.services.sink_epochs.entry(task).or_insert(attempt);
                 if attempt < epoch {
-                    w.tr(&format!("tm{tm}"), "fenced", format!("{task}{attempt}: producer fenced by {epoch}"));
+                    let text = format!("{task}{attempt}: producer fenced by {epoch}");
+                    w.tr_data(&format!("tm{tm}"), "fenced", text, EventData::Fenced);
                     report(
                         w,
                         tm,
@@ -817,12 +824,12 @@ pub(super) fn drain_outputs(
                 if let Some(h) = &mut w.services.user_sink {
                     let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
                     if let Err(cause) = h.apply(key, now, op) {
-                        w.tr_task(&tm_node(tm), "exception", task, format!("{}: {cause}", w.task_name(task)));
+                        w.tr_exception(tm, task, &cause);
                         report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                         return (snaps, true);
                     }
                     if let Some(txn) = commit {
-                        w.tr(&tm_node(tm), "commit", Detail::new().task(task).s(" txn=").txn(txn).0);
+                        w.tr_data(&tm_node(tm), "commit", Detail::new().task(task).s(" txn=").txn(txn).0, EventData::Commit { txn });
                     }
                     continue;
                 }
@@ -847,7 +854,7 @@ pub(super) fn drain_outputs(
                     }
                 }
                 if let Some(txn) = commit {
-                    w.tr(&tm_node(tm), "commit", Detail::new().task(task).s(" txn=").txn(txn).0);
+                    w.tr_data(&tm_node(tm), "commit", Detail::new().task(task).s(" txn=").txn(txn).0, EventData::Commit { txn });
                 }
             }
             TaskOutput::CommitOffsets { offsets } => {
@@ -874,7 +881,7 @@ pub(super) fn drain_outputs(
             }
             TaskOutput::Failed { cause } => {
                 let name = w.task_name(task);
-                w.tr_task(&tm_node(tm), "exception", task, format!("{name}: {cause}"));
+                w.tr_data(&tm_node(tm), "exception", format!("{name}: {cause}"), EventData::Exception { task });
                 report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                 return (snaps, true);
             }

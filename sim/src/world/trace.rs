@@ -1,6 +1,8 @@
 //! The run trace: one line per event (virtual time, node, event), hashed for determinism checks and mirrored to `tracing`.
 
 use ckptsim::ids::{Attempt, CheckpointId, TaskId};
+use ckptsim::reason::CheckpointFailureReason;
+use ckptsim::status::{ExecutionState, JobStatus};
 
 /// One traced event.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -15,7 +17,8 @@ pub struct TraceEvent {
     pub detail: String,
     /// The typed fields of the event, for the tools that read them (the report, the Chrome
     /// trace). For the fully typed kinds `detail` is rendered from them ([`EventData::detail`]).
-    /// Neither the text trace nor the hash reads this field: they render `detail`.
+    /// Neither the text trace nor the hash reads this field: they render `detail`. The tools
+    /// and checkers decide on this field only; `kind` and `detail` are what they print.
     pub data: EventData,
 }
 
@@ -45,6 +48,8 @@ pub enum EventData {
         start: bool,
         /// The fault's Debug rendering, e.g. `TaskFailure { task: "Sum[0]" }`.
         label: String,
+        /// The fault's kind as the scenario format names it (`task-failure`, `tm-crash`, ...).
+        kind: &'static str,
     },
     /// A TaskManager process started; incarnation 1 is its first.
     TmStart {
@@ -87,6 +92,131 @@ pub enum EventData {
         /// The checkpoint or savepoint id.
         id: CheckpointId,
     },
+    /// The JobManager moved an execution of task `task` (named `name`) from `from` to `to`;
+    /// `attempt` is the JobMaster's own attempt number (it starts again with a new JobManager).
+    Transition {
+        /// The task.
+        task: TaskId,
+        /// The task's name in the job graph of the moment (`Sum[0]`).
+        name: String,
+        /// The JobMaster's attempt number of the execution.
+        attempt: Attempt,
+        /// The state it left.
+        from: ExecutionState,
+        /// The state it entered.
+        to: ExecutionState,
+    },
+    /// The job's status changed; the `detail` text adds the cause, if any.
+    Job {
+        /// The status it left.
+        from: JobStatus,
+        /// The status it entered.
+        to: JobStatus,
+    },
+    /// A re-tuning request reached the JobManager.
+    Retune {
+        /// What it asked for.
+        request: ckptsim::config::Retune,
+        /// Why the JobManager refused it; `None`: accepted.
+        rejected: Option<String>,
+    },
+    /// The coordinator aborted checkpoint (or savepoint) `id`.
+    Abort {
+        /// The checkpoint id.
+        id: CheckpointId,
+        /// Why.
+        reason: CheckpointFailureReason,
+    },
+    /// The coordinator refused a trigger request; the `detail` text names the request and why.
+    Rejected,
+    /// The coordinator's tolerable-failure threshold was exceeded: the job must fail.
+    Tolerable {
+        /// The checkpoint that failed last, if it had an id.
+        id: Option<CheckpointId>,
+        /// Its failure reason.
+        reason: CheckpointFailureReason,
+    },
+    /// The JobManager declared TaskManager `tm` lost (heartbeat timeout).
+    TmLost {
+        /// The TaskManager's index.
+        tm: u32,
+    },
+    /// A crash fault reached the node: it restarts `restart_after_ms` later, or (`None`) the
+    /// crash was ignored (the process was down, or the job over); the `detail` text says which.
+    Crash {
+        /// Delay before the process restarts, ms; `None`: nothing crashed.
+        restart_after_ms: Option<u64>,
+    },
+    /// A control message was dropped (a partition, a process gone) or lost; the `detail` text
+    /// names the link and the message.
+    Dropped {
+        /// The message's kind (`notify-complete`, `trigger`, `heartbeat`, ...).
+        message: &'static str,
+    },
+    /// The client handed socket line `seq` to the reading source.
+    Input {
+        /// The line's position in the scenario's input.
+        seq: u64,
+        /// The line.
+        line: String,
+    },
+    /// The client had socket line `seq` to send and no source was reading the socket.
+    InputLost {
+        /// The line's position in the scenario's input.
+        seq: u64,
+        /// The line.
+        line: String,
+    },
+    /// The socket server closed the connection after its last line.
+    SocketClosed,
+    /// The client sent a user action to the JobManager.
+    Action {
+        /// The action's Debug rendering, e.g. `Savepoint`.
+        label: String,
+    },
+    /// Task `task` took its snapshot of a checkpoint; the `detail` text has id, size, alignment.
+    Snapshot {
+        /// The task.
+        task: TaskId,
+    },
+    /// An injected task failure (the `task-failure` fault) made task `task` throw.
+    Injected {
+        /// The task.
+        task: TaskId,
+    },
+    /// Task `task` threw; the `detail` text has the cause.
+    Exception {
+        /// The task.
+        task: TaskId,
+    },
+    /// Task `task` declined checkpoint `id`.
+    Decline {
+        /// The task.
+        task: TaskId,
+        /// The checkpoint.
+        id: CheckpointId,
+        /// Why.
+        reason: CheckpointFailureReason,
+    },
+    /// Task `task` found the sink store unreachable (and fails).
+    SinkUnreachable {
+        /// The task.
+        task: TaskId,
+    },
+    /// Task `task` did not stop within `task.cancellation.timeout`: its TaskManager exits.
+    Watchdog {
+        /// The task.
+        task: TaskId,
+    },
+    /// A bounded log source read every partition it owns to its stopping offsets.
+    EndOfInput,
+    /// A zombie producer was fenced by the sink store.
+    Fenced,
+    /// A two-phase-commit sink committed transaction `txn`.
+    Commit {
+        /// The transaction (its `attempt` is the world attempt that opened it).
+        txn: ckptsim::state::TxnId,
+    },
 }
 
 impl EventData {
@@ -98,14 +228,100 @@ impl EventData {
             EventData::Restore { attempt, checkpoint } => {
                 Some(format!("attempt {attempt} from checkpoint {:?}", checkpoint.map(|c| c.0)))
             }
-            EventData::Fault { start, label } => Some(format!("{} {label}", if *start { "start" } else { "end" })),
+            EventData::Fault { start, label, .. } => Some(format!("{} {label}", if *start { "start" } else { "end" })),
             EventData::TmStart { incarnation } => Some(format!("incarnation={incarnation}")),
             EventData::RecordAfterStop { task, attempt, savepoint, input_seq } => Some(format!(
                 "task={} {attempt} processed input #{input_seq} after the barrier of stop savepoint {}",
                 task.0, savepoint.0
             )),
-            EventData::None | EventData::Failure { .. } | EventData::Task { .. } | EventData::Trigger { .. } => None,
+            EventData::Transition { name, attempt, from, to, .. } => {
+                let mut s = String::with_capacity(name.len() + 32);
+                s.push_str(name);
+                s.push_str(" #");
+                s.push_str(&attempt.0.to_string());
+                s.push(' ');
+                s.push_str(from.name());
+                s.push_str(" -> ");
+                s.push_str(to.name());
+                Some(s)
+            }
+            EventData::Retune { request, rejected: None } => Some(format!("retune {request:?} accepted")),
+            EventData::Retune { request, rejected: Some(e) } => Some(format!("retune {request:?} rejected: {e}")),
+            EventData::Abort { id, reason } => Some(format!("id={id} {reason}")),
+            EventData::Tolerable { id, reason } => Some(format!("threshold exceeded: {:?} {reason}", id.map(|i| i.0))),
+            EventData::TmLost { tm } => Some(format!("tm{tm} heartbeat timeout")),
+            EventData::Input { seq, line } => Some(format!("#{seq} {line:?}")),
+            EventData::InputLost { seq, line } => Some(format!("#{seq} {line:?}: no source is reading the socket")),
+            EventData::SocketClosed => Some("the server closed the connection".to_string()),
+            EventData::Action { label } => Some(label.clone()),
+            EventData::Decline { task, id, reason } => Some(format!("{task} id={id} {reason}")),
+            EventData::SinkUnreachable { task } => Some(format!("{task} sink store unreachable")),
+            EventData::None
+            | EventData::Failure { .. }
+            | EventData::Task { .. }
+            | EventData::Trigger { .. }
+            | EventData::Job { .. }
+            | EventData::Rejected
+            | EventData::Crash { .. }
+            | EventData::Dropped { .. }
+            | EventData::Snapshot { .. }
+            | EventData::Injected { .. }
+            | EventData::Exception { .. }
+            | EventData::Watchdog { .. }
+            | EventData::EndOfInput
+            | EventData::Fenced
+            | EventData::Commit { .. } => None,
         }
+    }
+
+    /// The task a per-task event is about (the report's task lanes and triage pick events by
+    /// it): the task events of a TaskManager and the JobManager's task transitions. `None`
+    /// for job-level events, including the few that carry a task only to render their text.
+    pub fn task(&self) -> Option<TaskId> {
+        match self {
+            EventData::Task { task }
+            | EventData::Snapshot { task }
+            | EventData::Injected { task }
+            | EventData::Exception { task }
+            | EventData::Decline { task, .. }
+            | EventData::SinkUnreachable { task }
+            | EventData::Watchdog { task }
+            | EventData::RecordAfterStop { task, .. }
+            | EventData::Transition { task, .. } => Some(*task),
+            _ => None,
+        }
+    }
+
+    /// Whether a TaskManager's event about a task is a mark on the report's task lane: every
+    /// per-task event but snapshots (drawn as phases), records after a stop and transitions.
+    pub fn is_task_mark(&self) -> bool {
+        matches!(
+            self,
+            EventData::Task { .. }
+                | EventData::Injected { .. }
+                | EventData::Exception { .. }
+                | EventData::Decline { .. }
+                | EventData::SinkUnreachable { .. }
+                | EventData::Watchdog { .. }
+        )
+    }
+
+    /// The events a lean trace keeps ([`Trace::is_essential`]).
+    fn is_essential(&self) -> bool {
+        matches!(
+            self,
+            EventData::JmStart { .. }
+                | EventData::Restore { .. }
+                | EventData::Fault { .. }
+                | EventData::TmStart { .. }
+                | EventData::Failure { .. }
+                | EventData::RecordAfterStop { .. }
+                | EventData::Trigger { .. }
+                | EventData::Retune { .. }
+                | EventData::Injected { .. }
+                | EventData::Exception { .. }
+                | EventData::Watchdog { .. }
+        )
     }
 }
 
@@ -190,12 +406,13 @@ impl Trace {
     }
 
     /// The events a lean trace keeps: the ones the checkers, signatures and the verdict's
-    /// output table read — job failures (`failure`), task exceptions (`exception`), fault
-    /// phases (`fault`), TaskManager cancellation watchdogs (`watchdog`, read by liveness), and every typed event except the per-task ones (JobManager starts,
-    /// restores, TaskManager starts). All are rare: a few per fault, none per checkpoint.
-    pub fn is_essential(kind: &str, data: &EventData) -> bool {
-        matches!(kind, "failure" | "exception" | "fault" | "watchdog")
-            || !matches!(data, EventData::None | EventData::Task { .. })
+    /// output table read — job failures ([`EventData::Failure`]), task exceptions, fault
+    /// phases and injected task failures, TaskManager cancellation watchdogs (read by
+    /// liveness), JobManager and TaskManager starts, restores, re-tunes (read by the
+    /// coordinator checker), triggers and records after a stop. All but the triggers are rare:
+    /// a few per fault or action.
+    pub fn is_essential(data: &EventData) -> bool {
+        data.is_essential()
     }
 
     /// How many events were pushed (kept or not).
@@ -218,7 +435,7 @@ impl Trace {
         tracing::debug!(target: "ckptsim::trace", "{:>7}.{:03} {:<10} {:<10} {}", time_ms / 1000, time_ms % 1000, node, kind, detail);
         self.count += 1;
         self.hasher.event(time_ms, node, kind, &detail);
-        if self.keep_all || Trace::is_essential(kind, &data) {
+        if self.keep_all || data.is_essential() {
             self.events.push(TraceEvent { time_ms, node: node.to_string(), kind, detail, data });
         }
     }
@@ -335,7 +552,7 @@ mod tests {
                     cause: ckptsim::reason::FailureCause::TaskManagerLost { tm: ckptsim::ids::TmId(0) },
                 },
             );
-            t.push(8, "tm0", "exception", "Sum[0] throws".into());
+            t.push_data(8, "tm0", "exception", "Sum[0] throws".into(), super::EventData::Exception { task: TaskId(1) });
             t.push_data(
                 9,
                 "jm",

@@ -139,17 +139,6 @@ pub(super) fn job_class(s: JobStatus) -> String {
     format!("js-{}", s.name().to_ascii_lowercase())
 }
 
-/// Compact form of a re-tune detail: `interval_ms: 300000, timeout_ms: 600000 accepted`.
-pub(super) fn compact_retune(text: &str) -> String {
-    let (Some(a), Some(b)) = (text.find("{ "), text.rfind(" }")) else { return text.to_string() };
-    let fields: Vec<String> = text[a + 2..b]
-        .split(", ")
-        .filter(|f| !f.ends_with(": None"))
-        .map(|f| f.replacen("Some(", "", 1).trim_end_matches(')').to_string())
-        .collect();
-    format!("re-tune {}{}", fields.join(", "), &text[b + 2..])
-}
-
 pub(super) const CSS: &str = r#"
 body{font:13px/1.4 -apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:16px;color:#1b2631;background:#fff}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:16px;margin:22px 0 6px;border-bottom:1px solid #d5d8dc}

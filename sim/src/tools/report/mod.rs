@@ -234,8 +234,12 @@ mod tests {
 
     #[test]
     fn retune_text_is_compacted() {
-        let t = "retune Retune { interval_ms: Some(300000), min_pause_ms: None, timeout_ms: Some(600000) } accepted";
-        assert_eq!(compact_retune(t), "re-tune interval_ms: 300000, timeout_ms: 600000 accepted");
+        let request =
+            ckptsim::config::Retune { interval_ms: Some(300000), timeout_ms: Some(600000), ..Default::default() };
+        let r = Retuned { time_ms: 0, label: String::new(), request, rejected: None };
+        assert_eq!(r.compact(), "re-tune interval_ms: 300000, timeout_ms: 600000 accepted");
+        let r = Retuned { rejected: Some("interval_ms: must be > 0".into()), ..r };
+        assert_eq!(r.compact(), "re-tune interval_ms: 300000, timeout_ms: 600000 rejected: interval_ms: must be > 0");
     }
 
     #[test]

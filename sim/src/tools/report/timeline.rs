@@ -139,6 +139,41 @@ pub struct Marker {
     pub label: String,
 }
 
+/// A re-tuning request the JobManager received (a typed `jm retune` event).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Retuned {
+    /// Virtual time of the request, ms.
+    pub time_ms: u64,
+    /// The event's text (`retune Retune { .. } accepted`).
+    pub label: String,
+    /// What it asked for.
+    pub request: ckptsim::config::Retune,
+    /// Why it was refused; `None`: accepted.
+    pub rejected: Option<String>,
+}
+
+impl Retuned {
+    /// The short form drawn on the timeline: the fields it set, then the outcome
+    /// (`re-tune interval_ms: 300000, timeout_ms: 600000 accepted`).
+    pub fn compact(&self) -> String {
+        let r = &self.request;
+        let fields: Vec<String> = [
+            ("interval_ms", r.interval_ms),
+            ("min_pause_ms", r.min_pause_ms),
+            ("timeout_ms", r.timeout_ms),
+            ("tolerable_failures", r.tolerable_failures),
+        ]
+        .iter()
+        .filter_map(|(name, v)| v.map(|v| format!("{name}: {v}")))
+        .collect();
+        let outcome = match &self.rejected {
+            None => "accepted".to_string(),
+            Some(e) => format!("rejected: {e}"),
+        };
+        format!("re-tune {} {outcome}", fields.join(", "))
+    }
+}
+
 /// One anomaly a checker reported, with the moment it names (if it names one).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Anomaly {
@@ -168,7 +203,7 @@ pub struct Timeline {
     /// `client action` events.
     pub actions: Vec<Marker>,
     /// `jm retune` events (accepted or rejected).
-    pub retunes: Vec<Marker>,
+    pub retunes: Vec<Retuned>,
     /// JobManager/TaskManager crashes and restarts, lost TaskManagers, suppressed restarts.
     pub cluster: Vec<Marker>,
     /// Every anomaly of every failing checker.
@@ -195,10 +230,10 @@ impl Timeline {
             })
             .collect();
 
-        // Task states: every `jm task` trace line has its structured twin in task_transitions
-        // (pushed together), so walk the trace and take the transitions in order. A restore
-        // event marks the segment each task leaves for RUNNING next as the restoring one.
-        let mut transitions = run.task_transitions.iter();
+        // Task states from the JobManager's typed transitions (a lane per task name of the
+        // final job graph). A restore event marks the segment each task leaves for RUNNING
+        // next as the restoring one. Every decision below reads `e.data`; the text of an event
+        // (`e.detail`) is only ever a label.
         let mut open: Vec<Option<(u64, ExecutionState)>> = vec![None; tasks.len()];
         let mut pending_restore: Vec<Option<u64>> = vec![None; tasks.len()];
         let mut faults: Vec<FaultSpan> = vec![];
@@ -207,9 +242,9 @@ impl Timeline {
         let mut cluster = vec![];
         let mut restores: Vec<(u64, Option<u64>)> = vec![];
         for e in events {
-            match (e.node.as_str(), e.kind) {
-                ("jm", "task") => {
-                    let Some((t, name, from, to)) = transitions.next() else { continue };
+            match &e.data {
+                EventData::Transition { name, from, to, .. } => {
+                    let (t, from, to) = (&e.time_ms, from, to);
                     let Some(&i) = names.get(name.as_str()) else { continue };
                     let (since, state) = open[i].unwrap_or((0, *from));
                     if *t > since {
@@ -221,54 +256,58 @@ impl Timeline {
                     }
                     open[i] = Some((*t, *to));
                 }
-                ("jm", "restore") => {
-                    let EventData::Restore { checkpoint, .. } = e.data else { continue };
+                EventData::Restore { checkpoint, .. } => {
                     let cp = checkpoint.map(|c| c.0);
                     restores.push((e.time_ms, cp));
                     pending_restore.iter_mut().for_each(|p| *p = cp);
                 }
-                ("jm", "jm-start") => {
-                    let EventData::JmStart { epoch, restore } = e.data else { continue };
+                EventData::JmStart { epoch, restore } => {
                     if let Some(cp) = restore {
                         pending_restore.iter_mut().for_each(|p| *p = Some(cp.0));
                     }
-                    if epoch != 1 {
+                    if *epoch != 1 {
                         cluster.push(marker(e, format!("JobManager restarted: {}", e.detail)));
                     }
                 }
-                ("jm", "retune") => retunes.push(marker(e, e.detail.clone())),
-                ("jm", "tm-lost") => cluster.push(marker(e, format!("TaskManager lost: {}", e.detail))),
-                ("jm", "failure") if matches!(e.data, EventData::Failure { backoff_ms: None, .. }) => {
-                    cluster.push(marker(e, e.detail.clone()))
+                EventData::Retune { request, rejected } => retunes.push(Retuned {
+                    time_ms: e.time_ms,
+                    label: e.detail.clone(),
+                    request: request.clone(),
+                    rejected: rejected.clone(),
+                }),
+                EventData::TmLost { .. } => cluster.push(marker(e, format!("TaskManager lost: {}", e.detail))),
+                EventData::Failure { backoff_ms: None, .. } => cluster.push(marker(e, e.detail.clone())),
+                EventData::Tolerable { .. } => cluster.push(marker(e, format!("tolerable failures {}", e.detail))),
+                EventData::Crash { .. } => cluster.push(marker(e, format!("{} crashed ({})", e.node, e.detail))),
+                EventData::TmStart { incarnation } if *incarnation != 1 => {
+                    cluster.push(marker(e, format!("{} restarted ({})", e.node, e.detail)))
                 }
-                ("jm", "tolerable") => cluster.push(marker(e, format!("tolerable failures {}", e.detail))),
-                (_, "crash") => cluster.push(marker(e, format!("{} crashed ({})", e.node, e.detail))),
-                (n, "tm-start") if n.starts_with("tm") && !matches!(e.data, EventData::TmStart { incarnation: 1 }) => {
-                    cluster.push(marker(e, format!("{n} restarted ({})", e.detail)))
+                EventData::Action { .. } => actions.push(marker(e, e.detail.clone())),
+                EventData::Fault { start: true, label, .. } => {
+                    faults.push(FaultSpan { start_ms: e.time_ms, end_ms: None, label: label.clone() });
                 }
-                ("client", "action") => actions.push(marker(e, e.detail.clone())),
-                ("chaos", "fault") => match &e.data {
-                    EventData::Fault { start: true, label } => {
-                        faults.push(FaultSpan { start_ms: e.time_ms, end_ms: None, label: label.clone() });
+                EventData::Fault { start: false, label, .. } => {
+                    if let Some(f) = faults.iter_mut().find(|f| f.end_ms.is_none() && &f.label == label) {
+                        f.end_ms = Some(e.time_ms);
                     }
-                    EventData::Fault { start: false, label } => {
-                        if let Some(f) = faults.iter_mut().find(|f| f.end_ms.is_none() && &f.label == label) {
-                            f.end_ms = Some(e.time_ms);
-                        }
-                    }
-                    _ => {}
-                },
-                (n, kind) if n.starts_with("tm") => {
-                    let EventData::Task { task } = e.data else { continue };
+                }
+                data if data.is_task_mark() => {
+                    let Some(task) = data.task() else { continue };
                     let i = task.0 as usize;
                     if i >= tasks.len() {
                         continue;
                     }
                     if tasks[i].tm.is_none() {
-                        tasks[i].tm = Some(n.to_string());
+                        tasks[i].tm = Some(e.node.clone());
                     }
-                    if kind != "snapshot" {
-                        tasks[i].marks.push(TaskMark { time_ms: e.time_ms, kind, text: e.detail.clone() });
+                    tasks[i].marks.push(TaskMark { time_ms: e.time_ms, kind: e.kind, text: e.detail.clone() });
+                }
+                EventData::Snapshot { task } => {
+                    // A snapshot is drawn as its phases; it still tells which TaskManager runs the task.
+                    if let Some(lane) = tasks.get_mut(task.0 as usize) {
+                        if lane.tm.is_none() {
+                            lane.tm = Some(e.node.clone());
+                        }
                     }
                 }
                 _ => {}

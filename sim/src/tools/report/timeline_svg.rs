@@ -277,7 +277,7 @@ pub(super) fn timeline_svg(
     }
     for (i, r) in tl.retunes.iter().enumerate() {
         let x = scale.x(r.time_ms);
-        let text = compact_retune(&r.label);
+        let text = r.compact();
         let _ = write!(
             h,
             "<g class=\"retune-marker\" id=\"retune-{i}\"><title>{} at {}</title><line class=\"retune-line\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/><path class=\"dia-retune\" d=\"{}\"/>",

@@ -1,0 +1,246 @@
+//! The `ckptsim` command's arguments (clap derives): one struct per subcommand, read by the `cmd_*` function of the same name in `main.rs`.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(name = "ckptsim", version, about = "Deterministic simulation of Flink-style checkpointing")]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum Cmd {
+    /// Run one scenario under one seed: output table, checkpoint table, status timeline, verdict.
+    Run(RunArgs),
+    /// Run one scenario under one seed and write a self-contained HTML report (inline SVG, no
+    /// script): job status, task lanes, checkpoints, faults, durations, offsets, verdicts.
+    /// Exit 0 when the report was written (whatever the verdict), 2 on bad input.
+    Report(ReportArgs),
+    /// Validate scenario files (or every `.toml` under a folder).
+    Check { paths: Vec<PathBuf> },
+    /// Run many seeds of one or more scenarios in parallel; list every failing seed.
+    Sweep(SweepArgs),
+    /// Measure speed and scale (seeds/s, records/s, time compression, the floor, memory, sweep
+    /// scaling) and append the results to the `## Speed` section of BENCHMARKS.md.
+    Bench(BenchArgs),
+    /// Write the job a `whole_sim` fuzz input decodes to (the base job plus its fault
+    /// schedule) as a scenario file, e.g. to replay or shrink a crash artifact.
+    FuzzCase(FuzzCaseArgs),
+    /// Shrink a failing scenario (delta debugging) into a small regression scenario that still
+    /// fails the same way; for a negative scenario (broken variant) the regression expects
+    /// `caught_by` the same checker.
+    Shrink(ShrinkArgs),
+    /// Bounded exhaustive exploration of the scenario's job on the sans-IO core: every order of
+    /// message deliveries and every failure point within the bounds; prints the shortest
+    /// counterexample path (exit 1) or whether the bounded space was exhausted (exit 0).
+    Explore(ExploreArgs),
+}
+
+#[derive(Args)]
+pub(crate) struct RunArgs {
+    pub(crate) scenario: PathBuf,
+    /// Seed (default: the scenario's `seed`).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Write the one-line-per-event trace to this file.
+    #[arg(long)]
+    pub(crate) trace: Option<PathBuf>,
+    /// Add the swarm fault draw of this seed (replays a failing `sweep --swarm` seed).
+    #[arg(long)]
+    pub(crate) swarm: bool,
+    /// Run this protocol variant instead of the scenario's (replays a `sweep --variant` seed).
+    #[arg(long)]
+    pub(crate) variant: Option<String>,
+    /// Write the run in Chrome's Trace Event Format (JSON) to this file, for Perfetto
+    /// (ui.perfetto.dev) or chrome://tracing.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) chrome_trace: Option<PathBuf>,
+    /// Stop the run after N world events (default: derived from the scenario, see
+    /// scenarios/README.md); a stopped run's verdict is BUDGET, exit code 3.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_events: Option<u64>,
+}
+
+#[derive(Args)]
+pub(crate) struct ReportArgs {
+    pub(crate) scenario: PathBuf,
+    /// Seed (default: the scenario's `seed`).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Where to write the HTML page.
+    #[arg(short, long, default_value = "report.html")]
+    pub(crate) output: PathBuf,
+    /// Add the swarm fault draw of this seed (as `run --swarm` does).
+    #[arg(long)]
+    pub(crate) swarm: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct SweepArgs {
+    pub(crate) scenarios: Vec<PathBuf>,
+    /// Number of seeds per scenario.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) seeds: u64,
+    /// First seed.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) first_seed: u64,
+    /// Worker threads (default: number of cores).
+    #[arg(long)]
+    pub(crate) jobs: Option<usize>,
+    /// Run only shard I of N (`I/N`, 0-based) of the seed range.
+    #[arg(long)]
+    pub(crate) shard: Option<String>,
+    /// Write one JSON line per failing seed (and a summary line) to this file.
+    #[arg(long)]
+    pub(crate) json: Option<PathBuf>,
+    /// Swarm mode: each seed draws which fault kinds are enabled, their times and rates.
+    #[arg(long)]
+    pub(crate) swarm: bool,
+    /// Run every scenario under this protocol variant instead of its own (e.g. a planted bug:
+    /// how fast does the sweep find it?).
+    #[arg(long)]
+    pub(crate) variant: Option<String>,
+    /// Stop each run after N world events (default: derived from each scenario); a stopped
+    /// run is a failure with signature `budget/event-budget@end:-:-`.
+    #[arg(long, value_name = "N")]
+    pub(crate) max_events: Option<u64>,
+    /// For each failure signature not yet in DIR, shrink its first failing seed and write
+    /// the regression scenario into DIR (`shrunk-<signature slug>.toml`).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) shrink: Option<PathBuf>,
+    /// Budget of simulation runs per shrink.
+    #[arg(long, default_value_t = 1500)]
+    pub(crate) shrink_max_runs: usize,
+    /// Print the coverage matrix (handler × fault × phase, and situations) of the runs
+    /// (`sim/src/tools/coverage.rs`); with --json, the cells as JSON lines.
+    #[arg(long, conflicts_with_all = ["shard", "shrink"])]
+    pub(crate) coverage: bool,
+    /// With --coverage: coverage-guided swarm (`sim/src/tools/guided.rs`; implies --swarm).
+    #[arg(long, requires = "coverage")]
+    pub(crate) guided: bool,
+    /// With --guided: write each failing guided child as a scenario file into DIR.
+    #[arg(long, value_name = "DIR", requires = "guided")]
+    pub(crate) children_out: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct BenchArgs {
+    /// A short run for development (smaller jobs, shorter budgets).
+    #[arg(long)]
+    pub(crate) quick: bool,
+    /// Print the results only; do not touch BENCHMARKS.md.
+    #[arg(long)]
+    pub(crate) no_write: bool,
+    /// The file to append to.
+    #[arg(long, default_value = "BENCHMARKS.md")]
+    pub(crate) out: PathBuf,
+    /// Repository root (holds `scenarios/`).
+    #[arg(long, default_value = ".")]
+    pub(crate) root: PathBuf,
+    /// Records of the throughput job (default 10^6; --quick: 10^5).
+    #[arg(long)]
+    pub(crate) records: Option<u64>,
+    /// Cumulative seed counts of the memory series, comma-separated (default 1000,10000,100000).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) seed_series: Option<Vec<u64>>,
+    /// Wall seconds per seeds/s measurement (default 3).
+    #[arg(long)]
+    pub(crate) budget: Option<f64>,
+    /// Only these parts, comma-separated: memory, seeds, sweep, throughput, hour, dense (cost against run length at a 10 ms interval), growth, find (time to find each negative variant by a swarm sweep over scenarios/faults).
+    #[arg(long, value_delimiter = ',')]
+    pub(crate) only: Option<Vec<String>>,
+    /// A note added to the results' heading (e.g. "before optimizations").
+    #[arg(long)]
+    pub(crate) label: Option<String>,
+}
+
+#[derive(Args)]
+pub(crate) struct FuzzCaseArgs {
+    /// A file of the whole_sim corpus or a crash artifact.
+    pub(crate) input: PathBuf,
+    /// The protocol variant the fuzzer ran (CKPTSIM_FUZZ_VARIANT).
+    #[arg(long, default_value = "correct")]
+    pub(crate) variant: String,
+    /// Output file (default: stdout).
+    #[arg(short = 'o', long)]
+    pub(crate) output: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub(crate) struct ShrinkArgs {
+    pub(crate) scenario: PathBuf,
+    /// Seed (default: the scenario's `seed`).
+    #[arg(long)]
+    pub(crate) seed: Option<u64>,
+    /// Where to write the regression (default: scenarios/regressions/<scenario>-shrunk.toml).
+    #[arg(short = 'o', long)]
+    pub(crate) output: Option<PathBuf>,
+    /// Keep this checker failing (default: the scenario's caught_by, else the first failing
+    /// checker, else the first failed expectation).
+    #[arg(long, conflicts_with = "expectation")]
+    pub(crate) checker: Option<String>,
+    /// Keep this expectation failing (`restarts`, `final_status`, ...).
+    #[arg(long)]
+    pub(crate) expectation: Option<String>,
+    /// Budget of simulation runs.
+    #[arg(long, default_value_t = 4000)]
+    pub(crate) max_runs: usize,
+    /// Only require the failure under the one seed (by default it must also fail under
+    /// seed + 7919, which the scenario suite's determinism test reruns).
+    #[arg(long)]
+    pub(crate) one_seed: bool,
+    /// A line for the file header (e.g. a one-line postmortem).
+    #[arg(long)]
+    pub(crate) note: Option<String>,
+    /// Shrink the scenario plus the swarm fault draw of the seed (a failing `sweep --swarm`
+    /// seed); the regression holds the drawn faults, so it replays without `--swarm`.
+    #[arg(long)]
+    pub(crate) swarm: bool,
+}
+
+#[derive(Args)]
+pub(crate) struct ExploreArgs {
+    pub(crate) scenario: PathBuf,
+    /// Longest path (number of steps).
+    #[arg(long, default_value_t = 60)]
+    pub(crate) depth: u32,
+    /// Injected task failures per path.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) failures: u32,
+    /// Timer firings per path (checkpoint triggers, restart delays, timeouts).
+    #[arg(long, default_value_t = 4)]
+    pub(crate) ticks: u32,
+    /// Lost JobManager-to-task messages per path.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) losses: u32,
+    /// TaskManager process crashes per path (each later noticed by the JobManager).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) tm_crashes: u32,
+    /// JobManager failovers (a new leader recovers from the HA store) per path.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) jm_failovers: u32,
+    /// Late messages of ended task attempts (zombies) re-delivered to the JobManager per path.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) zombies: u32,
+    /// Distinct states before giving up.
+    #[arg(long, default_value_t = 300_000)]
+    pub(crate) max_states: u64,
+    /// Run this protocol variant instead of the scenario's (e.g. a planted bug).
+    #[arg(long)]
+    pub(crate) variant: Option<String>,
+    /// Explore every enabled choice (no partial-order reduction, timers at any step).
+    #[arg(long)]
+    pub(crate) no_reduce: bool,
+    /// Sleep sets on top of the reduction: `siblings` (every state of the reduced search is
+    /// still reached) or `inherit` (Godefroid's; fewer children, some states not reached).
+    #[arg(long, value_name = "KIND")]
+    pub(crate) sleep: Option<String>,
+    /// Replay a path (the `path:` line of a counterexample, or a file holding it) step by step.
+    #[arg(long)]
+    pub(crate) replay: Option<String>,
+    /// Write the counterexample path to this file.
+    #[arg(short = 'o', long)]
+    pub(crate) output: Option<PathBuf>,
+}

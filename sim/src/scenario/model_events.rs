@@ -1,0 +1,425 @@
+//! The typed scenario model's timed events: user actions (`[[actions]]`, rescale), faults (`[[faults]]`), when they happen (a time or an anchor event) and the tasks and nodes they name.
+
+use super::*;
+
+/// A user action at a virtual time (`at_ms`) or when an event happens (`on`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TimedAction {
+    /// `at_ms` or `on`.
+    pub when: When,
+    /// The action.
+    pub action: ActionSpec,
+}
+
+/// What an `[[actions]]` entry does.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum ActionSpec {
+    /// `retune`: change checkpoint settings of the running job without a restart (seed 000).
+    Retune(Retune),
+    /// `cancel`: cancel the job.
+    Cancel,
+    /// `savepoint`: trigger a savepoint.
+    Savepoint,
+    /// `trigger-checkpoint`: trigger a manual (non-periodic) checkpoint.
+    TriggerCheckpoint,
+    /// `restore-retained`: start a new job from the latest retained checkpoint.
+    RestoreRetained,
+    /// `stop-with-savepoint`: stop periodic checkpoints, take a synchronous savepoint; once it
+    /// completed the tasks finish and the job ends FINISHED (`flink stop`, semantics §12.6).
+    /// `drain`: `flink stop --drain` (MAX_WATERMARK before the savepoint).
+    StopWithSavepoint {
+        /// `--drain`: emit MAX_WATERMARK (end event time) before the savepoint.
+        drain: bool,
+    },
+    /// `rescale`: once the job has ended, start a new job from its newest savepoint or retained
+    /// checkpoint with other parallelisms (semantics §12).
+    Rescale(RescaleSpec),
+}
+
+/// Where a `rescale` action restores from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Default)]
+pub enum RescaleFrom {
+    /// The newest savepoint the ended job completed.
+    #[default]
+    Savepoint,
+    /// The newest checkpoint the ended job retained (`retention = RETAIN_ON_*`).
+    RetainedCheckpoint,
+}
+
+impl RescaleFrom {
+    /// Every name accepted in `from`.
+    pub const NAMES: [&'static str; 2] = ["savepoint", "retained-checkpoint"];
+
+    /// The scenario name (`from = "..."`).
+    pub fn name(self) -> &'static str {
+        match self {
+            RescaleFrom::Savepoint => "savepoint",
+            RescaleFrom::RetainedCheckpoint => "retained-checkpoint",
+        }
+    }
+}
+
+/// A `rescale` action: the new parallelism of the named operators (the others keep theirs).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RescaleSpec {
+    /// What the new job restores.
+    pub from: RescaleFrom,
+    /// New parallelism by operator name.
+    pub parallelism: BTreeMap<String, u32>,
+    /// The new program's max parallelism where it differs from the old one's: `Some(n)` set
+    /// by the user, `None` derived ("auto"). Operators not named keep theirs.
+    pub max_parallelism: BTreeMap<String, Option<u32>>,
+}
+
+impl ActionSpec {
+    /// Every name accepted in an action's `kind`.
+    pub const NAMES: [&'static str; 7] =
+        ["retune", "cancel", "savepoint", "trigger-checkpoint", "restore-retained", "stop-with-savepoint", "rescale"];
+
+    /// The scenario name of the action's `kind`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ActionSpec::Retune(_) => "retune",
+            ActionSpec::Cancel => "cancel",
+            ActionSpec::Savepoint => "savepoint",
+            ActionSpec::TriggerCheckpoint => "trigger-checkpoint",
+            ActionSpec::RestoreRetained => "restore-retained",
+            ActionSpec::StopWithSavepoint { .. } => "stop-with-savepoint",
+            ActionSpec::Rescale(_) => "rescale",
+        }
+    }
+}
+
+/// A fault and when it strikes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TimedFault {
+    /// `at_ms` or `on`.
+    pub when: When,
+    /// The fault.
+    pub fault: FaultSpec,
+}
+
+/// When a fault strikes or an action is taken.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum When {
+    /// `at_ms`: at this virtual time.
+    At(u64),
+    /// `on`: when this event happens (first occurrence).
+    On(Anchor),
+}
+
+/// An event a fault can be anchored to (`on = "..."`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Anchor {
+    /// `checkpoint-N-triggered`: the coordinator triggers checkpoint N.
+    Triggered {
+        /// The checkpoint id (N).
+        checkpoint: CheckpointId,
+    },
+    /// `checkpoint-N-barrier-at:TASK`: checkpoint N's barrier reaches this subtask.
+    BarrierAt {
+        /// The checkpoint id (N).
+        checkpoint: CheckpointId,
+        /// The subtask(s) the barrier reaches.
+        task: TaskRef,
+    },
+    /// `checkpoint-N-acked`: the coordinator has every acknowledgement of checkpoint N
+    /// (before it finalizes it).
+    Acked {
+        /// The checkpoint id (N).
+        checkpoint: CheckpointId,
+    },
+    /// `checkpoint-N-completed`: checkpoint N is completed.
+    Completed {
+        /// The checkpoint id (N).
+        checkpoint: CheckpointId,
+    },
+    /// `input-N-read`: a source subtask reads input number N (numbered from 0 in input order,
+    /// as checker messages name inputs: `input #N`) for the first time.
+    InputRead {
+        /// The input number (N), from 0 in input order.
+        input: u64,
+    },
+    /// `attempt-N-deploying`: a JobManager sends the first deployment of a task's execution
+    /// attempt N (0 = the first deployment under that JobManager, 1 = the first redeployment
+    /// after a failure); the deployments are then in flight.
+    Deploying {
+        /// The attempt number (N); 0 is the first deployment under a JobManager.
+        attempt: u32,
+    },
+}
+
+impl Anchor {
+    /// The checkpoint a checkpoint anchor waits for; `None` for an input anchor.
+    pub fn checkpoint(&self) -> Option<CheckpointId> {
+        match self {
+            Anchor::Triggered { checkpoint }
+            | Anchor::BarrierAt { checkpoint, .. }
+            | Anchor::Acked { checkpoint }
+            | Anchor::Completed { checkpoint } => Some(*checkpoint),
+            Anchor::InputRead { .. } | Anchor::Deploying { .. } => None,
+        }
+    }
+}
+
+impl fmt::Display for Anchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Anchor::Triggered { checkpoint } => write!(f, "checkpoint-{checkpoint}-triggered"),
+            Anchor::BarrierAt { checkpoint, task } => write!(f, "checkpoint-{checkpoint}-barrier-at:{task}"),
+            Anchor::Acked { checkpoint } => write!(f, "checkpoint-{checkpoint}-acked"),
+            Anchor::Completed { checkpoint } => write!(f, "checkpoint-{checkpoint}-completed"),
+            Anchor::InputRead { input } => write!(f, "input-{input}-read"),
+            Anchor::Deploying { attempt } => write!(f, "attempt-{attempt}-deploying"),
+        }
+    }
+}
+
+/// A reference to an operator's subtask(s): `name[subtask]` or `name` (every subtask).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TaskRef {
+    /// The operator's display name.
+    pub operator: String,
+    /// The operator's position in `operators`.
+    pub operator_index: usize,
+    /// `None` = every subtask of the operator.
+    pub subtask: Option<u32>,
+}
+
+impl fmt::Display for TaskRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.subtask {
+            Some(s) => write!(f, "{}[{s}]", self.operator),
+            None => f.write_str(&self.operator),
+        }
+    }
+}
+
+/// A node of the simulated world.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Node {
+    /// `tm<N>`: a TaskManager.
+    Tm(TmId),
+    /// `jm`: the JobManager.
+    Jm,
+    /// `broker`: the partitioned log (exists with a `log-source`).
+    Broker,
+    /// `storage`: checkpoint storage.
+    Storage,
+    /// `sink-store`: the transactional store of `two-phase-commit-sink`.
+    SinkStore,
+}
+
+impl Node {
+    /// Parses a node name (without checking that a TaskManager index exists).
+    pub fn parse(s: &str) -> Option<Node> {
+        match s {
+            "jm" => Some(Node::Jm),
+            "broker" => Some(Node::Broker),
+            "storage" => Some(Node::Storage),
+            "sink-store" => Some(Node::SinkStore),
+            _ => {
+                let digits = s.strip_prefix("tm")?;
+                if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                    return None;
+                }
+                digits.parse().ok().map(|n| Node::Tm(TmId(n)))
+            }
+        }
+    }
+}
+
+impl fmt::Display for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Node::Tm(t) => write!(f, "{t}"),
+            Node::Jm => f.write_str("jm"),
+            Node::Broker => f.write_str("broker"),
+            Node::Storage => f.write_str("storage"),
+            Node::SinkStore => f.write_str("sink-store"),
+        }
+    }
+}
+
+/// Partition direction.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize)]
+pub enum Direction {
+    /// `both`: nothing passes either way.
+    #[default]
+    Both,
+    /// `one-way`: messages from `target` to `peer` are dropped; the other way works.
+    OneWay,
+}
+
+/// What a `[[faults]]` entry injects. `duration_ms: None` means "until the end of the run".
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum FaultSpec {
+    /// `task-failure`: the subtask(s) throw.
+    TaskFailure {
+        /// The subtask(s) that throw.
+        target: TaskRef,
+    },
+    /// `tm-crash`: the TaskManager dies; with `restart_after_ms` it comes back (empty) later.
+    TmCrash {
+        /// The TaskManager that dies.
+        tm: TmId,
+        /// Virtual time after which the process comes back, ms (`None`: never).
+        restart_after_ms: Option<u64>,
+    },
+    /// `jm-crash`: the JobManager dies; with `restart_after_ms` it comes back later.
+    JmCrash {
+        /// Virtual time after which a JobManager comes back, ms (`None`: never).
+        restart_after_ms: Option<u64>,
+    },
+    /// `partition`: no messages between `target` and `peer`.
+    Partition {
+        /// One side of the partition.
+        target: Node,
+        /// The other side of the partition.
+        peer: Node,
+        /// Which way messages are dropped.
+        direction: Direction,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
+    /// `message-loss`: messages are dropped with probability `rate` (on links of `target`, or
+    /// between `target` and `peer`; everywhere when no target).
+    MessageLoss {
+        /// Probability in [0, 1] that a message is dropped.
+        rate: f64,
+        /// Only links touching this node (`None`: every link).
+        target: Option<Node>,
+        /// With `target`: only links between the two nodes.
+        peer: Option<Node>,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
+    /// `control-delay`: control messages (to or from `target`, or all) take `extra_ms` longer.
+    ControlDelay {
+        /// Extra latency of each control message, ms.
+        extra_ms: u64,
+        /// Only messages to or from this node (`None`: all).
+        target: Option<Node>,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
+    /// `slow-link`: the data channels out of the subtask(s) carry at most `records_per_s`
+    /// and/or take `extra_ms` longer per buffer.
+    SlowLink {
+        /// The subtask(s) whose outgoing channels are slowed.
+        target: TaskRef,
+        /// Records per second the channels carry at most (`None`: no cap).
+        records_per_s: Option<u64>,
+        /// Extra latency per buffer, ms (`None`: none).
+        extra_ms: Option<u64>,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
+    /// `slow-snapshot`: the subtask(s) take `extra_ms` longer for every snapshot.
+    SlowSnapshot {
+        /// The subtask(s) whose snapshots are slowed.
+        target: TaskRef,
+        /// Extra time per snapshot, ms.
+        extra_ms: u64,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
+    /// `storage-failure`: checkpoint storage rejects writes.
+    StorageFailure {
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
+    /// `storage-slow`: every checkpoint storage write takes `extra_ms` longer.
+    StorageSlow {
+        /// Extra time per checkpoint storage write, ms.
+        extra_ms: u64,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
+    /// `broker-outage`: the log is unreachable (fetches and offset commits fail).
+    BrokerOutage {
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
+    /// `sink-store-outage`: the 2PC sink's store is unreachable (writes and commits fail).
+    SinkStoreOutage {
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
+    /// `slow-operator`: the subtask(s) process at most `records_per_s`.
+    SlowOperator {
+        /// The subtask(s) slowed.
+        target: TaskRef,
+        /// Records per second the subtask(s) process at most.
+        records_per_s: u64,
+        /// How long the fault lasts, ms (`None`: until the end of the run).
+        duration_ms: Option<u64>,
+    },
+    /// `input-burst`: extra generated input at `records_per_s` for `duration_ms` (generator
+    /// input only; same keys and distribution).
+    InputBurst {
+        /// Extra records per second of virtual time, generated.
+        records_per_s: u64,
+        /// How long the burst lasts, ms.
+        duration_ms: u64,
+    },
+}
+
+impl FaultSpec {
+    /// Every name accepted in a fault's `kind`.
+    pub const NAMES: [&'static str; 14] = [
+        "task-failure",
+        "tm-crash",
+        "jm-crash",
+        "partition",
+        "message-loss",
+        "control-delay",
+        "slow-link",
+        "slow-snapshot",
+        "storage-failure",
+        "storage-slow",
+        "broker-outage",
+        "sink-store-outage",
+        "slow-operator",
+        "input-burst",
+    ];
+
+    /// The scenario name of the fault's `kind`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FaultSpec::TaskFailure { .. } => "task-failure",
+            FaultSpec::TmCrash { .. } => "tm-crash",
+            FaultSpec::JmCrash { .. } => "jm-crash",
+            FaultSpec::Partition { .. } => "partition",
+            FaultSpec::MessageLoss { .. } => "message-loss",
+            FaultSpec::ControlDelay { .. } => "control-delay",
+            FaultSpec::SlowLink { .. } => "slow-link",
+            FaultSpec::SlowSnapshot { .. } => "slow-snapshot",
+            FaultSpec::StorageFailure { .. } => "storage-failure",
+            FaultSpec::StorageSlow { .. } => "storage-slow",
+            FaultSpec::BrokerOutage { .. } => "broker-outage",
+            FaultSpec::SinkStoreOutage { .. } => "sink-store-outage",
+            FaultSpec::SlowOperator { .. } => "slow-operator",
+            FaultSpec::InputBurst { .. } => "input-burst",
+        }
+    }
+
+    /// How long the fault lasts (`None` = until the end of the run, or instantaneous).
+    pub fn duration_ms(&self) -> Option<u64> {
+        match self {
+            FaultSpec::TaskFailure { .. } => None,
+            FaultSpec::TmCrash { restart_after_ms, .. } | FaultSpec::JmCrash { restart_after_ms } => *restart_after_ms,
+            FaultSpec::Partition { duration_ms, .. }
+            | FaultSpec::MessageLoss { duration_ms, .. }
+            | FaultSpec::ControlDelay { duration_ms, .. }
+            | FaultSpec::SlowLink { duration_ms, .. }
+            | FaultSpec::SlowSnapshot { duration_ms, .. }
+            | FaultSpec::StorageFailure { duration_ms }
+            | FaultSpec::StorageSlow { duration_ms, .. }
+            | FaultSpec::BrokerOutage { duration_ms }
+            | FaultSpec::SinkStoreOutage { duration_ms }
+            | FaultSpec::SlowOperator { duration_ms, .. } => *duration_ms,
+            FaultSpec::InputBurst { duration_ms, .. } => Some(*duration_ms),
+        }
+    }
+}
