@@ -346,8 +346,13 @@ pub struct CheckpointCoordinator {
     max_queued: usize,
     /// The last evaluation dropped its periodic head for the min pause and stopped there.
     head_dropped_for_min_pause: bool,
+    /// The newest savepoint completed since the job's last (re)start that the store does not
+    /// hold (2.x keeps savepoints out of it, FLINK-25191), yet a stop-with-savepoint's
+    /// synchronous savepoint is the final checkpoint of the tasks it finishes (`StreamTask`
+    /// finishes on its notifyCheckpointComplete). Cleared by a global failover.
+    unstored_savepoint: Option<Arc<CompletedCheckpoint>>,
     /// FLIP-147 (flink-2.3): tasks of the current attempt that are FINISHED, with the state
-    /// they finished with (their snapshot in the latest completed checkpoint). They are not
+    /// they finished with (their snapshot in their final checkpoint). They are not
     /// triggered and not waited for; a checkpoint completing without their ack carries this
     /// state for them (Flink's "fully finished" operator state).
     finished: BTreeMap<TaskId, TaskSnapshot>,
@@ -420,6 +425,7 @@ impl CheckpointCoordinator {
             triggering: None,
             max_queued: MAX_QUEUED_REQUESTS,
             head_dropped_for_min_pause: false,
+            unstored_savepoint: None,
             finished: BTreeMap::new(),
             reevaluate: false,
             now_ms: 0,
@@ -532,13 +538,16 @@ impl CheckpointCoordinator {
 
     /// A task of the current attempt reached FINISHED. With checkpoints after tasks finish
     /// ([`Profile::checkpoints_after_tasks_finish`]) it is no longer waited for: its state is
-    /// the one it had in the latest completed checkpoint (it finished only after its final
-    /// checkpoint completed), and pending checkpoints that now have every other ack complete.
+    /// the one it had in its final checkpoint, the newest completed checkpoint or savepoint (it
+    /// finished only after that completed; after a stop-with-savepoint it is the synchronous
+    /// savepoint, which 2.x does not store), and pending checkpoints that now have every other
+    /// ack complete.
     /// 1.11 keeps waiting (its checkpoints cannot complete once a task finished).
     pub fn handle_task_finished(&mut self, now_ms: u64, task: TaskId) {
         self.enter(now_ms);
         if self.profile.checkpoints_after_tasks_finish() && self.tasks.contains(&task) {
-            let state = self.store.latest().and_then(|c| c.tasks.get(&task)).cloned().unwrap_or_default();
+            let last = self.store.latest().into_iter().chain(&self.unstored_savepoint).max_by_key(|c| c.id);
+            let state = last.and_then(|c| c.tasks.get(&task)).cloned().unwrap_or_default();
             self.finished.insert(task, state);
             let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
             for id in ids {
@@ -715,6 +724,7 @@ impl CheckpointCoordinator {
         self.enter(now_ms);
         // Every task gets a new attempt: none of them is finished any more.
         self.finished.clear();
+        self.unstored_savepoint = None;
         self.stop_completed = None;
         let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
         for id in ids {
@@ -1273,6 +1283,8 @@ impl CheckpointCoordinator {
             for discarded in self.store.add(cp) {
                 self.outputs.push_back(CoordinatorOutput::Discarded { id: discarded });
             }
+        } else {
+            self.unstored_savepoint = Some(cp);
         }
         self.failure_manager.handle_checkpoint_success(id);
         self.last_completion_ms = Some(now_ms);
