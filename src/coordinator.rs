@@ -273,6 +273,11 @@ pub struct CheckpointCoordinator {
     max_queued: usize,
     /// The last evaluation dropped its periodic head for the min pause and stopped there.
     head_dropped_for_min_pause: bool,
+    /// The newest savepoint completed since the job's last (re)start that the store does not
+    /// hold (2.x keeps savepoints out of it, FLINK-25191), yet a stop-with-savepoint's
+    /// synchronous savepoint is the final checkpoint of the tasks it finishes (`StreamTask`
+    /// finishes on its notifyCheckpointComplete). Cleared by a global failover.
+    pub(super) unstored_savepoint: Option<Arc<CompletedCheckpoint>>,
     /// FLIP-147 (flink-2.3): tasks of the current attempt that are FINISHED, with the state
     /// they finished with (their snapshot in the latest completed checkpoint). They are not
     /// triggered and not waited for; a checkpoint completing without their ack carries this
@@ -347,6 +352,7 @@ impl CheckpointCoordinator {
             triggering: None,
             max_queued: MAX_QUEUED_REQUESTS,
             head_dropped_for_min_pause: false,
+            unstored_savepoint: None,
             finished: BTreeMap::new(),
             reevaluate: false,
             now_ms: 0,
@@ -518,6 +524,7 @@ impl CheckpointCoordinator {
         self.enter(now_ms);
         // Every task gets a new attempt: none of them is finished any more.
         self.finished.clear();
+        self.unstored_savepoint = None;
         self.stop_completed = None;
         let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
         for id in ids {

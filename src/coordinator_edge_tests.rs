@@ -207,6 +207,51 @@ fn a_finished_task_completes_the_checkpoint_beside_one_in_its_trigger_phase() {
     assert_eq!(c.pending_ids(), vec![CheckpointId(2)]);
 }
 
+/// A task that finished on a stop-with-savepoint's synchronous savepoint carries the state it
+/// took there into a later completion, not the store's newest checkpoint: 2.x keeps savepoints
+/// out of the store (FLINK-25191), and that savepoint was the task's final checkpoint. Here
+/// task 1 missed the notification and a second stop completes without task 0's ack. The swarm
+/// finding `rescale/interval-join-graph-2-3-1 --seed 111 --swarm`: the finished source's
+/// offsets went back to the last periodic checkpoint and the rescaled job read them again. A
+/// global failover forgets the savepoint (the restarted tasks restore the store's newest).
+#[test]
+fn a_task_finished_by_a_stop_keeps_its_savepoint_state() {
+    let marked = |n| TaskSnapshot { padding_bytes: n, ..TaskSnapshot::default() };
+    let tasks = vec![TaskId(0), TaskId(1)];
+    let mut c = CheckpointCoordinator::new(&interval(None), Profile::Flink23, Variant::Correct, tasks, 0);
+    c.handle_execution_view(0, running_view(), 0);
+    let finished_state = |c: &mut CheckpointCoordinator, now: u64, id: u64| {
+        c.handle_ack(now, CheckpointId(id), TaskId(1), marked(id * 10));
+        let mut completed = None;
+        while let Some(o) = c.poll_output() {
+            if let CoordinatorOutput::Completed(cp) = o {
+                completed = Some(cp);
+            }
+        }
+        let cp = completed.unwrap_or_else(|| panic!("checkpoint {id} completes without the finished task's ack"));
+        cp.tasks[&TaskId(0)].padding_bytes
+    };
+    c.request(10, RequestKind::Manual);
+    c.handle_ack(10, CheckpointId(1), TaskId(0), marked(1));
+    c.handle_ack(10, CheckpointId(1), TaskId(1), marked(1));
+    drain(&mut c, 10);
+    c.stop_with_savepoint(20, crate::record::StopMode::NoDrain);
+    c.handle_ack(20, CheckpointId(2), TaskId(0), marked(2));
+    c.handle_ack(20, CheckpointId(2), TaskId(1), marked(2));
+    drain(&mut c, 20);
+    assert_eq!(c.latest_completed().map(|l| l.id), Some(CheckpointId(1)), "2.x stores no savepoint");
+    c.handle_task_finished(30, TaskId(0));
+    c.stop_with_savepoint(40, crate::record::StopMode::NoDrain);
+    drain(&mut c, 40);
+    assert_eq!(finished_state(&mut c, 50, 3), 2, "the finished task's state is its savepoint-2 snapshot");
+    c.handle_global_failover(60);
+    drain(&mut c, 60);
+    c.handle_task_finished(70, TaskId(0));
+    c.request(80, RequestKind::Manual);
+    drain(&mut c, 80);
+    assert_eq!(finished_state(&mut c, 90, 4), 1, "after a failover: the store's newest checkpoint");
+}
+
 // ------------------------------------------------------------------ master hooks
 
 /// Only the registered hooks' answers for the checkpoint in its trigger phase count: an

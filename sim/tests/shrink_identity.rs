@@ -120,7 +120,7 @@ fn a_state_ahead_does_not_slip_to_a_duplicate() {
         Variant::RestoreFromPending,
         23,
         "exactly-once/state-ahead-behind@end:two-phase-commit-sink:-",
-        "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:task-failure",
+        "exactly-once/lost-commit@running:two-phase-commit-sink:none",
     );
 }
 
@@ -141,7 +141,7 @@ fn a_duplicate_keeps_the_restore_that_replayed_it() {
         "scenarios/negative/aligned-no-block.toml",
         Variant::AlignedNoBlock,
         1,
-        "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:message-loss",
+        "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:sink-store-outage",
         "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:task-failure",
     );
 }

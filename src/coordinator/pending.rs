@@ -51,13 +51,16 @@ impl CheckpointCoordinator {
 
     /// A task of the current attempt reached FINISHED. With checkpoints after tasks finish
     /// ([`Profile::checkpoints_after_tasks_finish`](crate::Profile::checkpoints_after_tasks_finish)) it is no longer waited for: its state is
-    /// the one it had in the latest completed checkpoint (it finished only after its final
-    /// checkpoint completed), and pending checkpoints that now have every other ack complete.
+    /// the one it had in its final checkpoint, the newest completed checkpoint or savepoint (it
+    /// finished only after that completed; after a stop-with-savepoint it is the synchronous
+    /// savepoint, which 2.x does not store), and pending checkpoints that now have every other
+    /// ack complete.
     /// 1.11 keeps waiting (its checkpoints cannot complete once a task finished).
     pub fn handle_task_finished(&mut self, now_ms: u64, task: TaskId) {
         self.enter(now_ms);
         if self.profile.checkpoints_after_tasks_finish() && self.tasks.contains(&task) {
-            let state = self.store.latest().and_then(|c| c.tasks.get(&task)).cloned().unwrap_or_default();
+            let last = self.store.latest().into_iter().chain(&self.unstored_savepoint).max_by_key(|c| c.id);
+            let state = last.and_then(|c| c.tasks.get(&task)).cloned().unwrap_or_default();
             self.finished.insert(task, state);
             let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
             for id in ids {
@@ -161,6 +164,8 @@ impl CheckpointCoordinator {
             for discarded in self.store.add(cp) {
                 self.outputs.push_back(CoordinatorOutput::Discarded { id: discarded });
             }
+        } else {
+            self.unstored_savepoint = Some(cp);
         }
         self.failure_manager.handle_checkpoint_success(id);
         self.last_completion_ms = Some(now_ms);

@@ -14,6 +14,9 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Write as _;
 
+#[path = "swarm_config.rs"]
+mod config;
+
 /// The rand_chacha stream of the swarm fault draw.
 pub const SWARM_STREAM: u64 = 200;
 
@@ -85,8 +88,9 @@ fn extend_for_liveness(out: &mut JobSpec, seed: u64) -> String {
 /// interval and timeout scaled by 1/2..2, tolerable failures, the restart strategy and its
 /// parameters, the parallelism of operators no fault, action or injector names, and the sink
 /// kind; then, appended, the min pause and the number of retained checkpoints
-/// (`draw_config_more`). A scenario without periodic checkpoints keeps its checkpoint
-/// settings.
+/// (`draw_config_more`), and after them the retention policy, barrier announcements off/on
+/// and the network buffer keys (`swarm_config.rs`). A scenario without periodic checkpoints
+/// keeps its checkpoint mode, interval and timeout.
 pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     use ckptsim::config::{CheckpointingMode, RestartStrategyConfig, UNLIMITED};
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
@@ -124,6 +128,7 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         }
         parts.push(format!("parallelism={p} after the sources"));
     }
+    let mut mode_part = None;
     let cp = &mut out.checkpoint;
     if cp.periodic_enabled() {
         let mode = rng.random_range(0..4);
@@ -159,13 +164,9 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         let tscale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
         cp.timeout_ms = ((cp.timeout_ms as f64 * tscale) as i64).max(10);
         cp.tolerable_failures = [0, 1, 3, UNLIMITED as i64][rng.random_range(0..4)];
-        if cp.aligned_timeout_ms > 0 && cp.announces_barriers(spec.profile) {
-            parts.push(format!("mode={mode_name}({} ms, announcements)", cp.aligned_timeout_ms));
-        } else if cp.aligned_timeout_ms > 0 {
-            parts.push(format!("mode={mode_name}({} ms)", cp.aligned_timeout_ms));
-        } else {
-            parts.push(format!("mode={mode_name}"));
-        }
+        // The mode's text is written once the announcements draw (appended last) is made.
+        mode_part = Some((parts.len(), mode_name));
+        parts.push(String::new());
         parts.push(format!(
             "max_concurrent={} interval={} ms timeout={} ms tolerable_failures={}",
             cp.max_concurrent,
@@ -212,6 +213,23 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     // Draws appended after the first ones (session 6), so the earlier draws of a seed keep
     // their values: the min pause between checkpoints and the number of retained checkpoints.
     draw_config_more(&mut out, spec, &mut rng, &mut parts);
+    // Appended after those (session 7): retention, announcements, network buffers.
+    config::draw_config_network(&mut out, spec, &mut rng, &mut parts);
+    if out.checkpoint.validate(out.profile).is_err() {
+        out.checkpoint.retention = spec.checkpoint.retention;
+        out.checkpoint.barrier_announcements = spec.checkpoint.barrier_announcements;
+        parts.push("(retention / announcements draw invalid: scenario's kept)".into());
+    }
+    if let Some((i, mode_name)) = mode_part {
+        let cp = &out.checkpoint;
+        parts[i] = if cp.aligned_timeout_ms > 0 && cp.announces_barriers(spec.profile) {
+            format!("mode={mode_name}({} ms, announcements)", cp.aligned_timeout_ms)
+        } else if cp.aligned_timeout_ms > 0 {
+            format!("mode={mode_name}({} ms)", cp.aligned_timeout_ms)
+        } else {
+            format!("mode={mode_name}")
+        };
+    }
     (
         out,
         format!(
