@@ -285,6 +285,13 @@ pub struct CheckpointCoordinator {
     finished: BTreeMap<TaskId, TaskSnapshot>,
     /// A re-evaluation of the queue is due (after an abort or completion).
     reevaluate: bool,
+    /// The failure manager asked to fail the job ([`CoordinatorOutput::FailJob`]) and the host
+    /// has not handled it yet: the queue is held (see
+    /// [`CheckpointCoordinator::hold_queue_on_job_failure`]).
+    job_failure_reported: bool,
+    /// The host fails the job on [`CoordinatorOutput::FailJob`] before anything queued is
+    /// triggered (a JobMaster does; Flink's coordinator unit tests use a callback that does not).
+    hold_on_job_failure: bool,
     now_ms: u64,
     outputs: VecDeque<CoordinatorOutput>,
 }
@@ -353,6 +360,8 @@ impl CheckpointCoordinator {
             max_queued: MAX_QUEUED_REQUESTS,
             head_dropped_for_min_pause: false,
             unstored_savepoint: None,
+            job_failure_reported: false,
+            hold_on_job_failure: false,
             finished: BTreeMap::new(),
             reevaluate: false,
             now_ms: 0,
@@ -380,6 +389,30 @@ impl CheckpointCoordinator {
             } else if !should_run && self.scheduler_running {
                 self.stop_scheduler(now_ms);
             }
+        }
+        self.finish(now_ms);
+    }
+
+    /// The host fails the job itself on every [`CoordinatorOutput::FailJob`] (the JobMaster's
+    /// `failGlobal`): from then on, after a `FailJob` nothing queued is triggered until the host
+    /// says it handled the failure ([`Self::job_failure_handled`]). In Flink the failure
+    /// manager's `FailJobCallback` runs `failGlobal` on the JobMaster's main thread before a
+    /// request chosen after the abort (`abortPendingCheckpoint` → `executeQueuedRequest`) gets
+    /// its checkpoint plan there (2.x `DefaultCheckpointPlanCalculator`; 1.11 first initialises
+    /// the checkpoint location on the IO executor), so the failing attempt's tasks are never
+    /// triggered: the stopping scheduler fails the request with `CHECKPOINT_COORDINATOR_SUSPEND`,
+    /// or its trigger fails with `NOT_ALL_REQUIRED_TASKS_RUNNING` (no id used).
+    pub fn hold_queue_on_job_failure(&mut self) {
+        self.hold_on_job_failure = true;
+        self.invariants();
+    }
+
+    /// The host handled the last [`CoordinatorOutput::FailJob`] (and sent its new
+    /// [`ExecutionView`]): the held queue is evaluated again.
+    pub fn job_failure_handled(&mut self, now_ms: u64) {
+        self.enter(now_ms);
+        if std::mem::take(&mut self.job_failure_reported) {
+            self.reevaluate = true;
         }
         self.finish(now_ms);
     }
@@ -526,6 +559,9 @@ impl CheckpointCoordinator {
         self.finished.clear();
         self.unstored_savepoint = None;
         self.stop_completed = None;
+        if std::mem::take(&mut self.job_failure_reported) {
+            self.reevaluate = true;
+        }
         let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
         for id in ids {
             self.abort(now_ms, id, CheckpointFailureReason::JobFailoverRegion, None);
@@ -566,6 +602,7 @@ impl CheckpointCoordinator {
             self.outputs.push_back(CoordinatorOutput::SchedulerStopped);
         }
         self.shut_down = true;
+        self.job_failure_reported = false;
         self.abort_pending_and_queued(now_ms, CheckpointFailureReason::CheckpointCoordinatorShutdown);
         let (kept, discarded) = self.store.shutdown(status);
         for id in discarded {
@@ -699,8 +736,11 @@ impl CheckpointCoordinator {
         }
         for (id, p) in &self.pending {
             assert!(p.acks.len() < self.tasks.len(), "checkpoint {id} fully acked but still pending");
+            // The checkpoint in its trigger phase was never sent to its tasks: it waits for its
+            // hooks even when every task finished meanwhile (then its trigger fails).
+            let in_trigger_phase = self.triggering.as_ref().is_some_and(|t| t.id == *id);
             assert!(
-                !self.tasks.iter().all(|t| p.acks.contains_key(t) || self.finished.contains_key(t)),
+                in_trigger_phase || !self.tasks.iter().all(|t| p.acks.contains_key(t) || self.finished.contains_key(t)),
                 "checkpoint {id} acked by every unfinished task but still pending"
             );
             assert!(p.acks.keys().all(|t| self.tasks.contains(t)), "checkpoint {id} has an ack from an unknown task");
@@ -721,6 +761,7 @@ impl CheckpointCoordinator {
                     || head.kind.is_periodic()
                     || self.triggering.is_some()
                     || self.head_dropped_for_min_pause
+                    || self.job_failure_reported
                     || i64::from(self.cleaning) > self.config.max_concurrent,
                 "queue head {:?} could be triggered",
                 head.kind
@@ -931,7 +972,7 @@ impl CheckpointCoordinator {
         self.pending.insert(id, pending);
         if !self.hooks.is_empty() {
             // Flink's trigger phase: the tasks wait for the hooks' acknowledgements.
-            self.triggering = Some(Triggering { id, kind, acked: BTreeSet::new() });
+            self.triggering = Some(Triggering { id, kind, acked: BTreeSet::new(), task_finished: false });
             self.outputs.push_back(CoordinatorOutput::TriggerMasterHooks { id, timestamp_ms: now_ms, kind });
             return;
         }

@@ -250,6 +250,40 @@ fn a_task_finished_by_a_stop_keeps_its_savepoint_state() {
     c.request(80, RequestKind::Manual);
     drain(&mut c, 80);
     assert_eq!(finished_state(&mut c, 90, 4), 1, "after a failover: the store's newest checkpoint");
+/// Every task FINISHED while a checkpoint waited for its master hook (the mutation score's
+/// open finding: the invariant used to panic, "acked by every unfinished task but still
+/// pending"). 2.x: the checkpoint stays pending (it never reached its tasks) until the hook
+/// answers; then the trigger to the finished tasks fails, `TRIGGER_CHECKPOINT_FAILURE`
+/// (`CheckpointCoordinatorTest#testTasksFinishDuringTriggering`), nothing completes. 1.11
+/// does not track finished tasks: the trigger goes out and the checkpoint waits (expiry).
+#[test]
+fn every_task_finishing_during_the_trigger_phase_fails_the_trigger_in_2_3() {
+    for profile in [Profile::Flink111, Profile::Flink23] {
+        let tasks = vec![TaskId(0), TaskId(1)];
+        let mut c = CheckpointCoordinator::new(&cfg(None, |_| {}), profile, Variant::Correct, tasks, 0);
+        c.handle_execution_view(0, running_view(), 0);
+        c.add_master_hook(HookId(7));
+        c.request(10, RequestKind::Manual);
+        assert_eq!(drain(&mut c, 10), vec!["t=10 trigger-hooks id=1 ckpt"]);
+        c.handle_task_finished(20, TaskId(0));
+        c.handle_task_finished(21, TaskId(1));
+        assert!(drain(&mut c, 21).is_empty(), "{profile:?}: nothing completes while the hook runs");
+        assert_eq!(c.pending_ids(), vec![CheckpointId(1)]);
+        c.handle_master_hook_ack(30, CheckpointId(1), HookId(7));
+        // (the rendering checks a trigger's timestamp against the time given: the trigger time)
+        let out = drain(&mut c, if profile == Profile::Flink23 { 30 } else { 10 });
+        if profile == Profile::Flink23 {
+            assert_eq!(
+                out,
+                vec!["t=30 abort id=1 ckpt TRIGGER_CHECKPOINT_FAILURE", "t=30 notify-aborted id=1"],
+                "2.3: the trigger reaches only finished tasks"
+            );
+            assert!(c.pending_ids().is_empty() && c.store().latest().is_none());
+        } else {
+            assert_eq!(out, vec!["t=10 trigger id=1 ckpt aligned"], "1.11: the trigger goes out, nothing is acked");
+            assert_eq!(c.pending_ids(), vec![CheckpointId(1)]);
+        }
+    }
 }
 
 // ------------------------------------------------------------------ master hooks

@@ -91,8 +91,10 @@ impl JobMaster {
         }
         let mut rng = SplitMix64(params.random_seed);
         let tasks: Vec<TaskId> = params.tasks.iter().map(|t| t.id).collect();
-        let coordinator =
+        let mut coordinator =
             CheckpointCoordinator::new(&params.checkpoint, params.profile, params.variant, tasks, rng.next_u64());
+        // The JobMaster fails the job on every FailJob before a queued request is chosen.
+        coordinator.hold_queue_on_job_failure();
         let restart = RestartStrategy::new(&params.restart, params.profile, params.variant);
         let executions = params
             .tasks
@@ -788,6 +790,8 @@ impl JobMaster {
                     self.outputs.push_back(JobOutput::Checkpoint(out));
                     self.handle_failure(now_ms, cause);
                     self.update_view(now_ms);
+                    // Queued requests are chosen only now, against the failed job's view.
+                    self.coordinator.job_failure_handled(now_ms);
                 }
                 other => self.outputs.push_back(JobOutput::Checkpoint(other)),
             }

@@ -104,7 +104,7 @@ impl CheckpointCoordinator {
         self.reevaluate = false;
         self.head_dropped_for_min_pause = false;
         while let Some((&key, &head)) = self.queue.first_key_value() {
-            if self.triggering.is_some() {
+            if self.triggering.is_some() || self.job_failure_reported {
                 break;
             }
             if i64::from(self.cleaning) > self.config.max_concurrent {

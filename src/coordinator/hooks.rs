@@ -12,6 +12,10 @@ pub(super) struct Triggering {
     pub(super) id: CheckpointId,
     pub(super) kind: CheckpointKind,
     pub(super) acked: BTreeSet<HookId>,
+    /// A task FINISHED while the hooks ran (2.x records finished tasks): the checkpoint's plan
+    /// was computed at the trigger, so its trigger reaches a task that is gone and fails
+    /// (`CheckpointCoordinatorTest#testTasksFinishDuringTriggering`).
+    pub(super) task_finished: bool,
 }
 
 impl CheckpointCoordinator {
@@ -24,7 +28,9 @@ impl CheckpointCoordinator {
 
     /// `hook` acknowledged checkpoint `id` (its master state / coordinator checkpoint is done).
     /// When every hook has, the trigger phase ends: the tasks are triggered if the checkpoint is
-    /// still pending; if it was aborted meanwhile (e.g. expired), nothing is triggered and the
+    /// still pending and no task finished during the phase (2.x: if one did, the trigger to it
+    /// fails and the checkpoint is aborted with `TRIGGER_CHECKPOINT_FAILURE`, as in
+    /// `CheckpointCoordinatorTest#testTasksFinishDuringTriggering`); if it was aborted meanwhile (e.g. expired), nothing is triggered and the
     /// failure manager hears `TRIGGER_CHECKPOINT_FAILURE` for it (Flink's `onTriggerFailure`
     /// on a disposed checkpoint). Then queued requests are served. Stale acks are ignored.
     pub fn handle_master_hook_ack(&mut self, now_ms: u64, id: CheckpointId, hook: HookId) {
@@ -62,7 +68,7 @@ impl CheckpointCoordinator {
         let t = self.triggering.take().expect("a trigger in progress");
         let reason = CheckpointFailureReason::TriggerCheckpointFailure;
         match self.pending.get(&t.id) {
-            Some(_) if failed => self.abort(now_ms, t.id, reason, None),
+            Some(_) if failed || t.task_finished => self.abort(now_ms, t.id, reason, None),
             Some(p) => {
                 let (kind, timestamp_ms, stop) = (p.kind, p.trigger_ms, p.stop);
                 self.outputs.push_back(CoordinatorOutput::Trigger {

@@ -55,13 +55,19 @@ impl CheckpointCoordinator {
     /// finished only after that completed; after a stop-with-savepoint it is the synchronous
     /// savepoint, which 2.x does not store), and pending checkpoints that now have every other
     /// ack complete.
-    /// 1.11 keeps waiting (its checkpoints cannot complete once a task finished).
+    /// 1.11 keeps waiting (its checkpoints cannot complete once a task finished). A checkpoint
+    /// in its master-hook trigger phase is not completed here: its trigger has not reached the
+    /// tasks, and once the hooks answer it fails (see
+    /// [`CheckpointCoordinator::handle_master_hook_ack`]).
     pub fn handle_task_finished(&mut self, now_ms: u64, task: TaskId) {
         self.enter(now_ms);
         if self.profile.checkpoints_after_tasks_finish() && self.tasks.contains(&task) {
             let last = self.store.latest().into_iter().chain(&self.unstored_savepoint).max_by_key(|c| c.id);
             let state = last.and_then(|c| c.tasks.get(&task)).cloned().unwrap_or_default();
             self.finished.insert(task, state);
+            if let Some(t) = &mut self.triggering {
+                t.task_finished = true;
+            }
             let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
             for id in ids {
                 let in_trigger_phase = self.triggering.as_ref().is_some_and(|t| t.id == id);
@@ -103,6 +109,8 @@ impl CheckpointCoordinator {
     ) {
         if let Some(fail) = self.failure_manager.handle_checkpoint_failure(id, kind, reason, task) {
             self.outputs.push_back(CoordinatorOutput::FailJob(fail));
+            // Nothing queued is triggered until the host failed the job.
+            self.job_failure_reported = self.hold_on_job_failure;
         }
     }
 

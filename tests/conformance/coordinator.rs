@@ -49,6 +49,14 @@ enum Step {
     Trig,
     /// Renders `queue k1,k2,..` (the decider's queue in priority order).
     Queue,
+    /// Task `.0` reached FINISHED.
+    Finish(u32),
+    /// Task `.1` acknowledges checkpoint `.0`.
+    Ack(u64, u32),
+    /// The host fails the job on FailJob (a JobMaster): `hold_queue_on_job_failure`.
+    JobMasterHost,
+    /// The host handled the FailJob: job RESTARTING (view), then `job_failure_handled`.
+    JobFailed,
 }
 use RequestKind::{Manual, Periodic, PeriodicSavepoint, Savepoint};
 use Step::*;
@@ -157,6 +165,19 @@ fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) 
             HookAck(id, h) => c.handle_master_hook_ack(now, CheckpointId(*id), HookId(*h)),
             HookFail(id, h) => c.handle_master_hook_failure(now, CheckpointId(*id), HookId(*h)),
             QueueCap(n) => c.set_max_queued_requests(*n),
+            Finish(t) => c.handle_task_finished(now, TaskId(*t)),
+            JobMasterHost => c.hold_queue_on_job_failure(),
+            JobFailed => {
+                let view = ExecutionView {
+                    job_status: JobStatus::Restarting,
+                    all_tasks_running_or_finished: false,
+                    sources_running: false,
+                };
+                c.handle_execution_view(now, view, 0);
+                drain(&mut c, &mut lines);
+                c.job_failure_handled(now);
+            }
+            Ack(id, t) => c.handle_ack(now, CheckpointId(*id), TaskId(*t), TaskSnapshot::default()),
             Trig => lines.push(format!("triggering {}", c.is_triggering())),
             Queue => lines.push(format!(
                 "queue {}",
@@ -682,6 +703,8 @@ fn cases() -> Vec<Case> {
     cases.push(retained(JobStatus::Canceled, Retention::DeleteOnCancellation, true));
     cases.extend(trigger_phase_cases());
     cases.extend(plan_and_abort_cases());
+    cases.extend(finished_task_cases());
+    cases.extend(failed_job_queue_cases());
     cases
 }
 
@@ -957,6 +980,130 @@ fn plan_and_abort_cases() -> Vec<Case> {
                 &["abort-carries-latest 1"],
             )
         },
+    ]
+}
+
+/// Tasks that FINISHED before or during a trigger (issue 13 item 3). 2.x (checkpoints after
+/// tasks finish, on by default since 1.15): a finished task counts as acknowledged, and a
+/// trigger that reaches a task which finished after the plan was computed fails. Flink's
+/// `testTasksFinishDuringTriggering` finishes the task inside the trigger RPC; the core's
+/// trigger is synchronous without master hooks, so a hook holds the trigger phase open.
+fn finished_task_cases() -> Vec<Case> {
+    let f23 = |c: Case| Case { profiles: vec![F23], ..c };
+    vec![
+        f23(Case {
+            tasks: 3,
+            ..case(
+                flink(COORD, "testCheckpointTriggeredAfterSomeTasksFinishedIfAllowed", V2),
+                manual_only(),
+                vec![Up, Finish(0), Finish(1), Req(Manual), Ack(1, 2)],
+                &["trigger 1 ckpt", "complete 1 ckpt", "notify-complete 1"],
+                &["rejected manual NOT_ALL_REQUIRED_TASKS_RUNNING"],
+            )
+        }),
+        f23(Case {
+            tasks: 2,
+            ..case(
+                flink(COORD, "testTasksFinishDuringTriggering", V2),
+                manual_only(),
+                vec![Up, Hook(1), Req(Manual), Finish(0), HookAck(1, 1), Trig],
+                &[
+                    "trigger-hooks 1 ckpt",
+                    "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE",
+                    "notify-aborted 1",
+                    "triggering false",
+                ],
+                &["trigger 1 ckpt", "complete 1 ckpt"],
+            )
+        }),
+        // Every task finished while the hooks ran: nothing completes (the checkpoint never
+        // reached its tasks), the trigger fails when the hooks answer.
+        f23(Case {
+            tasks: 2,
+            ..case(
+                flink(COORD, "testTasksFinishDuringTriggering (every task finished)", V2),
+                manual_only(),
+                vec![Up, Hook(1), Req(Manual), Finish(0), Finish(1), Trig, HookAck(1, 1)],
+                &["trigger-hooks 1 ckpt", "triggering true", "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE"],
+                &["trigger 1 ckpt", "complete 1 ckpt"],
+            )
+        }),
+        // 1.11 declines checkpoints once a task finished: a finished task never acknowledges,
+        // the checkpoint waits for it (and expires); the trigger itself still goes out.
+        Case {
+            profiles: vec![F111],
+            tasks: 2,
+            ..case(
+                flink("CheckpointCoordinator", "receiveAcknowledgeMessage (a FINISHED task never acks)", V1),
+                manual_only(),
+                vec![Up, Hook(1), Req(Manual), Finish(0), HookAck(1, 1), Ack(1, 1)],
+                &["trigger-hooks 1 ckpt", "trigger 1 ckpt"],
+                &["complete 1 ckpt", "abort 1 ckpt TRIGGER_CHECKPOINT_FAILURE"],
+            )
+        },
+    ]
+}
+
+/// A request queued when the failure manager fails the job (issue 13 item 2). In Flink the
+/// `FailJobCallback` runs `failGlobal` on the JobMaster's main thread, and a queued request
+/// chosen after the abort (`abortPendingCheckpoint` → `executeQueuedRequest`) computes its plan
+/// on that thread afterwards (2.x `DefaultCheckpointPlanCalculator`; 1.11's trigger initialises
+/// its location on the IO executor first): the failing attempt's tasks are never triggered. The
+/// stopping scheduler fails the queued request with CHECKPOINT_COORDINATOR_SUSPEND; without
+/// periodic checkpoints (no deactivator) the request's trigger finds the tasks not RUNNING.
+fn failed_job_queue_cases() -> Vec<Case> {
+    let name = "abortPendingCheckpoint then failJob: the queued request after failGlobal";
+    vec![
+        // Flink's coordinator tests fail nothing in their FailJobCallback: the queued request
+        // is triggered right after the abort (`executeQueuedRequest`).
+        case(
+            flink(
+                "CheckpointCoordinator",
+                "abortPendingCheckpoint then failJob: a callback that fails nothing",
+                "1.11-2.x",
+            ),
+            manual_only(),
+            vec![Up, Req(Manual), Req(Manual), Decline(1, R::CheckpointDeclined)],
+            &["fail-job CHECKPOINT_DECLINED", "trigger 2 ckpt"],
+            &[],
+        ),
+        case(
+            flink("CheckpointCoordinator", name, "1.11-2.x"),
+            manual_only(),
+            vec![JobMasterHost, Up, Req(Manual), Req(Manual), Decline(1, R::CheckpointDeclined), Queue, JobFailed],
+            &[
+                "trigger 1 ckpt",
+                "abort 1 ckpt CHECKPOINT_DECLINED",
+                "fail-job CHECKPOINT_DECLINED",
+                "queue manual",
+                "sched-stop",
+                "rejected manual CHECKPOINT_COORDINATOR_SUSPEND",
+            ],
+            &["trigger 2 ckpt"],
+        ),
+        case(
+            flink("CheckpointCoordinator", "abortPendingCheckpoint then failJob: no periodic checkpoints", "1.11-2.x"),
+            CheckpointConfig { interval_ms: None, ..CheckpointConfig::default() },
+            vec![
+                JobMasterHost,
+                Up,
+                Req(Manual),
+                Req(Manual),
+                Decline(1, R::CheckpointDeclined),
+                Queue,
+                JobFailed,
+                Up,
+                Req(Manual),
+            ],
+            &[
+                "trigger 1 ckpt",
+                "fail-job CHECKPOINT_DECLINED",
+                "queue manual",
+                "rejected manual NOT_ALL_REQUIRED_TASKS_RUNNING",
+                "trigger 2 ckpt",
+            ],
+            &["trigger 3 ckpt"],
+        ),
     ]
 }
 
