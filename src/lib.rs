@@ -29,6 +29,7 @@ pub mod job;
 mod job_io;
 pub mod join;
 pub mod key_group;
+pub mod list_state_ops;
 pub mod operator;
 pub mod profile;
 pub mod reason;
