@@ -16,6 +16,7 @@
 //! | keyed aggregate, count window | keyed state, one handle per key-group range (`KeyGroupsStateHandle`), cut to each new range | `Keyed`/`Window` entries filtered by [`crate::key_group`] ranges |
 //! | Kafka offsets, 1.11 `FlinkKafkaConsumerBase` | union list state; each subtask keeps what `KafkaTopicPartitionAssigner` gives it | the union in every new subtask; owner `(start + partition) % p` with start 0 |
 //! | Kafka splits, 2.x `KafkaSource` (`SourceOperator`) | list state, split round robin (`RoundRobinOperatorStateRepartitioner`) | [`repartition_split`] of the (partition, offset) entries |
+//! | user operator list state (`CheckpointedFunction`) | split / union / broadcast by its `OperatorStateHandle.Mode` | `UserList` by [`split_user_list`]; `SharedList` union by [`place_union`] (restored as the vertex's concatenation, [`union_entries`], on every restore), broadcast `i % p_old` |
 //! | 2PC sink `TwoPhaseCommitSinkFunction` (and Sink V2 committables) | list state, one entry per old subtask, split round robin | [`repartition_split`] of the entries; several land as [`OperatorState::List`] |
 //!
 //! # Wiring it into a host (what the world calls at a restore with other parallelism)
