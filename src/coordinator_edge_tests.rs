@@ -250,6 +250,8 @@ fn a_task_finished_by_a_stop_keeps_its_savepoint_state() {
     c.request(80, RequestKind::Manual);
     drain(&mut c, 80);
     assert_eq!(finished_state(&mut c, 90, 4), 1, "after a failover: the store's newest checkpoint");
+}
+
 /// Every task FINISHED while a checkpoint waited for its master hook (the mutation score's
 /// open finding: the invariant used to panic, "acked by every unfinished task but still
 /// pending"). 2.x: the checkpoint stays pending (it never reached its tasks) until the hook

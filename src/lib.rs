@@ -30,6 +30,7 @@ mod job_io;
 pub mod join;
 pub mod key_group;
 mod names;
+pub mod list_state_ops;
 pub mod operator;
 pub mod profile;
 pub mod reason;

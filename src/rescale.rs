@@ -16,6 +16,7 @@
 //! | keyed aggregate, count window | keyed state, one handle per key-group range (`KeyGroupsStateHandle`), cut to each new range | `Keyed`/`Window` entries filtered by [`crate::key_group`] ranges |
 //! | Kafka offsets, 1.11 `FlinkKafkaConsumerBase` | union list state; each subtask keeps what `KafkaTopicPartitionAssigner` gives it | the union in every new subtask; owner `(start + partition) % p` with start 0 |
 //! | Kafka splits, 2.x `KafkaSource` (`SourceOperator`) | list state, split round robin (`RoundRobinOperatorStateRepartitioner`) | [`repartition_split`] of the (partition, offset) entries |
+//! | user operator list state (`CheckpointedFunction`) | split / union / broadcast by its `OperatorStateHandle.Mode` | `UserList` by [`split_user_list`]; `SharedList` union by [`place_union`] (restored as the vertex's concatenation, [`union_entries`], on every restore), broadcast `i % p_old` |
 //! | 2PC sink `TwoPhaseCommitSinkFunction` (and Sink V2 committables) | list state, one entry per old subtask, split round robin | [`repartition_split`] of the entries; several land as [`OperatorState::List`] |
 //!
 //! # Wiring it into a host (what the world calls at a restore with other parallelism)
@@ -319,6 +320,8 @@ fn kind_name(st: &OperatorState) -> &'static str {
         OperatorState::EventWindow(_) => "event window",
         OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_) => "two-phase commit",
         OperatorState::UserList(_) => "user list",
+        OperatorState::SharedList { mode: ListMode::Broadcast, .. } => "broadcast state",
+        OperatorState::SharedList { .. } => "union list",
         OperatorState::Join(_) => "join",
     }
 }
@@ -428,6 +431,7 @@ pub fn assign(
             }
             OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_) => rescale_two_phase_commit(&states, new_p),
             OperatorState::UserList(_) => split_user_list(&states, new_p),
+            OperatorState::SharedList { mode, .. } => rescale_shared(&states, *mode, new_p),
             OperatorState::None => unreachable!("found a stateful entry"),
         };
         for (i, st) in new_states.into_iter().enumerate() {
@@ -630,6 +634,60 @@ pub fn split_user_list(states: &[&OperatorState], new_p: u32) -> Vec<OperatorSta
     (0..p).map(|i| OperatorState::UserList(rest.by_ref().take(base + usize::from(i < extra)).collect())).collect()
 }
 
+/// The entries of a [`OperatorState::SharedList`] (none for any other state).
+fn shared_entries(st: &OperatorState) -> Vec<Value> {
+    match st {
+        OperatorState::SharedList { entries, .. } => entries.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Union or broadcast list state of a user operator on a rescale. Union: the old subtasks'
+/// lists are placed by [`place_union`] (every new subtask restores the concatenation over its
+/// vertex, [`union_entries`], as on any restore); broadcast: new subtask `i` gets the copy of
+/// the `i % k`-th old subtask that reported the state (`repartition_broadcast`).
+fn rescale_shared(states: &[&OperatorState], mode: ListMode, new_p: u32) -> Vec<OperatorState> {
+    let parts = match mode {
+        ListMode::Broadcast => {
+            let reported: Vec<Option<Vec<Value>>> = states
+                .iter()
+                .map(|st| matches!(st, OperatorState::SharedList { .. }).then(|| shared_entries(st)))
+                .collect();
+            repartition_broadcast(&reported, new_p)
+        }
+        _ => place_union(&states.iter().map(|st| shared_entries(st)).collect::<Vec<_>>(), new_p),
+    };
+    parts.into_iter().map(|entries| OperatorState::SharedList { mode, entries }).collect()
+}
+
+/// Where a rescale keeps the old subtasks' union list state: new subtask `j` holds old subtask
+/// `j`'s list, the last new subtask also the lists of the old subtasks beyond it, so that the
+/// concatenation over the new subtasks, in order, is the concatenation over the old ones (what
+/// Flink's `RoundRobinOperatorStateRepartitioner.repartitionUnionState` hands every subtask).
+pub fn place_union<T: Clone>(old: &[Vec<T>], new_parallelism: u32) -> Vec<Vec<T>> {
+    let n = new_parallelism.max(1) as usize;
+    let mut out: Vec<Vec<T>> = vec![Vec::new(); n];
+    for (j, list) in old.iter().enumerate() {
+        out[j.min(n - 1)].extend(list.iter().cloned());
+    }
+    out
+}
+
+/// What a subtask restores from a union list state at chain slot `slot`: the entries every
+/// task of its vertex (`peers`, in subtask order) contributes to `cp`, concatenated. Flink
+/// redistributes union state on every restore, also at unchanged parallelism
+/// (`RoundRobinOperatorStateRepartitioner.repartitionState`).
+pub fn union_entries(cp: &CompletedCheckpoint, peers: &[crate::ids::TaskId], slot: usize) -> Vec<Value> {
+    peers
+        .iter()
+        .filter_map(|t| cp.tasks.get(t).and_then(|s| s.operators.get(slot)))
+        .flat_map(|st| match st {
+            OperatorState::SharedList { mode: ListMode::Union, entries } => entries.clone(),
+            _ => Vec::new(),
+        })
+        .collect()
+}
+
 /// In-flight channel state moves only when no operator changes parallelism (then old task ->
 /// new task is the same for every operator); declared padding moves with the operators: each
 /// new task gets an even share of the padding of the old tasks that held its first operator.
@@ -708,6 +766,7 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
         let mut old_parts = BTreeMap::new();
         let mut old_entries = Vec::new();
         let (mut old_list, mut new_list) = (Vec::new(), Vec::new());
+        let (mut old_shared, mut new_shared) = (Vec::new(), Vec::new());
         for st in &before {
             match st {
                 OperatorState::Keyed(m) => old_keys.extend(m.iter().map(|(k, v)| (k.clone(), format!("{v:?}")))),
@@ -718,6 +777,7 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
                 OperatorState::TwoPhaseCommit { .. } => old_entries.push((*st).clone()),
                 OperatorState::List(v) => old_entries.extend(v.iter().cloned()),
                 OperatorState::UserList(v) => old_list.extend(v.iter().cloned()),
+                OperatorState::SharedList { mode, entries } => old_shared.push((*mode, entries.clone())),
                 OperatorState::None => {}
             }
         }
@@ -755,9 +815,11 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
                 OperatorState::TwoPhaseCommit { .. } => new_entries.push((*st).clone()),
                 OperatorState::List(v) => new_entries.extend(v.iter().cloned()),
                 OperatorState::UserList(v) => new_list.extend(v.iter().cloned()),
+                OperatorState::SharedList { mode, entries } => new_shared.push((*mode, entries.clone())),
                 _ => {}
             }
         }
+        check_shared(&op.uid, &old_shared, &new_shared);
         assert_eq!(old_list, new_list, "{}: user list state lost, duplicated or reordered", op.uid);
         assert_eq!(old_keys, new_keys, "{}: keyed state lost or invented", op.uid);
         assert_eq!(old_entries.len(), new_entries.len(), "{}: 2pc entries lost or duplicated", op.uid);
@@ -785,6 +847,21 @@ pub fn check_assignment(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayo
                 assert_eq!(readers.get(p), Some(&1), "{}: {p} read by {:?} subtasks", op.uid, readers.get(p));
             }
         }
+    }
+}
+
+/// Union list state: the new subtasks together hold every old entry once, in order; broadcast
+/// state: new subtask `i` holds old subtask `i % p_old`'s copy.
+fn check_shared(uid: &str, old: &[(ListMode, Vec<Value>)], new: &[(ListMode, Vec<Value>)]) {
+    let Some((mode, _)) = old.first() else { return };
+    let all = |v: &[(ListMode, Vec<Value>)]| v.iter().flat_map(|(_, e)| e.clone()).collect::<Vec<_>>();
+    match mode {
+        ListMode::Broadcast => {
+            for (i, (_, e)) in new.iter().enumerate() {
+                assert_eq!(e, &old[i % old.len()].1, "{uid}: broadcast state of new subtask {i} is not a copy");
+            }
+        }
+        _ => assert_eq!(all(old), all(new), "{uid}: union list state lost, duplicated or reordered"),
     }
 }
 

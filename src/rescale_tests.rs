@@ -39,7 +39,7 @@ fn count_spec(first: u32, subtask: u32, p: u32, attempt: u32, profile: Profile) 
         profile,
         variant: Variant::Correct,
         padding_bytes: 0,
-        source_peers: vec![],
+        vertex_peers: vec![],
     }
 }
 
@@ -185,7 +185,7 @@ fn source_tasks_restore_their_partitions() {
             profile,
             variant: Variant::Correct,
             padding_bytes: 0,
-            source_peers: (0..p).map(|j| TaskId(first + j)).collect(),
+            vertex_peers: (0..p).map(|j| TaskId(first + j)).collect(),
         };
         let layout = |first: u32, p: u32| JobLayout {
             operators: vec![OperatorLayout {
@@ -292,4 +292,36 @@ fn user_list_state_is_split_evenly() {
     assert_eq!(split_user_list(&[&a, &b], 3), vec![l(&[1, 2]), l(&[3, 4]), l(&[5])]);
     assert_eq!(split_user_list(&[&a, &b], 1), vec![l(&[1, 2, 3, 4, 5])]);
     assert_eq!(split_user_list(&[&a], 4), vec![l(&[1]), l(&[2]), l(&[3]), l(&[])]);
+}
+
+#[test]
+fn union_and_broadcast_list_state_on_rescale() {
+    let ints = |v: &[i64]| v.iter().map(|i| Value::Int(*i)).collect::<Vec<_>>();
+    let sh = |mode, v: &[i64]| OperatorState::SharedList { mode, entries: ints(v) };
+    let (a, b) = (sh(ListMode::Union, &[1, 2, 3]), sh(ListMode::Union, &[4, 5]));
+    // Union: the old lists stay placed so that the new subtasks together hold each entry once.
+    assert_eq!(
+        rescale_shared(&[&a, &b], ListMode::Union, 3),
+        vec![sh(ListMode::Union, &[1, 2, 3]), sh(ListMode::Union, &[4, 5]), sh(ListMode::Union, &[])]
+    );
+    assert_eq!(rescale_shared(&[&a, &b], ListMode::Union, 1), vec![sh(ListMode::Union, &[1, 2, 3, 4, 5])]);
+    assert_eq!(place_union(&[ints(&[1]), ints(&[2]), ints(&[3])], 2), vec![ints(&[1]), ints(&[2, 3])]);
+    // Broadcast: new subtask i gets old subtask i % p_old's copy.
+    let (c, d) = (sh(ListMode::Broadcast, &[7]), sh(ListMode::Broadcast, &[8, 9]));
+    assert_eq!(rescale_shared(&[&c, &d], ListMode::Broadcast, 3), vec![c.clone(), d.clone(), c.clone()]);
+    // Every restore of a union state reads the whole vertex, in subtask order.
+    let cp = CompletedCheckpoint {
+        tasks: [(TaskId(0), a.clone()), (TaskId(1), b.clone())]
+            .into_iter()
+            .map(|(t, st)| (t, TaskSnapshot { operators: vec![OperatorState::None, st], ..TaskSnapshot::default() }))
+            .collect(),
+        id: CheckpointId(1),
+        kind: CheckpointKind::Checkpoint,
+        trigger_ms: 0,
+        completed_ms: 0,
+        size_bytes: 0,
+        external: false,
+    };
+    assert_eq!(union_entries(&cp, &[TaskId(0), TaskId(1)], 1), ints(&[1, 2, 3, 4, 5]));
+    assert_eq!(union_entries(&cp, &[TaskId(1)], 1), ints(&[4, 5]));
 }

@@ -2,6 +2,7 @@
 
 use crate::ids::{ChannelId, CheckpointId, Offset, PartitionId};
 use crate::record::{Record, Value};
+use crate::rescale::ListMode;
 use crate::window::EventWindowState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -48,6 +49,18 @@ pub enum OperatorState {
     /// `getListState`): its entries; on a rescale the entries of every old subtask are split
     /// evenly over the new subtasks (`RoundRobinOperatorStateRepartitioner`, SPLIT_DISTRIBUTE).
     UserList(Vec<Value>),
+    /// Operator list state of a non-keyed user operator that Flink redistributes to more than
+    /// one subtask: `getUnionListState` ([`ListMode::Union`]: every subtask restores the entries
+    /// of all subtasks, on every restore) or `getBroadcastState` ([`ListMode::Broadcast`]: new
+    /// subtask `i` restores old subtask `i % p_old`'s copy). `entries` are the ones this subtask
+    /// contributes (its own snapshot; after a rescale, the old subtasks' lists placed on it, see
+    /// [`crate::rescale::place_union`]). Never [`ListMode::SplitDistribute`] (that is `UserList`).
+    SharedList {
+        /// Union or broadcast.
+        mode: ListMode,
+        /// The entries this subtask contributes.
+        entries: Vec<Value>,
+    },
     /// An event-time join (`join.rs`): buffered elements of both sides and cleanup / window
     /// timers, keyed state (Flink's `MapState` buffers and the timer service); never the watermark.
     Join(crate::join::JoinState),
@@ -66,7 +79,9 @@ impl OperatorState {
                 24 * (pending.len() as u64 + current.is_some() as u64)
             }
             OperatorState::List(entries) => entries.iter().map(OperatorState::size_bytes).sum(),
-            OperatorState::UserList(entries) => entries.iter().map(Value::size_bytes).sum(),
+            OperatorState::UserList(entries) | OperatorState::SharedList { entries, .. } => {
+                entries.iter().map(Value::size_bytes).sum()
+            }
             OperatorState::Join(st) => st.size_bytes(),
         }
     }

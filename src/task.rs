@@ -20,6 +20,7 @@ use crate::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
 use crate::operator::{key_group_route, key_of, LifecycleHook, Operator, OperatorContext, SurvivingCounters};
 use crate::reason::CheckpointFailureReason;
 use crate::record::{Barrier, Lineage, LogRecord, Record, StreamElement, Value};
+use crate::rescale::ListMode;
 use crate::sink::{PrintSink, SinkEvent, SinkOutput, TwoPhaseCommitSink, TxnTimeoutPolicy};
 use crate::source::{LineSource, LogSource, StartupMode};
 use crate::state::{OperatorState, TaskSnapshot, TxnId};
@@ -170,7 +171,7 @@ impl Task {
                     LogSource::new(spec.subtask, spec.parallelism, *partitions, spec.profile, *startup, spec.variant);
                 s.set_first_partition(first);
                 let union: Option<Vec<&OperatorState>> = restore.map(|cp| {
-                    spec.source_peers
+                    spec.vertex_peers
                         .iter()
                         .filter_map(|t| cp.tasks.get(t))
                         .filter_map(|snap| snap.operators.first())
@@ -235,6 +236,14 @@ impl Task {
                 if let Some(st) = snap.operators.get(i + 1) {
                     if variant == Variant::WindowStateNotRestored && matches!(st, OperatorState::EventWindow(_)) {
                         continue;
+                    }
+                    if let (OperatorState::SharedList { mode: ListMode::Union, .. }, Some(cp)) = (st, restore) {
+                        // Union list state: every subtask restores every subtask's entries.
+                        if variant != Variant::UnionListAsSplit {
+                            let entries = crate::rescale::union_entries(cp, &spec.vertex_peers, i + 1);
+                            op.operator.restore(&OperatorState::SharedList { mode: ListMode::Union, entries });
+                            continue;
+                        }
                     }
                     op.operator.restore(st);
                 }

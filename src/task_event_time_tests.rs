@@ -31,7 +31,7 @@ fn spec(head: HeadSpec, chain: Vec<ChainedOperator>, tail: TailSpec) -> TaskSpec
         profile: Profile::Flink23,
         variant: Variant::Correct,
         padding_bytes: 0,
-        source_peers: vec![TaskId(0)],
+        vertex_peers: vec![TaskId(0)],
     }
 }
 

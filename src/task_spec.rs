@@ -136,8 +136,9 @@ pub struct TaskSpec {
     pub variant: Variant,
     /// Extra modelled state size added to every snapshot of this task.
     pub padding_bytes: u64,
-    /// Tasks of the same source vertex (for union offset state on restore).
-    pub source_peers: Vec<TaskId>,
+    /// Every task of this task's vertex, in subtask order (union list state on restore: the
+    /// 1.11 Kafka source's offsets, a user operator's `getUnionListState`).
+    pub vertex_peers: Vec<TaskId>,
 }
 
 /// What the task asks its host to do.

@@ -224,7 +224,7 @@ fn task_spec(profile: Profile, source: bool) -> TaskSpec {
         profile,
         variant: Variant::Correct,
         padding_bytes: 0,
-        source_peers: vec![TaskId(0)],
+        vertex_peers: vec![TaskId(0)],
     }
 }
 

@@ -272,7 +272,7 @@ mod tests {
             profile: crate::Profile::Flink23,
             variant,
             padding_bytes: 0,
-            source_peers: vec![],
+            vertex_peers: vec![],
         };
         let e = BTreeMap::new();
         crate::task::Task::new(spec, 0, None, &e, &e, &mut SurvivingCounters::default())

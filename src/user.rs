@@ -41,6 +41,7 @@
 use crate::ids::{CheckpointId, PartitionId};
 use crate::operator::{Operator, OperatorContext, OperatorKind, UserException};
 use crate::record::{Record, Value};
+use crate::rescale::ListMode;
 use crate::state::OperatorState;
 use crate::watermark::Watermark;
 use std::collections::BTreeMap;
@@ -133,6 +134,15 @@ pub trait UserOperator: fmt::Debug + Send + Sync {
         false
     }
 
+    /// How Flink redistributes the list state on restore (Flink's `OperatorStateHandle.Mode`):
+    /// [`ListMode::SplitDistribute`] (`getListState`, the default), [`ListMode::Union`]
+    /// (`getUnionListState`: every subtask restores every subtask's entries, on every restore) or
+    /// [`ListMode::Broadcast`] (`getBroadcastState`: new subtask `i` restores old subtask
+    /// `i % p_old`'s copy). Read only when [`has_list_state`](UserOperator::has_list_state).
+    fn list_state_mode(&self) -> ListMode {
+        ListMode::SplitDistribute
+    }
+
     /// The list state's entries for a checkpoint (`snapshotState` filling the `ListState`).
     fn snapshot_list(&self) -> Vec<Value> {
         Vec::new()
@@ -174,7 +184,10 @@ pub(crate) fn deliver_watermark(u: &mut dyn UserOperator, wm: Watermark, out: &m
 pub(crate) fn state_of(u: Option<&dyn UserOperator>) -> OperatorState {
     match u {
         Some(u) if u.is_keyed() => OperatorState::Keyed(u.snapshot()),
-        Some(u) if u.has_list_state() => OperatorState::UserList(u.snapshot_list()),
+        Some(u) if u.has_list_state() => match u.list_state_mode() {
+            ListMode::SplitDistribute => OperatorState::UserList(u.snapshot_list()),
+            mode => OperatorState::SharedList { mode, entries: u.snapshot_list() },
+        },
         _ => OperatorState::None,
     }
 }
@@ -185,6 +198,7 @@ pub(crate) fn restore_state(u: &mut dyn UserOperator, state: &OperatorState) {
     match state {
         OperatorState::Keyed(m) if u.is_keyed() => u.restore(m),
         OperatorState::UserList(entries) if !u.is_keyed() => u.restore_list(entries),
+        OperatorState::SharedList { entries, .. } if !u.is_keyed() => u.restore_list(entries),
         OperatorState::None => {}
         st => panic!("cannot restore user operator `{}` from {st:?}", u.name()),
     }
@@ -457,9 +471,13 @@ impl UserOperator for Operator {
         self.user().is_some_and(|u| u.has_list_state())
     }
 
+    fn list_state_mode(&self) -> ListMode {
+        self.user().map_or(ListMode::SplitDistribute, |u| u.list_state_mode())
+    }
+
     fn snapshot_list(&self) -> Vec<Value> {
         match Operator::snapshot(self) {
-            OperatorState::UserList(v) => v,
+            OperatorState::UserList(v) | OperatorState::SharedList { entries: v, .. } => v,
             _ => Vec::new(),
         }
     }

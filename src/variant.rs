@@ -58,11 +58,16 @@ pub enum Variant {
     /// After a restore, left elements no longer meet the right elements buffered before the
     /// checkpoint, so their joined rows are lost.
     JoinSnapshotWithoutRight,
+    /// A restored union list state (`getUnionListState`) gets only its own subtask's entries,
+    /// as if it were split list state: Flink's `RoundRobinOperatorStateRepartitioner` hands
+    /// every subtask the union of all subtasks' entries on every restore, also at unchanged
+    /// parallelism. Caught by the `state` checker.
+    UnionListAsSplit,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 16] = [
+    pub const ALL: [Variant; 17] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -79,6 +84,7 @@ impl Variant {
         Variant::WindowStateNotRestored,
         Variant::SourceEmitsAfterStop,
         Variant::JoinSnapshotWithoutRight,
+        Variant::UnionListAsSplit,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -31,7 +31,7 @@ fn task(gates: &[u32], handler: HandlerKind) -> Task {
         profile: Profile::Flink23,
         variant: Variant::Correct,
         padding_bytes: 0,
-        source_peers: vec![],
+        vertex_peers: vec![],
     };
     let e = BTreeMap::new();
     Task::new(spec, 0, None, &e, &e, &mut SurvivingCounters::default())

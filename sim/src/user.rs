@@ -186,6 +186,18 @@ impl Registry {
         self.operators.get(name)
     }
 
+    /// The factory a scenario's `function = name` resolves to: the one registered under `name`,
+    /// else the core's built-in operator of that name (`ckptsim::list_state_ops`, which every
+    /// registry knows, so the `ckptsim` command runs them too).
+    pub fn operator_or_builtin(&self, name: &str) -> Option<UserOperatorFactory> {
+        if let Some(f) = self.operators.get(name) {
+            return Some(f.clone());
+        }
+        ckptsim::list_state_ops::builtin_operator(name)?;
+        let name = name.to_string();
+        Some(Arc::new(move || ckptsim::list_state_ops::builtin_operator(&name).expect("a built-in name")))
+    }
+
     /// Registered operator names, sorted.
     pub fn operator_names(&self) -> Vec<&str> {
         self.operators.keys().map(String::as_str).collect()
@@ -207,9 +219,9 @@ impl Registry {
     pub fn resolve(&self, spec: &mut JobSpec) {
         for o in &mut spec.operators {
             if let OpKind::User(u) = &mut o.kind {
-                if let Some(f) = self.operators.get(&u.name) {
+                if let Some(f) = self.operator_or_builtin(&u.name) {
                     u.keyed = f().is_keyed();
-                    u.factory = Some(f.clone());
+                    u.factory = Some(f);
                 }
             }
             if let Some(u) = &mut o.user_source {
@@ -438,13 +450,16 @@ pub fn check_user_operators(
             continue;
         }
         let OperatorKindSpec::User { function } = &o.kind else { continue };
-        let Some(f) = registry.operator(function) else {
+        let Some(f) = registry.operator_or_builtin(function) else {
             let known = registry.operator_names();
+            let builtin = ckptsim::list_state_ops::BUILTIN_NAMES.join(", ");
             let known = if known.is_empty() {
-                "no user operators are registered (the `ckptsim` command has none: run it from Rust with a Registry)"
-                    .to_string()
+                format!(
+                    "no user operators are registered (the `ckptsim` command has none: run it from Rust with a \
+                     Registry); built in: {builtin}"
+                )
             } else {
-                format!("registered: {}", known.join(", "))
+                format!("registered: {}; built in: {builtin}", known.join(", "))
             };
             return Err(scenario::error_at_key(
                 file,

@@ -12,6 +12,7 @@ mod coordinator;
 pub mod counts;
 mod exactly_once;
 pub mod joins;
+mod list_rescale;
 mod liveness;
 mod offsets;
 pub mod order;

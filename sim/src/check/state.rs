@@ -206,7 +206,7 @@ fn restored_lists(run: &RunResult, anomalies: &mut Vec<String>) -> usize {
             ));
         }
     }
-    run.restored_lists.len()
+    run.restored_lists.len().max(super::list_rescale::list_rescales(run, anomalies))
 }
 
 /// The first position of each value in a key's reference sequence, as the sequence's positions

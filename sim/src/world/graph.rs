@@ -296,7 +296,7 @@ impl Graph {
             profile: spec.profile,
             variant: spec.variant,
             padding_bytes,
-            source_peers: if first.kind.is_source() { self.vertex_tasks(vi) } else { vec![] },
+            vertex_peers: self.vertex_tasks(vi),
         }
     }
 }

@@ -56,6 +56,7 @@ use ckptsim::job::{JobMaster, JobOutput, JobParams};
 use ckptsim::operator::SurvivingCounters;
 use ckptsim::reason::CheckpointFailureReason;
 use ckptsim::record::{Barrier, Lineage, LogRecord, Record, StopMode, StreamElement, Value};
+use ckptsim::rescale::ListMode;
 use ckptsim::sink::{SinkOutput, TxnStore};
 use ckptsim::state::TaskSnapshot;
 use ckptsim::status::{ExecutionState, JobStatus};
@@ -353,6 +354,23 @@ impl World {
             // A task snapshot's slots: the head, the chained operators, the tail.
             let stored = match states.get(i + 1) {
                 Some(ckptsim::state::OperatorState::UserList(v)) => v.clone(),
+                Some(ckptsim::state::OperatorState::SharedList { mode: ListMode::Broadcast, entries }) => {
+                    entries.clone()
+                }
+                // Union list state: what every subtask of the vertex stored, in subtask order
+                // (Flink hands each subtask the union on every restore).
+                Some(ckptsim::state::OperatorState::SharedList { .. }) => {
+                    let vertex = self.graph.task_vertex[t.id().0 as usize].0;
+                    let mut all = Vec::new();
+                    for peer in self.graph.vertex_tasks(vertex) {
+                        if let Some(ckptsim::state::OperatorState::SharedList { entries, .. }) =
+                            cp.tasks.get(&peer).and_then(|s| s.operators.get(i + 1))
+                        {
+                            all.extend(entries.iter().cloned());
+                        }
+                    }
+                    all
+                }
                 _ => Vec::new(),
             };
             let now = self.now();

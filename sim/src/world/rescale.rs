@@ -67,6 +67,9 @@ pub struct RescaleRecord {
     pub keys: BTreeMap<String, BTreeMap<Value, KeyMove>>,
     /// Per new source subtask, the restored partitions it reads (from their restored offsets).
     pub source_partitions: BTreeMap<u32, Vec<u32>>,
+    /// Per user operator name with operator list state: its redistribution mode and what each
+    /// old subtask stored in the restored checkpoint (before `assign` cut it), in subtask order.
+    pub lists: BTreeMap<String, (ListMode, Vec<Vec<Value>>)>,
 }
 
 impl RescaleRecord {
@@ -281,6 +284,33 @@ fn key_moves(
     out
 }
 
+/// Per operator of `old` with user list state, its mode and every old subtask's entries in `cp`.
+fn list_moves(cp: &CompletedCheckpoint, old: &JobLayout) -> BTreeMap<String, (ListMode, Vec<Vec<Value>>)> {
+    let mut out = BTreeMap::new();
+    for op in &old.operators {
+        let mut mode = None;
+        let lists: Vec<Vec<Value>> = op
+            .slots
+            .iter()
+            .map(|&(task, index)| match cp.tasks.get(&task).and_then(|s| s.operators.get(index)) {
+                Some(OperatorState::UserList(v)) => {
+                    mode = Some(ListMode::SplitDistribute);
+                    v.clone()
+                }
+                Some(OperatorState::SharedList { mode: m, entries }) => {
+                    mode = Some(*m);
+                    entries.clone()
+                }
+                _ => Vec::new(),
+            })
+            .collect();
+        if let Some(m) = mode {
+            out.insert(op.uid.clone(), (m, lists));
+        }
+    }
+    out
+}
+
 /// The planted bug `rescale-keyed-by-subtask`: new subtask `i` restores old subtask `i`'s
 /// keyed state (nothing when the old job had fewer subtasks), whatever its key groups; an
 /// event-time join's buffers and timers alike.
@@ -357,6 +387,7 @@ pub(super) fn resume_rescaled(
             error: None,
             keys: BTreeMap::new(),
             source_partitions: BTreeMap::new(),
+            lists: BTreeMap::new(),
         };
         for (o, n) in w.spec.operators.iter().zip(&new_spec.operators) {
             if !matches!(o.kind, crate::spec::OpKind::KeyBy | crate::spec::OpKind::Rebalance) {
@@ -378,6 +409,7 @@ pub(super) fn resume_rescaled(
             }
         };
         record.keys = key_moves(&cp, &old, &new, &rescaled);
+        record.lists = list_moves(&cp, &old);
         for (task, parts) in &rescaled.source_partitions {
             let subtask = new_graph.task_vertex[task.0 as usize].1;
             record.source_partitions.insert(subtask, parts.iter().map(|p| p.0).collect());

@@ -1,0 +1,142 @@
+//! Built-in non-keyed operators with operator list state in each of Flink's three redistribution modes (split, union, broadcast), for scenarios that port Flink's `RescalingITCase`.
+//!
+//! [`CounterPartitions`] follows the shape of the operator Flink's `RescalingITCase` rescales in
+//! its partitioned-operator-state tests (`PartitionedStateSource`): it counts the records its
+//! subtask saw and keeps that count in its list state cut into [`CounterPartitions::PARTS`]
+//! entries whose sum is the count. On restore its count is the sum of the entries it is handed,
+//! so the count a new subtask starts from says which entries it got:
+//!
+//! * split (`getListState`): the new subtasks' counts add up to the old subtasks' counts;
+//! * union (`getUnionListState`): every new subtask starts from the sum of all old counts;
+//! * broadcast (`getBroadcastState`): new subtask `i` starts from old subtask `i % p_old`'s count.
+//!
+//! Records pass through unchanged, so the rest of the job (keyed state, a two-phase-commit sink)
+//! is judged as usual. A scenario names the operator as a user operator that needs no registry:
+//! `kind = "user"` with `function` one of [`BUILTIN_NAMES`] (a registered operator of the same
+//! name wins).
+//!
+//! The list state is the list the operator holds, as in Flink (a restored `ListState` holds the
+//! restored entries until the next `snapshotState` rewrites it): after a restore it keeps the
+//! handed entries until its next record, which re-cuts the new count into `PARTS` entries.
+
+use crate::operator::{OperatorContext, UserException};
+use crate::record::{Record, Value};
+use crate::rescale::ListMode;
+use crate::user::UserOperator;
+
+/// The names of the built-in list-state operators (`kind = "user"`, `function = ...`), one per
+/// mode: split, union, broadcast.
+pub const BUILTIN_NAMES: [&str; 3] = ["counter_partitions", "counter_partitions_union", "counter_partitions_broadcast"];
+
+/// Counts its records; keeps the count as list state in `PARTS` entries (module docs).
+#[derive(Clone, Debug)]
+pub struct CounterPartitions {
+    mode: ListMode,
+    /// The list state: entries whose sum is the count.
+    parts: Vec<Value>,
+}
+
+impl CounterPartitions {
+    /// Entries the count is cut into at a snapshot (Flink's test uses 7).
+    pub const PARTS: i64 = 7;
+
+    /// The operator with an empty list, redistributed by `mode`.
+    pub fn new(mode: ListMode) -> Self {
+        CounterPartitions { mode, parts: Vec::new() }
+    }
+
+    /// The count: the sum of the list's integer entries.
+    pub fn count(&self) -> i64 {
+        self.parts.iter().map(|v| if let Value::Int(n) = v { *n } else { 0 }).sum()
+    }
+
+    /// `count` cut into `PARTS` entries, the first `count % PARTS` of them one larger.
+    pub fn cut(count: i64) -> Vec<Value> {
+        let (base, extra) = (count / Self::PARTS, count % Self::PARTS);
+        (0..Self::PARTS).map(|i| Value::Int(base + i64::from(i < extra))).collect()
+    }
+}
+
+/// A fresh built-in operator by scenario name (None: not a built-in name).
+pub fn builtin_operator(name: &str) -> Option<Box<dyn UserOperator>> {
+    let mode = match name {
+        "counter_partitions" => ListMode::SplitDistribute,
+        "counter_partitions_union" => ListMode::Union,
+        "counter_partitions_broadcast" => ListMode::Broadcast,
+        _ => return None,
+    };
+    Some(Box::new(CounterPartitions::new(mode)))
+}
+
+impl UserOperator for CounterPartitions {
+    fn name(&self) -> &str {
+        match self.mode {
+            ListMode::SplitDistribute => BUILTIN_NAMES[0],
+            ListMode::Union => BUILTIN_NAMES[1],
+            ListMode::Broadcast => BUILTIN_NAMES[2],
+        }
+    }
+
+    fn process(
+        &mut self,
+        _: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
+        self.parts = Self::cut(self.count() + 1);
+        out.push(rec);
+        Ok(())
+    }
+
+    fn has_list_state(&self) -> bool {
+        true
+    }
+
+    fn list_state_mode(&self) -> ListMode {
+        self.mode
+    }
+
+    fn snapshot_list(&self) -> Vec<Value> {
+        self.parts.clone()
+    }
+
+    fn restore_list(&mut self, entries: &[Value]) {
+        self.parts = entries.to_vec();
+    }
+
+    fn invariants(&self) {
+        assert!(self.parts.iter().all(|v| matches!(v, Value::Int(n) if *n >= 0)), "counter parts are counts");
+    }
+
+    fn box_clone(&self) -> Box<dyn UserOperator> {
+        Box::new(self.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cut_sums_to_the_count_and_is_even() {
+        for n in [0, 1, 6, 7, 8, 500] {
+            let parts = CounterPartitions::cut(n);
+            assert_eq!(parts.len(), 7);
+            let v: Vec<i64> = parts.iter().map(|p| if let Value::Int(x) = p { *x } else { -1 }).collect();
+            assert_eq!(v.iter().sum::<i64>(), n);
+            assert!(v.iter().max().unwrap() - v.iter().min().unwrap() <= 1);
+        }
+    }
+
+    #[test]
+    fn builtins_by_name_and_mode() {
+        for (name, mode) in BUILTIN_NAMES.iter().zip([ListMode::SplitDistribute, ListMode::Union, ListMode::Broadcast])
+        {
+            let op = builtin_operator(name).expect("built in");
+            assert_eq!(op.name(), *name);
+            assert_eq!(op.list_state_mode(), mode);
+            assert!(op.has_list_state() && !op.is_keyed());
+        }
+        assert!(builtin_operator("counter").is_none());
+    }
+}
