@@ -811,3 +811,29 @@ fn timed_out_checkpoint_triggers_with_an_unaligned_barrier() {
     }
     assert_eq!(triggered, vec![(CheckpointId(1), Alignment::Unaligned, true)]);
 }
+
+// --- Mutation-score tests (issue 14, session 7) ------------------------------------------
+
+/// The JobManager's aborts of checkpoints whose first barrier is still to come are remembered
+/// for the newest [`MAX_TRACKED_CHECKPOINTS`] ids only (the bound the tracker uses for
+/// `CheckpointBarrierTracker.MAX_CHECKPOINTS_TO_TRACK`): after 51 such aborts (ids 2..=52) the
+/// oldest, 2, is forgotten and its barriers start a checkpoint as usual, while 3, the oldest
+/// remembered, is aborted by its first barrier. Every handler kind.
+#[test]
+fn job_manager_aborts_ahead_are_remembered_for_the_newest_50_ids() {
+    let aborts: Vec<String> = (2..=2 + MAX_TRACKED_CHECKPOINTS as u64).map(|id| format!("A{id}")).collect();
+    for kind in [Aligned, AtLeastOnce, Alternating] {
+        let script = format!("{} B0:2 B1:2 B0:3", aborts.join(" "));
+        let out = run(kind, F23, Variant::Correct, 2, &script);
+        let tail: Vec<&str> = out.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+        let second = match kind {
+            Aligned | AtLeastOnce => "B1:2 -> trigger 2",
+            Alternating => "B1:2 -> complete 2",
+        };
+        assert_eq!(tail[1], second, "{kind:?}: checkpoint 2 was forgotten, so it completes:\n{out}");
+        assert_eq!(
+            tail[2], "B0:3 -> abort 3 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER",
+            "{kind:?}: checkpoint 3 is still remembered as aborted:\n{out}"
+        );
+    }
+}
