@@ -837,3 +837,158 @@ fn job_manager_aborts_ahead_are_remembered_for_the_newest_50_ids() {
         );
     }
 }
+
+/// The alignment time is measured from the first barrier's arrival, not from the start of the
+/// run (Flink's `CheckpointBarrierHandler.markAlignmentEnd`: now minus the start of alignment).
+#[test]
+fn alignment_time_runs_from_the_first_barrier() {
+    check(
+        Aligned,
+        F23,
+        2,
+        "W10 B0:1 W15 B1:1",
+        "W10 -> -
+         B0:1 -> - [blocked 0]
+         W15 -> - [blocked 0]
+         B1:1 -> trigger 1 align=5ms",
+    );
+}
+
+/// An aligned-with-timeout barrier (flink-2.3) built for the direct calls below.
+fn timeout_barrier(id: u64, timestamp_ms: u64, timeout_ms: u64) -> Barrier {
+    Barrier {
+        id: CheckpointId(id),
+        timestamp_ms,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::AlignedWithTimeout { timeout_ms },
+        stop: None,
+    }
+}
+
+fn drain(h: &mut BarrierHandler) -> Vec<HandlerOutput> {
+    std::iter::from_fn(|| h.poll_output()).collect()
+}
+
+/// With one input channel nothing is aligned: the alignment time is 0 (Flink's
+/// `markCheckpointAlignedAndTransformState` calls `markAlignmentStartAndEnd` when the target is
+/// one channel) even when an announcement started the checkpoint (and its clock) well before
+/// its barrier was taken.
+#[test]
+fn one_channel_has_no_alignment_time_even_after_an_announcement() {
+    let mut h = BarrierHandler::new(Alternating, 1, F23, Variant::Correct);
+    let barrier = timeout_barrier(1, 0, 100);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    assert_eq!(h.state_name(), "WaitingForFirstBarrierAnnounced");
+    h.handle_barrier(50, ChannelId(0), barrier, 0);
+    assert_eq!(drain(&mut h), vec![HandlerOutput::Trigger { barrier, unaligned: false, alignment_ms: 0 }]);
+}
+
+/// A checkpoint that timed out before any of its barriers was taken (Flink's
+/// `AlternatingWaitingForFirstBarrierUnaligned`) is triggered with its barrier turned
+/// unaligned (`CheckpointOptions.toUnaligned`), whether its first barrier arrives or, in 2.3,
+/// every channel ends first (then nothing is in flight and its channel state is complete).
+#[test]
+fn checkpoint_timed_out_before_its_first_barrier_triggers_with_an_unaligned_barrier() {
+    let barrier = timeout_barrier(1, 0, 100);
+    let unaligned = Barrier { alignment: Alignment::Unaligned, ..barrier };
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    h.handle_timeout(101);
+    assert_eq!(drain(&mut h), vec![HandlerOutput::PrioritizeBarriers { id: CheckpointId(1) }]);
+    assert_eq!(h.state_name(), "WaitingForFirstBarrierUnaligned");
+    h.handle_barrier(101, ChannelId(0), barrier, 0);
+    assert_eq!(drain(&mut h), vec![HandlerOutput::Trigger { barrier: unaligned, unaligned: true, alignment_ms: 0 }]);
+
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    h.handle_timeout(101);
+    drain(&mut h);
+    h.handle_end_of_partition(102, ChannelId(1));
+    assert_eq!(drain(&mut h), vec![], "one of two channels ended: still waiting");
+    h.handle_end_of_partition(103, ChannelId(0));
+    assert_eq!(
+        drain(&mut h),
+        vec![
+            HandlerOutput::Trigger { barrier: unaligned, unaligned: true, alignment_ms: 0 },
+            HandlerOutput::ChannelStateComplete { id: CheckpointId(1) },
+        ]
+    );
+}
+
+/// Flink's `processCancellationBarrier` aborts only a newer checkpoint or the one being
+/// collected; a marker of an older id (and likewise the JobManager's abort of an older id) leaves
+/// the pending checkpoint alone. A newer marker does not touch an unaligned checkpoint that has
+/// all its barriers and only waits for the records they overtook: those are still its channel
+/// state, and it completes.
+#[test]
+fn older_cancellations_leave_the_pending_checkpoint_and_newer_ones_spare_a_finished_alignment() {
+    for kind in [Aligned, Alternating] {
+        let first = match kind {
+            Aligned => "- [blocked 0]",
+            _ => "trigger 2 unaligned",
+        };
+        let last = match kind {
+            Aligned => "trigger 2",
+            _ => "complete 2",
+        };
+        let still = match kind {
+            Aligned => "- [blocked 0]",
+            _ => "-",
+        };
+        check(kind, F23, 2, "B0:2 C1:1 B1:2", &format!("B0:2 -> {first}\nC1:1 -> {still}\nB1:2 -> {last}"));
+        check(kind, F23, 2, "B0:2 A1 B1:2", &format!("B0:2 -> {first}\nA1 -> {still}\nB1:2 -> {last}"));
+    }
+    check(
+        Alternating,
+        F23,
+        2,
+        "B0:1+1 B1:1 C1:2 R0 B0:2",
+        "B0:1+1 -> trigger 1 unaligned
+         B1:1 -> -
+         C1:2 -> abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         R0 -> persist 1, complete 1
+         B0:2 -> -",
+    );
+}
+
+/// A cancel marker of an id the JobManager had already aborted ahead reports it once, and the
+/// newer ids remembered as aborted stay remembered.
+#[test]
+fn a_cancel_marker_keeps_the_newer_job_manager_aborts() {
+    for kind in [Aligned, Alternating] {
+        check(
+            kind,
+            F23,
+            2,
+            "A2 A3 C0:2 B1:2 B0:3 B1:3",
+            "A2 -> -
+             A3 -> -
+             C0:2 -> abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+             B1:2 -> -
+             B0:3 -> abort 3 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+             B1:3 -> -",
+        );
+    }
+}
+
+/// The single-checkpoint machine's own invariants are a checker: a completed id above the
+/// current one, a blocked channel with no checkpoint pending, an aborted-ahead id that is not
+/// ahead are each reported.
+#[test]
+fn single_machine_invariants_catch_a_corrupt_state() {
+    let corrupt: [fn(&mut Single); 3] = [
+        |s| s.last_done = CheckpointId(5),
+        |s| {
+            s.blocked.insert(ChannelId(0));
+        },
+        |s| {
+            s.jm_aborted.insert(CheckpointId::NONE);
+        },
+    ];
+    for (i, corrupt) in corrupt.iter().enumerate() {
+        let mut h = BarrierHandler::new(Aligned, 2, F23, Variant::Correct);
+        let Machine::Single(s) = &mut h.machine else { unreachable!() };
+        corrupt(s);
+        assert!(std::panic::catch_unwind(|| h.invariants()).is_err(), "corruption {i} not reported");
+    }
+}
