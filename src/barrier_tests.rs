@@ -852,6 +852,18 @@ fn alignment_time_runs_from_the_first_barrier() {
          W15 -> - [blocked 0]
          B1:1 -> trigger 1 align=5ms",
     );
+    // The tracker the same (`CheckpointBarrierTracker` marks the alignment start on the first
+    // barrier of a checkpoint and the end on its last).
+    check(
+        AtLeastOnce,
+        F23,
+        2,
+        "W10 B0:1 W15 B1:1",
+        "W10 -> -
+         B0:1 -> -
+         W15 -> -
+         B1:1 -> trigger 1 align=5ms",
+    );
 }
 
 /// An aligned-with-timeout barrier (flink-2.3) built for the direct calls below.
@@ -955,7 +967,7 @@ fn older_cancellations_leave_the_pending_checkpoint_and_newer_ones_spare_a_finis
 /// newer ids remembered as aborted stay remembered.
 #[test]
 fn a_cancel_marker_keeps_the_newer_job_manager_aborts() {
-    for kind in [Aligned, Alternating] {
+    for kind in [Aligned, AtLeastOnce, Alternating] {
         check(
             kind,
             F23,
@@ -991,4 +1003,97 @@ fn single_machine_invariants_catch_a_corrupt_state() {
         corrupt(s);
         assert!(std::panic::catch_unwind(|| h.invariants()).is_err(), "corruption {i} not reported");
     }
+}
+
+/// The tracker's one-channel fast path (`CheckpointBarrierTracker.processBarrier` with a single
+/// input channel) still honours every id the JobManager aborted ahead, not only the first.
+#[test]
+fn tracker_fast_path_honours_every_job_manager_abort_ahead() {
+    check(
+        AtLeastOnce,
+        F23,
+        1,
+        "A2 A3 B0:1 B0:2 B0:3 B0:4",
+        "A2 -> -
+         A3 -> -
+         B0:1 -> trigger 1
+         B0:2 -> abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B0:3 -> abort 3 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B0:4 -> trigger 4",
+    );
+}
+
+/// `CheckpointBarrierTracker.processCancellationBarrier` removes only the entries *older* than
+/// the cancelled id; the cancelled one stays tracked (aborted) until all its barriers and
+/// markers are counted.
+#[test]
+fn tracker_keeps_counting_the_cancelled_checkpoint() {
+    let mut h = BarrierHandler::new(AtLeastOnce, 3, F23, Variant::Correct);
+    let (ch, barrier, _) = parse_barrier(AtLeastOnce, "0:1");
+    h.handle_barrier(0, ch, barrier, 0);
+    h.handle_cancel_marker(0, ChannelId(1), CheckpointId(1));
+    assert_eq!(h.pending_checkpoint(), Some(CheckpointId(1)), "2 of 3 counted: still tracked");
+    assert_eq!(h.state_name(), "TrackingBarriers");
+    h.handle_barrier(0, ChannelId(2), barrier, 0);
+    assert_eq!(h.pending_checkpoint(), None, "3 of 3 counted: removed");
+    let outputs = drain(&mut h);
+    assert_eq!(
+        outputs,
+        vec![HandlerOutput::Abort {
+            id: CheckpointId(1),
+            reason: CheckpointFailureReason::CheckpointDeclinedOnCancellationBarrier
+        }]
+    );
+}
+
+/// The tracker's invariants are a checker: a complete entry still tracked, ids out of order,
+/// an entry above the latest pending id are each reported.
+#[test]
+fn tracker_invariants_catch_a_corrupt_state() {
+    let corrupt: [fn(&mut Tracker); 3] = [
+        |t| {
+            t.pending[0].channels.extend([ChannelId(1), ChannelId(2)]);
+            t.pending[0].arrivals = 3;
+        },
+        |t| {
+            let copy = t.pending[0].clone();
+            t.pending.push_back(copy);
+        },
+        |t| t.latest_pending = CheckpointId::NONE,
+    ];
+    for (i, corrupt) in corrupt.iter().enumerate() {
+        for profile in [F111, F23] {
+            let mut h = BarrierHandler::new(AtLeastOnce, 3, profile, Variant::Correct);
+            let (ch, barrier, _) = parse_barrier(AtLeastOnce, "0:1");
+            h.handle_barrier(0, ch, barrier, 0);
+            let Machine::Tracker(t) = &mut h.machine else { unreachable!() };
+            corrupt(t);
+            assert!(std::panic::catch_unwind(|| h.invariants()).is_err(), "corruption {i} not reported in {profile}");
+        }
+    }
+}
+
+/// Announcements of obsolete checkpoints are ignored (`SingleCheckpointBarrierHandler`
+/// `processBarrierAnnouncement` only acts on the current or a newer id): an older id's
+/// announcement does not prioritize anything while a newer checkpoint runs unaligned, and a
+/// late announcement of the checkpoint just completed changes nothing.
+#[test]
+fn announcements_of_obsolete_checkpoints_are_ignored() {
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    h.handle_announcement(0, ChannelId(0), timeout_barrier(2, 0, 100));
+    h.handle_timeout(101);
+    assert_eq!(drain(&mut h), vec![HandlerOutput::PrioritizeBarriers { id: CheckpointId(2) }]);
+    h.handle_announcement(102, ChannelId(1), timeout_barrier(1, 0, 100));
+    assert_eq!(drain(&mut h), vec![], "checkpoint 1 is older than the pending 2");
+    assert_eq!(h.state_name(), "WaitingForFirstBarrierUnaligned");
+
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    let barrier = timeout_barrier(1, 0, 100);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    h.handle_barrier(1, ChannelId(0), barrier, 0);
+    h.handle_barrier(2, ChannelId(1), barrier, 0);
+    assert_eq!(drain(&mut h).len(), 1, "one trigger");
+    h.handle_announcement(3, ChannelId(1), barrier);
+    assert_eq!(drain(&mut h), vec![]);
+    assert_eq!((h.state_name(), h.pending_checkpoint()), ("WaitingForFirstBarrier", None));
 }
