@@ -811,3 +811,289 @@ fn timed_out_checkpoint_triggers_with_an_unaligned_barrier() {
     }
     assert_eq!(triggered, vec![(CheckpointId(1), Alignment::Unaligned, true)]);
 }
+
+// --- Mutation-score tests (issue 14, session 7) ------------------------------------------
+
+/// The JobManager's aborts of checkpoints whose first barrier is still to come are remembered
+/// for the newest [`MAX_TRACKED_CHECKPOINTS`] ids only (the bound the tracker uses for
+/// `CheckpointBarrierTracker.MAX_CHECKPOINTS_TO_TRACK`): after 51 such aborts (ids 2..=52) the
+/// oldest, 2, is forgotten and its barriers start a checkpoint as usual, while 3, the oldest
+/// remembered, is aborted by its first barrier. Every handler kind.
+#[test]
+fn job_manager_aborts_ahead_are_remembered_for_the_newest_50_ids() {
+    let aborts: Vec<String> = (2..=2 + MAX_TRACKED_CHECKPOINTS as u64).map(|id| format!("A{id}")).collect();
+    for kind in [Aligned, AtLeastOnce, Alternating] {
+        let script = format!("{} B0:2 B1:2 B0:3", aborts.join(" "));
+        let out = run(kind, F23, Variant::Correct, 2, &script);
+        let tail: Vec<&str> = out.lines().rev().take(3).collect::<Vec<_>>().into_iter().rev().collect();
+        let second = match kind {
+            Aligned | AtLeastOnce => "B1:2 -> trigger 2",
+            Alternating => "B1:2 -> complete 2",
+        };
+        assert_eq!(tail[1], second, "{kind:?}: checkpoint 2 was forgotten, so it completes:\n{out}");
+        assert_eq!(
+            tail[2], "B0:3 -> abort 3 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER",
+            "{kind:?}: checkpoint 3 is still remembered as aborted:\n{out}"
+        );
+    }
+}
+
+/// The alignment time is measured from the first barrier's arrival, not from the start of the
+/// run (Flink's `CheckpointBarrierHandler.markAlignmentEnd`: now minus the start of alignment).
+#[test]
+fn alignment_time_runs_from_the_first_barrier() {
+    check(
+        Aligned,
+        F23,
+        2,
+        "W10 B0:1 W15 B1:1",
+        "W10 -> -
+         B0:1 -> - [blocked 0]
+         W15 -> - [blocked 0]
+         B1:1 -> trigger 1 align=5ms",
+    );
+    // The tracker the same (`CheckpointBarrierTracker` marks the alignment start on the first
+    // barrier of a checkpoint and the end on its last).
+    check(
+        AtLeastOnce,
+        F23,
+        2,
+        "W10 B0:1 W15 B1:1",
+        "W10 -> -
+         B0:1 -> -
+         W15 -> -
+         B1:1 -> trigger 1 align=5ms",
+    );
+}
+
+/// An aligned-with-timeout barrier (flink-2.3) built for the direct calls below.
+fn timeout_barrier(id: u64, timestamp_ms: u64, timeout_ms: u64) -> Barrier {
+    Barrier {
+        id: CheckpointId(id),
+        timestamp_ms,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::AlignedWithTimeout { timeout_ms },
+        stop: None,
+    }
+}
+
+fn drain(h: &mut BarrierHandler) -> Vec<HandlerOutput> {
+    std::iter::from_fn(|| h.poll_output()).collect()
+}
+
+/// With one input channel nothing is aligned: the alignment time is 0 (Flink's
+/// `markCheckpointAlignedAndTransformState` calls `markAlignmentStartAndEnd` when the target is
+/// one channel) even when an announcement started the checkpoint (and its clock) well before
+/// its barrier was taken.
+#[test]
+fn one_channel_has_no_alignment_time_even_after_an_announcement() {
+    let mut h = BarrierHandler::new(Alternating, 1, F23, Variant::Correct);
+    let barrier = timeout_barrier(1, 0, 100);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    assert_eq!(h.state_name(), "WaitingForFirstBarrierAnnounced");
+    h.handle_barrier(50, ChannelId(0), barrier, 0);
+    assert_eq!(drain(&mut h), vec![HandlerOutput::Trigger { barrier, unaligned: false, alignment_ms: 0 }]);
+}
+
+/// A checkpoint that timed out before any of its barriers was taken (Flink's
+/// `AlternatingWaitingForFirstBarrierUnaligned`) is triggered with its barrier turned
+/// unaligned (`CheckpointOptions.toUnaligned`), whether its first barrier arrives or, in 2.3,
+/// every channel ends first (then nothing is in flight and its channel state is complete).
+#[test]
+fn checkpoint_timed_out_before_its_first_barrier_triggers_with_an_unaligned_barrier() {
+    let barrier = timeout_barrier(1, 0, 100);
+    let unaligned = Barrier { alignment: Alignment::Unaligned, ..barrier };
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    h.handle_timeout(101);
+    assert_eq!(drain(&mut h), vec![HandlerOutput::PrioritizeBarriers { id: CheckpointId(1) }]);
+    assert_eq!(h.state_name(), "WaitingForFirstBarrierUnaligned");
+    h.handle_barrier(101, ChannelId(0), barrier, 0);
+    assert_eq!(drain(&mut h), vec![HandlerOutput::Trigger { barrier: unaligned, unaligned: true, alignment_ms: 0 }]);
+
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    h.handle_timeout(101);
+    drain(&mut h);
+    h.handle_end_of_partition(102, ChannelId(1));
+    assert_eq!(drain(&mut h), vec![], "one of two channels ended: still waiting");
+    h.handle_end_of_partition(103, ChannelId(0));
+    assert_eq!(
+        drain(&mut h),
+        vec![
+            HandlerOutput::Trigger { barrier: unaligned, unaligned: true, alignment_ms: 0 },
+            HandlerOutput::ChannelStateComplete { id: CheckpointId(1) },
+        ]
+    );
+}
+
+/// Flink's `processCancellationBarrier` aborts only a newer checkpoint or the one being
+/// collected; a marker of an older id (and likewise the JobManager's abort of an older id) leaves
+/// the pending checkpoint alone. A newer marker does not touch an unaligned checkpoint that has
+/// all its barriers and only waits for the records they overtook: those are still its channel
+/// state, and it completes.
+#[test]
+fn older_cancellations_leave_the_pending_checkpoint_and_newer_ones_spare_a_finished_alignment() {
+    for kind in [Aligned, Alternating] {
+        let first = match kind {
+            Aligned => "- [blocked 0]",
+            _ => "trigger 2 unaligned",
+        };
+        let last = match kind {
+            Aligned => "trigger 2",
+            _ => "complete 2",
+        };
+        let still = match kind {
+            Aligned => "- [blocked 0]",
+            _ => "-",
+        };
+        check(kind, F23, 2, "B0:2 C1:1 B1:2", &format!("B0:2 -> {first}\nC1:1 -> {still}\nB1:2 -> {last}"));
+        check(kind, F23, 2, "B0:2 A1 B1:2", &format!("B0:2 -> {first}\nA1 -> {still}\nB1:2 -> {last}"));
+    }
+    check(
+        Alternating,
+        F23,
+        2,
+        "B0:1+1 B1:1 C1:2 R0 B0:2",
+        "B0:1+1 -> trigger 1 unaligned
+         B1:1 -> -
+         C1:2 -> abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         R0 -> persist 1, complete 1
+         B0:2 -> -",
+    );
+}
+
+/// A cancel marker of an id the JobManager had already aborted ahead reports it once, and the
+/// newer ids remembered as aborted stay remembered.
+#[test]
+fn a_cancel_marker_keeps_the_newer_job_manager_aborts() {
+    for kind in [Aligned, AtLeastOnce, Alternating] {
+        check(
+            kind,
+            F23,
+            2,
+            "A2 A3 C0:2 B1:2 B0:3 B1:3",
+            "A2 -> -
+             A3 -> -
+             C0:2 -> abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+             B1:2 -> -
+             B0:3 -> abort 3 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+             B1:3 -> -",
+        );
+    }
+}
+
+/// The single-checkpoint machine's own invariants are a checker: a completed id above the
+/// current one, a blocked channel with no checkpoint pending, an aborted-ahead id that is not
+/// ahead are each reported.
+#[test]
+fn single_machine_invariants_catch_a_corrupt_state() {
+    let corrupt: [fn(&mut Single); 3] = [
+        |s| s.last_done = CheckpointId(5),
+        |s| {
+            s.blocked.insert(ChannelId(0));
+        },
+        |s| {
+            s.jm_aborted.insert(CheckpointId::NONE);
+        },
+    ];
+    for (i, corrupt) in corrupt.iter().enumerate() {
+        let mut h = BarrierHandler::new(Aligned, 2, F23, Variant::Correct);
+        let Machine::Single(s) = &mut h.machine else { unreachable!() };
+        corrupt(s);
+        assert!(std::panic::catch_unwind(|| h.invariants()).is_err(), "corruption {i} not reported");
+    }
+}
+
+/// The tracker's one-channel fast path (`CheckpointBarrierTracker.processBarrier` with a single
+/// input channel) still honours every id the JobManager aborted ahead, not only the first.
+#[test]
+fn tracker_fast_path_honours_every_job_manager_abort_ahead() {
+    check(
+        AtLeastOnce,
+        F23,
+        1,
+        "A2 A3 B0:1 B0:2 B0:3 B0:4",
+        "A2 -> -
+         A3 -> -
+         B0:1 -> trigger 1
+         B0:2 -> abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B0:3 -> abort 3 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B0:4 -> trigger 4",
+    );
+}
+
+/// `CheckpointBarrierTracker.processCancellationBarrier` removes only the entries *older* than
+/// the cancelled id; the cancelled one stays tracked (aborted) until all its barriers and
+/// markers are counted.
+#[test]
+fn tracker_keeps_counting_the_cancelled_checkpoint() {
+    let mut h = BarrierHandler::new(AtLeastOnce, 3, F23, Variant::Correct);
+    let (ch, barrier, _) = parse_barrier(AtLeastOnce, "0:1");
+    h.handle_barrier(0, ch, barrier, 0);
+    h.handle_cancel_marker(0, ChannelId(1), CheckpointId(1));
+    assert_eq!(h.pending_checkpoint(), Some(CheckpointId(1)), "2 of 3 counted: still tracked");
+    assert_eq!(h.state_name(), "TrackingBarriers");
+    h.handle_barrier(0, ChannelId(2), barrier, 0);
+    assert_eq!(h.pending_checkpoint(), None, "3 of 3 counted: removed");
+    let outputs = drain(&mut h);
+    assert_eq!(
+        outputs,
+        vec![HandlerOutput::Abort {
+            id: CheckpointId(1),
+            reason: CheckpointFailureReason::CheckpointDeclinedOnCancellationBarrier
+        }]
+    );
+}
+
+/// The tracker's invariants are a checker: a complete entry still tracked, ids out of order,
+/// an entry above the latest pending id are each reported.
+#[test]
+fn tracker_invariants_catch_a_corrupt_state() {
+    let corrupt: [fn(&mut Tracker); 3] = [
+        |t| {
+            t.pending[0].channels.extend([ChannelId(1), ChannelId(2)]);
+            t.pending[0].arrivals = 3;
+        },
+        |t| {
+            let copy = t.pending[0].clone();
+            t.pending.push_back(copy);
+        },
+        |t| t.latest_pending = CheckpointId::NONE,
+    ];
+    for (i, corrupt) in corrupt.iter().enumerate() {
+        for profile in [F111, F23] {
+            let mut h = BarrierHandler::new(AtLeastOnce, 3, profile, Variant::Correct);
+            let (ch, barrier, _) = parse_barrier(AtLeastOnce, "0:1");
+            h.handle_barrier(0, ch, barrier, 0);
+            let Machine::Tracker(t) = &mut h.machine else { unreachable!() };
+            corrupt(t);
+            assert!(std::panic::catch_unwind(|| h.invariants()).is_err(), "corruption {i} not reported in {profile}");
+        }
+    }
+}
+
+/// Announcements of obsolete checkpoints are ignored (`SingleCheckpointBarrierHandler`
+/// `processBarrierAnnouncement` only acts on the current or a newer id): an older id's
+/// announcement does not prioritize anything while a newer checkpoint runs unaligned, and a
+/// late announcement of the checkpoint just completed changes nothing.
+#[test]
+fn announcements_of_obsolete_checkpoints_are_ignored() {
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    h.handle_announcement(0, ChannelId(0), timeout_barrier(2, 0, 100));
+    h.handle_timeout(101);
+    assert_eq!(drain(&mut h), vec![HandlerOutput::PrioritizeBarriers { id: CheckpointId(2) }]);
+    h.handle_announcement(102, ChannelId(1), timeout_barrier(1, 0, 100));
+    assert_eq!(drain(&mut h), vec![], "checkpoint 1 is older than the pending 2");
+    assert_eq!(h.state_name(), "WaitingForFirstBarrierUnaligned");
+
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    let barrier = timeout_barrier(1, 0, 100);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    h.handle_barrier(1, ChannelId(0), barrier, 0);
+    h.handle_barrier(2, ChannelId(1), barrier, 0);
+    assert_eq!(drain(&mut h).len(), 1, "one trigger");
+    h.handle_announcement(3, ChannelId(1), barrier);
+    assert_eq!(drain(&mut h), vec![]);
+    assert_eq!((h.state_name(), h.pending_checkpoint()), ("WaitingForFirstBarrier", None));
+}
