@@ -93,8 +93,7 @@ pub fn transitional_bound_ms(spec: &JobSpec, run: &RunResult) -> u64 {
     // A task that could not stop (stuck in a long synchronous snapshot) holds CANCELING, and
     // its job RESTARTING, until its TaskManager's cancellation watchdog kills the process
     // (Flink's own bound for a stuck cancel): only in runs where the watchdog fired.
-    let watchdog_fired =
-        run.trace.events().iter().any(|e| matches!(e.data, crate::trace::EventData::Watchdog { .. }));
+    let watchdog_fired = run.trace.events().iter().any(|e| matches!(e.data, crate::trace::EventData::Watchdog { .. }));
     bound_of(spec, observed_backoff, watchdog_fired, restore_ms)
 }
 

@@ -78,8 +78,8 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
 fn last_job_start_ms(run: &RunResult) -> u64 {
     run.status_timeline
         .windows(2)
-        .filter(|w| w[0].1.is_globally_terminal() && w[1].1 == JobStatus::Created)
+        .rev()
+        .find(|w| w[0].1.is_globally_terminal() && w[1].1 == JobStatus::Created)
         .map(|w| w[1].0)
-        .last()
         .unwrap_or(0)
 }

@@ -829,7 +829,12 @@ pub(super) fn drain_outputs(
                         return (snaps, true);
                     }
                     if let Some(txn) = commit {
-                        w.tr_data(&tm_node(tm), "commit", Detail::new().task(task).s(" txn=").txn(txn).0, EventData::Commit { txn });
+                        w.tr_data(
+                            &tm_node(tm),
+                            "commit",
+                            Detail::new().task(task).s(" txn=").txn(txn).0,
+                            EventData::Commit { txn },
+                        );
                     }
                     continue;
                 }
@@ -854,7 +859,12 @@ pub(super) fn drain_outputs(
                     }
                 }
                 if let Some(txn) = commit {
-                    w.tr_data(&tm_node(tm), "commit", Detail::new().task(task).s(" txn=").txn(txn).0, EventData::Commit { txn });
+                    w.tr_data(
+                        &tm_node(tm),
+                        "commit",
+                        Detail::new().task(task).s(" txn=").txn(txn).0,
+                        EventData::Commit { txn },
+                    );
                 }
             }
             TaskOutput::CommitOffsets { offsets } => {
