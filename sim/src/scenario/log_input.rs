@@ -101,20 +101,10 @@ impl GeneratedLog {
 /// Generated key `key`'s value, `k{key}`, written without the formatting machinery (every
 /// generated record is drawn once by the world's log and once by the reference: the `format!`
 /// was 2.5 % of a swarm seed's instructions).
-fn key_name(mut key: u64) -> String {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (key % 10) as u8;
-        key /= 10;
-        if key == 0 {
-            break;
-        }
-    }
-    let mut s = String::with_capacity(1 + digits.len() - i);
+fn key_name(key: u64) -> String {
+    let mut s = String::with_capacity(21);
     s.push('k');
-    s.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
+    super::text::push_decimal(&mut s, key);
     s
 }
 

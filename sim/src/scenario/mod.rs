@@ -53,7 +53,7 @@ pub mod load;
 pub mod log_input;
 pub mod names;
 pub mod spec;
-mod text;
+pub(crate) mod text;
 
 // ---------------------------------------------------------------------------------------------
 // Errors

@@ -91,6 +91,22 @@ pub(super) fn name_datetimes(text: &str, offset: usize, message: String) -> Stri
     }
 }
 
+/// Appends `v` in decimal to `out`, as `Display` writes it, without the formatting machinery
+/// (per generated record and per trace line, where `format!` showed in the profiles).
+pub(crate) fn push_decimal(out: &mut String, mut v: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -152,18 +152,8 @@ impl Detail {
         self
     }
 
-    pub(super) fn n(mut self, mut v: u64) -> Detail {
-        let mut digits = [0u8; 20];
-        let mut i = digits.len();
-        loop {
-            i -= 1;
-            digits[i] = b'0' + (v % 10) as u8;
-            v /= 10;
-            if v == 0 {
-                break;
-            }
-        }
-        self.0.push_str(std::str::from_utf8(&digits[i..]).expect("ascii digits"));
+    pub(super) fn n(mut self, v: u64) -> Detail {
+        crate::scenario::text::push_decimal(&mut self.0, v);
         self
     }
 
