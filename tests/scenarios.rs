@@ -2,7 +2,9 @@
 //!
 //! Add a test by adding a file. A failing scenario prints its verdict and the replay command.
 //! Also here: the determinism test (every scenario, two seeds, each run twice, identical trace
-//! hashes; a second seed must not change a correct verdict).
+//! hashes; a second seed must not change a correct verdict), and the negative suite's seed
+//! test (every file under `scenarios/negative/` catches its bug on each of the seeds 1 to
+//! `NEGATIVE_SEEDS`: a planted bug the checkers catch only on lucky seeds is a weak negative).
 //!
 //! Seeds from the environment: `CKPTSIM_TEST_SEED=N` runs every scenario under seed N instead of
 //! its default seed; `CKPTSIM_TEST_NUM=K` runs K seeds per scenario (N, N+1, …; from the
@@ -122,6 +124,28 @@ fn determinism(path: &Path, env: EnvSeeds) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Seeds every negative scenario must catch its bug on (`negative_seeds`).
+const NEGATIVE_SEEDS: u64 = 200;
+
+/// A negative scenario's expectation (`caught_by = ...`) holds on every seed 1..=NEGATIVE_SEEDS,
+/// not only on its default seed: the bug it plants must be caught whatever the trigger phase and
+/// the network's draws.
+fn negative_seeds(path: &Path) -> Result<(), Failed> {
+    let spec = load::load_spec(path).map_err(|e| Failed::from(format!("{e}")))?;
+    let missed: Vec<u64> = (1..=NEGATIVE_SEEDS).filter(|&seed| !outcome::run(&spec, seed).passed()).collect();
+    if missed.is_empty() {
+        return Ok(());
+    }
+    Err(format!(
+        "not caught on {} of {NEGATIVE_SEEDS} seeds {:?}; replay: cargo run --release -- run {} --seed {}",
+        missed.len(),
+        missed,
+        rel(path),
+        missed[0]
+    )
+    .into())
+}
+
 fn main() {
     let args = Arguments::from_args();
     let env = match EnvSeeds::from_env() {
@@ -136,6 +160,10 @@ fn main() {
         let name = rel(&f);
         let f2 = f.clone();
         trials.push(Trial::test(format!("scenario::{name}"), move || check(&f2, env)));
+        if name.starts_with("scenarios/negative/") {
+            let f3 = f.clone();
+            trials.push(Trial::test(format!("negative_seeds::{name}"), move || negative_seeds(&f3)));
+        }
         trials.push(Trial::test(format!("determinism::{name}"), move || determinism(&f, env)));
     }
     libtest_mimic::run(&args, trials).exit();
