@@ -1229,3 +1229,29 @@ fn open_channels_count_down_with_each_end_of_partition() {
         assert_eq!(open, [3, 2, 1, 0], "{kind:?}");
     }
 }
+
+/// A cancel marker of a checkpoint the tracker no longer tracks (dropped beyond the 50 it
+/// keeps, or by 1.11's end of partition) while a newer one is tracked is trailing
+/// (`CheckpointBarrierTracker.processCancellationBarrier` acts only on the entry of that very
+/// id or on a new id): it reports nothing and leaves the newer entry to complete.
+#[test]
+fn tracker_trailing_cancel_marker_of_a_forgotten_checkpoint_leaves_newer_entries_alone() {
+    let ids = 1..=(MAX_TRACKED_CHECKPOINTS as u64 + 1);
+    let mut script: Vec<String> = ids.clone().map(|i| format!("B0:{i}")).collect();
+    let mut expected: Vec<String> = ids.map(|i| format!("B0:{i} -> -")).collect();
+    // Checkpoint 1 was dropped when 51 arrived; channel 1's marker of 1 is trailing.
+    script.extend(["C1:1".to_string(), "B1:2".to_string()]);
+    expected.extend(["C1:1 -> -".to_string(), "B1:2 -> trigger 2".to_string()]);
+    check(AtLeastOnce, F23, 2, &script.join(" "), &expected.join("\n"));
+    check(
+        AtLeastOnce,
+        F111,
+        3,
+        "B0:1 E2 B0:2 C1:1 B1:2",
+        "B0:1 -> -
+         E2 -> abort 1 CHECKPOINT_DECLINED_INPUT_END_OF_STREAM
+         B0:2 -> -
+         C1:1 -> -
+         B1:2 -> trigger 2",
+    );
+}
