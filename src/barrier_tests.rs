@@ -66,6 +66,17 @@ fn channel_and_id(rest: &str) -> (ChannelId, CheckpointId) {
 }
 
 fn run(kind: HandlerKind, profile: Profile, variant: Variant, channels: u32, script: &str) -> String {
+    run_keeping(kind, profile, variant, channels, script).0
+}
+
+/// [`run`], also returning the handler after the script (for what the rendering does not show).
+fn run_keeping(
+    kind: HandlerKind,
+    profile: Profile,
+    variant: Variant,
+    channels: u32,
+    script: &str,
+) -> (String, BarrierHandler) {
     let mut h = BarrierHandler::new(kind, channels, profile, variant);
     let mut now_ms = 0;
     let mut out = String::new();
@@ -111,7 +122,7 @@ fn run(kind: HandlerKind, profile: Profile, variant: Variant, channels: u32, scr
         out.push_str(&line);
         out.push('\n');
     }
-    out
+    (out, h)
 }
 
 fn normalize(s: &str) -> String {
@@ -781,17 +792,32 @@ fn a_clock_running_backwards_is_a_host_bug() {
 /// channels than it has, is reported.
 #[test]
 fn invariants_catch_a_corrupt_state() {
-    let mut h = BarrierHandler::new(Aligned, 2, F23, Variant::Correct);
-    h.env.closed.insert(ChannelId(7));
-    let unknown_closed_caught = std::panic::catch_unwind(|| h.invariants()).is_err();
+    // Channel 2 of a two-channel handler is the first unknown one (ids run 0..n).
+    let unknown_closed_caught = [7, 2].map(|ch| {
+        let mut h = BarrierHandler::new(Aligned, 2, F23, Variant::Correct);
+        h.env.closed.insert(ChannelId(ch));
+        std::panic::catch_unwind(|| h.invariants()).is_err()
+    });
     let mut t = BarrierHandler::new(AtLeastOnce, 1, F23, Variant::Correct);
     t.env.closed.extend([ChannelId(0), ChannelId(1)]);
     let too_many_closed_caught = std::panic::catch_unwind(|| t.invariants()).is_err();
     assert_eq!(
         (unknown_closed_caught, too_many_closed_caught),
-        (true, true),
-        "(unknown closed channel, 2 closed of 1)"
+        ([true, true], true),
+        "(unknown closed channel 7 and 2 of 2, 2 closed of 1)"
     );
+}
+
+/// An event on a channel the handler does not have is a host bug, named as such: channel ids
+/// run `0..num_channels`, so channel 2 of a two-channel handler is already unknown.
+#[test]
+fn an_unknown_channel_is_a_host_bug() {
+    for kind in [Aligned, AtLeastOnce, Alternating] {
+        let caught = std::panic::catch_unwind(|| run(kind, F23, Variant::Correct, 2, "R2"));
+        let message = caught.expect_err("an event on channel 2 of 2 must panic");
+        let text = message.downcast_ref::<String>().map(String::as_str).unwrap_or("");
+        assert!(text.contains("record on unknown channel ch2"), "{kind:?}: {text}");
+    }
 }
 
 /// An aligned-with-timeout checkpoint that times out is triggered with its barrier turned
@@ -1047,10 +1073,11 @@ fn tracker_keeps_counting_the_cancelled_checkpoint() {
 }
 
 /// The tracker's invariants are a checker: a complete entry still tracked, ids out of order,
-/// an entry above the latest pending id are each reported.
+/// an entry above the latest pending id, an entry counting a channel that does not exist are
+/// each reported.
 #[test]
 fn tracker_invariants_catch_a_corrupt_state() {
-    let corrupt: [fn(&mut Tracker); 3] = [
+    let corrupt: [fn(&mut Tracker); 4] = [
         |t| {
             t.pending[0].channels.extend([ChannelId(1), ChannelId(2)]);
             t.pending[0].arrivals = 3;
@@ -1060,6 +1087,10 @@ fn tracker_invariants_catch_a_corrupt_state() {
             t.pending.push_back(copy);
         },
         |t| t.latest_pending = CheckpointId::NONE,
+        // Channel 3 of a three-channel handler does not exist (ids run 0..n).
+        |t| {
+            t.pending[0].channels.insert(ChannelId(3));
+        },
     ];
     for (i, corrupt) in corrupt.iter().enumerate() {
         for profile in [F111, F23] {
@@ -1096,4 +1127,131 @@ fn announcements_of_obsolete_checkpoints_are_ignored() {
     h.handle_announcement(3, ChannelId(1), barrier);
     assert_eq!(drain(&mut h), vec![]);
     assert_eq!((h.state_name(), h.pending_checkpoint()), ("WaitingForFirstBarrier", None));
+}
+
+// --- Mutation-score tests (issue 14, session 8) ------------------------------------------
+
+/// Runs `script` on the tracker, checks its rendering and what it still tracks afterwards
+/// (Flink's `CheckpointBarrierTracker.getLatestCheckpointId` / `isCheckpointPending`: the
+/// newest pending entry, `None` when nothing is pending).
+fn check_tracked(profile: Profile, channels: u32, script: &str, expected: &str, tracked: Option<u64>) {
+    let (actual, h) = run_keeping(AtLeastOnce, profile, Variant::Correct, channels, script);
+    assert_eq!(normalize(&actual), normalize(expected), "\n{profile} {channels} channel(s), script `{script}`");
+    assert_eq!(h.pending_checkpoint(), tracked.map(CheckpointId), "{profile}: tracked after `{script}`");
+    let state = if tracked.is_some() { "TrackingBarriers" } else { "WaitingForFirstBarrier" };
+    assert_eq!(h.state_name(), state, "{profile}: state after `{script}`");
+}
+
+/// The tracker's one-channel fast path is taken only for ids newer than every tracked one
+/// (the case `CheckpointBarrierTracker.processBarrier` / `processCancellationBarrier` spell
+/// out): a barrier on channel 0 of two starts checkpoint 5, channel 0 ends, then channel 1's
+/// barrier (or cancel marker) of 5 arrives with one channel open. It must complete (or
+/// cancel) the pending entry, with the alignment time from the first barrier, and leave
+/// nothing tracked, instead of triggering afresh beside a stale entry.
+#[test]
+fn tracker_fast_path_is_for_new_ids_only() {
+    check_tracked(
+        F23,
+        2,
+        "B0:5 W5 E0 W9 B1:5",
+        "B0:5 -> -
+         W5 -> -
+         E0 -> -
+         W9 -> -
+         B1:5 -> trigger 5 align=9ms",
+        None,
+    );
+    check_tracked(
+        F23,
+        2,
+        "B0:5 E0 C1:5",
+        "B0:5 -> -
+         E0 -> -
+         C1:5 -> abort 5 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER",
+        None,
+    );
+}
+
+/// With two open channels a cancel marker of a new id is reported aborted *and* tracked as an
+/// aborted entry (`processCancellationBarrier` adds `abortedMarker` first), so the other
+/// channel's barrier of that id is absorbed and cannot start the checkpoint again: when the
+/// first channel then ends (2.3 counts it as aligned), nothing triggers.
+#[test]
+fn tracker_cancel_marker_of_a_new_id_is_tracked_until_all_channels_counted() {
+    check_tracked(F23, 2, "C0:4", "C0:4 -> abort 4 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER", Some(4));
+    check_tracked(
+        F23,
+        2,
+        "C0:4 B1:4 E0",
+        "C0:4 -> abort 4 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B1:4 -> -
+         E0 -> -",
+        None,
+    );
+}
+
+/// 1.11's end of partition drops every tracked entry but not the highest id seen
+/// (`latestPendingCheckpointID` is untouched), so the dropped checkpoint's remaining barriers
+/// and cancel markers are trailing: they start nothing and report nothing again.
+#[test]
+fn tracker_1_11_end_of_partition_keeps_the_latest_id() {
+    check_tracked(
+        F111,
+        3,
+        "B0:1 E2 B1:1",
+        "B0:1 -> -
+         E2 -> abort 1 CHECKPOINT_DECLINED_INPUT_END_OF_STREAM
+         B1:1 -> -",
+        None,
+    );
+    check_tracked(
+        F111,
+        3,
+        "B0:1 E2 C1:1",
+        "B0:1 -> -
+         E2 -> abort 1 CHECKPOINT_DECLINED_INPUT_END_OF_STREAM
+         C1:1 -> -",
+        None,
+    );
+}
+
+/// The open-channel count the host reads (a task's input is over when it reaches 0) counts
+/// down with each end of partition, for every handler kind.
+#[test]
+fn open_channels_count_down_with_each_end_of_partition() {
+    for kind in [Aligned, AtLeastOnce, Alternating] {
+        let mut h = BarrierHandler::new(kind, 3, F23, Variant::Correct);
+        let mut open = vec![h.num_open_channels()];
+        for ch in [1, 0, 2] {
+            h.handle_end_of_partition(0, ChannelId(ch));
+            open.push(h.num_open_channels());
+        }
+        assert_eq!(open, [3, 2, 1, 0], "{kind:?}");
+    }
+}
+
+/// A cancel marker of a checkpoint the tracker no longer tracks (dropped beyond the 50 it
+/// keeps, or by 1.11's end of partition) while a newer one is tracked is trailing
+/// (`CheckpointBarrierTracker.processCancellationBarrier` acts only on the entry of that very
+/// id or on a new id): it reports nothing and leaves the newer entry to complete.
+#[test]
+fn tracker_trailing_cancel_marker_of_a_forgotten_checkpoint_leaves_newer_entries_alone() {
+    let ids = 1..=(MAX_TRACKED_CHECKPOINTS as u64 + 1);
+    let mut script: Vec<String> = ids.clone().map(|i| format!("B0:{i}")).collect();
+    let mut expected: Vec<String> = ids.map(|i| format!("B0:{i} -> -")).collect();
+    // Checkpoint 1 was dropped when 51 arrived; channel 1's marker of 1 is trailing.
+    script.extend(["C1:1".to_string(), "B1:2".to_string()]);
+    expected.extend(["C1:1 -> -".to_string(), "B1:2 -> trigger 2".to_string()]);
+    check(AtLeastOnce, F23, 2, &script.join(" "), &expected.join("\n"));
+    check(
+        AtLeastOnce,
+        F111,
+        3,
+        "B0:1 E2 B0:2 C1:1 B1:2",
+        "B0:1 -> -
+         E2 -> abort 1 CHECKPOINT_DECLINED_INPUT_END_OF_STREAM
+         B0:2 -> -
+         C1:1 -> -
+         B1:2 -> trigger 2",
+    );
 }

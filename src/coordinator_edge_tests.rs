@@ -314,6 +314,13 @@ fn master_hook_answers_count_only_from_registered_hooks_for_the_checkpoint_trigg
             assert!(drain(&mut c, 20).is_empty(), "an answer of hook {hook} for {id} counted (fail {fail})");
             assert!(c.is_triggering() && c.pending_ids() == vec![CheckpointId(1)]);
         }
+        if fail {
+            // A registered hook's failure for the checkpoint triggering ends the trigger phase
+            // and aborts the checkpoint (`testTriggerCheckpointSnapshotMasterHookFailed`).
+            c.handle_master_hook_failure(30, CheckpointId(1), HookId(7));
+            assert!(!c.is_triggering() && c.pending_ids().is_empty(), "hook 7's failure aborts checkpoint 1");
+            continue;
+        }
         c.handle_master_hook_ack(30, CheckpointId(1), HookId(7));
         c.handle_master_hook_ack(30, CheckpointId(1), HookId(8));
         // Rendered at 10: the tasks' trigger carries the checkpoint's trigger time.
