@@ -100,7 +100,7 @@ pub(super) fn judge(
     finished_all: bool,
     anomalies: &mut Vec<String>,
 ) -> ChainSummary {
-    let mut ops: Vec<Operator> = chain.iter().map(|k| Operator::new(k.clone(), vec![])).collect();
+    let mut ops: Vec<Operator> = chain.iter().map(|k| Operator::new(*k, vec![])).collect();
     let mut counters = SurvivingCounters::default();
     // Per timestamp: the expected rows (None once a window there is not known exactly).
     let mut expected: BTreeMap<i64, Option<Vec<Value>>> = BTreeMap::new();
