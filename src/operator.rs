@@ -1415,7 +1415,7 @@ mod tests {
         let err = OperatorKind::Map(Udf::SplitWords).validate().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`split_words` is a flat_map function and cannot be used in map; map accepts: identity, uppercase, to_pair_one, parse_int"
+            "`split_words` is a flat_map function and cannot be used in map; map accepts: identity, uppercase, to_pair_one, parse_int, parse_pair, double_value"
         );
         assert!(OperatorKind::Filter(Udf::Uppercase).validate().is_err());
         assert!(OperatorKind::FlatMap(Udf::DropEmpty).validate().is_err());
