@@ -763,6 +763,29 @@ fn apply_udf(udf: Udf, rec: Record, out: &mut Vec<Record>) -> Result<(), String>
                 out.push(Record { value, lineage, timestamp });
             }
         }
+        Udf::ParsePair => {
+            let Value::Str(s) = &value else { return Err(wrong("a string")) };
+            let mut words = s.split_whitespace();
+            let (Some(k), Some(n), None) = (words.next(), words.next(), words.next()) else {
+                return Err(format!("{udf}: `{s}` is not `key number`"));
+            };
+            let n: i64 = n.parse().map_err(|_| format!("{udf}: `{n}` is not a number"))?;
+            out.push(Record { value: Value::Pair(Arc::from(k), n), lineage, timestamp });
+        }
+        Udf::DoubleValue => {
+            let value = match &value {
+                Value::Pair(k, n) => Value::Pair(Arc::clone(k), n.wrapping_mul(2)),
+                Value::Int(n) => Value::Int(n.wrapping_mul(2)),
+                Value::Str(_) => return Err(wrong("a number")),
+            };
+            out.push(Record { value, lineage, timestamp });
+        }
+        Udf::EvenValue => {
+            let (Value::Pair(_, n) | Value::Int(n)) = &value else { return Err(wrong("a number")) };
+            if n % 2 == 0 {
+                out.push(Record { value, lineage, timestamp });
+            }
+        }
     }
     Ok(())
 }
@@ -984,6 +1007,26 @@ mod tests {
                     throws(s(""), "not a number"),
                     throws(s("99999999999999999999"), "not a number"),
                 ],
+            ),
+            case(
+                "parse_pair",
+                Map(Udf::ParsePair),
+                vec![
+                    one(s("k3 -17"), p("k3", -17)),
+                    throws(s("k3"), "not `key number`"),
+                    throws(s("k3 x"), "not a number"),
+                    throws(i(1), "expected a string"),
+                ],
+            ),
+            case(
+                "double_value",
+                Map(Udf::DoubleValue),
+                vec![one(p("a", 21), p("a", 42)), one(i(-3), i(-6)), throws(s("a"), "expected a number")],
+            ),
+            case(
+                "even_value",
+                Filter(Udf::EvenValue),
+                vec![one(p("a", 4), p("a", 4)), none(p("a", 3)), one(i(0), i(0)), throws(s("a"), "expected a number")],
             ),
             case("drop_empty", Filter(Udf::DropEmpty), vec![none(s("")), one(s(" "), s(" ")), one(s("a"), s("a"))]),
             case(
@@ -1341,6 +1384,9 @@ mod tests {
             "parse_int",
             "drop_empty",
             "is_even",
+            "parse_pair",
+            "double_value",
+            "even_value",
         ];
         assert_eq!(Udf::names(), names);
         for (n, u) in names.iter().zip(Udf::ALL) {
@@ -1369,7 +1415,7 @@ mod tests {
         let err = OperatorKind::Map(Udf::SplitWords).validate().unwrap_err();
         assert_eq!(
             err.to_string(),
-            "`split_words` is a flat_map function and cannot be used in map; map accepts: identity, uppercase, to_pair_one, parse_int"
+            "`split_words` is a flat_map function and cannot be used in map; map accepts: identity, uppercase, to_pair_one, parse_int, parse_pair, double_value"
         );
         assert!(OperatorKind::Filter(Udf::Uppercase).validate().is_err());
         assert!(OperatorKind::FlatMap(Udf::DropEmpty).validate().is_err());

@@ -25,6 +25,15 @@ pub enum Udf {
     DropEmpty,
     /// filter: keeps even `Int`.
     IsEven,
+    /// map: `Str "k n"` -> `Pair(k, n)` (two whitespace-separated words, the second a 64-bit
+    /// integer; throws otherwise): keyed numbers for windows that sum (a Flink job's
+    /// `Tuple2<key, value>` source, as `EventTimeWindowCheckpointingITCase`'s).
+    ParsePair,
+    /// map: a number doubled, its key kept: `Pair(k, n)` -> `Pair(k, 2n)`, `Int n` -> `Int 2n`
+    /// (wrapping like Java's `long`); throws on a `Str`. A stateless function for window results.
+    DoubleValue,
+    /// filter: keeps `Pair(_, n)` and `Int n` with an even `n`; throws on a `Str`.
+    EvenValue,
 }
 
 /// What a user function does with one input.
@@ -50,7 +59,7 @@ impl fmt::Display for UdfShape {
 
 impl Udf {
     /// Every function.
-    pub const ALL: [Udf; 8] = [
+    pub const ALL: [Udf; 11] = [
         Udf::Identity,
         Udf::Uppercase,
         Udf::SplitWords,
@@ -59,6 +68,9 @@ impl Udf {
         Udf::ParseInt,
         Udf::DropEmpty,
         Udf::IsEven,
+        Udf::ParsePair,
+        Udf::DoubleValue,
+        Udf::EvenValue,
     ];
 
     /// Every name [`Udf::parse`] accepts, in [`Udf::ALL`] order (for error messages): the
@@ -77,12 +89,20 @@ impl Udf {
         crate::names::by_name(&Udf::ALL, s)
     }
 
+    /// Whether it is defined on an aggregate's or a window's results `Pair(k, n)` (and `Int n`):
+    /// the functions that may stand between an event-time window and its sink.
+    pub fn takes_window_results(self) -> bool {
+        matches!(self, Udf::Identity | Udf::DoubleValue | Udf::EvenValue)
+    }
+
     /// Whether it is a map, a flat_map or a filter function.
     pub fn shape(self) -> UdfShape {
         match self {
-            Udf::Identity | Udf::Uppercase | Udf::ToPairOne | Udf::ParseInt => UdfShape::OneToOne,
+            Udf::Identity | Udf::Uppercase | Udf::ToPairOne | Udf::ParseInt | Udf::ParsePair | Udf::DoubleValue => {
+                UdfShape::OneToOne
+            }
             Udf::SplitWords | Udf::SplitWordsToPairs => UdfShape::OneToMany,
-            Udf::DropEmpty | Udf::IsEven => UdfShape::Predicate,
+            Udf::DropEmpty | Udf::IsEven | Udf::EvenValue => UdfShape::Predicate,
         }
     }
 }

@@ -1,4 +1,4 @@
-//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted.
+//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted; a window after a window join and a window followed by functions are judged exactly; the EventTimeWindowCheckpointingITCase ports fail under a planted broken window restore.
 
 use ckptsim_sim::{check, load, world};
 use std::path::Path;
@@ -77,4 +77,55 @@ fn a_surely_on_time_element_in_the_side_output_is_misjudged() {
     fake.timestamp = Some(100);
     run.late_records.push(fake);
     failed_with(&check::windows(&spec, &run), "late misjudged");
+}
+
+/// The `windows` verdict as `ckptsim run` computes it (a graph's through the sink's view).
+fn windows_verdict(spec: &ckptsim_sim::spec::JobSpec, run: &world::RunResult) -> check::Verdict {
+    let reference = ckptsim_sim::reference::compute(spec);
+    check::check_all(spec, run, &reference).into_iter().find(|v| v.checker == "windows").expect("a windows verdict")
+}
+
+#[test]
+fn a_window_after_a_window_join_is_judged_exactly() {
+    let (spec, mut run) = run("eventtime/window-join-then-window-2pc.toml");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    // Every joined row is surely on time at the counting window: a dropped result is lost.
+    run.committed.remove(2);
+    failed_with(&windows_verdict(&spec, &run), "window lost");
+}
+
+#[test]
+fn a_window_followed_by_functions_is_judged_through_them() {
+    let (spec, run) = run("eventtime/window-then-functions-2pc.toml");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    assert!(v.summary.contains("through 2 function(s)"), "{}", v.summary);
+    // Dropped: lost. Changed: a value the chain never gives. Twice: fired twice.
+    let mut dropped = run.clone();
+    dropped.committed.remove(1);
+    failed_with(&windows_verdict(&spec, &dropped), "window lost");
+    let mut changed = run.clone();
+    if let ckptsim::record::Value::Pair(k, n) = &changed.committed[1].value {
+        changed.committed[1].value = ckptsim::record::Value::Pair(k.clone(), n + 2);
+    }
+    failed_with(&windows_verdict(&spec, &changed), "window wrong value");
+    let mut twice = run.clone();
+    let again = twice.committed[1].clone();
+    twice.committed.push(again);
+    failed_with(&windows_verdict(&spec, &twice), "window fired twice");
+}
+
+#[test]
+fn the_event_time_window_itcase_ports_pass_and_fail_when_window_state_is_not_restored() {
+    for rel in ["conformance/event-time-window-tumbling.toml", "conformance/event-time-window-sliding.toml"] {
+        let (mut spec, run) = run(rel);
+        assert_eq!(run.restores.len(), 1, "{rel}: the source fails once");
+        let v = windows_verdict(&spec, &run);
+        assert_eq!(v.passed, Some(true), "{rel}: {v:?}");
+        spec.variant = ckptsim::variant::Variant::WindowStateNotRestored;
+        let broken = world::run(&spec, spec.default_seed);
+        let v = windows_verdict(&spec, &broken);
+        assert_eq!(v.passed, Some(false), "{rel} under window-state-not-restored: {v:?}");
+    }
 }

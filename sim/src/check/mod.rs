@@ -23,6 +23,7 @@ mod state;
 pub(crate) mod stop;
 mod tolerable_failure;
 mod windows;
+mod windows_chain;
 mod windows_graph;
 
 pub use alignment::*;

@@ -200,6 +200,41 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
     let at_least_once = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce;
     let extra_counts = if at_least_once { run.restores.len() as i128 } else { 0 };
     let mut anomalies = Vec::new();
+    let chain = match super::windows_chain::chain(spec) {
+        Ok(c) => c,
+        Err(why) => return Verdict::skip(NAME, why),
+    };
+    if !chain.is_empty() {
+        if at_least_once || super::finished_by_stop(run).is_some() {
+            return Verdict::skip(
+                NAME,
+                "functions after the window: its results are known exactly only under exactly-once checkpoints \
+                 and without stop-with-savepoint",
+            );
+        }
+        let c = super::windows_chain::judge(
+            w,
+            &chain,
+            &reference,
+            rows,
+            exact,
+            finished_all(spec, run, exact),
+            &mut anomalies,
+        );
+        late_misjudged(run, &surely, &mut anomalies);
+        let summary = format!(
+            "{} windows, {} results{} through {} function(s); {} timestamps judged, {} not (a window with an element \
+             that may be late), {} late records",
+            reference.len(),
+            rows.len(),
+            if exact { " committed" } else { " printed" },
+            chain.len(),
+            c.judged,
+            c.unjudged,
+            run.late_records.len()
+        );
+        return Verdict::from(NAME, anomalies, summary);
+    }
     // Results per (key, window), in output order.
     let mut fired: BTreeMap<(Value, TimeWindow), Vec<&OutputRow>> = BTreeMap::new();
     for r in rows {
@@ -262,9 +297,7 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
         // 2PC sink (before them the last transaction is not committed at the end).
         // A job ended by stop-with-savepoint read only what its savepoint covers (and without
         // drain fired nothing more): its windows are judged like a running job's.
-        let finished_all = run.final_status == JobStatus::Finished
-            && super::finished_by_stop(run).is_none()
-            && (!exact || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()));
+        let finished_all = finished_all(spec, run, exact);
         let wrong = if exact && w.allowed_lateness_ms == 0 && matches!(agg, Aggregate::Sum | Aggregate::Count) {
             let total: i128 = values.iter().sum();
             (!got.is_empty() && (total < low || total > high)).then(|| format!("committed firings total {total}"))
@@ -311,6 +344,29 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
             ));
         }
     }
+    late_misjudged(run, &surely, &mut anomalies);
+    let summary = format!(
+        "{} windows, {} results{}, {} fired more than once, {} late records",
+        reference.len(),
+        rows.len(),
+        if exact { " committed" } else { " printed" },
+        refires,
+        run.late_records.len()
+    );
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// Every firing is in the sink's rows by now: the job FINISHED (not by stop-with-savepoint,
+/// which read only what its savepoint covers), with final checkpoints (FLIP-147) and periodic
+/// checkpoints for a 2PC sink (before them the last transaction is not committed at the end).
+fn finished_all(spec: &JobSpec, run: &RunResult, exact: bool) -> bool {
+    run.final_status == JobStatus::Finished
+        && super::finished_by_stop(run).is_none()
+        && (!exact || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()))
+}
+
+/// `late misjudged`: an element sent to the late side output although it was surely on time.
+fn late_misjudged(run: &RunResult, surely: &BTreeMap<u64, bool>, anomalies: &mut Vec<String>) {
     for r in &run.late_records {
         if surely.get(&r.lineage.input_seq) == Some(&true) {
             anomalies.push(format!(
@@ -323,13 +379,4 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
             ));
         }
     }
-    let summary = format!(
-        "{} windows, {} results{}, {} fired more than once, {} late records",
-        reference.len(),
-        rows.len(),
-        if exact { " committed" } else { " printed" },
-        refires,
-        run.late_records.len()
-    );
-    Verdict::from(NAME, anomalies, summary)
 }

@@ -14,8 +14,15 @@
 //! A joined row of an interval join is emitted when the second of its two inputs arrives,
 //! whichever it is in an attempt, so the watermark it meets is at most the larger of the two
 //! inputs' bounds; it exists at all only when both inputs are surely on time at the join
-//! (`joins::surely_on_time`). A window join's rows come out when a watermark passes their
-//! window, so they may always be late at a later window.
+//! (`joins::surely_on_time`).
+//!
+//! A window join's row carries its join window's `maxTimestamp` `T` and comes out when the
+//! join's watermark first reaches `T` (its timer), before the join forwards that watermark: every
+//! watermark that went down the row's channel before it is below `T`, so the row meets at most
+//! `T - 1` at a later window, whose window holding `T` ends after `T`: surely on time, unless an
+//! input of the row comes from a source with idleness (its channels may leave the minimum) or
+//! may itself be late at the join (then the row may not exist: the join dropped that input). With
+//! more than one join upstream a window join's row stays unbounded.
 
 use super::windows::{number, Element, WindowRef};
 use super::*;
@@ -123,19 +130,29 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
         };
         inst.insert(o, step);
     }
-    let window_join =
-        up.iter().any(|o| matches!(ops[*o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. })));
-    let joined = up.iter().any(|o| matches!(ops[*o].kind, OpKind::EventJoin(_)));
+    let joins: Vec<usize> = up.iter().copied().filter(|o| matches!(ops[*o].kind, OpKind::EventJoin(_))).collect();
+    let window_joins =
+        joins.iter().filter(|o| matches!(ops[**o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. })));
+    // The one window join upstream (its inputs' bounds at the join itself); with several
+    // joins upstream a row of a window join stays unbounded.
+    let window_join_at = match (joins.len(), window_joins.count()) {
+        (1, 1) => Some(input_lateness(spec, &super::graph::upstream_of(spec, joins[0]))?),
+        _ => None,
+    };
+    let joined = !joins.is_empty();
     let sure_at_join = if joined { super::joins::surely_on_time(spec) } else { BTreeSet::new() };
+    let of = |s: u64| lateness.get(s as usize).copied().unwrap_or(Lateness::Unknown);
     let bound_of = |r: &Record| -> Lateness {
         if !joined {
-            return lateness.get(r.lineage.input_seq as usize).copied().unwrap_or(Lateness::Unknown);
+            return of(r.lineage.input_seq);
         }
         let (a, b) = pair_of(r.lineage);
-        if window_join || !sure_at_join.contains(&a) || !sure_at_join.contains(&b) {
+        if let Some(at_join) = &window_join_at {
+            return window_join_row(r, of(a), of(b), |s| at_join.get(s as usize).copied());
+        }
+        if joins.len() > 1 || !sure_at_join.contains(&a) || !sure_at_join.contains(&b) {
             return Lateness::Unknown;
         }
-        let of = |s: u64| lateness.get(s as usize).copied().unwrap_or(Lateness::Unknown);
         Lateness::pair(of(a), of(b))
     };
     let mut consumers: BTreeMap<usize, Vec<(usize, u32)>> = BTreeMap::new();
@@ -204,14 +221,23 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
     Some(out)
 }
 
-/// Whether the operators between the window `at` and `sink` keep the window's results as they
-/// are (identity maps and partitionings), so the sink's rows are the window's results.
-pub(super) fn results_kept(spec: &JobSpec, at: usize, sink: usize) -> bool {
-    super::graph::upstream_of(spec, sink).into_iter().filter(|o| *o != at && *o != sink).all(|o| {
-        !super::graph::upstream_of(spec, o).contains(&at)
-            || matches!(spec.operators[o].kind, OpKind::Map(ckptsim::operator::Udf::Identity))
-            || (spec.operators[o].kind.is_partitioning() && !matches!(spec.operators[o].kind, OpKind::Broadcast))
-    })
+/// The bound of a window join's row at a later event-time operator (see the module doc): it
+/// exists in every attempt when both its inputs are surely on time at the join for the join
+/// window (`maxTimestamp` = the row's timestamp `T` > their bounds there); then it was emitted
+/// when the join's watermark first reached `T`, before the join forwarded that watermark, so
+/// its channel's watermark (and the minimum over channels, while that channel takes part in it:
+/// no idleness upstream of either input) is below `T`: at most `T - 1`. `a`, `b`: the inputs'
+/// bounds at the later operator; `at_join`: an input's bound at the join.
+fn window_join_row(r: &Record, a: Lateness, b: Lateness, at_join: impl Fn(u64) -> Option<Lateness>) -> Lateness {
+    let (sa, sb) = pair_of(r.lineage);
+    let Some(t) = r.timestamp else { return Lateness::Unknown };
+    let exists = [sa, sb].into_iter().all(|s| at_join(s).is_some_and(|l| l.on_time(t)));
+    match (a, b) {
+        _ if !exists => Lateness::Unknown,
+        (Lateness::Unknown, _) | (_, Lateness::Unknown) => Lateness::Unknown,
+        (Lateness::Never, _) | (_, Lateness::Never) => Lateness::Never,
+        _ => Lateness::AtMost(t.saturating_sub(1)),
+    }
 }
 
 /// The window reference of a job graph: per (key, window), its elements in arrival order, and

@@ -271,21 +271,21 @@ impl Ctx<'_> {
                     "an event_window needs event time: set `watermarks` on the log-source (and timestamps on the input)",
                 ));
             }
-            // Between the window and its sink (in file order) only operators that keep its
-            // results as they are: identity maps and partitionings.
-            let kept = |o: &OperatorSpec| {
-                matches!(
-                    o.kind,
-                    OperatorKindSpec::Map { function: Udf::Identity }
-                        | OperatorKindSpec::Rebalance
-                        | OperatorKindSpec::KeyBy
-                )
+            // Between the window and its sink (in file order) only partitionings and stateless
+            // functions defined on a window's results `(key, n)`: the windows checker applies
+            // them to its reference results (`check/windows_chain.rs`).
+            let kept = |o: &OperatorSpec| match &o.kind {
+                OperatorKindSpec::Map { function: u }
+                | OperatorKindSpec::FlatMap { function: u }
+                | OperatorKindSpec::Filter { function: u } => u.takes_window_results(),
+                OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy => true,
+                _ => false,
             };
             let next = (i + 1..operators.len()).find(|j| !kept(&operators[*j]));
             if !next.is_some_and(|j| operators[j].kind.is_sink()) {
                 return Err(self.err(
                     &format!("operators[{}].kind", next.unwrap_or(i + 1)),
-                    "an event_window must be followed by the sink, directly or through identity maps and partitionings (the window checker judges its results)",
+                    "an event_window must be followed by the sink, directly or through partitionings and functions of its results `(key,n)` (identity, double_value, even_value: the window checker judges its results)",
                 ));
             }
             if let Some(j) =
