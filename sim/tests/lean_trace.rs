@@ -97,7 +97,7 @@ mod compact_rows {
     #[test]
     fn rows_come_back_as_pushed() {
         let a: Arc<str> = Arc::from("a");
-        let rows = vec![
+        let rows = [
             row(1, 0, 0, Value::Pair(a.clone(), 1), 0, 0, None),
             row(2, 0, 0, Value::Pair(Arc::from("a"), 2), 1, 0, Some(-5)),
             row(2, 1, 3, Value::Int(-7), 2, 4, None),
