@@ -72,9 +72,9 @@ fn two_three_one_keeps_every_key_exactly_once_and_moved_keys_continue() {
     }
     // Every key's committed sequence is the whole reference, once (no reset, no gap).
     for (k, seq) in &reference.per_key {
-        let got: Vec<&Value> =
-            o.run.committed.iter().filter(|r| ckptsim::operator::key_of(&r.value) == *k).map(|r| &r.value).collect();
-        assert_eq!(got, seq.iter().collect::<Vec<_>>(), "key {k}");
+        let got: Vec<Value> =
+            o.run.committed.iter().filter(|r| ckptsim::operator::key_of(&r.value) == *k).map(|r| r.value).collect();
+        assert_eq!(&got, seq, "key {k}");
     }
 }
 

@@ -13,7 +13,7 @@ fn run_print_job() -> (ckptsim_sim::spec::JobSpec, world::RunResult) {
 /// The index of a row whose key has at least two later rows of the same attempt: removing it
 /// leaves a skip inside one attempt's lineage.
 fn middle_row(run: &world::RunResult) -> usize {
-    let rows = &run.print_rows;
+    let rows = &run.print_rows.to_vec();
     (0..rows.len())
         .find(|&i| {
             let k = ckptsim::operator::key_of(&rows[i].value);
@@ -45,8 +45,8 @@ fn an_old_attempt_interleaving_its_own_lineage_is_not_a_lost_update() {
     // than every live one: attempts only grow, across JobManager epochs too), woven
     // between the live attempt's rows. Each lineage is gapless on its own.
     let i = middle_row(&run);
-    let key = ckptsim::operator::key_of(&run.print_rows[i].value);
-    let task = run.print_rows[i].task;
+    let key = ckptsim::operator::key_of(&run.print_rows.to_vec()[i].value);
+    let task = run.print_rows.to_vec()[i].task;
     let zombie: Vec<world::OutputRow> = run
         .print_rows
         .iter()
@@ -57,14 +57,14 @@ fn an_old_attempt_interleaving_its_own_lineage_is_not_a_lost_update() {
     assert!(zombie.len() >= 3, "enough rows to interleave");
     let mut woven = Vec::new();
     let mut z = zombie.into_iter();
-    for (n, r) in run.print_rows.drain(..).enumerate() {
+    for (n, r) in run.print_rows.to_vec().into_iter().enumerate() {
         woven.push(r);
         if n >= i && n % 2 == 0 {
             woven.extend(z.next());
         }
     }
     woven.extend(z);
-    run.print_rows = woven;
+    run.print_rows = woven.into();
     let v = check::state(&spec, &run, &reference);
     assert_eq!(v.passed, Some(true), "{:?}", v.anomalies);
 }
@@ -98,7 +98,7 @@ fn zombie_then_new_epoch(
     step: usize,
 ) -> Option<Vec<world::OutputRow>> {
     use ckptsim::operator::key_of;
-    let rows = &run.print_rows;
+    let rows = &run.print_rows.to_vec();
     let pos = |r: &world::OutputRow| reference.per_key[&key_of(&r.value)].iter().position(|v| *v == r.value);
     for (j, r) in rows.iter().enumerate() {
         if r.attempt.0 != world::EPOCH_STRIDE + 1 {
@@ -141,12 +141,13 @@ fn a_zombie_row_before_a_restore_is_not_the_keys_last_value() {
     let (spec, mut run) = run_print_job();
     let reference = reference::compute(&spec);
     let rows = zombie_then_new_epoch(&run, &reference, 1).expect("a key the restarted attempt is ahead on");
-    run.print_rows = rows;
+    run.print_rows = rows.into();
     let v = check::state(&spec, &run, &reference);
     assert_eq!(v.passed, Some(true), "{:?}", v.anomalies);
 
     let (_, mut run) = run_print_job();
-    run.print_rows = zombie_then_new_epoch(&run, &reference, 2).expect("a key the restarted attempt is ahead on");
+    run.print_rows =
+        zombie_then_new_epoch(&run, &reference, 2).expect("a key the restarted attempt is ahead on").into();
     let v = check::state(&spec, &run, &reference);
     assert_eq!(v.passed, Some(false), "{v:?}");
     assert!(v.anomalies.iter().any(|a| a.contains("lost update")), "{:?}", v.anomalies);

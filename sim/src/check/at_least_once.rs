@@ -77,7 +77,7 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
     let double_buffered =
         reference.joined.is_some() && spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce;
     for (l, n) in counts.duplicates() {
-        let rows: &Vec<&OutputRow> = &dups[&l];
+        let rows: &Vec<OutputRow> = &dups[&l];
         let attempts: BTreeSet<u32> = rows.iter().map(|r| r.attempt.0).collect();
         if attempts.len() < rows.len() && !double_buffered {
             anomalies.push(format!(

@@ -5,7 +5,7 @@
 //! costs ~40 bytes per entry: on a 10^6-record job the maps were tens of MB of the checking
 //! phase's heap (BENCHMARKS.md, *Speed*, issue 19).
 
-use crate::world::OutputRow;
+use crate::world::Rows;
 use std::collections::BTreeMap;
 
 /// A lineage as the checkers key it: `(input sequence number, sub)`.
@@ -23,7 +23,7 @@ pub struct LineageCounts {
 
 impl LineageCounts {
     /// The counts of `rows`.
-    pub fn of(rows: &[OutputRow]) -> Self {
+    pub fn of(rows: &Rows) -> Self {
         let mut c = LineageCounts::default();
         for r in rows {
             c.add((r.lineage.input_seq, r.lineage.sub));
@@ -121,6 +121,7 @@ impl FromIterator<u64> for InputSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::world::OutputRow;
     use ckptsim::record::{Lineage, Record, Value};
     use ckptsim::{Attempt, TaskId};
 
@@ -133,7 +134,7 @@ mod tests {
     fn counts_match_a_map_of_lineages() {
         let rows: Vec<OutputRow> =
             [(3, 0), (0, 0), (3, 0), (5, 2), (5, 2), (5, 1), (9, 0), (3, 0)].iter().map(|&(s, u)| row(s, u)).collect();
-        let c = LineageCounts::of(&rows);
+        let c = LineageCounts::of(&rows.iter().cloned().collect());
         let mut m: BTreeMap<LineageKey, usize> = BTreeMap::new();
         for r in &rows {
             *m.entry((r.lineage.input_seq, r.lineage.sub)).or_default() += 1;

@@ -352,15 +352,15 @@ fn merge(checker: &'static str, verdicts: Vec<(String, Verdict)>) -> Verdict {
 /// value (a join's `left * right`, a sum's total); with the key spread over several sink
 /// subtasks, one of its committed values.
 pub(super) fn order_free_final_values(
-    rows: &[OutputRow],
+    rows: &Rows,
     reference: &Reference,
     counts: &super::counts::LineageCounts,
     anomalies: &mut Vec<String>,
 ) {
     let inputs_of_key = &reference.key_inputs;
-    let mut last: BTreeMap<Value, &Value> = BTreeMap::new();
+    let mut last: BTreeMap<Value, Value> = BTreeMap::new();
     for r in rows {
-        last.insert(key_of(&r.value), &r.value);
+        last.insert(key_of(&r.value), r.value);
     }
     for (k, seqs) in inputs_of_key {
         if !seqs.iter().all(|s| has_input(counts, *s)) {
@@ -372,7 +372,7 @@ pub(super) fn order_free_final_values(
         let reached = if reference.key_split {
             want.is_some_and(|w| rows.iter().any(|r| &r.value == w))
         } else {
-            want == last.get(k).copied()
+            want == last.get(k)
         };
         if !reached {
             anomalies.push(format!(

@@ -1,7 +1,7 @@
 //! Joined rows (an event-time interval or window join before the sink, semantics §14): every output row is one pair of inputs, named by its pair lineage; the delivery checkers count rows per pair, and a pair is due only when both of its inputs were surely on time.
 
 use super::*;
-use crate::world::OutputRow;
+use crate::world::Rows;
 use ckptsim::join::pair_of;
 use ckptsim::record::Lineage;
 use ckptsim::watermark::GeneratorKind;
@@ -80,7 +80,7 @@ impl JoinedRef {
 /// hold that row by now (checkpoint coverage, end of input), beyond being surely on time.
 pub(super) fn joined_row_anomalies(
     jr: &JoinedRef,
-    rows: &[OutputRow],
+    rows: &Rows,
     counts: &super::counts::LineageCounts,
     due: impl Fn((u64, u32)) -> bool,
     verb: &str,

@@ -385,7 +385,7 @@ fn unreconciled_final_state(spec: &JobSpec, run: &RunResult) -> Option<String> {
 /// output for a 2PC sink, printed rows for a print sink) at the end: at most one anomaly.
 pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference, heal: u64) -> Option<String> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
-    let rows: &[OutputRow] = match sink_kind(spec) {
+    let rows: &Rows = match sink_kind(spec) {
         Some(OpKind::TwoPhaseCommitSink) => &run.committed,
         Some(OpKind::PrintSink) => &run.print_rows,
         _ => return None,

@@ -40,7 +40,7 @@ pub use windows::*;
 
 use crate::reference::Reference;
 use crate::spec::{ActionKind, InputSpec, JobSpec, OpKind};
-use crate::world::{OutputRow, RunResult};
+use crate::world::{OutputRow, Rows, RunResult};
 use ckptsim::config::RestartStrategyConfig;
 use ckptsim::operator::key_of;
 use ckptsim::record::Value;
@@ -108,20 +108,33 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
     if spec.is_graph() {
         return graph::check_graph(spec, run);
     }
-    vec![
-        exactly_once(spec, run, reference),
-        at_least_once(spec, run, reference),
-        state(spec, run, reference),
-        offsets(spec, run),
-        coordinator(spec, run),
-        restart(spec, run),
-        liveness_with(spec, run, reference),
-        tolerable_failure(spec, run),
-        retention(spec, run),
-        alignment(spec, run),
-        windows(spec, run),
-        stop::stop(run),
-    ]
+    // `CKPTSIM_DEBUG_RSS=1` prints the resident set after each checker (where a big job's
+    // checking phase spends memory; BENCHMARKS.md, *Speed*).
+    let debug_rss = std::env::var_os("CKPTSIM_DEBUG_RSS").is_some();
+    let checkers: [&dyn Fn() -> Verdict; 12] = [
+        &|| exactly_once(spec, run, reference),
+        &|| at_least_once(spec, run, reference),
+        &|| state(spec, run, reference),
+        &|| offsets(spec, run),
+        &|| coordinator(spec, run),
+        &|| restart(spec, run),
+        &|| liveness_with(spec, run, reference),
+        &|| tolerable_failure(spec, run),
+        &|| retention(spec, run),
+        &|| alignment(spec, run),
+        &|| windows(spec, run),
+        &|| stop::stop(run),
+    ];
+    checkers
+        .iter()
+        .map(|c| {
+            let v = c();
+            if debug_rss {
+                eprintln!("rss {} KiB after checker {}", crate::tools::bench::rss_kib(), v.checker);
+            }
+            v
+        })
+        .collect()
 }
 
 /// The input sequence numbers a complete, fault-free run must have delivered by the end.
@@ -186,7 +199,7 @@ fn input_time(spec: &JobSpec, seq: u64) -> u64 {
     spec.input.at_ms(seq).unwrap_or_else(|| panic!("input #{seq} of {} inputs", spec.input.len()))
 }
 
-fn lineage_counts(rows: &[OutputRow]) -> LineageCounts {
+fn lineage_counts(rows: &Rows) -> LineageCounts {
     LineageCounts::of(rows)
 }
 
@@ -197,8 +210,8 @@ fn has_input(counts: &LineageCounts, seq: u64) -> bool {
 }
 
 /// The rows of every lineage that occurs more than once, in row order (one pass).
-fn rows_of_duplicates<'a>(rows: &'a [OutputRow], counts: &LineageCounts) -> BTreeMap<LineageKey, Vec<&'a OutputRow>> {
-    let mut m: BTreeMap<LineageKey, Vec<&OutputRow>> = BTreeMap::new();
+fn rows_of_duplicates(rows: &Rows, counts: &LineageCounts) -> BTreeMap<LineageKey, Vec<OutputRow>> {
+    let mut m: BTreeMap<LineageKey, Vec<OutputRow>> = BTreeMap::new();
     for r in rows {
         let l = (r.lineage.input_seq, r.lineage.sub);
         if counts.get(l) > 1 {

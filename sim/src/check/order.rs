@@ -55,7 +55,7 @@ pub fn keys_reordered(spec: &JobSpec, only_sink: Option<usize>) -> bool {
 /// Per key, the committed values must be values the reference emits for that key, each at most
 /// as often as the reference does (in any order: [`keys_reordered`]). Losses are judged by
 /// lineage elsewhere; this catches a wrong or invented value.
-pub(super) fn reordered_values_in_reference(rows: &[OutputRow], reference: &Reference, anomalies: &mut Vec<String>) {
+pub(super) fn reordered_values_in_reference(rows: &Rows, reference: &Reference, anomalies: &mut Vec<String>) {
     let mut left: BTreeMap<&Value, BTreeMap<&Value, usize>> = BTreeMap::new();
     for (k, seq) in &reference.per_key {
         let m = left.entry(k).or_default();

@@ -61,17 +61,24 @@ pub fn budget_line(spec: &JobSpec, run: &RunResult) -> Option<String> {
 
 /// Runs `spec` under `seed` and evaluates everything.
 pub fn run(spec: &JobSpec, seed: u64) -> Outcome {
-    judge(spec, seed, world::run(spec, seed))
+    judge(spec, seed, world::run(spec, seed), None)
 }
 
 /// [`run`] with a lean trace ([`world::run_lean`]): the same hash, verdicts, expectations and
 /// rendered tables, without keeping every trace event (sweeps, `bench`, `ckptsim run` without
 /// `--trace`). Reports, Chrome traces, coverage and triage need [`run`].
 pub fn run_lean(spec: &JobSpec, seed: u64) -> Outcome {
-    judge(spec, seed, world::run_lean(spec, seed))
+    judge(spec, seed, world::run_lean(spec, seed), None)
 }
 
-fn judge(spec: &JobSpec, seed: u64, run: RunResult) -> Outcome {
+/// [`run_lean`] with the reference taken from `cache` ([`reference::ReferenceCache`]): what a
+/// sweep or `bench` does per seed, folding a scenario's input once instead of once per seed.
+/// The same outcome as [`run_lean`].
+pub fn run_lean_cached(spec: &JobSpec, seed: u64, cache: &mut reference::ReferenceCache) -> Outcome {
+    judge(spec, seed, world::run_lean(spec, seed), Some(cache))
+}
+
+fn judge(spec: &JobSpec, seed: u64, run: RunResult, cache: Option<&mut reference::ReferenceCache>) -> Outcome {
     if let Some(line) = budget_line(spec, &run) {
         // A truncated run is not judged: its checkers would see a job cut off mid-flight.
         let verdicts = check::CHECKERS
@@ -86,7 +93,13 @@ fn judge(spec: &JobSpec, seed: u64, run: RunResult) -> Outcome {
         let expectations = vec![ExpectResult { name: "event budget".into(), held: false, detail: line }];
         return Outcome { seed, run, verdicts, expectations };
     }
-    let reference = reference::compute(spec);
+    let reference = match cache {
+        Some(c) => c.get(spec),
+        None => std::sync::Arc::new(reference::compute(spec)),
+    };
+    if std::env::var_os("CKPTSIM_DEBUG_RSS").is_some() {
+        eprintln!("rss {} KiB after the world and the reference", crate::tools::bench::rss_kib());
+    }
     let verdicts = check::check_all(spec, &run, &reference);
     let expectations = evaluate(spec, &run, &verdicts);
     Outcome { seed, run, verdicts, expectations }

@@ -142,3 +142,58 @@ pub fn compute(spec: &JobSpec) -> Reference {
     out.final_per_key = out.per_key.iter().filter_map(|(k, seq)| Some((k.clone(), seq.last()?.clone()))).collect();
     out
 }
+
+/// Whether `a` and `b` fold to the same [`Reference`]: the fields [`compute`] and
+/// [`crate::check::graph::compute_graph`] read are equal (per operator its kind — a user
+/// operator included —, parallelism, inputs, topic and watermark strategy, which decide the
+/// fold, `key_split` and a join's on-time inputs; the input and its timestamps). What a seed
+/// or a swarm draw changes beside them (faults, checkpointing, restart strategy, cluster keys,
+/// the stop time) is not read by the fold.
+fn same_fold(a: &JobSpec, b: &JobSpec) -> bool {
+    a.operators.len() == b.operators.len()
+        && a.operators.iter().zip(&b.operators).all(|(x, y)| {
+            x.kind == y.kind
+                && x.parallelism == y.parallelism
+                && x.inputs == y.inputs
+                && x.topic == y.topic
+                && x.watermarks == y.watermarks
+        })
+        && a.input_options.timestamps == b.input_options.timestamps
+        && a.input == b.input
+}
+
+/// How many distinct folds a [`ReferenceCache`] keeps (a swarm draw of one scenario flips the
+/// sink kind and the parallelism after the sources: at most 2 × 4 folds).
+const CACHED_FOLDS: usize = 8;
+
+/// References computed once and reused for every seed whose spec folds the same way
+/// ([`same_fold`]): a plain sweep of one scenario folds its input once, not once per seed; a
+/// swarm sweep once per drawn sink kind and parallelism. The reference does not depend on the
+/// seed, so the verdicts and the trace hash are those of [`compute`] per seed.
+#[derive(Default)]
+pub struct ReferenceCache {
+    folds: Vec<(JobSpec, std::sync::Arc<Reference>)>,
+    /// References computed (cache misses).
+    pub computed: u64,
+    /// References reused (cache hits).
+    pub reused: u64,
+}
+
+impl ReferenceCache {
+    /// The reference of `spec`: a cached one when an earlier spec folds the same way.
+    pub fn get(&mut self, spec: &JobSpec) -> std::sync::Arc<Reference> {
+        if let Some((_, r)) = self.folds.iter().find(|(s, _)| same_fold(s, spec)) {
+            self.reused += 1;
+            return r.clone();
+        }
+        let r = std::sync::Arc::new(compute(spec));
+        self.computed += 1;
+        if self.folds.len() == CACHED_FOLDS {
+            self.folds.remove(0);
+        }
+        // Only the fields `same_fold` compares are needed; a clone keeps the code simple (one
+        // spec per fold; a generated input is its parameters, not its records).
+        self.folds.push((spec.clone(), r.clone()));
+        r
+    }
+}

@@ -16,14 +16,14 @@ use crate::world::RescaleRecord;
 pub(super) fn rescale_lineage(
     rescales: &[RescaleRecord],
     reference: &Reference,
-    rows: &[OutputRow],
+    rows: &Rows,
     anomalies: &mut Vec<String>,
 ) -> usize {
     let mut followed = 0;
     for r in rescales.iter().filter(|r| r.error.is_none()) {
         let restored: BTreeMap<&Value, (&Value, u32, u32)> =
             r.keys.values().flatten().map(|(k, m)| (k, (&m.value, m.old_subtask, m.new_subtask))).collect();
-        let mut first: BTreeMap<Value, (usize, &OutputRow)> = BTreeMap::new();
+        let mut first: BTreeMap<Value, (usize, OutputRow)> = BTreeMap::new();
         let mut unknown: BTreeSet<Value> = BTreeSet::new();
         for row in rows.iter().filter(|row| r.owns_attempt(row.attempt)) {
             let k = key_of(&row.value);
@@ -31,9 +31,15 @@ pub(super) fn rescale_lineage(
                 unknown.insert(k);
                 continue;
             };
-            let e = first.entry(k).or_insert((pos, row));
-            if pos < e.0 {
-                *e = (pos, row);
+            match first.entry(k) {
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert((pos, row));
+                }
+                std::collections::btree_map::Entry::Occupied(mut e) => {
+                    if pos < e.get().0 {
+                        e.insert((pos, row));
+                    }
+                }
             }
         }
         for (k, (pos, row)) in first {

@@ -34,7 +34,7 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         // be rows of the reference (a row of pairs its restored buffers cannot hold, another
         // key's elements, a value that is not `left|right`, is named). Losses are the delivery
         // checkers'.
-        let rows: &[OutputRow] =
+        let rows: &Rows =
             if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
         let counts = lineage_counts(rows);
         let mut anomalies = Vec::new();
@@ -46,7 +46,7 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
             format!("{} joined rows of {} keys are rows of the reference", counts.len(), keys.len()),
         );
     }
-    let rows: &[OutputRow] =
+    let rows: &Rows =
         if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
     let mut lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
     // Socket lines an ended attempt read but no completed checkpoint covers, and that left no
@@ -233,7 +233,7 @@ impl FirstPositions {
 /// output for the key comes after that value in the reference sequence, never at or before it
 /// (which means the operator lost the state, did not restore it, or counted a replay twice).
 /// Only rows that name their attempt are judged (print output; committed 2PC rows do not).
-fn restored_continuation(run: &RunResult, reference: &Reference, rows: &[OutputRow], anomalies: &mut Vec<String>) {
+fn restored_continuation(run: &RunResult, reference: &Reference, rows: &Rows, anomalies: &mut Vec<String>) {
     if run.restored_keyed.is_empty() {
         return;
     }

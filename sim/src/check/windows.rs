@@ -188,7 +188,7 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
         return Verdict::skip(NAME, "integer keys: window results do not name their key");
     }
     let exact = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
-    let rows: &[OutputRow] = if exact { &run.committed } else { &run.print_rows };
+    let rows: &Rows = if exact { &run.committed } else { &run.print_rows };
     let size = match w.assigner {
         ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
         | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
@@ -236,7 +236,7 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
         return Verdict::from(NAME, anomalies, summary);
     }
     // Results per (key, window), in output order.
-    let mut fired: BTreeMap<(Value, TimeWindow), Vec<&OutputRow>> = BTreeMap::new();
+    let mut fired: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
     for r in rows {
         let Some(t) = r.timestamp else {
             anomalies.push(format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value));

@@ -398,6 +398,8 @@ pub fn seed_rate(spec: &JobSpec, budget_s: f64) -> SeedRate {
     let mut seeds = 0;
     let mut passed = 0;
     let mut rounds = Vec::with_capacity(SEED_ROUNDS);
+    // As a sweep does: the reference is folded once for the scenario, not once per seed.
+    let mut cache = crate::reference::ReferenceCache::default();
     let ((), world) = timed(|| {
         for _ in 0..SEED_ROUNDS {
             let start = Instant::now();
@@ -406,7 +408,7 @@ pub fn seed_rate(spec: &JobSpec, budget_s: f64) -> SeedRate {
             while in_round < 1 || start.elapsed().as_secs_f64() < budget_s / SEED_ROUNDS as f64 {
                 seeds += 1;
                 in_round += 1;
-                let o = outcome::run_lean(spec, seeds);
+                let o = outcome::run_lean_cached(spec, seeds, &mut cache);
                 std::hint::black_box(o.trace_hash());
                 passed += o.passed() as u64;
             }
@@ -461,10 +463,11 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
         let start_cpu = thread_cpu_s();
         let start = Instant::now();
         let mut done = 0;
+        let mut cache = crate::reference::ReferenceCache::default();
         for &target in &cfg.seed_series {
             while done < target {
                 done += 1;
-                std::hint::black_box(outcome::run_lean(&spec, done));
+                std::hint::black_box(outcome::run_lean_cached(&spec, done, &mut cache));
             }
             let p = MemoryPoint {
                 seeds: done,

@@ -9,6 +9,7 @@
 //! (the panic message is its reason), not the end of the sweep.
 
 use crate::outcome;
+use crate::reference::ReferenceCache;
 use crate::spec::JobSpec;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -198,9 +199,10 @@ pub const REASON_LINE_CHARS: usize = 240;
 
 /// One run, with a panic turned into a failure of that seed. In swarm mode the seed first
 /// draws its fault configuration, and a failure's reason starts with that draw.
-fn run_one(spec: &JobSpec, si: usize, seed: u64, swarm: bool) -> Done {
+/// The reference comes from the worker's `cache` (folded once per scenario and drawn fold).
+fn run_one(spec: &JobSpec, si: usize, seed: u64, swarm: bool, cache: &mut ReferenceCache) -> Done {
     let (drawn, draw) = if swarm { crate::swarm::draw(spec, seed) } else { (spec.clone(), String::new()) };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome::run_lean(&drawn, seed))) {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome::run_lean_cached(&drawn, seed, cache))) {
         Ok(o) => {
             let (mut reason, mut signature) = (String::new(), String::new());
             if let Some(line) = outcome::budget_line(&drawn, &o.run) {
@@ -277,10 +279,11 @@ pub fn sweep_with(
             scope.spawn(|| {
                 let cpu0 = crate::tools::cpu::thread_cpu_s();
                 let mut mine = Vec::new();
+                let mut cache = ReferenceCache::default();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&(si, seed)) = work.get(i) else { break };
-                    mine.push(run_one(&specs[si], si, seed, swarm));
+                    mine.push(run_one(&specs[si], si, seed, swarm, &mut cache));
                     let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
                     if progress && (n % 50 == 0 || n == work.len()) {
                         eprint!("\r  {n}/{} runs", work.len());

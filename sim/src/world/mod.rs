@@ -35,6 +35,7 @@ mod jobmanager;
 mod net;
 mod observe;
 mod rescale;
+mod rows;
 mod services;
 mod supervise;
 mod taskmanager;
@@ -73,6 +74,7 @@ use net::*;
 pub use observe::*;
 use rand::{Rng, SeedableRng};
 pub use rescale::{KeyMove, RescaleRecord, StopRecord};
+pub use rows::{Rows, RowsIter};
 use services::*;
 pub(crate) use services::{build_log, in_flight_inputs, BrokerLog};
 use supervise::*;
@@ -193,10 +195,10 @@ struct Observation {
     /// The millisecond of the last checkpoint outcome and how many were recorded in it
     /// (`next_end_seq`).
     end_seq: (u64, u32),
-    print_rows: Vec<OutputRow>,
+    print_rows: Rows,
     /// The 2PC sink store's visible output, moved out of the store at each commit
     /// (`OutputRow::take_committed`): the run's result owns the only copy.
-    committed: Vec<OutputRow>,
+    committed: Rows,
     /// Late records sent to an event-time window's side output.
     late_records: Vec<OutputRow>,
     sink_anomalies: Vec<String>,

@@ -30,14 +30,14 @@ impl OutputRow {
 
     /// The output a transactional store committed, in commit order (the store does not know
     /// which attempt wrote a record: task 0, attempt 0).
-    pub fn committed(store: &TxnStore) -> Vec<OutputRow> {
+    pub fn committed(store: &TxnStore) -> Rows {
         store.committed().iter().map(|(t, r)| OutputRow::of(*t, TaskId(0), Attempt(0), r.clone())).collect()
     }
 
     /// Moves the records the store made visible since the last call to the end of `rows`
     /// (the world calls it after every commit, so the output exists once, not in the store
     /// and again in the result).
-    pub fn take_committed(store: &mut TxnStore, rows: &mut Vec<OutputRow>) {
+    pub fn take_committed(store: &mut TxnStore, rows: &mut Rows) {
         rows.extend(store.take_committed().into_iter().map(|(t, r)| OutputRow::of(t, TaskId(0), Attempt(0), r)));
     }
 }
@@ -234,9 +234,9 @@ pub struct RunResult {
     /// Every checkpoint, by first sight.
     pub checkpoints: Vec<CheckpointRow>,
     /// The print sink's output (an at-least-once user sink's published records), in output order.
-    pub print_rows: Vec<OutputRow>,
+    pub print_rows: Rows,
     /// The committed output of the two-phase-commit sink (a user sink's published records), in commit order.
-    pub committed: Vec<OutputRow>,
+    pub committed: Rows,
     /// Protocol violations the sink store refused, and reads of a user source that differ from its recorded input.
     pub sink_anomalies: Vec<String>,
     /// Transactions still open or pre-committed at the end.

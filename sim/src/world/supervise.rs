@@ -198,10 +198,10 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
             restart_schedule: vec![],
             checkpoints: BTreeMap::new(),
             end_seq: (0, 0),
-            print_rows: vec![],
+            print_rows: Rows::new(),
             // Sized once for one row per input (what a map or aggregate commits): growing by
-            // doubling to 10^6 rows left ~80 MB of freed blocks resident under mimalloc.
-            committed: Vec::with_capacity(
+            // doubling to 10^6 rows left freed blocks resident under mimalloc.
+            committed: Rows::with_capacity(
                 if spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink) {
                     spec.input.len().min(1 << 24)
                 } else {

@@ -146,7 +146,7 @@ pub(super) fn checkpoint_table(h: &mut String, run: &RunResult, opts: &ReportOpt
 
 pub(super) fn output_table(h: &mut String, spec: &JobSpec, run: &RunResult, opts: &ReportOptions) {
     let two_pc = spec.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink);
-    let rows: &[OutputRow] = if two_pc { &run.committed } else { &run.print_rows };
+    let rows: &[OutputRow] = &(if two_pc { &run.committed } else { &run.print_rows }).to_vec();
     let inputs: Vec<String> = match &spec.input {
         InputSpec::Lines(l) => l.iter().map(|(_, s)| s.clone()).collect(),
         InputSpec::Log { records, .. } => records.iter().map(|(_, p, v)| format!("{v} (p{p})")).collect(),
