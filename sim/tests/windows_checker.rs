@@ -107,12 +107,14 @@ fn a_window_followed_by_functions_is_judged_through_them() {
     dropped.committed.remove(1);
     failed_with(&windows_verdict(&spec, &dropped), "window lost");
     let mut changed = run.clone();
-    if let ckptsim::record::Value::Pair(k, n) = &changed.committed[1].value {
-        changed.committed[1].value = ckptsim::record::Value::Pair(k.clone(), n + 2);
+    let mut row = changed.committed.get(1).expect("a second committed row");
+    if let ckptsim::record::Value::Pair(k, n) = &row.value {
+        row.value = ckptsim::record::Value::Pair(k.clone(), n + 2);
     }
+    changed.committed.set(1, row);
     failed_with(&windows_verdict(&spec, &changed), "window wrong value");
     let mut twice = run.clone();
-    let again = twice.committed[1].clone();
+    let again = twice.committed.get(1).expect("a second committed row");
     twice.committed.push(again);
     failed_with(&windows_verdict(&spec, &twice), "window fired twice");
 }

@@ -95,7 +95,7 @@ pub(super) fn judge(
     w: &EventWindowSpec,
     chain: &[OperatorKind],
     reference: &WindowRef,
-    rows: &[OutputRow],
+    rows: &Rows,
     exact: bool,
     finished_all: bool,
     anomalies: &mut Vec<String>,
@@ -129,7 +129,7 @@ pub(super) fn judge(
             values.extend(cur.into_iter().map(|r| r.value));
         }
     }
-    let mut got: BTreeMap<i64, Vec<&OutputRow>> = BTreeMap::new();
+    let mut got: BTreeMap<i64, Vec<OutputRow>> = BTreeMap::new();
     for r in rows {
         match r.timestamp {
             None => {
