@@ -38,7 +38,7 @@ pub use tolerable_failure::*;
 pub use windows::*;
 
 use crate::reference::Reference;
-use crate::spec::{ActionKind, InputSpec, JobSpec, OpKind};
+use crate::spec::{ActionSpec, InputSpec, JobSpec, OpKind};
 use crate::world::{OutputRow, RunResult};
 use ckptsim::config::RestartStrategyConfig;
 use ckptsim::operator::key_of;

@@ -5,7 +5,7 @@
 //! Generated input is written out record by record; keys equal to the scenario defaults are
 //! omitted.
 
-use crate::spec::{ActionKind, ClusterSpec, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec};
+use crate::spec::{ActionSpec, ClusterSpec, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec};
 use ckptsim::config::{CheckpointConfig, RestartStrategyConfig, Retune};
 use ckptsim::operator::FailureInjector;
 use std::fmt::Write as _;
@@ -582,28 +582,28 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
     for a in &spec.actions {
         let _ = writeln!(s, "\n[[actions]]\n{}", when_key(&a.at));
         match &a.kind {
-            ActionKind::Retune(r) => {
+            ActionSpec::Retune(r) => {
                 let _ = write!(s, "kind = \"retune\"\n{}", retune_keys(r));
             }
-            ActionKind::Cancel => {
+            ActionSpec::Cancel => {
                 let _ = writeln!(s, "kind = \"cancel\"");
             }
-            ActionKind::Savepoint => {
+            ActionSpec::Savepoint => {
                 let _ = writeln!(s, "kind = \"savepoint\"");
             }
-            ActionKind::TriggerCheckpoint => {
+            ActionSpec::TriggerCheckpoint => {
                 let _ = writeln!(s, "kind = \"trigger-checkpoint\"");
             }
-            ActionKind::RestoreRetained => {
+            ActionSpec::RestoreRetained => {
                 let _ = writeln!(s, "kind = \"restore-retained\"");
             }
-            ActionKind::StopWithSavepoint { drain } => {
+            ActionSpec::StopWithSavepoint { drain } => {
                 let _ = writeln!(s, "kind = \"stop-with-savepoint\"");
                 if *drain {
                     let _ = writeln!(s, "drain = true");
                 }
             }
-            ActionKind::Rescale(r) => rescale_keys(&mut s, r),
+            ActionSpec::Rescale(r) => rescale_keys(&mut s, r),
         }
     }
     for f in &spec.faults {

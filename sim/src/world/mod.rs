@@ -47,7 +47,7 @@ mod user_io;
 mod wake;
 
 use crate::graph::Graph;
-use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec, LogRecords};
+use crate::spec::{ActionSpec, FaultAt, FaultKind, InputSpec, JobSpec, LogRecords};
 use crate::trace::{EventData, Trace};
 use budget::EventBudget;
 pub use budget::{default_max_events, BudgetUse};

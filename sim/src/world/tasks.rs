@@ -302,7 +302,7 @@ pub(super) async fn task_main(
                     s.with(|w| {
                         w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
                         if trigger && w.data.gates_triggered.insert((attempt, gate_idx)) {
-                            w.send(CLIENT, JM, Msg::Action(ActionKind::TriggerCheckpoint));
+                            w.send(CLIENT, JM, Msg::Action(ActionSpec::TriggerCheckpoint));
                         }
                     });
                 }
