@@ -3,7 +3,7 @@
 use ckptsim::record::Value;
 use ckptsim::Variant;
 use ckptsim_sim::graph::Graph;
-use ckptsim_sim::spec::{ActionKind, JobSpec, OpKind};
+use ckptsim_sim::spec::{ActionSpec, JobSpec, OpKind};
 use ckptsim_sim::world::RescaleRecord;
 use ckptsim_sim::{load, outcome, reference};
 use std::path::Path;
@@ -127,7 +127,7 @@ fn keyed_state_by_subtask_index_is_caught() {
 fn rescale_to_the_same_parallelism_moves_nothing() {
     let mut spec = spec(TWO_THREE_ONE);
     for a in &mut spec.actions {
-        if let ActionKind::Rescale(r) = &mut a.kind {
+        if let ActionSpec::Rescale(r) = &mut a.kind {
             for p in r.parallelism.values_mut() {
                 *p = 2;
             }

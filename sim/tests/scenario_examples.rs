@@ -305,7 +305,7 @@ fn readme_examples_parse() {
     all.sort_unstable();
     assert_eq!(actions, all);
     // Every kind and function is documented in the README.
-    for name in OperatorKindSpec::NAMES.iter().chain(FaultSpec::NAMES.iter()) {
+    for name in OperatorKindSpec::names().iter().chain(FaultSpec::NAMES.iter()) {
         assert!(readme.contains(&format!("`{name}`")), "README does not document `{name}`");
     }
     for udf in Udf::ALL {

@@ -42,7 +42,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     // gate whose source requests its checkpoint itself (`gates = [{ trigger = true }]`, sent
     // as a trigger-checkpoint action; found by swarm's min-pause draw on
     // eventtime/refire-after-restore seed 18).
-    let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionKind::Savepoint | ActionKind::TriggerCheckpoint))
+    let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionSpec::Savepoint | ActionSpec::TriggerCheckpoint))
         || spec.input_options.gates.iter().any(|&(_, trigger)| trigger);
     // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in
     // trigger order; `ends` holds the end times of the rows triggered so far that are still

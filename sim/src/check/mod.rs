@@ -39,7 +39,7 @@ pub use tolerable_failure::*;
 pub use windows::*;
 
 use crate::reference::Reference;
-use crate::spec::{ActionKind, InputSpec, JobSpec, OpKind};
+use crate::spec::{ActionSpec, InputSpec, JobSpec, OpKind};
 use crate::world::{OutputRow, Rows, RunResult};
 use ckptsim::config::RestartStrategyConfig;
 use ckptsim::operator::key_of;

@@ -26,7 +26,7 @@ pub(super) fn reason_counts(reason: &str, profile: ckptsim::Profile) -> bool {
 pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "tolerable-failure";
     let retuned =
-        spec.actions.iter().any(|a| matches!(&a.kind, ActionKind::Retune(r) if r.tolerable_failures.is_some()));
+        spec.actions.iter().any(|a| matches!(&a.kind, ActionSpec::Retune(r) if r.tolerable_failures.is_some()));
     if retuned {
         return Verdict::skip(NAME, "tolerable failures re-tuned at run time");
     }

@@ -1,10 +1,10 @@
 //! Scenario file → [`JobSpec`]: validated core configs, the operator pipeline, the input (generators expanded from a seeded stream), actions, faults and expectations.
 
-use crate::scenario::{self, ActionSpec, Anchor, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When};
+use crate::scenario::{self, Anchor, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When};
 use crate::spec::{
-    Action, ActionKind, Expect, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec,
+    Action, Expect, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec,
 };
-use ckptsim::operator::{Aggregate, FailureInjector};
+use ckptsim::operator::FailureInjector;
 use std::path::{Path, PathBuf};
 
 /// The rand_chacha stream of the input generator (see ARCHITECTURE.md, determinism).
@@ -68,10 +68,7 @@ pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
         OpKind::Filter(u) => OperatorKindSpec::Filter { function: *u },
         OpKind::Rebalance => OperatorKindSpec::Rebalance,
         OpKind::KeyBy => OperatorKindSpec::KeyBy,
-        OpKind::Aggregate(Aggregate::Sum) => OperatorKindSpec::Sum,
-        OpKind::Aggregate(Aggregate::Count) => OperatorKindSpec::Count,
-        OpKind::Aggregate(Aggregate::Max) => OperatorKindSpec::Max,
-        OpKind::Aggregate(Aggregate::Min) => OperatorKindSpec::Min,
+        OpKind::Aggregate(a) => OperatorKindSpec::Aggregate(*a),
         OpKind::CountWindow { size } => OperatorKindSpec::CountWindow { size: *size },
         OpKind::EventWindow(w) => OperatorKindSpec::EventWindow(*w),
         OpKind::PrintSink => OperatorKindSpec::PrintSink,
@@ -99,10 +96,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 OperatorKindSpec::Filter { function } => OpKind::Filter(*function),
                 OperatorKindSpec::Rebalance => OpKind::Rebalance,
                 OperatorKindSpec::KeyBy => OpKind::KeyBy,
-                OperatorKindSpec::Sum => OpKind::Aggregate(Aggregate::Sum),
-                OperatorKindSpec::Count => OpKind::Aggregate(Aggregate::Count),
-                OperatorKindSpec::Max => OpKind::Aggregate(Aggregate::Max),
-                OperatorKindSpec::Min => OpKind::Aggregate(Aggregate::Min),
+                OperatorKindSpec::Aggregate(a) => OpKind::Aggregate(*a),
                 OperatorKindSpec::CountWindow { size } => OpKind::CountWindow { size: *size },
                 OperatorKindSpec::EventWindow(w) => OpKind::EventWindow(*w),
                 OperatorKindSpec::PrintSink => OpKind::PrintSink,
@@ -217,22 +211,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         };
         faults.push(Fault { at, duration_ms, kind });
     }
-    let actions = sc
-        .actions
-        .iter()
-        .map(|a| Action {
-            at: fault_at(&a.when),
-            kind: match &a.action {
-                ActionSpec::Retune(r) => ActionKind::Retune(r.clone()),
-                ActionSpec::Cancel => ActionKind::Cancel,
-                ActionSpec::Savepoint => ActionKind::Savepoint,
-                ActionSpec::TriggerCheckpoint => ActionKind::TriggerCheckpoint,
-                ActionSpec::RestoreRetained => ActionKind::RestoreRetained,
-                ActionSpec::StopWithSavepoint { drain } => ActionKind::StopWithSavepoint { drain: *drain },
-                ActionSpec::Rescale(r) => ActionKind::Rescale(r.clone()),
-            },
-        })
-        .collect();
+    let actions = sc.actions.iter().map(|a| Action { at: fault_at(&a.when), kind: a.action.clone() }).collect();
     let e = &sc.expect;
     JobSpec {
         name: sc.name.clone(),

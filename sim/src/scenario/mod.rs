@@ -19,7 +19,7 @@
 
 mod model;
 mod model_events;
-mod raw;
+pub(crate) mod raw;
 mod spans;
 mod validate;
 mod validate_event_time;

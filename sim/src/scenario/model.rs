@@ -350,14 +350,9 @@ pub enum OperatorKindSpec {
     Rebalance,
     /// `key_by`: hash-partitions by key for the next (keyed) operator; not a task of its own.
     KeyBy,
-    /// `sum`: running sum per key of the pair's count, emits `(key,sum)` per record.
-    Sum,
-    /// `count`: running count per key, emits `(key,count)` per record.
-    Count,
-    /// `max`: running maximum per key.
-    Max,
-    /// `min`: running minimum per key.
-    Min,
+    /// `sum`, `count`, `max`, `min`: a keyed running aggregate, the core's [`Aggregate`]
+    /// (its scenario names are the core's serde names, `ckptsim::names`).
+    Aggregate(Aggregate),
     /// `count_window`: tumbling window of `size` records per key, emits `(key,sum)` when full.
     CountWindow {
         /// Records per window and key (>= 1).
@@ -398,21 +393,11 @@ pub enum OperatorKindSpec {
 }
 
 impl OperatorKindSpec {
-    /// Every kind name accepted in `kind`.
-    pub const NAMES: [&'static str; 24] = [
-        "socket-source",
-        "log-source",
-        "user-source",
-        "user-sink",
-        "map",
-        "flat_map",
-        "filter",
-        "rebalance",
-        "key_by",
-        "sum",
-        "count",
-        "max",
-        "min",
+    /// The kind names accepted in `kind` before the aggregates (see [`OperatorKindSpec::names`]).
+    const NAMES_BEFORE_AGGREGATES: [&'static str; 9] =
+        ["socket-source", "log-source", "user-source", "user-sink", "map", "flat_map", "filter", "rebalance", "key_by"];
+    /// The kind names accepted in `kind` after the aggregates.
+    const NAMES_AFTER_AGGREGATES: [&'static str; 11] = [
         "count_window",
         "event_window",
         "print-sink",
@@ -426,6 +411,15 @@ impl OperatorKindSpec {
         "broadcast",
     ];
 
+    /// Every kind name accepted in `kind`: the aggregates' names (`sum`, `count`, `max`,
+    /// `min`) are the core's ([`Aggregate::names`], from its serde derive), not repeated here.
+    pub fn names() -> Vec<&'static str> {
+        let mut all = Self::NAMES_BEFORE_AGGREGATES.to_vec();
+        all.extend(Aggregate::names());
+        all.extend(Self::NAMES_AFTER_AGGREGATES);
+        all
+    }
+
     /// The kind as written in the file.
     pub fn name(&self) -> &'static str {
         match self {
@@ -436,10 +430,7 @@ impl OperatorKindSpec {
             OperatorKindSpec::Filter { .. } => "filter",
             OperatorKindSpec::Rebalance => "rebalance",
             OperatorKindSpec::KeyBy => "key_by",
-            OperatorKindSpec::Sum => ckptsim::operator::Aggregate::Sum.name(),
-            OperatorKindSpec::Count => ckptsim::operator::Aggregate::Count.name(),
-            OperatorKindSpec::Max => ckptsim::operator::Aggregate::Max.name(),
-            OperatorKindSpec::Min => ckptsim::operator::Aggregate::Min.name(),
+            OperatorKindSpec::Aggregate(a) => a.name(),
             OperatorKindSpec::CountWindow { .. } => "count_window",
             OperatorKindSpec::EventWindow(_) => "event_window",
             OperatorKindSpec::PrintSink => "print-sink",
@@ -482,7 +473,7 @@ pub(super) fn is_sink_kind(k: &str) -> bool {
     matches!(k, "print-sink" | "two-phase-commit-sink" | "user-sink")
 }
 pub(super) fn is_keyed_kind(k: &str) -> bool {
-    matches!(k, "sum" | "count" | "max" | "min" | "count_window" | "event_window")
+    Aggregate::parse(k).is_some() || matches!(k, "count_window" | "event_window")
 }
 
 impl fmt::Display for OperatorKindSpec {
@@ -494,7 +485,7 @@ impl fmt::Display for OperatorKindSpec {
 /// Where a `log-source` starts, and the built-in user functions: the core's own types (one
 /// name table each, in `ckptsim::source` and `ckptsim::operator`), re-exported so the scenario
 /// model and the world speak one vocabulary.
-pub use ckptsim::operator::{Udf, UdfShape};
+pub use ckptsim::operator::{Aggregate, Udf, UdfShape};
 pub use ckptsim::source::StartupMode;
 
 /// `[input]`: exactly one of `lines`, `records`, `generator`.

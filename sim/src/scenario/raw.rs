@@ -1,6 +1,7 @@
-//! The raw shape of a scenario file as serde reads it (`deny_unknown_fields`), before validation gives it meaning.
+//! The raw shape of a scenario file as serde reads it (`deny_unknown_fields`), before validation gives it meaning, and as `emit` writes it (the same structs serialize, so the keys written are the keys read).
 
 use super::*;
+use serde::Serializer;
 
 // ---------------------------------------------------------------------------------------------
 // Raw (as written) structures
@@ -8,13 +9,13 @@ use super::*;
 
 /// An integer or the string `"unlimited"`.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(super) enum IntOrUnlimited {
+pub(crate) enum IntOrUnlimited {
     Int(i64),
     Unlimited,
 }
 
 impl IntOrUnlimited {
-    pub(super) fn value(self) -> i64 {
+    pub(crate) fn value(self) -> i64 {
         match self {
             IntOrUnlimited::Int(i) => i,
             IntOrUnlimited::Unlimited => UNLIMITED as i64,
@@ -48,9 +49,18 @@ impl<'de> Deserialize<'de> for IntOrUnlimited {
     }
 }
 
+impl Serialize for IntOrUnlimited {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            IntOrUnlimited::Int(i) => s.serialize_i64(*i),
+            IntOrUnlimited::Unlimited => s.serialize_str("unlimited"),
+        }
+    }
+}
+
 /// `[min, max]` or a single value for both.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(super) struct LatencyRange(pub(super) u64, pub(super) u64);
+pub(crate) struct LatencyRange(pub(crate) u64, pub(crate) u64);
 
 impl<'de> Deserialize<'de> for LatencyRange {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
@@ -80,210 +90,339 @@ impl<'de> Deserialize<'de> for LatencyRange {
     }
 }
 
-#[derive(Deserialize, Debug)]
+impl Serialize for LatencyRange {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        [self.0, self.1].serialize(s)
+    }
+}
+
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawScenario {
-    pub(super) name: Option<String>,
-    pub(super) description: Option<String>,
-    pub(super) profile: Option<String>,
-    pub(super) variant: Option<String>,
-    pub(super) seed: Option<u64>,
-    pub(super) stop_at_ms: Option<u64>,
-    pub(super) checkpoint: Option<RawCheckpoint>,
-    pub(super) restart: Option<RawRestart>,
-    pub(super) cluster: Option<RawCluster>,
-    pub(super) kafka: Option<RawKafka>,
+pub(crate) struct RawScenario {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) description: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) profile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) variant: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) seed: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) stop_at_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) checkpoint: Option<RawCheckpoint>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) restart: Option<RawRestart>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) cluster: Option<RawCluster>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) kafka: Option<RawKafka>,
     #[serde(default)]
-    pub(super) operators: Vec<RawOperator>,
-    pub(super) input: Option<RawInput>,
+    pub(crate) operators: Vec<RawOperator>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) input: Option<RawInput>,
     /// `[inputs.<Source>]`: one input per log-source of a job with several sources.
-    pub(super) inputs: Option<BTreeMap<String, RawInput>>,
-    #[serde(default)]
-    pub(super) actions: Vec<RawAction>,
-    #[serde(default)]
-    pub(super) faults: Vec<RawFault>,
-    pub(super) expect: Option<RawExpect>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) inputs: Option<BTreeMap<String, RawInput>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) actions: Vec<RawAction>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) faults: Vec<RawFault>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) expect: Option<RawExpect>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawCheckpoint {
-    pub(super) interval_ms: Option<i64>,
-    pub(super) min_pause_ms: Option<i64>,
-    pub(super) timeout_ms: Option<i64>,
-    pub(super) max_concurrent: Option<i64>,
-    pub(super) tolerable_failures: Option<IntOrUnlimited>,
-    pub(super) mode: Option<String>,
-    pub(super) unaligned: Option<bool>,
-    pub(super) aligned_timeout_ms: Option<i64>,
-    pub(super) barrier_announcements: Option<bool>,
-    pub(super) retention: Option<String>,
-    pub(super) num_retained: Option<i64>,
+pub(crate) struct RawCheckpoint {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) interval_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) min_pause_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) timeout_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_concurrent: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tolerable_failures: Option<IntOrUnlimited>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) mode: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) unaligned: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) aligned_timeout_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) barrier_announcements: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) retention: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) num_retained: Option<i64>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawRestart {
-    pub(super) strategy: Option<String>,
-    pub(super) attempts: Option<IntOrUnlimited>,
-    pub(super) delay_ms: Option<i64>,
-    pub(super) max_failures_per_interval: Option<i64>,
-    pub(super) interval_ms: Option<i64>,
-    pub(super) initial_backoff_ms: Option<i64>,
-    pub(super) max_backoff_ms: Option<i64>,
-    pub(super) multiplier: Option<f64>,
-    pub(super) reset_threshold_ms: Option<i64>,
-    pub(super) jitter: Option<f64>,
+pub(crate) struct RawRestart {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) strategy: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) attempts: Option<IntOrUnlimited>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) delay_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_failures_per_interval: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) interval_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) initial_backoff_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_backoff_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) multiplier: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) reset_threshold_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) jitter: Option<f64>,
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawCluster {
-    pub(super) task_managers: Option<u32>,
-    pub(super) slots_per_tm: Option<u32>,
-    pub(super) control_latency_ms: Option<LatencyRange>,
-    pub(super) data_latency_ms: Option<u64>,
-    pub(super) channel_capacity_buffers: Option<u32>,
-    pub(super) buffer_records: Option<u32>,
-    pub(super) buffer_timeout_ms: Option<u64>,
-    pub(super) record_cost_us: Option<u64>,
-    pub(super) storage_bandwidth_bytes_per_ms: Option<u64>,
-    pub(super) heartbeat_interval_ms: Option<u64>,
-    pub(super) heartbeat_timeout_ms: Option<u64>,
-    pub(super) deploy_latency_ms: Option<LatencyRange>,
-    pub(super) restore_latency_ms: Option<LatencyRange>,
-    pub(super) cancel_latency_ms: Option<LatencyRange>,
-    pub(super) first_start_latency_ms: Option<LatencyRange>,
-    pub(super) task_cancellation_timeout_ms: Option<u64>,
+pub(crate) struct RawCluster {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) task_managers: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) slots_per_tm: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) control_latency_ms: Option<LatencyRange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) data_latency_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) channel_capacity_buffers: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) buffer_records: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) buffer_timeout_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) record_cost_us: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) storage_bandwidth_bytes_per_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) heartbeat_interval_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) heartbeat_timeout_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) deploy_latency_ms: Option<LatencyRange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) restore_latency_ms: Option<LatencyRange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) cancel_latency_ms: Option<LatencyRange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) first_start_latency_ms: Option<LatencyRange>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) task_cancellation_timeout_ms: Option<u64>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawKafka {
-    pub(super) commit_offsets_on_checkpoint: Option<bool>,
-    pub(super) auto_commit: Option<bool>,
-    pub(super) auto_commit_interval_ms: Option<u64>,
+pub(crate) struct RawKafka {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) commit_offsets_on_checkpoint: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) auto_commit: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) auto_commit_interval_ms: Option<u64>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawOperator {
-    pub(super) kind: Option<String>,
-    pub(super) name: Option<String>,
-    pub(super) parallelism: Option<u32>,
-    pub(super) function: Option<String>,
+pub(crate) struct RawOperator {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) parallelism: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) function: Option<String>,
     /// `user-sink`: `exactly-once` or `at-least-once` (Flink's `DeliveryGuarantee`).
-    pub(super) delivery_guarantee: Option<String>,
-    pub(super) size: Option<u64>,
-    pub(super) fail_on_value: Option<String>,
-    pub(super) fail_every_nth: Option<u64>,
-    pub(super) fail_at_ms: Option<u64>,
-    pub(super) fail_once_on_value: Option<String>,
-    pub(super) fail_on_nth_record: Option<u64>,
-    pub(super) fail_snapshot_sync_on_checkpoint: Option<u64>,
-    pub(super) fail_snapshot_async_on_checkpoint: Option<u64>,
-    pub(super) fail_notify_complete_on_checkpoint: Option<u64>,
-    pub(super) fail_on_restore_times: Option<u64>,
-    pub(super) fail_on_deploy_times: Option<u64>,
-    pub(super) state_padding_bytes: Option<u64>,
-    pub(super) startup: Option<String>,
-    pub(super) bounded: Option<bool>,
-    pub(super) transaction_timeout_ms: Option<u64>,
-    pub(super) idempotent_commit: Option<bool>,
-    pub(super) max_parallelism: Option<u32>,
-    pub(super) ignore_failures_after_transaction_timeout: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) delivery_guarantee: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) size: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_on_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_every_nth: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_at_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_once_on_value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_on_nth_record: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_snapshot_sync_on_checkpoint: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_snapshot_async_on_checkpoint: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_notify_complete_on_checkpoint: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_on_restore_times: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) fail_on_deploy_times: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) state_padding_bytes: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) startup: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) bounded: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) transaction_timeout_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) idempotent_commit: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_parallelism: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ignore_failures_after_transaction_timeout: Option<bool>,
     /// Job graphs: the operators feeding this one (default: the previous operator).
-    pub(super) inputs: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) inputs: Option<Vec<String>>,
     /// `connect`: the co-map function of the second input (`function` is the first's).
-    pub(super) second_function: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) second_function: Option<String>,
     // Event time (sources): see `validate_event_time.rs`.
-    pub(super) watermarks: Option<String>,
-    pub(super) max_out_of_orderness_ms: Option<i64>,
-    pub(super) idle_timeout_ms: Option<i64>,
-    pub(super) auto_watermark_interval_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) watermarks: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_out_of_orderness_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) idle_timeout_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) auto_watermark_interval_ms: Option<i64>,
     // Event-time windows (`event_window`).
-    pub(super) window: Option<String>,
-    pub(super) size_ms: Option<i64>,
-    pub(super) slide_ms: Option<i64>,
-    pub(super) offset_ms: Option<i64>,
-    pub(super) aggregate: Option<String>,
-    pub(super) allowed_lateness_ms: Option<i64>,
-    pub(super) late_records: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) window: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) size_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) slide_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) offset_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) aggregate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) allowed_lateness_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) late_records: Option<String>,
     // Interval join (`interval_join`): `between(lower_ms, upper_ms)`.
-    pub(super) lower_ms: Option<i64>,
-    pub(super) upper_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lower_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) upper_ms: Option<i64>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawInput {
-    pub(super) partitions: Option<u32>,
-    pub(super) gates: Option<Vec<RawGate>>,
-    pub(super) socket_clock: Option<String>,
-    pub(super) unread_lines: Option<String>,
-    pub(super) lines: Option<Vec<RawLine>>,
-    pub(super) records: Option<Vec<RawRecord>>,
-    pub(super) generator: Option<RawGenerator>,
+pub(crate) struct RawInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) partitions: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) gates: Option<Vec<RawGate>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) socket_clock: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) unread_lines: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lines: Option<Vec<RawLine>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) records: Option<Vec<RawRecord>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) generator: Option<RawGenerator>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawGate {
-    pub(super) after_records: Option<u64>,
-    pub(super) trigger: Option<bool>,
+pub(crate) struct RawGate {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) after_records: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) trigger: Option<bool>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawLine {
-    pub(super) at_ms: Option<u64>,
-    pub(super) line: Option<String>,
+pub(crate) struct RawLine {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) at_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) line: Option<String>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawRecord {
-    pub(super) at_ms: Option<u64>,
-    pub(super) partition: Option<u32>,
-    pub(super) value: Option<String>,
-    pub(super) ts_ms: Option<i64>,
+pub(crate) struct RawRecord {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) at_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) partition: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) value: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ts_ms: Option<i64>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawGenerator {
-    pub(super) count: Option<u64>,
-    pub(super) rate_per_s: Option<u64>,
-    pub(super) keys: Option<u64>,
-    pub(super) distribution: Option<String>,
-    pub(super) start_ms: Option<u64>,
-    pub(super) ts_jitter_ms: Option<u64>,
+pub(crate) struct RawGenerator {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) count: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) rate_per_s: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) keys: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) distribution: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) start_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) ts_jitter_ms: Option<u64>,
 }
 
-#[derive(Deserialize, Debug)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawAction {
-    pub(super) at_ms: Option<u64>,
+pub(crate) struct RawAction {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) at_ms: Option<u64>,
     /// An anchor instead of `at_ms` (as a fault's `on`).
-    pub(super) on: Option<String>,
-    pub(super) kind: Option<String>,
-    pub(super) interval_ms: Option<i64>,
-    pub(super) min_pause_ms: Option<i64>,
-    pub(super) timeout_ms: Option<i64>,
-    pub(super) tolerable_failures: Option<IntOrUnlimited>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) interval_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) min_pause_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) timeout_ms: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) tolerable_failures: Option<IntOrUnlimited>,
     /// `rescale`: new parallelism per operator name.
-    pub(super) parallelism: Option<BTreeMap<String, u32>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) parallelism: Option<BTreeMap<String, u32>>,
     /// `rescale`: `savepoint` | `retained-checkpoint`.
-    pub(super) from: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) from: Option<String>,
     /// `rescale`: the new program's max parallelism per operator name (an integer or "auto").
-    pub(super) max_parallelism: Option<BTreeMap<String, IntOrAuto>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_parallelism: Option<BTreeMap<String, IntOrAuto>>,
     /// `stop-with-savepoint`: `flink stop --drain` (MAX_WATERMARK before the savepoint).
-    pub(super) drain: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) drain: Option<bool>,
 }
 
 /// An integer, or "auto" (derived; for a `rescale` action's `max_parallelism`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub(super) enum IntOrAuto {
+pub(crate) enum IntOrAuto {
     Int(u32),
     Auto,
 }
@@ -314,25 +453,45 @@ impl<'de> Deserialize<'de> for IntOrAuto {
     }
 }
 
-#[derive(Deserialize, Debug)]
+impl Serialize for IntOrAuto {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            IntOrAuto::Int(i) => s.serialize_u32(*i),
+            IntOrAuto::Auto => s.serialize_str("auto"),
+        }
+    }
+}
+
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawFault {
-    pub(super) kind: Option<String>,
-    pub(super) at_ms: Option<u64>,
-    pub(super) on: Option<String>,
-    pub(super) duration_ms: Option<u64>,
-    pub(super) target: Option<String>,
-    pub(super) peer: Option<String>,
-    pub(super) direction: Option<String>,
-    pub(super) rate: Option<f64>,
-    pub(super) extra_ms: Option<u64>,
-    pub(super) records_per_s: Option<u64>,
-    pub(super) restart_after_ms: Option<u64>,
+pub(crate) struct RawFault {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) kind: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) at_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) on: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) duration_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) target: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) peer: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) direction: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) rate: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) extra_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) records_per_s: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) restart_after_ms: Option<u64>,
 }
 
 impl RawFault {
     /// The kind-specific keys that are present.
-    pub(super) fn present(&self) -> Vec<&'static str> {
+    pub(crate) fn present(&self) -> Vec<&'static str> {
         let mut v = Vec::new();
         let mut add = |name: &'static str, present: bool| {
             if present {
@@ -351,22 +510,37 @@ impl RawFault {
     }
 }
 
-#[derive(Deserialize, Debug, Default)]
+#[derive(Deserialize, Serialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
-pub(super) struct RawExpect {
-    pub(super) final_status: Option<String>,
-    pub(super) restarts: Option<u32>,
-    pub(super) exactly_once: Option<bool>,
-    pub(super) at_least_once: Option<bool>,
-    pub(super) completed_checkpoints_min: Option<u64>,
-    pub(super) committed_min: Option<u64>,
-    pub(super) committed_max: Option<u64>,
-    pub(super) output: Option<Vec<String>>,
-    pub(super) duplicates: Option<Vec<String>>,
-    pub(super) snapshot: Option<bool>,
-    pub(super) caught_by: Option<String>,
-    pub(super) max_checkpoint_gap_ms: Option<u64>,
-    pub(super) committed_offsets: Option<Vec<i64>>,
-    pub(super) retained_count: Option<u32>,
-    pub(super) restored_checkpoints: Option<Vec<u64>>,
+pub(crate) struct RawExpect {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) final_status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) restarts: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) exactly_once: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) at_least_once: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) completed_checkpoints_min: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) committed_min: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) committed_max: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) output: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) duplicates: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) snapshot: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) caught_by: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) max_checkpoint_gap_ms: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) committed_offsets: Option<Vec<i64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) retained_count: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) restored_checkpoints: Option<Vec<u64>>,
 }

@@ -1,6 +1,6 @@
 //! The normalized description of one run that the world executes: job pipeline, input, cluster model, actions and faults (built from a scenario file).
 
-use ckptsim::config::{CheckpointConfig, RestartStrategyConfig, Retune};
+use ckptsim::config::{CheckpointConfig, RestartStrategyConfig};
 use ckptsim::operator::{Aggregate, FailureInjector, Udf};
 use ckptsim::source::StartupMode;
 use ckptsim::{Profile, Variant};
@@ -168,29 +168,9 @@ impl InputSpec {
     }
 }
 
-/// A timed user action.
-#[derive(Clone, Debug, PartialEq)]
-pub enum ActionKind {
-    /// Change the checkpoint configuration at runtime.
-    Retune(Retune),
-    /// Cancel the job.
-    Cancel,
-    /// Trigger a savepoint.
-    Savepoint,
-    /// Trigger a checkpoint.
-    TriggerCheckpoint,
-    /// Start a new job from the latest retained checkpoint of the previous one.
-    RestoreRetained,
-    /// A synchronous savepoint; once it completed the tasks finish and the job ends FINISHED
-    /// (`flink stop`; `drain`: `flink stop --drain`).
-    StopWithSavepoint {
-        /// Emit `MAX_WATERMARK` before the savepoint (`--drain`).
-        drain: bool,
-    },
-    /// Once the job ended, a new job with other parallelisms from its savepoint or retained
-    /// checkpoint (semantics §12).
-    Rescale(crate::scenario::RescaleSpec),
-}
+/// A user action's kind: the scenario model's [`crate::scenario::ActionSpec`] itself (one
+/// vocabulary: an action is declared once, in `model_events.rs`, and the loader copies it).
+pub use crate::scenario::ActionSpec;
 
 /// A user action, taken at a virtual time or when an event happens.
 #[derive(Clone, Debug, PartialEq)]
@@ -198,7 +178,7 @@ pub struct Action {
     /// When it is taken.
     pub at: FaultAt,
     /// What it does.
-    pub kind: ActionKind,
+    pub kind: ActionSpec,
 }
 
 /// When a fault starts or an action is taken: a virtual time or the first occurrence of an

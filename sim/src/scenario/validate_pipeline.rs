@@ -18,11 +18,9 @@ impl Ctx<'_> {
         for (i, r) in raws.iter().enumerate() {
             let path = format!("operators[{i}].kind");
             let k = r.kind.as_deref().ok_or_else(|| self.missing(&path, "the operator kind"))?;
-            let Some(k) = OperatorKindSpec::NAMES.iter().copied().find(|x| *x == k) else {
-                return Err(self.err(
-                    &path,
-                    format!("unknown operator kind `{k}`; known kinds: {}", list(&OperatorKindSpec::NAMES)),
-                ));
+            let known = OperatorKindSpec::names();
+            let Some(k) = known.iter().copied().find(|x| *x == k) else {
+                return Err(self.err(&path, format!("unknown operator kind `{k}`; known kinds: {}", list(&known))));
             };
             kinds.push(k);
         }
@@ -49,8 +47,10 @@ impl Ctx<'_> {
             if *k == "key_by" && !kinds.get(i + 1).is_some_and(|next| is_keyed_kind(next) || *next == "user") {
                 return Err(self.err(
                     &path,
-                    "key_by must be immediately followed by sum, count, max, min, count_window, event_window or user"
-                        .to_string(),
+                    format!(
+                        "key_by must be immediately followed by {}, count_window, event_window or user",
+                        Aggregate::names().join(", ")
+                    ),
                 ));
             }
             if is_keyed_kind(k) && (i == 0 || kinds[i - 1] != "key_by") {
@@ -246,10 +246,9 @@ impl Ctx<'_> {
                 }
                 "rebalance" => OperatorKindSpec::Rebalance,
                 "key_by" => OperatorKindSpec::KeyBy,
-                "sum" => OperatorKindSpec::Sum,
-                "count" => OperatorKindSpec::Count,
-                "max" => OperatorKindSpec::Max,
-                "min" => OperatorKindSpec::Min,
+                _ if Aggregate::parse(kind).is_some() => {
+                    OperatorKindSpec::Aggregate(Aggregate::parse(kind).expect("an aggregate's name"))
+                }
                 "count_window" => {
                     let size = r.size.ok_or_else(|| self.missing(&p("size"), "records per window"))?;
                     if size == 0 {

@@ -15,7 +15,7 @@
 //! structural one (an unaligned handler has no alignment phase), or one of the scenario set
 //! (no scenario can draw that fault kind, no bounded source, no restore-retained action).
 
-use crate::spec::{ActionKind, FaultKind, JobSpec, OpKind};
+use crate::spec::{ActionSpec, FaultKind, JobSpec, OpKind};
 use crate::trace::EventData;
 use crate::world::{RunResult, SnapshotResult};
 use ckptsim::config::CheckpointingMode;
@@ -548,7 +548,7 @@ pub fn unreachable(cell: Cell, specs: &[JobSpec]) -> Option<&'static str> {
 }
 
 fn has_restore_retained(spec: &JobSpec) -> bool {
-    spec.actions.iter().any(|a| matches!(a.kind, ActionKind::RestoreRetained))
+    spec.actions.iter().any(|a| matches!(a.kind, ActionSpec::RestoreRetained))
 }
 
 fn has_log_source(spec: &JobSpec) -> bool {

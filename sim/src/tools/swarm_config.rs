@@ -10,7 +10,7 @@
 use super::ChaCha8Rng;
 use crate::scenario::limits_cost::MAX_FLUSHES_PER_RUN;
 use crate::scenario::RescaleFrom;
-use crate::spec::{ActionKind, JobSpec};
+use crate::spec::{ActionSpec, JobSpec};
 use ckptsim::config::Retention;
 use rand::Rng;
 
@@ -45,8 +45,8 @@ pub(super) fn draw_config_network(out: &mut JobSpec, spec: &JobSpec, rng: &mut C
     let timeout_ms = BUFFER_TIMEOUTS_MS[rng.random_range(0..BUFFER_TIMEOUTS_MS.len())];
 
     let restores_retained = spec.actions.iter().any(|a| match &a.kind {
-        ActionKind::RestoreRetained => true,
-        ActionKind::Rescale(r) => r.from == RescaleFrom::RetainedCheckpoint,
+        ActionSpec::RestoreRetained => true,
+        ActionSpec::Rescale(r) => r.from == RescaleFrom::RetainedCheckpoint,
         _ => false,
     });
     if spec.checkpoint.retention == Retention::default() && !restores_retained && retention_pick > 0 {

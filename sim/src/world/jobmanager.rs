@@ -92,7 +92,7 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
                     jm.handle_tm_report(now, TmId(tm), &mine);
                 }
                 Msg::Action(a) => match a {
-                    ActionKind::Retune(r) => {
+                    ActionSpec::Retune(r) => {
                         let res = jm.retune(now, &r);
                         s.with(|w| {
                             let data = EventData::Retune {
@@ -105,21 +105,21 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
                             w.obs.final_checkpoint_config = jm.coordinator().config().clone();
                         });
                     }
-                    ActionKind::Cancel => jm.cancel(now),
-                    ActionKind::Savepoint => jm.request_checkpoint(now, RequestKind::Savepoint),
-                    ActionKind::TriggerCheckpoint => jm.request_checkpoint(now, RequestKind::Manual),
-                    ActionKind::RestoreRetained => {
+                    ActionSpec::Cancel => jm.cancel(now),
+                    ActionSpec::Savepoint => jm.request_checkpoint(now, RequestKind::Savepoint),
+                    ActionSpec::TriggerCheckpoint => jm.request_checkpoint(now, RequestKind::Manual),
+                    ActionSpec::RestoreRetained => {
                         if let Some(new_jm) = resume_retained(&s, seed, &base_params, jm.status(), now) {
                             jm = new_jm;
                             epoch = s.with(|w| w.jm_epoch);
                         }
                     }
-                    ActionKind::StopWithSavepoint { drain } => {
+                    ActionSpec::StopWithSavepoint { drain } => {
                         s.with(|w| super::rescale::request_stop(w, now, drain));
                         let mode = if drain { StopMode::Drain } else { StopMode::NoDrain };
                         jm.stop_with_savepoint(now, mode);
                     }
-                    ActionKind::Rescale(r) => {
+                    ActionSpec::Rescale(r) => {
                         if let Some((new_jm, params)) = super::rescale::resume_rescaled(&s, seed, &r, jm.status(), now)
                         {
                             jm = new_jm;

@@ -28,6 +28,7 @@ mod budget;
 mod chaos;
 mod client;
 mod cuts;
+mod data_plane;
 pub mod graph;
 mod graph_dag;
 mod invariants;
@@ -38,6 +39,7 @@ mod rescale;
 mod rows;
 mod services;
 mod supervise;
+mod task_outputs;
 mod taskmanager;
 mod tasks;
 pub mod trace;
@@ -46,7 +48,7 @@ mod user_io;
 mod wake;
 
 use crate::graph::Graph;
-use crate::spec::{ActionKind, FaultAt, FaultKind, InputSpec, JobSpec, LogRecords};
+use crate::spec::{ActionSpec, FaultAt, FaultKind, InputSpec, JobSpec, LogRecords};
 use crate::trace::{EventData, Trace};
 use budget::EventBudget;
 pub use budget::{default_max_events, BudgetUse};
@@ -65,6 +67,7 @@ use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
 use client::*;
 pub use cuts::{consistent, BarrierCut, ChannelCuts, SnapshotCut};
+use data_plane::*;
 use invariants::CHECK_EACH_STEP;
 pub use jobmanager::EPOCH_STRIDE;
 use jobmanager::*;
@@ -79,6 +82,7 @@ use services::*;
 pub(crate) use services::{build_log, in_flight_inputs, BrokerLog};
 use supervise::*;
 pub use supervise::{run, run_lean};
+use task_outputs::*;
 use taskmanager::*;
 use tasks::*;
 use uploads::*;
@@ -129,7 +133,7 @@ struct Network {
     tm_incarnation: BTreeMap<u32, u64>,
 }
 
-/// The data plane between tasks (`tasks.rs`): bounded channels and the socket source.
+/// The data plane between tasks (`data_plane.rs`): bounded channels and the socket source.
 struct DataPlane {
     channels: BTreeMap<ChannelKey, DataChannel>,
     item_seq: u64,
@@ -140,7 +144,7 @@ struct DataPlane {
     gates_triggered: BTreeSet<(Attempt, usize)>,
 }
 
-/// What the TaskManagers hold about their task attempts (`taskmanager.rs`, `tasks.rs`).
+/// What the TaskManagers hold about their task attempts (`taskmanager.rs`, `tasks.rs`, `task_outputs.rs`).
 struct TaskHost {
     /// Per TaskManager, the asynchronous snapshot uploads in progress by (due time, order).
     uploads: BTreeMap<u32, BTreeMap<(u64, u64), Upload>>,

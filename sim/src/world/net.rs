@@ -63,7 +63,7 @@ pub(super) enum Msg {
     },
     /// The JobManager's answer to a heartbeat: the TaskManager knows its leader is alive.
     HeartbeatReply,
-    Action(ActionKind),
+    Action(ActionSpec),
 }
 
 impl Msg {

@@ -1,0 +1,262 @@
+//! The data plane between tasks: bounded channels with credits (`DataChannel`), a task's output buffers (`Outbox`), moving buffers into the channels (`flush`) and taking the next due input (`take_input`), with barrier announcements (flink-2.3) on arrival.
+
+use super::*;
+
+// ------------------------------------------------------------------ data channels
+
+#[derive(Clone, Debug)]
+pub(super) enum Item {
+    Records(Vec<Record>),
+    Event(StreamElement, u32),
+}
+
+#[derive(Debug, Default)]
+pub(super) struct DataChannel {
+    /// (deliver_at_ms, global sequence, item)
+    pub(super) queue: VecDeque<(u64, u64, Item)>,
+    pub(super) record_buffers: usize,
+    pub(super) last_deliver_ms: u64,
+    /// Records that entered the queue, and that the receiver took (channel cuts, `cuts.rs`).
+    pub(super) pushed_records: u64,
+    pub(super) taken_records: u64,
+    /// The newest barrier id announced to the receiver (§3.4; only with barrier announcements).
+    pub(super) announced: CheckpointId,
+}
+
+impl DataChannel {
+    pub(super) fn queued_records(&self) -> u32 {
+        self.queue.iter().map(|(_, _, i)| if let Item::Records(r) = i { r.len() as u32 } else { 0 }).sum()
+    }
+}
+
+pub(super) type ChannelKey = (u32, TaskId, TaskId);
+
+/// Per-task output buffers: elements waiting to enter each downstream channel, in order.
+///
+/// Records wait in chunks of at most `buffer_records`, filled in order: the leading records of a
+/// queue split into chunks exactly as a flush splits them into network buffers, so a flush
+/// hands a whole chunk to the channel instead of copying records one by one.
+pub(super) struct Outbox {
+    pub(super) targets: Vec<TaskId>,
+    pub(super) bufs: Vec<VecDeque<OutItem>>,
+    pub(super) buffer_records: usize,
+}
+
+pub(super) enum OutItem {
+    /// A network buffer being filled, and when its first record was written (ms).
+    Records(Vec<Record>, u64),
+    Event(StreamElement),
+}
+
+impl Outbox {
+    pub(super) fn push_record(&mut self, i: usize, record: Record, now: u64) {
+        let buf = &mut self.bufs[i];
+        match buf.back_mut() {
+            Some(OutItem::Records(chunk, _)) if chunk.len() < self.buffer_records => chunk.push(record),
+            _ => {
+                let mut chunk = Vec::with_capacity(self.buffer_records);
+                chunk.push(record);
+                buf.push_back(OutItem::Records(chunk, now));
+            }
+        }
+    }
+
+    pub(super) fn push_event(&mut self, el: StreamElement) {
+        for buf in self.bufs.iter_mut() {
+            buf.push_back(OutItem::Event(el.clone()));
+        }
+    }
+
+    /// Records waiting for output channel `i`.
+    pub(super) fn pending_records(&self, i: usize) -> u32 {
+        self.bufs[i].iter().map(|it| if let OutItem::Records(c, _) = it { c.len() as u32 } else { 0 }).sum()
+    }
+
+    /// When the buffer timeout sends a partly filled buffer held back by [`flush`] (the last
+    /// item of a channel's queue; anything behind a buffer sends it).
+    pub(super) fn timeout_flush_at(&self, buffer_timeout_ms: u64) -> Option<u64> {
+        if buffer_timeout_ms == 0 {
+            return None;
+        }
+        self.bufs
+            .iter()
+            .filter_map(|b| match b.back() {
+                Some(OutItem::Records(c, since)) if c.len() < self.buffer_records => Some(since + buffer_timeout_ms),
+                _ => None,
+            })
+            .min()
+    }
+}
+
+/// Moves buffered outputs into the channels as far as credit allows (partial buffers too).
+/// Returns whether the task is backpressured (a full record buffer could not be sent). `now`:
+/// the caller's time, read in the same poll (virtual time does not move within a poll).
+pub(super) fn flush(
+    w: &mut World,
+    outbox: &mut Outbox,
+    attempt: Attempt,
+    task: TaskId,
+    buffer_records: usize,
+    capacity: usize,
+    now: u64,
+) -> bool {
+    let latency = w.spec.cluster.data_latency_ms + w.faults.slow_links.get(&task).copied().unwrap_or(0);
+    let buffer_timeout_ms = w.spec.cluster.buffer_timeout_ms;
+    let mut blocked = false;
+    for (i, &to) in outbox.targets.iter().enumerate() {
+        let buf = &mut outbox.bufs[i];
+        // The first buffer sent now arrives first (FIFO): the receiver wakes then.
+        let mut first_at: Option<u64> = None;
+        loop {
+            match buf.front() {
+                None => break,
+                Some(OutItem::Records(chunk, since)) => {
+                    let n = chunk.len();
+                    // A partly filled buffer with nothing behind it waits for more records
+                    // until the buffer timeout (Flink's output flusher); an event behind it, a
+                    // full buffer or a timeout of 0 sends it.
+                    if n < buffer_records && buf.len() == 1 && now < since + buffer_timeout_ms {
+                        break;
+                    }
+                    let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
+                    if ch.record_buffers >= capacity {
+                        // A full buffer, or more behind this one, waits for credit.
+                        if n >= buffer_records || buf.len() > 1 {
+                            blocked = true;
+                        }
+                        break;
+                    }
+                    let Some(OutItem::Records(recs, _)) = buf.pop_front() else { unreachable!("front is a chunk") };
+                    w.data.item_seq += 1;
+                    let seq = w.data.item_seq;
+                    let at = (now + latency).max(ch.last_deliver_ms);
+                    ch.last_deliver_ms = at;
+                    ch.record_buffers += 1;
+                    ch.pushed_records += recs.len() as u64;
+                    ch.queue.push_back((at, seq, Item::Records(recs)));
+                    first_at = first_at.or(Some(at));
+                }
+                Some(OutItem::Event(_)) => {
+                    let Some(OutItem::Event(el)) = buf.pop_front() else { unreachable!("front is an event") };
+                    w.data.item_seq += 1;
+                    let seq = w.data.item_seq;
+                    let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
+                    let at = (now + latency).max(ch.last_deliver_ms);
+                    ch.last_deliver_ms = at;
+                    ch.queue.push_back((at, seq, Item::Event(el, 0)));
+                    first_at = first_at.or(Some(at));
+                }
+            }
+        }
+        if let Some(at) = first_at {
+            w.wake_at(Sleeper::Task(to, attempt), at);
+        }
+    }
+    blocked
+}
+
+pub(super) enum Take {
+    Records(u64),
+    Event,
+    WaitUntil(Option<u64>),
+}
+
+/// Takes the next due item from an unblocked input channel, in arrival order.
+pub(super) fn take_input(
+    w: &mut World,
+    t: &mut Task,
+    tm: u32,
+    key: (TaskId, Attempt),
+    inputs: &[TaskId],
+    now: u64,
+) -> Take {
+    let (task, attempt) = key;
+    if w.spec.checkpoint.announces_barriers(w.spec.profile) && announce_barriers(w, t, key, inputs, now) {
+        // Let the host act on what the announcements caused (a prioritization) first.
+        return Take::Event;
+    }
+    let mut best: Option<(u64, u64, usize)> = None;
+    let mut next_due: Option<u64> = None;
+    for (i, &from) in inputs.iter().enumerate() {
+        if t.is_blocked(ChannelId(i as u32)) {
+            continue;
+        }
+        if let Some(ch) = w.data.channels.get(&(attempt.0, from, task)) {
+            if let Some(&(at, seq, _)) = ch.queue.front() {
+                if at <= now {
+                    if best.is_none_or(|(a, s, _)| (at, seq) < (a, s)) {
+                        best = Some((at, seq, i));
+                    }
+                } else {
+                    next_due = Some(next_due.map_or(at, |d: u64| d.min(at)));
+                }
+            }
+        }
+    }
+    let Some((_, _, i)) = best else { return Take::WaitUntil(next_due) };
+    let from = inputs[i];
+    let ch = w.data.channels.get_mut(&(attempt.0, from, task)).expect("channel exists");
+    let (_, _, item) = ch.queue.pop_front().expect("front exists");
+    if let Item::Records(recs) = &item {
+        ch.record_buffers -= 1;
+        ch.taken_records += recs.len() as u64;
+    }
+    match item {
+        Item::Records(recs) => {
+            let n = recs.len() as u64;
+            let counters = w.tasks.counters.entry(tm).or_default();
+            for r in recs {
+                t.handle_input(now, ChannelId(i as u32), StreamElement::Record(r), 0, counters);
+                if t.has_failed() {
+                    break;
+                }
+            }
+            w.notify_task((from, attempt));
+            Take::Records(n)
+        }
+        Item::Event(el, overtaken) => {
+            let barrier_anchors = w.faults.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
+            let place = w.graph.task_vertex.get(task.0 as usize).copied();
+            if let (StreamElement::Barrier(b), true, Some((vi, sub))) = (&el, barrier_anchors, place) {
+                let ops: Vec<String> =
+                    w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
+                for o in ops {
+                    w.fire_anchor(&FaultAt::BarrierAt { checkpoint: b.id.0, task: o });
+                }
+            }
+            let counters = w.tasks.counters.entry(tm).or_default();
+            t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+            Take::Event
+        }
+    }
+}
+
+/// §3.4 (flink-2.3 with barrier announcements): the aligned-with-timeout barriers that reached
+/// an unblocked input channel since the last look are announced to the task, even behind
+/// records it has not taken (Flink's `RemoteInputChannel` makes the announcement on arrival).
+/// Returns whether any was announced.
+fn announce_barriers(w: &mut World, t: &mut Task, key: (TaskId, Attempt), inputs: &[TaskId], now: u64) -> bool {
+    let (task, attempt) = key;
+    let mut any = false;
+    for (i, &from) in inputs.iter().enumerate() {
+        let ch_id = ChannelId(i as u32);
+        if t.is_blocked(ch_id) {
+            continue;
+        }
+        let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task)) else { continue };
+        let mut due: Vec<Barrier> = Vec::new();
+        for (at, _, item) in &ch.queue {
+            if let (true, Item::Event(StreamElement::Barrier(b), _)) = (*at <= now, item) {
+                if matches!(b.alignment, ckptsim::record::Alignment::AlignedWithTimeout { .. }) && b.id > ch.announced {
+                    due.push(*b);
+                }
+            }
+        }
+        for b in due {
+            ch.announced = ch.announced.max(b.id);
+            t.handle_announcement(now, ch_id, b);
+            any = true;
+        }
+    }
+    any
+}

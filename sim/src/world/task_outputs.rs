@@ -1,0 +1,287 @@
+//! Draining a task's outputs into the world: records and barriers into its `Outbox`, snapshots, acknowledgements and declines to the JobManager, the sink's store operations, and converting a barrier still in the `Outbox` to unaligned (flink-2.3 barrier announcements).
+
+use super::*;
+
+/// Drains the task's outputs into the world. Returns completed snapshots and whether the task failed.
+pub(super) fn drain_outputs(
+    w: &mut World,
+    t: &mut Task,
+    outbox: &mut Outbox,
+    key: (TaskId, Attempt),
+    tm: u32,
+    now: u64,
+    inputs: &[TaskId],
+) -> (Vec<(CheckpointId, TaskSnapshot)>, bool) {
+    let (task, attempt) = key;
+    let mut snaps = Vec::new();
+    for r in t.take_records_after_stop() {
+        // A protocol bug (semantics §12.6): the `stop` checker names it.
+        let data = EventData::RecordAfterStop { task, attempt, savepoint: r.savepoint, input_seq: r.lineage.input_seq };
+        w.tr_typed(&tm_node(tm), "after-stop", data);
+    }
+    w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
+    while let Some(out) = t.poll_output() {
+        match out {
+            TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record, now),
+            TaskOutput::EmitBarrier { barrier, priority } => {
+                note_barrier(w, outbox, key, &barrier, priority);
+                if priority {
+                    for (i, &to) in outbox.targets.iter().enumerate() {
+                        push_priority_barrier(w, key, to, barrier, outbox.pending_records(i), now);
+                    }
+                } else {
+                    outbox.push_event(StreamElement::Barrier(barrier));
+                }
+            }
+            TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
+            TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
+                if let Err(cause) = flush_before_snapshot(w, key, now) {
+                    w.tr_exception(tm, task, &cause);
+                    report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                    return (snaps, true);
+                }
+                let detail = Detail::new()
+                    .s(&w.task_name(task))
+                    .s(" id=")
+                    .n(id.0)
+                    .s(" ")
+                    .n(snapshot.size_bytes())
+                    .s("B align=")
+                    .n(alignment_ms)
+                    .s(if unaligned { "ms unaligned" } else { "ms" });
+                w.tr_data(&tm_node(tm), "snapshot", detail.0, EventData::Snapshot { task });
+                w.obs.cuts.note_complete(key, id, inputs, &snapshot.in_flight);
+                let row = w.checkpoint_row(id);
+                row.alignment_ms = row.alignment_ms.max(alignment_ms);
+                row.unaligned |= unaligned;
+                w.obs.push_span(
+                    w.trace.is_full(),
+                    SnapshotSpan {
+                        task,
+                        attempt,
+                        checkpoint: id,
+                        align_start_ms: now.saturating_sub(alignment_ms),
+                        sync_start_ms: now,
+                        sync_end_ms: None,
+                        upload_end_ms: None,
+                        size_bytes: snapshot.size_bytes(),
+                        unaligned,
+                        result: SnapshotResult::Unfinished,
+                    },
+                );
+                snaps.push((id, snapshot));
+            }
+            TaskOutput::Decline { id, reason } => {
+                w.tr_typed(&tm_node(tm), "decline", EventData::Decline { task, id, reason });
+                w.send(tm_addr(tm), JM, Msg::Decline { task, attempt, id, reason });
+            }
+            TaskOutput::PrioritizeBarriers { id } => {
+                for (i, &from) in inputs.iter().enumerate() {
+                    let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task)) else { continue };
+                    let pos = ch
+                        .queue
+                        .iter()
+                        .position(|(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id));
+                    if let Some(pos) = pos {
+                        let ahead: u32 = ch
+                            .queue
+                            .iter()
+                            .take(pos)
+                            .map(|(_, _, it)| if let Item::Records(r) = it { r.len() as u32 } else { 0 })
+                            .sum();
+                        let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
+                        if let Item::Event(el, carried) = item {
+                            // The records ahead of the barrier, plus those it already overtook
+                            // if the upstream sent it unaligned (they are behind it in the
+                            // queue or still in the upstream's output buffers). Dropping the
+                            // carried count lost them: they were processed after the snapshot
+                            // and persisted nowhere (regression aligned-timeout-carried-overtaken).
+                            let overtaken = ahead + carried;
+                            let counters = w.tasks.counters.entry(tm).or_default();
+                            t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+                            // A checkpoint that timed out before its first barrier (announced,
+                            // §3.4) triggers on this barrier: its snapshot cut is taken now,
+                            // before any further record is taken (the drain's own note came first).
+                            w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
+                        }
+                    }
+                }
+            }
+            TaskOutput::ConvertBarrier { id } => convert_barrier(w, outbox, key, tm, id, now),
+            TaskOutput::PrintRow { record } => {
+                if let Err(cause) = print_row(w, key, now, record) {
+                    w.tr_exception(tm, task, &cause);
+                    report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                    return (snaps, true);
+                }
+            }
+            TaskOutput::Sink(op) => {
+                if !w.faults.sink_store_up {
+                    w.tr_typed(&tm_node(tm), "sink", EventData::SinkUnreachable { task });
+                    report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
+                    return (snaps, true);
+                }
+                let epoch = *w.services.sink_epochs.entry(task).or_insert(attempt);
+                if attempt < epoch {
+                    let text = format!("{task}{attempt}: producer fenced by {epoch}");
+                    w.tr_data(&format!("tm{tm}"), "fenced", text, EventData::Fenced);
+                    report(
+                        w,
+                        tm,
+                        task,
+                        attempt,
+                        ExecutionState::Failed,
+                        Some("producer fenced by a newer attempt".into()),
+                    );
+                    return (snaps, true);
+                }
+                w.services.sink_epochs.insert(task, attempt);
+                if let Some(h) = &mut w.services.user_sink {
+                    let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
+                    if let Err(cause) = h.apply(key, now, op) {
+                        w.tr_exception(tm, task, &cause);
+                        report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                        return (snaps, true);
+                    }
+                    if let Some(txn) = commit {
+                        w.tr_data(
+                            &tm_node(tm),
+                            "commit",
+                            Detail::new().task(task).s(" txn=").txn(txn).0,
+                            EventData::Commit { txn },
+                        );
+                    }
+                    continue;
+                }
+                let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
+                let applied = w.services.txn_store.apply(now, op);
+                if commit.is_some() {
+                    OutputRow::take_committed(&mut w.services.txn_store, &mut w.obs.committed);
+                }
+                if let Err(e) = applied {
+                    let refused = matches!(e, ckptsim::sink::StoreAnomaly::TransactionTimedOut { .. });
+                    w.obs.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
+                    if let (Some(txn), true) = (commit, refused) {
+                        // The store refused the commit: the sink rethrows (the task fails, via
+                        // the Failed output drained next) or, in recovery after the timeout
+                        // with failures ignored, logs it and goes on.
+                        for ev in t.handle_commit_failed(now, txn) {
+                            w.tr_task(&tm_node(tm), "sink", task, format!("{task} {ev:?}"));
+                        }
+                        if !t.has_failed() {
+                            continue;
+                        }
+                    }
+                }
+                if let Some(txn) = commit {
+                    w.tr_data(
+                        &tm_node(tm),
+                        "commit",
+                        Detail::new().task(task).s(" txn=").txn(txn).0,
+                        EventData::Commit { txn },
+                    );
+                }
+            }
+            TaskOutput::CommitOffsets { offsets } => {
+                let accepted = w.faults.broker_up;
+                // Which checkpoint's notification is this? The latest completed one (None for
+                // a commit that happens outside a completion).
+                let checkpoint = w.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
+                for (p, o) in &offsets {
+                    w.obs.offset_commits.push(OffsetCommit {
+                        time_ms: now,
+                        task,
+                        partition: *p,
+                        offset: *o,
+                        accepted,
+                        checkpoint,
+                        periodic: false,
+                    });
+                    if accepted {
+                        w.services.committed_offsets.insert(*p, *o);
+                    }
+                }
+                let detail = Detail::new().task(task).s(" ").offsets(&offsets).s(" ");
+                w.tr("broker", "commit", detail.s(if accepted { "ok" } else { "FAILED (broker down)" }).0);
+            }
+            TaskOutput::Failed { cause } => {
+                let name = w.task_name(task);
+                w.tr_data(&tm_node(tm), "exception", format!("{name}: {cause}"), EventData::Exception { task });
+                report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                return (snaps, true);
+            }
+            // Event time (semantics §11): watermarks and status changes are stream elements
+            // broadcast behind the records they follow; late records go to the side output.
+            TaskOutput::EmitWatermark { watermark } => outbox.push_event(StreamElement::Watermark(watermark)),
+            TaskOutput::EmitWatermarkStatus { status } => outbox.push_event(StreamElement::WatermarkStatus(status)),
+            TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow::of(now, task, attempt, record)),
+        }
+    }
+    // The recovery commits of a restored task reached the sink store: it acted on the
+    // completion of the checkpoint it was restored from.
+    if let Some(id) = w.tasks.restored_from.remove(&key) {
+        w.saw_completion(task, id);
+    }
+    (snaps, false)
+}
+
+/// Puts an unaligned barrier at the head of the channel from `key`'s task to `to`, due in 1 ms:
+/// it overtakes the records queued in the channel and `ahead` more still in the sender's
+/// buffers, which the downstream persists as channel state. Returns how many it overtook.
+fn push_priority_barrier(
+    w: &mut World,
+    key: (TaskId, Attempt),
+    to: TaskId,
+    barrier: Barrier,
+    ahead: u32,
+    now: u64,
+) -> u32 {
+    let (task, attempt) = key;
+    w.data.item_seq += 1;
+    let seq = w.data.item_seq;
+    let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
+    let overtaken = ch.queued_records() + ahead;
+    ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
+    w.wake_at(Sleeper::Task(to, attempt), now + 1);
+    overtaken
+}
+/// §3.4, output side (flink-2.3 with barrier announcements): the alignment timer of `id` fired.
+/// Where `id`'s aligned barrier still waits in the output buffers (backpressure kept it from
+/// the channel), it leaves them as an unaligned barrier at the head of the channel, overtaking
+/// the records queued in the channel and those ahead of it in the buffers; the downstream
+/// persists exactly those as channel state of `id` (Flink saves them as output channel state,
+/// `PipelinedSubpartition.alignedBarrierTimeout`: the cut is the same). Records behind it stay.
+fn convert_barrier(w: &mut World, outbox: &mut Outbox, key: (TaskId, Attempt), tm: u32, id: CheckpointId, now: u64) {
+    let (task, attempt) = key;
+    for (i, &to) in outbox.targets.iter().enumerate() {
+        let buf = &mut outbox.bufs[i];
+        let is_it = |it: &OutItem| matches!(it, OutItem::Event(StreamElement::Barrier(b)) if b.id == id);
+        let Some(pos) = buf.iter().position(is_it) else { continue };
+        let ahead: u32 =
+            buf.iter().take(pos).map(|it| if let OutItem::Records(c, _) = it { c.len() as u32 } else { 0 }).sum();
+        let Some(OutItem::Event(StreamElement::Barrier(b))) = buf.remove(pos) else { unreachable!("barrier position") };
+        let barrier = Barrier { alignment: ckptsim::record::Alignment::Unaligned, ..b };
+        let overtaken = push_priority_barrier(w, key, to, barrier, ahead, now);
+        w.obs.cuts.mark_unaligned(task, attempt, id, to);
+        let detail = format!("{} id={id} to {to} unaligned overtaking {overtaken}", w.task_name(task));
+        w.tr_task(&tm_node(tm), "convert", task, detail);
+    }
+}
+
+/// A barrier cut (`cuts.rs`): the records written to each output channel before `barrier`
+/// (in the channel, or still in the output buffers, which an unaligned barrier overtakes).
+fn note_barrier(w: &mut World, outbox: &Outbox, key: (TaskId, Attempt), barrier: &Barrier, priority: bool) {
+    let (task, attempt) = key;
+    for (i, &to) in outbox.targets.iter().enumerate() {
+        let pushed = w.data.channels.get(&(attempt.0, task, to)).map_or(0, |c| c.pushed_records);
+        w.obs.cuts.note_barrier(BarrierCut {
+            task,
+            attempt,
+            checkpoint: barrier.id,
+            to,
+            sent: pushed + u64::from(outbox.pending_records(i)),
+            at_least_once: barrier.alignment == ckptsim::record::Alignment::AtLeastOnce,
+            unaligned: priority,
+        });
+    }
+}
