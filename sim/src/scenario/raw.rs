@@ -325,6 +325,7 @@ pub(super) struct RawFault {
     pub(super) peer: Option<String>,
     pub(super) direction: Option<String>,
     pub(super) rate: Option<f64>,
+    pub(super) messages: Option<Vec<String>>,
     pub(super) extra_ms: Option<u64>,
     pub(super) records_per_s: Option<u64>,
     pub(super) restart_after_ms: Option<u64>,
@@ -344,6 +345,7 @@ impl RawFault {
         add("peer", self.peer.is_some());
         add("direction", self.direction.is_some());
         add("rate", self.rate.is_some());
+        add("messages", self.messages.is_some());
         add("extra_ms", self.extra_ms.is_some());
         add("records_per_s", self.records_per_s.is_some());
         add("restart_after_ms", self.restart_after_ms.is_some());

@@ -101,8 +101,12 @@ fn fault_keys(f: &Fault) -> (&'static str, Vec<(&'static str, String)>) {
             keys.push(("direction", quote(if *both { "both" } else { "one-way" })));
             "partition"
         }
-        FaultKind::MessageLoss { rate } => {
+        FaultKind::MessageLoss { rate, messages } => {
             keys.push(("rate", float(*rate)));
+            if !messages.is_empty() {
+                let names: Vec<String> = messages.iter().map(|m| quote(m)).collect();
+                keys.push(("messages", format!("[{}]", names.join(", "))));
+            }
             "message-loss"
         }
         FaultKind::ControlDelay { extra_ms } => {
