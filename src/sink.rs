@@ -1263,7 +1263,7 @@ mod tests {
         sink.set_no_checkpointing(profile.sink_without_checkpointing());
         let mut st = TxnStore::new(StoreConfig::default());
         let visible = |st: &TxnStore| st.committed().iter().map(|(_, r)| r.value.to_string()).collect::<Vec<_>>();
-        let mut drain = |sink: &mut TwoPhaseCommitSink, st: &mut TxnStore| {
+        let drain = |sink: &mut TwoPhaseCommitSink, st: &mut TxnStore| {
             while let Some(op) = sink.poll_output() {
                 st.apply(1, op).expect("a legal store operation");
             }
