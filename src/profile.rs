@@ -143,6 +143,22 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §7.5 a transactional (Kafka) sink in a job without checkpointing, where no checkpoint
+    /// will ever commit a transaction. 1.11's `FlinkKafkaProducer.initializeState` switches an
+    /// `EXACTLY_ONCE` (or `AT_LEAST_ONCE`) producer to `Semantic.NONE` when
+    /// `isCheckpointingEnabled()` is false ("Using EXACTLY_ONCE semantic, but checkpointing is not
+    /// enabled. Switching to NONE semantic."): records are sent without a transaction and are
+    /// visible at once. 2.x's `KafkaSink` keeps writing into transactions; at end of input
+    /// `SinkWriterOperator.endInput` prepares the last committable and
+    /// `CommitterOperator.endInput` commits everything when checkpointing is disabled (there is
+    /// no final checkpoint to wait for); an unbounded job commits nothing.
+    pub fn sink_without_checkpointing(self) -> crate::sink::NoCheckpointing {
+        match self {
+            Profile::Flink111 => crate::sink::NoCheckpointing::NoneSemantic,
+            Profile::Flink23 => crate::sink::NoCheckpointing::CommitAtEndOfInput,
+        }
+    }
+
     /// §3.2 tracker: 1.11 counts barriers; 2.x counts distinct channels.
     pub fn tracker_counts_distinct_channels(self) -> bool {
         matches!(self, Profile::Flink23)

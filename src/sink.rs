@@ -107,6 +107,8 @@ pub struct TwoPhaseCommitSink {
     outputs: VecDeque<SinkOutput>,
     /// Transaction-timeout bookkeeping (boxed: most sinks never use it).
     t: Box<Timeouts>,
+    /// The job has no checkpointing: what the sink does instead (`None`: checkpointing on).
+    no_checkpointing: Option<NoCheckpointing>,
 }
 
 /// The sink's clock and the transaction-timeout state of [`TxnTimeoutPolicy`].
@@ -121,6 +123,20 @@ struct Timeouts {
     /// Transactions committed by recovery (`recoverAndCommitInternal`) whose outcome is open.
     recovering: Vec<TxnId>,
     events: VecDeque<SinkEvent>,
+}
+
+/// What a two-phase-commit sink does in a job without checkpointing
+/// ([`Profile::sink_without_checkpointing`](crate::Profile::sink_without_checkpointing)); with
+/// checkpointing on it runs its transactions per checkpoint whatever this says.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoCheckpointing {
+    /// Flink 1.11 `FlinkKafkaProducer`: `Semantic.NONE`, no transactions: each record is
+    /// visible in the store as soon as it is written (modelled as a transaction committed right
+    /// after its one record).
+    NoneSemantic,
+    /// Flink 2.x Sink V2 (`KafkaSink`): transactions as usual, committed all at once when the
+    /// input ends (`CommitterOperator.endInput` with checkpointing disabled); never before.
+    CommitAtEndOfInput,
 }
 
 /// Flink's transaction-timeout knobs of `TwoPhaseCommitSinkFunction`: `setTransactionTimeout`,
@@ -186,6 +202,7 @@ impl TwoPhaseCommitSink {
             pending: Vec::new(),
             outputs: VecDeque::new(),
             t: Box::default(),
+            no_checkpointing: None,
         };
         s.invariants();
         s
@@ -245,11 +262,47 @@ impl TwoPhaseCommitSink {
         self.invariants();
     }
 
-    /// Writes into the open transaction.
+    /// Writes into the open transaction. Under [`NoCheckpointing::NoneSemantic`] the record is
+    /// visible at once: its transaction is committed right away and the next one begun.
     pub fn invoke(&mut self, rec: Record) {
         let txn =
             self.current.unwrap_or_else(|| panic!("2pc sink {}: record without an open transaction", self.subtask));
         self.outputs.push_back(SinkOutput::Write { txn, record: rec });
+        if self.no_checkpointing == Some(NoCheckpointing::NoneSemantic) {
+            self.current = None;
+            self.outputs.push_back(SinkOutput::PreCommit { txn });
+            self.outputs.push_back(SinkOutput::Commit { txn });
+            self.begin();
+        }
+    }
+
+    /// The job runs without checkpointing: the sink behaves as `mode` says (see
+    /// [`NoCheckpointing`]). Set by the host after `initialize`, before any record.
+    pub fn set_no_checkpointing(&mut self, mode: NoCheckpointing) {
+        self.no_checkpointing = Some(mode);
+        self.invariants();
+    }
+
+    /// The sink's input ended (`endInput` / `finish`). Under
+    /// [`NoCheckpointing::CommitAtEndOfInput`] the open transaction is pre-committed and it and
+    /// every pending one committed (Flink 2.x `SinkWriterOperator.endInput` +
+    /// `CommitterOperator.endInput` without checkpointing); a fresh, empty transaction stays
+    /// open until `close`. Otherwise a no-op: with checkpointing on the final checkpoint
+    /// (FLIP-147) commits, and 1.11's `close()` aborts.
+    pub fn end_of_input(&mut self) {
+        if self.closed || self.no_checkpointing != Some(NoCheckpointing::CommitAtEndOfInput) {
+            return;
+        }
+        let txn = self.current.take().expect("a running sink has an open transaction");
+        self.outputs.push_back(SinkOutput::PreCommit { txn });
+        for (_, pending) in std::mem::take(&mut self.pending) {
+            self.warn_if_timeout_almost_reached(pending);
+            self.outputs.push_back(SinkOutput::Commit { txn: pending });
+        }
+        self.warn_if_timeout_almost_reached(txn);
+        self.outputs.push_back(SinkOutput::Commit { txn });
+        self.begin();
+        self.invariants();
     }
 
     /// `snapshotState(id)` at the barrier: pre-commit the open transaction, remember it as
@@ -1200,6 +1253,53 @@ mod tests {
         assert_eq!(second, [(20, "z".to_string())]);
         assert!(st.take_committed().is_empty());
         st.invariants();
+    }
+
+    /// Feeds `values` to a fresh sink without checkpointing (per profile), then ends its input
+    /// and closes it; returns the store's visible values after each record and at the end.
+    fn run_without_checkpointing(profile: Profile, values: &[&str]) -> (Vec<Vec<String>>, Vec<String>) {
+        let mut sink = TwoPhaseCommitSink::new(0, 0, Variant::Correct);
+        sink.initialize(None);
+        sink.set_no_checkpointing(profile.sink_without_checkpointing());
+        let mut st = TxnStore::new(StoreConfig::default());
+        let visible = |st: &TxnStore| st.committed().iter().map(|(_, r)| r.value.to_string()).collect::<Vec<_>>();
+        let drain = |sink: &mut TwoPhaseCommitSink, st: &mut TxnStore| {
+            while let Some(op) = sink.poll_output() {
+                st.apply(1, op).expect("a legal store operation");
+            }
+        };
+        drain(&mut sink, &mut st);
+        let mut during = Vec::new();
+        for v in values {
+            sink.invoke(rec(v));
+            drain(&mut sink, &mut st);
+            during.push(visible(&st));
+        }
+        sink.end_of_input();
+        sink.close();
+        drain(&mut sink, &mut st);
+        st.invariants();
+        (during, visible(&st))
+    }
+
+    #[test]
+    fn without_checkpointing_111_writes_without_transactions_and_23_commits_at_end_of_input() {
+        // 1.11 FlinkKafkaProducer.initializeState: EXACTLY_ONCE without checkpointing -> NONE:
+        // every record is visible as soon as it is written.
+        let (during, end) = run_without_checkpointing(Profile::Flink111, &["a", "b", "c"]);
+        assert_eq!(during, [vec!["a"], vec!["a", "b"], vec!["a", "b", "c"]]);
+        assert_eq!(end, ["a", "b", "c"]);
+        // 2.x Sink V2: nothing visible while running; CommitterOperator.endInput commits all.
+        let (during, end) = run_without_checkpointing(Profile::Flink23, &["a", "b", "c"]);
+        assert!(during.iter().all(|v| v.is_empty()), "{during:?}");
+        assert_eq!(end, ["a", "b", "c"]);
+        // With checkpointing on, end of input alone commits nothing (the final checkpoint does).
+        let mut sink = TwoPhaseCommitSink::new(0, 0, Variant::Correct);
+        sink.initialize(None);
+        sink.invoke(rec("a"));
+        sink.end_of_input();
+        let ops: Vec<SinkOutput> = std::iter::from_fn(|| sink.poll_output()).collect();
+        assert!(!ops.iter().any(|o| matches!(o, SinkOutput::Commit { .. } | SinkOutput::PreCommit { .. })), "{ops:?}");
     }
 
     #[test]

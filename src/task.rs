@@ -516,6 +516,16 @@ impl Task {
         self.invariants();
     }
 
+    /// The job runs without checkpointing: a two-phase-commit sink tail behaves as `mode` says
+    /// ([`crate::sink::NoCheckpointing`], per profile). No-op without one. Set by the host
+    /// before the first record.
+    pub fn set_sink_without_checkpointing(&mut self, mode: crate::sink::NoCheckpointing) {
+        if let Tail::TwoPc(s) = &mut self.tail {
+            s.set_no_checkpointing(mode);
+        }
+        self.invariants();
+    }
+
     /// Non-source tasks: whether to wait for a final checkpoint once every input channel has
     /// ended (set by the host before the input can end; default false = finish at once).
     pub fn set_wait_for_final_checkpoint(&mut self, wait: bool) {
@@ -561,6 +571,13 @@ impl Task {
 
     fn input_ended(&mut self, now_ms: u64, wait: bool) {
         self.end_event_time(now_ms);
+        // A task that stopped at a stop-with-savepoint's savepoint does not end its input
+        // (2.x `StreamTask.endData` calls `endInput` only on a drain, and a drain's `endInput`
+        // precedes the savepoint, not modelled here): the savepoint's notification commits.
+        if let (Tail::TwoPc(s), None) = (&mut self.tail, self.end.stop) {
+            s.end_of_input();
+        }
+        self.drain_sink();
         self.end.ended = true;
         self.end.wait_for_final_checkpoint = wait;
         if !wait {

@@ -155,6 +155,7 @@ fn all_fields_example_has_the_written_values() {
             rate: 0.1,
             target: Some(Node::Tm(TmId(0))),
             peer: Some(Node::Tm(TmId(1))),
+            messages: Vec::new(),
             duration_ms: Some(1000)
         }
     );

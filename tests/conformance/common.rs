@@ -60,5 +60,35 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "idle_timeout_ms is unsigned: a negative timeout cannot be built (a scenario parser rejects it as a negative number)",
     ),
     ("AlignedCheckpointsTest", "testMetrics", "alignment bytes and checkpoint start delay are not modelled"),
+    (
+        "CheckpointCoordinatorTriggeringTest",
+        "testTriggeringFullSnapshotAfterJobmasterFailover",
+        "snapshot types (FULL_CHECKPOINT vs incremental CHECKPOINT, NO_CLAIM restore mode) are a state-backend detail the model does not have",
+    ),
+    (
+        "CheckpointCoordinatorTriggeringTest",
+        "testTriggeringCheckpointsWithNullCheckpointType",
+        "a null checkpoint type is a Java argument error; the core's RequestKind cannot be null",
+    ),
+    (
+        "CheckpointCoordinatorTriggeringTest",
+        "testTriggeringCheckpointsWithIncrementalCheckpointType",
+        "snapshot types (incremental vs full) are not modelled",
+    ),
+    (
+        "CheckpointCoordinatorTriggeringTest",
+        "testTriggeringCheckpointsWithFullCheckpointType",
+        "snapshot types (incremental vs full) are not modelled",
+    ),
+    (
+        "CheckpointCoordinatorTriggeringTest",
+        "testPeriodicFlushing",
+        "flush events (execution.allowed-latency, FLIP-365 mini-batch flushing) are not modelled",
+    ),
+    (
+        "CheckpointCoordinatorTriggeringTest",
+        "testTriggerFLushEventWithShuttingDownCoordinator",
+        "flush events (execution.allowed-latency) are not modelled",
+    ),
     ("CheckpointBarrierTrackerTest", "testMetrics", "bytes processed during alignment are not modelled"),
 ];

@@ -719,6 +719,57 @@ fn concurrent() -> CheckpointConfig {
 /// `isTriggering` directly; here a first request with a master hook holds it.
 fn trigger_phase_cases() -> Vec<Case> {
     vec![
+        // discardingTriggeringCheckpointWillExecuteNextCheckpointRequest: a second request
+        // waits behind a checkpoint whose master hook runs; once the hook completed the queued
+        // request is executed (its hooks start) and the first checkpoint is discarded (Flink:
+        // abortPendingCheckpoints(CHECKPOINT_DECLINED); here a task's decline); the second,
+        // never acknowledged, fails at the checkpoint timeout (the test only asserts that it
+        // fails with a CheckpointException).
+        Case {
+            queued: Some(0),
+            ..case(
+                flink(TRIGGERING, "discardingTriggeringCheckpointWillExecuteNextCheckpointRequest", V2),
+                concurrent(),
+                vec![
+                    Hook(0),
+                    Up,
+                    Req(Manual),
+                    Req(Manual),
+                    Queue,
+                    HookAck(1, 0),
+                    Decline(1, R::CheckpointDeclined),
+                    HookAck(2, 0),
+                    To(700_000),
+                ],
+                &[
+                    "queue manual",
+                    "trigger 1 ckpt",
+                    "trigger-hooks 2 ckpt",
+                    "abort 1 ckpt CHECKPOINT_DECLINED",
+                    "trigger 2 ckpt",
+                    "abort 2 ckpt CHECKPOINT_EXPIRED",
+                ],
+                &["complete 2 ckpt"],
+            )
+        },
+        // testTriggeringFullCheckpoints / testTriggeringCheckpointsWithCheckpointTypeAfterNoClaimSavepoint
+        // (the part the model can pose; the FULL_CHECKPOINT type is not modelled, see
+        // docs/conformance.md): a savepoint triggered before any checkpoint completed takes id
+        // 2 after savepoint 1, and the next checkpoint takes id 3 and completes on its ack.
+        case(
+            flink(TRIGGERING, "testTriggeringFullCheckpoints (ids after savepoints)", V2),
+            manual_only(),
+            vec![Up, Req(Savepoint), AckAll(1), Req(Savepoint), AckAll(2), Req(Manual), AckAll(3)],
+            &[
+                "trigger 1 savepoint",
+                "complete 1 savepoint",
+                "trigger 2 savepoint",
+                "complete 2 savepoint",
+                "trigger 3 ckpt",
+                "complete 3 ckpt",
+            ],
+            &[],
+        ),
         // The hook fails: the pending checkpoint is aborted with TRIGGER_CHECKPOINT_FAILURE,
         // the tasks are never triggered, the trigger phase ends with nothing queued.
         Case {

@@ -238,9 +238,13 @@ fn sink_anomaly_finding(a: &str) -> String {
 /// * with checkpoints after tasks finish (FLIP-147, flink-2.3) and checkpointing on, the final
 ///   checkpoint commits the sink's last transaction, so a missing input is a failure ("lost at
 ///   end of input");
+/// * without checkpointing the built-in (Kafka) sink commits everything too: flink-2.3's Sink V2
+///   at end of input, flink-1.11's producer by writing without transactions (`Semantic.NONE`);
+///   a missing input is a failure;
 /// * otherwise (flink-1.11: tasks finish at once, the sink's `close()` aborts the open
-///   transaction and no checkpoint completes once a source finished) the loss is Flink's own
-///   behaviour: named in the summary as "expected by flink-1.11", not an anomaly.
+///   transaction and no checkpoint completes once a source finished; a user's sink under 1.11
+///   without checkpointing) the loss is Flink's own behaviour: named in the summary as
+///   "expected by flink-1.11", not an anomaly.
 fn end_of_input_losses(
     spec: &JobSpec,
     run: &RunResult,
@@ -256,6 +260,13 @@ fn end_of_input_losses(
     // the final checkpoint (2.x) or, in 1.11, nothing (Flink's own loss at close).
     let in_flight = in_flight_at_horizon(run);
     let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
+    // Without checkpointing the sink does not wait for a checkpoint at all
+    // (`Profile::sink_without_checkpointing`): 1.11's Kafka producer writes without transactions
+    // (NONE), 2.x's Sink V2 commits everything at end of input. A user's sink is a plain
+    // TwoPhaseCommitSinkFunction under 1.11: nothing commits it.
+    let user_sink = spec.operators.iter().any(|o| o.user_sink.is_some());
+    let no_checkpointing =
+        !spec.checkpoint.periodic_enabled() && (spec.profile.checkpoints_after_tasks_finish() || !user_sink);
     let stop = finished_by_stop(run);
     let mut expected_loss: Vec<u64> = Vec::new();
     let mut after_stop = 0;
@@ -276,6 +287,16 @@ fn end_of_input_losses(
                  ({} commits the last transaction through the final checkpoint, FLIP-147)",
                 spec.profile
             ));
+        } else if no_checkpointing {
+            let how = if spec.profile.checkpoints_after_tasks_finish() {
+                "commits every transaction at end of input when checkpointing is off (Sink V2 CommitterOperator.endInput)"
+            } else {
+                "writes without transactions when checkpointing is off (FlinkKafkaProducer falls back to Semantic.NONE)"
+            };
+            anomalies.push(format!(
+                "lost at end of input: input #{seq} never committed although the job FINISHED ({} {how})",
+                spec.profile
+            ));
         } else {
             expected_loss.push(seq);
         }
@@ -291,8 +312,8 @@ fn end_of_input_losses(
         );
     }
     if let (Some(first), Some(last)) = (expected_loss.first(), expected_loss.last()) {
-        let why = if spec.profile.checkpoints_after_tasks_finish() {
-            "checkpointing is off, so no final checkpoint commits the last transaction"
+        let why = if !spec.checkpoint.periodic_enabled() {
+            "checkpointing is off and a user's TwoPhaseCommitSinkFunction commits only on a checkpoint's completion"
         } else {
             "no checkpoints after tasks finish (FLIP-147 is Flink 1.14+): the sink's close() aborts \
              its open transaction and pre-committed ones are never notified"

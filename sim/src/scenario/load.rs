@@ -171,7 +171,9 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 },
                 *duration_ms,
             ),
-            FaultSpec::MessageLoss { rate, duration_ms, .. } => (FaultKind::MessageLoss { rate: *rate }, *duration_ms),
+            FaultSpec::MessageLoss { rate, messages, duration_ms, .. } => {
+                (FaultKind::MessageLoss { rate: *rate, messages: messages.clone() }, *duration_ms)
+            }
             FaultSpec::ControlDelay { extra_ms, duration_ms, .. } => {
                 (FaultKind::ControlDelay { extra_ms: *extra_ms }, *duration_ms)
             }

@@ -291,6 +291,8 @@ pub enum FaultSpec {
         target: Option<Node>,
         /// With `target`: only links between the two nodes.
         peer: Option<Node>,
+        /// Only messages of these kinds (`MESSAGE_KINDS`); empty = every kind.
+        messages: Vec<String>,
         /// How long the fault lasts, ms (`None`: until the end of the run).
         duration_ms: Option<u64>,
     },

@@ -482,6 +482,8 @@ pub(crate) struct RawFault {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) rate: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) messages: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) extra_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) records_per_s: Option<u64>,
@@ -503,6 +505,7 @@ impl RawFault {
         add("peer", self.peer.is_some());
         add("direction", self.direction.is_some());
         add("rate", self.rate.is_some());
+        add("messages", self.messages.is_some());
         add("extra_ms", self.extra_ms.is_some());
         add("records_per_s", self.records_per_s.is_some());
         add("restart_after_ms", self.restart_after_ms.is_some());

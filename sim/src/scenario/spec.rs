@@ -222,6 +222,23 @@ pub enum FaultAt {
     },
 }
 
+/// The control-message kinds a `message-loss` fault may name in `messages` (the world's
+/// message names: RPCs between JobManager and TaskManagers and the heartbeats both ways;
+/// `heartbeat` goes from a TaskManager to the JobManager, `heartbeat-reply` back).
+pub const MESSAGE_KINDS: [&str; 11] = [
+    "deploy",
+    "cancel",
+    "cancel-ack",
+    "trigger",
+    "notify-complete",
+    "notify-aborted",
+    "task-state",
+    "ack",
+    "decline",
+    "heartbeat",
+    "heartbeat-reply",
+];
+
 /// What a fault does.
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
@@ -252,10 +269,12 @@ pub enum FaultKind {
         /// Both directions (else only `a` → `b`).
         both: bool,
     },
-    /// Each control message is lost with probability `rate`.
+    /// Each control message (of the kinds in `messages`, or any) is lost with probability `rate`.
     MessageLoss {
         /// Probability that a control message is lost.
         rate: f64,
+        /// Only messages of these kinds ([`MESSAGE_KINDS`]); empty = every kind.
+        messages: Vec<String>,
     },
     /// Control messages get `extra_ms` more latency.
     ControlDelay {

@@ -258,7 +258,7 @@ impl Ctx<'_> {
             "tm-crash" => &["target", "restart_after_ms"],
             "jm-crash" => &["target", "restart_after_ms"],
             "partition" => &["target", "peer", "direction", "duration_ms"],
-            "message-loss" => &["target", "peer", "rate", "duration_ms"],
+            "message-loss" => &["target", "peer", "rate", "messages", "duration_ms"],
             "control-delay" => &["target", "extra_ms", "duration_ms"],
             "slow-link" => &["target", "records_per_s", "extra_ms", "duration_ms"],
             "slow-snapshot" => &["target", "extra_ms", "duration_ms"],
@@ -347,7 +347,19 @@ impl Ctx<'_> {
                 if peer.is_some() && peer == target {
                     return Err(self.err(&p("peer"), "peer must differ from target"));
                 }
-                FaultSpec::MessageLoss { rate, target, peer, duration_ms: raw.duration_ms }
+                let messages = raw.messages.clone().unwrap_or_default();
+                if raw.messages.as_ref().is_some_and(|m| m.is_empty()) {
+                    return Err(
+                        self.err(&p("messages"), "must name at least one message kind (omit it for every kind)")
+                    );
+                }
+                if let Some(m) = messages.iter().find(|m| !crate::spec::MESSAGE_KINDS.contains(&m.as_str())) {
+                    return Err(self.err(
+                        &p("messages"),
+                        format!("unknown message kind `{m}`; known kinds: {}", list(&crate::spec::MESSAGE_KINDS)),
+                    ));
+                }
+                FaultSpec::MessageLoss { rate, target, peer, messages, duration_ms: raw.duration_ms }
             }
             "control-delay" => FaultSpec::ControlDelay {
                 extra_ms: required("extra_ms", raw.extra_ms, "the added latency")?,

@@ -701,7 +701,7 @@ mod tests {
             FaultKind::TmCrash { tm: 0, restart_after_ms: 1 },
             FaultKind::JmCrash { restart_after_ms: 1 },
             FaultKind::Partition { a: "jm".into(), b: "tm0".into(), both: true },
-            FaultKind::MessageLoss { rate: 0.5 },
+            FaultKind::MessageLoss { rate: 0.5, messages: Vec::new() },
             FaultKind::ControlDelay { extra_ms: 1 },
             FaultKind::SlowLink { task: t(), extra_ms: 1 },
             FaultKind::SlowSnapshot { task: t(), sync_ms: 1, async_ms: 1 },

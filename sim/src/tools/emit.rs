@@ -64,7 +64,12 @@ fn fault(f: &Fault) -> RawFault {
             r.peer = Some(b.clone());
             r.direction = Some(if *both { "both" } else { "one-way" }.to_string());
         }
-        FaultKind::MessageLoss { rate } => r.rate = Some(*rate),
+        FaultKind::MessageLoss { rate, messages } => {
+            r.rate = Some(*rate);
+            if !messages.is_empty() {
+                r.messages = Some(messages.clone());
+            }
+        }
         FaultKind::ControlDelay { extra_ms } | FaultKind::StorageSlow { extra_ms } => r.extra_ms = Some(*extra_ms),
         FaultKind::SlowLink { task, extra_ms } => {
             r.target = Some(task.clone());

@@ -6,6 +6,8 @@ use super::*;
 pub(super) struct ActiveFaults {
     pub(super) partitions: Vec<(Addr, Addr, bool)>,
     pub(super) loss_rate: f64,
+    /// The message kinds the loss applies to (`Msg::name`); empty = every kind.
+    pub(super) loss_messages: Vec<String>,
     pub(super) control_extra_ms: u64,
     pub(super) slow_links: BTreeMap<TaskId, u64>,
     pub(super) slow_snapshots: BTreeMap<TaskId, (u64, u64)>,
@@ -118,7 +120,10 @@ pub(super) fn apply_fault(
                 w.faults.partitions.retain(|p| *p != (x, y, *both));
             }
         }),
-        FaultKind::MessageLoss { rate } => s.with(|w| w.faults.loss_rate = if start { *rate } else { 0.0 }),
+        FaultKind::MessageLoss { rate, messages } => s.with(|w| {
+            w.faults.loss_rate = if start { *rate } else { 0.0 };
+            w.faults.loss_messages = if start { messages.clone() } else { Vec::new() };
+        }),
         FaultKind::ControlDelay { extra_ms } => {
             s.with(|w| w.faults.control_extra_ms = if start { *extra_ms } else { 0 })
         }

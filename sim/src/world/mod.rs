@@ -458,7 +458,11 @@ impl World {
             self.dropped(&msg);
             return;
         }
-        if msg.lossy() && self.faults.loss_rate > 0.0 && self.net.rng.random_bool(self.faults.loss_rate.min(1.0)) {
+        if msg.lossy()
+            && self.faults.loss_rate > 0.0
+            && (self.faults.loss_messages.is_empty() || self.faults.loss_messages.iter().any(|m| m == msg.name()))
+            && self.net.rng.random_bool(self.faults.loss_rate.min(1.0))
+        {
             let (l, data) = (msg.label(), EventData::Dropped { message: msg.name() });
             self.tr_data(&addr_name(from), "lost", format!("{} -> {}: {l}", addr_name(from), addr_name(to)), data);
             self.dropped(&msg);

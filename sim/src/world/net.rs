@@ -100,7 +100,7 @@ impl Msg {
             Msg::Action(_) => "action",
         }
     }
-    /// Heartbeats and user actions are not subject to message loss (loss models RPC drops).
+    /// User actions are not subject to message loss; every RPC and heartbeat is.
     pub(super) fn lossy(&self) -> bool {
         !matches!(self, Msg::Action(_))
     }

@@ -177,6 +177,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64,
         faults: ActiveFaults {
             partitions: vec![],
             loss_rate: 0.0,
+            loss_messages: Vec::new(),
             control_extra_ms: 0,
             slow_links: BTreeMap::new(),
             slow_snapshots: BTreeMap::new(),

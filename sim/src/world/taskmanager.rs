@@ -15,7 +15,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
         inc
     });
     spawn_uploader(&s, tm);
-    // Heartbeats to the JobManager; a TaskManager that hears nothing back from its JobManager
+    // Heartbeats to the JobManager; a TaskManager that gets no heartbeat back from its JobManager
     // for the heartbeat timeout considers the leader lost and fails (cancels) all its tasks,
     // as Flink's TaskExecutor does when the job leader connection is lost.
     let last_jm_contact = Arc::new(Mutex::new(s.with(|w| w.now())));
@@ -76,7 +76,11 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
     let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     loop {
         s.with(|w| w.take_due(tm_addr(tm), &mut inbox));
-        if inbox.iter().any(|(from, _)| *from == JM) {
+        // Only a heartbeat from the JobManager resets the JobManager-lost timer: Flink's
+        // `HeartbeatManagerImpl` reports a heartbeat to its `HeartbeatMonitor` on
+        // `requestHeartbeat` / `receiveHeartbeat` only; other RPCs of the JobManager (deploy,
+        // trigger, notify, cancel) do not count as contact.
+        if inbox.iter().any(|(from, msg)| *from == JM && matches!(msg, Msg::HeartbeatReply)) {
             *last_jm_contact.lock().expect("contact lock") = s.with(|w| w.now());
         }
         while let Some((_from, msg)) = inbox.pop_front() {

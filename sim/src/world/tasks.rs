@@ -120,6 +120,15 @@ pub(super) async fn task_main(
     // ended waits for its final checkpoint (StreamTask.areCheckpointsWithFinishedTasksEnabled).
     let wait_final = profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
     t.set_wait_for_final_checkpoint(wait_final);
+    if !spec.checkpoint.periodic_enabled() {
+        // No checkpointing: 1.11's Kafka producer falls back to NONE, 2.x's Sink V2 commits at
+        // end of input (Profile::sink_without_checkpointing). A user's sink under 1.11 is a
+        // plain TwoPhaseCommitSinkFunction: it keeps waiting for a checkpoint that never comes.
+        let user_sink = s.with(|w| w.services.user_sink.is_some());
+        if !user_sink || profile.checkpoints_after_tasks_finish() {
+            t.set_sink_without_checkpointing(profile.sink_without_checkpointing());
+        }
+    }
     let bounded = if spec.is_graph() {
         // Each source of a job graph says whether its own input ends.
         graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().is_some_and(|o| spec.operators[*o].bounded)
