@@ -101,11 +101,20 @@ fn fault_keys(f: &Fault) -> (&'static str, Vec<(&'static str, String)>) {
             keys.push(("direction", quote(if *both { "both" } else { "one-way" })));
             "partition"
         }
-        FaultKind::MessageLoss { rate } => {
+        FaultKind::MessageLoss { rate, target, peer } => {
+            if let Some(t) = target {
+                keys.push(("target", quote(t)));
+            }
+            if let Some(p) = peer {
+                keys.push(("peer", quote(p)));
+            }
             keys.push(("rate", float(*rate)));
             "message-loss"
         }
-        FaultKind::ControlDelay { extra_ms } => {
+        FaultKind::ControlDelay { extra_ms, target } => {
+            if let Some(t) = target {
+                keys.push(("target", quote(t)));
+            }
             keys.push(("extra_ms", extra_ms.to_string()));
             "control-delay"
         }
