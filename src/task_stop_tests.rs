@@ -370,7 +370,8 @@ fn synchronous_savepoint_in_a_task() {
             failed: false,
         },
         TaskCase {
-            name: "2.x: a later checkpoint's notification does not finish a task waiting for its synchronous savepoint's",
+            name:
+                "2.x: a later checkpoint's notification does not finish a task waiting for its synchronous savepoint's",
             flink: "StreamTask.notifyCheckpointComplete: isCurrentSyncSavepoint, else only when syncSavepoint == null",
             profile: Flink23,
             source: false,

@@ -398,10 +398,7 @@ fn lost_stop_notification(spec: &JobSpec, run: &RunResult) -> Option<String> {
             .is_some_and(|(t, _, _, to)| *to == ckptsim::status::ExecutionState::Running && *t <= at)
     };
     let (at, task, attempt, id) = run.stops.iter().filter_map(|s| s.savepoint).find_map(|sp| {
-        run.lost_notifications
-            .iter()
-            .find(|(at, t, _, id)| *id == sp && still_running_since(name_of(*t), *at))
-            .copied()
+        run.lost_notifications.iter().find(|(at, t, _, id)| *id == sp && still_running_since(name_of(*t), *at)).copied()
     })?;
     Some(format!(
         "Flink's own stall: the notification of stop-with-savepoint's synchronous savepoint {id} to {} {attempt} \

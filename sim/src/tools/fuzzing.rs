@@ -130,7 +130,10 @@ pub fn decode_faults(data: &[u8]) -> (u64, Vec<Fault>) {
                 FaultKind::Partition { a: format!("tm{}", target % 2), b: "jm".into(), both: size % 2 == 0 },
                 Some(duration),
             ),
-            12 => (FaultKind::MessageLoss { rate: (1 + size as u64 % 4) as f64 / 8.0, target: None, peer: None }, Some(duration)),
+            12 => (
+                FaultKind::MessageLoss { rate: (1 + size as u64 % 4) as f64 / 8.0, target: None, peer: None },
+                Some(duration),
+            ),
             13 => (FaultKind::BrokerOutage, Some(duration)),
             14 => (FaultKind::SinkStoreOutage, Some(duration)),
             _ => (FaultKind::StorageSlow { extra_ms: size as u64 * 2 }, Some(duration)),
