@@ -921,6 +921,22 @@ fn one_channel_has_no_alignment_time_even_after_an_announcement() {
     assert_eq!(drain(&mut h), vec![HandlerOutput::Trigger { barrier, unaligned: false, alignment_ms: 0 }]);
 }
 
+/// The alignment time runs from the first barrier taken, not from the announcement that started
+/// the checkpoint (Flink's `SingleCheckpointBarrierHandler.processBarrier` calls
+/// `markAlignmentStart` when the first barrier arrives; an announcement only starts the
+/// checkpoint): announced at 0, barriers at 40 and 70, the alignment took 30 ms (not 70).
+#[test]
+fn alignment_time_runs_from_the_first_barrier_not_the_announcement() {
+    let mut h = BarrierHandler::new(Alternating, 2, F23, Variant::Correct);
+    let barrier = timeout_barrier(1, 0, 1_000);
+    h.handle_announcement(0, ChannelId(0), barrier);
+    h.handle_announcement(5, ChannelId(1), barrier);
+    h.handle_barrier(40, ChannelId(1), barrier, 0);
+    assert_eq!(drain(&mut h), vec![], "one of two barriers: aligning");
+    h.handle_barrier(70, ChannelId(0), barrier, 0);
+    assert_eq!(drain(&mut h), vec![HandlerOutput::Trigger { barrier, unaligned: false, alignment_ms: 30 }]);
+}
+
 /// A checkpoint that timed out before any of its barriers was taken (Flink's
 /// `AlternatingWaitingForFirstBarrierUnaligned`) is triggered with its barrier turned
 /// unaligned (`CheckpointOptions.toUnaligned`), whether its first barrier arrives or, in 2.3,

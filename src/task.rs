@@ -581,7 +581,11 @@ impl Task {
         self.end.ended = true;
         self.end.wait_for_final_checkpoint = wait;
         if !wait {
-            self.end.finished = true;
+            // A task that took a synchronous savepoint finishes on its notification (2.x
+            // `StreamTask.afterInvoke` waits on it whether or not checkpoints continue).
+            if !self.stop_awaits_notification() {
+                self.end.finished = true;
+            }
             return;
         }
         // Everything processed so far is covered by the last snapshot: that checkpoint is the
@@ -597,8 +601,8 @@ impl Task {
         self.check_final_checkpoint();
     }
 
-    fn check_final_checkpoint(&mut self) {
-        if self.end.ended && !self.end.finished {
+    pub(super) fn check_final_checkpoint(&mut self) {
+        if self.end.ended && !self.end.finished && !self.stop_awaits_notification() {
             match (self.end.final_min_id, self.end.last_completed) {
                 (Some(min), Some(done)) if done >= min => self.end.finished = true,
                 // Nothing processed, no snapshot, nothing restored: nothing to make durable.

@@ -58,16 +58,29 @@ impl Task {
     }
 
     /// Whether the host must hand this task no input: it took a stop-with-savepoint's
-    /// synchronous savepoint and (a source) for good, or (any other task) until the savepoint's
-    /// completion is notified (then only EndOfPartitions follow).
+    /// synchronous savepoint and (a source) for good, or (any other task, 1.11) until the
+    /// savepoint's completion is notified: 1.11's `runSynchronousSavepointMailboxLoop` runs
+    /// mails only. A 2.x task keeps its mailbox loop on input (only EndOfPartitions can follow
+    /// an aligned savepoint's barrier, as its upstream stopped) and waits for the notification
+    /// only before it finishes (`StreamTask.afterInvoke` on `finalCheckpointCompleted`); a
+    /// record that reached it anyway is still reported (`take_records_after_stop`).
     pub fn input_paused(&self) -> bool {
         let source = !matches!(self.head, Head::Inputs(_));
         match self.end.stop {
             None => false,
             // The planted bug: a source reads on until the notification finishes it.
             Some(s) if source && self.end.emits_after_stop => s.notified,
-            Some(s) => !s.notified || source,
+            Some(_) if source => true,
+            Some(s) => !s.notified && !self.end.profile.checkpoints_after_tasks_finish(),
         }
+    }
+
+    /// Whether a synchronous savepoint this task took still waits for its notification: then
+    /// the task does not finish, whatever else completes (2.x `StreamTask.notifyCheckpointComplete`
+    /// completes `finalCheckpointCompleted` for a task with a synchronous savepoint only on that
+    /// savepoint's own id, `isCurrentSyncSavepoint`).
+    pub(super) fn stop_awaits_notification(&self) -> bool {
+        self.end.stop.is_some_and(|s| !s.notified)
     }
 
     /// The stop-with-savepoint savepoint this attempt took, and its stop mode.
@@ -88,6 +101,12 @@ impl Task {
             // drain: it already ended before the snapshot).
             self.end.ended = true;
             self.end.finished = true;
+        } else if self.end.ended && !self.end.wait_for_final_checkpoint {
+            // 2.x without periodic checkpoints: its EndOfPartitions came first; it finishes now.
+            self.end.finished = true;
+        } else {
+            // 2.x: a task whose EndOfPartitions came before the notification finishes now.
+            self.check_final_checkpoint();
         }
     }
 

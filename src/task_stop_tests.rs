@@ -312,12 +312,12 @@ fn synchronous_savepoint_in_a_task() {
                 failed: false,
             },
             TaskCase {
-                name: "a downstream task takes no input until notified",
-                flink: "1.11 StreamTask.runSynchronousSavepointMailboxLoop; 2.x finalCheckpointCompleted",
+                name: "a downstream task takes no input until notified (1.11); 2.x reads on (only EndOfPartitions come)",
+                flink: "1.11 StreamTask.runSynchronousSavepointMailboxLoop; 2.x StreamTask.afterInvoke",
                 profile,
                 source: false,
                 steps: &[Rec(1), Barrier(1, ND)],
-                paused: true,
+                paused: profile == Flink111,
                 finished: false,
                 failed: false,
             },
@@ -337,7 +337,7 @@ fn synchronous_savepoint_in_a_task() {
                 profile,
                 source: false,
                 steps: &[Rec(1), Barrier(2, ND), Notify(1)],
-                paused: true,
+                paused: profile == Flink111,
                 finished: false,
                 failed: false,
             },
@@ -350,9 +350,45 @@ fn synchronous_savepoint_in_a_task() {
             profile: Flink23,
             source: false,
             steps: &[Rec(1), Barrier(1, ND), Abort(1)],
-            paused: true,
+            paused: false,
             finished: false,
             failed: true,
+        },
+        // Issue 14 side finding: a 2.x task that missed the synchronous savepoint's
+        // notification kept its input paused, never took its EndOfPartitions, and declined
+        // every later checkpoint triggered on it (CHECKPOINT_DECLINED_TASK_NOT_READY); and a
+        // later checkpoint's notification finished it. Flink's task takes the EndOfPartitions,
+        // snapshots later checkpoints, and finishes only on the savepoint's own notification.
+        TaskCase {
+            name: "2.x: a downstream task that missed the notification takes its EndOfPartitions but does not finish",
+            flink: "StreamTask.afterInvoke: FutureUtils.waitForAll(finalCheckpointCompleted)",
+            profile: Flink23,
+            source: false,
+            steps: &[Rec(1), Barrier(1, ND), EndOfPartition],
+            paused: false,
+            finished: false,
+            failed: false,
+        },
+        TaskCase {
+            name:
+                "2.x: a later checkpoint's notification does not finish a task waiting for its synchronous savepoint's",
+            flink: "StreamTask.notifyCheckpointComplete: isCurrentSyncSavepoint, else only when syncSavepoint == null",
+            profile: Flink23,
+            source: false,
+            steps: &[Rec(1), Barrier(1, ND), EndOfPartition, Notify(2)],
+            paused: false,
+            finished: false,
+            failed: false,
+        },
+        TaskCase {
+            name: "2.x: the savepoint's notification after the EndOfPartitions finishes the task",
+            flink: "StreamTask.notifyCheckpointComplete: finalCheckpointCompleted on the synchronous savepoint",
+            profile: Flink23,
+            source: false,
+            steps: &[Rec(1), Barrier(1, ND), EndOfPartition, Notify(1)],
+            paused: false,
+            finished: true,
+            failed: false,
         },
         TaskCase {
             name: "1.11: an aborted synchronous savepoint resumes the task",
@@ -372,6 +408,29 @@ fn synchronous_savepoint_in_a_task() {
         assert_eq!(t.is_finished(), case.finished, "{at}: finished");
         assert_eq!(t.has_failed(), case.failed, "{at}: failed");
     }
+}
+
+/// 2.x without periodic checkpoints (the host sets no wait for a final checkpoint): a task
+/// that took the synchronous savepoint still finishes only on its notification, also when its
+/// EndOfPartitions came first (`StreamTask.afterInvoke` adds `finalCheckpointCompleted` to its
+/// termination conditions whenever `syncSavepoint != null`). Found by
+/// `regressions/stop-savepoint-lost-notify-later-checkpoint.toml`.
+#[test]
+fn without_checkpointing_a_task_still_waits_for_its_synchronous_savepoint_notification() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(false);
+    let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
+    t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    let b = barrier(1, Some(StopMode::NoDrain));
+    t.handle_input(2, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    t.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    while t.poll_output().is_some() {}
+    assert!(!t.input_paused(), "2.x reads its EndOfPartitions");
+    assert!(!t.is_finished(), "not before the savepoint's notification");
+    t.handle_notify_complete(4, CheckpointId(1));
+    assert!(t.is_finished(), "finished on the savepoint's notification");
 }
 
 /// The host must hand a task that stopped at a synchronous savepoint no record: one that

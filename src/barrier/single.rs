@@ -124,7 +124,7 @@ impl Single {
         }
         // An announcement had started `id`: its first barrier begins the alignment (or, once
         // timed out, triggers it unaligned).
-        self.leave_announced(env);
+        self.leave_announced(env, now_ms);
         if matches!(self.state, SingleState::CollectingBarriers { .. })
             && Self::mode_for(env, &barrier) == Mode::Unaligned
         {
@@ -191,18 +191,22 @@ impl Single {
     }
 
     /// Leaves the two announcement-only states when the first barrier (or, in 2.3, end of
-    /// partition) of the pending checkpoint is taken: `Announced` becomes an aligned
-    /// collection; `TimedOutBeforeBarrier` triggers unaligned at once (Flink's
+    /// partition) of the pending checkpoint is taken at `now_ms`: `Announced` becomes an
+    /// aligned collection whose alignment time runs from `now_ms` (Flink's
+    /// `SingleCheckpointBarrierHandler.processBarrier` calls `markAlignmentStart` on the first
+    /// barrier, not on the announcement; the timeout still runs from the checkpoint's
+    /// timestamp); `TimedOutBeforeBarrier` triggers unaligned at once (Flink's
     /// `AlternatingWaitingForFirstBarrierUnaligned.barrierReceived`).
-    pub(super) fn leave_announced(&mut self, env: &mut Env) {
+    pub(super) fn leave_announced(&mut self, env: &mut Env, now_ms: u64) {
         match std::mem::replace(&mut self.state, SingleState::WaitingForFirstBarrier) {
             SingleState::Announced { barrier, first_ms, target, .. } => {
+                debug_assert!(first_ms <= now_ms, "the announcement came before the first barrier");
                 let Mode::AlignedWithTimeout { timeout_ms } = Self::mode_for(env, &barrier) else {
                     unreachable!("only aligned-with-timeout checkpoints are announced")
                 };
                 self.state = SingleState::CollectingBarriers {
                     barrier,
-                    first_barrier_ms: first_ms,
+                    first_barrier_ms: now_ms,
                     aligned: BTreeSet::new(),
                     target,
                     timeout_ms: Some(timeout_ms),
@@ -409,7 +413,7 @@ impl Single {
             }
             return;
         }
-        self.leave_announced(env);
+        self.leave_announced(env, now_ms);
         match &mut self.state {
             SingleState::CollectingBarriers { aligned, .. } => {
                 aligned.insert(ch);

@@ -313,7 +313,17 @@ pub fn liveness_with(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
     }
     // The config in force at the end (a re-tune may have changed interval and timeout).
     let cfg = &run.final_checkpoint_config;
-    if let (Some(interval), JobStatus::Running) = (cfg.base_interval_ms(), run.final_status) {
+    let healed = heal.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0));
+    // Stalls real Flink shares, after which no checkpoint can complete and the output cannot
+    // converge: named, not judged (see `docs/semantics.md` §12.6 and §4.5).
+    let flink_checkpoint_stall = lost_stop_notification(spec, run)
+        .or_else(|| lost_final.as_ref().and_then(|_| refused_after_source_finished(spec, run, healed)));
+    if let Some(stall) = &flink_checkpoint_stall {
+        judged.push(format!("expected by {}: {stall}", spec.profile));
+    }
+    if let (Some(interval), JobStatus::Running, None) =
+        (cfg.base_interval_ms(), run.final_status, &flink_checkpoint_stall)
+    {
         // A checkpoint triggered within one interval (+ min pause) completes within the timeout.
         // When the JobManager still counts a dead task as running (its final state update was
         // lost and nothing reconciles it), every checkpoint expires until the tolerable
@@ -326,7 +336,6 @@ pub fn liveness_with(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         let bound = spec.expect.max_checkpoint_gap_ms.unwrap_or_else(|| {
             checkpoint_bound_ms(interval, cfg.min_pause_normalized_ms(), cfg.timeout_ms, expiries, slack_ms)
         });
-        let healed = heal.max(run.status_timeline.last().map(|s| s.0).unwrap_or(0));
         if healed + bound <= run.stop_at_ms {
             let ok = run
                 .checkpoints
@@ -362,6 +371,66 @@ pub fn liveness_with(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         return Verdict::skip(NAME, "run too short after the healing to judge");
     }
     Verdict::from(NAME, anomalies, judged.join("; "))
+}
+
+/// Flink's own stall after a stop-with-savepoint whose synchronous savepoint completed but whose
+/// `notifyCheckpointComplete` to a task was lost (both profiles). The JobManager's
+/// `confirmCheckpoint` RPC is fire-and-forget (`RpcTaskManagerGateway.notifyCheckpointOnComplete`
+/// ignores its future); the task waits for exactly that id (2.x: `StreamTask.afterInvoke` waits
+/// on `finalCheckpointCompleted`, which only `isCurrentSyncSavepoint(id)` completes; 1.11: the
+/// synchronous savepoint's nested mailbox loop); the scheduler stopped the periodic checkpoint
+/// scheduler for the stop (`SchedulerBase.stopWithSavepoint`) and restarts it only if the
+/// savepoint fails; `StopWithSavepointTerminationManager` waits for every execution to end with
+/// no timeout. So the job stays RUNNING, takes no checkpoint and processes nothing, to the end.
+/// Exactly this is Flink's: the job RUNNING at the end, a stop's completed savepoint whose
+/// notification to a task was dropped while that task's attempt was RUNNING and stayed so.
+fn lost_stop_notification(spec: &JobSpec, run: &RunResult) -> Option<String> {
+    if run.final_status != JobStatus::Running {
+        return None;
+    }
+    let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
+    // The task's last transition: RUNNING, before the loss (the attempt that missed it runs on).
+    let still_running_since = |name: &str, at: u64| {
+        run.task_transitions
+            .iter()
+            .rev()
+            .find(|(_, n, _, _)| n == name)
+            .is_some_and(|(t, _, _, to)| *to == ckptsim::status::ExecutionState::Running && *t <= at)
+    };
+    let (at, task, attempt, id) = run.stops.iter().filter_map(|s| s.savepoint).find_map(|sp| {
+        run.lost_notifications.iter().find(|(at, t, _, id)| *id == sp && still_running_since(name_of(*t), *at)).copied()
+    })?;
+    Some(format!(
+        "Flink's own stall: the notification of stop-with-savepoint's synchronous savepoint {id} to {} {attempt} \
+         was lost at t={at} (confirmCheckpoint is not retried; the task waits for that savepoint's \
+         notification, the periodic scheduler stays stopped, the stop's termination has no timeout); \
+         {} stays RUNNING without checkpoints to the end",
+        name_of(task),
+        spec.name
+    ))
+}
+
+/// Flink 1.11's own: once a source is FINISHED its coordinator refuses every trigger
+/// (`NOT_ALL_REQUIRED_TASKS_RUNNING`, which its `CheckpointFailureManager` does not count, so no
+/// failover follows), and a job whose task's final state update was lost (FLINK-17075) waits
+/// for it to the end: no checkpoint can complete. Named when no checkpoint was triggered after
+/// `healed` and every request refused after it was refused for that reason.
+fn refused_after_source_finished(spec: &JobSpec, run: &RunResult, healed: u64) -> Option<String> {
+    use ckptsim::reason::CheckpointFailureReason::NotAllRequiredTasksRunning;
+    if spec.profile.checkpoints_after_tasks_finish() || run.checkpoints.iter().any(|r| r.trigger_ms > healed) {
+        return None;
+    }
+    let after: Vec<_> = run.rejections.iter().filter(|(_, last, _)| *last > healed).collect();
+    if after.is_empty() || after.iter().any(|(_, _, reason)| *reason != NotAllRequiredTasksRunning) {
+        return None;
+    }
+    Some(format!(
+        "Flink's own: every checkpoint request after t={healed} was refused with \
+         NOT_ALL_REQUIRED_TASKS_RUNNING (a source FINISHED: {} triggers no checkpoint once a \
+         source finished and does not count the refusal), and the job waits for a lost final \
+         state update (FLINK-17075)",
+        spec.profile
+    ))
 }
 
 /// Under a profile without deployment reconciliation (Flink before 1.12), a task's final state

@@ -171,11 +171,17 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 },
                 *duration_ms,
             ),
-            FaultSpec::MessageLoss { rate, messages, duration_ms, .. } => {
-                (FaultKind::MessageLoss { rate: *rate, messages: messages.clone() }, *duration_ms)
-            }
-            FaultSpec::ControlDelay { extra_ms, duration_ms, .. } => {
-                (FaultKind::ControlDelay { extra_ms: *extra_ms }, *duration_ms)
+            FaultSpec::MessageLoss { rate, messages, target, peer, duration_ms } => (
+                FaultKind::MessageLoss {
+                    rate: *rate,
+                    messages: messages.clone(),
+                    target: target.as_ref().map(node_name),
+                    peer: peer.as_ref().map(node_name),
+                },
+                *duration_ms,
+            ),
+            FaultSpec::ControlDelay { extra_ms, target, duration_ms } => {
+                (FaultKind::ControlDelay { extra_ms: *extra_ms, target: target.as_ref().map(node_name) }, *duration_ms)
             }
             FaultSpec::SlowLink { target, extra_ms, records_per_s, duration_ms } => {
                 let per_buffer = records_per_s.map(|r| 1000 * sc.cluster.buffer_records as u64 / r.max(1)).unwrap_or(0);

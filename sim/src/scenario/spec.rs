@@ -269,17 +269,25 @@ pub enum FaultKind {
         /// Both directions (else only `a` → `b`).
         both: bool,
     },
-    /// Each control message (of the kinds in `messages`, or any) is lost with probability `rate`.
+    /// Each control message (of the kinds in `messages`, or any) is lost with probability `rate`:
+    /// on every link, on the links of `target` (`jm`, `tmN`, `client`), or with `peer` only
+    /// between the two (both ways).
     MessageLoss {
         /// Probability that a control message is lost.
         rate: f64,
         /// Only messages of these kinds ([`MESSAGE_KINDS`]); empty = every kind.
         messages: Vec<String>,
+        /// Only links touching this node (`None`: every link).
+        target: Option<String>,
+        /// With `target`: only the link between the two nodes.
+        peer: Option<String>,
     },
-    /// Control messages get `extra_ms` more latency.
+    /// Control messages (to or from `target`, or all) get `extra_ms` more latency.
     ControlDelay {
         /// Added latency, ms.
         extra_ms: u64,
+        /// Only messages to or from this node (`None`: every message).
+        target: Option<String>,
     },
     /// Data buffers from the named task get `extra_ms` more latency.
     SlowLink {
@@ -318,6 +326,17 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
+    /// The fault as the trace names it (its `Debug` rendering; a loss or delay on every link
+    /// keeps the rendering it had before `target`/`peer` existed, so traces of untargeted
+    /// faults are unchanged).
+    pub fn label(&self) -> String {
+        match self {
+            FaultKind::MessageLoss { rate, target: None, peer: None } => format!("MessageLoss {{ rate: {rate:?} }}"),
+            FaultKind::ControlDelay { extra_ms, target: None } => format!("ControlDelay {{ extra_ms: {extra_ms:?} }}"),
+            other => format!("{other:?}"),
+        }
+    }
+
     /// The fault's kind as the scenario format names it (`task-failure`, `tm-crash`, ...): the
     /// fault-kind column of the coverage matrix and the `kind` of a fault's trace event.
     pub fn name(&self) -> &'static str {

@@ -290,6 +290,18 @@ impl Ctx<'_> {
         let opt_node = |key: &str, v: &Option<String>| -> Res<Option<Node>> {
             v.as_deref().map(|s| self.node(&p(key), s, operators, cluster)).transpose()
         };
+        // A node on the control plane (the JobManager or a TaskManager): message loss and
+        // control delay act on control messages, which the services do not exchange.
+        let control_node = |key: &str, v: &Option<String>| -> Res<Option<Node>> {
+            match opt_node(key, v)? {
+                None => Ok(None),
+                Some(n @ (Node::Jm | Node::Tm(_))) => Ok(Some(n)),
+                Some(other) => Err(self.err(
+                    &p(key),
+                    format!("{kind} acts on control messages between jm and TaskManagers, not on `{other}`"),
+                )),
+            }
+        };
         // A fixed node target: optional, but if given it must name that node.
         let fixed = |node: Node| -> Res<()> {
             if let Some(t) = opt_node("target", &raw.target)? {
@@ -339,8 +351,8 @@ impl Ctx<'_> {
                 if !(rate > 0.0 && rate <= 1.0) {
                     return Err(self.err(&p("rate"), format!("must be in (0, 1] (got {rate})")));
                 }
-                let target = opt_node("target", &raw.target)?;
-                let peer = opt_node("peer", &raw.peer)?;
+                let target = control_node("target", &raw.target)?;
+                let peer = control_node("peer", &raw.peer)?;
                 if peer.is_some() && target.is_none() {
                     return Err(self.err(&p("peer"), "peer needs a target"));
                 }
@@ -363,7 +375,7 @@ impl Ctx<'_> {
             }
             "control-delay" => FaultSpec::ControlDelay {
                 extra_ms: required("extra_ms", raw.extra_ms, "the added latency")?,
-                target: opt_node("target", &raw.target)?,
+                target: control_node("target", &raw.target)?,
                 duration_ms: raw.duration_ms,
             },
             "slow-link" => {

@@ -64,13 +64,19 @@ fn fault(f: &Fault) -> RawFault {
             r.peer = Some(b.clone());
             r.direction = Some(if *both { "both" } else { "one-way" }.to_string());
         }
-        FaultKind::MessageLoss { rate, messages } => {
+        FaultKind::MessageLoss { rate, messages, target, peer } => {
+            r.target = target.clone();
+            r.peer = peer.clone();
             r.rate = Some(*rate);
             if !messages.is_empty() {
                 r.messages = Some(messages.clone());
             }
         }
-        FaultKind::ControlDelay { extra_ms } | FaultKind::StorageSlow { extra_ms } => r.extra_ms = Some(*extra_ms),
+        FaultKind::ControlDelay { extra_ms, target } => {
+            r.target = target.clone();
+            r.extra_ms = Some(*extra_ms);
+        }
+        FaultKind::StorageSlow { extra_ms } => r.extra_ms = Some(*extra_ms),
         FaultKind::SlowLink { task, extra_ms } => {
             r.target = Some(task.clone());
             r.extra_ms = Some(*extra_ms);

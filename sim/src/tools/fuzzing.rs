@@ -131,7 +131,12 @@ pub fn decode_faults(data: &[u8]) -> (u64, Vec<Fault>) {
                 Some(duration),
             ),
             12 => (
-                FaultKind::MessageLoss { rate: (1 + size as u64 % 4) as f64 / 8.0, messages: Vec::new() },
+                FaultKind::MessageLoss {
+                    rate: (1 + size as u64 % 4) as f64 / 8.0,
+                    messages: Vec::new(),
+                    target: None,
+                    peer: None,
+                },
                 Some(duration),
             ),
             13 => (FaultKind::BrokerOutage, Some(duration)),

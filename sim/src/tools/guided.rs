@@ -382,7 +382,7 @@ fn strike(base: &JobSpec, spec: &mut JobSpec, name: &str, t: u64, rng: &mut ChaC
     let tms = spec.cluster.task_managers.max(1);
     let window_ms = (spec.stop_at_ms / 2).max(1_000);
     let (kind, duration_ms) = crate::swarm::draw_fault_kind(name, rng, &tasks, &ops, tms, window_ms)?;
-    let how = format!("{kind:?} at {t} ms");
+    let how = format!("{} at {t} ms", kind.label());
     spec.faults.push(Fault { at: FaultAt::Time(t), duration_ms, kind });
     Some(how)
 }

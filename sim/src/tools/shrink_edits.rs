@@ -75,7 +75,7 @@ pub(super) fn halve(f: &Fault) -> Option<Fault> {
         done = match &mut g.kind {
             FaultKind::TmCrash { restart_after_ms: x, .. }
             | FaultKind::JmCrash { restart_after_ms: x }
-            | FaultKind::ControlDelay { extra_ms: x }
+            | FaultKind::ControlDelay { extra_ms: x, .. }
             | FaultKind::SlowLink { extra_ms: x, .. }
             | FaultKind::StorageSlow { extra_ms: x } => *x >= 20 && h(x),
             FaultKind::SlowSnapshot { sync_ms, async_ms, .. } => {

@@ -8,7 +8,12 @@ pub(super) struct ActiveFaults {
     pub(super) loss_rate: f64,
     /// The message kinds the loss applies to (`Msg::name`); empty = every kind.
     pub(super) loss_messages: Vec<String>,
+    /// The links the loss applies to: `(None, _)` every link, `(Some(a), None)` the links of
+    /// `a`, `(Some(a), Some(b))` the link between `a` and `b` (both ways).
+    pub(super) loss_link: (Option<Addr>, Option<Addr>),
     pub(super) control_extra_ms: u64,
+    /// The node whose messages (to or from it) the extra latency applies to; `None`: all.
+    pub(super) control_delay_node: Option<Addr>,
     pub(super) slow_links: BTreeMap<TaskId, u64>,
     pub(super) slow_snapshots: BTreeMap<TaskId, (u64, u64)>,
     pub(super) storage_up: bool,
@@ -95,7 +100,7 @@ pub(super) fn apply_fault(
     start: bool,
     now: u64,
 ) {
-    s.with(|w| w.tr_typed("chaos", "fault", EventData::Fault { start, label: format!("{kind:?}"), kind: kind.name() }));
+    s.with(|w| w.tr_typed("chaos", "fault", EventData::Fault { start, label: kind.label(), kind: kind.name() }));
     match kind {
         FaultKind::TaskFailure { task } => {
             if start {
@@ -120,13 +125,15 @@ pub(super) fn apply_fault(
                 w.faults.partitions.retain(|p| *p != (x, y, *both));
             }
         }),
-        FaultKind::MessageLoss { rate, messages } => s.with(|w| {
+        FaultKind::MessageLoss { rate, messages, target, peer } => s.with(|w| {
             w.faults.loss_rate = if start { *rate } else { 0.0 };
             w.faults.loss_messages = if start { messages.clone() } else { Vec::new() };
+            w.faults.loss_link = (target.as_deref().and_then(parse_node), peer.as_deref().and_then(parse_node));
         }),
-        FaultKind::ControlDelay { extra_ms } => {
-            s.with(|w| w.faults.control_extra_ms = if start { *extra_ms } else { 0 })
-        }
+        FaultKind::ControlDelay { extra_ms, target } => s.with(|w| {
+            w.faults.control_extra_ms = if start { *extra_ms } else { 0 };
+            w.faults.control_delay_node = target.as_deref().and_then(parse_node);
+        }),
         FaultKind::SlowLink { task, extra_ms } => s.with(|w| {
             if let Some(t) = w.graph.find_task(&w.spec, task) {
                 if start {

@@ -366,6 +366,11 @@ pub(super) fn route_jm_outputs(
                     }
                     CoordinatorOutput::RequestFailed { request, reason } => {
                         w.tr_data("jm", "rejected", format!("{request:?} request: {reason}"), EventData::Rejected);
+                        let now = w.now();
+                        match w.obs.rejections.last_mut() {
+                            Some(last) if last.2 == reason => last.1 = now,
+                            _ => w.obs.rejections.push((now, now, reason)),
+                        }
                         if request == RequestKind::Savepoint {
                             super::rescale::on_savepoint_failed(w, None);
                         }

@@ -215,6 +215,8 @@ struct Observation {
     socket_marks: Vec<SocketMark>,
     socket_last_connected_ms: Option<u64>,
     lost_final_states: Vec<(u64, TaskId, Attempt)>,
+    lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
+    rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,
     retunes: Vec<(u64, String)>,
@@ -429,6 +431,11 @@ impl World {
     /// A dropped message: a task's non-final state update is an RPC its TaskManager waits on;
     /// the task fails when the ask timeout runs out without an answer.
     fn dropped(&mut self, msg: &Msg) {
+        if let Msg::NotifyComplete { task, attempt, id } = msg {
+            // `confirmCheckpoint` is fire-and-forget: nothing resends it.
+            let now = self.now();
+            self.obs.lost_notifications.push((now, *task, *attempt, *id));
+        }
         if let Msg::TaskState { task, attempt, state, .. } = msg {
             if !state.is_terminal() {
                 let at = self.now() + ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS;
@@ -461,6 +468,7 @@ impl World {
         if msg.lossy()
             && self.faults.loss_rate > 0.0
             && (self.faults.loss_messages.is_empty() || self.faults.loss_messages.iter().any(|m| m == msg.name()))
+            && on_link(self.faults.loss_link, from, to)
             && self.net.rng.random_bool(self.faults.loss_rate.min(1.0))
         {
             let (l, data) = (msg.label(), EventData::Dropped { message: msg.name() });
@@ -469,7 +477,11 @@ impl World {
             return;
         }
         let (lo, hi) = self.spec.cluster.control_latency_ms;
-        let latency = if hi > lo { self.net.rng.random_range(lo..=hi) } else { lo } + self.faults.control_extra_ms;
+        let extra_ms = match self.faults.control_delay_node {
+            Some(n) if n != from && n != to => 0,
+            _ => self.faults.control_extra_ms,
+        };
+        let latency = if hi > lo { self.net.rng.random_range(lo..=hi) } else { lo } + extra_ms;
         let last = self.net.link_last.get(&(from, to)).copied().unwrap_or(0);
         let at = (now + latency).max(last);
         self.net.link_last.insert((from, to), at);
@@ -550,5 +562,16 @@ impl World {
 
     fn checkpoint_row(&mut self, id: CheckpointId) -> &mut CheckpointRow {
         self.obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id))
+    }
+}
+
+/// Whether the link `from` -> `to` is one a `message-loss` fault's `(target, peer)` names:
+/// every link without a target, a link touching the target, or (with a peer) the link between
+/// the two, either way.
+pub(super) fn on_link(link: (Option<Addr>, Option<Addr>), from: Addr, to: Addr) -> bool {
+    match link {
+        (None, _) => true,
+        (Some(a), None) => from == a || to == a,
+        (Some(a), Some(b)) => (from == a && to == b) || (from == b && to == a),
     }
 }

@@ -268,6 +268,12 @@ pub struct RunResult {
     /// (time, task, attempt) of final (terminal) task state updates the network dropped. Without
     /// deployment reconciliation (Flink before 1.12) the JobManager never learns them.
     pub lost_final_states: Vec<(u64, TaskId, Attempt)>,
+    /// (time, task, attempt, checkpoint) of `notifyCheckpointComplete` messages the network
+    /// dropped (Flink's `confirmCheckpoint` RPC: not retried).
+    pub lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
+    /// The coordinator's refused trigger requests, one entry per run of equal reasons:
+    /// (first, last time, reason).
+    pub rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
     /// Task executions still running when the run stopped.
     pub live_at_end: BTreeSet<(TaskId, Attempt)>,
     /// Retained checkpoints at the end (after retention was applied on termination).

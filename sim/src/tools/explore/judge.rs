@@ -68,6 +68,8 @@ impl Explorer<'_> {
             socket_marks: vec![],
             socket_last_connected_ms: None,
             lost_final_states: vec![],
+            lost_notifications: vec![],
+            rejections: vec![],
             live_at_end: Default::default(),
             read_inputs: sys.obs.read_inputs,
             retained: sys.obs.retained.clone(),
