@@ -23,6 +23,7 @@ mod state;
 pub(crate) mod stop;
 mod tolerable_failure;
 mod windows;
+pub(crate) use windows::quiescent_short_firing;
 mod windows_graph;
 
 pub use alignment::*;
