@@ -224,6 +224,10 @@ pub(crate) struct ExploreArgs {
     /// Late messages of ended task attempts (zombies) re-delivered to the JobManager per path.
     #[arg(long, default_value_t = 0)]
     pub(crate) zombies: u32,
+    /// Rescales per path (at most 1): the job is cancelled and the scenario's `rescale` action
+    /// starts a new job with its parallelisms from the latest completed checkpoint.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1))]
+    pub(crate) rescales: u32,
     /// Distinct states before giving up.
     #[arg(long, default_value_t = 300_000)]
     pub(crate) max_states: u64,

@@ -333,3 +333,74 @@ fn zombie_messages_are_ignored_by_the_job_master() {
 fn snapshot_after_first_gate_is_found_on_the_join_graph() {
     assert_eq!(found("tiny-join.toml", Variant::SnapshotAfterFirstGate, bounds(2, 1)).as_deref(), Some("exactly-once"));
 }
+
+fn steps(text: &str) -> Vec<Choice> {
+    text.split_whitespace().map(|c| c.parse().expect("a step")).collect()
+}
+
+/// `window-state-not-restored` on `tiny-window.toml` (watermarks as channel elements, the
+/// sources' periodic emission fired by `tick`): the 28-step counterexample the search finds
+/// (about 6 CPU s, `CKPTSIM_LONG=1` runs it) replayed directly. A window holding a @100 is
+/// checkpointed, the window task fails, the restored window forgets it and fires (a,1) once
+/// a @1500 moves the watermark past [0,1000): the quiescent window rule (`windows`). The
+/// correct restore fires (a,2) on the same path. Without watermark deliveries no window
+/// fires and the path passes.
+#[test]
+fn window_state_not_restored_path_fails_only_the_broken_restore() {
+    let path = steps(
+        "to-task:t0 fetch:t0 to-task:t1 data:0:t1:0 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 \
+         tick to-task:t0 data:0:t1:0 to-jm:t0 to-jm:t1 to-task:t0 to-task:t1 tick \
+         fail:t1 to-jm:t1 to-task:t0 to-jm:t0 to-task:t0 fetch:t0 fetch:t0 to-task:t1 \
+         data:1:t1:0 data:1:t1:0 tick data:1:t1:0",
+    );
+    for (variant, want) in [(Variant::WindowStateNotRestored, Some("windows")), (Variant::Correct, None)] {
+        let s = spec("tiny-window.toml", variant);
+        let (_, verdict) = Explorer::new(&s, bounds(3, 1)).replay(&path).expect("every step is enabled");
+        assert_eq!(verdict.as_ref().map(|(c, _)| c.as_str()), want, "{variant}: {verdict:?}");
+    }
+    if std::env::var_os("CKPTSIM_LONG").is_some() {
+        let b = Bounds { max_states: 1_000_000, ..bounds(3, 1) };
+        assert_eq!(found("tiny-window.toml", Variant::WindowStateNotRestored, b).as_deref(), Some("windows"));
+    }
+}
+
+/// `union-list-as-split` on `tiny-union-list.toml`: the 37-step counterexample (the search
+/// takes about 3.5 CPU s, `CKPTSIM_LONG=1` runs it) replayed directly: after the source fails,
+/// each `Counter` subtask restores only its own 7 entries instead of the union of both
+/// subtasks' 14 (`state`: the restored lists, `RunResult::restored_lists`, as the world
+/// records them). The correct restore passes the same path.
+#[test]
+fn union_list_as_split_path_fails_only_the_broken_restore() {
+    let path = steps(
+        "to-task:t0 fetch:t0 to-task:t1 to-task:t2 data:0:t1:0 to-jm:t0 to-jm:t0 to-jm:t1 \
+         to-jm:t1 to-jm:t2 to-jm:t2 tick to-task:t0 data:0:t1:0 data:0:t2:0 to-jm:t0 \
+         to-jm:t1 to-jm:t2 to-task:t0 to-task:t1 to-task:t2 fail:t0 to-jm:t0 to-task:t1 \
+         to-task:t2 to-jm:t1 to-jm:t2 tick to-task:t0 to-task:t1 to-task:t2 to-jm:t0 \
+         to-jm:t0 to-jm:t1 to-jm:t1 to-jm:t2 to-jm:t2",
+    );
+    for (variant, want) in [(Variant::UnionListAsSplit, Some("state")), (Variant::Correct, None)] {
+        let s = spec("tiny-union-list.toml", variant);
+        let (_, verdict) = Explorer::new(&s, bounds(2, 1)).replay(&path).expect("every step is enabled");
+        assert_eq!(verdict.as_ref().map(|(c, _)| c.as_str()), want, "{variant}: {verdict:?}");
+    }
+    if std::env::var_os("CKPTSIM_LONG").is_some() {
+        assert_eq!(found("tiny-union-list.toml", Variant::UnionListAsSplit, bounds(2, 1)).as_deref(), Some("state"));
+    }
+}
+
+/// `rescale-keyed-by-subtask` through the explorer's `rescale` step (`--rescales 1`, the
+/// world's hand-off `world::hand_off`): `tiny-rescale.toml` goes from 1 to 2 `Sum` subtasks
+/// and key a's key group moves to new subtask 1, which the planted hand-off leaves empty; the
+/// correct hand-off's space is exhausted with no violation (`CKPTSIM_LONG=1`). Without
+/// `--rescales` the step is not posed.
+#[test]
+fn rescale_keyed_by_subtask_is_found_through_the_rescale_step() {
+    let b = Bounds { max_rescales: 1, ..bounds(3, 0) };
+    assert_eq!(found("tiny-rescale.toml", Variant::RescaleKeyedBySubtask, b).as_deref(), Some("state"));
+    // The correct hand-off's space (about 174,000 states, 4-5 CPU s): CKPTSIM_LONG=1.
+    if std::env::var_os("CKPTSIM_LONG").is_some() {
+        exhausted("tiny-rescale.toml", b);
+    }
+    let plain = Explorer::new(&spec("tiny-rescale.toml", Variant::RescaleKeyedBySubtask), bounds(3, 0)).explore();
+    assert!(plain.violation.is_none() && plain.exhausted, "no rescale, no violation: {:?}", plain.violation);
+}

@@ -24,6 +24,7 @@ pub(crate) mod stop;
 mod tolerable_failure;
 mod windows;
 mod windows_chain;
+pub(crate) use windows::quiescent_short_firing;
 mod windows_graph;
 
 pub use alignment::*;

@@ -380,3 +380,56 @@ fn late_misjudged(run: &RunResult, surely: &BTreeMap<u64, bool>, anomalies: &mut
         }
     }
 }
+
+/// The explorer's quiescent rule for event-time windows (`tools/explore/judge.rs`; the world
+/// cannot pose it, as it never knows that every input was delivered): once every input is read
+/// and delivered under exactly-once checkpoints with a print sink behind the window, each
+/// (key, window) whose elements are all surely on time and whose end the window's tasks'
+/// watermark (`watermark`, the smallest over them) has passed was last printed with the
+/// aggregate of all its elements. A restored window holds the elements its checkpoint covered
+/// and the sources replay the rest before the watermark can pass its end again, so its
+/// (re-)firing holds every element; a restore that forgets the window's contents fires it
+/// short. Windows with an element that may be late are not judged (a late firing holds a
+/// subset). Returns the first window that breaks the rule.
+pub(crate) fn quiescent_short_firing(spec: &JobSpec, rows: &[&OutputRow], watermark: i64) -> Option<String> {
+    let w = spec.event_window()?;
+    if sink_kind(spec) != Some(&OpKind::PrintSink) || w.allowed_lateness_ms != 0 {
+        return None;
+    }
+    let (reference, _) = reference(spec)?;
+    let size = match w.assigner {
+        ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
+        | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
+    };
+    // The last row printed per (key, window).
+    let mut last: BTreeMap<(Value, TimeWindow), &OutputRow> = BTreeMap::new();
+    for r in rows {
+        let Some(t) = r.timestamp else { continue };
+        let win = TimeWindow { start: t.saturating_add(1).saturating_sub(size), end: t.saturating_add(1) };
+        last.insert((key_of(&r.value), win), r);
+    }
+    let x = |e: &Element| if w.aggregate == Aggregate::Count { 1 } else { e.number };
+    for ((key, win), elems) in &reference {
+        if win.max_timestamp() > watermark || !elems.iter().all(|e| e.on_time) {
+            continue;
+        }
+        let Some(want) = aggregate(w.aggregate, elems.iter().map(x)) else { continue };
+        match last.get(&(key.clone(), *win)) {
+            Some(r) if i128::from(number(&r.value)) == want => {}
+            Some(r) => {
+                return Some(format!(
+                    "window wrong value: key {key} window {win}: every input read and delivered and the watermark at {watermark}, last fired {} but its {} elements give {want} (window contents lost or counted twice)",
+                    r.value,
+                    elems.len()
+                ))
+            }
+            None => {
+                return Some(format!(
+                    "window lost: key {key} window {win}: every input read and delivered and the watermark at {watermark}, never fired (its {} elements give {want})",
+                    elems.len()
+                ))
+            }
+        }
+    }
+    None
+}

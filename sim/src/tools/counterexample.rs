@@ -18,6 +18,7 @@
 //! tm_crashes = 0                # optional (default 0), written when not 0
 //! jm_failovers = 0              # optional (default 0), written when not 0
 //! zombies = 0                   # optional (default 0), written when not 0
+//! rescales = 0                  # optional (default 0), written when not 0
 //! path = ["fetch:t0", "tick", ...]
 //! job = '''
 //! <the scenario file>
@@ -69,6 +70,8 @@ struct Raw {
     jm_failovers: u32,
     #[serde(default)]
     zombies: u32,
+    #[serde(default)]
+    rescales: u32,
     path: Vec<String>,
     job: String,
 }
@@ -98,6 +101,9 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
     }
     if bounds.max_zombies > 0 {
         let _ = writeln!(s, "zombies = {}", bounds.max_zombies);
+    }
+    if bounds.max_rescales > 0 {
+        let _ = writeln!(s, "rescales = {}", bounds.max_rescales);
     }
     s.push_str("path = [\n");
     for chunk in v.path.chunks(8) {
@@ -182,7 +188,8 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         e.line += first_line;
         e
     })?;
-    let mut spec = crate::load::to_spec(&sc, file);
+    // Built-in user operators (list-state counters) resolve as in `load_spec`.
+    let mut spec = crate::user::to_spec_with(&sc, file, &crate::user::Registry::new());
     spec.variant = variant;
     crate::explore::supported(&spec).map_err(|m| err_at(job_at, "job", m))?;
     let bounds = Bounds {
@@ -193,6 +200,7 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_tm_crashes: raw.tm_crashes,
         max_jm_failovers: raw.jm_failovers,
         max_zombies: raw.zombies,
+        max_rescales: raw.rescales,
         ..Bounds::default()
     };
     Ok(ReplayFile { spec, bounds, path, checker: raw.checker, anomaly: raw.anomaly })

@@ -76,10 +76,13 @@ use madsim::time::{sleep, sleep_until, Duration, Instant};
 use net::*;
 pub use observe::*;
 use rand::{Rng, SeedableRng};
+pub(crate) use rescale::{hand_off, rescaled_spec};
 pub use rescale::{KeyMove, RescaleRecord, StopRecord};
 pub use rows::{Rows, RowsIter};
 use services::*;
 pub(crate) use services::{build_log, in_flight_inputs, BrokerLog};
+pub(crate) use tasks::source_watermark_strategy;
+
 use supervise::*;
 pub use supervise::{run, run_lean};
 use task_outputs::*;
@@ -331,25 +334,8 @@ impl World {
     /// Records the keyed state `attempt` of `task` restored, when the task runs the job's last
     /// keyed operator (the one whose outputs the state checker follows).
     fn record_restored_keyed(&mut self, task: TaskId, attempt: Attempt, cp: &CompletedCheckpoint) {
-        let Some(last_keyed) = self.spec.operators.iter().rposition(|o| {
-            matches!(
-                o.kind,
-                crate::spec::OpKind::Aggregate(_)
-                    | crate::spec::OpKind::CountWindow { .. }
-                    | crate::spec::OpKind::User(_)
-            )
-        }) else {
-            return;
-        };
-        let vi = self.graph.task_vertex[task.0 as usize].0;
-        if !self.graph.vertices[vi].ops.contains(&last_keyed) {
-            return;
-        }
-        let e = self.obs.restored_keyed.entry(attempt).or_default();
-        for st in cp.tasks.get(&task).map(|s| s.operators.as_slice()).unwrap_or_default() {
-            if let ckptsim::state::OperatorState::Keyed(m) = st {
-                e.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
-            }
+        if let Some(keys) = restored_keyed(&self.spec, &self.graph, task, cp) {
+            self.obs.restored_keyed.entry(attempt).or_default().extend(keys);
         }
     }
 
@@ -357,41 +343,9 @@ impl World {
     /// and what the operator held right after restoring them, before any replayed in-flight
     /// record (`RunResult::restored_lists`).
     fn record_restored_lists(&mut self, t: &ckptsim::task::Task, attempt: Attempt, cp: &CompletedCheckpoint) {
-        let states = cp.tasks.get(&t.id()).map(|s| s.operators.as_slice()).unwrap_or_default();
-        for (i, restored) in t.restored_lists() {
-            // A task snapshot's slots: the head, the chained operators, the tail.
-            let stored = match states.get(i + 1) {
-                Some(ckptsim::state::OperatorState::UserList(v)) => v.clone(),
-                Some(ckptsim::state::OperatorState::SharedList { mode: ListMode::Broadcast, entries }) => {
-                    entries.clone()
-                }
-                // Union list state: what every subtask of the vertex stored, in subtask order
-                // (Flink hands each subtask the union on every restore).
-                Some(ckptsim::state::OperatorState::SharedList { .. }) => {
-                    let vertex = self.graph.task_vertex[t.id().0 as usize].0;
-                    let mut all = Vec::new();
-                    for peer in self.graph.vertex_tasks(vertex) {
-                        if let Some(ckptsim::state::OperatorState::SharedList { entries, .. }) =
-                            cp.tasks.get(&peer).and_then(|s| s.operators.get(i + 1))
-                        {
-                            all.extend(entries.iter().cloned());
-                        }
-                    }
-                    all
-                }
-                _ => Vec::new(),
-            };
-            let now = self.now();
-            self.obs.restored_lists.push(ListRestore {
-                at_ms: now,
-                task: t.id(),
-                attempt,
-                operator: t.chain()[*i].instance.clone(),
-                checkpoint: cp.id,
-                stored,
-                restored: restored.clone(),
-            });
-        }
+        let now = self.now();
+        let rows = restored_lists(&self.graph, t, attempt, cp, now);
+        self.obs.restored_lists.extend(rows);
     }
 
     fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
@@ -574,4 +528,79 @@ pub(super) fn on_link(link: (Option<Addr>, Option<Addr>), from: Addr, to: Addr) 
         (Some(a), None) => from == a || to == a,
         (Some(a), Some(b)) => (from == a && to == b) || (from == b && to == a),
     }
+}
+
+/// Per user operator with list state in `t`'s chain, the entries `cp` holds for it and what the
+/// operator held right after restoring them, before any replayed in-flight record
+/// (`RunResult::restored_lists`). The world and the explorer (`tools/explore`) record a
+/// restored task's lists with it.
+pub(crate) fn restored_lists(
+    graph: &Graph,
+    t: &ckptsim::task::Task,
+    attempt: Attempt,
+    cp: &CompletedCheckpoint,
+    now: u64,
+) -> Vec<ListRestore> {
+    let states = cp.tasks.get(&t.id()).map(|s| s.operators.as_slice()).unwrap_or_default();
+    let mut out = Vec::new();
+    for (i, restored) in t.restored_lists() {
+        // A task snapshot's slots: the head, the chained operators, the tail.
+        let stored = match states.get(i + 1) {
+            Some(ckptsim::state::OperatorState::UserList(v)) => v.clone(),
+            Some(ckptsim::state::OperatorState::SharedList { mode: ListMode::Broadcast, entries }) => entries.clone(),
+            // Union list state: what every subtask of the vertex stored, in subtask order
+            // (Flink hands each subtask the union on every restore).
+            Some(ckptsim::state::OperatorState::SharedList { .. }) => {
+                let vertex = graph.task_vertex[t.id().0 as usize].0;
+                let mut all = Vec::new();
+                for peer in graph.vertex_tasks(vertex) {
+                    if let Some(ckptsim::state::OperatorState::SharedList { entries, .. }) =
+                        cp.tasks.get(&peer).and_then(|s| s.operators.get(i + 1))
+                    {
+                        all.extend(entries.iter().cloned());
+                    }
+                }
+                all
+            }
+            _ => Vec::new(),
+        };
+        out.push(ListRestore {
+            at_ms: now,
+            task: t.id(),
+            attempt,
+            operator: t.chain()[*i].instance.clone(),
+            checkpoint: cp.id,
+            stored,
+            restored: restored.clone(),
+        });
+    }
+    out
+}
+
+/// The keys and values `cp` restores into `task` when its chain holds the job's last keyed
+/// operator (None otherwise: `RunResult::restored_keyed` has no entry for the attempt). The
+/// world and the explorer (`tools/explore`) record a restored task's keyed state with it.
+pub(crate) fn restored_keyed(
+    spec: &JobSpec,
+    graph: &Graph,
+    task: TaskId,
+    cp: &CompletedCheckpoint,
+) -> Option<Vec<(Value, Value)>> {
+    let last_keyed = spec.operators.iter().rposition(|o| {
+        matches!(
+            o.kind,
+            crate::spec::OpKind::Aggregate(_) | crate::spec::OpKind::CountWindow { .. } | crate::spec::OpKind::User(_)
+        )
+    })?;
+    let vi = graph.task_vertex[task.0 as usize].0;
+    if !graph.vertices[vi].ops.contains(&last_keyed) {
+        return None;
+    }
+    let mut out = Vec::new();
+    for st in cp.tasks.get(&task).map(|s| s.operators.as_slice()).unwrap_or_default() {
+        if let ckptsim::state::OperatorState::Keyed(m) = st {
+            out.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+    }
+    Some(out)
 }

@@ -332,6 +332,99 @@ fn plant_keyed_by_subtask(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLa
     }
 }
 
+/// A rescale's hand-off of a checkpoint to the new job, as both hosts do it (the world's
+/// `rescale` action and the explorer's `rescale` step, `tools/explore`): the new program
+/// (`r`'s parallelisms on `spec`) and its graph, the [`RescaleRecord`] the checkers read, and
+/// the checkpoint cut by the core's [`ckptsim::rescale::assign`] for the new layout (None, with
+/// `record.error`, when the assignment is refused), with the planted
+/// `rescale-keyed-by-subtask` applied when the job runs that variant.
+pub(crate) struct HandOff {
+    /// The new program.
+    pub(crate) spec: JobSpec,
+    /// Its job graph (tasks numbered afresh).
+    pub(crate) graph: Graph,
+    /// What the rescale did, for the checkers.
+    pub(crate) record: RescaleRecord,
+    /// The cut checkpoint and the vertices' effective parallelisms (None: refused).
+    pub(crate) rescaled: Option<Rescaled>,
+}
+
+/// The new program of a rescale: `spec` with `r`'s parallelisms and max parallelisms.
+pub(crate) fn rescaled_spec(spec: &JobSpec, r: &RescaleSpec) -> JobSpec {
+    let mut new_spec = spec.clone();
+    for o in &mut new_spec.operators {
+        if let Some(&p) = r.parallelism.get(&o.name) {
+            o.parallelism = p;
+        }
+        if let Some(&m) = r.max_parallelism.get(&o.name) {
+            o.max_parallelism = m;
+        }
+    }
+    new_spec
+}
+
+/// Cuts `cp` of the job (`spec`, `graph`, the effective `vertices` of an earlier rescale) for
+/// the new program of `r`; `epoch` is the new job's JobManager epoch (`RescaleRecord::epoch`).
+pub(crate) fn hand_off(
+    spec: &JobSpec,
+    graph: &Graph,
+    vertices: &BTreeMap<String, VertexParallelism>,
+    r: &RescaleSpec,
+    cp: &CompletedCheckpoint,
+    now: u64,
+    epoch: u64,
+) -> HandOff {
+    let new_spec = rescaled_spec(spec, r);
+    let new_graph = Graph::build(&new_spec);
+    let old = layout(spec, graph, vertices);
+    let new = layout(&new_spec, &new_graph, &BTreeMap::new());
+    let assigned = match (old, new) {
+        (Ok(old), Ok(new)) => {
+            ckptsim::rescale::assign(cp, &old, &new, spec.profile).map(|a| (old, new, a)).map_err(|e| e.to_string())
+        }
+        (Err(e), _) | (_, Err(e)) => Err(e),
+    };
+    let mut record = RescaleRecord {
+        at_ms: now,
+        from: r.from.name(),
+        checkpoint: cp.id,
+        epoch,
+        operators: BTreeMap::new(),
+        error: None,
+        keys: BTreeMap::new(),
+        source_partitions: BTreeMap::new(),
+        lists: BTreeMap::new(),
+    };
+    for (o, n) in spec.operators.iter().zip(&new_spec.operators) {
+        if !matches!(o.kind, crate::spec::OpKind::KeyBy | crate::spec::OpKind::Rebalance) {
+            let max = configured_vertex(n).map(|v| v.max_parallelism).unwrap_or(0);
+            record.operators.insert(o.name.clone(), (o.parallelism, n.parallelism, max));
+        }
+    }
+    let (old, new, mut rescaled) = match assigned {
+        Ok(a) => a,
+        Err(e) => {
+            record.error = Some(e);
+            return HandOff { spec: new_spec, graph: new_graph, record, rescaled: None };
+        }
+    };
+    record.keys = key_moves(cp, &old, &new, &rescaled);
+    record.lists = list_moves(cp, &old);
+    for (task, parts) in &rescaled.source_partitions {
+        let subtask = new_graph.task_vertex[task.0 as usize].1;
+        record.source_partitions.insert(subtask, parts.iter().map(|p| p.0).collect());
+    }
+    for (name, v) in &rescaled.vertices {
+        if let Some(e) = record.operators.get_mut(name) {
+            e.2 = v.max_parallelism;
+        }
+    }
+    if spec.variant == ckptsim::Variant::RescaleKeyedBySubtask {
+        plant_keyed_by_subtask(cp, &old, &new, &mut rescaled);
+    }
+    HandOff { spec: new_spec, graph: new_graph, record, rescaled: Some(rescaled) }
+}
+
 /// The `rescale` action: once the job has ended, a new job with the action's parallelisms
 /// starts from the newest savepoint (or retained checkpoint). Returns the started JobMaster
 /// and its parameters (the base of a later restore), or None (traced) when the job still
@@ -356,72 +449,22 @@ pub(super) fn resume_rescaled(
             }
         };
         w.rescale.job_started_ms = now;
-        let mut new_spec = (*w.spec).clone();
-        for o in &mut new_spec.operators {
-            if let Some(&p) = r.parallelism.get(&o.name) {
-                o.parallelism = p;
-            }
-            if let Some(&m) = r.max_parallelism.get(&o.name) {
-                o.max_parallelism = m;
-            }
-        }
-        let new_graph = Graph::build(&new_spec);
         w.jm_epoch += 1;
         let epoch = w.jm_epoch;
         w.obs.status_timeline.push((now, JobStatus::Created));
         w.record_restore(now, format!("new job from {} {} (rescaled)", r.from.name(), cp.id), Some(cp.id));
-        let old = layout(&w.spec, &w.graph, &w.rescale.vertices);
-        let new = layout(&new_spec, &new_graph, &BTreeMap::new());
-        let assigned = match (old, new) {
-            (Ok(old), Ok(new)) => ckptsim::rescale::assign(&cp, &old, &new, w.spec.profile)
-                .map(|a| (old, new, a))
-                .map_err(|e| e.to_string()),
-            (Err(e), _) | (_, Err(e)) => Err(e),
+        let HandOff { spec: new_spec, graph: new_graph, record, rescaled } =
+            hand_off(&w.spec, &w.graph, &w.rescale.vertices, r, &cp, now, epoch);
+        let Some(rescaled) = rescaled else {
+            // Flink fails the job while it restores state in the scheduler.
+            let e = record.error.clone().unwrap_or_default();
+            w.tr("jm", "rescale", format!("new job (epoch {epoch}) from {} refused: {e}", cp.id));
+            w.tr("jm", "job", format!("CREATED -> FAILED ({e})"));
+            w.obs.status = JobStatus::Failed;
+            w.obs.status_timeline.push((now, JobStatus::Failed));
+            w.obs.rescales.push(record);
+            return None;
         };
-        let mut record = RescaleRecord {
-            at_ms: now,
-            from: r.from.name(),
-            checkpoint: cp.id,
-            epoch,
-            operators: BTreeMap::new(),
-            error: None,
-            keys: BTreeMap::new(),
-            source_partitions: BTreeMap::new(),
-            lists: BTreeMap::new(),
-        };
-        for (o, n) in w.spec.operators.iter().zip(&new_spec.operators) {
-            if !matches!(o.kind, crate::spec::OpKind::KeyBy | crate::spec::OpKind::Rebalance) {
-                let max = configured_vertex(n).map(|v| v.max_parallelism).unwrap_or(0);
-                record.operators.insert(o.name.clone(), (o.parallelism, n.parallelism, max));
-            }
-        }
-        let (old, new, mut rescaled) = match assigned {
-            Ok(a) => a,
-            Err(e) => {
-                // Flink fails the job while it restores state in the scheduler.
-                w.tr("jm", "rescale", format!("new job (epoch {epoch}) from {} refused: {e}", cp.id));
-                w.tr("jm", "job", format!("CREATED -> FAILED ({e})"));
-                w.obs.status = JobStatus::Failed;
-                w.obs.status_timeline.push((now, JobStatus::Failed));
-                record.error = Some(e);
-                w.obs.rescales.push(record);
-                return None;
-            }
-        };
-        record.keys = key_moves(&cp, &old, &new, &rescaled);
-        record.lists = list_moves(&cp, &old);
-        for (task, parts) in &rescaled.source_partitions {
-            let subtask = new_graph.task_vertex[task.0 as usize].1;
-            record.source_partitions.insert(subtask, parts.iter().map(|p| p.0).collect());
-        }
-        for (name, v) in &rescaled.vertices {
-            if let Some(e) = record.operators.get_mut(name) {
-                e.2 = v.max_parallelism;
-            }
-        }
-        if w.spec.variant == ckptsim::Variant::RescaleKeyedBySubtask {
-            plant_keyed_by_subtask(&cp, &old, &new, &mut rescaled);
-        }
         let moved: usize = record.keys.values().flatten().filter(|(_, m)| m.old_subtask != m.new_subtask).count();
         let text: Vec<String> = record.operators.iter().map(|(n, (a, b, m))| format!("{n} {a}->{b}/{m}")).collect();
         w.tr(

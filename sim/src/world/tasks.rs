@@ -54,14 +54,7 @@ pub(super) async fn task_main(
     }
     let now = clock.now();
     let mut tspec = graph.task_spec(&spec, task, attempt);
-    // A log source with a watermark strategy (event time, semantics §11).
-    let source_watermarks = match tspec.head {
-        // A job graph's log sources read their topic (`LogTopic`): each has its own strategy.
-        ckptsim::task::HeadSpec::LogSource { .. } | ckptsim::task::HeadSpec::LogTopic { .. } => {
-            graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().and_then(|&o| spec.operators[o].watermarks)
-        }
-        _ => None,
-    };
+    let source_watermarks = source_watermark_strategy(&spec, &graph, task, &tspec);
     let (mut t, is_line) = s.with(|w| {
         super::rescale::key_group_routing(w, &graph, &mut tspec);
         let committed = w.services.committed_offsets.clone();
@@ -608,4 +601,21 @@ pub(super) fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
 
 pub(super) fn task_failed(s: &Shared, _tm: u32, key: (TaskId, Attempt)) {
     s.with(|w| cleanup_task(w, key));
+}
+
+/// The watermark strategy of task `task` when it is a log source with one (event time,
+/// semantics §11): a job graph's log sources read their topic (`LogTopic`), each with its own
+/// strategy. The world and the explorer (`tools/explore`) configure a deployed source with it.
+pub(crate) fn source_watermark_strategy(
+    spec: &JobSpec,
+    graph: &Graph,
+    task: TaskId,
+    tspec: &ckptsim::task::TaskSpec,
+) -> Option<ckptsim::watermark::WatermarkStrategy> {
+    match tspec.head {
+        ckptsim::task::HeadSpec::LogSource { .. } | ckptsim::task::HeadSpec::LogTopic { .. } => {
+            graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().and_then(|&o| spec.operators[o].watermarks)
+        }
+        _ => None,
+    }
 }

@@ -5,9 +5,9 @@ use super::*;
 impl Explorer<'_> {
     /// The source offsets (next to read) a completed checkpoint holds, of every source (a job
     /// graph has several; the world reads them the same way, `services.rs`).
-    pub(super) fn source_offsets(&self, cp: &CompletedCheckpoint) -> BTreeMap<PartitionId, Offset> {
+    pub(super) fn source_offsets(&self, sys: &Sys, cp: &CompletedCheckpoint) -> BTreeMap<PartitionId, Offset> {
         let mut out = BTreeMap::new();
-        for t in self.graph.source_tasks() {
+        for t in self.job(sys).graph.source_tasks() {
             if let Some(OperatorState::SourceOffsets(m)) = cp.tasks.get(&t).and_then(|s| s.operators.first()) {
                 for (p, o) in m {
                     let last_read = self.spec.profile.kafka_state_is_last_read();
@@ -35,11 +35,12 @@ impl Explorer<'_> {
         }
         let sink_op = self.spec.operators.len().saturating_sub(1);
         let sink_tasks = self
+            .job(sys)
             .graph
             .vertices
             .iter()
             .position(|v| v.ops.contains(&sink_op))
-            .map(|vi| self.graph.vertex_tasks(vi))
+            .map(|vi| self.job(sys).graph.vertex_tasks(vi))
             .unwrap_or_default();
         let mut checkpoints: Vec<CheckpointRow> = sys.obs.checkpoints.values().cloned().collect();
         for row in &mut checkpoints {
@@ -56,7 +57,7 @@ impl Explorer<'_> {
             restart_schedule: sys.obs.restart_schedule.clone(),
             checkpoints,
             print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
-            late_records: vec![],
+            late_records: sys.obs.late_records.clone(),
             committed: OutputRow::committed(&sys.store),
             sink_anomalies: sys.obs.sink_anomalies.clone(),
             open_txns_at_end: sys.store.open_txns().len(),
@@ -77,20 +78,20 @@ impl Explorer<'_> {
             // Inputs appended after now are not due yet.
             stop_at_ms: sys.now_ms + 1,
             tm_count: self.spec.cluster.task_managers,
-            task_names: self.graph.tasks.iter().map(|t| t.name.clone()).collect(),
+            task_names: self.job(sys).graph.tasks.iter().map(|t| t.name.clone()).collect(),
             task_transitions: vec![],
             final_checkpoint_config: self.spec.checkpoint.clone(),
             retunes: vec![],
             restart_description: String::new(),
             snapshot_spans: vec![],
-            restores: vec![],
-            rescales: vec![],
+            restores: sys.obs.restores.clone(),
+            rescales: sys.obs.rescales.clone(),
             stops: vec![],
             completed_in_flight: sys.obs.completed_in_flight.clone(),
             channel_cuts: Default::default(),
             budget: Default::default(),
-            restored_keyed: Default::default(),
-            restored_lists: Default::default(),
+            restored_keyed: sys.obs.restored_keyed.clone(),
+            restored_lists: sys.obs.restored_lists.clone(),
         }
     }
 
@@ -106,8 +107,8 @@ impl Explorer<'_> {
                 return Some((v.checker.to_string(), v.anomalies.first().cloned().unwrap_or_default()));
             }
         }
-        if let Some(why) = self.quiescent_state(sys) {
-            return Some(("state".into(), why));
+        if let Some(v) = self.quiescent_state(sys) {
+            return Some(v);
         }
         if terminal && sys.ticks < self.bounds.max_ticks {
             if let Some(why) = self.stuck(sys) {
@@ -128,15 +129,13 @@ impl Explorer<'_> {
     /// which the `state` checker's per-output rules (a restore may go back) cannot tell from
     /// a replay. Print sinks of line jobs only (committed 2PC output lags the checkpoints;
     /// at-least-once checkpoints may count a replay twice; graphs interleave inputs).
-    pub(super) fn quiescent_state(&self, sys: &Sys) -> Option<String> {
+    pub(super) fn quiescent_state(&self, sys: &Sys) -> Judgement {
         let cfg = &self.spec.checkpoint;
         let print = self.spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::PrintSink);
         if !print
             || cfg.mode != ckptsim::config::CheckpointingMode::ExactlyOnce
-            || self.reference.order_free
-            || self.reference.final_per_key.is_empty()
             || sys.jm.status() != JobStatus::Running
-            || sys.tasks.len() != self.graph.tasks.len()
+            || sys.tasks.len() != self.job(sys).graph.tasks.len()
             || sys.to_task.values().flatten().any(|m| matches!(m, Ctl::Deploy { .. }))
         {
             return None;
@@ -151,6 +150,12 @@ impl Explorer<'_> {
         if !read_all || in_flight {
             return None;
         }
+        if let Some(why) = self.quiescent_windows(sys) {
+            return Some(("windows".into(), why));
+        }
+        if self.reference.order_free || self.reference.final_per_key.is_empty() || self.spec.event_window().is_some() {
+            return None;
+        }
         let mut last: BTreeMap<ckptsim::record::Value, &ckptsim::record::Value> = BTreeMap::new();
         for rows in sys.obs.print_rows.values() {
             for r in rows {
@@ -161,15 +166,21 @@ impl Explorer<'_> {
             match last.get(k) {
                 Some(v) if *v == want => {}
                 Some(v) => {
-                    return Some(format!(
-                        "t={} key {k}: every input read and delivered, last printed {v} but the reference's final value is {want} (an update lost or counted twice)",
-                        sys.now_ms
+                    return Some((
+                        "state".into(),
+                        format!(
+                            "t={} key {k}: every input read and delivered, last printed {v} but the reference's final value is {want} (an update lost or counted twice)",
+                            sys.now_ms
+                        ),
                     ))
                 }
                 None => {
-                    return Some(format!(
-                        "t={} key {k}: every input read and delivered, nothing printed but the reference's final value is {want}",
-                        sys.now_ms
+                    return Some((
+                        "state".into(),
+                        format!(
+                            "t={} key {k}: every input read and delivered, nothing printed but the reference's final value is {want}",
+                            sys.now_ms
+                        ),
                     ))
                 }
             }
@@ -177,8 +188,26 @@ impl Explorer<'_> {
         None
     }
 
+    /// The quiescent rule for event-time windows (`check::quiescent_short_firing`), judged
+    /// against the smallest watermark of the window's tasks (none yet: not judged).
+    fn quiescent_windows(&self, sys: &Sys) -> Option<String> {
+        let op = self.spec.operators.iter().position(|o| matches!(o.kind, crate::spec::OpKind::EventWindow(_)))?;
+        let graph = &self.job(sys).graph;
+        let vi = graph.vertices.iter().position(|v| v.ops.contains(&op))?;
+        let mut watermark = i64::MAX;
+        for t in graph.vertex_tasks(vi) {
+            watermark = watermark.min(sys.tasks.get(&t)?.current_watermark()?.0);
+        }
+        let mut rows: Vec<&OutputRow> = sys.obs.print_rows.values().flatten().collect();
+        rows.sort_by_key(|r| r.time_ms);
+        check::quiescent_short_firing(self.spec, &rows, watermark)
+    }
+
     /// Why a state with no choice left cannot make progress, if it cannot.
     pub(super) fn stuck(&self, sys: &Sys) -> Option<String> {
+        if sys.rescale_refused {
+            return None;
+        }
         let status = sys.jm.status();
         let settled =
             matches!(status, JobStatus::Running | JobStatus::Finished | JobStatus::Failed | JobStatus::Canceled);

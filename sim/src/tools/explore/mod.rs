@@ -18,6 +18,7 @@
 //! | `crash-tm:N` | TaskManager N's process dies: its tasks are gone, messages on their way to them are lost, its per-process counters reset |
 //! | `tm-lost:N` | the JobManager notices the crashed TaskManager N (heartbeat timeout): its executions fail; a replacement process offers the same slots |
 //! | `zombie:tN:I` | message I of those task N's ended attempts sent (and the JobManager took) arrives again, late: the JobManager must ignore it (`--zombies`) |
+//! | `rescale` | (`--rescales`, with a `rescale` action in the scenario) the job is cancelled with its latest completed checkpoint retained, and a new job (new epoch, the action's parallelisms, its own graph) starts from it, cut by the core's `rescale::assign` through the world's hand-off (`world::hand_off`) |
 //! | `jm-failover` | the JobManager dies and a new leader takes over (HA): the job is suspended, pending checkpoints die, TaskManagers fail the old leader's tasks, everything in flight of the old epoch is fenced, and the new JobMaster recovers the latest completed checkpoint and the checkpoint id counter |
 //!
 //! The search is breadth-first, level by level, so the first violation found has a path of
@@ -93,6 +94,9 @@ pub struct Bounds {
     pub max_jm_failovers: u32,
     /// Late re-deliveries of an ended attempt's messages to the JobManager on one path.
     pub max_zombies: u32,
+    /// Rescales on one path: the job is cancelled and the scenario's `rescale` action starts a
+    /// new job with its parallelisms from the latest completed checkpoint (at most 1).
+    pub max_rescales: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
@@ -126,6 +130,7 @@ impl Default for Bounds {
             max_tm_crashes: 0,
             max_jm_failovers: 0,
             max_zombies: 0,
+            max_rescales: 0,
             max_states: 300_000,
             reduce: true,
             sleep: Sleep::Off,
@@ -163,6 +168,9 @@ pub enum Choice {
     TmLost(TmId),
     /// `jm-failover`: the JobManager dies and a new leader recovers the job.
     JmFailover,
+    /// `rescale`: the job is cancelled and a new one with the scenario's `rescale` parallelisms
+    /// starts from the latest completed checkpoint.
+    Rescale,
     /// `zombie:tN:I`: message `idx` that task `to`'s ended attempts sent arrives again, late.
     Zombie {
         /// The task whose ended attempts sent the message.
@@ -185,6 +193,7 @@ impl fmt::Display for Choice {
             Choice::CrashTm(tm) => write!(f, "crash-tm:{}", tm.0),
             Choice::TmLost(tm) => write!(f, "tm-lost:{}", tm.0),
             Choice::JmFailover => f.write_str("jm-failover"),
+            Choice::Rescale => f.write_str("rescale"),
             Choice::Zombie { to, idx } => write!(f, "zombie:t{}:{idx}", to.0),
         }
     }
@@ -204,6 +213,7 @@ impl std::str::FromStr for Choice {
         match parts.as_slice() {
             ["tick"] => Ok(Choice::Tick),
             ["jm-failover"] => Ok(Choice::JmFailover),
+            ["rescale"] => Ok(Choice::Rescale),
             ["crash-tm", n] => Ok(Choice::CrashTm(TmId(num(n)?))),
             ["tm-lost", n] => Ok(Choice::TmLost(TmId(num(n)?))),
             ["fetch", t] => Ok(Choice::Fetch(task(t)?)),
@@ -214,7 +224,7 @@ impl std::str::FromStr for Choice {
             ["zombie", t, i] => Ok(Choice::Zombie { to: task(t)?, idx: num(i)? }),
             ["data", a, t, c] => Ok(Choice::Data { attempt: num(a)?, to: task(t)?, ch: num(c)? }),
             _ => {
-                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, zombie:tN:I)"))
+                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, rescale, zombie:tN:I)"))
             }
         }
     }
@@ -265,6 +275,16 @@ struct Obs {
     /// (`next_end_seq`).
     end_seq: (u64, u32),
     print_rows: BTreeMap<TaskId, Vec<OutputRow>>,
+    /// Records an event-time window sent to its late side output.
+    late_records: Vec<OutputRow>,
+    /// User operators' list state as a checkpoint stored it and as each restore gave it.
+    restored_lists: Vec<crate::world::ListRestore>,
+    /// New jobs started from a checkpoint (the rescale step's).
+    restores: Vec<crate::world::RestoreRecord>,
+    /// The rescales that started a new job (the checkers read a rescaled job's tasks by them).
+    rescales: Vec<crate::world::RescaleRecord>,
+    /// Per attempt, the keyed state the job's last keyed operator restored.
+    restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
     sink_anomalies: Vec<String>,
     offset_commits: BTreeMap<TaskId, Vec<OffsetCommit>>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
@@ -316,6 +336,22 @@ struct Sys {
     /// Zombie deliveries on this path (not in the fingerprint: a zombie delivery the JobMaster
     /// ignores leaves the state as it was, which the search has seen).
     zombies: u32,
+    /// Which job runs: 0 the scenario's, 1 the rescaled one (`Explorer::jobs`).
+    job: usize,
+    /// Rescales on this path.
+    rescales: u32,
+    /// The rescale's new job was refused (its state assignment failed): it is FAILED, nothing
+    /// runs.
+    rescale_refused: bool,
+}
+
+impl Sys {
+    /// A new job's sinks have seen no completion yet (the commit horizon starts over).
+    fn completion_seen_reset(&mut self) {
+        if !self.obs.completion_seen.is_empty() {
+            self.obs.make_mut().completion_seen.clear();
+        }
+    }
 }
 
 /// FNV-1a over formatted text, with a multiply-rotate step for each eight bytes of a piece
@@ -424,6 +460,9 @@ impl Sys {
         if !self.delivered_up.is_empty() {
             let _ = write!(h, "|{:?}", self.delivered_up);
         }
+        if self.rescales > 0 {
+            let _ = write!(h, "|job {} rescales {} refused {}", self.job, self.rescales, self.rescale_refused);
+        }
         h.0
     }
 }
@@ -499,27 +538,20 @@ pub struct Violation {
     pub anomaly: String,
 }
 
-/// The fixed parts of an exploration: job, graph, log, reference, bounds.
-pub struct Explorer<'a> {
-    spec: &'a JobSpec,
+/// One job's fixed parts: its program, graph and channel wiring (the scenario's job, and with
+/// `--rescales` the rescaled one: `Sys::job` says which one a state runs).
+struct JobCtx {
+    spec: JobSpec,
     graph: Graph,
-    log: BrokerLog,
-    log_end: BTreeMap<PartitionId, Offset>,
-    reference: Reference,
     /// Per task, per output channel: (downstream task, its input channel).
     outs: Vec<Vec<(TaskId, u32)>>,
     /// Per task: every task upstream of it (transitively).
     upstream: Vec<Vec<TaskId>>,
-    bounds: Bounds,
 }
 
-impl<'a> Explorer<'a> {
-    /// Prepares the exploration of `spec` within `bounds`: chains the job graph, builds the
-    /// broker log and the fault-free reference (the search itself runs in [`Explorer::explore`]).
-    pub fn new(spec: &'a JobSpec, bounds: Bounds) -> Self {
-        let graph = Graph::build(spec);
-        let log = build_log(spec);
-        let log_end = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
+impl JobCtx {
+    fn new(spec: JobSpec) -> Self {
+        let graph = Graph::build(&spec);
         let outs = graph
             .tasks
             .iter()
@@ -550,13 +582,53 @@ impl<'a> Explorer<'a> {
                 seen.into_iter().collect()
             })
             .collect();
+        JobCtx { spec, graph, outs, upstream }
+    }
+}
+
+/// The fixed parts of an exploration: job(s), log, reference, bounds.
+pub struct Explorer<'a> {
+    /// The scenario's job as written: what the checkers judge against (as in the world, a
+    /// rescaled job is described to them by its `RescaleRecord`).
+    spec: &'a JobSpec,
+    /// The scenario's job and, when it has a `rescale` action and `--rescales` allows one, the
+    /// rescaled job.
+    jobs: Vec<JobCtx>,
+    /// The scenario's `rescale` action (the new parallelisms), if any.
+    rescale: Option<crate::scenario::RescaleSpec>,
+    log: BrokerLog,
+    log_end: BTreeMap<PartitionId, Offset>,
+    reference: Reference,
+    bounds: Bounds,
+}
+
+impl<'a> Explorer<'a> {
+    /// Prepares the exploration of `spec` within `bounds`: chains the job graph, builds the
+    /// broker log and the fault-free reference (the search itself runs in [`Explorer::explore`]).
+    pub fn new(spec: &'a JobSpec, bounds: Bounds) -> Self {
+        let log = build_log(spec);
+        let log_end = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
         let reference = reference::compute(spec);
-        Explorer { spec, graph, log, log_end, reference, outs, upstream, bounds }
+        let rescale = spec.actions.iter().find_map(|a| match &a.kind {
+            crate::spec::ActionKind::Rescale(r) => Some(r.clone()),
+            _ => None,
+        });
+        let mut jobs = vec![JobCtx::new(spec.clone())];
+        if let Some(r) = rescale.as_ref().filter(|_| bounds.max_rescales > 0) {
+            jobs.push(JobCtx::new(crate::world::rescaled_spec(spec, r)));
+        }
+        Explorer { spec, jobs, rescale, log, log_end, reference, bounds }
+    }
+
+    /// The job state `sys` runs (the scenario's, or the rescaled one).
+    fn job(&self, sys: &Sys) -> &JobCtx {
+        &self.jobs[sys.job]
     }
 
     fn initial(&self) -> Sys {
         // A fixed random value: the explorer enumerates orders, not draws.
-        let params = self.spec.job_params(self.graph.tasks.clone(), 0);
+        let job = &self.jobs[0];
+        let params = job.spec.job_params(job.graph.tasks.clone(), 0);
         let mut sys = Sys {
             now_ms: 0,
             jm: Part::new(JobMaster::new(params)),
@@ -579,6 +651,11 @@ impl<'a> Explorer<'a> {
                 checkpoints: BTreeMap::new(),
                 end_seq: (0, 0),
                 print_rows: BTreeMap::new(),
+                late_records: vec![],
+                restored_lists: vec![],
+                restored_keyed: BTreeMap::new(),
+                rescales: vec![],
+                restores: vec![],
                 sink_anomalies: vec![],
                 offset_commits: BTreeMap::new(),
                 completed_offsets: BTreeMap::new(),
@@ -600,6 +677,9 @@ impl<'a> Explorer<'a> {
             ticked_at: None,
             delivered_up: BTreeMap::new(),
             zombies: 0,
+            job: 0,
+            rescales: 0,
+            rescale_refused: false,
         };
         sys.jm.make_mut().start(0, None);
         self.route_jm(&mut sys);
@@ -636,11 +716,8 @@ impl<'a> Explorer<'a> {
                 let choices = self.choices(&sys);
                 let terminal = choices.is_empty();
                 if only.is_none() {
-                    let verdict = if changed || terminal {
-                        self.judge(&sys, terminal)
-                    } else {
-                        self.quiescent_state(&sys).map(|why| ("state".to_string(), why))
-                    };
+                    let verdict =
+                        if changed || terminal { self.judge(&sys, terminal) } else { self.quiescent_state(&sys) };
                     if let Some((checker, anomaly)) = verdict {
                         report.violation = Some(Violation { path: PathStep::path(&path), checker, anomaly });
                         break 'levels;
@@ -777,8 +854,20 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     if spec.kafka != crate::spec::KafkaSpec::default() {
         return Err("explore models the default [kafka] commit mode only (commit on checkpoint)".into());
     }
-    if !spec.faults.is_empty() || !spec.actions.is_empty() {
-        return Err("explore enumerates its own failures: remove [[faults]] and [[actions]] from the scenario".into());
+    if !spec.faults.is_empty() {
+        return Err("explore enumerates its own failures: remove [[faults]] from the scenario".into());
+    }
+    // A rescale is explored as one step (`--rescales`): the scenario's `rescale` action gives
+    // the new parallelisms, and the cancel or stop that ends the job before it is that step's
+    // first half; every other action is a time the explorer does not follow.
+    use crate::spec::ActionKind;
+    let rescales = spec.actions.iter().filter(|a| matches!(a.kind, ActionKind::Rescale(_))).count();
+    let other = spec
+        .actions
+        .iter()
+        .any(|a| !matches!(a.kind, ActionKind::Rescale(_) | ActionKind::Cancel | ActionKind::StopWithSavepoint { .. }));
+    if other || rescales > 1 || (rescales == 0 && !spec.actions.is_empty()) {
+        return Err("explore enumerates its own steps: of [[actions]] only one `rescale` (with the `cancel` or `stop-with-savepoint` before it) is read, as the `rescale` step's parallelisms".into());
     }
     Ok(())
 }

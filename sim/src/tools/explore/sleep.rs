@@ -55,7 +55,7 @@ impl Explorer<'_> {
             Choice::ToTask(t) => match sys.to_task.get(&t).and_then(|q| q.front()) {
                 None => Footprint::Global,
                 Some(Ctl::Deploy { attempt, .. }) => task(t, false, 0, Some(attempt.0), Some(attempt.0)),
-                Some(_) => task(t, self.upstream[t.0 as usize].is_empty(), 0, own(t), None),
+                Some(_) => task(t, self.job(sys).upstream[t.0 as usize].is_empty(), 0, own(t), None),
             },
             // A failure removes the task and queues its FAILED update behind its other
             // messages; a loss drops the head of the task's JobManager link. Neither writes a
@@ -63,9 +63,12 @@ impl Explorer<'_> {
             Choice::Fail(t) => task(t, false, 1, None, None),
             Choice::Lose(t) => task(t, false, 2, None, None),
             Choice::ToJm(_) => Footprint::Jm,
-            Choice::Tick | Choice::CrashTm(_) | Choice::TmLost(_) | Choice::JmFailover | Choice::Zombie { .. } => {
-                Footprint::Global
-            }
+            Choice::Tick
+            | Choice::CrashTm(_)
+            | Choice::TmLost(_)
+            | Choice::JmFailover
+            | Choice::Rescale
+            | Choice::Zombie { .. } => Footprint::Global,
         }
     }
 
@@ -83,7 +86,10 @@ impl Explorer<'_> {
     pub(super) fn independent(&self, sys: &Sys, a: Choice, b: Choice) -> bool {
         match (self.footprint(sys, a), self.footprint(sys, b)) {
             (a @ Footprint::Task { t: x, budget: bx, .. }, b @ Footprint::Task { t: y, budget: by, .. }) => {
-                (bx == 0 || bx != by) && deploys_commute(a, b) && deploys_commute(b, a) && self.tasks_independent(x, y)
+                (bx == 0 || bx != by)
+                    && deploys_commute(a, b)
+                    && deploys_commute(b, a)
+                    && self.tasks_independent(sys, x, y)
             }
             (Footprint::Jm, Footprint::Task { reads_jm, .. }) | (Footprint::Task { reads_jm, .. }, Footprint::Jm) => {
                 !reads_jm
@@ -93,12 +99,12 @@ impl Explorer<'_> {
     }
 
     /// Whether the own steps of tasks `x` and `y` commute (see [`Explorer::independent`]).
-    fn tasks_independent(&self, x: TaskId, y: TaskId) -> bool {
+    fn tasks_independent(&self, sys: &Sys, x: TaskId, y: TaskId) -> bool {
         if x == y {
             return false;
         }
-        let (tx, ty) = (&self.graph.tasks[x.0 as usize], &self.graph.tasks[y.0 as usize]);
-        if self.outs[x.0 as usize].is_empty() && self.outs[y.0 as usize].is_empty() {
+        let (tx, ty) = (&self.job(sys).graph.tasks[x.0 as usize], &self.job(sys).graph.tasks[y.0 as usize]);
+        if self.job(sys).outs[x.0 as usize].is_empty() && self.job(sys).outs[y.0 as usize].is_empty() {
             return false;
         }
         if tx.tm == ty.tm && self.spec.operators.iter().any(|o| !o.injectors.is_empty()) {
@@ -106,7 +112,7 @@ impl Explorer<'_> {
         }
         let cfg = &self.spec.checkpoint;
         if cfg.mode == ckptsim::config::CheckpointingMode::ExactlyOnce && cfg.unaligned {
-            let adjacent = |p: TaskId, q: TaskId| self.outs[p.0 as usize].iter().any(|(d, _)| *d == q);
+            let adjacent = |p: TaskId, q: TaskId| self.job(sys).outs[p.0 as usize].iter().any(|(d, _)| *d == q);
             if adjacent(x, y) || adjacent(y, x) {
                 return false;
             }

@@ -78,8 +78,8 @@ impl Explorer<'_> {
                 .filter(|c| match c {
                     Choice::Fetch(x) | Choice::ToTask(x) | Choice::Lose(x) | Choice::Fail(x) => group.contains(x),
                     Choice::Data { to, .. } => group.contains(to),
-                    Choice::CrashTm(tm) => group.iter().any(|x| self.graph.tasks[x.0 as usize].tm == *tm),
-                    Choice::JmFailover => true,
+                    Choice::CrashTm(tm) => group.iter().any(|x| self.job(sys).graph.tasks[x.0 as usize].tm == *tm),
+                    Choice::JmFailover | Choice::Rescale => true,
                     Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) | Choice::Zombie { .. } => false,
                 })
                 .collect();
@@ -99,9 +99,9 @@ impl Explorer<'_> {
         let mut group = BTreeSet::from([t]);
         let mut stack = vec![t];
         while let Some(x) = stack.pop() {
-            let ups = &self.upstream[x.0 as usize];
+            let ups = &self.job(sys).upstream[x.0 as usize];
             let downs: &[(TaskId, u32)] =
-                if overtaking && self.may_send_barrier(sys, x) { &self.outs[x.0 as usize] } else { &[] };
+                if overtaking && self.may_send_barrier(sys, x) { &self.job(sys).outs[x.0 as usize] } else { &[] };
             for u in ups.iter().copied().chain(downs.iter().map(|(d, _)| *d)) {
                 if group.insert(u) {
                     stack.push(u);
@@ -163,7 +163,7 @@ impl Explorer<'_> {
         let settled = sys.jm.status().is_globally_terminal();
         if sys.tm_crashes < b.max_tm_crashes && !settled {
             // Only a TaskManager running a task: crashing an idle one changes nothing but time.
-            let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.graph.tasks[t.0 as usize].tm).collect();
+            let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.job(sys).graph.tasks[t.0 as usize].tm).collect();
             for tm in busy.difference(&sys.crashed_tms) {
                 out.push(Choice::CrashTm(*tm));
             }
@@ -173,6 +173,9 @@ impl Explorer<'_> {
         }
         if sys.jm_failovers < b.max_jm_failovers && !settled {
             out.push(Choice::JmFailover);
+        }
+        if self.rescale_enabled(sys) {
+            out.push(Choice::Rescale);
         }
         if sys.zombies < b.max_zombies {
             for (t, sent) in &sys.delivered_up {
@@ -202,7 +205,8 @@ impl Explorer<'_> {
     /// messages on their way to them are lost, and its per-process counters (static fields of
     /// a Flink test function) start over.
     fn crash_tm(&self, sys: &mut Sys, tm: TmId) {
-        let on_tm = |t: &TaskId| self.graph.tasks[t.0 as usize].tm == tm;
+        let job = self.job(sys);
+        let on_tm = |t: &TaskId| job.graph.tasks[t.0 as usize].tm == tm;
         sys.tasks.retain(|t, _| !on_tm(t));
         for (t, q) in sys.to_task.iter_mut() {
             if on_tm(t) {
@@ -243,10 +247,88 @@ impl Explorer<'_> {
         // The new leader's fencing token: the old epoch's messages never reach it.
         sys.delivered_up.clear();
         sys.obs.make_mut().status_timeline.push((now, JobStatus::Created));
-        let params = self.spec.job_params(self.graph.tasks.clone(), 0);
+        let job = self.job(sys);
+        let params = job.spec.job_params(job.graph.tasks.clone(), 0);
         let mut jm = JobMaster::new(params);
         jm.recover_checkpoint_id_counter(sys.ha_next_id);
         jm.start_recovered(now, sys.ha_latest.clone());
+        sys.jm = Part::new(jm);
+        self.route_jm(sys);
+    }
+
+    /// Whether the `rescale` step is enabled: the scenario has a `rescale` action, the bound
+    /// allows one more, the scenario's job still runs and can be cancelled (one rescale per
+    /// path) and a checkpoint completed (what the cancelled job leaves retained).
+    fn rescale_enabled(&self, sys: &Sys) -> bool {
+        self.jobs.len() > 1
+            && sys.job == 0
+            && sys.rescales < self.bounds.max_rescales
+            && sys.ha_latest.is_some()
+            && sys.jm.status().can_transition_to(JobStatus::Cancelling)
+    }
+
+    /// The `rescale` step, as the world's `cancel` then `rescale` actions with the job's
+    /// checkpoints retained (`world/rescale.rs`), in one step: the job is cancelled (CANCELED;
+    /// its pending checkpoints end with the coordinator's shutdown; its tasks, their channels
+    /// and every message in flight are gone), then a new job of a new JobManager epoch, with the
+    /// action's parallelisms and its own graph, starts from the latest completed checkpoint cut
+    /// for the new layout by the world's hand-off (`world::hand_off`: the core's
+    /// `rescale::assign`, and the planted `rescale-keyed-by-subtask`). The cancel's own
+    /// interleavings (tasks still working while the cancel reaches them) are not explored.
+    fn rescale(&self, sys: &mut Sys) {
+        let (Some(r), Some(cp)) = (self.rescale.as_ref(), sys.ha_latest.clone()) else { return };
+        let now = sys.now_ms;
+        sys.rescales += 1;
+        let obs = sys.obs.make_mut();
+        obs.status = JobStatus::Canceled;
+        obs.status_timeline.push((now, JobStatus::Cancelling));
+        obs.status_timeline.push((now, JobStatus::Canceled));
+        for row in obs.checkpoints.values_mut().filter(|r| r.end_ms.is_none()) {
+            row.end_ms = Some(now);
+            row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
+            row.outcome = CheckpointFailureReason::CheckpointCoordinatorShutdown.name().to_string();
+        }
+        sys.tasks.clear();
+        sys.restored_from.clear();
+        sys.completion_seen_reset();
+        sys.data.clear();
+        sys.to_task.clear();
+        sys.to_jm.clear();
+        sys.delivered_up.clear();
+        sys.epoch += 1;
+        // The new job's restore, as the world records it (the restart checker reads a CANCELED
+        // job followed by CREATED as a new job only with it).
+        let offsets = self.source_offsets(sys, &cp);
+        sys.obs.make_mut().restores.push(crate::world::RestoreRecord {
+            at_ms: now,
+            cause: format!("new job from {} {} (rescaled)", r.from.name(), cp.id),
+            checkpoint: Some(cp.id),
+            offsets,
+            keyed: BTreeMap::new(),
+        });
+        let old = &self.jobs[0];
+        let epoch = u64::from(sys.epoch - 1);
+        let hand = crate::world::hand_off(&old.spec, &old.graph, &BTreeMap::new(), r, &cp, now, epoch);
+        sys.job = 1;
+        let obs = sys.obs.make_mut();
+        obs.status_timeline.push((now, JobStatus::Created));
+        obs.rescales.push(hand.record);
+        let Some(rescaled) = hand.rescaled else {
+            // Flink fails the new job while it restores state in the scheduler.
+            obs.status = JobStatus::Failed;
+            obs.status_timeline.push((now, JobStatus::Failed));
+            sys.rescale_refused = true;
+            return;
+        };
+        obs.status = JobStatus::Created;
+        let checkpoint = Arc::new(CompletedCheckpoint { external: true, ..rescaled.checkpoint });
+        let job = self.job(sys);
+        let params = job.spec.job_params(job.graph.tasks.clone(), 0);
+        let mut jm = JobMaster::new(params);
+        jm.recover_checkpoint_id_counter(sys.ha_next_id);
+        jm.start(now, Some(checkpoint.clone()));
+        // The new job's HA store starts with the checkpoint it was started from.
+        sys.ha_latest = Some(checkpoint);
         sys.jm = Part::new(jm);
         self.route_jm(sys);
     }
@@ -258,7 +340,10 @@ impl Explorer<'_> {
         let fired_now = sys.ticked_at == Some(sys.now_ms);
         let due = |at: &u64| !fired_now || *at > sys.now_ms;
         let jm = sys.jm.poll_timeout().filter(due);
-        let tasks = sys.tasks.values().filter_map(|t| t.poll_timeout()).filter(due).min();
+        // A task's timers: its barrier handler's and, at a source with a watermark strategy,
+        // the periodic watermark emission (`pipeline.auto-watermark-interval`).
+        let tasks =
+            sys.tasks.values().flat_map(|t| [t.poll_timeout(), t.watermark_deadline()]).flatten().filter(due).min();
         let records = sys
             .tasks
             .values()
@@ -279,7 +364,7 @@ impl Explorer<'_> {
             Choice::Fetch(t) => {
                 let Some(task) = sys.tasks.get(&t) else { return false };
                 let Some((p, o, true)) = self.next_record(sys, task) else { return false };
-                let tm = self.graph.tasks[t.0 as usize].tm.0;
+                let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
                 let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                 let record: Vec<_> = self.log.record(p, o).into_iter().collect();
                 task.handle_log_records(sys.now_ms, &record, sys.counters.entry(tm).or_default());
@@ -294,7 +379,7 @@ impl Explorer<'_> {
                 if !live {
                     return false;
                 }
-                let tm = self.graph.tasks[to.0 as usize].tm.0;
+                let tm = self.job(sys).graph.tasks[to.0 as usize].tm.0;
                 let task = sys.tasks.get_mut(&to).expect("live task").make_mut();
                 task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());
                 self.drain(sys, to);
@@ -363,9 +448,27 @@ impl Explorer<'_> {
                         self.drain(sys, t);
                     }
                 }
+                // The sources' periodic watermark emission, as the world's task loop fires it
+                // (step 3c, after the handler's timer): the generators emit, a new watermark
+                // goes downstream behind what the task already sent.
+                let due: Vec<TaskId> = sys
+                    .tasks
+                    .iter()
+                    .filter(|(_, t)| t.watermark_deadline().is_some_and(|d| d <= now))
+                    .map(|(id, _)| *id)
+                    .collect();
+                for t in due {
+                    let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
+                    if let Some(task) = sys.tasks.get_mut(&t) {
+                        task.make_mut().handle_watermark_timer(now, sys.counters.entry(tm).or_default());
+                        self.drain(sys, t);
+                    }
+                }
             }
             Choice::CrashTm(tm) => {
-                if sys.crashed_tms.contains(&tm) || !sys.tasks.keys().any(|t| self.graph.tasks[t.0 as usize].tm == tm) {
+                if sys.crashed_tms.contains(&tm)
+                    || !sys.tasks.keys().any(|t| self.job(sys).graph.tasks[t.0 as usize].tm == tm)
+                {
                     return false;
                 }
                 self.crash_tm(sys, tm);
@@ -382,6 +485,12 @@ impl Explorer<'_> {
                     return false;
                 }
                 self.jm_failover(sys);
+            }
+            Choice::Rescale => {
+                if !self.rescale_enabled(sys) {
+                    return false;
+                }
+                self.rescale(sys);
             }
             Choice::Fail(t) => {
                 let Some(task) = sys.tasks.remove(&t) else { return false };
@@ -413,12 +522,31 @@ impl Explorer<'_> {
         let current = sys.tasks.get(&t).map(|x| x.attempt());
         match m {
             Ctl::Deploy { attempt, restore } => {
-                let tm = self.graph.tasks[t.0 as usize].tm.0;
-                let tspec = self.graph.task_spec(self.spec, t, attempt);
+                let job = self.job(sys);
+                let tm = job.graph.tasks[t.0 as usize].tm.0;
+                let tspec = job.graph.task_spec(&job.spec, t, attempt);
                 let counters = sys.counters.entry(tm).or_default();
-                let task = Task::new(tspec, now, restore.as_deref(), &sys.committed_offsets, &self.log_end, counters);
+                let strategy = crate::world::source_watermark_strategy(&job.spec, &job.graph, t, &tspec);
+                let mut task =
+                    Task::new(tspec, now, restore.as_deref(), &sys.committed_offsets, &self.log_end, counters);
+                if let Some(strategy) = strategy {
+                    // A fresh generator on every deployment: watermarks are not restored (§11).
+                    task.configure_watermarks(now, strategy);
+                }
                 if let Some(cp) = &restore {
                     sys.restored_from.insert(t, cp.id);
+                    // The keyed state the job's last keyed operator restored (the `state`
+                    // checker's continuation rule), as the world records it.
+                    if let Some(keys) = crate::world::restored_keyed(&job.spec, &job.graph, t, cp) {
+                        sys.obs.make_mut().restored_keyed.entry(attempt).or_default().extend(keys);
+                    }
+                    if !task.has_failed() {
+                        // What a user operator's list state restored (the `state` checker).
+                        let rows = crate::world::restored_lists(&job.graph, &task, attempt, cp, now);
+                        if !rows.is_empty() {
+                            sys.obs.make_mut().restored_lists.extend(rows);
+                        }
+                    }
                 }
                 sys.data.retain(|k, _| k.0 >= attempt.0);
                 sys.tasks.insert(t, Part::new(task));
@@ -474,11 +602,11 @@ impl Explorer<'_> {
         while let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.make_mut().poll_output()) {
             match out {
                 TaskOutput::Emit { channel, record } => {
-                    let (to, ch) = self.outs[t.0 as usize][channel as usize];
+                    let (to, ch) = self.job(sys).outs[t.0 as usize][channel as usize];
                     sys.data.entry((attempt.0, to, ch)).or_default().push_back((StreamElement::Record(record), 0));
                 }
                 TaskOutput::EmitBarrier { barrier, priority } => {
-                    for &(to, ch) in &self.outs[t.0 as usize] {
+                    for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
                         let q = sys.data.entry((attempt.0, to, ch)).or_default();
                         if priority {
                             let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
@@ -489,7 +617,7 @@ impl Explorer<'_> {
                     }
                 }
                 TaskOutput::EmitCancelMarker { id } => {
-                    for &(to, ch) in &self.outs[t.0 as usize] {
+                    for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
                         sys.data
                             .entry((attempt.0, to, ch))
                             .or_default()
@@ -508,7 +636,7 @@ impl Explorer<'_> {
                 // Barrier announcements are never turned on here: no output-side timer fires.
                 TaskOutput::ConvertBarrier { .. } => {}
                 TaskOutput::PrioritizeBarriers { id } => {
-                    let inputs = self.graph.inputs_of(t).len() as u32;
+                    let inputs = self.job(sys).graph.inputs_of(t).len() as u32;
                     for ch in 0..inputs {
                         let Some(q) = sys.data.get_mut(&(attempt.0, t, ch)) else { continue };
                         let Some(pos) =
@@ -519,7 +647,7 @@ impl Explorer<'_> {
                         let overtaken =
                             q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
                         let (el, _) = q.remove(pos).expect("barrier position");
-                        let tm = self.graph.tasks[t.0 as usize].tm.0;
+                        let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
                         let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                         task.handle_input(
                             now,
@@ -561,10 +689,24 @@ impl Explorer<'_> {
                     }
                 }
                 TaskOutput::Failed { cause } => return self.fail_from_output(sys, t, attempt, &cause),
-                // Event time (eventtime branch): not wired into this host yet.
-                TaskOutput::EmitWatermark { .. }
-                | TaskOutput::EmitWatermarkStatus { .. }
-                | TaskOutput::LateRecord { .. } => {}
+                // Event time (semantics §11): watermarks and status changes are stream elements
+                // on every output channel, in FIFO order with records and barriers (the world's
+                // `Outbox::push_event`).
+                TaskOutput::EmitWatermark { watermark } => {
+                    for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        q.push_back((StreamElement::Watermark(watermark), 0));
+                    }
+                }
+                TaskOutput::EmitWatermarkStatus { status } => {
+                    for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        q.push_back((StreamElement::WatermarkStatus(status), 0));
+                    }
+                }
+                TaskOutput::LateRecord { record, .. } => {
+                    sys.obs.make_mut().late_records.push(OutputRow::of(now, t, attempt, record))
+                }
             }
         }
         if let Some(id) = sys.restored_from.remove(&t) {
@@ -587,7 +729,7 @@ impl Explorer<'_> {
     /// Queues a JobManager message for task `t`; a message to a crashed TaskManager the
     /// JobManager has not noticed yet is lost (the process is gone).
     fn send_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
-        if !sys.crashed_tms.contains(&self.graph.tasks[t.0 as usize].tm) {
+        if !sys.crashed_tms.contains(&self.job(sys).graph.tasks[t.0 as usize].tm) {
             sys.to_task.entry(t).or_default().push_back(m);
         }
     }
@@ -652,7 +794,7 @@ impl Explorer<'_> {
                     CoordinatorOutput::Completed(cp) => {
                         // The HA store has it before it counts as completed.
                         sys.ha_latest = Some(cp.clone());
-                        let offsets = self.source_offsets(&cp);
+                        let offsets = self.source_offsets(sys, &cp);
                         sys.obs.make_mut().completed_offsets.insert(cp.id, offsets);
                         let in_flight = crate::world::in_flight_inputs(&cp);
                         if !in_flight.is_empty() {
