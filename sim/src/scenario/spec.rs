@@ -326,12 +326,14 @@ pub enum FaultKind {
 }
 
 impl FaultKind {
-    /// The fault as the trace names it (its `Debug` rendering; a loss or delay on every link
-    /// keeps the rendering it had before `target`/`peer` existed, so traces of untargeted
-    /// faults are unchanged).
+    /// The fault as the trace names it (its `Debug` rendering; a loss of every kind on every
+    /// link, or a delay on every link, keeps the rendering it had before `target`/`peer`/`messages`
+    /// existed, so traces of such faults are unchanged).
     pub fn label(&self) -> String {
         match self {
-            FaultKind::MessageLoss { rate, target: None, peer: None } => format!("MessageLoss {{ rate: {rate:?} }}"),
+            FaultKind::MessageLoss { rate, target: None, peer: None, messages } if messages.is_empty() => {
+                format!("MessageLoss {{ rate: {rate:?} }}")
+            }
             FaultKind::ControlDelay { extra_ms, target: None } => format!("ControlDelay {{ extra_ms: {extra_ms:?} }}"),
             other => format!("{other:?}"),
         }

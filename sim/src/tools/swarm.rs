@@ -354,17 +354,15 @@ pub fn draw_fault_kind(
             },
             Some(dur),
         ),
-        "message-loss" => {
-            (
-                FaultKind::MessageLoss {
-                    rate: rng.random_range(0.01..0.3),
-                    messages: Vec::new(),
-                    target: None,
-                    peer: None,
-                },
-                Some(dur),
-            )
-        }
+        "message-loss" => (
+            FaultKind::MessageLoss {
+                rate: rng.random_range(0.01..0.3),
+                messages: Vec::new(),
+                target: None,
+                peer: None,
+            },
+            Some(dur),
+        ),
         "control-delay" => (FaultKind::ControlDelay { extra_ms: rng.random_range(10..500), target: None }, Some(dur)),
         "slow-link" => (FaultKind::SlowLink { task, extra_ms: rng.random_range(5..300) }, Some(dur)),
         "slow-snapshot" => (

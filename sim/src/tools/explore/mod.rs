@@ -610,7 +610,7 @@ impl<'a> Explorer<'a> {
         let log_end = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
         let reference = reference::compute(spec);
         let rescale = spec.actions.iter().find_map(|a| match &a.kind {
-            crate::spec::ActionKind::Rescale(r) => Some(r.clone()),
+            crate::spec::ActionSpec::Rescale(r) => Some(r.clone()),
             _ => None,
         });
         let mut jobs = vec![JobCtx::new(spec.clone())];
@@ -860,7 +860,7 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     // A rescale is explored as one step (`--rescales`): the scenario's `rescale` action gives
     // the new parallelisms, and the cancel or stop that ends the job before it is that step's
     // first half; every other action is a time the explorer does not follow.
-    use crate::spec::ActionKind;
+    use crate::spec::ActionSpec as ActionKind;
     let rescales = spec.actions.iter().filter(|a| matches!(a.kind, ActionKind::Rescale(_))).count();
     let other = spec
         .actions
