@@ -4,8 +4,9 @@ use ckptsim_sim::spec::FaultKind;
 use ckptsim_sim::trace::EventData;
 use ckptsim_sim::{load, scenario, world};
 
-/// A keyed sum on two TaskManagers (subtask i on tm i) with checkpoints every 200 ms, and one
-/// fault whose keys are `fault`.
+/// A keyed sum on two TaskManagers (subtask i on tm i) with checkpoints every 200 ms, heartbeats
+/// every 100 ms (so a TaskManager sends during the fault even when a certain loss keeps its
+/// tasks from ever acknowledging), and one fault whose keys are `fault`.
 fn spec_with(fault: &str) -> ckptsim_sim::spec::JobSpec {
     let text = format!(
         r#"
@@ -17,6 +18,7 @@ interval_ms = 200
 [cluster]
 task_managers = 2
 slots_per_tm = 1
+heartbeat_interval_ms = 100
 [[operators]]
 kind = "log-source"
 name = "Source"
