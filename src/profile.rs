@@ -143,7 +143,7 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
-    /// §7.5 a transactional (Kafka) sink in a job without checkpointing, where no checkpoint
+    /// §7: a transactional (Kafka) sink in a job without checkpointing, where no checkpoint
     /// will ever commit a transaction. 1.11's `FlinkKafkaProducer.initializeState` switches an
     /// `EXACTLY_ONCE` (or `AT_LEAST_ONCE`) producer to `Semantic.NONE` when
     /// `isCheckpointingEnabled()` is false ("Using EXACTLY_ONCE semantic, but checkpointing is not
