@@ -167,7 +167,7 @@ fn same_fold(a: &JobSpec, b: &JobSpec) -> bool {
 const CACHED_FOLDS: usize = 8;
 
 /// References computed once and reused for every seed whose spec folds the same way
-/// ([`same_fold`]): a plain sweep of one scenario folds its input once, not once per seed; a
+/// (`same_fold`): a plain sweep of one scenario folds its input once, not once per seed; a
 /// swarm sweep once per drawn sink kind and parallelism. The reference does not depend on the
 /// seed, so the verdicts and the trace hash are those of [`compute`] per seed.
 #[derive(Default)]
