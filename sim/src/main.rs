@@ -342,10 +342,13 @@ fn print_sweep(
         if flags.swarm { " --swarm" } else { "" },
         flags.variant.as_deref().map(|v| format!(" --variant {v}")).unwrap_or_default()
     );
-    let groups = report.groups();
     let expected_of = |f: &sweep::SweepFailure| {
         specs.iter().find(|s| s.source_path == f.path).and_then(|s| sweep::expected_failure(s, &f.signature))
     };
+    // Grouped by signature and expectation: an unexpected failure never hides in a group whose
+    // first member is expected.
+    let groups: Vec<sweep::FailureGroup> =
+        report.groups_split(|f| expected_of(f).is_some()).into_iter().map(|(_, g)| g).collect();
     for g in &groups {
         let f = &report.failures[g.members[0]];
         let why = expected_of(f);

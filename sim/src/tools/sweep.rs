@@ -96,6 +96,26 @@ impl SweepReport {
         groups
     }
 
+    /// The failures grouped by signature and by whether `expected` accepts them: a signature
+    /// whose failures are expected in one scenario (a negative scenario's planted bug) and not in
+    /// another is two groups, so an unexpected failure never hides in an expected group. Ordered
+    /// by the position of each group's first failure; `true` marks an expected group.
+    pub fn groups_split(&self, expected: impl Fn(&SweepFailure) -> bool) -> Vec<(bool, FailureGroup)> {
+        let mut groups: Vec<(bool, FailureGroup)> = Vec::new();
+        let mut index: std::collections::BTreeMap<(&str, bool), usize> = std::collections::BTreeMap::new();
+        for (i, f) in self.failures.iter().enumerate() {
+            let e = expected(f);
+            match index.get(&(f.signature.as_str(), e)) {
+                Some(&g) => groups[g].1.members.push(i),
+                None => {
+                    index.insert((&f.signature, e), groups.len());
+                    groups.push((e, FailureGroup { signature: f.signature.clone(), members: vec![i] }));
+                }
+            }
+        }
+        groups
+    }
+
     /// One JSON object per failing seed, then one summary object for this shard. The lines of
     /// all shards of a range concatenate.
     pub fn json_lines(&self) -> Vec<String> {
@@ -335,7 +355,35 @@ pub fn sweep_with(
 
 #[cfg(test)]
 mod tests {
-    use super::{parse_shard, shard_work};
+    use super::{parse_shard, shard_work, SweepFailure, SweepReport};
+
+    fn failure(path: &str, seed: u64, signature: &str) -> SweepFailure {
+        SweepFailure {
+            scenario: path.into(),
+            path: path.into(),
+            seed,
+            reason: String::new(),
+            trace_hash: 0,
+            signature: signature.into(),
+        }
+    }
+
+    /// A signature expected in a negative scenario and also failing elsewhere is two groups: the
+    /// unexpected failure is listed as a finding, not folded into the expected group (a swarm
+    /// sweep once printed such a group as EXPECTED after its first, expected, member).
+    #[test]
+    fn an_unexpected_failure_is_not_grouped_with_expected_ones() {
+        let mut report = SweepReport::default();
+        report.failures = vec![
+            failure("negative/a.toml", 1, "exactly-once/duplicate@x"),
+            failure("faults/b.toml", 2, "exactly-once/duplicate@x"),
+            failure("negative/a.toml", 3, "exactly-once/duplicate@x"),
+        ];
+        let groups = report.groups_split(|f| f.path.starts_with("negative/"));
+        let shape: Vec<(bool, Vec<usize>)> = groups.iter().map(|(e, g)| (*e, g.members.clone())).collect();
+        assert_eq!(shape, vec![(true, vec![0, 2]), (false, vec![1])]);
+        assert_eq!(report.groups().len(), 1, "by signature alone: one group");
+    }
 
     #[test]
     fn shards_partition_the_range() {
