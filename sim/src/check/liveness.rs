@@ -317,6 +317,7 @@ pub fn liveness_with(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
     // Stalls real Flink shares, after which no checkpoint can complete and the output cannot
     // converge: named, not judged (see `docs/semantics.md` §12.6 and §4.5).
     let flink_checkpoint_stall = lost_stop_notification(spec, run)
+        .or_else(|| stop_waiting_for_lost_final_state(spec, run))
         .or_else(|| lost_final.as_ref().and_then(|_| refused_after_source_finished(spec, run, healed)));
     if let Some(stall) = &flink_checkpoint_stall {
         judged.push(format!("expected by {}: {stall}", spec.profile));
@@ -408,6 +409,38 @@ fn lost_stop_notification(spec: &JobSpec, run: &RunResult) -> Option<String> {
         name_of(task),
         spec.name
     ))
+}
+
+/// Flink before 1.12's own stall after a stop-with-savepoint: the synchronous savepoint
+/// completed, the tasks finished, and a task's final state update (FINISHED) was dropped. The
+/// scheduler stopped the periodic checkpoint scheduler for the stop and restarts it only if the
+/// savepoint fails (`SchedulerBase.stopWithSavepoint`); the stop then waits for every execution
+/// to reach a terminal state, with no timeout, and without deployment reconciliation
+/// (FLINK-17075, added in 1.12) the JobManager never learns the dropped update. So the job
+/// stays RUNNING with no checkpoint to the end. Exactly this is Flink's: the job RUNNING at the
+/// end, a stop whose savepoint completed, a final state update lost after that completion, and
+/// no checkpoint triggered after it.
+fn stop_waiting_for_lost_final_state(spec: &JobSpec, run: &RunResult) -> Option<String> {
+    if spec.profile.reconciles_deployments() || run.final_status != JobStatus::Running {
+        return None;
+    }
+    let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
+    run.stops.iter().filter_map(|s| s.savepoint).find_map(|sp| {
+        let done_ms = run.checkpoints.iter().find(|r| r.id == sp && r.outcome == "COMPLETED")?.end_ms?;
+        if run.checkpoints.iter().any(|r| r.trigger_ms > done_ms) {
+            return None;
+        }
+        let &(at, task, attempt) = run.lost_final_states.iter().find(|(at, _, _)| *at >= done_ms)?;
+        Some(format!(
+            "Flink's own stall (FLINK-17075): stop-with-savepoint's synchronous savepoint {sp} completed at \
+             t={done_ms}, the final state update of {} {attempt} was lost at t={at}; the periodic \
+             scheduler stays stopped and the stop waits for every execution to end, which {} without \
+             deployment reconciliation never learns; {} stays RUNNING without checkpoints to the end",
+            name_of(task),
+            spec.profile,
+            spec.name
+        ))
+    })
 }
 
 /// Flink 1.11's own: once a source is FINISHED its coordinator refuses every trigger
