@@ -740,7 +740,7 @@ impl CheckpointCoordinator {
             // hooks even when every task finished meanwhile (then its trigger fails).
             let in_trigger_phase = self.triggering.as_ref().is_some_and(|t| t.id == *id);
             assert!(
-                in_trigger_phase || !self.tasks.iter().all(|t| p.acks.contains_key(t) || self.finished.contains_key(t)),
+                in_trigger_phase || !p.waits_for_none(&self.tasks),
                 "checkpoint {id} acked by every unfinished task but still pending"
             );
             assert!(p.acks.keys().all(|t| self.tasks.contains(t)), "checkpoint {id} has an ack from an unknown task");
@@ -957,6 +957,7 @@ impl CheckpointCoordinator {
             trigger_ms: now_ms,
             deadline_ms: now_ms + self.config.timeout_ms as u64,
             acks: BTreeMap::new(),
+            finished_at_trigger: self.finished.keys().copied().collect(),
         };
         if !self.storage_available {
             let reason = CheckpointFailureReason::IoException;

@@ -7,7 +7,7 @@ use crate::record::{CheckpointKind, StopMode};
 use crate::state::TaskSnapshot;
 use crate::store::CompletedCheckpoint;
 use crate::Variant;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -19,6 +19,19 @@ pub(super) struct PendingCheckpoint {
     pub(super) trigger_ms: u64,
     pub(super) deadline_ms: u64,
     pub(super) acks: BTreeMap<TaskId, TaskSnapshot>,
+    /// The tasks already FINISHED when the checkpoint was triggered (2.x): its plan does not wait
+    /// for them (`DefaultCheckpointPlan`'s finished tasks). Every other task of the job must
+    /// acknowledge; one that finishes later without an acknowledgement reaching the coordinator
+    /// leaves the checkpoint pending until it expires or is aborted, as in Flink (nothing
+    /// acknowledges for a task on its FINISHED update).
+    pub(super) finished_at_trigger: BTreeSet<TaskId>,
+}
+
+impl PendingCheckpoint {
+    /// Every task of `tasks` acknowledged or was FINISHED at the trigger.
+    pub(super) fn waits_for_none(&self, tasks: &BTreeSet<TaskId>) -> bool {
+        tasks.iter().all(|t| self.acks.contains_key(t) || self.finished_at_trigger.contains(t))
+    }
 }
 
 /// What [`Variant::RestoreFromPending`] remembers of the newest never-completed checkpoint.
@@ -50,15 +63,17 @@ impl CheckpointCoordinator {
     }
 
     /// A task of the current attempt reached FINISHED. With checkpoints after tasks finish
-    /// ([`Profile::checkpoints_after_tasks_finish`](crate::Profile::checkpoints_after_tasks_finish)) it is no longer waited for: its state is
+    /// ([`Profile::checkpoints_after_tasks_finish`](crate::Profile::checkpoints_after_tasks_finish)) checkpoints triggered from now on do not wait for it: its state is
     /// the one it had in its final checkpoint, the newest completed checkpoint or savepoint (it
     /// finished only after that completed; after a stop-with-savepoint it is the synchronous
-    /// savepoint, which 2.x does not store), and pending checkpoints that now have every other
-    /// ack complete.
-    /// 1.11 keeps waiting (its checkpoints cannot complete once a task finished). A checkpoint
-    /// in its master-hook trigger phase is not completed here: its trigger has not reached the
-    /// tasks, and once the hooks answer it fails (see
-    /// [`CheckpointCoordinator::handle_master_hook_ack`]).
+    /// savepoint, which 2.x does not store). A checkpoint already pending still waits for its
+    /// acknowledgement: Flink fixes the tasks to wait for when it computes the checkpoint plan
+    /// (`DefaultCheckpointPlanCalculator`), and a FINISHED update acknowledges nothing
+    /// (`PendingCheckpoint#acknowledgeTask` is reached by acknowledgements only), so a pending
+    /// checkpoint whose acknowledgement from a now finished task was lost expires or is aborted
+    /// when the job ends. 1.11 keeps no finished tasks (its checkpoints cannot complete once a
+    /// task finished). A checkpoint in its master-hook trigger phase fails once the hooks answer
+    /// (see [`CheckpointCoordinator::handle_master_hook_ack`]).
     pub fn handle_task_finished(&mut self, now_ms: u64, task: TaskId) {
         self.enter(now_ms);
         if self.profile.checkpoints_after_tasks_finish() && self.tasks.contains(&task) {
@@ -67,13 +82,6 @@ impl CheckpointCoordinator {
             self.finished.insert(task, state);
             if let Some(t) = &mut self.triggering {
                 t.task_finished = true;
-            }
-            let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
-            for id in ids {
-                let in_trigger_phase = self.triggering.as_ref().is_some_and(|t| t.id == id);
-                if !in_trigger_phase && self.pending.contains_key(&id) && self.fully_acked(id) {
-                    self.complete(now_ms, id);
-                }
             }
         }
         self.finish(now_ms);
@@ -84,11 +92,9 @@ impl CheckpointCoordinator {
         self.finished.keys().copied()
     }
 
-    /// Every task acked `id` or is FINISHED.
+    /// Every task acked `id` or was FINISHED when `id` was triggered.
     pub(super) fn fully_acked(&self, id: CheckpointId) -> bool {
-        self.pending
-            .get(&id)
-            .is_some_and(|p| self.tasks.iter().all(|t| p.acks.contains_key(t) || self.finished.contains_key(t)))
+        self.pending.get(&id).is_some_and(|p| p.waits_for_none(&self.tasks))
     }
 
     /// Task `task` declined checkpoint `id`: a pending checkpoint is aborted with `reason` (the failure manager decides whether the failure counts); a decline of an unknown id or by a task outside the job is ignored.
