@@ -354,8 +354,12 @@ pub fn liveness_with(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         // final watermark has not passed holds its inputs for good (the `windows` checker
         // judges which windows had to fire, as it does for exactly-once and state).
         if replayable(spec) && spec.event_window().is_none() && healed + 2 * bound <= run.stop_at_ms {
-            judged.push("output converged".into());
-            anomalies.extend(unconverged(spec, run, reference, heal));
+            if let Some(stall) = lost_failed_stop_abort(spec, run) {
+                judged.push(format!("expected by {}: {stall}", spec.profile));
+            } else {
+                judged.push("output converged".into());
+                anomalies.extend(unconverged(spec, run, reference, heal));
+            }
         }
     }
     anomalies.extend(stuck);
@@ -406,6 +410,47 @@ fn lost_stop_notification(spec: &JobSpec, run: &RunResult) -> Option<String> {
          was lost at t={at} (confirmCheckpoint is not retried; the task waits for that savepoint's \
          notification, the periodic scheduler stays stopped, the stop's termination has no timeout); \
          {} stays RUNNING without checkpoints to the end",
+        name_of(task),
+        spec.name
+    ))
+}
+
+/// Flink 2.x's own stall after a stop-with-savepoint whose synchronous savepoint failed: a task
+/// that took the savepoint's barrier stopped its input there (2.x: the source's `stop`, then
+/// END_OF_DATA, and the task waits for that savepoint as its final checkpoint) and learns of
+/// the failure only from `notifyCheckpointAborted` ("Stop-with-savepoint failed.", which fails
+/// the task and so the job over). That RPC is fire-and-forget: when it is lost the task keeps
+/// waiting, while `StreamTask` lets no later checkpoint stand in for the current synchronous
+/// savepoint; it acknowledges later checkpoints but reads nothing more, so the output never
+/// converges although checkpoints complete. Named when the job is RUNNING at the end, a
+/// synchronous savepoint failed, and its abort notification to a task that had taken its
+/// barrier (a snapshot of it) was lost while that task's attempt was RUNNING and stayed so.
+fn lost_failed_stop_abort(spec: &JobSpec, run: &RunResult) -> Option<String> {
+    if run.final_status != JobStatus::Running {
+        return None;
+    }
+    let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
+    let still_running_since = |name: &str, at: u64| {
+        run.task_transitions
+            .iter()
+            .rev()
+            .find(|(_, n, _, _)| n == name)
+            .is_some_and(|(t, _, _, to)| *to == ckptsim::status::ExecutionState::Running && *t <= at)
+    };
+    let failed_sync = |id: ckptsim::CheckpointId| {
+        run.checkpoints.iter().any(|r| r.id == id && r.synchronous && r.outcome != "COMPLETED" && r.end_ms.is_some())
+    };
+    let &(at, task, attempt, id) = run
+        .lost_abort_notifications
+        .iter()
+        .find(|(at, t, attempt, id)| {
+            let took_barrier = run.sync_savepoint_snapshots.contains(&(*t, *attempt, *id));
+            failed_sync(*id) && took_barrier && still_running_since(name_of(*t), *at)
+        })?;
+    Some(format!(
+        "Flink's own stall: the abort notification of stop-with-savepoint's failed synchronous \
+         savepoint {id} to {} {attempt} was lost at t={at} (notifyCheckpointAborted is not retried; \
+         a task that took its barrier stopped reading and waits for it); {} does not converge",
         name_of(task),
         spec.name
     ))

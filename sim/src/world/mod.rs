@@ -219,6 +219,8 @@ struct Observation {
     socket_last_connected_ms: Option<u64>,
     lost_final_states: Vec<(u64, TaskId, Attempt)>,
     lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
+    lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
+    sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
     rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,
@@ -389,6 +391,11 @@ impl World {
             // `confirmCheckpoint` is fire-and-forget: nothing resends it.
             let now = self.now();
             self.obs.lost_notifications.push((now, *task, *attempt, *id));
+        }
+        if let Msg::NotifyAborted { task, attempt, id } = msg {
+            // `notifyCheckpointAborted` is fire-and-forget too.
+            let now = self.now();
+            self.obs.lost_abort_notifications.push((now, *task, *attempt, *id));
         }
         if let Msg::TaskState { task, attempt, state, .. } = msg {
             if !state.is_terminal() {

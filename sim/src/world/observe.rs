@@ -271,6 +271,12 @@ pub struct RunResult {
     /// (time, task, attempt, checkpoint) of `notifyCheckpointComplete` messages the network
     /// dropped (Flink's `confirmCheckpoint` RPC: not retried).
     pub lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
+    /// (time, task, attempt, checkpoint) of `notifyCheckpointAborted` messages the network
+    /// dropped (not retried either).
+    pub lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
+    /// (task, attempt, savepoint) of every snapshot a task took of a stop-with-savepoint's
+    /// synchronous savepoint: the task stopped its input at that barrier.
+    pub sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
     /// The coordinator's refused trigger requests, one entry per run of equal reasons:
     /// (first, last time, reason).
     pub rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,

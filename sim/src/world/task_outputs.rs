@@ -54,6 +54,10 @@ pub(super) fn drain_outputs(
                 let row = w.checkpoint_row(id);
                 row.alignment_ms = row.alignment_ms.max(alignment_ms);
                 row.unaligned |= unaligned;
+                let synchronous = row.synchronous;
+                if synchronous {
+                    w.obs.sync_savepoint_snapshots.push((task, attempt, id));
+                }
                 w.obs.push_span(
                     w.trace.is_full(),
                     SnapshotSpan {

@@ -70,6 +70,8 @@ impl Explorer<'_> {
             socket_last_connected_ms: None,
             lost_final_states: vec![],
             lost_notifications: vec![],
+            lost_abort_notifications: vec![],
+            sync_savepoint_snapshots: vec![],
             rejections: vec![],
             live_at_end: Default::default(),
             read_inputs: sys.obs.read_inputs,
