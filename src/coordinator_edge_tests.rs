@@ -507,3 +507,52 @@ fn a_min_pause_drop_of_the_head_leaves_the_requests_behind_it_queued() {
         },
     );
 }
+
+// ------------------------------------------------------------------ a job failure holds the queue
+
+/// With `hold_queue_on_job_failure` (the JobMaster's setting), a request queued when the
+/// failure manager fails the job is not triggered on the failing attempt: in Flink the
+/// `FailJobCallback` runs `failGlobal` on the JobMaster's main thread before the request
+/// chosen after the abort (`abortPendingCheckpoint` → `executeQueuedRequest`) gets its
+/// checkpoint plan, so its trigger fails with `NOT_ALL_REQUIRED_TASKS_RUNNING` once the host
+/// handled the failure (no id used). Without the hold, the model triggers it at once.
+#[test]
+fn a_request_queued_when_the_job_fails_waits_for_the_host_to_handle_the_failure() {
+    for hold in [false, true] {
+        let mut c =
+            CheckpointCoordinator::new(&cfg(None, |_| {}), Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+        if hold {
+            c.hold_queue_on_job_failure();
+        }
+        c.handle_execution_view(0, running_view(), 0);
+        c.request(10, RequestKind::Manual);
+        assert_eq!(drain(&mut c, 10), vec!["t=10 trigger id=1 ckpt aligned"]);
+        c.request(20, RequestKind::Manual);
+        assert!(drain(&mut c, 20).is_empty(), "max concurrent 1: queued");
+        c.handle_decline(30, CheckpointId(1), TaskId(0), R::CheckpointDeclined);
+        let mut expect = vec![
+            "t=30 abort id=1 ckpt CHECKPOINT_DECLINED",
+            "t=30 notify-aborted id=1",
+            "t=30 fail-job CHECKPOINT_DECLINED id=1 task=t0",
+        ];
+        if !hold {
+            expect.push("t=30 trigger id=2 ckpt aligned");
+        }
+        assert_eq!(drain(&mut c, 30), expect, "hold {hold}");
+        if !hold {
+            continue;
+        }
+        assert_eq!(c.queued_request_kinds(), vec![RequestKind::Manual], "held while the job fails");
+        let failing = ExecutionView {
+            job_status: JobStatus::Restarting,
+            all_tasks_running_or_finished: false,
+            sources_running: false,
+        };
+        c.handle_execution_view(40, failing, 0);
+        assert!(drain(&mut c, 40).is_empty(), "still held until the host says it handled the failure");
+        c.job_failure_handled(50);
+        assert_eq!(drain(&mut c, 50), vec!["t=50 rejected manual NOT_ALL_REQUIRED_TASKS_RUNNING"]);
+        assert_eq!(c.next_checkpoint_id(), CheckpointId(2), "no id used");
+        assert_eq!(c.queued_requests(), 0);
+    }
+}
