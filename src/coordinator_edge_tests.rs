@@ -556,3 +556,54 @@ fn a_request_queued_when_the_job_fails_waits_for_the_host_to_handle_the_failure(
         assert_eq!(c.queued_requests(), 0);
     }
 }
+
+// ------------------------------------------------------------------ the invariants themselves
+
+/// No public call sequence reaches a bad state, so an empty invariant checker would pass every
+/// other test (the mutation score's `invariants` → `()`): each corruption of a private field
+/// must be reported, and the legal state it starts from must not.
+#[test]
+fn coordinator_invariants_catch_a_corrupt_state() {
+    let mut c = CheckpointCoordinator::new(
+        &cfg(Some(1000), |c| c.max_concurrent = 2),
+        Profile::Flink23,
+        Variant::Correct,
+        vec![TaskId(0), TaskId(1)],
+        500,
+    );
+    c.handle_execution_view(0, running_view(), 0);
+    c.request(10, RequestKind::Manual);
+    drain(&mut c, 10);
+    c.handle_ack(20, CheckpointId(1), TaskId(0), snapshot());
+    assert_eq!(c.pending_ids(), vec![CheckpointId(1)]);
+    let reported = |what: &str, corrupt: &dyn Fn(&mut CheckpointCoordinator)| {
+        let mut bad = c.clone();
+        corrupt(&mut bad);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bad.invariants())).is_err();
+        assert!(caught, "not reported: {what}");
+    };
+    c.invariants();
+    reported("a pending id at the counter", &|c| c.next_id = CheckpointId(1));
+    reported("a pending checkpoint acked by every task", &|c| {
+        let p = c.pending.get_mut(&CheckpointId(1)).expect("pending");
+        p.acks.insert(TaskId(1), snapshot());
+    });
+    reported("an ack from a task outside the job", &|c| {
+        let p = c.pending.get_mut(&CheckpointId(1)).expect("pending");
+        p.acks.insert(TaskId(9), snapshot());
+    });
+    reported("a forced checkpoint", &|c| c.pending.get_mut(&CheckpointId(1)).expect("pending").forced = true);
+    reported("a trigger in the future", &|c| c.pending.get_mut(&CheckpointId(1)).expect("pending").trigger_ms = 21);
+    reported("a re-evaluation left undone", &|c| c.reevaluate = true);
+    reported("work left after shutdown", &|c| c.shut_down = true);
+    reported("a periodic timer while the scheduler is stopped", &|c| c.scheduler_running = false);
+    reported("a trigger phase without hooks", &|c| {
+        c.triggering = Some(Triggering {
+            id: CheckpointId(1),
+            kind: CheckpointKind::Checkpoint,
+            acked: std::collections::BTreeSet::new(),
+            task_finished: false,
+        })
+    });
+    reported("a completion in the future", &|c| c.last_completion_ms = Some(21));
+}
