@@ -607,3 +607,39 @@ fn coordinator_invariants_catch_a_corrupt_state() {
     });
     reported("a completion in the future", &|c| c.last_completion_ms = Some(21));
 }
+
+/// A min-pause drop re-arms the periodic trigger only while it is armed at all: with the
+/// interval retuned below 10 ms the trigger is parked (the scheduler stays registered), and a
+/// periodic savepoint the host submits and the min pause drops must not bring the periodic
+/// firing back. (Flink has no runtime retune; its `rescheduleTrigger` runs only from the
+/// decider's min-pause drop of a periodic request.)
+#[test]
+fn a_min_pause_drop_does_not_rearm_a_parked_trigger() {
+    check(
+        "parked trigger",
+        Case {
+            config: cfg(Some(1000), |c| {
+                c.unaligned = true;
+                c.min_pause_ms = 1000;
+            }),
+            steps: vec![
+                Up(0),
+                To(1000),
+                AckAll(1),
+                retune(|r| r.interval_ms = Some(0)),
+                Req(RequestKind::PeriodicSavepoint),
+                Probe,
+            ],
+            expect: vec![
+                "t=0 sched-start first=1000",
+                "t=1000 trigger id=1 ckpt unaligned",
+                "t=1000 complete id=1 ckpt acks=2 bytes=200",
+                "t=1000 notify-complete id=1",
+                "t=1000 retune ok",
+                "t=1000 rejected periodic-savepoint MINIMUM_TIME_BETWEEN_CHECKPOINTS",
+                "t=1000 probe next_id=2 pending=[] queued=0 sched=on timer=- latest=1",
+            ],
+            ..base()
+        },
+    );
+}
