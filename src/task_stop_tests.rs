@@ -454,3 +454,51 @@ fn a_record_after_the_synchronous_savepoint_is_reported() {
     assert_eq!(after[0].savepoint, CheckpointId(1));
     assert!(t.take_records_after_stop().is_empty(), "reported once");
 }
+
+/// A task with inputs that the JobManager triggers directly (flink-2.3 triggers a task whose
+/// upstream tasks all FINISHED, Flink's `DefaultCheckpointPlanCalculator`): while its own
+/// inputs have not ended (an EndOfPartition still on its way) it declines, not counted
+/// (`CHECKPOINT_DECLINED_TASK_NOT_READY`; Flink would take the barrier as received on those
+/// channels, `StreamTask#triggerUnfinishedChannelsCheckpoint`); once every input ended it
+/// snapshots at once, as a source does, and names that checkpoint as taken without barriers.
+/// The newest completion it learned never goes back when an older notification comes late.
+#[test]
+fn a_task_with_inputs_triggered_directly_snapshots_only_once_its_inputs_ended() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    let trigger = |id| Barrier {
+        id: CheckpointId(id),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::Aligned,
+        stop: None,
+    };
+    let drain = |t: &mut Task| std::iter::from_fn(|| t.poll_output()).collect::<Vec<_>>();
+    let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
+    t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    drain(&mut t);
+    t.handle_trigger(2, trigger(1));
+    let out = drain(&mut t);
+    assert!(
+        matches!(
+            out.as_slice(),
+            [TaskOutput::Decline { id: CheckpointId(1), reason: R::CheckpointDeclinedTaskNotReady }]
+        ),
+        "inputs not ended: {out:?}"
+    );
+    assert_eq!((t.direct_snapshot_id(), t.last_snapshot_id()), (None, None));
+    t.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    drain(&mut t);
+    t.handle_trigger(4, trigger(2));
+    let out = drain(&mut t);
+    assert!(out.iter().any(|o| matches!(o, TaskOutput::Snapshot { .. })), "inputs ended: {out:?}");
+    assert!(!out.iter().any(|o| matches!(o, TaskOutput::Decline { .. })), "{out:?}");
+    assert_eq!(t.direct_snapshot_id(), Some(CheckpointId(2)));
+    assert_eq!(t.last_snapshot_id(), Some(CheckpointId(2)));
+    for (id, newest) in [(2, 2), (3, 3), (2, 3)] {
+        t.handle_notify_complete(5, CheckpointId(id));
+        assert_eq!(t.last_completed_id(), Some(CheckpointId(newest)), "after the notification of {id}");
+    }
+}
