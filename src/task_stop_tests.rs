@@ -502,3 +502,38 @@ fn a_task_with_inputs_triggered_directly_snapshots_only_once_its_inputs_ended() 
         assert_eq!(t.last_completed_id(), Some(CheckpointId(newest)), "after the notification of {id}");
     }
 }
+
+/// An unaligned checkpoint's snapshot is taken at its first barrier but acknowledged only once
+/// the barrier arrived on every channel, when the channel state (the records that overtook it)
+/// is complete: in Flink the asynchronous part of the checkpoint (`AsyncCheckpointRunnable`)
+/// waits for the channel state, whose input side the barrier handler finishes after the last
+/// barrier (`ChannelStateWriter#finishInput`; `UnalignedCheckpointsTest` in the conformance
+/// tables for the handler's side).
+#[test]
+fn an_unaligned_snapshot_is_acknowledged_when_the_last_barrier_arrived() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.head = HeadSpec::Inputs { inputs: 2, handler: HandlerKind::Alternating };
+    let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+    let b = Barrier {
+        id: CheckpointId(1),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::Unaligned,
+        stop: None,
+    };
+    let acks = |t: &mut Task| {
+        std::iter::from_fn(|| t.poll_output())
+            .filter_map(|o| match o {
+                TaskOutput::Snapshot { id, unaligned, .. } => Some((id, unaligned)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    t.handle_input(1, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    assert_eq!(acks(&mut t), vec![], "channel 1's state is still being written");
+    assert_eq!(t.last_snapshot_id(), Some(CheckpointId(1)), "the snapshot is taken at the first barrier");
+    t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
+    assert_eq!(acks(&mut t), vec![(CheckpointId(1), true)], "acknowledged at the last barrier");
+}
