@@ -94,4 +94,18 @@ mod tests {
         t.on_forwarded(&barrier(3, 120, Alignment::AlignedWithTimeout { timeout_ms: 50 }), false);
         assert_eq!(t.fire(1_000), Some(CheckpointId(3)));
     }
+
+    /// No public call arms a timer without a checkpoint or a deadline, so an empty checker
+    /// would pass every other test (the mutation score's `invariants` → `()`).
+    #[test]
+    fn invariants_catch_a_corrupt_state() {
+        let reported = |armed| {
+            let t = OutputAlignmentTimer { armed };
+            std::panic::catch_unwind(|| t.invariants()).is_err()
+        };
+        assert!(reported(Some((CheckpointId::NONE, 151))), "a timer for no checkpoint");
+        assert!(reported(Some((CheckpointId(3), 0))), "a timer without a deadline");
+        assert!(!reported(Some((CheckpointId(3), 151))), "a legal timer");
+        assert!(!reported(None), "no timer");
+    }
 }

@@ -339,3 +339,318 @@ fn master_hook_answers_count_only_from_registered_hooks_for_the_checkpoint_trigg
         assert!(!c.is_triggering());
     }
 }
+
+/// A hook acknowledges a checkpoint that expired during its trigger phase. Flink's trigger
+/// phase (`isTriggering`) lasts until the hooks' futures complete, whatever happened to the
+/// checkpoint meanwhile; then `CheckpointCoordinator#onTriggerFailure` sees a disposed
+/// checkpoint and hands `TRIGGER_CHECKPOINT_FAILURE` to the failure manager, which ignores
+/// that reason (`CheckpointFailureManager#checkFailureCounter`; our failure-manager table row
+/// `TriggerCheckpointFailure`). So: nothing reaches the tasks, the expiry stays the one counted
+/// failure, and the request queued behind the trigger phase runs when the phase ends. The same
+/// after a shutdown during the phase: the late acknowledgement changes nothing.
+#[test]
+fn a_hook_acknowledging_an_expired_checkpoint_triggers_nothing_and_counts_nothing() {
+    let config = cfg(None, |c| {
+        c.timeout_ms = 100;
+        c.tolerable_failures = 5;
+    });
+    let mut c = CheckpointCoordinator::new(&config, Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+    c.handle_execution_view(0, running_view(), 0);
+    c.add_master_hook(HookId(7));
+    c.request(10, RequestKind::Manual);
+    assert_eq!(drain(&mut c, 10), vec!["t=10 trigger-hooks id=1 ckpt"]);
+    c.request(20, RequestKind::Manual);
+    assert_eq!(c.queued_request_kinds(), vec![RequestKind::Manual], "queued behind the trigger phase");
+    c.handle_timeout(110);
+    assert_eq!(drain(&mut c, 110), vec!["t=110 abort id=1 ckpt CHECKPOINT_EXPIRED", "t=110 notify-aborted id=1"]);
+    assert!(c.is_triggering(), "the trigger phase outlives the expiry (the hooks still run)");
+    assert_eq!(c.queued_requests(), 1, "nothing is chosen while the hooks run");
+    assert_eq!(c.consecutive_failures(), 1);
+    c.handle_master_hook_ack(200, CheckpointId(1), HookId(7));
+    assert_eq!(
+        drain(&mut c, 200),
+        vec!["t=200 trigger-hooks id=2 ckpt"],
+        "no trigger for the expired checkpoint; the queued request runs"
+    );
+    assert_eq!(c.consecutive_failures(), 1, "TRIGGER_CHECKPOINT_FAILURE is not counted");
+    assert_eq!(c.pending_ids(), vec![CheckpointId(2)]);
+
+    // Shut down during the trigger phase, the hook answers afterwards.
+    let mut c = CheckpointCoordinator::new(&config, Profile::Flink111, Variant::Correct, vec![TaskId(0)], 0);
+    c.handle_execution_view(0, running_view(), 0);
+    c.add_master_hook(HookId(7));
+    c.request(10, RequestKind::Manual);
+    drain(&mut c, 10);
+    c.shutdown(20, JobStatus::Canceled);
+    assert_eq!(
+        drain(&mut c, 20),
+        vec!["t=20 abort id=1 ckpt CHECKPOINT_COORDINATOR_SHUTDOWN", "t=20 notify-aborted id=1"]
+    );
+    c.handle_master_hook_ack(30, CheckpointId(1), HookId(7));
+    assert!(drain(&mut c, 30).is_empty(), "a shut-down coordinator triggers nothing");
+    assert!(!c.is_triggering() && c.pending_ids().is_empty());
+    assert_eq!(c.consecutive_failures(), 0);
+}
+
+// ------------------------------------------------------------------ the request decider
+
+/// The decider's queue order and its trigger-phase gate, as Flink's `CheckpointRequestDecider`:
+/// nothing is chosen while a trigger is in progress, not even a forced savepoint
+/// (`chooseRequestToExecute` returns empty when `isTriggering`); afterwards savepoints come
+/// before checkpoints (`CheckpointRequestDeciderTest#testSavepointPrioritized`) and
+/// user-submitted savepoints before periodic ones (`#testUserSubmittedPrioritized`),
+/// whatever their arrival order. Here a manual checkpoint, a periodic savepoint and a user
+/// savepoint queue, in that order, behind a master-hook trigger phase; max concurrent 10 so
+/// that only the trigger phase holds them.
+#[test]
+fn requests_queued_behind_a_trigger_phase_come_out_savepoints_first_user_first() {
+    let config = cfg(Some(1_000_000), |c| c.max_concurrent = 10);
+    // (2.3 draws the first firing from the construction-time random: far beyond the test)
+    let mut c = CheckpointCoordinator::new(&config, Profile::Flink23, Variant::Correct, vec![TaskId(0)], 500_000);
+    c.handle_execution_view(0, running_view(), 0);
+    assert_eq!(drain(&mut c, 0), vec!["t=0 sched-start first=500000"]);
+    c.add_master_hook(HookId(7));
+    c.request(10, RequestKind::Manual);
+    assert_eq!(drain(&mut c, 10), vec!["t=10 trigger-hooks id=1 ckpt"]);
+    c.request(20, RequestKind::Manual);
+    c.request(30, RequestKind::PeriodicSavepoint);
+    c.request(40, RequestKind::Savepoint);
+    assert!(drain(&mut c, 40).is_empty(), "a request was chosen during the trigger phase");
+    assert_eq!(
+        c.queued_request_kinds(),
+        vec![RequestKind::Savepoint, RequestKind::PeriodicSavepoint, RequestKind::Manual],
+        "queue order: user savepoint, periodic savepoint, checkpoint"
+    );
+    // Each hook acknowledgement sends its checkpoint to the tasks (rendered at its trigger
+    // time) and starts the next trigger phase.
+    let mut out = Vec::new();
+    for id in 1..=3 {
+        c.handle_master_hook_ack(50 + id, CheckpointId(id), HookId(7));
+        while let Some(o) = c.poll_output() {
+            let at = match &o {
+                CoordinatorOutput::Trigger { timestamp_ms, .. } => *timestamp_ms,
+                _ => 50 + id,
+            };
+            out.push(render(at, &o));
+        }
+        out.push(format!("queued {:?}", c.queued_request_kinds()));
+    }
+    assert_eq!(
+        out,
+        vec![
+            "t=10 trigger id=1 ckpt aligned",
+            "t=51 trigger-hooks id=2 savepoint",
+            "queued [PeriodicSavepoint, Manual]",
+            "t=51 trigger id=2 savepoint aligned",
+            "t=52 trigger-hooks id=3 savepoint",
+            "queued [Manual]",
+            "t=52 trigger id=3 savepoint aligned",
+            "t=53 trigger-hooks id=4 ckpt",
+            "queued []",
+        ]
+    );
+}
+
+/// Too many checkpoints still being cleaned up hold the queue: Flink's decider chooses nothing
+/// while `numberOfCleaningCheckpoints > maxConcurrentCheckpointAttempts`, and the request runs
+/// once the number is back at the max (`CheckpointRequestDeciderTest#testEnqueueOnTooManyCleaning`:
+/// max + 1 cleaning enqueues, one cleaned chooses it).
+#[test]
+fn too_many_cleaning_checkpoints_hold_the_queue_until_max_concurrent() {
+    let mut c = CheckpointCoordinator::new(
+        &cfg(None, |c| c.max_concurrent = 2),
+        Profile::Flink23,
+        Variant::Correct,
+        vec![TaskId(0)],
+        0,
+    );
+    c.handle_execution_view(0, running_view(), 0);
+    c.handle_checkpoints_cleaning(5, 3);
+    c.request(10, RequestKind::Manual);
+    assert!(drain(&mut c, 10).is_empty(), "3 cleaning > max concurrent 2: the request waits");
+    assert_eq!(c.queued_requests(), 1);
+    c.handle_checkpoints_cleaning(20, 2);
+    assert_eq!(drain(&mut c, 20), vec!["t=20 trigger id=1 ckpt aligned"], "2 cleaning = max: triggered");
+    assert_eq!(c.queued_requests(), 0);
+}
+
+/// The min pause drops a non-forced periodic savepoint at the head of the queue (unaligned
+/// checkpoints: savepoints are not forced), and the decider stops there: the manual checkpoint
+/// behind it stays queued until the next evaluation, here the rescheduled firing, although
+/// nothing else holds it (`CheckpointRequestDecider#chooseRequestToExecute` fails the head with
+/// `MINIMUM_TIME_BETWEEN_CHECKPOINTS`, reschedules the trigger and returns empty;
+/// `CheckpointRequestDeciderTest#testCheckpointTiming` / `#testSavepointTiming` for what the
+/// pause applies to). The coordinator's invariants accept that blocked queue only after such a
+/// drop.
+#[test]
+fn a_min_pause_drop_of_the_head_leaves_the_requests_behind_it_queued() {
+    check(
+        "min-pause drop with a manual checkpoint behind",
+        Case {
+            config: cfg(Some(1000), |c| {
+                c.unaligned = true;
+                c.min_pause_ms = 1000;
+            }),
+            steps: vec![
+                Up(0),
+                To(1000),
+                To(1100),
+                Req(RequestKind::PeriodicSavepoint),
+                Req(RequestKind::Manual),
+                Probe,
+                AckAll(1),
+                Probe,
+                To(2100),
+                Probe,
+            ],
+            expect: vec![
+                "t=0 sched-start first=1000",
+                "t=1000 trigger id=1 ckpt unaligned",
+                "t=1100 probe next_id=2 pending=[1] queued=2 sched=on timer=2000 latest=-",
+                "t=1100 complete id=1 ckpt acks=2 bytes=200",
+                "t=1100 notify-complete id=1",
+                "t=1100 rejected periodic-savepoint MINIMUM_TIME_BETWEEN_CHECKPOINTS",
+                "t=1100 probe next_id=2 pending=[] queued=1 sched=on timer=2100 latest=1",
+                "t=2100 trigger id=2 ckpt unaligned",
+                "t=2100 probe next_id=3 pending=[2] queued=1 sched=on timer=3100 latest=1",
+            ],
+            ..base()
+        },
+    );
+}
+
+// ------------------------------------------------------------------ a job failure holds the queue
+
+/// With `hold_queue_on_job_failure` (the JobMaster's setting), a request queued when the
+/// failure manager fails the job is not triggered on the failing attempt: in Flink the
+/// `FailJobCallback` runs `failGlobal` on the JobMaster's main thread before the request
+/// chosen after the abort (`abortPendingCheckpoint` → `executeQueuedRequest`) gets its
+/// checkpoint plan, so its trigger fails with `NOT_ALL_REQUIRED_TASKS_RUNNING` once the host
+/// handled the failure (no id used). Without the hold, the model triggers it at once.
+#[test]
+fn a_request_queued_when_the_job_fails_waits_for_the_host_to_handle_the_failure() {
+    for hold in [false, true] {
+        let mut c =
+            CheckpointCoordinator::new(&cfg(None, |_| {}), Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+        if hold {
+            c.hold_queue_on_job_failure();
+        }
+        c.handle_execution_view(0, running_view(), 0);
+        c.request(10, RequestKind::Manual);
+        assert_eq!(drain(&mut c, 10), vec!["t=10 trigger id=1 ckpt aligned"]);
+        c.request(20, RequestKind::Manual);
+        assert!(drain(&mut c, 20).is_empty(), "max concurrent 1: queued");
+        c.handle_decline(30, CheckpointId(1), TaskId(0), R::CheckpointDeclined);
+        let mut expect = vec![
+            "t=30 abort id=1 ckpt CHECKPOINT_DECLINED",
+            "t=30 notify-aborted id=1",
+            "t=30 fail-job CHECKPOINT_DECLINED id=1 task=t0",
+        ];
+        if !hold {
+            expect.push("t=30 trigger id=2 ckpt aligned");
+        }
+        assert_eq!(drain(&mut c, 30), expect, "hold {hold}");
+        if !hold {
+            continue;
+        }
+        assert_eq!(c.queued_request_kinds(), vec![RequestKind::Manual], "held while the job fails");
+        let failing = ExecutionView {
+            job_status: JobStatus::Restarting,
+            all_tasks_running_or_finished: false,
+            sources_running: false,
+        };
+        c.handle_execution_view(40, failing, 0);
+        assert!(drain(&mut c, 40).is_empty(), "still held until the host says it handled the failure");
+        c.job_failure_handled(50);
+        assert_eq!(drain(&mut c, 50), vec!["t=50 rejected manual NOT_ALL_REQUIRED_TASKS_RUNNING"]);
+        assert_eq!(c.next_checkpoint_id(), CheckpointId(2), "no id used");
+        assert_eq!(c.queued_requests(), 0);
+    }
+}
+
+// ------------------------------------------------------------------ the invariants themselves
+
+/// No public call sequence reaches a bad state, so an empty invariant checker would pass every
+/// other test (the mutation score's `invariants` → `()`): each corruption of a private field
+/// must be reported, and the legal state it starts from must not.
+#[test]
+fn coordinator_invariants_catch_a_corrupt_state() {
+    let mut c = CheckpointCoordinator::new(
+        &cfg(Some(1000), |c| c.max_concurrent = 2),
+        Profile::Flink23,
+        Variant::Correct,
+        vec![TaskId(0), TaskId(1)],
+        500,
+    );
+    c.handle_execution_view(0, running_view(), 0);
+    c.request(10, RequestKind::Manual);
+    drain(&mut c, 10);
+    c.handle_ack(20, CheckpointId(1), TaskId(0), snapshot());
+    assert_eq!(c.pending_ids(), vec![CheckpointId(1)]);
+    let reported = |what: &str, corrupt: &dyn Fn(&mut CheckpointCoordinator)| {
+        let mut bad = c.clone();
+        corrupt(&mut bad);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| bad.invariants())).is_err();
+        assert!(caught, "not reported: {what}");
+    };
+    c.invariants();
+    reported("a pending id at the counter", &|c| c.next_id = CheckpointId(1));
+    reported("a pending checkpoint acked by every task", &|c| {
+        let p = c.pending.get_mut(&CheckpointId(1)).expect("pending");
+        p.acks.insert(TaskId(1), snapshot());
+    });
+    reported("an ack from a task outside the job", &|c| {
+        let p = c.pending.get_mut(&CheckpointId(1)).expect("pending");
+        p.acks.insert(TaskId(9), snapshot());
+    });
+    reported("a forced checkpoint", &|c| c.pending.get_mut(&CheckpointId(1)).expect("pending").forced = true);
+    reported("a trigger in the future", &|c| c.pending.get_mut(&CheckpointId(1)).expect("pending").trigger_ms = 21);
+    reported("a re-evaluation left undone", &|c| c.reevaluate = true);
+    reported("work left after shutdown", &|c| c.shut_down = true);
+    reported("a periodic timer while the scheduler is stopped", &|c| c.scheduler_running = false);
+    reported("a trigger phase without hooks", &|c| {
+        c.triggering = Some(Triggering {
+            id: CheckpointId(1),
+            kind: CheckpointKind::Checkpoint,
+            acked: std::collections::BTreeSet::new(),
+            task_finished: false,
+        })
+    });
+    reported("a completion in the future", &|c| c.last_completion_ms = Some(21));
+}
+
+/// A min-pause drop re-arms the periodic trigger only while it is armed at all: with the
+/// interval retuned below 10 ms the trigger is parked (the scheduler stays registered), and a
+/// periodic savepoint the host submits and the min pause drops must not bring the periodic
+/// firing back. (Flink has no runtime retune; its `rescheduleTrigger` runs only from the
+/// decider's min-pause drop of a periodic request.)
+#[test]
+fn a_min_pause_drop_does_not_rearm_a_parked_trigger() {
+    check(
+        "parked trigger",
+        Case {
+            config: cfg(Some(1000), |c| {
+                c.unaligned = true;
+                c.min_pause_ms = 1000;
+            }),
+            steps: vec![
+                Up(0),
+                To(1000),
+                AckAll(1),
+                retune(|r| r.interval_ms = Some(0)),
+                Req(RequestKind::PeriodicSavepoint),
+                Probe,
+            ],
+            expect: vec![
+                "t=0 sched-start first=1000",
+                "t=1000 trigger id=1 ckpt unaligned",
+                "t=1000 complete id=1 ckpt acks=2 bytes=200",
+                "t=1000 notify-complete id=1",
+                "t=1000 retune ok",
+                "t=1000 rejected periodic-savepoint MINIMUM_TIME_BETWEEN_CHECKPOINTS",
+                "t=1000 probe next_id=2 pending=[] queued=0 sched=on timer=- latest=1",
+            ],
+            ..base()
+        },
+    );
+}

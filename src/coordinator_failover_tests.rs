@@ -72,6 +72,53 @@ fn restore_from_pending_variant_restores_partial_state() {
     );
 }
 
+/// The planted `restore-from-pending` bug restores from the *newest* checkpoint that was
+/// aborted with partial acks, whatever the order of the aborts: an older one aborted after a
+/// newer one does not replace it, a newer one aborted after an older one does (two checkpoints
+/// pending at once, each acked by task 0 and declined by task 1). The negative suite relies on
+/// the partial state being the newest one (`scenarios/negative/`); the mutation score found
+/// that nothing pinned the order.
+#[test]
+fn restore_from_pending_variant_takes_the_newest_partial_checkpoint() {
+    for (first, second) in [(2, 1), (1, 2)] {
+        let decline = |id| Decline(id, 1, R::CheckpointDeclined);
+        let steps = vec![
+            Up(0),
+            Req(RequestKind::Manual),
+            Req(RequestKind::Manual),
+            Ack(1, 0),
+            Ack(2, 0),
+            decline(first),
+            decline(second),
+            Failover,
+        ];
+        let aborts = |id: u64| -> [&'static str; 2] {
+            if id == 1 {
+                ["t=0 abort id=1 ckpt CHECKPOINT_DECLINED", "t=0 notify-aborted id=1"]
+            } else {
+                ["t=0 abort id=2 ckpt CHECKPOINT_DECLINED", "t=0 notify-aborted id=2"]
+            }
+        };
+        let mut expect = vec!["t=0 trigger id=1 ckpt aligned", "t=0 trigger id=2 ckpt aligned"];
+        expect.extend(aborts(first));
+        expect.extend(aborts(second));
+        expect.push("t=0 failover -> id=2 tasks=1");
+        check(
+            &format!("declined {first} then {second}"),
+            Case {
+                variant: Variant::RestoreFromPending,
+                config: cfg(None, |c| {
+                    c.max_concurrent = 2;
+                    c.tolerable_failures = 10;
+                }),
+                steps,
+                expect,
+                ..base()
+            },
+        );
+    }
+}
+
 #[test]
 fn restore_from_continues_ids_and_is_never_discarded() {
     check(

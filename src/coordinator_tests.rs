@@ -1213,6 +1213,12 @@ fn retune_with_invalid_values_names_the_field_and_changes_nothing() {
                     r.tolerable_failures = Some(UNLIMITED as i64);
                 }),
                 Config,
+                // The lower bounds are inclusive: a min pause of 0 is valid (Flink's
+                // `CheckpointConfig#setMinPauseBetweenCheckpoints` rejects only negative values),
+                // and so is an interval of 0 (below 10 ms periodic checkpoints are off).
+                retune(|r| r.min_pause_ms = Some(0)),
+                retune(|r| r.interval_ms = Some(0)),
+                Config,
             ],
             expect: vec![
                 "t=0 sched-start first=500",
@@ -1226,6 +1232,9 @@ fn retune_with_invalid_values_names_the_field_and_changes_nothing() {
                 "t=0 probe next_id=1 pending=[] queued=0 sched=on timer=500 latest=-",
                 "t=0 retune ok",
                 "t=0 config interval=1000 min_pause=0 timeout=10 tolerable=2147483647",
+                "t=0 retune ok",
+                "t=0 retune ok",
+                "t=0 config interval=0 min_pause=0 timeout=10 tolerable=2147483647",
             ],
             ..base()
         },

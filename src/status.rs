@@ -192,4 +192,40 @@ mod tests {
         assert!(!Canceled.can_transition_to(Created));
         assert!(!Scheduled.can_transition_to(Running));
     }
+
+    /// The names traces, tables and scenario errors print are Flink's enum constants
+    /// (`org.apache.flink.runtime.execution.ExecutionState`, `org.apache.flink.api.common.JobStatus`),
+    /// through `name()` and `Display` alike.
+    #[test]
+    fn state_names_are_flinks() {
+        use ExecutionState::*;
+        let executions = [
+            (Created, "CREATED"),
+            (Scheduled, "SCHEDULED"),
+            (Deploying, "DEPLOYING"),
+            (Initializing, "INITIALIZING"),
+            (Running, "RUNNING"),
+            (Finished, "FINISHED"),
+            (Canceling, "CANCELING"),
+            (Canceled, "CANCELED"),
+            (Failed, "FAILED"),
+        ];
+        for (state, name) in executions {
+            assert_eq!((state.name(), state.to_string().as_str()), (name, name));
+        }
+        let jobs = [
+            (JobStatus::Created, "CREATED"),
+            (JobStatus::Running, "RUNNING"),
+            (JobStatus::Restarting, "RESTARTING"),
+            (JobStatus::Failing, "FAILING"),
+            (JobStatus::Failed, "FAILED"),
+            (JobStatus::Cancelling, "CANCELLING"),
+            (JobStatus::Canceled, "CANCELED"),
+            (JobStatus::Finished, "FINISHED"),
+            (JobStatus::Suspended, "SUSPENDED"),
+        ];
+        for (status, name) in jobs {
+            assert_eq!((status.name(), status.to_string().as_str()), (name, name));
+        }
+    }
 }

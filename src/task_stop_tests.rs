@@ -454,3 +454,86 @@ fn a_record_after_the_synchronous_savepoint_is_reported() {
     assert_eq!(after[0].savepoint, CheckpointId(1));
     assert!(t.take_records_after_stop().is_empty(), "reported once");
 }
+
+/// A task with inputs that the JobManager triggers directly (flink-2.3 triggers a task whose
+/// upstream tasks all FINISHED, Flink's `DefaultCheckpointPlanCalculator`): while its own
+/// inputs have not ended (an EndOfPartition still on its way) it declines, not counted
+/// (`CHECKPOINT_DECLINED_TASK_NOT_READY`; Flink would take the barrier as received on those
+/// channels, `StreamTask#triggerUnfinishedChannelsCheckpoint`); once every input ended it
+/// snapshots at once, as a source does, and names that checkpoint as taken without barriers.
+/// The newest completion it learned never goes back when an older notification comes late.
+#[test]
+fn a_task_with_inputs_triggered_directly_snapshots_only_once_its_inputs_ended() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    let trigger = |id| Barrier {
+        id: CheckpointId(id),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::Aligned,
+        stop: None,
+    };
+    let drain = |t: &mut Task| std::iter::from_fn(|| t.poll_output()).collect::<Vec<_>>();
+    let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
+    t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    drain(&mut t);
+    t.handle_trigger(2, trigger(1));
+    let out = drain(&mut t);
+    assert!(
+        matches!(
+            out.as_slice(),
+            [TaskOutput::Decline { id: CheckpointId(1), reason: R::CheckpointDeclinedTaskNotReady }]
+        ),
+        "inputs not ended: {out:?}"
+    );
+    assert_eq!((t.direct_snapshot_id(), t.last_snapshot_id()), (None, None));
+    t.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    drain(&mut t);
+    t.handle_trigger(4, trigger(2));
+    let out = drain(&mut t);
+    assert!(out.iter().any(|o| matches!(o, TaskOutput::Snapshot { .. })), "inputs ended: {out:?}");
+    assert!(!out.iter().any(|o| matches!(o, TaskOutput::Decline { .. })), "{out:?}");
+    assert_eq!(t.direct_snapshot_id(), Some(CheckpointId(2)));
+    assert_eq!(t.last_snapshot_id(), Some(CheckpointId(2)));
+    for (id, newest) in [(2, 2), (3, 3), (2, 3)] {
+        t.handle_notify_complete(5, CheckpointId(id));
+        assert_eq!(t.last_completed_id(), Some(CheckpointId(newest)), "after the notification of {id}");
+    }
+}
+
+/// An unaligned checkpoint's snapshot is taken at its first barrier but acknowledged only once
+/// the barrier arrived on every channel, when the channel state (the records that overtook it)
+/// is complete: in Flink the asynchronous part of the checkpoint (`AsyncCheckpointRunnable`)
+/// waits for the channel state, whose input side the barrier handler finishes after the last
+/// barrier (`ChannelStateWriter#finishInput`; `UnalignedCheckpointsTest` in the conformance
+/// tables for the handler's side).
+#[test]
+fn an_unaligned_snapshot_is_acknowledged_when_the_last_barrier_arrived() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.head = HeadSpec::Inputs { inputs: 2, handler: HandlerKind::Alternating };
+    let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+    let b = Barrier {
+        id: CheckpointId(1),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::Unaligned,
+        stop: None,
+    };
+    let acks = |t: &mut Task| {
+        std::iter::from_fn(|| t.poll_output())
+            .filter_map(|o| match o {
+                TaskOutput::Snapshot { id, unaligned, .. } => Some((id, unaligned)),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    t.handle_input(1, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    assert_eq!(acks(&mut t), vec![], "channel 1's state is still being written");
+    assert_eq!(t.last_snapshot_id(), Some(CheckpointId(1)), "the snapshot is taken at the first barrier");
+    t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
+    assert_eq!(acks(&mut t), vec![(CheckpointId(1), true)], "acknowledged at the last barrier");
+}
