@@ -460,3 +460,32 @@ fn rescale_keyed_by_subtask_is_found_on_the_rescaled_interval_join() {
     assert_eq!(found("tiny-rescale-join.toml", Variant::RescaleKeyedBySubtask, b).as_deref(), Some("state"));
     exhausted("tiny-rescale-join.toml", b);
 }
+
+/// `window-state-not-restored` on `tiny-window-one.toml` (one record per window): the 26-step
+/// counterexample the search finds (about 4 CPU s; `CKPTSIM_LONG=1` runs the search and the
+/// correct protocol's exhaustion, about 245,000 states and 9 CPU s on a loaded machine) replayed
+/// directly: the window holding a @100 is checkpointed, the window task fails, the restored
+/// window forgets it and never fires once a @1500 moves the watermark past [0,1000) ("window
+/// lost"). The correct restore fires (a,1) on the same path.
+#[test]
+fn window_state_not_restored_loses_the_window_of_one_record() {
+    let path = steps(
+        "to-task:t0 fetch:t0 to-task:t1 data:0:t1:0 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 \
+         tick to-task:t0 data:0:t1:0 to-jm:t0 to-jm:t1 to-task:t0 to-task:t1 tick \
+         fail:t1 to-jm:t1 to-task:t0 to-jm:t0 to-task:t0 fetch:t0 to-task:t1 data:1:t1:0 \
+         tick data:1:t1:0",
+    );
+    for (variant, want) in [(Variant::WindowStateNotRestored, Some("windows")), (Variant::Correct, None)] {
+        let s = spec("tiny-window-one.toml", variant);
+        let (_, verdict) = Explorer::new(&s, bounds(3, 1)).replay(&path).expect("every step is enabled");
+        assert_eq!(verdict.as_ref().map(|(c, _)| c.as_str()), want, "{variant}: {verdict:?}");
+        if let Some((_, anomaly)) = verdict {
+            assert!(anomaly.contains("window lost"), "{anomaly}");
+        }
+    }
+    if std::env::var_os("CKPTSIM_LONG").is_some() {
+        let b = Bounds { max_states: 1_000_000, ..bounds(3, 1) };
+        assert_eq!(found("tiny-window-one.toml", Variant::WindowStateNotRestored, b).as_deref(), Some("windows"));
+        exhausted("tiny-window-one.toml", b);
+    }
+}
