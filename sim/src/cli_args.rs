@@ -228,6 +228,10 @@ pub(crate) struct ExploreArgs {
     /// starts a new job with its parallelisms from the latest completed checkpoint.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1))]
     pub(crate) rescales: u32,
+    /// Stop-with-savepoint requests per path (at most 1): the scenario's `stop-with-savepoint`
+    /// action as a step at any point (its synchronous savepoint, then the job finishing).
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1))]
+    pub(crate) stops: u32,
     /// Distinct states before giving up.
     #[arg(long, default_value_t = 300_000)]
     pub(crate) max_states: u64,

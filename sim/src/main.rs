@@ -589,6 +589,7 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_jm_failovers: a.jm_failovers,
         max_zombies: a.zombies,
         max_rescales: a.rescales,
+        max_stops: a.stops,
         max_states: a.max_states,
         reduce: !a.no_reduce,
         sleep: match a.sleep.as_deref() {

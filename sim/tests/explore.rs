@@ -155,6 +155,8 @@ fn choices_print_and_parse_back() {
         Choice::TmLost(ckptsim::TmId(0)),
         Choice::JmFailover,
         Choice::Zombie { to: ckptsim::TaskId(1), idx: 2 },
+        Choice::Rescale,
+        Choice::Stop,
     ];
     for c in all {
         assert_eq!(c.to_string().parse::<Choice>(), Ok(c));
@@ -403,4 +405,87 @@ fn rescale_keyed_by_subtask_is_found_through_the_rescale_step() {
     }
     let plain = Explorer::new(&spec("tiny-rescale.toml", Variant::RescaleKeyedBySubtask), bounds(3, 0)).explore();
     assert!(plain.violation.is_none() && plain.exhausted, "no rescale, no violation: {:?}", plain.violation);
+}
+
+/// `source-emits-after-stop` through the explorer's `stop` step (`--stops 1`, the scenario's
+/// `stop-with-savepoint` action): the source takes the synchronous savepoint's trigger and reads
+/// its next record anyway (`stop`: a record processed after the stop's barrier). The correct
+/// protocol's space is exhausted with no violation, and its stop ends the job FINISHED (the
+/// savepoint's notification finishes the source, its EndOfPartition the sum). Without `--stops`
+/// the step is not posed and the variant is not found.
+#[test]
+fn source_emits_after_stop_is_found_through_the_stop_step() {
+    let b = Bounds { max_stops: 1, ..bounds(2, 0) };
+    assert_eq!(found("tiny-stop.toml", Variant::SourceEmitsAfterStop, b).as_deref(), Some("stop"));
+    exhausted("tiny-stop.toml", b);
+    let correct = spec("tiny-stop.toml", Variant::Correct);
+    let ex = Explorer::new(&correct, b);
+    let (lines, verdict) = ex
+        .replay(&steps(
+            "to-task:t0 to-task:t1 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 stop to-task:t0 data:0:t1:0 \
+             to-jm:t0 to-jm:t1 to-task:t0 to-task:t1 data:0:t1:0 to-jm:t0 to-jm:t1",
+        ))
+        .expect("the stop's savepoint, its notifications and the EndOfPartition are enabled in turn");
+    assert_eq!(verdict, None);
+    let last = lines.last().expect("a line per step");
+    assert!(last.contains("job FINISHED") && last.contains("t0=FINISHED t1=FINISHED"), "{last}");
+    let plain = Explorer::new(&spec("tiny-stop.toml", Variant::SourceEmitsAfterStop), bounds(2, 0)).explore();
+    assert!(plain.violation.is_none() && plain.exhausted, "no stop, no violation: {:?}", plain.violation);
+}
+
+/// `join-snapshot-without-right` on `tiny-interval-join.toml` (an event-time interval join of
+/// one order and one payment, print sink): the payment buffered in the join is checkpointed, a
+/// failure restores the join without its right side, and the order read afterwards meets
+/// nothing: once every input is read and delivered the joined row was never printed (the
+/// quiescent `state` rule). The correct restore's space is exhausted with no violation.
+#[test]
+fn join_snapshot_without_right_is_found_on_the_interval_join() {
+    assert_eq!(
+        found("tiny-interval-join.toml", Variant::JoinSnapshotWithoutRight, bounds(2, 1)).as_deref(),
+        Some("state")
+    );
+    exhausted("tiny-interval-join.toml", bounds(2, 1));
+}
+
+/// `rescale-keyed-by-subtask` on a rescaled interval join (`tiny-rescale-join.toml`, the join
+/// 1 -> 2 subtasks through the `rescale` step): key a's buffered payment belongs to new subtask
+/// 1, the planted hand-off gives it to subtask 0, and the order read after the rescale joins
+/// nothing. The correct hand-off's space is exhausted with no violation.
+#[test]
+fn rescale_keyed_by_subtask_is_found_on_the_rescaled_interval_join() {
+    let b = Bounds { max_rescales: 1, ..bounds(3, 0) };
+    let spec_broken = spec("tiny-rescale-join.toml", Variant::RescaleKeyedBySubtask);
+    let v = Explorer::new(&spec_broken, b).explore().violation.expect("found");
+    assert!(v.path.contains(&Choice::Rescale), "{v:?}");
+    assert_eq!(found("tiny-rescale-join.toml", Variant::RescaleKeyedBySubtask, b).as_deref(), Some("state"));
+    exhausted("tiny-rescale-join.toml", b);
+}
+
+/// `window-state-not-restored` on `tiny-window-one.toml` (one record per window): the 26-step
+/// counterexample the search finds (about 4 CPU s; `CKPTSIM_LONG=1` runs the search and the
+/// correct protocol's exhaustion, about 245,000 states and 9 CPU s on a loaded machine) replayed
+/// directly: the window holding a @100 is checkpointed, the window task fails, the restored
+/// window forgets it and never fires once a @1500 moves the watermark past [0,1000) ("window
+/// lost"). The correct restore fires (a,1) on the same path.
+#[test]
+fn window_state_not_restored_loses_the_window_of_one_record() {
+    let path = steps(
+        "to-task:t0 fetch:t0 to-task:t1 data:0:t1:0 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 \
+         tick to-task:t0 data:0:t1:0 to-jm:t0 to-jm:t1 to-task:t0 to-task:t1 tick \
+         fail:t1 to-jm:t1 to-task:t0 to-jm:t0 to-task:t0 fetch:t0 to-task:t1 data:1:t1:0 \
+         tick data:1:t1:0",
+    );
+    for (variant, want) in [(Variant::WindowStateNotRestored, Some("windows")), (Variant::Correct, None)] {
+        let s = spec("tiny-window-one.toml", variant);
+        let (_, verdict) = Explorer::new(&s, bounds(3, 1)).replay(&path).expect("every step is enabled");
+        assert_eq!(verdict.as_ref().map(|(c, _)| c.as_str()), want, "{variant}: {verdict:?}");
+        if let Some((_, anomaly)) = verdict {
+            assert!(anomaly.contains("window lost"), "{anomaly}");
+        }
+    }
+    if std::env::var_os("CKPTSIM_LONG").is_some() {
+        let b = Bounds { max_states: 1_000_000, ..bounds(3, 1) };
+        assert_eq!(found("tiny-window-one.toml", Variant::WindowStateNotRestored, b).as_deref(), Some("windows"));
+        exhausted("tiny-window-one.toml", b);
+    }
 }

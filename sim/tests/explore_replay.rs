@@ -103,3 +103,17 @@ fn a_non_idempotent_recommit_is_found_under_the_correct_protocol_and_replays() {
     let (code, out) = run_cli(&file.replace("idempotent_commit = false\n", ""), "idempotent");
     assert_eq!(code, 0, "{out}");
 }
+
+#[test]
+fn source_emits_after_stop_replays_from_its_file() {
+    // The file carries `stops = 1`: without it the replayed `stop` step would not be enabled.
+    let b = Bounds { max_ticks: 2, max_failures: 0, max_stops: 1, ..Bounds::default() };
+    let (file, checker) = replay_file("tiny-stop.toml", Variant::SourceEmitsAfterStop, b);
+    assert_eq!(checker, "stop");
+    assert!(file.contains("\nstops = 1\n"), "{file}");
+    let (code, out) = run_cli(&file, "stop");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("VIOLATION stop") && out.contains(": reproduced"), "{out}");
+    let (code, out) = run_cli(&file.replace("\nstops = 1\n", "\n"), "no-stops");
+    assert_eq!(code, 2, "the stop step needs the bound: {out}");
+}

@@ -19,6 +19,7 @@
 //! jm_failovers = 0              # optional (default 0), written when not 0
 //! zombies = 0                   # optional (default 0), written when not 0
 //! rescales = 0                  # optional (default 0), written when not 0
+//! stops = 0                     # optional (default 0), written when not 0
 //! path = ["fetch:t0", "tick", ...]
 //! job = '''
 //! <the scenario file>
@@ -72,6 +73,8 @@ struct Raw {
     zombies: u32,
     #[serde(default)]
     rescales: u32,
+    #[serde(default)]
+    stops: u32,
     path: Vec<String>,
     job: String,
 }
@@ -104,6 +107,9 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
     }
     if bounds.max_rescales > 0 {
         let _ = writeln!(s, "rescales = {}", bounds.max_rescales);
+    }
+    if bounds.max_stops > 0 {
+        let _ = writeln!(s, "stops = {}", bounds.max_stops);
     }
     s.push_str("path = [\n");
     for chunk in v.path.chunks(8) {
@@ -201,6 +207,7 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_jm_failovers: raw.jm_failovers,
         max_zombies: raw.zombies,
         max_rescales: raw.rescales,
+        max_stops: raw.stops,
         ..Bounds::default()
     };
     Ok(ReplayFile { spec, bounds, path, checker: raw.checker, anomaly: raw.anomaly })

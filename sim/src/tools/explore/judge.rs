@@ -29,6 +29,17 @@ impl Explorer<'_> {
         for (t, id) in &sys.obs.triggers {
             events.push((*t, "trigger", format!("id={id}"), EventData::Trigger { id: *id }));
         }
+        // Records processed after a stop's savepoint barrier, as the world traces them
+        // (`world/task_outputs.rs`): the `stop` checker reads them.
+        for (t, task, attempt, r) in &sys.obs.after_stop {
+            let data = EventData::RecordAfterStop {
+                task: *task,
+                attempt: *attempt,
+                savepoint: r.savepoint,
+                input_seq: r.lineage.input_seq,
+            };
+            events.push((*t, "after-stop", String::new(), data));
+        }
         events.sort_by_key(|e| e.0);
         for (t, kind, detail, data) in events {
             trace.push_data(t, "jm", kind, detail, data);
@@ -88,7 +99,7 @@ impl Explorer<'_> {
             snapshot_spans: vec![],
             restores: sys.obs.restores.clone(),
             rescales: sys.obs.rescales.clone(),
-            stops: vec![],
+            stops: sys.obs.stops.clone(),
             completed_in_flight: sys.obs.completed_in_flight.clone(),
             channel_cuts: Default::default(),
             budget: Default::default(),

@@ -18,6 +18,7 @@
 //! | `crash-tm:N` | TaskManager N's process dies: its tasks are gone, messages on their way to them are lost, its per-process counters reset |
 //! | `tm-lost:N` | the JobManager notices the crashed TaskManager N (heartbeat timeout): its executions fail; a replacement process offers the same slots |
 //! | `zombie:tN:I` | message I of those task N's ended attempts sent (and the JobManager took) arrives again, late: the JobManager must ignore it (`--zombies`) |
+//! | `stop` | (`--stops`, with a `stop-with-savepoint` action in the scenario) the JobManager stops periodic checkpoints and triggers the synchronous savepoint; its barriers, acks and notifications are then explored like any checkpoint's, and once it completed the sources finish (EndOfPartition downstream, FINISHED) and the job ends FINISHED |
 //! | `rescale` | (`--rescales`, with a `rescale` action in the scenario) the job is cancelled with its latest completed checkpoint retained, and a new job (new epoch, the action's parallelisms, its own graph) starts from it, cut by the core's `rescale::assign` through the world's hand-off (`world::hand_off`) |
 //! | `jm-failover` | the JobManager dies and a new leader takes over (HA): the job is suspended, pending checkpoints die, TaskManagers fail the old leader's tasks, everything in flight of the old epoch is fenced, and the new JobMaster recovers the latest completed checkpoint and the checkpoint id counter |
 //!
@@ -97,6 +98,9 @@ pub struct Bounds {
     /// Rescales on one path: the job is cancelled and the scenario's `rescale` action starts a
     /// new job with its parallelisms from the latest completed checkpoint (at most 1).
     pub max_rescales: u32,
+    /// Stop-with-savepoint requests on one path (the scenario's `stop-with-savepoint` action
+    /// gives the mode; at most 1).
+    pub max_stops: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
@@ -131,6 +135,7 @@ impl Default for Bounds {
             max_jm_failovers: 0,
             max_zombies: 0,
             max_rescales: 0,
+            max_stops: 0,
             max_states: 300_000,
             reduce: true,
             sleep: Sleep::Off,
@@ -171,6 +176,8 @@ pub enum Choice {
     /// `rescale`: the job is cancelled and a new one with the scenario's `rescale` parallelisms
     /// starts from the latest completed checkpoint.
     Rescale,
+    /// `stop`: stop-with-savepoint (the scenario's action): a synchronous savepoint is triggered.
+    Stop,
     /// `zombie:tN:I`: message `idx` that task `to`'s ended attempts sent arrives again, late.
     Zombie {
         /// The task whose ended attempts sent the message.
@@ -194,6 +201,7 @@ impl fmt::Display for Choice {
             Choice::TmLost(tm) => write!(f, "tm-lost:{}", tm.0),
             Choice::JmFailover => f.write_str("jm-failover"),
             Choice::Rescale => f.write_str("rescale"),
+            Choice::Stop => f.write_str("stop"),
             Choice::Zombie { to, idx } => write!(f, "zombie:t{}:{idx}", to.0),
         }
     }
@@ -214,6 +222,7 @@ impl std::str::FromStr for Choice {
             ["tick"] => Ok(Choice::Tick),
             ["jm-failover"] => Ok(Choice::JmFailover),
             ["rescale"] => Ok(Choice::Rescale),
+            ["stop"] => Ok(Choice::Stop),
             ["crash-tm", n] => Ok(Choice::CrashTm(TmId(num(n)?))),
             ["tm-lost", n] => Ok(Choice::TmLost(TmId(num(n)?))),
             ["fetch", t] => Ok(Choice::Fetch(task(t)?)),
@@ -224,7 +233,7 @@ impl std::str::FromStr for Choice {
             ["zombie", t, i] => Ok(Choice::Zombie { to: task(t)?, idx: num(i)? }),
             ["data", a, t, c] => Ok(Choice::Data { attempt: num(a)?, to: task(t)?, ch: num(c)? }),
             _ => {
-                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, rescale, zombie:tN:I)"))
+                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, rescale, stop, zombie:tN:I)"))
             }
         }
     }
@@ -294,6 +303,11 @@ struct Obs {
     read_inputs: u64,
     /// Late messages of ended attempts that changed the JobMaster (it must ignore them).
     zombie_anomalies: Vec<String>,
+    /// The stop-with-savepoint requests (the `stop` step), as the world records them.
+    stops: Vec<crate::world::StopRecord>,
+    /// Records a task processed after its stop's savepoint barrier: (time, task, attempt, the
+    /// core's report), traced as the world traces them for the `stop` checker.
+    after_stop: Vec<(u64, TaskId, Attempt, ckptsim::task::RecordAfterStop)>,
 }
 
 /// The whole system at one point of a path.
@@ -343,6 +357,12 @@ struct Sys {
     /// The rescale's new job was refused (its state assignment failed): it is FAILED, nothing
     /// runs.
     rescale_refused: bool,
+    /// Stop-with-savepoint requests on this path.
+    stops: u32,
+    /// A stop's synchronous savepoint requested at this time has not completed or failed yet.
+    stop_pending_since: Option<u64>,
+    /// The stop's savepoint completed: a failover after it fails the stop.
+    stop_completed: bool,
 }
 
 impl Sys {
@@ -402,11 +422,11 @@ impl Sys {
             o.restart_schedule.len() as u64 + o.restarts as u64 + o.failures.len() as u64,
             o.checkpoints.values().filter(|r| r.end_ms.is_some()).count() as u64 + o.checkpoints.len() as u64 * 1000,
             o.print_rows.values().map(|v| v.len() as u64).sum(),
-            o.sink_anomalies.len() as u64 + o.zombie_anomalies.len() as u64,
+            o.sink_anomalies.len() as u64 + o.zombie_anomalies.len() as u64 + o.after_stop.len() as u64 * 1000,
             o.offset_commits.values().map(|v| v.len() as u64).sum(),
             o.completion_seen.values().map(|c| c.0).sum(),
             self.store.committed().len() as u64,
-            self.store.open_txns().len() as u64 + o.retained.len() as u64 * 1000,
+            self.store.open_txns().len() as u64 + o.retained.len() as u64 * 1000 + o.stops.len() as u64 * 1_000_000,
         ]
     }
 
@@ -462,6 +482,9 @@ impl Sys {
         }
         if self.rescales > 0 {
             let _ = write!(h, "|job {} rescales {} refused {}", self.job, self.rescales, self.rescale_refused);
+        }
+        if self.stops > 0 {
+            let _ = write!(h, "|stops {} {:?} {}", self.stops, self.stop_pending_since, self.stop_completed);
         }
         h.0
     }
@@ -596,6 +619,8 @@ pub struct Explorer<'a> {
     jobs: Vec<JobCtx>,
     /// The scenario's `rescale` action (the new parallelisms), if any.
     rescale: Option<crate::scenario::RescaleSpec>,
+    /// The scenario's `stop-with-savepoint` action (its mode), if any: the `stop` step's.
+    stop: Option<ckptsim::record::StopMode>,
     log: BrokerLog,
     log_end: BTreeMap<PartitionId, Offset>,
     reference: Reference,
@@ -613,11 +638,16 @@ impl<'a> Explorer<'a> {
             crate::spec::ActionSpec::Rescale(r) => Some(r.clone()),
             _ => None,
         });
+        let stop = spec.actions.iter().find_map(|a| match a.kind {
+            crate::spec::ActionSpec::StopWithSavepoint { drain: true } => Some(ckptsim::record::StopMode::Drain),
+            crate::spec::ActionSpec::StopWithSavepoint { drain: false } => Some(ckptsim::record::StopMode::NoDrain),
+            _ => None,
+        });
         let mut jobs = vec![JobCtx::new(spec.clone())];
         if let Some(r) = rescale.as_ref().filter(|_| bounds.max_rescales > 0) {
             jobs.push(JobCtx::new(crate::world::rescaled_spec(spec, r)));
         }
-        Explorer { spec, jobs, rescale, log, log_end, reference, bounds }
+        Explorer { spec, jobs, rescale, stop, log, log_end, reference, bounds }
     }
 
     /// The job state `sys` runs (the scenario's, or the rescaled one).
@@ -664,6 +694,8 @@ impl<'a> Explorer<'a> {
                 retained: vec![],
                 read_inputs: 0,
                 zombie_anomalies: vec![],
+                stops: vec![],
+                after_stop: vec![],
             }),
             failures: 0,
             ticks: 0,
@@ -680,6 +712,9 @@ impl<'a> Explorer<'a> {
             job: 0,
             rescales: 0,
             rescale_refused: false,
+            stops: 0,
+            stop_pending_since: None,
+            stop_completed: false,
         };
         sys.jm.make_mut().start(0, None);
         self.route_jm(&mut sys);
@@ -859,15 +894,17 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     }
     // A rescale is explored as one step (`--rescales`): the scenario's `rescale` action gives
     // the new parallelisms, and the cancel or stop that ends the job before it is that step's
-    // first half; every other action is a time the explorer does not follow.
+    // first half. A `stop-with-savepoint` is also the `stop` step (`--stops`), at any point.
+    // Every other action is a time the explorer does not follow.
     use crate::spec::ActionSpec as ActionKind;
-    let rescales = spec.actions.iter().filter(|a| matches!(a.kind, ActionKind::Rescale(_))).count();
-    let other = spec
-        .actions
-        .iter()
-        .any(|a| !matches!(a.kind, ActionKind::Rescale(_) | ActionKind::Cancel | ActionKind::StopWithSavepoint { .. }));
-    if other || rescales > 1 || (rescales == 0 && !spec.actions.is_empty()) {
-        return Err("explore enumerates its own steps: of [[actions]] only one `rescale` (with the `cancel` or `stop-with-savepoint` before it) is read, as the `rescale` step's parallelisms".into());
+    let count = |f: fn(&ActionKind) -> bool| spec.actions.iter().filter(|a| f(&a.kind)).count();
+    let rescales = count(|k| matches!(k, ActionKind::Rescale(_)));
+    let stops = count(|k| matches!(k, ActionKind::StopWithSavepoint { .. }));
+    let cancels = count(|k| matches!(k, ActionKind::Cancel));
+    let other = spec.actions.len() - rescales - stops - cancels;
+    let alone_stop = rescales == 0 && cancels == 0 && stops == 1;
+    if other > 0 || rescales > 1 || stops > 1 || (rescales == 0 && !spec.actions.is_empty() && !alone_stop) {
+        return Err("explore enumerates its own steps: of [[actions]] only one `rescale` (with the `cancel` or `stop-with-savepoint` before it, as the `rescale` step's parallelisms) or one `stop-with-savepoint` (the `stop` step's mode) is read".into());
     }
     Ok(())
 }

@@ -62,7 +62,8 @@ impl Explorer<'_> {
             // channel.
             Choice::Fail(t) => task(t, false, 1, None, None),
             Choice::Lose(t) => task(t, false, 2, None, None),
-            Choice::ToJm(_) => Footprint::Jm,
+            // A stop request writes the JobMaster and appends triggers to the links' tails.
+            Choice::ToJm(_) | Choice::Stop => Footprint::Jm,
             Choice::Tick
             | Choice::CrashTm(_)
             | Choice::TmLost(_)

@@ -80,7 +80,7 @@ impl Explorer<'_> {
                     Choice::Data { to, .. } => group.contains(to),
                     Choice::CrashTm(tm) => group.iter().any(|x| self.job(sys).graph.tasks[x.0 as usize].tm == *tm),
                     Choice::JmFailover | Choice::Rescale => true,
-                    Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) | Choice::Zombie { .. } => false,
+                    Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) | Choice::Zombie { .. } | Choice::Stop => false,
                 })
                 .collect();
             if best.as_ref().is_none_or(|b| kept.len() < b.len()) {
@@ -129,13 +129,15 @@ impl Explorer<'_> {
         let b = &self.bounds;
         let mut out = Vec::new();
         for (t, task) in &sys.tasks {
-            if self.next_record(sys, task).is_some_and(|(_, _, visible)| visible) {
+            // A source stopped at a stop-with-savepoint's barrier reads no more (the planted
+            // `source-emits-after-stop` reads on until the notification).
+            if !task.input_paused() && self.next_record(sys, task).is_some_and(|(_, _, visible)| visible) {
                 out.push(Choice::Fetch(*t));
             }
         }
         for ((attempt, to, ch), q) in &sys.data {
             let live = sys.tasks.get(to).is_some_and(|t| t.attempt().0 == *attempt);
-            if !q.is_empty() && live && !sys.tasks[to].is_blocked(ChannelId(*ch)) {
+            if !q.is_empty() && live && !sys.tasks[to].is_blocked(ChannelId(*ch)) && !sys.tasks[to].input_paused() {
                 out.push(Choice::Data { attempt: *attempt, to: *to, ch: *ch });
             }
         }
@@ -176,6 +178,9 @@ impl Explorer<'_> {
         }
         if self.rescale_enabled(sys) {
             out.push(Choice::Rescale);
+        }
+        if self.stop_enabled(sys) {
+            out.push(Choice::Stop);
         }
         if sys.zombies < b.max_zombies {
             for (t, sent) in &sys.delivered_up {
@@ -333,6 +338,30 @@ impl Explorer<'_> {
         self.route_jm(sys);
     }
 
+    /// Whether the `stop` step is enabled: the scenario has a `stop-with-savepoint` action, the
+    /// bound allows one more and the scenario's job runs.
+    fn stop_enabled(&self, sys: &Sys) -> bool {
+        self.stop.is_some()
+            && sys.job == 0
+            && sys.stops < self.bounds.max_stops
+            && sys.jm.status() == JobStatus::Running
+    }
+
+    /// The `stop` step, as the world's `stop-with-savepoint` action (`world/rescale.rs`
+    /// `request_stop`): recorded for the checkers, then the JobMaster stops its periodic
+    /// scheduler and requests the synchronous savepoint.
+    fn stop(&self, sys: &mut Sys) {
+        let Some(mode) = self.stop else { return };
+        let now = sys.now_ms;
+        sys.stops += 1;
+        sys.stop_pending_since = Some(now);
+        sys.stop_completed = false;
+        let drain = mode == ckptsim::record::StopMode::Drain;
+        sys.obs.make_mut().stops.push(crate::world::StopRecord { at_ms: now, drain, savepoint: None });
+        sys.jm.make_mut().stop_with_savepoint(now, mode);
+        self.route_jm(sys);
+    }
+
     /// The earliest timer: the JobManager's, a task's, or a record's append time. Right after a
     /// firing at the current time, only timers later than now count (a deadline a machine keeps
     /// reporting while it waits for something else fires once per point in time).
@@ -362,7 +391,7 @@ impl Explorer<'_> {
         }
         match c {
             Choice::Fetch(t) => {
-                let Some(task) = sys.tasks.get(&t) else { return false };
+                let Some(task) = sys.tasks.get(&t).filter(|x| !x.input_paused()) else { return false };
                 let Some((p, o, true)) = self.next_record(sys, task) else { return false };
                 let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
                 let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
@@ -372,7 +401,10 @@ impl Explorer<'_> {
                 self.drain(sys, t);
             }
             Choice::Data { attempt, to, ch } => {
-                let live = sys.tasks.get(&to).is_some_and(|t| t.attempt().0 == attempt && !t.is_blocked(ChannelId(ch)));
+                let live = sys
+                    .tasks
+                    .get(&to)
+                    .is_some_and(|t| t.attempt().0 == attempt && !t.is_blocked(ChannelId(ch)) && !t.input_paused());
                 let Some((el, overtaken)) = sys.data.get_mut(&(attempt, to, ch)).and_then(|q| q.pop_front()) else {
                     return false;
                 };
@@ -492,6 +524,12 @@ impl Explorer<'_> {
                 }
                 self.rescale(sys);
             }
+            Choice::Stop => {
+                if !self.stop_enabled(sys) {
+                    return false;
+                }
+                self.stop(sys);
+            }
             Choice::Fail(t) => {
                 let Some(task) = sys.tasks.remove(&t) else { return false };
                 sys.failures += 1;
@@ -529,6 +567,12 @@ impl Explorer<'_> {
                 let strategy = crate::world::source_watermark_strategy(&job.spec, &job.graph, t, &tspec);
                 let mut task =
                     Task::new(tspec, now, restore.as_deref(), &sys.committed_offsets, &self.log_end, counters);
+                // FLIP-147 as the world sets it (`world/tasks.rs`): a task whose input ended
+                // (after a stop's savepoint) waits for its final checkpoint.
+                let profile = self.spec.profile;
+                task.set_wait_for_final_checkpoint(
+                    profile.checkpoints_after_tasks_finish() && job.spec.checkpoint.periodic_enabled(),
+                );
                 if let Some(strategy) = strategy {
                     // A fresh generator on every deployment: watermarks are not restored (§11).
                     task.configure_watermarks(now, strategy);
@@ -597,8 +641,53 @@ impl Explorer<'_> {
     /// Moves task `t`'s outputs into channels, links, the sink store and the broker. False
     /// when the task failed (it is gone, its FAILED update is on its way).
     pub(super) fn drain(&self, sys: &mut Sys, t: TaskId) -> bool {
-        let now = sys.now_ms;
         let Some(attempt) = sys.tasks.get(&t).map(|x| x.attempt()) else { return false };
+        if !self.drain_outputs(sys, t, attempt) {
+            return false;
+        }
+        self.note_records_after_stop(sys, t, attempt);
+        if sys.tasks.get(&t).is_some_and(|x| x.is_finished()) {
+            // Finished (a source notified of its stop's savepoint, a task whose inputs all
+            // ended after it): EndOfPartition on every output channel, closed, FINISHED (the
+            // world's task loop, step 4b).
+            for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
+                sys.data.entry((attempt.0, to, ch)).or_default().push_back((StreamElement::EndOfPartition, 0));
+            }
+            sys.tasks.get_mut(&t).expect("live task").make_mut().close();
+            if !self.drain_outputs(sys, t, attempt) {
+                return false;
+            }
+            self.note_records_after_stop(sys, t, attempt);
+            sys.tasks.remove(&t);
+            sys.to_jm.entry(t).or_default().push_back(Up::State {
+                attempt,
+                state: ExecutionState::Finished,
+                cause: None,
+            });
+        }
+        if let Some(id) = sys.restored_from.remove(&t) {
+            let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);
+            *seen = (*seen).max(id);
+        }
+        true
+    }
+
+    /// The records task `t` processed after its stop's savepoint barrier (the `stop` checker).
+    fn note_records_after_stop(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) {
+        let Some(task) = sys.tasks.get_mut(&t) else { return };
+        if task.stopped_at().is_none() {
+            return;
+        }
+        let now = sys.now_ms;
+        let records = task.make_mut().take_records_after_stop();
+        if !records.is_empty() {
+            sys.obs.make_mut().after_stop.extend(records.into_iter().map(|r| (now, t, attempt, r)));
+        }
+    }
+
+    /// Moves task `t`'s pending outputs; false when the task failed.
+    fn drain_outputs(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) -> bool {
+        let now = sys.now_ms;
         while let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.make_mut().poll_output()) {
             match out {
                 TaskOutput::Emit { channel, record } => {
@@ -709,10 +798,6 @@ impl Explorer<'_> {
                 }
             }
         }
-        if let Some(id) = sys.restored_from.remove(&t) {
-            let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);
-            *seen = (*seen).max(id);
-        }
         true
     }
 
@@ -736,6 +821,8 @@ impl Explorer<'_> {
 
     pub(super) fn route_jm(&self, sys: &mut Sys) {
         let now = sys.now_ms;
+        // The stop's savepoint failed (`world/rescale.rs`): periodic checkpoints resume.
+        let mut stop_failed = false;
         while let Some(out) = sys.jm.make_mut().poll_output() {
             match out {
                 JobOutput::Deploy { task, attempt, restore, .. } => {
@@ -761,6 +848,16 @@ impl Explorer<'_> {
                 JobOutput::JobStatusChanged { to, .. } => {
                     sys.obs.make_mut().status = to;
                     sys.obs.make_mut().status_timeline.push((now, to));
+                    // A failover after the stop's savepoint completed fails the stop
+                    // (`world/rescale.rs` `on_status_changed`).
+                    if sys.stop_completed {
+                        if to.is_terminal() {
+                            sys.stop_completed = false;
+                        } else if matches!(to, JobStatus::Restarting | JobStatus::Failing) {
+                            sys.stop_completed = false;
+                            stop_failed = true;
+                        }
+                    }
                 }
                 JobOutput::TaskStateChanged { .. } | JobOutput::CancelGaveUp { .. } => {}
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
@@ -794,6 +891,13 @@ impl Explorer<'_> {
                     CoordinatorOutput::Completed(cp) => {
                         // The HA store has it before it counts as completed.
                         sys.ha_latest = Some(cp.clone());
+                        if cp.is_savepoint() && sys.stop_pending_since.is_some_and(|t| cp.trigger_ms >= t) {
+                            sys.stop_pending_since = None;
+                            sys.stop_completed = true;
+                            if let Some(r) = sys.obs.make_mut().stops.last_mut() {
+                                r.savepoint = Some(cp.id);
+                            }
+                        }
                         let offsets = self.source_offsets(sys, &cp);
                         sys.obs.make_mut().completed_offsets.insert(cp.id, offsets);
                         let in_flight = crate::world::in_flight_inputs(&cp);
@@ -818,10 +922,27 @@ impl Explorer<'_> {
                             row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
                             row.outcome = reason.name().to_string();
                         }
+                        if kind == ckptsim::record::CheckpointKind::Savepoint
+                            && sys.stop_pending_since.is_some_and(|t| trigger_ms >= t)
+                        {
+                            sys.stop_pending_since = None;
+                            stop_failed = true;
+                        }
+                    }
+                    CoordinatorOutput::RequestFailed { request, .. }
+                        if request == ckptsim::coordinator::RequestKind::Savepoint
+                            && sys.stop_pending_since.is_some() =>
+                    {
+                        sys.stop_pending_since = None;
+                        stop_failed = true;
                     }
                     _ => {}
                 },
             }
+        }
+        if stop_failed {
+            sys.jm.make_mut().resume_after_failed_stop(now);
+            self.route_jm(sys);
         }
     }
 }
