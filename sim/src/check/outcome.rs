@@ -78,6 +78,18 @@ pub fn run_lean_cached(spec: &JobSpec, seed: u64, cache: &mut reference::Referen
     judge(spec, seed, world::run_lean(spec, seed), Some(cache))
 }
 
+/// [`run_lean_cached`] with the world's seed-independent part `prepared` from
+/// [`world::prepare`]`(spec)`: what a sweep worker does per seed of a scenario it prepared once.
+/// The same outcome as [`run_lean`].
+pub fn run_lean_prepared(
+    spec: &JobSpec,
+    prepared: &world::Prepared,
+    seed: u64,
+    cache: &mut reference::ReferenceCache,
+) -> Outcome {
+    judge(spec, seed, world::run_lean_prepared(prepared, seed), Some(cache))
+}
+
 fn judge(spec: &JobSpec, seed: u64, run: RunResult, cache: Option<&mut reference::ReferenceCache>) -> Outcome {
     if let Some(line) = budget_line(spec, &run) {
         // A truncated run is not judged: its checkers would see a job cut off mid-flight.
