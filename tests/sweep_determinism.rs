@@ -90,3 +90,32 @@ fn a_seed_alone_on_a_fresh_thread_matches_the_sweep() {
         }
     }
 }
+
+/// A sweep worker's way of running seeds (`sweep.rs`: the world's seed-independent part
+/// `world::prepare`d once per scenario, one reference cache for every scenario, the state
+/// checker's folds without lost socket lines kept with the reference) judges every seed like a
+/// run from scratch: over every scenario of the repository and seeds 1–3, the same hash,
+/// verdicts and expectations. Socket scenarios that lose lines reuse their folds.
+#[test]
+fn a_prepared_world_and_reused_folds_judge_like_a_fresh_run() {
+    use ckptsim_sim::{reference::ReferenceCache, world};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let files = load::collect_scenarios(&[root.join("scenarios")]).expect("scenario folders");
+    let mut cache = ReferenceCache::default();
+    let mut with_lost_lines = 0;
+    for f in &files {
+        let spec = load::load_spec(f).expect("scenario loads");
+        let prepared = world::prepare(&spec);
+        for seed in 1..=3 {
+            let fresh = outcome::run_lean(&spec, seed);
+            let reused = outcome::run_lean_prepared(&spec, &prepared, seed, &mut cache);
+            let what = format!("{} seed {seed}", spec.name);
+            assert_eq!(fresh.trace_hash(), reused.trace_hash(), "{what}: hash");
+            assert_eq!(fresh.run.trace.len(), reused.run.trace.len(), "{what}: events");
+            assert_eq!(fresh.verdicts, reused.verdicts, "{what}: verdicts");
+            assert_eq!(fresh.expectations, reused.expectations, "{what}: expectations");
+        }
+        with_lost_lines += (cache.get(&spec).without_lines.folds() > 0) as usize;
+    }
+    assert!(with_lost_lines > 0, "some socket scenario lost lines and kept its fold");
+}

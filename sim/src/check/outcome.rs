@@ -78,6 +78,18 @@ pub fn run_lean_cached(spec: &JobSpec, seed: u64, cache: &mut reference::Referen
     judge(spec, seed, world::run_lean(spec, seed), Some(cache))
 }
 
+/// [`run_lean_cached`] with the world's seed-independent part `prepared` from
+/// [`world::prepare`]`(spec)`: what a sweep worker does per seed of a scenario it prepared once.
+/// The same outcome as [`run_lean`].
+pub fn run_lean_prepared(
+    spec: &JobSpec,
+    prepared: &world::Prepared,
+    seed: u64,
+    cache: &mut reference::ReferenceCache,
+) -> Outcome {
+    judge(spec, seed, world::run_lean_prepared(prepared, seed), Some(cache))
+}
+
 fn judge(spec: &JobSpec, seed: u64, run: RunResult, cache: Option<&mut reference::ReferenceCache>) -> Outcome {
     if let Some(line) = budget_line(spec, &run) {
         // A truncated run is not judged: its checkers would see a job cut off mid-flight.
@@ -186,7 +198,8 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
     // Every output value as text only when an expectation reads them (10^6 strings otherwise).
     let rows = if e.output.is_some() || e.duplicates.is_some() { output_values(spec, run) } else { Vec::new() };
     if let Some(want) = &e.output {
-        push("output", &rows == want, format!("expected {want:?}, got {rows:?}"));
+        let held = &rows == want;
+        push("output", held, expected_got(want, &rows, held));
     }
     if let Some(want) = &e.duplicates {
         let mut counts = std::collections::BTreeMap::<&str, usize>::new();
@@ -197,9 +210,26 @@ fn evaluate(spec: &JobSpec, run: &RunResult, verdicts: &[Verdict]) -> Vec<Expect
         let mut w = want.clone();
         got.sort();
         w.sort();
-        push("duplicates", got == w, format!("expected {w:?}, got {got:?}"));
+        let held = got == w;
+        push("duplicates", held, expected_got(&w, &got, held));
     }
     out
+}
+
+/// `expected {want:?}, got {got:?}`, the list formatted once when the two are equal (a sweep
+/// evaluates every seed's `output` expectation; the text is only read when printed).
+fn expected_got(want: &[String], got: &[String], equal: bool) -> String {
+    if equal {
+        let w = format!("{want:?}");
+        let mut s = String::with_capacity(2 * w.len() + 16);
+        s.push_str("expected ");
+        s.push_str(&w);
+        s.push_str(", got ");
+        s.push_str(&w);
+        s
+    } else {
+        format!("expected {want:?}, got {got:?}")
+    }
 }
 
 /// One restore for the job-status section: when, why, which checkpoint, and what it held

@@ -28,6 +28,53 @@ pub struct Reference {
     /// Job graphs whose sink receives the rows of an event-time join (`check/joins.rs`): the
     /// joined rows by pair lineage; the per-input and per-key sequence checks give way to them.
     pub joined: Option<crate::check::joins::JoinedRef>,
+    /// The references of the same input without some of its socket lines, folded on demand
+    /// ([`WithoutLines`]): not part of the reference's value.
+    pub without_lines: WithoutLines,
+}
+
+/// How many folds without lost lines a [`Reference`] keeps (seeds of one scenario lose a few
+/// distinct sets of lines; the bound keeps a long sweep's memory flat).
+const KEPT_WITHOUT_LINES: usize = 16;
+
+/// The state checker's reference of a run that lost socket lines: the fold of the same input
+/// without them. Kept with the reference it derives from, so that a sweep that reuses one
+/// reference for every seed of a scenario ([`ReferenceCache`]) folds each set of lost lines
+/// once instead of once per seed. A clone starts empty.
+#[derive(Default)]
+pub struct WithoutLines(std::sync::Mutex<Vec<(Vec<u64>, std::sync::Arc<Reference>)>>);
+
+impl Clone for WithoutLines {
+    fn clone(&self) -> Self {
+        WithoutLines::default()
+    }
+}
+
+impl std::fmt::Debug for WithoutLines {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("WithoutLines")
+    }
+}
+
+impl WithoutLines {
+    /// How many folds without lost lines are kept.
+    pub fn folds(&self) -> usize {
+        self.0.lock().expect("without-lines lock").len()
+    }
+
+    /// The fold without the lines `lost` (ascending input numbers): a kept one, or `fold()`.
+    pub fn get_or_fold(&self, lost: &[u64], fold: impl FnOnce() -> Reference) -> std::sync::Arc<Reference> {
+        let mut kept = self.0.lock().expect("without-lines lock");
+        if let Some((_, r)) = kept.iter().find(|(l, _)| l.as_slice() == lost) {
+            return r.clone();
+        }
+        let r = std::sync::Arc::new(fold());
+        if kept.len() == KEPT_WITHOUT_LINES {
+            kept.remove(0);
+        }
+        kept.push((lost.to_vec(), r.clone()));
+        r
+    }
 }
 
 /// Outputs per input sequence number, in a vector indexed by the number (inputs are numbered

@@ -73,12 +73,21 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     let reference = if lost.is_empty() {
         reference
     } else {
-        let mut s2 = spec.clone();
-        if let InputSpec::Lines(l) = &mut s2.input {
-            *l = l.iter().enumerate().filter(|(i, _)| !lost.contains(&(*i as u64))).map(|(_, x)| x.clone()).collect();
-        }
-        recomputed = crate::reference::compute(&s2);
-        &recomputed
+        // Folded once per set of lost lines while the reference is reused (a sweep's seeds).
+        let lost_lines: Vec<u64> = lost.iter().copied().collect();
+        recomputed = reference.without_lines.get_or_fold(&lost_lines, || {
+            let mut s2 = spec.clone();
+            if let InputSpec::Lines(l) = &mut s2.input {
+                *l = l
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !lost.contains(&(*i as u64)))
+                    .map(|(_, x)| x.clone())
+                    .collect();
+            }
+            crate::reference::compute(&s2)
+        });
+        &*recomputed
     };
     // Per key (by its index in the reference's key order): the first position of every value
     // in the reference sequence (what `seq.iter().position(..)` finds, without a scan per

@@ -17,7 +17,7 @@
 
 use crate::graph::Graph;
 use crate::spec::{InputSpec, JobSpec};
-use crate::world::{build_log, BrokerLog};
+use crate::world::BrokerLog;
 use ckptsim::config::{CheckpointingMode, RestartStrategyConfig};
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
 use ckptsim::operator::SurvivingCounters;
@@ -54,9 +54,9 @@ type Queued = (StreamElement, u32);
 
 struct Floor<'a> {
     spec: &'a JobSpec,
-    graph: Graph,
+    graph: std::sync::Arc<Graph>,
     /// The broker's log, as the world keeps it (records built when read).
-    log: BrokerLog,
+    log: std::sync::Arc<BrokerLog>,
     log_end: BTreeMap<PartitionId, Offset>,
     tasks: Vec<Task>,
     /// Per task, per input channel: the FIFO queue.
@@ -82,7 +82,13 @@ struct Floor<'a> {
 
 /// Runs `spec` on the floor to `stop_at_ms`.
 pub fn run(spec: &JobSpec) -> FloorResult {
-    let graph = Graph::build(spec);
+    run_prepared(spec, &crate::world::prepare(spec))
+}
+
+/// [`run`] with the job graph and the broker's log of `prepared` (`world::prepare(spec)`),
+/// built once per scenario as a sweep worker builds the world's (`bench` times both so).
+pub fn run_prepared(spec: &JobSpec, prepared: &crate::world::Prepared) -> FloorResult {
+    let graph = prepared.graph().clone();
     let n = graph.tasks.len();
     let mut outs = vec![Vec::new(); n];
     let mut queues = Vec::with_capacity(n);
@@ -94,7 +100,7 @@ pub fn run(spec: &JobSpec) -> FloorResult {
             out.push((d.0 as usize, ch));
         }
     }
-    let log = build_log(spec);
+    let log = prepared.log().clone();
     let log_end = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
     let tms = spec.cluster.task_managers.max(1) as usize;
     let task_tm = graph.tasks.iter().map(|t| t.tm.0 as usize).collect();

@@ -220,20 +220,46 @@ pub const REASON_LINE_CHARS: usize = 240;
 /// One run, with a panic turned into a failure of that seed. In swarm mode the seed first
 /// draws its fault configuration, and a failure's reason starts with that draw.
 /// The reference comes from the worker's `cache` (folded once per scenario and drawn fold).
-fn run_one(spec: &JobSpec, si: usize, seed: u64, swarm: bool, cache: &mut ReferenceCache) -> Done {
-    let (drawn, draw) = if swarm { crate::swarm::draw(spec, seed) } else { (spec.clone(), String::new()) };
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| outcome::run_lean_cached(&drawn, seed, cache))) {
+/// Without swarm, the world's seed-independent part comes from `prepared` (built once per
+/// scenario, [`crate::world::prepare`]) and the spec is not copied.
+fn run_one(
+    spec: &JobSpec,
+    si: usize,
+    seed: u64,
+    swarm: bool,
+    cache: &mut ReferenceCache,
+    prepared: &mut Option<(usize, crate::world::Prepared)>,
+) -> Done {
+    let (drawn, draw) = if swarm {
+        let (d, text) = crate::swarm::draw(spec, seed);
+        (std::borrow::Cow::Owned(d), text)
+    } else {
+        (std::borrow::Cow::Borrowed(spec), String::new())
+    };
+    let drawn: &JobSpec = &drawn;
+    let run = || {
+        if swarm {
+            return outcome::run_lean_cached(drawn, seed, cache);
+        }
+        // One scenario at a time (the work is in scenario order): keep only its preparation.
+        if prepared.as_ref().is_none_or(|(i, _)| *i != si) {
+            *prepared = Some((si, crate::world::prepare(spec)));
+        }
+        let (_, p) = prepared.as_ref().expect("prepared just above");
+        outcome::run_lean_prepared(drawn, p, seed, cache)
+    };
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
         Ok(o) => {
             let (mut reason, mut signature) = (String::new(), String::new());
-            if let Some(line) = outcome::budget_line(&drawn, &o.run) {
+            if let Some(line) = outcome::budget_line(drawn, &o.run) {
                 reason = line;
                 signature = "budget/event-budget@end:-:-".into();
             } else if !o.passed() {
                 // Bounded: the first few signed anomalies, then a count (a reason used to repeat
                 // every anomaly of every checker, up to 14 KB a line).
-                let signed = crate::signature::signed(&drawn, &o);
+                let signed = crate::signature::signed(drawn, &o);
                 reason = crate::signature::bounded_reason(&signed, REASON_ANOMALIES, REASON_LINE_CHARS);
-                signature = crate::signature::primary(&drawn, &o)
+                signature = crate::signature::primary(drawn, &o)
                     .map(|(s, _)| s.to_string())
                     .unwrap_or_else(|| "expect/unsigned@end:jm:-".into());
                 if swarm {
@@ -300,10 +326,11 @@ pub fn sweep_with(
                 let cpu0 = crate::tools::cpu::thread_cpu_s();
                 let mut mine = Vec::new();
                 let mut cache = ReferenceCache::default();
+                let mut prepared = None;
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&(si, seed)) = work.get(i) else { break };
-                    mine.push(run_one(&specs[si], si, seed, swarm, &mut cache));
+                    mine.push(run_one(&specs[si], si, seed, swarm, &mut cache, &mut prepared));
                     let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
                     if progress && (n % 50 == 0 || n == work.len()) {
                         eprint!("\r  {n}/{} runs", work.len());

@@ -84,7 +84,7 @@ pub(crate) use services::{build_log, in_flight_inputs, BrokerLog};
 pub(crate) use tasks::source_watermark_strategy;
 
 use supervise::*;
-pub use supervise::{run, run_lean};
+pub use supervise::{prepare, run, run_lean, run_lean_prepared, Prepared};
 use task_outputs::*;
 use taskmanager::*;
 use tasks::*;
@@ -174,8 +174,9 @@ struct TaskHost {
 
 /// The durable services that survive every crash (`services.rs`): broker, checkpoint storage, sink store.
 struct Services {
-    /// The broker: per partition the records in offset order, with their append time.
-    log: BrokerLog,
+    /// The broker: per partition the records in offset order, with their append time (read
+    /// only; shared by every seed of a [`Prepared`] spec).
+    log: Arc<BrokerLog>,
     committed_offsets: BTreeMap<PartitionId, Offset>,
     /// Checkpoint storage: completed checkpoints for HA recovery, retained after the end.
     storage_completed: Vec<Arc<CompletedCheckpoint>>,

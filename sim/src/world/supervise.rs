@@ -16,16 +16,53 @@ pub fn run_lean(spec: &JobSpec, seed: u64) -> RunResult {
     run_with_trace(spec, seed, Trace::lean())
 }
 
-fn run_with_trace(spec: &JobSpec, seed: u64, trace: Trace) -> RunResult {
-    let log = build_log(spec);
+/// What every run of one spec shares whatever its seed: the spec without its log records, its
+/// job graph and the broker's log (all three read-only during a run). A sweep worker and
+/// `bench` build it once per scenario ([`prepare`]) instead of once per seed; a run of the
+/// prepared spec ([`run_lean_prepared`]) is the run of the spec, event for event.
+#[derive(Clone)]
+pub struct Prepared {
+    spec: Arc<JobSpec>,
+    graph: Arc<Graph>,
+    log: Arc<BrokerLog>,
+}
+
+impl Prepared {
+    /// The job graph of the prepared spec (the floor runs the same graph).
+    pub fn graph(&self) -> &Arc<Graph> {
+        &self.graph
+    }
+
+    /// The broker's log of the prepared spec.
+    pub(crate) fn log(&self) -> &Arc<BrokerLog> {
+        &self.log
+    }
+}
+
+/// Builds what every run of `spec` shares ([`Prepared`]).
+pub fn prepare(spec: &JobSpec) -> Prepared {
+    let log = Arc::new(build_log(spec));
     let spec = Arc::new(without_log_records(spec));
     let graph = Arc::new(Graph::build(&spec));
+    Prepared { spec, graph, log }
+}
+
+/// [`run_lean`] of a [`prepare`]d spec: the same run, hash and result.
+pub fn run_lean_prepared(prepared: &Prepared, seed: u64) -> RunResult {
+    run_prepared(prepared.clone(), seed, Trace::lean())
+}
+
+fn run_with_trace(spec: &JobSpec, seed: u64, trace: Trace) -> RunResult {
+    // Moved in: the world holds the only reference to the log, and frees it at the end.
+    run_prepared(prepare(spec), seed, trace)
+}
+
+fn run_prepared(prepared: Prepared, seed: u64, trace: Trace) -> RunResult {
+    let Prepared { spec, graph, log } = prepared;
     let mut cfg = madsim::Config::default();
     cfg.net.send_latency = Duration::from_millis(1)..Duration::from_millis(1);
     let rt = Runtime::with_seed_and_config(seed, cfg);
-    let spec2 = spec.clone();
-    let graph2 = graph.clone();
-    rt.block_on(async move { supervise(spec2, graph2, log, seed, trace).await })
+    rt.block_on(async move { supervise(spec, graph, log, seed, trace).await })
 }
 
 /// Failover latencies beyond the modelled costs (`[cluster]` `*_latency_ms`), each drawn once
@@ -59,7 +96,7 @@ pub(super) fn stream(seed: u64, subsystem: u64) -> ChaCha8Rng {
 pub(super) async fn supervise(
     spec: Arc<JobSpec>,
     graph: Arc<Graph>,
-    log: BrokerLog,
+    log: Arc<BrokerLog>,
     seed: u64,
     trace: Trace,
 ) -> RunResult {
@@ -114,7 +151,7 @@ pub(super) async fn supervise(
 
 /// The world at the start of a run: every group empty, the seeded streams drawn, the anchored
 /// faults and actions armed.
-fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: BrokerLog, seed: u64, t0: Instant) -> World {
+fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: Arc<BrokerLog>, seed: u64, t0: Instant) -> World {
     let mut anchored = Vec::new();
     for (i, f) in spec.faults.iter().enumerate() {
         if !matches!(f.at, FaultAt::Time(_)) {
@@ -288,8 +325,9 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
         w.trace.push(at, "world", "budget", format!("event budget of {max} events exhausted at t={at}: run stopped"));
     }
     w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
-    // The broker's log is not part of the result: free it before the result is assembled.
-    w.services.log = BrokerLog::default();
+    // The broker's log is not part of the result: free it before the result is assembled
+    // (unless a sweep worker's `Prepared` shares it with the next seed).
+    w.services.log = Arc::default();
     let committed = match &mut w.services.user_sink {
         // A user sink's output is what its external system published.
         Some(h) => std::mem::take(&mut h.committed)
