@@ -1465,7 +1465,9 @@ mod tests {
         jm.handle_task_state(160, TaskId(0), old0, ExecutionState::Canceled, None);
         jm.handle_timeout(20_000);
         for task in [TaskId(0), TaskId(1)] {
-            to_running(&mut jm, task, profile);
+            let (a, _) = jm.execution(task);
+            jm.handle_task_state(20_001, task, a, Initializing, None);
+            jm.handle_task_state(20_002, task, a, Running, None);
         }
         let (new1, _) = jm.execution(TaskId(1));
         assert_ne!(new1, old1, "restarted");
