@@ -326,6 +326,11 @@ impl BarrierHandler {
         }
     }
 
+    /// Input channels, ended or not.
+    pub fn num_channels(&self) -> u32 {
+        self.env.num_channels
+    }
+
     /// Input channels that have not ended.
     pub fn num_open_channels(&self) -> u32 {
         self.env.open_channels()

@@ -41,6 +41,8 @@ struct Execution {
     deploying_since_ms: Option<u64>,
     /// While CANCELING: the unacknowledged cancel RPC (when the last call was sent, calls so far).
     cancel_rpc: Option<CancelRpc>,
+    /// This attempt reported that it reached the end of its data (2.x `notifyEndOfData`).
+    end_of_data: bool,
 }
 
 /// A cancel RPC waiting for its acknowledgement.
@@ -104,6 +106,7 @@ impl JobMaster {
                 state: ExecutionState::Created,
                 deploying_since_ms: None,
                 cancel_rpc: None,
+                end_of_data: false,
             })
             .collect();
         let jm = JobMaster {
@@ -438,6 +441,37 @@ impl JobMaster {
         self.invariants();
     }
 
+    /// Task `task`'s `attempt` reached the end of its data: its input ended and its operators
+    /// finished (Flink 2.x `StreamTask` calls `notifyEndOfData` on the JobMaster before it
+    /// waits for its final checkpoint). Flink's `SchedulerBase.notifyEndOfData` records it per
+    /// task (`VertexEndOfDataListener`) and, in a streaming job with checkpointing and
+    /// checkpoints after tasks finish enabled, triggers a checkpoint at once
+    /// (`triggerCheckpoint(CheckpointType.CONFIGURED)`: not periodic, so the min pause does not
+    /// hold it back) when every task has reached the end of its data: the final checkpoint does
+    /// not wait for the periodic timer ([`Profile::triggers_checkpoint_at_end_of_data`]). A
+    /// FINISHED task has reached the end of its data. A stale attempt's report is discarded; a
+    /// restart clears the record (a new attempt reports again).
+    pub fn handle_end_of_data(&mut self, now_ms: u64, task: TaskId, attempt: Attempt) {
+        let Some(e) = self.executions.get(task.0 as usize).copied() else { return };
+        if e.attempt != attempt || e.end_of_data || e.state.is_terminal() || self.status != JobStatus::Running {
+            return;
+        }
+        self.executions[task.0 as usize].end_of_data = true;
+        let all = self.executions.iter().all(|e| e.end_of_data || e.state == ExecutionState::Finished);
+        if all && self.params.profile.triggers_checkpoint_at_end_of_data() && self.params.checkpoint.periodic_enabled()
+        {
+            self.coordinator.request(now_ms, RequestKind::Manual);
+            self.drain_coordinator(now_ms);
+        }
+        self.invariants();
+    }
+
+    /// Whether every execution of the current attempt reached the end of its data (reported it
+    /// or FINISHED).
+    pub fn all_tasks_end_of_data(&self) -> bool {
+        self.executions.iter().all(|e| e.end_of_data || e.state == ExecutionState::Finished)
+    }
+
     /// A user checkpoint or savepoint request.
     pub fn request_checkpoint(&mut self, now_ms: u64, kind: RequestKind) {
         self.coordinator.request(now_ms, kind);
@@ -653,6 +687,7 @@ impl JobMaster {
         for e in &mut self.executions {
             assert!(e.state.is_terminal());
             e.attempt = Attempt(e.attempt.0 + 1);
+            e.end_of_data = false;
             e.state = ExecutionState::Created;
             e.cancel_rpc = None;
         }
@@ -1371,5 +1406,92 @@ mod tests {
         jm.recover_checkpoint_id_counter(CheckpointId(5));
         jm.start(0, restored(18));
         assert_eq!(jm.coordinator().next_checkpoint_id(), CheckpointId(19));
+    }
+
+    /// The tasks the next outputs trigger, drained.
+    fn triggers(jm: &mut JobMaster) -> Vec<String> {
+        std::iter::from_fn(|| jm.poll_output())
+            .filter_map(|o| match o {
+                JobOutput::Trigger { task, barrier, .. } => Some(format!("{task} id={}", barrier.id)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Flink 2.x `SchedulerBase.notifyEndOfData`: once every task reached the end of its data
+    /// the JobMaster triggers a checkpoint at once (well before the periodic timer at >= 500 ms);
+    /// 1.11 has no such call.
+    #[test]
+    fn end_of_data_of_every_task_triggers_a_checkpoint_at_once_in_2x() {
+        for profile in [Profile::Flink111, Profile::Flink23] {
+            let mut jm = running_job(profile);
+            while jm.poll_output().is_some() {}
+            let (a0, _) = jm.execution(TaskId(0));
+            let (a1, _) = jm.execution(TaskId(1));
+            jm.handle_end_of_data(100, TaskId(0), a0);
+            assert!(!jm.all_tasks_end_of_data());
+            assert_eq!(triggers(&mut jm), Vec::<String>::new(), "{profile}: one task of two is no trigger");
+            jm.handle_end_of_data(120, TaskId(1), a1);
+            assert!(jm.all_tasks_end_of_data());
+            let want: Vec<String> = if profile == Profile::Flink23 { vec!["t0 id=1".into()] } else { vec![] };
+            assert_eq!(triggers(&mut jm), want, "{profile}");
+            // A repeated report triggers nothing more.
+            jm.handle_end_of_data(130, TaskId(1), a1);
+            assert_eq!(triggers(&mut jm), Vec::<String>::new(), "{profile}: repeated report");
+        }
+    }
+
+    /// A FINISHED task has reached the end of its data; a stale attempt's report is discarded
+    /// and a restart forgets the reports of the attempts before it.
+    #[test]
+    fn end_of_data_counts_finished_tasks_and_ignores_stale_attempts() {
+        let profile = Profile::Flink23;
+        let mut jm = running_job(profile);
+        let (a0, _) = jm.execution(TaskId(0));
+        jm.handle_end_of_data(100, TaskId(0), a0);
+        jm.handle_task_state(110, TaskId(0), a0, ExecutionState::Finished, None);
+        while jm.poll_output().is_some() {}
+        // The source FINISHED: checkpoint 1 goes to the sink directly (its upstream finished).
+        let (a1, _) = jm.execution(TaskId(1));
+        jm.handle_end_of_data(120, TaskId(1), a1);
+        let got = triggers(&mut jm);
+        assert!(got.contains(&"t1 id=1".to_string()), "{got:?}");
+
+        let mut jm = running_job(profile);
+        let (old0, _) = jm.execution(TaskId(0));
+        let (old1, _) = jm.execution(TaskId(1));
+        jm.handle_end_of_data(100, TaskId(0), old0);
+        jm.handle_task_state(150, TaskId(1), old1, ExecutionState::Failed, Some("boom".into()));
+        jm.handle_task_state(160, TaskId(0), old0, ExecutionState::Canceled, None);
+        jm.handle_timeout(20_000);
+        for task in [TaskId(0), TaskId(1)] {
+            let (a, _) = jm.execution(task);
+            jm.handle_task_state(20_001, task, a, Initializing, None);
+            jm.handle_task_state(20_002, task, a, Running, None);
+        }
+        let (new1, _) = jm.execution(TaskId(1));
+        assert_ne!(new1, old1, "restarted");
+        while jm.poll_output().is_some() {}
+        jm.handle_end_of_data(20_100, TaskId(1), old1);
+        jm.handle_end_of_data(20_110, TaskId(1), new1);
+        assert!(!jm.all_tasks_end_of_data(), "the source's report was the old attempt's");
+        assert_eq!(triggers(&mut jm), Vec::<String>::new());
+    }
+
+    /// Without checkpointing (`jobGraph.isCheckpointingEnabled()` false) the end of data
+    /// triggers nothing.
+    #[test]
+    fn end_of_data_without_checkpointing_triggers_nothing() {
+        let mut p = params(FIXED_3_10S, Profile::Flink23, Variant::Correct);
+        p.checkpoint.interval_ms = None;
+        let mut jm = JobMaster::new(p);
+        jm.start(0, None);
+        for task in [TaskId(0), TaskId(1)] {
+            to_running(&mut jm, task, Profile::Flink23);
+            let (a, _) = jm.execution(task);
+            jm.handle_end_of_data(100, task, a);
+        }
+        assert!(jm.all_tasks_end_of_data());
+        assert_eq!(triggers(&mut jm), Vec::<String>::new());
     }
 }

@@ -159,6 +159,14 @@ impl Profile {
         }
     }
 
+    /// §1 end of data (FLIP-147 follow-up, Flink 1.18+): when every task of a streaming job with
+    /// checkpointing reached the end of its data, `SchedulerBase.notifyEndOfData` triggers a
+    /// checkpoint at once instead of waiting for the periodic timer (the final checkpoint of
+    /// every task still running). 1.11 has no `notifyEndOfData`.
+    pub fn triggers_checkpoint_at_end_of_data(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §3.2 tracker: 1.11 counts barriers; 2.x counts distinct channels.
     pub fn tracker_counts_distinct_channels(self) -> bool {
         matches!(self, Profile::Flink23)

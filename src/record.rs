@@ -158,6 +158,11 @@ pub enum StreamElement {
     CancelMarker(CheckpointId),
     /// The sender's input ended: no element follows on this channel.
     EndOfPartition,
+    /// The sender reached the end of its data (2.x, FLIP-147: `EndOfData` with
+    /// `StopMode.DRAIN`, sent by `StreamTask.endData` before the task waits for its final
+    /// checkpoint): no record follows on this channel, but barriers still do, until the sender
+    /// finishes and sends EndOfPartition.
+    EndOfData,
     /// An event-time watermark (semantics §11); broadcast to every downstream channel.
     Watermark(Watermark),
     /// The sender's watermark status changed (IDLE / ACTIVE).

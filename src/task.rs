@@ -117,6 +117,9 @@ struct EventTime {
 struct EndOfInput {
     /// Input channels that delivered EndOfPartition (non-source tasks).
     ended_channels: u32,
+    /// Input channels that delivered EndOfData or EndOfPartition (non-source tasks): when all
+    /// did, the task's input ended (2.x ends its data before its upstream finished).
+    data_ended: std::collections::BTreeSet<ChannelId>,
     /// The input ended (source: the host said so; others: every channel ended).
     ended: bool,
     /// Wait for a final checkpoint before finishing (FLIP-147 with checkpointing enabled).
@@ -507,10 +510,12 @@ impl Task {
                 handler.handle_end_of_partition(now_ms, hch);
                 self.drain_handler(now_ms);
                 self.end.ended_channels += 1;
-                if self.all_inputs_ended() {
-                    let wait = self.end.wait_for_final_checkpoint;
-                    self.input_ended(now_ms, wait);
-                }
+                self.end.data_ended.insert(ch);
+                self.after_end_of_channel(now_ms);
+            }
+            StreamElement::EndOfData => {
+                self.end.data_ended.insert(ch);
+                self.after_end_of_channel(now_ms);
             }
         }
         self.invariants();
@@ -601,8 +606,36 @@ impl Task {
         self.check_final_checkpoint();
     }
 
+    /// An input channel delivered EndOfData or EndOfPartition: the input ends once every channel
+    /// ended its data; a task whose input already ended (at its EndOfData) may finish once the
+    /// last EndOfPartition arrived (Flink's mailbox loop ends on END_OF_INPUT, then `afterInvoke`
+    /// waits for the final checkpoint).
+    fn after_end_of_channel(&mut self, now_ms: u64) {
+        if self.end.ended {
+            self.check_final_checkpoint();
+        } else if self.all_data_ended() {
+            let wait = self.end.wait_for_final_checkpoint;
+            self.input_ended(now_ms, wait);
+        }
+    }
+
+    /// Every input channel delivered EndOfData or EndOfPartition.
+    fn all_data_ended(&self) -> bool {
+        match (&self.head, &self.multi) {
+            (Head::Inputs(_), Some(m)) => self.end.data_ended.len() as u32 >= m.gates.num_channels(),
+            (Head::Inputs(h), None) => self.end.data_ended.len() as u32 >= h.num_channels(),
+            _ => false,
+        }
+    }
+
+    /// A task with input channels finishes only once every channel delivered EndOfPartition
+    /// (after an EndOfData, its upstream is still running towards its own final checkpoint).
+    fn partitions_ended(&self) -> bool {
+        !matches!(self.head, Head::Inputs(_)) || self.all_inputs_ended()
+    }
+
     pub(super) fn check_final_checkpoint(&mut self) {
-        if self.end.ended && !self.end.finished && !self.stop_awaits_notification() {
+        if self.end.ended && !self.end.finished && !self.stop_awaits_notification() && self.partitions_ended() {
             match (self.end.final_min_id, self.end.last_completed) {
                 (Some(min), Some(done)) if done >= min => self.end.finished = true,
                 // Nothing processed, no snapshot, nothing restored: nothing to make durable.

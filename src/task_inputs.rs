@@ -70,10 +70,12 @@ impl Task {
             StreamElement::Record(r) => self.process_from(now_ms, ch, r, counters),
             StreamElement::EndOfPartition => {
                 self.end.ended_channels += 1;
-                if self.all_inputs_ended() {
-                    let wait = self.end.wait_for_final_checkpoint;
-                    self.input_ended(now_ms, wait);
-                }
+                self.end.data_ended.insert(ch);
+                self.after_end_of_channel(now_ms);
+            }
+            StreamElement::EndOfData => {
+                self.end.data_ended.insert(ch);
+                self.after_end_of_channel(now_ms);
             }
             _ => {}
         }

@@ -537,3 +537,38 @@ fn an_unaligned_snapshot_is_acknowledged_when_the_last_barrier_arrived() {
     t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
     assert_eq!(acks(&mut t), vec![(CheckpointId(1), true)], "acknowledged at the last barrier");
 }
+/// 2.x end of data (FLIP-147, `StreamTask.endData`): a task whose every input channel delivered
+/// EndOfData ends its input at once (its upstream still waits for its own final checkpoint),
+/// takes the next barrier as its final checkpoint, and finishes only once that checkpoint
+/// completed *and* every channel delivered EndOfPartition (the mailbox loop ends on
+/// END_OF_INPUT before `afterInvoke` waits for the final checkpoint). Before session 9 the
+/// model knew no EndOfData: the task's input ended only with the EndOfPartitions.
+#[test]
+fn end_of_data_ends_the_input_and_end_of_partition_lets_the_task_finish() {
+    for eop_first in [false, true] {
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
+        t.set_wait_for_final_checkpoint(true);
+        let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        assert!(!t.input_has_ended());
+        t.handle_input(2, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+        assert!(t.input_has_ended(), "EndOfData on every channel ends the input");
+        assert!(!t.is_finished(), "it still owes its final checkpoint");
+        let mut b = barrier(1, None);
+        b.kind = CheckpointKind::Checkpoint;
+        t.handle_input(3, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+        while t.poll_output().is_some() {}
+        if eop_first {
+            t.handle_input(4, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+            assert!(!t.is_finished(), "the final checkpoint has not completed");
+            t.handle_notify_complete(5, CheckpointId(1));
+        } else {
+            t.handle_notify_complete(4, CheckpointId(1));
+            assert!(!t.is_finished(), "final checkpoint done, but the upstream's EndOfPartition is still due");
+            t.handle_input(5, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+        }
+        assert!(t.is_finished(), "eop_first={eop_first}: final checkpoint completed and every partition ended");
+    }
+}

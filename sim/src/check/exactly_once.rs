@@ -25,9 +25,30 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     }
     let counts = lineage_counts(&run.committed);
     let dups = rows_of_duplicates(&run.committed, &counts);
+    // Flink 1.11's Kafka producer without checkpointing writes with `Semantic.NONE`: no
+    // transactions, no exactly-once promise. A restart (from no checkpoint, or from a savepoint)
+    // replays its input and the replayed records are written again: a duplicate whose copies
+    // come from different attempts is Flink's behaviour, named in the summary. Two copies from
+    // one attempt are still an anomaly (no replay explains them).
+    let none_semantic = none_semantic_sink(spec);
+    let epochs = none_semantic.then(|| attempt_starts(run));
+    let mut replayed = Vec::new();
     for (l, n) in counts.duplicates() {
         let t = dups[&l].iter().map(|r| r.time_ms).collect::<Vec<_>>();
-        if reference.joined.is_some() {
+        if let Some(starts) = &epochs {
+            let attempts: BTreeSet<usize> = t.iter().map(|ms| epoch_of(starts, *ms)).collect();
+            if attempts.len() == t.len() {
+                replayed.push(l.0);
+                continue;
+            }
+        }
+        if none_semantic {
+            anomalies.push(format!(
+                "duplicate: input #{} (sub {}) committed {n} times at {t:?} ms, twice within one attempt \
+                 (Semantic.NONE duplicates only what a restart replays)",
+                l.0, l.1
+            ));
+        } else if reference.joined.is_some() {
             let row = &dups[&l][0];
             anomalies.push(format!(
                 "duplicate joined row: {} = {} committed {n} times at {t:?} ms",
@@ -64,6 +85,18 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         }
     }
     let mut notes = String::new();
+    if none_semantic {
+        let _ = std::fmt::Write::write_fmt(
+            &mut notes,
+            format_args!(
+                "; {} without checkpointing: the Kafka producer falls back to Semantic.NONE (no exactly-once \
+                 promise), {} inputs written again by a later attempt after a restart replayed them{}",
+                spec.profile,
+                replayed.len(),
+                listed(&replayed)
+            ),
+        );
+    }
     if run.final_status == JobStatus::Finished {
         end_of_input_losses(spec, run, reference, &counts, &mut anomalies, &mut notes);
     }
@@ -89,6 +122,13 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     }
     if reference.joined.as_ref().is_some_and(|j| j.exact_values) {
         // Joined rows have no per-key sequence: judged per pair above.
+    } else if let Some(starts) = epochs.as_ref().filter(|_| is_keyed(spec)) {
+        // Semantic.NONE: each attempt starts from what it restored (nothing without a
+        // checkpoint) and goes on, so per key and attempt the committed values are a contiguous
+        // run of the reference sequence, not a prefix of it overall.
+        replayed_runs_in_reference(&run.committed, reference, starts, &mut anomalies);
+    } else if none_semantic {
+        // Several sources or order-free keys: the per-key sequence is the state checker's.
     } else if is_keyed(spec) && reference.order_free {
         order_free_final_values(&run.committed, reference, &counts, &mut anomalies);
     } else if is_keyed(spec) && reference.key_split {
@@ -134,6 +174,62 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         None => format!("{} committed outputs, {} distinct inputs{notes}", run.committed.len(), counts.len()),
     };
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// The job's sink is Flink 1.11's Kafka producer in a job without checkpointing: it falls back to
+/// `Semantic.NONE` (`Profile::sink_without_checkpointing`; as the world decides in `tasks.rs`: a
+/// user's sink under 1.11 keeps its transactions). Flink promises no exactly-once output there.
+pub(crate) fn none_semantic_sink(spec: &JobSpec) -> bool {
+    sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink)
+        && !spec.checkpoint.periodic_enabled()
+        && !spec.operators.iter().any(|o| o.user_sink.is_some())
+        && spec.profile.sink_without_checkpointing() == ckptsim::sink::NoCheckpointing::NoneSemantic
+}
+
+/// When each attempt of the job began: the times the job (re)entered RUNNING. The committed rows
+/// do not know their attempt; a row belongs to the last attempt begun at or before its time (an
+/// old attempt's tasks are all terminal before the restart deploys the new ones).
+fn attempt_starts(run: &RunResult) -> Vec<u64> {
+    run.status_timeline.iter().filter(|(_, s)| *s == JobStatus::Running).map(|(t, _)| *t).collect()
+}
+
+/// The attempt (index into [`attempt_starts`]) a row output at `time_ms` belongs to.
+fn epoch_of(starts: &[u64], time_ms: u64) -> usize {
+    starts.partition_point(|s| *s <= time_ms)
+}
+
+/// The first five of `seqs` as `: #a, #b, …`, empty when there are none.
+fn listed(seqs: &[u64]) -> String {
+    let names: Vec<String> = seqs.iter().take(5).map(|s| format!("#{s}")).collect();
+    match seqs.len() {
+        0 => String::new(),
+        n if n > 5 => format!(": {}, … and {} more", names.join(", "), n - 5),
+        _ => format!(": {}", names.join(", ")),
+    }
+}
+
+/// Per key and attempt, the committed values must be a contiguous run of the reference sequence
+/// (the attempt began from the state it restored, which is an earlier point of the same fold).
+fn replayed_runs_in_reference(rows: &Rows, reference: &Reference, starts: &[u64], anomalies: &mut Vec<String>) {
+    let mut runs: BTreeMap<(Value, usize), Vec<Value>> = BTreeMap::new();
+    for r in rows {
+        runs.entry((key_of(&r.value), epoch_of(starts, r.time_ms))).or_default().push(r.value);
+    }
+    for ((k, epoch), vals) in &runs {
+        let want = reference.per_key.get(k).map_or(&[][..], |v| v.as_slice());
+        let fits = want
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| **w == vals[0])
+            .any(|(i, _)| want.get(i..i + vals.len()).is_some_and(|w| w == vals.as_slice()));
+        if !fits {
+            anomalies.push(format!(
+                "state ahead/behind: key {k} committed {vals:?} in attempt {epoch}, not a contiguous run of \
+                 the reference {:?}",
+                &want[..want.len().min(vals.len() + 1)]
+            ));
+        }
+    }
 }
 
 /// An at-least-once user sink (`Registry::with_at_least_once_sink`: no two-phase commit, its

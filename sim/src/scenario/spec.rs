@@ -225,7 +225,7 @@ pub enum FaultAt {
 /// The control-message kinds a `message-loss` fault may name in `messages` (the world's
 /// message names: RPCs between JobManager and TaskManagers and the heartbeats both ways;
 /// `heartbeat` goes from a TaskManager to the JobManager, `heartbeat-reply` back).
-pub const MESSAGE_KINDS: [&str; 11] = [
+pub const MESSAGE_KINDS: [&str; 12] = [
     "deploy",
     "cancel",
     "cancel-ack",
@@ -235,6 +235,7 @@ pub const MESSAGE_KINDS: [&str; 11] = [
     "task-state",
     "ack",
     "decline",
+    "end-of-data",
     "heartbeat",
     "heartbeat-reply",
 ];

@@ -70,6 +70,11 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
                         jm.handle_decline(now, task, attempt, id, reason)
                     }
                 }
+                Msg::EndOfData { task, attempt } => {
+                    if let Some(attempt) = from_world(epoch, attempt) {
+                        jm.handle_end_of_data(now, task, attempt)
+                    }
+                }
                 Msg::CancelAck { task, attempt } => {
                     if let Some(attempt) = from_world(epoch, attempt) {
                         jm.handle_cancel_ack(now, task, attempt)
@@ -145,7 +150,7 @@ pub(super) async fn jm_main(s: Shared, seed: u64) {
         if jm.poll_timeout().is_some_and(|t| t <= now) {
             jm.handle_timeout(now);
         }
-        let storage_up = s.with(|w| w.faults.storage_up);
+        let storage_up = s.with(|w| w.faults.storage_up && w.reaches(JM, STORAGE));
         jm.handle_storage_status(now, storage_up);
         route_jm_outputs(&s, &mut jm, now, epoch, &last_hb);
         // The next heartbeat timeout of a TaskManager not yet judged lost (a lost one's timeout

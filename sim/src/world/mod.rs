@@ -385,6 +385,12 @@ impl World {
         self.faults.partitions.iter().any(|&(a, b, both)| (a == from && b == to) || (both && a == to && b == from))
     }
 
+    /// Whether node `from` reaches the external service `service` (broker, checkpoint storage,
+    /// sink store): a request and its answer, so a partition in either direction cuts it.
+    pub(super) fn reaches(&self, from: Addr, service: Addr) -> bool {
+        !self.partitioned(from, service) && !self.partitioned(service, from)
+    }
+
     /// A dropped message: a task's non-final state update is an RPC its TaskManager waits on;
     /// the task fails when the ask timeout runs out without an answer.
     fn dropped(&mut self, msg: &Msg) {

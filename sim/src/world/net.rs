@@ -55,6 +55,11 @@ pub(super) enum Msg {
         id: CheckpointId,
         reason: CheckpointFailureReason,
     },
+    /// A task reached the end of its data (2.x `notifyEndOfData`).
+    EndOfData {
+        task: TaskId,
+        attempt: Attempt,
+    },
     Heartbeat {
         tm: u32,
         incarnation: u64,
@@ -78,6 +83,7 @@ impl Msg {
             Msg::TaskState { task, state, .. } => format!("task-state {task} {state}"),
             Msg::Ack { task, id, .. } => format!("ack {task} id={id}"),
             Msg::Decline { task, id, .. } => format!("decline {task} id={id}"),
+            Msg::EndOfData { task, attempt } => format!("end-of-data {task}{attempt}"),
             Msg::Heartbeat { tm, .. } => format!("heartbeat tm{tm}"),
             Msg::HeartbeatReply => "heartbeat-reply".to_string(),
             Msg::Action(a) => format!("action {a:?}"),
@@ -95,6 +101,7 @@ impl Msg {
             Msg::TaskState { .. } => "task-state",
             Msg::Ack { .. } => "ack",
             Msg::Decline { .. } => "decline",
+            Msg::EndOfData { .. } => "end-of-data",
             Msg::Heartbeat { .. } => "heartbeat",
             Msg::HeartbeatReply => "heartbeat-reply",
             Msg::Action(_) => "action",
@@ -200,6 +207,13 @@ pub(super) fn tm_node(tm: u32) -> std::borrow::Cow<'static, str> {
 pub(super) type Addr = u32;
 pub(super) const JM: Addr = 0;
 pub(super) const CLIENT: Addr = u32::MAX;
+/// The broker of the partitioned log (`broker`): no messages, but a partition from a node cuts
+/// that node's fetches and offset commits.
+pub(super) const BROKER: Addr = u32::MAX - 1;
+/// Checkpoint storage (`storage`): a partition cuts the JobManager's or a TaskManager's access.
+pub(super) const STORAGE: Addr = u32::MAX - 2;
+/// The two-phase-commit sink's transactional store (`sink-store`).
+pub(super) const SINK_STORE: Addr = u32::MAX - 3;
 pub(super) fn tm_addr(tm: u32) -> Addr {
     1 + tm
 }
@@ -214,6 +228,9 @@ pub(super) fn parse_node(name: &str) -> Option<Addr> {
     match name {
         "jm" => Some(JM),
         "client" => Some(CLIENT),
+        "broker" => Some(BROKER),
+        "storage" => Some(STORAGE),
+        "sink-store" => Some(SINK_STORE),
         _ => name.strip_prefix("tm").and_then(|n| n.parse::<u32>().ok()).map(tm_addr),
     }
 }

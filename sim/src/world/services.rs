@@ -157,8 +157,8 @@ pub(super) fn configure_offset_commits(spec: &JobSpec, t: &mut Task, now: u64) {
 }
 
 /// A periodic auto-commit reaches the broker (refused while it is down).
-pub(super) fn auto_commit(w: &mut World, task: TaskId, offsets: &BTreeMap<PartitionId, Offset>, now: u64) {
-    let accepted = w.faults.broker_up;
+pub(super) fn auto_commit(w: &mut World, tm: u32, task: TaskId, offsets: &BTreeMap<PartitionId, Offset>, now: u64) {
+    let accepted = w.faults.broker_up && w.reaches(tm_addr(tm), BROKER);
     for (p, o) in offsets {
         w.obs.offset_commits.push(OffsetCommit {
             time_ms: now,
@@ -218,7 +218,7 @@ pub(super) fn fetch_and_process(
     max: usize,
     limit: Option<u64>,
 ) -> Fetch {
-    if !w.faults.broker_up {
+    if !w.faults.broker_up || !w.reaches(tm_addr(tm), BROKER) {
         return Fetch::WaitUntil(Some(now + 100));
     }
     let mut cursor: Vec<(usize, usize)> =

@@ -120,7 +120,7 @@ pub(super) fn drain_outputs(
                 }
             }
             TaskOutput::Sink(op) => {
-                if !w.faults.sink_store_up {
+                if !w.faults.sink_store_up || !w.reaches(tm_addr(tm), SINK_STORE) {
                     w.tr_typed(&tm_node(tm), "sink", EventData::SinkUnreachable { task });
                     report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
                     return (snaps, true);
@@ -187,7 +187,7 @@ pub(super) fn drain_outputs(
                 }
             }
             TaskOutput::CommitOffsets { offsets } => {
-                let accepted = w.faults.broker_up;
+                let accepted = w.faults.broker_up && w.reaches(tm_addr(tm), BROKER);
                 // Which checkpoint's notification is this? The latest completed one (None for
                 // a commit that happens outside a completion).
                 let checkpoint = w.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);

@@ -133,6 +133,9 @@ pub(super) async fn task_main(
         t.handle_end_of_input(now, wait_final);
     }
     let mut end_of_partition_sent = false;
+    // 2.x: the task tells the JobManager once it reached the end of its data (see step 3c).
+    let notify_end_of_data = wait_final && profile.triggers_checkpoint_at_end_of_data();
+    let mut end_of_data_sent = false;
     // Checkpoint gates (log sources): the next closed gate, and while waiting at it the last
     // snapshot taken before arriving there.
     let gates: Vec<(u64, bool)> = if is_log { spec.input_options.gates.clone() } else { Vec::new() };
@@ -277,7 +280,7 @@ pub(super) async fn task_main(
         // 3b. Kafka's periodic auto-commit (checkpointing off).
         if t.auto_commit_deadline().is_some_and(|d| d <= now) {
             if let Some(offsets) = t.handle_auto_commit(now) {
-                s.with(|w| auto_commit(w, task, &offsets, now));
+                s.with(|w| auto_commit(w, tm, task, &offsets, now));
             }
         }
         // 3c. The source's periodic watermark emission (`pipeline.auto-watermark-interval`): a
@@ -335,6 +338,25 @@ pub(super) async fn task_main(
                     return task_failed(&s, tm, key);
                 }
             }
+        }
+        // 3c. End of data (2.x): the input ended and the operators finished; before waiting for
+        // its final checkpoint the task calls `notifyEndOfData` on the JobMaster, which triggers
+        // a checkpoint once every task did (`SchedulerBase.notifyEndOfData`). Only sent where the
+        // JobMaster acts on it (checkpointing on, checkpoints after tasks finish), and not by a
+        // task that stopped at a stop-with-savepoint's savepoint (that savepoint is its final
+        // checkpoint; its end follows the savepoint's notification, `task_stop.rs`).
+        // EndOfData goes downstream behind everything the end of input emitted, so downstream
+        // tasks end their data (and report it) while this one still waits.
+        if notify_end_of_data && !end_of_data_sent && t.input_has_ended() && !t.has_failed() && t.stopped_at().is_none()
+        {
+            end_of_data_sent = true;
+            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+            snapshots.extend(snaps);
+            if failed {
+                return task_failed(&s, tm, key);
+            }
+            outbox.push_event(StreamElement::EndOfData);
+            s.with(|w| w.send(tm_addr(tm), JM, Msg::EndOfData { task, attempt }));
         }
         // 4. Flush outputs; are we backpressured? 5. Input (in the same step unless the task
         // finished, which step 4b handles first).

@@ -51,9 +51,11 @@ fn finish_upload(w: &mut World, tm: u32, up: Upload) {
     let (task, attempt) = key;
     let now = w.now();
     let gone = w.tasks.cancelled.contains(&key) || !w.wake.live_tasks.contains(&key);
+    // Storage down, or cut off from this TaskManager by a partition: the upload fails.
+    let storage_up = w.faults.storage_up && w.reaches(tm_addr(tm), STORAGE);
     let result = if gone {
         SnapshotResult::Abandoned
-    } else if w.faults.storage_up {
+    } else if storage_up {
         SnapshotResult::Acked
     } else {
         SnapshotResult::Declined
@@ -65,7 +67,7 @@ fn finish_upload(w: &mut World, tm: u32, up: Upload) {
     if gone {
         return;
     }
-    if w.faults.storage_up {
+    if storage_up {
         w.send(tm_addr(tm), JM, Msg::Ack { task, attempt, id, snapshot });
     } else {
         w.tr(&tm_node(tm), "snapshot", format!("{task} id={id} upload failed: storage down"));

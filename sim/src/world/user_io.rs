@@ -117,7 +117,7 @@ pub(super) fn fetch_user_records(
     now: u64,
     max: usize,
 ) -> Fetch {
-    if !w.faults.broker_up {
+    if !w.faults.broker_up || !w.reaches(tm_addr(tm), BROKER) {
         return Fetch::WaitUntil(Some(now + 100));
     }
     let positions: Vec<(PartitionId, Offset)> =
