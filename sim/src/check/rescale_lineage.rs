@@ -10,13 +10,18 @@ use crate::world::RescaleRecord;
 /// got another key's) starts elsewhere; a key that moved to another subtask still continues.
 ///
 /// The minimum, not the first row, so that a rebalance between the keyed operator and the sink
-/// (rows of one key printed by several sink subtasks) cannot reorder it. Rows carry their
+/// (rows of one key printed by several sink subtasks) cannot reorder it. Rows of inputs the
+/// restored checkpoint holds as in-flight channel state (unaligned, `in_flight`) are left out:
+/// such a row may be an output the keyed operator emitted before its snapshot that the barrier
+/// overtook on its way to the sink, replayed from the channel state to the new job's sink (Flink's
+/// unaligned checkpoints), so it carries a value before the restored one. Rows carry their
 /// attempt only for print sinks; committed 2PC rows are the exactly-once checker's (per key a
 /// prefix of the reference, across every job).
 pub(super) fn rescale_lineage(
     rescales: &[RescaleRecord],
     reference: &Reference,
     rows: &Rows,
+    in_flight: &BTreeMap<ckptsim::CheckpointId, BTreeSet<u64>>,
     anomalies: &mut Vec<String>,
 ) -> usize {
     let mut followed = 0;
@@ -25,7 +30,12 @@ pub(super) fn rescale_lineage(
             r.keys.values().flatten().map(|(k, m)| (k, (&m.value, m.old_subtask, m.new_subtask))).collect();
         let mut first: BTreeMap<Value, (usize, OutputRow)> = BTreeMap::new();
         let mut unknown: BTreeSet<Value> = BTreeSet::new();
-        for row in rows.iter().filter(|row| r.owns_attempt(row.attempt)) {
+        let replayed = in_flight.get(&r.checkpoint);
+        for row in rows
+            .iter()
+            .filter(|row| r.owns_attempt(row.attempt))
+            .filter(|row| !replayed.is_some_and(|f| f.contains(&row.lineage.input_seq)))
+        {
             let k = key_of(&row.value);
             let Some(pos) = reference.per_key.get(&k).and_then(|seq| seq.iter().position(|x| *x == row.value)) else {
                 unknown.insert(k);
