@@ -178,7 +178,7 @@ fn a_chain_ended_by_stop_with_savepoint_follows_the_drain_rules() {
     failed_with(&windows_verdict(&spec, &dropped), "window lost");
     // Without drain an open window stays in the savepoint: a missing row is no loss, but a
     // value no whole window gives is wrong.
-    let (spec, run) = run("rescale/stop-window-functions-1.11.toml");
+    let (spec, run) = self::run("rescale/stop-window-functions-1.11.toml");
     let v = windows_verdict(&spec, &run);
     assert_eq!(v.passed, Some(true), "{v:?}");
     assert!(v.summary.contains("ended by stop-with-savepoint"), "{}", v.summary);
