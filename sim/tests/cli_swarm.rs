@@ -1,4 +1,4 @@
-//! `ckptsim run --swarm`: the configuration and fault draws are printed first, and the printed replay command carries `--swarm`, so pasting it replays the same run; what the configuration draw exposes (a min pause, at-least-once rescales); `check`/`sweep` with nothing to run exit 2.
+//! `ckptsim run --swarm`: the configuration and fault draws are printed first, and the printed replay command carries `--swarm`, so pasting it replays the same run; what the configuration draw exposes (a min pause, at-least-once rescales, in-flight outputs replayed to a new job, a failed drain stop); `check`/`sweep` with nothing to run exit 2.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -243,4 +243,31 @@ fn a_completion_after_a_trigger_in_the_same_millisecond_is_not_before_it() {
     let out = run(&["run", "scenarios/faults/task-failure-anchored.toml", "--seed", "487", "--swarm"]);
     assert!(line(&out, "swarm config (seed 487):").contains("min_pause=1000 ms"), "{out}");
     assert!(line(&out, "  coordinator ").contains("PASS"), "{out}");
+}
+
+/// Session 9 sweep finding (checker false alarm): a keyed sum's outputs that the barrier of an
+/// aligned-timeout checkpoint overtook on their way to the sink are that checkpoint's channel
+/// state; a new job from it (same parallelism) replays them to its sink first, with values
+/// before the restored ones. The rescale lineage rule ("the new job starts at the successor of
+/// the restored value") called that a lost key; it now leaves the checkpoint's in-flight inputs
+/// out. Without the fix: `state FAIL ... the new job starts at (k0,32) (restored (k0,34) ...)`.
+#[test]
+fn a_new_job_replaying_in_flight_outputs_is_no_state_loss() {
+    let out = run(&["run", "scenarios/conformance/unaligned-rescale-no-scale.toml", "--seed", "8", "--swarm"]);
+    assert!(line(&out, "  state ").contains("PASS"), "{out}");
+    assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
+}
+
+/// Session 9 sweep finding (checker false alarm): a stop-with-savepoint with drain whose
+/// savepoint failed had already fired the windows with part of their input (MAX_WATERMARK ahead
+/// of its barrier), and the print sink printed those firings; the windows checker judged the
+/// functions after the window as if every firing held the whole window. A drain that did not end
+/// the job is now not judged. Without the fix: `windows FAIL window wrong value ... (k0,20) at
+/// timestamp 6999`.
+#[test]
+fn a_failed_drain_stop_is_not_judged_as_exact() {
+    let out = run(&["run", "scenarios/rescale/stop-drain-window-functions-2.3.toml", "--seed", "39", "--swarm"]);
+    let windows = line(&out, "  windows ");
+    assert!(windows.contains("n/a") && windows.contains("did not end the job"), "{windows}");
+    assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
 }

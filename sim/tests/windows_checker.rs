@@ -1,4 +1,4 @@
-//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted; a window after a window join and a window followed by functions are judged exactly; the EventTimeWindowCheckpointingITCase ports fail under a planted broken window restore.
+//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted; a window after a window join or after two joins side by side, a window followed by functions (exactly-once, at-least-once, ended by stop-with-savepoint with and without drain) and a window behind one idle-marking channel are judged exactly; the EventTimeWindowCheckpointingITCase ports fail under a planted broken window restore.
 
 use ckptsim_sim::{check, load, world};
 use std::path::Path;
@@ -131,4 +131,90 @@ fn the_event_time_window_itcase_ports_pass_and_fail_when_window_state_is_not_res
         let v = windows_verdict(&spec, &broken);
         assert_eq!(v.passed, Some(false), "{rel} under window-state-not-restored: {v:?}");
     }
+}
+
+/// Drops every committed (or printed) row at the timestamp of row `i`, returning that timestamp.
+fn drop_timestamp_of(rows: &mut ckptsim_sim::world::Rows, i: usize) -> i64 {
+    let t = rows.get(i).expect("a row").timestamp.expect("a timestamp");
+    let kept: Vec<_> = rows.iter().filter(|r| r.timestamp != Some(t)).collect();
+    let mut out = ckptsim_sim::world::Rows::default();
+    for r in kept {
+        out.push(r);
+    }
+    *rows = out;
+    t
+}
+
+#[test]
+fn a_chain_under_at_least_once_is_judged_by_the_values_a_firing_can_have() {
+    let (spec, run) = run("eventtime/window-then-map-at-least-once.toml");
+    assert!(!run.restores.is_empty(), "the scenario restores");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    assert!(v.summary.contains("at-least-once with restores"), "{}", v.summary);
+    // `double_value` never prints an odd number: no firing gives it.
+    let mut changed = run.clone();
+    let mut row = changed.print_rows.get(1).expect("a second printed row");
+    if let ckptsim::record::Value::Pair(k, n) = &row.value {
+        row.value = ckptsim::record::Value::Pair(k.clone(), n + 1);
+    }
+    changed.print_rows.set(1, row);
+    failed_with(&windows_verdict(&spec, &changed), "window wrong value");
+    // Every window must print at least once by the end.
+    let mut dropped = run.clone();
+    drop_timestamp_of(&mut dropped.print_rows, 1);
+    failed_with(&windows_verdict(&spec, &dropped), "window lost");
+}
+
+#[test]
+fn a_chain_ended_by_stop_with_savepoint_follows_the_drain_rules() {
+    // With drain every window the savepoint read fired into it: a dropped row is lost.
+    let (spec, run) = run("rescale/stop-drain-window-functions-2.3.toml");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    assert!(v.summary.contains("stop-with-savepoint with drain"), "{}", v.summary);
+    let mut dropped = run.clone();
+    dropped.committed.remove(dropped.committed.len() - 1);
+    failed_with(&windows_verdict(&spec, &dropped), "window lost");
+    // Without drain an open window stays in the savepoint: a missing row is no loss, but a
+    // value no whole window gives is wrong.
+    let (spec, run) = self::run("rescale/stop-window-functions-1.11.toml");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    assert!(v.summary.contains("ended by stop-with-savepoint"), "{}", v.summary);
+    assert!(run.committed.len() > 1, "some windows fired before the stop");
+    let mut dropped = run.clone();
+    dropped.committed.remove(dropped.committed.len() - 1);
+    assert_eq!(windows_verdict(&spec, &dropped).passed, Some(true));
+    let mut changed = run.clone();
+    let mut row = changed.committed.get(0).expect("a committed row");
+    if let ckptsim::record::Value::Pair(k, n) = &row.value {
+        row.value = ckptsim::record::Value::Pair(k.clone(), n - 2);
+    }
+    changed.committed.set(0, row);
+    failed_with(&windows_verdict(&spec, &changed), "window wrong value");
+}
+
+#[test]
+fn idleness_behind_one_channel_makes_no_element_late() {
+    let (spec, run) = run("eventtime/idle-single-partition-2pc.toml");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    // Every element surely on time: a dropped result is a lost window (with idleness judged
+    // conservatively no element was surely on time and nothing could be lost).
+    let mut dropped = run.clone();
+    dropped.committed.remove(1);
+    failed_with(&windows_verdict(&spec, &dropped), "window lost");
+}
+
+#[test]
+fn rows_of_two_joins_side_by_side_are_judged_through_their_own_join() {
+    let (spec, run) = run("eventtime/two-joins-union-window-2pc.toml");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    // Every row surely on time at the window: a dropped result is lost (with two joins
+    // upstream every joined row used to be "may be late", and nothing could be lost).
+    let mut dropped = run.clone();
+    dropped.committed.remove(2);
+    failed_with(&windows_verdict(&spec, &dropped), "window lost");
 }

@@ -381,7 +381,7 @@ fn in_flight_at_horizon(run: &RunResult) -> Option<&BTreeSet<u64>> {
 
 /// With a partitioned-log source: the inputs the newest completed checkpoint's source offsets
 /// cover (empty before the first completion). `None` for a socket source.
-fn covered_by_latest_checkpoint(spec: &JobSpec, run: &RunResult) -> Option<counts::InputSet> {
+pub(super) fn covered_by_latest_checkpoint(spec: &JobSpec, run: &RunResult) -> Option<counts::InputSet> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
     let Some((id, offsets)) = run.completed_offsets.iter().next_back() else {
         return Some(counts::InputSet::default());

@@ -10,39 +10,41 @@ use crate::world::RescaleRecord;
 /// got another key's) starts elsewhere; a key that moved to another subtask still continues.
 ///
 /// The minimum, not the first row, so that a rebalance between the keyed operator and the sink
-/// (rows of one key printed by several sink subtasks) cannot reorder it. Rows carry their
+/// (rows of one key printed by several sink subtasks) cannot reorder it. Rows of inputs the
+/// restored checkpoint holds as in-flight channel state (unaligned, `in_flight`) before the
+/// successor are left out:
+/// such a row may be an output the keyed operator emitted before its snapshot that the barrier
+/// overtook on its way to the sink, replayed from the channel state to the new job's sink (Flink's
+/// unaligned checkpoints), so it carries a value before the restored one; an in-flight row at or
+/// after the successor (an input replayed to the keyed operator) still counts. Rows carry their
 /// attempt only for print sinks; committed 2PC rows are the exactly-once checker's (per key a
 /// prefix of the reference, across every job).
 pub(super) fn rescale_lineage(
     rescales: &[RescaleRecord],
     reference: &Reference,
     rows: &Rows,
+    in_flight: &BTreeMap<ckptsim::CheckpointId, BTreeSet<u64>>,
     anomalies: &mut Vec<String>,
 ) -> usize {
     let mut followed = 0;
     for r in rescales.iter().filter(|r| r.error.is_none()) {
         let restored: BTreeMap<&Value, (&Value, u32, u32)> =
             r.keys.values().flatten().map(|(k, m)| (k, (&m.value, m.old_subtask, m.new_subtask))).collect();
-        let mut first: BTreeMap<Value, (usize, OutputRow)> = BTreeMap::new();
+        // Per key: every row of the new job with its reference position, and whether its input
+        // is in the restored checkpoint's in-flight channel state.
+        let mut seen: BTreeMap<Value, Vec<(usize, OutputRow, bool)>> = BTreeMap::new();
         let mut unknown: BTreeSet<Value> = BTreeSet::new();
+        let replayed = in_flight.get(&r.checkpoint);
         for row in rows.iter().filter(|row| r.owns_attempt(row.attempt)) {
             let k = key_of(&row.value);
             let Some(pos) = reference.per_key.get(&k).and_then(|seq| seq.iter().position(|x| *x == row.value)) else {
                 unknown.insert(k);
                 continue;
             };
-            match first.entry(k) {
-                std::collections::btree_map::Entry::Vacant(e) => {
-                    e.insert((pos, row));
-                }
-                std::collections::btree_map::Entry::Occupied(mut e) => {
-                    if pos < e.get().0 {
-                        e.insert((pos, row));
-                    }
-                }
-            }
+            let in_flight = replayed.is_some_and(|f| f.contains(&row.lineage.input_seq));
+            seen.entry(k).or_default().push((pos, row, in_flight));
         }
-        for (k, (pos, row)) in first {
+        for (k, rows_of) in seen {
             let seq = &reference.per_key[&k];
             let distinct: BTreeSet<&Value> = seq.iter().collect();
             if unknown.contains(&k) || distinct.len() != seq.len() {
@@ -54,6 +56,13 @@ pub(super) fn rescale_lineage(
                     Some(p) => (p + 1, format!("restored {v} (subtask {a} -> {b})")),
                     None => continue,
                 },
+            };
+            // An in-flight row before the successor is an output the barrier overtook on its way
+            // to the sink, replayed from channel state; the others must start at the successor.
+            let Some((pos, row, _)) =
+                rows_of.into_iter().filter(|(p, _, f)| !f || *p >= want).min_by_key(|(p, _, _)| *p)
+            else {
+                continue;
             };
             followed += 1;
             if pos != want {

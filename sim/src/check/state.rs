@@ -157,7 +157,13 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     let across = if reference.order_free || two_pc || unordered {
         0
     } else {
-        super::rescale_lineage::rescale_lineage(&run.rescales, reference, rows, &mut anomalies)
+        super::rescale_lineage::rescale_lineage(
+            &run.rescales,
+            reference,
+            rows,
+            &run.completed_in_flight,
+            &mut anomalies,
+        )
     };
     if !replays_may_double_count && !unordered {
         restored_continuation(run, reference, rows, &mut anomalies);

@@ -78,7 +78,12 @@ fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
         .first()
         .and_then(|o| o.watermarks)
         .filter(|s| s.auto_watermark_interval_ms != crate::spec::NO_WATERMARKS_INTERVAL_MS);
-    let idle = strategy.is_some_and(|s| s.idle_timeout_ms.is_some());
+    // Idleness leaves a partition out of the minimum, unless one channel carries everything to
+    // the window (`windows_graph::idleness_harmless`).
+    let idle = strategy.is_some_and(|s| s.idle_timeout_ms.is_some()) && {
+        let at = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_)))?;
+        !super::windows_graph::idleness_harmless(spec, at, &super::graph::upstream_of(spec, at))
+    };
     let out_of_orderness = strategy.map(|s| match s.generator {
         GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,
         GeneratorKind::MonotonousTimestamps => 0,
@@ -204,14 +209,35 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
         Ok(c) => c,
         Err(why) => return Verdict::skip(NAME, why),
     };
+    // A job ended by stop-with-savepoint read only the input its savepoint covers (with drain
+    // every window with an element of it fired into the savepoint).
+    let stop = super::finished_by_stop(run);
+    let read: Option<super::counts::InputSet> = stop.and_then(|_| super::covered_by_latest_checkpoint(spec, run));
+    // A stop with drain that did not end the job (its savepoint failed, or the job failed after
+    // it): the sources had ended event time ahead of its barrier, so windows fired with part of
+    // their elements (printed, or in a transaction that a later notification may commit), and
+    // the attempt then failed or read on with its windows gone. Flink's output is then not
+    // bounded by the window's elements; the checker does not judge it.
+    if run.stops.iter().any(|s| s.drain && stop.is_none_or(|f| f.at_ms != s.at_ms)) {
+        return Verdict::skip(
+            NAME,
+            "a stop-with-savepoint with drain that did not end the job: its windows fired with part of their \
+             elements before the stop failed",
+        );
+    }
+    // For a two-phase-commit sink, once every sink subtask acted on the savepoint's completion
+    // (its notification commits the transaction that holds the drained windows).
+    let drained = stop.is_some_and(|s| s.drain && (!exact || run.sink_commit_horizon >= s.savepoint)) && read.is_some();
     if !chain.is_empty() {
-        if at_least_once || super::finished_by_stop(run).is_some() {
-            return Verdict::skip(
-                NAME,
-                "functions after the window: its results are known exactly only under exactly-once checkpoints \
-                 and without stop-with-savepoint",
-            );
-        }
+        // Restores and new jobs: each may count an element once more under at-least-once.
+        let restores = run.restores.len() + run.rescales.len();
+        let mode = match (&read, at_least_once && restores > 0) {
+            (_, true) => {
+                super::windows_chain::Mode::AtLeastOnce { restores, drained: read.as_ref().filter(|_| drained) }
+            }
+            (Some(covered), false) => super::windows_chain::Mode::Stop { covered, drain: drained },
+            (None, false) => super::windows_chain::Mode::Exact,
+        };
         let c = super::windows_chain::judge(
             w,
             &chain,
@@ -219,18 +245,26 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
             rows,
             exact,
             finished_all(spec, run, exact),
+            &mode,
             &mut anomalies,
         );
         late_misjudged(run, &surely, &mut anomalies);
         let summary = format!(
-            "{} windows, {} results{} through {} function(s); {} timestamps judged, {} not (a window with an element \
-             that may be late), {} late records",
+            "{} windows, {} results{} through {} function(s){}; {} timestamps judged, {} not (a window with an element \
+             that may be late{}), {} late records",
             reference.len(),
             rows.len(),
             if exact { " committed" } else { " printed" },
             chain.len(),
+            match mode {
+                super::windows_chain::Mode::Exact => "",
+                super::windows_chain::Mode::Stop { drain: true, .. } => ", ended by stop-with-savepoint with drain",
+                super::windows_chain::Mode::Stop { drain: false, .. } => ", ended by stop-with-savepoint",
+                super::windows_chain::Mode::AtLeastOnce { .. } => ", at-least-once with restores",
+            },
             c.judged,
             c.unjudged,
+            if matches!(mode, super::windows_chain::Mode::AtLeastOnce { .. }) { ", or too many values" } else { "" },
             run.late_records.len()
         );
         return Verdict::from(NAME, anomalies, summary);
@@ -259,8 +293,6 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
     let mut refires = 0usize;
     // A job ended by stop-with-savepoint read only the input its savepoint covers: the other
     // elements never reached a window (with drain the windows fired without them).
-    let read: Option<super::counts::InputSet> =
-        super::finished_by_stop(run).and_then(|_| super::covered_by_latest_checkpoint(spec, run));
     let mut reference = reference;
     if let Some(read) = &read {
         for elems in reference.values_mut() {
@@ -297,7 +329,8 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
         // 2PC sink (before them the last transaction is not committed at the end).
         // A job ended by stop-with-savepoint read only what its savepoint covers (and without
         // drain fired nothing more): its windows are judged like a running job's.
-        let finished_all = finished_all(spec, run, exact);
+        // With drain every window with an element the savepoint covers fired into it.
+        let finished_all = finished_all(spec, run, exact) || drained;
         let wrong = if exact && w.allowed_lateness_ms == 0 && matches!(agg, Aggregate::Sum | Aggregate::Count) {
             let total: i128 = values.iter().sum();
             (!got.is_empty() && (total < low || total > high)).then(|| format!("committed firings total {total}"))

@@ -21,8 +21,14 @@
 //! watermark that went down the row's channel before it is below `T`, so the row meets at most
 //! `T - 1` at a later window, whose window holding `T` ends after `T`: surely on time, unless an
 //! input of the row comes from a source with idleness (its channels may leave the minimum) or
-//! may itself be late at the join (then the row may not exist: the join dropped that input). With
-//! more than one join upstream a window join's row stays unbounded.
+//! may itself be late at the join (then the row may not exist: the join dropped that input).
+//!
+//! With several joins upstream (say two joins side by side, their rows unioned before the
+//! window) each row is judged through the one join it came out of, as above: the fold tags every
+//! record with that join, and the argument only needs the row's own channel to take part in the
+//! window's minimum. A join with another join upstream of it (joins in a row) leaves its rows
+//! unbounded: a row's lineage names two inputs (`pair_lineage`), so a row of rows cannot name
+//! the inputs whose bounds it would need (a limit of the lineage, not of Flink's rules).
 
 use super::windows::{number, Element, WindowRef};
 use super::*;
@@ -63,11 +69,42 @@ impl Lateness {
     }
 }
 
+/// A record that came out of no join on its way to the window.
+const NOT_JOINED: usize = usize::MAX;
+
 /// One operator of the fold.
 enum Step {
     Pass,
     One(Box<Operator>),
     Multi(Box<InputOperator>),
+}
+
+/// Whether idleness upstream of the event-time operator `at` (whose upstream is `up`) can make
+/// no record late: one log partition feeds it and every task from that partition's source to
+/// `at` has one input channel (parallelism 1 upstream of `at`, one input each, no rescale).
+///
+/// Then every watermark and every record reach `at` down one chain of channels, in the order
+/// the source emitted them, and idleness only inserts statuses into that order: the source
+/// marks its one split idle and active again without touching its generator's watermark
+/// (`WatermarksWithIdleness`), and a valve with one channel that goes idle flushes the maximum
+/// over its channels, that channel's own watermark, and on ACTIVE finds it not behind its last
+/// output, so aligned at once (`StatusWatermarkValve`). The watermark a record meets is still at
+/// most its partition's bound. With a second channel anywhere on the way (a second partition,
+/// a second subtask upstream, a second input) an idle channel leaves the minimum while another
+/// advances: the record of the idle one may meet a watermark its own partition never emitted,
+/// and whether it does depends on processing time (how long the partition had no event, how
+/// the channels interleave), which the input does not fix.
+pub(super) fn idleness_harmless(spec: &JobSpec, at: usize, up: &BTreeSet<usize>) -> bool {
+    let ops = &spec.operators;
+    let InputSpec::Log { partitions, .. } = &spec.input else { return false };
+    let read: u32 =
+        up.iter().filter(|s| ops[**s].kind.is_source()).map(|s| ops[*s].topic.map_or(*partitions, |(_, n)| n)).sum();
+    let rescaled = spec.actions.iter().any(|a| matches!(a.kind, ActionSpec::Rescale(_)));
+    read == 1
+        && !rescaled
+        && up.iter().all(|o| spec.op_inputs(*o).len() <= 1)
+        && spec.op_inputs(at).len() <= 1
+        && up.iter().filter(|o| **o != at && !ops[**o].kind.is_partitioning()).all(|o| ops[*o].parallelism == 1)
 }
 
 /// Per input, its lateness bound at an event-time operator whose upstream sources are `up`
@@ -85,6 +122,11 @@ pub(super) fn input_lateness(spec: &JobSpec, up: &BTreeSet<usize>) -> Option<Vec
     let no_watermarks = sources.iter().filter(|s| up.contains(s)).any(|s| {
         ops[*s].watermarks.is_none_or(|w| w.auto_watermark_interval_ms == crate::spec::NO_WATERMARKS_INTERVAL_MS)
     });
+    // The operator `up` leads to: the one in it no other member of it consumes.
+    let harmless = up
+        .iter()
+        .find(|o| !up.iter().any(|c| spec.op_inputs(*c).contains(o)))
+        .is_some_and(|at| idleness_harmless(spec, *at, up));
     let mut max_ts: BTreeMap<u32, i64> = BTreeMap::new();
     let mut out = Vec::with_capacity(records.len());
     for ((_, p, _), &t) in records.iter().zip(ts) {
@@ -95,7 +137,7 @@ pub(super) fn input_lateness(spec: &JobSpec, up: &BTreeSet<usize>) -> Option<Vec
         out.push(match strategy {
             _ if no_watermarks => Lateness::Never,
             None => Lateness::Never,
-            Some(s) if s.idle_timeout_ms.is_some() => Lateness::Unknown,
+            Some(s) if s.idle_timeout_ms.is_some() && !harmless => Lateness::Unknown,
             Some(s) => {
                 let d = match s.generator {
                     GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,
@@ -131,26 +173,34 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
         inst.insert(o, step);
     }
     let joins: Vec<usize> = up.iter().copied().filter(|o| matches!(ops[*o].kind, OpKind::EventJoin(_))).collect();
-    let window_joins =
-        joins.iter().filter(|o| matches!(ops[**o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. })));
-    // The one window join upstream (its inputs' bounds at the join itself); with several
-    // joins upstream a row of a window join stays unbounded.
-    let window_join_at = match (joins.len(), window_joins.count()) {
-        (1, 1) => Some(input_lateness(spec, &super::graph::upstream_of(spec, joins[0]))?),
-        _ => None,
-    };
-    let joined = !joins.is_empty();
-    let sure_at_join = if joined { super::joins::surely_on_time(spec) } else { BTreeSet::new() };
+    // Per window join upstream: its inputs' bounds at the join itself. A joined row is judged
+    // through the one join it came out of (`via`); a join with another join upstream of it
+    // makes rows whose lineage names two inputs of many (`pair_lineage`), so they stay unbounded.
+    let mut at_join: BTreeMap<usize, Vec<Lateness>> = BTreeMap::new();
+    for &j in &joins {
+        if matches!(ops[j].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. })) {
+            at_join.insert(j, input_lateness(spec, &super::graph::upstream_of(spec, j))?);
+        }
+    }
+    let chained: BTreeSet<usize> = joins
+        .iter()
+        .copied()
+        .filter(|j| super::graph::upstream_of(spec, *j).iter().any(|o| o != j && joins.contains(o)))
+        .collect();
+    let sure_at_join = if joins.is_empty() { BTreeSet::new() } else { super::joins::surely_on_time(spec) };
     let of = |s: u64| lateness.get(s as usize).copied().unwrap_or(Lateness::Unknown);
-    let bound_of = |r: &Record| -> Lateness {
-        if !joined {
+    let bound_of = |r: &Record, via: usize| -> Lateness {
+        if via == NOT_JOINED {
             return of(r.lineage.input_seq);
         }
+        if chained.contains(&via) {
+            return Lateness::Unknown;
+        }
         let (a, b) = pair_of(r.lineage);
-        if let Some(at_join) = &window_join_at {
+        if let Some(at_join) = at_join.get(&via) {
             return window_join_row(r, of(a), of(b), |s| at_join.get(s as usize).copied());
         }
-        if joins.len() > 1 || !sure_at_join.contains(&a) || !sure_at_join.contains(&b) {
+        if !sure_at_join.contains(&a) || !sure_at_join.contains(&b) {
             return Lateness::Unknown;
         }
         Lateness::pair(of(a), of(b))
@@ -168,16 +218,18 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
     let mut interner = crate::reference::Interner::default();
     let mut counters = SurvivingCounters::default();
     let mut out = Vec::new();
-    let mut work: Vec<(usize, u32, Record)> = Vec::new();
+    // (operator, input side, record, the join it came out of or NOT_JOINED).
+    let mut work: Vec<(usize, u32, Record, usize)> = Vec::new();
     let mut produced = Vec::new();
-    let run = |work: &mut Vec<(usize, u32, Record)>,
+    let is_join = |o: usize| matches!(ops[o].kind, OpKind::EventJoin(_));
+    let run = |work: &mut Vec<(usize, u32, Record, usize)>,
                inst: &mut BTreeMap<usize, Step>,
                counters: &mut SurvivingCounters,
                produced: &mut Vec<Record>,
                out: &mut Vec<(Record, Lateness)>| {
-        while let Some((op, side, rec)) = work.pop() {
+        while let Some((op, side, rec, via)) = work.pop() {
             if op == at {
-                let b = bound_of(&rec);
+                let b = bound_of(&rec, via);
                 out.push((rec, b));
                 continue;
             }
@@ -192,9 +244,10 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
                 }
                 Some(Step::Pass) | None => produced.push(rec),
             }
+            let via = if is_join(op) { op } else { via };
             for r in produced.drain(..).rev() {
                 for &(c, k) in consumers.get(&op).into_iter().flatten().rev() {
-                    work.push((c, k, r.clone()));
+                    work.push((c, k, r.clone(), via));
                 }
             }
         }
@@ -203,7 +256,7 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
         let Some(src) = source_of(p).filter(|s| up.contains(s)) else { continue };
         let mut rec = Record::new(interner.value(&v), Lineage { input_seq: seq as u64, sub: 0 });
         rec.timestamp = ts.get(seq).copied();
-        work.push((src, 0, rec));
+        work.push((src, 0, rec, NOT_JOINED));
         run(&mut work, &mut inst, &mut counters, &mut produced, &mut out);
     }
     // End of input: MAX_WATERMARK through the multi-input heads in topological order.
@@ -211,9 +264,10 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
         let Some(Step::Multi(m)) = inst.get_mut(&op) else { continue };
         let mut fired = Vec::new();
         m.process_watermark(Watermark::MAX, &mut fired);
+        let via = if is_join(op) { op } else { NOT_JOINED };
         for r in fired.into_iter().rev() {
             for &(c, k) in consumers.get(&op).into_iter().flatten().rev() {
-                work.push((c, k, r.clone()));
+                work.push((c, k, r.clone(), via));
             }
         }
         run(&mut work, &mut inst, &mut counters, &mut produced, &mut out);
