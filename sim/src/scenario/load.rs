@@ -1,9 +1,7 @@
 //! Scenario file → [`JobSpec`]: validated core configs, the operator pipeline, the input (generators expanded from a seeded stream), actions, faults and expectations.
 
 use crate::scenario::{self, Anchor, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When};
-use crate::spec::{
-    Action, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec,
-};
+use crate::spec::{Action, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec};
 use ckptsim::operator::FailureInjector;
 use std::path::{Path, PathBuf};
 
