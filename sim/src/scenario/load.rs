@@ -1,9 +1,7 @@
 //! Scenario file → [`JobSpec`]: validated core configs, the operator pipeline, the input (generators expanded from a seeded stream), actions, faults and expectations.
 
 use crate::scenario::{self, Anchor, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When};
-use crate::spec::{
-    Action, Expect, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec,
-};
+use crate::spec::{Action, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec};
 use ckptsim::operator::FailureInjector;
 use std::path::{Path, PathBuf};
 
@@ -220,7 +218,6 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         faults.push(Fault { at, duration_ms, kind });
     }
     let actions = sc.actions.iter().map(|a| Action { at: fault_at(&a.when), kind: a.action.clone() }).collect();
-    let e = &sc.expect;
     JobSpec {
         name: sc.name.clone(),
         profile: sc.profile,
@@ -235,23 +232,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         actions,
         faults,
         stop_at_ms: sc.stop_at_ms,
-        expect: Expect {
-            final_status: e.final_status,
-            restarts: e.restarts,
-            exactly_once: e.exactly_once.then_some(true),
-            at_least_once: e.at_least_once.then_some(true),
-            completed_checkpoints_min: e.completed_checkpoints_min.map(|n| n as u32),
-            committed_min: e.committed_min,
-            committed_max: e.committed_max,
-            output: e.output.clone(),
-            duplicates: e.duplicates.clone(),
-            snapshot: e.snapshot,
-            caught_by: e.caught_by.clone(),
-            max_checkpoint_gap_ms: e.max_checkpoint_gap_ms,
-            committed_offsets: e.committed_offsets.clone(),
-            retained_count: e.retained_count,
-            restored_checkpoints: e.restored_checkpoints.clone(),
-        },
+        expect: sc.expect.clone(),
         default_seed: sc.seed,
         source_path: source_path.to_string(),
         input_options: crate::spec::InputOptions {

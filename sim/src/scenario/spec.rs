@@ -172,6 +172,10 @@ impl InputSpec {
 /// vocabulary: an action is declared once, in `model_events.rs`, and the loader copies it).
 pub use crate::scenario::ActionSpec;
 
+/// What must hold at the end of a run: the scenario model's [`crate::scenario::ExpectSpec`]
+/// itself (one type for `[expect]`, as for actions).
+pub use crate::scenario::ExpectSpec;
+
 /// A user action, taken at a virtual time or when an event happens.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Action {
@@ -409,7 +413,7 @@ pub struct JobSpec {
     /// When the run stops, ms.
     pub stop_at_ms: u64,
     /// What must hold at the end.
-    pub expect: Expect,
+    pub expect: ExpectSpec,
     /// Seed used when none is given on the command line.
     pub default_seed: u64,
     /// Where the scenario came from (for messages and snapshot names).
@@ -498,40 +502,4 @@ impl JobSpec {
             deploy_timeout_ms: ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS,
         }
     }
-}
-
-/// What must hold at the end of a run (`[expect]`).
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Expect {
-    /// The job's status at the end.
-    pub final_status: Option<ckptsim::status::JobStatus>,
-    /// Exactly this many restarts.
-    pub restarts: Option<u32>,
-    /// The exactly-once checker passes (true) or fails (false).
-    pub exactly_once: Option<bool>,
-    /// The at-least-once checker passes (true) or fails (false).
-    pub at_least_once: Option<bool>,
-    /// At least this many completed checkpoints.
-    pub completed_checkpoints_min: Option<u32>,
-    /// At least / at most this many rows committed by the two-phase-commit sink(s).
-    pub committed_min: Option<u64>,
-    /// At most this many committed rows.
-    pub committed_max: Option<u64>,
-    /// Exact output rows, in order.
-    pub output: Option<Vec<String>>,
-    /// Exactly these output values appear more than once.
-    pub duplicates: Option<Vec<String>>,
-    /// Compare the output table with the committed insta snapshot.
-    pub snapshot: bool,
-    /// Negative suite: this checker must report a violation.
-    pub caught_by: Option<String>,
-    /// Liveness bound: after the last fault, restart or re-tune a checkpoint must complete
-    /// within this many ms (default: interval + min pause + timeout + 10 s).
-    pub max_checkpoint_gap_ms: Option<u64>,
-    /// The broker's committed offset per partition at the end; -1 = none committed.
-    pub committed_offsets: Option<Vec<i64>>,
-    /// Checkpoints retained when the (last) job ended.
-    pub retained_count: Option<u32>,
-    /// The checkpoint id each restore restored, in order (0 = from nothing).
-    pub restored_checkpoints: Option<Vec<u64>>,
 }

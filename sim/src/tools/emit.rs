@@ -406,13 +406,13 @@ fn source_inputs(spec: &JobSpec) -> BTreeMap<String, RawInput> {
     out
 }
 
-fn expect(e: &crate::spec::Expect) -> Option<RawExpect> {
+fn expect(e: &crate::spec::ExpectSpec) -> Option<RawExpect> {
     let raw = RawExpect {
         final_status: e.final_status.map(|s| s.name().to_string()),
         restarts: e.restarts,
-        exactly_once: e.exactly_once,
-        at_least_once: e.at_least_once,
-        completed_checkpoints_min: e.completed_checkpoints_min.map(u64::from),
+        exactly_once: e.exactly_once.then_some(true),
+        at_least_once: e.at_least_once.then_some(true),
+        completed_checkpoints_min: e.completed_checkpoints_min,
         committed_min: e.committed_min,
         committed_max: e.committed_max,
         output: e.output.clone(),
@@ -532,7 +532,7 @@ pub fn to_toml(spec: &JobSpec, header: &str) -> String {
 mod tests {
     use super::*;
     use crate::fuzzing::whole_sim_spec;
-    use crate::spec::Expect;
+    use crate::spec::ExpectSpec;
     use ckptsim::Variant;
 
     fn reload(text: &str) -> JobSpec {
@@ -579,7 +579,7 @@ mod tests {
                 }
                 let (mut spec, seed) = whole_sim_spec(Variant::TwoPcCommitOnPrecommit, &data);
                 spec.default_seed = seed;
-                spec.expect = Expect { caught_by: Some("exactly-once".into()), ..Expect::default() };
+                spec.expect = ExpectSpec { caught_by: Some("exactly-once".into()), ..ExpectSpec::default() };
                 let text = to_toml(&spec, "a header\n\nwith a blank line");
                 assert!(text.starts_with("# a header\n#\n# with a blank line\n"), "{text}");
                 assert_same(&spec, &reload(&text));

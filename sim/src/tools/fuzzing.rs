@@ -3,7 +3,7 @@
 //! The cargo-fuzz binaries in `fuzz/` call these; `tests/fuzz_corpus.rs` replays the committed
 //! corpus through them on stable.
 
-use crate::spec::{ClusterSpec, Expect, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec};
+use crate::spec::{ClusterSpec, ExpectSpec, Fault, FaultAt, FaultKind, InputSpec, JobSpec, OpKind, OpSpec};
 use crate::{check, reference, world};
 use ckptsim::config::{CheckpointConfig, RestartStrategyConfig};
 use ckptsim::operator::{Aggregate, Udf};
@@ -65,7 +65,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         actions: vec![],
         faults: vec![],
         stop_at_ms: 12_000,
-        expect: Expect::default(),
+        expect: ExpectSpec::default(),
         default_seed: 1,
         source_path: "fuzz".into(),
         input_options: Default::default(),

@@ -32,7 +32,7 @@ use crate::check::{self, Verdict};
 use crate::emit;
 use crate::outcome::{self, Outcome};
 use crate::signature::{self, Signature};
-use crate::spec::{ClusterSpec, Expect, FaultAt, InputSpec, JobSpec, OpKind};
+use crate::spec::{ClusterSpec, ExpectSpec, FaultAt, InputSpec, JobSpec, OpKind};
 use ckptsim::Variant;
 use std::fmt;
 use thiserror::Error;
@@ -829,8 +829,8 @@ pub fn regression_spec(shrunk: &Shrunk, name: &str, seed: u64) -> JobSpec {
     spec.name = name.to_string();
     spec.default_seed = seed;
     spec.expect = match (&shrunk.target, shrunk.exclusive) {
-        (Target::Checker(c), true) => Expect { caught_by: Some(c.clone()), ..Expect::default() },
-        _ => Expect { snapshot: false, ..spec.expect.clone() },
+        (Target::Checker(c), true) => ExpectSpec { caught_by: Some(c.clone()), ..ExpectSpec::default() },
+        _ => ExpectSpec { snapshot: false, ..spec.expect.clone() },
     };
     spec
 }

@@ -9,7 +9,7 @@
 //! the `liveness` checker to judge everything after the faults healed. A swarm run checks the checkers only: the scenario's own `[expect]` entries
 //! (restart counts, exact output) do not hold under extra faults and are dropped.
 
-use crate::spec::{Expect, Fault, FaultAt, FaultKind, JobSpec, OpKind};
+use crate::spec::{ExpectSpec, Fault, FaultAt, FaultKind, JobSpec, OpKind};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Write as _;
@@ -282,7 +282,7 @@ pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(SWARM_STREAM);
     let mut out = spec.clone();
-    out.expect = Expect::default();
+    out.expect = ExpectSpec::default();
     let has_log = spec.operators.iter().any(|o| matches!(o.kind, OpKind::LogSource { .. }));
     let has_2pc = spec.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink);
     // Task targets: operators that are tasks, by name and subtask.

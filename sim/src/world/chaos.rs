@@ -104,71 +104,23 @@ pub(super) fn apply_fault(
     match kind {
         FaultKind::TaskFailure { task } => {
             if start {
-                s.with(|w| {
-                    if let Some(t) = w.graph.find_task(&w.spec, task) {
-                        w.faults.failing_tasks.insert(t);
-                        let keys: Vec<_> = w.wake.live_tasks.iter().filter(|k| k.0 == t).copied().collect();
-                        for k in keys {
-                            w.notify_task(k);
-                        }
-                    }
-                });
+                s.with(|w| fail_task(w, task));
             }
         }
         FaultKind::TmCrash { tm, restart_after_ms } => crash_tm(s, handle, tm_nodes, tm, restart_after_ms, start, now),
         FaultKind::JmCrash { restart_after_ms } => crash_jm(s, handle, jm_node, restart_after_ms, start, now),
-        FaultKind::Partition { a, b, both } => s.with(|w| {
-            let (Some(x), Some(y)) = (parse_node(a), parse_node(b)) else { return };
-            if start {
-                w.faults.partitions.push((x, y, *both));
-            } else {
-                w.faults.partitions.retain(|p| *p != (x, y, *both));
-            }
-        }),
-        FaultKind::MessageLoss { rate, messages, target, peer } => s.with(|w| {
-            w.faults.loss_rate = if start { *rate } else { 0.0 };
-            w.faults.loss_messages = if start { messages.clone() } else { Vec::new() };
-            w.faults.loss_link = (target.as_deref().and_then(parse_node), peer.as_deref().and_then(parse_node));
-        }),
-        FaultKind::ControlDelay { extra_ms, target } => s.with(|w| {
-            w.faults.control_extra_ms = if start { *extra_ms } else { 0 };
-            w.faults.control_delay_node = target.as_deref().and_then(parse_node);
-        }),
-        FaultKind::SlowLink { task, extra_ms } => s.with(|w| {
-            if let Some(t) = w.graph.find_task(&w.spec, task) {
-                if start {
-                    w.faults.slow_links.insert(t, *extra_ms);
-                } else {
-                    w.faults.slow_links.remove(&t);
-                }
-            }
-        }),
-        FaultKind::SlowSnapshot { task, sync_ms, async_ms } => s.with(|w| {
-            if let Some(t) = w.graph.find_task(&w.spec, task) {
-                if start {
-                    w.faults.slow_snapshots.insert(t, (*sync_ms, *async_ms));
-                } else {
-                    w.faults.slow_snapshots.remove(&t);
-                }
-            }
-        }),
+        FaultKind::Partition { .. } | FaultKind::MessageLoss { .. } | FaultKind::ControlDelay { .. } => {
+            s.with(|w| apply_net_fault(w, kind, start))
+        }
+        FaultKind::SlowLink { .. } | FaultKind::SlowSnapshot { .. } | FaultKind::SlowOperator { .. } => {
+            s.with(|w| apply_slow_task(w, kind, start))
+        }
         FaultKind::StorageFailure => s.with(|w| w.faults.storage_up = !start),
         FaultKind::StorageSlow { extra_ms } => {
             s.with(|w| w.faults.storage_extra_ms = if start { *extra_ms } else { 0 })
         }
         FaultKind::BrokerOutage => s.with(|w| w.faults.broker_up = !start),
         FaultKind::SinkStoreOutage => s.with(|w| w.faults.sink_store_up = !start),
-        FaultKind::SlowOperator { operator, records_per_s } => s.with(|w| {
-            let Some(op) = w.spec.operators.iter().position(|o| &o.name == operator) else { return };
-            let Some(vi) = w.graph.vertices.iter().position(|v| v.ops.contains(&op)) else { return };
-            for t in w.graph.vertex_tasks(vi) {
-                if start {
-                    w.faults.slow_ops.insert(t, *records_per_s);
-                } else {
-                    w.faults.slow_ops.remove(&t);
-                }
-            }
-        }),
     }
     // Wake everything so the new fault state is seen.
     s.with(|w| {
@@ -180,6 +132,80 @@ pub(super) fn apply_fault(
             w.notify(Sleeper::Node(JM));
         }
     });
+}
+
+/// A `task-failure`: the task throws at its next step (its live attempts are woken).
+fn fail_task(w: &mut World, task: &str) {
+    if let Some(t) = w.graph.find_task(&w.spec, task) {
+        w.faults.failing_tasks.insert(t);
+        let keys: Vec<_> = w.wake.live_tasks.iter().filter(|k| k.0 == t).copied().collect();
+        for k in keys {
+            w.notify_task(k);
+        }
+    }
+}
+
+/// A fault of the control network starts or ends: a partition, message loss, extra latency.
+fn apply_net_fault(w: &mut World, kind: &FaultKind, start: bool) {
+    match kind {
+        FaultKind::Partition { a, b, both } => {
+            let (Some(x), Some(y)) = (parse_node(a), parse_node(b)) else { return };
+            if start {
+                w.faults.partitions.push((x, y, *both));
+            } else {
+                w.faults.partitions.retain(|p| *p != (x, y, *both));
+            }
+        }
+        FaultKind::MessageLoss { rate, messages, target, peer } => {
+            w.faults.loss_rate = if start { *rate } else { 0.0 };
+            w.faults.loss_messages = if start { messages.clone() } else { Vec::new() };
+            w.faults.loss_link = (target.as_deref().and_then(parse_node), peer.as_deref().and_then(parse_node));
+        }
+        FaultKind::ControlDelay { extra_ms, target } => {
+            w.faults.control_extra_ms = if start { *extra_ms } else { 0 };
+            w.faults.control_delay_node = target.as_deref().and_then(parse_node);
+        }
+        // Not a network fault (`apply_fault` routes only these here).
+        _ => {}
+    }
+}
+
+/// A slowdown of tasks starts or ends: a task's outgoing data channels, its snapshots, or
+/// every subtask of an operator's vertex.
+fn apply_slow_task(w: &mut World, kind: &FaultKind, start: bool) {
+    match kind {
+        FaultKind::SlowLink { task, extra_ms } => {
+            if let Some(t) = w.graph.find_task(&w.spec, task) {
+                if start {
+                    w.faults.slow_links.insert(t, *extra_ms);
+                } else {
+                    w.faults.slow_links.remove(&t);
+                }
+            }
+        }
+        FaultKind::SlowSnapshot { task, sync_ms, async_ms } => {
+            if let Some(t) = w.graph.find_task(&w.spec, task) {
+                if start {
+                    w.faults.slow_snapshots.insert(t, (*sync_ms, *async_ms));
+                } else {
+                    w.faults.slow_snapshots.remove(&t);
+                }
+            }
+        }
+        FaultKind::SlowOperator { operator, records_per_s } => {
+            let Some(op) = w.spec.operators.iter().position(|o| &o.name == operator) else { return };
+            let Some(vi) = w.graph.vertices.iter().position(|v| v.ops.contains(&op)) else { return };
+            for t in w.graph.vertex_tasks(vi) {
+                if start {
+                    w.faults.slow_ops.insert(t, *records_per_s);
+                } else {
+                    w.faults.slow_ops.remove(&t);
+                }
+            }
+        }
+        // Not a slowdown of tasks (`apply_fault` routes only these here).
+        _ => {}
+    }
 }
 
 /// A TaskManager process crashes (`start`) and restarts `restart_after_ms` later; its tasks

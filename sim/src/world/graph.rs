@@ -181,10 +181,30 @@ impl Graph {
     pub fn task_spec(&self, spec: &JobSpec, task: TaskId, attempt: Attempt) -> TaskSpec {
         let (vi, s) = self.task_vertex[task.0 as usize];
         let v = &self.vertices[vi];
-        let ops = &spec.operators;
-        let first = &ops[v.ops[0]];
+        let head = self.head_spec(spec, task, &spec.operators[v.ops[0]]);
+        let (chain, tail, padding_bytes) = chain_of(spec, &v.ops, s);
+        let tail = tail.unwrap_or_else(|| self.output_tail(vi));
+        TaskSpec {
+            task,
+            name: self.tasks[task.0 as usize].name.clone(),
+            subtask: s,
+            parallelism: v.parallelism,
+            attempt,
+            head,
+            chain,
+            tail,
+            profile: spec.profile,
+            variant: spec.variant,
+            padding_bytes,
+            vertex_peers: self.vertex_tasks(vi),
+        }
+    }
+
+    /// What `task` reads, by the kind of its vertex's first operator `first`: several input
+    /// gates, a log source's topic or whole log, the socket, or its input channels.
+    fn head_spec(&self, spec: &JobSpec, task: TaskId, first: &crate::spec::OpSpec) -> HeadSpec {
         let handler = handler_kind(spec.checkpoint.mode, spec.checkpoint.unaligned);
-        let head = match &first.kind {
+        match &first.kind {
             OpKind::Union | OpKind::Connect(..) | OpKind::Join | OpKind::EventJoin(_) => HeadSpec::MultiInputs {
                 gates: InputGates::new(
                     &self.channels_per_gate(task),
@@ -210,95 +230,91 @@ impl Graph {
                 startup: *startup,
             },
             _ => HeadSpec::Inputs { inputs: self.inputs_of(task).len() as u32, handler },
-        };
-        let mut chain = Vec::new();
-        let mut tail = None;
-        let mut padding_bytes = 0;
-        for &i in &v.ops {
-            let o = &ops[i];
-            padding_bytes += o.padding_bytes;
-            let kind = match &o.kind {
-                OpKind::SocketSource
-                | OpKind::LogSource { .. }
-                | OpKind::KeyBy
-                | OpKind::Rebalance
-                | OpKind::Broadcast
-                | OpKind::Union
-                | OpKind::Connect(..)
-                | OpKind::Join
-                | OpKind::EventJoin(_) => {
-                    if !o.injectors.is_empty() {
-                        // Injectors on a source run as a chained identity map right after it.
-                        Some(OperatorKind::Map(ckptsim::operator::Udf::Identity))
-                    } else {
-                        None
-                    }
-                }
-                OpKind::Map(u) => Some(OperatorKind::Map(*u)),
-                OpKind::FlatMap(u) => Some(OperatorKind::FlatMap(*u)),
-                OpKind::Filter(u) => Some(OperatorKind::Filter(*u)),
-                OpKind::Aggregate(a) => Some(OperatorKind::KeyedAggregate(*a)),
-                OpKind::CountWindow { size } => Some(OperatorKind::CountWindow { size: *size }),
-                OpKind::EventWindow(w) => Some(OperatorKind::EventWindow(*w)),
-                OpKind::PrintSink => {
-                    tail = Some(TailSpec::PrintSink);
-                    None
-                }
-                OpKind::TwoPhaseCommitSink => {
-                    tail = Some(TailSpec::TwoPhaseCommitSink);
-                    None
-                }
-                OpKind::User(u) => {
-                    chain.push(ChainedOperator { instance: format!("{}[{}]", o.name, s), operator: u.operator(o) });
-                    None
-                }
-            };
-            if let Some(kind) = kind {
-                chain.push(ChainedOperator {
-                    instance: format!("{}[{}]", o.name, s),
-                    operator: Operator::new(kind, o.injectors.clone()),
-                });
-            } else if o.kind.is_sink() && !o.injectors.is_empty() {
-                chain.push(ChainedOperator {
-                    instance: format!("{}[{}]", o.name, s),
-                    operator: Operator::new(OperatorKind::Map(ckptsim::operator::Udf::Identity), o.injectors.clone()),
-                });
-            }
-        }
-        let tail = tail.unwrap_or_else(|| {
-            let mut edges: Vec<Partitioner> = self.out_edges[vi]
-                .iter()
-                .map(|&(down, k)| {
-                    let n = self.vertices[down].parallelism;
-                    match self.in_edges[down][k].1 {
-                        EdgeKind::Forward => Partitioner::Forward,
-                        EdgeKind::Hash => Partitioner::Hash { channels: n },
-                        EdgeKind::Broadcast => Partitioner::Broadcast { channels: n },
-                        EdgeKind::Rebalance => Partitioner::Rebalance { channels: n },
-                    }
-                })
-                .collect();
-            if edges.len() == 1 {
-                TailSpec::Output(edges.remove(0))
-            } else {
-                TailSpec::Outputs(edges)
-            }
-        });
-        TaskSpec {
-            task,
-            name: self.tasks[task.0 as usize].name.clone(),
-            subtask: s,
-            parallelism: v.parallelism,
-            attempt,
-            head,
-            chain,
-            tail,
-            profile: spec.profile,
-            variant: spec.variant,
-            padding_bytes,
-            vertex_peers: self.vertex_tasks(vi),
         }
     }
+
+    /// The partitioners of vertex `vi`'s output edges: one, or several (`TailSpec::Outputs`).
+    fn output_tail(&self, vi: usize) -> TailSpec {
+        let mut edges: Vec<Partitioner> = self.out_edges[vi]
+            .iter()
+            .map(|&(down, k)| {
+                let n = self.vertices[down].parallelism;
+                match self.in_edges[down][k].1 {
+                    EdgeKind::Forward => Partitioner::Forward,
+                    EdgeKind::Hash => Partitioner::Hash { channels: n },
+                    EdgeKind::Broadcast => Partitioner::Broadcast { channels: n },
+                    EdgeKind::Rebalance => Partitioner::Rebalance { channels: n },
+                }
+            })
+            .collect();
+        if edges.len() == 1 {
+            TailSpec::Output(edges.remove(0))
+        } else {
+            TailSpec::Outputs(edges)
+        }
+    }
+}
+
+/// The operator chain of subtask `s` of a vertex of operators `vertex_ops`: the chained
+/// operators (a source's or sink's failure injectors as an identity map), the sink tail if the
+/// vertex ends in one, and the state padding of all of them.
+fn chain_of(spec: &JobSpec, vertex_ops: &[usize], s: u32) -> (Vec<ChainedOperator>, Option<TailSpec>, u64) {
+    let ops = &spec.operators;
+    let mut chain = Vec::new();
+    let mut tail = None;
+    let mut padding_bytes = 0;
+    for &i in vertex_ops {
+        let o = &ops[i];
+        padding_bytes += o.padding_bytes;
+        let kind = match &o.kind {
+            OpKind::SocketSource
+            | OpKind::LogSource { .. }
+            | OpKind::KeyBy
+            | OpKind::Rebalance
+            | OpKind::Broadcast
+            | OpKind::Union
+            | OpKind::Connect(..)
+            | OpKind::Join
+            | OpKind::EventJoin(_) => {
+                if !o.injectors.is_empty() {
+                    // Injectors on a source run as a chained identity map right after it.
+                    Some(OperatorKind::Map(ckptsim::operator::Udf::Identity))
+                } else {
+                    None
+                }
+            }
+            OpKind::Map(u) => Some(OperatorKind::Map(*u)),
+            OpKind::FlatMap(u) => Some(OperatorKind::FlatMap(*u)),
+            OpKind::Filter(u) => Some(OperatorKind::Filter(*u)),
+            OpKind::Aggregate(a) => Some(OperatorKind::KeyedAggregate(*a)),
+            OpKind::CountWindow { size } => Some(OperatorKind::CountWindow { size: *size }),
+            OpKind::EventWindow(w) => Some(OperatorKind::EventWindow(*w)),
+            OpKind::PrintSink => {
+                tail = Some(TailSpec::PrintSink);
+                None
+            }
+            OpKind::TwoPhaseCommitSink => {
+                tail = Some(TailSpec::TwoPhaseCommitSink);
+                None
+            }
+            OpKind::User(u) => {
+                chain.push(ChainedOperator { instance: format!("{}[{}]", o.name, s), operator: u.operator(o) });
+                None
+            }
+        };
+        if let Some(kind) = kind {
+            chain.push(ChainedOperator {
+                instance: format!("{}[{}]", o.name, s),
+                operator: Operator::new(kind, o.injectors.clone()),
+            });
+        } else if o.kind.is_sink() && !o.injectors.is_empty() {
+            chain.push(ChainedOperator {
+                instance: format!("{}[{}]", o.name, s),
+                operator: Operator::new(OperatorKind::Map(ckptsim::operator::Udf::Identity), o.injectors.clone()),
+            });
+        }
+    }
+    (chain, tail, padding_bytes)
 }
 
 /// Flink-style display names of chained vertices: `Source: A -> B`, `Sink: C`.

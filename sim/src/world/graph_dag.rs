@@ -20,85 +20,9 @@ impl Graph {
     /// two-input operator; unlike Flink, a producer with several consumers chains none of them
     /// (a task has one chain, not a tree). Vertices are in topological order, ties by position.
     pub(crate) fn build_dag(spec: &JobSpec) -> Graph {
-        let ops = &spec.operators;
-        let n = ops.len();
-        let is_task = |i: usize| !ops[i].kind.is_partitioning();
-        let edges: Vec<Vec<OpEdge>> = (0..n)
-            .map(|j| {
-                if !is_task(j) {
-                    return Vec::new();
-                }
-                spec.op_inputs(j)
-                    .into_iter()
-                    .map(|k| match ops[k].kind {
-                        OpKind::KeyBy => OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Hash) },
-                        OpKind::Rebalance => {
-                            OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Rebalance) }
-                        }
-                        OpKind::Broadcast => {
-                            OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Broadcast) }
-                        }
-                        _ => OpEdge { producer: k, partitioning: None },
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut consumers = vec![0usize; n];
-        for e in edges.iter().flatten() {
-            consumers[e.producer] += 1;
-        }
-        let mut vertex_of: Vec<Option<usize>> = vec![None; n];
-        let mut vertices: Vec<Vertex> = Vec::new();
-        let mut in_edges: Vec<Vec<(usize, EdgeKind)>> = Vec::new();
-        let mut placed = 0;
-        let tasks_total = (0..n).filter(|i| is_task(*i)).count();
-        while placed < tasks_total {
-            // The first task operator (by position) whose producers are all placed.
-            let Some(j) = (0..n).find(|&j| {
-                is_task(j) && vertex_of[j].is_none() && edges[j].iter().all(|e| vertex_of[e.producer].is_some())
-            }) else {
-                unreachable!("a validated job graph is acyclic")
-            };
-            placed += 1;
-            let o = &ops[j];
-            let chain_into = match edges[j].as_slice() {
-                [e] if e.partitioning.is_none()
-                    && ops[e.producer].parallelism == o.parallelism
-                    && consumers[e.producer] == 1
-                    && !o.kind.is_multi_input()
-                    && !o.kind.is_source() =>
-                {
-                    vertex_of[e.producer].filter(|v| vertices[*v].ops.last() == Some(&e.producer))
-                }
-                _ => None,
-            };
-            if let Some(v) = chain_into {
-                vertices[v].ops.push(j);
-                vertex_of[j] = Some(v);
-                continue;
-            }
-            let ins: Vec<(usize, EdgeKind)> = edges[j]
-                .iter()
-                .map(|e| {
-                    let up = vertex_of[e.producer].expect("producer placed");
-                    let kind = e.partitioning.unwrap_or(if vertices[up].parallelism == o.parallelism {
-                        EdgeKind::Forward
-                    } else {
-                        EdgeKind::Rebalance
-                    });
-                    (up, kind)
-                })
-                .collect();
-            vertex_of[j] = Some(vertices.len());
-            vertices.push(Vertex {
-                name: String::new(),
-                ops: vec![j],
-                parallelism: o.parallelism,
-                input: ins.first().map(|e| e.1),
-            });
-            in_edges.push(ins);
-        }
-        super::graph::name_vertices(&mut vertices, ops);
+        let edges = op_edges(spec);
+        let (mut vertices, in_edges) = chain_vertices(spec, &edges);
+        super::graph::name_vertices(&mut vertices, &spec.operators);
         let mut out_edges: Vec<Vec<(usize, usize)>> = vec![Vec::new(); vertices.len()];
         for (d, ins) in in_edges.iter().enumerate() {
             for (k, (u, _)) in ins.iter().enumerate() {
@@ -108,7 +32,7 @@ impl Graph {
         let mut tasks = Vec::new();
         let mut task_vertex = Vec::new();
         for (vi, v) in vertices.iter().enumerate() {
-            let is_source = ops[v.ops[0]].kind.is_source();
+            let is_source = spec.operators[v.ops[0]].kind.is_source();
             for s in 0..v.parallelism {
                 let id = TaskId(tasks.len() as u32);
                 tasks.push(TaskInfo {
@@ -123,6 +47,95 @@ impl Graph {
         }
         Graph { vertices, task_vertex, tasks, in_edges, out_edges }.with_task_inputs()
     }
+}
+
+/// Per operator, its input edges between task operators: a partitioning operator (`key_by`,
+/// `rebalance`, `broadcast`) becomes the partitioning of the edge from its own input; a
+/// partitioning operator has none.
+fn op_edges(spec: &JobSpec) -> Vec<Vec<OpEdge>> {
+    let ops = &spec.operators;
+    (0..ops.len())
+        .map(|j| {
+            if ops[j].kind.is_partitioning() {
+                return Vec::new();
+            }
+            spec.op_inputs(j)
+                .into_iter()
+                .map(|k| match ops[k].kind {
+                    OpKind::KeyBy => OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Hash) },
+                    OpKind::Rebalance => {
+                        OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Rebalance) }
+                    }
+                    OpKind::Broadcast => {
+                        OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Broadcast) }
+                    }
+                    _ => OpEdge { producer: k, partitioning: None },
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The vertices in topological order (ties by position), each task operator chained into its
+/// producer's vertex where `isChainable` allows, with each vertex's input edges.
+fn chain_vertices(spec: &JobSpec, edges: &[Vec<OpEdge>]) -> (Vec<Vertex>, Vec<Vec<(usize, EdgeKind)>>) {
+    let ops = &spec.operators;
+    let n = ops.len();
+    let is_task = |i: usize| !ops[i].kind.is_partitioning();
+    let mut consumers = vec![0usize; n];
+    for e in edges.iter().flatten() {
+        consumers[e.producer] += 1;
+    }
+    let mut vertex_of: Vec<Option<usize>> = vec![None; n];
+    let mut vertices: Vec<Vertex> = Vec::new();
+    let mut in_edges: Vec<Vec<(usize, EdgeKind)>> = Vec::new();
+    let tasks_total = (0..n).filter(|i| is_task(*i)).count();
+    for _ in 0..tasks_total {
+        // The first task operator (by position) whose producers are all placed.
+        let Some(j) = (0..n).find(|&j| {
+            is_task(j) && vertex_of[j].is_none() && edges[j].iter().all(|e| vertex_of[e.producer].is_some())
+        }) else {
+            unreachable!("a validated job graph is acyclic")
+        };
+        let o = &ops[j];
+        let chain_into = match edges[j].as_slice() {
+            [e] if e.partitioning.is_none()
+                && ops[e.producer].parallelism == o.parallelism
+                && consumers[e.producer] == 1
+                && !o.kind.is_multi_input()
+                && !o.kind.is_source() =>
+            {
+                vertex_of[e.producer].filter(|v| vertices[*v].ops.last() == Some(&e.producer))
+            }
+            _ => None,
+        };
+        if let Some(v) = chain_into {
+            vertices[v].ops.push(j);
+            vertex_of[j] = Some(v);
+            continue;
+        }
+        let ins: Vec<(usize, EdgeKind)> = edges[j]
+            .iter()
+            .map(|e| {
+                let up = vertex_of[e.producer].expect("producer placed");
+                let kind = e.partitioning.unwrap_or(if vertices[up].parallelism == o.parallelism {
+                    EdgeKind::Forward
+                } else {
+                    EdgeKind::Rebalance
+                });
+                (up, kind)
+            })
+            .collect();
+        vertex_of[j] = Some(vertices.len());
+        vertices.push(Vertex {
+            name: String::new(),
+            ops: vec![j],
+            parallelism: o.parallelism,
+            input: ins.first().map(|e| e.1),
+        });
+        in_edges.push(ins);
+    }
+    (vertices, in_edges)
 }
 
 /// The operator feeding partitioning `k` (validated: exactly one, a task operator).

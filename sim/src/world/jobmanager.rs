@@ -5,161 +5,212 @@ use super::*;
 // ------------------------------------------------------------------ JobManager
 
 pub(super) async fn jm_main(s: Shared, seed: u64) {
-    let (params, restore, mut epoch, next_checkpoint_id) = s.with(|w| {
-        w.jm_epoch += 1;
-        w.net.alive.insert(JM, true);
-        clear_inbox(w, JM);
-        let params = w.spec.job_params(w.graph.tasks.clone(), stream(seed, 2 + w.jm_epoch).random());
-        // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
-        let restore = if w.jm_epoch > 1 { w.services.storage_completed.last().cloned() } else { None };
-        let epoch = w.jm_epoch;
-        if epoch > 1 {
-            let now = w.now();
-            w.obs.status_timeline.push((now, JobStatus::Created));
-        }
-        w.tr_typed("jm", "jm-start", EventData::JmStart { epoch, restore: restore.as_ref().map(|c| c.id) });
-        if w.jm_epoch > 1 {
-            let now = w.now();
-            w.record_restore(now, format!("JobManager failover (epoch {epoch})"), restore.as_ref().map(|c| c.id));
-        }
-        (params, restore, epoch, w.services.next_checkpoint_id)
-    });
-    let mut base_params = params.clone();
-    let mut jm = JobMaster::new(params);
-    if epoch > 1 {
-        // HA: the checkpoint id counter survives the JobManager.
-        jm.recover_checkpoint_id_counter(next_checkpoint_id);
-    }
-    s.with(|w| w.obs.restart_description = jm.restart_strategy().describe());
-    let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
-    let mut last_hb: BTreeMap<u32, (u64, u64)> = BTreeMap::new();
-    let mut lost: BTreeSet<u32> = BTreeSet::new();
-    let clock = s.with(|w| w.clock.clone());
-    let first_start_ms = s.with(|w| if epoch == 1 { w.latencies.first_start_ms } else { 0 });
-    if first_start_ms > 0 {
-        sleep(Duration::from_millis(first_start_ms)).await;
-    }
-    let start = clock.now();
-    if epoch > 1 {
-        jm.start_recovered(start, restore);
-    } else {
-        jm.start(start, restore);
-    }
-    let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
-    let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
-    for tm in 0..tms {
-        last_hb.insert(tm, (start, 0));
-    }
+    let mut host = JmHost::start(s, seed).await;
     loop {
-        let now = clock.now();
-        s.with(|w| w.take_due(JM, &mut inbox));
-        while let Some((_from, msg)) = inbox.pop_front() {
-            match msg {
-                Msg::TaskState { task, attempt, state, cause } => {
-                    if let Some(attempt) = from_world(epoch, attempt) {
-                        jm.handle_task_state(now, task, attempt, state, cause)
-                    }
-                }
-                Msg::Ack { task, attempt, id, snapshot } => {
-                    if let Some(attempt) = from_world(epoch, attempt) {
-                        jm.handle_ack(now, task, attempt, id, snapshot)
-                    }
-                }
-                Msg::Decline { task, attempt, id, reason } => {
-                    if let Some(attempt) = from_world(epoch, attempt) {
-                        jm.handle_decline(now, task, attempt, id, reason)
-                    }
-                }
-                Msg::EndOfData { task, attempt } => {
-                    if let Some(attempt) = from_world(epoch, attempt) {
-                        jm.handle_end_of_data(now, task, attempt)
-                    }
-                }
-                Msg::CancelAck { task, attempt } => {
-                    if let Some(attempt) = from_world(epoch, attempt) {
-                        jm.handle_cancel_ack(now, task, attempt)
-                    }
-                }
-                Msg::Heartbeat { tm, incarnation, running } => {
-                    s.with(|w| w.send_to(JM, tm_addr(tm), incarnation, Msg::HeartbeatReply));
-                    let prev = last_hb.insert(tm, (now, incarnation));
-                    if let Some((_, inc)) = prev {
-                        if inc != 0 && inc != incarnation && !lost.contains(&tm) {
-                            // A new TaskManager process registered under this slot: the old one
-                            // is gone, with its executions. First, so that the report below
-                            // judges only what was deployed to the new process.
-                            jm.handle_tm_lost(now, TmId(tm));
-                        }
-                    }
-                    lost.remove(&tm);
-                    let mine: Vec<(TaskId, Attempt)> =
-                        running.iter().filter_map(|&(t, a)| from_world(epoch, a).map(|a| (t, a))).collect();
-                    jm.handle_tm_report(now, TmId(tm), &mine);
-                }
-                Msg::Action(a) => match a {
-                    ActionSpec::Retune(r) => {
-                        let res = jm.retune(now, &r);
-                        s.with(|w| {
-                            let data = EventData::Retune {
-                                request: r.clone(),
-                                rejected: res.as_ref().err().map(|e| e.to_string()),
-                            };
-                            let text = data.detail().expect("a typed re-tune");
-                            w.tr_typed("jm", "retune", data);
-                            w.obs.retunes.push((now, text));
-                            w.obs.final_checkpoint_config = jm.coordinator().config().clone();
-                        });
-                    }
-                    ActionSpec::Cancel => jm.cancel(now),
-                    ActionSpec::Savepoint => jm.request_checkpoint(now, RequestKind::Savepoint),
-                    ActionSpec::TriggerCheckpoint => jm.request_checkpoint(now, RequestKind::Manual),
-                    ActionSpec::RestoreRetained => {
-                        if let Some(new_jm) = resume_retained(&s, seed, &base_params, jm.status(), now) {
-                            jm = new_jm;
-                            epoch = s.with(|w| w.jm_epoch);
-                        }
-                    }
-                    ActionSpec::StopWithSavepoint { drain } => {
-                        s.with(|w| super::rescale::request_stop(w, now, drain));
-                        let mode = if drain { StopMode::Drain } else { StopMode::NoDrain };
-                        jm.stop_with_savepoint(now, mode);
-                    }
-                    ActionSpec::Rescale(r) => {
-                        if let Some((new_jm, params)) = super::rescale::resume_rescaled(&s, seed, &r, jm.status(), now)
-                        {
-                            jm = new_jm;
-                            base_params = params;
-                            epoch = s.with(|w| w.jm_epoch);
-                        }
-                    }
-                },
-                _ => {}
-            }
+        host.step().await;
+    }
+}
+
+/// The JobManager node's state between steps: the core's `JobMaster` of the current job, its
+/// parameters (a `restore-retained` job starts from them), the HA epoch of its attempts, and the
+/// heartbeat monitor (per TaskManager: last heartbeat time and incarnation; those judged lost).
+struct JmHost {
+    s: Shared,
+    seed: u64,
+    clock: SimClock,
+    jm: JobMaster,
+    base_params: JobParams,
+    epoch: u64,
+    inbox: VecDeque<(Addr, Msg)>,
+    last_hb: BTreeMap<u32, (u64, u64)>,
+    lost: BTreeSet<u32>,
+    hb_timeout: u64,
+}
+
+impl JmHost {
+    /// A (re)started JobManager: a new epoch, HA recovery of the latest completed checkpoint
+    /// and the checkpoint id counter, the first start's latency, the job started.
+    async fn start(s: Shared, seed: u64) -> JmHost {
+        let (params, restore, epoch, next_checkpoint_id) = s.with(|w| jm_epoch_start(w, seed));
+        let base_params = params.clone();
+        let mut jm = JobMaster::new(params);
+        if epoch > 1 {
+            // HA: the checkpoint id counter survives the JobManager.
+            jm.recover_checkpoint_id_counter(next_checkpoint_id);
+        }
+        s.with(|w| w.obs.restart_description = jm.restart_strategy().describe());
+        let clock = s.with(|w| w.clock.clone());
+        let first_start_ms = s.with(|w| if epoch == 1 { w.latencies.first_start_ms } else { 0 });
+        if first_start_ms > 0 {
+            sleep(Duration::from_millis(first_start_ms)).await;
+        }
+        let start = clock.now();
+        if epoch > 1 {
+            jm.start_recovered(start, restore);
+        } else {
+            jm.start(start, restore);
+        }
+        let hb_timeout = s.with(|w| w.spec.cluster.heartbeat_timeout_ms);
+        let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
+        let last_hb = (0..tms).map(|tm| (tm, (start, 0))).collect();
+        let (inbox, lost) = (VecDeque::new(), BTreeSet::new());
+        JmHost { s, seed, clock, jm, base_params, epoch, inbox, last_hb, lost, hb_timeout }
+    }
+
+    /// One step: the due messages, each with the outputs it caused; the heartbeat monitor;
+    /// the JobMaster's timers and the storage status; then sleep until the next of them.
+    async fn step(&mut self) {
+        let now = self.clock.now();
+        self.s.with(|w| w.take_due(JM, &mut self.inbox));
+        while let Some((_from, msg)) = self.inbox.pop_front() {
+            self.handle(now, msg);
             // Route what this message caused now: a message for a TaskManager goes to the
             // incarnation known at the time (a heartbeat of a new one may come next).
-            route_jm_outputs(&s, &mut jm, now, epoch, &last_hb);
+            route_jm_outputs(&self.s, &mut self.jm, now, self.epoch, &self.last_hb);
         }
         // Heartbeat monitor.
-        for (&tm, &(at, _)) in last_hb.iter() {
-            if now > at + hb_timeout && !lost.contains(&tm) {
-                lost.insert(tm);
-                s.with(|w| w.tr_typed("jm", "tm-lost", EventData::TmLost { tm }));
+        let jm = &mut self.jm;
+        for (&tm, &(at, _)) in self.last_hb.iter() {
+            if now > at + self.hb_timeout && !self.lost.contains(&tm) {
+                self.lost.insert(tm);
+                self.s.with(|w| w.tr_typed("jm", "tm-lost", EventData::TmLost { tm }));
                 jm.handle_tm_lost(now, TmId(tm));
             }
         }
         if jm.poll_timeout().is_some_and(|t| t <= now) {
             jm.handle_timeout(now);
         }
-        let storage_up = s.with(|w| w.faults.storage_up && w.reaches(JM, STORAGE));
+        let storage_up = self.s.with(|w| w.faults.storage_up && w.reaches(JM, STORAGE));
         jm.handle_storage_status(now, storage_up);
-        route_jm_outputs(&s, &mut jm, now, epoch, &last_hb);
+        route_jm_outputs(&self.s, jm, now, self.epoch, &self.last_hb);
         // The next heartbeat timeout of a TaskManager not yet judged lost (a lost one's timeout
         // is past: counting it woke this loop every millisecond while a partition or a crashed
         // process kept its heartbeats away, for nothing).
-        let hb_next = last_hb.iter().filter(|(tm, _)| !lost.contains(tm)).map(|(_, (at, _))| at + hb_timeout + 1).min();
-        let deadline = s.with(|w| [jm.poll_timeout(), hb_next, w.next_arrival(JM)].into_iter().flatten().min());
-        wait(&s, Sleeper::Node(JM), deadline.map(|d| d.max(now))).await;
+        let (lost, hb_timeout) = (&self.lost, self.hb_timeout);
+        let hb_next =
+            self.last_hb.iter().filter(|(tm, _)| !lost.contains(tm)).map(|(_, (at, _))| at + hb_timeout + 1).min();
+        let deadline = self.s.with(|w| [jm.poll_timeout(), hb_next, w.next_arrival(JM)].into_iter().flatten().min());
+        wait(&self.s, Sleeper::Node(JM), deadline.map(|d| d.max(now))).await;
     }
+
+    /// One message to the JobManager (attempts of another epoch are dropped).
+    fn handle(&mut self, now: u64, msg: Msg) {
+        let (jm, epoch) = (&mut self.jm, self.epoch);
+        match msg {
+            Msg::TaskState { task, attempt, state, cause } => {
+                if let Some(attempt) = from_world(epoch, attempt) {
+                    jm.handle_task_state(now, task, attempt, state, cause)
+                }
+            }
+            Msg::Ack { task, attempt, id, snapshot } => {
+                if let Some(attempt) = from_world(epoch, attempt) {
+                    jm.handle_ack(now, task, attempt, id, snapshot)
+                }
+            }
+            Msg::Decline { task, attempt, id, reason } => {
+                if let Some(attempt) = from_world(epoch, attempt) {
+                    jm.handle_decline(now, task, attempt, id, reason)
+                }
+            }
+            Msg::EndOfData { task, attempt } => {
+                if let Some(attempt) = from_world(epoch, attempt) {
+                    jm.handle_end_of_data(now, task, attempt)
+                }
+            }
+            Msg::CancelAck { task, attempt } => {
+                if let Some(attempt) = from_world(epoch, attempt) {
+                    jm.handle_cancel_ack(now, task, attempt)
+                }
+            }
+            Msg::Heartbeat { tm, incarnation, running } => self.heartbeat(now, tm, incarnation, &running),
+            Msg::Action(a) => self.action(now, a),
+            _ => {}
+        }
+    }
+
+    /// A TaskManager's heartbeat: answered, its time and incarnation kept (a new incarnation
+    /// means the old process is gone), its running attempts reconciled (flink-2.3).
+    fn heartbeat(&mut self, now: u64, tm: u32, incarnation: u64, running: &[(TaskId, Attempt)]) {
+        self.s.with(|w| w.send_to(JM, tm_addr(tm), incarnation, Msg::HeartbeatReply));
+        let prev = self.last_hb.insert(tm, (now, incarnation));
+        if let Some((_, inc)) = prev {
+            if inc != 0 && inc != incarnation && !self.lost.contains(&tm) {
+                // A new TaskManager process registered under this slot: the old one
+                // is gone, with its executions. First, so that the report below
+                // judges only what was deployed to the new process.
+                self.jm.handle_tm_lost(now, TmId(tm));
+            }
+        }
+        self.lost.remove(&tm);
+        let epoch = self.epoch;
+        let mine: Vec<(TaskId, Attempt)> =
+            running.iter().filter_map(|&(t, a)| from_world(epoch, a).map(|a| (t, a))).collect();
+        self.jm.handle_tm_report(now, TmId(tm), &mine);
+    }
+
+    /// A user action from the client: re-tune, cancel, savepoint, manual checkpoint, or a new
+    /// job (`restore-retained`, `stop-with-savepoint` then `rescale`).
+    fn action(&mut self, now: u64, a: ActionSpec) {
+        let (s, seed, jm) = (&self.s, self.seed, &mut self.jm);
+        match a {
+            ActionSpec::Retune(r) => {
+                let res = jm.retune(now, &r);
+                s.with(|w| {
+                    let data =
+                        EventData::Retune { request: r.clone(), rejected: res.as_ref().err().map(|e| e.to_string()) };
+                    let text = data.detail().expect("a typed re-tune");
+                    w.tr_typed("jm", "retune", data);
+                    w.obs.retunes.push((now, text));
+                    w.obs.final_checkpoint_config = jm.coordinator().config().clone();
+                });
+            }
+            ActionSpec::Cancel => jm.cancel(now),
+            ActionSpec::Savepoint => jm.request_checkpoint(now, RequestKind::Savepoint),
+            ActionSpec::TriggerCheckpoint => jm.request_checkpoint(now, RequestKind::Manual),
+            ActionSpec::RestoreRetained => {
+                if let Some(new_jm) = resume_retained(s, seed, &self.base_params, jm.status(), now) {
+                    *jm = new_jm;
+                    self.epoch = s.with(|w| w.jm_epoch);
+                }
+            }
+            ActionSpec::StopWithSavepoint { drain } => {
+                s.with(|w| super::rescale::request_stop(w, now, drain));
+                let mode = if drain { StopMode::Drain } else { StopMode::NoDrain };
+                jm.stop_with_savepoint(now, mode);
+            }
+            ActionSpec::Rescale(r) => {
+                if let Some((new_jm, params)) = super::rescale::resume_rescaled(s, seed, &r, jm.status(), now) {
+                    *jm = new_jm;
+                    self.base_params = params;
+                    self.epoch = s.with(|w| w.jm_epoch);
+                }
+            }
+        }
+    }
+}
+
+/// A JobManager process starts (one world step): a new epoch, its JobMaster's parameters and
+/// randomness, and with HA (epoch > 1) the latest completed checkpoint from storage, traced and
+/// recorded as a restore. Returns the parameters, the checkpoint, the epoch and the durable
+/// checkpoint id counter.
+fn jm_epoch_start(w: &mut World, seed: u64) -> (JobParams, Option<Arc<CompletedCheckpoint>>, u64, CheckpointId) {
+    w.jm_epoch += 1;
+    w.net.alive.insert(JM, true);
+    clear_inbox(w, JM);
+    let params = w.spec.job_params(w.graph.tasks.clone(), stream(seed, 2 + w.jm_epoch).random());
+    // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
+    let restore = if w.jm_epoch > 1 { w.services.storage_completed.last().cloned() } else { None };
+    let epoch = w.jm_epoch;
+    if epoch > 1 {
+        let now = w.now();
+        w.obs.status_timeline.push((now, JobStatus::Created));
+    }
+    w.tr_typed("jm", "jm-start", EventData::JmStart { epoch, restore: restore.as_ref().map(|c| c.id) });
+    if w.jm_epoch > 1 {
+        let now = w.now();
+        w.record_restore(now, format!("JobManager failover (epoch {epoch})"), restore.as_ref().map(|c| c.id));
+    }
+    (params, restore, epoch, w.services.next_checkpoint_id)
 }
 
 /// The `restore-retained` action: once the job has ended, a new job of the same graph starts
@@ -226,181 +277,13 @@ pub(super) fn route_jm_outputs(
     s.with(|w| {
         while let Some(out) = jm.poll_output() {
             match out {
-                JobOutput::Deploy { task, attempt, tm, restore } => {
-                    let number = attempt.0;
-                    let attempt = to_world(epoch, attempt);
-                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Deploy { task, attempt, restore, epoch });
-                    w.fire_anchor(&FaultAt::Deploying { attempt: number });
-                }
-                JobOutput::Cancel { task, attempt, tm } => {
-                    let attempt = to_world(epoch, attempt);
-                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Cancel { task, attempt })
-                }
-                JobOutput::Trigger { task, attempt, tm, barrier } => {
-                    let attempt = to_world(epoch, attempt);
-                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Trigger { task, attempt, barrier })
-                }
-                JobOutput::NotifyComplete { task, attempt, tm, id } => {
-                    let attempt = to_world(epoch, attempt);
-                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyComplete { task, attempt, id })
-                }
-                JobOutput::NotifyAborted { task, attempt, tm, id } => {
-                    let attempt = to_world(epoch, attempt);
-                    w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyAborted { task, attempt, id })
-                }
-                JobOutput::JobStatusChanged { from, to, cause } => {
-                    w.obs.status = to;
-                    w.obs.status_timeline.push((now, to));
-                    w.tr_data(
-                        "jm",
-                        "job",
-                        format!("{from} -> {to}{}", cause.map(|c| format!(" ({c})")).unwrap_or_default()),
-                        EventData::Job { from, to },
-                    );
-                    super::rescale::on_status_changed(w, to);
-                }
-                JobOutput::TaskStateChanged { task, attempt, from, to } => {
-                    let name = w.graph.tasks[task.0 as usize].name.clone();
-                    w.tr_typed("jm", "task", EventData::Transition { task, name: name.clone(), attempt, from, to });
-                    w.obs.task_transitions.push((now, name, from, to));
-                }
-                JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
-                    w.obs.restart_schedule.push((now, failure, backoff_ms));
-                    w.tr_data(
-                        "jm",
-                        "failure",
-                        format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
-                        EventData::Failure { failure, backoff_ms: Some(backoff_ms), cause },
-                    );
-                }
-                JobOutput::RestartSuppressed { failure, cause } => {
-                    w.tr_data(
-                        "jm",
-                        "failure",
-                        format!("#{failure} restart suppressed: {cause}"),
-                        EventData::Failure { failure, backoff_ms: None, cause },
-                    );
-                }
-                JobOutput::CancelGaveUp { task, attempt, calls } => {
-                    let name = w.graph.tasks[task.0 as usize].name.clone();
-                    w.tr(
-                        "jm",
-                        "cancel-failed",
-                        format!("{name} #{attempt}: {calls} cancel calls unacknowledged: task could not be canceled"),
-                    );
-                }
-                JobOutput::Restored { checkpoint, attempt } => {
-                    w.obs.restarts += 1;
-                    let cause = format!("restart #{}", attempt.0);
-                    w.record_restore(now, cause, checkpoint);
-                    w.tr_typed("jm", "restore", EventData::Restore { attempt, checkpoint });
-                }
-                JobOutput::Terminated { status, retained } => {
-                    w.tr(
-                        "jm",
-                        "terminated",
-                        format!("{status} retained={:?}", retained.iter().map(|c| c.id.0).collect::<Vec<_>>()),
-                    );
-                    w.services.retained = retained;
-                }
-                JobOutput::Checkpoint(c) => match c {
-                    CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop } => {
-                        w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
-                        let seq = next_end_seq(&mut w.obs.end_seq, now);
-                        let row = w.checkpoint_row(id);
-                        row.trigger_ms = timestamp_ms;
-                        row.trigger_seq = seq;
-                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
-                        row.synchronous = stop.is_some();
-                        let kind = match kind {
-                            ckptsim::record::CheckpointKind::Checkpoint => "Checkpoint",
-                            ckptsim::record::CheckpointKind::Savepoint => "Savepoint",
-                        };
-                        let alignment = match alignment {
-                            ckptsim::record::Alignment::AtLeastOnce => "AtLeastOnce".into(),
-                            ckptsim::record::Alignment::Aligned => "Aligned".into(),
-                            ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
-                            a @ ckptsim::record::Alignment::AlignedWithTimeout { .. } => format!("{a:?}"),
-                        };
-                        let sync = match stop {
-                            None => "",
-                            Some(StopMode::NoDrain) => " synchronous",
-                            Some(StopMode::Drain) => " synchronous drain",
-                        };
-                        let text = Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).s(sync).0;
-                        w.tr_data("jm", "trigger", text, EventData::Trigger { id });
-                        w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
-                    }
-                    CoordinatorOutput::Completed(cp) => {
-                        let offsets = source_offsets(w, &cp);
-                        w.obs.completed_offsets.insert(cp.id, offsets);
-                        let in_flight = in_flight_inputs(&cp);
-                        if !in_flight.is_empty() {
-                            w.obs.completed_in_flight.insert(cp.id, in_flight);
-                        }
-                        let seq = next_end_seq(&mut w.obs.end_seq, now);
-                        let row = w.checkpoint_row(cp.id);
-                        row.end_ms = Some(now);
-                        row.end_seq = seq;
-                        row.outcome = "COMPLETED".into();
-                        row.size_bytes = cp.size_bytes;
-                        w.tr("jm", "complete", Detail::new().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0);
-                        super::rescale::on_completed(w, &cp);
-                        w.services.storage_completed.push(cp.clone());
-                        prune_storage(&mut w.services.storage_completed, jm);
-                        w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
-                        w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
-                    }
-                    CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
-                        w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
-                        // (The row by field, beside `end_seq`.)
-                        let row = w.obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
-                        // A checkpoint that failed while being triggered (e.g. storage down) has
-                        // no Trigger output: its row is created here and needs the trigger time.
-                        row.trigger_ms = trigger_ms;
-                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
-                        if row.end_ms.is_none() {
-                            row.end_ms = Some(now);
-                            row.outcome = reason.name().to_string();
-                            row.end_seq = next_end_seq(&mut w.obs.end_seq, now);
-                        }
-                        w.tr_typed("jm", "abort", EventData::Abort { id, reason });
-                        if kind == ckptsim::record::CheckpointKind::Savepoint {
-                            super::rescale::on_savepoint_failed(w, Some(trigger_ms));
-                        }
-                    }
-                    CoordinatorOutput::RequestFailed { request, reason } => {
-                        w.tr_data("jm", "rejected", format!("{request:?} request: {reason}"), EventData::Rejected);
-                        let now = w.now();
-                        match w.obs.rejections.last_mut() {
-                            Some(last) if last.2 == reason => last.1 = now,
-                            _ => w.obs.rejections.push((now, now, reason)),
-                        }
-                        if request == RequestKind::Savepoint {
-                            super::rescale::on_savepoint_failed(w, None);
-                        }
-                    }
-                    CoordinatorOutput::SchedulerStarted { first_trigger_at_ms } => {
-                        w.tr("jm", "scheduler", format!("started, first trigger at {first_trigger_at_ms}"));
-                    }
-                    CoordinatorOutput::SchedulerStopped => w.tr("jm", "scheduler", "stopped".into()),
-                    CoordinatorOutput::FailJob(f) if f.sync_savepoint => w.tr(
-                        "jm",
-                        "stop",
-                        format!(
-                            "synchronous savepoint {} failed ({}): the job fails",
-                            f.id.map_or(0, |i| i.0),
-                            f.reason
-                        ),
-                    ),
-                    CoordinatorOutput::FailJob(f) => {
-                        w.tr_typed("jm", "tolerable", EventData::Tolerable { id: f.id, reason: f.reason })
-                    }
-                    CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", Detail::new().s("id=").n(id.0).0),
-                    CoordinatorOutput::NotifyComplete { .. }
-                    | CoordinatorOutput::NotifyAborted { .. }
-                    | CoordinatorOutput::TriggerMasterHooks { .. } => {}
-                },
+                JobOutput::Deploy { .. }
+                | JobOutput::Cancel { .. }
+                | JobOutput::Trigger { .. }
+                | JobOutput::NotifyComplete { .. }
+                | JobOutput::NotifyAborted { .. } => send_rpc(w, out, epoch, &inc),
+                JobOutput::Checkpoint(c) => route_checkpoint_output(w, jm, c, now),
+                out => note_job_output(w, out, now),
             }
         }
     });
@@ -408,6 +291,216 @@ pub(super) fn route_jm_outputs(
         jm.resume_after_failed_stop(now);
         route_jm_outputs(s, jm, now, epoch, known);
     }
+}
+
+/// The JobMaster's RPCs to a TaskManager (to the incarnation `inc` names), its attempts in the
+/// world's numbering; a deployment fires the anchors on it.
+fn send_rpc(w: &mut World, out: JobOutput, epoch: u64, inc: &impl Fn(TmId) -> u64) {
+    match out {
+        JobOutput::Deploy { task, attempt, tm, restore } => {
+            let number = attempt.0;
+            let attempt = to_world(epoch, attempt);
+            w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Deploy { task, attempt, restore, epoch });
+            w.fire_anchor(&FaultAt::Deploying { attempt: number });
+        }
+        JobOutput::Cancel { task, attempt, tm } => {
+            let attempt = to_world(epoch, attempt);
+            w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Cancel { task, attempt })
+        }
+        JobOutput::Trigger { task, attempt, tm, barrier } => {
+            let attempt = to_world(epoch, attempt);
+            w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Trigger { task, attempt, barrier })
+        }
+        JobOutput::NotifyComplete { task, attempt, tm, id } => {
+            let attempt = to_world(epoch, attempt);
+            w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyComplete { task, attempt, id })
+        }
+        JobOutput::NotifyAborted { task, attempt, tm, id } => {
+            let attempt = to_world(epoch, attempt);
+            w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyAborted { task, attempt, id })
+        }
+        // Not an RPC (`route_jm_outputs` routes only RPCs here).
+        _ => {}
+    }
+}
+
+/// The job's and its tasks' status changes, restarts and restores, traced and recorded.
+fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
+    match out {
+        JobOutput::JobStatusChanged { from, to, cause } => {
+            w.obs.status = to;
+            w.obs.status_timeline.push((now, to));
+            w.tr_data(
+                "jm",
+                "job",
+                format!("{from} -> {to}{}", cause.map(|c| format!(" ({c})")).unwrap_or_default()),
+                EventData::Job { from, to },
+            );
+            super::rescale::on_status_changed(w, to);
+        }
+        JobOutput::TaskStateChanged { task, attempt, from, to } => {
+            let name = w.graph.tasks[task.0 as usize].name.clone();
+            w.tr_typed("jm", "task", EventData::Transition { task, name: name.clone(), attempt, from, to });
+            w.obs.task_transitions.push((now, name, from, to));
+        }
+        JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
+            w.obs.restart_schedule.push((now, failure, backoff_ms));
+            w.tr_data(
+                "jm",
+                "failure",
+                format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
+                EventData::Failure { failure, backoff_ms: Some(backoff_ms), cause },
+            );
+        }
+        JobOutput::RestartSuppressed { failure, cause } => {
+            w.tr_data(
+                "jm",
+                "failure",
+                format!("#{failure} restart suppressed: {cause}"),
+                EventData::Failure { failure, backoff_ms: None, cause },
+            );
+        }
+        JobOutput::CancelGaveUp { task, attempt, calls } => {
+            let name = w.graph.tasks[task.0 as usize].name.clone();
+            w.tr(
+                "jm",
+                "cancel-failed",
+                format!("{name} #{attempt}: {calls} cancel calls unacknowledged: task could not be canceled"),
+            );
+        }
+        JobOutput::Restored { checkpoint, attempt } => {
+            w.obs.restarts += 1;
+            let cause = format!("restart #{}", attempt.0);
+            w.record_restore(now, cause, checkpoint);
+            w.tr_typed("jm", "restore", EventData::Restore { attempt, checkpoint });
+        }
+        JobOutput::Terminated { status, retained } => {
+            w.tr(
+                "jm",
+                "terminated",
+                format!("{status} retained={:?}", retained.iter().map(|c| c.id.0).collect::<Vec<_>>()),
+            );
+            w.services.retained = retained;
+        }
+        // RPCs and checkpoint outputs are routed by `route_jm_outputs`.
+        _ => {}
+    }
+}
+
+/// The checkpoint coordinator's outputs: triggers, completions, aborts, refused requests, the
+/// scheduler, failures counted toward the tolerable limit, discarded checkpoints.
+fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, now: u64) {
+    match c {
+        CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop } => {
+            note_trigger(w, now, id, timestamp_ms, kind, alignment, stop)
+        }
+        CoordinatorOutput::Completed(cp) => note_completed(w, jm, &cp, now),
+        CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+            w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
+            // (The row by field, beside `end_seq`.)
+            let row = w.obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
+            // A checkpoint that failed while being triggered (e.g. storage down) has
+            // no Trigger output: its row is created here and needs the trigger time.
+            row.trigger_ms = trigger_ms;
+            row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+            if row.end_ms.is_none() {
+                row.end_ms = Some(now);
+                row.outcome = reason.name().to_string();
+                row.end_seq = next_end_seq(&mut w.obs.end_seq, now);
+            }
+            w.tr_typed("jm", "abort", EventData::Abort { id, reason });
+            if kind == ckptsim::record::CheckpointKind::Savepoint {
+                super::rescale::on_savepoint_failed(w, Some(trigger_ms));
+            }
+        }
+        CoordinatorOutput::RequestFailed { request, reason } => {
+            w.tr_data("jm", "rejected", format!("{request:?} request: {reason}"), EventData::Rejected);
+            let now = w.now();
+            match w.obs.rejections.last_mut() {
+                Some(last) if last.2 == reason => last.1 = now,
+                _ => w.obs.rejections.push((now, now, reason)),
+            }
+            if request == RequestKind::Savepoint {
+                super::rescale::on_savepoint_failed(w, None);
+            }
+        }
+        CoordinatorOutput::SchedulerStarted { first_trigger_at_ms } => {
+            w.tr("jm", "scheduler", format!("started, first trigger at {first_trigger_at_ms}"));
+        }
+        CoordinatorOutput::SchedulerStopped => w.tr("jm", "scheduler", "stopped".into()),
+        CoordinatorOutput::FailJob(f) if f.sync_savepoint => w.tr(
+            "jm",
+            "stop",
+            format!("synchronous savepoint {} failed ({}): the job fails", f.id.map_or(0, |i| i.0), f.reason),
+        ),
+        CoordinatorOutput::FailJob(f) => {
+            w.tr_typed("jm", "tolerable", EventData::Tolerable { id: f.id, reason: f.reason })
+        }
+        CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", Detail::new().s("id=").n(id.0).0),
+        CoordinatorOutput::NotifyComplete { .. }
+        | CoordinatorOutput::NotifyAborted { .. }
+        | CoordinatorOutput::TriggerMasterHooks { .. } => {}
+    }
+}
+
+/// A checkpoint triggered: the durable id counter, its row, the trace line, the anchors on it.
+fn note_trigger(
+    w: &mut World,
+    now: u64,
+    id: CheckpointId,
+    timestamp_ms: u64,
+    kind: ckptsim::record::CheckpointKind,
+    alignment: ckptsim::record::Alignment,
+    stop: Option<StopMode>,
+) {
+    w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
+    let seq = next_end_seq(&mut w.obs.end_seq, now);
+    let row = w.checkpoint_row(id);
+    row.trigger_ms = timestamp_ms;
+    row.trigger_seq = seq;
+    row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+    row.synchronous = stop.is_some();
+    let kind = match kind {
+        ckptsim::record::CheckpointKind::Checkpoint => "Checkpoint",
+        ckptsim::record::CheckpointKind::Savepoint => "Savepoint",
+    };
+    let alignment = match alignment {
+        ckptsim::record::Alignment::AtLeastOnce => "AtLeastOnce".into(),
+        ckptsim::record::Alignment::Aligned => "Aligned".into(),
+        ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
+        a @ ckptsim::record::Alignment::AlignedWithTimeout { .. } => format!("{a:?}"),
+    };
+    let sync = match stop {
+        None => "",
+        Some(StopMode::NoDrain) => " synchronous",
+        Some(StopMode::Drain) => " synchronous drain",
+    };
+    let text = Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).s(sync).0;
+    w.tr_data("jm", "trigger", text, EventData::Trigger { id });
+    w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
+}
+
+/// A checkpoint completed: its sources' offsets and in-flight inputs, its row, the trace line,
+/// checkpoint storage (pruned to what can still be restored), the anchors on it.
+fn note_completed(w: &mut World, jm: &JobMaster, cp: &Arc<CompletedCheckpoint>, now: u64) {
+    let offsets = source_offsets(w, cp);
+    w.obs.completed_offsets.insert(cp.id, offsets);
+    let in_flight = in_flight_inputs(cp);
+    if !in_flight.is_empty() {
+        w.obs.completed_in_flight.insert(cp.id, in_flight);
+    }
+    let seq = next_end_seq(&mut w.obs.end_seq, now);
+    let row = w.checkpoint_row(cp.id);
+    row.end_ms = Some(now);
+    row.end_seq = seq;
+    row.outcome = "COMPLETED".into();
+    row.size_bytes = cp.size_bytes;
+    w.tr("jm", "complete", Detail::new().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0);
+    super::rescale::on_completed(w, cp);
+    w.services.storage_completed.push(cp.clone());
+    prune_storage(&mut w.services.storage_completed, jm);
+    w.fire_anchor(&FaultAt::Acked { checkpoint: cp.id.0 });
+    w.fire_anchor(&FaultAt::Completed { checkpoint: cp.id.0 });
 }
 
 /// Checkpoint storage keeps what can still be restored: the checkpoints the JobManager's

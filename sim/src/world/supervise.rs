@@ -152,6 +152,29 @@ pub(super) async fn supervise(
 /// The world at the start of a run: every group empty, the seeded streams drawn, the anchored
 /// faults and actions armed.
 fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: Arc<BrokerLog>, seed: u64, t0: Instant) -> World {
+    let anchored = anchored(spec);
+    World {
+        spec: spec.clone(),
+        graph: graph.clone(),
+        t0,
+        clock: SimClock::starting_now(),
+        trace: Trace::default(),
+        latencies: Latencies::draw(&spec.cluster, seed),
+        jm_epoch: 0,
+        net: Network::new(seed),
+        wake: Wakers::new(),
+        data: DataPlane::new(),
+        tasks: TaskHost::new(),
+        services: Services::new(spec, log),
+        faults: ActiveFaults::new(anchored),
+        obs: Observation::new(spec),
+        rescale: Default::default(),
+        budget: EventBudget::new(spec),
+    }
+}
+
+/// The faults and actions anchored to protocol events (not to a time), in spec order.
+fn anchored(spec: &JobSpec) -> Vec<(FaultAt, Armed)> {
     let mut anchored = Vec::new();
     for (i, f) in spec.faults.iter().enumerate() {
         if !matches!(f.at, FaultAt::Time(_)) {
@@ -163,31 +186,40 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: Arc<BrokerLog>, seed:
             anchored.push((a.at.clone(), Armed::Action(i)));
         }
     }
-    World {
-        spec: spec.clone(),
-        graph: graph.clone(),
-        t0,
-        clock: SimClock::starting_now(),
-        trace: Trace::default(),
-        latencies: Latencies::draw(&spec.cluster, seed),
-        jm_epoch: 0,
-        net: Network {
+    anchored
+}
+
+impl Network {
+    /// No messages yet; the latency stream drawn from the seed (stream 1).
+    fn new(seed: u64) -> Network {
+        Network {
             rng: stream(seed, 1),
             in_flight: BTreeMap::new(),
             seq: 0,
             link_last: BTreeMap::new(),
             alive: BTreeMap::new(),
             tm_incarnation: BTreeMap::new(),
-        },
-        wake: Wakers::new(),
-        data: DataPlane {
+        }
+    }
+}
+
+impl DataPlane {
+    /// No channels, no socket reader.
+    fn new() -> DataPlane {
+        DataPlane {
             channels: BTreeMap::new(),
             item_seq: 0,
             socket_reader: None,
             socket_closed: false,
             gates_triggered: BTreeSet::new(),
-        },
-        tasks: TaskHost {
+        }
+    }
+}
+
+impl TaskHost {
+    /// No task attempts yet.
+    fn new() -> TaskHost {
+        TaskHost {
             uploads: BTreeMap::new(),
             upload_seq: 0,
             mail: BTreeMap::new(),
@@ -199,8 +231,15 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: Arc<BrokerLog>, seed:
             restored_from: BTreeMap::new(),
             cancel_deadlines: BTreeMap::new(),
             user_readers: BTreeMap::new(),
-        },
-        services: Services {
+        }
+    }
+}
+
+impl Services {
+    /// The broker's `log`, nothing committed or stored; the sink's store and a user sink's
+    /// system as the spec configures them.
+    fn new(spec: &JobSpec, log: Arc<BrokerLog>) -> Services {
+        Services {
             log,
             committed_offsets: BTreeMap::new(),
             storage_completed: Vec::new(),
@@ -210,8 +249,14 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: Arc<BrokerLog>, seed:
             next_checkpoint_id: CheckpointId::FIRST,
             user_sink: UserSinkHost::of(spec),
             user_writer: UserWriterHost::of(spec),
-        },
-        faults: ActiveFaults {
+        }
+    }
+}
+
+impl ActiveFaults {
+    /// No fault active; the `anchored` faults and actions armed.
+    fn new(anchored: Vec<(FaultAt, Armed)>) -> ActiveFaults {
+        ActiveFaults {
             partitions: vec![],
             loss_rate: 0.0,
             loss_messages: Vec::new(),
@@ -230,8 +275,14 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: Arc<BrokerLog>, seed:
             anchored,
             fired: VecDeque::new(),
             fatal_tms: VecDeque::new(),
-        },
-        obs: Observation {
+        }
+    }
+}
+
+impl Observation {
+    /// Nothing observed yet: the job CREATED at 0.
+    fn new(spec: &JobSpec) -> Observation {
+        Observation {
             status: JobStatus::Created,
             restarts: 0,
             status_timeline: vec![(0, JobStatus::Created)],
@@ -274,9 +325,7 @@ fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: Arc<BrokerLog>, seed:
             cuts: ChannelCuts::default(),
             restored_keyed: BTreeMap::new(),
             restored_lists: Vec::new(),
-        },
-        rescale: Default::default(),
-        budget: EventBudget::new(spec),
+        }
     }
 }
 
@@ -295,6 +344,32 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
             row.outcome = "PENDING".into();
         }
     }
+    debug_dump(w);
+    if let Some(at) = w.budget.exhausted_at_ms {
+        let max = w.budget.max;
+        w.trace.push(at, "world", "budget", format!("event budget of {max} events exhausted at t={at}: run stopped"));
+    }
+    w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
+    // The broker's log is not part of the result: free it before the result is assembled
+    // (unless a sweep worker's `Prepared` shares it with the next seed).
+    w.services.log = Arc::default();
+    let committed = match &mut w.services.user_sink {
+        // A user sink's output is what its external system published.
+        Some(h) => std::mem::take(&mut h.committed)
+            .into_iter()
+            .map(|(t, r)| OutputRow::of(t, TaskId(0), Attempt(0), r))
+            .collect(),
+        None => {
+            OutputRow::take_committed(&mut w.services.txn_store, &mut w.obs.committed);
+            std::mem::take(&mut w.obs.committed)
+        }
+    };
+    take_result(w, seed, committed)
+}
+
+/// `CKPTSIM_DEBUG_BUDGET`: the events used of the budget; `CKPTSIM_DEBUG_CHANNELS`: every data
+/// channel's queue at the end (on stderr).
+fn debug_dump(w: &World) {
     if std::env::var("CKPTSIM_DEBUG_BUDGET").is_ok() {
         eprintln!(
             "budget: {} of {} events ({} per mille)",
@@ -320,80 +395,69 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
             );
         }
     }
-    if let Some(at) = w.budget.exhausted_at_ms {
-        let max = w.budget.max;
-        w.trace.push(at, "world", "budget", format!("event budget of {max} events exhausted at t={at}: run stopped"));
-    }
-    w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
-    // The broker's log is not part of the result: free it before the result is assembled
-    // (unless a sweep worker's `Prepared` shares it with the next seed).
-    w.services.log = Arc::default();
-    let committed = match &mut w.services.user_sink {
-        // A user sink's output is what its external system published.
-        Some(h) => std::mem::take(&mut h.committed)
-            .into_iter()
-            .map(|(t, r)| OutputRow::of(t, TaskId(0), Attempt(0), r))
-            .collect(),
-        None => {
-            OutputRow::take_committed(&mut w.services.txn_store, &mut w.obs.committed);
-            std::mem::take(&mut w.obs.committed)
-        }
-    };
+}
+
+/// What was observed, moved out of the world into the [`RunResult`] (with the `committed`
+/// output).
+fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
+    let o = &mut w.obs;
     RunResult {
         seed,
         trace: std::mem::take(&mut w.trace),
-        final_status: w.obs.status,
-        restarts: w.obs.restarts,
-        status_timeline: std::mem::take(&mut w.obs.status_timeline),
-        restart_schedule: std::mem::take(&mut w.obs.restart_schedule),
-        checkpoints: std::mem::take(&mut w.obs.checkpoints).into_values().collect(),
-        print_rows: std::mem::take(&mut w.obs.print_rows),
-        late_records: std::mem::take(&mut w.obs.late_records),
+        final_status: o.status,
+        restarts: o.restarts,
+        status_timeline: std::mem::take(&mut o.status_timeline),
+        restart_schedule: std::mem::take(&mut o.restart_schedule),
+        checkpoints: std::mem::take(&mut o.checkpoints).into_values().collect(),
+        print_rows: std::mem::take(&mut o.print_rows),
+        late_records: std::mem::take(&mut o.late_records),
         committed,
-        sink_anomalies: std::mem::take(&mut w.obs.sink_anomalies),
+        sink_anomalies: std::mem::take(&mut o.sink_anomalies),
         open_txns_at_end: w.services.txn_store.open_txns().len(),
-        sink_commit_horizon: {
-            // Every sink's subtasks (a line has one sink, the last operator).
-            let sinks: Vec<usize> =
-                (0..w.spec.operators.len()).filter(|o| w.spec.operators[*o].kind.is_sink()).collect();
-            let tasks: Vec<ckptsim::TaskId> = (0..w.graph.vertices.len())
-                .filter(|vi| w.graph.vertices[*vi].ops.iter().any(|o| sinks.contains(o)))
-                .flat_map(|vi| w.graph.vertex_tasks(vi))
-                .collect();
-            tasks.iter().map(|t| w.tasks.completion_seen.get(t).copied()).min().flatten()
-        },
-        offset_commits: std::mem::take(&mut w.obs.offset_commits),
-        completed_offsets: std::mem::take(&mut w.obs.completed_offsets),
-        completed_in_flight: std::mem::take(&mut w.obs.completed_in_flight),
-        lost_inputs: std::mem::take(&mut w.obs.lost_inputs),
-        read_inputs: w.obs.read_inputs,
-        socket_reads: std::mem::take(&mut w.obs.socket_reads),
-        socket_marks: std::mem::take(&mut w.obs.socket_marks),
-        socket_last_connected_ms: w.obs.socket_last_connected_ms,
-        lost_final_states: std::mem::take(&mut w.obs.lost_final_states),
-        lost_notifications: std::mem::take(&mut w.obs.lost_notifications),
-        lost_abort_notifications: std::mem::take(&mut w.obs.lost_abort_notifications),
-        sync_savepoint_snapshots: std::mem::take(&mut w.obs.sync_savepoint_snapshots),
-        rejections: std::mem::take(&mut w.obs.rejections),
+        sink_commit_horizon: sink_commit_horizon(&w.spec, &w.graph, &w.tasks),
+        offset_commits: std::mem::take(&mut o.offset_commits),
+        completed_offsets: std::mem::take(&mut o.completed_offsets),
+        completed_in_flight: std::mem::take(&mut o.completed_in_flight),
+        lost_inputs: std::mem::take(&mut o.lost_inputs),
+        read_inputs: o.read_inputs,
+        socket_reads: std::mem::take(&mut o.socket_reads),
+        socket_marks: std::mem::take(&mut o.socket_marks),
+        socket_last_connected_ms: o.socket_last_connected_ms,
+        lost_final_states: std::mem::take(&mut o.lost_final_states),
+        lost_notifications: std::mem::take(&mut o.lost_notifications),
+        lost_abort_notifications: std::mem::take(&mut o.lost_abort_notifications),
+        sync_savepoint_snapshots: std::mem::take(&mut o.sync_savepoint_snapshots),
+        rejections: std::mem::take(&mut o.rejections),
         live_at_end: w.wake.live_tasks.iter().copied().collect(),
         retained: w.services.retained.iter().map(|c| c.id).collect(),
         last_fault_end_ms: w.faults.last_end_ms,
-        stop_at_ms: stop,
+        stop_at_ms: w.spec.stop_at_ms,
         tm_count: w.spec.cluster.task_managers,
         task_names: w.graph.tasks.iter().map(|t| t.name.clone()).collect(),
-        task_transitions: std::mem::take(&mut w.obs.task_transitions),
-        final_checkpoint_config: w.obs.final_checkpoint_config.clone(),
-        retunes: std::mem::take(&mut w.obs.retunes),
-        restart_description: std::mem::take(&mut w.obs.restart_description),
-        snapshot_spans: std::mem::take(&mut w.obs.snapshot_spans),
-        restores: std::mem::take(&mut w.obs.restores),
-        rescales: std::mem::take(&mut w.obs.rescales),
-        stops: std::mem::take(&mut w.obs.stops),
-        channel_cuts: std::mem::take(&mut w.obs.cuts),
+        task_transitions: std::mem::take(&mut o.task_transitions),
+        final_checkpoint_config: o.final_checkpoint_config.clone(),
+        retunes: std::mem::take(&mut o.retunes),
+        restart_description: std::mem::take(&mut o.restart_description),
+        snapshot_spans: std::mem::take(&mut o.snapshot_spans),
+        restores: std::mem::take(&mut o.restores),
+        rescales: std::mem::take(&mut o.rescales),
+        stops: std::mem::take(&mut o.stops),
+        channel_cuts: std::mem::take(&mut o.cuts),
         budget: w.budget.usage(),
-        restored_keyed: std::mem::take(&mut w.obs.restored_keyed),
-        restored_lists: std::mem::take(&mut w.obs.restored_lists),
+        restored_keyed: std::mem::take(&mut o.restored_keyed),
+        restored_lists: std::mem::take(&mut o.restored_lists),
     }
+}
+
+/// The oldest checkpoint whose completion every sink subtask has acted on (a line has one
+/// sink, the last operator); `None` when one has acted on none.
+fn sink_commit_horizon(spec: &JobSpec, graph: &Graph, tasks: &TaskHost) -> Option<CheckpointId> {
+    let sinks: Vec<usize> = (0..spec.operators.len()).filter(|o| spec.operators[*o].kind.is_sink()).collect();
+    let sink_tasks: Vec<ckptsim::TaskId> = (0..graph.vertices.len())
+        .filter(|vi| graph.vertices[*vi].ops.iter().any(|o| sinks.contains(o)))
+        .flat_map(|vi| graph.vertex_tasks(vi))
+        .collect();
+    sink_tasks.iter().map(|t| tasks.completion_seen.get(t).copied()).min().flatten()
 }
 
 /// Waits for `notify` or until `deadline` (whichever first). Biased towards the notification.

@@ -13,6 +13,7 @@ pub(super) fn drain_outputs(
     inputs: &[TaskId],
 ) -> (Vec<(CheckpointId, TaskSnapshot)>, bool) {
     let (task, attempt) = key;
+    let at = DrainAt { key, tm, now, inputs };
     let mut snaps = Vec::new();
     for r in t.take_records_after_stop() {
         // A protocol bug (semantics §12.6): the `stop` checker names it.
@@ -36,182 +37,32 @@ pub(super) fn drain_outputs(
             TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
                 if let Err(cause) = flush_before_snapshot(w, key, now) {
-                    w.tr_exception(tm, task, &cause);
-                    report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                    fail(w, at, cause);
                     return (snaps, true);
                 }
-                let detail = Detail::new()
-                    .s(&w.task_name(task))
-                    .s(" id=")
-                    .n(id.0)
-                    .s(" ")
-                    .n(snapshot.size_bytes())
-                    .s("B align=")
-                    .n(alignment_ms)
-                    .s(if unaligned { "ms unaligned" } else { "ms" });
-                w.tr_data(&tm_node(tm), "snapshot", detail.0, EventData::Snapshot { task });
-                w.obs.cuts.note_complete(key, id, inputs, &snapshot.in_flight);
-                let row = w.checkpoint_row(id);
-                row.alignment_ms = row.alignment_ms.max(alignment_ms);
-                row.unaligned |= unaligned;
-                let synchronous = row.synchronous;
-                if synchronous {
-                    w.obs.sync_savepoint_snapshots.push((task, attempt, id));
-                }
-                w.obs.push_span(
-                    w.trace.is_full(),
-                    SnapshotSpan {
-                        task,
-                        attempt,
-                        checkpoint: id,
-                        align_start_ms: now.saturating_sub(alignment_ms),
-                        sync_start_ms: now,
-                        sync_end_ms: None,
-                        upload_end_ms: None,
-                        size_bytes: snapshot.size_bytes(),
-                        unaligned,
-                        result: SnapshotResult::Unfinished,
-                    },
-                );
+                note_snapshot(w, at, id, &snapshot, alignment_ms, unaligned);
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {
                 w.tr_typed(&tm_node(tm), "decline", EventData::Decline { task, id, reason });
                 w.send(tm_addr(tm), JM, Msg::Decline { task, attempt, id, reason });
             }
-            TaskOutput::PrioritizeBarriers { id } => {
-                for (i, &from) in inputs.iter().enumerate() {
-                    let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task)) else { continue };
-                    let pos = ch
-                        .queue
-                        .iter()
-                        .position(|(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id));
-                    if let Some(pos) = pos {
-                        let ahead: u32 = ch
-                            .queue
-                            .iter()
-                            .take(pos)
-                            .map(|(_, _, it)| if let Item::Records(r) = it { r.len() as u32 } else { 0 })
-                            .sum();
-                        let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
-                        if let Item::Event(el, carried) = item {
-                            // The records ahead of the barrier, plus those it already overtook
-                            // if the upstream sent it unaligned (they are behind it in the
-                            // queue or still in the upstream's output buffers). Dropping the
-                            // carried count lost them: they were processed after the snapshot
-                            // and persisted nowhere (regression aligned-timeout-carried-overtaken).
-                            let overtaken = ahead + carried;
-                            let counters = w.tasks.counters.entry(tm).or_default();
-                            t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
-                            // A checkpoint that timed out before its first barrier (announced,
-                            // §3.4) triggers on this barrier: its snapshot cut is taken now,
-                            // before any further record is taken (the drain's own note came first).
-                            w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
-                        }
-                    }
-                }
-            }
+            TaskOutput::PrioritizeBarriers { id } => prioritize_barriers(w, t, at, id),
             TaskOutput::ConvertBarrier { id } => convert_barrier(w, outbox, key, tm, id, now),
             TaskOutput::PrintRow { record } => {
                 if let Err(cause) = print_row(w, key, now, record) {
-                    w.tr_exception(tm, task, &cause);
-                    report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                    fail(w, at, cause);
                     return (snaps, true);
                 }
             }
             TaskOutput::Sink(op) => {
-                if !w.faults.sink_store_up || !w.reaches(tm_addr(tm), SINK_STORE) {
-                    w.tr_typed(&tm_node(tm), "sink", EventData::SinkUnreachable { task });
-                    report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
+                if sink_op(w, t, at, op).is_err() {
                     return (snaps, true);
                 }
-                let epoch = *w.services.sink_epochs.entry(task).or_insert(attempt);
-                if attempt < epoch {
-                    let text = format!("{task}{attempt}: producer fenced by {epoch}");
-                    w.tr_data(&format!("tm{tm}"), "fenced", text, EventData::Fenced);
-                    report(
-                        w,
-                        tm,
-                        task,
-                        attempt,
-                        ExecutionState::Failed,
-                        Some("producer fenced by a newer attempt".into()),
-                    );
-                    return (snaps, true);
-                }
-                w.services.sink_epochs.insert(task, attempt);
-                if let Some(h) = &mut w.services.user_sink {
-                    let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
-                    if let Err(cause) = h.apply(key, now, op) {
-                        w.tr_exception(tm, task, &cause);
-                        report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
-                        return (snaps, true);
-                    }
-                    if let Some(txn) = commit {
-                        w.tr_data(
-                            &tm_node(tm),
-                            "commit",
-                            Detail::new().task(task).s(" txn=").txn(txn).0,
-                            EventData::Commit { txn },
-                        );
-                    }
-                    continue;
-                }
-                let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
-                let applied = w.services.txn_store.apply(now, op);
-                if commit.is_some() {
-                    OutputRow::take_committed(&mut w.services.txn_store, &mut w.obs.committed);
-                }
-                if let Err(e) = applied {
-                    let refused = matches!(e, ckptsim::sink::StoreAnomaly::TransactionTimedOut { .. });
-                    w.obs.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
-                    if let (Some(txn), true) = (commit, refused) {
-                        // The store refused the commit: the sink rethrows (the task fails, via
-                        // the Failed output drained next) or, in recovery after the timeout
-                        // with failures ignored, logs it and goes on.
-                        for ev in t.handle_commit_failed(now, txn) {
-                            w.tr_task(&tm_node(tm), "sink", task, format!("{task} {ev:?}"));
-                        }
-                        if !t.has_failed() {
-                            continue;
-                        }
-                    }
-                }
-                if let Some(txn) = commit {
-                    w.tr_data(
-                        &tm_node(tm),
-                        "commit",
-                        Detail::new().task(task).s(" txn=").txn(txn).0,
-                        EventData::Commit { txn },
-                    );
-                }
             }
-            TaskOutput::CommitOffsets { offsets } => {
-                let accepted = w.faults.broker_up && w.reaches(tm_addr(tm), BROKER);
-                // Which checkpoint's notification is this? The latest completed one (None for
-                // a commit that happens outside a completion).
-                let checkpoint = w.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
-                for (p, o) in &offsets {
-                    w.obs.offset_commits.push(OffsetCommit {
-                        time_ms: now,
-                        task,
-                        partition: *p,
-                        offset: *o,
-                        accepted,
-                        checkpoint,
-                        periodic: false,
-                    });
-                    if accepted {
-                        w.services.committed_offsets.insert(*p, *o);
-                    }
-                }
-                let detail = Detail::new().task(task).s(" ").offsets(&offsets).s(" ");
-                w.tr("broker", "commit", detail.s(if accepted { "ok" } else { "FAILED (broker down)" }).0);
-            }
+            TaskOutput::CommitOffsets { offsets } => commit_offsets(w, at, &offsets),
             TaskOutput::Failed { cause } => {
-                let name = w.task_name(task);
-                w.tr_data(&tm_node(tm), "exception", format!("{name}: {cause}"), EventData::Exception { task });
-                report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                fail(w, at, cause);
                 return (snaps, true);
             }
             // Event time (semantics §11): watermarks and status changes are stream elements
@@ -227,6 +78,189 @@ pub(super) fn drain_outputs(
         w.saw_completion(task, id);
     }
     (snaps, false)
+}
+
+/// Where a drain happens: the task attempt, its TaskManager, the time and its input channels.
+#[derive(Clone, Copy)]
+struct DrainAt<'a> {
+    key: (TaskId, Attempt),
+    tm: u32,
+    now: u64,
+    inputs: &'a [TaskId],
+}
+
+/// The task threw `cause`: its exception traced, FAILED reported.
+fn fail(w: &mut World, at: DrainAt, cause: String) {
+    let (task, attempt) = at.key;
+    w.tr_exception(at.tm, task, &cause);
+    report(w, at.tm, task, attempt, ExecutionState::Failed, Some(cause));
+}
+
+/// A snapshot taken (its synchronous part): traced, its channel cut completed, the checkpoint
+/// row's alignment, and its span.
+fn note_snapshot(
+    w: &mut World,
+    at: DrainAt,
+    id: CheckpointId,
+    snapshot: &TaskSnapshot,
+    alignment_ms: u64,
+    unaligned: bool,
+) {
+    let ((task, attempt), now) = (at.key, at.now);
+    let detail = Detail::new()
+        .s(&w.task_name(task))
+        .s(" id=")
+        .n(id.0)
+        .s(" ")
+        .n(snapshot.size_bytes())
+        .s("B align=")
+        .n(alignment_ms)
+        .s(if unaligned { "ms unaligned" } else { "ms" });
+    w.tr_data(&tm_node(at.tm), "snapshot", detail.0, EventData::Snapshot { task });
+    w.obs.cuts.note_complete(at.key, id, at.inputs, &snapshot.in_flight);
+    let row = w.checkpoint_row(id);
+    row.alignment_ms = row.alignment_ms.max(alignment_ms);
+    row.unaligned |= unaligned;
+    let synchronous = row.synchronous;
+    if synchronous {
+        w.obs.sync_savepoint_snapshots.push((task, attempt, id));
+    }
+    w.obs.push_span(
+        w.trace.is_full(),
+        SnapshotSpan {
+            task,
+            attempt,
+            checkpoint: id,
+            align_start_ms: now.saturating_sub(alignment_ms),
+            sync_start_ms: now,
+            sync_end_ms: None,
+            upload_end_ms: None,
+            size_bytes: snapshot.size_bytes(),
+            unaligned,
+            result: SnapshotResult::Unfinished,
+        },
+    );
+}
+
+/// The handler asks for `id`'s barriers to overtake the records queued in the input channels
+/// (an aligned barrier that timed out becomes unaligned): each such barrier is taken out of
+/// its channel and handed to the task with the records it overtook.
+fn prioritize_barriers(w: &mut World, t: &mut Task, at: DrainAt, id: CheckpointId) {
+    let ((task, attempt), tm, now, inputs) = (at.key, at.tm, at.now, at.inputs);
+    for (i, &from) in inputs.iter().enumerate() {
+        let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task)) else { continue };
+        let pos = ch
+            .queue
+            .iter()
+            .position(|(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id));
+        if let Some(pos) = pos {
+            let ahead: u32 = ch
+                .queue
+                .iter()
+                .take(pos)
+                .map(|(_, _, it)| if let Item::Records(r) = it { r.len() as u32 } else { 0 })
+                .sum();
+            let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
+            if let Item::Event(el, carried) = item {
+                // The records ahead of the barrier, plus those it already overtook
+                // if the upstream sent it unaligned (they are behind it in the
+                // queue or still in the upstream's output buffers). Dropping the
+                // carried count lost them: they were processed after the snapshot
+                // and persisted nowhere (regression aligned-timeout-carried-overtaken).
+                let overtaken = ahead + carried;
+                let counters = w.tasks.counters.entry(tm).or_default();
+                t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+                // A checkpoint that timed out before its first barrier (announced,
+                // §3.4) triggers on this barrier: its snapshot cut is taken now,
+                // before any further record is taken (the drain's own note came first).
+                w.obs.cuts.note_snapshot(&w.data.channels, t, at.key, inputs, now);
+            }
+        }
+    }
+}
+
+/// One operation of the 2PC sink on its store (or on a user sink's system): refused while the
+/// store is unreachable or the attempt is fenced by a newer one. `Err`: the task failed
+/// (reported).
+fn sink_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput) -> Result<(), ()> {
+    let ((task, attempt), tm) = (at.key, at.tm);
+    if !w.faults.sink_store_up || !w.reaches(tm_addr(tm), SINK_STORE) {
+        w.tr_typed(&tm_node(tm), "sink", EventData::SinkUnreachable { task });
+        report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
+        return Err(());
+    }
+    let epoch = *w.services.sink_epochs.entry(task).or_insert(attempt);
+    if attempt < epoch {
+        let text = format!("{task}{attempt}: producer fenced by {epoch}");
+        w.tr_data(&format!("tm{tm}"), "fenced", text, EventData::Fenced);
+        report(w, tm, task, attempt, ExecutionState::Failed, Some("producer fenced by a newer attempt".into()));
+        return Err(());
+    }
+    w.services.sink_epochs.insert(task, attempt);
+    let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
+    if let Some(h) = &mut w.services.user_sink {
+        if let Err(cause) = h.apply(at.key, at.now, op) {
+            fail(w, at, cause);
+            return Err(());
+        }
+    } else if !store_op(w, t, at, op, commit) {
+        return Ok(());
+    }
+    if let Some(txn) = commit {
+        w.tr_data(&tm_node(tm), "commit", Detail::new().task(task).s(" txn=").txn(txn).0, EventData::Commit { txn });
+    }
+    Ok(())
+}
+
+/// One operation on the transactional store; a commit's records move into the run's rows. A
+/// commit the store refused after the transaction timeout goes back to the sink, which
+/// rethrows (the task fails, through the `Failed` output drained next) or, ignoring failures
+/// after the timeout, goes on. Whether the commit is traced.
+fn store_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput, commit: Option<ckptsim::state::TxnId>) -> bool {
+    let (task, tm, now) = (at.key.0, at.tm, at.now);
+    let applied = w.services.txn_store.apply(now, op);
+    if commit.is_some() {
+        OutputRow::take_committed(&mut w.services.txn_store, &mut w.obs.committed);
+    }
+    if let Err(e) = applied {
+        let refused = matches!(e, ckptsim::sink::StoreAnomaly::TransactionTimedOut { .. });
+        w.obs.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
+        if let (Some(txn), true) = (commit, refused) {
+            for ev in t.handle_commit_failed(now, txn) {
+                w.tr_task(&tm_node(tm), "sink", task, format!("{task} {ev:?}"));
+            }
+            if !t.has_failed() {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Offsets committed to the broker on a checkpoint's completion (refused while it is down),
+/// recorded with the latest completed checkpoint.
+fn commit_offsets(w: &mut World, at: DrainAt, offsets: &BTreeMap<PartitionId, Offset>) {
+    let (task, now) = (at.key.0, at.now);
+    let accepted = w.faults.broker_up && w.reaches(tm_addr(tm), BROKER);
+    // Which checkpoint's notification is this? The latest completed one (None for
+    // a commit that happens outside a completion).
+    let checkpoint = w.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
+    for (p, o) in offsets {
+        w.obs.offset_commits.push(OffsetCommit {
+            time_ms: now,
+            task,
+            partition: *p,
+            offset: *o,
+            accepted,
+            checkpoint,
+            periodic: false,
+        });
+        if accepted {
+            w.services.committed_offsets.insert(*p, *o);
+        }
+    }
+    let detail = Detail::new().task(task).s(" ").offsets(offsets).s(" ");
+    w.tr("broker", "commit", detail.s(if accepted { "ok" } else { "FAILED (broker down)" }).0);
 }
 
 /// Puts an unaligned barrier at the head of the channel from `key`'s task to `to`, due in 1 ms:

@@ -5,74 +5,13 @@ use super::*;
 // ------------------------------------------------------------------ TaskManager
 
 pub(super) async fn tm_main(s: Shared, tm: u32) {
-    let incarnation = s.with(|w| {
-        let inc = w.net.tm_incarnation.entry(tm).or_insert(0);
-        *inc += 1;
-        let inc = *inc;
-        w.net.alive.insert(tm_addr(tm), true);
-        clear_inbox(w, tm_addr(tm));
-        w.tr_typed(&tm_node(tm), "tm-start", EventData::TmStart { incarnation: inc });
-        inc
-    });
+    let incarnation = s.with(|w| tm_start(w, tm));
     spawn_uploader(&s, tm);
     // Heartbeats to the JobManager; a TaskManager that gets no heartbeat back from its JobManager
     // for the heartbeat timeout considers the leader lost and fails (cancels) all its tasks,
     // as Flink's TaskExecutor does when the job leader connection is lost.
     let last_jm_contact = Arc::new(Mutex::new(s.with(|w| w.now())));
-    let s2 = s.clone();
-    let contact = last_jm_contact.clone();
-    madsim::task::spawn_local(async move {
-        let (interval, timeout) =
-            s2.with(|w| (w.spec.cluster.heartbeat_interval_ms, w.spec.cluster.heartbeat_timeout_ms));
-        // Heartbeats go out every interval; the JobManager's loss is judged at its own
-        // deadline (last contact + timeout), as Flink's HeartbeatMonitor schedules it, not at
-        // the next heartbeat tick (that let an old attempt outlive the JobManager's verdict by
-        // up to one interval).
-        let mut next_send = s2.with(|w| w.now());
-        loop {
-            let wake = s2.with(|w| {
-                let now = w.now();
-                // The cancellation watchdog is looked at on this loop's ticks (no timer of its
-                // own: a run without a stuck cancel schedules exactly as before).
-                cancellation_watchdog(w, tm);
-                if now >= next_send {
-                    let running: Vec<(TaskId, Attempt)> = w
-                        .wake
-                        .live_tasks
-                        .iter()
-                        .filter(|k| w.graph.tasks.get(k.0 .0 as usize).is_some_and(|t| t.tm == TmId(tm)))
-                        .copied()
-                        .collect();
-                    w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation, running });
-                    next_send = now + interval;
-                }
-                let mut last = contact.lock().expect("contact lock");
-                if now > *last + timeout {
-                    *last = now;
-                    let mine: Vec<_> = w
-                        .wake
-                        .live_tasks
-                        .iter()
-                        .filter(|k| w.graph.tasks.get(k.0 .0 as usize).is_some_and(|t| t.tm == TmId(tm)))
-                        .copied()
-                        .collect();
-                    if !mine.is_empty() {
-                        w.tr(
-                            &format!("tm{tm}"),
-                            "jm-lost",
-                            format!("no JobManager contact for {timeout} ms: failing {} tasks", mine.len()),
-                        );
-                    }
-                    for k in mine {
-                        w.tasks.fail_requests.insert(k, format!("JobManager lost: no contact for {timeout} ms"));
-                        w.notify_task(k);
-                    }
-                }
-                next_send.min(*last + timeout + 1).saturating_sub(now).max(1)
-            });
-            sleep(Duration::from_millis(wake)).await;
-        }
-    });
+    madsim::task::spawn_local(heartbeat_loop(s.clone(), tm, incarnation, last_jm_contact.clone()));
     let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     loop {
         s.with(|w| w.take_due(tm_addr(tm), &mut inbox));
@@ -85,37 +24,8 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
         }
         while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
-                Msg::Deploy { task, attempt, restore, epoch } => {
-                    if s.with(|w| stale_deploy(w, tm, task, attempt, epoch)) {
-                        continue;
-                    }
-                    if s.with(|w| deploy_failure(w, tm, task, attempt)) {
-                        continue;
-                    }
-                    let s2 = s.clone();
-                    s.with(|w| {
-                        w.wake.live_tasks.insert((task, attempt));
-                        w.tasks.mail.insert((task, attempt), VecDeque::new());
-                    });
-                    madsim::task::spawn_local(task_main(s2, tm, task, attempt, restore));
-                }
-                Msg::Cancel { task, attempt } => s.with(|w| {
-                    // Flink's TaskExecutor.cancelTask acknowledges at once, known task or not.
-                    w.send(tm_addr(tm), JM, Msg::CancelAck { task, attempt });
-                    if w.wake.live_tasks.contains(&(task, attempt)) {
-                        w.tasks.cancelled.insert((task, attempt));
-                        w.notify_task((task, attempt));
-                        let timeout = w.spec.cluster.task_cancellation_timeout_ms;
-                        if timeout > 0 {
-                            let at = w.now() + timeout;
-                            w.tasks.cancel_deadlines.entry((task, attempt)).or_insert(at);
-                        }
-                    } else {
-                        // Unknown here (its deployment was lost, or it already ended): Flink's
-                        // TaskExecutor answers "task not found" and the execution is CANCELED.
-                        report(w, tm, task, attempt, ExecutionState::Canceled, None);
-                    }
-                }),
+                Msg::Deploy { task, attempt, restore, epoch } => deploy_task(&s, tm, (task, attempt), restore, epoch),
+                Msg::Cancel { task, attempt } => s.with(|w| cancel_task(w, tm, (task, attempt))),
                 Msg::Trigger { task, attempt, barrier } => mail(&s, task, attempt, TaskMail::Trigger(barrier)),
                 Msg::NotifyComplete { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyComplete(id)),
                 Msg::NotifyAborted { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyAborted(id)),
@@ -124,6 +34,119 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
         }
         let deadline = s.with(|w| w.next_arrival(tm_addr(tm)));
         wait(&s, Sleeper::Node(tm_addr(tm)), deadline).await;
+    }
+}
+
+/// A TaskManager process starts: its next incarnation, alive, an empty inbox. Returns the
+/// incarnation.
+fn tm_start(w: &mut World, tm: u32) -> u64 {
+    let inc = w.net.tm_incarnation.entry(tm).or_insert(0);
+    *inc += 1;
+    let inc = *inc;
+    w.net.alive.insert(tm_addr(tm), true);
+    clear_inbox(w, tm_addr(tm));
+    w.tr_typed(&tm_node(tm), "tm-start", EventData::TmStart { incarnation: inc });
+    inc
+}
+
+/// The TaskManager's heartbeat loop: heartbeats to the JobManager every interval (with the
+/// attempts it runs), the JobManager's loss judged at its own deadline, the cancellation
+/// watchdog looked at on its ticks.
+async fn heartbeat_loop(s: Shared, tm: u32, incarnation: u64, contact: Arc<Mutex<u64>>) {
+    let (interval, timeout) = s.with(|w| (w.spec.cluster.heartbeat_interval_ms, w.spec.cluster.heartbeat_timeout_ms));
+    // Heartbeats go out every interval; the JobManager's loss is judged at its own
+    // deadline (last contact + timeout), as Flink's HeartbeatMonitor schedules it, not at
+    // the next heartbeat tick (that let an old attempt outlive the JobManager's verdict by
+    // up to one interval).
+    let mut next_send = s.with(|w| w.now());
+    loop {
+        let wake = s.with(|w| heartbeat_tick(w, tm, incarnation, &mut next_send, &contact, (interval, timeout)));
+        sleep(Duration::from_millis(wake)).await;
+    }
+}
+
+/// One tick of the heartbeat loop (one world step); returns the time to the next tick, ms.
+fn heartbeat_tick(
+    w: &mut World,
+    tm: u32,
+    incarnation: u64,
+    next_send: &mut u64,
+    contact: &Mutex<u64>,
+    (interval, timeout): (u64, u64),
+) -> u64 {
+    let now = w.now();
+    // The cancellation watchdog is looked at on this loop's ticks (no timer of its
+    // own: a run without a stuck cancel schedules exactly as before).
+    cancellation_watchdog(w, tm);
+    if now >= *next_send {
+        let running = tm_tasks(w, tm);
+        w.send(tm_addr(tm), JM, Msg::Heartbeat { tm, incarnation, running });
+        *next_send = now + interval;
+    }
+    let mut last = contact.lock().expect("contact lock");
+    if now > *last + timeout {
+        *last = now;
+        let mine = tm_tasks(w, tm);
+        if !mine.is_empty() {
+            w.tr(
+                &format!("tm{tm}"),
+                "jm-lost",
+                format!("no JobManager contact for {timeout} ms: failing {} tasks", mine.len()),
+            );
+        }
+        for k in mine {
+            w.tasks.fail_requests.insert(k, format!("JobManager lost: no contact for {timeout} ms"));
+            w.notify_task(k);
+        }
+    }
+    (*next_send).min(*last + timeout + 1).saturating_sub(now).max(1)
+}
+
+/// The live task attempts deployed to TaskManager `tm`.
+fn tm_tasks(w: &World, tm: u32) -> Vec<(TaskId, Attempt)> {
+    w.wake
+        .live_tasks
+        .iter()
+        .filter(|k| w.graph.tasks.get(k.0 .0 as usize).is_some_and(|t| t.tm == TmId(tm)))
+        .copied()
+        .collect()
+}
+
+/// A deployment from the JobManager: dropped when stale (another epoch's), failed when an
+/// injector says so, else a mailbox and the attempt's loop (`task_main`).
+fn deploy_task(s: &Shared, tm: u32, key: (TaskId, Attempt), restore: Option<Arc<CompletedCheckpoint>>, epoch: u64) {
+    let (task, attempt) = key;
+    if s.with(|w| stale_deploy(w, tm, task, attempt, epoch)) {
+        return;
+    }
+    if s.with(|w| deploy_failure(w, tm, task, attempt)) {
+        return;
+    }
+    let s2 = s.clone();
+    s.with(|w| {
+        w.wake.live_tasks.insert(key);
+        w.tasks.mail.insert(key, VecDeque::new());
+    });
+    madsim::task::spawn_local(task_main(s2, tm, task, attempt, restore));
+}
+
+/// A cancel from the JobManager: acknowledged at once; a live attempt is told to cancel (with
+/// the cancellation watchdog's deadline), an unknown one reported CANCELED.
+fn cancel_task(w: &mut World, tm: u32, (task, attempt): (TaskId, Attempt)) {
+    // Flink's TaskExecutor.cancelTask acknowledges at once, known task or not.
+    w.send(tm_addr(tm), JM, Msg::CancelAck { task, attempt });
+    if w.wake.live_tasks.contains(&(task, attempt)) {
+        w.tasks.cancelled.insert((task, attempt));
+        w.notify_task((task, attempt));
+        let timeout = w.spec.cluster.task_cancellation_timeout_ms;
+        if timeout > 0 {
+            let at = w.now() + timeout;
+            w.tasks.cancel_deadlines.entry((task, attempt)).or_insert(at);
+        }
+    } else {
+        // Unknown here (its deployment was lost, or it already ended): Flink's
+        // TaskExecutor answers "task not found" and the execution is CANCELED.
+        report(w, tm, task, attempt, ExecutionState::Canceled, None);
     }
 }
 

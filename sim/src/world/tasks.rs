@@ -37,11 +37,24 @@ pub(super) async fn task_main(
     attempt: Attempt,
     restore: Option<Arc<CompletedCheckpoint>>,
 ) {
-    let key = (task, attempt);
+    if let Some(mut l) = deploy(s, tm, (task, attempt), restore).await {
+        l.run().await;
+    }
+}
+
+/// Deployment of one task attempt: INITIALIZING, the deployment and restore cost, then the
+/// core's `Task` built and restored in one world step (`start_task`). `None` when the attempt
+/// was dropped meanwhile or its restore threw (then it is FAILED and cleaned up).
+async fn deploy(
+    s: Shared,
+    tm: u32,
+    key: (TaskId, Attempt),
+    restore: Option<Arc<CompletedCheckpoint>>,
+) -> Option<TaskLoop> {
+    let (task, attempt) = key;
     let clock = s.with(|w| w.clock.clone());
     let (spec, graph) = s.with(|w| (w.spec.clone(), w.graph.clone()));
-    let profile = spec.profile;
-    if profile.has_initializing_state() {
+    if spec.profile.has_initializing_state() {
         s.with(|w| report(w, tm, task, attempt, ExecutionState::Initializing, None));
     }
     // Deployment and state restore cost.
@@ -50,105 +63,208 @@ pub(super) async fn task_main(
     let extra = s.with(|w| w.latencies.deploy_ms + if restore.is_some() { w.latencies.restore_ms } else { 0 });
     sleep(Duration::from_millis(spec.cluster.deploy_ms.max(1) + restore_bytes / bw + extra)).await;
     if !s.with(|w| w.wake.live_tasks.contains(&key)) {
-        return;
+        return None;
     }
     let now = clock.now();
-    let mut tspec = graph.task_spec(&spec, task, attempt);
+    let tspec = graph.task_spec(&spec, task, attempt);
     let source_watermarks = source_watermark_strategy(&spec, &graph, task, &tspec);
-    let (mut t, is_line) = s.with(|w| {
-        super::rescale::key_group_routing(w, &graph, &mut tspec);
-        let committed = w.services.committed_offsets.clone();
-        let log = &w.services.log;
-        let log_end: BTreeMap<PartitionId, Offset> =
-            (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
-        let counters = w.tasks.counters.entry(tm).or_default();
-        let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
-        let mut t = Task::new(tspec, now, restore.as_deref(), &committed, &log_end, counters);
-        t.set_barrier_announcements(spec.checkpoint.announces_barriers(spec.profile));
-        configure_offset_commits(&spec, &mut t, now);
-        configure_txn_timeout(w, &spec, &mut t, restore.as_deref().and_then(|c| c.tasks.get(&task)), now);
-        if let Some(strategy) = source_watermarks {
-            // A fresh generator on every deployment: watermarks are not restored (§11).
-            t.configure_watermarks(now, strategy);
-        }
-        open_reader(w, &spec, &graph, &t, key);
-        if let Some(cp) = &restore {
-            w.tasks.restored_from.insert(key, cp.id);
-            w.record_restored_keyed(task, attempt, cp);
-            if !t.has_failed() {
-                w.record_restored_lists(&t, attempt, cp);
-            }
-        }
-        // Old attempts' channels are garbage now.
-        w.data.channels.retain(|k, _| k.0 >= attempt.0);
-        if is_line && !t.has_failed() {
-            w.data.socket_reader = Some(key);
-        }
-        if !t.has_failed() {
-            report(w, tm, task, attempt, ExecutionState::Running, None);
-        }
-        (t, is_line)
-    });
+    let d = Deployment { spec, graph, tm, key, restore };
+    let (mut t, is_line) = s.with(|w| start_task(w, &d, tspec, source_watermarks, now));
     if t.has_failed() {
         // initializeState threw (an injected restore failure): FAILED, never RUNNING.
-        let inputs = graph.inputs_of(task);
+        let inputs = d.graph.inputs_of(task);
         let mut outbox = Outbox { bufs: Vec::new(), targets: Vec::new(), buffer_records: 1 };
         s.with(|w| {
             drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
             cleanup_task(w, key);
         });
-        return;
+        return None;
     }
-    let inputs = graph.inputs_of(task);
-    let targets = graph.outputs_of(task);
-    let buffer_records = spec.cluster.buffer_records.max(1) as usize;
-    let buffer_timeout_ms = spec.cluster.buffer_timeout_ms;
-    let mut outbox = Outbox { bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(), targets, buffer_records };
-    let capacity = spec.cluster.channel_capacity_buffers.max(1) as usize;
-    let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
-    let mut debt_us: u64 = 0;
-    let is_log = t.fetch_positions().is_some();
-    let is_user_source = s.with(|w| w.tasks.user_readers.contains_key(&key));
-    // FLIP-147: with checkpoints after tasks finish and checkpointing on, a task whose input
-    // ended waits for its final checkpoint (StreamTask.areCheckpointsWithFinishedTasksEnabled).
-    let wait_final = profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
-    t.set_wait_for_final_checkpoint(wait_final);
-    if !spec.checkpoint.periodic_enabled() {
-        // No checkpointing: 1.11's Kafka producer falls back to NONE, 2.x's Sink V2 commits at
-        // end of input (Profile::sink_without_checkpointing). A user's sink under 1.11 is a
-        // plain TwoPhaseCommitSinkFunction: it keeps waiting for a checkpoint that never comes.
-        let user_sink = s.with(|w| w.services.user_sink.is_some());
-        if !user_sink || profile.checkpoints_after_tasks_finish() {
-            t.set_sink_without_checkpointing(profile.sink_without_checkpointing());
+    Some(TaskLoop::new(s, clock, d, t, is_line, source_watermarks.is_some(), now))
+}
+
+/// What a deployment of one task attempt is given.
+struct Deployment {
+    spec: Arc<JobSpec>,
+    graph: Arc<Graph>,
+    tm: u32,
+    key: (TaskId, Attempt),
+    restore: Option<Arc<CompletedCheckpoint>>,
+}
+
+/// The core's `Task` of a deployment, built, configured and restored in one world step
+/// (key-group routing, offsets and the log's end, barrier announcements, offset commits, the
+/// sink's transaction timeout, the source's watermarks, a user source's reader, the restore's
+/// records), RUNNING unless its restore threw; and whether it reads the socket.
+fn start_task(
+    w: &mut World,
+    d: &Deployment,
+    mut tspec: ckptsim::task::TaskSpec,
+    source_watermarks: Option<ckptsim::watermark::WatermarkStrategy>,
+    now: u64,
+) -> (Task, bool) {
+    let (spec, restore, (task, attempt), tm) = (&d.spec, d.restore.as_deref(), d.key, d.tm);
+    super::rescale::key_group_routing(w, &d.graph, &mut tspec);
+    let committed = w.services.committed_offsets.clone();
+    let log = &w.services.log;
+    let log_end: BTreeMap<PartitionId, Offset> =
+        (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
+    let counters = w.tasks.counters.entry(tm).or_default();
+    let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
+    let mut t = Task::new(tspec, now, restore, &committed, &log_end, counters);
+    t.set_barrier_announcements(spec.checkpoint.announces_barriers(spec.profile));
+    configure_offset_commits(spec, &mut t, now);
+    configure_txn_timeout(w, spec, &mut t, restore.and_then(|c| c.tasks.get(&task)), now);
+    if let Some(strategy) = source_watermarks {
+        // A fresh generator on every deployment: watermarks are not restored (§11).
+        t.configure_watermarks(now, strategy);
+    }
+    open_reader(w, spec, &d.graph, &t, d.key);
+    if let Some(cp) = restore {
+        w.tasks.restored_from.insert(d.key, cp.id);
+        w.record_restored_keyed(task, attempt, cp);
+        if !t.has_failed() {
+            w.record_restored_lists(&t, attempt, cp);
         }
     }
-    let bounded = if spec.is_graph() {
-        // Each source of a job graph says whether its own input ends.
-        graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().is_some_and(|o| spec.operators[*o].bounded)
-    } else {
-        spec.input_options.bounded
-    };
-    if is_line && bounded && s.with(|w| w.data.socket_closed) {
-        // The server already closed: the new connection reads nothing.
-        t.handle_end_of_input(now, wait_final);
+    // Old attempts' channels are garbage now.
+    w.data.channels.retain(|k, _| k.0 >= attempt.0);
+    if is_line && !t.has_failed() {
+        w.data.socket_reader = Some(d.key);
     }
-    let mut end_of_partition_sent = false;
-    // 2.x: the task tells the JobManager once it reached the end of its data (see step 3c).
-    let notify_end_of_data = wait_final && profile.triggers_checkpoint_at_end_of_data();
-    let mut end_of_data_sent = false;
-    // Checkpoint gates (log sources): the next closed gate, and while waiting at it the last
-    // snapshot taken before arriving there.
-    let gates: Vec<(u64, bool)> = if is_log { spec.input_options.gates.clone() } else { Vec::new() };
-    let mut gate_idx = 0;
-    let mut gate_wait: Option<Option<CheckpointId>> = None;
-    // Input steps taken since the loop last gave way to madsim's executor (see `STEPS_BEFORE_YIELD`).
-    let mut steps_in_a_row: u32 = 0;
-    let ctx = LoopCtx { tm, key, inputs: inputs.clone(), is_user_source, is_log, is_line, buffer_records, capacity };
-    loop {
-        let now = clock.now();
-        // 1. Cancellation, 1b. the TaskManager failing this task on its own, 2. the mailbox and
-        // the injected task failure, read in one step (nothing awaits between them).
-        let start = s.with(|w| {
+    if !t.has_failed() {
+        report(w, tm, task, attempt, ExecutionState::Running, None);
+    }
+    (t, is_line)
+}
+
+/// A running task attempt's loop (`run`): the core's `Task`, its output buffers and what the
+/// loop carries from one step to the next. Each step, in order: cancellation or a failure
+/// request (`start`), the mails (`mails`), the injected failure (`injected_failure`), the
+/// task's timers (`timers`), checkpoint gates (`pass_gates`), the end of a bounded log
+/// (`bounded_end`), flush and input (`flush_and_input`, or `finish`), snapshots
+/// (`snapshots`), paying CPU time (`pay`) or sleeping until something is due (`idle`).
+struct TaskLoop {
+    s: Shared,
+    clock: SimClock,
+    spec: Arc<JobSpec>,
+    t: Task,
+    outbox: Outbox,
+    ctx: LoopCtx,
+    ops_per_record: u64,
+    /// CPU time used and not yet paid with a sleep, µs.
+    debt_us: u64,
+    /// FLIP-147: a task whose input ended waits for its final checkpoint.
+    wait_final: bool,
+    /// The task's input ends (bounded source).
+    bounded: bool,
+    /// A log source with a watermark strategy.
+    source_watermarks: bool,
+    end_of_partition_sent: bool,
+    /// 2.x: the task tells the JobManager once it reached the end of its data (`end_of_data`).
+    notify_end_of_data: bool,
+    end_of_data_sent: bool,
+    /// Checkpoint gates (log sources): the next closed gate, and while waiting at it the last
+    /// snapshot taken before arriving there.
+    gates: Vec<(u64, bool)>,
+    gate_idx: usize,
+    gate_wait: Option<Option<CheckpointId>>,
+    /// Input steps taken since the loop last gave way to madsim's executor (see `STEPS_BEFORE_YIELD`).
+    steps_in_a_row: u32,
+}
+
+impl TaskLoop {
+    /// The loop of a deployed, RUNNING attempt: its channels, CPU cost, end-of-input and
+    /// final-checkpoint behaviour and gates.
+    fn new(s: Shared, clock: SimClock, d: Deployment, mut t: Task, is_line: bool, watermarks: bool, now: u64) -> Self {
+        let (spec, graph, tm, key) = (d.spec, d.graph, d.tm, d.key);
+        let task = key.0;
+        let profile = spec.profile;
+        let inputs = graph.inputs_of(task);
+        let targets = graph.outputs_of(task);
+        let buffer_records = spec.cluster.buffer_records.max(1) as usize;
+        let outbox = Outbox { bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(), targets, buffer_records };
+        let capacity = spec.cluster.channel_capacity_buffers.max(1) as usize;
+        let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
+        let is_log = t.fetch_positions().is_some();
+        let is_user_source = s.with(|w| w.tasks.user_readers.contains_key(&key));
+        // FLIP-147: with checkpoints after tasks finish and checkpointing on, a task whose input
+        // ended waits for its final checkpoint (StreamTask.areCheckpointsWithFinishedTasksEnabled).
+        let wait_final = profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
+        t.set_wait_for_final_checkpoint(wait_final);
+        if !spec.checkpoint.periodic_enabled() {
+            // No checkpointing: 1.11's Kafka producer falls back to NONE, 2.x's Sink V2 commits at
+            // end of input (Profile::sink_without_checkpointing). A user's sink under 1.11 is a
+            // plain TwoPhaseCommitSinkFunction: it keeps waiting for a checkpoint that never comes.
+            let user_sink = s.with(|w| w.services.user_sink.is_some());
+            if !user_sink || profile.checkpoints_after_tasks_finish() {
+                t.set_sink_without_checkpointing(profile.sink_without_checkpointing());
+            }
+        }
+        let bounded = if spec.is_graph() {
+            // Each source of a job graph says whether its own input ends.
+            graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().is_some_and(|o| spec.operators[*o].bounded)
+        } else {
+            spec.input_options.bounded
+        };
+        if is_line && bounded && s.with(|w| w.data.socket_closed) {
+            // The server already closed: the new connection reads nothing.
+            t.handle_end_of_input(now, wait_final);
+        }
+        let gates: Vec<(u64, bool)> = if is_log { spec.input_options.gates.clone() } else { Vec::new() };
+        let ctx = LoopCtx { tm, key, inputs, is_user_source, is_log, is_line, buffer_records, capacity };
+        TaskLoop {
+            s,
+            clock,
+            spec,
+            t,
+            outbox,
+            ctx,
+            ops_per_record,
+            debt_us: 0,
+            wait_final,
+            bounded,
+            source_watermarks: watermarks,
+            end_of_partition_sent: false,
+            notify_end_of_data: wait_final && profile.triggers_checkpoint_at_end_of_data(),
+            end_of_data_sent: false,
+            gates,
+            gate_idx: 0,
+            gate_wait: None,
+            steps_in_a_row: 0,
+        }
+    }
+
+    /// Runs the attempt to its end; `None` when it ended (never `Some`).
+    async fn run(&mut self) -> Option<()> {
+        loop {
+            let now = self.clock.now();
+            let mails = self.start(now).await?;
+            let mut snapshots = self.mails(now, mails)?;
+            self.injected_failure()?;
+            self.timers(now, &mut snapshots)?;
+            self.pass_gates();
+            self.bounded_end(now, &mut snapshots)?;
+            self.end_of_data(now, &mut snapshots)?;
+            let step = self.flush_and_input(now)?;
+            if step.failed {
+                return None;
+            }
+            let InputStep { processed, progressed, wake_at, slow, rpc_timeout, .. } = step;
+            snapshots.extend(step.snapshots);
+            let (slow, rpc_timeout) = self.snapshots(snapshots, slow, rpc_timeout).await;
+            if !self.pay(processed, progressed, step.record_cost_us, slow).await {
+                self.idle(now, wake_at, rpc_timeout).await;
+            }
+        }
+    }
+
+    /// Steps 1 and 1b: cancellation, the TaskManager failing this task on its own; else the
+    /// mailbox, read in the same world step (nothing awaits between them). `None`: it ended.
+    async fn start(&mut self, now: u64) -> Option<Vec<TaskMail>> {
+        let LoopCtx { tm, key, .. } = self.ctx;
+        let (task, attempt) = key;
+        let start = self.s.with(|w| {
             if w.tasks.cancelled.contains(&key) {
                 return Start::Cancelled(w.latencies.cancel_ms);
             }
@@ -161,14 +277,15 @@ pub(super) async fn task_main(
             }
             Start::Mails(w.tasks.mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default())
         });
-        let mails = match start {
+        let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
+        match start {
             Start::Cancelled(cancel_ms) => {
                 if cancel_ms > 0 {
                     sleep(Duration::from_millis(cancel_ms)).await;
                 }
                 t.close();
-                s.with(|w| {
-                    drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                self.s.with(|w| {
+                    drain_outputs(w, t, outbox, key, tm, now, inputs);
                     if w.data.socket_reader == Some(key) {
                         w.data.socket_reader = None;
                     }
@@ -182,58 +299,36 @@ pub(super) async fn task_main(
                     }
                     report(w, tm, task, attempt, ExecutionState::Canceled, None);
                 });
-                return;
+                None
             }
             Start::Fail(cause) => {
                 t.close();
-                s.with(|w| {
-                    drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+                self.s.with(|w| {
+                    drain_outputs(w, t, outbox, key, tm, now, inputs);
                     report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
                     cleanup_task(w, key);
                 });
-                return;
+                None
             }
-            Start::Mails(mails) => mails,
-        };
-        // 2. Mailbox (control messages are handled even under backpressure); each mail and the
-        // outputs it caused in one step, then the injected task failure.
+            Start::Mails(mails) => Some(mails),
+        }
+    }
+
+    /// Step 2: the mailbox (control messages are handled even under backpressure), each mail
+    /// and the outputs it caused in one world step. The snapshots taken, or `None` when the
+    /// task failed (cleaned up).
+    fn mails(&mut self, now: u64, mails: Vec<TaskMail>) -> Option<Vec<(CheckpointId, TaskSnapshot)>> {
+        let LoopCtx { tm, key, .. } = self.ctx;
+        let s = self.s.clone();
         let mut snapshots = Vec::new();
         let mut mails = mails.into_iter();
-        let mut failed = false;
         while let Some(m) = mails.next() {
-            let (snaps, f) = s.with(|w| {
-                match &m {
-                    TaskMail::Trigger(b) => {
-                        t.handle_trigger(now, *b);
-                        // Only the attempt reading the socket has lines to cover (a scan of
-                        // every read per trigger would be quadratic on long socket runs).
-                        if w.data.socket_reader == Some(key) {
-                            let reads = w.obs.socket_reads.len();
-                            w.obs.socket_marks.push(SocketMark { task: key.0, attempt: key.1, id: b.id, reads });
-                        }
-                    }
-                    TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
-                    TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
-                    // A source stopped at a synchronous savepoint reads no more lines: one already
-                    // written to its connection dies with it (a socket cannot replay it).
-                    TaskMail::Line { input_seq, .. } if t.input_paused() => w.obs.lost_inputs.push(*input_seq),
-                    TaskMail::Line { line, input_seq } => {
-                        w.obs.read_inputs += 1;
-                        w.obs.socket_reads.push(SocketRead { seq: *input_seq, task: key.0, attempt: key.1 });
-                        let counters = w.tasks.counters.entry(tm).or_default();
-                        t.handle_line(now, line, *input_seq, counters);
-                        w.inputs_read(&[*input_seq]);
-                        if t.has_failed() {
-                            // The line that made the chain throw was consumed: a socket cannot
-                            // replay it, so it is lost like any line read before a failure.
-                            w.obs.lost_inputs.push(*input_seq);
-                        }
-                    }
-                    TaskMail::EndOfInput => t.handle_end_of_input(now, wait_final),
-                }
-                let (snaps, failed) = drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+            let (snaps, failed) = s.with(|w| {
+                self.handle_mail(w, now, &m);
+                let t = &mut self.t;
+                let (snaps, failed) = drain_outputs(w, t, &mut self.outbox, key, tm, now, &self.ctx.inputs);
                 if let (TaskMail::NotifyComplete(id), false) = (&m, failed || t.has_failed()) {
-                    w.saw_completion(task, *id);
+                    w.saw_completion(key.0, *id);
                 }
                 if failed {
                     lose_unread_lines(w, mails.by_ref());
@@ -242,16 +337,52 @@ pub(super) async fn task_main(
                 (snaps, failed)
             });
             snapshots.extend(snaps);
-            if f {
-                failed = true;
-                break;
+            if failed {
+                return None;
             }
         }
-        if failed {
-            return;
+        Some(snapshots)
+    }
+
+    /// One mail into the task (inside the mail's world step).
+    fn handle_mail(&mut self, w: &mut World, now: u64, m: &TaskMail) {
+        let LoopCtx { tm, key, .. } = self.ctx;
+        let t = &mut self.t;
+        match m {
+            TaskMail::Trigger(b) => {
+                t.handle_trigger(now, *b);
+                // Only the attempt reading the socket has lines to cover (a scan of
+                // every read per trigger would be quadratic on long socket runs).
+                if w.data.socket_reader == Some(key) {
+                    let reads = w.obs.socket_reads.len();
+                    w.obs.socket_marks.push(SocketMark { task: key.0, attempt: key.1, id: b.id, reads });
+                }
+            }
+            TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
+            TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
+            // A source stopped at a synchronous savepoint reads no more lines: one already
+            // written to its connection dies with it (a socket cannot replay it).
+            TaskMail::Line { input_seq, .. } if t.input_paused() => w.obs.lost_inputs.push(*input_seq),
+            TaskMail::Line { line, input_seq } => {
+                w.obs.read_inputs += 1;
+                w.obs.socket_reads.push(SocketRead { seq: *input_seq, task: key.0, attempt: key.1 });
+                let counters = w.tasks.counters.entry(tm).or_default();
+                t.handle_line(now, line, *input_seq, counters);
+                w.inputs_read(&[*input_seq]);
+                if t.has_failed() {
+                    // The line that made the chain throw was consumed: a socket cannot
+                    // replay it, so it is lost like any line read before a failure.
+                    w.obs.lost_inputs.push(*input_seq);
+                }
+            }
+            TaskMail::EndOfInput => t.handle_end_of_input(now, self.wait_final),
         }
-        // Injected task failure.
-        let injected = s.with(|w| {
+    }
+
+    /// The injected task failure (a `task-failure` fault): FAILED and cleaned up (`None`).
+    fn injected_failure(&mut self) -> Option<()> {
+        let LoopCtx { tm, key: (task, attempt), .. } = self.ctx;
+        let injected = self.s.with(|w| {
             if !w.faults.failing_tasks.remove(&task) {
                 return false;
             }
@@ -262,49 +393,64 @@ pub(super) async fn task_main(
                 EventData::Injected { task },
             );
             report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
-            cleanup_task(w, key);
+            cleanup_task(w, (task, attempt));
             true
         });
-        if injected {
-            return;
-        }
+        (!injected).then_some(())
+    }
+
+    /// Step 3: the task's timers: the barrier handler's, Kafka's periodic auto-commit
+    /// (checkpointing off) and the source's periodic watermark emission. `None`: it failed.
+    fn timers(&mut self, now: u64, snapshots: &mut Vec<(CheckpointId, TaskSnapshot)>) -> Option<()> {
+        let LoopCtx { tm, key, .. } = self.ctx;
+        let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
         // 3. Handler timer.
         if t.poll_timeout().is_some_and(|d| d <= now) {
             t.handle_timeout(now);
-            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+            let (snaps, failed) = self.s.with(|w| drain_outputs(w, t, outbox, key, tm, now, inputs));
             snapshots.extend(snaps);
             if failed {
-                return task_failed(&s, tm, key);
+                task_failed(&self.s, tm, key);
+                return None;
             }
         }
         // 3b. Kafka's periodic auto-commit (checkpointing off).
         if t.auto_commit_deadline().is_some_and(|d| d <= now) {
             if let Some(offsets) = t.handle_auto_commit(now) {
-                s.with(|w| auto_commit(w, tm, task, &offsets, now));
+                self.s.with(|w| auto_commit(w, tm, key.0, &offsets, now));
             }
         }
         // 3c. The source's periodic watermark emission (`pipeline.auto-watermark-interval`): a
         // processing-time timer of the task, like the handler timer above.
         if t.watermark_deadline().is_some_and(|d| d <= now) {
-            let (snaps, failed) = s.with(|w| {
+            let (snaps, failed) = self.s.with(|w| {
                 let counters = w.tasks.counters.entry(tm).or_default();
                 t.handle_watermark_timer(now, counters);
-                drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs)
+                drain_outputs(w, t, outbox, key, tm, now, inputs)
             });
             snapshots.extend(snaps);
             if failed {
-                return task_failed(&s, tm, key);
+                task_failed(&self.s, tm, key);
+                return None;
             }
         }
-        // 3a. Checkpoint gates: arrive, (request a checkpoint,) wait for one taken here to complete.
-        while let Some(&(after, trigger)) = gates.get(gate_idx) {
-            match gate_wait {
+        Some(())
+    }
+
+    /// Step 3a: checkpoint gates: arrive, (request a checkpoint,) wait for one taken here to
+    /// complete.
+    fn pass_gates(&mut self) {
+        let LoopCtx { tm, key: (_, attempt), .. } = self.ctx;
+        let t = &self.t;
+        while let Some(&(after, trigger)) = self.gates.get(self.gate_idx) {
+            match self.gate_wait {
                 None => {
-                    if !s.with(|w| log_source_at_gate(w, &t, after)) {
+                    if !self.s.with(|w| log_source_at_gate(w, t, after)) {
                         break;
                     }
-                    gate_wait = Some(t.last_snapshot_id());
-                    s.with(|w| {
+                    self.gate_wait = Some(t.last_snapshot_id());
+                    let gate_idx = self.gate_idx;
+                    self.s.with(|w| {
                         w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
                         if trigger && w.data.gates_triggered.insert((attempt, gate_idx)) {
                             w.send(CLIENT, JM, Msg::Action(ActionSpec::TriggerCheckpoint));
@@ -316,96 +462,139 @@ pub(super) async fn task_main(
                     if !passed {
                         break;
                     }
-                    s.with(|w| {
+                    self.s.with(|w| {
                         w.tr(&tm_node(tm), "gate", format!("{} passes the gate after input #{after}", t.name()))
                     });
-                    gate_idx += 1;
-                    gate_wait = None;
+                    self.gate_idx += 1;
+                    self.gate_wait = None;
                 }
             }
         }
-        // 3b. Bounded log input: every owned partition read up to its end (stopping offsets).
-        if bounded && is_log && !t.input_has_ended() && !t.input_paused() && s.with(|w| log_source_at_end(w, &t)) {
+    }
+
+    /// Step 3b: a bounded log input read up to its end (every owned partition at its stopping
+    /// offset) ends the task's input. `None`: it failed.
+    fn bounded_end(&mut self, now: u64, snapshots: &mut Vec<(CheckpointId, TaskSnapshot)>) -> Option<()> {
+        let LoopCtx { tm, key, is_log, .. } = self.ctx;
+        let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
+        if self.bounded
+            && is_log
+            && !t.input_has_ended()
+            && !t.input_paused()
+            && self.s.with(|w| log_source_at_end(w, t))
+        {
             let text = format!("{} reached its stopping offsets", t.name());
-            s.with(|w| w.tr_data(&tm_node(tm), "end-of-input", text, EventData::EndOfInput));
-            t.handle_end_of_input(now, wait_final);
-            if source_watermarks.is_some() {
+            self.s.with(|w| w.tr_data(&tm_node(tm), "end-of-input", text, EventData::EndOfInput));
+            t.handle_end_of_input(now, self.wait_final);
+            if self.source_watermarks {
                 // MAX_WATERMARK goes out now, ahead of the end of partition (a task restored
                 // past its end finishes at once: step 4b must not send EndOfPartition first).
-                let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+                let (snaps, failed) = self.s.with(|w| drain_outputs(w, t, outbox, key, tm, now, inputs));
                 snapshots.extend(snaps);
                 if failed {
-                    return task_failed(&s, tm, key);
+                    task_failed(&self.s, tm, key);
+                    return None;
                 }
             }
         }
-        // 3c. End of data (2.x): the input ended and the operators finished; before waiting for
-        // its final checkpoint the task calls `notifyEndOfData` on the JobMaster, which triggers
-        // a checkpoint once every task did (`SchedulerBase.notifyEndOfData`). Only sent where the
-        // JobMaster acts on it (checkpointing on, checkpoints after tasks finish), and not by a
-        // task that stopped at a stop-with-savepoint's savepoint (that savepoint is its final
-        // checkpoint; its end follows the savepoint's notification, `task_stop.rs`).
-        // EndOfData goes downstream behind everything the end of input emitted, so downstream
-        // tasks end their data (and report it) while this one still waits.
-        if notify_end_of_data && !end_of_data_sent && t.input_has_ended() && !t.has_failed() && t.stopped_at().is_none()
+        Some(())
+    }
+
+    /// Step 3d. End of data (2.x): the input ended and the operators finished; before waiting
+    /// for its final checkpoint the task calls `notifyEndOfData` on the JobMaster, which
+    /// triggers a checkpoint once every task did (`SchedulerBase.notifyEndOfData`). Only sent
+    /// where the JobMaster acts on it (checkpointing on, checkpoints after tasks finish), and not
+    /// by a task that stopped at a stop-with-savepoint's savepoint (that savepoint is its final
+    /// checkpoint; its end follows the savepoint's notification, `task_stop.rs`). EndOfData goes
+    /// downstream behind everything the end of input emitted, so downstream tasks end their data
+    /// (and report it) while this one still waits. `None`: it failed.
+    fn end_of_data(&mut self, now: u64, snapshots: &mut Vec<(CheckpointId, TaskSnapshot)>) -> Option<()> {
+        let LoopCtx { tm, key, .. } = self.ctx;
+        let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
+        if self.notify_end_of_data
+            && !self.end_of_data_sent
+            && t.input_has_ended()
+            && !t.has_failed()
+            && t.stopped_at().is_none()
         {
-            end_of_data_sent = true;
-            let (snaps, failed) = s.with(|w| drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs));
+            self.end_of_data_sent = true;
+            let (snaps, failed) = self.s.with(|w| drain_outputs(w, t, outbox, key, tm, now, inputs));
             snapshots.extend(snaps);
             if failed {
-                return task_failed(&s, tm, key);
+                task_failed(&self.s, tm, key);
+                return None;
             }
             outbox.push_event(StreamElement::EndOfData);
-            s.with(|w| w.send(tm_addr(tm), JM, Msg::EndOfData { task, attempt }));
+            let (task, attempt) = key;
+            self.s.with(|w| w.send(tm_addr(tm), JM, Msg::EndOfData { task, attempt }));
         }
-        // 4. Flush outputs; are we backpressured? 5. Input (in the same step unless the task
-        // finished, which step 4b handles first).
-        let limit = gates.get(gate_idx).map(|g| g.0);
-        let first = s.with(|w| {
-            let blocked_out = flush(w, &mut outbox, attempt, task, buffer_records, capacity, now);
+        Some(())
+    }
+
+    /// Step 4: flush the outputs (are we backpressured?); 5: input, in the same world step
+    /// unless the task finished, which `finish` handles first. `None`: it finished.
+    fn flush_and_input(&mut self, now: u64) -> Option<InputStep> {
+        let LoopCtx { key: (task, attempt), buffer_records, capacity, .. } = self.ctx;
+        let limit = self.gates.get(self.gate_idx).map(|g| g.0);
+        let (t, outbox, ctx) = (&mut self.t, &mut self.outbox, &self.ctx);
+        let first = self.s.with(|w| {
+            let blocked_out = flush(w, outbox, attempt, task, buffer_records, capacity, now);
             if t.is_finished() {
                 Err(blocked_out)
             } else {
-                Ok(input_step(w, &mut t, &mut outbox, &ctx, now, blocked_out, limit))
+                Ok(input_step(w, t, outbox, ctx, now, blocked_out, limit))
             }
         });
-        let step = match first {
-            Ok(step) => step,
-            Err(blocked_out) => {
-                // 4b. Finished (input ended and, with FLIP-147, the final checkpoint completed):
-                // EndOfPartition downstream, then FINISHED once everything left the output buffers.
-                if !end_of_partition_sent {
-                    end_of_partition_sent = true;
-                    outbox.push_event(StreamElement::EndOfPartition);
-                    s.with(|w| flush(w, &mut outbox, attempt, task, buffer_records, capacity, now));
-                }
-                if outbox.bufs.iter().all(|b| b.is_empty()) {
-                    t.close();
-                    s.with(|w| {
-                        drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
-                        w.tr(&tm_node(tm), "finished", t.name().to_string());
-                        report(w, tm, task, attempt, ExecutionState::Finished, None);
-                        cleanup_task(w, key);
-                    });
-                    return;
-                }
-                s.with(|w| input_step(w, &mut t, &mut outbox, &ctx, now, blocked_out, limit))
-            }
-        };
-        if step.failed {
-            return;
+        match first {
+            Ok(step) => Some(step),
+            Err(blocked_out) => self.finish(now, blocked_out, limit),
         }
-        let InputStep { processed, progressed, wake_at, mut slow, mut rpc_timeout, .. } = step;
-        snapshots.extend(step.snapshots);
-        // 6. Snapshots: synchronous part blocks the task; asynchronous upload runs beside it.
+    }
+
+    /// Step 4b: finished (input ended and, with FLIP-147, the final checkpoint completed):
+    /// EndOfPartition downstream, then FINISHED once everything left the output buffers
+    /// (`None`); until then the input step still runs.
+    fn finish(&mut self, now: u64, blocked_out: bool, limit: Option<u64>) -> Option<InputStep> {
+        let LoopCtx { tm, key, buffer_records, capacity, .. } = self.ctx;
+        let (task, attempt) = key;
+        let (t, outbox, ctx) = (&mut self.t, &mut self.outbox, &self.ctx);
+        if !self.end_of_partition_sent {
+            self.end_of_partition_sent = true;
+            outbox.push_event(StreamElement::EndOfPartition);
+            self.s.with(|w| flush(w, outbox, attempt, task, buffer_records, capacity, now));
+        }
+        if outbox.bufs.iter().all(|b| b.is_empty()) {
+            t.close();
+            self.s.with(|w| {
+                drain_outputs(w, t, outbox, key, tm, now, &ctx.inputs);
+                w.tr(&tm_node(tm), "finished", t.name().to_string());
+                report(w, tm, task, attempt, ExecutionState::Finished, None);
+                cleanup_task(w, key);
+            });
+            return None;
+        }
+        Some(self.s.with(|w| input_step(w, t, outbox, ctx, now, blocked_out, limit)))
+    }
+
+    /// Step 6: snapshots: the synchronous part blocks the task; the asynchronous upload runs
+    /// beside it. After time passed, the slow-operator fault and RPC timeout read again.
+    async fn snapshots(
+        &mut self,
+        snapshots: Vec<(CheckpointId, TaskSnapshot)>,
+        slow: Option<u64>,
+        rpc_timeout: Option<u64>,
+    ) -> (Option<u64>, Option<u64>) {
+        let LoopCtx { tm, key, .. } = self.ctx;
+        let task = key.0;
+        let bw = self.spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
         let snapshotted = !snapshots.is_empty();
         for (id, snapshot) in snapshots {
-            let (sync_ms, async_ms, up_extra) = s.with(|w| {
+            let (sync_ms, async_ms, up_extra) = self.s.with(|w| {
                 let (ss, aa) = w.faults.slow_snapshots.get(&task).copied().unwrap_or((0, 0));
                 (1 + ss, snapshot.size_bytes() / bw + aa, w.faults.storage_extra_ms)
             });
             sleep(Duration::from_millis(sync_ms)).await;
-            s.with(|w| {
+            self.s.with(|w| {
                 let now = w.now();
                 if let Some(span) = snapshot_span(w, key, id) {
                     span.sync_end_ms = Some(now);
@@ -416,58 +605,66 @@ pub(super) async fn task_main(
         }
         if snapshotted {
             // Time passed while snapshotting: read again what the faults and RPCs say now.
-            (slow, rpc_timeout) =
-                s.with(|w| (w.faults.slow_ops.get(&task).copied(), w.tasks.rpc_timeouts.get(&key).copied()));
+            self.s.with(|w| (w.faults.slow_ops.get(&task).copied(), w.tasks.rpc_timeouts.get(&key).copied()))
+        } else {
+            (slow, rpc_timeout)
         }
-        // 7. Pay for the CPU time used.
+    }
+
+    /// Step 7: pay for the CPU time used (a sleep per whole ms owed), or look at the inputs
+    /// again after progress, yielding every `STEPS_BEFORE_YIELD` steps; also the planted
+    /// `idle-spin` livelock. `false`: nothing was done, the loop goes idle.
+    async fn pay(&mut self, processed: u64, progressed: bool, record_cost_us: u64, slow: Option<u64>) -> bool {
         if processed > 0 {
-            debt_us += processed * step.record_cost_us * ops_per_record;
+            self.debt_us += processed * record_cost_us * self.ops_per_record;
             if let Some(rps) = slow {
-                debt_us += processed * 1_000_000 / rps.max(1);
+                self.debt_us += processed * 1_000_000 / rps.max(1);
             }
-            if debt_us >= 1000 {
-                let ms = debt_us / 1000;
-                debt_us %= 1000;
-                steps_in_a_row = 0;
+            if self.debt_us >= 1000 {
+                let ms = self.debt_us / 1000;
+                self.debt_us %= 1000;
+                self.steps_in_a_row = 0;
                 sleep(Duration::from_millis(ms)).await;
-            } else if steps_in_a_row < STEPS_BEFORE_YIELD {
+            } else {
                 // Look at the inputs again at once, without a round trip through madsim's
                 // executor (virtual time does not move in between either way).
-                steps_in_a_row += 1;
-            } else {
-                steps_in_a_row = 0;
-                madsim::task::yield_now().await;
+                self.again().await;
             }
-            continue;
+            return true;
         }
         if progressed {
-            if steps_in_a_row < STEPS_BEFORE_YIELD {
-                steps_in_a_row += 1;
-            } else {
-                steps_in_a_row = 0;
-                madsim::task::yield_now().await;
-            }
-            continue;
+            self.again().await;
+            return true;
         }
-        // 8. Idle: wait for input, credit, mail, cancel or a timer.
-        if profile_variant_spins(&spec) {
+        if profile_variant_spins(&self.spec) {
             // Planted livelock (variant idle-spin): the idle task believes it has work and looks
             // again at once, as after an input step, so time never advances. Only the yield
             // bound lets the other loops run, the supervisor among them, which stops the run at
             // its event budget (`sim/tests/event_budget.rs`: without the bound the run hangs).
-            if steps_in_a_row < STEPS_BEFORE_YIELD {
-                steps_in_a_row += 1;
-            } else {
-                steps_in_a_row = 0;
-                madsim::task::yield_now().await;
-            }
-            continue;
+            self.again().await;
+            return true;
         }
-        steps_in_a_row = 0;
+        false
+    }
+
+    /// Another step at once, or a yield to madsim's executor every `STEPS_BEFORE_YIELD` steps.
+    async fn again(&mut self) {
+        if self.steps_in_a_row < STEPS_BEFORE_YIELD {
+            self.steps_in_a_row += 1;
+        } else {
+            self.steps_in_a_row = 0;
+            madsim::task::yield_now().await;
+        }
+    }
+
+    /// Step 8: idle: wait for input, credit, mail, cancel or a timer.
+    async fn idle(&mut self, now: u64, wake_at: Option<u64>, rpc_timeout: Option<u64>) {
+        self.steps_in_a_row = 0;
+        let t = &self.t;
         let deadline = [
             wake_at,
             t.poll_timeout(),
-            outbox.timeout_flush_at(buffer_timeout_ms),
+            self.outbox.timeout_flush_at(self.spec.cluster.buffer_timeout_ms),
             rpc_timeout,
             t.auto_commit_deadline(),
             t.watermark_deadline(),
@@ -475,7 +672,8 @@ pub(super) async fn task_main(
         .into_iter()
         .flatten()
         .min();
-        wait(&s, Sleeper::Task(task, attempt), deadline.map(|d| d.max(now + 1))).await;
+        let (task, attempt) = self.ctx.key;
+        wait(&self.s, Sleeper::Task(task, attempt), deadline.map(|d| d.max(now + 1))).await;
     }
 }
 
