@@ -440,13 +440,10 @@ fn lost_failed_stop_abort(spec: &JobSpec, run: &RunResult) -> Option<String> {
     let failed_sync = |id: ckptsim::CheckpointId| {
         run.checkpoints.iter().any(|r| r.id == id && r.synchronous && r.outcome != "COMPLETED" && r.end_ms.is_some())
     };
-    let &(at, task, attempt, id) = run
-        .lost_abort_notifications
-        .iter()
-        .find(|(at, t, attempt, id)| {
-            let took_barrier = run.sync_savepoint_snapshots.contains(&(*t, *attempt, *id));
-            failed_sync(*id) && took_barrier && still_running_since(name_of(*t), *at)
-        })?;
+    let &(at, task, attempt, id) = run.lost_abort_notifications.iter().find(|(at, t, attempt, id)| {
+        let took_barrier = run.sync_savepoint_snapshots.contains(&(*t, *attempt, *id));
+        failed_sync(*id) && took_barrier && still_running_since(name_of(*t), *at)
+    })?;
     Some(format!(
         "Flink's own stall: the abort notification of stop-with-savepoint's failed synchronous \
          savepoint {id} to {} {attempt} was lost at t={at} (notifyCheckpointAborted is not retried; \

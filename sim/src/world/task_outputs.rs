@@ -241,7 +241,7 @@ fn store_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput, commit: Op
 /// recorded with the latest completed checkpoint.
 fn commit_offsets(w: &mut World, at: DrainAt, offsets: &BTreeMap<PartitionId, Offset>) {
     let (task, now) = (at.key.0, at.now);
-    let accepted = w.faults.broker_up && w.reaches(tm_addr(tm), BROKER);
+    let accepted = w.faults.broker_up && w.reaches(tm_addr(at.tm), BROKER);
     // Which checkpoint's notification is this? The latest completed one (None for
     // a commit that happens outside a completion).
     let checkpoint = w.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
