@@ -75,7 +75,9 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
                 r.trigger_ms, pending, cfg.max_concurrent
             ));
         }
-        if !retuned && !manual && !r.savepoint {
+        // The first checkpoint triggered at or after an end-of-data request is that request's.
+        let end_of_data = run.end_of_data_requests.iter().any(|&at| rows.partition_point(|o| o.trigger_ms < at) == i);
+        if !retuned && !manual && !r.savepoint && !end_of_data {
             // Completions recorded before the trigger; in the trigger's own millisecond only
             // those counted before it (its own completion, possible in the same ms with
             // zero-time delivery in `explore`, never is).

@@ -378,6 +378,21 @@ pub fn liveness_with(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
     Verdict::from(NAME, anomalies, judged.join("; "))
 }
 
+/// The name of `task` in `run` ("?" for an unknown one).
+fn task_name(run: &RunResult, task: ckptsim::TaskId) -> &str {
+    run.task_names.get(task.0 as usize).map(String::as_str).unwrap_or("?")
+}
+
+/// The task named `name` last went to RUNNING at or before `at` and stayed there: the attempt
+/// that missed a message at `at` runs on to the end.
+fn running_since_before(run: &RunResult, name: &str, at: u64) -> bool {
+    run.task_transitions
+        .iter()
+        .rev()
+        .find(|(_, n, _, _)| n == name)
+        .is_some_and(|(t, _, _, to)| *to == ckptsim::status::ExecutionState::Running && *t <= at)
+}
+
 /// Flink's own stall after a stop-with-savepoint whose synchronous savepoint completed but whose
 /// `notifyCheckpointComplete` to a task was lost (both profiles). The JobManager's
 /// `confirmCheckpoint` RPC is fire-and-forget (`RpcTaskManagerGateway.notifyCheckpointOnComplete`
@@ -393,15 +408,8 @@ fn lost_stop_notification(spec: &JobSpec, run: &RunResult) -> Option<String> {
     if run.final_status != JobStatus::Running {
         return None;
     }
-    let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
-    // The task's last transition: RUNNING, before the loss (the attempt that missed it runs on).
-    let still_running_since = |name: &str, at: u64| {
-        run.task_transitions
-            .iter()
-            .rev()
-            .find(|(_, n, _, _)| n == name)
-            .is_some_and(|(t, _, _, to)| *to == ckptsim::status::ExecutionState::Running && *t <= at)
-    };
+    let name_of = |t: ckptsim::TaskId| task_name(run, t);
+    let still_running_since = |name: &str, at: u64| running_since_before(run, name, at);
     let (at, task, attempt, id) = run.stops.iter().filter_map(|s| s.savepoint).find_map(|sp| {
         run.lost_notifications.iter().find(|(at, t, _, id)| *id == sp && still_running_since(name_of(*t), *at)).copied()
     })?;
@@ -429,14 +437,8 @@ fn lost_failed_stop_abort(spec: &JobSpec, run: &RunResult) -> Option<String> {
     if run.final_status != JobStatus::Running {
         return None;
     }
-    let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
-    let still_running_since = |name: &str, at: u64| {
-        run.task_transitions
-            .iter()
-            .rev()
-            .find(|(_, n, _, _)| n == name)
-            .is_some_and(|(t, _, _, to)| *to == ckptsim::status::ExecutionState::Running && *t <= at)
-    };
+    let name_of = |t: ckptsim::TaskId| task_name(run, t);
+    let still_running_since = |name: &str, at: u64| running_since_before(run, name, at);
     let failed_sync = |id: ckptsim::CheckpointId| {
         run.checkpoints.iter().any(|r| r.id == id && r.synchronous && r.outcome != "COMPLETED" && r.end_ms.is_some())
     };

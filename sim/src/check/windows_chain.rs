@@ -365,9 +365,9 @@ pub(super) fn judge(
 
 /// The windows of `open` left without a row of their own when each takes a distinct row of
 /// `rows` that `fits` it (a maximum bipartite matching, by augmenting paths).
-fn unmatched<'a, 'b>(
+fn unmatched<'a>(
     open: &[&'a Expected],
-    rows: &[&'b Value],
+    rows: &[&Value],
     fits: impl Fn(&Expected, &Value) -> bool,
 ) -> Vec<&'a Expected> {
     let mut row_of: Vec<Option<usize>> = vec![None; rows.len()];

@@ -400,12 +400,14 @@ mod tests {
     /// sweep once printed such a group as EXPECTED after its first, expected, member).
     #[test]
     fn an_unexpected_failure_is_not_grouped_with_expected_ones() {
-        let mut report = SweepReport::default();
-        report.failures = vec![
-            failure("negative/a.toml", 1, "exactly-once/duplicate@x"),
-            failure("faults/b.toml", 2, "exactly-once/duplicate@x"),
-            failure("negative/a.toml", 3, "exactly-once/duplicate@x"),
-        ];
+        let report = SweepReport {
+            failures: vec![
+                failure("negative/a.toml", 1, "exactly-once/duplicate@x"),
+                failure("faults/b.toml", 2, "exactly-once/duplicate@x"),
+                failure("negative/a.toml", 3, "exactly-once/duplicate@x"),
+            ],
+            ..SweepReport::default()
+        };
         let groups = report.groups_split(|f| f.path.starts_with("negative/"));
         let shape: Vec<(bool, Vec<usize>)> = groups.iter().map(|(e, g)| (*e, g.members.clone())).collect();
         assert_eq!(shape, vec![(true, vec![0, 2]), (false, vec![1])]);

@@ -114,7 +114,13 @@ impl JmHost {
             }
             Msg::EndOfData { task, attempt } => {
                 if let Some(attempt) = from_world(epoch, attempt) {
-                    jm.handle_end_of_data(now, task, attempt)
+                    let before = jm.all_tasks_end_of_data();
+                    jm.handle_end_of_data(now, task, attempt);
+                    if !before && jm.all_tasks_end_of_data() {
+                        // The JobMaster requested its end-of-data checkpoint (not periodic: the
+                        // `coordinator` checker does not hold it to the min pause).
+                        self.s.with(|w| w.obs.end_of_data_requests.push(now));
+                    }
                 }
             }
             Msg::CancelAck { task, attempt } => {

@@ -222,6 +222,7 @@ struct Observation {
     lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
+    end_of_data_requests: Vec<u64>,
     rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,

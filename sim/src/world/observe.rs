@@ -277,6 +277,9 @@ pub struct RunResult {
     /// (task, attempt, savepoint) of every snapshot a task took of a stop-with-savepoint's
     /// synchronous savepoint: the task stopped its input at that barrier.
     pub sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
+    /// When the JobMaster requested a checkpoint because every task reached the end of its data
+    /// (2.x, `SchedulerBase.notifyEndOfData`): a request the min pause does not hold back.
+    pub end_of_data_requests: Vec<u64>,
     /// The coordinator's refused trigger requests, one entry per run of equal reasons:
     /// (first, last time, reason).
     pub rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,

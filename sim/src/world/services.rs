@@ -156,8 +156,18 @@ pub(super) fn configure_offset_commits(spec: &JobSpec, t: &mut Task, now: u64) {
     t.configure_offset_commits(k.commit_offsets_on_checkpoint, auto.then_some((now, k.auto_commit_interval_ms)));
 }
 
-/// A periodic auto-commit reaches the broker (refused while it is down).
-pub(super) fn auto_commit(w: &mut World, tm: u32, task: TaskId, offsets: &BTreeMap<PartitionId, Offset>, now: u64) {
+/// A commit of `task`'s `offsets` from TaskManager `tm` reaches the broker (refused while it is
+/// down or cut off from `tm`): recorded per partition with the `checkpoint` it belongs to (None
+/// outside a completion) and whether it is a `periodic` auto-commit. Returns whether it was
+/// accepted.
+pub(super) fn commit_offsets_to_broker(
+    w: &mut World,
+    (tm, task): (u32, TaskId),
+    offsets: &BTreeMap<PartitionId, Offset>,
+    now: u64,
+    checkpoint: Option<CheckpointId>,
+    periodic: bool,
+) -> bool {
     let accepted = w.faults.broker_up && w.reaches(tm_addr(tm), BROKER);
     for (p, o) in offsets {
         w.obs.offset_commits.push(OffsetCommit {
@@ -166,13 +176,19 @@ pub(super) fn auto_commit(w: &mut World, tm: u32, task: TaskId, offsets: &BTreeM
             partition: *p,
             offset: *o,
             accepted,
-            checkpoint: None,
-            periodic: true,
+            checkpoint,
+            periodic,
         });
         if accepted {
             w.services.committed_offsets.insert(*p, *o);
         }
     }
+    accepted
+}
+
+/// A periodic auto-commit reaches the broker (refused while it is down).
+pub(super) fn auto_commit(w: &mut World, tm: u32, task: TaskId, offsets: &BTreeMap<PartitionId, Offset>, now: u64) {
+    let accepted = commit_offsets_to_broker(w, (tm, task), offsets, now, None, true);
     w.tr(
         "broker",
         "commit",

@@ -241,24 +241,10 @@ fn store_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput, commit: Op
 /// recorded with the latest completed checkpoint.
 fn commit_offsets(w: &mut World, at: DrainAt, offsets: &BTreeMap<PartitionId, Offset>) {
     let (task, now) = (at.key.0, at.now);
-    let accepted = w.faults.broker_up && w.reaches(tm_addr(at.tm), BROKER);
     // Which checkpoint's notification is this? The latest completed one (None for
     // a commit that happens outside a completion).
     let checkpoint = w.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
-    for (p, o) in offsets {
-        w.obs.offset_commits.push(OffsetCommit {
-            time_ms: now,
-            task,
-            partition: *p,
-            offset: *o,
-            accepted,
-            checkpoint,
-            periodic: false,
-        });
-        if accepted {
-            w.services.committed_offsets.insert(*p, *o);
-        }
-    }
+    let accepted = commit_offsets_to_broker(w, (at.tm, task), offsets, now, checkpoint, false);
     let detail = Detail::new().task(task).s(" ").offsets(offsets).s(" ");
     w.tr("broker", "commit", detail.s(if accepted { "ok" } else { "FAILED (broker down)" }).0);
 }
