@@ -271,3 +271,23 @@ fn a_failed_drain_stop_is_not_judged_as_exact() {
     assert!(windows.contains("n/a") && windows.contains("did not end the job"), "{windows}");
     assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
 }
+
+/// Regression (lead, session 10): a swarm run whose restart loop (an every-8th-call failing
+/// mapper, 40 ms backoff, no checkpoint ever completing) restarts more than 10,000 times. With
+/// the world's attempt numbering of the time (`epoch * 10_000 + attempt`) the JobMaster's attempt
+/// 10,000 aliased the next epoch, its deployments were dropped, and `liveness` reported a job
+/// stuck in RESTARTING that real Flink would keep restarting. The numbering is now
+/// `epoch * 1_000_000 + attempt`, and a run beyond it stops as for a spent event budget.
+#[test]
+fn a_job_restarting_ten_thousand_times_is_not_stuck() {
+    let out = run(&["run", "scenarios/seeds/001-kafka-offsets.toml", "--seed", "5064", "--swarm"]);
+    let restart = line(&out, "  restart ");
+    let restarts: u64 = restart
+        .split_whitespace()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no restart count in `{restart}`"));
+    assert!(restarts > 10_000, "the run must pass attempt 10,000 to test the numbering: {restart}");
+    assert!(line(&out, "  liveness ").contains("PASS"), "{}", line(&out, "  liveness "));
+    assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{}", line(&out, "verdict:"));
+}

@@ -88,7 +88,7 @@ fn output_of_a_replaced_jobmanager_epoch_is_zombie_output() {
 }
 
 /// Rows of `run` with a zombie row and a new JobManager epoch's first row woven in: after a
-/// row of attempt 10001 of some key at reference position p, the superseded attempt 10000
+/// row of attempt `EPOCH_STRIDE + 1` of some key at reference position p, the superseded attempt `EPOCH_STRIDE`
 /// prints its next, lagging value of that key (a zombie still running after its replacement
 /// started), then the next epoch's first attempt prints position `p + step` (restored from a
 /// checkpoint the newest attempt took). `None` when the run has no such key.

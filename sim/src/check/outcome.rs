@@ -53,6 +53,14 @@ impl Outcome {
 /// The one line naming an exhausted event budget (`None` if the run reached its stop time).
 pub fn budget_line(spec: &JobSpec, run: &RunResult) -> Option<String> {
     let at = run.budget.exhausted_at_ms?;
+    if run.budget.attempts_exhausted {
+        return Some(format!(
+            "attempt numbering exhausted at t={at} ms of {} ms: a JobMaster reached attempt {} (or the JobManager epochs ran past {}); the run was stopped (a harness limit, not a verdict)",
+            spec.stop_at_ms,
+            world::EPOCH_STRIDE,
+            u32::MAX / world::EPOCH_STRIDE - 1
+        ));
+    }
     Some(format!(
         "event budget of {} events exhausted at t={at} ms of {} ms: the run was stopped (a livelock, or raise --max-events)",
         run.budget.max_events, spec.stop_at_ms

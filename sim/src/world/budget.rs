@@ -44,6 +44,10 @@ pub struct BudgetUse {
     pub used_events: u64,
     /// The virtual time at which the budget ran out; `None` for a run that reached `stop_at_ms`.
     pub exhausted_at_ms: Option<u64>,
+    /// The run was stopped because the world's attempt numbering ran out (a JobMaster reached
+    /// attempt [`EPOCH_STRIDE`](super::EPOCH_STRIDE), or the JobManager epochs overflowed the
+    /// numbering), not because of its event count; `exhausted_at_ms` says when.
+    pub attempts_exhausted: bool,
 }
 
 /// The budget while a run is under way (a field of `World`).
@@ -51,6 +55,8 @@ pub(super) struct EventBudget {
     pub(super) max: u64,
     pub(super) used: u64,
     pub(super) exhausted_at_ms: Option<u64>,
+    /// See [`BudgetUse::attempts_exhausted`].
+    pub(super) attempts_exhausted: bool,
     /// Wakes the supervisor when the budget runs out.
     pub(super) notify: Arc<Notify>,
 }
@@ -61,6 +67,7 @@ impl EventBudget {
             max: spec.max_events.unwrap_or_else(|| default_max_events(spec)).max(1),
             used: 0,
             exhausted_at_ms: None,
+            attempts_exhausted: false,
             notify: Arc::new(Notify::new()),
         }
     }
@@ -72,7 +79,21 @@ impl EventBudget {
         self.notify.notify_one();
     }
 
+    /// The world's attempt numbering ran out at `now_ms` (see [`BudgetUse::attempts_exhausted`]):
+    /// the run stops as for a spent budget (a harness limit, neither a pass nor a failure).
+    pub(super) fn exhaust_attempts(&mut self, now_ms: u64) {
+        if self.exhausted_at_ms.is_none() {
+            self.attempts_exhausted = true;
+            self.exhaust(now_ms);
+        }
+    }
+
     pub(super) fn usage(&self) -> BudgetUse {
-        BudgetUse { max_events: self.max, used_events: self.used, exhausted_at_ms: self.exhausted_at_ms }
+        BudgetUse {
+            max_events: self.max,
+            used_events: self.used,
+            exhausted_at_ms: self.exhausted_at_ms,
+            attempts_exhausted: self.attempts_exhausted,
+        }
     }
 }

@@ -257,12 +257,22 @@ pub(super) fn resume_retained(
     Some(jm)
 }
 
-/// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA starts counting
-/// attempts again): world attempt = epoch * EPOCH_STRIDE + JobMaster attempt.
-pub const EPOCH_STRIDE: u32 = 10_000;
+/// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA, or a new job
+/// from a retained checkpoint or savepoint, starts counting attempts again): world attempt =
+/// epoch * EPOCH_STRIDE + JobMaster attempt. A JobMaster may restart its job up to
+/// `EPOCH_STRIDE - 1` times and a run may have epochs 0 to `u32::MAX / EPOCH_STRIDE - 1` (4,293); a run
+/// that goes beyond is stopped as for a spent event budget (`BudgetUse::attempts_exhausted`),
+/// never run on with messages dropped. (Until session 10 the stride was 10,000: a swarm run of
+/// `001-kafka-offsets` with 38 ms restarts reached attempt 10,000 and its messages were lost.)
+pub const EPOCH_STRIDE: u32 = 1_000_000;
 
-pub(super) fn to_world(epoch: u64, a: Attempt) -> Attempt {
-    Attempt(epoch as u32 * EPOCH_STRIDE + a.0)
+/// The world's number of JobMaster attempt `a` of `epoch`, or `None` beyond the numbering.
+pub(super) fn to_world(epoch: u64, a: Attempt) -> Option<Attempt> {
+    if a.0 >= EPOCH_STRIDE {
+        return None;
+    }
+    let base = u32::try_from(epoch).ok()?.checked_mul(EPOCH_STRIDE)?;
+    base.checked_add(a.0).map(Attempt)
 }
 
 /// The JobMaster attempt of a world attempt, or None when it belongs to another epoch.
@@ -302,27 +312,35 @@ pub(super) fn route_jm_outputs(
 /// The JobMaster's RPCs to a TaskManager (to the incarnation `inc` names), its attempts in the
 /// world's numbering; a deployment fires the anchors on it.
 fn send_rpc(w: &mut World, out: JobOutput, epoch: u64, inc: &impl Fn(TmId) -> u64) {
+    let attempt = match &out {
+        JobOutput::Deploy { attempt, .. }
+        | JobOutput::Cancel { attempt, .. }
+        | JobOutput::Trigger { attempt, .. }
+        | JobOutput::NotifyComplete { attempt, .. }
+        | JobOutput::NotifyAborted { attempt, .. } => *attempt,
+        _ => return,
+    };
+    let Some(attempt) = to_world(epoch, attempt) else {
+        let now = w.now();
+        w.budget.exhaust_attempts(now);
+        return;
+    };
     match out {
-        JobOutput::Deploy { task, attempt, tm, restore } => {
-            let number = attempt.0;
-            let attempt = to_world(epoch, attempt);
+        JobOutput::Deploy { task, attempt: number, tm, restore } => {
+            let number = number.0;
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Deploy { task, attempt, restore, epoch });
             w.fire_anchor(&FaultAt::Deploying { attempt: number });
         }
-        JobOutput::Cancel { task, attempt, tm } => {
-            let attempt = to_world(epoch, attempt);
+        JobOutput::Cancel { task, attempt: _, tm } => {
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Cancel { task, attempt })
         }
-        JobOutput::Trigger { task, attempt, tm, barrier } => {
-            let attempt = to_world(epoch, attempt);
+        JobOutput::Trigger { task, attempt: _, tm, barrier } => {
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Trigger { task, attempt, barrier })
         }
-        JobOutput::NotifyComplete { task, attempt, tm, id } => {
-            let attempt = to_world(epoch, attempt);
+        JobOutput::NotifyComplete { task, attempt: _, tm, id } => {
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyComplete { task, attempt, id })
         }
-        JobOutput::NotifyAborted { task, attempt, tm, id } => {
-            let attempt = to_world(epoch, attempt);
+        JobOutput::NotifyAborted { task, attempt: _, tm, id } => {
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyAborted { task, attempt, id })
         }
         // Not an RPC (`route_jm_outputs` routes only RPCs here).
@@ -527,4 +545,33 @@ fn prune_storage(storage: &mut Vec<Arc<CompletedCheckpoint>>, jm: &JobMaster) {
         i += 1;
         kept
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn attempt_numbering_round_trips_and_names_its_limits() {
+        // A JobMaster's attempts of one epoch map to the world and back, and no other epoch
+        // claims them (the old epoch's late messages are dropped).
+        for epoch in [0u64, 1, 7, 4_293] {
+            for a in [0u32, 1, 9_999, 10_000, 10_004, EPOCH_STRIDE - 1] {
+                let w = to_world(epoch, Attempt(a)).expect("within the numbering");
+                assert_eq!(from_world(epoch, w), Some(Attempt(a)), "epoch {epoch} attempt {a}");
+                assert_eq!(from_world(epoch + 1, w), None);
+                if epoch > 0 {
+                    assert_eq!(from_world(epoch - 1, w), None);
+                }
+            }
+        }
+        // Attempt 10,000 of a JobMaster (the session-9 swarm run of 001-kafka-offsets, seed
+        // 5064, whose 10,000th restart was lost) is a world attempt of its own epoch.
+        assert_eq!(to_world(2, Attempt(10_000)), Some(Attempt(2 * EPOCH_STRIDE + 10_000)));
+        // Beyond the numbering: no world attempt (the world stops the run, it never aliases
+        // another epoch's attempt).
+        assert_eq!(to_world(0, Attempt(EPOCH_STRIDE)), None);
+        assert_eq!(to_world(u64::from(u32::MAX / EPOCH_STRIDE) + 1, Attempt(0)), None);
+        assert_eq!(to_world(u64::from(u32::MAX), Attempt(0)), None);
+    }
 }

@@ -245,7 +245,7 @@ impl Shared {
         let mut g = self.0.lock().expect("world lock poisoned");
         let r = f(&mut g);
         g.budget.used += 1;
-        if g.budget.used == g.budget.max {
+        if g.budget.used == g.budget.max && g.budget.exhausted_at_ms.is_none() {
             let now = g.now();
             g.budget.exhaust(now);
         }

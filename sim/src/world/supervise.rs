@@ -348,7 +348,12 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
     debug_dump(w);
     if let Some(at) = w.budget.exhausted_at_ms {
         let max = w.budget.max;
-        w.trace.push(at, "world", "budget", format!("event budget of {max} events exhausted at t={at}: run stopped"));
+        let line = if w.budget.attempts_exhausted {
+            format!("attempt numbering exhausted at t={at} (JobMaster attempt or epoch beyond the world's numbering): run stopped")
+        } else {
+            format!("event budget of {max} events exhausted at t={at}: run stopped")
+        };
+        w.trace.push(at, "world", "budget", line);
     }
     w.trace.push(stop, "world", "stop", format!("status={} restarts={}", w.obs.status, w.obs.restarts));
     // The broker's log is not part of the result: free it before the result is assembled

@@ -76,7 +76,7 @@ use part::Part;
 use judge::checkpoint_row;
 
 /// Attempts of JobManager epoch E are numbered from `(E - 1) * EPOCH_STRIDE` (as the world does).
-pub const EPOCH_STRIDE: u32 = 10_000;
+pub const EPOCH_STRIDE: u32 = crate::world::EPOCH_STRIDE;
 
 /// How far the search goes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
