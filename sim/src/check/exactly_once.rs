@@ -2,6 +2,7 @@
 
 use super::graph::order_free_final_values;
 use super::*;
+use ckptsim::sink::NoCheckpointing;
 
 /// Exactly-once output of the 2PC sink: every expected output committed exactly once, nothing
 /// else, and per key the committed values equal the reference sequence.
@@ -25,12 +26,17 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     }
     let counts = lineage_counts(&run.committed);
     let dups = rows_of_duplicates(&run.committed, &counts);
-    // Flink 1.11's Kafka producer without checkpointing writes with `Semantic.NONE`: no
-    // transactions, no exactly-once promise. A restart (from no checkpoint, or from a savepoint)
-    // replays its input and the replayed records are written again: a duplicate whose copies
-    // come from different attempts is Flink's behaviour, named in the summary. Two copies from
-    // one attempt are still an anomaly (no replay explains them).
-    let none_semantic = none_semantic_sink(spec);
+    // Without checkpointing the sink keeps no exactly-once promise across restarts: Flink 1.11's
+    // Kafka producer writes with `Semantic.NONE` (no transactions), 2.x's Sink V2 commits every
+    // transaction at end of input (`CommitterOperator#endInput`). A restart (from no checkpoint,
+    // or from a savepoint) replays its input and the replayed records are written again (1.11),
+    // or committed again by an attempt that reaches end of input again after one whose commit
+    // already happened (2.x: e.g. its FINISHED update lost, then the deployment reconciliation
+    // fails the execution): a duplicate whose copies come from different attempts is Flink's
+    // behaviour, named in the summary. Two copies from one attempt are still an anomaly (no
+    // replay explains them).
+    let no_checkpoint_mode = no_checkpoint_sink(spec);
+    let none_semantic = no_checkpoint_mode.is_some();
     let epochs = none_semantic.then(|| attempt_starts(run));
     let mut replayed = Vec::new();
     for (l, n) in counts.duplicates() {
@@ -45,7 +51,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         if none_semantic {
             anomalies.push(format!(
                 "duplicate: input #{} (sub {}) committed {n} times at {t:?} ms, twice within one attempt \
-                 (Semantic.NONE duplicates only what a restart replays)",
+                 (without checkpointing only a restart's replay duplicates)",
                 l.0, l.1
             ));
         } else if reference.joined.is_some() {
@@ -85,12 +91,16 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         }
     }
     let mut notes = String::new();
-    if none_semantic {
+    if let Some(mode) = no_checkpoint_mode {
+        let how = match mode {
+            NoCheckpointing::NoneSemantic => "the Kafka producer falls back to Semantic.NONE",
+            NoCheckpointing::CommitAtEndOfInput => "the sink commits at end of input only",
+        };
         let _ = std::fmt::Write::write_fmt(
             &mut notes,
             format_args!(
-                "; {} without checkpointing: the Kafka producer falls back to Semantic.NONE (no exactly-once \
-                 promise), {} inputs written again by a later attempt after a restart replayed them{}",
+                "; {} without checkpointing: {how} (no exactly-once promise across restarts), {} inputs \
+                 written again by a later attempt after a restart replayed them{}",
                 spec.profile,
                 replayed.len(),
                 listed(&replayed)
@@ -176,14 +186,18 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     Verdict::from(NAME, anomalies, summary)
 }
 
-/// The job's sink is Flink 1.11's Kafka producer in a job without checkpointing: it falls back to
-/// `Semantic.NONE` (`Profile::sink_without_checkpointing`; as the world decides in `tasks.rs`: a
-/// user's sink under 1.11 keeps its transactions). Flink promises no exactly-once output there.
-pub(crate) fn none_semantic_sink(spec: &JobSpec) -> bool {
-    sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink)
-        && !spec.checkpoint.periodic_enabled()
-        && !spec.operators.iter().any(|o| o.user_sink.is_some())
-        && spec.profile.sink_without_checkpointing() == ckptsim::sink::NoCheckpointing::NoneSemantic
+/// How the job's two-phase-commit sink writes when checkpointing is off, when it does
+/// (`Profile::sink_without_checkpointing`, as the world decides in `tasks.rs`): Flink 1.11's
+/// Kafka producer falls back to `Semantic.NONE` (a user's sink under 1.11 keeps its transactions
+/// and is not covered), 2.x's Sink V2 commits at end of input. Either way Flink promises no
+/// exactly-once output across a restart, which replays the input from the start.
+pub(crate) fn no_checkpoint_sink(spec: &JobSpec) -> Option<NoCheckpointing> {
+    if sink_kind(spec) != Some(&OpKind::TwoPhaseCommitSink) || spec.checkpoint.periodic_enabled() {
+        return None;
+    }
+    let mode = spec.profile.sink_without_checkpointing();
+    let user_sink = spec.operators.iter().any(|o| o.user_sink.is_some());
+    (mode == NoCheckpointing::CommitAtEndOfInput || !user_sink).then_some(mode)
 }
 
 /// When each attempt of the job began: the times the job (re)entered RUNNING. The committed rows
