@@ -161,6 +161,10 @@ pub enum CoordinatorOutput {
         alignment: Alignment,
         /// `Some` for a stop-with-savepoint's synchronous savepoint (the barrier carries it).
         stop: Option<StopMode>,
+        /// Whether the request was periodic (Flink's `CheckpointTriggerRequest.isPeriodic`):
+        /// the min pause holds back only periodic, non-forced requests
+        /// (`CheckpointRequestDecider`). Hosts record it; the barrier does not carry it.
+        periodic: bool,
     },
     /// Send notifyCheckpointComplete(id) to all tasks.
     NotifyComplete {
@@ -953,6 +957,7 @@ impl CheckpointCoordinator {
         let pending = PendingCheckpoint {
             kind,
             forced: req.forced,
+            periodic: req.kind.is_periodic(),
             stop: req.stop,
             trigger_ms: now_ms,
             deadline_ms: now_ms + self.config.timeout_ms as u64,
@@ -984,6 +989,7 @@ impl CheckpointCoordinator {
             kind,
             alignment,
             stop: req.stop,
+            periodic: req.kind.is_periodic(),
         });
     }
 }

@@ -88,7 +88,7 @@ fn kind_name(k: CheckpointKind) -> &'static str {
 
 fn render(now: u64, o: &CoordinatorOutput) -> String {
     let body = match o {
-        CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop } => {
+        CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop, .. } => {
             assert_eq!(*timestamp_ms, now, "trigger timestamp is the trigger time");
             let a = match alignment {
                 Alignment::AtLeastOnce => "at-least-once".to_string(),

@@ -762,7 +762,7 @@ impl JobMaster {
     fn drain_coordinator(&mut self, now_ms: u64) {
         while let Some(out) = self.coordinator.poll_output() {
             match out {
-                CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop } => {
+                CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop, .. } => {
                     let barrier = Barrier { id, timestamp_ms, kind, alignment, stop };
                     for t in &self.params.tasks {
                         // Every source; and the RUNNING tasks whose upstream tasks all

@@ -70,13 +70,14 @@ impl CheckpointCoordinator {
         match self.pending.get(&t.id) {
             Some(_) if failed || t.task_finished => self.abort(now_ms, t.id, reason, None),
             Some(p) => {
-                let (kind, timestamp_ms, stop) = (p.kind, p.trigger_ms, p.stop);
+                let (kind, timestamp_ms, stop, periodic) = (p.kind, p.trigger_ms, p.stop, p.periodic);
                 self.outputs.push_back(CoordinatorOutput::Trigger {
                     id: t.id,
                     timestamp_ms,
                     kind,
                     alignment: self.alignment(kind),
                     stop,
+                    periodic,
                 });
             }
             None if !self.shut_down => self.report_failure(Some(t.id), t.kind, reason, None),

@@ -14,6 +14,9 @@ use std::sync::Arc;
 pub(super) struct PendingCheckpoint {
     pub(super) kind: CheckpointKind,
     pub(super) forced: bool,
+    /// Flink's `CheckpointTriggerRequest.isPeriodic`: the request came from the periodic timer
+    /// (only such requests are held to the min pause).
+    pub(super) periodic: bool,
     /// A stop-with-savepoint's synchronous savepoint.
     pub(super) stop: Option<StopMode>,
     pub(super) trigger_ms: u64,
@@ -83,6 +86,17 @@ impl CheckpointCoordinator {
             if let Some(t) = &mut self.triggering {
                 t.task_finished = true;
             }
+            if self.variant == Variant::FinishedTaskCountsAsAcked {
+                // The planted bug: the finished task counts as acknowledged for every pending
+                // checkpoint, which completes here if no other task is missing.
+                let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
+                for id in ids {
+                    let in_trigger_phase = self.triggering.as_ref().is_some_and(|t| t.id == id);
+                    if !in_trigger_phase && self.fully_acked(id) {
+                        self.complete(now_ms, id);
+                    }
+                }
+            }
         }
         self.finish(now_ms);
     }
@@ -94,6 +108,12 @@ impl CheckpointCoordinator {
 
     /// Every task acked `id` or was FINISHED when `id` was triggered.
     pub(super) fn fully_acked(&self, id: CheckpointId) -> bool {
+        if self.variant == Variant::FinishedTaskCountsAsAcked {
+            return self
+                .pending
+                .get(&id)
+                .is_some_and(|p| self.tasks.iter().all(|t| p.acks.contains_key(t) || self.finished.contains_key(t)));
+        }
         self.pending.get(&id).is_some_and(|p| p.waits_for_none(&self.tasks))
     }
 

@@ -1,9 +1,13 @@
-//! The `coordinator` checker: checkpoint ids strictly increase, at most max-concurrent pending, the minimum pause respected, expiry at the timeout.
+//! The `coordinator` checker: checkpoint ids strictly increase, at most max-concurrent pending, the minimum pause respected by periodic requests, expiry at the timeout, and a completed checkpoint acknowledged by every task not FINISHED at its trigger.
 
 use super::*;
 
-/// Coordinator: ids strictly increase, at most max-concurrent pending, min pause respected,
-/// expiry at the timeout.
+/// Coordinator: ids strictly increase, at most max-concurrent pending, min pause respected by
+/// periodic requests, expiry at the timeout; every completed checkpoint had an acknowledgement
+/// from each task that was not FINISHED at its trigger (under 1.11 from every task), as the
+/// world recorded what the JobManager saw (`CheckpointRow::acks`; Flink's
+/// `PendingCheckpoint#isFullyAcknowledged` over the plan `DefaultCheckpointPlanCalculator`
+/// fixed at the trigger: a task finishing after the trigger is still waited for).
 pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "coordinator";
     let mut anomalies = Vec::new();
@@ -37,13 +41,6 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         .events()
         .iter()
         .any(|e| matches!(e.data, crate::world::trace::EventData::Retune { rejected: None, .. }));
-    // Manual requests are not held back by the min pause (only periodic ones are, Flink's
-    // `CheckpointRequestDecider`): a savepoint or trigger-checkpoint action, or a checkpoint
-    // gate whose source requests its checkpoint itself (`gates = [{ trigger = true }]`, sent
-    // as a trigger-checkpoint action; found by swarm's min-pause draw on
-    // eventtime/refire-after-restore seed 18).
-    let manual = spec.actions.iter().any(|a| matches!(a.kind, ActionSpec::Savepoint | ActionSpec::TriggerCheckpoint))
-        || spec.input_options.gates.iter().any(|&(_, trigger)| trigger);
     // Linear sweeps instead of a scan of all rows per row (quadratic in long runs): rows are in
     // trigger order; `ends` holds the end times of the rows triggered so far that are still
     // pending; `completions` the sorted completion times.
@@ -55,6 +52,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     completions.sort_unstable();
     let mut ends: std::collections::BinaryHeap<std::cmp::Reverse<u64>> = std::collections::BinaryHeap::new();
     let mut next = 0;
+    let mut awaited = 0;
     for (i, r) in rows.iter().enumerate() {
         // Every row triggered before this one and itself, minus those ended by now. Not the
         // rows triggered later in the same millisecond: a savepoint triggered right after a
@@ -75,9 +73,13 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
                 r.trigger_ms, pending, cfg.max_concurrent
             ));
         }
-        // The first checkpoint triggered at or after an end-of-data request is that request's.
-        let end_of_data = run.end_of_data_requests.iter().any(|&at| rows.partition_point(|o| o.trigger_ms < at) == i);
-        if !retuned && !manual && !r.savepoint && !end_of_data {
+        // Only periodic requests are held back by the min pause (Flink's
+        // `CheckpointRequestDecider`; `CheckpointTriggerRequest.isPeriodic`), as each row
+        // records from the coordinator's trigger: not a savepoint, a trigger-checkpoint action,
+        // a checkpoint gate's own request (`gates = [{ trigger = true }]`), nor 2.x's
+        // end-of-data checkpoint (`SchedulerBase.notifyEndOfData`). A forced (savepoint)
+        // request skips the pause too; the world submits no periodic savepoints.
+        if !retuned && r.periodic && !r.savepoint {
             // Completions recorded before the trigger; in the trigger's own millisecond only
             // those counted before it (its own completion, possible in the same ms with
             // zero-time delivery in `explore`, never is).
@@ -96,6 +98,24 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
                 }
             }
         }
+        if let Some(acks) = r.acks.as_ref().filter(|_| r.outcome == "COMPLETED") {
+            awaited += 1;
+            for &(task, attempt, finished) in &acks.missing {
+                let name = run.task_names.get(task.0 as usize).cloned().unwrap_or_else(|| format!("{task}"));
+                let later = match finished {
+                    Some(f) => format!(" (it FINISHED at t={f}, after the trigger: Flink still waits for its ack)"),
+                    None => String::new(),
+                };
+                anomalies.push(format!(
+                    "t={} checkpoint {} completed without an acknowledgement from {name} attempt {}, \
+                     which was not FINISHED at its trigger at t={}{later}",
+                    r.end_ms.unwrap_or(0),
+                    r.id,
+                    attempt.0,
+                    r.trigger_ms
+                ));
+            }
+        }
         if r.outcome == "CHECKPOINT_EXPIRED" && !retuned {
             let end = r.end_ms.unwrap_or(0);
             if end.saturating_sub(r.trigger_ms) as i64 != cfg.timeout_ms {
@@ -111,6 +131,10 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     Verdict::from(
         NAME,
         anomalies,
-        format!("{} checkpoints: ids increasing, concurrency, min pause, expiry", rows.len()),
+        format!(
+            "{} checkpoints: ids increasing, concurrency, min pause (periodic requests), expiry; \
+             {awaited} completed with every required ack",
+            rows.len()
+        ),
     )
 }

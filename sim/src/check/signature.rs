@@ -243,6 +243,8 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
         "too-many-pending".into()
     } else if text.contains("min pause violated") {
         "min-pause-violated".into()
+    } else if text.contains("completed without an acknowledgement from") {
+        "completed-without-ack".into()
     } else if text.contains("expired after") {
         "expiry-not-at-timeout".into()
     } else if let Some(i) = text.find("illegal job transition ") {
@@ -508,6 +510,9 @@ pub fn describe(sig: &Signature, a: &Anomaly) -> String {
         "late-misjudged" => "an element surely on time went to the late side output".into(),
         "min-pause-violated" => "a checkpoint was triggered before the minimum pause had passed".into(),
         "too-many-pending" => "more checkpoints were pending than max-concurrent allows".into(),
+        "completed-without-ack" => {
+            "a checkpoint completed without the ack of a task not FINISHED at its trigger".into()
+        }
         "too-many-restarts" => "the job restarted more often than the fixed-delay strategy allows".into(),
         "too-few-restarts" => "the job failed before the fixed-delay strategy's attempts were used".into(),
         "no-checkpoint-after-heal" => "no checkpoint completed within the liveness bound after the last fault".into(),
@@ -615,6 +620,13 @@ mod tests {
             ("coordinator", "t=1 2 checkpoints pending (max concurrent 1)", "too-many-pending"),
             ("coordinator", "t=1505 min pause violated: checkpoint 3 triggered 194 ms after", "min-pause-violated"),
             ("coordinator", "t=9 checkpoint 2 expired after 5 ms (timeout 6 ms)", "expiry-not-at-timeout"),
+            (
+                "coordinator",
+                "t=6015 checkpoint 2 completed without an acknowledgement from Sum (1/2) attempt 0, which was not \
+                 FINISHED at its trigger at t=3003 (it FINISHED at t=6014, after the trigger: Flink still waits \
+                 for its ack)",
+                "completed-without-ack",
+            ),
             ("restart", "t=9 illegal job transition RUNNING -> CREATED", "illegal-transition-running-created"),
             ("restart", "3 restarts but fixed-delay allows 2", "too-many-restarts"),
             ("restart", "job failed after 1 restarts but fixed-delay allows 2", "too-few-restarts"),

@@ -25,6 +25,8 @@ struct JmHost {
     last_hb: BTreeMap<u32, (u64, u64)>,
     lost: BTreeSet<u32>,
     hb_timeout: u64,
+    /// The acknowledgement the message being handled carried, for `route_jm_outputs`.
+    ack: Option<(CheckpointId, TaskId, Attempt)>,
 }
 
 impl JmHost {
@@ -54,7 +56,7 @@ impl JmHost {
         let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
         let last_hb = (0..tms).map(|tm| (tm, (start, 0))).collect();
         let (inbox, lost) = (VecDeque::new(), BTreeSet::new());
-        JmHost { s, seed, clock, jm, base_params, epoch, inbox, last_hb, lost, hb_timeout }
+        JmHost { s, seed, clock, jm, base_params, epoch, inbox, last_hb, lost, hb_timeout, ack: None }
     }
 
     /// One step: the due messages, each with the outputs it caused; the heartbeat monitor;
@@ -66,7 +68,8 @@ impl JmHost {
             self.handle(now, msg);
             // Route what this message caused now: a message for a TaskManager goes to the
             // incarnation known at the time (a heartbeat of a new one may come next).
-            route_jm_outputs(&self.s, &mut self.jm, now, self.epoch, &self.last_hb);
+            let ack = self.ack.take();
+            route_jm_outputs(&self.s, &mut self.jm, now, self.epoch, &self.last_hb, ack);
         }
         // Heartbeat monitor.
         let jm = &mut self.jm;
@@ -82,7 +85,7 @@ impl JmHost {
         }
         let storage_up = self.s.with(|w| w.faults.storage_up && w.reaches(JM, STORAGE));
         jm.handle_storage_status(now, storage_up);
-        route_jm_outputs(&self.s, jm, now, self.epoch, &self.last_hb);
+        route_jm_outputs(&self.s, jm, now, self.epoch, &self.last_hb, None);
         // The next heartbeat timeout of a TaskManager not yet judged lost (a lost one's timeout
         // is past: counting it woke this loop every millisecond while a partition or a crashed
         // process kept its heartbeats away, for nothing).
@@ -104,6 +107,8 @@ impl JmHost {
             }
             Msg::Ack { task, attempt, id, snapshot } => {
                 if let Some(attempt) = from_world(epoch, attempt) {
+                    // Recorded with this message's outputs (`route_jm_outputs`), before them.
+                    self.ack = Some((id, task, attempt));
                     jm.handle_ack(now, task, attempt, id, snapshot)
                 }
             }
@@ -114,13 +119,7 @@ impl JmHost {
             }
             Msg::EndOfData { task, attempt } => {
                 if let Some(attempt) = from_world(epoch, attempt) {
-                    let before = jm.all_tasks_end_of_data();
                     jm.handle_end_of_data(now, task, attempt);
-                    if !before && jm.all_tasks_end_of_data() {
-                        // The JobMaster requested its end-of-data checkpoint (not periodic: the
-                        // `coordinator` checker does not hold it to the min pause).
-                        self.s.with(|w| w.obs.end_of_data_requests.push(now));
-                    }
                 }
             }
             Msg::CancelAck { task, attempt } => {
@@ -281,16 +280,21 @@ pub(super) fn from_world(epoch: u64, a: Attempt) -> Option<Attempt> {
 }
 
 /// `known`: per TaskManager, the incarnation the JobManager last heard from (its messages go to
-/// that process; 0 before the first heartbeat).
+/// that process; 0 before the first heartbeat). `ack`: the acknowledgement (of the JobManager's
+/// current attempts) that caused these outputs, recorded first (`acks.rs`).
 pub(super) fn route_jm_outputs(
     s: &Shared,
     jm: &mut JobMaster,
     now: u64,
     epoch: u64,
     known: &BTreeMap<u32, (u64, u64)>,
+    ack: Option<(CheckpointId, TaskId, Attempt)>,
 ) {
     let inc = |tm: TmId| known.get(&tm.0).map_or(0, |&(_, i)| i);
     s.with(|w| {
+        if let Some((id, task, attempt)) = ack {
+            w.obs.acks.ack(epoch, id, task, attempt);
+        }
         while let Some(out) = jm.poll_output() {
             match out {
                 JobOutput::Deploy { .. }
@@ -305,7 +309,7 @@ pub(super) fn route_jm_outputs(
     });
     if s.with(|w| std::mem::take(&mut w.rescale.stop_failed)) {
         jm.resume_after_failed_stop(now);
-        route_jm_outputs(s, jm, now, epoch, known);
+        route_jm_outputs(s, jm, now, epoch, known, None);
     }
 }
 
@@ -364,6 +368,8 @@ fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
         }
         JobOutput::TaskStateChanged { task, attempt, from, to } => {
             let name = w.graph.tasks[task.0 as usize].name.clone();
+            let epoch = w.jm_epoch;
+            w.obs.acks.task_state(epoch, now, task, attempt, to);
             w.tr_typed("jm", "task", EventData::Transition { task, name: name.clone(), attempt, from, to });
             w.obs.task_transitions.push((now, name, from, to));
         }
@@ -415,12 +421,14 @@ fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
 /// scheduler, failures counted toward the tolerable limit, discarded checkpoints.
 fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, now: u64) {
     match c {
-        CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop } => {
-            note_trigger(w, now, id, timestamp_ms, kind, alignment, stop)
+        CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop, periodic } => {
+            note_trigger(w, now, id, timestamp_ms, kind, alignment, stop);
+            w.checkpoint_row(id).periodic = periodic;
         }
         CoordinatorOutput::Completed(cp) => note_completed(w, jm, &cp, now),
         CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
             w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
+            w.obs.acks.aborted(id);
             // (The row by field, beside `end_seq`.)
             let row = w.obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
             // A checkpoint that failed while being triggered (e.g. storage down) has
@@ -501,6 +509,10 @@ fn note_trigger(
     };
     let text = Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).s(sync).0;
     w.tr_data("jm", "trigger", text, EventData::Trigger { id });
+    // The tasks it waits for, fixed now (after the trace line: nothing here is traced).
+    let (epoch, tasks) = (w.jm_epoch, w.graph.tasks.len());
+    let finished_excluded = w.spec.profile.checkpoints_after_tasks_finish();
+    w.obs.acks.trigger(epoch, id, tasks, finished_excluded);
     w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
 }
 
@@ -514,7 +526,9 @@ fn note_completed(w: &mut World, jm: &JobMaster, cp: &Arc<CompletedCheckpoint>, 
         w.obs.completed_in_flight.insert(cp.id, in_flight);
     }
     let seq = next_end_seq(&mut w.obs.end_seq, now);
+    let acks = w.obs.acks.completed(cp.id);
     let row = w.checkpoint_row(cp.id);
+    row.acks = acks;
     row.end_ms = Some(now);
     row.end_seq = seq;
     row.outcome = "COMPLETED".into();

@@ -24,6 +24,7 @@
 //! `Shared::with`, never across an `.await` (the simulation is single-threaded; a guard held
 //! across a suspension point would deadlock the next task that locks).
 
+mod acks;
 mod budget;
 mod chaos;
 mod client;
@@ -222,7 +223,9 @@ struct Observation {
     lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
-    end_of_data_requests: Vec<u64>,
+    /// The JobManager's view of its tasks and the acknowledgements each pending checkpoint
+    /// awaits (`acks.rs`).
+    acks: acks::AckWatch,
     rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,

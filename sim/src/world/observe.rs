@@ -72,6 +72,31 @@ pub struct CheckpointRow {
     pub size_bytes: u64,
     /// Whether any task took it unaligned.
     pub unaligned: bool,
+    /// Whether its request was periodic (Flink's `CheckpointTriggerRequest.isPeriodic`, from
+    /// the coordinator's trigger output): only periodic requests are held to the min pause.
+    /// Not part of the trace text.
+    pub periodic: bool,
+    /// The acknowledgements it needed and received, for a completed checkpoint the world saw
+    /// triggered (`None`: pending, aborted, or not recorded, e.g. by the explorer).
+    pub acks: Option<AckRecord>,
+}
+
+/// The acknowledgements one completed checkpoint needed and received, recorded by the world
+/// from what the JobManager saw: its tasks' states at the trigger (the JobMaster's task state
+/// outputs) and the acknowledgements delivered to it (Flink: `PendingCheckpoint`'s
+/// not-yet-acknowledged tasks fixed by `DefaultCheckpointPlanCalculator` at the trigger; tasks
+/// FINISHED by then are not waited for under checkpoints after tasks finish, every other one
+/// must acknowledge, also if it finishes later). The `coordinator` checker judges it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AckRecord {
+    /// How many tasks it had to wait for.
+    pub required: u32,
+    /// How many tasks were FINISHED at its trigger (not waited for).
+    pub finished_at_trigger: u32,
+    /// The required (task, JobMaster attempt)s whose acknowledgement had not reached the
+    /// JobManager when it completed, with when each task FINISHED (as the JobManager saw it)
+    /// before the completion, if it did.
+    pub missing: Vec<(TaskId, Attempt, Option<u64>)>,
 }
 
 impl CheckpointRow {
@@ -89,6 +114,8 @@ impl CheckpointRow {
             alignment_ms: 0,
             size_bytes: 0,
             unaligned: false,
+            periodic: false,
+            acks: None,
         }
     }
 }
@@ -277,9 +304,6 @@ pub struct RunResult {
     /// (task, attempt, savepoint) of every snapshot a task took of a stop-with-savepoint's
     /// synchronous savepoint: the task stopped its input at that barrier.
     pub sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
-    /// When the JobMaster requested a checkpoint because every task reached the end of its data
-    /// (2.x, `SchedulerBase.notifyEndOfData`): a request the min pause does not hold back.
-    pub end_of_data_requests: Vec<u64>,
     /// The coordinator's refused trigger requests, one entry per run of equal reasons:
     /// (first, last time, reason).
     pub rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,

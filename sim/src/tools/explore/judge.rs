@@ -83,7 +83,6 @@ impl Explorer<'_> {
             lost_notifications: vec![],
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
-            end_of_data_requests: vec![],
             rejections: vec![],
             live_at_end: Default::default(),
             read_inputs: sys.obs.read_inputs,

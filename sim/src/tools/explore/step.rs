@@ -878,7 +878,7 @@ impl Explorer<'_> {
                     sys.obs.make_mut().retained = retained.iter().map(|c| c.id).collect()
                 }
                 JobOutput::Checkpoint(c) => match c {
-                    CoordinatorOutput::Trigger { id, timestamp_ms, kind, .. } => {
+                    CoordinatorOutput::Trigger { id, timestamp_ms, kind, periodic, .. } => {
                         sys.ha_next_id = sys.ha_next_id.max(id.next());
                         sys.obs.make_mut().triggers.push((now, id));
                         let obs = sys.obs.make_mut();
@@ -887,6 +887,7 @@ impl Explorer<'_> {
                         row.trigger_ms = timestamp_ms;
                         row.trigger_seq = seq;
                         row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                        row.periodic = periodic;
                     }
                     CoordinatorOutput::Completed(cp) => {
                         // The HA store has it before it counts as completed.
