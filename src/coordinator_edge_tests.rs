@@ -183,6 +183,61 @@ fn a_task_finishing_after_the_trigger_is_still_waited_for() {
     }
 }
 
+/// A trigger RPC that fails because the task finished between the plan and the trigger
+/// (2.x `TaskExecutor#triggerCheckpoint` for an unknown task: `TASK_CHECKPOINT_FAILURE`):
+/// flink-2.3 aborts the pending checkpoint at once (`CheckpointCoordinator#triggerCheckpointRequest`,
+/// the trigger future's `exceptionally`), and the failure manager does not count the reason
+/// (`CheckpointFailureManager#checkFailureCounter`), so even with 0 tolerable failures the job
+/// is not failed; the next checkpoint no longer waits for the finished task. flink-1.11 ignores
+/// the RPC's result (`Execution#triggerCheckpointHelper` returns nothing): the checkpoint stays
+/// pending until it expires, which counts (`CHECKPOINT_EXPIRED`) and fails the job.
+#[test]
+fn a_trigger_rpc_failing_for_a_finished_task_aborts_uncounted_in_2_3_and_expires_in_1_11() {
+    for profile in [Profile::Flink111, Profile::Flink23] {
+        let config = cfg(None, |c| {
+            c.tolerable_failures = 0;
+            c.timeout_ms = 1_000;
+        });
+        let tasks = vec![TaskId(0), TaskId(1)];
+        let mut c = CheckpointCoordinator::new(&config, profile, Variant::Correct, tasks, 0);
+        c.handle_execution_view(0, running_view(), 0);
+        c.request(10, RequestKind::Manual);
+        assert_eq!(drain(&mut c, 10), vec!["t=10 trigger id=1 ckpt aligned"], "{profile}");
+        c.handle_ack(20, CheckpointId(1), TaskId(1), snapshot());
+        c.handle_task_finished(25, TaskId(0));
+        c.handle_trigger_failure(30, CheckpointId(1), R::TaskCheckpointFailure);
+        let out = drain(&mut c, 30);
+        if profile == Profile::Flink23 {
+            assert_eq!(out, vec!["t=30 abort id=1 ckpt TASK_CHECKPOINT_FAILURE", "t=30 notify-aborted id=1"]);
+            assert!(c.pending_ids().is_empty());
+            assert_eq!(c.consecutive_failures(), 0, "TASK_CHECKPOINT_FAILURE is not counted");
+            // An unknown id changes nothing.
+            c.handle_trigger_failure(40, CheckpointId(7), R::TaskCheckpointFailure);
+            assert!(drain(&mut c, 40).is_empty());
+            // The next checkpoint completes without the finished task.
+            c.request(50, RequestKind::Manual);
+            drain(&mut c, 50);
+            c.handle_ack(60, CheckpointId(2), TaskId(1), snapshot());
+            assert_eq!(
+                drain(&mut c, 60),
+                vec!["t=60 complete id=2 ckpt acks=2 bytes=100", "t=60 notify-complete id=2"]
+            );
+        } else {
+            assert!(out.is_empty(), "1.11 ignores the trigger RPC's answer: {out:?}");
+            assert_eq!(c.pending_ids(), vec![CheckpointId(1)]);
+            c.handle_timeout(1_010);
+            assert_eq!(
+                drain(&mut c, 1_010),
+                vec![
+                    "t=1010 abort id=1 ckpt CHECKPOINT_EXPIRED",
+                    "t=1010 notify-aborted id=1",
+                    "t=1010 fail-job CHECKPOINT_EXPIRED id=1 task=-",
+                ]
+            );
+        }
+    }
+}
+
 /// flink-2.3: a checkpoint triggered after some tasks FINISHED completes on the acknowledgements
 /// of the others, with the finished tasks' states filled in
 /// (`testCheckpointTriggeredAfterSomeTasksFinishedIfAllowed`).

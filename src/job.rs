@@ -366,6 +366,25 @@ impl JobMaster {
         self.invariants();
     }
 
+    /// The trigger RPC of checkpoint `id` to `task`'s attempt `attempt` failed with `reason`
+    /// (2.x: a TaskManager that no longer runs the attempt answers `TASK_CHECKPOINT_FAILURE`).
+    /// Forwarded to the coordinator when `attempt` is the task's current attempt, whatever its
+    /// state: the task that finished between the plan and the trigger is FINISHED by now.
+    pub fn handle_trigger_failure(
+        &mut self,
+        now_ms: u64,
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+        reason: CheckpointFailureReason,
+    ) {
+        if self.executions.get(task.0 as usize).is_some_and(|e| e.attempt == attempt) {
+            self.coordinator.handle_trigger_failure(now_ms, id, reason);
+            self.drain_coordinator(now_ms);
+        }
+        self.invariants();
+    }
+
     /// Fires due timers: the coordinator's and the planned restart.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         self.coordinator.handle_timeout(now_ms);
@@ -765,10 +784,13 @@ impl JobMaster {
                 CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop, .. } => {
                     let barrier = Barrier { id, timestamp_ms, kind, alignment, stop };
                     for t in &self.params.tasks {
-                        // Every source; and the RUNNING tasks whose upstream tasks all
-                        // FINISHED (their input channels ended, no barrier reaches them).
-                        if t.is_source || self.triggered_directly(t) {
-                            let e = self.executions[t.id.0 as usize];
+                        // Every RUNNING source; and the RUNNING tasks whose upstream tasks all
+                        // FINISHED (their input channels ended, no barrier reaches them). A
+                        // FINISHED source is not triggered (2.x `DefaultCheckpointPlanCalculator`
+                        // triggers running tasks only; 1.11's pre-check refuses the trigger
+                        // unless every source is RUNNING).
+                        let e = self.executions[t.id.0 as usize];
+                        if (t.is_source && e.state == ExecutionState::Running) || self.triggered_directly(t) {
                             self.outputs.push_back(JobOutput::Trigger {
                                 task: t.id,
                                 attempt: e.attempt,

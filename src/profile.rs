@@ -254,6 +254,17 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §1.5 a trigger RPC that fails: 2.x's `Execution#triggerCheckpoint` returns the RPC's
+    /// future and `CheckpointCoordinator#triggerCheckpointRequest` aborts the pending checkpoint
+    /// when one of them fails (a `CheckpointException` keeps its reason, anything else is
+    /// `TRIGGER_CHECKPOINT_FAILURE`); a TaskExecutor asked to trigger a task it no longer runs
+    /// answers with `TASK_CHECKPOINT_FAILURE` (`TaskExecutor#triggerCheckpoint`, "unknown task").
+    /// 1.11's `Execution#triggerCheckpointHelper` ignores the RPC's result: the trigger is lost
+    /// and the checkpoint waits until it expires.
+    pub fn trigger_rpc_failure_aborts_checkpoint(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §1.5 trigger pre-check: 2.x's `DefaultCheckpointPlanCalculator` (FLINK-22379) fails the
     /// trigger with `NOT_ALL_REQUIRED_TASKS_RUNNING` unless every task it waits for (every task
     /// not FINISHED, FLIP-147) is RUNNING; 1.11 checks only the tasks it triggers (the sources).

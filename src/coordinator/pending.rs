@@ -126,6 +126,21 @@ impl CheckpointCoordinator {
         self.finish(now_ms);
     }
 
+    /// The trigger RPC of checkpoint `id` to one of its tasks failed with `reason` (the host's
+    /// answer to [`CoordinatorOutput::Trigger`]; a TaskManager that no longer runs the task
+    /// answers `TASK_CHECKPOINT_FAILURE`). With
+    /// [`Profile::trigger_rpc_failure_aborts_checkpoint`](crate::Profile::trigger_rpc_failure_aborts_checkpoint)
+    /// (2.x) a pending checkpoint is aborted with `reason` as a job-level failure (Flink's
+    /// `abortPendingCheckpoint` without an execution attempt), which the failure manager counts
+    /// or not by its reason; an id no longer pending is ignored. 1.11 ignores the RPC's result.
+    pub fn handle_trigger_failure(&mut self, now_ms: u64, id: CheckpointId, reason: CheckpointFailureReason) {
+        self.enter(now_ms);
+        if self.profile.trigger_rpc_failure_aborts_checkpoint() && self.pending.contains_key(&id) {
+            self.abort(now_ms, id, reason, None);
+        }
+        self.finish(now_ms);
+    }
+
     pub(super) fn report_failure(
         &mut self,
         id: Option<CheckpointId>,

@@ -54,11 +54,6 @@ pub fn case_name(f: &Flink, profile: Profile) -> String {
 /// Flink test expectations the core's public API cannot pose today, with the reason. Each one
 /// is listed in docs/conformance.md (checked by `not_posable_are_documented`).
 pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
-    (
-        "WatermarksWithIdlenessTest",
-        "testNegativeTimeout",
-        "idle_timeout_ms is unsigned: a negative timeout cannot be built (a scenario parser rejects it as a negative number)",
-    ),
     ("AlignedCheckpointsTest", "testMetrics", "alignment bytes and checkpoint start delay are not modelled"),
     (
         "CheckpointCoordinatorTriggeringTest",

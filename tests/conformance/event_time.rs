@@ -515,6 +515,7 @@ fn generator_cases() -> Vec<Case> {
                 )
             },
         },
+        Case { flink: flink(WWI, "testNegativeTimeout", "2.x"), check: negative_idle_timeout_refused },
         Case {
             flink: flink(WWI, "testInitiallyActive", "2.x"),
             check: || ensure_eq(IdlenessTimer::new(10).check_if_idle(1_000_000), false, "idle"),
@@ -554,6 +555,28 @@ fn generator_cases() -> Vec<Case> {
             },
         },
     ]
+}
+
+/// `testNegativeTimeout`: Flink's `WatermarksWithIdleness` constructor throws
+/// `IllegalArgumentException` for a negative idle timeout. The core's timeout is unsigned, so
+/// the only way to ask for a negative one is a scenario file: the loader refuses it with an
+/// error located at the source's `idle_timeout_ms` (no strategy is built).
+fn negative_idle_timeout_refused() -> Result<(), String> {
+    let text = |timeout: &str| {
+        format!(
+            "name = \"negative-idle-timeout\"\nstop_at_ms = 2000\n\n[checkpoint]\ninterval_ms = 500\n\n\
+             [[operators]]\nkind = \"log-source\"\nname = \"Source\"\nwatermarks = \"monotonous\"\n\
+             idle_timeout_ms = {timeout}\n\n[[operators]]\nkind = \"print-sink\"\n\n\
+             [input]\npartitions = 1\nrecords = [{{ at_ms = 100, partition = 0, value = \"a\", ts_ms = 50 }}]\n"
+        )
+    };
+    // The same file with a positive timeout loads: only the sign is refused.
+    ckptsim_sim::scenario::parse("idle.toml", &text("1000")).map_err(|e| format!("a positive timeout refused: {e}"))?;
+    match ckptsim_sim::scenario::parse("idle.toml", &text("-1")) {
+        Ok(_) => Err("a negative idle timeout was accepted".into()),
+        Err(e) if e.field == "operators[0].idle_timeout_ms" => Ok(()),
+        Err(e) => Err(format!("refused at `{}`, not at operators[0].idle_timeout_ms: {e}", e.field)),
+    }
 }
 
 /// `createTimerAndMakeIdle`: a timer whose countdown started and ran out (one past the timeout).

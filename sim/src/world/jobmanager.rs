@@ -117,6 +117,11 @@ impl JmHost {
                     jm.handle_decline(now, task, attempt, id, reason)
                 }
             }
+            Msg::TriggerFailed { task, attempt, id } => {
+                if let Some(attempt) = from_world(epoch, attempt) {
+                    jm.handle_trigger_failure(now, task, attempt, id, CheckpointFailureReason::TaskCheckpointFailure)
+                }
+            }
             Msg::EndOfData { task, attempt } => {
                 if let Some(attempt) = from_world(epoch, attempt) {
                     jm.handle_end_of_data(now, task, attempt);

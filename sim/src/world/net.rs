@@ -27,6 +27,13 @@ pub(super) enum Msg {
         attempt: Attempt,
         barrier: Barrier,
     },
+    /// The TaskManager's failed answer to a trigger RPC for a task attempt it does not run
+    /// (flink-2.3: `TaskExecutor#triggerCheckpoint` for an unknown task).
+    TriggerFailed {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+    },
     NotifyComplete {
         task: TaskId,
         attempt: Attempt,
@@ -78,6 +85,7 @@ impl Msg {
             Msg::Cancel { task, attempt } => format!("cancel {task}{attempt}"),
             Msg::CancelAck { task, attempt } => format!("cancel-ack {task}{attempt}"),
             Msg::Trigger { task, barrier, .. } => format!("trigger {task} id={}", barrier.id),
+            Msg::TriggerFailed { task, id, .. } => format!("trigger-failed {task} id={id}"),
             Msg::NotifyComplete { task, id, .. } => format!("notify-complete {task} id={id}"),
             Msg::NotifyAborted { task, id, .. } => format!("notify-aborted {task} id={id}"),
             Msg::TaskState { task, state, .. } => format!("task-state {task} {state}"),
@@ -96,6 +104,7 @@ impl Msg {
             Msg::Cancel { .. } => "cancel",
             Msg::CancelAck { .. } => "cancel-ack",
             Msg::Trigger { .. } => "trigger",
+            Msg::TriggerFailed { .. } => "trigger-failed",
             Msg::NotifyComplete { .. } => "notify-complete",
             Msg::NotifyAborted { .. } => "notify-aborted",
             Msg::TaskState { .. } => "task-state",

@@ -26,7 +26,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
             match msg {
                 Msg::Deploy { task, attempt, restore, epoch } => deploy_task(&s, tm, (task, attempt), restore, epoch),
                 Msg::Cancel { task, attempt } => s.with(|w| cancel_task(w, tm, (task, attempt))),
-                Msg::Trigger { task, attempt, barrier } => mail(&s, task, attempt, TaskMail::Trigger(barrier)),
+                Msg::Trigger { task, attempt, barrier } => trigger_task(&s, tm, task, attempt, barrier),
                 Msg::NotifyComplete { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyComplete(id)),
                 Msg::NotifyAborted { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyAborted(id)),
                 _ => {}
@@ -234,6 +234,21 @@ pub(super) fn clear_inbox(w: &mut World, node: Addr) {
         q.retain(|m| m.at > now);
     }
     w.wake.forget(Sleeper::Node(node));
+}
+
+/// A trigger RPC: into the attempt's mailbox; for an attempt this TaskManager does not run (it
+/// finished, failed or was cancelled since the JobManager planned the checkpoint) the RPC fails
+/// with flink-2.3 (`TaskExecutor#triggerCheckpoint`: "unknown task", `TASK_CHECKPOINT_FAILURE`)
+/// and is dropped with flink-1.11, whose JobManager ignores the RPC's answer.
+fn trigger_task(s: &Shared, tm: u32, task: TaskId, attempt: Attempt, barrier: Barrier) {
+    s.with(|w| {
+        if let Some(q) = w.tasks.mail.get_mut(&(task, attempt)) {
+            q.push_back(TaskMail::Trigger(barrier));
+            w.notify_task((task, attempt));
+        } else if w.spec.profile.trigger_rpc_failure_aborts_checkpoint() {
+            w.send(tm_addr(tm), JM, Msg::TriggerFailed { task, attempt, id: barrier.id });
+        }
+    });
 }
 
 pub(super) fn mail(s: &Shared, task: TaskId, attempt: Attempt, m: TaskMail) {
