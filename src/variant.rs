@@ -63,11 +63,16 @@ pub enum Variant {
     /// every subtask the union of all subtasks' entries on every restore, also at unchanged
     /// parallelism. Caught by the `state` checker.
     UnionListAsSplit,
+    /// On a restore with another parallelism, unaligned in-flight records of a key_by edge are
+    /// replayed by old subtask index (`j % p_new`, as a rebalance edge's are) instead of to the
+    /// subtask owning their key group (Flink's `RANGE` mapper filters each record by key group):
+    /// a record of a key group that moved reaches a subtask that does not hold its key's state.
+    RescaleInFlightBySubtask,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 17] = [
+    pub const ALL: [Variant; 18] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -85,6 +90,7 @@ impl Variant {
         Variant::SourceEmitsAfterStop,
         Variant::JoinSnapshotWithoutRight,
         Variant::UnionListAsSplit,
+        Variant::RescaleInFlightBySubtask,
     ];
 
     /// The variant's scenario and CLI name (kebab case).
