@@ -59,6 +59,7 @@ fn count_layout(first: u32, vertex: VertexParallelism) -> JobLayout {
         ],
         tasks: (0..vertex.parallelism).map(|i| (TaskId(first + i), 3)).collect(),
         allow_non_restored_state: false,
+        inputs: BTreeMap::new(),
     }
 }
 
@@ -195,6 +196,7 @@ fn source_tasks_restore_their_partitions() {
             }],
             tasks: (0..p).map(|i| (TaskId(first + i), 2)).collect(),
             allow_non_restored_state: false,
+            inputs: BTreeMap::new(),
         };
         let mut counters = SurvivingCounters::default();
         let mut snaps = BTreeMap::new();

@@ -70,6 +70,11 @@ pub enum Variant {
     /// removes one, so a checkpoint whose acknowledgement from a task that finished later was
     /// lost never completes. Caught by the `coordinator` checker's acknowledgement rule.
     FinishedTaskCountsAsAcked,
+    /// On a restore with another parallelism, unaligned in-flight records of a key_by edge are
+    /// replayed by old subtask index (`j % p_new`, as a rebalance edge's are) instead of to the
+    /// subtask owning their key group (Flink's `RANGE` mapper filters each record by key group):
+    /// a record of a key group that moved reaches a subtask that does not hold its key's state.
+    RescaleInFlightBySubtask,
 }
 
 impl Variant {
@@ -93,6 +98,7 @@ impl Variant {
         Variant::JoinSnapshotWithoutRight,
         Variant::UnionListAsSplit,
         Variant::FinishedTaskCountsAsAcked,
+        Variant::RescaleInFlightBySubtask,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -9,7 +9,8 @@ use ckptsim::key_group::{
 use ckptsim::record::{CheckpointKind, Lineage, Record, Value};
 use ckptsim::rescale::{
     assign, java_string_hash, kafka_partition_owner, kafka_topic_start_index, repartition_broadcast, repartition_split,
-    repartition_union, restored_source_partitions, JobLayout, OperatorLayout, RescaleError,
+    repartition_union, rescale_in_flight, restored_source_partitions, ChannelMapper, InFlightRouting, InputChannel,
+    JobLayout, OperatorLayout, RescaleError, TaskInputs,
 };
 use ckptsim::sink::{TwoPhaseCommitSink, TxnStore};
 use ckptsim::source::{LogSource, StartupMode};
@@ -51,7 +52,7 @@ fn op_layout(uid: &str, vertex: VertexParallelism, first: u32, index: usize) -> 
 
 fn job(ops: Vec<OperatorLayout>, slots: usize) -> JobLayout {
     let tasks = ops.iter().flat_map(|o| o.slots.iter().map(|s| (s.0, slots))).collect();
-    JobLayout { operators: ops, tasks, allow_non_restored_state: false }
+    JobLayout { operators: ops, tasks, allow_non_restored_state: false, inputs: BTreeMap::new() }
 }
 
 fn vertex(p: u32, max: MaxParallelism) -> VertexParallelism {
@@ -334,6 +335,7 @@ fn topology_change(new_p2: u32) -> Result<(), String> {
         ],
         tasks: (0..10).map(|t| (TaskId(t), 3)).chain((10..20).map(|t| (TaskId(t), 4))).collect(),
         allow_non_restored_state: false,
+        inputs: BTreeMap::new(),
     };
     let offsets: Vec<OperatorState> = (0..10u32)
         .map(|i| OperatorState::SourceOffsets(BTreeMap::from([(PartitionId(i), Offset(u64::from(i) * 100))])))
@@ -352,6 +354,7 @@ fn topology_change(new_p2: u32) -> Result<(), String> {
         ],
         tasks: (100..110).map(|t| (TaskId(t), 4)).chain((200..200 + new_p2).map(|t| (TaskId(t), 4))).collect(),
         allow_non_restored_state: true,
+        inputs: BTreeMap::new(),
     };
     let r = assign(&cp, &old, &new, F23).map_err(|e| e.to_string())?;
     // The operator state stays with its subtask (parallelism unchanged), now at slot 0 of the
@@ -595,7 +598,7 @@ fn key_in_the_wrong_subtask_is_refused() {
 }
 
 #[test]
-fn unaligned_in_flight_state_is_not_rescaled() {
+fn unaligned_in_flight_state_without_input_layouts_moves_only_unscaled() {
     let ks = keys(10);
     let old = job(vec![op_layout("agg", vertex(2, MaxParallelism::Auto), 0, 1)], 3);
     let mut cp = checkpoint(0, 1, 3, keyed_states(&ks, 128, 2));
@@ -604,7 +607,126 @@ fn unaligned_in_flight_state_is_not_rescaled() {
     let r = assign(&cp, &old, &same, F23).unwrap();
     assert_eq!(r.checkpoint.tasks[&TaskId(10)].in_flight.len(), 1, "unchanged parallelism keeps channel state");
     let new = job(vec![op_layout("agg", vertex(3, MaxParallelism::Auto), 10, 1)], 3);
-    assert_eq!(assign(&cp, &old, &new, F23).unwrap_err(), RescaleError::InFlightOnRescale { task: TaskId(0) });
+    assert!(matches!(
+        assign(&cp, &old, &new, F23).unwrap_err(),
+        RescaleError::InFlightOnRescale { task: TaskId(0), .. }
+    ));
+}
+
+/// `inputs` of a layout: vertex `agg` (tasks `first..first + p`) reads one gate from `up`
+/// upstream subtasks through `mapper`.
+fn with_inputs(mut layout: JobLayout, first: u32, p: u32, up: u32, mapper: ChannelMapper) -> JobLayout {
+    for s in 0..p {
+        let channels = (0..up).map(|u| InputChannel { gate: 0, upstream_subtask: u, mapper: mapper.clone() }).collect();
+        layout.inputs.insert(TaskId(first + s), TaskInputs { vertex: "agg".into(), subtask: s, channels });
+    }
+    layout
+}
+
+/// Flink 1.13+ redistributes unaligned channel state on rescale (`StateAssignmentOperation`,
+/// `SubtaskStateMapper`; `UnalignedCheckpointRescaleITCase`): behind a key_by edge (`RANGE`,
+/// filtered by key group) every in-flight record lands in the new subtask owning its key group,
+/// on the channel from upstream subtask `u % p_up_new` (`ARBITRARY`); behind a rebalance edge
+/// (`ROUND_ROBIN`, `SubtaskStateMapperTest`) old subtask `j`'s records go to new subtask
+/// `j % p_new`; a forward edge whose parallelism changed is refused (`UNSUPPORTED`).
+#[test]
+fn unaligned_in_flight_state_is_redistributed_on_rescale() {
+    let ks = keys(40);
+    let keyed = ChannelMapper::KeyGroups { uid: "agg".into() };
+    for (p_old, p_new, up_old, up_new) in [(2u32, 3u32, 2u32, 3u32), (3, 2, 3, 2), (2, 1, 2, 2), (1, 2, 3, 1)] {
+        let old = with_inputs(
+            job(vec![op_layout("agg", vertex(p_old, MaxParallelism::Auto), 0, 1)], 3),
+            0,
+            p_old,
+            up_old,
+            keyed.clone(),
+        );
+        let new = with_inputs(
+            job(vec![op_layout("agg", vertex(p_new, MaxParallelism::Auto), 10, 1)], 3),
+            10,
+            p_new,
+            up_new,
+            keyed.clone(),
+        );
+        let mut cp = checkpoint(0, 1, 3, keyed_states(&ks, 128, p_old));
+        // Every key's in-flight record sits with its old owner, on the channel of upstream (seq % up_old).
+        for (seq, k) in ks.iter().enumerate() {
+            let owner = assign_key_to_parallel_operator(k, 128, p_old);
+            let r = Record { value: k.clone(), lineage: Lineage { input_seq: seq as u64, sub: 0 }, timestamp: None };
+            let ch = ckptsim::ChannelId(seq as u32 % up_old);
+            cp.tasks.get_mut(&TaskId(owner)).unwrap().in_flight.entry(ch).or_default().push(r);
+        }
+        let r = assign(&cp, &old, &new, F23).unwrap();
+        let mut seen = 0;
+        for (t, snap) in &r.checkpoint.tasks {
+            for (ch, records) in &snap.in_flight {
+                for rec in records {
+                    let want = assign_key_to_parallel_operator(&rec.value, 128, p_new);
+                    assert_eq!(t.0 - 10, want, "{p_old}->{p_new}: {:?} replayed by subtask {}", rec.value, t.0 - 10);
+                    assert_eq!(ch.0, (rec.lineage.input_seq as u32 % up_old) % up_new, "upstream channel");
+                    seen += 1;
+                }
+            }
+        }
+        assert_eq!(seen, ks.len(), "{p_old}->{p_new}: every in-flight record once");
+        // The planted bug routes by old subtask: some record lands off its key group.
+        let planted = rescale_in_flight(&cp, &old, &new, &r.vertices, InFlightRouting::BySubtask).unwrap();
+        let misplaced = planted
+            .iter()
+            .flat_map(|(t, m)| m.values().flatten().map(move |rec| (t, rec)))
+            .filter(|(t, rec)| assign_key_to_parallel_operator(&rec.value, 128, p_new) != t.0 - 10)
+            .count();
+        assert!(p_new == 1 || misplaced > 0, "{p_old}->{p_new}: the planted routing misplaces a record");
+    }
+    // Rebalance: ROUND_ROBIN, 5 -> 2: new 0 gets old 0, 2, 4; new 1 gets old 1, 3 (SubtaskStateMapperTest).
+    let old = with_inputs(
+        job(vec![op_layout("agg", vertex(5, MaxParallelism::Auto), 0, 1)], 3),
+        0,
+        5,
+        1,
+        ChannelMapper::RoundRobin,
+    );
+    let new = with_inputs(
+        job(vec![op_layout("agg", vertex(2, MaxParallelism::Auto), 10, 1)], 3),
+        10,
+        2,
+        1,
+        ChannelMapper::RoundRobin,
+    );
+    let mut cp = checkpoint(0, 1, 3, vec![OperatorState::None; 5]);
+    for j in 0..5u32 {
+        cp.tasks
+            .get_mut(&TaskId(j))
+            .unwrap()
+            .in_flight
+            .insert(ckptsim::ChannelId(0), vec![rec(&format!("r{j}"), u64::from(j))]);
+    }
+    let r = assign(&cp, &old, &new, F23).unwrap();
+    let got = |t: u32| -> Vec<u64> {
+        r.checkpoint.tasks[&TaskId(t)].in_flight.values().flatten().map(|r| r.lineage.input_seq).collect()
+    };
+    assert_eq!((got(10), got(11)), (vec![0, 2, 4], vec![1, 3]));
+    // Forward: refused when the parallelism changes.
+    let old = with_inputs(
+        job(vec![op_layout("agg", vertex(2, MaxParallelism::Auto), 0, 1)], 3),
+        0,
+        2,
+        1,
+        ChannelMapper::Unsupported,
+    );
+    let new = with_inputs(
+        job(vec![op_layout("agg", vertex(3, MaxParallelism::Auto), 10, 1)], 3),
+        10,
+        3,
+        1,
+        ChannelMapper::Unsupported,
+    );
+    let mut cp = checkpoint(0, 1, 3, vec![OperatorState::None; 2]);
+    cp.tasks.get_mut(&TaskId(1)).unwrap().in_flight.insert(ckptsim::ChannelId(0), vec![rec("x", 0)]);
+    assert!(matches!(
+        assign(&cp, &old, &new, F23).unwrap_err(),
+        RescaleError::InFlightOnRescale { task: TaskId(1), .. }
+    ));
 }
 
 #[test]

@@ -52,7 +52,8 @@ pub fn surely_on_time(spec: &JobSpec) -> BTreeSet<u64> {
         let on_time = match strategy_of(p) {
             None => true,
             Some(s) if s.auto_watermark_interval_ms == crate::spec::NO_WATERMARKS_INTERVAL_MS => true,
-            Some(s) if s.idle_timeout_ms.is_some() => false,
+            // An idle timeout of the run's length or more never fires (`windows_graph::idleness_never_fires`).
+            Some(s) if s.idle_timeout_ms.is_some_and(|t| t < spec.stop_at_ms) => false,
             Some(s) => {
                 let d = match s.generator {
                     GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,

@@ -11,11 +11,14 @@
 //! scheduler does (`StateAssignmentOperation.checkParallelismPreconditions`).
 
 use super::*;
+use crate::graph::EdgeKind;
 use crate::scenario::{RescaleFrom, RescaleSpec};
 use ckptsim::key_group::{MaxParallelism, VertexParallelism};
 use ckptsim::operator::MAX_PARALLELISM;
 use ckptsim::record::Value;
-use ckptsim::rescale::{JobLayout, OperatorLayout, Rescaled};
+use ckptsim::rescale::{
+    rescale_in_flight, ChannelMapper, InFlightRouting, InputChannel, JobLayout, OperatorLayout, Rescaled, TaskInputs,
+};
 use ckptsim::state::OperatorState;
 use ckptsim::task::{Partitioner, TailSpec, TaskSpec};
 
@@ -122,7 +125,38 @@ fn layout(spec: &JobSpec, graph: &Graph, vertices: &BTreeMap<String, VertexParal
         };
         operators.push(OperatorLayout { uid: o.name.clone(), vertex, slots });
     }
-    Ok(JobLayout { operators, tasks, allow_non_restored_state: false })
+    Ok(JobLayout { operators, tasks, allow_non_restored_state: false, inputs: task_inputs(spec, graph) })
+}
+
+/// Every task's input channels as the core's [`TaskInputs`] (for redistributing unaligned
+/// in-flight channel state): the vertex by its head operator's name, channels in the order of
+/// `Graph::inputs_of`, each with its edge's state mapper (key_by: key groups of the vertex's
+/// head operator; rebalance: round robin; forward and broadcast: unsupported).
+fn task_inputs(spec: &JobSpec, graph: &Graph) -> BTreeMap<TaskId, TaskInputs> {
+    let head = |vi: usize| spec.operators[graph.vertices[vi].ops[0]].name.clone();
+    let mut out = BTreeMap::new();
+    for (t, &(vi, s)) in graph.task_vertex.iter().enumerate() {
+        let mut channels = Vec::new();
+        for (gate, &(up, kind)) in graph.in_edges[vi].iter().enumerate() {
+            let mapper = match kind {
+                EdgeKind::Hash => ChannelMapper::KeyGroups { uid: head(vi) },
+                EdgeKind::Rebalance => ChannelMapper::RoundRobin,
+                EdgeKind::Forward | EdgeKind::Broadcast => ChannelMapper::Unsupported,
+            };
+            let gate = gate as u32;
+            if kind == EdgeKind::Forward {
+                channels.push(InputChannel { gate, upstream_subtask: s, mapper });
+            } else {
+                for u in 0..graph.vertices[up].parallelism {
+                    channels.push(InputChannel { gate, upstream_subtask: u, mapper: mapper.clone() });
+                }
+            }
+        }
+        if !channels.is_empty() {
+            out.insert(TaskId(t as u32), TaskInputs { vertex: head(vi), subtask: s, channels });
+        }
+    }
+    out
 }
 
 /// The effective max parallelism the running job routes keys into operator `name` with.
@@ -421,6 +455,19 @@ pub(crate) fn hand_off(
     }
     if spec.variant == ckptsim::Variant::RescaleKeyedBySubtask {
         plant_keyed_by_subtask(cp, &old, &new, &mut rescaled);
+    }
+    if spec.variant == ckptsim::Variant::RescaleInFlightBySubtask {
+        // The planted bug: keyed edges' in-flight records replayed by old subtask index.
+        if let Ok(planted) = rescale_in_flight(cp, &old, &new, &rescaled.vertices, InFlightRouting::BySubtask) {
+            for snap in rescaled.checkpoint.tasks.values_mut() {
+                snap.in_flight.clear();
+            }
+            for (task, in_flight) in planted {
+                if let Some(snap) = rescaled.checkpoint.tasks.get_mut(&task) {
+                    snap.in_flight = in_flight;
+                }
+            }
+        }
     }
     HandOff { spec: new_spec, graph: new_graph, record, rescaled: Some(rescaled) }
 }
