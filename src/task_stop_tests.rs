@@ -537,6 +537,58 @@ fn an_unaligned_snapshot_is_acknowledged_when_the_last_barrier_arrived() {
     t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
     assert_eq!(acks(&mut t), vec![(CheckpointId(1), true)], "acknowledged at the last barrier");
 }
+
+/// A cancel marker of a newer checkpoint that arrives while an unaligned checkpoint has all its
+/// barriers but still waits for the records its barrier overtook aborts only the newer one: the
+/// older snapshot stays open and is acknowledged, with those records as its channel state, once
+/// they arrived. Flink aborts per checkpoint id: `SubtaskCheckpointCoordinatorImpl#
+/// abortCheckpointOnBarrier(id)` calls `ChannelStateWriter#abort(id, ..)`, which drops that id's
+/// channel state write only, and declines `id` alone (`SingleCheckpointBarrierHandler`'s
+/// `abortInternal` keeps a checkpoint that is complete barrier-wise).
+#[test]
+fn a_cancel_marker_of_a_newer_checkpoint_leaves_the_older_unaligned_snapshot_open() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.head = HeadSpec::Inputs { inputs: 2, handler: HandlerKind::Alternating };
+    let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+    let b = Barrier {
+        id: CheckpointId(1),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::Unaligned,
+        stop: None,
+    };
+    let drain = |t: &mut Task| std::iter::from_fn(|| t.poll_output()).collect::<Vec<_>>();
+    // Checkpoint 1's barrier overtook two records on channel 0.
+    t.handle_input(1, ChannelId(0), StreamElement::Barrier(b), 2, &mut c);
+    t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
+    drain(&mut t);
+    t.handle_input(3, ChannelId(1), StreamElement::CancelMarker(CheckpointId(2)), 0, &mut c);
+    let out = drain(&mut t);
+    let declined: Vec<CheckpointId> = out
+        .iter()
+        .filter_map(|o| match o {
+            TaskOutput::Decline { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(declined, vec![CheckpointId(2)], "only the cancelled checkpoint is declined: {out:?}");
+    for (seq, at) in [(1, 4), (2, 5)] {
+        let r = Record::new(Value::Int(seq), Lineage { input_seq: seq as u64, sub: 0 });
+        t.handle_input(at, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    }
+    let acks: Vec<(CheckpointId, bool, usize)> = drain(&mut t)
+        .into_iter()
+        .filter_map(|o| match o {
+            TaskOutput::Snapshot { id, unaligned, snapshot, .. } => {
+                Some((id, unaligned, snapshot.in_flight.get(&ChannelId(0)).map_or(0, Vec::len)))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks, vec![(CheckpointId(1), true, 2)], "checkpoint 1 acknowledged with its two overtaken records");
+}
 /// 2.x end of data (FLIP-147, `StreamTask.endData`): a task whose every input channel delivered
 /// EndOfData ends its input at once (its upstream still waits for its own final checkpoint),
 /// takes the next barrier as its final checkpoint, and finishes only once that checkpoint
@@ -571,4 +623,31 @@ fn end_of_data_ends_the_input_and_end_of_partition_lets_the_task_finish() {
         }
         assert!(t.is_finished(), "eop_first={eop_first}: final checkpoint completed and every partition ended");
     }
+}
+
+/// The final checkpoint is the *first* one a task takes after its data ended (FLIP-147): a later
+/// checkpoint taken before that one completed does not move the bar, and the first one's
+/// completion lets the task finish. Flink's `StreamTask#performCheckpoint` sets
+/// `finalCheckpointMinId` only while it is null, and `notifyCheckpointComplete` releases the
+/// task once an id `>= finalCheckpointMinId` completed.
+#[test]
+fn the_first_checkpoint_after_the_end_of_data_is_the_final_one() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
+    t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    t.handle_input(2, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+    for (id, at) in [(1, 3), (2, 4)] {
+        let mut b = barrier(id, None);
+        b.kind = CheckpointKind::Checkpoint;
+        t.handle_input(at, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    }
+    while t.poll_output().is_some() {}
+    assert_eq!(t.last_snapshot_id(), Some(CheckpointId(2)));
+    t.handle_input(5, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    assert!(!t.is_finished(), "no checkpoint completed yet");
+    t.handle_notify_complete(6, CheckpointId(1));
+    assert!(t.is_finished(), "checkpoint 1, the first after the end of data, is the final checkpoint");
 }
