@@ -913,7 +913,7 @@ mod tests {
 
     /// Runs the script; every task reports the states a TaskManager would (running after
     /// deploy, canceled after cancel) only when the script says so.
-    fn check(p: JobParams, steps: &[Step], expected: &[&str]) {
+    fn check(p: JobParams, steps: &[Step], expected: &[&str]) -> JobMaster {
         let mut jm = JobMaster::new(p);
         jm.start(0, None);
         let mut got = Vec::new();
@@ -958,6 +958,7 @@ mod tests {
             drain(&mut jm, &mut got);
         }
         assert_eq!(got, expected, "\n got: {got:#?}");
+        jm
     }
 
     const FIXED_3_10S: RestartStrategyConfig = RestartStrategyConfig::FixedDelay { attempts: 3, delay_ms: 10_000 };
@@ -977,7 +978,7 @@ mod tests {
 
     #[test]
     fn seed_004_three_restarts_then_failed() {
-        check(
+        let jm = check(
             params(FIXED_3_10S, Profile::Flink111, Variant::Correct),
             &seed_004_steps(),
             &[
@@ -1012,6 +1013,11 @@ mod tests {
                 "terminated FAILED",
             ],
         );
+        // Every failure asked the strategy; three of them restarted
+        // (`FixedDelayRestartBackoffTimeStrategy`: `currentRestartAttempt <= maxNumberRestartAttempts`).
+        assert_eq!((jm.failures(), jm.restarts()), (4, 3));
+        let names: Vec<&str> = jm.tasks().iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names, ["src", "sink"]);
     }
 
     #[test]
@@ -1506,5 +1512,277 @@ mod tests {
         let got: Vec<u64> = (0..3).map(|_| g.next_u64()).collect();
         assert_eq!(got, vec![0xE220_A839_7B1D_CDAF, 0x6E78_9E6A_A1B9_65F4, 0x06C4_5D18_8009_454F]);
         assert_eq!(SplitMix64(7).next_u64(), 0x63CB_E1E4_5932_0DD7);
+    }
+
+    /// Reports of an older attempt are discarded whatever they say: Flink looks the execution up
+    /// by its attempt id and ignores an unknown one (`DefaultExecutionGraph#updateState`: "Cannot
+    /// find execution"), so a late FAILED or RUNNING of the attempt before a restart neither
+    /// counts as a failure nor moves the new attempt.
+    #[test]
+    fn reports_of_an_older_attempt_are_discarded() {
+        let mut jm = running_job(Profile::Flink23);
+        let (old, _) = jm.execution(TaskId(0));
+        let (old1, _) = jm.execution(TaskId(1));
+        jm.handle_task_state(100, TaskId(1), old1, Failed, Some("boom".into()));
+        jm.handle_task_state(101, TaskId(0), old, Canceled, None);
+        jm.handle_timeout(10_100);
+        assert_eq!((jm.status(), jm.restarts(), jm.failures()), (JobStatus::Running, 1, 1));
+        let (new, state) = jm.execution(TaskId(0));
+        assert_eq!((new, state), (Attempt(1), Deploying));
+        while jm.poll_output().is_some() {}
+        jm.handle_task_state(10_200, TaskId(0), old, Failed, Some("late failure of the old attempt".into()));
+        jm.handle_task_state(10_201, TaskId(1), old1, Initializing, None);
+        assert_eq!((jm.status(), jm.failures()), (JobStatus::Running, 1), "a stale FAILED is not a failure");
+        assert_eq!(jm.execution(TaskId(0)), (Attempt(1), Deploying));
+        assert_eq!(jm.execution(TaskId(1)), (Attempt(1), Deploying), "a stale INITIALIZING moves nothing");
+        assert!(jm.poll_output().is_none());
+    }
+
+    /// 2.x: a FINISHED task is no longer waited for by the checkpoints triggered after it
+    /// finished (`DefaultCheckpointPlanCalculator` puts it among the plan's finished tasks, not
+    /// the tasks to wait for): the sink's acknowledgement alone completes the checkpoint.
+    #[test]
+    fn a_finished_task_is_not_waited_for_by_later_checkpoints_in_2x() {
+        let mut jm = running_job(Profile::Flink23);
+        let (a0, _) = jm.execution(TaskId(0));
+        jm.handle_task_state(3, TaskId(0), a0, Finished, None);
+        while jm.poll_output().is_some() {}
+        let (t, id) = loop {
+            let t = jm.poll_timeout().expect("the scheduler runs");
+            assert!(t < 5_000, "a checkpoint within 5 s");
+            jm.handle_timeout(t);
+            let got: Vec<CheckpointId> = std::iter::from_fn(|| jm.poll_output())
+                .filter_map(|o| match o {
+                    JobOutput::Trigger { task: TaskId(1), barrier, .. } => Some(barrier.id),
+                    _ => None,
+                })
+                .collect();
+            if let Some(id) = got.first() {
+                break (t, *id);
+            }
+        };
+        let (a1, _) = jm.execution(TaskId(1));
+        jm.handle_ack(t + 1, TaskId(1), a1, id, TaskSnapshot::default());
+        assert_eq!(jm.coordinator().latest_completed().map(|c| c.id), Some(id));
+    }
+
+    /// A JobManager failover (HA): the job starts from the latest completed checkpoint the HA
+    /// store holds, deploys every task from it, and the checkpoint stays the job's own (not
+    /// external: subsumption and the retention policy apply to it, Flink's
+    /// `CompletedCheckpointStore` recovered by the new JobMaster), unlike a restore of a
+    /// retained checkpoint into a new job.
+    #[test]
+    fn a_recovered_job_starts_from_the_ha_checkpoint_as_its_own() {
+        let cp = Arc::new(CompletedCheckpoint {
+            id: CheckpointId(18),
+            kind: CheckpointKind::Checkpoint,
+            trigger_ms: 0,
+            completed_ms: 1,
+            tasks: Default::default(),
+            size_bytes: 0,
+            external: false,
+        });
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink23, Variant::Correct));
+        jm.start_recovered(0, Some(cp));
+        assert_eq!(jm.status(), JobStatus::Running);
+        let latest = jm.coordinator().latest_completed().expect("the recovered checkpoint is in the store");
+        assert_eq!((latest.id, latest.external), (CheckpointId(18), false));
+        assert_eq!(jm.coordinator().next_checkpoint_id(), CheckpointId(19));
+        let restores: Vec<Option<CheckpointId>> = std::iter::from_fn(|| jm.poll_output())
+            .filter_map(|o| match o {
+                JobOutput::Deploy { restore, .. } => Some(restore.map(|c| c.id)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(restores, vec![Some(CheckpointId(18)); 2]);
+    }
+
+    /// A cancel RPC is sent again only once its ask timeout ran out (Flink's
+    /// `Execution#sendCancelRpcCall` retries a call that failed, here: timed out), not on an
+    /// earlier timer of the JobMaster.
+    #[test]
+    fn a_cancel_is_not_resent_before_its_ask_timeout() {
+        let mut jm = running_job(Profile::Flink23);
+        let (a1, _) = jm.execution(TaskId(1));
+        jm.handle_task_state(1_000, TaskId(0), jm.execution(TaskId(0)).0, Failed, Some("boom".into()));
+        let cancels = |jm: &mut JobMaster| {
+            std::iter::from_fn(|| jm.poll_output()).filter(|o| matches!(o, JobOutput::Cancel { .. })).count()
+        };
+        assert_eq!(cancels(&mut jm), 1);
+        jm.handle_timeout(5_000);
+        assert_eq!(cancels(&mut jm), 0, "an earlier timer resends nothing");
+        jm.handle_timeout(1_000 + DEFAULT_DEPLOY_TIMEOUT_MS);
+        assert_eq!(cancels(&mut jm), 1, "resent at its ask timeout");
+        assert_eq!(jm.execution(TaskId(1)), (a1, Canceling));
+    }
+
+    /// Stop-with-savepoint through the JobMaster: the periodic scheduler stops and the
+    /// synchronous savepoint goes to the source; when it fails (2.x: expired, a job-level
+    /// savepoint failure that does not fail the job) the host resumes and periodic checkpoints
+    /// come again (Flink's `StopWithSavepointTerminationHandlerImpl` restarts the checkpoint
+    /// scheduler when the savepoint fails).
+    #[test]
+    fn a_failed_stop_with_savepoint_resumes_periodic_checkpoints() {
+        let mut jm = running_job(Profile::Flink23);
+        while jm.poll_output().is_some() {}
+        jm.stop_with_savepoint(100, crate::record::StopMode::NoDrain);
+        let stops: Vec<_> = std::iter::from_fn(|| jm.poll_output())
+            .filter_map(|o| match o {
+                JobOutput::Trigger { task, barrier, .. } => Some((task, barrier.stop)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(stops, vec![(TaskId(0), Some(crate::record::StopMode::NoDrain))]);
+        // Nobody acknowledges: it expires; no periodic trigger in between.
+        let mut t = 100;
+        let mut periodic = Vec::new();
+        while let Some(next) = jm.poll_timeout() {
+            t = next;
+            jm.handle_timeout(t);
+            periodic.extend(triggers(&mut jm));
+            if jm.coordinator().pending_ids().is_empty() {
+                break;
+            }
+        }
+        assert_eq!(jm.status(), JobStatus::Running, "an expired stop savepoint does not fail the job in 2.x");
+        assert!(periodic.is_empty(), "{periodic:?}");
+        jm.resume_after_failed_stop(t);
+        let mut after = Vec::new();
+        while after.is_empty() {
+            let next = jm.poll_timeout().expect("the scheduler runs again");
+            assert!(next <= t + 2_000, "a periodic checkpoint within an interval of the resume");
+            jm.handle_timeout(next);
+            after = triggers(&mut jm);
+        }
+        assert_eq!(after, vec!["t0 id=2"]);
+    }
+
+    /// End-of-data reports trigger the end-of-data checkpoint once: a report of an older
+    /// attempt, a repeated report, and a report of a task already FINISHED are discarded (the
+    /// model's rule; in Flink none of them reaches the JobMaster: `StreamTask#endData` reports
+    /// once per attempt, before the task's final state update, and a restart waits for every
+    /// old attempt to be terminal, while `SchedulerBase#notifyEndOfData` would trigger again on
+    /// any report once every task is recorded).
+    #[test]
+    fn late_or_repeated_end_of_data_reports_trigger_nothing() {
+        let profile = Profile::Flink23;
+        let complete = |jm: &mut JobMaster, at: u64| {
+            let ids: Vec<CheckpointId> = jm.coordinator().pending_ids();
+            for id in ids {
+                for task in [TaskId(0), TaskId(1)] {
+                    let (a, s) = jm.execution(task);
+                    if s == Running {
+                        jm.handle_ack(at, task, a, id, TaskSnapshot::default());
+                    }
+                }
+            }
+            while jm.poll_output().is_some() {}
+        };
+        // A repeated report after the end-of-data checkpoint completed.
+        let mut jm = running_job(profile);
+        for task in [TaskId(0), TaskId(1)] {
+            let (a, _) = jm.execution(task);
+            jm.handle_end_of_data(100, task, a);
+        }
+        assert_eq!(triggers(&mut jm), vec!["t0 id=1"]);
+        complete(&mut jm, 110);
+        let (a1, _) = jm.execution(TaskId(1));
+        jm.handle_end_of_data(120, TaskId(1), a1);
+        assert_eq!(triggers(&mut jm), Vec::<String>::new(), "repeated report");
+
+        // The source FINISHED without a report of its own; its late report comes after the
+        // checkpoint the sink's report triggered completed.
+        let mut jm = running_job(profile);
+        let (a0, _) = jm.execution(TaskId(0));
+        jm.handle_task_state(100, TaskId(0), a0, Finished, None);
+        while jm.poll_output().is_some() {}
+        let (a1, _) = jm.execution(TaskId(1));
+        jm.handle_end_of_data(110, TaskId(1), a1);
+        assert!(triggers(&mut jm).contains(&"t1 id=1".to_string()));
+        complete(&mut jm, 120);
+        jm.handle_end_of_data(130, TaskId(0), a0);
+        assert_eq!(triggers(&mut jm), Vec::<String>::new(), "report of a FINISHED task");
+
+        // After a restart: the old source attempt's report with the new sink's.
+        let mut jm = running_job(profile);
+        let (old0, _) = jm.execution(TaskId(0));
+        let (old1, _) = jm.execution(TaskId(1));
+        jm.handle_task_state(150, TaskId(1), old1, Failed, Some("boom".into()));
+        jm.handle_task_state(160, TaskId(0), old0, Canceled, None);
+        jm.handle_timeout(20_000);
+        for task in [TaskId(0), TaskId(1)] {
+            let (a, _) = jm.execution(task);
+            jm.handle_task_state(20_001, task, a, Initializing, None);
+            jm.handle_task_state(20_002, task, a, Running, None);
+        }
+        while jm.poll_output().is_some() {}
+        let (new1, _) = jm.execution(TaskId(1));
+        jm.handle_end_of_data(20_100, TaskId(0), old0);
+        jm.handle_end_of_data(20_110, TaskId(1), new1);
+        assert!(!jm.all_tasks_end_of_data(), "the source's report was the old attempt's");
+        assert_eq!(triggers(&mut jm), Vec::<String>::new());
+    }
+
+    /// A runtime retune through the JobMaster answers with the coordinator's verdict: a
+    /// timeout below Flink's minimum (`CheckpointConfig#setCheckpointTimeout`: at least
+    /// `MINIMAL_CHECKPOINT_TIME`, 10 ms) is an error naming the field; a valid one is accepted.
+    #[test]
+    fn a_retune_through_the_jobmaster_reports_an_invalid_value() {
+        let mut jm = running_job(Profile::Flink23);
+        let bad = Retune { timeout_ms: Some(5), ..Retune::default() };
+        let err = jm.retune(10, &bad).expect_err("a timeout of 5 ms is invalid");
+        assert!(err.to_string().contains("timeout_ms"), "{err}");
+        assert_eq!(jm.retune(10, &Retune { interval_ms: Some(2_000), ..Retune::default() }), Ok(()));
+    }
+
+    /// Checkpoint storage unreachable: the next trigger fails with `IO_EXCEPTION` and no task is
+    /// triggered (Flink's `CheckpointCoordinator` fails the trigger when it cannot initialize the
+    /// checkpoint's storage location).
+    #[test]
+    fn unreachable_storage_fails_triggers_with_io_exception() {
+        let mut jm = running_job(Profile::Flink23);
+        while jm.poll_output().is_some() {}
+        jm.handle_storage_status(3, false);
+        let (mut reasons, mut triggered) = (Vec::new(), 0);
+        while reasons.is_empty() {
+            let t = jm.poll_timeout().expect("the scheduler runs");
+            assert!(t < 5_000, "a firing within 5 s");
+            jm.handle_timeout(t);
+            for o in std::iter::from_fn(|| jm.poll_output()) {
+                match o {
+                    JobOutput::Checkpoint(CoordinatorOutput::Aborted { reason, .. }) => reasons.push(reason),
+                    JobOutput::Trigger { .. } => triggered += 1,
+                    _ => {}
+                }
+            }
+        }
+        assert_eq!((reasons, triggered), (vec![CheckpointFailureReason::IoException], 0));
+        // `IO_EXCEPTION` is counted (`CheckpointFailureManager`): with no tolerable failures the
+        // job fails over.
+        assert_eq!(jm.status(), JobStatus::Restarting);
+    }
+
+    /// The host's next wake-up while a failover runs: the cancel RPC's ask timeout while a task
+    /// is still CANCELING (the restart waits for every task to be terminal, Flink's
+    /// `DefaultScheduler` restarts once the cancellation of the failed region completed, so its
+    /// earlier backoff deadline is not reported), then the restart's backoff deadline once
+    /// every task is terminal.
+    #[test]
+    fn poll_timeout_reports_the_cancel_deadline_then_the_restart() {
+        let restart = RestartStrategyConfig::FixedDelay { attempts: 3, delay_ms: 5_000 };
+        let mut jm = JobMaster::new(params(restart, Profile::Flink23, Variant::Correct));
+        jm.start(0, None);
+        for task in [TaskId(0), TaskId(1)] {
+            to_running(&mut jm, task, Profile::Flink23);
+        }
+        let (a0, _) = jm.execution(TaskId(0));
+        jm.handle_task_state(1_000, TaskId(0), a0, Failed, Some("boom".into()));
+        assert_eq!(jm.status(), JobStatus::Restarting);
+        assert_eq!(jm.poll_timeout(), Some(1_000 + DEFAULT_DEPLOY_TIMEOUT_MS), "the sink's cancel ask timeout");
+        let (a1, _) = jm.execution(TaskId(1));
+        jm.handle_task_state(2_000, TaskId(1), a1, Canceled, None);
+        assert_eq!(jm.poll_timeout(), Some(6_000), "every task terminal: the restart's backoff deadline");
+        jm.handle_timeout(6_000);
+        assert_eq!(jm.execution(TaskId(0)), (Attempt(1), Deploying));
     }
 }
