@@ -1785,4 +1785,102 @@ mod tests {
         jm.handle_timeout(6_000);
         assert_eq!(jm.execution(TaskId(0)), (Attempt(1), Deploying));
     }
+
+    /// Acknowledgements reach the coordinator only from the current attempt of a RUNNING task:
+    /// Flink's `CheckpointCoordinator#receiveAcknowledgeMessage` finds the pending checkpoint's
+    /// task by its execution attempt id and discards a message of any other attempt.
+    #[test]
+    fn acknowledgements_of_an_older_attempt_do_not_complete_a_checkpoint() {
+        let mut jm = running_job(Profile::Flink23);
+        let old: Vec<Attempt> = [TaskId(0), TaskId(1)].iter().map(|&t| jm.execution(t).0).collect();
+        jm.handle_task_state(100, TaskId(1), old[1], Failed, Some("boom".into()));
+        jm.handle_task_state(101, TaskId(0), old[0], Canceled, None);
+        jm.handle_timeout(10_100);
+        for task in [TaskId(0), TaskId(1)] {
+            let (a, _) = jm.execution(task);
+            jm.handle_task_state(10_101, task, a, Initializing, None);
+            jm.handle_task_state(10_102, task, a, Running, None);
+        }
+        while jm.poll_output().is_some() {}
+        jm.request_checkpoint(10_200, RequestKind::Manual);
+        let id = *jm.coordinator().pending_ids().first().expect("triggered");
+        for task in [TaskId(0), TaskId(1)] {
+            jm.handle_ack(10_300, task, old[task.0 as usize], id, TaskSnapshot::default());
+        }
+        assert_eq!(jm.coordinator().pending_ids(), vec![id], "the old attempts' acks are discarded");
+        assert!(jm.coordinator().latest_completed().is_none());
+        for task in [TaskId(0), TaskId(1)] {
+            let (a, _) = jm.execution(task);
+            jm.handle_ack(10_400, task, a, id, TaskSnapshot::default());
+        }
+        assert_eq!(jm.coordinator().latest_completed().map(|c| c.id), Some(id));
+    }
+
+    /// Cancelling a job whose tasks are still DEPLOYING moves them to CANCELING (Flink's
+    /// `Execution#cancel` from DEPLOYING): the deployment's ask timeout no longer applies, the
+    /// cancel RPC's does.
+    #[test]
+    fn cancel_while_deploying_tracks_the_cancel_not_the_deployment() {
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink23, Variant::Correct));
+        jm.start(0, None);
+        assert_eq!(jm.poll_timeout(), Some(DEFAULT_DEPLOY_TIMEOUT_MS), "the deployments' ask timeout");
+        jm.cancel(5);
+        assert_eq!(jm.status(), JobStatus::Cancelling);
+        assert_eq!(jm.execution(TaskId(0)), (Attempt(0), Canceling));
+        assert_eq!(jm.poll_timeout(), Some(5 + DEFAULT_DEPLOY_TIMEOUT_MS), "the cancel RPC's ask timeout");
+    }
+
+    /// A job cancelled before it started: CREATED -> CANCELLING -> CANCELED, its never-deployed
+    /// executions go CREATED -> CANCELED directly (Flink's `Execution#cancel` of a CREATED
+    /// execution; `JobStatus` CREATED may go to CANCELLING).
+    #[test]
+    fn a_job_cancelled_before_it_started_ends_canceled() {
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink23, Variant::Correct));
+        jm.cancel(0);
+        assert_eq!(jm.status(), JobStatus::Canceled);
+        assert_eq!(jm.execution(TaskId(1)), (Attempt(0), Canceled));
+        let out: Vec<String> = std::iter::from_fn(|| jm.poll_output()).filter_map(|o| render(&o)).collect();
+        assert_eq!(out, ["job CANCELLING", "job CANCELED", "terminated CANCELED"]);
+    }
+
+    /// The invariants report every corrupt state a bug could leave (each one planted in a
+    /// private field of a legal JobMaster), and accept the legal states around them.
+    #[test]
+    fn invariants_catch_a_corrupt_state() {
+        let base = running_job(Profile::Flink23);
+        base.invariants();
+        let corruptions: Vec<(&str, Box<dyn Fn(&mut JobMaster)>)> = vec![
+            ("two attempts", Box::new(|jm| jm.executions[1].attempt = Attempt(1))),
+            ("attempt without a restart", Box::new(|jm| jm.restarts_total = 1)),
+            ("restart timer while RUNNING", Box::new(|jm| jm.restart_at_ms = Some(5))),
+            ("RESTARTING without a timer", Box::new(|jm| jm.status = JobStatus::Restarting)),
+            ("terminal job with live tasks", Box::new(|jm| jm.status = JobStatus::Canceled)),
+            ("deploy deadline outside DEPLOYING", Box::new(|jm| jm.executions[0].deploying_since_ms = Some(1))),
+            (
+                "cancel RPC outside CANCELING",
+                Box::new(|jm| jm.executions[0].cancel_rpc = Some(CancelRpc { sent_ms: 1, calls: 1 })),
+            ),
+            ("CREATED job with a deployed task", Box::new(|jm| jm.status = JobStatus::Created)),
+            (
+                "more restarts than failures",
+                Box::new(|jm| {
+                    jm.restarts_total = 1;
+                    jm.executions.iter_mut().for_each(|e| e.attempt = Attempt(1));
+                }),
+            ),
+            ("executions missing", Box::new(|jm| jm.executions.truncate(1))),
+        ];
+        for (name, corrupt) in corruptions {
+            let mut jm = base.clone();
+            corrupt(&mut jm);
+            let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| jm.invariants())).is_err();
+            assert!(caught, "not reported: {name}");
+        }
+        // Legal: FAILING with a task still CANCELING.
+        let mut jm = base.clone();
+        jm.status = JobStatus::Failing;
+        jm.executions[0].state = Failed;
+        jm.executions[1].state = Canceling;
+        jm.invariants();
+    }
 }
