@@ -1883,4 +1883,21 @@ mod tests {
         jm.executions[1].state = Canceling;
         jm.invariants();
     }
+
+    /// A bounded job whose every task FINISHED ends FINISHED (Flink's
+    /// `DefaultExecutionGraph#jobVertexFinished`: the last finished vertex moves the job
+    /// RUNNING -> FINISHED); one FINISHED task is not enough.
+    #[test]
+    fn the_job_finishes_when_every_task_finished() {
+        let mut jm = running_job(Profile::Flink23);
+        while jm.poll_output().is_some() {}
+        let (a0, _) = jm.execution(TaskId(0));
+        jm.handle_task_state(100, TaskId(0), a0, Finished, None);
+        assert_eq!(jm.status(), JobStatus::Running);
+        let (a1, _) = jm.execution(TaskId(1));
+        jm.handle_task_state(110, TaskId(1), a1, Finished, None);
+        assert_eq!(jm.status(), JobStatus::Finished);
+        let out: Vec<String> = std::iter::from_fn(|| jm.poll_output()).filter_map(|o| render(&o)).collect();
+        assert_eq!(out, ["job FINISHED", "terminated FINISHED"]);
+    }
 }
