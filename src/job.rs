@@ -1900,4 +1900,42 @@ mod tests {
         let out: Vec<String> = std::iter::from_fn(|| jm.poll_output()).filter_map(|o| render(&o)).collect();
         assert_eq!(out, ["job FINISHED", "terminated FINISHED"]);
     }
+
+    /// The trigger pre-flight's "sources running" rule as documented on `sources_running`
+    /// (flink-2.3): every source RUNNING or FINISHED, and some task the trigger can reach: a
+    /// RUNNING source or a RUNNING task whose upstream tasks all FINISHED
+    /// (`DefaultCheckpointPlanCalculator` triggers the running tasks without a running
+    /// predecessor). A source still INITIALIZING, or finished sources whose only running task
+    /// waits behind an upstream still INITIALIZING, give no trigger target.
+    #[test]
+    fn sources_running_needs_every_source_up_and_a_trigger_target() {
+        let mut p = params(FIXED_3_10S, Profile::Flink23, Variant::Correct);
+        let task = |i: u32, name: &str, is_source: bool, inputs: Vec<TaskId>| TaskInfo {
+            id: TaskId(i),
+            name: name.into(),
+            is_source,
+            tm: TmId(0),
+            inputs,
+        };
+        p.tasks = vec![
+            task(0, "src-a", true, vec![]),
+            task(1, "src-b", true, vec![]),
+            task(2, "map", false, vec![TaskId(0), TaskId(1)]),
+            task(3, "sink", false, vec![TaskId(2)]),
+        ];
+        let jm = JobMaster::new(p);
+        let with = |states: [ExecutionState; 4]| {
+            let mut jm = jm.clone();
+            for (e, s) in jm.executions.iter_mut().zip(states) {
+                e.state = s;
+            }
+            jm.sources_running()
+        };
+        assert!(with([Running, Running, Running, Running]));
+        assert!(!with([Running, Initializing, Running, Running]), "a source still initializing");
+        assert!(with([Finished, Finished, Running, Running]), "map is triggered directly");
+        assert!(with([Finished, Running, Running, Running]), "one source still running");
+        assert!(!with([Finished, Finished, Initializing, Running]), "the running sink waits behind map");
+        assert!(!with([Finished, Finished, Finished, Finished]), "nothing left to trigger");
+    }
 }
