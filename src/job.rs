@@ -1016,6 +1016,7 @@ mod tests {
         // Every failure asked the strategy; three of them restarted
         // (`FixedDelayRestartBackoffTimeStrategy`: `currentRestartAttempt <= maxNumberRestartAttempts`).
         assert_eq!((jm.failures(), jm.restarts()), (4, 3));
+        assert_eq!(jm.profile(), Profile::Flink111);
         let names: Vec<&str> = jm.tasks().iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names, ["src", "sink"]);
     }
