@@ -651,3 +651,52 @@ fn the_first_checkpoint_after_the_end_of_data_is_the_final_one() {
     t.handle_notify_complete(6, CheckpointId(1));
     assert!(t.is_finished(), "checkpoint 1, the first after the end of data, is the final checkpoint");
 }
+
+/// What a restored task reports about itself: its name and attempt as deployed, and the list
+/// state each chained operator with operator list state held right after its restore (Flink's
+/// `initializeState` with `context.isRestored()`: the `ListState` the operator reads back),
+/// taken before any replayed record changes it.
+#[test]
+fn a_restored_task_reports_its_name_attempt_and_restored_lists() {
+    let user = crate::list_state_ops::builtin_operator("counter_partitions").expect("built in");
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.chain = vec![crate::task::ChainedOperator {
+        instance: "counter[0]".into(),
+        operator: crate::operator::Operator::from_user(user, vec![]).expect("a user operator"),
+    }];
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut t = Task::new(spec.clone(), 0, None, &e, &e, &mut c);
+    assert_eq!((t.name(), t.attempt()), ("t", Attempt(0)));
+    assert!(t.restored_lists().is_empty(), "nothing restored");
+    for v in 0..7 {
+        let r = Record::new(Value::Int(v), Lineage { input_seq: v as u64, sub: 0 });
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    }
+    let mut b = barrier(1, None);
+    b.kind = CheckpointKind::Checkpoint;
+    t.handle_input(2, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    let snapshot = std::iter::from_fn(|| t.poll_output())
+        .find_map(|o| match o {
+            TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+        .expect("a snapshot");
+    let cp = CompletedCheckpoint {
+        id: CheckpointId(1),
+        kind: CheckpointKind::Checkpoint,
+        trigger_ms: 0,
+        completed_ms: 3,
+        tasks: BTreeMap::from([(TaskId(0), snapshot)]),
+        size_bytes: 0,
+        external: false,
+    };
+    spec.attempt = Attempt(1);
+    let restored = Task::new(spec, 10, Some(&cp), &e, &e, &mut c);
+    assert_eq!(restored.attempt(), Attempt(1));
+    let lists = restored.restored_lists();
+    assert_eq!(lists.len(), 1, "{lists:?}");
+    let (index, entries) = &lists[0];
+    let total: i64 = entries.iter().map(|v| if let Value::Int(n) = v { *n } else { -1 }).sum();
+    assert_eq!((*index, entries.len(), total), (0, 7, 7), "the counter's seven parts, seven records in all");
+}
