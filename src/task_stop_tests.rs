@@ -673,6 +673,7 @@ fn a_restored_task_reports_its_name_attempt_and_restored_lists() {
         let r = Record::new(Value::Int(v), Lineage { input_seq: v as u64, sub: 0 });
         t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
     }
+    assert_eq!(t.records_in(), 7);
     let mut b = barrier(1, None);
     b.kind = CheckpointKind::Checkpoint;
     t.handle_input(2, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
@@ -699,4 +700,67 @@ fn a_restored_task_reports_its_name_attempt_and_restored_lists() {
     let (index, entries) = &lists[0];
     let total: i64 = entries.iter().map(|v| if let Value::Int(n) = v { *n } else { -1 }).sum();
     assert_eq!((*index, entries.len(), total), (0, 7, 7), "the counter's seven parts, seven records in all");
+}
+
+/// A log source task's Kafka commit settings. With `commit.offsets.on.checkpoint = false`
+/// (Flink's `FlinkKafkaConsumerBase#setCommitOffsetsOnCheckpoints(false)`) a completed
+/// checkpoint commits nothing; with Kafka's auto-commit (`enable.auto.commit`,
+/// `auto.commit.interval.ms`, used when checkpointing is off) the consumer commits its position
+/// every interval, and nothing when the position did not move. Without any setting a completed
+/// checkpoint commits the offsets it covers. Other heads have no auto-commit.
+#[test]
+fn a_log_source_task_commits_offsets_as_configured() {
+    let log = |t: &mut Task, c: &mut SurvivingCounters, from: u64, n: u64| {
+        let rs: Vec<LogRecord> = (from..from + n)
+            .map(|o| LogRecord {
+                partition: PartitionId(0),
+                offset: Offset(o),
+                value: Value::Int(o as i64),
+                lineage: Lineage { input_seq: o, sub: 0 },
+                timestamp: None,
+            })
+            .collect();
+        t.handle_log_records(1, &rs, c);
+    };
+    let commits = |t: &mut Task| {
+        std::iter::from_fn(|| t.poll_output())
+            .filter_map(|o| match o {
+                TaskOutput::CommitOffsets { offsets } => Some(offsets),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let checkpoint = |t: &mut Task| {
+        let mut b = barrier(1, None);
+        b.kind = CheckpointKind::Checkpoint;
+        t.handle_trigger(2, b);
+        t.handle_notify_complete(3, CheckpointId(1));
+    };
+    let e = BTreeMap::new();
+    let mut c = SurvivingCounters::default();
+    // Default: the completed checkpoint commits the offset after the three records.
+    let mut t = Task::new(task_spec(Profile::Flink23, true), 0, None, &e, &e, &mut c);
+    assert_eq!(t.auto_commit_deadline(), None);
+    log(&mut t, &mut c, 0, 3);
+    checkpoint(&mut t);
+    assert_eq!(commits(&mut t), vec![BTreeMap::from([(PartitionId(0), Offset(3))])]);
+    // Commit on checkpoints off: nothing.
+    let mut t = Task::new(task_spec(Profile::Flink23, true), 0, None, &e, &e, &mut c);
+    t.configure_offset_commits(false, None);
+    log(&mut t, &mut c, 0, 3);
+    checkpoint(&mut t);
+    assert_eq!(commits(&mut t), Vec::<BTreeMap<PartitionId, Offset>>::new());
+    // Auto-commit every 5 s from 100 ms.
+    let mut t = Task::new(task_spec(Profile::Flink23, true), 0, None, &e, &e, &mut c);
+    t.configure_offset_commits(true, Some((100, 5_000)));
+    assert_eq!(t.auto_commit_deadline(), Some(5_100));
+    log(&mut t, &mut c, 0, 3);
+    assert_eq!(t.handle_auto_commit(5_000), None, "not due");
+    assert_eq!(t.handle_auto_commit(5_100), Some(BTreeMap::from([(PartitionId(0), Offset(3))])));
+    assert_eq!(t.auto_commit_deadline(), Some(10_100));
+    assert_eq!(t.handle_auto_commit(10_100), None, "the position did not move");
+    // A task with input channels has no auto-commit.
+    let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
+    t.configure_offset_commits(true, Some((100, 5_000)));
+    assert_eq!((t.auto_commit_deadline(), t.handle_auto_commit(5_100)), (None, None));
 }
