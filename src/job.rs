@@ -1939,4 +1939,21 @@ mod tests {
         assert!(!with([Finished, Finished, Initializing, Running]), "the running sink waits behind map");
         assert!(!with([Finished, Finished, Finished, Finished]), "nothing left to trigger");
     }
+
+    /// An out-of-order report of the current attempt is discarded: a task being cancelled while
+    /// it deployed reports RUNNING (sent before the cancel reached it); Flink's `Execution`
+    /// ignores a switch to RUNNING of an execution already CANCELING and waits for CANCELED.
+    #[test]
+    fn a_running_report_after_the_cancel_is_discarded() {
+        let mut jm = JobMaster::new(params(FIXED_3_10S, Profile::Flink23, Variant::Correct));
+        jm.start(0, None);
+        jm.cancel(5);
+        let (a, _) = jm.execution(TaskId(0));
+        jm.handle_task_state(6, TaskId(0), a, Running, None);
+        assert_eq!(jm.execution(TaskId(0)), (a, Canceling));
+        for task in [TaskId(0), TaskId(1)] {
+            jm.handle_task_state(7, task, a, Canceled, None);
+        }
+        assert_eq!(jm.status(), JobStatus::Canceled);
+    }
 }
