@@ -764,3 +764,51 @@ fn a_log_source_task_commits_offsets_as_configured() {
     t.configure_offset_commits(true, Some((100, 5_000)));
     assert_eq!((t.auto_commit_deadline(), t.handle_auto_commit(5_100)), (None, None));
 }
+
+/// A task's timers under aligned-with-timeout checkpoints (flink-2.3, §3.4). An announced
+/// barrier starts the input-side alignment clock before the barrier itself is taken (Flink's
+/// `SingleCheckpointBarrierHandler` with `AlternatingWaitingForFirstBarrier`: the announcement
+/// registers the alignment timeout), so the task asks to be woken at `timestamp + timeout + 1`.
+/// Once aligned it forwards the barrier aligned and, with announcements on, arms the output-side
+/// timer (`SubtaskCheckpointCoordinatorImpl#registerAlignmentTimer`) that converts the barrier
+/// to unaligned if it is still queued when the timeout expires; with announcements off it arms
+/// nothing.
+#[test]
+fn announcements_drive_the_input_and_output_alignment_timers() {
+    for announcements in [true, false] {
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut spec = task_spec(Profile::Flink23, false);
+        spec.head = HeadSpec::Inputs { inputs: 2, handler: HandlerKind::Alternating };
+        spec.tail = TailSpec::Output(crate::task::Partitioner::Forward);
+        let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+        t.set_barrier_announcements(announcements);
+        let b = Barrier {
+            id: CheckpointId(1),
+            timestamp_ms: 0,
+            kind: CheckpointKind::Checkpoint,
+            alignment: Alignment::AlignedWithTimeout { timeout_ms: 100 },
+            stop: None,
+        };
+        assert_eq!(t.poll_timeout(), None);
+        t.handle_announcement(5, ChannelId(0), b);
+        assert_eq!(t.poll_timeout(), Some(101), "announced: the alignment timeout runs");
+        t.handle_input(10, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+        t.handle_input(20, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
+        let out: Vec<TaskOutput> = std::iter::from_fn(|| t.poll_output()).collect();
+        assert!(
+            out.iter().any(|o| matches!(o, TaskOutput::EmitBarrier { priority: false, .. })),
+            "forwarded aligned: {out:?}"
+        );
+        let want = announcements.then_some(101);
+        assert_eq!(t.poll_timeout(), want, "announcements {announcements}: the output timer");
+        t.handle_timeout(101);
+        let converted: Vec<CheckpointId> = std::iter::from_fn(|| t.poll_output())
+            .filter_map(|o| match o {
+                TaskOutput::ConvertBarrier { id } => Some(id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(converted, if announcements { vec![CheckpointId(1)] } else { vec![] });
+    }
+}
