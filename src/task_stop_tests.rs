@@ -812,3 +812,49 @@ fn announcements_drive_the_input_and_output_alignment_timers() {
         assert_eq!(converted, if announcements { vec![CheckpointId(1)] } else { vec![] });
     }
 }
+
+/// A 2PC sink task in a job without checkpointing, 1.11's `FlinkKafkaProducer` with
+/// `Semantic.NONE`: no transactions, every record is written and visible at once (here: its
+/// one-record transaction pre-committed and committed right away); without that setting the
+/// record waits in the open transaction for a checkpoint.
+#[test]
+fn a_sink_task_without_checkpointing_commits_each_record_at_once() {
+    for none in [true, false] {
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut spec = task_spec(Profile::Flink111, false);
+        spec.tail = TailSpec::TwoPhaseCommitSink;
+        let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+        if none {
+            t.set_sink_without_checkpointing(crate::sink::NoCheckpointing::NoneSemantic);
+        }
+        while t.poll_output().is_some() {}
+        let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        let commits = std::iter::from_fn(|| t.poll_output())
+            .filter(|o| matches!(o, TaskOutput::Sink(crate::sink::SinkOutput::Commit { .. })))
+            .count();
+        assert_eq!(commits, usize::from(none), "Semantic.NONE: {none}");
+    }
+}
+
+/// A task with two input gates ends its input once every channel of every gate delivered
+/// EndOfPartition (Flink's `StreamMultipleInputProcessor` reports `END_OF_INPUT` only when all
+/// its inputs finished); one gate ending is not enough. Having processed nothing, it has
+/// nothing to make durable and finishes without a final checkpoint.
+#[test]
+fn a_two_gate_task_ends_when_every_gate_ended() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.head = HeadSpec::MultiInputs {
+        gates: crate::two_input::InputGates::new(&[1, 1], crate::two_input::InputOperatorSpec::Union),
+        handler: HandlerKind::Aligned,
+    };
+    let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    t.handle_input(1, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    assert!(!t.input_has_ended() && !t.is_finished(), "gate 1 still open");
+    t.handle_input(2, ChannelId(1), StreamElement::EndOfPartition, 0, &mut c);
+    assert!(t.input_has_ended() && t.is_finished(), "every gate ended, nothing to make durable");
+}
