@@ -858,3 +858,33 @@ fn a_two_gate_task_ends_when_every_gate_ended() {
     t.handle_input(2, ChannelId(1), StreamElement::EndOfPartition, 0, &mut c);
     assert!(t.input_has_ended() && t.is_finished(), "every gate ended, nothing to make durable");
 }
+
+/// A source's end of input happens once: a second report (here without the final-checkpoint
+/// wait) changes nothing, so a task that processed records still waits for its final checkpoint
+/// (FLIP-147; Flink's source loop ends once, `StreamTask#endData` runs once per attempt). A
+/// failed task does not end its input at all.
+#[test]
+fn a_second_end_of_input_changes_nothing() {
+    let e = BTreeMap::new();
+    let mut c = SurvivingCounters::default();
+    let mut t = Task::new(task_spec(Profile::Flink23, true), 0, None, &e, &e, &mut c);
+    let rs: Vec<LogRecord> = (0..3)
+        .map(|o| LogRecord {
+            partition: PartitionId(0),
+            offset: Offset(o),
+            value: Value::Int(o as i64),
+            lineage: Lineage { input_seq: o, sub: 0 },
+            timestamp: None,
+        })
+        .collect();
+    t.handle_log_records(1, &rs, &mut c);
+    t.handle_end_of_input(2, true);
+    assert!(t.input_has_ended() && !t.is_finished(), "waits for its final checkpoint");
+    t.handle_end_of_input(3, false);
+    assert!(!t.is_finished(), "the second end of input is ignored");
+
+    let mut f = Task::new(task_spec(Profile::Flink23, true), 0, None, &e, &e, &mut c);
+    f.fail("boom".into());
+    f.handle_end_of_input(2, false);
+    assert!(!f.input_has_ended() && !f.is_finished(), "a failed task's input does not end");
+}
