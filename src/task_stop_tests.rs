@@ -626,30 +626,36 @@ fn end_of_data_ends_the_input_and_end_of_partition_lets_the_task_finish() {
 }
 
 /// The final checkpoint is the *first* one a task takes after its data ended (FLIP-147): a later
-/// checkpoint taken before that one completed does not move the bar, and the first one's
-/// completion lets the task finish. Flink's `StreamTask#performCheckpoint` sets
-/// `finalCheckpointMinId` only while it is null, and `notifyCheckpointComplete` releases the
-/// task once an id `>= finalCheckpointMinId` completed.
+/// checkpoint taken before that one completed does not move the bar, an older checkpoint's
+/// completion does not release the task, and the first one's completion does. Flink's
+/// `StreamTask#performCheckpoint` sets `finalCheckpointMinId` only while it is null, and
+/// `notifyCheckpointComplete` releases the task once an id `>= finalCheckpointMinId` completed.
 #[test]
 fn the_first_checkpoint_after_the_end_of_data_is_the_final_one() {
     let mut c = SurvivingCounters::default();
     let e = BTreeMap::new();
     let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
     t.set_wait_for_final_checkpoint(true);
-    let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
-    t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
-    t.handle_input(2, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
-    for (id, at) in [(1, 3), (2, 4)] {
+    let snapshot = |t: &mut Task, id: u64, at: u64, c: &mut SurvivingCounters| {
         let mut b = barrier(id, None);
         b.kind = CheckpointKind::Checkpoint;
-        t.handle_input(at, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
-    }
+        t.handle_input(at, ChannelId(0), StreamElement::Barrier(b), 0, c);
+    };
+    // Checkpoint 1 comes before the record: it does not cover it.
+    snapshot(&mut t, 1, 1, &mut c);
+    let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
+    t.handle_input(2, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    t.handle_input(3, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+    snapshot(&mut t, 2, 4, &mut c);
+    snapshot(&mut t, 3, 5, &mut c);
     while t.poll_output().is_some() {}
-    assert_eq!(t.last_snapshot_id(), Some(CheckpointId(2)));
-    t.handle_input(5, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    assert_eq!(t.last_snapshot_id(), Some(CheckpointId(3)));
+    t.handle_input(6, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
     assert!(!t.is_finished(), "no checkpoint completed yet");
-    t.handle_notify_complete(6, CheckpointId(1));
-    assert!(t.is_finished(), "checkpoint 1, the first after the end of data, is the final checkpoint");
+    t.handle_notify_complete(7, CheckpointId(1));
+    assert!(!t.is_finished(), "checkpoint 1 does not cover the record processed after it");
+    t.handle_notify_complete(8, CheckpointId(2));
+    assert!(t.is_finished(), "checkpoint 2, the first after the end of data, is the final checkpoint");
 }
 
 /// What a restored task reports about itself: its name and attempt as deployed, and the list
