@@ -1850,7 +1850,8 @@ mod tests {
     fn invariants_catch_a_corrupt_state() {
         let base = running_job(Profile::Flink23);
         base.invariants();
-        let corruptions: Vec<(&str, Box<dyn Fn(&mut JobMaster)>)> = vec![
+        type Corruption = Box<dyn Fn(&mut JobMaster)>;
+        let corruptions: Vec<(&str, Corruption)> = vec![
             ("two attempts", Box::new(|jm| jm.executions[1].attempt = Attempt(1))),
             ("attempt without a restart", Box::new(|jm| jm.restarts_total = 1)),
             ("restart timer while RUNNING", Box::new(|jm| jm.restart_at_ms = Some(5))),
