@@ -376,4 +376,74 @@ mod tests {
         );
         assert!(VertexParallelism::new(65, MaxParallelism::Explicit(64)).is_err());
     }
+
+    /// `KeyGroupRangeTest#testKeyGroupIntersection`'s cases: a contained range, disjoint
+    /// ranges (the empty range), an overlap, ranges sharing one key group; the intersection is
+    /// symmetric and a range intersected with itself is itself. Plus the range's accessors.
+    #[test]
+    fn key_group_range_intersection_and_accessors_are_flinks() {
+        let of = KeyGroupRange::of;
+        for (a, b, want) in [
+            (of(0, 10), of(3, 7), of(3, 7)),
+            (of(0, 10), of(0, 10), of(0, 10)),
+            (of(0, 5), of(6, 10), KeyGroupRange::empty()),
+            (of(0, 10), of(5, 20), of(5, 10)),
+            (of(0, 10), of(10, 17), of(10, 10)),
+        ] {
+            assert_eq!(a.intersection(&b), want, "{a} ∩ {b}");
+            assert_eq!(b.intersection(&a), want, "{b} ∩ {a}");
+        }
+        let r = of(3, 7);
+        assert_eq!((r.start(), r.end_inclusive(), r.len(), r.is_empty()), (3, Some(7), 5, false));
+        assert!(r.contains(KeyGroup(3)) && r.contains(KeyGroup(7)));
+        assert!(!r.contains(KeyGroup(2)) && !r.contains(KeyGroup(8)));
+        assert_eq!(r.iter().map(|k| k.0).collect::<Vec<_>>(), vec![3, 4, 5, 6, 7]);
+        assert_eq!(r.to_string(), "KeyGroupRange{3..=7}");
+        assert_eq!(KeyGroup(4).to_string(), "kg4");
+        let e = of(5, 4);
+        assert_eq!(e, KeyGroupRange::empty(), "end before start is the empty range");
+        assert_eq!((e.len(), e.is_empty(), e.end_inclusive()), (0, true, None));
+        assert!(!e.contains(KeyGroup(0)));
+        assert_eq!(e.to_string(), "KeyGroupRange{}");
+        let one = of(0, 0);
+        assert_eq!((one.len(), one.is_empty(), one.end_inclusive()), (1, false, Some(0)));
+    }
+
+    /// `KeyGroupRangeAssignment.checkParallelismPreconditions` bounds (1 and 32768 accepted, 0
+    /// and 32769 refused), the ranges of `computeKeyGroupRangeForOperatorIndex` for a max
+    /// parallelism that does not divide evenly (`KeyGroupRangeAssignmentTest`), and
+    /// `DefaultVertexParallelismInfo#canRescaleMaxParallelism` (only a derived max parallelism,
+    /// only to a value within bounds).
+    #[test]
+    fn parallelism_bounds_ranges_and_max_parallelism_rescale() {
+        assert_eq!(check_parallelism_preconditions(1), Ok(()));
+        assert_eq!(check_parallelism_preconditions(UPPER_BOUND_MAX_PARALLELISM), Ok(()));
+        for bad in [0, UPPER_BOUND_MAX_PARALLELISM + 1] {
+            assert_eq!(check_parallelism_preconditions(bad), Err(ParallelismError::OutOfBounds { parallelism: bad }));
+        }
+        let ranges = create_key_group_partitions(10, 3).unwrap();
+        assert_eq!(ranges, vec![KeyGroupRange::of(0, 3), KeyGroupRange::of(4, 6), KeyGroupRange::of(7, 9)]);
+        assert_eq!(compute_key_group_range_for_operator_index(3, 3, 2), Ok(KeyGroupRange::of(2, 2)));
+        assert_eq!(
+            compute_key_group_range_for_operator_index(2, 3, 0),
+            Err(ParallelismError::AboveMaxParallelism { parallelism: 3, max_parallelism: 2 })
+        );
+        assert_eq!(
+            compute_key_group_range_for_operator_index(128, 3, 3),
+            Err(ParallelismError::IndexOutOfRange { index: 3, parallelism: 3 })
+        );
+        let auto = VertexParallelism::new(3, MaxParallelism::Auto).unwrap();
+        assert!(auto.auto_configured);
+        assert!(auto.can_rescale_max_parallelism(UPPER_BOUND_MAX_PARALLELISM));
+        assert!(!auto.can_rescale_max_parallelism(UPPER_BOUND_MAX_PARALLELISM + 1));
+        assert!(!auto.can_rescale_max_parallelism(0));
+        let explicit = VertexParallelism::new(3, MaxParallelism::Explicit(64)).unwrap();
+        assert!(!explicit.auto_configured && !explicit.can_rescale_max_parallelism(128));
+        assert_eq!(explicit.key_group_range(2), KeyGroupRange::of(43, 63));
+        assert_eq!(VertexParallelism::new(64, MaxParallelism::Explicit(64)).map(|v| v.max_parallelism), Ok(64));
+        assert_eq!(
+            VertexParallelism::new(2, MaxParallelism::Explicit(UPPER_BOUND_MAX_PARALLELISM + 1)),
+            Err(ParallelismError::OutOfBounds { parallelism: UPPER_BOUND_MAX_PARALLELISM + 1 })
+        );
+    }
 }

@@ -537,6 +537,58 @@ fn an_unaligned_snapshot_is_acknowledged_when_the_last_barrier_arrived() {
     t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
     assert_eq!(acks(&mut t), vec![(CheckpointId(1), true)], "acknowledged at the last barrier");
 }
+
+/// A cancel marker of a newer checkpoint that arrives while an unaligned checkpoint has all its
+/// barriers but still waits for the records its barrier overtook aborts only the newer one: the
+/// older snapshot stays open and is acknowledged, with those records as its channel state, once
+/// they arrived. Flink aborts per checkpoint id: `SubtaskCheckpointCoordinatorImpl#
+/// abortCheckpointOnBarrier(id)` calls `ChannelStateWriter#abort(id, ..)`, which drops that id's
+/// channel state write only, and declines `id` alone (`SingleCheckpointBarrierHandler`'s
+/// `abortInternal` keeps a checkpoint that is complete barrier-wise).
+#[test]
+fn a_cancel_marker_of_a_newer_checkpoint_leaves_the_older_unaligned_snapshot_open() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.head = HeadSpec::Inputs { inputs: 2, handler: HandlerKind::Alternating };
+    let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+    let b = Barrier {
+        id: CheckpointId(1),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::Unaligned,
+        stop: None,
+    };
+    let drain = |t: &mut Task| std::iter::from_fn(|| t.poll_output()).collect::<Vec<_>>();
+    // Checkpoint 1's barrier overtook two records on channel 0.
+    t.handle_input(1, ChannelId(0), StreamElement::Barrier(b), 2, &mut c);
+    t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
+    drain(&mut t);
+    t.handle_input(3, ChannelId(1), StreamElement::CancelMarker(CheckpointId(2)), 0, &mut c);
+    let out = drain(&mut t);
+    let declined: Vec<CheckpointId> = out
+        .iter()
+        .filter_map(|o| match o {
+            TaskOutput::Decline { id, .. } => Some(*id),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(declined, vec![CheckpointId(2)], "only the cancelled checkpoint is declined: {out:?}");
+    for (seq, at) in [(1, 4), (2, 5)] {
+        let r = Record::new(Value::Int(seq), Lineage { input_seq: seq as u64, sub: 0 });
+        t.handle_input(at, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    }
+    let acks: Vec<(CheckpointId, bool, usize)> = drain(&mut t)
+        .into_iter()
+        .filter_map(|o| match o {
+            TaskOutput::Snapshot { id, unaligned, snapshot, .. } => {
+                Some((id, unaligned, snapshot.in_flight.get(&ChannelId(0)).map_or(0, Vec::len)))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(acks, vec![(CheckpointId(1), true, 2)], "checkpoint 1 acknowledged with its two overtaken records");
+}
 /// 2.x end of data (FLIP-147, `StreamTask.endData`): a task whose every input channel delivered
 /// EndOfData ends its input at once (its upstream still waits for its own final checkpoint),
 /// takes the next barrier as its final checkpoint, and finishes only once that checkpoint
@@ -571,4 +623,274 @@ fn end_of_data_ends_the_input_and_end_of_partition_lets_the_task_finish() {
         }
         assert!(t.is_finished(), "eop_first={eop_first}: final checkpoint completed and every partition ended");
     }
+}
+
+/// The final checkpoint is the *first* one a task takes after its data ended (FLIP-147): a later
+/// checkpoint taken before that one completed does not move the bar, an older checkpoint's
+/// completion does not release the task, and the first one's completion does. Flink's
+/// `StreamTask#performCheckpoint` sets `finalCheckpointMinId` only while it is null, and
+/// `notifyCheckpointComplete` releases the task once an id `>= finalCheckpointMinId` completed.
+#[test]
+fn the_first_checkpoint_after_the_end_of_data_is_the_final_one() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    let snapshot = |t: &mut Task, id: u64, at: u64, c: &mut SurvivingCounters| {
+        let mut b = barrier(id, None);
+        b.kind = CheckpointKind::Checkpoint;
+        t.handle_input(at, ChannelId(0), StreamElement::Barrier(b), 0, c);
+    };
+    // Checkpoint 1 comes before the record: it does not cover it.
+    snapshot(&mut t, 1, 1, &mut c);
+    let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
+    t.handle_input(2, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    t.handle_input(3, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+    snapshot(&mut t, 2, 4, &mut c);
+    snapshot(&mut t, 3, 5, &mut c);
+    while t.poll_output().is_some() {}
+    assert_eq!(t.last_snapshot_id(), Some(CheckpointId(3)));
+    t.handle_input(6, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    assert!(!t.is_finished(), "no checkpoint completed yet");
+    t.handle_notify_complete(7, CheckpointId(1));
+    assert!(!t.is_finished(), "checkpoint 1 does not cover the record processed after it");
+    t.handle_notify_complete(8, CheckpointId(2));
+    assert!(t.is_finished(), "checkpoint 2, the first after the end of data, is the final checkpoint");
+}
+
+/// What a restored task reports about itself: its name and attempt as deployed, and the list
+/// state each chained operator with operator list state held right after its restore (Flink's
+/// `initializeState` with `context.isRestored()`: the `ListState` the operator reads back),
+/// taken before any replayed record changes it.
+#[test]
+fn a_restored_task_reports_its_name_attempt_and_restored_lists() {
+    let user = crate::list_state_ops::builtin_operator("counter_partitions").expect("built in");
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.chain = vec![crate::task::ChainedOperator {
+        instance: "counter[0]".into(),
+        operator: crate::operator::Operator::from_user(user, vec![]).expect("a user operator"),
+    }];
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut t = Task::new(spec.clone(), 0, None, &e, &e, &mut c);
+    assert_eq!((t.name(), t.attempt()), ("t", Attempt(0)));
+    assert!(t.restored_lists().is_empty(), "nothing restored");
+    for v in 0..7 {
+        let r = Record::new(Value::Int(v), Lineage { input_seq: v as u64, sub: 0 });
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    }
+    assert_eq!(t.records_in(), 7);
+    let mut b = barrier(1, None);
+    b.kind = CheckpointKind::Checkpoint;
+    t.handle_input(2, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    let snapshot = std::iter::from_fn(|| t.poll_output())
+        .find_map(|o| match o {
+            TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+        .expect("a snapshot");
+    let cp = CompletedCheckpoint {
+        id: CheckpointId(1),
+        kind: CheckpointKind::Checkpoint,
+        trigger_ms: 0,
+        completed_ms: 3,
+        tasks: BTreeMap::from([(TaskId(0), snapshot)]),
+        size_bytes: 0,
+        external: false,
+    };
+    spec.attempt = Attempt(1);
+    let restored = Task::new(spec, 10, Some(&cp), &e, &e, &mut c);
+    assert_eq!(restored.attempt(), Attempt(1));
+    let lists = restored.restored_lists();
+    assert_eq!(lists.len(), 1, "{lists:?}");
+    let (index, entries) = &lists[0];
+    let total: i64 = entries.iter().map(|v| if let Value::Int(n) = v { *n } else { -1 }).sum();
+    assert_eq!((*index, entries.len(), total), (0, 7, 7), "the counter's seven parts, seven records in all");
+}
+
+/// A log source task's Kafka commit settings. With `commit.offsets.on.checkpoint = false`
+/// (Flink's `FlinkKafkaConsumerBase#setCommitOffsetsOnCheckpoints(false)`) a completed
+/// checkpoint commits nothing; with Kafka's auto-commit (`enable.auto.commit`,
+/// `auto.commit.interval.ms`, used when checkpointing is off) the consumer commits its position
+/// every interval, and nothing when the position did not move. Without any setting a completed
+/// checkpoint commits the offsets it covers. Other heads have no auto-commit.
+#[test]
+fn a_log_source_task_commits_offsets_as_configured() {
+    let log = |t: &mut Task, c: &mut SurvivingCounters, from: u64, n: u64| {
+        let rs: Vec<LogRecord> = (from..from + n)
+            .map(|o| LogRecord {
+                partition: PartitionId(0),
+                offset: Offset(o),
+                value: Value::Int(o as i64),
+                lineage: Lineage { input_seq: o, sub: 0 },
+                timestamp: None,
+            })
+            .collect();
+        t.handle_log_records(1, &rs, c);
+    };
+    let commits = |t: &mut Task| {
+        std::iter::from_fn(|| t.poll_output())
+            .filter_map(|o| match o {
+                TaskOutput::CommitOffsets { offsets } => Some(offsets),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let checkpoint = |t: &mut Task| {
+        let mut b = barrier(1, None);
+        b.kind = CheckpointKind::Checkpoint;
+        t.handle_trigger(2, b);
+        t.handle_notify_complete(3, CheckpointId(1));
+    };
+    let e = BTreeMap::new();
+    let mut c = SurvivingCounters::default();
+    // Default: the completed checkpoint commits the offset after the three records.
+    let mut t = Task::new(task_spec(Profile::Flink23, true), 0, None, &e, &e, &mut c);
+    assert_eq!(t.auto_commit_deadline(), None);
+    log(&mut t, &mut c, 0, 3);
+    checkpoint(&mut t);
+    assert_eq!(commits(&mut t), vec![BTreeMap::from([(PartitionId(0), Offset(3))])]);
+    // Commit on checkpoints off: nothing.
+    let mut t = Task::new(task_spec(Profile::Flink23, true), 0, None, &e, &e, &mut c);
+    t.configure_offset_commits(false, None);
+    log(&mut t, &mut c, 0, 3);
+    checkpoint(&mut t);
+    assert_eq!(commits(&mut t), Vec::<BTreeMap<PartitionId, Offset>>::new());
+    // Auto-commit every 5 s from 100 ms.
+    let mut t = Task::new(task_spec(Profile::Flink23, true), 0, None, &e, &e, &mut c);
+    t.configure_offset_commits(true, Some((100, 5_000)));
+    assert_eq!(t.auto_commit_deadline(), Some(5_100));
+    log(&mut t, &mut c, 0, 3);
+    assert_eq!(t.handle_auto_commit(5_000), None, "not due");
+    assert_eq!(t.handle_auto_commit(5_100), Some(BTreeMap::from([(PartitionId(0), Offset(3))])));
+    assert_eq!(t.auto_commit_deadline(), Some(10_100));
+    assert_eq!(t.handle_auto_commit(10_100), None, "the position did not move");
+    // A task with input channels has no auto-commit.
+    let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
+    t.configure_offset_commits(true, Some((100, 5_000)));
+    assert_eq!((t.auto_commit_deadline(), t.handle_auto_commit(5_100)), (None, None));
+}
+
+/// A task's timers under aligned-with-timeout checkpoints (flink-2.3, §3.4). An announced
+/// barrier starts the input-side alignment clock before the barrier itself is taken (Flink's
+/// `SingleCheckpointBarrierHandler` with `AlternatingWaitingForFirstBarrier`: the announcement
+/// registers the alignment timeout), so the task asks to be woken at `timestamp + timeout + 1`.
+/// Once aligned it forwards the barrier aligned and, with announcements on, arms the output-side
+/// timer (`SubtaskCheckpointCoordinatorImpl#registerAlignmentTimer`) that converts the barrier
+/// to unaligned if it is still queued when the timeout expires; with announcements off it arms
+/// nothing.
+#[test]
+fn announcements_drive_the_input_and_output_alignment_timers() {
+    for announcements in [true, false] {
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut spec = task_spec(Profile::Flink23, false);
+        spec.head = HeadSpec::Inputs { inputs: 2, handler: HandlerKind::Alternating };
+        spec.tail = TailSpec::Output(crate::task::Partitioner::Forward);
+        let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+        t.set_barrier_announcements(announcements);
+        let b = Barrier {
+            id: CheckpointId(1),
+            timestamp_ms: 0,
+            kind: CheckpointKind::Checkpoint,
+            alignment: Alignment::AlignedWithTimeout { timeout_ms: 100 },
+            stop: None,
+        };
+        assert_eq!(t.poll_timeout(), None);
+        t.handle_announcement(5, ChannelId(0), b);
+        assert_eq!(t.poll_timeout(), Some(101), "announced: the alignment timeout runs");
+        t.handle_input(10, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+        t.handle_input(20, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
+        let out: Vec<TaskOutput> = std::iter::from_fn(|| t.poll_output()).collect();
+        assert!(
+            out.iter().any(|o| matches!(o, TaskOutput::EmitBarrier { priority: false, .. })),
+            "forwarded aligned: {out:?}"
+        );
+        let want = announcements.then_some(101);
+        assert_eq!(t.poll_timeout(), want, "announcements {announcements}: the output timer");
+        t.handle_timeout(101);
+        let converted: Vec<CheckpointId> = std::iter::from_fn(|| t.poll_output())
+            .filter_map(|o| match o {
+                TaskOutput::ConvertBarrier { id } => Some(id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(converted, if announcements { vec![CheckpointId(1)] } else { vec![] });
+    }
+}
+
+/// A 2PC sink task in a job without checkpointing, 1.11's `FlinkKafkaProducer` with
+/// `Semantic.NONE`: no transactions, every record is written and visible at once (here: its
+/// one-record transaction pre-committed and committed right away); without that setting the
+/// record waits in the open transaction for a checkpoint.
+#[test]
+fn a_sink_task_without_checkpointing_commits_each_record_at_once() {
+    for none in [true, false] {
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut spec = task_spec(Profile::Flink111, false);
+        spec.tail = TailSpec::TwoPhaseCommitSink;
+        let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+        if none {
+            t.set_sink_without_checkpointing(crate::sink::NoCheckpointing::NoneSemantic);
+        }
+        while t.poll_output().is_some() {}
+        let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        let commits = std::iter::from_fn(|| t.poll_output())
+            .filter(|o| matches!(o, TaskOutput::Sink(crate::sink::SinkOutput::Commit { .. })))
+            .count();
+        assert_eq!(commits, usize::from(none), "Semantic.NONE: {none}");
+    }
+}
+
+/// A task with two input gates ends its input once every channel of every gate delivered
+/// EndOfPartition (Flink's `StreamMultipleInputProcessor` reports `END_OF_INPUT` only when all
+/// its inputs finished); one gate ending is not enough. Having processed nothing, it has
+/// nothing to make durable and finishes without a final checkpoint.
+#[test]
+fn a_two_gate_task_ends_when_every_gate_ended() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.head = HeadSpec::MultiInputs {
+        gates: crate::two_input::InputGates::new(&[1, 1], crate::two_input::InputOperatorSpec::Union),
+        handler: HandlerKind::Aligned,
+    };
+    let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    t.handle_input(1, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    assert!(!t.input_has_ended() && !t.is_finished(), "gate 1 still open");
+    t.handle_input(2, ChannelId(1), StreamElement::EndOfPartition, 0, &mut c);
+    assert!(t.input_has_ended() && t.is_finished(), "every gate ended, nothing to make durable");
+}
+
+/// A source's end of input happens once: a second report (here without the final-checkpoint
+/// wait) changes nothing, so a task that processed records still waits for its final checkpoint
+/// (FLIP-147; Flink's source loop ends once, `StreamTask#endData` runs once per attempt). A
+/// failed task does not end its input at all.
+#[test]
+fn a_second_end_of_input_changes_nothing() {
+    let e = BTreeMap::new();
+    let mut c = SurvivingCounters::default();
+    let mut t = Task::new(task_spec(Profile::Flink23, true), 0, None, &e, &e, &mut c);
+    let rs: Vec<LogRecord> = (0..3)
+        .map(|o| LogRecord {
+            partition: PartitionId(0),
+            offset: Offset(o),
+            value: Value::Int(o as i64),
+            lineage: Lineage { input_seq: o, sub: 0 },
+            timestamp: None,
+        })
+        .collect();
+    t.handle_log_records(1, &rs, &mut c);
+    t.handle_end_of_input(2, true);
+    assert!(t.input_has_ended() && !t.is_finished(), "waits for its final checkpoint");
+    t.handle_end_of_input(3, false);
+    assert!(!t.is_finished(), "the second end of input is ignored");
+
+    let mut f = Task::new(task_spec(Profile::Flink23, true), 0, None, &e, &e, &mut c);
+    f.fail("boom".into());
+    f.handle_end_of_input(2, false);
+    assert!(!f.input_has_ended() && !f.is_finished(), "a failed task's input does not end");
 }

@@ -255,6 +255,10 @@ mod tests {
     }
 
     fn join_task(variant: crate::Variant) -> crate::task::Task {
+        join_task_of(InputOperatorSpec::Join, variant)
+    }
+
+    fn join_task_of(operator: InputOperatorSpec, variant: crate::Variant) -> crate::task::Task {
         use crate::barrier::HandlerKind;
         use crate::task::{HeadSpec, TailSpec, TaskSpec};
         let spec = TaskSpec {
@@ -263,10 +267,7 @@ mod tests {
             subtask: 0,
             parallelism: 1,
             attempt: crate::ids::Attempt(0),
-            head: HeadSpec::MultiInputs {
-                gates: InputGates::new(&[1, 1], InputOperatorSpec::Join),
-                handler: HandlerKind::Aligned,
-            },
+            head: HeadSpec::MultiInputs { gates: InputGates::new(&[1, 1], operator), handler: HandlerKind::Aligned },
             chain: vec![],
             tail: TailSpec::PrintSink,
             profile: crate::Profile::Flink23,
@@ -333,6 +334,46 @@ mod tests {
         let out = outputs(&mut p);
         assert!(out.len() == 1 && out[0].starts_with("snapshot 1"), "{out:?}");
         assert!(!p.is_blocked(ChannelId(1)));
+    }
+
+    /// The planted `join-snapshot-without-right` bug, in a task: an interval join's snapshot
+    /// keeps the left side's buffered elements and cleanup timers and drops exactly the right
+    /// side's; the correct task keeps both (Flink's `IntervalJoinOperator` holds both buffers,
+    /// `leftBuffer` and `rightBuffer`, in keyed map state and their cleanup timers in the timer
+    /// service, all part of the operator's snapshot).
+    #[test]
+    fn the_join_snapshot_plant_drops_exactly_the_right_side() {
+        use crate::ids::ChannelId;
+        use crate::join::JoinSpec;
+        use crate::record::StreamElement::Record as R;
+        let join = InputOperatorSpec::EventJoin(JoinSpec::Interval { lower_ms: -5, upper_ms: 5 });
+        let at = |v: &str, seq: u64, ts: i64| Record { timestamp: Some(ts), ..rec(v, seq) };
+        // (sides of the entries, kinds of the timers) in the snapshot of checkpoint 1.
+        let snapshot_of = |variant| {
+            let mut c = SurvivingCounters::default();
+            let mut t = join_task_of(join.clone(), variant);
+            t.handle_input(1, ChannelId(0), R(at("a", 0, 10)), 0, &mut c);
+            t.handle_input(2, ChannelId(1), R(at("a", 1, 12)), 0, &mut c);
+            t.handle_input(3, ChannelId(0), R(at("b", 2, 20)), 0, &mut c);
+            t.handle_input(4, ChannelId(0), barrier(1), 0, &mut c);
+            t.handle_input(5, ChannelId(1), barrier(1), 0, &mut c);
+            let snaps: Vec<OperatorState> = std::iter::from_fn(|| t.poll_output())
+                .filter_map(|o| match o {
+                    crate::task::TaskOutput::Snapshot { snapshot, .. } => Some(snapshot.operators[0].clone()),
+                    _ => None,
+                })
+                .collect();
+            let [OperatorState::Join(j)] = snaps.as_slice() else { panic!("{variant}: {snaps:?}") };
+            let sides: Vec<u8> = j.entries.iter().map(|e| e.side).collect();
+            let kinds: Vec<u8> = j.timers.iter().map(|t| t.kind).collect();
+            (sorted(sides), sorted(kinds))
+        };
+        fn sorted(mut v: Vec<u8>) -> Vec<u8> {
+            v.sort_unstable();
+            v
+        }
+        assert_eq!(snapshot_of(crate::Variant::Correct), (vec![0, 0, 1], vec![0, 0, 1]));
+        assert_eq!(snapshot_of(crate::Variant::JoinSnapshotWithoutRight), (vec![0, 0], vec![0, 0]));
     }
 
     #[test]
