@@ -256,14 +256,14 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         let c = super::windows_chain::judge(
             w,
             &chain,
-            &reference,
+            reference,
             rows,
             exact,
             finished_all(spec, run, exact),
             &mode,
             &mut anomalies,
         );
-        late_misjudged(run, &surely, &mut anomalies);
+        late_misjudged(run, surely, &mut anomalies);
         let summary = format!(
             "{} windows, {} results{} through {} function(s){}; {} timestamps judged, {} not (a window with an element \
              that may be late{}), {} late records",
@@ -392,7 +392,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
             ));
         }
     }
-    late_misjudged(run, &surely, &mut anomalies);
+    late_misjudged(run, surely, &mut anomalies);
     let summary = format!(
         "{} windows, {} results{}, {} fired more than once, {} late records",
         reference.len(),
