@@ -19,7 +19,7 @@ use crate::ids::CheckpointId;
 use crate::record::{Alignment, Barrier};
 
 /// The output-side alignment timer of one task.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, Default, PartialEq, Eq)]
 pub struct OutputAlignmentTimer {
     /// The barrier's id and when the timer is due (ms).
     armed: Option<(CheckpointId, u64)>,

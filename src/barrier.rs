@@ -81,7 +81,7 @@ pub fn handler_kind(mode: CheckpointingMode, unaligned: bool) -> HandlerKind {
 }
 
 /// What the handler asks the task to do, drained with [`BarrierHandler::poll_output`].
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum HandlerOutput {
     /// Snapshot the operator state now and forward `barrier` downstream. `unaligned`: the forwarded barrier must overtake queued output (priority), and in-flight records will be reported through `handle_record` until `ChannelStateComplete`. `alignment_ms` = time from first to last barrier (0 for unaligned/single channel).
     ///
@@ -143,14 +143,14 @@ impl fmt::Display for HandlerOutput {
 }
 
 /// A task's barrier handler. See the module docs for the contract.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct BarrierHandler {
     env: Env,
     machine: Machine,
 }
 
 /// What both machines share: configuration, channel bookkeeping, the output queue.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Env {
     kind: HandlerKind,
     profile: Profile,
@@ -175,7 +175,7 @@ impl Env {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 enum Machine {
     Single(Single),
     Tracker(Tracker),

@@ -18,7 +18,7 @@ pub const DEFAULT_TIMEOUT_MS: i64 = 600_000;
 pub const UNLIMITED: u32 = i32::MAX as u32;
 
 /// A configuration value that is out of range or inconsistent.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Hash, Clone, PartialEq, Eq, Error)]
 #[error("invalid `{field}`: {message}")]
 pub struct ConfigError {
     /// The field as written in a scenario file (e.g. `checkpoint.interval_ms`).
@@ -35,7 +35,7 @@ impl ConfigError {
 }
 
 /// Flink's `CheckpointingMode`: whether barriers are aligned (exactly once) or only tracked (at least once).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CheckpointingMode {
     /// Barriers are aligned (or unaligned): each record's effect is in exactly one checkpoint.
@@ -46,7 +46,7 @@ pub enum CheckpointingMode {
 }
 
 /// Externalized checkpoint retention (§6).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Retention {
     /// Checkpoints are not retained when the job ends (the default).
@@ -59,7 +59,7 @@ pub enum Retention {
 }
 
 /// Checkpoint configuration as the user gives it.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Serialize, Deserialize)]
 pub struct CheckpointConfig {
     /// `None` = checkpointing disabled. `Some(x)` with `0 <= x < 10` also disables periodic
     /// checkpoints (manual checkpoints and savepoints still work). Negative is an error.
@@ -227,7 +227,7 @@ impl CheckpointConfig {
 
 /// A runtime re-tuning request (seed 000's `POST /system/checkpoint`). Absent fields keep their
 /// current value.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Retune {
     /// New checkpoint interval, ms.
     pub interval_ms: Option<i64>,
@@ -275,6 +275,37 @@ pub enum RestartStrategyConfig {
         /// Restarts allowed before the job fails (unlimited by default).
         attempts: i64,
     },
+}
+
+// By hand for the two `f64` fields (hashed by their bits); every field is named, so a new one
+// does not compile until it is hashed too.
+impl std::hash::Hash for RestartStrategyConfig {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        std::mem::discriminant(self).hash(h);
+        match self {
+            RestartStrategyConfig::NoRestart => {}
+            RestartStrategyConfig::FixedDelay { attempts, delay_ms } => (attempts, delay_ms).hash(h),
+            RestartStrategyConfig::FailureRate { max_failures_per_interval, interval_ms, delay_ms } => {
+                (max_failures_per_interval, interval_ms, delay_ms).hash(h)
+            }
+            RestartStrategyConfig::ExponentialDelay {
+                initial_backoff_ms,
+                max_backoff_ms,
+                multiplier,
+                reset_threshold_ms,
+                jitter,
+                attempts,
+            } => (
+                initial_backoff_ms,
+                max_backoff_ms,
+                multiplier.to_bits(),
+                reset_threshold_ms,
+                jitter.to_bits(),
+                attempts,
+            )
+                .hash(h),
+        }
+    }
 }
 
 impl RestartStrategyConfig {

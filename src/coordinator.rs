@@ -130,7 +130,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 
 /// What the coordinator knows about the job's executions (fed by the host on every change).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 pub struct ExecutionView {
     /// The job's status (checkpoints are triggered only while RUNNING).
     pub job_status: JobStatus,
@@ -147,7 +147,7 @@ pub struct ExecutionView {
 pub struct HookId(pub u32);
 
 /// What the coordinator asks its host to do or record (drained in decision order, see module doc).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum CoordinatorOutput {
     /// Send a trigger to every source task (the host knows which tasks are sources).
     Trigger {
@@ -228,7 +228,7 @@ pub enum CoordinatorOutput {
 }
 
 /// Flink's CheckpointCoordinator for one job (see the module doc).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct CheckpointCoordinator {
     config: CheckpointConfig,
     profile: Profile,

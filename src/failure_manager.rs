@@ -35,7 +35,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
 /// "Exceeded checkpoint tolerable failure threshold.": the caller must fail the job.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailJob {
     /// The reason of the failure that crossed the threshold.
     pub reason: CheckpointFailureReason,
@@ -51,7 +51,7 @@ pub struct FailJob {
 }
 
 /// Flink's `CheckpointFailureManager`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct CheckpointFailureManager {
     profile: Profile,
     /// `T`; [`UNLIMITED`] = never count.
@@ -286,7 +286,7 @@ mod tests {
     use CheckpointKind::{Checkpoint, Savepoint};
     use Profile::{Flink111, Flink23};
 
-    #[derive(Clone, Copy, Debug)]
+    #[derive(Clone, Copy, Debug, Hash)]
     enum Step {
         /// A failure and the expected outcome: whether it fails the job (the expected
         /// [`FailJob`] is built from the inputs) and the counter afterwards.

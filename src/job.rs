@@ -33,7 +33,7 @@ use std::sync::Arc;
 
 pub use crate::job_io::{JobOutput, JobParams, TaskInfo, CANCEL_RPC_CALLS, DEFAULT_DEPLOY_TIMEOUT_MS};
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 struct Execution {
     attempt: Attempt,
     state: ExecutionState,
@@ -46,7 +46,7 @@ struct Execution {
 }
 
 /// A cancel RPC waiting for its acknowledgement.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 struct CancelRpc {
     sent_ms: u64,
     calls: u32,
@@ -54,7 +54,7 @@ struct CancelRpc {
 
 /// SplitMix64: a tiny deterministic generator expanding the injected seed into per-decision
 /// random values. It is not a source of entropy: the same seed gives the same sequence.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct SplitMix64(u64);
 
 impl SplitMix64 {
@@ -68,7 +68,7 @@ impl SplitMix64 {
 }
 
 /// Flink's JobMaster/DefaultScheduler for one job (see the module doc).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct JobMaster {
     params: JobParams,
     status: JobStatus,
@@ -865,7 +865,7 @@ mod tests {
     use crate::record::CheckpointKind;
     use ExecutionState::*;
 
-    #[derive(Clone, Debug)]
+    #[derive(Clone, Debug, Hash)]
     enum Step {
         /// Both tasks report the given state (current attempt).
         All(u64, ExecutionState),

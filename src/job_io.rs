@@ -11,7 +11,7 @@ use crate::{Profile, Variant};
 use std::sync::Arc;
 
 /// One task of the job graph as the JobMaster sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct TaskInfo {
     /// The task.
     pub id: TaskId,
@@ -27,7 +27,7 @@ pub struct TaskInfo {
 }
 
 /// Everything a [`JobMaster`](crate::job::JobMaster) is built from.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct JobParams {
     /// Validated.
     pub checkpoint: CheckpointConfig,
@@ -55,7 +55,7 @@ pub const DEFAULT_DEPLOY_TIMEOUT_MS: u64 = 10_000;
 pub const CANCEL_RPC_CALLS: u32 = 4;
 
 /// What the JobMaster asks its host to do or record.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub enum JobOutput {
     /// Deploy a new attempt of `task` on `tm`, restoring from `restore` when present.
     Deploy {

@@ -35,7 +35,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Which join and its bounds.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JoinSpec {
     /// `intervalJoin(..).between(lower_ms, upper_ms)` (inclusive bounds, `lower_ms <= upper_ms`).
     Interval {
@@ -55,7 +55,7 @@ pub enum JoinSpec {
 pub type Side = u8;
 
 /// One buffered element.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct JoinEntry {
     /// The element's key.
     pub key: Value,
@@ -71,7 +71,7 @@ pub struct JoinEntry {
 
 /// A registered event-time timer: `kind` 0 cleans up the left buffer, 1 the right buffer, 2
 /// fires and purges a window (whose `maxTimestamp` is `ts`).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct JoinTimer {
     /// When it fires (event time, ms).
     pub ts: i64,
@@ -83,7 +83,7 @@ pub struct JoinTimer {
 
 /// A join's checkpointed state: buffered elements (in arrival order per key and side) and
 /// timers; keyed by `key` for rescaling.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, Default, PartialEq, Serialize, Deserialize)]
 pub struct JoinState {
     /// Buffered elements, in arrival order per key and side.
     pub entries: Vec<JoinEntry>,
@@ -130,7 +130,7 @@ pub fn joined_value(left: &Value, right: &Value) -> Value {
 }
 
 /// The running join operator.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 pub struct JoinOperator {
     spec: JoinSpec,
     /// Per (key, side): buffered elements in arrival order.

@@ -113,7 +113,7 @@ impl fmt::Display for KeyGroupRange {
 }
 
 /// A parallelism or max parallelism Flink's preconditions reject.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
 pub enum ParallelismError {
     /// `checkParallelismPreconditions`: not in `1..=32768`.
     #[error("operator parallelism not within bounds: {parallelism} (must be in 1..={UPPER_BOUND_MAX_PARALLELISM})")]
@@ -215,7 +215,7 @@ pub fn create_key_group_partitions(
 
 /// How an operator's max parallelism was configured (Flink: `setMaxParallelism` or
 /// `pipeline.max-parallelism`, else `JobVertex.MAX_PARALLELISM_DEFAULT`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum MaxParallelism {
     /// Not set: derived from the parallelism ([`compute_default_max_parallelism`]) and replaced
     /// by a restored checkpoint's max parallelism.
@@ -227,7 +227,7 @@ pub enum MaxParallelism {
 
 /// A restore's max parallelism the new job cannot accept (`StateAssignmentOperation.
 /// checkParallelismPreconditions`, `Checkpoints.loadAndValidateCheckpoint`).
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
 pub enum MaxParallelismRestoreError {
     /// The checkpoint's max parallelism is below the new parallelism: the key groups cannot
     /// be spread over that many subtasks.
@@ -252,7 +252,7 @@ pub enum MaxParallelismRestoreError {
 
 /// One vertex's parallelism and effective max parallelism, Flink's
 /// `DefaultVertexParallelismInfo` as `SchedulerBase.computeVertexParallelismStore` builds it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VertexParallelism {
     /// The number of parallel subtasks.
     pub parallelism: u32,

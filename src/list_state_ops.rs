@@ -29,7 +29,7 @@ use crate::user::UserOperator;
 pub const BUILTIN_NAMES: [&str; 3] = ["counter_partitions", "counter_partitions_union", "counter_partitions_broadcast"];
 
 /// Counts its records; keeps the count as list state in `PARTS` entries (module docs).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct CounterPartitions {
     mode: ListMode,
     /// The list state: entries whose sum is the count.

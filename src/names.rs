@@ -25,7 +25,7 @@ pub(crate) fn by_name<T: Serialize + Copy>(values: &[T], name: &str) -> Option<T
 }
 
 /// Not a unit variant.
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub(crate) struct NotAUnitVariant;
 
 impl fmt::Display for NotAUnitVariant {

@@ -29,7 +29,7 @@ pub const FLAT_MAP_SUB_BITS: u32 = 16;
 pub use crate::udf::{Aggregate, Udf, UdfShape};
 
 /// What an operator does.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum OperatorKind {
     /// One output per input. Takes a [`UdfShape::OneToOne`] function.
@@ -77,7 +77,7 @@ impl OperatorKind {
 }
 
 /// An operator description that cannot be built.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
 pub enum OperatorSpecError {
     /// A function of the wrong shape for the operator (a flat_map function in a map, ...).
     #[error("`{udf}` is a {shape} function and cannot be used in {kind}; {kind} accepts: {accepted}")]
@@ -137,7 +137,7 @@ pub enum OperatorSpecError {
 
 /// Deterministic user-code failures, attachable to any operator. Checked in order before the
 /// user function runs; the first that fires throws (later ones are not consulted for that input).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FailureInjector {
     /// Throw when the input's string form (its `Display`) equals this (seed 004's `ERROR`).
@@ -196,7 +196,7 @@ pub enum FailureInjector {
 }
 
 /// A point of the task lifecycle other than record processing where an injector may fire.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 pub enum LifecycleHook {
     /// The synchronous part of the snapshot of checkpoint N.
     SnapshotSync(u64),
@@ -238,7 +238,7 @@ impl FailureInjector {
 
 /// Counters that outlive a task attempt (a `static` in the TaskManager JVM). Owned by the host
 /// (the TaskManager node): they survive task restarts and are lost with the TaskManager.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, Default, PartialEq, Eq)]
 pub struct SurvivingCounters(BTreeMap<String, u64>);
 
 impl SurvivingCounters {
@@ -282,7 +282,7 @@ pub struct OperatorContext<'a> {
 }
 
 /// User code threw: the task fails.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
 #[error("{operator}: {message}")]
 pub struct UserException {
     /// The operator instance (`OperatorContext::instance`).
@@ -353,7 +353,7 @@ pub fn key_group_route(key: &Value, parallelism: u32) -> u32 {
 // ------------------------------------------------------------------------------- operator
 
 /// One operator instance: its kind, its failure injectors and its state.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Operator {
     kind: OperatorKind,
     injectors: Vec<FailureInjector>,

@@ -87,7 +87,7 @@ impl fmt::Display for CheckpointFailureReason {
 /// Why the job failed (what the restart strategy is asked about): a task's failure, a lost
 /// TaskManager, or the checkpoint failure manager's tolerable limit crossed. `Display` gives
 /// the text Flink's exceptions read like; checkers read the fields.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum FailureCause {
     /// A task failed (`task`: its name, `message`: what it threw).
     Task {

@@ -55,7 +55,7 @@ pub struct Lineage {
 }
 
 /// A record flowing through the job.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Record {
     /// The payload.
     pub value: Value,
@@ -76,7 +76,7 @@ impl Record {
 }
 
 /// How a barrier is to be handled (Flink's `CheckpointOptions` alignment type, §3.4).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Alignment {
     /// AT_LEAST_ONCE mode: the barrier tracker, never blocks.
     AtLeastOnce,
@@ -94,7 +94,7 @@ pub enum Alignment {
 
 /// A periodic (or explicitly triggered) checkpoint, or a savepoint (Flink's
 /// `CheckpointType` / `SavepointType`): a savepoint is always aligned and never subsumed.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CheckpointKind {
     /// A checkpoint the coordinator triggered (periodic or on request).
     Checkpoint,
@@ -103,7 +103,7 @@ pub enum CheckpointKind {
 }
 
 /// A checkpoint barrier as injected by a source.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Barrier {
     /// The checkpoint it belongs to.
     pub id: CheckpointId,
@@ -124,7 +124,7 @@ pub struct Barrier {
 /// How a stop-with-savepoint ends the sources (Flink's `StopMode`): without drain the
 /// event-time state stays in the savepoint; with drain (`flink stop --drain`) the sources emit
 /// `MAX_WATERMARK` before the savepoint's barrier, so every event-time timer fires into it.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StopMode {
     /// `flink stop`: event-time state stays in the savepoint.
     NoDrain,
@@ -148,7 +148,7 @@ impl Alignment {
 }
 
 /// What travels on a data channel between tasks.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Serialize, Deserialize)]
 pub enum StreamElement {
     /// A data record.
     Record(Record),
@@ -170,7 +170,7 @@ pub enum StreamElement {
 }
 
 /// A record in the Kafka-like log: its position and payload.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogRecord {
     /// The partition it was appended to.
     pub partition: PartitionId,

@@ -52,7 +52,7 @@ use thiserror::Error;
 // --------------------------------------------------------------------- operator list state
 
 /// How operator (non-keyed) list state is redistributed, Flink's `OperatorStateHandle.Mode`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ListMode {
     /// `getListState`: the entries of all old subtasks are split round robin.
     SplitDistribute,
@@ -176,7 +176,7 @@ pub fn restored_source_partitions(
 
 /// Where one operator's subtasks keep their state in a checkpoint (Flink: an `OperatorID` and
 /// its `OperatorSubtaskState` per subtask).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OperatorLayout {
     /// The operator's identity across jobs (Flink's operator uid): the same in the old and the
     /// new layout.
@@ -190,7 +190,7 @@ pub struct OperatorLayout {
 }
 
 /// A job's operators and tasks, as far as state is concerned.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobLayout {
     /// Every stateful operator with its subtasks' places in the tasks.
     pub operators: Vec<OperatorLayout>,
@@ -250,7 +250,7 @@ pub enum ChannelMapper {
 }
 
 /// A restore the model (like Flink) refuses, or a layout or checkpoint that does not fit.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
 pub enum RescaleError {
     /// The restored state's max parallelism does not fit the new program (`StateAssignmentOperation.checkParallelismPreconditions`).
     #[error("operator {uid}: {source}")]
@@ -353,7 +353,7 @@ pub enum RescaleError {
 }
 
 /// The result of [`assign`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 pub struct Rescaled {
     /// The checkpoint as the new job restores it: same id, kind and times, one snapshot per
     /// new task, the size recomputed.

@@ -20,13 +20,13 @@ use crate::variant::Variant;
 use std::collections::VecDeque;
 
 /// One restart strategy with its state. Built from a validated [`RestartStrategyConfig`].
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 pub struct RestartStrategy {
     profile: Profile,
     strategy: Strategy,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 enum Strategy {
     NoRestart,
     FixedDelay(FixedDelay),
@@ -35,7 +35,7 @@ enum Strategy {
 }
 
 /// `FixedDelayRestartBackoffTimeStrategy`: a counter that never resets.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 struct FixedDelay {
     max_attempts: u64,
     delay_ms: u64,
@@ -46,7 +46,7 @@ struct FixedDelay {
 }
 
 /// `FailureRateRestartBackoffTimeStrategy`: a FIFO of failure timestamps.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 struct FailureRate {
     max_failures_per_interval: u64,
     interval_ms: u64,
@@ -71,6 +71,26 @@ struct ExponentialDelay {
     next_restart_ms: Option<u64>,
     /// The backoff drawn for the current attempt (for the invariants and the trace).
     last_backoff_ms: Option<u64>,
+}
+
+// By hand for the two `f64` fields (hashed by their bits); the fields are destructured, so a
+// new one does not compile until it is hashed too.
+impl std::hash::Hash for ExponentialDelay {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        let ExponentialDelay {
+            initial_backoff_ms,
+            max_backoff_ms,
+            multiplier,
+            reset_threshold_ms,
+            jitter,
+            attempts,
+            attempt,
+            next_restart_ms,
+            last_backoff_ms,
+        } = self;
+        (initial_backoff_ms, max_backoff_ms, multiplier.to_bits(), reset_threshold_ms, jitter.to_bits()).hash(h);
+        (attempts, attempt, next_restart_ms, last_backoff_ms).hash(h);
+    }
 }
 
 fn non_negative(v: i64, what: &str) -> u64 {

@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use thiserror::Error;
 
 /// A transaction operation for the external store, in the order the sink decided it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SinkOutput {
     /// Begin a new transaction (`beginTransaction`).
     Begin {
@@ -63,7 +63,7 @@ impl SinkOutput {
 
 /// `DataStream.print()`: at-least-once and stateless. Every record becomes an output row at
 /// once, so records replayed after a restore are printed again (seed 001's duplicates).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Hash, Default)]
 pub struct PrintSink {
     rows: u64,
 }
@@ -92,7 +92,7 @@ impl PrintSink {
 ///
 /// Transactions are named `TxnId { subtask, attempt, seq }` with `seq` counting from 0 within the
 /// attempt, so ids never collide across attempts.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct TwoPhaseCommitSink {
     subtask: u32,
     attempt: u32,
@@ -112,7 +112,7 @@ pub struct TwoPhaseCommitSink {
 }
 
 /// The sink's clock and the transaction-timeout state of [`TxnTimeoutPolicy`].
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Hash, Default)]
 struct Timeouts {
     /// `setTransactionTimeout` & co; `None` = Flink's default (no warnings, failures propagate).
     policy: Option<TxnTimeoutPolicy>,
@@ -128,7 +128,7 @@ struct Timeouts {
 /// What a two-phase-commit sink does in a job without checkpointing
 /// ([`Profile::sink_without_checkpointing`](crate::Profile::sink_without_checkpointing)); with
 /// checkpointing on it runs its transactions per checkpoint whatever this says.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum NoCheckpointing {
     /// Flink 1.11 `FlinkKafkaProducer`: `Semantic.NONE`, no transactions: each record is
     /// visible in the store as soon as it is written (modelled as a transaction committed right
@@ -142,7 +142,7 @@ pub enum NoCheckpointing {
 /// Flink's transaction-timeout knobs of `TwoPhaseCommitSinkFunction`: `setTransactionTimeout`,
 /// `ignoreFailuresAfterTransactionTimeout` and `enableTransactionTimeoutWarnings(ratio)` (the
 /// ratio in per mille, 0..=1000, instead of a double).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 pub struct TxnTimeoutPolicy {
     /// `setTransactionTimeout`: the external system's transaction timeout, ms.
     pub timeout_ms: u64,
@@ -155,7 +155,7 @@ pub struct TxnTimeoutPolicy {
 }
 
 /// What the sink reports besides its transaction operations (Flink logs them).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum SinkEvent {
     /// `logWarningIfTimeoutAlmostReached`: "Transaction .. has been open for `elapsed_ms` ms.
     /// This is close to or even exceeding the transaction timeout of `timeout_ms` ms."
@@ -179,7 +179,7 @@ pub enum SinkEvent {
 }
 
 /// A commit failed and the failure is not ignored: the task fails (Flink rethrows).
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
 #[error("commit of {txn:?} failed {elapsed_ms} ms after it began")]
 pub struct CommitFailed {
     /// The transaction whose commit failed.
@@ -487,7 +487,7 @@ impl TwoPhaseCommitSink {
 // ------------------------------------------------------------------------------- the store
 
 /// Where a transaction is in the store.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TxnState {
     /// Begun; records may be written.
     Open,
@@ -501,7 +501,7 @@ pub enum TxnState {
 
 /// An operation the store refuses: a protocol violation by the sink. The store's state is
 /// unchanged by a refused operation.
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
 pub enum StoreAnomaly {
     /// A transaction was begun twice.
     #[error("begin of {txn:?}, which already exists ({state:?})")]
@@ -592,7 +592,7 @@ pub enum StoreAnomaly {
 }
 
 /// How the external store treats transactions (per job; the sink's operator keys).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreConfig {
     /// Kafka's `transaction.timeout.ms`: a transaction not finished within this long after its
     /// begin is aborted by the store, and any later operation on it except an abort fails with
@@ -610,7 +610,7 @@ impl Default for StoreConfig {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct StoredTxn {
     state: TxnState,
     /// Written records; moved to the visible output on commit, dropped on abort.
@@ -634,7 +634,7 @@ struct StoredTxn {
 /// checkpoint may have pre-committed). Everything else off-protocol is a [`StoreAnomaly`].
 /// [`StoreConfig`] adds a transaction timeout and non-idempotent commits; by default a
 /// transaction left open stays open.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Hash, Default)]
 pub struct TxnStore {
     txns: BTreeMap<TxnId, StoredTxn>,
     committed: Vec<(u64, Record)>,

@@ -73,7 +73,7 @@ impl fmt::Display for StartupMode {
 }
 
 /// Kafka's periodic auto-commit (checkpointing off).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 struct AutoCommit {
     interval_ms: u64,
     next_at_ms: u64,
@@ -82,7 +82,7 @@ struct AutoCommit {
 }
 
 /// One subtask of a Kafka-like source (see the module doc).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct LogSource {
     subtask: u32,
     parallelism: u32,
@@ -403,7 +403,7 @@ impl LogSource {
 }
 
 /// A socket-like line source: not replayable, nothing to checkpoint.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Hash, Default)]
 pub struct LineSource {
     lines_read: u64,
     last_input_seq: Option<u64>,

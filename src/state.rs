@@ -19,7 +19,7 @@ pub struct TxnId {
 }
 
 /// The state one operator contributes to a task snapshot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Serialize, Deserialize)]
 pub enum OperatorState {
     /// Stateless operator.
     None,
@@ -88,7 +88,7 @@ impl OperatorState {
 }
 
 /// Everything one task acknowledges for one checkpoint.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskSnapshot {
     /// One entry per operator of the task's chain, in chain order.
     pub operators: Vec<OperatorState>,

@@ -32,7 +32,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 /// A completed checkpoint or savepoint with every task's snapshot.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Serialize, Deserialize)]
 pub struct CompletedCheckpoint {
     /// The checkpoint's id (savepoints share the id sequence).
     pub id: CheckpointId,
@@ -81,7 +81,7 @@ impl CompletedCheckpoint {
 }
 
 /// Flink's `StandaloneCompletedCheckpointStore`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 pub struct CompletedCheckpointStore {
     profile: Profile,
     num_retained: u32,

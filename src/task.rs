@@ -32,14 +32,14 @@ use crate::watermark::{
 use crate::{Profile, Variant};
 use std::collections::{BTreeMap, VecDeque};
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 enum Head {
     Inputs(BarrierHandler),
     Log(LogSource),
     Line(LineSource),
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 enum Tail {
     Output {
         partitioner: Partitioner,
@@ -52,14 +52,14 @@ enum Tail {
 }
 
 /// An unaligned snapshot whose channel state is still being written.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct OpenUnaligned {
     id: CheckpointId,
     snapshot: TaskSnapshot,
 }
 
 /// One running task attempt (see the module doc).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct Task {
     spec_task: TaskId,
     name: String,
@@ -90,7 +90,7 @@ pub struct Task {
 }
 
 /// A task's input gates and the operator at its head.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct MultiInput {
     gates: InputGates,
     operator: InputOperator,
@@ -102,7 +102,7 @@ struct MultiInput {
 
 /// A task's event-time machinery: the input valve (tasks with input channels), the source's
 /// watermark generators (sources with a watermark strategy), and the last watermark emitted.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Hash, Default)]
 struct EventTime {
     valve: Option<StatusWatermarkValve>,
     source: Option<SourceWatermarks>,
@@ -113,7 +113,7 @@ struct EventTime {
 }
 
 /// Where the task is on its way to FINISHED (bounded input).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Hash, Default)]
 struct EndOfInput {
     /// Input channels that delivered EndOfPartition (non-source tasks).
     ended_channels: u32,

@@ -3,7 +3,7 @@
 use super::*;
 
 /// The head of a task's chain.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 pub enum HeadSpec {
     /// Not a source: `inputs` input channels, handled by a barrier handler of `handler` kind.
     Inputs {
@@ -43,7 +43,7 @@ pub enum HeadSpec {
 }
 
 /// The tail of a task's chain.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum TailSpec {
     /// Records leave the task through the output partitioner.
     Output(Partitioner),
@@ -58,7 +58,7 @@ pub enum TailSpec {
 }
 
 /// How records are routed to the downstream channels (Flink's StreamPartitioner).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum Partitioner {
     /// One downstream task (same parallelism, one-to-one).
     Forward,
@@ -103,7 +103,7 @@ impl Partitioner {
 }
 
 /// One chained operator: its instance name (for failure-injector counters) and the operator.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct ChainedOperator {
     /// The instance name, e.g. `Sum[1]`.
     pub instance: String,
@@ -112,7 +112,7 @@ pub struct ChainedOperator {
 }
 
 /// Everything needed to instantiate one attempt of a task.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct TaskSpec {
     /// The task.
     pub task: TaskId,
@@ -142,7 +142,7 @@ pub struct TaskSpec {
 }
 
 /// What the task asks its host to do.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 pub enum TaskOutput {
     /// A record for downstream channel `channel` (output partitioner already applied).
     Emit {

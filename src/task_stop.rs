@@ -24,7 +24,7 @@ use super::*;
 use crate::record::StopMode;
 
 /// A record a task processed after the barrier of the synchronous savepoint it stopped at.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 pub struct RecordAfterStop {
     /// The synchronous savepoint whose barrier the task stopped at.
     pub savepoint: CheckpointId,
@@ -33,7 +33,7 @@ pub struct RecordAfterStop {
 }
 
 /// The synchronous savepoint a task took.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 pub(super) struct StopAt {
     pub(super) id: CheckpointId,
     pub(super) mode: StopMode,

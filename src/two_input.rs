@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// What a multi-input head does with a record of input `side` (0-based, in `inputs` order).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InputOperatorSpec {
     /// `DataStream.union`: every record passes unchanged, whatever its input.
     Union,
@@ -38,7 +38,7 @@ pub enum InputOperatorSpec {
 }
 
 /// The input gates of a task: per input channel, the input (gate) it belongs to.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputGates {
     /// `gate_of[channel]`: the gate (input index) of each input channel.
     pub gate_of: Vec<u32>,
@@ -79,7 +79,7 @@ impl InputGates {
 }
 
 /// The running multi-input head operator.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct InputOperator {
     spec: InputOperatorSpec,
     maps: Option<(Operator, Operator)>,

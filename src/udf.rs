@@ -37,7 +37,7 @@ pub enum Udf {
 }
 
 /// What a user function does with one input.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 pub enum UdfShape {
     /// Exactly one output (map).
     OneToOne,

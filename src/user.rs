@@ -167,6 +167,23 @@ impl Clone for Box<dyn UserOperator> {
     }
 }
 
+/// A user operator is hashed by its `Debug` text (the trait asks for `Debug`, not `Hash`): what
+/// lets a task holding one derive `Hash` (a host fingerprints states with it).
+impl std::hash::Hash for dyn UserOperator {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        struct Text<'a, H>(&'a mut H);
+        impl<H: std::hash::Hasher> fmt::Write for Text<'_, H> {
+            fn write_str(&mut self, s: &str) -> fmt::Result {
+                self.0.write(s.as_bytes());
+                Ok(())
+            }
+        }
+        // Formatting into a hasher cannot fail.
+        let _ = fmt::write(&mut Text(h), format_args!("{self:?}"));
+        h.write_u8(0xff);
+    }
+}
+
 /// Builds fresh user operator instances: what a registry holds per name.
 pub type UserOperatorFactory = Arc<dyn Fn() -> Box<dyn UserOperator> + Send + Sync>;
 
@@ -336,7 +353,7 @@ pub type UserWriterFactory = Arc<dyn Fn() -> Box<dyn UserWriterSystem> + Send + 
 
 /// What a [`TwoPhaseCommitDriver`] stores in a checkpoint: the transactions pre-committed and
 /// not yet known committed, by checkpoint, and the open one (aborted on restore).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, Default, PartialEq, Eq)]
 pub struct SinkSnapshot {
     /// Pre-committed transactions by the checkpoint that pre-committed them.
     pub pending: Vec<(CheckpointId, UserTxn)>,
@@ -346,7 +363,7 @@ pub struct SinkSnapshot {
 
 /// Drives a [`UserSink`] through checkpoints: the sans-IO equivalent of Flink's
 /// `TwoPhaseCommitSinkFunction` around the user's hooks (one parallel instance).
-#[derive(Debug)]
+#[derive(Debug, Hash)]
 pub struct TwoPhaseCommitDriver<S: UserSink> {
     sink: S,
     current: Option<UserTxn>,
@@ -533,7 +550,7 @@ mod tests {
     }
 
     /// Buffers the values it saw (non-keyed list state) and emits how many it holds.
-    #[derive(Clone, Debug, Default)]
+    #[derive(Clone, Debug, Hash, Default)]
     struct Buffer(Vec<Value>);
 
     impl UserOperator for Buffer {

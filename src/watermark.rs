@@ -50,7 +50,7 @@ pub enum WatermarkStatus {
 }
 
 /// What a source's watermark generator does with the timestamps it sees.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GeneratorKind {
     /// `WatermarkStrategy.forBoundedOutOfOrderness(d)` (`BoundedOutOfOrdernessWatermarks`):
@@ -66,7 +66,7 @@ pub enum GeneratorKind {
 
 /// A source's watermark strategy: the generator, optional idleness (`withIdleness`) and the
 /// periodic emission interval (`pipeline.auto-watermark-interval`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WatermarkStrategy {
     /// How the watermark follows the timestamps seen.
     pub generator: GeneratorKind,
@@ -77,7 +77,7 @@ pub struct WatermarkStrategy {
 }
 
 /// A watermark strategy that cannot be built (Flink throws `IllegalArgumentException`).
-#[derive(Clone, Debug, PartialEq, Eq, Error)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
 pub enum WatermarkSpecError {
     /// `WatermarksWithIdleness`: "idleTimeout must be greater than zero".
     #[error("idle_timeout_ms must be greater than zero")]
@@ -143,7 +143,7 @@ impl WatermarkStrategy {
 /// `BoundedOutOfOrdernessWatermarks`: tracks the largest timestamp; a periodic emission yields
 /// `max − bound − 1`. Before any event that is `Long.MIN_VALUE` (the start value is chosen so
 /// that the subtraction cannot underflow).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct BoundedOutOfOrderness {
     out_of_orderness_ms: i64,
     max_timestamp: i64,
@@ -171,7 +171,7 @@ impl BoundedOutOfOrderness {
 /// judged only at periodic emissions: the first emission that saw no activity since the one
 /// before starts the countdown; an emission strictly more than the timeout after that start
 /// says idle.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct IdlenessTimer {
     counter: u64,
     last_counter: u64,
@@ -207,7 +207,7 @@ impl IdlenessTimer {
 }
 
 /// What one split's generator asks of its output at a periodic emission.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 pub enum GeneratorOutput {
     /// Emit this watermark (larger than the last one emitted).
     Watermark(Watermark),
@@ -217,7 +217,7 @@ pub enum GeneratorOutput {
 
 /// One split's generator: bounded out-of-orderness, wrapped in `WatermarksWithIdleness` when
 /// the strategy asks for idleness.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct SplitGenerator {
     inner: BoundedOutOfOrderness,
     idleness: Option<IdlenessTimer>,
@@ -262,7 +262,7 @@ impl SplitGenerator {
 /// A watermark output that never goes back (`WatermarkToDataOutput` / the `WatermarkEmitter` of
 /// `TimestampsAndWatermarksOperator`): a watermark that does not advance is dropped; the first
 /// watermark after IDLE is preceded by ACTIVE; IDLE is emitted once.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 struct MonotoneOutput {
     current: Watermark,
     idle: bool,
@@ -290,7 +290,7 @@ impl MonotoneOutput {
 }
 
 /// A watermark or a watermark status, as a task emits it downstream.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum WatermarkEvent {
     /// A new watermark.
     Watermark(Watermark),
@@ -302,7 +302,7 @@ pub enum WatermarkEvent {
 /// Flink's `WatermarkOutputMultiplexer` (the source emits the minimum over the splits that are
 /// not idle; when every split is idle the source is idle), emitted periodically every
 /// `auto_watermark_interval_ms` of processing time.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct SourceWatermarks {
     strategy: WatermarkStrategy,
     splits: BTreeMap<PartitionId, SplitState>,
@@ -313,7 +313,7 @@ pub struct SourceWatermarks {
     outputs: VecDeque<WatermarkEvent>,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct SplitState {
     generator: SplitGenerator,
     /// The split's last watermark and whether it is idle (`PartialWatermark` in the multiplexer).
@@ -441,7 +441,7 @@ impl SourceWatermarks {
 // ------------------------------------------------------------------------------ valve
 
 /// One input channel of a [`StatusWatermarkValve`].
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 pub struct ChannelStatus {
     /// The channel's last watermark.
     pub watermark: Watermark,
@@ -456,7 +456,7 @@ pub struct ChannelStatus {
 /// (active, caught-up) input channels; it only advances. When every channel is idle, the
 /// maximum watermark over all channels is flushed and the task becomes IDLE; one channel back
 /// to ACTIVE makes it ACTIVE again.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub struct StatusWatermarkValve {
     channels: Vec<ChannelStatus>,
     last_output: Watermark,
@@ -665,7 +665,7 @@ mod props {
     use super::*;
     use proptest::prelude::*;
 
-    #[derive(Clone, Debug)]
+    #[derive(Clone, Debug, Hash)]
     enum Op {
         Wm(u32, i64),
         Status(u32, bool),

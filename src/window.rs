@@ -57,7 +57,7 @@ pub fn window_start_with_offset(timestamp: i64, offset: i64, size: i64) -> i64 {
 }
 
 /// Which windows an element belongs to.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum WindowAssigner {
     /// `TumblingEventTimeWindows.of(size, offset)`: one window per element.
@@ -135,7 +135,7 @@ impl WindowAssigner {
 
 /// An event-time window operator: `keyBy(..).window(assigner).allowedLateness(..)
 /// [.sideOutputLateData(..)].aggregate(..)` with the default `EventTimeTrigger`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventWindowSpec {
     /// Which windows an element belongs to.
     pub assigner: WindowAssigner,
@@ -176,7 +176,7 @@ pub struct Timer {
 
 /// What one window holds: the folded number and the smallest lineage among its elements (the
 /// result's lineage: it depends on the window's contents, not on their arrival order).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WindowAcc {
     /// The folded number (sum, count, max or min so far).
     pub acc: i64,
@@ -188,7 +188,7 @@ pub struct WindowAcc {
 
 /// The checkpointed state of an event-time window operator: window contents per (key, window)
 /// and the registered timers. No watermark.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventWindowState {
     /// Every open window's contents, by (key, window).
     pub windows: Vec<((Value, TimeWindow), WindowAcc)>,
@@ -206,7 +206,7 @@ impl EventWindowState {
 }
 
 /// The keyed event-time window operator (see the module doc).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 pub struct EventWindowOperator {
     spec: EventWindowSpec,
     windows: BTreeMap<(Value, TimeWindow), WindowAcc>,

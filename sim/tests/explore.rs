@@ -489,3 +489,46 @@ fn window_state_not_restored_loses_the_window_of_one_record() {
         exhausted("tiny-window-one.toml", b);
     }
 }
+
+/// The fingerprint hashes the machines' derived `Hash` instead of their `Debug` text (session
+/// 10): the same states are told apart, so the counts of the search are those measured with
+/// the text (BENCHMARKS.md, *Exploration*, session 6's table: 60,793 distinct states, 103,910
+/// children). A field left out of a `Hash` (or a part hashed twice the same way for two
+/// different values) merges states and changes them.
+#[test]
+fn the_hash_fingerprint_tells_apart_the_states_the_debug_text_did() {
+    let spec = spec("tiny-2pc.toml", Variant::Correct);
+    let report = Explorer::new(&spec, bounds(2, 1)).explore();
+    assert!(report.exhausted && report.violation.is_none(), "{report:?}");
+    assert_eq!((report.distinct_states, report.children), (60_793, 103_910));
+}
+
+/// `window-state-not-restored` on `tiny-window-functions.toml` (the shape of
+/// `negative/window-then-functions-lost.toml`: the window's sums pass `even_value` and
+/// `double_value` before the print sink): the window holding "a 2" @100 is checkpointed, the
+/// window task fails, the restored window forgets it and never fires [0,1000), so the row
+/// (a,4) the functions make of its sum is never printed (the quiescent rule through the
+/// chain, "window lost"). The correct restore prints (a,4) on the same path. The search finds
+/// the path itself (a few CPU s).
+#[test]
+fn window_state_not_restored_is_found_through_functions_after_the_window() {
+    let path = steps(
+        "to-task:t0 fetch:t0 to-task:t1 data:0:t1:0 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 \
+         tick to-task:t0 data:0:t1:0 to-jm:t0 to-jm:t1 to-task:t0 to-task:t1 tick \
+         fail:t1 to-jm:t1 to-task:t0 to-jm:t0 to-task:t0 fetch:t0 to-task:t1 data:1:t1:0 \
+         tick data:1:t1:0",
+    );
+    for (variant, want) in [(Variant::WindowStateNotRestored, Some("windows")), (Variant::Correct, None)] {
+        let s = spec("tiny-window-functions.toml", variant);
+        let (_, verdict) = Explorer::new(&s, bounds(3, 1)).replay(&path).expect("every step is enabled");
+        assert_eq!(verdict.as_ref().map(|(c, _)| c.as_str()), want, "{variant}: {verdict:?}");
+        if let Some((_, anomaly)) = verdict {
+            assert!(anomaly.contains("window lost") && anomaly.contains("(a,4)"), "{anomaly}");
+        }
+    }
+    let b = Bounds { max_states: 1_000_000, ..bounds(3, 1) };
+    assert_eq!(found("tiny-window-functions.toml", Variant::WindowStateNotRestored, b).as_deref(), Some("windows"));
+    if std::env::var_os("CKPTSIM_LONG").is_some() {
+        exhausted("tiny-window-functions.toml", b);
+    }
+}

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// How one checkpoint is handled, decided by its first barrier (a barrier an upstream task
 /// already converted to unaligned still switches an aligned-with-timeout one).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 pub(super) enum Mode {
     Aligned,
     AlignedWithTimeout { timeout_ms: u64 },
@@ -20,7 +20,7 @@ pub(super) enum Mode {
 /// from that channel; they belong to the checkpoint's in-flight state. Entries are never zero.
 pub(super) type Overtaken = BTreeMap<ChannelId, u32>;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub(super) enum SingleState {
     /// No checkpoint pending: the next barrier of a newer id starts one.
     WaitingForFirstBarrier,
@@ -60,7 +60,7 @@ impl SingleState {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub(super) struct Single {
     /// The newest id seen (barrier, cancel marker); `NONE` before any.
     pub(super) current: CheckpointId,

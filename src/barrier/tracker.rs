@@ -7,7 +7,7 @@ use crate::record::Barrier;
 use std::collections::{BTreeSet, VecDeque};
 
 /// One checkpoint for which some, but not all, barriers (or cancel markers) arrived.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub(super) struct Tracked {
     pub(super) id: CheckpointId,
     /// `None` for an entry a cancel marker created (it is aborted and never triggers).
@@ -43,7 +43,7 @@ impl Tracked {
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub(super) struct Tracker {
     /// Oldest first, ids strictly increasing.
     pub(super) pending: VecDeque<Tracked>,

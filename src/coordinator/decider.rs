@@ -47,7 +47,7 @@ impl RequestKind {
 }
 
 /// A request waiting in the decider's queue.
-#[derive(Copy, Clone, Debug)]
+#[derive(Copy, Clone, Debug, Hash)]
 pub(super) struct QueuedRequest {
     pub(super) kind: RequestKind,
     pub(super) forced: bool,

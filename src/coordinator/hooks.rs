@@ -7,7 +7,7 @@ use crate::record::CheckpointKind;
 use std::collections::BTreeSet;
 
 /// Flink's `isTriggering`: a checkpoint whose master hooks have not all acknowledged yet.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub(super) struct Triggering {
     pub(super) id: CheckpointId,
     pub(super) kind: CheckpointKind,

@@ -10,7 +10,7 @@ use crate::Variant;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub(super) struct PendingCheckpoint {
     pub(super) kind: CheckpointKind,
     pub(super) forced: bool,
@@ -38,7 +38,7 @@ impl PendingCheckpoint {
 }
 
 /// What [`Variant::RestoreFromPending`] remembers of the newest never-completed checkpoint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 pub(super) struct Partial {
     pub(super) id: CheckpointId,
     pub(super) kind: CheckpointKind,

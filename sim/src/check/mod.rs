@@ -123,7 +123,7 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
         &|| tolerable_failure(spec, run),
         &|| retention(spec, run),
         &|| alignment(spec, run),
-        &|| windows(spec, run),
+        &|| windows::windows_cached(spec, run, reference),
         &|| stop::stop(run),
     ];
     checkers

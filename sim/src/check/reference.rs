@@ -28,6 +28,9 @@ pub struct Reference {
     /// Job graphs whose sink receives the rows of an event-time join (`check/joins.rs`): the
     /// joined rows by pair lineage; the per-input and per-key sequence checks give way to them.
     pub joined: Option<crate::check::joins::JoinedRef>,
+    /// The `windows` checker's reference (`windows::WindowsRef`), computed on its first use
+    /// ([`crate::check::windows::windows_cached`]) and kept: not part of the reference's value.
+    pub(crate) windows: std::sync::OnceLock<crate::check::windows::WindowsRef>,
     /// The references of the same input without some of its socket lines, folded on demand
     /// ([`WithoutLines`]): not part of the reference's value.
     pub without_lines: WithoutLines,

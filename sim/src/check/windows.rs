@@ -43,7 +43,7 @@ pub(super) const WINDOWED: &str = "event-time window: judged by the windows chec
 
 /// One element of a window in the reference.
 #[derive(Clone, Debug)]
-pub(super) struct Element {
+pub(crate) struct Element {
     pub(super) input_seq: u64,
     pub(super) number: i64,
     /// Surely on time for this window in every attempt (see the module doc).
@@ -51,7 +51,7 @@ pub(super) struct Element {
 }
 
 /// The reference: per (key, window), its elements in input order.
-pub(super) type WindowRef = BTreeMap<(Value, TimeWindow), Vec<Element>>;
+pub(crate) type WindowRef = BTreeMap<(Value, TimeWindow), Vec<Element>>;
 
 pub(super) fn number(v: &Value) -> i64 {
     match v {
@@ -182,11 +182,26 @@ fn bounds(agg: Aggregate, elems: &[Element]) -> (i128, i128) {
     }
 }
 
+/// The window reference of a job ([`reference`]'s), as a [`Reference`] keeps it once computed.
+pub(crate) type WindowsRef = Option<(WindowRef, BTreeMap<u64, bool>)>;
+
 /// The `windows` checker (see the module doc).
 pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
+    windows_from(spec, run, &reference(spec))
+}
+
+/// The `windows` checker with the window reference `fold` keeps (computed on its first use):
+/// the explorer judges hundreds of thousands of states of one job, each with the same
+/// reference. `fold` must be `spec`'s reference (or one of a spec that folds the same way,
+/// `reference::same_fold`, which compares everything the window reference reads).
+pub fn windows_cached(spec: &JobSpec, run: &RunResult, fold: &Reference) -> Verdict {
+    windows_from(spec, run, fold.windows.get_or_init(|| reference(spec)))
+}
+
+fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     const NAME: &str = "windows";
     let Some(w) = spec.event_window() else { return Verdict::skip(NAME, "no event-time window") };
-    let Some((reference, surely)) = reference(spec) else {
+    let Some((reference, surely)) = wref else {
         return Verdict::skip(NAME, "no timestamped log input to compute the windows from");
     };
     if reference.keys().any(|(k, _)| !matches!(k, Value::Str(_))) {
@@ -241,14 +256,14 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
         let c = super::windows_chain::judge(
             w,
             &chain,
-            &reference,
+            reference,
             rows,
             exact,
             finished_all(spec, run, exact),
             &mode,
             &mut anomalies,
         );
-        late_misjudged(run, &surely, &mut anomalies);
+        late_misjudged(run, surely, &mut anomalies);
         let summary = format!(
             "{} windows, {} results{} through {} function(s){}; {} timestamps judged, {} not (a window with an element \
              that may be late{}), {} late records",
@@ -293,14 +308,14 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
     let mut refires = 0usize;
     // A job ended by stop-with-savepoint read only the input its savepoint covers: the other
     // elements never reached a window (with drain the windows fired without them).
-    let mut reference = reference;
+    let mut reference = std::borrow::Cow::Borrowed(reference);
     if let Some(read) = &read {
-        for elems in reference.values_mut() {
+        for elems in reference.to_mut().values_mut() {
             elems.retain(|e| read.contains(e.input_seq));
         }
-        reference.retain(|_, elems| !elems.is_empty());
+        reference.to_mut().retain(|_, elems| !elems.is_empty());
     }
-    for ((key, win), elems) in &reference {
+    for ((key, win), elems) in reference.iter() {
         let got = fired.get(&(key.clone(), *win)).map(Vec::as_slice).unwrap_or(&[]);
         let (mut low, mut high) = bounds(agg, elems);
         if extra_counts > 0 && matches!(agg, Aggregate::Sum | Aggregate::Count) {
@@ -377,7 +392,7 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
             ));
         }
     }
-    late_misjudged(run, &surely, &mut anomalies);
+    late_misjudged(run, surely, &mut anomalies);
     let summary = format!(
         "{} windows, {} results{}, {} fired more than once, {} late records",
         reference.len(),
@@ -423,13 +438,23 @@ fn late_misjudged(run: &RunResult, surely: &BTreeMap<u64, bool>, anomalies: &mut
 /// and the sources replay the rest before the watermark can pass its end again, so its
 /// (re-)firing holds every element; a restore that forgets the window's contents fires it
 /// short. Windows with an element that may be late are not judged (a late firing holds a
-/// subset). Returns the first window that breaks the rule.
-pub(crate) fn quiescent_short_firing(spec: &JobSpec, rows: &[&OutputRow], watermark: i64) -> Option<String> {
+/// subset). With functions between the window and the sink (`windows_chain::chain`) the rule is
+/// `quiescent_chain`'s. Returns the first window that breaks the rule.
+pub(crate) fn quiescent_short_firing(
+    spec: &JobSpec,
+    fold: &Reference,
+    rows: &[&OutputRow],
+    watermark: i64,
+) -> Option<String> {
     let w = spec.event_window()?;
     if sink_kind(spec) != Some(&OpKind::PrintSink) || w.allowed_lateness_ms != 0 {
         return None;
     }
-    let (reference, _) = reference(spec)?;
+    let (reference, _) = fold.windows.get_or_init(|| reference(spec)).as_ref()?;
+    let chain = super::windows_chain::chain(spec).ok()?;
+    if !chain.is_empty() {
+        return quiescent_chain(spec, chain, reference, rows, watermark);
+    }
     let size = match w.assigner {
         ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
         | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
@@ -442,7 +467,7 @@ pub(crate) fn quiescent_short_firing(spec: &JobSpec, rows: &[&OutputRow], waterm
         last.insert((key_of(&r.value), win), r);
     }
     let x = |e: &Element| if w.aggregate == Aggregate::Count { 1 } else { e.number };
-    for ((key, win), elems) in &reference {
+    for ((key, win), elems) in reference {
         if win.max_timestamp() > watermark || !elems.iter().all(|e| e.on_time) {
             continue;
         }
@@ -462,6 +487,75 @@ pub(crate) fn quiescent_short_firing(spec: &JobSpec, rows: &[&OutputRow], waterm
                     elems.len()
                 ))
             }
+        }
+    }
+    None
+}
+
+/// The quiescent rule through functions after the window: the windows ending at one timestamp
+/// (their `maxTimestamp`, which the functions keep) fire together, in one task when the window
+/// runs at parallelism 1 (the only case judged: several window subtasks fire apart, and a
+/// subtask that fired twice would mix its firings with another's), so the rows printed last at
+/// that timestamp are the chain (the job's own operators) applied to the windows' aggregates of
+/// all their elements, as a multiset. A timestamp with a window not judged (an element that may
+/// be late, the watermark not past it) or whose chain gives no row is skipped.
+fn quiescent_chain(
+    spec: &JobSpec,
+    chain: Vec<OperatorKind>,
+    reference: &WindowRef,
+    rows: &[&OutputRow],
+    watermark: i64,
+) -> Option<String> {
+    let w = spec.event_window()?;
+    let window_op = spec.operators.iter().find(|o| matches!(o.kind, OpKind::EventWindow(_)))?;
+    if window_op.parallelism != 1 {
+        return None;
+    }
+    let mut ops: Vec<Operator> = chain.into_iter().map(|k| Operator::new(k, vec![])).collect();
+    let mut counters = SurvivingCounters::default();
+    let x = |e: &Element| if w.aggregate == Aggregate::Count { 1 } else { e.number };
+    // Per timestamp: the rows its windows' firing gives (None: not judged).
+    let mut want: BTreeMap<i64, Option<Vec<Value>>> = BTreeMap::new();
+    for ((key, win), elems) in reference {
+        let t = win.max_timestamp();
+        let slot = want.entry(t).or_insert_with(|| Some(Vec::new()));
+        let judged = t <= watermark && elems.iter().all(|e| e.on_time);
+        // Sums wrap like Java's `long` (the core's window does the same).
+        let n = aggregate(w.aggregate, elems.iter().map(x)).map(|n| n as i64);
+        let out = match (judged, n) {
+            (true, Some(n)) => super::windows_chain::through(&mut ops, &mut counters, key, n, t),
+            _ => None,
+        };
+        match (slot.as_mut(), out) {
+            (Some(v), Some(out)) => v.extend(out),
+            _ => *slot = None,
+        }
+    }
+    let mut printed: BTreeMap<i64, Vec<&Value>> = BTreeMap::new();
+    for r in rows {
+        if let Some(t) = r.timestamp {
+            printed.entry(t).or_default().push(&r.value);
+        }
+    }
+    for (t, want) in want {
+        let Some(mut want) = want.filter(|v| !v.is_empty()) else { continue };
+        want.sort();
+        let got = printed.get(&t).map(Vec::as_slice).unwrap_or_default();
+        let show = |v: &[&Value]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>().join(", ");
+        let wanted = show(&want.iter().collect::<Vec<_>>());
+        if got.len() < want.len() {
+            return Some(format!(
+                "window lost: timestamp {t}: every input read and delivered and the watermark at {watermark}, the functions after the window give [{wanted}] from its windows' elements but [{}] was printed there (window contents lost)",
+                show(got)
+            ));
+        }
+        let mut last: Vec<&Value> = got[got.len() - want.len()..].to_vec();
+        last.sort();
+        if last.iter().zip(&want).any(|(a, b)| *a != b) {
+            return Some(format!(
+                "window wrong value: timestamp {t}: every input read and delivered and the watermark at {watermark}, last printed [{}] but the functions after the window give [{wanted}] (window contents lost or counted twice)",
+                show(&last)
+            ));
         }
     }
     None

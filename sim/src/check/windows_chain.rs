@@ -128,7 +128,13 @@ pub(super) enum Mode<'a> {
 
 /// The rows one firing of a window with value `n` gives after the chain (None: the job's own
 /// task throws there).
-fn through(ops: &mut [Operator], counters: &mut SurvivingCounters, key: &Value, n: i64, t: i64) -> Option<Vec<Value>> {
+pub(super) fn through(
+    ops: &mut [Operator],
+    counters: &mut SurvivingCounters,
+    key: &Value,
+    n: i64,
+    t: i64,
+) -> Option<Vec<Value>> {
     let Value::Str(k) = key else { return None };
     let value = Value::Pair(std::sync::Arc::clone(k), n);
     let mut cur = vec![Record { value, lineage: Lineage { input_seq: 0, sub: 0 }, timestamp: Some(t) }];

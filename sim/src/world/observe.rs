@@ -5,7 +5,7 @@ use super::*;
 // ------------------------------------------------------------------ results
 
 /// One row of the print sink's output (or of the committed 2PC output).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct OutputRow {
     /// When the row was output (printed, or made visible by the sink's system), ms.
     pub time_ms: u64,
@@ -43,7 +43,7 @@ impl OutputRow {
 }
 
 /// What happened to one checkpoint.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct CheckpointRow {
     /// The checkpoint's id.
     pub id: CheckpointId,
@@ -171,7 +171,7 @@ pub struct SnapshotSpan {
 }
 
 /// An offset commit the broker received.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct OffsetCommit {
     /// When the broker received it, ms.
     pub time_ms: u64,
@@ -192,7 +192,7 @@ pub struct OffsetCommit {
 
 /// One restore of the job's tasks: a restart, a JobManager failover, or a job started from a
 /// retained checkpoint; what the restored checkpoint held (for `run`'s job-status section).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 pub struct RestoreRecord {
     /// When the tasks were restored, ms.
     pub at_ms: u64,
@@ -357,7 +357,7 @@ pub struct RunResult {
 /// checkpoint the JobManager chose holds for this attempt (after a rescale, the attempt's share
 /// of every old subtask's entries), and what the user operator reports holding right after its
 /// `restore_list` (read back through `snapshot_list`).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Hash, PartialEq)]
 pub struct ListRestore {
     /// When the attempt was restored.
     pub at_ms: u64,

@@ -41,7 +41,7 @@ pub(super) struct RescaleState {
 }
 
 /// One key of a keyed operator across a rescale.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct KeyMove {
     /// The subtask that held the key in the restored checkpoint.
     pub old_subtask: u32,
@@ -52,7 +52,7 @@ pub struct KeyMove {
 }
 
 /// A `rescale` action as it happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct RescaleRecord {
     /// When the action ran, ms.
     pub at_ms: u64,
@@ -225,7 +225,7 @@ pub(super) fn on_status_changed(w: &mut World, to: JobStatus) {
 }
 
 /// A `stop-with-savepoint` action as it happened.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct StopRecord {
     /// When the action ran, ms.
     pub at_ms: u64,

@@ -23,7 +23,7 @@ pub struct TraceEvent {
 }
 
 /// The typed fields of a run event. `None`: the event is text only (its `detail`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Hash, Default, PartialEq, Eq)]
 pub enum EventData {
     /// Only the text: no typed fields yet.
     #[default]

@@ -213,7 +213,7 @@ impl Explorer<'_> {
         }
         let mut rows: Vec<&OutputRow> = sys.obs.print_rows.values().flatten().collect();
         rows.sort_by_key(|r| r.time_ms);
-        check::quiescent_short_firing(self.spec, &rows, watermark)
+        check::quiescent_short_firing(self.spec, &self.reference, &rows, watermark)
     }
 
     /// Why a state with no choice left cannot make progress, if it cannot.

@@ -240,7 +240,7 @@ impl std::str::FromStr for Choice {
 }
 
 /// A JobManager → task message.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 enum Ctl {
     Deploy { attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>> },
     Cancel { attempt: Attempt },
@@ -250,7 +250,7 @@ enum Ctl {
 }
 
 /// A task → JobManager message.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 enum Up {
     State { attempt: Attempt, state: ExecutionState, cause: Option<String> },
     Ack { attempt: Attempt, id: CheckpointId, snapshot: TaskSnapshot },
@@ -266,7 +266,7 @@ impl Up {
 }
 
 /// What the checkers read, kept per task where the order across tasks does not matter.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Obs {
     status: JobStatus,
     status_timeline: Vec<(u64, JobStatus)>,
@@ -374,9 +374,9 @@ impl Sys {
     }
 }
 
-/// FNV-1a over formatted text, with a multiply-rotate step for each eight bytes of a piece
-/// (a short piece, as most of what `Debug` writes, is one step): a state's fingerprint
-/// without building the text.
+/// A state's fingerprint: the machines' derived `Hash` fed word by word into an FNV-style
+/// multiply-rotate step (integers are one step each; byte strings eight bytes a step).
+/// Deterministic (no random keys) and computed without formatting any text.
 struct Fingerprint(u64);
 
 impl Fingerprint {
@@ -391,9 +391,13 @@ impl Fingerprint {
     }
 }
 
-impl fmt::Write for Fingerprint {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let mut chunks = s.as_bytes().chunks_exact(8);
+impl std::hash::Hasher for Fingerprint {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
         for c in &mut chunks {
             self.word(u64::from_le_bytes(c.try_into().expect("eight bytes")));
         }
@@ -407,7 +411,34 @@ impl fmt::Write for Fingerprint {
             }
             self.word(w);
         }
-        Ok(())
+    }
+
+    fn write_u8(&mut self, i: u8) {
+        self.word(i as u64);
+    }
+
+    fn write_u16(&mut self, i: u16) {
+        self.word(i as u64);
+    }
+
+    fn write_u32(&mut self, i: u32) {
+        self.word(i as u64);
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.word(i);
+    }
+
+    fn write_usize(&mut self, i: usize) {
+        self.word(i as u64);
+    }
+
+    fn write_i64(&mut self, i: i64) {
+        self.word(i as u64);
+    }
+
+    fn write_isize(&mut self, i: isize) {
+        self.word(i as u64);
     }
 }
 
@@ -445,48 +476,41 @@ impl Sys {
     /// The whole state's fingerprint: the JobMaster's and each task's cached part fingerprints
     /// (`part.rs`) and the formatted rest.
     fn fingerprint(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
         let mut h = Fingerprint::new();
         h.word(self.jm.fp());
         for (t, task) in &self.tasks {
             h.word(t.0 as u64);
             h.word(task.fp());
         }
-        // Formatting into the hasher cannot fail.
-        let _ = write!(
-            h,
-            "{}|{}|{}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}|{}|{:?}|{}|{}|{}|{:?}|{:?}|{:?}",
-            self.now_ms,
-            self.tasks.len(),
-            self.obs.fp(),
-            self.data,
-            self.to_task,
-            self.to_jm,
-            self.committed_offsets,
-            self.store,
-            self.counters,
-            self.sink_epochs,
-            self.restored_from,
-            self.failures,
-            self.ticks,
-            self.losses,
-            self.ticked_at,
-            self.tm_crashes,
-            self.jm_failovers,
-            self.epoch,
-            self.crashed_tms,
-            self.ha_latest.as_ref().map(|c| c.id),
-            self.ha_next_id
-        );
+        h.word(self.obs.fp());
+        self.now_ms.hash(&mut h);
+        self.tasks.len().hash(&mut h);
+        self.data.hash(&mut h);
+        self.to_task.hash(&mut h);
+        self.to_jm.hash(&mut h);
+        self.committed_offsets.hash(&mut h);
+        self.store.hash(&mut h);
+        self.counters.hash(&mut h);
+        self.sink_epochs.hash(&mut h);
+        self.restored_from.hash(&mut h);
+        (self.failures, self.ticks, self.losses, self.ticked_at).hash(&mut h);
+        (self.tm_crashes, self.jm_failovers, self.epoch).hash(&mut h);
+        self.crashed_tms.hash(&mut h);
+        (self.ha_latest.as_ref().map(|c| c.id), self.ha_next_id).hash(&mut h);
         if !self.delivered_up.is_empty() {
-            let _ = write!(h, "|{:?}", self.delivered_up);
+            h.word(1);
+            self.delivered_up.hash(&mut h);
         }
         if self.rescales > 0 {
-            let _ = write!(h, "|job {} rescales {} refused {}", self.job, self.rescales, self.rescale_refused);
+            h.word(2);
+            (self.job, self.rescales, self.rescale_refused).hash(&mut h);
         }
         if self.stops > 0 {
-            let _ = write!(h, "|stops {} {:?} {}", self.stops, self.stop_pending_since, self.stop_completed);
+            h.word(3);
+            (self.stops, self.stop_pending_since, self.stop_completed).hash(&mut h);
         }
-        h.0
+        h.finish()
     }
 }
 

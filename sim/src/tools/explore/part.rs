@@ -4,12 +4,13 @@
 //! JobMaster only; copying every machine for every child and formatting all of them for the
 //! fingerprint was most of the explorer's time (BENCHMARKS.md "Exploration"). The only way to
 //! change a part is [`Part::make_mut`], which clears the cached fingerprint, so a stale one
-//! can never be read: the fingerprint stays a function of the part's `Debug` text, exactly as
-//! when the whole state was formatted.
+//! can never be read: the fingerprint stays a function of the part's derived `Hash` (every
+//! field, as its `Debug` text was before session 10), exactly as when the whole state was hashed.
 
 use super::Fingerprint;
 use std::cell::Cell;
-use std::fmt::{self, Write as _};
+use std::fmt;
+use std::hash::{Hash, Hasher as _};
 use std::ops::Deref;
 use std::rc::Rc;
 
@@ -18,7 +19,7 @@ pub(super) struct Part<T> {
     inner: Rc<(T, Cell<Option<u64>>)>,
 }
 
-impl<T: Clone + fmt::Debug> Part<T> {
+impl<T: Clone + Hash> Part<T> {
     pub(super) fn new(value: T) -> Self {
         Part { inner: Rc::new((value, Cell::new(None))) }
     }
@@ -36,16 +37,16 @@ impl<T: Clone + fmt::Debug> Part<T> {
         Part::new(self.inner.0.clone())
     }
 
-    /// The fingerprint of the part's `Debug` text (cached until the next `make_mut`).
+    /// The fingerprint of the part's derived `Hash` (cached until the next `make_mut`).
     pub(super) fn fp(&self) -> u64 {
         if let Some(fp) = self.inner.1.get() {
             return fp;
         }
         let mut h = Fingerprint::new();
-        // Formatting into the hasher cannot fail.
-        let _ = write!(h, "{:?}", self.inner.0);
-        self.inner.1.set(Some(h.0));
-        h.0
+        self.inner.0.hash(&mut h);
+        let fp = h.finish();
+        self.inner.1.set(Some(fp));
+        fp
     }
 }
 
