@@ -490,6 +490,11 @@ impl CheckpointCoordinator {
         self.finish(now_ms);
     }
 
+    /// Whether checkpoint storage is reachable, as last reported ([`Self::handle_storage_status`]).
+    pub fn storage_available(&self) -> bool {
+        self.storage_available
+    }
+
     /// The number of completed or aborted checkpoints whose state is still being discarded. While
     /// it is above `max_concurrent` the decider triggers nothing (Flink 1.12+
     /// `CheckpointRequestDecider`: "too many checkpoints being cleaned"); requests wait in the

@@ -507,7 +507,13 @@ impl JobMaster {
     }
 
     /// Checkpoint storage reachable or not (forwarded to the coordinator: while it is not, a trigger fails with IO_EXCEPTION).
+    /// A status the coordinator already has changes nothing (every handler leaves the
+    /// coordinator's queue evaluated and its outputs drained), so a host may report it on every
+    /// wake-up at no cost.
     pub fn handle_storage_status(&mut self, now_ms: u64, available: bool) {
+        if self.coordinator.storage_available() == available {
+            return;
+        }
         self.coordinator.handle_storage_status(now_ms, available);
         self.drain_coordinator(now_ms);
         self.invariants();

@@ -119,3 +119,52 @@ fn a_prepared_world_and_reused_folds_judge_like_a_fresh_run() {
     }
     assert!(with_lost_lines > 0, "some socket scenario lost lines and kept its fold");
 }
+
+/// The state checker's kept folds are keyed by the lines a seed lost: swarm seeds of a socket
+/// scenario (faults drawn at other times) lose different sets of lines, and judged in turn with
+/// one reference cache (a `sweep --swarm` worker's way) each must get the fold without its own
+/// lines, so that every verdict and its anomalies equal a fresh run's. The test asserts that the
+/// seeds lost several different sets; a fold handed to the wrong seed shows as anomalies
+/// ("value ... not in the reference sequence", "first output ... but reference starts at ...").
+///
+/// A first pass keeps, in every reference the seeds use, a fold no seed asks for (every line
+/// lost: an empty reference) before the seeds run, so a lookup that ignored the lost lines would
+/// judge every losing seed against it; the second pass starts from an empty cache.
+#[test]
+fn seeds_that_lose_different_lines_each_get_their_own_fold() {
+    use ckptsim_sim::{reference, reference::ReferenceCache, spec::InputSpec, swarm};
+    const SEEDS: u64 = 40;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let spec = load::load_spec(&root.join("scenarios/seeds/004-wordcount-restore.toml")).expect("seed scenario loads");
+    let drawn: Vec<JobSpec> = (1..=SEEDS).map(|seed| swarm::draw(&spec, seed).0).collect();
+    let fresh: Vec<_> = (1..=SEEDS).zip(&drawn).map(|(seed, d)| outcome::run_lean(d, seed)).collect();
+    let mut folds_of_the_seeds = 0;
+    for pre_seeded in [true, false] {
+        let mut cache = ReferenceCache::default();
+        let mut references = Vec::new();
+        for ((seed, d), f) in (1..=SEEDS).zip(&drawn).zip(&fresh) {
+            let r = cache.get(d);
+            if pre_seeded {
+                let mut none = d.clone();
+                let InputSpec::Lines(lines) = &mut none.input else { panic!("004 reads a socket") };
+                let every: Vec<u64> = (0..lines.len() as u64).collect();
+                lines.clear();
+                let kept = r.without_lines.get_or_fold(&every, || reference::compute(&none));
+                assert!(kept.per_key.is_empty(), "without every line the fold is empty");
+            }
+            if !references.iter().any(|x| std::sync::Arc::ptr_eq(x, &r)) {
+                references.push(r);
+            }
+            let reused = outcome::run_lean_cached(d, seed, &mut cache);
+            let what = format!("swarm seed {seed}, pre-seeded {pre_seeded}");
+            assert_eq!(f.trace_hash(), reused.trace_hash(), "{what}: hash");
+            assert_eq!(f.verdicts, reused.verdicts, "{what}: verdicts");
+            assert_eq!(f.expectations, reused.expectations, "{what}: expectations");
+        }
+        folds_of_the_seeds = references.iter().map(|r| r.without_lines.folds()).sum();
+    }
+    assert!(
+        folds_of_the_seeds >= 3,
+        "swarm seeds 1-{SEEDS} lose at least three different sets of lines ({folds_of_the_seeds})"
+    );
+}

@@ -99,7 +99,7 @@ fn zombie_then_new_epoch(
 ) -> Option<Vec<world::OutputRow>> {
     use ckptsim::operator::key_of;
     let rows = &run.print_rows.to_vec();
-    let pos = |r: &world::OutputRow| reference.per_key[&key_of(&r.value)].iter().position(|v| *v == r.value);
+    let pos = |r: &world::OutputRow| reference.per_key[&key_of(&r.value)].position(&r.value);
     for (j, r) in rows.iter().enumerate() {
         if r.attempt.0 != world::EPOCH_STRIDE + 1 {
             continue;
@@ -113,13 +113,13 @@ fn zombie_then_new_epoch(
         }
         let zombie = world::OutputRow {
             attempt: ckptsim::Attempt(world::EPOCH_STRIDE),
-            value: seq[q + 1].clone(),
+            value: seq.at(q + 1),
             time_ms: r.time_ms,
             ..r.clone()
         };
         let new_epoch = world::OutputRow {
             attempt: ckptsim::Attempt(2 * world::EPOCH_STRIDE),
-            value: seq[p + step].clone(),
+            value: seq.at(p + step),
             time_ms: r.time_ms + 1,
             ..r.clone()
         };

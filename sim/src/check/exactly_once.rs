@@ -3,6 +3,7 @@
 use super::graph::order_free_final_values;
 use super::*;
 use ckptsim::sink::NoCheckpointing;
+use crate::reference::KeySeq;
 
 /// Exactly-once output of the 2PC sink: every expected output committed exactly once, nothing
 /// else, and per key the committed values equal the reference sequence.
@@ -148,15 +149,16 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         // as the rows stream by (how many the key committed so far, still a prefix), so only a
         // key that breaks it has its values collected, in a second pass, for the message (a list
         // of every committed value per key was 8-16 MB on a 10^6-record job).
-        let mut per_key: BTreeMap<Value, (usize, bool, &[Value])> = BTreeMap::new();
+        let none = KeySeq::default();
+        let mut per_key: BTreeMap<Value, (usize, bool, &KeySeq)> = BTreeMap::new();
         for r in &run.committed {
             let (n, prefix, want) = per_key
                 .entry(key_of(&r.value))
-                .or_insert_with_key(|k| (0, true, reference.per_key.get(k).map_or(&[][..], |v| v.as_slice())));
-            *prefix = *prefix && want.get(*n) == Some(&r.value);
+                .or_insert_with_key(|k| (0, true, reference.per_key.get(k).unwrap_or(&none)));
+            *prefix = *prefix && want.is_at(*n, &r.value);
             *n += 1;
         }
-        let broken: BTreeMap<&Value, &[Value]> =
+        let broken: BTreeMap<&Value, &KeySeq> =
             per_key.iter().filter(|(_, (_, prefix, _))| !prefix).map(|(k, (_, _, want))| (k, *want)).collect();
         if !broken.is_empty() {
             let mut vals: BTreeMap<&Value, Vec<Value>> = broken.keys().map(|k| (*k, Vec::new())).collect();
@@ -169,7 +171,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
                 let want = broken[k];
                 anomalies.push(format!(
                     "state ahead/behind: key {k} committed {vals:?}, reference prefix {:?}",
-                    &want[..want.len().min(vals.len() + 1)]
+                    want.to_vec_range(0..vals.len() + 1)
                 ));
             }
         }
@@ -230,17 +232,14 @@ fn replayed_runs_in_reference(rows: &Rows, reference: &Reference, starts: &[u64]
         runs.entry((key_of(&r.value), epoch_of(starts, r.time_ms))).or_default().push(r.value);
     }
     for ((k, epoch), vals) in &runs {
-        let want = reference.per_key.get(k).map_or(&[][..], |v| v.as_slice());
-        let fits = want
-            .iter()
-            .enumerate()
-            .filter(|(_, w)| **w == vals[0])
-            .any(|(i, _)| want.get(i..i + vals.len()).is_some_and(|w| w == vals.as_slice()));
+        let none = KeySeq::default();
+        let want = reference.per_key.get(k).unwrap_or(&none);
+        let fits = want.contains_run(vals);
         if !fits {
             anomalies.push(format!(
                 "state ahead/behind: key {k} committed {vals:?} in attempt {epoch}, not a contiguous run of \
                  the reference {:?}",
-                &want[..want.len().min(vals.len() + 1)]
+                want.to_vec_range(0..vals.len() + 1)
             ));
         }
     }

@@ -56,10 +56,10 @@ pub fn keys_reordered(spec: &JobSpec, only_sink: Option<usize>) -> bool {
 /// as often as the reference does (in any order: [`keys_reordered`]). Losses are judged by
 /// lineage elsewhere; this catches a wrong or invented value.
 pub(super) fn reordered_values_in_reference(rows: &Rows, reference: &Reference, anomalies: &mut Vec<String>) {
-    let mut left: BTreeMap<&Value, BTreeMap<&Value, usize>> = BTreeMap::new();
+    let mut left: BTreeMap<&Value, BTreeMap<Value, usize>> = BTreeMap::new();
     for (k, seq) in &reference.per_key {
         let m = left.entry(k).or_default();
-        for v in seq {
+        for v in seq.iter() {
             *m.entry(v).or_insert(0) += 1;
         }
     }

@@ -9,8 +9,9 @@ use std::collections::BTreeMap;
 /// read them, and on a 10^6-record job they were 18 % of the checking phase's heap.)
 #[derive(Clone, Debug, Default)]
 pub struct Reference {
-    /// Per key (of the last keyed operator's output), the sequence of output values.
-    pub per_key: BTreeMap<Value, Vec<Value>>,
+    /// Per key (of the last keyed operator's output), the sequence of output values (as
+    /// integers while they are pairs of the key: [`KeySeq`]).
+    pub per_key: BTreeMap<Value, KeySeq>,
     /// Per key, the final value.
     pub final_per_key: BTreeMap<Value, Value>,
     /// Input records (by input sequence number) that produce at least one output.
@@ -34,6 +35,151 @@ pub struct Reference {
     /// The references of the same input without some of its socket lines, folded on demand
     /// ([`WithoutLines`]): not part of the reference's value.
     pub without_lines: WithoutLines,
+}
+
+/// A key's sequence of output values in the reference. While every value is a `Pair` of the
+/// key (word count's and a keyed sum's outputs) only the integers are kept, 8 bytes a value
+/// instead of a 32-byte [`Value`] (a 10^6-record job's sequences were its largest allocation);
+/// otherwise the values themselves. Reads hand out owned values; `Debug` prints the values.
+#[derive(Clone, PartialEq, Eq)]
+pub enum KeySeq {
+    /// `Pair(key, n)` for each `n`, in order.
+    Pairs(std::sync::Arc<str>, Vec<i64>),
+    /// Any values, in order.
+    Values(Vec<Value>),
+}
+
+impl Default for KeySeq {
+    fn default() -> Self {
+        KeySeq::Values(Vec::new())
+    }
+}
+
+impl std::fmt::Debug for KeySeq {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl FromIterator<Value> for KeySeq {
+    fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Self {
+        let mut s = KeySeq::default();
+        for v in iter {
+            s.push(v);
+        }
+        s
+    }
+}
+
+impl KeySeq {
+    /// Appends `v` (a value that is not a pair of the key turns the integers into values).
+    pub fn push(&mut self, v: Value) {
+        match self {
+            KeySeq::Values(vs) if vs.is_empty() => match v {
+                Value::Pair(k, n) => *self = KeySeq::Pairs(k, vec![n]),
+                v => vs.push(v),
+            },
+            KeySeq::Values(vs) => vs.push(v),
+            KeySeq::Pairs(k, ns) => match &v {
+                Value::Pair(k2, n) if k2 == k => ns.push(*n),
+                _ => {
+                    let mut vs = self.to_vec();
+                    vs.push(v);
+                    *self = KeySeq::Values(vs);
+                }
+            },
+        }
+    }
+
+    /// How many values.
+    pub fn len(&self) -> usize {
+        match self {
+            KeySeq::Pairs(_, ns) => ns.len(),
+            KeySeq::Values(vs) => vs.len(),
+        }
+    }
+
+    /// Whether there is no value.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `i`-th value.
+    pub fn get(&self, i: usize) -> Option<Value> {
+        match self {
+            KeySeq::Pairs(k, ns) => ns.get(i).map(|n| Value::Pair(k.clone(), *n)),
+            KeySeq::Values(vs) => vs.get(i).cloned(),
+        }
+    }
+
+    /// The `i`-th value (panics past the end, as indexing a vector does).
+    pub fn at(&self, i: usize) -> Value {
+        self.get(i).expect("index below the length")
+    }
+
+    /// The last value.
+    pub fn last(&self) -> Option<Value> {
+        self.len().checked_sub(1).and_then(|i| self.get(i))
+    }
+
+    /// The values in order (owned: a pair is built per value).
+    pub fn iter(&self) -> impl Iterator<Item = Value> + '_ {
+        (0..self.len()).map(|i| self.at(i))
+    }
+
+    /// The values from `range` (clamped to the length) as a vector.
+    pub fn to_vec_range(&self, range: std::ops::Range<usize>) -> Vec<Value> {
+        let end = range.end.min(self.len());
+        (range.start.min(end)..end).map(|i| self.at(i)).collect()
+    }
+
+    /// Every value as a vector.
+    pub fn to_vec(&self) -> Vec<Value> {
+        self.to_vec_range(0..self.len())
+    }
+
+    /// How the `i`-th value compares with `v` (without building it).
+    pub fn cmp_at(&self, i: usize, v: &Value) -> std::cmp::Ordering {
+        match self {
+            KeySeq::Values(vs) => vs[i].cmp(v),
+            // `Value`'s derived order: every `Int` and `Str` comes before every `Pair`.
+            KeySeq::Pairs(k, ns) => match v {
+                Value::Pair(k2, n) => k.cmp(k2).then(ns[i].cmp(n)),
+                Value::Int(_) | Value::Str(_) => std::cmp::Ordering::Greater,
+            },
+        }
+    }
+
+    /// How the `i`-th value compares with the `j`-th.
+    pub fn cmp_positions(&self, i: usize, j: usize) -> std::cmp::Ordering {
+        match self {
+            KeySeq::Values(vs) => vs[i].cmp(&vs[j]),
+            KeySeq::Pairs(_, ns) => ns[i].cmp(&ns[j]),
+        }
+    }
+
+    /// Whether the `i`-th value is `v` (false past the end).
+    pub fn is_at(&self, i: usize, v: &Value) -> bool {
+        i < self.len() && self.cmp_at(i, v).is_eq()
+    }
+
+    /// The first position of `v`.
+    pub fn position(&self, v: &Value) -> Option<usize> {
+        (0..self.len()).find(|&i| self.cmp_at(i, v).is_eq())
+    }
+
+    /// The last position of `v`.
+    pub fn rposition(&self, v: &Value) -> Option<usize> {
+        (0..self.len()).rev().find(|&i| self.cmp_at(i, v).is_eq())
+    }
+
+    /// Whether `run` appears in the sequence as consecutive values.
+    pub fn contains_run(&self, run: &[Value]) -> bool {
+        let Some(first) = run.first() else { return true };
+        (0..self.len())
+            .filter(|&i| self.is_at(i, first))
+            .any(|i| i + run.len() <= self.len() && run.iter().enumerate().all(|(j, v)| self.is_at(i + j, v)))
+    }
 }
 
 /// How many folds without lost lines a [`Reference`] keeps (seeds of one scenario lose a few
@@ -189,7 +335,7 @@ pub fn compute(spec: &JobSpec) -> Reference {
         }
     }
     // Each key's final value is the last of its sequence (one map insert per key, not per output).
-    out.final_per_key = out.per_key.iter().filter_map(|(k, seq)| Some((k.clone(), seq.last()?.clone()))).collect();
+    out.final_per_key = out.per_key.iter().filter_map(|(k, seq)| Some((k.clone(), seq.last()?))).collect();
     out
 }
 

@@ -37,7 +37,7 @@ pub(super) fn rescale_lineage(
         let replayed = in_flight.get(&r.checkpoint);
         for row in rows.iter().filter(|row| r.owns_attempt(row.attempt)) {
             let k = key_of(&row.value);
-            let Some(pos) = reference.per_key.get(&k).and_then(|seq| seq.iter().position(|x| *x == row.value)) else {
+            let Some(pos) = reference.per_key.get(&k).and_then(|seq| seq.position(&row.value)) else {
                 unknown.insert(k);
                 continue;
             };
@@ -46,13 +46,13 @@ pub(super) fn rescale_lineage(
         }
         for (k, rows_of) in seen {
             let seq = &reference.per_key[&k];
-            let distinct: BTreeSet<&Value> = seq.iter().collect();
+            let distinct: BTreeSet<Value> = seq.iter().collect();
             if unknown.contains(&k) || distinct.len() != seq.len() {
                 continue;
             }
             let (want, from) = match restored.get(&k) {
                 None => (0, "the checkpoint did not hold it".to_string()),
-                Some((v, a, b)) => match seq.iter().position(|x| x == *v) {
+                Some((v, a, b)) => match seq.position(v) {
                     Some(p) => (p + 1, format!("restored {v} (subtask {a} -> {b})")),
                     None => continue,
                 },

@@ -1,6 +1,7 @@
 //! The `state` checker: the last value each key emitted never runs ahead of the reference fold, and equals it for inputs that were all delivered.
 
 use super::*;
+use crate::reference::KeySeq;
 
 /// Keyed state: the last value each key emitted (by the latest attempt) never runs ahead of
 /// the reference fold, and equals it for inputs that were all delivered.
@@ -93,8 +94,8 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     // in the reference sequence (what `seq.iter().position(..)` finds, without a scan per
     // output row). A row's key is looked up once; the per-key bookkeeping below is indexed.
     let key_index: BTreeMap<&Value, usize> = reference.per_key.keys().enumerate().map(|(i, k)| (k, i)).collect();
-    let first_pos: Vec<(&[Value], FirstPositions)> =
-        reference.per_key.values().map(|seq| (seq.as_slice(), FirstPositions::new(seq))).collect();
+    let first_pos: Vec<(&KeySeq, FirstPositions)> =
+        reference.per_key.values().map(|seq| (seq, FirstPositions::new(seq))).collect();
     // The last value per key, and per key and producing attempt: a new attempt's first value
     // is judged against the key's last value from any attempt (a restore may go back, never
     // skip), later values against the same attempt's own previous value. An attempt whose
@@ -134,11 +135,14 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
                 (Some(p), Some(q)) if p > q + 1 => anomalies.push(format!(
                     "t={} key {k}: state skipped from {} to {v} (lost update: expected {})",
                     r.time_ms,
-                    seq[q],
-                    seq[q + 1]
+                    seq.at(q),
+                    seq.at(q + 1)
                 )),
-                (Some(p), None) if p > 0 => anomalies
-                    .push(format!("t={} key {k}: first output {v} but reference starts at {}", r.time_ms, seq[0])),
+                (Some(p), None) if p > 0 => anomalies.push(format!(
+                    "t={} key {k}: first output {v} but reference starts at {}",
+                    r.time_ms,
+                    seq.at(0)
+                )),
                 _ => {}
             }
         }
@@ -230,17 +234,17 @@ fn restored_lists(run: &RunResult, anomalies: &mut Vec<String>) -> usize {
 struct FirstPositions(Vec<u32>);
 
 impl FirstPositions {
-    fn new(seq: &[Value]) -> Self {
+    fn new(seq: &KeySeq) -> Self {
         let mut order: Vec<u32> = (0..seq.len() as u32).collect();
         // Stable: equal values keep position order, so the first of a run is the first position.
-        order.sort_by(|a, b| seq[*a as usize].cmp(&seq[*b as usize]));
+        order.sort_by(|a, b| seq.cmp_positions(*a as usize, *b as usize));
         FirstPositions(order)
     }
 
     /// The first position of `v` in `seq` (the sequence this was built from).
-    fn get(&self, seq: &[Value], v: &Value) -> Option<usize> {
-        let k = self.0.partition_point(|&i| seq[i as usize] < *v);
-        self.0.get(k).map(|&i| i as usize).filter(|&i| seq[i] == *v)
+    fn get(&self, seq: &KeySeq, v: &Value) -> Option<usize> {
+        let k = self.0.partition_point(|&i| seq.cmp_at(i as usize, v).is_lt());
+        self.0.get(k).map(|&i| i as usize).filter(|&i| seq.is_at(i, v))
     }
 }
 
@@ -267,8 +271,8 @@ fn restored_continuation(run: &RunResult, reference: &Reference, rows: &Rows, an
         }
         let (Some(v), Some(seq)) = (restored.get(&k), reference.per_key.get(&k)) else { continue };
         // A state that is not an output value (an operator after the keyed one maps it) is not judged.
-        let Some(from) = seq.iter().position(|x| x == v) else { continue };
-        if let Some(p) = seq.iter().rposition(|x| x == &r.value) {
+        let Some(from) = seq.position(v) else { continue };
+        if let Some(p) = seq.rposition(&r.value) {
             if p <= from {
                 anomalies.push(format!(
                     "t={} key {k}: attempt {} restored {v} but its first output {} is not after it \
@@ -283,16 +287,24 @@ fn restored_continuation(run: &RunResult, reference: &Reference, rows: &Rows, an
 #[cfg(test)]
 mod tests {
     use super::FirstPositions;
+    use crate::reference::KeySeq;
     use ckptsim::record::Value;
 
-    /// The sorted positions answer what `seq.iter().position(..)` answers, repeats included.
+    /// The sorted positions answer what `seq.iter().position(..)` answers, repeats included,
+    /// over values and over a key's pairs kept as integers.
     #[test]
     fn first_positions_equal_a_linear_search() {
-        let seq: Vec<Value> = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5].iter().map(|x| Value::Int(*x)).collect();
-        let f = FirstPositions::new(&seq);
-        for x in 0..11 {
-            let v = Value::Int(x);
-            assert_eq!(f.get(&seq, &v), seq.iter().position(|y| *y == v), "{x}");
+        let ints = [3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5];
+        let values: Vec<Value> = ints.iter().map(|x| Value::Int(*x)).collect();
+        let pairs: Vec<Value> = ints.iter().map(|x| Value::Pair("a".into(), *x)).collect();
+        for vec in [values, pairs] {
+            let seq: KeySeq = vec.iter().cloned().collect();
+            let f = FirstPositions::new(&seq);
+            for x in 0..11 {
+                for v in [Value::Int(x), Value::Pair("a".into(), x), Value::Pair("b".into(), x), Value::str("a")] {
+                    assert_eq!(f.get(&seq, &v), vec.iter().position(|y| *y == v), "{v:?}");
+                }
+            }
         }
     }
 }
