@@ -209,7 +209,7 @@ pub struct JobLayout {
 
 /// Where a task sits and what feeds its input channels (Flink: the task's `InputGate`s and the
 /// partitioner of each input edge).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskInputs {
     /// The task's vertex (its head operator's uid): the same in the old and the new layout.
     pub vertex: String,
@@ -220,7 +220,7 @@ pub struct TaskInputs {
 }
 
 /// One input channel of a task.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputChannel {
     /// The input gate (the index of the input edge of the vertex).
     pub gate: u32,
@@ -232,7 +232,7 @@ pub struct InputChannel {
 
 /// How an edge's in-flight records move on a rescale: the downstream `SubtaskStateMapper` of
 /// the edge's partitioner.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ChannelMapper {
     /// `KeyGroupStreamPartitioner` (`RANGE`, ambiguous, so the receiving subtask filters each
     /// replayed record by key group): a record goes to the new subtask owning the key group of

@@ -87,7 +87,7 @@ pub struct CheckpointRow {
 /// not-yet-acknowledged tasks fixed by `DefaultCheckpointPlanCalculator` at the trigger; tasks
 /// FINISHED by then are not waited for under checkpoints after tasks finish, every other one
 /// must acknowledge, also if it finishes later). The `coordinator` checker judges it.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Hash, PartialEq, Eq)]
 pub struct AckRecord {
     /// How many tasks it had to wait for.
     pub required: u32,
