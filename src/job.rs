@@ -1357,8 +1357,8 @@ mod tests {
     #[test]
     fn a_running_task_whose_inputs_all_finished_is_triggered_in_2x() {
         // The source FINISHED, the sink still runs (it owes its final checkpoint, FLIP-147).
-        // 2.x triggers the sink itself (`DefaultCheckpointPlanCalculator`); 1.11 triggers
-        // nothing once a task finished.
+        // 2.x triggers the sink itself and not the finished source
+        // (`DefaultCheckpointPlanCalculator`); 1.11 triggers nothing once a task finished.
         for profile in [Profile::Flink111, Profile::Flink23] {
             let mut jm = running_job(profile);
             let (a, _) = jm.execution(TaskId(0));
@@ -1376,7 +1376,10 @@ mod tests {
                 }
             }
             if profile == Profile::Flink23 {
-                assert_eq!(triggered.get(..2), Some(&[TaskId(0), TaskId(1)][..]), "{triggered:?}");
+                // The FINISHED source is not triggered (it is not in the plan's tasks to
+                // trigger; a trigger RPC to it would fail the checkpoint).
+                assert_eq!(triggered.first(), Some(&TaskId(1)), "{triggered:?}");
+                assert!(!triggered.contains(&TaskId(0)), "{triggered:?}");
             } else {
                 assert!(triggered.is_empty(), "{triggered:?}");
             }

@@ -17,7 +17,7 @@
 
 use crate::spec::{ActionSpec, FaultKind, JobSpec, OpKind};
 use crate::trace::EventData;
-use crate::world::{RunResult, SnapshotResult};
+use crate::world::{RunResult, SnapshotResult, EPOCH_STRIDE};
 use ckptsim::config::CheckpointingMode;
 use ckptsim::reason::{CheckpointFailureReason, FailureCause};
 use ckptsim::status::{ExecutionState, JobStatus};
@@ -468,7 +468,8 @@ pub fn observe(spec: &JobSpec, run: &RunResult) -> BTreeSet<Cell> {
             EventData::Transition { attempt, .. } => local_attempt = local_attempt.max(attempt.0 as u64),
             EventData::Commit { txn } => {
                 let a = u64::from(txn.attempt);
-                if (a / 10_000, a % 10_000) < (epoch, local_attempt) {
+                let stride = u64::from(EPOCH_STRIDE);
+                if (a / stride, a % stride) < (epoch, local_attempt) {
                     hit(Situation::CommitAfterRestore);
                 }
             }
