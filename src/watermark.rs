@@ -661,6 +661,138 @@ mod tests {
 }
 
 #[cfg(test)]
+mod more_tests {
+    //! Session 11 (issue 14, mutation score): the decisions the first mutation run of this file
+    //! found unjudged.
+    use super::*;
+
+    fn wm(t: i64) -> Option<WatermarkEvent> {
+        Some(WatermarkEvent::Watermark(Watermark(t)))
+    }
+
+    /// Traces print `Long.MIN_VALUE` and `MAX_WATERMARK` by name, other watermarks by value.
+    #[test]
+    fn watermarks_display_their_value_or_infinity() {
+        let shown: Vec<String> =
+            [Watermark::MIN, Watermark::MAX, Watermark(-5), Watermark(7)].map(|w| w.to_string()).into();
+        assert_eq!(shown, ["wm(-inf)", "wm(+inf)", "wm(-5)", "wm(7)"]);
+    }
+
+    /// The strategy builders' checks: `WatermarksWithIdleness` refuses a zero idle timeout
+    /// ("idleTimeout must be greater than zero") and takes 1 ms; the model also refuses an
+    /// emission interval of 0 (Flink would disable periodic watermarks) and a bound of 2^62 or
+    /// more (event-time arithmetic); `withIdleness` keeps the generator and the interval.
+    #[test]
+    fn strategies_are_validated_at_their_bounds() {
+        use WatermarkSpecError::*;
+        assert_eq!(WatermarkStrategy::bounded(5).validate(), Ok(()));
+        assert_eq!(WatermarkStrategy::monotonous().validate(), Ok(()));
+        assert_eq!(WatermarkStrategy::bounded(5).with_idleness(0).validate(), Err(ZeroIdleTimeout));
+        assert_eq!(WatermarkStrategy::bounded(5).with_idleness(1).validate(), Ok(()));
+        let interval = |ms| WatermarkStrategy { auto_watermark_interval_ms: ms, ..WatermarkStrategy::bounded(5) };
+        assert_eq!(interval(0).validate(), Err(ZeroInterval));
+        assert_eq!(interval(1).validate(), Ok(()));
+        assert_eq!(WatermarkStrategy::bounded((1 << 62) - 1).validate(), Ok(()));
+        assert_eq!(WatermarkStrategy::bounded(1 << 62).validate(), Err(OutOfOrdernessTooLarge));
+        let idle = WatermarkStrategy::monotonous().with_idleness(300);
+        assert_eq!(
+            idle,
+            WatermarkStrategy {
+                generator: GeneratorKind::MonotonousTimestamps,
+                idle_timeout_ms: Some(300),
+                auto_watermark_interval_ms: DEFAULT_AUTO_WATERMARK_INTERVAL_MS,
+            }
+        );
+        assert_eq!(
+            WatermarkStrategy::bounded(5).generator,
+            GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms: 5 }
+        );
+    }
+
+    /// `WatermarksWithIdleness.IdlenessTimer#checkIfIdle`: the first check without activity
+    /// starts the countdown; idle only when *strictly* more than the timeout passed since
+    /// (`now - startOfInactivity > maxIdleTime`); any activity resets it.
+    #[test]
+    fn idleness_needs_strictly_more_than_the_timeout() {
+        let mut t = IdlenessTimer::new(500);
+        assert!(!t.check_if_idle(100), "countdown starts");
+        assert!(!t.check_if_idle(600), "exactly the timeout: not idle yet");
+        assert!(t.check_if_idle(601));
+        t.activity();
+        assert!(!t.check_if_idle(700), "activity resets");
+        assert!(!t.check_if_idle(800), "a new countdown starts");
+        assert!(!t.check_if_idle(1300));
+        assert!(t.check_if_idle(1301));
+    }
+
+    /// A source's periodic emission (`TimestampsAndWatermarksOperator#onProcessingTime`): the
+    /// bounded generator emits `max - bound - 1` (`BoundedOutOfOrdernessWatermarks`), the
+    /// monotonous one `max - 1` (`AscendingTimestampsWatermarks`); the next emission is due one
+    /// interval after the one that ran (`now + interval`, also when it ran late); the source
+    /// keeps its strategy and reports the watermark it emitted last.
+    #[test]
+    fn a_source_emits_max_minus_bound_minus_one_every_interval_from_now() {
+        let p = [PartitionId(0)];
+        for (strategy, want) in [(WatermarkStrategy::bounded(5), 994), (WatermarkStrategy::monotonous(), 999)] {
+            let mut s = SourceWatermarks::new(strategy, &p, 0);
+            assert_eq!(s.strategy(), &strategy);
+            assert_eq!(s.current(), Watermark::MIN);
+            s.on_record(PartitionId(0), 1000);
+            s.handle_timeout(250);
+            assert_eq!(s.poll_output(), wm(want), "{strategy:?}");
+            assert_eq!(s.current(), Watermark(want));
+            assert_eq!(s.poll_timeout(), 450, "next emission one interval after 250");
+            s.handle_timeout(449);
+            assert_eq!(s.poll_timeout(), 450, "not due: nothing changes");
+        }
+    }
+
+    /// A split assigned after the start (no generator yet) gets one at its first record, and
+    /// it counts in the minimum from then on (`WatermarkOutputMultiplexer#registerNewOutput`).
+    #[test]
+    fn a_split_first_seen_at_a_record_counts_in_the_minimum() {
+        let mut s = SourceWatermarks::new(WatermarkStrategy::bounded(0), &[PartitionId(0)], 0);
+        s.on_record(PartitionId(0), 100);
+        s.on_record(PartitionId(3), 50);
+        s.handle_timeout(200);
+        assert_eq!(s.poll_output(), wm(49), "the minimum over splits 0 (99) and 3 (49)");
+    }
+
+    /// The invariants report a source whose combined watermark ran ahead of its output, or
+    /// that is idle while a split is active; a valve with an idle channel counted as aligned,
+    /// an aligned channel behind the output, or an idle valve with an active channel.
+    #[test]
+    fn invariants_catch_a_corrupt_state() {
+        let panics = |f: &dyn Fn()| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err();
+        let s = SourceWatermarks::new(WatermarkStrategy::bounded(0), &[PartitionId(0)], 0);
+        assert!(!panics(&|| s.invariants()));
+        let mut ahead = s.clone();
+        ahead.combined = Watermark(5);
+        assert!(panics(&|| ahead.invariants()), "combined ahead of the output");
+        let mut idle = s.clone();
+        idle.combined_idle = true;
+        assert!(panics(&|| idle.invariants()), "idle while split 0 is active");
+
+        let v = StatusWatermarkValve::new(2);
+        assert!(!panics(&|| v.invariants()));
+        let mut c = v.clone();
+        c.channels[0].status = WatermarkStatus::Idle;
+        assert!(panics(&|| c.invariants()), "an idle channel aligned");
+        let mut c = v.clone();
+        c.last_output = Watermark(3);
+        assert!(panics(&|| c.invariants()), "aligned channels behind the output");
+        let mut c = v.clone();
+        c.last_status = WatermarkStatus::Idle;
+        c.channels[0].status = WatermarkStatus::Idle;
+        c.channels[0].aligned = false;
+        assert!(panics(&|| c.invariants()), "an idle valve with channel 1 active");
+        c.channels[1].status = WatermarkStatus::Idle;
+        c.channels[1].aligned = false;
+        assert!(!panics(&|| c.invariants()), "every channel idle: legal");
+    }
+}
+
+#[cfg(test)]
 mod props {
     use super::*;
     use proptest::prelude::*;
