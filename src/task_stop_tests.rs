@@ -1097,7 +1097,8 @@ fn task_invariants_catch_a_corrupt_state() {
     let mut legal = fresh();
     legal.fail("once".into());
     legal.invariants();
-    let corruptions: Vec<(&str, Box<dyn Fn(&mut Task)>)> = vec![
+    type Corruption = (&'static str, Box<dyn Fn(&mut Task)>);
+    let corruptions: Vec<Corruption> = vec![
         (
             "failed twice",
             Box::new(|t: &mut Task| {
