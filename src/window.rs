@@ -758,6 +758,39 @@ mod more_tests {
         assert_eq!(st.size_bytes(), (key + 48) + 2 * (key + 24));
     }
 
+    /// The model's range limits are inclusive: a size, slide or allowed lateness of exactly
+    /// [`MAX_WINDOW_MS`] is accepted, one more is refused (Flink's own checks, `size > 0`,
+    /// `abs(offset) < size` / `< slide`, are pinned by `validation_names_the_bad_parameter`).
+    #[test]
+    fn the_window_limits_are_inclusive() {
+        let t = |size_ms| WindowAssigner::Tumbling { size_ms, offset_ms: 0 }.validate();
+        let s = |size_ms, slide_ms| WindowAssigner::Sliding { size_ms, slide_ms, offset_ms: 0 }.validate();
+        assert_eq!(t(MAX_WINDOW_MS), Ok(()));
+        assert_eq!(t(MAX_WINDOW_MS + 1), Err(OperatorSpecError::WindowSize { size_ms: MAX_WINDOW_MS + 1 }));
+        assert_eq!(t(1), Ok(()));
+        assert_eq!(s(MAX_WINDOW_MS, MAX_WINDOW_MS), Ok(()));
+        assert_eq!(
+            s(MAX_WINDOW_MS, MAX_WINDOW_MS + 1),
+            Err(OperatorSpecError::WindowSlide { slide_ms: MAX_WINDOW_MS + 1 })
+        );
+        assert_eq!(s(1, 1), Ok(()));
+        let lateness = |allowed_lateness_ms| {
+            EventWindowSpec {
+                assigner: WindowAssigner::Tumbling { size_ms: 10, offset_ms: 0 },
+                aggregate: Aggregate::Sum,
+                allowed_lateness_ms,
+                late_side_output: false,
+                purging: false,
+            }
+            .validate()
+        };
+        assert_eq!(lateness(MAX_WINDOW_MS), Ok(()));
+        assert_eq!(
+            lateness(MAX_WINDOW_MS + 1),
+            Err(OperatorSpecError::AllowedLateness { allowed_lateness_ms: MAX_WINDOW_MS + 1 })
+        );
+    }
+
     /// The invariants report an empty window, a window of the wrong size, a window without its
     /// cleanup timer and a timer left behind the watermark; a legal state is not reported.
     #[test]
