@@ -498,6 +498,22 @@ mod more_tests {
         assert_eq!(j.buffered(), 0);
     }
 
+    /// `IntervalJoinOperator#isLate`: once a watermark is set, only elements strictly behind
+    /// it are late; an element at the watermark is buffered and joins. Each late element is
+    /// counted once (the side output's count here).
+    #[test]
+    fn after_a_watermark_only_elements_behind_it_are_late_and_counted() {
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: 0, upper_ms: 5 });
+        assert_eq!(j.late_dropped(), 0);
+        let mut out = Vec::new();
+        j.process_watermark(Watermark(10), &mut out);
+        assert!(feed(&mut j, 0, "a", 0, 10).is_empty());
+        assert_eq!(feed(&mut j, 1, "a", 1, 12), vec![(0, 1, 12)], "both on time after watermark 10");
+        assert!(feed(&mut j, 1, "a", 2, 9).is_empty());
+        assert!(feed(&mut j, 0, "a", 3, 3).is_empty());
+        assert_eq!(j.late_dropped(), 2);
+    }
+
     /// A joined row is `left|right` (a `JoinFunction` concatenating the two), whichever side
     /// arrived last; any side index above 1 is the right input.
     #[test]
