@@ -754,6 +754,8 @@ mod more_tests {
         w.process_element(rec("ab", 1, 3, 0), &mut out, &mut late).unwrap();
         let st = w.snapshot();
         assert_eq!((st.windows.len(), st.timers.len()), (1, 2), "trigger and cleanup timers");
+        let timers: Vec<i64> = w.timers().iter().map(|t| t.timestamp).collect();
+        assert_eq!(timers, [9, 14], "the trigger at maxTimestamp, the cleanup 5 ms later, in firing order");
         let key = Value::str("ab").size_bytes();
         assert_eq!(st.size_bytes(), (key + 48) + 2 * (key + 24));
     }
