@@ -522,9 +522,11 @@ impl StatusWatermarkValve {
                 c.aligned = false;
                 let channel_wm = c.watermark;
                 if self.channels.iter().all(|c| c.status == WatermarkStatus::Idle) {
-                    // Flush: the result does not depend on the order channels went idle.
+                    // Flush the maximum over all channels, as Flink does, only when the channel
+                    // that went idle last held the last output: a channel that came back behind
+                    // the output (not aligned) and goes idle again flushes nothing.
                     let max = self.channels.iter().map(|c| c.watermark).max().unwrap_or(Watermark::MIN);
-                    if max > self.last_output {
+                    if channel_wm == self.last_output && max > self.last_output {
                         self.last_output = max;
                         self.outputs.push_back(WatermarkEvent::Watermark(max));
                     }
@@ -756,6 +758,46 @@ mod more_tests {
         s.on_record(PartitionId(3), 50);
         s.handle_timeout(200);
         assert_eq!(s.poll_output(), wm(49), "the minimum over splits 0 (99) and 3 (49)");
+    }
+
+    /// `StatusWatermarkValveTest`-style flushes when every channel goes idle
+    /// (`StatusWatermarkValve#inputWatermarkStatus`): the maximum over all channels is emitted,
+    /// then IDLE — but only when the channel that went idle last held the last output
+    /// (`findAndOutputMaxWatermarkAcrossAllSubpartitions` runs under `watermark ==
+    /// lastOutputWatermark`). A channel that came back ACTIVE behind the output (not aligned)
+    /// and goes idle last flushes nothing: the valve stays at its output and only turns IDLE.
+    /// Before session 11 the model flushed in that case too.
+    #[test]
+    fn all_idle_flushes_the_maximum_only_from_the_channel_holding_the_output() {
+        let idle = Some(WatermarkEvent::Status(WatermarkStatus::Idle));
+        // Two channels: 10 and 5 (output 5); 0 idles (nothing), 1 idles holding 5: flush 10.
+        let mut v = StatusWatermarkValve::new(2);
+        v.input_watermark(0, Watermark(10));
+        v.input_watermark(1, Watermark(5));
+        assert_eq!(v.poll_output(), wm(5));
+        v.input_status(0, WatermarkStatus::Idle);
+        assert_eq!(v.poll_output(), None, "channel 0 did not hold the output");
+        v.input_status(1, WatermarkStatus::Idle);
+        assert_eq!((v.poll_output(), v.poll_output(), v.poll_output()), (wm(10), idle, None));
+        assert_eq!(v.last_output(), Watermark(10));
+        // Three channels 10, 20, 30 (output 10). 0 idles: min of the rest, 20. 2 idles. 0 comes
+        // back at 10 < 20: not aligned. 1 idles holding 20: no aligned channel left, nothing.
+        // 0 idles last, behind the output: IDLE without a flush of 30.
+        let mut v = StatusWatermarkValve::new(3);
+        for (c, t) in [(0, 10), (1, 20), (2, 30)] {
+            v.input_watermark(c, Watermark(t));
+        }
+        assert_eq!(v.poll_output(), wm(10));
+        v.input_status(0, WatermarkStatus::Idle);
+        assert_eq!(v.poll_output(), wm(20));
+        v.input_status(2, WatermarkStatus::Idle);
+        v.input_status(0, WatermarkStatus::Active);
+        assert!(!v.channel(0).aligned);
+        v.input_status(1, WatermarkStatus::Idle);
+        assert_eq!(v.poll_output(), None);
+        v.input_status(0, WatermarkStatus::Idle);
+        assert_eq!((v.poll_output(), v.poll_output()), (idle, None), "no flush from a channel behind the output");
+        assert_eq!((v.last_output(), v.status()), (Watermark(20), WatermarkStatus::Idle));
     }
 
     /// The invariants report a source whose combined watermark ran ahead of its output, or
