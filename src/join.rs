@@ -387,3 +387,171 @@ mod tests {
         assert_eq!(k.snapshot().entries.iter().filter(|e| e.side == 0).count(), 0, "left cleaned at 105");
     }
 }
+
+#[cfg(test)]
+mod more_tests {
+    //! Session 11 (issue 14, mutation score): cleanup buckets for bounds of either sign, the
+    //! window join's bounds, the row's value and the state's size, against Flink's
+    //! `IntervalJoinOperator` / `IntervalJoinOperatorTest` and the window join's `WindowOperator`.
+    use super::*;
+
+    fn rec(v: &str, seq: u64, ts: i64) -> Record {
+        Record { value: Value::str(v), lineage: Lineage { input_seq: seq, sub: 0 }, timestamp: Some(ts) }
+    }
+
+    fn feed(j: &mut JoinOperator, side: u32, v: &str, seq: u64, ts: i64) -> Vec<(u64, u64, i64)> {
+        let mut out = Vec::new();
+        j.process("t", side, rec(v, seq, ts), &mut out).unwrap();
+        out.iter().map(|r| (pair_of(r.lineage).0, pair_of(r.lineage).1, r.timestamp.unwrap())).collect()
+    }
+
+    fn sides(j: &JoinOperator) -> (usize, usize) {
+        let st = j.snapshot();
+        (st.entries.iter().filter(|e| e.side == 0).count(), st.entries.iter().filter(|e| e.side == 1).count())
+    }
+
+    /// `IntervalJoinOperator#processElement` registers the cleanup timer at `ts + upper` for a
+    /// left element when `upper > 0`, else at `ts`; a right element's relative bounds are
+    /// `(-upper, -lower)`, so its timer is at `ts - lower` when `lower < 0`, else at `ts`.
+    /// `#onEventTime` maps the timer back to the bucket it cleans: left `t - upper` (`t` when
+    /// `upper <= 0`), right `t + lower` (`t` when `lower > 0`)
+    /// (`IntervalJoinOperatorTest#testCleanUpAfterWatermark` and its negative-bound variants).
+    #[test]
+    fn cleanup_timers_remove_exactly_their_bucket_for_bounds_of_either_sign() {
+        // between(-5, -2): the left at 10 cleans at 10, the right at 10 at 15.
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: -5, upper_ms: -2 });
+        feed(&mut j, 0, "a", 0, 10);
+        feed(&mut j, 1, "a", 1, 10);
+        let mut out = Vec::new();
+        j.process_watermark(Watermark(9), &mut out);
+        assert_eq!(sides(&j), (1, 1));
+        j.process_watermark(Watermark(10), &mut out);
+        assert_eq!(sides(&j), (0, 1), "left at 10 cleaned at 10 (upper <= 0)");
+        j.process_watermark(Watermark(14), &mut out);
+        assert_eq!(sides(&j), (0, 1));
+        j.process_watermark(Watermark(15), &mut out);
+        assert_eq!(sides(&j), (0, 0), "right at 10 cleaned at 10 - lower = 15");
+        // between(2, 5): the left at 10 cleans at 15, the right at 10 at 10 (lower > 0).
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: 2, upper_ms: 5 });
+        feed(&mut j, 0, "a", 0, 10);
+        feed(&mut j, 1, "a", 1, 10);
+        j.process_watermark(Watermark(10), &mut out);
+        assert_eq!(sides(&j), (1, 0), "right at 10 cleaned at 10 (lower > 0)");
+        j.process_watermark(Watermark(14), &mut out);
+        assert_eq!(sides(&j), (1, 0));
+        j.process_watermark(Watermark(15), &mut out);
+        assert_eq!(sides(&j), (0, 0), "left at 10 cleaned at 10 + upper = 15");
+        assert!(out.is_empty(), "cleanup emits nothing");
+        // between(-2, 3) with two lefts of one key: each timer cleans its own timestamp only.
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: -2, upper_ms: 3 });
+        feed(&mut j, 0, "a", 0, 10);
+        feed(&mut j, 0, "a", 1, 11);
+        j.process_watermark(Watermark(13), &mut out);
+        assert_eq!(sides(&j), (1, 0), "10 cleaned at 13, 11 waits for 14");
+    }
+
+    /// Right elements see the bounds mirrored: a right at `tr` joins the buffered lefts at
+    /// `tl` with `tl + lower <= tr <= tl + upper`, i.e. `tr - upper <= tl <= tr - lower`,
+    /// both ends included (`IntervalJoinOperatorTest#testNegativeInclusiveAndNegativeExclusive`
+    /// style bounds).
+    #[test]
+    fn a_right_element_joins_lefts_within_the_mirrored_bounds_inclusive() {
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: 1, upper_ms: 3 });
+        for (seq, tl) in [(0, 6), (1, 7), (2, 9), (3, 10)] {
+            assert!(feed(&mut j, 0, "a", seq, tl).is_empty());
+        }
+        // Right at 10: lefts at 7..=9.
+        assert_eq!(feed(&mut j, 1, "a", 9, 10), vec![(1, 9, 10), (2, 9, 10)]);
+        assert_eq!(j.spec(), JoinSpec::Interval { lower_ms: 1, upper_ms: 3 });
+    }
+
+    /// The window join pairs only the elements of the firing window: elements of the next
+    /// window of the same key on both sides stay buffered and fire with their own window
+    /// (`TumblingEventTimeWindows#assignWindows`, negative timestamps rounding down); an
+    /// element whose window's `maxTimestamp` is at the watermark is late and dropped.
+    #[test]
+    fn the_window_join_fires_each_window_with_its_own_elements() {
+        let mut j = JoinOperator::new(JoinSpec::Window { size_ms: 10 });
+        feed(&mut j, 0, "a", 0, -1); // window [-10, 0)
+        feed(&mut j, 1, "a", 1, -10);
+        feed(&mut j, 0, "a", 2, 0); // window [0, 10)
+        feed(&mut j, 1, "a", 3, 9);
+        feed(&mut j, 0, "a", 4, 10); // window [10, 20)
+        feed(&mut j, 1, "a", 5, 19);
+        let mut out = Vec::new();
+        let rows = |out: &Vec<Record>| -> Vec<(u64, u64, i64)> {
+            out.iter().map(|r| (pair_of(r.lineage).0, pair_of(r.lineage).1, r.timestamp.unwrap())).collect()
+        };
+        j.process_watermark(Watermark(-1), &mut out);
+        assert_eq!(rows(&out), vec![(0, 1, -1)]);
+        out.clear();
+        j.process_watermark(Watermark(9), &mut out);
+        assert_eq!(rows(&out), vec![(2, 3, 9)]);
+        assert_eq!(j.buffered(), 2, "window [10,20) still buffered on both sides");
+        assert!(feed(&mut j, 1, "a", 6, 9).is_empty());
+        assert_eq!(j.late_dropped(), 1, "window [0,10) is late at watermark 9");
+        assert!(feed(&mut j, 1, "a", 7, 10).is_empty());
+        assert_eq!(j.late_dropped(), 1, "window [10,20) is not");
+        out.clear();
+        j.process_watermark(Watermark(19), &mut out);
+        assert_eq!(rows(&out), vec![(4, 5, 19), (4, 7, 19)]);
+        assert_eq!(j.buffered(), 0);
+    }
+
+    /// `IntervalJoinOperator#isLate`: once a watermark is set, only elements strictly behind
+    /// it are late; an element at the watermark is buffered and joins. Each late element is
+    /// counted once (the side output's count here).
+    #[test]
+    fn after_a_watermark_only_elements_behind_it_are_late_and_counted() {
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: 0, upper_ms: 5 });
+        assert_eq!(j.late_dropped(), 0);
+        let mut out = Vec::new();
+        j.process_watermark(Watermark(10), &mut out);
+        assert!(feed(&mut j, 0, "a", 0, 10).is_empty());
+        assert_eq!(feed(&mut j, 1, "a", 1, 12), vec![(0, 1, 12)], "both on time after watermark 10");
+        assert!(feed(&mut j, 1, "a", 2, 9).is_empty());
+        assert!(feed(&mut j, 0, "a", 3, 3).is_empty());
+        assert_eq!(j.late_dropped(), 2);
+    }
+
+    /// A joined row is `left|right` (a `JoinFunction` concatenating the two), whichever side
+    /// arrived last; any side index above 1 is the right input.
+    #[test]
+    fn the_joined_value_is_left_then_right() {
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: 0, upper_ms: 0 });
+        let mut out = Vec::new();
+        j.process("t", 3, Record { value: Value::Pair("k".into(), 2), ..rec("x", 0, 5) }, &mut out).unwrap();
+        j.process("t", 0, Record { value: Value::Pair("k".into(), 1), ..rec("x", 1, 5) }, &mut out).unwrap();
+        assert_eq!(out.len(), 1);
+        assert_eq!(out[0].value, joined_value(&Value::Pair("k".into(), 1), &Value::Pair("k".into(), 2)));
+        assert_eq!(out[0].value.to_string(), "(k,1)|(k,2)");
+        assert_eq!(pair_of(out[0].lineage), (1, 0));
+    }
+
+    /// The snapshot's modelled size: each entry its key, value and 25 bytes; each timer its
+    /// key and 9 bytes. `keys` lists the keys of entries and timers.
+    #[test]
+    fn the_state_size_and_keys_are_modelled() {
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: 0, upper_ms: 5 });
+        feed(&mut j, 0, "ab", 0, 10);
+        let st = j.snapshot();
+        let (k, v) = (Value::str("ab").size_bytes(), Value::str("ab").size_bytes());
+        assert_eq!(st.size_bytes(), (k + v + 25) + (k + 9));
+        assert_eq!(st.keys(), BTreeSet::from([Value::str("ab")]));
+        let timers_only = JoinState { entries: vec![], timers: st.timers.clone() };
+        assert_eq!(timers_only.keys(), BTreeSet::from([Value::str("ab")]), "a timer's key counts");
+        assert_eq!(JoinState::default().size_bytes(), 0);
+    }
+
+    /// The pair lineage keeps the earlier input's sequence number in the low 31 bits of `sub`
+    /// and the side of the later one in the top bit; equal sequence numbers count the left as
+    /// the later one.
+    #[test]
+    fn pair_lineage_packs_the_earlier_sequence_and_the_later_side() {
+        let l = |s| Lineage { input_seq: s, sub: 0 };
+        assert_eq!(pair_lineage(l(9), l(4)), Lineage { input_seq: 9, sub: 4 | (1 << 31) });
+        assert_eq!(pair_lineage(l(4), l(9)), Lineage { input_seq: 9, sub: 4 });
+        assert_eq!(pair_lineage(l(5), l(5)), Lineage { input_seq: 5, sub: 5 | (1 << 31) });
+        assert_eq!(pair_lineage(l(1 << 33), l((1 << 32) + 3)).sub, 3 | (1 << 31), "only the low 31 bits are kept");
+    }
+}

@@ -198,3 +198,72 @@ fn a_source_emits_periodic_watermarks_and_max_at_the_end() {
     assert_eq!(drain(&mut t), vec![format!("emit (a,2)@19"), format!("wm {}", i64::MAX)]);
     assert_eq!(t.watermark_deadline(), None);
 }
+
+/// FLIP-147 with event time: a restored source task whose input ends emits `MAX_WATERMARK`
+/// (`StreamTask#endData` → `advanceToEndOfEventTime`), which fires the restored window. Those
+/// results were produced after the restored checkpoint, so the task may not finish until a
+/// checkpoint taken after them completed (`StreamTask#afterInvoke` waits for
+/// `finalCheckpointCompleted`, `finalCheckpointMinId` being the first checkpoint after the
+/// end of data) — even though it processed no record itself. Only a task that neither
+/// processed nor emitted anything finishes at once.
+#[test]
+fn a_restored_window_fired_at_the_end_of_input_waits_for_the_final_checkpoint() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let head = HeadSpec::LogSource { partitions: 1, startup: crate::source::StartupMode::Earliest };
+    let s = spec(head, vec![window_op(0, false)], TailSpec::PrintSink);
+    let lr = LogRecord {
+        partition: PartitionId(0),
+        offset: Offset(0),
+        value: Value::Pair("a".into(), 1),
+        lineage: Lineage { input_seq: 0, sub: 0 },
+        timestamp: Some(3),
+    };
+    let mut first = Task::new(s.clone(), 0, None, &e, &e, &mut c);
+    first.configure_watermarks(0, WatermarkStrategy::bounded(5));
+    first.handle_log_records(1, &[lr], &mut c);
+    let barrier = |id: u64| Barrier {
+        id: CheckpointId(id),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::Aligned,
+        stop: None,
+    };
+    first.handle_trigger(2, barrier(1));
+    let snapshot = std::iter::from_fn(|| first.poll_output())
+        .find_map(|o| match o {
+            TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+        .expect("a snapshot");
+    let cp = CompletedCheckpoint {
+        id: CheckpointId(1),
+        kind: CheckpointKind::Checkpoint,
+        trigger_ms: 0,
+        completed_ms: 3,
+        tasks: BTreeMap::from([(TaskId(0), snapshot)]),
+        size_bytes: 0,
+        external: false,
+    };
+    for window_state in [true, false] {
+        let mut s2 = s.clone();
+        s2.attempt = Attempt(1);
+        if !window_state {
+            s2.chain = vec![];
+        }
+        let mut t = Task::new(s2, 10, Some(&cp), &e, &e, &mut c);
+        t.configure_watermarks(10, WatermarkStrategy::bounded(5));
+        t.handle_end_of_input(20, true);
+        let out = drain(&mut t);
+        assert_eq!(t.records_in(), 0);
+        if !window_state {
+            assert!(t.is_finished(), "nothing processed, nothing emitted: covered by checkpoint 1: {out:?}");
+            continue;
+        }
+        assert_eq!(out, vec!["print (a,1)@9".to_string()], "MAX_WATERMARK fires the restored window");
+        assert!(!t.is_finished(), "the window's results are covered by no checkpoint yet");
+        t.handle_trigger(30, barrier(2));
+        t.handle_notify_complete(40, CheckpointId(2));
+        assert!(t.is_finished(), "checkpoint 2, the first after the end of data, is the final one");
+    }
+}

@@ -894,3 +894,317 @@ fn a_second_end_of_input_changes_nothing() {
     f.handle_end_of_input(2, false);
     assert!(!f.input_has_ended() && !f.is_finished(), "a failed task's input does not end");
 }
+
+// ------------------------------------------------------------------ task.rs lines 642–896
+// (session 11: the survivors of session 10's last mutation run of `src/task.rs`)
+
+fn take_snapshot(t: &mut Task) -> TaskSnapshot {
+    std::iter::from_fn(|| t.poll_output())
+        .find_map(|o| match o {
+            TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+        .expect("a snapshot")
+}
+
+fn completed(id: u64, snapshot: TaskSnapshot) -> CompletedCheckpoint {
+    CompletedCheckpoint {
+        id: CheckpointId(id),
+        kind: CheckpointKind::Checkpoint,
+        trigger_ms: 0,
+        completed_ms: 0,
+        tasks: BTreeMap::from([(TaskId(0), snapshot)]),
+        size_bytes: 0,
+        external: false,
+    }
+}
+
+/// A socket source task (Flink's `SocketTextStreamFunction` in a `SourceStreamTask`): each line
+/// read becomes one record carrying the line as its value and its input sequence number as
+/// lineage, and runs through the chain to the tail at once; a failed task reads no more.
+#[test]
+fn a_line_source_task_turns_each_line_into_a_record() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.head = HeadSpec::LineSource;
+    let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+    t.handle_line(1, "hello", 4, &mut c);
+    t.handle_line(2, "world", 7, &mut c);
+    let rows: Vec<(Value, u64)> = std::iter::from_fn(|| t.poll_output())
+        .filter_map(|o| match o {
+            TaskOutput::PrintRow { record } => Some((record.value, record.lineage.input_seq)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rows, vec![(Value::str("hello"), 4), (Value::str("world"), 7)]);
+    assert_eq!(t.records_in(), 2);
+    t.fail("boom".into());
+    t.handle_line(3, "late", 8, &mut c);
+    assert_eq!(t.records_in(), 2, "a failed task reads no more lines");
+}
+
+/// A 2PC sink task across a failover (Flink's `TwoPhaseCommitSinkFunction`, its
+/// `TwoPhaseCommitSinkFunctionTest#testIgnoreCommitExceptionDuringRecovery` and `#close`):
+/// the restored state names the pending transactions and the one open at the snapshot
+/// (`restored_transactions`, for the host to look up their begin times); the timeout knobs set
+/// on the task reach the sink, so a failed recovery commit older than the timeout is only
+/// reported (`CommitFailureIgnored`) instead of failing the task; a failed commit of a
+/// transaction that is not being recovered fails the task (once); and `close` (the task
+/// being cancelled) aborts the open transaction.
+#[test]
+fn a_two_phase_commit_sink_task_recovers_configures_and_closes_its_transactions() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.tail = TailSpec::TwoPhaseCommitSink;
+    let mut first = Task::new(spec.clone(), 0, None, &e, &e, &mut c);
+    let input = |t: &mut Task, at: u64, el: StreamElement, c: &mut SurvivingCounters| {
+        t.handle_input(at, ChannelId(0), el, 0, c);
+    };
+    let cp = |id: u64| {
+        let mut b = barrier(id, None);
+        b.kind = CheckpointKind::Checkpoint;
+        StreamElement::Barrier(b)
+    };
+    input(&mut first, 1, StreamElement::Record(Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 })), &mut c);
+    input(&mut first, 2, cp(1), &mut c);
+    while first.poll_output().is_some() {}
+    input(&mut first, 3, StreamElement::Record(Record::new(Value::Int(2), Lineage { input_seq: 2, sub: 0 })), &mut c);
+    input(&mut first, 4, cp(2), &mut c);
+    let snapshot = take_snapshot(&mut first);
+    let Some(OperatorState::TwoPhaseCommit { pending, current }) = snapshot.operators.last().cloned() else {
+        panic!("a 2PC sink's state: {snapshot:?}")
+    };
+    let (a, b) = (pending[0].1, pending[1].1);
+    let open = current.expect("an open transaction at the snapshot");
+    assert_eq!(pending.len(), 2);
+    assert_eq!(Task::restored_transactions(Some(&snapshot)), vec![a, b, open], "pending first, then the open one");
+    assert_eq!(Task::restored_transactions(None), Vec::<TxnId>::new());
+    let mut plain = snapshot.clone();
+    plain.operators = vec![OperatorState::None];
+    assert_eq!(Task::restored_transactions(Some(&plain)), Vec::<TxnId>::new(), "no 2PC sink state");
+
+    let cp2 = completed(2, snapshot);
+    let mut second_spec = spec;
+    second_spec.attempt = Attempt(1);
+    let mut t = Task::new(second_spec, 5_000, Some(&cp2), &e, &e, &mut c);
+    let policy =
+        TxnTimeoutPolicy { timeout_ms: 1_000, ignore_failures_after_timeout: true, warning_ratio_permille: None };
+    t.configure_transaction_timeout(5_000, policy, &BTreeMap::from([(a, 0), (b, 0)]));
+    let events = t.handle_commit_failed(5_000, a);
+    assert_eq!(events, vec![SinkEvent::CommitFailureIgnored { txn: a, elapsed_ms: 5_000, timeout_ms: 1_000 }]);
+    assert!(!t.has_failed(), "an old recovery commit's failure is ignored");
+    while t.poll_output().is_some() {}
+    // The transaction this attempt opened is closed by the cancellation: aborted.
+    t.close();
+    let aborts: Vec<TxnId> = std::iter::from_fn(|| t.poll_output())
+        .filter_map(|o| match o {
+            TaskOutput::Sink(SinkOutput::Abort { txn }) => Some(txn),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(aborts.len(), 1, "the open transaction is aborted on close: {aborts:?}");
+    assert_eq!(aborts[0].attempt, 1, "the transaction this attempt opened");
+
+    // Without the knobs the same failure is rethrown and fails the task, once.
+    let mut u = Task::new(
+        {
+            let mut s = task_spec(Profile::Flink23, false);
+            s.tail = TailSpec::TwoPhaseCommitSink;
+            s.attempt = Attempt(1);
+            s
+        },
+        5_000,
+        Some(&cp2),
+        &e,
+        &e,
+        &mut c,
+    );
+    assert_eq!(u.handle_commit_failed(5_000, a), Vec::<SinkEvent>::new());
+    assert!(u.has_failed(), "a failed commit is rethrown");
+    assert_eq!(u.handle_commit_failed(5_000, b), Vec::<SinkEvent>::new(), "a failed task reports nothing more");
+    let failures = std::iter::from_fn(|| u.poll_output()).filter(|o| matches!(o, TaskOutput::Failed { .. })).count();
+    assert_eq!(failures, 1);
+}
+
+/// A chained operator's failure injectors at the task's checkpoint hooks (the model's
+/// user-code faults; Flink: an exception in `snapshotState` during `StreamTask#performCheckpoint`'s
+/// synchronous part fails the task, one in the asynchronous part declines the checkpoint from
+/// `AsyncCheckpointRunnable` with `CHECKPOINT_ASYNC_EXCEPTION`, one in
+/// `notifyCheckpointComplete` fails the task). Checkpoints the injectors do not name are
+/// untouched, and the failure names the operator instance.
+#[test]
+fn a_chained_operators_lifecycle_failures_reach_the_task() {
+    use crate::operator::{FailureInjector, OperatorKind, Udf};
+    let e = BTreeMap::new();
+    let make = |c: &mut SurvivingCounters| {
+        let mut spec = task_spec(Profile::Flink23, false);
+        spec.chain = vec![ChainedOperator {
+            instance: "map[0]".into(),
+            operator: Operator::new(
+                OperatorKind::Map(Udf::Identity),
+                vec![
+                    FailureInjector::SnapshotSync { checkpoint: 2 },
+                    FailureInjector::SnapshotAsync { checkpoint: 3 },
+                    FailureInjector::NotifyComplete { checkpoint: 4 },
+                ],
+            ),
+        }];
+        Task::new(spec, 0, None, &e, &e, c)
+    };
+    let trigger = |t: &mut Task, id: u64, c: &mut SurvivingCounters| {
+        let mut b = barrier(id, None);
+        b.kind = CheckpointKind::Checkpoint;
+        t.handle_input(id, ChannelId(0), StreamElement::Barrier(b), 0, c);
+        std::iter::from_fn(|| t.poll_output())
+            .filter_map(|o| match o {
+                TaskOutput::Snapshot { id, .. } => Some(format!("snapshot {id}")),
+                TaskOutput::Decline { id, reason } => Some(format!("decline {id} {reason:?}")),
+                TaskOutput::Failed { cause } => Some(format!("failed {}", cause.starts_with("map[0]: "))),
+                _ => None,
+            })
+            .collect::<Vec<_>>()
+    };
+    let mut c = SurvivingCounters::default();
+    let mut t = make(&mut c);
+    assert_eq!(trigger(&mut t, 1, &mut c), vec!["snapshot 1"], "no injector for checkpoint 1");
+    assert_eq!(trigger(&mut t, 2, &mut c), vec!["failed true"], "synchronous part");
+    let mut t = make(&mut c);
+    assert_eq!(
+        trigger(&mut t, 3, &mut c),
+        vec![format!("decline 3 {:?}", R::CheckpointAsyncException)],
+        "asynchronous part"
+    );
+    assert!(!t.has_failed());
+    let mut t = make(&mut c);
+    t.handle_notify_complete(5, CheckpointId(3));
+    assert!(!t.has_failed(), "no injector for the notification of 3");
+    t.handle_notify_complete(6, CheckpointId(4));
+    assert!(t.has_failed(), "notifyCheckpointComplete of 4 throws");
+}
+
+/// `Task::invariants` reports a task whose parts disagree: two failures reported, an output
+/// alignment timer armed without barrier announcements, an open unaligned snapshot of
+/// checkpoint 0. A legal task (failed once) is not reported.
+#[test]
+fn task_invariants_catch_a_corrupt_state() {
+    let e = BTreeMap::new();
+    let fresh = || {
+        let mut c = SurvivingCounters::default();
+        Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c)
+    };
+    let mut legal = fresh();
+    legal.fail("once".into());
+    legal.invariants();
+    type Corruption = (&'static str, Box<dyn Fn(&mut Task)>);
+    let corruptions: Vec<Corruption> = vec![
+        (
+            "failed twice",
+            Box::new(|t: &mut Task| {
+                t.fail("one".into());
+                t.outputs.push_back(TaskOutput::Failed { cause: "two".into() });
+            }),
+        ),
+        (
+            "output timer without announcements",
+            Box::new(|t: &mut Task| {
+                let b = Barrier {
+                    id: CheckpointId(1),
+                    timestamp_ms: 0,
+                    kind: CheckpointKind::Checkpoint,
+                    alignment: Alignment::AlignedWithTimeout { timeout_ms: 100 },
+                    stop: None,
+                };
+                t.output_timer.on_forwarded(&b, false);
+                assert!(t.output_timer.deadline_ms().is_some(), "the corruption arms the timer");
+            }),
+        ),
+        (
+            "open unaligned snapshot of checkpoint 0",
+            Box::new(|t: &mut Task| {
+                t.open_unaligned = Some(crate::task::OpenUnaligned {
+                    id: CheckpointId::NONE,
+                    snapshot: TaskSnapshot { operators: vec![], in_flight: BTreeMap::new(), padding_bytes: 0 },
+                });
+            }),
+        ),
+    ];
+    for (name, corrupt) in corruptions {
+        let mut t = fresh();
+        corrupt(&mut t);
+        let caught = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| t.invariants())).is_err();
+        assert!(caught, "{name} is reported");
+    }
+}
+
+/// A topic source's partitions after a 2.x restore (split state): its own restored splits
+/// (only those of its topic), plus the topic's partitions that no restored state holds, given
+/// by the owner rule counted from the topic's first partition: `(p - first) % parallelism ==
+/// subtask`. This is the model's deterministic stand-in for Flink's
+/// `KafkaSourceEnumerator#getSplitOwner` (which starts from a hash of the topic name) for
+/// partitions the enumerator discovers as new.
+#[test]
+fn a_restored_topic_source_keeps_its_splits_and_takes_unowned_partitions_by_the_owner_rule() {
+    let offsets = |ps: &[u32]| OperatorState::SourceOffsets(ps.iter().map(|p| (PartitionId(*p), Offset(0))).collect());
+    let own = offsets(&[10, 14, 3]);
+    let other = offsets(&[11]);
+    let all = [&own, &other];
+    // Topic 10..17 at parallelism 3: 12, 13, 15, 16 are held by no restored state; subtask 2
+    // owns 12 and 15 ((12-10) % 3 = 2, (15-10) % 3 = 2); 3 belongs to another topic.
+    let mine = crate::task::topic_partitions(Some(&own), &all, 10..17, 2, 3);
+    let want: std::collections::BTreeSet<PartitionId> = [10, 12, 14, 15].map(PartitionId).into_iter().collect();
+    assert_eq!(mine, want);
+    let zero = crate::task::topic_partitions(None, &all, 10..17, 0, 3);
+    assert_eq!(zero, [13, 16].map(PartitionId).into_iter().collect(), "subtask 0: 13 and 16, no own state");
+}
+
+/// Routing through several output edges (a vertex feeding several downstream operators,
+/// Flink's `RecordWriterOutput` per edge): each edge's channels follow the previous edges'.
+/// `rebalance` is round robin (Flink's `RebalancePartitioner#selectChannel`:
+/// `(next + 1) % channels`), starting from the subtask index (the model's deterministic
+/// stand-in for the random start of `RebalancePartitioner#setup`); `broadcast` sends one copy
+/// to every channel (`BroadcastPartitioner`), each copy's lineage sub-index extended by its
+/// channel so copies stay distinguishable.
+#[test]
+fn records_are_routed_round_robin_and_broadcast_per_output_edge() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.subtask = 1;
+    spec.parallelism = 2;
+    spec.tail = TailSpec::Outputs(vec![
+        Partitioner::Rebalance { channels: 2 },
+        Partitioner::Broadcast { channels: 2 },
+        Partitioner::Rebalance { channels: 3 },
+    ]);
+    let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+    let mut got = Vec::new();
+    for seq in 0..3u64 {
+        let r = Record::new(Value::Int(seq as i64), Lineage { input_seq: seq, sub: 5 });
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        got.extend(std::iter::from_fn(|| t.poll_output()).filter_map(|o| match o {
+            TaskOutput::Emit { channel, record } => Some((record.lineage.input_seq, channel, record.lineage.sub)),
+            _ => None,
+        }));
+    }
+    let b = |c: u32| (5u32 << crate::operator::FLAT_MAP_SUB_BITS) | c;
+    assert_eq!(
+        got,
+        vec![
+            // edge 0 (channels 0-1) from 1; edge 1 (channels 2-3): both; edge 2 (channels 4-6) from 1
+            (0, 1, 5),
+            (0, 2, b(0)),
+            (0, 3, b(1)),
+            (0, 5, 5),
+            (1, 0, 5),
+            (1, 2, b(0)),
+            (1, 3, b(1)),
+            (1, 6, 5),
+            (2, 1, 5),
+            (2, 2, b(0)),
+            (2, 3, b(1)),
+            (2, 4, 5),
+        ]
+    );
+}

@@ -610,3 +610,213 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod more_tests {
+    //! Session 11 (issue 14, mutation score): allowed lateness, the late side output, purging,
+    //! the aggregates and the invariants, each against Flink's `WindowOperatorTest`.
+    use super::*;
+
+    fn rec(k: &str, v: i64, ts: i64, seq: u64) -> Record {
+        Record { value: Value::Pair(k.into(), v), lineage: Lineage { input_seq: seq, sub: 0 }, timestamp: Some(ts) }
+    }
+
+    fn op(lateness_ms: u64, late_side_output: bool, purging: bool, aggregate: Aggregate) -> EventWindowOperator {
+        EventWindowOperator::new(EventWindowSpec {
+            assigner: WindowAssigner::Tumbling { size_ms: 10, offset_ms: 0 },
+            aggregate,
+            allowed_lateness_ms: lateness_ms,
+            late_side_output,
+            purging,
+        })
+    }
+
+    fn shown(out: &[Record]) -> Vec<String> {
+        out.iter().map(|r| format!("{}@{}", r.value, r.timestamp.unwrap())).collect()
+    }
+
+    /// `WindowOperatorTest#testLateness` / `#testCleanupTimeOverflow` with an allowed lateness
+    /// of 5 on tumbling windows of 10: after `[0,10)` fired at watermark 9 its contents stay
+    /// until the cleanup time 14 (`maxTimestamp + allowedLateness`); an element for it before
+    /// then is added and fires the window again at once with everything it holds (`FIRE`, the
+    /// trigger's `onElement` sees `maxTimestamp <= currentWatermark`); at watermark 14 the
+    /// window is late (`cleanupTime <= currentWatermark`, `isWindowLate`), its state is gone,
+    /// and a later element for it goes to the late side output (`sideOutputLateData`).
+    #[test]
+    fn a_late_but_allowed_element_fires_the_window_again_until_its_cleanup_time() {
+        let mut w = op(5, true, false, Aggregate::Sum);
+        let (mut out, mut late) = (Vec::new(), Vec::new());
+        w.process_element(rec("a", 1, 3, 0), &mut out, &mut late).unwrap();
+        w.advance_watermark(Watermark(9), &mut out);
+        assert_eq!(shown(&out), ["(a,1)@9"]);
+        assert_eq!(w.windows().len(), 1, "kept for the allowed lateness");
+        out.clear();
+        w.advance_watermark(Watermark(13), &mut out);
+        assert!(!w.is_window_late(&TimeWindow { start: 0, end: 10 }), "cleanup time 14 > 13");
+        w.process_element(rec("a", 2, 4, 1), &mut out, &mut late).unwrap();
+        assert_eq!(shown(&out), ["(a,3)@9"], "fired again with both elements");
+        assert_eq!(out[0].lineage.input_seq, 0, "the smallest lineage of its contents");
+        out.clear();
+        w.advance_watermark(Watermark(14), &mut out);
+        assert!(out.is_empty() && w.windows().is_empty() && w.timers().is_empty(), "cleaned up at 14");
+        assert!(w.is_window_late(&TimeWindow { start: 0, end: 10 }), "cleanup time 14 <= 14");
+        w.process_element(rec("a", 4, 4, 2), &mut out, &mut late).unwrap();
+        assert!(out.is_empty());
+        assert_eq!(shown(&late), ["(a,4)@4"], "late: side output");
+        assert_eq!(w.late_dropped(), 0, "not dropped: side output configured");
+    }
+
+    /// `WindowOperatorTest#testSideOutputDueToLatenessTumbling`: with no allowed lateness an
+    /// element whose timestamp equals the watermark is late (`timestamp + allowedLateness <=
+    /// currentWatermark`, `isElementLate`) — its window `[0,10)` with `maxTimestamp` 9 is late
+    /// at watermark 9 — and goes to the side output, or is dropped and counted
+    /// (`numLateRecordsDropped`) without one. One millisecond later in the next window it is on
+    /// time.
+    #[test]
+    fn an_element_at_the_watermark_is_late_without_allowed_lateness() {
+        for side in [true, false] {
+            let mut w = op(0, side, false, Aggregate::Sum);
+            let (mut out, mut late) = (Vec::new(), Vec::new());
+            w.advance_watermark(Watermark(9), &mut out);
+            assert!(w.is_element_late(9) && !w.is_element_late(10));
+            w.process_element(rec("a", 1, 9, 0), &mut out, &mut late).unwrap();
+            w.process_element(rec("a", 1, 10, 1), &mut out, &mut late).unwrap();
+            assert!(out.is_empty());
+            assert_eq!(late.len(), usize::from(side), "side output {side}");
+            assert_eq!(w.late_dropped(), u64::from(!side), "dropped and counted without one");
+            assert_eq!(w.windows().len(), 1, "[10,20) holds the on-time element");
+        }
+    }
+
+    /// `PurgingTrigger.of(EventTimeTrigger)` (`FIRE_AND_PURGE`): every firing clears the
+    /// window's contents, so a late-but-allowed element fires the window with itself alone;
+    /// without purging it fires with everything the window holds.
+    #[test]
+    fn a_purging_trigger_fires_each_element_once() {
+        for purging in [true, false] {
+            let mut w = op(5, false, purging, Aggregate::Sum);
+            let (mut out, mut late) = (Vec::new(), Vec::new());
+            w.process_element(rec("a", 1, 3, 0), &mut out, &mut late).unwrap();
+            w.advance_watermark(Watermark(9), &mut out);
+            assert_eq!(w.windows().is_empty(), purging, "purging {purging}: contents after the firing");
+            w.process_element(rec("a", 2, 4, 1), &mut out, &mut late).unwrap();
+            let want = if purging { ["(a,1)@9", "(a,2)@9"] } else { ["(a,1)@9", "(a,3)@9"] };
+            assert_eq!(shown(&out), want, "purging {purging}");
+        }
+    }
+
+    /// The window functions: `sum`, `count` and the `max` / `min` reductions over
+    /// `(a,5) (a,-2) (a,9)` in one window; an `Int` key emits the bare number.
+    #[test]
+    fn the_window_aggregates_fold_exactly() {
+        for (agg, want) in [(Aggregate::Sum, 12), (Aggregate::Count, 3), (Aggregate::Max, 9), (Aggregate::Min, -2)] {
+            let mut w = op(0, false, false, agg);
+            let (mut out, mut late) = (Vec::new(), Vec::new());
+            for (i, v) in [5, -2, 9].into_iter().enumerate() {
+                w.process_element(rec("a", v, 1 + i as i64, i as u64), &mut out, &mut late).unwrap();
+            }
+            w.advance_watermark(Watermark(9), &mut out);
+            assert_eq!(shown(&out), [format!("(a,{want})@9")], "{agg:?}");
+        }
+        let mut w = op(0, false, false, Aggregate::Sum);
+        let (mut out, mut late) = (Vec::new(), Vec::new());
+        let r = Record { value: Value::Int(7), lineage: Lineage { input_seq: 0, sub: 0 }, timestamp: Some(2) };
+        w.process_element(r, &mut out, &mut late).unwrap();
+        w.advance_watermark(Watermark(9), &mut out);
+        assert_eq!(shown(&out), ["7@9"], "an Int key: the key is the value, the result the sum");
+    }
+
+    /// A watermark that does not advance the operator's clock fires nothing and changes
+    /// nothing (`InternalTimerServiceImpl#advanceWatermark` only moves forward); a timer
+    /// exactly at the watermark fires.
+    #[test]
+    fn a_watermark_fires_timers_at_or_below_it_once() {
+        let mut w = op(0, false, false, Aggregate::Sum);
+        let (mut out, mut late) = (Vec::new(), Vec::new());
+        w.process_element(rec("a", 1, 3, 0), &mut out, &mut late).unwrap();
+        w.advance_watermark(Watermark(8), &mut out);
+        assert!(out.is_empty());
+        assert_eq!(w.current_watermark(), Watermark(8));
+        w.advance_watermark(Watermark(5), &mut out);
+        assert_eq!(w.current_watermark(), Watermark(8), "no step back");
+        w.advance_watermark(Watermark(9), &mut out);
+        w.advance_watermark(Watermark(9), &mut out);
+        assert_eq!(shown(&out), ["(a,1)@9"], "fired once, at maxTimestamp");
+    }
+
+    /// Windows print as half-open intervals; the state's modelled size counts each window's
+    /// key plus 48 bytes and each timer's key plus 24.
+    #[test]
+    fn windows_print_and_state_size_is_modelled() {
+        assert_eq!(TimeWindow { start: -10, end: 0 }.to_string(), "[-10,0)");
+        let mut w = op(5, false, false, Aggregate::Sum);
+        let (mut out, mut late) = (Vec::new(), Vec::new());
+        w.process_element(rec("ab", 1, 3, 0), &mut out, &mut late).unwrap();
+        let st = w.snapshot();
+        assert_eq!((st.windows.len(), st.timers.len()), (1, 2), "trigger and cleanup timers");
+        let timers: Vec<i64> = w.timers().iter().map(|t| t.timestamp).collect();
+        assert_eq!(timers, [9, 14], "the trigger at maxTimestamp, the cleanup 5 ms later, in firing order");
+        let key = Value::str("ab").size_bytes();
+        assert_eq!(st.size_bytes(), (key + 48) + 2 * (key + 24));
+    }
+
+    /// The model's range limits are inclusive: a size, slide or allowed lateness of exactly
+    /// [`MAX_WINDOW_MS`] is accepted, one more is refused (Flink's own checks, `size > 0`,
+    /// `abs(offset) < size` / `< slide`, are pinned by `validation_names_the_bad_parameter`).
+    #[test]
+    fn the_window_limits_are_inclusive() {
+        let t = |size_ms| WindowAssigner::Tumbling { size_ms, offset_ms: 0 }.validate();
+        let s = |size_ms, slide_ms| WindowAssigner::Sliding { size_ms, slide_ms, offset_ms: 0 }.validate();
+        assert_eq!(t(MAX_WINDOW_MS), Ok(()));
+        assert_eq!(t(MAX_WINDOW_MS + 1), Err(OperatorSpecError::WindowSize { size_ms: MAX_WINDOW_MS + 1 }));
+        assert_eq!(t(1), Ok(()));
+        assert_eq!(s(MAX_WINDOW_MS, MAX_WINDOW_MS), Ok(()));
+        assert_eq!(
+            s(MAX_WINDOW_MS, MAX_WINDOW_MS + 1),
+            Err(OperatorSpecError::WindowSlide { slide_ms: MAX_WINDOW_MS + 1 })
+        );
+        assert_eq!(s(1, 1), Ok(()));
+        let lateness = |allowed_lateness_ms| {
+            EventWindowSpec {
+                assigner: WindowAssigner::Tumbling { size_ms: 10, offset_ms: 0 },
+                aggregate: Aggregate::Sum,
+                allowed_lateness_ms,
+                late_side_output: false,
+                purging: false,
+            }
+            .validate()
+        };
+        assert_eq!(lateness(MAX_WINDOW_MS), Ok(()));
+        assert_eq!(
+            lateness(MAX_WINDOW_MS + 1),
+            Err(OperatorSpecError::AllowedLateness { allowed_lateness_ms: MAX_WINDOW_MS + 1 })
+        );
+    }
+
+    /// The invariants report an empty window, a window of the wrong size, a window without its
+    /// cleanup timer and a timer left behind the watermark; a legal state is not reported.
+    #[test]
+    fn invariants_catch_a_corrupt_state() {
+        let panics = |w: &EventWindowOperator| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.invariants())).is_err()
+        };
+        let mut w = op(5, false, false, Aggregate::Sum);
+        let (mut out, mut late) = (Vec::new(), Vec::new());
+        w.process_element(rec("a", 1, 3, 0), &mut out, &mut late).unwrap();
+        assert!(!panics(&w));
+        let key = (Value::str("a"), TimeWindow { start: 0, end: 10 });
+        let mut c = w.clone();
+        c.windows.get_mut(&key).unwrap().elements = 0;
+        assert!(panics(&c), "empty window");
+        let mut c = w.clone();
+        let acc = c.windows.remove(&key).unwrap();
+        c.windows.insert((Value::str("a"), TimeWindow { start: 0, end: 11 }), acc);
+        assert!(panics(&c), "wrong size");
+        let mut c = w.clone();
+        c.timers.retain(|t| t.timestamp != 14);
+        assert!(panics(&c), "no cleanup timer");
+        let mut c = w.clone();
+        c.watermark = Watermark(9);
+        assert!(panics(&c), "timer at 9 not fired");
+    }
+}
