@@ -39,12 +39,15 @@ pub struct JoinLineages {
     /// Composite lineage -> the inputs it derives from, left to right.
     composite: BTreeMap<(u64, u32), Vec<u64>>,
     /// Per (join, key, side): the lineages taken so far (an input's own, then any other).
-    fed: BTreeMap<(usize, Value, u32), (Vec<Lineage>, Vec<Lineage>)>,
+    fed: BTreeMap<(usize, Value, u32), Fed>,
     /// Per (join, composite lineage): the (left, right) that make it.
     candidates: BTreeMap<(usize, (u64, u32)), (Lineage, Lineage)>,
     /// Composite lineages that two different pairs make (a digest collision): not judged.
     pub ambiguous: BTreeSet<(u64, u32)>,
 }
+
+/// The lineages one side of a join took for one key: inputs' own (`sub == 0`), then the others.
+type Fed = (Vec<Lineage>, Vec<Lineage>);
 
 impl JoinLineages {
     /// Keeps track of the joins in `chained` (see [`JoinLineages::chained`]).
