@@ -19,9 +19,15 @@
 //!
 //! A joined row's value is `left|right` (the display forms joined, as a `JoinFunction` that
 //! concatenates). Its lineage names the pair ([`pair_lineage`]): the later input's sequence number
-//! as `input_seq` and the earlier one in `sub` (the top bit says which side is the later one),
-//! so a pair has the same identity whatever order the two inputs arrived in, and the checkers
-//! can name a lost or duplicated joined row ([`pair_of`]).
+//! as `input_seq` and the earlier one plus 1 in `sub` (the top bit says which side is the later
+//! one), so a pair has the same identity whatever order the two inputs arrived in, and the
+//! checkers can name a lost or duplicated joined row ([`pair_of`]). A joined row's `sub` is
+//! never 0, so a lineage with `sub == 0` is always an input's own. A join whose input is itself
+//! not an input's own lineage (a joined row: joins in a row, or a broadcast copy) makes a
+//! *composite* lineage ([`is_composite`]): `input_seq` the latest input of the row (the largest
+//! of its two sides', so recursively of every input it derives from) and in `sub` a 30-bit
+//! digest of both sides' full lineages with bit 30 set; the checkers' reference, folding the
+//! same inputs through the same joins, reads it back as the tree of inputs it names.
 //!
 //! The snapshot ([`JoinState`]) holds every buffered element with its side, key, timestamp,
 //! value and lineage, and the registered timers; never the watermark, which starts at
@@ -106,17 +112,40 @@ impl JoinState {
 }
 
 const LATER_IS_LEFT: u32 = 1 << 31;
+const COMPOSITE: u32 = 1 << 30;
+const EARLIER_MASK: u32 = COMPOSITE - 1;
 
-/// The lineage of the joined row of `left` and `right` (see the module doc).
+/// The lineage of the joined row of `left` and `right` (see the module doc): a pair when both
+/// sides are inputs' own lineages (`sub == 0`) and the earlier input is below 2^30 - 1, else a
+/// composite.
 pub fn pair_lineage(left: Lineage, right: Lineage) -> Lineage {
     let (l, r) = (left.input_seq, right.input_seq);
-    let earlier = (l.min(r) & u64::from(!LATER_IS_LEFT)) as u32;
-    Lineage { input_seq: l.max(r), sub: earlier | if l >= r { LATER_IS_LEFT } else { 0 } }
+    let earlier = l.min(r).wrapping_add(1);
+    if left.sub == 0 && right.sub == 0 && earlier < u64::from(EARLIER_MASK) {
+        return Lineage { input_seq: l.max(r), sub: earlier as u32 | if l >= r { LATER_IS_LEFT } else { 0 } };
+    }
+    // FNV-1a over both sides' (input_seq, sub), left first: deterministic, order-sensitive.
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for word in [left.input_seq, u64::from(left.sub), right.input_seq, u64::from(right.sub)] {
+        for b in word.to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    let digest = ((h ^ (h >> 32)) as u32) & (EARLIER_MASK | LATER_IS_LEFT);
+    Lineage { input_seq: l.max(r), sub: digest | COMPOSITE }
 }
 
-/// `(left input, right input)` of a joined row's lineage (the inverse of [`pair_lineage`]).
+/// Whether a joined row's lineage is composite (a join of a joined row: its inputs are known
+/// only to a reference that folded the same joins), not a pair that [`pair_of`] decodes.
+pub fn is_composite(l: Lineage) -> bool {
+    l.sub & COMPOSITE != 0
+}
+
+/// `(left input, right input)` of a joined row's pair lineage (the inverse of
+/// [`pair_lineage`]; meaningless for a composite one, [`is_composite`]).
 pub fn pair_of(l: Lineage) -> (u64, u64) {
-    let earlier = u64::from(l.sub & !LATER_IS_LEFT);
+    let earlier = u64::from(l.sub & EARLIER_MASK).wrapping_sub(1);
     if l.sub & LATER_IS_LEFT != 0 {
         (l.input_seq, earlier)
     } else {
@@ -311,6 +340,31 @@ mod tests {
         assert_eq!(pair_of(pair_lineage(b, a)), (3, 7));
         assert_ne!(pair_lineage(a, b), pair_lineage(b, a), "(7 left, 3 right) is not (3 left, 7 right)");
         assert_eq!(pair_of(pair_lineage(a, a)), (7, 7));
+        let zero = Lineage { input_seq: 0, sub: 0 };
+        assert_ne!(pair_lineage(zero, a).sub, 0, "a joined row never looks like an input's own lineage");
+        assert_eq!(pair_of(pair_lineage(zero, a)), (0, 7));
+        assert!(!is_composite(pair_lineage(a, b)));
+    }
+
+    /// Joins in a row: a row of a joined row is composite, names the latest input, and differs
+    /// for different rows with that latest input, and for the sides swapped.
+    #[test]
+    fn a_join_of_joined_rows_has_a_composite_lineage() {
+        let l = |s| Lineage { input_seq: s, sub: 0 };
+        let ab = pair_lineage(l(1), l(5));
+        let cb = pair_lineage(l(2), l(5));
+        let x = pair_lineage(ab, l(3));
+        assert!(is_composite(x));
+        assert_eq!(x.input_seq, 5);
+        assert_ne!(x, pair_lineage(cb, l(3)), "(1 ⋈ 5) ⋈ 3 is not (2 ⋈ 5) ⋈ 3");
+        assert_ne!(x, pair_lineage(l(3), ab));
+        assert_eq!(pair_lineage(pair_lineage(ab, l(3)), l(9)).input_seq, 9);
+        let mut seen = std::collections::BTreeSet::new();
+        for a in 0..40 {
+            for b in 0..40 {
+                assert!(seen.insert(pair_lineage(pair_lineage(l(a), l(40)), l(b))), "digest collision at {a}, {b}");
+            }
+        }
     }
 
     /// `IntervalJoinOperatorTest`'s shape: between(-1, 2) pairs every left at t with the rights

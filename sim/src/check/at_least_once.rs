@@ -62,8 +62,8 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         let covered = covered_by_latest_checkpoint(spec, run);
         let finished = run.final_status == JobStatus::Finished && super::finished_by_stop(run).is_none();
         let due = |l: (u64, u32)| {
-            let (a, b) = ckptsim::join::pair_of(ckptsim::record::Lineage { input_seq: l.0, sub: l.1 });
-            finished || (!jr.windowed && covered.as_ref().is_some_and(|c| c.contains(a) && c.contains(b)))
+            finished
+                || (!jr.windowed && covered.as_ref().is_some_and(|c| jr.inputs_of(l).iter().all(|s| c.contains(*s))))
         };
         super::joins::joined_row_anomalies(jr, &run.print_rows, &counts, due, "printed", &mut anomalies);
     }

@@ -2,8 +2,8 @@
 
 use super::graph::order_free_final_values;
 use super::*;
-use ckptsim::sink::NoCheckpointing;
 use crate::reference::KeySeq;
+use ckptsim::sink::NoCheckpointing;
 
 /// Exactly-once output of the 2PC sink: every expected output committed exactly once, nothing
 /// else, and per key the committed values equal the reference sequence.
@@ -59,7 +59,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
             let row = &dups[&l][0];
             anomalies.push(format!(
                 "duplicate joined row: {} = {} committed {n} times at {t:?} ms",
-                super::joins::describe(row.lineage),
+                reference.joined.as_ref().map_or_else(String::new, |j| j.describe(row.lineage)),
                 row.value
             ));
         } else {
@@ -119,15 +119,15 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         let in_flight = in_flight_at_horizon(run);
         let finished = run.final_status == JobStatus::Finished && finished_by_stop(run).is_none();
         let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
+        // A row's inputs (two for a pair, more for joins in a row); `l.0` is the latest of them.
         let due = |l: (u64, u32)| {
-            let (a, b) = ckptsim::join::pair_of(ckptsim::record::Lineage { input_seq: l.0, sub: l.1 });
             if finished && final_checkpoint {
                 return true;
             }
             !jr.windowed
                 && (healthy_end || finished)
                 && covered.is_some_and(|c| l.0 <= c)
-                && !in_flight.is_some_and(|f| f.contains(&a) || f.contains(&b))
+                && !in_flight.is_some_and(|f| jr.inputs_of(l).iter().any(|s| f.contains(s)))
         };
         super::joins::joined_row_anomalies(jr, &run.committed, &counts, due, "committed", &mut anomalies);
     }

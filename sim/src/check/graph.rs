@@ -106,6 +106,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
             ..JoinedRef::default()
         });
     }
+    let mut lineages = crate::check::joins::JoinLineages::new(crate::check::joins::JoinLineages::chained_joins(spec));
     let timestamps = &spec.input_options.timestamps;
     let mut work: Vec<(usize, u32, Record)> = Vec::new();
     let mut produced = Vec::new();
@@ -128,6 +129,9 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
             let RefOp::Multi(m) = &mut inst[op] else { unreachable!("flush lists multi-input heads") };
             let mut fired = Vec::new();
             m.process_watermark(ckptsim::watermark::Watermark::MAX, &mut fired);
+            for r in &fired {
+                lineages.emitted(op, r);
+            }
             for r in fired.into_iter().rev() {
                 for &(c, k) in consumers[op].iter().rev() {
                     work.push((c, k, r.clone()));
@@ -144,7 +148,11 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
                     let _ = o.process(&mut ctx, rec, &mut produced);
                 }
                 RefOp::Multi(m) => {
+                    lineages.feed(op, side, &rec);
                     let _ = m.process(&mut ctx, side, rec, &mut produced);
+                    for r in &produced {
+                        lineages.emitted(op, r);
+                    }
                 }
                 RefOp::Pass => produced.push(rec),
             }
@@ -182,6 +190,9 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
                 }
             }
         }
+    }
+    if let Some(j) = &mut out.joined {
+        j.lineages = lineages;
     }
     out
 }

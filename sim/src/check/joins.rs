@@ -1,9 +1,9 @@
-//! Joined rows (an event-time interval or window join before the sink, semantics §14): every output row is one pair of inputs, named by its pair lineage; the delivery checkers count rows per pair, and a pair is due only when both of its inputs were surely on time.
+//! Joined rows (event-time interval or window joins before the sink, any number of them in a row, semantics §14): every output row is one tuple of inputs, named by its lineage (a pair, or a composite the reference reads back, [`JoinLineages`]); the delivery checkers count rows per lineage, and a row is due only when every input it derives from was surely on time.
 
 use super::*;
 use crate::world::Rows;
-use ckptsim::join::pair_of;
-use ckptsim::record::Lineage;
+use ckptsim::join::{is_composite, pair_lineage, pair_of};
+use ckptsim::record::{Lineage, Record};
 use ckptsim::watermark::GeneratorKind;
 
 /// What the reference knows of a job whose sink receives joined rows.
@@ -21,12 +21,128 @@ pub struct JoinedRef {
     /// the largest timestamp before it in its partition minus the out-of-orderness minus 1 is
     /// above any watermark it can meet; strictly, so no cleanup timer removed its partner).
     pub surely_on_time: BTreeSet<u64>,
+    /// The inputs of composite lineages (joins in a row), as the reference fold read them.
+    pub lineages: JoinLineages,
 }
 
-/// `left #a ⋈ right #b`.
-pub fn describe(l: Lineage) -> String {
-    let (a, b) = pair_of(l);
-    format!("left #{a} ⋈ right #{b}")
+/// The inputs of joined rows through joins in a row (`ckptsim::join::pair_lineage`'s composite
+/// lineages). A pair lineage names its two inputs itself; a composite one is a digest of both
+/// sides' lineages, which only a fold of the same inputs through the same joins can read back:
+/// every record a join (that can receive a joined row) takes is kept per (join, key, side), each
+/// new one is paired with the other side's records of its key as the join would pair them, and
+/// a composite lineage that comes out of the join is named by its two sides' inputs, left then
+/// right. Joins that never see a joined row keep nothing.
+#[derive(Clone, Debug, Default)]
+pub struct JoinLineages {
+    /// The joins whose inputs may be joined rows (another join, or a broadcast, upstream).
+    chained: BTreeSet<usize>,
+    /// Composite lineage -> the inputs it derives from, left to right.
+    composite: BTreeMap<(u64, u32), Vec<u64>>,
+    /// Per (join, key, side): the lineages taken so far (an input's own, then any other).
+    fed: BTreeMap<(usize, Value, u32), Fed>,
+    /// Per (join, composite lineage): the (left, right) that make it.
+    candidates: BTreeMap<(usize, (u64, u32)), (Lineage, Lineage)>,
+    /// Composite lineages that two different pairs make (a digest collision): not judged.
+    pub ambiguous: BTreeSet<(u64, u32)>,
+}
+
+/// The lineages one side of a join took for one key: inputs' own (`sub == 0`), then the others.
+type Fed = (Vec<Lineage>, Vec<Lineage>);
+
+impl JoinLineages {
+    /// Keeps track of the joins in `chained` (see [`JoinLineages::chained`]).
+    pub fn new(chained: BTreeSet<usize>) -> Self {
+        JoinLineages { chained, ..JoinLineages::default() }
+    }
+
+    /// The joins of `spec` with another join or a broadcast upstream of them.
+    pub fn chained_joins(spec: &JobSpec) -> BTreeSet<usize> {
+        let ops = &spec.operators;
+        (0..ops.len())
+            .filter(|j| matches!(ops[*j].kind, OpKind::EventJoin(_)))
+            .filter(|j| {
+                super::graph::upstream_of(spec, *j)
+                    .iter()
+                    .any(|o| o != j && matches!(ops[*o].kind, OpKind::EventJoin(_) | OpKind::Broadcast))
+            })
+            .collect()
+    }
+
+    /// Join `op` takes `rec` on input `side` (before it processes it).
+    pub fn feed(&mut self, op: usize, side: u32, rec: &Record) {
+        if !self.chained.contains(&op) {
+            return;
+        }
+        let side = side.min(1);
+        let key = key_of(&rec.value);
+        let x = rec.lineage;
+        if let Some((own, other)) = self.fed.get(&(op, key.clone(), 1 - side)) {
+            let partners: Vec<Lineage> =
+                if x.sub != 0 { own.iter().chain(other).copied().collect() } else { other.clone() };
+            for y in partners {
+                let (l, r) = if side == 0 { (x, y) } else { (y, x) };
+                let row = pair_lineage(l, r);
+                if !is_composite(row) {
+                    continue;
+                }
+                let k = (row.input_seq, row.sub);
+                match self.candidates.get(&(op, k)) {
+                    None => {
+                        self.candidates.insert((op, k), (l, r));
+                    }
+                    Some(&lr) if lr != (l, r) => {
+                        self.ambiguous.insert(k);
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        let e = self.fed.entry((op, key, side)).or_default();
+        if x.sub == 0 {
+            e.0.push(x);
+        } else {
+            e.1.push(x);
+        }
+    }
+
+    /// Join `op` emitted `r`: a composite lineage is named by its sides' inputs.
+    pub fn emitted(&mut self, op: usize, r: &Record) {
+        let k = (r.lineage.input_seq, r.lineage.sub);
+        if !is_composite(r.lineage) || self.composite.contains_key(&k) {
+            return;
+        }
+        if let Some(&(l, rr)) = self.candidates.get(&(op, k)) {
+            let mut v = self.inputs_of(l);
+            v.extend(self.inputs_of(rr));
+            self.composite.insert(k, v);
+        }
+    }
+
+    /// The inputs a lineage derives from, left to right: an input's own lineage its input, a
+    /// pair its two, a composite what the fold read (none when it never saw it).
+    pub fn inputs_of(&self, l: Lineage) -> Vec<u64> {
+        if l.sub == 0 {
+            vec![l.input_seq]
+        } else if is_composite(l) {
+            self.composite.get(&(l.input_seq, l.sub)).cloned().unwrap_or_default()
+        } else {
+            let (a, b) = pair_of(l);
+            vec![a, b]
+        }
+    }
+
+    /// `left #a ⋈ right #b`, or for joins in a row `#a ⋈ #b ⋈ #c` (inputs left to right).
+    pub fn describe(&self, l: Lineage) -> String {
+        if !is_composite(l) {
+            let (a, b) = pair_of(l);
+            return format!("left #{a} ⋈ right #{b}");
+        }
+        let v = self.inputs_of(l);
+        if v.is_empty() {
+            return format!("an unknown row of joins (latest input #{}, digest {:#x})", l.input_seq, l.sub);
+        }
+        v.iter().map(|s| format!("#{s}")).collect::<Vec<_>>().join(" ⋈ ")
+    }
 }
 
 /// Inputs surely on time at any event-time operator (see [`JoinedRef::surely_on_time`]): the
@@ -70,9 +186,26 @@ pub fn surely_on_time(spec: &JobSpec) -> BTreeSet<u64> {
 }
 
 impl JoinedRef {
+    /// The inputs a joined row derives from (see [`JoinLineages::inputs_of`]).
+    pub fn inputs_of(&self, l: (u64, u32)) -> Vec<u64> {
+        self.lineages.inputs_of(Lineage { input_seq: l.0, sub: l.1 })
+    }
+
+    /// `left #a ⋈ right #b` or `#a ⋈ #b ⋈ #c`.
+    pub fn describe(&self, l: Lineage) -> String {
+        self.lineages.describe(l)
+    }
+
+    /// Whether the row exists in every attempt: every input it derives from was surely on time
+    /// at its join. Then every joined row on its way is surely on time at the next join too
+    /// (an interval join's row carries the largest of its inputs' timestamps, above the largest
+    /// of their bounds; a window join's row its window's maxTimestamp, above every watermark
+    /// before it), so no join drops a part of it (semantics §14).
     fn due_pair(&self, l: (u64, u32)) -> bool {
-        let (a, b) = pair_of(Lineage { input_seq: l.0, sub: l.1 });
-        self.surely_on_time.contains(&a) && self.surely_on_time.contains(&b)
+        let inputs = self.inputs_of(l);
+        !inputs.is_empty()
+            && !self.lineages.ambiguous.contains(&l)
+            && inputs.iter().all(|s| self.surely_on_time.contains(s))
     }
 }
 
@@ -96,13 +229,13 @@ pub(super) fn joined_row_anomalies(
         match jr.rows.get(&l) {
             None => anomalies.push(format!(
                 "joined row not in the reference: {} = {} {verb} at {} ms",
-                describe(r.lineage),
+                jr.describe(r.lineage),
                 r.value,
                 r.time_ms
             )),
             Some(want) if jr.exact_values && *want != r.value => anomalies.push(format!(
                 "joined row wrong: {} {verb} {}, reference {want}",
-                describe(r.lineage),
+                jr.describe(r.lineage),
                 r.value
             )),
             _ => {}
@@ -113,8 +246,8 @@ pub(super) fn joined_row_anomalies(
             continue;
         }
         anomalies.push(format!(
-            "lost joined row: {} = {v} never {verb} although both inputs were surely on time and covered",
-            describe(Lineage { input_seq: l.0, sub: l.1 })
+            "lost joined row: {} = {v} never {verb} although every input was surely on time and covered",
+            jr.describe(Lineage { input_seq: l.0, sub: l.1 })
         ));
     }
 }

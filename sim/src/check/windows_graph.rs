@@ -26,10 +26,18 @@
 //! With several joins upstream (say two joins side by side, their rows unioned before the
 //! window) each row is judged through the one join it came out of, as above: the fold tags every
 //! record with that join, and the argument only needs the row's own channel to take part in the
-//! window's minimum. A join with another join upstream of it (joins in a row) leaves its rows
-//! unbounded: a row's lineage names two inputs (`pair_lineage`), so a row of rows cannot name
-//! the inputs whose bounds it would need (a limit of the lineage, not of Flink's rules).
+//! window's minimum.
+//!
+//! Joins in a row: a row of a join with another join upstream names every input it derives from
+//! (its composite lineage, read back by `joins::JoinLineages`). It exists in every attempt when
+//! each of those inputs is surely on time at its join (`joins::surely_on_time`; the joined rows
+//! on the way are then on time at the next join, `JoinedRef::due_pair`). Out of a window join
+//! it meets at most its timestamp - 1, as above; out of an interval join whose upstream joins
+//! are interval joins too it meets at most the largest of its inputs' bounds (each join emits
+//! when its later side arrives, so the bound composes); an interval join behind a window join
+//! stays unbounded (the flat list of inputs does not say which window the inner row had).
 
+use super::joins::JoinLineages;
 use super::windows::{number, Element, WindowRef};
 use super::*;
 use ckptsim::join::pair_of;
@@ -192,7 +200,7 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
     let joins: Vec<usize> = up.iter().copied().filter(|o| matches!(ops[*o].kind, OpKind::EventJoin(_))).collect();
     // Per window join upstream: its inputs' bounds at the join itself. A joined row is judged
     // through the one join it came out of (`via`); a join with another join upstream of it
-    // makes rows whose lineage names two inputs of many (`pair_lineage`), so they stay unbounded.
+    // (`chained`) through every input its composite lineage names.
     let mut at_join: BTreeMap<usize, Vec<Lateness>> = BTreeMap::new();
     for &j in &joins {
         if matches!(ops[j].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. })) {
@@ -206,12 +214,36 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
         .collect();
     let sure_at_join = if joins.is_empty() { BTreeSet::new() } else { super::joins::surely_on_time(spec) };
     let of = |s: u64| lateness.get(s as usize).copied().unwrap_or(Lateness::Unknown);
-    let bound_of = |r: &Record, via: usize| -> Lateness {
+    // Joins in a row behind `via`: whether every join upstream of it is an interval join.
+    let intervals_only = |via: usize| {
+        super::graph::upstream_of(spec, via).iter().all(|o| {
+            !joins.contains(o) || matches!(ops[*o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Interval { .. }))
+        })
+    };
+    let bound_of = |r: &Record, via: usize, tree: &JoinLineages| -> Lateness {
         if via == NOT_JOINED {
             return of(r.lineage.input_seq);
         }
         if chained.contains(&via) {
-            return Lateness::Unknown;
+            let inputs = tree.inputs_of(r.lineage);
+            let key = (r.lineage.input_seq, r.lineage.sub);
+            if inputs.is_empty() || tree.ambiguous.contains(&key) || !inputs.iter().all(|s| sure_at_join.contains(s)) {
+                return Lateness::Unknown;
+            }
+            let bounds: Vec<Lateness> = inputs.iter().map(|s| of(*s)).collect();
+            if bounds.contains(&Lateness::Unknown) {
+                return Lateness::Unknown;
+            }
+            if at_join.contains_key(&via) {
+                if bounds.contains(&Lateness::Never) {
+                    return Lateness::Never;
+                }
+                return r.timestamp.map_or(Lateness::Unknown, |t| Lateness::AtMost(t.saturating_sub(1)));
+            }
+            if !intervals_only(via) {
+                return Lateness::Unknown;
+            }
+            return bounds.into_iter().fold(Lateness::Never, Lateness::pair);
         }
         let (a, b) = pair_of(r.lineage);
         if let Some(at_join) = at_join.get(&via) {
@@ -239,14 +271,16 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
     let mut work: Vec<(usize, u32, Record, usize)> = Vec::new();
     let mut produced = Vec::new();
     let is_join = |o: usize| matches!(ops[o].kind, OpKind::EventJoin(_));
+    let mut tree = JoinLineages::new(JoinLineages::chained_joins(spec));
     let run = |work: &mut Vec<(usize, u32, Record, usize)>,
                inst: &mut BTreeMap<usize, Step>,
                counters: &mut SurvivingCounters,
                produced: &mut Vec<Record>,
-               out: &mut Vec<(Record, Lateness)>| {
+               out: &mut Vec<(Record, Lateness)>,
+               tree: &mut JoinLineages| {
         while let Some((op, side, rec, via)) = work.pop() {
             if op == at {
-                let b = bound_of(&rec, via);
+                let b = bound_of(&rec, via, tree);
                 out.push((rec, b));
                 continue;
             }
@@ -257,7 +291,11 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
                     let _ = o.process(&mut ctx, rec, produced);
                 }
                 Some(Step::Multi(m)) => {
+                    tree.feed(op, side, &rec);
                     let _ = m.process(&mut ctx, side, rec, produced);
+                    for r in produced.iter() {
+                        tree.emitted(op, r);
+                    }
                 }
                 Some(Step::Pass) | None => produced.push(rec),
             }
@@ -274,20 +312,23 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
         let mut rec = Record::new(interner.value(&v), Lineage { input_seq: seq as u64, sub: 0 });
         rec.timestamp = ts.get(seq).copied();
         work.push((src, 0, rec, NOT_JOINED));
-        run(&mut work, &mut inst, &mut counters, &mut produced, &mut out);
+        run(&mut work, &mut inst, &mut counters, &mut produced, &mut out, &mut tree);
     }
     // End of input: MAX_WATERMARK through the multi-input heads in topological order.
     for op in super::graph::topological(spec).into_iter().filter(|o| up.contains(o) && *o != at) {
         let Some(Step::Multi(m)) = inst.get_mut(&op) else { continue };
         let mut fired = Vec::new();
         m.process_watermark(Watermark::MAX, &mut fired);
+        for r in &fired {
+            tree.emitted(op, r);
+        }
         let via = if is_join(op) { op } else { NOT_JOINED };
         for r in fired.into_iter().rev() {
             for &(c, k) in consumers.get(&op).into_iter().flatten().rev() {
                 work.push((c, k, r.clone(), via));
             }
         }
-        run(&mut work, &mut inst, &mut counters, &mut produced, &mut out);
+        run(&mut work, &mut inst, &mut counters, &mut produced, &mut out, &mut tree);
     }
     Some(out)
 }
