@@ -118,15 +118,27 @@ impl World {
 fn set_timer(clock: &SimClock, t0: Instant, st: &mut SleepState, at_ms: u64, now: u64) {
     // madsim's `sleep_until` never sleeps less than 1 ms.
     let expires_ms = at_ms.max(now + 1);
-    if let Some((t, target)) = &st.timer {
-        if *t == expires_ms && *t > now {
+    let mut spent = None;
+    if let Some((t, target)) = st.timer.take() {
+        if t == expires_ms && t > now {
             target.live.store(true, Ordering::Relaxed);
+            st.timer = Some((t, target));
             return;
         }
         target.live.store(false, Ordering::Relaxed);
+        spent = Some(target);
     }
     let Some(waker) = &st.waker else { return };
-    let target = Arc::new(TimerTarget { live: AtomicBool::new(true), waker: waker.clone() });
+    // The previous target is reused when no pending madsim timer holds it any more (its timer
+    // expired: only `st` holds it) and it wakes the same loop: one allocation less per armed
+    // timer. madsim sees the same timers either way.
+    let target = match spent {
+        Some(target) if Arc::strong_count(&target) == 1 && target.waker.will_wake(waker) => {
+            target.live.store(true, Ordering::Relaxed);
+            target
+        }
+        _ => Arc::new(TimerTarget { live: AtomicBool::new(true), waker: waker.clone() }),
+    };
     arm_timer(clock, t0, at_ms, &Waker::from(target.clone()));
     st.timer = Some((expires_ms, target));
 }
