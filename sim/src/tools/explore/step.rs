@@ -80,7 +80,14 @@ impl Explorer<'_> {
                     Choice::Data { to, .. } => group.contains(to),
                     Choice::CrashTm(tm) => group.iter().any(|x| self.job(sys).graph.tasks[x.0 as usize].tm == *tm),
                     Choice::JmFailover | Choice::Rescale => true,
-                    Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) | Choice::Zombie { .. } | Choice::Stop => false,
+                    Choice::ToJm(_)
+                    | Choice::LoseAck(_)
+                    | Choice::Tick
+                    | Choice::TmLost(_)
+                    | Choice::Zombie { .. }
+                    | Choice::Stop
+                    | Choice::Trigger
+                    | Choice::Savepoint => false,
                 })
                 .collect();
             if best.as_ref().is_none_or(|b| kept.len() < b.len()) {
@@ -153,6 +160,11 @@ impl Explorer<'_> {
             if !q.is_empty() {
                 out.push(Choice::ToJm(*t));
             }
+            if sys.ack_losses < b.max_ack_losses
+                && q.front().is_some_and(|m| matches!(m, Up::Ack { .. } | Up::Decline { .. }))
+            {
+                out.push(Choice::LoseAck(*t));
+            }
         }
         if sys.ticks < b.max_ticks && self.next_timer(sys).is_some() {
             out.push(Choice::Tick);
@@ -181,6 +193,12 @@ impl Explorer<'_> {
         }
         if self.stop_enabled(sys) {
             out.push(Choice::Stop);
+        }
+        if self.request_enabled(sys, Choice::Trigger) {
+            out.push(Choice::Trigger);
+        }
+        if self.request_enabled(sys, Choice::Savepoint) {
+            out.push(Choice::Savepoint);
         }
         if sys.zombies < b.max_zombies {
             for (t, sent) in &sys.delivered_up {
@@ -362,6 +380,19 @@ impl Explorer<'_> {
         self.route_jm(sys);
     }
 
+    /// Whether the `trigger` (`savepoint`) step is enabled: the scenario has a
+    /// `trigger-checkpoint` (`savepoint`) action, the bound allows one more request and the
+    /// scenario's job runs (the world's client sends the action to the JobManager at its time;
+    /// here it comes at any point).
+    fn request_enabled(&self, sys: &Sys, c: Choice) -> bool {
+        let wanted = match c {
+            Choice::Trigger => self.manual_trigger,
+            Choice::Savepoint => self.manual_savepoint,
+            _ => false,
+        };
+        wanted && sys.job == 0 && sys.requests < self.bounds.max_requests && sys.jm.status() == JobStatus::Running
+    }
+
     /// The earliest timer: the JobManager's, a task's, or a record's append time. Right after a
     /// firing at the current time, only timers later than now count (a deadline a machine keeps
     /// reporting while it waits for something else fires once per point in time).
@@ -530,6 +561,30 @@ impl Explorer<'_> {
                 }
                 self.stop(sys);
             }
+            Choice::Trigger | Choice::Savepoint => {
+                if !self.request_enabled(sys, c) {
+                    return false;
+                }
+                sys.requests += 1;
+                // As the world's JobManager takes a `trigger-checkpoint` / `savepoint` action
+                // (`world/jobmanager.rs` `action`): a request that is not periodic.
+                let kind = if c == Choice::Trigger {
+                    ckptsim::coordinator::RequestKind::Manual
+                } else {
+                    ckptsim::coordinator::RequestKind::Savepoint
+                };
+                sys.jm.make_mut().request_checkpoint(sys.now_ms, kind);
+                self.route_jm(sys);
+            }
+            Choice::LoseAck(t) => {
+                let lost = sys.to_jm.get_mut(&t).and_then(|q| {
+                    q.front().is_some_and(|m| matches!(m, Up::Ack { .. } | Up::Decline { .. })).then(|| q.pop_front())
+                });
+                if lost.flatten().is_none() || sys.ack_losses >= self.bounds.max_ack_losses {
+                    return false;
+                }
+                sys.ack_losses += 1;
+            }
             Choice::Fail(t) => {
                 let Some(task) = sys.tasks.remove(&t) else { return false };
                 sys.failures += 1;
@@ -549,7 +604,11 @@ impl Explorer<'_> {
         let now = sys.now_ms;
         match m {
             Up::State { state, cause, .. } => sys.jm.make_mut().handle_task_state(now, t, a, state, cause),
-            Up::Ack { id, snapshot, .. } => sys.jm.make_mut().handle_ack(now, t, a, id, snapshot),
+            Up::Ack { id, snapshot, .. } => {
+                // Recorded before the JobMaster handles it, as the world records it.
+                sys.acks.make_mut().ack(u64::from(sys.epoch), id, t, a);
+                sys.jm.make_mut().handle_ack(now, t, a, id, snapshot)
+            }
             Up::Decline { id, reason, .. } => sys.jm.make_mut().handle_decline(now, t, a, id, reason),
         }
         self.route_jm(sys);
@@ -859,7 +918,11 @@ impl Explorer<'_> {
                         }
                     }
                 }
-                JobOutput::TaskStateChanged { .. } | JobOutput::CancelGaveUp { .. } => {}
+                JobOutput::TaskStateChanged { task, attempt, to, .. } => {
+                    // The JobManager's view of its tasks (`world/acks.rs`), in JobMaster attempts.
+                    sys.acks.make_mut().task_state(u64::from(sys.epoch), now, task, attempt, to);
+                }
+                JobOutput::CancelGaveUp { .. } => {}
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
                     sys.obs.make_mut().restart_schedule.push((now, failure, backoff_ms));
                     sys.obs.make_mut().failures.push((
@@ -880,6 +943,10 @@ impl Explorer<'_> {
                 JobOutput::Checkpoint(c) => match c {
                     CoordinatorOutput::Trigger { id, timestamp_ms, kind, periodic, .. } => {
                         sys.ha_next_id = sys.ha_next_id.max(id.next());
+                        // The tasks it waits for, fixed now (`world/jobmanager.rs` `note_trigger`).
+                        let tasks = self.job(sys).graph.tasks.len();
+                        let finished_excluded = self.spec.profile.checkpoints_after_tasks_finish();
+                        sys.acks.make_mut().trigger(u64::from(sys.epoch), id, tasks, finished_excluded);
                         sys.obs.make_mut().triggers.push((now, id));
                         let obs = sys.obs.make_mut();
                         let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
@@ -905,15 +972,18 @@ impl Explorer<'_> {
                         if !in_flight.is_empty() {
                             sys.obs.make_mut().completed_in_flight.insert(cp.id, in_flight);
                         }
+                        let acks = sys.acks.make_mut().completed(cp.id);
                         let obs = sys.obs.make_mut();
                         let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
                         let row = checkpoint_row(obs, cp.id);
+                        row.acks = acks;
                         row.end_ms = Some(now);
                         row.end_seq = seq;
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
                     }
                     CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+                        sys.acks.make_mut().aborted(id);
                         let obs = sys.obs.make_mut();
                         let row = obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
                         row.trigger_ms = trigger_ms;
