@@ -338,10 +338,11 @@ struct Sys {
     jm: Part<JobMaster>,
     tasks: BTreeMap<TaskId, Part<Task>>,
     /// (attempt, downstream task, input channel) → elements with the records a priority
-    /// barrier overtook.
-    data: BTreeMap<(u32, TaskId, u32), VecDeque<(StreamElement, u32)>>,
-    to_task: BTreeMap<TaskId, VecDeque<Ctl>>,
-    to_jm: BTreeMap<TaskId, VecDeque<Up>>,
+    /// barrier overtook. Each queue (and each link below) is a copy-on-write part: a child
+    /// state shares its parent's queues and copies only the ones its step changes.
+    data: BTreeMap<(u32, TaskId, u32), Part<VecDeque<(StreamElement, u32)>>>,
+    to_task: BTreeMap<TaskId, Part<VecDeque<Ctl>>>,
+    to_jm: BTreeMap<TaskId, Part<VecDeque<Up>>>,
     committed_offsets: BTreeMap<PartitionId, Offset>,
     store: TxnStore,
     counters: BTreeMap<u32, SurvivingCounters>,
@@ -500,6 +501,15 @@ impl Sys {
         for task in fresh.tasks.values_mut() {
             *task = task.fresh();
         }
+        for q in fresh.data.values_mut() {
+            *q = q.fresh();
+        }
+        for q in fresh.to_task.values_mut() {
+            *q = q.fresh();
+        }
+        for q in fresh.to_jm.values_mut() {
+            *q = q.fresh();
+        }
         fresh.fingerprint()
     }
 
@@ -517,9 +527,22 @@ impl Sys {
         h.word(self.acks.fp());
         self.now_ms.hash(&mut h);
         self.tasks.len().hash(&mut h);
-        self.data.hash(&mut h);
-        self.to_task.hash(&mut h);
-        self.to_jm.hash(&mut h);
+        // Each queue by its cached fingerprint (the queue's derived `Hash`), in key order.
+        self.data.len().hash(&mut h);
+        for (k, q) in &self.data {
+            k.hash(&mut h);
+            h.word(q.fp());
+        }
+        self.to_task.len().hash(&mut h);
+        for (k, q) in &self.to_task {
+            k.hash(&mut h);
+            h.word(q.fp());
+        }
+        self.to_jm.len().hash(&mut h);
+        for (k, q) in &self.to_jm {
+            k.hash(&mut h);
+            h.word(q.fp());
+        }
         self.committed_offsets.hash(&mut h);
         self.store.hash(&mut h);
         self.counters.hash(&mut h);

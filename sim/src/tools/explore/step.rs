@@ -232,8 +232,8 @@ impl Explorer<'_> {
         let on_tm = |t: &TaskId| job.graph.tasks[t.0 as usize].tm == tm;
         sys.tasks.retain(|t, _| !on_tm(t));
         for (t, q) in sys.to_task.iter_mut() {
-            if on_tm(t) {
-                q.clear();
+            if on_tm(t) && !q.is_empty() {
+                q.make_mut().clear();
             }
         }
         sys.counters.remove(&tm.0);
@@ -436,7 +436,8 @@ impl Explorer<'_> {
                     .tasks
                     .get(&to)
                     .is_some_and(|t| t.attempt().0 == attempt && !t.is_blocked(ChannelId(ch)) && !t.input_paused());
-                let Some((el, overtaken)) = sys.data.get_mut(&(attempt, to, ch)).and_then(|q| q.pop_front()) else {
+                let Some((el, overtaken)) = sys.data.get_mut(&(attempt, to, ch)).and_then(|q| q.make_mut().pop_front())
+                else {
                     return false;
                 };
                 if !live {
@@ -448,17 +449,17 @@ impl Explorer<'_> {
                 self.drain(sys, to);
             }
             Choice::ToTask(t) => {
-                let Some(m) = sys.to_task.get_mut(&t).and_then(|q| q.pop_front()) else { return false };
+                let Some(m) = sys.to_task.get_mut(&t).and_then(|q| q.make_mut().pop_front()) else { return false };
                 self.deliver_to_task(sys, t, m);
             }
             Choice::Lose(t) => {
-                if sys.to_task.get_mut(&t).and_then(|q| q.pop_front()).is_none() {
+                if sys.to_task.get_mut(&t).and_then(|q| q.make_mut().pop_front()).is_none() {
                     return false;
                 }
                 sys.losses += 1;
             }
             Choice::ToJm(t) => {
-                let Some(m) = sys.to_jm.get_mut(&t).and_then(|q| q.pop_front()) else { return false };
+                let Some(m) = sys.to_jm.get_mut(&t).and_then(|q| q.make_mut().pop_front()) else { return false };
                 // A message of an older leader's attempt is fenced (dropped).
                 if let Some(a) = Self::from_epoch(sys, m.attempt()) {
                     if self.bounds.max_zombies > 0 {
@@ -578,7 +579,9 @@ impl Explorer<'_> {
             }
             Choice::LoseAck(t) => {
                 let lost = sys.to_jm.get_mut(&t).and_then(|q| {
-                    q.front().is_some_and(|m| matches!(m, Up::Ack { .. } | Up::Decline { .. })).then(|| q.pop_front())
+                    q.front()
+                        .is_some_and(|m| matches!(m, Up::Ack { .. } | Up::Decline { .. }))
+                        .then(|| q.make_mut().pop_front())
                 });
                 if lost.flatten().is_none() || sys.ack_losses >= self.bounds.max_ack_losses {
                     return false;
@@ -589,7 +592,7 @@ impl Explorer<'_> {
                 let Some(task) = sys.tasks.remove(&t) else { return false };
                 sys.failures += 1;
                 let cause = Some("injected task failure".to_string());
-                sys.to_jm.entry(t).or_default().push_back(Up::State {
+                sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
                     attempt: task.attempt(),
                     state: ExecutionState::Failed,
                     cause,
@@ -653,7 +656,7 @@ impl Explorer<'_> {
                 }
                 sys.data.retain(|k, _| k.0 >= attempt.0);
                 sys.tasks.insert(t, Part::new(task));
-                let up = sys.to_jm.entry(t).or_default();
+                let up = sys.to_jm.entry(t).or_default().make_mut();
                 if self.spec.profile.has_initializing_state() {
                     up.push_back(Up::State { attempt, state: ExecutionState::Initializing, cause: None });
                 }
@@ -671,7 +674,7 @@ impl Explorer<'_> {
                     sys.tasks.remove(&t);
                 }
                 // A cancel for an attempt the TaskManager does not run is answered CANCELED.
-                sys.to_jm.entry(t).or_default().push_back(Up::State {
+                sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
                     attempt,
                     state: ExecutionState::Canceled,
                     cause: None,
@@ -710,7 +713,11 @@ impl Explorer<'_> {
             // ended after it): EndOfPartition on every output channel, closed, FINISHED (the
             // world's task loop, step 4b).
             for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                sys.data.entry((attempt.0, to, ch)).or_default().push_back((StreamElement::EndOfPartition, 0));
+                sys.data
+                    .entry((attempt.0, to, ch))
+                    .or_default()
+                    .make_mut()
+                    .push_back((StreamElement::EndOfPartition, 0));
             }
             sys.tasks.get_mut(&t).expect("live task").make_mut().close();
             if !self.drain_outputs(sys, t, attempt) {
@@ -718,7 +725,7 @@ impl Explorer<'_> {
             }
             self.note_records_after_stop(sys, t, attempt);
             sys.tasks.remove(&t);
-            sys.to_jm.entry(t).or_default().push_back(Up::State {
+            sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
                 attempt,
                 state: ExecutionState::Finished,
                 cause: None,
@@ -751,11 +758,15 @@ impl Explorer<'_> {
             match out {
                 TaskOutput::Emit { channel, record } => {
                     let (to, ch) = self.job(sys).outs[t.0 as usize][channel as usize];
-                    sys.data.entry((attempt.0, to, ch)).or_default().push_back((StreamElement::Record(record), 0));
+                    sys.data
+                        .entry((attempt.0, to, ch))
+                        .or_default()
+                        .make_mut()
+                        .push_back((StreamElement::Record(record), 0));
                 }
                 TaskOutput::EmitBarrier { barrier, priority } => {
                     for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
                         if priority {
                             let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
                             q.push_front((StreamElement::Barrier(barrier), overtaken as u32));
@@ -769,6 +780,7 @@ impl Explorer<'_> {
                         sys.data
                             .entry((attempt.0, to, ch))
                             .or_default()
+                            .make_mut()
                             .push_back((StreamElement::CancelMarker(id), 0));
                     }
                 }
@@ -776,10 +788,10 @@ impl Explorer<'_> {
                     let row = checkpoint_row(sys.obs.make_mut(), id);
                     row.alignment_ms = row.alignment_ms.max(alignment_ms);
                     row.unaligned |= unaligned;
-                    sys.to_jm.entry(t).or_default().push_back(Up::Ack { attempt, id, snapshot });
+                    sys.to_jm.entry(t).or_default().make_mut().push_back(Up::Ack { attempt, id, snapshot });
                 }
                 TaskOutput::Decline { id, reason } => {
-                    sys.to_jm.entry(t).or_default().push_back(Up::Decline { attempt, id, reason });
+                    sys.to_jm.entry(t).or_default().make_mut().push_back(Up::Decline { attempt, id, reason });
                 }
                 // Barrier announcements are never turned on here: no output-side timer fires.
                 TaskOutput::ConvertBarrier { .. } => {}
@@ -794,7 +806,7 @@ impl Explorer<'_> {
                         };
                         let overtaken =
                             q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
-                        let (el, _) = q.remove(pos).expect("barrier position");
+                        let (el, _) = q.make_mut().remove(pos).expect("barrier position");
                         let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
                         let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                         task.handle_input(
@@ -842,13 +854,13 @@ impl Explorer<'_> {
                 // `Outbox::push_event`).
                 TaskOutput::EmitWatermark { watermark } => {
                     for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
                         q.push_back((StreamElement::Watermark(watermark), 0));
                     }
                 }
                 TaskOutput::EmitWatermarkStatus { status } => {
                     for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
                         q.push_back((StreamElement::WatermarkStatus(status), 0));
                     }
                 }
@@ -862,7 +874,7 @@ impl Explorer<'_> {
 
     pub(super) fn fail_from_output(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, cause: &str) -> bool {
         sys.tasks.remove(&t);
-        sys.to_jm.entry(t).or_default().push_back(Up::State {
+        sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
             attempt,
             state: ExecutionState::Failed,
             cause: Some(cause.to_string()),
@@ -874,7 +886,7 @@ impl Explorer<'_> {
     /// JobManager has not noticed yet is lost (the process is gone).
     fn send_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
         if !sys.crashed_tms.contains(&self.job(sys).graph.tasks[t.0 as usize].tm) {
-            sys.to_task.entry(t).or_default().push_back(m);
+            sys.to_task.entry(t).or_default().make_mut().push_back(m);
         }
     }
 
