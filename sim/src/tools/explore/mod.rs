@@ -331,6 +331,10 @@ struct Obs {
     after_stop: Vec<(u64, TaskId, Attempt, ckptsim::task::RecordAfterStop)>,
 }
 
+/// One data channel's queue: stream elements, each with the number of records a priority barrier
+/// overtook (copy-on-write, `part.rs`).
+type DataQueue = Part<VecDeque<(StreamElement, u32)>>;
+
 /// The whole system at one point of a path.
 #[derive(Clone, Debug)]
 struct Sys {
@@ -340,7 +344,7 @@ struct Sys {
     /// (attempt, downstream task, input channel) → elements with the records a priority
     /// barrier overtook. Each queue (and each link below) is a copy-on-write part: a child
     /// state shares its parent's queues and copies only the ones its step changes.
-    data: BTreeMap<(u32, TaskId, u32), Part<VecDeque<(StreamElement, u32)>>>,
+    data: BTreeMap<(u32, TaskId, u32), DataQueue>,
     to_task: BTreeMap<TaskId, Part<VecDeque<Ctl>>>,
     to_jm: BTreeMap<TaskId, Part<VecDeque<Up>>>,
     committed_offsets: BTreeMap<PartitionId, Offset>,
@@ -569,6 +573,32 @@ impl Sys {
             (self.ack_losses, self.requests).hash(&mut h);
         }
         h.finish()
+    }
+}
+
+/// The visited states by fingerprint. A fingerprint is a hash already, so the map takes it as
+/// its own hash ([`FpHasher`]) instead of hashing it again, and looks it up in one probe instead
+/// of a B-tree's descent (session 11: the B-tree was a twentieth of the search). `IndexMap`
+/// keeps insertion order, and the search never iterates it: only `get_mut`, `insert` and `len`.
+type Visited = indexmap::IndexMap<u64, Vec<Choice>, std::hash::BuildHasherDefault<FpHasher>>;
+
+/// The identity hasher of [`Visited`]: a `u64` key is its own hash.
+#[derive(Default)]
+struct FpHasher(u64);
+
+impl std::hash::Hasher for FpHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
     }
 }
 
@@ -818,7 +848,7 @@ impl<'a> Explorer<'a> {
         let init = self.initial();
         // Each visited state's fingerprint with the sleep set it was expanded with (sorted):
         // a later visit that sleeps on fewer choices expands it again with the difference.
-        let mut visited: BTreeMap<u64, Vec<Choice>> = BTreeMap::new();
+        let mut visited: Visited = Visited::default();
         visited.insert(init.fingerprint(), Vec::new());
         let mut frontier: Vec<Node> =
             vec![Node { sys: init, path: None, changed: true, sleep: Vec::new(), only: None }];
