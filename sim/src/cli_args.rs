@@ -232,6 +232,14 @@ pub(crate) struct ExploreArgs {
     /// action as a step at any point (its synchronous savepoint, then the job finishing).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1))]
     pub(crate) stops: u32,
+    /// Lost acknowledgements and declines (task-to-JobManager checkpoint RPCs, which Flink
+    /// sends once and never retries) per path.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) ack_losses: u32,
+    /// Manual checkpoint and savepoint requests per path: the scenario's `trigger-checkpoint`
+    /// and `savepoint` actions as steps (`trigger`, `savepoint`) at any point while the job runs.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) requests: u32,
     /// Distinct states before giving up.
     #[arg(long, default_value_t = 300_000)]
     pub(crate) max_states: u64,

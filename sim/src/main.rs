@@ -590,6 +590,8 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_zombies: a.zombies,
         max_rescales: a.rescales,
         max_stops: a.stops,
+        max_ack_losses: a.ack_losses,
+        max_requests: a.requests,
         max_states: a.max_states,
         reduce: !a.no_reduce,
         sleep: match a.sleep.as_deref() {

@@ -532,3 +532,95 @@ fn window_state_not_restored_is_found_through_functions_after_the_window() {
         exhausted("tiny-window-functions.toml", b);
     }
 }
+
+/// `finished-task-counts-as-acked` on `tiny-stop-savepoint.toml` (`--requests 1 --stops 1`):
+/// the stop's savepoint completes, its notification finishes both tasks, and a savepoint
+/// requested after the JobManager saw the source FINISHED but before the sum's FINISHED reached
+/// it waits for the sum's acknowledgement (fixed at its trigger); the sum, already finished,
+/// never sends one, and the planted coordinator counts its FINISHED as the acknowledgement. The
+/// explorer records the acknowledgements the JobManager saw as the world does (`world/acks.rs`),
+/// so the `coordinator` checker's acknowledgement rule names it. The correct coordinator's space,
+/// with a lost acknowledgement too (`--ack-losses 1`), is exhausted with no violation; without
+/// the savepoint request nothing is pending when the tasks finish, and nothing is found.
+#[test]
+fn finished_task_counts_as_acked_is_found_through_a_savepoint_request() {
+    let b = Bounds { max_stops: 1, max_requests: 1, ..bounds(0, 0) };
+    let broken = spec("tiny-stop-savepoint.toml", Variant::FinishedTaskCountsAsAcked);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.path.contains(&Choice::Savepoint) && v.path.contains(&Choice::Stop), "{v:?}");
+    assert!(v.anomaly.contains("without an acknowledgement from"), "{v:?}");
+    assert_eq!(
+        found("tiny-stop-savepoint.toml", Variant::FinishedTaskCountsAsAcked, b).as_deref(),
+        Some("coordinator")
+    );
+    exhausted("tiny-stop-savepoint.toml", Bounds { max_ack_losses: 1, ..b });
+    let no_request = Explorer::new(&broken, Bounds { max_requests: 0, ..b }).explore();
+    assert!(no_request.violation.is_none() && no_request.exhausted, "{:?}", no_request.violation);
+}
+
+/// A lost acknowledgement (`lose-ack:tN`, `--ack-losses 1`): Flink sends it once, so the
+/// savepoint stays pending, and the stop's savepoint after it still completes and ends the job
+/// FINISHED with no checker objecting. Without the bound the step is not enabled.
+#[test]
+fn a_lost_acknowledgement_keeps_its_checkpoint_pending() {
+    let b = Bounds { max_stops: 1, max_requests: 1, max_ack_losses: 1, ..bounds(0, 0) };
+    let correct = spec("tiny-stop-savepoint.toml", Variant::Correct);
+    let ex = Explorer::new(&correct, b);
+    // The savepoint's acknowledgement from the source is lost; the stop's savepoint completes
+    // and both tasks finish: the job ends FINISHED, no checker objects.
+    let (lines, verdict) = ex
+        .replay(&steps(
+            "to-task:t0 to-task:t1 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 savepoint to-task:t0 data:0:t1:0 \
+             lose-ack:t0 to-jm:t1 stop to-task:t0 to-task:t0 data:0:t1:0 to-task:t1 to-jm:t0 to-jm:t1 \
+             to-task:t0 data:0:t1:0 to-task:t1 to-jm:t0 to-jm:t1",
+        ))
+        .expect("the lost acknowledgement, the stop and the notifications are enabled in turn");
+    assert_eq!(verdict, None);
+    let last = lines.last().expect("a line per step");
+    assert!(last.contains("job FINISHED"), "{last}");
+    let without = Explorer::new(&correct, Bounds { max_ack_losses: 0, ..b });
+    let prefix =
+        "to-task:t0 to-task:t1 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 savepoint to-task:t0 data:0:t1:0 lose-ack:t0";
+    assert!(without.replay(&steps(prefix)).is_err(), "no lost acknowledgement without the bound");
+}
+
+/// The manual checkpoint request (`trigger` step, `--requests 1`, the scenario's
+/// `trigger-checkpoint` action) on `tiny-min-pause-manual.toml`: the planted `ignore-min-pause`
+/// is still found (a periodic trigger inside the pause), while the correct decider's space,
+/// where the manual request comes at every point (also right after a completion, inside the
+/// pause), is exhausted with no violation: the `coordinator` checker holds only periodic
+/// requests to the pause (the shape of `negative/ignore-min-pause-with-manual-requests.toml`).
+#[test]
+fn manual_requests_are_not_held_to_the_min_pause_but_periodic_ones_are() {
+    let b = Bounds { max_requests: 1, ..bounds(3, 0) };
+    assert_eq!(found("tiny-min-pause-manual.toml", Variant::IgnoreMinPause, b).as_deref(), Some("coordinator"));
+    exhausted("tiny-min-pause-manual.toml", b);
+    // The request right after checkpoint 1 completed at 200 ms (inside the 1 s pause) is
+    // triggered at once: its trigger reaches the source (the last step), and no checker objects.
+    let correct = spec("tiny-min-pause-manual.toml", Variant::Correct);
+    let ex = Explorer::new(&correct, b);
+    let path = steps(
+        "to-task:t0 to-task:t1 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 tick to-task:t0 data:0:t1:0 to-jm:t0 \
+         to-jm:t1 to-task:t0 to-task:t1 trigger to-task:t0",
+    );
+    let (lines, verdict) = ex.replay(&path).expect("enabled in turn");
+    assert_eq!(verdict, None, "{lines:?}");
+}
+
+/// `rescale-in-flight-by-subtask` on `tiny-rescale-unaligned.toml` (`--rescales 1`): the
+/// unaligned checkpoint holds one of key a's records as in-flight state of the key_by channel
+/// into the sum; the planted hand-off replays it in new subtask 0 instead of a's owner, subtask
+/// 1, and a's last printed value stays short (`state`). The same path under the correct hand-off
+/// passes, and the correct hand-off's space is exhausted with no violation.
+#[test]
+fn rescale_in_flight_by_subtask_is_found_on_the_unaligned_rescale() {
+    let b = Bounds { max_rescales: 1, ..bounds(1, 0) };
+    let broken = spec("tiny-rescale-unaligned.toml", Variant::RescaleInFlightBySubtask);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.path.contains(&Choice::Rescale), "{v:?}");
+    assert_eq!(v.checker, "state", "{v:?}");
+    let correct = spec("tiny-rescale-unaligned.toml", Variant::Correct);
+    let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
+    assert_eq!(verdict, None, "the correct hand-off passes the path");
+    exhausted("tiny-rescale-unaligned.toml", b);
+}

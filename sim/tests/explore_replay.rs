@@ -117,3 +117,19 @@ fn source_emits_after_stop_replays_from_its_file() {
     let (code, out) = run_cli(&file.replace("\nstops = 1\n", "\n"), "no-stops");
     assert_eq!(code, 2, "the stop step needs the bound: {out}");
 }
+
+#[test]
+fn finished_task_counts_as_acked_replays_from_its_file() {
+    // The file carries `ack_losses` and `requests`: the `lose-ack` and `savepoint` steps need them.
+    let b =
+        Bounds { max_ticks: 0, max_failures: 0, max_stops: 1, max_requests: 1, max_ack_losses: 1, ..Bounds::default() };
+    let (file, checker) = replay_file("tiny-stop-savepoint.toml", Variant::FinishedTaskCountsAsAcked, b);
+    assert_eq!(checker, "coordinator");
+    assert!(file.contains("\nack_losses = 1\n") && file.contains("\nrequests = 1\n"), "{file}");
+    let (code, out) = run_cli(&file, "acks");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("VIOLATION coordinator") && out.contains(": reproduced"), "{out}");
+    let (code, out) =
+        run_cli(&file.replace("variant = \"finished-task-counts-as-acked\"", "variant = \"correct\""), "acks-ok");
+    assert_eq!(code, 0, "the correct coordinator keeps the savepoint pending: {out}");
+}

@@ -20,6 +20,8 @@
 //! zombies = 0                   # optional (default 0), written when not 0
 //! rescales = 0                  # optional (default 0), written when not 0
 //! stops = 0                     # optional (default 0), written when not 0
+//! ack_losses = 0                # optional (default 0), written when not 0
+//! requests = 0                  # optional (default 0), written when not 0
 //! path = ["fetch:t0", "tick", ...]
 //! job = '''
 //! <the scenario file>
@@ -75,6 +77,10 @@ struct Raw {
     rescales: u32,
     #[serde(default)]
     stops: u32,
+    #[serde(default)]
+    ack_losses: u32,
+    #[serde(default)]
+    requests: u32,
     path: Vec<String>,
     job: String,
 }
@@ -110,6 +116,12 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
     }
     if bounds.max_stops > 0 {
         let _ = writeln!(s, "stops = {}", bounds.max_stops);
+    }
+    if bounds.max_ack_losses > 0 {
+        let _ = writeln!(s, "ack_losses = {}", bounds.max_ack_losses);
+    }
+    if bounds.max_requests > 0 {
+        let _ = writeln!(s, "requests = {}", bounds.max_requests);
     }
     s.push_str("path = [\n");
     for chunk in v.path.chunks(8) {
@@ -208,6 +220,8 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_zombies: raw.zombies,
         max_rescales: raw.rescales,
         max_stops: raw.stops,
+        max_ack_losses: raw.ack_losses,
+        max_requests: raw.requests,
         ..Bounds::default()
     };
     Ok(ReplayFile { spec, bounds, path, checker: raw.checker, anomaly: raw.anomaly })

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 
 /// One task as the JobManager sees it: its current attempt, that attempt's state, and when it
 /// reached FINISHED.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Hash)]
 struct TaskView {
     attempt: Attempt,
     state: ExecutionState,
@@ -24,16 +24,17 @@ struct TaskView {
 }
 
 /// What one pending checkpoint awaits.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Hash)]
 struct Awaiting {
     /// The tasks (with their attempt at the trigger) it waits for, and whether each acked.
     required: Vec<(TaskId, Attempt, bool)>,
     finished_at_trigger: u32,
 }
 
-/// The world's record of the acknowledgements the current JobManager awaits.
-#[derive(Clone, Debug, Default)]
-pub(super) struct AckWatch {
+/// The world's record of the acknowledgements the current JobManager awaits (the explorer
+/// keeps one per explored state, `tools/explore`, fed from the same JobMaster outputs).
+#[derive(Clone, Debug, Default, Hash)]
+pub(crate) struct AckWatch {
     /// The JobManager epoch the view belongs to (a new JobMaster starts a new view).
     epoch: u64,
     view: Vec<Option<TaskView>>,
@@ -42,7 +43,7 @@ pub(super) struct AckWatch {
 
 impl AckWatch {
     /// The JobManager of `epoch` reported `task`'s `attempt` in state `to` at `now`.
-    pub(super) fn task_state(&mut self, epoch: u64, now: u64, task: TaskId, attempt: Attempt, to: ExecutionState) {
+    pub(crate) fn task_state(&mut self, epoch: u64, now: u64, task: TaskId, attempt: Attempt, to: ExecutionState) {
         self.enter(epoch);
         let i = task.0 as usize;
         if self.view.len() <= i {
@@ -65,7 +66,7 @@ impl AckWatch {
     /// Checkpoint `id` was triggered by the JobManager of `epoch` on a job of `tasks` tasks: the
     /// tasks it waits for are fixed now (`finished_excluded`: checkpoints after tasks finish,
     /// so tasks FINISHED now are not waited for).
-    pub(super) fn trigger(&mut self, epoch: u64, id: CheckpointId, tasks: usize, finished_excluded: bool) {
+    pub(crate) fn trigger(&mut self, epoch: u64, id: CheckpointId, tasks: usize, finished_excluded: bool) {
         self.enter(epoch);
         let mut required = Vec::with_capacity(tasks);
         let mut finished_at_trigger = 0;
@@ -82,7 +83,7 @@ impl AckWatch {
 
     /// An acknowledgement of checkpoint `id` by `task`'s `attempt` reached the JobManager of
     /// `epoch` (before the JobMaster handled it).
-    pub(super) fn ack(&mut self, epoch: u64, id: CheckpointId, task: TaskId, attempt: Attempt) {
+    pub(crate) fn ack(&mut self, epoch: u64, id: CheckpointId, task: TaskId, attempt: Attempt) {
         if epoch != self.epoch {
             return;
         }
@@ -95,7 +96,7 @@ impl AckWatch {
 
     /// Checkpoint `id` completed: what it awaited and what was missing (`None` when its trigger
     /// was not seen).
-    pub(super) fn completed(&mut self, id: CheckpointId) -> Option<AckRecord> {
+    pub(crate) fn completed(&mut self, id: CheckpointId) -> Option<AckRecord> {
         let a = self.awaiting.remove(&id)?;
         let missing = a
             .required
@@ -116,7 +117,7 @@ impl AckWatch {
     }
 
     /// Checkpoint `id` was aborted: nothing is judged.
-    pub(super) fn aborted(&mut self, id: CheckpointId) {
+    pub(crate) fn aborted(&mut self, id: CheckpointId) {
         self.awaiting.remove(&id);
     }
 }

@@ -149,7 +149,7 @@ impl Explorer<'_> {
             || cfg.mode != ckptsim::config::CheckpointingMode::ExactlyOnce
             || sys.jm.status() != JobStatus::Running
             || sys.tasks.len() != self.job(sys).graph.tasks.len()
-            || sys.to_task.values().flatten().any(|m| matches!(m, Ctl::Deploy { .. }))
+            || sys.to_task.values().flat_map(|q| q.iter()).any(|m| matches!(m, Ctl::Deploy { .. }))
         {
             return None;
         }

@@ -13,6 +13,8 @@
 //! | `to-task:tN` | the next JobManager message to task N arrives (deploy, trigger, notify, cancel) |
 //! | `to-jm:tN` | task N's next message arrives at the JobManager (state update, ack, decline) |
 //! | `lose:tN` | the next JobManager message to task N is lost |
+//! | `lose-ack:tN` | (`--ack-losses`) task N's next message to the JobManager, an acknowledgement or a decline, is lost (Flink sends these RPCs once) |
+//! | `trigger` / `savepoint` | (`--requests`, with a `trigger-checkpoint` / `savepoint` action in the scenario) a manual checkpoint / savepoint is requested from the coordinator (not periodic: the min pause does not hold it) |
 //! | `tick` | virtual time jumps to the earliest timer (periodic trigger, restart delay, timeouts, the next record's append time) |
 //! | `fail:tN` | task N throws |
 //! | `crash-tm:N` | TaskManager N's process dies: its tasks are gone, messages on their way to them are lost, its per-process counters reset |
@@ -101,6 +103,11 @@ pub struct Bounds {
     /// Stop-with-savepoint requests on one path (the scenario's `stop-with-savepoint` action
     /// gives the mode; at most 1).
     pub max_stops: u32,
+    /// Lost acknowledgements and declines (task → JobManager checkpoint RPCs) on one path.
+    pub max_ack_losses: u32,
+    /// Manual checkpoint and savepoint requests (the scenario's `trigger-checkpoint` and
+    /// `savepoint` actions) on one path.
+    pub max_requests: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
@@ -136,6 +143,8 @@ impl Default for Bounds {
             max_zombies: 0,
             max_rescales: 0,
             max_stops: 0,
+            max_ack_losses: 0,
+            max_requests: 0,
             max_states: 300_000,
             reduce: true,
             sleep: Sleep::Off,
@@ -178,6 +187,12 @@ pub enum Choice {
     Rescale,
     /// `stop`: stop-with-savepoint (the scenario's action): a synchronous savepoint is triggered.
     Stop,
+    /// `lose-ack:tN`: task N's next message to the JobManager (an ack or a decline) is lost.
+    LoseAck(TaskId),
+    /// `trigger`: a manual checkpoint is requested (the scenario's `trigger-checkpoint` action).
+    Trigger,
+    /// `savepoint`: a savepoint is requested (the scenario's `savepoint` action).
+    Savepoint,
     /// `zombie:tN:I`: message `idx` that task `to`'s ended attempts sent arrives again, late.
     Zombie {
         /// The task whose ended attempts sent the message.
@@ -202,6 +217,9 @@ impl fmt::Display for Choice {
             Choice::JmFailover => f.write_str("jm-failover"),
             Choice::Rescale => f.write_str("rescale"),
             Choice::Stop => f.write_str("stop"),
+            Choice::LoseAck(t) => write!(f, "lose-ack:t{}", t.0),
+            Choice::Trigger => f.write_str("trigger"),
+            Choice::Savepoint => f.write_str("savepoint"),
             Choice::Zombie { to, idx } => write!(f, "zombie:t{}:{idx}", to.0),
         }
     }
@@ -223,6 +241,9 @@ impl std::str::FromStr for Choice {
             ["jm-failover"] => Ok(Choice::JmFailover),
             ["rescale"] => Ok(Choice::Rescale),
             ["stop"] => Ok(Choice::Stop),
+            ["trigger"] => Ok(Choice::Trigger),
+            ["savepoint"] => Ok(Choice::Savepoint),
+            ["lose-ack", t] => Ok(Choice::LoseAck(task(t)?)),
             ["crash-tm", n] => Ok(Choice::CrashTm(TmId(num(n)?))),
             ["tm-lost", n] => Ok(Choice::TmLost(TmId(num(n)?))),
             ["fetch", t] => Ok(Choice::Fetch(task(t)?)),
@@ -233,7 +254,7 @@ impl std::str::FromStr for Choice {
             ["zombie", t, i] => Ok(Choice::Zombie { to: task(t)?, idx: num(i)? }),
             ["data", a, t, c] => Ok(Choice::Data { attempt: num(a)?, to: task(t)?, ch: num(c)? }),
             _ => {
-                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, rescale, stop, zombie:tN:I)"))
+                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, lose-ack:tN, trigger, savepoint, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, rescale, stop, zombie:tN:I)"))
             }
         }
     }
@@ -310,6 +331,10 @@ struct Obs {
     after_stop: Vec<(u64, TaskId, Attempt, ckptsim::task::RecordAfterStop)>,
 }
 
+/// One data channel's queue: stream elements, each with the number of records a priority barrier
+/// overtook (copy-on-write, `part.rs`).
+type DataQueue = Part<VecDeque<(StreamElement, u32)>>;
+
 /// The whole system at one point of a path.
 #[derive(Clone, Debug)]
 struct Sys {
@@ -317,10 +342,11 @@ struct Sys {
     jm: Part<JobMaster>,
     tasks: BTreeMap<TaskId, Part<Task>>,
     /// (attempt, downstream task, input channel) → elements with the records a priority
-    /// barrier overtook.
-    data: BTreeMap<(u32, TaskId, u32), VecDeque<(StreamElement, u32)>>,
-    to_task: BTreeMap<TaskId, VecDeque<Ctl>>,
-    to_jm: BTreeMap<TaskId, VecDeque<Up>>,
+    /// barrier overtook. Each queue (and each link below) is a copy-on-write part: a child
+    /// state shares its parent's queues and copies only the ones its step changes.
+    data: BTreeMap<(u32, TaskId, u32), DataQueue>,
+    to_task: BTreeMap<TaskId, Part<VecDeque<Ctl>>>,
+    to_jm: BTreeMap<TaskId, Part<VecDeque<Up>>>,
     committed_offsets: BTreeMap<PartitionId, Offset>,
     store: TxnStore,
     counters: BTreeMap<u32, SurvivingCounters>,
@@ -363,6 +389,14 @@ struct Sys {
     stop_pending_since: Option<u64>,
     /// The stop's savepoint completed: a failover after it fails the stop.
     stop_completed: bool,
+    /// The acknowledgements each pending checkpoint awaits, as the JobManager saw them (the
+    /// world's `acks.rs` record, fed from the same JobMaster outputs): a completed checkpoint's
+    /// row carries them for the `coordinator` checker's acknowledgement rule.
+    acks: Part<crate::world::AckWatch>,
+    /// Lost acknowledgements and declines on this path.
+    ack_losses: u32,
+    /// Manual checkpoint and savepoint requests on this path.
+    requests: u32,
 }
 
 impl Sys {
@@ -467,8 +501,18 @@ impl Sys {
         let mut fresh = self.clone();
         fresh.jm = self.jm.fresh();
         fresh.obs = self.obs.fresh();
+        fresh.acks = self.acks.fresh();
         for task in fresh.tasks.values_mut() {
             *task = task.fresh();
+        }
+        for q in fresh.data.values_mut() {
+            *q = q.fresh();
+        }
+        for q in fresh.to_task.values_mut() {
+            *q = q.fresh();
+        }
+        for q in fresh.to_jm.values_mut() {
+            *q = q.fresh();
         }
         fresh.fingerprint()
     }
@@ -484,11 +528,25 @@ impl Sys {
             h.word(task.fp());
         }
         h.word(self.obs.fp());
+        h.word(self.acks.fp());
         self.now_ms.hash(&mut h);
         self.tasks.len().hash(&mut h);
-        self.data.hash(&mut h);
-        self.to_task.hash(&mut h);
-        self.to_jm.hash(&mut h);
+        // Each queue by its cached fingerprint (the queue's derived `Hash`), in key order.
+        self.data.len().hash(&mut h);
+        for (k, q) in &self.data {
+            k.hash(&mut h);
+            h.word(q.fp());
+        }
+        self.to_task.len().hash(&mut h);
+        for (k, q) in &self.to_task {
+            k.hash(&mut h);
+            h.word(q.fp());
+        }
+        self.to_jm.len().hash(&mut h);
+        for (k, q) in &self.to_jm {
+            k.hash(&mut h);
+            h.word(q.fp());
+        }
         self.committed_offsets.hash(&mut h);
         self.store.hash(&mut h);
         self.counters.hash(&mut h);
@@ -510,7 +568,37 @@ impl Sys {
             h.word(3);
             (self.stops, self.stop_pending_since, self.stop_completed).hash(&mut h);
         }
+        if self.ack_losses > 0 || self.requests > 0 {
+            h.word(4);
+            (self.ack_losses, self.requests).hash(&mut h);
+        }
         h.finish()
+    }
+}
+
+/// The visited states by fingerprint. A fingerprint is a hash already, so the map takes it as
+/// its own hash ([`FpHasher`]) instead of hashing it again, and looks it up in one probe instead
+/// of a B-tree's descent (session 11: the B-tree was a twentieth of the search). `IndexMap`
+/// keeps insertion order, and the search never iterates it: only `get_mut`, `insert` and `len`.
+type Visited = indexmap::IndexMap<u64, Vec<Choice>, std::hash::BuildHasherDefault<FpHasher>>;
+
+/// The identity hasher of [`Visited`]: a `u64` key is its own hash.
+#[derive(Default)]
+struct FpHasher(u64);
+
+impl std::hash::Hasher for FpHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, i: u64) {
+        self.0 = i;
     }
 }
 
@@ -645,6 +733,10 @@ pub struct Explorer<'a> {
     rescale: Option<crate::scenario::RescaleSpec>,
     /// The scenario's `stop-with-savepoint` action (its mode), if any: the `stop` step's.
     stop: Option<ckptsim::record::StopMode>,
+    /// Whether the scenario has a `trigger-checkpoint` / a `savepoint` action: the `trigger` /
+    /// `savepoint` steps (`--requests`).
+    manual_trigger: bool,
+    manual_savepoint: bool,
     log: BrokerLog,
     log_end: BTreeMap<PartitionId, Offset>,
     reference: Reference,
@@ -667,11 +759,13 @@ impl<'a> Explorer<'a> {
             crate::spec::ActionSpec::StopWithSavepoint { drain: false } => Some(ckptsim::record::StopMode::NoDrain),
             _ => None,
         });
+        let manual_trigger = spec.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::TriggerCheckpoint));
+        let manual_savepoint = spec.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::Savepoint));
         let mut jobs = vec![JobCtx::new(spec.clone())];
         if let Some(r) = rescale.as_ref().filter(|_| bounds.max_rescales > 0) {
             jobs.push(JobCtx::new(crate::world::rescaled_spec(spec, r)));
         }
-        Explorer { spec, jobs, rescale, stop, log, log_end, reference, bounds }
+        Explorer { spec, jobs, rescale, stop, manual_trigger, manual_savepoint, log, log_end, reference, bounds }
     }
 
     /// The job state `sys` runs (the scenario's, or the rescaled one).
@@ -739,6 +833,9 @@ impl<'a> Explorer<'a> {
             stops: 0,
             stop_pending_since: None,
             stop_completed: false,
+            acks: Part::new(crate::world::AckWatch::default()),
+            ack_losses: 0,
+            requests: 0,
         };
         sys.jm.make_mut().start(0, None);
         self.route_jm(&mut sys);
@@ -751,7 +848,7 @@ impl<'a> Explorer<'a> {
         let init = self.initial();
         // Each visited state's fingerprint with the sleep set it was expanded with (sorted):
         // a later visit that sleeps on fewer choices expands it again with the difference.
-        let mut visited: BTreeMap<u64, Vec<Choice>> = BTreeMap::new();
+        let mut visited: Visited = Visited::default();
         visited.insert(init.fingerprint(), Vec::new());
         let mut frontier: Vec<Node> =
             vec![Node { sys: init, path: None, changed: true, sleep: Vec::new(), only: None }];
@@ -925,10 +1022,14 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     let rescales = count(|k| matches!(k, ActionKind::Rescale(_)));
     let stops = count(|k| matches!(k, ActionKind::StopWithSavepoint { .. }));
     let cancels = count(|k| matches!(k, ActionKind::Cancel));
-    let other = spec.actions.len() - rescales - stops - cancels;
+    // Manual checkpoints and savepoints are the `trigger` and `savepoint` steps (`--requests`),
+    // at any point while the job runs; any number of them stands for the step's kind.
+    let requests = count(|k| matches!(k, ActionKind::TriggerCheckpoint | ActionKind::Savepoint));
+    let others = spec.actions.len() - requests;
+    let other = others - rescales - stops - cancels;
     let alone_stop = rescales == 0 && cancels == 0 && stops == 1;
-    if other > 0 || rescales > 1 || stops > 1 || (rescales == 0 && !spec.actions.is_empty() && !alone_stop) {
-        return Err("explore enumerates its own steps: of [[actions]] only one `rescale` (with the `cancel` or `stop-with-savepoint` before it, as the `rescale` step's parallelisms) or one `stop-with-savepoint` (the `stop` step's mode) is read".into());
+    if other > 0 || rescales > 1 || stops > 1 || (rescales == 0 && others > 0 && !alone_stop) {
+        return Err("explore enumerates its own steps: of [[actions]] only one `rescale` (with the `cancel` or `stop-with-savepoint` before it, as the `rescale` step's parallelisms), one `stop-with-savepoint` (the `stop` step's mode) and `trigger-checkpoint` / `savepoint` actions (the `trigger` / `savepoint` steps) are read".into());
     }
     Ok(())
 }

@@ -50,6 +50,12 @@ impl<T: Clone + Hash> Part<T> {
     }
 }
 
+impl<T: Clone + Hash + Default> Default for Part<T> {
+    fn default() -> Self {
+        Part::new(T::default())
+    }
+}
+
 impl<T> Clone for Part<T> {
     fn clone(&self) -> Self {
         Part { inner: Rc::clone(&self.inner) }

@@ -63,7 +63,9 @@ impl Explorer<'_> {
             Choice::Fail(t) => task(t, false, 1, None, None),
             Choice::Lose(t) => task(t, false, 2, None, None),
             // A stop request writes the JobMaster and appends triggers to the links' tails.
-            Choice::ToJm(_) | Choice::Stop => Footprint::Jm,
+            // A lost acknowledgement takes the head of the task's link to the JobManager, as a
+            // delivery does; a manual request writes the JobMaster like a stop.
+            Choice::ToJm(_) | Choice::Stop | Choice::LoseAck(_) | Choice::Trigger | Choice::Savepoint => Footprint::Jm,
             Choice::Tick
             | Choice::CrashTm(_)
             | Choice::TmLost(_)

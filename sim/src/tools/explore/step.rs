@@ -80,7 +80,14 @@ impl Explorer<'_> {
                     Choice::Data { to, .. } => group.contains(to),
                     Choice::CrashTm(tm) => group.iter().any(|x| self.job(sys).graph.tasks[x.0 as usize].tm == *tm),
                     Choice::JmFailover | Choice::Rescale => true,
-                    Choice::ToJm(_) | Choice::Tick | Choice::TmLost(_) | Choice::Zombie { .. } | Choice::Stop => false,
+                    Choice::ToJm(_)
+                    | Choice::LoseAck(_)
+                    | Choice::Tick
+                    | Choice::TmLost(_)
+                    | Choice::Zombie { .. }
+                    | Choice::Stop
+                    | Choice::Trigger
+                    | Choice::Savepoint => false,
                 })
                 .collect();
             if best.as_ref().is_none_or(|b| kept.len() < b.len()) {
@@ -153,6 +160,11 @@ impl Explorer<'_> {
             if !q.is_empty() {
                 out.push(Choice::ToJm(*t));
             }
+            if sys.ack_losses < b.max_ack_losses
+                && q.front().is_some_and(|m| matches!(m, Up::Ack { .. } | Up::Decline { .. }))
+            {
+                out.push(Choice::LoseAck(*t));
+            }
         }
         if sys.ticks < b.max_ticks && self.next_timer(sys).is_some() {
             out.push(Choice::Tick);
@@ -181,6 +193,12 @@ impl Explorer<'_> {
         }
         if self.stop_enabled(sys) {
             out.push(Choice::Stop);
+        }
+        if self.request_enabled(sys, Choice::Trigger) {
+            out.push(Choice::Trigger);
+        }
+        if self.request_enabled(sys, Choice::Savepoint) {
+            out.push(Choice::Savepoint);
         }
         if sys.zombies < b.max_zombies {
             for (t, sent) in &sys.delivered_up {
@@ -214,8 +232,8 @@ impl Explorer<'_> {
         let on_tm = |t: &TaskId| job.graph.tasks[t.0 as usize].tm == tm;
         sys.tasks.retain(|t, _| !on_tm(t));
         for (t, q) in sys.to_task.iter_mut() {
-            if on_tm(t) {
-                q.clear();
+            if on_tm(t) && !q.is_empty() {
+                q.make_mut().clear();
             }
         }
         sys.counters.remove(&tm.0);
@@ -362,6 +380,19 @@ impl Explorer<'_> {
         self.route_jm(sys);
     }
 
+    /// Whether the `trigger` (`savepoint`) step is enabled: the scenario has a
+    /// `trigger-checkpoint` (`savepoint`) action, the bound allows one more request and the
+    /// scenario's job runs (the world's client sends the action to the JobManager at its time;
+    /// here it comes at any point).
+    fn request_enabled(&self, sys: &Sys, c: Choice) -> bool {
+        let wanted = match c {
+            Choice::Trigger => self.manual_trigger,
+            Choice::Savepoint => self.manual_savepoint,
+            _ => false,
+        };
+        wanted && sys.job == 0 && sys.requests < self.bounds.max_requests && sys.jm.status() == JobStatus::Running
+    }
+
     /// The earliest timer: the JobManager's, a task's, or a record's append time. Right after a
     /// firing at the current time, only timers later than now count (a deadline a machine keeps
     /// reporting while it waits for something else fires once per point in time).
@@ -405,7 +436,8 @@ impl Explorer<'_> {
                     .tasks
                     .get(&to)
                     .is_some_and(|t| t.attempt().0 == attempt && !t.is_blocked(ChannelId(ch)) && !t.input_paused());
-                let Some((el, overtaken)) = sys.data.get_mut(&(attempt, to, ch)).and_then(|q| q.pop_front()) else {
+                let Some((el, overtaken)) = sys.data.get_mut(&(attempt, to, ch)).and_then(|q| q.make_mut().pop_front())
+                else {
                     return false;
                 };
                 if !live {
@@ -417,17 +449,17 @@ impl Explorer<'_> {
                 self.drain(sys, to);
             }
             Choice::ToTask(t) => {
-                let Some(m) = sys.to_task.get_mut(&t).and_then(|q| q.pop_front()) else { return false };
+                let Some(m) = sys.to_task.get_mut(&t).and_then(|q| q.make_mut().pop_front()) else { return false };
                 self.deliver_to_task(sys, t, m);
             }
             Choice::Lose(t) => {
-                if sys.to_task.get_mut(&t).and_then(|q| q.pop_front()).is_none() {
+                if sys.to_task.get_mut(&t).and_then(|q| q.make_mut().pop_front()).is_none() {
                     return false;
                 }
                 sys.losses += 1;
             }
             Choice::ToJm(t) => {
-                let Some(m) = sys.to_jm.get_mut(&t).and_then(|q| q.pop_front()) else { return false };
+                let Some(m) = sys.to_jm.get_mut(&t).and_then(|q| q.make_mut().pop_front()) else { return false };
                 // A message of an older leader's attempt is fenced (dropped).
                 if let Some(a) = Self::from_epoch(sys, m.attempt()) {
                     if self.bounds.max_zombies > 0 {
@@ -530,11 +562,37 @@ impl Explorer<'_> {
                 }
                 self.stop(sys);
             }
+            Choice::Trigger | Choice::Savepoint => {
+                if !self.request_enabled(sys, c) {
+                    return false;
+                }
+                sys.requests += 1;
+                // As the world's JobManager takes a `trigger-checkpoint` / `savepoint` action
+                // (`world/jobmanager.rs` `action`): a request that is not periodic.
+                let kind = if c == Choice::Trigger {
+                    ckptsim::coordinator::RequestKind::Manual
+                } else {
+                    ckptsim::coordinator::RequestKind::Savepoint
+                };
+                sys.jm.make_mut().request_checkpoint(sys.now_ms, kind);
+                self.route_jm(sys);
+            }
+            Choice::LoseAck(t) => {
+                let lost = sys.to_jm.get_mut(&t).and_then(|q| {
+                    q.front()
+                        .is_some_and(|m| matches!(m, Up::Ack { .. } | Up::Decline { .. }))
+                        .then(|| q.make_mut().pop_front())
+                });
+                if lost.flatten().is_none() || sys.ack_losses >= self.bounds.max_ack_losses {
+                    return false;
+                }
+                sys.ack_losses += 1;
+            }
             Choice::Fail(t) => {
                 let Some(task) = sys.tasks.remove(&t) else { return false };
                 sys.failures += 1;
                 let cause = Some("injected task failure".to_string());
-                sys.to_jm.entry(t).or_default().push_back(Up::State {
+                sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
                     attempt: task.attempt(),
                     state: ExecutionState::Failed,
                     cause,
@@ -549,7 +607,11 @@ impl Explorer<'_> {
         let now = sys.now_ms;
         match m {
             Up::State { state, cause, .. } => sys.jm.make_mut().handle_task_state(now, t, a, state, cause),
-            Up::Ack { id, snapshot, .. } => sys.jm.make_mut().handle_ack(now, t, a, id, snapshot),
+            Up::Ack { id, snapshot, .. } => {
+                // Recorded before the JobMaster handles it, as the world records it.
+                sys.acks.make_mut().ack(u64::from(sys.epoch), id, t, a);
+                sys.jm.make_mut().handle_ack(now, t, a, id, snapshot)
+            }
             Up::Decline { id, reason, .. } => sys.jm.make_mut().handle_decline(now, t, a, id, reason),
         }
         self.route_jm(sys);
@@ -594,7 +656,7 @@ impl Explorer<'_> {
                 }
                 sys.data.retain(|k, _| k.0 >= attempt.0);
                 sys.tasks.insert(t, Part::new(task));
-                let up = sys.to_jm.entry(t).or_default();
+                let up = sys.to_jm.entry(t).or_default().make_mut();
                 if self.spec.profile.has_initializing_state() {
                     up.push_back(Up::State { attempt, state: ExecutionState::Initializing, cause: None });
                 }
@@ -612,7 +674,7 @@ impl Explorer<'_> {
                     sys.tasks.remove(&t);
                 }
                 // A cancel for an attempt the TaskManager does not run is answered CANCELED.
-                sys.to_jm.entry(t).or_default().push_back(Up::State {
+                sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
                     attempt,
                     state: ExecutionState::Canceled,
                     cause: None,
@@ -651,7 +713,11 @@ impl Explorer<'_> {
             // ended after it): EndOfPartition on every output channel, closed, FINISHED (the
             // world's task loop, step 4b).
             for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                sys.data.entry((attempt.0, to, ch)).or_default().push_back((StreamElement::EndOfPartition, 0));
+                sys.data
+                    .entry((attempt.0, to, ch))
+                    .or_default()
+                    .make_mut()
+                    .push_back((StreamElement::EndOfPartition, 0));
             }
             sys.tasks.get_mut(&t).expect("live task").make_mut().close();
             if !self.drain_outputs(sys, t, attempt) {
@@ -659,7 +725,7 @@ impl Explorer<'_> {
             }
             self.note_records_after_stop(sys, t, attempt);
             sys.tasks.remove(&t);
-            sys.to_jm.entry(t).or_default().push_back(Up::State {
+            sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
                 attempt,
                 state: ExecutionState::Finished,
                 cause: None,
@@ -692,11 +758,15 @@ impl Explorer<'_> {
             match out {
                 TaskOutput::Emit { channel, record } => {
                     let (to, ch) = self.job(sys).outs[t.0 as usize][channel as usize];
-                    sys.data.entry((attempt.0, to, ch)).or_default().push_back((StreamElement::Record(record), 0));
+                    sys.data
+                        .entry((attempt.0, to, ch))
+                        .or_default()
+                        .make_mut()
+                        .push_back((StreamElement::Record(record), 0));
                 }
                 TaskOutput::EmitBarrier { barrier, priority } => {
                     for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
                         if priority {
                             let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
                             q.push_front((StreamElement::Barrier(barrier), overtaken as u32));
@@ -710,6 +780,7 @@ impl Explorer<'_> {
                         sys.data
                             .entry((attempt.0, to, ch))
                             .or_default()
+                            .make_mut()
                             .push_back((StreamElement::CancelMarker(id), 0));
                     }
                 }
@@ -717,10 +788,10 @@ impl Explorer<'_> {
                     let row = checkpoint_row(sys.obs.make_mut(), id);
                     row.alignment_ms = row.alignment_ms.max(alignment_ms);
                     row.unaligned |= unaligned;
-                    sys.to_jm.entry(t).or_default().push_back(Up::Ack { attempt, id, snapshot });
+                    sys.to_jm.entry(t).or_default().make_mut().push_back(Up::Ack { attempt, id, snapshot });
                 }
                 TaskOutput::Decline { id, reason } => {
-                    sys.to_jm.entry(t).or_default().push_back(Up::Decline { attempt, id, reason });
+                    sys.to_jm.entry(t).or_default().make_mut().push_back(Up::Decline { attempt, id, reason });
                 }
                 // Barrier announcements are never turned on here: no output-side timer fires.
                 TaskOutput::ConvertBarrier { .. } => {}
@@ -735,7 +806,7 @@ impl Explorer<'_> {
                         };
                         let overtaken =
                             q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
-                        let (el, _) = q.remove(pos).expect("barrier position");
+                        let (el, _) = q.make_mut().remove(pos).expect("barrier position");
                         let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
                         let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                         task.handle_input(
@@ -783,13 +854,13 @@ impl Explorer<'_> {
                 // `Outbox::push_event`).
                 TaskOutput::EmitWatermark { watermark } => {
                     for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
                         q.push_back((StreamElement::Watermark(watermark), 0));
                     }
                 }
                 TaskOutput::EmitWatermarkStatus { status } => {
                     for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
                         q.push_back((StreamElement::WatermarkStatus(status), 0));
                     }
                 }
@@ -803,7 +874,7 @@ impl Explorer<'_> {
 
     pub(super) fn fail_from_output(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, cause: &str) -> bool {
         sys.tasks.remove(&t);
-        sys.to_jm.entry(t).or_default().push_back(Up::State {
+        sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
             attempt,
             state: ExecutionState::Failed,
             cause: Some(cause.to_string()),
@@ -815,7 +886,7 @@ impl Explorer<'_> {
     /// JobManager has not noticed yet is lost (the process is gone).
     fn send_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
         if !sys.crashed_tms.contains(&self.job(sys).graph.tasks[t.0 as usize].tm) {
-            sys.to_task.entry(t).or_default().push_back(m);
+            sys.to_task.entry(t).or_default().make_mut().push_back(m);
         }
     }
 
@@ -859,7 +930,11 @@ impl Explorer<'_> {
                         }
                     }
                 }
-                JobOutput::TaskStateChanged { .. } | JobOutput::CancelGaveUp { .. } => {}
+                JobOutput::TaskStateChanged { task, attempt, to, .. } => {
+                    // The JobManager's view of its tasks (`world/acks.rs`), in JobMaster attempts.
+                    sys.acks.make_mut().task_state(u64::from(sys.epoch), now, task, attempt, to);
+                }
+                JobOutput::CancelGaveUp { .. } => {}
                 JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
                     sys.obs.make_mut().restart_schedule.push((now, failure, backoff_ms));
                     sys.obs.make_mut().failures.push((
@@ -880,6 +955,10 @@ impl Explorer<'_> {
                 JobOutput::Checkpoint(c) => match c {
                     CoordinatorOutput::Trigger { id, timestamp_ms, kind, periodic, .. } => {
                         sys.ha_next_id = sys.ha_next_id.max(id.next());
+                        // The tasks it waits for, fixed now (`world/jobmanager.rs` `note_trigger`).
+                        let tasks = self.job(sys).graph.tasks.len();
+                        let finished_excluded = self.spec.profile.checkpoints_after_tasks_finish();
+                        sys.acks.make_mut().trigger(u64::from(sys.epoch), id, tasks, finished_excluded);
                         sys.obs.make_mut().triggers.push((now, id));
                         let obs = sys.obs.make_mut();
                         let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
@@ -905,15 +984,18 @@ impl Explorer<'_> {
                         if !in_flight.is_empty() {
                             sys.obs.make_mut().completed_in_flight.insert(cp.id, in_flight);
                         }
+                        let acks = sys.acks.make_mut().completed(cp.id);
                         let obs = sys.obs.make_mut();
                         let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
                         let row = checkpoint_row(obs, cp.id);
+                        row.acks = acks;
                         row.end_ms = Some(now);
                         row.end_seq = seq;
                         row.outcome = "COMPLETED".into();
                         row.size_bytes = cp.size_bytes;
                     }
                     CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+                        sys.acks.make_mut().aborted(id);
                         let obs = sys.obs.make_mut();
                         let row = obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
                         row.trigger_ms = trigger_ms;
