@@ -2,8 +2,8 @@
 
 use super::graph::order_free_final_values;
 use super::*;
-use ckptsim::sink::NoCheckpointing;
 use crate::reference::KeySeq;
+use ckptsim::sink::NoCheckpointing;
 
 /// Exactly-once output of the 2PC sink: every expected output committed exactly once, nothing
 /// else, and per key the committed values equal the reference sequence.
