@@ -204,6 +204,15 @@ pub enum CoordinatorOutput {
         /// When it was triggered, ms.
         trigger_ms: u64,
     },
+    /// The decider's queue changed: a request entered it or left it. Only after
+    /// [`CheckpointCoordinator::report_queue_changes`]; nothing acts on it: a host records it so
+    /// that a checker can replay the queue and re-derive each choice of the decider.
+    Queue {
+        /// The request that entered or left the queue.
+        request: RequestKind,
+        /// How the queue changed.
+        change: QueueChange,
+    },
     /// A request failed before an id was allocated (decider or pre-flight); no id consumed.
     RequestFailed {
         /// The request that failed.
@@ -225,6 +234,20 @@ pub enum CoordinatorOutput {
         /// The discarded checkpoint.
         id: CheckpointId,
     },
+}
+
+/// How a [`CoordinatorOutput::Queue`] report changed the decider's queue.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum QueueChange {
+    /// The request entered the queue (a new request; a request the full queue refuses at once
+    /// never enters it and is only a [`CoordinatorOutput::RequestFailed`]).
+    Entered,
+    /// The decider took the request as its head for the trigger pipeline (whose pre-checks may
+    /// still fail it: a `RequestFailed` follows then, with no further queue change).
+    Chosen,
+    /// The request left the queue failed: its head dropped for the min pause, the lowest request
+    /// dropped for a full queue, or the whole queue failed (scheduler stop, shutdown).
+    Failed(CheckpointFailureReason),
 }
 
 /// Flink's CheckpointCoordinator for one job (see the module doc).
@@ -296,6 +319,8 @@ pub struct CheckpointCoordinator {
     /// The host fails the job on [`CoordinatorOutput::FailJob`] before anything queued is
     /// triggered (a JobMaster does; Flink's coordinator unit tests use a callback that does not).
     hold_on_job_failure: bool,
+    /// Report every change of the decider's queue ([`CoordinatorOutput::Queue`]).
+    report_queue: bool,
     now_ms: u64,
     outputs: VecDeque<CoordinatorOutput>,
 }
@@ -366,6 +391,7 @@ impl CheckpointCoordinator {
             unstored_savepoint: None,
             job_failure_reported: false,
             hold_on_job_failure: false,
+            report_queue: false,
             finished: BTreeMap::new(),
             reevaluate: false,
             now_ms: 0,
@@ -409,6 +435,14 @@ impl CheckpointCoordinator {
     pub fn hold_queue_on_job_failure(&mut self) {
         self.hold_on_job_failure = true;
         self.invariants();
+    }
+
+    /// From now on every change of the decider's queue is an output
+    /// ([`CoordinatorOutput::Queue`]): a request entering it, chosen from it, failed out of it.
+    /// The world records them for the `coordinator` checker's replay of the queue; unit tests
+    /// and the explorer leave them off.
+    pub fn report_queue_changes(&mut self) {
+        self.report_queue = true;
     }
 
     /// The host handled the last [`CoordinatorOutput::FailJob`] (and sent its new
@@ -864,6 +898,7 @@ impl CheckpointCoordinator {
     /// Flink's `abortPendingAndQueuedCheckpoints`: the queue first, then pending (ascending id).
     fn abort_pending_and_queued(&mut self, now_ms: u64, reason: CheckpointFailureReason) {
         for (_, q) in std::mem::take(&mut self.queue) {
+            self.note_queue(q.kind, QueueChange::Failed(reason));
             self.outputs.push_back(CoordinatorOutput::RequestFailed { request: q.kind, reason });
         }
         let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();

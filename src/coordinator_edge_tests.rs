@@ -709,3 +709,52 @@ fn a_min_pause_drop_does_not_rearm_a_parked_trigger() {
         },
     );
 }
+
+// ------------------------------------------------------------------ the decider's queue reported
+
+/// With [`CheckpointCoordinator::report_queue_changes`] every change of the decider's queue is
+/// an output, in decision order. Under unaligned checkpoints a savepoint is not forced
+/// (`forSavepoint(!unalignedCheckpointsEnabled)`) and waits behind the pending checkpoint like
+/// a periodic request; when the checkpoint completes the savepoint goes first (Flink's
+/// `CheckpointRequestDecider` comparator: savepoints before periodic requests). The planted
+/// `queue-in-arrival-order` chooses the periodic request queued before it.
+#[test]
+fn queue_changes_are_reported_and_a_queued_savepoint_goes_first() {
+    let run = |variant: Variant| {
+        let config = cfg(Some(1000), |c| c.unaligned = true);
+        let mut c = CheckpointCoordinator::new(&config, Profile::Flink23, variant, vec![TaskId(0)], 0);
+        c.report_queue_changes();
+        c.handle_execution_view(0, running_view(), 0);
+        let mut out = drain(&mut c, 0);
+        c.handle_timeout(1000);
+        out.extend(drain(&mut c, 1000));
+        c.handle_timeout(2000);
+        out.extend(drain(&mut c, 2000));
+        c.request(2100, RequestKind::Savepoint);
+        out.extend(drain(&mut c, 2100));
+        c.handle_ack(2500, CheckpointId(1), TaskId(0), TaskSnapshot::default());
+        out.extend(drain(&mut c, 2500));
+        out.into_iter().filter(|l| l.contains("queue") || l.contains("trigger")).collect::<Vec<_>>()
+    };
+    // (The first firing is due at 0, caught up at 1000 with the firing of 1000.)
+    let head = [
+        "t=1000 queue periodic Entered",
+        "t=1000 queue periodic Chosen",
+        "t=1000 trigger id=1 ckpt unaligned",
+        "t=1000 queue periodic Entered",
+        "t=2000 queue periodic Entered",
+        "t=2100 queue savepoint Entered",
+    ];
+    let mut correct: Vec<&str> = head.to_vec();
+    correct.extend(["t=2500 queue savepoint Chosen", "t=2500 trigger id=2 savepoint aligned"]);
+    assert_eq!(run(Variant::Correct), correct);
+    let mut planted: Vec<&str> = head.to_vec();
+    planted.extend(["t=2500 queue periodic Chosen", "t=2500 trigger id=2 ckpt unaligned"]);
+    assert_eq!(run(Variant::QueueInArrivalOrder), planted);
+    // Without the opt-in nothing is reported (unit tables and the explorer see no change).
+    let mut c =
+        CheckpointCoordinator::new(&cfg(Some(1000), |_| {}), Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+    c.handle_execution_view(0, running_view(), 0);
+    c.handle_timeout(1000);
+    assert!(drain(&mut c, 1000).iter().all(|l| !l.contains("queue")));
+}

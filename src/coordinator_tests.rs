@@ -116,6 +116,7 @@ fn render(now: u64, o: &CoordinatorOutput) -> String {
             format!("abort id={id} {} {reason}", kind_name(*kind))
         }
         CoordinatorOutput::RequestFailed { request, reason } => format!("rejected {} {reason}", request.name()),
+        CoordinatorOutput::Queue { request, change } => format!("queue {} {change:?}", request.name()),
         CoordinatorOutput::SchedulerStarted { first_trigger_at_ms } => {
             if *first_trigger_at_ms == u64::MAX {
                 "sched-start parked".to_string()

@@ -491,6 +491,13 @@ impl JobMaster {
         self.executions.iter().all(|e| e.end_of_data || e.state == ExecutionState::Finished)
     }
 
+    /// Report every change of the checkpoint coordinator's request queue
+    /// ([`CoordinatorOutput::Queue`] in [`JobOutput::Checkpoint`]): a host that records them lets
+    /// a checker replay the decider's queue.
+    pub fn report_queue_changes(&mut self) {
+        self.coordinator.report_queue_changes();
+    }
+
     /// A user checkpoint or savepoint request.
     pub fn request_checkpoint(&mut self, now_ms: u64, kind: RequestKind) {
         self.coordinator.request(now_ms, kind);

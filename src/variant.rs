@@ -75,11 +75,17 @@ pub enum Variant {
     /// subtask owning their key group (Flink's `RANGE` mapper filters each record by key group):
     /// a record of a key group that moved reaches a subtask that does not hold its key's state.
     RescaleInFlightBySubtask,
+    /// The request decider's queue is first in, first out: a savepoint (or a forced or manual
+    /// request) submitted while periodic requests wait goes after them. Flink's
+    /// `CheckpointRequestDecider` orders its queue savepoints first, then forced, then
+    /// non-periodic requests, then by time, so a queued savepoint is the next request chosen.
+    /// Caught by the `coordinator` checker's replay of the queue.
+    QueueInArrivalOrder,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 19] = [
+    pub const ALL: [Variant; 20] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -99,6 +105,7 @@ impl Variant {
         Variant::UnionListAsSplit,
         Variant::FinishedTaskCountsAsAcked,
         Variant::RescaleInFlightBySubtask,
+        Variant::QueueInArrivalOrder,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -96,3 +96,61 @@ fn the_min_pause_is_judged_on_periodic_requests_only() {
     assert_eq!(run.checkpoints.iter().filter(|r| !r.periodic).count(), 2);
     assert_eq!(check::coordinator(&correct, &run).passed, Some(true));
 }
+
+/// The planted `queue-in-arrival-order` (the decider's queue first in, first out): under
+/// unaligned checkpoints the savepoint of 2.2 s waits behind the pending checkpoint with the
+/// periodic requests queued before it, and the planted decider chooses a periodic request
+/// first. The checker's replay of the queue (`RunResult::requests`) names that choice, and
+/// nothing else in the run is wrong: every other coordinator rule and every other checker
+/// passes. The correct protocol chooses the savepoint and passes.
+#[test]
+fn a_periodic_request_chosen_before_a_queued_savepoint_is_named() {
+    use ckptsim::coordinator::{QueueChange, RequestKind};
+    let planted = load_rel("scenarios/negative/queue-in-arrival-order.toml");
+    assert_eq!(planted.variant, Variant::QueueInArrivalOrder);
+    let run = world::run(&planted, 1);
+    let v = check::coordinator(&planted, &run);
+    assert_eq!(v.passed, Some(false), "{v:?}");
+    for a in &v.anomalies {
+        assert!(a.contains("decider chose a periodic request while a savepoint request"), "{a}");
+    }
+    let reference = ckptsim_sim::reference::compute(&planted);
+    for other in check::check_all(&planted, &run, &reference) {
+        if other.checker != "coordinator" {
+            assert_ne!(other.passed, Some(false), "{other:?}");
+        }
+    }
+
+    let mut correct = planted.clone();
+    correct.variant = Variant::Correct;
+    let run = world::run(&correct, 1);
+    let v = check::coordinator(&correct, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    // The savepoints waited in the queue (entered, then chosen later than they came).
+    let sp: Vec<_> = run.requests.iter().filter(|e| e.request == RequestKind::Savepoint).collect();
+    assert_eq!(sp.iter().filter(|e| e.change == QueueChange::Entered).count(), 2, "{sp:?}");
+    let chosen: Vec<_> = sp.iter().filter(|e| e.change == QueueChange::Chosen).collect();
+    assert_eq!(chosen.len(), 2, "{sp:?}");
+    assert!(chosen[0].time_ms > 2200, "the first savepoint was queued: {sp:?}");
+
+    // The replay's other rules, on edited records of the correct run.
+    let mut edited = run.clone();
+    let at = edited.requests.iter().position(|e| e.change == QueueChange::Chosen).expect("a choice");
+    let e = edited.requests[at];
+    // A periodic request dropped for the min pause although none is configured.
+    edited.requests.insert(
+        at,
+        ckptsim_sim::world::RequestEvent {
+            change: QueueChange::Failed(ckptsim::reason::CheckpointFailureReason::MinimumTimeBetweenCheckpoints),
+            ..e
+        },
+    );
+    edited.requests.insert(at, ckptsim_sim::world::RequestEvent { change: QueueChange::Entered, ..e });
+    let v = check::coordinator(&correct, &edited);
+    assert!(v.anomalies.iter().any(|a| a.contains("dropped a periodic request for the min pause (0 ms)")), "{v:?}");
+    // A request chosen that never entered the queue.
+    let mut edited = run.clone();
+    edited.requests.remove(at - 1);
+    let v = check::coordinator(&correct, &edited);
+    assert!(v.anomalies.iter().any(|a| a.contains("without having entered it")), "{v:?}");
+}

@@ -1,6 +1,6 @@
 //! The request decider of the [`CheckpointCoordinator`], after Flink's `CheckpointRequestDecider`: the priority queue of trigger requests, its capacity, the min pause and max-concurrent gates (semantics §1.4).
 
-use super::{CheckpointCoordinator, CoordinatorOutput};
+use super::{CheckpointCoordinator, CoordinatorOutput, QueueChange};
 use crate::reason::CheckpointFailureReason;
 use crate::record::StopMode;
 use crate::Variant;
@@ -78,19 +78,31 @@ impl CheckpointCoordinator {
                 return;
             }
         }
-        let class = if kind.is_savepoint() { 0 } else { 4 }
-            + if forced { 0 } else { 2 }
-            + if kind.is_periodic() { 1 } else { 0 };
+        let class = if self.variant == Variant::QueueInArrivalOrder {
+            0
+        } else {
+            let savepoint = if kind.is_savepoint() { 0 } else { 4 };
+            savepoint + if forced { 0 } else { 2 } + if kind.is_periodic() { 1 } else { 0 }
+        };
         self.queue.insert((class, now_ms, self.queue_seq), QueuedRequest { kind, forced, stop });
         self.queue_seq += 1;
+        self.note_queue(kind, QueueChange::Entered);
         if self.queue.len() > self.max_queued {
             let (_, dropped) = self.queue.pop_last().expect("queue over capacity is not empty");
+            self.note_queue(dropped.kind, QueueChange::Failed(CheckpointFailureReason::TooManyCheckpointRequests));
             self.outputs.push_back(CoordinatorOutput::RequestFailed {
                 request: dropped.kind,
                 reason: CheckpointFailureReason::TooManyCheckpointRequests,
             });
         }
         self.choose(now_ms);
+    }
+
+    /// A [`CoordinatorOutput::Queue`] report, if the host asked for them.
+    pub(super) fn note_queue(&mut self, request: RequestKind, change: QueueChange) {
+        if self.report_queue {
+            self.outputs.push_back(CoordinatorOutput::Queue { request, change });
+        }
     }
 
     pub(super) fn reevaluate_if_due(&mut self, now_ms: u64) {
@@ -118,6 +130,8 @@ impl CheckpointCoordinator {
                     let due_ms = last + self.config.min_pause_normalized_ms();
                     if due_ms > now_ms {
                         self.queue.remove(&key);
+                        let reason = CheckpointFailureReason::MinimumTimeBetweenCheckpoints;
+                        self.note_queue(head.kind, QueueChange::Failed(reason));
                         self.outputs.push_back(CoordinatorOutput::RequestFailed {
                             request: head.kind,
                             reason: CheckpointFailureReason::MinimumTimeBetweenCheckpoints,
@@ -129,6 +143,7 @@ impl CheckpointCoordinator {
                 }
             }
             self.queue.remove(&key);
+            self.note_queue(head.kind, QueueChange::Chosen);
             self.trigger(now_ms, head);
         }
         self.reevaluate = false;

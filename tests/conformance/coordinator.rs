@@ -88,6 +88,7 @@ fn render(o: &CoordinatorOutput) -> String {
         CoordinatorOutput::Completed(cp) => format!("complete {} {}", cp.id, k(&cp.kind)),
         CoordinatorOutput::Aborted { id, kind, reason, .. } => format!("abort {id} {} {reason}", k(kind)),
         CoordinatorOutput::RequestFailed { request, reason } => format!("rejected {} {reason}", request.name()),
+        CoordinatorOutput::Queue { request, change } => format!("queue {} {change:?}", request.name()),
         CoordinatorOutput::SchedulerStarted { .. } => "sched-start".into(),
         CoordinatorOutput::SchedulerStopped => "sched-stop".into(),
         CoordinatorOutput::FailJob(f) => format!("fail-job {}", f.reason),

@@ -1,4 +1,9 @@
-//! The `coordinator` checker: checkpoint ids strictly increase, at most max-concurrent pending, the minimum pause respected by periodic requests, expiry at the timeout, and a completed checkpoint acknowledged by every task not FINISHED at its trigger.
+//! The `coordinator` checker: checkpoint ids strictly increase, at most max-concurrent pending (forced savepoints excepted), the minimum pause respected by periodic requests, expiry at the timeout, a completed checkpoint acknowledged by every task not FINISHED at its trigger, and the request decider's queue replayed: every request chosen or failed out of it was its head by Flink's priority order.
+
+use crate::world::CheckpointRow;
+use ckptsim::coordinator::{QueueChange, RequestKind};
+use ckptsim::reason::CheckpointFailureReason;
+use std::collections::VecDeque;
 
 use super::*;
 
@@ -67,7 +72,10 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
             ends.pop();
         }
         let pending = ends.len();
-        if pending as i64 > cfg.max_concurrent && !r.savepoint {
+        // Only a forced request passes max concurrent: a savepoint, unless unaligned
+        // checkpoints are on (Flink's `triggerSavepoint`: `forSavepoint(!unalignedCheckpointsEnabled)`).
+        let forced = r.savepoint && !cfg.unaligned;
+        if pending as i64 > cfg.max_concurrent && !forced {
             anomalies.push(format!(
                 "t={} {} checkpoints pending (max concurrent {})",
                 r.trigger_ms, pending, cfg.max_concurrent
@@ -128,13 +136,169 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
             }
         }
     }
+    subsumption(spec, &rows, &mut anomalies);
+    let replayed = decider_queue(spec, run, &completions, retuned, &mut anomalies);
     Verdict::from(
         NAME,
         anomalies,
         format!(
             "{} checkpoints: ids increasing, concurrency, min pause (periodic requests), expiry; \
-             {awaited} completed with every required ack",
+             {awaited} completed with every required ack; {replayed} queue changes replayed",
             rows.len()
         ),
     )
+}
+
+/// Subsumption (Flink's `CheckpointCoordinator#completePendingCheckpoint` →
+/// `dropSubsumedCheckpoints`): a completed checkpoint aborts every older pending checkpoint
+/// (never a savepoint) at once, with `CHECKPOINT_SUBSUMED`; a savepoint's completion does so
+/// only when synchronous (2.x `!isSavepoint() || isSynchronous()`) or under 1.11. So no
+/// checkpoint older than a subsuming completion ends in a later millisecond. Rows still pending
+/// at the end are not judged (a crashed JobManager's pending checkpoints are never ended).
+/// Linear: rows by id, newest first, with the earliest subsuming completion of a newer id.
+fn subsumption(spec: &JobSpec, rows: &[CheckpointRow], anomalies: &mut Vec<String>) {
+    let savepoints_subsume = spec.profile.savepoint_completion_notifies();
+    let mut by_id: Vec<&CheckpointRow> = rows.iter().collect();
+    by_id.sort_by_key(|r| std::cmp::Reverse(r.id));
+    let mut earliest: Option<(u64, ckptsim::CheckpointId)> = None;
+    for r in by_id {
+        if let (false, Some(end), Some((at, newer))) = (r.savepoint, r.end_ms, earliest) {
+            if end > at {
+                anomalies.push(format!(
+                    "t={at} checkpoint {} still pending when the newer checkpoint {newer} completed \
+                     (ended {} at t={end}): a completion subsumes every older pending checkpoint",
+                    r.id, r.outcome
+                ));
+            }
+        }
+        let subsumes = !r.savepoint || r.synchronous || savepoints_subsume;
+        if let Some(end) = r.end_ms.filter(|_| subsumes && r.outcome == "COMPLETED") {
+            if earliest.is_none_or(|(at, _)| end < at) {
+                earliest = Some((end, r.id));
+            }
+        }
+    }
+}
+
+/// The decider's priority class of a request (smaller first), Flink's
+/// `CheckpointRequestDecider` comparator: savepoints first, then forced requests, then
+/// non-periodic ones (then the older). A savepoint is forced unless unaligned checkpoints are on.
+fn class(request: RequestKind, unaligned: bool) -> u8 {
+    let forced = request.is_savepoint() && !unaligned;
+    (if request.is_savepoint() { 0 } else { 4 }) + if forced { 0 } else { 2 } + u8::from(request.is_periodic())
+}
+
+/// The request kinds by class (each kind has its own class).
+const KINDS: [RequestKind; 4] =
+    [RequestKind::Periodic, RequestKind::Manual, RequestKind::Savepoint, RequestKind::PeriodicSavepoint];
+
+/// Replays the request decider's queue from the world's record of its changes
+/// (`RunResult::requests`) and re-derives each decision (Flink's `CheckpointRequestDecider`):
+/// a request chosen for the trigger pipeline is the queue's head (savepoints, then forced, then
+/// non-periodic requests, then the older); a request dropped for the min pause is the head, a
+/// periodic request that is not forced, within the pause of the last completion; a request
+/// dropped because the queue is full is its last; a queue failed as a whole (scheduler stop,
+/// shutdown) fails in priority order. Linear in the changes: per kind the entry times of the
+/// requests queued. Returns how many changes were replayed.
+fn decider_queue(
+    spec: &JobSpec,
+    run: &RunResult,
+    completions: &[(u64, u32)],
+    retuned: bool,
+    anomalies: &mut Vec<String>,
+) -> usize {
+    let unaligned = spec.checkpoint.unaligned;
+    let min_pause = spec.checkpoint.min_pause_normalized_ms();
+    let mut order = KINDS;
+    order.sort_by_key(|k| class(*k, unaligned));
+    let slot = |k: RequestKind| KINDS.iter().position(|x| *x == k).unwrap_or(0);
+    // Per kind (indexed as KINDS), the entry times of its queued requests, oldest first.
+    let mut queued: [VecDeque<u64>; 4] = Default::default();
+    let mut epoch = None;
+    for e in &run.requests {
+        if epoch != Some(e.epoch) {
+            // A new JobManager or a new job: a new coordinator with an empty queue.
+            epoch = Some(e.epoch);
+            queued.iter_mut().for_each(VecDeque::clear);
+        }
+        let (t, k) = (e.time_ms, e.request);
+        let head = order.iter().copied().find(|h| !queued[slot(*h)].is_empty());
+        let lowest = order.iter().rev().copied().find(|h| !queued[slot(*h)].is_empty());
+        let ahead = |h: RequestKind| {
+            format!(
+                "a {} request (queued since t={}) was ahead of it (Flink's CheckpointRequestDecider: \
+                 savepoints, then forced, then non-periodic requests first)",
+                h.name(),
+                queued[slot(h)].front().copied().unwrap_or(0)
+            )
+        };
+        let from_front = match e.change {
+            QueueChange::Entered => {
+                queued[slot(k)].push_back(t);
+                continue;
+            }
+            QueueChange::Chosen => {
+                if let Some(h) = head.filter(|h| *h != k) {
+                    anomalies.push(format!("t={t} decider chose a {} request while {}", k.name(), ahead(h)));
+                }
+                true
+            }
+            QueueChange::Failed(CheckpointFailureReason::TooManyCheckpointRequests) => {
+                if let Some(l) = lowest.filter(|l| *l != k) {
+                    anomalies.push(format!(
+                        "t={t} decider dropped a {} request for a full queue while a {} request was queued \
+                         behind it (the last request is dropped)",
+                        k.name(),
+                        l.name()
+                    ));
+                }
+                false
+            }
+            QueueChange::Failed(CheckpointFailureReason::MinimumTimeBetweenCheckpoints) => {
+                if let Some(h) = head.filter(|h| *h != k) {
+                    anomalies.push(format!(
+                        "t={t} decider dropped a {} request for the min pause while {}",
+                        k.name(),
+                        ahead(h)
+                    ));
+                }
+                if !k.is_periodic() || class(k, unaligned) & 2 == 0 {
+                    anomalies.push(format!(
+                        "t={t} decider dropped a {} request for the min pause: only periodic requests that \
+                         are not forced wait for it",
+                        k.name()
+                    ));
+                }
+                let last = completions.partition_point(|&(ms, _)| ms <= t).checked_sub(1).map(|i| completions[i].0);
+                if !retuned && last.is_none_or(|lc| lc + min_pause <= t) {
+                    anomalies.push(format!(
+                        "t={t} decider dropped a {} request for the min pause ({min_pause} ms) although {}",
+                        k.name(),
+                        match last {
+                            Some(lc) => format!("the last completion was at t={lc}"),
+                            None => "no checkpoint had completed".to_string(),
+                        }
+                    ));
+                }
+                true
+            }
+            QueueChange::Failed(reason) => {
+                // The whole queue fails (scheduler stop, shutdown): in priority order.
+                if let Some(h) = head.filter(|h| *h != k) {
+                    anomalies.push(format!(
+                        "t={t} decider failed a {} request ({reason}) while {}",
+                        k.name(),
+                        ahead(h)
+                    ));
+                }
+                true
+            }
+        };
+        let q = &mut queued[slot(k)];
+        let left = if from_front { q.pop_front() } else { q.pop_back() };
+        if left.is_none() {
+            anomalies.push(format!("t={t} a {} request left the decider's queue without having entered it", k.name()));
+        }
+    }
+    run.requests.len()
 }

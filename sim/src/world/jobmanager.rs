@@ -36,6 +36,7 @@ impl JmHost {
         let (params, restore, epoch, next_checkpoint_id) = s.with(|w| jm_epoch_start(w, seed));
         let base_params = params.clone();
         let mut jm = JobMaster::new(params);
+        jm.report_queue_changes();
         if epoch > 1 {
             // HA: the checkpoint id counter survives the JobManager.
             jm.recover_checkpoint_id_counter(next_checkpoint_id);
@@ -256,6 +257,7 @@ pub(super) fn resume_retained(
     let mut params = base.clone();
     params.random_seed = stream(seed, 2 + epoch).random();
     let mut jm = JobMaster::new(params);
+    jm.report_queue_changes();
     jm.recover_checkpoint_id_counter(next_id);
     jm.start(now, Some(restore));
     Some(jm)
@@ -307,7 +309,7 @@ pub(super) fn route_jm_outputs(
                 | JobOutput::Trigger { .. }
                 | JobOutput::NotifyComplete { .. }
                 | JobOutput::NotifyAborted { .. } => send_rpc(w, out, epoch, &inc),
-                JobOutput::Checkpoint(c) => route_checkpoint_output(w, jm, c, now),
+                JobOutput::Checkpoint(c) => route_checkpoint_output(w, jm, c, now, epoch),
                 out => note_job_output(w, out, now),
             }
         }
@@ -424,7 +426,7 @@ fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
 
 /// The checkpoint coordinator's outputs: triggers, completions, aborts, refused requests, the
 /// scheduler, failures counted toward the tolerable limit, discarded checkpoints.
-fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, now: u64) {
+fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, now: u64, epoch: u64) {
     match c {
         CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop, periodic } => {
             note_trigger(w, now, id, timestamp_ms, kind, alignment, stop);
@@ -460,6 +462,10 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
             if request == RequestKind::Savepoint {
                 super::rescale::on_savepoint_failed(w, None);
             }
+        }
+        CoordinatorOutput::Queue { request, change } => {
+            let epoch = u32::try_from(epoch).unwrap_or(u32::MAX);
+            w.obs.requests.push(RequestEvent { time_ms: now, epoch, request, change });
         }
         CoordinatorOutput::SchedulerStarted { first_trigger_at_ms } => {
             w.tr("jm", "scheduler", format!("started, first trigger at {first_trigger_at_ms}"));

@@ -42,6 +42,22 @@ impl OutputRow {
     }
 }
 
+/// One change of the checkpoint coordinator's request queue, recorded from the core's
+/// `CoordinatorOutput::Queue` reports (not traced, so no trace changes): the `coordinator`
+/// checker replays the decider's queue from them. 16 bytes a change.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct RequestEvent {
+    /// When, ms.
+    pub time_ms: u64,
+    /// The JobManager epoch whose coordinator reported it: a new JobManager (HA failover) or a
+    /// new job (restore-retained, rescale) starts with an empty queue.
+    pub epoch: u32,
+    /// The request.
+    pub request: ckptsim::coordinator::RequestKind,
+    /// Entered, chosen or failed out of the queue.
+    pub change: ckptsim::coordinator::QueueChange,
+}
+
 /// What happened to one checkpoint.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct CheckpointRow {
@@ -307,6 +323,9 @@ pub struct RunResult {
     /// The coordinator's refused trigger requests, one entry per run of equal reasons:
     /// (first, last time, reason).
     pub rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
+    /// Every change of the request decider's queue, in the order the coordinators reported
+    /// them (`RequestEvent`; empty for explorer runs).
+    pub requests: Vec<RequestEvent>,
     /// Task executions still running when the run stopped.
     pub live_at_end: BTreeSet<(TaskId, Attempt)>,
     /// Retained checkpoints at the end (after retention was applied on termination).

@@ -84,6 +84,7 @@ impl Explorer<'_> {
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
             rejections: vec![],
+            requests: vec![],
             live_at_end: Default::default(),
             read_inputs: sys.obs.read_inputs,
             retained: sys.obs.retained.clone(),
