@@ -26,7 +26,12 @@ impl UserOperator for Ends {
     fn name(&self) -> &str {
         "ends"
     }
-    fn process(&mut self, _: &mut OperatorContext<'_>, rec: Record, out: &mut Vec<Record>) -> Result<(), UserException> {
+    fn process(
+        &mut self,
+        _: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
         out.push(rec);
         Ok(())
     }
@@ -103,9 +108,7 @@ fn drain(t: &mut Task) -> Vec<String> {
             TaskOutput::EmitBarrier { barrier, .. } => format!("barrier {}", barrier.id),
             TaskOutput::Snapshot { id, snapshot, .. } => {
                 let list = match snapshot.operators.get(1) {
-                    Some(OperatorState::UserList(l)) => {
-                        l.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
-                    }
+                    Some(OperatorState::UserList(l)) => l.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
                     other => format!("{other:?}"),
                 };
                 format!("snapshot {id} [{list}]")
