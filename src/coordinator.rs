@@ -727,6 +727,11 @@ impl CheckpointCoordinator {
         self.store.latest()
     }
 
+    /// Whether a stop-with-savepoint stopped the periodic scheduler and has not failed.
+    pub fn is_stopping(&self) -> bool {
+        self.stopping
+    }
+
     /// The completed-checkpoint store: what a restart may restore from.
     /// The stop-with-savepoint's synchronous savepoint, once it completed (until a failover).
     pub fn stop_savepoint_completed(&self) -> Option<CheckpointId> {

@@ -469,7 +469,10 @@ impl JobMaster {
     /// hold it back) when every task has reached the end of its data: the final checkpoint does
     /// not wait for the periodic timer ([`Profile::triggers_checkpoint_at_end_of_data`]). A
     /// FINISHED task has reached the end of its data. A stale attempt's report is discarded; a
-    /// restart clears the record (a new attempt reports again).
+    /// restart clears the record (a new attempt reports again). During a stop-with-savepoint
+    /// (a 2.x drain ends every task's data before the savepoint) no checkpoint is requested:
+    /// Flink's request would queue behind the stop's savepoint, which is every task's final
+    /// checkpoint (not modelled).
     pub fn handle_end_of_data(&mut self, now_ms: u64, task: TaskId, attempt: Attempt) {
         let Some(e) = self.executions.get(task.0 as usize).copied() else { return };
         if e.attempt != attempt || e.end_of_data || e.state.is_terminal() || self.status != JobStatus::Running {
@@ -477,7 +480,10 @@ impl JobMaster {
         }
         self.executions[task.0 as usize].end_of_data = true;
         let all = self.executions.iter().all(|e| e.end_of_data || e.state == ExecutionState::Finished);
-        if all && self.params.profile.triggers_checkpoint_at_end_of_data() && self.params.checkpoint.periodic_enabled()
+        if all
+            && self.params.profile.triggers_checkpoint_at_end_of_data()
+            && self.params.checkpoint.periodic_enabled()
+            && !self.coordinator.is_stopping()
         {
             self.coordinator.request(now_ms, RequestKind::Manual);
             self.drain_coordinator(now_ms);

@@ -527,6 +527,14 @@ impl Operator {
         }
     }
 
+    /// The task's input ended (`endInput` / `finish`): a user operator flushes into `out`;
+    /// built-in operators hold nothing for the end of input.
+    pub fn end_input(&mut self, out: &mut Vec<Record>) {
+        if let Some(u) = &mut self.user {
+            u.end_of_input(out);
+        }
+    }
+
     /// Late records for the late side output (`sideOutputLateData`) since the last call.
     pub fn take_late_records(&mut self, out: &mut Vec<Record>) {
         out.append(&mut self.late);

@@ -104,6 +104,26 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §12.6 `stop --drain`: 2.x ends every task's data before the savepoint (the sources stop
+    /// with `StopMode.DRAIN`, `StreamTask.endData`: `MAX_WATERMARK`, then `endInput` and
+    /// `finish` of every operator, `EndOfData` downstream, and only then the savepoint's
+    /// barrier; a downstream task does the same on `EndOfData` from every channel). 1.11's
+    /// drain is `advanceToEndOfEventTime` only: the sources emit `MAX_WATERMARK` ahead of the
+    /// barrier and no operator's `endInput` runs before the savepoint.
+    pub fn drain_ends_input_before_savepoint(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §12.6 a task that stopped at a stop-with-savepoint's savepoint and finishes after its
+    /// notification: 1.11 closes its operators (`StreamOperatorWrapper.close` calls `endInput`
+    /// of every chained operator, and a downstream task's input processor calls it at the
+    /// EndOfPartitions), so `endInput` runs after the savepoint, its output not in it. 2.x never
+    /// calls `endInput` after a stop without drain (`finishOperators(StopMode.NO_DRAIN)` and an
+    /// `EndOfData(NO_DRAIN)` input skip it), and after a drain it already ran.
+    pub fn end_input_after_stop(self) -> bool {
+        matches!(self, Profile::Flink111)
+    }
+
     /// §6 num-retained: 2.x subsumes with `CheckpointSubsumeHelper` (never the newest, never the
     /// latest non-savepoint checkpoint, savepoints always removable); 1.11 drops the oldest (FIFO).
     pub fn subsume_keeps_latest_checkpoint(self) -> bool {

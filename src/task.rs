@@ -141,6 +141,13 @@ struct EndOfInput {
     after_stop: Vec<stop::RecordAfterStop>,
     /// The planted `source-emits-after-stop` variant.
     emits_after_stop: bool,
+    /// The chain's `endInput` / `finish` ran (once per attempt).
+    chain_ended: bool,
+    /// An input channel delivered EndOfData: the task passes it on when its own input ends.
+    saw_end_of_data: bool,
+    /// A 2.x `stop --drain` ended this source's input ahead of the savepoint's barrier (its stop
+    /// is recorded once the snapshot is taken).
+    draining: bool,
     profile: Profile,
 }
 
@@ -514,6 +521,7 @@ impl Task {
                 self.after_end_of_channel(now_ms);
             }
             StreamElement::EndOfData => {
+                self.end.saw_end_of_data = true;
                 self.end.data_ended.insert(ch);
                 self.after_end_of_channel(now_ms);
             }
@@ -574,23 +582,35 @@ impl Task {
         self.end.ended
     }
 
+    /// The task's input ended (a bounded end, every input channel's EndOfData/EndOfPartition,
+    /// or a 2.x drain): `MAX_WATERMARK` at a source with a watermark strategy, then `endInput`
+    /// and `finish` of the chain (`StreamTask.endData`: `advanceToEndOfEventTime`, then
+    /// `finishOperators`), then (2.x) EndOfData downstream. A task that stopped at a stop's
+    /// savepoint ends its chain's input only where the profile does so after a stop (1.11's
+    /// close; 2.x never after a stop without drain, and a 2.x drain ended it before).
     fn input_ended(&mut self, now_ms: u64, wait: bool) {
         self.end_event_time(now_ms);
-        // A task that stopped at a stop-with-savepoint's savepoint does not end its input
-        // (2.x `StreamTask.endData` calls `endInput` only on a drain, and a drain's `endInput`
-        // precedes the savepoint, not modelled here): the savepoint's notification commits.
+        if self.end.stop.is_none() || self.end.profile.end_input_after_stop() {
+            self.end_chain_input(now_ms);
+        }
+        // A task that stopped at a stop-with-savepoint's savepoint: the savepoint's notification
+        // commits (a 2.x drain's `finish` came before the savepoint, with `stop` still unset).
         if let (Tail::TwoPc(s), None) = (&mut self.tail, self.end.stop) {
             s.end_of_input();
         }
         self.drain_sink();
         self.end.ended = true;
         self.end.wait_for_final_checkpoint = wait;
+        // 2.x `StreamTask.endData` sends EndOfData to every output: where the JobMaster counts
+        // ends of data (checkpoints after tasks finish, checkpointing on), on a drain, and
+        // wherever an upstream task sent one.
+        let eod = self.end.profile.triggers_checkpoint_at_end_of_data()
+            && (wait || self.end.saw_end_of_data || self.end.draining);
+        if eod && !self.failed && self.end.stop.is_none() && self.has_output() {
+            self.outputs.push_back(TaskOutput::EmitEndOfData);
+        }
         if !wait {
-            // A task that took a synchronous savepoint finishes on its notification (2.x
-            // `StreamTask.afterInvoke` waits on it whether or not checkpoints continue).
-            if !self.stop_awaits_notification() {
-                self.end.finished = true;
-            }
+            self.finish_without_final_checkpoint();
             return;
         }
         // Everything processed so far is covered by the last snapshot: that checkpoint is the
@@ -611,7 +631,9 @@ impl Task {
     /// last EndOfPartition arrived (Flink's mailbox loop ends on END_OF_INPUT, then `afterInvoke`
     /// waits for the final checkpoint).
     fn after_end_of_channel(&mut self, now_ms: u64) {
-        if self.end.ended {
+        if self.end.ended && !self.end.wait_for_final_checkpoint {
+            self.finish_without_final_checkpoint();
+        } else if self.end.ended {
             self.check_final_checkpoint();
         } else if self.all_data_ended() {
             let wait = self.end.wait_for_final_checkpoint;
@@ -632,6 +654,40 @@ impl Task {
     /// (after an EndOfData, its upstream is still running towards its own final checkpoint).
     fn partitions_ended(&self) -> bool {
         !matches!(self.head, Head::Inputs(_)) || self.all_inputs_ended()
+    }
+
+    /// No final checkpoint to wait for (1.11, or checkpointing off): the task finishes once
+    /// every input channel delivered EndOfPartition (after a 2.x drain's EndOfData its upstream
+    /// still runs until its savepoint is notified) and a synchronous savepoint it took was
+    /// notified (2.x `StreamTask.afterInvoke` waits on it whether or not checkpoints continue).
+    pub(super) fn finish_without_final_checkpoint(&mut self) {
+        if self.end.ended && !self.stop_awaits_notification() && self.partitions_ended() {
+            self.end.finished = true;
+        }
+    }
+
+    /// `endInput` then `finish` of every chained operator, head first, each one's output run
+    /// through the rest of the chain (`StreamOperatorWrapper.finish` / 1.11's `close`). Once
+    /// per attempt. (No surviving counters, as for `end_event_time`.)
+    pub(super) fn end_chain_input(&mut self, now_ms: u64) {
+        if std::mem::replace(&mut self.end.chain_ended, true) {
+            return;
+        }
+        let mut counters = SurvivingCounters::default();
+        for i in 0..self.chain.len() {
+            if self.failed {
+                return;
+            }
+            let mut out = std::mem::take(&mut self.scratch_a);
+            out.clear();
+            self.chain[i].operator.end_input(&mut out);
+            if out.is_empty() {
+                self.scratch_a = out;
+            } else {
+                self.end.dirty = true;
+                self.run_chain(now_ms, i + 1, out, &mut counters);
+            }
+        }
     }
 
     pub(super) fn check_final_checkpoint(&mut self) {

@@ -52,7 +52,7 @@ impl Task {
 
     /// `notifyCheckpointComplete(id)`: operators and sinks act on the completion (2PC commits,
     /// offset commits, a stop-with-savepoint finishes).
-    pub fn handle_notify_complete(&mut self, _now_ms: u64, id: CheckpointId) {
+    pub fn handle_notify_complete(&mut self, now_ms: u64, id: CheckpointId) {
         if self.failed {
             return;
         }
@@ -73,7 +73,7 @@ impl Task {
             self.end.last_completed = Some(id);
         }
         self.check_final_checkpoint();
-        self.on_stop_notified(id);
+        self.on_stop_notified(now_ms, id);
         self.invariants();
     }
 

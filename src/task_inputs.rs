@@ -74,6 +74,7 @@ impl Task {
                 self.after_end_of_channel(now_ms);
             }
             StreamElement::EndOfData => {
+                self.end.saw_end_of_data = true;
                 self.end.data_ended.insert(ch);
                 self.after_end_of_channel(now_ms);
             }

@@ -218,6 +218,11 @@ pub enum TaskOutput {
         /// The watermark.
         watermark: Watermark,
     },
+    /// Broadcast `EndOfData` to every downstream channel (2.x, FLIP-147: `StreamTask.endData`
+    /// after the task's operators finished; no record follows on the channels, barriers still
+    /// do). Emitted at the end of a bounded input where the job checkpoints after tasks finish,
+    /// and on a `stop --drain` ahead of the savepoint's barrier (semantics §12.6).
+    EmitEndOfData,
     /// Broadcast a watermark status change (IDLE / ACTIVE) to every downstream channel.
     EmitWatermarkStatus {
         /// The new status.

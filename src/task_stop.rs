@@ -42,12 +42,38 @@ pub(super) struct StopAt {
 }
 
 impl Task {
-    /// A source's trigger: with drain, event time ends before the snapshot (its timers fire
-    /// and `MAX_WATERMARK` goes downstream ahead of the barrier).
+    /// A source's trigger of a stop-with-savepoint with drain, before the snapshot. Both
+    /// profiles end event time: `MAX_WATERMARK` goes downstream ahead of the barrier (with or
+    /// without a watermark strategy: 1.11's `StreamSource.advanceToEndOfEventTime`, 2.x's
+    /// `SourceOperatorStreamTask.advanceToEndOfEventTime`), every event-time timer fires. 2.x
+    /// ends the source's data as a bounded end does (`SourceOperator#stop(StopMode.DRAIN)`, then
+    /// `StreamTask.endData`): `endInput` and `finish` of the chain, EndOfData downstream, and
+    /// only then the barrier (`SourceOperatorStreamTask.triggerStopWithSavepointAsync` triggers
+    /// the checkpoint once the operator finished). 1.11 does no more
+    /// (`StreamTask.performCheckpoint` with `advanceToEndOfTime`): no `endInput` before the
+    /// savepoint.
     pub(super) fn before_sync_trigger(&mut self, now_ms: u64, barrier: &Barrier) {
-        if barrier.stop == Some(StopMode::Drain) && !self.end.ended && self.end.stop.is_none() {
+        if barrier.stop != Some(StopMode::Drain) || self.end.ended || self.end.stop.is_some() {
+            return;
+        }
+        if self.event_time.source.is_none() && self.event_time.current != Some(Watermark::MAX) {
+            // No watermark strategy: the source still emits MAX_WATERMARK on a drain.
+            let mut counters = SurvivingCounters::default();
+            self.advance_watermark(now_ms, Watermark::MAX, &mut counters);
+        }
+        if self.end.profile.drain_ends_input_before_savepoint() {
+            self.end.draining = true;
+            let wait = self.end.wait_for_final_checkpoint;
+            self.input_ended(now_ms, wait);
+        } else {
             self.end_event_time(now_ms);
         }
+    }
+
+    /// Whether this task ended its data for a 2.x `stop --drain` (`StopMode.DRAIN` at its
+    /// source, or EndOfData from an upstream that did) before its savepoint.
+    pub fn drained_for_stop(&self) -> bool {
+        self.end.draining || (self.end.saw_end_of_data && self.end.stop.is_some())
     }
 
     /// The snapshot of `barrier` was taken: a synchronous savepoint stops the task's input.
@@ -80,7 +106,8 @@ impl Task {
     /// completes `finalCheckpointCompleted` for a task with a synchronous savepoint only on that
     /// savepoint's own id, `isCurrentSyncSavepoint`).
     pub(super) fn stop_awaits_notification(&self) -> bool {
-        self.end.stop.is_some_and(|s| !s.notified)
+        // A drained source whose snapshot is still being taken awaits it too.
+        self.end.stop.is_some_and(|s| !s.notified) || (self.end.draining && self.end.stop.is_none())
     }
 
     /// The stop-with-savepoint savepoint this attempt took, and its stop mode.
@@ -90,20 +117,25 @@ impl Task {
 
     /// `notifyCheckpointComplete(id)` after the operators committed: the savepoint a source
     /// stopped at finishes it (no further checkpoint: the savepoint is the final one).
-    pub(super) fn on_stop_notified(&mut self, id: CheckpointId) {
+    pub(super) fn on_stop_notified(&mut self, now_ms: u64, id: CheckpointId) {
         let Some(s) = &mut self.end.stop else { return };
         if s.id != id || s.notified {
             return;
         }
         s.notified = true;
         if !matches!(self.head, Head::Inputs(_)) {
-            // The source ends without `endInput` (no drain: event time stays in the savepoint;
-            // drain: it already ended before the snapshot).
+            // The source finishes (no drain: event time stays in the savepoint; a 2.x drain
+            // ended its data before the snapshot). 1.11 closes its chained operators, which
+            // calls their `endInput`: what they emit now is not in the savepoint.
+            if self.end.profile.end_input_after_stop() {
+                self.end_chain_input(now_ms);
+            }
             self.end.ended = true;
             self.end.finished = true;
         } else if self.end.ended && !self.end.wait_for_final_checkpoint {
-            // 2.x without periodic checkpoints: its EndOfPartitions came first; it finishes now.
-            self.end.finished = true;
+            // Without periodic checkpoints: it finishes once its EndOfPartitions came (before
+            // the notification, or after it behind a 2.x drain's EndOfData).
+            self.finish_without_final_checkpoint();
         } else {
             // 2.x: a task whose EndOfPartitions came before the notification finishes now.
             self.check_final_checkpoint();
@@ -131,7 +163,12 @@ impl Task {
     /// can name it.
     pub(super) fn note_if_stopped(&mut self, lineage: crate::record::Lineage) {
         if let Some(s) = self.end.stop {
-            self.end.after_stop.push(RecordAfterStop { savepoint: s.id, lineage });
+            // 1.11: after the notification an upstream's closing operators may still emit
+            // (`endInput` after the savepoint); a source reads nothing after its stop.
+            let source = !matches!(self.head, Head::Inputs(_));
+            if source || !s.notified || !self.end.profile.end_input_after_stop() {
+                self.end.after_stop.push(RecordAfterStop { savepoint: s.id, lineage });
+            }
         }
     }
 
@@ -144,3 +181,7 @@ impl Task {
 #[cfg(test)]
 #[path = "task_stop_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "task_drain_tests.rs"]
+mod drain_tests;

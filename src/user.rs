@@ -108,9 +108,12 @@ pub trait UserOperator: fmt::Debug + Send + Sync {
         let _ = (wm, out);
     }
 
-    /// The bounded input ended (Flink's `BoundedOneInput.endInput`): flush what is buffered.
-    /// Called when the `Watermark::MAX` that ends an event-time input arrives, after
-    /// [`on_watermark`](UserOperator::on_watermark). Default: nothing.
+    /// The input ended (Flink's `BoundedOneInput.endInput`, then `finish`): flush what is
+    /// buffered. Called once per attempt, when the task's input ends: at the end of a bounded
+    /// input (after the `Watermark::MAX` that ends event time, when the job has event time), and
+    /// with flink-2.3 on a `stop --drain` before the savepoint's snapshot (semantics §12.6).
+    /// Not called by a stop without drain (flink-2.3), and with flink-1.11 only after the stop's
+    /// savepoint, when the task finishes. Default: nothing.
     fn end_of_input(&mut self, out: &mut Vec<Record>) {
         let _ = out;
     }
@@ -187,13 +190,11 @@ impl std::hash::Hash for dyn UserOperator {
 /// Builds fresh user operator instances: what a registry holds per name.
 pub type UserOperatorFactory = Arc<dyn Fn() -> Box<dyn UserOperator> + Send + Sync>;
 
-/// A watermark for a user operator: its timers, then (for `Watermark::MAX`, the end of a
-/// bounded event-time input) its end of input.
+/// A watermark for a user operator: its timers. `Watermark::MAX` is no end of input: 1.11's
+/// `stop --drain` sends it without one (the task's end of input calls
+/// [`UserOperator::end_of_input`]).
 pub(crate) fn deliver_watermark(u: &mut dyn UserOperator, wm: Watermark, out: &mut Vec<Record>) {
     u.on_watermark(wm, out);
-    if wm == Watermark::MAX {
-        u.end_of_input(out);
-    }
 }
 
 /// A user operator's state in a checkpoint: keyed state when it is keyed, its list state when

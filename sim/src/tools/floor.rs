@@ -420,6 +420,7 @@ impl Floor<'_> {
                 // Event time (eventtime branch): not wired into this host yet.
                 TaskOutput::EmitWatermark { .. }
                 | TaskOutput::EmitWatermarkStatus { .. }
+                | TaskOutput::EmitEndOfData
                 | TaskOutput::LateRecord { .. } => {}
             }
         }

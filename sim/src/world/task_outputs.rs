@@ -69,6 +69,7 @@ pub(super) fn drain_outputs(
             // broadcast behind the records they follow; late records go to the side output.
             TaskOutput::EmitWatermark { watermark } => outbox.push_event(StreamElement::Watermark(watermark)),
             TaskOutput::EmitWatermarkStatus { status } => outbox.push_event(StreamElement::WatermarkStatus(status)),
+            TaskOutput::EmitEndOfData => outbox.push_event(StreamElement::EndOfData),
             TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow::of(now, task, attempt, record)),
         }
     }

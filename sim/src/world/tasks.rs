@@ -505,9 +505,10 @@ impl TaskLoop {
     /// triggers a checkpoint once every task did (`SchedulerBase.notifyEndOfData`). Only sent
     /// where the JobMaster acts on it (checkpointing on, checkpoints after tasks finish), and not
     /// by a task that stopped at a stop-with-savepoint's savepoint (that savepoint is its final
-    /// checkpoint; its end follows the savepoint's notification, `task_stop.rs`). EndOfData goes
-    /// downstream behind everything the end of input emitted, so downstream tasks end their data
-    /// (and report it) while this one still waits. `None`: it failed.
+    /// checkpoint; its end follows the savepoint's notification, `task_stop.rs`). The core put
+    /// EndOfData in the outputs behind everything the end of input emitted
+    /// (`TaskOutput::EmitEndOfData`), so downstream tasks end their data (and report it) while
+    /// this one still waits. `None`: it failed.
     fn end_of_data(&mut self, now: u64, snapshots: &mut Vec<(CheckpointId, TaskSnapshot)>) -> Option<()> {
         let LoopCtx { tm, key, .. } = self.ctx;
         let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
@@ -524,7 +525,6 @@ impl TaskLoop {
                 task_failed(&self.s, tm, key);
                 return None;
             }
-            outbox.push_event(StreamElement::EndOfData);
             let (task, attempt) = key;
             self.s.with(|w| w.send(tm_addr(tm), JM, Msg::EndOfData { task, attempt }));
         }

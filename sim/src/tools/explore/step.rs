@@ -864,6 +864,13 @@ impl Explorer<'_> {
                         q.push_back((StreamElement::WatermarkStatus(status), 0));
                     }
                 }
+                // 2.x end of data (a drain's, ahead of its barrier): in FIFO order like a watermark.
+                TaskOutput::EmitEndOfData => {
+                    for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        q.push_back((StreamElement::EndOfData, 0));
+                    }
+                }
                 TaskOutput::LateRecord { record, .. } => {
                     sys.obs.make_mut().late_records.push(OutputRow::of(now, t, attempt, record))
                 }

@@ -1,0 +1,268 @@
+//! Stop-with-savepoint with and without drain, per profile: what runs before the savepoint's snapshot (`MAX_WATERMARK`, `endInput`/`finish`, EndOfData) and what after (semantics §12.6).
+//!
+//! Posed like Flink's tests: `SavepointITCase#testStopWithSavepointWithDrainCallsFinishBeforeSnapshotState`
+//! (2.x: an operator's `finish` precedes its `snapshotState` for a drain's savepoint),
+//! `SavepointITCase#testStopWithSavepointForFlip27SourceWithDrain` / `WithoutDrain` (MAX_WATERMARK
+//! and the operators' end only with drain), 1.11's `StreamTask.performCheckpoint` with
+//! `advanceToEndOfTime` (a drain is `MAX_WATERMARK` only) and 1.11's `StreamOperatorWrapper.close`
+//! (`endInput` of the chained operators when the task closes, after the savepoint).
+
+use super::*;
+use crate::barrier::HandlerKind;
+use crate::operator::{OperatorContext, UserException};
+use crate::record::{Alignment, CheckpointKind, Value};
+use crate::user::UserOperator;
+
+/// A pass-through operator that records its end: `end_of_input` emits the record `"end"` and
+/// from then on its list state says `"finished"` (Flink's `FinishingSink` /
+/// `BoundedPassThroughOperator` of the savepoint tests); `on_watermark` counts watermarks.
+#[derive(Clone, Debug, Default)]
+struct Ends {
+    finished: bool,
+    max_watermarks: u32,
+}
+
+impl UserOperator for Ends {
+    fn name(&self) -> &str {
+        "ends"
+    }
+    fn process(
+        &mut self,
+        _: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
+        out.push(rec);
+        Ok(())
+    }
+    fn on_watermark(&mut self, wm: Watermark, _: &mut Vec<Record>) {
+        if wm == Watermark::MAX {
+            self.max_watermarks += 1;
+        }
+    }
+    fn end_of_input(&mut self, out: &mut Vec<Record>) {
+        assert!(!self.finished, "endInput runs once");
+        self.finished = true;
+        out.push(Record::new(Value::Str("end".into()), Lineage { input_seq: 999, sub: 0 }));
+    }
+    fn has_list_state(&self) -> bool {
+        true
+    }
+    fn snapshot_list(&self) -> Vec<Value> {
+        let state = if self.finished { "finished" } else { "open" };
+        vec![Value::Str(state.into()), Value::Int(i64::from(self.max_watermarks))]
+    }
+    fn box_clone(&self) -> Box<dyn UserOperator> {
+        Box::new(self.clone())
+    }
+}
+
+fn spec(profile: Profile, source: bool) -> TaskSpec {
+    let head = if source {
+        HeadSpec::LogSource { partitions: 1, startup: StartupMode::Earliest }
+    } else {
+        HeadSpec::Inputs { inputs: 1, handler: HandlerKind::Aligned }
+    };
+    TaskSpec {
+        task: TaskId(0),
+        name: "t".into(),
+        subtask: 0,
+        parallelism: 1,
+        attempt: Attempt(0),
+        head,
+        chain: vec![ChainedOperator {
+            instance: "ends[0]".into(),
+            operator: crate::operator::Operator::from_user(Box::new(Ends::default()), vec![]).expect("user operator"),
+        }],
+        tail: TailSpec::Output(Partitioner::Forward),
+        profile,
+        variant: Variant::Correct,
+        padding_bytes: 0,
+        vertex_peers: vec![TaskId(0)],
+    }
+}
+
+fn stop_barrier(id: u64, stop: StopMode) -> Barrier {
+    Barrier {
+        id: CheckpointId(id),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Savepoint,
+        alignment: Alignment::Aligned,
+        stop: Some(stop),
+    }
+}
+
+/// Outputs as short strings: `emit 1`, `emit end`, `wm +inf`, `end-of-data`, `barrier 1`,
+/// `snapshot 1 [finished, 1]` (offset commits left out).
+fn drain(t: &mut Task) -> Vec<String> {
+    std::iter::from_fn(|| t.poll_output())
+        .filter(|o| !matches!(o, TaskOutput::CommitOffsets { .. }))
+        .map(|o| match o {
+            TaskOutput::Emit { record, .. } => match record.value {
+                Value::Str(s) => format!("emit {s}"),
+                v => format!("emit {v}"),
+            },
+            TaskOutput::EmitWatermark { watermark } if watermark == Watermark::MAX => "wm +inf".into(),
+            TaskOutput::EmitWatermark { watermark } => format!("wm {}", watermark.0),
+            TaskOutput::EmitEndOfData => "end-of-data".into(),
+            TaskOutput::EmitBarrier { barrier, .. } => format!("barrier {}", barrier.id),
+            TaskOutput::Snapshot { id, snapshot, .. } => {
+                let list = match snapshot.operators.get(1) {
+                    Some(OperatorState::UserList(l)) => l.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "),
+                    other => format!("{other:?}"),
+                };
+                format!("snapshot {id} [{list}]")
+            }
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+fn source_task(profile: Profile, wait_final: bool) -> (Task, SurvivingCounters) {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut t = Task::new(spec(profile, true), 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(wait_final);
+    let r = LogRecord {
+        partition: PartitionId(0),
+        offset: Offset(0),
+        value: Value::Int(1),
+        lineage: Lineage { input_seq: 0, sub: 0 },
+        timestamp: None,
+    };
+    t.handle_log_records(1, &[r], &mut c);
+    assert_eq!(drain(&mut t), ["emit 1"]);
+    (t, c)
+}
+
+/// A source without a watermark strategy, stopped with a savepoint: per profile and mode, what
+/// goes out before the snapshot, what the snapshot holds, and what comes after the notification.
+#[test]
+fn a_stopped_source_ends_its_data_before_the_savepoint_only_with_a_2x_drain() {
+    struct Case {
+        flink: &'static str,
+        profile: Profile,
+        mode: StopMode,
+        /// Outputs of the trigger, in order.
+        at_trigger: &'static [&'static str],
+        /// Outputs of the savepoint's notification.
+        at_notify: &'static [&'static str],
+    }
+    let cases = [
+        Case {
+            flink: "2.x SavepointITCase#testStopWithSavepointWithDrainCallsFinishBeforeSnapshotState; SourceOperator#stop(DRAIN), StreamTask#endData",
+            profile: Profile::Flink23,
+            mode: StopMode::Drain,
+            at_trigger: &["wm +inf", "emit end", "end-of-data", "barrier 1", "snapshot 1 [finished, 1]"],
+            at_notify: &[],
+        },
+        Case {
+            flink: "2.x SavepointITCase#testStopWithSavepointForFlip27SourceWithoutDrain; StreamOperatorWrapper#finish(NO_DRAIN)",
+            profile: Profile::Flink23,
+            mode: StopMode::NoDrain,
+            at_trigger: &["barrier 1", "snapshot 1 [open, 0]"],
+            at_notify: &[],
+        },
+        Case {
+            flink: "1.11 StreamTask#performCheckpoint(advanceToEndOfTime): MAX_WATERMARK only; StreamOperatorWrapper#close calls endInput",
+            profile: Profile::Flink111,
+            mode: StopMode::Drain,
+            at_trigger: &["wm +inf", "barrier 1", "snapshot 1 [open, 1]"],
+            at_notify: &["emit end"],
+        },
+        Case {
+            flink: "1.11 SourceStreamTask#finishTask after the synchronous savepoint; StreamOperatorWrapper#close",
+            profile: Profile::Flink111,
+            mode: StopMode::NoDrain,
+            at_trigger: &["barrier 1", "snapshot 1 [open, 0]"],
+            at_notify: &["emit end"],
+        },
+    ];
+    for case in &cases {
+        for wait_final in [false, true] {
+            let at = format!("{} {:?} wait_final={wait_final} ({})", case.profile, case.mode, case.flink);
+            let (mut t, _) = source_task(case.profile, wait_final && case.profile == Profile::Flink23);
+            t.handle_trigger(2, stop_barrier(1, case.mode));
+            assert_eq!(drain(&mut t), case.at_trigger, "{at}: trigger");
+            assert!(t.input_paused(), "{at}: a stopped source reads no more");
+            assert!(!t.is_finished(), "{at}: not before the savepoint's notification");
+            t.handle_notify_complete(3, CheckpointId(1));
+            assert_eq!(drain(&mut t), case.at_notify, "{at}: notification");
+            assert!(t.is_finished(), "{at}: finished once notified");
+        }
+    }
+}
+
+/// A downstream task of a 2.x drain: MAX_WATERMARK and EndOfData come ahead of the savepoint's
+/// barrier, so its operators end (and it passes EndOfData on) before its snapshot; it finishes
+/// only after the notification and its upstream's EndOfPartition. Under 1.11 only the watermark
+/// comes first: the operators end at the EndOfPartition after the notification.
+#[test]
+fn a_downstream_task_ends_its_operators_before_a_2x_drain_savepoint() {
+    for (profile, wait_final) in [(Profile::Flink23, true), (Profile::Flink23, false), (Profile::Flink111, false)] {
+        let at = format!("{profile} wait_final={wait_final}");
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut t = Task::new(spec(profile, false), 0, None, &e, &e, &mut c);
+        t.set_wait_for_final_checkpoint(wait_final);
+        let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        t.handle_input(2, ChannelId(0), StreamElement::Watermark(Watermark::MAX), 0, &mut c);
+        assert_eq!(drain(&mut t), ["emit 1", "wm +inf"], "{at}: MAX_WATERMARK alone does not end the input");
+        if profile == Profile::Flink23 {
+            t.handle_input(3, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+            assert_eq!(drain(&mut t), ["emit end", "end-of-data"], "{at}: EndOfData ends the operators");
+            assert!(t.input_has_ended() && !t.is_finished(), "{at}");
+        }
+        t.handle_input(4, ChannelId(0), StreamElement::Barrier(stop_barrier(1, StopMode::Drain)), 0, &mut c);
+        let want_snapshot = if profile == Profile::Flink23 { "[finished, 1]" } else { "[open, 1]" };
+        assert_eq!(drain(&mut t), ["barrier 1".to_string(), format!("snapshot 1 {want_snapshot}")], "{at}");
+        t.handle_notify_complete(5, CheckpointId(1));
+        assert_eq!(drain(&mut t), Vec::<String>::new(), "{at}: notification");
+        assert!(!t.is_finished(), "{at}: the upstream's EndOfPartition is still due");
+        t.handle_input(6, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+        let want_end: &[&str] = if profile == Profile::Flink23 { &[] } else { &["emit end"] };
+        assert_eq!(drain(&mut t), want_end, "{at}: EndOfPartition");
+        assert!(t.is_finished(), "{at}: finished");
+        assert!(t.take_records_after_stop().is_empty(), "{at}");
+    }
+}
+
+/// 2.x stop without drain: a downstream task never ends its operators (`EndOfData(NO_DRAIN)`
+/// skips `endInput`, and nothing after the savepoint calls it).
+#[test]
+fn a_2x_stop_without_drain_never_ends_the_operators_of_a_downstream_task() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut t = Task::new(spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    t.handle_input(1, ChannelId(0), StreamElement::Barrier(stop_barrier(1, StopMode::NoDrain)), 0, &mut c);
+    assert_eq!(drain(&mut t), ["barrier 1", "snapshot 1 [open, 0]"]);
+    t.handle_notify_complete(2, CheckpointId(1));
+    t.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    assert_eq!(drain(&mut t), Vec::<String>::new());
+    assert!(t.is_finished());
+}
+
+/// A bounded end without event time ends the operators in both profiles (Flink's
+/// `OneInputStreamTaskTest#testClosingAllOperatorsOnChainProperly`: `endInput` of every chained
+/// operator at the end of input), before the end of data goes downstream (2.x) and before the
+/// final checkpoint's snapshot.
+#[test]
+fn a_bounded_end_without_event_time_ends_the_operators() {
+    for profile in [Profile::Flink111, Profile::Flink23] {
+        let wait = profile == Profile::Flink23;
+        let (mut t, _) = source_task(profile, wait);
+        t.handle_end_of_input(2, wait);
+        let want: &[&str] = if wait { &["emit end", "end-of-data"] } else { &["emit end"] };
+        assert_eq!(drain(&mut t), want, "{profile}");
+        if wait {
+            let mut b = stop_barrier(1, StopMode::NoDrain);
+            (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
+            t.handle_trigger(3, b);
+            assert_eq!(drain(&mut t), ["barrier 1", "snapshot 1 [finished, 0]"], "{profile}: the final checkpoint");
+            t.handle_notify_complete(4, CheckpointId(1));
+        }
+        assert!(t.is_finished(), "{profile}");
+    }
+}
