@@ -867,7 +867,7 @@ impl Explorer<'_> {
                 // 2.x end of data (a drain's, ahead of its barrier): in FIFO order like a watermark.
                 TaskOutput::EmitEndOfData => {
                     for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default();
+                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
                         q.push_back((StreamElement::EndOfData, 0));
                     }
                 }
