@@ -597,15 +597,20 @@ mod more_tests {
         assert_eq!(JoinState::default().size_bytes(), 0);
     }
 
-    /// The pair lineage keeps the earlier input's sequence number in the low 31 bits of `sub`
-    /// and the side of the later one in the top bit; equal sequence numbers count the left as
-    /// the later one.
+    /// The pair lineage keeps the earlier input's sequence number plus one in the low 30 bits of
+    /// `sub` and the side of the later one in the top bit; equal sequence numbers count the left
+    /// as the later one; an earlier input at or above 2^30 - 2 makes the row composite.
     #[test]
     fn pair_lineage_packs_the_earlier_sequence_and_the_later_side() {
         let l = |s| Lineage { input_seq: s, sub: 0 };
-        assert_eq!(pair_lineage(l(9), l(4)), Lineage { input_seq: 9, sub: 4 | (1 << 31) });
-        assert_eq!(pair_lineage(l(4), l(9)), Lineage { input_seq: 9, sub: 4 });
-        assert_eq!(pair_lineage(l(5), l(5)), Lineage { input_seq: 5, sub: 5 | (1 << 31) });
-        assert_eq!(pair_lineage(l(1 << 33), l((1 << 32) + 3)).sub, 3 | (1 << 31), "only the low 31 bits are kept");
+        assert_eq!(pair_lineage(l(9), l(4)), Lineage { input_seq: 9, sub: 5 | (1 << 31) });
+        assert_eq!(pair_lineage(l(4), l(9)), Lineage { input_seq: 9, sub: 5 });
+        assert_eq!(pair_lineage(l(5), l(5)), Lineage { input_seq: 5, sub: 6 | (1 << 31) });
+        assert_eq!(pair_lineage(l(0), l(0)), Lineage { input_seq: 0, sub: 1 | (1 << 31) });
+        let last_pair = (1 << 30) - 3;
+        assert!(!is_composite(pair_lineage(l(last_pair), l(last_pair + 7))));
+        assert_eq!(pair_of(pair_lineage(l(last_pair), l(last_pair + 7))), (last_pair, last_pair + 7));
+        assert!(is_composite(pair_lineage(l(last_pair + 1), l(last_pair + 7))), "the earlier input no longer fits");
+        assert!(is_composite(pair_lineage(l(1 << 33), l((1 << 32) + 3))));
     }
 }
