@@ -50,7 +50,7 @@ pub struct JoinLineages {
 type Fed = (Vec<Lineage>, Vec<Lineage>);
 
 impl JoinLineages {
-    /// Keeps track of the joins in `chained` (see [`JoinLineages::chained`]).
+    /// Keeps track of the joins in its private field `chained`.
     pub fn new(chained: BTreeSet<usize>) -> Self {
         JoinLineages { chained, ..JoinLineages::default() }
     }
