@@ -140,3 +140,126 @@ fn rescale_to_the_same_parallelism_moves_nothing() {
         assert!(r.keys["Sum"].values().all(|m| m.old_subtask == m.new_subtask));
     }
 }
+
+const BROADCAST: &str = "scenarios/rescale/broadcast-3-2-4-2pc.toml";
+
+/// The input numbers the checkpoint a rescale restored covers, by its source offsets.
+fn covered_by(spec: &JobSpec, o: &outcome::Outcome, r: &RescaleRecord) -> Vec<u64> {
+    let ckptsim_sim::spec::InputSpec::Log { records, .. } = &spec.input else { panic!("a log input") };
+    let offsets = &o.run.completed_offsets[&r.checkpoint];
+    let mut next = std::collections::BTreeMap::<u32, u64>::new();
+    (0..records.len() as u64)
+        .filter(|seq| {
+            let p = records.partition(*seq).unwrap_or(0);
+            let off = next.entry(p).or_default();
+            *off += 1;
+            offsets.get(&ckptsim::PartitionId(p)).is_some_and(|o| *off <= o.0)
+        })
+        .collect()
+}
+
+/// The exactly-once (2PC) or at-least-once (print) verdict's anomalies on a doctored run.
+fn rejudge(spec: &JobSpec, run: &ckptsim_sim::world::RunResult, checker: &str) -> Vec<String> {
+    let reference = reference::compute(spec);
+    let v = ckptsim_sim::check::check_all(spec, run, &reference);
+    let v = v.into_iter().find(|v| v.checker == checker).expect("the checker ran");
+    assert_eq!(v.passed, Some(v.anomalies.is_empty()));
+    v.anomalies
+}
+
+/// A job with a broadcast edge rescales (it failed before: the rescale's layout took the
+/// broadcast for an operator without a vertex), and every input's copies follow the fan-out of
+/// the job that processed it: 3 copies up to the first savepoint, 2 up to the second, 4 after.
+#[test]
+fn broadcast_edge_rescales_and_the_fan_out_follows_each_job() {
+    let spec = spec(BROADCAST);
+    let o = outcome::run(&spec, spec.default_seed);
+    assert!(o.passed(), "{:?}", o.verdicts);
+    let eo = o.verdicts.iter().find(|v| v.checker == "exactly-once").expect("exactly-once");
+    assert!(eo.summary.contains("broadcast fan-out of"), "{}", eo.summary);
+    let steps: Vec<(u32, u32)> =
+        o.run.rescales.iter().map(|r| (r.operators["Copy"].0, r.operators["Copy"].1)).collect();
+    assert_eq!(steps, [(3, 2), (2, 4)]);
+    assert!(o.run.rescales.iter().all(|r| r.error.is_none()), "{:?}", o.run.rescales);
+    assert!(!o.run.rescales.iter().any(|r| r.operators.contains_key("Broadcast")));
+    let first = covered_by(&spec, &o, &o.run.rescales[0]);
+    let second = covered_by(&spec, &o, &o.run.rescales[1]);
+    assert!(!first.is_empty() && second.len() > first.len(), "{} then {}", first.len(), second.len());
+    let copies = |seq: u64| -> Vec<u32> {
+        let mut c: Vec<u32> =
+            o.run.committed.iter().filter(|r| r.lineage.input_seq == seq).map(|r| r.lineage.sub).collect();
+        c.sort_unstable();
+        c
+    };
+    for seq in &first {
+        assert_eq!(copies(*seq), [0, 1, 2], "input #{seq} before the first rescale");
+    }
+    for seq in second.iter().filter(|s| !first.contains(s)) {
+        assert_eq!(copies(*seq), [0, 1], "input #{seq} between the rescales");
+    }
+    let last = o.run.committed.iter().map(|r| r.lineage.input_seq).max().expect("rows");
+    // The newest inputs may still wait for the last transactions' commits at the end.
+    let after: Vec<u64> = (0..last.saturating_sub(20)).filter(|s| !second.contains(s)).collect();
+    assert!(after.len() >= 10, "only {} inputs after the second rescale", after.len());
+    for seq in after {
+        assert_eq!(copies(seq), [0, 1, 2, 3], "input #{seq} after the second rescale");
+    }
+}
+
+/// The fan-out reference names a wrong fan-out: a copy missing before the first rescale, a
+/// copy beyond the second job's parallelism, and (print sink) a copy printed by the wrong
+/// subtask or by a job without that many subtasks.
+#[test]
+fn a_wrong_broadcast_fan_out_is_named() {
+    let spec = spec(BROADCAST);
+    let o = outcome::run(&spec, spec.default_seed);
+    let first = covered_by(&spec, &o, &o.run.rescales[0]);
+    let second = covered_by(&spec, &o, &o.run.rescales[1]);
+    let lost = first[first.len() / 2];
+    let mut run = o.run.clone();
+    run.committed.retain(|r| !(r.lineage.input_seq == lost && r.lineage.sub == 2));
+    let a = rejudge(&spec, &run, "exactly-once");
+    assert!(
+        a.iter().any(|a| a.contains(&format!("input #{lost} reached copies {{0, 1}}")) && a.contains("first job")),
+        "{a:?}"
+    );
+    // A third copy of an input the 2-subtask job processed.
+    let mid = *second.iter().rfind(|s| !first.contains(s)).expect("an input between the rescales");
+    let mut run = o.run.clone();
+    let row = run.committed.iter().find(|r| r.lineage.input_seq == mid).expect("committed");
+    run.committed
+        .push(ckptsim_sim::world::OutputRow { lineage: ckptsim::record::Lineage { sub: 2, ..row.lineage }, ..row });
+    let a = rejudge(&spec, &run, "exactly-once");
+    assert!(
+        a.iter().any(|a| a.contains(&format!("input #{mid} reached copies {{0, 1, 2}}")) && a.contains("rescale 1")),
+        "{a:?}"
+    );
+
+    // With a print sink every row names its task: copy c is printed by Copy[c]'s chained sink.
+    let print = with_print_sink(spec.clone());
+    let o = outcome::run(&print, print.default_seed);
+    assert!(o.verdicts.iter().all(|v| v.passed != Some(false)), "{:?}", o.verdicts);
+    let alo = o.verdicts.iter().find(|v| v.checker == "at-least-once").expect("at-least-once");
+    assert!(alo.summary.contains("broadcast fan-out of"), "{}", alo.summary);
+    let i = o.run.print_rows.iter().position(|r| r.lineage.sub == 1).expect("a copy 1");
+    let mut run = o.run.clone();
+    let mut row = run.print_rows.get(i).expect("row");
+    let other = o.run.print_rows.iter().find(|r| r.lineage.sub == 0 && r.attempt == row.attempt).expect("a copy 0");
+    row.task = other.task;
+    run.print_rows.set(i, row.clone());
+    let a = rejudge(&print, &run, "at-least-once");
+    assert!(
+        a.iter().any(|a| a.contains(&format!("input #{} copy 1 printed by", row.lineage.input_seq))
+            && a.contains("not by subtask 1")),
+        "{a:?}"
+    );
+    // A copy 3 printed by the first job (3 subtasks).
+    let mut run = o.run.clone();
+    let first_row = o.run.print_rows.get(0).expect("a row");
+    run.print_rows.push(ckptsim_sim::world::OutputRow {
+        lineage: ckptsim::record::Lineage { sub: 3, ..first_row.lineage },
+        ..first_row
+    });
+    let a = rejudge(&print, &run, "at-least-once");
+    assert!(a.iter().any(|a| a.contains("copy 3 printed by the job of 3 subtasks")), "{a:?}");
+}

@@ -292,12 +292,20 @@ pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
         let view = sink_view(spec, s);
         let rows = run_view(run, &graphs, spec, s);
         let reference = compute_graph(spec, Some(s));
-        for v in [
-            exactly_once(&view, &rows, &reference),
-            at_least_once(&view, &rows, &reference),
-            state(&view, &rows, &reference),
-            liveness_with(&view, &rows, &reference),
-        ] {
+        let printed = matches!(spec.operators[s].kind, OpKind::PrintSink);
+        // A broadcast upstream: the fan-out per job (`broadcast_fanout.rs`), part of the
+        // delivery checker of the sink's kind.
+        let with_fan_out = |v: Verdict| {
+            let mut anomalies = v.anomalies.clone();
+            let judged = super::broadcast_fanout::fan_out(spec, &rows, &graphs, s, printed, &mut anomalies);
+            if v.passed.is_none() || judged == 0 {
+                return v;
+            }
+            Verdict::from(v.checker, anomalies, format!("{}; broadcast fan-out of {judged} inputs", v.summary))
+        };
+        let (eo, alo) = (exactly_once(&view, &rows, &reference), at_least_once(&view, &rows, &reference));
+        let (eo, alo) = if printed { (eo, with_fan_out(alo)) } else { (with_fan_out(eo), alo) };
+        for v in [eo, alo, state(&view, &rows, &reference), liveness_with(&view, &rows, &reference)] {
             per_checker.entry(v.checker).or_default().push((name.clone(), v));
         }
     }

@@ -8,6 +8,7 @@ pub mod triage;
 
 mod alignment;
 mod at_least_once;
+mod broadcast_fanout;
 mod coordinator;
 pub mod counts;
 mod exactly_once;

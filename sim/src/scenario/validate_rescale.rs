@@ -61,7 +61,7 @@ impl Ctx<'_> {
                 let names: Vec<&str> = operators.iter().map(|o| o.name.as_str()).collect();
                 self.err(path, format!("no operator named `{name}`; operators: {}", list(&names)))
             })?;
-            if matches!(op.kind, OperatorKindSpec::KeyBy | OperatorKindSpec::Rebalance) {
+            if !op.kind.is_task() {
                 return Err(self.err(path, format!("`{name}` is a partitioning, not a task: it has no parallelism")));
             }
             Ok(op)

@@ -367,13 +367,13 @@ fn strike(base: &JobSpec, spec: &mut JobSpec, name: &str, t: u64, rng: &mut ChaC
     let tasks: Vec<String> = spec
         .operators
         .iter()
-        .filter(|o| !matches!(o.kind, OpKind::KeyBy | OpKind::Rebalance))
+        .filter(|o| !o.kind.is_partitioning())
         .flat_map(|o| (0..o.parallelism).map(move |s| format!("{}[{s}]", o.name)))
         .collect();
     let ops: Vec<String> = spec
         .operators
         .iter()
-        .filter(|o| !o.kind.is_source() && !matches!(o.kind, OpKind::KeyBy | OpKind::Rebalance))
+        .filter(|o| !o.kind.is_source() && !o.kind.is_partitioning())
         .map(|o| o.name.clone())
         .collect();
     if tasks.is_empty() || ops.is_empty() {

@@ -203,7 +203,7 @@ pub struct Shrunk {
 }
 
 fn is_task(k: &OpKind) -> bool {
-    !matches!(k, OpKind::KeyBy | OpKind::Rebalance)
+    !k.is_partitioning()
 }
 
 /// Whether a scenario is a negative one: its regression names the catching checker.

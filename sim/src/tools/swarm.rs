@@ -115,7 +115,7 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     // injector names one of them: the keyed operator and the sink stay forward-connected, so
     // a key's outputs keep their order in one sink subtask (the checkers judge per key).
     let named = format!("{:?}{:?}", spec.faults, spec.actions);
-    let free = |o: &crate::spec::OpSpec| !o.kind.is_source() && !matches!(o.kind, OpKind::KeyBy | OpKind::Rebalance);
+    let free = |o: &crate::spec::OpSpec| !o.kind.is_source() && !o.kind.is_partitioning();
     let referenced = out
         .operators
         .iter()
@@ -289,13 +289,13 @@ pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let tasks: Vec<String> = spec
         .operators
         .iter()
-        .filter(|o| !matches!(o.kind, OpKind::KeyBy | OpKind::Rebalance))
+        .filter(|o| !o.kind.is_partitioning())
         .flat_map(|o| (0..o.parallelism).map(move |s| format!("{}[{s}]", o.name)))
         .collect();
     let ops: Vec<String> = spec
         .operators
         .iter()
-        .filter(|o| !o.kind.is_source() && !matches!(o.kind, OpKind::KeyBy | OpKind::Rebalance))
+        .filter(|o| !o.kind.is_source() && !o.kind.is_partitioning())
         .map(|o| o.name.clone())
         .collect();
     let tms = spec.cluster.task_managers.max(1);

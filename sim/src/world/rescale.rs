@@ -101,7 +101,7 @@ fn layout(spec: &JobSpec, graph: &Graph, vertices: &BTreeMap<String, VertexParal
     let tasks = specs.iter().map(|t| (t.task, t.chain.len() + 2)).collect();
     let mut operators = Vec::new();
     for (i, o) in spec.operators.iter().enumerate() {
-        if matches!(o.kind, crate::spec::OpKind::KeyBy | crate::spec::OpKind::Rebalance) {
+        if o.kind.is_partitioning() {
             continue;
         }
         let vi = graph.vertices.iter().position(|v| v.ops.contains(&i)).ok_or("operator without a vertex")?;
@@ -430,7 +430,7 @@ pub(crate) fn hand_off(
         lists: BTreeMap::new(),
     };
     for (o, n) in spec.operators.iter().zip(&new_spec.operators) {
-        if !matches!(o.kind, crate::spec::OpKind::KeyBy | crate::spec::OpKind::Rebalance) {
+        if !o.kind.is_partitioning() {
             let max = configured_vertex(n).map(|v| v.max_parallelism).unwrap_or(0);
             record.operators.insert(o.name.clone(), (o.parallelism, n.parallelism, max));
         }
