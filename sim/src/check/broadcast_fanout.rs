@@ -113,12 +113,15 @@ pub(super) fn fan_out(
     }
     // Inputs whose copies are all due: covered by the checkpoint the sink acted on (printed:
     // the newest completed one), not held there as in-flight channel state.
-    let covered = if printed {
-        covered_by_latest_checkpoint(spec, run).map(|s| (0..records.len() as u64).rfind(|i| s.contains(*i)))
+    // (The inputs a checkpoint covers are no prefix of the input order: its offsets are per
+    // partition.)
+    let covered: Box<dyn Fn(u64) -> bool> = if printed {
+        let set = covered_by_latest_checkpoint(spec, run);
+        Box::new(move |seq| set.as_ref().is_some_and(|s| s.contains(seq)))
     } else {
-        Some(last_covered_input(spec, run))
-    }
-    .flatten();
+        let last = last_covered_input(spec, run);
+        Box::new(move |seq| last.is_some_and(|c| seq <= c))
+    };
     let in_flight = if printed {
         run.completed_offsets.keys().next_back().and_then(|id| run.completed_in_flight.get(id))
     } else {
@@ -130,9 +133,7 @@ pub(super) fn fan_out(
         let want: BTreeSet<u32> = (0..p).collect();
         // A print sink's replay by a later job may print part of an input again: only the job
         // that processed the input owes every copy.
-        let due = covered.is_some_and(|c| *seq <= c)
-            && !in_flight.is_some_and(|f| f.contains(seq))
-            && *job == expected_job(*seq);
+        let due = covered(*seq) && !in_flight.is_some_and(|f| f.contains(seq)) && *job == expected_job(*seq);
         judged += 1;
         if got.iter().any(|c| *c >= p) || (due && *got != want) {
             let which = if *job == 0 { "the first job".to_string() } else { format!("the job after rescale {job}") };
