@@ -96,3 +96,17 @@ fn a_union_under_failures_prints_duplicates_and_commits_exact_sums() {
     assert!(!reference.final_per_key.is_empty());
     assert_eq!(last, reference.final_per_key, "each key's last committed sum is the fault-free total");
 }
+
+/// Swarm draws name tasks, never the broadcast partitioning (it was taken for a task:
+/// `TaskFailure { task: "broadcast[0]" }` on seed 7, a fault striking nothing).
+#[test]
+fn swarm_never_targets_a_broadcast_edge() {
+    let s = spec("broadcast-unaligned-2pc.toml");
+    let mut copies = 0;
+    for seed in 1..=200 {
+        let (_, what) = ckptsim_sim::swarm::draw(&s, seed);
+        assert!(!what.to_lowercase().contains("broadcast["), "seed {seed}: {what}");
+        copies += usize::from(what.contains("\"Copy["));
+    }
+    assert!(copies >= 20, "only {copies} draws target a Copy subtask");
+}
