@@ -263,3 +263,30 @@ fn a_wrong_broadcast_fan_out_is_named() {
     let a = rejudge(&print, &run, "at-least-once");
     assert!(a.iter().any(|a| a.contains("copy 3 printed by the job of 3 subtasks")), "{a:?}");
 }
+
+/// An interval join behind a window join, rescaled 2 -> 3 -> 1 with a task failure after: the
+/// window join's and both interval joins' state (buffers, window contents, timers) move by key
+/// group and every joined row is committed once; restoring by subtask index loses joined rows.
+#[test]
+fn window_join_then_interval_join_rescales_with_its_state() {
+    const CHAIN: &str = "scenarios/rescale/window-join-then-interval-join-2-3-1.toml";
+    let spec = spec(CHAIN);
+    let o = outcome::run(&spec, spec.default_seed);
+    assert!(o.passed(), "{:?}", o.verdicts);
+    assert_eq!(o.run.rescales.len(), 2);
+    let steps: Vec<Vec<(u32, u32)>> = o
+        .run
+        .rescales
+        .iter()
+        .map(|r| ["Day", "Near", "Both"].iter().map(|j| (r.operators[*j].0, r.operators[*j].1)).collect())
+        .collect();
+    assert_eq!(steps, [vec![(2, 3); 3], vec![(3, 1); 3]]);
+    assert!(o.run.rescales.iter().all(|r| r.error.is_none()));
+    assert!(o.run.restores.iter().any(|r| r.cause.starts_with("restart")), "no restore after the rescales");
+    let mut planted = spec.clone();
+    planted.variant = Variant::RescaleKeyedBySubtask;
+    let o = outcome::run(&planted, planted.default_seed);
+    assert_eq!(verdict(&o, "exactly-once"), Some(false));
+    let eo = o.verdicts.iter().find(|v| v.checker == "exactly-once").expect("exactly-once");
+    assert!(eo.anomalies.iter().any(|a| a.contains("lost joined row")), "{:?}", eo.anomalies);
+}
