@@ -13,7 +13,7 @@ impl Task {
             Head::Line(_) => vec![PartitionId(0)],
             Head::Inputs(_) => panic!("{}: a watermark strategy belongs on a source", self.name),
         };
-        self.event_time.source = Some(SourceWatermarks::new(strategy, &splits, now_ms));
+        self.event_time.source = Some(SourceWatermarks::for_profile(strategy, &splits, now_ms, self.end.profile));
         self.invariants();
     }
 
