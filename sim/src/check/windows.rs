@@ -424,8 +424,10 @@ fn finished_all(spec: &JobSpec, run: &RunResult, exact: bool) -> bool {
 /// emits the largest watermark over the splits before IDLE, so the order in which the splits
 /// went idle cannot hold windows back: the last watermark before each IDLE is at least, for
 /// the partition read furthest in event time, its largest timestamp − bound − 1
-/// (`BoundedOutOfOrdernessWatermarks`). 1.11 does not flush (nothing to judge). Returns how
-/// many IDLE emissions were judged.
+/// (`BoundedOutOfOrdernessWatermarks`). And a record read while the source is IDLE makes it
+/// ACTIVE at the next periodic emission (2.x `markActive`), judged when the same attempt reads
+/// again two watermark intervals later. 1.11 does neither (nothing to judge). Returns how many
+/// IDLE emissions were judged.
 fn idle_flush(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<String>) -> usize {
     if !spec.profile.source_flushes_max_when_all_splits_idle() || run.source_event_time.is_empty() {
         return 0;
@@ -445,16 +447,45 @@ fn idle_flush(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<String>) -> u
         /// (time read, partition, largest timestamp of the batch).
         reads: Vec<(u64, ckptsim::PartitionId, i64)>,
         last: Option<ckptsim::watermark::Watermark>,
+        /// The source's output is IDLE; the first record it read since, if any.
+        idle_since_read: Option<Option<u64>>,
     }
+    // A record read while IDLE makes its split active at the next periodic emission, and 2.x
+    // then marks the source ACTIVE at once (`markActive`), whether its watermark advances or
+    // not. Judged when the same attempt reads again two intervals later (it was running).
+    let interval = strategy.auto_watermark_interval_ms;
     let mut attempts: BTreeMap<(ckptsim::TaskId, ckptsim::Attempt), Attempt> = BTreeMap::new();
     let mut judged = 0;
     for e in &run.source_event_time {
-        let a = attempts.entry((e.task, e.attempt)).or_insert(Attempt { reads: Vec::new(), last: None });
+        let a = attempts.entry((e.task, e.attempt)).or_insert(Attempt {
+            reads: Vec::new(),
+            last: None,
+            idle_since_read: None,
+        });
         match e.step {
-            SourceStep::Read { partition, max_ts } => a.reads.push((e.at_ms, partition, max_ts)),
-            SourceStep::Emitted(WatermarkEvent::Watermark(w)) => a.last = Some(w),
-            SourceStep::Emitted(WatermarkEvent::Status(WatermarkStatus::Active)) => {}
+            SourceStep::Read { partition, max_ts } => {
+                a.reads.push((e.at_ms, partition, max_ts));
+                match a.idle_since_read {
+                    Some(None) => a.idle_since_read = Some(Some(e.at_ms)),
+                    Some(Some(first)) if e.at_ms >= first.saturating_add(2 * interval) => {
+                        anomalies.push(format!(
+                            "source stays idle: t={} task {} attempt {} still IDLE although it read a record \
+                             at {first} ms (two watermark intervals before); Flink 2.x marks the source ACTIVE at the \
+                             next periodic emission",
+                            e.at_ms, e.task, e.attempt
+                        ));
+                        a.idle_since_read = None;
+                    }
+                    _ => {}
+                }
+            }
+            SourceStep::Emitted(WatermarkEvent::Watermark(w)) => {
+                a.last = Some(w);
+                a.idle_since_read = None;
+            }
+            SourceStep::Emitted(WatermarkEvent::Status(WatermarkStatus::Active)) => a.idle_since_read = None,
             SourceStep::Emitted(WatermarkEvent::Status(WatermarkStatus::Idle)) => {
+                a.idle_since_read = Some(None);
                 let mut furthest: BTreeMap<ckptsim::PartitionId, i64> = BTreeMap::new();
                 for &(_, p, ts) in a.reads.iter().filter(|(at, _, _)| at.saturating_add(timeout) < e.at_ms) {
                     let m = furthest.entry(p).or_insert(ts);
