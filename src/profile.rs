@@ -298,4 +298,14 @@ impl Profile {
     pub fn abort_notification_carries_latest_completed(self) -> bool {
         matches!(self, Profile::Flink23)
     }
+
+    /// §11.1 a source whose splits are *all* idle (`WatermarkOutputMultiplexer` /
+    /// `CombinedWatermarkStatus`): 2.x first flushes the maximum watermark over the splits (the
+    /// order in which they went idle must not decide it), then marks the output IDLE once, and
+    /// marks it ACTIVE again as soon as one split is active, even without a new watermark;
+    /// 1.11 marks the output IDLE and keeps the watermark at the minimum of the last active
+    /// splits, active again only with the next watermark that advances.
+    pub fn source_flushes_max_when_all_splits_idle(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
 }

@@ -110,6 +110,9 @@ struct EventTime {
     current: Option<Watermark>,
     /// Late side-output records collected while a chain runs.
     late: Vec<Record>,
+    /// The planted `source-idle-without-flush` variant: the source's splits combine as 1.11's
+    /// multiplexer does under every profile.
+    idle_without_flush: bool,
 }
 
 /// Where the task is on its way to FINISHED (bounded input).
@@ -319,6 +322,7 @@ impl Task {
                     HeadSpec::MultiInputs { gates, .. } => Some(StatusWatermarkValve::new(gates.num_channels())),
                     _ => None,
                 },
+                idle_without_flush: spec.variant == Variant::SourceIdleWithoutFlush,
                 ..EventTime::default()
             },
             multi,

@@ -13,7 +13,8 @@ impl Task {
             Head::Line(_) => vec![PartitionId(0)],
             Head::Inputs(_) => panic!("{}: a watermark strategy belongs on a source", self.name),
         };
-        self.event_time.source = Some(SourceWatermarks::new(strategy, &splits, now_ms));
+        let profile = if self.event_time.idle_without_flush { Profile::Flink111 } else { self.end.profile };
+        self.event_time.source = Some(SourceWatermarks::for_profile(strategy, &splits, now_ms, profile));
         self.invariants();
     }
 

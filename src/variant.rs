@@ -81,11 +81,17 @@ pub enum Variant {
     /// non-periodic requests, then by time, so a queued savepoint is the next request chosen.
     /// Caught by the `coordinator` checker's replay of the queue.
     QueueInArrivalOrder,
+    /// A source whose splits are all idle marks its output IDLE without first flushing the
+    /// largest watermark over its splits, and stays idle until its watermark advances again
+    /// (1.11's `WatermarkOutputMultiplexer`, and the model's rule under every profile before
+    /// session 13). Flink 2.x flushes the maximum, so the order in which the splits went idle
+    /// does not hold windows back. Caught by the `windows` checker's idle-flush rule.
+    SourceIdleWithoutFlush,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 20] = [
+    pub const ALL: [Variant; 21] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -106,6 +112,7 @@ impl Variant {
         Variant::FinishedTaskCountsAsAcked,
         Variant::RescaleInFlightBySubtask,
         Variant::QueueInArrivalOrder,
+        Variant::SourceIdleWithoutFlush,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -8,6 +8,7 @@
 //! generators): a restored task starts at [`Watermark::MIN`] again (semantics §11).
 
 use crate::ids::PartitionId;
+use crate::profile::Profile;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
@@ -137,6 +138,9 @@ impl WatermarkStrategy {
         }
     }
 }
+
+mod multiplexer;
+pub use multiplexer::{MuxCall, MuxError, MuxMode, MuxOutputId, WatermarkMultiplexer};
 
 // ------------------------------------------------------------------------- generators
 
@@ -287,6 +291,14 @@ impl MonotoneOutput {
             out.push_back(WatermarkEvent::Status(WatermarkStatus::Idle));
         }
     }
+
+    /// `markActive` (2.x): ACTIVE once, if the output was idle.
+    fn mark_active(&mut self, out: &mut VecDeque<WatermarkEvent>) {
+        if self.idle {
+            self.idle = false;
+            out.push_back(WatermarkEvent::Status(WatermarkStatus::Active));
+        }
+    }
 }
 
 /// A watermark or a watermark status, as a task emits it downstream.
@@ -299,52 +311,64 @@ pub enum WatermarkEvent {
 }
 
 /// The watermarks of one source subtask: a generator per split (partition) combined by
-/// Flink's `WatermarkOutputMultiplexer` (the source emits the minimum over the splits that are
-/// not idle; when every split is idle the source is idle), emitted periodically every
+/// Flink's `WatermarkOutputMultiplexer` ([`WatermarkMultiplexer`]: the source emits the minimum
+/// over the splits that are not idle; when every split is idle the source is idle, in 2.x after
+/// flushing the maximum over the splits), emitted periodically every
 /// `auto_watermark_interval_ms` of processing time.
 #[derive(Clone, Debug, Hash)]
 pub struct SourceWatermarks {
     strategy: WatermarkStrategy,
-    splits: BTreeMap<PartitionId, SplitState>,
-    combined: Watermark,
-    combined_idle: bool,
+    splits: BTreeMap<PartitionId, SplitGenerator>,
+    mux: WatermarkMultiplexer,
     output: MonotoneOutput,
     next_emit_ms: u64,
     outputs: VecDeque<WatermarkEvent>,
 }
 
-#[derive(Clone, Debug, Hash)]
-struct SplitState {
-    generator: SplitGenerator,
-    /// The split's last watermark and whether it is idle (`PartialWatermark` in the multiplexer).
-    watermark: Watermark,
-    idle: bool,
+fn mux_id(split: PartitionId) -> MuxOutputId {
+    MuxOutputId(u64::from(split.0))
 }
 
 impl SourceWatermarks {
-    /// Panics on an invalid strategy (validate user input with [`WatermarkStrategy::validate`]).
-    /// The first periodic emission is due at `now_ms + interval`.
+    /// [`SourceWatermarks::for_profile`] under the default profile (flink-2.3).
     pub fn new(strategy: WatermarkStrategy, splits: &[PartitionId], now_ms: u64) -> SourceWatermarks {
+        SourceWatermarks::for_profile(strategy, splits, now_ms, Profile::default())
+    }
+
+    /// A source's watermarks whose splits combine as `profile`'s `WatermarkOutputMultiplexer`
+    /// does. Panics on an invalid strategy (validate user input with
+    /// [`WatermarkStrategy::validate`]). The first periodic emission is due at `now_ms + interval`.
+    pub fn for_profile(
+        strategy: WatermarkStrategy,
+        splits: &[PartitionId],
+        now_ms: u64,
+        profile: Profile,
+    ) -> SourceWatermarks {
         if let Err(e) = strategy.validate() {
             panic!("invalid watermark strategy {strategy:?}: {e}");
         }
-        let splits = splits
-            .iter()
-            .map(|p| {
-                (*p, SplitState { generator: SplitGenerator::new(&strategy), watermark: Watermark::MIN, idle: false })
-            })
-            .collect();
-        let s = SourceWatermarks {
+        let mut s = SourceWatermarks {
             strategy,
-            splits,
-            combined: Watermark::MIN,
-            combined_idle: false,
+            splits: BTreeMap::new(),
+            mux: WatermarkMultiplexer::for_profile(profile),
             output: MonotoneOutput { current: Watermark::MIN, idle: false },
             next_emit_ms: now_ms.saturating_add(strategy.auto_watermark_interval_ms),
             outputs: VecDeque::new(),
         };
+        for p in splits {
+            s.add_split(*p);
+        }
         s.invariants();
         s
+    }
+
+    fn add_split(&mut self, split: PartitionId) -> &mut SplitGenerator {
+        let strategy = self.strategy;
+        let mux = &mut self.mux;
+        self.splits.entry(split).or_insert_with(|| {
+            mux.register(mux_id(split)).expect("a split not registered yet");
+            SplitGenerator::new(&strategy)
+        })
     }
 
     /// The strategy the source was configured with.
@@ -355,16 +379,7 @@ impl SourceWatermarks {
     /// A record with event timestamp `timestamp` was read from `split`. An unknown split is
     /// added (a split assigned after the start).
     pub fn on_record(&mut self, split: PartitionId, timestamp: i64) {
-        let strategy = self.strategy;
-        self.splits
-            .entry(split)
-            .or_insert_with(|| SplitState {
-                generator: SplitGenerator::new(&strategy),
-                watermark: Watermark::MIN,
-                idle: false,
-            })
-            .generator
-            .on_event(timestamp);
+        self.add_split(split).on_event(timestamp);
     }
 
     /// The next periodic emission.
@@ -372,27 +387,30 @@ impl SourceWatermarks {
         self.next_emit_ms
     }
 
-    /// The periodic emission timer: every split's generator emits, then the combined output.
-    /// Does nothing before the deadline.
+    /// The periodic emission timer: every split's generator emits on its deferred output, then
+    /// the multiplexer combines them (`onPeriodicEmit`). Does nothing before the deadline.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         if now_ms < self.next_emit_ms {
             return;
         }
         self.next_emit_ms = now_ms.saturating_add(self.strategy.auto_watermark_interval_ms);
-        for s in self.splits.values_mut() {
-            match s.generator.on_periodic_emit(now_ms) {
-                Some(GeneratorOutput::Watermark(wm)) => {
-                    // A split's own output never goes back either; an emission makes it active.
-                    if wm > s.watermark {
-                        s.watermark = wm;
-                    }
-                    s.idle = false;
-                }
-                Some(GeneratorOutput::MarkIdle) => s.idle = true,
-                None => {}
+        for (split, g) in self.splits.iter_mut() {
+            let id = mux_id(*split);
+            let done = match g.on_periodic_emit(now_ms) {
+                Some(GeneratorOutput::Watermark(wm)) => self.mux.emit_watermark(id, MuxMode::Deferred, wm),
+                Some(GeneratorOutput::MarkIdle) => self.mux.mark_idle(id, MuxMode::Deferred),
+                None => Ok(()),
+            };
+            done.expect("every split is registered in the multiplexer");
+        }
+        self.mux.on_periodic_emit();
+        while let Some(call) = self.mux.poll_call() {
+            match call {
+                MuxCall::Watermark(wm) => self.output.emit_watermark(wm, &mut self.outputs),
+                MuxCall::MarkIdle => self.output.mark_idle(&mut self.outputs),
+                MuxCall::MarkActive => self.output.mark_active(&mut self.outputs),
             }
         }
-        self.update_combined();
         self.invariants();
     }
 
@@ -414,27 +432,11 @@ impl SourceWatermarks {
         self.output.current
     }
 
-    /// `WatermarkOutputMultiplexer.onPeriodicEmit` / `CombinedWatermarkStatus`: the minimum over
-    /// the splits that are not idle, if it advances; idle when every split is.
-    fn update_combined(&mut self) {
-        let active: Vec<Watermark> = self.splits.values().filter(|s| !s.idle).map(|s| s.watermark).collect();
-        if self.splits.is_empty() || !active.is_empty() {
-            self.combined_idle = false;
-            let min = active.into_iter().min().unwrap_or(Watermark::MIN);
-            if min > self.combined {
-                self.combined = min;
-            }
-            self.output.emit_watermark(self.combined, &mut self.outputs);
-        } else {
-            self.combined_idle = true;
-            self.output.mark_idle(&mut self.outputs);
-        }
-    }
-
-    /// Panics if the combined watermark ran ahead of the emitted one, or the source is idle while a split is active.
+    /// Panics if the combined watermark ran ahead of the emitted one, or the source is idle
+    /// while a split is active.
     pub fn invariants(&self) {
-        assert!(self.output.current >= self.combined || self.output.current == Watermark::MAX);
-        assert!(!self.combined_idle || self.splits.values().all(|s| s.idle), "idle while a split is active");
+        assert!(self.output.current >= self.mux.combined() || self.output.current == Watermark::MAX);
+        self.mux.invariants();
     }
 }
 
@@ -806,13 +808,16 @@ mod more_tests {
     #[test]
     fn invariants_catch_a_corrupt_state() {
         let panics = |f: &dyn Fn()| std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err();
-        let s = SourceWatermarks::new(WatermarkStrategy::bounded(0), &[PartitionId(0)], 0);
+        let mut s = SourceWatermarks::new(WatermarkStrategy::bounded(0), &[PartitionId(0)], 0);
+        s.on_record(PartitionId(0), 6);
+        s.handle_timeout(200);
+        assert_eq!(s.mux.combined(), Watermark(5));
         assert!(!panics(&|| s.invariants()));
         let mut ahead = s.clone();
-        ahead.combined = Watermark(5);
+        ahead.output.current = Watermark(4);
         assert!(panics(&|| ahead.invariants()), "combined ahead of the output");
         let mut idle = s.clone();
-        idle.combined_idle = true;
+        idle.mux.force_idle_for_test();
         assert!(panics(&|| idle.invariants()), "idle while split 0 is active");
 
         let v = StatusWatermarkValve::new(2);

@@ -43,6 +43,9 @@ mod interval_join;
 #[path = "conformance/stop_with_savepoint.rs"]
 mod stop_with_savepoint;
 
+#[path = "conformance/multiplexer.rs"]
+mod multiplexer;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -61,6 +64,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(rescale::census());
     all.extend(interval_join::census());
     all.extend(stop_with_savepoint::census());
+    all.extend(multiplexer::census());
     all
 }
 

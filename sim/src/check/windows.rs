@@ -33,9 +33,10 @@
 //! (the watermark is not in the checkpoint) is therefore accepted, not reported.
 
 use super::*;
+use crate::world::SourceStep;
 use ckptsim::operator::{Aggregate, Operator, OperatorContext, OperatorKind, SurvivingCounters};
 use ckptsim::record::{Lineage, Record};
-use ckptsim::watermark::GeneratorKind;
+use ckptsim::watermark::{GeneratorKind, WatermarkEvent, WatermarkStatus};
 use ckptsim::window::TimeWindow;
 
 /// Why the per-input checkers skip an event-time window job.
@@ -243,6 +244,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     // For a two-phase-commit sink, once every sink subtask acted on the savepoint's completion
     // (its notification commits the transaction that holds the drained windows).
     let drained = stop.is_some_and(|s| s.drain && (!exact || run.sink_commit_horizon >= s.savepoint)) && read.is_some();
+    let idle_judged = idle_flush(spec, run, &mut anomalies);
     if !chain.is_empty() {
         // Restores and new jobs: each may count an element once more under at-least-once.
         let restores = run.restores.len() + run.rescales.len();
@@ -266,7 +268,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         late_misjudged(run, surely, &mut anomalies);
         let summary = format!(
             "{} windows, {} results{} through {} function(s){}; {} timestamps judged, {} not (a window with an element \
-             that may be late{}), {} late records",
+             that may be late{}), {} late records, {idle_judged} source IDLEs judged",
             reference.len(),
             rows.len(),
             if exact { " committed" } else { " printed" },
@@ -394,7 +396,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     }
     late_misjudged(run, surely, &mut anomalies);
     let summary = format!(
-        "{} windows, {} results{}, {} fired more than once, {} late records",
+        "{} windows, {} results{}, {} fired more than once, {} late records, {idle_judged} source IDLEs judged",
         reference.len(),
         rows.len(),
         if exact { " committed" } else { " printed" },
@@ -411,6 +413,104 @@ fn finished_all(spec: &JobSpec, run: &RunResult, exact: bool) -> bool {
     run.final_status == JobStatus::Finished
         && super::finished_by_stop(run).is_none()
         && (!exact || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()))
+}
+
+/// `source idle without flush`: the sources' idleness re-derived from what each source attempt
+/// read and emitted (`RunResult::source_event_time`), not from the core's multiplexer. A
+/// source marks itself IDLE only when every split it reads is idle, and a split is idle only
+/// after more than `idle_timeout_ms` without records, so every record it read more than the
+/// timeout before the IDLE was already in one of its split's periodic emissions. Flink 2.x
+/// (`CombinedWatermarkStatus`: "if all splits are idle, we should flush all watermarks") then
+/// emits the largest watermark over the splits before IDLE, so the order in which the splits
+/// went idle cannot hold windows back: the last watermark before each IDLE is at least, for
+/// the partition read furthest in event time, its largest timestamp − bound − 1
+/// (`BoundedOutOfOrdernessWatermarks`). And a record read while the source is IDLE makes it
+/// ACTIVE at the next periodic emission (2.x `markActive`), judged when the same attempt reads
+/// again two watermark intervals later. 1.11 does neither (nothing to judge). Returns how many
+/// IDLE emissions were judged.
+fn idle_flush(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<String>) -> usize {
+    if !spec.profile.source_flushes_max_when_all_splits_idle() || run.source_event_time.is_empty() {
+        return 0;
+    }
+    // One strategy for every source (else the rule does not know a task's bound).
+    let mut strategies = spec.operators.iter().filter_map(|o| o.watermarks);
+    let Some(strategy) = strategies.next() else { return 0 };
+    if strategies.any(|s| s != strategy) {
+        return 0;
+    }
+    let Some(timeout) = strategy.idle_timeout_ms else { return 0 };
+    let bound = match strategy.generator {
+        GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,
+        GeneratorKind::MonotonousTimestamps => 0,
+    };
+    struct Attempt {
+        /// (time read, partition, largest timestamp of the batch).
+        reads: Vec<(u64, ckptsim::PartitionId, i64)>,
+        last: Option<ckptsim::watermark::Watermark>,
+        /// The source's output is IDLE; the first record it read since, if any.
+        idle_since_read: Option<Option<u64>>,
+    }
+    // A record read while IDLE makes its split active at the next periodic emission, and 2.x
+    // then marks the source ACTIVE at once (`markActive`), whether its watermark advances or
+    // not. Judged when the same attempt reads again two intervals later (it was running).
+    let interval = strategy.auto_watermark_interval_ms;
+    let mut attempts: BTreeMap<(ckptsim::TaskId, ckptsim::Attempt), Attempt> = BTreeMap::new();
+    let mut judged = 0;
+    for e in &run.source_event_time {
+        let a = attempts.entry((e.task, e.attempt)).or_insert(Attempt {
+            reads: Vec::new(),
+            last: None,
+            idle_since_read: None,
+        });
+        match e.step {
+            SourceStep::Read { partition, max_ts } => {
+                a.reads.push((e.at_ms, partition, max_ts));
+                match a.idle_since_read {
+                    Some(None) => a.idle_since_read = Some(Some(e.at_ms)),
+                    Some(Some(first)) if e.at_ms >= first.saturating_add(2 * interval) => {
+                        anomalies.push(format!(
+                            "source stays idle: t={} task {} attempt {} still IDLE although it read a record \
+                             at {first} ms (two watermark intervals before); Flink 2.x marks the source ACTIVE at the \
+                             next periodic emission",
+                            e.at_ms, e.task, e.attempt
+                        ));
+                        a.idle_since_read = None;
+                    }
+                    _ => {}
+                }
+            }
+            SourceStep::Emitted(WatermarkEvent::Watermark(w)) => {
+                a.last = Some(w);
+                a.idle_since_read = None;
+            }
+            SourceStep::Emitted(WatermarkEvent::Status(WatermarkStatus::Active)) => a.idle_since_read = None,
+            SourceStep::Emitted(WatermarkEvent::Status(WatermarkStatus::Idle)) => {
+                a.idle_since_read = Some(None);
+                let mut furthest: BTreeMap<ckptsim::PartitionId, i64> = BTreeMap::new();
+                for &(_, p, ts) in a.reads.iter().filter(|(at, _, _)| at.saturating_add(timeout) < e.at_ms) {
+                    let m = furthest.entry(p).or_insert(ts);
+                    *m = (*m).max(ts);
+                }
+                let Some(want) = furthest.values().map(|m| m.saturating_sub(bound).saturating_sub(1)).max() else {
+                    continue;
+                };
+                judged += 1;
+                let last = a.last.map_or(i64::MIN, |w| w.0);
+                if last < want {
+                    anomalies.push(format!(
+                        "source idle without flush: t={} task {} attempt {} went IDLE at watermark {} although its \
+                         splits reached {want} (the largest timestamp read − {bound} − 1); Flink 2.x flushes the \
+                         largest watermark over the splits before IDLE",
+                        e.at_ms,
+                        e.task,
+                        e.attempt,
+                        a.last.map_or("none".to_string(), |w| w.to_string()),
+                    ));
+                }
+            }
+        }
+    }
+    judged
 }
 
 /// `late misjudged`: an element sent to the late side output although it was surely on time.

@@ -211,6 +211,11 @@ struct Observation {
     committed: Rows,
     /// Late records sent to an event-time window's side output.
     late_records: Vec<OutputRow>,
+    /// The sources' event-time steps, when `record_source_event_time` (observe.rs).
+    source_event_time: Vec<SourceEventTime>,
+    /// The job's source marks idle splits: its event-time steps are recorded for the `windows`
+    /// checker.
+    record_source_event_time: bool,
     sink_anomalies: Vec<String>,
     offset_commits: Vec<OffsetCommit>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,

@@ -370,6 +370,37 @@ pub struct RunResult {
     /// Records an event-time window judged late and sent to its late side output
     /// (`sideOutputLateData`), per attempt, in time order.
     pub late_records: Vec<OutputRow>,
+    /// What the sources did in event time (records read per partition, watermarks and status
+    /// changes emitted), in time order; recorded only for a job whose source marks idle splits
+    /// (`idle_timeout_ms`), for the `windows` checker's own re-derivation of source idleness.
+    pub source_event_time: Vec<SourceEventTime>,
+}
+
+/// One step of a source subtask in event time (see [`RunResult::source_event_time`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceEventTime {
+    /// When, ms.
+    pub at_ms: u64,
+    /// The source subtask.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// What it did.
+    pub step: SourceStep,
+}
+
+/// What a source subtask did in event time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceStep {
+    /// It read a batch of one partition's records; the largest event timestamp among them.
+    Read {
+        /// The partition.
+        partition: ckptsim::PartitionId,
+        /// The batch's largest event timestamp.
+        max_ts: i64,
+    },
+    /// It emitted a watermark or a watermark status downstream.
+    Emitted(ckptsim::watermark::WatermarkEvent),
 }
 
 /// One restore of a user operator's operator list state (semantics §13): the entries the

@@ -276,6 +276,12 @@ pub(super) fn fetch_and_process(
         batch.clear();
         log.fill(p, off..end, &mut batch);
         t.handle_log_records(now, &batch, counters);
+        if w.obs.record_source_event_time {
+            if let Some(max_ts) = batch.iter().filter_map(|r| r.timestamp).max() {
+                let step = SourceStep::Read { partition: PartitionId(p as u32), max_ts };
+                w.obs.source_event_time.push(SourceEventTime { at_ms: now, task: t.id(), attempt: t.attempt(), step });
+            }
+        }
         cursor[ci].1 = end;
         total += end - off;
         if input_anchors {

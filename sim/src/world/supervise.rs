@@ -300,6 +300,11 @@ impl Observation {
                 },
             ),
             late_records: vec![],
+            source_event_time: vec![],
+            record_source_event_time: spec
+                .operators
+                .iter()
+                .any(|o| o.watermarks.is_some_and(|s| s.idle_timeout_ms.is_some())),
             sink_anomalies: vec![],
             offset_commits: vec![],
             completed_offsets: BTreeMap::new(),
@@ -418,6 +423,7 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
         checkpoints: std::mem::take(&mut o.checkpoints).into_values().collect(),
         print_rows: std::mem::take(&mut o.print_rows),
         late_records: std::mem::take(&mut o.late_records),
+        source_event_time: std::mem::take(&mut o.source_event_time),
         committed,
         sink_anomalies: std::mem::take(&mut o.sink_anomalies),
         open_txns_at_end: w.services.txn_store.open_txns().len(),

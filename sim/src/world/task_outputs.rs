@@ -67,8 +67,14 @@ pub(super) fn drain_outputs(
             }
             // Event time (semantics §11): watermarks and status changes are stream elements
             // broadcast behind the records they follow; late records go to the side output.
-            TaskOutput::EmitWatermark { watermark } => outbox.push_event(StreamElement::Watermark(watermark)),
-            TaskOutput::EmitWatermarkStatus { status } => outbox.push_event(StreamElement::WatermarkStatus(status)),
+            TaskOutput::EmitWatermark { watermark } => {
+                note_source_emission(w, at, ckptsim::watermark::WatermarkEvent::Watermark(watermark));
+                outbox.push_event(StreamElement::Watermark(watermark))
+            }
+            TaskOutput::EmitWatermarkStatus { status } => {
+                note_source_emission(w, at, ckptsim::watermark::WatermarkEvent::Status(status));
+                outbox.push_event(StreamElement::WatermarkStatus(status))
+            }
             TaskOutput::EmitEndOfData => outbox.push_event(StreamElement::EndOfData),
             TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow::of(now, task, attempt, record)),
         }
@@ -88,6 +94,20 @@ struct DrainAt<'a> {
     tm: u32,
     now: u64,
     inputs: &'a [TaskId],
+}
+
+/// A source's watermark or status change, recorded for the `windows` checker when the job's
+/// source marks idle splits (`RunResult::source_event_time`).
+fn note_source_emission(w: &mut World, at: DrainAt, event: ckptsim::watermark::WatermarkEvent) {
+    if w.obs.record_source_event_time && at.inputs.is_empty() {
+        let (task, attempt) = at.key;
+        w.obs.source_event_time.push(SourceEventTime {
+            at_ms: at.now,
+            task,
+            attempt,
+            step: SourceStep::Emitted(event),
+        });
+    }
 }
 
 /// The task threw `cause`: its exception traced, FAILED reported.

@@ -69,6 +69,9 @@ impl Explorer<'_> {
             checkpoints,
             print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
             late_records: sys.obs.late_records.clone(),
+            // The explorer does not record the sources' event-time steps: the windows checker's
+            // idle-flush rule has nothing to judge there.
+            source_event_time: vec![],
             committed: OutputRow::committed(&sys.store),
             sink_anomalies: sys.obs.sink_anomalies.clone(),
             open_txns_at_end: sys.store.open_txns().len(),
