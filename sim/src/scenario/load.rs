@@ -357,7 +357,9 @@ fn expand_input(input: &scenario::InputSpec, seed: u64, stream: u64, event_time:
                 // Event time keeps one timestamp per input (the watermark generators and the
                 // windows checker read them by input number).
                 let mut rng = gen.rng();
-                timestamps = (0..g.count).map(|i| gen.at_ms(i) as i64 - gen.draw(&mut rng).1 as i64).collect();
+                let norm = crate::scenario::log_input::zipf_norm(gen.keys.max(1), gen.distribution);
+                timestamps =
+                    (0..g.count).map(|i| gen.at_ms(i) as i64 - gen.draw_with(&mut rng, norm).1 as i64).collect();
             }
             InputSpec::Log { partitions: *partitions, records: LogRecords::Generated(gen) }
         }
