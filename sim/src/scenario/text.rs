@@ -38,8 +38,14 @@ pub(super) fn precheck(file: &str, text: &str) -> Result<(), ScenarioError> {
 pub(super) fn field_of_line(text: &str, line: usize) -> Option<String> {
     let mut prefix = String::new();
     let mut arrays: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    let is_key =
-        |k: &str| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    // A dotted bare key: every segment non-empty (`a..b` is not a key; the fuzzer found
+    // `reset_threshold_..ms` named as a field with a blank segment).
+    let is_key = |k: &str| {
+        k.split('.').all(|seg| {
+            let seg = seg.trim();
+            !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        })
+    };
     for (i, l) in text.lines().enumerate() {
         let t = l.trim();
         if i + 1 == line {
@@ -129,5 +135,7 @@ mod tests {
         assert_eq!(field_of_line(text, 9).as_deref(), Some("operators[0].kind"));
         assert_eq!(field_of_line(text, 2), None, "a header line");
         assert_eq!(field_of_line(text, 11), None, "a continuation line");
+        assert_eq!(field_of_line("[restart]\nreset_threshold_..ms = 1\n", 2), None, "a blank segment");
+        assert_eq!(field_of_line("[a..b]\nx = 1\n", 2), None, "a header with a blank segment");
     }
 }
