@@ -63,11 +63,26 @@ pub fn malformed_error(text: &str, e: &crate::scenario::ScenarioError) -> Option
     if e.line == 0 || e.column == 0 || e.line > lines {
         return Some(format!("line {} column {} of a {lines}-line text", e.line, e.column));
     }
-    let blank_segment = e.field.is_empty()
-        || e.field.starts_with('.')
-        || e.field.ends_with('.')
-        || e.field.contains("..")
-        || e.field.contains(".[");
+    // Quoted segments (`checkpoint."a..b"`) may hold dots: judge the field without them.
+    let mut bare = String::new();
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in e.field.chars() {
+        match (quoted, escaped, c) {
+            (true, false, '\\') => escaped = true,
+            (true, true, _) => escaped = false,
+            (_, false, '"') => {
+                quoted = !quoted;
+                if quoted {
+                    bare.push('q');
+                }
+            }
+            (false, _, c) => bare.push(c),
+            _ => {}
+        }
+    }
+    let blank_segment =
+        bare.is_empty() || bare.starts_with('.') || bare.ends_with('.') || bare.contains("..") || bare.contains(".[");
     if blank_segment {
         return Some(format!("field `{}` has a blank segment", e.field));
     }
