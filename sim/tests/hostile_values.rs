@@ -146,3 +146,63 @@ fn hostile_values_never_panic_and_errors_name_file_line_and_field() {
     assert!(rejected * 10 >= tried * 8, "only {rejected} of {tried} hostile cases rejected: the mutation did not bite");
     assert!(failures.is_empty(), "{} of {tried} hostile cases mishandled:\n{}", failures.len(), failures.join("\n"));
 }
+
+/// Whole-file hostile shapes, each a clear error at its field (never a panic, a stack
+/// overflow or an unbounded parse): deep nesting, a 3 MB string, 1,001 faults, zero and huge
+/// sizes, huge key counts, NaN and overflowing numbers.
+#[test]
+fn hostile_shapes_are_errors_at_their_field() {
+    let base = "name = \"x\"\nstop_at_ms = 10000\n[[operators]]\nkind = \"log-source\"\n\
+                [[operators]]\nkind = \"print-sink\"\n[input]\nrecords = []\n";
+    let gen = base.replace("records = []\n", "");
+    let mut faults = base.to_string();
+    for i in 0..1001 {
+        faults.push_str(&format!("[[faults]]\nkind = \"storage-failure\"\nat_ms = {}\nduration_ms = 5\n", i * 9));
+    }
+    let cases: Vec<(String, &str)> = vec![
+        (format!("name = \"x\"\nstop_at_ms = {}{}\n", "[".repeat(100_000), "]".repeat(100_000)), "stop_at_ms"),
+        (format!("name = \"x\"\nstop_at_ms = {}1{}\n", "{a=".repeat(100_000), "}".repeat(100_000)), "stop_at_ms"),
+        (format!("name = \"x\"\n[{}]\nb = 1\n", ["a"; 50_000].join(".")), "(syntax)"),
+        (format!("name = \"{}\"\nstop_at_ms = 1\n", "x".repeat(3_000_000)), "operators"),
+        (faults, "faults[1000]"),
+        (
+            base.replace("kind = \"log-source\"\n", "kind = \"log-source\"\nparallelism = 0\n"),
+            "operators[0].parallelism",
+        ),
+        (
+            base.replace("kind = \"log-source\"\n", "kind = \"log-source\"\nparallelism = 1000000\n"),
+            "operators[0].parallelism",
+        ),
+        (format!("{base}[cluster]\ntask_managers = 1000000000\n"), "cluster.task_managers"),
+        (base.replace("stop_at_ms = 10000", "stop_at_ms = 9223372036854775807"), "stop_at_ms"),
+        (base.replace("stop_at_ms = 10000", "stop_at_ms = -1"), "stop_at_ms"),
+        (base.replace("stop_at_ms = 10000", "stop_at_ms = nan"), "stop_at_ms"),
+        (base.replace("stop_at_ms = 10000", "stop_at_ms = 18446744073709551616"), "stop_at_ms"),
+        (
+            format!("{gen}[input.generator]\ncount = 10\nrate_per_s = 10\nkeys = 1000000000000\n"),
+            "input.generator.keys",
+        ),
+        (format!("{gen}[input.generator]\ncount = 100000000000\nrate_per_s = 10\n"), "input.generator.count"),
+        (format!("{gen}[input.generator]\ncount = 10\nrate_per_s = 0\n"), "input.generator.rate_per_s"),
+        (
+            format!(
+                "{gen}[input.generator]\ncount = 10\nrate_per_s = 10\n[[faults]]\nkind = \"input-burst\"\nat_ms = 1\n\
+                 records_per_s = 18446744073709551615\nduration_ms = 18446744073709551615\n"
+            ),
+            "faults[0]",
+        ),
+    ];
+    for (i, (text, field)) in cases.iter().enumerate() {
+        let started = std::time::Instant::now();
+        let result = std::panic::catch_unwind(|| scenario::parse("hostile.toml", text));
+        let err = match result {
+            Err(_) => panic!("case {i} ({field}): loading panicked"),
+            Ok(Ok(_)) => panic!("case {i} ({field}): accepted"),
+            Ok(Err(e)) => e,
+        };
+        assert!(err.field.starts_with(field), "case {i}: expected field {field}, got {err}");
+        assert!(err.line >= 1 && err.column >= 1, "case {i}: {err}");
+        assert!(!err.to_string().chars().any(char::is_control), "case {i}: {err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(5), "case {i}: {:?}", started.elapsed());
+    }
+}

@@ -4,7 +4,7 @@
 //! message) and before anything is expanded: a generator is judged by its parameters, never by
 //! materialising its records. They are documented in one table in `scenarios/README.md`.
 
-use super::{Ctx, FaultSpec, InputSpec, Res, Scenario, ScenarioError, When, FILE_FIELD};
+use super::{Ctx, Distribution, FaultSpec, GeneratorSpec, InputSpec, Res, Scenario, ScenarioError, When, FILE_FIELD};
 
 /// Largest scenario file read, bytes (checked before parsing).
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
@@ -24,6 +24,10 @@ pub const MAX_PARTITIONS: u32 = 1024;
 pub const MAX_GENERATED_RECORDS: u64 = 10_000_000;
 /// Most distinct generator keys (a Zipf draw costs O(keys)).
 pub const MAX_GENERATOR_KEYS: u64 = 10_000;
+/// Most `count × keys` of a Zipf generator: a Zipf draw walks the keys from the most frequent
+/// (about `keys / ln keys` steps on average), and the input is drawn once by the world's log
+/// and once by the reference. At 10^7 records over 10^4 keys a run took 815 s in draws alone.
+pub const MAX_ZIPF_COUNT_TIMES_KEYS: u64 = 1_000_000_000;
 /// Most entries of `[input].lines` or `[input].records`.
 pub const MAX_INPUT_ENTRIES: usize = 100_000;
 /// Most `[[faults]]` entries.
@@ -46,6 +50,24 @@ impl Ctx<'_> {
     fn at_most(&self, path: &str, value: u64, max: u64, what: &str) -> Res<()> {
         if value > max {
             return Err(self.err(path, format!("{value} is above the limit of {max} ({what})")));
+        }
+        Ok(())
+    }
+
+    /// The limits of one generator at `at` (`input.generator`, `inputs.<Source>.generator`)
+    /// besides its share of [`MAX_GENERATED_RECORDS`]: keys, start, the Zipf draws' cost.
+    pub(super) fn generator_limits(&self, at: &str, g: &GeneratorSpec) -> Res<()> {
+        self.at_most(&format!("{at}.keys"), g.keys, MAX_GENERATOR_KEYS, "distinct keys")?;
+        self.at_most(&format!("{at}.start_ms"), g.start_ms, MAX_STOP_AT_MS, "24 h of virtual time")?;
+        if g.distribution == Distribution::Zipf && g.count.saturating_mul(g.keys) > MAX_ZIPF_COUNT_TIMES_KEYS {
+            return Err(self.err(
+                &format!("{at}.count"),
+                format!(
+                    "{} records over {} Zipf keys: count × keys is above the limit of {MAX_ZIPF_COUNT_TIMES_KEYS} \
+                     (each Zipf draw costs up to `keys` steps); use fewer keys, fewer records or a uniform distribution",
+                    g.count, g.keys
+                ),
+            ));
         }
         Ok(())
     }
@@ -78,8 +100,7 @@ impl Ctx<'_> {
             InputSpec::Generator { generator: g, .. } => {
                 let what = "generated records per run";
                 self.at_most("input.generator.count", g.count, MAX_GENERATED_RECORDS, what)?;
-                self.at_most("input.generator.keys", g.keys, MAX_GENERATOR_KEYS, "distinct keys")?;
-                self.at_most("input.generator.start_ms", g.start_ms, MAX_STOP_AT_MS, "24 h of virtual time")?;
+                self.generator_limits("input.generator", g)?;
                 generated = g.count;
             }
             _ => {}

@@ -1,5 +1,6 @@
-//! Scenario file → [`JobSpec`]: validated core configs, the operator pipeline, the input (generators expanded from a seeded stream), actions, faults and expectations.
+//! Scenario file → [`JobSpec`]: validated core configs, the operator pipeline, the input (generators and input bursts kept as parameters, drawn from a seeded stream when read), actions, faults and expectations.
 
+use crate::scenario::log_input::BurstLog;
 use crate::scenario::{self, Anchor, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When};
 use crate::spec::{Action, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec};
 use ckptsim::operator::FailureInjector;
@@ -247,20 +248,13 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
 }
 
 /// An input burst: extra records (log) or lines (socket) at `records_per_s` for `duration_ms`.
+/// A log input keeps the burst as its parameters ([`BurstLog`]): its records are merged with the
+/// rest by time as the run reads them, so loading costs O(1) per burst, not O(records).
 fn add_burst(input: &mut InputSpec, start_ms: u64, records_per_s: u64, duration_ms: u64) {
-    let n = records_per_s * duration_ms / 1000;
+    let n = records_per_s.saturating_mul(duration_ms) / 1000;
     match input {
         InputSpec::Log { partitions, records } => {
-            // A burst interleaves with the records by time: the input is written out.
-            let records = records.make_listed();
-            for i in 0..n {
-                records.push((
-                    start_ms + i * 1000 / records_per_s.max(1),
-                    (i % *partitions as u64) as u32,
-                    format!("k{}", i % 7),
-                ));
-            }
-            records.sort_by_key(|r| r.0);
+            records.add_burst(BurstLog { start_ms, records_per_s, count: n, partitions: *partitions });
         }
         InputSpec::Lines(lines) => {
             for i in 0..n {
@@ -272,7 +266,8 @@ fn add_burst(input: &mut InputSpec, start_ms: u64, records_per_s: u64, duration_
 }
 
 /// An input burst into event-time input: the burst's records get their append time as event
-/// timestamp, and the timestamps follow their records through the (stable) sort by time.
+/// timestamp. The records stay lazy ([`add_burst`]); the timestamps (one `i64` per input, read
+/// by input number) follow the merged order: the base's own, a burst record's its append time.
 fn add_timestamped_burst(
     input: &mut InputSpec,
     timestamps: &mut Vec<i64>,
@@ -280,16 +275,23 @@ fn add_timestamped_burst(
     records_per_s: u64,
     duration_ms: u64,
 ) {
-    let InputSpec::Log { partitions, records } = input else { return };
-    let records = records.make_listed();
-    let n = records_per_s * duration_ms / 1000;
-    let mut all: Vec<((u64, u32, String), i64)> = records.drain(..).zip(timestamps.drain(..)).collect();
-    for i in 0..n {
-        let at = start_ms + i * 1000 / records_per_s.max(1);
-        all.push(((at, (i % *partitions as u64) as u32, format!("k{}", i % 7)), at as i64));
-    }
-    all.sort_by_key(|(r, _)| r.0);
-    (*records, *timestamps) = all.into_iter().unzip();
+    let InputSpec::Log { records, .. } = input else { return };
+    // The base's timestamps by base index, before this burst joins the merge.
+    let base_ts: Vec<i64> = match records {
+        LogRecords::Merged(m) => {
+            m.order().zip(timestamps.iter()).filter(|((s, _, _), _)| *s == 0).map(|(_, ts)| *ts).collect()
+        }
+        _ => std::mem::take(timestamps),
+    };
+    add_burst(input, start_ms, records_per_s, duration_ms);
+    let InputSpec::Log { records: LogRecords::Merged(m), .. } = input else {
+        *timestamps = base_ts;
+        return;
+    };
+    *timestamps = m
+        .order()
+        .map(|(s, i, at)| if s == 0 { base_ts.get(i as usize).copied().unwrap_or(at as i64) } else { at as i64 })
+        .collect();
 }
 
 /// The once-only and lifecycle failure injectors of one operator, in a fixed order.
@@ -355,7 +357,9 @@ fn expand_input(input: &scenario::InputSpec, seed: u64, stream: u64, event_time:
                 // Event time keeps one timestamp per input (the watermark generators and the
                 // windows checker read them by input number).
                 let mut rng = gen.rng();
-                timestamps = (0..g.count).map(|i| gen.at_ms(i) as i64 - gen.draw(&mut rng).1 as i64).collect();
+                let norm = crate::scenario::log_input::zipf_norm(gen.keys.max(1), gen.distribution);
+                timestamps =
+                    (0..g.count).map(|i| gen.at_ms(i) as i64 - gen.draw_with(&mut rng, norm).1 as i64).collect();
             }
             InputSpec::Log { partitions: *partitions, records: LogRecords::Generated(gen) }
         }

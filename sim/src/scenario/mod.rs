@@ -192,7 +192,8 @@ fn friendly_serde_message(msg: &str) -> String {
         rest = &after[ident_len..];
     }
     out.push_str(rest);
-    out.replace("expected u64", "expected a non-negative integer")
+    out.replace("unknown field ``", "unknown field `\"\"` (an empty quoted key)")
+        .replace("expected u64", "expected a non-negative integer")
         .replace("expected u32", "expected a non-negative integer below 2^32")
         .replace("expected i64", "expected an integer")
         .replace("expected f64", "expected a number")

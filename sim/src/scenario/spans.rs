@@ -20,11 +20,33 @@ pub(super) struct SpanIndex {
 }
 
 pub(super) fn join_key(parent: &str, key: &str) -> String {
+    let key = key_segment(key);
     if parent.is_empty() {
-        key.to_string()
+        key.into_owned()
     } else {
         format!("{parent}.{key}")
     }
+}
+
+/// A key as it appears in a dotted field path: a bare key as is, any other (empty, with a dot,
+/// a space, a quote or a control character) quoted as TOML writes it, so `"" = 1` is the field
+/// `""` and `"a.b" = 1` is not `a.b`.
+pub(super) fn key_segment(key: &str) -> std::borrow::Cow<'_, str> {
+    if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-') {
+        return std::borrow::Cow::Borrowed(key);
+    }
+    let mut out = String::with_capacity(key.len() + 2);
+    out.push('"');
+    for c in key.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if c.is_control() => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    std::borrow::Cow::Owned(out)
 }
 
 impl SpanIndex {

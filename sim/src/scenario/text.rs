@@ -38,17 +38,26 @@ pub(super) fn precheck(file: &str, text: &str) -> Result<(), ScenarioError> {
 pub(super) fn field_of_line(text: &str, line: usize) -> Option<String> {
     let mut prefix = String::new();
     let mut arrays: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-    let is_key =
-        |k: &str| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    // A dotted bare key: every segment non-empty (`a..b` is not a key; the fuzzer found
+    // `reset_threshold_..ms` named as a field with a blank segment).
+    // Spaces and tabs around a segment are TOML's, and are dropped from the field.
+    let is_key = |k: &str| {
+        k.split('.').all(|seg| {
+            let seg = seg.trim_matches([' ', '\t']);
+            !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
+        })
+    };
+    let tidy = |k: &str| k.split('.').map(|seg| seg.trim_matches([' ', '\t'])).collect::<Vec<_>>().join(".");
     for (i, l) in text.lines().enumerate() {
         let t = l.trim();
         if i + 1 == line {
             let (key, _) = t.split_once('=')?;
-            let key = key.trim();
+            let key = key.trim_matches([' ', '\t']);
             if t.starts_with('[') || !is_key(key) {
                 return None;
             }
-            return Some(if prefix.is_empty() { key.to_string() } else { format!("{prefix}.{key}") });
+            let key = tidy(key);
+            return Some(if prefix.is_empty() { key } else { format!("{prefix}.{key}") });
         }
         if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split_once("]]")).map(|(n, _)| n.trim()) {
             if !is_key(name) {
@@ -129,5 +138,7 @@ mod tests {
         assert_eq!(field_of_line(text, 9).as_deref(), Some("operators[0].kind"));
         assert_eq!(field_of_line(text, 2), None, "a header line");
         assert_eq!(field_of_line(text, 11), None, "a continuation line");
+        assert_eq!(field_of_line("[restart]\nreset_threshold_..ms = 1\n", 2), None, "a blank segment");
+        assert_eq!(field_of_line("[a..b]\nx = 1\n", 2), None, "a header with a blank segment");
     }
 }

@@ -266,6 +266,7 @@ impl Ctx<'_> {
                     ));
                 }
                 InputSpec::Generator { generator: g, .. } => {
+                    self.generator_limits(&format!("{at}.generator"), g)?;
                     generated = generated.saturating_add(g.count);
                     if generated > MAX_GENERATED_RECORDS {
                         return Err(self.err(

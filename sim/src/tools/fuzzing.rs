@@ -10,11 +10,89 @@ use ckptsim::operator::{Aggregate, Udf};
 use ckptsim::source::StartupMode;
 use ckptsim::{Profile, Variant};
 
-/// Parsing arbitrary bytes as a scenario must never panic.
+/// Parsing arbitrary bytes as a scenario never panics; an error names the file, a line and
+/// column inside the text, and a non-blank field, in one line without control characters; a
+/// scenario that parses and is small ([`fuzz_run_bounds`]) is run, with a bounded event budget,
+/// and checked: neither may panic.
 pub fn scenario_parser(data: &[u8]) {
-    if let Ok(text) = std::str::from_utf8(data) {
-        let _ = crate::scenario::parse("fuzz.toml", text);
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    match crate::scenario::parse("fuzz.toml", text) {
+        Err(e) => {
+            if let Some(problem) = malformed_error(text, &e) {
+                panic!("malformed error ({problem}): {e}");
+            }
+        }
+        Ok(sc) => {
+            if sc
+                .operators
+                .iter()
+                .any(|o| matches!(o.kind, crate::scenario::OperatorKindSpec::User { .. }) || o.user_io.is_some())
+            {
+                return; // needs a registry
+            }
+            let mut spec = crate::load::to_spec(&sc, "fuzz.toml");
+            if !fuzz_run_bounds(&spec) {
+                return;
+            }
+            spec.max_events = Some(FUZZ_MAX_EVENTS);
+            let run = world::run(&spec, spec.default_seed);
+            let reference = reference::compute(&spec);
+            let _ = check::check_all(&spec, &run, &reference);
+        }
     }
+}
+
+/// The event budget of a run the scenario_parser target makes (a few ms of CPU).
+pub const FUZZ_MAX_EVENTS: u64 = 200_000;
+
+/// Whether the scenario_parser target runs a parsed scenario: at most 10 s of virtual time,
+/// 2,000 input records, 16 subtasks, 8 TaskManagers.
+pub fn fuzz_run_bounds(spec: &JobSpec) -> bool {
+    let subtasks: u64 = spec.operators.iter().map(|o| u64::from(o.parallelism)).sum();
+    spec.stop_at_ms <= 10_000 && spec.input.len() <= 2_000 && subtasks <= 16 && spec.cluster.task_managers <= 8
+}
+
+/// What is wrong with a scenario error for `text`, if anything: the file named, a line and
+/// column inside the text, a field without a blank segment, a non-empty one-line message
+/// without control characters.
+pub fn malformed_error(text: &str, e: &crate::scenario::ScenarioError) -> Option<String> {
+    let lines = text.split('\n').count();
+    if e.file != "fuzz.toml" {
+        return Some(format!("file `{}`", e.file));
+    }
+    if e.line == 0 || e.column == 0 || e.line > lines {
+        return Some(format!("line {} column {} of a {lines}-line text", e.line, e.column));
+    }
+    // Quoted segments (`checkpoint."a..b"`) may hold dots: judge the field without them.
+    let mut bare = String::new();
+    let mut quoted = false;
+    let mut escaped = false;
+    for c in e.field.chars() {
+        match (quoted, escaped, c) {
+            (true, false, '\\') => escaped = true,
+            (true, true, _) => escaped = false,
+            (_, false, '"') => {
+                quoted = !quoted;
+                if quoted {
+                    bare.push('q');
+                }
+            }
+            (false, _, c) => bare.push(c),
+            _ => {}
+        }
+    }
+    let blank_segment =
+        bare.is_empty() || bare.starts_with('.') || bare.ends_with('.') || bare.contains("..") || bare.contains(".[");
+    if blank_segment {
+        return Some(format!("field `{}` has a blank segment", e.field));
+    }
+    if e.message.trim().is_empty() {
+        return Some("empty message".into());
+    }
+    if e.field.chars().chain(e.message.chars()).any(char::is_control) {
+        return Some("control characters".into());
+    }
+    None
 }
 
 /// The job the whole-simulation target explores: two log partitions read by two sources,

@@ -82,7 +82,7 @@ pub(crate) use rescale::{hand_off, rescaled_spec};
 pub use rescale::{KeyMove, RescaleRecord, StopRecord};
 pub use rows::{Rows, RowsIter};
 use services::*;
-pub(crate) use services::{build_log, in_flight_inputs, BrokerLog};
+pub(crate) use services::{build_log, build_log_until, in_flight_inputs, BrokerLog};
 pub(crate) use tasks::source_watermark_strategy;
 
 use supervise::*;

@@ -16,6 +16,9 @@ pub(crate) struct BrokerLog {
     /// Event time: each input's timestamp by input number (Kafka's record timestamp); empty
     /// without event time.
     timestamps: Vec<i64>,
+    /// Per partition, the records of the whole input (the bounded source's stopping offset),
+    /// of which only those a run can read are held: see [`build_log_until`].
+    ends: Vec<usize>,
 }
 
 impl BrokerLog {
@@ -24,9 +27,9 @@ impl BrokerLog {
         self.entries.len()
     }
 
-    /// Records in partition `p`.
+    /// Records in partition `p` (the input's, held or not: the end of the log).
     pub fn len(&self, p: usize) -> usize {
-        self.entries.get(p).map_or(0, |v| v.len())
+        self.ends.get(p).copied().unwrap_or_else(|| self.entries.get(p).map_or(0, |v| v.len()))
     }
 
     /// The input number of the record at offset `off` of partition `p`.
@@ -52,8 +55,21 @@ impl BrokerLog {
     }
 }
 
-/// The broker's log of `spec`'s input (a generated input is drawn here, once per run).
+/// The broker's log of `spec`'s input, as a run to `stop_at_ms` can read it
+/// ([`build_log_until`]; a job with a user source: the whole log).
 pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
+    // A user source is polled, not timed by the log: it may read ahead of the append times.
+    let user_source = spec.operators.iter().any(|o| o.user_source.is_some());
+    build_log_until(spec, if user_source { u64::MAX } else { spec.stop_at_ms })
+}
+
+/// The broker's log of `spec`'s input (a generated input is drawn here, once per run), holding
+/// the records appended at or before `until_ms` and, per partition, the first one after: a
+/// record appended after the run's end is never visible to it, so a large input (a generator,
+/// input bursts) beyond the end costs its count per partition and nothing else. The first
+/// record after the end is held so that a fetch's wake-up time and a gate's next input number
+/// are exactly what the whole log gives; [`BrokerLog::len`] is the whole input's length.
+pub(crate) fn build_log_until(spec: &JobSpec, until_ms: u64) -> BrokerLog {
     match &spec.input {
         InputSpec::Log { partitions, records } => {
             let parts = *partitions as usize;
@@ -62,16 +78,39 @@ pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
                 entries: vec![Vec::new(); parts],
                 values: Vec::new(),
                 timestamps: spec.input_options.timestamps.clone(),
+                ends: vec![0; parts],
             };
-            if let Some(n) = (records.len() / parts.max(1)).checked_add(1) {
-                for p in 0..parts {
-                    log.at[p].reserve(n);
-                    log.entries[p].reserve(n);
-                }
-            }
             // Values repeat (a generator draws from a few keys): one shared string per value.
             let mut interned: BTreeMap<String, u32> = BTreeMap::new();
-            for (seq, (at, p, v)) in records.iter().enumerate() {
+            // Sized once (growing by doubling to 10^6 records left freed blocks resident).
+            let mut held = vec![0usize; parts];
+            let mut past = vec![false; parts];
+            for (at, p) in records.times_partitions() {
+                let p = p as usize;
+                if at <= until_ms || !std::mem::replace(&mut past[p], true) {
+                    held[p] += 1;
+                }
+            }
+            for ((at, entries), n) in log.at.iter_mut().zip(log.entries.iter_mut()).zip(held) {
+                at.reserve_exact(n);
+                entries.reserve_exact(n);
+            }
+            // Whether each partition holds its first record after `until_ms` yet.
+            let mut past = vec![false; parts];
+            // Values are drawn up to the last record held, never beyond.
+            let mut values = records.iter();
+            let mut drawn = 0usize;
+            for (seq, (at, p)) in records.times_partitions().enumerate() {
+                let p = p as usize;
+                log.ends[p] += 1;
+                if at > until_ms {
+                    if past[p] {
+                        continue;
+                    }
+                    past[p] = true;
+                }
+                let Some((_, _, v)) = values.nth(seq - drawn) else { break };
+                drawn = seq + 1;
                 let value = match interned.get(v.as_ref()) {
                     Some(i) => *i,
                     None => {
@@ -81,8 +120,8 @@ pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
                         i
                     }
                 };
-                log.entries[p as usize].push((seq as u32, value));
-                log.at[p as usize].push(at);
+                log.entries[p].push((seq as u32, value));
+                log.at[p].push(at);
             }
             log
         }
@@ -99,6 +138,10 @@ pub(super) fn without_log_records(spec: &JobSpec) -> JobSpec {
         }
         // A generator is a few numbers.
         InputSpec::Log { records: LogRecords::Generated(_), .. } => spec.input.clone(),
+        // Bursts merged in: as a written-out input was (the budget is fixed below).
+        InputSpec::Log { partitions, records: LogRecords::Merged(_) } => {
+            InputSpec::Log { partitions: *partitions, records: LogRecords::default() }
+        }
         InputSpec::Lines(l) => InputSpec::Lines(l.clone()),
     };
     JobSpec {

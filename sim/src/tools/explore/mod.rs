@@ -51,7 +51,7 @@ use crate::graph::Graph;
 use crate::reference::{self, Reference};
 use crate::spec::{InputSpec, JobSpec};
 use crate::trace::{EventData, Trace};
-use crate::world::{build_log, BrokerLog, CheckpointRow, OffsetCommit, OutputRow, RunResult};
+use crate::world::{build_log_until, BrokerLog, CheckpointRow, OffsetCommit, OutputRow, RunResult};
 use ckptsim::coordinator::CoordinatorOutput;
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
 use ckptsim::job::{JobMaster, JobOutput};
@@ -747,7 +747,8 @@ impl<'a> Explorer<'a> {
     /// Prepares the exploration of `spec` within `bounds`: chains the job graph, builds the
     /// broker log and the fault-free reference (the search itself runs in [`Explorer::explore`]).
     pub fn new(spec: &'a JobSpec, bounds: Bounds) -> Self {
-        let log = build_log(spec);
+        // The explorer runs to quiescence, not to `stop_at_ms`: the whole log.
+        let log = build_log_until(spec, u64::MAX);
         let log_end = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
         let reference = reference::compute(spec);
         let rescale = spec.actions.iter().find_map(|a| match &a.kind {
