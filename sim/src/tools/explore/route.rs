@@ -165,26 +165,8 @@ impl Explorer<'_> {
                         .make_mut()
                         .push_back((StreamElement::Record(record), 0));
                 }
-                TaskOutput::EmitBarrier { barrier, priority } => {
-                    for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
-                        if priority {
-                            let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
-                            q.push_front((StreamElement::Barrier(barrier), overtaken as u32));
-                        } else {
-                            q.push_back((StreamElement::Barrier(barrier), 0));
-                        }
-                    }
-                }
-                TaskOutput::EmitCancelMarker { id } => {
-                    for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        sys.data
-                            .entry((attempt.0, to, ch))
-                            .or_default()
-                            .make_mut()
-                            .push_back((StreamElement::CancelMarker(id), 0));
-                    }
-                }
+                TaskOutput::EmitBarrier { barrier, priority } => self.emit_barrier(sys, t, attempt, barrier, priority),
+                TaskOutput::EmitCancelMarker { id } => self.broadcast(sys, t, attempt, StreamElement::CancelMarker(id)),
                 TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
                     let row = checkpoint_row(sys.obs.make_mut(), id);
                     row.alignment_ms = row.alignment_ms.max(alignment_ms);
@@ -196,29 +178,7 @@ impl Explorer<'_> {
                 }
                 // Barrier announcements are never turned on here: no output-side timer fires.
                 TaskOutput::ConvertBarrier { .. } => {}
-                TaskOutput::PrioritizeBarriers { id } => {
-                    let inputs = self.job(sys).graph.inputs_of(t).len() as u32;
-                    for ch in 0..inputs {
-                        let Some(q) = sys.data.get_mut(&(attempt.0, t, ch)) else { continue };
-                        let Some(pos) =
-                            q.iter().position(|(e, _)| matches!(e, StreamElement::Barrier(b) if b.id == id))
-                        else {
-                            continue;
-                        };
-                        let overtaken =
-                            q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
-                        let (el, _) = q.make_mut().remove(pos).expect("barrier position");
-                        let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
-                        let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
-                        task.handle_input(
-                            now,
-                            ChannelId(ch),
-                            el,
-                            overtaken as u32,
-                            sys.counters.entry(tm).or_default(),
-                        );
-                    }
-                }
+                TaskOutput::PrioritizeBarriers { id } => self.prioritize_barriers(sys, t, attempt, id),
                 TaskOutput::PrintRow { record } => {
                     sys.obs.make_mut().print_rows.entry(t).or_default().push(OutputRow::of(now, t, attempt, record))
                 }
@@ -233,51 +193,84 @@ impl Explorer<'_> {
                         sys.obs.make_mut().sink_anomalies.push(format!("t={now} {t}: {e:?}"));
                     }
                 }
-                TaskOutput::CommitOffsets { offsets } => {
-                    let checkpoint =
-                        sys.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
-                    for (p, o) in &offsets {
-                        sys.obs.make_mut().offset_commits.entry(t).or_default().push(OffsetCommit {
-                            time_ms: now,
-                            task: t,
-                            partition: *p,
-                            offset: *o,
-                            accepted: true,
-                            checkpoint,
-                            periodic: false,
-                        });
-                        sys.committed_offsets.insert(*p, *o);
-                    }
-                }
+                TaskOutput::CommitOffsets { offsets } => Self::commit_offsets(sys, t, &offsets),
                 TaskOutput::Failed { cause } => return self.fail_from_output(sys, t, attempt, &cause),
                 // Event time (semantics §11): watermarks and status changes are stream elements
                 // on every output channel, in FIFO order with records and barriers (the world's
                 // `Outbox::push_event`).
                 TaskOutput::EmitWatermark { watermark } => {
-                    for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
-                        q.push_back((StreamElement::Watermark(watermark), 0));
-                    }
+                    self.broadcast(sys, t, attempt, StreamElement::Watermark(watermark))
                 }
                 TaskOutput::EmitWatermarkStatus { status } => {
-                    for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
-                        q.push_back((StreamElement::WatermarkStatus(status), 0));
-                    }
+                    self.broadcast(sys, t, attempt, StreamElement::WatermarkStatus(status))
                 }
                 // 2.x end of data (a drain's, ahead of its barrier): in FIFO order like a watermark.
-                TaskOutput::EmitEndOfData => {
-                    for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
-                        let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
-                        q.push_back((StreamElement::EndOfData, 0));
-                    }
-                }
+                TaskOutput::EmitEndOfData => self.broadcast(sys, t, attempt, StreamElement::EndOfData),
                 TaskOutput::LateRecord { record, .. } => {
                     sys.obs.make_mut().late_records.push(OutputRow::of(now, t, attempt, record))
                 }
             }
         }
         true
+    }
+
+    /// `el` at the end of every output channel of task `t` (attempt `attempt`), in FIFO order.
+    fn broadcast(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, el: StreamElement) {
+        for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
+            sys.data.entry((attempt.0, to, ch)).or_default().make_mut().push_back((el.clone(), 0));
+        }
+    }
+
+    /// A barrier on every output channel: a priority (unaligned) barrier overtakes the records
+    /// queued there (and counts them), an aligned one queues behind them.
+    fn emit_barrier(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, barrier: Barrier, priority: bool) {
+        for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
+            let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
+            if priority {
+                let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
+                q.push_front((StreamElement::Barrier(barrier), overtaken as u32));
+            } else {
+                q.push_back((StreamElement::Barrier(barrier), 0));
+            }
+        }
+    }
+
+    /// The task asked for the barrier of checkpoint `id` ahead of its input channels' records:
+    /// each input channel's queued barrier is taken out of its place and handed to the task at
+    /// once, with the number of records it overtook.
+    fn prioritize_barriers(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, id: CheckpointId) {
+        let now = sys.now_ms;
+        let inputs = self.job(sys).graph.inputs_of(t).len() as u32;
+        for ch in 0..inputs {
+            let Some(q) = sys.data.get_mut(&(attempt.0, t, ch)) else { continue };
+            let Some(pos) = q.iter().position(|(e, _)| matches!(e, StreamElement::Barrier(b) if b.id == id)) else {
+                continue;
+            };
+            let overtaken = q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
+            let (el, _) = q.make_mut().remove(pos).expect("barrier position");
+            let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
+            let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+            task.handle_input(now, ChannelId(ch), el, overtaken as u32, sys.counters.entry(tm).or_default());
+        }
+    }
+
+    /// A source's offset commit (on a completed checkpoint): recorded for the `offsets`
+    /// checker with the newest completed checkpoint, and the broker's committed offsets move.
+    fn commit_offsets(sys: &mut Sys, t: TaskId, offsets: &BTreeMap<PartitionId, Offset>) {
+        let now = sys.now_ms;
+        let checkpoint = sys.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
+        for (p, o) in offsets {
+            sys.obs.make_mut().offset_commits.entry(t).or_default().push(OffsetCommit {
+                time_ms: now,
+                task: t,
+                partition: *p,
+                offset: *o,
+                accepted: true,
+                checkpoint,
+                periodic: false,
+            });
+            sys.committed_offsets.insert(*p, *o);
+        }
     }
 
     pub(super) fn fail_from_output(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, cause: &str) -> bool {
