@@ -348,20 +348,56 @@ impl RestartStrategyConfig {
         }
     }
 
+    /// The one name table of the strategies: each kind's name as a scenario's `restart.strategy`
+    /// and Flink's `restart-strategy.type` spell it, with the aliases Flink also accepts.
+    const NAMES: [(&'static str, &'static [&'static str]); 4] = [
+        ("none", &["off", "disable"]),
+        ("fixed-delay", &["fixeddelay"]),
+        ("failure-rate", &["failurerate"]),
+        ("exponential-delay", &["exponentialdelay"]),
+    ];
+
+    /// The strategy's name (`none`, `fixed-delay`, `failure-rate`, `exponential-delay`): what a
+    /// scenario writes (`restart.strategy`) and Flink's `restart-strategy.type` option.
+    pub fn name(&self) -> &'static str {
+        let i = match self {
+            RestartStrategyConfig::NoRestart => 0,
+            RestartStrategyConfig::FixedDelay { .. } => 1,
+            RestartStrategyConfig::FailureRate { .. } => 2,
+            RestartStrategyConfig::ExponentialDelay { .. } => 3,
+        };
+        Self::NAMES[i].0
+    }
+
+    /// The strategy's label in traces and checker messages: `no-restart` for none (the
+    /// restart strategy's own name, [`crate::restart::RestartStrategy::name`]), else [`Self::name`].
+    pub fn label(&self) -> &'static str {
+        match self {
+            RestartStrategyConfig::NoRestart => "no-restart",
+            other => other.name(),
+        }
+    }
+
+    /// The strategy named `name` (a name of [`Self::name`] or one of Flink's aliases: `off`,
+    /// `disable`, `fixeddelay`, `failurerate`, `exponentialdelay`; lower case) with Flink's
+    /// default parameters (§4.3).
+    pub fn by_name(name: &str) -> Option<RestartStrategyConfig> {
+        [
+            RestartStrategyConfig::NoRestart,
+            Self::fixed_delay_default(),
+            Self::failure_rate_default(),
+            Self::exponential_delay_default(),
+        ]
+        .into_iter()
+        .find(|c| {
+            let (canonical, aliases) = Self::NAMES.iter().find(|(n, _)| *n == c.name()).expect("every kind is named");
+            *canonical == name || aliases.contains(&name)
+        })
+    }
+
     /// Flink's strategy names (§4.3); anything else is an error.
     pub fn name_is_known(name: &str) -> bool {
-        matches!(
-            name,
-            "none"
-                | "off"
-                | "disable"
-                | "fixeddelay"
-                | "fixed-delay"
-                | "failurerate"
-                | "failure-rate"
-                | "exponentialdelay"
-                | "exponential-delay"
-        )
+        Self::by_name(name).is_some()
     }
 
     /// Checks every field's range as Flink's configuration does; the error names the scenario field.

@@ -110,145 +110,28 @@
 
 mod decider;
 mod hooks;
+mod io;
 mod pending;
+mod scheduler;
 
 use decider::{QueueKey, QueuedRequest};
 pub use decider::{RequestKind, MAX_QUEUED_REQUESTS};
 use hooks::Triggering;
+pub use io::{CoordinatorOutput, ExecutionView, HookId, QueueChange};
 use pending::{Partial, PendingCheckpoint};
+use scheduler::draw_initial_delay_ms;
 
-use crate::config::{CheckpointConfig, CheckpointingMode, ConfigError, Retune, MINIMAL_CHECKPOINT_TIME_MS, UNLIMITED};
-use crate::failure_manager::{CheckpointFailureManager, FailJob};
+use crate::config::{CheckpointConfig, CheckpointingMode, MINIMAL_CHECKPOINT_TIME_MS, UNLIMITED};
+use crate::failure_manager::CheckpointFailureManager;
 use crate::ids::{CheckpointId, TaskId};
 use crate::reason::CheckpointFailureReason;
-use crate::record::{Alignment, CheckpointKind, StopMode};
+use crate::record::{Alignment, CheckpointKind};
 use crate::state::TaskSnapshot;
 use crate::status::JobStatus;
 use crate::store::{CompletedCheckpoint, CompletedCheckpointStore};
 use crate::{Profile, Variant};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
-
-/// What the coordinator knows about the job's executions (fed by the host on every change).
-#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
-pub struct ExecutionView {
-    /// The job's status (checkpoints are triggered only while RUNNING).
-    pub job_status: JobStatus,
-    /// every execution RUNNING or FINISHED
-    pub all_tasks_running_or_finished: bool,
-    /// a trigger has tasks to go to: every source RUNNING (2.x: RUNNING or FINISHED, with a
-    /// RUNNING source or a RUNNING task whose upstream tasks all FINISHED)
-    pub sources_running: bool,
-}
-
-/// A master hook or operator coordinator: it must acknowledge a checkpoint (its state
-/// snapshot, asynchronously) before the checkpoint's tasks are triggered.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct HookId(pub u32);
-
-/// What the coordinator asks its host to do or record (drained in decision order, see module doc).
-#[derive(Clone, Debug, Hash)]
-pub enum CoordinatorOutput {
-    /// Send a trigger to every source task (the host knows which tasks are sources).
-    Trigger {
-        /// The new checkpoint's id.
-        id: CheckpointId,
-        /// The trigger time (the barrier's timestamp), ms.
-        timestamp_ms: u64,
-        /// Checkpoint or savepoint.
-        kind: CheckpointKind,
-        /// How the tasks handle the barrier.
-        alignment: Alignment,
-        /// `Some` for a stop-with-savepoint's synchronous savepoint (the barrier carries it).
-        stop: Option<StopMode>,
-        /// Whether the request was periodic (Flink's `CheckpointTriggerRequest.isPeriodic`):
-        /// the min pause holds back only periodic, non-forced requests
-        /// (`CheckpointRequestDecider`). Hosts record it; the barrier does not carry it.
-        periodic: bool,
-    },
-    /// Send notifyCheckpointComplete(id) to all tasks.
-    NotifyComplete {
-        /// The completed checkpoint.
-        id: CheckpointId,
-    },
-    /// Send notifyCheckpointAborted(id) to all tasks. 2.x also carries the latest completed
-    /// checkpoint id of the store (`latestCompletedCheckpointId`, `None` = 0 in Flink), which a
-    /// task notifies as complete before handling the abort.
-    NotifyAborted {
-        /// The aborted checkpoint.
-        id: CheckpointId,
-        /// 2.x: the newest completed checkpoint's id, which tasks notify as complete first.
-        latest_completed: Option<CheckpointId>,
-    },
-    /// The trigger phase of `id` began: ask every master hook / operator coordinator for its
-    /// snapshot. The tasks are triggered (a [`CoordinatorOutput::Trigger`]) only once every hook
-    /// acknowledged ([`CheckpointCoordinator::handle_master_hook_ack`]). Only with hooks.
-    TriggerMasterHooks {
-        /// The checkpoint being triggered.
-        id: CheckpointId,
-        /// Its trigger time, ms.
-        timestamp_ms: u64,
-        /// Checkpoint or savepoint.
-        kind: CheckpointKind,
-    },
-    /// A checkpoint completed and entered the store (record it; its tasks are notified separately).
-    Completed(Arc<CompletedCheckpoint>),
-    /// A pending checkpoint was aborted (declined, expired, subsumed, or the coordinator stopped).
-    Aborted {
-        /// The aborted checkpoint.
-        id: CheckpointId,
-        /// Checkpoint or savepoint.
-        kind: CheckpointKind,
-        /// Why it was aborted.
-        reason: CheckpointFailureReason,
-        /// When it was triggered, ms.
-        trigger_ms: u64,
-    },
-    /// The decider's queue changed: a request entered it or left it. Only after
-    /// [`CheckpointCoordinator::report_queue_changes`]; nothing acts on it: a host records it so
-    /// that a checker can replay the queue and re-derive each choice of the decider.
-    Queue {
-        /// The request that entered or left the queue.
-        request: RequestKind,
-        /// How the queue changed.
-        change: QueueChange,
-    },
-    /// A request failed before an id was allocated (decider or pre-flight); no id consumed.
-    RequestFailed {
-        /// The request that failed.
-        request: RequestKind,
-        /// Why.
-        reason: CheckpointFailureReason,
-    },
-    /// `u64::MAX` when the trigger is parked (interval disabled by a re-tune).
-    SchedulerStarted {
-        /// When the first periodic trigger is due, ms.
-        first_trigger_at_ms: u64,
-    },
-    /// The periodic trigger stopped (job not running, or checkpointing suspended).
-    SchedulerStopped,
-    /// Tolerable-failure threshold exceeded: the job must fail through its restart strategy.
-    FailJob(FailJob),
-    /// A retained checkpoint was discarded (subsumed, or by retention at shutdown).
-    Discarded {
-        /// The discarded checkpoint.
-        id: CheckpointId,
-    },
-}
-
-/// How a [`CoordinatorOutput::Queue`] report changed the decider's queue.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
-pub enum QueueChange {
-    /// The request entered the queue (a new request; a request the full queue refuses at once
-    /// never enters it and is only a [`CoordinatorOutput::RequestFailed`]).
-    Entered,
-    /// The decider took the request as its head for the trigger pipeline (whose pre-checks may
-    /// still fail it: a `RequestFailed` follows then, with no further queue change).
-    Chosen,
-    /// The request left the queue failed: its head dropped for the min pause, the lowest request
-    /// dropped for a full queue, or the whole queue failed (scheduler stop, shutdown).
-    Failed(CheckpointFailureReason),
-}
 
 /// Flink's CheckpointCoordinator for one job (see the module doc).
 #[derive(Clone, Debug, Hash)]
@@ -325,12 +208,6 @@ pub struct CheckpointCoordinator {
     outputs: VecDeque<CoordinatorOutput>,
 }
 
-/// Uniform in `[min_pause_ms, base_ms]` from one random value.
-fn draw_initial_delay_ms(min_pause_ms: u64, base_ms: u64, random: u64) -> u64 {
-    assert!(base_ms >= min_pause_ms, "base interval below min pause");
-    min_pause_ms + random % (base_ms - min_pause_ms + 1)
-}
-
 fn kind_of(request: RequestKind) -> CheckpointKind {
     if request.is_savepoint() {
         CheckpointKind::Savepoint
@@ -403,28 +280,6 @@ impl CheckpointCoordinator {
 
     // ------------------------------------------------------------------------------------ inputs
 
-    /// Called whenever the job status or any execution state changes. Starts/stops the periodic
-    /// scheduler per profile (§1.3). `random`: used for the 1.11 per-start initial delay draw.
-    pub fn handle_execution_view(&mut self, now_ms: u64, view: ExecutionView, random: u64) {
-        self.enter(now_ms);
-        self.view = Some(view);
-        if self.activator_registered && !self.shut_down {
-            let should_run = self.activation_condition();
-            if should_run && !self.scheduler_running && !self.stopping {
-                if self.profile.start_scheduler_stops_first() {
-                    self.abort_pending_and_queued(now_ms, CheckpointFailureReason::CheckpointCoordinatorSuspend);
-                }
-                let first = self.start_delay_ms(random).map(|d| now_ms + d);
-                self.start_scheduler(now_ms, first);
-            } else if !should_run && self.scheduler_running {
-                self.stop_scheduler(now_ms);
-            }
-        }
-        self.finish(now_ms);
-    }
-
-    /// The host fails the job itself on every [`CoordinatorOutput::FailJob`] (the JobMaster's
-    /// `failGlobal`): from then on, after a `FailJob` nothing queued is triggered until the host
     /// says it handled the failure ([`Self::job_failure_handled`]). In Flink the failure
     /// manager's `FailJobCallback` runs `failGlobal` on the JobMaster's main thread before a
     /// request chosen after the abort (`abortPendingCheckpoint` → `executeQueuedRequest`) gets
@@ -437,81 +292,12 @@ impl CheckpointCoordinator {
         self.invariants();
     }
 
-    /// From now on every change of the decider's queue is an output
-    /// ([`CoordinatorOutput::Queue`]): a request entering it, chosen from it, failed out of it.
-    /// The world records them for the `coordinator` checker's replay of the queue; unit tests
-    /// and the explorer leave them off.
-    pub fn report_queue_changes(&mut self) {
-        self.report_queue = true;
-    }
-
     /// The host handled the last [`CoordinatorOutput::FailJob`] (and sent its new
     /// [`ExecutionView`]): the held queue is evaluated again.
     pub fn job_failure_handled(&mut self, now_ms: u64) {
         self.enter(now_ms);
         if std::mem::take(&mut self.job_failure_reported) {
             self.reevaluate = true;
-        }
-        self.finish(now_ms);
-    }
-
-    /// Fires due timers: periodic trigger, checkpoint expiry (CHECKPOINT_EXPIRED).
-    pub fn handle_timeout(&mut self, now_ms: u64) {
-        self.enter(now_ms);
-        loop {
-            let expiry =
-                self.pending.iter().filter(|(_, p)| p.deadline_ms <= now_ms).map(|(id, p)| (p.deadline_ms, *id)).min();
-            let fire = self.next_fire_ms.filter(|t| *t <= now_ms);
-            match (expiry, fire) {
-                (Some((deadline, id)), f) if f.is_none_or(|f| deadline <= f) => {
-                    self.abort(now_ms, id, CheckpointFailureReason::CheckpointExpired, None);
-                }
-                (_, Some(planned_ms)) => {
-                    self.anchor_ms = planned_ms;
-                    self.next_fire_ms = self.config.base_interval_ms().map(|base| planned_ms + base);
-                    self.submit(now_ms, RequestKind::Periodic);
-                }
-                _ => break,
-            }
-            self.reevaluate_if_due(now_ms);
-        }
-        self.finish(now_ms);
-    }
-
-    /// A user request (Manual checkpoint or Savepoint). Periodic requests come only from the
-    /// timer; a `Periodic` given here is treated like one (and fails with
-    /// `PERIODIC_SCHEDULER_SHUTDOWN` if the scheduler is stopped).
-    pub fn request(&mut self, now_ms: u64, kind: RequestKind) {
-        self.enter(now_ms);
-        self.submit(now_ms, kind);
-        self.finish(now_ms);
-    }
-
-    /// Stop-with-savepoint (Flink's `SchedulerBase.stopWithSavepoint`): the periodic scheduler
-    /// stops (`stopCheckpointScheduler`, aborting pending and queued requests with
-    /// CHECKPOINT_COORDINATOR_SUSPEND), so no checkpoint after the savepoint can commit side
-    /// effects the savepoint does not hold; then a *synchronous* savepoint is requested
-    /// (`triggerSynchronousSavepoint`): its barrier carries `mode`, its completion is notified
-    /// to the tasks in both profiles (2.x: `!isSavepoint() || isSynchronous()`), and a failure
-    /// after its trigger fails the job ([`CheckpointFailureManager::handle_sync_savepoint_failure`]).
-    pub fn stop_with_savepoint(&mut self, now_ms: u64, mode: StopMode) {
-        self.enter(now_ms);
-        self.stopping = true;
-        if self.scheduler_running {
-            self.stop_scheduler(now_ms);
-        }
-        self.submit_with(now_ms, RequestKind::Savepoint, Some(mode));
-        self.finish(now_ms);
-    }
-
-    /// The stop's savepoint failed: the job keeps running and the periodic scheduler starts
-    /// again (Flink restarts it when the stop-with-savepoint future fails).
-    pub fn resume_after_failed_stop(&mut self, now_ms: u64) {
-        self.enter(now_ms);
-        if std::mem::take(&mut self.stopping) && !self.shut_down && !self.scheduler_running {
-            if let (true, Some(base)) = (self.activation_condition(), self.config.base_interval_ms()) {
-                self.start_scheduler(now_ms, Some(now_ms + base));
-            }
         }
         self.finish(now_ms);
     }
@@ -565,31 +351,6 @@ impl CheckpointCoordinator {
             self.config.aligned_timeout_ms.max(0) as u64,
             kind,
         )
-    }
-
-    /// Runtime re-tuning (seed 000; semantics in the module doc). Invalid values → `Err` naming
-    /// the field (`retune.interval_ms` ...); the old config stays in force.
-    pub fn retune(&mut self, now_ms: u64, retune: &Retune) -> Result<(), ConfigError> {
-        self.enter(now_ms);
-        let checked = Self::validate_retune(retune);
-        if checked.is_ok() {
-            if let Some(t) = retune.tolerable_failures {
-                self.config.tolerable_failures = t;
-                self.failure_manager.set_tolerable_failures(t as u32);
-            }
-            if let Some(t) = retune.timeout_ms {
-                self.config.timeout_ms = t;
-            }
-            if let Some(m) = retune.min_pause_ms {
-                self.config.min_pause_ms = m;
-            }
-            if let Some(i) = retune.interval_ms {
-                self.config.interval_ms = Some(i);
-                self.replan_interval(now_ms);
-            }
-        }
-        self.finish(now_ms);
-        checked
     }
 
     /// Global failover restore (§1.7): abort everything pending with JOB_FAILOVER_REGION (not
@@ -701,78 +462,6 @@ impl CheckpointCoordinator {
         self.invariants();
     }
 
-    /// The next output, in decision order.
-    pub fn poll_output(&mut self) -> Option<CoordinatorOutput> {
-        self.outputs.pop_front()
-    }
-
-    /// The earliest of the next periodic firing and the pending checkpoints' expiry deadlines.
-    pub fn poll_timeout(&self) -> Option<u64> {
-        let expiry = self.pending.values().map(|p| p.deadline_ms).min();
-        match (self.next_fire_ms, expiry) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
-    }
-
-    // ----------------------------------------------------------------------------------- queries
-
-    /// Ids of the pending checkpoints, ascending.
-    pub fn pending_ids(&self) -> Vec<CheckpointId> {
-        self.pending.keys().copied().collect()
-    }
-
-    /// The newest completed checkpoint, if any.
-    pub fn latest_completed(&self) -> Option<&Arc<CompletedCheckpoint>> {
-        self.store.latest()
-    }
-
-    /// Whether a stop-with-savepoint stopped the periodic scheduler and has not failed.
-    pub fn is_stopping(&self) -> bool {
-        self.stopping
-    }
-
-    /// The completed-checkpoint store: what a restart may restore from.
-    /// The stop-with-savepoint's synchronous savepoint, once it completed (until a failover).
-    pub fn stop_savepoint_completed(&self) -> Option<CheckpointId> {
-        self.stop_completed
-    }
-
-    /// The completed checkpoint store (retained checkpoints, and in 1.11 savepoints).
-    pub fn store(&self) -> &CompletedCheckpointStore {
-        &self.store
-    }
-
-    /// The id the next checkpoint will get.
-    pub fn next_checkpoint_id(&self) -> CheckpointId {
-        self.next_id
-    }
-
-    /// The config in force (after re-tunes).
-    pub fn config(&self) -> &CheckpointConfig {
-        &self.config
-    }
-
-    /// Whether the periodic trigger is running.
-    pub fn scheduler_running(&self) -> bool {
-        self.scheduler_running
-    }
-
-    /// Requests waiting in the decider's queue, highest priority first.
-    pub fn queued_request_kinds(&self) -> Vec<RequestKind> {
-        self.queue.values().map(|q| q.kind).collect()
-    }
-
-    /// Requests waiting in the decider's queue.
-    pub fn queued_requests(&self) -> usize {
-        self.queue.len()
-    }
-
-    /// The failure manager's consecutive counted failures.
-    pub fn consecutive_failures(&self) -> u32 {
-        self.failure_manager.consecutive_failures()
-    }
-
     /// Panics if ids, pending checkpoints, the queue or the store are inconsistent (a pending id at or above the counter, too many pending).
     pub fn invariants(&self) {
         assert!(self.next_id >= CheckpointId::FIRST, "ids start at 1");
@@ -856,117 +545,6 @@ impl CheckpointCoordinator {
     fn finish(&mut self, now_ms: u64) {
         self.reevaluate_if_due(now_ms);
         self.invariants();
-    }
-
-    fn activation_condition(&self) -> bool {
-        match self.view {
-            None => false,
-            Some(v) => {
-                v.job_status == JobStatus::Running
-                    && (!self.profile.scheduler_waits_for_all_tasks_running() || v.all_tasks_running_or_finished)
-            }
-        }
-    }
-
-    /// The initial delay of a start by the activator; `None` while the trigger is parked.
-    fn start_delay_ms(&self, random: u64) -> Option<u64> {
-        let base = self.config.base_interval_ms()?;
-        let min_pause = self.config.min_pause_normalized_ms();
-        Some(if self.profile.initial_delay_drawn_once() {
-            match (self.scheduler_starts, self.first_start_delay_ms) {
-                (0, Some(d)) => d,
-                _ => min_pause,
-            }
-        } else {
-            draw_initial_delay_ms(min_pause, base, random)
-        })
-    }
-
-    fn start_scheduler(&mut self, now_ms: u64, first_fire_ms: Option<u64>) {
-        assert!(!self.scheduler_running && !self.shut_down);
-        self.scheduler_running = true;
-        self.scheduler_starts += 1;
-        self.anchor_ms = now_ms;
-        self.next_fire_ms = first_fire_ms;
-        self.outputs
-            .push_back(CoordinatorOutput::SchedulerStarted { first_trigger_at_ms: first_fire_ms.unwrap_or(u64::MAX) });
-    }
-
-    fn stop_scheduler(&mut self, now_ms: u64) {
-        assert!(self.scheduler_running);
-        self.scheduler_running = false;
-        self.next_fire_ms = None;
-        self.outputs.push_back(CoordinatorOutput::SchedulerStopped);
-        self.abort_pending_and_queued(now_ms, CheckpointFailureReason::CheckpointCoordinatorSuspend);
-    }
-
-    /// Flink's `abortPendingAndQueuedCheckpoints`: the queue first, then pending (ascending id).
-    fn abort_pending_and_queued(&mut self, now_ms: u64, reason: CheckpointFailureReason) {
-        for (_, q) in std::mem::take(&mut self.queue) {
-            self.note_queue(q.kind, QueueChange::Failed(reason));
-            self.outputs.push_back(CoordinatorOutput::RequestFailed { request: q.kind, reason });
-        }
-        let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
-        for id in ids {
-            self.abort(now_ms, id, reason, None);
-        }
-    }
-
-    /// `rescheduleTrigger(delay)`: restart the cadence at `now + delay` (only while the
-    /// scheduler runs with an enabled interval).
-    fn reschedule_trigger(&mut self, now_ms: u64, delay_ms: u64) {
-        if self.scheduler_running && self.config.periodic_enabled() {
-            self.next_fire_ms = Some(now_ms + delay_ms);
-        }
-    }
-
-    fn replan_interval(&mut self, now_ms: u64) {
-        let Some(base) = self.config.base_interval_ms() else {
-            // Disabled: park the trigger; the activator stays registered.
-            self.next_fire_ms = None;
-            return;
-        };
-        if !self.activator_registered {
-            self.activator_registered = true;
-            if !self.shut_down && self.activation_condition() {
-                self.start_scheduler(now_ms, Some(now_ms + base));
-            }
-        } else if self.scheduler_running {
-            self.next_fire_ms = Some(match self.next_fire_ms {
-                None => now_ms + base,
-                Some(_) => now_ms.max(self.anchor_ms + base),
-            });
-        }
-    }
-
-    fn validate_retune(r: &Retune) -> Result<(), ConfigError> {
-        if let Some(i) = r.interval_ms {
-            if i < 0 {
-                return Err(ConfigError::new(
-                    "retune.interval_ms",
-                    format!("must be >= 0 (got {i}); below 10 ms disables periodic checkpoints"),
-                ));
-            }
-        }
-        if let Some(m) = r.min_pause_ms {
-            if m < 0 {
-                return Err(ConfigError::new("retune.min_pause_ms", format!("must be >= 0 (got {m})")));
-            }
-        }
-        if let Some(t) = r.timeout_ms {
-            if t < MINIMAL_CHECKPOINT_TIME_MS {
-                return Err(ConfigError::new("retune.timeout_ms", format!("must be >= 10 (got {t})")));
-            }
-        }
-        if let Some(t) = r.tolerable_failures {
-            if !(0..=UNLIMITED as i64).contains(&t) {
-                return Err(ConfigError::new(
-                    "retune.tolerable_failures",
-                    format!("must be in [0, {UNLIMITED}] (got {t})"),
-                ));
-            }
-        }
-        Ok(())
     }
 
     /// The trigger pipeline (§1.5) for one chosen request.

@@ -1,7 +1,7 @@
 //! Unit tests of `coordinator.rs` (a sibling file: the module stays readable at its own size).
 
 use super::*;
-use crate::config::Retention;
+use crate::config::{Retention, Retune};
 use crate::record::Alignment;
 use CheckpointFailureReason as R;
 

@@ -346,6 +346,31 @@ mod tests {
     use std::collections::BTreeSet;
     use Profile::{Flink111, Flink23};
 
+    /// The strategy names: one table in `RestartStrategyConfig` (`name`, `by_name`, `label`),
+    /// which the runtime strategy's `name()` agrees with.
+    #[test]
+    fn strategy_names_round_trip_and_agree_with_the_runtime_name() {
+        let cases = [
+            ("none", &["off", "disable"][..], "no-restart"),
+            ("fixed-delay", &["fixeddelay"][..], "fixed-delay"),
+            ("failure-rate", &["failurerate"][..], "failure-rate"),
+            ("exponential-delay", &["exponentialdelay"][..], "exponential-delay"),
+        ];
+        for (name, aliases, label) in cases {
+            let c = RestartStrategyConfig::by_name(name).expect("a known name");
+            assert_eq!(c.name(), name);
+            assert_eq!(c.label(), label);
+            assert_eq!(RestartStrategy::new(&c, Flink23, Variant::Correct).name(), label);
+            for a in aliases {
+                assert_eq!(RestartStrategyConfig::by_name(a), Some(c.clone()), "alias {a}");
+            }
+        }
+        assert_eq!(RestartStrategyConfig::by_name("fixed_delay"), None);
+        assert_eq!(RestartStrategyConfig::by_name("Fixed-Delay"), None, "callers lower-case first");
+        assert!(!RestartStrategyConfig::name_is_known("exponential"));
+        assert_eq!(RestartStrategyConfig::by_name("failure-rate"), Some(RestartStrategyConfig::failure_rate_default()));
+    }
+
     /// One failure: `(at_ms, random, new_attempt, can_restart, backoff_ms)`; `can_restart` and
     /// `backoff_ms` are evaluated at `at_ms`, right after `notify_failure`, as Flink does.
     type Step = (u64, u64, bool, bool, u64);

@@ -19,7 +19,7 @@
 //! ```
 
 use crate::api::JobBuilder;
-use crate::spec::JobSpec;
+use crate::spec::{FaultName, JobSpec};
 use crate::user::Registry;
 use proptest::prelude::*;
 use proptest::sample::select;
@@ -61,7 +61,7 @@ pub struct JobConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FaultDraw {
     /// `task-failure`, `tm-crash`, `jm-crash` or `partition`.
-    pub kind: &'static str,
+    pub kind: FaultName,
     /// When it strikes.
     pub at_ms: u64,
 }
@@ -100,7 +100,10 @@ pub fn config() -> impl Strategy<Value = JobConfig> {
 /// Zero to three faults in the first half of a 30 s run (the second half heals).
 pub fn faults() -> impl Strategy<Value = Vec<FaultDraw>> {
     proptest::collection::vec(
-        (select(vec!["task-failure", "tm-crash", "jm-crash", "partition"]), 1000u64..15000)
+        (
+            select(vec![FaultName::TaskFailure, FaultName::TmCrash, FaultName::JmCrash, FaultName::Partition]),
+            1000u64..15000,
+        )
             .prop_map(|(kind, at_ms)| FaultDraw { kind, at_ms }),
         0..=3,
     )
@@ -161,13 +164,14 @@ pub fn scenario_text(shape: &JobShape, config: &JobConfig, faults: &[FaultDraw],
     let keyed_name = if user.operator(&shape.keyed).is_some() { "user" } else { shape.keyed.as_str() };
     for f in faults {
         let body = match f.kind {
-            "task-failure" => format!("kind = \"task-failure\"\nat_ms = {}\ntarget = \"{keyed_name}\"", f.at_ms),
-            "tm-crash" => {
-                format!("kind = \"tm-crash\"\nat_ms = {}\ntarget = \"tm1\"\nrestart_after_ms = 2000", f.at_ms)
+            FaultName::TaskFailure => format!("kind = \"{}\"\nat_ms = {}\ntarget = \"{keyed_name}\"", f.kind, f.at_ms),
+            FaultName::TmCrash => {
+                format!("kind = \"{}\"\nat_ms = {}\ntarget = \"tm1\"\nrestart_after_ms = 2000", f.kind, f.at_ms)
             }
-            "jm-crash" => format!("kind = \"jm-crash\"\nat_ms = {}\nrestart_after_ms = 2000", f.at_ms),
+            FaultName::JmCrash => format!("kind = \"{}\"\nat_ms = {}\nrestart_after_ms = 2000", f.kind, f.at_ms),
             _ => format!(
-                "kind = \"partition\"\nat_ms = {}\ntarget = \"tm0\"\npeer = \"jm\"\nduration_ms = 2000",
+                "kind = \"{}\"\nat_ms = {}\ntarget = \"tm0\"\npeer = \"jm\"\nduration_ms = 2000",
+                FaultName::Partition,
                 f.at_ms
             ),
         };

@@ -10,7 +10,7 @@ fn spec(rel: &str) -> ckptsim_sim::spec::JobSpec {
 }
 
 fn fault(name: &str) -> usize {
-    coverage::FAULT_KINDS.iter().position(|k| *k == name).expect("a matrix fault kind")
+    coverage::FAULT_KINDS.iter().position(|k| k.name() == name).expect("a matrix fault kind")
 }
 
 #[test]
@@ -105,7 +105,10 @@ fn guided_swarm_covers_more_than_plain_swarm_with_the_same_budget() {
 #[test]
 fn the_matrix_fault_kinds_are_the_scenario_kinds_without_input_burst() {
     use ckptsim_sim::coverage::FAULT_KINDS;
+    use ckptsim_sim::spec::FaultName;
     assert_eq!(FAULT_KINDS.len(), 13);
-    assert!(!FAULT_KINDS.contains(&"input-burst"));
-    assert!(FAULT_KINDS.contains(&"jm-crash") && FAULT_KINDS.contains(&"slow-operator"));
+    assert!(!FAULT_KINDS.contains(&FaultName::InputBurst));
+    assert!(FAULT_KINDS.contains(&FaultName::JmCrash) && FAULT_KINDS.contains(&FaultName::SlowOperator));
+    let names: Vec<&str> = FAULT_KINDS.iter().map(|k| k.name()).collect();
+    assert_eq!(names, ckptsim_sim::scenario::FaultSpec::NAMES[..13], "the matrix columns are the scenario names");
 }

@@ -192,10 +192,5 @@ pub(super) fn restart_decisions(
 }
 
 pub(super) fn strategy_name(s: &RestartStrategyConfig) -> &'static str {
-    match s {
-        RestartStrategyConfig::NoRestart => "no-restart",
-        RestartStrategyConfig::FixedDelay { .. } => "fixed-delay",
-        RestartStrategyConfig::FailureRate { .. } => "failure-rate",
-        RestartStrategyConfig::ExponentialDelay { .. } => "exponential-delay",
-    }
+    s.label()
 }

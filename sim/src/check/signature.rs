@@ -21,7 +21,7 @@
 
 use crate::check::{Verdict, CHECKERS};
 use crate::outcome::Outcome;
-use crate::spec::{JobSpec, OpKind};
+use crate::spec::{FaultName, JobSpec, OpKind};
 use ckptsim::config::RestartStrategyConfig;
 use ckptsim::status::JobStatus;
 use std::collections::BTreeMap;
@@ -328,31 +328,19 @@ fn operator_of(spec: &JobSpec, checker: &str) -> String {
 
 /// Fault starts in the trace: (time, kebab kind), in time order. A task that throws (a
 /// `task-failure` fault or an injector such as `fail_on_value`) counts as `task-failure`.
-fn fault_starts(o: &Outcome) -> Vec<(u64, String)> {
+fn fault_starts(o: &Outcome) -> Vec<(u64, FaultName)> {
     o.run
         .trace
         .events()
         .iter()
         .filter_map(|e| match &e.data {
-            crate::world::trace::EventData::Fault { start: true, kind, .. } => Some((e.time_ms, kind.to_string())),
+            crate::world::trace::EventData::Fault { start: true, kind, .. } => Some((e.time_ms, *kind)),
             // A task throwing: a task-failure fault or a failure injector of the operator.
-            crate::world::trace::EventData::Injected { .. } => Some((e.time_ms, "task-failure".to_string())),
+            crate::world::trace::EventData::Injected { .. } => Some((e.time_ms, FaultName::TaskFailure)),
             _ => None,
         })
         .collect()
 }
-
-/// Fault kinds that can make a job fail (the others only slow it down).
-const DISRUPTIVE: [&str; 8] = [
-    "task-failure",
-    "tm-crash",
-    "jm-crash",
-    "partition",
-    "message-loss",
-    "storage-failure",
-    "broker-outage",
-    "sink-store-outage",
-];
 
 /// The fault behind the anomaly at `t`: the kind of the last disruptive fault (else of any
 /// fault) that started at or before the job's last failure (RESTARTING, FAILING or a
@@ -367,13 +355,13 @@ fn cause_fault(o: &Outcome, t: u64) -> String {
         .map(|(at, _)| *at)
         .next_back();
     let Some(ft) = failed_at else { return "none".into() };
-    let starts: Vec<(u64, String)> = fault_starts(o).into_iter().filter(|(at, _)| *at <= ft).collect();
+    let starts: Vec<(u64, FaultName)> = fault_starts(o).into_iter().filter(|(at, _)| *at <= ft).collect();
     starts
         .iter()
         .rev()
-        .find(|(_, k)| DISRUPTIVE.contains(&k.as_str()))
+        .find(|(_, k)| k.is_disruptive())
         .or_else(|| starts.last())
-        .map(|(_, k)| k.clone())
+        .map(|(_, k)| k.to_string())
         .unwrap_or_else(|| "none".into())
 }
 

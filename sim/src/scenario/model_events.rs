@@ -251,7 +251,120 @@ pub enum Direction {
     OneWay,
 }
 
+/// A fault's kind by its scenario name (`kind = "tm-crash"`): the one fault-name table. The
+/// scenario parser, the run's [`FaultKind`](crate::spec::FaultKind), the trace's fault events,
+/// swarm, the coverage matrix, the guided sweep, failure signatures and the property-test
+/// strategies all name fault kinds through it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultName {
+    /// `task-failure`
+    TaskFailure,
+    /// `tm-crash`
+    TmCrash,
+    /// `jm-crash`
+    JmCrash,
+    /// `partition`
+    Partition,
+    /// `message-loss`
+    MessageLoss,
+    /// `control-delay`
+    ControlDelay,
+    /// `slow-link`
+    SlowLink,
+    /// `slow-snapshot`
+    SlowSnapshot,
+    /// `storage-failure`
+    StorageFailure,
+    /// `storage-slow`
+    StorageSlow,
+    /// `broker-outage`
+    BrokerOutage,
+    /// `sink-store-outage`
+    SinkStoreOutage,
+    /// `slow-operator`
+    SlowOperator,
+    /// `input-burst`
+    InputBurst,
+}
+
+impl FaultName {
+    /// Every fault kind, in the order the scenario format documents them.
+    pub const ALL: [FaultName; 14] = [
+        FaultName::TaskFailure,
+        FaultName::TmCrash,
+        FaultName::JmCrash,
+        FaultName::Partition,
+        FaultName::MessageLoss,
+        FaultName::ControlDelay,
+        FaultName::SlowLink,
+        FaultName::SlowSnapshot,
+        FaultName::StorageFailure,
+        FaultName::StorageSlow,
+        FaultName::BrokerOutage,
+        FaultName::SinkStoreOutage,
+        FaultName::SlowOperator,
+        FaultName::InputBurst,
+    ];
+
+    /// The scenario name (`tm-crash`); the same as the serde name (a test holds them equal).
+    pub const fn name(self) -> &'static str {
+        match self {
+            FaultName::TaskFailure => "task-failure",
+            FaultName::TmCrash => "tm-crash",
+            FaultName::JmCrash => "jm-crash",
+            FaultName::Partition => "partition",
+            FaultName::MessageLoss => "message-loss",
+            FaultName::ControlDelay => "control-delay",
+            FaultName::SlowLink => "slow-link",
+            FaultName::SlowSnapshot => "slow-snapshot",
+            FaultName::StorageFailure => "storage-failure",
+            FaultName::StorageSlow => "storage-slow",
+            FaultName::BrokerOutage => "broker-outage",
+            FaultName::SinkStoreOutage => "sink-store-outage",
+            FaultName::SlowOperator => "slow-operator",
+            FaultName::InputBurst => "input-burst",
+        }
+    }
+
+    /// The kind whose scenario name is exactly `name`.
+    pub fn parse(name: &str) -> Option<FaultName> {
+        FaultName::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Whether the fault can make a job fail (the others only slow it down or add input): what
+    /// a failure signature names as the cause of a restore.
+    pub fn is_disruptive(self) -> bool {
+        matches!(
+            self,
+            FaultName::TaskFailure
+                | FaultName::TmCrash
+                | FaultName::JmCrash
+                | FaultName::Partition
+                | FaultName::MessageLoss
+                | FaultName::StorageFailure
+                | FaultName::BrokerOutage
+                | FaultName::SinkStoreOutage
+        )
+    }
+}
+
+impl fmt::Display for FaultName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.name())
+    }
+}
+
 /// What a `[[faults]]` entry injects. `duration_ms: None` means "until the end of the run".
+///
+/// Why two types for one concept: this is the fault *as written* (what `emit.rs` writes back and
+/// the scenario examples document), [`FaultKind`](crate::spec::FaultKind) the fault *as the
+/// world injects it*. `load.rs::to_spec` resolves what the file leaves open: a `TaskRef` to one
+/// `op[i]` name, a [`Node`] to its node name, an omitted `restart_after_ms` to 5 s, a slow link's
+/// `records_per_s` to extra latency per buffer (from the cluster's records per buffer), a slow
+/// snapshot's `extra_ms` split into its synchronous quarter and asynchronous rest; an
+/// `input-burst` becomes input records, not a fault. Swarm, shrink and the guided sweep draw and
+/// edit `FaultKind`s directly. Both name their kind through the one table, [`FaultName`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum FaultSpec {
     /// `task-failure`: the subtask(s) throw.
@@ -368,42 +481,40 @@ pub enum FaultSpec {
 }
 
 impl FaultSpec {
-    /// Every name accepted in a fault's `kind`.
-    pub const NAMES: [&'static str; 14] = [
-        "task-failure",
-        "tm-crash",
-        "jm-crash",
-        "partition",
-        "message-loss",
-        "control-delay",
-        "slow-link",
-        "slow-snapshot",
-        "storage-failure",
-        "storage-slow",
-        "broker-outage",
-        "sink-store-outage",
-        "slow-operator",
-        "input-burst",
-    ];
+    /// Every name accepted in a fault's `kind` ([`FaultName::ALL`]'s names).
+    pub const NAMES: [&'static str; 14] = {
+        let mut out = [""; 14];
+        let mut i = 0;
+        while i < out.len() {
+            out[i] = FaultName::ALL[i].name();
+            i += 1;
+        }
+        out
+    };
+
+    /// The fault's kind.
+    pub fn fault_name(&self) -> FaultName {
+        match self {
+            FaultSpec::TaskFailure { .. } => FaultName::TaskFailure,
+            FaultSpec::TmCrash { .. } => FaultName::TmCrash,
+            FaultSpec::JmCrash { .. } => FaultName::JmCrash,
+            FaultSpec::Partition { .. } => FaultName::Partition,
+            FaultSpec::MessageLoss { .. } => FaultName::MessageLoss,
+            FaultSpec::ControlDelay { .. } => FaultName::ControlDelay,
+            FaultSpec::SlowLink { .. } => FaultName::SlowLink,
+            FaultSpec::SlowSnapshot { .. } => FaultName::SlowSnapshot,
+            FaultSpec::StorageFailure { .. } => FaultName::StorageFailure,
+            FaultSpec::StorageSlow { .. } => FaultName::StorageSlow,
+            FaultSpec::BrokerOutage { .. } => FaultName::BrokerOutage,
+            FaultSpec::SinkStoreOutage { .. } => FaultName::SinkStoreOutage,
+            FaultSpec::SlowOperator { .. } => FaultName::SlowOperator,
+            FaultSpec::InputBurst { .. } => FaultName::InputBurst,
+        }
+    }
 
     /// The scenario name of the fault's `kind`.
     pub fn name(&self) -> &'static str {
-        match self {
-            FaultSpec::TaskFailure { .. } => "task-failure",
-            FaultSpec::TmCrash { .. } => "tm-crash",
-            FaultSpec::JmCrash { .. } => "jm-crash",
-            FaultSpec::Partition { .. } => "partition",
-            FaultSpec::MessageLoss { .. } => "message-loss",
-            FaultSpec::ControlDelay { .. } => "control-delay",
-            FaultSpec::SlowLink { .. } => "slow-link",
-            FaultSpec::SlowSnapshot { .. } => "slow-snapshot",
-            FaultSpec::StorageFailure { .. } => "storage-failure",
-            FaultSpec::StorageSlow { .. } => "storage-slow",
-            FaultSpec::BrokerOutage { .. } => "broker-outage",
-            FaultSpec::SinkStoreOutage { .. } => "sink-store-outage",
-            FaultSpec::SlowOperator { .. } => "slow-operator",
-            FaultSpec::InputBurst { .. } => "input-burst",
-        }
+        self.fault_name().name()
     }
 
     /// How long the fault lasts (`None` = until the end of the run, or instantaneous).

@@ -46,4 +46,32 @@ mod tests {
         assert_eq!(parse_as::<CheckpointingMode>("at-least-once "), None);
         assert_eq!(parse_as::<Retention>("retain_on_cancellation"), None);
     }
+
+    #[test]
+    fn the_fault_name_table_is_the_serde_names_and_parses_back() {
+        use crate::scenario::{FaultName, FaultSpec};
+        for (k, listed) in FaultName::ALL.into_iter().zip(FaultSpec::NAMES) {
+            assert_eq!(k.name(), name_of(&k), "name() and the serde derive agree");
+            assert_eq!(k.name(), listed);
+            assert_eq!(FaultName::parse(k.name()), Some(k));
+            assert_eq!(format!("{k:<20}|").len(), 21, "Display pads");
+        }
+        assert_eq!(FaultName::parse("tm_crash"), None);
+        assert_eq!(FaultName::parse("TmCrash"), None);
+        let disruptive: Vec<&str> =
+            FaultName::ALL.into_iter().filter(|k| k.is_disruptive()).map(FaultName::name).collect();
+        assert_eq!(
+            disruptive,
+            [
+                "task-failure",
+                "tm-crash",
+                "jm-crash",
+                "partition",
+                "message-loss",
+                "storage-failure",
+                "broker-outage",
+                "sink-store-outage"
+            ]
+        );
+    }
 }

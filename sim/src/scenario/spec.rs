@@ -5,6 +5,8 @@ use ckptsim::operator::{Aggregate, FailureInjector, Udf};
 use ckptsim::source::StartupMode;
 use ckptsim::{Profile, Variant};
 
+pub use super::FaultName;
+
 /// The emission interval that stands for `watermarks = "none"` (Flink's
 /// `WatermarkStrategy.noWatermarks()`): beyond any run (`stop_at_ms` <= 24 h), so no periodic
 /// watermark is ever emitted, while the end of a bounded input still emits MAX_WATERMARK (Flink's
@@ -245,7 +247,9 @@ pub const MESSAGE_KINDS: [&str; 13] = [
     "heartbeat-reply",
 ];
 
-/// What a fault does.
+/// What a fault does, as the world's chaos loop injects it: the scenario's
+/// [`FaultSpec`](crate::scenario::FaultSpec) with its defaults and targets resolved (why the two
+/// differ: see there). Its kind's name comes from the one table, [`FaultName`].
 #[derive(Clone, Debug, PartialEq)]
 pub enum FaultKind {
     /// The named task (`op[subtask]`) throws.
@@ -345,24 +349,29 @@ impl FaultKind {
         }
     }
 
-    /// The fault's kind as the scenario format names it (`task-failure`, `tm-crash`, ...): the
-    /// fault-kind column of the coverage matrix and the `kind` of a fault's trace event.
-    pub fn name(&self) -> &'static str {
+    /// The fault's kind ([`FaultName`], the one fault-name table): its name is the fault-kind
+    /// column of the coverage matrix and the `kind` of a fault's trace event.
+    pub fn fault_name(&self) -> FaultName {
         match self {
-            FaultKind::TaskFailure { .. } => "task-failure",
-            FaultKind::TmCrash { .. } => "tm-crash",
-            FaultKind::JmCrash { .. } => "jm-crash",
-            FaultKind::Partition { .. } => "partition",
-            FaultKind::MessageLoss { .. } => "message-loss",
-            FaultKind::ControlDelay { .. } => "control-delay",
-            FaultKind::SlowLink { .. } => "slow-link",
-            FaultKind::SlowSnapshot { .. } => "slow-snapshot",
-            FaultKind::StorageFailure => "storage-failure",
-            FaultKind::StorageSlow { .. } => "storage-slow",
-            FaultKind::BrokerOutage => "broker-outage",
-            FaultKind::SinkStoreOutage => "sink-store-outage",
-            FaultKind::SlowOperator { .. } => "slow-operator",
+            FaultKind::TaskFailure { .. } => FaultName::TaskFailure,
+            FaultKind::TmCrash { .. } => FaultName::TmCrash,
+            FaultKind::JmCrash { .. } => FaultName::JmCrash,
+            FaultKind::Partition { .. } => FaultName::Partition,
+            FaultKind::MessageLoss { .. } => FaultName::MessageLoss,
+            FaultKind::ControlDelay { .. } => FaultName::ControlDelay,
+            FaultKind::SlowLink { .. } => FaultName::SlowLink,
+            FaultKind::SlowSnapshot { .. } => FaultName::SlowSnapshot,
+            FaultKind::StorageFailure => FaultName::StorageFailure,
+            FaultKind::StorageSlow { .. } => FaultName::StorageSlow,
+            FaultKind::BrokerOutage => FaultName::BrokerOutage,
+            FaultKind::SinkStoreOutage => FaultName::SinkStoreOutage,
+            FaultKind::SlowOperator { .. } => FaultName::SlowOperator,
         }
+    }
+
+    /// The fault's kind as the scenario format names it (`task-failure`, `tm-crash`, ...).
+    pub fn name(&self) -> &'static str {
+        self.fault_name().name()
     }
 
     /// A fault that happens at one instant (a task failure, a crash: its process comes back

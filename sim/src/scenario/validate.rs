@@ -228,7 +228,7 @@ impl Ctx<'_> {
             ));
         };
         let lower = name.to_ascii_lowercase();
-        if !RestartStrategyConfig::name_is_known(&lower) {
+        let Some(named) = RestartStrategyConfig::by_name(&lower) else {
             return Err(self.err(
                 "restart.strategy",
                 format!(
@@ -236,7 +236,7 @@ impl Ctx<'_> {
                      failurerate/failure-rate, exponentialdelay/exponential-delay"
                 ),
             ));
-        }
+        };
         let present: Vec<&'static str> = [
             ("attempts", raw.attempts.is_some()),
             ("delay_ms", raw.delay_ms.is_some()),
@@ -252,18 +252,16 @@ impl Ctx<'_> {
         .filter_map(|(k, p)| p.then_some(k))
         .collect();
         let attempts = raw.attempts.map(IntOrUnlimited::value);
-        let (allowed, config): (&[&str], RestartStrategyConfig) = match lower.as_str() {
-            "none" | "off" | "disable" => (&[], RestartStrategyConfig::NoRestart),
-            "fixeddelay" | "fixed-delay" => {
-                let mut c = RestartStrategyConfig::fixed_delay_default();
+        let (allowed, config): (&[&str], RestartStrategyConfig) = match named {
+            RestartStrategyConfig::NoRestart => (&[], RestartStrategyConfig::NoRestart),
+            mut c @ RestartStrategyConfig::FixedDelay { .. } => {
                 if let RestartStrategyConfig::FixedDelay { attempts: a, delay_ms } = &mut c {
                     set(a, attempts);
                     set(delay_ms, raw.delay_ms);
                 }
                 (&["attempts", "delay_ms"], c)
             }
-            "failurerate" | "failure-rate" => {
-                let mut c = RestartStrategyConfig::failure_rate_default();
+            mut c @ RestartStrategyConfig::FailureRate { .. } => {
                 if let RestartStrategyConfig::FailureRate { max_failures_per_interval, interval_ms, delay_ms } = &mut c
                 {
                     set(max_failures_per_interval, raw.max_failures_per_interval);
@@ -272,14 +270,13 @@ impl Ctx<'_> {
                 }
                 (&["max_failures_per_interval", "interval_ms", "delay_ms"], c)
             }
-            _ => {
+            mut c @ RestartStrategyConfig::ExponentialDelay { .. } => {
                 if profile == Profile::Flink111 {
                     return Err(self.err(
                         "restart.strategy",
                         format!("the exponential-delay strategy does not exist in {profile} (added in Flink 1.13)"),
                     ));
                 }
-                let mut c = RestartStrategyConfig::exponential_delay_default();
                 if let RestartStrategyConfig::ExponentialDelay {
                     initial_backoff_ms,
                     max_backoff_ms,

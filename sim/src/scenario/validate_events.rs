@@ -247,25 +247,27 @@ impl Ctx<'_> {
     ) -> Res<TimedFault> {
         let p = |k: &str| format!("faults[{i}].{k}");
         let kind = raw.kind.as_deref().ok_or_else(|| self.missing(&p("kind"), &list(&FaultSpec::NAMES)))?;
-        if !FaultSpec::NAMES.contains(&kind) {
+        let Some(kind) = FaultName::parse(kind) else {
             return Err(
                 self.err(&p("kind"), format!("unknown fault kind `{kind}`; known kinds: {}", list(&FaultSpec::NAMES)))
             );
-        }
+        };
         let when = self.when(&format!("faults[{i}]"), (raw.at_ms, raw.on.as_deref()), stop_at_ms, operators, inputs)?;
         let allowed: &[&str] = match kind {
-            "task-failure" => &["target"],
-            "tm-crash" => &["target", "restart_after_ms"],
-            "jm-crash" => &["target", "restart_after_ms"],
-            "partition" => &["target", "peer", "direction", "duration_ms"],
-            "message-loss" => &["target", "peer", "rate", "messages", "duration_ms"],
-            "control-delay" => &["target", "extra_ms", "duration_ms"],
-            "slow-link" => &["target", "records_per_s", "extra_ms", "duration_ms"],
-            "slow-snapshot" => &["target", "extra_ms", "duration_ms"],
-            "storage-failure" | "broker-outage" | "sink-store-outage" => &["target", "duration_ms"],
-            "storage-slow" => &["target", "extra_ms", "duration_ms"],
-            "slow-operator" => &["target", "records_per_s", "duration_ms"],
-            _ => &["records_per_s", "duration_ms"],
+            FaultName::TaskFailure => &["target"],
+            FaultName::TmCrash => &["target", "restart_after_ms"],
+            FaultName::JmCrash => &["target", "restart_after_ms"],
+            FaultName::Partition => &["target", "peer", "direction", "duration_ms"],
+            FaultName::MessageLoss => &["target", "peer", "rate", "messages", "duration_ms"],
+            FaultName::ControlDelay => &["target", "extra_ms", "duration_ms"],
+            FaultName::SlowLink => &["target", "records_per_s", "extra_ms", "duration_ms"],
+            FaultName::SlowSnapshot => &["target", "extra_ms", "duration_ms"],
+            FaultName::StorageFailure | FaultName::BrokerOutage | FaultName::SinkStoreOutage => {
+                &["target", "duration_ms"]
+            }
+            FaultName::StorageSlow => &["target", "extra_ms", "duration_ms"],
+            FaultName::SlowOperator => &["target", "records_per_s", "duration_ms"],
+            FaultName::InputBurst => &["records_per_s", "duration_ms"],
         };
         if let Some(extra) = raw.present().into_iter().find(|k| !allowed.contains(k)) {
             return Err(self.err(&p(extra), format!("`{extra}` does not apply to {kind} (it takes {})", list(allowed))));
@@ -314,8 +316,8 @@ impl Ctx<'_> {
         };
         let required = |key: &str, v: Option<u64>, what: &str| v.ok_or_else(|| self.missing(&p(key), what));
         let fault = match kind {
-            "task-failure" => FaultSpec::TaskFailure { target: task(false)? },
-            "tm-crash" => {
+            FaultName::TaskFailure => FaultSpec::TaskFailure { target: task(false)? },
+            FaultName::TmCrash => {
                 let t = target_str()?;
                 match self.node(&target_path, t, operators, cluster)? {
                     Node::Tm(tm) => FaultSpec::TmCrash { tm, restart_after_ms: raw.restart_after_ms },
@@ -325,11 +327,11 @@ impl Ctx<'_> {
                     }
                 }
             }
-            "jm-crash" => {
+            FaultName::JmCrash => {
                 fixed(Node::Jm)?;
                 FaultSpec::JmCrash { restart_after_ms: raw.restart_after_ms }
             }
-            "partition" => {
+            FaultName::Partition => {
                 let target = self.node(&target_path, target_str()?, operators, cluster)?;
                 let peer = opt_node("peer", &raw.peer)?.ok_or_else(|| self.missing(&p("peer"), "the other side"))?;
                 if peer == target {
@@ -346,7 +348,7 @@ impl Ctx<'_> {
                 };
                 FaultSpec::Partition { target, peer, direction, duration_ms: raw.duration_ms }
             }
-            "message-loss" => {
+            FaultName::MessageLoss => {
                 let rate = raw.rate.ok_or_else(|| self.missing(&p("rate"), "loss probability in (0, 1]"))?;
                 if !(rate > 0.0 && rate <= 1.0) {
                     return Err(self.err(&p("rate"), format!("must be in (0, 1] (got {rate})")));
@@ -373,12 +375,12 @@ impl Ctx<'_> {
                 }
                 FaultSpec::MessageLoss { rate, target, peer, messages, duration_ms: raw.duration_ms }
             }
-            "control-delay" => FaultSpec::ControlDelay {
+            FaultName::ControlDelay => FaultSpec::ControlDelay {
                 extra_ms: required("extra_ms", raw.extra_ms, "the added latency")?,
                 target: control_node("target", &raw.target)?,
                 duration_ms: raw.duration_ms,
             },
-            "slow-link" => {
+            FaultName::SlowLink => {
                 if raw.records_per_s.is_none() && raw.extra_ms.is_none() {
                     return Err(self.missing(&p("records_per_s"), "records_per_s and/or extra_ms"));
                 }
@@ -389,42 +391,42 @@ impl Ctx<'_> {
                     duration_ms: raw.duration_ms,
                 }
             }
-            "slow-snapshot" => FaultSpec::SlowSnapshot {
+            FaultName::SlowSnapshot => FaultSpec::SlowSnapshot {
                 target: task(false)?,
                 extra_ms: required("extra_ms", raw.extra_ms, "the added snapshot time")?,
                 duration_ms: raw.duration_ms,
             },
-            "storage-failure" => {
+            FaultName::StorageFailure => {
                 fixed(Node::Storage)?;
                 FaultSpec::StorageFailure { duration_ms: raw.duration_ms }
             }
-            "storage-slow" => {
+            FaultName::StorageSlow => {
                 fixed(Node::Storage)?;
                 FaultSpec::StorageSlow {
                     extra_ms: required("extra_ms", raw.extra_ms, "the added write latency")?,
                     duration_ms: raw.duration_ms,
                 }
             }
-            "broker-outage" => {
+            FaultName::BrokerOutage => {
                 if !matches!(operators[0].kind, OperatorKindSpec::LogSource { .. }) {
                     return Err(self.err(&p("kind"), "there is no broker: the job has no log-source"));
                 }
                 fixed(Node::Broker)?;
                 FaultSpec::BrokerOutage { duration_ms: raw.duration_ms }
             }
-            "sink-store-outage" => {
+            FaultName::SinkStoreOutage => {
                 if !operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::TwoPhaseCommitSink)) {
                     return Err(self.err(&p("kind"), "there is no sink-store: the job has no two-phase-commit-sink"));
                 }
                 fixed(Node::SinkStore)?;
                 FaultSpec::SinkStoreOutage { duration_ms: raw.duration_ms }
             }
-            "slow-operator" => FaultSpec::SlowOperator {
+            FaultName::SlowOperator => FaultSpec::SlowOperator {
                 target: task(false)?,
                 records_per_s: required("records_per_s", raw.records_per_s, "the throughput cap")?,
                 duration_ms: raw.duration_ms,
             },
-            _ => {
+            FaultName::InputBurst => {
                 if !matches!(input, InputSpec::Generator { .. }) {
                     return Err(self.err(&p("kind"), "input-burst needs generator input ([input].generator)"));
                 }

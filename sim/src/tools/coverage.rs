@@ -15,7 +15,7 @@
 //! structural one (an unaligned handler has no alignment phase), or one of the scenario set
 //! (no scenario can draw that fault kind, no bounded source, no restore-retained action).
 
-use crate::spec::{ActionSpec, FaultKind, JobSpec, OpKind};
+use crate::spec::{ActionSpec, FaultKind, FaultName, JobSpec, OpKind};
 use crate::trace::EventData;
 use crate::world::{RunResult, SnapshotResult, EPOCH_STRIDE};
 use ckptsim::config::CheckpointingMode;
@@ -68,14 +68,14 @@ impl Handler {
 
 /// The fault kinds of the matrix: the scenario format's `kind` names, all but the last
 /// (`input-burst` adds input, it strikes no protocol phase).
-pub const FAULT_KINDS: &[&str] = match crate::scenario::FaultSpec::NAMES.split_last() {
+pub const FAULT_KINDS: &[FaultName] = match FaultName::ALL.split_last() {
     Some((_, kinds)) => kinds,
     None => &[],
 };
 
-/// The matrix name of a fault kind ([`FaultKind::name`]).
-pub fn fault_name(kind: &FaultKind) -> &'static str {
-    kind.name()
+/// The matrix kind of a fault ([`FaultKind::fault_name`]).
+pub fn fault_name(kind: &FaultKind) -> FaultName {
+    kind.fault_name()
 }
 
 /// What the protocol was doing when a fault struck. Several can be active at once.
@@ -419,7 +419,7 @@ pub fn observe(spec: &JobSpec, run: &RunResult) -> BTreeSet<Cell> {
     for e in run.trace.events() {
         match &e.data {
             EventData::Fault { start: true, kind, .. } => {
-                let fault = FAULT_KINDS.iter().position(|k| k == kind).filter(|_| strike_has_effect(spec, kind));
+                let fault = FAULT_KINDS.iter().position(|k| k == kind).filter(|_| strike_has_effect(spec, *kind));
                 if let Some(fault) = fault {
                     for phase in phases_at(&intervals, e.time_ms) {
                         cells.insert(Cell::Strike { handler, fault, phase });
@@ -507,10 +507,10 @@ fn tolerable_cause(cause: &FailureCause) -> bool {
 /// Whether a fault of kind `name` does anything to `spec`'s job: a broker outage needs a log
 /// source, a sink-store outage a two-phase-commit sink (a print sink never calls the store).
 /// Strikes without effect are not counted.
-pub fn strike_has_effect(spec: &JobSpec, name: &str) -> bool {
+pub fn strike_has_effect(spec: &JobSpec, name: FaultName) -> bool {
     match name {
-        "broker-outage" => has_log_source(spec),
-        "sink-store-outage" => spec.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink),
+        FaultName::BrokerOutage => has_log_source(spec),
+        FaultName::SinkStoreOutage => spec.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink),
         _ => true,
     }
 }
@@ -522,7 +522,7 @@ pub fn unreachable(cell: Cell, specs: &[JobSpec]) -> Option<&'static str> {
             if matches!(handler, Handler::Unaligned) && phase == Phase::Aligning {
                 return Some("an unaligned handler snapshots at the first barrier: it never aligns");
             }
-            if handler == Handler::AtLeastOnce && FAULT_KINDS[fault] == "sink-store-outage" {
+            if handler == Handler::AtLeastOnce && FAULT_KINDS[fault] == FaultName::SinkStoreOutage {
                 return Some("at-least-once needs a print sink, and only a two-phase-commit sink uses the sink store");
             }
             let name = FAULT_KINDS[fault];
@@ -560,14 +560,14 @@ fn has_log_source(spec: &JobSpec) -> bool {
 /// scenario has one, or the swarm draws it (every kind the swarm knows, the broker outage
 /// only with a log source, the sink-store outage only with a two-phase-commit sink, which the
 /// swarm may also switch to).
-pub fn fault_possible(spec: &JobSpec, name: &str) -> bool {
+pub fn fault_possible(spec: &JobSpec, name: FaultName) -> bool {
     if spec.faults.iter().any(|f| fault_name(&f.kind) == name) {
         return true;
     }
     match name {
-        "jm-crash" | "storage-slow" => false,
-        "broker-outage" => has_log_source(spec),
-        "sink-store-outage" => spec.operators.iter().any(|o| o.kind.is_sink()),
+        FaultName::JmCrash | FaultName::StorageSlow => false,
+        FaultName::BrokerOutage => has_log_source(spec),
+        FaultName::SinkStoreOutage => spec.operators.iter().any(|o| o.kind.is_sink()),
         _ => true,
     }
 }
@@ -712,7 +712,7 @@ mod tests {
             FaultKind::SinkStoreOutage,
             FaultKind::SlowOperator { operator: "Sum".into(), records_per_s: 1 },
         ];
-        let names: Vec<&str> = kinds.iter().map(|k| fault_name(k)).collect();
+        let names: Vec<FaultName> = kinds.iter().map(fault_name).collect();
         assert_eq!(names, FAULT_KINDS, "one name per kind, as the scenario format spells them");
     }
 

@@ -269,16 +269,14 @@ fn checkpoint(c: &CheckpointConfig) -> Option<RawCheckpoint> {
 }
 
 fn restart(r: &RestartStrategyConfig) -> RawRestart {
-    let mut raw = RawRestart::default();
+    let mut raw = RawRestart { strategy: Some(r.name().into()), ..RawRestart::default() };
     match r {
-        RestartStrategyConfig::NoRestart => raw.strategy = Some("none".into()),
+        RestartStrategyConfig::NoRestart => {}
         RestartStrategyConfig::FixedDelay { attempts, delay_ms } => {
-            raw.strategy = Some("fixed-delay".into());
             raw.attempts = Some(IntOrUnlimited::Int(*attempts));
             raw.delay_ms = Some(*delay_ms);
         }
         RestartStrategyConfig::FailureRate { max_failures_per_interval, interval_ms, delay_ms } => {
-            raw.strategy = Some("failure-rate".into());
             raw.max_failures_per_interval = Some(*max_failures_per_interval);
             raw.interval_ms = Some(*interval_ms);
             raw.delay_ms = Some(*delay_ms);
@@ -291,7 +289,6 @@ fn restart(r: &RestartStrategyConfig) -> RawRestart {
             jitter,
             attempts,
         } => {
-            raw.strategy = Some("exponential-delay".into());
             raw.initial_backoff_ms = Some(*initial_backoff_ms);
             raw.max_backoff_ms = Some(*max_backoff_ms);
             raw.multiplier = Some(*multiplier);

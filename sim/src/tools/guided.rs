@@ -20,7 +20,7 @@
 //! never depends on the number of workers.
 
 use crate::coverage::{self, Cell, CoverageMap, Handler, Phase, PhaseIntervals};
-use crate::spec::{Fault, FaultAt, JobSpec, OpKind};
+use crate::spec::{Fault, FaultAt, FaultName, JobSpec, OpKind};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeSet;
@@ -346,19 +346,21 @@ fn time_in_phase(parent: &Entry, phase: Phase, rng: &mut ChaCha8Rng) -> Option<u
 
 /// Whether a child of `drawn` (a job of scenario `base`) may get a fault of kind `name`: the
 /// swarm could draw it for this job, or the scenario has one to move.
-fn can_strike(base: &JobSpec, drawn: &JobSpec, name: &str) -> bool {
+fn can_strike(base: &JobSpec, drawn: &JobSpec, name: FaultName) -> bool {
     match name {
-        "jm-crash" | "storage-slow" => base.faults.iter().any(|f| coverage::fault_name(&f.kind) == name),
-        "broker-outage" => drawn.operators.iter().any(|o| matches!(o.kind, OpKind::LogSource { .. })),
-        "sink-store-outage" => drawn.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink),
+        FaultName::JmCrash | FaultName::StorageSlow => {
+            base.faults.iter().any(|f| coverage::fault_name(&f.kind) == name)
+        }
+        FaultName::BrokerOutage => drawn.operators.iter().any(|o| matches!(o.kind, OpKind::LogSource { .. })),
+        FaultName::SinkStoreOutage => drawn.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink),
         _ => true,
     }
 }
 
 /// Adds a fault of kind `name` at `t` to `spec` (or moves the scenario's own one there, for
 /// kinds the swarm never draws); returns what it did.
-fn strike(base: &JobSpec, spec: &mut JobSpec, name: &str, t: u64, rng: &mut ChaCha8Rng) -> Option<String> {
-    if matches!(name, "jm-crash" | "storage-slow") {
+fn strike(base: &JobSpec, spec: &mut JobSpec, name: FaultName, t: u64, rng: &mut ChaCha8Rng) -> Option<String> {
+    if matches!(name, FaultName::JmCrash | FaultName::StorageSlow) {
         let i = base.faults.iter().position(|f| coverage::fault_name(&f.kind) == name)?;
         // The drawn job keeps the scenario's faults first, in order.
         spec.faults.get_mut(i)?.at = FaultAt::Time(t);

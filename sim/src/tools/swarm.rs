@@ -9,7 +9,7 @@
 //! the `liveness` checker to judge everything after the faults healed. A swarm run checks the checkers only: the scenario's own `[expect]` entries
 //! (restart counts, exact output) do not hold under extra faults and are dropped.
 
-use crate::spec::{ExpectSpec, Fault, FaultAt, FaultKind, JobSpec, OpKind};
+use crate::spec::{ExpectSpec, Fault, FaultAt, FaultKind, FaultName, JobSpec, OpKind};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt::Write as _;
@@ -29,18 +29,18 @@ pub const SWARM_CONFIG_STREAM: u64 = 201;
 pub const SWARM_PHASE_STREAM: u64 = 203;
 
 /// The fault kinds swarm mode can enable.
-const KINDS: [&str; 11] = [
-    "task-failure",
-    "tm-crash",
-    "partition",
-    "message-loss",
-    "control-delay",
-    "slow-link",
-    "slow-snapshot",
-    "storage-failure",
-    "broker-outage",
-    "sink-store-outage",
-    "slow-operator",
+const KINDS: [FaultName; 11] = [
+    FaultName::TaskFailure,
+    FaultName::TmCrash,
+    FaultName::Partition,
+    FaultName::MessageLoss,
+    FaultName::ControlDelay,
+    FaultName::SlowLink,
+    FaultName::SlowSnapshot,
+    FaultName::StorageFailure,
+    FaultName::BrokerOutage,
+    FaultName::SinkStoreOutage,
+    FaultName::SlowOperator,
 ];
 
 /// Returns `spec` with a swarm configuration and swarm faults drawn for `seed` (see
@@ -300,23 +300,26 @@ pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         .collect();
     let tms = spec.cluster.task_managers.max(1);
     let window_ms = (spec.stop_at_ms / 2).max(1_000);
-    let enabled: Vec<&str> = KINDS
+    let enabled: Vec<FaultName> = KINDS
         .iter()
         .copied()
         .filter(|k| match *k {
-            "broker-outage" => has_log,
-            "sink-store-outage" => has_2pc,
+            FaultName::BrokerOutage => has_log,
+            FaultName::SinkStoreOutage => has_2pc,
             _ => true,
         })
         .filter(|_| rng.random_bool(0.5))
         .collect();
-    let mut desc = format!("swarm draw (seed {seed}): enabled = [{}]\n", enabled.join(", "));
+    let mut desc = format!(
+        "swarm draw (seed {seed}): enabled = [{}]\n",
+        enabled.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+    );
     for kind in &enabled {
         let n = rng.random_range(1..=3);
         for _ in 0..n {
             let at = rng.random_range(500..window_ms);
             let (fk, duration_ms) =
-                draw_fault_kind(kind, &mut rng, &tasks, &ops, tms, window_ms).expect("KINDS are fault kinds");
+                draw_fault_kind(*kind, &mut rng, &tasks, &ops, tms, window_ms).expect("KINDS are fault kinds");
             let _ = writeln!(
                 desc,
                 "  at {at} ms{}: {fk:?}",
@@ -334,7 +337,7 @@ pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
 /// not make (`jm-crash`, `storage-slow`, `input-burst`). Shared by the swarm draw and the
 /// coverage-guided swarm.
 pub fn draw_fault_kind(
-    name: &str,
+    name: FaultName,
     rng: &mut ChaCha8Rng,
     tasks: &[String],
     ops: &[String],
@@ -344,9 +347,9 @@ pub fn draw_fault_kind(
     let dur = rng.random_range(200..=window_ms / 4 + 200);
     let task = tasks[rng.random_range(0..tasks.len())].clone();
     Some(match name {
-        "task-failure" => (FaultKind::TaskFailure { task }, None),
-        "tm-crash" => (FaultKind::TmCrash { tm: rng.random_range(0..tms), restart_after_ms: dur }, None),
-        "partition" => (
+        FaultName::TaskFailure => (FaultKind::TaskFailure { task }, None),
+        FaultName::TmCrash => (FaultKind::TmCrash { tm: rng.random_range(0..tms), restart_after_ms: dur }, None),
+        FaultName::Partition => (
             FaultKind::Partition {
                 a: "jm".into(),
                 b: format!("tm{}", rng.random_range(0..tms)),
@@ -354,7 +357,7 @@ pub fn draw_fault_kind(
             },
             Some(dur),
         ),
-        "message-loss" => (
+        FaultName::MessageLoss => (
             FaultKind::MessageLoss {
                 rate: rng.random_range(0.01..0.3),
                 messages: Vec::new(),
@@ -363,22 +366,24 @@ pub fn draw_fault_kind(
             },
             Some(dur),
         ),
-        "control-delay" => (FaultKind::ControlDelay { extra_ms: rng.random_range(10..500), target: None }, Some(dur)),
-        "slow-link" => (FaultKind::SlowLink { task, extra_ms: rng.random_range(5..300) }, Some(dur)),
-        "slow-snapshot" => (
+        FaultName::ControlDelay => {
+            (FaultKind::ControlDelay { extra_ms: rng.random_range(10..500), target: None }, Some(dur))
+        }
+        FaultName::SlowLink => (FaultKind::SlowLink { task, extra_ms: rng.random_range(5..300) }, Some(dur)),
+        FaultName::SlowSnapshot => (
             FaultKind::SlowSnapshot { task, sync_ms: rng.random_range(0..200), async_ms: rng.random_range(0..2_000) },
             Some(dur),
         ),
-        "storage-failure" => (FaultKind::StorageFailure, Some(dur)),
-        "broker-outage" => (FaultKind::BrokerOutage, Some(dur)),
-        "sink-store-outage" => (FaultKind::SinkStoreOutage, Some(dur)),
-        "slow-operator" => (
+        FaultName::StorageFailure => (FaultKind::StorageFailure, Some(dur)),
+        FaultName::BrokerOutage => (FaultKind::BrokerOutage, Some(dur)),
+        FaultName::SinkStoreOutage => (FaultKind::SinkStoreOutage, Some(dur)),
+        FaultName::SlowOperator => (
             FaultKind::SlowOperator {
                 operator: ops[rng.random_range(0..ops.len())].clone(),
                 records_per_s: rng.random_range(20..400),
             },
             Some(dur),
         ),
-        _ => return None,
+        FaultName::JmCrash | FaultName::StorageSlow | FaultName::InputBurst => return None,
     })
 }

@@ -100,7 +100,7 @@ pub(super) fn apply_fault(
     start: bool,
     now: u64,
 ) {
-    s.with(|w| w.tr_typed("chaos", "fault", EventData::Fault { start, label: kind.label(), kind: kind.name() }));
+    s.with(|w| w.tr_typed("chaos", "fault", EventData::Fault { start, label: kind.label(), kind: kind.fault_name() }));
     match kind {
         FaultKind::TaskFailure { task } => {
             if start {

@@ -48,8 +48,8 @@ pub enum EventData {
         start: bool,
         /// The fault's Debug rendering, e.g. `TaskFailure { task: "Sum[0]" }`.
         label: String,
-        /// The fault's kind as the scenario format names it (`task-failure`, `tm-crash`, ...).
-        kind: &'static str,
+        /// The fault's kind (its scenario name `task-failure`, `tm-crash`, ... by `Display`).
+        kind: crate::spec::FaultName,
     },
     /// A TaskManager process started; incarnation 1 is its first.
     TmStart {

@@ -1,0 +1,152 @@
+//! The jobs an explorer runs: `JobCtx` (a job's graph and channel wiring, the scenario's and the rescaled one), preparing an exploration (`Explorer::new`: log, reference, bounds) and its initial state.
+
+use super::*;
+
+/// One job's fixed parts: its program, graph and channel wiring (the scenario's job, and with
+/// `--rescales` the rescaled one: `Sys::job` says which one a state runs).
+pub(super) struct JobCtx {
+    pub(super) spec: JobSpec,
+    pub(super) graph: Graph,
+    /// Per task, per output channel: (downstream task, its input channel).
+    pub(super) outs: Vec<Vec<(TaskId, u32)>>,
+    /// Per task: every task upstream of it (transitively).
+    pub(super) upstream: Vec<Vec<TaskId>>,
+}
+
+impl JobCtx {
+    pub(super) fn new(spec: JobSpec) -> Self {
+        let graph = Graph::build(&spec);
+        let outs = graph
+            .tasks
+            .iter()
+            .map(|t| {
+                graph
+                    .outputs_of(t.id)
+                    .into_iter()
+                    .map(|d| {
+                        let ch = graph.inputs_of(d).iter().position(|u| *u == t.id).expect("an output is an input");
+                        (d, ch as u32)
+                    })
+                    .collect()
+            })
+            .collect();
+        let upstream = graph
+            .tasks
+            .iter()
+            .map(|t| {
+                let mut seen = BTreeSet::new();
+                let mut stack = vec![t.id];
+                while let Some(x) = stack.pop() {
+                    for u in graph.inputs_of(x) {
+                        if seen.insert(u) {
+                            stack.push(u);
+                        }
+                    }
+                }
+                seen.into_iter().collect()
+            })
+            .collect();
+        JobCtx { spec, graph, outs, upstream }
+    }
+}
+
+impl<'a> Explorer<'a> {
+    /// Prepares the exploration of `spec` within `bounds`: chains the job graph, builds the
+    /// broker log and the fault-free reference (the search itself runs in [`Explorer::explore`]).
+    pub fn new(spec: &'a JobSpec, bounds: Bounds) -> Self {
+        // The explorer runs to quiescence, not to `stop_at_ms`: the whole log.
+        let log = build_log_until(spec, u64::MAX);
+        let log_end = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
+        let reference = reference::compute(spec);
+        let rescale = spec.actions.iter().find_map(|a| match &a.kind {
+            crate::spec::ActionSpec::Rescale(r) => Some(r.clone()),
+            _ => None,
+        });
+        let stop = spec.actions.iter().find_map(|a| match a.kind {
+            crate::spec::ActionSpec::StopWithSavepoint { drain: true } => Some(ckptsim::record::StopMode::Drain),
+            crate::spec::ActionSpec::StopWithSavepoint { drain: false } => Some(ckptsim::record::StopMode::NoDrain),
+            _ => None,
+        });
+        let manual_trigger = spec.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::TriggerCheckpoint));
+        let manual_savepoint = spec.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::Savepoint));
+        let mut jobs = vec![JobCtx::new(spec.clone())];
+        if let Some(r) = rescale.as_ref().filter(|_| bounds.max_rescales > 0) {
+            jobs.push(JobCtx::new(crate::world::rescaled_spec(spec, r)));
+        }
+        Explorer { spec, jobs, rescale, stop, manual_trigger, manual_savepoint, log, log_end, reference, bounds }
+    }
+
+    /// The job state `sys` runs (the scenario's, or the rescaled one).
+    pub(super) fn job(&self, sys: &Sys) -> &JobCtx {
+        &self.jobs[sys.job]
+    }
+
+    pub(super) fn initial(&self) -> Sys {
+        // A fixed random value: the explorer enumerates orders, not draws.
+        let job = &self.jobs[0];
+        let params = job.spec.job_params(job.graph.tasks.clone(), 0);
+        let mut sys = Sys {
+            now_ms: 0,
+            jm: Part::new(JobMaster::new(params)),
+            tasks: BTreeMap::new(),
+            data: BTreeMap::new(),
+            to_task: BTreeMap::new(),
+            to_jm: BTreeMap::new(),
+            committed_offsets: BTreeMap::new(),
+            store: TxnStore::new(self.spec.operators.last().map(|o| o.sink_store).unwrap_or_default()),
+            counters: BTreeMap::new(),
+            sink_epochs: BTreeMap::new(),
+            restored_from: BTreeMap::new(),
+            obs: Part::new(Obs {
+                status: JobStatus::Created,
+                status_timeline: vec![(0, JobStatus::Created)],
+                restart_schedule: vec![],
+                restarts: 0,
+                failures: vec![],
+                triggers: vec![],
+                checkpoints: BTreeMap::new(),
+                end_seq: (0, 0),
+                print_rows: BTreeMap::new(),
+                late_records: vec![],
+                restored_lists: vec![],
+                restored_keyed: BTreeMap::new(),
+                rescales: vec![],
+                restores: vec![],
+                sink_anomalies: vec![],
+                offset_commits: BTreeMap::new(),
+                completed_offsets: BTreeMap::new(),
+                completed_in_flight: BTreeMap::new(),
+                completion_seen: BTreeMap::new(),
+                retained: vec![],
+                read_inputs: 0,
+                zombie_anomalies: vec![],
+                stops: vec![],
+                after_stop: vec![],
+            }),
+            failures: 0,
+            ticks: 0,
+            losses: 0,
+            tm_crashes: 0,
+            jm_failovers: 0,
+            epoch: 1,
+            crashed_tms: BTreeSet::new(),
+            ha_latest: None,
+            ha_next_id: CheckpointId(1),
+            ticked_at: None,
+            delivered_up: BTreeMap::new(),
+            zombies: 0,
+            job: 0,
+            rescales: 0,
+            rescale_refused: false,
+            stops: 0,
+            stop_pending_since: None,
+            stop_completed: false,
+            acks: Part::new(crate::world::AckWatch::default()),
+            ack_losses: 0,
+            requests: 0,
+        };
+        sys.jm.make_mut().start(0, None);
+        self.route_jm(&mut sys);
+        sys
+    }
+}

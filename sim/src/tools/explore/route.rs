@@ -1,0 +1,432 @@
+//! Message routing in the explorer: a JobManager message delivered to a task, a task's message to the JobManager, draining a task's outputs onto its channels and links, and routing the JobMaster's outputs.
+
+use super::*;
+
+impl Explorer<'_> {
+    /// Hands task `t`'s message (of JobMaster attempt `a`) to the JobMaster.
+    pub(super) fn to_jm(&self, sys: &mut Sys, t: TaskId, a: Attempt, m: Up) {
+        let now = sys.now_ms;
+        match m {
+            Up::State { state, cause, .. } => sys.jm.make_mut().handle_task_state(now, t, a, state, cause),
+            Up::Ack { id, snapshot, .. } => {
+                // Recorded before the JobMaster handles it, as the world records it.
+                sys.acks.make_mut().ack(u64::from(sys.epoch), id, t, a);
+                sys.jm.make_mut().handle_ack(now, t, a, id, snapshot)
+            }
+            Up::Decline { id, reason, .. } => sys.jm.make_mut().handle_decline(now, t, a, id, reason),
+        }
+        self.route_jm(sys);
+    }
+
+    pub(super) fn deliver_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
+        let now = sys.now_ms;
+        let current = sys.tasks.get(&t).map(|x| x.attempt());
+        match m {
+            Ctl::Deploy { attempt, restore } => {
+                let job = self.job(sys);
+                let tm = job.graph.tasks[t.0 as usize].tm.0;
+                let tspec = job.graph.task_spec(&job.spec, t, attempt);
+                let counters = sys.counters.entry(tm).or_default();
+                let strategy = crate::world::source_watermark_strategy(&job.spec, &job.graph, t, &tspec);
+                let mut task =
+                    Task::new(tspec, now, restore.as_deref(), &sys.committed_offsets, &self.log_end, counters);
+                // FLIP-147 as the world sets it (`world/tasks.rs`): a task whose input ended
+                // (after a stop's savepoint) waits for its final checkpoint.
+                let profile = self.spec.profile;
+                task.set_wait_for_final_checkpoint(
+                    profile.checkpoints_after_tasks_finish() && job.spec.checkpoint.periodic_enabled(),
+                );
+                if let Some(strategy) = strategy {
+                    // A fresh generator on every deployment: watermarks are not restored (§11).
+                    task.configure_watermarks(now, strategy);
+                }
+                if let Some(cp) = &restore {
+                    sys.restored_from.insert(t, cp.id);
+                    // The keyed state the job's last keyed operator restored (the `state`
+                    // checker's continuation rule), as the world records it.
+                    if let Some(keys) = crate::world::restored_keyed(&job.spec, &job.graph, t, cp) {
+                        sys.obs.make_mut().restored_keyed.entry(attempt).or_default().extend(keys);
+                    }
+                    if !task.has_failed() {
+                        // What a user operator's list state restored (the `state` checker).
+                        let rows = crate::world::restored_lists(&job.graph, &task, attempt, cp, now);
+                        if !rows.is_empty() {
+                            sys.obs.make_mut().restored_lists.extend(rows);
+                        }
+                    }
+                }
+                sys.data.retain(|k, _| k.0 >= attempt.0);
+                sys.tasks.insert(t, Part::new(task));
+                let up = sys.to_jm.entry(t).or_default().make_mut();
+                if self.spec.profile.has_initializing_state() {
+                    up.push_back(Up::State { attempt, state: ExecutionState::Initializing, cause: None });
+                }
+                up.push_back(Up::State { attempt, state: ExecutionState::Running, cause: None });
+                self.drain(sys, t);
+            }
+            Ctl::Cancel { attempt } => {
+                // The task is cancelled at once here, so its CANCELED update is the cancel RPC's
+                // answer too (the JobMaster stops retrying once the execution leaves CANCELING);
+                // a separate acknowledgement would only lengthen every path.
+                if current == Some(attempt) {
+                    let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+                    task.close();
+                    self.drain(sys, t);
+                    sys.tasks.remove(&t);
+                }
+                // A cancel for an attempt the TaskManager does not run is answered CANCELED.
+                sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
+                    attempt,
+                    state: ExecutionState::Canceled,
+                    cause: None,
+                });
+            }
+            Ctl::Trigger { attempt, barrier } if current == Some(attempt) => {
+                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_trigger(now, barrier);
+                self.drain(sys, t);
+            }
+            Ctl::NotifyComplete { attempt, id } if current == Some(attempt) => {
+                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_complete(now, id);
+                if self.drain(sys, t) {
+                    let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);
+                    *seen = (*seen).max(id);
+                }
+            }
+            Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => {
+                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_aborted(now, id);
+                self.drain(sys, t);
+            }
+            // Messages for an attempt that no longer runs are dropped by the TaskManager.
+            Ctl::Trigger { .. } | Ctl::NotifyComplete { .. } | Ctl::NotifyAborted { .. } => {}
+        }
+    }
+
+    /// Moves task `t`'s outputs into channels, links, the sink store and the broker. False
+    /// when the task failed (it is gone, its FAILED update is on its way).
+    pub(super) fn drain(&self, sys: &mut Sys, t: TaskId) -> bool {
+        let Some(attempt) = sys.tasks.get(&t).map(|x| x.attempt()) else { return false };
+        if !self.drain_outputs(sys, t, attempt) {
+            return false;
+        }
+        self.note_records_after_stop(sys, t, attempt);
+        if sys.tasks.get(&t).is_some_and(|x| x.is_finished()) {
+            // Finished (a source notified of its stop's savepoint, a task whose inputs all
+            // ended after it): EndOfPartition on every output channel, closed, FINISHED (the
+            // world's task loop, step 4b).
+            for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
+                sys.data
+                    .entry((attempt.0, to, ch))
+                    .or_default()
+                    .make_mut()
+                    .push_back((StreamElement::EndOfPartition, 0));
+            }
+            sys.tasks.get_mut(&t).expect("live task").make_mut().close();
+            if !self.drain_outputs(sys, t, attempt) {
+                return false;
+            }
+            self.note_records_after_stop(sys, t, attempt);
+            sys.tasks.remove(&t);
+            sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
+                attempt,
+                state: ExecutionState::Finished,
+                cause: None,
+            });
+        }
+        if let Some(id) = sys.restored_from.remove(&t) {
+            let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);
+            *seen = (*seen).max(id);
+        }
+        true
+    }
+
+    /// The records task `t` processed after its stop's savepoint barrier (the `stop` checker).
+    pub(super) fn note_records_after_stop(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) {
+        let Some(task) = sys.tasks.get_mut(&t) else { return };
+        if task.stopped_at().is_none() {
+            return;
+        }
+        let now = sys.now_ms;
+        let records = task.make_mut().take_records_after_stop();
+        if !records.is_empty() {
+            sys.obs.make_mut().after_stop.extend(records.into_iter().map(|r| (now, t, attempt, r)));
+        }
+    }
+
+    /// Moves task `t`'s pending outputs; false when the task failed.
+    pub(super) fn drain_outputs(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) -> bool {
+        let now = sys.now_ms;
+        while let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.make_mut().poll_output()) {
+            match out {
+                TaskOutput::Emit { channel, record } => {
+                    let (to, ch) = self.job(sys).outs[t.0 as usize][channel as usize];
+                    sys.data
+                        .entry((attempt.0, to, ch))
+                        .or_default()
+                        .make_mut()
+                        .push_back((StreamElement::Record(record), 0));
+                }
+                TaskOutput::EmitBarrier { barrier, priority } => self.emit_barrier(sys, t, attempt, barrier, priority),
+                TaskOutput::EmitCancelMarker { id } => self.broadcast(sys, t, attempt, StreamElement::CancelMarker(id)),
+                TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
+                    let row = checkpoint_row(sys.obs.make_mut(), id);
+                    row.alignment_ms = row.alignment_ms.max(alignment_ms);
+                    row.unaligned |= unaligned;
+                    sys.to_jm.entry(t).or_default().make_mut().push_back(Up::Ack { attempt, id, snapshot });
+                }
+                TaskOutput::Decline { id, reason } => {
+                    sys.to_jm.entry(t).or_default().make_mut().push_back(Up::Decline { attempt, id, reason });
+                }
+                // Barrier announcements are never turned on here: no output-side timer fires.
+                TaskOutput::ConvertBarrier { .. } => {}
+                TaskOutput::PrioritizeBarriers { id } => self.prioritize_barriers(sys, t, attempt, id),
+                TaskOutput::PrintRow { record } => {
+                    sys.obs.make_mut().print_rows.entry(t).or_default().push(OutputRow::of(now, t, attempt, record))
+                }
+                TaskOutput::Sink(op) => {
+                    // The store fences producers of older attempts (Kafka's transactional epochs).
+                    let epoch = *sys.sink_epochs.entry(t).or_insert(attempt);
+                    if attempt < epoch {
+                        return self.fail_from_output(sys, t, attempt, "producer fenced by a newer attempt");
+                    }
+                    sys.sink_epochs.insert(t, attempt);
+                    if let Err(e) = sys.store.apply(now, op) {
+                        sys.obs.make_mut().sink_anomalies.push(format!("t={now} {t}: {e:?}"));
+                    }
+                }
+                TaskOutput::CommitOffsets { offsets } => Self::commit_offsets(sys, t, &offsets),
+                TaskOutput::Failed { cause } => return self.fail_from_output(sys, t, attempt, &cause),
+                // Event time (semantics §11): watermarks and status changes are stream elements
+                // on every output channel, in FIFO order with records and barriers (the world's
+                // `Outbox::push_event`).
+                TaskOutput::EmitWatermark { watermark } => {
+                    self.broadcast(sys, t, attempt, StreamElement::Watermark(watermark))
+                }
+                TaskOutput::EmitWatermarkStatus { status } => {
+                    self.broadcast(sys, t, attempt, StreamElement::WatermarkStatus(status))
+                }
+                // 2.x end of data (a drain's, ahead of its barrier): in FIFO order like a watermark.
+                TaskOutput::EmitEndOfData => self.broadcast(sys, t, attempt, StreamElement::EndOfData),
+                TaskOutput::LateRecord { record, .. } => {
+                    sys.obs.make_mut().late_records.push(OutputRow::of(now, t, attempt, record))
+                }
+            }
+        }
+        true
+    }
+
+    /// `el` at the end of every output channel of task `t` (attempt `attempt`), in FIFO order.
+    fn broadcast(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, el: StreamElement) {
+        for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
+            sys.data.entry((attempt.0, to, ch)).or_default().make_mut().push_back((el.clone(), 0));
+        }
+    }
+
+    /// A barrier on every output channel: a priority (unaligned) barrier overtakes the records
+    /// queued there (and counts them), an aligned one queues behind them.
+    fn emit_barrier(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, barrier: Barrier, priority: bool) {
+        for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
+            let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
+            if priority {
+                let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
+                q.push_front((StreamElement::Barrier(barrier), overtaken as u32));
+            } else {
+                q.push_back((StreamElement::Barrier(barrier), 0));
+            }
+        }
+    }
+
+    /// The task asked for the barrier of checkpoint `id` ahead of its input channels' records:
+    /// each input channel's queued barrier is taken out of its place and handed to the task at
+    /// once, with the number of records it overtook.
+    fn prioritize_barriers(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, id: CheckpointId) {
+        let now = sys.now_ms;
+        let inputs = self.job(sys).graph.inputs_of(t).len() as u32;
+        for ch in 0..inputs {
+            let Some(q) = sys.data.get_mut(&(attempt.0, t, ch)) else { continue };
+            let Some(pos) = q.iter().position(|(e, _)| matches!(e, StreamElement::Barrier(b) if b.id == id)) else {
+                continue;
+            };
+            let overtaken = q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
+            let (el, _) = q.make_mut().remove(pos).expect("barrier position");
+            let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
+            let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+            task.handle_input(now, ChannelId(ch), el, overtaken as u32, sys.counters.entry(tm).or_default());
+        }
+    }
+
+    /// A source's offset commit (on a completed checkpoint): recorded for the `offsets`
+    /// checker with the newest completed checkpoint, and the broker's committed offsets move.
+    fn commit_offsets(sys: &mut Sys, t: TaskId, offsets: &BTreeMap<PartitionId, Offset>) {
+        let now = sys.now_ms;
+        let checkpoint = sys.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
+        for (p, o) in offsets {
+            sys.obs.make_mut().offset_commits.entry(t).or_default().push(OffsetCommit {
+                time_ms: now,
+                task: t,
+                partition: *p,
+                offset: *o,
+                accepted: true,
+                checkpoint,
+                periodic: false,
+            });
+            sys.committed_offsets.insert(*p, *o);
+        }
+    }
+
+    pub(super) fn fail_from_output(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, cause: &str) -> bool {
+        sys.tasks.remove(&t);
+        sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
+            attempt,
+            state: ExecutionState::Failed,
+            cause: Some(cause.to_string()),
+        });
+        false
+    }
+
+    /// Queues a JobManager message for task `t`; a message to a crashed TaskManager the
+    /// JobManager has not noticed yet is lost (the process is gone).
+    pub(super) fn send_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
+        if !sys.crashed_tms.contains(&self.job(sys).graph.tasks[t.0 as usize].tm) {
+            sys.to_task.entry(t).or_default().make_mut().push_back(m);
+        }
+    }
+
+    pub(super) fn route_jm(&self, sys: &mut Sys) {
+        let now = sys.now_ms;
+        // The stop's savepoint failed (`world/rescale.rs`): periodic checkpoints resume.
+        let mut stop_failed = false;
+        while let Some(out) = sys.jm.make_mut().poll_output() {
+            match out {
+                JobOutput::Deploy { task, attempt, restore, .. } => {
+                    let attempt = Self::to_epoch(sys, attempt);
+                    self.send_to_task(sys, task, Ctl::Deploy { attempt, restore })
+                }
+                JobOutput::Cancel { task, attempt, .. } => {
+                    let attempt = Self::to_epoch(sys, attempt);
+                    self.send_to_task(sys, task, Ctl::Cancel { attempt })
+                }
+                JobOutput::Trigger { task, attempt, barrier, .. } => {
+                    let attempt = Self::to_epoch(sys, attempt);
+                    self.send_to_task(sys, task, Ctl::Trigger { attempt, barrier })
+                }
+                JobOutput::NotifyComplete { task, attempt, id, .. } => {
+                    let attempt = Self::to_epoch(sys, attempt);
+                    self.send_to_task(sys, task, Ctl::NotifyComplete { attempt, id })
+                }
+                JobOutput::NotifyAborted { task, attempt, id, .. } => {
+                    let attempt = Self::to_epoch(sys, attempt);
+                    self.send_to_task(sys, task, Ctl::NotifyAborted { attempt, id })
+                }
+                JobOutput::JobStatusChanged { to, .. } => {
+                    sys.obs.make_mut().status = to;
+                    sys.obs.make_mut().status_timeline.push((now, to));
+                    // A failover after the stop's savepoint completed fails the stop
+                    // (`world/rescale.rs` `on_status_changed`).
+                    if sys.stop_completed {
+                        if to.is_terminal() {
+                            sys.stop_completed = false;
+                        } else if matches!(to, JobStatus::Restarting | JobStatus::Failing) {
+                            sys.stop_completed = false;
+                            stop_failed = true;
+                        }
+                    }
+                }
+                JobOutput::TaskStateChanged { task, attempt, to, .. } => {
+                    // The JobManager's view of its tasks (`world/acks.rs`), in JobMaster attempts.
+                    sys.acks.make_mut().task_state(u64::from(sys.epoch), now, task, attempt, to);
+                }
+                JobOutput::CancelGaveUp { .. } => {}
+                JobOutput::RestartScheduled { at_ms, backoff_ms, failure, cause } => {
+                    sys.obs.make_mut().restart_schedule.push((now, failure, backoff_ms));
+                    sys.obs.make_mut().failures.push((
+                        now,
+                        format!("#{failure} restart at {at_ms} (backoff {backoff_ms} ms): {cause}"),
+                        EventData::Failure { failure, backoff_ms: Some(backoff_ms), cause },
+                    ));
+                }
+                JobOutput::RestartSuppressed { failure, cause } => sys.obs.make_mut().failures.push((
+                    now,
+                    format!("#{failure} restart suppressed: {cause}"),
+                    EventData::Failure { failure, backoff_ms: None, cause },
+                )),
+                JobOutput::Restored { .. } => sys.obs.make_mut().restarts += 1,
+                JobOutput::Terminated { retained, .. } => {
+                    sys.obs.make_mut().retained = retained.iter().map(|c| c.id).collect()
+                }
+                JobOutput::Checkpoint(c) => match c {
+                    CoordinatorOutput::Trigger { id, timestamp_ms, kind, periodic, .. } => {
+                        sys.ha_next_id = sys.ha_next_id.max(id.next());
+                        // The tasks it waits for, fixed now (`world/jobmanager.rs` `note_trigger`).
+                        let tasks = self.job(sys).graph.tasks.len();
+                        let finished_excluded = self.spec.profile.checkpoints_after_tasks_finish();
+                        sys.acks.make_mut().trigger(u64::from(sys.epoch), id, tasks, finished_excluded);
+                        sys.obs.make_mut().triggers.push((now, id));
+                        let obs = sys.obs.make_mut();
+                        let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
+                        let row = checkpoint_row(obs, id);
+                        row.trigger_ms = timestamp_ms;
+                        row.trigger_seq = seq;
+                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                        row.periodic = periodic;
+                    }
+                    CoordinatorOutput::Completed(cp) => {
+                        // The HA store has it before it counts as completed.
+                        sys.ha_latest = Some(cp.clone());
+                        if cp.is_savepoint() && sys.stop_pending_since.is_some_and(|t| cp.trigger_ms >= t) {
+                            sys.stop_pending_since = None;
+                            sys.stop_completed = true;
+                            if let Some(r) = sys.obs.make_mut().stops.last_mut() {
+                                r.savepoint = Some(cp.id);
+                            }
+                        }
+                        let offsets = self.source_offsets(sys, &cp);
+                        sys.obs.make_mut().completed_offsets.insert(cp.id, offsets);
+                        let in_flight = crate::world::in_flight_inputs(&cp);
+                        if !in_flight.is_empty() {
+                            sys.obs.make_mut().completed_in_flight.insert(cp.id, in_flight);
+                        }
+                        let acks = sys.acks.make_mut().completed(cp.id);
+                        let obs = sys.obs.make_mut();
+                        let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
+                        let row = checkpoint_row(obs, cp.id);
+                        row.acks = acks;
+                        row.end_ms = Some(now);
+                        row.end_seq = seq;
+                        row.outcome = "COMPLETED".into();
+                        row.size_bytes = cp.size_bytes;
+                    }
+                    CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+                        sys.acks.make_mut().aborted(id);
+                        let obs = sys.obs.make_mut();
+                        let row = obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
+                        row.trigger_ms = trigger_ms;
+                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                        if row.end_ms.is_none() {
+                            row.end_ms = Some(now);
+                            row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
+                            row.outcome = reason.name().to_string();
+                        }
+                        if kind == ckptsim::record::CheckpointKind::Savepoint
+                            && sys.stop_pending_since.is_some_and(|t| trigger_ms >= t)
+                        {
+                            sys.stop_pending_since = None;
+                            stop_failed = true;
+                        }
+                    }
+                    CoordinatorOutput::RequestFailed { request, .. }
+                        if request == ckptsim::coordinator::RequestKind::Savepoint
+                            && sys.stop_pending_since.is_some() =>
+                    {
+                        sys.stop_pending_since = None;
+                        stop_failed = true;
+                    }
+                    _ => {}
+                },
+            }
+        }
+        if stop_failed {
+            sys.jm.make_mut().resume_after_failed_stop(now);
+            self.route_jm(sys);
+        }
+    }
+}
