@@ -58,7 +58,8 @@
 //! # Output order
 //!
 //! Outputs are queued in the order the decisions happen:
-//! * completion: `Completed`, `Discarded` for each checkpoint the store subsumed, then for each
+//! * completion: `Completed`, `Stored` (with [`CheckpointCoordinator::report_store_changes`]),
+//!   `Discarded` for each checkpoint the store subsumed, then for each
 //!   subsumed pending checkpoint `Aborted` + `NotifyAborted` (+ `FailJob`), then `NotifyComplete`,
 //!   then whatever the re-evaluated queue triggers;
 //! * abort: `Aborted`, `NotifyAborted`, `FailJob` if the failure manager says so, then the
@@ -68,7 +69,8 @@
 //!   `abortPendingAndQueuedCheckpoints` fails the queue first;
 //! * scheduler start: (1.11 only: the aborts of its stop-first) then `SchedulerStarted`;
 //! * shutdown: `SchedulerStopped` (if running), queued `RequestFailed`, pending `Aborted` +
-//!   `NotifyAborted`, then `Discarded` for each checkpoint retention deletes;
+//!   `NotifyAborted`, then `Stored` (everything left the store; when reported) and `Discarded`
+//!   for each checkpoint retention deletes;
 //! * `handle_timeout`: due events in time order (an expiry before a firing planned at the same
 //!   instant), each followed by its queue re-evaluation.
 //!
@@ -103,6 +105,9 @@
 //! # Deliberate bugs
 //!
 //! * [`Variant::IgnoreMinPause`]: the decider skips the min-pause check.
+//! * [`Variant::DeferredSubsumption`]: a completed checkpoint enters the store without
+//!   subsuming; the subsumption runs when the next checkpoint is triggered (a `Stored` with no
+//!   added entry).
 //! * [`Variant::RestoreFromPending`]: failover restores a checkpoint built from the acked task
 //!   snapshots of the newest checkpoint that was pending since the last completion — pending at
 //!   failover time, or aborted before it (the scheduler stop on RESTARTING aborts pending
@@ -124,7 +129,7 @@ use crate::reason::CheckpointFailureReason;
 use crate::record::{Alignment, CheckpointKind, StopMode};
 use crate::state::TaskSnapshot;
 use crate::status::JobStatus;
-use crate::store::{CompletedCheckpoint, CompletedCheckpointStore};
+use crate::store::{CompletedCheckpoint, CompletedCheckpointStore, StoreEntry};
 use crate::{Profile, Variant};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -229,6 +234,16 @@ pub enum CoordinatorOutput {
     SchedulerStopped,
     /// Tolerable-failure threshold exceeded: the job must fail through its restart strategy.
     FailJob(FailJob),
+    /// The completed-checkpoint store changed: a checkpoint entered it (with what it subsumed)
+    /// or entries left it without an add (a deferred subsumption, the shutdown). Only after
+    /// [`CheckpointCoordinator::report_store_changes`]; nothing acts on it: a host records it
+    /// so that a checker can replay the store and judge it after every completion.
+    Stored {
+        /// The entry added, if any.
+        added: Option<StoreEntry>,
+        /// Every entry that left the store, oldest first (discarded or not).
+        removed: Vec<CheckpointId>,
+    },
     /// A retained checkpoint was discarded (subsumed, or by retention at shutdown).
     Discarded {
         /// The discarded checkpoint.
@@ -321,6 +336,8 @@ pub struct CheckpointCoordinator {
     hold_on_job_failure: bool,
     /// Report every change of the decider's queue ([`CoordinatorOutput::Queue`]).
     report_queue: bool,
+    /// Report every change of the completed-checkpoint store ([`CoordinatorOutput::Stored`]).
+    report_store: bool,
     now_ms: u64,
     outputs: VecDeque<CoordinatorOutput>,
 }
@@ -392,6 +409,7 @@ impl CheckpointCoordinator {
             job_failure_reported: false,
             hold_on_job_failure: false,
             report_queue: false,
+            report_store: false,
             finished: BTreeMap::new(),
             reevaluate: false,
             now_ms: 0,
@@ -443,6 +461,43 @@ impl CheckpointCoordinator {
     /// and the explorer leave them off.
     pub fn report_queue_changes(&mut self) {
         self.report_queue = true;
+    }
+
+    /// From now on every change of the completed-checkpoint store is an output
+    /// ([`CoordinatorOutput::Stored`]): an add with what it subsumed, entries leaving without
+    /// an add. The world and the explorer record them for the `retention` checker.
+    pub fn report_store_changes(&mut self) {
+        self.report_store = true;
+    }
+
+    /// Adds a completed checkpoint to the store (the planted
+    /// [`Variant::DeferredSubsumption`]: without subsuming), reporting the change and the
+    /// discarded checkpoints.
+    pub(crate) fn store_add(&mut self, cp: Arc<CompletedCheckpoint>) {
+        let added = StoreEntry::of(&cp);
+        let (removed, discarded) = if self.variant == Variant::DeferredSubsumption {
+            self.store.add_deferred(cp);
+            (Vec::new(), Vec::new())
+        } else {
+            self.store.add_reporting(cp)
+        };
+        self.report_store_change(Some(added), removed, discarded);
+    }
+
+    /// The outputs of one store change: `Stored` (if reported), then `Discarded` for each
+    /// discarded checkpoint.
+    fn report_store_change(
+        &mut self,
+        added: Option<StoreEntry>,
+        removed: Vec<CheckpointId>,
+        discarded: Vec<CheckpointId>,
+    ) {
+        if self.report_store && (added.is_some() || !removed.is_empty()) {
+            self.outputs.push_back(CoordinatorOutput::Stored { added, removed });
+        }
+        for id in discarded {
+            self.outputs.push_back(CoordinatorOutput::Discarded { id });
+        }
     }
 
     /// The host handled the last [`CoordinatorOutput::FailJob`] (and sent its new
@@ -647,10 +702,9 @@ impl CheckpointCoordinator {
         self.shut_down = true;
         self.job_failure_reported = false;
         self.abort_pending_and_queued(now_ms, CheckpointFailureReason::CheckpointCoordinatorShutdown);
+        let before: Vec<CheckpointId> = self.store.retained().iter().map(|c| c.id).collect();
         let (kept, discarded) = self.store.shutdown(status);
-        for id in discarded {
-            self.outputs.push_back(CoordinatorOutput::Discarded { id });
-        }
+        self.report_store_change(None, before, discarded);
         self.finish(now_ms);
         kept
     }
@@ -683,9 +737,7 @@ impl CheckpointCoordinator {
                 external: true,
             })
         };
-        for id in self.store.add(cp) {
-            self.outputs.push_back(CoordinatorOutput::Discarded { id });
-        }
+        self.store_add(cp);
         self.invariants();
     }
 
@@ -695,9 +747,7 @@ impl CheckpointCoordinator {
     /// not marked external. The id counter is recovered separately.
     pub fn recover_from_ha(&mut self, cp: Arc<CompletedCheckpoint>) {
         self.next_id = self.next_id.max(cp.id.next());
-        for id in self.store.add(cp) {
-            self.outputs.push_back(CoordinatorOutput::Discarded { id });
-        }
+        self.store_add(cp);
         self.invariants();
     }
 
@@ -1021,6 +1071,11 @@ impl CheckpointCoordinator {
             return;
         }
         self.pending.insert(id, pending);
+        if self.variant == Variant::DeferredSubsumption {
+            // The planted bug: the last completion's subsumption happens only now.
+            let (removed, discarded) = self.store.subsume_deferred();
+            self.report_store_change(None, removed, discarded);
+        }
         if !self.hooks.is_empty() {
             // Flink's trigger phase: the tasks wait for the hooks' acknowledgements.
             self.triggering = Some(Triggering { id, kind, acked: BTreeSet::new(), task_finished: false });

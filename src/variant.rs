@@ -81,11 +81,18 @@ pub enum Variant {
     /// non-periodic requests, then by time, so a queued savepoint is the next request chosen.
     /// Caught by the `coordinator` checker's replay of the queue.
     QueueInArrivalOrder,
+    /// The completed-checkpoint store subsumes late: a completed checkpoint enters the store
+    /// and the older ones it subsumes leave only when the next checkpoint is triggered. Flink
+    /// subsumes in the same call that adds (`DefaultCompletedCheckpointStore`
+    /// `addCheckpointAndSubsumeOldestOne` with `CheckpointSubsumeHelper`), so after every
+    /// completion the store holds the newest `num-retained` only. Caught by the `retention`
+    /// checker's replay of the store (`RunResult::stores`).
+    DeferredSubsumption,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 20] = [
+    pub const ALL: [Variant; 21] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -106,6 +113,7 @@ impl Variant {
         Variant::FinishedTaskCountsAsAcked,
         Variant::RescaleInFlightBySubtask,
         Variant::QueueInArrivalOrder,
+        Variant::DeferredSubsumption,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

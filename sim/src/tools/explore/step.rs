@@ -272,7 +272,8 @@ impl Explorer<'_> {
         sys.obs.make_mut().status_timeline.push((now, JobStatus::Created));
         let job = self.job(sys);
         let params = job.spec.job_params(job.graph.tasks.clone(), 0);
-        let mut jm = JobMaster::new(params);
+        let mut jm = reporting(JobMaster::new(params));
+        sys.obs.make_mut().coordinators += 1;
         jm.recover_checkpoint_id_counter(sys.ha_next_id);
         jm.start_recovered(now, sys.ha_latest.clone());
         sys.jm = Part::new(jm);
@@ -347,7 +348,8 @@ impl Explorer<'_> {
         let checkpoint = Arc::new(CompletedCheckpoint { external: true, ..rescaled.checkpoint });
         let job = self.job(sys);
         let params = job.spec.job_params(job.graph.tasks.clone(), 0);
-        let mut jm = JobMaster::new(params);
+        let mut jm = reporting(JobMaster::new(params));
+        sys.obs.make_mut().coordinators += 1;
         jm.recover_checkpoint_id_counter(sys.ha_next_id);
         jm.start(now, Some(checkpoint.clone()));
         // The new job's HA store starts with the checkpoint it was started from.
@@ -1018,6 +1020,16 @@ impl Explorer<'_> {
                             sys.stop_pending_since = None;
                             stop_failed = true;
                         }
+                    }
+                    CoordinatorOutput::Queue { request, change } => {
+                        let obs = sys.obs.make_mut();
+                        let epoch = obs.coordinators;
+                        obs.requests.push(crate::world::RequestEvent { time_ms: now, epoch, request, change });
+                    }
+                    CoordinatorOutput::Stored { added, removed } => {
+                        let obs = sys.obs.make_mut();
+                        let epoch = obs.coordinators;
+                        obs.stores.push(crate::world::StoreEvent { time_ms: now, epoch, added, removed });
                     }
                     CoordinatorOutput::RequestFailed { request, .. }
                         if request == ckptsim::coordinator::RequestKind::Savepoint
