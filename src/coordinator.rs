@@ -58,7 +58,8 @@
 //! # Output order
 //!
 //! Outputs are queued in the order the decisions happen:
-//! * completion: `Completed`, `Discarded` for each checkpoint the store subsumed, then for each
+//! * completion: `Completed`, `Stored` (with [`CheckpointCoordinator::report_store_changes`]),
+//!   `Discarded` for each checkpoint the store subsumed, then for each
 //!   subsumed pending checkpoint `Aborted` + `NotifyAborted` (+ `FailJob`), then `NotifyComplete`,
 //!   then whatever the re-evaluated queue triggers;
 //! * abort: `Aborted`, `NotifyAborted`, `FailJob` if the failure manager says so, then the
@@ -68,7 +69,8 @@
 //!   `abortPendingAndQueuedCheckpoints` fails the queue first;
 //! * scheduler start: (1.11 only: the aborts of its stop-first) then `SchedulerStarted`;
 //! * shutdown: `SchedulerStopped` (if running), queued `RequestFailed`, pending `Aborted` +
-//!   `NotifyAborted`, then `Discarded` for each checkpoint retention deletes;
+//!   `NotifyAborted`, then `Stored` (everything left the store; when reported) and `Discarded`
+//!   for each checkpoint retention deletes;
 //! * `handle_timeout`: due events in time order (an expiry before a firing planned at the same
 //!   instant), each followed by its queue re-evaluation.
 //!
@@ -103,6 +105,9 @@
 //! # Deliberate bugs
 //!
 //! * [`Variant::IgnoreMinPause`]: the decider skips the min-pause check.
+//! * [`Variant::DeferredSubsumption`]: a completed checkpoint enters the store without
+//!   subsuming; the subsumption runs when the next checkpoint is triggered (a `Stored` with no
+//!   added entry).
 //! * [`Variant::RestoreFromPending`]: failover restores a checkpoint built from the acked task
 //!   snapshots of the newest checkpoint that was pending since the last completion — pending at
 //!   failover time, or aborted before it (the scheduler stop on RESTARTING aborts pending
@@ -128,7 +133,7 @@ use crate::reason::CheckpointFailureReason;
 use crate::record::{Alignment, CheckpointKind};
 use crate::state::TaskSnapshot;
 use crate::status::JobStatus;
-use crate::store::{CompletedCheckpoint, CompletedCheckpointStore};
+use crate::store::{CompletedCheckpoint, CompletedCheckpointStore, StoreEntry};
 use crate::{Profile, Variant};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
@@ -204,6 +209,8 @@ pub struct CheckpointCoordinator {
     hold_on_job_failure: bool,
     /// Report every change of the decider's queue ([`CoordinatorOutput::Queue`]).
     report_queue: bool,
+    /// Report every change of the completed-checkpoint store ([`CoordinatorOutput::Stored`]).
+    report_store: bool,
     now_ms: u64,
     outputs: VecDeque<CoordinatorOutput>,
 }
@@ -269,6 +276,7 @@ impl CheckpointCoordinator {
             job_failure_reported: false,
             hold_on_job_failure: false,
             report_queue: false,
+            report_store: false,
             finished: BTreeMap::new(),
             reevaluate: false,
             now_ms: 0,
@@ -290,6 +298,43 @@ impl CheckpointCoordinator {
     pub fn hold_queue_on_job_failure(&mut self) {
         self.hold_on_job_failure = true;
         self.invariants();
+    }
+
+    /// From now on every change of the completed-checkpoint store is an output
+    /// ([`CoordinatorOutput::Stored`]): an add with what it subsumed, entries leaving without
+    /// an add. The world and the explorer record them for the `retention` checker.
+    pub fn report_store_changes(&mut self) {
+        self.report_store = true;
+    }
+
+    /// Adds a completed checkpoint to the store (the planted
+    /// [`Variant::DeferredSubsumption`]: without subsuming), reporting the change and the
+    /// discarded checkpoints.
+    pub(crate) fn store_add(&mut self, cp: Arc<CompletedCheckpoint>) {
+        let added = StoreEntry::of(&cp);
+        let (removed, discarded) = if self.variant == Variant::DeferredSubsumption {
+            self.store.add_deferred(cp);
+            (Vec::new(), Vec::new())
+        } else {
+            self.store.add_reporting(cp)
+        };
+        self.report_store_change(Some(added), removed, discarded);
+    }
+
+    /// The outputs of one store change: `Stored` (if reported), then `Discarded` for each
+    /// discarded checkpoint.
+    fn report_store_change(
+        &mut self,
+        added: Option<StoreEntry>,
+        removed: Vec<CheckpointId>,
+        discarded: Vec<CheckpointId>,
+    ) {
+        if self.report_store && (added.is_some() || !removed.is_empty()) {
+            self.outputs.push_back(CoordinatorOutput::Stored { added, removed });
+        }
+        for id in discarded {
+            self.outputs.push_back(CoordinatorOutput::Discarded { id });
+        }
     }
 
     /// The host handled the last [`CoordinatorOutput::FailJob`] (and sent its new
@@ -408,10 +453,9 @@ impl CheckpointCoordinator {
         self.shut_down = true;
         self.job_failure_reported = false;
         self.abort_pending_and_queued(now_ms, CheckpointFailureReason::CheckpointCoordinatorShutdown);
+        let before: Vec<CheckpointId> = self.store.retained().iter().map(|c| c.id).collect();
         let (kept, discarded) = self.store.shutdown(status);
-        for id in discarded {
-            self.outputs.push_back(CoordinatorOutput::Discarded { id });
-        }
+        self.report_store_change(None, before, discarded);
         self.finish(now_ms);
         kept
     }
@@ -444,9 +488,7 @@ impl CheckpointCoordinator {
                 external: true,
             })
         };
-        for id in self.store.add(cp) {
-            self.outputs.push_back(CoordinatorOutput::Discarded { id });
-        }
+        self.store_add(cp);
         self.invariants();
     }
 
@@ -456,9 +498,7 @@ impl CheckpointCoordinator {
     /// not marked external. The id counter is recovered separately.
     pub fn recover_from_ha(&mut self, cp: Arc<CompletedCheckpoint>) {
         self.next_id = self.next_id.max(cp.id.next());
-        for id in self.store.add(cp) {
-            self.outputs.push_back(CoordinatorOutput::Discarded { id });
-        }
+        self.store_add(cp);
         self.invariants();
     }
 
@@ -599,6 +639,11 @@ impl CheckpointCoordinator {
             return;
         }
         self.pending.insert(id, pending);
+        if self.variant == Variant::DeferredSubsumption {
+            // The planted bug: the last completion's subsumption happens only now.
+            let (removed, discarded) = self.store.subsume_deferred();
+            self.report_store_change(None, removed, discarded);
+        }
         if !self.hooks.is_empty() {
             // Flink's trigger phase: the tasks wait for the hooks' acknowledgements.
             self.triggering = Some(Triggering { id, kind, acked: BTreeSet::new(), task_finished: false });

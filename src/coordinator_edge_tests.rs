@@ -758,3 +758,65 @@ fn queue_changes_are_reported_and_a_queued_savepoint_goes_first() {
     c.handle_timeout(1000);
     assert!(drain(&mut c, 1000).iter().all(|l| !l.contains("queue")));
 }
+
+// ------------------------------------------------------------------ the store's changes reported
+
+/// With [`CheckpointCoordinator::report_store_changes`] every change of the completed-checkpoint
+/// store is an output: each completion's add with what it subsumed (Flink subsumes in the add,
+/// `addCheckpointAndSubsumeOldestOne`), then the shutdown emptying it. The planted
+/// `deferred-subsumption` adds without subsuming and subsumes at the next trigger.
+#[test]
+fn store_changes_are_reported_and_subsumption_happens_on_add() {
+    let run = |variant: Variant| {
+        let config = cfg(Some(1000), |c| c.num_retained = 1);
+        let mut c = CheckpointCoordinator::new(&config, Profile::Flink23, variant, vec![TaskId(0)], 0);
+        c.report_store_changes();
+        c.handle_execution_view(0, running_view(), 0);
+        let mut out = drain(&mut c, 0);
+        for (t, id) in [(1000, 1), (2000, 2)] {
+            c.handle_timeout(t);
+            out.extend(drain(&mut c, t));
+            c.handle_ack(t + 10, CheckpointId(id), TaskId(0), TaskSnapshot::default());
+            out.extend(drain(&mut c, t + 10));
+        }
+        c.handle_timeout(3000);
+        out.extend(drain(&mut c, 3000));
+        c.shutdown(3500, JobStatus::Canceled);
+        out.extend(drain(&mut c, 3500));
+        out.into_iter().filter(|l| l.contains("stored") || l.contains("trigger")).collect::<Vec<_>>()
+    };
+    // (The first firing is due at 0, caught up at 1000: a periodic request waits in the queue
+    // and is triggered when checkpoint 1 completes.)
+    assert_eq!(
+        run(Variant::Correct),
+        [
+            "t=1000 trigger id=1 ckpt aligned",
+            "t=1010 stored +c1 -[]",
+            "t=1010 trigger id=2 ckpt aligned",
+            "t=2010 stored +c2 -[1]",
+            "t=2010 trigger id=3 ckpt aligned",
+            "t=3500 stored +- -[2]",
+        ]
+    );
+    assert_eq!(
+        run(Variant::DeferredSubsumption),
+        [
+            "t=1000 trigger id=1 ckpt aligned",
+            "t=1010 stored +c1 -[]",
+            "t=1010 trigger id=2 ckpt aligned",
+            "t=2010 stored +c2 -[]",
+            "t=2010 stored +- -[1]",
+            "t=2010 trigger id=3 ckpt aligned",
+            "t=3500 stored +- -[2]",
+        ]
+    );
+    // Without the opt-in nothing is reported.
+    let mut c =
+        CheckpointCoordinator::new(&cfg(Some(1000), |_| {}), Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+    c.handle_execution_view(0, running_view(), 0);
+    c.handle_timeout(1000);
+    let mut out = drain(&mut c, 1000);
+    c.handle_ack(1010, CheckpointId(1), TaskId(0), TaskSnapshot::default());
+    out.extend(drain(&mut c, 1010));
+    assert!(out.iter().any(|l| l.contains("complete id=1")) && out.iter().all(|l| !l.contains("stored")), "{out:?}");
+}

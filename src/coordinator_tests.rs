@@ -132,6 +132,11 @@ fn render(now: u64, o: &CoordinatorOutput) -> String {
             f.task.map(|t| t.to_string()).unwrap_or("-".into())
         ),
         CoordinatorOutput::Discarded { id } => format!("discard id={id}"),
+        CoordinatorOutput::Stored { added, removed } => {
+            let added = added.map_or("-".to_string(), |e| format!("{}{}", if e.savepoint { "s" } else { "c" }, e.id));
+            let removed: Vec<String> = removed.iter().map(|i| i.to_string()).collect();
+            format!("stored +{added} -[{}]", removed.join(","))
+        }
     };
     format!("t={now} {body}")
 }

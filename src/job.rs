@@ -504,6 +504,13 @@ impl JobMaster {
         self.coordinator.report_queue_changes();
     }
 
+    /// Report every change of the completed-checkpoint store ([`CoordinatorOutput::Stored`]
+    /// in [`JobOutput::Checkpoint`]): a host that records them lets the `retention` checker
+    /// judge the store after every completion.
+    pub fn report_store_changes(&mut self) {
+        self.coordinator.report_store_changes();
+    }
+
     /// A user checkpoint or savepoint request.
     pub fn request_checkpoint(&mut self, now_ms: u64, kind: RequestKind) {
         self.coordinator.request(now_ms, kind);

@@ -80,6 +80,24 @@ impl CompletedCheckpoint {
     }
 }
 
+/// One entry of the store as a [`crate::coordinator::CoordinatorOutput::Stored`] reports it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StoreEntry {
+    /// The checkpoint's id.
+    pub id: CheckpointId,
+    /// A savepoint (1.11 stores its own; 2.x only restored ones).
+    pub savepoint: bool,
+    /// Restored from outside (a retained checkpoint or savepoint).
+    pub external: bool,
+}
+
+impl StoreEntry {
+    /// The entry of a completed checkpoint.
+    pub fn of(cp: &CompletedCheckpoint) -> Self {
+        StoreEntry { id: cp.id, savepoint: cp.is_savepoint(), external: cp.external }
+    }
+}
+
 /// Flink's `StandaloneCompletedCheckpointStore`.
 #[derive(Clone, Debug, Hash, PartialEq)]
 pub struct CompletedCheckpointStore {
@@ -90,6 +108,10 @@ pub struct CompletedCheckpointStore {
     checkpoints: VecDeque<Arc<CompletedCheckpoint>>,
     /// Set by [`CompletedCheckpointStore::shutdown`]; the store is empty and takes no more.
     shut_down: bool,
+    /// [`crate::variant::Variant::DeferredSubsumption`]: an add left its subsumption for later
+    /// ([`CompletedCheckpointStore::add_deferred`]); the size rule holds again after
+    /// [`CompletedCheckpointStore::subsume_deferred`].
+    subsume_due: bool,
 }
 
 impl CompletedCheckpointStore {
@@ -101,6 +123,7 @@ impl CompletedCheckpointStore {
             retention,
             checkpoints: VecDeque::new(),
             shut_down: false,
+            subsume_due: false,
         };
         s.invariants();
         s
@@ -113,6 +136,49 @@ impl CompletedCheckpointStore {
     /// whose state was discarded by the subsumption, oldest first; entries that leave the store
     /// without being discarded (savepoints, external ones) are not listed.
     pub fn add(&mut self, cp: Arc<CompletedCheckpoint>) -> Vec<CheckpointId> {
+        self.add_reporting(cp).1
+    }
+
+    /// [`Self::add`], also returning every entry that left the store (discarded or not: a
+    /// savepoint or an external entry leaves without being discarded), oldest first:
+    /// `(removed, discarded)`.
+    pub fn add_reporting(&mut self, cp: Arc<CompletedCheckpoint>) -> (Vec<CheckpointId>, Vec<CheckpointId>) {
+        self.push(cp);
+        let out = self.subsume();
+        self.invariants();
+        out
+    }
+
+    /// The planted [`crate::variant::Variant::DeferredSubsumption`]: the checkpoint enters the
+    /// store but nothing is subsumed until [`Self::subsume_deferred`] (Flink subsumes in the
+    /// same call, `addCheckpointAndSubsumeOldestOne`).
+    pub fn add_deferred(&mut self, cp: Arc<CompletedCheckpoint>) {
+        self.push(cp);
+        self.subsume_due = true;
+        self.invariants();
+    }
+
+    /// The subsumption an [`Self::add_deferred`] left for later, if any: `(removed, discarded)`.
+    pub fn subsume_deferred(&mut self) -> (Vec<CheckpointId>, Vec<CheckpointId>) {
+        if !self.subsume_due || self.shut_down {
+            return (Vec::new(), Vec::new());
+        }
+        let out = self.subsume();
+        self.invariants();
+        out
+    }
+
+    /// Subsumes per profile; clears a deferred subsumption. `(removed, discarded)`.
+    fn subsume(&mut self) -> (Vec<CheckpointId>, Vec<CheckpointId>) {
+        self.subsume_due = false;
+        let removed =
+            if self.profile.subsume_keeps_latest_checkpoint() { self.subsume_2x() } else { self.subsume_fifo() };
+        let discarded = removed.iter().filter(|c| c.discarded_on_subsume()).map(|c| c.id).collect();
+        (removed.iter().map(|c| c.id).collect(), discarded)
+    }
+
+    /// Appends a checkpoint after checking its id and kind.
+    fn push(&mut self, cp: Arc<CompletedCheckpoint>) {
         assert!(!self.shut_down, "store: add({}) after shutdown", cp.id);
         if let Some(latest) = self.checkpoints.back() {
             let late_1_11_savepoint = cp.is_savepoint() && self.profile.savepoints_in_completed_store();
@@ -131,11 +197,6 @@ impl CompletedCheckpointStore {
             self.profile
         );
         self.checkpoints.push_back(cp);
-        let removed =
-            if self.profile.subsume_keeps_latest_checkpoint() { self.subsume_2x() } else { self.subsume_fifo() };
-        let discarded = removed.iter().filter(|c| c.discarded_on_subsume()).map(|c| c.id).collect();
-        self.invariants();
-        discarded
     }
 
     /// 1.11: while more than N, drop the oldest.
@@ -220,6 +281,7 @@ impl CompletedCheckpointStore {
         let (discarded, kept): (Vec<_>, Vec<_>) =
             self.checkpoints.drain(..).partition(|c| c.discarded_on_shutdown(self.retention, status));
         self.shut_down = true;
+        self.subsume_due = false;
         self.invariants();
         (kept, discarded.into_iter().map(|c| c.id).collect())
     }
@@ -245,6 +307,10 @@ impl CompletedCheckpointStore {
             );
         }
         let n = self.num_retained as usize;
+        // (The planted deferred subsumption: the size rule holds once it ran.)
+        if self.subsume_due {
+            return;
+        }
         if self.profile.subsume_keeps_latest_checkpoint() {
             // Beyond N only protected entries remain: the newest and the latest checkpoint.
             if self.checkpoints.len() > n {

@@ -266,3 +266,21 @@ fn a_bounded_end_without_event_time_ends_the_operators() {
         assert!(t.is_finished(), "{profile}");
     }
 }
+
+/// Mutation score (session 13, `task_stop.rs` `before_sync_trigger`): a 2.x source whose
+/// bounded input already ended (waiting for its final checkpoint, FLIP-147) and then takes a
+/// drain stop's barrier does not end its data a second time: no second `MAX_WATERMARK`,
+/// `endInput` or EndOfData ahead of the barrier (Flink's `StreamTask.endData` runs once). The
+/// surviving mutant `||` → `&&` of `ended || stop.is_some()` drained such a task again.
+#[test]
+fn a_source_whose_input_ended_is_not_drained_again_by_a_stop() {
+    let (mut t, _) = source_task(Profile::Flink23, true);
+    t.handle_end_of_input(2, true);
+    let ended = drain(&mut t);
+    assert!(ended.iter().any(|l| l == "end-of-data"), "{ended:?}");
+    assert!(t.input_has_ended() && !t.is_finished());
+    t.handle_trigger(3, stop_barrier(1, StopMode::Drain));
+    let out = drain(&mut t);
+    assert!(out.iter().all(|l| l != "end-of-data" && l != "emit end" && l != "wm +inf"), "drained again: {out:?}");
+    assert!(out.iter().any(|l| l == "barrier 1"), "{out:?}");
+}

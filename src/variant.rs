@@ -87,11 +87,18 @@ pub enum Variant {
     /// session 13). Flink 2.x flushes the maximum, so the order in which the splits went idle
     /// does not hold windows back. Caught by the `windows` checker's idle-flush rule.
     SourceIdleWithoutFlush,
+    /// The completed-checkpoint store subsumes late: a completed checkpoint enters the store
+    /// and the older ones it subsumes leave only when the next checkpoint is triggered. Flink
+    /// subsumes in the same call that adds (`DefaultCompletedCheckpointStore`
+    /// `addCheckpointAndSubsumeOldestOne` with `CheckpointSubsumeHelper`), so after every
+    /// completion the store holds the newest `num-retained` only. Caught by the `retention`
+    /// checker's replay of the store (`RunResult::stores`).
+    DeferredSubsumption,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 21] = [
+    pub const ALL: [Variant; 22] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -113,6 +120,7 @@ impl Variant {
         Variant::RescaleInFlightBySubtask,
         Variant::QueueInArrivalOrder,
         Variant::SourceIdleWithoutFlush,
+        Variant::DeferredSubsumption,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

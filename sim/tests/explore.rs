@@ -624,3 +624,30 @@ fn rescale_in_flight_by_subtask_is_found_on_the_unaligned_rescale() {
     assert_eq!(verdict, None, "the correct hand-off passes the path");
     exhausted("tiny-rescale-unaligned.toml", b);
 }
+
+/// The explorer's JobMaster reports its queue changes as the world's does (`RunResult::requests`),
+/// so the `coordinator` checker replays the decider's queue on every explored path: the planted
+/// `queue-in-arrival-order` on `tiny-queue-savepoint.toml` (unaligned, so the savepoint is not
+/// forced and waits while checkpoint 1 is pending, behind the periodic request a tick queued) is
+/// found by a path whose last steps are the tick, the savepoint request and the acknowledgement
+/// that completes checkpoint 1 (13 steps); the correct decider's space is exhausted. Before the
+/// explorer recorded the reports the planted space was "exhausted: no violation".
+#[test]
+fn queue_in_arrival_order_is_found_through_the_queue_reports() {
+    let b = Bounds { max_requests: 1, ..bounds(3, 0) };
+    assert_eq!(found("tiny-queue-savepoint.toml", Variant::QueueInArrivalOrder, b).as_deref(), Some("coordinator"));
+    let planted = spec("tiny-queue-savepoint.toml", Variant::QueueInArrivalOrder);
+    let v = Explorer::new(&planted, b).explore().violation.expect("found");
+    assert!(v.anomaly.contains("decider chose a periodic request while a savepoint request"), "{}", v.anomaly);
+    let names: Vec<String> = v.path.iter().map(|c| c.to_string()).collect();
+    assert!(names.len() <= 13 && names.contains(&"savepoint".to_string()), "{names:?}");
+    exhausted("tiny-queue-savepoint.toml", b);
+}
+
+/// The store's changes reach the explorer's checkers too (`RunResult::stores`): the planted
+/// `deferred-subsumption` on `tiny-2pc.toml` (num-retained 1) is found by the `retention`
+/// checker at the second completion, before the next trigger would subsume.
+#[test]
+fn deferred_subsumption_is_found_through_the_store_reports() {
+    assert_eq!(found("tiny-2pc.toml", Variant::DeferredSubsumption, bounds(4, 0)).as_deref(), Some("retention"));
+}

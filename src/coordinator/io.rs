@@ -7,7 +7,7 @@ use crate::ids::CheckpointId;
 use crate::reason::CheckpointFailureReason;
 use crate::record::{Alignment, CheckpointKind, StopMode};
 use crate::status::JobStatus;
-use crate::store::{CompletedCheckpoint, CompletedCheckpointStore};
+use crate::store::{CompletedCheckpoint, CompletedCheckpointStore, StoreEntry};
 use std::sync::Arc;
 
 /// What the coordinator knows about the job's executions (fed by the host on every change).
@@ -110,6 +110,16 @@ pub enum CoordinatorOutput {
     SchedulerStopped,
     /// Tolerable-failure threshold exceeded: the job must fail through its restart strategy.
     FailJob(FailJob),
+    /// The completed-checkpoint store changed: a checkpoint entered it (with what it subsumed)
+    /// or entries left it without an add (a deferred subsumption, the shutdown). Only after
+    /// [`CheckpointCoordinator::report_store_changes`]; nothing acts on it: a host records it
+    /// so that a checker can replay the store and judge it after every completion.
+    Stored {
+        /// The entry added, if any.
+        added: Option<StoreEntry>,
+        /// Every entry that left the store, oldest first (discarded or not).
+        removed: Vec<CheckpointId>,
+    },
     /// A retained checkpoint was discarded (subsumed, or by retention at shutdown).
     Discarded {
         /// The discarded checkpoint.

@@ -210,9 +210,7 @@ impl CheckpointCoordinator {
         self.outputs.push_back(CoordinatorOutput::Completed(cp.clone()));
         let is_checkpoint = p.kind == CheckpointKind::Checkpoint;
         if is_checkpoint || self.profile.savepoints_in_completed_store() {
-            for discarded in self.store.add(cp) {
-                self.outputs.push_back(CoordinatorOutput::Discarded { id: discarded });
-            }
+            self.store_add(cp);
         } else {
             self.unstored_savepoint = Some(cp);
         }

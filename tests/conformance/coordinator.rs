@@ -93,6 +93,7 @@ fn render(o: &CoordinatorOutput) -> String {
         CoordinatorOutput::SchedulerStopped => "sched-stop".into(),
         CoordinatorOutput::FailJob(f) => format!("fail-job {}", f.reason),
         CoordinatorOutput::Discarded { id } => format!("discard {id}"),
+        CoordinatorOutput::Stored { added, removed } => format!("stored {added:?} {removed:?}"),
     }
 }
 

@@ -1,8 +1,21 @@
-//! The `retention` checker: which of its own checkpoints a job leaves behind when it ends, per the retention policy.
+//! The `retention` checker: the completed-checkpoint store after every completion (exactly the newest `num-retained`, per profile), and which of its own checkpoints a job leaves behind when it ends, per the retention policy.
 
 use super::*;
+use ckptsim::store::StoreEntry;
 
-/// Retention: which of its own checkpoints a job leaves behind when it ends (Flink's
+/// Retention, in two parts.
+///
+/// **After every completion** (the store replayed from `RunResult::stores`, each coordinator's
+/// from empty): Flink subsumes in the call that adds a completed checkpoint
+/// (`DefaultCompletedCheckpointStore.addCheckpointAndSubsumeOldestOne`), so right after each
+/// add the store holds what the profile's rule keeps of the previous entries plus the new one:
+/// 1.11 the newest `num-retained` in completion order (savepoints count toward them); 2.x
+/// `CheckpointSubsumeHelper` (oldest first while more than `num-retained`, never the newest
+/// entry nor the latest non-savepoint checkpoint). 2.x never stores its own savepoints
+/// (`CheckpointCoordinator` adds only `!isSavepoint()` completions); every completed checkpoint
+/// that the profile stores entered it. The planted `deferred-subsumption` breaks the first rule.
+///
+/// **When the job ends**: which of its own checkpoints it leaves behind (Flink's
 /// `CheckpointRetentionPolicy` via `shouldBeDiscardedOnShutdown`): none by default
 /// (NEVER_RETAIN_AFTER_TERMINATION); on FAILED only with RETAIN_ON_FAILURE; on FAILED or
 /// CANCELED with RETAIN_ON_CANCELLATION; never after FINISHED. What is left is among the newest
@@ -14,8 +27,14 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "retention";
     use ckptsim::config::Retention;
     let status = run.final_status;
+    let mut anomalies = Vec::new();
+    let adds = store_after_each_add(spec, run, &mut anomalies);
     if !matches!(status, JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished) {
-        return Verdict::skip(NAME, "job did not reach a globally terminal status");
+        if adds == 0 {
+            return Verdict::skip(NAME, "job did not reach a globally terminal status");
+        }
+        let summary = format!("store as Flink keeps it after each of {adds} adds; job still {status}");
+        return Verdict::from(NAME, anomalies, summary);
     }
     let since_ms = last_job_start_ms(run);
     let own: BTreeSet<ckptsim::CheckpointId> = run
@@ -31,7 +50,6 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
         Retention::DeleteOnCancellation => status == JobStatus::Failed,
         Retention::RetainOnCancellation => matches!(status, JobStatus::Failed | JobStatus::Canceled),
     };
-    let mut anomalies = Vec::new();
     let policy = format!("{:?}", spec.checkpoint.retention);
     if !keep && !retained.is_empty() {
         anomalies.push(format!("job ended {status} under {policy} but checkpoints {retained:?} were retained"));
@@ -68,7 +86,7 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
             }
         }
     }
-    let summary = format!("job ended {status} under {policy}: retained {retained:?}");
+    let summary = format!("store checked after {adds} adds; job ended {status} under {policy}: retained {retained:?}");
     Verdict::from(NAME, anomalies, summary)
 }
 
@@ -82,4 +100,87 @@ fn last_job_start_ms(run: &RunResult) -> u64 {
         .find(|w| w[0].1.is_globally_terminal() && w[1].1 == JobStatus::Created)
         .map(|w| w[1].0)
         .unwrap_or(0)
+}
+
+/// The store replayed from the coordinators' reports (`RunResult::stores`), judged after each
+/// add against the profile's subsumption rule; every completed checkpoint the profile stores
+/// must have entered it. Returns the number of adds.
+fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<String>) -> usize {
+    if run.stores.is_empty() {
+        return 0;
+    }
+    let n = spec.checkpoint.num_retained.clamp(1, i64::from(u32::MAX)) as usize;
+    let profile = spec.profile;
+    let mut epoch = None;
+    let mut content: Vec<StoreEntry> = Vec::new();
+    let mut added_ids = BTreeSet::new();
+    let mut adds = 0;
+    for e in &run.stores {
+        if epoch != Some(e.epoch) {
+            epoch = Some(e.epoch);
+            content.clear();
+        }
+        for id in &e.removed {
+            if !content.iter().any(|c| c.id == *id) {
+                anomalies.push(format!("at {} ms checkpoint {id} left the store, which did not hold it", e.time_ms));
+            }
+        }
+        let Some(added) = e.added else {
+            content.retain(|c| !e.removed.contains(&c.id));
+            continue;
+        };
+        adds += 1;
+        added_ids.insert(added.id);
+        if added.savepoint && !added.external && !profile.savepoints_in_completed_store() {
+            anomalies.push(format!(
+                "at {} ms savepoint {} entered the store ({profile} keeps only checkpoints there)",
+                e.time_ms, added.id
+            ));
+        }
+        let mut expected = content.clone();
+        expected.push(added);
+        subsume(&mut expected, n, profile);
+        content.push(added);
+        content.retain(|c| !e.removed.contains(&c.id));
+        let ids = |v: &[StoreEntry]| v.iter().map(|c| c.id.0).collect::<Vec<u64>>();
+        if ids(&content) != ids(&expected) {
+            anomalies.push(format!(
+                "after {} {} entered the store at {} ms it holds {:?}, but with num-retained {n} ({profile}) Flink keeps {:?} (subsumption happens on add)",
+                if added.savepoint { "savepoint" } else { "checkpoint" },
+                added.id,
+                e.time_ms,
+                ids(&content),
+                ids(&expected)
+            ));
+        }
+    }
+    for row in &run.checkpoints {
+        let stored = !row.savepoint || profile.savepoints_in_completed_store();
+        if row.outcome == "COMPLETED" && stored && !added_ids.contains(&row.id) {
+            anomalies.push(format!("checkpoint {} completed but never entered the store", row.id));
+        }
+    }
+    adds
+}
+
+/// The profile's subsumption after an add: 1.11 drops the oldest while more than `n`; 2.x
+/// (`CheckpointSubsumeHelper`) walks oldest to newest while more than `n`, removing every
+/// entry but the newest and the latest non-savepoint checkpoint.
+fn subsume(entries: &mut Vec<StoreEntry>, n: usize, profile: ckptsim::Profile) {
+    if !profile.subsume_keeps_latest_checkpoint() {
+        let excess = entries.len().saturating_sub(n);
+        entries.drain(..excess);
+        return;
+    }
+    let newest = entries.last().map(|c| c.id);
+    let latest_checkpoint = entries.iter().rev().find(|c| !c.savepoint).map(|c| c.id);
+    let mut i = 0;
+    while entries.len() > n && i < entries.len() {
+        let id = entries[i].id;
+        if Some(id) == newest || Some(id) == latest_checkpoint {
+            i += 1;
+        } else {
+            entries.remove(i);
+        }
+    }
 }

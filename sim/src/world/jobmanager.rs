@@ -37,6 +37,7 @@ impl JmHost {
         let base_params = params.clone();
         let mut jm = JobMaster::new(params);
         jm.report_queue_changes();
+        jm.report_store_changes();
         if epoch > 1 {
             // HA: the checkpoint id counter survives the JobManager.
             jm.recover_checkpoint_id_counter(next_checkpoint_id);
@@ -258,6 +259,7 @@ pub(super) fn resume_retained(
     params.random_seed = stream(seed, 2 + epoch).random();
     let mut jm = JobMaster::new(params);
     jm.report_queue_changes();
+    jm.report_store_changes();
     jm.recover_checkpoint_id_counter(next_id);
     jm.start(now, Some(restore));
     Some(jm)
@@ -466,6 +468,10 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
         CoordinatorOutput::Queue { request, change } => {
             let epoch = u32::try_from(epoch).unwrap_or(u32::MAX);
             w.obs.requests.push(RequestEvent { time_ms: now, epoch, request, change });
+        }
+        CoordinatorOutput::Stored { added, removed } => {
+            let epoch = u32::try_from(epoch).unwrap_or(u32::MAX);
+            w.obs.stores.push(StoreEvent { time_ms: now, epoch, added, removed });
         }
         CoordinatorOutput::SchedulerStarted { first_trigger_at_ms } => {
             w.tr("jm", "scheduler", format!("started, first trigger at {first_trigger_at_ms}"));

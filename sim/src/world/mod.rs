@@ -234,6 +234,7 @@ struct Observation {
     acks: acks::AckWatch,
     rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
     requests: Vec<observe::RequestEvent>,
+    stores: Vec<observe::StoreEvent>,
     task_transitions: Vec<(u64, String, ExecutionState, ExecutionState)>,
     final_checkpoint_config: ckptsim::config::CheckpointConfig,
     retunes: Vec<(u64, String)>,

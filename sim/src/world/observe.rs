@@ -42,10 +42,26 @@ impl OutputRow {
     }
 }
 
+/// One change of the completed-checkpoint store, recorded from the core's
+/// `CoordinatorOutput::Stored` reports (not traced, so no trace changes): the `retention`
+/// checker replays each coordinator's store from them and judges it after every completion.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StoreEvent {
+    /// When, ms.
+    pub time_ms: u64,
+    /// The JobManager epoch whose coordinator reported it: each coordinator starts with an
+    /// empty store (a new JobManager recovers the latest checkpoint into it: an add).
+    pub epoch: u32,
+    /// The entry added, if any.
+    pub added: Option<ckptsim::store::StoreEntry>,
+    /// The entries that left the store, oldest first.
+    pub removed: Vec<CheckpointId>,
+}
+
 /// One change of the checkpoint coordinator's request queue, recorded from the core's
 /// `CoordinatorOutput::Queue` reports (not traced, so no trace changes): the `coordinator`
 /// checker replays the decider's queue from them. 16 bytes a change.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct RequestEvent {
     /// When, ms.
     pub time_ms: u64,
@@ -324,8 +340,11 @@ pub struct RunResult {
     /// (first, last time, reason).
     pub rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
     /// Every change of the request decider's queue, in the order the coordinators reported
-    /// them (`RequestEvent`; empty for explorer runs).
+    /// them (`RequestEvent`).
     pub requests: Vec<RequestEvent>,
+    /// Every change of the completed-checkpoint store, in the order the coordinators reported
+    /// them (`StoreEvent`): the `retention` checker replays the store.
+    pub stores: Vec<StoreEvent>,
     /// Task executions still running when the run stopped.
     pub live_at_end: BTreeSet<(TaskId, Attempt)>,
     /// Retained checkpoints at the end (after retention was applied on termination).

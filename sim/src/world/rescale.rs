@@ -534,6 +534,7 @@ pub(super) fn resume_rescaled(
         let params = w.spec.job_params(w.graph.tasks.clone(), stream(seed, 2 + epoch).random());
         let mut jm = JobMaster::new(params.clone());
         jm.report_queue_changes();
+        jm.report_store_changes();
         jm.recover_checkpoint_id_counter(w.services.next_checkpoint_id);
         jm.start(now, Some(checkpoint));
         Some((jm, params))

@@ -87,7 +87,7 @@ impl<'a> Explorer<'a> {
         let params = job.spec.job_params(job.graph.tasks.clone(), 0);
         let mut sys = Sys {
             now_ms: 0,
-            jm: Part::new(JobMaster::new(params)),
+            jm: Part::new(reporting(JobMaster::new(params))),
             tasks: BTreeMap::new(),
             data: BTreeMap::new(),
             to_task: BTreeMap::new(),
@@ -122,6 +122,9 @@ impl<'a> Explorer<'a> {
                 zombie_anomalies: vec![],
                 stops: vec![],
                 after_stop: vec![],
+                coordinators: 1,
+                requests: vec![],
+                stores: vec![],
             }),
             failures: 0,
             ticks: 0,

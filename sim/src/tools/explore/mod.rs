@@ -294,6 +294,14 @@ impl Up {
     }
 }
 
+/// A job master that reports its queue and store changes, as the world's do
+/// (`world/jobmanager.rs`).
+fn reporting(mut jm: JobMaster) -> JobMaster {
+    jm.report_queue_changes();
+    jm.report_store_changes();
+    jm
+}
+
 /// What the checkers read, kept per task where the order across tasks does not matter.
 #[derive(Clone, Debug, Hash)]
 struct Obs {
@@ -337,6 +345,16 @@ struct Obs {
     /// Records a task processed after its stop's savepoint barrier: (time, task, attempt, the
     /// core's report), traced as the world traces them for the `stop` checker.
     after_stop: Vec<(u64, TaskId, Attempt, ckptsim::task::RecordAfterStop)>,
+    /// Job masters created on this path (the first job's, a new leader's, a rescaled job's):
+    /// the `epoch` of the queue and store reports, each coordinator's queue and store start
+    /// empty.
+    coordinators: u32,
+    /// Every change of the decider's queue (`CoordinatorOutput::Queue`), as the world records
+    /// them: the `coordinator` checker replays the queue.
+    requests: Vec<crate::world::RequestEvent>,
+    /// Every change of the completed-checkpoint store (`CoordinatorOutput::Stored`): the
+    /// `retention` checker replays the store after every completion.
+    stores: Vec<crate::world::StoreEvent>,
 }
 
 /// One data channel's queue: stream elements, each with the number of records a priority barrier

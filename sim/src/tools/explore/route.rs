@@ -413,6 +413,16 @@ impl Explorer<'_> {
                             stop_failed = true;
                         }
                     }
+                    CoordinatorOutput::Queue { request, change } => {
+                        let obs = sys.obs.make_mut();
+                        let epoch = obs.coordinators;
+                        obs.requests.push(crate::world::RequestEvent { time_ms: now, epoch, request, change });
+                    }
+                    CoordinatorOutput::Stored { added, removed } => {
+                        let obs = sys.obs.make_mut();
+                        let epoch = obs.coordinators;
+                        obs.stores.push(crate::world::StoreEvent { time_ms: now, epoch, added, removed });
+                    }
                     CoordinatorOutput::RequestFailed { request, .. }
                         if request == ckptsim::coordinator::RequestKind::Savepoint
                             && sys.stop_pending_since.is_some() =>

@@ -62,7 +62,8 @@ impl Explorer<'_> {
         sys.obs.make_mut().status_timeline.push((now, JobStatus::Created));
         let job = self.job(sys);
         let params = job.spec.job_params(job.graph.tasks.clone(), 0);
-        let mut jm = JobMaster::new(params);
+        let mut jm = reporting(JobMaster::new(params));
+        sys.obs.make_mut().coordinators += 1;
         jm.recover_checkpoint_id_counter(sys.ha_next_id);
         jm.start_recovered(now, sys.ha_latest.clone());
         sys.jm = Part::new(jm);
@@ -126,7 +127,8 @@ impl Explorer<'_> {
         let checkpoint = Arc::new(CompletedCheckpoint { external: true, ..rescaled.checkpoint });
         let job = self.job(sys);
         let params = job.spec.job_params(job.graph.tasks.clone(), 0);
-        let mut jm = JobMaster::new(params);
+        let mut jm = reporting(JobMaster::new(params));
+        sys.obs.make_mut().coordinators += 1;
         jm.recover_checkpoint_id_counter(sys.ha_next_id);
         jm.start(now, Some(checkpoint.clone()));
         // The new job's HA store starts with the checkpoint it was started from.
