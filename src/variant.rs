@@ -81,11 +81,18 @@ pub enum Variant {
     /// non-periodic requests, then by time, so a queued savepoint is the next request chosen.
     /// Caught by the `coordinator` checker's replay of the queue.
     QueueInArrivalOrder,
+    /// The JobMaster ignores a failed trigger RPC (flink-2.3): neither a TaskManager's failed
+    /// answer nor the ask timeout of a trigger whose request or answer was lost aborts the
+    /// checkpoint, which then waits for its own timeout (`CHECKPOINT_EXPIRED`, counted), as in
+    /// 1.11. Flink 2.x's `CheckpointCoordinator#triggerCheckpointRequest` aborts it with
+    /// `TRIGGER_CHECKPOINT_FAILURE` (not counted) when `Execution#triggerCheckpoint`'s future
+    /// fails. Caught by the `coordinator` checker's lost-trigger rule.
+    TriggerFailureIgnored,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 20] = [
+    pub const ALL: [Variant; 21] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -106,6 +113,7 @@ impl Variant {
         Variant::FinishedTaskCountsAsAcked,
         Variant::RescaleInFlightBySubtask,
         Variant::QueueInArrivalOrder,
+        Variant::TriggerFailureIgnored,
     ];
 
     /// The variant's scenario and CLI name (kebab case).
