@@ -28,7 +28,7 @@ use crate::state::TaskSnapshot;
 use crate::status::{ExecutionState, JobStatus};
 use crate::store::CompletedCheckpoint;
 use crate::{Profile, Variant};
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 pub use crate::job_io::{JobOutput, JobParams, TaskInfo, CANCEL_RPC_CALLS, DEFAULT_DEPLOY_TIMEOUT_MS};
@@ -83,6 +83,11 @@ pub struct JobMaster {
     last_view: Option<ExecutionView>,
     rng: SplitMix64,
     outputs: VecDeque<JobOutput>,
+    /// flink-2.3: the trigger RPCs not answered yet, by (checkpoint, task): the attempt and when
+    /// the RPC was sent. Flink's `Execution#triggerCheckpoint` is an ask whose future fails
+    /// after the RPC timeout; `CheckpointCoordinator#triggerCheckpointRequest` then aborts the
+    /// checkpoint with `TRIGGER_CHECKPOINT_FAILURE` (not counted).
+    trigger_rpcs: BTreeMap<(CheckpointId, TaskId), (Attempt, u64)>,
 }
 
 impl JobMaster {
@@ -121,6 +126,7 @@ impl JobMaster {
             last_view: None,
             rng,
             outputs: VecDeque::new(),
+            trigger_rpcs: BTreeMap::new(),
         };
         jm.invariants();
         jm
@@ -379,16 +385,50 @@ impl JobMaster {
         reason: CheckpointFailureReason,
     ) {
         if self.executions.get(task.0 as usize).is_some_and(|e| e.attempt == attempt) {
-            self.coordinator.handle_trigger_failure(now_ms, id, reason);
+            self.trigger_rpcs.remove(&(id, task));
+            if self.params.variant != Variant::TriggerFailureIgnored {
+                self.coordinator.handle_trigger_failure(now_ms, id, reason);
+            }
             self.drain_coordinator(now_ms);
         }
         self.invariants();
+    }
+
+    /// The TaskManager answered the trigger RPC of checkpoint `id` to `task`'s attempt `attempt`
+    /// (2.x: `TaskExecutor#triggerCheckpoint` acknowledges once the task has the trigger in its
+    /// mailbox, before the snapshot). The RPC's ask timeout no longer runs for it.
+    pub fn handle_trigger_answer(&mut self, now_ms: u64, task: TaskId, attempt: Attempt, id: CheckpointId) {
+        let _ = now_ms;
+        if self.trigger_rpcs.get(&(id, task)).is_some_and(|&(a, _)| a == attempt) {
+            self.trigger_rpcs.remove(&(id, task));
+        }
+        self.invariants();
+    }
+
+    /// Trigger RPCs whose ask timeout ran out without an answer (the request or the answer was
+    /// lost or is late): 2.x aborts the checkpoint if it is still pending, with
+    /// `TRIGGER_CHECKPOINT_FAILURE` (Flink wraps the RPC's `TimeoutException`; the failure
+    /// manager does not count it). The abort happens once per checkpoint; later timeouts of the
+    /// same checkpoint find it no longer pending.
+    fn expire_trigger_rpcs(&mut self, now_ms: u64) {
+        let timeout = self.params.deploy_timeout_ms;
+        let due: Vec<(CheckpointId, TaskId)> =
+            self.trigger_rpcs.iter().filter(|(_, &(_, sent))| now_ms >= sent + timeout).map(|(k, _)| *k).collect();
+        for key in due {
+            self.trigger_rpcs.remove(&key);
+            if self.params.variant != Variant::TriggerFailureIgnored {
+                let reason = CheckpointFailureReason::TriggerCheckpointFailure;
+                self.coordinator.handle_trigger_failure(now_ms, key.0, reason);
+                self.drain_coordinator(now_ms);
+            }
+        }
     }
 
     /// Fires due timers: the coordinator's and the planned restart.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         self.coordinator.handle_timeout(now_ms);
         self.drain_coordinator(now_ms);
+        self.expire_trigger_rpcs(now_ms);
         // Deployments never acknowledged (the message was lost, the TaskManager unreachable).
         let timeout = self.params.deploy_timeout_ms;
         let expired: Vec<TaskId> = (0..self.executions.len())
@@ -564,7 +604,8 @@ impl JobMaster {
             .filter_map(|e| e.cancel_rpc.map(|r| r.sent_ms))
             .min()
             .map(|t| t + self.params.deploy_timeout_ms);
-        [c, r, d, k].into_iter().flatten().min()
+        let a = self.trigger_rpcs.values().map(|&(_, sent)| sent).min().map(|t| t + self.params.deploy_timeout_ms);
+        [c, r, d, k, a].into_iter().flatten().min()
     }
 
     /// Panics if the job status, the executions and the coordinator disagree.
@@ -817,6 +858,9 @@ impl JobMaster {
                         // unless every source is RUNNING).
                         let e = self.executions[t.id.0 as usize];
                         if (t.is_source && e.state == ExecutionState::Running) || self.triggered_directly(t) {
+                            if self.params.profile.trigger_rpc_failure_aborts_checkpoint() {
+                                self.trigger_rpcs.insert((id, t.id), (e.attempt, now_ms));
+                            }
                             self.outputs.push_back(JobOutput::Trigger {
                                 task: t.id,
                                 attempt: e.attempt,
@@ -1404,6 +1448,63 @@ mod tests {
                 assert!(triggered.is_empty(), "{triggered:?}");
             }
         }
+    }
+
+    /// A trigger RPC without an answer (the trigger or its answer was lost), posed as Flink's
+    /// `CheckpointCoordinator#triggerCheckpointRequest` handles `Execution#triggerCheckpoint`'s
+    /// failed future: 2.x aborts the checkpoint when the ask timeout (10 s) runs out, with
+    /// `TRIGGER_CHECKPOINT_FAILURE`, which the failure manager does not count (tolerable 0, no
+    /// job failure); an answered trigger never times out. 1.11's trigger has no answer and
+    /// nothing times out: the checkpoint stays pending until it expires. The planted
+    /// `trigger-failure-ignored` behaves like 1.11 under 2.x.
+    #[test]
+    fn an_unanswered_trigger_rpc_aborts_the_checkpoint_after_the_ask_timeout_in_2x() {
+        let run = |profile: Profile, variant: Variant, answer: bool| {
+            let mut params = params(FIXED_3_10S, profile, variant);
+            params.checkpoint.timeout_ms = 60_000;
+            let mut jm = JobMaster::new(params);
+            jm.start(0, None);
+            for task in [TaskId(0), TaskId(1)] {
+                to_running(&mut jm, task, profile);
+            }
+            while jm.poll_output().is_some() {}
+            // Up to the first trigger.
+            let (mut sent, mut now) = (None, 2);
+            while sent.is_none() {
+                now = jm.poll_timeout().expect("the periodic trigger");
+                jm.handle_timeout(now);
+                while let Some(o) = jm.poll_output() {
+                    if let JobOutput::Trigger { task, attempt, barrier, .. } = o {
+                        sent = Some((task, attempt, barrier.id));
+                    }
+                }
+            }
+            let (task, attempt, id) = sent.expect("a trigger");
+            if answer {
+                jm.handle_trigger_answer(now + 3, task, attempt, id);
+            }
+            let mut aborted = None;
+            let mut t = now;
+            while t < now + 30_000 && aborted.is_none() {
+                t = jm.poll_timeout().expect("a timer");
+                jm.handle_timeout(t);
+                while let Some(o) = jm.poll_output() {
+                    match o {
+                        JobOutput::Checkpoint(CoordinatorOutput::Aborted { id: a, reason, .. }) if a == id => {
+                            aborted = Some((t - now, reason));
+                        }
+                        JobOutput::JobStatusChanged { to, .. } => panic!("the job changed to {to}"),
+                        _ => {}
+                    }
+                }
+            }
+            aborted
+        };
+        let ask = Some((DEFAULT_DEPLOY_TIMEOUT_MS, CheckpointFailureReason::TriggerCheckpointFailure));
+        assert_eq!(run(Profile::Flink23, Variant::Correct, false), ask, "2.x: aborted at the ask timeout, uncounted");
+        assert_eq!(run(Profile::Flink23, Variant::Correct, true), None, "an answered trigger does not time out");
+        assert_eq!(run(Profile::Flink111, Variant::Correct, false), None, "1.11: no answer, nothing times out");
+        assert_eq!(run(Profile::Flink23, Variant::TriggerFailureIgnored, false), None, "the planted variant");
     }
 
     #[test]

@@ -279,8 +279,11 @@ impl Profile {
     /// when one of them fails (a `CheckpointException` keeps its reason, anything else is
     /// `TRIGGER_CHECKPOINT_FAILURE`); a TaskExecutor asked to trigger a task it no longer runs
     /// answers with `TASK_CHECKPOINT_FAILURE` (`TaskExecutor#triggerCheckpoint`, "unknown task").
-    /// 1.11's `Execution#triggerCheckpointHelper` ignores the RPC's result: the trigger is lost
-    /// and the checkpoint waits until it expires.
+    /// The RPC is an ask with the default RPC timeout (`pekko.ask.timeout`, 10 s): a trigger or
+    /// its answer that never arrives fails the future with a timeout, which becomes
+    /// `TRIGGER_CHECKPOINT_FAILURE` (not counted by `CheckpointFailureManager`).
+    /// 1.11's `Execution#triggerCheckpointHelper` is a fire-and-forget `tell` with no answer:
+    /// a lost trigger leaves the checkpoint pending until it expires (`CHECKPOINT_EXPIRED`).
     pub fn trigger_rpc_failure_aborts_checkpoint(self) -> bool {
         matches!(self, Profile::Flink23)
     }

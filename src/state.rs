@@ -97,6 +97,11 @@ pub struct TaskSnapshot {
     pub in_flight: BTreeMap<ChannelId, Vec<Record>>,
     /// Extra bytes the scenario declares (large state that is not modelled record by record).
     pub padding_bytes: u64,
+    /// FLIP-147 (2.x): taken after the task's input ended and its operators finished
+    /// (`endInput` / `finish` ran): Flink reports such a subtask's state as finished, and a task
+    /// restored from it is deployed as finished (`FinishedOnRestoreOperatorChain`).
+    #[serde(default)]
+    pub finished: bool,
 }
 
 impl TaskSnapshot {

@@ -146,6 +146,14 @@ struct EndOfInput {
     emits_after_stop: bool,
     /// The chain's `endInput` / `finish` ran (once per attempt).
     chain_ended: bool,
+    /// FLIP-147 (2.x): restored from a snapshot taken after its operators finished, the task is
+    /// deployed as finished (Flink's `FinishedOnRestoreOperatorChain`, with
+    /// `StreamTaskFinishedOnRestoreSourceInput` / `FinishedOnRestoreInput`): its operators are
+    /// not run again (no second `endInput` / `finish`), its input ends at once, and it still
+    /// takes part in the first checkpoint after the restore as its final one
+    /// (`StreamTask#performCheckpoint` sets `finalCheckpointMinId` to the first checkpoint
+    /// after end of data).
+    restored_finished: bool,
     /// An input channel delivered EndOfData: the task passes it on when its own input ends.
     saw_end_of_data: bool,
     /// A 2.x `stop --drain` ended this source's input ahead of the savepoint's barrier (its stop
@@ -311,6 +319,8 @@ impl Task {
             records_in: 0,
             end: EndOfInput {
                 last_completed: restore.map(|cp| cp.id),
+                restored_finished: own.is_some_and(|s| s.finished) && spec.profile.checkpoints_after_tasks_finish(),
+                chain_ended: own.is_some_and(|s| s.finished) && spec.profile.checkpoints_after_tasks_finish(),
                 profile: spec.profile,
                 emits_after_stop: spec.variant == Variant::SourceEmitsAfterStop,
                 ..EndOfInput::default()
@@ -620,7 +630,7 @@ impl Task {
         // Everything processed so far is covered by the last snapshot: that checkpoint is the
         // final one. A restored task that processed nothing is covered by the restored
         // checkpoint. Otherwise the next checkpoint this task takes is the final one.
-        self.end.final_min_id = if self.end.dirty {
+        self.end.final_min_id = if self.end.dirty || self.end.restored_finished {
             None
         } else if self.end.last_snapshot.is_some() {
             self.end.last_snapshot
@@ -699,7 +709,12 @@ impl Task {
             match (self.end.final_min_id, self.end.last_completed) {
                 (Some(min), Some(done)) if done >= min => self.end.finished = true,
                 // Nothing processed, no snapshot, nothing restored: nothing to make durable.
-                (None, _) if !self.end.dirty && self.end.last_snapshot.is_none() && self.records_in == 0 => {
+                (None, _)
+                    if !self.end.dirty
+                        && !self.end.restored_finished
+                        && self.end.last_snapshot.is_none()
+                        && self.records_in == 0 =>
+                {
                     self.end.finished = true
                 }
                 _ => {}

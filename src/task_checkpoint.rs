@@ -172,7 +172,9 @@ impl Task {
             _ => operators.push(OperatorState::None),
         }
         self.drain_sink();
-        let snapshot = TaskSnapshot { operators, in_flight: BTreeMap::new(), padding_bytes: self.padding_bytes };
+        let finished = self.end.ended && self.end.chain_ended;
+        let snapshot =
+            TaskSnapshot { operators, in_flight: BTreeMap::new(), padding_bytes: self.padding_bytes, finished };
         if self.has_output() {
             self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority: unaligned });
             if self.announcements {

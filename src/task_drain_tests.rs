@@ -284,3 +284,57 @@ fn a_source_whose_input_ended_is_not_drained_again_by_a_stop() {
     assert!(out.iter().all(|l| l != "end-of-data" && l != "emit end" && l != "wm +inf"), "drained again: {out:?}");
     assert!(out.iter().any(|l| l == "barrier 1"), "{out:?}");
 }
+
+/// FLIP-147 finished on restore, posed like Flink's `StreamTaskFinalCheckpointsTest` /
+/// `FinishedOnRestoreOperatorChain`: a 2.x source whose final checkpoint's snapshot was taken
+/// after its operators finished is restored from it (another task failed before the job
+/// finished). The restored attempt is deployed as finished: its input ends at once without
+/// running `endInput` again (no second "end" record), it sends EndOfData, and it finishes only
+/// after the first checkpoint taken after the restore completed (Flink's `finalCheckpointMinId`
+/// is the first checkpoint performed after end of data), not on the restored one.
+#[test]
+fn a_task_restored_as_finished_does_not_end_its_operators_again_and_takes_a_final_checkpoint() {
+    let (mut t, _) = source_task(Profile::Flink23, true);
+    t.handle_end_of_input(2, true);
+    assert_eq!(drain(&mut t), ["emit end", "end-of-data"]);
+    let mut b = stop_barrier(1, StopMode::NoDrain);
+    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
+    t.handle_trigger(3, b);
+    let snapshot = std::iter::from_fn(|| t.poll_output())
+        .find_map(|o| match o {
+            TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+        .expect("the final checkpoint's snapshot");
+    assert!(snapshot.finished, "taken after the operators finished");
+    let cp = CompletedCheckpoint {
+        id: CheckpointId(1),
+        kind: CheckpointKind::Checkpoint,
+        trigger_ms: 3,
+        completed_ms: 4,
+        tasks: BTreeMap::from([(TaskId(0), snapshot)]),
+        size_bytes: 0,
+        external: false,
+    };
+    let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
+    let mut spec = spec(Profile::Flink23, true);
+    spec.attempt = Attempt(1);
+    let mut r = Task::new(spec, 10, Some(&cp), &e, &e, &mut c);
+    r.set_wait_for_final_checkpoint(true);
+    r.handle_end_of_input(11, true);
+    assert_eq!(drain(&mut r), ["end-of-data"], "endInput does not run again on a finished-on-restore task");
+    assert!(!r.is_finished(), "the restored checkpoint is not its final checkpoint");
+    let mut b = stop_barrier(2, StopMode::NoDrain);
+    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
+    r.handle_trigger(12, b);
+    // (The test operator does not restore its list state: its snapshot text is not judged.)
+    let out = drain(&mut r);
+    assert_eq!(out.first().map(String::as_str), Some("barrier 2"), "it takes part in the next checkpoint: {out:?}");
+    assert!(out.iter().any(|o| o.starts_with("snapshot 2 ")), "{out:?}");
+    r.handle_notify_complete(13, CheckpointId(2));
+    assert!(r.is_finished(), "finished after its final checkpoint");
+    // 1.11 has no final checkpoint: the flag is not consulted.
+    let (mut old, _) = source_task(Profile::Flink111, false);
+    old.handle_end_of_input(2, false);
+    assert!(old.is_finished());
+}

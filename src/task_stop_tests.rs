@@ -1123,10 +1123,8 @@ fn task_invariants_catch_a_corrupt_state() {
         (
             "open unaligned snapshot of checkpoint 0",
             Box::new(|t: &mut Task| {
-                t.open_unaligned = Some(crate::task::OpenUnaligned {
-                    id: CheckpointId::NONE,
-                    snapshot: TaskSnapshot { operators: vec![], in_flight: BTreeMap::new(), padding_bytes: 0 },
-                });
+                t.open_unaligned =
+                    Some(crate::task::OpenUnaligned { id: CheckpointId::NONE, snapshot: TaskSnapshot::default() });
             }),
         ),
     ];

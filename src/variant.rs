@@ -94,11 +94,18 @@ pub enum Variant {
     /// completion the store holds the newest `num-retained` only. Caught by the `retention`
     /// checker's replay of the store (`RunResult::stores`).
     DeferredSubsumption,
+    /// The JobMaster ignores a failed trigger RPC (flink-2.3): neither a TaskManager's failed
+    /// answer nor the ask timeout of a trigger whose request or answer was lost aborts the
+    /// checkpoint, which then waits for its own timeout (`CHECKPOINT_EXPIRED`, counted), as in
+    /// 1.11. Flink 2.x's `CheckpointCoordinator#triggerCheckpointRequest` aborts it with
+    /// `TRIGGER_CHECKPOINT_FAILURE` (not counted) when `Execution#triggerCheckpoint`'s future
+    /// fails. Caught by the `coordinator` checker's lost-trigger rule.
+    TriggerFailureIgnored,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 22] = [
+    pub const ALL: [Variant; 23] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -121,6 +128,7 @@ impl Variant {
         Variant::QueueInArrivalOrder,
         Variant::SourceIdleWithoutFlush,
         Variant::DeferredSubsumption,
+        Variant::TriggerFailureIgnored,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -138,15 +138,89 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     }
     subsumption(spec, &rows, &mut anomalies);
     let replayed = decider_queue(spec, run, &completions, retuned, &mut anomalies);
+    let lost = lost_triggers(spec, run, &rows, &mut anomalies);
     Verdict::from(
         NAME,
         anomalies,
         format!(
             "{} checkpoints: ids increasing, concurrency, min pause (periodic requests), expiry; \
-             {awaited} completed with every required ack; {replayed} queue changes replayed",
+             {awaited} completed with every required ack; {replayed} queue changes replayed; \
+             {lost} lost trigger RPCs judged",
             rows.len()
         ),
     )
+}
+
+/// Lost trigger RPCs, per profile (`RunResult::lost_triggers`). flink-2.3: the trigger is an
+/// ask (`Execution#triggerCheckpoint` returns the RPC's future; the TaskExecutor answers once the
+/// trigger is in the task's mailbox); a trigger or answer that never arrives times out after
+/// the RPC timeout (`pekko.ask.timeout`, 10 s) and `CheckpointCoordinator#triggerCheckpointRequest`
+/// aborts the checkpoint with `TRIGGER_CHECKPOINT_FAILURE` (which `CheckpointFailureManager`
+/// does not count). So the checkpoint ends (completed, or aborted for any reason) by the RPC's
+/// send time + the ask timeout; one still pending then is named. flink-1.11: the trigger is a
+/// `tell` without an answer, so a lost one leaves the checkpoint pending until it expires or
+/// something else ends it; a trigger failure reason for it is named. Not judged: a checkpoint
+/// still pending when the run stops before the deadline, or whose JobManager crashed (a crashed
+/// JobManager's pending checkpoints are never ended). Returns how many lost RPCs were judged.
+fn lost_triggers(spec: &JobSpec, run: &RunResult, rows: &[CheckpointRow], anomalies: &mut Vec<String>) -> usize {
+    if run.lost_triggers.is_empty() {
+        return 0;
+    }
+    let ask_timeout = crate::check::signature::ASK_TIMEOUT_MS;
+    let jm_crashes: Vec<u64> = run
+        .trace
+        .events()
+        .iter()
+        .filter(|e| {
+            matches!(
+                e.data,
+                crate::world::trace::EventData::Fault { start: true, kind: crate::spec::FaultName::JmCrash, .. }
+            )
+        })
+        .map(|e| e.time_ms)
+        .collect();
+    let by_id: std::collections::BTreeMap<ckptsim::CheckpointId, &CheckpointRow> =
+        rows.iter().map(|r| (r.id, r)).collect();
+    let aborts_on_failure = spec.profile.trigger_rpc_failure_aborts_checkpoint();
+    let mut named = std::collections::BTreeSet::new();
+    for l in &run.lost_triggers {
+        let Some(r) = by_id.get(&l.id) else { continue };
+        let name = run.task_names.get(l.task.0 as usize).cloned().unwrap_or_else(|| format!("{}", l.task));
+        let what = if l.answer { "the answer to its trigger RPC from" } else { "its trigger RPC to" };
+        if aborts_on_failure {
+            let deadline = l.sent_ms + ask_timeout;
+            let late = match r.end_ms {
+                Some(end) => end > deadline,
+                None => run.stop_at_ms > deadline && !jm_crashes.iter().any(|&c| c >= l.sent_ms && c <= deadline),
+            };
+            if late && named.insert(l.id) {
+                let ended = match r.end_ms {
+                    Some(end) => format!("it ended {} at t={end}", r.outcome),
+                    None => "it was still pending when the run stopped".to_string(),
+                };
+                anomalies.push(format!(
+                    "t={deadline} checkpoint {}: {what} {name} was lost at t={} (sent at t={}); {} aborts it \
+                     when the RPC's ask timeout ({ask_timeout} ms) runs out (TRIGGER_CHECKPOINT_FAILURE, \
+                     not counted), but {ended}",
+                    l.id, l.lost_ms, l.sent_ms, spec.profile
+                ));
+            }
+        } else if matches!(r.outcome.as_str(), "TRIGGER_CHECKPOINT_FAILURE" | "TASK_CHECKPOINT_FAILURE")
+            && named.insert(l.id)
+        {
+            anomalies.push(format!(
+                "t={} checkpoint {}: {what} {name} was lost at t={}; {}'s trigger is fire-and-forget \
+                 (no answer, nothing times out): the checkpoint stays pending until it expires, but it \
+                 ended {}",
+                r.end_ms.unwrap_or(0),
+                l.id,
+                l.lost_ms,
+                spec.profile,
+                r.outcome
+            ));
+        }
+    }
+    run.lost_triggers.len()
 }
 
 /// Subsumption (Flink's `CheckpointCoordinator#completePendingCheckpoint` →

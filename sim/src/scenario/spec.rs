@@ -231,11 +231,12 @@ pub enum FaultAt {
 /// The control-message kinds a `message-loss` fault may name in `messages` (the world's
 /// message names: RPCs between JobManager and TaskManagers and the heartbeats both ways;
 /// `heartbeat` goes from a TaskManager to the JobManager, `heartbeat-reply` back).
-pub const MESSAGE_KINDS: [&str; 13] = [
+pub const MESSAGE_KINDS: [&str; 14] = [
     "deploy",
     "cancel",
     "cancel-ack",
     "trigger",
+    "trigger-ack",
     "trigger-failed",
     "notify-complete",
     "notify-aborted",

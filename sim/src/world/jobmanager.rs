@@ -119,7 +119,12 @@ impl JmHost {
                     jm.handle_decline(now, task, attempt, id, reason)
                 }
             }
-            Msg::TriggerFailed { task, attempt, id } => {
+            Msg::TriggerAck { task, attempt, id, .. } => {
+                if let Some(attempt) = from_world(epoch, attempt) {
+                    jm.handle_trigger_answer(now, task, attempt, id)
+                }
+            }
+            Msg::TriggerFailed { task, attempt, id, .. } => {
                 if let Some(attempt) = from_world(epoch, attempt) {
                     jm.handle_trigger_failure(now, task, attempt, id, CheckpointFailureReason::TaskCheckpointFailure)
                 }
@@ -348,7 +353,8 @@ fn send_rpc(w: &mut World, out: JobOutput, epoch: u64, inc: &impl Fn(TmId) -> u6
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Cancel { task, attempt })
         }
         JobOutput::Trigger { task, attempt: _, tm, barrier } => {
-            w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Trigger { task, attempt, barrier })
+            let sent_ms = w.now();
+            w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Trigger { task, attempt, barrier, sent_ms })
         }
         JobOutput::NotifyComplete { task, attempt: _, tm, id } => {
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyComplete { task, attempt, id })

@@ -227,6 +227,7 @@ struct Observation {
     socket_last_connected_ms: Option<u64>,
     lost_final_states: Vec<(u64, TaskId, Attempt)>,
     lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
+    lost_triggers: Vec<LostTrigger>,
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
     /// The JobManager's view of its tasks and the acknowledgements each pending checkpoint
@@ -406,6 +407,15 @@ impl World {
     /// A dropped message: a task's non-final state update is an RPC its TaskManager waits on;
     /// the task fails when the ask timeout runs out without an answer.
     fn dropped(&mut self, msg: &Msg) {
+        match *msg {
+            Msg::Trigger { task, attempt, ref barrier, sent_ms } => {
+                self.lost_trigger(task, attempt, barrier.id, sent_ms, false)
+            }
+            Msg::TriggerAck { task, attempt, id, sent_ms } | Msg::TriggerFailed { task, attempt, id, sent_ms } => {
+                self.lost_trigger(task, attempt, id, sent_ms, true)
+            }
+            _ => {}
+        }
         if let Msg::NotifyComplete { task, attempt, id } = msg {
             // `confirmCheckpoint` is fire-and-forget: nothing resends it.
             let now = self.now();
@@ -430,6 +440,12 @@ impl World {
         }
     }
 
+    /// A trigger RPC or its answer was lost: recorded for the `coordinator` checker.
+    fn lost_trigger(&mut self, task: TaskId, attempt: Attempt, id: CheckpointId, sent_ms: u64, answer: bool) {
+        let lost_ms = self.now();
+        self.obs.lost_triggers.push(LostTrigger { lost_ms, sent_ms, task, attempt, id, answer });
+    }
+
     /// Sends a control message through the simulated network.
     fn send(&mut self, from: Addr, to: Addr, msg: Msg) {
         self.send_to(from, to, 0, msg);
@@ -437,6 +453,16 @@ impl World {
 
     /// Sends a control message to incarnation `incarnation` of TaskManager `to` (0: any).
     fn send_to(&mut self, from: Addr, to: Addr, incarnation: u64, msg: Msg) {
+        self.send_with(from, to, incarnation, msg, true);
+    }
+
+    /// Sends an RPC's answer: like [`World::send`], at the link's lowest latency (plus a
+    /// control delay) instead of a drawn one.
+    fn send_answer(&mut self, from: Addr, to: Addr, msg: Msg) {
+        self.send_with(from, to, 0, msg, false);
+    }
+
+    fn send_with(&mut self, from: Addr, to: Addr, incarnation: u64, msg: Msg, draw_latency: bool) {
         let now = self.now();
         if self.partitioned(from, to) {
             let (l, data) = (msg.label(), EventData::Dropped { message: msg.name() });
@@ -461,7 +487,7 @@ impl World {
             Some(n) if n != from && n != to => 0,
             _ => self.faults.control_extra_ms,
         };
-        let latency = if hi > lo { self.net.rng.random_range(lo..=hi) } else { lo } + extra_ms;
+        let latency = if hi > lo && draw_latency { self.net.rng.random_range(lo..=hi) } else { lo } + extra_ms;
         let last = self.net.link_last.get(&(from, to)).copied().unwrap_or(0);
         let at = (now + latency).max(last);
         self.net.link_last.insert((from, to), at);

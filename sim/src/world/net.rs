@@ -26,6 +26,18 @@ pub(super) enum Msg {
         task: TaskId,
         attempt: Attempt,
         barrier: Barrier,
+        /// When the JobManager sent it (the RPC's ask timeout runs from here).
+        sent_ms: u64,
+    },
+    /// The TaskManager's answer to a trigger RPC for a task it runs (flink-2.3:
+    /// `TaskExecutor#triggerCheckpoint` acknowledges once the trigger is in the task's mailbox;
+    /// 1.11's trigger is a `tell` without an answer).
+    TriggerAck {
+        task: TaskId,
+        attempt: Attempt,
+        id: CheckpointId,
+        /// When the JobManager sent the trigger.
+        sent_ms: u64,
     },
     /// The TaskManager's failed answer to a trigger RPC for a task attempt it does not run
     /// (flink-2.3: `TaskExecutor#triggerCheckpoint` for an unknown task).
@@ -33,6 +45,8 @@ pub(super) enum Msg {
         task: TaskId,
         attempt: Attempt,
         id: CheckpointId,
+        /// When the JobManager sent the trigger.
+        sent_ms: u64,
     },
     NotifyComplete {
         task: TaskId,
@@ -85,6 +99,7 @@ impl Msg {
             Msg::Cancel { task, attempt } => format!("cancel {task}{attempt}"),
             Msg::CancelAck { task, attempt } => format!("cancel-ack {task}{attempt}"),
             Msg::Trigger { task, barrier, .. } => format!("trigger {task} id={}", barrier.id),
+            Msg::TriggerAck { task, id, .. } => format!("trigger-ack {task} id={id}"),
             Msg::TriggerFailed { task, id, .. } => format!("trigger-failed {task} id={id}"),
             Msg::NotifyComplete { task, id, .. } => format!("notify-complete {task} id={id}"),
             Msg::NotifyAborted { task, id, .. } => format!("notify-aborted {task} id={id}"),
@@ -104,6 +119,7 @@ impl Msg {
             Msg::Cancel { .. } => "cancel",
             Msg::CancelAck { .. } => "cancel-ack",
             Msg::Trigger { .. } => "trigger",
+            Msg::TriggerAck { .. } => "trigger-ack",
             Msg::TriggerFailed { .. } => "trigger-failed",
             Msg::NotifyComplete { .. } => "notify-complete",
             Msg::NotifyAborted { .. } => "notify-aborted",

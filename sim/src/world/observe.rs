@@ -113,6 +113,27 @@ pub struct CheckpointRow {
     pub acks: Option<AckRecord>,
 }
 
+/// A trigger RPC of the JobManager, or the TaskManager's answer to it, that the network
+/// dropped. Flink 2.x's trigger is an ask (`Execution#triggerCheckpoint` returns its future):
+/// without an answer it times out after the RPC timeout and the checkpoint is aborted with
+/// `TRIGGER_CHECKPOINT_FAILURE`; 1.11's is a `tell` whose loss leaves the checkpoint pending
+/// until it expires. The `coordinator` checker judges each per profile.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LostTrigger {
+    /// When it was dropped, ms.
+    pub lost_ms: u64,
+    /// When the JobManager sent the trigger, ms (the ask timeout runs from here).
+    pub sent_ms: u64,
+    /// The task it was for.
+    pub task: TaskId,
+    /// The task's attempt, in the world's numbering.
+    pub attempt: Attempt,
+    /// The checkpoint.
+    pub id: CheckpointId,
+    /// Whether the answer was lost (the task got the trigger) rather than the trigger itself.
+    pub answer: bool,
+}
+
 /// The acknowledgements one completed checkpoint needed and received, recorded by the world
 /// from what the JobManager saw: its tasks' states at the trigger (the JobMaster's task state
 /// outputs) and the acknowledgements delivered to it (Flink: `PendingCheckpoint`'s
@@ -330,6 +351,8 @@ pub struct RunResult {
     /// (time, task, attempt, checkpoint) of `notifyCheckpointComplete` messages the network
     /// dropped (Flink's `confirmCheckpoint` RPC: not retried).
     pub lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
+    /// Trigger RPCs (or, flink-2.3, their answers) the network dropped, in the order lost.
+    pub lost_triggers: Vec<LostTrigger>,
     /// (time, task, attempt, checkpoint) of `notifyCheckpointAborted` messages the network
     /// dropped (not retried either).
     pub lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,

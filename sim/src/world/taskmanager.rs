@@ -26,7 +26,9 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
             match msg {
                 Msg::Deploy { task, attempt, restore, epoch } => deploy_task(&s, tm, (task, attempt), restore, epoch),
                 Msg::Cancel { task, attempt } => s.with(|w| cancel_task(w, tm, (task, attempt))),
-                Msg::Trigger { task, attempt, barrier } => trigger_task(&s, tm, task, attempt, barrier),
+                Msg::Trigger { task, attempt, barrier, sent_ms } => {
+                    trigger_task(&s, tm, (task, attempt), barrier, sent_ms)
+                }
                 Msg::NotifyComplete { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyComplete(id)),
                 Msg::NotifyAborted { task, attempt, id } => mail(&s, task, attempt, TaskMail::NotifyAborted(id)),
                 _ => {}
@@ -238,17 +240,25 @@ pub(super) fn clear_inbox(w: &mut World, node: Addr) {
     w.wake.forget(Sleeper::Node(node));
 }
 
-/// A trigger RPC: into the attempt's mailbox; for an attempt this TaskManager does not run (it
-/// finished, failed or was cancelled since the JobManager planned the checkpoint) the RPC fails
-/// with flink-2.3 (`TaskExecutor#triggerCheckpoint`: "unknown task", `TASK_CHECKPOINT_FAILURE`)
-/// and is dropped with flink-1.11, whose JobManager ignores the RPC's answer.
-fn trigger_task(s: &Shared, tm: u32, task: TaskId, attempt: Attempt, barrier: Barrier) {
+/// A trigger RPC: into the attempt's mailbox, answered at once with flink-2.3
+/// (`TaskExecutor#triggerCheckpoint` acknowledges before the task snapshots); for an attempt
+/// this TaskManager does not run (it finished, failed or was cancelled since the JobManager
+/// planned the checkpoint) the RPC fails with flink-2.3 ("unknown task",
+/// `TASK_CHECKPOINT_FAILURE`). flink-1.11's trigger is a `tell`: no answer either way. The
+/// answer travels at the link's lowest latency (no draw from the network's random stream, so
+/// the answers left every other message's timing as it was).
+fn trigger_task(s: &Shared, tm: u32, (task, attempt): (TaskId, Attempt), barrier: Barrier, sent_ms: u64) {
     s.with(|w| {
+        let answers = w.spec.profile.trigger_rpc_failure_aborts_checkpoint();
+        let id = barrier.id;
         if let Some(q) = w.tasks.mail.get_mut(&(task, attempt)) {
             q.push_back(TaskMail::Trigger(barrier));
             w.notify_task((task, attempt));
-        } else if w.spec.profile.trigger_rpc_failure_aborts_checkpoint() {
-            w.send(tm_addr(tm), JM, Msg::TriggerFailed { task, attempt, id: barrier.id });
+            if answers {
+                w.send_answer(tm_addr(tm), JM, Msg::TriggerAck { task, attempt, id, sent_ms });
+            }
+        } else if answers {
+            w.send_answer(tm_addr(tm), JM, Msg::TriggerFailed { task, attempt, id, sent_ms });
         }
     });
 }

@@ -84,6 +84,7 @@ impl Explorer<'_> {
             socket_last_connected_ms: None,
             lost_final_states: vec![],
             lost_notifications: vec![],
+            lost_triggers: vec![],
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
             rejections: vec![],

@@ -306,6 +306,9 @@ impl Explorer<'_> {
                     self.send_to_task(sys, task, Ctl::Cancel { attempt })
                 }
                 JobOutput::Trigger { task, attempt, barrier, .. } => {
+                    // The trigger RPC's answer is taken as received at once (the explorer
+                    // models no RPC answers): the JobMaster's ask timeout never runs here.
+                    sys.jm.make_mut().handle_trigger_answer(now, task, attempt, barrier.id);
                     let attempt = Self::to_epoch(sys, attempt);
                     self.send_to_task(sys, task, Ctl::Trigger { attempt, barrier })
                 }
