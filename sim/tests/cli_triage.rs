@@ -14,12 +14,12 @@ fn ckptsim(args: &[&str]) -> (i32, String) {
 
 #[test]
 fn run_names_the_stuck_restart_without_cancel_retries() {
-    // message-loss without cancel RPC retries (the variant) hangs at seed 185 (seed 74 until TaskManagers judged the JobManager lost at the exact heartbeat deadline).
+    // message-loss without cancel RPC retries (the variant) hangs at seed 154 (seed 185 until the 2.x trigger answers reordered same-millisecond events; seed 74 until TaskManagers judged the JobManager lost at the exact heartbeat deadline).
     let text = std::fs::read_to_string(root().join("scenarios/faults/message-loss.toml")).expect("scenario");
     let text = text.replacen("profile = ", "variant = \"no-cancel-retry\"\nprofile = ", 1);
-    let file = std::env::temp_dir().join(format!("ckptsim-seed-185-{}.toml", std::process::id()));
+    let file = std::env::temp_dir().join(format!("ckptsim-seed-154-{}.toml", std::process::id()));
     std::fs::write(&file, text).expect("write scenario");
-    let (code, out) = ckptsim(&["run", file.to_str().expect("utf-8 path"), "--seed", "185"]);
+    let (code, out) = ckptsim(&["run", file.to_str().expect("utf-8 path"), "--seed", "154"]);
     let _ = std::fs::remove_file(&file);
     assert_eq!(code, 1);
     assert!(out.contains("signature: liveness/job-stuck-in-restarting@restarting:jm:message-loss"), "{out}");

@@ -31,7 +31,7 @@ fn committed(run: &world::RunResult) -> BTreeSet<u64> {
 }
 
 /// The five swarm seeds of 003-unaligned-backpressure that the offsets-only rule flagged:
-/// each regression ends with channel state of the horizon checkpoint not yet committed
+/// several of these regressions end with channel state of the horizon checkpoint not yet committed
 /// (so the old rule fails on it), and the checker passes.
 #[test]
 fn in_flight_records_of_the_horizon_checkpoint_are_not_due() {
@@ -50,14 +50,17 @@ fn in_flight_records_of_the_horizon_checkpoint_are_not_due() {
         let pending: Vec<u64> =
             in_flight.iter().copied().filter(|s| covered.contains(s) && !done.contains(s)).collect();
         eprintln!("seed {seed}: horizon {id}, {} in flight, {} of them uncommitted", in_flight.len(), pending.len());
-        // Seed 133's draw has slow-snapshot faults whose sync/async split a scenario cannot
-        // state: written out, its run ends without pending channel state (it still must pass).
-        if seed != 133 {
-            assert!(!pending.is_empty(), "seed {seed}: the regression no longer ends with uncommitted channel state");
+        // Which written-out runs end with pending channel state depends on same-millisecond
+        // event order: 58, 87, 151 and 181 did until the 2.x trigger answers (session 13)
+        // reordered such events; now 58 and 133 do. Every file must pass; at least two must
+        // exercise the rule, and seed 58 (used below) must.
+        if !pending.is_empty() {
             exercised += 1;
+        } else {
+            assert_ne!(seed, 58, "seed 58: the regression no longer ends with uncommitted channel state");
         }
     }
-    assert_eq!(exercised, 4);
+    assert!(exercised >= 2, "only {exercised} regressions end with uncommitted channel state");
 }
 
 /// A planted loss under unaligned checkpoints still fails: an input the horizon checkpoint
