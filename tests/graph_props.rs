@@ -434,25 +434,10 @@ impl<'a> Harness<'a> {
         let mut notify = Vec::new();
         while let Some(out) = self.tasks[t].poll_output() {
             match out {
-                TaskOutput::Emit { channel, record } => {
-                    let (d, ch) = self.outs[t][channel as usize];
-                    self.queues[d][ch].push_back((StreamElement::Record(record), 0));
-                }
-                TaskOutput::EmitBarrier { barrier, priority } => {
-                    for &(d, ch) in &self.outs[t] {
-                        let q = &mut self.queues[d][ch];
-                        if priority {
-                            let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
-                            q.push_front((StreamElement::Barrier(barrier), overtaken as u32));
-                        } else {
-                            q.push_back((StreamElement::Barrier(barrier), 0));
-                        }
-                    }
-                }
-                TaskOutput::EmitCancelMarker { id } => {
-                    for &(d, ch) in &self.outs[t] {
-                        self.queues[d][ch].push_back((StreamElement::CancelMarker(id), 0));
-                    }
+                out @ (TaskOutput::Emit { .. }
+                | TaskOutput::EmitBarrier { .. }
+                | TaskOutput::EmitCancelMarker { .. }) => {
+                    ckptsim_sim::floor::deliver(&mut self.queues, &self.outs[t], out)
                 }
                 TaskOutput::Snapshot { id, snapshot, .. } => {
                     let n = self.tasks.len();

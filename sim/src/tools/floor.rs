@@ -50,7 +50,7 @@ pub struct FloorResult {
 }
 
 /// A stream element in a queue, with the records a priority barrier overtook.
-type Queued = (StreamElement, u32);
+pub type Queued = (StreamElement, u32);
 
 struct Floor<'a> {
     spec: &'a JobSpec,
@@ -365,26 +365,9 @@ impl Floor<'_> {
     fn route(&mut self, t: usize, now: u64) {
         while let Some(out) = self.tasks[t].poll_output() {
             match out {
-                TaskOutput::Emit { channel, record } => {
-                    let (d, ch) = self.outs[t][channel as usize];
-                    self.queues[d][ch].push_back((StreamElement::Record(record), 0));
-                }
-                TaskOutput::EmitBarrier { barrier, priority } => {
-                    for &(d, ch) in &self.outs[t] {
-                        let q = &mut self.queues[d][ch];
-                        if priority {
-                            let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
-                            q.push_front((StreamElement::Barrier(barrier), overtaken as u32));
-                        } else {
-                            q.push_back((StreamElement::Barrier(barrier), 0));
-                        }
-                    }
-                }
-                TaskOutput::EmitCancelMarker { id } => {
-                    for &(d, ch) in &self.outs[t] {
-                        self.queues[d][ch].push_back((StreamElement::CancelMarker(id), 0));
-                    }
-                }
+                out @ (TaskOutput::Emit { .. }
+                | TaskOutput::EmitBarrier { .. }
+                | TaskOutput::EmitCancelMarker { .. }) => deliver(&mut self.queues, &self.outs[t], out),
                 TaskOutput::Snapshot { id, snapshot, .. } => self.ack(t, id, snapshot, now),
                 TaskOutput::Decline { id, .. } => {
                     if self.pending.as_ref().is_some_and(|(b, _)| b.id == id) {
@@ -467,5 +450,36 @@ impl Floor<'_> {
         self.result.restarts += 1;
         self.attempt += 1;
         self.deploy(now);
+    }
+}
+
+/// Delivers one of a task's data-plane outputs into in-memory FIFO channel queues (`outs`: the
+/// task's output channels as (downstream task, input channel)): a record to its channel, a
+/// barrier or cancel marker to every channel; a priority (unaligned) barrier goes to the head
+/// of the queue with the number of records it overtook. Shared by the floor and the graph
+/// property tests, which drive the core without the world. Other outputs are ignored.
+pub fn deliver(queues: &mut [Vec<VecDeque<Queued>>], outs: &[(usize, usize)], out: TaskOutput) {
+    match out {
+        TaskOutput::Emit { channel, record } => {
+            let (d, ch) = outs[channel as usize];
+            queues[d][ch].push_back((StreamElement::Record(record), 0));
+        }
+        TaskOutput::EmitBarrier { barrier, priority } => {
+            for &(d, ch) in outs {
+                let q = &mut queues[d][ch];
+                if priority {
+                    let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
+                    q.push_front((StreamElement::Barrier(barrier), overtaken as u32));
+                } else {
+                    q.push_back((StreamElement::Barrier(barrier), 0));
+                }
+            }
+        }
+        TaskOutput::EmitCancelMarker { id } => {
+            for &(d, ch) in outs {
+                queues[d][ch].push_back((StreamElement::CancelMarker(id), 0));
+            }
+        }
+        _ => {}
     }
 }
