@@ -85,7 +85,7 @@
 //!
 //! [`CheckpointCoordinator::retune`] validates every given field first (`interval_ms ≥ 0`,
 //! `min_pause_ms ≥ 0`, `timeout_ms ≥ 10`, `0 ≤ tolerable_failures ≤ UNLIMITED`); any invalid
-//! value returns a [`ConfigError`] naming `retune.<field>` and nothing changes. Then:
+//! value returns a [`ConfigError`](crate::config::ConfigError) naming `retune.<field>` and nothing changes. Then:
 //! * `interval_ms`: the base interval is recomputed. If the scheduler is running, the next firing
 //!   is re-planned to `max(now, last_anchor + new_base_interval)`, where `last_anchor` is the last
 //!   firing's planned time (or the scheduler's start time if it has not fired yet): a shorter

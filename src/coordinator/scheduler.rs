@@ -74,7 +74,7 @@ impl CheckpointCoordinator {
     /// effects the savepoint does not hold; then a *synchronous* savepoint is requested
     /// (`triggerSynchronousSavepoint`): its barrier carries `mode`, its completion is notified
     /// to the tasks in both profiles (2.x: `!isSavepoint() || isSynchronous()`), and a failure
-    /// after its trigger fails the job ([`CheckpointFailureManager::handle_sync_savepoint_failure`]).
+    /// after its trigger fails the job ([`CheckpointFailureManager::handle_sync_savepoint_failure`](crate::failure_manager::CheckpointFailureManager::handle_sync_savepoint_failure)).
     pub fn stop_with_savepoint(&mut self, now_ms: u64, mode: StopMode) {
         self.enter(now_ms);
         self.stopping = true;

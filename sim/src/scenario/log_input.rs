@@ -329,7 +329,7 @@ impl GeneratedLog {
     }
 
     /// [`GeneratedLog::draw`] with the Zipf normalisation computed once per pass
-    /// ([`zipf_norm`]; the same sum, so the same draws).
+    /// (`zipf_norm`; the same sum, so the same draws).
     pub fn draw_with(&self, rng: &mut ChaCha8Rng, norm: f64) -> (u64, u64) {
         let key = draw_key_norm(rng, self.keys.max(1), self.distribution, norm);
         let jitter = if self.jitter_ms > 0 { rng.random_range(0..=self.jitter_ms) } else { 0 };
