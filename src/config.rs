@@ -360,21 +360,31 @@ impl RestartStrategyConfig {
     /// The strategy's name (`none`, `fixed-delay`, `failure-rate`, `exponential-delay`): what a
     /// scenario writes (`restart.strategy`) and Flink's `restart-strategy.type` option.
     pub fn name(&self) -> &'static str {
-        let i = match self {
-            RestartStrategyConfig::NoRestart => 0,
-            RestartStrategyConfig::FixedDelay { .. } => 1,
-            RestartStrategyConfig::FailureRate { .. } => 2,
-            RestartStrategyConfig::ExponentialDelay { .. } => 3,
-        };
-        Self::NAMES[i].0
+        Self::NAMES[self.kind_index()].0
     }
 
     /// The strategy's label in traces and checker messages: `no-restart` for none (the
     /// restart strategy's own name, [`crate::restart::RestartStrategy::name`]), else [`Self::name`].
     pub fn label(&self) -> &'static str {
+        Self::label_of_kind(self.kind_index())
+    }
+
+    /// The strategy's row in [`Self::NAMES`]: 0 none, 1 fixed-delay, 2 failure-rate, 3 exponential-delay.
+    fn kind_index(&self) -> usize {
         match self {
-            RestartStrategyConfig::NoRestart => "no-restart",
-            other => other.name(),
+            RestartStrategyConfig::NoRestart => 0,
+            RestartStrategyConfig::FixedDelay { .. } => 1,
+            RestartStrategyConfig::FailureRate { .. } => 2,
+            RestartStrategyConfig::ExponentialDelay { .. } => 3,
+        }
+    }
+
+    /// The label of the kind in row `index` of [`Self::NAMES`] (see [`Self::label`]); also the
+    /// runtime strategy's name, so both read the one table.
+    pub(crate) fn label_of_kind(index: usize) -> &'static str {
+        match index {
+            0 => "no-restart",
+            i => Self::NAMES[i].0,
         }
     }
 

@@ -255,12 +255,14 @@ impl RestartStrategy {
 
     /// Flink's strategy name: `no-restart`, `fixed-delay`, `failure-rate`, `exponential-delay`.
     pub fn name(&self) -> &'static str {
-        match self.strategy {
-            Strategy::NoRestart => "no-restart",
-            Strategy::FixedDelay(_) => "fixed-delay",
-            Strategy::FailureRate(_) => "failure-rate",
-            Strategy::ExponentialDelay(_) => "exponential-delay",
-        }
+        // The row of the kind in `RestartStrategyConfig`'s one name table.
+        let kind = match self.strategy {
+            Strategy::NoRestart => 0,
+            Strategy::FixedDelay(_) => 1,
+            Strategy::FailureRate(_) => 2,
+            Strategy::ExponentialDelay(_) => 3,
+        };
+        RestartStrategyConfig::label_of_kind(kind)
     }
 
     /// The configured parameters, e.g. `fixed-delay(attempts=3, delay=10000ms)`.

@@ -1,4 +1,4 @@
-//! `World::invariants()`: what holds between any two steps of a run (credits, per-link FIFO, sequence counts), checked after every step in debug builds and at the end of every run.
+//! `World::invariants()`: what holds between any two steps of a run (credits, per-link FIFO, sequence counts, cancellation watchdogs, the sink store, the checkpoint id counter, the status timeline's order), checked after every step in debug builds and at the end of every run.
 //!
 //! A "step" is one [`Shared::with`] call: every change to the world happens inside one, and
 //! none is held across an `.await`, so between two calls the world is quiescent. The checks
@@ -17,9 +17,38 @@ impl World {
     pub(super) fn invariants(&self) {
         self.data_plane_invariants();
         self.network_invariants();
+        self.task_host_invariants();
+        self.services_invariants();
         let now = self.now();
         if let Some(&(at, _)) = self.obs.status_timeline.last() {
             assert!(at <= now, "job status timeline ends at {at} ms, after now ({now} ms)");
+        }
+        // Checked after every step, so comparing the last two entries keeps the whole timeline
+        // in time order.
+        if let [.., (before, _), (last, _)] = self.obs.status_timeline[..] {
+            assert!(before <= last, "job status timeline goes back from {before} ms to {last} ms");
+        }
+    }
+
+    /// The TaskManagers' bookkeeping: the cancellation watchdog runs only for attempts told to
+    /// cancel.
+    fn task_host_invariants(&self) {
+        if let Some(key) = self.tasks.cancel_deadlines.keys().find(|k| !self.tasks.cancelled.contains(k)) {
+            panic!("cancellation deadline for {key:?}, which was never cancelled");
+        }
+    }
+
+    /// The durable services: the transactional store's own invariants (every visible record
+    /// from a committed transaction, commit times in order), and the durable checkpoint id
+    /// counter above every checkpoint the run recorded.
+    fn services_invariants(&self) {
+        self.services.txn_store.invariants();
+        if let Some((&id, _)) = self.obs.checkpoints.last_key_value() {
+            assert!(
+                id < self.services.next_checkpoint_id,
+                "checkpoint {id} recorded but the durable id counter is at {}",
+                self.services.next_checkpoint_id
+            );
         }
     }
 
