@@ -79,7 +79,7 @@ use net::*;
 pub use observe::*;
 use rand::{Rng, SeedableRng};
 pub(crate) use rescale::{hand_off, rescaled_spec};
-pub use rescale::{KeyMove, RescaleRecord, StopRecord};
+pub use rescale::{KeyMove, KeyedKind, RescaleRecord, StopRecord};
 pub use rows::{Rows, RowsIter};
 use services::*;
 pub(crate) use services::{build_log, build_log_until, in_flight_inputs, BrokerLog};
@@ -230,6 +230,7 @@ struct Observation {
     lost_triggers: Vec<LostTrigger>,
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
+    stop_snapshots: Vec<observe::StopSnapshot>,
     /// The JobManager's view of its tasks and the acknowledgements each pending checkpoint
     /// awaits (`acks.rs`).
     acks: acks::AckWatch,
