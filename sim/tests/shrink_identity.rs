@@ -153,7 +153,8 @@ fn a_loss_across_a_restore_does_not_become_a_loss_without_one() {
     keeps_identity(
         "scenarios/faults/task-failure-print.toml",
         Variant::RestoreFromPending,
-        2,
+        // Seed 2 until the session-14 schedule change (its loss no longer crosses a restore).
+        12,
         "at-least-once/lost-print@running-restored:print-sink:task-failure",
         "at-least-once/lost-print@running:print-sink:none",
     );

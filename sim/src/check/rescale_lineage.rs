@@ -28,8 +28,13 @@ pub(super) fn rescale_lineage(
 ) -> usize {
     let mut followed = 0;
     for r in rescales.iter().filter(|r| r.error.is_none()) {
-        let restored: BTreeMap<&Value, (&Value, u32, u32)> =
-            r.keys.values().flatten().map(|(k, m)| (k, (&m.value, m.old_subtask, m.new_subtask))).collect();
+        let restored: BTreeMap<&Value, (&Value, u32, u32)> = r
+            .keys
+            .values()
+            .flatten()
+            .filter(|(_, m)| m.kind == crate::world::KeyedKind::Aggregate)
+            .map(|(k, m)| (k, (&m.value, m.old_subtask, m.new_subtask)))
+            .collect();
         // Per key: every row of the new job with its reference position, and whether its input
         // is in the restored checkpoint's in-flight channel state.
         let mut seen: BTreeMap<Value, Vec<(usize, OutputRow, bool)>> = BTreeMap::new();
@@ -79,4 +84,32 @@ pub(super) fn rescale_lineage(
         }
     }
     followed
+}
+
+/// Placement of keyed state across rescales, part of the `state` checker: every key the
+/// restored checkpoint held (keyed aggregates and a join's buffers and timers) must be restored
+/// into the new subtask whose key-group range holds its key group (Flink's
+/// `StateAssignmentOperation`), the one its records are routed to. Returns the keys judged.
+pub(super) fn rescale_placement(rescales: &[RescaleRecord], anomalies: &mut Vec<String>) -> usize {
+    let mut judged = 0;
+    for r in rescales.iter().filter(|r| r.error.is_none()) {
+        for (op, keys) in &r.keys {
+            for (k, m) in keys {
+                judged += 1;
+                if m.restored_subtask != Some(m.new_subtask) {
+                    let what = match m.kind {
+                        crate::world::KeyedKind::Aggregate => format!("state {}", m.value),
+                        crate::world::KeyedKind::Join => format!("join buffers and timers ({} entries)", m.value),
+                    };
+                    let into = m.restored_subtask.map_or_else(|| "no subtask".to_string(), |s| format!("subtask {s}"));
+                    anomalies.push(format!(
+                        "t={} {op} key {k}: the rescale from checkpoint {} restored its {what} (old subtask {}) \
+                         into {into}, but its key group belongs to subtask {}",
+                        r.at_ms, r.checkpoint, m.old_subtask, m.new_subtask
+                    ));
+                }
+            }
+        }
+    }
+    judged
 }

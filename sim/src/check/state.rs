@@ -17,6 +17,20 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
             format!("{summary}; {lists} list-state restores held their checkpoint's entries")
         }
     };
+    // Every rescale: each restored key (keyed aggregates, a join's buffers) lands in the
+    // subtask that owns its key group, whatever else this checker can judge.
+    let mut placement = Vec::new();
+    let placed = super::rescale_lineage::rescale_placement(&run.rescales, &mut placement);
+    let placed_note = |summary: String| {
+        if placed == 0 {
+            summary
+        } else {
+            format!("{summary}; {placed} restored keys placed by key group")
+        }
+    };
+    if (spec.event_window().is_some() || !is_keyed(spec)) && lists == 0 && placed > 0 {
+        return Verdict::from(NAME, placement, placed_note("keyed state restored across a rescale".into()));
+    }
     if spec.event_window().is_some() && lists == 0 {
         return Verdict::skip(NAME, WINDOWED);
     }
@@ -24,10 +38,11 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         if lists == 0 {
             return Verdict::skip(NAME, "no keyed state");
         }
+        list_anomalies.extend(placement);
         return Verdict::from(
             NAME,
             list_anomalies,
-            format!("{lists} list-state restores held their checkpoint's entries"),
+            placed_note(format!("{lists} list-state restores held their checkpoint's entries")),
         );
     }
     if let Some(jr) = reference.joined.as_ref().filter(|j| j.exact_values) {
@@ -41,10 +56,11 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         let mut anomalies = Vec::new();
         super::joins::joined_row_anomalies(jr, rows, &counts, |_| false, "emitted", &mut anomalies);
         let keys: BTreeSet<Value> = rows.iter().map(|r| key_of(&r.value)).collect();
+        anomalies.extend(placement);
         return Verdict::from(
             NAME,
             anomalies,
-            format!("{} joined rows of {} keys are rows of the reference", counts.len(), keys.len()),
+            placed_note(format!("{} joined rows of {} keys are rows of the reference", counts.len(), keys.len())),
         );
     }
     let rows: &Rows =
@@ -169,6 +185,7 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
             &mut anomalies,
         )
     };
+    anomalies.extend(placement);
     if !replays_may_double_count && !unordered {
         restored_continuation(run, reference, rows, &mut anomalies);
     }
@@ -195,6 +212,7 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         format!("{keys_seen} keys followed the reference fold")
     };
     let summary = if across > 0 { format!("{summary}; {across} continued across a rescale") } else { summary };
+    let summary = placed_note(summary);
     anomalies.extend(list_anomalies);
     Verdict::from(NAME, anomalies, list_note(summary))
 }

@@ -197,7 +197,12 @@ pub(super) fn take_input(
     let from = inputs[i];
     let ch = w.data.channels.get_mut(&(attempt.0, from, task)).expect("channel exists");
     let (_, _, item) = ch.queue.pop_front().expect("front exists");
+    // The sender waits for credit on this channel only while it is full (`flush` stops there
+    // and nothing else fills it): it is woken when a buffer taken frees the first credit, not
+    // on every buffer taken (a sender that is not waiting would be polled for nothing).
+    let mut credit_freed = false;
     if let Item::Records(recs) = &item {
+        credit_freed = ch.record_buffers >= w.spec.cluster.channel_capacity_buffers.max(1) as usize;
         ch.record_buffers -= 1;
         ch.taken_records += recs.len() as u64;
     }
@@ -211,7 +216,9 @@ pub(super) fn take_input(
                     break;
                 }
             }
-            w.notify_task((from, attempt));
+            if credit_freed {
+                w.notify_task((from, attempt));
+            }
             Take::Records(n)
         }
         Item::Event(el, overtaken) => {

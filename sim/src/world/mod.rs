@@ -79,7 +79,7 @@ use net::*;
 pub use observe::*;
 use rand::{Rng, SeedableRng};
 pub(crate) use rescale::{hand_off, rescaled_spec};
-pub use rescale::{KeyMove, RescaleRecord, StopRecord};
+pub use rescale::{KeyMove, KeyedKind, RescaleRecord, StopRecord};
 pub use rows::{Rows, RowsIter};
 use services::*;
 pub(crate) use services::{build_log, build_log_until, in_flight_inputs, BrokerLog};

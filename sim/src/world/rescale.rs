@@ -40,6 +40,16 @@ pub(super) struct RescaleState {
     pub(super) job_started_ms: u64,
 }
 
+/// Which keyed state a [`KeyMove`] is about.
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
+pub enum KeyedKind {
+    /// A keyed aggregate (`OperatorState::Keyed`): `value` is its last result.
+    Aggregate,
+    /// A keyed two-input join's buffers and cleanup timers (`OperatorState::Join`): `value` is
+    /// the number of buffered elements and timers the key had.
+    Join,
+}
+
 /// One key of a keyed operator across a rescale.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub struct KeyMove {
@@ -47,8 +57,14 @@ pub struct KeyMove {
     pub old_subtask: u32,
     /// The subtask that owns the key's key group in the new job.
     pub new_subtask: u32,
-    /// The key's value in the restored checkpoint (the keyed aggregate's last result).
+    /// The key's value in the restored checkpoint (the keyed aggregate's last result; for a
+    /// join, its number of buffered elements and timers).
     pub value: Value,
+    /// What kind of keyed state.
+    pub kind: KeyedKind,
+    /// The new subtask the hand-off actually restored the key's state into (None: into none).
+    /// Equal to `new_subtask` unless the hand-off is broken; the `state` checker compares them.
+    pub restored_subtask: Option<u32>,
 }
 
 /// A `rescale` action as it happened.
@@ -282,6 +298,34 @@ pub(super) fn restorable(w: &World) -> Option<Arc<CompletedCheckpoint>> {
     }
 }
 
+/// Per key of a join's state, its buffered elements and timers.
+fn join_counts(st: &ckptsim::join::JoinState) -> BTreeMap<Value, usize> {
+    let mut n = BTreeMap::new();
+    for k in st.entries.iter().map(|e| &e.key).chain(st.timers.iter().map(|t| &t.key)) {
+        *n.entry(k.clone()).or_default() += 1;
+    }
+    n
+}
+
+/// Fills each key move's `restored_subtask` from the checkpoint the hand-off deploys.
+fn note_restored(keys: &mut BTreeMap<String, BTreeMap<Value, KeyMove>>, new: &JobLayout, r: &Rescaled) {
+    for op in &new.operators {
+        let Some(moves) = keys.get_mut(&op.uid) else { continue };
+        for (i, &(task, index)) in op.slots.iter().enumerate() {
+            let held: Vec<Value> = match r.checkpoint.tasks.get(&task).and_then(|s| s.operators.get(index)) {
+                Some(OperatorState::Keyed(m)) => m.keys().cloned().collect(),
+                Some(OperatorState::Join(st)) => join_counts(st).into_keys().collect(),
+                _ => continue,
+            };
+            for k in held {
+                if let Some(m) = moves.get_mut(&k) {
+                    m.restored_subtask = Some(i as u32);
+                }
+            }
+        }
+    }
+}
+
 /// Per keyed operator of `old`, every key of `cp` with its old subtask, its new subtask under
 /// `r`'s vertices, and its value.
 fn key_moves(
@@ -298,17 +342,24 @@ fn key_moves(
         }
         let mut keys = BTreeMap::new();
         for (j, &(task, index)) in op.slots.iter().enumerate() {
-            let Some(OperatorState::Keyed(m)) = cp.tasks.get(&task).and_then(|s| s.operators.get(index)) else {
-                continue;
+            let held: Vec<(Value, Value, KeyedKind)> = match cp.tasks.get(&task).and_then(|s| s.operators.get(index)) {
+                Some(OperatorState::Keyed(m)) => {
+                    m.iter().map(|(k, v)| (k.clone(), v.clone(), KeyedKind::Aggregate)).collect()
+                }
+                Some(OperatorState::Join(st)) => {
+                    join_counts(st).into_iter().map(|(k, n)| (k, Value::Int(n as i64), KeyedKind::Join)).collect()
+                }
+                _ => continue,
             };
-            for (k, v) in m {
-                let kg = ckptsim::key_group::assign_to_key_group(k, vertex.max_parallelism);
+            for (k, value, kind) in held {
+                let kg = ckptsim::key_group::assign_to_key_group(&k, vertex.max_parallelism);
                 let new_subtask = ckptsim::key_group::compute_operator_index_for_key_group(
                     vertex.max_parallelism,
                     vertex.parallelism,
                     kg,
                 );
-                keys.insert(k.clone(), KeyMove { old_subtask: j as u32, new_subtask, value: v.clone() });
+                let m = KeyMove { old_subtask: j as u32, new_subtask, value, kind, restored_subtask: None };
+                keys.insert(k, m);
             }
         }
         if !keys.is_empty() {
@@ -456,6 +507,7 @@ pub(crate) fn hand_off(
     if spec.variant == ckptsim::Variant::RescaleKeyedBySubtask {
         plant_keyed_by_subtask(cp, &old, &new, &mut rescaled);
     }
+    note_restored(&mut record.keys, &new, &rescaled);
     if spec.variant == ckptsim::Variant::RescaleInFlightBySubtask {
         // The planted bug: keyed edges' in-flight records replayed by old subtask index.
         if let Ok(planted) = rescale_in_flight(cp, &old, &new, &rescaled.vertices, InFlightRouting::BySubtask) {
@@ -512,7 +564,13 @@ pub(super) fn resume_rescaled(
             w.obs.rescales.push(record);
             return None;
         };
-        let moved: usize = record.keys.values().flatten().filter(|(_, m)| m.old_subtask != m.new_subtask).count();
+        // Keyed aggregates only (the trace line predates join keys in the record).
+        let moved: usize = record
+            .keys
+            .values()
+            .flatten()
+            .filter(|(_, m)| m.kind == KeyedKind::Aggregate && m.old_subtask != m.new_subtask)
+            .count();
         let text: Vec<String> = record.operators.iter().map(|(n, (a, b, m))| format!("{n} {a}->{b}/{m}")).collect();
         w.tr(
             "jm",

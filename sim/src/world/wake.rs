@@ -7,12 +7,14 @@
 //! * `notified`: a permit, with the semantics of tokio's `Notify::notify_one` (a notification
 //!   while the loop is not sleeping makes its next `wait` return at once);
 //! * `waker` and `at_ms` while it sleeps;
-//! * `timer`: the one madsim timer that may wake it. madsim cannot cancel a timer, so the timer
-//!   wakes the loop through a [`TimerTarget`] whose `live` flag the world clears when the timer
-//!   no longer stands for the loop's wake-up time (the loop woke otherwise, or its wake-up moved
-//!   earlier). A dead timer's expiry then costs nothing beyond madsim's timer wheel: the loop is
-//!   not polled. A loop that sleeps again until the same time re-enables its pending timer
-//!   instead of arming another.
+//! * `timers`: the madsim timers armed for it and not yet expired, at most one of them live.
+//!   madsim cannot cancel a timer, so a timer wakes the loop through a [`TimerTarget`] whose
+//!   `live` flag the world clears when the timer no longer stands for the loop's wake-up time
+//!   (the loop woke otherwise, or its wake-up moved earlier). A dead timer's expiry then costs
+//!   nothing beyond madsim's timer wheel: the loop is not polled. A loop that sleeps again until
+//!   the time of any of its pending timers re-enables that timer instead of arming another (a
+//!   buffer arriving before a source's next record costs one timer, not two: the loop goes back
+//!   to sleep until the record's time, whose timer is still pending).
 
 use super::*;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -36,8 +38,9 @@ pub(super) struct SleepState {
     waker: Option<Waker>,
     /// While the loop sleeps: the virtual time it wakes at (absent: only when notified).
     at_ms: Option<u64>,
-    /// The last madsim timer armed for the loop: when it expires (ms) and its target.
-    timer: Option<(u64, Arc<TimerTarget>)>,
+    /// The madsim timers armed for the loop that had not expired when last looked at: when
+    /// each expires (ms) and its target; at most one live.
+    timers: Vec<(u64, Arc<TimerTarget>)>,
 }
 
 /// A madsim timer's target: wakes the loop only while `live`.
@@ -75,7 +78,7 @@ impl Wakers {
     /// Forgets `who` (a loop that ended or whose process died): its permit, waker and timer.
     pub(super) fn forget(&mut self, who: Sleeper) {
         if let Some(st) = self.sleepers.remove(&who) {
-            if let Some((_, t)) = st.timer {
+            for (_, t) in st.timers {
                 t.live.store(false, Ordering::Relaxed);
             }
         }
@@ -113,25 +116,35 @@ impl World {
     }
 }
 
-/// Points `st`'s one live timer at `at_ms`: re-enables its pending timer when that expires
-/// then, otherwise disables it and arms a new one (madsim's timers cannot be cancelled).
+/// Points `st`'s one live timer at `at_ms`: re-enables a pending timer that expires then,
+/// otherwise arms a new one; every other timer of the loop is disabled (madsim's timers cannot
+/// be cancelled).
 fn set_timer(clock: &SimClock, t0: Instant, st: &mut SleepState, at_ms: u64, now: u64) {
     // madsim's `sleep_until` never sleeps less than 1 ms.
     let expires_ms = at_ms.max(now + 1);
     let mut spent = None;
-    if let Some((t, target)) = st.timer.take() {
-        if t == expires_ms && t > now {
-            target.live.store(true, Ordering::Relaxed);
-            st.timer = Some((t, target));
-            return;
+    let mut found = false;
+    let waker = st.waker.as_ref();
+    // Expired timers leave the list (madsim fired them); one of their targets may be reused.
+    // A pending timer is re-enabled only if it wakes this loop's task (a restarted node's loop
+    // is another madsim task under the same `Sleeper`).
+    st.timers.retain(|(t, target)| {
+        let pending = *t > now;
+        let live = pending && *t == expires_ms && !found && waker.is_some_and(|w| target.waker.will_wake(w));
+        target.live.store(live, Ordering::Relaxed);
+        found |= live;
+        if !pending && spent.is_none() {
+            spent = Some(target.clone());
         }
-        target.live.store(false, Ordering::Relaxed);
-        spent = Some(target);
+        pending
+    });
+    if found {
+        return;
     }
     let Some(waker) = &st.waker else { return };
-    // The previous target is reused when no pending madsim timer holds it any more (its timer
-    // expired: only `st` holds it) and it wakes the same loop: one allocation less per armed
-    // timer. madsim sees the same timers either way.
+    // A spent target is reused when no pending madsim timer holds it any more (its timer
+    // expired: only this function holds it) and it wakes the same loop: one allocation less per
+    // armed timer.
     let target = match spent {
         Some(target) if Arc::strong_count(&target) == 1 && target.waker.will_wake(waker) => {
             target.live.store(true, Ordering::Relaxed);
@@ -140,7 +153,7 @@ fn set_timer(clock: &SimClock, t0: Instant, st: &mut SleepState, at_ms: u64, now
         _ => Arc::new(TimerTarget { live: AtomicBool::new(true), waker: waker.clone() }),
     };
     arm_timer(clock, t0, at_ms, &Waker::from(target.clone()));
-    st.timer = Some((expires_ms, target));
+    st.timers.push((expires_ms, target));
 }
 
 /// Registers a madsim timer at `at_ms` that wakes `waker` (madsim's `Sleep` adds its timer when
@@ -169,9 +182,9 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, deadline_ms: Option<u64>) {
                 st.notified = false;
                 st.waker = None;
                 st.at_ms = None;
-                if let Some((_, t)) = &st.timer {
-                    // Woken: the timer no longer stands for a wake-up (re-enabled by the
-                    // next wait if that sleeps until the same time).
+                for (_, t) in &st.timers {
+                    // Woken: no timer stands for a wake-up any more (one is re-enabled by the
+                    // next wait if that sleeps until its time).
                     t.live.store(false, Ordering::Relaxed);
                 }
                 return Poll::Ready(());
