@@ -87,6 +87,7 @@ impl Explorer<'_> {
             lost_triggers: vec![],
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
+            stop_snapshots: vec![],
             rejections: vec![],
             requests: sys.obs.requests.clone(),
             stores: sys.obs.stores.clone(),
