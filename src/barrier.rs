@@ -31,8 +31,12 @@
 //! * when one event ends a checkpoint and starts another, the older one's `Abort` comes first;
 //!   a switch to unaligned produces `Trigger` and then `PrioritizeBarriers`.
 
+mod metrics;
 mod single;
 mod tracker;
+
+pub use metrics::BarrierMetrics;
+use metrics::MetricsState;
 
 use single::Single;
 use tracker::Tracker;
@@ -159,6 +163,7 @@ struct Env {
     closed: BTreeSet<ChannelId>,
     last_now_ms: u64,
     outputs: VecDeque<HandlerOutput>,
+    metrics: MetricsState,
 }
 
 impl Env {
@@ -198,6 +203,7 @@ impl BarrierHandler {
                 closed: BTreeSet::new(),
                 last_now_ms: 0,
                 outputs: VecDeque::new(),
+                metrics: MetricsState::default(),
             },
             machine,
         };
@@ -269,6 +275,7 @@ impl BarrierHandler {
     /// A record was taken from `ch` (the host never takes from a blocked channel). Returns Some(id) when the record must be persisted as in-flight channel state of unaligned checkpoint `id` (it precedes ch's barrier of `id` and arrived after the snapshot); the caller processes the record either way.
     pub fn handle_record(&mut self, now_ms: u64, ch: ChannelId) -> Option<CheckpointId> {
         self.enter(now_ms, ch, "record");
+        self.env.metrics.record_taken();
         let persist = match &mut self.machine {
             Machine::Single(s) => s.on_record(&mut self.env, ch),
             Machine::Tracker(_) => None,
@@ -343,6 +350,17 @@ impl BarrierHandler {
             Machine::Single(s) => s.pending().then_some(s.current),
             Machine::Tracker(t) => t.pending.back().map(|e| e.id),
         }
+    }
+
+    /// The alignment metrics Flink's `CheckpointBarrierHandler` keeps (alignment duration,
+    /// checkpoint start delay, records processed during alignment), as of the last input.
+    ///
+    /// They follow Flink's bookkeeping, which differs from [`HandlerOutput::Trigger`]'s
+    /// `alignment_ms` in one place: the barrier tracker measures only the newest checkpoint's
+    /// alignment (an older one completing later gets 0 from Flink), and an unaligned
+    /// checkpoint's alignment ends at its last barrier, after its `Trigger`.
+    pub fn metrics(&self) -> BarrierMetrics {
+        self.env.metrics.read(self.env.last_now_ms)
     }
 
     /// The name of the current state (for traces and tests).

@@ -1,7 +1,11 @@
 //! Tests of the two-phase-commit sink's transaction-timeout decisions, its knobs and its invariant checkers (mutation survivors of issue 14).
 
 use super::*;
+use crate::ids::CheckpointId;
 use crate::record::{Lineage, Value};
+use crate::state::OperatorState;
+use crate::Variant;
+use std::collections::BTreeMap;
 
 fn rec(v: &str) -> Record {
     Record::new(Value::str(v), Lineage { input_seq: 0, sub: 0 })

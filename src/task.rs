@@ -144,6 +144,8 @@ struct EndOfInput {
     after_stop: Vec<stop::RecordAfterStop>,
     /// The planted `source-emits-after-stop` variant.
     emits_after_stop: bool,
+    /// The planted `drain-without-end-of-data` variant.
+    drain_without_end_of_data: bool,
     /// The chain's `endInput` / `finish` ran (once per attempt).
     chain_ended: bool,
     /// FLIP-147 (2.x): restored from a snapshot taken after its operators finished, the task is
@@ -323,6 +325,7 @@ impl Task {
                 chain_ended: own.is_some_and(|s| s.finished) && spec.profile.checkpoints_after_tasks_finish(),
                 profile: spec.profile,
                 emits_after_stop: spec.variant == Variant::SourceEmitsAfterStop,
+                drain_without_end_of_data: spec.variant == Variant::DrainWithoutEndOfData,
                 ..EndOfInput::default()
             },
             event_time: EventTime {

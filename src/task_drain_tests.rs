@@ -338,3 +338,92 @@ fn a_task_restored_as_finished_does_not_end_its_operators_again_and_takes_a_fina
     old.handle_end_of_input(2, false);
     assert!(old.is_finished());
 }
+
+/// `Task::drained_for_stop` (read by the world's `stop` checker for each snapshot of a stop's
+/// savepoint): true exactly for a task whose data a 2.x drain ended before the snapshot — the
+/// source that `SourceOperator#stop(DRAIN)` finished, a downstream task that received the
+/// EndOfData ahead of the barrier — and for neither once only one of the two happened (EndOfData
+/// without a stop, a stop without EndOfData), nor under 1.11 or without drain. The mutants of
+/// session 13 (`→ true`, `→ false`, `||` ↔ `&&`) each flip one row.
+#[test]
+fn drained_for_stop_holds_only_for_the_data_a_2x_drain_ended() {
+    for (profile, mode, want) in [
+        (Profile::Flink23, StopMode::Drain, true),
+        (Profile::Flink23, StopMode::NoDrain, false),
+        (Profile::Flink111, StopMode::Drain, false),
+        (Profile::Flink111, StopMode::NoDrain, false),
+    ] {
+        let at = format!("{profile} {mode:?}");
+        // The source.
+        let (mut t, _) = source_task(profile, profile == Profile::Flink23);
+        assert!(!t.drained_for_stop(), "{at}: source before the stop");
+        t.handle_trigger(2, stop_barrier(1, mode));
+        drain(&mut t);
+        assert_eq!(t.drained_for_stop(), want, "{at}: source after its savepoint's snapshot");
+        // A downstream task: EndOfData (2.x, only a drain sends it ahead of the barrier), then
+        // the barrier.
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut d = Task::new(spec(profile, false), 0, None, &e, &e, &mut c);
+        d.set_wait_for_final_checkpoint(profile == Profile::Flink23);
+        if want {
+            d.handle_input(3, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+            drain(&mut d);
+            assert!(!d.drained_for_stop(), "{at}: EndOfData alone is no stop");
+        }
+        d.handle_input(4, ChannelId(0), StreamElement::Barrier(stop_barrier(1, mode)), 0, &mut c);
+        drain(&mut d);
+        assert_eq!(d.stopped_at(), Some((CheckpointId(1), mode)), "{at}");
+        assert_eq!(d.drained_for_stop(), want, "{at}: downstream after its savepoint's snapshot");
+    }
+}
+
+/// A 2.x task whose bounded input ended (EndOfData from its upstream, no stop) has not drained
+/// for a stop: `drained_for_stop` needs the stop too (`saw_end_of_data && stop`).
+#[test]
+fn an_end_of_data_without_a_stop_is_not_a_drain() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut d = Task::new(spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
+    d.set_wait_for_final_checkpoint(true);
+    d.handle_input(1, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+    assert_eq!(drain(&mut d), ["emit end", "end-of-data"]);
+    assert!(d.input_has_ended() && !d.drained_for_stop());
+}
+
+/// The planted `drain-without-end-of-data`: a 2.x source takes the drain's savepoint with its
+/// operators open (1.11's drain: `MAX_WATERMARK`, then the barrier) and reports it — the `stop`
+/// checker's drain rule reads this.
+#[test]
+fn the_planted_drain_without_end_of_data_snapshots_open_operators() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut s = spec(Profile::Flink23, true);
+    s.variant = Variant::DrainWithoutEndOfData;
+    let mut t = Task::new(s, 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    t.handle_trigger(2, stop_barrier(1, StopMode::Drain));
+    assert_eq!(drain(&mut t), ["wm +inf", "barrier 1", "snapshot 1 [open, 1]"]);
+    assert!(!t.drained_for_stop());
+}
+
+/// `input_paused` of a stopped source: paused at once (Flink's source stops at the synchronous
+/// savepoint), but under the planted `source-emits-after-stop` it reads on until the
+/// notification (the guard `source && emits_after_stop`).
+#[test]
+fn a_stopped_source_is_paused_unless_the_planted_variant_reads_on() {
+    for (variant, paused_before_notify) in [(Variant::Correct, true), (Variant::SourceEmitsAfterStop, false)] {
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut s = spec(Profile::Flink23, true);
+        s.variant = variant;
+        let mut t = Task::new(s, 0, None, &e, &e, &mut c);
+        t.set_wait_for_final_checkpoint(true);
+        assert!(!t.input_paused(), "{variant}: before the stop");
+        t.handle_trigger(2, stop_barrier(1, StopMode::NoDrain));
+        drain(&mut t);
+        assert_eq!(t.input_paused(), paused_before_notify, "{variant}: after the savepoint's barrier");
+        t.handle_notify_complete(3, CheckpointId(1));
+        assert!(t.input_paused(), "{variant}: after the notification");
+    }
+}

@@ -61,7 +61,8 @@ impl Task {
             let mut counters = SurvivingCounters::default();
             self.advance_watermark(now_ms, Watermark::MAX, &mut counters);
         }
-        if self.end.profile.drain_ends_input_before_savepoint() {
+        // The planted `drain-without-end-of-data` takes 1.11's path under 2.x.
+        if self.end.profile.drain_ends_input_before_savepoint() && !self.end.drain_without_end_of_data {
             self.end.draining = true;
             let wait = self.end.wait_for_final_checkpoint;
             self.input_ended(now_ms, wait);

@@ -101,11 +101,19 @@ pub enum Variant {
     /// `TRIGGER_CHECKPOINT_FAILURE` (not counted) when `Execution#triggerCheckpoint`'s future
     /// fails. Caught by the `coordinator` checker's lost-trigger rule.
     TriggerFailureIgnored,
+    /// A 2.x `stop --drain` takes the synchronous savepoint without first ending the job's data:
+    /// the sources emit `MAX_WATERMARK` and the barrier at once (1.11's drain), no `endInput` /
+    /// `finish` of any chain and no EndOfData run before the snapshot. Flink 2.x's
+    /// `SourceOperatorStreamTask` triggers the drain's checkpoint only once `SourceOperator#stop
+    /// (StopMode.DRAIN)` finished the operator and `StreamTask.endData` sent EndOfData, so every
+    /// task behind it ends its operators before it snapshots the savepoint. Caught by the `stop`
+    /// checker's drain rule (`RunResult::stop_snapshots`).
+    DrainWithoutEndOfData,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 23] = [
+    pub const ALL: [Variant; 24] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -129,6 +137,7 @@ impl Variant {
         Variant::SourceIdleWithoutFlush,
         Variant::DeferredSubsumption,
         Variant::TriggerFailureIgnored,
+        Variant::DrainWithoutEndOfData,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -133,16 +133,18 @@ impl Single {
             self.switch_to_unaligned(env);
         }
         match &mut self.state {
-            SingleState::CollectingBarriers { aligned, .. } => {
+            SingleState::CollectingBarriers { aligned, barrier: pending, target, .. } => {
                 assert_eq!(overtaken, 0, "aligned barrier {id} on {ch} delivered with priority");
                 aligned.insert(ch);
+                env.metrics.aligned(now_ms, pending, aligned.len(), *target);
                 if env.variant != Variant::AlignedNoBlock {
                     self.blocked.insert(ch);
                 }
                 self.after_aligned_progress(env, now_ms);
             }
-            SingleState::CollectingBarriersUnaligned { aligned, overtaken: map, .. } => {
+            SingleState::CollectingBarriersUnaligned { aligned, overtaken: map, barrier: pending, target } => {
                 aligned.insert(ch);
+                env.metrics.aligned(now_ms, pending, aligned.len(), *target);
                 if overtaken > 0 {
                     map.insert(ch, overtaken);
                 }
@@ -376,6 +378,9 @@ impl Single {
         self.current = self.current.max(cancelled);
         self.last_done = self.last_done.max(cancelled);
         self.blocked.clear();
+        if cancelled == self.current {
+            env.metrics.reset();
+        }
         let current = self.current;
         self.jm_aborted.retain(|&x| x > current);
         env.abort(cancelled, reason);
@@ -403,6 +408,7 @@ impl Single {
         }
         if let SingleState::TimedOutBeforeBarrier { barrier, ended, target } = &mut self.state {
             ended.insert(ch);
+            env.metrics.aligned(now_ms, barrier, ended.len(), *target);
             if ended.len() as u32 == *target {
                 // Every channel ended before any barrier came: nothing is in flight.
                 let barrier = Barrier { alignment: Alignment::Unaligned, ..*barrier };
@@ -415,12 +421,14 @@ impl Single {
         }
         self.leave_announced(env, now_ms);
         match &mut self.state {
-            SingleState::CollectingBarriers { aligned, .. } => {
+            SingleState::CollectingBarriers { aligned, barrier, target, .. } => {
                 aligned.insert(ch);
+                env.metrics.aligned(now_ms, barrier, aligned.len(), *target);
                 self.after_aligned_progress(env, now_ms);
             }
-            SingleState::CollectingBarriersUnaligned { aligned, .. } => {
+            SingleState::CollectingBarriersUnaligned { aligned, barrier, target, .. } => {
                 aligned.insert(ch);
+                env.metrics.aligned(now_ms, barrier, aligned.len(), *target);
                 self.after_unaligned_progress(env);
             }
             SingleState::WaitingForFirstBarrier

@@ -69,6 +69,10 @@ impl Tracker {
     pub(super) fn complete_at(&mut self, env: &mut Env, pos: usize, now_ms: u64) {
         let entry = self.pending.drain(..=pos).next_back().expect("pos is in range");
         if !entry.aborted {
+            // Flink measures one alignment at a time: the newest checkpoint's.
+            if entry.id == self.latest_pending {
+                env.metrics.end(now_ms);
+            }
             Self::trigger(env, &entry, now_ms);
         }
     }
@@ -83,6 +87,7 @@ impl Tracker {
             if self.jm_aborted.remove(&id) {
                 env.abort(id, JOB_MANAGER_ABORT_REASON);
             } else {
+                env.metrics.start_and_end(now_ms, &barrier);
                 env.emit(HandlerOutput::Trigger { barrier, unaligned: false, alignment_ms: 0 });
             }
             self.jm_aborted.retain(|&x| x > id);
@@ -100,6 +105,7 @@ impl Tracker {
             if aborted {
                 env.abort(id, JOB_MANAGER_ABORT_REASON);
             }
+            env.metrics.start(now_ms, &barrier);
             self.pending.push_back(Tracked {
                 id,
                 barrier: Some(barrier),
@@ -121,6 +127,7 @@ impl Tracker {
         let distinct = env.profile.tracker_counts_distinct_channels();
         if id > self.latest_pending && env.open_channels() == 1 {
             self.jm_aborted.remove(&id);
+            env.metrics.reset();
             env.abort(id, reason);
             return;
         }
@@ -165,6 +172,7 @@ impl Tracker {
                     env.abort(entry.id, CheckpointFailureReason::CheckpointDeclinedInputEndOfStream);
                 }
             }
+            env.metrics.reset();
             return;
         }
         // The newest entry the finished channel completes (every entry scanned counts it).

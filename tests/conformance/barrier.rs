@@ -39,6 +39,22 @@ struct Case {
     only_triggers: bool,
     /// The last aborted id (Flink's `getLastCanceledCheckpointId`).
     last_abort: Option<u64>,
+    /// `BarrierHandler::metrics()` at the end (Flink's `testMetrics` cases).
+    metrics_at_end: Option<MetricsWant>,
+    /// Events (0-based) after which `getAlignmentDurationNanos()` is 0 (an alignment that was
+    /// reset by an abort, or a single channel's).
+    alignment_zero_after: &'static [usize],
+}
+
+/// What Flink's metrics tests read: `getCheckpointStartDelayNanos`, the alignment duration and
+/// bytes-processed futures handed to `triggerCheckpointOnBarrier` (bytes are `records × bufferSize`
+/// there: every buffer has the same size), and `getAlignmentDurationNanos`.
+#[derive(Debug, PartialEq, Eq)]
+struct MetricsWant {
+    start_delay_ms: u64,
+    last_alignment_ms: Option<u64>,
+    last_records: Option<u64>,
+    alignment_duration_ms: u64,
 }
 
 const TRACKER: &str = "CheckpointBarrierTrackerTest";
@@ -69,6 +85,8 @@ fn base(
         inflight: None,
         only_triggers: false,
         last_abort: None,
+        metrics_at_end: None,
+        alignment_zero_after: &[],
     }
 }
 
@@ -83,6 +101,8 @@ fn cases() -> Vec<Case> {
     // Tests that set `setEnableCheckpointAfterTasksFinished(true)` (1.14+): profile 2.3 only.
     let t2 = |m: &'static str| flink(TRACKER, m, "2.x");
     let a = |m: &'static str| flink(ALIGNED, m, "1.12-1.13");
+    // `testMetrics` with bytes processed during alignment (1.12 on; read in its 2.x form).
+    let a2 = |m: &'static str| flink(ALIGNED, m, "1.12-2.x");
     vec![
         // UnalignedCheckpointsTest: barriers delivered in order (no overtaking); the checkpoint
         // starts at the first barrier; records that arrive on a channel before its barrier are
@@ -249,6 +269,14 @@ fn cases() -> Vec<Case> {
         },
         Case {
             last_alignment_ms: Some(2_000),
+            // The tracker measures the newest checkpoint only: checkpoint 2 started its
+            // alignment (resetting 1's), so 1 completing later completes nothing, 2's is 2 s.
+            metrics_at_end: Some(MetricsWant {
+                start_delay_ms: 2_000,
+                last_alignment_ms: Some(2_000),
+                last_records: Some(0),
+                alignment_duration_ms: 2_000,
+            }),
             ..base(t("testTwoLastBarriersOneByOne"), both(), AtLeastOnce, 2, "B1:1 B1:2 B0:1 B0:2", &[1, 2])
         },
         Case {
@@ -316,12 +344,14 @@ fn cases() -> Vec<Case> {
         Case {
             abort_reason: Some(R::CheckpointDeclinedOnCancellationBarrier),
             blocked_at_end: Some(&[]),
+            alignment_zero_after: &[0, 2, 3, 4],
             ..base(a("testSingleChannelAbortCheckpoint"), both(), Aligned, 1, "B0:1 B0:2 C0:4 B0:5 C0:6", &[1, 2, -4, 5, -6])
         },
         Case {
             abort_reason: Some(R::CheckpointDeclinedOnCancellationBarrier),
             blocked_at_end: Some(&[]),
             blocked_after: &[(0, &[1]), (1, &[1, 2]), (3, &[0]), (4, &[0, 2]), (5, &[]), (9, &[]), (10, &[]), (11, &[])],
+            alignment_zero_after: &[9, 16],
             ..base(
                 a("testMultiChannelAbortCheckpoint"),
                 both(),
@@ -329,6 +359,71 @@ fn cases() -> Vec<Case> {
                 3,
                 "B1:1 B2:1 B0:1 B0:2 B2:2 C1:2 B1:3 B2:3 B0:3 C1:4 B2:4 B0:4 B2:5 B1:5 B0:5 C1:6 C2:6 B0:6",
                 &[1, -2, 3, -4, 5, -6],
+            )
+        },
+        // The metrics cases (session 14): Flink sleeps 10 ms between the barrier's creation
+        // and its arrival and between the first and the last barrier, and asserts bounds
+        // (`>= sleepTime`, `<= elapsed`); here the clock is one second per event and every
+        // barrier was created at 0, so the values are exact: start delay = the first barrier's
+        // time, alignment = first to last barrier, records = those taken in between.
+        Case {
+            metrics_at_end: Some(MetricsWant {
+                start_delay_ms: 4_000,
+                last_alignment_ms: Some(5_000),
+                last_records: Some(3),
+                alignment_duration_ms: 5_000,
+            }),
+            ..base(
+                a2("testMetrics"),
+                both(),
+                Aligned,
+                3,
+                "R0 R1 R2 B1:1 R0 R2 B0:1 R2 B2:1 R0 R1 R2 E0 E1 E2",
+                &[1],
+            )
+        },
+        Case {
+            metrics_at_end: Some(MetricsWant {
+                start_delay_ms: 4_000,
+                last_alignment_ms: Some(5_000),
+                last_records: Some(3),
+                alignment_duration_ms: 5_000,
+            }),
+            ..base(
+                t2("testMetrics"),
+                vec![F23],
+                AtLeastOnce,
+                3,
+                "R0 R1 R2 B1:1 R0 R2 B0:1 R2 B2:1 R0 R1 R2 E0 E1 E2",
+                &[1],
+            )
+        },
+        Case {
+            metrics_at_end: Some(MetricsWant {
+                start_delay_ms: 2_000,
+                last_alignment_ms: Some(0),
+                last_records: Some(0),
+                alignment_duration_ms: 0,
+            }),
+            ..base(t2("testSingleChannelMetrics"), vec![F23], AtLeastOnce, 1, "R0 B0:1 R0 E0", &[1])
+        },
+        // Unaligned: the checkpoint triggers at the first barrier; its alignment (and the
+        // records counted) runs on to the last barrier, and completes the futures the trigger
+        // was handed: 6 records (two on each channel between B1 and B2).
+        Case {
+            metrics_at_end: Some(MetricsWant {
+                start_delay_ms: 4_000,
+                last_alignment_ms: Some(8_000),
+                last_records: Some(6),
+                alignment_duration_ms: 8_000,
+            }),
+            ..base(
+                u("testMetrics"),
+                both(),
+                Alternating,
+                3,
+                "R0 R1 R2 B1:1 R0 R1 R2 B0:1 R0 R1 R2 B2:1 R0 R1 R2 E0 E1 E2",
+                &[1],
             )
         },
     ]
@@ -394,6 +489,12 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
                 other => return Err(format!("event {n} `{token}`: unexpected {other}")),
             }
         }
+        if case.alignment_zero_after.contains(&n) && h.metrics().alignment_duration_ms != 0 {
+            return Err(format!(
+                "after event {n} `{token}`: alignment duration {} ms, Flink 0",
+                h.metrics().alignment_duration_ms
+            ));
+        }
         for (at, want) in case.blocked_after {
             if *at == n {
                 let blocked: Vec<u32> = (0..case.channels).filter(|c| h.is_blocked(ChannelId(*c))).collect();
@@ -432,6 +533,18 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
         let got = h.pending_checkpoint().map(|c| c.0);
         if got != want {
             return Err(format!("pending {got:?}, Flink {want:?}"));
+        }
+    }
+    if let Some(want) = &case.metrics_at_end {
+        let m = h.metrics();
+        let got = MetricsWant {
+            start_delay_ms: m.checkpoint_start_delay_ms,
+            last_alignment_ms: m.last_alignment_duration_ms,
+            last_records: m.last_records_processed_during_alignment,
+            alignment_duration_ms: m.alignment_duration_ms,
+        };
+        if got != *want {
+            return Err(format!("metrics {got:?}, Flink {want:?}"));
         }
     }
     if let Some(want) = case.last_alignment_ms {

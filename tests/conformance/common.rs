@@ -54,7 +54,6 @@ pub fn case_name(f: &Flink, profile: Profile) -> String {
 /// Flink test expectations the core's public API cannot pose today, with the reason. Each one
 /// is listed in docs/conformance.md (checked by `not_posable_are_documented`).
 pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
-    ("AlignedCheckpointsTest", "testMetrics", "alignment bytes and checkpoint start delay are not modelled"),
     (
         "CheckpointCoordinatorTriggeringTest",
         "testTriggeringFullSnapshotAfterJobmasterFailover",
@@ -85,5 +84,4 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "testTriggerFLushEventWithShuttingDownCoordinator",
         "flush events (execution.allowed-latency) are not modelled",
     ),
-    ("CheckpointBarrierTrackerTest", "testMetrics", "bytes processed during alignment are not modelled"),
 ];

@@ -324,7 +324,7 @@ pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
         retention(spec, run),
         alignment(spec, run),
         window_verdict(spec, run, &graphs),
-        super::stop::stop(run),
+        super::stop::stop(spec, run),
     ]
 }
 

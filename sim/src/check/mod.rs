@@ -125,7 +125,7 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
         &|| retention(spec, run),
         &|| alignment(spec, run),
         &|| windows::windows_cached(spec, run, reference),
-        &|| stop::stop(run),
+        &|| stop::stop(spec, run),
     ];
     checkers
         .iter()

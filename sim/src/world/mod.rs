@@ -231,6 +231,7 @@ struct Observation {
     failed_triggers: Vec<FailedTrigger>,
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
+    stop_snapshots: Vec<observe::StopSnapshot>,
     /// The JobManager's view of its tasks and the acknowledgements each pending checkpoint
     /// awaits (`acks.rs`).
     acks: acks::AckWatch,

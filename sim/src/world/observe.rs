@@ -378,6 +378,10 @@ pub struct RunResult {
     /// (task, attempt, savepoint) of every snapshot a task took of a stop-with-savepoint's
     /// synchronous savepoint: the task stopped its input at that barrier.
     pub sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
+    /// Every snapshot a task took of the synchronous savepoint it stopped at, with what the
+    /// core says of its operators then (`StopSnapshot`): the `stop` checker's drain rule.
+    /// Untraced; empty for explorer runs.
+    pub stop_snapshots: Vec<StopSnapshot>,
     /// The coordinator's refused trigger requests, one entry per run of equal reasons:
     /// (first, last time, reason).
     pub rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
@@ -484,4 +488,25 @@ pub struct ListRestore {
     pub stored: Vec<ckptsim::record::Value>,
     /// The entries the operator holds after restoring them.
     pub restored: Vec<ckptsim::record::Value>,
+}
+
+/// A task's snapshot of the stop-with-savepoint's synchronous savepoint it stopped at, as the
+/// core reported the task right after it (`Task::stopped_at`, `Task::drained_for_stop`,
+/// `Task::input_has_ended`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StopSnapshot {
+    /// When the snapshot was taken, ms.
+    pub at_ms: u64,
+    /// The task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// The synchronous savepoint.
+    pub savepoint: CheckpointId,
+    /// The stop's mode (`--drain` or not).
+    pub mode: ckptsim::record::StopMode,
+    /// The task ended its data for a 2.x drain before the snapshot (`drained_for_stop`).
+    pub drained: bool,
+    /// The task's input had ended (its chain's `endInput` ran or was due), for any reason.
+    pub input_ended: bool,
 }

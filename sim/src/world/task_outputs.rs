@@ -41,6 +41,11 @@ pub(super) fn drain_outputs(
                     return (snaps, true);
                 }
                 note_snapshot(w, at, id, &snapshot, alignment_ms, unaligned);
+                if let Some((savepoint, mode)) = t.stopped_at().filter(|&(sp, _)| sp == id) {
+                    let (drained, input_ended) = (t.drained_for_stop(), t.input_has_ended());
+                    let s = StopSnapshot { at_ms: now, task, attempt, savepoint, mode, drained, input_ended };
+                    w.obs.stop_snapshots.push(s);
+                }
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {

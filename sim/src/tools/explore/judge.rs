@@ -88,6 +88,7 @@ impl Explorer<'_> {
             failed_triggers: sys.obs.failed_triggers.clone(),
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
+            stop_snapshots: vec![],
             rejections: vec![],
             requests: sys.obs.requests.clone(),
             stores: sys.obs.stores.clone(),

@@ -1,0 +1,306 @@
+//! The external transactional store behind the two-phase-commit sink (e.g. Kafka with transactions): a pure data structure.
+
+use super::SinkOutput;
+use crate::record::Record;
+use crate::state::TxnId;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use thiserror::Error;
+
+/// Where a transaction is in the store.
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TxnState {
+    /// Begun; records may be written.
+    Open,
+    /// Flushed, waiting for its commit.
+    PreCommitted,
+    /// Visible.
+    Committed,
+    /// Dropped (by the sink, or by the store's transaction timeout).
+    Aborted,
+}
+
+/// An operation the store refuses: a protocol violation by the sink. The store's state is
+/// unchanged by a refused operation.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
+pub enum StoreAnomaly {
+    /// A transaction was begun twice.
+    #[error("begin of {txn:?}, which already exists ({state:?})")]
+    BeginOfExistingTxn {
+        /// The transaction.
+        txn: TxnId,
+        /// Its current state.
+        state: TxnState,
+    },
+    /// An operation on a transaction that was never begun.
+    #[error("{op} of {txn:?}, which was never begun")]
+    UnknownTxn {
+        /// The transaction.
+        txn: TxnId,
+        /// The refused operation.
+        op: &'static str,
+    },
+    /// A write into a pre-committed transaction.
+    #[error("write into {txn:?} after its pre-commit")]
+    WriteAfterPreCommit {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A write into a committed transaction.
+    #[error("write into committed {txn:?}")]
+    WriteAfterCommit {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A write into an aborted transaction.
+    #[error("write into aborted {txn:?}")]
+    WriteAfterAbort {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A transaction was pre-committed twice.
+    #[error("{txn:?} pre-committed twice")]
+    PreCommitTwice {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A pre-commit of a committed transaction.
+    #[error("pre-commit of committed {txn:?}")]
+    PreCommitAfterCommit {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A pre-commit of an aborted transaction.
+    #[error("pre-commit of aborted {txn:?}")]
+    PreCommitAfterAbort {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A commit of a transaction that was never pre-committed.
+    #[error("commit of {txn:?}, which was never pre-committed")]
+    CommitWithoutPreCommit {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// A commit of an aborted transaction.
+    #[error("commit of aborted {txn:?}")]
+    CommitOfAbortedTxn {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// An abort of a committed transaction.
+    #[error("abort of committed {txn:?}")]
+    AbortOfCommittedTxn {
+        /// The transaction.
+        txn: TxnId,
+    },
+    /// The store aborted the transaction because it outlived `transaction_timeout_ms` (Kafka's
+    /// `transaction.timeout.ms`); this operation on it failed. A commit refused this way loses
+    /// the transaction's records: Flink's `TwoPhaseCommitSinkFunction` warns about exactly this.
+    #[error(
+        "{op} of {txn:?} {age_ms} ms after it began: aborted by the store's transaction timeout ({timeout_ms} ms)"
+    )]
+    TransactionTimedOut {
+        /// The transaction.
+        txn: TxnId,
+        /// The refused operation.
+        op: &'static str,
+        /// How long ago the transaction began, ms.
+        age_ms: u64,
+        /// The transaction timeout, ms.
+        timeout_ms: u64,
+    },
+}
+
+/// How the external store treats transactions (per job; the sink's operator keys).
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreConfig {
+    /// Kafka's `transaction.timeout.ms`: a transaction not finished within this long after its
+    /// begin is aborted by the store, and any later operation on it except an abort fails with
+    /// [`StoreAnomaly::TransactionTimedOut`]. `None`: transactions never time out.
+    pub transaction_timeout_ms: Option<u64>,
+    /// A commit of a committed transaction is a no-op (true, as Kafka's commit of a recovered
+    /// producer). False models a store that makes the records visible again: the duplicate
+    /// that Flink's re-commit of restored committables would cause.
+    pub idempotent_commit: bool,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig { transaction_timeout_ms: None, idempotent_commit: true }
+    }
+}
+
+#[derive(Clone, Debug, Hash)]
+pub(super) struct StoredTxn {
+    state: TxnState,
+    /// Written records; moved to the visible output on commit, dropped on abort.
+    records: Vec<Record>,
+    /// How many records became visible with its commit (and re-commits, when not idempotent).
+    pub(super) committed_records: usize,
+    /// When it began (for the transaction timeout).
+    begun_ms: u64,
+    /// The store aborted it by the transaction timeout.
+    timed_out: bool,
+    /// A copy of the committed records, kept only when commits are not idempotent.
+    recommit_copy: Vec<Record>,
+}
+
+/// The external transactional system behind the 2PC sink: a pure data structure.
+///
+/// Writes into a transaction are invisible until it commits; a commit makes its records visible
+/// at the commit time, in commit order. Commit of a committed transaction and abort of an
+/// aborted one are idempotent no-ops; aborting a pre-committed transaction is allowed (recovery
+/// aborts the transaction that was open at the restored snapshot, which a later, failed
+/// checkpoint may have pre-committed). Everything else off-protocol is a [`StoreAnomaly`].
+/// [`StoreConfig`] adds a transaction timeout and non-idempotent commits; by default a
+/// transaction left open stays open.
+#[derive(Clone, Debug, Hash, Default)]
+pub struct TxnStore {
+    pub(super) txns: BTreeMap<TxnId, StoredTxn>,
+    pub(super) committed: Vec<(u64, Record)>,
+    /// Visible records moved out by [`TxnStore::take_committed`].
+    taken: usize,
+    config: StoreConfig,
+}
+
+impl TxnStore {
+    /// An empty store with `config`.
+    pub fn new(config: StoreConfig) -> Self {
+        TxnStore { config, ..TxnStore::default() }
+    }
+
+    /// Applies one operation of a sink at `now_ms`; a protocol violation (or an operation on a
+    /// transaction the timeout aborted) is refused with the anomaly and changes nothing.
+    pub fn apply(&mut self, now_ms: u64, op: SinkOutput) -> Result<(), StoreAnomaly> {
+        use TxnState::*;
+        let txn_id = op.txn();
+        if let SinkOutput::Begin { txn } = op {
+            if let Some(t) = self.txns.get(&txn) {
+                return Err(StoreAnomaly::BeginOfExistingTxn { txn, state: t.state });
+            }
+            self.txns.insert(
+                txn,
+                StoredTxn {
+                    state: Open,
+                    records: Vec::new(),
+                    committed_records: 0,
+                    begun_ms: now_ms,
+                    timed_out: false,
+                    recommit_copy: Vec::new(),
+                },
+            );
+            return Ok(());
+        }
+        let op_name = match &op {
+            SinkOutput::Begin { .. } => unreachable!("handled above"),
+            SinkOutput::Write { .. } => "write",
+            SinkOutput::PreCommit { .. } => "pre-commit",
+            SinkOutput::Commit { .. } => "commit",
+            SinkOutput::Abort { .. } => "abort",
+        };
+        let Some(t) = self.txns.get_mut(&txn_id) else {
+            return Err(StoreAnomaly::UnknownTxn { txn: txn_id, op: op_name });
+        };
+        if let Some(timeout_ms) = self.config.transaction_timeout_ms {
+            let age_ms = now_ms.saturating_sub(t.begun_ms);
+            if matches!(t.state, Open | PreCommitted) && age_ms > timeout_ms {
+                t.state = Aborted;
+                t.records = Vec::new();
+                t.timed_out = true;
+            }
+            if t.timed_out && !matches!(op, SinkOutput::Abort { .. }) {
+                return Err(StoreAnomaly::TransactionTimedOut { txn: txn_id, op: op_name, age_ms, timeout_ms });
+            }
+        }
+        match (op, t.state) {
+            (SinkOutput::Write { record, .. }, Open) => t.records.push(record),
+            (SinkOutput::Write { txn, .. }, PreCommitted) => return Err(StoreAnomaly::WriteAfterPreCommit { txn }),
+            (SinkOutput::Write { txn, .. }, Committed) => return Err(StoreAnomaly::WriteAfterCommit { txn }),
+            (SinkOutput::Write { txn, .. }, Aborted) => return Err(StoreAnomaly::WriteAfterAbort { txn }),
+            (SinkOutput::PreCommit { .. }, Open) => t.state = PreCommitted,
+            (SinkOutput::PreCommit { txn }, PreCommitted) => return Err(StoreAnomaly::PreCommitTwice { txn }),
+            (SinkOutput::PreCommit { txn }, Committed) => return Err(StoreAnomaly::PreCommitAfterCommit { txn }),
+            (SinkOutput::PreCommit { txn }, Aborted) => return Err(StoreAnomaly::PreCommitAfterAbort { txn }),
+            (SinkOutput::Commit { txn }, Open) => return Err(StoreAnomaly::CommitWithoutPreCommit { txn }),
+            (SinkOutput::Commit { .. }, PreCommitted) => {
+                t.state = Committed;
+                t.committed_records = t.records.len();
+                if !self.config.idempotent_commit {
+                    t.recommit_copy = t.records.clone();
+                }
+                self.committed.extend(t.records.drain(..).map(|r| (now_ms, r)));
+                t.records = Vec::new();
+            }
+            (SinkOutput::Commit { .. }, Committed) if self.config.idempotent_commit => {}
+            (SinkOutput::Commit { .. }, Committed) => {
+                // A store without idempotent commits makes the records visible again.
+                t.committed_records += t.recommit_copy.len();
+                self.committed.extend(t.recommit_copy.iter().map(|r| (now_ms, r.clone())));
+            }
+            (SinkOutput::Commit { txn }, Aborted) => return Err(StoreAnomaly::CommitOfAbortedTxn { txn }),
+            (SinkOutput::Abort { .. }, Open | PreCommitted) => {
+                t.state = Aborted;
+                t.records = Vec::new();
+            }
+            (SinkOutput::Abort { .. }, Aborted) => {}
+            (SinkOutput::Abort { txn }, Committed) => return Err(StoreAnomaly::AbortOfCommittedTxn { txn }),
+            (SinkOutput::Begin { .. }, _) => unreachable!("handled above"),
+        }
+        Ok(())
+    }
+
+    /// Visible records with their commit time, in commit order (those not yet moved out by
+    /// [`TxnStore::take_committed`]).
+    pub fn committed(&self) -> &[(u64, Record)] {
+        &self.committed
+    }
+
+    /// Moves the visible records out, in commit order: a host that keeps the output elsewhere
+    /// takes each commit's records as they become visible instead of copying the whole output
+    /// at the end (10^6 records are 72 MB). Later commits append to an empty list.
+    pub fn take_committed(&mut self) -> Vec<(u64, Record)> {
+        self.taken += self.committed.len();
+        std::mem::take(&mut self.committed)
+    }
+
+    /// Transactions neither committed nor aborted (open or pre-committed), by id.
+    pub fn open_txns(&self) -> Vec<TxnId> {
+        self.txns
+            .iter()
+            .filter(|(_, t)| matches!(t.state, TxnState::Open | TxnState::PreCommitted))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// Where `txn` is, if the store has seen it.
+    pub fn txn_state(&self, txn: TxnId) -> Option<TxnState> {
+        self.txns.get(&txn).map(|t| t.state)
+    }
+
+    /// When `txn` began in the store (its `Begin`), if the store knows it.
+    pub fn begun_ms(&self, txn: TxnId) -> Option<u64> {
+        self.txns.get(&txn).map(|t| t.begun_ms)
+    }
+
+    /// Panics if the store's transactions and published records are inconsistent.
+    pub fn invariants(&self) {
+        let mut visible = 0;
+        for (id, t) in &self.txns {
+            match t.state {
+                TxnState::Open | TxnState::PreCommitted => assert_eq!(t.committed_records, 0, "{id:?}"),
+                TxnState::Committed => {
+                    assert!(t.records.is_empty(), "{id:?} committed but still buffers records");
+                    visible += t.committed_records;
+                }
+                TxnState::Aborted => assert!(t.records.is_empty() && t.committed_records == 0, "{id:?}"),
+            }
+        }
+        assert_eq!(
+            visible,
+            self.taken + self.committed.len(),
+            "visible records (taken or not) = records of committed transactions"
+        );
+        assert!(self.committed.windows(2).all(|w| w[0].0 <= w[1].0), "commit times go backwards");
+    }
+}

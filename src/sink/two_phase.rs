@@ -1,0 +1,406 @@
+//! Flink's `TwoPhaseCommitSinkFunction` (semantics §7) as a sans-IO machine, with its transaction-timeout knobs.
+
+use super::SinkOutput;
+use crate::ids::CheckpointId;
+use crate::record::Record;
+use crate::state::{OperatorState, TxnId};
+use crate::Variant;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use thiserror::Error;
+
+/// Flink's `TwoPhaseCommitSinkFunction` (§7) for one sink subtask and execution attempt.
+///
+/// Transactions are named `TxnId { subtask, attempt, seq }` with `seq` counting from 0 within the
+/// attempt, so ids never collide across attempts.
+#[derive(Clone, Debug, Hash)]
+pub struct TwoPhaseCommitSink {
+    subtask: u32,
+    attempt: u32,
+    variant: Variant,
+    next_seq: u64,
+    initialized: bool,
+    closed: bool,
+    /// The open transaction receiving records.
+    pub(super) current: Option<TxnId>,
+    /// Pre-committed transactions by checkpoint id, in insertion order (a `LinkedHashMap`).
+    pub(super) pending: Vec<(CheckpointId, TxnId)>,
+    outputs: VecDeque<SinkOutput>,
+    /// Transaction-timeout bookkeeping (boxed: most sinks never use it).
+    t: Box<Timeouts>,
+    /// The job has no checkpointing: what the sink does instead (`None`: checkpointing on).
+    no_checkpointing: Option<NoCheckpointing>,
+}
+
+/// The sink's clock and the transaction-timeout state of [`TxnTimeoutPolicy`].
+#[derive(Clone, Debug, Hash, Default)]
+struct Timeouts {
+    /// `setTransactionTimeout` & co; `None` = Flink's default (no warnings, failures propagate).
+    policy: Option<TxnTimeoutPolicy>,
+    /// The last time given to a time-aware input (`*_at`); 0 before any.
+    now_ms: u64,
+    /// When each known transaction began (Flink's `TransactionHolder.transactionStartTime`).
+    started_ms: BTreeMap<TxnId, u64>,
+    /// Transactions committed by recovery (`recoverAndCommitInternal`) whose outcome is open.
+    recovering: Vec<TxnId>,
+    events: VecDeque<SinkEvent>,
+}
+
+/// What a two-phase-commit sink does in a job without checkpointing
+/// ([`Profile::sink_without_checkpointing`](crate::Profile::sink_without_checkpointing)); with
+/// checkpointing on it runs its transactions per checkpoint whatever this says.
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoCheckpointing {
+    /// Flink 1.11 `FlinkKafkaProducer`: `Semantic.NONE`, no transactions: each record is
+    /// visible in the store as soon as it is written (modelled as a transaction committed right
+    /// after its one record).
+    NoneSemantic,
+    /// Flink 2.x Sink V2 (`KafkaSink`): transactions as usual, committed all at once when the
+    /// input ends (`CommitterOperator.endInput` with checkpointing disabled); never before.
+    CommitAtEndOfInput,
+}
+
+/// Flink's transaction-timeout knobs of `TwoPhaseCommitSinkFunction`: `setTransactionTimeout`,
+/// `ignoreFailuresAfterTransactionTimeout` and `enableTransactionTimeoutWarnings(ratio)` (the
+/// ratio in per mille, 0..=1000, instead of a double).
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
+pub struct TxnTimeoutPolicy {
+    /// `setTransactionTimeout`: the external system's transaction timeout, ms.
+    pub timeout_ms: u64,
+    /// A failed recovery commit of a transaction older than `timeout_ms` is logged and dropped
+    /// instead of failing the task (its records may be lost).
+    pub ignore_failures_after_timeout: bool,
+    /// Warn when a transaction being committed has been open for more than
+    /// `timeout_ms * ratio / 1000`; `None` = no warnings.
+    pub warning_ratio_permille: Option<u32>,
+}
+
+/// What the sink reports besides its transaction operations (Flink logs them).
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum SinkEvent {
+    /// `logWarningIfTimeoutAlmostReached`: "Transaction .. has been open for `elapsed_ms` ms.
+    /// This is close to or even exceeding the transaction timeout of `timeout_ms` ms."
+    TimeoutAlmostReached {
+        /// The transaction.
+        txn: TxnId,
+        /// How long the transaction has been open, ms.
+        elapsed_ms: u64,
+        /// The transaction timeout, ms.
+        timeout_ms: u64,
+    },
+    /// A recovery commit failed after the transaction timeout and was ignored (data may be lost).
+    CommitFailureIgnored {
+        /// The transaction.
+        txn: TxnId,
+        /// How long the transaction has been open, ms.
+        elapsed_ms: u64,
+        /// The transaction timeout, ms.
+        timeout_ms: u64,
+    },
+}
+
+/// A commit failed and the failure is not ignored: the task fails (Flink rethrows).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
+#[error("commit of {txn:?} failed {elapsed_ms} ms after it began")]
+pub struct CommitFailed {
+    /// The transaction whose commit failed.
+    pub txn: TxnId,
+    /// How long after it began, ms.
+    pub elapsed_ms: u64,
+}
+
+impl TwoPhaseCommitSink {
+    /// Variant::TwoPcCommitOnPrecommit: commit right at pre-commit (deliberate bug).
+    pub fn new(subtask: u32, attempt: u32, variant: Variant) -> Self {
+        let s = TwoPhaseCommitSink {
+            subtask,
+            attempt,
+            variant,
+            next_seq: 0,
+            initialized: false,
+            closed: false,
+            current: None,
+            pending: Vec::new(),
+            outputs: VecDeque::new(),
+            t: Box::default(),
+            no_checkpointing: None,
+        };
+        s.invariants();
+        s
+    }
+
+    /// `initializeState`: with a restored state, `recoverAndCommit` every pending transaction in
+    /// it (including the restored checkpoint's own: the sink cannot know whether its
+    /// notification arrived, so the commit must be idempotent), then `recoverAndAbort` the
+    /// transaction that was open at snapshot time. Then begin a fresh transaction.
+    ///
+    /// After a rescale the restored state may be an [`OperatorState::List`] of several old
+    /// subtasks' entries (or none): each entry is recovered in list order, its pending
+    /// transactions committed and then its open one aborted, as Flink's loop over the list
+    /// state in `initializeState` does (semantics §12.4).
+    ///
+    /// Panics on a state of another shape (a host bug).
+    pub fn initialize(&mut self, restored: Option<&OperatorState>) {
+        let now_ms = self.t.now_ms;
+        self.initialize_at(now_ms, restored, &BTreeMap::new());
+    }
+
+    /// [`Self::initialize`] at `now_ms`, knowing when the restored transactions began (Flink
+    /// keeps the start time in the sink's state; here the host passes it, e.g. from the store).
+    /// Each recovery commit is preceded by the timeout warning if due, and its outcome stays
+    /// open until [`Self::handle_commit_failed`] or [`Self::recovery_done`].
+    pub fn initialize_at(
+        &mut self,
+        now_ms: u64,
+        restored: Option<&OperatorState>,
+        restored_started_ms: &BTreeMap<TxnId, u64>,
+    ) {
+        assert!(!self.initialized, "2pc sink {} initialized twice", self.subtask);
+        self.advance(now_ms);
+        let entries: Vec<&OperatorState> = match restored {
+            Some(OperatorState::List(entries)) => entries.iter().collect(),
+            Some(st) => vec![st],
+            None => Vec::new(),
+        };
+        for st in entries {
+            let OperatorState::TwoPhaseCommit { pending, current } = st else {
+                panic!("restoring a two-phase-commit sink from {st:?}")
+            };
+            for (_, txn) in pending {
+                if let Some(t) = restored_started_ms.get(txn) {
+                    self.t.started_ms.insert(*txn, *t);
+                }
+                self.warn_if_timeout_almost_reached(*txn);
+                self.t.recovering.push(*txn);
+                self.outputs.push_back(SinkOutput::Commit { txn: *txn });
+            }
+            if let Some(txn) = current {
+                self.outputs.push_back(SinkOutput::Abort { txn: *txn });
+            }
+        }
+        self.initialized = true;
+        self.begin();
+        self.invariants();
+    }
+
+    /// Writes into the open transaction. Under [`NoCheckpointing::NoneSemantic`] the record is
+    /// visible at once: its transaction is committed right away and the next one begun.
+    pub fn invoke(&mut self, rec: Record) {
+        let txn =
+            self.current.unwrap_or_else(|| panic!("2pc sink {}: record without an open transaction", self.subtask));
+        self.outputs.push_back(SinkOutput::Write { txn, record: rec });
+        if self.no_checkpointing == Some(NoCheckpointing::NoneSemantic) {
+            self.current = None;
+            self.outputs.push_back(SinkOutput::PreCommit { txn });
+            self.outputs.push_back(SinkOutput::Commit { txn });
+            self.begin();
+        }
+    }
+
+    /// The job runs without checkpointing: the sink behaves as `mode` says (see
+    /// [`NoCheckpointing`]). Set by the host after `initialize`, before any record.
+    pub fn set_no_checkpointing(&mut self, mode: NoCheckpointing) {
+        self.no_checkpointing = Some(mode);
+        self.invariants();
+    }
+
+    /// The sink's input ended (`endInput` / `finish`). Under
+    /// [`NoCheckpointing::CommitAtEndOfInput`] the open transaction is pre-committed and it and
+    /// every pending one committed (Flink 2.x `SinkWriterOperator.endInput` +
+    /// `CommitterOperator.endInput` without checkpointing); a fresh, empty transaction stays
+    /// open until `close`. Otherwise a no-op: with checkpointing on the final checkpoint
+    /// (FLIP-147) commits, and 1.11's `close()` aborts.
+    pub fn end_of_input(&mut self) {
+        if self.closed || self.no_checkpointing != Some(NoCheckpointing::CommitAtEndOfInput) {
+            return;
+        }
+        let txn = self.current.take().expect("a running sink has an open transaction");
+        self.outputs.push_back(SinkOutput::PreCommit { txn });
+        for (_, pending) in std::mem::take(&mut self.pending) {
+            self.warn_if_timeout_almost_reached(pending);
+            self.outputs.push_back(SinkOutput::Commit { txn: pending });
+        }
+        self.warn_if_timeout_almost_reached(txn);
+        self.outputs.push_back(SinkOutput::Commit { txn });
+        self.begin();
+        self.invariants();
+    }
+
+    /// `snapshotState(id)` at the barrier: pre-commit the open transaction, remember it as
+    /// pending for `id`, begin the next one, and store {pending, the new open transaction}.
+    pub fn snapshot(&mut self, id: CheckpointId) -> OperatorState {
+        assert!(self.initialized && !self.closed, "2pc sink {}: snapshot while not running", self.subtask);
+        assert!(self.pending.iter().all(|(c, _)| *c != id), "checkpoint {id} snapshotted twice");
+        let txn = self.current.take().expect("a running sink has an open transaction");
+        self.outputs.push_back(SinkOutput::PreCommit { txn });
+        if self.variant == Variant::TwoPcCommitOnPrecommit {
+            self.outputs.push_back(SinkOutput::Commit { txn });
+        }
+        self.pending.push((id, txn));
+        self.begin();
+        self.invariants();
+        OperatorState::TwoPhaseCommit { pending: self.pending.clone(), current: self.current }
+    }
+
+    /// Commits, in insertion order, every pending transaction with checkpoint id <= `id`. A
+    /// notification older than everything pending (notify(2) then notify(1)) is a no-op, as is
+    /// one after `close`.
+    pub fn notify_checkpoint_complete(&mut self, id: CheckpointId) {
+        if !self.closed {
+            let mut committed = Vec::new();
+            self.pending.retain(|(c, txn)| {
+                let commit = *c <= id;
+                if commit {
+                    committed.push(*txn);
+                }
+                !commit
+            });
+            for txn in committed {
+                self.warn_if_timeout_almost_reached(txn);
+                self.outputs.push_back(SinkOutput::Commit { txn });
+            }
+        }
+        self.invariants();
+    }
+
+    /// [`Self::notify_checkpoint_complete`] at `now_ms` (for the timeout warnings).
+    pub fn notify_checkpoint_complete_at(&mut self, now_ms: u64, id: CheckpointId) {
+        self.advance(now_ms);
+        self.notify_checkpoint_complete(id);
+    }
+
+    /// Flink's transaction timeout knobs (see [`TxnTimeoutPolicy`]); off by default.
+    pub fn set_transaction_timeout(&mut self, policy: TxnTimeoutPolicy) {
+        assert!(policy.warning_ratio_permille.is_none_or(|r| r <= 1000), "warning ratio in [0, 1000] per mille");
+        self.t.policy = Some(policy);
+        self.invariants();
+    }
+
+    /// The host's commit of `txn` failed at `now_ms` (the external system threw). A recovery
+    /// commit of a transaction open for longer than the timeout is ignored when
+    /// `ignore_failures_after_timeout` is set (Flink's `recoverAndCommitInternal`); any other
+    /// failed commit is returned as an error: the task fails and the next attempt recovers.
+    pub fn handle_commit_failed(&mut self, now_ms: u64, txn: TxnId) -> Result<(), CommitFailed> {
+        self.advance(now_ms);
+        let elapsed_ms = self.t.started_ms.get(&txn).map_or(0, |t| now_ms.saturating_sub(*t));
+        let recovery = self.t.recovering.contains(&txn);
+        self.t.recovering.retain(|t| *t != txn);
+        let result = match self.t.policy {
+            Some(p) if recovery && p.ignore_failures_after_timeout && elapsed_ms > p.timeout_ms => {
+                self.t.events.push_back(SinkEvent::CommitFailureIgnored { txn, elapsed_ms, timeout_ms: p.timeout_ms });
+                Ok(())
+            }
+            _ => Err(CommitFailed { txn, elapsed_ms }),
+        };
+        self.invariants();
+        result
+    }
+
+    /// Configures the timeout knobs after `initialize` (the host learns the store's settings
+    /// only then): `started_ms` gives when restored transactions began (Flink keeps it in the
+    /// sink's state); the transaction already open begins now.
+    pub fn set_transaction_timeout_at(
+        &mut self,
+        now_ms: u64,
+        policy: TxnTimeoutPolicy,
+        started_ms: &BTreeMap<TxnId, u64>,
+    ) {
+        self.advance(now_ms);
+        self.set_transaction_timeout(policy);
+        for (txn, t) in started_ms {
+            self.t.started_ms.insert(*txn, *t);
+        }
+        if let Some(txn) = self.current {
+            self.t.started_ms.entry(txn).or_insert(now_ms);
+        }
+        self.invariants();
+    }
+
+    /// The recovery commits were applied without failure.
+    pub fn recovery_done(&mut self) {
+        self.t.recovering.clear();
+        self.invariants();
+    }
+
+    /// Warnings and ignored failures, in the order they happened.
+    pub fn poll_event(&mut self) -> Option<SinkEvent> {
+        self.t.events.pop_front()
+    }
+
+    fn advance(&mut self, now_ms: u64) {
+        assert!(now_ms >= self.t.now_ms, "2pc sink {}: time went backwards", self.subtask);
+        self.t.now_ms = now_ms;
+    }
+
+    fn warn_if_timeout_almost_reached(&mut self, txn: TxnId) {
+        let (Some(p), Some(started)) = (self.t.policy, self.t.started_ms.get(&txn)) else {
+            return;
+        };
+        let Some(ratio) = p.warning_ratio_permille else {
+            return;
+        };
+        let elapsed_ms = self.t.now_ms.saturating_sub(*started);
+        if u128::from(elapsed_ms) * 1000 > u128::from(p.timeout_ms) * u128::from(ratio) {
+            self.t.events.push_back(SinkEvent::TimeoutAlmostReached { txn, elapsed_ms, timeout_ms: p.timeout_ms });
+        }
+    }
+
+    /// No-op: the transaction stays pending and is committed by a later checkpoint's notification.
+    pub fn notify_checkpoint_aborted(&mut self, _id: CheckpointId) {
+        self.invariants();
+    }
+
+    /// The task is closing (cancelled): abort the open transaction. Pending (pre-committed)
+    /// transactions are left for the next attempt's recovery. Idempotent.
+    pub fn close(&mut self) {
+        if let Some(txn) = self.current.take() {
+            self.outputs.push_back(SinkOutput::Abort { txn });
+        }
+        self.closed = true;
+        self.invariants();
+    }
+
+    /// The next store operation, in the order the sink decided it.
+    pub fn poll_output(&mut self) -> Option<SinkOutput> {
+        self.outputs.pop_front()
+    }
+
+    /// The open transaction, if any.
+    pub fn current(&self) -> Option<TxnId> {
+        self.current
+    }
+
+    /// Pre-committed transactions waiting for a completion, in insertion order.
+    pub fn pending(&self) -> &[(CheckpointId, TxnId)] {
+        &self.pending
+    }
+
+    /// Panics if the sink's bookkeeping is inconsistent (no open transaction while running, an open transaction of another attempt or one that is also pending).
+    pub fn invariants(&self) {
+        if !self.initialized {
+            assert!(self.current.is_none() && self.pending.is_empty(), "state before initialize");
+        } else {
+            assert_eq!(self.current.is_some(), !self.closed, "an open transaction exactly while running");
+        }
+        if let Some(c) = self.current {
+            assert_eq!((c.subtask, c.attempt), (self.subtask, self.attempt), "open transaction of another attempt");
+            assert!(c.seq < self.next_seq);
+            assert!(self.pending.iter().all(|(_, t)| *t != c), "open transaction is also pending");
+        }
+        for (n, (id, txn)) in self.pending.iter().enumerate() {
+            for (id2, txn2) in &self.pending[n + 1..] {
+                assert!(id != id2 && txn != txn2, "checkpoint {id} / {txn:?} pending twice");
+            }
+        }
+    }
+
+    fn begin(&mut self) {
+        let txn = TxnId { subtask: self.subtask, attempt: self.attempt, seq: self.next_seq };
+        self.next_seq += 1;
+        self.current = Some(txn);
+        if self.t.policy.is_some() {
+            self.t.started_ms.insert(txn, self.t.now_ms);
+        }
+        self.outputs.push_back(SinkOutput::Begin { txn });
+    }
+}

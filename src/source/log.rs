@@ -1,0 +1,338 @@
+//! One subtask of a Kafka-like source: checkpointed offsets, union-list-state restore and offset commits (semantics §5).
+
+use super::{StartupMode, NOTHING_READ};
+use crate::ids::{CheckpointId, Offset, PartitionId};
+use crate::record::{LogRecord, Record};
+use crate::state::OperatorState;
+use crate::{Profile, Variant};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+/// Kafka's periodic auto-commit (checkpointing off).
+#[derive(Clone, Debug, Hash, PartialEq)]
+pub(super) struct AutoCommit {
+    pub(super) interval_ms: u64,
+    pub(super) next_at_ms: u64,
+    /// What the last auto-commit sent (unchanged positions are not re-sent).
+    pub(super) last: BTreeMap<PartitionId, Offset>,
+}
+
+/// One subtask of a Kafka-like source (see the module doc).
+#[derive(Clone, Debug, Hash)]
+pub struct LogSource {
+    pub(super) subtask: u32,
+    parallelism: u32,
+    partitions: u32,
+    profile: Profile,
+    startup: StartupMode,
+    variant: Variant,
+    initialized: bool,
+    /// Next offset to read, per owned partition (the fetch position).
+    pub(super) positions: BTreeMap<PartitionId, Offset>,
+    /// Offsets to commit per snapshotted checkpoint, in snapshot (insertion) order, in the form
+    /// the snapshot stores them (1.11: last read; 2.x: next to read).
+    pending: VecDeque<(CheckpointId, BTreeMap<PartitionId, Offset>)>,
+    pub(super) auto_commit: Option<AutoCommit>,
+    /// Partitions with a real starting offset: restored from a checkpoint, or a record emitted.
+    /// 2.x's KafkaSourceReader commits only those: a split still at its startup marker
+    /// (earliest/latest/committed, negative in Flink) is skipped in `snapshotState`.
+    started: BTreeSet<PartitionId>,
+    /// `commit.offsets.on.checkpoint` (2.x) / `setCommitOffsetsOnCheckpoints` (1.11); default
+    /// true. False: completed checkpoints commit nothing (commit mode DISABLED).
+    pub(super) commit_on_checkpoint: bool,
+    /// The partitions this subtask reads when a restore decided them (2.x: the splits of its
+    /// own restored list state, [`LogSource::assign_partitions`]); None: the owner rule
+    /// `p % parallelism == subtask`.
+    assigned: Option<BTreeSet<PartitionId>>,
+    /// The first partition of this source's topic: it reads `first..first + partitions` of the
+    /// broker's log (several sources, semantics §14); 0 for the one source of a linear job.
+    first: u32,
+}
+
+impl LogSource {
+    /// Subtask `subtask` of `parallelism` over a topic of `partitions` partitions, starting as `startup` says once initialized (restored, or from the committed offsets), with the profile's split rules and a protocol variant.
+    pub fn new(
+        subtask: u32,
+        parallelism: u32,
+        partitions: u32,
+        profile: Profile,
+        startup: StartupMode,
+        variant: Variant,
+    ) -> Self {
+        assert!(parallelism >= 1 && subtask < parallelism, "subtask {subtask} of parallelism {parallelism}");
+        let s = LogSource {
+            subtask,
+            parallelism,
+            partitions,
+            profile,
+            startup,
+            variant,
+            initialized: false,
+            positions: BTreeMap::new(),
+            pending: VecDeque::new(),
+            auto_commit: None,
+            started: BTreeSet::new(),
+            commit_on_checkpoint: true,
+            assigned: None,
+            first: 0,
+        };
+        s.invariants();
+        s
+    }
+
+    /// Before [`LogSource::initialize`]: this source's topic is the broker's partitions
+    /// `first..first + partitions` (several sources share one log, each its own range). The
+    /// owner rule counts from the topic's first partition.
+    pub fn set_first_partition(&mut self, first: u32) {
+        assert!(!self.initialized, "source subtask {}: topic set after initialize", self.subtask);
+        self.first = first;
+    }
+
+    /// The broker partitions of this source's topic.
+    pub fn topic(&self) -> std::ops::Range<u32> {
+        self.first..self.first + self.partitions
+    }
+
+    /// Before [`LogSource::initialize`]: read exactly these partitions (2.x after a restore:
+    /// the splits in this subtask's own restored list state plus the partitions no restored
+    /// state holds that the owner rule gives it; `rescale::restored_source_partitions`).
+    pub fn assign_partitions(&mut self, partitions: BTreeSet<PartitionId>) {
+        assert!(!self.initialized, "source subtask {}: partitions assigned after initialize", self.subtask);
+        assert!(partitions.iter().all(|p| self.topic().contains(&p.0)), "assigned partition out of range");
+        self.assigned = Some(partitions);
+        self.invariants();
+    }
+
+    /// `commit.offsets.on.checkpoint = false` (2.x) / `setCommitOffsetsOnCheckpoints(false)`
+    /// (1.11): checkpoint completions commit nothing; the offsets live only in the checkpoints.
+    pub fn disable_commit_on_checkpoint(&mut self) {
+        self.commit_on_checkpoint = false;
+        self.pending.clear();
+        self.invariants();
+    }
+
+    /// Whether this subtask reads partition `p` (`p % parallelism == subtask`, or the
+    /// partitions a restore assigned).
+    pub fn owns(&self, p: PartitionId) -> bool {
+        self.topic().contains(&p.0)
+            && match &self.assigned {
+                Some(a) => a.contains(&p),
+                None => (p.0 - self.first) % self.parallelism == self.subtask,
+            }
+    }
+
+    /// `restored`: the source states of ALL subtasks of the restored checkpoint (union list state), None when there is no checkpoint.
+    /// `committed`: the broker's committed group offsets; `log_end`: next offset to be written per partition (for Latest). Restored partitions resume exactly after what the checkpoint says; partitions missing from the restored state start at Earliest; without restore the startup mode decides (GroupOffsets falls back to Earliest when nothing is committed).
+    ///
+    /// Panics if a restored state is not [`OperatorState::SourceOffsets`] or two states disagree
+    /// on a partition (host bugs).
+    pub fn initialize(
+        &mut self,
+        restored: Option<&[&OperatorState]>,
+        committed: &BTreeMap<PartitionId, Offset>,
+        log_end: &BTreeMap<PartitionId, Offset>,
+    ) {
+        assert!(!self.initialized, "source subtask {} initialized twice", self.subtask);
+        let union: Option<BTreeMap<PartitionId, Offset>> = restored.map(|states| {
+            let mut union = BTreeMap::new();
+            for st in states {
+                let OperatorState::SourceOffsets(m) = st else { panic!("restoring a log source from {st:?}") };
+                for (p, o) in m {
+                    if let Some(prev) = union.insert(*p, *o) {
+                        assert_eq!(prev, *o, "restored union state has two offsets for {p}");
+                    }
+                }
+            }
+            union
+        });
+        let owned: Vec<PartitionId> = self.topic().map(PartitionId).filter(|p| self.owns(*p)).collect();
+        for p in owned {
+            if union.as_ref().is_some_and(|u| u.contains_key(&p)) {
+                self.started.insert(p);
+            }
+            let start = match &union {
+                Some(u) => u.get(&p).map_or(Offset(0), |o| self.resume_from(*o)),
+                None => match self.startup {
+                    StartupMode::GroupOffsets => committed.get(&p).copied().unwrap_or(Offset(0)),
+                    StartupMode::Earliest => Offset(0),
+                    StartupMode::Latest => log_end.get(&p).copied().unwrap_or(Offset(0)),
+                },
+            };
+            self.positions.insert(p, start);
+        }
+        self.initialized = true;
+        self.invariants();
+    }
+
+    /// Next offset to read, per owned partition.
+    pub fn positions(&self) -> &BTreeMap<PartitionId, Offset> {
+        &self.positions
+    }
+
+    /// Checkpoint ids with offsets waiting for their completion notification, oldest first.
+    pub fn pending_checkpoints(&self) -> impl Iterator<Item = CheckpointId> + '_ {
+        self.pending.iter().map(|(id, _)| *id)
+    }
+
+    /// A fetched record was emitted downstream: advance the position. Returns the stream Record.
+    ///
+    /// The host fetches from [`LogSource::positions`]; a record of a partition this subtask does
+    /// not own, or before the position (a re-emission within one attempt), is a host bug.
+    pub fn handle_record(&mut self, rec: &LogRecord) -> Record {
+        let pos = self
+            .positions
+            .get_mut(&rec.partition)
+            .unwrap_or_else(|| panic!("source subtask {} got {} which it does not read", self.subtask, rec.partition));
+        assert!(rec.offset >= *pos, "{}{} emitted again (position {pos})", rec.partition, rec.offset);
+        *pos = rec.offset.next();
+        self.started.insert(rec.partition);
+        Record { value: rec.value.clone(), lineage: rec.lineage, timestamp: rec.timestamp }
+    }
+
+    /// Snapshot for checkpoint `id`. Profile: 1.11 stores the *last read* offset (sentinel when nothing read), 2.3 the *next to read*; both remember `pending_commits[id]` (1.11 capped at 100 entries, oldest dropped). Variant::CommitOffsetsOnSnapshot: return the offsets to commit immediately (deliberate bug).
+    ///
+    /// The variant commits *instead of* remembering the pending commit (its notification then
+    /// commits nothing). With auto-commit enabled nothing is remembered either (`KAFKA_PERIODIC`).
+    pub fn snapshot(&mut self, id: CheckpointId) -> (OperatorState, Option<BTreeMap<PartitionId, Offset>>) {
+        assert!(self.initialized, "snapshot of an uninitialized source");
+        let stored: BTreeMap<PartitionId, Offset> =
+            self.positions.iter().map(|(p, o)| (*p, self.stored_form(*o))).collect();
+        let mut commit_now = None;
+        // 2.x commits only partitions with a real starting offset (KafkaSourceReader skips
+        // splits whose offset is still a startup marker); 1.11 stores the never-read sentinel,
+        // which its commit filters out.
+        let to_commit: BTreeMap<PartitionId, Offset> = if self.profile.kafka_state_is_last_read() {
+            stored.clone()
+        } else {
+            stored.iter().filter(|(p, _)| self.started.contains(p)).map(|(p, o)| (*p, *o)).collect()
+        };
+        if self.auto_commit.is_none() && self.commit_on_checkpoint {
+            if self.variant == Variant::CommitOffsetsOnSnapshot {
+                commit_now = self.commit_form(&to_commit);
+            } else if let Some(entry) = self.pending.iter_mut().find(|(c, _)| *c == id) {
+                // A repeated id replaces the value in place (LinkedMap / TreeMap `put`).
+                entry.1 = to_commit;
+            } else {
+                self.pending.push_back((id, to_commit));
+                if let Some(cap) = self.profile.kafka_pending_commits_cap() {
+                    while self.pending.len() > cap {
+                        self.pending.pop_front();
+                    }
+                }
+            }
+        }
+        self.invariants();
+        (OperatorState::SourceOffsets(stored), commit_now)
+    }
+
+    /// Returns the offsets to commit to the broker (always the next offset to read: 1.11 last-read + 1, 2.3 as stored), removing `id` and all older entries; unknown id -> None; (2.3: empty map -> None but entries <= id dropped).
+    ///
+    /// "Older": 1.11 drops the entries inserted before `id` (a `LinkedMap`), 2.x every entry
+    /// with a smaller id (a `TreeMap`); the same unless snapshots arrived out of id order. Both
+    /// return None for an empty map (1.11: "Checkpoint state was empty") and skip 1.11's
+    /// never-read sentinel; an all-sentinel map also yields None.
+    pub fn notify_checkpoint_complete(&mut self, id: CheckpointId) -> Option<BTreeMap<PartitionId, Offset>> {
+        let pos = self.pending.iter().position(|(c, _)| *c == id)?;
+        let (_, stored) = self.pending.remove(pos).expect("position is in range");
+        if self.profile.kafka_prunes_pending_by_insertion_order() {
+            self.pending.drain(..pos);
+        } else {
+            self.pending.retain(|(c, _)| *c > id);
+        }
+        let commit = self.commit_form(&stored);
+        self.invariants();
+        commit
+    }
+
+    /// Both profiles ignore aborts: the entry stays until a later completion prunes it.
+    pub fn notify_checkpoint_aborted(&mut self, _id: CheckpointId) {
+        self.invariants();
+    }
+
+    /// Checkpointing is off and the consumer auto-commits every `interval_ms` (see the module
+    /// doc). Snapshots no longer remember pending commits.
+    pub fn enable_auto_commit(&mut self, now_ms: u64, interval_ms: u64) {
+        assert!(interval_ms > 0, "auto-commit interval must be positive");
+        self.pending.clear();
+        self.auto_commit = Some(AutoCommit { interval_ms, next_at_ms: now_ms + interval_ms, last: BTreeMap::new() });
+        self.invariants();
+    }
+
+    /// The next auto-commit deadline, if auto-commit is on.
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.auto_commit.as_ref().map(|a| a.next_at_ms)
+    }
+
+    /// The auto-commit timer: at or after the deadline, returns the current positions (next to
+    /// read) if they changed since the last auto-commit, and re-arms `interval_ms` from now.
+    pub fn handle_timeout(&mut self, now_ms: u64) -> Option<BTreeMap<PartitionId, Offset>> {
+        let a = self.auto_commit.as_mut()?;
+        if now_ms < a.next_at_ms {
+            return None;
+        }
+        a.next_at_ms = now_ms + a.interval_ms;
+        let out = if a.last == self.positions {
+            None
+        } else {
+            a.last = self.positions.clone();
+            Some(a.last.clone())
+        };
+        self.invariants();
+        out
+    }
+
+    /// Panics if the source's state is inconsistent (state before initialization, positions of partitions it does not own).
+    pub fn invariants(&self) {
+        assert!(self.parallelism >= 1 && self.subtask < self.parallelism);
+        if !self.initialized {
+            assert!(self.positions.is_empty() && self.pending.is_empty(), "state before initialize");
+            return;
+        }
+        let owned = self.topic().filter(|p| self.owns(PartitionId(*p))).count();
+        assert_eq!(self.positions.len(), owned, "one position per owned partition");
+        assert!(self.positions.keys().all(|p| self.owns(*p)));
+        if let Some(cap) = self.profile.kafka_pending_commits_cap() {
+            assert!(self.pending.len() <= cap, "{} pending commits > cap {cap}", self.pending.len());
+        }
+        if self.variant == Variant::CommitOffsetsOnSnapshot || self.auto_commit.is_some() || !self.commit_on_checkpoint
+        {
+            assert!(self.pending.is_empty(), "pending commits without on-checkpoint commit mode");
+        }
+        assert!(self.started.iter().all(|p| self.positions.contains_key(p)), "started partition not owned");
+        for (n, (id, stored)) in self.pending.iter().enumerate() {
+            assert!(self.pending.iter().skip(n + 1).all(|(c, _)| c != id), "checkpoint {id} pending twice");
+            for (p, o) in stored {
+                let pos = self.positions.get(p).unwrap_or_else(|| panic!("pending commit for foreign {p}"));
+                assert!(self.resume_from(*o) <= *pos, "pending commit {p}{o} ahead of position {pos}");
+            }
+        }
+    }
+
+    /// The offset a snapshot stores for fetch position `next`.
+    fn stored_form(&self, next: Offset) -> Offset {
+        if self.profile.kafka_state_is_last_read() {
+            Offset(next.0.wrapping_sub(1))
+        } else {
+            next
+        }
+    }
+
+    /// The fetch position for a stored offset (inverse of `stored_form`).
+    fn resume_from(&self, stored: Offset) -> Offset {
+        if self.profile.kafka_state_is_last_read() {
+            Offset(stored.0.wrapping_add(1))
+        } else {
+            stored
+        }
+    }
+
+    /// What to send to the broker for a stored map: next to read, without 1.11's sentinel.
+    fn commit_form(&self, stored: &BTreeMap<PartitionId, Offset>) -> Option<BTreeMap<PartitionId, Offset>> {
+        let last_read = self.profile.kafka_state_is_last_read();
+        let out: BTreeMap<PartitionId, Offset> = stored
+            .iter()
+            .filter(|(_, o)| !(last_read && **o == NOTHING_READ))
+            .map(|(p, o)| (*p, self.resume_from(*o)))
+            .collect();
+        (!out.is_empty()).then_some(out)
+    }
+}
