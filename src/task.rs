@@ -630,15 +630,15 @@ impl Task {
             self.finish_without_final_checkpoint();
             return;
         }
-        // Everything processed so far is covered by the last snapshot: that checkpoint is the
-        // final one. A restored task that processed nothing is covered by the restored
-        // checkpoint. Otherwise the next checkpoint this task takes is the final one.
-        self.end.final_min_id = if self.end.dirty || self.end.restored_finished {
-            None
-        } else if self.end.last_snapshot.is_some() {
-            self.end.last_snapshot
-        } else {
-            self.end.last_completed
+        // FLIP-147 (2.x `StreamTask#performCheckpoint`): the final checkpoint is the first one this
+        // task performs after its end of data (`finalCheckpointMinId`), whatever it processed
+        // before and whatever its last snapshot or the restored checkpoint covered; set when that
+        // snapshot is taken (`task_checkpoint.rs`). A task that took a stop-with-savepoint's
+        // synchronous savepoint has that savepoint as its final one (`notifyCheckpointComplete`:
+        // `isCurrentSyncSavepoint` completes `finalCheckpointCompleted`).
+        self.end.final_min_id = match self.end.stop {
+            Some(_) if !self.end.dirty => self.end.last_snapshot.or(self.end.last_completed),
+            _ => None,
         };
         self.check_final_checkpoint();
     }
@@ -709,18 +709,8 @@ impl Task {
 
     pub(super) fn check_final_checkpoint(&mut self) {
         if self.end.ended && !self.end.finished && !self.stop_awaits_notification() && self.partitions_ended() {
-            match (self.end.final_min_id, self.end.last_completed) {
-                (Some(min), Some(done)) if done >= min => self.end.finished = true,
-                // Nothing processed, no snapshot, nothing restored: nothing to make durable.
-                (None, _)
-                    if !self.end.dirty
-                        && !self.end.restored_finished
-                        && self.end.last_snapshot.is_none()
-                        && self.records_in == 0 =>
-                {
-                    self.end.finished = true
-                }
-                _ => {}
+            if let (Some(min), Some(done)) = (self.end.final_min_id, self.end.last_completed) {
+                self.end.finished |= done >= min;
             }
         }
     }

@@ -427,3 +427,25 @@ fn a_stopped_source_is_paused_unless_the_planted_variant_reads_on() {
         assert!(t.input_paused(), "{variant}: after the notification");
     }
 }
+
+/// A drained source *with* a watermark strategy ends event time through the strategy (its
+/// `end_of_input`: one `MAX_WATERMARK`), not through the no-strategy path as well: exactly one
+/// `MAX_WATERMARK` goes out, ahead of the barrier, in both profiles. The session-13 survivor
+/// `&&` → `||` in `before_sync_trigger`'s no-strategy guard advanced it twice.
+#[test]
+fn a_drained_source_with_a_watermark_strategy_emits_one_max_watermark() {
+    for profile in [Profile::Flink111, Profile::Flink23] {
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut t = Task::new(spec(profile, true), 0, None, &e, &e, &mut c);
+        t.set_wait_for_final_checkpoint(profile == Profile::Flink23);
+        t.configure_watermarks(0, crate::watermark::WatermarkStrategy::monotonous());
+        drain(&mut t);
+        t.handle_trigger(2, stop_barrier(1, StopMode::Drain));
+        let out = drain(&mut t);
+        let max: Vec<usize> = out.iter().enumerate().filter(|(_, l)| *l == "wm +inf").map(|(i, _)| i).collect();
+        let barrier = out.iter().position(|l| l == "barrier 1").expect("the savepoint's barrier");
+        assert_eq!(max.len(), 1, "{profile}: {out:?}");
+        assert!(max[0] < barrier, "{profile}: {out:?}");
+    }
+}

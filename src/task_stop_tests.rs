@@ -846,8 +846,9 @@ fn a_sink_task_without_checkpointing_commits_each_record_at_once() {
 
 /// A task with two input gates ends its input once every channel of every gate delivered
 /// EndOfPartition (Flink's `StreamMultipleInputProcessor` reports `END_OF_INPUT` only when all
-/// its inputs finished); one gate ending is not enough. Having processed nothing, it has
-/// nothing to make durable and finishes without a final checkpoint.
+/// its inputs finished); one gate ending is not enough. Having processed nothing, it still
+/// waits for its final checkpoint, the first one it performs after its end of input (2.x
+/// `StreamTask#performCheckpoint` sets `finalCheckpointMinId` only then; session 14).
 #[test]
 fn a_two_gate_task_ends_when_every_gate_ended() {
     let mut c = SurvivingCounters::default();
@@ -862,7 +863,17 @@ fn a_two_gate_task_ends_when_every_gate_ended() {
     t.handle_input(1, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
     assert!(!t.input_has_ended() && !t.is_finished(), "gate 1 still open");
     t.handle_input(2, ChannelId(1), StreamElement::EndOfPartition, 0, &mut c);
-    assert!(t.input_has_ended() && t.is_finished(), "every gate ended, nothing to make durable");
+    assert!(t.input_has_ended() && !t.is_finished(), "every gate ended: waits for its final checkpoint");
+    let barrier = |id: u64| Barrier {
+        id: CheckpointId(id),
+        timestamp_ms: 0,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::Aligned,
+        stop: None,
+    };
+    t.handle_trigger(3, barrier(1));
+    t.handle_notify_complete(4, CheckpointId(1));
+    assert!(t.is_finished(), "checkpoint 1, the first after the end of input, is its final one");
 }
 
 /// A source's end of input happens once: a second report (here without the final-checkpoint

@@ -500,7 +500,9 @@ fn the_hash_fingerprint_tells_apart_the_states_the_debug_text_did() {
     let spec = spec("tiny-2pc.toml", Variant::Correct);
     let report = Explorer::new(&spec, bounds(2, 1)).explore();
     assert!(report.exhausted && report.violation.is_none(), "{report:?}");
-    assert_eq!((report.distinct_states, report.children), (60_793, 103_910));
+    // Session 14: 62,497 / 106,772 since a flink-2.3 trigger RPC to an attempt the TaskManager
+    // does not run is answered (the failed answer is a `to-jm` message that aborts the checkpoint).
+    assert_eq!((report.distinct_states, report.children), (62_497, 106_772));
 }
 
 /// `window-state-not-restored` on `tiny-window-functions.toml` (the shape of

@@ -139,16 +139,48 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     subsumption(spec, &rows, &mut anomalies);
     let replayed = decider_queue(spec, run, &completions, retuned, &mut anomalies);
     let lost = lost_triggers(spec, run, &rows, &mut anomalies);
+    let failed = failed_triggers(spec, run, &rows, &mut anomalies);
     Verdict::from(
         NAME,
         anomalies,
         format!(
             "{} checkpoints: ids increasing, concurrency, min pause (periodic requests), expiry; \
              {awaited} completed with every required ack; {replayed} queue changes replayed; \
-             {lost} lost trigger RPCs judged",
+             {lost} lost trigger RPCs and {failed} failed ones judged",
             rows.len()
         ),
     )
+}
+
+/// Failed trigger RPCs (`RunResult::failed_triggers`, flink-2.3): the TaskManager answered that
+/// it does not run the attempt, and the JobMaster took the answer for the task's current
+/// attempt. `CheckpointCoordinator#triggerCheckpointRequest` aborts the checkpoint when that
+/// failure arrives (`TASK_CHECKPOINT_FAILURE`), so a checkpoint that ended later, or was still
+/// pending when the run stopped, is named. Returns how many were judged.
+fn failed_triggers(spec: &JobSpec, run: &RunResult, rows: &[CheckpointRow], anomalies: &mut Vec<String>) -> usize {
+    if run.failed_triggers.is_empty() || !spec.profile.trigger_rpc_failure_aborts_checkpoint() {
+        return 0;
+    }
+    let by_id: std::collections::BTreeMap<ckptsim::CheckpointId, &CheckpointRow> =
+        rows.iter().map(|r| (r.id, r)).collect();
+    let mut named = std::collections::BTreeSet::new();
+    for f in &run.failed_triggers {
+        let Some(r) = by_id.get(&f.id) else { continue };
+        if r.end_ms.is_some_and(|end| end <= f.arrived_ms) || !named.insert(f.id) {
+            continue;
+        }
+        let name = run.task_names.get(f.task.0 as usize).cloned().unwrap_or_else(|| format!("{}", f.task));
+        let ended = match r.end_ms {
+            Some(end) => format!("it ended {} at t={end}", r.outcome),
+            None => "it was still pending when the run stopped".to_string(),
+        };
+        anomalies.push(format!(
+            "t={} checkpoint {}: its trigger RPC to {name} failed (the TaskManager does not run the attempt); \
+             {} aborts it when the failure arrives (TASK_CHECKPOINT_FAILURE), but {ended}",
+            f.arrived_ms, f.id, spec.profile
+        ));
+    }
+    run.failed_triggers.len()
 }
 
 /// Lost trigger RPCs, per profile (`RunResult::lost_triggers`). flink-2.3: the trigger is an

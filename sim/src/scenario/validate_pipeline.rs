@@ -2,6 +2,11 @@
 
 use super::*;
 
+/// The path of key `key` of operator `i`, as error messages name it.
+fn op_path(i: usize, key: &str) -> String {
+    format!("operators[{i}].{key}")
+}
+
 impl Ctx<'_> {
     pub(super) fn operators(&self, mut raws: Vec<RawOperator>, cluster: &ClusterSpec) -> Res<Vec<OperatorSpec>> {
         if raws.is_empty() && self.index.entries.contains_key("operators") {
@@ -14,63 +19,12 @@ impl Ctx<'_> {
         }
         let n = raws.len();
         // Kinds first, so default names and pipeline shape can be decided.
-        let mut kinds = Vec::with_capacity(n);
-        for (i, r) in raws.iter().enumerate() {
-            let path = format!("operators[{i}].kind");
-            let k = r.kind.as_deref().ok_or_else(|| self.missing(&path, "the operator kind"))?;
-            let known = OperatorKindSpec::names();
-            let Some(k) = known.iter().copied().find(|x| *x == k) else {
-                return Err(self.err(&path, format!("unknown operator kind `{k}`; known kinds: {}", list(&known))));
-            };
-            kinds.push(k);
-        }
+        let kinds = self.operator_kinds(&raws)?;
         // A job graph names inputs (`inputs = [...]`, validate_graph.rs); a line does not.
         let raw_inputs: Vec<Option<Vec<String>>> = raws.iter_mut().map(|r| r.inputs.take()).collect();
         let graph = raw_inputs.iter().any(Option::is_some);
-        // Pipeline shape.
-        for (i, k) in kinds.iter().enumerate().filter(|_| !graph) {
-            let path = format!("operators[{i}].kind");
-            if matches!(*k, "union" | "connect" | "join" | "interval_join" | "window_join") {
-                return Err(self.err(
-                    &path,
-                    format!("`{k}` has several inputs: name them with `inputs = [\"A\", \"B\"]` (a job graph)"),
-                ));
-            }
-            if is_source_kind(k) && i != 0 {
-                return Err(
-                    self.err(&path, format!("`{k}` is a source: a job has exactly one source, the first operator"))
-                );
-            }
-            if is_sink_kind(k) && i != n - 1 {
-                return Err(self.err(&path, format!("`{k}` is a sink: a job has exactly one sink, the last operator")));
-            }
-            if *k == "key_by" && !kinds.get(i + 1).is_some_and(|next| is_keyed_kind(next) || *next == "user") {
-                return Err(self.err(
-                    &path,
-                    format!(
-                        "key_by must be immediately followed by {}, count_window, event_window or user",
-                        Aggregate::names().join(", ")
-                    ),
-                ));
-            }
-            if is_keyed_kind(k) && (i == 0 || kinds[i - 1] != "key_by") {
-                return Err(self.err(&path, format!("`{k}` is a keyed operator: it must directly follow key_by")));
-            }
-        }
-        if !graph && !is_source_kind(kinds[0]) {
-            return Err(self.err(
-                "operators[0].kind",
-                format!("the first operator must be a source (socket-source | log-source), got `{}`", kinds[0]),
-            ));
-        }
-        if !graph && !is_sink_kind(kinds[n - 1]) {
-            return Err(self.err(
-                &format!("operators[{}].kind", n - 1),
-                format!(
-                    "the last operator must be a sink (print-sink | two-phase-commit-sink), got `{}`: the job has no sink",
-                    kinds[n - 1]
-                ),
-            ));
+        if !graph {
+            self.line_shape(&kinds)?;
         }
         // Default names: the kind, `kind-N` for the N-th of a repeated kind.
         let mut kind_counts: BTreeMap<&str, usize> = BTreeMap::new();
@@ -82,276 +36,24 @@ impl Ctx<'_> {
         let mut out = Vec::with_capacity(n);
         let max_parallelism = u64::from(cluster.task_managers) * u64::from(cluster.slots_per_tm);
         for (i, (r, kind)) in raws.into_iter().zip(kinds.iter().copied()).enumerate() {
-            let p = |key: &str| format!("operators[{i}].{key}");
             let ordinal = {
                 let c = seen_of_kind.entry(kind).or_default();
                 *c += 1;
                 *c
             };
-            let name = match &r.name {
-                Some(name) => {
-                    if !is_valid_name(name) {
-                        return Err(self.err(
-                            &p("name"),
-                            format!("`{name}` is not a valid operator name: use letters, digits, `_`, `-`, `.`"),
-                        ));
-                    }
-                    if Node::parse(name).is_some() {
-                        return Err(self.err(&p("name"), format!("`{name}` is a node name; choose another")));
-                    }
-                    name.clone()
-                }
-                None if kind_counts[kind] > 1 && ordinal > 1 => format!("{kind}-{ordinal}"),
-                None => kind.to_string(),
-            };
+            let name = self.operator_name(i, &r, kind, kind_counts[kind] > 1 && ordinal > 1, ordinal)?;
             if !names.insert(name.clone()) {
-                let at = if r.name.is_some() { p("name") } else { p("kind") };
+                let at = if r.name.is_some() { op_path(i, "name") } else { op_path(i, "kind") };
                 return Err(
                     self.err(&at, format!("duplicate operator name `{name}`; give the operators distinct names"))
                 );
             }
-            // Keys that only some kinds take.
-            let kind_keys: [(&str, bool, &[&str]); 11] = [
-                ("delivery_guarantee", r.delivery_guarantee.is_some(), &["user-sink"]),
-                (
-                    "function",
-                    r.function.is_some(),
-                    &["map", "flat_map", "filter", "user", "connect", "user-source", "user-sink"],
-                ),
-                ("second_function", r.second_function.is_some(), &["connect"]),
-                ("lower_ms", r.lower_ms.is_some(), &["interval_join"]),
-                ("upper_ms", r.upper_ms.is_some(), &["interval_join"]),
-                ("size", r.size.is_some(), &["count_window"]),
-                ("startup", r.startup.is_some(), &["log-source"]),
-                ("bounded", r.bounded.is_some(), &["log-source", "socket-source", "user-source"]),
-                ("transaction_timeout_ms", r.transaction_timeout_ms.is_some(), &["two-phase-commit-sink"]),
-                ("idempotent_commit", r.idempotent_commit.is_some(), &["two-phase-commit-sink"]),
-                (
-                    "ignore_failures_after_transaction_timeout",
-                    r.ignore_failures_after_transaction_timeout.is_some(),
-                    &["two-phase-commit-sink"],
-                ),
-            ];
-            if r.transaction_timeout_ms == Some(0) {
-                return Err(self.err(&p("transaction_timeout_ms"), "must be >= 1 (got 0)"));
-            }
-            for (key, present, kinds_ok) in kind_keys {
-                if present && !kinds_ok.contains(&kind) {
-                    return Err(self.err(&p(key), format!("`{key}` only applies to {}, not {kind}", list(kinds_ok))));
-                }
-            }
-            if r.ignore_failures_after_transaction_timeout == Some(true) && r.transaction_timeout_ms.is_none() {
-                return Err(self.err(
-                    &p("ignore_failures_after_transaction_timeout"),
-                    "needs `transaction_timeout_ms` (the timeout a failed recovery commit is compared with)",
-                ));
-            }
+            self.kind_only_keys(i, &r, kind)?;
             let (watermarks, event_time) = self.source_event_time(i, &r, kind)?;
-            if kind == "key_by" || kind == "rebalance" || kind == "broadcast" {
-                let task_keys = [
-                    ("parallelism", r.parallelism.is_some()),
-                    ("fail_on_value", r.fail_on_value.is_some()),
-                    ("fail_every_nth", r.fail_every_nth.is_some()),
-                    ("fail_at_ms", r.fail_at_ms.is_some()),
-                    ("fail_once_on_value", r.fail_once_on_value.is_some()),
-                    ("fail_on_nth_record", r.fail_on_nth_record.is_some()),
-                    ("fail_snapshot_sync_on_checkpoint", r.fail_snapshot_sync_on_checkpoint.is_some()),
-                    ("fail_snapshot_async_on_checkpoint", r.fail_snapshot_async_on_checkpoint.is_some()),
-                    ("fail_notify_complete_on_checkpoint", r.fail_notify_complete_on_checkpoint.is_some()),
-                    ("fail_on_restore_times", r.fail_on_restore_times.is_some()),
-                    ("fail_on_deploy_times", r.fail_on_deploy_times.is_some()),
-                    ("state_padding_bytes", r.state_padding_bytes.is_some()),
-                    ("max_parallelism", r.max_parallelism.is_some()),
-                ];
-                if let Some((key, _)) = task_keys.iter().find(|(_, present)| *present) {
-                    return Err(self.err(
-                        &p(key),
-                        format!("{kind} is a partitioning, not a task: set `{key}` on the operator after it"),
-                    ));
-                }
-            }
-            let parallelism = r.parallelism.unwrap_or(1);
-            if parallelism == 0 {
-                return Err(self.err(&p("parallelism"), "must be >= 1 (got 0)"));
-            }
-            if kind == "socket-source" && parallelism != 1 {
-                return Err(self.err(
-                    &p("parallelism"),
-                    format!("a socket source is non-parallel: parallelism must be 1 (got {parallelism})"),
-                ));
-            }
-            if u64::from(parallelism) > max_parallelism {
-                return Err(self.err(
-                    &p("parallelism"),
-                    format!(
-                        "parallelism {parallelism} exceeds the cluster's {max_parallelism} slots \
-                         (task_managers x slots_per_tm)"
-                    ),
-                ));
-            }
-            self.max_parallelism_key(&p, parallelism, r.max_parallelism)?;
-            if r.fail_every_nth == Some(0) {
-                return Err(self.err(&p("fail_every_nth"), "must be >= 1 (got 0)"));
-            }
-            for (key, v) in [
-                ("fail_on_nth_record", r.fail_on_nth_record),
-                ("fail_snapshot_sync_on_checkpoint", r.fail_snapshot_sync_on_checkpoint),
-                ("fail_snapshot_async_on_checkpoint", r.fail_snapshot_async_on_checkpoint),
-                ("fail_notify_complete_on_checkpoint", r.fail_notify_complete_on_checkpoint),
-                ("fail_on_restore_times", r.fail_on_restore_times),
-                ("fail_on_deploy_times", r.fail_on_deploy_times),
-            ] {
-                if v == Some(0) {
-                    return Err(self.err(&p(key), "must be >= 1 (got 0)"));
-                }
-            }
-            let function = |shapes: &[UdfShape], what: &str| -> Res<Udf> {
-                let path = p("function");
-                let f = r.function.as_deref().ok_or_else(|| self.missing(&path, what))?;
-                let udf = Udf::parse(f).ok_or_else(|| {
-                    let known: Vec<&str> = Udf::ALL.iter().map(|u| u.name()).collect();
-                    self.err(&path, format!("unknown function `{f}`; known functions: {}", list(&known)))
-                })?;
-                if !shapes.contains(&udf.shape()) {
-                    let fitting: Vec<&str> =
-                        Udf::ALL.iter().filter(|u| shapes.contains(&u.shape())).map(|u| u.name()).collect();
-                    return Err(self.err(
-                        &path,
-                        format!("function `{f}` cannot be used in {kind}; {kind} takes {}", list(&fitting)),
-                    ));
-                }
-                Ok(udf)
-            };
-            let kind_spec = match kind {
-                "socket-source" => OperatorKindSpec::SocketSource,
-                "user-source" => OperatorKindSpec::LogSource { startup: StartupMode::default() },
-                "log-source" => {
-                    let startup = match r.startup.as_deref() {
-                        None => StartupMode::default(),
-                        Some(s) => StartupMode::parse(s).ok_or_else(|| {
-                            self.err(
-                                &p("startup"),
-                                format!("unknown startup mode `{s}`; expected {}", list(&StartupMode::names())),
-                            )
-                        })?,
-                    };
-                    OperatorKindSpec::LogSource { startup }
-                }
-                "map" => OperatorKindSpec::Map { function: function(&[UdfShape::OneToOne], "the map function")? },
-                "flat_map" => OperatorKindSpec::FlatMap {
-                    function: function(&[UdfShape::OneToOne, UdfShape::OneToMany], "the flat_map function")?,
-                },
-                "filter" => {
-                    OperatorKindSpec::Filter { function: function(&[UdfShape::Predicate], "the filter predicate")? }
-                }
-                "rebalance" => OperatorKindSpec::Rebalance,
-                "key_by" => OperatorKindSpec::KeyBy,
-                _ if Aggregate::parse(kind).is_some() => {
-                    OperatorKindSpec::Aggregate(Aggregate::parse(kind).expect("an aggregate's name"))
-                }
-                "count_window" => {
-                    let size = r.size.ok_or_else(|| self.missing(&p("size"), "records per window"))?;
-                    if size == 0 {
-                        return Err(self.err(&p("size"), "must be >= 1 (got 0)"));
-                    }
-                    OperatorKindSpec::CountWindow { size }
-                }
-                "event_window" => OperatorKindSpec::EventWindow(self.event_window(i, &r)?),
-                "print-sink" => OperatorKindSpec::PrintSink,
-                "user" => {
-                    let path = p("function");
-                    let f = r
-                        .function
-                        .as_deref()
-                        .ok_or_else(|| self.missing(&path, "the registered user operator's name"))?;
-                    if !is_valid_name(f) {
-                        return Err(self.err(
-                            &path,
-                            format!("`{f}` is not a valid user operator name: use letters, digits, `_`, `-`, `.`"),
-                        ));
-                    }
-                    OperatorKindSpec::User { function: f.to_string() }
-                }
-                "union" => OperatorKindSpec::Union,
-                "join" => OperatorKindSpec::Join,
-                "interval_join" => {
-                    let lower_ms =
-                        r.lower_ms.ok_or_else(|| self.missing(&p("lower_ms"), "the interval's lower bound"))?;
-                    let upper_ms =
-                        r.upper_ms.ok_or_else(|| self.missing(&p("upper_ms"), "the interval's upper bound"))?;
-                    let bound = crate::scenario::limits::MAX_STOP_AT_MS as i64;
-                    for (key, v) in [("lower_ms", lower_ms), ("upper_ms", upper_ms)] {
-                        if v.abs() > bound {
-                            return Err(self.err(&p(key), format!("must be within +-{bound} (got {v})")));
-                        }
-                    }
-                    if lower_ms > upper_ms {
-                        // IntervalJoin.between: "lowerBound <= upperBound must be fulfilled".
-                        return Err(self.err(
-                            &p("upper_ms"),
-                            format!("lower_ms <= upper_ms must hold (got {lower_ms} > {upper_ms})"),
-                        ));
-                    }
-                    OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Interval { lower_ms, upper_ms })
-                }
-                "window_join" => {
-                    let size = r.size_ms.ok_or_else(|| self.missing(&p("size_ms"), "the tumbling window size"))?;
-                    if size <= 0 || size > crate::scenario::limits::MAX_STOP_AT_MS as i64 {
-                        return Err(self.err(
-                            &p("size_ms"),
-                            format!("must be in 1..={} (got {size})", crate::scenario::limits::MAX_STOP_AT_MS),
-                        ));
-                    }
-                    OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Window { size_ms: size })
-                }
-                "broadcast" => OperatorKindSpec::Broadcast,
-                "connect" => {
-                    let co = |key: &str, f: Option<&str>| -> Res<Udf> {
-                        let Some(f) = f else { return Ok(Udf::Identity) };
-                        let udf = Udf::parse(f).filter(|u| u.shape() == UdfShape::OneToOne).ok_or_else(|| {
-                            let fitting: Vec<&str> =
-                                Udf::ALL.iter().filter(|u| u.shape() == UdfShape::OneToOne).map(|u| u.name()).collect();
-                            self.err(
-                                &p(key),
-                                format!("`{f}` is not a co-map function; connect takes {}", list(&fitting)),
-                            )
-                        })?;
-                        Ok(udf)
-                    };
-                    OperatorKindSpec::Connect {
-                        first: co("function", r.function.as_deref())?,
-                        second: co("second_function", r.second_function.as_deref())?,
-                    }
-                }
-                _ => OperatorKindSpec::TwoPhaseCommitSink,
-            };
-            let user_io = match kind {
-                "user-source" | "user-sink" => {
-                    let path = p("function");
-                    let what = if kind == "user-source" { "source" } else { "sink" };
-                    let f = r
-                        .function
-                        .as_deref()
-                        .ok_or_else(|| self.missing(&path, &format!("the registered user {what}'s name")))?;
-                    if !is_valid_name(f) {
-                        return Err(self.err(
-                            &path,
-                            format!("`{f}` is not a valid user {what} name: use letters, digits, `_`, `-`, `.`"),
-                        ));
-                    }
-                    Some(f.to_string())
-                }
-                _ => None,
-            };
-            let delivery_guarantee = match r.delivery_guarantee.as_deref() {
-                None => None,
-                Some(g) => Some(DeliveryGuarantee::parse(g).ok_or_else(|| {
-                    self.err(
-                        &p("delivery_guarantee"),
-                        format!("unknown delivery guarantee `{g}`; expected one of: {}", DeliveryGuarantee::names()),
-                    )
-                })?),
-            };
+            let parallelism = self.task_keys(i, &r, kind, max_parallelism)?;
+            let kind_spec = self.kind_spec(i, &r, kind)?;
+            let user_io = self.user_io(i, &r, kind)?;
+            let delivery_guarantee = self.delivery_guarantee(i, &r)?;
             out.push(OperatorSpec {
                 name,
                 kind: kind_spec,
@@ -390,6 +92,360 @@ impl Ctx<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// Each operator's `kind`, checked against the known kinds.
+    fn operator_kinds(&self, raws: &[RawOperator]) -> Res<Vec<&'static str>> {
+        let mut kinds = Vec::with_capacity(raws.len());
+        for (i, r) in raws.iter().enumerate() {
+            let path = op_path(i, "kind");
+            let k = r.kind.as_deref().ok_or_else(|| self.missing(&path, "the operator kind"))?;
+            let known = OperatorKindSpec::names();
+            let Some(k) = known.iter().copied().find(|x| *x == k) else {
+                return Err(self.err(&path, format!("unknown operator kind `{k}`; known kinds: {}", list(&known))));
+            };
+            kinds.push(k);
+        }
+        Ok(kinds)
+    }
+
+    /// The shape of a line pipeline (no `inputs`): one source first, one sink last, keyed
+    /// operators right after key_by, no multi-input kinds.
+    fn line_shape(&self, kinds: &[&str]) -> Res<()> {
+        let n = kinds.len();
+        for (i, k) in kinds.iter().enumerate() {
+            let path = op_path(i, "kind");
+            if matches!(*k, "union" | "connect" | "join" | "interval_join" | "window_join") {
+                return Err(self.err(
+                    &path,
+                    format!("`{k}` has several inputs: name them with `inputs = [\"A\", \"B\"]` (a job graph)"),
+                ));
+            }
+            if is_source_kind(k) && i != 0 {
+                return Err(
+                    self.err(&path, format!("`{k}` is a source: a job has exactly one source, the first operator"))
+                );
+            }
+            if is_sink_kind(k) && i != n - 1 {
+                return Err(self.err(&path, format!("`{k}` is a sink: a job has exactly one sink, the last operator")));
+            }
+            if *k == "key_by" && !kinds.get(i + 1).is_some_and(|next| is_keyed_kind(next) || *next == "user") {
+                return Err(self.err(
+                    &path,
+                    format!(
+                        "key_by must be immediately followed by {}, count_window, event_window or user",
+                        Aggregate::names().join(", ")
+                    ),
+                ));
+            }
+            if is_keyed_kind(k) && (i == 0 || kinds[i - 1] != "key_by") {
+                return Err(self.err(&path, format!("`{k}` is a keyed operator: it must directly follow key_by")));
+            }
+        }
+        if !is_source_kind(kinds[0]) {
+            return Err(self.err(
+                "operators[0].kind",
+                format!("the first operator must be a source (socket-source | log-source), got `{}`", kinds[0]),
+            ));
+        }
+        if !is_sink_kind(kinds[n - 1]) {
+            return Err(self.err(
+                &op_path(n - 1, "kind"),
+                format!(
+                    "the last operator must be a sink (print-sink | two-phase-commit-sink), got `{}`: the job has no sink",
+                    kinds[n - 1]
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The operator's name: `name` if given (checked), else the kind, `kind-N` when `numbered`.
+    fn operator_name(&self, i: usize, r: &RawOperator, kind: &str, numbered: bool, ordinal: usize) -> Res<String> {
+        Ok(match &r.name {
+            Some(name) => {
+                if !is_valid_name(name) {
+                    return Err(self.err(
+                        &op_path(i, "name"),
+                        format!("`{name}` is not a valid operator name: use letters, digits, `_`, `-`, `.`"),
+                    ));
+                }
+                if Node::parse(name).is_some() {
+                    return Err(self.err(&op_path(i, "name"), format!("`{name}` is a node name; choose another")));
+                }
+                name.clone()
+            }
+            None if numbered => format!("{kind}-{ordinal}"),
+            None => kind.to_string(),
+        })
+    }
+
+    /// Keys that only some kinds take are set only on those kinds.
+    fn kind_only_keys(&self, i: usize, r: &RawOperator, kind: &str) -> Res<()> {
+        let p = |key: &str| op_path(i, key);
+        let kind_keys: [(&str, bool, &[&str]); 11] = [
+            ("delivery_guarantee", r.delivery_guarantee.is_some(), &["user-sink"]),
+            (
+                "function",
+                r.function.is_some(),
+                &["map", "flat_map", "filter", "user", "connect", "user-source", "user-sink"],
+            ),
+            ("second_function", r.second_function.is_some(), &["connect"]),
+            ("lower_ms", r.lower_ms.is_some(), &["interval_join"]),
+            ("upper_ms", r.upper_ms.is_some(), &["interval_join"]),
+            ("size", r.size.is_some(), &["count_window"]),
+            ("startup", r.startup.is_some(), &["log-source"]),
+            ("bounded", r.bounded.is_some(), &["log-source", "socket-source", "user-source"]),
+            ("transaction_timeout_ms", r.transaction_timeout_ms.is_some(), &["two-phase-commit-sink"]),
+            ("idempotent_commit", r.idempotent_commit.is_some(), &["two-phase-commit-sink"]),
+            (
+                "ignore_failures_after_transaction_timeout",
+                r.ignore_failures_after_transaction_timeout.is_some(),
+                &["two-phase-commit-sink"],
+            ),
+        ];
+        if r.transaction_timeout_ms == Some(0) {
+            return Err(self.err(&p("transaction_timeout_ms"), "must be >= 1 (got 0)"));
+        }
+        for (key, present, kinds_ok) in kind_keys {
+            if present && !kinds_ok.contains(&kind) {
+                return Err(self.err(&p(key), format!("`{key}` only applies to {}, not {kind}", list(kinds_ok))));
+            }
+        }
+        if r.ignore_failures_after_transaction_timeout == Some(true) && r.transaction_timeout_ms.is_none() {
+            return Err(self.err(
+                &p("ignore_failures_after_transaction_timeout"),
+                "needs `transaction_timeout_ms` (the timeout a failed recovery commit is compared with)",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The task keys (parallelism, fault injectors, padding): not on a partitioning, in range.
+    /// Returns the parallelism.
+    fn task_keys(&self, i: usize, r: &RawOperator, kind: &str, max_parallelism: u64) -> Res<u32> {
+        let p = |key: &str| op_path(i, key);
+        if kind == "key_by" || kind == "rebalance" || kind == "broadcast" {
+            let task_keys = [
+                ("parallelism", r.parallelism.is_some()),
+                ("fail_on_value", r.fail_on_value.is_some()),
+                ("fail_every_nth", r.fail_every_nth.is_some()),
+                ("fail_at_ms", r.fail_at_ms.is_some()),
+                ("fail_once_on_value", r.fail_once_on_value.is_some()),
+                ("fail_on_nth_record", r.fail_on_nth_record.is_some()),
+                ("fail_snapshot_sync_on_checkpoint", r.fail_snapshot_sync_on_checkpoint.is_some()),
+                ("fail_snapshot_async_on_checkpoint", r.fail_snapshot_async_on_checkpoint.is_some()),
+                ("fail_notify_complete_on_checkpoint", r.fail_notify_complete_on_checkpoint.is_some()),
+                ("fail_on_restore_times", r.fail_on_restore_times.is_some()),
+                ("fail_on_deploy_times", r.fail_on_deploy_times.is_some()),
+                ("state_padding_bytes", r.state_padding_bytes.is_some()),
+                ("max_parallelism", r.max_parallelism.is_some()),
+            ];
+            if let Some((key, _)) = task_keys.iter().find(|(_, present)| *present) {
+                return Err(self.err(
+                    &p(key),
+                    format!("{kind} is a partitioning, not a task: set `{key}` on the operator after it"),
+                ));
+            }
+        }
+        let parallelism = r.parallelism.unwrap_or(1);
+        if parallelism == 0 {
+            return Err(self.err(&p("parallelism"), "must be >= 1 (got 0)"));
+        }
+        if kind == "socket-source" && parallelism != 1 {
+            return Err(self.err(
+                &p("parallelism"),
+                format!("a socket source is non-parallel: parallelism must be 1 (got {parallelism})"),
+            ));
+        }
+        if u64::from(parallelism) > max_parallelism {
+            return Err(self.err(
+                &p("parallelism"),
+                format!(
+                    "parallelism {parallelism} exceeds the cluster's {max_parallelism} slots \
+                     (task_managers x slots_per_tm)"
+                ),
+            ));
+        }
+        self.max_parallelism_key(&p, parallelism, r.max_parallelism)?;
+        if r.fail_every_nth == Some(0) {
+            return Err(self.err(&p("fail_every_nth"), "must be >= 1 (got 0)"));
+        }
+        for (key, v) in [
+            ("fail_on_nth_record", r.fail_on_nth_record),
+            ("fail_snapshot_sync_on_checkpoint", r.fail_snapshot_sync_on_checkpoint),
+            ("fail_snapshot_async_on_checkpoint", r.fail_snapshot_async_on_checkpoint),
+            ("fail_notify_complete_on_checkpoint", r.fail_notify_complete_on_checkpoint),
+            ("fail_on_restore_times", r.fail_on_restore_times),
+            ("fail_on_deploy_times", r.fail_on_deploy_times),
+        ] {
+            if v == Some(0) {
+                return Err(self.err(&p(key), "must be >= 1 (got 0)"));
+            }
+        }
+        Ok(parallelism)
+    }
+
+    /// The `function` of a map-like operator: a known UDF whose shape is one of `shapes`.
+    fn udf(&self, i: usize, r: &RawOperator, kind: &str, shapes: &[UdfShape], what: &str) -> Res<Udf> {
+        let path = op_path(i, "function");
+        let f = r.function.as_deref().ok_or_else(|| self.missing(&path, what))?;
+        let udf = Udf::parse(f).ok_or_else(|| {
+            let known: Vec<&str> = Udf::ALL.iter().map(|u| u.name()).collect();
+            self.err(&path, format!("unknown function `{f}`; known functions: {}", list(&known)))
+        })?;
+        if !shapes.contains(&udf.shape()) {
+            let fitting: Vec<&str> =
+                Udf::ALL.iter().filter(|u| shapes.contains(&u.shape())).map(|u| u.name()).collect();
+            return Err(
+                self.err(&path, format!("function `{f}` cannot be used in {kind}; {kind} takes {}", list(&fitting)))
+            );
+        }
+        Ok(udf)
+    }
+
+    /// The typed kind of operator `i`, with the keys its kind takes.
+    fn kind_spec(&self, i: usize, r: &RawOperator, kind: &str) -> Res<OperatorKindSpec> {
+        let p = |key: &str| op_path(i, key);
+        Ok(match kind {
+            "socket-source" => OperatorKindSpec::SocketSource,
+            "user-source" => OperatorKindSpec::LogSource { startup: StartupMode::default() },
+            "log-source" => {
+                let startup = match r.startup.as_deref() {
+                    None => StartupMode::default(),
+                    Some(s) => StartupMode::parse(s).ok_or_else(|| {
+                        self.err(
+                            &p("startup"),
+                            format!("unknown startup mode `{s}`; expected {}", list(&StartupMode::names())),
+                        )
+                    })?,
+                };
+                OperatorKindSpec::LogSource { startup }
+            }
+            "map" => {
+                OperatorKindSpec::Map { function: self.udf(i, r, kind, &[UdfShape::OneToOne], "the map function")? }
+            }
+            "flat_map" => OperatorKindSpec::FlatMap {
+                function: self.udf(i, r, kind, &[UdfShape::OneToOne, UdfShape::OneToMany], "the flat_map function")?,
+            },
+            "filter" => OperatorKindSpec::Filter {
+                function: self.udf(i, r, kind, &[UdfShape::Predicate], "the filter predicate")?,
+            },
+            "rebalance" => OperatorKindSpec::Rebalance,
+            "key_by" => OperatorKindSpec::KeyBy,
+            _ if Aggregate::parse(kind).is_some() => {
+                OperatorKindSpec::Aggregate(Aggregate::parse(kind).expect("an aggregate's name"))
+            }
+            "count_window" => {
+                let size = r.size.ok_or_else(|| self.missing(&p("size"), "records per window"))?;
+                if size == 0 {
+                    return Err(self.err(&p("size"), "must be >= 1 (got 0)"));
+                }
+                OperatorKindSpec::CountWindow { size }
+            }
+            "event_window" => OperatorKindSpec::EventWindow(self.event_window(i, r)?),
+            "print-sink" => OperatorKindSpec::PrintSink,
+            "user" => {
+                let path = p("function");
+                let f =
+                    r.function.as_deref().ok_or_else(|| self.missing(&path, "the registered user operator's name"))?;
+                if !is_valid_name(f) {
+                    return Err(self.err(
+                        &path,
+                        format!("`{f}` is not a valid user operator name: use letters, digits, `_`, `-`, `.`"),
+                    ));
+                }
+                OperatorKindSpec::User { function: f.to_string() }
+            }
+            "union" => OperatorKindSpec::Union,
+            "join" => OperatorKindSpec::Join,
+            "interval_join" => self.interval_join(i, r)?,
+            "window_join" => {
+                let size = r.size_ms.ok_or_else(|| self.missing(&p("size_ms"), "the tumbling window size"))?;
+                if size <= 0 || size > crate::scenario::limits::MAX_STOP_AT_MS as i64 {
+                    return Err(self.err(
+                        &p("size_ms"),
+                        format!("must be in 1..={} (got {size})", crate::scenario::limits::MAX_STOP_AT_MS),
+                    ));
+                }
+                OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Window { size_ms: size })
+            }
+            "broadcast" => OperatorKindSpec::Broadcast,
+            "connect" => self.connect(i, r)?,
+            _ => OperatorKindSpec::TwoPhaseCommitSink,
+        })
+    }
+
+    /// An interval join's bounds (`IntervalJoin.between`).
+    fn interval_join(&self, i: usize, r: &RawOperator) -> Res<OperatorKindSpec> {
+        let p = |key: &str| op_path(i, key);
+        let lower_ms = r.lower_ms.ok_or_else(|| self.missing(&p("lower_ms"), "the interval's lower bound"))?;
+        let upper_ms = r.upper_ms.ok_or_else(|| self.missing(&p("upper_ms"), "the interval's upper bound"))?;
+        let bound = crate::scenario::limits::MAX_STOP_AT_MS as i64;
+        for (key, v) in [("lower_ms", lower_ms), ("upper_ms", upper_ms)] {
+            if v.abs() > bound {
+                return Err(self.err(&p(key), format!("must be within +-{bound} (got {v})")));
+            }
+        }
+        if lower_ms > upper_ms {
+            // IntervalJoin.between: "lowerBound <= upperBound must be fulfilled".
+            return Err(
+                self.err(&p("upper_ms"), format!("lower_ms <= upper_ms must hold (got {lower_ms} > {upper_ms})"))
+            );
+        }
+        Ok(OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Interval { lower_ms, upper_ms }))
+    }
+
+    /// A connect's two co-map functions (identity when absent).
+    fn connect(&self, i: usize, r: &RawOperator) -> Res<OperatorKindSpec> {
+        let co = |key: &str, f: Option<&str>| -> Res<Udf> {
+            let Some(f) = f else { return Ok(Udf::Identity) };
+            let udf = Udf::parse(f).filter(|u| u.shape() == UdfShape::OneToOne).ok_or_else(|| {
+                let fitting: Vec<&str> =
+                    Udf::ALL.iter().filter(|u| u.shape() == UdfShape::OneToOne).map(|u| u.name()).collect();
+                self.err(&op_path(i, key), format!("`{f}` is not a co-map function; connect takes {}", list(&fitting)))
+            })?;
+            Ok(udf)
+        };
+        Ok(OperatorKindSpec::Connect {
+            first: co("function", r.function.as_deref())?,
+            second: co("second_function", r.second_function.as_deref())?,
+        })
+    }
+
+    /// The registered name of a user source or sink (`function`); None for other kinds.
+    fn user_io(&self, i: usize, r: &RawOperator, kind: &str) -> Res<Option<String>> {
+        Ok(match kind {
+            "user-source" | "user-sink" => {
+                let path = op_path(i, "function");
+                let what = if kind == "user-source" { "source" } else { "sink" };
+                let f = r
+                    .function
+                    .as_deref()
+                    .ok_or_else(|| self.missing(&path, &format!("the registered user {what}'s name")))?;
+                if !is_valid_name(f) {
+                    return Err(self.err(
+                        &path,
+                        format!("`{f}` is not a valid user {what} name: use letters, digits, `_`, `-`, `.`"),
+                    ));
+                }
+                Some(f.to_string())
+            }
+            _ => None,
+        })
+    }
+
+    /// A user sink's `delivery_guarantee`, parsed.
+    fn delivery_guarantee(&self, i: usize, r: &RawOperator) -> Res<Option<DeliveryGuarantee>> {
+        match r.delivery_guarantee.as_deref() {
+            None => Ok(None),
+            Some(g) => Ok(Some(DeliveryGuarantee::parse(g).ok_or_else(|| {
+                self.err(
+                    &op_path(i, "delivery_guarantee"),
+                    format!("unknown delivery guarantee `{g}`; expected one of: {}", DeliveryGuarantee::names()),
+                )
+            })?)),
+        }
     }
 
     pub(super) fn input(&self, raw: Option<RawInput>, operators: &[OperatorSpec]) -> Res<InputSpec> {

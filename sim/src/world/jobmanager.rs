@@ -126,6 +126,11 @@ impl JmHost {
             }
             Msg::TriggerFailed { task, attempt, id, .. } => {
                 if let Some(attempt) = from_world(epoch, attempt) {
+                    // Recorded for the `coordinator` checker when the JobMaster takes it (the
+                    // task's current attempt): the checkpoint must end now.
+                    if jm.execution(task).0 == attempt {
+                        self.s.with(|w| w.obs.failed_triggers.push(FailedTrigger { arrived_ms: now, task, id }));
+                    }
                     jm.handle_trigger_failure(now, task, attempt, id, CheckpointFailureReason::TaskCheckpointFailure)
                 }
             }

@@ -228,6 +228,7 @@ struct Observation {
     lost_final_states: Vec<(u64, TaskId, Attempt)>,
     lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     lost_triggers: Vec<LostTrigger>,
+    failed_triggers: Vec<FailedTrigger>,
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
     stop_snapshots: Vec<observe::StopSnapshot>,

@@ -113,6 +113,22 @@ pub struct CheckpointRow {
     pub acks: Option<AckRecord>,
 }
 
+/// A flink-2.3 trigger RPC that the TaskManager answered as failed because it does not run
+/// the attempt (it finished, failed or was cancelled since the JobManager planned the
+/// checkpoint; `TaskExecutor#triggerCheckpoint` fails with `TASK_CHECKPOINT_FAILURE`), as the
+/// JobMaster received it for the task's current attempt. `CheckpointCoordinator` aborts the
+/// pending checkpoint when the failure arrives; the `coordinator` checker names one still
+/// pending after it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FailedTrigger {
+    /// When the failed answer reached the JobMaster, ms.
+    pub arrived_ms: u64,
+    /// The task the trigger was for.
+    pub task: TaskId,
+    /// The checkpoint.
+    pub id: CheckpointId,
+}
+
 /// A trigger RPC of the JobManager, or the TaskManager's answer to it, that the network
 /// dropped. Flink 2.x's trigger is an ask (`Execution#triggerCheckpoint` returns its future):
 /// without an answer it times out after the RPC timeout and the checkpoint is aborted with
@@ -353,6 +369,9 @@ pub struct RunResult {
     pub lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     /// Trigger RPCs (or, flink-2.3, their answers) the network dropped, in the order lost.
     pub lost_triggers: Vec<LostTrigger>,
+    /// flink-2.3 trigger RPCs the TaskManager answered as failed (it does not run the attempt)
+    /// and the JobMaster took for the task's current attempt, in arrival order.
+    pub failed_triggers: Vec<FailedTrigger>,
     /// (time, task, attempt, checkpoint) of `notifyCheckpointAborted` messages the network
     /// dropped (not retried either).
     pub lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
@@ -423,7 +442,7 @@ pub struct RunResult {
 }
 
 /// One step of a source subtask in event time (see [`RunResult::source_event_time`]).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SourceEventTime {
     /// When, ms.
     pub at_ms: u64,
@@ -436,7 +455,7 @@ pub struct SourceEventTime {
 }
 
 /// What a source subtask did in event time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum SourceStep {
     /// It read a batch of one partition's records; the largest event timestamp among them.
     Read {

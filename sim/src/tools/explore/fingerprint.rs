@@ -81,8 +81,12 @@ impl Sys {
             o.restart_schedule.len() as u64 + o.restarts as u64 + o.failures.len() as u64,
             o.checkpoints.values().filter(|r| r.end_ms.is_some()).count() as u64 + o.checkpoints.len() as u64 * 1000,
             o.print_rows.values().map(|v| v.len() as u64).sum(),
-            o.sink_anomalies.len() as u64 + o.zombie_anomalies.len() as u64 + o.after_stop.len() as u64 * 1000,
-            o.offset_commits.values().map(|v| v.len() as u64).sum(),
+            o.sink_anomalies.len() as u64
+                + o.zombie_anomalies.len() as u64
+                + o.after_stop.len() as u64 * 1000
+                + o.failed_triggers.len() as u64 * 1_000_000,
+            o.offset_commits.values().map(|v| v.len() as u64).sum::<u64>()
+                + o.source_event_time.len() as u64 * 1_000_000,
             o.completion_seen.values().map(|c| c.0).sum(),
             self.store.committed().len() as u64,
             self.store.open_txns().len() as u64 + o.retained.len() as u64 * 1000 + o.stops.len() as u64 * 1_000_000,

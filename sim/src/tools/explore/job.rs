@@ -125,6 +125,8 @@ impl<'a> Explorer<'a> {
                 coordinators: 1,
                 requests: vec![],
                 stores: vec![],
+                failed_triggers: vec![],
+                source_event_time: vec![],
             }),
             failures: 0,
             ticks: 0,

@@ -71,7 +71,7 @@ impl Explorer<'_> {
             late_records: sys.obs.late_records.clone(),
             // The explorer does not record the sources' event-time steps: the windows checker's
             // idle-flush rule has nothing to judge there.
-            source_event_time: vec![],
+            source_event_time: sys.obs.source_event_time.clone(),
             committed: OutputRow::committed(&sys.store),
             sink_anomalies: sys.obs.sink_anomalies.clone(),
             open_txns_at_end: sys.store.open_txns().len(),
@@ -85,6 +85,7 @@ impl Explorer<'_> {
             lost_final_states: vec![],
             lost_notifications: vec![],
             lost_triggers: vec![],
+            failed_triggers: sys.obs.failed_triggers.clone(),
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
             stop_snapshots: vec![],

@@ -11,7 +11,7 @@
 //! | `fetch:tN` | source task N reads the next visible record of its partitions |
 //! | `data:A:tN:C` | task N takes the head of its input channel C (attempt A) |
 //! | `to-task:tN` | the next JobManager message to task N arrives (deploy, trigger, notify, cancel) |
-//! | `to-jm:tN` | task N's next message arrives at the JobManager (state update, ack, decline) |
+//! | `to-jm:tN` | task N's next message arrives at the JobManager (state update, ack, decline; flink-2.3: the failed answer to a trigger RPC for an attempt the TaskManager does not run, which aborts the checkpoint) |
 //! | `lose:tN` | the next JobManager message to task N is lost |
 //! | `lose-ack:tN` | (`--ack-losses`) task N's next message to the JobManager, an acknowledgement or a decline, is lost (Flink sends these RPCs once) |
 //! | `trigger` / `savepoint` | (`--requests`, with a `trigger-checkpoint` / `savepoint` action in the scenario) a manual checkpoint / savepoint is requested from the coordinator (not periodic: the min pause does not hold it) |
@@ -281,15 +281,36 @@ enum Ctl {
 /// A task → JobManager message.
 #[derive(Clone, Debug, Hash)]
 enum Up {
-    State { attempt: Attempt, state: ExecutionState, cause: Option<String> },
-    Ack { attempt: Attempt, id: CheckpointId, snapshot: TaskSnapshot },
-    Decline { attempt: Attempt, id: CheckpointId, reason: CheckpointFailureReason },
+    State {
+        attempt: Attempt,
+        state: ExecutionState,
+        cause: Option<String>,
+    },
+    Ack {
+        attempt: Attempt,
+        id: CheckpointId,
+        snapshot: TaskSnapshot,
+    },
+    Decline {
+        attempt: Attempt,
+        id: CheckpointId,
+        reason: CheckpointFailureReason,
+    },
+    /// flink-2.3: the TaskManager's failed answer to a trigger RPC for an attempt it does not
+    /// run (`world/taskmanager.rs` `trigger_task`).
+    TriggerFailed {
+        attempt: Attempt,
+        id: CheckpointId,
+    },
 }
 
 impl Up {
     fn attempt(&self) -> Attempt {
         match self {
-            Up::State { attempt, .. } | Up::Ack { attempt, .. } | Up::Decline { attempt, .. } => *attempt,
+            Up::State { attempt, .. }
+            | Up::Ack { attempt, .. }
+            | Up::Decline { attempt, .. }
+            | Up::TriggerFailed { attempt, .. } => *attempt,
         }
     }
 }
@@ -355,6 +376,12 @@ struct Obs {
     /// Every change of the completed-checkpoint store (`CoordinatorOutput::Stored`): the
     /// `retention` checker replays the store after every completion.
     stores: Vec<crate::world::StoreEvent>,
+    /// Failed trigger RPC answers the JobMaster took for a current attempt (flink-2.3), as the
+    /// world records them: the `coordinator` checker wants their checkpoint ended on arrival.
+    failed_triggers: Vec<crate::world::FailedTrigger>,
+    /// The sources' reads and watermark emissions when a source marks idle splits, as the
+    /// world records them (`world/task_outputs.rs`): the `windows` checker's idle-flush rule.
+    source_event_time: Vec<crate::world::SourceEventTime>,
 }
 
 /// One data channel's queue: stream elements, each with the number of records a priority barrier

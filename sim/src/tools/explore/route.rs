@@ -14,6 +14,17 @@ impl Explorer<'_> {
                 sys.jm.make_mut().handle_ack(now, t, a, id, snapshot)
             }
             Up::Decline { id, reason, .. } => sys.jm.make_mut().handle_decline(now, t, a, id, reason),
+            Up::TriggerFailed { id, .. } => {
+                if sys.jm.execution(t).0 == a {
+                    sys.obs.make_mut().failed_triggers.push(crate::world::FailedTrigger {
+                        arrived_ms: now,
+                        task: t,
+                        id,
+                    });
+                }
+                let reason = CheckpointFailureReason::TaskCheckpointFailure;
+                sys.jm.make_mut().handle_trigger_failure(now, t, a, id, reason)
+            }
         }
         self.route_jm(sys);
     }
@@ -96,8 +107,17 @@ impl Explorer<'_> {
                 sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_aborted(now, id);
                 self.drain(sys, t);
             }
-            // Messages for an attempt that no longer runs are dropped by the TaskManager.
-            Ctl::Trigger { .. } | Ctl::NotifyComplete { .. } | Ctl::NotifyAborted { .. } => {}
+            // flink-2.3: a trigger RPC for an attempt the TaskManager does not run fails; the
+            // failed answer is a message to the JobMaster like any other (`to-jm:tN`), whose
+            // arrival aborts the checkpoint. flink-1.11's trigger is a `tell`: nothing answers.
+            Ctl::Trigger { attempt, barrier } => {
+                if self.spec.profile.trigger_rpc_failure_aborts_checkpoint() {
+                    let up = sys.to_jm.entry(t).or_default().make_mut();
+                    up.push_back(Up::TriggerFailed { attempt, id: barrier.id });
+                }
+            }
+            // Notifications for an attempt that no longer runs are dropped by the TaskManager.
+            Ctl::NotifyComplete { .. } | Ctl::NotifyAborted { .. } => {}
         }
     }
 
@@ -199,9 +219,13 @@ impl Explorer<'_> {
                 // on every output channel, in FIFO order with records and barriers (the world's
                 // `Outbox::push_event`).
                 TaskOutput::EmitWatermark { watermark } => {
+                    let e = ckptsim::watermark::WatermarkEvent::Watermark(watermark);
+                    self.note_source_step(sys, t, attempt, crate::world::SourceStep::Emitted(e));
                     self.broadcast(sys, t, attempt, StreamElement::Watermark(watermark))
                 }
                 TaskOutput::EmitWatermarkStatus { status } => {
+                    let e = ckptsim::watermark::WatermarkEvent::Status(status);
+                    self.note_source_step(sys, t, attempt, crate::world::SourceStep::Emitted(e));
                     self.broadcast(sys, t, attempt, StreamElement::WatermarkStatus(status))
                 }
                 // 2.x end of data (a drain's, ahead of its barrier): in FIFO order like a watermark.
@@ -288,6 +312,16 @@ impl Explorer<'_> {
     pub(super) fn send_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
         if !sys.crashed_tms.contains(&self.job(sys).graph.tasks[t.0 as usize].tm) {
             sys.to_task.entry(t).or_default().make_mut().push_back(m);
+        }
+    }
+
+    /// A source task's read or emission in event time, recorded as the world records it
+    /// (`world/services.rs`, `world/task_outputs.rs`) when a source marks idle splits.
+    pub(super) fn note_source_step(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, step: crate::world::SourceStep) {
+        let idle_splits = self.spec.operators.iter().any(|o| o.watermarks.is_some_and(|s| s.idle_timeout_ms.is_some()));
+        if idle_splits && self.job(sys).graph.source_tasks().contains(&t) {
+            let at_ms = sys.now_ms;
+            sys.obs.make_mut().source_event_time.push(crate::world::SourceEventTime { at_ms, task: t, attempt, step });
         }
     }
 

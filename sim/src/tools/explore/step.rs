@@ -166,7 +166,12 @@ impl Explorer<'_> {
                 let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
                 let record: Vec<_> = self.log.record(p, o).into_iter().collect();
                 task.handle_log_records(sys.now_ms, &record, sys.counters.entry(tm).or_default());
+                let attempt = task.attempt();
                 sys.obs.make_mut().read_inputs += 1;
+                if let Some(max_ts) = record.iter().filter_map(|r| r.timestamp).max() {
+                    let step = crate::world::SourceStep::Read { partition: PartitionId(p as u32), max_ts };
+                    self.note_source_step(sys, t, attempt, step);
+                }
                 self.drain(sys, t);
             }
             Choice::Data { attempt, to, ch } => {
