@@ -377,6 +377,26 @@ mod tests {
         assert!(VertexParallelism::new(65, MaxParallelism::Explicit(64)).is_err());
     }
 
+    /// The bound is strict: Flink rejects a restore only when the state's max parallelism is
+    /// *lower* than the parallelism (`StateAssignmentOperation.checkParallelismPreconditions`),
+    /// so state written with max parallelism equal to the new parallelism (one key group per
+    /// subtask) restores, whether the max parallelism was derived (adopted) or set (the same).
+    #[test]
+    fn restore_with_max_parallelism_equal_to_the_parallelism_is_accepted() {
+        let auto = VertexParallelism::new(4, MaxParallelism::Auto).unwrap();
+        let adopted = auto.restored_with(4).unwrap();
+        assert_eq!((adopted.parallelism, adopted.max_parallelism), (4, 4));
+        for index in 0..4 {
+            assert_eq!(adopted.key_group_range(index), KeyGroupRange::of(index, index));
+        }
+        let explicit = VertexParallelism::new(4, MaxParallelism::Explicit(4)).unwrap();
+        assert_eq!(explicit.restored_with(4), Ok(explicit));
+        assert_eq!(
+            explicit.restored_with(3),
+            Err(MaxParallelismRestoreError::BelowParallelism { restored: 3, parallelism: 4 })
+        );
+    }
+
     /// `KeyGroupRangeTest#testKeyGroupIntersection`'s cases: a contained range, disjoint
     /// ranges (the empty range), an overlap, ranges sharing one key group; the intersection is
     /// symmetric and a range intersected with itself is itself. Plus the range's accessors.

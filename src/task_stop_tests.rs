@@ -1217,3 +1217,87 @@ fn records_are_routed_round_robin_and_broadcast_per_output_edge() {
         ]
     );
 }
+
+/// Which records a task processed after its stop's savepoint barrier are reported
+/// (`take_records_after_stop`, read by the world's `stop` checker): every one at a source
+/// (a source reads nothing after its stop, notified or not) and every one at any task before
+/// the notification; after the notification a 1.11 task's closing operators may still emit
+/// (`endInput` in `StreamOperatorWrapper.close`, after the savepoint), so a 1.11 task with
+/// inputs reports nothing then, while a 2.x one still does (only EndOfPartitions may follow
+/// an aligned stop's barrier). Kills `note_if_stopped`'s mutants 169:26 and 170:23..41.
+#[test]
+fn records_after_the_stop_are_reported_per_profile_source_and_notification() {
+    use Profile::{Flink111, Flink23};
+    use Step::*;
+    // (profile, source, notified before the record, reported)
+    let cases = [
+        (Flink111, true, false, 1),
+        (Flink111, true, true, 1),
+        (Flink111, false, false, 1),
+        (Flink111, false, true, 0),
+        (Flink23, true, false, 1),
+        (Flink23, true, true, 1),
+        (Flink23, false, false, 1),
+        (Flink23, false, true, 1),
+    ];
+    for (profile, source, notified, reported) in cases {
+        let steps: &'static [Step] =
+            if notified { &[Rec(1), Barrier(1, ND), Notify(1), Rec(2)] } else { &[Rec(1), Barrier(1, ND), Rec(2)] };
+        let case = TaskCase {
+            name: "record after the stop",
+            flink: "StreamTask: no input after the synchronous savepoint",
+            profile,
+            source,
+            steps,
+            paused: false,
+            finished: false,
+            failed: false,
+        };
+        let mut t = run_task(&case);
+        let after = t.take_records_after_stop();
+        let at = format!("{profile}, source {source}, notified {notified}");
+        assert_eq!(after.len(), reported, "{at}: {after:?}");
+        for r in &after {
+            assert_eq!(r.savepoint, CheckpointId(1), "{at}");
+        }
+    }
+}
+
+/// A task aborts its stop only on an abort of the savepoint it stopped at, before that
+/// savepoint's notification (2.x `StreamTask.notifyCheckpointAborted` fails the task only
+/// when `isCurrentSyncSavepoint(checkpointId)`; a notified savepoint is complete and cannot
+/// be aborted). An abort of another checkpoint, or a stale one after the notification, fails
+/// nothing (2.x) and does not undo the stop (1.11). Kills `on_stop_aborted`'s 150:24 and 150:35.
+#[test]
+fn only_an_abort_of_the_unnotified_stop_savepoint_undoes_or_fails_the_stop() {
+    use Profile::{Flink111, Flink23};
+    use Step::*;
+    for profile in [Flink111, Flink23] {
+        let other = run_task(&TaskCase {
+            name: "abort of another checkpoint",
+            flink: "StreamTask.notifyCheckpointAborted: isCurrentSyncSavepoint",
+            profile,
+            source: false,
+            steps: &[Rec(1), Barrier(2, ND), Abort(1)],
+            paused: false,
+            finished: false,
+            failed: false,
+        });
+        assert!(!other.has_failed(), "{profile}: an abort of checkpoint 1 failed a task stopped at 2");
+        assert_eq!(other.stopped_at(), Some((CheckpointId(2), StopMode::NoDrain)), "{profile}: stop undone");
+        assert_eq!(other.input_paused(), profile == Flink111, "{profile}: input paused");
+        let stale = run_task(&TaskCase {
+            name: "abort after the notification",
+            flink: "StreamTask.notifyCheckpointAborted after notifyCheckpointComplete",
+            profile,
+            source: false,
+            steps: &[Rec(1), Barrier(1, ND), Notify(1), Abort(1), EndOfPartition],
+            paused: false,
+            finished: false,
+            failed: false,
+        });
+        assert!(!stale.has_failed(), "{profile}: a stale abort failed the task");
+        assert_eq!(stale.stopped_at(), Some((CheckpointId(1), StopMode::NoDrain)), "{profile}: stop undone");
+        assert!(stale.is_finished(), "{profile}: the task finishes on its EndOfPartitions");
+    }
+}

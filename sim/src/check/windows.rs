@@ -287,26 +287,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         return Verdict::from(NAME, anomalies, summary);
     }
     // Results per (key, window), in output order.
-    let mut fired: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
-    for r in rows {
-        let Some(t) = r.timestamp else {
-            anomalies.push(format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value));
-            continue;
-        };
-        let win = TimeWindow { start: t.saturating_add(1).saturating_sub(size), end: t.saturating_add(1) };
-        let k = (key_of(&r.value), win);
-        match reference.get(&k) {
-            None => anomalies.push(format!(
-                "window wrong value: t={} key {} window {win}: result {} but no input falls in that window",
-                r.time_ms, k.0, r.value
-            )),
-            Some(elems) if !elems.iter().any(|e| e.input_seq == r.lineage.input_seq) => anomalies.push(format!(
-                "window wrong value: t={} key {} window {win}: result {} names input #{} which is not in it",
-                r.time_ms, k.0, r.value, r.lineage.input_seq
-            )),
-            Some(_) => fired.entry(k).or_default().push(r),
-        }
-    }
+    let fired = fired_by_window(rows, size, reference, &mut anomalies);
     let mut refires = 0usize;
     // A job ended by stop-with-savepoint read only the input its savepoint covers: the other
     // elements never reached a window (with drain the windows fired without them).
@@ -363,18 +344,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
             (over || under).then(|| format!("committed firings {values:?}"))
         } else {
             // Print sink: replays print again; only values no subset gives are wrong.
-            let (lo, hi) = match agg {
-                Aggregate::Sum | Aggregate::Count => {
-                    let x = |e: &Element| i128::from(if agg == Aggregate::Count { 1 } else { e.number });
-                    let neg = elems.iter().map(x).filter(|v| *v < 0).sum::<i128>();
-                    let pos = elems.iter().map(x).filter(|v| *v > 0).sum::<i128>();
-                    (neg * (1 + extra_counts), pos * (1 + extra_counts))
-                }
-                _ => (
-                    aggregate(Aggregate::Min, elems.iter().map(|e| e.number)).unwrap_or(0),
-                    aggregate(Aggregate::Max, elems.iter().map(|e| e.number)).unwrap_or(0),
-                ),
-            };
+            let (lo, hi) = print_bounds(agg, elems, extra_counts);
             values.iter().find(|v| **v < lo || **v > hi).map(|v| format!("printed {v}"))
         };
         if let Some(what) = wrong {
@@ -404,6 +374,54 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         run.late_records.len()
     );
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// The window results per (key, window), in output order; a result with no timestamp, or whose
+/// window or input is not in the reference, is an anomaly instead.
+fn fired_by_window(
+    rows: &Rows,
+    size: i64,
+    reference: &WindowRef,
+    anomalies: &mut Vec<String>,
+) -> BTreeMap<(Value, TimeWindow), Vec<OutputRow>> {
+    let mut fired: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
+    for r in rows {
+        let Some(t) = r.timestamp else {
+            anomalies.push(format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value));
+            continue;
+        };
+        let win = TimeWindow { start: t.saturating_add(1).saturating_sub(size), end: t.saturating_add(1) };
+        let k = (key_of(&r.value), win);
+        match reference.get(&k) {
+            None => anomalies.push(format!(
+                "window wrong value: t={} key {} window {win}: result {} but no input falls in that window",
+                r.time_ms, k.0, r.value
+            )),
+            Some(elems) if !elems.iter().any(|e| e.input_seq == r.lineage.input_seq) => anomalies.push(format!(
+                "window wrong value: t={} key {} window {win}: result {} names input #{} which is not in it",
+                r.time_ms, k.0, r.value, r.lineage.input_seq
+            )),
+            Some(_) => fired.entry(k).or_default().push(r),
+        }
+    }
+    fired
+}
+
+/// The values a print sink may show for a window: any subset of its elements (sums and counts
+/// replayed `extra_counts` more times), or between their min and max.
+fn print_bounds(agg: Aggregate, elems: &[Element], extra_counts: i128) -> (i128, i128) {
+    match agg {
+        Aggregate::Sum | Aggregate::Count => {
+            let x = |e: &Element| i128::from(if agg == Aggregate::Count { 1 } else { e.number });
+            let neg = elems.iter().map(x).filter(|v| *v < 0).sum::<i128>();
+            let pos = elems.iter().map(x).filter(|v| *v > 0).sum::<i128>();
+            (neg * (1 + extra_counts), pos * (1 + extra_counts))
+        }
+        _ => (
+            aggregate(Aggregate::Min, elems.iter().map(|e| e.number)).unwrap_or(0),
+            aggregate(Aggregate::Max, elems.iter().map(|e| e.number)).unwrap_or(0),
+        ),
+    }
 }
 
 /// Every firing is in the sink's rows by now: the job FINISHED (not by stop-with-savepoint,

@@ -155,6 +155,33 @@ pub(super) fn timeline_svg(
     axis(h, scale, 12.0, top, bottom);
     axis_bottom_labels(h, scale, bottom + 13.0);
 
+    job_row(h, tl, scale, job_y);
+
+    restart_row(h, tl, scale, restart_y);
+
+    fault_row(h, tl, scale, fault_y, &fault_rows, cp_y);
+
+    action_row(h, tl, scale, action_y, bottom);
+
+    cluster_row(h, tl, scale, cluster_y);
+
+    // Task lanes.
+    for lane in &tl.tasks {
+        let y = lanes_y + lane_h * lane.index as f64;
+        task_lane(h, lane, scale, y, lane_h - 3.0, opts);
+    }
+
+    checkpoint_rows(h, scale, &drawn, &cp_rows, cp_y, cp_h);
+    if any_bucket {
+        bucket_row(h, tl, scale, &individual, bucket_y, cp_h);
+    }
+
+    anomaly_row(h, listed, scale, anomaly_y);
+    h.push_str("</svg>\n");
+}
+
+/// The job status row: one segment per status.
+fn job_row(h: &mut String, tl: &Timeline, scale: &Scale, job_y: f64) {
     // Job status.
     row_label(h, job_y + 12.0, "job status", None);
     h.push_str("<g id=\"job-status\">");
@@ -183,7 +210,10 @@ pub(super) fn timeline_svg(
         }
     }
     h.push_str("</g>\n");
+}
 
+/// The restarts row: each restart with its delay.
+fn restart_row(h: &mut String, tl: &Timeline, scale: &Scale, restart_y: f64) {
     // Restarts with their delay.
     row_label(h, restart_y + 11.0, "restarts (delay)", None);
     for (i, r) in tl.restarts.iter().enumerate() {
@@ -216,7 +246,10 @@ pub(super) fn timeline_svg(
         }
         h.push_str("</g>\n");
     }
+}
 
+/// The faults rows: spans packed into rows, a triangle at each start, a faint line down to `cp_y`.
+fn fault_row(h: &mut String, tl: &Timeline, scale: &Scale, fault_y: f64, fault_rows: &[usize], cp_y: f64) {
     // Faults: spans packed into rows, a triangle at each start, a faint line across.
     row_label(h, fault_y + 12.0, "faults", None);
     for (i, f) in tl.faults.iter().enumerate() {
@@ -262,7 +295,10 @@ pub(super) fn timeline_svg(
         }
         h.push_str("</g>\n");
     }
+}
 
+/// The user actions and re-tunes row (a re-tune's line runs down to `bottom`).
+fn action_row(h: &mut String, tl: &Timeline, scale: &Scale, action_y: f64, bottom: f64) {
     // User actions and re-tunes.
     row_label(h, action_y + 12.0, "actions / re-tunes", None);
     for (i, a) in tl.actions.iter().enumerate() {
@@ -300,7 +336,10 @@ pub(super) fn timeline_svg(
         }
         h.push_str("</g>\n");
     }
+}
 
+/// The cluster events row.
+fn cluster_row(h: &mut String, tl: &Timeline, scale: &Scale, cluster_y: f64) {
     // Cluster events.
     row_label(h, cluster_y + 12.0, "cluster", None);
     for (i, c) in tl.cluster.iter().enumerate() {
@@ -314,13 +353,17 @@ pub(super) fn timeline_svg(
             triangle(x, cluster_y + 14.0, 4.0)
         );
     }
+}
 
-    // Task lanes.
-    for lane in &tl.tasks {
-        let y = lanes_y + lane_h * lane.index as f64;
-        task_lane(h, lane, scale, y, lane_h - 3.0, opts);
-    }
-
+/// The checkpoint rows: one bar per individually drawn checkpoint.
+fn checkpoint_rows(
+    h: &mut String,
+    scale: &Scale,
+    drawn: &[(usize, &CheckpointBar)],
+    cp_rows: &[usize],
+    cp_y: f64,
+    cp_h: f64,
+) {
     // Checkpoints.
     row_label(h, cp_y + 10.0, "checkpoints", Some("one bar per checkpoint: trigger → completion/abort"));
     h.push_str("<g id=\"checkpoints\">\n");
@@ -343,49 +386,49 @@ pub(super) fn timeline_svg(
         );
     }
     h.push_str("</g>\n");
-    if any_bucket {
-        row_label(
-            h,
-            bucket_y + 10.0,
-            "checkpoints (summary)",
-            Some("checkpoints not drawn one by one, per time bucket"),
-        );
-        h.push_str("<g id=\"checkpoint-buckets\">\n");
-        let mut buckets: BTreeMap<usize, Vec<&CheckpointBar>> = BTreeMap::new();
-        for (i, c) in tl.checkpoints.iter().enumerate() {
-            if !individual[i] {
-                buckets.entry(scale.bucket_of(c.row.trigger_ms)).or_default().push(c);
-            }
-        }
-        let most = buckets.values().map(|v| v.len()).max().unwrap_or(1);
-        for (b, cps) in &buckets {
-            let (t0, t1) = scale.bucket_range(*b);
-            let worst = cps.iter().map(|c| outcome_class(&c.row.outcome)).max_by_key(|c| outcome_rank(c)).unwrap_or("");
-            let durs: Vec<u64> = cps.iter().map(|c| c.end_ms.saturating_sub(c.row.trigger_ms)).collect();
-            let done = cps.iter().filter(|c| c.row.outcome == "COMPLETED").count();
-            let x0 = scale.x(t0);
-            let _ = writeln!(
-                h,
-                "<rect class=\"checkpoint-bucket {worst}\" data-count=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill-opacity=\"{:.2}\"><title>{} checkpoints triggered {} – {} (ids {}–{}): {} completed; duration mean {} max {}</title></rect>",
-                cps.len(),
-                px(x0),
-                px(bucket_y + 1.0),
-                px((scale.x(t1) - x0).max(1.0)),
-                px(cp_h - 2.0),
-                0.35 + 0.65 * cps.len() as f64 / most as f64,
-                cps.len(),
-                secs(t0),
-                secs(t1),
-                cps.first().map(|c| c.row.id.0).unwrap_or(0),
-                cps.last().map(|c| c.row.id.0).unwrap_or(0),
-                done,
-                dur(durs.iter().sum::<u64>() / durs.len().max(1) as u64),
-                dur(durs.iter().copied().max().unwrap_or(0))
-            );
-        }
-        h.push_str("</g>\n");
-    }
+}
 
+/// The checkpoint summary row: checkpoints not drawn one by one, per time bucket.
+fn bucket_row(h: &mut String, tl: &Timeline, scale: &Scale, individual: &[bool], bucket_y: f64, cp_h: f64) {
+    row_label(h, bucket_y + 10.0, "checkpoints (summary)", Some("checkpoints not drawn one by one, per time bucket"));
+    h.push_str("<g id=\"checkpoint-buckets\">\n");
+    let mut buckets: BTreeMap<usize, Vec<&CheckpointBar>> = BTreeMap::new();
+    for (i, c) in tl.checkpoints.iter().enumerate() {
+        if !individual[i] {
+            buckets.entry(scale.bucket_of(c.row.trigger_ms)).or_default().push(c);
+        }
+    }
+    let most = buckets.values().map(|v| v.len()).max().unwrap_or(1);
+    for (b, cps) in &buckets {
+        let (t0, t1) = scale.bucket_range(*b);
+        let worst = cps.iter().map(|c| outcome_class(&c.row.outcome)).max_by_key(|c| outcome_rank(c)).unwrap_or("");
+        let durs: Vec<u64> = cps.iter().map(|c| c.end_ms.saturating_sub(c.row.trigger_ms)).collect();
+        let done = cps.iter().filter(|c| c.row.outcome == "COMPLETED").count();
+        let x0 = scale.x(t0);
+        let _ = writeln!(
+            h,
+            "<rect class=\"checkpoint-bucket {worst}\" data-count=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill-opacity=\"{:.2}\"><title>{} checkpoints triggered {} – {} (ids {}–{}): {} completed; duration mean {} max {}</title></rect>",
+            cps.len(),
+            px(x0),
+            px(bucket_y + 1.0),
+            px((scale.x(t1) - x0).max(1.0)),
+            px(cp_h - 2.0),
+            0.35 + 0.65 * cps.len() as f64 / most as f64,
+            cps.len(),
+            secs(t0),
+            secs(t1),
+            cps.first().map(|c| c.row.id.0).unwrap_or(0),
+            cps.last().map(|c| c.row.id.0).unwrap_or(0),
+            done,
+            dur(durs.iter().sum::<u64>() / durs.len().max(1) as u64),
+            dur(durs.iter().copied().max().unwrap_or(0))
+        );
+    }
+    h.push_str("</g>\n");
+}
+
+/// The anomalies row: a marker per timed anomaly, linked to its finding.
+fn anomaly_row(h: &mut String, listed: &[(usize, &Anomaly)], scale: &Scale, anomaly_y: f64) {
     // Anomalies.
     if !listed.is_empty() {
         row_label(h, anomaly_y + 12.0, "anomalies", Some("click a marker to jump to the checker's finding"));
@@ -402,7 +445,6 @@ pub(super) fn timeline_svg(
             );
         }
     }
-    h.push_str("</svg>\n");
 }
 
 pub(super) fn axis_bottom_labels(h: &mut String, scale: &Scale, y: f64) {
