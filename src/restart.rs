@@ -19,6 +19,12 @@ use crate::profile::Profile;
 use crate::variant::Variant;
 use std::collections::VecDeque;
 
+/// An exponential-delay strategy was asked for its backoff before any failure: it has no
+/// scheduled restart yet (Flink's `IllegalStateException`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("Please call notifyFailure first.")]
+pub struct BackoffBeforeFailure;
+
 /// One restart strategy with its state. Built from a validated [`RestartStrategyConfig`].
 #[derive(Clone, Debug, Hash, PartialEq)]
 pub struct RestartStrategy {
@@ -240,15 +246,23 @@ impl RestartStrategy {
     }
 
     /// Flink's `getBackoffTime` at `now_ms`. ExponentialDelay: `max(0, nextRestart - now)`; it
-    /// panics when called before any failure (Flink's `IllegalStateException`).
+    /// panics when called before any failure (Flink's `IllegalStateException`; see
+    /// [`Self::try_backoff_ms`] for the checked form).
     pub fn backoff_ms(&self, now_ms: u64) -> u64 {
+        self.try_backoff_ms(now_ms).unwrap_or_else(|e| panic!("exponential-delay backoff_ms: {e}"))
+    }
+
+    /// [`Self::backoff_ms`], or [`BackoffBeforeFailure`] when an exponential-delay strategy is
+    /// asked before any `notify_failure` (Flink's `IllegalStateException` "Please call
+    /// notifyFailure first.", `ExponentialDelayRestartBackoffTimeStrategyTest.testNotCallNotifyFailure`).
+    pub fn try_backoff_ms(&self, now_ms: u64) -> Result<u64, BackoffBeforeFailure> {
         match &self.strategy {
-            Strategy::NoRestart => 0,
-            Strategy::FixedDelay(s) => s.delay_ms,
-            Strategy::FailureRate(s) => s.delay_ms,
+            Strategy::NoRestart => Ok(0),
+            Strategy::FixedDelay(s) => Ok(s.delay_ms),
+            Strategy::FailureRate(s) => Ok(s.delay_ms),
             Strategy::ExponentialDelay(s) => {
-                let next_ms = s.next_restart_ms.expect("exponential-delay backoff_ms called before notify_failure");
-                next_ms.saturating_sub(now_ms)
+                let next_ms = s.next_restart_ms.ok_or(BackoffBeforeFailure)?;
+                Ok(next_ms.saturating_sub(now_ms))
             }
         }
     }
@@ -780,7 +794,7 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "before notify_failure")]
+    #[should_panic(expected = "Please call notifyFailure first.")]
     fn exponential_backoff_before_failure_panics() {
         let s = RestartStrategy::new(&RestartStrategyConfig::exponential_delay_default(), Flink23, C);
         s.backoff_ms(0);

@@ -21,6 +21,9 @@ pub struct TwoPhaseCommitSink {
     next_seq: u64,
     initialized: bool,
     closed: bool,
+    /// `finish()` was called (FLIP-147, 1.14+ / 2.x legacy sink): no new transaction after the
+    /// next snapshot.
+    finished: bool,
     /// The open transaction receiving records.
     pub(super) current: Option<TxnId>,
     /// Pre-committed transactions by checkpoint id, in insertion order (a `LinkedHashMap`).
@@ -119,6 +122,7 @@ impl TwoPhaseCommitSink {
             next_seq: 0,
             initialized: false,
             closed: false,
+            finished: false,
             current: None,
             pending: Vec::new(),
             outputs: VecDeque::new(),
@@ -226,18 +230,31 @@ impl TwoPhaseCommitSink {
         self.invariants();
     }
 
+    /// Flink's `TwoPhaseCommitSinkFunction.finish` (1.14+, the 2.x legacy sink): the input has
+    /// ended; the next snapshot pre-commits the open transaction and begins none, so a later
+    /// record has no transaction (Flink's `NullPointerException`: [`Self::invoke`] panics) and
+    /// the state holds no open transaction to abort on recovery. Not called by the task yet.
+    pub fn finish(&mut self) {
+        self.finished = true;
+        self.invariants();
+    }
+
     /// `snapshotState(id)` at the barrier: pre-commit the open transaction, remember it as
     /// pending for `id`, begin the next one, and store {pending, the new open transaction}.
     pub fn snapshot(&mut self, id: CheckpointId) -> OperatorState {
         assert!(self.initialized && !self.closed, "2pc sink {}: snapshot while not running", self.subtask);
         assert!(self.pending.iter().all(|(c, _)| *c != id), "checkpoint {id} snapshotted twice");
-        let txn = self.current.take().expect("a running sink has an open transaction");
-        self.outputs.push_back(SinkOutput::PreCommit { txn });
-        if self.variant == Variant::TwoPcCommitOnPrecommit {
-            self.outputs.push_back(SinkOutput::Commit { txn });
+        if let Some(txn) = self.current.take() {
+            self.outputs.push_back(SinkOutput::PreCommit { txn });
+            if self.variant == Variant::TwoPcCommitOnPrecommit {
+                self.outputs.push_back(SinkOutput::Commit { txn });
+            }
+            self.pending.push((id, txn));
         }
-        self.pending.push((id, txn));
-        self.begin();
+        // After `finish` no more input comes: no new transaction (Flink's `snapshotState`).
+        if !self.finished {
+            self.begin();
+        }
         self.invariants();
         OperatorState::TwoPhaseCommit { pending: self.pending.clone(), current: self.current }
     }
@@ -380,7 +397,11 @@ impl TwoPhaseCommitSink {
         if !self.initialized {
             assert!(self.current.is_none() && self.pending.is_empty(), "state before initialize");
         } else {
-            assert_eq!(self.current.is_some(), !self.closed, "an open transaction exactly while running");
+            if self.closed {
+                assert!(self.current.is_none(), "no open transaction after close");
+            } else if !self.finished {
+                assert!(self.current.is_some(), "an open transaction while running");
+            }
         }
         if let Some(c) = self.current {
             assert_eq!((c.subtask, c.attempt), (self.subtask, self.attempt), "open transaction of another attempt");

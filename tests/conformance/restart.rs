@@ -30,6 +30,11 @@ enum Op {
         at_ms: u64,
         max: u64,
     },
+    /// `getBackoffTime` must fail with this message (no `notifyFailure` yet).
+    BackoffFails {
+        at_ms: u64,
+        message: &'static str,
+    },
     /// Fresh strategies, each fed `failures` failures `advance_ms` apart with every jitter draw
     /// in `0..draws`: the set of backoffs after the last one is exactly `expect`.
     JitterSet {
@@ -187,6 +192,13 @@ fn cases() -> Vec<Case> {
             config: exp(1, 3, 1.2, 10, 0.25, 13),
             ops,
         });
+        // testNotCallNotifyFailure: getBackoffTime before any failure is an IllegalStateException.
+        cases.push(Case {
+            flink: flink(EXP, "testNotCallNotifyFailure", v),
+            profile,
+            config: exp(42, 45, 2.0, 8, 0.0, 10),
+            ops: vec![BackoffFails { at_ms: 0, message: "Please call notifyFailure first." }],
+        });
         cases.push(Case {
             flink: flink(EXP, "testInitialBackoff", v),
             profile,
@@ -334,6 +346,13 @@ fn check(case: &Case) -> Result<(), String> {
                     return Err(format!("op {n} {op:?}: backoff {got}"));
                 }
             }
+            BackoffFails { at_ms, message } => match s.try_backoff_ms(at_ms) {
+                Ok(got) => return Err(format!("op {n} {op:?}: backoff {got} instead of an error")),
+                Err(e) if e.to_string() != message => {
+                    return Err(format!("op {n} {op:?}: error {e:?} with another message"));
+                }
+                Err(_) => {}
+            },
             JitterSet { failures, advance_ms, draws, expect } => {
                 let mut seen = std::collections::BTreeSet::new();
                 for random in 0..draws {

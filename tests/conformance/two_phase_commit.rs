@@ -49,6 +49,14 @@ fn three_snapshots(sink: &mut TwoPhaseCommitSink, store: &mut TxnStore) -> Resul
     Ok(states)
 }
 
+fn profile_of(f: &Flink) -> ckptsim::Profile {
+    if f.version == "1.11" {
+        F111
+    } else {
+        F23
+    }
+}
+
 const TPC: &str = "TwoPhaseCommitSinkFunctionTest";
 
 /// `setTransactionTimeout(1000)` with the given knobs.
@@ -262,17 +270,62 @@ fn cases() -> Vec<Case> {
                 ensure_eq(events(&mut sink), vec![], "warnings")
             },
         },
+        // 1.14+ / 2.x legacy sink (FLIP-147 `finish`): run under flink-2.3.
+        Case {
+            flink: flink(TPC, "testNoTransactionAfterSinkFunctionFinish", "1.14-2.x"),
+            check: || {
+                let (mut sink, mut store) = (TwoPhaseCommitSink::new(0, 0, Variant::Correct), TxnStore::default());
+                sink.initialize(None);
+                sink.invoke(rec("42", 0));
+                sink.snapshot(CheckpointId(0));
+                sink.invoke(rec("43", 1));
+                sink.snapshot(CheckpointId(1));
+                sink.invoke(rec("44", 2));
+                sink.finish();
+                sink.snapshot(CheckpointId(2));
+                sink.notify_checkpoint_complete(CheckpointId(1));
+                sink.snapshot(CheckpointId(3));
+                apply(&mut sink, &mut store)?;
+                let late = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| sink.invoke(rec("45", 3))));
+                ensure_eq(late.is_err(), true, "a record after finish has no transaction")?;
+                ensure_eq(committed(&store), vec!["42".to_string(), "43".into()], "committed")?;
+                ensure_eq(store.open_txns().len(), 1, "open transactions (checkpoint 2's)")
+            },
+        },
+        Case {
+            flink: flink(TPC, "testRecoverFromStateAfterFinished", "1.14-2.x"),
+            check: || {
+                let (mut sink, mut store) = (TwoPhaseCommitSink::new(0, 0, Variant::Correct), TxnStore::default());
+                sink.initialize(None);
+                sink.invoke(rec("42", 0));
+                sink.finish();
+                let snapshot = sink.snapshot(CheckpointId(2));
+                apply(&mut sink, &mut store)?;
+                sink.close();
+                apply(&mut sink, &mut store)?;
+                let mut second = TwoPhaseCommitSink::new(0, 1, Variant::Correct);
+                second.initialize(Some(&snapshot));
+                let mut aborted = 0;
+                while let Some(op) = second.poll_output() {
+                    if matches!(op, ckptsim::sink::SinkOutput::Abort { .. }) {
+                        aborted += 1;
+                    }
+                    store.apply(0, op).map_err(|e| format!("store refused: {e}"))?;
+                }
+                ensure_eq(aborted, 0, "aborted transactions")
+            },
+        },
     ]
 }
 
 #[test]
 fn two_phase_commit_sink() {
     let all = cases();
-    run_table("two-phase-commit sink", &all, |c| case_name(&c.flink, F111), |c| (c.check)());
+    run_table("two-phase-commit sink", &all, |c| case_name(&c.flink, profile_of(&c.flink)), |c| (c.check)());
 }
 
 pub fn census() -> Vec<(Flink, &'static str)> {
-    // The sink is profile-independent; each case is counted once, under 1.11 (its source).
-    let _ = F23;
-    cases().iter().map(|c| (c.flink, profile_name(F111))).collect()
+    // The sink is profile-independent; each case is counted once, under the profile of its
+    // source (1.11, or 2.3 for the 1.14+ `finish` methods).
+    cases().iter().map(|c| (c.flink, profile_name(profile_of(&c.flink)))).collect()
 }
