@@ -274,17 +274,7 @@ impl<'a> Harness<'a> {
             });
         }
         let log_end = log.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
-        let n = graph.tasks.len();
-        let mut outs = vec![Vec::new(); n];
-        let mut queues = Vec::with_capacity(n);
-        for (t, out) in outs.iter_mut().enumerate() {
-            let id = TaskId(t as u32);
-            queues.push(vec![VecDeque::new(); graph.inputs_of(id).len()]);
-            for d in graph.outputs_of(id) {
-                let ch = graph.inputs_of(d).iter().position(|u| *u == id).expect("an output is an input downstream");
-                out.push((d.0 as usize, ch));
-            }
-        }
+        let (queues, outs) = ckptsim_sim::floor::wire(&graph);
         let sink_of = graph
             .task_vertex
             .iter()

@@ -51,6 +51,8 @@ pub struct FloorResult {
 
 /// A stream element in a queue, with the records a priority barrier overtook.
 pub type Queued = (StreamElement, u32);
+/// Every task's input queues, indexed `[task][input channel]`.
+pub type Channels = Vec<Vec<VecDeque<Queued>>>;
 
 struct Floor<'a> {
     spec: &'a JobSpec,
@@ -90,16 +92,7 @@ pub fn run(spec: &JobSpec) -> FloorResult {
 pub fn run_prepared(spec: &JobSpec, prepared: &crate::world::Prepared) -> FloorResult {
     let graph = prepared.graph().clone();
     let n = graph.tasks.len();
-    let mut outs = vec![Vec::new(); n];
-    let mut queues = Vec::with_capacity(n);
-    for (t, out) in outs.iter_mut().enumerate() {
-        let id = TaskId(t as u32);
-        queues.push(vec![VecDeque::new(); graph.inputs_of(id).len()]);
-        for d in graph.outputs_of(id) {
-            let ch = graph.inputs_of(d).iter().position(|u| *u == id).expect("an output is an input downstream");
-            out.push((d.0 as usize, ch));
-        }
-    }
+    let (queues, outs) = wire(&graph);
     let log = prepared.log().clone();
     let log_end = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
     let tms = spec.cluster.task_managers.max(1) as usize;
@@ -451,6 +444,23 @@ impl Floor<'_> {
         self.attempt += 1;
         self.deploy(now);
     }
+}
+
+/// The in-memory channels of `graph`: one empty FIFO queue per (task, input channel), and per
+/// task the (downstream task, its input channel) each of its outputs feeds, in output order.
+pub fn wire(graph: &Graph) -> (Channels, Vec<Vec<(usize, usize)>>) {
+    let n = graph.tasks.len();
+    let mut outs = vec![Vec::new(); n];
+    let mut queues = Vec::with_capacity(n);
+    for (t, out) in outs.iter_mut().enumerate() {
+        let id = TaskId(t as u32);
+        queues.push(vec![VecDeque::new(); graph.inputs_of(id).len()]);
+        for d in graph.outputs_of(id) {
+            let ch = graph.inputs_of(d).iter().position(|u| *u == id).expect("an output is an input downstream");
+            out.push((d.0 as usize, ch));
+        }
+    }
+    (queues, outs)
 }
 
 /// Delivers one of a task's data-plane outputs into in-memory FIFO channel queues (`outs`: the
