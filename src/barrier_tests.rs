@@ -48,6 +48,11 @@ fn parse_barrier(kind: HandlerKind, rest: &str) -> (ChannelId, Barrier, u32) {
             'u' => barrier.alignment = Alignment::Unaligned,
             'a' => barrier.alignment = Alignment::Aligned,
             't' => barrier.alignment = Alignment::AlignedWithTimeout { timeout_ms: number(&mut chars) },
+            'f' => barrier.alignment = Alignment::Unaligned.with_unaligned_unsupported(),
+            'g' => {
+                let timeout_ms = number(&mut chars);
+                barrier.alignment = Alignment::AlignedWithTimeout { timeout_ms }.with_unaligned_unsupported();
+            }
             's' => {
                 barrier.kind = CheckpointKind::Savepoint;
                 barrier.alignment = Alignment::Aligned;
@@ -453,6 +458,35 @@ fn tracker_end_of_partition_per_profile() {
 }
 
 // --- §3.3 unaligned ----------------------------------------------------------------------
+
+/// Semantics §14, forced alignment: a forced-aligned barrier (an unaligned checkpoint's barrier on an edge into a
+/// task whose inputs always align) is aligned by the alternating handler: the channel blocks, no
+/// record is persisted, the trigger is aligned. One from an aligned-with-timeout checkpoint never
+/// times out (`CheckpointOptions#isTimeoutable` is false for FORCED_ALIGNED).
+#[test]
+fn forced_aligned_barriers_align_without_channel_state_or_timeout() {
+    check(
+        Alternating,
+        F23,
+        2,
+        "R1 B0:1f R1 B1:1f R0",
+        "R1 -> -
+         B0:1f -> - [blocked 0]
+         R1 -> - [blocked 0]
+         B1:1f -> trigger 1
+         R0 -> -",
+    );
+    check(
+        Alternating,
+        F23,
+        2,
+        "B0:1g5 W50 R1 B1:1g5",
+        "B0:1g5 -> - [blocked 0]
+         W50 -> - [blocked 0]
+         R1 -> - [blocked 0]
+         B1:1g5 -> trigger 1 align=50ms",
+    );
+}
 
 #[test]
 fn unaligned_triggers_on_first_barrier_and_persists_records_before_each_barrier() {
@@ -1270,4 +1304,32 @@ fn tracker_trailing_cancel_marker_of_a_forgotten_checkpoint_leaves_newer_entries
          C1:1 -> -
          B1:2 -> trigger 2",
     );
+}
+
+/// Semantics §14, forced alignment: `barrier_into` sends an unaligned barrier into a task whose inputs always
+/// align in-band and forced aligned, elsewhere unchanged; the planted variant does not; the task
+/// forwards it with the alignment it had (`with_unaligned_supported` undoes the conversion).
+#[test]
+fn barrier_into_an_always_aligned_task_is_in_band_and_forced_aligned() {
+    use crate::record::barrier_into;
+    let b = Barrier {
+        id: CheckpointId(3),
+        timestamp_ms: 7,
+        kind: CheckpointKind::Checkpoint,
+        alignment: Alignment::Unaligned,
+        stop: None,
+    };
+    let (into, priority) = barrier_into(b, true, true, Variant::Correct);
+    assert_eq!((into.alignment, priority), (Alignment::ForcedAligned { timeout_ms: None }, false));
+    assert_eq!(into.alignment.with_unaligned_supported(), Alignment::Unaligned);
+    assert_eq!(barrier_into(b, true, false, Variant::Correct), (b, true));
+    assert_eq!(barrier_into(b, true, true, Variant::UnalignedIntoAlwaysAligned), (b, true));
+    let t = Barrier { alignment: Alignment::AlignedWithTimeout { timeout_ms: 20 }, ..b };
+    let (into, priority) = barrier_into(t, false, true, Variant::Correct);
+    assert_eq!((into.alignment, priority), (Alignment::ForcedAligned { timeout_ms: Some(20) }, false));
+    assert_eq!(into.alignment.with_unaligned_supported(), Alignment::AlignedWithTimeout { timeout_ms: 20 });
+    for a in [Alignment::Aligned, Alignment::AtLeastOnce] {
+        let plain = Barrier { alignment: a, ..b };
+        assert_eq!(barrier_into(plain, false, true, Variant::Correct), (plain, false));
+    }
 }

@@ -95,6 +95,7 @@ fn render(now: u64, o: &CoordinatorOutput) -> String {
                 Alignment::Aligned => "aligned".to_string(),
                 Alignment::Unaligned => "unaligned".to_string(),
                 Alignment::AlignedWithTimeout { timeout_ms } => format!("aligned-timeout={timeout_ms}"),
+                Alignment::ForcedAligned { timeout_ms } => format!("forced-aligned={timeout_ms:?}"),
             };
             let sync = match stop {
                 None => "",

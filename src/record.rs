@@ -1,6 +1,7 @@
 //! Stream elements: records with their lineage and optional event timestamp, checkpoint barriers and their options, cancel markers, end of partition, watermarks and watermark status.
 
 use crate::ids::{CheckpointId, Offset, PartitionId};
+use crate::variant::Variant;
 use crate::watermark::{Watermark, WatermarkStatus};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -90,6 +91,16 @@ pub enum Alignment {
         /// `execution.checkpointing.aligned-checkpoint-timeout`, ms.
         timeout_ms: u64,
     },
+    /// An unaligned (or aligned-with-timeout) checkpoint's barrier on an edge into a task whose
+    /// inputs always align (semantics §14, forced alignment): it travels in-band and the task aligns it, with no
+    /// timeout (Flink's `AlignmentType.FORCED_ALIGNED`, made by
+    /// `CheckpointOptions#withUnalignedUnsupported` in `RecordWriterOutput#broadcastEvent`).
+    /// The task forwards its barrier downstream with the original alignment again
+    /// ([`Alignment::with_unaligned_supported`]).
+    ForcedAligned {
+        /// The aligned-checkpoint timeout the original alignment had, ms (`None`: unaligned).
+        timeout_ms: Option<u64>,
+    },
 }
 
 /// A periodic (or explicitly triggered) checkpoint, or a savepoint (Flink's
@@ -145,6 +156,48 @@ impl Alignment {
             Alignment::AlignedWithTimeout { timeout_ms: aligned_timeout_ms }
         }
     }
+
+    /// The alignment on an edge that does not support unaligned checkpoints (Flink's
+    /// `CheckpointOptions#withUnalignedUnsupported`): unaligned and aligned-with-timeout become
+    /// [`Alignment::ForcedAligned`]; any other stays.
+    pub fn with_unaligned_unsupported(self) -> Alignment {
+        match self {
+            Alignment::Unaligned => Alignment::ForcedAligned { timeout_ms: None },
+            Alignment::AlignedWithTimeout { timeout_ms } => Alignment::ForcedAligned { timeout_ms: Some(timeout_ms) },
+            other => other,
+        }
+    }
+
+    /// The reverse (`CheckpointOptions#withUnalignedSupported`, applied by
+    /// `SubtaskCheckpointCoordinatorImpl#checkpointState` before the barrier goes on):
+    /// a forced-aligned barrier leaves the task as the unaligned or aligned-with-timeout
+    /// barrier it was.
+    pub fn with_unaligned_supported(self) -> Alignment {
+        match self {
+            Alignment::ForcedAligned { timeout_ms: None } => Alignment::Unaligned,
+            Alignment::ForcedAligned { timeout_ms: Some(timeout_ms) } => Alignment::AlignedWithTimeout { timeout_ms },
+            other => other,
+        }
+    }
+}
+
+/// How a barrier a task forwards enters one of its output channels (Flink's
+/// `RecordWriterOutput#broadcastEvent`): into a task whose inputs always align (a broadcast or
+/// pointwise input edge, `StreamGraphGenerator` marks all its input edges as not supporting
+/// unaligned checkpoints, semantics §14, forced alignment) it goes in-band, forced aligned; elsewhere as the
+/// task emitted it (`priority`: ahead of the queued records). Returns the barrier and whether
+/// it goes with priority. The planted [`Variant::UnalignedIntoAlwaysAligned`] ignores the
+/// consumer's flag (the model before session 15).
+pub fn barrier_into(
+    barrier: Barrier,
+    priority: bool,
+    consumer_always_aligns: bool,
+    variant: Variant,
+) -> (Barrier, bool) {
+    if !consumer_always_aligns || variant == Variant::UnalignedIntoAlwaysAligned {
+        return (barrier, priority);
+    }
+    (Barrier { alignment: barrier.alignment.with_unaligned_unsupported(), ..barrier }, false)
 }
 
 /// What travels on a data channel between tasks.

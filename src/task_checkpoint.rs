@@ -1,6 +1,7 @@
 //! The checkpoint side of a task (after Flink's `SubtaskCheckpointCoordinatorImpl` as driven by `StreamTask`): triggers from the JobManager or the barrier handler, the synchronous snapshot and the barrier forwarded before any later record, unaligned channel state, notifications of completion and abort.
 
 use super::*;
+use crate::record::Alignment;
 
 impl Task {
     /// JobManager trigger: a source task, or (flink-2.3) a task whose upstream tasks all
@@ -175,10 +176,24 @@ impl Task {
         let finished = self.end.ended && self.end.chain_ended;
         let snapshot =
             TaskSnapshot { operators, in_flight: BTreeMap::new(), padding_bytes: self.padding_bytes, finished };
+        // A forced-aligned barrier (semantics §14, forced alignment) was aligned here, without channel state;
+        // it goes on as the unaligned or aligned-with-timeout barrier it was, an unaligned one
+        // with priority (`SubtaskCheckpointCoordinatorImpl#checkpointState` applies
+        // `CheckpointOptions#withUnalignedSupported` before the barrier is sent).
+        let forced = matches!(barrier.alignment, Alignment::ForcedAligned { .. });
+        let barrier = Barrier { alignment: barrier.alignment.with_unaligned_supported(), ..barrier };
+        let priority = unaligned
+            || (forced
+                && match barrier.alignment {
+                    Alignment::Unaligned => true,
+                    // 1.11 has no aligned timeout: every unaligned-enabled checkpoint is unaligned.
+                    Alignment::AlignedWithTimeout { .. } => !self.end.profile.supports_aligned_timeout(),
+                    _ => false,
+                });
         if self.has_output() {
-            self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority: unaligned });
+            self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority });
             if self.announcements {
-                self.output_timer.on_forwarded(&barrier, unaligned);
+                self.output_timer.on_forwarded(&barrier, priority);
             }
         }
         self.end.last_snapshot = Some(id);

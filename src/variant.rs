@@ -109,11 +109,17 @@ pub enum Variant {
     /// task behind it ends its operators before it snapshots the savepoint. Caught by the `stop`
     /// checker's drain rule (`RunResult::stop_snapshots`).
     DrainWithoutEndOfData,
+    /// Unaligned barriers go with priority into a task whose inputs always align (one of its
+    /// input edges is broadcast or pointwise), which then stores channel state for them: the
+    /// model before session 15. Flink's `StreamGraphGenerator` marks every input edge of such
+    /// a node as not supporting unaligned checkpoints and `RecordWriterOutput` sends the
+    /// barrier in-band, forced aligned (semantics §14, forced alignment). Caught by the `alignment` checker.
+    UnalignedIntoAlwaysAligned,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 24] = [
+    pub const ALL: [Variant; 25] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -138,6 +144,7 @@ impl Variant {
         Variant::DeferredSubsumption,
         Variant::TriggerFailureIgnored,
         Variant::DrainWithoutEndOfData,
+        Variant::UnalignedIntoAlwaysAligned,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

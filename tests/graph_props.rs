@@ -230,6 +230,9 @@ struct Harness<'a> {
     queues: Vec<Vec<VecDeque<Queued>>>,
     /// Per task, per output channel: (downstream task, its input channel).
     outs: Vec<Vec<(usize, usize)>>,
+    /// Per task: its inputs always align (`Graph::always_aligns`, semantics §14, forced alignment).
+    aligns: Vec<bool>,
+    variant: Variant,
     /// Per task: the sink operator at its tail, if any.
     sink_of: Vec<Option<usize>>,
     is_source: Vec<bool>,
@@ -281,7 +284,10 @@ impl<'a> Harness<'a> {
             .map(|(v, _)| graph.vertices[*v].ops.last().copied().filter(|o| spec.operators[*o].kind.is_sink()))
             .collect();
         let is_source = graph.tasks.iter().map(|t| t.is_source).collect();
+        let aligns = (0..graph.tasks.len()).map(|t| graph.always_aligns(TaskId(t as u32))).collect();
         let mut h = Harness {
+            aligns,
+            variant: spec.variant,
             spec,
             graph,
             log,
@@ -427,7 +433,7 @@ impl<'a> Harness<'a> {
                 out @ (TaskOutput::Emit { .. }
                 | TaskOutput::EmitBarrier { .. }
                 | TaskOutput::EmitCancelMarker { .. }) => {
-                    ckptsim_sim::floor::deliver(&mut self.queues, &self.outs[t], out)
+                    ckptsim_sim::floor::deliver(&mut self.queues, &self.outs[t], &self.aligns, self.variant, out)
                 }
                 TaskOutput::Snapshot { id, snapshot, .. } => {
                     let n = self.tasks.len();

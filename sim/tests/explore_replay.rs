@@ -151,6 +151,9 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
         Variant::IdleSpin => Err("a livelock of the world's task loop, which the explorer does not run"),
+        Variant::UnalignedIntoAlwaysAligned => {
+            Err("caught by the alignment checker's channel cuts, which only the world records")
+        }
         Variant::DrainWithoutEndOfData => {
             Err("merged from main at the end of session 14: no explorer job poses it yet")
         }

@@ -95,7 +95,9 @@ impl Single {
                     return Mode::Aligned;
                 }
                 match barrier.alignment {
-                    Alignment::Aligned | Alignment::AtLeastOnce => Mode::Aligned,
+                    // Forced aligned (semantics §14, forced alignment): aligned, never timed out
+                    // (`CheckpointOptions#isTimeoutable` is false for FORCED_ALIGNED).
+                    Alignment::Aligned | Alignment::AtLeastOnce | Alignment::ForcedAligned { .. } => Mode::Aligned,
                     Alignment::Unaligned => Mode::Unaligned,
                     // 1.11 has no aligned timeout: its alternating handler takes every
                     // checkpoint unaligned.

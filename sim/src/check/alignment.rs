@@ -25,7 +25,7 @@ const MAX_LINES: usize = 20;
 pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "alignment";
     let cuts = &run.channel_cuts;
-    if cuts.snapshots.is_empty() && cuts.consistent_snapshots == 0 {
+    if cuts.snapshots.is_empty() && cuts.consistent_snapshots == 0 && cuts.forced_aligned_state.is_empty() {
         return Verdict::skip(NAME, "no task with inputs took a snapshot");
     }
     let barriers = &cuts.barriers;
@@ -53,6 +53,14 @@ pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
     }
     if more > 0 {
         anomalies.push(format!("... and {more} more channels"));
+    }
+    // Semantics §14, forced alignment: a task with a broadcast or pointwise input edge aligns every checkpoint
+    // (Flink's `StreamGraphGenerator` marks all its input edges as not supporting unaligned
+    // checkpoints), so it never stores channel state.
+    for (task, id, records) in cuts.forced_aligned_state.iter().take(MAX_LINES) {
+        anomalies.push(format!(
+            "{task} stored {records} records of channel state for checkpoint {id}, but its inputs always align (a broadcast or forward input edge: Flink sends the barrier in-band, forced aligned)"
+        ));
     }
     let summary = format!("{snapshots} snapshots, {channels} channel cuts consistent with their barriers");
     Verdict::from(NAME, anomalies, summary)

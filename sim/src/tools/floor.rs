@@ -57,6 +57,8 @@ pub type Channels = Vec<Vec<VecDeque<Queued>>>;
 struct Floor<'a> {
     spec: &'a JobSpec,
     graph: std::sync::Arc<Graph>,
+    /// Per task: its inputs always align ([`Graph::always_aligns`]).
+    aligns: Vec<bool>,
     /// The broker's log, as the world keeps it (records built when read).
     log: std::sync::Arc<BrokerLog>,
     log_end: BTreeMap<PartitionId, Offset>,
@@ -98,7 +100,9 @@ pub fn run_prepared(spec: &JobSpec, prepared: &crate::world::Prepared) -> FloorR
     let tms = spec.cluster.task_managers.max(1) as usize;
     let task_tm = graph.tasks.iter().map(|t| t.tm.0 as usize).collect();
     let is_source = graph.tasks.iter().map(|t| t.is_source).collect();
+    let aligns = (0..n).map(|t| graph.always_aligns(TaskId(t as u32))).collect();
     let mut f = Floor {
+        aligns,
         spec,
         graph,
         log,
@@ -360,7 +364,9 @@ impl Floor<'_> {
             match out {
                 out @ (TaskOutput::Emit { .. }
                 | TaskOutput::EmitBarrier { .. }
-                | TaskOutput::EmitCancelMarker { .. }) => deliver(&mut self.queues, &self.outs[t], out),
+                | TaskOutput::EmitCancelMarker { .. }) => {
+                    deliver(&mut self.queues, &self.outs[t], &self.aligns, self.spec.variant, out)
+                }
                 TaskOutput::Snapshot { id, snapshot, .. } => self.ack(t, id, snapshot, now),
                 TaskOutput::Decline { id, .. } => {
                     if self.pending.as_ref().is_some_and(|(b, _)| b.id == id) {
@@ -468,7 +474,17 @@ pub fn wire(graph: &Graph) -> (Channels, Vec<Vec<(usize, usize)>>) {
 /// barrier or cancel marker to every channel; a priority (unaligned) barrier goes to the head
 /// of the queue with the number of records it overtook. Shared by the floor and the graph
 /// property tests, which drive the core without the world. Other outputs are ignored.
-pub fn deliver(queues: &mut [Vec<VecDeque<Queued>>], outs: &[(usize, usize)], out: TaskOutput) {
+///
+/// `aligns[d]`: downstream task `d`'s inputs always align ([`Graph::always_aligns`]); a
+/// barrier into it goes in-band, forced aligned ([`ckptsim::record::barrier_into`], semantics
+/// §14, forced alignment).
+pub fn deliver(
+    queues: &mut [Vec<VecDeque<Queued>>],
+    outs: &[(usize, usize)],
+    aligns: &[bool],
+    variant: ckptsim::Variant,
+    out: TaskOutput,
+) {
     match out {
         TaskOutput::Emit { channel, record } => {
             let (d, ch) = outs[channel as usize];
@@ -477,6 +493,7 @@ pub fn deliver(queues: &mut [Vec<VecDeque<Queued>>], outs: &[(usize, usize)], ou
         TaskOutput::EmitBarrier { barrier, priority } => {
             for &(d, ch) in outs {
                 let q = &mut queues[d][ch];
+                let (barrier, priority) = ckptsim::record::barrier_into(barrier, priority, aligns[d], variant);
                 if priority {
                     let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
                     q.push_front((StreamElement::Barrier(barrier), overtaken as u32));

@@ -71,6 +71,9 @@ pub struct ChannelCuts {
     pub consistent_snapshots: u64,
     /// Channel cuts of those snapshots.
     pub consistent_channels: u64,
+    /// Snapshots that stored channel state in a task whose inputs always align (semantics
+    /// §14, forced alignment): (task name when it stored it, checkpoint, records). Flink stores none there.
+    pub forced_aligned_state: Vec<(String, CheckpointId, u64)>,
     next_seq: u64,
     /// Per task attempt, the newest snapshot id already recorded.
     seen: BTreeMap<(TaskId, Attempt), CheckpointId>,

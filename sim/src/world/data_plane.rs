@@ -67,6 +67,11 @@ impl Outbox {
         }
     }
 
+    /// `el` at the end of output channel `i` only.
+    pub(super) fn push_event_to(&mut self, i: usize, el: StreamElement) {
+        self.bufs[i].push_back(OutItem::Event(el));
+    }
+
     /// Records waiting for output channel `i`.
     pub(super) fn pending_records(&self, i: usize) -> u32 {
         self.bufs[i].iter().map(|it| if let OutItem::Records(c, _) = it { c.len() as u32 } else { 0 }).sum()

@@ -148,6 +148,15 @@ impl Graph {
             .collect()
     }
 
+    /// Whether `task`'s inputs always align (semantics §14, forced alignment): one of its vertex's input edges
+    /// is broadcast or pointwise (forward), so Flink's `StreamGraphGenerator` marks every input
+    /// edge of the vertex as not supporting unaligned checkpoints and the barriers of an
+    /// unaligned checkpoint reach it in-band, forced aligned.
+    pub fn always_aligns(&self, task: TaskId) -> bool {
+        let (vi, _) = self.task_vertex[task.0 as usize];
+        self.in_edges[vi].iter().any(|&(_, kind)| matches!(kind, EdgeKind::Forward | EdgeKind::Broadcast))
+    }
+
     /// Every task of a source vertex.
     pub fn source_tasks(&self) -> Vec<TaskId> {
         self.tasks.iter().filter(|t| t.is_source).map(|t| t.id).collect()

@@ -528,7 +528,10 @@ fn note_trigger(
         ckptsim::record::Alignment::AtLeastOnce => "AtLeastOnce".into(),
         ckptsim::record::Alignment::Aligned => "Aligned".into(),
         ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
-        a @ ckptsim::record::Alignment::AlignedWithTimeout { .. } => format!("{a:?}"),
+        a @ (ckptsim::record::Alignment::AlignedWithTimeout { .. }
+        | ckptsim::record::Alignment::ForcedAligned { .. }) => {
+            format!("{a:?}")
+        }
     };
     let sync = match stop {
         None => "",

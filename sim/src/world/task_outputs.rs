@@ -1,6 +1,7 @@
 //! Draining a task's outputs into the world: records and barriers into its `Outbox`, snapshots, acknowledgements and declines to the JobManager, the sink's store operations, and converting a barrier still in the `Outbox` to unaligned (flink-2.3 barrier announcements).
 
 use super::*;
+use ckptsim::record::barrier_into;
 
 /// Drains the task's outputs into the world. Returns completed snapshots and whether the task failed.
 pub(super) fn drain_outputs(
@@ -25,13 +26,20 @@ pub(super) fn drain_outputs(
         match out {
             TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record, now),
             TaskOutput::EmitBarrier { barrier, priority } => {
-                note_barrier(w, outbox, key, &barrier, priority);
-                if priority {
-                    for (i, &to) in outbox.targets.iter().enumerate() {
-                        push_priority_barrier(w, key, to, barrier, outbox.pending_records(i), now);
+                // Per output channel (semantics §14, forced alignment): into a task whose inputs always align
+                // the barrier goes in-band, forced aligned (`RecordWriterOutput#broadcastEvent`).
+                let variant = w.spec.variant;
+                let per: Vec<(Barrier, bool)> = (outbox.targets.iter())
+                    .map(|&to| barrier_into(barrier, priority, w.graph.always_aligns(to), variant))
+                    .collect();
+                note_barrier(w, outbox, key, &barrier, &per);
+                for (i, &(b, prio)) in per.iter().enumerate() {
+                    if prio {
+                        let to = outbox.targets[i];
+                        push_priority_barrier(w, key, to, b, outbox.pending_records(i), now);
+                    } else {
+                        outbox.push_event_to(i, StreamElement::Barrier(b));
                     }
-                } else {
-                    outbox.push_event(StreamElement::Barrier(barrier));
                 }
             }
             TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
@@ -144,6 +152,11 @@ fn note_snapshot(
         .s(if unaligned { "ms unaligned" } else { "ms" });
     w.tr_data(&tm_node(at.tm), "snapshot", detail.0, EventData::Snapshot { task });
     w.obs.cuts.note_complete(at.key, id, at.inputs, &snapshot.in_flight);
+    let stored: usize = snapshot.in_flight.values().map(Vec::len).sum();
+    if stored > 0 && w.graph.always_aligns(task) {
+        let name = w.task_name(task);
+        w.obs.cuts.forced_aligned_state.push((name, id, stored as u64));
+    }
     let row = w.checkpoint_row(id);
     row.alignment_ms = row.alignment_ms.max(alignment_ms);
     row.unaligned |= unaligned;
@@ -307,6 +320,11 @@ fn convert_barrier(w: &mut World, outbox: &mut Outbox, key: (TaskId, Attempt), t
         let buf = &mut outbox.bufs[i];
         let is_it = |it: &OutItem| matches!(it, OutItem::Event(StreamElement::Barrier(b)) if b.id == id);
         let Some(pos) = buf.iter().position(is_it) else { continue };
+        // A forced-aligned barrier is not timeoutable (`CheckpointOptions#isTimeoutable`).
+        if matches!(&buf[pos], OutItem::Event(StreamElement::Barrier(b)) if matches!(b.alignment, ckptsim::record::Alignment::ForcedAligned { .. }))
+        {
+            continue;
+        }
         let ahead: u32 =
             buf.iter().take(pos).map(|it| if let OutItem::Records(c, _) = it { c.len() as u32 } else { 0 }).sum();
         let Some(OutItem::Event(StreamElement::Barrier(b))) = buf.remove(pos) else { unreachable!("barrier position") };
@@ -320,7 +338,7 @@ fn convert_barrier(w: &mut World, outbox: &mut Outbox, key: (TaskId, Attempt), t
 
 /// A barrier cut (`cuts.rs`): the records written to each output channel before `barrier`
 /// (in the channel, or still in the output buffers, which an unaligned barrier overtakes).
-fn note_barrier(w: &mut World, outbox: &Outbox, key: (TaskId, Attempt), barrier: &Barrier, priority: bool) {
+fn note_barrier(w: &mut World, outbox: &Outbox, key: (TaskId, Attempt), barrier: &Barrier, per: &[(Barrier, bool)]) {
     let (task, attempt) = key;
     for (i, &to) in outbox.targets.iter().enumerate() {
         let pushed = w.data.channels.get(&(attempt.0, task, to)).map_or(0, |c| c.pushed_records);
@@ -331,7 +349,7 @@ fn note_barrier(w: &mut World, outbox: &Outbox, key: (TaskId, Attempt), barrier:
             to,
             sent: pushed + u64::from(outbox.pending_records(i)),
             at_least_once: barrier.alignment == ckptsim::record::Alignment::AtLeastOnce,
-            unaligned: priority,
+            unaligned: per[i].1,
         });
     }
 }
