@@ -109,11 +109,20 @@ pub enum Variant {
     /// task behind it ends its operators before it snapshots the savepoint. Caught by the `stop`
     /// checker's drain rule (`RunResult::stop_snapshots`).
     DrainWithoutEndOfData,
+    /// A 2.x task restored from a snapshot taken after its operators finished is deployed as a
+    /// running chain: at its (immediate) end of input it runs `endInput` / `finish` of its
+    /// operators a second time, so whatever they emit at end of input is emitted again. Flink
+    /// deploys such a task as finished (`FinishedOnRestoreOperatorChain` with
+    /// `StreamTaskFinishedOnRestoreSourceInput` / `FinishedOnRestoreInput`): its operators are
+    /// not run, it processes no input and acknowledges the first checkpoint after the restore
+    /// with its finished state (FLIP-147). Caught by the `restart` checker's finished-on-restore
+    /// rule (`RunResult::finished_restores`).
+    FinishedOnRestoreRunsAgain,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 24] = [
+    pub const ALL: [Variant; 25] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -138,6 +147,7 @@ impl Variant {
         Variant::DeferredSubsumption,
         Variant::TriggerFailureIgnored,
         Variant::DrainWithoutEndOfData,
+        Variant::FinishedOnRestoreRunsAgain,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -273,6 +273,12 @@ pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u6
             fields.insert("input", n.to_string());
         }
         "processed-after-stop".into()
+    } else if checker == "restart" && text.contains("finished-on-restore ran endInput") {
+        "finished-on-restore-ran-again".into()
+    } else if checker == "restart" && text.contains("finished-on-restore processed") {
+        "finished-on-restore-processed".into()
+    } else if checker == "restart" && text.contains("finished-on-restore acknowledged") {
+        "finished-on-restore-not-finished".into()
     } else if text.starts_with("no checkpoint completed within") {
         time_ms = number_after(text, "after t=");
         "no-checkpoint-after-heal".into()

@@ -518,6 +518,8 @@ impl Ctx<'_> {
             committed_offsets: raw.committed_offsets,
             retained_count: raw.retained_count,
             restored_checkpoints: raw.restored_checkpoints,
+            transactions_begun: raw.transactions_begun,
+            transactions_aborted: raw.transactions_aborted,
         })
     }
 }
