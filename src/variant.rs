@@ -109,11 +109,20 @@ pub enum Variant {
     /// task behind it ends its operators before it snapshots the savepoint. Caught by the `stop`
     /// checker's drain rule (`RunResult::stop_snapshots`).
     DrainWithoutEndOfData,
+    /// The JobManager's heartbeat monitor forgets a TaskManager once it judged it lost: it never
+    /// watches it again, not after deploying to it, and a new incarnation of it is not taken as
+    /// the end of what the old process ran (the world's rule before session 15). Flink deploys
+    /// only into slots a registered TaskManager offered, registration restarts the heartbeat
+    /// monitoring (`JobMaster.registerTaskManager`, `HeartbeatManagerImpl.monitorTarget`), and a
+    /// restarted TaskManager is a new `ResourceID` whose predecessor times out. With the bug, a
+    /// TaskManager redeployed after a false-alarm loss that then dies leaves its executions
+    /// RUNNING for good: the job stops making progress. Caught by the `liveness` checker.
+    LostTmForgotten,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 24] = [
+    pub const ALL: [Variant; 25] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -138,6 +147,7 @@ impl Variant {
         Variant::DeferredSubsumption,
         Variant::TriggerFailureIgnored,
         Variant::DrainWithoutEndOfData,
+        Variant::LostTmForgotten,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

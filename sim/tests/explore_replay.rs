@@ -151,6 +151,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
         Variant::IdleSpin => Err("a livelock of the world's task loop, which the explorer does not run"),
+        Variant::LostTmForgotten => {
+            Err("the JobManager's heartbeat monitor is the world's (sim/src/world/jobmanager.rs); the explorer \
+             delivers a TaskManager's loss to the JobMaster directly")
+        }
         Variant::DrainWithoutEndOfData => {
             Err("merged from main at the end of session 14: no explorer job poses it yet")
         }

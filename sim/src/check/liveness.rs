@@ -513,13 +513,25 @@ fn refused_after_source_finished(spec: &JobSpec, run: &RunResult, healed: u64) -
 /// Under a profile without deployment reconciliation (Flink before 1.12), a task's final state
 /// update that the network dropped is never learnt: the JobManager keeps the execution RUNNING
 /// or CANCELING. Real Flink hangs there too (FLINK-17075 added the reconciliation in 1.12), so a
-/// stall that follows is named as that, not as a defect of the model.
+/// stall that follows is named as that, not as a defect of the model. Only a loss the JobManager
+/// still waits on excuses: the task is in a state that is not final at the end, and no new
+/// attempt of it was created after the loss (a TaskManager judged lost fails its executions, so
+/// the update of an execution already failed, or replaced, leaves nothing waiting; excusing it
+/// hid the hang of `regressions/tm-crash-after-deploy-to-lost-tm`).
 fn unreconciled_final_state(spec: &JobSpec, run: &RunResult) -> Option<String> {
     if spec.profile.reconciles_deployments() {
         return None;
     }
-    let &(at, task, attempt) = run.lost_final_states.first()?;
-    let name = run.task_names.get(task.0 as usize).map(String::as_str).unwrap_or("?");
+    let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
+    let still_waited_on = |at: u64, task: ckptsim::TaskId| {
+        let name = name_of(task);
+        let mine = || run.task_transitions.iter().filter(|(_, n, _, _)| n == name);
+        let replaced = mine().any(|(t, _, from, _)| *t > at && *from == ckptsim::status::ExecutionState::Created);
+        let open_at_end = mine().last().is_none_or(|(_, _, _, to)| !to.is_terminal());
+        open_at_end && !replaced
+    };
+    let &(at, task, attempt) = run.lost_final_states.iter().find(|(at, task, _)| still_waited_on(*at, *task))?;
+    let name = name_of(task);
     Some(format!(
         " [the final state update of {name} {attempt} was lost at t={at}; {} has no deployment \
          reconciliation, real Flink before 1.12 stalls here too (FLINK-17075)]",
