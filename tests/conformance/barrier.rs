@@ -44,6 +44,11 @@ struct Case {
     /// Events (0-based) after which `getAlignmentDurationNanos()` is 0 (an alignment that was
     /// reset by an abort, or a single channel's).
     alignment_zero_after: &'static [usize],
+    /// Unaligned checkpoints whose in-flight data failed (`HandlerOutput::InFlightDataFailed`),
+    /// in order: not a `notifyAbort` (Flink's validator never sees them); each carries a decline
+    /// with `CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER` under flink-2.3
+    /// (`AsyncCheckpointRunnable` keeps the underlying reason) and none under flink-1.11.
+    in_flight_failed: &'static [u64],
 }
 
 /// What Flink's metrics tests read: `getCheckpointStartDelayNanos`, the alignment duration and
@@ -87,6 +92,7 @@ fn base(
         last_abort: None,
         metrics_at_end: None,
         alignment_zero_after: &[],
+        in_flight_failed: &[],
     }
 }
 
@@ -124,11 +130,20 @@ fn cases() -> Vec<Case> {
                 &[1, 2, 3, 4, 5],
             )
         },
+        // Flink notifies the cancelled ids 2 and 3 only; the pending unaligned 1 fails its
+        // in-flight data (session 15: the whole sequence is compared, not the triggers only).
         Case {
-            only_triggers: true,
             last_abort: Some(3),
             inflight: Some(&[]),
-            ..base(u("testMissingCancellationBarriers"), both(), Alternating, 2, "B0:1 C0:2 C0:3 C1:3 R0 E0 E1", &[1])
+            in_flight_failed: &[1],
+            ..base(
+                u("testMissingCancellationBarriers"),
+                both(),
+                Alternating,
+                2,
+                "B0:1 C0:2 C0:3 C1:3 R0 E0 E1",
+                &[1, -2, -3],
+            )
         },
         // SingleCheckpointBarrierHandler.processCancellationBarrier after processBarrier
         // (DEFAULT_CHECKPOINT_ID written as 1, two channels, the markers on channel 1): the
@@ -147,20 +162,21 @@ fn cases() -> Vec<Case> {
                 &[1, -1, -2],
             )
         },
-        // Flink's test asserts the triggered and the last aborted id only: the model also
-        // notifies the abort of the pending checkpoint 1 when the newer marker 2 ends it, where
-        // Flink's `abortInternal` notifies only the cancelled id (docs/conformance.md).
+        // The newer marker 2 ends the pending unaligned checkpoint 1, but Flink's `abortInternal`
+        // notifies only the cancelled ids (2, then 3); checkpoint 1's in-flight data fails
+        // instead (`in_flight_failed`: declined in 2.x through its failed future, nothing in
+        // 1.11). Session 15: before, the model also notified an abort of 1.
         Case {
             pending_at_end: Some(None),
             last_abort: Some(3),
-            only_triggers: true,
+            in_flight_failed: &[1],
             ..base(
                 u("testProcessCancellationBarrierAfterProcessBarrier (cancel next)"),
                 both(),
                 Alternating,
                 2,
                 "B0:1 C1:2 C1:3",
-                &[1],
+                &[1, -2, -3],
             )
         },
         // A cancel marker before the barrier: aborted at once, the later barrier triggers nothing.
@@ -440,6 +456,7 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
     let mut last_abort = None;
     let mut seq: Vec<i64> = Vec::new();
     let mut last_alignment = None;
+    let mut in_flight_failed: Vec<u64> = Vec::new();
     for (n, token) in case.script.split_whitespace().enumerate() {
         let now = (n as u64 + 1) * 1_000;
         let (tag, rest) = token.split_at(1);
@@ -486,6 +503,15 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
                     }
                 }
                 HandlerOutput::ChannelStateComplete { .. } if case.kind == HandlerKind::Alternating => {}
+                HandlerOutput::InFlightDataFailed { id, decline } if case.kind == HandlerKind::Alternating => {
+                    let want = (profile == F23).then_some(R::CheckpointDeclinedOnCancellationBarrier);
+                    if decline != want {
+                        return Err(format!(
+                            "event {n} `{token}`: in-flight data of {id} failed with {decline:?}, Flink {want:?}"
+                        ));
+                    }
+                    in_flight_failed.push(id.0);
+                }
                 other => return Err(format!("event {n} `{token}`: unexpected {other}")),
             }
         }
@@ -503,6 +529,9 @@ fn run(case: &Case, profile: Profile) -> Result<(), String> {
                 }
             }
         }
+    }
+    if in_flight_failed != case.in_flight_failed {
+        return Err(format!("in-flight data failed for {in_flight_failed:?}, expected {:?}", case.in_flight_failed));
     }
     if case.only_triggers {
         seq.retain(|id| *id > 0);
