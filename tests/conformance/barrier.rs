@@ -145,6 +145,44 @@ fn cases() -> Vec<Case> {
                 &[1, -2, -3],
             )
         },
+        // Session 15 re-survey (UnalignedCheckpointsTest, 2.x form). `testEndOfStreamWithPendingCheckpoint`
+        // builds its handler with checkpoints after tasks finish disabled: an end of partition
+        // aborts the pending checkpoint (flink-1.11 here); one channel stays open.
+        Case {
+            open_at_end: Some(1),
+            pending_at_end: Some(None),
+            last_abort: Some(1),
+            abort_reason: Some(R::CheckpointDeclinedInputEndOfStream),
+            ..base(u("testEndOfStreamWithPendingCheckpoint"), vec![F111], Alternating, 2, "B0:1 E0", &[1, -1])
+        },
+        // Checkpoints after tasks finish on (2.3): the ended channels count as aligned; the
+        // record on channel 0 before its barrier is the only in-flight data; nothing aborted.
+        Case {
+            inflight: Some(&[1]),
+            open_at_end: Some(0),
+            ..base(
+                flink(UNALIGNED, "testTriggerCheckpointsWithEndOfPartition", "2.x"),
+                vec![F23],
+                Alternating,
+                3,
+                "B1:1 R0 B0:1 R1 E2 E0 E1",
+                &[1],
+            )
+        },
+        // Channel 0 ended before checkpoint 3 started: 3 completes with channel 2's barrier
+        // (channel 1 ended meanwhile), only channel 2's record before it is in flight; then
+        // checkpoint 4 on the last open channel triggers and completes at once.
+        Case {
+            inflight: Some(&[3]),
+            ..base(
+                flink(UNALIGNED, "testTriggerCheckpointsAfterReceivedEndOfPartition", "2.x"),
+                vec![F23],
+                Alternating,
+                3,
+                "E0 B1:3 R1 R2 E1 B2:3 R2 B2:4 E2",
+                &[3, 4],
+            )
+        },
         // SingleCheckpointBarrierHandler.processCancellationBarrier after processBarrier
         // (DEFAULT_CHECKPOINT_ID written as 1, two channels, the markers on channel 1): the
         // pending checkpoint ends; the aborted and latest id is the cancelled one (Flink draws
