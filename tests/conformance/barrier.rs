@@ -183,6 +183,42 @@ fn cases() -> Vec<Case> {
                 &[3, 4],
             )
         },
+        // One channel: every barrier triggers and completes at once; markers of newer ids
+        // abort them (4, 6); no in-flight data.
+        Case {
+            inflight: Some(&[]),
+            last_abort: Some(6),
+            abort_reason: Some(R::CheckpointDeclinedOnCancellationBarrier),
+            ..base(
+                u("testSingleChannelAbortCheckpoint"),
+                both(),
+                Alternating,
+                1,
+                "R0 B0:1 R0 B0:2 C0:4 B0:5 R0 C0:6 R0 E0",
+                &[1, 2, -4, 5, -6],
+            )
+        },
+        // Six sequences on three channels: 1 completes, 2 is cancelled on its last channel, 3
+        // completes, 4 and 6 are cancelled before any barrier (never started), 5 completes; the
+        // records before each barrier arrive before the checkpoint starts: no in-flight data.
+        Case {
+            inflight: Some(&[]),
+            last_abort: Some(6),
+            abort_reason: Some(R::CheckpointDeclinedOnCancellationBarrier),
+            ..base(
+                u("testMultiChannelAbortCheckpoint"),
+                both(),
+                Alternating,
+                3,
+                "R0 R2 R0 B1:1 B2:1 R2 R1 B0:1 R0 R2 \
+                 B0:2 B2:2 R0 R2 C1:2 \
+                 R2 R1 B1:3 B2:3 B0:3 \
+                 R0 R1 C1:4 B2:4 R0 B0:4 \
+                 R0 R1 R2 B2:5 B1:5 B0:5 R0 R1 \
+                 C1:6 C2:6 B0:6 R0 E0 E1 E2",
+                &[1, 2, -2, 3, -4, 5, -6],
+            )
+        },
         // SingleCheckpointBarrierHandler.processCancellationBarrier after processBarrier
         // (DEFAULT_CHECKPOINT_ID written as 1, two channels, the markers on channel 1): the
         // pending checkpoint ends; the aborted and latest id is the cancelled one (Flink draws
