@@ -219,6 +219,44 @@ fn cases() -> Vec<Case> {
                 &[1, 2, -2, 3, -4, 5, -6],
             )
         },
+        // Session 15: the no-barrier and single-channel sequences (orders kept, nothing
+        // triggered or persisted without a barrier; one channel triggers every barrier at once).
+        Case {
+            inflight: Some(&[]),
+            blocked_at_end: Some(&[]),
+            ..base(u("testSingleChannelNoBarriers"), both(), Alternating, 1, "R0 R0 R0 E0", &[])
+        },
+        Case {
+            inflight: Some(&[]),
+            blocked_at_end: Some(&[]),
+            ..base(
+                u("testMultiChannelNoBarriers"),
+                both(),
+                Alternating,
+                4,
+                "R2 R2 R0 R1 R0 E0 R3 R1 E3 R1 E1 R2 E2",
+                &[],
+            )
+        },
+        Case {
+            inflight: Some(&[]),
+            ..base(
+                u("testSingleChannelWithBarriers"),
+                both(),
+                Alternating,
+                1,
+                "R0 R0 R0 B0:1 R0 R0 R0 R0 B0:2 B0:3 R0 R0 B0:4 B0:5 B0:6 R0 E0",
+                &[1, 2, 3, 4, 5, 6],
+            )
+        },
+        Case {
+            blocked_at_end: Some(&[]),
+            ..base(t("testSingleChannelNoBarriers"), both(), AtLeastOnce, 1, "R0 R0 R0", &[])
+        },
+        Case {
+            blocked_at_end: Some(&[]),
+            ..base(t("testMultiChannelNoBarriers"), both(), AtLeastOnce, 4, "R2 R2 R0 R1 R0 R3 R1 R1 R2", &[])
+        },
         // SingleCheckpointBarrierHandler.processCancellationBarrier after processBarrier
         // (DEFAULT_CHECKPOINT_ID written as 1, two channels, the markers on channel 1): the
         // pending checkpoint ends; the aborted and latest id is the cancelled one (Flink draws
