@@ -253,6 +253,25 @@ fn cases() -> Vec<Case> {
             blocked_at_end: Some(&[]),
             ..base(t("testSingleChannelNoBarriers"), both(), AtLeastOnce, 1, "R0 R0 R0", &[])
         },
+        // AlignedCheckpointsTest (2.x, JUnit 5 form): no barriers, nothing blocked, and
+        // `getAlignmentDurationNanos()` is 0 at the end.
+        Case {
+            blocked_at_end: Some(&[]),
+            alignment_zero_after: &[3],
+            ..base(a2("testSingleChannelNoBarriers"), both(), Aligned, 1, "R0 R0 R0 E0", &[])
+        },
+        Case {
+            blocked_at_end: Some(&[]),
+            alignment_zero_after: &[12],
+            ..base(
+                a2("testMultiChannelNoBarriers"),
+                both(),
+                Aligned,
+                4,
+                "R2 R2 R0 R1 R0 E0 R3 R1 E3 R1 E1 R2 E2",
+                &[],
+            )
+        },
         Case {
             blocked_at_end: Some(&[]),
             ..base(t("testMultiChannelNoBarriers"), both(), AtLeastOnce, 4, "R2 R2 R0 R1 R0 R3 R1 R1 R2", &[])
@@ -468,6 +487,22 @@ fn cases() -> Vec<Case> {
             blocked_after: &[(5, &[])],
             abort_reason: Some(R::CheckpointDeclinedInputEndOfStream),
             ..base(a("testEndOfStreamWhileCheckpoint"), vec![F111], Aligned, 3, "B0:1 B1:1 B2:1 B2:2 B0:2 E1 E2 E0", &[1, -2])
+        },
+        // The 2.x form (checkpoints after tasks finish on, records kept): the test asserts the
+        // blocked channels (2, then 0 and 2, none after the first end of partition); the ended
+        // channel 1 counts as aligned there, so checkpoint 2 triggers at `E1`
+        // (`SingleCheckpointBarrierHandler.processEndOfPartition` -> `markCheckpointAlignedAndTransformState`;
+        // the test's invokable does not validate ids, the sequence is read from that code).
+        Case {
+            blocked_after: &[(6, &[2]), (7, &[0, 2]), (9, &[])],
+            ..base(
+                a2("testEndOfStreamWhileCheckpoint"),
+                vec![F23],
+                Aligned,
+                3,
+                "B0:1 B1:1 B2:1 R0 R0 R2 B2:2 B0:2 R1 E1 E2 R0 E0",
+                &[1, 2],
+            )
         },
         Case {
             abort_reason: Some(R::CheckpointDeclinedOnCancellationBarrier),
