@@ -617,6 +617,34 @@ fn cases() -> Vec<Case> {
             )
         },
     ]);
+    // Session 15: testMaxConcurrentAttempts1/2/5 (CheckpointCoordinatorTest, 2.x): interval 10,
+    // min pause 0, max concurrent N; N periodic firings trigger 1..N and nothing more while all
+    // are pending; once 1 completes the next firing triggers N+1, and a further firing nothing.
+    for n in [1u64, 2, 5] {
+        let method: &'static str = match n {
+            1 => "testMaxConcurrentAttempts1",
+            2 => "testMaxConcurrentAttempts2",
+            _ => "testMaxConcurrentAttempts5",
+        };
+        let trig = |i: u64| -> &'static str { Box::leak(format!("trigger {i} ckpt").into_boxed_str()) };
+        let mut expect: Vec<&'static str> = (1..=n).map(trig).collect();
+        expect.push("complete 1 ckpt");
+        expect.push(trig(n + 1));
+        let end = 10 * n + 200;
+        cases.push(case(
+            flink(COORD, method, V2),
+            CheckpointConfig {
+                interval_ms: Some(10),
+                min_pause_ms: 0,
+                timeout_ms: 200_000,
+                max_concurrent: n as i64,
+                ..CheckpointConfig::default()
+            },
+            vec![Up, To(10 * n + 5), AckAll(1), To(10 * n + 25), To(end)],
+            &expect,
+            &[trig(n + 2)],
+        ));
+    }
     // CheckpointFailureManagerTest.testContinuousFailure's rule posed through the coordinator:
     // tolerance 1, two consecutive declines fail the job.
     cases.push(case(
