@@ -686,6 +686,15 @@ fn cases() -> Vec<Case> {
         ],
         &["abort 1 savepoint CHECKPOINT_SUBSUMED", "abort 4 savepoint CHECKPOINT_SUBSUMED"],
     ));
+    // testMinDelayBetweenSavepoints: a min pause of 100,000,000 ms and max concurrent 1 do not
+    // hold back savepoints: two requested back to back are both triggered (neither fails).
+    cases.push(case(
+        flink(COORD, "testMinDelayBetweenSavepoints", V2),
+        cfg(|c| c.min_pause_ms = 100_000_000),
+        vec![Up, Req(Savepoint), Req(Savepoint)],
+        &["trigger 1 savepoint", "trigger 2 savepoint"],
+        &[],
+    ));
     // CheckpointFailureManagerTest.testContinuousFailure's rule posed through the coordinator:
     // tolerance 1, two consecutive declines fail the job.
     cases.push(case(
