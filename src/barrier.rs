@@ -286,6 +286,10 @@ impl BarrierHandler {
     /// Channel `ch` ended: it no longer takes part in alignments (a pending checkpoint may complete without it).
     pub fn handle_end_of_partition(&mut self, now_ms: u64, ch: ChannelId) {
         self.enter(now_ms, ch, "end of partition");
+        if self.env.variant == Variant::EndOfPartitionNotAligned {
+            // The planted bug: the ended channel still counts as one whose barrier must come.
+            return;
+        }
         self.env.closed.insert(ch);
         match &mut self.machine {
             Machine::Single(s) => s.on_end_of_partition(&mut self.env, now_ms, ch),

@@ -118,11 +118,26 @@ pub enum Variant {
     /// TaskManager redeployed after a false-alarm loss that then dies leaves its executions
     /// RUNNING for good: the job stops making progress. Caught by the `liveness` checker.
     LostTmForgotten,
+    /// A task's `StatusWatermarkValve` keeps an IDLE input channel in the minimum: the task's
+    /// watermark waits for an idle input. Flink's valve leaves an idle channel out
+    /// (`StatusWatermarkValve#inputWatermarkStatus` marks it unaligned and recomputes the minimum
+    /// over the aligned channels). Caught by `tests/graph_props.rs`'s valve property.
+    IdleInputHoldsWatermark,
+    /// A task's barrier handler ignores EndOfPartition on an input channel: it keeps waiting for
+    /// that channel's barrier, so once one input of a task ended, no later checkpoint aligns
+    /// there. Flink 2.x counts an ended channel as aligned (`SingleCheckpointBarrierHandler
+    /// #processEndOfPartition`). Caught by `tests/graph_props.rs`'s end-of-input property.
+    EndOfPartitionNotAligned,
+    /// A 2.x task whose input ended finishes at once instead of waiting for its final
+    /// checkpoint (FLIP-147, `StreamTask#afterInvoke` waiting on `finalCheckpointCompleted`):
+    /// a two-phase-commit sink's last transaction is never committed. Caught by
+    /// `tests/graph_props.rs`'s final-checkpoint property.
+    FinishWithoutFinalCheckpoint,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 25] = [
+    pub const ALL: [Variant; 28] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -148,6 +163,9 @@ impl Variant {
         Variant::TriggerFailureIgnored,
         Variant::DrainWithoutEndOfData,
         Variant::LostTmForgotten,
+        Variant::IdleInputHoldsWatermark,
+        Variant::EndOfPartitionNotAligned,
+        Variant::FinishWithoutFinalCheckpoint,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -464,10 +464,12 @@ pub fn wire(graph: &Graph) -> (Channels, Vec<Vec<(usize, usize)>>) {
 }
 
 /// Delivers one of a task's data-plane outputs into in-memory FIFO channel queues (`outs`: the
-/// task's output channels as (downstream task, input channel)): a record to its channel, a
-/// barrier or cancel marker to every channel; a priority (unaligned) barrier goes to the head
-/// of the queue with the number of records it overtook. Shared by the floor and the graph
-/// property tests, which drive the core without the world. Other outputs are ignored.
+/// task's output channels as (downstream task, input channel)): a record to its channel; a
+/// barrier, cancel marker, watermark, watermark status or EndOfData to every channel, behind
+/// what is queued; a priority (unaligned) barrier goes to the head of the queue with the number
+/// of records it overtook. Shared by the floor and the graph property tests, which drive the
+/// core without the world (the floor does not pass event-time outputs or EndOfData on). Other
+/// outputs are ignored.
 pub fn deliver(queues: &mut [Vec<VecDeque<Queued>>], outs: &[(usize, usize)], out: TaskOutput) {
     match out {
         TaskOutput::Emit { channel, record } => {
@@ -485,11 +487,18 @@ pub fn deliver(queues: &mut [Vec<VecDeque<Queued>>], outs: &[(usize, usize)], ou
                 }
             }
         }
-        TaskOutput::EmitCancelMarker { id } => {
-            for &(d, ch) in outs {
-                queues[d][ch].push_back((StreamElement::CancelMarker(id), 0));
-            }
-        }
+        TaskOutput::EmitCancelMarker { id } => broadcast(queues, outs, StreamElement::CancelMarker(id)),
+        TaskOutput::EmitWatermark { watermark } => broadcast(queues, outs, StreamElement::Watermark(watermark)),
+        TaskOutput::EmitWatermarkStatus { status } => broadcast(queues, outs, StreamElement::WatermarkStatus(status)),
+        TaskOutput::EmitEndOfData => broadcast(queues, outs, StreamElement::EndOfData),
         _ => {}
+    }
+}
+
+/// Appends `element` to every output channel in `outs`: how a host sends an event (a cancel
+/// marker, a watermark, EndOfData, or the EndOfPartition of a task that finished).
+pub fn broadcast(queues: &mut [Vec<VecDeque<Queued>>], outs: &[(usize, usize)], element: StreamElement) {
+    for &(d, ch) in outs {
+        queues[d][ch].push_back((element.clone(), 0));
     }
 }
