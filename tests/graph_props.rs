@@ -21,10 +21,9 @@
 //!
 //! Planted protocol variants must make some generated case fail (`planted_*` tests).
 
-use ckptsim::config::CheckpointingMode;
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
 use ckptsim::operator::SurvivingCounters;
-use ckptsim::record::{Alignment, Barrier, CheckpointKind, Lineage, LogRecord, StreamElement, Value};
+use ckptsim::record::{Barrier, Lineage, LogRecord, StreamElement, Value};
 use ckptsim::sink::TxnStore;
 use ckptsim::state::{OperatorState, TaskSnapshot};
 use ckptsim::store::CompletedCheckpoint;
@@ -580,21 +579,9 @@ impl<'a> Harness<'a> {
     }
 
     fn trigger(&mut self) {
-        let cfg = &self.spec.checkpoint;
-        let alignment = Alignment::for_config(
-            cfg.mode == CheckpointingMode::ExactlyOnce,
-            cfg.unaligned,
-            0,
-            CheckpointKind::Checkpoint,
-        );
         self.now += 1;
-        let barrier = Barrier {
-            id: CheckpointId(self.next_id),
-            timestamp_ms: self.now,
-            kind: CheckpointKind::Checkpoint,
-            alignment,
-            stop: None,
-        };
+        let barrier =
+            ckptsim_sim::floor::checkpoint_barrier(&self.spec.checkpoint, CheckpointId(self.next_id), self.now, 0);
         // The tasks it waits for: every one not FINISHED now; it goes to the running sources
         // and (2.x) to the running tasks whose upstream tasks all finished.
         if self.finished.iter().all(|f| *f) {

@@ -280,19 +280,7 @@ impl Floor<'_> {
 
     fn trigger(&mut self, now: u64) {
         let cfg = &self.spec.checkpoint;
-        let alignment = Alignment::for_config(
-            cfg.mode == CheckpointingMode::ExactlyOnce,
-            cfg.unaligned,
-            cfg.aligned_timeout_ms.max(0) as u64,
-            CheckpointKind::Checkpoint,
-        );
-        let barrier = Barrier {
-            id: CheckpointId(self.next_id),
-            timestamp_ms: now,
-            kind: CheckpointKind::Checkpoint,
-            alignment,
-            stop: None,
-        };
+        let barrier = checkpoint_barrier(cfg, CheckpointId(self.next_id), now, cfg.aligned_timeout_ms.max(0) as u64);
         self.next_id += 1;
         self.pending = Some((barrier, BTreeMap::new()));
         for t in 0..self.tasks.len() {
@@ -444,6 +432,24 @@ impl Floor<'_> {
         self.attempt += 1;
         self.deploy(now);
     }
+}
+
+/// The barrier of a periodic checkpoint `id` triggered at `now_ms` under `cfg` (its alignment:
+/// exactly-once aligned or unaligned with `aligned_timeout_ms`, or at-least-once). Shared with
+/// `tests/graph_props.rs`, which triggers the same way.
+pub fn checkpoint_barrier(
+    cfg: &ckptsim::config::CheckpointConfig,
+    id: CheckpointId,
+    now_ms: u64,
+    aligned_timeout_ms: u64,
+) -> Barrier {
+    let alignment = Alignment::for_config(
+        cfg.mode == CheckpointingMode::ExactlyOnce,
+        cfg.unaligned,
+        aligned_timeout_ms,
+        CheckpointKind::Checkpoint,
+    );
+    Barrier { id, timestamp_ms: now_ms, kind: CheckpointKind::Checkpoint, alignment, stop: None }
 }
 
 /// The in-memory channels of `graph`: one empty FIFO queue per (task, input channel), and per

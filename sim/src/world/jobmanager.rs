@@ -243,7 +243,7 @@ fn jm_epoch_start(w: &mut World, seed: u64) -> (JobParams, Option<Arc<CompletedC
     w.tr_typed("jm", "jm-start", EventData::JmStart { epoch, restore: restore.as_ref().map(|c| c.id) });
     if w.jm_epoch > 1 {
         let now = w.now();
-        w.record_restore(now, format!("JobManager failover (epoch {epoch})"), restore.as_ref().map(|c| c.id));
+        w.record_restore(now, RestoreCause::JobManagerFailover { epoch }, restore.as_ref().map(|c| c.id));
     }
     (params, restore, epoch, w.services.next_checkpoint_id)
 }
@@ -274,7 +274,7 @@ pub(super) fn resume_retained(
         w.rescale.job_started_ms = now;
         w.obs.status_timeline.push((now, JobStatus::Created));
         w.tr("jm", "resume", format!("new job (epoch {}) from retained checkpoint {}", w.jm_epoch, cp.id));
-        w.record_restore(now, format!("new job from retained {}", cp.id), Some(cp.id));
+        w.record_restore(now, RestoreCause::Retained { checkpoint: cp.id }, Some(cp.id));
         Some(cp)
     })?;
     let (epoch, next_id) = s.with(|w| (w.jm_epoch, w.services.next_checkpoint_id));
@@ -456,8 +456,7 @@ fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
         }
         JobOutput::Restored { checkpoint, attempt } => {
             w.obs.restarts += 1;
-            let cause = format!("restart #{}", attempt.0);
-            w.record_restore(now, cause, checkpoint);
+            w.record_restore(now, RestoreCause::Restart { attempt: attempt.0 }, checkpoint);
             w.tr_typed("jm", "restore", EventData::Restore { attempt, checkpoint });
         }
         JobOutput::Terminated { status, retained } => {
