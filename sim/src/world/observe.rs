@@ -428,7 +428,7 @@ pub struct RunResult {
     pub sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
     /// Every snapshot a task took of the synchronous savepoint it stopped at, with what the
     /// core says of its operators then (`StopSnapshot`): the `stop` checker's drain rule.
-    /// Untraced; empty for explorer runs.
+    /// Untraced; the explorer records them as the world does.
     pub stop_snapshots: Vec<StopSnapshot>,
     /// The coordinator's refused trigger requests, one entry per run of equal reasons:
     /// (first, last time, reason).
@@ -541,7 +541,7 @@ pub struct ListRestore {
 /// A task's snapshot of the stop-with-savepoint's synchronous savepoint it stopped at, as the
 /// core reported the task right after it (`Task::stopped_at`, `Task::drained_for_stop`,
 /// `Task::input_has_ended`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StopSnapshot {
     /// When the snapshot was taken, ms.
     pub at_ms: u64,

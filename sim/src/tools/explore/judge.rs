@@ -88,7 +88,7 @@ impl Explorer<'_> {
             failed_triggers: sys.obs.failed_triggers.clone(),
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
-            stop_snapshots: vec![],
+            stop_snapshots: sys.obs.stop_snapshots.clone(),
             rejections: vec![],
             requests: sys.obs.requests.clone(),
             stores: sys.obs.stores.clone(),
