@@ -218,7 +218,7 @@ struct Observation {
     /// The job's source marks idle splits: its event-time steps are recorded for the `windows`
     /// checker.
     record_source_event_time: bool,
-    sink_anomalies: Vec<String>,
+    sink_anomalies: Vec<SinkAnomaly>,
     offset_commits: Vec<OffsetCommit>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
     completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
@@ -366,7 +366,7 @@ impl World {
     }
 
     /// Records a restore from checkpoint `id` (looked up in checkpoint storage) for `run`.
-    fn record_restore(&mut self, now: u64, cause: String, id: Option<CheckpointId>) {
+    fn record_restore(&mut self, now: u64, cause: RestoreCause, id: Option<CheckpointId>) {
         let cp = id.and_then(|id| self.services.storage_completed.iter().rev().find(|c| c.id == id).cloned());
         // Storage keeps every completed checkpoint a restore can name (`jobmanager.rs::prune_storage`;
         // a broken variant may restore from one that never completed).
