@@ -215,6 +215,14 @@ fn evaluate(spec: &JobSpec, seed: u64, run: &RunResult, verdicts: &[Verdict]) ->
         let got: Vec<u64> = run.restores.iter().map(|r| r.checkpoint.map_or(0, |c| c.0)).collect();
         push("restored_checkpoints", &got == want, format!("expected {want:?}, got {got:?} (0 = from nothing)"));
     }
+    if let Some(n) = e.transactions_begun {
+        let got = run.transactions.begun;
+        push("transactions_begun", got == n, format!("expected {n}, got {got}"));
+    }
+    if let Some(n) = e.transactions_aborted {
+        let got = run.transactions.aborted;
+        push("transactions_aborted", got == n, format!("expected {n}, got {got}"));
+    }
     // Every output value as text only when an expectation reads them (10^6 strings otherwise).
     let rows = if e.output.is_some() || e.duplicates.is_some() { output_values(spec, run) } else { Vec::new() };
     if let Some(want) = &e.output {

@@ -442,6 +442,8 @@ impl Ctx<'_> {
             retained_count: raw.retained_count,
             restored_checkpoints: raw.restored_checkpoints,
             seeds: raw.seeds,
+            transactions_begun: raw.transactions_begun,
+            transactions_aborted: raw.transactions_aborted,
         })
     }
 }

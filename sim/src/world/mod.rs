@@ -234,6 +234,8 @@ struct Observation {
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
     stop_snapshots: Vec<observe::StopSnapshot>,
+    finished_restores: Vec<observe::FinishedRestoreSnapshot>,
+    transactions: observe::TxnCounts,
     /// The JobManager's view of its tasks and the acknowledgements each pending checkpoint
     /// awaits (`acks.rs`).
     acks: acks::AckWatch,
