@@ -547,6 +547,8 @@ pub(crate) struct RawExpect {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) restored_checkpoints: Option<Vec<u64>>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) seeds: Option<Vec<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) transactions_begun: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) transactions_aborted: Option<u64>,

@@ -420,6 +420,7 @@ fn expect(e: &crate::spec::ExpectSpec) -> Option<RawExpect> {
         committed_offsets: e.committed_offsets.clone(),
         retained_count: e.retained_count,
         restored_checkpoints: e.restored_checkpoints.clone(),
+        seeds: e.seeds.clone(),
         transactions_begun: e.transactions_begun,
         transactions_aborted: e.transactions_aborted,
     };

@@ -277,6 +277,11 @@ impl Shared {
     fn clock(&self) -> SimClock {
         self.0.lock().expect("world lock poisoned").clock.clone()
     }
+
+    /// `f` with the run's clock pinned for each of its polls ([`Pinned`]).
+    fn pinned<F: std::future::Future>(&self, f: F) -> Pinned<F> {
+        Pinned { clock: self.clock(), inner: Box::pin(f) }
+    }
 }
 
 /// The run's virtual clock in milliseconds since `t0`, read from madsim's time handle directly.
