@@ -311,4 +311,14 @@ impl Profile {
     pub fn source_flushes_max_when_all_splits_idle(self) -> bool {
         matches!(self, Profile::Flink23)
     }
+
+    /// §3.3 a cancel marker of a newer id while an older *unaligned* checkpoint collects its
+    /// in-flight data: both versions report only the cancelled id aborted. 2.x then fails the
+    /// older one's in-flight data (`SingleCheckpointBarrierHandler.abortInternal` completes its
+    /// `allBarriersReceivedFuture` exceptionally) and `AsyncCheckpointRunnable` declines it with
+    /// the cancel's reason; 1.11 (`CheckpointBarrierUnaligner`) leaves that future incomplete:
+    /// the task never acknowledges nor declines it.
+    pub fn cancel_marker_fails_older_unaligned(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
 }

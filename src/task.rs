@@ -146,6 +146,8 @@ struct EndOfInput {
     emits_after_stop: bool,
     /// The planted `drain-without-end-of-data` variant.
     drain_without_end_of_data: bool,
+    /// The planted `finish-without-final-checkpoint` variant: the input's end never waits.
+    without_final_checkpoint: bool,
     /// The chain's `endInput` / `finish` ran (once per attempt).
     chain_ended: bool,
     /// FLIP-147 (2.x): restored from a snapshot taken after its operators finished, the task is
@@ -326,6 +328,7 @@ impl Task {
                 profile: spec.profile,
                 emits_after_stop: spec.variant == Variant::SourceEmitsAfterStop,
                 drain_without_end_of_data: spec.variant == Variant::DrainWithoutEndOfData,
+                without_final_checkpoint: spec.variant == Variant::FinishWithoutFinalCheckpoint,
                 ..EndOfInput::default()
             },
             event_time: EventTime {
@@ -334,7 +337,14 @@ impl Task {
                     HeadSpec::Inputs { inputs, .. } => Some(StatusWatermarkValve::new(*inputs)),
                     HeadSpec::MultiInputs { gates, .. } => Some(StatusWatermarkValve::new(gates.num_channels())),
                     _ => None,
-                },
+                }
+                .map(|v| {
+                    if variant == Variant::IdleInputHoldsWatermark {
+                        v.with_idle_channels_held()
+                    } else {
+                        v
+                    }
+                }),
                 idle_without_flush: spec.variant == Variant::SourceIdleWithoutFlush,
                 ..EventTime::default()
             },
@@ -606,6 +616,8 @@ impl Task {
     /// savepoint ends its chain's input only where the profile does so after a stop (1.11's
     /// close; 2.x never after a stop without drain, and a 2.x drain ended it before).
     fn input_ended(&mut self, now_ms: u64, wait: bool) {
+        // The planted bug: finish at once, as if checkpoints after tasks finish were off.
+        let wait = wait && !self.end.without_final_checkpoint;
         self.end_event_time(now_ms);
         if self.end.stop.is_none() || self.end.profile.end_input_after_stop() {
             self.end_chain_input(now_ms);

@@ -109,11 +109,35 @@ pub enum Variant {
     /// task behind it ends its operators before it snapshots the savepoint. Caught by the `stop`
     /// checker's drain rule (`RunResult::stop_snapshots`).
     DrainWithoutEndOfData,
+    /// The JobManager's heartbeat monitor forgets a TaskManager once it judged it lost: it never
+    /// watches it again, not after deploying to it, and a new incarnation of it is not taken as
+    /// the end of what the old process ran (the world's rule before session 15). Flink deploys
+    /// only into slots a registered TaskManager offered, registration restarts the heartbeat
+    /// monitoring (`JobMaster.registerTaskManager`, `HeartbeatManagerImpl.monitorTarget`), and a
+    /// restarted TaskManager is a new `ResourceID` whose predecessor times out. With the bug, a
+    /// TaskManager redeployed after a false-alarm loss that then dies leaves its executions
+    /// RUNNING for good: the job stops making progress. Caught by the `liveness` checker.
+    LostTmForgotten,
+    /// A task's `StatusWatermarkValve` keeps an IDLE input channel in the minimum: the task's
+    /// watermark waits for an idle input. Flink's valve leaves an idle channel out
+    /// (`StatusWatermarkValve#inputWatermarkStatus` marks it unaligned and recomputes the minimum
+    /// over the aligned channels). Caught by `tests/graph_props.rs`'s valve property.
+    IdleInputHoldsWatermark,
+    /// A task's barrier handler ignores EndOfPartition on an input channel: it keeps waiting for
+    /// that channel's barrier, so once one input of a task ended, no later checkpoint aligns
+    /// there. Flink 2.x counts an ended channel as aligned (`SingleCheckpointBarrierHandler
+    /// #processEndOfPartition`). Caught by `tests/graph_props.rs`'s end-of-input property.
+    EndOfPartitionNotAligned,
+    /// A 2.x task whose input ended finishes at once instead of waiting for its final
+    /// checkpoint (FLIP-147, `StreamTask#afterInvoke` waiting on `finalCheckpointCompleted`):
+    /// a two-phase-commit sink's last transaction is never committed. Caught by
+    /// `tests/graph_props.rs`'s final-checkpoint property.
+    FinishWithoutFinalCheckpoint,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 24] = [
+    pub const ALL: [Variant; 28] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -138,6 +162,10 @@ impl Variant {
         Variant::DeferredSubsumption,
         Variant::TriggerFailureIgnored,
         Variant::DrainWithoutEndOfData,
+        Variant::LostTmForgotten,
+        Variant::IdleInputHoldsWatermark,
+        Variant::EndOfPartitionNotAligned,
+        Variant::FinishWithoutFinalCheckpoint,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

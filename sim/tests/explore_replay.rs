@@ -151,6 +151,15 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
         Variant::IdleSpin => Err("a livelock of the world's task loop, which the explorer does not run"),
+        Variant::LostTmForgotten => {
+            Err("the JobManager's heartbeat monitor is the world's (sim/src/world/jobmanager.rs); the explorer \
+             delivers a TaskManager's loss to the JobMaster directly")
+        }
+        Variant::IdleInputHoldsWatermark
+        | Variant::EndOfPartitionNotAligned
+        | Variant::FinishWithoutFinalCheckpoint => {
+            Err("session 15: caught by tests/graph_props.rs's event-time properties; no explorer job poses it yet")
+        }
         // `tiny-stop` stopped with `--drain`: the `stop` checker's drain rule reads the tasks'
         // savepoint snapshots (`RunResult::stop_snapshots`), which the explorer records.
         Variant::DrainWithoutEndOfData => Ok(Case {

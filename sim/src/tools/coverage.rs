@@ -398,9 +398,14 @@ pub fn observe(spec: &JobSpec, run: &RunResult) -> BTreeSet<Cell> {
         hit(Situation::InFlightStateCompleted);
     }
     for r in &run.restores {
-        if r.cause.contains("JobManager") {
+        use crate::world::RestoreCause;
+        if matches!(r.cause, RestoreCause::JobManagerFailover { .. }) {
             hit(Situation::JobManagerFailoverRestore);
-        } else if r.cause.contains("retained") {
+        } else if matches!(
+            r.cause,
+            RestoreCause::Retained { .. }
+                | RestoreCause::Rescaled { from: crate::scenario::RescaleFrom::RetainedCheckpoint, .. }
+        ) {
             hit(Situation::RestoreFromRetained);
         } else if r.checkpoint.is_some() {
             hit(Situation::RestoreFromCheckpoint);

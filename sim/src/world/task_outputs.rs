@@ -250,7 +250,7 @@ fn store_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput, commit: Op
     }
     if let Err(e) = applied {
         let refused = matches!(e, ckptsim::sink::StoreAnomaly::TransactionTimedOut { .. });
-        w.obs.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
+        w.obs.sink_anomalies.push(SinkAnomaly::Store { at_ms: now, task, anomaly: e });
         if let (Some(txn), true) = (commit, refused) {
             for ev in t.handle_commit_failed(now, txn) {
                 w.tr_task(&tm_node(tm), "sink", task, format!("{task} {ev:?}"));

@@ -125,7 +125,7 @@ impl Explorer<'_> {
         let verdicts: Vec<Verdict> = check::check_all(self.spec, &run, &self.reference);
         for v in verdicts.iter().filter(|v| v.checker != "liveness") {
             if v.passed == Some(false) {
-                return Some((v.checker.to_string(), v.anomalies.first().cloned().unwrap_or_default()));
+                return Some((v.checker.to_string(), v.anomalies.first().map(|a| a.text.clone()).unwrap_or_default()));
             }
         }
         if let Some(v) = self.quiescent_state(sys) {

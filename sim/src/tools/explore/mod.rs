@@ -352,7 +352,7 @@ struct Obs {
     rescales: Vec<crate::world::RescaleRecord>,
     /// Per attempt, the keyed state the job's last keyed operator restored.
     restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
-    sink_anomalies: Vec<String>,
+    sink_anomalies: Vec<crate::world::SinkAnomaly>,
     offset_commits: BTreeMap<TaskId, Vec<OffsetCommit>>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
     completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,

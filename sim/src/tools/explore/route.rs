@@ -223,7 +223,11 @@ impl Explorer<'_> {
                     }
                     sys.sink_epochs.insert(t, attempt);
                     if let Err(e) = sys.store.apply(now, op) {
-                        sys.obs.make_mut().sink_anomalies.push(format!("t={now} {t}: {e:?}"));
+                        sys.obs.make_mut().sink_anomalies.push(crate::world::SinkAnomaly::Store {
+                            at_ms: now,
+                            task: t,
+                            anomaly: e,
+                        });
                     }
                 }
                 TaskOutput::CommitOffsets { offsets } => Self::commit_offsets(sys, t, &offsets),
