@@ -163,6 +163,16 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §7 end of input: the task calls the sink's `finish()` after the chain's `endInput`
+    /// (`StreamSink.finish` → `TwoPhaseCommitSinkFunction.finish`, 1.14+ and the 2.x legacy
+    /// sink; Sink V2's `SinkWriterOperator.endInput` flushes with `endOfInput = true` and
+    /// prepares no more committables after it): the next snapshot pre-commits the open
+    /// transaction and begins none. 1.11's `SinkFunction` has no `finish`: every snapshot begins
+    /// a transaction and `close()` aborts the last one.
+    pub fn sink_finishes_at_end_of_input(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §7: a transactional (Kafka) sink in a job without checkpointing, where no checkpoint
     /// will ever commit a transaction. 1.11's `FlinkKafkaProducer.initializeState` switches an
     /// `EXACTLY_ONCE` (or `AT_LEAST_ONCE`) producer to `Semantic.NONE` when

@@ -109,6 +109,15 @@ pub enum Variant {
     /// task behind it ends its operators before it snapshots the savepoint. Caught by the `stop`
     /// checker's drain rule (`RunResult::stop_snapshots`).
     DrainWithoutEndOfData,
+    /// A 2.x task restored from a snapshot taken after its operators finished is deployed as a
+    /// running chain: at its (immediate) end of input it runs `endInput` / `finish` of its
+    /// operators a second time, so whatever they emit at end of input is emitted again. Flink
+    /// deploys such a task as finished (`FinishedOnRestoreOperatorChain` with
+    /// `StreamTaskFinishedOnRestoreSourceInput` / `FinishedOnRestoreInput`): its operators are
+    /// not run, it processes no input and acknowledges the first checkpoint after the restore
+    /// with its finished state (FLIP-147). Caught by the `restart` checker's finished-on-restore
+    /// rule (`RunResult::finished_restores`).
+    FinishedOnRestoreRunsAgain,
     /// The JobManager's heartbeat monitor forgets a TaskManager once it judged it lost: it never
     /// watches it again, not after deploying to it, and a new incarnation of it is not taken as
     /// the end of what the old process ran (the world's rule before session 15). Flink deploys
@@ -137,7 +146,7 @@ pub enum Variant {
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 28] = [
+    pub const ALL: [Variant; 29] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -166,6 +175,7 @@ impl Variant {
         Variant::IdleInputHoldsWatermark,
         Variant::EndOfPartitionNotAligned,
         Variant::FinishWithoutFinalCheckpoint,
+        Variant::FinishedOnRestoreRunsAgain,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

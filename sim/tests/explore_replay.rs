@@ -151,6 +151,9 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
         Variant::IdleSpin => Err("a livelock of the world's task loop, which the explorer does not run"),
+        Variant::FinishedOnRestoreRunsAgain => {
+            Err("added in session 15: the explorer leaves RunResult::finished_restores empty (judge.rs)")
+        }
         Variant::LostTmForgotten => {
             Err("the JobManager's heartbeat monitor is the world's (sim/src/world/jobmanager.rs); the explorer \
              delivers a TaskManager's loss to the JobMaster directly")

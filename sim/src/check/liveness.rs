@@ -540,7 +540,7 @@ fn unreconciled_final_state(spec: &JobSpec, run: &RunResult) -> Option<(u64, Str
         let name = name_of(task);
         let mine = || run.task_transitions.iter().filter(|(_, n, _, _)| n == name);
         let replaced = mine().any(|(t, _, from, _)| *t > at && *from == ckptsim::status::ExecutionState::Created);
-        let open_at_end = mine().last().is_none_or(|(_, _, _, to)| !to.is_terminal());
+        let open_at_end = mine().next_back().is_none_or(|(_, _, _, to)| !to.is_terminal());
         open_at_end && !replaced
     };
     let &(at, task, attempt) = run.lost_final_states.iter().find(|(at, task, _)| still_waited_on(*at, *task))?;

@@ -32,11 +32,41 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
         anomalies.push(Finding::new("restart-under-no-restart", format!("{} restarts under no-restart", run.restarts)));
     }
     anomalies.extend(restart_decisions(&strategy, spec.profile, run));
-    Verdict::from(
-        NAME,
-        anomalies,
-        format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description),
-    )
+    let finished = finished_on_restore(run, &mut anomalies);
+    let mut summary = format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description);
+    if finished > 0 {
+        summary.push_str(&format!("; {finished} snapshot(s) of attempts restored as finished, each as finished"));
+    }
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// The finished-on-restore rule (FLIP-147, 2.x): an attempt restored from a snapshot its task
+/// took after its operators finished is deployed as finished (Flink's
+/// `FinishedOnRestoreOperatorChain`, with `StreamTaskFinishedOnRestoreSourceInput` at a source
+/// and `FinishedOnRestoreInput` at a task with inputs): it processes no record, runs no
+/// `endInput` / `finish` of its operators again, and acknowledges the checkpoints it takes part
+/// in (the first after the restore is its final one) with its finished state. Read from
+/// `RunResult::finished_restores`, one row per snapshot such an attempt took. Returns the rows.
+fn finished_on_restore(run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
+    for s in &run.finished_restores {
+        let at = format!("t={} task {} {}: restored as finished, checkpoint {}", s.at_ms, s.task.0, s.attempt, s.id.0);
+        if s.ran_end_input {
+            let text = format!(
+                "{at}: finished-on-restore ran endInput/finish of its operators again (Flink deploys it with a \
+                 FinishedOnRestoreOperatorChain: its operators do not run)"
+            );
+            anomalies.push(Finding::new("finished-on-restore-ran-again", text).at(s.at_ms));
+        }
+        if s.records_in > 0 {
+            let text = format!("{at}: finished-on-restore processed {} record(s)", s.records_in);
+            anomalies.push(Finding::new("finished-on-restore-processed", text).at(s.at_ms));
+        }
+        if !s.finished {
+            let text = format!("{at}: finished-on-restore acknowledged with a snapshot not marked finished");
+            anomalies.push(Finding::new("finished-on-restore-not-finished", text).at(s.at_ms));
+        }
+    }
+    run.finished_restores.len()
 }
 
 /// One failure the JobMaster's restart strategy decided on, read back from the trace.

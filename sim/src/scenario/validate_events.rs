@@ -348,7 +348,7 @@ impl Ctx<'_> {
         Ok(TimedFault { when, fault })
     }
 
-    pub(super) fn expect(&self, raw: RawExpect, operators: &[OperatorSpec]) -> Res<ExpectSpec> {
+    pub(super) fn expect(&self, raw: RawExpect, operators: &[OperatorSpec], scenario_seed: u64) -> Res<ExpectSpec> {
         let final_status = match raw.final_status.as_deref() {
             None => None,
             Some(s) => {
@@ -390,6 +390,20 @@ impl Ctx<'_> {
                 ));
             }
         }
+        if let Some(seeds) = &raw.seeds {
+            if seeds.is_empty() || seeds.len() > super::limits::MAX_EXPECT_SEEDS {
+                return Err(self.err(
+                    "expect.seeds",
+                    format!("between 1 and {} seeds (got {})", super::limits::MAX_EXPECT_SEEDS, seeds.len()),
+                ));
+            }
+            if !seeds.contains(&scenario_seed) {
+                return Err(self.err(
+                    "expect.seeds",
+                    format!("must include the scenario's own `seed` ({scenario_seed}), or a plain run judges nothing"),
+                ));
+            }
+        }
         if let Some(c) = &raw.caught_by {
             if !is_valid_name(c) {
                 return Err(self.err("expect.caught_by", format!("`{c}` is not a checker name")));
@@ -427,6 +441,9 @@ impl Ctx<'_> {
             committed_offsets: raw.committed_offsets,
             retained_count: raw.retained_count,
             restored_checkpoints: raw.restored_checkpoints,
+            seeds: raw.seeds,
+            transactions_begun: raw.transactions_begun,
+            transactions_aborted: raw.transactions_aborted,
         })
     }
 }

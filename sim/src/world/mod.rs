@@ -234,6 +234,8 @@ struct Observation {
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
     stop_snapshots: Vec<observe::StopSnapshot>,
+    finished_restores: Vec<observe::FinishedRestoreSnapshot>,
+    transactions: observe::TxnCounts,
     /// The JobManager's view of its tasks and the acknowledgements each pending checkpoint
     /// awaits (`acks.rs`).
     acks: acks::AckWatch,
@@ -274,6 +276,11 @@ impl Shared {
     /// The run's clock (not a world step: nothing in the world changes).
     fn clock(&self) -> SimClock {
         self.0.lock().expect("world lock poisoned").clock.clone()
+    }
+
+    /// `f` with the run's clock pinned for each of its polls ([`Pinned`]).
+    fn pinned<F: std::future::Future>(&self, f: F) -> Pinned<F> {
+        Pinned { clock: self.clock(), inner: Box::pin(f) }
     }
 }
 

@@ -430,6 +430,12 @@ pub struct RunResult {
     /// core says of its operators then (`StopSnapshot`): the `stop` checker's drain rule.
     /// Untraced; the explorer records them as the world does.
     pub stop_snapshots: Vec<StopSnapshot>,
+    /// Every snapshot taken by a task attempt restored as finished (FLIP-147, 2.x:
+    /// `Task::restored_finished`), with what the attempt did before it: the `restart`
+    /// checker's finished-on-restore rule. Untraced; empty for explorer runs.
+    pub finished_restores: Vec<FinishedRestoreSnapshot>,
+    /// How many transactions the two-phase-commit sinks began and aborted in the store.
+    pub transactions: TxnCounts,
     /// The coordinator's refused trigger requests, one entry per run of equal reasons:
     /// (first, last time, reason).
     pub rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
@@ -536,6 +542,36 @@ pub struct ListRestore {
     pub stored: Vec<ckptsim::record::Value>,
     /// The entries the operator holds after restoring them.
     pub restored: Vec<ckptsim::record::Value>,
+}
+
+/// Operations of the two-phase-commit sinks on the store, counted over the run (untraced).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TxnCounts {
+    /// `Begin`s.
+    pub begun: u64,
+    /// `Abort`s.
+    pub aborted: u64,
+}
+
+/// A snapshot taken by a task attempt restored from a snapshot its task took after its
+/// operators finished (2.x, `Task::restored_finished`), as the core reported the attempt right
+/// after it (`Task::ran_end_input`, `Task::records_in`, the snapshot's `finished`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinishedRestoreSnapshot {
+    /// When the snapshot was taken, ms.
+    pub at_ms: u64,
+    /// The task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// The checkpoint.
+    pub id: CheckpointId,
+    /// The snapshot says the task's operators finished (it acknowledges as finished).
+    pub finished: bool,
+    /// The attempt ran its chain's `endInput` / `finish` again.
+    pub ran_end_input: bool,
+    /// Records the attempt processed.
+    pub records_in: u64,
 }
 
 /// A task's snapshot of the stop-with-savepoint's synchronous savepoint it stopped at, as the

@@ -6,8 +6,7 @@ use super::*;
 
 pub(super) async fn tm_main(s: Shared, tm: u32) {
     // The whole process (its inbox and its task attempts) reads the clock once per poll.
-    let clock = s.clock();
-    Pinned { clock, inner: Box::pin(tm_loop(s, tm)) }.await
+    s.pinned(tm_loop(s.clone(), tm)).await
 }
 
 /// The TaskManager process: its uploader and heartbeats, then its inbox (deployments, cancels,
@@ -20,7 +19,7 @@ async fn tm_loop(s: Shared, tm: u32) {
     // for the heartbeat timeout considers the leader lost and fails (cancels) all its tasks,
     // as Flink's TaskExecutor does when the job leader connection is lost.
     let last_jm_contact = Arc::new(Mutex::new(s.with(|w| w.now())));
-    madsim::task::spawn_local(heartbeat_loop(s.clone(), tm, incarnation, last_jm_contact.clone()));
+    madsim::task::spawn_local(s.pinned(heartbeat_loop(s.clone(), tm, incarnation, last_jm_contact.clone())));
     let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
     let mut exec = TmExec::new();
     loop {

@@ -89,6 +89,8 @@ impl Explorer<'_> {
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
             stop_snapshots: sys.obs.stop_snapshots.clone(),
+            finished_restores: vec![],
+            transactions: Default::default(),
             rejections: vec![],
             requests: sys.obs.requests.clone(),
             stores: sys.obs.stores.clone(),
