@@ -23,9 +23,10 @@
 //!   [`MAX_TRACKED_CHECKPOINTS`] incomplete checkpoints.
 //!
 //! Contract the host relies on, beyond the per-method docs:
-//! * every unaligned `Trigger { id }` is followed by exactly one `ChannelStateComplete { id }` or
+//! * every unaligned `Trigger { id }` is followed by exactly one `ChannelStateComplete { id }`,
 //!   `Abort { id }` (a newer barrier, a cancel marker, an end of partition in 1.11 or the
-//!   JobManager can still abort a checkpoint whose snapshot was already taken);
+//!   JobManager can still abort a checkpoint whose snapshot was already taken) or
+//!   `InFlightDataFailed { id }` (a cancel marker of a *newer* id ended its collection);
 //! * an aligned `Trigger { id }` is never followed by anything else for `id`;
 //! * `Abort { id }` is produced at most once per id;
 //! * when one event ends a checkpoint and starts another, the older one's `Abort` comes first;
@@ -105,6 +106,23 @@ pub enum HandlerOutput {
         /// Why (the decline's reason).
         reason: CheckpointFailureReason,
     },
+    /// Unaligned `id`, already triggered, will never complete its in-flight data: a cancel marker
+    /// of a newer checkpoint ended its collection. The host drops `id`'s open snapshot and,
+    /// when `decline` is set, declines `id` with that reason, but broadcasts no cancel marker
+    /// for it (Flink's `SingleCheckpointBarrierHandler.processCancellationBarrier` notifies only
+    /// the cancelled id). 2.x (`decline: Some`): `abortInternal` completes the pending
+    /// checkpoint's `allBarriersReceivedFuture` exceptionally, `SubtaskCheckpointCoordinatorImpl`
+    /// aborts its channel state write and `AsyncCheckpointRunnable` declines it with the
+    /// underlying reason (`CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER`). 1.11 (`decline: None`):
+    /// `CheckpointBarrierUnaligner.processCancellationBarrier` stops storing in-flight buffers but
+    /// leaves the future incomplete, so the task never acknowledges nor declines `id`; the
+    /// JobManager ends it (expiry or subsumption).
+    InFlightDataFailed {
+        /// The unaligned checkpoint whose in-flight data cannot complete.
+        id: CheckpointId,
+        /// The decline to send (2.x), or `None` (1.11: nothing is sent).
+        decline: Option<CheckpointFailureReason>,
+    },
     /// Unaligned: every barrier / EndOfPartition for `id` is in; its channel state is complete and the task may acknowledge.
     ///
     /// Also waits for the records that priority barriers of `id` overtook.
@@ -140,6 +158,10 @@ impl fmt::Display for HandlerOutput {
                 Ok(())
             }
             HandlerOutput::Abort { id, reason } => write!(f, "abort {id} {reason}"),
+            HandlerOutput::InFlightDataFailed { id, decline: Some(reason) } => {
+                write!(f, "in-flight data failed {id} {reason}")
+            }
+            HandlerOutput::InFlightDataFailed { id, decline: None } => write!(f, "in-flight data failed {id}"),
             HandlerOutput::ChannelStateComplete { id } => write!(f, "complete {id}"),
             HandlerOutput::PrioritizeBarriers { id } => write!(f, "prioritize {id}"),
         }
@@ -264,6 +286,10 @@ impl BarrierHandler {
     /// Channel `ch` ended: it no longer takes part in alignments (a pending checkpoint may complete without it).
     pub fn handle_end_of_partition(&mut self, now_ms: u64, ch: ChannelId) {
         self.enter(now_ms, ch, "end of partition");
+        if self.env.variant == Variant::EndOfPartitionNotAligned {
+            // The planted bug: the ended channel still counts as one whose barrier must come.
+            return;
+        }
         self.env.closed.insert(ch);
         match &mut self.machine {
             Machine::Single(s) => s.on_end_of_partition(&mut self.env, now_ms, ch),

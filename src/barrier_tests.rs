@@ -534,13 +534,24 @@ fn unaligned_checkpoint_can_be_aborted_after_its_snapshot() {
          R0 -> persist 2
          B0:2 -> complete 2",
     );
+    // A cancel marker of a newer id: only 2 is aborted (`notifyAbort(cancelledId)`); 1's
+    // in-flight data fails, declined in 2.x (its failed future), silently in 1.11.
     check(
         Alternating,
         F23,
         3,
         "B0:1 C1:2 B2:1",
         "B0:1 -> trigger 1 unaligned
-         C1:2 -> abort 1 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER, abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         C1:2 -> in-flight data failed 1 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER, abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+         B2:1 -> -",
+    );
+    check(
+        Alternating,
+        F111,
+        3,
+        "B0:1 C1:2 B2:1",
+        "B0:1 -> trigger 1 unaligned
+         C1:2 -> in-flight data failed 1, abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
          B2:1 -> -",
     );
     // A newer checkpoint starts while the older one still waits for overtaken records.

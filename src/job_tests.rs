@@ -1176,3 +1176,113 @@ fn a_running_report_after_the_cancel_is_discarded() {
     }
     assert_eq!(jm.status(), JobStatus::Canceled);
 }
+
+/// Flink's `DefaultCheckpointPlanCalculatorTest` (2.x, checkpoints after tasks finish), its six
+/// graph cases posed on the JobMaster: vertices (parallelism, FINISHED subtasks), edges
+/// (source, target, all-to-all or pointwise) and the tasks the plan triggers. A trigger goes to
+/// exactly the RUNNING tasks without a RUNNING upstream task (`calculateAfterTasksFinished`),
+/// and the checkpoint waits for every RUNNING task, triggered or not, and for no FINISHED one
+/// (`getTasksToWaitFor` = the running tasks): it completes only with the last running task's
+/// acknowledgement. (The two NOT_ALL_REQUIRED_TASKS_RUNNING cases are
+/// `sources_running_needs_every_source_up_and_a_trigger_target`.)
+#[test]
+fn the_checkpoint_plan_after_tasks_finished_is_flinks() {
+    type Vertex = (u32, &'static [u32]);
+    type Edge = (usize, usize, bool);
+    type Case = (&'static str, Vec<Vertex>, Vec<Edge>, Vec<(usize, &'static [u32])>);
+    let r = |a: u32, b: u32| -> &'static [u32] { Box::leak((a..b).collect::<Vec<_>>().into_boxed_slice()) };
+    let cases: Vec<Case> = vec![
+        (
+            "testComputeAllRunningGraph",
+            vec![(3, &[]), (4, &[]), (5, &[]), (6, &[])],
+            vec![(0, 2, true), (1, 2, false), (2, 3, true)],
+            vec![(0, r(0, 3)), (1, r(0, 4))],
+        ),
+        ("testAllToAllEdgeWithSomeSourcesFinished", vec![(3, r(0, 2)), (4, &[])], vec![(0, 1, true)], vec![(0, &[2])]),
+        (
+            "testOneToOneEdgeWithSomeSourcesFinished",
+            vec![(4, r(0, 2)), (4, &[])],
+            vec![(0, 1, false)],
+            vec![(0, r(2, 4)), (1, r(0, 2))],
+        ),
+        (
+            "testOneToOnEdgeWithSomeSourcesAndTargetsFinished",
+            vec![(4, r(0, 2)), (4, &[0])],
+            vec![(0, 1, false)],
+            vec![(0, r(2, 4)), (1, &[1])],
+        ),
+        (
+            "testComputeWithMultipleInputs",
+            vec![(3, r(0, 3)), (5, &[0, 2, 3]), (5, &[2, 4]), (5, &[2])],
+            vec![(0, 3, true), (1, 3, false), (2, 3, false)],
+            vec![(1, &[1, 4]), (2, &[0, 1, 3])],
+        ),
+        (
+            "testComputeWithMultipleLevels",
+            vec![(16, r(0, 4)), (16, r(0, 16)), (16, r(0, 2)), (16, &[]), (16, &[])],
+            vec![(0, 2, false), (0, 3, false), (1, 2, true), (1, 3, false), (2, 4, false), (3, 4, true)],
+            vec![(0, r(4, 16)), (2, r(2, 4)), (3, r(0, 4))],
+        ),
+    ];
+    for (name, vertices, edges, expect) in cases {
+        // Task ids: the vertices' subtasks in order.
+        let first: Vec<u32> = vertices.iter().scan(0, |n, v| Some(std::mem::replace(n, *n + v.0))).collect();
+        let id = |v: usize, i: u32| TaskId(first[v] + i);
+        let mut tasks = Vec::new();
+        for (v, &(p, _)) in vertices.iter().enumerate() {
+            for i in 0..p {
+                let mut inputs = Vec::new();
+                for &(s, _, all) in edges.iter().filter(|e| e.1 == v) {
+                    let ps = vertices[s].0;
+                    // Pointwise as Flink's `EdgeManagerBuildUtil`: equal parallelism one to
+                    // one; otherwise each upstream subtask feeds a contiguous range.
+                    let ups = (0..ps).filter(|&u| all || (u * p / ps..((u + 1) * p).div_ceil(ps)).contains(&i));
+                    inputs.extend(ups.map(|u| id(s, u)));
+                }
+                let is_source = inputs.is_empty();
+                tasks.push(TaskInfo { id: id(v, i), name: format!("v{v}[{i}]"), is_source, tm: TmId(0), inputs });
+            }
+        }
+        let mut p = params(FIXED_3_10S, Profile::Flink23, Variant::Correct);
+        p.tasks = tasks;
+        let mut jm = JobMaster::new(p);
+        jm.start(0, None);
+        let all: Vec<TaskId> = jm.tasks().iter().map(|t| t.id).collect();
+        for &t in &all {
+            to_running(&mut jm, t, Profile::Flink23);
+        }
+        let finished: Vec<TaskId> =
+            vertices.iter().enumerate().flat_map(|(v, &(_, f))| f.iter().map(move |&i| id(v, i))).collect();
+        for &t in &finished {
+            let (a, _) = jm.execution(t);
+            jm.handle_task_state(3, t, a, Finished, None);
+        }
+        while jm.poll_output().is_some() {}
+        let (mut now, mut triggered, mut cp) = (3, Vec::new(), None);
+        while cp.is_none() && now < 10_000 {
+            now = jm.poll_timeout().expect("a timer");
+            jm.handle_timeout(now);
+            while let Some(o) = jm.poll_output() {
+                if let JobOutput::Trigger { task, barrier, .. } = o {
+                    triggered.push(task);
+                    cp = Some(barrier.id);
+                }
+            }
+        }
+        let want: Vec<TaskId> = expect.iter().flat_map(|&(v, s)| s.iter().map(move |&i| id(v, i))).collect();
+        triggered.sort();
+        assert_eq!(triggered, want, "{name}: tasks to trigger");
+        let cp = cp.expect("a checkpoint was triggered");
+        let running: Vec<TaskId> = all.iter().copied().filter(|t| !finished.contains(t)).collect();
+        let (last, rest) = running.split_last().expect("a running task");
+        for &t in rest {
+            let (a, _) = jm.execution(t);
+            jm.handle_ack(now + 1, t, a, cp, TaskSnapshot::default());
+        }
+        assert!(jm.coordinator().latest_completed().is_none(), "{name}: waits for running {last:?}");
+        let (a, _) = jm.execution(*last);
+        jm.handle_ack(now + 2, *last, a, cp, TaskSnapshot::default());
+        let done = jm.coordinator().latest_completed().map(|c| c.id);
+        assert_eq!(done, Some(cp), "{name}: every running task acknowledged, no finished one awaited");
+    }
+}

@@ -163,6 +163,16 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §7 end of input: the task calls the sink's `finish()` after the chain's `endInput`
+    /// (`StreamSink.finish` → `TwoPhaseCommitSinkFunction.finish`, 1.14+ and the 2.x legacy
+    /// sink; Sink V2's `SinkWriterOperator.endInput` flushes with `endOfInput = true` and
+    /// prepares no more committables after it): the next snapshot pre-commits the open
+    /// transaction and begins none. 1.11's `SinkFunction` has no `finish`: every snapshot begins
+    /// a transaction and `close()` aborts the last one.
+    pub fn sink_finishes_at_end_of_input(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §7: a transactional (Kafka) sink in a job without checkpointing, where no checkpoint
     /// will ever commit a transaction. 1.11's `FlinkKafkaProducer.initializeState` switches an
     /// `EXACTLY_ONCE` (or `AT_LEAST_ONCE`) producer to `Semantic.NONE` when
@@ -309,6 +319,16 @@ impl Profile {
     /// 1.11 marks the output IDLE and keeps the watermark at the minimum of the last active
     /// splits, active again only with the next watermark that advances.
     pub fn source_flushes_max_when_all_splits_idle(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// §3.3 a cancel marker of a newer id while an older *unaligned* checkpoint collects its
+    /// in-flight data: both versions report only the cancelled id aborted. 2.x then fails the
+    /// older one's in-flight data (`SingleCheckpointBarrierHandler.abortInternal` completes its
+    /// `allBarriersReceivedFuture` exceptionally) and `AsyncCheckpointRunnable` declines it with
+    /// the cancel's reason; 1.11 (`CheckpointBarrierUnaligner`) leaves that future incomplete:
+    /// the task never acknowledges nor declines it.
+    pub fn cancel_marker_fails_older_unaligned(self) -> bool {
         matches!(self, Profile::Flink23)
     }
 }

@@ -146,8 +146,14 @@ struct EndOfInput {
     emits_after_stop: bool,
     /// The planted `drain-without-end-of-data` variant.
     drain_without_end_of_data: bool,
-    /// The chain's `endInput` / `finish` ran (once per attempt).
+    /// The planted `finish-without-final-checkpoint` variant: the input's end never waits.
+    without_final_checkpoint: bool,
+    /// The chain's `endInput` / `finish` ran (once per attempt), or a finished-on-restore
+    /// attempt's chain counts as ended.
     chain_ended: bool,
+    /// This attempt ran its chain's `endInput` / `finish` itself (never for a finished-on-restore
+    /// attempt: read by the world for the `restart` checker's finished-on-restore rule).
+    ran_end_input: bool,
     /// FLIP-147 (2.x): restored from a snapshot taken after its operators finished, the task is
     /// deployed as finished (Flink's `FinishedOnRestoreOperatorChain`, with
     /// `StreamTaskFinishedOnRestoreSourceInput` / `FinishedOnRestoreInput`): its operators are
@@ -322,10 +328,14 @@ impl Task {
             end: EndOfInput {
                 last_completed: restore.map(|cp| cp.id),
                 restored_finished: own.is_some_and(|s| s.finished) && spec.profile.checkpoints_after_tasks_finish(),
-                chain_ended: own.is_some_and(|s| s.finished) && spec.profile.checkpoints_after_tasks_finish(),
+                // The planted `finished-on-restore-runs-again` deploys it as a running chain.
+                chain_ended: own.is_some_and(|s| s.finished)
+                    && spec.profile.checkpoints_after_tasks_finish()
+                    && spec.variant != Variant::FinishedOnRestoreRunsAgain,
                 profile: spec.profile,
                 emits_after_stop: spec.variant == Variant::SourceEmitsAfterStop,
                 drain_without_end_of_data: spec.variant == Variant::DrainWithoutEndOfData,
+                without_final_checkpoint: spec.variant == Variant::FinishWithoutFinalCheckpoint,
                 ..EndOfInput::default()
             },
             event_time: EventTime {
@@ -334,7 +344,14 @@ impl Task {
                     HeadSpec::Inputs { inputs, .. } => Some(StatusWatermarkValve::new(*inputs)),
                     HeadSpec::MultiInputs { gates, .. } => Some(StatusWatermarkValve::new(gates.num_channels())),
                     _ => None,
-                },
+                }
+                .map(|v| {
+                    if variant == Variant::IdleInputHoldsWatermark {
+                        v.with_idle_channels_held()
+                    } else {
+                        v
+                    }
+                }),
                 idle_without_flush: spec.variant == Variant::SourceIdleWithoutFlush,
                 ..EventTime::default()
             },
@@ -594,6 +611,20 @@ impl Task {
         self.end.last_completed
     }
 
+    /// FLIP-147 (2.x): this attempt was restored from a snapshot its task took after its
+    /// operators finished, so it is deployed as finished (`FinishedOnRestoreOperatorChain`): it
+    /// processes no record, does not run `endInput` / `finish` again, and acknowledges the first
+    /// checkpoint after the restore with a finished snapshot.
+    pub fn restored_finished(&self) -> bool {
+        self.end.restored_finished
+    }
+
+    /// Whether this attempt ran its chain's `endInput` / `finish` itself (at its end of input or
+    /// a 2.x drain); never for an attempt [restored as finished](Self::restored_finished).
+    pub fn ran_end_input(&self) -> bool {
+        self.end.ran_end_input
+    }
+
     /// Whether the input of this task has ended (it is finishing or finished).
     pub fn input_has_ended(&self) -> bool {
         self.end.ended
@@ -606,14 +637,22 @@ impl Task {
     /// savepoint ends its chain's input only where the profile does so after a stop (1.11's
     /// close; 2.x never after a stop without drain, and a 2.x drain ended it before).
     fn input_ended(&mut self, now_ms: u64, wait: bool) {
+        // The planted bug: finish at once, as if checkpoints after tasks finish were off.
+        let wait = wait && !self.end.without_final_checkpoint;
         self.end_event_time(now_ms);
         if self.end.stop.is_none() || self.end.profile.end_input_after_stop() {
             self.end_chain_input(now_ms);
         }
         // A task that stopped at a stop-with-savepoint's savepoint: the savepoint's notification
         // commits (a 2.x drain's `finish` came before the savepoint, with `stop` still unset).
+        // Then the sink's `finish()` where the profile has it (after `endInput`, as
+        // `StreamOperatorWrapper.finish` calls `finish` after the operator's input ended): its
+        // next snapshot, the final checkpoint or a 2.x drain's savepoint, begins no transaction.
         if let (Tail::TwoPc(s), None) = (&mut self.tail, self.end.stop) {
             s.end_of_input();
+            if self.end.profile.sink_finishes_at_end_of_input() {
+                s.finish();
+            }
         }
         self.drain_sink();
         self.end.ended = true;
@@ -634,12 +673,11 @@ impl Task {
         // task performs after its end of data (`finalCheckpointMinId`), whatever it processed
         // before and whatever its last snapshot or the restored checkpoint covered; set when that
         // snapshot is taken (`task_checkpoint.rs`). A task that took a stop-with-savepoint's
-        // synchronous savepoint has that savepoint as its final one (`notifyCheckpointComplete`:
-        // `isCurrentSyncSavepoint` completes `finalCheckpointCompleted`).
-        self.end.final_min_id = match self.end.stop {
-            Some(_) if !self.end.dirty => self.end.last_snapshot.or(self.end.last_completed),
-            _ => None,
-        };
+        // synchronous savepoint has that savepoint as its final one, whatever it processed after
+        // the savepoint's barrier (2.x `StreamTask#notifyCheckpointComplete`: with a synchronous
+        // savepoint set, only `isCurrentSyncSavepoint(id)` completes `finalCheckpointCompleted`;
+        // no later checkpoint's id does).
+        self.end.final_min_id = self.end.stop.map(|s| s.id);
         self.check_final_checkpoint();
     }
 
@@ -690,6 +728,7 @@ impl Task {
         if std::mem::replace(&mut self.end.chain_ended, true) {
             return;
         }
+        self.end.ran_end_input = true;
         let mut counters = SurvivingCounters::default();
         for i in 0..self.chain.len() {
             if self.failed {

@@ -112,6 +112,14 @@ impl Task {
                     self.outputs.push_back(TaskOutput::Decline { id, reason });
                     self.outputs.push_back(TaskOutput::EmitCancelMarker { id });
                 }
+                HandlerOutput::InFlightDataFailed { id, decline } => {
+                    if self.open_unaligned.as_ref().is_some_and(|o| o.id == id) {
+                        self.open_unaligned = None;
+                    }
+                    if let Some(reason) = decline {
+                        self.outputs.push_back(TaskOutput::Decline { id, reason });
+                    }
+                }
                 HandlerOutput::ChannelStateComplete { id } => {
                     if let Some(open) = self.open_unaligned.take() {
                         if open.id == id {

@@ -294,9 +294,36 @@ fn a_source_whose_input_ended_is_not_drained_again_by_a_stop() {
 /// is the first checkpoint performed after end of data), not on the restored one.
 #[test]
 fn a_task_restored_as_finished_does_not_end_its_operators_again_and_takes_a_final_checkpoint() {
+    let mut r = restored_finished_source(Variant::Correct);
+    assert!(r.restored_finished(), "restored from a snapshot taken after its operators finished");
+    r.handle_end_of_input(11, true);
+    assert_eq!(drain(&mut r), ["end-of-data"], "endInput does not run again on a finished-on-restore task");
+    assert!(!r.ran_end_input());
+    assert!(!r.is_finished(), "the restored checkpoint is not its final checkpoint");
+    let mut b = stop_barrier(2, StopMode::NoDrain);
+    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
+    r.handle_trigger(12, b);
+    // (The test operator does not restore its list state: its snapshot text is not judged.)
+    let out = drain(&mut r);
+    assert_eq!(out.first().map(String::as_str), Some("barrier 2"), "it takes part in the next checkpoint: {out:?}");
+    assert!(out.iter().any(|o| o.starts_with("snapshot 2 ")), "{out:?}");
+    assert_eq!(r.records_in(), 0, "it processes no input");
+    r.handle_notify_complete(13, CheckpointId(2));
+    assert!(r.is_finished(), "finished after its final checkpoint");
+    // 1.11 has no final checkpoint: the flag is not consulted.
+    let (mut old, _) = source_task(Profile::Flink111, false);
+    old.handle_end_of_input(2, false);
+    assert!(old.is_finished());
+    assert!(old.ran_end_input() && !old.restored_finished());
+}
+
+/// A 2.x source that took its final checkpoint's snapshot after its operators finished (in
+/// checkpoint 1), restored from that checkpoint as attempt 1 under `variant`.
+fn restored_finished_source(variant: Variant) -> Task {
     let (mut t, _) = source_task(Profile::Flink23, true);
     t.handle_end_of_input(2, true);
     assert_eq!(drain(&mut t), ["emit end", "end-of-data"]);
+    assert!(t.ran_end_input() && !t.restored_finished());
     let mut b = stop_barrier(1, StopMode::NoDrain);
     (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
     t.handle_trigger(3, b);
@@ -319,24 +346,52 @@ fn a_task_restored_as_finished_does_not_end_its_operators_again_and_takes_a_fina
     let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
     let mut spec = spec(Profile::Flink23, true);
     spec.attempt = Attempt(1);
+    spec.variant = variant;
     let mut r = Task::new(spec, 10, Some(&cp), &e, &e, &mut c);
     r.set_wait_for_final_checkpoint(true);
+    r
+}
+
+/// The planted `finished-on-restore-runs-again`: the restored finished task runs its chain's
+/// `endInput` a second time (the test operator emits "end" again) and says so
+/// (`ran_end_input`, what the world records for the `restart` checker).
+#[test]
+fn the_planted_finished_on_restore_runs_again_ends_its_operators_a_second_time() {
+    let mut r = restored_finished_source(Variant::FinishedOnRestoreRunsAgain);
+    assert!(r.restored_finished(), "the restore is still recognised as finished");
     r.handle_end_of_input(11, true);
-    assert_eq!(drain(&mut r), ["end-of-data"], "endInput does not run again on a finished-on-restore task");
-    assert!(!r.is_finished(), "the restored checkpoint is not its final checkpoint");
-    let mut b = stop_barrier(2, StopMode::NoDrain);
-    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
-    r.handle_trigger(12, b);
-    // (The test operator does not restore its list state: its snapshot text is not judged.)
-    let out = drain(&mut r);
-    assert_eq!(out.first().map(String::as_str), Some("barrier 2"), "it takes part in the next checkpoint: {out:?}");
-    assert!(out.iter().any(|o| o.starts_with("snapshot 2 ")), "{out:?}");
-    r.handle_notify_complete(13, CheckpointId(2));
-    assert!(r.is_finished(), "finished after its final checkpoint");
-    // 1.11 has no final checkpoint: the flag is not consulted.
-    let (mut old, _) = source_task(Profile::Flink111, false);
-    old.handle_end_of_input(2, false);
-    assert!(old.is_finished());
+    assert_eq!(drain(&mut r), ["emit end", "end-of-data"], "endInput runs again under the plant");
+    assert!(r.ran_end_input());
+}
+
+/// Session 14's open question (mutant `task_stop.rs` 136:34): a 2.x task with inputs that took a
+/// stop-with-savepoint's synchronous savepoint finishes on that savepoint's own notification,
+/// even when it processed a record after the savepoint's barrier (a protocol bug the `stop`
+/// checker names). Flink 2.x `StreamTask#notifyCheckpointComplete` completes
+/// `finalCheckpointCompleted` on `isCurrentSyncSavepoint(id)`, and with a synchronous savepoint
+/// set no other checkpoint's id does (`syncSavepoint == null` guards the `finalCheckpointMinId`
+/// branch); before session 15 the model waited for one more checkpoint here. 1.11 finishes on
+/// the notification too (no final checkpoint). Its EndOfPartition before the notification: not
+/// finished until the notification.
+#[test]
+fn a_stopped_task_with_inputs_finishes_on_its_savepoints_notification_even_after_a_stray_record() {
+    for profile in [Profile::Flink23, Profile::Flink111] {
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut d = Task::new(spec(profile, false), 0, None, &e, &e, &mut c);
+        d.set_wait_for_final_checkpoint(profile == Profile::Flink23);
+        d.handle_input(1, ChannelId(0), StreamElement::Barrier(stop_barrier(1, StopMode::NoDrain)), 0, &mut c);
+        drain(&mut d);
+        assert_eq!(d.stopped_at(), Some((CheckpointId(1), StopMode::NoDrain)), "{profile}");
+        let r = Record::new(Value::Str("stray".into()), Lineage { input_seq: 5, sub: 0 });
+        d.handle_input(2, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        assert_eq!(d.take_records_after_stop().len(), 1, "{profile}: the stray record is reported");
+        d.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+        drain(&mut d);
+        assert!(d.input_has_ended() && !d.is_finished(), "{profile}: waits for the savepoint's notification");
+        d.handle_notify_complete(4, CheckpointId(1));
+        assert!(d.is_finished(), "{profile}: the savepoint is its final checkpoint, no other one is awaited");
+    }
 }
 
 /// `Task::drained_for_stop` (read by the world's `stop` checker for each snapshot of a stop's

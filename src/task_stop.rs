@@ -133,13 +133,14 @@ impl Task {
             }
             self.end.ended = true;
             self.end.finished = true;
-        } else if self.end.ended && !self.end.wait_for_final_checkpoint {
-            // Without periodic checkpoints: it finishes once its EndOfPartitions came (before
-            // the notification, or after it behind a 2.x drain's EndOfData).
-            self.finish_without_final_checkpoint();
         } else {
-            // 2.x: a task whose EndOfPartitions came before the notification finishes now.
-            self.check_final_checkpoint();
+            // A task with inputs: the savepoint is its final checkpoint (2.x
+            // `StreamTask#notifyCheckpointComplete` completes `finalCheckpointCompleted` on
+            // `isCurrentSyncSavepoint(id)` alone, with or without periodic checkpoints and
+            // whatever it processed after the barrier; 1.11 has no final checkpoint). It finishes
+            // now if its EndOfPartitions came before the notification, else when they come
+            // (behind a 2.x drain's EndOfData, or the upstream's own end).
+            self.finish_without_final_checkpoint();
         }
     }
 

@@ -589,6 +589,65 @@ fn a_cancel_marker_of_a_newer_checkpoint_leaves_the_older_unaligned_snapshot_ope
         .collect();
     assert_eq!(acks, vec![(CheckpointId(1), true, 2)], "checkpoint 1 acknowledged with its two overtaken records");
 }
+/// A cancel marker of a newer checkpoint while an unaligned checkpoint still collects its
+/// barriers (session 15, issue 16): Flink's `SingleCheckpointBarrierHandler.abortInternal`
+/// notifies only the cancelled id, so only checkpoint 2 is declined *and* cancelled downstream.
+/// Checkpoint 1's snapshot was taken; in 2.x its `allBarriersReceivedFuture` fails, the channel
+/// state write is aborted (`SubtaskCheckpointCoordinatorImpl.prepareInflightDataSnapshot`) and
+/// `AsyncCheckpointRunnable` declines 1 with the underlying reason, without a cancel marker; in
+/// 1.11 (`CheckpointBarrierUnaligner`) the future stays incomplete and the task sends nothing
+/// for 1. Either way 1 is never acknowledged. Before, the model also cancelled 1 downstream.
+#[test]
+fn a_cancel_marker_of_a_newer_checkpoint_fails_the_pending_unaligned_one_without_a_marker() {
+    for profile in [Profile::Flink23, Profile::Flink111] {
+        let mut c = SurvivingCounters::default();
+        let e = BTreeMap::new();
+        let mut spec = task_spec(profile, false);
+        spec.head = HeadSpec::Inputs { inputs: 2, handler: HandlerKind::Alternating };
+        let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+        let b = |id: u64| Barrier {
+            id: CheckpointId(id),
+            timestamp_ms: 0,
+            kind: CheckpointKind::Checkpoint,
+            alignment: Alignment::Unaligned,
+            stop: None,
+        };
+        let drain = |t: &mut Task| std::iter::from_fn(|| t.poll_output()).collect::<Vec<_>>();
+        t.handle_input(1, ChannelId(0), StreamElement::Barrier(b(1)), 0, &mut c);
+        drain(&mut t);
+        t.handle_input(2, ChannelId(1), StreamElement::CancelMarker(CheckpointId(2)), 0, &mut c);
+        let mut out = drain(&mut t);
+        // The late barrier of 1 and the records after it change nothing for 1.
+        t.handle_input(3, ChannelId(1), StreamElement::Barrier(b(1)), 0, &mut c);
+        let r = Record::new(Value::Int(7), Lineage { input_seq: 7, sub: 0 });
+        t.handle_input(4, ChannelId(1), StreamElement::Record(r), 0, &mut c);
+        out.extend(drain(&mut t));
+        let declined: Vec<(CheckpointId, R)> = out
+            .iter()
+            .filter_map(|o| match o {
+                TaskOutput::Decline { id, reason } => Some((*id, *reason)),
+                _ => None,
+            })
+            .collect();
+        let cancelled: Vec<CheckpointId> = out
+            .iter()
+            .filter_map(|o| match o {
+                TaskOutput::EmitCancelMarker { id } => Some(*id),
+                _ => None,
+            })
+            .collect();
+        let acked = out.iter().any(|o| matches!(o, TaskOutput::Snapshot { .. }));
+        let on_cancel = R::CheckpointDeclinedOnCancellationBarrier;
+        let want_declined = match profile {
+            Profile::Flink23 => vec![(CheckpointId(1), on_cancel), (CheckpointId(2), on_cancel)],
+            Profile::Flink111 => vec![(CheckpointId(2), on_cancel)],
+        };
+        assert_eq!(declined, want_declined, "{profile}: {out:?}");
+        assert_eq!(cancelled, vec![CheckpointId(2)], "{profile}: only the cancelled id goes downstream: {out:?}");
+        assert!(!acked, "{profile}: checkpoint 1 is never acknowledged: {out:?}");
+    }
+}
+
 /// 2.x end of data (FLIP-147, `StreamTask.endData`): a task whose every input channel delivered
 /// EndOfData ends its input at once (its upstream still waits for its own final checkpoint),
 /// takes the next barrier as its final checkpoint, and finishes only once that checkpoint

@@ -109,6 +109,39 @@ pub enum Variant {
     /// task behind it ends its operators before it snapshots the savepoint. Caught by the `stop`
     /// checker's drain rule (`RunResult::stop_snapshots`).
     DrainWithoutEndOfData,
+    /// A 2.x task restored from a snapshot taken after its operators finished is deployed as a
+    /// running chain: at its (immediate) end of input it runs `endInput` / `finish` of its
+    /// operators a second time, so whatever they emit at end of input is emitted again. Flink
+    /// deploys such a task as finished (`FinishedOnRestoreOperatorChain` with
+    /// `StreamTaskFinishedOnRestoreSourceInput` / `FinishedOnRestoreInput`): its operators are
+    /// not run, it processes no input and acknowledges the first checkpoint after the restore
+    /// with its finished state (FLIP-147). Caught by the `restart` checker's finished-on-restore
+    /// rule (`RunResult::finished_restores`).
+    FinishedOnRestoreRunsAgain,
+    /// The JobManager's heartbeat monitor forgets a TaskManager once it judged it lost: it never
+    /// watches it again, not after deploying to it, and a new incarnation of it is not taken as
+    /// the end of what the old process ran (the world's rule before session 15). Flink deploys
+    /// only into slots a registered TaskManager offered, registration restarts the heartbeat
+    /// monitoring (`JobMaster.registerTaskManager`, `HeartbeatManagerImpl.monitorTarget`), and a
+    /// restarted TaskManager is a new `ResourceID` whose predecessor times out. With the bug, a
+    /// TaskManager redeployed after a false-alarm loss that then dies leaves its executions
+    /// RUNNING for good: the job stops making progress. Caught by the `liveness` checker.
+    LostTmForgotten,
+    /// A task's `StatusWatermarkValve` keeps an IDLE input channel in the minimum: the task's
+    /// watermark waits for an idle input. Flink's valve leaves an idle channel out
+    /// (`StatusWatermarkValve#inputWatermarkStatus` marks it unaligned and recomputes the minimum
+    /// over the aligned channels). Caught by `tests/graph_props.rs`'s valve property.
+    IdleInputHoldsWatermark,
+    /// A task's barrier handler ignores EndOfPartition on an input channel: it keeps waiting for
+    /// that channel's barrier, so once one input of a task ended, no later checkpoint aligns
+    /// there. Flink 2.x counts an ended channel as aligned (`SingleCheckpointBarrierHandler
+    /// #processEndOfPartition`). Caught by `tests/graph_props.rs`'s end-of-input property.
+    EndOfPartitionNotAligned,
+    /// A 2.x task whose input ended finishes at once instead of waiting for its final
+    /// checkpoint (FLIP-147, `StreamTask#afterInvoke` waiting on `finalCheckpointCompleted`):
+    /// a two-phase-commit sink's last transaction is never committed. Caught by
+    /// `tests/graph_props.rs`'s final-checkpoint property.
+    FinishWithoutFinalCheckpoint,
     /// Unaligned barriers go with priority into a task whose inputs always align (one of its
     /// input edges is broadcast or pointwise), which then stores channel state for them: the
     /// model before session 15. Flink's `StreamGraphGenerator` marks every input edge of such
@@ -119,7 +152,7 @@ pub enum Variant {
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 25] = [
+    pub const ALL: [Variant; 30] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -144,6 +177,11 @@ impl Variant {
         Variant::DeferredSubsumption,
         Variant::TriggerFailureIgnored,
         Variant::DrainWithoutEndOfData,
+        Variant::LostTmForgotten,
+        Variant::IdleInputHoldsWatermark,
+        Variant::EndOfPartitionNotAligned,
+        Variant::FinishWithoutFinalCheckpoint,
+        Variant::FinishedOnRestoreRunsAgain,
         Variant::UnalignedIntoAlwaysAligned,
     ];
 

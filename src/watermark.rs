@@ -464,6 +464,8 @@ pub struct StatusWatermarkValve {
     last_output: Watermark,
     last_status: WatermarkStatus,
     outputs: VecDeque<WatermarkEvent>,
+    /// The planted `idle-input-holds-watermark` variant: an idle channel stays in the minimum.
+    idle_holds: bool,
 }
 
 impl StatusWatermarkValve {
@@ -475,7 +477,15 @@ impl StatusWatermarkValve {
             last_output: Watermark::MIN,
             last_status: WatermarkStatus::Active,
             outputs: VecDeque::new(),
+            idle_holds: false,
         }
+    }
+
+    /// The planted `idle-input-holds-watermark` variant: an IDLE channel keeps its watermark in
+    /// the minimum (Flink leaves it out), so the output waits for the idle input.
+    pub fn with_idle_channels_held(mut self) -> StatusWatermarkValve {
+        self.idle_holds = true;
+        self
     }
 
     /// Channel `ch`'s watermark and status.
@@ -554,7 +564,8 @@ impl StatusWatermarkValve {
     }
 
     fn output_new_min(&mut self) {
-        let min = self.channels.iter().filter(|c| c.aligned).map(|c| c.watermark).min();
+        let held = |c: &&ChannelStatus| c.aligned || (self.idle_holds && c.status == WatermarkStatus::Idle);
+        let min = self.channels.iter().filter(held).map(|c| c.watermark).min();
         if let Some(min) = min.filter(|m| *m > self.last_output) {
             self.last_output = min;
             self.outputs.push_back(WatermarkEvent::Watermark(min));

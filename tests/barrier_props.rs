@@ -180,6 +180,7 @@ struct Coverage {
 
 struct Model {
     kind: HandlerKind,
+    profile: Profile,
     streams: Vec<Vec<Elem>>,
     upstream: Vec<VecDeque<Elem>>,
     queues: Vec<VecDeque<Queued>>,
@@ -210,6 +211,7 @@ impl Model {
         let n = streams.len();
         Model {
             kind: case.kind,
+            profile: case.profile,
             upstream: streams.iter().map(|s| s.iter().cloned().collect()).collect(),
             queues: vec![VecDeque::new(); n],
             handler: BarrierHandler::new(case.kind, n as u32, case.profile, case.variant),
@@ -381,6 +383,19 @@ impl Model {
                         "checkpoint {id} aborted after an aligned trigger or a completed channel state"
                     );
                     self.open_unaligned.remove(&id);
+                    self.coverage.aborts += 1;
+                }
+                HandlerOutput::InFlightDataFailed { id, decline } => {
+                    ensure!(
+                        self.open_unaligned.remove(&id),
+                        "in-flight data of {id} failed but {id} is not an open unaligned checkpoint"
+                    );
+                    ensure!(!self.aborted.contains(&id), "in-flight data of {id} failed after its abort");
+                    ensure!(
+                        decline.is_some() == (self.profile == Profile::Flink23),
+                        "in-flight data of {id} failed with decline {decline:?} under {:?}",
+                        self.profile
+                    );
                     self.coverage.aborts += 1;
                 }
                 HandlerOutput::ChannelStateComplete { id } => self.on_channel_state_complete(id)?,

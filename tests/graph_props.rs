@@ -21,14 +21,14 @@
 //!
 //! Planted protocol variants must make some generated case fail (`planted_*` tests).
 
-use ckptsim::config::CheckpointingMode;
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId};
 use ckptsim::operator::SurvivingCounters;
-use ckptsim::record::{Alignment, Barrier, CheckpointKind, Lineage, LogRecord, StreamElement, Value};
+use ckptsim::record::{Barrier, Lineage, LogRecord, StreamElement, Value};
 use ckptsim::sink::TxnStore;
 use ckptsim::state::{OperatorState, TaskSnapshot};
 use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
+use ckptsim::watermark::{Watermark, WatermarkStatus, WatermarkStrategy};
 use ckptsim::Variant;
 use ckptsim_sim::graph::Graph;
 use ckptsim_sim::spec::{InputSpec, JobSpec};
@@ -249,16 +249,118 @@ struct Harness<'a> {
     /// Failovers that restored a completed checkpoint, and the in-flight records they restored.
     restores: u32,
     in_flight_restored: usize,
+    /// Per task: its upstream tasks (one per input channel).
+    upstream: Vec<Vec<usize>>,
+    /// Per task: a source whose input ends (`bounded = true`).
+    bounded: Vec<bool>,
+    /// Per task: the source's watermark strategy (event time), configured on every deployment.
+    strategy: Vec<Option<WatermarkStrategy>>,
+    /// FLIP-147 (flink-2.3 with checkpointing): a task whose input ended waits for its final
+    /// checkpoint.
+    wait_final: bool,
+    /// Per task: it reported FINISHED (EndOfPartition sent, closed) in the current attempt.
+    finished: Vec<bool>,
+    /// Per task with input channels: the reference valve, fed the watermarks and statuses the
+    /// task was handed.
+    valves: Vec<RefValve>,
+    /// Where a task's valve disagreed with the reference.
+    valve_errors: Vec<String>,
+    /// Checkpoints that completed while some task had finished and another still ran.
+    completed_after_a_finish: u32,
+    /// Watermarks or statuses handed to a task while one of its inputs was idle and another active.
+    idle_beside_active: u32,
+    /// Per task: the pending checkpoint waits for it (it was not FINISHED at the trigger).
+    waiting: Vec<bool>,
+}
+
+/// The watermark valve of a task as Flink's `StatusWatermarkValve` describes it, written here
+/// from Flink's text (not the core's code): per channel the last watermark, whether it is idle
+/// and whether it is aligned (active and not behind the output); the output is the minimum
+/// over the aligned channels, never going back; an idle channel leaves the minimum (and when
+/// the last channel goes idle while holding the output, the maximum over all is flushed); a
+/// channel back from idle is aligned again only once its watermark caught up with the output.
+#[derive(Clone, Debug, Default)]
+struct RefValve {
+    /// Per channel: (watermark, idle, aligned).
+    channels: Vec<(i64, bool, bool)>,
+    out: i64,
+    idle: bool,
+}
+
+impl RefValve {
+    fn new(n: usize) -> RefValve {
+        RefValve { channels: vec![(i64::MIN, false, true); n], out: i64::MIN, idle: false }
+    }
+
+    fn new_min(&mut self) {
+        if let Some(min) = self.channels.iter().filter(|c| c.2).map(|c| c.0).min() {
+            self.out = self.out.max(min);
+        }
+    }
+
+    fn watermark(&mut self, ch: usize, wm: i64) {
+        let out = self.out;
+        let c = &mut self.channels[ch];
+        if !self.idle && !c.1 && wm > c.0 {
+            c.0 = wm;
+            c.2 |= wm >= out;
+            self.new_min();
+        }
+    }
+
+    fn status(&mut self, ch: usize, idle: bool) {
+        let out = self.out;
+        let c = &mut self.channels[ch];
+        if idle && !c.1 {
+            (c.1, c.2) = (true, false);
+            let held_output = c.0 == out;
+            if self.channels.iter().all(|c| c.1) {
+                if held_output {
+                    self.out = self.channels.iter().map(|c| c.0).max().unwrap_or(out).max(out);
+                }
+                self.idle = true;
+            } else if held_output {
+                self.new_min();
+            }
+        } else if !idle && c.1 {
+            c.1 = false;
+            c.2 = c.0 >= out;
+            self.idle = false;
+        }
+    }
 }
 
 /// What a run left: per sink its output lineages (committed or printed), and the keyed state of
 /// the last completed checkpoint by (vertex, operator slot).
 struct Outcome {
     outputs: BTreeMap<usize, BTreeMap<(u64, u32), usize>>,
+    /// Per two-phase-commit sink: its committed rows as (lineage, value), counted.
+    committed: BTreeMap<usize, BTreeMap<(u64, u32, String), usize>>,
     keyed: BTreeMap<(usize, usize), BTreeMap<Value, Value>>,
     store_anomalies: Vec<String>,
     restores: u32,
     in_flight_restored: usize,
+    /// Why the job did not come to rest with a completed last checkpoint (or, every input
+    /// bounded, with every task finished), if it did not.
+    stuck: Option<String>,
+    /// Every task reported FINISHED at the end.
+    all_finished: bool,
+    /// Tasks whose snapshot in the last completed checkpoint was taken before their input ended.
+    not_final: Vec<usize>,
+    valve_errors: Vec<String>,
+    completed_after_a_finish: u32,
+    idle_beside_active: u32,
+}
+
+/// One enabled step of the schedule.
+#[derive(Copy, Clone, Debug)]
+enum Act {
+    /// Hand the head of input channel `1` to task `0`.
+    Deliver(usize, usize),
+    /// A source reads its next record.
+    Read(usize),
+    /// A bounded source read everything: its input ends.
+    End(usize),
 }
 
 impl<'a> Harness<'a> {
@@ -273,7 +375,7 @@ impl<'a> Harness<'a> {
                 offset: Offset(part.len() as u64),
                 value: Value::str(&v),
                 lineage: Lineage { input_seq: seq as u64, sub: 0 },
-                timestamp: None,
+                timestamp: spec.input_options.timestamps.get(seq).copied(),
             });
         }
         let log_end = log.iter().enumerate().map(|(p, v)| (PartitionId(p as u32), Offset(v.len() as u64))).collect();
@@ -283,7 +385,14 @@ impl<'a> Harness<'a> {
             .iter()
             .map(|(v, _)| graph.vertices[*v].ops.last().copied().filter(|o| spec.operators[*o].kind.is_sink()))
             .collect();
-        let is_source = graph.tasks.iter().map(|t| t.is_source).collect();
+        let is_source: Vec<bool> = graph.tasks.iter().map(|t| t.is_source).collect();
+        let n = graph.tasks.len();
+        let upstream: Vec<Vec<usize>> =
+            (0..n).map(|t| graph.inputs_of(TaskId(t as u32)).iter().map(|u| u.0 as usize).collect()).collect();
+        let head_op = |t: usize| graph.vertices[graph.task_vertex[t].0].ops.first().map(|o| &spec.operators[*o]);
+        let bounded = (0..n).map(|t| is_source[t] && head_op(t).is_some_and(|o| o.bounded)).collect();
+        let strategy = (0..n).map(|t| head_op(t).filter(|_| is_source[t]).and_then(|o| o.watermarks)).collect();
+        let wait_final = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
         let aligns = (0..graph.tasks.len()).map(|t| graph.always_aligns(TaskId(t as u32))).collect();
         let mut h = Harness {
             aligns,
@@ -309,6 +418,16 @@ impl<'a> Harness<'a> {
             failed: false,
             restores: 0,
             in_flight_restored: 0,
+            upstream,
+            bounded,
+            strategy,
+            wait_final,
+            finished: vec![false; n],
+            valves: Vec::new(),
+            valve_errors: Vec::new(),
+            completed_after_a_finish: 0,
+            idle_beside_active: 0,
+            waiting: Vec::new(),
         };
         h.deploy();
         h
@@ -321,15 +440,36 @@ impl<'a> Harness<'a> {
         }
         self.pending = None;
         self.tasks.clear();
+        self.finished = vec![false; self.graph.tasks.len()];
+        self.valves = self.upstream.iter().map(|u| RefValve::new(u.len())).collect();
         for t in 0..self.graph.tasks.len() {
             let spec = self.graph.task_spec(self.spec, TaskId(t as u32), Attempt(self.attempt));
-            let task =
+            let mut task =
                 Task::new(spec, self.now, self.latest.as_ref(), &BTreeMap::new(), &self.log_end, &mut self.counters);
+            task.set_wait_for_final_checkpoint(self.wait_final);
+            if let Some(strategy) = self.strategy[t] {
+                // A fresh generator on every deployment: watermarks are not restored.
+                task.configure_watermarks(self.now, strategy);
+            }
             self.tasks.push(task);
         }
         for t in 0..self.tasks.len() {
             self.route(t);
         }
+    }
+
+    /// Whether task `t` runs (deployed, not failed, not finished).
+    fn runs(&self, t: usize) -> bool {
+        !self.finished[t] && !self.tasks[t].has_failed()
+    }
+
+    /// A bounded source that read all it owns and whose input has not ended yet.
+    fn at_end(&self, t: usize) -> bool {
+        self.bounded[t]
+            && self.runs(t)
+            && !self.tasks[t].input_has_ended()
+            && self.next_record(t).is_none()
+            && self.tasks[t].fetch_positions().is_some()
     }
 
     /// A source's next unread record (the first partition it reads with one left).
@@ -338,46 +478,106 @@ impl<'a> Harness<'a> {
         pos.iter().find_map(|(p, o)| self.log.get(p.0 as usize)?.get(o.0 as usize).cloned())
     }
 
-    /// The enabled actions, in a fixed order: deliveries (task, channel), then reads (task).
-    fn enabled(&self) -> Vec<(usize, Option<usize>)> {
+    /// The enabled actions, in a fixed order: deliveries (task, channel), then reads (task),
+    /// then ends of bounded inputs.
+    fn enabled(&self) -> Vec<Act> {
         let mut out = Vec::new();
         for t in 0..self.tasks.len() {
-            if self.tasks[t].has_failed() {
+            if !self.runs(t) {
                 continue;
             }
             for ch in 0..self.queues[t].len() {
                 if !self.queues[t][ch].is_empty() && !self.tasks[t].is_blocked(ChannelId(ch as u32)) {
-                    out.push((t, Some(ch)));
+                    out.push(Act::Deliver(t, ch));
                 }
             }
         }
         for t in 0..self.tasks.len() {
-            if self.is_source[t] && self.next_record(t).is_some() {
-                out.push((t, None));
+            if self.is_source[t] && self.runs(t) && self.next_record(t).is_some() {
+                out.push(Act::Read(t));
+            }
+        }
+        for t in 0..self.tasks.len() {
+            if self.at_end(t) {
+                out.push(Act::End(t));
             }
         }
         out
     }
 
-    fn step(&mut self, (t, ch): (usize, Option<usize>)) {
+    fn step(&mut self, act: Act) {
         self.now += 1;
-        match ch {
-            Some(ch) => {
+        let t = match act {
+            Act::Deliver(t, ch) => {
                 let (el, overtaken) = self.queues[t][ch].pop_front().expect("enabled");
+                let event = match el {
+                    StreamElement::Watermark(w) => Some((Some(w), None)),
+                    StreamElement::WatermarkStatus(s) => Some((None, Some(s == WatermarkStatus::Idle))),
+                    _ => None,
+                };
                 self.tasks[t].handle_input(self.now, ChannelId(ch as u32), el, overtaken, &mut self.counters);
+                if let Some((w, idle)) = event.filter(|_| !self.tasks[t].has_failed()) {
+                    self.check_valve(t, ch, w, idle);
+                }
+                t
             }
-            None => {
+            Act::Read(t) => {
                 let rec = self.next_record(t).expect("enabled");
                 self.tasks[t].handle_log_records(self.now, &[rec], &mut self.counters);
+                t
+            }
+            Act::End(t) => {
+                self.tasks[t].handle_end_of_input(self.now, self.wait_final);
+                t
+            }
+        };
+        self.route(t);
+        self.timers();
+    }
+
+    /// Feeds the reference valve of task `t` what channel `ch` delivered and compares the
+    /// task's valve (and output watermark) with it.
+    fn check_valve(&mut self, t: usize, ch: usize, w: Option<Watermark>, idle: Option<bool>) {
+        let r = &mut self.valves[t];
+        if let Some(w) = w {
+            r.watermark(ch, w.0);
+        }
+        if let Some(idle) = idle {
+            r.status(ch, idle);
+        }
+        if r.channels.iter().any(|c| c.1) && r.channels.iter().any(|c| !c.1) {
+            self.idle_beside_active += 1;
+        }
+        let Some(v) = self.tasks[t].watermark_valve() else { return };
+        let (out, idle) = (v.last_output().0, v.status() == WatermarkStatus::Idle);
+        let current = self.tasks[t].current_watermark().map_or(i64::MIN, |w| w.0);
+        if (out, idle, current) != (r.out, r.idle, r.out) {
+            self.valve_errors.push(format!(
+                "task {t} after {w:?}/{idle:?} on channel {ch}: valve {out} idle {idle}, output {current}; \
+                 min over active inputs {} idle {} (channels {:?})",
+                r.out, r.idle, r.channels
+            ));
+        }
+    }
+
+    /// Time passes to the next periodic watermark emission of a running source (event time):
+    /// the due sources emit (an idle split is marked idle here).
+    fn tick(&mut self) {
+        let due = (0..self.tasks.len()).filter(|t| self.runs(*t)).filter_map(|t| self.tasks[t].watermark_deadline());
+        let Some(at) = due.min() else { return };
+        self.now = self.now.max(at);
+        for t in 0..self.tasks.len() {
+            if self.runs(t) && self.tasks[t].watermark_deadline().is_some_and(|d| d <= self.now) {
+                self.tasks[t].handle_watermark_timer(self.now, &mut self.counters);
+                self.route(t);
             }
         }
-        self.route(t);
         self.timers();
     }
 
     fn timers(&mut self) {
         for t in 0..self.tasks.len() {
-            if self.tasks[t].poll_timeout().is_some_and(|d| d <= self.now) {
+            if self.runs(t) && self.tasks[t].poll_timeout().is_some_and(|d| d <= self.now) {
                 self.tasks[t].handle_timeout(self.now);
                 self.route(t);
             }
@@ -385,25 +585,20 @@ impl<'a> Harness<'a> {
     }
 
     fn trigger(&mut self) {
-        let cfg = &self.spec.checkpoint;
-        let alignment = Alignment::for_config(
-            cfg.mode == CheckpointingMode::ExactlyOnce,
-            cfg.unaligned,
-            0,
-            CheckpointKind::Checkpoint,
-        );
         self.now += 1;
-        let barrier = Barrier {
-            id: CheckpointId(self.next_id),
-            timestamp_ms: self.now,
-            kind: CheckpointKind::Checkpoint,
-            alignment,
-            stop: None,
-        };
+        let barrier =
+            ckptsim_sim::floor::checkpoint_barrier(&self.spec.checkpoint, CheckpointId(self.next_id), self.now, 0);
+        // The tasks it waits for: every one not FINISHED now; it goes to the running sources
+        // and (2.x) to the running tasks whose upstream tasks all finished.
+        if self.finished.iter().all(|f| *f) {
+            return;
+        }
         self.next_id += 1;
         self.pending = Some((barrier, BTreeMap::new()));
+        self.waiting = self.finished.iter().map(|f| !f).collect();
         for t in 0..self.tasks.len() {
-            if self.is_source[t] {
+            let direct = !self.is_source[t] && self.wait_final && self.upstream[t].iter().all(|u| self.finished[*u]);
+            if self.runs(t) && (self.is_source[t] || direct) {
                 self.tasks[t].handle_trigger(self.now, barrier);
                 self.route(t);
             }
@@ -413,8 +608,11 @@ impl<'a> Harness<'a> {
     /// Global failover: every task redeployed from the latest completed checkpoint.
     fn fail_over(&mut self) {
         for t in 0..self.tasks.len() {
-            self.tasks[t].close();
-            self.route(t);
+            if !self.finished[t] {
+                self.finished[t] = true;
+                self.tasks[t].close();
+                self.route(t);
+            }
         }
         self.failed = false;
         self.attempt += 1;
@@ -432,17 +630,28 @@ impl<'a> Harness<'a> {
             match out {
                 out @ (TaskOutput::Emit { .. }
                 | TaskOutput::EmitBarrier { .. }
-                | TaskOutput::EmitCancelMarker { .. }) => {
+                | TaskOutput::EmitCancelMarker { .. }
+                | TaskOutput::EmitWatermark { .. }
+                | TaskOutput::EmitWatermarkStatus { .. }
+                | TaskOutput::EmitEndOfData) => {
                     ckptsim_sim::floor::deliver(&mut self.queues, &self.outs[t], &self.aligns, self.variant, out)
                 }
                 TaskOutput::Snapshot { id, snapshot, .. } => {
-                    let n = self.tasks.len();
                     let Some((barrier, acks)) = self.pending.as_mut().filter(|(b, _)| b.id == id) else { continue };
                     acks.insert(TaskId(t as u32), snapshot);
-                    if acks.len() == n {
+                    if acks.len() == self.waiting.iter().filter(|w| **w).count() {
                         let kind = barrier.kind;
                         let trigger_ms = barrier.timestamp_ms;
-                        let (_, tasks) = self.pending.take().expect("pending");
+                        let (_, mut tasks) = self.pending.take().expect("pending");
+                        // A task FINISHED at the trigger keeps the state of its final checkpoint
+                        // (the newest completed one: it finished only once that completed).
+                        for u in (0..self.waiting.len()).filter(|u| !self.waiting[*u]) {
+                            let own = self.latest.as_ref().and_then(|c| c.tasks.get(&TaskId(u as u32)));
+                            tasks.insert(TaskId(u as u32), own.cloned().unwrap_or_default());
+                        }
+                        if self.finished.iter().any(|f| *f) {
+                            self.completed_after_a_finish += 1;
+                        }
                         let size_bytes = tasks.values().map(TaskSnapshot::size_bytes).sum();
                         self.latest = Some(CompletedCheckpoint {
                             id,
@@ -477,15 +686,23 @@ impl<'a> Harness<'a> {
                 TaskOutput::PrioritizeBarriers { .. }
                 | TaskOutput::ConvertBarrier { .. }
                 | TaskOutput::CommitOffsets { .. }
-                | TaskOutput::EmitWatermark { .. }
-                | TaskOutput::EmitWatermarkStatus { .. }
-                | TaskOutput::EmitEndOfData
                 | TaskOutput::LateRecord { .. } => {}
             }
+        }
+        if !self.finished[t] && self.tasks[t].is_finished() && !self.tasks[t].has_failed() {
+            // FINISHED (input ended and, 2.x, its final checkpoint completed): EndOfPartition
+            // on every output channel, closed, out of every later checkpoint's plan.
+            ckptsim_sim::floor::broadcast(&mut self.queues, &self.outs[t], StreamElement::EndOfPartition);
+            self.finished[t] = true;
+            self.tasks[t].close();
+            self.route(t);
         }
         for (complete, id) in notify {
             self.now += 1;
             for u in 0..self.tasks.len() {
+                if self.finished[u] {
+                    continue;
+                }
                 if complete {
                     self.tasks[u].handle_notify_complete(self.now, id);
                 } else {
@@ -512,6 +729,8 @@ impl<'a> Harness<'a> {
                     failed_over += 1;
                     self.fail_over();
                 }
+                // With event time, one in 16 lets time pass to the next watermark emission.
+                2 if self.strategy.iter().any(Option::is_some) => self.tick(),
                 _ if !enabled.is_empty() => self.step(enabled[usize::from(choice / 16) % enabled.len()]),
                 _ => {}
             }
@@ -532,26 +751,49 @@ impl<'a> Harness<'a> {
     }
 
     fn finish(mut self) -> Outcome {
-        for _ in 0..3 {
+        // Every input bounded: the job must end with every task FINISHED (2.x: after final
+        // checkpoints); otherwise one more checkpoint must complete.
+        let all_bounded = (0..self.tasks.len()).filter(|t| self.is_source[*t]).all(|t| self.bounded[t]);
+        let mut stuck = None;
+        for round in 0..8 {
             self.quiesce();
             if self.pending.is_some() {
                 // A checkpoint of the schedule still waits (its barriers were delivered as far
                 // as they go): abort it.
                 let (b, _) = self.pending.take().expect("pending");
                 for u in 0..self.tasks.len() {
-                    self.tasks[u].handle_notify_aborted(self.now, b.id);
-                    self.route(u);
+                    if !self.finished[u] {
+                        self.tasks[u].handle_notify_aborted(self.now, b.id);
+                        self.route(u);
+                    }
                 }
                 self.quiesce();
+            }
+            if all_bounded && self.finished.iter().all(|f| *f) {
+                break;
             }
             let before = self.latest.as_ref().map(|c| c.id);
             self.trigger();
             self.quiesce();
-            if self.latest.as_ref().map(|c| c.id) != before {
+            let completed = self.latest.as_ref().map(|c| c.id) != before;
+            if (all_bounded && self.finished.iter().all(|f| *f)) || (!all_bounded && completed) {
                 break;
             }
+            if round == 7 {
+                let queued: usize = self.queues.iter().flatten().map(VecDeque::len).sum();
+                let blocked: Vec<(usize, usize)> = (0..self.tasks.len())
+                    .filter(|t| self.runs(*t))
+                    .flat_map(|t| (0..self.queues[t].len()).map(move |c| (t, c)))
+                    .filter(|(t, c)| self.tasks[*t].is_blocked(ChannelId(*c as u32)))
+                    .collect();
+                stuck = Some(format!(
+                    "stuck: no checkpoint completes at rest (pending {:?}, finished {:?}, {queued} elements queued, \
+                     blocked channels {blocked:?})",
+                    self.pending.as_ref().map(|(b, a)| (b.id, a.len())),
+                    self.finished
+                ));
+            }
         }
-        assert!(self.pending.is_none(), "the last checkpoint did not complete");
         let mut outputs: BTreeMap<usize, BTreeMap<(u64, u32), usize>> = BTreeMap::new();
         for (sink, store) in &self.stores {
             let o = outputs.entry(*sink).or_default();
@@ -576,8 +818,26 @@ impl<'a> Harness<'a> {
                 }
             }
         }
+        let mut committed: BTreeMap<usize, BTreeMap<(u64, u32, String), usize>> = BTreeMap::new();
+        for (sink, store) in &self.stores {
+            let o = committed.entry(*sink).or_default();
+            for (_, r) in store.committed() {
+                *o.entry((r.lineage.input_seq, r.lineage.sub, format!("{:?}", r.value))).or_default() += 1;
+            }
+        }
+        let not_final = match &self.latest {
+            Some(cp) => cp.tasks.iter().filter(|(_, s)| !s.finished).map(|(t, _)| t.0 as usize).collect(),
+            None => (0..self.tasks.len()).collect(),
+        };
         Outcome {
             outputs,
+            committed,
+            stuck,
+            all_finished: self.finished.iter().all(|f| *f),
+            not_final,
+            valve_errors: self.valve_errors,
+            completed_after_a_finish: self.completed_after_a_finish,
+            idle_beside_active: self.idle_beside_active,
             keyed,
             store_anomalies: self.store_anomalies,
             restores: self.restores,
@@ -593,6 +853,8 @@ fn check(shape: &Shape, mode: Mode, variant: Variant, schedule: &[u16], failures
     let correct = shape.spec(mode, Variant::Correct);
     let want = Harness::new(&correct).run(&[], 0);
     let got = Harness::new(&spec).run(schedule, failures);
+    prop_assert!(want.stuck.is_none(), "fault-free run: {:?}", want.stuck);
+    prop_assert!(got.stuck.is_none(), "{}", got.stuck.as_deref().unwrap_or_default());
     prop_assert!(want.store_anomalies.is_empty(), "fault-free run: {:?}", want.store_anomalies);
     prop_assert!(!want.outputs.is_empty(), "the fault-free run output nothing");
     for (sink, lineages) in &want.outputs {
@@ -651,7 +913,7 @@ fn caught(variant: Variant, mode: Mode, combine: Option<Combine>, cases: u32) ->
     let why = result.err().map(|e| e.to_string());
     // Caught by a property, not by a panic of the harness.
     if let Some(w) = &why {
-        assert!(["lost", "duplicated", "keyed state", "store"].iter().any(|p| w.contains(p)), "{w}");
+        assert!(["lost", "duplicated", "keyed state", "store", "stuck"].iter().any(|p| w.contains(p)), "{w}");
     }
     why
 }
@@ -699,4 +961,286 @@ fn generated_cases_restore_checkpoints_with_channel_state() {
     assert!(in_flight >= 1, "no case restored in-flight records");
     assert!(rows >= cases * 5, "{rows} rows in {cases} cases");
     eprintln!("{cases} cases: {restored} restored a checkpoint, {in_flight} with in-flight records, {rows} rows");
+}
+
+/// An event-time job graph: one or two bounded event-time log sources (two: a union), a keyed
+/// tumbling event-time window summing per key, a two-phase-commit sink.
+#[derive(Clone, Debug)]
+struct TimeShape {
+    /// Per source: (parallelism, partitions, records, out-of-orderness ms, timestamp jitter ms,
+    /// idle timeout ms).
+    sources: Vec<(u32, u32, u32, u64, u64, Option<u64>)>,
+    /// Per source (two sources): the edge into the union.
+    into: Vec<Edge>,
+    union_parallelism: u32,
+    window_parallelism: u32,
+    /// The edge into the sink and its parallelism.
+    sink: (Edge, u32),
+    keys: u32,
+}
+
+impl TimeShape {
+    fn toml(&self, mode: Mode) -> String {
+        let mut s =
+            String::from("name = \"graph-prop-time\"\nprofile = \"flink-2.3\"\nseed = 1\nstop_at_ms = 100000\n");
+        s += "[checkpoint]\ninterval_ms = 1000\n";
+        if mode == Mode::Unaligned {
+            s += "unaligned = true\n";
+        }
+        s += "[cluster]\ntask_managers = 2\n";
+        let mut ops = String::new();
+        let mut inputs = String::new();
+        for (i, &(p, parts, count, ooo, jitter, idle)) in self.sources.iter().enumerate() {
+            // A source with idleness does not end: once it read its few records it goes idle and
+            // stays so, and the other input's watermark must advance without it.
+            let bounded = idle.is_none();
+            ops += &format!(
+                "\n[[operators]]\nkind = \"log-source\"\nname = \"S{i}\"\nparallelism = {p}\nstartup = \"earliest\"\n\
+                 bounded = {bounded}\nwatermarks = \"bounded-out-of-orderness\"\nmax_out_of_orderness_ms = {ooo}\n"
+            );
+            if let Some(ms) = idle {
+                ops += &format!("idle_timeout_ms = {ms}\n");
+            }
+            let table = if self.sources.len() == 1 { "input".to_string() } else { format!("inputs.S{i}") };
+            inputs += &format!(
+                "\n[{table}]\npartitions = {parts}\ngenerator = {{ count = {count}, rate_per_s = 50, keys = {}, \
+                 start_ms = {}, ts_jitter_ms = {jitter} }}\n",
+                self.keys,
+                10 + 7 * i
+            );
+        }
+        let mut last = "S0".to_string();
+        if self.sources.len() > 1 {
+            let mut ins = Vec::new();
+            for (i, e) in self.into.iter().enumerate() {
+                let name = format!("E{i}");
+                match e {
+                    Edge::Forward => ins.push(format!("\"S{i}\"")),
+                    Edge::Rebalance | Edge::Broadcast | Edge::Hash => {
+                        let kind = if *e == Edge::Broadcast { "broadcast" } else { "rebalance" };
+                        ops += &format!("\n[[operators]]\nkind = \"{kind}\"\nname = \"{name}\"\ninputs = [\"S{i}\"]\n");
+                        ins.push(format!("\"{name}\""));
+                    }
+                }
+            }
+            ops += &format!(
+                "\n[[operators]]\nkind = \"union\"\nname = \"U\"\nparallelism = {}\ninputs = [{}]\n",
+                self.union_parallelism,
+                ins.join(", ")
+            );
+            last = "U".into();
+        }
+        let wp = self.window_parallelism;
+        let pp = if self.sources.len() > 1 { self.union_parallelism } else { self.sources[0].0 };
+        ops += &format!(
+            "\n[[operators]]\nkind = \"map\"\nname = \"Pair\"\nparallelism = {pp}\nfunction = \"to_pair_one\"\ninputs = [\"{last}\"]\n\
+             \n[[operators]]\nkind = \"key_by\"\nname = \"ByKey\"\ninputs = [\"Pair\"]\n\
+             \n[[operators]]\nkind = \"event_window\"\nname = \"Window\"\nparallelism = {wp}\nwindow = \"tumbling\"\n\
+             size_ms = 100\naggregate = \"sum\"\ninputs = [\"ByKey\"]\n"
+        );
+        let (e, sp) = self.sink;
+        let from = match e {
+            Edge::Forward => "Window".to_string(),
+            _ => {
+                ops += "\n[[operators]]\nkind = \"rebalance\"\nname = \"ToSink\"\ninputs = [\"Window\"]\n";
+                "ToSink".into()
+            }
+        };
+        ops += &format!(
+            "\n[[operators]]\nkind = \"two-phase-commit-sink\"\nname = \"Sink\"\nparallelism = {sp}\ninputs = [\"{from}\"]\n"
+        );
+        s + &ops + &inputs
+    }
+
+    fn spec(&self, mode: Mode, variant: Variant) -> JobSpec {
+        let text = self.toml(mode);
+        let sc = ckptsim_sim::scenario::parse("graph-prop-time.toml", &text)
+            .unwrap_or_else(|e| panic!("generated graph does not load: {e}\n{text}"));
+        let mut spec = ckptsim_sim::load::to_spec(&sc, "graph-prop-time.toml");
+        spec.variant = variant;
+        spec
+    }
+
+    fn idle(&self) -> bool {
+        self.sources.iter().any(|s| s.5.is_some())
+    }
+}
+
+/// Event-time graphs. `idle`: one source has a short idle timeout (`withIdleness`) and few
+/// records, the other many; otherwise no idleness and out-of-orderness at least the timestamp
+/// jitter, so that no record is ever late, whatever the schedule (the window results are then
+/// the fault-free run's).
+fn time_shape(idle: bool) -> impl Strategy<Value = TimeShape> {
+    let source = |few: bool| {
+        let count = if few { 2u32..=4 } else { 4u32..=14 };
+        (1u32..=2, 1u32..=2, count, prop_oneof![Just(50u64), Just(150)])
+            .prop_flat_map(|(p, parts, count, ooo)| (Just(p), Just(parts), Just(count), Just(ooo), 0..=ooo))
+    };
+    let n = if idle { 2..=2usize } else { 1..=2 };
+    (
+        n.prop_flat_map(move |n| (0..n).map(|i| source(idle && i == 1)).collect::<Vec<_>>()),
+        prop::collection::vec(edge(), 2),
+        1u32..=2,
+        1u32..=2,
+        (prop_oneof![Just(Edge::Forward), Just(Edge::Rebalance)], 1u32..=2),
+        2u32..=3,
+        prop_oneof![Just(250u64), Just(450)],
+    )
+        .prop_map(move |(srcs, into, union_parallelism, window_parallelism, sink, keys, idle_ms)| TimeShape {
+            sources: srcs
+                .into_iter()
+                .enumerate()
+                .map(|(i, (p, parts, count, ooo, jitter))| {
+                    (p, parts, count, ooo, jitter, (idle && i == 1).then_some(idle_ms))
+                })
+                .collect(),
+            into,
+            union_parallelism,
+            window_parallelism,
+            sink,
+            keys,
+        })
+}
+
+/// The event-time properties of `shape` under `mode` with `schedule`, against the fault-free
+/// run of the correct protocol:
+/// * the valve: after every watermark or status a task is handed, its watermark is the
+///   minimum over its active aligned inputs (idle ones left out), as the reference valve says;
+/// * end of input: the job comes to rest with every task FINISHED, each after its final
+///   checkpoint (every snapshot in the last completed checkpoint taken after its input ended),
+///   so the end of one input never keeps the other's checkpoints from aligning;
+/// * without idleness: the sink committed exactly the fault-free run's window results, each
+///   once (aligned and unaligned, across restores), with no store anomaly.
+fn check_time(
+    shape: &TimeShape,
+    mode: Mode,
+    variant: Variant,
+    schedule: &[u16],
+    failures: u32,
+) -> Result<(), TestCaseError> {
+    let spec = shape.spec(mode, variant);
+    let correct = shape.spec(mode, Variant::Correct);
+    let want = Harness::new(&correct).run(&[], 0);
+    let got = Harness::new(&spec).run(schedule, failures);
+    prop_assert!(want.stuck.is_none() && (want.all_finished || shape.idle()), "fault-free run: {:?}", want.stuck);
+    prop_assert!(got.valve_errors.is_empty(), "watermark not the minimum over active inputs: {:?}", got.valve_errors);
+    prop_assert!(got.stuck.is_none(), "{}", got.stuck.as_deref().unwrap_or_default());
+    // (A source with idleness does not end: its job ends with a completed checkpoint instead.)
+    prop_assert!(got.all_finished || shape.idle(), "stuck: not every task finished");
+    prop_assert!(
+        got.not_final.is_empty() || shape.idle(),
+        "final checkpoint missing: tasks {:?} finished without a checkpoint taken after their end",
+        got.not_final
+    );
+    prop_assert!(got.store_anomalies.is_empty(), "store: {:?}", got.store_anomalies);
+    if !shape.idle() {
+        let sink = *want.committed.keys().next().expect("a 2PC sink");
+        let w = &want.committed[&sink];
+        prop_assert!(!w.is_empty() && w.values().all(|n| *n == 1), "fault-free window results: {w:?}");
+        let empty = BTreeMap::new();
+        let g = got.committed.get(&sink).unwrap_or(&empty);
+        let lost: Vec<_> = w.keys().filter(|k| !g.contains_key(*k)).collect();
+        let extra: Vec<_> = g.iter().filter(|(k, n)| !w.contains_key(*k) || **n > 1).collect();
+        prop_assert!(
+            lost.is_empty() && extra.is_empty(),
+            "window results: lost {lost:?}, duplicated or wrong {extra:?}"
+        );
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(Config { cases: 128, ..Config::default() })]
+
+    #[test]
+    fn aligned_event_time_windows_are_exactly_once_and_end_with_final_checkpoints(
+        shape in time_shape(false), (s, f) in schedule()
+    ) {
+        check_time(&shape, Mode::Aligned, Variant::Correct, &s, f)?;
+    }
+
+    #[test]
+    fn unaligned_event_time_windows_are_exactly_once_and_end_with_final_checkpoints(
+        shape in time_shape(false), (s, f) in schedule()
+    ) {
+        check_time(&shape, Mode::Unaligned, Variant::Correct, &s, f)?;
+    }
+
+    #[test]
+    fn watermark_is_the_minimum_over_active_inputs(shape in time_shape(true), (s, f) in schedule()) {
+        check_time(&shape, Mode::Aligned, Variant::Correct, &s, f)?;
+    }
+}
+
+/// The first property failure of `variant` within `cases` fixed-seed event-time cases.
+fn caught_time(variant: Variant, mode: Mode, idle: bool, cases: u32) -> Option<String> {
+    let config = Config { cases, max_shrink_iters: 32, failure_persistence: None, ..Config::default() };
+    let mut runner = TestRunner::new_with_rng(config, TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let result =
+        runner.run(&(time_shape(idle), schedule()), |(shape, (s, f))| check_time(&shape, mode, variant, &s, f));
+    result.err().map(|e| e.to_string())
+}
+
+/// Asserts that `variant` fails the property named by `property` (a word of its message).
+fn assert_caught_time(variant: Variant, mode: Mode, idle: bool, property: &str) {
+    let why = caught_time(variant, mode, idle, 200).unwrap_or_else(|| panic!("{variant} passed every case"));
+    assert!(why.contains(property), "{variant} caught, but not by `{property}`: {why}");
+    eprintln!("{variant}: {}", why.lines().next().unwrap_or_default());
+}
+
+#[test]
+fn planted_window_state_not_restored_loses_window_results() {
+    assert_caught_time(Variant::WindowStateNotRestored, Mode::Aligned, false, "window results");
+}
+
+#[test]
+fn planted_drop_channel_state_on_restore_loses_window_results() {
+    assert_caught_time(Variant::DropChannelStateOnRestore, Mode::Unaligned, false, "window results");
+}
+
+#[test]
+fn planted_idle_input_holds_watermark_is_caught_by_the_valve_property() {
+    assert_caught_time(Variant::IdleInputHoldsWatermark, Mode::Aligned, true, "minimum over active inputs");
+}
+
+#[test]
+fn planted_end_of_partition_not_aligned_blocks_the_other_input() {
+    assert_caught_time(Variant::EndOfPartitionNotAligned, Mode::Aligned, false, "stuck");
+}
+
+#[test]
+fn planted_finish_without_final_checkpoint_is_caught() {
+    assert_caught_time(Variant::FinishWithoutFinalCheckpoint, Mode::Aligned, false, "final checkpoint");
+}
+
+/// The event-time cases do what the properties need: failovers restore checkpoints, inputs end
+/// at different times (a checkpoint completes after some task finished, while others run),
+/// idle inputs are marked idle, and windows fire.
+#[test]
+fn generated_event_time_cases_restore_end_inputs_apart_and_go_idle() {
+    let mut runner = TestRunner::new_with_rng(Config::default(), TestRng::deterministic_rng(RngAlgorithm::ChaCha));
+    let (mut cases, mut restored, mut apart, mut rows) = (0, 0, 0, 0);
+    for _ in 0..48 {
+        let (shape, (s, f)) = (time_shape(false), schedule()).new_tree(&mut runner).expect("a case").current();
+        let o = Harness::new(&shape.spec(Mode::Unaligned, Variant::Correct)).run(&s, f);
+        cases += 1;
+        restored += usize::from(o.restores > 0);
+        apart += usize::from(o.completed_after_a_finish > 0);
+        rows += o.committed.values().map(|m| m.values().sum::<usize>()).sum::<usize>();
+    }
+    let mut idle_cases = 0;
+    for _ in 0..48 {
+        let (shape, (s, f)) = (time_shape(true), schedule()).new_tree(&mut runner).expect("a case").current();
+        let o = Harness::new(&shape.spec(Mode::Aligned, Variant::Correct)).run(&s, f);
+        let saw_idle = o.idle_beside_active > 0;
+        idle_cases += usize::from(saw_idle);
+    }
+    assert!(restored * 4 >= cases, "{restored}/{cases} cases restored a checkpoint");
+    assert!(apart * 4 >= cases, "{apart}/{cases} cases completed a checkpoint after an input ended");
+    assert!(idle_cases * 8 >= 48, "{idle_cases}/48 idle cases had an idle input beside an active one");
+    assert!(rows >= cases * 3, "{rows} window results in {cases} cases");
+    eprintln!(
+        "{cases} cases: {restored} restored, {apart} with a checkpoint after an input ended, {rows} window results; \
+         {idle_cases}/48 idle cases with an idle input beside an active one"
+    );
 }

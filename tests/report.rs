@@ -248,7 +248,7 @@ fn anomalies_link_to_their_moment_and_back() {
     let o = outcome::run(&spec, spec.default_seed);
     let v = o.verdicts.iter().find(|v| v.checker == "offsets").expect("offsets verdict");
     assert_eq!(v.passed, Some(false), "the variant is caught");
-    let timed: Vec<u64> = v.anomalies.iter().filter_map(|a| report::anomaly_time(a)).collect();
+    let timed: Vec<u64> = v.anomalies.iter().filter_map(|a| a.moment()).collect();
     assert!(!timed.is_empty());
     let elems = parse(&report::render_html(&spec, &o, &report::ReportOptions::default()));
     check_anchors(&elems);
@@ -257,7 +257,7 @@ fn anomalies_link_to_their_moment_and_back() {
         .verdicts
         .iter()
         .filter(|v| v.passed == Some(false))
-        .map(|v| v.anomalies.iter().take(50).filter(|a| report::anomaly_time(a).is_some()).count())
+        .map(|v| v.anomalies.iter().take(50).filter(|a| a.moment().is_some()).count())
         .sum();
     assert_eq!(markers.len(), all_timed, "one marker per timed anomaly");
     // Each listed anomaly links to its marker; each marker links back to the list item.

@@ -59,7 +59,7 @@ impl Report {
 
     /// Every failing checker's anomalies, typed (kind, time, fields).
     pub fn anomalies(&self) -> Vec<Anomaly> {
-        signature::anomalies(&self.spec, &self.outcome.verdicts)
+        signature::anomalies(&self.outcome.verdicts)
     }
 
     /// The output table (what the sink printed or committed).

@@ -154,9 +154,26 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::UnalignedIntoAlwaysAligned => {
             Err("caught by the alignment checker's channel cuts, which only the world records")
         }
-        Variant::DrainWithoutEndOfData => {
-            Err("merged from main at the end of session 14: no explorer job poses it yet")
+        Variant::FinishedOnRestoreRunsAgain => {
+            Err("added in session 15: the explorer leaves RunResult::finished_restores empty (judge.rs)")
         }
+        Variant::LostTmForgotten => {
+            Err("the JobManager's heartbeat monitor is the world's (sim/src/world/jobmanager.rs); the explorer \
+             delivers a TaskManager's loss to the JobMaster directly")
+        }
+        Variant::IdleInputHoldsWatermark
+        | Variant::EndOfPartitionNotAligned
+        | Variant::FinishWithoutFinalCheckpoint => {
+            Err("session 15: caught by tests/graph_props.rs's event-time properties; no explorer job poses it yet")
+        }
+        // `tiny-stop` stopped with `--drain`: the `stop` checker's drain rule reads the tasks'
+        // savepoint snapshots (`RunResult::stop_snapshots`), which the explorer records.
+        Variant::DrainWithoutEndOfData => Ok(Case {
+            job: "tiny-stop.toml",
+            edits: &[("kind = \"stop-with-savepoint\"\n", "kind = \"stop-with-savepoint\"\ndrain = true\n")],
+            bounds: Bounds { max_stops: 1, ..b(2, 0) },
+            checker: "stop",
+        }),
         Variant::CommitOffsetsOnSnapshot => c("tiny-2pc.toml", b(3, 1), "offsets"),
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
         Variant::TwoPcCommitOnPrecommit => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
@@ -190,10 +207,13 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             bounds: Bounds { max_states: 400_000, ..b(2, 1) },
             checker: "state",
         }),
+        // Unaligned, and restarted without delay: the restart needs no timer firing, so one tick
+        // (the checkpoint's trigger) reaches the restore (243,340 distinct states; with the
+        // 100 ms delay and two ticks 623,444).
         Variant::DropChannelStateOnRestore => Ok(Case {
             job: "keyed-print.toml",
-            edits: &[("[checkpoint]\n", "[checkpoint]\nunaligned = true\n")],
-            bounds: Bounds { max_states: 1_500_000, ..b(2, 1) },
+            edits: &[("[checkpoint]\n", "[checkpoint]\nunaligned = true\n"), ("delay_ms = 100\n", "delay_ms = 0\n")],
+            bounds: Bounds { max_states: 600_000, ..b(1, 1) },
             checker: "state",
         }),
     }
@@ -240,5 +260,5 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    assert!(found >= 21, "{found}");
+    assert!(found >= 22, "{found}");
 }

@@ -16,7 +16,8 @@ fn seed_004_lists_three_restores_with_their_keyed_state() {
     assert_eq!(run.restores.len(), 3, "{:?}", run.restores);
     let mut last = None;
     for (i, r) in run.restores.iter().enumerate() {
-        assert_eq!(r.cause, format!("restart #{}", i + 1));
+        assert_eq!(r.cause, ckptsim_sim::world::RestoreCause::Restart { attempt: i as u32 + 1 });
+        assert_eq!(r.cause.to_string(), format!("restart #{}", i + 1));
         let id = r.checkpoint.expect("each restart restored a completed checkpoint");
         assert!(last.is_none_or(|l| id > l), "restored checkpoints advance");
         last = Some(id);

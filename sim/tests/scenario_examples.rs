@@ -420,3 +420,31 @@ fn parse_never_panics_on_odd_inputs() {
         assert!(scenario::parse("odd.toml", &text).is_err(), "{line} accepted");
     }
 }
+
+/// Every key a scenario file may hold is documented in `scenarios/README.md` (issue 17's "the
+/// format is documented with every key"): each field of the serde structs that read a file
+/// (`sim/src/scenario/raw.rs`, `deny_unknown_fields`) appears in the README as `key = ...` or
+/// `` `key` ``, a table (`[checkpoint]`, `[[faults]]`, ...) as its header.
+#[test]
+fn readme_documents_every_key_of_the_format() {
+    let raw = std::fs::read_to_string(manifest().join("src/scenario/raw.rs")).expect("raw.rs");
+    let readme = std::fs::read_to_string(manifest().join("../scenarios/README.md")).expect("README");
+    let mut keys = 0;
+    let mut missing = Vec::new();
+    for line in raw.lines() {
+        let Some(rest) = line.trim_start().strip_prefix("pub(crate) ") else { continue };
+        let Some((field, _)) = rest.split_once(':') else { continue };
+        if field.contains(' ') || field.contains('(') {
+            continue;
+        }
+        keys += 1;
+        let documented = [format!("{field} ="), format!("`{field}`"), format!("[{field}]"), format!("[[{field}]]")]
+            .iter()
+            .any(|p| readme.contains(p.as_str()));
+        if !documented {
+            missing.push(field.to_string());
+        }
+    }
+    assert!(keys >= 100, "only {keys} keys read from raw.rs");
+    assert!(missing.is_empty(), "keys not documented in scenarios/README.md: {missing:?}");
+}

@@ -20,7 +20,7 @@ fn transaction_timeout_loses_the_recommitted_transaction() {
     let o = outcome::run(&s, s.default_seed);
     let v = exactly_once(&o);
     assert_eq!(v.passed, Some(false), "{}", v.summary);
-    let named: Vec<&String> = v
+    let named: Vec<&ckptsim_sim::check::Finding> = v
         .anomalies
         .iter()
         .filter(|a| a.starts_with("transaction aborted by timeout (data loss, as Flink warns)"))

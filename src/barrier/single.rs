@@ -365,14 +365,17 @@ impl Single {
     }
 
     /// Flink's `abortInternal`: end the pending checkpoint (if any) and everything up to
-    /// `cancelled`, which is reported. A lower pending aligned checkpoint is dropped silently;
-    /// a lower pending *unaligned* one already took its snapshot and is reported too.
-    /// A checkpoint only waiting for overtaken records is complete barrier-wise and survives.
+    /// `cancelled`, which is the only id reported aborted (`notifyAbort(cancelledId)`). A lower
+    /// pending aligned checkpoint is dropped silently; a lower pending *unaligned* one already
+    /// took its snapshot, whose in-flight data now fails ([`HandlerOutput::InFlightDataFailed`]:
+    /// declined in 2.x, left to the JobManager in 1.11). A checkpoint only waiting for
+    /// overtaken records is complete barrier-wise and survives.
     pub(super) fn abort_internal(&mut self, env: &mut Env, cancelled: CheckpointId, reason: CheckpointFailureReason) {
         let state = std::mem::replace(&mut self.state, SingleState::WaitingForFirstBarrier);
         match state {
             SingleState::CollectingBarriersUnaligned { barrier, .. } if barrier.id != cancelled => {
-                env.abort(barrier.id, reason);
+                let decline = env.profile.cancel_marker_fails_older_unaligned().then_some(reason);
+                env.emit(HandlerOutput::InFlightDataFailed { id: barrier.id, decline });
             }
             SingleState::WaitingForOvertakenRecords { .. } => self.state = state,
             _ => {}

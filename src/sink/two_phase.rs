@@ -233,7 +233,8 @@ impl TwoPhaseCommitSink {
     /// Flink's `TwoPhaseCommitSinkFunction.finish` (1.14+, the 2.x legacy sink): the input has
     /// ended; the next snapshot pre-commits the open transaction and begins none, so a later
     /// record has no transaction (Flink's `NullPointerException`: [`Self::invoke`] panics) and
-    /// the state holds no open transaction to abort on recovery. Not called by the task yet.
+    /// the state holds no open transaction to abort on recovery. The task calls it at end of input
+    /// where [`Profile::sink_finishes_at_end_of_input`](crate::Profile::sink_finishes_at_end_of_input) says so (flink-2.3).
     pub fn finish(&mut self) {
         self.finished = true;
         self.invariants();

@@ -231,6 +231,9 @@ impl Run {
                 }
                 HandlerOutput::Abort { id, .. } => self.seq.push(format!("-{}", id.0)),
                 HandlerOutput::ChannelStateComplete { .. } => {}
+                // Not a `notifyAbort`: Flink's test invokable never sees it; named so a case that
+                // produces it shows it.
+                HandlerOutput::InFlightDataFailed { id, .. } => self.seq.push(format!("failed {}", id.0)),
                 HandlerOutput::PrioritizeBarriers { id } => self.gate.prioritize(id),
             }
         }

@@ -617,6 +617,84 @@ fn cases() -> Vec<Case> {
             )
         },
     ]);
+    // Session 15: testMaxConcurrentAttempts1/2/5 (CheckpointCoordinatorTest, 2.x): interval 10,
+    // min pause 0, max concurrent N; N periodic firings trigger 1..N and nothing more while all
+    // are pending; once 1 completes the next firing triggers N+1, and a further firing nothing.
+    for n in [1u64, 2, 5] {
+        let method: &'static str = match n {
+            1 => "testMaxConcurrentAttempts1",
+            2 => "testMaxConcurrentAttempts2",
+            _ => "testMaxConcurrentAttempts5",
+        };
+        let trig = |i: u64| -> &'static str { Box::leak(format!("trigger {i} ckpt").into_boxed_str()) };
+        let mut expect: Vec<&'static str> = (1..=n).map(trig).collect();
+        expect.push("complete 1 ckpt");
+        expect.push(trig(n + 1));
+        let end = 10 * n + 200;
+        cases.push(case(
+            flink(COORD, method, V2),
+            CheckpointConfig {
+                interval_ms: Some(10),
+                min_pause_ms: 0,
+                timeout_ms: 200_000,
+                max_concurrent: n as i64,
+                ..CheckpointConfig::default()
+            },
+            vec![Up, To(10 * n + 5), AckAll(1), To(10 * n + 25), To(end)],
+            &expect,
+            &[trig(n + 2)],
+        ));
+    }
+    // testMaxConcurrentAttemptsWithSubsumption (2.x): max concurrent 2; firings trigger 1 and 2;
+    // acknowledging 2 completes it and subsumes 1, so the next firings trigger 3 and 4, then
+    // nothing while both are pending.
+    cases.push(case(
+        flink(COORD, "testMaxConcurrentAttemptsWithSubsumption", V2),
+        CheckpointConfig {
+            interval_ms: Some(10),
+            min_pause_ms: 0,
+            timeout_ms: 200_000,
+            max_concurrent: 2,
+            ..CheckpointConfig::default()
+        },
+        vec![Up, To(25), AckAll(2), To(60), To(200)],
+        &[
+            "trigger 1 ckpt",
+            "trigger 2 ckpt",
+            "complete 2 ckpt",
+            "abort 1 ckpt CHECKPOINT_SUBSUMED",
+            "trigger 3 ckpt",
+            "trigger 4 ckpt",
+        ],
+        &["trigger 5 ckpt"],
+    ));
+    // testConcurrentSavepoints (1.11 and 2.x): max concurrent 1, five savepoints requested at
+    // once are all triggered (savepoints are forced), acknowledged newest first, and all
+    // complete: a completing savepoint never subsumes an older pending one.
+    cases.push(case(
+        flink(COORD, "testConcurrentSavepoints", V2),
+        manual_only(),
+        vec![Up, ReqN(Savepoint, 5), AckAll(5), AckAll(4), AckAll(3), AckAll(2), AckAll(1)],
+        &[
+            "trigger 1 savepoint",
+            "trigger 5 savepoint",
+            "complete 5 savepoint",
+            "complete 4 savepoint",
+            "complete 3 savepoint",
+            "complete 2 savepoint",
+            "complete 1 savepoint",
+        ],
+        &["abort 1 savepoint CHECKPOINT_SUBSUMED", "abort 4 savepoint CHECKPOINT_SUBSUMED"],
+    ));
+    // testMinDelayBetweenSavepoints: a min pause of 100,000,000 ms and max concurrent 1 do not
+    // hold back savepoints: two requested back to back are both triggered (neither fails).
+    cases.push(case(
+        flink(COORD, "testMinDelayBetweenSavepoints", V2),
+        cfg(|c| c.min_pause_ms = 100_000_000),
+        vec![Up, Req(Savepoint), Req(Savepoint)],
+        &["trigger 1 savepoint", "trigger 2 savepoint"],
+        &[],
+    ));
     // CheckpointFailureManagerTest.testContinuousFailure's rule posed through the coordinator:
     // tolerance 1, two consecutive declines fail the job.
     cases.push(case(

@@ -235,6 +235,91 @@ fn window_cases() -> Vec<Case> {
                 ])
             },
         },
+        // Session 15, allowed-lateness re-survey (read in the tab-indented 1.x form): the drop
+        // variants of the two side-output cases: no late-data tag, so the late element is
+        // dropped (no side output) and the main output is the same.
+        Case {
+            flink: flink(WOT, "testDropDueToLatenessTumbling", "1.x"),
+            check: || {
+                let mut h =
+                    WindowHarness::new(WindowAssigner::Tumbling { size_ms: 2000, offset_ms: 0 }, 0, false, false);
+                h.el("key2", 1, 1000)?;
+                h.wm(1985);
+                h.el("key2", 1, 1980)?;
+                h.wm(1999);
+                h.el("key2", 1, 1998)?;
+                h.el("key2", 1, 2001)?;
+                h.wm(2999);
+                h.wm(3999);
+                h.expect(&lines(&[
+                    ("wm", 0, 1985),
+                    ("key2", 2, 1999),
+                    ("wm", 0, 1999),
+                    ("wm", 0, 2999),
+                    ("key2", 1, 3999),
+                    ("wm", 0, 3999),
+                ]))?;
+                h.expect_side(&[])
+            },
+        },
+        Case {
+            flink: flink(WOT, "testDropDueToLatenessSliding", "1.x"),
+            check: || {
+                let a = WindowAssigner::Sliding { size_ms: 3000, slide_ms: 1000, offset_ms: 0 };
+                let mut h = WindowHarness::new(a, 0, false, false);
+                h.el("key2", 1, 1000)?;
+                h.wm(1999);
+                h.el("key2", 1, 2000)?;
+                h.wm(3000);
+                h.el("key1", 1, 3001)?;
+                h.el("key2", 1, 2400)?;
+                h.el("key2", 1, 2400)?;
+                h.el("key1", 1, 3001)?;
+                h.el("key2", 1, 3900)?;
+                h.wm(6000);
+                // Dropped due to lateness.
+                h.el("key1", 1, 3001)?;
+                h.wm(25000);
+                h.expect(&lines(&[
+                    ("key2", 1, 1999),
+                    ("wm", 0, 1999),
+                    ("key2", 2, 2999),
+                    ("wm", 0, 3000),
+                    ("key2", 5, 3999),
+                    ("key1", 2, 3999),
+                    ("key2", 4, 4999),
+                    ("key1", 2, 4999),
+                    ("key2", 1, 5999),
+                    ("key1", 2, 5999),
+                    ("wm", 0, 6000),
+                    ("wm", 0, 25000),
+                ]))?;
+                h.expect_side(&[])
+            },
+        },
+        // Tumbling 2 s, lateness 1: the window fires at 1999 and its cleanup timer
+        // (maxTimestamp + lateness) at 2000, after which no timer is left.
+        Case {
+            flink: flink(WOT, "testCleanupTimerWithEmptyReduceStateForTumblingWindows", "1.x"),
+            check: || {
+                let mut h =
+                    WindowHarness::new(WindowAssigner::Tumbling { size_ms: 2000, offset_ms: 0 }, 1, false, false);
+                h.el("key2", 1, 1000)?;
+                h.wm(1599);
+                h.wm(1999);
+                ensure_eq(h.op.timers().len(), 1, "timers after the window fired (the cleanup timer)")?;
+                h.wm(2000);
+                ensure_eq(h.op.timers().len(), 0, "timers after the cleanup timer")?;
+                h.wm(5000);
+                h.expect(&lines(&[
+                    ("wm", 0, 1599),
+                    ("key2", 1, 1999),
+                    ("wm", 0, 1999),
+                    ("wm", 0, 2000),
+                    ("wm", 0, 5000),
+                ]))
+            },
+        },
         Case {
             flink: flink(WOT, "testSideOutputDueToLatenessTumbling", "2.x"),
             check: || {

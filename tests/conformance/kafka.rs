@@ -89,6 +89,39 @@ fn cases() -> Vec<Case> {
                 ensure_eq(s.notify_checkpoint_complete(CheckpointId(100)), None, "commit")
             },
         },
+        // Session 15 re-survey (connector main, JUnit 5 form): three snapshots without splits
+        // leave three empty entries; completing 101 evicts 100 and 101, commits nothing, and
+        // leaves 102.
+        Case {
+            flink: flink(READER, "testCommitEmptyOffsets (three snapshots, notify the middle)", KV),
+            profile: F23,
+            check: |p| {
+                let mut s = source(0, p);
+                for id in [100, 101, 102] {
+                    s.snapshot(CheckpointId(id));
+                }
+                let ids = |s: &LogSource| s.pending_checkpoints().collect::<Vec<_>>();
+                ensure_eq(ids(&s), vec![CheckpointId(100), CheckpointId(101), CheckpointId(102)], "offsets to commit")?;
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(101)), None, "commit 101")?;
+                ensure_eq(ids(&s), vec![CheckpointId(102)], "offsets to commit after 101")
+            },
+        },
+        // Session 15: the part of testCommittedOffsetDoesNotOverrunRecordsInATransaction the model
+        // has (its log has no transaction markers, so "the committed offset converges with the
+        // log end offset" cases are out of the model): a split from 0 that emitted two of three
+        // records commits 2, the next offset after the records read, not the log end.
+        Case {
+            flink: flink(READER, "testCommittedOffsetDoesNotOverrunRecordsInATransaction (records only)", KV),
+            profile: F23,
+            check: |p| {
+                let mut s = source_at(&[(0, 0)], 1, p);
+                read(&mut s, 0, 0);
+                read(&mut s, 0, 1);
+                s.snapshot(CheckpointId(1));
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(1)), commit_map(&[(0, 2)]), "commit")?;
+                ensure_eq(s.pending_checkpoints().count(), 0, "offsets to commit after the commit")
+            },
+        },
         // Ten splits of ten records, a checkpoint after every record, none completed; completing
         // the last commits every split's end (10) and subsumes all the others.
         Case {

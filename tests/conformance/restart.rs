@@ -192,6 +192,23 @@ fn cases() -> Vec<Case> {
             config: exp(1, 3, 1.2, 10, 0.25, 13),
             ops,
         });
+        // Session 15, the 1.12-1.18 form (`failover.flip1`, before FLIP-364): `testAlwaysRestart`
+        // (no attempt limit: canRestart before each of 13 failures at one instant) holds under
+        // the 2.x rules too (the failures merge, the strategy never gives up). The form's other
+        // methods assert the pre-FLIP-364 rules (a backoff before any failure, every failure
+        // multiplying, no merging), which no profile of the model has: docs/conformance.md.
+        let mut ops = Vec::new();
+        for _ in 0..13 {
+            ops.push(Can { at_ms: 0, expect: true });
+            ops.push(FailRandom { at_ms: 0, random: 0 });
+        }
+        ops.push(Can { at_ms: 0, expect: true });
+        cases.push(Case {
+            flink: flink(EXP, "testAlwaysRestart", "1.12-1.18 (failover.flip1)"),
+            profile,
+            config: exp(1, 3, 2.0, 4, 0.25, MAX_INT),
+            ops,
+        });
         // testNotCallNotifyFailure: getBackoffTime before any failure is an IllegalStateException.
         cases.push(Case {
             flink: flink(EXP, "testNotCallNotifyFailure", v),

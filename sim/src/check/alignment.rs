@@ -52,15 +52,15 @@ pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
         }
     }
     if more > 0 {
-        anomalies.push(format!("... and {more} more channels"));
+        anomalies.push(Finding::named(format!("... and {more} more channels")));
     }
     // Semantics §14, forced alignment: a task with a broadcast or pointwise input edge aligns every checkpoint
     // (Flink's `StreamGraphGenerator` marks all its input edges as not supporting unaligned
     // checkpoints), so it never stores channel state.
     for (task, id, records) in cuts.forced_aligned_state.iter().take(MAX_LINES) {
-        anomalies.push(format!(
+        anomalies.push(Finding::named(format!(
             "{task} stored {records} records of channel state for checkpoint {id}, but its inputs always align (a broadcast or forward input edge: Flink sends the barrier in-band, forced aligned)"
-        ));
+        )));
     }
     let summary = format!("{snapshots} snapshots, {channels} channel cuts consistent with their barriers");
     Verdict::from(NAME, anomalies, summary)
@@ -72,36 +72,46 @@ fn judge(
     taken: u64,
     persisted: u64,
     name: &dyn Fn(ckptsim::TaskId) -> String,
-) -> Option<String> {
-    let at = |what: String| {
-        format!(
+) -> Option<Finding> {
+    let at = |kind: Option<&str>, what: String| {
+        let text = format!(
             "t={} {} checkpoint {} channel from {}: {what} (sent before the barrier {}, taken before the snapshot {taken}, persisted as channel state {persisted})",
             cut.at_ms,
             name(cut.task),
             cut.checkpoint,
             name(b.task),
             b.sent
-        )
+        );
+        kind.map_or_else(|| Finding::named(text.clone()), |k| Finding::new(k, text.clone())).at(cut.at_ms)
     };
     if crate::world::consistent(b, taken, persisted) {
         return None;
     }
     // Not consistent: say which way.
     let covered = taken + persisted;
-    let what = if b.at_least_once && taken < b.sent {
-        format!("{} records ahead of the barrier were not processed before the snapshot", b.sent - taken)
+    let (kind, what) = if b.at_least_once && taken < b.sent {
+        (
+            Some("unprocessed-before-snapshot"),
+            format!("{} records ahead of the barrier were not processed before the snapshot", b.sent - taken),
+        )
     } else if b.at_least_once {
-        "channel state under at-least-once".to_string()
+        (None, "channel state under at-least-once".to_string())
     } else if covered > b.sent {
-        format!(
-            "{} records after the barrier are in the checkpoint (processed after its barrier, before the snapshot)",
-            covered - b.sent
+        (
+            Some("processed-after-barrier"),
+            format!(
+                "{} records after the barrier are in the checkpoint (processed after its barrier, before the snapshot)",
+                covered - b.sent
+            ),
         )
     } else {
-        format!(
-            "{} records ahead of the barrier are neither processed before the snapshot nor in its channel state",
-            b.sent - covered
+        (
+            Some("lost-channel-state"),
+            format!(
+                "{} records ahead of the barrier are neither processed before the snapshot nor in its channel state",
+                b.sent - covered
+            ),
         )
     };
-    Some(at(what))
+    Some(at(kind, what))
 }

@@ -51,7 +51,12 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
                 }
             };
             if due && !has_input(&counts, seq) {
-                anomalies.push(format!("lost record: input #{seq} (at {} ms) never printed", input_time(spec, seq)));
+                let at = input_time(spec, seq);
+                anomalies.push(
+                    Finding::new("lost-print", format!("lost record: input #{seq} (at {at} ms) never printed"))
+                        .at(at)
+                        .with("input", seq),
+                );
             }
         }
     }
@@ -80,12 +85,15 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         let rows: &Vec<OutputRow> = &dups[&l];
         let attempts: BTreeSet<u32> = rows.iter().map(|r| r.attempt.0).collect();
         if attempts.len() < rows.len() && !double_buffered {
-            anomalies.push(format!(
-                "duplicate: input #{} printed {} times within one attempt at {:?} ms",
-                l.0,
-                n,
-                rows.iter().map(|r| r.time_ms).collect::<Vec<_>>()
-            ));
+            let t: Vec<u64> = rows.iter().map(|r| r.time_ms).collect();
+            anomalies.push(
+                Finding::new(
+                    "duplicate-within-attempt",
+                    format!("duplicate: input #{} printed {n} times within one attempt at {t:?} ms", l.0),
+                )
+                .at(t.get(1).copied())
+                .with("input", l.0),
+            );
         } else {
             explained.push(format!(
                 "{} (replayed by attempt {})",
@@ -112,7 +120,7 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
 /// epoch E+1 runs, no attempt of epoch E may still print. A TaskManager fails the tasks of a
 /// JobManager it lost and refuses deployments from one that is not its leader (Flink's
 /// `JobMasterId` fencing in `TaskExecutor.submitTask`). At most one anomaly per epoch.
-fn output_after_failover(run: &RunResult) -> Vec<String> {
+fn output_after_failover(run: &RunResult) -> Vec<Finding> {
     let stride = u64::from(crate::world::EPOCH_STRIDE);
     // Epoch -> when its successor started.
     let mut replaced_at: BTreeMap<u64, u64> = BTreeMap::new();
@@ -129,10 +137,16 @@ fn output_after_failover(run: &RunResult) -> Vec<String> {
         let epoch = u64::from(r.attempt.0) / stride;
         if let Some(&at) = replaced_at.get(&epoch) {
             if r.time_ms > at && reported.insert(epoch) {
-                anomalies.push(format!(
-                    "zombie output: t={} {} printed by attempt {} of JobManager epoch {epoch}, replaced at t={at}",
-                    r.time_ms, r.value, r.attempt.0
-                ));
+                anomalies.push(
+                    Finding::new(
+                        "zombie-output",
+                        format!(
+                            "zombie output: t={} {} printed by attempt {} of JobManager epoch {epoch}, replaced at t={at}",
+                            r.time_ms, r.value, r.attempt.0
+                        ),
+                    )
+                    .at(r.time_ms),
+                );
             }
         }
     }

@@ -59,7 +59,7 @@ pub(super) fn fan_out(
     graphs: &[(u64, Graph)],
     sink: usize,
     printed: bool,
-    anomalies: &mut Vec<String>,
+    anomalies: &mut Vec<super::Finding>,
 ) -> usize {
     let Some((_, consumer)) = broadcast_before(spec, sink) else { return 0 };
     let InputSpec::Log { records, .. } = &spec.input else { return 0 };
@@ -144,8 +144,8 @@ pub(super) fn fan_out(
         }
     }
     for w in wrong {
-        if !anomalies.contains(&w) {
-            anomalies.push(w);
+        if !anomalies.iter().any(|a| a.text == w) {
+            anomalies.push(super::Finding::named(w));
         }
     }
     judged

@@ -21,8 +21,8 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     rows.sort_by_key(|r| (r.trigger_ms, r.id));
     for w in rows.windows(2) {
         if w[1].id <= w[0].id {
-            anomalies
-                .push(format!("t={} checkpoint ids not increasing: {} after {}", w[1].trigger_ms, w[1].id, w[0].id));
+            let text = format!("t={} checkpoint ids not increasing: {} after {}", w[1].trigger_ms, w[1].id, w[0].id);
+            anomalies.push(Finding::new("ids-not-increasing", text).at(w[1].trigger_ms));
         }
     }
     // Ids are never reused, across JobManager leaders too: Flink's CheckpointCoordinator draws
@@ -32,10 +32,13 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     for e in run.trace.events() {
         let crate::world::trace::EventData::Trigger { id } = e.data else { continue };
         if let Some((at, top)) = highest.filter(|(_, top)| id <= *top) {
-            anomalies.push(format!(
-                "t={} checkpoint id {id} triggered again or lowered: checkpoint {top} was triggered at t={at}",
-                e.time_ms
-            ));
+            anomalies.push(
+                Finding::named(format!(
+                    "t={} checkpoint id {id} triggered again or lowered: checkpoint {top} was triggered at t={at}",
+                    e.time_ms
+                ))
+                .at(e.time_ms),
+            );
         }
         if highest.is_none_or(|(_, top)| id > top) {
             highest = Some((e.time_ms, id));
@@ -76,10 +79,16 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         // checkpoints are on (Flink's `triggerSavepoint`: `forSavepoint(!unalignedCheckpointsEnabled)`).
         let forced = r.savepoint && !cfg.unaligned;
         if pending as i64 > cfg.max_concurrent && !forced {
-            anomalies.push(format!(
-                "t={} {} checkpoints pending (max concurrent {})",
-                r.trigger_ms, pending, cfg.max_concurrent
-            ));
+            anomalies.push(
+                Finding::new(
+                    "too-many-pending",
+                    format!(
+                        "t={} {} checkpoints pending (max concurrent {})",
+                        r.trigger_ms, pending, cfg.max_concurrent
+                    ),
+                )
+                .at(r.trigger_ms),
+            );
         }
         // Only periodic requests are held back by the min pause (Flink's
         // `CheckpointRequestDecider`; `CheckpointTriggerRequest.isPeriodic`), as each row
@@ -96,13 +105,20 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
             let last_completion = before.checked_sub(1).map(|i| completions[i].0);
             if let Some(lc) = last_completion {
                 if (r.trigger_ms as i64) < lc as i64 + cfg.min_pause_ms {
-                    anomalies.push(format!(
-                        "t={} min pause violated: checkpoint {} triggered {} ms after the last completion (min pause {} ms)",
-                        r.trigger_ms,
-                        r.id,
-                        r.trigger_ms - lc,
-                        cfg.min_pause_ms
-                    ));
+                    anomalies.push(
+                        Finding::new(
+                            "min-pause-violated",
+                            format!(
+                                "t={} min pause violated: checkpoint {} triggered {} ms after the last completion \
+                                 (min pause {} ms)",
+                                r.trigger_ms,
+                                r.id,
+                                r.trigger_ms - lc,
+                                cfg.min_pause_ms
+                            ),
+                        )
+                        .at(r.trigger_ms),
+                    );
                 }
             }
         }
@@ -114,25 +130,37 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
                     Some(f) => format!(" (it FINISHED at t={f}, after the trigger: Flink still waits for its ack)"),
                     None => String::new(),
                 };
-                anomalies.push(format!(
-                    "t={} checkpoint {} completed without an acknowledgement from {name} attempt {}, \
-                     which was not FINISHED at its trigger at t={}{later}",
-                    r.end_ms.unwrap_or(0),
-                    r.id,
-                    attempt.0,
-                    r.trigger_ms
-                ));
+                anomalies.push(
+                    Finding::new(
+                        "completed-without-ack",
+                        format!(
+                            "t={} checkpoint {} completed without an acknowledgement from {name} attempt {}, \
+                             which was not FINISHED at its trigger at t={}{later}",
+                            r.end_ms.unwrap_or(0),
+                            r.id,
+                            attempt.0,
+                            r.trigger_ms
+                        ),
+                    )
+                    .at(r.end_ms.unwrap_or(0)),
+                );
             }
         }
         if r.outcome == "CHECKPOINT_EXPIRED" && !retuned {
             let end = r.end_ms.unwrap_or(0);
             if end.saturating_sub(r.trigger_ms) as i64 != cfg.timeout_ms {
-                anomalies.push(format!(
-                    "t={end} checkpoint {} expired after {} ms (timeout {} ms)",
-                    r.id,
-                    end - r.trigger_ms,
-                    cfg.timeout_ms
-                ));
+                anomalies.push(
+                    Finding::new(
+                        "expiry-not-at-timeout",
+                        format!(
+                            "t={end} checkpoint {} expired after {} ms (timeout {} ms)",
+                            r.id,
+                            end - r.trigger_ms,
+                            cfg.timeout_ms
+                        ),
+                    )
+                    .at(end),
+                );
             }
         }
     }
@@ -157,7 +185,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
 /// attempt. `CheckpointCoordinator#triggerCheckpointRequest` aborts the checkpoint when that
 /// failure arrives (`TASK_CHECKPOINT_FAILURE`), so a checkpoint that ended later, or was still
 /// pending when the run stopped, is named. Returns how many were judged.
-fn failed_triggers(spec: &JobSpec, run: &RunResult, rows: &[CheckpointRow], anomalies: &mut Vec<String>) -> usize {
+fn failed_triggers(spec: &JobSpec, run: &RunResult, rows: &[CheckpointRow], anomalies: &mut Vec<Finding>) -> usize {
     if run.failed_triggers.is_empty() || !spec.profile.trigger_rpc_failure_aborts_checkpoint() {
         return 0;
     }
@@ -174,11 +202,14 @@ fn failed_triggers(spec: &JobSpec, run: &RunResult, rows: &[CheckpointRow], anom
             Some(end) => format!("it ended {} at t={end}", r.outcome),
             None => "it was still pending when the run stopped".to_string(),
         };
-        anomalies.push(format!(
-            "t={} checkpoint {}: its trigger RPC to {name} failed (the TaskManager does not run the attempt); \
+        anomalies.push(
+            Finding::named(format!(
+                "t={} checkpoint {}: its trigger RPC to {name} failed (the TaskManager does not run the attempt); \
              {} aborts it when the failure arrives (TASK_CHECKPOINT_FAILURE), but {ended}",
-            f.arrived_ms, f.id, spec.profile
-        ));
+                f.arrived_ms, f.id, spec.profile
+            ))
+            .at(f.arrived_ms),
+        );
     }
     run.failed_triggers.len()
 }
@@ -194,7 +225,7 @@ fn failed_triggers(spec: &JobSpec, run: &RunResult, rows: &[CheckpointRow], anom
 /// something else ends it; a trigger failure reason for it is named. Not judged: a checkpoint
 /// still pending when the run stops before the deadline, or whose JobManager crashed (a crashed
 /// JobManager's pending checkpoints are never ended). Returns how many lost RPCs were judged.
-fn lost_triggers(spec: &JobSpec, run: &RunResult, rows: &[CheckpointRow], anomalies: &mut Vec<String>) -> usize {
+fn lost_triggers(spec: &JobSpec, run: &RunResult, rows: &[CheckpointRow], anomalies: &mut Vec<Finding>) -> usize {
     if run.lost_triggers.is_empty() {
         return 0;
     }
@@ -230,26 +261,32 @@ fn lost_triggers(spec: &JobSpec, run: &RunResult, rows: &[CheckpointRow], anomal
                     Some(end) => format!("it ended {} at t={end}", r.outcome),
                     None => "it was still pending when the run stopped".to_string(),
                 };
-                anomalies.push(format!(
-                    "t={deadline} checkpoint {}: {what} {name} was lost at t={} (sent at t={}); {} aborts it \
+                anomalies.push(
+                    Finding::named(format!(
+                        "t={deadline} checkpoint {}: {what} {name} was lost at t={} (sent at t={}); {} aborts it \
                      when the RPC's ask timeout ({ask_timeout} ms) runs out (TRIGGER_CHECKPOINT_FAILURE, \
                      not counted), but {ended}",
-                    l.id, l.lost_ms, l.sent_ms, spec.profile
-                ));
+                        l.id, l.lost_ms, l.sent_ms, spec.profile
+                    ))
+                    .at(deadline),
+                );
             }
         } else if matches!(r.outcome.as_str(), "TRIGGER_CHECKPOINT_FAILURE" | "TASK_CHECKPOINT_FAILURE")
             && named.insert(l.id)
         {
-            anomalies.push(format!(
-                "t={} checkpoint {}: {what} {name} was lost at t={}; {}'s trigger is fire-and-forget \
+            anomalies.push(
+                Finding::named(format!(
+                    "t={} checkpoint {}: {what} {name} was lost at t={}; {}'s trigger is fire-and-forget \
                  (no answer, nothing times out): the checkpoint stays pending until it expires, but it \
                  ended {}",
-                r.end_ms.unwrap_or(0),
-                l.id,
-                l.lost_ms,
-                spec.profile,
-                r.outcome
-            ));
+                    r.end_ms.unwrap_or(0),
+                    l.id,
+                    l.lost_ms,
+                    spec.profile,
+                    r.outcome
+                ))
+                .at(r.end_ms.unwrap_or(0)),
+            );
         }
     }
     run.lost_triggers.len()
@@ -262,7 +299,7 @@ fn lost_triggers(spec: &JobSpec, run: &RunResult, rows: &[CheckpointRow], anomal
 /// checkpoint older than a subsuming completion ends in a later millisecond. Rows still pending
 /// at the end are not judged (a crashed JobManager's pending checkpoints are never ended).
 /// Linear: rows by id, newest first, with the earliest subsuming completion of a newer id.
-fn subsumption(spec: &JobSpec, rows: &[CheckpointRow], anomalies: &mut Vec<String>) {
+fn subsumption(spec: &JobSpec, rows: &[CheckpointRow], anomalies: &mut Vec<Finding>) {
     let savepoints_subsume = spec.profile.savepoint_completion_notifies();
     let mut by_id: Vec<&CheckpointRow> = rows.iter().collect();
     by_id.sort_by_key(|r| std::cmp::Reverse(r.id));
@@ -270,11 +307,14 @@ fn subsumption(spec: &JobSpec, rows: &[CheckpointRow], anomalies: &mut Vec<Strin
     for r in by_id {
         if let (false, Some(end), Some((at, newer))) = (r.savepoint, r.end_ms, earliest) {
             if end > at {
-                anomalies.push(format!(
-                    "t={at} checkpoint {} still pending when the newer checkpoint {newer} completed \
+                anomalies.push(
+                    Finding::named(format!(
+                        "t={at} checkpoint {} still pending when the newer checkpoint {newer} completed \
                      (ended {} at t={end}): a completion subsumes every older pending checkpoint",
-                    r.id, r.outcome
-                ));
+                        r.id, r.outcome
+                    ))
+                    .at(at),
+                );
             }
         }
         let subsumes = !r.savepoint || r.synchronous || savepoints_subsume;
@@ -311,7 +351,7 @@ fn decider_queue(
     run: &RunResult,
     completions: &[(u64, u32)],
     retuned: bool,
-    anomalies: &mut Vec<String>,
+    anomalies: &mut Vec<Finding>,
 ) -> usize {
     let unaligned = spec.checkpoint.unaligned;
     let min_pause = spec.checkpoint.min_pause_normalized_ms();
@@ -345,57 +385,74 @@ fn decider_queue(
             }
             QueueChange::Chosen => {
                 if let Some(h) = head.filter(|h| *h != k) {
-                    anomalies.push(format!("t={t} decider chose a {} request while {}", k.name(), ahead(h)));
+                    anomalies.push(
+                        Finding::named(format!("t={t} decider chose a {} request while {}", k.name(), ahead(h))).at(t),
+                    );
                 }
                 true
             }
             QueueChange::Failed(CheckpointFailureReason::TooManyCheckpointRequests) => {
                 if let Some(l) = lowest.filter(|l| *l != k) {
-                    anomalies.push(format!(
-                        "t={t} decider dropped a {} request for a full queue while a {} request was queued \
+                    anomalies.push(
+                        Finding::named(format!(
+                            "t={t} decider dropped a {} request for a full queue while a {} request was queued \
                          behind it (the last request is dropped)",
-                        k.name(),
-                        l.name()
-                    ));
+                            k.name(),
+                            l.name()
+                        ))
+                        .at(t),
+                    );
                 }
                 false
             }
             QueueChange::Failed(CheckpointFailureReason::MinimumTimeBetweenCheckpoints) => {
                 if let Some(h) = head.filter(|h| *h != k) {
-                    anomalies.push(format!(
-                        "t={t} decider dropped a {} request for the min pause while {}",
-                        k.name(),
-                        ahead(h)
-                    ));
+                    anomalies.push(
+                        Finding::named(format!(
+                            "t={t} decider dropped a {} request for the min pause while {}",
+                            k.name(),
+                            ahead(h)
+                        ))
+                        .at(t),
+                    );
                 }
                 if !k.is_periodic() || class(k, unaligned) & 2 == 0 {
-                    anomalies.push(format!(
-                        "t={t} decider dropped a {} request for the min pause: only periodic requests that \
+                    anomalies.push(
+                        Finding::named(format!(
+                            "t={t} decider dropped a {} request for the min pause: only periodic requests that \
                          are not forced wait for it",
-                        k.name()
-                    ));
+                            k.name()
+                        ))
+                        .at(t),
+                    );
                 }
                 let last = completions.partition_point(|&(ms, _)| ms <= t).checked_sub(1).map(|i| completions[i].0);
                 if !retuned && last.is_none_or(|lc| lc + min_pause <= t) {
-                    anomalies.push(format!(
-                        "t={t} decider dropped a {} request for the min pause ({min_pause} ms) although {}",
-                        k.name(),
-                        match last {
-                            Some(lc) => format!("the last completion was at t={lc}"),
-                            None => "no checkpoint had completed".to_string(),
-                        }
-                    ));
+                    anomalies.push(
+                        Finding::named(format!(
+                            "t={t} decider dropped a {} request for the min pause ({min_pause} ms) although {}",
+                            k.name(),
+                            match last {
+                                Some(lc) => format!("the last completion was at t={lc}"),
+                                None => "no checkpoint had completed".to_string(),
+                            }
+                        ))
+                        .at(t),
+                    );
                 }
                 true
             }
             QueueChange::Failed(reason) => {
                 // The whole queue fails (scheduler stop, shutdown): in priority order.
                 if let Some(h) = head.filter(|h| *h != k) {
-                    anomalies.push(format!(
-                        "t={t} decider failed a {} request ({reason}) while {}",
-                        k.name(),
-                        ahead(h)
-                    ));
+                    anomalies.push(
+                        Finding::named(format!(
+                            "t={t} decider failed a {} request ({reason}) while {}",
+                            k.name(),
+                            ahead(h)
+                        ))
+                        .at(t),
+                    );
                 }
                 true
             }
@@ -403,7 +460,13 @@ fn decider_queue(
         let q = &mut queued[slot(k)];
         let left = if from_front { q.pop_front() } else { q.pop_back() };
         if left.is_none() {
-            anomalies.push(format!("t={t} a {} request left the decider's queue without having entered it", k.name()));
+            anomalies.push(
+                Finding::named(format!(
+                    "t={t} a {} request left the decider's queue without having entered it",
+                    k.name()
+                ))
+                .at(t),
+            );
         }
     }
     run.requests.len()

@@ -26,7 +26,6 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         anomalies.push(sink_anomaly_finding(a));
     }
     let counts = lineage_counts(&run.committed);
-    let dups = rows_of_duplicates(&run.committed, &counts);
     // Without checkpointing the sink keeps no exactly-once promise across restarts: Flink 1.11's
     // Kafka producer writes with `Semantic.NONE` (no transactions), 2.x's Sink V2 commits every
     // transaction at end of input (`CommitterOperator#endInput`). A restart (from no checkpoint,
@@ -39,33 +38,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     let no_checkpoint_mode = no_checkpoint_sink(spec);
     let none_semantic = no_checkpoint_mode.is_some();
     let epochs = none_semantic.then(|| attempt_starts(run));
-    let mut replayed = Vec::new();
-    for (l, n) in counts.duplicates() {
-        let t = dups[&l].iter().map(|r| r.time_ms).collect::<Vec<_>>();
-        if let Some(starts) = &epochs {
-            let attempts: BTreeSet<usize> = t.iter().map(|ms| epoch_of(starts, *ms)).collect();
-            if attempts.len() == t.len() {
-                replayed.push(l.0);
-                continue;
-            }
-        }
-        if none_semantic {
-            anomalies.push(format!(
-                "duplicate: input #{} (sub {}) committed {n} times at {t:?} ms, twice within one attempt \
-                 (without checkpointing only a restart's replay duplicates)",
-                l.0, l.1
-            ));
-        } else if reference.joined.is_some() {
-            let row = &dups[&l][0];
-            anomalies.push(format!(
-                "duplicate joined row: {} = {} committed {n} times at {t:?} ms",
-                reference.joined.as_ref().map_or_else(String::new, |j| j.describe(row.lineage)),
-                row.value
-            ));
-        } else {
-            anomalies.push(format!("duplicate: input #{} (sub {}) committed {n} times at {t:?} ms", l.0, l.1));
-        }
-    }
+    let replayed = duplicates(run, reference, &counts, epochs.as_deref(), &mut anomalies);
     let healthy_end = run.final_status == JobStatus::Running;
     if healthy_end {
         // Only inputs that a completed checkpoint covers must be committed by the end, and only
@@ -85,51 +58,16 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
             .filter(|s| !in_flight.is_some_and(|f| f.contains(s)))
         {
             if !has_input(&counts, seq) {
-                anomalies.push(format!(
-                    "lost record: input #{seq} never committed although checkpoint covering it completed"
-                ));
+                anomalies.push(lost_commit(spec, seq));
             }
         }
     }
-    let mut notes = String::new();
-    if let Some(mode) = no_checkpoint_mode {
-        let how = match mode {
-            NoCheckpointing::NoneSemantic => "the Kafka producer falls back to Semantic.NONE",
-            NoCheckpointing::CommitAtEndOfInput => "the sink commits at end of input only",
-        };
-        let _ = std::fmt::Write::write_fmt(
-            &mut notes,
-            format_args!(
-                "; {} without checkpointing: {how} (no exactly-once promise across restarts), {} inputs \
-                 written again by a later attempt after a restart replayed them{}",
-                spec.profile,
-                replayed.len(),
-                listed(&replayed)
-            ),
-        );
-    }
+    let mut notes = no_checkpoint_mode.map_or_else(String::new, |mode| no_checkpoint_note(spec, mode, &replayed));
     if run.final_status == JobStatus::Finished {
         end_of_input_losses(spec, run, reference, &counts, &mut anomalies, &mut notes);
     }
     if let Some(jr) = &reference.joined {
-        // A pair is due once the checkpoint the sink committed covers both of its inputs (not as
-        // in-flight channel state); a window join's only when the job FINISHED (the final
-        // checkpoint commits what MAX_WATERMARK fired), unless it stopped with a savepoint.
-        let covered = last_covered_input(spec, run);
-        let in_flight = in_flight_at_horizon(run);
-        let finished = run.final_status == JobStatus::Finished && finished_by_stop(run).is_none();
-        let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
-        // A row's inputs (two for a pair, more for joins in a row); `l.0` is the latest of them.
-        let due = |l: (u64, u32)| {
-            if finished && final_checkpoint {
-                return true;
-            }
-            !jr.windowed
-                && (healthy_end || finished)
-                && covered.is_some_and(|c| l.0 <= c)
-                && !in_flight.is_some_and(|f| jr.inputs_of(l).iter().any(|s| f.contains(s)))
-        };
-        super::joins::joined_row_anomalies(jr, &run.committed, &counts, due, "committed", &mut anomalies);
+        joined_rows(spec, run, jr, &counts, healthy_end, &mut anomalies);
     }
     if reference.joined.as_ref().is_some_and(|j| j.exact_values) {
         // Joined rows have no per-key sequence: judged per pair above.
@@ -145,36 +83,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     } else if is_keyed(spec) && reference.key_split {
         super::order::reordered_values_in_reference(&run.committed, reference, &mut anomalies);
     } else if is_keyed(spec) {
-        // Per key, the committed values must be a prefix of the reference sequence: compared
-        // as the rows stream by (how many the key committed so far, still a prefix), so only a
-        // key that breaks it has its values collected, in a second pass, for the message (a list
-        // of every committed value per key was 8-16 MB on a 10^6-record job).
-        let none = KeySeq::default();
-        let mut per_key: BTreeMap<Value, (usize, bool, &KeySeq)> = BTreeMap::new();
-        for r in &run.committed {
-            let (n, prefix, want) = per_key
-                .entry(key_of(&r.value))
-                .or_insert_with_key(|k| (0, true, reference.per_key.get(k).unwrap_or(&none)));
-            *prefix = *prefix && want.is_at(*n, &r.value);
-            *n += 1;
-        }
-        let broken: BTreeMap<&Value, &KeySeq> =
-            per_key.iter().filter(|(_, (_, prefix, _))| !prefix).map(|(k, (_, _, want))| (k, *want)).collect();
-        if !broken.is_empty() {
-            let mut vals: BTreeMap<&Value, Vec<Value>> = broken.keys().map(|k| (*k, Vec::new())).collect();
-            for r in &run.committed {
-                if let Some(v) = vals.get_mut(&key_of(&r.value)) {
-                    v.push(r.value);
-                }
-            }
-            for (k, vals) in &vals {
-                let want = broken[k];
-                anomalies.push(format!(
-                    "state ahead/behind: key {k} committed {vals:?}, reference prefix {:?}",
-                    want.to_vec_range(0..vals.len() + 1)
-                ));
-            }
-        }
+        prefix_per_key(&run.committed, reference, &mut anomalies);
     }
     let summary = match &reference.joined {
         Some(j) => format!(
@@ -186,6 +95,151 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         None => format!("{} committed outputs, {} distinct inputs{notes}", run.committed.len(), counts.len()),
     };
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// Inputs committed more than once. Without checkpointing (`epochs`: when each attempt began) a
+/// duplicate whose copies come from different attempts is a restart's replay, Flink's own
+/// behaviour: returned (input numbers) for the summary, not an anomaly.
+fn duplicates(
+    run: &RunResult,
+    reference: &Reference,
+    counts: &LineageCounts,
+    epochs: Option<&[u64]>,
+    anomalies: &mut Vec<Finding>,
+) -> Vec<u64> {
+    let dups = rows_of_duplicates(&run.committed, counts);
+    let mut replayed = Vec::new();
+    for (l, n) in counts.duplicates() {
+        let t = dups[&l].iter().map(|r| r.time_ms).collect::<Vec<_>>();
+        if let Some(starts) = epochs {
+            let attempts: BTreeSet<usize> = t.iter().map(|ms| epoch_of(starts, *ms)).collect();
+            if attempts.len() == t.len() {
+                replayed.push(l.0);
+                continue;
+            }
+        }
+        if epochs.is_some() {
+            anomalies.push(
+                Finding::new(
+                    "duplicate-within-attempt",
+                    format!(
+                        "duplicate: input #{} (sub {}) committed {n} times at {t:?} ms, twice within one attempt \
+                         (without checkpointing only a restart's replay duplicates)",
+                        l.0, l.1
+                    ),
+                )
+                .at(t.get(1).copied())
+                .with("input", l.0),
+            );
+        } else if reference.joined.is_some() {
+            let row = &dups[&l][0];
+            anomalies.push(Finding::named(format!(
+                "duplicate joined row: {} = {} committed {n} times at {t:?} ms",
+                reference.joined.as_ref().map_or_else(String::new, |j| j.describe(row.lineage)),
+                row.value
+            )));
+        } else {
+            anomalies.push(
+                Finding::new(
+                    "duplicate-commit",
+                    format!("duplicate: input #{} (sub {}) committed {n} times at {t:?} ms", l.0, l.1),
+                )
+                .at(t.get(1).copied())
+                .with("input", l.0),
+            );
+        }
+    }
+    replayed
+}
+
+/// The summary's note for a sink without checkpointing: no exactly-once promise across
+/// restarts, and the inputs a restart's replay wrote again.
+fn no_checkpoint_note(spec: &JobSpec, mode: NoCheckpointing, replayed: &[u64]) -> String {
+    let mut notes = String::new();
+    let how = match mode {
+        NoCheckpointing::NoneSemantic => "the Kafka producer falls back to Semantic.NONE",
+        NoCheckpointing::CommitAtEndOfInput => "the sink commits at end of input only",
+    };
+    let _ = std::fmt::Write::write_fmt(
+        &mut notes,
+        format_args!(
+            "; {} without checkpointing: {how} (no exactly-once promise across restarts), {} inputs \
+             written again by a later attempt after a restart replayed them{}",
+            spec.profile,
+            replayed.len(),
+            listed(replayed)
+        ),
+    );
+    notes
+}
+
+/// Joined rows: each committed row is one of the reference's, and every due pair committed.
+fn joined_rows(
+    spec: &JobSpec,
+    run: &RunResult,
+    jr: &super::joins::JoinedRef,
+    counts: &LineageCounts,
+    healthy_end: bool,
+    anomalies: &mut Vec<Finding>,
+) {
+    // A pair is due once the checkpoint the sink committed covers both of its inputs (not as
+    // in-flight channel state); a window join's only when the job FINISHED (the final
+    // checkpoint commits what MAX_WATERMARK fired), unless it stopped with a savepoint.
+    let covered = last_covered_input(spec, run);
+    let in_flight = in_flight_at_horizon(run);
+    let finished = run.final_status == JobStatus::Finished && finished_by_stop(run).is_none();
+    let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
+    // A row's inputs (two for a pair, more for joins in a row); `l.0` is the latest of them.
+    let due = |l: (u64, u32)| {
+        if finished && final_checkpoint {
+            return true;
+        }
+        !jr.windowed
+            && (healthy_end || finished)
+            && covered.is_some_and(|c| l.0 <= c)
+            && !in_flight.is_some_and(|f| jr.inputs_of(l).iter().any(|s| f.contains(s)))
+    };
+    super::joins::joined_row_anomalies(jr, &run.committed, counts, due, "committed", anomalies);
+}
+
+/// Per key, the committed values must be a prefix of the reference sequence.
+fn prefix_per_key(rows: &Rows, reference: &Reference, anomalies: &mut Vec<Finding>) {
+    // Per key, the committed values must be a prefix of the reference sequence: compared
+    // as the rows stream by (how many the key committed so far, still a prefix), so only a
+    // key that breaks it has its values collected, in a second pass, for the message (a list
+    // of every committed value per key was 8-16 MB on a 10^6-record job).
+    let none = KeySeq::default();
+    let mut per_key: BTreeMap<Value, (usize, bool, &KeySeq)> = BTreeMap::new();
+    for r in rows {
+        let (n, prefix, want) = per_key
+            .entry(key_of(&r.value))
+            .or_insert_with_key(|k| (0, true, reference.per_key.get(k).unwrap_or(&none)));
+        *prefix = *prefix && want.is_at(*n, &r.value);
+        *n += 1;
+    }
+    let broken: BTreeMap<&Value, &KeySeq> =
+        per_key.iter().filter(|(_, (_, prefix, _))| !prefix).map(|(k, (_, _, want))| (k, *want)).collect();
+    if !broken.is_empty() {
+        let mut vals: BTreeMap<&Value, Vec<Value>> = broken.keys().map(|k| (*k, Vec::new())).collect();
+        for r in rows {
+            if let Some(v) = vals.get_mut(&key_of(&r.value)) {
+                v.push(r.value);
+            }
+        }
+        for (k, vals) in &vals {
+            let want = broken[k];
+            anomalies.push(
+                Finding::new(
+                    "state-ahead-behind",
+                    format!(
+                        "state ahead/behind: key {k} committed {vals:?}, reference prefix {:?}",
+                        want.to_vec_range(0..vals.len() + 1)
+                    ),
+                )
+                .with("key", k),
+            );
+        }
+    }
 }
 
 /// How the job's two-phase-commit sink writes when checkpointing is off, when it does
@@ -226,7 +280,7 @@ fn listed(seqs: &[u64]) -> String {
 
 /// Per key and attempt, the committed values must be a contiguous run of the reference sequence
 /// (the attempt began from the state it restored, which is an earlier point of the same fold).
-fn replayed_runs_in_reference(rows: &Rows, reference: &Reference, starts: &[u64], anomalies: &mut Vec<String>) {
+fn replayed_runs_in_reference(rows: &Rows, reference: &Reference, starts: &[u64], anomalies: &mut Vec<Finding>) {
     let mut runs: BTreeMap<(Value, usize), Vec<Value>> = BTreeMap::new();
     for r in rows {
         runs.entry((key_of(&r.value), epoch_of(starts, r.time_ms))).or_default().push(r.value);
@@ -236,11 +290,17 @@ fn replayed_runs_in_reference(rows: &Rows, reference: &Reference, starts: &[u64]
         let want = reference.per_key.get(k).unwrap_or(&none);
         let fits = want.contains_run(vals);
         if !fits {
-            anomalies.push(format!(
-                "state ahead/behind: key {k} committed {vals:?} in attempt {epoch}, not a contiguous run of \
-                 the reference {:?}",
-                want.to_vec_range(0..vals.len() + 1)
-            ));
+            anomalies.push(
+                Finding::new(
+                    "state-ahead-behind",
+                    format!(
+                        "state ahead/behind: key {k} committed {vals:?} in attempt {epoch}, not a contiguous run of \
+                         the reference {:?}",
+                        want.to_vec_range(0..vals.len() + 1)
+                    ),
+                )
+                .with("key", k),
+            );
         }
     }
 }
@@ -260,12 +320,18 @@ fn at_least_once_user_sink(name: &'static str, sink: &str, run: &RunResult) -> V
         let rows = &dups[&l];
         let attempts: BTreeSet<u32> = rows.iter().map(|r| r.attempt.0).collect();
         if attempts.len() < rows.len() {
-            anomalies.push(format!(
-                "duplicate: input #{} (sub {}) published {n} times within one attempt at {:?} ms",
-                l.0,
-                l.1,
-                rows.iter().map(|r| r.time_ms).collect::<Vec<_>>()
-            ));
+            let t: Vec<u64> = rows.iter().map(|r| r.time_ms).collect();
+            anomalies.push(
+                Finding::new(
+                    "duplicate-within-attempt",
+                    format!(
+                        "duplicate: input #{} (sub {}) published {n} times within one attempt at {t:?} ms",
+                        l.0, l.1
+                    ),
+                )
+                .at(t.get(1).copied())
+                .with("input", l.0),
+            );
         } else {
             replayed.push(format!("#{}", l.0));
         }

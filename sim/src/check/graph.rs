@@ -35,32 +35,8 @@ pub fn upstream_of(spec: &JobSpec, op: usize) -> BTreeSet<usize> {
 pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     let ops = &spec.operators;
     let n = ops.len();
-    let mut inst: Vec<RefOp> = ops
-        .iter()
-        .map(|o| match &o.kind {
-            OpKind::Map(u) => RefOp::One(Box::new(Operator::new(OperatorKind::Map(*u), vec![]))),
-            OpKind::FlatMap(u) => RefOp::One(Box::new(Operator::new(OperatorKind::FlatMap(*u), vec![]))),
-            OpKind::Filter(u) => RefOp::One(Box::new(Operator::new(OperatorKind::Filter(*u), vec![]))),
-            OpKind::Aggregate(a) => RefOp::One(Box::new(Operator::new(OperatorKind::KeyedAggregate(*a), vec![]))),
-            OpKind::CountWindow { size } => {
-                RefOp::One(Box::new(Operator::new(OperatorKind::CountWindow { size: *size }, vec![])))
-            }
-            OpKind::Union => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Union))),
-            OpKind::Connect(a, b) => {
-                RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::CoMap { first: *a, second: *b })))
-            }
-            OpKind::Join => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Join))),
-            OpKind::EventJoin(j) => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::EventJoin(*j)))),
-            _ => RefOp::Pass,
-        })
-        .collect();
-    // Consumers of each operator: (consumer, input position).
-    let mut consumers: Vec<Vec<(usize, u32)>> = vec![Vec::new(); n];
-    for c in 0..n {
-        for (k, i) in spec.op_inputs(c).into_iter().enumerate() {
-            consumers[i].push((c, k as u32));
-        }
-    }
+    let mut inst = reference_ops(spec);
+    let consumers = consumers_of(spec);
     let sinks: BTreeSet<usize> = match only_sink {
         Some(s) => [s].into_iter().collect(),
         None => (0..n).filter(|o| ops[*o].kind.is_sink()).collect(),
@@ -158,43 +134,96 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
             }
             if ops[op].kind.is_sink() {
                 if sinks.contains(&op) {
-                    for r in produced.drain(..) {
-                        if let Some(j) = &mut out.joined {
-                            // Joined rows are judged per pair (`joins.rs`), not per input.
-                            j.rows.insert((r.lineage.input_seq, r.lineage.sub), r.value.clone());
-                        } else {
-                            out.producing_inputs.add(seq);
-                        }
-                        if keyed {
-                            let k = key_of(&r.value);
-                            out.per_key.entry(k.clone()).or_default().push(r.value.clone());
-                            out.final_per_key.insert(k, r.value.clone());
-                        }
-                        out.key_inputs.entry(key_of(&r.value)).or_default().push(r.lineage.input_seq);
-                    }
+                    sink_output(&mut out, &mut produced, seq, keyed);
                 }
                 continue;
             }
-            // Depth first, consumers in position order (pushed in reverse).
-            for r in produced.drain(..).rev() {
-                for &(c, k) in consumers[op].iter().rev() {
-                    if matches!(ops[op].kind, OpKind::Broadcast) {
-                        for copy in (0..ops[c].parallelism).rev() {
-                            let mut x = r.clone();
-                            x.lineage.sub = (x.lineage.sub << FLAT_MAP_SUB_BITS) | copy;
-                            work.push((c, k, x));
-                        }
-                    } else {
-                        work.push((c, k, r.clone()));
-                    }
-                }
-            }
+            downstream(spec, &consumers[op], op, &mut produced, &mut work);
         }
     }
     if let Some(j) = &mut out.joined {
         j.lineages = lineages;
     }
     out
+}
+
+/// One reference instance per operator (`Pass` for sources, partitioners and sinks).
+fn reference_ops(spec: &JobSpec) -> Vec<RefOp> {
+    spec.operators
+        .iter()
+        .map(|o| match &o.kind {
+            OpKind::Map(u) => RefOp::One(Box::new(Operator::new(OperatorKind::Map(*u), vec![]))),
+            OpKind::FlatMap(u) => RefOp::One(Box::new(Operator::new(OperatorKind::FlatMap(*u), vec![]))),
+            OpKind::Filter(u) => RefOp::One(Box::new(Operator::new(OperatorKind::Filter(*u), vec![]))),
+            OpKind::Aggregate(a) => RefOp::One(Box::new(Operator::new(OperatorKind::KeyedAggregate(*a), vec![]))),
+            OpKind::CountWindow { size } => {
+                RefOp::One(Box::new(Operator::new(OperatorKind::CountWindow { size: *size }, vec![])))
+            }
+            OpKind::Union => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Union))),
+            OpKind::Connect(a, b) => {
+                RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::CoMap { first: *a, second: *b })))
+            }
+            OpKind::Join => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Join))),
+            OpKind::EventJoin(j) => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::EventJoin(*j)))),
+            _ => RefOp::Pass,
+        })
+        .collect()
+}
+
+/// Consumers of each operator: (consumer, input position).
+fn consumers_of(spec: &JobSpec) -> Vec<Vec<(usize, u32)>> {
+    let n = spec.operators.len();
+    let mut consumers: Vec<Vec<(usize, u32)>> = vec![Vec::new(); n];
+    for c in 0..n {
+        for (k, i) in spec.op_inputs(c).into_iter().enumerate() {
+            consumers[i].push((c, k as u32));
+        }
+    }
+    consumers
+}
+
+/// A sink's records of input `seq` into the reference: joined rows per pair, else the input
+/// counted as producing; per key the sequence and final value when `keyed`.
+fn sink_output(out: &mut Reference, produced: &mut Vec<Record>, seq: u64, keyed: bool) {
+    for r in produced.drain(..) {
+        if let Some(j) = &mut out.joined {
+            // Joined rows are judged per pair (`joins.rs`), not per input.
+            j.rows.insert((r.lineage.input_seq, r.lineage.sub), r.value.clone());
+        } else {
+            out.producing_inputs.add(seq);
+        }
+        if keyed {
+            let k = key_of(&r.value);
+            out.per_key.entry(k.clone()).or_default().push(r.value.clone());
+            out.final_per_key.insert(k, r.value.clone());
+        }
+        out.key_inputs.entry(key_of(&r.value)).or_default().push(r.lineage.input_seq);
+    }
+}
+
+/// Pushes `op`'s records to its consumers, depth first, consumers in position order (pushed
+/// in reverse); a broadcast makes one copy per downstream subtask.
+fn downstream(
+    spec: &JobSpec,
+    consumers: &[(usize, u32)],
+    op: usize,
+    produced: &mut Vec<Record>,
+    work: &mut Vec<(usize, u32, Record)>,
+) {
+    let ops = &spec.operators;
+    for r in produced.drain(..).rev() {
+        for &(c, k) in consumers.iter().rev() {
+            if matches!(ops[op].kind, OpKind::Broadcast) {
+                for copy in (0..ops[c].parallelism).rev() {
+                    let mut x = r.clone();
+                    x.lineage.sub = (x.lineage.sub << FLAT_MAP_SUB_BITS) | copy;
+                    work.push((c, k, x));
+                }
+            } else {
+                work.push((c, k, r.clone()));
+            }
+        }
+    }
 }
 
 /// The operators in an order where every operator comes after its inputs (Kahn, smallest
@@ -352,10 +381,11 @@ fn merge(checker: &'static str, verdicts: Vec<(String, Verdict)>) -> Verdict {
         let why: Vec<String> = verdicts.iter().map(|(s, v)| format!("sink {s}: {}", v.summary)).collect();
         return Verdict::skip(checker, &why.join("; "));
     }
-    let mut anomalies = Vec::new();
+    let mut anomalies: Vec<Finding> = Vec::new();
     for (s, v) in &applied {
         for a in &v.anomalies {
-            let line = format!("sink {s}: {a}");
+            // The sink's name goes before the line; its kind, moment and records stay.
+            let line = Finding { text: format!("sink {s}: {a}"), ..a.clone() };
             if !anomalies.contains(&line) {
                 anomalies.push(line);
             }
@@ -374,7 +404,7 @@ pub(super) fn order_free_final_values(
     rows: &Rows,
     reference: &Reference,
     counts: &super::counts::LineageCounts,
-    anomalies: &mut Vec<String>,
+    anomalies: &mut Vec<Finding>,
 ) {
     let inputs_of_key = &reference.key_inputs;
     let mut last: BTreeMap<Value, Value> = BTreeMap::new();
@@ -394,11 +424,11 @@ pub(super) fn order_free_final_values(
             want == last.get(k)
         };
         if !reached {
-            anomalies.push(format!(
+            anomalies.push(Finding::named(format!(
                 "final state wrong: key {k} emitted last {} with every input delivered, reference {}",
                 last.get(k).map_or("nothing".to_string(), |v| v.to_string()),
                 want.map_or("nothing".to_string(), |v| v.to_string())
-            ));
+            )));
         }
     }
 }

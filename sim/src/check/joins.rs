@@ -218,7 +218,7 @@ pub(super) fn joined_row_anomalies(
     counts: &super::counts::LineageCounts,
     due: impl Fn((u64, u32)) -> bool,
     verb: &str,
-    anomalies: &mut Vec<String>,
+    anomalies: &mut Vec<super::Finding>,
 ) {
     let mut seen = BTreeSet::new();
     for r in rows {
@@ -227,17 +227,17 @@ pub(super) fn joined_row_anomalies(
             continue;
         }
         match jr.rows.get(&l) {
-            None => anomalies.push(format!(
+            None => anomalies.push(super::Finding::named(format!(
                 "joined row not in the reference: {} = {} {verb} at {} ms",
                 jr.describe(r.lineage),
                 r.value,
                 r.time_ms
-            )),
-            Some(want) if jr.exact_values && *want != r.value => anomalies.push(format!(
+            ))),
+            Some(want) if jr.exact_values && *want != r.value => anomalies.push(super::Finding::named(format!(
                 "joined row wrong: {} {verb} {}, reference {want}",
                 jr.describe(r.lineage),
                 r.value
-            )),
+            ))),
             _ => {}
         }
     }
@@ -245,9 +245,9 @@ pub(super) fn joined_row_anomalies(
         if counts.get(*l) > 0 || !jr.due_pair(*l) || !due(*l) {
             continue;
         }
-        anomalies.push(format!(
+        anomalies.push(super::Finding::named(format!(
             "lost joined row: {} = {v} never {verb} although every input was surely on time and covered",
             jr.describe(Lineage { input_seq: l.0, sub: l.1 })
-        ));
+        )));
     }
 }

@@ -17,7 +17,7 @@ use ckptsim::rescale::ListMode;
 
 /// Judges the first list-state restore of every new subtask after every successful rescale;
 /// pushes one anomaly per subtask that restored other entries. Returns the restores judged.
-pub(super) fn list_rescales(run: &RunResult, anomalies: &mut Vec<String>) -> usize {
+pub(super) fn list_rescales(run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
     let mut judged = 0;
     for r in run.rescales.iter().filter(|r| r.error.is_none()) {
         for (uid, (mode, old)) in &r.lists {
@@ -32,18 +32,21 @@ pub(super) fn list_rescales(run: &RunResult, anomalies: &mut Vec<String>) -> usi
                 judged += 1;
                 let want = &expected[i as usize];
                 if &l.restored != want {
-                    anomalies.push(format!(
-                        "t={} {} ({} list state) restored {} after the rescale from {} {} ({uid} {p_old} -> \
+                    anomalies.push(
+                        Finding::named(format!(
+                            "t={} {} ({} list state) restored {} after the rescale from {} {} ({uid} {p_old} -> \
                          {p_new}), but Flink's RoundRobinOperatorStateRepartitioner hands it {} \
                          (entries dropped, duplicated or misplaced)",
-                        l.at_ms,
-                        l.operator,
-                        mode_name(*mode),
-                        show(&l.restored),
-                        r.from,
-                        r.checkpoint.0,
-                        show(want)
-                    ));
+                            l.at_ms,
+                            l.operator,
+                            mode_name(*mode),
+                            show(&l.restored),
+                            r.from,
+                            r.checkpoint.0,
+                            show(want)
+                        ))
+                        .at(l.at_ms),
+                    );
                 }
             }
         }

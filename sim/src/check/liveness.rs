@@ -167,6 +167,14 @@ pub(super) struct Stuck {
     pub state: String,
 }
 
+impl Stuck {
+    /// The anomaly: named by its first words (`job-stuck-in-restarting`), at the stay's start.
+    fn finding(self) -> Finding {
+        let since_ms = self.since_ms;
+        Finding::named(self.text).at(since_ms)
+    }
+}
+
 /// States that outlived `bound` after the healing started: per job and per task, every stay
 /// in a transitional state is measured from the later of its start and `heal` to its end (or
 /// the end of the run). One anomaly per stuck job or task (its longest stay).
@@ -245,9 +253,9 @@ pub(super) fn stuck_states(run: &RunResult, heal: u64, bound: u64) -> Vec<Stuck>
 /// to the end in the state the JobManager gave it before the loss (no later transition, so no
 /// later attempt), and the job stuck to the end while such a task is. Anything else (another
 /// task, a stay that ended, one that began after the loss) is still a hang of the model.
-pub(super) fn split_flink_stalls(spec: &JobSpec, run: &RunResult, stuck: Vec<Stuck>) -> (Vec<String>, Vec<String>) {
+pub(super) fn split_flink_stalls(spec: &JobSpec, run: &RunResult, stuck: Vec<Stuck>) -> (Vec<String>, Vec<Finding>) {
     if spec.profile.reconciles_deployments() || run.lost_final_states.is_empty() {
-        return (Vec::new(), stuck.into_iter().map(|s| s.text).collect());
+        return (Vec::new(), stuck.into_iter().map(Stuck::finding).collect());
     }
     let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
     let lost_at =
@@ -279,7 +287,7 @@ pub(super) fn split_flink_stalls(spec: &JobSpec, run: &RunResult, stuck: Vec<Stu
             None => false,
         };
         if !excused {
-            rest.push(s.text);
+            rest.push(s.finding());
         }
     }
     named.extend(waiting_job);
@@ -343,10 +351,15 @@ pub fn liveness_with(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
                 .iter()
                 .any(|r| r.outcome == "COMPLETED" && r.end_ms.is_some_and(|e| e > healed && e <= healed + bound));
             if !ok {
-                anomalies.push(format!(
+                let text = format!(
                     "no checkpoint completed within {bound} ms after t={healed} (last fault, restart or re-tune){}",
-                    lost_final.as_deref().unwrap_or("")
-                ));
+                    lost_final.as_ref().map_or("", |(_, why)| why.as_str())
+                );
+                // A stall behind a lost final state update is the one Flink before 1.12 shares.
+                anomalies.push(match &lost_final {
+                    Some((lost_at_ms, _)) => Finding::new("stall-unreconciled-final-state", text).at(*lost_at_ms),
+                    None => Finding::new("no-checkpoint-after-heal", text).at(healed),
+                });
             }
             judged.push(format!("a checkpoint completed within {bound} ms after t={healed}"));
         }
@@ -513,23 +526,38 @@ fn refused_after_source_finished(spec: &JobSpec, run: &RunResult, healed: u64) -
 /// Under a profile without deployment reconciliation (Flink before 1.12), a task's final state
 /// update that the network dropped is never learnt: the JobManager keeps the execution RUNNING
 /// or CANCELING. Real Flink hangs there too (FLINK-17075 added the reconciliation in 1.12), so a
-/// stall that follows is named as that, not as a defect of the model.
-fn unreconciled_final_state(spec: &JobSpec, run: &RunResult) -> Option<String> {
+/// stall that follows is named as that, not as a defect of the model. Only a loss the JobManager
+/// still waits on excuses: the task is in a state that is not final at the end, and no new
+/// attempt of it was created after the loss (a TaskManager judged lost fails its executions, so
+/// the update of an execution already failed, or replaced, leaves nothing waiting; excusing it
+/// hid the hang of `regressions/tm-crash-after-deploy-to-lost-tm`).
+fn unreconciled_final_state(spec: &JobSpec, run: &RunResult) -> Option<(u64, String)> {
     if spec.profile.reconciles_deployments() {
         return None;
     }
-    let &(at, task, attempt) = run.lost_final_states.first()?;
-    let name = run.task_names.get(task.0 as usize).map(String::as_str).unwrap_or("?");
-    Some(format!(
-        " [the final state update of {name} {attempt} was lost at t={at}; {} has no deployment \
-         reconciliation, real Flink before 1.12 stalls here too (FLINK-17075)]",
-        spec.profile
+    let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
+    let still_waited_on = |at: u64, task: ckptsim::TaskId| {
+        let name = name_of(task);
+        let mine = || run.task_transitions.iter().filter(|(_, n, _, _)| n == name);
+        let replaced = mine().any(|(t, _, from, _)| *t > at && *from == ckptsim::status::ExecutionState::Created);
+        let open_at_end = mine().next_back().is_none_or(|(_, _, _, to)| !to.is_terminal());
+        open_at_end && !replaced
+    };
+    let &(at, task, attempt) = run.lost_final_states.iter().find(|(at, task, _)| still_waited_on(*at, *task))?;
+    let name = name_of(task);
+    Some((
+        at,
+        format!(
+            " [the final state update of {name} {attempt} was lost at t={at}; {} has no deployment \
+             reconciliation, real Flink before 1.12 stalls here too (FLINK-17075)]",
+            spec.profile
+        ),
     ))
 }
 
 /// Inputs of a log source that arrived before `heal` and are missing from the output (committed
 /// output for a 2PC sink, printed rows for a print sink) at the end: at most one anomaly.
-pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference, heal: u64) -> Option<String> {
+pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference, heal: u64) -> Option<Finding> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
     let rows: &Rows = match sink_kind(spec) {
         Some(OpKind::TwoPhaseCommitSink) => &run.committed,
@@ -546,9 +574,10 @@ pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference
         .map(|(i, _)| i as u64)
         .collect();
     let first = missing.first()?;
-    Some(format!(
+    let text = format!(
         "output did not converge: {} inputs that arrived before the healing at t={heal} are missing at the end (first: input #{first} at {} ms)",
         missing.len(),
         records.at_ms(*first).unwrap_or(0)
-    ))
+    );
+    Some(Finding::named(text).at(heal))
 }

@@ -12,6 +12,7 @@ mod broadcast_fanout;
 mod coordinator;
 pub mod counts;
 mod exactly_once;
+pub mod finding;
 pub mod joins;
 mod list_rescale;
 mod liveness;
@@ -32,6 +33,7 @@ pub use alignment::*;
 pub use at_least_once::*;
 pub use coordinator::*;
 pub use exactly_once::*;
+pub use finding::Finding;
 pub use liveness::*;
 pub use offsets::*;
 pub use restart::*;
@@ -57,22 +59,22 @@ pub struct Verdict {
     pub checker: &'static str,
     /// `None` when the checker does not apply to this job (e.g. no 2PC sink).
     pub passed: Option<bool>,
-    /// Named anomalies, one per line, with time and records involved.
-    pub anomalies: Vec<String>,
+    /// Named anomalies, one per line, each with its kind, time and the records involved.
+    pub anomalies: Vec<Finding>,
     /// What was checked (for passing verdicts).
     pub summary: String,
 }
 
 impl Verdict {
     /// A verdict that applies: passed when `anomalies` is empty (for [`crate::user::Checker`]s).
-    pub fn new(checker: &'static str, anomalies: Vec<String>, summary: String) -> Self {
-        Verdict::from(checker, anomalies, summary)
+    pub fn new(checker: &'static str, anomalies: Vec<impl Into<Finding>>, summary: String) -> Self {
+        Verdict::from(checker, anomalies.into_iter().map(Into::into).collect(), summary)
     }
 
     fn skip(checker: &'static str, why: &str) -> Self {
         Verdict { checker, passed: None, anomalies: vec![], summary: why.to_string() }
     }
-    fn from(checker: &'static str, anomalies: Vec<String>, summary: String) -> Self {
+    fn from(checker: &'static str, anomalies: Vec<Finding>, summary: String) -> Self {
         Verdict { checker, passed: Some(anomalies.is_empty()), anomalies, summary }
     }
 }
@@ -226,11 +228,32 @@ fn rows_of_duplicates(rows: &Rows, counts: &LineageCounts) -> BTreeMap<LineageKe
 /// Names a store anomaly (as the world recorded it, `t=.. task: Debug`): a commit refused by the
 /// store's transaction timeout is Flink's documented data loss (`TwoPhaseCommitSinkFunction`
 /// logs it when a transaction is recovered after `transactionTimeout`).
-fn sink_anomaly_finding(a: &str) -> String {
-    if a.contains("TransactionTimedOut") && a.contains("op: \"commit\"") {
-        format!("transaction aborted by timeout (data loss, as Flink warns): {a}")
-    } else {
-        format!("sink store anomaly: {a}")
+/// `lost-commit`: input `seq`, which a completed checkpoint covers, was never committed.
+fn lost_commit(spec: &JobSpec, seq: u64) -> Finding {
+    Finding::new(
+        "lost-commit",
+        format!("lost record: input #{seq} never committed although checkpoint covering it completed"),
+    )
+    .at(spec.input.at_ms(seq))
+    .with("input", seq)
+}
+
+fn sink_anomaly_finding(a: &crate::world::SinkAnomaly) -> Finding {
+    use crate::world::SinkAnomaly;
+    let at = a.at_ms();
+    match a {
+        _ if a.is_commit_timed_out() => {
+            Finding::named(format!("transaction aborted by timeout (data loss, as Flink warns): {a}")).at(at)
+        }
+        SinkAnomaly::Store { anomaly, .. } => {
+            let name = crate::world::store_anomaly_name(anomaly);
+            Finding::new(format!("sink-store-{}", finding::kebab(name)), format!("sink store anomaly: {a}"))
+                .at(at)
+                .with("store_anomaly", name)
+        }
+        SinkAnomaly::SourceMismatch { .. } => {
+            Finding::new("user-source-mismatch", format!("sink store anomaly: {a}")).at(at)
+        }
     }
 }
 
@@ -252,7 +275,7 @@ fn end_of_input_losses(
     run: &RunResult,
     reference: &Reference,
     counts: &LineageCounts,
-    anomalies: &mut Vec<String>,
+    anomalies: &mut Vec<Finding>,
     notes: &mut String,
 ) {
     let covered = last_covered_input(spec, run);
@@ -277,28 +300,27 @@ fn end_of_input_losses(
             continue;
         }
         if covered.is_some_and(|c| seq <= c) && !in_flight.is_some_and(|f| f.contains(&seq)) {
-            anomalies
-                .push(format!("lost record: input #{seq} never committed although checkpoint covering it completed"));
+            anomalies.push(lost_commit(spec, seq));
         } else if stop.is_some() {
             // Stop-with-savepoint: the sources stopped at the synchronous savepoint's barrier,
             // so input it does not cover was never read (it is the next job's to read).
             after_stop += 1;
         } else if final_checkpoint {
-            anomalies.push(format!(
+            anomalies.push(Finding::named(format!(
                 "lost at end of input: input #{seq} never committed although the job FINISHED \
                  ({} commits the last transaction through the final checkpoint, FLIP-147)",
                 spec.profile
-            ));
+            )));
         } else if no_checkpointing {
             let how = if spec.profile.checkpoints_after_tasks_finish() {
                 "commits every transaction at end of input when checkpointing is off (Sink V2 CommitterOperator.endInput)"
             } else {
                 "writes without transactions when checkpointing is off (FlinkKafkaProducer falls back to Semantic.NONE)"
             };
-            anomalies.push(format!(
+            anomalies.push(Finding::named(format!(
                 "lost at end of input: input #{seq} never committed although the job FINISHED ({} {how})",
                 spec.profile
-            ));
+            )));
         } else {
             expected_loss.push(seq);
         }

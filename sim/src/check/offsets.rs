@@ -25,17 +25,29 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
         // Completed (by this time) checkpoints that hold exactly this offset.
         let ok = first_holder.get(&(c.partition, c.offset)).is_some_and(|e| *e <= c.time_ms);
         if !ok && !c.periodic {
-            anomalies.push(format!(
-                "t={} offset committed before its checkpoint completed: {} {} by {} (no completed checkpoint holds it)",
-                c.time_ms, c.partition, c.offset, c.task
-            ));
+            anomalies.push(
+                Finding::new(
+                    "offset-before-completion",
+                    format!(
+                        "t={} offset committed before its checkpoint completed: {} {} by {} (no completed checkpoint holds it)",
+                        c.time_ms, c.partition, c.offset, c.task
+                    ),
+                )
+                .at(c.time_ms),
+            );
         }
         let h = high.entry(c.partition).or_default();
         if c.offset.0 < *h {
-            anomalies.push(format!(
-                "t={} non-monotonic offset: {} went back from {} to {}",
-                c.time_ms, c.partition, h, c.offset.0
-            ));
+            anomalies.push(
+                Finding::new(
+                    "offset-backwards",
+                    format!(
+                        "t={} non-monotonic offset: {} went back from {} to {}",
+                        c.time_ms, c.partition, h, c.offset.0
+                    ),
+                )
+                .at(c.time_ms),
+            );
         }
         *h = (*h).max(c.offset.0);
     }

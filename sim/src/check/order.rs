@@ -55,7 +55,7 @@ pub fn keys_reordered(spec: &JobSpec, only_sink: Option<usize>) -> bool {
 /// Per key, the committed values must be values the reference emits for that key, each at most
 /// as often as the reference does (in any order: [`keys_reordered`]). Losses are judged by
 /// lineage elsewhere; this catches a wrong or invented value.
-pub(super) fn reordered_values_in_reference(rows: &Rows, reference: &Reference, anomalies: &mut Vec<String>) {
+pub(super) fn reordered_values_in_reference(rows: &Rows, reference: &Reference, anomalies: &mut Vec<Finding>) {
     let mut left: BTreeMap<&Value, BTreeMap<Value, usize>> = BTreeMap::new();
     for (k, seq) in &reference.per_key {
         let m = left.entry(k).or_default();
@@ -71,11 +71,19 @@ pub(super) fn reordered_values_in_reference(rows: &Rows, reference: &Reference, 
             Some(n) if *n > 0 => *n -= 1,
             _ => {
                 if reported.insert(k.clone()) {
-                    anomalies.push(format!(
-                        "state ahead/behind: key {k} committed {} at t={} ms, which the reference does not emit \
-                         (that often) for the key (its values may come in any order: a rebalance after keyed state)",
-                        r.value, r.time_ms
-                    ));
+                    anomalies.push(
+                        Finding::new(
+                            "state-ahead-behind",
+                            format!(
+                                "state ahead/behind: key {k} committed {} at t={} ms, which the reference does not emit \
+                                 (that often) for the key (its values may come in any order: a rebalance after keyed \
+                                 state)",
+                                r.value, r.time_ms
+                            ),
+                        )
+                        .at(r.time_ms)
+                        .with("key", &k),
+                    );
                 }
             }
         }

@@ -24,7 +24,7 @@ pub(super) fn rescale_lineage(
     reference: &Reference,
     rows: &Rows,
     in_flight: &BTreeMap<ckptsim::CheckpointId, BTreeSet<u64>>,
-    anomalies: &mut Vec<String>,
+    anomalies: &mut Vec<Finding>,
 ) -> usize {
     let mut followed = 0;
     for r in rescales.iter().filter(|r| r.error.is_none()) {
@@ -71,15 +71,19 @@ pub(super) fn rescale_lineage(
             };
             followed += 1;
             if pos != want {
-                anomalies.push(format!(
-                    "t={} key {k}: after the rescale at {} ms from checkpoint {} the new job starts at {} \
-                     ({from}; expected {})",
-                    row.time_ms,
-                    r.at_ms,
-                    r.checkpoint,
-                    row.value,
-                    seq.get(want).map_or_else(|| "no further value".to_string(), |v| v.to_string()),
-                ));
+                anomalies.push(
+                    Finding::named(format!(
+                        "t={} key {k}: after the rescale at {} ms from checkpoint {} the new job starts at {} \
+                         ({from}; expected {})",
+                        row.time_ms,
+                        r.at_ms,
+                        r.checkpoint,
+                        row.value,
+                        seq.get(want).map_or_else(|| "no further value".to_string(), |v| v.to_string()),
+                    ))
+                    .at(row.time_ms)
+                    .with("key", &k),
+                );
             }
         }
     }
@@ -90,7 +94,7 @@ pub(super) fn rescale_lineage(
 /// restored checkpoint held (keyed aggregates and a join's buffers and timers) must be restored
 /// into the new subtask whose key-group range holds its key group (Flink's
 /// `StateAssignmentOperation`), the one its records are routed to. Returns the keys judged.
-pub(super) fn rescale_placement(rescales: &[RescaleRecord], anomalies: &mut Vec<String>) -> usize {
+pub(super) fn rescale_placement(rescales: &[RescaleRecord], anomalies: &mut Vec<Finding>) -> usize {
     let mut judged = 0;
     for r in rescales.iter().filter(|r| r.error.is_none()) {
         for (op, keys) in &r.keys {
@@ -102,11 +106,15 @@ pub(super) fn rescale_placement(rescales: &[RescaleRecord], anomalies: &mut Vec<
                         crate::world::KeyedKind::Join => format!("join buffers and timers ({} entries)", m.value),
                     };
                     let into = m.restored_subtask.map_or_else(|| "no subtask".to_string(), |s| format!("subtask {s}"));
-                    anomalies.push(format!(
-                        "t={} {op} key {k}: the rescale from checkpoint {} restored its {what} (old subtask {}) \
-                         into {into}, but its key group belongs to subtask {}",
-                        r.at_ms, r.checkpoint, m.old_subtask, m.new_subtask
-                    ));
+                    anomalies.push(
+                        Finding::named(format!(
+                            "t={} {op} key {k}: the rescale from checkpoint {} restored its {what} (old subtask {}) \
+                             into {into}, but its key group belongs to subtask {}",
+                            r.at_ms, r.checkpoint, m.old_subtask, m.new_subtask
+                        ))
+                        .at(r.at_ms)
+                        .with("key", k),
+                    );
                 }
             }
         }

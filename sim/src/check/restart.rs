@@ -13,27 +13,60 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
         // A job that ended is followed by a new job started from its retained checkpoint.
         let resumed = w[0].1.is_terminal()
             && w[1].1 == JobStatus::Created
-            && run.restores.iter().any(|r| r.at_ms == w[1].0 && r.cause.starts_with("new job"));
+            && run.restores.iter().any(|r| r.at_ms == w[1].0 && r.cause.is_new_job());
         // A new job whose state could not be assigned (a refused rescale) fails while it
         // initializes, before it runs (Flink: INITIALIZING -> FAILED, a JobInitializationException).
         let refused = w[0].1 == JobStatus::Created
             && w[1].1 == JobStatus::Failed
             && run.rescales.iter().any(|r| r.at_ms == w[1].0 && r.error.is_some());
         if !recovered && !resumed && !refused && !w[0].1.can_transition_to(w[1].1) {
-            anomalies.push(format!("t={} illegal job transition {} -> {}", w[1].0, w[0].1, w[1].1));
+            let (from, to) = (w[0].1.to_string(), w[1].1.to_string());
+            let kind = format!("illegal-transition-{}-{}", from.to_ascii_lowercase(), to.to_ascii_lowercase());
+            let text = format!("t={} illegal job transition {from} -> {to}", w[1].0);
+            anomalies.push(Finding::new(kind, text).at(w[1].0).with("from", from).with("to", to));
         }
     }
     let strategy = spec.restart_strategy();
     // Counts, decisions and delays of every strategy, per JobMaster: [`restart_decisions`].
     if matches!(strategy, RestartStrategyConfig::NoRestart) && run.restarts > 0 {
-        anomalies.push(format!("{} restarts under no-restart", run.restarts));
+        anomalies.push(Finding::new("restart-under-no-restart", format!("{} restarts under no-restart", run.restarts)));
     }
     anomalies.extend(restart_decisions(&strategy, spec.profile, run));
-    Verdict::from(
-        NAME,
-        anomalies,
-        format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description),
-    )
+    let finished = finished_on_restore(run, &mut anomalies);
+    let mut summary = format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description);
+    if finished > 0 {
+        summary.push_str(&format!("; {finished} snapshot(s) of attempts restored as finished, each as finished"));
+    }
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// The finished-on-restore rule (FLIP-147, 2.x): an attempt restored from a snapshot its task
+/// took after its operators finished is deployed as finished (Flink's
+/// `FinishedOnRestoreOperatorChain`, with `StreamTaskFinishedOnRestoreSourceInput` at a source
+/// and `FinishedOnRestoreInput` at a task with inputs): it processes no record, runs no
+/// `endInput` / `finish` of its operators again, and acknowledges the checkpoints it takes part
+/// in (the first after the restore is its final one) with its finished state. Read from
+/// `RunResult::finished_restores`, one row per snapshot such an attempt took. Returns the rows.
+fn finished_on_restore(run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
+    for s in &run.finished_restores {
+        let at = format!("t={} task {} {}: restored as finished, checkpoint {}", s.at_ms, s.task.0, s.attempt, s.id.0);
+        if s.ran_end_input {
+            let text = format!(
+                "{at}: finished-on-restore ran endInput/finish of its operators again (Flink deploys it with a \
+                 FinishedOnRestoreOperatorChain: its operators do not run)"
+            );
+            anomalies.push(Finding::new("finished-on-restore-ran-again", text).at(s.at_ms));
+        }
+        if s.records_in > 0 {
+            let text = format!("{at}: finished-on-restore processed {} record(s)", s.records_in);
+            anomalies.push(Finding::new("finished-on-restore-processed", text).at(s.at_ms));
+        }
+        if !s.finished {
+            let text = format!("{at}: finished-on-restore acknowledged with a snapshot not marked finished");
+            anomalies.push(Finding::new("finished-on-restore-not-finished", text).at(s.at_ms));
+        }
+    }
+    run.finished_restores.len()
 }
 
 /// One failure the JobMaster's restart strategy decided on, read back from the trace.
@@ -78,7 +111,7 @@ pub(super) fn restart_decisions(
     strategy: &RestartStrategyConfig,
     profile: ckptsim::Profile,
     run: &RunResult,
-) -> Vec<String> {
+) -> Vec<Finding> {
     let mut anomalies = Vec::new();
     let mut window: std::collections::VecDeque<u64> = std::collections::VecDeque::new();
     let mut count: u64 = 0;
@@ -95,7 +128,13 @@ pub(super) fn restart_decisions(
         last_failure = d.failure;
         if d.unrecoverable {
             if d.backoff_ms.is_some() {
-                anomalies.push(format!("t={} failure #{}: a non-recoverable failure restarted", d.time_ms, d.failure));
+                anomalies.push(
+                    Finding::named(format!(
+                        "t={} failure #{}: a non-recoverable failure restarted",
+                        d.time_ms, d.failure
+                    ))
+                    .at(d.time_ms),
+                );
             }
             continue;
         }
@@ -152,22 +191,39 @@ pub(super) fn restart_decisions(
             }
         };
         match d.backoff_ms {
-            Some(_) if !allowed => anomalies.push(format!(
-                "t={t} failure #{}: restart scheduled but {} allows none here",
-                d.failure,
-                strategy_name(strategy)
-            )),
-            Some(b) if b < range.0 || b > range.1 => anomalies.push(format!(
-                "t={t} failure #{}: backoff {b} ms, {} says {}",
-                d.failure,
-                strategy_name(strategy),
-                if range.0 == range.1 { format!("{} ms", range.0) } else { format!("{}..={} ms", range.0, range.1) }
-            )),
-            None if allowed => anomalies.push(format!(
-                "t={t} failure #{}: restart suppressed but {} allows one",
-                d.failure,
-                strategy_name(strategy)
-            )),
+            Some(_) if !allowed => anomalies.push(
+                Finding::named(format!(
+                    "t={t} failure #{}: restart scheduled but {} allows none here",
+                    d.failure,
+                    strategy_name(strategy)
+                ))
+                .at(t),
+            ),
+            Some(b) if b < range.0 || b > range.1 => {
+                let text = format!(
+                    "t={t} failure #{}: backoff {b} ms, {} says {}",
+                    d.failure,
+                    strategy_name(strategy),
+                    if range.0 == range.1 {
+                        format!("{} ms", range.0)
+                    } else {
+                        format!("{}..={} ms", range.0, range.1)
+                    }
+                );
+                let finding = match strategy {
+                    RestartStrategyConfig::FixedDelay { .. } => Finding::new("wrong-backoff", text),
+                    _ => Finding::named(text),
+                };
+                anomalies.push(finding.at(t))
+            }
+            None if allowed => anomalies.push(
+                Finding::named(format!(
+                    "t={t} failure #{}: restart suppressed but {} allows one",
+                    d.failure,
+                    strategy_name(strategy)
+                ))
+                .at(t),
+            ),
             _ => {}
         }
         // The restart itself: the job leaves RESTARTING no earlier than the backoff allows.
@@ -180,10 +236,13 @@ pub(super) fn restart_decisions(
                 .find(|(at, s)| *at > t && matches!(s, JobStatus::Running | JobStatus::Suspended | JobStatus::Created));
             if let Some((at, JobStatus::Running)) = after {
                 if *at < t + b {
-                    anomalies.push(format!(
-                        "t={t} failure #{}: job RUNNING again at t={at} before its backoff of {b} ms ran out",
-                        d.failure
-                    ));
+                    anomalies.push(
+                        Finding::named(format!(
+                            "t={t} failure #{}: job RUNNING again at t={at} before its backoff of {b} ms ran out",
+                            d.failure
+                        ))
+                        .at(t),
+                    );
                 }
             }
         }

@@ -52,7 +52,9 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
     };
     let policy = format!("{:?}", spec.checkpoint.retention);
     if !keep && !retained.is_empty() {
-        anomalies.push(format!("job ended {status} under {policy} but checkpoints {retained:?} were retained"));
+        anomalies.push(Finding::named(format!(
+            "job ended {status} under {policy} but checkpoints {retained:?} were retained"
+        )));
     }
     if keep {
         // The store's newest `num_retained` entries; 1.11 keeps savepoints in the store too,
@@ -72,17 +74,17 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
         let newest: Vec<ckptsim::CheckpointId> = window.iter().filter(|(_, sp)| !sp).map(|(id, _)| *id).collect();
         if let Some(latest) = window.first().filter(|(_, sp)| !sp).map(|(id, _)| id) {
             if !retained.contains(latest) {
-                anomalies.push(format!(
+                anomalies.push(Finding::named(format!(
                     "job ended {status} under {policy} but the newest completed checkpoint {latest} was discarded (retained {retained:?})"
-                ));
+                )));
             }
         }
         for id in &retained {
             if !newest.contains(id) {
-                anomalies.push(format!(
+                anomalies.push(Finding::named(format!(
                     "checkpoint {id} retained but it is not among the newest {} completed",
                     spec.checkpoint.num_retained
-                ));
+                )));
             }
         }
     }
@@ -105,7 +107,7 @@ fn last_job_start_ms(run: &RunResult) -> u64 {
 /// The store replayed from the coordinators' reports (`RunResult::stores`), judged after each
 /// add against the profile's subsumption rule; every completed checkpoint the profile stores
 /// must have entered it. Returns the number of adds.
-fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<String>) -> usize {
+fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
     if run.stores.is_empty() {
         return 0;
     }
@@ -122,7 +124,10 @@ fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Str
         }
         for id in &e.removed {
             if !content.iter().any(|c| c.id == *id) {
-                anomalies.push(format!("at {} ms checkpoint {id} left the store, which did not hold it", e.time_ms));
+                anomalies.push(Finding::named(format!(
+                    "at {} ms checkpoint {id} left the store, which did not hold it",
+                    e.time_ms
+                )));
             }
         }
         let Some(added) = e.added else {
@@ -132,10 +137,10 @@ fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Str
         adds += 1;
         added_ids.insert(added.id);
         if added.savepoint && !added.external && !profile.savepoints_in_completed_store() {
-            anomalies.push(format!(
+            anomalies.push(Finding::named(format!(
                 "at {} ms savepoint {} entered the store ({profile} keeps only checkpoints there)",
                 e.time_ms, added.id
-            ));
+            )));
         }
         let mut expected = content.clone();
         expected.push(added);
@@ -144,20 +149,20 @@ fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Str
         content.retain(|c| !e.removed.contains(&c.id));
         let ids = |v: &[StoreEntry]| v.iter().map(|c| c.id.0).collect::<Vec<u64>>();
         if ids(&content) != ids(&expected) {
-            anomalies.push(format!(
+            anomalies.push(Finding::named(format!(
                 "after {} {} entered the store at {} ms it holds {:?}, but with num-retained {n} ({profile}) Flink keeps {:?} (subsumption happens on add)",
                 if added.savepoint { "savepoint" } else { "checkpoint" },
                 added.id,
                 e.time_ms,
                 ids(&content),
                 ids(&expected)
-            ));
+            )));
         }
     }
     for row in &run.checkpoints {
         let stored = !row.savepoint || profile.savepoints_in_completed_store();
         if row.outcome == "COMPLETED" && stored && !added_ids.contains(&row.id) {
-            anomalies.push(format!("checkpoint {} completed but never entered the store", row.id));
+            anomalies.push(Finding::named(format!("checkpoint {} completed but never entered the store", row.id)));
         }
     }
     adds

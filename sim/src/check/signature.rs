@@ -19,7 +19,7 @@
 //! those bounds signs as `ended-inside-bound`, a different signature, so a shrink that cuts the
 //! stop time into a legitimate restart is never accepted as the same failure.
 
-use crate::check::{Verdict, CHECKERS};
+use crate::check::{Finding, Verdict, CHECKERS};
 use crate::outcome::Outcome;
 use crate::spec::{FaultName, JobSpec, OpKind};
 use ckptsim::config::RestartStrategyConfig;
@@ -103,183 +103,17 @@ impl Signature {
     }
 }
 
-/// The first number in `s` after `pat`.
-fn number_after(s: &str, pat: &str) -> Option<u64> {
-    let i = s.find(pat)? + pat.len();
-    let digits: String = s[i..].chars().take_while(|c| c.is_ascii_digit()).collect();
-    digits.parse().ok()
-}
-
-/// The word after `pat` (up to a space, comma or colon).
-fn word_after(s: &str, pat: &str) -> Option<String> {
-    let i = s.find(pat)? + pat.len();
-    let w: String = s[i..].chars().take_while(|c| !matches!(c, ' ' | ',' | ':')).collect();
-    (!w.is_empty()).then_some(w)
-}
-
-/// `AbortOfCommittedTxn` -> `abort-of-committed-txn`.
-fn kebab(camel: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in camel.chars().enumerate() {
-        if c.is_ascii_uppercase() {
-            if i > 0 {
-                out.push('-');
-            }
-            out.push(c.to_ascii_lowercase());
-        } else if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else {
-            out.push('-');
-        }
+/// Turns one finding into a typed anomaly. A checker's finding carries its kind, moment and
+/// fields; a free-form line (a user checker's, with no kind) is named by its first words and
+/// placed at its `t=` moment, if it names one.
+pub fn classify(checker: &str, f: &Finding) -> Anomaly {
+    Anomaly {
+        checker: checker.to_string(),
+        kind: f.kind_name(),
+        time_ms: f.moment(),
+        fields: f.fields.clone(),
+        text: f.text.clone(),
     }
-    out
-}
-
-/// A kind for a line no table entry knows: its first words without numbers or punctuation.
-fn fallback_kind(text: &str) -> String {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_ascii_alphabetic())
-        .filter(|w| w.len() > 1 && w != &"t")
-        .take(4)
-        .map(|w| w.to_ascii_lowercase())
-        .collect();
-    if words.is_empty() {
-        "anomaly".into()
-    } else {
-        words.join("-")
-    }
-}
-
-/// Turns one checker line into a typed anomaly. `input_time` gives the time of an input
-/// sequence number (lost records name the input, not a moment).
-pub fn classify(checker: &str, text: &str, input_time: impl Fn(u64) -> Option<u64>) -> Anomaly {
-    let mut fields = BTreeMap::new();
-    let t_eq = number_after(text, "t=");
-    let mut time_ms = t_eq;
-    let kind: String = if text.starts_with("zombie output: ") {
-        "zombie-output".into()
-    } else if checker == "windows" {
-        // The window checker: `window lost`, `window wrong value`, `window fired twice`,
-        // `late misjudged`, each naming the key (and an input for lost or late ones).
-        if let Some(k) = word_after(text, " key ") {
-            fields.insert("key", k);
-        }
-        let input = number_after(text, "input #");
-        if let Some(n) = input {
-            fields.insert("input", n.to_string());
-        }
-        if t_eq.is_none() {
-            time_ms = input.and_then(&input_time);
-        }
-        let head = text.split(':').next().unwrap_or("");
-        match head {
-            "window lost" | "window wrong value" | "window fired twice" | "late misjudged" => head.replace(' ', "-"),
-            _ => fallback_kind(text),
-        }
-    } else if text.contains("(FLINK-17075)") {
-        // A stall real Flink before 1.12 shares: a lost final task state, never reconciled.
-        time_ms = number_after(text, "was lost at t=");
-        "stall-unreconciled-final-state".into()
-    } else if let Some(rest) = text.strip_prefix("sink store anomaly: ") {
-        time_ms = number_after(rest, "t=");
-        let name = rest.split_whitespace().nth(2).unwrap_or("");
-        let name: String = name.chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
-        fields.insert("store_anomaly", name.clone());
-        format!("sink-store-{}", kebab(&name))
-    } else if text.starts_with("duplicate: input #") {
-        if let Some(n) = number_after(text, "input #") {
-            fields.insert("input", n.to_string());
-        }
-        // The moment of the duplicate is the second time the lineage shows up.
-        time_ms = text.find(" at [").and_then(|i| {
-            let list = &text[i + 5..];
-            list.split([',', ']']).nth(1).and_then(|x| x.trim().parse().ok())
-        });
-        if text.contains("within one attempt") {
-            "duplicate-within-attempt".into()
-        } else {
-            "duplicate-commit".into()
-        }
-    } else if text.starts_with("lost record: input #") {
-        let n = number_after(text, "input #");
-        if let Some(n) = n {
-            fields.insert("input", n.to_string());
-        }
-        time_ms = number_after(text, "(at ").or_else(|| n.and_then(&input_time));
-        if text.contains("never printed") {
-            "lost-print".into()
-        } else {
-            "lost-commit".into()
-        }
-    } else if text.starts_with("state ahead/behind") {
-        if let Some(k) = word_after(text, "key ") {
-            fields.insert("key", k);
-        }
-        "state-ahead-behind".into()
-    } else if text.contains("list state restored as") {
-        "list-state-not-restored".into()
-    } else if text.contains(" key ") && t_eq.is_some() && checker == "state" {
-        if let Some(k) = word_after(text, " key ") {
-            fields.insert("key", k);
-        }
-        if text.contains("for a key the reference never emits") {
-            "unknown-key".into()
-        } else if text.contains("not in the reference sequence") {
-            "value-not-in-reference".into()
-        } else if text.contains("state skipped") {
-            "lost-update".into()
-        } else if text.contains("first output") {
-            "wrong-first-output".into()
-        } else {
-            fallback_kind(text)
-        }
-    } else if text.contains("offset committed before its checkpoint completed") {
-        "offset-before-completion".into()
-    } else if text.contains("non-monotonic offset") {
-        "offset-backwards".into()
-    } else if text.contains("checkpoint ids not increasing") {
-        "ids-not-increasing".into()
-    } else if text.contains("checkpoints pending (max concurrent") {
-        "too-many-pending".into()
-    } else if text.contains("min pause violated") {
-        "min-pause-violated".into()
-    } else if text.contains("completed without an acknowledgement from") {
-        "completed-without-ack".into()
-    } else if text.contains("expired after") {
-        "expiry-not-at-timeout".into()
-    } else if let Some(i) = text.find("illegal job transition ") {
-        let tr = &text[i + "illegal job transition ".len()..];
-        let (from, to) = tr.split_once(" -> ").unwrap_or((tr, ""));
-        fields.insert("from", from.to_string());
-        fields.insert("to", to.to_string());
-        format!("illegal-transition-{}-{}", from.to_ascii_lowercase(), to.to_ascii_lowercase())
-    } else if text.starts_with("job failed after") {
-        "too-few-restarts".into()
-    } else if text.contains("restarts but fixed-delay allows") {
-        "too-many-restarts".into()
-    } else if text.contains(", fixed-delay says") {
-        "wrong-backoff".into()
-    } else if text.contains("restarts under no-restart") {
-        "restart-under-no-restart".into()
-    } else if checker == "alignment" && text.contains("records after the barrier are in the checkpoint") {
-        "processed-after-barrier".into()
-    } else if checker == "alignment" && text.contains("neither processed before the snapshot nor in its channel state")
-    {
-        "lost-channel-state".into()
-    } else if checker == "alignment" && text.contains("ahead of the barrier were not processed") {
-        "unprocessed-before-snapshot".into()
-    } else if checker == "stop" && text.contains("after the barrier of stop-with-savepoint") {
-        if let Some(n) = number_after(text, "input #") {
-            fields.insert("input", n.to_string());
-        }
-        "processed-after-stop".into()
-    } else if text.starts_with("no checkpoint completed within") {
-        time_ms = number_after(text, "after t=");
-        "no-checkpoint-after-heal".into()
-    } else {
-        fallback_kind(text)
-    };
-    Anomaly { checker: checker.to_string(), kind, time_ms, fields, text: text.to_string() }
 }
 
 /// Flink-style kebab name of an operator kind.
@@ -389,12 +223,11 @@ pub fn sign(o: &Outcome, spec: &JobSpec, a: &Anomaly) -> Signature {
 
 /// The typed anomalies of every failing checker, in [`CHECKERS`] order (then any other
 /// checker), each checker's in its own order.
-pub fn anomalies(spec: &JobSpec, verdicts: &[Verdict]) -> Vec<Anomaly> {
-    let input_time = |seq: u64| spec.input.at_ms(seq);
+pub fn anomalies(verdicts: &[Verdict]) -> Vec<Anomaly> {
     let rank = |c: &str| CHECKERS.iter().position(|x| *x == c).unwrap_or(CHECKERS.len());
     let mut failing: Vec<&Verdict> = verdicts.iter().filter(|v| v.passed == Some(false)).collect();
     failing.sort_by_key(|v| rank(v.checker));
-    failing.iter().flat_map(|v| v.anomalies.iter().map(move |t| classify(v.checker, t, input_time))).collect()
+    failing.iter().flat_map(|v| v.anomalies.iter().map(move |f| classify(v.checker, f))).collect()
 }
 
 /// The longest the JobManager may legitimately stay in a transitional status before the
@@ -456,7 +289,7 @@ pub fn final_status_anomaly(spec: &JobSpec, o: &Outcome) -> Option<Anomaly> {
 /// Every signed anomaly of a run: the failing checkers' (see [`anomalies`]), then a failed
 /// `final_status`, then any other failed expectation (signed `expect/<name>@end`).
 pub fn signed(spec: &JobSpec, o: &Outcome) -> Vec<(Signature, Anomaly)> {
-    let mut all: Vec<Anomaly> = anomalies(spec, &o.verdicts);
+    let mut all: Vec<Anomaly> = anomalies(&o.verdicts);
     if let Some(a) = final_status_anomaly(spec, o) {
         all.push(a);
     }
@@ -553,90 +386,37 @@ pub fn bounded_reason(all: &[(Signature, Anomaly)], n: usize, max_chars: usize) 
 mod tests {
     use super::*;
 
-    fn k(checker: &str, text: &str) -> String {
-        classify(checker, text, |s| Some(s * 10)).kind
-    }
-
     #[test]
-    fn every_checker_message_form_has_its_own_kind() {
-        let cases = [
-            (
-                "exactly-once",
-                "sink store anomaly: t=4508 t2: AbortOfCommittedTxn { txn: x }",
-                "sink-store-abort-of-committed-txn",
-            ),
-            ("exactly-once", "duplicate: input #309 (sub 0) committed 2 times at [4348, 5122] ms", "duplicate-commit"),
-            (
-                "exactly-once",
-                "lost record: input #112 never committed although checkpoint covering it completed",
-                "lost-commit",
-            ),
-            ("exactly-once", "state ahead/behind: key k1 committed [..], reference prefix [..]", "state-ahead-behind"),
-            ("at-least-once", "lost record: input #5 (at 4000 ms) never printed", "lost-print"),
-            (
-                "windows",
-                "window lost: key k1 window [2000,3000) never committed although input #93 is x",
-                "window-lost",
-            ),
-            (
-                "windows",
-                "window wrong value: t=4121 key k0 window [2000,3000): committed firings total 2",
-                "window-wrong-value",
-            ),
-            (
-                "windows",
-                "window fired twice: t=5 key k0 window [0,10): 3 firings committed at [1, 5, 9] ms",
-                "window-fired-twice",
-            ),
-            ("windows", "late misjudged: t=7 input #4 ((k0,1) at ts 3) went to the late side output", "late-misjudged"),
-            (
-                "at-least-once",
-                "duplicate: input #3 printed 2 times within one attempt at [100, 250] ms",
-                "duplicate-within-attempt",
-            ),
-            ("state", "t=5859 key k2: value (k2,2) not in the reference sequence [..]", "value-not-in-reference"),
-            ("state", "t=5 key k2: output (k2,2) for a key the reference never emits", "unknown-key"),
-            ("state", "t=5 key k2: state skipped from 1 to 3 (lost update: expected 2)", "lost-update"),
-            ("state", "t=5 key k2: first output 3 but reference starts at 1", "wrong-first-output"),
-            (
-                "offsets",
-                "t=39 offset committed before its checkpoint completed: p1 @0 by t1 (x)",
-                "offset-before-completion",
-            ),
-            ("offsets", "t=39 non-monotonic offset: p0 went back from 5 to 3", "offset-backwards"),
-            ("coordinator", "t=1 checkpoint ids not increasing: 3 after 4", "ids-not-increasing"),
-            ("coordinator", "t=1 2 checkpoints pending (max concurrent 1)", "too-many-pending"),
-            ("coordinator", "t=1505 min pause violated: checkpoint 3 triggered 194 ms after", "min-pause-violated"),
-            ("coordinator", "t=9 checkpoint 2 expired after 5 ms (timeout 6 ms)", "expiry-not-at-timeout"),
-            (
-                "coordinator",
-                "t=6015 checkpoint 2 completed without an acknowledgement from Sum (1/2) attempt 0, which was not \
-                 FINISHED at its trigger at t=3003 (it FINISHED at t=6014, after the trigger: Flink still waits \
-                 for its ack)",
-                "completed-without-ack",
-            ),
-            ("restart", "t=9 illegal job transition RUNNING -> CREATED", "illegal-transition-running-created"),
-            ("restart", "3 restarts but fixed-delay allows 2", "too-many-restarts"),
-            ("restart", "job failed after 1 restarts but fixed-delay allows 2", "too-few-restarts"),
-            ("restart", "t=9 failure #1: backoff 5 ms, fixed-delay says 6 ms", "wrong-backoff"),
-            ("restart", "2 restarts under no-restart", "restart-under-no-restart"),
-            ("liveness", "no checkpoint completed within 5000 ms after t=300 (last fault)", "no-checkpoint-after-heal"),
-        ];
-        for (c, text, want) in cases {
-            assert_eq!(k(c, text), want, "{text}");
-        }
-        // An unknown line still gets a number-free kind.
-        assert_eq!(k("new-checker", "t=5 task 3 stuck in CANCELING"), "task-stuck-in-canceling");
-    }
-
-    #[test]
-    fn times_and_fields() {
-        let a =
-            classify("exactly-once", "duplicate: input #309 (sub 0) committed 2 times at [4348, 5122] ms", |_| None);
-        assert_eq!(a.time_ms, Some(5122), "the duplicate happens at its second commit");
+    fn a_checker_finding_keeps_its_kind_moment_and_fields() {
+        let f = Finding::new(
+            "duplicate-commit",
+            "duplicate: input #309 (sub 0) committed 2 times at [4348, 5122] ms".into(),
+        )
+        .at(5122)
+        .with("input", 309);
+        let a = classify("exactly-once", &f);
+        assert_eq!((a.kind.as_str(), a.time_ms), ("duplicate-commit", Some(5122)));
         assert_eq!(a.fields["input"], "309");
-        let a = classify("exactly-once", "lost record: input #7 never committed although x", |s| Some(s * 10));
-        assert_eq!(a.time_ms, Some(70), "a lost record is placed at its input's time");
+        assert_eq!(a.text, f.text);
+        // The sentence is not read: a kind the words would not give stays.
+        let f = Finding::new("lost-commit", "t=9 something else entirely".into());
+        assert_eq!(
+            (classify("exactly-once", &f).kind.as_str(), classify("exactly-once", &f).time_ms),
+            ("lost-commit", None)
+        );
+    }
+
+    #[test]
+    fn a_free_form_line_is_named_by_its_first_words_at_its_t_moment() {
+        // A user checker's line (no kind): its first words without numbers, its `t=` moment.
+        let a = classify("new-checker", &Finding::from("t=5 task 3 stuck in CANCELING"));
+        assert_eq!((a.kind.as_str(), a.time_ms), ("task-stuck-in-canceling", Some(5)));
+        let a = classify("new-checker", &Finding::from("3 restarts but fixed-delay allows 2"));
+        assert_eq!((a.kind.as_str(), a.time_ms), ("restarts-but-fixed-delay", None));
+        assert_eq!(
+            Finding::named("t=5 task 3 stuck in CANCELING".into()).kind.as_deref(),
+            Some("task-stuck-in-canceling")
+        );
     }
 
     #[test]

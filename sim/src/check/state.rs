@@ -46,33 +46,13 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         );
     }
     if let Some(jr) = reference.joined.as_ref().filter(|j| j.exact_values) {
-        // An event-time join's state is its buffered elements: what a restored join emits must
-        // be rows of the reference (a row of pairs its restored buffers cannot hold, another
-        // key's elements, a value that is not `left|right`, is named). Losses are the delivery
-        // checkers'.
-        let rows: &Rows =
-            if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
-        let counts = lineage_counts(rows);
-        let mut anomalies = Vec::new();
-        super::joins::joined_row_anomalies(jr, rows, &counts, |_| false, "emitted", &mut anomalies);
-        let keys: BTreeSet<Value> = rows.iter().map(|r| key_of(&r.value)).collect();
+        let (mut anomalies, summary) = joined_state(spec, run, jr);
         anomalies.extend(placement);
-        return Verdict::from(
-            NAME,
-            anomalies,
-            placed_note(format!("{} joined rows of {} keys are rows of the reference", counts.len(), keys.len())),
-        );
+        return Verdict::from(NAME, anomalies, placed_note(summary));
     }
     let rows: &Rows =
         if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
-    let mut lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
-    // Socket lines an ended attempt read but no completed checkpoint covers, and that left no
-    // output: the restored state never saw them either.
-    let maybe_lost = super::socket_maybe_lost(run);
-    if !maybe_lost.is_empty() {
-        let printed: super::counts::InputSet = rows.iter().map(|r| r.lineage.input_seq).collect();
-        lost.extend(maybe_lost.into_iter().filter(|s| !printed.contains(*s)));
-    }
+    let lost = lost_inputs(run, rows);
     // At-least-once checkpoints (the barrier tracker never blocks) may hold the effect of a
     // record that is read again after a restore, so the state counts it twice (Flink's
     // AT_LEAST_ONCE): values may overshoot the reference. Only keys are checked then; losses
@@ -106,68 +86,7 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         });
         &*recomputed
     };
-    // Per key (by its index in the reference's key order): the first position of every value
-    // in the reference sequence (what `seq.iter().position(..)` finds, without a scan per
-    // output row). A row's key is looked up once; the per-key bookkeeping below is indexed.
-    let key_index: BTreeMap<&Value, usize> = reference.per_key.keys().enumerate().map(|(i, k)| (k, i)).collect();
-    let first_pos: Vec<(&KeySeq, FirstPositions)> =
-        reference.per_key.values().map(|seq| (seq, FirstPositions::new(seq))).collect();
-    // The last value per key, and per key and producing attempt: a new attempt's first value
-    // is judged against the key's last value from any attempt (a restore may go back, never
-    // skip), later values against the same attempt's own previous value. An attempt whose
-    // TaskManager lost its JobManager keeps running until it notices (Flink's zombie window
-    // between the JobManager's and the TaskManager's heartbeat timeouts); its print output
-    // interleaves with the new attempt's and each follows its own lineage.
-    // Kept with each last value: its first position in the key's reference sequence (what a
-    // search for it finds when it is the previous value), found once when it was the output.
-    // The key's last value is the newest attempt's: a row of an attempt older than one that
-    // already emitted the key (a zombie still printing after its replacement started) follows
-    // only its own lineage, so a later restore is not judged against the zombie's lagging value.
-    // `last[i]`: the newest attempt that emitted key `i` and its last value's position.
-    let mut last: Vec<Option<(ckptsim::Attempt, Option<usize>)>> = vec![None; first_pos.len()];
-    let mut last_by_attempt: BTreeMap<(usize, ckptsim::TaskId, ckptsim::Attempt), Option<usize>> = BTreeMap::new();
-    // Keys the reference never emits (each output of one is an anomaly), counted in the summary.
-    let mut unknown_keys: BTreeSet<Value> = BTreeSet::new();
-    for r in rows {
-        let v = &r.value;
-        let k = key_of(v);
-        let Some(&i) = key_index.get(&k) else {
-            anomalies.push(format!("t={} key {k}: output {v} for a key the reference never emits", r.time_ms));
-            unknown_keys.insert(k);
-            continue;
-        };
-        let lineage = (i, r.task, r.attempt);
-        let mut pos = None;
-        if !replays_may_double_count {
-            let (seq, positions) = &first_pos[i];
-            pos = positions.get(seq, v);
-            let prev = last_by_attempt.get(&lineage).copied().or_else(|| last[i].map(|(_, p)| p)).flatten();
-            match (pos, prev) {
-                (None, _) => {
-                    anomalies.push(format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms))
-                }
-                // No order rule for a key spread over several sink subtasks.
-                _ if unordered => {}
-                (Some(p), Some(q)) if p > q + 1 => anomalies.push(format!(
-                    "t={} key {k}: state skipped from {} to {v} (lost update: expected {})",
-                    r.time_ms,
-                    seq.at(q),
-                    seq.at(q + 1)
-                )),
-                (Some(p), None) if p > 0 => anomalies.push(format!(
-                    "t={} key {k}: first output {v} but reference starts at {}",
-                    r.time_ms,
-                    seq.at(0)
-                )),
-                _ => {}
-            }
-        }
-        last_by_attempt.insert(lineage, pos);
-        if last[i].is_none_or(|(a, _)| r.attempt >= a) {
-            last[i] = Some((r.attempt, pos));
-        }
-    }
-    let keys_seen = last.iter().filter(|l| l.is_some()).count() + unknown_keys.len();
+    let keys_seen = follow_keys(rows, reference, replays_may_double_count, unordered, &mut anomalies);
     let two_pc = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
     // A rescale's lineage holds under at-least-once checkpoints too: the new job starts from
     // the keyed state the savepoint or checkpoint held, whatever that counted twice, so a key's
@@ -196,25 +115,154 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         // restored attempt may still be catching up on one input when the run ends.
         super::graph::order_free_final_values(rows, reference, &lineage_counts(rows), &mut anomalies);
     }
-    let summary = if reference.order_free && !anomalies.is_empty() {
+    let how = Judged { two_pc, replays_may_double_count, unordered, failed: !anomalies.is_empty() };
+    let summary = keys_summary(reference, how, keys_seen);
+    let summary = if across > 0 { format!("{summary}; {across} continued across a rescale") } else { summary };
+    let summary = placed_note(summary);
+    anomalies.extend(list_anomalies);
+    Verdict::from(NAME, anomalies, list_note(summary))
+}
+
+/// An event-time join's state is its buffered elements: what a restored join emits must be
+/// rows of the reference (a row of pairs its restored buffers cannot hold, another key's
+/// elements, a value that is not `left|right`, is named). Losses are the delivery checkers'.
+fn joined_state(spec: &JobSpec, run: &RunResult, jr: &super::joins::JoinedRef) -> (Vec<Finding>, String) {
+    let rows: &Rows =
+        if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
+    let counts = lineage_counts(rows);
+    let mut anomalies = Vec::new();
+    super::joins::joined_row_anomalies(jr, rows, &counts, |_| false, "emitted", &mut anomalies);
+    let keys: BTreeSet<Value> = rows.iter().map(|r| key_of(&r.value)).collect();
+    (anomalies, format!("{} joined rows of {} keys are rows of the reference", counts.len(), keys.len()))
+}
+
+/// How the keyed values were judged (for the summary).
+#[derive(Clone, Copy)]
+struct Judged {
+    two_pc: bool,
+    replays_may_double_count: bool,
+    unordered: bool,
+    failed: bool,
+}
+
+/// The summary of a keyed run: what was judged of its `keys_seen` keys.
+fn keys_summary(reference: &Reference, how: Judged, keys_seen: usize) -> String {
+    if reference.order_free && how.failed {
         format!("{keys_seen} keys")
-    } else if reference.order_free && two_pc {
+    } else if reference.order_free && how.two_pc {
         format!(
             "{keys_seen} keys known to the reference; final values equal where every input was committed (inputs interleave)"
         )
     } else if reference.order_free {
         format!("{keys_seen} keys known to the reference (inputs interleave: printed values follow the run's order)")
-    } else if replays_may_double_count {
+    } else if how.replays_may_double_count {
         format!("{keys_seen} keys, all known to the reference (at-least-once: values may count replays twice)")
-    } else if unordered {
+    } else if how.unordered {
         format!("{keys_seen} keys, every value the reference's (a rebalance after keyed state: in no fixed order)")
     } else {
         format!("{keys_seen} keys followed the reference fold")
-    };
-    let summary = if across > 0 { format!("{summary}; {across} continued across a rescale") } else { summary };
-    let summary = placed_note(summary);
-    anomalies.extend(list_anomalies);
-    Verdict::from(NAME, anomalies, list_note(summary))
+    }
+}
+
+/// Inputs the run lost: its recorded lost inputs, and socket lines an ended attempt read but no
+/// completed checkpoint covers and that left no output (the restored state never saw them
+/// either).
+fn lost_inputs(run: &RunResult, rows: &Rows) -> BTreeSet<u64> {
+    let mut lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
+    // Socket lines an ended attempt read but no completed checkpoint covers, and that left no
+    // output: the restored state never saw them either.
+    let maybe_lost = super::socket_maybe_lost(run);
+    if !maybe_lost.is_empty() {
+        let printed: super::counts::InputSet = rows.iter().map(|r| r.lineage.input_seq).collect();
+        lost.extend(maybe_lost.into_iter().filter(|s| !printed.contains(*s)));
+    }
+    lost
+}
+
+/// Follows every row through its key's reference sequence: each value must be one the
+/// reference emits for the key and, per attempt, follow the reference order (a restore may
+/// go back, never skip or invent). Returns the number of keys seen.
+fn follow_keys(
+    rows: &Rows,
+    reference: &Reference,
+    replays_may_double_count: bool,
+    unordered: bool,
+    anomalies: &mut Vec<Finding>,
+) -> usize {
+    // Per key (by its index in the reference's key order): the first position of every value
+    // in the reference sequence (what `seq.iter().position(..)` finds, without a scan per
+    // output row). A row's key is looked up once; the per-key bookkeeping below is indexed.
+    let key_index: BTreeMap<&Value, usize> = reference.per_key.keys().enumerate().map(|(i, k)| (k, i)).collect();
+    let first_pos: Vec<(&KeySeq, FirstPositions)> =
+        reference.per_key.values().map(|seq| (seq, FirstPositions::new(seq))).collect();
+    // The last value per key, and per key and producing attempt: a new attempt's first value
+    // is judged against the key's last value from any attempt (a restore may go back, never
+    // skip), later values against the same attempt's own previous value. An attempt whose
+    // TaskManager lost its JobManager keeps running until it notices (Flink's zombie window
+    // between the JobManager's and the TaskManager's heartbeat timeouts); its print output
+    // interleaves with the new attempt's and each follows its own lineage.
+    // Kept with each last value: its first position in the key's reference sequence (what a
+    // search for it finds when it is the previous value), found once when it was the output.
+    // The key's last value is the newest attempt's: a row of an attempt older than one that
+    // already emitted the key (a zombie still printing after its replacement started) follows
+    // only its own lineage, so a later restore is not judged against the zombie's lagging value.
+    // `last[i]`: the newest attempt that emitted key `i` and its last value's position.
+    let mut last: Vec<Option<(ckptsim::Attempt, Option<usize>)>> = vec![None; first_pos.len()];
+    let mut last_by_attempt: BTreeMap<(usize, ckptsim::TaskId, ckptsim::Attempt), Option<usize>> = BTreeMap::new();
+    // Keys the reference never emits (each output of one is an anomaly), counted in the summary.
+    let mut unknown_keys: BTreeSet<Value> = BTreeSet::new();
+    for r in rows {
+        let v = &r.value;
+        let k = key_of(v);
+        let Some(&i) = key_index.get(&k) else {
+            let text = format!("t={} key {k}: output {v} for a key the reference never emits", r.time_ms);
+            anomalies.push(Finding::new("unknown-key", text).at(r.time_ms).with("key", &k));
+            unknown_keys.insert(k);
+            continue;
+        };
+        let lineage = (i, r.task, r.attempt);
+        let mut pos = None;
+        if !replays_may_double_count {
+            let (seq, positions) = &first_pos[i];
+            pos = positions.get(seq, v);
+            let prev = last_by_attempt.get(&lineage).copied().or_else(|| last[i].map(|(_, p)| p)).flatten();
+            match (pos, prev) {
+                (None, _) => {
+                    let text = format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms);
+                    anomalies.push(Finding::new("value-not-in-reference", text).at(r.time_ms).with("key", &k))
+                }
+                // No order rule for a key spread over several sink subtasks.
+                _ if unordered => {}
+                (Some(p), Some(q)) if p > q + 1 => anomalies.push(
+                    Finding::new(
+                        "lost-update",
+                        format!(
+                            "t={} key {k}: state skipped from {} to {v} (lost update: expected {})",
+                            r.time_ms,
+                            seq.at(q),
+                            seq.at(q + 1)
+                        ),
+                    )
+                    .at(r.time_ms)
+                    .with("key", &k),
+                ),
+                (Some(p), None) if p > 0 => anomalies.push(
+                    Finding::new(
+                        "wrong-first-output",
+                        format!("t={} key {k}: first output {v} but reference starts at {}", r.time_ms, seq.at(0)),
+                    )
+                    .at(r.time_ms)
+                    .with("key", &k),
+                ),
+                _ => {}
+            }
+        }
+        last_by_attempt.insert(lineage, pos);
+        if last[i].is_none_or(|(a, _)| r.attempt >= a) {
+            last[i] = Some((r.attempt, pos));
+        }
+    }
+    last.iter().filter(|l| l.is_some()).count() + unknown_keys.len()
 }
 
 /// A user operator's operator list state is restored as checkpointed (semantics §13; Flink's
@@ -223,7 +271,7 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
 /// JobManager chose stores for that instance (after a rescale, its share of the old entries).
 /// An operator that ignores the entries, or restores another checkpoint's (a copy it kept of
 /// its last snapshot, say), is named. Returns the number of list-state restores judged.
-fn restored_lists(run: &RunResult, anomalies: &mut Vec<String>) -> usize {
+fn restored_lists(run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
     fn show(v: &[Value]) -> String {
         let head: Vec<String> = v.iter().take(4).map(|x| x.to_string()).collect();
         let more = if v.len() > 4 { format!(", … {} in all", v.len()) } else { String::new() };
@@ -231,16 +279,22 @@ fn restored_lists(run: &RunResult, anomalies: &mut Vec<String>) -> usize {
     }
     for r in &run.restored_lists {
         if r.restored != r.stored {
-            anomalies.push(format!(
-                "t={} {} attempt {}: list state restored as {} but checkpoint {} holds {} \
-                 (list state not restored, or restored from another checkpoint)",
-                r.at_ms,
-                r.operator,
-                r.attempt,
-                show(&r.restored),
-                r.checkpoint.0,
-                show(&r.stored)
-            ));
+            anomalies.push(
+                Finding::new(
+                    "list-state-not-restored",
+                    format!(
+                        "t={} {} attempt {}: list state restored as {} but checkpoint {} holds {} \
+                         (list state not restored, or restored from another checkpoint)",
+                        r.at_ms,
+                        r.operator,
+                        r.attempt,
+                        show(&r.restored),
+                        r.checkpoint.0,
+                        show(&r.stored)
+                    ),
+                )
+                .at(r.at_ms),
+            );
         }
     }
     run.restored_lists.len().max(super::list_rescale::list_rescales(run, anomalies))
@@ -270,7 +324,7 @@ impl FirstPositions {
 /// output for the key comes after that value in the reference sequence, never at or before it
 /// (which means the operator lost the state, did not restore it, or counted a replay twice).
 /// Only rows that name their attempt are judged (print output; committed 2PC rows do not).
-fn restored_continuation(run: &RunResult, reference: &Reference, rows: &Rows, anomalies: &mut Vec<String>) {
+fn restored_continuation(run: &RunResult, reference: &Reference, rows: &Rows, anomalies: &mut Vec<Finding>) {
     if run.restored_keyed.is_empty() {
         return;
     }
@@ -292,11 +346,19 @@ fn restored_continuation(run: &RunResult, reference: &Reference, rows: &Rows, an
         let Some(from) = seq.position(v) else { continue };
         if let Some(p) = seq.rposition(&r.value) {
             if p <= from {
-                anomalies.push(format!(
-                    "t={} key {k}: attempt {} restored {v} but its first output {} is not after it \
-                     (state lost or not restored)",
-                    r.time_ms, r.attempt, r.value
-                ));
+                // Named `wrong-first-output`: the attempt's first output for the key is wrong.
+                anomalies.push(
+                    Finding::new(
+                        "wrong-first-output",
+                        format!(
+                            "t={} key {k}: attempt {} restored {v} but its first output {} is not after it \
+                             (state lost or not restored)",
+                            r.time_ms, r.attempt, r.value
+                        ),
+                    )
+                    .at(r.time_ms)
+                    .with("key", &k),
+                );
             }
         }
     }

@@ -34,11 +34,18 @@ pub fn stop(spec: &JobSpec, run: &RunResult) -> Verdict {
     let mut anomalies = Vec::new();
     for e in run.trace.events() {
         if let EventData::RecordAfterStop { task, attempt, savepoint, input_seq } = e.data {
-            anomalies.push(format!(
-                "t={} task {} {attempt}: processed input #{input_seq} after the barrier of stop-with-savepoint \
-                 savepoint {} (its sources must stop emitting at that barrier)",
-                e.time_ms, task.0, savepoint.0
-            ));
+            anomalies.push(
+                Finding::new(
+                    "processed-after-stop",
+                    format!(
+                        "t={} task {} {attempt}: processed input #{input_seq} after the barrier of stop-with-savepoint \
+                         savepoint {} (its sources must stop emitting at that barrier)",
+                        e.time_ms, task.0, savepoint.0
+                    ),
+                )
+                .at(e.time_ms)
+                .with("input", input_seq),
+            );
         }
     }
     let drain_ends_data = spec.profile.drain_ends_input_before_savepoint();
@@ -46,21 +53,27 @@ pub fn stop(spec: &JobSpec, run: &RunResult) -> Verdict {
         let drain = s.mode == ckptsim::record::StopMode::Drain;
         let (task, attempt, sp) = (s.task.0, s.attempt, s.savepoint.0);
         if drain && drain_ends_data && !s.drained {
-            anomalies.push(format!(
+            anomalies.push(
+                Finding::named(format!(
                 "t={} task {task} {attempt}: snapshot of stop-with-savepoint --drain savepoint {sp} taken with its \
                  operators not ended (no endInput/finish, no EndOfData before the barrier; {} ends the data \
                  before the savepoint: SourceOperatorStreamTask triggers it after SourceOperator#stop(DRAIN))",
                 s.at_ms, spec.profile
-            ));
+            ))
+                .at(s.at_ms),
+            );
         } else if !(drain && drain_ends_data) && s.drained && !(drain_ends_data && s.input_ended) {
             let how = if drain { "--drain" } else { "without drain" };
-            anomalies.push(format!(
+            anomalies.push(
+                Finding::named(format!(
                 "t={} task {task} {attempt}: reports its data drained for stop-with-savepoint {how} savepoint {sp} \
                  (under {} no stop ends the data before the savepoint{})",
                 s.at_ms,
                 spec.profile,
                 if drain_ends_data { " unless the task's input had ended" } else { "" }
-            ));
+            ))
+                .at(s.at_ms),
+            );
         }
     }
     Verdict::from(

@@ -115,12 +115,12 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
             Some(id) if predicted.contains_key(&id) => {
                 actual.insert(id);
             }
-            _ => anomalies.push(format!(
+            _ => anomalies.push(Finding::named(format!(
                 "t={} job failed on the tolerable-failure threshold, but the re-derived consecutive counted failures did not exceed {} there ({})",
                 e.time_ms,
                 if unlimited { "an unlimited tolerance".to_string() } else { format!("tolerable_failures = {limit}") },
                 e.detail
-            )),
+            )).at(e.time_ms)),
         }
     }
     for (id, t) in &predicted {
@@ -132,10 +132,13 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
             *s == JobStatus::Running && *at < *t && !run.status_timeline.iter().any(|(a2, _)| a2 == t)
         });
         if running {
-            anomalies.push(format!(
-                "t={t} checkpoint {id} was counted failure number {} (tolerable {limit}) but the job did not fail",
-                limit + 1
-            ));
+            anomalies.push(
+                Finding::named(format!(
+                    "t={t} checkpoint {id} was counted failure number {} (tolerable {limit}) but the job did not fail",
+                    limit + 1
+                ))
+                .at(*t),
+            );
         }
     }
     let summary = if unlimited {

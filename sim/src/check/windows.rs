@@ -214,7 +214,6 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
         | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
     };
-    let agg = w.aggregate;
     // AT_LEAST_ONCE checkpoints (barrier tracker, no alignment): a snapshot's window contents
     // may already hold elements that the restore replays, so each restore may count an element
     // once more (Flink's at-least-once state); sums and counts may overshoot by that much.
@@ -246,45 +245,8 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     let drained = stop.is_some_and(|s| s.drain && (!exact || run.sink_commit_horizon >= s.savepoint)) && read.is_some();
     let idle_judged = idle_flush(spec, run, &mut anomalies);
     if !chain.is_empty() {
-        // Restores and new jobs: each may count an element once more under at-least-once.
-        let restores = run.restores.len() + run.rescales.len();
-        let mode = match (&read, at_least_once && restores > 0) {
-            (_, true) => {
-                super::windows_chain::Mode::AtLeastOnce { restores, drained: read.as_ref().filter(|_| drained) }
-            }
-            (Some(covered), false) => super::windows_chain::Mode::Stop { covered, drain: drained },
-            (None, false) => super::windows_chain::Mode::Exact,
-        };
-        let c = super::windows_chain::judge(
-            w,
-            &chain,
-            reference,
-            rows,
-            exact,
-            finished_all(spec, run, exact),
-            &mode,
-            &mut anomalies,
-        );
-        late_misjudged(run, surely, &mut anomalies);
-        let summary = format!(
-            "{} windows, {} results{} through {} function(s){}; {} timestamps judged, {} not (a window with an element \
-             that may be late{}), {} late records, {idle_judged} source IDLEs judged",
-            reference.len(),
-            rows.len(),
-            if exact { " committed" } else { " printed" },
-            chain.len(),
-            match mode {
-                super::windows_chain::Mode::Exact => "",
-                super::windows_chain::Mode::Stop { drain: true, .. } => ", ended by stop-with-savepoint with drain",
-                super::windows_chain::Mode::Stop { drain: false, .. } => ", ended by stop-with-savepoint",
-                super::windows_chain::Mode::AtLeastOnce { .. } => ", at-least-once with restores",
-            },
-            c.judged,
-            c.unjudged,
-            if matches!(mode, super::windows_chain::Mode::AtLeastOnce { .. }) { ", or too many values" } else { "" },
-            run.late_records.len()
-        );
-        return Verdict::from(NAME, anomalies, summary);
+        let stopped = (read.as_ref(), drained);
+        return through_chain(spec, run, (w, &chain), (reference, surely), rows, stopped, idle_judged, anomalies);
     }
     // Results per (key, window), in output order.
     let fired = fired_by_window(rows, size, reference, &mut anomalies);
@@ -298,8 +260,51 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         }
         reference.to_mut().retain(|_, elems| !elems.is_empty());
     }
+    let judge = WindowJudge { spec, run, w, exact, at_least_once, extra_counts, drained };
     for ((key, win), elems) in reference.iter() {
         let got = fired.get(&(key.clone(), *win)).map(Vec::as_slice).unwrap_or(&[]);
+        refires += usize::from(got.len() > 1);
+        judge.window(key, win, elems, got, &mut anomalies);
+    }
+    late_misjudged(run, surely, &mut anomalies);
+    let summary = format!(
+        "{} windows, {} results{}, {} fired more than once, {} late records, {idle_judged} source IDLEs judged",
+        reference.len(),
+        rows.len(),
+        if exact { " committed" } else { " printed" },
+        refires,
+        run.late_records.len()
+    );
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// What the per-window judgment of [`windows_from`] reads besides the window itself.
+struct WindowJudge<'a> {
+    spec: &'a JobSpec,
+    run: &'a RunResult,
+    w: &'a ckptsim::window::EventWindowSpec,
+    /// A two-phase-commit sink (committed firings), not a print sink.
+    exact: bool,
+    at_least_once: bool,
+    /// Under at-least-once, how many times more an element may be counted (one per restore).
+    extra_counts: i128,
+    /// A stop-with-savepoint with drain fired every window the savepoint covers.
+    drained: bool,
+}
+
+impl WindowJudge<'_> {
+    /// One window of the reference against the firings `got` of it: fired twice, a wrong
+    /// value, or lost.
+    fn window(
+        &self,
+        key: &Value,
+        win: &TimeWindow,
+        elems: &[Element],
+        got: &[OutputRow],
+        anomalies: &mut Vec<Finding>,
+    ) {
+        let (w, exact, at_least_once, extra_counts) = (self.w, self.exact, self.at_least_once, self.extra_counts);
+        let agg = w.aggregate;
         let (mut low, mut high) = bounds(agg, elems);
         if extra_counts > 0 && matches!(agg, Aggregate::Sum | Aggregate::Count) {
             let x = |e: &Element| i128::from(if agg == Aggregate::Count { 1 } else { e.number });
@@ -308,19 +313,23 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         }
         let maybe = elems.iter().filter(|e| !e.on_time).count();
         let values: Vec<i128> = got.iter().map(|r| i128::from(number(&r.value))).collect();
-        if got.len() > 1 {
-            refires += 1;
-        }
         if exact && !at_least_once && w.allowed_lateness_ms == 0 && got.len() > 1 + maybe {
             let times: Vec<u64> = got.iter().map(|r| r.time_ms).collect();
-            anomalies.push(format!(
-                "window fired twice: t={} key {key} window {win}: {} firings committed at {times:?} ms, \
+            anomalies.push(
+                Finding::new(
+                    "window-fired-twice",
+                    format!(
+                        "window fired twice: t={} key {key} window {win}: {} firings committed at {times:?} ms, \
                  Flink fires it at most {} times (once, plus once per element that may be late)",
-                times[1],
-                got.len(),
-                1 + maybe
-            ));
-            continue;
+                        times[1],
+                        got.len(),
+                        1 + maybe
+                    ),
+                )
+                .at(times[1])
+                .with("key", key),
+            );
+            return;
         }
         let first_t = got.first().map_or(0, |r| r.time_ms);
         // Every firing committed: the job finished, with final checkpoints (FLIP-147) for a
@@ -328,7 +337,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         // A job ended by stop-with-savepoint read only what its savepoint covers (and without
         // drain fired nothing more): its windows are judged like a running job's.
         // With drain every window with an element the savepoint covers fired into it.
-        let finished_all = finished_all(spec, run, exact) || drained;
+        let finished_all = finished_all(self.spec, self.run, exact) || self.drained;
         let wrong = if exact && w.allowed_lateness_ms == 0 && matches!(agg, Aggregate::Sum | Aggregate::Count) {
             let total: i128 = values.iter().sum();
             (!got.is_empty() && (total < low || total > high)).then(|| format!("committed firings total {total}"))
@@ -348,32 +357,92 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
             values.iter().find(|v| **v < lo || **v > hi).map(|v| format!("printed {v}"))
         };
         if let Some(what) = wrong {
-            anomalies.push(format!(
+            anomalies.push(
+                Finding::new(
+                    "window-wrong-value",
+                    format!(
                 "window wrong value: t={first_t} key {key} window {win}: {what}, expected between {low} and {high} \
                  ({} elements, {maybe} of them may be late)",
                 elems.len()
-            ));
-            continue;
+            ),
+                )
+                .at(first_t)
+                .with("key", key),
+            );
+            return;
         }
         if finished_all && got.is_empty() && elems.iter().any(|e| e.on_time) {
             let first = elems.iter().find(|e| e.on_time).map_or(0, |e| e.input_seq);
-            anomalies.push(format!(
-                "window lost: key {key} window {win} never {} although input #{first} is surely on time \
+            anomalies.push(
+                Finding::new(
+                    "window-lost",
+                    format!(
+                        "window lost: key {key} window {win} never {} although input #{first} is surely on time \
                  and the job finished",
-                if exact { "committed" } else { "printed" }
-            ));
+                        if exact { "committed" } else { "printed" }
+                    ),
+                )
+                .at(self.spec.input.at_ms(first))
+                .with("key", key)
+                .with("input", first),
+            );
         }
     }
+}
+
+/// The windows of a job with functions after the window (`windows_chain`): judged per
+/// timestamp through the chain. `stopped`: the input a stop-with-savepoint's savepoint covers,
+/// and whether the stop drained every window.
+#[allow(clippy::too_many_arguments)]
+fn through_chain(
+    spec: &JobSpec,
+    run: &RunResult,
+    (w, chain): (&ckptsim::window::EventWindowSpec, &[OperatorKind]),
+    (reference, surely): (&WindowRef, &BTreeMap<u64, bool>),
+    rows: &Rows,
+    (read, drained): (Option<&super::counts::InputSet>, bool),
+    idle_judged: usize,
+    mut anomalies: Vec<Finding>,
+) -> Verdict {
+    let exact = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
+    let at_least_once = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce;
+    // Restores and new jobs: each may count an element once more under at-least-once.
+    let restores = run.restores.len() + run.rescales.len();
+    let mode = match (read, at_least_once && restores > 0) {
+        (_, true) => super::windows_chain::Mode::AtLeastOnce { restores, drained: read.filter(|_| drained) },
+        (Some(covered), false) => super::windows_chain::Mode::Stop { covered, drain: drained },
+        (None, false) => super::windows_chain::Mode::Exact,
+    };
+    let c = super::windows_chain::judge(
+        w,
+        chain,
+        reference,
+        rows,
+        exact,
+        finished_all(spec, run, exact),
+        &mode,
+        &mut anomalies,
+    );
     late_misjudged(run, surely, &mut anomalies);
     let summary = format!(
-        "{} windows, {} results{}, {} fired more than once, {} late records, {idle_judged} source IDLEs judged",
+        "{} windows, {} results{} through {} function(s){}; {} timestamps judged, {} not (a window with an element \
+         that may be late{}), {} late records, {idle_judged} source IDLEs judged",
         reference.len(),
         rows.len(),
         if exact { " committed" } else { " printed" },
-        refires,
+        chain.len(),
+        match mode {
+            super::windows_chain::Mode::Exact => "",
+            super::windows_chain::Mode::Stop { drain: true, .. } => ", ended by stop-with-savepoint with drain",
+            super::windows_chain::Mode::Stop { drain: false, .. } => ", ended by stop-with-savepoint",
+            super::windows_chain::Mode::AtLeastOnce { .. } => ", at-least-once with restores",
+        },
+        c.judged,
+        c.unjudged,
+        if matches!(mode, super::windows_chain::Mode::AtLeastOnce { .. }) { ", or too many values" } else { "" },
         run.late_records.len()
     );
-    Verdict::from(NAME, anomalies, summary)
+    Verdict::from("windows", anomalies, summary)
 }
 
 /// The window results per (key, window), in output order; a result with no timestamp, or whose
@@ -382,25 +451,46 @@ fn fired_by_window(
     rows: &Rows,
     size: i64,
     reference: &WindowRef,
-    anomalies: &mut Vec<String>,
+    anomalies: &mut Vec<Finding>,
 ) -> BTreeMap<(Value, TimeWindow), Vec<OutputRow>> {
     let mut fired: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
     for r in rows {
         let Some(t) = r.timestamp else {
-            anomalies.push(format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value));
+            anomalies.push(
+                Finding::new(
+                    "window-wrong-value",
+                    format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value),
+                )
+                .at(r.time_ms),
+            );
             continue;
         };
         let win = TimeWindow { start: t.saturating_add(1).saturating_sub(size), end: t.saturating_add(1) };
         let k = (key_of(&r.value), win);
         match reference.get(&k) {
-            None => anomalies.push(format!(
-                "window wrong value: t={} key {} window {win}: result {} but no input falls in that window",
-                r.time_ms, k.0, r.value
-            )),
-            Some(elems) if !elems.iter().any(|e| e.input_seq == r.lineage.input_seq) => anomalies.push(format!(
-                "window wrong value: t={} key {} window {win}: result {} names input #{} which is not in it",
-                r.time_ms, k.0, r.value, r.lineage.input_seq
-            )),
+            None => anomalies.push(
+                Finding::new(
+                    "window-wrong-value",
+                    format!(
+                        "window wrong value: t={} key {} window {win}: result {} but no input falls in that window",
+                        r.time_ms, k.0, r.value
+                    ),
+                )
+                .at(r.time_ms)
+                .with("key", &k.0),
+            ),
+            Some(elems) if !elems.iter().any(|e| e.input_seq == r.lineage.input_seq) => anomalies.push(
+                Finding::new(
+                    "window-wrong-value",
+                    format!(
+                        "window wrong value: t={} key {} window {win}: result {} names input #{} which is not in it",
+                        r.time_ms, k.0, r.value, r.lineage.input_seq
+                    ),
+                )
+                .at(r.time_ms)
+                .with("key", &k.0)
+                .with("input", r.lineage.input_seq),
+            ),
             Some(_) => fired.entry(k).or_default().push(r),
         }
     }
@@ -446,7 +536,7 @@ fn finished_all(spec: &JobSpec, run: &RunResult, exact: bool) -> bool {
 /// ACTIVE at the next periodic emission (2.x `markActive`), judged when the same attempt reads
 /// again two watermark intervals later. 1.11 does neither (nothing to judge). Returns how many
 /// IDLE emissions were judged.
-fn idle_flush(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<String>) -> usize {
+fn idle_flush(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
     if !spec.profile.source_flushes_max_when_all_splits_idle() || run.source_event_time.is_empty() {
         return 0;
     }
@@ -486,12 +576,15 @@ fn idle_flush(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<String>) -> u
                 match a.idle_since_read {
                     Some(None) => a.idle_since_read = Some(Some(e.at_ms)),
                     Some(Some(first)) if e.at_ms >= first.saturating_add(2 * interval) => {
-                        anomalies.push(format!(
-                            "source stays idle: t={} task {} attempt {} still IDLE although it read a record \
+                        anomalies.push(
+                            Finding::named(format!(
+                                "source stays idle: t={} task {} attempt {} still IDLE although it read a record \
                              at {first} ms (two watermark intervals before); Flink 2.x marks the source ACTIVE at the \
                              next periodic emission",
-                            e.at_ms, e.task, e.attempt
-                        ));
+                                e.at_ms, e.task, e.attempt
+                            ))
+                            .at(e.at_ms),
+                        );
                         a.idle_since_read = None;
                     }
                     _ => {}
@@ -515,7 +608,8 @@ fn idle_flush(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<String>) -> u
                 judged += 1;
                 let last = a.last.map_or(i64::MIN, |w| w.0);
                 if last < want {
-                    anomalies.push(format!(
+                    anomalies.push(
+                        Finding::named(format!(
                         "source idle without flush: t={} task {} attempt {} went IDLE at watermark {} although its \
                          splits reached {want} (the largest timestamp read − {bound} − 1); Flink 2.x flushes the \
                          largest watermark over the splits before IDLE",
@@ -523,7 +617,9 @@ fn idle_flush(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<String>) -> u
                         e.task,
                         e.attempt,
                         a.last.map_or("none".to_string(), |w| w.to_string()),
-                    ));
+                    ))
+                        .at(e.at_ms),
+                    );
                 }
             }
         }
@@ -532,17 +628,24 @@ fn idle_flush(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<String>) -> u
 }
 
 /// `late misjudged`: an element sent to the late side output although it was surely on time.
-fn late_misjudged(run: &RunResult, surely: &BTreeMap<u64, bool>, anomalies: &mut Vec<String>) {
+fn late_misjudged(run: &RunResult, surely: &BTreeMap<u64, bool>, anomalies: &mut Vec<Finding>) {
     for r in &run.late_records {
         if surely.get(&r.lineage.input_seq) == Some(&true) {
-            anomalies.push(format!(
-                "late misjudged: t={} input #{} ({} at ts {}) went to the late side output although it is \
+            anomalies.push(
+                Finding::new(
+                    "late-misjudged",
+                    format!(
+                        "late misjudged: t={} input #{} ({} at ts {}) went to the late side output although it is \
                  surely on time",
-                r.time_ms,
-                r.lineage.input_seq,
-                r.value,
-                r.timestamp.unwrap_or(i64::MIN)
-            ));
+                        r.time_ms,
+                        r.lineage.input_seq,
+                        r.value,
+                        r.timestamp.unwrap_or(i64::MIN)
+                    ),
+                )
+                .at(r.time_ms)
+                .with("input", r.lineage.input_seq),
+            );
         }
     }
 }

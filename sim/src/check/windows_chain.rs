@@ -206,8 +206,93 @@ pub(super) fn judge(
     exact: bool,
     finished_all: bool,
     mode: &Mode<'_>,
-    anomalies: &mut Vec<String>,
+    anomalies: &mut Vec<Finding>,
 ) -> ChainSummary {
+    let expected = expected_firings(w, chain, reference, exact, finished_all, mode);
+    let got = rows_by_timestamp(rows, &expected, anomalies);
+    let mut summary = ChainSummary { judged: 0, unjudged: 0 };
+    let verb = if exact { "committed" } else { "printed" };
+    // One history (a two-phase-commit sink under exactly-once): each window fires once.
+    let once = exact && !matches!(mode, Mode::AtLeastOnce { .. });
+    for (t, wins) in &expected {
+        let Some(wins) = wins else {
+            summary.unjudged += 1;
+            continue;
+        };
+        summary.judged += 1;
+        let rows_at = got.get(t).map(Vec::as_slice).unwrap_or(&[]);
+        let allowed: BTreeSet<&Value> = wins.iter().flat_map(|x| x.firings.iter().flatten()).collect();
+        // With one history: the rows are a sub-multiset of the windows' single firings.
+        let mut left: BTreeMap<&Value, usize> = BTreeMap::new();
+        if once {
+            for v in wins.iter().filter_map(|x| x.firings.first()).flatten() {
+                *left.entry(v).or_default() += 1;
+            }
+        }
+        let mut count: BTreeMap<&Value, usize> = BTreeMap::new();
+        for r in rows_at {
+            *count.entry(&r.value).or_default() += 1;
+            if !allowed.contains(&r.value) {
+                let want: Vec<&Value> = allowed.iter().copied().take(8).collect();
+                anomalies.push(
+                    Finding::new(
+                        "window-wrong-value",
+                        format!(
+                    "window wrong value: t={} {verb} {} at timestamp {t}, expected one of {want:?}{} (the chain \
+                     applied to the reference results{})",
+                    r.time_ms,
+                    r.value,
+                    if allowed.len() > 8 { format!(" and {} more", allowed.len() - 8) } else { String::new() },
+                    match mode {
+                        Mode::Exact => "",
+                        Mode::Stop { .. } => ", the input the stop's savepoint covers",
+                        Mode::AtLeastOnce { .. } => ", each element counted up to once per restore more",
+                    }
+                ),
+                    )
+                    .at(r.time_ms),
+                );
+                continue;
+            }
+            if once {
+                match left.get_mut(&r.value) {
+                    Some(0) | None => anomalies.push(
+                        Finding::new(
+                            "window-fired-twice",
+                            format!(
+                                "window fired twice: t={} {} {verb} again at timestamp {t}: expected {} time(s)",
+                                r.time_ms,
+                                r.value,
+                                wins.iter()
+                                    .filter_map(|x| x.firings.first())
+                                    .flatten()
+                                    .filter(|v| **v == r.value)
+                                    .count()
+                            ),
+                        )
+                        .at(r.time_ms),
+                    ),
+                    Some(n) => *n -= 1,
+                }
+            }
+        }
+        let at = Lost { t: *t, verb, once, finished_all };
+        lost_windows(wins, rows_at, &count, at, anomalies);
+    }
+    summary
+}
+
+/// Per timestamp, what the chain gives for each window of the reference that ends there
+/// (`None` once a window there is not known exactly: allowed lateness, an element that may be
+/// late, a firing the chain drops).
+fn expected_firings(
+    w: &EventWindowSpec,
+    chain: &[OperatorKind],
+    reference: &WindowRef,
+    exact: bool,
+    finished_all: bool,
+    mode: &Mode<'_>,
+) -> BTreeMap<i64, Option<Vec<Expected>>> {
     let mut ops: Vec<Operator> = chain.iter().map(|k| Operator::new(*k, vec![])).collect();
     let mut counters = SurvivingCounters::default();
     // Per timestamp: its windows (None once a window there is not known).
@@ -260,113 +345,112 @@ pub(super) fn judge(
             _ => *slot = None,
         }
     }
+    expected
+}
+
+/// The rows per window timestamp; a row with no timestamp, or one no window of the reference
+/// ends at, is an anomaly instead.
+fn rows_by_timestamp(
+    rows: &Rows,
+    expected: &BTreeMap<i64, Option<Vec<Expected>>>,
+    anomalies: &mut Vec<Finding>,
+) -> BTreeMap<i64, Vec<OutputRow>> {
     let mut got: BTreeMap<i64, Vec<OutputRow>> = BTreeMap::new();
     for r in rows {
         match r.timestamp {
-            None => {
-                anomalies.push(format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value))
-            }
-            Some(t) if !expected.contains_key(&t) => anomalies.push(format!(
-                "window wrong value: t={} result {} at timestamp {t}: no window of the reference ends there",
-                r.time_ms, r.value
-            )),
+            None => anomalies.push(
+                Finding::new(
+                    "window-wrong-value",
+                    format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value),
+                )
+                .at(r.time_ms),
+            ),
+            Some(t) if !expected.contains_key(&t) => anomalies.push(
+                Finding::new(
+                    "window-wrong-value",
+                    format!(
+                        "window wrong value: t={} result {} at timestamp {t}: no window of the reference ends there",
+                        r.time_ms, r.value
+                    ),
+                )
+                .at(r.time_ms),
+            ),
             Some(t) => got.entry(t).or_default().push(r),
         }
     }
-    let mut summary = ChainSummary { judged: 0, unjudged: 0 };
-    let verb = if exact { "committed" } else { "printed" };
-    // One history (a two-phase-commit sink under exactly-once): each window fires once.
-    let once = exact && !matches!(mode, Mode::AtLeastOnce { .. });
-    for (t, wins) in &expected {
-        let Some(wins) = wins else {
-            summary.unjudged += 1;
-            continue;
-        };
-        summary.judged += 1;
-        let rows_at = got.get(t).map(Vec::as_slice).unwrap_or(&[]);
-        let allowed: BTreeSet<&Value> = wins.iter().flat_map(|x| x.firings.iter().flatten()).collect();
-        // With one history: the rows are a sub-multiset of the windows' single firings.
-        let mut left: BTreeMap<&Value, usize> = BTreeMap::new();
-        if once {
-            for v in wins.iter().filter_map(|x| x.firings.first()).flatten() {
-                *left.entry(v).or_default() += 1;
-            }
-        }
-        let mut count: BTreeMap<&Value, usize> = BTreeMap::new();
-        for r in rows_at {
-            *count.entry(&r.value).or_default() += 1;
-            if !allowed.contains(&r.value) {
-                let want: Vec<&Value> = allowed.iter().copied().take(8).collect();
-                anomalies.push(format!(
-                    "window wrong value: t={} {verb} {} at timestamp {t}, expected one of {want:?}{} (the chain \
-                     applied to the reference results{})",
-                    r.time_ms,
-                    r.value,
-                    if allowed.len() > 8 { format!(" and {} more", allowed.len() - 8) } else { String::new() },
-                    match mode {
-                        Mode::Exact => "",
-                        Mode::Stop { .. } => ", the input the stop's savepoint covers",
-                        Mode::AtLeastOnce { .. } => ", each element counted up to once per restore more",
-                    }
-                ));
-                continue;
-            }
-            if once {
-                match left.get_mut(&r.value) {
-                    Some(0) | None => anomalies.push(format!(
-                        "window fired twice: t={} {} {verb} again at timestamp {t}: expected {} time(s)",
-                        r.time_ms,
-                        r.value,
-                        wins.iter().filter_map(|x| x.firings.first()).flatten().filter(|v| **v == r.value).count()
-                    )),
-                    Some(n) => *n -= 1,
-                }
-            }
-        }
-        // Known exactly: every row of the window's firing; else a row of some firing of it,
-        // one per window (a matching of the required windows to the rows).
-        let mut need: BTreeMap<&Value, usize> = BTreeMap::new();
-        let mut open: Vec<&Expected> = Vec::new();
-        for x in wins.iter().filter(|x| x.required) {
-            match x.firings.as_slice() {
-                [one] => one.iter().for_each(|v| *need.entry(v).or_default() += 1),
-                many if many.iter().all(|f| !f.is_empty()) => open.push(x),
-                _ => {}
-            }
-        }
-        for (v, n) in &need {
-            let have = count.get(v).copied().unwrap_or(0);
-            let short = if once { n.saturating_sub(have) } else { usize::from(have == 0) };
-            for _ in 0..short {
-                anomalies.push(format!(
-                    "window lost: {v} at timestamp {t} never {verb} although its window's elements are surely on \
-                     time and {}",
-                    if finished_all { "the job finished" } else { "the stop drained every window" }
-                ));
-            }
-        }
-        if !open.is_empty() {
-            // Rows not claimed by an exactly known window serve the others.
-            let mut spare: Vec<&Value> = Vec::new();
-            let mut claimed = need.clone();
-            for r in rows_at {
-                match claimed.get_mut(&r.value) {
-                    Some(n) if *n > 0 => *n -= 1,
-                    _ => spare.push(&r.value),
-                }
-            }
-            let fits = |x: &Expected, v: &Value| x.firings.iter().any(|f| f.contains(v));
-            for lost in unmatched(&open, &spare, fits) {
-                anomalies.push(format!(
-                    "window lost: key {} at timestamp {t}: no {verb} row any firing of it could give, although its \
-                     elements are surely on time and {}",
-                    lost.key,
-                    if finished_all { "the job finished" } else { "the stop drained every window" }
-                ));
-            }
+    got
+}
+
+/// Where [`lost_windows`] judges: the windows' timestamp, how the sink shows a row, whether
+/// each window fires once (one history) and whether every firing is due.
+#[derive(Clone, Copy)]
+struct Lost<'a> {
+    t: i64,
+    verb: &'a str,
+    once: bool,
+    finished_all: bool,
+}
+
+/// The required windows at one timestamp with no row of theirs among `rows_at` (`count`: the
+/// rows per value). Known exactly: every row of the window's firing; else a row of some
+/// firing of it, one per window (a matching of the required windows to the rows).
+fn lost_windows(
+    wins: &[Expected],
+    rows_at: &[OutputRow],
+    count: &BTreeMap<&Value, usize>,
+    at: Lost<'_>,
+    anomalies: &mut Vec<Finding>,
+) {
+    let Lost { t, verb, once, finished_all } = at;
+    let mut need: BTreeMap<&Value, usize> = BTreeMap::new();
+    let mut open: Vec<&Expected> = Vec::new();
+    for x in wins.iter().filter(|x| x.required) {
+        match x.firings.as_slice() {
+            [one] => one.iter().for_each(|v| *need.entry(v).or_default() += 1),
+            many if many.iter().all(|f| !f.is_empty()) => open.push(x),
+            _ => {}
         }
     }
-    summary
+    for (v, n) in &need {
+        let have = count.get(v).copied().unwrap_or(0);
+        let short = if once { n.saturating_sub(have) } else { usize::from(have == 0) };
+        for _ in 0..short {
+            anomalies.push(Finding::new(
+                "window-lost",
+                format!(
+                    "window lost: {v} at timestamp {t} never {verb} although its window's elements are surely on \
+                 time and {}",
+                    if finished_all { "the job finished" } else { "the stop drained every window" }
+                ),
+            ));
+        }
+    }
+    if !open.is_empty() {
+        // Rows not claimed by an exactly known window serve the others.
+        let mut spare: Vec<&Value> = Vec::new();
+        let mut claimed = need.clone();
+        for r in rows_at {
+            match claimed.get_mut(&r.value) {
+                Some(n) if *n > 0 => *n -= 1,
+                _ => spare.push(&r.value),
+            }
+        }
+        let fits = |x: &Expected, v: &Value| x.firings.iter().any(|f| f.contains(v));
+        for lost in unmatched(&open, &spare, fits) {
+            anomalies.push(
+                Finding::new(
+                    "window-lost",
+                    format!(
+                "window lost: key {} at timestamp {t}: no {verb} row any firing of it could give, although its \
+                 elements are surely on time and {}",
+                lost.key,
+                if finished_all { "the job finished" } else { "the stop drained every window" }
+            ),
+                )
+                .with("key", &lost.key),
+            );
+        }
+    }
 }
 
 /// The windows of `open` left without a row of their own when each takes a distinct row of

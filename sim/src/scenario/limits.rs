@@ -6,6 +6,8 @@
 
 use super::{Ctx, Distribution, FaultSpec, GeneratorSpec, InputSpec, Res, Scenario, ScenarioError, When, FILE_FIELD};
 
+/// Most seeds an `[expect] seeds` list names.
+pub const MAX_EXPECT_SEEDS: usize = 64;
 /// Largest scenario file read, bytes (checked before parsing).
 pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
 /// Longest run, virtual ms (24 h).

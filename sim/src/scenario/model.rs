@@ -616,4 +616,14 @@ pub struct ExpectSpec {
     /// `restored_checkpoints`: the checkpoint (or savepoint) id each restore of the run restored,
     /// in order; 0 = a restore from nothing.
     pub restored_checkpoints: Option<Vec<u64>>,
+    /// `seeds`: the seeds under which the file's own expectations (every key above but
+    /// `caught_by`) are judged; under any other seed only the checkers judge. For a regression
+    /// tied to a seed whose schedule shows the behaviour (`None` = every seed).
+    pub seeds: Option<Vec<u64>>,
+    /// `transactions_begun`: transactions the two-phase-commit sinks began in the store, over
+    /// the whole run (every attempt).
+    pub transactions_begun: Option<u64>,
+    /// `transactions_aborted`: aborts the two-phase-commit sinks sent to the store (on close,
+    /// and on recovery of a restored open transaction), over the whole run.
+    pub transactions_aborted: Option<u64>,
 }

@@ -37,7 +37,7 @@ pub enum ActionSpec {
 }
 
 /// Where a `rescale` action restores from.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize, Default)]
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Default)]
 pub enum RescaleFrom {
     /// The newest savepoint the ended job completed.
     #[default]

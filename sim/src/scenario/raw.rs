@@ -546,4 +546,10 @@ pub(crate) struct RawExpect {
     pub(crate) retained_count: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) restored_checkpoints: Option<Vec<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) seeds: Option<Vec<u64>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) transactions_begun: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) transactions_aborted: Option<u64>,
 }

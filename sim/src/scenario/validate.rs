@@ -141,7 +141,7 @@ impl Ctx<'_> {
                 ));
             }
         }
-        let expect = self.expect(raw.expect.unwrap_or_default(), &operators)?;
+        let expect = self.expect(raw.expect.unwrap_or_default(), &operators, raw.seed.unwrap_or(0))?;
         let scenario = Scenario {
             input_gates,
             socket_session,

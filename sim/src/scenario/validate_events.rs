@@ -253,22 +253,7 @@ impl Ctx<'_> {
             );
         };
         let when = self.when(&format!("faults[{i}]"), (raw.at_ms, raw.on.as_deref()), stop_at_ms, operators, inputs)?;
-        let allowed: &[&str] = match kind {
-            FaultName::TaskFailure => &["target"],
-            FaultName::TmCrash => &["target", "restart_after_ms"],
-            FaultName::JmCrash => &["target", "restart_after_ms"],
-            FaultName::Partition => &["target", "peer", "direction", "duration_ms"],
-            FaultName::MessageLoss => &["target", "peer", "rate", "messages", "duration_ms"],
-            FaultName::ControlDelay => &["target", "extra_ms", "duration_ms"],
-            FaultName::SlowLink => &["target", "records_per_s", "extra_ms", "duration_ms"],
-            FaultName::SlowSnapshot => &["target", "extra_ms", "duration_ms"],
-            FaultName::StorageFailure | FaultName::BrokerOutage | FaultName::SinkStoreOutage => {
-                &["target", "duration_ms"]
-            }
-            FaultName::StorageSlow => &["target", "extra_ms", "duration_ms"],
-            FaultName::SlowOperator => &["target", "records_per_s", "duration_ms"],
-            FaultName::InputBurst => &["records_per_s", "duration_ms"],
-        };
+        let allowed = fault_keys(kind);
         if let Some(extra) = raw.present().into_iter().find(|k| !allowed.contains(k)) {
             return Err(self.err(&p(extra), format!("`{extra}` does not apply to {kind} (it takes {})", list(allowed))));
         }
@@ -278,106 +263,30 @@ impl Ctx<'_> {
         if raw.records_per_s == Some(0) {
             return Err(self.err(&p("records_per_s"), "must be >= 1 (got 0)"));
         }
-        let target_path = p("target");
-        let target_str = || raw.target.as_deref().ok_or_else(|| self.missing(&target_path, "what the fault hits"));
-        let task = |need_subtask: bool| -> Res<TaskRef> {
-            let t = target_str()?;
-            if Node::parse(t).is_some() {
-                return Err(
-                    self.err(&target_path, format!("{kind} hits a task (`operator[subtask]`), not the node `{t}`"))
-                );
-            }
-            self.task_ref(&target_path, t, operators, need_subtask)
-        };
-        let opt_node = |key: &str, v: &Option<String>| -> Res<Option<Node>> {
-            v.as_deref().map(|s| self.node(&p(key), s, operators, cluster)).transpose()
-        };
-        // A node on the control plane (the JobManager or a TaskManager): message loss and
-        // control delay act on control messages, which the services do not exchange.
-        let control_node = |key: &str, v: &Option<String>| -> Res<Option<Node>> {
-            match opt_node(key, v)? {
-                None => Ok(None),
-                Some(n @ (Node::Jm | Node::Tm(_))) => Ok(Some(n)),
-                Some(other) => Err(self.err(
-                    &p(key),
-                    format!("{kind} acts on control messages between jm and TaskManagers, not on `{other}`"),
-                )),
-            }
-        };
-        // A fixed node target: optional, but if given it must name that node.
-        let fixed = |node: Node| -> Res<()> {
-            if let Some(t) = opt_node("target", &raw.target)? {
-                if t != node {
-                    return Err(self
-                        .err(&target_path, format!("{kind} always hits `{node}`; omit target or set it to `{node}`")));
-                }
-            }
-            Ok(())
-        };
-        let required = |key: &str, v: Option<u64>, what: &str| v.ok_or_else(|| self.missing(&p(key), what));
+        let f = FaultCx { cx: self, i, kind, raw: &raw, operators, cluster, target_path: p("target") };
         let fault = match kind {
-            FaultName::TaskFailure => FaultSpec::TaskFailure { target: task(false)? },
+            FaultName::TaskFailure => FaultSpec::TaskFailure { target: f.task(false)? },
             FaultName::TmCrash => {
-                let t = target_str()?;
-                match self.node(&target_path, t, operators, cluster)? {
+                let t = f.target_str()?;
+                match self.node(&f.target_path, t, operators, cluster)? {
                     Node::Tm(tm) => FaultSpec::TmCrash { tm, restart_after_ms: raw.restart_after_ms },
                     other => {
-                        return Err(self
-                            .err(&target_path, format!("tm-crash needs a TaskManager (tm0, tm1, ...), not `{other}`")))
+                        return Err(self.err(
+                            &f.target_path,
+                            format!("tm-crash needs a TaskManager (tm0, tm1, ...), not `{other}`"),
+                        ))
                     }
                 }
             }
             FaultName::JmCrash => {
-                fixed(Node::Jm)?;
+                f.fixed(Node::Jm)?;
                 FaultSpec::JmCrash { restart_after_ms: raw.restart_after_ms }
             }
-            FaultName::Partition => {
-                let target = self.node(&target_path, target_str()?, operators, cluster)?;
-                let peer = opt_node("peer", &raw.peer)?.ok_or_else(|| self.missing(&p("peer"), "the other side"))?;
-                if peer == target {
-                    return Err(self.err(&p("peer"), "a node cannot be partitioned from itself"));
-                }
-                let direction = match raw.direction.as_deref() {
-                    None | Some("both") => Direction::Both,
-                    Some("one-way") => Direction::OneWay,
-                    Some(d) => {
-                        return Err(
-                            self.err(&p("direction"), format!("unknown direction `{d}`; expected both, one-way"))
-                        )
-                    }
-                };
-                FaultSpec::Partition { target, peer, direction, duration_ms: raw.duration_ms }
-            }
-            FaultName::MessageLoss => {
-                let rate = raw.rate.ok_or_else(|| self.missing(&p("rate"), "loss probability in (0, 1]"))?;
-                if !(rate > 0.0 && rate <= 1.0) {
-                    return Err(self.err(&p("rate"), format!("must be in (0, 1] (got {rate})")));
-                }
-                let target = control_node("target", &raw.target)?;
-                let peer = control_node("peer", &raw.peer)?;
-                if peer.is_some() && target.is_none() {
-                    return Err(self.err(&p("peer"), "peer needs a target"));
-                }
-                if peer.is_some() && peer == target {
-                    return Err(self.err(&p("peer"), "peer must differ from target"));
-                }
-                let messages = raw.messages.clone().unwrap_or_default();
-                if raw.messages.as_ref().is_some_and(|m| m.is_empty()) {
-                    return Err(
-                        self.err(&p("messages"), "must name at least one message kind (omit it for every kind)")
-                    );
-                }
-                if let Some(m) = messages.iter().find(|m| !crate::spec::MESSAGE_KINDS.contains(&m.as_str())) {
-                    return Err(self.err(
-                        &p("messages"),
-                        format!("unknown message kind `{m}`; known kinds: {}", list(&crate::spec::MESSAGE_KINDS)),
-                    ));
-                }
-                FaultSpec::MessageLoss { rate, target, peer, messages, duration_ms: raw.duration_ms }
-            }
+            FaultName::Partition => f.partition()?,
+            FaultName::MessageLoss => f.message_loss()?,
             FaultName::ControlDelay => FaultSpec::ControlDelay {
-                extra_ms: required("extra_ms", raw.extra_ms, "the added latency")?,
-                target: control_node("target", &raw.target)?,
+                extra_ms: f.required("extra_ms", raw.extra_ms, "the added latency")?,
+                target: f.control_node("target", &raw.target)?,
                 duration_ms: raw.duration_ms,
             },
             FaultName::SlowLink => {
@@ -385,25 +294,25 @@ impl Ctx<'_> {
                     return Err(self.missing(&p("records_per_s"), "records_per_s and/or extra_ms"));
                 }
                 FaultSpec::SlowLink {
-                    target: task(false)?,
+                    target: f.task(false)?,
                     records_per_s: raw.records_per_s,
                     extra_ms: raw.extra_ms,
                     duration_ms: raw.duration_ms,
                 }
             }
             FaultName::SlowSnapshot => FaultSpec::SlowSnapshot {
-                target: task(false)?,
-                extra_ms: required("extra_ms", raw.extra_ms, "the added snapshot time")?,
+                target: f.task(false)?,
+                extra_ms: f.required("extra_ms", raw.extra_ms, "the added snapshot time")?,
                 duration_ms: raw.duration_ms,
             },
             FaultName::StorageFailure => {
-                fixed(Node::Storage)?;
+                f.fixed(Node::Storage)?;
                 FaultSpec::StorageFailure { duration_ms: raw.duration_ms }
             }
             FaultName::StorageSlow => {
-                fixed(Node::Storage)?;
+                f.fixed(Node::Storage)?;
                 FaultSpec::StorageSlow {
-                    extra_ms: required("extra_ms", raw.extra_ms, "the added write latency")?,
+                    extra_ms: f.required("extra_ms", raw.extra_ms, "the added write latency")?,
                     duration_ms: raw.duration_ms,
                 }
             }
@@ -411,19 +320,19 @@ impl Ctx<'_> {
                 if !matches!(operators[0].kind, OperatorKindSpec::LogSource { .. }) {
                     return Err(self.err(&p("kind"), "there is no broker: the job has no log-source"));
                 }
-                fixed(Node::Broker)?;
+                f.fixed(Node::Broker)?;
                 FaultSpec::BrokerOutage { duration_ms: raw.duration_ms }
             }
             FaultName::SinkStoreOutage => {
                 if !operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::TwoPhaseCommitSink)) {
                     return Err(self.err(&p("kind"), "there is no sink-store: the job has no two-phase-commit-sink"));
                 }
-                fixed(Node::SinkStore)?;
+                f.fixed(Node::SinkStore)?;
                 FaultSpec::SinkStoreOutage { duration_ms: raw.duration_ms }
             }
             FaultName::SlowOperator => FaultSpec::SlowOperator {
-                target: task(false)?,
-                records_per_s: required("records_per_s", raw.records_per_s, "the throughput cap")?,
+                target: f.task(false)?,
+                records_per_s: f.required("records_per_s", raw.records_per_s, "the throughput cap")?,
                 duration_ms: raw.duration_ms,
             },
             FaultName::InputBurst => {
@@ -431,15 +340,15 @@ impl Ctx<'_> {
                     return Err(self.err(&p("kind"), "input-burst needs generator input ([input].generator)"));
                 }
                 FaultSpec::InputBurst {
-                    records_per_s: required("records_per_s", raw.records_per_s, "the burst rate")?,
-                    duration_ms: required("duration_ms", raw.duration_ms, "how long the burst lasts")?,
+                    records_per_s: f.required("records_per_s", raw.records_per_s, "the burst rate")?,
+                    duration_ms: f.required("duration_ms", raw.duration_ms, "how long the burst lasts")?,
                 }
             }
         };
         Ok(TimedFault { when, fault })
     }
 
-    pub(super) fn expect(&self, raw: RawExpect, operators: &[OperatorSpec]) -> Res<ExpectSpec> {
+    pub(super) fn expect(&self, raw: RawExpect, operators: &[OperatorSpec], scenario_seed: u64) -> Res<ExpectSpec> {
         let final_status = match raw.final_status.as_deref() {
             None => None,
             Some(s) => {
@@ -481,6 +390,20 @@ impl Ctx<'_> {
                 ));
             }
         }
+        if let Some(seeds) = &raw.seeds {
+            if seeds.is_empty() || seeds.len() > super::limits::MAX_EXPECT_SEEDS {
+                return Err(self.err(
+                    "expect.seeds",
+                    format!("between 1 and {} seeds (got {})", super::limits::MAX_EXPECT_SEEDS, seeds.len()),
+                ));
+            }
+            if !seeds.contains(&scenario_seed) {
+                return Err(self.err(
+                    "expect.seeds",
+                    format!("must include the scenario's own `seed` ({scenario_seed}), or a plain run judges nothing"),
+                ));
+            }
+        }
         if let Some(c) = &raw.caught_by {
             if !is_valid_name(c) {
                 return Err(self.err("expect.caught_by", format!("`{c}` is not a checker name")));
@@ -518,6 +441,139 @@ impl Ctx<'_> {
             committed_offsets: raw.committed_offsets,
             retained_count: raw.retained_count,
             restored_checkpoints: raw.restored_checkpoints,
+            seeds: raw.seeds,
+            transactions_begun: raw.transactions_begun,
+            transactions_aborted: raw.transactions_aborted,
         })
+    }
+}
+
+/// The keys a fault of `kind` takes (besides `kind`, `at_ms` and `on`).
+fn fault_keys(kind: FaultName) -> &'static [&'static str] {
+    match kind {
+        FaultName::TaskFailure => &["target"],
+        FaultName::TmCrash => &["target", "restart_after_ms"],
+        FaultName::JmCrash => &["target", "restart_after_ms"],
+        FaultName::Partition => &["target", "peer", "direction", "duration_ms"],
+        FaultName::MessageLoss => &["target", "peer", "rate", "messages", "duration_ms"],
+        FaultName::ControlDelay => &["target", "extra_ms", "duration_ms"],
+        FaultName::SlowLink => &["target", "records_per_s", "extra_ms", "duration_ms"],
+        FaultName::SlowSnapshot => &["target", "extra_ms", "duration_ms"],
+        FaultName::StorageFailure | FaultName::BrokerOutage | FaultName::SinkStoreOutage => &["target", "duration_ms"],
+        FaultName::StorageSlow => &["target", "extra_ms", "duration_ms"],
+        FaultName::SlowOperator => &["target", "records_per_s", "duration_ms"],
+        FaultName::InputBurst => &["records_per_s", "duration_ms"],
+    }
+}
+
+/// One `[[faults]]` entry being validated: its index, kind and raw keys, with the job's
+/// operators and cluster its targets name.
+struct FaultCx<'a, 'c> {
+    cx: &'a Ctx<'c>,
+    i: usize,
+    kind: FaultName,
+    raw: &'a RawFault,
+    operators: &'a [OperatorSpec],
+    cluster: &'a ClusterSpec,
+    target_path: String,
+}
+
+impl FaultCx<'_, '_> {
+    fn p(&self, k: &str) -> String {
+        format!("faults[{}].{k}", self.i)
+    }
+
+    fn target_str(&self) -> Res<&str> {
+        self.raw.target.as_deref().ok_or_else(|| self.cx.missing(&self.target_path, "what the fault hits"))
+    }
+
+    /// The task the fault hits (`operator[subtask]`), never a node.
+    fn task(&self, need_subtask: bool) -> Res<TaskRef> {
+        let t = self.target_str()?;
+        if Node::parse(t).is_some() {
+            return Err(self.cx.err(
+                &self.target_path,
+                format!("{} hits a task (`operator[subtask]`), not the node `{t}`", self.kind),
+            ));
+        }
+        self.cx.task_ref(&self.target_path, t, self.operators, need_subtask)
+    }
+
+    fn opt_node(&self, key: &str, v: &Option<String>) -> Res<Option<Node>> {
+        v.as_deref().map(|s| self.cx.node(&self.p(key), s, self.operators, self.cluster)).transpose()
+    }
+
+    /// A node on the control plane (the JobManager or a TaskManager): message loss and
+    /// control delay act on control messages, which the services do not exchange.
+    fn control_node(&self, key: &str, v: &Option<String>) -> Res<Option<Node>> {
+        match self.opt_node(key, v)? {
+            None => Ok(None),
+            Some(n @ (Node::Jm | Node::Tm(_))) => Ok(Some(n)),
+            Some(other) => Err(self.cx.err(
+                &self.p(key),
+                format!("{} acts on control messages between jm and TaskManagers, not on `{other}`", self.kind),
+            )),
+        }
+    }
+
+    /// A fixed node target: optional, but if given it must name that node.
+    fn fixed(&self, node: Node) -> Res<()> {
+        if let Some(t) = self.opt_node("target", &self.raw.target)? {
+            if t != node {
+                return Err(self.cx.err(
+                    &self.target_path,
+                    format!("{} always hits `{node}`; omit target or set it to `{node}`", self.kind),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn required(&self, key: &str, v: Option<u64>, what: &str) -> Res<u64> {
+        v.ok_or_else(|| self.cx.missing(&self.p(key), what))
+    }
+
+    fn partition(&self) -> Res<FaultSpec> {
+        let (raw, p) = (self.raw, |k: &str| self.p(k));
+        let target = self.cx.node(&self.target_path, self.target_str()?, self.operators, self.cluster)?;
+        let peer = self.opt_node("peer", &raw.peer)?.ok_or_else(|| self.cx.missing(&p("peer"), "the other side"))?;
+        if peer == target {
+            return Err(self.cx.err(&p("peer"), "a node cannot be partitioned from itself"));
+        }
+        let direction = match raw.direction.as_deref() {
+            None | Some("both") => Direction::Both,
+            Some("one-way") => Direction::OneWay,
+            Some(d) => {
+                return Err(self.cx.err(&p("direction"), format!("unknown direction `{d}`; expected both, one-way")))
+            }
+        };
+        Ok(FaultSpec::Partition { target, peer, direction, duration_ms: raw.duration_ms })
+    }
+
+    fn message_loss(&self) -> Res<FaultSpec> {
+        let (raw, p) = (self.raw, |k: &str| self.p(k));
+        let rate = raw.rate.ok_or_else(|| self.cx.missing(&p("rate"), "loss probability in (0, 1]"))?;
+        if !(rate > 0.0 && rate <= 1.0) {
+            return Err(self.cx.err(&p("rate"), format!("must be in (0, 1] (got {rate})")));
+        }
+        let target = self.control_node("target", &raw.target)?;
+        let peer = self.control_node("peer", &raw.peer)?;
+        if peer.is_some() && target.is_none() {
+            return Err(self.cx.err(&p("peer"), "peer needs a target"));
+        }
+        if peer.is_some() && peer == target {
+            return Err(self.cx.err(&p("peer"), "peer must differ from target"));
+        }
+        let messages = raw.messages.clone().unwrap_or_default();
+        if raw.messages.as_ref().is_some_and(|m| m.is_empty()) {
+            return Err(self.cx.err(&p("messages"), "must name at least one message kind (omit it for every kind)"));
+        }
+        if let Some(m) = messages.iter().find(|m| !crate::spec::MESSAGE_KINDS.contains(&m.as_str())) {
+            return Err(self.cx.err(
+                &p("messages"),
+                format!("unknown message kind `{m}`; known kinds: {}", list(&crate::spec::MESSAGE_KINDS)),
+            ));
+        }
+        Ok(FaultSpec::MessageLoss { rate, target, peer, messages, duration_ms: raw.duration_ms })
     }
 }

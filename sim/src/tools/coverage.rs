@@ -12,8 +12,9 @@
 //!   typed events; only [`observe`] reads it).
 //!
 //! A cell is *reachable* for a set of scenarios unless [`unreachable()`] gives a reason: a
-//! structural one (an unaligned handler has no alignment phase), or one of the scenario set
-//! (no scenario can draw that fault kind, no bounded source, no restore-retained action).
+//! structural one (at-least-once has no sink store), or one of the scenario set (no scenario
+//! can draw that fault kind, no bounded source, no restore-retained action; an unaligned handler
+//! aligns only a savepoint's barriers, so its `aligning` phase needs a scenario that takes one).
 
 use crate::spec::{ActionSpec, FaultKind, FaultName, JobSpec, OpKind};
 use crate::trace::EventData;
@@ -397,9 +398,14 @@ pub fn observe(spec: &JobSpec, run: &RunResult) -> BTreeSet<Cell> {
         hit(Situation::InFlightStateCompleted);
     }
     for r in &run.restores {
-        if r.cause.contains("JobManager") {
+        use crate::world::RestoreCause;
+        if matches!(r.cause, RestoreCause::JobManagerFailover { .. }) {
             hit(Situation::JobManagerFailoverRestore);
-        } else if r.cause.contains("retained") {
+        } else if matches!(
+            r.cause,
+            RestoreCause::Retained { .. }
+                | RestoreCause::Rescaled { from: crate::scenario::RescaleFrom::RetainedCheckpoint, .. }
+        ) {
             hit(Situation::RestoreFromRetained);
         } else if r.checkpoint.is_some() {
             hit(Situation::RestoreFromCheckpoint);
@@ -519,8 +525,17 @@ pub fn strike_has_effect(spec: &JobSpec, name: FaultName) -> bool {
 pub fn unreachable(cell: Cell, specs: &[JobSpec]) -> Option<&'static str> {
     match cell {
         Cell::Strike { handler, fault, phase } => {
+            // An unaligned handler snapshots a checkpoint at its first barrier, but a savepoint's
+            // barriers are always aligned (Flink's `CheckpointOptions#forConfig` gives a
+            // savepoint aligned options; the core's `barrier.rs`): it aligns only in a job that
+            // takes a savepoint, under a fault that job can have.
             if matches!(handler, Handler::Unaligned) && phase == Phase::Aligning {
-                return Some("an unaligned handler snapshots at the first barrier: it never aligns");
+                let name = FAULT_KINDS[fault];
+                if !specs.iter().any(|s| takes_savepoints(s) && fault_possible(s, name)) {
+                    return Some(
+                        "an unaligned handler aligns only a savepoint's barriers, and no scenario of the set that takes a savepoint (stop-with-savepoint, savepoint) has or can draw this fault kind",
+                    );
+                }
             }
             if handler == Handler::AtLeastOnce && FAULT_KINDS[fault] == FaultName::SinkStoreOutage {
                 return Some("at-least-once needs a print sink, and only a two-phase-commit sink uses the sink store");
@@ -546,6 +561,12 @@ pub fn unreachable(cell: Cell, specs: &[JobSpec]) -> Option<&'static str> {
             _ => None,
         },
     }
+}
+
+/// Whether `spec` takes a savepoint (a `savepoint` or `stop-with-savepoint` action), whose
+/// barriers an unaligned handler aligns.
+pub fn takes_savepoints(spec: &JobSpec) -> bool {
+    spec.actions.iter().any(|a| matches!(a.kind, ActionSpec::Savepoint | ActionSpec::StopWithSavepoint { .. }))
 }
 
 fn has_restore_retained(spec: &JobSpec) -> bool {

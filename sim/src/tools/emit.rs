@@ -420,6 +420,9 @@ fn expect(e: &crate::spec::ExpectSpec) -> Option<RawExpect> {
         committed_offsets: e.committed_offsets.clone(),
         retained_count: e.retained_count,
         restored_checkpoints: e.restored_checkpoints.clone(),
+        seeds: e.seeds.clone(),
+        transactions_begun: e.transactions_begun,
+        transactions_aborted: e.transactions_aborted,
     };
     let empty = toml::to_string(&raw).map_or(true, |t| t.trim().is_empty());
     (!empty).then_some(raw)

@@ -284,19 +284,7 @@ impl Floor<'_> {
 
     fn trigger(&mut self, now: u64) {
         let cfg = &self.spec.checkpoint;
-        let alignment = Alignment::for_config(
-            cfg.mode == CheckpointingMode::ExactlyOnce,
-            cfg.unaligned,
-            cfg.aligned_timeout_ms.max(0) as u64,
-            CheckpointKind::Checkpoint,
-        );
-        let barrier = Barrier {
-            id: CheckpointId(self.next_id),
-            timestamp_ms: now,
-            kind: CheckpointKind::Checkpoint,
-            alignment,
-            stop: None,
-        };
+        let barrier = checkpoint_barrier(cfg, CheckpointId(self.next_id), now, cfg.aligned_timeout_ms.max(0) as u64);
         self.next_id += 1;
         self.pending = Some((barrier, BTreeMap::new()));
         for t in 0..self.tasks.len() {
@@ -452,6 +440,24 @@ impl Floor<'_> {
     }
 }
 
+/// The barrier of a periodic checkpoint `id` triggered at `now_ms` under `cfg` (its alignment:
+/// exactly-once aligned or unaligned with `aligned_timeout_ms`, or at-least-once). Shared with
+/// `tests/graph_props.rs`, which triggers the same way.
+pub fn checkpoint_barrier(
+    cfg: &ckptsim::config::CheckpointConfig,
+    id: CheckpointId,
+    now_ms: u64,
+    aligned_timeout_ms: u64,
+) -> Barrier {
+    let alignment = Alignment::for_config(
+        cfg.mode == CheckpointingMode::ExactlyOnce,
+        cfg.unaligned,
+        aligned_timeout_ms,
+        CheckpointKind::Checkpoint,
+    );
+    Barrier { id, timestamp_ms: now_ms, kind: CheckpointKind::Checkpoint, alignment, stop: None }
+}
+
 /// The in-memory channels of `graph`: one empty FIFO queue per (task, input channel), and per
 /// task the (downstream task, its input channel) each of its outputs feeds, in output order.
 pub fn wire(graph: &Graph) -> (Channels, Vec<Vec<(usize, usize)>>) {
@@ -470,10 +476,12 @@ pub fn wire(graph: &Graph) -> (Channels, Vec<Vec<(usize, usize)>>) {
 }
 
 /// Delivers one of a task's data-plane outputs into in-memory FIFO channel queues (`outs`: the
-/// task's output channels as (downstream task, input channel)): a record to its channel, a
-/// barrier or cancel marker to every channel; a priority (unaligned) barrier goes to the head
-/// of the queue with the number of records it overtook. Shared by the floor and the graph
-/// property tests, which drive the core without the world. Other outputs are ignored.
+/// task's output channels as (downstream task, input channel)): a record to its channel; a
+/// barrier, cancel marker, watermark, watermark status or EndOfData to every channel, behind
+/// what is queued; a priority (unaligned) barrier goes to the head of the queue with the number
+/// of records it overtook. Shared by the floor and the graph property tests, which drive the
+/// core without the world (the floor does not pass event-time outputs or EndOfData on). Other
+/// outputs are ignored.
 ///
 /// `aligns[d]`: downstream task `d`'s inputs always align ([`Graph::always_aligns`]); a
 /// barrier into it goes in-band, forced aligned ([`ckptsim::record::barrier_into`], semantics
@@ -502,11 +510,18 @@ pub fn deliver(
                 }
             }
         }
-        TaskOutput::EmitCancelMarker { id } => {
-            for &(d, ch) in outs {
-                queues[d][ch].push_back((StreamElement::CancelMarker(id), 0));
-            }
-        }
+        TaskOutput::EmitCancelMarker { id } => broadcast(queues, outs, StreamElement::CancelMarker(id)),
+        TaskOutput::EmitWatermark { watermark } => broadcast(queues, outs, StreamElement::Watermark(watermark)),
+        TaskOutput::EmitWatermarkStatus { status } => broadcast(queues, outs, StreamElement::WatermarkStatus(status)),
+        TaskOutput::EmitEndOfData => broadcast(queues, outs, StreamElement::EndOfData),
         _ => {}
+    }
+}
+
+/// Appends `element` to every output channel in `outs`: how a host sends an event (a cancel
+/// marker, a watermark, EndOfData, or the EndOfPartition of a task that finished).
+pub fn broadcast(queues: &mut [Vec<VecDeque<Queued>>], outs: &[(usize, usize)], element: StreamElement) {
+    for &(d, ch) in outs {
+        queues[d][ch].push_back((element.clone(), 0));
     }
 }

@@ -240,9 +240,12 @@ fn fails(o: &Outcome, target: &Target, exclusive: bool) -> bool {
 /// What the target reported in `o`.
 fn what_failed(o: &Outcome, target: &Target) -> String {
     match target {
-        Target::Checker(c) => {
-            o.verdicts.iter().find(|v| v.checker == c).and_then(|v| v.anomalies.first().cloned()).unwrap_or_default()
-        }
+        Target::Checker(c) => o
+            .verdicts
+            .iter()
+            .find(|v| v.checker == c)
+            .and_then(|v| v.anomalies.first().map(|a| a.text.clone()))
+            .unwrap_or_default(),
         Target::Expectation(e) => {
             o.expectations.iter().find(|x| &x.name == e).map(|x| x.detail.clone()).unwrap_or_default()
         }

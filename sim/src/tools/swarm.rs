@@ -28,20 +28,16 @@ pub const SWARM_CONFIG_STREAM: u64 = 201;
 /// swarm's).
 pub const SWARM_PHASE_STREAM: u64 = 203;
 
-/// The fault kinds swarm mode can enable.
-const KINDS: [FaultName; 11] = [
-    FaultName::TaskFailure,
-    FaultName::TmCrash,
-    FaultName::Partition,
-    FaultName::MessageLoss,
-    FaultName::ControlDelay,
-    FaultName::SlowLink,
-    FaultName::SlowSnapshot,
-    FaultName::StorageFailure,
-    FaultName::BrokerOutage,
-    FaultName::SinkStoreOutage,
-    FaultName::SlowOperator,
-];
+/// The fault kinds swarm mode never draws ([`draw_fault_kind`] makes none of them): `jm-crash`
+/// and `storage-slow` only move where a scenario has one (the guided swarm's `strike`), and
+/// `input-burst` adds input rather than striking a protocol phase.
+pub const NOT_DRAWN: [FaultName; 3] = [FaultName::JmCrash, FaultName::StorageSlow, FaultName::InputBurst];
+
+/// The fault kinds swarm mode can enable: every kind of [`FaultName::ALL`], in its order (the
+/// draw's random stream depends on it), but those [`NOT_DRAWN`].
+fn kinds() -> impl Iterator<Item = FaultName> {
+    FaultName::ALL.into_iter().filter(|k| !NOT_DRAWN.contains(k))
+}
 
 /// Returns `spec` with a swarm configuration and swarm faults drawn for `seed` (see
 /// [`draw_config`] and [`draw_faults`]), and the description of both draws.
@@ -300,9 +296,7 @@ pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         .collect();
     let tms = spec.cluster.task_managers.max(1);
     let window_ms = (spec.stop_at_ms / 2).max(1_000);
-    let enabled: Vec<FaultName> = KINDS
-        .iter()
-        .copied()
+    let enabled: Vec<FaultName> = kinds()
         .filter(|k| match *k {
             FaultName::BrokerOutage => has_log,
             FaultName::SinkStoreOutage => has_2pc,
@@ -318,8 +312,8 @@ pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         let n = rng.random_range(1..=3);
         for _ in 0..n {
             let at = rng.random_range(500..window_ms);
-            let (fk, duration_ms) =
-                draw_fault_kind(*kind, &mut rng, &tasks, &ops, tms, window_ms).expect("KINDS are fault kinds");
+            let (fk, duration_ms) = draw_fault_kind(*kind, &mut rng, &tasks, &ops, tms, window_ms)
+                .expect("every kind but NOT_DRAWN is drawn");
             let _ = writeln!(
                 desc,
                 "  at {at} ms{}: {fk:?}",
@@ -386,4 +380,21 @@ pub fn draw_fault_kind(
         ),
         FaultName::JmCrash | FaultName::StorageSlow | FaultName::InputBurst => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn swarm_draws_every_fault_kind_but_the_named_exclusions() {
+        let drawn: Vec<FaultName> = kinds().collect();
+        assert_eq!(drawn.len() + NOT_DRAWN.len(), FaultName::ALL.len());
+        let (tasks, ops) = (vec!["Sum[0]".to_string()], vec!["Sum".to_string()]);
+        for name in FaultName::ALL {
+            let mut rng = ChaCha8Rng::seed_from_u64(1);
+            let made = draw_fault_kind(name, &mut rng, &tasks, &ops, 2, 10_000).is_some();
+            assert_eq!(made, !NOT_DRAWN.contains(&name), "{name}");
+        }
+    }
 }

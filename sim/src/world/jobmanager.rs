@@ -25,6 +25,8 @@ struct JmHost {
     last_hb: BTreeMap<u32, (u64, u64)>,
     lost: BTreeSet<u32>,
     hb_timeout: u64,
+    /// The planted `lost-tm-forgotten`: a TaskManager judged lost is never watched again.
+    forgetful: bool,
     /// The acknowledgement the message being handled carried, for `route_jm_outputs`.
     ack: Option<(CheckpointId, TaskId, Attempt)>,
 }
@@ -58,7 +60,8 @@ impl JmHost {
         let tms = s.with(|w| w.spec.cluster.task_managers.max(1));
         let last_hb = (0..tms).map(|tm| (tm, (start, 0))).collect();
         let (inbox, lost) = (VecDeque::new(), BTreeSet::new());
-        JmHost { s, seed, clock, jm, base_params, epoch, inbox, last_hb, lost, hb_timeout, ack: None }
+        let forgetful = s.with(|w| w.spec.variant == ckptsim::Variant::LostTmForgotten);
+        JmHost { s, seed, clock, jm, base_params, epoch, inbox, last_hb, lost, hb_timeout, forgetful, ack: None }
     }
 
     /// One step: the due messages, each with the outputs it caused; the heartbeat monitor;
@@ -71,7 +74,10 @@ impl JmHost {
             // Route what this message caused now: a message for a TaskManager goes to the
             // incarnation known at the time (a heartbeat of a new one may come next).
             let ack = self.ack.take();
-            route_jm_outputs(&self.s, &mut self.jm, now, self.epoch, &self.last_hb, ack);
+            let deployed = route_jm_outputs(&self.s, &mut self.jm, now, self.epoch, &self.last_hb, ack);
+            if !self.forgetful {
+                rearm(&mut self.lost, &mut self.last_hb, now, &deployed);
+            }
         }
         // Heartbeat monitor.
         let jm = &mut self.jm;
@@ -87,7 +93,10 @@ impl JmHost {
         }
         let storage_up = self.s.with(|w| w.faults.storage_up && w.reaches(JM, STORAGE));
         jm.handle_storage_status(now, storage_up);
-        route_jm_outputs(&self.s, jm, now, self.epoch, &self.last_hb, None);
+        let deployed = route_jm_outputs(&self.s, jm, now, self.epoch, &self.last_hb, None);
+        if !self.forgetful {
+            rearm(&mut self.lost, &mut self.last_hb, now, &deployed);
+        }
         // The next heartbeat timeout of a TaskManager not yet judged lost (a lost one's timeout
         // is past: counting it woke this loop every millisecond while a partition or a crashed
         // process kept its heartbeats away, for nothing).
@@ -156,10 +165,14 @@ impl JmHost {
         self.s.with(|w| w.send_to(JM, tm_addr(tm), incarnation, Msg::HeartbeatReply));
         let prev = self.last_hb.insert(tm, (now, incarnation));
         if let Some((_, inc)) = prev {
-            if inc != 0 && inc != incarnation && !self.lost.contains(&tm) {
+            let forgotten = self.forgetful && self.lost.contains(&tm);
+            if inc != 0 && inc != incarnation && !forgotten {
                 // A new TaskManager process registered under this slot: the old one
                 // is gone, with its executions. First, so that the report below
-                // judges only what was deployed to the new process.
+                // judges only what was deployed to the new process. Also when the old
+                // process was already judged lost: executions deployed to it after that
+                // judgement (it had re-registered) died with it (`handle_tm_lost` fails
+                // only executions not yet terminal).
                 self.jm.handle_tm_lost(now, TmId(tm));
             }
         }
@@ -230,7 +243,7 @@ fn jm_epoch_start(w: &mut World, seed: u64) -> (JobParams, Option<Arc<CompletedC
     w.tr_typed("jm", "jm-start", EventData::JmStart { epoch, restore: restore.as_ref().map(|c| c.id) });
     if w.jm_epoch > 1 {
         let now = w.now();
-        w.record_restore(now, format!("JobManager failover (epoch {epoch})"), restore.as_ref().map(|c| c.id));
+        w.record_restore(now, RestoreCause::JobManagerFailover { epoch }, restore.as_ref().map(|c| c.id));
     }
     (params, restore, epoch, w.services.next_checkpoint_id)
 }
@@ -261,7 +274,7 @@ pub(super) fn resume_retained(
         w.rescale.job_started_ms = now;
         w.obs.status_timeline.push((now, JobStatus::Created));
         w.tr("jm", "resume", format!("new job (epoch {}) from retained checkpoint {}", w.jm_epoch, cp.id));
-        w.record_restore(now, format!("new job from retained {}", cp.id), Some(cp.id));
+        w.record_restore(now, RestoreCause::Retained { checkpoint: cp.id }, Some(cp.id));
         Some(cp)
     })?;
     let (epoch, next_id) = s.with(|w| (w.jm_epoch, w.services.next_checkpoint_id));
@@ -293,6 +306,23 @@ pub(super) fn to_world(epoch: u64, a: Attempt) -> Option<Attempt> {
     base.checked_add(a.0).map(Attempt)
 }
 
+/// The JobMaster deployed to these TaskManagers: one judged lost is watched again from now.
+/// Flink deploys only into slots a registered TaskManager offered, so a deployment to a
+/// TaskManager means it registered again, and its heartbeat target is monitored again
+/// (`JobMaster.registerTaskManager`, `HeartbeatManagerImpl.monitorTarget`). Without this, an
+/// execution deployed to a TaskManager the JobManager had judged lost was never failed when
+/// that process died before its next heartbeat (the job stayed RUNNING with a dead task and
+/// every later checkpoint expired: swarm seed 6764 of `faults/partition-tm-sink-store`).
+fn rearm(lost: &mut BTreeSet<u32>, last_hb: &mut BTreeMap<u32, (u64, u64)>, now: u64, deployed: &[u32]) {
+    for tm in deployed {
+        if lost.remove(tm) {
+            if let Some(hb) = last_hb.get_mut(tm) {
+                hb.0 = now;
+            }
+        }
+    }
+}
+
 /// The JobMaster attempt of a world attempt, or None when it belongs to another epoch.
 pub(super) fn from_world(epoch: u64, a: Attempt) -> Option<Attempt> {
     (a.0 / EPOCH_STRIDE == epoch as u32).then_some(Attempt(a.0 % EPOCH_STRIDE))
@@ -300,7 +330,8 @@ pub(super) fn from_world(epoch: u64, a: Attempt) -> Option<Attempt> {
 
 /// `known`: per TaskManager, the incarnation the JobManager last heard from (its messages go to
 /// that process; 0 before the first heartbeat). `ack`: the acknowledgement (of the JobManager's
-/// current attempts) that caused these outputs, recorded first (`acks.rs`).
+/// current attempts) that caused these outputs, recorded first (`acks.rs`). Returns the
+/// TaskManagers deployed to, in order.
 pub(super) fn route_jm_outputs(
     s: &Shared,
     jm: &mut JobMaster,
@@ -308,13 +339,17 @@ pub(super) fn route_jm_outputs(
     epoch: u64,
     known: &BTreeMap<u32, (u64, u64)>,
     ack: Option<(CheckpointId, TaskId, Attempt)>,
-) {
+) -> Vec<u32> {
     let inc = |tm: TmId| known.get(&tm.0).map_or(0, |&(_, i)| i);
+    let mut deployed = Vec::new();
     s.with(|w| {
         if let Some((id, task, attempt)) = ack {
             w.obs.acks.ack(epoch, id, task, attempt);
         }
         while let Some(out) = jm.poll_output() {
+            if let JobOutput::Deploy { tm, .. } = &out {
+                deployed.push(tm.0);
+            }
             match out {
                 JobOutput::Deploy { .. }
                 | JobOutput::Cancel { .. }
@@ -328,8 +363,9 @@ pub(super) fn route_jm_outputs(
     });
     if s.with(|w| std::mem::take(&mut w.rescale.stop_failed)) {
         jm.resume_after_failed_stop(now);
-        route_jm_outputs(s, jm, now, epoch, known, None);
+        deployed.extend(route_jm_outputs(s, jm, now, epoch, known, None));
     }
+    deployed
 }
 
 /// The JobMaster's RPCs to a TaskManager (to the incarnation `inc` names), its attempts in the
@@ -420,8 +456,7 @@ fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
         }
         JobOutput::Restored { checkpoint, attempt } => {
             w.obs.restarts += 1;
-            let cause = format!("restart #{}", attempt.0);
-            w.record_restore(now, cause, checkpoint);
+            w.record_restore(now, RestoreCause::Restart { attempt: attempt.0 }, checkpoint);
             w.tr_typed("jm", "restore", EventData::Restore { attempt, checkpoint });
         }
         JobOutput::Terminated { status, retained } => {

@@ -43,6 +43,7 @@ mod supervise;
 mod task_outputs;
 mod taskmanager;
 mod tasks;
+mod tm_exec;
 pub mod trace;
 mod uploads;
 mod user_io;
@@ -90,6 +91,7 @@ pub use supervise::{prepare, run, run_lean, run_lean_prepared, Prepared};
 use task_outputs::*;
 use taskmanager::*;
 use tasks::*;
+use tm_exec::*;
 use uploads::*;
 use user_io::*;
 use wake::*;
@@ -216,7 +218,7 @@ struct Observation {
     /// The job's source marks idle splits: its event-time steps are recorded for the `windows`
     /// checker.
     record_source_event_time: bool,
-    sink_anomalies: Vec<String>,
+    sink_anomalies: Vec<SinkAnomaly>,
     offset_commits: Vec<OffsetCommit>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
     completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
@@ -232,6 +234,8 @@ struct Observation {
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
     stop_snapshots: Vec<observe::StopSnapshot>,
+    finished_restores: Vec<observe::FinishedRestoreSnapshot>,
+    transactions: observe::TxnCounts,
     /// The JobManager's view of its tasks and the acknowledgements each pending checkpoint
     /// awaits (`acks.rs`).
     acks: acks::AckWatch,
@@ -268,6 +272,16 @@ impl Shared {
         }
         r
     }
+
+    /// The run's clock (not a world step: nothing in the world changes).
+    fn clock(&self) -> SimClock {
+        self.0.lock().expect("world lock poisoned").clock.clone()
+    }
+
+    /// `f` with the run's clock pinned for each of its polls ([`Pinned`]).
+    fn pinned<F: std::future::Future>(&self, f: F) -> Pinned<F> {
+        Pinned { clock: self.clock(), inner: Box::pin(f) }
+    }
 }
 
 /// The run's virtual clock in milliseconds since `t0`, read from madsim's time handle directly.
@@ -275,23 +289,76 @@ impl Shared {
 /// Same value as `Instant::now().duration_since(t0)` in ms (madsim's `Instant::now()` is its zero instant plus the elapsed
 /// virtual time, so both subtract the same durations), without the intercepted
 /// `clock_gettime` call that looks the runtime up in a thread local on every read.
+///
+/// madsim's clock read takes a mutex (`TimeHandle::elapsed`); virtual time does not move during
+/// one poll of a madsim task (madsim advances it between polls), so a loop that reads the clock
+/// many times per wake-up pins it for the poll ([`Pinned`]) and every read in between returns
+/// the pinned value.
 #[derive(Clone)]
 struct SimClock {
     time: madsim::time::TimeHandle,
     /// Virtual time elapsed when the run started (at `t0`).
     start: Duration,
+    /// The time pinned for the current poll, ms (`NOT_PINNED`: none; read madsim's clock).
+    pinned_ms: Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// `SimClock::pinned_ms` when no poll pinned the clock.
+const NOT_PINNED: u64 = u64::MAX;
 
 impl SimClock {
     /// Call at `t0` (same poll).
     fn starting_now() -> SimClock {
         let time = madsim::time::TimeHandle::current();
         let start = time.elapsed();
-        SimClock { time, start }
+        SimClock { time, start, pinned_ms: Arc::new(std::sync::atomic::AtomicU64::new(NOT_PINNED)) }
     }
 
     fn now(&self) -> u64 {
+        let pinned = self.pinned_ms.load(std::sync::atomic::Ordering::Relaxed);
+        if pinned != NOT_PINNED {
+            return pinned;
+        }
+        self.read()
+    }
+
+    /// madsim's clock, ms since `t0`.
+    fn read(&self) -> u64 {
         (self.time.elapsed() - self.start).as_millis() as u64
+    }
+
+    /// Pins the clock for one poll (`unpin` at its end); nested pins keep the outer one.
+    fn pin(&self) -> bool {
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.pinned_ms.load(Relaxed) != NOT_PINNED {
+            return false;
+        }
+        self.pinned_ms.store(self.read(), Relaxed);
+        true
+    }
+
+    fn unpin(&self) {
+        self.pinned_ms.store(NOT_PINNED, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A future whose every poll reads the clock once: the clock is pinned while the inner future
+/// is polled (virtual time does not move within a poll).
+struct Pinned<F> {
+    clock: SimClock,
+    inner: std::pin::Pin<Box<F>>,
+}
+
+impl<F: std::future::Future> std::future::Future for Pinned<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<F::Output> {
+        let pinned = self.clock.pin();
+        let r = self.inner.as_mut().poll(cx);
+        if pinned {
+            self.clock.unpin();
+        }
+        r
     }
 }
 
@@ -301,7 +368,7 @@ impl World {
     }
 
     /// Records a restore from checkpoint `id` (looked up in checkpoint storage) for `run`.
-    fn record_restore(&mut self, now: u64, cause: String, id: Option<CheckpointId>) {
+    fn record_restore(&mut self, now: u64, cause: RestoreCause, id: Option<CheckpointId>) {
         let cp = id.and_then(|id| self.services.storage_completed.iter().rev().find(|c| c.id == id).cloned());
         // Storage keeps every completed checkpoint a restore can name (`jobmanager.rs::prune_storage`;
         // a broken variant may restore from one that never completed).

@@ -259,14 +259,62 @@ pub struct OffsetCommit {
     pub periodic: bool,
 }
 
+/// What started a restore of the job's tasks (printed as the run's job-status section and
+/// the report show it).
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum RestoreCause {
+    /// The JobManager's restart number `attempt` (`restart #N`).
+    Restart {
+        /// The restart's attempt number.
+        attempt: u32,
+    },
+    /// A new JobManager leader (`JobManager failover (epoch E)`).
+    JobManagerFailover {
+        /// The new leader's epoch.
+        epoch: u64,
+    },
+    /// A new job from a checkpoint the ended job retained (`new job from retained N`).
+    Retained {
+        /// The retained checkpoint.
+        checkpoint: CheckpointId,
+    },
+    /// A rescale's new job (`new job from checkpoint N (rescaled)`).
+    Rescaled {
+        /// What the rescale restored from (a savepoint, a retained checkpoint).
+        from: crate::scenario::RescaleFrom,
+        /// The checkpoint it restored.
+        checkpoint: CheckpointId,
+    },
+}
+
+impl RestoreCause {
+    /// A new job started (not a restart of the running one).
+    pub fn is_new_job(&self) -> bool {
+        matches!(self, RestoreCause::Retained { .. } | RestoreCause::Rescaled { .. })
+    }
+}
+
+impl std::fmt::Display for RestoreCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RestoreCause::Restart { attempt } => write!(f, "restart #{attempt}"),
+            RestoreCause::JobManagerFailover { epoch } => write!(f, "JobManager failover (epoch {epoch})"),
+            RestoreCause::Retained { checkpoint } => write!(f, "new job from retained {checkpoint}"),
+            RestoreCause::Rescaled { from, checkpoint } => {
+                write!(f, "new job from {} {checkpoint} (rescaled)", from.name())
+            }
+        }
+    }
+}
+
 /// One restore of the job's tasks: a restart, a JobManager failover, or a job started from a
 /// retained checkpoint; what the restored checkpoint held (for `run`'s job-status section).
 #[derive(Clone, Debug, Hash, PartialEq)]
 pub struct RestoreRecord {
     /// When the tasks were restored, ms.
     pub at_ms: u64,
-    /// What restored: "restart #N", "JobManager failover".
-    pub cause: String,
+    /// What restored: a restart, a JobManager failover, a new job.
+    pub cause: RestoreCause,
     /// None: no completed checkpoint, the tasks start empty.
     pub checkpoint: Option<CheckpointId>,
     /// Source offsets the checkpoint holds (next to read), per partition.
@@ -334,7 +382,7 @@ pub struct RunResult {
     /// The committed output of the two-phase-commit sink (a user sink's published records), in commit order.
     pub committed: Rows,
     /// Protocol violations the sink store refused, and reads of a user source that differ from its recorded input.
-    pub sink_anomalies: Vec<String>,
+    pub sink_anomalies: Vec<SinkAnomaly>,
     /// Transactions still open or pre-committed at the end.
     pub open_txns_at_end: usize,
     /// The newest checkpoint whose completion every sink subtask has acted on (a completion
@@ -380,8 +428,14 @@ pub struct RunResult {
     pub sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
     /// Every snapshot a task took of the synchronous savepoint it stopped at, with what the
     /// core says of its operators then (`StopSnapshot`): the `stop` checker's drain rule.
-    /// Untraced; empty for explorer runs.
+    /// Untraced; the explorer records them as the world does.
     pub stop_snapshots: Vec<StopSnapshot>,
+    /// Every snapshot taken by a task attempt restored as finished (FLIP-147, 2.x:
+    /// `Task::restored_finished`), with what the attempt did before it: the `restart`
+    /// checker's finished-on-restore rule. Untraced; empty for explorer runs.
+    pub finished_restores: Vec<FinishedRestoreSnapshot>,
+    /// How many transactions the two-phase-commit sinks began and aborted in the store.
+    pub transactions: TxnCounts,
     /// The coordinator's refused trigger requests, one entry per run of equal reasons:
     /// (first, last time, reason).
     pub rejections: Vec<(u64, u64, ckptsim::reason::CheckpointFailureReason)>,
@@ -490,10 +544,40 @@ pub struct ListRestore {
     pub restored: Vec<ckptsim::record::Value>,
 }
 
+/// Operations of the two-phase-commit sinks on the store, counted over the run (untraced).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TxnCounts {
+    /// `Begin`s.
+    pub begun: u64,
+    /// `Abort`s.
+    pub aborted: u64,
+}
+
+/// A snapshot taken by a task attempt restored from a snapshot its task took after its
+/// operators finished (2.x, `Task::restored_finished`), as the core reported the attempt right
+/// after it (`Task::ran_end_input`, `Task::records_in`, the snapshot's `finished`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FinishedRestoreSnapshot {
+    /// When the snapshot was taken, ms.
+    pub at_ms: u64,
+    /// The task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// The checkpoint.
+    pub id: CheckpointId,
+    /// The snapshot says the task's operators finished (it acknowledges as finished).
+    pub finished: bool,
+    /// The attempt ran its chain's `endInput` / `finish` again.
+    pub ran_end_input: bool,
+    /// Records the attempt processed.
+    pub records_in: u64,
+}
+
 /// A task's snapshot of the stop-with-savepoint's synchronous savepoint it stopped at, as the
 /// core reported the task right after it (`Task::stopped_at`, `Task::drained_for_stop`,
 /// `Task::input_has_ended`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct StopSnapshot {
     /// When the snapshot was taken, ms.
     pub at_ms: u64,
@@ -509,4 +593,74 @@ pub struct StopSnapshot {
     pub drained: bool,
     /// The task's input had ended (its chain's `endInput` ran or was due), for any reason.
     pub input_ended: bool,
+}
+
+/// A protocol violation the sink store refused, or a read of a user source that differs from
+/// its recorded input: typed until the `exactly-once` checker renders it into its finding.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum SinkAnomaly {
+    /// The transactional sink store refused an operation of `task`.
+    Store {
+        /// When, virtual ms.
+        at_ms: u64,
+        /// The sink subtask whose operation was refused.
+        task: TaskId,
+        /// What the store refused.
+        anomaly: ckptsim::sink::StoreAnomaly,
+    },
+    /// A user source read something other than the input the scenario recorded.
+    SourceMismatch {
+        /// When, virtual ms.
+        at_ms: u64,
+        /// The reading task's name.
+        task: String,
+        /// What differed.
+        message: String,
+    },
+}
+
+impl SinkAnomaly {
+    /// When it happened, virtual ms.
+    pub fn at_ms(&self) -> u64 {
+        match self {
+            SinkAnomaly::Store { at_ms, .. } | SinkAnomaly::SourceMismatch { at_ms, .. } => *at_ms,
+        }
+    }
+
+    /// A commit the store refused because its transaction had timed out: the transaction's
+    /// records are lost (Flink warns of this data loss for `transaction.timeout.ms`).
+    pub fn is_commit_timed_out(&self) -> bool {
+        matches!(
+            self,
+            SinkAnomaly::Store { anomaly: ckptsim::sink::StoreAnomaly::TransactionTimedOut { op: "commit", .. }, .. }
+        )
+    }
+}
+
+/// The name of a store anomaly's variant (`AbortOfCommittedTxn`), as its Debug form begins.
+pub fn store_anomaly_name(a: &ckptsim::sink::StoreAnomaly) -> &'static str {
+    use ckptsim::sink::StoreAnomaly::*;
+    match a {
+        BeginOfExistingTxn { .. } => "BeginOfExistingTxn",
+        UnknownTxn { .. } => "UnknownTxn",
+        WriteAfterPreCommit { .. } => "WriteAfterPreCommit",
+        WriteAfterCommit { .. } => "WriteAfterCommit",
+        WriteAfterAbort { .. } => "WriteAfterAbort",
+        PreCommitTwice { .. } => "PreCommitTwice",
+        PreCommitAfterCommit { .. } => "PreCommitAfterCommit",
+        PreCommitAfterAbort { .. } => "PreCommitAfterAbort",
+        CommitWithoutPreCommit { .. } => "CommitWithoutPreCommit",
+        CommitOfAbortedTxn { .. } => "CommitOfAbortedTxn",
+        AbortOfCommittedTxn { .. } => "AbortOfCommittedTxn",
+        TransactionTimedOut { .. } => "TransactionTimedOut",
+    }
+}
+
+impl std::fmt::Display for SinkAnomaly {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SinkAnomaly::Store { at_ms, task, anomaly } => write!(f, "t={at_ms} {task}: {anomaly:?}"),
+            SinkAnomaly::SourceMismatch { at_ms, task, message } => write!(f, "t={at_ms} {task}: {message}"),
+        }
+    }
 }

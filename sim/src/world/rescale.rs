@@ -551,7 +551,7 @@ pub(super) fn resume_rescaled(
         w.jm_epoch += 1;
         let epoch = w.jm_epoch;
         w.obs.status_timeline.push((now, JobStatus::Created));
-        w.record_restore(now, format!("new job from {} {} (rescaled)", r.from.name(), cp.id), Some(cp.id));
+        w.record_restore(now, RestoreCause::Rescaled { from: r.from, checkpoint: cp.id }, Some(cp.id));
         let HandOff { spec: new_spec, graph: new_graph, record, rescaled } =
             hand_off(&w.spec, &w.graph, &w.rescale.vertices, r, &cp, now, epoch);
         let Some(rescaled) = rescaled else {

@@ -123,13 +123,14 @@ pub(super) async fn supervise(
     }
     // JobManager.
     let s = shared.clone();
-    let jm_node = handle.create_node().name("jm").init(move || jm_main(s.clone(), seed)).build();
+    let jm_node = handle.create_node().name("jm").init(move || s.pinned(jm_main(s.clone(), seed))).build();
     // Client: socket input and user actions.
     let s = shared.clone();
-    let client_node = handle.create_node().name("client").init(move || client_main(s.clone())).build();
+    let client_node = handle.create_node().name("client").init(move || s.pinned(client_main(s.clone()))).build();
     // Chaos: applies faults.
     let s = shared.clone();
-    let chaos = madsim::task::spawn_local(chaos_main(s, handle.clone(), jm_node.id(), tm_nodes.clone()));
+    let chaos =
+        madsim::task::spawn_local(s.pinned(chaos_main(s.clone(), handle.clone(), jm_node.id(), tm_nodes.clone())));
 
     // Until the stop time, or until the event budget runs out (a livelock never lets virtual
     // time reach the stop time).
@@ -321,6 +322,8 @@ impl Observation {
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
             stop_snapshots: vec![],
+            finished_restores: vec![],
+            transactions: Default::default(),
             acks: Default::default(),
             rejections: vec![],
             requests: vec![],
@@ -447,6 +450,8 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
         lost_abort_notifications: std::mem::take(&mut o.lost_abort_notifications),
         sync_savepoint_snapshots: std::mem::take(&mut o.sync_savepoint_snapshots),
         stop_snapshots: std::mem::take(&mut o.stop_snapshots),
+        finished_restores: std::mem::take(&mut o.finished_restores),
+        transactions: o.transactions,
         rejections: std::mem::take(&mut o.rejections),
         requests: std::mem::take(&mut o.requests),
         stores: std::mem::take(&mut o.stores),

@@ -54,6 +54,17 @@ pub(super) fn drain_outputs(
                     let s = StopSnapshot { at_ms: now, task, attempt, savepoint, mode, drained, input_ended };
                     w.obs.stop_snapshots.push(s);
                 }
+                if t.restored_finished() {
+                    w.obs.finished_restores.push(FinishedRestoreSnapshot {
+                        at_ms: now,
+                        task,
+                        attempt,
+                        id,
+                        finished: snapshot.finished,
+                        ran_end_input: t.ran_end_input(),
+                        records_in: t.records_in(),
+                    });
+                }
                 snaps.push((id, snapshot));
             }
             TaskOutput::Decline { id, reason } => {
@@ -257,13 +268,18 @@ fn sink_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput) -> Result<(
 /// after the timeout, goes on. Whether the commit is traced.
 fn store_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput, commit: Option<ckptsim::state::TxnId>) -> bool {
     let (task, tm, now) = (at.key.0, at.tm, at.now);
+    match op {
+        SinkOutput::Begin { .. } => w.obs.transactions.begun += 1,
+        SinkOutput::Abort { .. } => w.obs.transactions.aborted += 1,
+        _ => {}
+    }
     let applied = w.services.txn_store.apply(now, op);
     if commit.is_some() {
         OutputRow::take_committed(&mut w.services.txn_store, &mut w.obs.committed);
     }
     if let Err(e) = applied {
         let refused = matches!(e, ckptsim::sink::StoreAnomaly::TransactionTimedOut { .. });
-        w.obs.sink_anomalies.push(format!("t={now} {task}: {e:?}"));
+        w.obs.sink_anomalies.push(SinkAnomaly::Store { at_ms: now, task, anomaly: e });
         if let (Some(txn), true) = (commit, refused) {
             for ev in t.handle_commit_failed(now, txn) {
                 w.tr_task(&tm_node(tm), "sink", task, format!("{task} {ev:?}"));

@@ -5,14 +5,23 @@ use super::*;
 // ------------------------------------------------------------------ TaskManager
 
 pub(super) async fn tm_main(s: Shared, tm: u32) {
+    // The whole process (its inbox and its task attempts) reads the clock once per poll.
+    s.pinned(tm_loop(s.clone(), tm)).await
+}
+
+/// The TaskManager process: its uploader and heartbeats, then its inbox (deployments, cancels,
+/// triggers, notifications) and its task attempts, which run inside this loop's madsim task
+/// (`tm_exec.rs`).
+async fn tm_loop(s: Shared, tm: u32) {
     let incarnation = s.with(|w| tm_start(w, tm));
     spawn_uploader(&s, tm);
     // Heartbeats to the JobManager; a TaskManager that gets no heartbeat back from its JobManager
     // for the heartbeat timeout considers the leader lost and fails (cancels) all its tasks,
     // as Flink's TaskExecutor does when the job leader connection is lost.
     let last_jm_contact = Arc::new(Mutex::new(s.with(|w| w.now())));
-    madsim::task::spawn_local(heartbeat_loop(s.clone(), tm, incarnation, last_jm_contact.clone()));
+    madsim::task::spawn_local(s.pinned(heartbeat_loop(s.clone(), tm, incarnation, last_jm_contact.clone())));
     let mut inbox: VecDeque<(Addr, Msg)> = VecDeque::new();
+    let mut exec = TmExec::new();
     loop {
         s.with(|w| w.take_due(tm_addr(tm), &mut inbox));
         // Only a heartbeat from the JobManager resets the JobManager-lost timer: Flink's
@@ -24,7 +33,9 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
         }
         while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
-                Msg::Deploy { task, attempt, restore, epoch } => deploy_task(&s, tm, (task, attempt), restore, epoch),
+                Msg::Deploy { task, attempt, restore, epoch } => {
+                    deploy_task(&s, &mut exec, tm, (task, attempt), restore, epoch)
+                }
                 Msg::Cancel { task, attempt } => s.with(|w| cancel_task(w, tm, (task, attempt))),
                 Msg::Trigger { task, attempt, barrier, sent_ms } => {
                     trigger_task(&s, tm, (task, attempt), barrier, sent_ms)
@@ -35,7 +46,7 @@ pub(super) async fn tm_main(s: Shared, tm: u32) {
             }
         }
         let deadline = s.with(|w| w.next_arrival(tm_addr(tm)));
-        wait(&s, Sleeper::Node(tm_addr(tm)), deadline).await;
+        exec.run_until_message(&s, Sleeper::Node(tm_addr(tm)), deadline).await;
     }
 }
 
@@ -116,7 +127,14 @@ fn tm_tasks(w: &World, tm: u32) -> Vec<(TaskId, Attempt)> {
 
 /// A deployment from the JobManager: dropped when stale (another epoch's), failed when an
 /// injector says so, else a mailbox and the attempt's loop (`task_main`).
-fn deploy_task(s: &Shared, tm: u32, key: (TaskId, Attempt), restore: Option<Arc<CompletedCheckpoint>>, epoch: u64) {
+fn deploy_task(
+    s: &Shared,
+    exec: &mut TmExec,
+    tm: u32,
+    key: (TaskId, Attempt),
+    restore: Option<Arc<CompletedCheckpoint>>,
+    epoch: u64,
+) {
     let (task, attempt) = key;
     if s.with(|w| stale_deploy(w, tm, task, attempt, epoch)) {
         return;
@@ -129,9 +147,8 @@ fn deploy_task(s: &Shared, tm: u32, key: (TaskId, Attempt), restore: Option<Arc<
         w.wake.live_tasks.insert(key);
         w.tasks.mail.insert(key, VecDeque::new());
     });
-    // Boxed first: the attempt's future is several kilobytes, and spawning it unboxed copied it
-    // three times (madsim's and async-task's moves), ~4 % of a 004 seed's instructions.
-    madsim::task::spawn_local(Box::pin(task_main(s2, tm, task, attempt, restore)));
+    // The attempt runs inside this TaskManager's madsim task (`tm_exec.rs`).
+    exec.spawn(Box::pin(task_main(s2, tm, task, attempt, restore)));
 }
 
 /// A cancel from the JobManager: acknowledged at once; a live attempt is told to cancel (with

@@ -26,7 +26,7 @@ pub(super) fn spawn_uploader(s: &Shared, tm: u32) {
         w.wake.forget(Sleeper::Uploader(tm));
     });
     let s = s.clone();
-    madsim::task::spawn_local(async move {
+    madsim::task::spawn_local(s.clone().pinned(async move {
         // Never notified: the uploader wakes at its deadline or when `queue_upload` moves it.
         loop {
             let next = s.with(|w| loop {
@@ -41,7 +41,7 @@ pub(super) fn spawn_uploader(s: &Shared, tm: u32) {
             });
             wait(&s, Sleeper::Uploader(tm), next).await;
         }
-    });
+    }));
 }
 
 /// The upload is done: the acknowledgement (or, with storage down, the decline) goes to the

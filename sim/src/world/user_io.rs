@@ -166,7 +166,7 @@ pub(super) fn fetch_user_records(
     }
     if let Some(m) = mismatch {
         let name = w.task_name(key.0);
-        w.obs.sink_anomalies.push(format!("t={now} {name}: {m}"));
+        w.obs.sink_anomalies.push(SinkAnomaly::SourceMismatch { at_ms: now, task: name.to_string(), message: m });
     }
     if total == 0 {
         // Nothing available: wake up when the input the loader read says the next record is.

@@ -177,28 +177,51 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, deadline_ms: Option<u64>) {
             let now = w.now();
             let (clock, t0) = (&w.clock, w.t0);
             let st = w.wake.sleepers.entry(who).or_default();
-            let due = registered && st.at_ms.is_some_and(|d| d <= now);
-            if st.notified || due {
-                st.notified = false;
-                st.waker = None;
-                st.at_ms = None;
-                for (_, t) in &st.timers {
-                    // Woken: no timer stands for a wake-up any more (one is re-enabled by the
-                    // next wait if that sleeps until its time).
-                    t.live.store(false, Ordering::Relaxed);
-                }
+            if st.take_wake(registered, now) {
                 return Poll::Ready(());
             }
             if !registered {
                 registered = true;
-                st.waker = Some(cx.waker().clone());
-                st.at_ms = deadline_ms;
-                if let Some(d) = deadline_ms {
-                    set_timer(clock, t0, st, d, now);
-                }
+                st.register(cx.waker(), deadline_ms, clock, t0, now);
             }
             Poll::Pending
         })
     })
     .await;
+}
+
+impl SleepState {
+    /// Whether the loop wakes now: notified, or (`registered`: it sleeps) its wake-up time came.
+    /// Waking clears its sleep.
+    pub(super) fn take_wake(&mut self, registered: bool, now: u64) -> bool {
+        let due = registered && self.at_ms.is_some_and(|d| d <= now);
+        if !(self.notified || due) {
+            return false;
+        }
+        self.notified = false;
+        self.waker = None;
+        self.at_ms = None;
+        for (_, t) in &self.timers {
+            // Woken: no timer stands for a wake-up any more (one is re-enabled by the
+            // next wait if that sleeps until its time).
+            t.live.store(false, Ordering::Relaxed);
+        }
+        true
+    }
+
+    /// The loop goes to sleep with `waker` until notified or `deadline_ms`.
+    pub(super) fn register(
+        &mut self,
+        waker: &Waker,
+        deadline_ms: Option<u64>,
+        clock: &SimClock,
+        t0: Instant,
+        now: u64,
+    ) {
+        self.waker = Some(waker.clone());
+        self.at_ms = deadline_ms;
+        if let Some(d) = deadline_ms {
+            set_timer(clock, t0, self, d, now);
+        }
+    }
 }

@@ -89,7 +89,10 @@ impl Sys {
                 + o.source_event_time.len() as u64 * 1_000_000,
             o.completion_seen.values().map(|c| c.0).sum(),
             self.store.committed().len() as u64,
-            self.store.open_txns().len() as u64 + o.retained.len() as u64 * 1000 + o.stops.len() as u64 * 1_000_000,
+            self.store.open_txns().len() as u64
+                + o.retained.len() as u64 * 1000
+                + o.stops.len() as u64 * 1_000_000
+                + o.stop_snapshots.len() as u64 * 1_000_000_000,
         ]
     }
 

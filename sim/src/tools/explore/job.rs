@@ -122,6 +122,7 @@ impl<'a> Explorer<'a> {
                 zombie_anomalies: vec![],
                 stops: vec![],
                 after_stop: vec![],
+                stop_snapshots: vec![],
                 coordinators: 1,
                 requests: vec![],
                 stores: vec![],

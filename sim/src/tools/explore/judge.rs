@@ -88,7 +88,9 @@ impl Explorer<'_> {
             failed_triggers: sys.obs.failed_triggers.clone(),
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
-            stop_snapshots: vec![],
+            stop_snapshots: sys.obs.stop_snapshots.clone(),
+            finished_restores: vec![],
+            transactions: Default::default(),
             rejections: vec![],
             requests: sys.obs.requests.clone(),
             stores: sys.obs.stores.clone(),
@@ -125,7 +127,7 @@ impl Explorer<'_> {
         let verdicts: Vec<Verdict> = check::check_all(self.spec, &run, &self.reference);
         for v in verdicts.iter().filter(|v| v.checker != "liveness") {
             if v.passed == Some(false) {
-                return Some((v.checker.to_string(), v.anomalies.first().cloned().unwrap_or_default()));
+                return Some((v.checker.to_string(), v.anomalies.first().map(|a| a.text.clone()).unwrap_or_default()));
             }
         }
         if let Some(v) = self.quiescent_state(sys) {

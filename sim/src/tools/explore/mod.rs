@@ -352,7 +352,7 @@ struct Obs {
     rescales: Vec<crate::world::RescaleRecord>,
     /// Per attempt, the keyed state the job's last keyed operator restored.
     restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
-    sink_anomalies: Vec<String>,
+    sink_anomalies: Vec<crate::world::SinkAnomaly>,
     offset_commits: BTreeMap<TaskId, Vec<OffsetCommit>>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
     completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
@@ -366,6 +366,10 @@ struct Obs {
     /// Records a task processed after its stop's savepoint barrier: (time, task, attempt, the
     /// core's report), traced as the world traces them for the `stop` checker.
     after_stop: Vec<(u64, TaskId, Attempt, ckptsim::task::RecordAfterStop)>,
+    /// Each task's snapshot of its stop's synchronous savepoint and what the core said of its
+    /// operators then, as the world records them (`world/task_outputs.rs`): the `stop`
+    /// checker's drain rule.
+    stop_snapshots: Vec<crate::world::StopSnapshot>,
     /// Job masters created on this path (the first job's, a new leader's, a rescaled job's):
     /// the `epoch` of the queue and store reports, each coordinator's queue and store start
     /// empty.

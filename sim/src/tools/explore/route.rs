@@ -172,6 +172,18 @@ impl Explorer<'_> {
         }
     }
 
+    /// Task `t`'s snapshot of checkpoint `id`: when it is the synchronous savepoint its stop
+    /// stopped at, what the core says of its operators then (the `stop` checker's drain rule),
+    /// as the world records it (`world/task_outputs.rs`).
+    fn note_stop_snapshot(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, id: CheckpointId) {
+        let Some(task) = sys.tasks.get(&t) else { return };
+        let Some((savepoint, mode)) = task.stopped_at().filter(|&(sp, _)| sp == id) else { return };
+        let (drained, input_ended) = (task.drained_for_stop(), task.input_has_ended());
+        let s =
+            crate::world::StopSnapshot { at_ms: sys.now_ms, task: t, attempt, savepoint, mode, drained, input_ended };
+        sys.obs.make_mut().stop_snapshots.push(s);
+    }
+
     /// Moves task `t`'s pending outputs; false when the task failed.
     pub(super) fn drain_outputs(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) -> bool {
         let now = sys.now_ms;
@@ -191,6 +203,7 @@ impl Explorer<'_> {
                     let row = checkpoint_row(sys.obs.make_mut(), id);
                     row.alignment_ms = row.alignment_ms.max(alignment_ms);
                     row.unaligned |= unaligned;
+                    self.note_stop_snapshot(sys, t, attempt, id);
                     sys.to_jm.entry(t).or_default().make_mut().push_back(Up::Ack { attempt, id, snapshot });
                 }
                 TaskOutput::Decline { id, reason } => {
@@ -210,7 +223,11 @@ impl Explorer<'_> {
                     }
                     sys.sink_epochs.insert(t, attempt);
                     if let Err(e) = sys.store.apply(now, op) {
-                        sys.obs.make_mut().sink_anomalies.push(format!("t={now} {t}: {e:?}"));
+                        sys.obs.make_mut().sink_anomalies.push(crate::world::SinkAnomaly::Store {
+                            at_ms: now,
+                            task: t,
+                            anomaly: e,
+                        });
                     }
                 }
                 TaskOutput::CommitOffsets { offsets } => Self::commit_offsets(sys, t, &offsets),

@@ -104,7 +104,7 @@ impl Explorer<'_> {
         let offsets = self.source_offsets(sys, &cp);
         sys.obs.make_mut().restores.push(crate::world::RestoreRecord {
             at_ms: now,
-            cause: format!("new job from {} {} (rescaled)", r.from.name(), cp.id),
+            cause: crate::world::RestoreCause::Rescaled { from: r.from, checkpoint: cp.id },
             checkpoint: Some(cp.id),
             offsets,
             keyed: BTreeMap::new(),

@@ -190,16 +190,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn anomaly_times_are_found() {
-        assert_eq!(anomaly_time("t=1200 offset committed before"), Some(1200));
-        assert_eq!(anomaly_time("duplicate: input #3 committed 2 times at [100, 250] ms"), Some(100));
-        assert_eq!(anomaly_time("lost record: input #5 (at 4000 ms) never printed"), Some(4000));
-        assert_eq!(anomaly_time("3 restarts but fixed-delay allows 2"), None);
-        // `t=` inside a word is not a time.
-        assert_eq!(anomaly_time("count=5 at=7"), None);
-    }
-
-    #[test]
     fn time_steps_read_like_a_clock() {
         assert_eq!(time_step(1_500_000, 12), 300_000);
         assert_eq!(time_step(3_600_000, 12), 300_000);

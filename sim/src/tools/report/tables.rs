@@ -234,7 +234,7 @@ pub(super) fn restores_table(h: &mut String, run: &RunResult) {
             "<tr class=\"restore\" id=\"restore-{i}\" data-checkpoint=\"{}\"><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{keyed}</td></tr>",
             r.checkpoint.map_or(String::new(), |c| c.to_string()),
             secs(r.at_ms),
-            esc(&r.cause),
+            esc(&r.cause.to_string()),
             esc(&checkpoint),
             esc(&offsets.join(" "))
         );

@@ -214,8 +214,6 @@ impl Timeline {
     /// Builds the timeline of a run from its result, its trace and the verdicts.
     pub fn build(run: &RunResult, verdicts: &[Verdict]) -> Timeline {
         let stop = run.stop_at_ms;
-        let events = run.trace.events();
-        let names: BTreeMap<&str, usize> = run.task_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
         let mut tasks: Vec<TaskLane> = run
             .task_names
             .iter()
@@ -229,152 +227,13 @@ impl Timeline {
                 marks: vec![],
             })
             .collect();
-
-        // Task states from the JobManager's typed transitions (a lane per task name of the
-        // final job graph). A restore event marks the segment each task leaves for RUNNING
-        // next as the restoring one. Every decision below reads `e.data`; the text of an event
-        // (`e.detail`) is only ever a label.
-        let mut open: Vec<Option<(u64, ExecutionState)>> = vec![None; tasks.len()];
-        let mut pending_restore: Vec<Option<u64>> = vec![None; tasks.len()];
-        let mut faults: Vec<FaultSpan> = vec![];
-        let mut actions = vec![];
-        let mut retunes = vec![];
-        let mut cluster = vec![];
-        let mut restores: Vec<(u64, Option<u64>)> = vec![];
-        for e in events {
-            match &e.data {
-                EventData::Transition { name, from, to, .. } => {
-                    let (t, from, to) = (&e.time_ms, from, to);
-                    let Some(&i) = names.get(name.as_str()) else { continue };
-                    let (since, state) = open[i].unwrap_or((0, *from));
-                    if *t > since {
-                        let restore_from =
-                            if *to == ExecutionState::Running { pending_restore[i].take() } else { None };
-                        tasks[i].segments.push(StateSegment { start_ms: since, end_ms: *t, state, restore_from });
-                    } else if *to == ExecutionState::Running {
-                        pending_restore[i] = None;
-                    }
-                    open[i] = Some((*t, *to));
-                }
-                EventData::Restore { checkpoint, .. } => {
-                    let cp = checkpoint.map(|c| c.0);
-                    restores.push((e.time_ms, cp));
-                    pending_restore.iter_mut().for_each(|p| *p = cp);
-                }
-                EventData::JmStart { epoch, restore } => {
-                    if let Some(cp) = restore {
-                        pending_restore.iter_mut().for_each(|p| *p = Some(cp.0));
-                    }
-                    if *epoch != 1 {
-                        cluster.push(marker(e, format!("JobManager restarted: {}", e.detail)));
-                    }
-                }
-                EventData::Retune { request, rejected } => retunes.push(Retuned {
-                    time_ms: e.time_ms,
-                    label: e.detail.clone(),
-                    request: request.clone(),
-                    rejected: rejected.clone(),
-                }),
-                EventData::TmLost { .. } => cluster.push(marker(e, format!("TaskManager lost: {}", e.detail))),
-                EventData::Failure { backoff_ms: None, .. } => cluster.push(marker(e, e.detail.clone())),
-                EventData::Tolerable { .. } => cluster.push(marker(e, format!("tolerable failures {}", e.detail))),
-                EventData::Crash { .. } => cluster.push(marker(e, format!("{} crashed ({})", e.node, e.detail))),
-                EventData::TmStart { incarnation } if *incarnation != 1 => {
-                    cluster.push(marker(e, format!("{} restarted ({})", e.node, e.detail)))
-                }
-                EventData::Action { .. } => actions.push(marker(e, e.detail.clone())),
-                EventData::Fault { start: true, label, .. } => {
-                    faults.push(FaultSpan { start_ms: e.time_ms, end_ms: None, label: label.clone() });
-                }
-                EventData::Fault { start: false, label, .. } => {
-                    if let Some(f) = faults.iter_mut().find(|f| f.end_ms.is_none() && &f.label == label) {
-                        f.end_ms = Some(e.time_ms);
-                    }
-                }
-                data if data.is_task_mark() => {
-                    let Some(task) = data.task() else { continue };
-                    let i = task.0 as usize;
-                    if i >= tasks.len() {
-                        continue;
-                    }
-                    if tasks[i].tm.is_none() {
-                        tasks[i].tm = Some(e.node.clone());
-                    }
-                    tasks[i].marks.push(TaskMark { time_ms: e.time_ms, kind: e.kind, text: e.detail.clone() });
-                }
-                EventData::Snapshot { task } => {
-                    // A snapshot is drawn as its phases; it still tells which TaskManager runs the task.
-                    if let Some(lane) = tasks.get_mut(task.0 as usize) {
-                        if lane.tm.is_none() {
-                            lane.tm = Some(e.node.clone());
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-        for (i, o) in open.iter().enumerate() {
-            if let Some((since, state)) = *o {
-                if stop > since {
-                    tasks[i].segments.push(StateSegment { start_ms: since, end_ms: stop, state, restore_from: None });
-                }
-            }
-        }
-
+        let lanes = EventLanes::fold(run, &mut tasks);
         // Snapshot phases from the world's per-task spans.
         for s in &run.snapshot_spans {
-            let Some(lane) = tasks.get_mut(s.task.0 as usize) else { continue };
-            let cp = s.checkpoint.0;
-            // An unfinished phase lasts until the task stopped running (or the end of the run).
-            let gone = lane
-                .segments
-                .iter()
-                .find(|g| g.start_ms >= s.sync_start_ms && g.state != ExecutionState::Running)
-                .map(|g| g.start_ms)
-                .unwrap_or(stop);
-            if s.sync_start_ms > s.align_start_ms {
-                lane.phases.push(Phase {
-                    kind: PhaseKind::Align,
-                    checkpoint: cp,
-                    start_ms: s.align_start_ms,
-                    end_ms: s.sync_start_ms,
-                    detail: format!(
-                        "checkpoint {cp}: aligning {} ms{}",
-                        s.sync_start_ms - s.align_start_ms,
-                        if s.unaligned { " (then unaligned)" } else { "" }
-                    ),
-                });
-            }
-            let sync_end = s.sync_end_ms.unwrap_or(gone).max(s.sync_start_ms);
-            lane.phases.push(Phase {
-                kind: PhaseKind::Sync,
-                checkpoint: cp,
-                start_ms: s.sync_start_ms,
-                end_ms: sync_end,
-                detail: format!(
-                    "checkpoint {cp}: synchronous snapshot, {} B{}",
-                    s.size_bytes,
-                    if s.unaligned { ", unaligned" } else { "" }
-                ),
-            });
-            if s.sync_end_ms.is_some() {
-                let end = s.upload_end_ms.unwrap_or(gone).max(sync_end);
-                let result = match s.result {
-                    SnapshotResult::Acked => "acknowledged",
-                    SnapshotResult::Declined => "declined: storage down",
-                    SnapshotResult::Abandoned => "abandoned: task cancelled",
-                    SnapshotResult::Unfinished => "unfinished",
-                };
-                lane.phases.push(Phase {
-                    kind: PhaseKind::Upload,
-                    checkpoint: cp,
-                    start_ms: sync_end,
-                    end_ms: end,
-                    detail: format!("checkpoint {cp}: upload {} B, {} ms, {result}", s.size_bytes, end - sync_end),
-                });
+            if let Some(lane) = tasks.get_mut(s.task.0 as usize) {
+                snapshot_phases(lane, s, stop);
             }
         }
-
         let mut job = vec![];
         for (i, (t, status)) in run.status_timeline.iter().enumerate() {
             let end = run.status_timeline.get(i + 1).map(|n| n.0).unwrap_or(stop).max(*t);
@@ -386,7 +245,7 @@ impl Timeline {
             .restart_schedule
             .iter()
             .map(|(t, n, backoff)| {
-                let restored = restores.iter().find(|(rt, _)| rt >= t);
+                let restored = lanes.restores.iter().find(|(rt, _)| rt >= t);
                 RestartMark {
                     at_ms: *t,
                     failure: *n,
@@ -405,35 +264,174 @@ impl Timeline {
             .iter()
             .filter(|v| v.passed == Some(false))
             .flat_map(|v| {
-                v.anomalies.iter().map(|a| Anomaly { checker: v.checker, text: a.clone(), time_ms: anomaly_time(a) })
+                v.anomalies.iter().map(|a| Anomaly { checker: v.checker, text: a.text.clone(), time_ms: a.moment() })
             })
             .collect();
+        let EventLanes { faults, actions, retunes, cluster, .. } = lanes;
         Timeline { stop_ms: stop, job, restarts, tasks, checkpoints, faults, actions, retunes, cluster, anomalies }
+    }
+}
+
+/// What the trace's events give the timeline besides the task lanes' states and marks.
+struct EventLanes {
+    faults: Vec<FaultSpan>,
+    actions: Vec<Marker>,
+    retunes: Vec<Retuned>,
+    cluster: Vec<Marker>,
+    /// (time, checkpoint restored) of every restore.
+    restores: Vec<(u64, Option<u64>)>,
+}
+
+impl EventLanes {
+    /// Task states from the JobManager's typed transitions (a lane per task name of the final
+    /// job graph), task marks, faults, actions, re-tunes and cluster markers. A restore event
+    /// marks the segment each task leaves for RUNNING next as the restoring one. Every decision
+    /// below reads `e.data`; the text of an event (`e.detail`) is only ever a label.
+    fn fold(run: &RunResult, tasks: &mut [TaskLane]) -> EventLanes {
+        let stop = run.stop_at_ms;
+        let names: BTreeMap<&str, usize> = run.task_names.iter().enumerate().map(|(i, n)| (n.as_str(), i)).collect();
+        let mut open: Vec<Option<(u64, ExecutionState)>> = vec![None; tasks.len()];
+        let mut pending_restore: Vec<Option<u64>> = vec![None; tasks.len()];
+        let mut lanes =
+            EventLanes { faults: vec![], actions: vec![], retunes: vec![], cluster: vec![], restores: vec![] };
+        for e in run.trace.events() {
+            match &e.data {
+                EventData::Transition { name, from, to, .. } => {
+                    let (t, from, to) = (&e.time_ms, from, to);
+                    let Some(&i) = names.get(name.as_str()) else { continue };
+                    let (since, state) = open[i].unwrap_or((0, *from));
+                    if *t > since {
+                        let restore_from =
+                            if *to == ExecutionState::Running { pending_restore[i].take() } else { None };
+                        tasks[i].segments.push(StateSegment { start_ms: since, end_ms: *t, state, restore_from });
+                    } else if *to == ExecutionState::Running {
+                        pending_restore[i] = None;
+                    }
+                    open[i] = Some((*t, *to));
+                }
+                EventData::Restore { checkpoint, .. } => {
+                    let cp = checkpoint.map(|c| c.0);
+                    lanes.restores.push((e.time_ms, cp));
+                    pending_restore.iter_mut().for_each(|p| *p = cp);
+                }
+                EventData::JmStart { restore, .. } => {
+                    if let Some(cp) = restore {
+                        pending_restore.iter_mut().for_each(|p| *p = Some(cp.0));
+                    }
+                    lanes.cluster.extend(cluster_marker(e));
+                }
+                EventData::Retune { request, rejected } => lanes.retunes.push(Retuned {
+                    time_ms: e.time_ms,
+                    label: e.detail.clone(),
+                    request: request.clone(),
+                    rejected: rejected.clone(),
+                }),
+                EventData::Action { .. } => lanes.actions.push(marker(e, e.detail.clone())),
+                EventData::Fault { start: true, label, .. } => {
+                    lanes.faults.push(FaultSpan { start_ms: e.time_ms, end_ms: None, label: label.clone() });
+                }
+                EventData::Fault { start: false, label, .. } => {
+                    if let Some(f) = lanes.faults.iter_mut().find(|f| f.end_ms.is_none() && &f.label == label) {
+                        f.end_ms = Some(e.time_ms);
+                    }
+                }
+                data if data.is_task_mark() => {
+                    let Some(lane) = data.task().and_then(|task| tasks.get_mut(task.0 as usize)) else { continue };
+                    if lane.tm.is_none() {
+                        lane.tm = Some(e.node.clone());
+                    }
+                    lane.marks.push(TaskMark { time_ms: e.time_ms, kind: e.kind, text: e.detail.clone() });
+                }
+                EventData::Snapshot { task } => {
+                    // A snapshot is drawn as its phases; it still tells which TaskManager runs the task.
+                    if let Some(lane) = tasks.get_mut(task.0 as usize) {
+                        if lane.tm.is_none() {
+                            lane.tm = Some(e.node.clone());
+                        }
+                    }
+                }
+                _ => lanes.cluster.extend(cluster_marker(e)),
+            }
+        }
+        for (i, o) in open.iter().enumerate() {
+            if let Some((since, state)) = *o {
+                if stop > since {
+                    tasks[i].segments.push(StateSegment { start_ms: since, end_ms: stop, state, restore_from: None });
+                }
+            }
+        }
+        lanes
+    }
+}
+
+/// The cluster lane's marker for `e`, if it is one: JobManager and TaskManager crashes and
+/// restarts, lost TaskManagers, suppressed restarts, tolerable-failure counts.
+fn cluster_marker(e: &TraceEvent) -> Option<Marker> {
+    let label = match &e.data {
+        EventData::JmStart { epoch, .. } if *epoch != 1 => format!("JobManager restarted: {}", e.detail),
+        EventData::TmLost { .. } => format!("TaskManager lost: {}", e.detail),
+        EventData::Failure { backoff_ms: None, .. } => e.detail.clone(),
+        EventData::Tolerable { .. } => format!("tolerable failures {}", e.detail),
+        EventData::Crash { .. } => format!("{} crashed ({})", e.node, e.detail),
+        EventData::TmStart { incarnation } if *incarnation != 1 => format!("{} restarted ({})", e.node, e.detail),
+        _ => return None,
+    };
+    Some(marker(e, label))
+}
+
+/// The phases (align, synchronous snapshot, upload) of one snapshot span on its task's lane.
+fn snapshot_phases(lane: &mut TaskLane, s: &crate::world::SnapshotSpan, stop: u64) {
+    let cp = s.checkpoint.0;
+    // An unfinished phase lasts until the task stopped running (or the end of the run).
+    let gone = lane
+        .segments
+        .iter()
+        .find(|g| g.start_ms >= s.sync_start_ms && g.state != ExecutionState::Running)
+        .map(|g| g.start_ms)
+        .unwrap_or(stop);
+    if s.sync_start_ms > s.align_start_ms {
+        lane.phases.push(Phase {
+            kind: PhaseKind::Align,
+            checkpoint: cp,
+            start_ms: s.align_start_ms,
+            end_ms: s.sync_start_ms,
+            detail: format!(
+                "checkpoint {cp}: aligning {} ms{}",
+                s.sync_start_ms - s.align_start_ms,
+                if s.unaligned { " (then unaligned)" } else { "" }
+            ),
+        });
+    }
+    let sync_end = s.sync_end_ms.unwrap_or(gone).max(s.sync_start_ms);
+    lane.phases.push(Phase {
+        kind: PhaseKind::Sync,
+        checkpoint: cp,
+        start_ms: s.sync_start_ms,
+        end_ms: sync_end,
+        detail: format!(
+            "checkpoint {cp}: synchronous snapshot, {} B{}",
+            s.size_bytes,
+            if s.unaligned { ", unaligned" } else { "" }
+        ),
+    });
+    if s.sync_end_ms.is_some() {
+        let end = s.upload_end_ms.unwrap_or(gone).max(sync_end);
+        let result = match s.result {
+            SnapshotResult::Acked => "acknowledged",
+            SnapshotResult::Declined => "declined: storage down",
+            SnapshotResult::Abandoned => "abandoned: task cancelled",
+            SnapshotResult::Unfinished => "unfinished",
+        };
+        lane.phases.push(Phase {
+            kind: PhaseKind::Upload,
+            checkpoint: cp,
+            start_ms: sync_end,
+            end_ms: end,
+            detail: format!("checkpoint {cp}: upload {} B, {} ms, {result}", s.size_bytes, end - sync_end),
+        });
     }
 }
 
 pub(super) fn marker(e: &TraceEvent, label: String) -> Marker {
     Marker { time_ms: e.time_ms, node: e.node.clone(), label }
-}
-
-pub(super) fn leading_number(s: &str) -> Option<u64> {
-    let digits: String = s.chars().take_while(|c| c.is_ascii_digit()).collect();
-    digits.parse().ok()
-}
-
-/// The moment an anomaly names: `t=123`, `at [123, ...] ms`, `(at 123 ms)`.
-pub fn anomaly_time(text: &str) -> Option<u64> {
-    for pat in ["t=", "at [", "(at "] {
-        let mut rest = text;
-        while let Some(i) = rest.find(pat) {
-            let boundary = i == 0 || !rest.as_bytes()[i - 1].is_ascii_alphanumeric() || pat != "t=";
-            if boundary {
-                if let Some(n) = leading_number(&rest[i + pat.len()..]) {
-                    return Some(n);
-                }
-            }
-            rest = &rest[i + pat.len()..];
-        }
-    }
-    None
 }
