@@ -90,6 +90,13 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // pending"). The coordinator now refuses a trigger when every task finished.
         ("scenarios/fidelity/bounded-2pc-2.3.toml", "17"),
         ("scenarios/eventtime/sliding-print.toml", "28"),
+        // A control delay held the cancel back after the savepoint while checkpoint 7
+        // completed and committed; the new job resumed from the savepoint: Flink's duplicates
+        // (regressions/resume-from-savepoint-older-than-last-checkpoint.toml), not a failure.
+        ("scenarios/conformance/savepoint-trigger-and-resume-111.toml", "34"),
+        // The lead's 10,000-seed coverage sweep (session 14): a TaskManager judged lost,
+        // redeployed, then crashed was never watched again (regressions/tm-crash-after-deploy-to-lost-tm.toml).
+        ("scenarios/faults/partition-tm-sink-store.toml", "6764"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_ckptsim"))
             .args(["run", file, "--seed", seed, "--swarm"])

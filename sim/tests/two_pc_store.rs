@@ -100,3 +100,26 @@ fn store_keys_are_validated() {
         assert!(err.contains(&format!("case{i}.toml:")), "names the file: {err}");
     }
 }
+
+/// A new job resumed from a savepoint older than checkpoints the ended job completed (and
+/// committed) after it: Flink commits the replayed records again and aborts an already committed
+/// transaction at recovery. The checker names both as Flink's and passes; any other duplicate
+/// (a third copy, or one before the resume only) is still a failure.
+#[test]
+fn resuming_from_an_older_savepoint_duplicates_as_flink_does() {
+    let s = spec("scenarios/regressions/resume-from-savepoint-older-than-last-checkpoint.toml");
+    let o = outcome::run(&s, s.default_seed);
+    let v = exactly_once(&o);
+    assert_eq!(v.passed, Some(true), "{:?}", v.anomalies);
+    assert!(v.summary.contains("expected by Flink: a new job resumed from an older checkpoint"), "{}", v.summary);
+    assert!(!v.summary.contains(": 0 inputs committed again"), "the resume replays committed records: {}", v.summary);
+    // A third copy of a replayed input, committed after the resume, is no replay Flink makes.
+    let resume_ms = o.run.restores.last().expect("the new job's restore").at_ms;
+    let mut broken = o.run.clone();
+    let dup = broken.committed.iter().find(|r| r.time_ms > resume_ms).expect("a commit after the resume").clone();
+    let later = ckptsim_sim::world::OutputRow { time_ms: dup.time_ms + 1, ..dup };
+    broken.committed.push(later);
+    let reference = ckptsim_sim::reference::compute(&s);
+    let v = ckptsim_sim::check::exactly_once(&s, &broken, &reference);
+    assert_eq!(v.passed, Some(false), "{}", v.summary);
+}

@@ -1,6 +1,7 @@
 //! The `exactly-once` checker: every expected input's effect is committed exactly once by the sink, none lost, none duplicated.
 
 use super::graph::order_free_final_values;
+use super::stale_resume::StaleResumes;
 use super::*;
 use crate::reference::KeySeq;
 use ckptsim::sink::NoCheckpointing;
@@ -21,9 +22,18 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     if !replayable(spec) {
         return Verdict::skip(NAME, "non-replayable source: exactly-once output is not promised");
     }
+    // A new job resumed from a checkpoint older than one the ended job completed: Flink commits
+    // the replayed records again and its recovery aborts a committed transaction
+    // (`stale_resume.rs`); named in the summary, everything else judged as before.
+    let stale = StaleResumes::of(spec, run);
     let mut anomalies = Vec::new();
+    let mut stale_aborts = 0;
     for a in &run.sink_anomalies {
-        anomalies.push(sink_anomaly_finding(a));
+        if stale.excuses_abort(a) {
+            stale_aborts += 1;
+        } else {
+            anomalies.push(sink_anomaly_finding(a));
+        }
     }
     let counts = lineage_counts(&run.committed);
     // Without checkpointing the sink keeps no exactly-once promise across restarts: Flink 1.11's
@@ -38,7 +48,9 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     let no_checkpoint_mode = no_checkpoint_sink(spec);
     let none_semantic = no_checkpoint_mode.is_some();
     let epochs = none_semantic.then(|| attempt_starts(run));
-    let replayed = duplicates(run, reference, &counts, epochs.as_deref(), &mut anomalies);
+    let mut stale_replayed = Vec::new();
+    let replayed =
+        duplicates(run, reference, &counts, epochs.as_deref(), (&stale, &mut stale_replayed), &mut anomalies);
     let healthy_end = run.final_status == JobStatus::Running;
     if healthy_end {
         // Only inputs that a completed checkpoint covers must be committed by the end, and only
@@ -63,6 +75,19 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         }
     }
     let mut notes = no_checkpoint_mode.map_or_else(String::new, |mode| no_checkpoint_note(spec, mode, &replayed));
+    notes.push_str(&stale_note(&stale, &stale_replayed, stale_aborts));
+    // The per-key sequences below read what a single job's restores committed: the ended job's
+    // copies of the inputs a stale resume replayed are left out (the replay's copies stay).
+    let filtered;
+    let committed: &Rows = if stale_replayed.is_empty() {
+        &run.committed
+    } else {
+        let earlier: BTreeMap<LineageKey, u64> = stale_replayed.iter().copied().collect();
+        let mut rows = run.committed.clone();
+        rows.retain(|r| earlier.get(&(r.lineage.input_seq, r.lineage.sub)).is_none_or(|at| r.time_ms >= *at));
+        filtered = rows;
+        &filtered
+    };
     if run.final_status == JobStatus::Finished {
         end_of_input_losses(spec, run, reference, &counts, &mut anomalies, &mut notes);
     }
@@ -75,15 +100,15 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         // Semantic.NONE: each attempt starts from what it restored (nothing without a
         // checkpoint) and goes on, so per key and attempt the committed values are a contiguous
         // run of the reference sequence, not a prefix of it overall.
-        replayed_runs_in_reference(&run.committed, reference, starts, &mut anomalies);
+        replayed_runs_in_reference(committed, reference, starts, &mut anomalies);
     } else if none_semantic {
         // Several sources or order-free keys: the per-key sequence is the state checker's.
     } else if is_keyed(spec) && reference.order_free {
-        order_free_final_values(&run.committed, reference, &counts, &mut anomalies);
+        order_free_final_values(committed, reference, &counts, &mut anomalies);
     } else if is_keyed(spec) && reference.key_split {
-        super::order::reordered_values_in_reference(&run.committed, reference, &mut anomalies);
+        super::order::reordered_values_in_reference(committed, reference, &mut anomalies);
     } else if is_keyed(spec) {
-        prefix_per_key(&run.committed, reference, &mut anomalies);
+        prefix_per_key(committed, reference, &mut anomalies);
     }
     let summary = match &reference.joined {
         Some(j) => format!(
@@ -105,12 +130,17 @@ fn duplicates(
     reference: &Reference,
     counts: &LineageCounts,
     epochs: Option<&[u64]>,
+    (stale, stale_replayed): (&StaleResumes, &mut Vec<(LineageKey, u64)>),
     anomalies: &mut Vec<Finding>,
 ) -> Vec<u64> {
     let dups = rows_of_duplicates(&run.committed, counts);
     let mut replayed = Vec::new();
     for (l, n) in counts.duplicates() {
         let t = dups[&l].iter().map(|r| r.time_ms).collect::<Vec<_>>();
+        if let Some(s) = stale.excuses_duplicate(l.0, &t) {
+            stale_replayed.push((l, s.at_ms));
+            continue;
+        }
         if let Some(starts) = epochs {
             let attempts: BTreeSet<usize> = t.iter().map(|ms| epoch_of(starts, *ms)).collect();
             if attempts.len() == t.len() {
@@ -150,6 +180,25 @@ fn duplicates(
         }
     }
     replayed
+}
+
+/// The summary's note for the stale resumes' replayed inputs and aborts of committed
+/// transactions, Flink's own (`stale_resume.rs`); empty when there are none.
+fn stale_note(stale: &StaleResumes, replayed: &[(LineageKey, u64)], aborts: usize) -> String {
+    if replayed.is_empty() && aborts == 0 {
+        return String::new();
+    }
+    let which: Vec<String> = stale
+        .resumes
+        .iter()
+        .map(|s| format!("checkpoint {} at t={} after the ended job completed {}", s.restored.0, s.at_ms, s.newer.0))
+        .collect();
+    format!(
+        "; expected by Flink: a new job resumed from an older checkpoint than the ended job's last ({}): {} inputs \
+         committed again, {aborts} aborts of committed transactions (exactly-once holds along one job's restores)",
+        which.join(", "),
+        replayed.len()
+    )
 }
 
 /// The summary's note for a sink without checkpointing: no exactly-once promise across

@@ -21,6 +21,7 @@ pub mod order;
 mod rescale_lineage;
 mod restart;
 mod retention;
+mod stale_resume;
 mod state;
 pub(crate) mod stop;
 mod tolerable_failure;

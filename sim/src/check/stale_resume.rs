@@ -1,0 +1,102 @@
+//! New jobs resumed from a retained checkpoint or savepoint older than a checkpoint the ended job completed after it: the duplicates and aborts Flink itself shows there.
+//!
+//! A job cancelled after a savepoint (or after the checkpoint it is later resumed from) may
+//! complete further checkpoints before the cancel takes effect; their notifications commit the
+//! two-phase-commit sink's transactions. A new job resumed from the older checkpoint replays
+//! the log from that checkpoint's offsets and commits those records again, and its recovery
+//! aborts the restored open transaction, which the ended job had meanwhile committed (Kafka's
+//! `initTransactions` on that transactional id leaves a committed transaction as it is). Flink
+//! behaves the same: `TwoPhaseCommitSinkFunction#initializeState` recovers what the restored
+//! state names, and exactly-once holds along one job's restores only (FLIP-34 gave
+//! stop-with-savepoint its synchronous savepoint, after which nothing commits, for this reason).
+//! The `exactly-once` checker names these as Flink's, and judges everything else as before.
+
+use crate::spec::{InputSpec, JobSpec};
+use crate::world::{RestoreCause, RunResult, SinkAnomaly, EPOCH_STRIDE};
+use ckptsim::ids::{CheckpointId, Offset, PartitionId};
+use ckptsim::sink::StoreAnomaly;
+use ckptsim::status::JobStatus;
+use std::collections::BTreeMap;
+
+/// One new job resumed from a checkpoint older than one the ended job completed.
+#[derive(Clone, Debug)]
+pub(super) struct StaleResume {
+    /// When the new job's tasks were restored, ms.
+    pub(super) at_ms: u64,
+    /// The new job's epoch (jobs and JobManager leaders are numbered from 1; a transaction's
+    /// attempt number carries the epoch that opened it).
+    epoch: u32,
+    /// The checkpoint it resumed from.
+    pub(super) restored: CheckpointId,
+    /// The newest checkpoint the ended job completed after it.
+    pub(super) newer: CheckpointId,
+    /// The restored source offsets (next to read), per partition.
+    offsets: BTreeMap<PartitionId, Offset>,
+}
+
+/// The stale resumes of a run, with each input's log position when there are any.
+pub(super) struct StaleResumes {
+    pub(super) resumes: Vec<StaleResume>,
+    /// Per input sequence number: its partition and offset in the log (empty without a stale
+    /// resume or without a log input).
+    positions: Vec<(u32, u64)>,
+}
+
+impl StaleResumes {
+    /// The stale resumes of `run`.
+    pub(super) fn of(spec: &JobSpec, run: &RunResult) -> StaleResumes {
+        let resumes: Vec<StaleResume> = run
+            .restores
+            .iter()
+            .filter_map(|r| {
+                let RestoreCause::Retained { checkpoint } = r.cause else { return None };
+                let newer = run
+                    .checkpoints
+                    .iter()
+                    .filter(|c| c.outcome == "COMPLETED" && c.id > checkpoint && c.end_ms.is_some_and(|e| e < r.at_ms))
+                    .map(|c| c.id)
+                    .max()?;
+                let epoch =
+                    run.status_timeline.iter().filter(|(t, s)| *t <= r.at_ms && *s == JobStatus::Created).count()
+                        as u32;
+                Some(StaleResume { at_ms: r.at_ms, epoch, restored: checkpoint, newer, offsets: r.offsets.clone() })
+            })
+            .collect();
+        let positions = match &spec.input {
+            InputSpec::Log { records, .. } if !resumes.is_empty() => {
+                let mut next: BTreeMap<u32, u64> = BTreeMap::new();
+                records
+                    .times_partitions()
+                    .map(|(_, p)| {
+                        let o = next.entry(p).or_insert(0);
+                        *o += 1;
+                        (p, *o - 1)
+                    })
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        StaleResumes { resumes, positions }
+    }
+
+    /// The store anomaly is a stale resume's recovery aborting a transaction an earlier job
+    /// (or leader) opened and committed.
+    pub(super) fn excuses_abort(&self, a: &SinkAnomaly) -> bool {
+        let SinkAnomaly::Store { at_ms, anomaly: StoreAnomaly::AbortOfCommittedTxn { txn }, .. } = a else {
+            return false;
+        };
+        self.resumes.iter().any(|s| *at_ms >= s.at_ms && txn.attempt / EPOCH_STRIDE < s.epoch)
+    }
+
+    /// Input `seq`, committed at `times_ms`, was committed once before a stale resume and once
+    /// after it, from a log position that resume replays (at or after the restored offset of
+    /// its partition): the resume that explains it.
+    pub(super) fn excuses_duplicate(&self, seq: u64, times_ms: &[u64]) -> Option<&StaleResume> {
+        let &(partition, offset) = self.positions.get(seq as usize)?;
+        self.resumes.iter().find(|s| {
+            let before = times_ms.iter().filter(|t| **t < s.at_ms).count();
+            let replayed = s.offsets.get(&PartitionId(partition)).is_some_and(|o| offset >= o.0);
+            times_ms.len() == 2 && before == 1 && replayed
+        })
+    }
+}
