@@ -10,7 +10,7 @@
 //! Offset auto-commit: with checkpointing on (the default assumed by [`LogSource::new`]), offsets
 //! are committed only on `notify_checkpoint_complete`. With checkpointing off, the host calls
 //! [`LogSource::enable_auto_commit`] when the profile says the consumer auto-commits
-//! ([`Profile::kafka_auto_commits_without_checkpointing`]); commits then come from
+//! ([`Profile::kafka_auto_commits_without_checkpointing`](crate::profile::Profile::kafka_auto_commits_without_checkpointing)); commits then come from
 //! [`LogSource::handle_timeout`] every interval and snapshots record no pending commits (§5.1
 //! commit mode `KAFKA_PERIODIC`).
 //!
