@@ -10,7 +10,10 @@
 //! `0..p` with `p` the consumer's parallelism in that job. A printed row names its task and
 //! attempt, so with a print sink each copy is also checked against the job it was printed in
 //! (a copy index at or above that job's parallelism is a wrong fan-out) and, when the consumer
-//! is chained with the sink, against the subtask printing it (copy `c` by subtask `c`).
+//! is chained with the sink, against the subtask printing it (copy `c` by subtask `c`). A record
+//! the rescale's checkpoint held as in-flight channel state was written by the job before it
+//! (with that job's fan-out) and is processed by the job after it: a copy index below the old
+//! parallelism is its own (Flink replays restored channel state before new input).
 //!
 //! Judged only where copies can be told apart: one broadcast upstream of the sink, no
 //! flat_map, union or two-input operator downstream of it, no multi-input operator upstream of
@@ -79,6 +82,19 @@ pub(super) fn fan_out(
     let expected_job = |seq: u64| {
         (graphs.len() - 1).min(cuts.iter().filter(|c| !c.get(seq as usize).copied().unwrap_or(false)).count())
     };
+    // Records the rescale's checkpoint held as in-flight channel state were written by the job
+    // before it (with its fan-out) and are processed by the job after it: a copy index of the
+    // old parallelism is theirs.
+    let rescale_checkpoints: Vec<ckptsim::ids::CheckpointId> =
+        run.rescales.iter().filter(|r| r.error.is_none()).map(|r| r.checkpoint).collect();
+    let restored_copy = |job: usize, seq: u64, copy: u32| {
+        job > 0
+            && copy < parallelism[job - 1]
+            && rescale_checkpoints
+                .get(job - 1)
+                .and_then(|id| run.completed_in_flight.get(id))
+                .is_some_and(|f| f.contains(&seq))
+    };
     let rows = if printed { &run.print_rows } else { &run.committed };
     let stride = u64::from(crate::world::EPOCH_STRIDE);
     let mask = (1u32 << FLAT_MAP_SUB_BITS) - 1;
@@ -94,7 +110,7 @@ pub(super) fn fan_out(
             continue;
         }
         let g = &graphs[job].1;
-        if copy >= parallelism[job] {
+        if copy >= parallelism[job] && !restored_copy(job, seq, copy) {
             wrong.push(format!(
                 "broadcast fan-out wrong: input #{seq} copy {copy} printed by the job of {} subtasks of {} at {} ms",
                 parallelism[job], spec.operators[consumer].name, row.time_ms
@@ -135,7 +151,7 @@ pub(super) fn fan_out(
         // that processed the input owes every copy.
         let due = covered(*seq) && !in_flight.is_some_and(|f| f.contains(seq)) && *job == expected_job(*seq);
         judged += 1;
-        if got.iter().any(|c| *c >= p) || (due && *got != want) {
+        if got.iter().any(|c| *c >= p && !restored_copy(*job, *seq, *c)) || (due && *got != want) {
             let which = if *job == 0 { "the first job".to_string() } else { format!("the job after rescale {job}") };
             wrong.push(format!(
                 "broadcast fan-out wrong: input #{seq} reached copies {:?}; {which} processed it with {p} subtasks of {} (copies 0..{p})",
