@@ -37,6 +37,11 @@ fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> Res
     }
 }
 
+/// A sink of subtask 0, attempt 0, not yet initialized, and an empty store (each test's harness).
+fn fresh() -> (TwoPhaseCommitSink, TxnStore) {
+    (TwoPhaseCommitSink::new(0, 0, Variant::Correct), TxnStore::default())
+}
+
 /// The harness steps shared by the first tests: 42, snapshot 0, 43, snapshot 1, 44, snapshot 2.
 fn three_snapshots(sink: &mut TwoPhaseCommitSink, store: &mut TxnStore) -> Result<Vec<OperatorState>, String> {
     sink.initialize(None);
@@ -89,7 +94,7 @@ fn cases() -> Vec<Case> {
         Case {
             flink: flink(TPC, "testNotifyOfCompletedCheckpoint", "1.11"),
             check: || {
-                let (mut sink, mut store) = (TwoPhaseCommitSink::new(0, 0, Variant::Correct), TxnStore::default());
+                let (mut sink, mut store) = fresh();
                 three_snapshots(&mut sink, &mut store)?;
                 sink.notify_checkpoint_complete(CheckpointId(1));
                 apply(&mut sink, &mut store)?;
@@ -101,7 +106,7 @@ fn cases() -> Vec<Case> {
         Case {
             flink: flink(TPC, "testSubsumedNotificationOfPreviousCheckpoint", "1.11"),
             check: || {
-                let (mut sink, mut store) = (TwoPhaseCommitSink::new(0, 0, Variant::Correct), TxnStore::default());
+                let (mut sink, mut store) = fresh();
                 three_snapshots(&mut sink, &mut store)?;
                 sink.notify_checkpoint_complete(CheckpointId(2));
                 sink.notify_checkpoint_complete(CheckpointId(1));
@@ -113,7 +118,7 @@ fn cases() -> Vec<Case> {
         Case {
             flink: flink(TPC, "testFailBeforeNotify", "1.11"),
             check: || {
-                let (mut sink, mut store) = (TwoPhaseCommitSink::new(0, 0, Variant::Correct), TxnStore::default());
+                let (mut sink, mut store) = fresh();
                 sink.initialize(None);
                 sink.invoke(rec("42", 0));
                 sink.snapshot(CheckpointId(0));
@@ -139,7 +144,7 @@ fn cases() -> Vec<Case> {
         Case {
             flink: flink(TPC, "testIgnoreCommitExceptionDuringRecovery (commit without exception)", "1.11"),
             check: || {
-                let (mut sink, mut store) = (TwoPhaseCommitSink::new(0, 0, Variant::Correct), TxnStore::default());
+                let (mut sink, mut store) = fresh();
                 sink.initialize(None);
                 sink.invoke(rec("42", 0));
                 let snapshot = sink.snapshot(CheckpointId(0));
@@ -274,7 +279,7 @@ fn cases() -> Vec<Case> {
         Case {
             flink: flink(TPC, "testNoTransactionAfterSinkFunctionFinish", "1.14-2.x"),
             check: || {
-                let (mut sink, mut store) = (TwoPhaseCommitSink::new(0, 0, Variant::Correct), TxnStore::default());
+                let (mut sink, mut store) = fresh();
                 sink.initialize(None);
                 sink.invoke(rec("42", 0));
                 sink.snapshot(CheckpointId(0));
@@ -295,7 +300,7 @@ fn cases() -> Vec<Case> {
         Case {
             flink: flink(TPC, "testRecoverFromStateAfterFinished", "1.14-2.x"),
             check: || {
-                let (mut sink, mut store) = (TwoPhaseCommitSink::new(0, 0, Variant::Correct), TxnStore::default());
+                let (mut sink, mut store) = fresh();
                 sink.initialize(None);
                 sink.invoke(rec("42", 0));
                 sink.finish();

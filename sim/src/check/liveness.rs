@@ -257,7 +257,7 @@ pub(super) fn split_flink_stalls(spec: &JobSpec, run: &RunResult, stuck: Vec<Stu
     if spec.profile.reconciles_deployments() || run.lost_final_states.is_empty() {
         return (Vec::new(), stuck.into_iter().map(Stuck::finding).collect());
     }
-    let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
+    let name_of = |t: ckptsim::TaskId| task_name(run, t);
     let lost_at =
         |name: &str| run.lost_final_states.iter().filter(|(_, t, _)| name_of(*t) == name).map(|(at, _, _)| *at).max();
     let task_excused = |s: &Stuck| s.open && s.task.as_deref().and_then(lost_at).is_some_and(|at| s.since_ms <= at);
@@ -481,7 +481,7 @@ fn stop_waiting_for_lost_final_state(spec: &JobSpec, run: &RunResult) -> Option<
     if spec.profile.reconciles_deployments() || run.final_status != JobStatus::Running {
         return None;
     }
-    let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
+    let name_of = |t: ckptsim::TaskId| task_name(run, t);
     run.stops.iter().filter_map(|s| s.savepoint).find_map(|sp| {
         let done_ms = run.checkpoints.iter().find(|r| r.id == sp && r.outcome == "COMPLETED")?.end_ms?;
         if run.checkpoints.iter().any(|r| r.trigger_ms > done_ms) {
@@ -535,7 +535,7 @@ fn unreconciled_final_state(spec: &JobSpec, run: &RunResult) -> Option<(u64, Str
     if spec.profile.reconciles_deployments() {
         return None;
     }
-    let name_of = |t: ckptsim::TaskId| run.task_names.get(t.0 as usize).map(String::as_str).unwrap_or("?");
+    let name_of = |t: ckptsim::TaskId| task_name(run, t);
     let still_waited_on = |at: u64, task: ckptsim::TaskId| {
         let name = name_of(task);
         let mine = || run.task_transitions.iter().filter(|(_, n, _, _)| n == name);

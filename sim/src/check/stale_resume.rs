@@ -13,10 +13,9 @@
 
 use crate::spec::{InputSpec, JobSpec};
 use crate::world::{RestoreCause, RunResult, SinkAnomaly, EPOCH_STRIDE};
-use ckptsim::ids::{CheckpointId, Offset, PartitionId};
+use ckptsim::ids::CheckpointId;
 use ckptsim::sink::StoreAnomaly;
 use ckptsim::status::JobStatus;
-use std::collections::BTreeMap;
 
 /// One new job resumed from a checkpoint older than one the ended job completed.
 #[derive(Clone, Debug)]
@@ -30,16 +29,14 @@ pub(super) struct StaleResume {
     pub(super) restored: CheckpointId,
     /// The newest checkpoint the ended job completed after it.
     pub(super) newer: CheckpointId,
-    /// The restored source offsets (next to read), per partition.
-    offsets: BTreeMap<PartitionId, Offset>,
+    /// Per input sequence number: whether the resume replays it (at or after the restored
+    /// offset of its partition); empty without a log input.
+    replayed: Vec<bool>,
 }
 
-/// The stale resumes of a run, with each input's log position when there are any.
+/// The stale resumes of a run.
 pub(super) struct StaleResumes {
     pub(super) resumes: Vec<StaleResume>,
-    /// Per input sequence number: its partition and offset in the log (empty without a stale
-    /// resume or without a log input).
-    positions: Vec<(u32, u64)>,
 }
 
 impl StaleResumes {
@@ -59,24 +56,14 @@ impl StaleResumes {
                 let epoch =
                     run.status_timeline.iter().filter(|(t, s)| *t <= r.at_ms && *s == JobStatus::Created).count()
                         as u32;
-                Some(StaleResume { at_ms: r.at_ms, epoch, restored: checkpoint, newer, offsets: r.offsets.clone() })
+                let replayed = match &spec.input {
+                    InputSpec::Log { records, .. } => super::covered_inputs(records, &r.offsets).map(|c| !c).collect(),
+                    _ => Vec::new(),
+                };
+                Some(StaleResume { at_ms: r.at_ms, epoch, restored: checkpoint, newer, replayed })
             })
             .collect();
-        let positions = match &spec.input {
-            InputSpec::Log { records, .. } if !resumes.is_empty() => {
-                let mut next: BTreeMap<u32, u64> = BTreeMap::new();
-                records
-                    .times_partitions()
-                    .map(|(_, p)| {
-                        let o = next.entry(p).or_insert(0);
-                        *o += 1;
-                        (p, *o - 1)
-                    })
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
-        StaleResumes { resumes, positions }
+        StaleResumes { resumes }
     }
 
     /// The store anomaly is a stale resume's recovery aborting a transaction an earlier job
@@ -92,10 +79,9 @@ impl StaleResumes {
     /// after it, from a log position that resume replays (at or after the restored offset of
     /// its partition): the resume that explains it.
     pub(super) fn excuses_duplicate(&self, seq: u64, times_ms: &[u64]) -> Option<&StaleResume> {
-        let &(partition, offset) = self.positions.get(seq as usize)?;
         self.resumes.iter().find(|s| {
             let before = times_ms.iter().filter(|t| **t < s.at_ms).count();
-            let replayed = s.offsets.get(&PartitionId(partition)).is_some_and(|o| offset >= o.0);
+            let replayed = s.replayed.get(seq as usize).copied().unwrap_or(false);
             times_ms.len() == 2 && before == 1 && replayed
         })
     }
