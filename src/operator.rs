@@ -128,6 +128,14 @@ pub enum OperatorSpecError {
         /// The lateness given, ms.
         allowed_lateness_ms: u64,
     },
+    /// Allowed lateness, a late side output or a purging trigger on a processing-time window:
+    /// its elements are never late (`WindowOperator.isWindowLate` holds for event time only)
+    /// and `ProcessingTimeTrigger` purges at its one firing anyway.
+    #[error("a processing-time window has no late elements: `{key}` applies to event-time windows only")]
+    ProcessingTimeLateness {
+        /// The key that does not apply.
+        key: &'static str,
+    },
     /// [`OperatorKind::User`] without its implementation (use [`Operator::from_user`]).
     #[error("a user operator needs its implementation: build it with Operator::from_user")]
     UserWithoutCode,
@@ -508,7 +516,7 @@ impl Operator {
             }
             OperatorKind::EventWindow(_) => {
                 let w = self.event_window.as_mut().expect("an event window operator has its state");
-                w.process_element(rec, out, &mut self.late)
+                w.process_element_at(ctx.now_ms, rec, out, &mut self.late)
                     .map_err(|message| UserException { operator: ctx.instance.to_owned(), message })
             }
             OperatorKind::User => self.user.as_mut().expect("a user operator has its code").process(ctx, rec, out),
@@ -524,6 +532,26 @@ impl Operator {
         }
         if let Some(u) = &mut self.user {
             crate::user::deliver_watermark(u.as_mut(), wm, out);
+        }
+    }
+
+    /// A processing-time window's earliest timer, ms (`None`: no processing-time timer).
+    pub fn next_processing_timer(&self) -> Option<i64> {
+        self.event_window.as_ref().and_then(|w| w.next_processing_timer())
+    }
+
+    /// Processing time reached `now_ms`: a processing-time window fires its due timers into
+    /// `out` (`drop_due`: the planted `restored-due-timers-dropped` clears them unfired).
+    pub fn advance_processing_time(&mut self, now_ms: u64, drop_due: bool, out: &mut Vec<Record>) {
+        if let Some(w) = &mut self.event_window {
+            w.advance_processing_time(now_ms, drop_due, out);
+        }
+    }
+
+    /// A processing-time window's element assignments since the last call (for the checker).
+    pub fn take_assigned(&mut self, out: &mut Vec<(Record, Vec<crate::window::TimeWindow>)>) {
+        if let Some(w) = &mut self.event_window {
+            w.take_assigned(out);
         }
     }
 

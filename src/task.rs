@@ -110,6 +110,12 @@ struct EventTime {
     current: Option<Watermark>,
     /// Late side-output records collected while a chain runs.
     late: Vec<Record>,
+    /// The chain holds a processing-time window (its timers fire by the task's clock, and its
+    /// element assignments go to the host).
+    processing: bool,
+    /// The planted `restored-due-timers-dropped`: the first processing-time firing after a
+    /// restore clears the due windows instead of firing them.
+    drop_due_once: bool,
     /// The planted `source-idle-without-flush` variant: the source's splits combine as 1.11's
     /// multiplexer does under every profile.
     idle_without_flush: bool,
@@ -308,6 +314,9 @@ impl Task {
                 Tail::TwoPc(s)
             }
         };
+        let processing = chain.iter().any(|op| {
+            op.operator.event_window().is_some_and(|w| w.spec().time == crate::window::WindowTime::Processing)
+        });
         let mut task = Task {
             spec_task: spec.task,
             name: spec.name,
@@ -353,6 +362,8 @@ impl Task {
                     }
                 }),
                 idle_without_flush: spec.variant == Variant::SourceIdleWithoutFlush,
+                processing,
+                drop_due_once: processing && own.is_some() && variant == Variant::RestoredDueTimersDropped,
                 ..EventTime::default()
             },
             multi,
@@ -639,6 +650,7 @@ impl Task {
     fn input_ended(&mut self, now_ms: u64, wait: bool) {
         // The planted bug: finish at once, as if checkpoints after tasks finish were off.
         let wait = wait && !self.end.without_final_checkpoint;
+        self.end_processing_time(now_ms);
         self.end_event_time(now_ms);
         if self.end.stop.is_none() || self.end.profile.end_input_after_stop() {
             self.end_chain_input(now_ms);
@@ -898,6 +910,9 @@ impl Task {
         }
         if self.event_time.current.is_some() {
             self.take_late_records();
+        }
+        if self.event_time.processing {
+            self.take_window_assignments();
         }
         if let Some(cause) = failure {
             self.failed = true;

@@ -130,4 +130,80 @@ impl Task {
             }
         }
     }
+
+    /// Processing time: when the chain's earliest processing-time timer is due. `None`
+    /// without one, once the task failed, stopped at a stop-with-savepoint, or its input
+    /// ended (Flink quiesces the processing-time service at the end of input,
+    /// `StreamOperatorWrapper.quiesceTimeServiceAndFinishOperator`: timers not yet due never fire).
+    pub fn processing_timer_deadline(&self) -> Option<u64> {
+        if !self.event_time.processing || self.failed || self.end.ended || self.end.stop.is_some() {
+            return None;
+        }
+        let earliest = self.chain.iter().filter_map(|op| op.operator.next_processing_timer()).min()?;
+        // A timer for `t` runs at `t + 1` (see `EventWindowOperator::advance_processing_time`).
+        Some(u64::try_from(earliest.saturating_add(1)).unwrap_or(0))
+    }
+
+    /// Processing time reached `now_ms`: every processing-time window fires its due timers
+    /// (`onProcessingTime`), the results run through the rest of the chain.
+    pub fn handle_processing_timers(&mut self, now_ms: u64, counters: &mut SurvivingCounters) {
+        if !self.event_time.processing || self.failed || self.end.ended || self.end.stop.is_some() {
+            return;
+        }
+        self.fire_processing_timers(now_ms, counters);
+        self.invariants();
+    }
+
+    fn fire_processing_timers(&mut self, now_ms: u64, counters: &mut SurvivingCounters) {
+        let drop_due = std::mem::take(&mut self.event_time.drop_due_once);
+        for i in 0..self.chain.len() {
+            if self.failed {
+                return;
+            }
+            if self.chain[i].operator.next_processing_timer().is_none_or(|t| t >= now_ms as i64) {
+                continue;
+            }
+            // The window's state changes: the last snapshot no longer covers it.
+            self.end.dirty = true;
+            let mut fired = std::mem::take(&mut self.scratch_a);
+            fired.clear();
+            self.chain[i].operator.advance_processing_time(now_ms, drop_due, &mut fired);
+            if fired.is_empty() {
+                self.scratch_a = fired;
+            } else {
+                self.run_chain(now_ms, i + 1, fired, counters);
+            }
+        }
+    }
+
+    /// The end of input with a processing-time window: timers already due fire first (their
+    /// callbacks were queued before the end of input), the others are dropped with the
+    /// quiesced timer service (see [`Task::processing_timer_deadline`]).
+    pub(super) fn end_processing_time(&mut self, now_ms: u64) {
+        if self.event_time.processing && !self.failed && !self.end.ended && self.end.stop.is_none() {
+            let mut counters = SurvivingCounters::default();
+            self.fire_processing_timers(now_ms, &mut counters);
+            if self.failed {
+                return;
+            }
+            for op in &self.chain {
+                let Some(w) = op.operator.event_window().filter(|w| w.next_processing_timer().is_some()) else {
+                    continue;
+                };
+                let pending = w.timers().iter().map(|t| (t.key.clone(), t.window)).collect();
+                self.outputs.push_back(TaskOutput::ProcessingTimersQuiesced { operator: op.instance.clone(), pending });
+            }
+        }
+    }
+
+    /// The processing-time windows' element assignments, as [`TaskOutput::WindowAssigned`].
+    pub(super) fn take_window_assignments(&mut self) {
+        let mut assigned = Vec::new();
+        for op in &mut self.chain {
+            op.operator.take_assigned(&mut assigned);
+            for (record, windows) in assigned.drain(..) {
+                self.outputs.push_back(TaskOutput::WindowAssigned { operator: op.instance.clone(), record, windows });
+            }
+        }
+    }
 }

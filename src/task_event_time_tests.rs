@@ -5,7 +5,7 @@ use crate::barrier::HandlerKind;
 use crate::operator::{Aggregate, OperatorKind};
 use crate::record::{Alignment, CheckpointKind, Value};
 use crate::store::CompletedCheckpoint;
-use crate::window::{EventWindowSpec, WindowAssigner};
+use crate::window::{EventWindowSpec, WindowAssigner, WindowTime};
 
 fn window_op(lateness_ms: u64, side: bool) -> ChainedOperator {
     let spec = EventWindowSpec {
@@ -14,6 +14,7 @@ fn window_op(lateness_ms: u64, side: bool) -> ChainedOperator {
         allowed_lateness_ms: lateness_ms,
         late_side_output: side,
         purging: false,
+        time: WindowTime::Event,
     };
     ChainedOperator { instance: "window[0]".into(), operator: Operator::new(OperatorKind::EventWindow(spec), vec![]) }
 }

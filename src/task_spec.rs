@@ -236,4 +236,24 @@ pub enum TaskOutput {
         /// The late record.
         record: Record,
     },
+    /// A processing-time window `operator` assigned `record` to `windows` at the task's
+    /// processing time (which window an element goes to depends on when it arrives: the
+    /// `windows` checker's reference is these assignments, the last one of each element).
+    WindowAssigned {
+        /// The window operator's instance name.
+        operator: String,
+        /// The element (value, lineage).
+        record: Record,
+        /// The windows it went to, in the assigner's order.
+        windows: Vec<crate::window::TimeWindow>,
+    },
+    /// The input of a task with a processing-time window `operator` ended: its timers already
+    /// due fired, the timer service is quiesced, and `pending` (key, window) never fire in this
+    /// attempt (`StreamOperatorWrapper.quiesceTimeServiceAndFinishOperator`).
+    ProcessingTimersQuiesced {
+        /// The window operator's instance name.
+        operator: String,
+        /// The windows whose timers were dropped, by key.
+        pending: Vec<(crate::record::Value, crate::window::TimeWindow)>,
+    },
 }

@@ -148,11 +148,16 @@ pub enum Variant {
     /// a node as not supporting unaligned checkpoints and `RecordWriterOutput` sends the
     /// barrier in-band, forced aligned (semantics §14, forced alignment). Caught by the `alignment` checker.
     UnalignedIntoAlwaysAligned,
+    /// A restored processing-time window drops the windows whose timers are already due
+    /// instead of firing them at once (Flink's `InternalTimerServiceImpl.startTimerService`
+    /// registers the earliest restored timer again, and `SystemProcessingTimeService` runs a
+    /// timer in the past at once). Caught by `windows` (window lost).
+    RestoredDueTimersDropped,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 30] = [
+    pub const ALL: [Variant; 31] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -183,6 +188,7 @@ impl Variant {
         Variant::FinishWithoutFinalCheckpoint,
         Variant::FinishedOnRestoreRunsAgain,
         Variant::UnalignedIntoAlwaysAligned,
+        Variant::RestoredDueTimersDropped,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

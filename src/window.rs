@@ -133,6 +133,20 @@ impl WindowAssigner {
     }
 }
 
+/// Which clock assigns and fires a window: the record's event timestamp and the watermark
+/// (`TumblingEventTimeWindows`, `EventTimeTrigger`), or the task's processing time
+/// (`TumblingProcessingTimeWindows` / `SlidingProcessingTimeWindows`, `ProcessingTimeTrigger`).
+#[derive(Copy, Clone, Debug, Default, Hash, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WindowTime {
+    /// Event time: windows by the record's timestamp, fired by watermarks.
+    #[default]
+    Event,
+    /// Processing time: windows by the task's clock when the element arrives, fired by
+    /// processing-time timers at the window's `maxTimestamp`; never late, purged at the firing.
+    Processing,
+}
+
 /// An event-time window operator: `keyBy(..).window(assigner).allowedLateness(..)
 /// [.sideOutputLateData(..)].aggregate(..)` with the default `EventTimeTrigger`.
 #[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +164,9 @@ pub struct EventWindowSpec {
     /// `PurgingTrigger.of(EventTimeTrigger)`: every firing also clears the window's contents
     /// (`FIRE_AND_PURGE`), so a late-but-allowed element fires the window with itself alone.
     pub purging: bool,
+    /// Event time (the default) or processing time (`*ProcessingTimeWindows`).
+    #[serde(default)]
+    pub time: WindowTime,
 }
 
 impl EventWindowSpec {
@@ -158,6 +175,22 @@ impl EventWindowSpec {
         self.assigner.validate()?;
         if self.allowed_lateness_ms > MAX_WINDOW_MS {
             return Err(OperatorSpecError::AllowedLateness { allowed_lateness_ms: self.allowed_lateness_ms });
+        }
+        if self.time == WindowTime::Processing {
+            // Flink ignores allowed lateness for processing time (`cleanupTime` is the window's
+            // maxTimestamp); here a scenario that sets it is told so.
+            let key = if self.allowed_lateness_ms > 0 {
+                Some("allowed_lateness_ms")
+            } else if self.late_side_output {
+                Some("late_records")
+            } else if self.purging {
+                Some("purging")
+            } else {
+                None
+            };
+            if let Some(key) = key {
+                return Err(OperatorSpecError::ProcessingTimeLateness { key });
+            }
         }
         Ok(())
     }
@@ -214,6 +247,9 @@ pub struct EventWindowOperator {
     /// The operator's event-time clock; `Long.MIN_VALUE` at start and after a restore.
     watermark: Watermark,
     late_dropped: u64,
+    /// Processing time: each element's windows since the host last took them (the checker's
+    /// reference: which window an element went to depends on when it arrived).
+    assigned: Vec<(Record, Vec<TimeWindow>)>,
 }
 
 impl EventWindowOperator {
@@ -228,6 +264,7 @@ impl EventWindowOperator {
             timers: BTreeSet::new(),
             watermark: Watermark::MIN,
             late_dropped: 0,
+            assigned: Vec::new(),
         }
     }
 
@@ -268,6 +305,80 @@ impl EventWindowOperator {
     /// `isElementLate`: `timestamp + allowedLateness <= currentWatermark`.
     pub fn is_element_late(&self, timestamp: i64) -> bool {
         timestamp.saturating_add(self.spec.allowed_lateness_ms as i64) <= self.watermark.0
+    }
+
+    /// `processElement` at processing time `now_ms`: an event-time window reads the record's
+    /// timestamp ([`EventWindowOperator::process_element`]); a processing-time window assigns
+    /// the element by `now_ms` (`context.getCurrentProcessingTime()`), never judges it late, and
+    /// registers a processing-time timer at the window's `maxTimestamp` (`ProcessingTimeTrigger`),
+    /// which is also its cleanup time.
+    pub fn process_element_at(
+        &mut self,
+        now_ms: u64,
+        rec: Record,
+        out: &mut Vec<Record>,
+        late: &mut Vec<Record>,
+    ) -> Result<(), String> {
+        if self.spec.time == WindowTime::Event {
+            return self.process_element(rec, out, late);
+        }
+        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let (key, x) = key_and_number(&rec.value);
+        let windows = self.spec.assigner.assign(now);
+        for &w in &windows {
+            let agg = self.spec.aggregate;
+            let entry = self.windows.entry((key.clone(), w)).or_insert(WindowAcc {
+                acc: fold(agg, None, x),
+                elements: 0,
+                lineage: rec.lineage,
+            });
+            if entry.elements > 0 {
+                entry.acc = fold(agg, Some(entry.acc), x);
+                entry.lineage = entry.lineage.min(rec.lineage);
+            }
+            entry.elements += 1;
+            self.timers.insert(Timer { timestamp: w.max_timestamp(), key: key.clone(), window: w });
+        }
+        self.assigned.push((rec, windows));
+        Ok(())
+    }
+
+    /// Processing time: the earliest registered timer (when the host must call
+    /// [`EventWindowOperator::advance_processing_time`]); `None` for event time.
+    pub fn next_processing_timer(&self) -> Option<i64> {
+        match self.spec.time {
+            WindowTime::Event => None,
+            WindowTime::Processing => self.timers.first().map(|t| t.timestamp),
+        }
+    }
+
+    /// Processing time reached `now_ms`: every timer strictly before `now_ms` fires in order
+    /// (`SystemProcessingTimeService` runs a timer for `t` registered at or before `t` one ms
+    /// late, at `t + 1`, `ProcessingTimeServiceUtil.getProcessingTimeDelay`, so no element
+    /// arriving in the window's last ms comes after its firing; then
+    /// `InternalTimerServiceImpl.onProcessingTime`); each fires its window (`FIRE`) and clears
+    /// it (its cleanup time is the same `maxTimestamp`). After a restore the restored timers are
+    /// registered again, and those already in the past fire at once (delay 0). `drop_due` (the planted
+    /// `restored-due-timers-dropped`): due windows are cleared without firing.
+    pub fn advance_processing_time(&mut self, now_ms: u64, drop_due: bool, out: &mut Vec<Record>) {
+        if self.spec.time == WindowTime::Event {
+            return;
+        }
+        let now = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        while let Some(t) = self.timers.first().filter(|t| t.timestamp < now).cloned() {
+            self.timers.pop_first();
+            if drop_due {
+                self.windows.remove(&(t.key, t.window));
+            } else {
+                self.on_event_time(t, out);
+            }
+        }
+        self.invariants();
+    }
+
+    /// Processing time: the elements assigned since the last call, each with its windows.
+    pub fn take_assigned(&mut self, out: &mut Vec<(Record, Vec<TimeWindow>)>) {
+        out.append(&mut self.assigned);
     }
 
     /// `processElement`. Window results (a late-but-allowed element fires its window again) go
@@ -331,7 +442,8 @@ impl EventWindowOperator {
     /// `advanceWatermark`: fires every timer at or below `wm` in order; results go to `out`.
     /// A watermark that does not advance the operator's clock fires nothing.
     pub fn advance_watermark(&mut self, wm: Watermark, out: &mut Vec<Record>) {
-        if wm <= self.watermark {
+        // A processing-time window registers no event-time timers: watermarks pass it by.
+        if wm <= self.watermark || self.spec.time == WindowTime::Processing {
             return;
         }
         self.watermark = wm;
@@ -390,7 +502,7 @@ impl EventWindowOperator {
                 "window {w} of {key} has no cleanup timer"
             );
         }
-        if let Some(first) = self.timers.first() {
+        if let Some(first) = self.timers.first().filter(|_| self.spec.time == WindowTime::Event) {
             assert!(first.timestamp > self.watermark.0, "timer {first:?} at or below {} not fired", self.watermark);
         }
     }
@@ -434,6 +546,7 @@ mod tests {
             allowed_lateness_ms: lateness,
             late_side_output: side,
             purging: false,
+            time: WindowTime::Event,
         }
     }
 
@@ -489,6 +602,82 @@ mod tests {
             WindowAssigner::Sliding { size_ms: 4, slide_ms: 2, offset_ms: 1 }.assign(4),
             vec![TimeWindow { start: 3, end: 7 }, TimeWindow { start: 1, end: 5 }]
         );
+    }
+
+    fn processing(assigner: WindowAssigner) -> EventWindowOperator {
+        EventWindowOperator::new(EventWindowSpec { time: WindowTime::Processing, ..spec(assigner, 0, false) })
+    }
+
+    #[test]
+    fn processing_time_window_assigns_by_arrival_and_fires_by_the_clock() {
+        let mut op = processing(WindowAssigner::Tumbling { size_ms: 10, offset_ms: 0 });
+        let (mut out, mut late) = (Vec::new(), Vec::new());
+        // The event timestamps (3 and 95) play no part: arrival at 4 and 9 puts both in [0,10).
+        op.process_element_at(4, rec("a", 1, 95, 0), &mut out, &mut late).unwrap();
+        op.process_element_at(9, rec("a", 2, 3, 1), &mut out, &mut late).unwrap();
+        op.process_element_at(12, rec("a", 4, 3, 2), &mut out, &mut late).unwrap();
+        assert_eq!(op.next_processing_timer(), Some(9));
+        // Watermarks pass a processing-time window by.
+        op.advance_watermark(Watermark(1_000), &mut out);
+        assert!(out.is_empty() && late.is_empty());
+        op.advance_processing_time(9, false, &mut out);
+        assert!(out.is_empty(), "a timer for 9 runs one ms late, at 10");
+        op.advance_processing_time(10, false, &mut out);
+        assert_eq!(shown(&out), vec!["(a,3)@9"], "fired for maxTimestamp with the window's elements");
+        assert_eq!(op.windows().len(), 1, "[0,10) purged at its firing, [10,20) open");
+        let mut assigned = Vec::new();
+        op.take_assigned(&mut assigned);
+        let starts: Vec<i64> = assigned.iter().map(|(_, w)| w[0].start).collect();
+        assert_eq!(starts, vec![0, 0, 10]);
+        // Checkpoint with [10,20) and its timer; restored after the timer is due: it fires at
+        // the first processing-time advance (the restored timer is registered again).
+        let snap = op.snapshot();
+        assert_eq!(snap.timers.len(), 1);
+        let mut restored = processing(WindowAssigner::Tumbling { size_ms: 10, offset_ms: 0 });
+        restored.restore(&snap);
+        out.clear();
+        restored.advance_processing_time(50, false, &mut out);
+        assert_eq!(shown(&out), vec!["(a,4)@19"]);
+        assert!(restored.windows().is_empty() && restored.timers().is_empty());
+        // The planted bug clears it unfired.
+        let mut planted = processing(WindowAssigner::Tumbling { size_ms: 10, offset_ms: 0 });
+        planted.restore(&snap);
+        out.clear();
+        planted.advance_processing_time(50, true, &mut out);
+        assert!(out.is_empty() && planted.windows().is_empty());
+    }
+
+    #[test]
+    fn sliding_processing_time_window_fires_each_window_once() {
+        let mut op = processing(WindowAssigner::Sliding { size_ms: 10, slide_ms: 5, offset_ms: 0 });
+        let (mut out, mut late) = (Vec::new(), Vec::new());
+        op.process_element_at(7, rec("a", 1, 0, 0), &mut out, &mut late).unwrap();
+        op.process_element_at(12, rec("a", 2, 0, 1), &mut out, &mut late).unwrap();
+        op.advance_processing_time(100, false, &mut out);
+        // [0,10) holds 1; [5,15) holds 1+2; [10,20) holds 2.
+        assert_eq!(shown(&out), vec!["(a,1)@9", "(a,3)@14", "(a,2)@19"]);
+        assert!(op.windows().is_empty());
+        op.advance_processing_time(200, false, &mut out);
+        assert_eq!(out.len(), 3, "no window fires twice");
+    }
+
+    #[test]
+    fn processing_time_window_rejects_lateness_keys() {
+        let base = |lateness, side, purging| EventWindowSpec {
+            time: WindowTime::Processing,
+            purging,
+            ..spec(WindowAssigner::Tumbling { size_ms: 10, offset_ms: 0 }, lateness, side)
+        };
+        assert_eq!(base(0, false, false).validate(), Ok(()));
+        assert_eq!(
+            base(5, false, false).validate().unwrap_err().to_string(),
+            "a processing-time window has no late elements: `allowed_lateness_ms` applies to event-time windows only"
+        );
+        assert_eq!(
+            base(0, true, false).validate(),
+            Err(OperatorSpecError::ProcessingTimeLateness { key: "late_records" })
+        );
+        assert_eq!(base(0, false, true).validate(), Err(OperatorSpecError::ProcessingTimeLateness { key: "purging" }));
     }
 
     #[test]
@@ -783,6 +972,7 @@ mod more_tests {
                 allowed_lateness_ms,
                 late_side_output: false,
                 purging: false,
+                time: WindowTime::Event,
             }
             .validate()
         };

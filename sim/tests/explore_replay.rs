@@ -154,6 +154,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::UnalignedIntoAlwaysAligned => {
             Err("caught by the alignment checker's channel cuts, which only the world records")
         }
+        Variant::RestoredDueTimersDropped => {
+            Err("session 16: processing-time windows fire by the world's clock, which the explorer's ticks do not \
+             model; caught by scenarios/negative/restored-due-timers-dropped.toml")
+        }
         Variant::FinishedOnRestoreRunsAgain => {
             Err("added in session 15: the explorer leaves RunResult::finished_restores empty (judge.rs)")
         }

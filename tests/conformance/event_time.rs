@@ -47,6 +47,7 @@ impl WindowHarness {
             allowed_lateness_ms: lateness_ms,
             late_side_output: side_output,
             purging,
+            time: ckptsim::window::WindowTime::Event,
         };
         WindowHarness { op: EventWindowOperator::new(spec), out: Vec::new(), side: Vec::new(), seq: 0 }
     }

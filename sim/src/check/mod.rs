@@ -29,6 +29,7 @@ mod windows;
 mod windows_chain;
 pub(crate) use windows::quiescent_short_firing;
 mod windows_graph;
+mod windows_processing;
 
 pub use alignment::*;
 pub use at_least_once::*;

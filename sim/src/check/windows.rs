@@ -63,6 +63,10 @@ pub(super) fn number(v: &Value) -> i64 {
 
 /// Folds the input through the operators before the window and assigns the elements.
 fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
+    if spec.event_window().is_some_and(|w| w.time == ckptsim::window::WindowTime::Processing) {
+        // Judged from the run's assignments (`windows_processing.rs`), not from the input.
+        return None;
+    }
     if spec.is_graph() {
         // The window anywhere in a graph: `windows_graph.rs`.
         return super::windows_graph::reference(spec);
@@ -202,6 +206,9 @@ pub fn windows_cached(spec: &JobSpec, run: &RunResult, fold: &Reference) -> Verd
 fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     const NAME: &str = "windows";
     let Some(w) = spec.event_window() else { return Verdict::skip(NAME, "no event-time window") };
+    if w.time == ckptsim::window::WindowTime::Processing {
+        return super::windows_processing::judge(spec, run, w);
+    }
     let Some((reference, surely)) = wref else {
         return Verdict::skip(NAME, "no timestamped log input to compute the windows from");
     };

@@ -397,9 +397,10 @@ impl OperatorKindSpec {
     const NAMES_BEFORE_AGGREGATES: [&'static str; 9] =
         ["socket-source", "log-source", "user-source", "user-sink", "map", "flat_map", "filter", "rebalance", "key_by"];
     /// The kind names accepted in `kind` after the aggregates.
-    const NAMES_AFTER_AGGREGATES: [&'static str; 11] = [
+    const NAMES_AFTER_AGGREGATES: [&'static str; 12] = [
         "count_window",
         "event_window",
+        "processing_window",
         "print-sink",
         "two-phase-commit-sink",
         "user",
@@ -432,6 +433,9 @@ impl OperatorKindSpec {
             OperatorKindSpec::KeyBy => "key_by",
             OperatorKindSpec::Aggregate(a) => a.name(),
             OperatorKindSpec::CountWindow { .. } => "count_window",
+            OperatorKindSpec::EventWindow(w) if w.time == ckptsim::window::WindowTime::Processing => {
+                "processing_window"
+            }
             OperatorKindSpec::EventWindow(_) => "event_window",
             OperatorKindSpec::PrintSink => "print-sink",
             OperatorKindSpec::TwoPhaseCommitSink => "two-phase-commit-sink",
@@ -473,7 +477,7 @@ pub(super) fn is_sink_kind(k: &str) -> bool {
     matches!(k, "print-sink" | "two-phase-commit-sink" | "user-sink")
 }
 pub(super) fn is_keyed_kind(k: &str) -> bool {
-    Aggregate::parse(k).is_some() || matches!(k, "count_window" | "event_window")
+    Aggregate::parse(k).is_some() || matches!(k, "count_window" | "event_window" | "processing_window")
 }
 
 impl fmt::Display for OperatorKindSpec {

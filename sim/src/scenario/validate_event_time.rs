@@ -4,7 +4,7 @@ use super::*;
 use crate::scenario::limits::MAX_STOP_AT_MS;
 use ckptsim::operator::{Aggregate, OperatorSpecError};
 use ckptsim::watermark::{GeneratorKind, WatermarkStrategy, DEFAULT_AUTO_WATERMARK_INTERVAL_MS};
-use ckptsim::window::{EventWindowSpec, WindowAssigner};
+use ckptsim::window::{EventWindowSpec, WindowAssigner, WindowTime};
 
 /// The watermark generators a source accepts in `watermarks`.
 pub const WATERMARK_NAMES: [&str; 3] = ["bounded-out-of-orderness", "monotonous", "none"];
@@ -60,10 +60,21 @@ impl Ctx<'_> {
             }
         }
         if kind != "event_window" {
-            // A window join takes its window's size and nothing else of a window's keys.
+            // A window join takes its window's size and nothing else of a window's keys; a
+            // processing-time window all but the lateness keys (its elements are never late).
             let join_size = |key: &str| kind == "window_join" && key == "size_ms";
-            if let Some((key, _)) = window_keys.iter().find(|(key, present)| *present && !join_size(key)) {
-                return Err(self.err(&p(key), format!("`{key}` only applies to event_window, not {kind}")));
+            let lateness = |key: &str| matches!(key, "allowed_lateness_ms" | "late_records");
+            let processing = |key: &str| kind == "processing_window" && !lateness(key);
+            if let Some((key, _)) =
+                window_keys.iter().find(|(key, present)| *present && !join_size(key) && !processing(key))
+            {
+                let why = if kind == "processing_window" {
+                    " (a processing-time window has no late elements: Flink's WindowOperator judges lateness \
+                     for event time only)"
+                } else {
+                    ""
+                };
+                return Err(self.err(&p(key), format!("`{key}` only applies to event_window, not {kind}{why}")));
             }
         }
         if kind != "log-source" {
@@ -148,10 +159,22 @@ impl Ctx<'_> {
         Ok((Some(strategy), true))
     }
 
-    /// The `event_window` operator `i`.
-    pub(super) fn event_window(&self, i: usize, r: &RawOperator) -> Res<EventWindowSpec> {
+    /// The `event_window` (or, `time` = processing, `processing_window`) operator `i`.
+    pub(super) fn event_window(&self, i: usize, r: &RawOperator, time: WindowTime) -> Res<EventWindowSpec> {
         let p = |key: &str| format!("operators[{i}].{key}");
         let window = r.window.as_deref().ok_or_else(|| self.missing(&p("window"), "tumbling or sliding"))?;
+        if time == WindowTime::Processing {
+            if let Some(key) =
+                [("allowed_lateness_ms", r.allowed_lateness_ms.is_some()), ("late_records", r.late_records.is_some())]
+                    .into_iter()
+                    .find_map(|(k, present)| present.then_some(k))
+            {
+                return Err(self.err(
+                    &p(key),
+                    format!("`{key}` does not apply to a processing_window: its elements are never late (Flink's WindowOperator judges lateness for event time only)"),
+                ));
+            }
+        }
         let size = r.size_ms.ok_or_else(|| self.missing(&p("size_ms"), "the window size"))?;
         if size <= 0 {
             return Err(self.err(&p("size_ms"), format!("must be > 0 (got {size})")));
@@ -203,7 +226,7 @@ impl Ctx<'_> {
                     .err(&p("late_records"), format!("unknown choice `{o}`; expected {}", list(&LATE_RECORD_NAMES))))
             }
         };
-        let spec = EventWindowSpec { assigner, aggregate, allowed_lateness_ms, late_side_output, purging: false };
+        let spec = EventWindowSpec { assigner, aggregate, allowed_lateness_ms, late_side_output, purging: false, time };
         spec.validate().map_err(|e| self.err(&p("allowed_lateness_ms"), e.to_string()))?;
         Ok(spec)
     }
@@ -265,7 +288,20 @@ impl Ctx<'_> {
     ) -> Res<()> {
         let source = &operators[k];
         if let Some(i) = operators.iter().position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_))) {
-            if !any_event_time {
+            let processing =
+                matches!(&operators[i].kind, OperatorKindSpec::EventWindow(w) if w.time == WindowTime::Processing);
+            if processing {
+                // A processing-time window needs no event time; its results are judged against
+                // the run's assignments, with nothing but partitionings before the sink.
+                let next = (i + 1..operators.len())
+                    .find(|j| !matches!(operators[*j].kind, OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy));
+                if !next.is_some_and(|j| operators[j].kind.is_sink()) {
+                    return Err(self.err(
+                        &format!("operators[{}].kind", next.unwrap_or(i + 1)),
+                        "a processing_window must be followed by the sink, directly or through partitionings (the windows checker judges its results against the run's window assignments)",
+                    ));
+                }
+            } else if !any_event_time {
                 return Err(self.err(
                     &format!("operators[{i}].kind"),
                     "an event_window needs event time: set `watermarks` on the log-source (and timestamps on the input)",
@@ -282,7 +318,7 @@ impl Ctx<'_> {
                 _ => false,
             };
             let next = (i + 1..operators.len()).find(|j| !kept(&operators[*j]));
-            if !next.is_some_and(|j| operators[j].kind.is_sink()) {
+            if !processing && !next.is_some_and(|j| operators[j].kind.is_sink()) {
                 return Err(self.err(
                     &format!("operators[{}].kind", next.unwrap_or(i + 1)),
                     "an event_window must be followed by the sink, directly or through partitionings and functions of its results `(key,n)` (identity, double_value, even_value: the window checker judges its results)",
@@ -291,7 +327,10 @@ impl Ctx<'_> {
             if let Some(j) =
                 operators.iter().skip(i + 1).position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_)))
             {
-                return Err(self.err(&format!("operators[{}].kind", i + 1 + j), "a job has at most one event_window"));
+                return Err(self.err(
+                    &format!("operators[{}].kind", i + 1 + j),
+                    "a job has at most one event_window or processing_window",
+                ));
             }
         }
         if let Some(w) = &source.watermarks {

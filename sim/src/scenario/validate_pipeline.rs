@@ -133,7 +133,7 @@ impl Ctx<'_> {
                 return Err(self.err(
                     &path,
                     format!(
-                        "key_by must be immediately followed by {}, count_window, event_window or user",
+                        "key_by must be immediately followed by {}, count_window, event_window, processing_window or user",
                         Aggregate::names().join(", ")
                     ),
                 ));
@@ -343,7 +343,12 @@ impl Ctx<'_> {
                 }
                 OperatorKindSpec::CountWindow { size }
             }
-            "event_window" => OperatorKindSpec::EventWindow(self.event_window(i, r)?),
+            "event_window" => {
+                OperatorKindSpec::EventWindow(self.event_window(i, r, ckptsim::window::WindowTime::Event)?)
+            }
+            "processing_window" => {
+                OperatorKindSpec::EventWindow(self.event_window(i, r, ckptsim::window::WindowTime::Processing)?)
+            }
             "print-sink" => OperatorKindSpec::PrintSink,
             "user" => {
                 let path = p("function");

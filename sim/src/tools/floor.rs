@@ -391,7 +391,9 @@ impl Floor<'_> {
                 TaskOutput::EmitWatermark { .. }
                 | TaskOutput::EmitWatermarkStatus { .. }
                 | TaskOutput::EmitEndOfData
-                | TaskOutput::LateRecord { .. } => {}
+                | TaskOutput::LateRecord { .. }
+                | TaskOutput::WindowAssigned { .. }
+                | TaskOutput::ProcessingTimersQuiesced { .. } => {}
             }
         }
     }

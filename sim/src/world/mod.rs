@@ -213,6 +213,10 @@ struct Observation {
     committed: Rows,
     /// Late records sent to an event-time window's side output.
     late_records: Vec<OutputRow>,
+    /// Processing-time window assignments (`RunResult::window_assignments`).
+    window_assignments: Vec<AssignmentRow>,
+    /// Processing-time window quiesces (`RunResult::quiesced_windows`).
+    quiesced_windows: Vec<QuiescedRow>,
     /// The sources' event-time steps, when `record_source_event_time` (observe.rs).
     source_event_time: Vec<SourceEventTime>,
     /// The job's source marks idle splits: its event-time steps are recorded for the `windows`

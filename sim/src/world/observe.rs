@@ -22,6 +22,52 @@ pub struct OutputRow {
     pub timestamp: Option<i64>,
 }
 
+/// The end of input of a task attempt with a processing-time window: the (key, window) pairs
+/// whose timers were still pending and are dropped with the quiesced timer service.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct QuiescedRow {
+    /// When the input ended, ms.
+    pub time_ms: u64,
+    /// The window task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// The windows that never fire in this attempt, by key.
+    pub pending: Vec<(Value, ckptsim::window::TimeWindow)>,
+}
+
+impl AssignmentRow {
+    /// The assignment of `record` to `windows` at `time_ms` by `task`'s `attempt`.
+    pub fn of(
+        time_ms: u64,
+        task: TaskId,
+        attempt: Attempt,
+        record: Record,
+        windows: Vec<ckptsim::window::TimeWindow>,
+    ) -> Self {
+        AssignmentRow { time_ms, task, attempt, value: record.value, lineage: record.lineage, windows }
+    }
+}
+
+/// A processing-time window's assignment of one element (`TaskOutput::WindowAssigned`): which
+/// windows it went to, when, in which attempt. The `windows` checker's reference for
+/// processing time is the last assignment of each element.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct AssignmentRow {
+    /// When the window operator took the element (its processing time), ms.
+    pub time_ms: u64,
+    /// The window task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// The element's value.
+    pub value: Value,
+    /// The input it derives from.
+    pub lineage: Lineage,
+    /// The windows it went to.
+    pub windows: Vec<ckptsim::window::TimeWindow>,
+}
+
 impl OutputRow {
     /// The row of `record`, output at `time_ms` by `task`'s `attempt`.
     pub fn of(time_ms: u64, task: TaskId, attempt: Attempt, record: Record) -> Self {
@@ -489,6 +535,10 @@ pub struct RunResult {
     /// Records an event-time window judged late and sent to its late side output
     /// (`sideOutputLateData`), per attempt, in time order.
     pub late_records: Vec<OutputRow>,
+    /// Every element a processing-time window took, with its windows, in time order.
+    pub window_assignments: Vec<AssignmentRow>,
+    /// Every end of input of a processing-time window task, with the windows it dropped.
+    pub quiesced_windows: Vec<QuiescedRow>,
     /// What the sources did in event time (records read per partition, watermarks and status
     /// changes emitted), in time order; recorded only for a job whose source marks idle splits
     /// (`idle_timeout_ms`), for the `windows` checker's own re-derivation of source idleness.

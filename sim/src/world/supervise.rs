@@ -301,6 +301,8 @@ impl Observation {
                 },
             ),
             late_records: vec![],
+            window_assignments: vec![],
+            quiesced_windows: vec![],
             source_event_time: vec![],
             record_source_event_time: spec
                 .operators
@@ -430,6 +432,8 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
         checkpoints: std::mem::take(&mut o.checkpoints).into_values().collect(),
         print_rows: std::mem::take(&mut o.print_rows),
         late_records: std::mem::take(&mut o.late_records),
+        window_assignments: std::mem::take(&mut o.window_assignments),
+        quiesced_windows: std::mem::take(&mut o.quiesced_windows),
         source_event_time: std::mem::take(&mut o.source_event_time),
         committed,
         sink_anomalies: std::mem::take(&mut o.sink_anomalies),

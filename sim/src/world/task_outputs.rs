@@ -101,6 +101,12 @@ pub(super) fn drain_outputs(
             }
             TaskOutput::EmitEndOfData => outbox.push_event(StreamElement::EndOfData),
             TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow::of(now, task, attempt, record)),
+            TaskOutput::WindowAssigned { record, windows, .. } => {
+                w.obs.window_assignments.push(AssignmentRow::of(now, task, attempt, record, windows))
+            }
+            TaskOutput::ProcessingTimersQuiesced { pending, .. } => {
+                w.obs.quiesced_windows.push(QuiescedRow { time_ms: now, task, attempt, pending })
+            }
         }
     }
     // The recovery commits of a restored task reached the sink store: it acted on the

@@ -434,6 +434,20 @@ impl TaskLoop {
                 return None;
             }
         }
+        // 3d. Processing-time windows: their timers fire by the task's clock
+        // (`SystemProcessingTimeService`); restored timers already due fire at once.
+        if t.processing_timer_deadline().is_some_and(|d| d <= now) {
+            let (snaps, failed) = self.s.with(|w| {
+                let counters = w.tasks.counters.entry(tm).or_default();
+                t.handle_processing_timers(now, counters);
+                drain_outputs(w, t, outbox, key, tm, now, inputs)
+            });
+            snapshots.extend(snaps);
+            if failed {
+                task_failed(&self.s, tm, key);
+                return None;
+            }
+        }
         Some(())
     }
 
@@ -668,6 +682,7 @@ impl TaskLoop {
             rpc_timeout,
             t.auto_commit_deadline(),
             t.watermark_deadline(),
+            t.processing_timer_deadline(),
         ]
         .into_iter()
         .flatten()

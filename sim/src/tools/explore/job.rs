@@ -108,6 +108,8 @@ impl<'a> Explorer<'a> {
                 end_seq: (0, 0),
                 print_rows: BTreeMap::new(),
                 late_records: vec![],
+                window_assignments: vec![],
+                quiesced_windows: vec![],
                 restored_lists: vec![],
                 restored_keyed: BTreeMap::new(),
                 rescales: vec![],

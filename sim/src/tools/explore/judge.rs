@@ -69,6 +69,8 @@ impl Explorer<'_> {
             checkpoints,
             print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
             late_records: sys.obs.late_records.clone(),
+            window_assignments: sys.obs.window_assignments.clone(),
+            quiesced_windows: sys.obs.quiesced_windows.clone(),
             // The explorer does not record the sources' event-time steps: the windows checker's
             // idle-flush rule has nothing to judge there.
             source_event_time: sys.obs.source_event_time.clone(),

@@ -344,6 +344,8 @@ struct Obs {
     print_rows: BTreeMap<TaskId, Vec<OutputRow>>,
     /// Records an event-time window sent to its late side output.
     late_records: Vec<OutputRow>,
+    window_assignments: Vec<crate::world::AssignmentRow>,
+    quiesced_windows: Vec<crate::world::QuiescedRow>,
     /// User operators' list state as a checkpoint stored it and as each restore gave it.
     restored_lists: Vec<crate::world::ListRestore>,
     /// New jobs started from a checkpoint (the rescale step's).
