@@ -817,6 +817,7 @@ mod more_tests {
             allowed_lateness_ms: lateness_ms,
             late_side_output,
             purging,
+            time: WindowTime::Event,
         })
     }
 

@@ -686,7 +686,9 @@ impl<'a> Harness<'a> {
                 TaskOutput::PrioritizeBarriers { .. }
                 | TaskOutput::ConvertBarrier { .. }
                 | TaskOutput::CommitOffsets { .. }
-                | TaskOutput::LateRecord { .. } => {}
+                | TaskOutput::LateRecord { .. }
+                | TaskOutput::WindowAssigned { .. }
+                | TaskOutput::ProcessingTimersQuiesced { .. } => {}
             }
         }
         if !self.finished[t] && self.tasks[t].is_finished() && !self.tasks[t].has_failed() {
