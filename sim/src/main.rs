@@ -26,8 +26,9 @@ use std::sync::OnceLock;
 ///
 /// [`Mi`] calls mimalloc's plain `mi_malloc` for the usual alignments (at most a word, which
 /// every mimalloc block has) and its aligned entry points only above that: `MiMalloc` calls
-/// `mi_malloc_aligned` for every allocation, ~30 instructions more each, ~3 % of a short
-/// seed (BENCHMARKS.md, *Speed*, session 16).
+/// `mi_malloc_aligned` for every allocation, ~20 instructions more each (1.7 % of a 004 seed's
+/// instructions), and the plain blocks hold less (the 10^6-record job's peak RSS 93.7 -> 82.1
+/// MB; BENCHMARKS.md, *Speed*, session 16).
 #[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
 static GLOBAL: Mi = Mi;
