@@ -556,7 +556,7 @@ pub struct TxnCounts {
 /// A snapshot taken by a task attempt restored from a snapshot its task took after its
 /// operators finished (2.x, `Task::restored_finished`), as the core reported the attempt right
 /// after it (`Task::ran_end_input`, `Task::records_in`, the snapshot's `finished`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FinishedRestoreSnapshot {
     /// When the snapshot was taken, ms.
     pub at_ms: u64,
