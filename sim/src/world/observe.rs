@@ -572,6 +572,11 @@ pub struct FinishedRestoreSnapshot {
     pub ran_end_input: bool,
     /// Records the attempt processed.
     pub records_in: u64,
+    /// Restored from an entry the JobManager filled in for a task already FINISHED at the
+    /// trigger (`TaskSnapshot::from_finished_task`): Flink initialises none of its operators.
+    pub from_finished_task: bool,
+    /// Store operations the attempt's two-phase-commit sink issued up to this snapshot.
+    pub sink_ops: u64,
 }
 
 /// A task's snapshot of the stop-with-savepoint's synchronous savepoint it stopped at, as the

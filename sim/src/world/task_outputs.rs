@@ -63,6 +63,8 @@ pub(super) fn drain_outputs(
                         finished: snapshot.finished,
                         ran_end_input: t.ran_end_input(),
                         records_in: t.records_in(),
+                        from_finished_task: t.restored_from_finished_task(),
+                        sink_ops: t.sink_ops(),
                     });
                 }
                 snaps.push((id, snapshot));
