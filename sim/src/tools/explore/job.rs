@@ -139,6 +139,7 @@ impl<'a> Explorer<'a> {
                 stops: vec![],
                 after_stop: vec![],
                 stop_snapshots: vec![],
+                stop_notices: vec![],
                 coordinators: 1,
                 requests: vec![],
                 stores: vec![],

@@ -89,6 +89,7 @@ impl Explorer<'_> {
             lost_abort_notifications: vec![],
             sync_savepoint_snapshots: vec![],
             stop_snapshots: sys.obs.stop_snapshots.clone(),
+            stop_notices: sys.obs.stop_notices.clone(),
             finished_restores: sys.obs.finished_restores.clone(),
             transactions: Default::default(),
             rejections: vec![],

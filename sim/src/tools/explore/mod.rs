@@ -376,6 +376,9 @@ struct Obs {
     /// operators then, as the world records them (`world/task_outputs.rs`): the `stop`
     /// checker's drain rule.
     stop_snapshots: Vec<crate::world::StopSnapshot>,
+    /// Notifications handled by tasks stopped at a synchronous savepoint, as the world records
+    /// them (`StopNotice::deliver`): the `stop` checker's abort rule.
+    stop_notices: Vec<crate::world::StopNotice>,
     /// Job masters created on this path (the first job's, a new leader's, a rescaled job's):
     /// the `epoch` of the queue and store reports, each coordinator's queue and store start
     /// empty.

@@ -102,14 +102,20 @@ impl Explorer<'_> {
                 self.drain(sys, t);
             }
             Ctl::NotifyComplete { attempt, id } if current == Some(attempt) => {
-                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_complete(now, id);
+                let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+                let notice =
+                    crate::world::StopNotice::deliver(task, now, t, attempt, crate::world::Notice::Complete(id));
+                sys.obs.make_mut().stop_notices.extend(notice);
                 if self.drain(sys, t) {
                     let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);
                     *seen = (*seen).max(id);
                 }
             }
             Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => {
-                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_aborted(now, id);
+                let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+                let notice =
+                    crate::world::StopNotice::deliver(task, now, t, attempt, crate::world::Notice::Aborted(id));
+                sys.obs.make_mut().stop_notices.extend(notice);
                 self.drain(sys, t);
             }
             // flink-2.3: a trigger RPC for an attempt the TaskManager does not run fails; the
