@@ -148,6 +148,8 @@ struct EndOfInput {
     emits_after_stop: bool,
     /// The planted `drain-without-end-of-data` variant.
     drain_without_end_of_data: bool,
+    /// The planted `stop-aborted-after-notification` variant.
+    abort_after_notification: bool,
     /// The planted `finish-without-final-checkpoint` variant: the input's end never waits.
     without_final_checkpoint: bool,
     /// The chain's `endInput` / `finish` ran (once per attempt), or a finished-on-restore
@@ -359,6 +361,7 @@ impl Task {
                 profile: spec.profile,
                 emits_after_stop: spec.variant == Variant::SourceEmitsAfterStop,
                 drain_without_end_of_data: spec.variant == Variant::DrainWithoutEndOfData,
+                abort_after_notification: spec.variant == Variant::StopAbortedAfterNotification,
                 without_final_checkpoint: spec.variant == Variant::FinishWithoutFinalCheckpoint,
                 ..EndOfInput::default()
             },
