@@ -857,6 +857,14 @@ impl Task {
         self.invariants();
     }
 
+    /// The 2PC sink handles refused commits as Sink V2's Kafka committer does
+    /// ([`TwoPhaseCommitSink::use_sink_v2_committer`]). No-op without a 2PC sink.
+    pub fn use_sink_v2_committer(&mut self) {
+        if let Tail::TwoPc(s) = &mut self.tail {
+            s.use_sink_v2_committer();
+        }
+    }
+
     /// The transactions the 2PC sink's restored state holds (pending ones and the one open at
     /// the snapshot), for the host to look up when they began. Empty without a 2PC sink.
     pub fn restored_transactions(restore: Option<&TaskSnapshot>) -> Vec<TxnId> {

@@ -128,6 +128,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
                 sink_store: o.sink_store,
                 max_parallelism: o.max_parallelism,
                 ignore_failures_after_transaction_timeout: o.ignore_failures_after_transaction_timeout,
+                sink_v2: o.sink_v2,
                 inputs: o.inputs.clone(),
                 topic: None,
                 bounded: o.bounded,

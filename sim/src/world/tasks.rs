@@ -777,6 +777,9 @@ fn configure_txn_timeout(w: &World, spec: &JobSpec, t: &mut Task, own: Option<&T
     let Some(sink) = spec.operators.last().filter(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink) else {
         return;
     };
+    if sink.sink_v2 {
+        t.use_sink_v2_committer();
+    }
     let Some(timeout_ms) = sink.sink_store.transaction_timeout_ms else { return };
     let policy = ckptsim::sink::TxnTimeoutPolicy {
         timeout_ms,
