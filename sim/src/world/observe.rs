@@ -559,7 +559,7 @@ pub struct TxnCounts {
 /// A snapshot taken by a task attempt restored from a snapshot its task took after its
 /// operators finished (2.x, `Task::restored_finished`), as the core reported the attempt right
 /// after it (`Task::ran_end_input`, `Task::records_in`, the snapshot's `finished`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FinishedRestoreSnapshot {
     /// When the snapshot was taken, ms.
     pub at_ms: u64,
@@ -575,6 +575,11 @@ pub struct FinishedRestoreSnapshot {
     pub ran_end_input: bool,
     /// Records the attempt processed.
     pub records_in: u64,
+    /// Restored from an entry the JobManager filled in for a task already FINISHED at the
+    /// trigger (`TaskSnapshot::from_finished_task`): Flink initialises none of its operators.
+    pub from_finished_task: bool,
+    /// Store operations the attempt's two-phase-commit sink issued up to this snapshot.
+    pub sink_ops: u64,
 }
 
 /// A checkpoint notification that reached a task stopped at a stop-with-savepoint's

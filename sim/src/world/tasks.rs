@@ -275,7 +275,7 @@ impl TaskLoop {
             if let Some(cause) = w.tasks.fail_requests.remove(&key) {
                 return Start::Fail(cause);
             }
-            Start::Mails(w.tasks.mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default())
+            Start::Mails(w.tasks.mail.get_mut(&key).map(|q| Vec::from(std::mem::take(q))).unwrap_or_default())
         });
         let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
         match start {
