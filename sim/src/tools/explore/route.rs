@@ -242,6 +242,8 @@ impl Explorer<'_> {
             finished: s.finished,
             ran_end_input: task.ran_end_input(),
             records_in: task.records_in(),
+            from_finished_task: task.restored_from_finished_task(),
+            sink_ops: task.sink_ops(),
         };
         sys.obs.make_mut().finished_restores.push(row);
     }
