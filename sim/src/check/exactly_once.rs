@@ -53,26 +53,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         duplicates(run, reference, &counts, epochs.as_deref(), (&stale, &mut stale_replayed), &mut anomalies);
     let healthy_end = run.final_status == JobStatus::Running;
     if healthy_end {
-        // Only inputs that a completed checkpoint covers must be committed by the end, and only
-        // once every sink subtask has acted on that checkpoint's completion (a notification is
-        // not resent: when it is lost, the transactions stay pre-committed until a later
-        // checkpoint completes or a restore commits them).
-        //
-        // Under unaligned checkpoints (or an aligned timeout that switched) the records a
-        // barrier overtook are that checkpoint's channel state: they reach the sink after its
-        // barrier, in the next transaction, so they are due only once a later checkpoint
-        // completes (Flink's ChannelStateWriter / unaligned checkpoints). For aligned and
-        // at-least-once checkpoints the in-flight set is empty and the rule is unchanged.
-        let covered = last_covered_input(spec, run);
-        let in_flight = in_flight_at_horizon(run);
-        for seq in expected_inputs(spec, run, reference)
-            .filter(|s| covered.is_some_and(|c| *s <= c))
-            .filter(|s| !in_flight.is_some_and(|f| f.contains(s)))
-        {
-            if !has_input(&counts, seq) {
-                anomalies.push(lost_commit(spec, seq));
-            }
-        }
+        lost_commits(spec, run, reference, &counts, &mut anomalies);
     }
     let mut notes = no_checkpoint_mode.map_or_else(String::new, |mode| no_checkpoint_note(spec, mode, &replayed));
     notes.push_str(&stale_note(&stale, &stale_replayed, stale_aborts));
@@ -120,6 +101,37 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         None => format!("{} committed outputs, {} distinct inputs{notes}", run.committed.len(), counts.len()),
     };
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// In a job still running at the end: inputs a completed checkpoint covers that no sink
+/// transaction committed.
+fn lost_commits(
+    spec: &JobSpec,
+    run: &RunResult,
+    reference: &Reference,
+    counts: &LineageCounts,
+    anomalies: &mut Vec<Finding>,
+) {
+    // Only inputs that a completed checkpoint covers must be committed by the end, and only
+    // once every sink subtask has acted on that checkpoint's completion (a notification is
+    // not resent: when it is lost, the transactions stay pre-committed until a later
+    // checkpoint completes or a restore commits them).
+    //
+    // Under unaligned checkpoints (or an aligned timeout that switched) the records a
+    // barrier overtook are that checkpoint's channel state: they reach the sink after its
+    // barrier, in the next transaction, so they are due only once a later checkpoint
+    // completes (Flink's ChannelStateWriter / unaligned checkpoints). For aligned and
+    // at-least-once checkpoints the in-flight set is empty and the rule is unchanged.
+    let covered = last_covered_input(spec, run);
+    let in_flight = in_flight_at_horizon(run);
+    for seq in expected_inputs(spec, run, reference)
+        .filter(|s| covered.is_some_and(|c| *s <= c))
+        .filter(|s| !in_flight.is_some_and(|f| f.contains(s)))
+    {
+        if !has_input(counts, seq) {
+            anomalies.push(lost_commit(spec, seq));
+        }
+    }
 }
 
 /// Inputs committed more than once. Without checkpointing (`epochs`: when each attempt began) a
