@@ -183,7 +183,12 @@ impl Task {
             _ => operators.push(OperatorState::None),
         }
         self.drain_sink();
-        let finished = self.end.ended && self.end.chain_ended;
+        // A task deployed as finished (FLIP-147) acknowledges every checkpoint as finished,
+        // whether or not its inputs' EndOfData reached it yet: Flink's `AsyncCheckpointRunnable`
+        // reports `TaskStateSnapshot.FINISHED_ON_RESTORE` for it and `PendingCheckpoint`
+        // records it with `reportTaskFinishedOnRestore` (an unaligned barrier can overtake the
+        // restored upstream's EndOfData).
+        let finished = self.end.restored_finished || (self.end.ended && self.end.chain_ended);
         let snapshot = TaskSnapshot {
             operators,
             in_flight: BTreeMap::new(),

@@ -607,3 +607,48 @@ fn a_2pc_sink_restored_as_finished_is_not_initialised() {
     assert!(!r.is_dormant() && r.restored_from_finished_task());
     assert!(store.iter().any(|s| s == "commit") && r.sink_ops() > 0, "the plant initialises the sink: {store:?}");
 }
+
+/// FLIP-147, seen under swarm (`conformance/checkpoint-after-all-tasks-finished-restore-2x.toml
+/// --seed 228 --swarm`, unaligned): a 2.x task with inputs restored as finished takes part in
+/// a checkpoint whose barrier reached it before its restored upstream's EndOfData did. Flink
+/// acknowledges such a task's every checkpoint as finished (`AsyncCheckpointRunnable` reports
+/// `TaskStateSnapshot.FINISHED_ON_RESTORE`, `PendingCheckpoint#acknowledgeTask` calls
+/// `reportTaskFinishedOnRestore`): its snapshot is marked finished although its input has not
+/// ended in this attempt.
+#[test]
+fn a_task_with_inputs_restored_as_finished_acknowledges_as_finished_before_its_input_ends() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let finished = TaskSnapshot {
+        operators: vec![],
+        in_flight: BTreeMap::new(),
+        padding_bytes: 0,
+        finished: true,
+        from_finished_task: false,
+    };
+    let cp = CompletedCheckpoint {
+        id: CheckpointId(5),
+        kind: CheckpointKind::Checkpoint,
+        trigger_ms: 3,
+        completed_ms: 4,
+        tasks: BTreeMap::from([(TaskId(0), finished)]),
+        size_bytes: 0,
+        external: false,
+    };
+    let mut spec = spec(Profile::Flink23, false);
+    spec.attempt = Attempt(1);
+    let mut t = Task::new(spec, 10, Some(&cp), &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    assert!(t.restored_finished());
+    let mut b = stop_barrier(6, StopMode::NoDrain);
+    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
+    t.handle_input(11, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    let snapshot = std::iter::from_fn(|| t.poll_output())
+        .find_map(|o| match o {
+            TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+        .expect("it takes part in checkpoint 6");
+    assert!(snapshot.finished, "a task deployed as finished acknowledges as finished: {snapshot:?}");
+    assert_eq!(t.records_in(), 0);
+}
