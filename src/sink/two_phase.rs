@@ -187,6 +187,19 @@ impl TwoPhaseCommitSink {
         self.invariants();
     }
 
+    /// Deployed in a task restored as finished (2.x, FLIP-147): Flink's `FinishedOperatorChain`
+    /// never calls `initializeState`, `finish`, `snapshotState` or `notifyCheckpointComplete` of
+    /// its operators, and the checkpoint holds no state for them. So the sink recovers nothing
+    /// (no recovery commit of the transactions its final checkpoint pre-committed, no abort),
+    /// begins no transaction and stays without one: its snapshots hold nothing, notifications
+    /// find nothing pending, `close` aborts nothing. Instead of [`Self::initialize`].
+    pub fn deploy_finished(&mut self) {
+        assert!(!self.initialized, "2pc sink {} initialized twice", self.subtask);
+        self.initialized = true;
+        self.finished = true;
+        self.invariants();
+    }
+
     /// Writes into the open transaction. Under [`NoCheckpointing::NoneSemantic`] the record is
     /// visible at once: its transaction is committed right away and the next one begun.
     pub fn invoke(&mut self, rec: Record) {
@@ -215,7 +228,7 @@ impl TwoPhaseCommitSink {
     /// open until `close`. Otherwise a no-op: with checkpointing on the final checkpoint
     /// (FLIP-147) commits, and 1.11's `close()` aborts.
     pub fn end_of_input(&mut self) {
-        if self.closed || self.no_checkpointing != Some(NoCheckpointing::CommitAtEndOfInput) {
+        if self.closed || self.current.is_none() || self.no_checkpointing != Some(NoCheckpointing::CommitAtEndOfInput) {
             return;
         }
         let txn = self.current.take().expect("a running sink has an open transaction");

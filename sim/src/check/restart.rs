@@ -61,6 +61,15 @@ fn finished_on_restore(run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
             let text = format!("{at}: finished-on-restore processed {} record(s)", s.records_in);
             anomalies.push(Finding::new("finished-on-restore-processed", text).at(s.at_ms));
         }
+        if s.from_finished_task && s.sink_ops > 0 {
+            let text = format!(
+                "{at}: finished-on-restore two-phase-commit sink sent {} store operation(s) (recovery commits, a \
+                 begun transaction): Flink's FinishedOperatorChain never initialises its operators, and the \
+                 checkpoint holds no state for a task FINISHED at its trigger",
+                s.sink_ops
+            );
+            anomalies.push(Finding::new("finished-on-restore-sink-initialised", text).at(s.at_ms));
+        }
         if !s.finished {
             let text = format!("{at}: finished-on-restore acknowledged with a snapshot not marked finished");
             anomalies.push(Finding::new("finished-on-restore-not-finished", text).at(s.at_ms));
