@@ -722,6 +722,7 @@ fn coverage_sweep(
         swarm: a.swarm,
         guided: a.guided,
         progress: true,
+        until_cells: if a.until_covered { Some(usize::MAX) } else { a.until_cells },
     };
     let r = ckptsim_sim::guided::coverage_sweep(specs, &opts);
     out!("{}", ckptsim_sim::guided::render_summary(&r, specs, a.guided));

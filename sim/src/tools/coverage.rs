@@ -561,6 +561,9 @@ pub fn unreachable(cell: Cell, specs: &[JobSpec]) -> Option<&'static str> {
             {
                 Some("no scenario of the set has a bounded source")
             }
+            Situation::JobManagerFailoverRestore if !specs.iter().any(|s| fault_possible(s, FaultName::JmCrash)) => {
+                Some("no scenario of the set has a jm-crash fault (the swarm never draws one)")
+            }
             Situation::OffsetCommitRefused if !specs.iter().any(has_log_source) => {
                 Some("no scenario of the set has a log source")
             }
