@@ -714,7 +714,7 @@ impl JobMaster {
         if let Some(savepoint) = self.coordinator.stop_savepoint_completed() {
             if self.profile().failure_after_stop_savepoint_fails_job() {
                 // §12.6: `StopWithSavepointStoppingException` is not recoverable (FLINK-26783).
-                let cause = FailureCause::StoppingAfterSavepoint { savepoint, failure: cause.to_string() };
+                let cause = FailureCause::StoppingAfterSavepoint { savepoint, failure: Box::new(cause) };
                 self.set_status(now_ms, JobStatus::Failing, Some(cause.to_string()));
                 self.outputs.push_back(JobOutput::RestartSuppressed { failure: self.failures_total, cause });
                 self.cancel_all(now_ms);

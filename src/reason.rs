@@ -123,8 +123,9 @@ pub enum FailureCause {
     StoppingAfterSavepoint {
         /// The stop's completed synchronous savepoint.
         savepoint: crate::ids::CheckpointId,
-        /// What failed after it.
-        failure: String,
+        /// What failed after it (typed: a task's failure, a lost TaskManager, the tolerable
+        /// checkpoint failures crossed, ...).
+        failure: Box<FailureCause>,
     },
 }
 

@@ -199,3 +199,51 @@ fn invariants_catch_a_corrupt_state() {
     backwards.committed.insert(0, (5, rec("y")));
     assert!(panics(&|| backwards.invariants()), "commit times going backwards");
 }
+
+/// Sink V2 (`KafkaSink`, flink-2.3 `sink_api = "sink-v2"`): `KafkaCommitter#commit` signals a
+/// commit the broker refused after aborting the transaction as failed with a known reason, and
+/// the `CommitterOperator` logs and drops it: neither a recovery commit nor a notification's
+/// commit fails the task, whatever the transaction's age and without
+/// `ignoreFailuresAfterTransactionTimeout`. The legacy function rethrows both.
+#[test]
+fn sink_v2_drops_refused_commits_where_the_legacy_function_rethrows() {
+    let (st, a, b) = two_pending();
+    let policy =
+        TxnTimeoutPolicy { timeout_ms: 1000, ignore_failures_after_timeout: false, warning_ratio_permille: None };
+    for v2 in [false, true] {
+        let mut second = TwoPhaseCommitSink::new(0, 1, Variant::Correct);
+        second.set_transaction_timeout(policy);
+        if v2 {
+            second.use_sink_v2_committer();
+        }
+        // Recovery commit of `a`, 500 ms after it began: younger than the timeout.
+        second.initialize_at(500, Some(&st), &BTreeMap::from([(a, 0), (b, 0)]));
+        let got = second.handle_commit_failed(500, a);
+        // A notification's commit of the new attempt's transaction, refused too.
+        second.invoke(rec("c"));
+        second.snapshot(CheckpointId(3));
+        second.notify_checkpoint_complete_at(600, CheckpointId(3));
+        let c = drain(&mut second)
+            .into_iter()
+            .filter_map(|o| match o {
+                SinkOutput::Commit { txn } if txn.attempt == 1 => Some(txn),
+                _ => None,
+            })
+            .next()
+            .expect("checkpoint 3's commit");
+        let notified = second.handle_commit_failed(600, c);
+        if v2 {
+            assert_eq!((got, notified), (Ok(()), Ok(())), "Sink V2 drops both");
+            assert_eq!(
+                events(&mut second),
+                [
+                    SinkEvent::CommitFailureIgnored { txn: a, elapsed_ms: 500, timeout_ms: 1000 },
+                    SinkEvent::CommitFailureIgnored { txn: c, elapsed_ms: 100, timeout_ms: 1000 },
+                ]
+            );
+        } else {
+            assert_eq!(got, Err(CommitFailed { txn: a, elapsed_ms: 500 }));
+            assert_eq!(notified, Err(CommitFailed { txn: c, elapsed_ms: 100 }));
+        }
+    }
+}

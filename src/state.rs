@@ -102,6 +102,16 @@ pub struct TaskSnapshot {
     /// restored from it is deployed as finished (`FinishedOnRestoreOperatorChain`).
     #[serde(default)]
     pub finished: bool,
+    /// The JobManager filled this entry in for a task that was already FINISHED when the
+    /// checkpoint was triggered (2.x): the task took no snapshot, and Flink stores no state for
+    /// it (`DefaultCheckpointPlan#fulfillFinishedTaskStatus`: `FinishedOperatorSubtaskState`, or
+    /// `FullyFinishedOperatorState` once its whole vertex finished). The model keeps its final
+    /// checkpoint's operator states here for the offset and state readers, but a task restored
+    /// from such an entry initialises none of its operators (`FinishedOperatorChain`): its
+    /// two-phase-commit sink recovers, re-commits and begins nothing, and no notification
+    /// reaches its operators. Also set on the snapshots such a restored attempt acknowledges.
+    #[serde(default)]
+    pub from_finished_task: bool,
 }
 
 impl TaskSnapshot {

@@ -78,6 +78,8 @@ pub struct Task {
     scratch_b: Vec<Record>,
     outputs: VecDeque<TaskOutput>,
     records_in: u64,
+    /// Store operations the 2PC sink issued ([`Task::sink_ops`]).
+    sink_ops: u64,
     end: EndOfInput,
     /// Event time (semantics §11); none of it is part of a snapshot.
     event_time: EventTime,
@@ -152,6 +154,8 @@ struct EndOfInput {
     emits_after_stop: bool,
     /// The planted `drain-without-end-of-data` variant.
     drain_without_end_of_data: bool,
+    /// The planted `stop-aborted-after-notification` variant.
+    abort_after_notification: bool,
     /// The planted `finish-without-final-checkpoint` variant: the input's end never waits.
     without_final_checkpoint: bool,
     /// The chain's `endInput` / `finish` ran (once per attempt), or a finished-on-restore
@@ -168,6 +172,16 @@ struct EndOfInput {
     /// (`StreamTask#performCheckpoint` sets `finalCheckpointMinId` to the first checkpoint
     /// after end of data).
     restored_finished: bool,
+    /// Restored from an entry the JobManager filled in for a task that was already FINISHED at
+    /// the checkpoint's trigger ([`TaskSnapshot::from_finished_task`]): Flink deploys it with a
+    /// `FinishedOperatorChain`, whose operators are never initialised, notified or snapshotted.
+    /// Its 2PC sink is [deployed finished](TwoPhaseCommitSink::deploy_finished), its source
+    /// commits no offsets, no user lifecycle hook runs. (A task restored from its own final
+    /// checkpoint's snapshot, taken after its operators finished, is restored with that state.)
+    dormant: bool,
+    /// Restored from such an entry (also under the planted `finished-on-restore-runs-again`,
+    /// which deploys it as a running chain): for the `restart` checker.
+    from_finished_task: bool,
     /// An input channel delivered EndOfData: the task passes it on when its own input ends.
     saw_end_of_data: bool,
     /// A 2.x `stop --drain` ended this source's input ahead of the savepoint's barrier (its stop
@@ -256,8 +270,13 @@ impl Task {
             _ => None,
         };
         let mut chain = spec.chain;
+        // FLIP-147: restored as finished from an entry of a task FINISHED at the trigger; the
+        // planted `finished-on-restore-runs-again` deploys a running chain instead.
+        let from_finished_task =
+            own.is_some_and(|s| s.finished && s.from_finished_task) && spec.profile.checkpoints_after_tasks_finish();
+        let dormant = from_finished_task && variant != Variant::FinishedOnRestoreRunsAgain;
         // initializeState with restored state: an injector may throw (the task fails at once).
-        let restore_failure = if restore.is_some() {
+        let restore_failure = if restore.is_some() && !dormant {
             chain.iter().find_map(|op| {
                 op.operator
                     .lifecycle_failure(LifecycleHook::Restore, counters, &op.instance)
@@ -310,7 +329,11 @@ impl Task {
             TailSpec::PrintSink => Tail::Print(PrintSink::default()),
             TailSpec::TwoPhaseCommitSink => {
                 let mut s = TwoPhaseCommitSink::new(spec.subtask, spec.attempt.0, spec.variant);
-                s.initialize(own.and_then(|snap| snap.operators.last()));
+                if dormant {
+                    s.deploy_finished();
+                } else {
+                    s.initialize(own.and_then(|snap| snap.operators.last()));
+                }
                 Tail::TwoPc(s)
             }
         };
@@ -334,6 +357,7 @@ impl Task {
             scratch_b: Vec::with_capacity(16),
             outputs: VecDeque::new(),
             records_in: 0,
+            sink_ops: 0,
             end: EndOfInput {
                 last_completed: restore.map(|cp| cp.id),
                 restored_finished: own.is_some_and(|s| s.finished) && spec.profile.checkpoints_after_tasks_finish(),
@@ -341,9 +365,12 @@ impl Task {
                 chain_ended: own.is_some_and(|s| s.finished)
                     && spec.profile.checkpoints_after_tasks_finish()
                     && spec.variant != Variant::FinishedOnRestoreRunsAgain,
+                dormant,
+                from_finished_task,
                 profile: spec.profile,
                 emits_after_stop: spec.variant == Variant::SourceEmitsAfterStop,
                 drain_without_end_of_data: spec.variant == Variant::DrainWithoutEndOfData,
+                abort_after_notification: spec.variant == Variant::StopAbortedAfterNotification,
                 without_final_checkpoint: spec.variant == Variant::FinishWithoutFinalCheckpoint,
                 ..EndOfInput::default()
             },
@@ -630,6 +657,26 @@ impl Task {
         self.end.restored_finished
     }
 
+    /// Whether this attempt was restored from an entry the JobManager filled in for a task
+    /// FINISHED at the checkpoint's trigger, so none of its operators is initialised, notified
+    /// or snapshotted (Flink's `FinishedOperatorChain`; [`TaskSnapshot::from_finished_task`]).
+    pub fn is_dormant(&self) -> bool {
+        self.end.dormant
+    }
+
+    /// Whether this attempt was restored from an entry the JobManager filled in for a task
+    /// FINISHED at the checkpoint's trigger (so Flink would deploy it dormant, whatever the
+    /// variant does).
+    pub fn restored_from_finished_task(&self) -> bool {
+        self.end.from_finished_task
+    }
+
+    /// Store operations its two-phase-commit sink issued in this attempt (begin, write,
+    /// pre-commit, commit, abort); 0 without one.
+    pub fn sink_ops(&self) -> u64 {
+        self.sink_ops
+    }
+
     /// Whether this attempt ran its chain's `endInput` / `finish` itself (at its end of input or
     /// a 2.x drain); never for an attempt [restored as finished](Self::restored_finished).
     pub fn ran_end_input(&self) -> bool {
@@ -822,6 +869,14 @@ impl Task {
         self.invariants();
     }
 
+    /// The 2PC sink handles refused commits as Sink V2's Kafka committer does
+    /// ([`TwoPhaseCommitSink::use_sink_v2_committer`]). No-op without a 2PC sink.
+    pub fn use_sink_v2_committer(&mut self) {
+        if let Tail::TwoPc(s) = &mut self.tail {
+            s.use_sink_v2_committer();
+        }
+    }
+
     /// The transactions the 2PC sink's restored state holds (pending ones and the one open at
     /// the snapshot), for the host to look up when they began. Empty without a 2PC sink.
     pub fn restored_transactions(restore: Option<&TaskSnapshot>) -> Vec<TxnId> {
@@ -946,6 +1001,9 @@ impl Task {
     /// An injector of a chained operator that fires at `hook` (no counters: these hooks are
     /// keyed by checkpoint id, which is never reused).
     fn lifecycle_failure(&self, hook: LifecycleHook) -> Option<String> {
+        if self.end.dormant {
+            return None;
+        }
         let mut none = SurvivingCounters::default();
         self.chain.iter().find_map(|op| {
             op.operator.lifecycle_failure(hook, &mut none, &op.instance).map(|m| format!("{}: {m}", op.instance))
@@ -963,6 +1021,7 @@ impl Task {
     fn drain_sink(&mut self) {
         if let Tail::TwoPc(s) = &mut self.tail {
             while let Some(op) = s.poll_output() {
+                self.sink_ops += 1;
                 self.outputs.push_back(TaskOutput::Sink(op));
             }
         }

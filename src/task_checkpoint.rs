@@ -61,12 +61,14 @@ impl Task {
             self.fail(cause);
             return;
         }
-        if let Head::Log(s) = &mut self.head {
+        // A finished-on-restore chain notifies none of its operators (`FinishedOperatorChain
+        // #notifyCheckpointComplete`): no offset commit, nothing for the sink.
+        if let (Head::Log(s), false) = (&mut self.head, self.end.dormant) {
             if let Some(offsets) = s.notify_checkpoint_complete(id) {
                 self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
             }
         }
-        if let Tail::TwoPc(s) = &mut self.tail {
+        if let (Tail::TwoPc(s), false) = (&mut self.tail, self.end.dormant) {
             s.notify_checkpoint_complete(id);
         }
         self.drain_sink();
@@ -157,7 +159,7 @@ impl Task {
             Head::Log(s) => {
                 let (st, commit_now) = s.snapshot(id);
                 operators.push(st);
-                if let Some(offsets) = commit_now {
+                if let Some(offsets) = commit_now.filter(|_| !self.end.dormant) {
                     self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
                 }
             }
@@ -181,9 +183,19 @@ impl Task {
             _ => operators.push(OperatorState::None),
         }
         self.drain_sink();
-        let finished = self.end.ended && self.end.chain_ended;
-        let snapshot =
-            TaskSnapshot { operators, in_flight: BTreeMap::new(), padding_bytes: self.padding_bytes, finished };
+        // A task deployed as finished (FLIP-147) acknowledges every checkpoint as finished,
+        // whether or not its inputs' EndOfData reached it yet: Flink's `AsyncCheckpointRunnable`
+        // reports `TaskStateSnapshot.FINISHED_ON_RESTORE` for it and `PendingCheckpoint`
+        // records it with `reportTaskFinishedOnRestore` (an unaligned barrier can overtake the
+        // restored upstream's EndOfData).
+        let finished = self.end.restored_finished || (self.end.ended && self.end.chain_ended);
+        let snapshot = TaskSnapshot {
+            operators,
+            in_flight: BTreeMap::new(),
+            padding_bytes: self.padding_bytes,
+            finished,
+            from_finished_task: self.end.dormant,
+        };
         // A forced-aligned barrier (semantics §14, forced alignment) was aligned here, without channel state;
         // it goes on as the unaligned or aligned-with-timeout barrier it was, an unaligned one
         // with priority (`SubtaskCheckpointCoordinatorImpl#checkpointState` applies

@@ -504,3 +504,151 @@ fn a_drained_source_with_a_watermark_strategy_emits_one_max_watermark() {
         assert!(max[0] < barrier, "{profile}: {out:?}");
     }
 }
+
+/// A 2.x source chained with a two-phase-commit sink (1 record, 1 partition) that ended its
+/// input, took its final checkpoint 1 (pre-committing the transaction holding the record) and
+/// had it notified (committed): returns the final snapshot.
+fn finished_source_with_2pc_sink() -> TaskSnapshot {
+    let mut s = spec(Profile::Flink23, true);
+    s.tail = TailSpec::TwoPhaseCommitSink;
+    let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
+    let mut t = Task::new(s, 0, None, &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    let r = LogRecord {
+        partition: PartitionId(0),
+        offset: Offset(0),
+        value: Value::Int(1),
+        lineage: Lineage { input_seq: 0, sub: 0 },
+        timestamp: None,
+    };
+    t.handle_log_records(1, &[r], &mut c);
+    t.handle_end_of_input(2, true);
+    let mut b = stop_barrier(1, StopMode::NoDrain);
+    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
+    t.handle_trigger(3, b);
+    t.handle_notify_complete(4, CheckpointId(1));
+    assert!(t.is_finished());
+    std::iter::from_fn(|| t.poll_output())
+        .find_map(|o| match o {
+            TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+        .expect("the final checkpoint's snapshot")
+}
+
+/// Restores attempt 1 of the sink task of [`finished_source_with_2pc_sink`] from checkpoint 2
+/// holding `snapshot`, takes part in checkpoint 3 and is notified of it; returns the task and
+/// what it sent to the store (`begin`, `commit`, `abort`, ...) and whether it committed offsets.
+fn restore_2pc_sink_task(snapshot: TaskSnapshot, variant: Variant) -> (Task, Vec<String>, bool) {
+    let cp = CompletedCheckpoint {
+        id: CheckpointId(2),
+        kind: CheckpointKind::Checkpoint,
+        trigger_ms: 5,
+        completed_ms: 6,
+        tasks: BTreeMap::from([(TaskId(0), snapshot)]),
+        size_bytes: 0,
+        external: false,
+    };
+    let mut s = spec(Profile::Flink23, true);
+    (s.tail, s.attempt, s.variant) = (TailSpec::TwoPhaseCommitSink, Attempt(1), variant);
+    let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
+    let mut r = Task::new(s, 10, Some(&cp), &e, &e, &mut c);
+    r.set_wait_for_final_checkpoint(true);
+    r.handle_end_of_input(11, true);
+    let mut b = stop_barrier(3, StopMode::NoDrain);
+    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
+    r.handle_trigger(12, b);
+    r.handle_notify_complete(13, CheckpointId(3));
+    r.close();
+    let (mut store, mut offsets) = (Vec::new(), false);
+    while let Some(o) = r.poll_output() {
+        match o {
+            TaskOutput::Sink(op) => {
+                store.push(format!("{op:?}").split_whitespace().next().unwrap_or("").to_lowercase())
+            }
+            TaskOutput::CommitOffsets { .. } => offsets = true,
+            _ => {}
+        }
+    }
+    (r, store, offsets)
+}
+
+/// Session 16, FLIP-147 with a two-phase-commit sink, posed like Flink's
+/// `StreamTaskTest#testOperatorSkipLifeCycleIfFinishedOnRestore` (`FinishedOperatorChain`): a
+/// task restored from an entry the JobManager filled in for it because it was FINISHED at the
+/// checkpoint's trigger (`FinishedOperatorSubtaskState` / `FullyFinishedOperatorState`) runs
+/// none of its operators' lifecycle: its sink re-commits none of the transactions its final
+/// checkpoint pre-committed (all committed before it finished), begins and aborts nothing, and
+/// its source commits no offsets on the notification. Restored from its own final checkpoint's
+/// snapshot (taken after `finish`, state present) the sink is initialised as usual and commits
+/// that checkpoint's transaction again (Flink's `recoverAndCommit`, idempotent), and so is it
+/// under the planted `finished-on-restore-runs-again`.
+#[test]
+fn a_2pc_sink_restored_as_finished_is_not_initialised() {
+    let final_snapshot = finished_source_with_2pc_sink();
+    assert!(final_snapshot.finished && !final_snapshot.from_finished_task);
+    let filled_in = TaskSnapshot { from_finished_task: true, ..final_snapshot.clone() };
+    let (r, store, offsets) = restore_2pc_sink_task(filled_in.clone(), Variant::Correct);
+    assert!(r.is_dormant() && r.restored_from_finished_task() && r.is_finished());
+    assert_eq!(store, Vec::<String>::new(), "no recovery commit, no transaction begun");
+    assert_eq!(r.sink_ops(), 0);
+    assert!(!offsets, "no notification reaches the source");
+
+    let (r, store, _) = restore_2pc_sink_task(final_snapshot, Variant::Correct);
+    assert!(!r.is_dormant() && r.restored_finished());
+    assert_eq!(
+        store.first().map(String::as_str),
+        Some("commit"),
+        "recovery commit of checkpoint 1's transaction: {store:?}"
+    );
+    assert!(store.iter().any(|s| s == "begin"), "{store:?}");
+
+    let (r, store, _) = restore_2pc_sink_task(filled_in, Variant::FinishedOnRestoreRunsAgain);
+    assert!(!r.is_dormant() && r.restored_from_finished_task());
+    assert!(store.iter().any(|s| s == "commit") && r.sink_ops() > 0, "the plant initialises the sink: {store:?}");
+}
+
+/// FLIP-147, seen under swarm (`conformance/checkpoint-after-all-tasks-finished-restore-2x.toml
+/// --seed 228 --swarm`, unaligned): a 2.x task with inputs restored as finished takes part in
+/// a checkpoint whose barrier reached it before its restored upstream's EndOfData did. Flink
+/// acknowledges such a task's every checkpoint as finished (`AsyncCheckpointRunnable` reports
+/// `TaskStateSnapshot.FINISHED_ON_RESTORE`, `PendingCheckpoint#acknowledgeTask` calls
+/// `reportTaskFinishedOnRestore`): its snapshot is marked finished although its input has not
+/// ended in this attempt.
+#[test]
+fn a_task_with_inputs_restored_as_finished_acknowledges_as_finished_before_its_input_ends() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let finished = TaskSnapshot {
+        operators: vec![],
+        in_flight: BTreeMap::new(),
+        padding_bytes: 0,
+        finished: true,
+        from_finished_task: false,
+    };
+    let cp = CompletedCheckpoint {
+        id: CheckpointId(5),
+        kind: CheckpointKind::Checkpoint,
+        trigger_ms: 3,
+        completed_ms: 4,
+        tasks: BTreeMap::from([(TaskId(0), finished)]),
+        size_bytes: 0,
+        external: false,
+    };
+    let mut spec = spec(Profile::Flink23, false);
+    spec.attempt = Attempt(1);
+    let mut t = Task::new(spec, 10, Some(&cp), &e, &e, &mut c);
+    t.set_wait_for_final_checkpoint(true);
+    assert!(t.restored_finished());
+    let mut b = stop_barrier(6, StopMode::NoDrain);
+    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
+    t.handle_input(11, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    let snapshot = std::iter::from_fn(|| t.poll_output())
+        .find_map(|o| match o {
+            TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
+            _ => None,
+        })
+        .expect("it takes part in checkpoint 6");
+    assert!(snapshot.finished, "a task deployed as finished acknowledges as finished: {snapshot:?}");
+    assert_eq!(t.records_in(), 0);
+}

@@ -147,8 +147,10 @@ impl Task {
     /// `notifyCheckpointAborted(id)`. Returns whether the task failed (2.x aborting the
     /// savepoint it stopped at).
     pub(super) fn on_stop_aborted(&mut self, id: CheckpointId) -> bool {
+        // The planted `stop-aborted-after-notification`: once notified, any abort counts.
+        let planted = self.end.abort_after_notification;
         match self.end.stop {
-            Some(s) if s.id == id && !s.notified => {
+            Some(s) if (s.id == id && !s.notified) || (planted && s.notified) => {
                 if self.end.profile.sync_savepoint_abort_fails_task() {
                     self.fail(format!("Stop-with-savepoint failed: synchronous savepoint {id} was aborted"));
                     return true;

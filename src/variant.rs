@@ -153,11 +153,20 @@ pub enum Variant {
     /// registers the earliest restored timer again, and `SystemProcessingTimeService` runs a
     /// timer in the past at once). Caught by `windows` (window lost).
     RestoredDueTimersDropped,
+    /// A task that stopped at a stop-with-savepoint's synchronous savepoint and was told that
+    /// savepoint completed still takes the next abort notification it gets (of any checkpoint,
+    /// e.g. a later manual checkpoint that expired) as the abort of its stop: a flink-2.3 task
+    /// fails with "Stop-with-savepoint failed.", a flink-1.11 task undoes its stop. Flink
+    /// compares the aborted id with the task's current synchronous savepoint
+    /// (`StreamTask#notifyCheckpointAbortAsync`, `isCurrentSyncSavepoint`), and a savepoint
+    /// the JobManager completed is never aborted. Caught by the `stop` checker's abort rule
+    /// (`RunResult::stop_notices`).
+    StopAbortedAfterNotification,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 31] = [
+    pub const ALL: [Variant; 32] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -189,6 +198,7 @@ impl Variant {
         Variant::FinishedOnRestoreRunsAgain,
         Variant::UnalignedIntoAlwaysAligned,
         Variant::RestoredDueTimersDropped,
+        Variant::StopAbortedAfterNotification,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

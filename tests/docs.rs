@@ -1,4 +1,4 @@
-//! The documentation holds together: every `§` reference names a heading of `docs/semantics.md`, and ARCHITECTURE.md's codemap names every source file of `src/` and `sim/src/`.
+//! The documentation holds together: every `§` reference names a heading of `docs/semantics.md`, ARCHITECTURE.md's codemap names every source file of `src/` and `sim/src/` (and names no file that is gone), and every test binary and fuzz target is named there.
 
 use std::path::{Path, PathBuf};
 
@@ -112,4 +112,61 @@ fn the_codemap_names_every_source_file() {
         }
     }
     assert!(missing.is_empty(), "files the ARCHITECTURE.md codemap does not name:\n{}", missing.join("\n"));
+}
+
+/// The first column of every codemap table row in `section` (`| \`file\` | what |`), files only
+/// (a folder row ends in `/`; bold rows are folders).
+fn codemap_entries(section: &str) -> Vec<String> {
+    section
+        .lines()
+        .filter_map(|l| l.strip_prefix("| `"))
+        .filter_map(|l| l.split_once('`').map(|(name, _)| name.to_string()))
+        .filter(|name| name.ends_with(".rs"))
+        .collect()
+}
+
+#[test]
+fn every_codemap_entry_is_a_file_of_the_tree() {
+    let arch = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let core_at = arch.find("### `src/`").expect("the core's codemap");
+    let sim_at = arch.find("### `sim/`").expect("the world's codemap");
+    let end = arch[sim_at..].find("\n## ").map_or(arch.len(), |i| sim_at + i);
+    let mut gone = vec![];
+    let mut count = 0;
+    for (dir, section) in [("src", &arch[core_at..sim_at]), ("sim/src", &arch[sim_at..end])] {
+        for name in codemap_entries(section) {
+            count += 1;
+            if !root().join(dir).join(&name).is_file() {
+                gone.push(format!("{dir}/{name}"));
+            }
+        }
+    }
+    assert!(count > 150, "only {count} codemap rows read: the scan is broken");
+    assert!(gone.is_empty(), "ARCHITECTURE.md's codemap names files that do not exist:\n{}", gone.join("\n"));
+    assert_eq!(codemap_entries("| `a.rs` | x |\n| **`world/`** | y |\n| `b/c.rs` | z |\n"), ["a.rs", "b/c.rs"]);
+}
+
+#[test]
+fn every_test_binary_and_fuzz_target_is_named() {
+    let arch = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let mut files = vec![];
+    for dir in ["tests", "sim/tests", "examples/downstream/tests", "examples/downstream/src", "fuzz/fuzz_targets"] {
+        let Ok(entries) = std::fs::read_dir(root().join(dir)) else { panic!("{dir} is read") };
+        let mut found: Vec<PathBuf> = entries.map(|e| e.expect("a directory entry").path()).collect();
+        found.retain(|p| p.is_file() && p.extension().is_some_and(|x| x == "rs"));
+        assert!(!found.is_empty(), "{dir}: no files found");
+        files.extend(found);
+    }
+    files.sort();
+    let missing: Vec<String> = files
+        .iter()
+        .map(|f| f.strip_prefix(root()).expect("under the root").display().to_string())
+        .filter(|rel| !arch.contains(&format!("`{rel}`")))
+        .collect();
+    assert!(files.len() > 40, "only {} files found", files.len());
+    assert!(
+        missing.is_empty(),
+        "test binaries and fuzz targets ARCHITECTURE.md does not name:\n{}",
+        missing.join("\n")
+    );
 }

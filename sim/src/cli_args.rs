@@ -120,6 +120,14 @@ pub(crate) struct SweepArgs {
     /// With --coverage: coverage-guided swarm (`sim/src/tools/guided.rs`; implies --swarm).
     #[arg(long, requires = "coverage")]
     pub(crate) guided: bool,
+    /// With --coverage: stop at the run that hits N reachable cells (the seed budget still
+    /// bounds the sweep); prints the run at which 90/95/99/100% were reached.
+    #[arg(long, value_name = "N", requires = "coverage", conflicts_with = "until_covered")]
+    pub(crate) until_cells: Option<usize>,
+    /// With --coverage: stop at the run that hits every reachable cell (the seed budget still
+    /// bounds the sweep).
+    #[arg(long, requires = "coverage")]
+    pub(crate) until_covered: bool,
     /// With --guided: write each failing guided child as a scenario file into DIR.
     #[arg(long, value_name = "DIR", requires = "guided")]
     pub(crate) children_out: Option<PathBuf>,

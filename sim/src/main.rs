@@ -23,9 +23,70 @@ use std::sync::OnceLock;
 /// glibc's heap slows down as it fragments over 10^4..10^5 seeds in one process (BENCHMARKS.md,
 /// *Speed*). The allocator has no say in the simulation: runs stay bit-for-bit the same.
 /// Feature `system-alloc` keeps the system allocator, for heap profilers that hook malloc.
+///
+/// [`Mi`] calls mimalloc's plain `mi_malloc` for the usual alignments (at most a word, which
+/// every mimalloc block has) and its aligned entry points only above that: `MiMalloc` calls
+/// `mi_malloc_aligned` for every allocation, ~20 instructions more each (1.7 % of a 004 seed's
+/// instructions), and the plain blocks hold less (the 10^6-record job's peak RSS 93.7 -> 82.1
+/// MB; BENCHMARKS.md, *Speed*, session 16).
 #[cfg(not(feature = "system-alloc"))]
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: Mi = Mi;
+
+/// The global allocator: mimalloc, its unaligned fast path where the layout allows.
+#[cfg(not(feature = "system-alloc"))]
+struct Mi;
+
+#[cfg(not(feature = "system-alloc"))]
+impl Mi {
+    /// Alignments every mimalloc block already has (blocks are whole words, word-aligned).
+    const PLAIN_ALIGN: usize = std::mem::size_of::<usize>();
+}
+
+// SAFETY: every block comes from mimalloc and goes back to it (`mi_free` frees blocks of
+// either entry point); `mi_malloc`'s blocks are word-aligned, so it serves only layouts that
+// ask for no more, and `realloc` keeps the layout's alignment the same way.
+#[cfg(not(feature = "system-alloc"))]
+unsafe impl std::alloc::GlobalAlloc for Mi {
+    #[inline]
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if layout.align() <= Mi::PLAIN_ALIGN {
+            // SAFETY: a plain mimalloc allocation; see the impl's comment.
+            unsafe { libmimalloc_sys::mi_malloc(layout.size()).cast() }
+        } else {
+            // SAFETY: as in `MiMalloc`.
+            unsafe { std::alloc::GlobalAlloc::alloc(&mimalloc::MiMalloc, layout) }
+        }
+    }
+
+    #[inline]
+    unsafe fn alloc_zeroed(&self, layout: std::alloc::Layout) -> *mut u8 {
+        if layout.align() <= Mi::PLAIN_ALIGN {
+            // SAFETY: a plain mimalloc allocation; see the impl's comment.
+            unsafe { libmimalloc_sys::mi_zalloc(layout.size()).cast() }
+        } else {
+            // SAFETY: as in `MiMalloc`.
+            unsafe { std::alloc::GlobalAlloc::alloc_zeroed(&mimalloc::MiMalloc, layout) }
+        }
+    }
+
+    #[inline]
+    unsafe fn dealloc(&self, ptr: *mut u8, _layout: std::alloc::Layout) {
+        // SAFETY: `ptr` came from mimalloc (either entry point).
+        unsafe { libmimalloc_sys::mi_free(ptr.cast()) }
+    }
+
+    #[inline]
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        if layout.align() <= Mi::PLAIN_ALIGN {
+            // SAFETY: `ptr` came from mimalloc; the new block is word-aligned like the old.
+            unsafe { libmimalloc_sys::mi_realloc(ptr.cast(), new_size).cast() }
+        } else {
+            // SAFETY: as in `MiMalloc`.
+            unsafe { std::alloc::GlobalAlloc::realloc(&mimalloc::MiMalloc, ptr, layout, new_size) }
+        }
+    }
+}
 
 mod cli_args;
 use cli_args::*;
@@ -661,6 +722,7 @@ fn coverage_sweep(
         swarm: a.swarm,
         guided: a.guided,
         progress: true,
+        until_cells: if a.until_covered { Some(usize::MAX) } else { a.until_cells },
     };
     let r = ckptsim_sim::guided::coverage_sweep(specs, &opts);
     out!("{}", ckptsim_sim::guided::render_summary(&r, specs, a.guided));

@@ -39,8 +39,13 @@ use std::sync::Arc;
 /// An extra property to judge every run by, next to the built-in checkers (which have this
 /// shape too: `check::state(spec, run, reference) -> Verdict`).
 ///
+/// Each line of its verdict is a [`Finding`](crate::check::Finding): a kind (the slug its
+/// signature, the outcome table and a regression file name use), the moment it happened and
+/// the records it names, typed — nothing reads the sentence. A bare `String` line gets the
+/// checker's name as its kind and no moment.
+///
 /// ```
-/// use ckptsim_sim::check::Verdict;
+/// use ckptsim_sim::check::{Finding, Verdict};
 /// use ckptsim_sim::reference::Reference;
 /// use ckptsim_sim::spec::JobSpec;
 /// use ckptsim_sim::user::Checker;
@@ -51,7 +56,11 @@ use std::sync::Arc;
 /// impl Checker for FewRestarts {
 ///     fn name(&self) -> &'static str { "few-restarts" }
 ///     fn check(&self, _: &JobSpec, run: &RunResult, _: &Reference) -> Verdict {
-///         let anomalies = if run.restarts > 3 { vec![format!("{} restarts", run.restarts)] } else { vec![] };
+///         let mut anomalies = Vec::new();
+///         if run.restarts > 3 {
+///             let text = format!("{} restarts", run.restarts);
+///             anomalies.push(Finding::new("too-many-restarts", text).with("restarts", run.restarts));
+///         }
 ///         Verdict::new(self.name(), anomalies, "restarts bounded".into())
 ///     }
 /// }

@@ -62,7 +62,15 @@ fn structurally_unreachable_cells_are_never_hit() {
     let specs = vec![spec("scenarios/faults/slow-snapshot.toml"), spec("scenarios/faults/storage-failure.toml")];
     let r = coverage_sweep(
         &specs,
-        &CoverageOptions { first_seed: 1, seeds: 20, jobs: 2, swarm: true, guided: false, progress: false },
+        &CoverageOptions {
+            first_seed: 1,
+            seeds: 20,
+            jobs: 2,
+            swarm: true,
+            guided: false,
+            progress: false,
+            until_cells: None,
+        },
     );
     for c in r.map.hits.keys() {
         if let Cell::Strike { handler: Handler::Unaligned, phase: Phase::Aligning, .. } = c {
@@ -84,7 +92,15 @@ fn an_unaligned_handler_aligns_a_savepoint() {
     let specs = vec![spec("scenarios/faults/stop-rescale-print.toml")];
     let r = coverage_sweep(
         &specs,
-        &CoverageOptions { first_seed: 71, seeds: 1, jobs: 1, swarm: true, guided: false, progress: false },
+        &CoverageOptions {
+            first_seed: 71,
+            seeds: 1,
+            jobs: 1,
+            swarm: true,
+            guided: false,
+            progress: false,
+            until_cells: None,
+        },
     );
     let cell = |f: &str| Cell::Strike { handler: Handler::Unaligned, fault: fault_index(f), phase: Phase::Aligning };
     for f in ["message-loss", "slow-snapshot"] {
@@ -103,7 +119,15 @@ fn the_guided_sweep_is_deterministic_across_worker_counts() {
     let run = |jobs| {
         coverage_sweep(
             &specs,
-            &CoverageOptions { first_seed: 3, seeds: 24, jobs, swarm: true, guided: true, progress: false },
+            &CoverageOptions {
+                first_seed: 3,
+                seeds: 24,
+                jobs,
+                swarm: true,
+                guided: true,
+                progress: false,
+                until_cells: None,
+            },
         )
     };
     let (a, b) = (run(1), run(2));
@@ -118,7 +142,15 @@ fn guided_swarm_covers_more_than_plain_swarm_with_the_same_budget() {
         .iter()
         .map(|n| spec(&format!("scenarios/faults/{n}.toml")))
         .collect();
-    let opts = CoverageOptions { first_seed: 1, seeds: 25, jobs: 2, swarm: true, guided: false, progress: false };
+    let opts = CoverageOptions {
+        first_seed: 1,
+        seeds: 25,
+        jobs: 2,
+        swarm: true,
+        guided: false,
+        progress: false,
+        until_cells: None,
+    };
     let plain = coverage_sweep(&specs, &opts);
     let guided = coverage_sweep(&specs, &CoverageOptions { guided: true, ..opts });
     let (p, g) = (plain.map.reachable_hit(&specs).0, guided.map.reachable_hit(&specs).0);
@@ -136,4 +168,68 @@ fn the_matrix_fault_kinds_are_the_scenario_kinds_without_input_burst() {
     assert!(FAULT_KINDS.contains(&FaultName::JmCrash) && FAULT_KINDS.contains(&FaultName::SlowOperator));
     let names: Vec<&str> = FAULT_KINDS.iter().map(|k| k.name()).collect();
     assert_eq!(names, ckptsim_sim::scenario::FaultSpec::NAMES[..13], "the matrix columns are the scenario names");
+}
+
+/// A situation's recipe (`guided_recipes.rs`) moves runs toward it: forced on the swarm draws
+/// of `task-failure-print` (a print sink, the swarm's restart strategies), `sink-store-unreachable`
+/// (a two-phase-commit sink and a sink-store outage) and `restart-suppressed` (no restart and a
+/// task failure) are reached far more often than by the plain draws of the same seeds.
+#[test]
+fn a_situation_recipe_moves_runs_toward_its_cell() {
+    use ckptsim_sim::guided::recipes::{apply, situation_recipe};
+    use rand::SeedableRng;
+    let base = spec("scenarios/faults/task-failure-print.toml");
+    let count = |s: Situation, guided: bool| {
+        (1..=10u64)
+            .filter(|&seed| {
+                let (mut job, _) = ckptsim_sim::swarm::draw(&base, seed);
+                if guided {
+                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+                    apply(&situation_recipe(s), &base, &mut job, &mut rng);
+                }
+                let o = outcome::run(&job, seed);
+                coverage::observe(&job, &o.run).contains(&Cell::Situation(s))
+            })
+            .count()
+    };
+    for s in [Situation::SinkStoreUnreachable, Situation::RestartSuppressed] {
+        let (plain, guided) = (count(s, false), count(s, true));
+        assert!(guided >= plain + 5, "{s:?}: recipe {guided} of 10 runs, plain {plain} of 10");
+    }
+}
+/// `until_cells` stops the sweep at the run that hits the target; the milestones name the run
+/// at which each share was first reached, in run order, and match the curve.
+#[test]
+fn a_sweep_stops_at_its_coverage_target_and_reports_milestones() {
+    let specs = vec![spec("scenarios/faults/task-failure.toml"), spec("scenarios/faults/partition.toml")];
+    let opts = CoverageOptions { first_seed: 1, seeds: 200, jobs: 1, swarm: true, ..CoverageOptions::default() };
+    let full = coverage_sweep(&specs, &CoverageOptions { seeds: 30, ..opts.clone() });
+    let target = full.map.reachable_hit(&specs).0 - 5;
+    let r = coverage_sweep(&specs, &CoverageOptions { until_cells: Some(target), ..opts });
+    let (hit, _) = r.map.reachable_hit(&specs);
+    assert_eq!(hit, target, "stopped at the run that reached the target");
+    assert!(r.runs < full.runs, "{} runs to {target} cells vs {} for the 30-seed sweep", r.runs, full.runs);
+    assert_eq!(r.curve.last(), Some(&(r.runs, target)));
+    let m = r.milestones.iter().find(|m| m.cells == target).expect("the target is a milestone");
+    assert_eq!(m.runs, r.runs);
+    // The same prefix of runs as the longer sweep: the target was reached where it reached it.
+    let first = full.curve.iter().find(|&&(_, h)| h >= target).expect("reached in the long sweep").0;
+    assert_eq!(r.runs, first);
+    assert!(r.milestones.windows(2).all(|w| w[0].runs <= w[1].runs));
+    let text = ckptsim_sim::guided::render_milestones(&r);
+    assert!(text.contains(&format!("stopped: target of {target} reachable cells reached at run {}", r.runs)), "{text}");
+}
+
+/// Guided swarm stops at plain swarm's final coverage (`until_cells`) in fewer runs than
+/// plain needed for it, on the same seed list.
+#[test]
+fn guided_swarm_reaches_plain_swarms_final_coverage_in_fewer_runs() {
+    let specs = vec![spec("scenarios/faults/task-failure-print.toml"), spec("scenarios/faults/slow-operator.toml")];
+    let opts = CoverageOptions { first_seed: 1, seeds: 100, jobs: 2, swarm: true, ..CoverageOptions::default() };
+    let plain = coverage_sweep(&specs, &opts);
+    let (target, _) = plain.map.reachable_hit(&specs);
+    let plain_runs = plain.curve.iter().find(|&&(_, h)| h >= target).expect("plain's own final coverage").0;
+    let guided = coverage_sweep(&specs, &CoverageOptions { guided: true, until_cells: Some(target), ..opts });
+    assert_eq!(guided.map.reachable_hit(&specs).0, target, "{}", guided.map.render(&specs));
+    assert!(guided.runs < plain_runs, "guided {} runs vs plain {plain_runs} to {target} cells", guided.runs);
 }

@@ -176,8 +176,10 @@ fn a_path_step_that_is_not_enabled_is_refused() {
 
 /// `aligned-no-block` on the two-input job as a Flink 1.11 user writes it (`profile =
 /// "flink-1.11"` in `keyed-print.toml`: no INITIALIZING state, so each deployment is one
-/// update shorter): found within 400,000 states (about 204,000 and 6 CPU s; with flink-2.3 the
-/// same job needs about 607,000 states, BENCHMARKS.md "Exploration").
+/// update shorter). Since session 16 the explorer records channel cuts (`cuts.rs`), so the
+/// `alignment` checker names the record taken after its channel's barrier in the very
+/// snapshot that took it: 12 steps, no failure on the path, about 4,200 states (before, the
+/// `state` checker saw it only after a restore: 33 steps, 204,490 states).
 #[test]
 fn aligned_no_block_is_found_on_the_two_input_job() {
     let b = Bounds { max_states: 400_000, ..bounds(2, 1) };
@@ -187,9 +189,11 @@ fn aligned_no_block_is_found_on_the_two_input_job() {
     flink111.variant = Variant::AlignedNoBlock;
     let ex = Explorer::new(&flink111, b);
     let v = ex.explore().violation.expect("aligned-no-block is found within 400,000 states");
-    assert_eq!(v.checker, "state", "{v:?}");
+    assert_eq!(v.checker, "alignment", "{v:?}");
+    assert!(v.anomaly.contains("processed after its barrier"), "{v:?}");
+    assert!(!v.path.iter().any(|c| matches!(c, Choice::Fail(_))), "judged at the snapshot: {v:?}");
     let (_, verdict) = ex.replay(&v.path).expect("the counterexample replays step by step");
-    assert_eq!(verdict.map(|(c, _)| c).as_deref(), Some("state"));
+    assert_eq!(verdict.map(|(c, _)| c).as_deref(), Some("alignment"));
     let (_, at_prefix) = ex.replay(&v.path[..v.path.len() - 1]).expect("prefix replays");
     assert!(at_prefix.is_none(), "a shorter path already failed: {at_prefix:?}");
     // The correct protocol's space of the same bounds (about 8 CPU s): CKPTSIM_LONG=1.
@@ -327,12 +331,18 @@ fn zombie_messages_are_ignored_by_the_job_master() {
 
 /// `snapshot-after-first-gate` on the smallest job graph with a two-input task
 /// (`tiny-join.toml`: two sources, a keyed join, a 2PC sink): the join snapshots once the
-/// first gate's barrier arrived, the second source's record read after its barrier is in the
-/// snapshot and the committed transaction is short of it. (The correct protocol's space of the
-/// same bounds is exhausted with no violation: about 236,000 states, BENCHMARKS.md.)
+/// first gate's barrier arrived, so the second gate's record sent before its barrier is in
+/// neither the snapshot nor channel state. With channel cuts (session 16) the `alignment`
+/// checker names it at that snapshot (10 steps, about 2,600 states); before, `exactly-once` saw
+/// the committed transaction short of it after a restore (21 steps, 54,172 states). (The
+/// correct protocol's space of the same bounds is exhausted with no violation: about 236,000
+/// states, BENCHMARKS.md.)
 #[test]
 fn snapshot_after_first_gate_is_found_on_the_join_graph() {
-    assert_eq!(found("tiny-join.toml", Variant::SnapshotAfterFirstGate, bounds(2, 1)).as_deref(), Some("exactly-once"));
+    let spec = spec("tiny-join.toml", Variant::SnapshotAfterFirstGate);
+    let v = Explorer::new(&spec, bounds(2, 1)).explore().violation.expect("found");
+    assert_eq!(v.checker, "alignment", "{v:?}");
+    assert!(v.anomaly.contains("neither processed before the snapshot nor in its channel state"), "{v:?}");
 }
 
 fn steps(text: &str) -> Vec<Choice> {
@@ -501,7 +511,9 @@ fn the_hash_fingerprint_tells_apart_the_states_the_debug_text_did() {
     assert!(report.exhausted && report.violation.is_none(), "{report:?}");
     // Session 14: 62,497 / 106,772 since a flink-2.3 trigger RPC to an attempt the TaskManager
     // does not run is answered (the failed answer is a `to-jm` message that aborts the checkpoint).
-    assert_eq!((report.distinct_states, report.children), (62_497, 106_772));
+    // Session 16: 62,531 / 106,794 since the channel cuts (`cuts.rs`) are part of the state: 34
+    // states differ only in a cut still to be judged.
+    assert_eq!((report.distinct_states, report.children), (62_531, 106_794));
 }
 
 /// `window-state-not-restored` on `tiny-window-functions.toml` (the shape of
@@ -683,4 +695,67 @@ fn drain_without_end_of_data_is_found_through_the_stop_snapshots() {
     let correct = Explorer::new(&drain(Variant::Correct), b).explore();
     assert!(correct.violation.is_none() && correct.exhausted, "correct drain: {:?}", correct.violation);
     assert!(correct.terminal_states > 0);
+}
+
+/// `unaligned-into-always-aligned` on `tiny-broadcast-unaligned.toml` (a rebalance into `Relay`,
+/// a broadcast edge into `Copy`, unaligned checkpoints): `Relay`'s barrier reaches `Copy` with
+/// priority, overtaking the record queued there, and `Copy`, whose inputs always align, stores
+/// it as channel state. The explorer's channel cuts (`tools/explore/cuts.rs`, session 16) give
+/// the `alignment` checker what the world's give it; before, the variant was not posable. The
+/// same path under the correct protocol sends the barrier in-band and passes, and the correct
+/// protocol's space is exhausted with every cut consistent.
+#[test]
+fn unaligned_into_always_aligned_is_found_behind_the_broadcast_edge() {
+    let b = bounds(2, 0);
+    assert_eq!(
+        found("tiny-broadcast-unaligned.toml", Variant::UnalignedIntoAlwaysAligned, b).as_deref(),
+        Some("alignment")
+    );
+    let broken = spec("tiny-broadcast-unaligned.toml", Variant::UnalignedIntoAlwaysAligned);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.anomaly.contains("inputs always align"), "{v:?}");
+    let correct = spec("tiny-broadcast-unaligned.toml", Variant::Correct);
+    let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
+    assert_eq!(verdict, None, "the correct protocol passes the path");
+    exhausted("tiny-broadcast-unaligned.toml", b);
+}
+
+/// Bounded input (session 16): a bounded source's input ends once it read its partitions to
+/// their end, the task reports its end of data, the JobMaster triggers the final checkpoint and
+/// the task finishes once it completed (FLIP-147, flink-2.3). On `tiny-bounded-2pc.toml` (one
+/// record, a 2PC sink chained to the source) the planted `finish-without-final-checkpoint`
+/// finishes at once: the job is FINISHED with the record never committed (`exactly-once`). The
+/// correct protocol commits it through the final checkpoint: its space is exhausted with no
+/// violation, and some paths end FINISHED.
+#[test]
+fn finish_without_final_checkpoint_is_found_on_the_bounded_job() {
+    assert_eq!(
+        found("tiny-bounded-2pc.toml", Variant::FinishWithoutFinalCheckpoint, bounds(2, 0)).as_deref(),
+        Some("exactly-once")
+    );
+    let broken = spec("tiny-bounded-2pc.toml", Variant::FinishWithoutFinalCheckpoint);
+    let v = Explorer::new(&broken, bounds(2, 0)).explore().violation.expect("found");
+    assert!(v.anomaly.contains("FINISHED"), "{v:?}");
+    exhausted("tiny-bounded-2pc.toml", bounds(2, 1));
+}
+
+/// Bounded input and a task restored as finished (session 16): on `tiny-finished-restore.toml`
+/// `Source (2/2)` reads nothing and finishes through its final checkpoint; the sink fails and
+/// the restore deploys that source as finished. The planted `finished-on-restore-runs-again`
+/// runs its endInput/finish again, which the `restart` checker reads from the snapshot rows of
+/// the restored attempt (`RunResult::finished_restores`, recorded as the world records them).
+/// The same path under the correct protocol passes; its space (depth 100) is exhausted with no
+/// violation (about 416,000 states, 4.5 CPU s).
+#[test]
+fn finished_on_restore_runs_again_is_found_through_a_restore_after_a_finish() {
+    let b = Bounds { max_states: 400_000, ..bounds(1, 1) };
+    assert_eq!(found("tiny-finished-restore.toml", Variant::FinishedOnRestoreRunsAgain, b).as_deref(), Some("restart"));
+    let broken = spec("tiny-finished-restore.toml", Variant::FinishedOnRestoreRunsAgain);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.anomaly.contains("ran endInput/finish"), "{v:?}");
+    assert!(v.path.iter().any(|c| matches!(c, Choice::Fail(_))), "a restore is on the path: {v:?}");
+    let correct = spec("tiny-finished-restore.toml", Variant::Correct);
+    let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
+    assert_eq!(verdict, None, "the correct protocol passes the path");
+    exhausted("tiny-finished-restore.toml", Bounds { max_depth: 100, max_states: 600_000, ..bounds(1, 1) });
 }

@@ -172,6 +172,9 @@ fn an_extra_checker_judges_every_run() {
         .unwrap();
     let r = api::run_spec(&failing, 1, &registry);
     assert_eq!(r.verdict("no-restarts").and_then(|v| v.passed), Some(false), "{}", r.render());
+    // Its bare line is typed by the checker's name, not by the line's words.
+    let line = &r.verdict("no-restarts").unwrap().anomalies[0];
+    assert_eq!((line.kind.as_deref(), line.time_ms), (Some("no-restarts"), None), "{line}");
     assert!(r.failed_expectations().iter().any(|e| e.name == "checker no-restarts"));
     assert!(!r.passed());
 }

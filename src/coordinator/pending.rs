@@ -195,7 +195,7 @@ impl CheckpointCoordinator {
     pub(super) fn complete(&mut self, now_ms: u64, id: CheckpointId) {
         let mut p = self.pending.remove(&id).expect("completing a pending checkpoint");
         for (t, state) in &self.finished {
-            p.acks.entry(*t).or_insert_with(|| state.clone());
+            p.acks.entry(*t).or_insert_with(|| TaskSnapshot { from_finished_task: true, ..state.clone() });
         }
         let size_bytes = p.acks.values().map(TaskSnapshot::size_bytes).sum();
         let cp = Arc::new(CompletedCheckpoint {

@@ -46,6 +46,8 @@ struct Timeouts {
     started_ms: BTreeMap<TxnId, u64>,
     /// Transactions committed by recovery (`recoverAndCommitInternal`) whose outcome is open.
     recovering: Vec<TxnId>,
+    /// Sink V2's committer ([`TwoPhaseCommitSink::use_sink_v2_committer`]).
+    sink_v2: bool,
     events: VecDeque<SinkEvent>,
 }
 
@@ -187,6 +189,19 @@ impl TwoPhaseCommitSink {
         self.invariants();
     }
 
+    /// Deployed in a task restored as finished (2.x, FLIP-147): Flink's `FinishedOperatorChain`
+    /// never calls `initializeState`, `finish`, `snapshotState` or `notifyCheckpointComplete` of
+    /// its operators, and the checkpoint holds no state for them. So the sink recovers nothing
+    /// (no recovery commit of the transactions its final checkpoint pre-committed, no abort),
+    /// begins no transaction and stays without one: its snapshots hold nothing, notifications
+    /// find nothing pending, `close` aborts nothing. Instead of [`Self::initialize`].
+    pub fn deploy_finished(&mut self) {
+        assert!(!self.initialized, "2pc sink {} initialized twice", self.subtask);
+        self.initialized = true;
+        self.finished = true;
+        self.invariants();
+    }
+
     /// Writes into the open transaction. Under [`NoCheckpointing::NoneSemantic`] the record is
     /// visible at once: its transaction is committed right away and the next one begun.
     pub fn invoke(&mut self, rec: Record) {
@@ -215,7 +230,7 @@ impl TwoPhaseCommitSink {
     /// open until `close`. Otherwise a no-op: with checkpointing on the final checkpoint
     /// (FLIP-147) commits, and 1.11's `close()` aborts.
     pub fn end_of_input(&mut self) {
-        if self.closed || self.no_checkpointing != Some(NoCheckpointing::CommitAtEndOfInput) {
+        if self.closed || self.current.is_none() || self.no_checkpointing != Some(NoCheckpointing::CommitAtEndOfInput) {
             return;
         }
         let txn = self.current.take().expect("a running sink has an open transaction");
@@ -304,6 +319,11 @@ impl TwoPhaseCommitSink {
         let recovery = self.t.recovering.contains(&txn);
         self.t.recovering.retain(|t| *t != txn);
         let result = match self.t.policy {
+            _ if self.t.sink_v2 => {
+                let timeout_ms = self.t.policy.map_or(0, |p| p.timeout_ms);
+                self.t.events.push_back(SinkEvent::CommitFailureIgnored { txn, elapsed_ms, timeout_ms });
+                Ok(())
+            }
             Some(p) if recovery && p.ignore_failures_after_timeout && elapsed_ms > p.timeout_ms => {
                 self.t.events.push_back(SinkEvent::CommitFailureIgnored { txn, elapsed_ms, timeout_ms: p.timeout_ms });
                 Ok(())
@@ -331,6 +351,19 @@ impl TwoPhaseCommitSink {
         if let Some(txn) = self.current {
             self.t.started_ms.entry(txn).or_insert(now_ms);
         }
+        self.invariants();
+    }
+
+    /// Commit failures as Flink 2.x's Sink V2 Kafka committer handles them (`KafkaCommitter
+    /// #commit`): a commit the broker refuses because it already aborted the transaction
+    /// (`ProducerFencedException` / `InvalidTxnStateException`, e.g. after
+    /// `transaction.timeout.ms`) is `signalFailedWithKnownReason`: logged as data loss and
+    /// dropped by the `CommitterOperator`, whether it came from a notification or from the
+    /// recovery of restored committables, and whatever the transaction's age. The task does not
+    /// fail. (The legacy `TwoPhaseCommitSinkFunction` rethrows unless
+    /// `ignoreFailuresAfterTransactionTimeout` and the transaction is older than the timeout.)
+    pub fn use_sink_v2_committer(&mut self) {
+        self.t.sink_v2 = true;
         self.invariants();
     }
 

@@ -14,52 +14,7 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
     }
     let mut anomalies = Vec::new();
     let counts = lineage_counts(&run.print_rows);
-    {
-        // With a partitioned log, an input must have been printed once the newest completed
-        // checkpoint covers it (its barrier followed the record to the sink); later inputs may
-        // still be waiting for a recovery, which is the liveness checker's to judge. A socket
-        // has no offsets: there, a line a completed checkpoint covers must have been printed,
-        // and while the job runs, any line older than 5 s at the stop. This holds whatever
-        // status the job ended in: a FAILED job printed what its checkpoints cover.
-        let running = run.final_status == JobStatus::Running;
-        let covered = covered_by_latest_checkpoint(spec, run);
-        let socket_covered = super::socket_covered(run);
-        // With the connected clock a line's `at_ms` is connected time, not job time: a line the
-        // script never reached (the reader was down for long) was never written. With
-        // `unread_lines = "buffer"` a line due while nobody reads waits in the server for the
-        // next reader, and one is still waiting at the stop when the restarted job's tasks
-        // never came up (e.g. their deployments lost in a partition). Only lines the server
-        // wrote (read by a source, or lost on the way) are due there.
-        let opts = &spec.input_options;
-        let written: Option<BTreeSet<u64>> = (opts.socket_connected_clock || opts.socket_buffer_unread)
-            .then(|| run.socket_reads.iter().map(|r| r.seq).chain(run.lost_inputs.iter().copied()).collect());
-        // The server writes lines in script order: a line before one it wrote was written too
-        // (or dropped by it, which is a loss). With the buffer on the job's clock, the server
-        // writes a due line the moment a reader is connected: one due before the last time a
-        // reader was connected was written (or dropped by the server: a loss).
-        let last_written = written.as_ref().and_then(|w| w.last().copied());
-        let last_connected_ms = (!opts.socket_connected_clock).then_some(run.socket_last_connected_ms).flatten();
-        for seq in expected_inputs(spec, run, reference) {
-            let was_written = written.as_ref().is_none_or(|w| w.contains(&seq))
-                || last_written.is_some_and(|l| seq < l)
-                || last_connected_ms.is_some_and(|c| input_time(spec, seq) < c);
-            let due = match &covered {
-                Some(c) => c.contains(seq),
-                None => {
-                    socket_covered.contains(&seq)
-                        || (running && was_written && input_time(spec, seq) + 5_000 < run.stop_at_ms)
-                }
-            };
-            if due && !has_input(&counts, seq) {
-                let at = input_time(spec, seq);
-                anomalies.push(
-                    Finding::new("lost-print", format!("lost record: input #{seq} (at {at} ms) never printed"))
-                        .at(at)
-                        .with("input", seq),
-                );
-            }
-        }
-    }
+    lost_prints(spec, run, reference, &counts, &mut anomalies);
     if let Some(jr) = &reference.joined {
         // A pair is due once the newest completed checkpoint covers both of its inputs (its
         // barrier followed them, and the row, to the sink); a window join's once the job
@@ -114,6 +69,62 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         }
     );
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// Inputs due at the print sink that were never printed: with a partitioned log, those the newest
+/// completed checkpoint covers; with a socket, those a completed checkpoint covers, and while
+/// the job runs those written more than 5 s before the stop.
+fn lost_prints(
+    spec: &JobSpec,
+    run: &RunResult,
+    reference: &Reference,
+    counts: &LineageCounts,
+    anomalies: &mut Vec<Finding>,
+) {
+    // With a partitioned log, an input must have been printed once the newest completed
+    // checkpoint covers it (its barrier followed the record to the sink); later inputs may
+    // still be waiting for a recovery, which is the liveness checker's to judge. A socket
+    // has no offsets: there, a line a completed checkpoint covers must have been printed,
+    // and while the job runs, any line older than 5 s at the stop. This holds whatever
+    // status the job ended in: a FAILED job printed what its checkpoints cover.
+    let running = run.final_status == JobStatus::Running;
+    let covered = covered_by_latest_checkpoint(spec, run);
+    let socket_covered = super::socket_covered(run);
+    // With the connected clock a line's `at_ms` is connected time, not job time: a line the
+    // script never reached (the reader was down for long) was never written. With
+    // `unread_lines = "buffer"` a line due while nobody reads waits in the server for the
+    // next reader, and one is still waiting at the stop when the restarted job's tasks
+    // never came up (e.g. their deployments lost in a partition). Only lines the server
+    // wrote (read by a source, or lost on the way) are due there.
+    let opts = &spec.input_options;
+    let written: Option<BTreeSet<u64>> = (opts.socket_connected_clock || opts.socket_buffer_unread)
+        .then(|| run.socket_reads.iter().map(|r| r.seq).chain(run.lost_inputs.iter().copied()).collect());
+    // The server writes lines in script order: a line before one it wrote was written too
+    // (or dropped by it, which is a loss). With the buffer on the job's clock, the server
+    // writes a due line the moment a reader is connected: one due before the last time a
+    // reader was connected was written (or dropped by the server: a loss).
+    let last_written = written.as_ref().and_then(|w| w.last().copied());
+    let last_connected_ms = (!opts.socket_connected_clock).then_some(run.socket_last_connected_ms).flatten();
+    for seq in expected_inputs(spec, run, reference) {
+        let was_written = written.as_ref().is_none_or(|w| w.contains(&seq))
+            || last_written.is_some_and(|l| seq < l)
+            || last_connected_ms.is_some_and(|c| input_time(spec, seq) < c);
+        let due = match &covered {
+            Some(c) => c.contains(seq),
+            None => {
+                socket_covered.contains(&seq)
+                    || (running && was_written && input_time(spec, seq) + 5_000 < run.stop_at_ms)
+            }
+        };
+        if due && !has_input(counts, seq) {
+            let at = input_time(spec, seq);
+            anomalies.push(
+                Finding::new("lost-print", format!("lost record: input #{seq} (at {at} ms) never printed"))
+                    .at(at)
+                    .with("input", seq),
+            );
+        }
+    }
 }
 
 /// Output of a task attempt whose JobManager epoch has already been replaced: once JobManager

@@ -53,6 +53,17 @@ fn vertex_of(g: &Graph, op: usize) -> Option<usize> {
     g.vertices.iter().position(|v| v.ops.contains(&op))
 }
 
+/// Per successful rescale, the inputs its checkpoint covers (processed by the jobs before it).
+fn rescale_cuts(run: &RunResult, records: &crate::spec::LogRecords) -> Vec<Vec<bool>> {
+    run.rescales
+        .iter()
+        .filter(|r| r.error.is_none())
+        .map(|r| {
+            run.completed_offsets.get(&r.checkpoint).map_or_else(Vec::new, |o| covered_inputs(records, o).collect())
+        })
+        .collect()
+}
+
 /// The fan-out anomalies of the sink `sink`'s `rows` (committed for a two-phase-commit sink,
 /// printed for a print sink), appended to `anomalies`; `graphs` are the run's jobs
 /// (`graph.rs::graphs_by_epoch`). Returns how many inputs were judged (0: not applicable).
@@ -68,15 +79,7 @@ pub(super) fn fan_out(
     let InputSpec::Log { records, .. } = &spec.input else { return 0 };
     let parallelism: Vec<u32> =
         graphs.iter().map(|(_, g)| vertex_of(g, consumer).map_or(0, |v| g.vertices[v].parallelism)).collect();
-    // Per successful rescale, the inputs its checkpoint covers (processed by the jobs before it).
-    let cuts: Vec<Vec<bool>> = run
-        .rescales
-        .iter()
-        .filter(|r| r.error.is_none())
-        .map(|r| {
-            run.completed_offsets.get(&r.checkpoint).map_or_else(Vec::new, |o| covered_inputs(records, o).collect())
-        })
-        .collect();
+    let cuts = rescale_cuts(run, records);
     // Coverage grows from one rescale's checkpoint to the next: the inputs no cut covers
     // before the `n`-th were processed by job `n`.
     let expected_job = |seq: u64| {

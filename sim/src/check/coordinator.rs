@@ -19,31 +19,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     let cfg = &spec.checkpoint;
     let mut rows = run.checkpoints.clone();
     rows.sort_by_key(|r| (r.trigger_ms, r.id));
-    for w in rows.windows(2) {
-        if w[1].id <= w[0].id {
-            let text = format!("t={} checkpoint ids not increasing: {} after {}", w[1].trigger_ms, w[1].id, w[0].id);
-            anomalies.push(Finding::new("ids-not-increasing", text).at(w[1].trigger_ms));
-        }
-    }
-    // Ids are never reused, across JobManager leaders too: Flink's CheckpointCoordinator draws
-    // them from the CheckpointIDCounter, which HA keeps outside the JobManager. The rows above
-    // are one per id (a reused id overwrites its row), so this reads the trigger events.
-    let mut highest: Option<(u64, ckptsim::CheckpointId)> = None;
-    for e in run.trace.events() {
-        let crate::world::trace::EventData::Trigger { id } = e.data else { continue };
-        if let Some((at, top)) = highest.filter(|(_, top)| id <= *top) {
-            anomalies.push(
-                Finding::named(format!(
-                    "t={} checkpoint id {id} triggered again or lowered: checkpoint {top} was triggered at t={at}",
-                    e.time_ms
-                ))
-                .at(e.time_ms),
-            );
-        }
-        if highest.is_none_or(|(_, top)| id > top) {
-            highest = Some((e.time_ms, id));
-        }
-    }
+    ids_increasing(run, &rows, &mut anomalies);
     let retuned = run
         .trace
         .events()
@@ -97,71 +73,14 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         // end-of-data checkpoint (`SchedulerBase.notifyEndOfData`). A forced (savepoint)
         // request skips the pause too; the world submits no periodic savepoints.
         if !retuned && r.periodic && !r.savepoint {
-            // Completions recorded before the trigger; in the trigger's own millisecond only
-            // those counted before it (its own completion, possible in the same ms with
-            // zero-time delivery in `explore`, never is).
-            let before = completions
-                .partition_point(|&(ms, seq)| ms < r.trigger_ms || (ms == r.trigger_ms && seq < r.trigger_seq));
-            let last_completion = before.checked_sub(1).map(|i| completions[i].0);
-            if let Some(lc) = last_completion {
-                if (r.trigger_ms as i64) < lc as i64 + cfg.min_pause_ms {
-                    anomalies.push(
-                        Finding::new(
-                            "min-pause-violated",
-                            format!(
-                                "t={} min pause violated: checkpoint {} triggered {} ms after the last completion \
-                                 (min pause {} ms)",
-                                r.trigger_ms,
-                                r.id,
-                                r.trigger_ms - lc,
-                                cfg.min_pause_ms
-                            ),
-                        )
-                        .at(r.trigger_ms),
-                    );
-                }
-            }
+            anomalies.extend(min_pause(r, &completions, cfg));
         }
-        if let Some(acks) = r.acks.as_ref().filter(|_| r.outcome == "COMPLETED") {
+        if r.outcome == "COMPLETED" && r.acks.is_some() {
             awaited += 1;
-            for &(task, attempt, finished) in &acks.missing {
-                let name = run.task_names.get(task.0 as usize).cloned().unwrap_or_else(|| format!("{task}"));
-                let later = match finished {
-                    Some(f) => format!(" (it FINISHED at t={f}, after the trigger: Flink still waits for its ack)"),
-                    None => String::new(),
-                };
-                anomalies.push(
-                    Finding::new(
-                        "completed-without-ack",
-                        format!(
-                            "t={} checkpoint {} completed without an acknowledgement from {name} attempt {}, \
-                             which was not FINISHED at its trigger at t={}{later}",
-                            r.end_ms.unwrap_or(0),
-                            r.id,
-                            attempt.0,
-                            r.trigger_ms
-                        ),
-                    )
-                    .at(r.end_ms.unwrap_or(0)),
-                );
-            }
+            missing_acks(run, r, &mut anomalies);
         }
         if r.outcome == "CHECKPOINT_EXPIRED" && !retuned {
-            let end = r.end_ms.unwrap_or(0);
-            if end.saturating_sub(r.trigger_ms) as i64 != cfg.timeout_ms {
-                anomalies.push(
-                    Finding::new(
-                        "expiry-not-at-timeout",
-                        format!(
-                            "t={end} checkpoint {} expired after {} ms (timeout {} ms)",
-                            r.id,
-                            end - r.trigger_ms,
-                            cfg.timeout_ms
-                        ),
-                    )
-                    .at(end),
-                );
-            }
+            anomalies.extend(expiry(r, cfg));
         }
     }
     subsumption(spec, &rows, &mut anomalies);
@@ -178,6 +97,116 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
             rows.len()
         ),
     )
+}
+
+/// Checkpoint ids strictly increase in trigger order, and are never triggered again or lowered,
+/// across JobManager leaders too.
+fn ids_increasing(run: &RunResult, rows: &[CheckpointRow], anomalies: &mut Vec<Finding>) {
+    for w in rows.windows(2) {
+        if w[1].id <= w[0].id {
+            let text = format!("t={} checkpoint ids not increasing: {} after {}", w[1].trigger_ms, w[1].id, w[0].id);
+            anomalies.push(Finding::new("ids-not-increasing", text).at(w[1].trigger_ms));
+        }
+    }
+    // Ids are never reused, across JobManager leaders too: Flink's CheckpointCoordinator draws
+    // them from the CheckpointIDCounter, which HA keeps outside the JobManager. The rows above
+    // are one per id (a reused id overwrites its row), so this reads the trigger events.
+    let mut highest: Option<(u64, ckptsim::CheckpointId)> = None;
+    for e in run.trace.events() {
+        let crate::world::trace::EventData::Trigger { id } = e.data else { continue };
+        if let Some((at, top)) = highest.filter(|(_, top)| id <= *top) {
+            anomalies.push(
+                Finding::named(format!(
+                    "t={} checkpoint id {id} triggered again or lowered: checkpoint {top} was triggered at t={at}",
+                    e.time_ms
+                ))
+                .at(e.time_ms),
+            );
+        }
+        if highest.is_none_or(|(_, top)| id > top) {
+            highest = Some((e.time_ms, id));
+        }
+    }
+}
+
+/// A periodic request `r` triggered before the min pause after the last completion (in
+/// `completions`: (ms, place in that ms), sorted) ran out.
+fn min_pause(
+    r: &CheckpointRow,
+    completions: &[(u64, u32)],
+    cfg: &ckptsim::config::CheckpointConfig,
+) -> Option<Finding> {
+    // Completions recorded before the trigger; in the trigger's own millisecond only
+    // those counted before it (its own completion, possible in the same ms with
+    // zero-time delivery in `explore`, never is).
+    let before =
+        completions.partition_point(|&(ms, seq)| ms < r.trigger_ms || (ms == r.trigger_ms && seq < r.trigger_seq));
+    let last_completion = before.checked_sub(1).map(|i| completions[i].0);
+    if let Some(lc) = last_completion {
+        if (r.trigger_ms as i64) < lc as i64 + cfg.min_pause_ms {
+            return Some(
+                Finding::new(
+                    "min-pause-violated",
+                    format!(
+                        "t={} min pause violated: checkpoint {} triggered {} ms after the last completion \
+                         (min pause {} ms)",
+                        r.trigger_ms,
+                        r.id,
+                        r.trigger_ms - lc,
+                        cfg.min_pause_ms
+                    ),
+                )
+                .at(r.trigger_ms),
+            );
+        }
+    }
+    None
+}
+
+/// The acknowledgements completed checkpoint `r` lacked from tasks not FINISHED at its trigger.
+fn missing_acks(run: &RunResult, r: &CheckpointRow, anomalies: &mut Vec<Finding>) {
+    let Some(acks) = r.acks.as_ref() else { return };
+    for &(task, attempt, finished) in &acks.missing {
+        let name = run.task_names.get(task.0 as usize).cloned().unwrap_or_else(|| format!("{task}"));
+        let later = match finished {
+            Some(f) => format!(" (it FINISHED at t={f}, after the trigger: Flink still waits for its ack)"),
+            None => String::new(),
+        };
+        anomalies.push(
+            Finding::new(
+                "completed-without-ack",
+                format!(
+                    "t={} checkpoint {} completed without an acknowledgement from {name} attempt {}, \
+                     which was not FINISHED at its trigger at t={}{later}",
+                    r.end_ms.unwrap_or(0),
+                    r.id,
+                    attempt.0,
+                    r.trigger_ms
+                ),
+            )
+            .at(r.end_ms.unwrap_or(0)),
+        );
+    }
+}
+
+/// An expired checkpoint `r` that did not expire at the timeout.
+fn expiry(r: &CheckpointRow, cfg: &ckptsim::config::CheckpointConfig) -> Option<Finding> {
+    let end = r.end_ms.unwrap_or(0);
+    if end.saturating_sub(r.trigger_ms) as i64 != cfg.timeout_ms {
+        return Some(
+            Finding::new(
+                "expiry-not-at-timeout",
+                format!(
+                    "t={end} checkpoint {} expired after {} ms (timeout {} ms)",
+                    r.id,
+                    end - r.trigger_ms,
+                    cfg.timeout_ms
+                ),
+            )
+            .at(end),
+        );
+    }
+    None
 }
 
 /// Failed trigger RPCs (`RunResult::failed_triggers`, flink-2.3): the TaskManager answered that
@@ -378,16 +407,16 @@ fn decider_queue(
                 queued[slot(h)].front().copied().unwrap_or(0)
             )
         };
+        let ahead_of_it = head.filter(|h| *h != k).map(ahead);
         let from_front = match e.change {
             QueueChange::Entered => {
                 queued[slot(k)].push_back(t);
                 continue;
             }
             QueueChange::Chosen => {
-                if let Some(h) = head.filter(|h| *h != k) {
-                    anomalies.push(
-                        Finding::named(format!("t={t} decider chose a {} request while {}", k.name(), ahead(h))).at(t),
-                    );
+                if let Some(a) = &ahead_of_it {
+                    anomalies
+                        .push(Finding::named(format!("t={t} decider chose a {} request while {a}", k.name())).at(t));
                 }
                 true
             }
@@ -406,52 +435,16 @@ fn decider_queue(
                 false
             }
             QueueChange::Failed(CheckpointFailureReason::MinimumTimeBetweenCheckpoints) => {
-                if let Some(h) = head.filter(|h| *h != k) {
-                    anomalies.push(
-                        Finding::named(format!(
-                            "t={t} decider dropped a {} request for the min pause while {}",
-                            k.name(),
-                            ahead(h)
-                        ))
-                        .at(t),
-                    );
-                }
-                if !k.is_periodic() || class(k, unaligned) & 2 == 0 {
-                    anomalies.push(
-                        Finding::named(format!(
-                            "t={t} decider dropped a {} request for the min pause: only periodic requests that \
-                         are not forced wait for it",
-                            k.name()
-                        ))
-                        .at(t),
-                    );
-                }
-                let last = completions.partition_point(|&(ms, _)| ms <= t).checked_sub(1).map(|i| completions[i].0);
-                if !retuned && last.is_none_or(|lc| lc + min_pause <= t) {
-                    anomalies.push(
-                        Finding::named(format!(
-                            "t={t} decider dropped a {} request for the min pause ({min_pause} ms) although {}",
-                            k.name(),
-                            match last {
-                                Some(lc) => format!("the last completion was at t={lc}"),
-                                None => "no checkpoint had completed".to_string(),
-                            }
-                        ))
-                        .at(t),
-                    );
-                }
+                let drop = MinPauseDrop { t, k, unaligned, min_pause, retuned };
+                drop.judge(ahead_of_it.as_deref(), completions, anomalies);
                 true
             }
             QueueChange::Failed(reason) => {
                 // The whole queue fails (scheduler stop, shutdown): in priority order.
-                if let Some(h) = head.filter(|h| *h != k) {
+                if let Some(a) = &ahead_of_it {
                     anomalies.push(
-                        Finding::named(format!(
-                            "t={t} decider failed a {} request ({reason}) while {}",
-                            k.name(),
-                            ahead(h)
-                        ))
-                        .at(t),
+                        Finding::named(format!("t={t} decider failed a {} request ({reason}) while {a}", k.name()))
+                            .at(t),
                     );
                 }
                 true
@@ -470,4 +463,51 @@ fn decider_queue(
         }
     }
     run.requests.len()
+}
+
+/// A request the decider dropped for the min pause, at `t`.
+struct MinPauseDrop {
+    t: u64,
+    k: RequestKind,
+    unaligned: bool,
+    min_pause: u64,
+    retuned: bool,
+}
+
+impl MinPauseDrop {
+    /// Names the drop when a request was ahead of it (`ahead_of_it`), when its kind does not
+    /// wait for the pause, or when the pause had run out (`completions`: as in [`decider_queue`]).
+    fn judge(&self, ahead_of_it: Option<&str>, completions: &[(u64, u32)], anomalies: &mut Vec<Finding>) {
+        let MinPauseDrop { t, k, unaligned, min_pause, retuned } = *self;
+        if let Some(a) = ahead_of_it {
+            anomalies.push(
+                Finding::named(format!("t={t} decider dropped a {} request for the min pause while {a}", k.name()))
+                    .at(t),
+            );
+        }
+        if !k.is_periodic() || class(k, unaligned) & 2 == 0 {
+            anomalies.push(
+                Finding::named(format!(
+                    "t={t} decider dropped a {} request for the min pause: only periodic requests that \
+                 are not forced wait for it",
+                    k.name()
+                ))
+                .at(t),
+            );
+        }
+        let last = completions.partition_point(|&(ms, _)| ms <= t).checked_sub(1).map(|i| completions[i].0);
+        if !retuned && last.is_none_or(|lc| lc + min_pause <= t) {
+            anomalies.push(
+                Finding::named(format!(
+                    "t={t} decider dropped a {} request for the min pause ({min_pause} ms) although {}",
+                    k.name(),
+                    match last {
+                        Some(lc) => format!("the last completion was at t={lc}"),
+                        None => "no checkpoint had completed".to_string(),
+                    }
+                ))
+                .at(t),
+            );
+        }
+    }
 }

@@ -3,9 +3,9 @@
 //! A checker writes each anomaly as a [`Finding`]: the sentence a reader sees, plus its kind
 //! (the slug a signature, the outcome table and the regression file names use), the moment it
 //! happened and the records it names. The signature ([`super::signature::classify`]) and the
-//! report read those fields; none of them looks inside the sentence. A finding built from a
-//! bare string (a user checker's, through [`super::Verdict::new`]) has no kind: its signature
-//! kind is then made of its first words.
+//! report read those fields; none of them looks inside the sentence. A user checker's line
+//! built from a bare string gets its checker's name as its kind in [`super::Verdict::new`]
+//! (a user checker names its own kinds and moments with [`Finding::new`] and [`Finding::at`]).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -15,8 +15,8 @@ use std::fmt;
 pub struct Finding {
     /// The sentence printed in verdicts, outcome tables and the report.
     pub text: String,
-    /// The kebab-case kind (`duplicate-commit`, `sink-store-write-after-commit`); `None` for a
-    /// free-form line.
+    /// The kebab-case kind (`duplicate-commit`, `sink-store-write-after-commit`); `None` only
+    /// for a bare line not yet in a verdict ([`super::Verdict::new`] gives it the checker's name).
     pub kind: Option<String>,
     /// When it happened (virtual ms): the moment a signature's phase and fault are read at.
     pub time_ms: Option<u64>,
@@ -48,22 +48,14 @@ impl Finding {
         Finding::new(first_words(&text), text)
     }
 
-    /// When it happened: its `time_ms`; for a free-form line (no kind), the first `t=` moment
-    /// the line names (the one place a finding's text is read, for user checkers' lines).
+    /// When it happened: its `time_ms` (the sentence is never read for it).
     pub fn moment(&self) -> Option<u64> {
-        match self.kind {
-            Some(_) => self.time_ms,
-            None => {
-                let i = self.text.find("t=")? + 2;
-                let digits: String = self.text[i..].chars().take_while(|c| c.is_ascii_digit()).collect();
-                digits.parse().ok()
-            }
-        }
+        self.time_ms
     }
 
-    /// The kind a signature uses: its own, or for a free-form line its first words.
+    /// The kind a signature uses: its own, `anomaly` for a bare line outside a verdict.
     pub fn kind_name(&self) -> String {
-        self.kind.clone().unwrap_or_else(|| first_words(&self.text))
+        self.kind.clone().unwrap_or_else(|| "anomaly".into())
     }
 
     /// The printed sentence.
@@ -111,7 +103,8 @@ impl fmt::Debug for Finding {
 }
 
 /// The first four words of a line without numbers or punctuation (`t=5 task 3 stuck in
-/// CANCELING` -> `task-stuck-in-canceling`): the kind of a line that has none of its own.
+/// CANCELING` -> `task-stuck-in-canceling`): the kind of a built-in checker's form that has no
+/// slug of its own ([`Finding::named`]).
 pub(crate) fn first_words(text: &str) -> String {
     let words: Vec<String> = text
         .split(|c: char| !c.is_ascii_alphabetic())
@@ -142,4 +135,17 @@ pub(crate) fn kebab(camel: &str) -> String {
         }
     }
     out
+}
+
+/// A user-given kind as a signature can carry it: lower-case ASCII letters, digits and `-`
+/// (every other character, `/`, `@` and `:` among them, becomes `-`); `anomaly` when empty.
+pub fn slug(kind: &str) -> String {
+    let s: String =
+        kind.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_lowercase() } else { '-' }).collect();
+    let s = s.trim_matches('-').to_string();
+    if s.is_empty() {
+        "anomaly".into()
+    } else {
+        s
+    }
 }

@@ -49,39 +49,14 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     let multi = up.iter().any(|o| ops[*o].kind.is_multi_input());
     let stateful =
         up.iter().any(|o| matches!(ops[*o].kind, OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::Join));
-    let sources: Vec<usize> = (0..n).filter(|o| ops[*o].kind.is_source()).collect();
-    let source_of = |p: u32| -> usize {
-        sources
-            .iter()
-            .copied()
-            .find(|s| ops[*s].topic.is_none_or(|(first, count)| p >= first && p < first + count))
-            .unwrap_or(0)
-    };
-    let mut interner = crate::reference::Interner::default();
-    let inputs: Box<dyn Iterator<Item = (usize, std::borrow::Cow<'_, str>)>> = match &spec.input {
-        InputSpec::Lines(l) => Box::new(l.iter().map(|(_, s)| (sources[0], std::borrow::Cow::Borrowed(s.as_str())))),
-        InputSpec::Log { records, .. } => Box::new(records.iter().map(|(_, p, v)| (source_of(p), v))),
-    };
-    // Collected: the graph reference also flushes the multi-input heads after the last input.
-    let inputs: Vec<(u64, usize, Value)> =
-        inputs.enumerate().map(|(i, (src, s))| (i as u64, src, interner.value(&s))).collect();
+    let inputs = reference_inputs(spec);
     let mut counters = SurvivingCounters::default();
     let mut out = Reference {
         order_free: multi && stateful,
         key_split: keyed && super::order::keys_reordered(spec, only_sink),
         ..Reference::default()
     };
-    let event_joins: Vec<usize> = up.iter().copied().filter(|o| matches!(ops[*o].kind, OpKind::EventJoin(_))).collect();
-    if !event_joins.is_empty() {
-        out.joined = Some(JoinedRef {
-            exact_values: !stateful,
-            windowed: event_joins
-                .iter()
-                .any(|o| matches!(ops[*o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. }))),
-            surely_on_time: crate::check::joins::surely_on_time(spec),
-            ..JoinedRef::default()
-        });
-    }
+    out.joined = joined_reference(spec, &up, stateful);
     let mut lineages = crate::check::joins::JoinLineages::new(crate::check::joins::JoinLineages::chained_joins(spec));
     let timestamps = &spec.input_options.timestamps;
     let mut work: Vec<(usize, u32, Record)> = Vec::new();
@@ -145,6 +120,41 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
         j.lineages = lineages;
     }
     out
+}
+
+/// The inputs in order: (sequence number, the source that reads it, its value).
+fn reference_inputs(spec: &JobSpec) -> Vec<(u64, usize, Value)> {
+    let ops = &spec.operators;
+    let n = ops.len();
+    let sources: Vec<usize> = (0..n).filter(|o| ops[*o].kind.is_source()).collect();
+    let source_of = |p: u32| -> usize {
+        sources
+            .iter()
+            .copied()
+            .find(|s| ops[*s].topic.is_none_or(|(first, count)| p >= first && p < first + count))
+            .unwrap_or(0)
+    };
+    let mut interner = crate::reference::Interner::default();
+    let inputs: Box<dyn Iterator<Item = (usize, std::borrow::Cow<'_, str>)>> = match &spec.input {
+        InputSpec::Lines(l) => Box::new(l.iter().map(|(_, s)| (sources[0], std::borrow::Cow::Borrowed(s.as_str())))),
+        InputSpec::Log { records, .. } => Box::new(records.iter().map(|(_, p, v)| (source_of(p), v))),
+    };
+    // Collected: the graph reference also flushes the multi-input heads after the last input.
+    inputs.enumerate().map(|(i, (src, s))| (i as u64, src, interner.value(&s))).collect()
+}
+
+/// The joined-rows reference, when an event-time join is upstream of the sinks (`up`).
+fn joined_reference(spec: &JobSpec, up: &BTreeSet<usize>, stateful: bool) -> Option<JoinedRef> {
+    let ops = &spec.operators;
+    let event_joins: Vec<usize> = up.iter().copied().filter(|o| matches!(ops[*o].kind, OpKind::EventJoin(_))).collect();
+    (!event_joins.is_empty()).then(|| JoinedRef {
+        exact_values: !stateful,
+        windowed: event_joins
+            .iter()
+            .any(|o| matches!(ops[*o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. }))),
+        surely_on_time: crate::check::joins::surely_on_time(spec),
+        ..JoinedRef::default()
+    })
 }
 
 /// One reference instance per operator (`Pass` for sources, partitioners and sinks).

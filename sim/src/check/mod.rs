@@ -28,6 +28,8 @@ mod tolerable_failure;
 mod windows;
 mod windows_chain;
 pub(crate) use windows::quiescent_short_firing;
+#[cfg(test)]
+mod forms_tests;
 mod windows_graph;
 mod windows_processing;
 
@@ -69,8 +71,20 @@ pub struct Verdict {
 
 impl Verdict {
     /// A verdict that applies: passed when `anomalies` is empty (for [`crate::user::Checker`]s).
+    /// Each line keeps the kind and moment its checker gave it ([`Finding::new`],
+    /// [`Finding::at`]); a bare line (a `String`) gets the checker's name as its kind and no
+    /// moment: its sentence is never read. Kinds are made signature-safe ([`finding::slug`]:
+    /// lower-case letters, digits, `-`).
     pub fn new(checker: &'static str, anomalies: Vec<impl Into<Finding>>, summary: String) -> Self {
-        Verdict::from(checker, anomalies.into_iter().map(Into::into).collect(), summary)
+        let typed = anomalies
+            .into_iter()
+            .map(Into::into)
+            .map(|mut f: Finding| {
+                f.kind = Some(finding::slug(f.kind.as_deref().unwrap_or(checker)));
+                f
+            })
+            .collect();
+        Verdict::from(checker, typed, summary)
     }
 
     fn skip(checker: &'static str, why: &str) -> Self {

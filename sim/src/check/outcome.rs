@@ -18,6 +18,12 @@ pub struct ExpectResult {
     pub detail: String,
 }
 
+impl ExpectResult {
+    fn new(name: &str, held: bool, detail: String) -> Self {
+        ExpectResult { name: name.to_string(), held, detail }
+    }
+}
+
 /// Everything a run of a scenario under one seed produced and concluded.
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -128,6 +134,24 @@ fn judge(spec: &JobSpec, seed: u64, run: RunResult, cache: Option<&mut reference
 fn evaluate(spec: &JobSpec, seed: u64, run: &RunResult, verdicts: &[Verdict]) -> Vec<ExpectResult> {
     let e = &spec.expect;
     let mut out = Vec::new();
+    checker_expectations(e, verdicts, &mut out);
+    if let Some(seeds) = e.seeds.as_ref().filter(|s| !s.contains(&seed)) {
+        // A regression tied to the seeds whose schedule shows its behaviour: under another
+        // seed its own expectations do not apply, the checkers (above) still judge.
+        out.push(ExpectResult::new(
+            "seeds",
+            true,
+            format!("the file's expectations are tied to seeds {seeds:?}: under seed {seed} only the checkers judge"),
+        ));
+        return out;
+    }
+    run_expectations(e, run, verdicts, &mut out);
+    output_expectations(spec, e, run, &mut out);
+    out
+}
+
+/// Every checker passes; a negative scenario's `caught_by` checker fails instead.
+fn checker_expectations(e: &crate::spec::ExpectSpec, verdicts: &[Verdict], out: &mut Vec<ExpectResult>) {
     let mut push =
         |name: &str, held: bool, detail: String| out.push(ExpectResult { name: name.to_string(), held, detail });
     // Every checker must pass. A negative scenario (a deliberately broken protocol) instead
@@ -159,16 +183,13 @@ fn evaluate(spec: &JobSpec, seed: u64, run: &RunResult, verdicts: &[Verdict]) ->
             },
         );
     }
-    if let Some(seeds) = e.seeds.as_ref().filter(|s| !s.contains(&seed)) {
-        // A regression tied to the seeds whose schedule shows its behaviour: under another
-        // seed its own expectations do not apply, the checkers (above) still judge.
-        push(
-            "seeds",
-            true,
-            format!("the file's expectations are tied to seeds {seeds:?}: under seed {seed} only the checkers judge"),
-        );
-        return out;
-    }
+}
+
+/// The run's final status, restarts, checkpoints, commits, offsets, retained checkpoints,
+/// restores and transactions as expected.
+fn run_expectations(e: &crate::spec::ExpectSpec, run: &RunResult, verdicts: &[Verdict], out: &mut Vec<ExpectResult>) {
+    let mut push =
+        |name: &str, held: bool, detail: String| out.push(ExpectResult { name: name.to_string(), held, detail });
     if let Some(s) = e.final_status {
         push("final_status", run.final_status == s, format!("expected {s}, got {}", run.final_status));
     }
@@ -223,6 +244,12 @@ fn evaluate(spec: &JobSpec, seed: u64, run: &RunResult, verdicts: &[Verdict]) ->
         let got = run.transactions.aborted;
         push("transactions_aborted", got == n, format!("expected {n}, got {got}"));
     }
+}
+
+/// The output rows (`output`) and the duplicated ones (`duplicates`) as expected.
+fn output_expectations(spec: &JobSpec, e: &crate::spec::ExpectSpec, run: &RunResult, out: &mut Vec<ExpectResult>) {
+    let mut push =
+        |name: &str, held: bool, detail: String| out.push(ExpectResult { name: name.to_string(), held, detail });
     // Every output value as text only when an expectation reads them (10^6 strings otherwise).
     let rows = if e.output.is_some() || e.duplicates.is_some() { output_values(spec, run) } else { Vec::new() };
     if let Some(want) = &e.output {
@@ -241,7 +268,6 @@ fn evaluate(spec: &JobSpec, seed: u64, run: &RunResult, verdicts: &[Verdict]) ->
         let held = got == w;
         push("duplicates", held, expected_got(&w, &got, held));
     }
-    out
 }
 
 /// `expected {want:?}, got {got:?}`, the list formatted once when the two are equal (a sweep

@@ -61,6 +61,15 @@ fn finished_on_restore(run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
             let text = format!("{at}: finished-on-restore processed {} record(s)", s.records_in);
             anomalies.push(Finding::new("finished-on-restore-processed", text).at(s.at_ms));
         }
+        if s.from_finished_task && s.sink_ops > 0 {
+            let text = format!(
+                "{at}: finished-on-restore two-phase-commit sink sent {} store operation(s) (recovery commits, a \
+                 begun transaction): Flink's FinishedOperatorChain never initialises its operators, and the \
+                 checkpoint holds no state for a task FINISHED at its trigger",
+                s.sink_ops
+            );
+            anomalies.push(Finding::new("finished-on-restore-sink-initialised", text).at(s.at_ms));
+        }
         if !s.finished {
             let text = format!("{at}: finished-on-restore acknowledged with a snapshot not marked finished");
             anomalies.push(Finding::new("finished-on-restore-not-finished", text).at(s.at_ms));
@@ -113,17 +122,11 @@ pub(super) fn restart_decisions(
     run: &RunResult,
 ) -> Vec<Finding> {
     let mut anomalies = Vec::new();
-    let mut window: std::collections::VecDeque<u64> = std::collections::VecDeque::new();
-    let mut count: u64 = 0;
-    let mut attempt: u64 = 0;
-    let mut next_restart: Option<u64> = None;
+    let mut replay = StrategyReplay::default();
     let mut last_failure = 0;
     for d in decisions(run) {
         if d.failure <= last_failure {
-            window.clear();
-            count = 0;
-            attempt = 0;
-            next_restart = None;
+            replay = StrategyReplay::default();
         }
         last_failure = d.failure;
         if d.unrecoverable {
@@ -140,56 +143,7 @@ pub(super) fn restart_decisions(
         }
         let t = d.time_ms;
         // (may restart, allowed backoff range)
-        let (allowed, range): (bool, (u64, u64)) = match *strategy {
-            RestartStrategyConfig::NoRestart => (false, (0, 0)),
-            RestartStrategyConfig::FixedDelay { attempts, delay_ms } => {
-                count += 1;
-                (count <= attempts.max(0) as u64, (delay_ms as u64, delay_ms as u64))
-            }
-            RestartStrategyConfig::FailureRate { max_failures_per_interval, interval_ms, delay_ms } => {
-                let max = max_failures_per_interval.max(0) as usize;
-                let full = |w: &std::collections::VecDeque<u64>| {
-                    if profile.failure_rate_full_at_max() {
-                        w.len() >= max
-                    } else {
-                        w.len() > max
-                    }
-                };
-                if full(&window) {
-                    window.pop_front();
-                }
-                window.push_back(t);
-                let ok = !full(&window) || t.saturating_sub(window[0]) > interval_ms as u64;
-                (ok, (delay_ms as u64, delay_ms as u64))
-            }
-            RestartStrategyConfig::ExponentialDelay {
-                initial_backoff_ms,
-                max_backoff_ms,
-                multiplier,
-                reset_threshold_ms,
-                jitter,
-                attempts,
-            } => {
-                if next_restart.is_some_and(|n| t <= n) {
-                    // Merged into the scheduled restart: the remaining wait.
-                    let n = next_restart.unwrap_or(t);
-                    (attempt <= attempts as u64, (n - t, n - t))
-                } else {
-                    if next_restart.is_none_or(|n| t - n >= reset_threshold_ms as u64) {
-                        attempt = 0;
-                    }
-                    let (initial, max) = (initial_backoff_ms as u64, max_backoff_ms as u64);
-                    let raw_f = initial as f64 * multiplier.powf(attempt as f64);
-                    let raw = if raw_f.is_nan() || raw_f >= i64::MAX as f64 { i64::MAX as u64 } else { raw_f as u64 };
-                    let j = ((raw as f64 * jitter) as u64).min(raw);
-                    let clamp = |x: u64| x.min(max).max(initial);
-                    let range = (clamp(raw - j), clamp(raw.saturating_add(j)));
-                    attempt += 1;
-                    next_restart = Some(t + d.backoff_ms.unwrap_or(range.0));
-                    (attempt <= attempts as u64, range)
-                }
-            }
-        };
+        let (allowed, range) = replay.decide(strategy, profile, &d);
         match d.backoff_ms {
             Some(_) if !allowed => anomalies.push(
                 Finding::named(format!(
@@ -248,6 +202,82 @@ pub(super) fn restart_decisions(
         }
     }
     anomalies
+}
+
+/// The restart strategy's state as [`restart_decisions`] replays it over one JobMaster's
+/// failures.
+#[derive(Default)]
+struct StrategyReplay {
+    /// Failure-rate: the failure times in the window.
+    window: std::collections::VecDeque<u64>,
+    /// Fixed-delay: the failures so far.
+    count: u64,
+    /// Exponential-delay: the attempt since the last reset.
+    attempt: u64,
+    /// Exponential-delay: when the scheduled restart runs.
+    next_restart: Option<u64>,
+}
+
+impl StrategyReplay {
+    /// Whether the strategy restarts after failure `d`, and the backoff range it allows.
+    fn decide(
+        &mut self,
+        strategy: &RestartStrategyConfig,
+        profile: ckptsim::Profile,
+        d: &Decision,
+    ) -> (bool, (u64, u64)) {
+        let t = d.time_ms;
+        match *strategy {
+            RestartStrategyConfig::NoRestart => (false, (0, 0)),
+            RestartStrategyConfig::FixedDelay { attempts, delay_ms } => {
+                self.count += 1;
+                (self.count <= attempts.max(0) as u64, (delay_ms as u64, delay_ms as u64))
+            }
+            RestartStrategyConfig::FailureRate { max_failures_per_interval, interval_ms, delay_ms } => {
+                let max = max_failures_per_interval.max(0) as usize;
+                let full = |w: &std::collections::VecDeque<u64>| {
+                    if profile.failure_rate_full_at_max() {
+                        w.len() >= max
+                    } else {
+                        w.len() > max
+                    }
+                };
+                if full(&self.window) {
+                    self.window.pop_front();
+                }
+                self.window.push_back(t);
+                let ok = !full(&self.window) || t.saturating_sub(self.window[0]) > interval_ms as u64;
+                (ok, (delay_ms as u64, delay_ms as u64))
+            }
+            RestartStrategyConfig::ExponentialDelay {
+                initial_backoff_ms,
+                max_backoff_ms,
+                multiplier,
+                reset_threshold_ms,
+                jitter,
+                attempts,
+            } => {
+                if self.next_restart.is_some_and(|n| t <= n) {
+                    // Merged into the scheduled restart: the remaining wait.
+                    let n = self.next_restart.unwrap_or(t);
+                    (self.attempt <= attempts as u64, (n - t, n - t))
+                } else {
+                    if self.next_restart.is_none_or(|n| t - n >= reset_threshold_ms as u64) {
+                        self.attempt = 0;
+                    }
+                    let (initial, max) = (initial_backoff_ms as u64, max_backoff_ms as u64);
+                    let raw_f = initial as f64 * multiplier.powf(self.attempt as f64);
+                    let raw = if raw_f.is_nan() || raw_f >= i64::MAX as f64 { i64::MAX as u64 } else { raw_f as u64 };
+                    let j = ((raw as f64 * jitter) as u64).min(raw);
+                    let clamp = |x: u64| x.min(max).max(initial);
+                    let range = (clamp(raw - j), clamp(raw.saturating_add(j)));
+                    self.attempt += 1;
+                    self.next_restart = Some(t + d.backoff_ms.unwrap_or(range.0));
+                    (self.attempt <= attempts as u64, range)
+                }
+            }
+        }
+    }
 }
 
 pub(super) fn strategy_name(s: &RestartStrategyConfig) -> &'static str {

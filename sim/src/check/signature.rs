@@ -103,9 +103,9 @@ impl Signature {
     }
 }
 
-/// Turns one finding into a typed anomaly. A checker's finding carries its kind, moment and
-/// fields; a free-form line (a user checker's, with no kind) is named by its first words and
-/// placed at its `t=` moment, if it names one.
+/// Turns one finding into a typed anomaly from its kind, moment and fields; the sentence is
+/// carried, never read (a user checker's bare line has its checker's name as kind, see
+/// [`super::Verdict::new`]).
 pub fn classify(checker: &str, f: &Finding) -> Anomaly {
     Anomaly {
         checker: checker.to_string(),
@@ -407,12 +407,38 @@ mod tests {
     }
 
     #[test]
-    fn a_free_form_line_is_named_by_its_first_words_at_its_t_moment() {
-        // A user checker's line (no kind): its first words without numbers, its `t=` moment.
-        let a = classify("new-checker", &Finding::from("t=5 task 3 stuck in CANCELING"));
-        assert_eq!((a.kind.as_str(), a.time_ms), ("task-stuck-in-canceling", Some(5)));
-        let a = classify("new-checker", &Finding::from("3 restarts but fixed-delay allows 2"));
-        assert_eq!((a.kind.as_str(), a.time_ms), ("restarts-but-fixed-delay", None));
+    fn a_user_checkers_line_has_a_typed_kind_and_moment_never_read_from_its_words() {
+        use crate::check::Verdict;
+        // A bare line: the checker's name is its kind; a `t=` in the sentence is not a moment.
+        let v = Verdict::new("new-checker", vec!["t=5 task 3 stuck in CANCELING".to_string()], String::new());
+        let a = classify(v.checker, &v.anomalies[0]);
+        assert_eq!((a.kind.as_str(), a.time_ms), ("new-checker", None));
+        assert_eq!(a.text, "t=5 task 3 stuck in CANCELING");
+        // A line with its own kind and moment keeps them; kinds are made signature-safe.
+        let v = Verdict::new(
+            "new-checker",
+            vec![
+                Finding::new("Task-Stuck", "task 3 stuck in CANCELING".into()).at(7).with("task", 3),
+                Finding::new("a/b@c:d", "x".into()),
+                Finding::new("", "y".into()),
+            ],
+            String::new(),
+        );
+        assert_eq!(v.passed, Some(false));
+        let a = classify(v.checker, &v.anomalies[0]);
+        assert_eq!((a.kind.as_str(), a.time_ms), ("task-stuck", Some(7)));
+        assert_eq!(a.fields["task"], "3");
+        assert_eq!(classify(v.checker, &v.anomalies[1]).kind, "a-b-c-d");
+        assert_eq!(classify(v.checker, &v.anomalies[2]).kind, "anomaly");
+        let sig = Signature {
+            checker: "new-checker".into(),
+            kind: classify(v.checker, &v.anomalies[1]).kind,
+            phase: "idle".into(),
+            operator: "map".into(),
+            fault: "none".into(),
+        };
+        assert_eq!(Signature::parse(&sig.to_string()), Some(sig));
+        // A built-in form without a slug of its own is still named by its checker's words.
         assert_eq!(
             Finding::named("t=5 task 3 stuck in CANCELING".into()).kind.as_deref(),
             Some("task-stuck-in-canceling")

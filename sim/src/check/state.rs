@@ -315,6 +315,15 @@ impl FirstPositions {
 
     /// The first position of `v` in `seq` (the sequence this was built from).
     fn get(&self, seq: &KeySeq, v: &Value) -> Option<usize> {
+        if let (KeySeq::Pairs(key, ns), Value::Pair(k2, n)) = (seq, v) {
+            // A pair of the sequence's key (the usual row): the key compared once, then only
+            // the integers (`cmp_at` compared the key's text at every step of the search).
+            if key != k2 {
+                return None;
+            }
+            let k = self.0.partition_point(|&i| ns[i as usize] < *n);
+            return self.0.get(k).map(|&i| i as usize).filter(|&i| ns[i] == *n);
+        }
         let k = self.0.partition_point(|&i| seq.cmp_at(i as usize, v).is_lt());
         self.0.get(k).map(|&i| i as usize).filter(|&i| seq.is_at(i, v))
     }

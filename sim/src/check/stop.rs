@@ -24,6 +24,8 @@
 
 use super::*;
 use crate::world::trace::EventData;
+use crate::world::{Notice, StopNotice};
+use std::collections::BTreeMap;
 
 /// Every record a task processed after its stop's savepoint barrier is an anomaly.
 pub fn stop(spec: &JobSpec, run: &RunResult) -> Verdict {
@@ -76,9 +78,126 @@ pub fn stop(spec: &JobSpec, run: &RunResult) -> Verdict {
             );
         }
     }
+    anomalies.extend(abort_rule(spec.profile, &run.stop_notices));
     Verdict::from(
         NAME,
         anomalies,
-        format!("{} stop(s): no record processed after a stop's savepoint barrier", run.stops.len()),
+        format!(
+            "{} stop(s): no record processed after a stop's savepoint barrier; {} notification(s) to stopped tasks \
+             handled as their stop requires",
+            run.stops.len(),
+            run.stop_notices.len()
+        ),
     )
+}
+
+/// The abort rule over every notification a stopped task handled, in order: only an abort of
+/// the very savepoint the task stopped at, before that savepoint's completion was notified to
+/// it, ends the stop (2.x fails the task, 1.11 undoes the stop); a completion never does, and
+/// any other abort (of another checkpoint, or after the notification) changes nothing.
+fn abort_rule(profile: ckptsim::profile::Profile, notices: &[StopNotice]) -> Vec<Finding> {
+    let mut notified = BTreeMap::new();
+    let mut anomalies = Vec::new();
+    for n in notices {
+        let (t, task, attempt, sp) = (n.at_ms, n.task.0, n.attempt, n.savepoint.0);
+        let was_notified = notified.get(&(n.task, n.attempt)) == Some(&n.savepoint);
+        let ended = n.failed || !n.stop_kept;
+        let what = if n.failed { "failed" } else { "undid its stop" };
+        let problem = match n.notice {
+            Notice::Complete(id) => {
+                if id == n.savepoint {
+                    notified.insert((n.task, n.attempt), n.savepoint);
+                }
+                (!n.stop_kept).then(|| format!("undid its stop on the completion of checkpoint {}", id.0))
+            }
+            Notice::Aborted(id) if was_notified && ended => Some(format!(
+                "{what} on the abort of checkpoint {} after it was told savepoint {sp} completed (a completed \
+                 savepoint is never aborted: StreamTask#notifyCheckpointAbortAsync fails a task only for \
+                 isCurrentSyncSavepoint)",
+                id.0
+            )),
+            Notice::Aborted(id) if id != n.savepoint && ended => Some(format!(
+                "{what} on the abort of checkpoint {}, not its stop savepoint {sp} (StreamTask \
+                 #notifyCheckpointAbortAsync: isCurrentSyncSavepoint)",
+                id.0
+            )),
+            Notice::Aborted(id) if id == n.savepoint && !was_notified => {
+                let fails = profile.sync_savepoint_abort_fails_task();
+                match (fails, n.failed, n.stop_kept) {
+                    (true, false, _) => Some(format!(
+                        "did not fail on the abort of its stop savepoint {sp} ({profile}: \"Stop-with-savepoint \
+                         failed.\", its sources cannot resume)"
+                    )),
+                    (false, true, _) => {
+                        Some(format!("failed on the abort of its stop savepoint {sp} ({profile} undoes the stop)"))
+                    }
+                    (false, false, true) => Some(format!(
+                        "kept its stop after the abort of its stop savepoint {sp} ({profile} leaves the \
+                         synchronous savepoint's loop and runs on)"
+                    )),
+                    _ => None,
+                }
+            }
+            Notice::Aborted(_) => None,
+        };
+        if let Some(p) = problem {
+            anomalies.push(
+                Finding::new(
+                    "stop-notification",
+                    format!("t={t} task {task} {attempt} stopped at savepoint {sp}: {p}"),
+                )
+                .at(t),
+            );
+        }
+    }
+    anomalies
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ckptsim::profile::Profile;
+    use ckptsim::{Attempt, CheckpointId, TaskId};
+
+    /// A notice to task 1 attempt 0 stopped at savepoint 2.
+    fn n(notice: Notice, failed: bool, stop_kept: bool) -> StopNotice {
+        let (task, attempt, savepoint) = (TaskId(1), Attempt(0), CheckpointId(2));
+        StopNotice { at_ms: 5, task, attempt, savepoint, notice, failed, stop_kept }
+    }
+
+    fn alarms(profile: Profile, notices: &[StopNotice]) -> usize {
+        abort_rule(profile, notices).len()
+    }
+
+    use Notice::{Aborted, Complete};
+    const SP: CheckpointId = CheckpointId(2);
+    const OTHER: CheckpointId = CheckpointId(3);
+
+    /// Each line: what Flink's task does is silent, anything else is one finding.
+    #[test]
+    fn the_abort_rule_per_profile() {
+        for p in [Profile::Flink111, Profile::Flink23] {
+            let fails = p == Profile::Flink23;
+            // Abort of the un-notified stop savepoint: 2.x fails, 1.11 undoes the stop.
+            assert_eq!(alarms(p, &[n(Aborted(SP), fails, false)]), 0, "{p}: the stop's own abort");
+            assert_eq!(alarms(p, &[n(Aborted(SP), !fails, false)]), 1, "{p}: wrong reaction to its abort");
+            assert_eq!(alarms(p, &[n(Aborted(SP), false, true)]), 1, "{p}: its abort ignored");
+            // Abort of another checkpoint: nothing changes.
+            assert_eq!(alarms(p, &[n(Aborted(OTHER), false, true)]), 0, "{p}: another abort ignored");
+            assert_eq!(alarms(p, &[n(Aborted(OTHER), true, true)]), 1, "{p}: another abort failed the task");
+            assert_eq!(alarms(p, &[n(Aborted(OTHER), false, false)]), 1, "{p}: another abort undid the stop");
+            // After the notification of the savepoint: no abort, not even of its own id, ends it.
+            let told = n(Complete(SP), false, true);
+            assert_eq!(alarms(p, &[told.clone(), n(Aborted(SP), false, true)]), 0, "{p}: stale abort ignored");
+            assert_eq!(alarms(p, &[told.clone(), n(Aborted(SP), fails, fails)]), 1, "{p}: stale abort acted on");
+            assert_eq!(alarms(p, &[told.clone(), n(Aborted(OTHER), true, true)]), 1, "{p}: later abort failed it");
+            // A completion never undoes the stop.
+            assert_eq!(alarms(p, &[n(Complete(SP), false, false)]), 1, "{p}: completion undid the stop");
+            assert_eq!(alarms(p, &[n(Complete(OTHER), false, true)]), 0, "{p}: another completion");
+            // The notification is per attempt: another attempt's does not excuse this one.
+            let mut other_attempt = told.clone();
+            other_attempt.attempt = Attempt(1);
+            assert_eq!(alarms(p, &[other_attempt, n(Aborted(SP), fails, false)]), 0, "{p}: per attempt");
+        }
+    }
 }

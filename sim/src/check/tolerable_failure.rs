@@ -34,6 +34,64 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
     let profile = spec.profile;
     let unlimited = cfg.tolerable_is_unlimited();
     let limit = cfg.tolerable_failures.max(0) as u64;
+    let predicted = predicted_crossings(run, profile, limit, unlimited);
+    let mut anomalies = Vec::new();
+    let mut actual: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
+    for e in run.trace.events() {
+        let crate::world::trace::EventData::Failure {
+            cause: FailureCause::TolerableCheckpointFailures { checkpoint: id, .. },
+            ..
+        } = &e.data
+        else {
+            continue;
+        };
+        match *id {
+            Some(id) if predicted.contains_key(&id) => {
+                actual.insert(id);
+            }
+            _ => anomalies.push(Finding::named(format!(
+                "t={} job failed on the tolerable-failure threshold, but the re-derived consecutive counted failures did not exceed {} there ({})",
+                e.time_ms,
+                if unlimited { "an unlimited tolerance".to_string() } else { format!("tolerable_failures = {limit}") },
+                e.detail
+            )).at(e.time_ms)),
+        }
+    }
+    for (id, t) in &predicted {
+        if actual.contains(id) {
+            continue;
+        }
+        // A failure while the job is not RUNNING belongs to the restart already under way.
+        let running = run.status_timeline.iter().rev().find(|(at, _)| at <= t).is_some_and(|(at, s)| {
+            *s == JobStatus::Running && *at < *t && !run.status_timeline.iter().any(|(a2, _)| a2 == t)
+        });
+        if running {
+            anomalies.push(
+                Finding::named(format!(
+                    "t={t} checkpoint {id} was counted failure number {} (tolerable {limit}) but the job did not fail",
+                    limit + 1
+                ))
+                .at(*t),
+            );
+        }
+    }
+    let summary = if unlimited {
+        "unlimited tolerance: the job never failed on it".to_string()
+    } else {
+        format!("{} threshold crossing(s) re-derived (tolerable {limit})", predicted.len())
+    };
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// The checkpoints at whose failure the consecutive counted failures exceed `limit`, re-derived
+/// from the outcomes in the order they were reported, each with its end time (see
+/// [`tolerable_failure`]).
+fn predicted_crossings(
+    run: &RunResult,
+    profile: ckptsim::Profile,
+    limit: u64,
+    unlimited: bool,
+) -> BTreeMap<ckptsim::CheckpointId, u64> {
     // New JobManagers: the times a SUSPENDED job was recovered, and the times a new job started
     // after the previous one ended (restore-retained, rescale): each has a new failure manager.
     let recoveries: Vec<u64> = run
@@ -101,50 +159,5 @@ pub fn tolerable_failure(spec: &JobSpec, run: &RunResult) -> Verdict {
             }
         }
     }
-    let mut anomalies = Vec::new();
-    let mut actual: BTreeSet<ckptsim::CheckpointId> = BTreeSet::new();
-    for e in run.trace.events() {
-        let crate::world::trace::EventData::Failure {
-            cause: FailureCause::TolerableCheckpointFailures { checkpoint: id, .. },
-            ..
-        } = &e.data
-        else {
-            continue;
-        };
-        match *id {
-            Some(id) if predicted.contains_key(&id) => {
-                actual.insert(id);
-            }
-            _ => anomalies.push(Finding::named(format!(
-                "t={} job failed on the tolerable-failure threshold, but the re-derived consecutive counted failures did not exceed {} there ({})",
-                e.time_ms,
-                if unlimited { "an unlimited tolerance".to_string() } else { format!("tolerable_failures = {limit}") },
-                e.detail
-            )).at(e.time_ms)),
-        }
-    }
-    for (id, t) in &predicted {
-        if actual.contains(id) {
-            continue;
-        }
-        // A failure while the job is not RUNNING belongs to the restart already under way.
-        let running = run.status_timeline.iter().rev().find(|(at, _)| at <= t).is_some_and(|(at, s)| {
-            *s == JobStatus::Running && *at < *t && !run.status_timeline.iter().any(|(a2, _)| a2 == t)
-        });
-        if running {
-            anomalies.push(
-                Finding::named(format!(
-                    "t={t} checkpoint {id} was counted failure number {} (tolerable {limit}) but the job did not fail",
-                    limit + 1
-                ))
-                .at(*t),
-            );
-        }
-    }
-    let summary = if unlimited {
-        "unlimited tolerance: the job never failed on it".to_string()
-    } else {
-        format!("{} threshold crossing(s) re-derived (tolerable {limit})", predicted.len())
-    };
-    Verdict::from(NAME, anomalies, summary)
+    predicted
 }

@@ -184,76 +184,8 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
     let up = super::graph::upstream_of(spec, at);
     let lateness = input_lateness(spec, &up)?;
     let InputSpec::Log { records, .. } = &spec.input else { return None };
-    let mut inst: BTreeMap<usize, Step> = BTreeMap::new();
-    for &o in up.iter().filter(|o| **o != at) {
-        let step = match &ops[o].kind {
-            k if k.is_source() || (k.is_partitioning() && !matches!(k, OpKind::Broadcast)) => Step::Pass,
-            OpKind::Map(u) => Step::One(Box::new(Operator::new(OperatorKind::Map(*u), vec![]))),
-            OpKind::FlatMap(u) => Step::One(Box::new(Operator::new(OperatorKind::FlatMap(*u), vec![]))),
-            OpKind::Filter(u) => Step::One(Box::new(Operator::new(OperatorKind::Filter(*u), vec![]))),
-            OpKind::Union => Step::Multi(Box::new(InputOperator::new(InputOperatorSpec::Union))),
-            OpKind::EventJoin(j) => Step::Multi(Box::new(InputOperator::new(InputOperatorSpec::EventJoin(*j)))),
-            _ => return None,
-        };
-        inst.insert(o, step);
-    }
-    let joins: Vec<usize> = up.iter().copied().filter(|o| matches!(ops[*o].kind, OpKind::EventJoin(_))).collect();
-    // Per window join upstream: its inputs' bounds at the join itself. A joined row is judged
-    // through the one join it came out of (`via`); a join with another join upstream of it
-    // (`chained`) through every input its composite lineage names.
-    let mut at_join: BTreeMap<usize, Vec<Lateness>> = BTreeMap::new();
-    for &j in &joins {
-        if matches!(ops[j].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. })) {
-            at_join.insert(j, input_lateness(spec, &super::graph::upstream_of(spec, j))?);
-        }
-    }
-    let chained: BTreeSet<usize> = joins
-        .iter()
-        .copied()
-        .filter(|j| super::graph::upstream_of(spec, *j).iter().any(|o| o != j && joins.contains(o)))
-        .collect();
-    let sure_at_join = if joins.is_empty() { BTreeSet::new() } else { super::joins::surely_on_time(spec) };
-    let of = |s: u64| lateness.get(s as usize).copied().unwrap_or(Lateness::Unknown);
-    // Joins in a row behind `via`: whether every join upstream of it is an interval join.
-    let intervals_only = |via: usize| {
-        super::graph::upstream_of(spec, via).iter().all(|o| {
-            !joins.contains(o) || matches!(ops[*o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Interval { .. }))
-        })
-    };
-    let bound_of = |r: &Record, via: usize, tree: &JoinLineages| -> Lateness {
-        if via == NOT_JOINED {
-            return of(r.lineage.input_seq);
-        }
-        if chained.contains(&via) {
-            let inputs = tree.inputs_of(r.lineage);
-            let key = (r.lineage.input_seq, r.lineage.sub);
-            if inputs.is_empty() || tree.ambiguous.contains(&key) || !inputs.iter().all(|s| sure_at_join.contains(s)) {
-                return Lateness::Unknown;
-            }
-            let bounds: Vec<Lateness> = inputs.iter().map(|s| of(*s)).collect();
-            if bounds.contains(&Lateness::Unknown) {
-                return Lateness::Unknown;
-            }
-            if at_join.contains_key(&via) {
-                if bounds.contains(&Lateness::Never) {
-                    return Lateness::Never;
-                }
-                return r.timestamp.map_or(Lateness::Unknown, |t| Lateness::AtMost(t.saturating_sub(1)));
-            }
-            if !intervals_only(via) {
-                return Lateness::Unknown;
-            }
-            return bounds.into_iter().fold(Lateness::Never, Lateness::pair);
-        }
-        let (a, b) = pair_of(r.lineage);
-        if let Some(at_join) = at_join.get(&via) {
-            return window_join_row(r, of(a), of(b), |s| at_join.get(s as usize).copied());
-        }
-        if !sure_at_join.contains(&a) || !sure_at_join.contains(&b) {
-            return Lateness::Unknown;
-        }
-        Lateness::pair(of(a), of(b))
-    };
+    let mut inst = reference_steps(spec, &up, at)?;
+    let bounds = JoinBounds::new(spec, &up, &lateness)?;
     let mut consumers: BTreeMap<usize, Vec<(usize, u32)>> = BTreeMap::new();
     for &c in &up {
         for (k, i) in spec.op_inputs(c).into_iter().enumerate() {
@@ -280,7 +212,7 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
                tree: &mut JoinLineages| {
         while let Some((op, side, rec, via)) = work.pop() {
             if op == at {
-                let b = bound_of(&rec, via, tree);
+                let b = bounds.bound_of(&rec, via, tree);
                 out.push((rec, b));
                 continue;
             }
@@ -331,6 +263,118 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
         run(&mut work, &mut inst, &mut counters, &mut produced, &mut out, &mut tree);
     }
     Some(out)
+}
+
+/// The fold's step for each operator upstream of `at` (not `at` itself); None when one of them
+/// is an operator the fold does not model.
+fn reference_steps(spec: &JobSpec, up: &BTreeSet<usize>, at: usize) -> Option<BTreeMap<usize, Step>> {
+    let ops = &spec.operators;
+    let mut inst: BTreeMap<usize, Step> = BTreeMap::new();
+    for &o in up.iter().filter(|o| **o != at) {
+        let step = match &ops[o].kind {
+            k if k.is_source() || (k.is_partitioning() && !matches!(k, OpKind::Broadcast)) => Step::Pass,
+            OpKind::Map(u) => Step::One(Box::new(Operator::new(OperatorKind::Map(*u), vec![]))),
+            OpKind::FlatMap(u) => Step::One(Box::new(Operator::new(OperatorKind::FlatMap(*u), vec![]))),
+            OpKind::Filter(u) => Step::One(Box::new(Operator::new(OperatorKind::Filter(*u), vec![]))),
+            OpKind::Union => Step::Multi(Box::new(InputOperator::new(InputOperatorSpec::Union))),
+            OpKind::EventJoin(j) => Step::Multi(Box::new(InputOperator::new(InputOperatorSpec::EventJoin(*j)))),
+            _ => return None,
+        };
+        inst.insert(o, step);
+    }
+    Some(inst)
+}
+
+/// What a record's bound is at the event-time operator the fold leads to, through the window
+/// and interval joins upstream of it (see [`arrivals`]).
+struct JoinBounds<'a> {
+    spec: &'a JobSpec,
+    /// Each input's bound at the operator.
+    lateness: &'a [Lateness],
+    /// The event joins upstream.
+    joins: Vec<usize>,
+    /// Per window join upstream: its inputs' bounds at the join itself.
+    at_join: BTreeMap<usize, Vec<Lateness>>,
+    /// The joins with another join upstream of them.
+    chained: BTreeSet<usize>,
+    /// The inputs surely on time at every join.
+    sure_at_join: BTreeSet<u64>,
+}
+
+impl<'a> JoinBounds<'a> {
+    /// The bounds for operator set `up` (the operator and everything upstream of it); None
+    /// when a window join's inputs have no known bound.
+    fn new(spec: &'a JobSpec, up: &BTreeSet<usize>, lateness: &'a [Lateness]) -> Option<Self> {
+        let ops = &spec.operators;
+        let joins: Vec<usize> = up.iter().copied().filter(|o| matches!(ops[*o].kind, OpKind::EventJoin(_))).collect();
+        // Per window join upstream: its inputs' bounds at the join itself. A joined row is judged
+        // through the one join it came out of (`via`); a join with another join upstream of it
+        // (`chained`) through every input its composite lineage names.
+        let mut at_join: BTreeMap<usize, Vec<Lateness>> = BTreeMap::new();
+        for &j in &joins {
+            if matches!(ops[j].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. })) {
+                at_join.insert(j, input_lateness(spec, &super::graph::upstream_of(spec, j))?);
+            }
+        }
+        let chained: BTreeSet<usize> = joins
+            .iter()
+            .copied()
+            .filter(|j| super::graph::upstream_of(spec, *j).iter().any(|o| o != j && joins.contains(o)))
+            .collect();
+        let sure_at_join = if joins.is_empty() { BTreeSet::new() } else { super::joins::surely_on_time(spec) };
+        Some(JoinBounds { spec, lateness, joins, at_join, chained, sure_at_join })
+    }
+
+    fn of(&self, s: u64) -> Lateness {
+        self.lateness.get(s as usize).copied().unwrap_or(Lateness::Unknown)
+    }
+
+    /// Joins in a row behind `via`: whether every join upstream of it is an interval join.
+    fn intervals_only(&self, via: usize) -> bool {
+        super::graph::upstream_of(self.spec, via).iter().all(|o| {
+            !self.joins.contains(o)
+                || matches!(self.spec.operators[*o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Interval { .. }))
+        })
+    }
+
+    /// Record `r`'s bound, having come out of join `via` (or [`NOT_JOINED`]).
+    fn bound_of(&self, r: &Record, via: usize, tree: &JoinLineages) -> Lateness {
+        if via == NOT_JOINED {
+            return self.of(r.lineage.input_seq);
+        }
+        if self.chained.contains(&via) {
+            let inputs = tree.inputs_of(r.lineage);
+            let key = (r.lineage.input_seq, r.lineage.sub);
+            if inputs.is_empty()
+                || tree.ambiguous.contains(&key)
+                || !inputs.iter().all(|s| self.sure_at_join.contains(s))
+            {
+                return Lateness::Unknown;
+            }
+            let bounds: Vec<Lateness> = inputs.iter().map(|s| self.of(*s)).collect();
+            if bounds.contains(&Lateness::Unknown) {
+                return Lateness::Unknown;
+            }
+            if self.at_join.contains_key(&via) {
+                if bounds.contains(&Lateness::Never) {
+                    return Lateness::Never;
+                }
+                return r.timestamp.map_or(Lateness::Unknown, |t| Lateness::AtMost(t.saturating_sub(1)));
+            }
+            if !self.intervals_only(via) {
+                return Lateness::Unknown;
+            }
+            return bounds.into_iter().fold(Lateness::Never, Lateness::pair);
+        }
+        let (a, b) = pair_of(r.lineage);
+        if let Some(at_join) = self.at_join.get(&via) {
+            return window_join_row(r, self.of(a), self.of(b), |s| at_join.get(s as usize).copied());
+        }
+        if !self.sure_at_join.contains(&a) || !self.sure_at_join.contains(&b) {
+            return Lateness::Unknown;
+        }
+        Lateness::pair(self.of(a), self.of(b))
+    }
 }
 
 /// The bound of a window join's row at a later event-time operator (see the module doc): it

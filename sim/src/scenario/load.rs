@@ -83,63 +83,7 @@ pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
 
 /// Converts a parsed (and validated) scenario.
 pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
-    let operators = sc
-        .operators
-        .iter()
-        .map(|o| {
-            let kind = match &o.kind {
-                OperatorKindSpec::SocketSource => OpKind::SocketSource,
-                OperatorKindSpec::LogSource { startup: s } => OpKind::LogSource { startup: *s },
-                OperatorKindSpec::Map { function } => OpKind::Map(*function),
-                OperatorKindSpec::FlatMap { function } => OpKind::FlatMap(*function),
-                OperatorKindSpec::Filter { function } => OpKind::Filter(*function),
-                OperatorKindSpec::Rebalance => OpKind::Rebalance,
-                OperatorKindSpec::KeyBy => OpKind::KeyBy,
-                OperatorKindSpec::Aggregate(a) => OpKind::Aggregate(*a),
-                OperatorKindSpec::CountWindow { size } => OpKind::CountWindow { size: *size },
-                OperatorKindSpec::EventWindow(w) => OpKind::EventWindow(*w),
-                OperatorKindSpec::PrintSink => OpKind::PrintSink,
-                OperatorKindSpec::TwoPhaseCommitSink => OpKind::TwoPhaseCommitSink,
-                OperatorKindSpec::User { function } => OpKind::User(crate::user::UserOpRef::unresolved(function)),
-                OperatorKindSpec::Union => OpKind::Union,
-                OperatorKindSpec::Connect { first, second } => OpKind::Connect(*first, *second),
-                OperatorKindSpec::Join => OpKind::Join,
-                OperatorKindSpec::EventJoin(j) => OpKind::EventJoin(*j),
-                OperatorKindSpec::Broadcast => OpKind::Broadcast,
-            };
-            let mut injectors = Vec::new();
-            if let Some(v) = &o.fail_on_value {
-                injectors.push(FailureInjector::OnValue(v.clone()));
-            }
-            if let Some(n) = o.fail_every_nth {
-                injectors.push(FailureInjector::EveryNth { n });
-            }
-            if let Some(at_ms) = o.fail_at_ms {
-                injectors.push(FailureInjector::AtTime { at_ms });
-            }
-            injectors.extend(more_injectors(&o.more_injectors));
-            let is_source = kind.is_source();
-            OpSpec {
-                name: o.name.clone(),
-                kind,
-                parallelism: o.parallelism,
-                injectors,
-                padding_bytes: o.state_padding_bytes,
-                sink_store: o.sink_store,
-                max_parallelism: o.max_parallelism,
-                ignore_failures_after_transaction_timeout: o.ignore_failures_after_transaction_timeout,
-                inputs: o.inputs.clone(),
-                topic: None,
-                bounded: o.bounded,
-                watermarks: o.watermarks,
-                user_source: o.user_io.as_deref().filter(|_| is_source).map(crate::user::UserSourceRef::unresolved),
-                user_sink: o.user_io.as_deref().filter(|_| !is_source).map(crate::user::UserSinkRef::unresolved),
-                user_writer: None,
-                delivery_guarantee: o.delivery_guarantee,
-            }
-        })
-        .collect();
-    let mut operators: Vec<OpSpec> = operators;
+    let mut operators: Vec<OpSpec> = sc.operators.iter().map(op_spec).collect();
     let event_time = sc.source().event_time;
     // Event timestamps by input sequence number (empty when no source has event time).
     let (mut input, mut timestamps) = if sc.source_inputs.is_empty() {
@@ -154,69 +98,17 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             FaultAt::Time(t) => t,
             _ => 0,
         };
-        let (kind, duration_ms) = match &f.fault {
-            FaultSpec::TaskFailure { target } => (FaultKind::TaskFailure { task: task_name(target) }, None),
-            FaultSpec::TmCrash { tm, restart_after_ms } => {
-                (FaultKind::TmCrash { tm: tm.0, restart_after_ms: restart_after_ms.unwrap_or(5_000) }, None)
-            }
-            FaultSpec::JmCrash { restart_after_ms } => {
-                (FaultKind::JmCrash { restart_after_ms: restart_after_ms.unwrap_or(5_000) }, None)
-            }
-            FaultSpec::Partition { target, peer, direction, duration_ms } => (
-                FaultKind::Partition {
-                    a: node_name(target),
-                    b: node_name(peer),
-                    both: matches!(direction, scenario::Direction::Both),
-                },
-                *duration_ms,
-            ),
-            FaultSpec::MessageLoss { rate, messages, target, peer, duration_ms } => (
-                FaultKind::MessageLoss {
-                    rate: *rate,
-                    messages: messages.clone(),
-                    target: target.as_ref().map(node_name),
-                    peer: peer.as_ref().map(node_name),
-                },
-                *duration_ms,
-            ),
-            FaultSpec::ControlDelay { extra_ms, target, duration_ms } => {
-                (FaultKind::ControlDelay { extra_ms: *extra_ms, target: target.as_ref().map(node_name) }, *duration_ms)
-            }
-            FaultSpec::SlowLink { target, extra_ms, records_per_s, duration_ms } => {
-                let per_buffer = records_per_s.map(|r| 1000 * sc.cluster.buffer_records as u64 / r.max(1)).unwrap_or(0);
-                (
-                    FaultKind::SlowLink { task: task_name(target), extra_ms: extra_ms.unwrap_or(0) + per_buffer },
-                    *duration_ms,
-                )
-            }
-            FaultSpec::SlowSnapshot { target, extra_ms, duration_ms } => (
-                FaultKind::SlowSnapshot {
-                    task: task_name(target),
-                    sync_ms: extra_ms / 4,
-                    async_ms: extra_ms - extra_ms / 4,
-                },
-                *duration_ms,
-            ),
-            FaultSpec::StorageFailure { duration_ms } => (FaultKind::StorageFailure, *duration_ms),
-            FaultSpec::StorageSlow { extra_ms, duration_ms } => {
-                (FaultKind::StorageSlow { extra_ms: *extra_ms }, *duration_ms)
-            }
-            FaultSpec::BrokerOutage { duration_ms } => (FaultKind::BrokerOutage, *duration_ms),
-            FaultSpec::SinkStoreOutage { duration_ms } => (FaultKind::SinkStoreOutage, *duration_ms),
-            FaultSpec::SlowOperator { target, records_per_s, duration_ms } => (
-                FaultKind::SlowOperator { operator: target.operator.clone(), records_per_s: *records_per_s },
-                *duration_ms,
-            ),
-            FaultSpec::InputBurst { records_per_s, duration_ms } => {
+        match (lower_fault(&f.fault, sc.cluster.buffer_records), &f.fault) {
+            (Some((kind, duration_ms)), _) => faults.push(Fault { at, duration_ms, kind }),
+            (None, FaultSpec::InputBurst { records_per_s, duration_ms }) => {
                 if event_time {
                     add_timestamped_burst(&mut input, &mut timestamps, start, *records_per_s, *duration_ms);
                 } else {
                     add_burst(&mut input, start, *records_per_s, *duration_ms);
                 }
-                continue;
             }
-        };
-        faults.push(Fault { at, duration_ms, kind });
+            (None, _) => {}
+        }
     }
     let actions = sc.actions.iter().map(|a| Action { at: fault_at(&a.when), kind: a.action.clone() }).collect();
     JobSpec {
@@ -245,6 +137,126 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         },
         max_events: None,
     }
+}
+
+/// The run's operator for a scenario operator: its kind lowered, its failure injectors listed.
+fn op_spec(o: &scenario::OperatorSpec) -> OpSpec {
+    let kind = op_kind(&o.kind);
+    let mut injectors = Vec::new();
+    if let Some(v) = &o.fail_on_value {
+        injectors.push(FailureInjector::OnValue(v.clone()));
+    }
+    if let Some(n) = o.fail_every_nth {
+        injectors.push(FailureInjector::EveryNth { n });
+    }
+    if let Some(at_ms) = o.fail_at_ms {
+        injectors.push(FailureInjector::AtTime { at_ms });
+    }
+    injectors.extend(more_injectors(&o.more_injectors));
+    let is_source = kind.is_source();
+    OpSpec {
+        name: o.name.clone(),
+        kind,
+        parallelism: o.parallelism,
+        injectors,
+        padding_bytes: o.state_padding_bytes,
+        sink_store: o.sink_store,
+        max_parallelism: o.max_parallelism,
+        ignore_failures_after_transaction_timeout: o.ignore_failures_after_transaction_timeout,
+        sink_v2: o.sink_v2,
+        inputs: o.inputs.clone(),
+        topic: None,
+        bounded: o.bounded,
+        watermarks: o.watermarks,
+        user_source: o.user_io.as_deref().filter(|_| is_source).map(crate::user::UserSourceRef::unresolved),
+        user_sink: o.user_io.as_deref().filter(|_| !is_source).map(crate::user::UserSinkRef::unresolved),
+        user_writer: None,
+        delivery_guarantee: o.delivery_guarantee,
+    }
+}
+
+/// The run's operator kind for a scenario operator kind.
+fn op_kind(kind: &OperatorKindSpec) -> OpKind {
+    match kind {
+        OperatorKindSpec::SocketSource => OpKind::SocketSource,
+        OperatorKindSpec::LogSource { startup: s } => OpKind::LogSource { startup: *s },
+        OperatorKindSpec::Map { function } => OpKind::Map(*function),
+        OperatorKindSpec::FlatMap { function } => OpKind::FlatMap(*function),
+        OperatorKindSpec::Filter { function } => OpKind::Filter(*function),
+        OperatorKindSpec::Rebalance => OpKind::Rebalance,
+        OperatorKindSpec::KeyBy => OpKind::KeyBy,
+        OperatorKindSpec::Aggregate(a) => OpKind::Aggregate(*a),
+        OperatorKindSpec::CountWindow { size } => OpKind::CountWindow { size: *size },
+        OperatorKindSpec::EventWindow(w) => OpKind::EventWindow(*w),
+        OperatorKindSpec::PrintSink => OpKind::PrintSink,
+        OperatorKindSpec::TwoPhaseCommitSink => OpKind::TwoPhaseCommitSink,
+        OperatorKindSpec::User { function } => OpKind::User(crate::user::UserOpRef::unresolved(function)),
+        OperatorKindSpec::Union => OpKind::Union,
+        OperatorKindSpec::Connect { first, second } => OpKind::Connect(*first, *second),
+        OperatorKindSpec::Join => OpKind::Join,
+        OperatorKindSpec::EventJoin(j) => OpKind::EventJoin(*j),
+        OperatorKindSpec::Broadcast => OpKind::Broadcast,
+    }
+}
+
+/// The run's fault for a scenario fault, and how long it lasts; `None` for an input burst
+/// (not a fault of the run: more input, added by [`to_spec`]). `buffer_records`: the cluster's
+/// buffer size, which a slow link's `records_per_s` is paced by.
+fn lower_fault(fault: &FaultSpec, buffer_records: u32) -> Option<(FaultKind, Option<u64>)> {
+    Some(match fault {
+        FaultSpec::TaskFailure { target } => (FaultKind::TaskFailure { task: task_name(target) }, None),
+        FaultSpec::TmCrash { tm, restart_after_ms } => {
+            (FaultKind::TmCrash { tm: tm.0, restart_after_ms: restart_after_ms.unwrap_or(5_000) }, None)
+        }
+        FaultSpec::JmCrash { restart_after_ms } => {
+            (FaultKind::JmCrash { restart_after_ms: restart_after_ms.unwrap_or(5_000) }, None)
+        }
+        FaultSpec::Partition { target, peer, direction, duration_ms } => (
+            FaultKind::Partition {
+                a: node_name(target),
+                b: node_name(peer),
+                both: matches!(direction, scenario::Direction::Both),
+            },
+            *duration_ms,
+        ),
+        FaultSpec::MessageLoss { rate, messages, target, peer, duration_ms } => (
+            FaultKind::MessageLoss {
+                rate: *rate,
+                messages: messages.clone(),
+                target: target.as_ref().map(node_name),
+                peer: peer.as_ref().map(node_name),
+            },
+            *duration_ms,
+        ),
+        FaultSpec::ControlDelay { extra_ms, target, duration_ms } => {
+            (FaultKind::ControlDelay { extra_ms: *extra_ms, target: target.as_ref().map(node_name) }, *duration_ms)
+        }
+        FaultSpec::SlowLink { target, extra_ms, records_per_s, duration_ms } => {
+            let per_buffer = records_per_s.map(|r| 1000 * buffer_records as u64 / r.max(1)).unwrap_or(0);
+            (
+                FaultKind::SlowLink { task: task_name(target), extra_ms: extra_ms.unwrap_or(0) + per_buffer },
+                *duration_ms,
+            )
+        }
+        FaultSpec::SlowSnapshot { target, extra_ms, duration_ms } => (
+            FaultKind::SlowSnapshot {
+                task: task_name(target),
+                sync_ms: extra_ms / 4,
+                async_ms: extra_ms - extra_ms / 4,
+            },
+            *duration_ms,
+        ),
+        FaultSpec::StorageFailure { duration_ms } => (FaultKind::StorageFailure, *duration_ms),
+        FaultSpec::StorageSlow { extra_ms, duration_ms } => {
+            (FaultKind::StorageSlow { extra_ms: *extra_ms }, *duration_ms)
+        }
+        FaultSpec::BrokerOutage { duration_ms } => (FaultKind::BrokerOutage, *duration_ms),
+        FaultSpec::SinkStoreOutage { duration_ms } => (FaultKind::SinkStoreOutage, *duration_ms),
+        FaultSpec::SlowOperator { target, records_per_s, duration_ms } => {
+            (FaultKind::SlowOperator { operator: target.operator.clone(), records_per_s: *records_per_s }, *duration_ms)
+        }
+        FaultSpec::InputBurst { .. } => return None,
+    })
 }
 
 /// An input burst: extra records (log) or lines (socket) at `records_per_s` for `duration_ms`.

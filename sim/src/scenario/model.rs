@@ -244,6 +244,12 @@ pub struct OperatorSpec {
     /// `transaction_timeout_ms` is logged and dropped instead of failing the task (Flink's
     /// `ignoreFailuresAfterTransactionTimeout`). Default false.
     pub ignore_failures_after_transaction_timeout: bool,
+    /// `two-phase-commit-sink` only, `sink_api = "sink-v2"` (flink-2.3): the sink is Flink 2.x's
+    /// Sink V2 `KafkaSink` (`SinkWriterOperator` + `CommitterOperator`) instead of the legacy
+    /// `TwoPhaseCommitSinkFunction`: the same transactions at the same checkpoints, but a commit
+    /// the store refuses after the transaction timeout is logged and dropped (`KafkaCommitter`),
+    /// never a task failure. Default false (`sink-function`).
+    pub sink_v2: bool,
     /// `inputs`: the positions of the operators feeding this one, in input (gate) order; the
     /// previous operator by default, none for a source.
     pub inputs: Vec<usize>,

@@ -284,6 +284,10 @@ pub(crate) struct RawOperator {
     pub(crate) max_parallelism: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) ignore_failures_after_transaction_timeout: Option<bool>,
+    /// `two-phase-commit-sink`: `sink-function` (default, `TwoPhaseCommitSinkFunction`) or
+    /// `sink-v2` (flink-2.3 only: Sink V2's `KafkaSink` committer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) sink_api: Option<String>,
     /// Job graphs: the operators feeding this one (default: the previous operator).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) inputs: Option<Vec<String>>,

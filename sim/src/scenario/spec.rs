@@ -32,6 +32,8 @@ pub struct OpSpec {
     pub max_parallelism: Option<u32>,
     /// The 2PC sink ignores a failed recovery commit of a timed-out transaction.
     pub ignore_failures_after_transaction_timeout: bool,
+    /// The 2PC sink is Sink V2's `KafkaSink` (`sink_api = "sink-v2"`): refused commits are dropped.
+    pub sink_v2: bool,
     /// Positions of the operators feeding this one (job graphs; the previous one in a line).
     pub inputs: Vec<usize>,
     /// A log source of a job with several sources: its topic, `(first partition, partitions)`

@@ -95,6 +95,12 @@ impl Ctx<'_> {
         };
         let cluster = self.cluster(raw.cluster.unwrap_or_default())?;
         let operators = self.operators(raw.operators, &cluster)?;
+        if let (Profile::Flink111, Some(i)) = (profile, operators.iter().position(|o| o.sink_v2)) {
+            return Err(self.err(
+                &format!("operators[{i}].sink_api"),
+                "`sink-v2` (Flink's Sink V2 KafkaSink) does not exist in flink-1.11 (added in Flink 1.14)",
+            ));
+        }
         let kafka = self.kafka(raw.kafka, &operators)?;
         let mut raw_input = raw.input;
         let raw_gates = raw_input.as_mut().and_then(|i| i.gates.take());

@@ -264,87 +264,7 @@ impl Ctx<'_> {
             return Err(self.err(&p("records_per_s"), "must be >= 1 (got 0)"));
         }
         let f = FaultCx { cx: self, i, kind, raw: &raw, operators, cluster, target_path: p("target") };
-        let fault = match kind {
-            FaultName::TaskFailure => FaultSpec::TaskFailure { target: f.task(false)? },
-            FaultName::TmCrash => {
-                let t = f.target_str()?;
-                match self.node(&f.target_path, t, operators, cluster)? {
-                    Node::Tm(tm) => FaultSpec::TmCrash { tm, restart_after_ms: raw.restart_after_ms },
-                    other => {
-                        return Err(self.err(
-                            &f.target_path,
-                            format!("tm-crash needs a TaskManager (tm0, tm1, ...), not `{other}`"),
-                        ))
-                    }
-                }
-            }
-            FaultName::JmCrash => {
-                f.fixed(Node::Jm)?;
-                FaultSpec::JmCrash { restart_after_ms: raw.restart_after_ms }
-            }
-            FaultName::Partition => f.partition()?,
-            FaultName::MessageLoss => f.message_loss()?,
-            FaultName::ControlDelay => FaultSpec::ControlDelay {
-                extra_ms: f.required("extra_ms", raw.extra_ms, "the added latency")?,
-                target: f.control_node("target", &raw.target)?,
-                duration_ms: raw.duration_ms,
-            },
-            FaultName::SlowLink => {
-                if raw.records_per_s.is_none() && raw.extra_ms.is_none() {
-                    return Err(self.missing(&p("records_per_s"), "records_per_s and/or extra_ms"));
-                }
-                FaultSpec::SlowLink {
-                    target: f.task(false)?,
-                    records_per_s: raw.records_per_s,
-                    extra_ms: raw.extra_ms,
-                    duration_ms: raw.duration_ms,
-                }
-            }
-            FaultName::SlowSnapshot => FaultSpec::SlowSnapshot {
-                target: f.task(false)?,
-                extra_ms: f.required("extra_ms", raw.extra_ms, "the added snapshot time")?,
-                duration_ms: raw.duration_ms,
-            },
-            FaultName::StorageFailure => {
-                f.fixed(Node::Storage)?;
-                FaultSpec::StorageFailure { duration_ms: raw.duration_ms }
-            }
-            FaultName::StorageSlow => {
-                f.fixed(Node::Storage)?;
-                FaultSpec::StorageSlow {
-                    extra_ms: f.required("extra_ms", raw.extra_ms, "the added write latency")?,
-                    duration_ms: raw.duration_ms,
-                }
-            }
-            FaultName::BrokerOutage => {
-                if !matches!(operators[0].kind, OperatorKindSpec::LogSource { .. }) {
-                    return Err(self.err(&p("kind"), "there is no broker: the job has no log-source"));
-                }
-                f.fixed(Node::Broker)?;
-                FaultSpec::BrokerOutage { duration_ms: raw.duration_ms }
-            }
-            FaultName::SinkStoreOutage => {
-                if !operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::TwoPhaseCommitSink)) {
-                    return Err(self.err(&p("kind"), "there is no sink-store: the job has no two-phase-commit-sink"));
-                }
-                f.fixed(Node::SinkStore)?;
-                FaultSpec::SinkStoreOutage { duration_ms: raw.duration_ms }
-            }
-            FaultName::SlowOperator => FaultSpec::SlowOperator {
-                target: f.task(false)?,
-                records_per_s: f.required("records_per_s", raw.records_per_s, "the throughput cap")?,
-                duration_ms: raw.duration_ms,
-            },
-            FaultName::InputBurst => {
-                if !matches!(input, InputSpec::Generator { .. }) {
-                    return Err(self.err(&p("kind"), "input-burst needs generator input ([input].generator)"));
-                }
-                FaultSpec::InputBurst {
-                    records_per_s: f.required("records_per_s", raw.records_per_s, "the burst rate")?,
-                    duration_ms: f.required("duration_ms", raw.duration_ms, "how long the burst lasts")?,
-                }
-            }
-        };
+        let fault = f.spec(input)?;
         Ok(TimedFault { when, fault })
     }
 
@@ -479,6 +399,94 @@ struct FaultCx<'a, 'c> {
 }
 
 impl FaultCx<'_, '_> {
+    /// The fault's typed form, its kind's keys read and checked (`input`: the scenario's input,
+    /// which an input burst needs to be a generator).
+    fn spec(&self, input: &InputSpec) -> Res<FaultSpec> {
+        Ok(match self.kind {
+            FaultName::TaskFailure => FaultSpec::TaskFailure { target: self.task(false)? },
+            FaultName::TmCrash => {
+                let t = self.target_str()?;
+                match self.cx.node(&self.target_path, t, self.operators, self.cluster)? {
+                    Node::Tm(tm) => FaultSpec::TmCrash { tm, restart_after_ms: self.raw.restart_after_ms },
+                    other => {
+                        return Err(self.cx.err(
+                            &self.target_path,
+                            format!("tm-crash needs a TaskManager (tm0, tm1, ...), not `{other}`"),
+                        ))
+                    }
+                }
+            }
+            FaultName::JmCrash => {
+                self.fixed(Node::Jm)?;
+                FaultSpec::JmCrash { restart_after_ms: self.raw.restart_after_ms }
+            }
+            FaultName::Partition => self.partition()?,
+            FaultName::MessageLoss => self.message_loss()?,
+            FaultName::ControlDelay => FaultSpec::ControlDelay {
+                extra_ms: self.required("extra_ms", self.raw.extra_ms, "the added latency")?,
+                target: self.control_node("target", &self.raw.target)?,
+                duration_ms: self.raw.duration_ms,
+            },
+            FaultName::SlowLink => {
+                if self.raw.records_per_s.is_none() && self.raw.extra_ms.is_none() {
+                    return Err(self.cx.missing(&self.p("records_per_s"), "records_per_s and/or extra_ms"));
+                }
+                FaultSpec::SlowLink {
+                    target: self.task(false)?,
+                    records_per_s: self.raw.records_per_s,
+                    extra_ms: self.raw.extra_ms,
+                    duration_ms: self.raw.duration_ms,
+                }
+            }
+            FaultName::SlowSnapshot => FaultSpec::SlowSnapshot {
+                target: self.task(false)?,
+                extra_ms: self.required("extra_ms", self.raw.extra_ms, "the added snapshot time")?,
+                duration_ms: self.raw.duration_ms,
+            },
+            FaultName::StorageFailure => {
+                self.fixed(Node::Storage)?;
+                FaultSpec::StorageFailure { duration_ms: self.raw.duration_ms }
+            }
+            FaultName::StorageSlow => {
+                self.fixed(Node::Storage)?;
+                FaultSpec::StorageSlow {
+                    extra_ms: self.required("extra_ms", self.raw.extra_ms, "the added write latency")?,
+                    duration_ms: self.raw.duration_ms,
+                }
+            }
+            FaultName::BrokerOutage => {
+                if !matches!(self.operators[0].kind, OperatorKindSpec::LogSource { .. }) {
+                    return Err(self.cx.err(&self.p("kind"), "there is no broker: the job has no log-source"));
+                }
+                self.fixed(Node::Broker)?;
+                FaultSpec::BrokerOutage { duration_ms: self.raw.duration_ms }
+            }
+            FaultName::SinkStoreOutage => {
+                if !self.operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::TwoPhaseCommitSink)) {
+                    return Err(self
+                        .cx
+                        .err(&self.p("kind"), "there is no sink-store: the job has no two-phase-commit-sink"));
+                }
+                self.fixed(Node::SinkStore)?;
+                FaultSpec::SinkStoreOutage { duration_ms: self.raw.duration_ms }
+            }
+            FaultName::SlowOperator => FaultSpec::SlowOperator {
+                target: self.task(false)?,
+                records_per_s: self.required("records_per_s", self.raw.records_per_s, "the throughput cap")?,
+                duration_ms: self.raw.duration_ms,
+            },
+            FaultName::InputBurst => {
+                if !matches!(input, InputSpec::Generator { .. }) {
+                    return Err(self.cx.err(&self.p("kind"), "input-burst needs generator input ([input].generator)"));
+                }
+                FaultSpec::InputBurst {
+                    records_per_s: self.required("records_per_s", self.raw.records_per_s, "the burst rate")?,
+                    duration_ms: self.required("duration_ms", self.raw.duration_ms, "how long the burst lasts")?,
+                }
+            }
+        })
+    }
+
     fn p(&self, k: &str) -> String {
         format!("faults[{}].{k}", self.i)
     }

@@ -6,99 +6,129 @@ impl Ctx<'_> {
     /// Resolves every operator's `inputs` (names → positions) and checks the graph's shape.
     /// An operator without `inputs` reads the previous operator; a source reads nothing.
     pub(super) fn graph_inputs(&self, raw: &[Option<Vec<String>>], ops: &[OperatorSpec]) -> Res<Vec<Vec<usize>>> {
-        let n = ops.len();
         let by_name: BTreeMap<&str, usize> = ops.iter().enumerate().map(|(i, o)| (o.name.as_str(), i)).collect();
-        let mut inputs: Vec<Vec<usize>> = Vec::with_capacity(n);
+        let mut inputs: Vec<Vec<usize>> = Vec::with_capacity(ops.len());
         for (i, o) in ops.iter().enumerate() {
             let at = format!("operators[{i}].inputs");
-            let kind = o.kind.name();
-            let resolved = match &raw[i] {
-                Some(names) => {
-                    if o.kind.is_source() {
-                        return Err(
-                            self.err(&at, format!("`{}` is a source: it reads its topic and takes no inputs", o.name))
-                        );
-                    }
-                    let mut v = Vec::with_capacity(names.len());
-                    for name in names {
-                        let Some(&j) = by_name.get(name.as_str()) else {
-                            let known: Vec<&str> = ops.iter().map(|o| o.name.as_str()).collect();
-                            return Err(self.err(
-                                &at,
-                                format!("unknown operator `{name}` in inputs; operators: {}", list(&known)),
-                            ));
-                        };
-                        if v.contains(&j) {
-                            return Err(self.err(&at, format!("`{name}` is named twice in inputs")));
-                        }
-                        v.push(j);
-                    }
-                    v
-                }
-                None if o.kind.is_source() => Vec::new(),
-                None if i == 0 => {
-                    return Err(self.err(
-                        &format!("operators[{i}].kind"),
-                        format!("`{}` ({kind}) has no inputs: the first operator of a job graph is a source or names its `inputs`", o.name),
-                    ));
-                }
-                None => vec![i - 1],
-            };
-            // Arity of the operator.
-            let arity_error = match &o.kind {
-                OperatorKindSpec::Union if resolved.len() < 2 => Some("at least 2 inputs"),
-                OperatorKindSpec::Connect { .. } | OperatorKindSpec::Join | OperatorKindSpec::EventJoin(_)
-                    if resolved.len() != 2 =>
-                {
-                    Some("exactly 2 inputs")
-                }
-                k if !k.is_source()
-                    && !matches!(k, OperatorKindSpec::Union)
-                    && !k.is_multi_input_kind()
-                    && resolved.len() != 1 =>
-                {
-                    Some("exactly 1 input (several inputs need a union, connect or join)")
-                }
-                _ => None,
-            };
-            if let Some(want) = arity_error {
-                return Err(self.err(&at, format!("`{}` ({kind}) takes {want}, got {}", o.name, resolved.len())));
-            }
-            for &j in &resolved {
-                let up = &ops[j];
-                let what = if raw[i].is_some() { at.clone() } else { format!("operators[{i}].kind") };
-                if up.kind.is_sink() {
-                    return Err(self.err(
-                        &what,
-                        format!("`{}` is a sink: it feeds nothing, so `{}` cannot read from it", up.name, o.name),
-                    ));
-                }
-                if !up.kind.is_task() && !o.kind.is_task() {
-                    return Err(self.err(
-                        &what,
-                        format!(
-                            "`{}` ({}) reads from `{}` ({}): two partitionings in a row",
-                            o.name, kind, up.name, up.kind
-                        ),
-                    ));
-                }
-                if matches!(up.kind, OperatorKindSpec::KeyBy) && !(o.kind.is_keyed() || o.kind.is_join()) {
-                    return Err(self.err(
-                        &what,
-                        format!("key_by `{}` feeds `{}` ({kind}): key_by feeds a keyed operator (sum, count, max, min, count_window, join)", up.name, o.name),
-                    ));
-                }
-            }
-            let keyed_input = |j: &usize| matches!(ops[*j].kind, OperatorKindSpec::KeyBy);
-            if (o.kind.is_keyed() || o.kind.is_join()) && !resolved.iter().all(keyed_input) {
-                let what = if raw[i].is_some() { at.clone() } else { format!("operators[{i}].kind") };
-                return Err(
-                    self.err(&what, format!("`{}` ({kind}) is keyed: each of its inputs must be a key_by", o.name))
-                );
-            }
+            let resolved = self.resolve_inputs(i, &raw[i], ops, &by_name)?;
+            self.input_arity(i, o, &resolved)?;
+            // Errors about an operator's implicit input name its `kind`.
+            let what = if raw[i].is_some() { at } else { format!("operators[{i}].kind") };
+            self.input_shapes(o, &resolved, ops, &what)?;
             inputs.push(resolved);
         }
-        // Cycles (depth-first, colours: 0 new, 1 on the path, 2 done).
+        self.acyclic(&inputs, ops)?;
+        self.graph_ends(&inputs, ops)?;
+        Ok(inputs)
+    }
+
+    /// Operator `i`'s `inputs` as positions (`names`: as written; `None`: the previous operator,
+    /// none for a source).
+    fn resolve_inputs(
+        &self,
+        i: usize,
+        names: &Option<Vec<String>>,
+        ops: &[OperatorSpec],
+        by_name: &BTreeMap<&str, usize>,
+    ) -> Res<Vec<usize>> {
+        let (o, at, kind) = (&ops[i], format!("operators[{i}].inputs"), ops[i].kind.name());
+        Ok(match names {
+            Some(names) => {
+                if o.kind.is_source() {
+                    return Err(
+                        self.err(&at, format!("`{}` is a source: it reads its topic and takes no inputs", o.name))
+                    );
+                }
+                let mut v = Vec::with_capacity(names.len());
+                for name in names {
+                    let Some(&j) = by_name.get(name.as_str()) else {
+                        let known: Vec<&str> = ops.iter().map(|o| o.name.as_str()).collect();
+                        return Err(
+                            self.err(&at, format!("unknown operator `{name}` in inputs; operators: {}", list(&known)))
+                        );
+                    };
+                    if v.contains(&j) {
+                        return Err(self.err(&at, format!("`{name}` is named twice in inputs")));
+                    }
+                    v.push(j);
+                }
+                v
+            }
+            None if o.kind.is_source() => Vec::new(),
+            None if i == 0 => {
+                return Err(self.err(
+                &format!("operators[{i}].kind"),
+                format!("`{}` ({kind}) has no inputs: the first operator of a job graph is a source or names its `inputs`", o.name),
+            ));
+            }
+            None => vec![i - 1],
+        })
+    }
+
+    /// How many inputs operator `i` (`o`) reads: a union at least 2, connect and joins exactly
+    /// 2, any other non-source exactly 1.
+    fn input_arity(&self, i: usize, o: &OperatorSpec, resolved: &[usize]) -> Res<()> {
+        let (at, kind) = (format!("operators[{i}].inputs"), o.kind.name());
+        let arity_error = match &o.kind {
+            OperatorKindSpec::Union if resolved.len() < 2 => Some("at least 2 inputs"),
+            OperatorKindSpec::Connect { .. } | OperatorKindSpec::Join | OperatorKindSpec::EventJoin(_)
+                if resolved.len() != 2 =>
+            {
+                Some("exactly 2 inputs")
+            }
+            k if !k.is_source()
+                && !matches!(k, OperatorKindSpec::Union)
+                && !k.is_multi_input_kind()
+                && resolved.len() != 1 =>
+            {
+                Some("exactly 1 input (several inputs need a union, connect or join)")
+            }
+            _ => None,
+        };
+        if let Some(want) = arity_error {
+            return Err(self.err(&at, format!("`{}` ({kind}) takes {want}, got {}", o.name, resolved.len())));
+        }
+        Ok(())
+    }
+
+    /// What operator `o` may read from: no sink, not two partitionings in a row, a key_by only
+    /// into a keyed operator, and a keyed operator only from key_bys (`what`: the key errors name).
+    fn input_shapes(&self, o: &OperatorSpec, resolved: &[usize], ops: &[OperatorSpec], what: &str) -> Res<()> {
+        let kind = o.kind.name();
+        for &j in resolved {
+            let up = &ops[j];
+            if up.kind.is_sink() {
+                return Err(self.err(
+                    what,
+                    format!("`{}` is a sink: it feeds nothing, so `{}` cannot read from it", up.name, o.name),
+                ));
+            }
+            if !up.kind.is_task() && !o.kind.is_task() {
+                return Err(self.err(
+                    what,
+                    format!(
+                        "`{}` ({}) reads from `{}` ({}): two partitionings in a row",
+                        o.name, kind, up.name, up.kind
+                    ),
+                ));
+            }
+            if matches!(up.kind, OperatorKindSpec::KeyBy) && !(o.kind.is_keyed() || o.kind.is_join()) {
+                return Err(self.err(
+                    what,
+                    format!("key_by `{}` feeds `{}` ({kind}): key_by feeds a keyed operator (sum, count, max, min, count_window, join)", up.name, o.name),
+                ));
+            }
+        }
+        let keyed_input = |j: &usize| matches!(ops[*j].kind, OperatorKindSpec::KeyBy);
+        if (o.kind.is_keyed() || o.kind.is_join()) && !resolved.iter().all(keyed_input) {
+            return Err(self.err(what, format!("`{}` ({kind}) is keyed: each of its inputs must be a key_by", o.name)));
+        }
+        Ok(())
+    }
+
+    /// The job graph has no cycle (depth-first, colours: 0 new, 1 on the path, 2 done).
+    fn acyclic(&self, inputs: &[Vec<usize>], ops: &[OperatorSpec]) -> Res<()> {
+        let n = ops.len();
         let mut colour = vec![0u8; n];
         for start in 0..n {
             let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
@@ -131,7 +161,13 @@ impl Ctx<'_> {
                 }
             }
         }
-        // Every operator is reachable from a source and reaches a sink.
+        Ok(())
+    }
+
+    /// Every operator is reachable from a source and reaches a sink; several sources are all
+    /// log sources; at most one two-phase-commit sink; at least one sink.
+    fn graph_ends(&self, inputs: &[Vec<usize>], ops: &[OperatorSpec]) -> Res<()> {
+        let n = ops.len();
         let mut from_source: Vec<bool> = ops.iter().map(|o| o.kind.is_source()).collect();
         let mut changed = true;
         while changed {
@@ -175,7 +211,7 @@ impl Ctx<'_> {
         if !ops.iter().any(|o| o.kind.is_sink()) {
             return Err(self.err(&format!("operators[{}].kind", n - 1), "the job graph has no sink"));
         }
-        Ok(inputs)
+        Ok(())
     }
 
     /// `[inputs.<Name>]`: with several log sources, one input table per source (and no

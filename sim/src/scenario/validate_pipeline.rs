@@ -54,6 +54,7 @@ impl Ctx<'_> {
             let kind_spec = self.kind_spec(i, &r, kind)?;
             let user_io = self.user_io(i, &r, kind)?;
             let delivery_guarantee = self.delivery_guarantee(i, &r)?;
+            let sink_v2 = self.sink_api(i, &r)?;
             out.push(OperatorSpec {
                 name,
                 kind: kind_spec,
@@ -80,6 +81,7 @@ impl Ctx<'_> {
                 },
                 max_parallelism: r.max_parallelism,
                 ignore_failures_after_transaction_timeout: r.ignore_failures_after_transaction_timeout.unwrap_or(false),
+                sink_v2,
                 inputs: if i == 0 || graph { Vec::new() } else { vec![i - 1] },
                 watermarks,
                 event_time,
@@ -183,7 +185,8 @@ impl Ctx<'_> {
     /// Keys that only some kinds take are set only on those kinds.
     fn kind_only_keys(&self, i: usize, r: &RawOperator, kind: &str) -> Res<()> {
         let p = |key: &str| op_path(i, key);
-        let kind_keys: [(&str, bool, &[&str]); 11] = [
+        let kind_keys: [(&str, bool, &[&str]); 12] = [
+            ("sink_api", r.sink_api.is_some(), &["two-phase-commit-sink"]),
             ("delivery_guarantee", r.delivery_guarantee.is_some(), &["user-sink"]),
             (
                 "function",
@@ -438,6 +441,18 @@ impl Ctx<'_> {
             }
             _ => None,
         })
+    }
+
+    /// A two-phase-commit sink's `sink_api`: whether it is Sink V2's `KafkaSink`.
+    fn sink_api(&self, i: usize, r: &RawOperator) -> Res<bool> {
+        match r.sink_api.as_deref() {
+            None | Some("sink-function") => Ok(false),
+            Some("sink-v2") => Ok(true),
+            Some(other) => Err(self.err(
+                &op_path(i, "sink_api"),
+                format!("unknown sink API `{other}`; expected one of: sink-function, sink-v2"),
+            )),
+        }
     }
 
     /// A user sink's `delivery_guarantee`, parsed.

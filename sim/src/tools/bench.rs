@@ -461,85 +461,15 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
     let mut report = BenchReport::default();
 
     if cfg.wants("memory") {
-        let spec = load_file(root, &cfg.seed_series_scenario)?;
-        report.memory_scenario = spec.name.clone();
-        let start_cpu = thread_cpu_s();
-        let start = Instant::now();
-        let mut done = 0;
-        let mut cache = crate::reference::ReferenceCache::default();
-        for &target in &cfg.seed_series {
-            while done < target {
-                done += 1;
-                std::hint::black_box(outcome::run_lean_cached(&spec, done, &mut cache));
-            }
-            let p = MemoryPoint {
-                seeds: done,
-                elapsed: Timing { wall_s: start.elapsed().as_secs_f64(), cpu_s: thread_cpu_s() - start_cpu },
-                rss_kib: rss_kib(),
-            };
-            progress(&format!(
-                "memory   {:>9} seeds of {}: {:.1} core-s, RSS {} KiB",
-                p.seeds,
-                spec.name,
-                p.elapsed.core_s(),
-                p.rss_kib
-            ));
-            report.memory.push(p);
-        }
+        memory_series(cfg, root, &mut progress, &mut report)?;
     }
 
     if cfg.wants("seeds") {
-        let mut seed_files = rel_files(root, "scenarios/seeds")?;
-        seed_files.push("scenarios/bench/swarm-faults.toml".into());
-        for rel in &seed_files {
-            let spec = load_file(root, rel)?;
-            let r = seed_rate(&spec, cfg.seed_budget_s);
-            progress(&format!(
-                "seeds/s  {:<28} {:>8.0} per core-s (rounds {}; {:>6.0} per wall-s), floor {:>9.0}, ratio {:>6.1}",
-                r.scenario,
-                r.seeds_per_core_s(),
-                r.rounds.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join("/"),
-                r.seeds_per_wall_s(),
-                r.floor_per_core_s(),
-                r.ratio()
-            ));
-            report.seeds.push(r);
-        }
+        seed_rates(cfg, root, &mut progress, &mut report)?;
     }
 
     if cfg.wants("sweep") {
-        let specs = vec![load_file(root, "scenarios/seeds/004-wordcount-restore.toml")?];
-        let mut rounds = Vec::new();
-        let mut identical = true;
-        let mut first: Option<Vec<sweep::SeedResult>> = None;
-        let (mut cpu_one, mut cpu_many, mut runs) = (0.0, 0.0, 0);
-        for _ in 0..3 {
-            let load = load_average();
-            let one = sweep::sweep(&specs, 1, cfg.sweep_seeds, 1, 0, 1, false);
-            let many = sweep::sweep(&specs, 1, cfg.sweep_seeds, cfg.sweep_jobs, 0, 1, false);
-            let reference = first.get_or_insert_with(|| one.results.clone());
-            identical &= one.results == *reference && many.results == *reference;
-            cpu_one += one.cpu_s;
-            cpu_many += many.cpu_s;
-            runs += one.runs;
-            progress(&format!(
-                "sweep    {} runs: 1 job {:.2} s, {} jobs {:.2} s, speed-up {:.2}x (load {load:.1})",
-                one.runs,
-                one.wall_s,
-                cfg.sweep_jobs,
-                many.wall_s,
-                one.wall_s / many.wall_s.max(1e-9)
-            ));
-            rounds.push((one.wall_s, many.wall_s, load));
-        }
-        let per = |c: f64| c / runs.max(1) as f64;
-        report.sweep = Some(SweepScaling {
-            runs: cfg.sweep_seeds,
-            rounds,
-            cpu_per_run: (per(cpu_one), per(cpu_many)),
-            jobs: cfg.sweep_jobs,
-            identical,
-        });
+        sweep_scaling(cfg, root, &mut progress, &mut report)?;
     }
 
     if cfg.wants("throughput") {
@@ -618,6 +548,110 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
     Ok(report)
 }
 
+/// The memory series: RSS after each count of lean seeds of the seed-series scenario.
+fn memory_series(
+    cfg: &BenchConfig,
+    root: &Path,
+    progress: &mut impl FnMut(&str),
+    report: &mut BenchReport,
+) -> Result<(), BenchError> {
+    let spec = load_file(root, &cfg.seed_series_scenario)?;
+    report.memory_scenario = spec.name.clone();
+    let start_cpu = thread_cpu_s();
+    let start = Instant::now();
+    let mut done = 0;
+    let mut cache = crate::reference::ReferenceCache::default();
+    for &target in &cfg.seed_series {
+        while done < target {
+            done += 1;
+            std::hint::black_box(outcome::run_lean_cached(&spec, done, &mut cache));
+        }
+        let p = MemoryPoint {
+            seeds: done,
+            elapsed: Timing { wall_s: start.elapsed().as_secs_f64(), cpu_s: thread_cpu_s() - start_cpu },
+            rss_kib: rss_kib(),
+        };
+        progress(&format!(
+            "memory   {:>9} seeds of {}: {:.1} core-s, RSS {} KiB",
+            p.seeds,
+            spec.name,
+            p.elapsed.core_s(),
+            p.rss_kib
+        ));
+        report.memory.push(p);
+    }
+    Ok(())
+}
+
+/// Seeds per core-second of every seed scenario and the swarm-faults job, with the floor's.
+fn seed_rates(
+    cfg: &BenchConfig,
+    root: &Path,
+    progress: &mut impl FnMut(&str),
+    report: &mut BenchReport,
+) -> Result<(), BenchError> {
+    let mut seed_files = rel_files(root, "scenarios/seeds")?;
+    seed_files.push("scenarios/bench/swarm-faults.toml".into());
+    for rel in &seed_files {
+        let spec = load_file(root, rel)?;
+        let r = seed_rate(&spec, cfg.seed_budget_s);
+        progress(&format!(
+            "seeds/s  {:<28} {:>8.0} per core-s (rounds {}; {:>6.0} per wall-s), floor {:>9.0}, ratio {:>6.1}",
+            r.scenario,
+            r.seeds_per_core_s(),
+            r.rounds.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join("/"),
+            r.seeds_per_wall_s(),
+            r.floor_per_core_s(),
+            r.ratio()
+        ));
+        report.seeds.push(r);
+    }
+    Ok(())
+}
+
+/// A sweep of seed 004 with 1 job and with `sweep_jobs` jobs, three rounds: speed-up, CPU per
+/// run, identical results.
+fn sweep_scaling(
+    cfg: &BenchConfig,
+    root: &Path,
+    progress: &mut impl FnMut(&str),
+    report: &mut BenchReport,
+) -> Result<(), BenchError> {
+    let specs = vec![load_file(root, "scenarios/seeds/004-wordcount-restore.toml")?];
+    let mut rounds = Vec::new();
+    let mut identical = true;
+    let mut first: Option<Vec<sweep::SeedResult>> = None;
+    let (mut cpu_one, mut cpu_many, mut runs) = (0.0, 0.0, 0);
+    for _ in 0..3 {
+        let load = load_average();
+        let one = sweep::sweep(&specs, 1, cfg.sweep_seeds, 1, 0, 1, false);
+        let many = sweep::sweep(&specs, 1, cfg.sweep_seeds, cfg.sweep_jobs, 0, 1, false);
+        let reference = first.get_or_insert_with(|| one.results.clone());
+        identical &= one.results == *reference && many.results == *reference;
+        cpu_one += one.cpu_s;
+        cpu_many += many.cpu_s;
+        runs += one.runs;
+        progress(&format!(
+            "sweep    {} runs: 1 job {:.2} s, {} jobs {:.2} s, speed-up {:.2}x (load {load:.1})",
+            one.runs,
+            one.wall_s,
+            cfg.sweep_jobs,
+            many.wall_s,
+            one.wall_s / many.wall_s.max(1e-9)
+        ));
+        rounds.push((one.wall_s, many.wall_s, load));
+    }
+    let per = |c: f64| c / runs.max(1) as f64;
+    report.sweep = Some(SweepScaling {
+        runs: cfg.sweep_seeds,
+        rounds,
+        cpu_per_run: (per(cpu_one), per(cpu_many)),
+        jobs: cfg.sweep_jobs,
+        identical,
+    });
+    Ok(())
+}
+
 // ------------------------------------------------------------------------------------- rendering
 
 impl BenchReport {
@@ -625,94 +659,10 @@ impl BenchReport {
     pub fn markdown(&self, header: &str) -> String {
         let mut s = String::new();
         let _ = writeln!(s, "### {header}\n");
-        if !self.seeds.is_empty() {
-            let _ = writeln!(s, "Seeds per second, one core (world = `outcome::run_lean` — madsim run + checkers, the trace streamed into its hash, as a sweep does per seed; floor = `floor::run`; {SEED_ROUNDS} consecutive rounds, their median and fastest shown beside the whole):\n");
-            let _ = writeln!(
-                s,
-                "| scenario | one run (ms, wall) | seeds | passed | seeds/core-s | median round | best round | seeds/wall-s | floor runs/core-s | world/floor |"
-            );
-            let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-            for r in &self.seeds {
-                let _ = writeln!(
-                    s,
-                    "| {} | {:.1} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
-                    r.scenario,
-                    r.single_run.wall_s * 1e3,
-                    r.seeds,
-                    r.passed,
-                    r.seeds_per_core_s(),
-                    r.median_round(),
-                    r.best_round(),
-                    r.seeds_per_wall_s(),
-                    r.floor_per_core_s(),
-                    r.ratio()
-                );
-            }
-            let _ = writeln!(s);
-        }
-        let big: Vec<&Throughput> = self.throughput.iter().chain(self.hour.iter()).collect();
-        if !big.is_empty() {
-            let _ = writeln!(s, "Big jobs, one core (world = `world::run_lean` only; checkers timed separately):\n");
-            let _ = writeln!(
-                s,
-                "| job | records | virtual s | world core-s | records/core-s | virtual s/core-s | checkers s | floor core-s | floor records/core-s | world/floor | committed | checkers | RSS after (MiB) |"
-            );
-            let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
-            for t in big {
-                let _ = writeln!(
-                    s,
-                    "| {} | {} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2} | {:.3} | {:.0} | {:.1} | {} | {} | {} |",
-                    t.job,
-                    t.records,
-                    t.virtual_ms as f64 / 1000.0,
-                    t.world.core_s(),
-                    t.world_records_per_core_s(),
-                    t.compression(),
-                    t.checkers.core_s(),
-                    t.floor.core_s(),
-                    t.floor_records_per_core_s(),
-                    t.ratio(),
-                    t.committed,
-                    if t.checkers_passed { "pass" } else { "FAIL" },
-                    t.rss_after_kib / 1024
-                );
-            }
-            let _ = writeln!(s);
-        }
-        if !self.growth.is_empty() {
-            let _ = writeln!(s, "Cost growth with records (throughput job, aligned):\n");
-            let _ = writeln!(s, "| records | world core-s | ns/record | floor core-s | floor ns/record | checkers s |");
-            let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|");
-            for t in &self.growth {
-                let _ = writeln!(
-                    s,
-                    "| {} | {:.3} | {:.0} | {:.3} | {:.0} | {:.3} |",
-                    t.records,
-                    t.world.core_s(),
-                    t.world.core_s() * 1e9 / t.records as f64,
-                    t.floor.core_s(),
-                    t.floor.core_s() * 1e9 / t.records as f64,
-                    t.checkers.core_s()
-                );
-            }
-            let _ = writeln!(s);
-        }
-        if !self.memory.is_empty() {
-            let _ = writeln!(s, "Seeds in one process, one thread (`{}`):\n", self.memory_scenario);
-            let _ = writeln!(s, "| seeds (cumulative) | core-s | seeds/core-s so far | RSS (KiB) |");
-            let _ = writeln!(s, "|---:|---:|---:|---:|");
-            for p in &self.memory {
-                let _ = writeln!(
-                    s,
-                    "| {} | {:.1} | {:.0} | {} |",
-                    p.seeds,
-                    p.elapsed.core_s(),
-                    p.seeds as f64 / p.elapsed.core_s().max(1e-9),
-                    p.rss_kib
-                );
-            }
-            let _ = writeln!(s);
-        }
+        self.seeds_table(&mut s);
+        self.big_jobs_table(&mut s);
+        self.growth_table(&mut s);
+        self.memory_table(&mut s);
         if let Some(sw) = &self.sweep {
             let rounds: Vec<String> = sw
                 .rounds
@@ -740,6 +690,114 @@ impl BenchReport {
         }
         s.push_str(&super::bench_targets::markdown(self));
         s
+    }
+
+    /// The seeds-per-second table.
+    fn seeds_table(&self, s: &mut String) {
+        if self.seeds.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "Seeds per second, one core (world = `outcome::run_lean` — madsim run + checkers, the trace streamed into its hash, as a sweep does per seed; floor = `floor::run`; {SEED_ROUNDS} consecutive rounds, their median and fastest shown beside the whole):\n");
+        let _ = writeln!(
+            s,
+            "| scenario | one run (ms, wall) | seeds | passed | seeds/core-s | median round | best round | seeds/wall-s | floor runs/core-s | world/floor |"
+        );
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        for r in &self.seeds {
+            let _ = writeln!(
+                s,
+                "| {} | {:.1} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                r.scenario,
+                r.single_run.wall_s * 1e3,
+                r.seeds,
+                r.passed,
+                r.seeds_per_core_s(),
+                r.median_round(),
+                r.best_round(),
+                r.seeds_per_wall_s(),
+                r.floor_per_core_s(),
+                r.ratio()
+            );
+        }
+        let _ = writeln!(s);
+    }
+
+    /// The big jobs' table (throughput jobs and the hour).
+    fn big_jobs_table(&self, s: &mut String) {
+        let big: Vec<&Throughput> = self.throughput.iter().chain(self.hour.iter()).collect();
+        if big.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "Big jobs, one core (world = `world::run_lean` only; checkers timed separately):\n");
+        let _ = writeln!(
+            s,
+            "| job | records | virtual s | world core-s | records/core-s | virtual s/core-s | checkers s | floor core-s | floor records/core-s | world/floor | committed | checkers | RSS after (MiB) |"
+        );
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|");
+        for t in big {
+            let _ = writeln!(
+                s,
+                "| {} | {} | {:.0} | {:.2} | {:.0} | {:.0} | {:.2} | {:.3} | {:.0} | {:.1} | {} | {} | {} |",
+                t.job,
+                t.records,
+                t.virtual_ms as f64 / 1000.0,
+                t.world.core_s(),
+                t.world_records_per_core_s(),
+                t.compression(),
+                t.checkers.core_s(),
+                t.floor.core_s(),
+                t.floor_records_per_core_s(),
+                t.ratio(),
+                t.committed,
+                if t.checkers_passed { "pass" } else { "FAIL" },
+                t.rss_after_kib / 1024
+            );
+        }
+        let _ = writeln!(s);
+    }
+
+    /// The cost-growth table.
+    fn growth_table(&self, s: &mut String) {
+        if self.growth.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "Cost growth with records (throughput job, aligned):\n");
+        let _ = writeln!(s, "| records | world core-s | ns/record | floor core-s | floor ns/record | checkers s |");
+        let _ = writeln!(s, "|---:|---:|---:|---:|---:|---:|");
+        for t in &self.growth {
+            let _ = writeln!(
+                s,
+                "| {} | {:.3} | {:.0} | {:.3} | {:.0} | {:.3} |",
+                t.records,
+                t.world.core_s(),
+                t.world.core_s() * 1e9 / t.records as f64,
+                t.floor.core_s(),
+                t.floor.core_s() * 1e9 / t.records as f64,
+                t.checkers.core_s()
+            );
+        }
+        let _ = writeln!(s);
+    }
+
+    /// The seeds-in-one-process (memory) table.
+    fn memory_table(&self, s: &mut String) {
+        if self.memory.is_empty() {
+            return;
+        }
+        let _ = writeln!(s, "Seeds in one process, one thread (`{}`):\n", self.memory_scenario);
+        let _ = writeln!(s, "| seeds (cumulative) | core-s | seeds/core-s so far | RSS (KiB) |");
+        let _ = writeln!(s, "|---:|---:|---:|---:|");
+        for p in &self.memory {
+            let _ = writeln!(
+                s,
+                "| {} | {:.1} | {:.0} | {} |",
+                p.seeds,
+                p.elapsed.core_s(),
+                p.seeds as f64 / p.elapsed.core_s().max(1e-9),
+                p.rss_kib
+            );
+        }
+        let _ = writeln!(s);
     }
 }
 

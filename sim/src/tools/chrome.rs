@@ -115,7 +115,31 @@ pub fn chrome_trace(spec: &JobSpec, o: &Outcome) -> Value {
         ev.extend(thread_name(*tid, name, i as u64));
     }
 
-    // jm: job status, restarts, re-tunes, cluster events.
+    jm_events(&tl, &mut ev);
+    chaos_and_client_events(&tl, run, &mut ev);
+    checkpoint_events(&tl, &mut ev);
+    task_events(&tl, &mut ev);
+
+    // committed offsets as counters, one series per partition.
+    for c in run.offset_commits.iter().filter(|c| c.accepted) {
+        ev.push(json!({
+            "ph": "C", "pid": PID, "name": "committed offset", "ts": us(c.time_ms),
+            "args": { format!("p{}", c.partition.0): c.offset.0 },
+        }));
+    }
+
+    json!({
+        "traceEvents": ev,
+        "displayTimeUnit": "ms",
+        "otherData": {
+            "scenario": spec.name, "seed": o.seed, "profile": spec.profile.to_string(),
+            "trace_hash": format!("{:016x}", o.trace_hash()), "stop_at_ms": run.stop_at_ms,
+        },
+    })
+}
+
+/// The JobManager's track: job status, restarts, re-tunes, cluster events, anomalies.
+fn jm_events(tl: &Timeline, ev: &mut Vec<Value>) {
     for s in &tl.job {
         ev.push(complete(TID_JM, s.status.name(), "job", s.start_ms, s.end_ms, json!({})));
     }
@@ -139,8 +163,10 @@ pub fn chrome_trace(spec: &JobSpec, o: &Outcome) -> Value {
             ev.push(instant(TID_JM, &format!("anomaly: {}", a.checker), "anomaly", t, json!({ "detail": a.text })));
         }
     }
+}
 
-    // chaos: faults.
+/// The chaos track (faults) and the client's (actions and socket input).
+fn chaos_and_client_events(tl: &Timeline, run: &crate::world::RunResult, ev: &mut Vec<Value>) {
     for f in &tl.faults {
         ev.push(instant(
             TID_CHAOS,
@@ -165,9 +191,11 @@ pub fn chrome_trace(spec: &JobSpec, o: &Outcome) -> Value {
     {
         ev.push(instant(TID_CLIENT, &format!("{} {}", e.kind, e.detail), "input", e.time_ms, json!({})));
     }
+}
 
-    // checkpoints.
-    let (rows, _) = checkpoint_rows(&tl);
+/// One track per row of overlapping checkpoints.
+fn checkpoint_events(tl: &Timeline, ev: &mut Vec<Value>) {
+    let (rows, _) = checkpoint_rows(tl);
     for (c, row) in tl.checkpoints.iter().zip(rows) {
         let r = &c.row;
         ev.push(complete(
@@ -182,8 +210,10 @@ pub fn chrome_trace(spec: &JobSpec, o: &Outcome) -> Value {
             }),
         ));
     }
+}
 
-    // tasks.
+/// One track per task: states, snapshot phases, marks.
+fn task_events(tl: &Timeline, ev: &mut Vec<Value>) {
     for lane in &tl.tasks {
         let tid = TID_TASKS + lane.index as u64;
         for s in &lane.segments {
@@ -207,23 +237,6 @@ pub fn chrome_trace(spec: &JobSpec, o: &Outcome) -> Value {
             ev.push(instant(tid, &format!("{}: {}", m.kind, m.text), m.kind, m.time_ms, json!({})));
         }
     }
-
-    // committed offsets as counters, one series per partition.
-    for c in run.offset_commits.iter().filter(|c| c.accepted) {
-        ev.push(json!({
-            "ph": "C", "pid": PID, "name": "committed offset", "ts": us(c.time_ms),
-            "args": { format!("p{}", c.partition.0): c.offset.0 },
-        }));
-    }
-
-    json!({
-        "traceEvents": ev,
-        "displayTimeUnit": "ms",
-        "otherData": {
-            "scenario": spec.name, "seed": o.seed, "profile": spec.profile.to_string(),
-            "trace_hash": format!("{:016x}", o.trace_hash()), "stop_at_ms": run.stop_at_ms,
-        },
-    })
 }
 
 /// The Chrome trace as a JSON string.

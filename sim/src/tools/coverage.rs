@@ -377,48 +377,7 @@ pub fn observe(spec: &JobSpec, run: &RunResult) -> BTreeSet<Cell> {
         situations.insert(s);
     };
     // Typed fields.
-    if run.checkpoints.iter().any(|r| r.outcome == "COMPLETED") {
-        hit(Situation::CheckpointCompleted);
-    }
-    if let Some(p) = intervals.get(&Phase::Pending) {
-        if p.iter().enumerate().any(|(i, a)| p[i + 1..].iter().any(|b| a.0 < b.1 && b.0 < a.1)) {
-            hit(Situation::ConcurrentCheckpoints);
-        }
-    }
-    if run.snapshot_spans.iter().any(|s| s.result == SnapshotResult::Declined) {
-        hit(Situation::UploadFailed);
-    }
-    if run.snapshot_spans.iter().any(|s| s.result == SnapshotResult::Abandoned) {
-        hit(Situation::SnapshotAbandoned);
-    }
-    if handler == Handler::AlignedTimeout && run.snapshot_spans.iter().any(|s| s.unaligned) {
-        hit(Situation::AlignmentTimeoutSwitched);
-    }
-    if run.completed_in_flight.values().any(|s| !s.is_empty()) {
-        hit(Situation::InFlightStateCompleted);
-    }
-    for r in &run.restores {
-        use crate::world::RestoreCause;
-        if matches!(r.cause, RestoreCause::JobManagerFailover { .. }) {
-            hit(Situation::JobManagerFailoverRestore);
-        } else if matches!(
-            r.cause,
-            RestoreCause::Retained { .. }
-                | RestoreCause::Rescaled { from: crate::scenario::RescaleFrom::RetainedCheckpoint, .. }
-        ) {
-            hit(Situation::RestoreFromRetained);
-        } else if r.checkpoint.is_some() {
-            hit(Situation::RestoreFromCheckpoint);
-        } else {
-            hit(Situation::RestartWithoutCheckpoint);
-        }
-    }
-    if run.offset_commits.iter().any(|c| !c.accepted) {
-        hit(Situation::OffsetCommitRefused);
-    }
-    if run.final_status == JobStatus::Finished {
-        hit(Situation::JobFinished);
-    }
+    row_situations(handler, run, &intervals, &mut hit);
     // The trace's typed events, for what the run keeps no other record of.
     let mut epoch = 0u64;
     let mut local_attempt = 0u64;
@@ -486,6 +445,53 @@ pub fn observe(spec: &JobSpec, run: &RunResult) -> BTreeSet<Cell> {
     cells
 }
 
+/// The situations a run's typed rows show (checkpoints, snapshots, restores, offset commits,
+/// the final status), each passed to `hit`.
+fn row_situations(handler: Handler, run: &RunResult, intervals: &PhaseIntervals, hit: &mut impl FnMut(Situation)) {
+    if run.checkpoints.iter().any(|r| r.outcome == "COMPLETED") {
+        hit(Situation::CheckpointCompleted);
+    }
+    if let Some(p) = intervals.get(&Phase::Pending) {
+        if p.iter().enumerate().any(|(i, a)| p[i + 1..].iter().any(|b| a.0 < b.1 && b.0 < a.1)) {
+            hit(Situation::ConcurrentCheckpoints);
+        }
+    }
+    if run.snapshot_spans.iter().any(|s| s.result == SnapshotResult::Declined) {
+        hit(Situation::UploadFailed);
+    }
+    if run.snapshot_spans.iter().any(|s| s.result == SnapshotResult::Abandoned) {
+        hit(Situation::SnapshotAbandoned);
+    }
+    if handler == Handler::AlignedTimeout && run.snapshot_spans.iter().any(|s| s.unaligned) {
+        hit(Situation::AlignmentTimeoutSwitched);
+    }
+    if run.completed_in_flight.values().any(|s| !s.is_empty()) {
+        hit(Situation::InFlightStateCompleted);
+    }
+    for r in &run.restores {
+        use crate::world::RestoreCause;
+        if matches!(r.cause, RestoreCause::JobManagerFailover { .. }) {
+            hit(Situation::JobManagerFailoverRestore);
+        } else if matches!(
+            r.cause,
+            RestoreCause::Retained { .. }
+                | RestoreCause::Rescaled { from: crate::scenario::RescaleFrom::RetainedCheckpoint, .. }
+        ) {
+            hit(Situation::RestoreFromRetained);
+        } else if r.checkpoint.is_some() {
+            hit(Situation::RestoreFromCheckpoint);
+        } else {
+            hit(Situation::RestartWithoutCheckpoint);
+        }
+    }
+    if run.offset_commits.iter().any(|c| !c.accepted) {
+        hit(Situation::OffsetCommitRefused);
+    }
+    if run.final_status == JobStatus::Finished {
+        hit(Situation::JobFinished);
+    }
+}
+
 /// A decline of any kind (the reasons whose Flink name has `DECLINED` in it).
 fn is_decline(reason: CheckpointFailureReason) -> bool {
     use CheckpointFailureReason::*;
@@ -501,11 +507,11 @@ fn is_decline(reason: CheckpointFailureReason) -> bool {
 }
 
 /// A job failure on the tolerable-failure threshold: directly, or as the failure that struck
-/// after a stop's synchronous savepoint (2.x wraps it; its text is all the core keeps of it).
+/// after a stop's synchronous savepoint (2.x wraps it; the core keeps the wrapped cause typed).
 fn tolerable_cause(cause: &FailureCause) -> bool {
     match cause {
         FailureCause::TolerableCheckpointFailures { .. } => true,
-        FailureCause::StoppingAfterSavepoint { failure, .. } => failure.contains("tolerable failure threshold"),
+        FailureCause::StoppingAfterSavepoint { failure, .. } => tolerable_cause(failure),
         _ => false,
     }
 }
@@ -554,6 +560,9 @@ pub fn unreachable(cell: Cell, specs: &[JobSpec]) -> Option<&'static str> {
                 if !specs.iter().any(|s| s.input_options.bounded) =>
             {
                 Some("no scenario of the set has a bounded source")
+            }
+            Situation::JobManagerFailoverRestore if !specs.iter().any(|s| fault_possible(s, FaultName::JmCrash)) => {
+                Some("no scenario of the set has a jm-crash fault (the swarm never draws one)")
             }
             Situation::OffsetCommitRefused if !specs.iter().any(has_log_source) => {
                 Some("no scenario of the set has a log source")
@@ -748,6 +757,29 @@ mod tests {
         assert_eq!(phases_at(&iv, 15), vec![Phase::Pending]);
         assert_eq!(phases_at(&iv, 20), vec![Phase::Pending]);
         assert_eq!(phases_at(&iv, 21), vec![Phase::Idle]);
+    }
+
+    #[test]
+    fn a_tolerable_failure_counts_wrapped_after_a_stop_by_its_type_not_its_words() {
+        use ckptsim::reason::CheckpointFailureReason;
+        use ckptsim::CheckpointId;
+        let tolerable = FailureCause::TolerableCheckpointFailures {
+            reason: CheckpointFailureReason::CheckpointExpired,
+            checkpoint: Some(CheckpointId(4)),
+        };
+        assert!(tolerable_cause(&tolerable));
+        let wrapped = |failure: FailureCause| FailureCause::StoppingAfterSavepoint {
+            savepoint: CheckpointId(3),
+            failure: Box::new(failure),
+        };
+        assert!(tolerable_cause(&wrapped(tolerable.clone())));
+        // A task failure whose message happens to name the threshold is not one.
+        let task = FailureCause::Task { task: "Sum[0]".into(), message: "tolerable failure threshold".into() };
+        assert!(!tolerable_cause(&task));
+        assert!(!tolerable_cause(&wrapped(task)));
+        assert!(!tolerable_cause(&wrapped(FailureCause::TaskManagerLost { tm: ckptsim::TmId(1) })));
+        // The wrapper prints the wrapped cause as before (the trace's text is unchanged).
+        assert!(wrapped(tolerable.clone()).to_string().ends_with(&tolerable.to_string()));
     }
 
     #[test]

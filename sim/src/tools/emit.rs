@@ -239,6 +239,7 @@ fn operator(spec: &JobSpec, i: usize) -> RawOperator {
     r.transaction_timeout_ms = o.sink_store.transaction_timeout_ms;
     r.idempotent_commit = (!o.sink_store.idempotent_commit).then_some(false);
     r.ignore_failures_after_transaction_timeout = o.ignore_failures_after_transaction_timeout.then_some(true);
+    r.sink_api = o.sink_v2.then(|| "sink-v2".to_string());
     if o.kind.is_source() && (if graph { o.bounded } else { spec.input_options.bounded }) {
         r.bounded = Some(true);
     }

@@ -109,6 +109,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         sink_store: Default::default(),
         max_parallelism: None,
         ignore_failures_after_transaction_timeout: false,
+        sink_v2: false,
         inputs: vec![],
         topic: None,
         bounded: false,

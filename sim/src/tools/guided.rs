@@ -5,15 +5,27 @@
 //! `--swarm` exactly as `sweep --swarm` and `run --swarm` draw it.
 //!
 //! Guided swarm (`--guided`, implies swarm): the same fresh draws fill the first two
-//! generations and every other slot after; the remaining slots are *children*. A child picks a
-//! reachable strike cell `handler/fault/phase` not yet hit (from the guide stream
-//! [`GUIDE_STREAM`] of the first seed), a parent from the corpus (runs that hit a new cell)
-//! whose run had that handler and was in that phase at some millisecond `t`, and reruns the
-//! parent's drawn job under the parent's seed with one more fault of that kind at `t` (a
-//! scenario's own fault of that kind, when the swarm never draws it, is moved to `t`
-//! instead). Up to `t` the child's run is the parent's run, so the fault strikes in the phase
-//! aimed at. With no parent for any missing strike cell, a child shifts one fault of a random
-//! corpus entry by up to ±1 s, or adds one fault of a fresh swarm draw.
+//! generations and every other slot after; the remaining slots are *children*, drawn from the
+//! guide stream [`GUIDE_STREAM`] of the first seed:
+//!
+//! * When a *situation* cell is missing that a scenario of the set can reach, half the
+//!   children aim at one: a fresh swarm draw of such a scenario (a guide-drawn seed) with the
+//!   situation's recipe forced on it (`guided_recipes.rs`: the fault kinds and configuration
+//!   draws — sink kind, checkpoint mode, timeout, tolerable failures, restart strategy — that
+//!   make it likely; e.g. `producer-fenced` = a two-phase-commit sink and JobManager–TaskManager
+//!   partitions).
+//! * The others aim at a missing *strike* cell `handler/fault/phase`: a parent from the corpus
+//!   whose run had that handler and was in that phase at some millisecond `t`, rerun under the
+//!   parent's seed with one more fault of that kind at `t` (of a kind the swarm never draws,
+//!   `jm-crash` and `storage-slow`: a copy of the scenario's own one). Up to `t` the child's run
+//!   is the parent's run, so the fault strikes in the phase aimed at. The corpus holds runs that
+//!   hit a new cell and runs that can parent a missing strike cell no corpus entry can. With no parent
+//!   for any missing strike cell, a child forces a missing strike cell's handler and fault kind
+//!   on a fresh draw, or shifts one fault of a random corpus entry by up to ±1 s, or adds one
+//!   fault of a fresh swarm draw.
+//!
+//! `until_cells` stops the sweep at the run that hits that many reachable cells; the report
+//! gives the run (and CPU seconds) at which 90%, 95%, 99% and 100% of them were first hit.
 //!
 //! Determinism: a generation's jobs depend only on the map and corpus after the previous
 //! generations; its runs go to worker threads and are folded in slot order, so the result
@@ -23,16 +35,20 @@ use crate::coverage::{self, Cell, CoverageMap, Handler, Phase, PhaseIntervals};
 use crate::spec::{Fault, FaultAt, FaultName, JobSpec, OpKind};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use recipes::Recipe;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
+#[path = "guided_recipes.rs"]
+pub mod recipes;
+
 /// The rand_chacha stream of the guide's choices.
 pub const GUIDE_STREAM: u64 = 202;
 
 /// What to run.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct CoverageOptions {
     /// The first seed of every scenario (seeds `first_seed..first_seed + seeds`).
     pub first_seed: u64,
@@ -46,6 +62,24 @@ pub struct CoverageOptions {
     pub guided: bool,
     /// Print progress to stderr.
     pub progress: bool,
+    /// Stop once this many reachable cells were hit (capped at the reachable count:
+    /// `usize::MAX` is "every reachable cell"); the seed budget still bounds the sweep.
+    pub until_cells: Option<usize>,
+}
+
+/// When a sweep first reached a share of the reachable cells.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Milestone {
+    /// The share of the reachable cells (0.9 = 90%).
+    pub fraction: f64,
+    /// The cells that share is (rounded up).
+    pub cells: usize,
+    /// Runs made when it was reached (the run that hit the last of them included).
+    pub runs: u64,
+    /// CPU seconds of the process by then (Linux; None elsewhere).
+    pub cpu_s: Option<f64>,
+    /// Wall-clock seconds by then.
+    pub wall_s: f64,
 }
 
 /// One failing run of a coverage sweep.
@@ -73,8 +107,18 @@ pub struct CoverageReport {
     pub map: CoverageMap,
     /// Runs made.
     pub runs: u64,
-    /// (runs so far, reachable cells hit) after every generation.
+    /// (runs so far, reachable cells hit) after every run that hit a new cell and at the end of
+    /// every generation.
     pub curve: Vec<(u64, usize)>,
+    /// When 90%, 95%, 99% and 100% of the reachable cells (and the `until_cells` target) were
+    /// first reached, in the order reached.
+    pub milestones: Vec<Milestone>,
+    /// The `until_cells` target (capped at the reachable cells), if any.
+    pub target: Option<usize>,
+    /// CPU seconds of the whole sweep (Linux; None elsewhere).
+    pub cpu_s: Option<f64>,
+    /// Fresh (seed-list) seeds per scenario used, rounded up.
+    pub fresh_seeds: u64,
     /// Cells that can be reached by the scenarios run (the matrix minus its unreachable cells).
     pub reachable: usize,
     /// Failing runs, in the order found.
@@ -184,6 +228,7 @@ fn fresh(specs: &[JobSpec], opts: &CoverageOptions, k: u64) -> Job {
 /// Runs the coverage sweep of `specs`.
 pub fn coverage_sweep(specs: &[JobSpec], opts: &CoverageOptions) -> CoverageReport {
     let start = Instant::now();
+    let cpu_start = process_cpu_s();
     let s = specs.len().max(1) as u64;
     let budget = opts.seeds * s;
     let generation = (2 * s).max(16);
@@ -191,22 +236,28 @@ pub fn coverage_sweep(specs: &[JobSpec], opts: &CoverageOptions) -> CoverageRepo
     rng.set_stream(GUIDE_STREAM);
     let all: Vec<Cell> = coverage::all_cells();
     let reachable: Vec<Cell> = all.iter().copied().filter(|c| coverage::unreachable(*c, specs).is_none()).collect();
-    let mut report = CoverageReport { reachable: reachable.len(), ..CoverageReport::default() };
+    let target = opts.until_cells.map(|n| n.min(reachable.len()));
+    let mut report = CoverageReport { reachable: reachable.len(), target, ..CoverageReport::default() };
+    let mut milestones: Vec<(f64, usize)> =
+        MILESTONES.iter().map(|&f| (f, (f * reachable.len() as f64).ceil() as usize)).collect();
+    if let Some(t) = target {
+        if !milestones.iter().any(|&(_, n)| n == t) {
+            milestones.push((t as f64 / reachable.len().max(1) as f64, t));
+        }
+    }
     let mut corpus: Vec<Entry> = Vec::new();
     let mut next_fresh = 0u64;
     let mut gen_index = 0u64;
-    while report.runs < budget {
+    let mut hit = 0usize;
+    let reached = |hit: usize| target.is_some_and(|t| hit >= t);
+    while report.runs < budget && !reached(hit) {
         let size = generation.min(budget - report.runs);
+        let missing: Vec<Cell> = reachable.iter().copied().filter(|c| !report.map.hits.contains_key(c)).collect();
+        let aims = if opts.guided && gen_index >= 2 { aimable(specs, &corpus, &missing) } else { Vec::new() };
         let mut jobs = Vec::with_capacity(size as usize);
         for slot in 0..size {
-            let child = opts.guided && gen_index >= 2 && slot % 2 == 1 && !corpus.is_empty();
-            let job = if child {
-                let missing: Vec<Cell> =
-                    reachable.iter().copied().filter(|c| !report.map.hits.contains_key(c)).collect();
-                make_child(specs, &corpus, &missing, &mut rng)
-            } else {
-                None
-            };
+            let child = opts.guided && gen_index >= 2 && slot % 2 == 1 && !missing.is_empty();
+            let job = if child { make_child(specs, &corpus, &missing, &aims, &mut rng) } else { None };
             jobs.push(job.unwrap_or_else(|| {
                 let j = fresh(specs, opts, next_fresh);
                 next_fresh += 1;
@@ -231,18 +282,50 @@ pub fn coverage_sweep(specs: &[JobSpec], opts: &CoverageOptions) -> CoverageRepo
                     job: job.spec.clone(),
                 });
             }
-            if new > 0 && opts.guided {
-                corpus.push(Entry {
+            if new > 0 {
+                hit = reachable.iter().filter(|c| report.map.hits.contains_key(c)).count();
+                report.curve.push((report.runs, hit));
+                for &(fraction, cells) in &milestones {
+                    if hit >= cells && !report.milestones.iter().any(|m| m.cells == cells) {
+                        report.milestones.push(Milestone {
+                            fraction,
+                            cells,
+                            runs: report.runs,
+                            cpu_s: cpu_since(cpu_start),
+                            wall_s: start.elapsed().as_secs_f64(),
+                        });
+                    }
+                }
+            }
+            if opts.guided {
+                // A run joins the corpus when it hit a new cell, or when it can parent a missing
+                // strike cell that no corpus entry can (e.g. an aligned run of a scenario with
+                // a JobManager crash of its own, whose alignment a child's copy then strikes).
+                let entry = Entry {
                     si: job.si,
                     spec: job.spec,
                     seed: job.seed,
                     intervals: ran.intervals,
                     stop_at_ms: ran.stop_at_ms,
-                });
+                };
+                let opens = || {
+                    missing.iter().any(|c| {
+                        !report.map.hits.contains_key(c)
+                            && can_parent(specs, &entry, *c)
+                            && !corpus.iter().any(|e| can_parent(specs, e, *c))
+                    })
+                };
+                if new > 0 || opens() {
+                    corpus.push(entry);
+                }
+            }
+            if reached(hit) {
+                break;
             }
         }
-        let hit = reachable.iter().filter(|c| report.map.hits.contains_key(c)).count();
-        report.curve.push((report.runs, hit));
+        if report.curve.last().is_none_or(|&(r, _)| r != report.runs) {
+            report.curve.push((report.runs, hit));
+        }
         if opts.progress {
             eprint!("\r  {}/{budget} runs, {hit}/{} cells", report.runs, reachable.len());
         }
@@ -252,37 +335,96 @@ pub fn coverage_sweep(specs: &[JobSpec], opts: &CoverageOptions) -> CoverageRepo
         eprintln!();
     }
     report.wall_s = start.elapsed().as_secs_f64();
+    report.cpu_s = cpu_since(cpu_start);
+    report.fresh_seeds = next_fresh.div_ceil(s);
     report
 }
 
-/// A child job aimed at a missing strike cell, or a random mutation; None: a fresh draw.
-fn make_child(specs: &[JobSpec], corpus: &[Entry], missing: &[Cell], rng: &mut ChaCha8Rng) -> Option<Job> {
-    let strikes: Vec<(Handler, usize, Phase)> = missing
+/// The fractions of the reachable cells whose first run `sweep --coverage` reports.
+pub const MILESTONES: [f64; 4] = [0.9, 0.95, 0.99, 1.0];
+
+/// CPU seconds (user + system, every thread) of this process since `from`, on Linux
+/// (`/proc/self/stat`, clock ticks of 1/100 s); None elsewhere.
+fn cpu_since(from: Option<f64>) -> Option<f64> {
+    Some(process_cpu_s()? - from?)
+}
+
+fn process_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The fields after the command name (which may hold spaces) start with the state (field 3);
+    // utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// The missing strike cells some corpus entry can parent, each with its parents' indices.
+fn aimable(specs: &[JobSpec], corpus: &[Entry], missing: &[Cell]) -> Vec<(Cell, Vec<usize>)> {
+    missing
         .iter()
-        .filter_map(|c| match *c {
-            Cell::Strike { handler, fault, phase } => Some((handler, fault, phase)),
-            Cell::Situation(_) => None,
+        .filter(|c| matches!(c, Cell::Strike { .. }))
+        .filter_map(|&c| {
+            let parents: Vec<usize> = (0..corpus.len()).filter(|&i| can_parent(specs, &corpus[i], c)).collect();
+            (!parents.is_empty()).then_some((c, parents))
         })
+        .collect()
+}
+
+/// Whether a child of `e` can aim at strike cell `c`: the run had that handler, the fault kind
+/// can be added (for `jm-crash` and `storage-slow`, which the swarm never draws, a copy of the
+/// scenario's own one), and the run was in that phase.
+fn can_parent(specs: &[JobSpec], e: &Entry, c: Cell) -> bool {
+    let Cell::Strike { handler, fault, phase } = c else { return false };
+    let name = coverage::FAULT_KINDS[fault];
+    if Handler::of(&e.spec) != handler || !can_strike(&specs[e.si], &e.spec, name) {
+        return false;
+    }
+    let end = e.stop_at_ms.max(2);
+    match phase {
+        Phase::Idle => true,
+        _ => e.intervals.get(&phase).is_some_and(|v| v.iter().any(|&(a, b)| b > a && a > 0 && a < end)),
+    }
+}
+
+/// A child job aimed at a missing cell, or a random mutation; None: a fresh draw.
+///
+/// Half the children aim at a missing situation when one is missing that a scenario of the set
+/// can reach: a fresh swarm draw of such a scenario (seed from the guide stream) with the
+/// situation's recipe forced on it (`guided_recipes.rs`). The others aim at a missing strike
+/// cell through a corpus parent that was in the cell's phase (see the module text); with no
+/// parent, half of them force the strike cell's recipe (its handler and fault kind) on a fresh
+/// draw, half mutate a corpus entry at random.
+fn make_child(
+    specs: &[JobSpec],
+    corpus: &[Entry],
+    missing: &[Cell],
+    aims: &[(Cell, Vec<usize>)],
+    rng: &mut ChaCha8Rng,
+) -> Option<Job> {
+    let situations: Vec<(Cell, Recipe)> = missing
+        .iter()
+        .filter_map(|&c| match c {
+            Cell::Situation(s) => Some((c, recipes::situation_recipe(s))),
+            Cell::Strike { .. } => None,
+        })
+        .filter(|(_, r)| specs.iter().any(|b| recipes::applies(r, b)))
         .collect();
-    // Aim at a missing strike cell (a few tries), else mutate at random.
-    for _ in 0..8 {
-        if strikes.is_empty() {
-            break;
-        }
-        let (handler, fault, phase) = strikes[rng.random_range(0..strikes.len())];
+    let strikes = missing.iter().any(|c| matches!(c, Cell::Strike { .. }));
+    if !situations.is_empty() && (!strikes || rng.random_bool(0.5)) {
+        let (cell, recipe) = &situations[rng.random_range(0..situations.len())];
+        return recipe_child(specs, recipe, *cell, rng);
+    }
+    // Aim at a missing strike cell through a parent that was in its phase.
+    if !aims.is_empty() {
+        let (cell, parents) = &aims[rng.random_range(0..aims.len())];
+        let Cell::Strike { handler, fault, phase } = *cell else { return None };
+        let parent = &corpus[parents[rng.random_range(0..parents.len())]];
         let name = coverage::FAULT_KINDS[fault];
-        let parents: Vec<&Entry> = corpus
-            .iter()
-            .filter(|e| Handler::of(&e.spec) == handler && can_strike(&specs[e.si], &e.spec, name))
-            .filter(|e| phase == Phase::Idle || e.intervals.get(&phase).is_some_and(|v| !v.is_empty()))
-            .collect();
-        if parents.is_empty() {
-            continue;
-        }
-        let parent = parents[rng.random_range(0..parents.len())];
-        let Some(t) = time_in_phase(parent, phase, rng) else { continue };
+        let base = &specs[parent.si];
+        let t = time_in_phase(parent, phase, rng)?;
         let mut spec = parent.spec.clone();
-        let Some(how) = strike(&specs[parent.si], &mut spec, name, t, rng) else { continue };
+        let how = recipes::add_fault(base, &mut spec, name, t, rng)?;
         return Some(Job {
             si: parent.si,
             spec,
@@ -290,10 +432,20 @@ fn make_child(specs: &[JobSpec], corpus: &[Entry], missing: &[Cell], rng: &mut C
             lineage: Some(format!(
                 "seed {} of {} + {how} (aimed at {handler:?}/{name}/{})",
                 parent.seed,
-                specs[parent.si].name,
+                base.name,
                 phase.name()
             )),
         });
+    }
+    let unparented: Vec<Cell> = missing.iter().copied().filter(|c| matches!(c, Cell::Strike { .. })).collect();
+    if !unparented.is_empty() && rng.random_bool(0.5) {
+        let cell = unparented[rng.random_range(0..unparented.len())];
+        if let Cell::Strike { handler, fault, .. } = cell {
+            return recipe_child(specs, &recipes::strike_recipe(handler, coverage::FAULT_KINDS[fault]), cell, rng);
+        }
+    }
+    if corpus.is_empty() {
+        return None;
     }
     let parent = &corpus[rng.random_range(0..corpus.len())];
     let mut spec = parent.spec.clone();
@@ -327,7 +479,27 @@ fn make_child(specs: &[JobSpec], corpus: &[Entry], missing: &[Cell], rng: &mut C
     })
 }
 
-/// A millisecond at which the parent's run was in `phase` (idle: no other phase active).
+/// A fresh swarm draw (seed from the guide stream) of a scenario `recipe` applies to, with the
+/// recipe forced on it; None when it applies to none.
+fn recipe_child(specs: &[JobSpec], recipe: &Recipe, aim: Cell, rng: &mut ChaCha8Rng) -> Option<Job> {
+    let bases: Vec<usize> = (0..specs.len()).filter(|&i| recipes::applies(recipe, &specs[i])).collect();
+    if bases.is_empty() {
+        return None;
+    }
+    let si = bases[rng.random_range(0..bases.len())];
+    let seed = rng.random_range(1..=u64::from(u32::MAX));
+    let (mut spec, _) = crate::swarm::draw(&specs[si], seed);
+    let how = recipes::apply(recipe, &specs[si], &mut spec, rng);
+    Some(Job {
+        si,
+        spec,
+        seed,
+        lineage: Some(format!("swarm draw of seed {seed} of {} + {how} (aimed at {aim})", specs[si].name)),
+    })
+}
+
+/// A millisecond at which the parent's run was in `phase` (idle: no other phase active), one of
+/// the phase's two ends in half the draws.
 fn time_in_phase(parent: &Entry, phase: Phase, rng: &mut ChaCha8Rng) -> Option<u64> {
     let end = parent.stop_at_ms.max(2);
     if phase == Phase::Idle {
@@ -339,9 +511,21 @@ fn time_in_phase(parent: &Entry, phase: Phase, rng: &mut ChaCha8Rng) -> Option<u
         }
         return None;
     }
-    let spans = parent.intervals.get(&phase)?;
+    let spans: Vec<(u64, u64)> =
+        parent.intervals.get(&phase)?.iter().copied().filter(|&(a, b)| b > a && a > 0 && a < end).collect();
+    if spans.is_empty() {
+        return None;
+    }
     let (a, b) = spans[rng.random_range(0..spans.len())];
-    (b > a && a > 0 && a < end).then(|| rng.random_range(a..b.min(end)))
+    let b = b.min(end);
+    // A fault that cuts a phase short (a crash cancels an alignment, whose span then never
+    // ends in a snapshot) is seen in it only in the millisecond the phase ended or began, where
+    // the closed interval still holds in the child's run: the ends get half the draws.
+    Some(match rng.random_range(0..4) {
+        0 => a,
+        1 => b,
+        _ => rng.random_range(a..=b),
+    })
 }
 
 /// Whether a child of `drawn` (a job of scenario `base`) may get a fault of kind `name`: the
@@ -355,38 +539,6 @@ fn can_strike(base: &JobSpec, drawn: &JobSpec, name: FaultName) -> bool {
         FaultName::SinkStoreOutage => drawn.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink),
         _ => true,
     }
-}
-
-/// Adds a fault of kind `name` at `t` to `spec` (or moves the scenario's own one there, for
-/// kinds the swarm never draws); returns what it did.
-fn strike(base: &JobSpec, spec: &mut JobSpec, name: FaultName, t: u64, rng: &mut ChaCha8Rng) -> Option<String> {
-    if matches!(name, FaultName::JmCrash | FaultName::StorageSlow) {
-        let i = base.faults.iter().position(|f| coverage::fault_name(&f.kind) == name)?;
-        // The drawn job keeps the scenario's faults first, in order.
-        spec.faults.get_mut(i)?.at = FaultAt::Time(t);
-        return Some(format!("{name} moved to {t} ms"));
-    }
-    let tasks: Vec<String> = spec
-        .operators
-        .iter()
-        .filter(|o| !o.kind.is_partitioning())
-        .flat_map(|o| (0..o.parallelism).map(move |s| format!("{}[{s}]", o.name)))
-        .collect();
-    let ops: Vec<String> = spec
-        .operators
-        .iter()
-        .filter(|o| !o.kind.is_source() && !o.kind.is_partitioning())
-        .map(|o| o.name.clone())
-        .collect();
-    if tasks.is_empty() || ops.is_empty() {
-        return None;
-    }
-    let tms = spec.cluster.task_managers.max(1);
-    let window_ms = (spec.stop_at_ms / 2).max(1_000);
-    let (kind, duration_ms) = crate::swarm::draw_fault_kind(name, rng, &tasks, &ops, tms, window_ms)?;
-    let how = format!("{} at {t} ms", kind.label());
-    spec.faults.push(Fault { at: FaultAt::Time(t), duration_ms, kind });
-    Some(how)
 }
 
 /// The text `sweep --coverage` prints after the matrix.
@@ -410,7 +562,12 @@ pub fn render_summary(r: &CoverageReport, specs: &[JobSpec], guided: bool) -> St
             }
         }
     }
-    let _ = writeln!(s, "; {:.1} s wall", r.wall_s);
+    let _ = write!(s, "; {:.1} s wall", r.wall_s);
+    if let Some(cpu) = r.cpu_s {
+        let _ = write!(s, ", {cpu:.1} CPU s");
+    }
+    let _ = writeln!(s, "; {} seeds of the seed list per scenario", r.fresh_seeds);
+    s.push_str(&render_milestones(r));
     if guided {
         let _ = writeln!(s, "guided children: {} runs, {} hit a new cell", r.children, r.children_new);
     }
@@ -427,6 +584,47 @@ pub fn render_summary(r: &CoverageReport, specs: &[JobSpec], guided: bool) -> St
                 let _ = writeln!(s, "FAIL {}  guided child: {l}", f.signature);
             }
         }
+    }
+    s
+}
+
+/// One line per milestone (90%, 95%, 99%, 100% of the reachable cells, and the `until_cells`
+/// target): the run that reached it, the CPU and wall seconds by then; and whether the sweep
+/// stopped at its target.
+pub fn render_milestones(r: &CoverageReport) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let mut all: Vec<(f64, usize)> =
+        MILESTONES.iter().map(|&f| (f, (f * r.reachable as f64).ceil() as usize)).collect();
+    if let Some(t) = r.target {
+        if !all.iter().any(|&(_, n)| n == t) {
+            all.push((t as f64 / r.reachable.max(1) as f64, t));
+            all.sort_by_key(|&(_, n)| n);
+        }
+    }
+    for (fraction, cells) in all {
+        let label = format!("{:.1}% ({cells}/{} cells)", fraction * 100.0, r.reachable);
+        match r.milestones.iter().find(|m| m.cells == cells) {
+            Some(m) => {
+                let cpu = m.cpu_s.map(|c| format!(", {c:.1} CPU s")).unwrap_or_default();
+                let _ = writeln!(s, "milestone {label}: run {}{cpu}, {:.1} s wall", m.runs, m.wall_s);
+            }
+            None => {
+                let _ = writeln!(s, "milestone {label}: not reached in {} runs", r.runs);
+            }
+        }
+    }
+    if let Some(t) = r.target {
+        let hit = r.curve.last().map(|&(_, h)| h).unwrap_or(0);
+        let _ = writeln!(
+            s,
+            "{}",
+            if hit >= t {
+                format!("stopped: target of {t} reachable cells reached at run {}", r.runs)
+            } else {
+                format!("target of {t} reachable cells not reached: seed budget spent ({} runs)", r.runs)
+            }
+        );
     }
     s
 }

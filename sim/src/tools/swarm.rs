@@ -88,113 +88,18 @@ fn extend_for_liveness(out: &mut JobSpec, seed: u64) -> String {
 /// and the network buffer keys (`swarm_config.rs`). A scenario without periodic checkpoints
 /// keeps its checkpoint mode, interval and timeout.
 pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
-    use ckptsim::config::{CheckpointingMode, RestartStrategyConfig, UNLIMITED};
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     rng.set_stream(SWARM_CONFIG_STREAM);
     let mut out = spec.clone();
     let mut parts: Vec<String> = Vec::new();
-    // Sink kind.
-    // A job graph with several sinks keeps its sinks (flipping one could make a second
-    // two-phase-commit sink); the draw is made either way, so the stream stays aligned.
-    let one_sink = out.operators.iter().filter(|o| o.kind.is_sink()).count() == 1;
-    if rng.random_bool(0.25) && one_sink {
-        if let Some(op) = out.operators.iter_mut().find(|o| o.kind.is_sink()) {
-            op.kind = if op.kind == OpKind::PrintSink { OpKind::TwoPhaseCommitSink } else { OpKind::PrintSink };
-            parts.push(format!("sink={}", if op.kind == OpKind::PrintSink { "print" } else { "two-phase-commit" }));
-        }
-    }
+    draw_sink(&mut out, &mut rng, &mut parts);
     // At-least-once checkpoints only without a two-phase-commit sink (a job graph may have a
     // print sink next to one; a line has one sink, so this is "the sink prints").
     let print_sink = out.operators.iter().any(|o| o.kind == OpKind::PrintSink)
         && !out.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink);
-    // One parallelism for every operator after the sources, unless a fault, action or
-    // injector names one of them: the keyed operator and the sink stay forward-connected, so
-    // a key's outputs keep their order in one sink subtask (the checkers judge per key).
-    let named = format!("{:?}{:?}", spec.faults, spec.actions);
-    let free = |o: &crate::spec::OpSpec| !o.kind.is_source() && !o.kind.is_partitioning();
-    let referenced = out
-        .operators
-        .iter()
-        .filter(|o| free(o))
-        .any(|o| named.contains(&format!("\"{}", o.name)) || !o.injectors.is_empty());
-    if !referenced && rng.random_bool(0.5) {
-        let p = rng.random_range(1..=3);
-        for op in out.operators.iter_mut().filter(|o| free(o)) {
-            op.parallelism = p;
-        }
-        parts.push(format!("parallelism={p} after the sources"));
-    }
-    let mut mode_part = None;
-    let cp = &mut out.checkpoint;
-    if cp.periodic_enabled() {
-        let mode = rng.random_range(0..4);
-        cp.mode = CheckpointingMode::ExactlyOnce;
-        cp.unaligned = false;
-        cp.aligned_timeout_ms = 0;
-        let mode_name = match mode {
-            1 => {
-                cp.unaligned = true;
-                "unaligned"
-            }
-            2 if spec.profile.supports_aligned_timeout() => {
-                cp.unaligned = true;
-                cp.aligned_timeout_ms = rng.random_range(1..=200);
-                "aligned-timeout"
-            }
-            3 if print_sink => {
-                cp.mode = CheckpointingMode::AtLeastOnce;
-                "at-least-once"
-            }
-            _ => "aligned",
-        };
-        // Barrier announcements (§3.4) stay as the scenario set them when the draw kept an
-        // aligned timeout; an explicit `true` goes with it otherwise (no draw: other scenarios'
-        // streams are as before). Unset, they follow the profile as in Flink.
-        if cp.aligned_timeout_ms == 0 && cp.barrier_announcements == Some(true) {
-            cp.barrier_announcements = None;
-        }
-        cp.max_concurrent = if cp.unaligned { 1 } else { rng.random_range(1..=3) };
-        let interval = cp.interval_ms.unwrap_or(1_000);
-        let scale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
-        cp.interval_ms = Some(((interval as f64 * scale) as i64).max(10));
-        let tscale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
-        cp.timeout_ms = ((cp.timeout_ms as f64 * tscale) as i64).max(10);
-        cp.tolerable_failures = [0, 1, 3, UNLIMITED as i64][rng.random_range(0..4)];
-        // The mode's text is written once the announcements draw (appended last) is made.
-        mode_part = Some((parts.len(), mode_name));
-        parts.push(String::new());
-        parts.push(format!(
-            "max_concurrent={} interval={} ms timeout={} ms tolerable_failures={}",
-            cp.max_concurrent,
-            cp.interval_ms.unwrap_or(0),
-            cp.timeout_ms,
-            if cp.tolerable_is_unlimited() { "unlimited".to_string() } else { cp.tolerable_failures.to_string() }
-        ));
-    }
-    let restart = match rng.random_range(0..5) {
-        0 => Some(RestartStrategyConfig::FixedDelay {
-            attempts: rng.random_range(1..=20),
-            delay_ms: rng.random_range(0..=2_000),
-        }),
-        1 => Some(RestartStrategyConfig::FailureRate {
-            max_failures_per_interval: rng.random_range(1..=5),
-            interval_ms: rng.random_range(1_000..=20_000),
-            delay_ms: rng.random_range(0..=2_000),
-        }),
-        2 => {
-            let initial = rng.random_range(10..=2_000);
-            Some(RestartStrategyConfig::ExponentialDelay {
-                initial_backoff_ms: initial,
-                max_backoff_ms: rng.random_range(initial..=10_000.max(initial)),
-                multiplier: rng.random_range(1.0..3.0),
-                reset_threshold_ms: rng.random_range(500..=60_000),
-                jitter: rng.random_range(0.0..=1.0),
-                attempts: if rng.random_bool(0.5) { UNLIMITED as i64 } else { rng.random_range(1..=20) },
-            })
-        }
-        3 if rng.random_bool(0.3) => Some(RestartStrategyConfig::NoRestart),
-        _ => None,
-    };
+    draw_parallelism(&mut out, spec, &mut rng, &mut parts);
+    let mode_part = draw_checkpointing(&mut out.checkpoint, spec.profile, print_sink, &mut rng, &mut parts);
+    let restart = draw_restart(&mut rng);
     if let Some(r) = restart {
         if r.validate().is_ok() {
             parts.push(format!("restart={r:?}"));
@@ -217,14 +122,7 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
         parts.push("(retention / announcements draw invalid: scenario's kept)".into());
     }
     if let Some((i, mode_name)) = mode_part {
-        let cp = &out.checkpoint;
-        parts[i] = if cp.aligned_timeout_ms > 0 && cp.announces_barriers(spec.profile) {
-            format!("mode={mode_name}({} ms, announcements)", cp.aligned_timeout_ms)
-        } else if cp.aligned_timeout_ms > 0 {
-            format!("mode={mode_name}({} ms)", cp.aligned_timeout_ms)
-        } else {
-            format!("mode={mode_name}")
-        };
+        parts[i] = mode_text(&out.checkpoint, spec.profile, mode_name);
     }
     (
         out,
@@ -233,6 +131,141 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
             if parts.is_empty() { "as the scenario".to_string() } else { parts.join(", ") }
         ),
     )
+}
+
+/// The sink kind: a single sink flipped between print and two-phase commit (a quarter of the
+/// seeds). A job graph with several sinks keeps its sinks (flipping one could make a second
+/// two-phase-commit sink); the draw is made either way, so the stream stays aligned.
+fn draw_sink(out: &mut JobSpec, rng: &mut ChaCha8Rng, parts: &mut Vec<String>) {
+    let one_sink = out.operators.iter().filter(|o| o.kind.is_sink()).count() == 1;
+    if rng.random_bool(0.25) && one_sink {
+        if let Some(op) = out.operators.iter_mut().find(|o| o.kind.is_sink()) {
+            op.kind = if op.kind == OpKind::PrintSink { OpKind::TwoPhaseCommitSink } else { OpKind::PrintSink };
+            parts.push(format!("sink={}", if op.kind == OpKind::PrintSink { "print" } else { "two-phase-commit" }));
+        }
+    }
+}
+
+/// One parallelism for every operator after the sources, unless a fault, action or
+/// injector names one of them: the keyed operator and the sink stay forward-connected, so
+/// a key's outputs keep their order in one sink subtask (the checkers judge per key).
+fn draw_parallelism(out: &mut JobSpec, spec: &JobSpec, rng: &mut ChaCha8Rng, parts: &mut Vec<String>) {
+    let named = format!("{:?}{:?}", spec.faults, spec.actions);
+    let free = |o: &crate::spec::OpSpec| !o.kind.is_source() && !o.kind.is_partitioning();
+    let referenced = out
+        .operators
+        .iter()
+        .filter(|o| free(o))
+        .any(|o| named.contains(&format!("\"{}", o.name)) || !o.injectors.is_empty());
+    if !referenced && rng.random_bool(0.5) {
+        let p = rng.random_range(1..=3);
+        for op in out.operators.iter_mut().filter(|o| free(o)) {
+            op.parallelism = p;
+        }
+        parts.push(format!("parallelism={p} after the sources"));
+    }
+}
+
+/// Periodic checkpointing's draws (none when the scenario has no periodic checkpoints): the
+/// mode (at-least-once only with a print sink), max concurrent, interval, timeout and
+/// tolerable failures. Returns where in `parts` the mode's text goes and the mode's name (the
+/// text is written once the announcements draw, appended last, is made).
+fn draw_checkpointing(
+    cp: &mut ckptsim::config::CheckpointConfig,
+    profile: ckptsim::Profile,
+    print_sink: bool,
+    rng: &mut ChaCha8Rng,
+    parts: &mut Vec<String>,
+) -> Option<(usize, &'static str)> {
+    use ckptsim::config::{CheckpointingMode, UNLIMITED};
+    if !cp.periodic_enabled() {
+        return None;
+    }
+    let mode = rng.random_range(0..4);
+    cp.mode = CheckpointingMode::ExactlyOnce;
+    cp.unaligned = false;
+    cp.aligned_timeout_ms = 0;
+    let mode_name = match mode {
+        1 => {
+            cp.unaligned = true;
+            "unaligned"
+        }
+        2 if profile.supports_aligned_timeout() => {
+            cp.unaligned = true;
+            cp.aligned_timeout_ms = rng.random_range(1..=200);
+            "aligned-timeout"
+        }
+        3 if print_sink => {
+            cp.mode = CheckpointingMode::AtLeastOnce;
+            "at-least-once"
+        }
+        _ => "aligned",
+    };
+    // Barrier announcements (§3.4) stay as the scenario set them when the draw kept an
+    // aligned timeout; an explicit `true` goes with it otherwise (no draw: other scenarios'
+    // streams are as before). Unset, they follow the profile as in Flink.
+    if cp.aligned_timeout_ms == 0 && cp.barrier_announcements == Some(true) {
+        cp.barrier_announcements = None;
+    }
+    cp.max_concurrent = if cp.unaligned { 1 } else { rng.random_range(1..=3) };
+    let interval = cp.interval_ms.unwrap_or(1_000);
+    let scale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
+    cp.interval_ms = Some(((interval as f64 * scale) as i64).max(10));
+    let tscale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
+    cp.timeout_ms = ((cp.timeout_ms as f64 * tscale) as i64).max(10);
+    cp.tolerable_failures = [0, 1, 3, UNLIMITED as i64][rng.random_range(0..4)];
+    // The mode's text is written once the announcements draw (appended last) is made.
+    let mode_at = parts.len();
+    parts.push(String::new());
+    parts.push(format!(
+        "max_concurrent={} interval={} ms timeout={} ms tolerable_failures={}",
+        cp.max_concurrent,
+        cp.interval_ms.unwrap_or(0),
+        cp.timeout_ms,
+        if cp.tolerable_is_unlimited() { "unlimited".to_string() } else { cp.tolerable_failures.to_string() }
+    ));
+    Some((mode_at, mode_name))
+}
+
+/// A restart strategy and its parameters, or none (the scenario's kept).
+fn draw_restart(rng: &mut ChaCha8Rng) -> Option<ckptsim::config::RestartStrategyConfig> {
+    use ckptsim::config::{RestartStrategyConfig, UNLIMITED};
+    match rng.random_range(0..5) {
+        0 => Some(RestartStrategyConfig::FixedDelay {
+            attempts: rng.random_range(1..=20),
+            delay_ms: rng.random_range(0..=2_000),
+        }),
+        1 => Some(RestartStrategyConfig::FailureRate {
+            max_failures_per_interval: rng.random_range(1..=5),
+            interval_ms: rng.random_range(1_000..=20_000),
+            delay_ms: rng.random_range(0..=2_000),
+        }),
+        2 => {
+            let initial = rng.random_range(10..=2_000);
+            Some(RestartStrategyConfig::ExponentialDelay {
+                initial_backoff_ms: initial,
+                max_backoff_ms: rng.random_range(initial..=10_000.max(initial)),
+                multiplier: rng.random_range(1.0..3.0),
+                reset_threshold_ms: rng.random_range(500..=60_000),
+                jitter: rng.random_range(0.0..=1.0),
+                attempts: if rng.random_bool(0.5) { UNLIMITED as i64 } else { rng.random_range(1..=20) },
+            })
+        }
+        3 if rng.random_bool(0.3) => Some(RestartStrategyConfig::NoRestart),
+        _ => None,
+    }
+}
+
+/// The drawn checkpointing mode as the description prints it (with an aligned timeout: its
+/// length, and whether barriers are announced).
+fn mode_text(cp: &ckptsim::config::CheckpointConfig, profile: ckptsim::Profile, mode_name: &str) -> String {
+    if cp.aligned_timeout_ms > 0 && cp.announces_barriers(profile) {
+        format!("mode={mode_name}({} ms, announcements)", cp.aligned_timeout_ms)
+    } else if cp.aligned_timeout_ms > 0 {
+        format!("mode={mode_name}({} ms)", cp.aligned_timeout_ms)
+    } else {
+        format!("mode={mode_name}")
+    }
 }
 
 /// The configuration draws appended at the end of [`draw_config`]'s stream: a fixed number of

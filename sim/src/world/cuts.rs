@@ -18,7 +18,7 @@
 use super::*;
 
 /// An upstream task's barrier for one checkpoint entering one output channel.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct BarrierCut {
     /// The upstream task.
     pub task: TaskId,
@@ -38,7 +38,7 @@ pub struct BarrierCut {
 }
 
 /// A downstream task's snapshot for one checkpoint, per input channel.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct SnapshotCut {
     /// The downstream task.
     pub task: TaskId,
@@ -106,6 +106,21 @@ impl ChannelCuts {
         inputs: &[TaskId],
         now: u64,
     ) {
+        let (task, attempt) = key;
+        let taken = |from: TaskId| channels.get(&(attempt.0, from, task)).map_or(0, |c| c.taken_records);
+        self.note_snapshot_taken(t, key, inputs, now, taken);
+    }
+
+    /// [`ChannelCuts::note_snapshot`] with the records taken so far from each input channel
+    /// given by `taken` (per upstream task): the explorer counts them on its own channels.
+    pub(crate) fn note_snapshot_taken(
+        &mut self,
+        t: &Task,
+        key: (TaskId, Attempt),
+        inputs: &[TaskId],
+        now: u64,
+        taken: impl Fn(TaskId) -> u64,
+    ) {
         let Some(id) = t.last_snapshot_id() else { return };
         if inputs.is_empty() || self.seen.get(&key) == Some(&id) {
             return;
@@ -118,15 +133,17 @@ impl ChannelCuts {
         }
         self.seen.insert(key, id);
         let (task, attempt) = key;
-        let received = inputs
-            .iter()
-            .map(|&from| (from, channels.get(&(attempt.0, from, task)).map_or(0, |c| c.taken_records)))
-            .collect();
+        let received = inputs.iter().map(|&from| (from, taken(from))).collect();
         let seq = self.next_seq;
         self.next_seq += 1;
         self.index.insert((task, attempt, id), seq);
         self.snapshots
             .insert(seq, SnapshotCut { task, attempt, checkpoint: id, at_ms: now, received, in_flight: None });
+    }
+
+    /// The newest snapshot id already recorded for a task attempt.
+    pub(crate) fn newest_noted(&self, key: (TaskId, Attempt)) -> Option<CheckpointId> {
+        self.seen.get(&key).copied()
     }
 
     /// The upstream converted its barrier of `checkpoint` on the channel to `to` into an
@@ -138,7 +155,7 @@ impl ChannelCuts {
     }
 
     /// The snapshot of `key` for `id` is complete, with this channel state (per input index).
-    pub(super) fn note_complete(
+    pub(crate) fn note_complete(
         &mut self,
         key: (TaskId, Attempt),
         id: CheckpointId,
@@ -159,7 +176,7 @@ impl ChannelCuts {
     }
 
     /// An upstream task's barrier entered one output channel.
-    pub(super) fn note_barrier(&mut self, cut: BarrierCut) {
+    pub(crate) fn note_barrier(&mut self, cut: BarrierCut) {
         self.barriers.insert((cut.task, cut.attempt, cut.checkpoint, cut.to), cut);
     }
 

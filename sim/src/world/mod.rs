@@ -238,6 +238,7 @@ struct Observation {
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     sync_savepoint_snapshots: Vec<(TaskId, Attempt, CheckpointId)>,
     stop_snapshots: Vec<observe::StopSnapshot>,
+    stop_notices: Vec<observe::StopNotice>,
     finished_restores: Vec<observe::FinishedRestoreSnapshot>,
     transactions: observe::TxnCounts,
     /// The JobManager's view of its tasks and the acknowledgements each pending checkpoint

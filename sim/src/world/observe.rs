@@ -476,6 +476,9 @@ pub struct RunResult {
     /// core says of its operators then (`StopSnapshot`): the `stop` checker's drain rule.
     /// Untraced; the explorer records them as the world does.
     pub stop_snapshots: Vec<StopSnapshot>,
+    /// Every completion or abort notification a task stopped at a synchronous savepoint
+    /// handled (`StopNotice`): the `stop` checker's abort rule. Untraced.
+    pub stop_notices: Vec<StopNotice>,
     /// Every snapshot taken by a task attempt restored as finished (FLIP-147, 2.x:
     /// `Task::restored_finished`), with what the attempt did before it: the `restart`
     /// checker's finished-on-restore rule. Untraced; empty for explorer runs.
@@ -606,7 +609,7 @@ pub struct TxnCounts {
 /// A snapshot taken by a task attempt restored from a snapshot its task took after its
 /// operators finished (2.x, `Task::restored_finished`), as the core reported the attempt right
 /// after it (`Task::ran_end_input`, `Task::records_in`, the snapshot's `finished`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FinishedRestoreSnapshot {
     /// When the snapshot was taken, ms.
     pub at_ms: u64,
@@ -622,6 +625,65 @@ pub struct FinishedRestoreSnapshot {
     pub ran_end_input: bool,
     /// Records the attempt processed.
     pub records_in: u64,
+    /// Restored from an entry the JobManager filled in for a task already FINISHED at the
+    /// trigger (`TaskSnapshot::from_finished_task`): Flink initialises none of its operators.
+    pub from_finished_task: bool,
+    /// Store operations the attempt's two-phase-commit sink issued up to this snapshot.
+    pub sink_ops: u64,
+}
+
+/// A checkpoint notification that reached a task stopped at a stop-with-savepoint's
+/// synchronous savepoint.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Notice {
+    /// `notifyCheckpointComplete(id)`.
+    Complete(CheckpointId),
+    /// `notifyCheckpointAborted(id)`.
+    Aborted(CheckpointId),
+}
+
+/// What a task that had stopped at a stop-with-savepoint's synchronous savepoint did with a
+/// checkpoint notification, as seen from outside the task (failed, still stopped): the `stop`
+/// checker's abort rule. Untraced; the explorer records them as the world does.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StopNotice {
+    /// When the notification was handled, ms.
+    pub at_ms: u64,
+    /// The task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// The synchronous savepoint the task had stopped at when the notification came.
+    pub savepoint: CheckpointId,
+    /// The notification.
+    pub notice: Notice,
+    /// The task failed while handling it (an abort notification fails a task for nothing but
+    /// its stop: 2.x "Stop-with-savepoint failed.").
+    pub failed: bool,
+    /// The task was still stopped at `savepoint` afterwards (1.11 undoes a stop whose
+    /// savepoint was aborted).
+    pub stop_kept: bool,
+}
+
+impl StopNotice {
+    /// Hand `notice` to `t` (`handle_notify_complete` / `handle_notify_aborted`) and say what
+    /// it did, if `t` had stopped at a synchronous savepoint and not failed before.
+    pub fn deliver(
+        t: &mut ckptsim::task::Task,
+        now_ms: u64,
+        task: TaskId,
+        attempt: Attempt,
+        notice: Notice,
+    ) -> Option<StopNotice> {
+        let before = t.stopped_at().filter(|_| !t.has_failed()).map(|(sp, _)| sp);
+        match notice {
+            Notice::Complete(id) => t.handle_notify_complete(now_ms, id),
+            Notice::Aborted(id) => t.handle_notify_aborted(now_ms, id),
+        }
+        let savepoint = before?;
+        let stop_kept = t.stopped_at().is_some_and(|(sp, _)| sp == savepoint);
+        Some(StopNotice { at_ms: now_ms, task, attempt, savepoint, notice, failed: t.has_failed(), stop_kept })
+    }
 }
 
 /// A task's snapshot of the stop-with-savepoint's synchronous savepoint it stopped at, as the

@@ -63,6 +63,8 @@ pub(super) fn drain_outputs(
                         finished: snapshot.finished,
                         ran_end_input: t.ran_end_input(),
                         records_in: t.records_in(),
+                        from_finished_task: t.restored_from_finished_task(),
+                        sink_ops: t.sink_ops(),
                     });
                 }
                 snaps.push((id, snapshot));
@@ -158,12 +160,14 @@ fn note_snapshot(
     unaligned: bool,
 ) {
     let ((task, attempt), now) = (at.key, at.now);
+    // Walked once: the trace line and the span both show it.
+    let size_bytes = snapshot.size_bytes();
     let detail = Detail::new()
         .s(&w.task_name(task))
         .s(" id=")
         .n(id.0)
         .s(" ")
-        .n(snapshot.size_bytes())
+        .n(size_bytes)
         .s("B align=")
         .n(alignment_ms)
         .s(if unaligned { "ms unaligned" } else { "ms" });
@@ -191,7 +195,7 @@ fn note_snapshot(
             sync_start_ms: now,
             sync_end_ms: None,
             upload_end_ms: None,
-            size_bytes: snapshot.size_bytes(),
+            size_bytes,
             unaligned,
             result: SnapshotResult::Unfinished,
         },

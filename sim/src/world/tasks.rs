@@ -275,7 +275,7 @@ impl TaskLoop {
             if let Some(cause) = w.tasks.fail_requests.remove(&key) {
                 return Start::Fail(cause);
             }
-            Start::Mails(w.tasks.mail.get_mut(&key).map(|q| q.drain(..).collect()).unwrap_or_default())
+            Start::Mails(w.tasks.mail.get_mut(&key).map(|q| Vec::from(std::mem::take(q))).unwrap_or_default())
         });
         let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
         match start {
@@ -358,8 +358,13 @@ impl TaskLoop {
                     w.obs.socket_marks.push(SocketMark { task: key.0, attempt: key.1, id: b.id, reads });
                 }
             }
-            TaskMail::NotifyComplete(id) => t.handle_notify_complete(now, *id),
-            TaskMail::NotifyAborted(id) => t.handle_notify_aborted(now, *id),
+            TaskMail::NotifyComplete(id) | TaskMail::NotifyAborted(id) => {
+                let notice =
+                    if matches!(m, TaskMail::NotifyComplete(_)) { Notice::Complete(*id) } else { Notice::Aborted(*id) };
+                if let Some(n) = StopNotice::deliver(t, now, key.0, key.1, notice) {
+                    w.obs.stop_notices.push(n);
+                }
+            }
             // A source stopped at a synchronous savepoint reads no more lines: one already
             // written to its connection dies with it (a socket cannot replay it).
             TaskMail::Line { input_seq, .. } if t.input_paused() => w.obs.lost_inputs.push(*input_seq),
@@ -787,6 +792,9 @@ fn configure_txn_timeout(w: &World, spec: &JobSpec, t: &mut Task, own: Option<&T
     let Some(sink) = spec.operators.last().filter(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink) else {
         return;
     };
+    if sink.sink_v2 {
+        t.use_sink_v2_committer();
+    }
     let Some(timeout_ms) = sink.sink_store.transaction_timeout_ms else { return };
     let policy = ckptsim::sink::TxnTimeoutPolicy {
         timeout_ms,

@@ -73,7 +73,7 @@ impl std::hash::Hasher for Fingerprint {
 impl Sys {
     /// A cheap summary of everything the safety checkers read: equal before and after a step
     /// means their verdict cannot have changed.
-    pub(super) fn observed(&self) -> [u64; 10] {
+    pub(super) fn observed(&self) -> [u64; 11] {
         let o = &self.obs;
         [
             self.now_ms,
@@ -86,13 +86,15 @@ impl Sys {
                 + o.after_stop.len() as u64 * 1000
                 + o.failed_triggers.len() as u64 * 1_000_000,
             o.offset_commits.values().map(|v| v.len() as u64).sum::<u64>()
-                + o.source_event_time.len() as u64 * 1_000_000,
+                + o.source_event_time.len() as u64 * 1_000_000
+                + o.finished_restores.len() as u64 * 1_000_000_000,
             o.completion_seen.values().map(|c| c.0).sum(),
             self.store.committed().len() as u64,
             self.store.open_txns().len() as u64
                 + o.retained.len() as u64 * 1000
                 + o.stops.len() as u64 * 1_000_000
                 + o.stop_snapshots.len() as u64 * 1_000_000_000,
+            self.cuts.observed(),
         ]
     }
 
@@ -103,6 +105,7 @@ impl Sys {
         fresh.jm = self.jm.fresh();
         fresh.obs = self.obs.fresh();
         fresh.acks = self.acks.fresh();
+        fresh.cuts = self.cuts.fresh();
         for task in fresh.tasks.values_mut() {
             *task = task.fresh();
         }
@@ -130,6 +133,7 @@ impl Sys {
         }
         h.word(self.obs.fp());
         h.word(self.acks.fp());
+        h.word(self.cuts.fp());
         self.now_ms.hash(&mut h);
         self.tasks.len().hash(&mut h);
         // Each queue by its cached fingerprint (the queue's derived `Hash`), in key order.
@@ -168,6 +172,10 @@ impl Sys {
         if self.stops > 0 {
             h.word(3);
             (self.stops, self.stop_pending_since, self.stop_completed).hash(&mut h);
+        }
+        if !self.end_of_data.is_empty() {
+            h.word(5);
+            self.end_of_data.hash(&mut h);
         }
         if self.ack_losses > 0 || self.requests > 0 {
             h.word(4);

@@ -11,6 +11,9 @@ pub(super) struct JobCtx {
     pub(super) outs: Vec<Vec<(TaskId, u32)>>,
     /// Per task: every task upstream of it (transitively).
     pub(super) upstream: Vec<Vec<TaskId>>,
+    /// Per task: a source whose input ends (the world's rule, `world/tasks.rs`: each source of
+    /// a job graph says so itself, a line job's `[input] bounded`).
+    pub(super) bounded: Vec<bool>,
 }
 
 impl JobCtx {
@@ -46,7 +49,20 @@ impl JobCtx {
                 seen.into_iter().collect()
             })
             .collect();
-        JobCtx { spec, graph, outs, upstream }
+        let bounded = graph
+            .tasks
+            .iter()
+            .map(|t| {
+                t.is_source
+                    && if spec.is_graph() {
+                        let vi = graph.task_vertex[t.id.0 as usize].0;
+                        graph.vertices[vi].ops.first().is_some_and(|o| spec.operators[*o].bounded)
+                    } else {
+                        spec.input_options.bounded
+                    }
+            })
+            .collect();
+        JobCtx { spec, graph, outs, upstream, bounded }
     }
 }
 
@@ -125,11 +141,13 @@ impl<'a> Explorer<'a> {
                 stops: vec![],
                 after_stop: vec![],
                 stop_snapshots: vec![],
+                stop_notices: vec![],
                 coordinators: 1,
                 requests: vec![],
                 stores: vec![],
                 failed_triggers: vec![],
                 source_event_time: vec![],
+                finished_restores: vec![],
             }),
             failures: 0,
             ticks: 0,
@@ -152,6 +170,8 @@ impl<'a> Explorer<'a> {
             acks: Part::new(crate::world::AckWatch::default()),
             ack_losses: 0,
             requests: 0,
+            cuts: Part::default(),
+            end_of_data: BTreeSet::new(),
         };
         sys.jm.make_mut().start(0, None);
         self.route_jm(&mut sys);

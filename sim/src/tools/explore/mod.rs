@@ -69,6 +69,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 mod choices;
+mod cuts;
 mod fingerprint;
 mod job;
 mod judge;
@@ -302,6 +303,10 @@ enum Up {
         attempt: Attempt,
         id: CheckpointId,
     },
+    /// 2.x: the task's input ended and its operators finished (`notifyEndOfData`).
+    EndOfData {
+        attempt: Attempt,
+    },
 }
 
 impl Up {
@@ -310,7 +315,8 @@ impl Up {
             Up::State { attempt, .. }
             | Up::Ack { attempt, .. }
             | Up::Decline { attempt, .. }
-            | Up::TriggerFailed { attempt, .. } => *attempt,
+            | Up::TriggerFailed { attempt, .. }
+            | Up::EndOfData { attempt } => *attempt,
         }
     }
 }
@@ -372,6 +378,9 @@ struct Obs {
     /// operators then, as the world records them (`world/task_outputs.rs`): the `stop`
     /// checker's drain rule.
     stop_snapshots: Vec<crate::world::StopSnapshot>,
+    /// Notifications handled by tasks stopped at a synchronous savepoint, as the world records
+    /// them (`StopNotice::deliver`): the `stop` checker's abort rule.
+    stop_notices: Vec<crate::world::StopNotice>,
     /// Job masters created on this path (the first job's, a new leader's, a rescaled job's):
     /// the `epoch` of the queue and store reports, each coordinator's queue and store start
     /// empty.
@@ -388,6 +397,9 @@ struct Obs {
     /// The sources' reads and watermark emissions when a source marks idle splits, as the
     /// world records them (`world/task_outputs.rs`): the `windows` checker's idle-flush rule.
     source_event_time: Vec<crate::world::SourceEventTime>,
+    /// Snapshots of attempts restored as finished (2.x), as the world records them: the
+    /// `restart` checker's finished-on-restore rule.
+    finished_restores: Vec<crate::world::FinishedRestoreSnapshot>,
 }
 
 /// One data channel's queue: stream elements, each with the number of records a priority barrier
@@ -456,6 +468,10 @@ struct Sys {
     ack_losses: u32,
     /// Manual checkpoint and savepoint requests on this path.
     requests: u32,
+    /// The channel cuts of this path (`cuts.rs`): the `alignment` checker's record.
+    cuts: Part<cuts::Cuts>,
+    /// Task attempts that reported their end of data to the JobMaster (2.x, bounded input).
+    end_of_data: BTreeSet<(TaskId, Attempt)>,
 }
 
 impl Sys {
@@ -531,8 +547,8 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     if !matches!(spec.input, InputSpec::Log { .. }) {
         return Err("explore needs a partitioned-log source (socket input is not modelled)".into());
     }
-    if spec.input_options.bounded || !spec.input_options.gates.is_empty() {
-        return Err("explore does not model bounded input or checkpoint gates yet".into());
+    if !spec.input_options.gates.is_empty() {
+        return Err("explore does not model checkpoint gates yet".into());
     }
     if spec.kafka != crate::spec::KafkaSpec::default() {
         return Err("explore models the default [kafka] commit mode only (commit on checkpoint)".into());

@@ -25,6 +25,7 @@ impl Explorer<'_> {
                 let reason = CheckpointFailureReason::TaskCheckpointFailure;
                 sys.jm.make_mut().handle_trigger_failure(now, t, a, id, reason)
             }
+            Up::EndOfData { .. } => sys.jm.make_mut().handle_end_of_data(now, t, a),
         }
         self.route_jm(sys);
     }
@@ -67,6 +68,10 @@ impl Explorer<'_> {
                     }
                 }
                 sys.data.retain(|k, _| k.0 >= attempt.0);
+                sys.end_of_data.retain(|k| k.1 >= attempt);
+                if sys.cuts.has_before(attempt.0) {
+                    sys.cuts.make_mut().forget_before(attempt.0);
+                }
                 sys.tasks.insert(t, Part::new(task));
                 let up = sys.to_jm.entry(t).or_default().make_mut();
                 if self.spec.profile.has_initializing_state() {
@@ -97,14 +102,20 @@ impl Explorer<'_> {
                 self.drain(sys, t);
             }
             Ctl::NotifyComplete { attempt, id } if current == Some(attempt) => {
-                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_complete(now, id);
+                let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+                let notice =
+                    crate::world::StopNotice::deliver(task, now, t, attempt, crate::world::Notice::Complete(id));
+                sys.obs.make_mut().stop_notices.extend(notice);
                 if self.drain(sys, t) {
                     let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);
                     *seen = (*seen).max(id);
                 }
             }
             Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => {
-                sys.tasks.get_mut(&t).expect("live task").make_mut().handle_notify_aborted(now, id);
+                let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+                let notice =
+                    crate::world::StopNotice::deliver(task, now, t, attempt, crate::world::Notice::Aborted(id));
+                sys.obs.make_mut().stop_notices.extend(notice);
                 self.drain(sys, t);
             }
             // flink-2.3: a trigger RPC for an attempt the TaskManager does not run fails; the
@@ -129,6 +140,9 @@ impl Explorer<'_> {
             return false;
         }
         self.note_records_after_stop(sys, t, attempt);
+        if !self.end_input(sys, t, attempt) {
+            return false;
+        }
         if sys.tasks.get(&t).is_some_and(|x| x.is_finished()) {
             // Finished (a source notified of its stop's savepoint, a task whose inputs all
             // ended after it): EndOfPartition on every output channel, closed, FINISHED (the
@@ -159,6 +173,38 @@ impl Explorer<'_> {
         true
     }
 
+    /// A bounded source that read every partition it owns to its end ends its input (the
+    /// world's task loop, step 3b: not while a stop pauses it); then (2.x with checkpointing) a
+    /// task whose input ended reports its end of data to the JobMaster, once per attempt and not
+    /// after a stop's savepoint (step 3d), which triggers the final checkpoint once every task
+    /// did. False when the task failed.
+    fn end_input(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) -> bool {
+        let job = self.job(sys);
+        let wait_final = self.spec.profile.checkpoints_after_tasks_finish() && job.spec.checkpoint.periodic_enabled();
+        let Some(task) = sys.tasks.get(&t) else { return false };
+        let at_end = || {
+            task.fetch_positions().is_some_and(|m| m.iter().all(|(p, o)| self.log_end.get(p).is_some_and(|e| o >= e)))
+        };
+        if job.bounded[t.0 as usize] && !task.input_has_ended() && !task.input_paused() && at_end() {
+            let now = sys.now_ms;
+            sys.tasks.get_mut(&t).expect("live task").make_mut().handle_end_of_input(now, wait_final);
+            if !self.drain_outputs(sys, t, attempt) {
+                return false;
+            }
+        }
+        let Some(task) = sys.tasks.get(&t) else { return false };
+        let notify = wait_final && self.spec.profile.triggers_checkpoint_at_end_of_data();
+        if notify
+            && task.input_has_ended()
+            && !task.has_failed()
+            && task.stopped_at().is_none()
+            && sys.end_of_data.insert((t, attempt))
+        {
+            sys.to_jm.entry(t).or_default().make_mut().push_back(Up::EndOfData { attempt });
+        }
+        true
+    }
+
     /// The records task `t` processed after its stop's savepoint barrier (the `stop` checker).
     pub(super) fn note_records_after_stop(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) {
         let Some(task) = sys.tasks.get_mut(&t) else { return };
@@ -184,13 +230,33 @@ impl Explorer<'_> {
         sys.obs.make_mut().stop_snapshots.push(s);
     }
 
+    /// A snapshot of an attempt restored as finished (2.x), as the world records it
+    /// (`world/task_outputs.rs`): the `restart` checker's finished-on-restore rule.
+    fn note_finished_restore(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, id: CheckpointId, s: &TaskSnapshot) {
+        let Some(task) = sys.tasks.get(&t).filter(|x| x.restored_finished()) else { return };
+        let row = crate::world::FinishedRestoreSnapshot {
+            at_ms: sys.now_ms,
+            task: t,
+            attempt,
+            id,
+            finished: s.finished,
+            ran_end_input: task.ran_end_input(),
+            records_in: task.records_in(),
+            from_finished_task: task.restored_from_finished_task(),
+            sink_ops: task.sink_ops(),
+        };
+        sys.obs.make_mut().finished_restores.push(row);
+    }
+
     /// Moves task `t`'s pending outputs; false when the task failed.
     pub(super) fn drain_outputs(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) -> bool {
         let now = sys.now_ms;
+        self.note_snapshot_cut(sys, t);
         while let Some(out) = sys.tasks.get_mut(&t).and_then(|x| x.make_mut().poll_output()) {
             match out {
                 TaskOutput::Emit { channel, record } => {
                     let (to, ch) = self.job(sys).outs[t.0 as usize][channel as usize];
+                    sys.cuts.make_mut().pushed((attempt.0, to, ch));
                     sys.data
                         .entry((attempt.0, to, ch))
                         .or_default()
@@ -203,6 +269,8 @@ impl Explorer<'_> {
                     let row = checkpoint_row(sys.obs.make_mut(), id);
                     row.alignment_ms = row.alignment_ms.max(alignment_ms);
                     row.unaligned |= unaligned;
+                    sys.cuts.make_mut().note_complete(&self.jobs[sys.job], t, attempt, id, &snapshot);
+                    self.note_finished_restore(sys, t, attempt, id, &snapshot);
                     self.note_stop_snapshot(sys, t, attempt, id);
                     sys.to_jm.entry(t).or_default().make_mut().push_back(Up::Ack { attempt, id, snapshot });
                 }
@@ -280,6 +348,7 @@ impl Explorer<'_> {
             // Into a task whose inputs always align: in-band, forced aligned (semantics §14, forced alignment).
             let aligns = self.job(sys).graph.always_aligns(to);
             let (barrier, priority) = ckptsim::record::barrier_into(barrier, priority, aligns, variant);
+            sys.cuts.make_mut().note_barrier(t, attempt, &barrier, to, ch, priority);
             let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
             if priority {
                 let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
@@ -306,6 +375,20 @@ impl Explorer<'_> {
             let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
             let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
             task.handle_input(now, ChannelId(ch), el, overtaken as u32, sys.counters.entry(tm).or_default());
+            // The barrier may have triggered the snapshot: its cut is taken now, before any
+            // further record is taken (as the world's `prioritize_barriers`).
+            self.note_snapshot_cut(sys, t);
+        }
+    }
+
+    /// Task `t`'s newest snapshot cut, if it took a new snapshot (`cuts.rs`).
+    fn note_snapshot_cut(&self, sys: &mut Sys, t: TaskId) {
+        let job = &self.jobs[sys.job];
+        let Some(task) = sys.tasks.get(&t) else { return };
+        let new = task.last_snapshot_id().is_some_and(|id| !sys.cuts.noted(job, t, task.attempt(), id));
+        if new {
+            let now = sys.now_ms;
+            sys.cuts.make_mut().note_snapshot(job, task, now);
         }
     }
 

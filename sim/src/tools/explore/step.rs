@@ -186,6 +186,9 @@ impl Explorer<'_> {
                 if !live {
                     return false;
                 }
+                if matches!(el, StreamElement::Record(_)) {
+                    sys.cuts.make_mut().taken((attempt, to, ch));
+                }
                 let tm = self.job(sys).graph.tasks[to.0 as usize].tm.0;
                 let task = sys.tasks.get_mut(&to).expect("live task").make_mut();
                 task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());

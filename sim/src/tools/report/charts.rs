@@ -4,26 +4,20 @@ use super::*;
 
 /// The duration chart (or, with `alignment`, the alignment-time chart).
 pub(super) fn duration_chart(h: &mut String, tl: &Timeline, scale: &Scale, opts: &ReportOptions, alignment: bool) {
-    let value = |c: &CheckpointBar| {
-        if alignment {
-            c.row.alignment_ms
-        } else {
-            c.end_ms.saturating_sub(c.row.trigger_ms)
-        }
-    };
     let chart_h = if alignment { 110.0 } else { 190.0 };
     let top = 16.0;
     let base = top + chart_h;
     let height = base + 22.0;
-    let max = tl.checkpoints.iter().map(value).max().unwrap_or(0).max(1);
+    let mut chart = BarChart { alignment, chart_h, base, ymax: 1, name: "" };
+    let max = tl.checkpoints.iter().map(|c| chart.value(c)).max().unwrap_or(0).max(1);
     let step = nice_step(max, 5);
-    let ymax = max.div_ceil(step) * step;
-    let y = |v: u64| base - v as f64 * chart_h / ymax as f64;
+    chart.ymax = max.div_ceil(step) * step;
     let (id, name, class) = if alignment {
         ("alignment-chart", "alignment time", "alignment-bar")
     } else {
         ("duration-chart", "checkpoint duration", "duration-bar")
     };
+    chart.name = name;
     let _ = writeln!(
         h,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"{id}\" width=\"{}\" height=\"{}\" viewBox=\"0 0 {} {}\">",
@@ -39,23 +33,19 @@ pub(super) fn duration_chart(h: &mut String, tl: &Timeline, scale: &Scale, opts:
         px(LABEL_W - 70.0),
         px(top + chart_h / 2.0)
     );
-    let mut v = 0;
-    while v <= ymax {
-        let yy = y(v);
-        let _ = write!(
-            h,
-            "<line class=\"grid\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/><text class=\"axis\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
-            px(LABEL_W),
-            px(yy),
-            px(LABEL_W + PLOT_W),
-            px(yy),
-            px(LABEL_W - 4.0),
-            px(yy + 3.0),
-            dur(v)
-        );
-        v += step;
-    }
+    chart.grid(h, step);
     h.push('\n');
+    marker_lines(h, tl, scale, top, base);
+    if tl.checkpoints.len() <= opts.max_checkpoint_bars {
+        chart.bars(h, tl, scale, class);
+    } else {
+        chart.buckets(h, tl, scale);
+    }
+    h.push_str("</svg>\n");
+}
+
+/// Re-tunes and job failures as vertical lines across a chart (from `top` to `base`).
+fn marker_lines(h: &mut String, tl: &Timeline, scale: &Scale, top: f64, base: f64) {
     for r in &tl.retunes {
         let x = scale.x(r.time_ms);
         let _ = write!(
@@ -82,14 +72,61 @@ pub(super) fn duration_chart(h: &mut String, tl: &Timeline, scale: &Scale, opts:
             secs(r.at_ms)
         );
     }
-    let n = tl.checkpoints.len();
-    if n <= opts.max_checkpoint_bars {
+}
+
+/// A bar chart of one value per checkpoint: its duration, or its alignment time.
+struct BarChart {
+    alignment: bool,
+    chart_h: f64,
+    /// The y of the value 0.
+    base: f64,
+    /// The value at the top of the chart.
+    ymax: u64,
+    name: &'static str,
+}
+
+impl BarChart {
+    fn value(&self, c: &CheckpointBar) -> u64 {
+        if self.alignment {
+            c.row.alignment_ms
+        } else {
+            c.end_ms.saturating_sub(c.row.trigger_ms)
+        }
+    }
+
+    fn y(&self, v: u64) -> f64 {
+        self.base - v as f64 * self.chart_h / self.ymax as f64
+    }
+
+    /// A grid line and its label every `step`.
+    fn grid(&self, h: &mut String, step: u64) {
+        let mut v = 0;
+        while v <= self.ymax {
+            let yy = self.y(v);
+            let _ = write!(
+                h,
+                "<line class=\"grid\" x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/><text class=\"axis\" x=\"{}\" y=\"{}\" text-anchor=\"end\">{}</text>",
+                px(LABEL_W),
+                px(yy),
+                px(LABEL_W + PLOT_W),
+                px(yy),
+                px(LABEL_W - 4.0),
+                px(yy + 3.0),
+                dur(v)
+            );
+            v += step;
+        }
+    }
+
+    /// One bar per checkpoint (few checkpoints).
+    fn bars(&self, h: &mut String, tl: &Timeline, scale: &Scale, class: &str) {
+        let n = tl.checkpoints.len();
         let bw = (PLOT_W / n.max(1) as f64 * 0.6).clamp(2.0, 14.0);
         for c in &tl.checkpoints {
-            let v = value(c);
+            let v = self.value(c);
             let x = scale.x(c.row.trigger_ms);
-            let top_y = y(v).min(base - 1.0);
-            let color = if alignment { "" } else { outcome_class(&c.row.outcome) };
+            let top_y = self.y(v).min(self.base - 1.0);
+            let color = if self.alignment { "" } else { outcome_class(&c.row.outcome) };
             let _ = write!(
                 h,
                 "<rect class=\"{class} {color}\" data-id=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>checkpoint {}: {} {} ({})</title></rect>",
@@ -97,9 +134,9 @@ pub(super) fn duration_chart(h: &mut String, tl: &Timeline, scale: &Scale, opts:
                 px(x - bw / 2.0),
                 px(top_y),
                 px(bw),
-                px(base - top_y),
+                px(self.base - top_y),
                 c.row.id,
-                name,
+                self.name,
                 dur(v),
                 esc(&c.row.outcome)
             );
@@ -113,40 +150,43 @@ pub(super) fn duration_chart(h: &mut String, tl: &Timeline, scale: &Scale, opts:
                 );
             }
         }
-    } else {
+    }
+
+    /// One bar per time bucket: the largest value in it, with count and mean in its title.
+    fn buckets(&self, h: &mut String, tl: &Timeline, scale: &Scale) {
         let mut buckets: BTreeMap<usize, Vec<&CheckpointBar>> = BTreeMap::new();
         for c in &tl.checkpoints {
             buckets.entry(scale.bucket_of(c.row.trigger_ms)).or_default().push(c);
         }
-        let bucket_class = if alignment { "alignment-bucket" } else { "duration-bucket" };
+        let bucket_class = if self.alignment { "alignment-bucket" } else { "duration-bucket" };
         for (b, cps) in &buckets {
             let (t0, t1) = scale.bucket_range(*b);
-            let vals: Vec<u64> = cps.iter().map(|c| value(c)).collect();
+            let vals: Vec<u64> = cps.iter().map(|c| self.value(c)).collect();
             let vmax = vals.iter().copied().max().unwrap_or(0);
-            let worst = if alignment {
+            let worst = if self.alignment {
                 ""
             } else {
                 cps.iter().map(|c| outcome_class(&c.row.outcome)).max_by_key(|c| outcome_rank(c)).unwrap_or("")
             };
             let x0 = scale.x(t0);
-            let top_y = y(vmax).min(base - 1.0);
+            let top_y = self.y(vmax).min(self.base - 1.0);
             let _ = write!(
                 h,
-                "<rect class=\"{bucket_class} {worst}\" data-count=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{} – {}: {} checkpoints, {name} mean {} max {}</title></rect>",
+                "<rect class=\"{bucket_class} {worst}\" data-count=\"{}\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\"><title>{} – {}: {} checkpoints, {} mean {} max {}</title></rect>",
                 cps.len(),
                 px(x0),
                 px(top_y),
                 px((scale.x(t1) - x0 - 0.5).max(0.8)),
-                px(base - top_y),
+                px(self.base - top_y),
                 secs(t0),
                 secs(t1),
                 cps.len(),
+                self.name,
                 dur(vals.iter().sum::<u64>() / vals.len().max(1) as u64),
                 dur(vmax)
             );
         }
     }
-    h.push_str("</svg>\n");
 }
 
 pub(super) fn offsets_chart(h: &mut String, spec: &JobSpec, run: &RunResult, scale: &Scale) {
@@ -160,21 +200,7 @@ pub(super) fn offsets_chart(h: &mut String, spec: &JobSpec, run: &RunResult, sca
         return;
     }
     h.push_str("<p class=\"meta\">Solid: the offset (next to read) committed to the broker on checkpoint completion. Dashed: the end of the log (records appended so far). The gap is what a restore from the committed offsets would re-read. Red crosses: commits the broker rejected.</p>\n");
-    // The log end per partition over time.
-    let mut ends: Vec<Vec<(u64, u64)>> = vec![vec![(0, 0)]; *partitions as usize];
-    for seq in 0..records.len() as u64 {
-        let (Some(at), Some(p)) = (records.at_ms(seq), records.partition(seq)) else { continue };
-        if let Some(v) = ends.get_mut(p as usize) {
-            let n = v.last().map(|x| x.1).unwrap_or(0) + 1;
-            v.push((at, n));
-        }
-    }
-    let mut commits: Vec<Vec<(u64, u64)>> = vec![vec![(0, 0)]; *partitions as usize];
-    for c in run.offset_commits.iter().filter(|c| c.accepted) {
-        if let Some(v) = commits.get_mut(c.partition.0 as usize) {
-            v.push((c.time_ms, c.offset.0));
-        }
-    }
+    let (ends, commits) = offset_series(*partitions, records, run);
     let max = ends.iter().chain(commits.iter()).flat_map(|v| v.iter().map(|x| x.1)).max().unwrap_or(0).max(1);
     let chart_h = 150.0;
     let top = 12.0;
@@ -240,7 +266,36 @@ pub(super) fn offsets_chart(h: &mut String, spec: &JobSpec, run: &RunResult, sca
             px(ly)
         );
     }
-    // Rejected commits (broker down), at most a few hundred.
+    rejected_commits(h, run, scale, &y);
+    h.push_str("</svg>\n");
+}
+
+/// Per partition, (time, value) steps.
+type Steps = Vec<Vec<(u64, u64)>>;
+
+/// Per partition, the log end and the committed offset over time.
+fn offset_series(partitions: u32, records: &crate::spec::LogRecords, run: &RunResult) -> (Steps, Steps) {
+    // The log end per partition over time.
+    let mut ends: Vec<Vec<(u64, u64)>> = vec![vec![(0, 0)]; partitions as usize];
+    for seq in 0..records.len() as u64 {
+        let (Some(at), Some(p)) = (records.at_ms(seq), records.partition(seq)) else { continue };
+        if let Some(v) = ends.get_mut(p as usize) {
+            let n = v.last().map(|x| x.1).unwrap_or(0) + 1;
+            v.push((at, n));
+        }
+    }
+    let mut commits: Vec<Vec<(u64, u64)>> = vec![vec![(0, 0)]; partitions as usize];
+    for c in run.offset_commits.iter().filter(|c| c.accepted) {
+        if let Some(v) = commits.get_mut(c.partition.0 as usize) {
+            v.push((c.time_ms, c.offset.0));
+        }
+    }
+    (ends, commits)
+}
+
+/// The commits the broker rejected (broker down) as red crosses.
+fn rejected_commits(h: &mut String, run: &RunResult, scale: &Scale, y: &dyn Fn(u64) -> f64) {
+    // At most a few hundred.
     for c in run.offset_commits.iter().filter(|c| !c.accepted).take(400) {
         let x = scale.x(c.time_ms);
         let yy = y(c.offset.0);
@@ -260,7 +315,6 @@ pub(super) fn offsets_chart(h: &mut String, spec: &JobSpec, run: &RunResult, sca
             c.offset
         );
     }
-    h.push_str("</svg>\n");
 }
 
 /// A step line through (time, value) points, with points that fall on the same pixel column merged.
