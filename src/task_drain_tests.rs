@@ -334,15 +334,7 @@ fn restored_finished_source(variant: Variant) -> Task {
         })
         .expect("the final checkpoint's snapshot");
     assert!(snapshot.finished, "taken after the operators finished");
-    let cp = CompletedCheckpoint {
-        id: CheckpointId(1),
-        kind: CheckpointKind::Checkpoint,
-        trigger_ms: 3,
-        completed_ms: 4,
-        tasks: BTreeMap::from([(TaskId(0), snapshot)]),
-        size_bytes: 0,
-        external: false,
-    };
+    let cp = checkpoint_of(1, 3, snapshot);
     let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
     let mut spec = spec(Profile::Flink23, true);
     spec.attempt = Attempt(1);
@@ -540,15 +532,7 @@ fn finished_source_with_2pc_sink() -> TaskSnapshot {
 /// holding `snapshot`, takes part in checkpoint 3 and is notified of it; returns the task and
 /// what it sent to the store (`begin`, `commit`, `abort`, ...) and whether it committed offsets.
 fn restore_2pc_sink_task(snapshot: TaskSnapshot, variant: Variant) -> (Task, Vec<String>, bool) {
-    let cp = CompletedCheckpoint {
-        id: CheckpointId(2),
-        kind: CheckpointKind::Checkpoint,
-        trigger_ms: 5,
-        completed_ms: 6,
-        tasks: BTreeMap::from([(TaskId(0), snapshot)]),
-        size_bytes: 0,
-        external: false,
-    };
+    let cp = checkpoint_of(2, 5, snapshot);
     let mut s = spec(Profile::Flink23, true);
     (s.tail, s.attempt, s.variant) = (TailSpec::TwoPhaseCommitSink, Attempt(1), variant);
     let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
@@ -626,15 +610,7 @@ fn a_task_with_inputs_restored_as_finished_acknowledges_as_finished_before_its_i
         finished: true,
         from_finished_task: false,
     };
-    let cp = CompletedCheckpoint {
-        id: CheckpointId(5),
-        kind: CheckpointKind::Checkpoint,
-        trigger_ms: 3,
-        completed_ms: 4,
-        tasks: BTreeMap::from([(TaskId(0), finished)]),
-        size_bytes: 0,
-        external: false,
-    };
+    let cp = checkpoint_of(5, 3, finished);
     let mut spec = spec(Profile::Flink23, false);
     spec.attempt = Attempt(1);
     let mut t = Task::new(spec, 10, Some(&cp), &e, &e, &mut c);
@@ -651,4 +627,18 @@ fn a_task_with_inputs_restored_as_finished_acknowledges_as_finished_before_its_i
         .expect("it takes part in checkpoint 6");
     assert!(snapshot.finished, "a task deployed as finished acknowledges as finished: {snapshot:?}");
     assert_eq!(t.records_in(), 0);
+}
+
+/// A completed checkpoint `id` triggered at `trigger_ms` (completed 1 ms later) that holds task
+/// 0's `snapshot`.
+fn checkpoint_of(id: u64, trigger_ms: u64, snapshot: TaskSnapshot) -> CompletedCheckpoint {
+    CompletedCheckpoint {
+        id: CheckpointId(id),
+        kind: CheckpointKind::Checkpoint,
+        trigger_ms,
+        completed_ms: trigger_ms + 1,
+        tasks: BTreeMap::from([(TaskId(0), snapshot)]),
+        size_bytes: 0,
+        external: false,
+    }
 }
