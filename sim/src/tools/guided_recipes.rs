@@ -259,18 +259,7 @@ pub fn add_fault(base: &JobSpec, spec: &mut JobSpec, name: FaultName, t: u64, rn
         spec.faults.push(f);
         return Some(format!("a copy of the scenario's {name} at {t} ms"));
     }
-    let tasks: Vec<String> = spec
-        .operators
-        .iter()
-        .filter(|o| !o.kind.is_partitioning())
-        .flat_map(|o| (0..o.parallelism).map(move |s| format!("{}[{s}]", o.name)))
-        .collect();
-    let ops: Vec<String> = spec
-        .operators
-        .iter()
-        .filter(|o| !o.kind.is_source() && !o.kind.is_partitioning())
-        .map(|o| o.name.clone())
-        .collect();
+    let (tasks, ops) = crate::tools::swarm::fault_targets(spec);
     if tasks.is_empty() || ops.is_empty() {
         return None;
     }

@@ -315,18 +315,7 @@ pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let has_log = spec.operators.iter().any(|o| matches!(o.kind, OpKind::LogSource { .. }));
     let has_2pc = spec.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink);
     // Task targets: operators that are tasks, by name and subtask.
-    let tasks: Vec<String> = spec
-        .operators
-        .iter()
-        .filter(|o| !o.kind.is_partitioning())
-        .flat_map(|o| (0..o.parallelism).map(move |s| format!("{}[{s}]", o.name)))
-        .collect();
-    let ops: Vec<String> = spec
-        .operators
-        .iter()
-        .filter(|o| !o.kind.is_source() && !o.kind.is_partitioning())
-        .map(|o| o.name.clone())
-        .collect();
+    let (tasks, ops) = fault_targets(spec);
     let tms = spec.cluster.task_managers.max(1);
     let window_ms = (spec.stop_at_ms / 2).max(1_000);
     let enabled: Vec<FaultName> = kinds()
@@ -413,6 +402,24 @@ pub fn draw_fault_kind(
         ),
         FaultName::JmCrash | FaultName::StorageSlow | FaultName::InputBurst => return None,
     })
+}
+
+/// What a drawn fault can target in `spec`: its tasks by name and subtask (`Name[i]`, every
+/// operator that is a task) and its non-source operators by name.
+pub(crate) fn fault_targets(spec: &JobSpec) -> (Vec<String>, Vec<String>) {
+    let tasks: Vec<String> = spec
+        .operators
+        .iter()
+        .filter(|o| !o.kind.is_partitioning())
+        .flat_map(|o| (0..o.parallelism).map(move |s| format!("{}[{s}]", o.name)))
+        .collect();
+    let ops: Vec<String> = spec
+        .operators
+        .iter()
+        .filter(|o| !o.kind.is_source() && !o.kind.is_partitioning())
+        .map(|o| o.name.clone())
+        .collect();
+    (tasks, ops)
 }
 
 #[cfg(test)]
