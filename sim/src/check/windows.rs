@@ -452,6 +452,23 @@ fn through_chain(
     Verdict::from("windows", anomalies, summary)
 }
 
+/// The (key, window) a window result row names: its key and the window of `size` ms whose last
+/// timestamp (end - 1) the row carries. A row without a timestamp is an anomaly instead.
+pub(super) fn row_window(r: &OutputRow, size: i64, anomalies: &mut Vec<Finding>) -> Option<(Value, TimeWindow)> {
+    let Some(t) = r.timestamp else {
+        anomalies.push(
+            Finding::new(
+                "window-wrong-value",
+                format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value),
+            )
+            .at(r.time_ms),
+        );
+        return None;
+    };
+    let win = TimeWindow { start: t.saturating_add(1).saturating_sub(size), end: t.saturating_add(1) };
+    Some((key_of(&r.value), win))
+}
+
 /// The window results per (key, window), in output order; a result with no timestamp, or whose
 /// window or input is not in the reference, is an anomaly instead.
 fn fired_by_window(
@@ -462,18 +479,8 @@ fn fired_by_window(
 ) -> BTreeMap<(Value, TimeWindow), Vec<OutputRow>> {
     let mut fired: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
     for r in rows {
-        let Some(t) = r.timestamp else {
-            anomalies.push(
-                Finding::new(
-                    "window-wrong-value",
-                    format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value),
-                )
-                .at(r.time_ms),
-            );
-            continue;
-        };
-        let win = TimeWindow { start: t.saturating_add(1).saturating_sub(size), end: t.saturating_add(1) };
-        let k = (key_of(&r.value), win);
+        let Some(k) = row_window(&r, size, anomalies) else { continue };
+        let win = k.1;
         match reference.get(&k) {
             None => anomalies.push(
                 Finding::new(

@@ -97,18 +97,8 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
     let mut anomalies = Vec::new();
     let mut fired: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
     for r in rows {
-        let Some(t) = r.timestamp else {
-            anomalies.push(
-                Finding::new(
-                    "window-wrong-value",
-                    format!("window wrong value: t={} result {} carries no timestamp", r.time_ms, r.value),
-                )
-                .at(r.time_ms),
-            );
-            continue;
-        };
-        let win = TimeWindow { start: t.saturating_add(1).saturating_sub(size), end: t.saturating_add(1) };
-        fired.entry((key_of(&r.value), win)).or_default().push(r);
+        let Some(k) = super::windows::row_window(&r, size, &mut anomalies) else { continue };
+        fired.entry(k).or_default().push(r);
     }
     for ((key, win), got) in &fired {
         let first = &got[0];
