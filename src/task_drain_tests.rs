@@ -123,14 +123,7 @@ fn source_task(profile: Profile, wait_final: bool) -> (Task, SurvivingCounters) 
     let e = BTreeMap::new();
     let mut t = Task::new(spec(profile, true), 0, None, &e, &e, &mut c);
     t.set_wait_for_final_checkpoint(wait_final);
-    let r = LogRecord {
-        partition: PartitionId(0),
-        offset: Offset(0),
-        value: Value::Int(1),
-        lineage: Lineage { input_seq: 0, sub: 0 },
-        timestamp: None,
-    };
-    t.handle_log_records(1, &[r], &mut c);
+    t.handle_log_records(1, &[first_record()], &mut c);
     assert_eq!(drain(&mut t), ["emit 1"]);
     (t, c)
 }
@@ -257,9 +250,7 @@ fn a_bounded_end_without_event_time_ends_the_operators() {
         let want: &[&str] = if wait { &["emit end", "end-of-data"] } else { &["emit end"] };
         assert_eq!(drain(&mut t), want, "{profile}");
         if wait {
-            let mut b = stop_barrier(1, StopMode::NoDrain);
-            (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
-            t.handle_trigger(3, b);
+            t.handle_trigger(3, checkpoint_barrier(1));
             assert_eq!(drain(&mut t), ["barrier 1", "snapshot 1 [finished, 0]"], "{profile}: the final checkpoint");
             t.handle_notify_complete(4, CheckpointId(1));
         }
@@ -300,9 +291,7 @@ fn a_task_restored_as_finished_does_not_end_its_operators_again_and_takes_a_fina
     assert_eq!(drain(&mut r), ["end-of-data"], "endInput does not run again on a finished-on-restore task");
     assert!(!r.ran_end_input());
     assert!(!r.is_finished(), "the restored checkpoint is not its final checkpoint");
-    let mut b = stop_barrier(2, StopMode::NoDrain);
-    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
-    r.handle_trigger(12, b);
+    r.handle_trigger(12, checkpoint_barrier(2));
     // (The test operator does not restore its list state: its snapshot text is not judged.)
     let out = drain(&mut r);
     assert_eq!(out.first().map(String::as_str), Some("barrier 2"), "it takes part in the next checkpoint: {out:?}");
@@ -324,9 +313,7 @@ fn restored_finished_source(variant: Variant) -> Task {
     t.handle_end_of_input(2, true);
     assert_eq!(drain(&mut t), ["emit end", "end-of-data"]);
     assert!(t.ran_end_input() && !t.restored_finished());
-    let mut b = stop_barrier(1, StopMode::NoDrain);
-    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
-    t.handle_trigger(3, b);
+    t.handle_trigger(3, checkpoint_barrier(1));
     let snapshot = std::iter::from_fn(|| t.poll_output())
         .find_map(|o| match o {
             TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
@@ -506,18 +493,9 @@ fn finished_source_with_2pc_sink() -> TaskSnapshot {
     let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
     let mut t = Task::new(s, 0, None, &e, &e, &mut c);
     t.set_wait_for_final_checkpoint(true);
-    let r = LogRecord {
-        partition: PartitionId(0),
-        offset: Offset(0),
-        value: Value::Int(1),
-        lineage: Lineage { input_seq: 0, sub: 0 },
-        timestamp: None,
-    };
-    t.handle_log_records(1, &[r], &mut c);
+    t.handle_log_records(1, &[first_record()], &mut c);
     t.handle_end_of_input(2, true);
-    let mut b = stop_barrier(1, StopMode::NoDrain);
-    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
-    t.handle_trigger(3, b);
+    t.handle_trigger(3, checkpoint_barrier(1));
     t.handle_notify_complete(4, CheckpointId(1));
     assert!(t.is_finished());
     std::iter::from_fn(|| t.poll_output())
@@ -539,9 +517,7 @@ fn restore_2pc_sink_task(snapshot: TaskSnapshot, variant: Variant) -> (Task, Vec
     let mut r = Task::new(s, 10, Some(&cp), &e, &e, &mut c);
     r.set_wait_for_final_checkpoint(true);
     r.handle_end_of_input(11, true);
-    let mut b = stop_barrier(3, StopMode::NoDrain);
-    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
-    r.handle_trigger(12, b);
+    r.handle_trigger(12, checkpoint_barrier(3));
     r.handle_notify_complete(13, CheckpointId(3));
     r.close();
     let (mut store, mut offsets) = (Vec::new(), false);
@@ -616,9 +592,7 @@ fn a_task_with_inputs_restored_as_finished_acknowledges_as_finished_before_its_i
     let mut t = Task::new(spec, 10, Some(&cp), &e, &e, &mut c);
     t.set_wait_for_final_checkpoint(true);
     assert!(t.restored_finished());
-    let mut b = stop_barrier(6, StopMode::NoDrain);
-    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
-    t.handle_input(11, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    t.handle_input(11, ChannelId(0), StreamElement::Barrier(checkpoint_barrier(6)), 0, &mut c);
     let snapshot = std::iter::from_fn(|| t.poll_output())
         .find_map(|o| match o {
             TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
@@ -641,4 +615,22 @@ fn checkpoint_of(id: u64, trigger_ms: u64, snapshot: TaskSnapshot) -> CompletedC
         size_bytes: 0,
         external: false,
     }
+}
+
+/// Partition 0's first record: the value 1, input #0.
+fn first_record() -> LogRecord {
+    LogRecord {
+        partition: PartitionId(0),
+        offset: Offset(0),
+        value: Value::Int(1),
+        lineage: Lineage { input_seq: 0, sub: 0 },
+        timestamp: None,
+    }
+}
+
+/// The barrier of periodic checkpoint `id` (a [`stop_barrier`] turned into a checkpoint's).
+fn checkpoint_barrier(id: u64) -> Barrier {
+    let mut b = stop_barrier(id, StopMode::NoDrain);
+    (b.kind, b.stop) = (CheckpointKind::Checkpoint, None);
+    b
 }
