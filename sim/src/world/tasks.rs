@@ -425,33 +425,26 @@ impl TaskLoop {
                 self.s.with(|w| auto_commit(w, tm, key.0, &offsets, now));
             }
         }
-        // 3c. The source's periodic watermark emission (`pipeline.auto-watermark-interval`): a
-        // processing-time timer of the task, like the handler timer above.
-        if t.watermark_deadline().is_some_and(|d| d <= now) {
-            let (snaps, failed) = self.s.with(|w| {
-                let counters = w.tasks.counters.entry(tm).or_default();
-                t.handle_watermark_timer(now, counters);
+        // 3c. The source's periodic watermark emission (`pipeline.auto-watermark-interval`) and
+        // 3d. processing-time windows' timers (`SystemProcessingTimeService`; restored timers
+        // already due fire at once): processing-time timers of the task, like the handler timer
+        // above, each deadline read after the one before it fired.
+        let s = &self.s;
+        let mut fire = |t: &mut Task, outbox: &mut Outbox, handle: fn(&mut Task, u64, &mut SurvivingCounters)| {
+            let (snaps, failed) = s.with(|w| {
+                handle(t, now, w.tasks.counters.entry(tm).or_default());
                 drain_outputs(w, t, outbox, key, tm, now, inputs)
             });
             snapshots.extend(snaps);
-            if failed {
-                task_failed(&self.s, tm, key);
-                return None;
-            }
+            failed
+        };
+        if t.watermark_deadline().is_some_and(|d| d <= now) && fire(t, outbox, Task::handle_watermark_timer) {
+            task_failed(s, tm, key);
+            return None;
         }
-        // 3d. Processing-time windows: their timers fire by the task's clock
-        // (`SystemProcessingTimeService`); restored timers already due fire at once.
-        if t.processing_timer_deadline().is_some_and(|d| d <= now) {
-            let (snaps, failed) = self.s.with(|w| {
-                let counters = w.tasks.counters.entry(tm).or_default();
-                t.handle_processing_timers(now, counters);
-                drain_outputs(w, t, outbox, key, tm, now, inputs)
-            });
-            snapshots.extend(snaps);
-            if failed {
-                task_failed(&self.s, tm, key);
-                return None;
-            }
+        if t.processing_timer_deadline().is_some_and(|d| d <= now) && fire(t, outbox, Task::handle_processing_timers) {
+            task_failed(s, tm, key);
+            return None;
         }
         Some(())
     }
