@@ -326,17 +326,7 @@ impl EventWindowOperator {
         let (key, x) = key_and_number(&rec.value);
         let windows = self.spec.assigner.assign(now);
         for &w in &windows {
-            let agg = self.spec.aggregate;
-            let entry = self.windows.entry((key.clone(), w)).or_insert(WindowAcc {
-                acc: fold(agg, None, x),
-                elements: 0,
-                lineage: rec.lineage,
-            });
-            if entry.elements > 0 {
-                entry.acc = fold(agg, Some(entry.acc), x);
-                entry.lineage = entry.lineage.min(rec.lineage);
-            }
-            entry.elements += 1;
+            self.accumulate(&key, w, x, rec.lineage);
             self.timers.insert(Timer { timestamp: w.max_timestamp(), key: key.clone(), window: w });
         }
         self.assigned.push((rec, windows));
@@ -381,6 +371,21 @@ impl EventWindowOperator {
         out.append(&mut self.assigned);
     }
 
+    /// Adds the element `x` (of `lineage`) to `key`'s accumulator of window `w`, opening it if
+    /// absent (the window state's `add` of `WindowOperator#processElement`); returns the
+    /// window's accumulator after it.
+    fn accumulate(&mut self, key: &Value, w: TimeWindow, x: i64, lineage: Lineage) -> WindowAcc {
+        let agg = self.spec.aggregate;
+        let entry =
+            self.windows.entry((key.clone(), w)).or_insert(WindowAcc { acc: fold(agg, None, x), elements: 0, lineage });
+        if entry.elements > 0 {
+            entry.acc = fold(agg, Some(entry.acc), x);
+            entry.lineage = entry.lineage.min(lineage);
+        }
+        entry.elements += 1;
+        *entry
+    }
+
     /// `processElement`. Window results (a late-but-allowed element fires its window again) go
     /// to `out`, a late element to `late` (side output configured) or nowhere (dropped). A
     /// record without a timestamp is an error, as in Flink's assigners ("Record has
@@ -401,21 +406,10 @@ impl EventWindowOperator {
                 continue;
             }
             skipped = false;
-            let agg = self.spec.aggregate;
-            let entry = self.windows.entry((key.clone(), w)).or_insert(WindowAcc {
-                acc: fold(agg, None, x),
-                elements: 0,
-                lineage: rec.lineage,
-            });
-            if entry.elements > 0 {
-                entry.acc = fold(agg, Some(entry.acc), x);
-                entry.lineage = entry.lineage.min(rec.lineage);
-            }
-            entry.elements += 1;
+            let acc = self.accumulate(&key, w, x, rec.lineage);
             // EventTimeTrigger.onElement: FIRE when the window's end is already behind the
             // watermark, otherwise a timer at maxTimestamp.
             if w.max_timestamp() <= self.watermark.0 {
-                let acc = *entry;
                 out.push(result(&key, &w, &acc));
                 if self.spec.purging {
                     self.windows.remove(&(key.clone(), w));
