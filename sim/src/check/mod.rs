@@ -29,6 +29,10 @@ mod windows;
 mod windows_chain;
 pub(crate) use windows::quiescent_short_firing;
 #[cfg(test)]
+mod forms_coordinator_tests;
+#[cfg(test)]
+mod forms_liveness_tests;
+#[cfg(test)]
 mod forms_tests;
 mod windows_graph;
 mod windows_processing;
