@@ -40,6 +40,9 @@ pub(super) struct Outbox {
     pub(super) targets: Vec<TaskId>,
     pub(super) bufs: Vec<VecDeque<OutItem>>,
     pub(super) buffer_records: usize,
+    /// The task's newest snapshot id already handed to the channel cuts (`drain_outputs` asks
+    /// the cuts only when the task's newest snapshot changed).
+    pub(super) cut_noted: Option<CheckpointId>,
 }
 
 pub(super) enum OutItem {
@@ -176,27 +179,10 @@ pub(super) fn take_input(
     now: u64,
 ) -> Take {
     let (task, attempt) = key;
-    if w.spec.checkpoint.announces_barriers(w.spec.profile) && announce_barriers(w, t, key, inputs, now) {
+    let (announced, best, next_due) = look_at_inputs(w, t, key, inputs, now);
+    if announced {
         // Let the host act on what the announcements caused (a prioritization) first.
         return Take::Event;
-    }
-    let mut best: Option<(u64, u64, usize)> = None;
-    let mut next_due: Option<u64> = None;
-    for (i, &from) in inputs.iter().enumerate() {
-        if t.is_blocked(ChannelId(i as u32)) {
-            continue;
-        }
-        if let Some(ch) = w.data.channels.get(&(attempt.0, from, task)) {
-            if let Some(&(at, seq, _)) = ch.queue.front() {
-                if at <= now {
-                    if best.is_none_or(|(a, s, _)| (at, seq) < (a, s)) {
-                        best = Some((at, seq, i));
-                    }
-                } else {
-                    next_due = Some(next_due.map_or(at, |d: u64| d.min(at)));
-                }
-            }
-        }
     }
     let Some((_, _, i)) = best else { return Take::WaitUntil(next_due) };
     let from = inputs[i];
@@ -243,32 +229,62 @@ pub(super) fn take_input(
     }
 }
 
-/// §3.4 (flink-2.3 with barrier announcements): the aligned-with-timeout barriers that reached
-/// an unblocked input channel since the last look are announced to the task, even behind
-/// records it has not taken (Flink's `RemoteInputChannel` makes the announcement on arrival).
-/// Returns whether any was announced.
-fn announce_barriers(w: &mut World, t: &mut Task, key: (TaskId, Attempt), inputs: &[TaskId], now: u64) -> bool {
+/// One look at each unblocked input channel of a task attempt: with barrier announcements
+/// (flink-2.3) the barriers that reached it are announced (`announce_barriers`); and the
+/// channel whose head item is due first (arrival, then sequence), or when the next one is due.
+/// The choice counts only when nothing was announced (an announcement changes no channel's
+/// state before that channel's own look).
+fn look_at_inputs(
+    w: &mut World,
+    t: &mut Task,
+    key: (TaskId, Attempt),
+    inputs: &[TaskId],
+    now: u64,
+) -> (bool, Option<(u64, u64, usize)>, Option<u64>) {
     let (task, attempt) = key;
-    let mut any = false;
+    let announces = w.spec.checkpoint.announces_barriers(w.spec.profile);
+    let mut announced = false;
+    let mut best: Option<(u64, u64, usize)> = None;
+    let mut next_due: Option<u64> = None;
     for (i, &from) in inputs.iter().enumerate() {
         let ch_id = ChannelId(i as u32);
         if t.is_blocked(ch_id) {
             continue;
         }
         let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task)) else { continue };
-        let mut due: Vec<Barrier> = Vec::new();
-        for (at, _, item) in &ch.queue {
-            if let (true, Item::Event(StreamElement::Barrier(b), _)) = (*at <= now, item) {
-                if matches!(b.alignment, ckptsim::record::Alignment::AlignedWithTimeout { .. }) && b.id > ch.announced {
-                    due.push(*b);
+        if announces && announce_barriers(ch, t, ch_id, now) {
+            announced = true;
+        }
+        if let Some(&(at, seq, _)) = ch.queue.front() {
+            if at <= now {
+                if best.is_none_or(|(a, s, _)| (at, seq) < (a, s)) {
+                    best = Some((at, seq, i));
                 }
+            } else {
+                next_due = Some(next_due.map_or(at, |d: u64| d.min(at)));
             }
         }
-        for b in due {
-            ch.announced = ch.announced.max(b.id);
-            t.handle_announcement(now, ch_id, b);
-            any = true;
+    }
+    (announced, best, next_due)
+}
+
+/// §3.4 (flink-2.3 with barrier announcements): the aligned-with-timeout barriers that reached
+/// unblocked input channel `ch_id` since the last look are announced to the task, even behind
+/// records it has not taken (Flink's `RemoteInputChannel` makes the announcement on arrival).
+/// Returns whether any was announced.
+fn announce_barriers(ch: &mut DataChannel, t: &mut Task, ch_id: ChannelId, now: u64) -> bool {
+    let mut due: Vec<Barrier> = Vec::new();
+    for (at, _, item) in &ch.queue {
+        if let (true, Item::Event(StreamElement::Barrier(b), _)) = (*at <= now, item) {
+            if matches!(b.alignment, ckptsim::record::Alignment::AlignedWithTimeout { .. }) && b.id > ch.announced {
+                due.push(*b);
+            }
         }
+    }
+    let any = !due.is_empty();
+    for b in due {
+        ch.announced = ch.announced.max(b.id);
+        t.handle_announcement(now, ch_id, b);
     }
     any
 }

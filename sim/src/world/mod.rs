@@ -267,11 +267,7 @@ impl Shared {
     fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let mut g = self.0.lock().expect("world lock poisoned");
         let r = f(&mut g);
-        g.budget.used += 1;
-        if g.budget.used == g.budget.max && g.budget.exhausted_at_ms.is_none() {
-            let now = g.now();
-            g.budget.exhaust(now);
-        }
+        g.count_step();
         if CHECK_EACH_STEP {
             g.invariants();
         }
@@ -537,6 +533,7 @@ impl World {
     }
 
     fn send_with(&mut self, from: Addr, to: Addr, incarnation: u64, msg: Msg, draw_latency: bool) {
+        self.budget.counts.messages += 1;
         let now = self.now();
         if self.partitioned(from, to) {
             let (l, data) = (msg.label(), EventData::Dropped { message: msg.name() });

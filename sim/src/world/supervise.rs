@@ -389,7 +389,8 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
     take_result(w, seed, committed)
 }
 
-/// `CKPTSIM_DEBUG_BUDGET`: the events used of the budget; `CKPTSIM_DEBUG_CHANNELS`: every data
+/// `CKPTSIM_DEBUG_BUDGET`: the events used of the budget; `CKPTSIM_DEBUG_COUNTS`: how often each
+/// per-event mechanism ran (`MechanismCounts`); `CKPTSIM_DEBUG_CHANNELS`: every data
 /// channel's queue at the end (on stderr).
 fn debug_dump(w: &World) {
     if std::env::var("CKPTSIM_DEBUG_BUDGET").is_ok() {
@@ -398,6 +399,13 @@ fn debug_dump(w: &World) {
             w.budget.used,
             w.budget.max,
             w.budget.used * 1000 / w.budget.max
+        );
+    }
+    if std::env::var("CKPTSIM_DEBUG_COUNTS").is_ok() {
+        let c = &w.budget.counts;
+        eprintln!(
+            "counts: world steps {} loop rounds {} batched input steps {} wake-ups {} timers {} messages {} data items {}",
+            w.budget.used, c.loop_rounds, c.batched_steps, c.wakeups, c.timers_armed, c.messages, w.data.item_seq
         );
     }
     if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
