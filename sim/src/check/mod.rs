@@ -32,6 +32,7 @@ pub(crate) use windows::quiescent_short_firing;
 mod forms_tests;
 mod windows_graph;
 mod windows_processing;
+mod windows_valve;
 
 pub use alignment::*;
 pub use at_least_once::*;
