@@ -36,6 +36,7 @@ mod forms_liveness_tests;
 mod forms_tests;
 mod windows_graph;
 mod windows_processing;
+mod windows_valve;
 
 pub use alignment::*;
 pub use at_least_once::*;

@@ -1,6 +1,7 @@
 //! The data plane between tasks: bounded channels with credits (`DataChannel`), a task's output buffers (`Outbox`), moving buffers into the channels (`flush`) and taking the next due input (`take_input`), with barrier announcements (flink-2.3) on arrival.
 
 use super::*;
+use ckptsim::watermark::{WatermarkEvent, WatermarkStatus};
 
 // ------------------------------------------------------------------ data channels
 
@@ -207,25 +208,69 @@ pub(super) fn take_input(
                     break;
                 }
             }
+            // A late-but-allowed element fires its window at once.
+            note_fires(w, t, key, now);
             if credit_freed {
                 w.notify_task((from, attempt));
             }
             Take::Records(n)
         }
         Item::Event(el, overtaken) => {
-            let barrier_anchors = w.faults.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
-            let place = w.graph.task_vertex.get(task.0 as usize).copied();
-            if let (StreamElement::Barrier(b), true, Some((vi, sub))) = (&el, barrier_anchors, place) {
-                let ops: Vec<String> =
-                    w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
-                for o in ops {
-                    w.fire_anchor(&FaultAt::BarrierAt { checkpoint: b.id.0, task: o });
-                }
-            }
-            let counters = w.tasks.counters.entry(tm).or_default();
-            t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+            take_event(w, t, (tm, key), (i, inputs.len()), el, overtaken, now);
             Take::Event
         }
+    }
+}
+
+/// One event taken from input channel `ch.0` (of `ch.1`): a barrier's anchored faults fired
+/// first; a watermark or status, with the task's watermark and status after it, recorded for
+/// the `windows` checker (jobs with event time).
+fn take_event(
+    w: &mut World,
+    t: &mut Task,
+    (tm, key): (u32, (TaskId, Attempt)),
+    ch: (usize, usize),
+    el: StreamElement,
+    overtaken: u32,
+    now: u64,
+) {
+    let (task, i) = (key.0, ch.0);
+    let barrier_anchors = w.faults.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
+    let place = w.graph.task_vertex.get(task.0 as usize).copied();
+    if let (StreamElement::Barrier(b), true, Some((vi, sub))) = (&el, barrier_anchors, place) {
+        let ops: Vec<String> =
+            w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
+        for o in ops {
+            w.fire_anchor(&FaultAt::BarrierAt { checkpoint: b.id.0, task: o });
+        }
+    }
+    let counters = w.tasks.counters.entry(tm).or_default();
+    let event = match el {
+        StreamElement::Watermark(wm) => Some(WatermarkEvent::Watermark(wm)),
+        StreamElement::WatermarkStatus(s) => Some(WatermarkEvent::Status(s)),
+        _ => None,
+    };
+    t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+    if let Some(event) = event.filter(|_| w.obs.record_valves) {
+        let status = t.watermark_valve().map_or(WatermarkStatus::Active, |v| v.status());
+        let (channel, channels) = (i as u32, ch.1 as u32);
+        let step = ValveEvent::Input { channel, channels, event, watermark: t.current_watermark(), status };
+        w.obs.valve_steps.push(ValveStep { at_ms: now, task, attempt: key.1, step });
+        note_fires(w, t, key, now);
+    }
+}
+
+/// The windows `t` fired since the last look, into `RunResult::valve_steps` (recorded only for
+/// jobs with event time: `Task::record_window_fires`).
+fn note_fires(w: &mut World, t: &mut Task, key: (TaskId, Attempt), now: u64) {
+    if !w.obs.record_valves {
+        return;
+    }
+    let mut fires = Vec::new();
+    t.take_window_fires(&mut fires);
+    for (window, watermark) in fires {
+        let step = ValveEvent::Fired { window, watermark };
+        w.obs.valve_steps.push(ValveStep { at_ms: now, task: key.0, attempt: key.1, step });
     }
 }
 

@@ -222,6 +222,10 @@ struct Observation {
     /// The job's source marks idle splits: its event-time steps are recorded for the `windows`
     /// checker.
     record_source_event_time: bool,
+    /// The event-time steps of tasks with input channels (`RunResult::valve_steps`).
+    valve_steps: Vec<ValveStep>,
+    /// The job has event time: the valve steps are recorded for the `windows` checker.
+    record_valves: bool,
     sink_anomalies: Vec<SinkAnomaly>,
     offset_commits: Vec<OffsetCommit>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,

@@ -308,6 +308,8 @@ impl Observation {
                 .operators
                 .iter()
                 .any(|o| o.watermarks.is_some_and(|s| s.idle_timeout_ms.is_some())),
+            valve_steps: vec![],
+            record_valves: spec.operators.iter().any(|o| o.watermarks.is_some()),
             sink_anomalies: vec![],
             offset_commits: vec![],
             completed_offsets: BTreeMap::new(),
@@ -444,6 +446,7 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
         window_assignments: std::mem::take(&mut o.window_assignments),
         quiesced_windows: std::mem::take(&mut o.quiesced_windows),
         source_event_time: std::mem::take(&mut o.source_event_time),
+        valve_steps: std::mem::take(&mut o.valve_steps),
         committed,
         sink_anomalies: std::mem::take(&mut o.sink_anomalies),
         open_txns_at_end: w.services.txn_store.open_txns().len(),

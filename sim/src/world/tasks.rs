@@ -119,6 +119,9 @@ fn start_task(
         // A fresh generator on every deployment: watermarks are not restored (§11).
         t.configure_watermarks(now, strategy);
     }
+    if w.obs.record_valves && t.watermark_valve().is_some() {
+        t.record_window_fires();
+    }
     open_reader(w, spec, &d.graph, &t, d.key);
     if let Some(cp) = restore {
         w.tasks.restored_from.insert(d.key, cp.id);
