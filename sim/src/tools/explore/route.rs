@@ -489,7 +489,10 @@ impl Explorer<'_> {
                     format!("#{failure} restart suppressed: {cause}"),
                     EventData::Failure { failure, backoff_ms: None, cause },
                 )),
-                JobOutput::Restored { .. } => sys.obs.make_mut().restarts += 1,
+                JobOutput::Restored { checkpoint, attempt } => {
+                    sys.obs.make_mut().restarts += 1;
+                    self.note_restore(sys, crate::world::RestoreCause::Restart { attempt: attempt.0 }, checkpoint);
+                }
                 JobOutput::Terminated { retained, .. } => {
                     sys.obs.make_mut().retained = retained.iter().map(|c| c.id).collect()
                 }
@@ -500,6 +503,20 @@ impl Explorer<'_> {
             sys.jm.make_mut().resume_after_failed_stop(now);
             self.route_jm(sys);
         }
+    }
+
+    /// A restore (a restart, a new JobManager leader) from checkpoint `id`, recorded as the world
+    /// records it (`World::record_restore`): the checkers read which elements a restore
+    /// discarded (`windows` on processing-time windows, `stop`). The keyed-state summary the
+    /// world adds is only rendered, never judged: left empty.
+    pub(super) fn note_restore(&self, sys: &mut Sys, cause: crate::world::RestoreCause, id: Option<CheckpointId>) {
+        let offsets = match (&sys.ha_latest, id) {
+            (Some(cp), Some(id)) if cp.id == id => self.source_offsets(sys, cp),
+            _ => BTreeMap::new(),
+        };
+        let at_ms = sys.now_ms;
+        let keyed = BTreeMap::new();
+        sys.obs.make_mut().restores.push(crate::world::RestoreRecord { at_ms, cause, checkpoint: id, offsets, keyed });
     }
 
     /// The job's status changed to `to`: recorded for the checkers; true when it fails a stop

@@ -200,6 +200,18 @@ impl Explorer<'_> {
         child_sleep
     }
 
+    /// The run view (what the checkers read) of the state `path` leads to from the initial
+    /// state; Err names the first step that is not enabled.
+    pub fn run_of(&self, path: &[Choice]) -> Result<RunResult, String> {
+        let mut sys = self.initial();
+        for (i, c) in path.iter().enumerate() {
+            if !self.choices(&sys).contains(c) || !self.apply(&mut sys, *c) {
+                return Err(format!("step {} ({c}) is not enabled in the replayed state", i + 1));
+            }
+        }
+        Ok(self.run_result(&sys))
+    }
+
     /// Replays `path` from the initial state: one line per step with what the system looked like
     /// after it, then the judgement of the final state. Err names the first step that is not
     /// enabled.

@@ -65,6 +65,9 @@ impl Explorer<'_> {
         let mut jm = reporting(JobMaster::new(params));
         sys.obs.make_mut().coordinators += 1;
         jm.recover_checkpoint_id_counter(sys.ha_next_id);
+        let cause = crate::world::RestoreCause::JobManagerFailover { epoch: u64::from(sys.epoch) };
+        let from = sys.ha_latest.as_ref().map(|c| c.id);
+        self.note_restore(sys, cause, from);
         jm.start_recovered(now, sys.ha_latest.clone());
         sys.jm = Part::new(jm);
         self.route_jm(sys);
@@ -308,8 +311,8 @@ impl Explorer<'_> {
     }
 
     /// `tick`: time moves to the earliest timer and every due one fires: the JobMaster's, the
-    /// tasks' handler timers, then the sources' watermark emission, as the world's task loop
-    /// orders them.
+    /// tasks' handler timers, the sources' watermark emission, then processing-time windows'
+    /// timers, as the world's task loop orders them.
     fn tick(&self, sys: &mut Sys) -> bool {
         let Some(at) = self.next_timer(sys) else { return false };
         sys.ticks += 1;
@@ -341,6 +344,22 @@ impl Explorer<'_> {
             let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
             if let Some(task) = sys.tasks.get_mut(&t) {
                 task.make_mut().handle_watermark_timer(now, sys.counters.entry(tm).or_default());
+                self.drain(sys, t);
+            }
+        }
+        // Processing-time windows' timers (`SystemProcessingTimeService`), as the world's task
+        // loop fires them (step 3d, after the watermark emission): due timers fire, restored
+        // ones already due at once, the results run through the rest of the chain.
+        let due: Vec<TaskId> = sys
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.processing_timer_deadline().is_some_and(|d| d <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for t in due {
+            let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
+            if let Some(task) = sys.tasks.get_mut(&t) {
+                task.make_mut().handle_processing_timers(now, sys.counters.entry(tm).or_default());
                 self.drain(sys, t);
             }
         }
