@@ -36,6 +36,10 @@ pub(super) struct Node {
     pub(super) only: Option<Vec<Choice>>,
 }
 
+/// A sibling choice taken from a node, with the state it led to and that state's choices
+/// (computed when a later sibling first asks): `Explorer::child_sleep`.
+type Done = (Choice, Option<Sys>, Option<Vec<Choice>>);
+
 /// The search's running record: the visited states, the report, the next level's frontier.
 struct Search {
     /// Each visited state's fingerprint with the sleep set it was expanded with (sorted): a
@@ -127,7 +131,7 @@ impl Explorer<'_> {
         // Choices taken here so far, with the choices of the state each led to (computed
         // when a later sibling first asks): a later sibling's child sleeps on those
         // independent of its own step.
-        let mut done: Vec<(Choice, Option<Sys>, Option<Vec<Choice>>)> = Vec::new();
+        let mut done: Vec<Done> = Vec::new();
         for c in choices {
             if sleep.binary_search(&c).is_ok() || only.as_ref().is_some_and(|o| o.binary_search(&c).is_err()) {
                 continue;
@@ -167,14 +171,7 @@ impl Explorer<'_> {
 
     /// The sleep set of the child `s2` that choice `c` led to from `sys` (which slept on
     /// `sleep`); `done` holds the siblings taken before `c` and gets `c`.
-    fn child_sleep(
-        &self,
-        sys: &Sys,
-        sleep: &[Choice],
-        c: Choice,
-        s2: &Sys,
-        done: &mut Vec<(Choice, Option<Sys>, Option<Vec<Choice>>)>,
-    ) -> Vec<Choice> {
+    fn child_sleep(&self, sys: &Sys, sleep: &[Choice], c: Choice, s2: &Sys, done: &mut Vec<Done>) -> Vec<Choice> {
         let mut child_sleep: Vec<Choice> = Vec::new();
         if self.bounds.sleep == Sleep::Inherit {
             child_sleep.extend(sleep.iter().copied().filter(|t| self.independent(sys, *t, c)));
