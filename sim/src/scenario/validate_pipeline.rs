@@ -9,7 +9,7 @@ fn op_path(i: usize, key: &str) -> String {
 
 impl Ctx<'_> {
     pub(super) fn operators(&self, mut raws: Vec<RawOperator>, cluster: &ClusterSpec) -> Res<Vec<OperatorSpec>> {
-        if raws.is_empty() && self.index.entries.contains_key("operators") {
+        if raws.is_empty() && self.index().entries.contains_key("operators") {
             return Err(
                 self.err("operators", "is empty: give a pipeline of [[operators]], a source first, a sink last")
             );
