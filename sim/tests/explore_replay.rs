@@ -178,11 +178,12 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
              redeployment), not in the sans-IO core; the explorer has no heartbeats, its `tm-lost:N` step \
              hands a crashed TaskManager's loss to the JobMaster directly (`handle_tm_lost`), so \
              forgetting a TaskManager cannot be written there"),
-        Variant::IdleInputHoldsWatermark => Err("no checker judges a watermark held back by an idle input: \
-             the world's `windows` checker judges fired results, not when they fire, and the explorer's \
-             quiescent window rule (`check::quiescent_short_firing`) judges only windows whose end the \
-             window tasks' watermark passed, which a held watermark never does; only \
-             tests/graph_props.rs's valve property (minimum over active inputs) names it"),
+        Variant::IdleInputHoldsWatermark => Err("the `windows` checker's valve rule (check/windows_valve.rs) \
+             judges the watermarks and statuses each task took as the world records them \
+             (`RunResult::valve_steps`, scenarios/negative/idle-input-holds-watermark.toml); the explorer \
+             records no valve steps, and its quiescent window rule (`check::quiescent_short_firing`) \
+             judges only windows whose end the window tasks' watermark passed, which a held watermark \
+             never does"),
         // Session 17: `Source (2/2)` has no record and finishes through checkpoint 1; once the
         // other source's input ended too, the final checkpoint's barrier reaches the sink on one
         // channel and the planted handler waits for the ended one: every message delivered,
