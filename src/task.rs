@@ -182,6 +182,13 @@ struct EndOfInput {
     /// Restored from such an entry (also under the planted `finished-on-restore-runs-again`,
     /// which deploys it as a running chain): for the `restart` checker.
     from_finished_task: bool,
+    /// Restored from an entry marked finished of either kind (its own final checkpoint's
+    /// snapshot, or one filled in for a task FINISHED at the trigger), whether or not its vertex
+    /// was fully finished: for the `restart` checker.
+    restored_entry_finished: bool,
+    /// Its whole vertex was finished in the restored checkpoint: Flink deploys it as finished
+    /// (whatever a plant does): for the `restart` checker.
+    vertex_finished: bool,
     /// An input channel delivered EndOfData: the task passes it on when its own input ends.
     saw_end_of_data: bool,
     /// A 2.x `stop --drain` ended this source's input ahead of the savepoint's barrier (its stop
@@ -257,7 +264,9 @@ impl Task {
         let multi = match &spec.head {
             HeadSpec::MultiInputs { gates, .. } => {
                 let mut operator = InputOperator::new(gates.operator.clone());
-                if let Some(st) = own.and_then(|snap| snap.operators.first()) {
+                let empty = FinishedRestore::classify(&spec, restore).empty_state;
+                // (A task with several input gates: its head operator starts empty as well.)
+                if let Some(st) = own.filter(|_| !empty).and_then(|snap| snap.operators.first()) {
                     operator.restore(st);
                 }
                 Some(MultiInput {
@@ -269,12 +278,9 @@ impl Task {
             }
             _ => None,
         };
+        let finish = FinishedRestore::classify(&spec, restore);
         let mut chain = spec.chain;
-        // FLIP-147: restored as finished from an entry of a task FINISHED at the trigger; the
-        // planted `finished-on-restore-runs-again` deploys a running chain instead.
-        let from_finished_task =
-            own.is_some_and(|s| s.finished && s.from_finished_task) && spec.profile.checkpoints_after_tasks_finish();
-        let dormant = from_finished_task && variant != Variant::FinishedOnRestoreRunsAgain;
+        let (from_finished_task, dormant) = (finish.from_finished_task, finish.deployed_finished);
         // initializeState with restored state: an injector may throw (the task fails at once).
         let restore_failure = if restore.is_some() && !dormant {
             chain.iter().find_map(|op| {
@@ -285,7 +291,11 @@ impl Task {
         } else {
             None
         };
-        if let Some(snap) = own {
+        // A subtask FINISHED at the trigger in a vertex not fully finished: Flink stored no state
+        // for it (`FinishedOperatorSubtaskState`), so its operators start empty (its source keeps
+        // its positions: Flink's reader gets no split back, the enumerator still holds them).
+        let own_state = own.filter(|_| !finish.empty_state);
+        if let Some(snap) = own_state {
             for (i, op) in chain.iter_mut().enumerate() {
                 if let Some(st) = snap.operators.get(i + 1) {
                     if variant == Variant::WindowStateNotRestored && matches!(st, OperatorState::EventWindow(_)) {
@@ -304,7 +314,7 @@ impl Task {
             }
         }
         // Read back before replayed in-flight records change it: what `initializeState` restored.
-        let restored_lists: Vec<(usize, Vec<Value>)> = match own {
+        let restored_lists: Vec<(usize, Vec<Value>)> = match own_state {
             Some(_) => chain
                 .iter()
                 .enumerate()
@@ -332,7 +342,7 @@ impl Task {
                 if dormant {
                     s.deploy_finished();
                 } else {
-                    s.initialize(own.and_then(|snap| snap.operators.last()));
+                    s.initialize(own_state.and_then(|snap| snap.operators.last()));
                 }
                 Tail::TwoPc(s)
             }
@@ -360,11 +370,13 @@ impl Task {
             sink_ops: 0,
             end: EndOfInput {
                 last_completed: restore.map(|cp| cp.id),
-                restored_finished: own.is_some_and(|s| s.finished) && spec.profile.checkpoints_after_tasks_finish(),
-                // The planted `finished-on-restore-runs-again` deploys it as a running chain.
-                chain_ended: own.is_some_and(|s| s.finished)
-                    && spec.profile.checkpoints_after_tasks_finish()
-                    && spec.variant != Variant::FinishedOnRestoreRunsAgain,
+                // Acknowledges as finished from the start (also under the planted
+                // `partly-finished-restored-as-finished`, as the model did before session 17).
+                restored_finished: finish.vertex_finished
+                    || (finish.entry_finished && variant == Variant::PartlyFinishedRestoredAsFinished),
+                restored_entry_finished: finish.entry_finished,
+                vertex_finished: finish.vertex_finished,
+                chain_ended: finish.chain_ended,
                 dormant,
                 from_finished_task,
                 profile: spec.profile,
@@ -649,12 +661,28 @@ impl Task {
         self.end.last_completed
     }
 
-    /// FLIP-147 (2.x): this attempt was restored from a snapshot its task took after its
-    /// operators finished, so it is deployed as finished (`FinishedOnRestoreOperatorChain`): it
-    /// processes no record, does not run `endInput` / `finish` again, and acknowledges the first
-    /// checkpoint after the restore with a finished snapshot.
+    /// FLIP-147 (2.x): this attempt's whole vertex was finished in the restored checkpoint
+    /// (every subtask FINISHED at its trigger, or deployed as finished), so Flink deploys it as
+    /// finished (`TaskStateSnapshot.FINISHED_ON_RESTORE`, a `FinishedOnRestoreOperatorChain`):
+    /// it processes no record, does not run `endInput` / `finish` again, and acknowledges every
+    /// checkpoint as finished (true also under the planted `finished-on-restore-runs-again`,
+    /// which deploys it running).
     pub fn restored_finished(&self) -> bool {
         self.end.restored_finished
+    }
+
+    /// Whether this attempt was restored from an entry marked finished (its own final
+    /// checkpoint's snapshot, or one the JobManager filled in for a task FINISHED at the
+    /// trigger), whatever its vertex: the rows the `restart` checker's finished-on-restore rule
+    /// judges. Only [`restored_finished`](Self::restored_finished) ones are deployed as finished.
+    pub fn restored_entry_finished(&self) -> bool {
+        self.end.restored_entry_finished
+    }
+
+    /// Whether this attempt's whole vertex was finished in the restored checkpoint, so Flink
+    /// deploys it as finished (`FINISHED_ON_RESTORE`), whatever a planted variant does.
+    pub fn restored_vertex_finished(&self) -> bool {
+        self.end.vertex_finished
     }
 
     /// Whether this attempt was restored from an entry the JobManager filled in for a task
@@ -1106,4 +1134,72 @@ mod watermarks;
 /// Lineage helper for sources that build records outside a `LineSource`.
 pub fn lineage(input_seq: u64) -> Lineage {
     Lineage { input_seq, sub: 0 }
+}
+
+/// How a 2.x task restored from an entry marked finished is deployed (FLIP-147), read from the
+/// restored checkpoint alone. Flink (`DefaultCheckpointPlan#fulfillFinishedTaskStatus`,
+/// `TaskStateAssignment#isFullyFinished`, `StateAssignmentOperation
+/// #assignTaskStateToExecutionJobVertices`) deploys a subtask as finished
+/// (`TaskStateSnapshot.FINISHED_ON_RESTORE`) only when its whole vertex is finished in the
+/// checkpoint: every subtask FINISHED at the trigger, or deployed as finished itself
+/// (`FullyFinishedOperatorState`). A FINISHED subtask of a vertex that was still partly running
+/// gets `FinishedOperatorSubtaskState` (no state) and runs a regular chain from empty state; a
+/// subtask restored from its own final checkpoint's snapshot (taken after `finish`, stored with
+/// its state) runs a regular chain with that state. Both run `endInput` / `finish` again.
+#[derive(Clone, Copy, Debug, Default)]
+struct FinishedRestore {
+    /// The task's own entry is marked finished (either kind).
+    entry_finished: bool,
+    /// The entry was filled in for a task FINISHED at the trigger.
+    from_finished_task: bool,
+    /// Every subtask of the vertex has such an entry: Flink deploys it as finished.
+    vertex_finished: bool,
+    /// Deployed as finished (`FinishedOperatorChain`): `vertex_finished` unless a plant.
+    deployed_finished: bool,
+    /// Its chain counts as ended (no second `endInput` / `finish`).
+    chain_ended: bool,
+    /// Its operators start empty (`FinishedOperatorSubtaskState` of a partly finished vertex).
+    empty_state: bool,
+}
+
+impl FinishedRestore {
+    fn classify(spec: &TaskSpec, restore: Option<&CompletedCheckpoint>) -> FinishedRestore {
+        let Some(cp) = restore.filter(|_| spec.profile.checkpoints_after_tasks_finish()) else {
+            return FinishedRestore::default();
+        };
+        let own = cp.tasks.get(&spec.task);
+        let entry_finished = own.is_some_and(|s| s.finished);
+        let from_finished_task = own.is_some_and(|s| s.finished && s.from_finished_task);
+        let vertex_finished = from_finished_task
+            && spec.vertex_peers.iter().all(|t| cp.tasks.get(t).is_some_and(|s| s.finished && s.from_finished_task));
+        let empty_state = from_finished_task && !vertex_finished;
+        match spec.variant {
+            // The model before session 17: every entry marked finished is deployed finished
+            // (an entry of a task FINISHED at the trigger dormant), whatever its vertex.
+            Variant::PartlyFinishedRestoredAsFinished => FinishedRestore {
+                entry_finished,
+                from_finished_task,
+                vertex_finished,
+                deployed_finished: from_finished_task,
+                chain_ended: entry_finished,
+                empty_state: false,
+            },
+            Variant::FinishedOnRestoreRunsAgain => FinishedRestore {
+                entry_finished,
+                from_finished_task,
+                vertex_finished,
+                deployed_finished: false,
+                chain_ended: false,
+                empty_state,
+            },
+            _ => FinishedRestore {
+                entry_finished,
+                from_finished_task,
+                vertex_finished,
+                deployed_finished: vertex_finished,
+                chain_ended: vertex_finished,
+                empty_state,
+            },
+        }
+    }
 }

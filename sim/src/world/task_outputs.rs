@@ -54,7 +54,7 @@ pub(super) fn drain_outputs(
                     let s = StopSnapshot { at_ms: now, task, attempt, savepoint, mode, drained, input_ended };
                     w.obs.stop_snapshots.push(s);
                 }
-                if t.restored_finished() {
+                if t.restored_entry_finished() {
                     w.obs.finished_restores.push(FinishedRestoreSnapshot {
                         at_ms: now,
                         task,
@@ -64,6 +64,7 @@ pub(super) fn drain_outputs(
                         ran_end_input: t.ran_end_input(),
                         records_in: t.records_in(),
                         from_finished_task: t.restored_from_finished_task(),
+                        vertex_finished: t.restored_vertex_finished(),
                         sink_ops: t.sink_ops(),
                     });
                 }
