@@ -327,3 +327,195 @@ fn union_and_broadcast_list_state_on_rescale() {
     assert_eq!(union_entries(&cp, &[TaskId(0), TaskId(1)], 1), ints(&[1, 2, 3, 4, 5]));
     assert_eq!(union_entries(&cp, &[TaskId(1)], 1), ints(&[4, 5]));
 }
+
+/// One stateful operator `uid` at `vertex` (tasks `first..`, its state in slot 1 of 3).
+fn single_layout(uid: &str, first: u32, vertex: VertexParallelism) -> JobLayout {
+    JobLayout {
+        operators: vec![OperatorLayout {
+            uid: uid.into(),
+            vertex,
+            slots: (0..vertex.parallelism).map(|i| (TaskId(first + i), 1)).collect(),
+        }],
+        tasks: (0..vertex.parallelism).map(|i| (TaskId(first + i), 3)).collect(),
+        allow_non_restored_state: false,
+        inputs: BTreeMap::new(),
+    }
+}
+
+/// A checkpoint whose task `first + i` holds `states[i]` in slot 1.
+fn checkpoint_with(first: u32, states: Vec<OperatorState>) -> CompletedCheckpoint {
+    CompletedCheckpoint {
+        tasks: states
+            .into_iter()
+            .enumerate()
+            .map(|(i, st)| {
+                let operators = vec![OperatorState::None, st, OperatorState::None];
+                (TaskId(first + i as u32), TaskSnapshot { operators, ..TaskSnapshot::default() })
+            })
+            .collect(),
+        id: CheckpointId(4),
+        kind: CheckpointKind::Savepoint,
+        trigger_ms: 0,
+        completed_ms: 0,
+        size_bytes: 0,
+        external: true,
+    }
+}
+
+fn vertex(p: u32) -> VertexParallelism {
+    VertexParallelism::new(p, MaxParallelism::Auto).expect("valid parallelism")
+}
+
+/// The old subtask (of `p`) that owns `key` under the default max parallelism.
+fn owner(key: &Value, p: u32) -> usize {
+    assign_key_to_parallel_operator(key, vertex(p).max_parallelism, p) as usize
+}
+
+/// Flink's `allowNonRestoredState`: a new job that lacks an operator holding state is refused
+/// (`UnmappedState`) unless it allows non-restored state; an absent operator whose subtasks
+/// all stored nothing is no reason to refuse.
+#[test]
+fn a_dropped_stateful_operator_is_refused_unless_allowed() {
+    let key = Value::str("k");
+    let mut keyed = vec![OperatorState::Keyed(BTreeMap::new()), OperatorState::Keyed(BTreeMap::new())];
+    keyed[owner(&key, 2)] = OperatorState::Keyed([(key.clone(), count_of(&key, 3))].into_iter().collect());
+    let cp = checkpoint_with(0, keyed);
+    let old = single_layout("count", 0, vertex(2));
+    let mut new = single_layout("other", 10, vertex(2));
+    match assign(&cp, &old, &new, Profile::Flink23) {
+        Err(RescaleError::UnmappedState { uid }) => assert_eq!(uid, "count"),
+        other => panic!("a dropped stateful operator must be refused, got {other:?}"),
+    }
+    new.allow_non_restored_state = true;
+    let r = assign(&cp, &old, &new, Profile::Flink23).expect("allowNonRestoredState drops the state");
+    assert!(
+        r.checkpoint.tasks.values().all(|t| t.operators.iter().all(|s| *s == OperatorState::None)),
+        "the dropped operator's state restores nowhere: {:?}",
+        r.checkpoint.tasks
+    );
+    new.allow_non_restored_state = false;
+    let empty = checkpoint_with(0, vec![OperatorState::None, OperatorState::None]);
+    assert!(assign(&empty, &old, &new, Profile::Flink23).is_ok(), "a stateless operator may be dropped");
+}
+
+/// Processing-time (count) window state and join buffers move with their key's group (2 -> 3)
+/// through `assign`: every key restored once, on the subtask owning its group.
+#[test]
+fn window_and_join_state_follow_key_groups() {
+    use crate::join::{JoinEntry, JoinState, JoinTimer};
+    let keys: Vec<Value> = (0..30).map(|n| Value::str(&format!("w{n}"))).collect();
+    let mut window = vec![BTreeMap::new(), BTreeMap::new()];
+    let mut join = vec![JoinState::default(), JoinState::default()];
+    for (n, key) in keys.iter().enumerate() {
+        window[owner(key, 2)].insert(key.clone(), (n as u64, Value::Int(n as i64)));
+        let lineage = Lineage { input_seq: n as u64, sub: 0 };
+        let entry = JoinEntry { key: key.clone(), side: (n % 2) as u8, ts: n as i64, value: Value::Int(1), lineage };
+        join[owner(key, 2)].entries.push(entry);
+        join[owner(key, 2)].timers.push(JoinTimer { ts: 100 + n as i64, key: key.clone(), kind: 0 });
+    }
+    let (old, new) = (single_layout("op", 0, vertex(2)), single_layout("op", 10, vertex(3)));
+    let placed = |r: &Rescaled, keys_of: &dyn Fn(&OperatorState) -> Vec<Value>| {
+        let mut seen = BTreeSet::new();
+        for i in 0..3u32 {
+            for k in keys_of(&r.checkpoint.tasks[&TaskId(10 + i)].operators[1]) {
+                assert_eq!(owner(&k, 3), i as usize, "{k} restored into subtask {i}");
+                assert!(seen.insert(k.clone()), "{k} restored twice");
+            }
+        }
+        assert_eq!(seen.len(), keys.len(), "every key restored");
+    };
+    let cp = checkpoint_with(0, window.into_iter().map(OperatorState::Window).collect());
+    let r = assign(&cp, &old, &new, Profile::Flink23).expect("window state rescales");
+    placed(&r, &|st| match st {
+        OperatorState::Window(m) => m.keys().cloned().collect(),
+        other => panic!("window state expected, got {other:?}"),
+    });
+    let cp = checkpoint_with(0, join.into_iter().map(OperatorState::Join).collect());
+    let r = assign(&cp, &old, &new, Profile::Flink23).expect("join state rescales");
+    placed(&r, &|st| match st {
+        OperatorState::Join(j) => {
+            assert_eq!(j.entries.len(), j.timers.len(), "each buffered element keeps its timer");
+            j.entries.iter().map(|e| e.key.clone()).collect()
+        }
+        other => panic!("join state expected, got {other:?}"),
+    });
+}
+
+/// `check_assignment` (run by `assign` on every rescale) refuses an event-window or join state
+/// that lost an entry or put one on a subtask that does not own its key group.
+#[test]
+fn check_assignment_refuses_lost_or_misplaced_window_and_join_entries() {
+    use crate::join::{JoinEntry, JoinState};
+    use crate::window::{EventWindowState, TimeWindow, Timer, WindowAcc};
+    let keys: Vec<Value> = (0..12).map(|n| Value::str(&format!("e{n}"))).collect();
+    let mut event = vec![EventWindowState::default(), EventWindowState::default()];
+    let mut join = vec![JoinState::default(), JoinState::default()];
+    for (n, key) in keys.iter().enumerate() {
+        let window = TimeWindow { start: 0, end: 1_000 };
+        let lineage = Lineage { input_seq: n as u64, sub: 0 };
+        let acc = WindowAcc { acc: n as i64, elements: 1, lineage };
+        event[owner(key, 2)].windows.push(((key.clone(), window), acc));
+        event[owner(key, 2)].timers.push(Timer { timestamp: 999, key: key.clone(), window });
+        let entry = JoinEntry { key: key.clone(), side: 0, ts: n as i64, value: Value::Int(1), lineage };
+        join[owner(key, 2)].entries.push(entry);
+    }
+    let (old, new) = (single_layout("op", 0, vertex(2)), single_layout("op", 10, vertex(3)));
+    let refuses = |cp: &CompletedCheckpoint, r: &Rescaled| {
+        let call = std::panic::AssertUnwindSafe(|| check_assignment(cp, &old, &new, r));
+        std::panic::catch_unwind(call).is_err()
+    };
+    // Event windows: drop one window (with its timer), or move one to a wrong subtask.
+    let cp = checkpoint_with(0, event.into_iter().map(OperatorState::EventWindow).collect());
+    let good = assign(&cp, &old, &new, Profile::Flink23).expect("event windows rescale");
+    let slot = |r: &mut Rescaled, i: u32| -> EventWindowState {
+        let task = r.checkpoint.tasks.get_mut(&TaskId(10 + i)).expect("task");
+        match std::mem::replace(&mut task.operators[1], OperatorState::None) {
+            OperatorState::EventWindow(w) => w,
+            other => panic!("event window expected, got {other:?}"),
+        }
+    };
+    let mut lost = good.clone();
+    let mut w = slot(&mut lost, 0);
+    assert!(!w.windows.is_empty(), "subtask 0 owns some key");
+    w.windows.pop();
+    lost.checkpoint.tasks.get_mut(&TaskId(10)).expect("task").operators[1] = OperatorState::EventWindow(w);
+    assert!(refuses(&cp, &lost), "a lost event window must be refused");
+    let mut moved = good.clone();
+    let (mut w0, mut w1) = (slot(&mut moved, 0), slot(&mut moved, 1));
+    w1.windows.push(w0.windows.pop().expect("a window"));
+    moved.checkpoint.tasks.get_mut(&TaskId(10)).expect("task").operators[1] = OperatorState::EventWindow(w0);
+    moved.checkpoint.tasks.get_mut(&TaskId(11)).expect("task").operators[1] = OperatorState::EventWindow(w1);
+    assert!(refuses(&cp, &moved), "a misplaced event window must be refused");
+    // Joins: drop one buffered element, or move one.
+    let cp = checkpoint_with(0, join.into_iter().map(OperatorState::Join).collect());
+    let good = assign(&cp, &old, &new, Profile::Flink23).expect("joins rescale");
+    let entries = |r: &mut Rescaled, i: u32| -> JoinState {
+        let task = r.checkpoint.tasks.get_mut(&TaskId(10 + i)).expect("task");
+        match std::mem::replace(&mut task.operators[1], OperatorState::None) {
+            OperatorState::Join(j) => j,
+            other => panic!("join expected, got {other:?}"),
+        }
+    };
+    let mut lost = good.clone();
+    let mut j = entries(&mut lost, 2);
+    assert!(!j.entries.is_empty(), "subtask 2 owns some key");
+    j.entries.pop();
+    lost.checkpoint.tasks.get_mut(&TaskId(12)).expect("task").operators[1] = OperatorState::Join(j);
+    assert!(refuses(&cp, &lost), "a lost join element must be refused");
+    let mut moved = good.clone();
+    let (mut j1, mut j2) = (entries(&mut moved, 1), entries(&mut moved, 2));
+    j1.entries.push(j2.entries.pop().expect("an element"));
+    moved.checkpoint.tasks.get_mut(&TaskId(11)).expect("task").operators[1] = OperatorState::Join(j1);
+    moved.checkpoint.tasks.get_mut(&TaskId(12)).expect("task").operators[1] = OperatorState::Join(j2);
+    assert!(refuses(&cp, &moved), "a misplaced join element must be refused");
+}
+
+/// Flink's split redistribution gives the first `n % p` subtasks one entry more, not every
+/// subtask `ceil(n / p)` until the entries run out (7 entries over 3: 3, 2, 2 — not 3, 3, 1).
+#[test]
+fn user_list_split_gives_the_remainder_to_the_first_subtasks() {
+    let l = |v: &[i64]| OperatorState::UserList(v.iter().map(|i| Value::Int(*i)).collect());
+    let (a, b) = (l(&[1, 2, 3, 4]), l(&[5, 6, 7]));
+    assert_eq!(split_user_list(&[&a, &b], 3), vec![l(&[1, 2, 3]), l(&[4, 5]), l(&[6, 7])]);
+    assert_eq!(split_user_list(&[&a, &b], 2), vec![l(&[1, 2, 3, 4]), l(&[5, 6, 7])]);
+}

@@ -27,7 +27,7 @@ fn a_file_above_the_size_limit_is_refused_before_parsing() {
     std::fs::write(&path, &text).expect("write");
     let err = scenario::load(&path).expect_err("too large");
     assert_eq!(err.field, FILE_FIELD, "{err}");
-    assert!(err.message.contains("limited to 4194304 bytes"), "{err}");
+    assert!(err.message.contains("limited to 2097152 bytes (2 MiB)"), "{err}");
     assert_eq!((err.line, err.column), (1, 1), "{err}");
     let again = scenario::parse(&path.display().to_string(), &text).expect_err("parse refuses too");
     assert_eq!(again.field, FILE_FIELD);
@@ -134,4 +134,79 @@ fn blank_quoted_keys_are_named() {
         assert_eq!((err.field.as_str(), err.line), (field, line), "{err}");
         assert!(!err.to_string().chars().any(char::is_control), "{err}");
     }
+}
+
+/// Peak resident memory (KiB) and CPU time of `ckptsim check <path>`, with its exit code and
+/// output, measured by `/usr/bin/time` (GNU time: `%M` is the peak RSS).
+fn check_cost(path: &Path) -> (Option<i32>, String, u64, Duration) {
+    let stats = path.with_extension("time");
+    let out = Command::new("/usr/bin/time")
+        .args(["-f", "%M %U %S", "-o"])
+        .arg(&stats)
+        .arg(env!("CARGO_BIN_EXE_ckptsim"))
+        .arg("check")
+        .arg(path)
+        .output()
+        .expect("run /usr/bin/time ckptsim check");
+    let text = std::fs::read_to_string(&stats).expect("time's report");
+    let nums: Vec<&str> = text.lines().last().unwrap_or("").split_whitespace().collect();
+    assert_eq!(nums.len(), 3, "time's report: {text:?}");
+    let kib: u64 = nums[0].parse().expect("peak RSS");
+    let cpu_s: f64 = nums[1].parse::<f64>().expect("user") + nums[2].parse::<f64>().expect("system");
+    let output = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.code(), output, kib, Duration::from_secs_f64(cpu_s))
+}
+
+/// Bounded cost of `ckptsim check` on the largest and most hostile files: a 50 MB file (padded
+/// valid text, and binary garbage) and files at the 2 MiB limit full of listed records (valid,
+/// and with the error on their last record) each answer in at most 1 s of CPU (release) and
+/// 200 MB peak RSS; a refused one exits 2 with `file:line:column: field`. Without GNU time at
+/// `/usr/bin/time` the cost cannot be measured from here and the test says so and fails.
+#[test]
+fn check_answers_huge_and_hostile_files_in_bounded_time_and_memory() {
+    assert!(Path::new("/usr/bin/time").exists(), "GNU time at /usr/bin/time measures the peak RSS");
+    let dir = temp_dir("rss");
+    let padding = "# padding padding padding padding padding padding padding padding padding\n";
+    let padded = format!("{VALID}{}", padding.repeat(50_000_000 / padding.len()));
+    let mut garbage = b"name = \"".to_vec();
+    garbage.extend(std::iter::repeat_n([0u8, 0xff, b'\n', b'['], 12_500_000).flatten());
+    // 2 MiB of listed records: ~50,000 inline tables (at 4 MiB, the limit before, the parse
+    // alone peaked at 215 MB).
+    let head = VALID.replace("records = []\n", "records = [\n");
+    let mut listed = head.clone();
+    let mut n = 0u64;
+    while listed.len() < limits::MAX_FILE_BYTES as usize - 96 {
+        listed.push_str(&format!("  {{ at_ms = {n}, value = \"v{n}\" }},\n"));
+        n += 1;
+    }
+    let valid = format!("{listed}]\n");
+    // The same records, the last one out of time order: an error after the whole parse.
+    let late = format!("{listed}  {{ at_ms = 0, value = \"late\" }},\n]\n");
+    let late_line = late.lines().count() - 1;
+    // (file name, contents, the line and field a refusal names; `None`: valid).
+    type Case<'a> = (&'a str, Vec<u8>, Option<(usize, &'a str)>);
+    let cases: Vec<Case> = vec![
+        ("padded-50mb.toml", padded.into_bytes(), Some((1, "(file)"))),
+        ("garbage-50mb.toml", garbage, Some((1, "(file)"))),
+        ("listed-2mib.toml", valid.into_bytes(), None),
+        ("late-2mib.toml", late.into_bytes(), Some((late_line, "input.records["))),
+    ];
+    let cpu_limit = if cfg!(debug_assertions) { Duration::from_secs(20) } else { Duration::from_secs(1) };
+    for (name, bytes, refused) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, &bytes).expect("write");
+        let (code, output, kib, cpu) = check_cost(&path);
+        assert!(kib <= 200 * 1024, "{name}: peak RSS {kib} KiB above 200 MB");
+        assert!(cpu <= cpu_limit, "{name}: {cpu:?} of CPU");
+        match refused {
+            None => assert_eq!(code, Some(0), "{name}: {output}"),
+            Some((line, field)) => {
+                assert_eq!(code, Some(2), "{name}: {output}");
+                let at = format!("{name}:{line}:");
+                assert!(output.contains(&at) && output.contains(field), "{name}: expected {at} and {field}: {output}");
+            }
+        }
+        eprintln!("{name}: {} bytes, peak {kib} KiB, {cpu:?} CPU", bytes.len());
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

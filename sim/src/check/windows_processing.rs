@@ -45,64 +45,117 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
     let agg = w.aggregate;
     let exact_sink = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
     let at_least_once = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce;
-    let exact = exact_sink && !at_least_once;
     let rows: &Rows = if exact_sink { &run.committed } else { &run.print_rows };
-    let x = |v: &Value| if agg == Aggregate::Count { 1 } else { super::windows::number(v) };
-    // Each element's last assignment, and every element ever assigned to each window.
-    let mut last: BTreeMap<Lineage, &AssignmentRow> = BTreeMap::new();
-    let mut ever: BTreeMap<(Value, TimeWindow), BTreeMap<Lineage, i64>> = BTreeMap::new();
-    for a in &run.window_assignments {
-        last.insert(a.lineage, a);
-        for win in &a.windows {
-            ever.entry((key_of(&a.value), *win)).or_default().insert(a.lineage, x(&a.value));
-        }
-    }
-    // A last assignment at `t` is *sure* to be the element's surviving one unless a restore
-    // (or a new job from a savepoint) after `t` came from a checkpoint triggered at or before
-    // `t`: then the attempt that assigned it was discarded, and the element may be in an earlier
-    // assignment's window (restored) or in none yet (the job failed before replaying it). A
-    // checkpoint triggered after `t` holds it: the element reached the window before the
-    // barrier left the source.
-    let trigger: BTreeMap<ckptsim::ids::CheckpointId, u64> =
-        run.checkpoints.iter().map(|c| (c.id, c.trigger_ms)).collect();
-    let mut resumes: Vec<(u64, Option<ckptsim::ids::CheckpointId>)> =
-        run.restores.iter().map(|r| (r.at_ms, r.checkpoint)).collect();
-    resumes.extend(run.rescales.iter().map(|r| (r.at_ms, Some(r.checkpoint))));
-    resumes.sort();
-    let sure = |t: u64| match resumes.iter().find(|(at, _)| *at > t) {
-        None => true,
-        Some((_, Some(c))) => trigger.get(c).is_some_and(|tr| *tr > t),
-        Some((_, None)) => false,
-    };
-    // Per window, the elements surely in it (their sure last assignment names it).
-    let mut expected: BTreeMap<(Value, TimeWindow), Vec<(Lineage, i64)>> = BTreeMap::new();
-    // Elements surely elsewhere: their sure last assignment does not name the window.
-    let mut settled: BTreeMap<Lineage, &AssignmentRow> = BTreeMap::new();
-    for (lineage, a) in &last {
-        if !sure(a.time_ms) {
-            continue;
-        }
-        settled.insert(*lineage, a);
-        for win in &a.windows {
-            expected.entry((key_of(&a.value), *win)).or_default().push((*lineage, x(&a.value)));
-        }
-    }
-    // The windows each task's last end of input dropped unfired.
-    let mut last_quiesce: BTreeMap<TaskId, &crate::world::QuiescedRow> = BTreeMap::new();
-    for q in &run.quiesced_windows {
-        last_quiesce.insert(q.task, q);
-    }
-    let dropped: BTreeSet<(Value, TimeWindow)> =
-        last_quiesce.values().flat_map(|q| q.pending.iter().cloned()).collect();
+    let a = Assignments::of(run, agg);
+    let dropped = dropped_at_end(run);
     let mut anomalies = Vec::new();
     let mut fired: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
     for r in rows {
         let Some(k) = super::windows::row_window(&r, size, &mut anomalies) else { continue };
         fired.entry(k).or_default().push(r);
     }
+    let results = Results { agg, exact_sink, exact: exact_sink && !at_least_once };
     for ((key, win), got) in &fired {
+        results.judge(&a, key, win, got, &mut anomalies);
+    }
+    let finished_all = run.final_status == JobStatus::Finished
+        && super::finished_by_stop(run).is_none()
+        && (!exact_sink || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()));
+    let lost = if finished_all { lost_windows(&a, &fired, &dropped, exact_sink, &mut anomalies) } else { 0 };
+    let summary = format!(
+        "processing time: {} elements assigned ({} assignments), {} windows expected, {} results{}, {} dropped at the \
+         end of input, {lost} lost",
+        a.last.len(),
+        run.window_assignments.len(),
+        a.expected.len(),
+        rows.len(),
+        if exact_sink { " committed" } else { " printed" },
+        dropped.len()
+    );
+    Verdict::from(NAME, anomalies, summary)
+}
+
+/// The reference: what the run's recorded assignments say each window holds.
+struct Assignments<'r> {
+    /// Each element's last assignment.
+    last: BTreeMap<Lineage, &'r AssignmentRow>,
+    /// Every element ever assigned to each window, with its number.
+    ever: BTreeMap<(Value, TimeWindow), BTreeMap<Lineage, i64>>,
+    /// Per window, the elements surely in it (their sure last assignment names it).
+    expected: BTreeMap<(Value, TimeWindow), Vec<(Lineage, i64)>>,
+    /// Elements whose last assignment is sure (surely elsewhere when it does not name a window).
+    settled: BTreeMap<Lineage, &'r AssignmentRow>,
+}
+
+impl<'r> Assignments<'r> {
+    fn of(run: &'r RunResult, agg: Aggregate) -> Assignments<'r> {
+        let x = |v: &Value| if agg == Aggregate::Count { 1 } else { super::windows::number(v) };
+        let mut last: BTreeMap<Lineage, &AssignmentRow> = BTreeMap::new();
+        let mut ever: BTreeMap<(Value, TimeWindow), BTreeMap<Lineage, i64>> = BTreeMap::new();
+        for a in &run.window_assignments {
+            last.insert(a.lineage, a);
+            for win in &a.windows {
+                ever.entry((key_of(&a.value), *win)).or_default().insert(a.lineage, x(&a.value));
+            }
+        }
+        let sure = sure_after(run);
+        let mut expected: BTreeMap<(Value, TimeWindow), Vec<(Lineage, i64)>> = BTreeMap::new();
+        let mut settled: BTreeMap<Lineage, &AssignmentRow> = BTreeMap::new();
+        for (lineage, a) in &last {
+            if !sure(a.time_ms) {
+                continue;
+            }
+            settled.insert(*lineage, a);
+            for win in &a.windows {
+                expected.entry((key_of(&a.value), *win)).or_default().push((*lineage, x(&a.value)));
+            }
+        }
+        Assignments { last, ever, expected, settled }
+    }
+}
+
+/// Whether a last assignment at `t` is *sure* to be the element's surviving one: not unless a
+/// restore (or a new job from a savepoint) after `t` came from a checkpoint triggered at or
+/// before `t`: then the attempt that assigned it was discarded, and the element may be in an
+/// earlier assignment's window (restored) or in none yet (the job failed before replaying it).
+/// A checkpoint triggered after `t` holds it: the element reached the window before the
+/// barrier left the source.
+fn sure_after(run: &RunResult) -> impl Fn(u64) -> bool {
+    let trigger: BTreeMap<ckptsim::ids::CheckpointId, u64> =
+        run.checkpoints.iter().map(|c| (c.id, c.trigger_ms)).collect();
+    let mut resumes: Vec<(u64, Option<ckptsim::ids::CheckpointId>)> =
+        run.restores.iter().map(|r| (r.at_ms, r.checkpoint)).collect();
+    resumes.extend(run.rescales.iter().map(|r| (r.at_ms, Some(r.checkpoint))));
+    resumes.sort();
+    move |t: u64| match resumes.iter().find(|(at, _)| *at > t) {
+        None => true,
+        Some((_, Some(c))) => trigger.get(c).is_some_and(|tr| *tr > t),
+        Some((_, None)) => false,
+    }
+}
+
+/// The windows each task's last end of input dropped unfired.
+fn dropped_at_end(run: &RunResult) -> BTreeSet<(Value, TimeWindow)> {
+    let mut last_quiesce: BTreeMap<TaskId, &crate::world::QuiescedRow> = BTreeMap::new();
+    for q in &run.quiesced_windows {
+        last_quiesce.insert(q.task, q);
+    }
+    last_quiesce.values().flat_map(|q| q.pending.iter().cloned()).collect()
+}
+
+/// How a window's results are judged: the aggregate, whether the sink commits (2PC) and
+/// whether the committed results are exact (2PC under exactly-once checkpoints).
+struct Results {
+    agg: Aggregate,
+    exact_sink: bool,
+    exact: bool,
+}
+
+impl Results {
+    /// `window wrong value` / `window fired twice` for the results `got` of (key, window).
+    fn judge(&self, a: &Assignments, key: &Value, win: &TimeWindow, got: &[OutputRow], anomalies: &mut Vec<Finding>) {
         let first = &got[0];
-        let Some(all) = ever.get(&(key.clone(), *win)) else {
+        let Some(all) = a.ever.get(&(key.clone(), *win)) else {
             anomalies.push(
                 Finding::new(
                     "window-wrong-value",
@@ -115,9 +168,9 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
                 .at(first.time_ms)
                 .with("key", key),
             );
-            continue;
+            return;
         };
-        if exact_sink && got.len() > 1 {
+        if self.exact_sink && got.len() > 1 {
             let times: Vec<u64> = got.iter().map(|r| r.time_ms).collect();
             anomalies.push(
                 Finding::new(
@@ -132,14 +185,14 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
                 .at(times[1])
                 .with("key", key),
             );
-            continue;
+            return;
         }
         let values: Vec<i128> = got.iter().map(|r| i128::from(super::windows::number(&r.value))).collect();
-        let wrong = if exact {
-            let elems = expected.get(&(key.clone(), *win)).map(Vec::as_slice).unwrap_or(&[]);
+        let wrong = if self.exact {
+            let elems = a.expected.get(&(key.clone(), *win)).map(Vec::as_slice).unwrap_or(&[]);
             // Elements that may or may not be in it: ever assigned to it, not surely anywhere.
-            let maybe: Vec<i64> = all.iter().filter(|(l, _)| !settled.contains_key(l)).map(|(_, n)| *n).collect();
-            let (lo, hi) = sure_bounds(agg, elems.iter().map(|(_, n)| *n), &maybe);
+            let maybe: Vec<i64> = all.iter().filter(|(l, _)| !a.settled.contains_key(l)).map(|(_, n)| *n).collect();
+            let (lo, hi) = sure_bounds(self.agg, elems.iter().map(|(_, n)| *n), &maybe);
             let v = values[0];
             (v < lo || v > hi).then(|| {
                 format!(
@@ -150,11 +203,11 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
                 )
             })
         } else {
-            let (lo, hi) = subset_bounds(agg, all.values().copied());
+            let (lo, hi) = subset_bounds(self.agg, all.values().copied());
             values.iter().find(|v| **v < lo || **v > hi).map(|v| {
                 format!(
                     "{} {v}, no subset of the {} elements ever assigned to it gives that",
-                    if exact_sink { "committed" } else { "printed" },
+                    if self.exact_sink { "committed" } else { "printed" },
                     all.len()
                 )
             })
@@ -170,46 +223,43 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
             );
         }
     }
-    let finished_all = run.final_status == JobStatus::Finished
-        && super::finished_by_stop(run).is_none()
-        && (!exact_sink || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()));
+}
+
+/// `window lost` (the job finished with every firing in the rows): each window an element's
+/// sure last assignment names has a result or was dropped at the end of input. Returns how
+/// many were lost.
+fn lost_windows(
+    a: &Assignments,
+    fired: &BTreeMap<(Value, TimeWindow), Vec<OutputRow>>,
+    dropped: &BTreeSet<(Value, TimeWindow)>,
+    exact_sink: bool,
+    anomalies: &mut Vec<Finding>,
+) -> usize {
     let mut lost = 0usize;
-    if finished_all {
-        for ((key, win), elems) in &expected {
-            let k = (key.clone(), *win);
-            if fired.contains_key(&k) || dropped.contains(&k) {
-                continue;
-            }
-            lost += 1;
-            let (lineage, _) = elems[0];
-            let at = last.get(&lineage).map_or(0, |a| a.time_ms);
-            anomalies.push(
-                Finding::new(
-                    "window-lost",
-                    format!(
-                        "window lost: key {key} window {win} never {} although input #{} was last assigned to it (at \
-                         {at} ms) and the job finished; its timer was not among those dropped at the end of input",
-                        if exact_sink { "committed" } else { "printed" },
-                        lineage.input_seq
-                    ),
-                )
-                .at(at)
-                .with("key", key)
-                .with("input", lineage.input_seq),
-            );
+    for ((key, win), elems) in &a.expected {
+        let k = (key.clone(), *win);
+        if fired.contains_key(&k) || dropped.contains(&k) {
+            continue;
         }
+        lost += 1;
+        let (lineage, _) = elems[0];
+        let at = a.last.get(&lineage).map_or(0, |r| r.time_ms);
+        anomalies.push(
+            Finding::new(
+                "window-lost",
+                format!(
+                    "window lost: key {key} window {win} never {} although input #{} was last assigned to it (at \
+                     {at} ms) and the job finished; its timer was not among those dropped at the end of input",
+                    if exact_sink { "committed" } else { "printed" },
+                    lineage.input_seq
+                ),
+            )
+            .at(at)
+            .with("key", key)
+            .with("input", lineage.input_seq),
+        );
     }
-    let summary = format!(
-        "processing time: {} elements assigned ({} assignments), {} windows expected, {} results{}, {} dropped at the \
-         end of input, {lost} lost",
-        last.len(),
-        run.window_assignments.len(),
-        expected.len(),
-        rows.len(),
-        if exact_sink { " committed" } else { " printed" },
-        dropped.len()
-    );
-    Verdict::from(NAME, anomalies, summary)
+    lost
 }
 
 /// The aggregate of `xs` (None when empty).

@@ -9,7 +9,7 @@ use super::{Ctx, Distribution, FaultSpec, GeneratorSpec, InputSpec, Res, Scenari
 /// Most seeds an `[expect] seeds` list names.
 pub const MAX_EXPECT_SEEDS: usize = 64;
 /// Largest scenario file read, bytes (checked before parsing).
-pub const MAX_FILE_BYTES: u64 = 4 * 1024 * 1024;
+pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
 /// Longest run, virtual ms (24 h).
 pub const MAX_STOP_AT_MS: u64 = 24 * 60 * 60 * 1000;
 /// Most TaskManagers.
@@ -37,14 +37,19 @@ pub const MAX_FAULTS: usize = 1_000;
 /// Most `[[actions]]` entries.
 pub const MAX_ACTIONS: usize = 1_000;
 
-/// The error for a file larger than [`MAX_FILE_BYTES`].
-pub(super) fn too_large(file: &str, len: u64) -> ScenarioError {
+/// The error for a file larger than [`MAX_FILE_BYTES`]: its size when known (`None`: only the
+/// first `MAX_FILE_BYTES + 1` bytes were read, e.g. from a pipe).
+pub(super) fn too_large(file: &str, len: Option<u64>) -> ScenarioError {
+    let size = match len {
+        Some(len) => format!("the file is {len} bytes"),
+        None => format!("the file is larger than {MAX_FILE_BYTES} bytes"),
+    };
     ScenarioError {
         file: file.to_string(),
         line: 1,
         column: 1,
         field: FILE_FIELD.to_string(),
-        message: format!("the file is {len} bytes; scenario files are limited to {MAX_FILE_BYTES} bytes (4 MiB)"),
+        message: format!("{size}; scenario files are limited to {MAX_FILE_BYTES} bytes (2 MiB)"),
     }
 }
 

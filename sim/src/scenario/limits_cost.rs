@@ -66,7 +66,7 @@ impl Ctx<'_> {
 
     /// The key to blame for a product limit: `key` when the file sets it, else `stop_at_ms`.
     fn blame<'a>(&self, key: &'a str) -> &'a str {
-        if self.index.locate(key).is_some() {
+        if self.index().locate(key).is_some() {
             key
         } else {
             "stop_at_ms"

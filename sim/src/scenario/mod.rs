@@ -99,7 +99,10 @@ pub fn load_with_checkers(path: &Path, extra_checkers: &[String]) -> Result<Scen
         message: format!("cannot read the file: {e}"),
     })?;
     if bytes.len() as u64 > limits::MAX_FILE_BYTES {
-        return Err(limits::too_large(&file, bytes.len() as u64));
+        // Only `MAX_FILE_BYTES + 1` bytes were read: name the size on disk when there is one
+        // (a 50 MB file was reported as "4194305 bytes").
+        let len = std::fs::metadata(path).ok().map(|m| m.len()).filter(|&len| len > limits::MAX_FILE_BYTES);
+        return Err(limits::too_large(&file, len));
     }
     match String::from_utf8(bytes) {
         Ok(text) => parse_with_checkers(&file, &text, extra_checkers),
@@ -127,7 +130,9 @@ pub fn parse(file_name: &str, text: &str) -> Result<Scenario, ScenarioError> {
 /// checkers of a [`crate::user::Registry`]).
 pub fn parse_with_checkers(file_name: &str, text: &str, extra_checkers: &[String]) -> Result<Scenario, ScenarioError> {
     text::precheck(file_name, text)?;
-    let doc = toml_edit::ImDocument::parse(text).map_err(|e| {
+    // The span-preserving parse names a syntax error's key; it is dropped at once (the span
+    // index is rebuilt only if validation has an error to locate, `Ctx::index`).
+    toml_edit::ImDocument::parse(text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         let (line, column) = line_col(text, offset);
         ScenarioError {
@@ -140,7 +145,7 @@ pub fn parse_with_checkers(file_name: &str, text: &str, extra_checkers: &[String
             message: format!("TOML syntax: {}", text::escape_controls(&one_line(e.message()))),
         }
     })?;
-    let ctx = Ctx { file: file_name, text, index: SpanIndex::build(doc.as_item()), extra_checkers };
+    let ctx = Ctx::new(file_name, text, extra_checkers);
     let raw: RawScenario = toml::from_str(text).map_err(|e| ctx.serde_error(&e))?;
     ctx.convert(raw)
 }
@@ -149,7 +154,7 @@ pub fn parse_with_checkers(file_name: &str, text: &str, extra_checkers: &[String
 /// checks made after [`parse()`] (user operators resolved by a registry).
 pub fn error_at_key(file: &str, text: &str, path: &str, message: impl Into<String>) -> ScenarioError {
     match toml_edit::ImDocument::parse(text) {
-        Ok(doc) => Ctx { file, text, index: SpanIndex::build(doc.as_item()), extra_checkers: &[] }.err(path, message),
+        Ok(_) => Ctx::new(file, text, &[]).err(path, message),
         Err(_) => ScenarioError {
             file: file.to_string(),
             line: 0,

@@ -16,7 +16,7 @@ pub(super) fn read_bounded(path: &Path) -> std::io::Result<Vec<u8>> {
 /// Checks made on the raw text before TOML parsing: its size and NUL bytes.
 pub(super) fn precheck(file: &str, text: &str) -> Result<(), ScenarioError> {
     if text.len() as u64 > limits::MAX_FILE_BYTES {
-        return Err(limits::too_large(file, text.len() as u64));
+        return Err(limits::too_large(file, Some(text.len() as u64)));
     }
     if let Some(at) = text.find('\0') {
         let (line, column) = line_col(text, at);

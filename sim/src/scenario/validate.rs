@@ -9,9 +9,26 @@ use super::*;
 pub(super) struct Ctx<'a> {
     pub(super) file: &'a str,
     pub(super) text: &'a str,
-    pub(super) index: SpanIndex,
+    /// The span index, built from `text` on first use: only errors read it, so a valid file
+    /// never holds a second parse of itself (a 4 MiB file of listed records peaked at 290 MB
+    /// with the index built up front, 215 MB without).
+    index: std::cell::OnceCell<SpanIndex>,
     /// Checkers registered by the caller besides the built-in ones (`caught_by` may name them).
     pub(super) extra_checkers: &'a [String],
+}
+
+impl<'a> Ctx<'a> {
+    pub(super) fn new(file: &'a str, text: &'a str, extra_checkers: &'a [String]) -> Self {
+        Ctx { file, text, index: std::cell::OnceCell::new(), extra_checkers }
+    }
+
+    /// Every key's span, parsed from the text when first asked for (an unparsable text, which
+    /// `parse_with_checkers` refuses before, gives an empty index).
+    pub(super) fn index(&self) -> &SpanIndex {
+        self.index.get_or_init(|| {
+            toml_edit::ImDocument::parse(self.text).map(|doc| SpanIndex::build(doc.as_item())).unwrap_or_default()
+        })
+    }
 }
 
 pub(super) type Res<T> = Result<T, ScenarioError>;
@@ -40,7 +57,7 @@ impl Ctx<'_> {
 
     /// An error about `path`, located at its value (or the nearest enclosing table).
     pub(super) fn err(&self, path: &str, message: impl Into<String>) -> ScenarioError {
-        let offset = self.index.locate(path).unwrap_or(0);
+        let offset = self.index().locate(path).unwrap_or(0);
         self.error_at(offset, path, message)
     }
 
@@ -58,31 +75,14 @@ impl Ctx<'_> {
 
     pub(super) fn serde_error(&self, e: &toml::de::Error) -> ScenarioError {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
-        let field = self.index.path_at(offset).unwrap_or("").to_string();
+        let field = self.index().path_at(offset).unwrap_or("").to_string();
         let field = if field.is_empty() { "(root)".to_string() } else { field };
         let message = text::name_datetimes(self.text, offset, friendly_serde_message(e.message()));
         self.error_at(offset, &field, message)
     }
 
     pub(super) fn convert(&self, raw: RawScenario) -> Res<Scenario> {
-        let name = raw.name.ok_or_else(|| self.missing("name", "the scenario's name"))?;
-        if !is_valid_name(&name) {
-            return Err(self.err("name", format!("`{name}` is not a valid name: use letters, digits, `_`, `-`, `.`")));
-        }
-        let profile = match raw.profile.as_deref() {
-            None => Profile::default(),
-            Some(p) => Profile::parse(p).ok_or_else(|| {
-                let known: Vec<String> = Profile::ALL.iter().map(|p| p.to_string()).collect();
-                self.err("profile", format!("unknown profile `{p}`; known profiles: {}", known.join(", ")))
-            })?,
-        };
-        let variant = match raw.variant.as_deref() {
-            None => Variant::default(),
-            Some(v) => Variant::ALL.into_iter().find(|x| x.name() == v).ok_or_else(|| {
-                let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
-                self.err("variant", format!("unknown variant `{v}`; known variants: {}", known.join(", ")))
-            })?,
-        };
+        let (name, profile, variant) = self.header(raw.name, raw.profile.as_deref(), raw.variant.as_deref())?;
         let stop_at_ms =
             raw.stop_at_ms.ok_or_else(|| self.missing("stop_at_ms", "virtual time at which the run ends"))?;
         if stop_at_ms == 0 {
@@ -131,22 +131,7 @@ impl Ctx<'_> {
             .enumerate()
             .map(|(i, f)| self.fault(i, f, &operators, &cluster, (&input, inputs), stop_at_ms))
             .collect::<Res<Vec<_>>>()?;
-        let checkpoints_possible = checkpoint.periodic_enabled()
-            || actions.iter().any(|a| matches!(a.action, ActionSpec::TriggerCheckpoint | ActionSpec::Savepoint));
-        if !checkpoints_possible {
-            let checkpoint_anchor = |w: &When| matches!(w, When::On(a) if a.checkpoint().is_some());
-            let anchored = faults.iter().position(|f| checkpoint_anchor(&f.when)).map(|i| format!("faults[{i}].on"));
-            let anchored = anchored.or_else(|| {
-                actions.iter().position(|a| checkpoint_anchor(&a.when)).map(|i| format!("actions[{i}].on"))
-            });
-            if let Some(path) = anchored {
-                return Err(self.err(
-                    &path,
-                    "this anchor can never fire: periodic checkpoints are disabled ([checkpoint].interval_ms) \
-                     and no action triggers a checkpoint or savepoint",
-                ));
-            }
-        }
+        self.anchors_can_fire(&checkpoint, &actions, &faults)?;
         let expect = self.expect(raw.expect.unwrap_or_default(), &operators, raw.seed.unwrap_or(0))?;
         let scenario = Scenario {
             input_gates,
@@ -170,6 +155,61 @@ impl Ctx<'_> {
         };
         self.limits(&scenario)?;
         Ok(scenario)
+    }
+
+    /// The scenario's `name`, `profile` and `variant` (the profile and variant by their names).
+    fn header(
+        &self,
+        name: Option<String>,
+        profile: Option<&str>,
+        variant: Option<&str>,
+    ) -> Res<(String, Profile, Variant)> {
+        let name = name.ok_or_else(|| self.missing("name", "the scenario's name"))?;
+        if !is_valid_name(&name) {
+            return Err(self.err("name", format!("`{name}` is not a valid name: use letters, digits, `_`, `-`, `.`")));
+        }
+        let profile = match profile {
+            None => Profile::default(),
+            Some(p) => Profile::parse(p).ok_or_else(|| {
+                let known: Vec<String> = Profile::ALL.iter().map(|p| p.to_string()).collect();
+                self.err("profile", format!("unknown profile `{p}`; known profiles: {}", known.join(", ")))
+            })?,
+        };
+        let variant = match variant {
+            None => Variant::default(),
+            Some(v) => Variant::ALL.into_iter().find(|x| x.name() == v).ok_or_else(|| {
+                let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+                self.err("variant", format!("unknown variant `{v}`; known variants: {}", known.join(", ")))
+            })?,
+        };
+        Ok((name, profile, variant))
+    }
+
+    /// Without periodic checkpoints and without an action that triggers one, no fault or action
+    /// may be anchored to a checkpoint (it could never fire).
+    fn anchors_can_fire(
+        &self,
+        checkpoint: &CheckpointConfig,
+        actions: &[TimedAction],
+        faults: &[TimedFault],
+    ) -> Res<()> {
+        let checkpoints_possible = checkpoint.periodic_enabled()
+            || actions.iter().any(|a| matches!(a.action, ActionSpec::TriggerCheckpoint | ActionSpec::Savepoint));
+        if !checkpoints_possible {
+            let checkpoint_anchor = |w: &When| matches!(w, When::On(a) if a.checkpoint().is_some());
+            let anchored = faults.iter().position(|f| checkpoint_anchor(&f.when)).map(|i| format!("faults[{i}].on"));
+            let anchored = anchored.or_else(|| {
+                actions.iter().position(|a| checkpoint_anchor(&a.when)).map(|i| format!("actions[{i}].on"))
+            });
+            if let Some(path) = anchored {
+                return Err(self.err(
+                    &path,
+                    "this anchor can never fire: periodic checkpoints are disabled ([checkpoint].interval_ms) \
+                     and no action triggers a checkpoint or savepoint",
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub(super) fn kafka(&self, raw: Option<RawKafka>, operators: &[OperatorSpec]) -> Res<KafkaSettings> {
