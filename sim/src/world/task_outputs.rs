@@ -21,7 +21,7 @@ pub(super) fn drain_outputs(
         let data = EventData::RecordAfterStop { task, attempt, savepoint: r.savepoint, input_seq: r.lineage.input_seq };
         w.tr_typed(&tm_node(tm), "after-stop", data);
     }
-    w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
+    note_cut(w, t, outbox, key, inputs, now);
     while let Some(out) = t.poll_output() {
         match out {
             TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record, now),
@@ -77,7 +77,7 @@ pub(super) fn drain_outputs(
     }
     // The recovery commits of a restored task reached the sink store: it acted on the
     // completion of the checkpoint it was restored from.
-    if let Some(id) = w.tasks.restored_from.remove(&key) {
+    if let Some(id) = (!w.tasks.restored_from.is_empty()).then(|| w.tasks.restored_from.remove(&key)).flatten() {
         w.saw_completion(task, id);
     }
     (snaps, false)
@@ -147,6 +147,15 @@ fn snapshot_taken(
         });
     }
     Some((id, snapshot))
+}
+
+/// The channel cuts of the task's newest snapshot (`cuts.rs`), asked only when that snapshot
+/// changed since the last drain (the cuts record a snapshot once; a later call does nothing).
+fn note_cut(w: &mut World, t: &Task, outbox: &mut Outbox, key: (TaskId, Attempt), inputs: &[TaskId], now: u64) {
+    if t.last_snapshot_id() != outbox.cut_noted {
+        w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
+        outbox.cut_noted = t.last_snapshot_id();
+    }
 }
 
 /// Where a drain happens: the task attempt, its TaskManager, the time and its input channels.
