@@ -8,7 +8,7 @@
 //! search stops at a seed cap or a wall-time cap; a variant not caught by then is reported as
 //! not found with the seeds tried.
 
-use super::bench::BenchError;
+use super::BenchError;
 use crate::load;
 use crate::spec::JobSpec;
 use crate::sweep;
