@@ -302,8 +302,11 @@ fn a_new_job_replaying_in_flight_outputs_is_no_state_loss() {
 #[test]
 fn a_failed_drain_stop_is_not_judged_as_exact() {
     let out = run(&["run", "scenarios/rescale/stop-drain-window-functions-2.3.toml", "--seed", "39", "--swarm"]);
+    // The window results are not judged ("did not end the job"); the watermark valves still are
+    // (session 17's valve rule judges what each task took, not the fired values).
     let windows = line(&out, "  windows ");
-    assert!(windows.contains("n/a") && windows.contains("did not end the job"), "{windows}");
+    assert!(windows.contains("did not end the job") && !windows.contains("FAIL"), "{windows}");
+    assert!(!windows.contains("wrong value"), "{windows}");
     assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{out}");
 }
 

@@ -148,8 +148,8 @@ fn hostile_values_never_panic_and_errors_name_file_line_and_field() {
 }
 
 /// Whole-file hostile shapes, each a clear error at its field (never a panic, a stack
-/// overflow or an unbounded parse): deep nesting, a 3 MB string, 1,001 faults, zero and huge
-/// sizes, huge key counts, NaN and overflowing numbers.
+/// overflow or an unbounded parse): deep nesting, a 3 MB file (over the limit), a 1.5 MB
+/// string, 1,001 faults, zero and huge sizes, huge key counts, NaN and overflowing numbers.
 #[test]
 fn hostile_shapes_are_errors_at_their_field() {
     let base = "name = \"x\"\nstop_at_ms = 10000\n[[operators]]\nkind = \"log-source\"\n\
@@ -163,7 +163,9 @@ fn hostile_shapes_are_errors_at_their_field() {
         (format!("name = \"x\"\nstop_at_ms = {}{}\n", "[".repeat(100_000), "]".repeat(100_000)), "stop_at_ms"),
         (format!("name = \"x\"\nstop_at_ms = {}1{}\n", "{a=".repeat(100_000), "}".repeat(100_000)), "stop_at_ms"),
         (format!("name = \"x\"\n[{}]\nb = 1\n", ["a"; 50_000].join(".")), "(syntax)"),
-        (format!("name = \"{}\"\nstop_at_ms = 1\n", "x".repeat(3_000_000)), "operators"),
+        // A 3 MB string: over the 2 MiB scenario file limit, refused before parsing.
+        (format!("name = \"{}\"\nstop_at_ms = 1\n", "x".repeat(3_000_000)), "(file)"),
+        (format!("name = \"{}\"\nstop_at_ms = 1\n", "x".repeat(1_500_000)), "operators"),
         (faults, "faults[1000]"),
         (
             base.replace("kind = \"log-source\"\n", "kind = \"log-source\"\nparallelism = 0\n"),
