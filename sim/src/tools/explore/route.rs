@@ -56,7 +56,7 @@ impl Explorer<'_> {
                     task.record_window_fires();
                 }
                 if let Some(cp) = &restore {
-                    self.note_restore(sys, &task, cp);
+                    self.note_restored_state(sys, &task, cp);
                 }
                 sys.data.retain(|k, _| k.0 >= attempt.0);
                 sys.end_of_data.retain(|k| k.1 >= attempt);
@@ -422,7 +422,7 @@ impl Explorer<'_> {
 
     /// Task attempt `task` deployed from checkpoint `cp`: what it restored, recorded as the world
     /// records it (`world/tasks.rs`).
-    fn note_restore(&self, sys: &mut Sys, task: &Task, cp: &CompletedCheckpoint) {
+    fn note_restored_state(&self, sys: &mut Sys, task: &Task, cp: &CompletedCheckpoint) {
         let (t, attempt, now) = (task.id(), task.attempt(), sys.now_ms);
         let job = self.job(sys);
         sys.restored_from.insert(t, cp.id);
