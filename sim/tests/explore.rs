@@ -830,3 +830,21 @@ fn end_of_partition_not_aligned_is_found_by_the_stuck_checkpoint_rule() {
     assert_eq!(verdict, None, "the correct protocol passes the path");
     exhausted("tiny-finished-restore.toml", b);
 }
+
+/// Session 18: the explorer records each task's valve steps as the world does
+/// (`RunResult::valve_steps`), so the `windows` checker's valve rule judges explored paths.
+/// On `tiny-idle-valve` the planted `idle-input-holds-watermark` is named when `Slow`'s IDLE
+/// status reaches the union (10 steps); the correct valve passes the same path, and the
+/// correct protocol's bounded space (8 ticks, no failure) is exhausted with no violation.
+#[test]
+fn idle_input_holds_watermark_is_found_through_the_valve_steps() {
+    let b = bounds(4, 0);
+    let broken = spec("tiny-idle-valve.toml", Variant::IdleInputHoldsWatermark);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert_eq!(v.checker, "windows", "{v:?}");
+    assert!(v.anomaly.contains("watermark held back") && v.anomaly.contains("IDLE"), "{v:?}");
+    let correct = spec("tiny-idle-valve.toml", Variant::Correct);
+    let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
+    assert_eq!(verdict, None, "the correct protocol passes the path");
+    exhausted("tiny-idle-valve.toml", bounds(8, 0));
+}

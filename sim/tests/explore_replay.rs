@@ -187,12 +187,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
              redeployment), not in the sans-IO core; the explorer has no heartbeats, its `tm-lost:N` step \
              hands a crashed TaskManager's loss to the JobMaster directly (`handle_tm_lost`), so \
              forgetting a TaskManager cannot be written there"),
-        Variant::IdleInputHoldsWatermark => Err("the `windows` checker's valve rule (check/windows_valve.rs) \
-             judges the watermarks and statuses each task took as the world records them \
-             (`RunResult::valve_steps`, scenarios/negative/idle-input-holds-watermark.toml); the explorer \
-             records no valve steps, and its quiescent window rule (`check::quiescent_short_firing`) \
-             judges only windows whose end the window tasks' watermark passed, which a held watermark \
-             never does"),
+        // Session 18: the explorer records each task's valve steps as the world does, so the
+        // `windows` checker's valve rule judges explored paths: `Slow` reads nothing, goes idle
+        // at 600 ms, and the union keeps its channel in the minimum.
+        Variant::IdleInputHoldsWatermark => c("tiny-idle-valve.toml", b(4, 0), "windows"),
         // Session 17: `Source (2/2)` has no record and finishes through checkpoint 1; once the
         // other source's input ended too, the final checkpoint's barrier reaches the sink on one
         // channel and the planted handler waits for the ended one: every message delivered,
@@ -298,5 +296,5 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    assert!(found >= 28, "{found}");
+    assert!(found >= 29, "{found}");
 }

@@ -100,7 +100,9 @@ impl Sys {
             o.stop_notices.len() as u64
                 + o.restores.len() as u64 * 1000
                 + o.window_assignments.len() as u64 * 1_000_000
-                + o.quiesced_windows.len() as u64 * 1_000_000_000,
+                + o.quiesced_windows.len() as u64 * 1_000_000_000
+                // Session 18: the valve steps (`windows` checker's valve rule).
+                + o.valve_steps.values().map(|v| v.len() as u64).sum::<u64>() * 1_000_000_000_000,
         ]
     }
 

@@ -148,6 +148,7 @@ impl<'a> Explorer<'a> {
                 failed_triggers: vec![],
                 source_event_time: vec![],
                 finished_restores: vec![],
+                valve_steps: BTreeMap::new(),
             }),
             failures: 0,
             ticks: 0,

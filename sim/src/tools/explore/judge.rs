@@ -74,7 +74,7 @@ impl Explorer<'_> {
             // The explorer does not record the sources' event-time steps: the windows checker's
             // idle-flush rule has nothing to judge there.
             source_event_time: sys.obs.source_event_time.clone(),
-            valve_steps: vec![],
+            valve_steps: sys.obs.valve_steps.values().flatten().cloned().collect(),
             committed: OutputRow::committed(&sys.store),
             sink_anomalies: sys.obs.sink_anomalies.clone(),
             open_txns_at_end: sys.store.open_txns().len(),

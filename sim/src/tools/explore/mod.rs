@@ -66,6 +66,7 @@ use ckptsim::state::{OperatorState, TaskSnapshot};
 use ckptsim::status::{ExecutionState, JobStatus};
 use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
+use ckptsim::watermark::{WatermarkEvent, WatermarkStatus};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt::{self, Write as _};
 use std::rc::Rc;
@@ -403,6 +404,12 @@ struct Obs {
     /// Snapshots of attempts restored as finished (2.x), as the world records them: the
     /// `restart` checker's finished-on-restore rule.
     finished_restores: Vec<crate::world::FinishedRestoreSnapshot>,
+    /// Per task attempt, the watermarks and statuses it took (with its watermark and status
+    /// after each) and the event-time windows it fired, as the world records them for a job with
+    /// event time (`world/data_plane.rs`): the `windows` checker's valve rule
+    /// (`check/windows_valve.rs`). Kept per attempt: the rule judges each attempt alone, so the
+    /// order of two tasks' steps is not state.
+    valve_steps: BTreeMap<(TaskId, Attempt), Vec<crate::world::ValveStep>>,
 }
 
 /// One data channel's queue: stream elements, each with the number of records a priority barrier

@@ -52,20 +52,11 @@ impl Explorer<'_> {
                     // A fresh generator on every deployment: watermarks are not restored (§11).
                     task.configure_watermarks(now, strategy);
                 }
+                if self.records_valves() && task.watermark_valve().is_some() {
+                    task.record_window_fires();
+                }
                 if let Some(cp) = &restore {
-                    sys.restored_from.insert(t, cp.id);
-                    // The keyed state the job's last keyed operator restored (the `state`
-                    // checker's continuation rule), as the world records it.
-                    if let Some(keys) = crate::world::restored_keyed(&job.spec, &job.graph, t, cp) {
-                        sys.obs.make_mut().restored_keyed.entry(attempt).or_default().extend(keys);
-                    }
-                    if !task.has_failed() {
-                        // What a user operator's list state restored (the `state` checker).
-                        let rows = crate::world::restored_lists(&job.graph, &task, attempt, cp, now);
-                        if !rows.is_empty() {
-                            sys.obs.make_mut().restored_lists.extend(rows);
-                        }
-                    }
+                    self.note_restored_state(sys, &task, cp);
                 }
                 sys.data.retain(|k, _| k.0 >= attempt.0);
                 sys.end_of_data.retain(|k| k.1 >= attempt);
@@ -427,6 +418,63 @@ impl Explorer<'_> {
     pub(super) fn send_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
         if !sys.crashed_tms.contains(&self.job(sys).graph.tasks[t.0 as usize].tm) {
             sys.to_task.entry(t).or_default().make_mut().push_back(m);
+        }
+    }
+
+    /// Task attempt `task` deployed from checkpoint `cp`: what it restored, recorded as the world
+    /// records it (`world/tasks.rs`).
+    fn note_restored_state(&self, sys: &mut Sys, task: &Task, cp: &CompletedCheckpoint) {
+        let (t, attempt, now) = (task.id(), task.attempt(), sys.now_ms);
+        let job = self.job(sys);
+        sys.restored_from.insert(t, cp.id);
+        // The keyed state the job's last keyed operator restored (the `state` checker's
+        // continuation rule), as the world records it.
+        if let Some(keys) = crate::world::restored_keyed(&job.spec, &job.graph, t, cp) {
+            sys.obs.make_mut().restored_keyed.entry(attempt).or_default().extend(keys);
+        }
+        if !task.has_failed() {
+            // What a user operator's list state restored (the `state` checker).
+            let rows = crate::world::restored_lists(&job.graph, task, attempt, cp, now);
+            if !rows.is_empty() {
+                sys.obs.make_mut().restored_lists.extend(rows);
+            }
+        }
+    }
+
+    /// A job with event time: each task's valve steps are recorded (`note_valve_step`), as the
+    /// world records them (`world/supervise.rs`, `record_valves`).
+    pub(super) fn records_valves(&self) -> bool {
+        self.spec.operators.iter().any(|o| o.watermarks.is_some())
+    }
+
+    /// After task `t` took `event` (a watermark or status; `None`: records) from input channel
+    /// `ch`: the step with the task's watermark and status after it, then the windows it fired,
+    /// into the state's valve steps, as the world's `take_event` and `note_fires` record them
+    /// (`world/data_plane.rs`; jobs with event time only).
+    pub(super) fn note_valve_step(&self, sys: &mut Sys, t: TaskId, ch: u32, event: Option<WatermarkEvent>) {
+        use crate::world::{ValveEvent, ValveStep};
+        if !self.records_valves() {
+            return;
+        }
+        let channels = self.job(sys).graph.inputs_of(t).len() as u32;
+        let at_ms = sys.now_ms;
+        let Some(task) = sys.tasks.get_mut(&t) else { return };
+        let attempt = task.attempt();
+        let mut steps = Vec::new();
+        if let Some(event) = event {
+            let status = task.watermark_valve().map_or(WatermarkStatus::Active, |v| v.status());
+            let watermark = task.current_watermark();
+            let step = ValveEvent::Input { channel: ch, channels, event, watermark, status };
+            steps.push(ValveStep { at_ms, task: t, attempt, step });
+        }
+        // The task was changed by the input just taken: `make_mut` copies nothing more.
+        let mut fires = Vec::new();
+        task.make_mut().take_window_fires(&mut fires);
+        for (window, watermark) in fires {
+            steps.push(ValveStep { at_ms, task: t, attempt, step: ValveEvent::Fired { window, watermark } });
+        }
+        if !steps.is_empty() {
+            sys.obs.make_mut().valve_steps.entry((t, attempt)).or_default().extend(steps);
         }
     }
 

@@ -277,9 +277,20 @@ impl Explorer<'_> {
         if matches!(el, StreamElement::Record(_)) {
             sys.cuts.make_mut().taken((attempt, to, ch));
         }
+        // As the world's task loop (`world/data_plane.rs`): a watermark or status, or records,
+        // noted for the valve rule; not an end of partition (its end-of-input firing is not).
+        let event = match el {
+            StreamElement::Watermark(w) => Some(Some(WatermarkEvent::Watermark(w))),
+            StreamElement::WatermarkStatus(s) => Some(Some(WatermarkEvent::Status(s))),
+            StreamElement::Record(_) => Some(None),
+            _ => None,
+        };
         let tm = self.job(sys).graph.tasks[to.0 as usize].tm.0;
         let task = sys.tasks.get_mut(&to).expect("live task").make_mut();
         task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());
+        if let Some(event) = event {
+            self.note_valve_step(sys, to, ch, event);
+        }
         self.drain(sys, to);
         true
     }
