@@ -11,8 +11,10 @@ mod store;
 mod two_phase;
 
 pub use print::PrintSink;
-pub use store::{StoreAnomaly, StoreConfig, TxnState, TxnStore};
-pub use two_phase::{CommitFailed, NoCheckpointing, SinkEvent, TwoPhaseCommitSink, TxnTimeoutPolicy};
+pub use store::{CommitRetriable, StoreAnomaly, StoreConfig, TxnState, TxnStore};
+pub use two_phase::{
+    CommitFailed, NoCheckpointing, SinkEvent, TwoPhaseCommitSink, TxnTimeoutPolicy, COMMITTER_RETRIES,
+};
 
 use crate::record::Record;
 use crate::state::TxnId;

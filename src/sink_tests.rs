@@ -411,7 +411,7 @@ fn txn_store() {
 /// (and only then); a non-idempotent store makes a re-commit visible twice.
 #[test]
 fn txn_store_timeout_and_non_idempotent_commit() {
-    let cfg = StoreConfig { transaction_timeout_ms: Some(100), idempotent_commit: true };
+    let cfg = StoreConfig { transaction_timeout_ms: Some(100), ..StoreConfig::default() };
     let mut st = TxnStore::new(cfg);
     for op in [begin(0, 0), write(0, 0, "x"), pre(0, 0), begin(0, 1), write(0, 1, "y"), pre(0, 1)] {
         st.apply(10, op).unwrap();
@@ -432,7 +432,7 @@ fn txn_store_timeout_and_non_idempotent_commit() {
     );
     st.invariants();
 
-    let mut st = TxnStore::new(StoreConfig { transaction_timeout_ms: None, idempotent_commit: false });
+    let mut st = TxnStore::new(StoreConfig { idempotent_commit: false, ..StoreConfig::default() });
     for op in [begin(0, 0), write(0, 0, "x"), pre(0, 0), commit(0, 0)] {
         st.apply(10, op).unwrap();
     }

@@ -247,3 +247,55 @@ fn sink_v2_drops_refused_commits_where_the_legacy_function_rethrows() {
         }
     }
 }
+
+/// Session 18, Sink V2 committer retries (2.x `CheckpointCommittableManagerImpl#commit`,
+/// `Committer.CommitRequest#retryLater`): a commit the store refuses with a retriable error is
+/// committed again at once, up to `sink.committer.retries` (10) times; the eleventh refusal
+/// fails the task. The legacy `TwoPhaseCommitSinkFunction` rethrows the first refusal. The
+/// planted `committer-retry-dropped` drops the committable. The store refuses exactly the
+/// configured number of commit attempts (over all transactions) and then commits.
+#[test]
+fn sink_v2_retries_a_retriable_commit_refusal_up_to_the_committer_retries() {
+    let committed_txn = |v2: bool, variant: Variant| {
+        let mut s = TwoPhaseCommitSink::new(0, 0, variant);
+        if v2 {
+            s.use_sink_v2_committer();
+        }
+        s.initialize(None);
+        s.invoke(rec("a"));
+        s.snapshot(CheckpointId(1));
+        s.notify_checkpoint_complete(CheckpointId(1));
+        let txn = drain(&mut s)
+            .into_iter()
+            .find_map(|o| if let SinkOutput::Commit { txn } = o { Some(txn) } else { None })
+            .expect("checkpoint 1's commit");
+        (s, txn)
+    };
+    let (mut v2, txn) = committed_txn(true, Variant::Correct);
+    for retry in 1..=COMMITTER_RETRIES {
+        assert_eq!(v2.handle_commit_retriable(10, txn), Ok(()));
+        assert_eq!(drain(&mut v2), [SinkOutput::Commit { txn }], "retried at once");
+        assert_eq!(events(&mut v2), [SinkEvent::CommitRetried { txn, retry }]);
+    }
+    assert_eq!(v2.handle_commit_retriable(10, txn), Err(CommitFailed { txn, elapsed_ms: 0 }), "retries used up");
+    assert!(drain(&mut v2).is_empty());
+
+    let (mut legacy, txn) = committed_txn(false, Variant::Correct);
+    assert_eq!(legacy.handle_commit_retriable(10, txn), Err(CommitFailed { txn, elapsed_ms: 0 }), "no retry");
+
+    let (mut planted, txn) = committed_txn(true, Variant::CommitterRetryDropped);
+    assert_eq!(planted.handle_commit_retriable(10, txn), Ok(()));
+    assert!(drain(&mut planted).is_empty(), "the plant does not commit again");
+
+    let mut store = TxnStore::new(StoreConfig { retriable_commit_failures: 2, ..StoreConfig::default() });
+    for op in [SinkOutput::Begin { txn }, SinkOutput::Write { txn, record: rec("a") }, SinkOutput::PreCommit { txn }] {
+        assert_eq!(store.apply_with_failures(0, op), Ok(Ok(())));
+    }
+    for attempt in 1..=2 {
+        let got = store.apply_with_failures(1, SinkOutput::Commit { txn });
+        assert_eq!(got, Ok(Err(CommitRetriable { txn, attempt })));
+        assert!(store.committed().is_empty(), "nothing visible after a refusal");
+    }
+    assert_eq!(store.apply_with_failures(2, SinkOutput::Commit { txn }), Ok(Ok(())));
+    assert_eq!(store.committed().len(), 1);
+}

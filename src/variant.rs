@@ -181,11 +181,17 @@ pub enum Variant {
     /// snapshot) whose operators end their input again. Caught by the `restart` checker's
     /// finished-on-restore rule (a finished acknowledgement without `endInput` in this attempt).
     PartlyFinishedRestoredAsFinished,
+    /// Sink V2's committer drops a committable whose commit the store refused with a
+    /// retriable error (as if it had failed with a known reason) instead of retrying it. Flink
+    /// 2.x retries it at once (`Committer.CommitRequest#retryLater`,
+    /// `CheckpointCommittableManagerImpl#commit`, up to `sink.committer.retries`), so its
+    /// records become visible. Caught by the `exactly-once` checker (records lost).
+    CommitterRetryDropped,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 34] = [
+    pub const ALL: [Variant; 35] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -220,6 +226,7 @@ impl Variant {
         Variant::StopAbortedAfterNotification,
         Variant::CommitUnreadPartition,
         Variant::PartlyFinishedRestoredAsFinished,
+        Variant::CommitterRetryDropped,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

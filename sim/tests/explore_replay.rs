@@ -151,6 +151,9 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
         Variant::IdleSpin => Err("a livelock of the world's task loop, which the explorer does not run"),
+        Variant::CommitterRetryDropped => {
+            Err("needs the store's retriable commit failures, which only the world's store applies")
+        }
         // Processing time (session 17): the window's timers are task timers `tick` fires; the
         // window task restarts at 60 ms from checkpoint 1 (50 ms) with window [0,60) due, and the
         // planted restore drops it: lost once the job FINISHED.

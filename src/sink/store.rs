@@ -112,6 +112,19 @@ pub enum StoreAnomaly {
     },
 }
 
+/// The store refused a commit with a retriable error (not a protocol violation: Kafka's
+/// `commitTransaction` throwing a `RetriableException`, e.g. while a broker is briefly
+/// unavailable; [`StoreConfig::retriable_commit_failures`]). The transaction stays
+/// pre-committed; the same commit succeeds once the store's refusals are used up.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq, Error)]
+#[error("commit of {txn:?} refused with a retriable error (attempt {attempt})")]
+pub struct CommitRetriable {
+    /// The transaction.
+    pub txn: TxnId,
+    /// Which refusal of the store it was, from 1.
+    pub attempt: u32,
+}
+
 /// How the external store treats transactions (per job; the sink's operator keys).
 #[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoreConfig {
@@ -123,11 +136,16 @@ pub struct StoreConfig {
     /// producer). False models a store that makes the records visible again: the duplicate
     /// that Flink's re-commit of restored committables would cause.
     pub idempotent_commit: bool,
+    /// The store's first this many commit attempts of a pre-committed transaction (counted
+    /// over all transactions: a broker briefly unavailable) fail with a retriable error
+    /// ([`CommitRetriable`]); 0 (the default): commits never fail that way.
+    #[serde(default)]
+    pub retriable_commit_failures: u32,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
-        StoreConfig { transaction_timeout_ms: None, idempotent_commit: true }
+        StoreConfig { transaction_timeout_ms: None, idempotent_commit: true, retriable_commit_failures: 0 }
     }
 }
 
@@ -162,6 +180,8 @@ pub struct TxnStore {
     /// Visible records moved out by [`TxnStore::take_committed`].
     taken: usize,
     config: StoreConfig,
+    /// Commit attempts refused with a retriable error so far (all transactions).
+    retriable_refusals: u32,
 }
 
 impl TxnStore {
@@ -248,6 +268,29 @@ impl TxnStore {
             (SinkOutput::Begin { .. }, _) => unreachable!("handled above"),
         }
         Ok(())
+    }
+
+    /// [`Self::apply`] with the store's transient failures: while its retriable failures
+    /// ([`StoreConfig::retriable_commit_failures`]) are not used up, a commit of a
+    /// pre-committed transaction is refused with [`CommitRetriable`] and changes nothing else. `Ok(Err(_))`:
+    /// refused that way; `Err(_)`: a protocol violation, as [`Self::apply`].
+    pub fn apply_with_failures(
+        &mut self,
+        now_ms: u64,
+        op: SinkOutput,
+    ) -> Result<Result<(), CommitRetriable>, StoreAnomaly> {
+        if let SinkOutput::Commit { txn } = op {
+            let limit = self.config.retriable_commit_failures;
+            let timed_out = self.config.transaction_timeout_ms.is_some_and(|timeout_ms| {
+                self.txns.get(&txn).is_some_and(|t| t.timed_out || now_ms.saturating_sub(t.begun_ms) > timeout_ms)
+            });
+            let pre_committed = self.txns.get(&txn).is_some_and(|t| t.state == TxnState::PreCommitted);
+            if pre_committed && !timed_out && self.retriable_refusals < limit {
+                self.retriable_refusals += 1;
+                return Ok(Err(CommitRetriable { txn, attempt: self.retriable_refusals }));
+            }
+        }
+        self.apply(now_ms, op).map(Ok)
     }
 
     /// Visible records with their commit time, in commit order (those not yet moved out by

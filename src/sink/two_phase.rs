@@ -48,6 +48,9 @@ struct Timeouts {
     recovering: Vec<TxnId>,
     /// Sink V2's committer ([`TwoPhaseCommitSink::use_sink_v2_committer`]).
     sink_v2: bool,
+    /// Sink V2: retries so far of each transaction's commit that the store refused with a
+    /// retriable error ([`TwoPhaseCommitSink::handle_commit_retriable`]).
+    retries: BTreeMap<TxnId, u32>,
     events: VecDeque<SinkEvent>,
 }
 
@@ -102,7 +105,20 @@ pub enum SinkEvent {
         /// The transaction timeout, ms.
         timeout_ms: u64,
     },
+    /// Sink V2: the store refused the commit with a retriable error; the committer retries it
+    /// at once (`Committer.CommitRequest#retryLater`, this is retry number `retry`).
+    CommitRetried {
+        /// The transaction.
+        txn: TxnId,
+        /// Which retry, from 1 (at most [`COMMITTER_RETRIES`]).
+        retry: u32,
+    },
 }
+
+/// Flink's `sink.committer.retries` default (`SinkOptions.COMMITTER_RETRIES`): how many times
+/// Sink V2's `CheckpointCommittableManagerImpl#commit` retries a committable whose commit
+/// asked `retryLater` before it throws and the task fails.
+pub const COMMITTER_RETRIES: u32 = 10;
 
 /// A commit failed and the failure is not ignored: the task fails (Flink rethrows).
 #[derive(Clone, Debug, Hash, PartialEq, Eq, Error)]
@@ -329,6 +345,41 @@ impl TwoPhaseCommitSink {
                 Ok(())
             }
             _ => Err(CommitFailed { txn, elapsed_ms }),
+        };
+        self.invariants();
+        result
+    }
+
+    /// The host's commit of `txn` was refused with a retriable error at `now_ms` (the store is
+    /// briefly unavailable; the transaction is still pre-committed). Sink V2 (2.x
+    /// `CommitterOperator`): the committer calls `retryLater` and
+    /// `CheckpointCommittableManagerImpl#commit` commits the request again at once, without
+    /// back-off, up to [`COMMITTER_RETRIES`] times, then throws (`Failed to commit .. after ..
+    /// retries`): the task fails and the next attempt re-commits the restored committables.
+    /// Here the retry is the same commit pushed again behind the others of this round. The
+    /// legacy `TwoPhaseCommitSinkFunction` has no retry: `notifyCheckpointComplete` (and
+    /// `recoverAndCommit`) rethrow, the task fails. The planted `committer-retry-dropped`
+    /// drops the committable instead of retrying it (as a failure with a known reason).
+    pub fn handle_commit_retriable(&mut self, now_ms: u64, txn: TxnId) -> Result<(), CommitFailed> {
+        self.advance(now_ms);
+        let elapsed_ms = self.t.started_ms.get(&txn).map_or(0, |t| now_ms.saturating_sub(*t));
+        let result = if !self.t.sink_v2 {
+            Err(CommitFailed { txn, elapsed_ms })
+        } else if self.variant == Variant::CommitterRetryDropped {
+            let timeout_ms = self.t.policy.map_or(0, |p| p.timeout_ms);
+            self.t.events.push_back(SinkEvent::CommitFailureIgnored { txn, elapsed_ms, timeout_ms });
+            Ok(())
+        } else {
+            let retry = self.t.retries.entry(txn).or_insert(0);
+            if *retry < COMMITTER_RETRIES {
+                *retry += 1;
+                self.t.events.push_back(SinkEvent::CommitRetried { txn, retry: *retry });
+                self.outputs.push_back(SinkOutput::Commit { txn });
+                Ok(())
+            } else {
+                self.t.retries.remove(&txn);
+                Err(CommitFailed { txn, elapsed_ms })
+            }
         };
         self.invariants();
         result

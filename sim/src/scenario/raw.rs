@@ -280,6 +280,10 @@ pub(crate) struct RawOperator {
     pub(crate) transaction_timeout_ms: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) idempotent_commit: Option<bool>,
+    /// `two-phase-commit-sink`: the first this many commit attempts of each transaction fail
+    /// with a retriable error.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) retriable_commit_failures: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) max_parallelism: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -78,6 +78,7 @@ impl Ctx<'_> {
                 sink_store: ckptsim::sink::StoreConfig {
                     transaction_timeout_ms: r.transaction_timeout_ms,
                     idempotent_commit: r.idempotent_commit.unwrap_or(true),
+                    retriable_commit_failures: r.retriable_commit_failures.unwrap_or(0),
                 },
                 max_parallelism: r.max_parallelism,
                 ignore_failures_after_transaction_timeout: r.ignore_failures_after_transaction_timeout.unwrap_or(false),
@@ -185,7 +186,7 @@ impl Ctx<'_> {
     /// Keys that only some kinds take are set only on those kinds.
     fn kind_only_keys(&self, i: usize, r: &RawOperator, kind: &str) -> Res<()> {
         let p = |key: &str| op_path(i, key);
-        let kind_keys: [(&str, bool, &[&str]); 12] = [
+        let kind_keys: [(&str, bool, &[&str]); 13] = [
             ("sink_api", r.sink_api.is_some(), &["two-phase-commit-sink"]),
             ("delivery_guarantee", r.delivery_guarantee.is_some(), &["user-sink"]),
             (
@@ -201,6 +202,7 @@ impl Ctx<'_> {
             ("bounded", r.bounded.is_some(), &["log-source", "socket-source", "user-source"]),
             ("transaction_timeout_ms", r.transaction_timeout_ms.is_some(), &["two-phase-commit-sink"]),
             ("idempotent_commit", r.idempotent_commit.is_some(), &["two-phase-commit-sink"]),
+            ("retriable_commit_failures", r.retriable_commit_failures.is_some(), &["two-phase-commit-sink"]),
             (
                 "ignore_failures_after_transaction_timeout",
                 r.ignore_failures_after_transaction_timeout.is_some(),

@@ -238,6 +238,7 @@ fn operator(spec: &JobSpec, i: usize) -> RawOperator {
     r.state_padding_bytes = unless_default(o.padding_bytes, 0);
     r.transaction_timeout_ms = o.sink_store.transaction_timeout_ms;
     r.idempotent_commit = (!o.sink_store.idempotent_commit).then_some(false);
+    r.retriable_commit_failures = unless_default(o.sink_store.retriable_commit_failures, 0);
     r.ignore_failures_after_transaction_timeout = o.ignore_failures_after_transaction_timeout.then_some(true);
     r.sink_api = o.sink_v2.then(|| "sink-v2".to_string());
     if o.kind.is_source() && (if graph { o.bounded } else { spec.input_options.bounded }) {

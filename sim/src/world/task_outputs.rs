@@ -323,7 +323,20 @@ fn store_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput, commit: Op
         SinkOutput::Abort { .. } => w.obs.transactions.aborted += 1,
         _ => {}
     }
-    let applied = w.services.txn_store.apply(now, op);
+    let applied = match w.services.txn_store.apply_with_failures(now, op) {
+        Ok(Err(refusal)) => {
+            // A retriable refusal (`StoreConfig::retriable_commit_failures`): the sink retries
+            // (Sink V2) or rethrows (legacy); either way this commit did not happen.
+            let text = format!("{task} commit refused, retriable (attempt {})", refusal.attempt);
+            w.tr_task(&tm_node(tm), "sink", task, text);
+            for ev in t.handle_commit_retriable(now, refusal.txn) {
+                w.tr_task(&tm_node(tm), "sink", task, format!("{task} {ev:?}"));
+            }
+            return false;
+        }
+        Ok(Ok(())) => Ok(()),
+        Err(e) => Err(e),
+    };
     if commit.is_some() {
         OutputRow::take_committed(&mut w.services.txn_store, &mut w.obs.committed);
     }
