@@ -104,6 +104,9 @@ pub(super) fn rescale_placement(rescales: &[RescaleRecord], anomalies: &mut Vec<
                     let what = match m.kind {
                         crate::world::KeyedKind::Aggregate => format!("state {}", m.value),
                         crate::world::KeyedKind::Join => format!("join buffers and timers ({} entries)", m.value),
+                        crate::world::KeyedKind::Window => {
+                            format!("window contents and timers ({} entries)", m.value)
+                        }
                     };
                     let into = m.restored_subtask.map_or_else(|| "no subtask".to_string(), |s| format!("subtask {s}"));
                     anomalies.push(
