@@ -104,17 +104,17 @@ pub(super) fn rescale_placement(rescales: &[RescaleRecord], anomalies: &mut Vec<
                     let what = match m.kind {
                         crate::world::KeyedKind::Aggregate => format!("state {}", m.value),
                         crate::world::KeyedKind::Join => format!("join buffers and timers ({} entries)", m.value),
+                        crate::world::KeyedKind::Window => {
+                            format!("window contents and timers ({} entries)", m.value)
+                        }
                     };
                     let into = m.restored_subtask.map_or_else(|| "no subtask".to_string(), |s| format!("subtask {s}"));
-                    anomalies.push(
-                        Finding::named(format!(
-                            "t={} {op} key {k}: the rescale from checkpoint {} restored its {what} (old subtask {}) \
-                             into {into}, but its key group belongs to subtask {}",
-                            r.at_ms, r.checkpoint, m.old_subtask, m.new_subtask
-                        ))
-                        .at(r.at_ms)
-                        .with("key", k),
+                    let text = format!(
+                        "t={} {op} key {k}: the rescale from checkpoint {} restored its {what} (old subtask {}) into \
+                         {into}, but its key group belongs to subtask {}",
+                        r.at_ms, r.checkpoint, m.old_subtask, m.new_subtask
                     );
+                    anomalies.push(Finding::new("key-misplaced-by-rescale", text).at(r.at_ms).with("key", k));
                 }
             }
         }

@@ -329,6 +329,9 @@ pub fn describe(sig: &Signature, a: &Anomaly) -> String {
         "window-wrong-value" => "an event-time window result no set of the window's elements explains".into(),
         "window-fired-twice" => "an event-time window was committed more often than Flink fires it".into(),
         "late-misjudged" => "an element surely on time went to the late side output".into(),
+        "key-misplaced-by-rescale" => {
+            "a rescale restored a key's state into a subtask that does not own its key group".into()
+        }
         "min-pause-violated" => "a checkpoint was triggered before the minimum pause had passed".into(),
         "too-many-pending" => "more checkpoints were pending than max-concurrent allows".into(),
         "completed-without-ack" => {

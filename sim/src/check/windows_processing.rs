@@ -46,9 +46,31 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
     let exact_sink = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
     let at_least_once = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce;
     let rows: &Rows = if exact_sink { &run.committed } else { &run.print_rows };
+    let chain = match super::windows_chain::chain(spec) {
+        Ok(c) => c,
+        Err(why) => return Verdict::skip(NAME, why),
+    };
     let a = Assignments::of(run, agg);
     let dropped = dropped_at_end(run);
     let mut anomalies = Vec::new();
+    let finished_all = run.final_status == JobStatus::Finished
+        && super::finished_by_stop(run).is_none()
+        && (!exact_sink || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()));
+    if !chain.is_empty() {
+        let results = Results { agg, exact_sink, exact: exact_sink && !at_least_once };
+        let (judged, unjudged) =
+            results.through_chain(&a, &chain, (rows, size), &dropped, finished_all, &mut anomalies);
+        let summary = format!(
+            "processing time through {} functions after the window: {} elements assigned, {} windows expected, {} \
+             results{}, {judged} timestamps judged exactly, {unjudged} by their windows only",
+            chain.len(),
+            a.last.len(),
+            a.expected.len(),
+            rows.len(),
+            if exact_sink { " committed" } else { " printed" },
+        );
+        return Verdict::from(NAME, anomalies, summary);
+    }
     let mut fired: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
     for r in rows {
         let Some(k) = super::row_window(&r, size, &mut anomalies) else { continue };
@@ -58,9 +80,6 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
     for ((key, win), got) in &fired {
         results.judge(&a, key, win, got, &mut anomalies);
     }
-    let finished_all = run.final_status == JobStatus::Finished
-        && super::finished_by_stop(run).is_none()
-        && (!exact_sink || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()));
     let lost = if finished_all { lost_windows(&a, &fired, &dropped, exact_sink, &mut anomalies) } else { 0 };
     let summary = format!(
         "processing time: {} elements assigned ({} assignments), {} windows expected, {} results{}, {} dropped at the \
@@ -223,6 +242,151 @@ impl Results {
             );
         }
     }
+}
+
+/// A window ending at some timestamp, as the chain reference sees it: its exact result when
+/// known (`Some(None)`: known to fire nothing, being empty or dropped at the end of input), or
+/// `None` when some element may or may not be in it.
+type AtTimestamp<'a> = (&'a Value, Option<Option<i128>>);
+
+impl Results {
+    /// The sink's rows after the stateless functions `chain` between the window and the sink,
+    /// grouped by timestamp (each function keeps the window's `maxTimestamp`; a function may
+    /// change the key, so rows are not matched by key). A timestamp is judged exactly when
+    /// every window ending there is known (exact committed results, no element that may or may
+    /// not be in it): the rows are then a sub-multiset of the chain applied to those windows'
+    /// results (`window wrong value`, or `window fired twice` for a row value given once but
+    /// committed more often), all of them once the job finished (`window lost`). Elsewhere a row
+    /// needs a window at its timestamp that some element was assigned to. Returns (timestamps
+    /// judged exactly, the others).
+    fn through_chain(
+        &self,
+        a: &Assignments,
+        chain: &[ckptsim::operator::OperatorKind],
+        (rows, size): (&Rows, i64),
+        dropped: &BTreeSet<(Value, TimeWindow)>,
+        finished_all: bool,
+        anomalies: &mut Vec<Finding>,
+    ) -> (usize, usize) {
+        let mut ops: Vec<ckptsim::operator::Operator> =
+            chain.iter().map(|k| ckptsim::operator::Operator::new(*k, vec![])).collect();
+        let mut counters = ckptsim::operator::SurvivingCounters::default();
+        let at = self.windows_by_timestamp(a, dropped);
+        let got = rows_by_timestamp(rows, anomalies);
+        let (mut judged, mut unjudged) = (0, 0);
+        for t in at.keys().chain(got.keys()).copied().collect::<BTreeSet<i64>>() {
+            let windows = at.get(&t).map(Vec::as_slice).unwrap_or(&[]);
+            let rows_t = got.get(&t).map(Vec::as_slice).unwrap_or(&[]);
+            if windows.is_empty() {
+                if let Some(r) = rows_t.first() {
+                    let what = format!(
+                        "window wrong value: t={} row {} at timestamp {t}: no element was assigned to a window \
+                         ending there (size {size} ms)",
+                        r.time_ms, r.value
+                    );
+                    anomalies.push(Finding::new("window-wrong-value", what).at(r.time_ms));
+                }
+                continue;
+            }
+            let Some(known) = windows.iter().map(|(_, v)| *v).collect::<Option<Vec<Option<i128>>>>() else {
+                unjudged += 1;
+                continue;
+            };
+            judged += 1;
+            // The chain applied to each known window's single firing.
+            let mut want: BTreeMap<Value, usize> = BTreeMap::new();
+            for ((key, _), v) in windows.iter().zip(known) {
+                let Some(v) = v else { continue };
+                let n = i64::try_from(v).unwrap_or(i64::MAX);
+                for out in super::windows_chain::through(&mut ops, &mut counters, key, n, t).unwrap_or_default() {
+                    *want.entry(out).or_default() += 1;
+                }
+            }
+            self.judge_timestamp(t, &want, rows_t, finished_all, anomalies);
+        }
+        (judged, unjudged)
+    }
+
+    /// Per timestamp, the windows ending there (`AtTimestamp`).
+    fn windows_by_timestamp<'a>(
+        &self,
+        a: &'a Assignments,
+        dropped: &BTreeSet<(Value, TimeWindow)>,
+    ) -> BTreeMap<i64, Vec<AtTimestamp<'a>>> {
+        let mut at: BTreeMap<i64, Vec<AtTimestamp<'a>>> = BTreeMap::new();
+        for ((key, win), all) in &a.ever {
+            let known = self.exact && all.keys().all(|l| a.settled.contains_key(l));
+            let value = known.then(|| {
+                if dropped.contains(&(key.clone(), *win)) {
+                    return None;
+                }
+                let sure = a.expected.get(&(key.clone(), *win)).map(Vec::as_slice).unwrap_or(&[]);
+                fold(self.agg, sure.iter().map(|(_, n)| *n))
+            });
+            at.entry(win.max_timestamp()).or_default().push((key, value));
+        }
+        at
+    }
+
+    /// The rows `rows_t` at timestamp `t` against the values `want` the windows ending there
+    /// give after the functions: each row one of them (`window wrong value`), no value more
+    /// often than given (`window fired twice`), and once the job finished every one there
+    /// (`window lost`).
+    fn judge_timestamp(
+        &self,
+        t: i64,
+        want: &BTreeMap<Value, usize>,
+        rows_t: &[OutputRow],
+        finished_all: bool,
+        anomalies: &mut Vec<Finding>,
+    ) {
+        let sink = if self.exact_sink { "committed" } else { "printed" };
+        let mut left = want.clone();
+        for r in rows_t {
+            match left.get_mut(&r.value) {
+                Some(c) if *c > 0 => *c -= 1,
+                _ => {
+                    let (kind, what) = if want.contains_key(&r.value) {
+                        ("window-fired-twice", "window fired twice")
+                    } else {
+                        ("window-wrong-value", "window wrong value")
+                    };
+                    let given: Vec<String> = want.keys().map(|v| v.to_string()).collect();
+                    let text = format!(
+                        "{what}: t={} {sink} {} at timestamp {t}; the windows ending there give {given:?} after the \
+                         functions",
+                        r.time_ms, r.value
+                    );
+                    anomalies.push(Finding::new(kind, text).at(r.time_ms));
+                }
+            }
+        }
+        if !finished_all {
+            return;
+        }
+        if let Some((v, _)) = left.iter().find(|(_, c)| **c > 0) {
+            let text = format!(
+                "window lost: {v} at timestamp {t} never {sink} although the windows ending there give it after the \
+                 functions and the job finished"
+            );
+            anomalies.push(Finding::new("window-lost", text));
+        }
+    }
+}
+
+/// The sink's rows by timestamp; a row without one is a `window wrong value`.
+fn rows_by_timestamp(rows: &Rows, anomalies: &mut Vec<Finding>) -> BTreeMap<i64, Vec<OutputRow>> {
+    let mut got: BTreeMap<i64, Vec<OutputRow>> = BTreeMap::new();
+    for r in rows {
+        match r.timestamp {
+            Some(t) => got.entry(t).or_default().push(r),
+            None => {
+                let text = format!("window wrong value: t={} row {} has no timestamp", r.time_ms, r.value);
+                anomalies.push(Finding::new("window-wrong-value", text).at(r.time_ms));
+            }
+        }
+    }
+    got
 }
 
 /// `window lost` (the job finished with every firing in the rows): each window an element's

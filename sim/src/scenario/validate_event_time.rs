@@ -333,18 +333,9 @@ impl Ctx<'_> {
     fn window_placement(&self, i: usize, operators: &[OperatorSpec], any_event_time: bool) -> Res<()> {
         let processing =
             matches!(&operators[i].kind, OperatorKindSpec::EventWindow(w) if w.time == WindowTime::Processing);
-        if processing {
-            // A processing-time window needs no event time; its results are judged against
-            // the run's assignments, with nothing but partitionings before the sink.
-            let next = (i + 1..operators.len())
-                .find(|j| !matches!(operators[*j].kind, OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy));
-            if !next.is_some_and(|j| operators[j].kind.is_sink()) {
-                return Err(self.err(
-                    &format!("operators[{}].kind", next.unwrap_or(i + 1)),
-                    "a processing_window must be followed by the sink, directly or through partitionings (the windows checker judges its results against the run's window assignments)",
-                ));
-            }
-        } else if !any_event_time {
+        // A processing-time window needs no event time (its results are judged against the
+        // run's assignments).
+        if !processing && !any_event_time {
             return Err(self.err(
                 &format!("operators[{i}].kind"),
                 "an event_window needs event time: set `watermarks` on the log-source (and timestamps on the input)",
@@ -361,10 +352,11 @@ impl Ctx<'_> {
             _ => false,
         };
         let next = (i + 1..operators.len()).find(|j| !kept(&operators[*j]));
-        if !processing && !next.is_some_and(|j| operators[j].kind.is_sink()) {
+        if !next.is_some_and(|j| operators[j].kind.is_sink()) {
+            let which = if processing { "a processing_window" } else { "an event_window" };
             return Err(self.err(
                 &format!("operators[{}].kind", next.unwrap_or(i + 1)),
-                "an event_window must be followed by the sink, directly or through partitionings and functions of its results `(key,n)` (identity, double_value, even_value: the window checker judges its results)",
+                format!("{which} must be followed by the sink, directly or through partitionings and functions of its results `(key,n)` (identity, double_value, even_value: the window checker judges its results)"),
             ));
         }
         if let Some(j) = operators.iter().skip(i + 1).position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_))) {

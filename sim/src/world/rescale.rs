@@ -48,6 +48,10 @@ pub enum KeyedKind {
     /// A keyed two-input join's buffers and cleanup timers (`OperatorState::Join`): `value` is
     /// the number of buffered elements and timers the key had.
     Join,
+    /// A keyed window's contents and timers (`OperatorState::EventWindow`, event or processing
+    /// time, Flink's `WindowOperator`): `value` is the number of open windows and timers the
+    /// key had.
+    Window,
 }
 
 /// One key of a keyed operator across a rescale.
@@ -307,6 +311,15 @@ fn join_counts(st: &ckptsim::join::JoinState) -> BTreeMap<Value, usize> {
     n
 }
 
+/// Per key of a keyed window's state, its open windows and timers.
+fn window_counts(st: &ckptsim::window::EventWindowState) -> BTreeMap<Value, usize> {
+    let mut n = BTreeMap::new();
+    for k in st.windows.iter().map(|((k, _), _)| k).chain(st.timers.iter().map(|t| &t.key)) {
+        *n.entry(k.clone()).or_default() += 1;
+    }
+    n
+}
+
 /// Fills each key move's `restored_subtask` from the checkpoint the hand-off deploys.
 fn note_restored(keys: &mut BTreeMap<String, BTreeMap<Value, KeyMove>>, new: &JobLayout, r: &Rescaled) {
     for op in &new.operators {
@@ -315,6 +328,7 @@ fn note_restored(keys: &mut BTreeMap<String, BTreeMap<Value, KeyMove>>, new: &Jo
             let held: Vec<Value> = match r.checkpoint.tasks.get(&task).and_then(|s| s.operators.get(index)) {
                 Some(OperatorState::Keyed(m)) => m.keys().cloned().collect(),
                 Some(OperatorState::Join(st)) => join_counts(st).into_keys().collect(),
+                Some(OperatorState::EventWindow(st)) => window_counts(st).into_keys().collect(),
                 _ => continue,
             };
             for k in held {
@@ -348,6 +362,9 @@ fn key_moves(
                 }
                 Some(OperatorState::Join(st)) => {
                     join_counts(st).into_iter().map(|(k, n)| (k, Value::Int(n as i64), KeyedKind::Join)).collect()
+                }
+                Some(OperatorState::EventWindow(st)) => {
+                    window_counts(st).into_iter().map(|(k, n)| (k, Value::Int(n as i64), KeyedKind::Window)).collect()
                 }
                 _ => continue,
             };
@@ -398,20 +415,23 @@ fn list_moves(cp: &CompletedCheckpoint, old: &JobLayout) -> BTreeMap<String, (Li
 
 /// The planted bug `rescale-keyed-by-subtask`: new subtask `i` restores old subtask `i`'s
 /// keyed state (nothing when the old job had fewer subtasks), whatever its key groups; an
-/// event-time join's buffers and timers alike.
+/// event-time join's buffers and timers and a keyed window's contents and timers alike.
 fn plant_keyed_by_subtask(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLayout, r: &mut Rescaled) {
     for op in &new.operators {
         let Some(o) = old.operators.iter().find(|o| o.uid == op.uid) else { continue };
         for (i, &(task, index)) in op.slots.iter().enumerate() {
             let st = &mut r.checkpoint.tasks.get_mut(&task).expect("new layout task").operators[index];
-            if !matches!(st, OperatorState::Keyed(_) | OperatorState::Join(_)) {
-                continue;
-            }
-            let join = matches!(st, OperatorState::Join(_));
+            let empty = match st {
+                OperatorState::Keyed(_) => OperatorState::Keyed(BTreeMap::new()),
+                OperatorState::Join(_) => OperatorState::Join(Default::default()),
+                OperatorState::EventWindow(_) => OperatorState::EventWindow(Default::default()),
+                _ => continue,
+            };
             *st = match o.slots.get(i).and_then(|&(t, j)| cp.tasks.get(&t).and_then(|s| s.operators.get(j))) {
-                Some(old @ (OperatorState::Keyed(_) | OperatorState::Join(_))) => old.clone(),
-                _ if join => OperatorState::Join(Default::default()),
-                _ => OperatorState::Keyed(BTreeMap::new()),
+                Some(old @ (OperatorState::Keyed(_) | OperatorState::Join(_) | OperatorState::EventWindow(_))) => {
+                    old.clone()
+                }
+                _ => empty,
             };
         }
     }
