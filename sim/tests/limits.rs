@@ -210,3 +210,86 @@ fn check_answers_huge_and_hostile_files_in_bounded_time_and_memory() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Several log sources are merged lazily (`MergedLog::with_topics`): two sources of 5 million
+/// generated records each load in well under a second without writing one out, with random
+/// access by input number.
+#[test]
+fn several_sources_load_lazily() {
+    use ckptsim_sim::spec::{InputSpec, LogRecords};
+    let text = "name = \"two\"\nstop_at_ms = 10000\n[[operators]]\nname = \"A\"\nkind = \"log-source\"\n\
+                [[operators]]\nname = \"B\"\nkind = \"log-source\"\n[[operators]]\nkind = \"union\"\ninputs = [\"A\", \"B\"]\n\
+                [[operators]]\nkind = \"print-sink\"\n[inputs.A]\npartitions = 2\ngenerator = { count = 5000000, rate_per_s = 1000 }\n\
+                [inputs.B]\npartitions = 3\ngenerator = { count = 5000000, rate_per_s = 500, start_ms = 1 }\n";
+    let sc = scenario::parse("two.toml", text).expect("valid");
+    let started = Instant::now();
+    let spec = ckptsim_sim::load::to_spec(&sc, "two.toml");
+    let InputSpec::Log { partitions, records } = &spec.input else { panic!("a log input") };
+    assert_eq!(*partitions, 5);
+    let LogRecords::Merged(m) = records else { panic!("the sources were written out: {records:?}") };
+    assert!(
+        m.base.len() == 5_000_000 && m.topics.len() == 1 && m.topics[0].0 == 2,
+        "A's topic, then B's from partition 2"
+    );
+    assert_eq!(records.len(), 10_000_000);
+    // A appends at 0, 1, 2, ... ms, B at 1, 3, 5, ...: at 1 ms A's record comes before B's.
+    assert_eq!((records.at_ms(0), records.partition(0)), (Some(0), Some(0)));
+    assert_eq!((records.at_ms(1), records.partition(1)), (Some(1), Some(1)));
+    assert_eq!((records.at_ms(2), records.partition(2)), (Some(1), Some(2)));
+    assert_eq!((records.at_ms(3), records.partition(3)), (Some(2), Some(0)));
+    // The last input: B's last record (5,000,000 records at 2 ms from 1 ms), partition 2 + 4,999,999 % 3.
+    assert_eq!((records.at_ms(9_999_999), records.partition(9_999_999)), (Some(9_999_999), Some(2 + 4_999_999 % 3)));
+    assert!(started.elapsed() < Duration::from_secs(2), "loading took {:?}", started.elapsed());
+}
+
+/// The lazy merge of several sources is the stable sort by append time of every source's
+/// records in source order (what loading wrote out before): listed and generated sources,
+/// equal times, random access both ways, event timestamps per source.
+#[test]
+fn several_sources_merge_as_the_eager_sort() {
+    use ckptsim_sim::spec::{InputSpec, LogRecords};
+    let text = "name = \"two\"\nstop_at_ms = 10000\n[[operators]]\nname = \"A\"\nkind = \"log-source\"\n\
+                watermarks = \"bounded-out-of-orderness\"\nmax_out_of_orderness_ms = 50\n\
+                [[operators]]\nname = \"B\"\nkind = \"log-source\"\n[[operators]]\nname = \"C\"\nkind = \"log-source\"\n\
+                [[operators]]\nkind = \"union\"\ninputs = [\"A\", \"B\", \"C\"]\n[[operators]]\nkind = \"print-sink\"\n\
+                [inputs.A]\npartitions = 2\ngenerator = { count = 40, rate_per_s = 100, keys = 5, ts_jitter_ms = 30 }\n\
+                [inputs.B]\nrecords = [ { at_ms = 0, value = \"b0\" }, { at_ms = 10, value = \"b1\" }, { at_ms = 10, value = \"b2\", partition = 0 }, { at_ms = 395, value = \"b3\" } ]\n\
+                [inputs.C]\npartitions = 3\ngenerator = { count = 25, rate_per_s = 50, start_ms = 10 }\n";
+    let sc = scenario::parse("three.toml", text).expect("valid");
+    let mut parts: Vec<(usize, u32, Vec<(u64, u32, String)>)> = Vec::new();
+    let spec = ckptsim_sim::load::to_spec(&sc, "three.toml");
+    let InputSpec::Log { records, partitions } = &spec.input else { panic!("a log input") };
+    assert_eq!(*partitions, 2 + 1 + 3);
+    let LogRecords::Merged(m) = records else { panic!("written out") };
+    parts.push((0, 0, m.base.to_listed()));
+    for (k, (first, log)) in m.topics.iter().enumerate() {
+        parts.push((k + 1, *first, log.to_listed()));
+    }
+    assert_eq!(parts.iter().map(|p| p.1).collect::<Vec<_>>(), vec![0, 2, 3], "topics' first partitions");
+    let mut eager: Vec<(u64, usize, u32, String)> = parts
+        .iter()
+        .flat_map(|(k, first, v)| v.iter().map(move |(at, p, s)| (*at, *k, first + p, s.clone())))
+        .collect();
+    eager.sort_by_key(|r| (r.0, r.1));
+    let eager: Vec<(u64, u32, String)> = eager.into_iter().map(|(at, _, p, v)| (at, p, v)).collect();
+    assert_eq!(records.to_listed(), eager, "iteration is the stable sort");
+    let times: Vec<(u64, u32)> = records.times_partitions().collect();
+    assert_eq!(times, eager.iter().map(|r| (r.0, r.1)).collect::<Vec<_>>());
+    // Random access, descending (binary search) and ascending (cursor).
+    for seq in (0..eager.len() as u64).rev().chain(0..eager.len() as u64) {
+        let r = &eager[seq as usize];
+        assert_eq!((records.at_ms(seq), records.partition(seq)), (Some(r.0), Some(r.1)), "input {seq}");
+    }
+    assert_eq!(records.at_ms(eager.len() as u64), None);
+    assert_eq!(spec.input_options.timestamps.len(), eager.len(), "one timestamp per input");
+    // B and C have no event time: their records' timestamps are their append times; A's own are
+    // within its jitter before the append time.
+    for (seq, r) in eager.iter().enumerate() {
+        let ts = spec.input_options.timestamps[seq];
+        if r.1 >= 2 {
+            assert_eq!(ts, r.0 as i64, "input {seq}");
+        } else {
+            assert!(ts <= r.0 as i64 && ts >= r.0 as i64 - 30, "input {seq}: {ts} for append time {}", r.0);
+        }
+    }
+}
