@@ -563,6 +563,21 @@ impl Operator {
         }
     }
 
+    /// An event-time window records its firings from now on (see
+    /// [`crate::window::EventWindowOperator::record_fires`]); other operators ignore it.
+    pub fn record_window_fires(&mut self) {
+        if let Some(w) = &mut self.event_window {
+            w.record_fires();
+        }
+    }
+
+    /// The event-time window's firings since the last call, with its watermark then.
+    pub fn take_window_fires(&mut self, out: &mut Vec<(crate::window::TimeWindow, crate::watermark::Watermark)>) {
+        if let Some(w) = &mut self.event_window {
+            w.take_fires(out);
+        }
+    }
+
     /// Late records for the late side output (`sideOutputLateData`) since the last call.
     pub fn take_late_records(&mut self, out: &mut Vec<Record>) {
         out.append(&mut self.late);

@@ -196,6 +196,22 @@ impl Task {
         }
     }
 
+    /// The chain's event-time windows record their firings from now on (for a host that
+    /// judges them against the task's combined watermark; see [`Task::take_window_fires`]).
+    pub fn record_window_fires(&mut self) {
+        for op in &mut self.chain {
+            op.operator.record_window_fires();
+        }
+    }
+
+    /// The windows the chain's event-time windows fired since the last call, each with the
+    /// watermark of its operator then (empty unless [`Task::record_window_fires`] was called).
+    pub fn take_window_fires(&mut self, out: &mut Vec<(crate::window::TimeWindow, Watermark)>) {
+        for op in &mut self.chain {
+            op.operator.take_window_fires(out);
+        }
+    }
+
     /// The processing-time windows' element assignments, as [`TaskOutput::WindowAssigned`].
     pub(super) fn take_window_assignments(&mut self) {
         let mut assigned = Vec::new();

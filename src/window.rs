@@ -250,6 +250,10 @@ pub struct EventWindowOperator {
     /// Processing time: each element's windows since the host last took them (the checker's
     /// reference: which window an element went to depends on when it arrived).
     assigned: Vec<(Record, Vec<TimeWindow>)>,
+    /// Event time, when the host asked for them ([`EventWindowOperator::record_fires`]): each
+    /// window fired since the host last took them, with the operator's watermark then (the
+    /// `windows` checker judges each against the task's combined watermark).
+    fires: Option<Vec<(TimeWindow, Watermark)>>,
 }
 
 impl EventWindowOperator {
@@ -265,6 +269,7 @@ impl EventWindowOperator {
             watermark: Watermark::MIN,
             late_dropped: 0,
             assigned: Vec::new(),
+            fires: None,
         }
     }
 
@@ -366,6 +371,24 @@ impl EventWindowOperator {
         self.invariants();
     }
 
+    /// Records every event-time firing from now on, for [`EventWindowOperator::take_fires`].
+    pub fn record_fires(&mut self) {
+        self.fires.get_or_insert_with(Vec::new);
+    }
+
+    /// The windows fired since the last call (with the watermark then), if recorded.
+    pub fn take_fires(&mut self, out: &mut Vec<(TimeWindow, Watermark)>) {
+        if let Some(f) = &mut self.fires {
+            out.append(f);
+        }
+    }
+
+    fn note_fire(&mut self, w: TimeWindow) {
+        if let Some(f) = &mut self.fires {
+            f.push((w, self.watermark));
+        }
+    }
+
     /// Processing time: the elements assigned since the last call, each with its windows.
     pub fn take_assigned(&mut self, out: &mut Vec<(Record, Vec<TimeWindow>)>) {
         out.append(&mut self.assigned);
@@ -411,6 +434,7 @@ impl EventWindowOperator {
             // watermark, otherwise a timer at maxTimestamp.
             if w.max_timestamp() <= self.watermark.0 {
                 out.push(result(&key, &w, &acc));
+                self.note_fire(w);
                 if self.spec.purging {
                     self.windows.remove(&(key.clone(), w));
                 }
@@ -454,6 +478,9 @@ impl EventWindowOperator {
         if t.timestamp == t.window.max_timestamp() {
             if let Some(acc) = self.windows.get(&k) {
                 out.push(result(&k.0, &k.1, acc));
+                if let Some(f) = &mut self.fires {
+                    f.push((k.1, self.watermark));
+                }
                 if self.spec.purging {
                     self.windows.remove(&k);
                 }

@@ -115,6 +115,16 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // checkpoint commits its own, lower offsets to the broker: Flink's (Kafka keeps the
         // last commit, whoever made it); the monotonic rule starts over at a new job.
         ("scenarios/regressions/resume-from-savepoint-older-than-last-checkpoint.toml", "235"),
+        // Session 17 (coverage): a JobManager crash after a manual savepoint of a flink-2.3 job
+        // recovered that savepoint from the HA store, which the core's store refused (a panic):
+        // since 1.15 a savepoint never enters the completed-checkpoint store, so HA recovers
+        // the newest checkpoint before it (world/jobmanager.rs `jm_epoch_start`).
+        ("scenarios/faults/savepoints-jm-crash-storage-slow.toml", "13"),
+        // Same session: a stop --drain FINISHED the job and two later stop requests were
+        // refused; the `exactly-once` checker read the last (refused) stop as "not ended by a
+        // stop" and called the input after the drain's savepoint lost (`finished_by_stop` now
+        // takes the newest stop whose savepoint completed).
+        ("scenarios/faults/stop-drain-print.toml", "39"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_ckptsim"))
             .args(["run", file, "--seed", seed, "--swarm"])

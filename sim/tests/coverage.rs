@@ -233,3 +233,74 @@ fn guided_swarm_reaches_plain_swarms_final_coverage_in_fewer_runs() {
     assert_eq!(guided.map.reachable_hit(&specs).0, target, "{}", guided.map.render(&specs));
     assert!(guided.runs < plain_runs, "guided {} runs vs plain {plain_runs} to {target} cells", guided.runs);
 }
+
+/// Session 17: the fault set's matrix is complete but for one structural row part. Every cell
+/// of `scenarios/faults` is reachable except `at-least-once/sink-store-outage/*` (only a
+/// two-phase-commit sink uses the sink store, and the swarm draws at-least-once only with a
+/// print sink); the savepoint job with its own JobManager crash and slow storage makes
+/// `unaligned/{jm-crash,storage-slow}/aligning` reachable, the rescale from a retained checkpoint
+/// `situation/restore-from-retained`.
+#[test]
+fn the_fault_set_leaves_only_at_least_once_sink_store_cells_unreachable() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/faults");
+    let files = load::collect_scenarios(&[dir]).expect("the fault set");
+    let specs: Vec<_> = files.iter().map(|f| load::load_spec(f).expect("loads")).collect();
+    let unreachable: Vec<Cell> =
+        coverage::all_cells().into_iter().filter(|c| coverage::unreachable(*c, &specs).is_some()).collect();
+    let sso = fault("sink-store-outage");
+    assert_eq!(unreachable.len(), 7, "{unreachable:?}");
+    assert!(unreachable
+        .iter()
+        .all(|c| matches!(c, Cell::Strike { handler: Handler::AtLeastOnce, fault, .. } if *fault == sso)));
+    // Without the two session-17 scenarios the cells are unreachable again, each for its reason.
+    let without: Vec<_> = specs
+        .iter()
+        .filter(|s| {
+            !["fault-savepoints-jm-crash-storage-slow", "fault-rescale-retained-unaligned"].contains(&s.name.as_str())
+        })
+        .cloned()
+        .collect();
+    assert_eq!(without.len(), specs.len() - 2);
+    let aligning = |f: &str| Cell::Strike { handler: Handler::Unaligned, fault: fault(f), phase: Phase::Aligning };
+    for c in [aligning("jm-crash"), aligning("storage-slow"), Cell::Situation(Situation::RestoreFromRetained)] {
+        assert!(coverage::unreachable(c, &without).is_some(), "{c}");
+    }
+}
+
+/// A rescale from the retained checkpoint starts a new job from it: `restore-from-retained`
+/// (plain run, the scenario's own configuration), with in-flight records of the key_by edge
+/// in the checkpoint it restores (`in-flight-state-completed`).
+#[test]
+fn a_rescale_from_the_retained_checkpoint_restores_from_retained() {
+    let s = spec("scenarios/faults/rescale-retained-unaligned.toml");
+    let o = outcome::run(&s, 1);
+    assert!(o.passed(), "{}", o.run.final_status);
+    let cells = coverage::observe(&s, &o.run);
+    for sit in [Situation::RestoreFromRetained, Situation::InFlightStateCompleted] {
+        assert!(cells.contains(&Cell::Situation(sit)), "{sit:?} in {cells:?}");
+    }
+}
+
+/// Guided swarm over the savepoint job reaches the unaligned handler's alignment under both
+/// kinds the swarm never draws (a child copies the scenario's own JobManager crash or slow
+/// storage into a savepoint's alignment of an unaligned parent run).
+#[test]
+fn guided_swarm_strikes_a_savepoint_alignment_with_the_scenarios_own_faults() {
+    let specs = vec![spec("scenarios/faults/savepoints-jm-crash-storage-slow.toml")];
+    let r = coverage_sweep(
+        &specs,
+        &CoverageOptions {
+            first_seed: 1,
+            seeds: 600,
+            jobs: 2,
+            swarm: true,
+            guided: true,
+            until_cells: Some(usize::MAX),
+            ..CoverageOptions::default()
+        },
+    );
+    for f in ["jm-crash", "storage-slow"] {
+        let c = Cell::Strike { handler: Handler::Unaligned, fault: fault(f), phase: Phase::Aligning };
+        assert!(r.map.hits.contains_key(&c), "{c} not hit in {} runs:\n{}", r.runs, r.map.render(&specs));
+    }
+}

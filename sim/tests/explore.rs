@@ -759,3 +759,74 @@ fn finished_on_restore_runs_again_is_found_through_a_restore_after_a_finish() {
     assert_eq!(verdict, None, "the correct protocol passes the path");
     exhausted("tiny-finished-restore.toml", Bounds { max_depth: 100, max_states: 600_000, ..bounds(1, 1) });
 }
+
+/// Processing time in the explorer (session 17): a processing-time window's timers are task
+/// timers, fired by `tick` after the sources' watermark emission as the world's task loop fires
+/// them. On `tiny-processing-window.toml` the record read at 0 ms is in checkpoint 1's window
+/// contents (trigger at 50 ms, window [0,60) due at 60 ms); the window task fails and restarts
+/// at 60 ms with that window's timer already due. The planted `restored-due-timers-dropped`
+/// drops it unfired, so once the job FINISHED through its final checkpoint the window was never
+/// committed (`windows`: window lost, 42 steps). The same path under the correct protocol passes (the due
+/// timer fires at the latest before the end of input quiesces the timer service), and its space
+/// is exhausted with no violation.
+#[test]
+fn restored_due_timers_dropped_is_found_through_processing_time_ticks() {
+    let b = bounds(2, 1);
+    assert_eq!(found("tiny-processing-window.toml", Variant::RestoredDueTimersDropped, b).as_deref(), Some("windows"));
+    let broken = spec("tiny-processing-window.toml", Variant::RestoredDueTimersDropped);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.anomaly.contains("window lost") && v.anomaly.contains("[0,60)"), "{v:?}");
+    assert!(v.path.iter().any(|c| matches!(c, Choice::Fail(_))), "a restore is on the path: {v:?}");
+    // The restart is recorded as the world records it (`RunResult::restores`, session 17;
+    // before, only the rescale step's new job was): restored from checkpoint 1.
+    let restores = Explorer::new(&broken, b).run_of(&v.path).expect("the path is enabled").restores;
+    assert_eq!(restores.len(), 1, "{restores:?}");
+    assert_eq!(restores[0].checkpoint.map(|c| c.0), Some(1), "{restores:?}");
+    assert!(matches!(restores[0].cause, ckptsim_sim::world::RestoreCause::Restart { .. }), "{restores:?}");
+    let correct = spec("tiny-processing-window.toml", Variant::Correct);
+    let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
+    assert_eq!(verdict, None, "the correct protocol passes the path");
+    exhausted("tiny-processing-window.toml", b);
+}
+
+/// `stop-aborted-after-notification` (session 17) on `tiny-stop-savepoint.toml`: the stop's
+/// savepoint 1 completes, its notification to the source is lost (`--losses 1`), so the source
+/// never finishes and `Sum`, told that savepoint 1 completed, runs on waiting for its
+/// EndOfPartition (Flink's own stall); a manual savepoint 2 then expires (one tick: its
+/// timeout), and every running task is told it was aborted. The planted task takes that abort
+/// as the abort of its stop and fails (`stop`'s abort rule, `RunResult::stop_notices`); the
+/// correct protocol's space with the same bounds is exhausted with no violation.
+#[test]
+fn stop_aborted_after_notification_is_found_through_a_lost_notification() {
+    let b = Bounds { max_stops: 1, max_requests: 1, max_losses: 1, ..bounds(1, 0) };
+    assert_eq!(found("tiny-stop-savepoint.toml", Variant::StopAbortedAfterNotification, b).as_deref(), Some("stop"));
+    let broken = spec("tiny-stop-savepoint.toml", Variant::StopAbortedAfterNotification);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.anomaly.contains("after it was told savepoint"), "{v:?}");
+    assert!(v.path.iter().any(|c| matches!(c, Choice::Lose(_))) && v.path.contains(&Choice::Savepoint), "{v:?}");
+    exhausted("tiny-stop-savepoint.toml", b);
+    // Without the lost notification the source finishes and no abort reaches a stopped task.
+    let no_loss = Explorer::new(&broken, Bounds { max_losses: 0, ..b }).explore();
+    assert!(no_loss.violation.is_none() && no_loss.exhausted, "{:?}", no_loss.violation);
+}
+
+/// The stuck-checkpoint rule (session 17): a state where every message and channel element was
+/// delivered and nothing lost, the job runs, and a RUNNING task a pending checkpoint awaits
+/// never acknowledged it, is a liveness violation (only the expiry ends the checkpoint, and the
+/// tick bound hides that from the terminal-state rule). On `tiny-finished-restore.toml`
+/// `Source (2/2)` reads nothing and finishes through checkpoint 1 (EndOfPartition to the sink);
+/// the planted `end-of-partition-not-aligned` sink then waits for ever for that channel's barrier
+/// of the final checkpoint. The correct handler counts the ended channel as aligned: the same
+/// bounds are exhausted with no violation.
+#[test]
+fn end_of_partition_not_aligned_is_found_by_the_stuck_checkpoint_rule() {
+    let b = bounds(1, 0);
+    assert_eq!(found("tiny-finished-restore.toml", Variant::EndOfPartitionNotAligned, b).as_deref(), Some("liveness"));
+    let broken = spec("tiny-finished-restore.toml", Variant::EndOfPartitionNotAligned);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.anomaly.contains("can never complete") && v.anomaly.contains("Sink"), "{v:?}");
+    let correct = spec("tiny-finished-restore.toml", Variant::Correct);
+    let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
+    assert_eq!(verdict, None, "the correct protocol passes the path");
+    exhausted("tiny-finished-restore.toml", b);
+}

@@ -151,10 +151,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
         Variant::IdleSpin => Err("a livelock of the world's task loop, which the explorer does not run"),
-        Variant::RestoredDueTimersDropped => {
-            Err("session 16: processing-time windows fire by the world's clock, which the explorer's ticks do not \
-             model; caught by scenarios/negative/restored-due-timers-dropped.toml")
-        }
+        // Processing time (session 17): the window's timers are task timers `tick` fires; the
+        // window task restarts at 60 ms from checkpoint 1 (50 ms) with window [0,60) due, and the
+        // planted restore drops it: lost once the job FINISHED.
+        Variant::RestoredDueTimersDropped => c("tiny-processing-window.toml", b(2, 1), "windows"),
         // A rebalance into `Relay`, a broadcast edge into `Copy` (inputs that always align),
         // unaligned checkpoints: `Relay`'s barrier goes to `Copy` with priority, overtaking the
         // record queued there, and `Copy` stores it as channel state; the explorer's channel
@@ -178,20 +178,19 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
              redeployment), not in the sans-IO core; the explorer has no heartbeats, its `tm-lost:N` step \
              hands a crashed TaskManager's loss to the JobMaster directly (`handle_tm_lost`), so \
              forgetting a TaskManager cannot be written there"),
-        Variant::IdleInputHoldsWatermark => Err("no checker judges a watermark held back by an idle input: \
-             the world's `windows` checker judges fired results, not when they fire, and the explorer's \
-             quiescent window rule (`check::quiescent_short_firing`) judges only windows whose end the \
-             window tasks' watermark passed, which a held watermark never does; only \
-             tests/graph_props.rs's valve property (minimum over active inputs) names it"),
-        Variant::EndOfPartitionNotAligned => Err("a liveness bug with no terminal state: once one input \
-             ended, every later checkpoint waits for its barrier and expires, but periodic triggers keep a \
-             timer due for ever, so no explored state is stuck within the tick bound (tiny-finished-restore \
-             with the variant, --ticks 2 --failures 0: 63,298 states exhausted, no violation), and no \
-             safety checker names a checkpoint that never completes; tests/graph_props.rs's end-of-input \
-             property (`stuck`) names it"),
+        Variant::IdleInputHoldsWatermark => Err("the `windows` checker's valve rule (check/windows_valve.rs) \
+             judges the watermarks and statuses each task took as the world records them \
+             (`RunResult::valve_steps`, scenarios/negative/idle-input-holds-watermark.toml); the explorer \
+             records no valve steps, and its quiescent window rule (`check::quiescent_short_firing`) \
+             judges only windows whose end the window tasks' watermark passed, which a held watermark \
+             never does"),
+        // Session 17: `Source (2/2)` has no record and finishes through checkpoint 1; once the
+        // other source's input ended too, the final checkpoint's barrier reaches the sink on one
+        // channel and the planted handler waits for the ended one: every message delivered,
+        // the sink never acknowledges (the explorer's stuck-checkpoint rule, `liveness`).
+        Variant::EndOfPartitionNotAligned => c("tiny-finished-restore.toml", b(1, 0), "liveness"),
         Variant::StopAbortedAfterNotification => {
-            Err("session 16: needs an abort reaching a notified, still running stopped task (a lost notification \
-             upstream and a failed later checkpoint); the explorer's stop jobs bound neither")
+            c("tiny-stop-savepoint.toml", Bounds { max_stops: 1, max_requests: 1, max_losses: 1, ..b(1, 0) }, "stop")
         }
         // `tiny-stop` stopped with `--drain`: the `stop` checker's drain rule reads the tasks'
         // savepoint snapshots (`RunResult::stop_snapshots`), which the explorer records.
@@ -287,5 +286,5 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    assert!(found >= 25, "{found}");
+    assert!(found >= 28, "{found}");
 }

@@ -1,4 +1,4 @@
-//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted; a window after a window join or after two joins side by side, a window followed by functions (exactly-once, at-least-once, ended by stop-with-savepoint with and without drain) and a window behind one idle-marking channel are judged exactly; the EventTimeWindowCheckpointingITCase ports fail under a planted broken window restore.
+//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted; a window after a window join or after two joins side by side, a window followed by functions (exactly-once, at-least-once, ended by stop-with-savepoint with and without drain) and a window behind one idle-marking channel are judged exactly; the EventTimeWindowCheckpointingITCase ports fail under a planted broken window restore; the valve rule (each task's watermark re-derived by StatusWatermarkValve's rules) passes a real idle-and-resume run and names each divergence planted in its valve steps and the planted idle-input-holds-watermark.
 
 use ckptsim_sim::{check, load, world};
 use std::path::Path;
@@ -217,4 +217,101 @@ fn rows_of_two_joins_side_by_side_are_judged_through_their_own_join() {
     let mut dropped = run.clone();
     dropped.committed.remove(2);
     failed_with(&windows_verdict(&spec, &dropped), "window lost");
+}
+
+/// The idle-resume job's valve steps: the index of the first IDLE status a two-channel task
+/// took that moved its watermark (the other channel's watermark takes over), with the task's
+/// watermark before it.
+fn first_idle_that_advanced(run: &world::RunResult) -> (usize, ckptsim::watermark::Watermark) {
+    use ckptsim::watermark::{Watermark, WatermarkEvent, WatermarkStatus};
+    let mut before: std::collections::BTreeMap<_, Watermark> = std::collections::BTreeMap::new();
+    for (i, s) in run.valve_steps.iter().enumerate() {
+        if let world::ValveEvent::Input { event, watermark, channels: 2, .. } = s.step {
+            let w = watermark.unwrap_or(Watermark::MIN);
+            let prev = before.insert((s.task, s.attempt), w).unwrap_or(Watermark::MIN);
+            if event == WatermarkEvent::Status(WatermarkStatus::Idle) && w > prev && prev > Watermark::MIN {
+                return (i, prev);
+            }
+        }
+    }
+    panic!("no IDLE status advanced a two-channel task's watermark: {:?}", run.valve_steps)
+}
+
+/// Sets the task's recorded watermark (`w`) or status after valve step `i`.
+fn doctor(
+    run: &mut world::RunResult,
+    i: usize,
+    w: Option<ckptsim::watermark::Watermark>,
+    st: Option<ckptsim::watermark::WatermarkStatus>,
+) {
+    let world::ValveEvent::Input { watermark, status, .. } = &mut run.valve_steps[i].step else {
+        panic!("step {i} is not an input")
+    };
+    if let Some(w) = w {
+        *watermark = Some(w);
+    }
+    if let Some(st) = st {
+        *status = st;
+    }
+}
+
+#[test]
+fn the_valve_re_derivation_passes_the_real_run_and_names_each_divergence() {
+    use ckptsim::watermark::{Watermark, WatermarkStatus};
+    let (spec, run) = run("eventtime/idle-resume-union-2pc-failures.toml");
+    let v = windows_verdict(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    assert!(v.summary.contains("watermark valves:") && run.late_records.len() == 1, "{}", v.summary);
+    let (i, prev) = first_idle_that_advanced(&run);
+    let world::ValveEvent::Input { watermark: Some(after), .. } = run.valve_steps[i].step else { unreachable!() };
+    // The idle channel kept in the minimum (what `idle-input-holds-watermark` does).
+    let mut held = run.clone();
+    doctor(&mut held, i, Some(prev), None);
+    failed_with(&windows_verdict(&spec, &held), "watermark held back");
+    let mut ahead = run.clone();
+    doctor(&mut ahead, i, Some(Watermark(after.0 + 1000)), None);
+    failed_with(&windows_verdict(&spec, &ahead), "watermark ahead");
+    // The next input of the same attempt reports a watermark below the one it had.
+    let j = (i + 1..run.valve_steps.len())
+        .find(|j| {
+            let s = &run.valve_steps[*j];
+            (s.task, s.attempt) == (run.valve_steps[i].task, run.valve_steps[i].attempt)
+                && matches!(s.step, world::ValveEvent::Input { .. })
+        })
+        .expect("a later input of the attempt");
+    let mut back = run.clone();
+    doctor(&mut back, j, Some(Watermark(after.0 - 1)), None);
+    failed_with(&windows_verdict(&spec, &back), "watermark backwards");
+    // IDLE although the other channel is active.
+    let mut idle = run.clone();
+    doctor(&mut idle, i, None, Some(WatermarkStatus::Idle));
+    failed_with(&windows_verdict(&spec, &idle), "watermark status wrong");
+    // A window whose end the combined watermark has not passed, fired right after step i.
+    let mut early = run.clone();
+    let s = early.valve_steps[i].clone();
+    let window = ckptsim::window::TimeWindow { start: after.0 + 1, end: after.0 + 1001 };
+    let fired = world::ValveEvent::Fired { window, watermark: after };
+    early.valve_steps.insert(i + 1, world::ValveStep { step: fired, ..s });
+    failed_with(&windows_verdict(&spec, &early), "window fired early");
+    // The late element (ts 1800, after Views resumed) moved to a window far ahead.
+    let mut late = run.clone();
+    late.late_records[0].timestamp = Some(13_500);
+    let v = windows_verdict(&spec, &late);
+    failed_with(&v, "late misjudged");
+    assert!(v.anomalies.iter().any(|a| a.contains("StatusWatermarkValve")), "{:?}", v.anomalies);
+}
+
+#[test]
+fn the_planted_idle_input_holds_watermark_is_named_by_the_valve_rule() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/negative/idle-input-holds-watermark.toml");
+    let spec = load::load_spec(&path).expect("scenario loads");
+    let run = world::run(&spec, spec.default_seed);
+    let v = windows_verdict(&spec, &run);
+    failed_with(&v, "watermark held back");
+    // Every finding is the valve rule's: the window results themselves are as Flink can give.
+    assert!(v.anomalies.iter().all(|a| a.kind.as_deref() == Some("watermark-held-back")), "{:?}", v.anomalies);
+    // The correct protocol on the same job passes.
+    let correct = ckptsim_sim::spec::JobSpec { variant: ckptsim::variant::Variant::Correct, ..spec };
+    let run = world::run(&correct, correct.default_seed);
+    assert_eq!(windows_verdict(&correct, &run).passed, Some(true));
 }

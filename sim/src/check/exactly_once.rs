@@ -34,19 +34,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     // transaction that checkpoint held as open and aborts it, although end of input committed
     // it. Flink promises no exactly-once output there (see `no_checkpoint_sink` below).
     let commits_at_end = no_checkpoint_sink(spec) == Some(NoCheckpointing::CommitAtEndOfInput);
-    let mut anomalies = Vec::new();
-    let (mut stale_aborts, mut end_aborts) = (0, 0);
-    for a in &run.sink_anomalies {
-        if stale.excuses_abort(a) {
-            stale_aborts += 1;
-        } else if commits_at_end
-            && matches!(a, SinkAnomaly::Store { anomaly: StoreAnomaly::AbortOfCommittedTxn { .. }, .. })
-        {
-            end_aborts += 1;
-        } else {
-            anomalies.push(sink_anomaly_finding(a));
-        }
-    }
+    let (mut anomalies, stale_aborts, end_aborts) = sink_anomalies(run, &stale, commits_at_end);
     let counts = lineage_counts(&run.committed);
     // Without checkpointing the sink keeps no exactly-once promise across restarts: Flink 1.11's
     // Kafka producer writes with `Semantic.NONE` (no transactions), 2.x's Sink V2 commits every
@@ -92,22 +80,8 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     if let Some(jr) = &reference.joined {
         joined_rows(spec, run, jr, &counts, healthy_end, &mut anomalies);
     }
-    if reference.joined.as_ref().is_some_and(|j| j.exact_values) {
-        // Joined rows have no per-key sequence: judged per pair above.
-    } else if let Some(starts) = epochs.as_ref().filter(|_| is_keyed(spec)) {
-        // Semantic.NONE: each attempt starts from what it restored (nothing without a
-        // checkpoint) and goes on, so per key and attempt the committed values are a contiguous
-        // run of the reference sequence, not a prefix of it overall.
-        replayed_runs_in_reference(committed, reference, starts, &mut anomalies);
-    } else if none_semantic {
-        // Several sources or order-free keys: the per-key sequence is the state checker's.
-    } else if is_keyed(spec) && reference.order_free {
-        order_free_final_values(committed, reference, &counts, &mut anomalies);
-    } else if is_keyed(spec) && reference.key_split {
-        super::order::reordered_values_in_reference(committed, reference, &mut anomalies);
-    } else if is_keyed(spec) {
-        prefix_per_key(committed, reference, &mut anomalies);
-    }
+    let sequences = Sequences { committed, epochs: epochs.as_deref(), none_semantic, counts: &counts };
+    per_key_sequences(spec, reference, sequences, &mut anomalies);
     let summary = match &reference.joined {
         Some(j) => format!(
             "{} committed joined rows, {} distinct pairs of the reference's {}{notes}",
@@ -118,6 +92,58 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
         None => format!("{} committed outputs, {} distinct inputs{notes}", run.committed.len(), counts.len()),
     };
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// What [`per_key_sequences`] judges: the committed rows (a stale resume's earlier copies left
+/// out), each attempt's start under `Semantic.NONE`, and the lineage counts.
+#[derive(Clone, Copy)]
+struct Sequences<'a> {
+    committed: &'a Rows,
+    epochs: Option<&'a [u64]>,
+    none_semantic: bool,
+    counts: &'a LineageCounts,
+}
+
+/// The committed values per key against the reference, by the job's shape: a contiguous run
+/// per attempt (`Semantic.NONE`), the final values (order-free keys), a reordering (a key split
+/// over sink subtasks), or a prefix of the reference sequence.
+fn per_key_sequences(spec: &JobSpec, reference: &Reference, how: Sequences<'_>, anomalies: &mut Vec<Finding>) {
+    if reference.joined.as_ref().is_some_and(|j| j.exact_values) {
+        // Joined rows have no per-key sequence: judged per pair above.
+    } else if let Some(starts) = how.epochs.filter(|_| is_keyed(spec)) {
+        // Semantic.NONE: each attempt starts from what it restored (nothing without a
+        // checkpoint) and goes on, so per key and attempt the committed values are a contiguous
+        // run of the reference sequence, not a prefix of it overall.
+        replayed_runs_in_reference(how.committed, reference, starts, anomalies);
+    } else if how.none_semantic {
+        // Several sources or order-free keys: the per-key sequence is the state checker's.
+    } else if is_keyed(spec) && reference.order_free {
+        order_free_final_values(how.committed, reference, how.counts, anomalies);
+    } else if is_keyed(spec) && reference.key_split {
+        super::order::reordered_values_in_reference(how.committed, reference, anomalies);
+    } else if is_keyed(spec) {
+        prefix_per_key(how.committed, reference, anomalies);
+    }
+}
+
+/// The sink's and store's anomalies as findings, except aborts a stale resume explains and (2.x
+/// without checkpointing, `commits_at_end`) a restart's abort of a transaction end of input
+/// had committed; returns the findings and the two excused counts.
+fn sink_anomalies(run: &RunResult, stale: &StaleResumes, commits_at_end: bool) -> (Vec<Finding>, usize, usize) {
+    let mut anomalies = Vec::new();
+    let (mut stale_aborts, mut end_aborts) = (0, 0);
+    for a in &run.sink_anomalies {
+        if stale.excuses_abort(a) {
+            stale_aborts += 1;
+        } else if commits_at_end
+            && matches!(a, SinkAnomaly::Store { anomaly: StoreAnomaly::AbortOfCommittedTxn { .. }, .. })
+        {
+            end_aborts += 1;
+        } else {
+            anomalies.push(sink_anomaly_finding(a));
+        }
+    }
+    (anomalies, stale_aborts, end_aborts)
 }
 
 /// In a job still running at the end: inputs a completed checkpoint covers that no sink

@@ -168,10 +168,12 @@ pub(super) struct Stuck {
 }
 
 impl Stuck {
-    /// The anomaly: named by its first words (`job-stuck-in-restarting`), at the stay's start.
+    /// The anomaly, at the stay's start: `job-stuck-in-<state>` or `task-stuck-in-<state>`
+    /// (`job-stuck-in-restarting`, `task-stuck-in-canceling`), from the typed fields.
     fn finding(self) -> Finding {
-        let since_ms = self.since_ms;
-        Finding::named(self.text).at(since_ms)
+        let who = if self.task.is_some() { "task" } else { "job" };
+        let kind = format!("{who}-stuck-in-{}", self.state.to_ascii_lowercase().replace('_', "-"));
+        Finding::new(kind, self.text).at(self.since_ms)
     }
 }
 
@@ -579,5 +581,5 @@ pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference
         missing.len(),
         records.at_ms(*first).unwrap_or(0)
     );
-    Some(Finding::named(text).at(heal))
+    Some(Finding::new("output-did-not-converge", text).at(heal))
 }

@@ -29,9 +29,14 @@ mod windows;
 mod windows_chain;
 pub(crate) use windows::quiescent_short_firing;
 #[cfg(test)]
+mod forms_coordinator_tests;
+#[cfg(test)]
+mod forms_liveness_tests;
+#[cfg(test)]
 mod forms_tests;
 mod windows_graph;
 mod windows_processing;
+mod windows_valve;
 
 pub use alignment::*;
 pub use at_least_once::*;
@@ -372,9 +377,10 @@ fn end_of_input_losses(
 
 /// The stop-with-savepoint that ended the run's job: it ended FINISHED, the stop's synchronous
 /// savepoint completed and no new job started after the stop. Input the savepoint does not
-/// cover was never read (the sources stopped at its barrier): it is not due.
+/// cover was never read (the sources stopped at its barrier): it is not due. A later stop
+/// request that found the job already FINISHED completes no savepoint and is not that stop.
 pub fn finished_by_stop(run: &RunResult) -> Option<&crate::world::StopRecord> {
-    let stop = run.stops.last().filter(|s| s.savepoint.is_some())?;
+    let stop = run.stops.iter().rev().find(|s| s.savepoint.is_some())?;
     let restarted_after = run.restores.iter().any(|r| r.at_ms >= stop.at_ms);
     (run.final_status == JobStatus::Finished && !restarted_after).then_some(stop)
 }

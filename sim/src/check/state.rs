@@ -50,6 +50,22 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
         anomalies.extend(placement);
         return Verdict::from(NAME, anomalies, placed_note(summary));
     }
+    let (mut anomalies, summary) = keyed_values(spec, run, reference, placement);
+    let summary = placed_note(summary);
+    anomalies.extend(list_anomalies);
+    Verdict::from(NAME, anomalies, list_note(summary))
+}
+
+/// Keyed values (the state checker's main case): per key, each output value is one the
+/// reference emits for that key, in the reference's order per attempt; a rescale's lineage and a
+/// restored attempt's continuation hold. `placement`: the rescale placement findings, kept in
+/// their place among the others.
+fn keyed_values(
+    spec: &JobSpec,
+    run: &RunResult,
+    reference: &Reference,
+    placement: Vec<Finding>,
+) -> (Vec<Finding>, String) {
     let rows: &Rows =
         if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
     let lost = lost_inputs(run, rows);
@@ -70,20 +86,7 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     let reference = if lost.is_empty() {
         reference
     } else {
-        // Folded once per set of lost lines while the reference is reused (a sweep's seeds).
-        let lost_lines: Vec<u64> = lost.iter().copied().collect();
-        recomputed = reference.without_lines.get_or_fold(&lost_lines, || {
-            let mut s2 = spec.clone();
-            if let InputSpec::Lines(l) = &mut s2.input {
-                *l = l
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| !lost.contains(&(*i as u64)))
-                    .map(|(_, x)| x.clone())
-                    .collect();
-            }
-            crate::reference::compute(&s2)
-        });
+        recomputed = without_lost_lines(spec, reference, &lost);
         &*recomputed
     };
     let keys_seen = follow_keys(rows, reference, replays_may_double_count, unordered, &mut anomalies);
@@ -118,9 +121,20 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     let how = Judged { two_pc, replays_may_double_count, unordered, failed: !anomalies.is_empty() };
     let summary = keys_summary(reference, how, keys_seen);
     let summary = if across > 0 { format!("{summary}; {across} continued across a rescale") } else { summary };
-    let summary = placed_note(summary);
-    anomalies.extend(list_anomalies);
-    Verdict::from(NAME, anomalies, list_note(summary))
+    (anomalies, summary)
+}
+
+/// The reference recomputed without the lost socket lines `lost`, folded once per set of lost
+/// lines while the reference is reused (a sweep's seeds).
+fn without_lost_lines(spec: &JobSpec, reference: &Reference, lost: &BTreeSet<u64>) -> std::sync::Arc<Reference> {
+    let lost_lines: Vec<u64> = lost.iter().copied().collect();
+    reference.without_lines.get_or_fold(&lost_lines, || {
+        let mut s2 = spec.clone();
+        if let InputSpec::Lines(l) = &mut s2.input {
+            *l = l.iter().enumerate().filter(|(i, _)| !lost.contains(&(*i as u64))).map(|(_, x)| x.clone()).collect();
+        }
+        crate::reference::compute(&s2)
+    })
 }
 
 /// An event-time join's state is its buffered elements: what a restored join emits must be

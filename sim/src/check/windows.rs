@@ -192,7 +192,7 @@ pub(crate) type WindowsRef = Option<(WindowRef, BTreeMap<u64, bool>)>;
 
 /// The `windows` checker (see the module doc).
 pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
-    windows_from(spec, run, &reference(spec))
+    with_valves(spec, run, windows_from(spec, run, &reference(spec)))
 }
 
 /// The `windows` checker with the window reference `fold` keeps (computed on its first use):
@@ -200,7 +200,24 @@ pub fn windows(spec: &JobSpec, run: &RunResult) -> Verdict {
 /// reference. `fold` must be `spec`'s reference (or one of a spec that folds the same way,
 /// `reference::same_fold`, which compares everything the window reference reads).
 pub fn windows_cached(spec: &JobSpec, run: &RunResult, fold: &Reference) -> Verdict {
-    windows_from(spec, run, fold.windows.get_or_init(|| reference(spec)))
+    with_valves(spec, run, windows_from(spec, run, fold.windows.get_or_init(|| reference(spec))))
+}
+
+/// The window verdict `v` with each task's combined watermark judged against Flink's
+/// `StatusWatermarkValve` (`windows_valve.rs`): its findings added, what it judged in the
+/// summary; a skipped verdict applies once a valve step was judged.
+fn with_valves(spec: &JobSpec, run: &RunResult, v: Verdict) -> Verdict {
+    let mut anomalies = v.anomalies;
+    let c = super::windows_valve::judge(spec, run, &mut anomalies);
+    if c.inputs == 0 {
+        return Verdict { anomalies, ..v };
+    }
+    let summary = format!(
+        "{}; watermark valves: {} watermarks and statuses taken by {} task attempts, {} firings and {} late elements \
+         judged",
+        v.summary, c.inputs, c.attempts, c.fires, c.late
+    );
+    Verdict::from(v.checker, anomalies, summary)
 }
 
 fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {

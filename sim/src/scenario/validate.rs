@@ -82,24 +82,7 @@ impl Ctx<'_> {
     }
 
     pub(super) fn convert(&self, raw: RawScenario) -> Res<Scenario> {
-        let name = raw.name.ok_or_else(|| self.missing("name", "the scenario's name"))?;
-        if !is_valid_name(&name) {
-            return Err(self.err("name", format!("`{name}` is not a valid name: use letters, digits, `_`, `-`, `.`")));
-        }
-        let profile = match raw.profile.as_deref() {
-            None => Profile::default(),
-            Some(p) => Profile::parse(p).ok_or_else(|| {
-                let known: Vec<String> = Profile::ALL.iter().map(|p| p.to_string()).collect();
-                self.err("profile", format!("unknown profile `{p}`; known profiles: {}", known.join(", ")))
-            })?,
-        };
-        let variant = match raw.variant.as_deref() {
-            None => Variant::default(),
-            Some(v) => Variant::ALL.into_iter().find(|x| x.name() == v).ok_or_else(|| {
-                let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
-                self.err("variant", format!("unknown variant `{v}`; known variants: {}", known.join(", ")))
-            })?,
-        };
+        let (name, profile, variant) = self.header(raw.name, raw.profile.as_deref(), raw.variant.as_deref())?;
         let stop_at_ms =
             raw.stop_at_ms.ok_or_else(|| self.missing("stop_at_ms", "virtual time at which the run ends"))?;
         if stop_at_ms == 0 {
@@ -148,22 +131,7 @@ impl Ctx<'_> {
             .enumerate()
             .map(|(i, f)| self.fault(i, f, &operators, &cluster, (&input, inputs), stop_at_ms))
             .collect::<Res<Vec<_>>>()?;
-        let checkpoints_possible = checkpoint.periodic_enabled()
-            || actions.iter().any(|a| matches!(a.action, ActionSpec::TriggerCheckpoint | ActionSpec::Savepoint));
-        if !checkpoints_possible {
-            let checkpoint_anchor = |w: &When| matches!(w, When::On(a) if a.checkpoint().is_some());
-            let anchored = faults.iter().position(|f| checkpoint_anchor(&f.when)).map(|i| format!("faults[{i}].on"));
-            let anchored = anchored.or_else(|| {
-                actions.iter().position(|a| checkpoint_anchor(&a.when)).map(|i| format!("actions[{i}].on"))
-            });
-            if let Some(path) = anchored {
-                return Err(self.err(
-                    &path,
-                    "this anchor can never fire: periodic checkpoints are disabled ([checkpoint].interval_ms) \
-                     and no action triggers a checkpoint or savepoint",
-                ));
-            }
-        }
+        self.anchors_can_fire(&checkpoint, &actions, &faults)?;
         let expect = self.expect(raw.expect.unwrap_or_default(), &operators, raw.seed.unwrap_or(0))?;
         let scenario = Scenario {
             input_gates,
@@ -187,6 +155,61 @@ impl Ctx<'_> {
         };
         self.limits(&scenario)?;
         Ok(scenario)
+    }
+
+    /// The scenario's `name`, `profile` and `variant` (the profile and variant by their names).
+    fn header(
+        &self,
+        name: Option<String>,
+        profile: Option<&str>,
+        variant: Option<&str>,
+    ) -> Res<(String, Profile, Variant)> {
+        let name = name.ok_or_else(|| self.missing("name", "the scenario's name"))?;
+        if !is_valid_name(&name) {
+            return Err(self.err("name", format!("`{name}` is not a valid name: use letters, digits, `_`, `-`, `.`")));
+        }
+        let profile = match profile {
+            None => Profile::default(),
+            Some(p) => Profile::parse(p).ok_or_else(|| {
+                let known: Vec<String> = Profile::ALL.iter().map(|p| p.to_string()).collect();
+                self.err("profile", format!("unknown profile `{p}`; known profiles: {}", known.join(", ")))
+            })?,
+        };
+        let variant = match variant {
+            None => Variant::default(),
+            Some(v) => Variant::ALL.into_iter().find(|x| x.name() == v).ok_or_else(|| {
+                let known: Vec<&str> = Variant::ALL.iter().map(|v| v.name()).collect();
+                self.err("variant", format!("unknown variant `{v}`; known variants: {}", known.join(", ")))
+            })?,
+        };
+        Ok((name, profile, variant))
+    }
+
+    /// Without periodic checkpoints and without an action that triggers one, no fault or action
+    /// may be anchored to a checkpoint (it could never fire).
+    fn anchors_can_fire(
+        &self,
+        checkpoint: &CheckpointConfig,
+        actions: &[TimedAction],
+        faults: &[TimedFault],
+    ) -> Res<()> {
+        let checkpoints_possible = checkpoint.periodic_enabled()
+            || actions.iter().any(|a| matches!(a.action, ActionSpec::TriggerCheckpoint | ActionSpec::Savepoint));
+        if !checkpoints_possible {
+            let checkpoint_anchor = |w: &When| matches!(w, When::On(a) if a.checkpoint().is_some());
+            let anchored = faults.iter().position(|f| checkpoint_anchor(&f.when)).map(|i| format!("faults[{i}].on"));
+            let anchored = anchored.or_else(|| {
+                actions.iter().position(|a| checkpoint_anchor(&a.when)).map(|i| format!("actions[{i}].on"))
+            });
+            if let Some(path) = anchored {
+                return Err(self.err(
+                    &path,
+                    "this anchor can never fire: periodic checkpoints are disabled ([checkpoint].interval_ms) \
+                     and no action triggers a checkpoint or savepoint",
+                ));
+            }
+        }
+        Ok(())
     }
 
     pub(super) fn kafka(&self, raw: Option<RawKafka>, operators: &[OperatorSpec]) -> Res<KafkaSettings> {

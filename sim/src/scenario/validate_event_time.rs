@@ -18,6 +18,16 @@ pub const MAX_EVENT_TIME_MS: u64 = 1 << 50;
 /// subtasks), bounded like the buffer-timeout flushes.
 pub const MAX_WATERMARK_EMISSIONS: u64 = 20_000_000;
 
+/// The watermark-strategy keys of a source and whether each is set, `watermarks` first.
+fn source_keys(r: &RawOperator) -> [(&'static str, bool); 4] {
+    [
+        ("watermarks", r.watermarks.is_some()),
+        ("max_out_of_orderness_ms", r.max_out_of_orderness_ms.is_some()),
+        ("idle_timeout_ms", r.idle_timeout_ms.is_some()),
+        ("auto_watermark_interval_ms", r.auto_watermark_interval_ms.is_some()),
+    ]
+}
+
 impl Ctx<'_> {
     /// A non-negative duration key in ms (`what` names the rule in the message).
     fn non_negative_ms(&self, path: &str, v: i64) -> Res<u64> {
@@ -33,13 +43,28 @@ impl Ctx<'_> {
         r: &RawOperator,
         kind: &str,
     ) -> Res<(Option<WatermarkStrategy>, bool)> {
+        self.event_time_keys_belong(i, r, kind)?;
+        if kind != "log-source" {
+            return Ok((None, false));
+        }
         let p = |key: &str| format!("operators[{i}].{key}");
-        let source_keys = [
-            ("watermarks", r.watermarks.is_some()),
-            ("max_out_of_orderness_ms", r.max_out_of_orderness_ms.is_some()),
-            ("idle_timeout_ms", r.idle_timeout_ms.is_some()),
-            ("auto_watermark_interval_ms", r.auto_watermark_interval_ms.is_some()),
-        ];
+        let Some(w) = r.watermarks.as_deref() else {
+            if let Some((key, _)) = source_keys(r).iter().skip(1).find(|(_, present)| *present) {
+                return Err(self.err(
+                    &p(key),
+                    format!("`{key}` needs a watermark strategy: set `watermarks` ({})", list(&WATERMARK_NAMES)),
+                ));
+            }
+            return Ok((None, false));
+        };
+        self.watermark_strategy(i, r, w).map(|strategy| (Some(strategy), true))
+    }
+
+    /// The source keys only on a `log-source`, the window keys only on an `event_window` (a
+    /// window join's `size_ms`, a processing-time window's keys but lateness excepted).
+    fn event_time_keys_belong(&self, i: usize, r: &RawOperator, kind: &str) -> Res<()> {
+        let p = |key: &str| format!("operators[{i}].{key}");
+        let source_keys = source_keys(r);
         let window_keys = [
             ("window", r.window.is_some()),
             ("size_ms", r.size_ms.is_some()),
@@ -77,18 +102,14 @@ impl Ctx<'_> {
                 return Err(self.err(&p(key), format!("`{key}` only applies to event_window, not {kind}{why}")));
             }
         }
-        if kind != "log-source" {
-            return Ok((None, false));
-        }
-        let Some(w) = r.watermarks.as_deref() else {
-            if let Some((key, _)) = source_keys.iter().skip(1).find(|(_, present)| *present) {
-                return Err(self.err(
-                    &p(key),
-                    format!("`{key}` needs a watermark strategy: set `watermarks` ({})", list(&WATERMARK_NAMES)),
-                ));
-            }
-            return Ok((None, false));
-        };
+        Ok(())
+    }
+
+    /// The watermark strategy `w` of the log source at operator `i`, with its generator's bound,
+    /// idle timeout and emission interval (`"none"`: timestamps without watermarks).
+    fn watermark_strategy(&self, i: usize, r: &RawOperator, w: &str) -> Res<WatermarkStrategy> {
+        let p = |key: &str| format!("operators[{i}].{key}");
+        let source_keys = source_keys(r);
         let generator = match w {
             "bounded-out-of-orderness" => {
                 let bound = r.max_out_of_orderness_ms.ok_or_else(|| {
@@ -127,7 +148,7 @@ impl Ctx<'_> {
                 idle_timeout_ms: None,
                 auto_watermark_interval_ms: crate::spec::NO_WATERMARKS_INTERVAL_MS,
             };
-            return Ok((Some(none), true));
+            return Ok(none);
         }
         let idle_timeout_ms = match r.idle_timeout_ms {
             None => None,
@@ -156,7 +177,7 @@ impl Ctx<'_> {
         };
         let strategy = WatermarkStrategy { generator, idle_timeout_ms, auto_watermark_interval_ms: interval };
         strategy.validate().map_err(|e| self.err(&p("watermarks"), e.to_string()))?;
-        Ok((Some(strategy), true))
+        Ok(strategy)
     }
 
     /// The `event_window` (or, `time` = processing, `processing_window`) operator `i`.
@@ -288,50 +309,7 @@ impl Ctx<'_> {
     ) -> Res<()> {
         let source = &operators[k];
         if let Some(i) = operators.iter().position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_))) {
-            let processing =
-                matches!(&operators[i].kind, OperatorKindSpec::EventWindow(w) if w.time == WindowTime::Processing);
-            if processing {
-                // A processing-time window needs no event time; its results are judged against
-                // the run's assignments, with nothing but partitionings before the sink.
-                let next = (i + 1..operators.len())
-                    .find(|j| !matches!(operators[*j].kind, OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy));
-                if !next.is_some_and(|j| operators[j].kind.is_sink()) {
-                    return Err(self.err(
-                        &format!("operators[{}].kind", next.unwrap_or(i + 1)),
-                        "a processing_window must be followed by the sink, directly or through partitionings (the windows checker judges its results against the run's window assignments)",
-                    ));
-                }
-            } else if !any_event_time {
-                return Err(self.err(
-                    &format!("operators[{i}].kind"),
-                    "an event_window needs event time: set `watermarks` on the log-source (and timestamps on the input)",
-                ));
-            }
-            // Between the window and its sink (in file order) only partitionings and stateless
-            // functions defined on a window's results `(key, n)`: the windows checker applies
-            // them to its reference results (`check/windows_chain.rs`).
-            let kept = |o: &OperatorSpec| match &o.kind {
-                OperatorKindSpec::Map { function: u }
-                | OperatorKindSpec::FlatMap { function: u }
-                | OperatorKindSpec::Filter { function: u } => u.takes_window_results(),
-                OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy => true,
-                _ => false,
-            };
-            let next = (i + 1..operators.len()).find(|j| !kept(&operators[*j]));
-            if !processing && !next.is_some_and(|j| operators[j].kind.is_sink()) {
-                return Err(self.err(
-                    &format!("operators[{}].kind", next.unwrap_or(i + 1)),
-                    "an event_window must be followed by the sink, directly or through partitionings and functions of its results `(key,n)` (identity, double_value, even_value: the window checker judges its results)",
-                ));
-            }
-            if let Some(j) =
-                operators.iter().skip(i + 1).position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_)))
-            {
-                return Err(self.err(
-                    &format!("operators[{}].kind", i + 1 + j),
-                    "a job has at most one event_window or processing_window",
-                ));
-            }
+            self.window_placement(i, operators, any_event_time)?;
         }
         if let Some(w) = &source.watermarks {
             // One periodic emission per interval and source subtask: bounded like flushes.
@@ -346,6 +324,61 @@ impl Ctx<'_> {
                 ));
             }
         }
+        self.input_timestamps(source, input, at)
+    }
+
+    /// The window at `operators[i]`: event time unless it is a processing-time window, only
+    /// partitionings and functions of its results `(key, n)` between it and the sink, and no
+    /// second window.
+    fn window_placement(&self, i: usize, operators: &[OperatorSpec], any_event_time: bool) -> Res<()> {
+        let processing =
+            matches!(&operators[i].kind, OperatorKindSpec::EventWindow(w) if w.time == WindowTime::Processing);
+        if processing {
+            // A processing-time window needs no event time; its results are judged against
+            // the run's assignments, with nothing but partitionings before the sink.
+            let next = (i + 1..operators.len())
+                .find(|j| !matches!(operators[*j].kind, OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy));
+            if !next.is_some_and(|j| operators[j].kind.is_sink()) {
+                return Err(self.err(
+                    &format!("operators[{}].kind", next.unwrap_or(i + 1)),
+                    "a processing_window must be followed by the sink, directly or through partitionings (the windows checker judges its results against the run's window assignments)",
+                ));
+            }
+        } else if !any_event_time {
+            return Err(self.err(
+                &format!("operators[{i}].kind"),
+                "an event_window needs event time: set `watermarks` on the log-source (and timestamps on the input)",
+            ));
+        }
+        // Between the window and its sink (in file order) only partitionings and stateless
+        // functions defined on a window's results `(key, n)`: the windows checker applies
+        // them to its reference results (`check/windows_chain.rs`).
+        let kept = |o: &OperatorSpec| match &o.kind {
+            OperatorKindSpec::Map { function: u }
+            | OperatorKindSpec::FlatMap { function: u }
+            | OperatorKindSpec::Filter { function: u } => u.takes_window_results(),
+            OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy => true,
+            _ => false,
+        };
+        let next = (i + 1..operators.len()).find(|j| !kept(&operators[*j]));
+        if !processing && !next.is_some_and(|j| operators[j].kind.is_sink()) {
+            return Err(self.err(
+                &format!("operators[{}].kind", next.unwrap_or(i + 1)),
+                "an event_window must be followed by the sink, directly or through partitionings and functions of its results `(key,n)` (identity, double_value, even_value: the window checker judges its results)",
+            ));
+        }
+        if let Some(j) = operators.iter().skip(i + 1).position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_))) {
+            return Err(self.err(
+                &format!("operators[{}].kind", i + 1 + j),
+                "a job has at most one event_window or processing_window",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The input table `at` of `source`: timestamps exactly where the source has event time,
+    /// within bounds.
+    fn input_timestamps(&self, source: &OperatorSpec, input: &InputSpec, at: &str) -> Res<()> {
         match input {
             InputSpec::Records { records, .. } => {
                 for (j, r) in records.iter().enumerate() {

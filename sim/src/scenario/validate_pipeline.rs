@@ -509,62 +509,77 @@ impl Ctx<'_> {
             None => 1,
         };
         if let Some(lines) = raw.lines {
-            if is_log {
-                return Err(self
-                    .err(&format!("{at}.lines"), "lines are typed into a socket-source; a log-source reads records"));
-            }
-            let mut out = Vec::with_capacity(lines.len());
-            let mut last = 0;
-            for (i, l) in lines.into_iter().enumerate() {
-                let p = format!("{at}.lines[{i}]");
-                let at_ms = l.at_ms.ok_or_else(|| self.missing(&format!("{p}.at_ms"), "when the line is sent"))?;
-                let line = l.line.ok_or_else(|| self.missing(&format!("{p}.line"), "the text"))?;
-                if at_ms < last {
-                    return Err(self.err(
-                        &format!("{p}.at_ms"),
-                        format!("input must be sorted by time: {at_ms} is before the previous line's {last}"),
-                    ));
-                }
-                last = at_ms;
-                out.push(InputLine { at_ms, line });
-            }
-            return Ok(InputSpec::Lines(out));
+            return self.input_lines(at, lines, is_log);
         }
         if let Some(records) = raw.records {
-            if !is_log {
-                return Err(self.err(
-                    &format!("{at}.records"),
-                    "records are appended to a log-source's log; a socket-source reads lines",
-                ));
-            }
-            let mut out = Vec::with_capacity(records.len());
-            let mut last = 0;
-            for (i, r) in records.into_iter().enumerate() {
-                let p = format!("{at}.records[{i}]");
-                let at_ms =
-                    r.at_ms.ok_or_else(|| self.missing(&format!("{p}.at_ms"), "when the record is appended"))?;
-                let partition = r.partition.unwrap_or(0);
-                if partition >= partitions {
-                    return Err(self.err(
-                        &format!("{p}.partition"),
-                        format!("partition {partition} does not exist (input.partitions = {partitions})"),
-                    ));
-                }
-                let value = r.value.ok_or_else(|| self.missing(&format!("{p}.value"), "the record's value"))?;
-                if at_ms < last {
-                    return Err(self.err(
-                        &format!("{p}.at_ms"),
-                        format!("input must be sorted by time: {at_ms} is before the previous record's {last}"),
-                    ));
-                }
-                last = at_ms;
-                out.push(InputRecord { at_ms, partition: PartitionId(partition), value, ts_ms: r.ts_ms });
-            }
-            return Ok(InputSpec::Records { partitions, records: out });
+            return self.input_records(at, records, is_log, partitions);
         }
         let Some(g) = raw.generator else {
             return Err(self.missing(at, "an input with lines, records or a generator"));
         };
+        self.input_generator(at, g, partitions)
+    }
+
+    /// An input's `lines` (a socket source's, sorted by time).
+    fn input_lines(&self, at: &str, lines: Vec<RawLine>, is_log: bool) -> Res<InputSpec> {
+        if is_log {
+            return Err(
+                self.err(&format!("{at}.lines"), "lines are typed into a socket-source; a log-source reads records")
+            );
+        }
+        let mut out = Vec::with_capacity(lines.len());
+        let mut last = 0;
+        for (i, l) in lines.into_iter().enumerate() {
+            let p = format!("{at}.lines[{i}]");
+            let at_ms = l.at_ms.ok_or_else(|| self.missing(&format!("{p}.at_ms"), "when the line is sent"))?;
+            let line = l.line.ok_or_else(|| self.missing(&format!("{p}.line"), "the text"))?;
+            if at_ms < last {
+                return Err(self.err(
+                    &format!("{p}.at_ms"),
+                    format!("input must be sorted by time: {at_ms} is before the previous line's {last}"),
+                ));
+            }
+            last = at_ms;
+            out.push(InputLine { at_ms, line });
+        }
+        Ok(InputSpec::Lines(out))
+    }
+
+    /// An input's `records` (a log source's, sorted by time, in existing partitions).
+    fn input_records(&self, at: &str, records: Vec<RawRecord>, is_log: bool, partitions: u32) -> Res<InputSpec> {
+        if !is_log {
+            return Err(self.err(
+                &format!("{at}.records"),
+                "records are appended to a log-source's log; a socket-source reads lines",
+            ));
+        }
+        let mut out = Vec::with_capacity(records.len());
+        let mut last = 0;
+        for (i, r) in records.into_iter().enumerate() {
+            let p = format!("{at}.records[{i}]");
+            let at_ms = r.at_ms.ok_or_else(|| self.missing(&format!("{p}.at_ms"), "when the record is appended"))?;
+            let partition = r.partition.unwrap_or(0);
+            if partition >= partitions {
+                return Err(self.err(
+                    &format!("{p}.partition"),
+                    format!("partition {partition} does not exist (input.partitions = {partitions})"),
+                ));
+            }
+            let value = r.value.ok_or_else(|| self.missing(&format!("{p}.value"), "the record's value"))?;
+            if at_ms < last {
+                return Err(self.err(
+                    &format!("{p}.at_ms"),
+                    format!("input must be sorted by time: {at_ms} is before the previous record's {last}"),
+                ));
+            }
+            last = at_ms;
+            out.push(InputRecord { at_ms, partition: PartitionId(partition), value, ts_ms: r.ts_ms });
+        }
+        Ok(InputSpec::Records { partitions, records: out })
+    }
+
+    /// An input's `generator`: count, rate, keys, distribution, start and timestamp jitter.
+    fn input_generator(&self, at: &str, g: RawGenerator, partitions: u32) -> Res<InputSpec> {
         let p = |k: &str| format!("{at}.generator.{k}");
         let count = g.count.ok_or_else(|| self.missing(&p("count"), "number of records"))?;
         let rate_per_s = g.rate_per_s.ok_or_else(|| self.missing(&p("rate_per_s"), "records per second"))?;

@@ -544,7 +544,9 @@ pub fn unreachable(cell: Cell, specs: &[JobSpec]) -> Option<&'static str> {
                 }
             }
             if handler == Handler::AtLeastOnce && FAULT_KINDS[fault] == FaultName::SinkStoreOutage {
-                return Some("at-least-once needs a print sink, and only a two-phase-commit sink uses the sink store");
+                return Some(
+                    "only a two-phase-commit sink uses the sink store, and the swarm draws at-least-once only with a print sink: Flink runs a two-phase-commit sink under at-least-once checkpoints, but its output is then at-least-once, which the exactly-once checker (it judges every two-phase-commit sink) would report",
+                );
             }
             let name = FAULT_KINDS[fault];
             if !specs.iter().any(|s| fault_possible(s, name)) {
@@ -554,7 +556,7 @@ pub fn unreachable(cell: Cell, specs: &[JobSpec]) -> Option<&'static str> {
         }
         Cell::Situation(s) => match s {
             Situation::RestoreFromRetained if !specs.iter().any(has_restore_retained) => {
-                Some("no scenario of the set has a restore-retained action")
+                Some("no scenario of the set has a restore-retained action or a rescale from the retained checkpoint")
             }
             Situation::SourceEndDuringCheckpoint | Situation::JobFinished
                 if !specs.iter().any(|s| s.input_options.bounded) =>
@@ -578,8 +580,14 @@ pub fn takes_savepoints(spec: &JobSpec) -> bool {
     spec.actions.iter().any(|a| matches!(a.kind, ActionSpec::Savepoint | ActionSpec::StopWithSavepoint { .. }))
 }
 
-fn has_restore_retained(spec: &JobSpec) -> bool {
-    spec.actions.iter().any(|a| matches!(a.kind, ActionSpec::RestoreRetained))
+/// Whether `spec` starts a new job from a retained checkpoint: a `restore-retained` action, or a
+/// `rescale` from the retained checkpoint (both are `situation/restore-from-retained`).
+pub fn has_restore_retained(spec: &JobSpec) -> bool {
+    spec.actions.iter().any(|a| match &a.kind {
+        ActionSpec::RestoreRetained => true,
+        ActionSpec::Rescale(r) => r.from == crate::scenario::RescaleFrom::RetainedCheckpoint,
+        _ => false,
+    })
 }
 
 fn has_log_source(spec: &JobSpec) -> bool {

@@ -227,117 +227,163 @@ fn fresh(specs: &[JobSpec], opts: &CoverageOptions, k: u64) -> Job {
 
 /// Runs the coverage sweep of `specs`.
 pub fn coverage_sweep(specs: &[JobSpec], opts: &CoverageOptions) -> CoverageReport {
-    let start = Instant::now();
-    let cpu_start = process_cpu_s();
     let s = specs.len().max(1) as u64;
     let budget = opts.seeds * s;
     let generation = (2 * s).max(16);
     let mut rng = ChaCha8Rng::seed_from_u64(opts.first_seed);
     rng.set_stream(GUIDE_STREAM);
-    let all: Vec<Cell> = coverage::all_cells();
-    let reachable: Vec<Cell> = all.iter().copied().filter(|c| coverage::unreachable(*c, specs).is_none()).collect();
-    let target = opts.until_cells.map(|n| n.min(reachable.len()));
-    let mut report = CoverageReport { reachable: reachable.len(), target, ..CoverageReport::default() };
-    let mut milestones: Vec<(f64, usize)> =
-        MILESTONES.iter().map(|&f| (f, (f * reachable.len() as f64).ceil() as usize)).collect();
-    if let Some(t) = target {
-        if !milestones.iter().any(|&(_, n)| n == t) {
-            milestones.push((t as f64 / reachable.len().max(1) as f64, t));
-        }
-    }
-    let mut corpus: Vec<Entry> = Vec::new();
-    let mut next_fresh = 0u64;
+    let mut sweep = Sweep::new(specs, opts);
     let mut gen_index = 0u64;
-    let mut hit = 0usize;
-    let reached = |hit: usize| target.is_some_and(|t| hit >= t);
-    while report.runs < budget && !reached(hit) {
-        let size = generation.min(budget - report.runs);
-        let missing: Vec<Cell> = reachable.iter().copied().filter(|c| !report.map.hits.contains_key(c)).collect();
-        let aims = if opts.guided && gen_index >= 2 { aimable(specs, &corpus, &missing) } else { Vec::new() };
-        let mut jobs = Vec::with_capacity(size as usize);
-        for slot in 0..size {
-            let child = opts.guided && gen_index >= 2 && slot % 2 == 1 && !missing.is_empty();
-            let job = if child { make_child(specs, &corpus, &missing, &aims, &mut rng) } else { None };
-            jobs.push(job.unwrap_or_else(|| {
-                let j = fresh(specs, opts, next_fresh);
-                next_fresh += 1;
-                j
-            }));
-        }
+    while sweep.report.runs < budget && !sweep.reached() {
+        let size = generation.min(budget - sweep.report.runs);
+        let missing: Vec<Cell> =
+            sweep.reachable.iter().copied().filter(|c| !sweep.report.map.hits.contains_key(c)).collect();
+        let jobs = sweep.generation_jobs(gen_index, size, &missing, &mut rng);
         let results = run_all(&jobs, opts.jobs);
         for (job, ran) in jobs.into_iter().zip(results) {
-            let new = report.map.add(&ran.cells, &specs[job.si].name, job.seed);
-            report.runs += 1;
-            if job.lineage.is_some() {
-                report.children += 1;
-                report.children_new += u64::from(new > 0);
-            }
-            if !ran.passed {
-                report.failures.push(CoverageFailure {
-                    scenario: specs[job.si].name.clone(),
-                    path: specs[job.si].source_path.clone(),
-                    seed: job.seed,
-                    lineage: job.lineage.clone(),
-                    signature: ran.signature.clone(),
-                    job: job.spec.clone(),
-                });
-            }
-            if new > 0 {
-                hit = reachable.iter().filter(|c| report.map.hits.contains_key(c)).count();
-                report.curve.push((report.runs, hit));
-                for &(fraction, cells) in &milestones {
-                    if hit >= cells && !report.milestones.iter().any(|m| m.cells == cells) {
-                        report.milestones.push(Milestone {
-                            fraction,
-                            cells,
-                            runs: report.runs,
-                            cpu_s: cpu_since(cpu_start),
-                            wall_s: start.elapsed().as_secs_f64(),
-                        });
-                    }
-                }
-            }
-            if opts.guided {
-                // A run joins the corpus when it hit a new cell, or when it can parent a missing
-                // strike cell that no corpus entry can (e.g. an aligned run of a scenario with
-                // a JobManager crash of its own, whose alignment a child's copy then strikes).
-                let entry = Entry {
-                    si: job.si,
-                    spec: job.spec,
-                    seed: job.seed,
-                    intervals: ran.intervals,
-                    stop_at_ms: ran.stop_at_ms,
-                };
-                let opens = || {
-                    missing.iter().any(|c| {
-                        !report.map.hits.contains_key(c)
-                            && can_parent(specs, &entry, *c)
-                            && !corpus.iter().any(|e| can_parent(specs, e, *c))
-                    })
-                };
-                if new > 0 || opens() {
-                    corpus.push(entry);
-                }
-            }
-            if reached(hit) {
+            sweep.fold(job, ran, &missing);
+            if sweep.reached() {
                 break;
             }
         }
-        if report.curve.last().is_none_or(|&(r, _)| r != report.runs) {
-            report.curve.push((report.runs, hit));
+        let (runs, hit) = (sweep.report.runs, sweep.hit);
+        if sweep.report.curve.last().is_none_or(|&(r, _)| r != runs) {
+            sweep.report.curve.push((runs, hit));
         }
         if opts.progress {
-            eprint!("\r  {}/{budget} runs, {hit}/{} cells", report.runs, reachable.len());
+            eprint!("\r  {runs}/{budget} runs, {hit}/{} cells", sweep.reachable.len());
         }
         gen_index += 1;
     }
     if opts.progress {
         eprintln!();
     }
-    report.wall_s = start.elapsed().as_secs_f64();
-    report.cpu_s = cpu_since(cpu_start);
-    report.fresh_seeds = next_fresh.div_ceil(s);
+    let mut report = sweep.report;
+    report.wall_s = sweep.start.elapsed().as_secs_f64();
+    report.cpu_s = cpu_since(sweep.cpu_start);
+    report.fresh_seeds = sweep.next_fresh.div_ceil(s);
     report
+}
+
+/// The state of a coverage sweep between runs: the report so far, the reachable cells and the
+/// milestones still to reach, the guided corpus and the next fresh job.
+struct Sweep<'a> {
+    specs: &'a [JobSpec],
+    opts: &'a CoverageOptions,
+    reachable: Vec<Cell>,
+    milestones: Vec<(f64, usize)>,
+    target: Option<usize>,
+    corpus: Vec<Entry>,
+    report: CoverageReport,
+    hit: usize,
+    next_fresh: u64,
+    start: Instant,
+    cpu_start: Option<f64>,
+}
+
+impl<'a> Sweep<'a> {
+    /// Before the first run: the reachable cells and the milestones (90/95/99/100% and the
+    /// `until_cells` target).
+    fn new(specs: &'a [JobSpec], opts: &'a CoverageOptions) -> Sweep<'a> {
+        let (start, cpu_start) = (Instant::now(), process_cpu_s());
+        let reachable: Vec<Cell> =
+            coverage::all_cells().into_iter().filter(|c| coverage::unreachable(*c, specs).is_none()).collect();
+        let target = opts.until_cells.map(|n| n.min(reachable.len()));
+        let report = CoverageReport { reachable: reachable.len(), target, ..CoverageReport::default() };
+        let mut milestones: Vec<(f64, usize)> =
+            MILESTONES.iter().map(|&f| (f, (f * reachable.len() as f64).ceil() as usize)).collect();
+        if let Some(t) = target {
+            if !milestones.iter().any(|&(_, n)| n == t) {
+                milestones.push((t as f64 / reachable.len().max(1) as f64, t));
+            }
+        }
+        let corpus = Vec::new();
+        Sweep { specs, opts, reachable, milestones, target, corpus, report, hit: 0, next_fresh: 0, start, cpu_start }
+    }
+
+    /// Whether the `until_cells` target is reached.
+    fn reached(&self) -> bool {
+        self.target.is_some_and(|t| self.hit >= t)
+    }
+
+    /// The jobs of generation `gen_index`: fresh jobs of the seed-major order, and (guided, from
+    /// the third generation on) a child in every other slot while cells are missing.
+    fn generation_jobs(&mut self, gen_index: u64, size: u64, missing: &[Cell], rng: &mut ChaCha8Rng) -> Vec<Job> {
+        let guided = self.opts.guided && gen_index >= 2;
+        let aims = if guided { aimable(self.specs, &self.corpus, missing) } else { Vec::new() };
+        let mut jobs = Vec::with_capacity(size as usize);
+        for slot in 0..size {
+            let child = guided && slot % 2 == 1 && !missing.is_empty();
+            let job = if child { make_child(self.specs, &self.corpus, missing, &aims, rng) } else { None };
+            jobs.push(job.unwrap_or_else(|| {
+                let j = fresh(self.specs, self.opts, self.next_fresh);
+                self.next_fresh += 1;
+                j
+            }));
+        }
+        jobs
+    }
+
+    /// Folds one run into the map, the curve, the milestones, the failures and (guided) the
+    /// corpus; `missing` is what was missing when its generation was drawn.
+    fn fold(&mut self, job: Job, ran: Ran, missing: &[Cell]) {
+        let specs = self.specs;
+        let report = &mut self.report;
+        let new = report.map.add(&ran.cells, &specs[job.si].name, job.seed);
+        report.runs += 1;
+        if job.lineage.is_some() {
+            report.children += 1;
+            report.children_new += u64::from(new > 0);
+        }
+        if !ran.passed {
+            report.failures.push(CoverageFailure {
+                scenario: specs[job.si].name.clone(),
+                path: specs[job.si].source_path.clone(),
+                seed: job.seed,
+                lineage: job.lineage.clone(),
+                signature: ran.signature.clone(),
+                job: job.spec.clone(),
+            });
+        }
+        if new > 0 {
+            self.hit = self.reachable.iter().filter(|c| report.map.hits.contains_key(c)).count();
+            report.curve.push((report.runs, self.hit));
+            for &(fraction, cells) in &self.milestones {
+                if self.hit >= cells && !report.milestones.iter().any(|m| m.cells == cells) {
+                    report.milestones.push(Milestone {
+                        fraction,
+                        cells,
+                        runs: report.runs,
+                        cpu_s: cpu_since(self.cpu_start),
+                        wall_s: self.start.elapsed().as_secs_f64(),
+                    });
+                }
+            }
+        }
+        if self.opts.guided {
+            // A run joins the corpus when it hit a new cell, or when it can parent a missing
+            // strike cell that no corpus entry can (e.g. an aligned run of a scenario with
+            // a JobManager crash of its own, whose alignment a child's copy then strikes).
+            let entry = Entry {
+                si: job.si,
+                spec: job.spec,
+                seed: job.seed,
+                intervals: ran.intervals,
+                stop_at_ms: ran.stop_at_ms,
+            };
+            let corpus = &self.corpus;
+            let opens = || {
+                missing.iter().any(|c| {
+                    !report.map.hits.contains_key(c)
+                        && can_parent(specs, &entry, *c)
+                        && !corpus.iter().any(|e| can_parent(specs, e, *c))
+                })
+            };
+            if new > 0 || opens() {
+                self.corpus.push(entry);
+            }
+        }
+    }
 }
 
 /// The fractions of the reachable cells whose first run `sweep --coverage` reports.

@@ -44,7 +44,7 @@ pub enum Need {
     Bounded,
     /// A JobManager crash of its own (the swarm never draws one).
     JmCrash,
-    /// A `restore-retained` action.
+    /// A `restore-retained` action or a rescale from the retained checkpoint.
     RestoreRetained,
 }
 
@@ -123,9 +123,7 @@ pub fn applies(recipe: &Recipe, base: &JobSpec) -> bool {
         Need::LogSource => base.operators.iter().any(|o| matches!(o.kind, OpKind::LogSource { .. })),
         Need::Bounded => base.input_options.bounded,
         Need::JmCrash => base.faults.iter().any(|f| coverage::fault_name(&f.kind) == FaultName::JmCrash),
-        Need::RestoreRetained => {
-            base.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::RestoreRetained))
-        }
+        Need::RestoreRetained => coverage::has_restore_retained(base),
     };
     let two_pc_possible = base.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink) || one_print_sink(base);
     let wants_2pc = recipe.tweaks.contains(&Tweak::TwoPhaseSink) || recipe.faults.contains(&FaultName::SinkStoreOutage);

@@ -9,8 +9,7 @@
 
 use super::ChaCha8Rng;
 use crate::scenario::limits_cost::MAX_FLUSHES_PER_RUN;
-use crate::scenario::RescaleFrom;
-use crate::spec::{ActionSpec, JobSpec};
+use crate::spec::JobSpec;
 use ckptsim::config::Retention;
 use rand::Rng;
 
@@ -44,11 +43,7 @@ pub(super) fn draw_config_network(out: &mut JobSpec, spec: &JobSpec, rng: &mut C
     let records = BUFFER_RECORDS[rng.random_range(0..BUFFER_RECORDS.len())];
     let timeout_ms = BUFFER_TIMEOUTS_MS[rng.random_range(0..BUFFER_TIMEOUTS_MS.len())];
 
-    let restores_retained = spec.actions.iter().any(|a| match &a.kind {
-        ActionSpec::RestoreRetained => true,
-        ActionSpec::Rescale(r) => r.from == RescaleFrom::RetainedCheckpoint,
-        _ => false,
-    });
+    let restores_retained = crate::coverage::has_restore_retained(spec);
     if spec.checkpoint.retention == Retention::default() && !restores_retained && retention_pick > 0 {
         let policy =
             if retention_pick == 1 { Retention::DeleteOnCancellation } else { Retention::RetainOnCancellation };

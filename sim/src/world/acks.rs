@@ -116,6 +116,12 @@ impl AckWatch {
         Some(AckRecord { required: a.required.len() as u32, finished_at_trigger: a.finished_at_trigger, missing })
     }
 
+    /// The (checkpoint, task, attempt) of every pending checkpoint's awaited task that has not
+    /// acknowledged it yet, in checkpoint order (the explorer's stuck-checkpoint rule).
+    pub(crate) fn unacknowledged(&self) -> impl Iterator<Item = (CheckpointId, TaskId, Attempt)> + '_ {
+        self.awaiting.iter().flat_map(|(id, a)| a.required.iter().filter(|r| !r.2).map(move |r| (*id, r.0, r.1)))
+    }
+
     /// Checkpoint `id` was aborted: nothing is judged.
     pub(crate) fn aborted(&mut self, id: CheckpointId) {
         self.awaiting.remove(&id);

@@ -59,6 +59,47 @@ pub(super) struct EventBudget {
     pub(super) attempts_exhausted: bool,
     /// Wakes the supervisor when the budget runs out.
     pub(super) notify: Arc<Notify>,
+    /// How often the world's per-event mechanisms ran (`CKPTSIM_DEBUG_COUNTS`).
+    pub(super) counts: MechanismCounts,
+}
+
+/// How often a run used each per-event mechanism of the world: what a step of the hot path
+/// costs is spread over these (BENCHMARKS.md, "Speed", session 17). Printed per run with
+/// `CKPTSIM_DEBUG_COUNTS=1`; never part of the result or the trace.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct MechanismCounts {
+    /// Task loop rounds (`TaskLoop::run`'s steps 1-8; a round's batched input steps excluded).
+    pub(super) loop_rounds: u64,
+    /// Input steps a task loop took inside a round instead of in a round of their own
+    /// (`tasks.rs`, `Batch`).
+    pub(super) batched_steps: u64,
+    /// Returns from `wake::wait` and `TmExec::run_until_message` (a loop woken).
+    pub(super) wakeups: u64,
+    /// madsim timers armed (`wake.rs::arm_timer`).
+    pub(super) timers_armed: u64,
+    /// Control messages sent (`World::send_with`).
+    pub(super) messages: u64,
+}
+
+impl World {
+    /// One more world step (each `Shared::with`, and each input step a task loop batches into
+    /// its round): the supervisor is woken when the budget runs out.
+    #[inline]
+    pub(super) fn count_step(&mut self) {
+        self.budget.used += 1;
+        if self.budget.used == self.budget.max {
+            self.budget_reached();
+        }
+    }
+
+    /// The step that reached the budget (the first time): record when and wake the supervisor.
+    #[cold]
+    fn budget_reached(&mut self) {
+        if self.budget.exhausted_at_ms.is_none() {
+            let now = self.now();
+            self.budget.exhaust(now);
+        }
+    }
 }
 
 impl EventBudget {
@@ -69,6 +110,7 @@ impl EventBudget {
             exhausted_at_ms: None,
             attempts_exhausted: false,
             notify: Arc::new(Notify::new()),
+            counts: MechanismCounts::default(),
         }
     }
 

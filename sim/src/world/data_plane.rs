@@ -1,6 +1,7 @@
 //! The data plane between tasks: bounded channels with credits (`DataChannel`), a task's output buffers (`Outbox`), moving buffers into the channels (`flush`) and taking the next due input (`take_input`), with barrier announcements (flink-2.3) on arrival.
 
 use super::*;
+use ckptsim::watermark::{WatermarkEvent, WatermarkStatus};
 
 // ------------------------------------------------------------------ data channels
 
@@ -40,6 +41,9 @@ pub(super) struct Outbox {
     pub(super) targets: Vec<TaskId>,
     pub(super) bufs: Vec<VecDeque<OutItem>>,
     pub(super) buffer_records: usize,
+    /// The task's newest snapshot id already handed to the channel cuts (`drain_outputs` asks
+    /// the cuts only when the task's newest snapshot changed).
+    pub(super) cut_noted: Option<CheckpointId>,
 }
 
 pub(super) enum OutItem {
@@ -176,27 +180,10 @@ pub(super) fn take_input(
     now: u64,
 ) -> Take {
     let (task, attempt) = key;
-    if w.spec.checkpoint.announces_barriers(w.spec.profile) && announce_barriers(w, t, key, inputs, now) {
+    let (announced, best, next_due) = look_at_inputs(w, t, key, inputs, now);
+    if announced {
         // Let the host act on what the announcements caused (a prioritization) first.
         return Take::Event;
-    }
-    let mut best: Option<(u64, u64, usize)> = None;
-    let mut next_due: Option<u64> = None;
-    for (i, &from) in inputs.iter().enumerate() {
-        if t.is_blocked(ChannelId(i as u32)) {
-            continue;
-        }
-        if let Some(ch) = w.data.channels.get(&(attempt.0, from, task)) {
-            if let Some(&(at, seq, _)) = ch.queue.front() {
-                if at <= now {
-                    if best.is_none_or(|(a, s, _)| (at, seq) < (a, s)) {
-                        best = Some((at, seq, i));
-                    }
-                } else {
-                    next_due = Some(next_due.map_or(at, |d: u64| d.min(at)));
-                }
-            }
-        }
     }
     let Some((_, _, i)) = best else { return Take::WaitUntil(next_due) };
     let from = inputs[i];
@@ -221,54 +208,128 @@ pub(super) fn take_input(
                     break;
                 }
             }
+            // A late-but-allowed element fires its window at once.
+            note_fires(w, t, key, now);
             if credit_freed {
                 w.notify_task((from, attempt));
             }
             Take::Records(n)
         }
         Item::Event(el, overtaken) => {
-            let barrier_anchors = w.faults.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
-            let place = w.graph.task_vertex.get(task.0 as usize).copied();
-            if let (StreamElement::Barrier(b), true, Some((vi, sub))) = (&el, barrier_anchors, place) {
-                let ops: Vec<String> =
-                    w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
-                for o in ops {
-                    w.fire_anchor(&FaultAt::BarrierAt { checkpoint: b.id.0, task: o });
-                }
-            }
-            let counters = w.tasks.counters.entry(tm).or_default();
-            t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+            take_event(w, t, (tm, key), (i, inputs.len()), el, overtaken, now);
             Take::Event
         }
     }
 }
 
-/// §3.4 (flink-2.3 with barrier announcements): the aligned-with-timeout barriers that reached
-/// an unblocked input channel since the last look are announced to the task, even behind
-/// records it has not taken (Flink's `RemoteInputChannel` makes the announcement on arrival).
-/// Returns whether any was announced.
-fn announce_barriers(w: &mut World, t: &mut Task, key: (TaskId, Attempt), inputs: &[TaskId], now: u64) -> bool {
+/// One event taken from input channel `ch.0` (of `ch.1`): a barrier's anchored faults fired
+/// first; a watermark or status, with the task's watermark and status after it, recorded for
+/// the `windows` checker (jobs with event time).
+fn take_event(
+    w: &mut World,
+    t: &mut Task,
+    (tm, key): (u32, (TaskId, Attempt)),
+    ch: (usize, usize),
+    el: StreamElement,
+    overtaken: u32,
+    now: u64,
+) {
+    let (task, i) = (key.0, ch.0);
+    let barrier_anchors = w.faults.anchored.iter().any(|(at, _)| matches!(at, FaultAt::BarrierAt { .. }));
+    let place = w.graph.task_vertex.get(task.0 as usize).copied();
+    if let (StreamElement::Barrier(b), true, Some((vi, sub))) = (&el, barrier_anchors, place) {
+        let ops: Vec<String> =
+            w.graph.vertices[vi].ops.iter().map(|&o| format!("{}[{sub}]", w.spec.operators[o].name)).collect();
+        for o in ops {
+            w.fire_anchor(&FaultAt::BarrierAt { checkpoint: b.id.0, task: o });
+        }
+    }
+    let counters = w.tasks.counters.entry(tm).or_default();
+    let event = match el {
+        StreamElement::Watermark(wm) => Some(WatermarkEvent::Watermark(wm)),
+        StreamElement::WatermarkStatus(s) => Some(WatermarkEvent::Status(s)),
+        _ => None,
+    };
+    t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+    if let Some(event) = event.filter(|_| w.obs.record_valves) {
+        let status = t.watermark_valve().map_or(WatermarkStatus::Active, |v| v.status());
+        let (channel, channels) = (i as u32, ch.1 as u32);
+        let step = ValveEvent::Input { channel, channels, event, watermark: t.current_watermark(), status };
+        w.obs.valve_steps.push(ValveStep { at_ms: now, task, attempt: key.1, step });
+        note_fires(w, t, key, now);
+    }
+}
+
+/// The windows `t` fired since the last look, into `RunResult::valve_steps` (recorded only for
+/// jobs with event time: `Task::record_window_fires`).
+fn note_fires(w: &mut World, t: &mut Task, key: (TaskId, Attempt), now: u64) {
+    if !w.obs.record_valves {
+        return;
+    }
+    let mut fires = Vec::new();
+    t.take_window_fires(&mut fires);
+    for (window, watermark) in fires {
+        let step = ValveEvent::Fired { window, watermark };
+        w.obs.valve_steps.push(ValveStep { at_ms: now, task: key.0, attempt: key.1, step });
+    }
+}
+
+/// One look at each unblocked input channel of a task attempt: with barrier announcements
+/// (flink-2.3) the barriers that reached it are announced (`announce_barriers`); and the
+/// channel whose head item is due first (arrival, then sequence), or when the next one is due.
+/// The choice counts only when nothing was announced (an announcement changes no channel's
+/// state before that channel's own look).
+fn look_at_inputs(
+    w: &mut World,
+    t: &mut Task,
+    key: (TaskId, Attempt),
+    inputs: &[TaskId],
+    now: u64,
+) -> (bool, Option<(u64, u64, usize)>, Option<u64>) {
     let (task, attempt) = key;
-    let mut any = false;
+    let announces = w.spec.checkpoint.announces_barriers(w.spec.profile);
+    let mut announced = false;
+    let mut best: Option<(u64, u64, usize)> = None;
+    let mut next_due: Option<u64> = None;
     for (i, &from) in inputs.iter().enumerate() {
         let ch_id = ChannelId(i as u32);
         if t.is_blocked(ch_id) {
             continue;
         }
         let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task)) else { continue };
-        let mut due: Vec<Barrier> = Vec::new();
-        for (at, _, item) in &ch.queue {
-            if let (true, Item::Event(StreamElement::Barrier(b), _)) = (*at <= now, item) {
-                if matches!(b.alignment, ckptsim::record::Alignment::AlignedWithTimeout { .. }) && b.id > ch.announced {
-                    due.push(*b);
+        if announces && announce_barriers(ch, t, ch_id, now) {
+            announced = true;
+        }
+        if let Some(&(at, seq, _)) = ch.queue.front() {
+            if at <= now {
+                if best.is_none_or(|(a, s, _)| (at, seq) < (a, s)) {
+                    best = Some((at, seq, i));
                 }
+            } else {
+                next_due = Some(next_due.map_or(at, |d: u64| d.min(at)));
             }
         }
-        for b in due {
-            ch.announced = ch.announced.max(b.id);
-            t.handle_announcement(now, ch_id, b);
-            any = true;
+    }
+    (announced, best, next_due)
+}
+
+/// §3.4 (flink-2.3 with barrier announcements): the aligned-with-timeout barriers that reached
+/// unblocked input channel `ch_id` since the last look are announced to the task, even behind
+/// records it has not taken (Flink's `RemoteInputChannel` makes the announcement on arrival).
+/// Returns whether any was announced.
+fn announce_barriers(ch: &mut DataChannel, t: &mut Task, ch_id: ChannelId, now: u64) -> bool {
+    let mut due: Vec<Barrier> = Vec::new();
+    for (at, _, item) in &ch.queue {
+        if let (true, Item::Event(StreamElement::Barrier(b), _)) = (*at <= now, item) {
+            if matches!(b.alignment, ckptsim::record::Alignment::AlignedWithTimeout { .. }) && b.id > ch.announced {
+                due.push(*b);
+            }
         }
+    }
+    let any = !due.is_empty();
+    for b in due {
+        ch.announced = ch.announced.max(b.id);
+        t.handle_announcement(now, ch_id, b);
     }
     any
 }

@@ -233,8 +233,14 @@ fn jm_epoch_start(w: &mut World, seed: u64) -> (JobParams, Option<Arc<CompletedC
     w.net.alive.insert(JM, true);
     clear_inbox(w, JM);
     let params = w.spec.job_params(w.graph.tasks.clone(), stream(seed, 2 + w.jm_epoch).random());
-    // HA: a restarted JobManager recovers the latest completed checkpoint from storage.
-    let restore = if w.jm_epoch > 1 { w.services.storage_completed.last().cloned() } else { None };
+    // HA: a restarted JobManager recovers the latest completed checkpoint its store held. Since
+    // 1.15 a savepoint never enters the completed-checkpoint store (Flink's
+    // `CheckpointCoordinator#completePendingCheckpoint` adds only checkpoints, and a restored
+    // savepoint), so the HA store's latest is the newest checkpoint before it.
+    let in_store = |c: &&Arc<CompletedCheckpoint>| {
+        !c.is_savepoint() || c.external || w.spec.profile.savepoints_in_completed_store()
+    };
+    let restore = if w.jm_epoch > 1 { w.services.storage_completed.iter().rev().find(in_store).cloned() } else { None };
     let epoch = w.jm_epoch;
     if epoch > 1 {
         let now = w.now();

@@ -222,6 +222,10 @@ struct Observation {
     /// The job's source marks idle splits: its event-time steps are recorded for the `windows`
     /// checker.
     record_source_event_time: bool,
+    /// The event-time steps of tasks with input channels (`RunResult::valve_steps`).
+    valve_steps: Vec<ValveStep>,
+    /// The job has event time: the valve steps are recorded for the `windows` checker.
+    record_valves: bool,
     sink_anomalies: Vec<SinkAnomaly>,
     offset_commits: Vec<OffsetCommit>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
@@ -267,11 +271,7 @@ impl Shared {
     fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let mut g = self.0.lock().expect("world lock poisoned");
         let r = f(&mut g);
-        g.budget.used += 1;
-        if g.budget.used == g.budget.max && g.budget.exhausted_at_ms.is_none() {
-            let now = g.now();
-            g.budget.exhaust(now);
-        }
+        g.count_step();
         if CHECK_EACH_STEP {
             g.invariants();
         }
@@ -537,6 +537,7 @@ impl World {
     }
 
     fn send_with(&mut self, from: Addr, to: Addr, incarnation: u64, msg: Msg, draw_latency: bool) {
+        self.budget.counts.messages += 1;
         let now = self.now();
         if self.partitioned(from, to) {
             let (l, data) = (msg.label(), EventData::Dropped { message: msg.name() });

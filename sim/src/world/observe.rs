@@ -546,6 +546,52 @@ pub struct RunResult {
     /// changes emitted), in time order; recorded only for a job whose source marks idle splits
     /// (`idle_timeout_ms`), for the `windows` checker's own re-derivation of source idleness.
     pub source_event_time: Vec<SourceEventTime>,
+    /// What each task with input channels did in event time (the watermarks and watermark
+    /// statuses it took, per channel, with its combined watermark and status after each; the
+    /// windows it fired), in order; recorded for every job with event time, for the `windows`
+    /// checker's own re-derivation of Flink's `StatusWatermarkValve` (`check/windows_valve.rs`).
+    pub valve_steps: Vec<ValveStep>,
+}
+
+/// One event-time step of a task with input channels (see [`RunResult::valve_steps`]).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ValveStep {
+    /// When, ms.
+    pub at_ms: u64,
+    /// The task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// What it did.
+    pub step: ValveEvent,
+}
+
+/// What a task with input channels did in event time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ValveEvent {
+    /// It took a watermark or watermark status from input channel `channel` (of `channels`);
+    /// after it, the watermark its operators had processed last (`None` before the first) and
+    /// the status its valve had emitted last.
+    Input {
+        /// The input channel.
+        channel: u32,
+        /// How many input channels the task has.
+        channels: u32,
+        /// What it took.
+        event: ckptsim::watermark::WatermarkEvent,
+        /// The task's watermark after it.
+        watermark: Option<ckptsim::watermark::Watermark>,
+        /// The task's watermark status after it.
+        status: ckptsim::watermark::WatermarkStatus,
+    },
+    /// An event-time window of the task fired `window` (recorded after the input that made it
+    /// fire), its operator's watermark then.
+    Fired {
+        /// The window.
+        window: ckptsim::window::TimeWindow,
+        /// The window operator's watermark when it fired.
+        watermark: ckptsim::watermark::Watermark,
+    },
 }
 
 /// One step of a source subtask in event time (see [`RunResult::source_event_time`]).

@@ -308,6 +308,8 @@ impl Observation {
                 .operators
                 .iter()
                 .any(|o| o.watermarks.is_some_and(|s| s.idle_timeout_ms.is_some())),
+            valve_steps: vec![],
+            record_valves: spec.operators.iter().any(|o| o.watermarks.is_some()),
             sink_anomalies: vec![],
             offset_commits: vec![],
             completed_offsets: BTreeMap::new(),
@@ -389,7 +391,8 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
     take_result(w, seed, committed)
 }
 
-/// `CKPTSIM_DEBUG_BUDGET`: the events used of the budget; `CKPTSIM_DEBUG_CHANNELS`: every data
+/// `CKPTSIM_DEBUG_BUDGET`: the events used of the budget; `CKPTSIM_DEBUG_COUNTS`: how often each
+/// per-event mechanism ran (`MechanismCounts`); `CKPTSIM_DEBUG_CHANNELS`: every data
 /// channel's queue at the end (on stderr).
 fn debug_dump(w: &World) {
     if std::env::var("CKPTSIM_DEBUG_BUDGET").is_ok() {
@@ -398,6 +401,13 @@ fn debug_dump(w: &World) {
             w.budget.used,
             w.budget.max,
             w.budget.used * 1000 / w.budget.max
+        );
+    }
+    if std::env::var("CKPTSIM_DEBUG_COUNTS").is_ok() {
+        let c = &w.budget.counts;
+        eprintln!(
+            "counts: world steps {} loop rounds {} batched input steps {} wake-ups {} timers {} messages {} data items {}",
+            w.budget.used, c.loop_rounds, c.batched_steps, c.wakeups, c.timers_armed, c.messages, w.data.item_seq
         );
     }
     if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
@@ -436,6 +446,7 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
         window_assignments: std::mem::take(&mut o.window_assignments),
         quiesced_windows: std::mem::take(&mut o.quiesced_windows),
         source_event_time: std::mem::take(&mut o.source_event_time),
+        valve_steps: std::mem::take(&mut o.valve_steps),
         committed,
         sink_anomalies: std::mem::take(&mut o.sink_anomalies),
         open_txns_at_end: w.services.txn_store.open_txns().len(),

@@ -21,53 +21,17 @@ pub(super) fn drain_outputs(
         let data = EventData::RecordAfterStop { task, attempt, savepoint: r.savepoint, input_seq: r.lineage.input_seq };
         w.tr_typed(&tm_node(tm), "after-stop", data);
     }
-    w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
+    note_cut(w, t, outbox, key, inputs, now);
     while let Some(out) = t.poll_output() {
         match out {
             TaskOutput::Emit { channel, record } => outbox.push_record(channel as usize, record, now),
-            TaskOutput::EmitBarrier { barrier, priority } => {
-                // Per output channel (semantics §14, forced alignment): into a task whose inputs always align
-                // the barrier goes in-band, forced aligned (`RecordWriterOutput#broadcastEvent`).
-                let variant = w.spec.variant;
-                let per: Vec<(Barrier, bool)> = (outbox.targets.iter())
-                    .map(|&to| barrier_into(barrier, priority, w.graph.always_aligns(to), variant))
-                    .collect();
-                note_barrier(w, outbox, key, &barrier, &per);
-                for (i, &(b, prio)) in per.iter().enumerate() {
-                    if prio {
-                        let to = outbox.targets[i];
-                        push_priority_barrier(w, key, to, b, outbox.pending_records(i), now);
-                    } else {
-                        outbox.push_event_to(i, StreamElement::Barrier(b));
-                    }
-                }
-            }
+            TaskOutput::EmitBarrier { barrier, priority } => emit_barrier(w, outbox, key, barrier, priority, now),
             TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
-                if let Err(cause) = flush_before_snapshot(w, key, now) {
-                    fail(w, at, cause);
+                let Some(taken) = snapshot_taken(w, t, at, id, snapshot, (alignment_ms, unaligned)) else {
                     return (snaps, true);
-                }
-                note_snapshot(w, at, id, &snapshot, alignment_ms, unaligned);
-                if let Some((savepoint, mode)) = t.stopped_at().filter(|&(sp, _)| sp == id) {
-                    let (drained, input_ended) = (t.drained_for_stop(), t.input_has_ended());
-                    let s = StopSnapshot { at_ms: now, task, attempt, savepoint, mode, drained, input_ended };
-                    w.obs.stop_snapshots.push(s);
-                }
-                if t.restored_finished() {
-                    w.obs.finished_restores.push(FinishedRestoreSnapshot {
-                        at_ms: now,
-                        task,
-                        attempt,
-                        id,
-                        finished: snapshot.finished,
-                        ran_end_input: t.ran_end_input(),
-                        records_in: t.records_in(),
-                        from_finished_task: t.restored_from_finished_task(),
-                        sink_ops: t.sink_ops(),
-                    });
-                }
-                snaps.push((id, snapshot));
+                };
+                snaps.push(taken);
             }
             TaskOutput::Decline { id, reason } => {
                 w.tr_typed(&tm_node(tm), "decline", EventData::Decline { task, id, reason });
@@ -113,10 +77,85 @@ pub(super) fn drain_outputs(
     }
     // The recovery commits of a restored task reached the sink store: it acted on the
     // completion of the checkpoint it was restored from.
-    if let Some(id) = w.tasks.restored_from.remove(&key) {
+    if let Some(id) = (!w.tasks.restored_from.is_empty()).then(|| w.tasks.restored_from.remove(&key)).flatten() {
         w.saw_completion(task, id);
     }
     (snaps, false)
+}
+
+/// A task forwards a barrier: per output channel in-band or as a priority event (semantics §14,
+/// forced alignment: into a task whose inputs always align the barrier goes in-band, forced
+/// aligned, as `RecordWriterOutput#broadcastEvent`).
+fn emit_barrier(
+    w: &mut World,
+    outbox: &mut Outbox,
+    key: (TaskId, Attempt),
+    barrier: Barrier,
+    priority: bool,
+    now: u64,
+) {
+    let variant = w.spec.variant;
+    let per: Vec<(Barrier, bool)> = (outbox.targets.iter())
+        .map(|&to| barrier_into(barrier, priority, w.graph.always_aligns(to), variant))
+        .collect();
+    note_barrier(w, outbox, key, &barrier, &per);
+    for (i, &(b, prio)) in per.iter().enumerate() {
+        if prio {
+            let to = outbox.targets[i];
+            push_priority_barrier(w, key, to, b, outbox.pending_records(i), now);
+        } else {
+            outbox.push_event_to(i, StreamElement::Barrier(b));
+        }
+    }
+}
+
+/// A task took a snapshot: the sink's buffered writes are flushed first (a failure fails the
+/// task: None), then the snapshot, a stop's savepoint and a finished-on-restore acknowledgement
+/// are recorded. `alignment`: the alignment time in ms and whether the snapshot is unaligned.
+fn snapshot_taken(
+    w: &mut World,
+    t: &Task,
+    at: DrainAt<'_>,
+    id: CheckpointId,
+    snapshot: TaskSnapshot,
+    alignment: (u64, bool),
+) -> Option<(CheckpointId, TaskSnapshot)> {
+    let (alignment_ms, unaligned) = alignment;
+    let (key, now) = (at.key, at.now);
+    let (task, attempt) = key;
+    if let Err(cause) = flush_before_snapshot(w, key, now) {
+        fail(w, at, cause);
+        return None;
+    }
+    note_snapshot(w, at, id, &snapshot, alignment_ms, unaligned);
+    if let Some((savepoint, mode)) = t.stopped_at().filter(|&(sp, _)| sp == id) {
+        let (drained, input_ended) = (t.drained_for_stop(), t.input_has_ended());
+        let s = StopSnapshot { at_ms: now, task, attempt, savepoint, mode, drained, input_ended };
+        w.obs.stop_snapshots.push(s);
+    }
+    if t.restored_finished() {
+        w.obs.finished_restores.push(FinishedRestoreSnapshot {
+            at_ms: now,
+            task,
+            attempt,
+            id,
+            finished: snapshot.finished,
+            ran_end_input: t.ran_end_input(),
+            records_in: t.records_in(),
+            from_finished_task: t.restored_from_finished_task(),
+            sink_ops: t.sink_ops(),
+        });
+    }
+    Some((id, snapshot))
+}
+
+/// The channel cuts of the task's newest snapshot (`cuts.rs`), asked only when that snapshot
+/// changed since the last drain (the cuts record a snapshot once; a later call does nothing).
+fn note_cut(w: &mut World, t: &Task, outbox: &mut Outbox, key: (TaskId, Attempt), inputs: &[TaskId], now: u64) {
+    if t.last_snapshot_id() != outbox.cut_noted {
+        w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
+        outbox.cut_noted = t.last_snapshot_id();
+    }
 }
 
 /// Where a drain happens: the task attempt, its TaskManager, the time and its input channels.

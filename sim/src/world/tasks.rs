@@ -73,7 +73,7 @@ async fn deploy(
     if t.has_failed() {
         // initializeState threw (an injected restore failure): FAILED, never RUNNING.
         let inputs = d.graph.inputs_of(task);
-        let mut outbox = Outbox { bufs: Vec::new(), targets: Vec::new(), buffer_records: 1 };
+        let mut outbox = Outbox { bufs: Vec::new(), targets: Vec::new(), buffer_records: 1, cut_noted: None };
         s.with(|w| {
             drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
             cleanup_task(w, key);
@@ -118,6 +118,9 @@ fn start_task(
     if let Some(strategy) = source_watermarks {
         // A fresh generator on every deployment: watermarks are not restored (§11).
         t.configure_watermarks(now, strategy);
+    }
+    if w.obs.record_valves && t.watermark_valve().is_some() {
+        t.record_window_fires();
     }
     open_reader(w, spec, &d.graph, &t, d.key);
     if let Some(cp) = restore {
@@ -183,7 +186,12 @@ impl TaskLoop {
         let inputs = graph.inputs_of(task);
         let targets = graph.outputs_of(task);
         let buffer_records = spec.cluster.buffer_records.max(1) as usize;
-        let outbox = Outbox { bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(), targets, buffer_records };
+        let outbox = Outbox {
+            bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(),
+            targets,
+            buffer_records,
+            cut_noted: None,
+        };
         let capacity = spec.cluster.channel_capacity_buffers.max(1) as usize;
         let ops_per_record = (graph.vertices[graph.task_vertex[task.0 as usize].0].ops.len() as u64).max(1);
         let is_log = t.fetch_positions().is_some();
@@ -246,7 +254,7 @@ impl TaskLoop {
             self.pass_gates();
             self.bounded_end(now, &mut snapshots)?;
             self.end_of_data(now, &mut snapshots)?;
-            let step = self.flush_and_input(now)?;
+            let step = self.flush_and_input(now, snapshots.is_empty())?;
             if step.failed {
                 return None;
             }
@@ -545,18 +553,40 @@ impl TaskLoop {
 
     /// Step 4: flush the outputs (are we backpressured?); 5: input, in the same world step
     /// unless the task finished, which `finish` handles first. `None`: it finished.
-    fn flush_and_input(&mut self, now: u64) -> Option<InputStep> {
+    ///
+    /// While the rounds that would follow would find nothing to do before their own flush and
+    /// input step (see [`Batch`]), those steps are taken here, in this round's world step: the
+    /// same steps in the same order at the same virtual instant, without a round each.
+    fn flush_and_input(&mut self, now: u64, no_snapshots: bool) -> Option<InputStep> {
         let LoopCtx { key: (task, attempt), buffer_records, capacity, .. } = self.ctx;
         let limit = self.gates.get(self.gate_idx).map(|g| g.0);
+        let mut batch = Batch {
+            enabled: no_snapshots && limit.is_none(),
+            bounded_log: self.bounded && self.ctx.is_log,
+            end_of_data_pending: self.notify_end_of_data && !self.end_of_data_sent,
+            ops_per_record: self.ops_per_record,
+            debt_us: self.debt_us,
+            steps_in_a_row: self.steps_in_a_row,
+        };
         let (t, outbox, ctx) = (&mut self.t, &mut self.outbox, &self.ctx);
         let first = self.s.with(|w| {
-            let blocked_out = flush(w, outbox, attempt, task, buffer_records, capacity, now);
-            if t.is_finished() {
-                Err(blocked_out)
-            } else {
-                Ok(input_step(w, t, outbox, ctx, now, blocked_out, limit))
+            w.budget.counts.loop_rounds += 1;
+            let mut blocked_out = flush(w, outbox, attempt, task, buffer_records, capacity, now);
+            loop {
+                if t.is_finished() {
+                    return Err(blocked_out);
+                }
+                let step = input_step(w, t, outbox, ctx, now, blocked_out, limit);
+                if !batch.takes_another(w, t, ctx.key, &step, now) {
+                    return Ok(step);
+                }
+                // The next round's steps 1-3d found nothing to do: its flush and input step.
+                w.budget.counts.batched_steps += 1;
+                w.count_step();
+                blocked_out = flush(w, outbox, attempt, task, buffer_records, capacity, now);
             }
         });
+        (self.debt_us, self.steps_in_a_row) = (batch.debt_us, batch.steps_in_a_row);
         match first {
             Ok(step) => Some(step),
             Err(blocked_out) => self.finish(now, blocked_out, limit),
@@ -705,6 +735,76 @@ struct InputStep {
     slow: Option<u64>,
     /// The task's pending RPC timeout, read in the same step.
     rpc_timeout: Option<u64>,
+}
+
+/// Whether a task loop takes its next input step inside the current round (`flush_and_input`)
+/// instead of in a round of its own. It does when that next round would do nothing before its
+/// flush and input step, so taking the step at once changes nothing but the cost: this round's
+/// input step made progress, failed nothing and took no snapshot (step 6 would sleep), and no
+/// snapshot is pending from its mails or timers; step 7 would pay no sleep (the CPU debt stays
+/// under 1 ms) and would not yield to madsim (`STEPS_BEFORE_YIELD`); and in the next round no
+/// cancel, failure request, due RPC timeout, mail or injected failure awaits the task, none of
+/// its timers is due, no checkpoint gate is ahead, a bounded log source has not reached its end
+/// and no end of data is to be reported (steps 1-3d). Nothing else can change these between two
+/// rounds at one virtual instant: no other loop runs in between (the TaskManager's executor
+/// polls this attempt's future until it awaits).
+struct Batch {
+    /// No snapshot pending in this round and no checkpoint gate ahead.
+    enabled: bool,
+    /// A bounded log source (step 3b looks for its end).
+    bounded_log: bool,
+    /// 2.x end of data still to be reported (step 3d).
+    end_of_data_pending: bool,
+    ops_per_record: u64,
+    /// The loop's CPU debt and steps in a row, as step 7 leaves them after each batched step.
+    debt_us: u64,
+    steps_in_a_row: u32,
+}
+
+impl Batch {
+    /// Whether the step after `step` is taken in this round; if so, step 7's bookkeeping for
+    /// `step` is done here.
+    fn takes_another(&mut self, w: &World, t: &Task, key: (TaskId, Attempt), step: &InputStep, now: u64) -> bool {
+        if !self.enabled || step.failed || !step.snapshots.is_empty() {
+            return false;
+        }
+        if (step.processed == 0 && !step.progressed) || self.steps_in_a_row >= STEPS_BEFORE_YIELD {
+            return false;
+        }
+        let mut debt_us = self.debt_us;
+        if step.processed > 0 {
+            debt_us += step.processed * step.record_cost_us * self.ops_per_record;
+            if let Some(rps) = step.slow {
+                debt_us += step.processed * 1_000_000 / rps.max(1);
+            }
+            if debt_us >= 1000 {
+                return false;
+            }
+        }
+        if !self.next_round_idle(w, t, key, now) {
+            return false;
+        }
+        self.debt_us = debt_us;
+        self.steps_in_a_row += 1;
+        true
+    }
+
+    /// Steps 1-3d of the next round would do nothing.
+    fn next_round_idle(&self, w: &World, t: &Task, key: (TaskId, Attempt), now: u64) -> bool {
+        let due = |d: Option<u64>| d.is_some_and(|d| d <= now);
+        let host = &w.tasks;
+        !(host.cancelled.contains(&key)
+            || host.fail_requests.contains_key(&key)
+            || due(host.rpc_timeouts.get(&key).copied())
+            || host.mail.get(&key).is_some_and(|q| !q.is_empty())
+            || w.faults.failing_tasks.contains(&key.0)
+            || due(t.poll_timeout())
+            || due(t.auto_commit_deadline())
+            || due(t.watermark_deadline())
+            || due(t.processing_timer_deadline())
+            || (self.bounded_log && !t.input_has_ended() && !t.input_paused() && log_source_at_end(w, t))
+            || (self.end_of_data_pending && t.input_has_ended() && !t.has_failed() && t.stopped_at().is_none()))
+    }
 }
 
 /// What a task loop keeps for its whole attempt and its input step reads.

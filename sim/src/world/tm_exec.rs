@@ -130,11 +130,14 @@ impl TmExec {
                 let (clock, t0) = (&w.clock, w.t0);
                 let st = w.wake.sleepers.entry(who).or_default();
                 if st.take_wake(registered, now) {
+                    w.budget.counts.wakeups += 1;
                     return true;
                 }
                 if !registered {
                     registered = true;
-                    st.register(cx.waker(), deadline_ms, clock, t0, now);
+                    if st.register(cx.waker(), deadline_ms, clock, t0, now) {
+                        w.budget.counts.timers_armed += 1;
+                    }
                 }
                 false
             });

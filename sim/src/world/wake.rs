@@ -112,14 +112,16 @@ impl World {
             return;
         }
         st.at_ms = Some(at_ms);
-        set_timer(&self.clock, self.t0, st, at_ms, now);
+        if set_timer(&self.clock, self.t0, st, at_ms, now) {
+            self.budget.counts.timers_armed += 1;
+        }
     }
 }
 
 /// Points `st`'s one live timer at `at_ms`: re-enables a pending timer that expires then,
 /// otherwise arms a new one; every other timer of the loop is disabled (madsim's timers cannot
-/// be cancelled).
-fn set_timer(clock: &SimClock, t0: Instant, st: &mut SleepState, at_ms: u64, now: u64) {
+/// be cancelled). Returns whether it armed a new madsim timer.
+fn set_timer(clock: &SimClock, t0: Instant, st: &mut SleepState, at_ms: u64, now: u64) -> bool {
     // madsim's `sleep_until` never sleeps less than 1 ms.
     let expires_ms = at_ms.max(now + 1);
     let mut spent = None;
@@ -139,9 +141,9 @@ fn set_timer(clock: &SimClock, t0: Instant, st: &mut SleepState, at_ms: u64, now
         pending
     });
     if found {
-        return;
+        return false;
     }
-    let Some(waker) = &st.waker else { return };
+    let Some(waker) = &st.waker else { return false };
     // A spent target is reused when no pending madsim timer holds it any more (its timer
     // expired: only this function holds it) and it wakes the same loop: one allocation less per
     // armed timer.
@@ -154,6 +156,7 @@ fn set_timer(clock: &SimClock, t0: Instant, st: &mut SleepState, at_ms: u64, now
     };
     arm_timer(clock, t0, at_ms, &Waker::from(target.clone()));
     st.timers.push((expires_ms, target));
+    true
 }
 
 /// Registers a madsim timer at `at_ms` that wakes `waker` (madsim's `Sleep` adds its timer when
@@ -178,11 +181,14 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, deadline_ms: Option<u64>) {
             let (clock, t0) = (&w.clock, w.t0);
             let st = w.wake.sleepers.entry(who).or_default();
             if st.take_wake(registered, now) {
+                w.budget.counts.wakeups += 1;
                 return Poll::Ready(());
             }
             if !registered {
                 registered = true;
-                st.register(cx.waker(), deadline_ms, clock, t0, now);
+                if st.register(cx.waker(), deadline_ms, clock, t0, now) {
+                    w.budget.counts.timers_armed += 1;
+                }
             }
             Poll::Pending
         })
@@ -209,7 +215,8 @@ impl SleepState {
         true
     }
 
-    /// The loop goes to sleep with `waker` until notified or `deadline_ms`.
+    /// The loop goes to sleep with `waker` until notified or `deadline_ms`. Returns whether a
+    /// madsim timer was armed for it.
     pub(super) fn register(
         &mut self,
         waker: &Waker,
@@ -217,11 +224,9 @@ impl SleepState {
         clock: &SimClock,
         t0: Instant,
         now: u64,
-    ) {
+    ) -> bool {
         self.waker = Some(waker.clone());
         self.at_ms = deadline_ms;
-        if let Some(d) = deadline_ms {
-            set_timer(clock, t0, self, d, now);
-        }
+        deadline_ms.is_some_and(|d| set_timer(clock, t0, self, d, now))
     }
 }

@@ -253,10 +253,16 @@ impl Explorer<'_> {
         let fired_now = sys.ticked_at == Some(sys.now_ms);
         let due = |at: &u64| !fired_now || *at > sys.now_ms;
         let jm = sys.jm.poll_timeout().filter(due);
-        // A task's timers: its barrier handler's and, at a source with a watermark strategy,
-        // the periodic watermark emission (`pipeline.auto-watermark-interval`).
-        let tasks =
-            sys.tasks.values().flat_map(|t| [t.poll_timeout(), t.watermark_deadline()]).flatten().filter(due).min();
+        // A task's timers: its barrier handler's, at a source with a watermark strategy the
+        // periodic watermark emission (`pipeline.auto-watermark-interval`), and a
+        // processing-time window's earliest timer.
+        let tasks = sys
+            .tasks
+            .values()
+            .flat_map(|t| [t.poll_timeout(), t.watermark_deadline(), t.processing_timer_deadline()])
+            .flatten()
+            .filter(due)
+            .min();
         let records = sys
             .tasks
             .values()

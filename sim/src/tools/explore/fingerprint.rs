@@ -73,7 +73,7 @@ impl std::hash::Hasher for Fingerprint {
 impl Sys {
     /// A cheap summary of everything the safety checkers read: equal before and after a step
     /// means their verdict cannot have changed.
-    pub(super) fn observed(&self) -> [u64; 11] {
+    pub(super) fn observed(&self) -> [u64; 12] {
         let o = &self.obs;
         [
             self.now_ms,
@@ -95,6 +95,12 @@ impl Sys {
                 + o.stops.len() as u64 * 1_000_000
                 + o.stop_snapshots.len() as u64 * 1_000_000_000,
             self.cuts.observed(),
+            // Session 17: a stopped task's notification (the `stop` checker's abort rule), the
+            // restores and the processing-time windows' assignments and quiesced timers.
+            o.stop_notices.len() as u64
+                + o.restores.len() as u64 * 1000
+                + o.window_assignments.len() as u64 * 1_000_000
+                + o.quiesced_windows.len() as u64 * 1_000_000_000,
         ]
     }
 

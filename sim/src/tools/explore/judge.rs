@@ -74,6 +74,7 @@ impl Explorer<'_> {
             // The explorer does not record the sources' event-time steps: the windows checker's
             // idle-flush rule has nothing to judge there.
             source_event_time: sys.obs.source_event_time.clone(),
+            valve_steps: vec![],
             committed: OutputRow::committed(&sys.store),
             sink_anomalies: sys.obs.sink_anomalies.clone(),
             open_txns_at_end: sys.store.open_txns().len(),
@@ -155,7 +156,11 @@ impl Explorer<'_> {
     /// which the `state` checker's per-output rules (a restore may go back) cannot tell from
     /// a replay. Print sinks of line jobs only (committed 2PC output lags the checkpoints;
     /// at-least-once checkpoints may count a replay twice; graphs interleave inputs).
+    /// Every state is also held to the stuck-checkpoint rule (`stuck_checkpoint`, session 17).
     pub(super) fn quiescent_state(&self, sys: &Sys) -> Judgement {
+        if let Some(why) = self.stuck_checkpoint(sys) {
+            return Some(("liveness".into(), why));
+        }
         let cfg = &self.spec.checkpoint;
         let print = self.spec.operators.iter().any(|o| o.kind == crate::spec::OpKind::PrintSink);
         if !print
@@ -227,6 +232,48 @@ impl Explorer<'_> {
         let mut rows: Vec<&OutputRow> = sys.obs.print_rows.values().flatten().collect();
         rows.sort_by_key(|r| r.time_ms);
         check::quiescent_short_firing(self.spec, &self.reference, &rows, watermark)
+    }
+
+    /// A checkpoint no delivery can complete (session 17), which the tick bound hides from the
+    /// terminal-state rule (periodic triggers and the checkpoint's own expiry keep a timer due):
+    /// every JobManager message, every task message and every channel element of the live
+    /// attempts has been delivered, nothing was lost on the path (no lost message or
+    /// acknowledgement, no crashed TaskManager the JobManager has not noticed), the job runs,
+    /// and yet a task the pending checkpoint awaits, RUNNING as the JobManager sees it and live,
+    /// never acknowledged it. Every barrier of the checkpoint reached its task, so Flink's
+    /// handlers have taken the snapshot by now (an ended channel counts as aligned,
+    /// `SingleCheckpointBarrierHandler#processEndOfPartition`); only the expiry can end it.
+    pub(super) fn stuck_checkpoint(&self, sys: &Sys) -> Option<String> {
+        if sys.losses > 0
+            || sys.ack_losses > 0
+            || !sys.crashed_tms.is_empty()
+            || sys.jm.status() != JobStatus::Running
+            || sys.to_task.values().any(|q| !q.is_empty())
+            || sys.to_jm.values().any(|q| !q.is_empty())
+        {
+            return None;
+        }
+        let queued = sys
+            .data
+            .iter()
+            .any(|((attempt, to, _), q)| !q.is_empty() && sys.tasks.get(to).is_some_and(|t| t.attempt().0 == *attempt));
+        if queued {
+            return None;
+        }
+        for (id, task, attempt) in sys.acks.unacknowledged() {
+            let (current, state) = sys.jm.execution(task);
+            let live = sys.tasks.get(&task).is_some_and(|t| t.attempt() == Self::to_epoch(sys, attempt));
+            if current == attempt && state == ExecutionState::Running && live {
+                let name = &self.job(sys).graph.tasks[task.0 as usize].name;
+                return Some(format!(
+                    "t={} checkpoint {id} can never complete: every message and channel element was delivered and \
+                     nothing lost, yet {name} (attempt {attempt}, RUNNING) never acknowledged it; only its expiry \
+                     ends it",
+                    sys.now_ms
+                ));
+            }
+        }
+        None
     }
 
     /// Why a state with no choice left cannot make progress, if it cannot.

@@ -439,6 +439,8 @@ impl Explorer<'_> {
         }
     }
 
+    /// Routes the JobMaster's outputs: messages to tasks, what the checkers read, the stop's
+    /// savepoint outcome (a failed one resumes periodic checkpoints, `world/rescale.rs`).
     pub(super) fn route_jm(&self, sys: &mut Sys) {
         let now = sys.now_ms;
         // The stop's savepoint failed (`world/rescale.rs`): periodic checkpoints resume.
@@ -468,20 +470,7 @@ impl Explorer<'_> {
                     let attempt = Self::to_epoch(sys, attempt);
                     self.send_to_task(sys, task, Ctl::NotifyAborted { attempt, id })
                 }
-                JobOutput::JobStatusChanged { to, .. } => {
-                    sys.obs.make_mut().status = to;
-                    sys.obs.make_mut().status_timeline.push((now, to));
-                    // A failover after the stop's savepoint completed fails the stop
-                    // (`world/rescale.rs` `on_status_changed`).
-                    if sys.stop_completed {
-                        if to.is_terminal() {
-                            sys.stop_completed = false;
-                        } else if matches!(to, JobStatus::Restarting | JobStatus::Failing) {
-                            sys.stop_completed = false;
-                            stop_failed = true;
-                        }
-                    }
-                }
+                JobOutput::JobStatusChanged { to, .. } => stop_failed |= Self::job_status_changed(sys, to),
                 JobOutput::TaskStateChanged { task, attempt, to, .. } => {
                     // The JobManager's view of its tasks (`world/acks.rs`), in JobMaster attempts.
                     sys.acks.make_mut().task_state(u64::from(sys.epoch), now, task, attempt, to);
@@ -500,94 +489,140 @@ impl Explorer<'_> {
                     format!("#{failure} restart suppressed: {cause}"),
                     EventData::Failure { failure, backoff_ms: None, cause },
                 )),
-                JobOutput::Restored { .. } => sys.obs.make_mut().restarts += 1,
+                JobOutput::Restored { checkpoint, attempt } => {
+                    sys.obs.make_mut().restarts += 1;
+                    self.note_restore(sys, crate::world::RestoreCause::Restart { attempt: attempt.0 }, checkpoint);
+                }
                 JobOutput::Terminated { retained, .. } => {
                     sys.obs.make_mut().retained = retained.iter().map(|c| c.id).collect()
                 }
-                JobOutput::Checkpoint(c) => match c {
-                    CoordinatorOutput::Trigger { id, timestamp_ms, kind, periodic, .. } => {
-                        sys.ha_next_id = sys.ha_next_id.max(id.next());
-                        // The tasks it waits for, fixed now (`world/jobmanager.rs` `note_trigger`).
-                        let tasks = self.job(sys).graph.tasks.len();
-                        let finished_excluded = self.spec.profile.checkpoints_after_tasks_finish();
-                        sys.acks.make_mut().trigger(u64::from(sys.epoch), id, tasks, finished_excluded);
-                        sys.obs.make_mut().triggers.push((now, id));
-                        let obs = sys.obs.make_mut();
-                        let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
-                        let row = checkpoint_row(obs, id);
-                        row.trigger_ms = timestamp_ms;
-                        row.trigger_seq = seq;
-                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
-                        row.periodic = periodic;
-                    }
-                    CoordinatorOutput::Completed(cp) => {
-                        // The HA store has it before it counts as completed.
-                        sys.ha_latest = Some(cp.clone());
-                        if cp.is_savepoint() && sys.stop_pending_since.is_some_and(|t| cp.trigger_ms >= t) {
-                            sys.stop_pending_since = None;
-                            sys.stop_completed = true;
-                            if let Some(r) = sys.obs.make_mut().stops.last_mut() {
-                                r.savepoint = Some(cp.id);
-                            }
-                        }
-                        let offsets = self.source_offsets(sys, &cp);
-                        sys.obs.make_mut().completed_offsets.insert(cp.id, offsets);
-                        let in_flight = crate::world::in_flight_inputs(&cp);
-                        if !in_flight.is_empty() {
-                            sys.obs.make_mut().completed_in_flight.insert(cp.id, in_flight);
-                        }
-                        let acks = sys.acks.make_mut().completed(cp.id);
-                        let obs = sys.obs.make_mut();
-                        let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
-                        let row = checkpoint_row(obs, cp.id);
-                        row.acks = acks;
-                        row.end_ms = Some(now);
-                        row.end_seq = seq;
-                        row.outcome = "COMPLETED".into();
-                        row.size_bytes = cp.size_bytes;
-                    }
-                    CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
-                        sys.acks.make_mut().aborted(id);
-                        let obs = sys.obs.make_mut();
-                        let row = obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
-                        row.trigger_ms = trigger_ms;
-                        row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
-                        if row.end_ms.is_none() {
-                            row.end_ms = Some(now);
-                            row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
-                            row.outcome = reason.name().to_string();
-                        }
-                        if kind == ckptsim::record::CheckpointKind::Savepoint
-                            && sys.stop_pending_since.is_some_and(|t| trigger_ms >= t)
-                        {
-                            sys.stop_pending_since = None;
-                            stop_failed = true;
-                        }
-                    }
-                    CoordinatorOutput::Queue { request, change } => {
-                        let obs = sys.obs.make_mut();
-                        let epoch = obs.coordinators;
-                        obs.requests.push(crate::world::RequestEvent { time_ms: now, epoch, request, change });
-                    }
-                    CoordinatorOutput::Stored { added, removed } => {
-                        let obs = sys.obs.make_mut();
-                        let epoch = obs.coordinators;
-                        obs.stores.push(crate::world::StoreEvent { time_ms: now, epoch, added, removed });
-                    }
-                    CoordinatorOutput::RequestFailed { request, .. }
-                        if request == ckptsim::coordinator::RequestKind::Savepoint
-                            && sys.stop_pending_since.is_some() =>
-                    {
-                        sys.stop_pending_since = None;
-                        stop_failed = true;
-                    }
-                    _ => {}
-                },
+                JobOutput::Checkpoint(c) => stop_failed |= self.route_coordinator(sys, c),
             }
         }
         if stop_failed {
             sys.jm.make_mut().resume_after_failed_stop(now);
             self.route_jm(sys);
         }
+    }
+
+    /// A restore (a restart, a new JobManager leader) from checkpoint `id`, recorded as the world
+    /// records it (`World::record_restore`): the checkers read which elements a restore
+    /// discarded (`windows` on processing-time windows, `stop`). The keyed-state summary the
+    /// world adds is only rendered, never judged: left empty.
+    pub(super) fn note_restore(&self, sys: &mut Sys, cause: crate::world::RestoreCause, id: Option<CheckpointId>) {
+        let offsets = match (&sys.ha_latest, id) {
+            (Some(cp), Some(id)) if cp.id == id => self.source_offsets(sys, cp),
+            _ => BTreeMap::new(),
+        };
+        let at_ms = sys.now_ms;
+        let keyed = BTreeMap::new();
+        sys.obs.make_mut().restores.push(crate::world::RestoreRecord { at_ms, cause, checkpoint: id, offsets, keyed });
+    }
+
+    /// The job's status changed to `to`: recorded for the checkers; true when it fails a stop
+    /// whose savepoint completed (a failover after it, `world/rescale.rs` `on_status_changed`).
+    fn job_status_changed(sys: &mut Sys, to: JobStatus) -> bool {
+        let now = sys.now_ms;
+        sys.obs.make_mut().status = to;
+        sys.obs.make_mut().status_timeline.push((now, to));
+        if sys.stop_completed {
+            if to.is_terminal() {
+                sys.stop_completed = false;
+            } else if matches!(to, JobStatus::Restarting | JobStatus::Failing) {
+                sys.stop_completed = false;
+                return true;
+            }
+        }
+        false
+    }
+
+    /// One of the coordinator's outputs, recorded as the world records it; true when it ends
+    /// the stop's savepoint unsuccessfully (aborted, or the request failed).
+    fn route_coordinator(&self, sys: &mut Sys, c: CoordinatorOutput) -> bool {
+        let now = sys.now_ms;
+        match c {
+            CoordinatorOutput::Trigger { id, timestamp_ms, kind, periodic, .. } => {
+                sys.ha_next_id = sys.ha_next_id.max(id.next());
+                // The tasks it waits for, fixed now (`world/jobmanager.rs` `note_trigger`).
+                let tasks = self.job(sys).graph.tasks.len();
+                let finished_excluded = self.spec.profile.checkpoints_after_tasks_finish();
+                sys.acks.make_mut().trigger(u64::from(sys.epoch), id, tasks, finished_excluded);
+                sys.obs.make_mut().triggers.push((now, id));
+                let obs = sys.obs.make_mut();
+                let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
+                let row = checkpoint_row(obs, id);
+                row.trigger_ms = timestamp_ms;
+                row.trigger_seq = seq;
+                row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                row.periodic = periodic;
+            }
+            CoordinatorOutput::Completed(cp) => self.checkpoint_completed(sys, cp),
+            CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+                sys.acks.make_mut().aborted(id);
+                let obs = sys.obs.make_mut();
+                let row = obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
+                row.trigger_ms = trigger_ms;
+                row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                if row.end_ms.is_none() {
+                    row.end_ms = Some(now);
+                    row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
+                    row.outcome = reason.name().to_string();
+                }
+                if kind == ckptsim::record::CheckpointKind::Savepoint
+                    && sys.stop_pending_since.is_some_and(|t| trigger_ms >= t)
+                {
+                    sys.stop_pending_since = None;
+                    return true;
+                }
+            }
+            CoordinatorOutput::Queue { request, change } => {
+                let obs = sys.obs.make_mut();
+                let epoch = obs.coordinators;
+                obs.requests.push(crate::world::RequestEvent { time_ms: now, epoch, request, change });
+            }
+            CoordinatorOutput::Stored { added, removed } => {
+                let obs = sys.obs.make_mut();
+                let epoch = obs.coordinators;
+                obs.stores.push(crate::world::StoreEvent { time_ms: now, epoch, added, removed });
+            }
+            CoordinatorOutput::RequestFailed { request, .. }
+                if request == ckptsim::coordinator::RequestKind::Savepoint && sys.stop_pending_since.is_some() =>
+            {
+                sys.stop_pending_since = None;
+                return true;
+            }
+            _ => {}
+        }
+        false
+    }
+
+    /// A checkpoint completed: the HA store has it, the stop's savepoint is marked, and its row,
+    /// offsets, in-flight inputs and acknowledgements are recorded.
+    fn checkpoint_completed(&self, sys: &mut Sys, cp: Arc<CompletedCheckpoint>) {
+        let now = sys.now_ms;
+        // The HA store has it before it counts as completed.
+        sys.ha_latest = Some(cp.clone());
+        if cp.is_savepoint() && sys.stop_pending_since.is_some_and(|t| cp.trigger_ms >= t) {
+            sys.stop_pending_since = None;
+            sys.stop_completed = true;
+            if let Some(r) = sys.obs.make_mut().stops.last_mut() {
+                r.savepoint = Some(cp.id);
+            }
+        }
+        let offsets = self.source_offsets(sys, &cp);
+        sys.obs.make_mut().completed_offsets.insert(cp.id, offsets);
+        let in_flight = crate::world::in_flight_inputs(&cp);
+        if !in_flight.is_empty() {
+            sys.obs.make_mut().completed_in_flight.insert(cp.id, in_flight);
+        }
+        let acks = sys.acks.make_mut().completed(cp.id);
+        let obs = sys.obs.make_mut();
+        let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
+        let row = checkpoint_row(obs, cp.id);
+        row.acks = acks;
+        row.end_ms = Some(now);
+        row.end_seq = seq;
+        row.outcome = "COMPLETED".into();
+        row.size_bytes = cp.size_bytes;
     }
 }

@@ -65,6 +65,9 @@ impl Explorer<'_> {
         let mut jm = reporting(JobMaster::new(params));
         sys.obs.make_mut().coordinators += 1;
         jm.recover_checkpoint_id_counter(sys.ha_next_id);
+        let cause = crate::world::RestoreCause::JobManagerFailover { epoch: u64::from(sys.epoch) };
+        let from = sys.ha_latest.as_ref().map(|c| c.id);
+        self.note_restore(sys, cause, from);
         jm.start_recovered(now, sys.ha_latest.clone());
         sys.jm = Part::new(jm);
         self.route_jm(sys);
@@ -159,50 +162,19 @@ impl Explorer<'_> {
             sys.ticked_at = None;
         }
         match c {
-            Choice::Fetch(t) => {
-                let Some(task) = sys.tasks.get(&t).filter(|x| !x.input_paused()) else { return false };
-                let Some((p, o, true)) = self.next_record(sys, task) else { return false };
-                let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
-                let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
-                let record: Vec<_> = self.log.record(p, o).into_iter().collect();
-                task.handle_log_records(sys.now_ms, &record, sys.counters.entry(tm).or_default());
-                let attempt = task.attempt();
-                sys.obs.make_mut().read_inputs += 1;
-                if let Some(max_ts) = record.iter().filter_map(|r| r.timestamp).max() {
-                    let step = crate::world::SourceStep::Read { partition: PartitionId(p as u32), max_ts };
-                    self.note_source_step(sys, t, attempt, step);
-                }
-                self.drain(sys, t);
-            }
-            Choice::Data { attempt, to, ch } => {
-                let live = sys
-                    .tasks
-                    .get(&to)
-                    .is_some_and(|t| t.attempt().0 == attempt && !t.is_blocked(ChannelId(ch)) && !t.input_paused());
-                let Some((el, overtaken)) = sys.data.get_mut(&(attempt, to, ch)).and_then(|q| q.make_mut().pop_front())
-                else {
-                    return false;
-                };
-                if !live {
-                    return false;
-                }
-                if matches!(el, StreamElement::Record(_)) {
-                    sys.cuts.make_mut().taken((attempt, to, ch));
-                }
-                let tm = self.job(sys).graph.tasks[to.0 as usize].tm.0;
-                let task = sys.tasks.get_mut(&to).expect("live task").make_mut();
-                task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());
-                self.drain(sys, to);
-            }
+            Choice::Fetch(t) => self.fetch(sys, t),
+            Choice::Data { attempt, to, ch } => self.take_data(sys, attempt, to, ch),
             Choice::ToTask(t) => {
                 let Some(m) = sys.to_task.get_mut(&t).and_then(|q| q.make_mut().pop_front()) else { return false };
                 self.deliver_to_task(sys, t, m);
+                true
             }
             Choice::Lose(t) => {
                 if sys.to_task.get_mut(&t).and_then(|q| q.make_mut().pop_front()).is_none() {
                     return false;
                 }
                 sys.losses += 1;
+                true
             }
             Choice::ToJm(t) => {
                 let Some(m) = sys.to_jm.get_mut(&t).and_then(|q| q.make_mut().pop_front()) else { return false };
@@ -213,68 +185,10 @@ impl Explorer<'_> {
                     }
                     self.to_jm(sys, t, a, m);
                 }
+                true
             }
-            Choice::Zombie { to, idx } => {
-                let Some(m) = sys.delivered_up.get(&to).and_then(|v| v.get(idx as usize)).cloned() else {
-                    return false;
-                };
-                let current = sys.jm.execution(to).0;
-                let Some(a) = Self::from_epoch(sys, m.attempt()).filter(|a| *a != current) else { return false };
-                sys.zombies += 1;
-                // Flink's JobMaster ignores a late state update of an attempt it no longer runs
-                // (`ExecutionGraph.updateState` finds no such attempt) and the coordinator a late
-                // ack or decline of one (`PendingCheckpoint.acknowledgeTask` answers UNKNOWN,
-                // the state is discarded): the JobMaster must come out as it went in.
-                let before = sys.jm.fp();
-                let what = format!("{m:?}");
-                self.to_jm(sys, to, a, m);
-                if sys.jm.fp() != before {
-                    let now = sys.now_ms;
-                    let what: String = what.chars().take(120).collect();
-                    sys.obs.make_mut().zombie_anomalies.push(format!(
-                        "t={now} a late message of {to} attempt {a} (the JobManager runs attempt {current}) changed the JobMaster: {what}"
-                    ));
-                }
-            }
-            Choice::Tick => {
-                let Some(at) = self.next_timer(sys) else { return false };
-                sys.ticks += 1;
-                sys.now_ms = sys.now_ms.max(at);
-                sys.ticked_at = Some(sys.now_ms);
-                let now = sys.now_ms;
-                if sys.jm.poll_timeout().is_some_and(|d| d <= now) {
-                    sys.jm.make_mut().handle_timeout(now);
-                    self.route_jm(sys);
-                }
-                let due: Vec<TaskId> = sys
-                    .tasks
-                    .iter()
-                    .filter(|(_, t)| t.poll_timeout().is_some_and(|d| d <= now))
-                    .map(|(id, _)| *id)
-                    .collect();
-                for t in due {
-                    if let Some(task) = sys.tasks.get_mut(&t) {
-                        task.make_mut().handle_timeout(now);
-                        self.drain(sys, t);
-                    }
-                }
-                // The sources' periodic watermark emission, as the world's task loop fires it
-                // (step 3c, after the handler's timer): the generators emit, a new watermark
-                // goes downstream behind what the task already sent.
-                let due: Vec<TaskId> = sys
-                    .tasks
-                    .iter()
-                    .filter(|(_, t)| t.watermark_deadline().is_some_and(|d| d <= now))
-                    .map(|(id, _)| *id)
-                    .collect();
-                for t in due {
-                    let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
-                    if let Some(task) = sys.tasks.get_mut(&t) {
-                        task.make_mut().handle_watermark_timer(now, sys.counters.entry(tm).or_default());
-                        self.drain(sys, t);
-                    }
-                }
-            }
+            Choice::Zombie { to, idx } => self.zombie(sys, to, idx),
+            Choice::Tick => self.tick(sys),
             Choice::CrashTm(tm) => {
                 if sys.crashed_tms.contains(&tm)
                     || !sys.tasks.keys().any(|t| self.job(sys).graph.tasks[t.0 as usize].tm == tm)
@@ -282,6 +196,7 @@ impl Explorer<'_> {
                     return false;
                 }
                 self.crash_tm(sys, tm);
+                true
             }
             Choice::TmLost(tm) => {
                 if !sys.crashed_tms.remove(&tm) {
@@ -289,51 +204,31 @@ impl Explorer<'_> {
                 }
                 sys.jm.make_mut().handle_tm_lost(sys.now_ms, tm);
                 self.route_jm(sys);
+                true
             }
             Choice::JmFailover => {
                 if sys.jm.status().is_globally_terminal() {
                     return false;
                 }
                 self.jm_failover(sys);
+                true
             }
             Choice::Rescale => {
                 if !self.rescale_enabled(sys) {
                     return false;
                 }
                 self.rescale(sys);
+                true
             }
             Choice::Stop => {
                 if !self.stop_enabled(sys) {
                     return false;
                 }
                 self.stop(sys);
+                true
             }
-            Choice::Trigger | Choice::Savepoint => {
-                if !self.request_enabled(sys, c) {
-                    return false;
-                }
-                sys.requests += 1;
-                // As the world's JobManager takes a `trigger-checkpoint` / `savepoint` action
-                // (`world/jobmanager.rs` `action`): a request that is not periodic.
-                let kind = if c == Choice::Trigger {
-                    ckptsim::coordinator::RequestKind::Manual
-                } else {
-                    ckptsim::coordinator::RequestKind::Savepoint
-                };
-                sys.jm.make_mut().request_checkpoint(sys.now_ms, kind);
-                self.route_jm(sys);
-            }
-            Choice::LoseAck(t) => {
-                let lost = sys.to_jm.get_mut(&t).and_then(|q| {
-                    q.front()
-                        .is_some_and(|m| matches!(m, Up::Ack { .. } | Up::Decline { .. }))
-                        .then(|| q.make_mut().pop_front())
-                });
-                if lost.flatten().is_none() || sys.ack_losses >= self.bounds.max_ack_losses {
-                    return false;
-                }
-                sys.ack_losses += 1;
-            }
+            Choice::Trigger | Choice::Savepoint => self.request(sys, c),
+            Choice::LoseAck(t) => self.lose_ack(sys, t),
             Choice::Fail(t) => {
                 let Some(task) = sys.tasks.remove(&t) else { return false };
                 sys.failures += 1;
@@ -343,8 +238,162 @@ impl Explorer<'_> {
                     state: ExecutionState::Failed,
                     cause,
                 });
+                true
             }
         }
+    }
+
+    /// `fetch:tN`: source task `t` reads the next visible record of its partitions.
+    fn fetch(&self, sys: &mut Sys, t: TaskId) -> bool {
+        let Some(task) = sys.tasks.get(&t).filter(|x| !x.input_paused()) else { return false };
+        let Some((p, o, true)) = self.next_record(sys, task) else { return false };
+        let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
+        let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+        let record: Vec<_> = self.log.record(p, o).into_iter().collect();
+        task.handle_log_records(sys.now_ms, &record, sys.counters.entry(tm).or_default());
+        let attempt = task.attempt();
+        sys.obs.make_mut().read_inputs += 1;
+        if let Some(max_ts) = record.iter().filter_map(|r| r.timestamp).max() {
+            let step = crate::world::SourceStep::Read { partition: PartitionId(p as u32), max_ts };
+            self.note_source_step(sys, t, attempt, step);
+        }
+        self.drain(sys, t);
+        true
+    }
+
+    /// `data:A:tN:C`: task `to` takes the head of its input channel `ch` (of sender attempt
+    /// `attempt`); an element for an attempt that is gone is dropped.
+    fn take_data(&self, sys: &mut Sys, attempt: u32, to: TaskId, ch: u32) -> bool {
+        let live = sys
+            .tasks
+            .get(&to)
+            .is_some_and(|t| t.attempt().0 == attempt && !t.is_blocked(ChannelId(ch)) && !t.input_paused());
+        let Some((el, overtaken)) = sys.data.get_mut(&(attempt, to, ch)).and_then(|q| q.make_mut().pop_front()) else {
+            return false;
+        };
+        if !live {
+            return false;
+        }
+        if matches!(el, StreamElement::Record(_)) {
+            sys.cuts.make_mut().taken((attempt, to, ch));
+        }
+        let tm = self.job(sys).graph.tasks[to.0 as usize].tm.0;
+        let task = sys.tasks.get_mut(&to).expect("live task").make_mut();
+        task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());
+        self.drain(sys, to);
+        true
+    }
+
+    /// `zombie:tN:I`: a message an ended attempt of `to` sent arrives again; the JobMaster must
+    /// come out as it went in, else the anomaly is recorded.
+    fn zombie(&self, sys: &mut Sys, to: TaskId, idx: u32) -> bool {
+        let Some(m) = sys.delivered_up.get(&to).and_then(|v| v.get(idx as usize)).cloned() else {
+            return false;
+        };
+        let current = sys.jm.execution(to).0;
+        let Some(a) = Self::from_epoch(sys, m.attempt()).filter(|a| *a != current) else { return false };
+        sys.zombies += 1;
+        // Flink's JobMaster ignores a late state update of an attempt it no longer runs
+        // (`ExecutionGraph.updateState` finds no such attempt) and the coordinator a late
+        // ack or decline of one (`PendingCheckpoint.acknowledgeTask` answers UNKNOWN,
+        // the state is discarded): the JobMaster must come out as it went in.
+        let before = sys.jm.fp();
+        let what = format!("{m:?}");
+        self.to_jm(sys, to, a, m);
+        if sys.jm.fp() != before {
+            let now = sys.now_ms;
+            let what: String = what.chars().take(120).collect();
+            sys.obs.make_mut().zombie_anomalies.push(format!(
+                "t={now} a late message of {to} attempt {a} (the JobManager runs attempt {current}) changed the JobMaster: {what}"
+            ));
+        }
+        true
+    }
+
+    /// `tick`: time moves to the earliest timer and every due one fires: the JobMaster's, the
+    /// tasks' handler timers, the sources' watermark emission, then processing-time windows'
+    /// timers, as the world's task loop orders them.
+    fn tick(&self, sys: &mut Sys) -> bool {
+        let Some(at) = self.next_timer(sys) else { return false };
+        sys.ticks += 1;
+        sys.now_ms = sys.now_ms.max(at);
+        sys.ticked_at = Some(sys.now_ms);
+        let now = sys.now_ms;
+        if sys.jm.poll_timeout().is_some_and(|d| d <= now) {
+            sys.jm.make_mut().handle_timeout(now);
+            self.route_jm(sys);
+        }
+        let due: Vec<TaskId> =
+            sys.tasks.iter().filter(|(_, t)| t.poll_timeout().is_some_and(|d| d <= now)).map(|(id, _)| *id).collect();
+        for t in due {
+            if let Some(task) = sys.tasks.get_mut(&t) {
+                task.make_mut().handle_timeout(now);
+                self.drain(sys, t);
+            }
+        }
+        // The sources' periodic watermark emission, as the world's task loop fires it
+        // (step 3c, after the handler's timer): the generators emit, a new watermark
+        // goes downstream behind what the task already sent.
+        let due: Vec<TaskId> = sys
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.watermark_deadline().is_some_and(|d| d <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for t in due {
+            let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
+            if let Some(task) = sys.tasks.get_mut(&t) {
+                task.make_mut().handle_watermark_timer(now, sys.counters.entry(tm).or_default());
+                self.drain(sys, t);
+            }
+        }
+        // Processing-time windows' timers (`SystemProcessingTimeService`), as the world's task
+        // loop fires them (step 3d, after the watermark emission): due timers fire, restored
+        // ones already due at once, the results run through the rest of the chain.
+        let due: Vec<TaskId> = sys
+            .tasks
+            .iter()
+            .filter(|(_, t)| t.processing_timer_deadline().is_some_and(|d| d <= now))
+            .map(|(id, _)| *id)
+            .collect();
+        for t in due {
+            let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
+            if let Some(task) = sys.tasks.get_mut(&t) {
+                task.make_mut().handle_processing_timers(now, sys.counters.entry(tm).or_default());
+                self.drain(sys, t);
+            }
+        }
+        true
+    }
+
+    /// `trigger` / `savepoint`: a manual request, as the world's JobManager takes a
+    /// `trigger-checkpoint` / `savepoint` action (`world/jobmanager.rs` `action`): not periodic.
+    fn request(&self, sys: &mut Sys, c: Choice) -> bool {
+        if !self.request_enabled(sys, c) {
+            return false;
+        }
+        sys.requests += 1;
+        let kind = if c == Choice::Trigger {
+            ckptsim::coordinator::RequestKind::Manual
+        } else {
+            ckptsim::coordinator::RequestKind::Savepoint
+        };
+        sys.jm.make_mut().request_checkpoint(sys.now_ms, kind);
+        self.route_jm(sys);
+        true
+    }
+
+    /// `lose-ack:tN`: task `t`'s next message to the JobManager, an ack or a decline, is lost.
+    fn lose_ack(&self, sys: &mut Sys, t: TaskId) -> bool {
+        let lost = sys.to_jm.get_mut(&t).and_then(|q| {
+            q.front()
+                .is_some_and(|m| matches!(m, Up::Ack { .. } | Up::Decline { .. }))
+                .then(|| q.make_mut().pop_front())
+        });
+        if lost.flatten().is_none() || sys.ack_losses >= self.bounds.max_ack_losses {
+            return false;
+        }
+        sys.ack_losses += 1;
         true
     }
 }

@@ -1,0 +1,169 @@
+//! The `liveness` checker's finding forms, each built by planting its anomaly in a real run's result (status timeline, task transitions, checkpoint rows, lost final state updates, printed rows): the rendered line, and the kind and moment `signature::classify` reads; and the stalls it names as Flink's own instead.
+
+use super::forms_tests::seed_run;
+use super::liveness::{split_flink_stalls, stuck_states, unconverged};
+use super::signature::classify;
+use super::*;
+use ckptsim::status::ExecutionState::{Created, Deploying, Running};
+use ckptsim::{Attempt, Profile, TaskId};
+
+/// Seed 003's job and run with no fault, action, re-tune or transition left, RUNNING from t=0 to
+/// the end (20 s), and a checkpoint gap bound of 1 s: it passes the checker.
+fn bare() -> (JobSpec, RunResult, Reference) {
+    let (mut spec, mut run, reference) = seed_run("003-at-least-once.toml");
+    spec.profile = Profile::Flink23;
+    spec.faults.clear();
+    spec.actions.clear();
+    spec.expect.max_checkpoint_gap_ms = Some(1000);
+    run.last_fault_end_ms = 0;
+    run.retunes.clear();
+    run.rejections.clear();
+    run.lost_final_states.clear();
+    run.task_transitions.clear();
+    run.status_timeline = vec![(0, JobStatus::Running)];
+    run.final_status = JobStatus::Running;
+    assert_eq!(run.stop_at_ms, 20_000);
+    let v = liveness::liveness_with(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(true), "the run without its fault passes: {:?}", v.anomalies);
+    (spec, run, reference)
+}
+
+/// (kind, moment, line) of each finding, as a signature reads them.
+fn read(findings: &[Finding]) -> Vec<(String, Option<u64>, String)> {
+    findings
+        .iter()
+        .map(|f| {
+            let a = classify("liveness", f);
+            assert_eq!(a.text, f.text, "the sentence is carried unchanged");
+            (a.kind, a.time_ms, a.text)
+        })
+        .collect()
+}
+
+fn form(kind: &str, at: u64, text: &str) -> (String, Option<u64>, String) {
+    (kind.to_string(), Some(at), text.to_string())
+}
+
+#[test]
+fn job_and_task_stuck_in_a_transitional_state() {
+    let (spec, mut run, _) = bare();
+    let name = run.task_names[0].clone();
+    run.status_timeline = vec![(0, JobStatus::Running), (1000, JobStatus::Restarting), (5000, JobStatus::Running)];
+    run.task_transitions = vec![(100, name.clone(), Created, Deploying), (3000, name.clone(), Deploying, Running)];
+    let (flink_stalls, stuck) = split_flink_stalls(&spec, &run, stuck_states(&run, 0, 100));
+    assert!(flink_stalls.is_empty(), "flink-2.3 reconciles deployments: no stall is Flink's own");
+    assert_eq!(
+        read(&stuck),
+        [
+            form(
+                "job-stuck-in-restarting",
+                1000,
+                "job stuck in RESTARTING from t=1000 until t=5000 (4000 ms after the healing at t=0; bound 100 ms)"
+            ),
+            form(
+                "task-stuck-in-deploying",
+                100,
+                &format!(
+                    "task {name} stuck in DEPLOYING from t=100 until t=3000 (2900 ms after the healing at t=0; bound \
+                     100 ms)"
+                )
+            ),
+        ]
+    );
+    // Measured from the healing, to the end of the run when the stay never ended.
+    run.status_timeline = vec![(0, JobStatus::Running), (1000, JobStatus::Restarting)];
+    let (_, stuck) = split_flink_stalls(&spec, &run, stuck_states(&run, 2000, 100));
+    assert_eq!(
+        read(&stuck)[0],
+        form(
+            "job-stuck-in-restarting",
+            1000,
+            "job stuck in RESTARTING from t=1000 to the end (18000 ms after the healing at t=2000; bound 100 ms)"
+        )
+    );
+}
+
+#[test]
+fn stalls_behind_a_lost_final_state_are_flinks_own_before_1_12() {
+    let (mut spec, mut run, _) = bare();
+    spec.profile = Profile::Flink111;
+    let name = run.task_names[0].clone();
+    run.status_timeline = vec![(0, JobStatus::Running), (1000, JobStatus::Restarting)];
+    run.task_transitions = vec![(100, name.clone(), Created, Deploying)];
+    run.lost_final_states = vec![(2000, TaskId(0), Attempt(1))];
+    let (flink_stalls, stuck) = split_flink_stalls(&spec, &run, stuck_states(&run, 0, 100));
+    assert!(stuck.is_empty(), "both stays are Flink's own: {stuck:?}");
+    assert_eq!(
+        flink_stalls,
+        [
+            format!("task {name} #1 in DEPLOYING from t=100 to the end, its final state update lost at t=2000"),
+            "job in RESTARTING from t=1000 to the end, waiting for it".to_string(),
+        ]
+    );
+    // A stay that began after the loss is still the model's hang.
+    run.task_transitions = vec![(2500, name.clone(), Created, Deploying)];
+    let (flink_stalls, stuck) = split_flink_stalls(&spec, &run, stuck_states(&run, 0, 100));
+    assert!(flink_stalls.is_empty());
+    assert_eq!(read(&stuck).len(), 2, "the job's and the task's stays: {stuck:?}");
+}
+
+#[test]
+fn no_checkpoint_after_the_healing() {
+    let (spec, mut run, reference) = bare();
+    run.checkpoints.clear();
+    let v = liveness::liveness_with(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(false));
+    assert_eq!(
+        read(&v.anomalies),
+        [form(
+            "no-checkpoint-after-heal",
+            0,
+            "no checkpoint completed within 1000 ms after t=0 (last fault, restart or re-tune)"
+        )]
+    );
+}
+
+#[test]
+fn no_checkpoint_behind_an_unreconciled_final_state() {
+    let (mut spec, mut run, reference) = bare();
+    spec.profile = Profile::Flink111;
+    let name = run.task_names[0].clone();
+    run.checkpoints.clear();
+    run.task_transitions = vec![(10, name.clone(), Created, Deploying), (20, name.clone(), Deploying, Running)];
+    run.lost_final_states = vec![(15_000, TaskId(0), Attempt(1))];
+    let v = liveness::liveness_with(&spec, &run, &reference);
+    assert_eq!(
+        read(&v.anomalies),
+        [form(
+            "stall-unreconciled-final-state",
+            15_000,
+            &format!(
+                "no checkpoint completed within 1000 ms after t=0 (last fault, restart or re-tune) [the final state \
+                 update of {name} #1 was lost at t=15000; flink-1.11 has no deployment reconciliation, real Flink \
+                 before 1.12 stalls here too (FLINK-17075)]"
+            )
+        )]
+    );
+}
+
+#[test]
+fn output_did_not_converge() {
+    let (spec, mut run, reference) = bare();
+    assert!(unconverged(&spec, &run, &reference, run.stop_at_ms).is_none(), "every input printed");
+    run.print_rows.retain(|r| r.lineage.input_seq != 0);
+    let f = unconverged(&spec, &run, &reference, run.stop_at_ms).expect("input 0 missing");
+    let at = input_time(&spec, 0);
+    assert_eq!(
+        read(&[f]),
+        [form(
+            "output-did-not-converge",
+            20_000,
+            &format!(
+                "output did not converge: 1 inputs that arrived before the healing at t=20000 are missing at the end \
+                 (first: input #0 at {at} ms)"
+            )
+        )]
+    );
+    // Inputs that arrived after the healing are not judged.
+    assert!(unconverged(&spec, &run, &reference, at).is_none());
+}

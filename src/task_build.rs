@@ -1,0 +1,292 @@
+//! A task's construction and restore (child module of `task.rs`; after Flink's `StreamTask` constructor and `restoreInternal`, the `OperatorChain` it builds, and `initializeState` of each operator): head, chain and tail from a `TaskSpec`, restored from the chosen checkpoint, in-flight records replayed.
+
+use super::*;
+
+/// What the chosen checkpoint holds for one task: its own snapshot and the checkpoint itself.
+#[derive(Clone, Copy)]
+struct Restore<'a> {
+    checkpoint: Option<&'a CompletedCheckpoint>,
+    own: Option<&'a TaskSnapshot>,
+}
+
+impl Task {
+    /// Creates the attempt and restores it from `restore` (the completed checkpoint the
+    /// JobManager chose), replaying restored in-flight records first. `committed`/`log_end`
+    /// are the broker's group offsets and log ends (log sources only).
+    pub fn new(
+        mut spec: TaskSpec,
+        now_ms: u64,
+        restore: Option<&CompletedCheckpoint>,
+        committed: &BTreeMap<PartitionId, Offset>,
+        log_end: &BTreeMap<PartitionId, Offset>,
+        counters: &mut SurvivingCounters,
+    ) -> Task {
+        let own = restore.and_then(|cp| cp.tasks.get(&spec.task));
+        let from = Restore { checkpoint: restore, own };
+        let variant = spec.variant;
+        let head = build_head(&spec, from, committed, log_end);
+        let multi = build_multi_input(&spec, own);
+        let mut chain = std::mem::take(&mut spec.chain);
+        // FLIP-147: restored as finished from an entry of a task FINISHED at the trigger; the
+        // planted `finished-on-restore-runs-again` deploys a running chain instead.
+        let from_finished_task =
+            own.is_some_and(|s| s.finished && s.from_finished_task) && spec.profile.checkpoints_after_tasks_finish();
+        let dormant = from_finished_task && variant != Variant::FinishedOnRestoreRunsAgain;
+        // initializeState with restored state: an injector may throw (the task fails at once).
+        let restore_failure = if restore.is_some() && !dormant {
+            chain.iter().find_map(|op| {
+                op.operator
+                    .lifecycle_failure(LifecycleHook::Restore, counters, &op.instance)
+                    .map(|m| format!("{}: {m}", op.instance))
+            })
+        } else {
+            None
+        };
+        restore_chain(&mut chain, &spec, from);
+        let restored_lists = restored_lists(&chain, own);
+        let tail = build_tail(&spec, own, dormant);
+        let processing = chain.iter().any(|op| {
+            op.operator.event_window().is_some_and(|w| w.spec().time == crate::window::WindowTime::Processing)
+        });
+        let end = initial_end_of_input(&spec, from, dormant, from_finished_task);
+        let event_time = initial_event_time(&spec, own, processing);
+        let mut task = Task {
+            spec_task: spec.task,
+            name: spec.name,
+            attempt: spec.attempt,
+            padding_bytes: spec.padding_bytes,
+            head,
+            chain,
+            tail,
+            open_unaligned: None,
+            announcements: false,
+            output_timer: Default::default(),
+            failed: false,
+            restored_lists,
+            scratch_a: Vec::with_capacity(16),
+            scratch_b: Vec::with_capacity(16),
+            outputs: VecDeque::new(),
+            records_in: 0,
+            sink_ops: 0,
+            end,
+            event_time,
+            multi,
+        };
+        task.drain_sink();
+        if let Some(cause) = restore_failure {
+            task.fail(cause);
+            task.invariants();
+            return task;
+        }
+        // Unaligned restore: in-flight records are replayed before any new input (§3.3).
+        if let Some(snap) = own.filter(|_| variant != Variant::DropChannelStateOnRestore) {
+            for (ch, records) in &snap.in_flight {
+                for r in records {
+                    task.process_from(now_ms, *ch, r.clone(), counters);
+                }
+            }
+        }
+        task.invariants();
+        task
+    }
+}
+
+/// The task's head: the barrier handler of its input channels, or its source.
+fn build_head(
+    spec: &TaskSpec,
+    from: Restore<'_>,
+    committed: &BTreeMap<PartitionId, Offset>,
+    log_end: &BTreeMap<PartitionId, Offset>,
+) -> Head {
+    match &spec.head {
+        HeadSpec::Inputs { inputs, handler } => {
+            Head::Inputs(BarrierHandler::new(*handler, *inputs, spec.profile, spec.variant))
+        }
+        HeadSpec::LogSource { partitions, startup } => {
+            Head::Log(build_log_source(spec, from, 0, *partitions, *startup, committed, log_end))
+        }
+        HeadSpec::LogTopic { first_partition, partitions, startup } => {
+            Head::Log(build_log_source(spec, from, *first_partition, *partitions, *startup, committed, log_end))
+        }
+        HeadSpec::LineSource => Head::Line(LineSource::default()),
+        HeadSpec::MultiInputs { gates, handler } => {
+            let channels = if spec.variant == Variant::SnapshotAfterFirstGate {
+                gates.first_gate_channels()
+            } else {
+                gates.num_channels()
+            };
+            Head::Inputs(BarrierHandler::new(*handler, channels, spec.profile, spec.variant))
+        }
+    }
+}
+
+/// A log source reading `partitions` partitions from `first` on, restored from the
+/// checkpoint's source states of every subtask of the vertex (2.x: splits as list state).
+fn build_log_source(
+    spec: &TaskSpec,
+    from: Restore<'_>,
+    first: u32,
+    partitions: u32,
+    startup: StartupMode,
+    committed: &BTreeMap<PartitionId, Offset>,
+    log_end: &BTreeMap<PartitionId, Offset>,
+) -> LogSource {
+    let mut s = LogSource::new(spec.subtask, spec.parallelism, partitions, spec.profile, startup, spec.variant);
+    s.set_first_partition(first);
+    let union: Option<Vec<&OperatorState>> = from.checkpoint.map(|cp| {
+        spec.vertex_peers.iter().filter_map(|t| cp.tasks.get(t)).filter_map(|snap| snap.operators.first()).collect()
+    });
+    if let Some(states) = union.as_deref().filter(|_| crate::rescale::source_state_is_split(spec.profile)) {
+        // 2.x: the splits are operator list state, split round robin (§12.3).
+        let own_state = from.own.and_then(|snap| snap.operators.first());
+        s.assign_partitions(if first == 0 {
+            crate::rescale::restored_source_partitions(own_state, states, partitions, spec.subtask, spec.parallelism)
+        } else {
+            topic_partitions(own_state, states, first..first + partitions, spec.subtask, spec.parallelism)
+        });
+    }
+    s.initialize(union.as_deref(), committed, log_end);
+    s
+}
+
+/// Several input gates: the gates and the restored head operator (None for other heads).
+fn build_multi_input(spec: &TaskSpec, own: Option<&TaskSnapshot>) -> Option<MultiInput> {
+    let HeadSpec::MultiInputs { gates, .. } = &spec.head else { return None };
+    let mut operator = InputOperator::new(gates.operator.clone());
+    if let Some(st) = own.and_then(|snap| snap.operators.first()) {
+        operator.restore(st);
+    }
+    Some(MultiInput {
+        gates: gates.clone(),
+        operator,
+        first_gate_only: spec.variant == Variant::SnapshotAfterFirstGate,
+        snapshot_without_right: spec.variant == Variant::JoinSnapshotWithoutRight,
+    })
+}
+
+/// `initializeState` of each chained operator from the task's own snapshot (state index i + 1:
+/// index 0 is the head's); union list state gets every subtask's entries.
+fn restore_chain(chain: &mut [ChainedOperator], spec: &TaskSpec, from: Restore<'_>) {
+    let Some(snap) = from.own else { return };
+    let variant = spec.variant;
+    for (i, op) in chain.iter_mut().enumerate() {
+        let Some(st) = snap.operators.get(i + 1) else { continue };
+        if variant == Variant::WindowStateNotRestored && matches!(st, OperatorState::EventWindow(_)) {
+            continue;
+        }
+        if let (OperatorState::SharedList { mode: ListMode::Union, .. }, Some(cp)) = (st, from.checkpoint) {
+            // Union list state: every subtask restores every subtask's entries.
+            if variant != Variant::UnionListAsSplit {
+                let entries = crate::rescale::union_entries(cp, &spec.vertex_peers, i + 1);
+                op.operator.restore(&OperatorState::SharedList { mode: ListMode::Union, entries });
+                continue;
+            }
+        }
+        op.operator.restore(st);
+    }
+}
+
+/// What `initializeState` restored into each chained user operator with list state, read back
+/// before replayed in-flight records change it. Empty without a restore.
+fn restored_lists(chain: &[ChainedOperator], own: Option<&TaskSnapshot>) -> Vec<(usize, Vec<Value>)> {
+    match own {
+        Some(_) => chain
+            .iter()
+            .enumerate()
+            .filter_map(|(i, op)| op.operator.user().filter(|u| u.has_list_state()).map(|u| (i, u.snapshot_list())))
+            .collect(),
+        None => Vec::new(),
+    }
+}
+
+/// The task's tail: its output edges, or its sink (a 2PC sink restored from the last state).
+fn build_tail(spec: &TaskSpec, own: Option<&TaskSnapshot>, dormant: bool) -> Tail {
+    match &spec.tail {
+        TailSpec::Output(p) => Tail::Output { partitioner: p.clone(), next_rr: spec.subtask },
+        TailSpec::Outputs(ps) => {
+            let mut first = 0;
+            Tail::Multi(
+                ps.iter()
+                    .map(|p| {
+                        let e = (p.clone(), first, spec.subtask);
+                        first += p.num_channels();
+                        e
+                    })
+                    .collect(),
+            )
+        }
+        TailSpec::PrintSink => Tail::Print(PrintSink::default()),
+        TailSpec::TwoPhaseCommitSink => {
+            let mut s = TwoPhaseCommitSink::new(spec.subtask, spec.attempt.0, spec.variant);
+            if dormant {
+                s.deploy_finished();
+            } else {
+                s.initialize(own.and_then(|snap| snap.operators.last()));
+            }
+            Tail::TwoPc(s)
+        }
+    }
+}
+
+/// The attempt's end-of-input state: what it was restored from (FLIP-147's finished-on-restore
+/// and dormant tasks) and the planted variants that change the end.
+fn initial_end_of_input(spec: &TaskSpec, from: Restore<'_>, dormant: bool, from_finished_task: bool) -> EndOfInput {
+    let finished_on_restore = from.own.is_some_and(|s| s.finished) && spec.profile.checkpoints_after_tasks_finish();
+    EndOfInput {
+        last_completed: from.checkpoint.map(|cp| cp.id),
+        restored_finished: finished_on_restore,
+        // The planted `finished-on-restore-runs-again` deploys it as a running chain.
+        chain_ended: finished_on_restore && spec.variant != Variant::FinishedOnRestoreRunsAgain,
+        dormant,
+        from_finished_task,
+        profile: spec.profile,
+        emits_after_stop: spec.variant == Variant::SourceEmitsAfterStop,
+        drain_without_end_of_data: spec.variant == Variant::DrainWithoutEndOfData,
+        abort_after_notification: spec.variant == Variant::StopAbortedAfterNotification,
+        without_final_checkpoint: spec.variant == Variant::FinishWithoutFinalCheckpoint,
+        ..EndOfInput::default()
+    }
+}
+
+/// The attempt's event-time state: a fresh input valve (tasks with input channels) and the
+/// planted variants of event and processing time.
+fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: bool) -> EventTime {
+    let variant = spec.variant;
+    EventTime {
+        // The valve starts at Long.MIN_VALUE on every deployment, restored or not.
+        valve: match &spec.head {
+            HeadSpec::Inputs { inputs, .. } => Some(StatusWatermarkValve::new(*inputs)),
+            HeadSpec::MultiInputs { gates, .. } => Some(StatusWatermarkValve::new(gates.num_channels())),
+            _ => None,
+        }
+        .map(|v| if variant == Variant::IdleInputHoldsWatermark { v.with_idle_channels_held() } else { v }),
+        idle_without_flush: variant == Variant::SourceIdleWithoutFlush,
+        processing,
+        drop_due_once: processing && own.is_some() && variant == Variant::RestoredDueTimersDropped,
+        ..EventTime::default()
+    }
+}
+
+/// A topic source's partitions after a restore (2.x split state): the splits of its own
+/// restored state, plus the topic's partitions no restored state holds that the owner rule
+/// (counted from the topic's first partition) gives it.
+pub(super) fn topic_partitions(
+    own: Option<&OperatorState>,
+    all: &[&OperatorState],
+    topic: std::ops::Range<u32>,
+    subtask: u32,
+    parallelism: u32,
+) -> std::collections::BTreeSet<PartitionId> {
+    let keys = |st: &OperatorState| match st {
+        OperatorState::SourceOffsets(m) => m.keys().copied().collect::<Vec<_>>(),
+        other => panic!("restoring a log source from {other:?}"),
+    };
+    let restored: std::collections::BTreeSet<PartitionId> = all.iter().flat_map(|st| keys(st)).collect();
+    let mut mine: std::collections::BTreeSet<PartitionId> = own.map(keys).unwrap_or_default().into_iter().collect();
+    let first = topic.start;
+    mine.extend(
+        topic.clone().map(PartitionId).filter(|p| !restored.contains(p) && (p.0 - first) % parallelism == subtask),
+    );
+    mine.retain(|p| topic.contains(&p.0));
+    mine
+}

@@ -1,0 +1,126 @@
+//! A task's operator chain at work (child module of `task.rs`; after Flink's `OperatorChain`, its `ChainingOutput`s and the tail's `RecordWriterOutput` with a `ChannelSelector` per edge): one record through the chained operators, then to the output edges or the sink; failures of user code.
+
+use super::*;
+
+impl Task {
+    /// Runs one record through the chain and the tail.
+    pub(super) fn process(&mut self, now_ms: u64, record: Record, counters: &mut SurvivingCounters) {
+        self.note_if_stopped(record.lineage);
+        self.records_in += 1;
+        self.end.dirty = true;
+        let mut cur = std::mem::take(&mut self.scratch_a);
+        cur.clear();
+        cur.push(record);
+        self.run_chain(now_ms, 0, cur, counters);
+    }
+
+    /// Runs `cur` through the chain from operator `start` on, then the tail.
+    pub(super) fn run_chain(
+        &mut self,
+        now_ms: u64,
+        start: usize,
+        mut cur: Vec<Record>,
+        counters: &mut SurvivingCounters,
+    ) {
+        let mut next = std::mem::take(&mut self.scratch_b);
+        let mut failure = None;
+        'chain: for op in &mut self.chain[start..] {
+            next.clear();
+            for r in cur.drain(..) {
+                let mut ctx = OperatorContext { now_ms, counters, instance: &op.instance };
+                if let Err(e) = op.operator.process(&mut ctx, r, &mut next) {
+                    failure = Some(e.to_string());
+                    break 'chain;
+                }
+            }
+            std::mem::swap(&mut cur, &mut next);
+        }
+        if self.event_time.current.is_some() {
+            self.take_late_records();
+        }
+        if self.event_time.processing {
+            self.take_window_assignments();
+        }
+        if let Some(cause) = failure {
+            self.failed = true;
+            self.outputs.push_back(TaskOutput::Failed { cause });
+            cur.clear();
+            next.clear();
+            self.scratch_a = cur;
+            self.scratch_b = next;
+            return;
+        }
+        for r in cur.drain(..) {
+            match &mut self.tail {
+                Tail::Output { partitioner, next_rr } => route(partitioner, next_rr, 0, r, &mut self.outputs),
+                Tail::Multi(edges) => {
+                    for (partitioner, first, next_rr) in edges.iter_mut() {
+                        route(partitioner, next_rr, *first, r.clone(), &mut self.outputs);
+                    }
+                }
+                Tail::Print(s) => {
+                    let record = s.invoke(r);
+                    self.outputs.push_back(TaskOutput::PrintRow { record });
+                }
+                Tail::TwoPc(s) => s.invoke(r),
+            }
+        }
+        self.scratch_a = cur;
+        self.scratch_b = next;
+        self.drain_sink();
+    }
+
+    /// An injector of a chained operator that fires at `hook` (no counters: these hooks are
+    /// keyed by checkpoint id, which is never reused).
+    pub(super) fn lifecycle_failure(&self, hook: LifecycleHook) -> Option<String> {
+        if self.end.dormant {
+            return None;
+        }
+        let mut none = SurvivingCounters::default();
+        self.chain.iter().find_map(|op| {
+            op.operator.lifecycle_failure(hook, &mut none, &op.instance).map(|m| format!("{}: {m}", op.instance))
+        })
+    }
+
+    /// User code threw outside record processing: the task fails (once).
+    pub(super) fn fail(&mut self, cause: String) {
+        if !self.failed {
+            self.failed = true;
+            self.outputs.push_back(TaskOutput::Failed { cause });
+        }
+    }
+
+    pub(super) fn drain_sink(&mut self) {
+        if let Tail::TwoPc(s) = &mut self.tail {
+            while let Some(op) = s.poll_output() {
+                self.sink_ops += 1;
+                self.outputs.push_back(TaskOutput::Sink(op));
+            }
+        }
+    }
+}
+
+/// Routes one record through one output edge whose channels start at `first`.
+fn route(partitioner: &Partitioner, next_rr: &mut u32, first: u32, r: Record, outputs: &mut VecDeque<TaskOutput>) {
+    let channel = match *partitioner {
+        Partitioner::Forward => 0,
+        Partitioner::Rebalance { channels } => {
+            let c = *next_rr % channels;
+            *next_rr = next_rr.wrapping_add(1);
+            c
+        }
+        Partitioner::Hash { channels } => key_group_route(&key_of(&r.value), channels),
+        Partitioner::KeyGroups { channels, max_parallelism } => {
+            crate::key_group::assign_key_to_parallel_operator(&key_of(&r.value), max_parallelism, channels)
+        }
+        Partitioner::Broadcast { channels } => {
+            for c in 0..channels {
+                let mut copy = r.clone();
+                copy.lineage.sub = (copy.lineage.sub << crate::operator::FLAT_MAP_SUB_BITS) | c;
+                outputs.push_back(TaskOutput::Emit { channel: first + c, record: copy });
+            }
+            return;
+        }
+    };
+    outputs.push_back(TaskOutput::Emit { channel: first + channel, record: r });
+}
