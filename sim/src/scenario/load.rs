@@ -417,15 +417,16 @@ fn several_inputs(sc: &Scenario, operators: &mut [OpSpec]) -> (InputSpec, Vec<i6
         source_ts.push(ts);
         first += partitions;
     }
+    let total: usize = topics.iter().map(|(_, records)| records.len()).sum();
     let mut topics = topics.into_iter();
     let base = topics.next().map(|(_, records)| records).unwrap_or_default();
     let merged = MergedLog::with_topics(base, topics.collect(), Vec::new());
     // Each record's own timestamp (a source without event time: its append time), merged.
-    let timestamps = if any_event_time {
-        merged.order().map(|(s, i, at)| source_ts[s].get(i as usize).copied().unwrap_or(at as i64)).collect()
-    } else {
-        Vec::new()
-    };
+    let mut timestamps = Vec::new();
+    if any_event_time {
+        timestamps.reserve_exact(total);
+        timestamps.extend(merged.order().map(|(s, i, at)| source_ts[s].get(i as usize).copied().unwrap_or(at as i64)));
+    }
     (InputSpec::Log { partitions: first, records: LogRecords::Merged(merged) }, timestamps)
 }
 

@@ -18,6 +18,12 @@ use std::borrow::Cow;
 /// One log record of the input: (append time ms, partition, value).
 pub type InputRecord<'a> = (u64, u32, Cow<'a, str>);
 
+/// A log part's (append time, partition) read in order alongside a merge.
+type TimesPartitions<'a> = Box<dyn Iterator<Item = (u64, u32)> + 'a>;
+
+/// A log part's records read in order alongside a merge.
+type Records<'a> = Box<dyn Iterator<Item = InputRecord<'a>> + 'a>;
+
 /// The records of a log input, in input order (sequence number = position). Two inputs are
 /// equal when they hold the same records, however each is kept (a generator written out by
 /// `emit` and loaded again equals the generator).
@@ -279,7 +285,7 @@ impl MergedLog {
     /// drawn.
     pub fn order(&self) -> impl Iterator<Item = (usize, u64, u64)> + '_ {
         // Each log part read in order alongside the merge; a burst by its formula.
-        let mut logs: Vec<Option<Box<dyn Iterator<Item = (u64, u32)> + '_>>> = (0..self.parts())
+        let mut logs: Vec<Option<TimesPartitions<'_>>> = (0..self.parts())
             .map(|s| match self.part(s) {
                 Part::Log(_, log) => Some(log.times_partitions()),
                 Part::Burst(_) => None,
@@ -496,7 +502,7 @@ impl LogRecords {
             LogRecords::Merged(m) => {
                 // The base and the topics are read in order alongside the merge (a generator
                 // draws as it goes); a topic's partitions follow the topics before it.
-                let mut logs: Vec<Option<(u32, Box<dyn Iterator<Item = InputRecord<'_>> + '_>)>> = (0..m.parts())
+                let mut logs: Vec<Option<(u32, Records<'_>)>> = (0..m.parts())
                     .map(|s| match m.part(s) {
                         Part::Log(first, log) => Some((first, log.iter())),
                         Part::Burst(_) => None,
