@@ -1,6 +1,6 @@
 //! Scenario file → [`JobSpec`]: validated core configs, the operator pipeline, the input (generators and input bursts kept as parameters, drawn from a seeded stream when read), actions, faults and expectations.
 
-use crate::scenario::log_input::BurstLog;
+use crate::scenario::log_input::{BurstLog, MergedLog};
 use crate::scenario::{self, Anchor, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When};
 use crate::spec::{Action, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec};
 use ckptsim::operator::FailureInjector;
@@ -288,10 +288,11 @@ fn add_timestamped_burst(
     duration_ms: u64,
 ) {
     let InputSpec::Log { records, .. } = input else { return };
-    // The base's timestamps by base index, before this burst joins the merge.
+    // The timestamps of the records that are not bursts (the base and, with several sources,
+    // the other topics), in their merged order, before this burst joins the merge.
     let base_ts: Vec<i64> = match records {
         LogRecords::Merged(m) => {
-            m.order().zip(timestamps.iter()).filter(|((s, _, _), _)| *s == 0).map(|(_, ts)| *ts).collect()
+            m.order().zip(timestamps.iter()).filter(|((s, _, _), _)| !m.is_burst(*s)).map(|(_, ts)| *ts).collect()
         }
         _ => std::mem::take(timestamps),
     };
@@ -300,9 +301,17 @@ fn add_timestamped_burst(
         *timestamps = base_ts;
         return;
     };
+    let mut k = 0;
     *timestamps = m
         .order()
-        .map(|(s, i, at)| if s == 0 { base_ts.get(i as usize).copied().unwrap_or(at as i64) } else { at as i64 })
+        .map(|(s, _, at)| {
+            if m.is_burst(s) {
+                at as i64
+            } else {
+                k += 1;
+                base_ts.get(k - 1).copied().unwrap_or(at as i64)
+            }
+        })
         .collect();
 }
 
@@ -382,14 +391,17 @@ fn expand_input(input: &scenario::InputSpec, seed: u64, stream: u64, event_time:
 /// The run's input of a job with several log sources (`[inputs.<Name>]`): one broker log in
 /// which each source's topic is its own range of partitions, in operator order. The records of
 /// every source are merged by append time (ties: source order), so input sequence numbers stay
-/// unique across sources. The `k`-th source's generator draws from stream `100 + k`.
+/// unique across sources. The `k`-th source's generator draws from stream `100 + k`. The merge
+/// is lazy (`MergedLog::with_topics`): a generated source stays its parameters, so loading
+/// costs O(file) (event time keeps one timestamp per input, as with one source).
 ///
 /// Event time (semantics §11.6): when any source has event time, every record carries a
 /// timestamp: its own (`ts_ms`, a generator's jitter) for a source with `watermarks`, its append
 /// time otherwise (a Kafka record's timestamp, which Flink's `KafkaSource` attaches).
 fn several_inputs(sc: &Scenario, operators: &mut [OpSpec]) -> (InputSpec, Vec<i64>) {
     let mut first = 0u32;
-    let mut all: Vec<(u64, usize, u32, String, i64)> = Vec::new();
+    let mut topics: Vec<(u32, LogRecords)> = Vec::new();
+    let mut source_ts: Vec<Vec<i64>> = Vec::new();
     let any_event_time = sc.operators.iter().any(|o| o.kind.is_source() && o.event_time);
     for (k, (name, input)) in sc.source_inputs.iter().enumerate() {
         let event_time = sc.operators.iter().any(|o| &o.name == name && o.event_time);
@@ -401,23 +413,21 @@ fn several_inputs(sc: &Scenario, operators: &mut [OpSpec]) -> (InputSpec, Vec<i6
         if let Some(op) = operators.iter_mut().find(|o| &o.name == name) {
             op.topic = Some((first, partitions));
         }
-        all.extend(
-            records
-                .iter()
-                .enumerate()
-                .map(|(j, (at, p, v))| (at, k, first + p, v.into_owned(), ts.get(j).copied().unwrap_or(at as i64))),
-        );
+        topics.push((first, records));
+        source_ts.push(ts);
         first += partitions;
     }
-    all.sort_by_key(|(at, k, _, _, _)| (*at, *k));
-    let timestamps = if any_event_time { all.iter().map(|r| r.4).collect() } else { Vec::new() };
-    (
-        InputSpec::Log {
-            partitions: first,
-            records: all.into_iter().map(|(at, _, p, v, _)| (at, p, v)).collect::<Vec<_>>().into(),
-        },
-        timestamps,
-    )
+    let total: usize = topics.iter().map(|(_, records)| records.len()).sum();
+    let mut topics = topics.into_iter();
+    let base = topics.next().map(|(_, records)| records).unwrap_or_default();
+    let merged = MergedLog::with_topics(base, topics.collect(), Vec::new());
+    // Each record's own timestamp (a source without event time: its append time), merged.
+    let mut timestamps = Vec::new();
+    if any_event_time {
+        timestamps.reserve_exact(total);
+        timestamps.extend(merged.order().map(|(s, i, at)| source_ts[s].get(i as usize).copied().unwrap_or(at as i64)));
+    }
+    (InputSpec::Log { partitions: first, records: LogRecords::Merged(merged) }, timestamps)
 }
 
 /// A validated `at_ms` / `on` as the world's `FaultAt`.

@@ -18,6 +18,12 @@ use std::borrow::Cow;
 /// One log record of the input: (append time ms, partition, value).
 pub type InputRecord<'a> = (u64, u32, Cow<'a, str>);
 
+/// A log part's (append time, partition) read in order alongside a merge.
+type TimesPartitions<'a> = Box<dyn Iterator<Item = (u64, u32)> + 'a>;
+
+/// A log part's records read in order alongside a merge.
+type Records<'a> = Box<dyn Iterator<Item = InputRecord<'a>> + 'a>;
+
 /// The records of a log input, in input order (sequence number = position). Two inputs are
 /// equal when they hold the same records, however each is kept (a generator written out by
 /// `emit` and loaded again equals the generator).
@@ -64,11 +70,18 @@ impl BurstLog {
     }
 }
 
-/// A log input with input bursts merged in (see [`LogRecords::Merged`]).
+/// A log input with input bursts merged in (see [`LogRecords::Merged`]); with several log
+/// sources, also the other sources' topics, each read lazily (loading costs O(file)).
 #[derive(Debug)]
 pub struct MergedLog {
-    /// The records the bursts are merged into (never itself `Merged`).
+    /// The records the bursts are merged into (never itself `Merged`); with several log
+    /// sources, the first source's topic (partitions from 0).
     pub base: Box<LogRecords>,
+    /// The other sources' topics, in operator order: the number of the topic's first partition
+    /// in the broker log and its records (never `Merged`). At equal append times the base comes
+    /// first, then the topics in order, then the bursts (the order of a stable sort by time of
+    /// every source's records in source order, then each burst's).
+    pub topics: Vec<(u32, LogRecords)>,
     /// The bursts, in fault order.
     pub bursts: Vec<BurstLog>,
     /// Where the last random access ([`MergedLog::locate`]) was: the checkers ask for input
@@ -88,13 +101,28 @@ const CURSOR_STEPS: u64 = 4096;
 
 impl Clone for MergedLog {
     fn clone(&self) -> Self {
-        MergedLog::new(self.base.as_ref().clone(), self.bursts.clone())
+        MergedLog::with_topics(self.base.as_ref().clone(), self.topics.clone(), self.bursts.clone())
     }
 }
 
 impl PartialEq for MergedLog {
     fn eq(&self, other: &Self) -> bool {
-        self.base == other.base && self.bursts == other.bursts
+        self.base == other.base && self.topics == other.topics && self.bursts == other.bursts
+    }
+}
+
+/// One part of a merge: a log (the base or a topic, with its first partition) or a burst.
+enum Part<'a> {
+    Log(u32, &'a LogRecords),
+    Burst(&'a BurstLog),
+}
+
+/// Records of a log (not a merge's part index) appended at or before `t`, without drawing.
+fn log_count_le(log: &LogRecords, t: u64) -> u64 {
+    match log {
+        LogRecords::Listed(v) => v.partition_point(|r| r.0 <= t) as u64,
+        LogRecords::Generated(g) => spaced_count_le(g.start_ms, g.rate_per_s, g.count, t),
+        LogRecords::Merged(m) => (0..m.parts()).map(|s| m.count_le(s, t)).sum(),
     }
 }
 
@@ -117,39 +145,58 @@ fn spaced_count_le(start_ms: u64, rate_per_s: u64, count: u64, t: u64) -> u64 {
 impl MergedLog {
     /// `base` (not itself merged) with `bursts` merged in.
     pub fn new(base: LogRecords, bursts: Vec<BurstLog>) -> MergedLog {
-        MergedLog { base: Box::new(base), bursts, cursor: std::sync::Mutex::new(None) }
+        MergedLog::with_topics(base, Vec::new(), bursts)
     }
 
-    /// Append time of source `s`'s record `i`, if it has one.
+    /// `base` and the other sources' `topics` (first partition, records) merged by append
+    /// time, with `bursts` merged in.
+    pub fn with_topics(base: LogRecords, topics: Vec<(u32, LogRecords)>, bursts: Vec<BurstLog>) -> MergedLog {
+        MergedLog { base: Box::new(base), topics, bursts, cursor: std::sync::Mutex::new(None) }
+    }
+
+    /// Parts of the merge: the base, the topics, the bursts.
+    fn parts(&self) -> usize {
+        1 + self.topics.len() + self.bursts.len()
+    }
+
+    /// Whether part `s` is an input burst (not the base or a topic).
+    pub fn is_burst(&self, s: usize) -> bool {
+        s > self.topics.len()
+    }
+
+    /// Part `s` (0: the base, `1 + t`: topic `t`, then the bursts).
+    fn part(&self, s: usize) -> Part<'_> {
+        if s == 0 {
+            Part::Log(0, &self.base)
+        } else if s <= self.topics.len() {
+            let (first, log) = &self.topics[s - 1];
+            Part::Log(*first, log)
+        } else {
+            Part::Burst(&self.bursts[s - 1 - self.topics.len()])
+        }
+    }
+
+    /// Append time of part `s`'s record `i`, if it has one.
     fn source_at(&self, s: usize, i: u64) -> Option<u64> {
-        if s == 0 {
-            self.base.at_ms(i)
-        } else {
-            let b = &self.bursts[s - 1];
-            (i < b.count).then(|| b.at_ms(i))
+        match self.part(s) {
+            Part::Log(_, log) => log.at_ms(i),
+            Part::Burst(b) => (i < b.count).then(|| b.at_ms(i)),
         }
     }
 
-    /// Records of source `s` (0: the base, `1 + b`: burst `b`).
+    /// Records of part `s`.
     fn source_len(&self, s: usize) -> u64 {
-        if s == 0 {
-            self.base.len() as u64
-        } else {
-            self.bursts[s - 1].count
+        match self.part(s) {
+            Part::Log(_, log) => log.len() as u64,
+            Part::Burst(b) => b.count,
         }
     }
 
-    /// Records of source `s` appended at or before `t`.
+    /// Records of part `s` appended at or before `t`.
     fn count_le(&self, s: usize, t: u64) -> u64 {
-        if s == 0 {
-            match &*self.base {
-                LogRecords::Listed(v) => v.partition_point(|r| r.0 <= t) as u64,
-                LogRecords::Generated(g) => spaced_count_le(g.start_ms, g.rate_per_s, g.count, t),
-                LogRecords::Merged(m) => (0..=m.bursts.len()).map(|s| m.count_le(s, t)).sum(),
-            }
-        } else {
-            let b = &self.bursts[s - 1];
-            spaced_count_le(b.start_ms, b.records_per_s, b.count, t)
+        match self.part(s) {
+            Part::Log(_, log) => log_count_le(log, t),
+            Part::Burst(b) => spaced_count_le(b.start_ms, b.records_per_s, b.count, t),
         }
     }
 
@@ -164,7 +211,7 @@ impl MergedLog {
                 let (s, i) = self.search(seq)?;
                 // The other sources' next records: those before input `seq` in the merge.
                 let t = self.source_at(s, i)?;
-                let next = (0..=self.bursts.len())
+                let next = (0..self.parts())
                     .map(|o| match o.cmp(&s) {
                         std::cmp::Ordering::Less => self.count_le(o, t),
                         std::cmp::Ordering::Equal => i,
@@ -197,7 +244,7 @@ impl MergedLog {
 
     /// [`MergedLog::locate`] by binary search on the append time (O(sources × 64 × log)).
     fn search(&self, seq: u64) -> Option<(usize, u64)> {
-        let sources = 1 + self.bursts.len();
+        let sources = self.parts();
         let total: u64 = (0..sources).map(|s| self.source_len(s)).sum();
         if seq >= total {
             return None;
@@ -226,35 +273,37 @@ impl MergedLog {
         None
     }
 
-    /// Append time and partition of source `s`'s record `i`.
+    /// Append time and partition (in the broker log) of part `s`'s record `i`.
     fn time_partition(&self, s: usize, i: u64) -> Option<(u64, u32)> {
-        if s == 0 {
-            Some((self.base.at_ms(i)?, self.base.partition(i)?))
-        } else {
-            let b = &self.bursts[s - 1];
-            (i < b.count).then(|| (b.at_ms(i), b.partition(i)))
+        match self.part(s) {
+            Part::Log(first, log) => Some((log.at_ms(i)?, first + log.partition(i)?)),
+            Part::Burst(b) => (i < b.count).then(|| (b.at_ms(i), b.partition(i))),
         }
     }
 
-    /// Every record as (source, index in the source, append time), in merged order; nothing
+    /// Every record as (part, index in the part, append time), in merged order; nothing
     /// drawn.
     pub fn order(&self) -> impl Iterator<Item = (usize, u64, u64)> + '_ {
-        let mut base = self.base.times_partitions();
-        let mut heads: Vec<Option<(u64, u64)>> = Vec::with_capacity(1 + self.bursts.len());
-        heads.push(base.next().map(|(at, _)| (at, 0)));
-        for b in &self.bursts {
-            heads.push((b.count > 0).then(|| (b.at_ms(0), 0)));
-        }
+        // Each log part read in order alongside the merge; a burst by its formula.
+        let mut logs: Vec<Option<TimesPartitions<'_>>> = (0..self.parts())
+            .map(|s| match self.part(s) {
+                Part::Log(_, log) => Some(log.times_partitions()),
+                Part::Burst(_) => None,
+            })
+            .collect();
+        let mut step = move |s: usize, i: u64| -> Option<(u64, u64)> {
+            match (&mut logs[s], self.part(s)) {
+                (Some(log), _) => log.next().map(|(at, _)| (at, i)),
+                (None, Part::Burst(b)) => (i < b.count).then(|| (b.at_ms(i), i)),
+                (None, Part::Log(..)) => None,
+            }
+        };
+        let mut heads: Vec<Option<(u64, u64)>> = (0..self.parts()).map(|s| step(s, 0)).collect();
         std::iter::from_fn(move || {
-            // The earliest head; ties to the lowest source.
+            // The earliest head; ties to the lowest part.
             let (s, &(at, i)) =
                 heads.iter().enumerate().filter_map(|(s, h)| h.as_ref().map(|h| (s, h))).min_by_key(|(_, h)| h.0)?;
-            heads[s] = if s == 0 {
-                base.next().map(|(at, _)| (at, i + 1))
-            } else {
-                let b = &self.bursts[s - 1];
-                (i + 1 < b.count).then(|| (b.at_ms(i + 1), i + 1))
-            };
+            heads[s] = step(s, i + 1);
             Some((s, i, at))
         })
     }
@@ -385,7 +434,7 @@ impl LogRecords {
         match self {
             LogRecords::Listed(v) => v.len(),
             LogRecords::Generated(g) => g.count as usize,
-            LogRecords::Merged(m) => (0..=m.bursts.len()).map(|s| m.source_len(s) as usize).sum(),
+            LogRecords::Merged(m) => (0..m.parts()).map(|s| m.source_len(s) as usize).sum(),
         }
     }
 
@@ -417,10 +466,9 @@ impl LogRecords {
         match self {
             LogRecords::Listed(v) => Box::new(v.iter().map(|r| (r.0, r.1))),
             LogRecords::Generated(g) => Box::new((0..g.count).map(move |i| (g.at_ms(i), g.partition(i)))),
-            LogRecords::Merged(m) => Box::new(m.order().map(move |(s, i, at)| {
-                let p = if s == 0 { m.base.partition(i).unwrap_or(0) } else { m.bursts[s - 1].partition(i) };
-                (at, p)
-            })),
+            LogRecords::Merged(m) => {
+                Box::new(m.order().map(move |(s, i, at)| (at, m.time_partition(s, i).map_or(0, |x| x.1))))
+            }
         }
     }
 
@@ -452,15 +500,21 @@ impl LogRecords {
                 }))
             }
             LogRecords::Merged(m) => {
-                // The base is read in order alongside the merge (a generator draws as it goes).
-                let mut base = m.base.iter();
-                Box::new(m.order().map(move |(s, i, at)| {
-                    if s == 0 {
-                        base.next().expect("the merge reads the base in order")
-                    } else {
-                        let b = &m.bursts[s - 1];
-                        (at, b.partition(i), Cow::Owned(BurstLog::value(i)))
+                // The base and the topics are read in order alongside the merge (a generator
+                // draws as it goes); a topic's partitions follow the topics before it.
+                let mut logs: Vec<Option<(u32, Records<'_>)>> = (0..m.parts())
+                    .map(|s| match m.part(s) {
+                        Part::Log(first, log) => Some((first, log.iter())),
+                        Part::Burst(_) => None,
+                    })
+                    .collect();
+                Box::new(m.order().map(move |(s, i, at)| match (&mut logs[s], m.part(s)) {
+                    (Some((first, log)), _) => {
+                        let (at, p, v) = log.next().expect("the merge reads each log in order");
+                        (at, *first + p, v)
                     }
+                    (_, Part::Burst(b)) => (at, b.partition(i), Cow::Owned(BurstLog::value(i))),
+                    (None, Part::Log(..)) => unreachable!("every log part has its reader"),
                 }))
             }
         }
