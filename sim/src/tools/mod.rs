@@ -19,3 +19,4 @@ pub mod shrink;
 mod shrink_edits;
 pub mod swarm;
 pub mod sweep;
+pub mod sweep_search;
