@@ -168,3 +168,65 @@ fn seeds_that_lose_different_lines_each_get_their_own_fold() {
         "swarm seeds 1-{SEEDS} lose at least three different sets of lines ({folds_of_the_seeds})"
     );
 }
+
+/// Swarm runs are bit for bit deterministic: the same swarm seeds of fault scenarios swept twice
+/// (one worker, then two) give the same verdicts and trace hashes, and every seed drawn and run
+/// again alone on this thread hashes the same. The seeds' hashes differ from each other (so an
+/// equality of constants could not pass for determinism).
+#[test]
+fn swarm_seeds_hash_the_same_twice_under_any_worker_count() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let specs: Vec<JobSpec> = ["task-failure", "tm-crash", "message-loss"]
+        .iter()
+        .map(|n| load::load_spec(&root.join(format!("scenarios/faults/{n}.toml"))).expect("fault scenario loads"))
+        .collect();
+    let one = sweep::sweep_with(&specs, 1, 4, 1, 0, 1, false, true);
+    let two = sweep::sweep_with(&specs, 1, 4, 2, 0, 1, false, true);
+    assert_eq!(one.runs, 12);
+    assert_eq!(one.results, two.results, "one worker and two workers: the same swarm results");
+    for r in &one.results {
+        let spec = specs.iter().find(|s| s.name == r.scenario).expect("scenario of the result");
+        let drawn = ckptsim_sim::swarm::draw(spec, r.seed).0;
+        let again = outcome::run_lean(&drawn, r.seed);
+        assert_eq!(
+            (again.passed(), again.trace_hash()),
+            (r.passed, r.trace_hash),
+            "{} swarm seed {}",
+            r.scenario,
+            r.seed
+        );
+    }
+    let distinct: std::collections::BTreeSet<u64> = one.results.iter().map(|r| r.trace_hash).collect();
+    assert_eq!(distinct.len(), one.results.len(), "every swarm run hashes differently");
+}
+
+/// A search (`sweep_search`, what `bench --only find` times) reports the same first failure as
+/// a plain swarm sweep over the same seeds: a planted variant over fault scenarios, the first
+/// failing (seed, scenario) of the sweep, with the same trace hash and signature, by 1 and 2 workers.
+#[test]
+fn a_swarm_search_stops_at_the_sweeps_first_failure() {
+    use ckptsim_sim::tools::sweep_search::{search, SearchLimits};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let specs: Vec<JobSpec> = ["task-failure", "tm-crash", "broker-outage"]
+        .iter()
+        .map(|n| {
+            let spec = load::load_spec(&root.join(format!("scenarios/faults/{n}.toml"))).expect("fault scenario loads");
+            JobSpec { variant: ckptsim::Variant::RestoreFromPending, ..spec }
+        })
+        .collect();
+    const UP_TO: u64 = 6;
+    let swept = sweep::sweep_with(&specs, 1, UP_TO, 2, 0, 1, false, true);
+    let index = |f: &sweep::SweepFailure| (f.seed, specs.iter().position(|s| s.source_path == f.path));
+    let want = swept.failures.iter().min_by_key(|f| index(f)).expect("the variant is caught within the seeds");
+    for jobs in [1, 2] {
+        let limits = SearchLimits { first_seed: 1, max_seeds: UP_TO, max_wall_s: 600.0, jobs, swarm: true };
+        let got = search(&specs, limits);
+        let f = got.first.as_ref().expect("the search finds it too");
+        assert_eq!(
+            (f.seed, &f.path, f.trace_hash, &f.signature),
+            (want.seed, &want.path, want.trace_hash, &want.signature)
+        );
+        assert_eq!(got.seeds, want.seed);
+        assert!(got.runs <= swept.runs, "{jobs} workers: {} runs, the sweep {}", got.runs, swept.runs);
+    }
+}

@@ -373,6 +373,9 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
     if a.coverage {
         return coverage_sweep(&a, &specs, jobs, json);
     }
+    if a.fail_fast {
+        return fail_fast_sweep(&a, &specs, jobs);
+    }
     let report = sweep::sweep_with(&specs, a.first_seed, a.seeds, jobs, index, count, true, a.swarm);
     print_sweep(&report, &specs, &SweepFlags { swarm: a.swarm, variant: a.variant.clone() }, jobs, index, count);
     if let Some(mut f) = json {
@@ -384,6 +387,41 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
         shrink_sweep_groups(&report, &specs, a.swarm, dir, a.shrink_max_runs)?;
     }
     Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+/// `sweep --fail-fast`: seeds in seed-major order until the first failing run
+/// (`tools::sweep_search`: the runs before it finish, none after it starts); that run's line
+/// (`FAIL`, or `EXPECTED` with the reason) with its replay command, then a summary line.
+fn fail_fast_sweep(a: &SweepArgs, specs: &[JobSpec], jobs: usize) -> Result<ExitCode> {
+    use ckptsim_sim::tools::sweep_search::{search, SearchLimits};
+    let limits =
+        SearchLimits { first_seed: a.first_seed, max_seeds: a.seeds, max_wall_s: f64::INFINITY, jobs, swarm: a.swarm };
+    let r = search(specs, limits);
+    let flag = format!(
+        "{}{}",
+        if a.swarm { " --swarm" } else { "" },
+        a.variant.as_deref().map(|v| format!(" --variant {v}")).unwrap_or_default()
+    );
+    if let Some(f) = &r.first {
+        let why = specs.iter().find(|s| s.source_path == f.path).and_then(|s| sweep::expected_failure(s, &f.signature));
+        outln!(
+            "{} {}  seed {}  replay: cargo run --release -- run {} --seed {}{flag}{}",
+            if why.is_some() { "EXPECTED" } else { "FAIL" },
+            f.signature,
+            f.seed,
+            f.path,
+            f.seed,
+            why.map(|w| format!("  ({w})")).unwrap_or_default()
+        );
+    }
+    outln!(
+        "{} runs, {} seed(s) searched, {}, {:.1} s wall ({jobs} jobs)",
+        r.runs,
+        r.seeds,
+        if r.first.is_some() { "stopped at the first failure" } else { "no failure" },
+        r.wall_s
+    );
+    Ok(if r.first.is_none() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// The sweep's result: one line per distinct failure signature (the JSON lists every failing

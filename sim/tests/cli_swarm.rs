@@ -344,3 +344,38 @@ fn uncounted_declines_behind_a_lost_final_state_are_flink_1_11_s_own_stall() {
     assert!(liveness.contains("CHECKPOINT_DECLINED_TASK_CLOSING"), "{liveness}");
     assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{}", line(&out, "verdict:"));
 }
+
+/// `sweep --fail-fast` stops at the first failing run in (seed, scenario) order: a planted
+/// variant over two fault scenarios is reported once, with the run's replay command, after
+/// fewer runs than the whole range; the same sweep without the variant runs every seed and passes.
+#[test]
+fn sweep_fail_fast_stops_at_the_first_failing_run() {
+    let sweep = |seeds: &str, extra: &[&str]| {
+        let mut args = vec![
+            "sweep",
+            "scenarios/faults/task-failure.toml",
+            "scenarios/faults/broker-outage.toml",
+            "--swarm",
+            "--seeds",
+            seeds,
+            "--jobs",
+            "2",
+            "--fail-fast",
+        ];
+        args.extend_from_slice(extra);
+        Command::new(env!("CARGO_BIN_EXE_ckptsim")).args(&args).current_dir(root()).output().expect("run")
+    };
+    let planted = sweep("10", &["--variant", "restore-from-pending"]);
+    let out = String::from_utf8(planted.stdout).expect("utf-8");
+    assert_eq!(planted.status.code(), Some(1), "{out}");
+    let first = line(&out, "EXPECTED");
+    assert!(first.contains("--swarm --variant restore-from-pending"), "{first}");
+    assert_eq!(out.lines().filter(|l| l.starts_with("EXPECTED") || l.starts_with("FAIL")).count(), 1, "{out}");
+    let runs: u64 = out.lines().last().and_then(|l| l.split(' ').next()).and_then(|n| n.parse().ok()).expect("runs");
+    assert!(runs < 20, "stopped before the 20 runs of the range: {out}");
+    assert!(out.contains("stopped at the first failure"), "{out}");
+    let plain = sweep("2", &[]);
+    let out = String::from_utf8(plain.stdout).expect("utf-8");
+    assert_eq!(plain.status.code(), Some(0), "{out}");
+    assert!(out.contains("4 runs, 2 seed(s) searched, no failure"), "{out}");
+}

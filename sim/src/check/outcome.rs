@@ -104,6 +104,12 @@ pub fn run_lean_prepared(
     judge(spec, seed, world::run_lean_prepared(prepared, seed), Some(cache))
 }
 
+/// The checkers' half of [`run_lean_prepared`]: judges `run` (from [`world::run_lean_prepared`]
+/// of `spec` at `seed`) with the reference from `cache`. `bench` times the two halves apart.
+pub fn judge_cached(spec: &JobSpec, seed: u64, run: RunResult, cache: &mut reference::ReferenceCache) -> Outcome {
+    judge(spec, seed, run, Some(cache))
+}
+
 fn judge(spec: &JobSpec, seed: u64, run: RunResult, cache: Option<&mut reference::ReferenceCache>) -> Outcome {
     if let Some(line) = budget_line(spec, &run) {
         // A truncated run is not judged: its checkers would see a job cut off mid-flight.

@@ -223,6 +223,33 @@ pub struct SeedRate {
     /// shared virtual machine's speed drifts by tens of percent within seconds, so the spread
     /// of the rounds shows how much of a difference is the machine.
     pub rounds: Vec<f64>,
+    /// The checkers' share, measured apart ([`split_checkers`]): seeds of that pass, the time of
+    /// their madsim runs and the time of judging them (reference and every checker).
+    pub split: CheckerSplit,
+}
+
+/// The world's cost per seed split into the madsim run and the checkers (the seeds table's
+/// world figure is both, as a sweep pays them; the issue asks for the checkers' share apart).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CheckerSplit {
+    /// Seeds run in the split pass.
+    pub seeds: u64,
+    /// Their madsim runs (`world::run_lean_prepared`), one after another.
+    pub runs: Timing,
+    /// Then judging them all (`outcome::judge_cached`).
+    pub checkers: Timing,
+}
+
+impl CheckerSplit {
+    /// The checkers' share of the world's cost per seed, 0..1.
+    pub fn checkers_share(&self) -> f64 {
+        let total = self.runs.core_s() + self.checkers.core_s();
+        if total > 0.0 {
+            self.checkers.core_s() / total
+        } else {
+            0.0
+        }
+    }
 }
 
 /// Rounds a seeds/s measurement is split into.
@@ -424,7 +451,34 @@ pub fn seed_rate(spec: &JobSpec, budget_s: f64) -> SeedRate {
             std::hint::black_box(floor::run_prepared(spec, &prepared));
         }
     });
-    SeedRate { scenario: spec.name.clone(), single_run, seeds, passed, world, floor_runs, floor, rounds }
+    let split = split_checkers(spec, &prepared, budget_s / SEED_ROUNDS as f64, &mut cache);
+    SeedRate { scenario: spec.name.clone(), single_run, seeds, passed, world, floor_runs, floor, rounds, split }
+}
+
+/// The checkers' share: seeds 1, 2, ... run by madsim alone for `budget_s` of wall time (at
+/// least 3), their results kept, then all judged in one timed block — two CPU-time reads per
+/// pass, not per seed, so the split costs the measured runs nothing.
+pub fn split_checkers(
+    spec: &JobSpec,
+    prepared: &world::Prepared,
+    budget_s: f64,
+    cache: &mut crate::reference::ReferenceCache,
+) -> CheckerSplit {
+    let start = Instant::now();
+    let (runs_done, runs) = timed(|| {
+        let mut out = Vec::new();
+        while out.len() < 3 || start.elapsed().as_secs_f64() < budget_s {
+            out.push(world::run_lean_prepared(prepared, out.len() as u64 + 1));
+        }
+        out
+    });
+    let seeds = runs_done.len() as u64;
+    let ((), checkers) = timed(|| {
+        for (k, run) in runs_done.into_iter().enumerate() {
+            std::hint::black_box(outcome::judge_cached(spec, k as u64 + 1, run, cache).passed());
+        }
+    });
+    CheckerSplit { seeds, runs, checkers }
 }
 
 /// One run of a big job: the world alone, then the checkers, then the floor.
@@ -593,13 +647,14 @@ fn seed_rates(
         let spec = load_file(root, rel)?;
         let r = seed_rate(&spec, cfg.seed_budget_s);
         progress(&format!(
-            "seeds/s  {:<28} {:>8.0} per core-s (rounds {}; {:>6.0} per wall-s), floor {:>9.0}, ratio {:>6.1}",
+            "seeds/s  {:<28} {:>8.0} per core-s (rounds {}; {:>6.0} per wall-s), floor {:>9.0}, ratio {:>6.1}, checkers {:.1} %",
             r.scenario,
             r.seeds_per_core_s(),
             r.rounds.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join("/"),
             r.seeds_per_wall_s(),
             r.floor_per_core_s(),
-            r.ratio()
+            r.ratio(),
+            r.split.checkers_share() * 100.0
         ));
         report.seeds.push(r);
     }
@@ -697,13 +752,13 @@ impl BenchReport {
         let _ = writeln!(s, "Seeds per second, one core (world = `outcome::run_lean` — madsim run + checkers, the trace streamed into its hash, as a sweep does per seed; floor = `floor::run`; {SEED_ROUNDS} consecutive rounds, their median and fastest shown beside the whole):\n");
         let _ = writeln!(
             s,
-            "| scenario | one run (ms, wall) | seeds | passed | seeds/core-s | median round | best round | seeds/wall-s | floor runs/core-s | world/floor |"
+            "| scenario | one run (ms, wall) | seeds | passed | seeds/core-s | median round | best round | seeds/wall-s | floor runs/core-s | world/floor | checkers' share |"
         );
-        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let _ = writeln!(s, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         for r in &self.seeds {
             let _ = writeln!(
                 s,
-                "| {} | {:.1} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} |",
+                "| {} | {:.1} | {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {:.1} % |",
                 r.scenario,
                 r.single_run.wall_s * 1e3,
                 r.seeds,
@@ -713,7 +768,8 @@ impl BenchReport {
                 r.best_round(),
                 r.seeds_per_wall_s(),
                 r.floor_per_core_s(),
-                r.ratio()
+                r.ratio(),
+                r.split.checkers_share() * 100.0
             );
         }
         let _ = writeln!(s);

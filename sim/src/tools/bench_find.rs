@@ -11,10 +11,8 @@
 use super::BenchError;
 use crate::load;
 use crate::spec::JobSpec;
-use crate::sweep;
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Instant;
 
 /// How long one variant is searched for.
 #[derive(Clone, Copy, Debug)]
@@ -80,33 +78,32 @@ pub fn find_series(
     Ok(out)
 }
 
-/// Seeds 1, 2, ... of `specs` (the fault scenarios under the variant) until one run fails.
+/// Seeds 1, 2, ... of `specs` (the fault scenarios under the variant) until one run fails: a
+/// search ([`super::sweep_search`]) that stops at the first failure in (seed, scenario) order.
 fn find_one(neg: &JobSpec, specs: &[JobSpec], limits: FindLimits) -> FindResult {
-    let start = Instant::now();
-    let mut r = FindResult {
+    let search = super::sweep_search::search(
+        specs,
+        super::sweep_search::SearchLimits {
+            first_seed: 1,
+            max_seeds: limits.max_seeds,
+            max_wall_s: limits.max_wall_s,
+            jobs: limits.jobs,
+            swarm: true,
+        },
+    );
+    let found = search.first.map(|f| {
+        let name = Path::new(&f.path).file_stem().map_or(f.path.clone(), |s| s.to_string_lossy().into_owned());
+        (name, f.seed, f.signature)
+    });
+    FindResult {
         variant: neg.variant.name().to_string(),
         scenario: neg.name.clone(),
         caught_by: neg.expect.caught_by.clone().unwrap_or_default(),
-        seeds: 0,
-        runs: 0,
-        wall_s: 0.0,
-        found: None,
-    };
-    for seed in 1..=limits.max_seeds {
-        let rep = sweep::sweep_with(specs, seed, 1, limits.jobs, 0, 1, false, true);
-        r.seeds = seed;
-        r.runs += rep.runs;
-        if let Some(f) = rep.failures.iter().min_by(|a, b| a.path.cmp(&b.path)) {
-            let name = Path::new(&f.path).file_stem().map_or(f.path.clone(), |s| s.to_string_lossy().into_owned());
-            r.found = Some((name, f.seed, f.signature.clone()));
-            break;
-        }
-        if start.elapsed().as_secs_f64() > limits.max_wall_s {
-            break;
-        }
+        seeds: search.seeds,
+        runs: search.runs,
+        wall_s: search.wall_s,
+        found,
     }
-    r.wall_s = start.elapsed().as_secs_f64();
-    r
 }
 
 /// The table for `BENCHMARKS.md` (empty without results).

@@ -33,9 +33,10 @@ pub fn markdown(report: &BenchReport) -> String {
         let v = r.ratio();
         let _ = writeln!(
             s,
-            "* world/floor <= {MAX_WORLD_FLOOR} ({}): {v:.1} — {}",
+            "* world/floor <= {MAX_WORLD_FLOOR} ({}): {v:.1} — {} (checkers {:.1} % of the world's cost)",
             r.scenario,
-            verdict(v <= MAX_WORLD_FLOOR)
+            verdict(v <= MAX_WORLD_FLOOR),
+            r.split.checkers_share() * 100.0
         );
     }
     if let Some(h) = &report.hour {
@@ -118,7 +119,7 @@ pub fn markdown(report: &BenchReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{BenchReport, SeedRate, Timing};
+    use super::super::{BenchReport, CheckerSplit, SeedRate, Timing};
     use super::markdown;
 
     fn rate(scenario: &str, seeds: u64, floor_runs: u64, round: f64) -> SeedRate {
@@ -132,6 +133,7 @@ mod tests {
             floor_runs,
             floor: one_s,
             rounds: vec![round; 5],
+            split: CheckerSplit { seeds, runs: one_s, checkers: Timing { wall_s: 0.25, cpu_s: 0.25 } },
         }
     }
 
@@ -146,7 +148,12 @@ mod tests {
         };
         let s = markdown(&report);
         // 710 / 131 = 5.4 > 1.5; 30,000 / 21,000 = 1.4 <= 1.5.
-        assert!(s.contains("* world/floor <= 1.5 (000-dynamic-tuning): 5.4 — **missed**"), "{s}");
+        assert!(
+            s.contains(
+                "* world/floor <= 1.5 (000-dynamic-tuning): 5.4 — **missed** (checkers 20.0 % of the world's cost)"
+            ),
+            "{s}"
+        );
         assert!(s.contains("* world/floor <= 1.5 (004-wordcount-restore): 1.4 — met"), "{s}");
         assert!(s.contains("* >= 500 seeds/core-s on 000-dynamic-tuning (median round; whole 131, best round 131): 131 — **missed**"), "{s}");
         assert!(s.contains("* >= 20000 seeds/core-s on 004-wordcount-restore"), "{s}");

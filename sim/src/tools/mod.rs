@@ -16,3 +16,4 @@ mod shrink_edits;
 pub mod swarm;
 pub mod sweep;
 pub mod usage;
+pub mod sweep_search;

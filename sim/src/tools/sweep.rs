@@ -205,13 +205,13 @@ pub fn shard_work(
 }
 
 /// What one run left for the report.
-struct Done {
-    si: usize,
-    seed: u64,
-    passed: bool,
-    trace_hash: u64,
-    reason: String,
-    signature: String,
+pub(super) struct Done {
+    pub(super) si: usize,
+    pub(super) seed: u64,
+    pub(super) passed: bool,
+    pub(super) trace_hash: u64,
+    pub(super) reason: String,
+    pub(super) signature: String,
 }
 
 /// Anomalies listed in a failure's reason before `... N more`, and the longest line kept.
@@ -224,7 +224,7 @@ pub const REASON_LINE_CHARS: usize = 240;
 /// The reference comes from the worker's `cache` (folded once per scenario and drawn fold).
 /// Without swarm, the world's seed-independent part comes from `prepared` (built once per
 /// scenario, [`crate::world::prepare`]) and the spec is not copied.
-fn run_one(
+pub(super) fn run_one(
     spec: &JobSpec,
     si: usize,
     seed: u64,
