@@ -617,10 +617,14 @@ fn commit_on_checkpoint_disabled() {
     check(Profile::ALL.into_iter().map(|p| base("commit on checkpoint off", p, steps(p))).collect());
 }
 
-/// 2.x: a partition restored from a checkpoint has a real starting offset and is committed
-/// even before a record of it is read in the new attempt.
+/// 2.x: a partition restored from a checkpoint in which it had not been read is still not
+/// committed (session 17; session 16 committed its offset 0): Flink's split state changes its
+/// offset only when a record is emitted (`KafkaRecordEmitter` sets `currentOffset` to the
+/// record's offset + 1), so a never-read split is checkpointed with its startup marker, restored
+/// with it, and `KafkaSourceReader#snapshotState` skips it (`getStartingOffset() >= 0`). A
+/// restored partition that was read keeps its real offset and is committed.
 #[test]
-fn restored_partition_is_committed_without_a_read() {
+fn restored_unread_partition_is_not_committed() {
     let steps = |profile| {
         vec![
             Read("p1-1"),
@@ -628,7 +632,7 @@ fn restored_partition_is_committed_without_a_read() {
             Complete(1, Some(&[(0, 1)])),
             Restart(Some(1)),
             Snapshot { id: 2, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
-            Complete(2, Some(pick(profile, &[(0, 1)], &[(0, 1), (1, 0)]))),
+            Complete(2, Some(&[(0, 1)])),
         ]
     };
     check(Profile::ALL.into_iter().map(|p| base("restored partitions", p, steps(p))).collect());

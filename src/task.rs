@@ -182,6 +182,13 @@ struct EndOfInput {
     /// Restored from such an entry (also under the planted `finished-on-restore-runs-again`,
     /// which deploys it as a running chain): for the `restart` checker.
     from_finished_task: bool,
+    /// Restored from an entry marked finished of either kind (its own final checkpoint's
+    /// snapshot, or one filled in for a task FINISHED at the trigger), whether or not its vertex
+    /// was fully finished: for the `restart` checker.
+    restored_entry_finished: bool,
+    /// Its whole vertex was finished in the restored checkpoint: Flink deploys it as finished
+    /// (whatever a plant does): for the `restart` checker.
+    vertex_finished: bool,
     /// An input channel delivered EndOfData: the task passes it on when its own input ends.
     saw_end_of_data: bool,
     /// A 2.x `stop --drain` ended this source's input ahead of the savepoint's barrier (its stop

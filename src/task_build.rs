@@ -25,13 +25,14 @@ impl Task {
         let from = Restore { checkpoint: restore, own };
         let variant = spec.variant;
         let head = build_head(&spec, from, committed, log_end);
-        let multi = build_multi_input(&spec, own);
+        let finish = FinishedRestore::classify(&spec, restore);
+        // A subtask FINISHED at the trigger in a vertex not fully finished: Flink stored no state
+        // for it (`FinishedOperatorSubtaskState`), so its operators start empty (its source keeps
+        // its positions: Flink's reader gets no split back, the enumerator still holds them).
+        let own_state = own.filter(|_| !finish.empty_state);
+        let multi = build_multi_input(&spec, own_state);
         let mut chain = std::mem::take(&mut spec.chain);
-        // FLIP-147: restored as finished from an entry of a task FINISHED at the trigger; the
-        // planted `finished-on-restore-runs-again` deploys a running chain instead.
-        let from_finished_task =
-            own.is_some_and(|s| s.finished && s.from_finished_task) && spec.profile.checkpoints_after_tasks_finish();
-        let dormant = from_finished_task && variant != Variant::FinishedOnRestoreRunsAgain;
+        let dormant = finish.deployed_finished;
         // initializeState with restored state: an injector may throw (the task fails at once).
         let restore_failure = if restore.is_some() && !dormant {
             chain.iter().find_map(|op| {
@@ -42,13 +43,13 @@ impl Task {
         } else {
             None
         };
-        restore_chain(&mut chain, &spec, from);
-        let restored_lists = restored_lists(&chain, own);
-        let tail = build_tail(&spec, own, dormant);
+        restore_chain(&mut chain, &spec, Restore { own: own_state, ..from });
+        let restored_lists = restored_lists(&chain, own_state);
+        let tail = build_tail(&spec, own_state, dormant);
         let processing = chain.iter().any(|op| {
             op.operator.event_window().is_some_and(|w| w.spec().time == crate::window::WindowTime::Processing)
         });
-        let end = initial_end_of_input(&spec, from, dormant, from_finished_task);
+        let end = initial_end_of_input(&spec, from, finish);
         let event_time = initial_event_time(&spec, own, processing);
         let mut task = Task {
             spec_task: spec.task,
@@ -79,7 +80,7 @@ impl Task {
             return task;
         }
         // Unaligned restore: in-flight records are replayed before any new input (§3.3).
-        if let Some(snap) = own.filter(|_| variant != Variant::DropChannelStateOnRestore) {
+        if let Some(snap) = own_state.filter(|_| variant != Variant::DropChannelStateOnRestore) {
             for (ch, records) in &snap.in_flight {
                 for r in records {
                     task.process_from(now_ms, *ch, r.clone(), counters);
@@ -229,16 +230,19 @@ fn build_tail(spec: &TaskSpec, own: Option<&TaskSnapshot>, dormant: bool) -> Tai
 }
 
 /// The attempt's end-of-input state: what it was restored from (FLIP-147's finished-on-restore
-/// and dormant tasks) and the planted variants that change the end.
-fn initial_end_of_input(spec: &TaskSpec, from: Restore<'_>, dormant: bool, from_finished_task: bool) -> EndOfInput {
-    let finished_on_restore = from.own.is_some_and(|s| s.finished) && spec.profile.checkpoints_after_tasks_finish();
+/// and dormant tasks, [`FinishedRestore`]) and the planted variants that change the end.
+fn initial_end_of_input(spec: &TaskSpec, from: Restore<'_>, finish: FinishedRestore) -> EndOfInput {
     EndOfInput {
         last_completed: from.checkpoint.map(|cp| cp.id),
-        restored_finished: finished_on_restore,
-        // The planted `finished-on-restore-runs-again` deploys it as a running chain.
-        chain_ended: finished_on_restore && spec.variant != Variant::FinishedOnRestoreRunsAgain,
-        dormant,
-        from_finished_task,
+        // Acknowledges as finished from the start (also under the planted
+        // `partly-finished-restored-as-finished`, as the model did before session 17).
+        restored_finished: finish.vertex_finished
+            || (finish.entry_finished && spec.variant == Variant::PartlyFinishedRestoredAsFinished),
+        restored_entry_finished: finish.entry_finished,
+        vertex_finished: finish.vertex_finished,
+        chain_ended: finish.chain_ended,
+        dormant: finish.deployed_finished,
+        from_finished_task: finish.from_finished_task,
         profile: spec.profile,
         emits_after_stop: spec.variant == Variant::SourceEmitsAfterStop,
         drain_without_end_of_data: spec.variant == Variant::DrainWithoutEndOfData,
@@ -289,4 +293,72 @@ pub(super) fn topic_partitions(
     );
     mine.retain(|p| topic.contains(&p.0));
     mine
+}
+
+/// How a 2.x task restored from an entry marked finished is deployed (FLIP-147), read from the
+/// restored checkpoint alone. Flink (`DefaultCheckpointPlan#fulfillFinishedTaskStatus`,
+/// `TaskStateAssignment#isFullyFinished`, `StateAssignmentOperation
+/// #assignTaskStateToExecutionJobVertices`) deploys a subtask as finished
+/// (`TaskStateSnapshot.FINISHED_ON_RESTORE`) only when its whole vertex is finished in the
+/// checkpoint: every subtask FINISHED at the trigger, or deployed as finished itself
+/// (`FullyFinishedOperatorState`). A FINISHED subtask of a vertex that was still partly running
+/// gets `FinishedOperatorSubtaskState` (no state) and runs a regular chain from empty state; a
+/// subtask restored from its own final checkpoint's snapshot (taken after `finish`, stored with
+/// its state) runs a regular chain with that state. Both run `endInput` / `finish` again.
+#[derive(Clone, Copy, Debug, Default)]
+struct FinishedRestore {
+    /// The task's own entry is marked finished (either kind).
+    entry_finished: bool,
+    /// The entry was filled in for a task FINISHED at the trigger.
+    from_finished_task: bool,
+    /// Every subtask of the vertex has such an entry: Flink deploys it as finished.
+    vertex_finished: bool,
+    /// Deployed as finished (`FinishedOperatorChain`): `vertex_finished` unless a plant.
+    deployed_finished: bool,
+    /// Its chain counts as ended (no second `endInput` / `finish`).
+    chain_ended: bool,
+    /// Its operators start empty (`FinishedOperatorSubtaskState` of a partly finished vertex).
+    empty_state: bool,
+}
+
+impl FinishedRestore {
+    fn classify(spec: &TaskSpec, restore: Option<&CompletedCheckpoint>) -> FinishedRestore {
+        let Some(cp) = restore.filter(|_| spec.profile.checkpoints_after_tasks_finish()) else {
+            return FinishedRestore::default();
+        };
+        let own = cp.tasks.get(&spec.task);
+        let entry_finished = own.is_some_and(|s| s.finished);
+        let from_finished_task = own.is_some_and(|s| s.finished && s.from_finished_task);
+        let vertex_finished = from_finished_task
+            && spec.vertex_peers.iter().all(|t| cp.tasks.get(t).is_some_and(|s| s.finished && s.from_finished_task));
+        let empty_state = from_finished_task && !vertex_finished;
+        match spec.variant {
+            // The model before session 17: every entry marked finished is deployed finished
+            // (an entry of a task FINISHED at the trigger dormant), whatever its vertex.
+            Variant::PartlyFinishedRestoredAsFinished => FinishedRestore {
+                entry_finished,
+                from_finished_task,
+                vertex_finished,
+                deployed_finished: from_finished_task,
+                chain_ended: entry_finished,
+                empty_state: false,
+            },
+            Variant::FinishedOnRestoreRunsAgain => FinishedRestore {
+                entry_finished,
+                from_finished_task,
+                vertex_finished,
+                deployed_finished: false,
+                chain_ended: false,
+                empty_state,
+            },
+            _ => FinishedRestore {
+                entry_finished,
+                from_finished_task,
+                vertex_finished,
+                deployed_finished: vertex_finished,
+                chain_ended: vertex_finished,
+                empty_state,
+            },
+        }
+    }
 }

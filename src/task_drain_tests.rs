@@ -285,7 +285,7 @@ fn a_source_whose_input_ended_is_not_drained_again_by_a_stop() {
 /// is the first checkpoint performed after end of data), not on the restored one.
 #[test]
 fn a_task_restored_as_finished_does_not_end_its_operators_again_and_takes_a_final_checkpoint() {
-    let mut r = restored_finished_source(Variant::Correct);
+    let mut r = restored_finished_source(Variant::Correct, true);
     assert!(r.restored_finished(), "restored from a snapshot taken after its operators finished");
     r.handle_end_of_input(11, true);
     assert_eq!(drain(&mut r), ["end-of-data"], "endInput does not run again on a finished-on-restore task");
@@ -307,8 +307,16 @@ fn a_task_restored_as_finished_does_not_end_its_operators_again_and_takes_a_fina
 }
 
 /// A 2.x source that took its final checkpoint's snapshot after its operators finished (in
-/// checkpoint 1), restored from that checkpoint as attempt 1 under `variant`.
-fn restored_finished_source(variant: Variant) -> Task {
+/// checkpoint 1), restored as attempt 1 under `variant` from that checkpoint, with the entry
+/// as the JobManager fills it in for a task FINISHED at the trigger when `filled_in` (its
+/// vertex, this one task, then fully finished), else as its own final snapshot.
+fn restored_finished_source(variant: Variant, filled_in: bool) -> Task {
+    let snapshot = TaskSnapshot { from_finished_task: filled_in, ..final_source_snapshot() };
+    restore_source(snapshot, vec![TaskId(0)], &[], variant)
+}
+
+/// The final snapshot (checkpoint 1) of a 2.x source with the `Ends` operator.
+fn final_source_snapshot() -> TaskSnapshot {
     let (mut t, _) = source_task(Profile::Flink23, true);
     t.handle_end_of_input(2, true);
     assert_eq!(drain(&mut t), ["emit end", "end-of-data"]);
@@ -321,14 +329,76 @@ fn restored_finished_source(variant: Variant) -> Task {
         })
         .expect("the final checkpoint's snapshot");
     assert!(snapshot.finished, "taken after the operators finished");
-    let cp = checkpoint_of(1, 3, snapshot);
+    snapshot
+}
+
+/// Task 0 (a 2.x source with the `Ends` operator) of a vertex of `peers`, restored as attempt
+/// 1 under `variant` from checkpoint 1 holding `own` for it and `others` for the other peers.
+fn restore_source(own: TaskSnapshot, peers: Vec<TaskId>, others: &[(TaskId, TaskSnapshot)], variant: Variant) -> Task {
+    let mut cp = checkpoint_of(1, 3, own);
+    cp.tasks.extend(others.iter().cloned());
     let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
     let mut spec = spec(Profile::Flink23, true);
-    spec.attempt = Attempt(1);
-    spec.variant = variant;
+    (spec.attempt, spec.variant, spec.vertex_peers) = (Attempt(1), variant, peers);
     let mut r = Task::new(spec, 10, Some(&cp), &e, &e, &mut c);
     r.set_wait_for_final_checkpoint(true);
     r
+}
+
+/// Session 17, FLIP-147's restore rule as Flink's `TaskStateAssignment#isFullyFinished` and
+/// `StateAssignmentOperation#assignTaskStateToExecutionJobVertices` apply it: a subtask is
+/// deployed as finished (`FINISHED_ON_RESTORE`) only when every subtask of its vertex was
+/// FINISHED at the restored checkpoint's trigger. Task 0 was FINISHED at the trigger; with its
+/// peer task 1 still running then (`FinishedOperatorSubtaskState`: a partly finished vertex)
+/// it runs a regular chain from empty state: its input ends at once and `endInput` runs again
+/// (the test operator emits "end" again), and it acknowledges as finished only after that.
+/// With task 1 FINISHED too it is deployed as finished. The planted
+/// `partly-finished-restored-as-finished` deploys the partly finished one as finished.
+#[test]
+fn only_a_subtask_of_a_fully_finished_vertex_is_restored_as_finished() {
+    let filled_in = TaskSnapshot { from_finished_task: true, ..final_source_snapshot() };
+    let running = TaskSnapshot { finished: false, from_finished_task: false, ..filled_in.clone() };
+    let peers = vec![TaskId(0), TaskId(1)];
+    let mut r = restore_source(filled_in.clone(), peers.clone(), &[(TaskId(1), running.clone())], Variant::Correct);
+    assert!(r.restored_entry_finished() && !r.restored_vertex_finished());
+    assert!(!r.restored_finished() && !r.is_dormant(), "a partly finished vertex runs a regular chain");
+    r.handle_end_of_input(11, true);
+    assert_eq!(drain(&mut r), ["emit end", "end-of-data"], "endInput runs again");
+    assert!(r.ran_end_input());
+    r.handle_trigger(12, checkpoint_barrier(2));
+    let out = drain(&mut r);
+    assert!(out.iter().any(|o| o.starts_with("snapshot 2 [finished")), "finished after endInput: {out:?}");
+
+    let mut r = restore_source(filled_in.clone(), peers.clone(), &[(TaskId(1), filled_in.clone())], Variant::Correct);
+    assert!(r.restored_vertex_finished() && r.restored_finished() && r.is_dormant());
+    r.handle_end_of_input(11, true);
+    assert_eq!(drain(&mut r), ["end-of-data"], "a fully finished vertex is deployed as finished");
+
+    let planted = Variant::PartlyFinishedRestoredAsFinished;
+    let mut r = restore_source(filled_in, peers, &[(TaskId(1), running)], planted);
+    assert!(r.restored_finished() && r.is_dormant() && !r.restored_vertex_finished());
+    r.handle_end_of_input(11, true);
+    assert_eq!(drain(&mut r), ["end-of-data"], "the plant deploys it as finished");
+}
+
+/// Session 17, restore from a task's own final checkpoint: its snapshot was taken after
+/// `finish` while it was still RUNNING at the trigger, so its vertex is not finished in that
+/// checkpoint and Flink restores it as a regular chain with that state
+/// (`PendingCheckpoint#acknowledgeTask` stores the state and only calls
+/// `reportTaskHasFinishedOperators`): `endInput` / `finish` run again. The planted
+/// `partly-finished-restored-as-finished` deploys it as finished instead.
+#[test]
+fn a_task_restored_from_its_own_final_checkpoint_ends_its_operators_again() {
+    let mut r = restored_finished_source(Variant::Correct, false);
+    assert!(r.restored_entry_finished() && !r.restored_finished() && !r.is_dormant());
+    r.handle_end_of_input(11, true);
+    assert_eq!(drain(&mut r), ["emit end", "end-of-data"]);
+    assert!(r.ran_end_input() && !r.is_finished());
+    let mut r = restored_finished_source(Variant::PartlyFinishedRestoredAsFinished, false);
+    assert!(r.restored_finished());
+    r.handle_end_of_input(11, true);
+    assert_eq!(drain(&mut r), ["end-of-data"]);
+    assert!(!r.ran_end_input());
 }
 
 /// The planted `finished-on-restore-runs-again`: the restored finished task runs its chain's
@@ -336,7 +406,7 @@ fn restored_finished_source(variant: Variant) -> Task {
 /// (`ran_end_input`, what the world records for the `restart` checker).
 #[test]
 fn the_planted_finished_on_restore_runs_again_ends_its_operators_a_second_time() {
-    let mut r = restored_finished_source(Variant::FinishedOnRestoreRunsAgain);
+    let mut r = restored_finished_source(Variant::FinishedOnRestoreRunsAgain, true);
     assert!(r.restored_finished(), "the restore is still recognised as finished");
     r.handle_end_of_input(11, true);
     assert_eq!(drain(&mut r), ["emit end", "end-of-data"], "endInput runs again under the plant");
@@ -555,7 +625,7 @@ fn a_2pc_sink_restored_as_finished_is_not_initialised() {
     assert!(!offsets, "no notification reaches the source");
 
     let (r, store, _) = restore_2pc_sink_task(final_snapshot, Variant::Correct);
-    assert!(!r.is_dormant() && r.restored_finished());
+    assert!(!r.is_dormant() && !r.restored_finished() && r.restored_entry_finished());
     assert_eq!(
         store.first().map(String::as_str),
         Some("commit"),
@@ -584,7 +654,7 @@ fn a_task_with_inputs_restored_as_finished_acknowledges_as_finished_before_its_i
         in_flight: BTreeMap::new(),
         padding_bytes: 0,
         finished: true,
-        from_finished_task: false,
+        from_finished_task: true,
     };
     let cp = checkpoint_of(5, 3, finished);
     let mut spec = spec(Profile::Flink23, false);

@@ -41,12 +41,28 @@ impl Task {
         self.end.last_completed
     }
 
-    /// FLIP-147 (2.x): this attempt was restored from a snapshot its task took after its
-    /// operators finished, so it is deployed as finished (`FinishedOnRestoreOperatorChain`): it
-    /// processes no record, does not run `endInput` / `finish` again, and acknowledges the first
-    /// checkpoint after the restore with a finished snapshot.
+    /// FLIP-147 (2.x): this attempt's whole vertex was finished in the restored checkpoint
+    /// (every subtask FINISHED at its trigger, or deployed as finished), so Flink deploys it as
+    /// finished (`TaskStateSnapshot.FINISHED_ON_RESTORE`, a `FinishedOnRestoreOperatorChain`):
+    /// it processes no record, does not run `endInput` / `finish` again, and acknowledges every
+    /// checkpoint as finished (true also under the planted `finished-on-restore-runs-again`,
+    /// which deploys it running).
     pub fn restored_finished(&self) -> bool {
         self.end.restored_finished
+    }
+
+    /// Whether this attempt was restored from an entry marked finished (its own final
+    /// checkpoint's snapshot, or one the JobManager filled in for a task FINISHED at the
+    /// trigger), whatever its vertex: the rows the `restart` checker's finished-on-restore rule
+    /// judges. Only [`restored_finished`](Self::restored_finished) ones are deployed as finished.
+    pub fn restored_entry_finished(&self) -> bool {
+        self.end.restored_entry_finished
+    }
+
+    /// Whether this attempt's whole vertex was finished in the restored checkpoint, so Flink
+    /// deploys it as finished (`FINISHED_ON_RESTORE`), whatever a planted variant does.
+    pub fn restored_vertex_finished(&self) -> bool {
+        self.end.vertex_finished
     }
 
     /// Whether this attempt was restored from an entry the JobManager filled in for a task

@@ -162,11 +162,30 @@ pub enum Variant {
     /// the JobManager completed is never aborted. Caught by the `stop` checker's abort rule
     /// (`RunResult::stop_notices`).
     StopAbortedAfterNotification,
+    /// A Kafka source commits an offset for a partition it has not started reading: 2.x
+    /// commits the split's position although it still holds the startup marker, 1.11 does not
+    /// filter its never-read sentinel (`-1`, which wraps to offset 0). Flink commits only real
+    /// positions: 2.x `KafkaSourceReader#snapshotState` skips a split whose starting offset is
+    /// still `EARLIEST_OFFSET` / `LATEST_OFFSET` / `COMMITTED_OFFSET`, 1.11
+    /// `KafkaFetcher#doCommitInternalOffsetsToKafka` commits `lastProcessedOffset + 1` only
+    /// for `lastProcessedOffset >= 0`; so a checkpoint commit is always after a record Flink
+    /// processed, never offset 0. Caught by the `offsets` checker's unread-partition rule.
+    CommitUnreadPartition,
+    /// A 2.x task restored from an entry marked finished is deployed as finished whatever its
+    /// vertex (the model before session 17): a subtask FINISHED at the trigger of a vertex that
+    /// was still partly running, or restored from its own final checkpoint's snapshot, runs no
+    /// `endInput` / `finish` again and acknowledges as finished. Flink deploys a subtask as
+    /// finished only when its whole vertex finished (`TaskStateAssignment#isFullyFinished`,
+    /// `StateAssignmentOperation#assignFinishedStateToTask`); any other runs a regular chain
+    /// (from empty state for `FinishedOperatorSubtaskState`, from its state for its own final
+    /// snapshot) whose operators end their input again. Caught by the `restart` checker's
+    /// finished-on-restore rule (a finished acknowledgement without `endInput` in this attempt).
+    PartlyFinishedRestoredAsFinished,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 32] = [
+    pub const ALL: [Variant; 34] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -199,6 +218,8 @@ impl Variant {
         Variant::UnalignedIntoAlwaysAligned,
         Variant::RestoredDueTimersDropped,
         Variant::StopAbortedAfterNotification,
+        Variant::CommitUnreadPartition,
+        Variant::PartlyFinishedRestoredAsFinished,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -66,9 +66,10 @@ fn section_refs(text: &str) -> Vec<(usize, String)> {
 fn every_section_reference_names_a_heading_of_the_semantics() {
     let sections = semantics_sections(&std::fs::read_to_string(root().join("docs/semantics.md")).expect("semantics"));
     assert!(sections.len() > 40, "headings read: {sections:?}");
-    let mut files = vec![root().join("ARCHITECTURE.md"), root().join("README.md")];
-    for dir in ["src", "sim", "tests", "examples", "docs", "scenarios", "fuzz"] {
-        walk(&root().join(dir), &[".rs", ".md", ".toml"], &mut files);
+    let mut files =
+        ["ARCHITECTURE.md", "README.md", "BENCHMARKS.md", "Cargo.toml", "clippy.toml"].map(|f| root().join(f)).to_vec();
+    for dir in ["src", "sim", "tests", "examples", "docs", "scenarios", "fuzz", "scripts"] {
+        walk(&root().join(dir), &[".rs", ".md", ".toml", ".py"], &mut files);
     }
     let mut dangling = vec![];
     let mut count = 0;

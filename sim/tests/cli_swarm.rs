@@ -361,3 +361,18 @@ fn sweep_fail_fast_stops_at_the_first_failing_run() {
     assert_eq!(plain.status.code(), Some(0), "{out}");
     assert!(out.contains("4 runs, 2 seed(s) searched, no failure"), "{out}");
 }
+
+/// Session 17 sweep finding (checker false alarm): flink-1.11, processing-time windows, message
+/// loss. Window[1]'s FAILED update was lost (FLINK-17075); the sources reached the end of their
+/// input but could not report FINISHED, so every later checkpoint was declined
+/// CHECKPOINT_DECLINED_TASK_CLOSING, which Flink 1.11's `CheckpointFailureManager` does not count:
+/// no failover, the job waits to the end. `liveness` excused only refusals with
+/// NOT_ALL_REQUIRED_TASKS_RUNNING and called this `stall-unreconciled-final-state`.
+#[test]
+fn uncounted_declines_behind_a_lost_final_state_are_flink_1_11_s_own_stall() {
+    let out = run(&["run", "scenarios/processingtime/sliding-print.toml", "--seed", "1111", "--swarm"]);
+    let liveness = line(&out, "  liveness ");
+    assert!(liveness.contains("PASS") && liveness.contains("expected by flink-1.11"), "{liveness}");
+    assert!(liveness.contains("CHECKPOINT_DECLINED_TASK_CLOSING"), "{liveness}");
+    assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{}", line(&out, "verdict:"));
+}

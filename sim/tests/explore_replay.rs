@@ -170,6 +170,15 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             bounds: Bounds { max_states: 400_000, ..b(1, 1) },
             checker: "restart",
         }),
+        // Session 17: the same job; the failure restores `Source (2/2)` from its own final
+        // checkpoint's snapshot (its vertex still running), and the plant deploys it as finished:
+        // a finished acknowledgement without endInput in that attempt.
+        Variant::PartlyFinishedRestoredAsFinished => Ok(Case {
+            job: "tiny-finished-restore.toml",
+            edits: &[],
+            bounds: Bounds { max_states: 400_000, ..b(1, 1) },
+            checker: "restart",
+        }),
         // Bounded input (session 16): the task finishes without its final checkpoint, so the
         // job is FINISHED with the record never committed.
         Variant::FinishWithoutFinalCheckpoint => c("tiny-bounded-2pc.toml", b(2, 0), "exactly-once"),
@@ -201,6 +210,9 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "stop",
         }),
         Variant::CommitOffsetsOnSnapshot => c("tiny-2pc.toml", b(3, 1), "offsets"),
+        // Session 17: a checkpoint completed before the source read its partition's first
+        // record commits offset 0 under the plant; the `offsets` checker's unread-partition rule.
+        Variant::CommitUnreadPartition => c("tiny-2pc.toml", b(3, 1), "offsets"),
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
         Variant::TwoPcCommitOnPrecommit => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
         Variant::FixedDelayOffByOne => c("tiny-one-restart.toml", b(2, 2), "restart"),

@@ -146,7 +146,10 @@ impl LogSource {
         });
         let owned: Vec<PartitionId> = self.topic().map(PartitionId).filter(|p| self.owns(*p)).collect();
         for p in owned {
-            if union.as_ref().is_some_and(|u| u.contains_key(&p)) {
+            // 2.x: a restored split whose stored position is still 0 never read a record (its
+            // Flink state holds the startup marker, which `KafkaSourceReader#snapshotState`
+            // does not commit); a real position is the next offset after a record read.
+            if union.as_ref().and_then(|u| u.get(&p)).is_some_and(|o| o.0 > 0) {
                 self.started.insert(p);
             }
             let start = match &union {
@@ -200,11 +203,13 @@ impl LogSource {
         // 2.x commits only partitions with a real starting offset (KafkaSourceReader skips
         // splits whose offset is still a startup marker); 1.11 stores the never-read sentinel,
         // which its commit filters out.
-        let to_commit: BTreeMap<PartitionId, Offset> = if self.profile.kafka_state_is_last_read() {
-            stored.clone()
-        } else {
-            stored.iter().filter(|(p, _)| self.started.contains(p)).map(|(p, o)| (*p, *o)).collect()
-        };
+        // The planted `commit-unread-partition` skips the filter.
+        let to_commit: BTreeMap<PartitionId, Offset> =
+            if self.profile.kafka_state_is_last_read() || self.variant == Variant::CommitUnreadPartition {
+                stored.clone()
+            } else {
+                stored.iter().filter(|(p, _)| self.started.contains(p)).map(|(p, o)| (*p, *o)).collect()
+            };
         if self.auto_commit.is_none() && self.commit_on_checkpoint {
             if self.variant == Variant::CommitOffsetsOnSnapshot {
                 commit_now = self.commit_form(&to_commit);
@@ -330,7 +335,7 @@ impl LogSource {
         let last_read = self.profile.kafka_state_is_last_read();
         let out: BTreeMap<PartitionId, Offset> = stored
             .iter()
-            .filter(|(_, o)| !(last_read && **o == NOTHING_READ))
+            .filter(|(_, o)| !(last_read && **o == NOTHING_READ && self.variant != Variant::CommitUnreadPartition))
             .map(|(p, o)| (*p, self.resume_from(*o)))
             .collect();
         (!out.is_empty()).then_some(out)

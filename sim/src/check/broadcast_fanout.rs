@@ -25,7 +25,7 @@ use ckptsim::operator::FLAT_MAP_SUB_BITS;
 
 /// The broadcast and its consumer upstream of `sink`, when copies can be told apart.
 fn broadcast_before(spec: &JobSpec, sink: usize) -> Option<(usize, usize)> {
-    let up = graph::upstream_of(spec, sink);
+    let up = spec.upstream_of(sink);
     let ops = &spec.operators;
     if up.iter().any(|o| ops[*o].kind.is_multi_input()) {
         return None;
@@ -35,7 +35,7 @@ fn broadcast_before(spec: &JobSpec, sink: usize) -> Option<(usize, usize)> {
     let consumer = up.iter().copied().find(|o| spec.op_inputs(*o).contains(&bc))?;
     // Between the consumer and the sink (the operators downstream of the broadcast): none that
     // changes the sub-index.
-    let after: Vec<usize> = up.iter().copied().filter(|o| graph::upstream_of(spec, *o).contains(&bc)).collect();
+    let after: Vec<usize> = up.iter().copied().filter(|o| spec.upstream_of(*o).contains(&bc)).collect();
     if after.iter().any(|o| matches!(ops[*o].kind, OpKind::FlatMap(_))) {
         return None;
     }

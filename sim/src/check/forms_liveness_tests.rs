@@ -146,6 +146,38 @@ fn no_checkpoint_behind_an_unreconciled_final_state() {
     );
 }
 
+/// Flink 1.11 counts neither a refusal once a source FINISHED nor a decline of a closing task
+/// (`CheckpointFailureManager`): when every attempt after the healing failed that way behind a
+/// lost final state, no failover ends the wait, the stall is Flink's own; one counted failure
+/// (an expiry) would have used up the tolerable failures and failed over, so the stall is named.
+#[test]
+fn uncounted_failures_behind_a_lost_final_state_are_flinks_own_in_1_11() {
+    let (mut spec, mut run, reference) = bare();
+    spec.profile = Profile::Flink111;
+    let name = run.task_names[0].clone();
+    let mut declined = run.checkpoints[0].clone();
+    run.checkpoints.clear();
+    run.task_transitions = vec![(10, name.clone(), Created, Deploying), (20, name, Deploying, Running)];
+    run.lost_final_states = vec![(15_000, TaskId(0), Attempt(1))];
+    (declined.trigger_ms, declined.end_ms) = (16_000, Some(16_010));
+    declined.outcome = "CHECKPOINT_DECLINED_TASK_CLOSING".to_string();
+    run.checkpoints = vec![declined.clone()];
+    let v = liveness::liveness_with(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(true), "{:?}", v.anomalies);
+    assert!(
+        v.summary.contains("expected by flink-1.11") && v.summary.contains("(CHECKPOINT_DECLINED_TASK_CLOSING:"),
+        "{}",
+        v.summary
+    );
+    // An expiry counts: the failover it leads to is the model's to make.
+    let mut expired = declined;
+    (expired.trigger_ms, expired.end_ms, expired.outcome) = (17_000, Some(18_000), "CHECKPOINT_EXPIRED".into());
+    run.checkpoints.push(expired);
+    let v = liveness::liveness_with(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(false), "{}", v.summary);
+    assert_eq!(read(&v.anomalies)[0].0, "stall-unreconciled-final-state");
+}
+
 #[test]
 fn output_did_not_converge() {
     let (spec, mut run, reference) = bare();

@@ -14,18 +14,6 @@ enum RefOp {
     Multi(Box<InputOperator>),
 }
 
-/// The operators upstream of `op` (its ancestors), `op` included.
-pub fn upstream_of(spec: &JobSpec, op: usize) -> BTreeSet<usize> {
-    let mut seen = BTreeSet::new();
-    let mut stack = vec![op];
-    while let Some(o) = stack.pop() {
-        if seen.insert(o) {
-            stack.extend(spec.op_inputs(o));
-        }
-    }
-    seen
-}
-
 /// Folds the input through the graph once, in input order, without failure injectors: each
 /// input starts at the source whose topic holds its partition and goes to every consumer of
 /// every operator it reaches (a broadcast makes one copy per downstream subtask, lineage
@@ -43,7 +31,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     };
     let mut up: BTreeSet<usize> = BTreeSet::new();
     for s in &sinks {
-        up.extend(upstream_of(spec, *s));
+        up.extend(spec.upstream_of(*s));
     }
     let keyed = up.iter().any(|o| matches!(ops[*o].kind, OpKind::KeyBy));
     let multi = up.iter().any(|o| ops[*o].kind.is_multi_input());
@@ -262,7 +250,7 @@ pub(super) fn topological(spec: &JobSpec) -> Vec<usize> {
 /// The view of one sink: other sinks take its kind (so `sink_kind` names it), and a `key_by`
 /// that does not lead to it is a plain partitioning (so `is_keyed` is about its inputs).
 fn sink_view(spec: &JobSpec, sink: usize) -> JobSpec {
-    let up = upstream_of(spec, sink);
+    let up = spec.upstream_of(sink);
     let mut s = spec.clone();
     let kind = spec.operators[sink].kind.clone();
     for (i, o) in s.operators.iter_mut().enumerate() {
@@ -374,7 +362,7 @@ fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> V
         return windows(spec, run);
     };
     let Some(sink) =
-        (0..spec.operators.len()).find(|s| spec.operators[*s].kind.is_sink() && upstream_of(spec, *s).contains(&at))
+        (0..spec.operators.len()).find(|s| spec.operators[*s].kind.is_sink() && spec.upstream_of(*s).contains(&at))
     else {
         return Verdict::skip("windows", "the event-time window reaches no sink");
     };

@@ -61,7 +61,7 @@ impl JoinLineages {
         (0..ops.len())
             .filter(|j| matches!(ops[*j].kind, OpKind::EventJoin(_)))
             .filter(|j| {
-                super::graph::upstream_of(spec, *j)
+                spec.upstream_of(*j)
                     .iter()
                     .any(|o| o != j && matches!(ops[*o].kind, OpKind::EventJoin(_) | OpKind::Broadcast))
             })

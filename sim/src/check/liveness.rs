@@ -1,6 +1,7 @@
 //! The `liveness` checker: after the fault phase the job leaves transitional states within a bound and converges to the reference.
 
 use super::*;
+use crate::world::CheckpointRow;
 
 /// The end of the fault phase: the last fault healed (a crash heals when its process is back),
 /// the last re-tune or action (TigerBeetle's VOPR: a fault phase, then a healing phase in which
@@ -502,26 +503,45 @@ fn stop_waiting_for_lost_final_state(spec: &JobSpec, run: &RunResult) -> Option<
     })
 }
 
-/// Flink 1.11's own: once a source is FINISHED its coordinator refuses every trigger
-/// (`NOT_ALL_REQUIRED_TASKS_RUNNING`, which its `CheckpointFailureManager` does not count, so no
-/// failover follows), and a job whose task's final state update was lost (FLINK-17075) waits
-/// for it to the end: no checkpoint can complete. Named when no checkpoint was triggered after
-/// `healed` and every request refused after it was refused for that reason.
+/// Flink 1.11's own: a job whose task's final state update was lost (FLINK-17075) waits for it
+/// to the end, and no failover ends the wait when every checkpoint attempt after `healed` fails
+/// for a reason its `CheckpointFailureManager` does not count: the coordinator refuses every
+/// trigger once a source is FINISHED (`NOT_ALL_REQUIRED_TASKS_RUNNING`), and a source that
+/// reached the end of its input but cannot report FINISHED (its output still queued for the
+/// consumer that died unseen) declines every barrier as closing (`CHECKPOINT_DECLINED_TASK_CLOSING`
+/// / `_TASK_NOT_READY`). Named when no checkpoint completed after `healed`, at least one attempt
+/// failed after it, and none of those failures counts (a counted one would use up the tolerable
+/// failures and fail the job over: the liveness bound covers that case instead).
 fn refused_after_source_finished(spec: &JobSpec, run: &RunResult, healed: u64) -> Option<String> {
-    use ckptsim::reason::CheckpointFailureReason::NotAllRequiredTasksRunning;
-    if spec.profile.checkpoints_after_tasks_finish() || run.checkpoints.iter().any(|r| r.trigger_ms > healed) {
+    if spec.profile.checkpoints_after_tasks_finish() {
         return None;
     }
-    let after: Vec<_> = run.rejections.iter().filter(|(_, last, _)| *last > healed).collect();
-    if after.is_empty() || after.iter().any(|(_, _, reason)| *reason != NotAllRequiredTasksRunning) {
+    let after: Vec<&CheckpointRow> = run.checkpoints.iter().filter(|r| r.trigger_ms > healed).collect();
+    let refused: Vec<_> = run.rejections.iter().filter(|(_, last, _)| *last > healed).collect();
+    let timeout_ms = run.final_checkpoint_config.timeout_ms;
+    // A checkpoint still pending at the end may expire (a counted failure) only if the run
+    // had left it its timeout; one triggered within the timeout of the end has not failed yet.
+    let failed_uncounted = |r: &&CheckpointRow| match r.end_ms {
+        Some(_) => r.outcome != "COMPLETED" && !tolerable_failure::reason_counts(&r.outcome, spec.profile),
+        None => r.trigger_ms.saturating_add(timeout_ms.max(0) as u64) > run.stop_at_ms,
+    };
+    let declined = after.iter().filter(|r| r.end_ms.is_some()).count();
+    if declined + refused.len() == 0
+        || !after.iter().all(failed_uncounted)
+        || refused.iter().any(|(_, _, reason)| tolerable_failure::reason_counts(reason.name(), spec.profile))
+    {
         return None;
     }
+    let mut reasons: BTreeSet<&str> = refused.iter().map(|(_, _, reason)| reason.name()).collect();
+    reasons.extend(after.iter().filter(|r| r.end_ms.is_some()).map(|r| r.outcome.as_str()));
+    let reasons: Vec<&str> = reasons.into_iter().collect();
     Some(format!(
-        "Flink's own: every checkpoint request after t={healed} was refused with \
-         NOT_ALL_REQUIRED_TASKS_RUNNING (a source FINISHED: {} triggers no checkpoint once a \
-         source finished and does not count the refusal), and the job waits for a lost final \
-         state update (FLINK-17075)",
-        spec.profile
+        "Flink's own: every checkpoint attempt after t={healed} failed for a reason {} does not \
+         count ({}: a source FINISHED or closing, its coordinator counts neither refusal nor \
+         decline, so no failover follows), and the job waits for a lost final state update \
+         (FLINK-17075)",
+        spec.profile,
+        reasons.join(", ")
     ))
 }
 

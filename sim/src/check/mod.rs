@@ -26,7 +26,6 @@ mod state;
 pub(crate) mod stop;
 mod tolerable_failure;
 mod windows;
-mod windows_chain;
 pub(crate) use windows::quiescent_short_firing;
 #[cfg(test)]
 mod forms_coordinator_tests;
@@ -34,8 +33,6 @@ mod forms_coordinator_tests;
 mod forms_liveness_tests;
 #[cfg(test)]
 mod forms_tests;
-mod windows_graph;
-mod windows_processing;
 mod windows_valve;
 
 pub use alignment::*;
@@ -155,7 +152,7 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
         .map(|c| {
             let v = c();
             if debug_rss {
-                eprintln!("rss {} KiB after checker {}", crate::tools::bench::rss_kib(), v.checker);
+                eprintln!("rss {} KiB after checker {}", crate::tools::usage::rss_kib(), v.checker);
             }
             v
         })

@@ -3,7 +3,8 @@
 use super::*;
 
 /// Offsets: committed to the broker only after the checkpoint holding them completed, never
-/// backwards, equal to a completed checkpoint's positions.
+/// backwards, equal to a completed checkpoint's positions, never for a partition the source
+/// has not read (offset 0).
 pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "offsets";
     if !spec.operators.iter().any(|o| matches!(o.kind, OpKind::LogSource { .. })) {
@@ -37,6 +38,22 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
                 }
                 high.insert(*p, o.0);
             }
+        }
+        // Flink commits the offset after a record it processed (2.x skips a split still at its
+        // startup marker, 1.11 filters its never-read sentinel): a checkpoint's commit of
+        // offset 0 is a partition the source never read.
+        if c.offset.0 == 0 && !c.periodic {
+            anomalies.push(
+                Finding::new(
+                    "offset-unread-partition",
+                    format!(
+                        "t={} offset 0 committed for {} by {}: the source has not read the partition (Flink \
+                         commits only the offset after a processed record)",
+                        c.time_ms, c.partition, c.task
+                    ),
+                )
+                .at(c.time_ms),
+            );
         }
         // Completed (by this time) checkpoints that hold exactly this offset.
         let ok = first_holder.get(&(c.partition, c.offset)).is_some_and(|e| *e <= c.time_ms);

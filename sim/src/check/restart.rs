@@ -47,8 +47,24 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
 /// `endInput` / `finish` of its operators again, and acknowledges the checkpoints it takes part
 /// in (the first after the restore is its final one) with its finished state. Read from
 /// `RunResult::finished_restores`, one row per snapshot such an attempt took. Returns the rows.
+///
+/// Only a subtask whose whole vertex finished is deployed as finished (`TaskStateAssignment
+/// #isFullyFinished`); a subtask FINISHED at the trigger of a vertex still partly running, or
+/// one restored from its own final checkpoint's snapshot, runs a regular chain: it acknowledges
+/// as finished only after it ran `endInput` / `finish` again in this attempt (session 17).
 fn finished_on_restore(run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
-    for s in &run.finished_restores {
+    for s in run.finished_restores.iter().filter(|s| !s.vertex_finished) {
+        if s.finished && !s.ran_end_input {
+            let text = format!(
+                "t={} task {} {}: restored from a finished entry of a vertex not fully finished, checkpoint {}: \
+                 acknowledged as finished without running endInput/finish again (Flink deploys a subtask as \
+                 finished only when its whole vertex finished; this one runs a regular chain)",
+                s.at_ms, s.task.0, s.attempt, s.id.0
+            );
+            anomalies.push(Finding::new("finished-on-restore-partly-finished", text).at(s.at_ms));
+        }
+    }
+    for s in run.finished_restores.iter().filter(|s| s.vertex_finished) {
         let at = format!("t={} task {} {}: restored as finished, checkpoint {}", s.at_ms, s.task.0, s.attempt, s.id.0);
         if s.ran_end_input {
             let text = format!(
@@ -75,7 +91,7 @@ fn finished_on_restore(run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
             anomalies.push(Finding::new("finished-on-restore-not-finished", text).at(s.at_ms));
         }
     }
-    run.finished_restores.len()
+    run.finished_restores.iter().filter(|s| s.vertex_finished).count()
 }
 
 /// One failure the JobMaster's restart strategy decided on, read back from the trace.

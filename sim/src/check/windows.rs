@@ -39,6 +39,16 @@ use ckptsim::record::{Lineage, Record};
 use ckptsim::watermark::{GeneratorKind, WatermarkEvent, WatermarkStatus};
 use ckptsim::window::TimeWindow;
 
+// Parts of this checker, child modules of this file (they use its elements and window
+// references, and it runs them): the window anywhere in a job graph, the functions between the
+// window and its sink, processing-time windows. `windows_valve.rs` uses nothing of this file.
+#[path = "windows_chain.rs"]
+mod windows_chain;
+#[path = "windows_graph.rs"]
+mod windows_graph;
+#[path = "windows_processing.rs"]
+mod windows_processing;
+
 /// Why the per-input checkers skip an event-time window job.
 pub(super) const WINDOWED: &str = "event-time window: judged by the windows checker";
 
@@ -69,7 +79,7 @@ fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
     }
     if spec.is_graph() {
         // The window anywhere in a graph: `windows_graph.rs`.
-        return super::windows_graph::reference(spec);
+        return windows_graph::reference(spec);
     }
     let w = spec.event_window()?;
     let InputSpec::Log { records, .. } = &spec.input else { return None };
@@ -87,7 +97,7 @@ fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
     // the window (`windows_graph::idleness_harmless`).
     let idle = strategy.is_some_and(|s| s.idle_timeout_ms.is_some()) && {
         let at = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_)))?;
-        !super::windows_graph::idleness_harmless(spec, at, &super::graph::upstream_of(spec, at))
+        !windows_graph::idleness_harmless(spec, at, &spec.upstream_of(at))
     };
     let out_of_orderness = strategy.map(|s| match s.generator {
         GeneratorKind::BoundedOutOfOrderness { max_out_of_orderness_ms } => max_out_of_orderness_ms as i64,
@@ -224,7 +234,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     const NAME: &str = "windows";
     let Some(w) = spec.event_window() else { return Verdict::skip(NAME, "no event-time window") };
     if w.time == ckptsim::window::WindowTime::Processing {
-        return super::windows_processing::judge(spec, run, w);
+        return windows_processing::judge(spec, run, w);
     }
     let Some((reference, surely)) = wref else {
         return Verdict::skip(NAME, "no timestamped log input to compute the windows from");
@@ -244,7 +254,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     let at_least_once = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce;
     let extra_counts = if at_least_once { run.restores.len() as i128 } else { 0 };
     let mut anomalies = Vec::new();
-    let chain = match super::windows_chain::chain(spec) {
+    let chain = match windows_chain::chain(spec) {
         Ok(c) => c,
         Err(why) => return Verdict::skip(NAME, why),
     };
@@ -433,20 +443,12 @@ fn through_chain(
     // Restores and new jobs: each may count an element once more under at-least-once.
     let restores = run.restores.len() + run.rescales.len();
     let mode = match (read, at_least_once && restores > 0) {
-        (_, true) => super::windows_chain::Mode::AtLeastOnce { restores, drained: read.filter(|_| drained) },
-        (Some(covered), false) => super::windows_chain::Mode::Stop { covered, drain: drained },
-        (None, false) => super::windows_chain::Mode::Exact,
+        (_, true) => windows_chain::Mode::AtLeastOnce { restores, drained: read.filter(|_| drained) },
+        (Some(covered), false) => windows_chain::Mode::Stop { covered, drain: drained },
+        (None, false) => windows_chain::Mode::Exact,
     };
-    let c = super::windows_chain::judge(
-        w,
-        chain,
-        reference,
-        rows,
-        exact,
-        finished_all(spec, run, exact),
-        &mode,
-        &mut anomalies,
-    );
+    let c =
+        windows_chain::judge(w, chain, reference, rows, exact, finished_all(spec, run, exact), &mode, &mut anomalies);
     late_misjudged(run, surely, &mut anomalies);
     let summary = format!(
         "{} windows, {} results{} through {} function(s){}; {} timestamps judged, {} not (a window with an element \
@@ -456,14 +458,14 @@ fn through_chain(
         if exact { " committed" } else { " printed" },
         chain.len(),
         match mode {
-            super::windows_chain::Mode::Exact => "",
-            super::windows_chain::Mode::Stop { drain: true, .. } => ", ended by stop-with-savepoint with drain",
-            super::windows_chain::Mode::Stop { drain: false, .. } => ", ended by stop-with-savepoint",
-            super::windows_chain::Mode::AtLeastOnce { .. } => ", at-least-once with restores",
+            windows_chain::Mode::Exact => "",
+            windows_chain::Mode::Stop { drain: true, .. } => ", ended by stop-with-savepoint with drain",
+            windows_chain::Mode::Stop { drain: false, .. } => ", ended by stop-with-savepoint",
+            windows_chain::Mode::AtLeastOnce { .. } => ", at-least-once with restores",
         },
         c.judged,
         c.unjudged,
-        if matches!(mode, super::windows_chain::Mode::AtLeastOnce { .. }) { ", or too many values" } else { "" },
+        if matches!(mode, windows_chain::Mode::AtLeastOnce { .. }) { ", or too many values" } else { "" },
         run.late_records.len()
     );
     Verdict::from("windows", anomalies, summary)
@@ -703,7 +705,7 @@ pub(crate) fn quiescent_short_firing(
         return None;
     }
     let (reference, _) = fold.windows.get_or_init(|| reference(spec)).as_ref()?;
-    let chain = super::windows_chain::chain(spec).ok()?;
+    let chain = windows_chain::chain(spec).ok()?;
     if !chain.is_empty() {
         return quiescent_chain(spec, chain, reference, rows, watermark);
     }
@@ -775,7 +777,7 @@ fn quiescent_chain(
         // Sums wrap like Java's `long` (the core's window does the same).
         let n = aggregate(w.aggregate, elems.iter().map(x)).map(|n| n as i64);
         let out = match (judged, n) {
-            (true, Some(n)) => super::windows_chain::through(&mut ops, &mut counters, key, n, t),
+            (true, Some(n)) => windows_chain::through(&mut ops, &mut counters, key, n, t),
             _ => None,
         };
         match (slot.as_mut(), out) {

@@ -47,7 +47,6 @@
 //!   the final attempt restored (its rows are in that checkpoint's committed transaction or were
 //!   printed) or is in that snapshot or in the replay, and fires in the final attempt.
 
-use super::windows::{number, Element, WindowRef};
 use super::*;
 use ckptsim::operator::{Aggregate, Operator, OperatorContext, OperatorKind, SurvivingCounters};
 use ckptsim::record::{Lineage, Record};
@@ -59,15 +58,13 @@ use ckptsim::window::EventWindowSpec;
 pub(super) fn chain(spec: &JobSpec) -> Result<Vec<OperatorKind>, &'static str> {
     let ops = &spec.operators;
     let Some(at) = ops.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_))) else { return Ok(vec![]) };
-    let Some(sink) =
-        (0..ops.len()).find(|s| ops[*s].kind.is_sink() && super::graph::upstream_of(spec, *s).contains(&at))
-    else {
+    let Some(sink) = (0..ops.len()).find(|s| ops[*s].kind.is_sink() && spec.upstream_of(*s).contains(&at)) else {
         return Err("the event-time window reaches no sink");
     };
-    let up = super::graph::upstream_of(spec, sink);
-    let between: Vec<usize> = super::graph::topological(spec)
+    let up = spec.upstream_of(sink);
+    let between: Vec<usize> = crate::check::graph::topological(spec)
         .into_iter()
-        .filter(|o| *o != at && *o != sink && up.contains(o) && super::graph::upstream_of(spec, *o).contains(&at))
+        .filter(|o| *o != at && *o != sink && up.contains(o) && spec.upstream_of(*o).contains(&at))
         .collect();
     let mut prev = at;
     let mut out = Vec::new();
@@ -117,13 +114,13 @@ pub(super) enum Mode<'a> {
     /// savepoint `covered` was read; with `drain` every window with a covered element fired
     /// (MAX_WATERMARK ahead of the savepoint's barrier) with exactly those elements, without
     /// it a window fired only if all its elements were read before the stop.
-    Stop { covered: &'a super::counts::InputSet, drain: bool },
+    Stop { covered: &'a crate::check::counts::InputSet, drain: bool },
     /// At-least-once checkpoints with `restores` restores (or new jobs) in the run: a
     /// snapshot may hold elements its restore replays, so a firing aggregates each element up
     /// to `1 + restores` times, and a window fired before a snapshot may fire again with the
     /// elements replayed after it; `drained`: the input the savepoint of a stop-with-savepoint
     /// with drain covered, when one ended the job.
-    AtLeastOnce { restores: usize, drained: Option<&'a super::counts::InputSet> },
+    AtLeastOnce { restores: usize, drained: Option<&'a crate::check::counts::InputSet> },
 }
 
 /// The rows one firing of a window with value `n` gives after the chain (None: the job's own

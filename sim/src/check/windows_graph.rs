@@ -37,9 +37,8 @@
 //! when its later side arrives, so the bound composes); an interval join behind a window join
 //! stays unbounded (the flat list of inputs does not say which window the inner row had).
 
-use super::joins::JoinLineages;
-use super::windows::{number, Element, WindowRef};
 use super::*;
+use crate::check::joins::JoinLineages;
 use ckptsim::join::pair_of;
 use ckptsim::operator::{Operator, OperatorContext, OperatorKind, SurvivingCounters};
 use ckptsim::record::{Lineage, Record};
@@ -181,7 +180,7 @@ pub(super) fn input_lateness(spec: &JobSpec, up: &BTreeSet<usize>) -> Option<Vec
 /// broadcast): then the reference is not known.
 pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Lateness)>> {
     let ops = &spec.operators;
-    let up = super::graph::upstream_of(spec, at);
+    let up = spec.upstream_of(at);
     let lateness = input_lateness(spec, &up)?;
     let InputSpec::Log { records, .. } = &spec.input else { return None };
     let mut inst = reference_steps(spec, &up, at)?;
@@ -247,7 +246,7 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
         run(&mut work, &mut inst, &mut counters, &mut produced, &mut out, &mut tree);
     }
     // End of input: MAX_WATERMARK through the multi-input heads in topological order.
-    for op in super::graph::topological(spec).into_iter().filter(|o| up.contains(o) && *o != at) {
+    for op in crate::check::graph::topological(spec).into_iter().filter(|o| up.contains(o) && *o != at) {
         let Some(Step::Multi(m)) = inst.get_mut(&op) else { continue };
         let mut fired = Vec::new();
         m.process_watermark(Watermark::MAX, &mut fired);
@@ -313,15 +312,15 @@ impl<'a> JoinBounds<'a> {
         let mut at_join: BTreeMap<usize, Vec<Lateness>> = BTreeMap::new();
         for &j in &joins {
             if matches!(ops[j].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. })) {
-                at_join.insert(j, input_lateness(spec, &super::graph::upstream_of(spec, j))?);
+                at_join.insert(j, input_lateness(spec, &spec.upstream_of(j))?);
             }
         }
         let chained: BTreeSet<usize> = joins
             .iter()
             .copied()
-            .filter(|j| super::graph::upstream_of(spec, *j).iter().any(|o| o != j && joins.contains(o)))
+            .filter(|j| spec.upstream_of(*j).iter().any(|o| o != j && joins.contains(o)))
             .collect();
-        let sure_at_join = if joins.is_empty() { BTreeSet::new() } else { super::joins::surely_on_time(spec) };
+        let sure_at_join = if joins.is_empty() { BTreeSet::new() } else { crate::check::joins::surely_on_time(spec) };
         Some(JoinBounds { spec, lateness, joins, at_join, chained, sure_at_join })
     }
 
@@ -331,7 +330,7 @@ impl<'a> JoinBounds<'a> {
 
     /// Joins in a row behind `via`: whether every join upstream of it is an interval join.
     fn intervals_only(&self, via: usize) -> bool {
-        super::graph::upstream_of(self.spec, via).iter().all(|o| {
+        self.spec.upstream_of(via).iter().all(|o| {
             !self.joins.contains(o)
                 || matches!(self.spec.operators[*o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Interval { .. }))
         })

@@ -51,7 +51,7 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
     let mut anomalies = Vec::new();
     let mut fired: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
     for r in rows {
-        let Some(k) = super::windows::row_window(&r, size, &mut anomalies) else { continue };
+        let Some(k) = super::row_window(&r, size, &mut anomalies) else { continue };
         fired.entry(k).or_default().push(r);
     }
     let results = Results { agg, exact_sink, exact: exact_sink && !at_least_once };
@@ -89,7 +89,7 @@ struct Assignments<'r> {
 
 impl<'r> Assignments<'r> {
     fn of(run: &'r RunResult, agg: Aggregate) -> Assignments<'r> {
-        let x = |v: &Value| if agg == Aggregate::Count { 1 } else { super::windows::number(v) };
+        let x = |v: &Value| if agg == Aggregate::Count { 1 } else { super::number(v) };
         let mut last: BTreeMap<Lineage, &AssignmentRow> = BTreeMap::new();
         let mut ever: BTreeMap<(Value, TimeWindow), BTreeMap<Lineage, i64>> = BTreeMap::new();
         for a in &run.window_assignments {
@@ -187,7 +187,7 @@ impl Results {
             );
             return;
         }
-        let values: Vec<i128> = got.iter().map(|r| i128::from(super::windows::number(&r.value))).collect();
+        let values: Vec<i128> = got.iter().map(|r| i128::from(super::number(&r.value))).collect();
         let wrong = if self.exact {
             let elems = a.expected.get(&(key.clone(), *win)).map(Vec::as_slice).unwrap_or(&[]);
             // Elements that may or may not be in it: ever assigned to it, not surely anywhere.

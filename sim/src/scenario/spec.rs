@@ -484,6 +484,19 @@ impl JobSpec {
         }
     }
 
+    /// The operators upstream of operator `op` (its ancestors through [`op_inputs`](Self::op_inputs)),
+    /// `op` included.
+    pub fn upstream_of(&self, op: usize) -> std::collections::BTreeSet<usize> {
+        let mut seen = std::collections::BTreeSet::new();
+        let mut stack = vec![op];
+        while let Some(o) = stack.pop() {
+            if seen.insert(o) {
+                stack.extend(self.op_inputs(o));
+            }
+        }
+        seen
+    }
+
     /// The job's event-time window, if it has one.
     pub fn event_window(&self) -> Option<&ckptsim::window::EventWindowSpec> {
         self.operators.iter().find_map(|o| match &o.kind {

@@ -23,6 +23,15 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use thiserror::Error;
 
+// The bench's parts, child modules of this file (they use its timing and report types, and it
+// runs and renders them): cost against run length, time to find each variant, the targets.
+#[path = "bench_dense.rs"]
+pub mod dense;
+#[path = "bench_find.rs"]
+pub mod find;
+#[path = "bench_targets.rs"]
+pub mod targets;
+
 /// Why a benchmark could not run.
 #[derive(Debug, Error)]
 pub enum BenchError {
@@ -70,7 +79,7 @@ pub struct BenchConfig {
     /// `bench_dense.rs`).
     pub dense_minutes: Vec<u64>,
     /// Time to find each negative variant (`find`, `bench_find.rs`): limits per variant.
-    pub find: super::bench_find::FindLimits,
+    pub find: find::FindLimits,
     /// Only these parts (`memory`, `seeds`, `sweep`, `throughput`, `hour`, `dense`, `growth`,
     /// `find`); empty = all.
     /// `world` and `floor` (never part of "all") run only the throughput job's world or floor,
@@ -98,7 +107,7 @@ impl BenchConfig {
             sweep_seeds: 2_000,
             sweep_jobs: 2,
             dense_minutes: vec![1, 2, 4, 8, 60],
-            find: super::bench_find::FindLimits { max_seeds: 200, max_wall_s: 20.0, jobs: 2 },
+            find: find::FindLimits { max_seeds: 200, max_wall_s: 20.0, jobs: 2 },
             only: vec![],
         }
     }
@@ -113,7 +122,7 @@ impl BenchConfig {
             hour_ms: 600_000,
             sweep_seeds: 100,
             dense_minutes: vec![1, 2, 4],
-            find: super::bench_find::FindLimits { max_seeds: 20, max_wall_s: 5.0, jobs: 2 },
+            find: find::FindLimits { max_seeds: 20, max_wall_s: 5.0, jobs: 2 },
             ..BenchConfig::full(root)
         }
     }
@@ -139,7 +148,7 @@ impl Timing {
     }
 }
 
-pub use super::cpu::thread_cpu_s;
+pub use super::usage::{rss_kib, thread_cpu_s};
 
 /// Runs `f` and measures it.
 pub fn timed<R>(f: impl FnOnce() -> R) -> (R, Timing) {
@@ -149,18 +158,6 @@ pub fn timed<R>(f: impl FnOnce() -> R) -> (R, Timing) {
     let wall_s = t0.elapsed().as_secs_f64();
     let c1 = thread_cpu_s();
     (r, Timing { wall_s, cpu_s: if c0 > 0.0 { c1 - c0 } else { 0.0 } })
-}
-
-/// Resident memory of this process, KiB (`VmRSS`), 0 when unknown.
-pub fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-        })
-        .unwrap_or(0)
 }
 
 // ------------------------------------------------------------------------------------- jobs
@@ -409,11 +406,11 @@ pub struct BenchReport {
     /// Sweep scaling with 1 and with N workers (`--only sweep`).
     pub sweep: Option<SweepScaling>,
     /// Cost against run length at a 10 ms checkpoint interval (`--only dense`).
-    pub dense: Vec<super::bench_dense::DensePoint>,
+    pub dense: Vec<dense::DensePoint>,
     /// Time to find each planted variant (`--only find`).
-    pub find: Vec<super::bench_find::FindResult>,
+    pub find: Vec<find::FindResult>,
     /// The limits the find measurement ran under.
-    pub find_limits: Option<super::bench_find::FindLimits>,
+    pub find_limits: Option<find::FindLimits>,
 }
 
 // ------------------------------------------------------------------------------------- measuring
@@ -556,11 +553,11 @@ pub fn run(cfg: &BenchConfig, mut progress: impl FnMut(&str)) -> Result<BenchRep
     }
 
     if cfg.wants("dense") {
-        report.dense = super::bench_dense::dense_series(root, &cfg.dense_minutes, &mut progress)?;
+        report.dense = dense::dense_series(root, &cfg.dense_minutes, &mut progress)?;
     }
 
     if cfg.wants("find") {
-        report.find = super::bench_find::find_series(root, cfg.find, &mut progress)?;
+        report.find = find::find_series(root, cfg.find, &mut progress)?;
         report.find_limits = Some(cfg.find);
     }
 
@@ -739,11 +736,11 @@ impl BenchReport {
                 if sw.identical { "yes" } else { "**NO**" }
             );
         }
-        s.push_str(&super::bench_dense::markdown(&self.dense));
+        s.push_str(&dense::markdown(&self.dense));
         if let Some(limits) = self.find_limits {
-            s.push_str(&super::bench_find::markdown(&self.find, limits));
+            s.push_str(&find::markdown(&self.find, limits));
         }
-        s.push_str(&super::bench_targets::markdown(self));
+        s.push_str(&targets::markdown(self));
         s
     }
 

@@ -2,7 +2,7 @@
 //! `scenarios/bench/hour.toml` with a 10 ms checkpoint interval for 1, 2, 4, 8 and 60 virtual
 //! minutes (issue 19): CPU (world, checkers) and memory must grow linearly with the checkpoints.
 
-use super::bench::{rss_kib, scale_duration, timed, BenchError, Timing};
+use super::{rss_kib, scale_duration, timed, BenchError, Timing};
 use crate::check;
 use crate::reference;
 use crate::world;

@@ -8,7 +8,7 @@
 //! search stops at a seed cap or a wall-time cap; a variant not caught by then is reported as
 //! not found with the seeds tried.
 
-use super::bench::BenchError;
+use super::BenchError;
 use crate::load;
 use crate::spec::JobSpec;
 use std::fmt::Write as _;
@@ -79,11 +79,11 @@ pub fn find_series(
 }
 
 /// Seeds 1, 2, ... of `specs` (the fault scenarios under the variant) until one run fails: a
-/// search ([`super::sweep_search`]) that stops at the first failure in (seed, scenario) order.
+/// search ([`crate::tools::sweep_search`]) that stops at the first failure in (seed, scenario) order.
 fn find_one(neg: &JobSpec, specs: &[JobSpec], limits: FindLimits) -> FindResult {
-    let search = super::sweep_search::search(
+    let search = crate::tools::sweep_search::search(
         specs,
-        super::sweep_search::SearchLimits {
+        crate::tools::sweep_search::SearchLimits {
             first_seed: 1,
             max_seeds: limits.max_seeds,
             max_wall_s: limits.max_wall_s,

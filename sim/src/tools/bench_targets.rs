@@ -1,6 +1,6 @@
 //! The "Targets:" list of `ckptsim bench`: issue 19's speed and memory targets (and the older issue-7 ones still measured), each with its measured figure and met/missed.
 
-use super::bench::BenchReport;
+use super::BenchReport;
 use std::fmt::Write as _;
 
 /// Issue 19: world/floor at most this on every seed scenario, the swarm job and `bench-hour`.
@@ -119,7 +119,7 @@ pub fn markdown(report: &BenchReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::bench::{BenchReport, CheckerSplit, SeedRate, Timing};
+    use super::super::{BenchReport, CheckerSplit, SeedRate, Timing};
     use super::markdown;
 
     fn rate(scenario: &str, seeds: u64, floor_runs: u64, round: f64) -> SeedRate {

@@ -1,13 +1,9 @@
 //! Tools built on single runs: the HTML report and Chrome trace of a run, seed sweeps and swarm draws, shrinking and regression files, bounded exploration of the core, the floor and the bench, and the fuzz bodies.
 
 pub mod bench;
-pub mod bench_dense;
-pub mod bench_find;
-pub mod bench_targets;
 pub mod chrome;
 pub mod counterexample;
 pub mod coverage;
-pub mod cpu;
 pub mod emit;
 pub mod explore;
 pub mod floor;
@@ -20,3 +16,4 @@ mod shrink_edits;
 pub mod swarm;
 pub mod sweep;
 pub mod sweep_search;
+pub mod usage;

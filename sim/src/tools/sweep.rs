@@ -325,7 +325,7 @@ pub fn sweep_with(
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1).min(work.len().max(1)) {
             scope.spawn(|| {
-                let cpu0 = crate::tools::cpu::thread_cpu_s();
+                let cpu0 = crate::tools::usage::thread_cpu_s();
                 let mut mine = Vec::new();
                 let mut cache = ReferenceCache::default();
                 let mut prepared = None;
@@ -339,7 +339,7 @@ pub fn sweep_with(
                     }
                 }
                 results.lock().expect("results lock").extend(mine);
-                *cpu.lock().expect("cpu lock") += crate::tools::cpu::thread_cpu_s() - cpu0;
+                *cpu.lock().expect("cpu lock") += crate::tools::usage::thread_cpu_s() - cpu0;
             });
         }
     });

@@ -294,15 +294,6 @@ pub(super) fn resume_retained(
     Some(jm)
 }
 
-/// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA, or a new job
-/// from a retained checkpoint or savepoint, starts counting attempts again): world attempt =
-/// epoch * EPOCH_STRIDE + JobMaster attempt. A JobMaster may restart its job up to
-/// `EPOCH_STRIDE - 1` times and a run may have epochs 0 to `u32::MAX / EPOCH_STRIDE - 1` (4,293); a run
-/// that goes beyond is stopped as for a spent event budget (`BudgetUse::attempts_exhausted`),
-/// never run on with messages dropped. (Until session 10 the stride was 10,000: a swarm run of
-/// `001-kafka-offsets` with 38 ms restarts reached attempt 10,000 and its messages were lost.)
-pub const EPOCH_STRIDE: u32 = 1_000_000;
-
 /// The world's number of JobMaster attempt `a` of `epoch`, or `None` beyond the numbering.
 pub(super) fn to_world(epoch: u64, a: Attempt) -> Option<Attempt> {
     if a.0 >= EPOCH_STRIDE {

@@ -72,7 +72,6 @@ use client::*;
 pub use cuts::{consistent, BarrierCut, ChannelCuts, SnapshotCut};
 use data_plane::*;
 use invariants::CHECK_EACH_STEP;
-pub use jobmanager::EPOCH_STRIDE;
 use jobmanager::*;
 use madsim::runtime::{Handle, Runtime};
 use madsim::time::{sleep, sleep_until, Duration, Instant};
@@ -100,6 +99,17 @@ use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
+
+/// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA, or a new job
+/// from a retained checkpoint or savepoint, starts counting attempts again): world attempt =
+/// epoch * EPOCH_STRIDE + JobMaster attempt. A JobMaster may restart its job up to
+/// `EPOCH_STRIDE - 1` times and a run may have epochs 0 to `u32::MAX / EPOCH_STRIDE - 1` (4,293); a run
+/// that goes beyond is stopped as for a spent event budget (`BudgetUse::attempts_exhausted`),
+/// never run on with messages dropped. (Until session 10 the stride was 10,000: a swarm run of
+/// `001-kafka-offsets` with 38 ms restarts reached attempt 10,000 and its messages were lost.)
+/// The JobManager host (`jobmanager.rs`) numbers attempts by it; `rescale.rs`, the checkers,
+/// coverage and the explorer read an attempt's epoch back from it.
+pub const EPOCH_STRIDE: u32 = 1_000_000;
 
 // ------------------------------------------------------------------ the world
 

@@ -479,8 +479,8 @@ pub struct RunResult {
     /// Every completion or abort notification a task stopped at a synchronous savepoint
     /// handled (`StopNotice`): the `stop` checker's abort rule. Untraced.
     pub stop_notices: Vec<StopNotice>,
-    /// Every snapshot taken by a task attempt restored as finished (FLIP-147, 2.x:
-    /// `Task::restored_finished`), with what the attempt did before it: the `restart`
+    /// Every snapshot taken by a task attempt restored from an entry marked finished
+    /// (FLIP-147, 2.x: `Task::restored_entry_finished`), with what the attempt did before it: the `restart`
     /// checker's finished-on-restore rule. Untraced; empty for explorer runs.
     pub finished_restores: Vec<FinishedRestoreSnapshot>,
     /// How many transactions the two-phase-commit sinks began and aborted in the store.
@@ -652,9 +652,10 @@ pub struct TxnCounts {
     pub aborted: u64,
 }
 
-/// A snapshot taken by a task attempt restored from a snapshot its task took after its
-/// operators finished (2.x, `Task::restored_finished`), as the core reported the attempt right
-/// after it (`Task::ran_end_input`, `Task::records_in`, the snapshot's `finished`).
+/// A snapshot taken by a task attempt restored from an entry marked finished (2.x,
+/// `Task::restored_entry_finished`: its own final checkpoint's snapshot, or one filled in for a
+/// task FINISHED at the trigger), as the core reported the attempt right after it
+/// (`Task::ran_end_input`, `Task::records_in`, the snapshot's `finished`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FinishedRestoreSnapshot {
     /// When the snapshot was taken, ms.
@@ -676,6 +677,10 @@ pub struct FinishedRestoreSnapshot {
     pub from_finished_task: bool,
     /// Store operations the attempt's two-phase-commit sink issued up to this snapshot.
     pub sink_ops: u64,
+    /// Every subtask of the task's vertex was finished in the restored checkpoint
+    /// (`Task::restored_vertex_finished`): Flink deploys it as finished. Otherwise it runs a
+    /// regular chain that ends its operators' input again.
+    pub vertex_finished: bool,
 }
 
 /// A checkpoint notification that reached a task stopped at a stop-with-savepoint's

@@ -94,7 +94,7 @@ pub struct RescaleRecord {
 impl RescaleRecord {
     /// Whether world attempt `a` belongs to the job this rescale started.
     pub fn owns_attempt(&self, a: Attempt) -> bool {
-        u64::from(a.0 / super::jobmanager::EPOCH_STRIDE) == self.epoch
+        u64::from(a.0 / super::EPOCH_STRIDE) == self.epoch
     }
 }
 

@@ -133,7 +133,7 @@ fn snapshot_taken(
         let s = StopSnapshot { at_ms: now, task, attempt, savepoint, mode, drained, input_ended };
         w.obs.stop_snapshots.push(s);
     }
-    if t.restored_finished() {
+    if t.restored_entry_finished() {
         w.obs.finished_restores.push(FinishedRestoreSnapshot {
             at_ms: now,
             task,
@@ -143,6 +143,7 @@ fn snapshot_taken(
             ran_end_input: t.ran_end_input(),
             records_in: t.records_in(),
             from_finished_task: t.restored_from_finished_task(),
+            vertex_finished: t.restored_vertex_finished(),
             sink_ops: t.sink_ops(),
         });
     }

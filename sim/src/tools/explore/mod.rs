@@ -15,7 +15,7 @@
 //! | `lose:tN` | the next JobManager message to task N is lost |
 //! | `lose-ack:tN` | (`--ack-losses`) task N's next message to the JobManager, an acknowledgement or a decline, is lost (Flink sends these RPCs once) |
 //! | `trigger` / `savepoint` | (`--requests`, with a `trigger-checkpoint` / `savepoint` action in the scenario) a manual checkpoint / savepoint is requested from the coordinator (not periodic: the min pause does not hold it) |
-//! | `tick` | virtual time jumps to the earliest timer (periodic trigger, restart delay, timeouts, the next record's append time) |
+//! | `tick` | virtual time jumps to the earliest timer (periodic trigger, restart delay, timeouts, the next record's append time, a source's watermark emission, a processing-time window's timer) and every due one fires |
 //! | `fail:tN` | task N throws |
 //! | `crash-tm:N` | TaskManager N's process dies: its tasks are gone, messages on their way to them are lost, its per-process counters reset |
 //! | `tm-lost:N` | the JobManager notices the crashed TaskManager N (heartbeat timeout): its executions fail; a replacement process offers the same slots |
@@ -35,7 +35,10 @@
 //! input is read and delivered, each key's last printed value is the reference's final value
 //! (`judge.rs`, `quiescent_state`; it sees a restore that lost an update); a state with no
 //! choice left whose job or tasks are still in a transitional status (and whose timers were not
-//! cut by the tick bound) is a liveness violation: no delivery can ever move it on.
+//! cut by the tick bound) is a liveness violation: no delivery can ever move it on; so is a
+//! pending checkpoint that a RUNNING task never acknowledged once every message and channel
+//! element was delivered with nothing lost (`judge.rs`, `stuck_checkpoint`: only its expiry
+//! can end it).
 //!
 //! Attempts are namespaced by JobManager epoch: the explorer's attempt is
 //! `(epoch - 1) * EPOCH_STRIDE + ` the JobMaster's own attempt, so a new leader's attempts never

@@ -233,7 +233,7 @@ impl Explorer<'_> {
     /// A snapshot of an attempt restored as finished (2.x), as the world records it
     /// (`world/task_outputs.rs`): the `restart` checker's finished-on-restore rule.
     fn note_finished_restore(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, id: CheckpointId, s: &TaskSnapshot) {
-        let Some(task) = sys.tasks.get(&t).filter(|x| x.restored_finished()) else { return };
+        let Some(task) = sys.tasks.get(&t).filter(|x| x.restored_entry_finished()) else { return };
         let row = crate::world::FinishedRestoreSnapshot {
             at_ms: sys.now_ms,
             task: t,
@@ -243,6 +243,7 @@ impl Explorer<'_> {
             ran_end_input: task.ran_end_input(),
             records_in: task.records_in(),
             from_finished_task: task.restored_from_finished_task(),
+            vertex_finished: task.restored_vertex_finished(),
             sink_ops: task.sink_ops(),
         };
         sys.obs.make_mut().finished_restores.push(row);
