@@ -79,7 +79,7 @@ pub fn find_series(
 }
 
 /// Seeds 1, 2, ... of `specs` (the fault scenarios under the variant) until one run fails: a
-/// search ([`super::sweep_search`]) that stops at the first failure in (seed, scenario) order.
+/// search ([`crate::tools::sweep_search`]) that stops at the first failure in (seed, scenario) order.
 fn find_one(neg: &JobSpec, specs: &[JobSpec], limits: FindLimits) -> FindResult {
     let search = crate::tools::sweep_search::search(
         specs,

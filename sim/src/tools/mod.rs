@@ -15,5 +15,5 @@ pub mod shrink;
 mod shrink_edits;
 pub mod swarm;
 pub mod sweep;
-pub mod usage;
 pub mod sweep_search;
+pub mod usage;
