@@ -18,6 +18,7 @@ impl Ctx<'_> {
             inputs.push(resolved);
         }
         self.acyclic(&inputs, ops)?;
+        self.distinct_producers(&inputs, ops)?;
         self.graph_ends(&inputs, ops)?;
         Ok(inputs)
     }
@@ -122,6 +123,32 @@ impl Ctx<'_> {
         let keyed_input = |j: &usize| matches!(ops[*j].kind, OperatorKindSpec::KeyBy);
         if (o.kind.is_keyed() || o.kind.is_join()) && !resolved.iter().all(keyed_input) {
             return Err(self.err(what, format!("`{}` ({kind}) is keyed: each of its inputs must be a key_by", o.name)));
+        }
+        Ok(())
+    }
+
+    /// A union, connect or join reads each of its inputs from a different task operator (the
+    /// producer, seen through a `key_by`, `rebalance` or `broadcast` between them). Flink runs a
+    /// self-join (`s.join(s)`: two `StreamEdge`s from one producer into the two gates of a
+    /// `StreamTwoInputProcessor`), but the world and the explorer key a data channel by its two
+    /// tasks, so both edges would share one channel: the shape is refused, not run wrongly.
+    fn distinct_producers(&self, inputs: &[Vec<usize>], ops: &[OperatorSpec]) -> Res<()> {
+        let producer = |j: usize| if ops[j].kind.is_task() { j } else { inputs[j].first().copied().unwrap_or(j) };
+        for (i, o) in ops.iter().enumerate() {
+            for (a, &ja) in inputs[i].iter().enumerate() {
+                let Some(&jb) = inputs[i][a + 1..].iter().find(|&&jb| producer(jb) == producer(ja)) else { continue };
+                let p = &ops[producer(ja)].name;
+                return Err(self.err(
+                    &format!("operators[{i}].inputs"),
+                    format!(
+                        "`{}` ({}) reads `{}` and `{}`, both fed by `{p}`: one operator feeding two inputs of a union, connect or join (a self-join) is not supported; put a `map` with `function = \"identity\"` on one side",
+                        o.name,
+                        o.kind.name(),
+                        ops[ja].name,
+                        ops[jb].name
+                    ),
+                ));
+            }
         }
         Ok(())
     }
