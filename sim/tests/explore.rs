@@ -739,25 +739,31 @@ fn finish_without_final_checkpoint_is_found_on_the_bounded_job() {
     exhausted("tiny-bounded-2pc.toml", bounds(2, 1));
 }
 
-/// Bounded input and a task restored as finished (session 16): on `tiny-finished-restore.toml`
-/// `Source (2/2)` reads nothing and finishes through its final checkpoint; the sink fails and
-/// the restore deploys that source as finished. The planted `finished-on-restore-runs-again`
-/// runs its endInput/finish again, which the `restart` checker reads from the snapshot rows of
-/// the restored attempt (`RunResult::finished_restores`, recorded as the world records them).
-/// The same path under the correct protocol passes; its space (depth 100) is exhausted with no
-/// violation (about 416,000 states, 4.5 CPU s).
+/// Bounded input and a task restored as finished (session 16; its job since session 18): on
+/// `tiny-finished-vertex-restore.toml` the bounded `Early` reads nothing and finishes through
+/// its final checkpoint (1), so its whole vertex is FINISHED when checkpoint 2 is triggered;
+/// a failure restored from checkpoint 2 deploys it as finished (FLIP-147: only a fully finished
+/// vertex, `TaskStateAssignment#isFullyFinished`; `tiny-finished-restore.toml`'s source vertex
+/// only partly finishes and runs a regular chain, so the variant has nothing to break there).
+/// The planted `finished-on-restore-runs-again` runs its endInput/finish again, which the
+/// `restart` checker reads from the restored attempt's checkpoint 3 snapshot
+/// (`RunResult::finished_restores`, recorded as the world records them): three ticks, 47 steps,
+/// about 551,000 states. The same path under the correct protocol passes; its space with two
+/// ticks (the restore of the finished vertex from checkpoint 2 is in it) is exhausted with no
+/// violation (about 168,000 states, 2 CPU s). With three ticks it is not (over a million).
 #[test]
 fn finished_on_restore_runs_again_is_found_through_a_restore_after_a_finish() {
-    let b = Bounds { max_states: 400_000, ..bounds(1, 1) };
-    assert_eq!(found("tiny-finished-restore.toml", Variant::FinishedOnRestoreRunsAgain, b).as_deref(), Some("restart"));
-    let broken = spec("tiny-finished-restore.toml", Variant::FinishedOnRestoreRunsAgain);
+    let job = "tiny-finished-vertex-restore.toml";
+    let b = Bounds { max_states: 700_000, ..bounds(3, 1) };
+    assert_eq!(found(job, Variant::FinishedOnRestoreRunsAgain, b).as_deref(), Some("restart"));
+    let broken = spec(job, Variant::FinishedOnRestoreRunsAgain);
     let v = Explorer::new(&broken, b).explore().violation.expect("found");
     assert!(v.anomaly.contains("ran endInput/finish"), "{v:?}");
     assert!(v.path.iter().any(|c| matches!(c, Choice::Fail(_))), "a restore is on the path: {v:?}");
-    let correct = spec("tiny-finished-restore.toml", Variant::Correct);
+    let correct = spec(job, Variant::Correct);
     let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
     assert_eq!(verdict, None, "the correct protocol passes the path");
-    exhausted("tiny-finished-restore.toml", Bounds { max_depth: 100, max_states: 600_000, ..bounds(1, 1) });
+    exhausted(job, bounds(2, 1));
 }
 
 /// Processing time in the explorer (session 17): a processing-time window's timers are task

@@ -163,17 +163,19 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // record queued there, and `Copy` stores it as channel state; the explorer's channel
         // cuts (`tools/explore/cuts.rs`) name it as the world's do.
         Variant::UnalignedIntoAlwaysAligned => c("tiny-broadcast-unaligned.toml", b(2, 0), "alignment"),
-        // Bounded input (session 16): `Source (2/2)` reads nothing, ends its input at once and
-        // finishes through its final checkpoint while the rest runs; a failure restores it as
-        // finished, and the planted attempt runs endInput/finish again, which the `restart`
-        // checker's finished-on-restore rule reads from `RunResult::finished_restores`.
+        // Bounded input (session 16; its job since session 18): `Early` reads nothing, ends its
+        // input at once and finishes through its final checkpoint (1) while the rest runs, so
+        // its whole vertex is FINISHED in checkpoint 2; a failure restored from it deploys Early
+        // as finished (FLIP-147), and the planted attempt runs endInput/finish again, which the
+        // `restart` checker's finished-on-restore rule reads from `RunResult::finished_restores`.
         Variant::FinishedOnRestoreRunsAgain => Ok(Case {
-            job: "tiny-finished-restore.toml",
+            job: "tiny-finished-vertex-restore.toml",
             edits: &[],
-            bounds: Bounds { max_states: 400_000, ..b(1, 1) },
+            bounds: Bounds { max_states: 700_000, ..b(3, 1) },
             checker: "restart",
         }),
-        // Session 17: the same job; the failure restores `Source (2/2)` from its own final
+        // Session 17, on `tiny-finished-restore.toml` (`Source (2/2)` has no record and finishes
+        // first, its vertex only partly finished): the failure restores it from its own final
         // checkpoint's snapshot (its vertex still running), and the plant deploys it as finished:
         // a finished acknowledgement without endInput in that attempt.
         Variant::PartlyFinishedRestoredAsFinished => Ok(Case {
