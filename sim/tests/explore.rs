@@ -416,6 +416,57 @@ fn rescale_keyed_by_subtask_is_found_through_the_rescale_step() {
     assert!(plain.violation.is_none() && plain.exhausted, "no rescale, no violation: {:?}", plain.violation);
 }
 
+/// The correct protocol's counterexample the explorer reported in session 18
+/// (`docs/findings/explore-rescale-offsets-back.replay`, "p0 went back from 2 to 1"): the
+/// old job commits checkpoint 1's offset in the same millisecond (3,600) as the rescale that
+/// starts the new job from checkpoint 2. The commit came first; the `offsets` checker ordered
+/// the new job's restore before it by time alone and read the old commit as the new job's
+/// going back. Restores are now ordered against commits by `RestoreRecord::commits_before`.
+#[test]
+fn an_old_jobs_commit_in_the_rescales_millisecond_is_not_backwards() {
+    let path: Vec<Choice> = [
+        "to-task:t0",
+        "fetch:t0",
+        "to-task:t1",
+        "data:0:t1:0",
+        "to-jm:t0",
+        "to-jm:t0",
+        "to-jm:t1",
+        "tick",
+        "to-jm:t1",
+        "tick",
+        "to-task:t0",
+        "fetch:t0",
+        "data:0:t1:0",
+        "data:0:t1:0",
+        "to-jm:t0",
+        "tick",
+        "to-jm:t1",
+        "to-task:t0",
+        "to-task:t0",
+        "data:0:t1:0",
+        "to-task:t1",
+        "to-jm:t0",
+        "to-jm:t1",
+        "rescale",
+    ]
+    .iter()
+    .map(|s| s.parse().expect("a step"))
+    .collect();
+    let b = Bounds { max_rescales: 1, max_depth: 60, ..bounds(3, 0) };
+    let spec = spec("tiny-rescale.toml", Variant::Correct);
+    let ex = Explorer::new(&spec, b);
+    let (lines, verdict) = ex.replay(&path).expect("every step is enabled");
+    assert!(verdict.is_none(), "correct protocol flagged: {verdict:?}\n{}", lines.join("\n"));
+    // The path's end as the checker reads it: checkpoint 1's commit (offset 1) is the old
+    // job's last, then the new job restores checkpoint 2's offset 2, both at 3,600 ms.
+    let run = ex.run_of(&path).expect("the path replays");
+    let commits: Vec<_> = run.offset_commits.iter().map(|c| (c.time_ms, c.offset.0)).collect();
+    assert_eq!(commits.last(), Some(&(3_600, 1)), "{commits:?}");
+    let r = run.restores.last().expect("the rescale's restore");
+    assert_eq!((r.at_ms, r.commits_before, r.offsets.values().next().map(|o| o.0)), (3_600, commits.len(), Some(2)));
+}
+
 /// `source-emits-after-stop` through the explorer's `stop` step (`--stops 1`, the scenario's
 /// `stop-with-savepoint` action): the source takes the synchronous savepoint's trigger and reads
 /// its next record anyway (`stop`: a record processed after the stop's barrier). The correct

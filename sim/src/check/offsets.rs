@@ -27,11 +27,13 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
     // last commit, whoever made it, so a new job resumed from a checkpoint older than the
     // ended job's last commits lower offsets than that job did (Flink's behaviour; see
     // `stale_resume.rs`). The monotonic rule restarts at each new job from its restored
-    // offsets (below them is still backwards).
+    // offsets (below them is still backwards). A restore is ordered against the commits by
+    // how many were recorded before it, not by time: the ended job's last commit and the new
+    // job's start can share a millisecond, and the old commit must not count as the new job's.
     let mut new_jobs = run.restores.iter().filter(|r| r.cause.is_new_job()).peekable();
     let mut rebased = 0usize;
-    for c in run.offset_commits.iter().filter(|c| c.accepted) {
-        while let Some(r) = new_jobs.next_if(|r| r.at_ms <= c.time_ms) {
+    for (i, c) in run.offset_commits.iter().enumerate().filter(|(_, c)| c.accepted) {
+        while let Some(r) = new_jobs.next_if(|r| r.commits_before <= i) {
             for (p, o) in &r.offsets {
                 if high.get(p).is_some_and(|h| *h > o.0) {
                     rebased += 1;

@@ -428,7 +428,8 @@ impl World {
                 }
             }
         }
-        self.obs.restores.push(RestoreRecord { at_ms: now, cause, checkpoint: id, offsets, keyed });
+        let commits_before = self.obs.offset_commits.len();
+        self.obs.restores.push(RestoreRecord { at_ms: now, cause, checkpoint: id, offsets, keyed, commits_before });
     }
 
     /// Records the keyed state `attempt` of `task` restored, when the task runs the job's last

@@ -368,6 +368,10 @@ pub struct RestoreRecord {
     /// Keyed state the checkpoint holds: per keyed operator name, key -> value as displayed
     /// (count windows: `(elements in the open window, accumulator)`).
     pub keyed: BTreeMap<String, BTreeMap<String, String>>,
+    /// How many offset commits (`RunResult::offset_commits`, accepted or not) were recorded
+    /// before this restore: orders the restore against commits of the same millisecond (an
+    /// ended job's last commit and the new job's start can share one).
+    pub commits_before: usize,
 }
 
 /// One socket line consumed by a source attempt.

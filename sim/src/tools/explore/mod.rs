@@ -365,7 +365,11 @@ struct Obs {
     /// Per attempt, the keyed state the job's last keyed operator restored.
     restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
     sink_anomalies: Vec<crate::world::SinkAnomaly>,
-    offset_commits: BTreeMap<TaskId, Vec<OffsetCommit>>,
+    /// Offset commits per (job, source task): a task's commits in order, the scenario's job
+    /// (0) before the rescaled one (1), so the flattened rows keep each partition's commits in
+    /// the order they were made across a rescale (`RestoreRecord::commits_before` counts job
+    /// 0's).
+    offset_commits: BTreeMap<(usize, TaskId), Vec<OffsetCommit>>,
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
     completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
     completion_seen: BTreeMap<TaskId, CheckpointId>,

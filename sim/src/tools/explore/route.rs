@@ -390,7 +390,7 @@ impl Explorer<'_> {
         let now = sys.now_ms;
         let checkpoint = sys.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
         for (p, o) in offsets {
-            sys.obs.make_mut().offset_commits.entry(t).or_default().push(OffsetCommit {
+            sys.obs.make_mut().offset_commits.entry((sys.job, t)).or_default().push(OffsetCommit {
                 time_ms: now,
                 task: t,
                 partition: *p,
@@ -565,7 +565,9 @@ impl Explorer<'_> {
         };
         let at_ms = sys.now_ms;
         let keyed = BTreeMap::new();
-        sys.obs.make_mut().restores.push(crate::world::RestoreRecord { at_ms, cause, checkpoint: id, offsets, keyed });
+        let commits_before = sys.obs.offset_commits.values().map(Vec::len).sum();
+        let r = crate::world::RestoreRecord { at_ms, cause, checkpoint: id, offsets, keyed, commits_before };
+        sys.obs.make_mut().restores.push(r);
     }
 
     /// The job's status changed to `to`: recorded for the checkers; true when it fails a stop

@@ -105,12 +105,15 @@ impl Explorer<'_> {
         // The new job's restore, as the world records it (the restart checker reads a CANCELED
         // job followed by CREATED as a new job only with it).
         let offsets = self.source_offsets(sys, &cp);
+        // Every commit so far is the ended job's (job 0's rows come first when flattened).
+        let commits_before = sys.obs.offset_commits.values().map(Vec::len).sum();
         sys.obs.make_mut().restores.push(crate::world::RestoreRecord {
             at_ms: now,
             cause: crate::world::RestoreCause::Rescaled { from: r.from, checkpoint: cp.id },
             checkpoint: Some(cp.id),
             offsets,
             keyed: BTreeMap::new(),
+            commits_before,
         });
         let old = &self.jobs[0];
         let epoch = u64::from(sys.epoch - 1);
