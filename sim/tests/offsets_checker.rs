@@ -107,6 +107,8 @@ fn commits_are_judged_against_completions_and_order() {
                 checkpoint: Some(CheckpointId(1)),
                 offsets: (0..4).map(|p| (PartitionId(p), Offset(offsets[p as usize]))).collect(),
                 keyed: BTreeMap::new(),
+                // The commits recorded before the restore: those of the old job, before 300 ms.
+                commits_before: commits.iter().filter(|c| c.0 < at_ms).count(),
             });
         }
         let v = check::offsets(&spec, &run);
