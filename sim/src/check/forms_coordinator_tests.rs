@@ -1,7 +1,6 @@
 //! The `coordinator` checker's finding forms, each built by planting its anomaly in a real run's result (checkpoint rows, trigger events, lost or failed trigger RPCs, the request decider's queue changes): the rendered line, and the kind and moment `signature::classify` reads.
 
-use super::forms_tests::seed_run;
-use super::signature::classify;
+use super::forms_tests::{form, read_findings, seed_run};
 use super::*;
 use crate::world::trace::{EventData, Trace};
 use crate::world::{AckRecord, CheckpointRow, FailedTrigger, LostTrigger, RequestEvent};
@@ -42,18 +41,7 @@ fn row(id: u64, trigger_ms: u64, end_ms: Option<u64>, outcome: &str) -> Checkpoi
 fn forms(spec: &JobSpec, run: &RunResult) -> Vec<(String, Option<u64>, String)> {
     let v = coordinator::coordinator(spec, run);
     assert_eq!(v.passed, Some(v.anomalies.is_empty()));
-    v.anomalies
-        .iter()
-        .map(|f| {
-            let a = classify(v.checker, f);
-            assert_eq!(a.text, f.text, "the sentence is carried unchanged");
-            (a.kind, a.time_ms, a.text)
-        })
-        .collect()
-}
-
-fn form(kind: &str, at: u64, text: &str) -> (String, Option<u64>, String) {
-    (kind.to_string(), Some(at), text.to_string())
+    read_findings(v.checker, &v.anomalies)
 }
 
 #[test]

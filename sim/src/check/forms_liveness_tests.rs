@@ -1,8 +1,7 @@
 //! The `liveness` checker's finding forms, each built by planting its anomaly in a real run's result (status timeline, task transitions, checkpoint rows, lost final state updates, printed rows): the rendered line, and the kind and moment `signature::classify` reads; and the stalls it names as Flink's own instead.
 
-use super::forms_tests::seed_run;
+use super::forms_tests::{form, read_findings, seed_run};
 use super::liveness::{split_flink_stalls, stuck_states, unconverged};
-use super::signature::classify;
 use super::*;
 use ckptsim::status::ExecutionState::{Created, Deploying, Running};
 use ckptsim::{Attempt, Profile, TaskId};
@@ -30,18 +29,7 @@ fn bare() -> (JobSpec, RunResult, Reference) {
 
 /// (kind, moment, line) of each finding, as a signature reads them.
 fn read(findings: &[Finding]) -> Vec<(String, Option<u64>, String)> {
-    findings
-        .iter()
-        .map(|f| {
-            let a = classify("liveness", f);
-            assert_eq!(a.text, f.text, "the sentence is carried unchanged");
-            (a.kind, a.time_ms, a.text)
-        })
-        .collect()
-}
-
-fn form(kind: &str, at: u64, text: &str) -> (String, Option<u64>, String) {
-    (kind.to_string(), Some(at), text.to_string())
+    read_findings("liveness", findings)
 }
 
 #[test]

@@ -213,3 +213,21 @@ fn illegal_job_transition() {
     assert_eq!((a.kind.as_str(), a.time_ms), (kind.as_str(), Some(end)));
     assert_eq!((a.fields["from"].as_str(), a.fields["to"].as_str()), (last.to_string().as_str(), "CREATED"));
 }
+
+/// (kind, moment, line) of each finding of `checker`, as a signature reads them (the sentence
+/// carried unchanged).
+pub(super) fn read_findings(checker: &str, findings: &[Finding]) -> Vec<(String, Option<u64>, String)> {
+    findings
+        .iter()
+        .map(|f| {
+            let a = classify(checker, f);
+            assert_eq!(a.text, f.text, "the sentence is carried unchanged");
+            (a.kind, a.time_ms, a.text)
+        })
+        .collect()
+}
+
+/// The (kind, moment, line) a finding is expected to read as.
+pub(super) fn form(kind: &str, at: u64, text: &str) -> (String, Option<u64>, String) {
+    (kind.to_string(), Some(at), text.to_string())
+}

@@ -214,6 +214,20 @@ pub(super) struct Done {
     pub(super) signature: String,
 }
 
+impl Done {
+    /// The failure this run reports (its scenario named from `specs`).
+    pub(super) fn failure(&self, specs: &[JobSpec]) -> SweepFailure {
+        SweepFailure {
+            scenario: specs[self.si].name.clone(),
+            path: specs[self.si].source_path.clone(),
+            seed: self.seed,
+            reason: self.reason.clone(),
+            trace_hash: self.trace_hash,
+            signature: self.signature.clone(),
+        }
+    }
+}
+
 /// Anomalies listed in a failure's reason before `... N more`, and the longest line kept.
 pub const REASON_ANOMALIES: usize = 3;
 /// The longest anomaly line kept in a failure's reason, characters.
@@ -349,18 +363,7 @@ pub fn sweep_with(
     let wall_s = start.elapsed().as_secs_f64();
     let mut done = results.into_inner().expect("results lock");
     done.sort_by_key(|d| (d.si, d.seed));
-    let failures = done
-        .iter()
-        .filter(|d| !d.passed)
-        .map(|d| SweepFailure {
-            scenario: specs[d.si].name.clone(),
-            path: specs[d.si].source_path.clone(),
-            seed: d.seed,
-            reason: d.reason.clone(),
-            trace_hash: d.trace_hash,
-            signature: d.signature.clone(),
-        })
-        .collect();
+    let failures = done.iter().filter(|d| !d.passed).map(|d| d.failure(specs)).collect();
     SweepReport {
         runs: done.len() as u64,
         failures,

@@ -90,14 +90,7 @@ fn first_in_prefix(specs: &[JobSpec], done: &[(usize, Done)], wall_s: f64) -> Se
     let prefix = done.iter().enumerate().take_while(|(k, (i, _))| k == i).count();
     let hit = done[..prefix].iter().find(|(_, d)| !d.passed);
     let seeds = hit.map_or((prefix / n) as u64, |(i, _)| (i / n) as u64 + 1);
-    let first = hit.map(|(_, d)| SweepFailure {
-        scenario: specs[d.si].name.clone(),
-        path: specs[d.si].source_path.clone(),
-        seed: d.seed,
-        reason: d.reason.clone(),
-        trace_hash: d.trace_hash,
-        signature: d.signature.clone(),
-    });
+    let first = hit.map(|(_, d)| d.failure(specs));
     SearchReport { first, runs: done.len() as u64, seeds, wall_s }
 }
 
