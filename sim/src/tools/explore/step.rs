@@ -348,36 +348,32 @@ impl Explorer<'_> {
         // The sources' periodic watermark emission, as the world's task loop fires it
         // (step 3c, after the handler's timer): the generators emit, a new watermark
         // goes downstream behind what the task already sent.
-        let due: Vec<TaskId> = sys
-            .tasks
-            .iter()
-            .filter(|(_, t)| t.watermark_deadline().is_some_and(|d| d <= now))
-            .map(|(id, _)| *id)
-            .collect();
-        for t in due {
-            let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
-            if let Some(task) = sys.tasks.get_mut(&t) {
-                task.make_mut().handle_watermark_timer(now, sys.counters.entry(tm).or_default());
-                self.drain(sys, t);
-            }
-        }
+        self.fire_due(sys, now, Task::watermark_deadline, Task::handle_watermark_timer);
         // Processing-time windows' timers (`SystemProcessingTimeService`), as the world's task
         // loop fires them (step 3d, after the watermark emission): due timers fire, restored
         // ones already due at once, the results run through the rest of the chain.
-        let due: Vec<TaskId> = sys
-            .tasks
-            .iter()
-            .filter(|(_, t)| t.processing_timer_deadline().is_some_and(|d| d <= now))
-            .map(|(id, _)| *id)
-            .collect();
+        self.fire_due(sys, now, Task::processing_timer_deadline, Task::handle_processing_timers);
+        true
+    }
+
+    /// Fires one kind of task timer at `now` on every task whose `deadline` is due, each
+    /// drained at once (the task loop's steps 3c and 3d).
+    fn fire_due(
+        &self,
+        sys: &mut Sys,
+        now: u64,
+        deadline: fn(&Task) -> Option<u64>,
+        fire: fn(&mut Task, u64, &mut SurvivingCounters),
+    ) {
+        let due: Vec<TaskId> =
+            sys.tasks.iter().filter(|(_, t)| deadline(t).is_some_and(|d| d <= now)).map(|(id, _)| *id).collect();
         for t in due {
             let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
             if let Some(task) = sys.tasks.get_mut(&t) {
-                task.make_mut().handle_processing_timers(now, sys.counters.entry(tm).or_default());
+                fire(task.make_mut(), now, sys.counters.entry(tm).or_default());
                 self.drain(sys, t);
             }
         }
-        true
     }
 
     /// `trigger` / `savepoint`: a manual request, as the world's JobManager takes a
