@@ -499,6 +499,34 @@ fn startup_modes() {
             ],
         ),
     ]);
+    // The planted `source-restarts-from-earliest` ignores both: restored offsets and commits.
+    let planted = |name, startup, committed: Offsets, steps| Case {
+        startup,
+        committed,
+        variant: Variant::SourceRestartsFromEarliest,
+        ..base(name, p, steps)
+    };
+    check(vec![
+        planted(
+            "planted: restore ignored",
+            StartupMode::GroupOffsets,
+            &[],
+            vec![
+                Read("p1-1"),
+                Read("p1-2"),
+                Snapshot { id: 1, state: &[(0, 2), (1, 0)], commit_now: None },
+                Restart(Some(1)),
+                Positions(&[(0, 0), (1, 0)]),
+                Read("p1-1"),
+            ],
+        ),
+        planted(
+            "planted: committed offsets ignored",
+            StartupMode::GroupOffsets,
+            &[(0, 2), (1, 1)],
+            vec![Positions(&[(0, 0), (1, 0)])],
+        ),
+    ]);
     // The 1.11 form is read back with +1 on restore.
     check(vec![Case {
         startup: StartupMode::Latest,

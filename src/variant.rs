@@ -187,11 +187,21 @@ pub enum Variant {
     /// `CheckpointCommittableManagerImpl#commit`, up to `sink.committer.retries`), so its
     /// records become visible. Caught by the `exactly-once` checker (records lost).
     CommitterRetryDropped,
+    /// A Kafka source starts every attempt at offset 0, ignoring both its restored offsets and
+    /// the committed group offsets (as a fresh `earliest` start would). Flink seeds a restored
+    /// consumer from the offsets in its restored state only, and a fresh one from its startup
+    /// mode (1.11 `FlinkKafkaConsumerBase#open`; 2.x `KafkaSourceReader#addSplits` with the
+    /// restored split positions, `KafkaSourceEnumerator` with the starting `OffsetsInitializer`
+    /// otherwise). After a restore from a checkpoint, or a restart without one under
+    /// `group-offsets`, the source commits offsets below those it committed before. Caught by
+    /// the `offsets` checker's monotonic rule, which starts over at a restore only where Flink
+    /// does (from the restored offsets or the startup mode's position).
+    SourceRestartsFromEarliest,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 35] = [
+    pub const ALL: [Variant; 36] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -227,6 +237,7 @@ impl Variant {
         Variant::CommitUnreadPartition,
         Variant::PartlyFinishedRestoredAsFinished,
         Variant::CommitterRetryDropped,
+        Variant::SourceRestartsFromEarliest,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -125,6 +125,13 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // stop" and called the input after the drain's savepoint lost (`finished_by_stop` now
         // takes the newest stop whose savepoint completed).
         ("scenarios/faults/stop-drain-print.toml", "39"),
+        // Session 18's sweep (seeds 1501-1800), issue 14: checkpointing off, 1.11 auto-commit,
+        // startup earliest: after a restart without a completed checkpoint the source read from
+        // offset 0 again and auto-committed 10 (8) after the first attempt's 200. Flink's
+        // (`FlinkKafkaConsumerBase#open` seeds from the startup mode without restored state):
+        // the `offsets` monotonic rule starts over there at the startup mode's position.
+        ("scenarios/kafka/sink-no-checkpointing-unbounded-111.toml", "1645"),
+        ("scenarios/kafka/sink-no-checkpointing-unbounded-111.toml", "1792"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_ckptsim"))
             .args(["run", file, "--seed", seed, "--swarm"])

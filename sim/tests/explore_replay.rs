@@ -216,6 +216,17 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // Session 17: a checkpoint completed before the source read its partition's first
         // record commits offset 0 under the plant; the `offsets` checker's unread-partition rule.
         Variant::CommitUnreadPartition => c("tiny-2pc.toml", b(3, 1), "offsets"),
+        // Session 19: restored from checkpoint 1 (restart delay 0, so no tick is spent on it),
+        // the planted source reads the partition from offset 0 again into the restored sum:
+        // duplicates. The explorer's fetch reads the whole partition in one step, so no
+        // checkpoint falls between the re-reads and the offsets never go back here (the world's
+        // negative/source-restarts-from-earliest*.toml are caught by `offsets`).
+        Variant::SourceRestartsFromEarliest => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[("delay_ms = 100\n", "delay_ms = 0\n")],
+            bounds: Bounds { max_states: 600_000, ..b(2, 1) },
+            checker: "exactly-once",
+        }),
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
         Variant::TwoPcCommitOnPrecommit => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
         Variant::FixedDelayOffByOne => c("tiny-one-restart.toml", b(2, 2), "restart"),

@@ -144,6 +144,13 @@ impl LogSource {
             }
             union
         });
+        // The planted `source-restarts-from-earliest` ignores the restored offsets and the
+        // committed group offsets alike.
+        let (union, startup) = if self.variant == Variant::SourceRestartsFromEarliest {
+            (None, StartupMode::Earliest)
+        } else {
+            (union, self.startup)
+        };
         let owned: Vec<PartitionId> = self.topic().map(PartitionId).filter(|p| self.owns(*p)).collect();
         for p in owned {
             // 2.x: a restored split whose stored position is still 0 never read a record (its
@@ -154,7 +161,7 @@ impl LogSource {
             }
             let start = match &union {
                 Some(u) => u.get(&p).map_or(Offset(0), |o| self.resume_from(*o)),
-                None => match self.startup {
+                None => match startup {
                     StartupMode::GroupOffsets => committed.get(&p).copied().unwrap_or(Offset(0)),
                     StartupMode::Earliest => Offset(0),
                     StartupMode::Latest => log_end.get(&p).copied().unwrap_or(Offset(0)),

@@ -1,6 +1,7 @@
 //! The `offsets` checker: offsets are committed to the broker only after the checkpoint holding them completed, never backwards, equal to a completed checkpoint's positions.
 
 use super::*;
+use ckptsim::source::StartupMode;
 
 /// Offsets: committed to the broker only after the checkpoint holding them completed, never
 /// backwards, equal to a completed checkpoint's positions, never for a partition the source
@@ -22,25 +23,26 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
             *e = (*e).min(end);
         }
     }
-    // A new job (resumed from a retained checkpoint or savepoint, or rescaled) commits the
-    // offsets of its own checkpoints, which start at the restored positions: Kafka keeps the
-    // last commit, whoever made it, so a new job resumed from a checkpoint older than the
-    // ended job's last commits lower offsets than that job did (Flink's behaviour; see
-    // `stale_resume.rs`). The monotonic rule restarts at each new job from its restored
-    // offsets (below them is still backwards). A restore is ordered against the commits by
-    // how many were recorded before it, not by time: the ended job's last commit and the new
-    // job's start can share a millisecond, and the old commit must not count as the new job's.
-    let mut new_jobs = run.restores.iter().filter(|r| r.cause.is_new_job()).peekable();
-    let mut rebased = 0usize;
+    // Kafka keeps the last commit, whoever made it, and Flink commits forward only within one
+    // execution of the sources: the monotonic rule starts over at a restore, from the position
+    // the new execution starts at (below it is still backwards). See `rebase`.
+    let auto_commit = spec.kafka_auto_commit();
+    let mut restores = run.restores.iter().peekable();
+    let mut committed: BTreeMap<ckptsim::PartitionId, u64> = BTreeMap::new();
+    let (mut rebased, mut restarted) = (0usize, 0usize);
     for (i, c) in run.offset_commits.iter().enumerate().filter(|(_, c)| c.accepted) {
-        while let Some(r) = new_jobs.next_if(|r| r.commits_before <= i) {
-            for (p, o) in &r.offsets {
-                if high.get(p).is_some_and(|h| *h > o.0) {
-                    rebased += 1;
+        // A restore is ordered against the commits by how many were recorded before it, not by
+        // time: the ended job's last commit and the new job's start can share a millisecond,
+        // and the old commit must not count as the new job's.
+        while let Some(r) = restores.next_if(|r| r.commits_before <= i) {
+            for (p, start) in rebase(spec, r, auto_commit, &high, &committed) {
+                if high.get(&p).is_some_and(|h| *h > start) {
+                    *(if r.cause.is_new_job() { &mut rebased } else { &mut restarted }) += 1;
                 }
-                high.insert(*p, o.0);
+                high.insert(p, start);
             }
         }
+        committed.insert(c.partition, c.offset.0);
         // Flink commits the offset after a record it processed (2.x skips a split still at its
         // startup marker, 1.11 filters its never-read sentinel): a checkpoint's commit of
         // offset 0 is a partition the source never read.
@@ -93,5 +95,50 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
             "; expected by Flink: {rebased} partition(s) committed from a new job's older restored offsets"
         ));
     }
+    if restarted > 0 {
+        summary.push_str(&format!(
+            "; expected by Flink: {restarted} partition(s) committed from a restart's lower start position (no \
+             completed checkpoint: the startup mode; auto-commit: the restored offsets)"
+        ));
+    }
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// The partitions whose monotonic floor restore `r` moves, each to the offset its new execution
+/// starts at (Flink's rules, from the configuration, never from what the model's sources did):
+/// * a new job (resumed from a retained checkpoint or savepoint, or rescaled) starts at the
+///   restored offsets, which can be older than the ended job's last commit (`stale_resume.rs`);
+/// * a restore without a completed checkpoint starts every partition at its source's startup
+///   mode: 1.11 `FlinkKafkaConsumerBase#initializeState` finds no restored state and `open`
+///   seeds the partitions from `startupMode`; 2.x `SourceCoordinator#resetToCheckpoint` with no
+///   checkpoint data lets a fresh `KafkaSourceEnumerator` assign the splits from the starting
+///   `OffsetsInitializer` again. `earliest`: offset 0; `group-offsets`: the committed offset
+///   (nothing moves back); `latest`: the log end, at or above every commit (unchanged);
+/// * with Kafka's auto-commit (`KAFKA_PERIODIC`, checkpointing off) a restart from a checkpoint
+///   (a savepoint) starts the consumer at the restored offsets and auto-commits from there.
+///
+/// A restart from a checkpoint with commits on checkpoints moves nothing: it restores the latest
+/// completed checkpoint, whose offsets are the newest a completion committed.
+fn rebase(
+    spec: &JobSpec,
+    r: &crate::world::RestoreRecord,
+    auto_commit: bool,
+    high: &BTreeMap<ckptsim::PartitionId, u64>,
+    committed: &BTreeMap<ckptsim::PartitionId, u64>,
+) -> Vec<(ckptsim::PartitionId, u64)> {
+    if r.checkpoint.is_some() {
+        return if r.cause.is_new_job() || auto_commit {
+            r.offsets.iter().map(|(p, o)| (*p, o.0)).collect()
+        } else {
+            Vec::new()
+        };
+    }
+    // Group offsets without a commit fall back to the earliest offset (semantics §5).
+    high.keys()
+        .filter_map(|p| match spec.startup_of(p.0)? {
+            StartupMode::Earliest => Some((*p, 0)),
+            StartupMode::GroupOffsets => Some((*p, committed.get(p).copied().unwrap_or(0))),
+            StartupMode::Latest => None,
+        })
+        .collect()
 }

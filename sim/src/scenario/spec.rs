@@ -459,6 +459,26 @@ pub struct InputOptions {
 }
 
 impl JobSpec {
+    /// Whether the log sources auto-commit (Flink's offset commit mode `KAFKA_PERIODIC`,
+    /// `OffsetCommitModes#fromConfiguration`): only without periodic checkpointing, when
+    /// `enable.auto.commit` is on (`[kafka] auto_commit`; unset: the profile's default, on for
+    /// 1.11's `FlinkKafkaConsumer`, off for 2.x's `KafkaSource`).
+    pub fn kafka_auto_commit(&self) -> bool {
+        !self.checkpoint.periodic_enabled()
+            && self.kafka.auto_commit.unwrap_or(self.profile.kafka_auto_commits_without_checkpointing())
+    }
+
+    /// The startup mode of the log source that reads broker partition `p` (its topic, or the
+    /// whole log for a job with one log source); None when no log source reads it.
+    pub fn startup_of(&self, p: u32) -> Option<StartupMode> {
+        self.operators.iter().find_map(|o| match o.kind {
+            OpKind::LogSource { startup } if o.topic.is_none_or(|(first, n)| (first..first + n).contains(&p)) => {
+                Some(startup)
+            }
+            _ => None,
+        })
+    }
+
     /// Whether the job is a graph rather than a line: some operator has an input other than
     /// the one before it, or several inputs (the linear code paths stay as they were).
     pub fn is_graph(&self) -> bool {

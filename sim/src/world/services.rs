@@ -194,8 +194,7 @@ pub(super) fn source_offsets(w: &World, cp: &CompletedCheckpoint) -> BTreeMap<Pa
 /// `enable.auto.commit` off unless the user sets it).
 pub(super) fn configure_offset_commits(spec: &JobSpec, t: &mut Task, now: u64) {
     let k = &spec.kafka;
-    let periodic = spec.checkpoint.periodic_enabled();
-    let auto = !periodic && k.auto_commit.unwrap_or(spec.profile.kafka_auto_commits_without_checkpointing());
+    let auto = spec.kafka_auto_commit();
     t.configure_offset_commits(k.commit_offsets_on_checkpoint, auto.then_some((now, k.auto_commit_interval_ms)));
 }
 
