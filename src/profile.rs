@@ -182,10 +182,10 @@ impl Profile {
     /// `SinkWriterOperator.endInput` prepares the last committable and
     /// `CommitterOperator.endInput` commits everything when checkpointing is disabled (there is
     /// no final checkpoint to wait for); an unbounded job commits nothing.
-    pub fn sink_without_checkpointing(self) -> crate::sink::NoCheckpointing {
+    pub fn sink_without_checkpointing(self) -> NoCheckpointing {
         match self {
-            Profile::Flink111 => crate::sink::NoCheckpointing::NoneSemantic,
-            Profile::Flink23 => crate::sink::NoCheckpointing::CommitAtEndOfInput,
+            Profile::Flink111 => NoCheckpointing::NoneSemantic,
+            Profile::Flink23 => NoCheckpointing::CommitAtEndOfInput,
         }
     }
 
@@ -331,4 +331,19 @@ impl Profile {
     pub fn cancel_marker_fails_older_unaligned(self) -> bool {
         matches!(self, Profile::Flink23)
     }
+}
+
+/// What a two-phase-commit sink does in a job without checkpointing
+/// ([`Profile::sink_without_checkpointing`]; declared here, beside the rule that picks it, so the
+/// profile does not depend on the sink; `crate::sink::NoCheckpointing` re-exports it); with
+/// checkpointing on it runs its transactions per checkpoint whatever this says.
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
+pub enum NoCheckpointing {
+    /// Flink 1.11 `FlinkKafkaProducer`: `Semantic.NONE`, no transactions: each record is
+    /// visible in the store as soon as it is written (modelled as a transaction committed right
+    /// after its one record).
+    NoneSemantic,
+    /// Flink 2.x Sink V2 (`KafkaSink`): transactions as usual, committed all at once when the
+    /// input ends (`CommitterOperator.endInput` with checkpointing disabled); never before.
+    CommitAtEndOfInput,
 }

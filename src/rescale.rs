@@ -42,6 +42,7 @@
 use crate::ids::{PartitionId, TaskId};
 use crate::key_group::{assign_to_key_group, KeyGroup, KeyGroupRange, MaxParallelismRestoreError, VertexParallelism};
 use crate::record::Value;
+pub use crate::state::ListMode;
 use crate::state::{OperatorState, TaskSnapshot};
 use crate::store::CompletedCheckpoint;
 use crate::Profile;
@@ -54,17 +55,6 @@ use in_flight::{carry_in_flight_and_padding, check_in_flight};
 pub use in_flight::{rescale_in_flight, ChannelMapper, InFlightRouting, InputChannel, TaskInputs};
 
 // --------------------------------------------------------------------- operator list state
-
-/// How operator (non-keyed) list state is redistributed, Flink's `OperatorStateHandle.Mode`.
-#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ListMode {
-    /// `getListState`: the entries of all old subtasks are split round robin.
-    SplitDistribute,
-    /// `getUnionListState`: every new subtask gets every entry.
-    Union,
-    /// `getBroadcastState`: new subtask `i` gets old subtask `i % p_old`'s copy.
-    Broadcast,
-}
 
 /// `RoundRobinOperatorStateRepartitioner` for one `SPLIT_DISTRIBUTE` state: at unchanged
 /// parallelism each subtask keeps its own entries; otherwise the entries of all old subtasks,

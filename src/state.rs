@@ -2,7 +2,6 @@
 
 use crate::ids::{ChannelId, CheckpointId, Offset, PartitionId};
 use crate::record::{Record, Value};
-use crate::rescale::ListMode;
 use crate::window::EventWindowState;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -121,4 +120,16 @@ impl TaskSnapshot {
         let flight: u64 = self.in_flight.values().flat_map(|v| v.iter()).map(|r| r.value.size_bytes() + 12).sum();
         ops + flight + self.padding_bytes
     }
+}
+
+/// How operator (non-keyed) list state is redistributed, Flink's `OperatorStateHandle.Mode`
+/// (declared with the state it describes; `crate::rescale::ListMode` re-exports it).
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ListMode {
+    /// `getListState`: the entries of all old subtasks are split round robin.
+    SplitDistribute,
+    /// `getUnionListState`: every new subtask gets every entry.
+    Union,
+    /// `getBroadcastState`: new subtask `i` gets old subtask `i % p_old`'s copy.
+    Broadcast,
 }

@@ -64,6 +64,9 @@ pub mod harness;
 /// Proptest strategies generating whole scenarios (feature `proptest`).
 #[cfg(feature = "proptest")]
 pub mod strategies;
+/// What this process uses (thread CPU time, resident memory), read from `/proc`: a leaf the
+/// checkers' memory prints and the bench and sweep share.
+pub mod usage;
 /// User operators and checkers: the [`user::Registry`] and loading scenarios that use them.
 pub mod user;
 mod user_io;
@@ -76,6 +79,7 @@ pub use scenario::spec;
 /// facade, not a `use`, so the function `scenario::load` does not come along.
 pub mod load {
     pub use crate::scenario::load::*;
+    pub use crate::user::load_spec;
 }
 pub use tools::{
     bench, chrome, counterexample, coverage, emit, explore, floor, fuzzing, guided, regress, report, shrink, swarm,

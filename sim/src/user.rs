@@ -23,10 +23,10 @@
 
 use crate::check::Verdict;
 use crate::reference::Reference;
+pub use crate::scenario::user_refs::{Registered, UserOpRef, UserSinkRef, UserSourceRef, UserWriterRef};
 use crate::scenario::{self, DeliveryGuarantee, OperatorKindSpec, Scenario, ScenarioError};
-use crate::spec::{JobSpec, OpKind, OpSpec};
+use crate::spec::{JobSpec, OpKind};
 use crate::world::RunResult;
-use ckptsim::operator::Operator;
 use ckptsim::user::{
     UserOperator, UserOperatorFactory, UserSinkFactory, UserSinkSystem, UserSource, UserSourceFactory,
     UserWriterFactory, UserWriterSystem,
@@ -228,178 +228,32 @@ impl Registry {
     pub fn resolve(&self, spec: &mut JobSpec) {
         for o in &mut spec.operators {
             if let OpKind::User(u) = &mut o.kind {
-                if let Some(f) = self.operator_or_builtin(&u.name) {
-                    u.keyed = f().is_keyed();
-                    u.factory = Some(f);
+                if let Some(f) = self.operator_or_builtin(u.name()) {
+                    *u = UserOpRef::new(u.name(), f);
                 }
             }
             if let Some(u) = &mut o.user_source {
-                u.factory = self.sources.get(&u.name).cloned();
+                *u = match self.sources.get(u.name()) {
+                    Some(f) => UserSourceRef::new(u.name(), f.clone()),
+                    None => UserSourceRef::unresolved(u.name()),
+                };
             }
             if let Some(u) = o.user_sink.take() {
-                let guarantee = o.delivery_guarantee.or_else(|| self.sink_default.get(&u.name).copied());
-                let writer = self.writers.get(&u.name).filter(|_| guarantee == Some(DeliveryGuarantee::AtLeastOnce));
+                let guarantee = o.delivery_guarantee.or_else(|| self.sink_default.get(u.name()).copied());
+                let writer = self.writers.get(u.name()).filter(|_| guarantee == Some(DeliveryGuarantee::AtLeastOnce));
                 if let Some(f) = writer {
                     // An at-least-once sink: the model's print sink, its rows the user's writes.
                     o.kind = OpKind::PrintSink;
-                    o.user_writer = Some(UserWriterRef::new(&u.name, f.clone()));
+                    o.user_writer = Some(UserWriterRef::new(u.name(), f.clone()));
                 } else {
-                    o.user_sink = Some(UserSinkRef { factory: self.sinks.get(&u.name).cloned(), ..u });
+                    o.user_sink = Some(match self.sinks.get(u.name()) {
+                        Some(f) => UserSinkRef::new(u.name(), f.clone()),
+                        None => u,
+                    });
                 }
             }
         }
         crate::user_io::read_user_input(spec);
-    }
-}
-
-/// A user operator in a [`JobSpec`]: its registered name and, once resolved, its factory.
-/// Equal when the names are equal.
-#[derive(Clone)]
-pub struct UserOpRef {
-    name: String,
-    keyed: bool,
-    factory: Option<UserOperatorFactory>,
-}
-
-impl UserOpRef {
-    /// A reference by name only (what a scenario file gives before a registry resolves it).
-    pub fn unresolved(name: &str) -> Self {
-        UserOpRef { name: name.to_string(), keyed: false, factory: None }
-    }
-
-    /// A reference resolved to `factory`.
-    pub fn new(name: &str, factory: UserOperatorFactory) -> Self {
-        let keyed = factory().is_keyed();
-        UserOpRef { name: name.to_string(), keyed, factory: Some(factory) }
-    }
-
-    /// The registered name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Whether the implementation holds keyed state (false while unresolved).
-    pub fn is_keyed(&self) -> bool {
-        self.keyed
-    }
-
-    /// Whether a registry attached the implementation.
-    pub fn is_resolved(&self) -> bool {
-        self.factory.is_some()
-    }
-
-    fn instance(&self) -> Box<dyn UserOperator> {
-        match &self.factory {
-            Some(f) => f(),
-            None => panic!("user operator `{}` is not registered: load the scenario with its Registry", self.name),
-        }
-    }
-
-    /// A fresh operator for one task attempt, with `op`'s failure injectors.
-    pub fn operator(&self, op: &OpSpec) -> Operator {
-        Operator::from_user(self.instance(), op.injectors.clone()).expect("injectors were validated")
-    }
-
-    /// A fresh operator without failure injectors (the reference fold).
-    pub fn operator_without_injectors(&self) -> Operator {
-        Operator::from_user(self.instance(), Vec::new()).expect("no injectors")
-    }
-}
-
-impl fmt::Debug for UserOpRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "User({:?})", self.name)
-    }
-}
-
-impl PartialEq for UserOpRef {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-/// User code a [`JobSpec`] names (`kind = "user-source"` / `"user-sink"`): its registered
-/// name and, once a registry resolved it, its factory. Equal when the names are equal.
-#[derive(Clone)]
-pub struct Registered<F> {
-    name: String,
-    factory: Option<F>,
-}
-
-impl<F> Registered<F> {
-    /// A reference by name only (before a registry resolves it).
-    pub fn unresolved(name: &str) -> Self {
-        Registered { name: name.to_string(), factory: None }
-    }
-
-    /// A reference resolved to `factory`.
-    pub fn new(name: &str, factory: F) -> Self {
-        Registered { name: name.to_string(), factory: Some(factory) }
-    }
-
-    /// The registered name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// Whether a registry attached the implementation.
-    pub fn is_resolved(&self) -> bool {
-        self.factory.is_some()
-    }
-}
-
-impl<F> PartialEq for Registered<F> {
-    fn eq(&self, other: &Self) -> bool {
-        self.name == other.name
-    }
-}
-
-/// A user source in a [`JobSpec`] (`kind = "user-source"`).
-pub type UserSourceRef = Registered<UserSourceFactory>;
-
-/// A user sink in a [`JobSpec`] (`kind = "user-sink"`): the factory of its external system.
-pub type UserSinkRef = Registered<UserSinkFactory>;
-
-/// A user at-least-once sink in a [`JobSpec`] (`kind = "user-sink"` registered with
-/// [`Registry::with_at_least_once_sink`]): the factory of its external system.
-pub type UserWriterRef = Registered<UserWriterFactory>;
-
-impl UserSourceRef {
-    /// A fresh reader; `None` while unresolved.
-    pub fn instance(&self) -> Option<Box<dyn UserSource>> {
-        self.factory.as_ref().map(|f| f())
-    }
-}
-
-impl UserSinkRef {
-    /// A fresh external system for one run; `None` while unresolved.
-    pub fn system(&self) -> Option<Box<dyn UserSinkSystem>> {
-        self.factory.as_ref().map(|f| f())
-    }
-}
-
-impl UserWriterRef {
-    /// A fresh external system for one run; `None` while unresolved.
-    pub fn system(&self) -> Option<Box<dyn UserWriterSystem>> {
-        self.factory.as_ref().map(|f| f())
-    }
-}
-
-impl fmt::Debug for UserWriterRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "UserWriter({:?})", self.name)
-    }
-}
-
-impl fmt::Debug for UserSourceRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "UserSource({:?})", self.name)
-    }
-}
-
-impl fmt::Debug for UserSinkRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "UserSink({:?})", self.name)
     }
 }
 
@@ -495,6 +349,15 @@ pub fn parse_with(file: &str, text: &str, registry: &Registry) -> Result<Scenari
     let sc = scenario::parse_with_checkers(file, text, &registry.checker_names())?;
     check_user_operators(file, text, &sc, registry)?;
     Ok(sc)
+}
+
+/// Loads and converts one scenario file with the empty registry (the built-in operators only).
+/// User operators (`kind = "user"`) must be known to an empty registry, so a file that uses one
+/// is an error here; load it with [`load_spec_with`] and its registry. (Declared here, not in
+/// `scenario::load`, so the scenario stage does not depend on the registry; `crate::load`
+/// re-exports it.)
+pub fn load_spec(path: &Path) -> Result<JobSpec, ScenarioError> {
+    load_spec_with(path, &Registry::new())
 }
 
 /// Loads a scenario file into a [`JobSpec`] with its user operators resolved by `registry`.

@@ -2,11 +2,12 @@
 
 use ckptsim::config::{CheckpointingMode, RestartStrategyConfig, Retention, UNLIMITED};
 use ckptsim::status::JobStatus;
-use ckptsim::{CheckpointId, PartitionId, Profile, TmId, Variant};
+use ckptsim::{CheckpointId, PartitionId, Profile, Variant};
 use ckptsim_sim::scenario::{
-    self, ActionSpec, Anchor, Direction, Distribution, FaultSpec, InputSpec, Node, OperatorKindSpec, StartupMode,
-    TaskRef, Udf, When, FILE_FIELD, SYNTAX_FIELD,
+    self, ActionSpec, Anchor, Distribution, FaultSpec, InputSpec, OperatorKindSpec, StartupMode, TaskRef, Udf, When,
+    FILE_FIELD, SYNTAX_FIELD,
 };
+use ckptsim_sim::spec::FaultKind;
 use rand::{Rng, SeedableRng};
 use std::path::{Path, PathBuf};
 
@@ -120,10 +121,9 @@ fn all_fields_example_has_the_written_values() {
     let mut kinds: Vec<&str> = s.faults.iter().map(|f| f.fault.name()).collect();
     kinds.dedup();
     assert_eq!(kinds, FaultSpec::NAMES);
-    assert_eq!(
-        s.faults[0].fault,
-        FaultSpec::TaskFailure { target: TaskRef { operator: "map".into(), operator_index: 2, subtask: Some(0) } }
-    );
+    // Validation resolves each entry into the run's one fault vocabulary, `FaultKind`.
+    let inject = |kind: FaultKind, duration_ms: Option<u64>| FaultSpec::Inject { kind, duration_ms };
+    assert_eq!(s.faults[0].fault, inject(FaultKind::TaskFailure { task: "map[0]".into() }, None));
     assert_eq!(s.faults[0].when, When::At(5000));
     assert_eq!(
         s.faults[1].when,
@@ -132,32 +132,27 @@ fn all_fields_example_has_the_written_values() {
             task: TaskRef { operator: "running-sum".into(), operator_index: 7, subtask: Some(1) },
         })
     );
-    assert_eq!(
-        s.faults[1].fault,
-        FaultSpec::TaskFailure { target: TaskRef { operator: "running-sum".into(), operator_index: 7, subtask: None } }
-    );
+    // An operator named without a subtask: the world hits its subtask 0.
+    assert_eq!(s.faults[1].fault, inject(FaultKind::TaskFailure { task: "running-sum[0]".into() }, None));
     assert_eq!(s.faults[2].when, When::On(Anchor::Acked { checkpoint: CheckpointId(2) }));
-    assert_eq!(s.faults[2].fault, FaultSpec::TmCrash { tm: TmId(1), restart_after_ms: Some(5000) });
+    assert_eq!(s.faults[2].fault, inject(FaultKind::TmCrash { tm: 1, restart_after_ms: 5000 }, None));
     assert_eq!(s.faults[3].when, When::On(Anchor::Completed { checkpoint: CheckpointId(4) }));
     assert_eq!(s.faults[4].when, When::On(Anchor::Triggered { checkpoint: CheckpointId(5) }));
     assert_eq!(
         s.faults[4].fault,
-        FaultSpec::Partition {
-            target: Node::Tm(TmId(0)),
-            peer: Node::Jm,
-            direction: Direction::OneWay,
-            duration_ms: Some(2000)
-        }
+        inject(FaultKind::Partition { a: "tm0".into(), b: "jm".into(), both: false }, Some(2000))
     );
     assert_eq!(
         s.faults[5].fault,
-        FaultSpec::MessageLoss {
-            rate: 0.1,
-            target: Some(Node::Tm(TmId(0))),
-            peer: Some(Node::Tm(TmId(1))),
-            messages: Vec::new(),
-            duration_ms: Some(1000)
-        }
+        inject(
+            FaultKind::MessageLoss {
+                rate: 0.1,
+                messages: Vec::new(),
+                target: Some("tm0".into()),
+                peer: Some("tm1".into())
+            },
+            Some(1000)
+        )
     );
     assert_eq!(s.faults[14].fault, FaultSpec::InputBurst { records_per_s: 1000, duration_ms: 500 });
 

@@ -2,10 +2,10 @@
 
 use super::SinkOutput;
 use crate::ids::CheckpointId;
+pub use crate::profile::NoCheckpointing;
 use crate::record::Record;
 use crate::state::{OperatorState, TxnId};
 use crate::Variant;
-use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, VecDeque};
 use thiserror::Error;
 
@@ -52,20 +52,6 @@ struct Timeouts {
     /// retriable error ([`TwoPhaseCommitSink::handle_commit_retriable`]).
     retries: BTreeMap<TxnId, u32>,
     events: VecDeque<SinkEvent>,
-}
-
-/// What a two-phase-commit sink does in a job without checkpointing
-/// ([`Profile::sink_without_checkpointing`](crate::Profile::sink_without_checkpointing)); with
-/// checkpointing on it runs its transactions per checkpoint whatever this says.
-#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
-pub enum NoCheckpointing {
-    /// Flink 1.11 `FlinkKafkaProducer`: `Semantic.NONE`, no transactions: each record is
-    /// visible in the store as soon as it is written (modelled as a transaction committed right
-    /// after its one record).
-    NoneSemantic,
-    /// Flink 2.x Sink V2 (`KafkaSink`): transactions as usual, committed all at once when the
-    /// input ends (`CommitterOperator.endInput` with checkpointing disabled); never before.
-    CommitAtEndOfInput,
 }
 
 /// Flink's transaction-timeout knobs of `TwoPhaseCommitSinkFunction`: `setTransactionTimeout`,

@@ -10,7 +10,7 @@ use ckptsim::{CheckpointId, Offset};
 /// A seed scenario of `scenarios/seeds/`, run once with seed 1, and its reference.
 pub(super) fn seed_run(file: &str) -> (JobSpec, RunResult, Reference) {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seeds").join(file);
-    let spec = crate::scenario::load::load_spec(&path).expect("seed scenario loads");
+    let spec = crate::load::load_spec(&path).expect("seed scenario loads");
     let run = crate::world::run(&spec, 1);
     let reference = reference::compute(&spec);
     (spec, run, reference)

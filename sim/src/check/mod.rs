@@ -97,21 +97,9 @@ impl Verdict {
     }
 }
 
-/// Every checker's name, as scenario files and the CLI spell it.
-pub const CHECKERS: [&str; 12] = [
-    "exactly-once",
-    "at-least-once",
-    "state",
-    "offsets",
-    "coordinator",
-    "restart",
-    "liveness",
-    "tolerable-failure",
-    "retention",
-    "alignment",
-    "windows",
-    "stop",
-];
+/// Every checker's name (declared with the scenario format's other names, which `caught_by`
+/// and `checkers` are validated against).
+pub use crate::scenario::names::CHECKERS;
 
 fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
     spec.operators.iter().map(|o| &o.kind).find(|k| k.is_sink())
@@ -152,7 +140,7 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
         .map(|c| {
             let v = c();
             if debug_rss {
-                eprintln!("rss {} KiB after checker {}", crate::tools::usage::rss_kib(), v.checker);
+                eprintln!("rss {} KiB after checker {}", crate::usage::rss_kib(), v.checker);
             }
             v
         })

@@ -130,7 +130,7 @@ fn judge(spec: &JobSpec, seed: u64, run: RunResult, cache: Option<&mut reference
         None => std::sync::Arc::new(reference::compute(spec)),
     };
     if std::env::var_os("CKPTSIM_DEBUG_RSS").is_some() {
-        eprintln!("rss {} KiB after the world and the reference", crate::tools::usage::rss_kib());
+        eprintln!("rss {} KiB after the world and the reference", crate::usage::rss_kib());
     }
     let verdicts = check::check_all(spec, &run, &reference);
     let expectations = evaluate(spec, seed, &run, &verdicts);

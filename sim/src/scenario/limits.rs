@@ -4,7 +4,21 @@
 //! message) and before anything is expanded: a generator is judged by its parameters, never by
 //! materialising its records. They are documented in one table in `scenarios/README.md`.
 
-use super::{Ctx, Distribution, FaultSpec, GeneratorSpec, InputSpec, Res, Scenario, ScenarioError, When, FILE_FIELD};
+use super::{
+    Ctx, Distribution, FaultName, FaultSpec, GeneratorSpec, InputSpec, Res, Scenario, ScenarioError, When, FILE_FIELD,
+};
+
+/// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA, or a new job
+/// from a retained checkpoint or savepoint, starts counting attempts again): world attempt =
+/// epoch * EPOCH_STRIDE + JobMaster attempt. A JobMaster may restart its job up to
+/// `EPOCH_STRIDE - 1` times and a run may have epochs 0 to `u32::MAX / EPOCH_STRIDE - 1` (4,293); a run
+/// that goes beyond is stopped as for a spent event budget (`BudgetUse::attempts_exhausted`),
+/// never run on with messages dropped. (Until session 10 the stride was 10,000: a swarm run of
+/// `001-kafka-offsets` with 38 ms restarts reached attempt 10,000 and its messages were lost.)
+/// The world's JobManager host (`world/jobmanager.rs`) numbers attempts by it (`crate::world::EPOCH_STRIDE`
+/// re-exports it); an anchor's attempt in a scenario file is validated below it; `rescale.rs`, the checkers,
+/// coverage and the explorer read an attempt's epoch back from it.
+pub const EPOCH_STRIDE: u32 = 1_000_000;
 
 /// Most seeds an `[expect] seeds` list names.
 pub const MAX_EXPECT_SEEDS: usize = 64;
@@ -126,8 +140,8 @@ impl Ctx<'_> {
                 self.at_most(&format!("faults[{i}].at_ms"), t, MAX_STOP_AT_MS, "24 h of virtual time")?;
             }
             if let Some(d) = f.fault.duration_ms() {
-                let key = match f.fault {
-                    FaultSpec::TmCrash { .. } | FaultSpec::JmCrash { .. } => "restart_after_ms",
+                let key = match f.fault.fault_name() {
+                    FaultName::TmCrash | FaultName::JmCrash => "restart_after_ms",
                     _ => "duration_ms",
                 };
                 self.at_most(&format!("faults[{i}].{key}"), d, MAX_STOP_AT_MS, "24 h of virtual time")?;

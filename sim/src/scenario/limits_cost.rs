@@ -9,6 +9,7 @@
 
 use super::limits::MAX_STOP_AT_MS;
 use super::{ActionSpec, Ctx, FaultSpec, InputSpec, Res, Scenario};
+use crate::spec::FaultKind;
 use ckptsim::config::{RestartStrategyConfig, MINIMAL_CHECKPOINT_TIME_MS};
 
 /// Largest value of any duration key (`*_ms`), virtual ms (24 h).
@@ -53,11 +54,11 @@ impl Ctx<'_> {
         self.dur(path, value.max(0) as u64)
     }
 
-    fn opt_dur(&self, path: &str, value: Option<u64>) -> Res<()> {
+    pub(super) fn opt_dur(&self, path: &str, value: Option<u64>) -> Res<()> {
         value.map_or(Ok(()), |v| self.dur(path, v))
     }
 
-    fn bound(&self, path: &str, value: u64, max: u64, what: &str) -> Res<()> {
+    pub(super) fn bound(&self, path: &str, value: u64, max: u64, what: &str) -> Res<()> {
         if value > max {
             return Err(self.err(path, format!("{value} is above the limit of {max} ({what})")));
         }
@@ -173,14 +174,15 @@ impl Ctx<'_> {
             }
         }
         for (i, f) in sc.faults.iter().enumerate() {
-            let (extra, rate) = match f.fault {
-                FaultSpec::ControlDelay { extra_ms, .. }
-                | FaultSpec::SlowSnapshot { extra_ms, .. }
-                | FaultSpec::StorageSlow { extra_ms, .. } => (Some(extra_ms), None),
-                FaultSpec::SlowLink { records_per_s, extra_ms, .. } => (extra_ms, records_per_s),
-                FaultSpec::SlowOperator { records_per_s, .. } | FaultSpec::InputBurst { records_per_s, .. } => {
-                    (None, Some(records_per_s))
+            // (A slow link's keys are bounded as written by `validate_events.rs`.)
+            let (extra, rate) = match &f.fault {
+                FaultSpec::Inject { kind: FaultKind::ControlDelay { extra_ms, .. }, .. }
+                | FaultSpec::Inject { kind: FaultKind::StorageSlow { extra_ms }, .. } => (Some(*extra_ms), None),
+                FaultSpec::Inject { kind: FaultKind::SlowSnapshot { sync_ms, async_ms, .. }, .. } => {
+                    (Some(sync_ms + async_ms), None)
                 }
+                FaultSpec::Inject { kind: FaultKind::SlowOperator { records_per_s, .. }, .. }
+                | FaultSpec::InputBurst { records_per_s, .. } => (None, Some(*records_per_s)),
                 _ => (None, None),
             };
             self.opt_dur(&format!("faults[{i}].extra_ms"), extra)?;

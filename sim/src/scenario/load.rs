@@ -1,20 +1,13 @@
 //! Scenario file → [`JobSpec`]: validated core configs, the operator pipeline, the input (generators and input bursts kept as parameters, drawn from a seeded stream when read), actions, faults and expectations.
 
 use crate::scenario::log_input::{BurstLog, MergedLog};
-use crate::scenario::{self, Anchor, FaultSpec, OperatorKindSpec, Scenario, ScenarioError, When};
-use crate::spec::{Action, Fault, FaultAt, FaultKind, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec};
+use crate::scenario::{self, Anchor, FaultSpec, OperatorKindSpec, Scenario, When};
+use crate::spec::{Action, Fault, FaultAt, GeneratedLog, InputSpec, JobSpec, LogRecords, OpKind, OpSpec};
 use ckptsim::operator::FailureInjector;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// The rand_chacha stream of the input generator (see ARCHITECTURE.md, determinism).
 pub const INPUT_STREAM: u64 = 100;
-
-/// Loads and converts one scenario file.
-/// User operators (`kind = "user"`) must be known to an empty registry, so a file that uses one
-/// is an error here; load it with [`crate::user::load_spec_with`] and its registry.
-pub fn load_spec(path: &Path) -> Result<JobSpec, ScenarioError> {
-    crate::user::load_spec_with(path, &crate::user::Registry::new())
-}
 
 /// Every `.toml` file in `paths` (folders are searched recursively), sorted.
 pub fn collect_scenarios(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
@@ -40,20 +33,6 @@ pub fn collect_scenarios(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     }
     out.sort();
     Ok(out)
-}
-
-fn task_name(t: &scenario::TaskRef) -> String {
-    format!("{}[{}]", t.operator, t.subtask.unwrap_or(0))
-}
-
-fn node_name(n: &scenario::Node) -> String {
-    match n {
-        scenario::Node::Tm(tm) => format!("tm{}", tm.0),
-        scenario::Node::Jm => "jm".into(),
-        scenario::Node::Broker => "broker".into(),
-        scenario::Node::Storage => "storage".into(),
-        scenario::Node::SinkStore => "sink-store".into(),
-    }
 }
 
 /// The scenario kind of a run's operator: the inverse of [`to_spec`]'s kind mapping, so the
@@ -98,16 +77,17 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
             FaultAt::Time(t) => t,
             _ => 0,
         };
-        match (lower_fault(&f.fault, sc.cluster.buffer_records), &f.fault) {
-            (Some((kind, duration_ms)), _) => faults.push(Fault { at, duration_ms, kind }),
-            (None, FaultSpec::InputBurst { records_per_s, duration_ms }) => {
+        match &f.fault {
+            FaultSpec::Inject { kind, duration_ms } => {
+                faults.push(Fault { at, duration_ms: *duration_ms, kind: kind.clone() })
+            }
+            FaultSpec::InputBurst { records_per_s, duration_ms } => {
                 if event_time {
                     add_timestamped_burst(&mut input, &mut timestamps, start, *records_per_s, *duration_ms);
                 } else {
                     add_burst(&mut input, start, *records_per_s, *duration_ms);
                 }
             }
-            (None, _) => {}
         }
     }
     let actions = sc.actions.iter().map(|a| Action { at: fault_at(&a.when), kind: a.action.clone() }).collect();
@@ -168,8 +148,12 @@ fn op_spec(o: &scenario::OperatorSpec) -> OpSpec {
         topic: None,
         bounded: o.bounded,
         watermarks: o.watermarks,
-        user_source: o.user_io.as_deref().filter(|_| is_source).map(crate::user::UserSourceRef::unresolved),
-        user_sink: o.user_io.as_deref().filter(|_| !is_source).map(crate::user::UserSinkRef::unresolved),
+        user_source: o
+            .user_io
+            .as_deref()
+            .filter(|_| is_source)
+            .map(crate::scenario::user_refs::UserSourceRef::unresolved),
+        user_sink: o.user_io.as_deref().filter(|_| !is_source).map(crate::scenario::user_refs::UserSinkRef::unresolved),
         user_writer: None,
         delivery_guarantee: o.delivery_guarantee,
     }
@@ -190,73 +174,15 @@ fn op_kind(kind: &OperatorKindSpec) -> OpKind {
         OperatorKindSpec::EventWindow(w) => OpKind::EventWindow(*w),
         OperatorKindSpec::PrintSink => OpKind::PrintSink,
         OperatorKindSpec::TwoPhaseCommitSink => OpKind::TwoPhaseCommitSink,
-        OperatorKindSpec::User { function } => OpKind::User(crate::user::UserOpRef::unresolved(function)),
+        OperatorKindSpec::User { function } => {
+            OpKind::User(crate::scenario::user_refs::UserOpRef::unresolved(function))
+        }
         OperatorKindSpec::Union => OpKind::Union,
         OperatorKindSpec::Connect { first, second } => OpKind::Connect(*first, *second),
         OperatorKindSpec::Join => OpKind::Join,
         OperatorKindSpec::EventJoin(j) => OpKind::EventJoin(*j),
         OperatorKindSpec::Broadcast => OpKind::Broadcast,
     }
-}
-
-/// The run's fault for a scenario fault, and how long it lasts; `None` for an input burst
-/// (not a fault of the run: more input, added by [`to_spec`]). `buffer_records`: the cluster's
-/// buffer size, which a slow link's `records_per_s` is paced by.
-fn lower_fault(fault: &FaultSpec, buffer_records: u32) -> Option<(FaultKind, Option<u64>)> {
-    Some(match fault {
-        FaultSpec::TaskFailure { target } => (FaultKind::TaskFailure { task: task_name(target) }, None),
-        FaultSpec::TmCrash { tm, restart_after_ms } => {
-            (FaultKind::TmCrash { tm: tm.0, restart_after_ms: restart_after_ms.unwrap_or(5_000) }, None)
-        }
-        FaultSpec::JmCrash { restart_after_ms } => {
-            (FaultKind::JmCrash { restart_after_ms: restart_after_ms.unwrap_or(5_000) }, None)
-        }
-        FaultSpec::Partition { target, peer, direction, duration_ms } => (
-            FaultKind::Partition {
-                a: node_name(target),
-                b: node_name(peer),
-                both: matches!(direction, scenario::Direction::Both),
-            },
-            *duration_ms,
-        ),
-        FaultSpec::MessageLoss { rate, messages, target, peer, duration_ms } => (
-            FaultKind::MessageLoss {
-                rate: *rate,
-                messages: messages.clone(),
-                target: target.as_ref().map(node_name),
-                peer: peer.as_ref().map(node_name),
-            },
-            *duration_ms,
-        ),
-        FaultSpec::ControlDelay { extra_ms, target, duration_ms } => {
-            (FaultKind::ControlDelay { extra_ms: *extra_ms, target: target.as_ref().map(node_name) }, *duration_ms)
-        }
-        FaultSpec::SlowLink { target, extra_ms, records_per_s, duration_ms } => {
-            let per_buffer = records_per_s.map(|r| 1000 * buffer_records as u64 / r.max(1)).unwrap_or(0);
-            (
-                FaultKind::SlowLink { task: task_name(target), extra_ms: extra_ms.unwrap_or(0) + per_buffer },
-                *duration_ms,
-            )
-        }
-        FaultSpec::SlowSnapshot { target, extra_ms, duration_ms } => (
-            FaultKind::SlowSnapshot {
-                task: task_name(target),
-                sync_ms: extra_ms / 4,
-                async_ms: extra_ms - extra_ms / 4,
-            },
-            *duration_ms,
-        ),
-        FaultSpec::StorageFailure { duration_ms } => (FaultKind::StorageFailure, *duration_ms),
-        FaultSpec::StorageSlow { extra_ms, duration_ms } => {
-            (FaultKind::StorageSlow { extra_ms: *extra_ms }, *duration_ms)
-        }
-        FaultSpec::BrokerOutage { duration_ms } => (FaultKind::BrokerOutage, *duration_ms),
-        FaultSpec::SinkStoreOutage { duration_ms } => (FaultKind::SinkStoreOutage, *duration_ms),
-        FaultSpec::SlowOperator { target, records_per_s, duration_ms } => {
-            (FaultKind::SlowOperator { operator: target.operator.clone(), records_per_s: *records_per_s }, *duration_ms)
-        }
-        FaultSpec::InputBurst { .. } => return None,
-    })
 }
 
 /// An input burst: extra records (log) or lines (socket) at `records_per_s` for `duration_ms`.
@@ -439,7 +365,7 @@ fn fault_at(when: &When) -> FaultAt {
             Anchor::Acked { checkpoint } => FaultAt::Acked { checkpoint: checkpoint.0 },
             Anchor::Completed { checkpoint } => FaultAt::Completed { checkpoint: checkpoint.0 },
             Anchor::BarrierAt { checkpoint, task } => {
-                FaultAt::BarrierAt { checkpoint: checkpoint.0, task: task_name(task) }
+                FaultAt::BarrierAt { checkpoint: checkpoint.0, task: task.task_name() }
             }
             Anchor::InputRead { input } => FaultAt::InputRead { input: *input },
             Anchor::Deploying { attempt } => FaultAt::Deploying { attempt: *attempt },

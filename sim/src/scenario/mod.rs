@@ -54,6 +54,7 @@ pub mod log_input;
 pub mod names;
 pub mod spec;
 pub(crate) mod text;
+pub mod user_refs;
 
 // ---------------------------------------------------------------------------------------------
 // Errors

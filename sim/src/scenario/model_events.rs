@@ -186,6 +186,14 @@ pub struct TaskRef {
     pub subtask: Option<u32>,
 }
 
+impl TaskRef {
+    /// The task as the run names it (`op[i]`): the world hits one task, so an operator named
+    /// without a subtask means its subtask 0.
+    pub fn task_name(&self) -> String {
+        format!("{}[{}]", self.operator, self.subtask.unwrap_or(0))
+    }
+}
+
 impl fmt::Display for TaskRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.subtask {
@@ -355,119 +363,26 @@ impl fmt::Display for FaultName {
     }
 }
 
-/// What a `[[faults]]` entry injects. `duration_ms: None` means "until the end of the run".
+/// What a `[[faults]]` entry does: a fault the world injects, in the run's own vocabulary
+/// ([`FaultKind`](crate::spec::FaultKind), resolved while the entry is validated), or an input
+/// burst (the format lists it among the faults, but it is more input, not a fault of the run).
 ///
-/// Why two types for one concept: this is the fault *as written* (what `emit.rs` writes back and
-/// the scenario examples document), [`FaultKind`](crate::spec::FaultKind) the fault *as the
-/// world injects it*. `load.rs::to_spec` resolves what the file leaves open: a `TaskRef` to one
-/// `op[i]` name, a [`Node`] to its node name, an omitted `restart_after_ms` to 5 s, a slow link's
+/// One vocabulary (issue 12): the scenario model does not re-declare the fault kinds. Validation
+/// (`validate_events.rs`, `FaultCx::spec`) resolves what the file leaves open straight into
+/// `FaultKind`: a task reference to its `op[i]` name (subtask 0 when the file names only the
+/// operator), a node to its name, an omitted `restart_after_ms` to 5 s, a slow link's
 /// `records_per_s` to extra latency per buffer (from the cluster's records per buffer), a slow
-/// snapshot's `extra_ms` split into its synchronous quarter and asynchronous rest; an
-/// `input-burst` becomes input records, not a fault. Swarm, shrink and the guided sweep draw and
-/// edit `FaultKind`s directly. Both name their kind through the one table, [`FaultName`].
+/// snapshot's `extra_ms` split into its synchronous quarter and asynchronous rest. `load.rs`
+/// copies the injected faults into the [`JobSpec`](crate::spec::JobSpec) and turns bursts into
+/// input; swarm, shrink, the guided sweep and `emit.rs` read and write the same `FaultKind`.
+/// Both sides name a kind through the one table, [`FaultName`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum FaultSpec {
-    /// `task-failure`: the subtask(s) throw.
-    TaskFailure {
-        /// The subtask(s) that throw.
-        target: TaskRef,
-    },
-    /// `tm-crash`: the TaskManager dies; with `restart_after_ms` it comes back (empty) later.
-    TmCrash {
-        /// The TaskManager that dies.
-        tm: TmId,
-        /// Virtual time after which the process comes back, ms (`None`: never).
-        restart_after_ms: Option<u64>,
-    },
-    /// `jm-crash`: the JobManager dies; with `restart_after_ms` it comes back later.
-    JmCrash {
-        /// Virtual time after which a JobManager comes back, ms (`None`: never).
-        restart_after_ms: Option<u64>,
-    },
-    /// `partition`: no messages between `target` and `peer`.
-    Partition {
-        /// One side of the partition.
-        target: Node,
-        /// The other side of the partition.
-        peer: Node,
-        /// Which way messages are dropped.
-        direction: Direction,
-        /// How long the fault lasts, ms (`None`: until the end of the run).
-        duration_ms: Option<u64>,
-    },
-    /// `message-loss`: messages are dropped with probability `rate` (on links of `target`, or
-    /// between `target` and `peer`; everywhere when no target).
-    MessageLoss {
-        /// Probability in [0, 1] that a message is dropped.
-        rate: f64,
-        /// Only links touching this node (`None`: every link).
-        target: Option<Node>,
-        /// With `target`: only links between the two nodes.
-        peer: Option<Node>,
-        /// Only messages of these kinds (`MESSAGE_KINDS`); empty = every kind.
-        messages: Vec<String>,
-        /// How long the fault lasts, ms (`None`: until the end of the run).
-        duration_ms: Option<u64>,
-    },
-    /// `control-delay`: control messages (to or from `target`, or all) take `extra_ms` longer.
-    ControlDelay {
-        /// Extra latency of each control message, ms.
-        extra_ms: u64,
-        /// Only messages to or from this node (`None`: all).
-        target: Option<Node>,
-        /// How long the fault lasts, ms (`None`: until the end of the run).
-        duration_ms: Option<u64>,
-    },
-    /// `slow-link`: the data channels out of the subtask(s) carry at most `records_per_s`
-    /// and/or take `extra_ms` longer per buffer.
-    SlowLink {
-        /// The subtask(s) whose outgoing channels are slowed.
-        target: TaskRef,
-        /// Records per second the channels carry at most (`None`: no cap).
-        records_per_s: Option<u64>,
-        /// Extra latency per buffer, ms (`None`: none).
-        extra_ms: Option<u64>,
-        /// How long the fault lasts, ms (`None`: until the end of the run).
-        duration_ms: Option<u64>,
-    },
-    /// `slow-snapshot`: the subtask(s) take `extra_ms` longer for every snapshot.
-    SlowSnapshot {
-        /// The subtask(s) whose snapshots are slowed.
-        target: TaskRef,
-        /// Extra time per snapshot, ms.
-        extra_ms: u64,
-        /// How long the fault lasts, ms (`None`: until the end of the run).
-        duration_ms: Option<u64>,
-    },
-    /// `storage-failure`: checkpoint storage rejects writes.
-    StorageFailure {
-        /// How long the fault lasts, ms (`None`: until the end of the run).
-        duration_ms: Option<u64>,
-    },
-    /// `storage-slow`: every checkpoint storage write takes `extra_ms` longer.
-    StorageSlow {
-        /// Extra time per checkpoint storage write, ms.
-        extra_ms: u64,
-        /// How long the fault lasts, ms (`None`: until the end of the run).
-        duration_ms: Option<u64>,
-    },
-    /// `broker-outage`: the log is unreachable (fetches and offset commits fail).
-    BrokerOutage {
-        /// How long the fault lasts, ms (`None`: until the end of the run).
-        duration_ms: Option<u64>,
-    },
-    /// `sink-store-outage`: the 2PC sink's store is unreachable (writes and commits fail).
-    SinkStoreOutage {
-        /// How long the fault lasts, ms (`None`: until the end of the run).
-        duration_ms: Option<u64>,
-    },
-    /// `slow-operator`: the subtask(s) process at most `records_per_s`.
-    SlowOperator {
-        /// The subtask(s) slowed.
-        target: TaskRef,
-        /// Records per second the subtask(s) process at most.
-        records_per_s: u64,
-        /// How long the fault lasts, ms (`None`: until the end of the run).
+    /// A fault the world injects.
+    Inject {
+        /// What it does.
+        kind: crate::spec::FaultKind,
+        /// How long it lasts, ms (`None`: until the end of the run, or an instant fault).
         duration_ms: Option<u64>,
     },
     /// `input-burst`: extra generated input at `records_per_s` for `duration_ms` (generator
@@ -495,19 +410,7 @@ impl FaultSpec {
     /// The fault's kind.
     pub fn fault_name(&self) -> FaultName {
         match self {
-            FaultSpec::TaskFailure { .. } => FaultName::TaskFailure,
-            FaultSpec::TmCrash { .. } => FaultName::TmCrash,
-            FaultSpec::JmCrash { .. } => FaultName::JmCrash,
-            FaultSpec::Partition { .. } => FaultName::Partition,
-            FaultSpec::MessageLoss { .. } => FaultName::MessageLoss,
-            FaultSpec::ControlDelay { .. } => FaultName::ControlDelay,
-            FaultSpec::SlowLink { .. } => FaultName::SlowLink,
-            FaultSpec::SlowSnapshot { .. } => FaultName::SlowSnapshot,
-            FaultSpec::StorageFailure { .. } => FaultName::StorageFailure,
-            FaultSpec::StorageSlow { .. } => FaultName::StorageSlow,
-            FaultSpec::BrokerOutage { .. } => FaultName::BrokerOutage,
-            FaultSpec::SinkStoreOutage { .. } => FaultName::SinkStoreOutage,
-            FaultSpec::SlowOperator { .. } => FaultName::SlowOperator,
+            FaultSpec::Inject { kind, .. } => kind.fault_name(),
             FaultSpec::InputBurst { .. } => FaultName::InputBurst,
         }
     }
@@ -517,21 +420,14 @@ impl FaultSpec {
         self.fault_name().name()
     }
 
-    /// How long the fault lasts (`None` = until the end of the run, or instantaneous).
+    /// How long the fault lasts (`None` = until the end of the run, or instantaneous); for a
+    /// crash, when its process comes back (`restart_after_ms`, resolved).
     pub fn duration_ms(&self) -> Option<u64> {
+        use crate::spec::FaultKind;
         match self {
-            FaultSpec::TaskFailure { .. } => None,
-            FaultSpec::TmCrash { restart_after_ms, .. } | FaultSpec::JmCrash { restart_after_ms } => *restart_after_ms,
-            FaultSpec::Partition { duration_ms, .. }
-            | FaultSpec::MessageLoss { duration_ms, .. }
-            | FaultSpec::ControlDelay { duration_ms, .. }
-            | FaultSpec::SlowLink { duration_ms, .. }
-            | FaultSpec::SlowSnapshot { duration_ms, .. }
-            | FaultSpec::StorageFailure { duration_ms }
-            | FaultSpec::StorageSlow { duration_ms, .. }
-            | FaultSpec::BrokerOutage { duration_ms }
-            | FaultSpec::SinkStoreOutage { duration_ms }
-            | FaultSpec::SlowOperator { duration_ms, .. } => *duration_ms,
+            FaultSpec::Inject { kind: FaultKind::TmCrash { restart_after_ms, .. }, .. }
+            | FaultSpec::Inject { kind: FaultKind::JmCrash { restart_after_ms }, .. } => Some(*restart_after_ms),
+            FaultSpec::Inject { duration_ms, .. } => *duration_ms,
             FaultSpec::InputBurst { duration_ms, .. } => Some(*duration_ms),
         }
     }

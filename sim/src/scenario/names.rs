@@ -1,4 +1,4 @@
-//! Scenario names of the core's unit enums read from their serde derives: one name table per enum (the core's `#[serde(rename_all)]`), used by the loader and by `emit.rs`.
+//! Scenario names of the core's unit enums read from their serde derives: one name table per enum (the core's `#[serde(rename_all)]`), used by the loader and by `emit.rs`; and the checker names a scenario may cite.
 //!
 //! A unit enum of the core that derives `Serialize`/`Deserialize` already says how each variant
 //! is spelled (`CheckpointingMode` kebab-case, `Retention` SCREAMING_SNAKE_CASE). The scenario
@@ -8,6 +8,23 @@
 use serde::de::value::{Error as ValueError, StrDeserializer};
 use serde::de::{DeserializeOwned, IntoDeserializer};
 use serde::Serialize;
+
+/// Every checker's name, as scenario files (`caught_by`, `checkers`) and the CLI spell it: a
+/// name of the scenario format, so declared here; `crate::check::CHECKERS` re-exports it.
+pub const CHECKERS: [&str; 12] = [
+    "exactly-once",
+    "at-least-once",
+    "state",
+    "offsets",
+    "coordinator",
+    "restart",
+    "liveness",
+    "tolerable-failure",
+    "retention",
+    "alignment",
+    "windows",
+    "stop",
+];
 
 /// The serde name of a unit variant (`CheckpointingMode::AtLeastOnce` -> `at-least-once`).
 /// Panics only for a value that does not serialize to a string, i.e. not a unit variant: a

@@ -46,14 +46,14 @@ pub struct OpSpec {
     pub watermarks: Option<ckptsim::watermark::WatermarkStrategy>,
     /// A `user-source` (kind `LogSource`): the user's source, resolved by name in a
     /// [`crate::user::Registry`]; the world hosts one reader per subtask attempt.
-    pub user_source: Option<crate::user::UserSourceRef>,
+    pub user_source: Option<super::user_refs::UserSourceRef>,
     /// A `user-sink` (kind `TwoPhaseCommitSink`): the user's transactional sink and its
     /// external system, resolved by name in a [`crate::user::Registry`].
-    pub user_sink: Option<crate::user::UserSinkRef>,
+    pub user_sink: Option<super::user_refs::UserSinkRef>,
     /// A `user-sink` registered as at-least-once (`Registry::with_at_least_once_sink`; kind
     /// `PrintSink` once resolved): the user's writer and its external system, whose published
     /// records are the run's printed output.
-    pub user_writer: Option<crate::user::UserWriterRef>,
+    pub user_writer: Option<super::user_refs::UserWriterRef>,
     /// A `user-sink`'s `delivery_guarantee`: which registered implementation a
     /// [`crate::user::Registry`] resolves it to (`None`: the later registration).
     pub delivery_guarantee: Option<crate::scenario::DeliveryGuarantee>,
@@ -93,7 +93,7 @@ pub enum OpKind {
     /// `two-phase-commit-sink`: exactly once through transactions.
     TwoPhaseCommitSink,
     /// A user-defined operator, resolved by name in a [`crate::user::Registry`].
-    User(crate::user::UserOpRef),
+    User(super::user_refs::UserOpRef),
     /// Merges its inputs (a task with one gate per input edge).
     Union,
     /// Co-map: the first function for input 0, the second for input 1.
@@ -250,10 +250,11 @@ pub const MESSAGE_KINDS: [&str; 14] = [
     "heartbeat-reply",
 ];
 
-/// What a fault does, as the world's chaos loop injects it: the scenario's
-/// [`FaultSpec`](crate::scenario::FaultSpec) with its defaults and targets resolved (why the two
-/// differ: see there). Its kind's name comes from the one table, [`FaultName`].
-#[derive(Clone, Debug, PartialEq)]
+/// What a fault does: the one fault vocabulary of the project. The scenario model holds it
+/// (validation resolves a `[[faults]]` entry into it, [`FaultSpec`](crate::scenario::FaultSpec)),
+/// the world's chaos loop injects it, swarm, shrink, the guided sweep and the fuzzer draw and edit
+/// it and `emit.rs` writes it back. Its kind's name comes from the one table, [`FaultName`].
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub enum FaultKind {
     /// The named task (`op[subtask]`) throws.
     TaskFailure {

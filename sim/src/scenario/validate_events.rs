@@ -1,6 +1,8 @@
 //! Semantic validation, part 3: timed actions, faults with their task/node/anchor references, and `[expect]`.
 
+use super::limits_cost::MAX_RATE_PER_S;
 use super::*;
+use crate::spec::FaultKind;
 
 impl Ctx<'_> {
     pub(super) fn action(
@@ -208,8 +210,8 @@ impl Ctx<'_> {
             if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
                 return Err(bad());
             }
-            let attempt = n.parse::<u32>().ok().filter(|&a| a < crate::world::EPOCH_STRIDE).ok_or_else(|| {
-                self.err(path, format!("`{s}`: execution attempts are numbered below {}", crate::world::EPOCH_STRIDE))
+            let attempt = n.parse::<u32>().ok().filter(|&a| a < super::limits::EPOCH_STRIDE).ok_or_else(|| {
+                self.err(path, format!("`{s}`: execution attempts are numbered below {}", super::limits::EPOCH_STRIDE))
             })?;
             return Ok(Anchor::Deploying { attempt });
         }
@@ -328,7 +330,7 @@ impl Ctx<'_> {
             if !is_valid_name(c) {
                 return Err(self.err("expect.caught_by", format!("`{c}` is not a checker name")));
             }
-            if !crate::check::CHECKERS.contains(&c.as_str()) && !self.extra_checkers.contains(c) {
+            if !super::names::CHECKERS.contains(&c.as_str()) && !self.extra_checkers.contains(c) {
                 let registered = if self.extra_checkers.is_empty() {
                     "no user checkers are registered".to_string()
                 } else {
@@ -336,7 +338,7 @@ impl Ctx<'_> {
                 };
                 return Err(self.err(
                     "expect.caught_by",
-                    format!("unknown checker `{c}` (known: {}; {registered})", crate::check::CHECKERS.join(", ")),
+                    format!("unknown checker `{c}` (known: {}; {registered})", super::names::CHECKERS.join(", ")),
                 ));
             }
         }
@@ -399,15 +401,16 @@ struct FaultCx<'a, 'c> {
 }
 
 impl FaultCx<'_, '_> {
-    /// The fault's typed form, its kind's keys read and checked (`input`: the scenario's input,
-    /// which an input burst needs to be a generator).
+    /// The fault's typed form, its kind's keys read and checked and what the file leaves open
+    /// resolved into the run's [`FaultKind`] (see [`FaultSpec`]); `input`: the scenario's input,
+    /// which an input burst needs to be a generator.
     fn spec(&self, input: &InputSpec) -> Res<FaultSpec> {
-        Ok(match self.kind {
-            FaultName::TaskFailure => FaultSpec::TaskFailure { target: self.task(false)? },
+        let kind = match self.kind {
+            FaultName::TaskFailure => FaultKind::TaskFailure { task: self.task(false)?.task_name() },
             FaultName::TmCrash => {
                 let t = self.target_str()?;
                 match self.cx.node(&self.target_path, t, self.operators, self.cluster)? {
-                    Node::Tm(tm) => FaultSpec::TmCrash { tm, restart_after_ms: self.raw.restart_after_ms },
+                    Node::Tm(tm) => FaultKind::TmCrash { tm: tm.0, restart_after_ms: self.restart_after_ms() },
                     other => {
                         return Err(self.cx.err(
                             &self.target_path,
@@ -418,40 +421,28 @@ impl FaultCx<'_, '_> {
             }
             FaultName::JmCrash => {
                 self.fixed(Node::Jm)?;
-                FaultSpec::JmCrash { restart_after_ms: self.raw.restart_after_ms }
+                FaultKind::JmCrash { restart_after_ms: self.restart_after_ms() }
             }
             FaultName::Partition => self.partition()?,
             FaultName::MessageLoss => self.message_loss()?,
-            FaultName::ControlDelay => FaultSpec::ControlDelay {
+            FaultName::ControlDelay => FaultKind::ControlDelay {
                 extra_ms: self.required("extra_ms", self.raw.extra_ms, "the added latency")?,
-                target: self.control_node("target", &self.raw.target)?,
-                duration_ms: self.raw.duration_ms,
+                target: self.control_node("target", &self.raw.target)?.map(|n| n.to_string()),
             },
-            FaultName::SlowLink => {
-                if self.raw.records_per_s.is_none() && self.raw.extra_ms.is_none() {
-                    return Err(self.cx.missing(&self.p("records_per_s"), "records_per_s and/or extra_ms"));
-                }
-                FaultSpec::SlowLink {
-                    target: self.task(false)?,
-                    records_per_s: self.raw.records_per_s,
-                    extra_ms: self.raw.extra_ms,
-                    duration_ms: self.raw.duration_ms,
-                }
+            FaultName::SlowLink => self.slow_link()?,
+            FaultName::SlowSnapshot => {
+                let task = self.task(false)?.task_name();
+                let extra_ms = self.required("extra_ms", self.raw.extra_ms, "the added snapshot time")?;
+                FaultKind::SlowSnapshot { task, sync_ms: extra_ms / 4, async_ms: extra_ms - extra_ms / 4 }
             }
-            FaultName::SlowSnapshot => FaultSpec::SlowSnapshot {
-                target: self.task(false)?,
-                extra_ms: self.required("extra_ms", self.raw.extra_ms, "the added snapshot time")?,
-                duration_ms: self.raw.duration_ms,
-            },
             FaultName::StorageFailure => {
                 self.fixed(Node::Storage)?;
-                FaultSpec::StorageFailure { duration_ms: self.raw.duration_ms }
+                FaultKind::StorageFailure
             }
             FaultName::StorageSlow => {
                 self.fixed(Node::Storage)?;
-                FaultSpec::StorageSlow {
+                FaultKind::StorageSlow {
                     extra_ms: self.required("extra_ms", self.raw.extra_ms, "the added write latency")?,
-                    duration_ms: self.raw.duration_ms,
                 }
             }
             FaultName::BrokerOutage => {
@@ -459,7 +450,7 @@ impl FaultCx<'_, '_> {
                     return Err(self.cx.err(&self.p("kind"), "there is no broker: the job has no log-source"));
                 }
                 self.fixed(Node::Broker)?;
-                FaultSpec::BrokerOutage { duration_ms: self.raw.duration_ms }
+                FaultKind::BrokerOutage
             }
             FaultName::SinkStoreOutage => {
                 if !self.operators.iter().any(|o| matches!(o.kind, OperatorKindSpec::TwoPhaseCommitSink)) {
@@ -468,23 +459,48 @@ impl FaultCx<'_, '_> {
                         .err(&self.p("kind"), "there is no sink-store: the job has no two-phase-commit-sink"));
                 }
                 self.fixed(Node::SinkStore)?;
-                FaultSpec::SinkStoreOutage { duration_ms: self.raw.duration_ms }
+                FaultKind::SinkStoreOutage
             }
-            FaultName::SlowOperator => FaultSpec::SlowOperator {
-                target: self.task(false)?,
+            FaultName::SlowOperator => FaultKind::SlowOperator {
+                operator: self.task(false)?.operator,
                 records_per_s: self.required("records_per_s", self.raw.records_per_s, "the throughput cap")?,
-                duration_ms: self.raw.duration_ms,
             },
-            FaultName::InputBurst => {
-                if !matches!(input, InputSpec::Generator { .. }) {
-                    return Err(self.cx.err(&self.p("kind"), "input-burst needs generator input ([input].generator)"));
-                }
-                FaultSpec::InputBurst {
-                    records_per_s: self.required("records_per_s", self.raw.records_per_s, "the burst rate")?,
-                    duration_ms: self.required("duration_ms", self.raw.duration_ms, "how long the burst lasts")?,
-                }
-            }
+            FaultName::InputBurst => return self.input_burst(input),
+        };
+        Ok(FaultSpec::Inject { kind, duration_ms: self.raw.duration_ms })
+    }
+
+    /// An input burst: more generated input, not a fault of the run.
+    fn input_burst(&self, input: &InputSpec) -> Res<FaultSpec> {
+        if !matches!(input, InputSpec::Generator { .. }) {
+            return Err(self.cx.err(&self.p("kind"), "input-burst needs generator input ([input].generator)"));
+        }
+        Ok(FaultSpec::InputBurst {
+            records_per_s: self.required("records_per_s", self.raw.records_per_s, "the burst rate")?,
+            duration_ms: self.required("duration_ms", self.raw.duration_ms, "how long the burst lasts")?,
         })
+    }
+
+    /// When a crashed process comes back, ms: as written, else 5 s.
+    fn restart_after_ms(&self) -> u64 {
+        self.raw.restart_after_ms.unwrap_or(DEFAULT_RESTART_AFTER_MS)
+    }
+
+    /// A slow link: `records_per_s` becomes extra latency per buffer of the cluster's
+    /// `buffer_records`, added to `extra_ms`. Both are bounded as written first (the sum could
+    /// otherwise overflow).
+    fn slow_link(&self) -> Res<FaultKind> {
+        let (records_per_s, extra_ms) = (self.raw.records_per_s, self.raw.extra_ms);
+        if records_per_s.is_none() && extra_ms.is_none() {
+            return Err(self.cx.missing(&self.p("records_per_s"), "records_per_s and/or extra_ms"));
+        }
+        let task = self.task(false)?.task_name();
+        self.cx.opt_dur(&self.p("extra_ms"), extra_ms)?;
+        if let Some(r) = records_per_s {
+            self.cx.bound(&self.p("records_per_s"), r, MAX_RATE_PER_S, "records per second")?;
+        }
+        let per_buffer = records_per_s.map(|r| 1000 * u64::from(self.cluster.buffer_records) / r.max(1)).unwrap_or(0);
+        Ok(FaultKind::SlowLink { task, extra_ms: extra_ms.unwrap_or(0) + per_buffer })
     }
 
     fn p(&self, k: &str) -> String {
@@ -541,7 +557,7 @@ impl FaultCx<'_, '_> {
         v.ok_or_else(|| self.cx.missing(&self.p(key), what))
     }
 
-    fn partition(&self) -> Res<FaultSpec> {
+    fn partition(&self) -> Res<FaultKind> {
         let (raw, p) = (self.raw, |k: &str| self.p(k));
         let target = self.cx.node(&self.target_path, self.target_str()?, self.operators, self.cluster)?;
         let peer = self.opt_node("peer", &raw.peer)?.ok_or_else(|| self.cx.missing(&p("peer"), "the other side"))?;
@@ -555,10 +571,10 @@ impl FaultCx<'_, '_> {
                 return Err(self.cx.err(&p("direction"), format!("unknown direction `{d}`; expected both, one-way")))
             }
         };
-        Ok(FaultSpec::Partition { target, peer, direction, duration_ms: raw.duration_ms })
+        Ok(FaultKind::Partition { a: target.to_string(), b: peer.to_string(), both: direction == Direction::Both })
     }
 
-    fn message_loss(&self) -> Res<FaultSpec> {
+    fn message_loss(&self) -> Res<FaultKind> {
         let (raw, p) = (self.raw, |k: &str| self.p(k));
         let rate = raw.rate.ok_or_else(|| self.cx.missing(&p("rate"), "loss probability in (0, 1]"))?;
         if !(rate > 0.0 && rate <= 1.0) {
@@ -582,6 +598,10 @@ impl FaultCx<'_, '_> {
                 format!("unknown message kind `{m}`; known kinds: {}", list(&crate::spec::MESSAGE_KINDS)),
             ));
         }
-        Ok(FaultSpec::MessageLoss { rate, target, peer, messages, duration_ms: raw.duration_ms })
+        let (target, peer) = (target.map(|n| n.to_string()), peer.map(|n| n.to_string()));
+        Ok(FaultKind::MessageLoss { rate, messages, target, peer })
     }
 }
+
+/// When a crashed TaskManager or JobManager process comes back if `restart_after_ms` is omitted.
+const DEFAULT_RESTART_AFTER_MS: u64 = 5_000;

@@ -148,7 +148,7 @@ impl Timing {
     }
 }
 
-pub use super::usage::{rss_kib, thread_cpu_s};
+pub use crate::usage::{rss_kib, thread_cpu_s};
 
 /// Runs `f` and measures it.
 pub fn timed<R>(f: impl FnOnce() -> R) -> (R, Timing) {

@@ -16,4 +16,3 @@ mod shrink_edits;
 pub mod swarm;
 pub mod sweep;
 pub mod sweep_search;
-pub mod usage;

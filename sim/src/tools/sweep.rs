@@ -339,7 +339,7 @@ pub fn sweep_with(
     std::thread::scope(|scope| {
         for _ in 0..jobs.max(1).min(work.len().max(1)) {
             scope.spawn(|| {
-                let cpu0 = crate::tools::usage::thread_cpu_s();
+                let cpu0 = crate::usage::thread_cpu_s();
                 let mut mine = Vec::new();
                 let mut cache = ReferenceCache::default();
                 let mut prepared = None;
@@ -353,7 +353,7 @@ pub fn sweep_with(
                     }
                 }
                 results.lock().expect("results lock").extend(mine);
-                *cpu.lock().expect("cpu lock") += crate::tools::usage::thread_cpu_s() - cpu0;
+                *cpu.lock().expect("cpu lock") += crate::usage::thread_cpu_s() - cpu0;
             });
         }
     });
@@ -427,7 +427,7 @@ mod tests {
     fn sink_v2_lost_commits_after_a_transaction_timeout_are_expected() {
         let path =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/fidelity/txn-timeout-sink-v2-2.3.toml");
-        let mut spec = crate::scenario::load::load_spec(&path).expect("scenario loads");
+        let mut spec = crate::load::load_spec(&path).expect("scenario loads");
         let sig = "exactly-once/lost-commit@running:two-phase-commit-sink:none";
         assert!(super::expected_failure(&spec, sig).is_some());
         for o in &mut spec.operators {

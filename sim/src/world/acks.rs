@@ -53,6 +53,16 @@ impl AckWatch {
         self.view[i] = Some(TaskView { attempt, state: to, finished_ms });
     }
 
+    /// The JobMaster's current attempt of `task` (its attempt numbering, not the world's), as
+    /// the JobManager of `epoch` last reported it; `None` when that JobManager has reported
+    /// nothing about the task (or the view belongs to another epoch).
+    pub(crate) fn current_attempt(&self, epoch: u64, task: TaskId) -> Option<Attempt> {
+        if epoch != self.epoch {
+            return None;
+        }
+        self.view.get(task.0 as usize).copied().flatten().map(|v| v.attempt)
+    }
+
     /// A new epoch's JobMaster: its tasks and checkpoints start afresh (the old JobMaster's
     /// pending checkpoints can no longer complete).
     fn enter(&mut self, epoch: u64) {

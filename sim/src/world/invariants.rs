@@ -1,4 +1,4 @@
-//! `World::invariants()`: what holds between any two steps of a run (credits, per-link FIFO, sequence counts, cancellation watchdogs, the sink store, the checkpoint id counter, the status timeline's order), checked after every step in debug builds and at the end of every run.
+//! `World::invariants()`: what holds between any two steps of a run (credits, per-link FIFO, sequence counts, cancellation watchdogs, live task attempts against the JobMaster's executions, the sink store, the checkpoint id counter, the status timeline's order), checked after every step in debug builds and at the end of every run.
 //!
 //! A "step" is one [`Shared::with`] call: every change to the world happens inside one, and
 //! none is held across an `.await`, so between two calls the world is quiescent. The checks
@@ -31,10 +31,13 @@ impl World {
     }
 
     /// The TaskManagers' bookkeeping: the cancellation watchdog runs only for attempts told to
-    /// cancel.
+    /// cancel; every live attempt is one a JobMaster created ([`live_attempts_within_job_master`]).
     fn task_host_invariants(&self) {
         if let Some(key) = self.tasks.cancel_deadlines.keys().find(|k| !self.tasks.cancelled.contains(k)) {
             panic!("cancellation deadline for {key:?}, which was never cancelled");
+        }
+        if let Err(broken) = live_attempts_within_job_master(&self.wake.live_tasks, self.jm_epoch, &self.obs.acks) {
+            panic!("{broken}");
         }
     }
 
@@ -104,5 +107,107 @@ impl World {
                 "link {f0}->{t0} not FIFO: message #{s0} arrives at {a0}, the later #{s1} at {a1}"
             );
         }
+    }
+}
+
+/// Live task attempts against the JobMaster's executions (docs/issue-12-closing.md, row 4).
+///
+/// What Flink holds: an `ExecutionVertex` has one current `Execution`; an older attempt may
+/// still run on a TaskManager after the JobMaster wrote it off (the TaskManager was judged lost,
+/// a deployment was not acknowledged in time, the cancel RPC's retries ran out:
+/// `Execution.sendCancelRpcCall` then fails the execution, "the target node must be down") or
+/// after the JobManager itself failed over, and such a zombie is fenced at the sink (the
+/// transactional epoch), not kept from running. So "one live attempt per task" does not hold,
+/// in Flink or here; what holds is that nothing runs that a JobMaster never created:
+///
+/// * no live attempt belongs to a JobManager epoch that has not started (`jm_epoch`);
+/// * a live attempt of the current epoch is the JobMaster's current execution of its task or
+///   an older one: never newer than the attempt its `TaskStateChanged` outputs last reported
+///   (the JobMaster reports DEPLOYING before it sends the deployment), and never of a task it
+///   has reported nothing about.
+///
+/// Hence per task at most one live attempt is the one the JobMaster counts as current (every
+/// other live attempt is older, written off). `live`: the world's live attempts (world
+/// numbering, `epoch * EPOCH_STRIDE + JobMaster attempt`). The first broken rule, as text.
+pub(super) fn live_attempts_within_job_master(
+    live: &BTreeSet<(TaskId, Attempt)>,
+    jm_epoch: u64,
+    view: &acks::AckWatch,
+) -> Result<(), String> {
+    for &(task, attempt) in live {
+        let epoch = u64::from(attempt.0 / EPOCH_STRIDE);
+        if epoch > jm_epoch {
+            return Err(format!(
+                "{task} attempt {attempt} is live but belongs to JobManager epoch {epoch}, after the current {jm_epoch}"
+            ));
+        }
+        if epoch < jm_epoch {
+            continue;
+        }
+        let local = Attempt(attempt.0 % EPOCH_STRIDE);
+        match view.current_attempt(jm_epoch, task) {
+            None => {
+                return Err(format!(
+                    "{task} attempt {attempt} is live but the JobMaster of epoch {jm_epoch} never reported that task"
+                ))
+            }
+            Some(current) if local > current => {
+                return Err(format!(
+                    "{task} attempt {attempt} is live but the JobMaster's current execution of it is attempt {current}"
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JobMaster of epoch 2 that reported attempt 3 of task 0 (DEPLOYING, then RUNNING).
+    fn view() -> acks::AckWatch {
+        let mut v = acks::AckWatch::default();
+        v.task_state(2, 10, TaskId(0), Attempt(3), ExecutionState::Deploying);
+        v.task_state(2, 20, TaskId(0), Attempt(3), ExecutionState::Running);
+        v
+    }
+
+    fn world_attempt(epoch: u32, local: u32) -> Attempt {
+        Attempt(epoch * EPOCH_STRIDE + local)
+    }
+
+    #[test]
+    fn zombies_of_older_attempts_and_epochs_are_allowed_next_to_the_current_one() {
+        // The current attempt, an older attempt of the same JobMaster (written off, still
+        // running) and one of the previous JobManager: all three live at once is Flink.
+        let live = BTreeSet::from([
+            (TaskId(0), world_attempt(2, 3)),
+            (TaskId(0), world_attempt(2, 1)),
+            (TaskId(0), world_attempt(1, 7)),
+        ]);
+        assert_eq!(live_attempts_within_job_master(&live, 2, &view()), Ok(()));
+    }
+
+    #[test]
+    fn a_live_attempt_newer_than_the_job_masters_fails() {
+        let live = BTreeSet::from([(TaskId(0), world_attempt(2, 3)), (TaskId(0), world_attempt(2, 4))]);
+        let err = live_attempts_within_job_master(&live, 2, &view()).unwrap_err();
+        assert!(err.contains("current execution of it is attempt #3"), "{err}");
+    }
+
+    #[test]
+    fn a_live_attempt_of_a_task_the_job_master_never_reported_fails() {
+        let live = BTreeSet::from([(TaskId(1), world_attempt(2, 0))]);
+        let err = live_attempts_within_job_master(&live, 2, &view()).unwrap_err();
+        assert!(err.contains("never reported that task"), "{err}");
+    }
+
+    #[test]
+    fn a_live_attempt_of_a_future_job_manager_fails() {
+        let live = BTreeSet::from([(TaskId(0), world_attempt(3, 0))]);
+        let err = live_attempts_within_job_master(&live, 2, &view()).unwrap_err();
+        assert!(err.contains("epoch 3, after the current 2"), "{err}");
     }
 }

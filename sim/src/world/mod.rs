@@ -100,16 +100,9 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::{Arc, Mutex};
 use tokio::sync::Notify;
 
-/// Attempts are namespaced by JobManager epoch (a JobManager restarted by HA, or a new job
-/// from a retained checkpoint or savepoint, starts counting attempts again): world attempt =
-/// epoch * EPOCH_STRIDE + JobMaster attempt. A JobMaster may restart its job up to
-/// `EPOCH_STRIDE - 1` times and a run may have epochs 0 to `u32::MAX / EPOCH_STRIDE - 1` (4,293); a run
-/// that goes beyond is stopped as for a spent event budget (`BudgetUse::attempts_exhausted`),
-/// never run on with messages dropped. (Until session 10 the stride was 10,000: a swarm run of
-/// `001-kafka-offsets` with 38 ms restarts reached attempt 10,000 and its messages were lost.)
-/// The JobManager host (`jobmanager.rs`) numbers attempts by it; `rescale.rs`, the checkers,
-/// coverage and the explorer read an attempt's epoch back from it.
-pub const EPOCH_STRIDE: u32 = 1_000_000;
+/// The world's attempt numbering: declared with the run limits ([`crate::scenario::limits::EPOCH_STRIDE`]),
+/// which scenario validation checks attempt numbers against.
+pub use crate::scenario::limits::EPOCH_STRIDE;
 
 // ------------------------------------------------------------------ the world
 
