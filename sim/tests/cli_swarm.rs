@@ -132,6 +132,27 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // the `offsets` monotonic rule starts over there at the startup mode's position.
         ("scenarios/kafka/sink-no-checkpointing-unbounded-111.toml", "1645"),
         ("scenarios/kafka/sink-no-checkpointing-unbounded-111.toml", "1792"),
+        // Session 18's and 19's sweeps (checker false alarms, processing-time windows):
+        // at-least-once checkpoints (the barrier tracker does not block, so a snapshot held
+        // elements after its offsets; the restore replayed them into the same sliding window,
+        // which Flink then counts twice): `printed 13, no subset of the 11 elements`. The window
+        // counts an element at most once per assignment now.
+        ("scenarios/processingtime/sliding-print.toml", "1795"),
+        ("scenarios/processingtime/sliding-print.toml", "1859"),
+        // flink-2.3: the window's end of input dropped a window not yet due, but the final
+        // checkpoint still held it (a task whose operators finished snapshots their state); the
+        // sink store failed the job and the restored attempt fired the due window at once. The
+        // checker took the earlier attempt's drop as final: `committed (k0,4) at timestamp 7999;
+        // the windows ending there give []`. Only a drop after the last restore counts now.
+        ("scenarios/processingtime/union-window-then-functions-2pc.toml", "1697"),
+        ("scenarios/processingtime/union-window-then-functions-2pc.toml", "1906"),
+        ("scenarios/processingtime/union-window-then-functions-2pc.toml", "1989"),
+        // The other side of that rule (found while fixing it): the window tasks FINISHED after
+        // the final checkpoint, the next checkpoint stored no state for them, and the restore
+        // from it deployed them finished: the dropped windows never fire. A drop before a
+        // restore counts as undone only when that restore's checkpoint was the first to
+        // complete after the drop (the task was still running at its trigger).
+        ("scenarios/rescale/processing-window-2-3-1-2pc.toml", "1320"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_ckptsim"))
             .args(["run", file, "--seed", seed, "--swarm"])

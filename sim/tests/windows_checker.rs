@@ -1,4 +1,4 @@
-//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted; a window after a window join or after two joins side by side, a window followed by functions (exactly-once, at-least-once, ended by stop-with-savepoint with and without drain) and a window behind one idle-marking channel are judged exactly; the EventTimeWindowCheckpointingITCase ports fail under a planted broken window restore; the valve rule (each task's watermark re-derived by StatusWatermarkValve's rules) passes a real idle-and-resume run and names each divergence planted in its valve steps and the planted idle-input-holds-watermark.
+//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted; a window after a window join or after two joins side by side, a window followed by functions (exactly-once, at-least-once, ended by stop-with-savepoint with and without drain) and a window behind one idle-marking channel are judged exactly; the EventTimeWindowCheckpointingITCase ports fail under a planted broken window restore; processing-time windows count an element once per assignment under at-least-once checkpoints and a window dropped before a restore that holds it again must fire; the valve rule (each task's watermark re-derived by StatusWatermarkValve's rules) passes a real idle-and-resume run and names each divergence planted in its valve steps and the planted idle-input-holds-watermark.
 
 use ckptsim_sim::{check, load, world};
 use std::path::Path;
@@ -314,4 +314,56 @@ fn the_planted_idle_input_holds_watermark_is_named_by_the_valve_rule() {
     let correct = ckptsim_sim::spec::JobSpec { variant: ckptsim::variant::Variant::Correct, ..spec };
     let run = world::run(&correct, correct.default_seed);
     assert_eq!(windows_verdict(&correct, &run).passed, Some(true));
+}
+
+/// A swarm run (the configuration and faults drawn for `seed`), as `ckptsim run --swarm`.
+fn swarm_run(rel: &str, seed: u64) -> (ckptsim_sim::spec::JobSpec, world::RunResult) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(rel);
+    let spec = load::load_spec(&path).expect("scenario loads");
+    let (spec, _) = ckptsim_sim::swarm::draw(&spec, seed);
+    let run = world::run(&spec, seed);
+    (spec, run)
+}
+
+/// Processing time under at-least-once checkpoints (session 18's swarm seed 1795): the barrier
+/// tracker let checkpoint 6's window snapshot hold elements after its offsets, the restore
+/// replayed them into the same sliding window, and Flink's window then counts them twice: 13
+/// printed for 11 distinct elements. Each copy comes from one assignment, so a value above the
+/// number of assignments is still a wrong value.
+#[test]
+fn at_least_once_counts_an_element_once_per_assignment_and_no_more() {
+    let (spec, mut run) = swarm_run("processingtime/sliding-print.toml", 1795);
+    assert_eq!(spec.checkpoint.mode, ckptsim::config::CheckpointingMode::AtLeastOnce);
+    assert_eq!(check::windows(&spec, &run).passed, Some(true), "{:?}", check::windows(&spec, &run));
+    let win = ckptsim::window::TimeWindow { start: 1800, end: 2400 };
+    let assigned = run.window_assignments.iter().filter(|a| a.value.to_string().starts_with("(k0,"));
+    let assigned: Vec<_> = assigned.filter(|a| a.windows.contains(&win)).collect();
+    let distinct: std::collections::BTreeSet<_> = assigned.iter().map(|a| a.lineage).collect();
+    let i = run
+        .print_rows
+        .iter()
+        .position(|r| r.timestamp == Some(win.max_timestamp()) && r.value.to_string() == "(k0,13)");
+    let i = i.expect("the window's count of 13");
+    assert!(distinct.len() < 13 && assigned.len() >= 13, "{} elements, {} assignments", distinct.len(), assigned.len());
+    let mut r = run.print_rows.get(i).expect("row");
+    r.value = ckptsim::record::Value::Pair("k0".into(), assigned.len() as i64 + 1);
+    run.print_rows.set(i, r);
+    failed_with(&check::windows(&spec, &run), "window wrong value");
+}
+
+/// Processing time, flink-2.3 (session 18's swarm seed 1697): the window's end of input dropped
+/// [7500,8000) not yet due, but the final checkpoint still held it; the job failed over and the
+/// restored attempt fired it at once (its timer due). That earlier drop no longer excuses the
+/// window: with its committed results removed, the finished job lost it.
+#[test]
+fn a_window_dropped_before_a_restore_that_holds_it_again_must_fire() {
+    let (spec, mut run) = swarm_run("processingtime/union-window-then-functions-2pc.toml", 1697);
+    assert_eq!(check::windows(&spec, &run).passed, Some(true), "{:?}", check::windows(&spec, &run));
+    let dropped = run.quiesced_windows.iter().find(|q| q.pending.iter().any(|(_, w)| w.max_timestamp() == 7999));
+    let dropped = dropped.expect("an end of input dropped [7500,8000)");
+    assert!(run.restores.iter().any(|r| r.at_ms > dropped.time_ms), "a restore after the drop");
+    let before = run.committed.len();
+    run.committed.retain(|r| r.timestamp != Some(7999));
+    assert!(run.committed.len() < before, "the restored attempt committed the window");
+    failed_with(&check::windows(&spec, &run), "window lost");
 }

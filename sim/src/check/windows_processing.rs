@@ -22,12 +22,15 @@
 //! * `window fired twice`: a two-phase-commit sink committed a window more than once.
 //! * `window wrong value`: a result for a window no element was assigned to; a committed result
 //!   (exactly-once checkpoints) that is not the aggregate of the elements surely in the window
-//!   plus some of those that may be; a printed result (or one committed under at-least-once checkpoints, whose
-//!   restored windows may already hold replayed elements) outside what any subset of the
-//!   elements ever assigned to it gives.
+//!   plus some of those that may be; a printed result outside what any subset of the elements
+//!   ever assigned to it gives. Under at-least-once checkpoints (`CheckpointBarrierTracker`
+//!   does not block a channel whose barrier came first) a snapshot may hold elements after its
+//!   offsets, which the restore replays into the window again: there an element may count once
+//!   per assignment to the window, and no more (each copy a window holds comes from one).
 //! * `window lost`: the job FINISHED with every firing committed (2PC: final checkpoints), an
 //!   element's sure last assignment names a window, and the window has no result and was not among
-//!   the windows the final attempt of its task dropped at its end of input.
+//!   the windows an end of input dropped (the final attempt's, or an earlier one's unless the
+//!   last restore surely brought it back: `dropped_at_end`).
 
 use super::*;
 use crate::world::AssignmentRow;
@@ -57,7 +60,7 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
         && super::finished_by_stop(run).is_none()
         && (!exact_sink || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()));
     if !chain.is_empty() {
-        let results = Results { agg, exact_sink, exact: exact_sink && !at_least_once };
+        let results = Results { agg, exact_sink, exact: exact_sink && !at_least_once, at_least_once };
         let (judged, unjudged) =
             results.through_chain(&a, &chain, (rows, size), &dropped, finished_all, &mut anomalies);
         let summary = format!(
@@ -76,20 +79,21 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
         let Some(k) = super::row_window(&r, size, &mut anomalies) else { continue };
         fired.entry(k).or_default().push(r);
     }
-    let results = Results { agg, exact_sink, exact: exact_sink && !at_least_once };
+    let results = Results { agg, exact_sink, exact: exact_sink && !at_least_once, at_least_once };
     for ((key, win), got) in &fired {
         results.judge(&a, key, win, got, &mut anomalies);
     }
     let lost = if finished_all { lost_windows(&a, &fired, &dropped, exact_sink, &mut anomalies) } else { 0 };
     let summary = format!(
         "processing time: {} elements assigned ({} assignments), {} windows expected, {} results{}, {} dropped at the \
-         end of input, {lost} lost",
+         end of input ({} perhaps, before a restore), {lost} lost",
         a.last.len(),
         run.window_assignments.len(),
         a.expected.len(),
         rows.len(),
         if exact_sink { " committed" } else { " printed" },
-        dropped.len()
+        dropped.sure.len(),
+        dropped.maybe.len()
     );
     Verdict::from(NAME, anomalies, summary)
 }
@@ -100,6 +104,9 @@ struct Assignments<'r> {
     last: BTreeMap<Lineage, &'r AssignmentRow>,
     /// Every element ever assigned to each window, with its number.
     ever: BTreeMap<(Value, TimeWindow), BTreeMap<Lineage, i64>>,
+    /// Per window, the number of every assignment to it, one entry per assignment: the most a
+    /// window can hold under at-least-once checkpoints (see [`Results::judge`]).
+    assigned: BTreeMap<(Value, TimeWindow), Vec<i64>>,
     /// Per window, the elements surely in it (their sure last assignment names it).
     expected: BTreeMap<(Value, TimeWindow), Vec<(Lineage, i64)>>,
     /// Elements whose last assignment is sure (surely elsewhere when it does not name a window).
@@ -111,10 +118,12 @@ impl<'r> Assignments<'r> {
         let x = |v: &Value| if agg == Aggregate::Count { 1 } else { super::number(v) };
         let mut last: BTreeMap<Lineage, &AssignmentRow> = BTreeMap::new();
         let mut ever: BTreeMap<(Value, TimeWindow), BTreeMap<Lineage, i64>> = BTreeMap::new();
+        let mut assigned: BTreeMap<(Value, TimeWindow), Vec<i64>> = BTreeMap::new();
         for a in &run.window_assignments {
             last.insert(a.lineage, a);
             for win in &a.windows {
                 ever.entry((key_of(&a.value), *win)).or_default().insert(a.lineage, x(&a.value));
+                assigned.entry((key_of(&a.value), *win)).or_default().push(x(&a.value));
             }
         }
         let sure = sure_after(run);
@@ -129,7 +138,7 @@ impl<'r> Assignments<'r> {
                 expected.entry((key_of(&a.value), *win)).or_default().push((*lineage, x(&a.value)));
             }
         }
-        Assignments { last, ever, expected, settled }
+        Assignments { last, ever, assigned, expected, settled }
     }
 }
 
@@ -153,21 +162,85 @@ fn sure_after(run: &RunResult) -> impl Fn(u64) -> bool {
     }
 }
 
-/// The windows each task's last end of input dropped unfired.
-fn dropped_at_end(run: &RunResult) -> BTreeSet<(Value, TimeWindow)> {
-    let mut last_quiesce: BTreeMap<TaskId, &crate::world::QuiescedRow> = BTreeMap::new();
-    for q in &run.quiesced_windows {
-        last_quiesce.insert(q.task, q);
-    }
-    last_quiesce.values().flat_map(|q| q.pending.iter().cloned()).collect()
+/// The windows the tasks dropped unfired at their end of input (`StreamOperatorWrapper`
+/// quiesces the timer service of that attempt only).
+#[derive(Default)]
+struct Dropped {
+    /// Dropped by the attempt after the last restore (or new job): they never fire.
+    sure: BTreeSet<(Value, TimeWindow)>,
+    /// Dropped by an earlier attempt, and perhaps back in a later one: the contents and timers
+    /// stay keyed state, and a flink-2.3 task whose operators finished still snapshots them
+    /// into its final checkpoint (only tasks already FINISHED at a trigger get empty state,
+    /// `DefaultCheckpointPlan#fulfillFinishedTaskStatus`, and are deployed finished on
+    /// restore). An attempt restored with them fires them at once, their timers being due.
+    maybe: BTreeSet<(Value, TimeWindow)>,
 }
 
-/// How a window's results are judged: the aggregate, whether the sink commits (2PC) and
-/// whether the committed results are exact (2PC under exactly-once checkpoints).
+impl Dropped {
+    /// Whether the window may have been dropped (no result is then no loss).
+    fn excuses(&self, k: &(Value, TimeWindow)) -> bool {
+        self.sure.contains(k) || self.maybe.contains(k)
+    }
+}
+
+/// What the tasks' ends of input dropped ([`Dropped`]). An earlier attempt's drop is known to
+/// be undone when the last restore is the first after it and comes from the first checkpoint
+/// triggered after it to complete: the window task, whose input had ended, was then still
+/// running at that trigger (a 2.x task finishes only once a checkpoint triggered after its
+/// end of input completed), so its snapshot holds the windows and the final attempt fires them.
+fn dropped_at_end(run: &RunResult) -> Dropped {
+    let resumes: Vec<(u64, Option<ckptsim::ids::CheckpointId>)> = run
+        .restores
+        .iter()
+        .map(|r| (r.at_ms, r.checkpoint))
+        .chain(run.rescales.iter().map(|r| (r.at_ms, None)))
+        .collect();
+    let last_resume = resumes.iter().max_by_key(|(at, _)| *at).copied();
+    let mut out = Dropped::default();
+    let mut last_quiesce: BTreeMap<TaskId, &crate::world::QuiescedRow> = BTreeMap::new();
+    for q in &run.quiesced_windows {
+        match last_resume {
+            Some((at, _)) if q.time_ms <= at => {
+                if !undone_by_last_restore(run, &resumes, q.time_ms) {
+                    out.maybe.extend(q.pending.iter().cloned());
+                }
+            }
+            _ => {
+                let newest = last_quiesce.entry(q.task).or_insert(q);
+                if q.attempt >= newest.attempt {
+                    *newest = q;
+                }
+            }
+        }
+    }
+    out.sure = last_quiesce.values().flat_map(|q| q.pending.iter().cloned()).collect();
+    out
+}
+
+/// Whether the final attempt surely holds what an end of input at `t` dropped (see
+/// [`dropped_at_end`]): the only resume after `t` is a restore from a checkpoint triggered
+/// after `t`, and no other checkpoint triggered after `t` completed before that trigger.
+fn undone_by_last_restore(run: &RunResult, resumes: &[(u64, Option<ckptsim::ids::CheckpointId>)], t: u64) -> bool {
+    let after: Vec<_> = resumes.iter().filter(|(at, _)| *at >= t).collect();
+    let [(_, Some(id))] = after.as_slice() else { return false };
+    let Some(c) = run.checkpoints.iter().find(|c| c.id == *id) else { return false };
+    c.trigger_ms > t
+        && !run.checkpoints.iter().any(|o| {
+            o.id != c.id
+                && o.trigger_ms > t
+                && o.outcome == "COMPLETED"
+                && o.end_ms.is_some_and(|end| end <= c.trigger_ms)
+        })
+}
+
+/// How a window's results are judged: the aggregate, whether the sink commits (2PC), whether
+/// the committed results are exact (2PC under exactly-once checkpoints) and whether the
+/// checkpoints are at-least-once (a window may hold an element more than once).
 struct Results {
     agg: Aggregate,
     exact_sink: bool,
     exact: bool,
+    at_least_once: bool,
 }
 
 impl Results {
@@ -221,6 +294,22 @@ impl Results {
                     maybe.len()
                 )
             })
+        } else if self.at_least_once {
+            // The barrier tracker does not block a channel whose barrier came first, so a
+            // snapshot may hold elements after the checkpoint's offsets; the restore replays them
+            // and they may land in the same window again (CheckpointBarrierTracker, WindowOperator's
+            // restored keyed state). Every copy a window holds comes from one assignment.
+            let copies = a.assigned.get(&(key.clone(), *win)).map(Vec::as_slice).unwrap_or(&[]);
+            let (lo, hi) = subset_bounds(self.agg, copies.iter().copied());
+            values.iter().find(|v| **v < lo || **v > hi).map(|v| {
+                format!(
+                    "{} {v}, no subset of the {} assignments of the {} elements ever assigned to it gives that \
+                     (at-least-once: an element counts at most once per assignment)",
+                    if self.exact_sink { "committed" } else { "printed" },
+                    copies.len(),
+                    all.len()
+                )
+            })
         } else {
             let (lo, hi) = subset_bounds(self.agg, all.values().copied());
             values.iter().find(|v| **v < lo || **v > hi).map(|v| {
@@ -264,7 +353,7 @@ impl Results {
         a: &Assignments,
         chain: &[ckptsim::operator::OperatorKind],
         (rows, size): (&Rows, i64),
-        dropped: &BTreeSet<(Value, TimeWindow)>,
+        dropped: &Dropped,
         finished_all: bool,
         anomalies: &mut Vec<Finding>,
     ) -> (usize, usize) {
@@ -308,16 +397,14 @@ impl Results {
     }
 
     /// Per timestamp, the windows ending there (`AtTimestamp`).
-    fn windows_by_timestamp<'a>(
-        &self,
-        a: &'a Assignments,
-        dropped: &BTreeSet<(Value, TimeWindow)>,
-    ) -> BTreeMap<i64, Vec<AtTimestamp<'a>>> {
+    fn windows_by_timestamp<'a>(&self, a: &'a Assignments, dropped: &Dropped) -> BTreeMap<i64, Vec<AtTimestamp<'a>>> {
         let mut at: BTreeMap<i64, Vec<AtTimestamp<'a>>> = BTreeMap::new();
         for ((key, win), all) in &a.ever {
-            let known = self.exact && all.keys().all(|l| a.settled.contains_key(l));
+            let k = (key.clone(), *win);
+            // A window an earlier attempt dropped and a later one may hold again is unknown.
+            let known = self.exact && all.keys().all(|l| a.settled.contains_key(l)) && !dropped.maybe.contains(&k);
             let value = known.then(|| {
-                if dropped.contains(&(key.clone(), *win)) {
+                if dropped.sure.contains(&k) {
                     return None;
                 }
                 let sure = a.expected.get(&(key.clone(), *win)).map(Vec::as_slice).unwrap_or(&[]);
@@ -395,14 +482,14 @@ fn rows_by_timestamp(rows: &Rows, anomalies: &mut Vec<Finding>) -> BTreeMap<i64,
 fn lost_windows(
     a: &Assignments,
     fired: &BTreeMap<(Value, TimeWindow), Vec<OutputRow>>,
-    dropped: &BTreeSet<(Value, TimeWindow)>,
+    dropped: &Dropped,
     exact_sink: bool,
     anomalies: &mut Vec<Finding>,
 ) -> usize {
     let mut lost = 0usize;
     for ((key, win), elems) in &a.expected {
         let k = (key.clone(), *win);
-        if fired.contains_key(&k) || dropped.contains(&k) {
+        if fired.contains_key(&k) || dropped.excuses(&k) {
             continue;
         }
         lost += 1;
