@@ -110,3 +110,38 @@ fn swarm_never_targets_a_broadcast_edge() {
     }
     assert!(copies >= 20, "only {copies} draws target a Copy subtask");
 }
+
+/// A self-join (one source into both input gates of a window join, Flink's two `StreamEdge`s):
+/// each producer subtask has one channel per gate to each join subtask, the producer's outputs
+/// and the consumer's inputs name the same gates, and a run keeps the two channels of a pair
+/// apart (two cuts per pair and snapshot, the joined rows exactly once).
+#[test]
+fn a_self_join_has_one_channel_per_input_gate() {
+    use ckptsim_sim::world::graph::Link;
+    let s = spec("self-window-join-2pc.toml");
+    let g = Graph::build(&s);
+    assert_eq!(vertex_names(&g), ["Source: Words", "Join -> Sink: Sink"]);
+    assert_eq!(g.in_edges[1], [(0, EdgeKind::Hash), (0, EdgeKind::Hash)]);
+    let (w, j) = (g.vertex_tasks(0), g.vertex_tasks(1));
+    let link = |task, gate| Link { task, gate };
+    assert_eq!(g.input_links(j[0]), [link(w[0], 0), link(w[1], 0), link(w[0], 1), link(w[1], 1)]);
+    assert_eq!(g.output_links(w[1]), [link(j[0], 0), link(j[1], 0), link(j[0], 1), link(j[1], 1)]);
+    // Producer subtask `pi`'s outputs (j0 gate 0, j1 gate 0, j0 gate 1, j1 gate 1) enter input
+    // channels pi, pi, 2 + pi, 2 + pi of their consumers: the two gates are two channels.
+    for (pi, &p) in w.iter().enumerate() {
+        let chans: Vec<u32> = g
+            .output_links(p)
+            .into_iter()
+            .map(|d| g.input_channel(d.task, link(p, d.gate)).expect("an output is an input"))
+            .collect();
+        let pi = pi as u32;
+        assert_eq!(chans, [pi, pi, 2 + pi, 2 + pi]);
+    }
+    let o = ckptsim_sim::outcome::run(&s, s.default_seed);
+    let verdict = |name: &str| o.verdicts.iter().find(|v| v.checker == name).expect("a verdict").clone();
+    let (eo, al) = (verdict("exactly-once"), verdict("alignment"));
+    assert_eq!(eo.passed, Some(true), "{:?}", eo.anomalies);
+    assert_eq!(al.passed, Some(true), "{:?}", al.anomalies);
+    // 2 join subtasks x 17 checkpoints, 4 channels each (2 producers x 2 gates).
+    assert!(al.summary.contains("34 snapshots, 136 channel cuts"), "{}", al.summary);
+}

@@ -39,10 +39,15 @@ pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
         let Some(in_flight) = &cut.in_flight else { continue };
         snapshots += 1;
         for (&from, &taken) in &cut.received {
-            let Some(b) = barriers.get(&(from, cut.attempt, cut.checkpoint, cut.task)) else { continue };
+            let Some(b) = barriers.get(&(from.task, cut.attempt, cut.checkpoint, cut.task, from.gate)) else {
+                continue;
+            };
             channels += 1;
             let persisted = in_flight.get(&from).copied().unwrap_or(0);
-            if let Some(line) = judge(cut, b, taken, persisted, &name) {
+            // A producer feeding two input gates (a self-join) has one channel per gate.
+            let two_gates = cut.received.keys().any(|l| l.task == from.task && l.gate != from.gate);
+            let gate = two_gates.then_some(from.gate);
+            if let Some(line) = judge(cut, (b, gate), taken, persisted, &name) {
                 if anomalies.len() < MAX_LINES {
                     anomalies.push(line);
                 } else {
@@ -66,20 +71,22 @@ pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
     Verdict::from(NAME, anomalies, summary)
 }
 
+/// One channel's cut judged; `gate`: the input gate, named when the producer feeds two.
 fn judge(
     cut: &SnapshotCut,
-    b: &BarrierCut,
+    (b, gate): (&BarrierCut, Option<u32>),
     taken: u64,
     persisted: u64,
     name: &dyn Fn(ckptsim::TaskId) -> String,
 ) -> Option<Finding> {
     let at = |kind: Option<&str>, what: String| {
         let text = format!(
-            "t={} {} checkpoint {} channel from {}: {what} (sent before the barrier {}, taken before the snapshot {taken}, persisted as channel state {persisted})",
+            "t={} {} checkpoint {} channel from {}{}: {what} (sent before the barrier {}, taken before the snapshot {taken}, persisted as channel state {persisted})",
             cut.at_ms,
             name(cut.task),
             cut.checkpoint,
             name(b.task),
+            gate.map_or_else(String::new, |g| format!(" into input gate {g}")),
             b.sent
         );
         kind.map_or_else(|| Finding::named(text.clone()), |k| Finding::new(k, text.clone())).at(cut.at_ms)

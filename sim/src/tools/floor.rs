@@ -469,9 +469,11 @@ pub fn wire(graph: &Graph) -> (Channels, Vec<Vec<(usize, usize)>>) {
     for (t, out) in outs.iter_mut().enumerate() {
         let id = TaskId(t as u32);
         queues.push(vec![VecDeque::new(); graph.inputs_of(id).len()]);
-        for d in graph.outputs_of(id) {
-            let ch = graph.inputs_of(d).iter().position(|u| *u == id).expect("an output is an input downstream");
-            out.push((d.0 as usize, ch));
+        for d in graph.output_links(id) {
+            // The channel into the gate the edge enters (a self-join's producer feeds two).
+            let from = crate::graph::Link { task: id, gate: d.gate };
+            let ch = graph.input_channel(d.task, from).expect("an output is an input downstream");
+            out.push((d.task.0 as usize, ch as usize));
         }
     }
     (queues, outs)

@@ -4,7 +4,7 @@
 //! the upstream task sent before its barrier are exactly the records the downstream task
 //! either processed before its own snapshot or persisted as in-flight channel state of that
 //! checkpoint. Channels are FIFO and every counter starts at zero with the channel (one per
-//! attempt, upstream, downstream), so counts are enough: no record is named.
+//! attempt, upstream, downstream and input gate), so counts are enough: no record is named.
 //!
 //! The world records two kinds of rows, outside the trace (the trace hash is unchanged):
 //! * [`BarrierCut`]: when an upstream task's barrier for checkpoint `c` enters its output
@@ -28,6 +28,8 @@ pub struct BarrierCut {
     pub checkpoint: CheckpointId,
     /// The downstream task of the channel.
     pub to: TaskId,
+    /// The downstream's input gate the channel enters (two for a self-join's producer).
+    pub gate: u32,
     /// Records written to the channel (sent or still in the output buffers) before the barrier.
     pub sent: u64,
     /// The barrier was an at-least-once barrier (the barrier tracker never blocks a channel:
@@ -48,12 +50,12 @@ pub struct SnapshotCut {
     pub checkpoint: CheckpointId,
     /// When the synchronous snapshot was taken.
     pub at_ms: u64,
-    /// Per upstream task: records taken from that input channel before the snapshot.
-    pub received: BTreeMap<TaskId, u64>,
-    /// Per upstream task: records persisted as in-flight channel state. `None` while the
+    /// Per input channel (upstream task and input gate): records taken from it before the snapshot.
+    pub received: BTreeMap<Link, u64>,
+    /// Per input channel: records persisted as in-flight channel state. `None` while the
     /// snapshot is not complete (an unaligned snapshot still taking overtaken records, or one
     /// that was aborted before it completed).
-    pub in_flight: Option<BTreeMap<TaskId, u64>>,
+    pub in_flight: Option<BTreeMap<Link, u64>>,
 }
 
 /// The barrier and snapshot cuts of a run that are still to be judged. A snapshot whose
@@ -63,8 +65,8 @@ pub struct SnapshotCut {
 /// inconsistent cuts, and cuts that never completed or whose barrier never came.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ChannelCuts {
-    /// Per (upstream task, attempt, checkpoint, downstream task): the barrier cut.
-    pub barriers: BTreeMap<(TaskId, Attempt, CheckpointId, TaskId), BarrierCut>,
+    /// Per (upstream task, attempt, checkpoint, downstream task, input gate): the barrier cut.
+    pub barriers: BTreeMap<BarrierKey, BarrierCut>,
     /// Snapshot cuts in the order they were taken (keyed by that order).
     pub snapshots: BTreeMap<u64, SnapshotCut>,
     /// Snapshots already found consistent on every input channel (and dropped).
@@ -94,6 +96,10 @@ pub fn consistent(b: &BarrierCut, taken: u64, persisted: u64) -> bool {
     }
 }
 
+/// Where a barrier cut is filed: (upstream task, attempt, checkpoint, downstream task, the
+/// downstream's input gate).
+pub type BarrierKey = (TaskId, Attempt, CheckpointId, TaskId, u32);
+
 impl ChannelCuts {
     /// Records `t`'s newest snapshot if it is new: the records taken so far from each input
     /// channel. Called before the task's outputs are drained; no record is taken between a
@@ -103,23 +109,23 @@ impl ChannelCuts {
         channels: &BTreeMap<ChannelKey, DataChannel>,
         t: &Task,
         key: (TaskId, Attempt),
-        inputs: &[TaskId],
+        inputs: &[Link],
         now: u64,
     ) {
         let (task, attempt) = key;
-        let taken = |from: TaskId| channels.get(&(attempt.0, from, task)).map_or(0, |c| c.taken_records);
+        let taken = |from: Link| channels.get(&(attempt.0, from.task, task, from.gate)).map_or(0, |c| c.taken_records);
         self.note_snapshot_taken(t, key, inputs, now, taken);
     }
 
     /// [`ChannelCuts::note_snapshot`] with the records taken so far from each input channel
-    /// given by `taken` (per upstream task): the explorer counts them on its own channels.
+    /// given by `taken` (per input channel): the explorer counts them on its own channels.
     pub(crate) fn note_snapshot_taken(
         &mut self,
         t: &Task,
         key: (TaskId, Attempt),
-        inputs: &[TaskId],
+        inputs: &[Link],
         now: u64,
-        taken: impl Fn(TaskId) -> u64,
+        taken: impl Fn(Link) -> u64,
     ) {
         let Some(id) = t.last_snapshot_id() else { return };
         if inputs.is_empty() || self.seen.get(&key) == Some(&id) {
@@ -148,8 +154,8 @@ impl ChannelCuts {
 
     /// The upstream converted its barrier of `checkpoint` on the channel to `to` into an
     /// unaligned one (§3.4, output side): the cut is unchanged, the barrier overtook records.
-    pub(super) fn mark_unaligned(&mut self, task: TaskId, attempt: Attempt, checkpoint: CheckpointId, to: TaskId) {
-        if let Some(b) = self.barriers.get_mut(&(task, attempt, checkpoint, to)) {
+    pub(super) fn mark_unaligned(&mut self, task: TaskId, attempt: Attempt, checkpoint: CheckpointId, to: Link) {
+        if let Some(b) = self.barriers.get_mut(&(task, attempt, checkpoint, to.task, to.gate)) {
             b.unaligned = true;
         }
     }
@@ -159,13 +165,13 @@ impl ChannelCuts {
         &mut self,
         key: (TaskId, Attempt),
         id: CheckpointId,
-        inputs: &[TaskId],
+        inputs: &[Link],
         in_flight: &BTreeMap<ChannelId, Vec<Record>>,
     ) {
         let (task, attempt) = key;
         let Some(&seq) = self.index.get(&(task, attempt, id)) else { return };
         let Some(cut) = self.snapshots.get_mut(&seq) else { return };
-        let mut flight: BTreeMap<TaskId, u64> = BTreeMap::new();
+        let mut flight: BTreeMap<Link, u64> = BTreeMap::new();
         for (ch, records) in in_flight {
             if let Some(&from) = inputs.get(ch.0 as usize) {
                 *flight.entry(from).or_default() += records.len() as u64;
@@ -177,7 +183,7 @@ impl ChannelCuts {
 
     /// An upstream task's barrier entered one output channel.
     pub(crate) fn note_barrier(&mut self, cut: BarrierCut) {
-        self.barriers.insert((cut.task, cut.attempt, cut.checkpoint, cut.to), cut);
+        self.barriers.insert((cut.task, cut.attempt, cut.checkpoint, cut.to, cut.gate), cut);
     }
 
     /// Drops a completed snapshot cut, and the barrier cuts of its channels, when every channel
@@ -187,7 +193,7 @@ impl ChannelCuts {
         let Some(in_flight) = &cut.in_flight else { return };
         let mut keys = Vec::with_capacity(cut.received.len());
         for (&from, &taken) in &cut.received {
-            let key = (from, cut.attempt, cut.checkpoint, cut.task);
+            let key = (from.task, cut.attempt, cut.checkpoint, cut.task, from.gate);
             let Some(b) = self.barriers.get(&key) else { return };
             if !consistent(b, taken, in_flight.get(&from).copied().unwrap_or(0)) {
                 return;

@@ -30,7 +30,10 @@ impl DataChannel {
     }
 }
 
-pub(super) type ChannelKey = (u32, TaskId, TaskId);
+/// A data channel: (attempt, upstream task, downstream task, the downstream's input gate). The
+/// gate keeps apart the two channels of a self-join (one producer feeding two gates, semantics
+/// §14); without one it adds nothing, so the channels and their order are those of a task pair.
+pub(super) type ChannelKey = (u32, TaskId, TaskId, u32);
 
 /// Per-task output buffers: elements waiting to enter each downstream channel, in order.
 ///
@@ -38,7 +41,7 @@ pub(super) type ChannelKey = (u32, TaskId, TaskId);
 /// queue split into chunks exactly as a flush splits them into network buffers, so a flush
 /// hands a whole chunk to the channel instead of copying records one by one.
 pub(super) struct Outbox {
-    pub(super) targets: Vec<TaskId>,
+    pub(super) targets: Vec<Link>,
     pub(super) bufs: Vec<VecDeque<OutItem>>,
     pub(super) buffer_records: usize,
     /// The task's newest snapshot id already handed to the channel cuts (`drain_outputs` asks
@@ -112,7 +115,7 @@ pub(super) fn flush(
     let latency = w.spec.cluster.data_latency_ms + w.faults.slow_links.get(&task).copied().unwrap_or(0);
     let buffer_timeout_ms = w.spec.cluster.buffer_timeout_ms;
     let mut blocked = false;
-    for (i, &to) in outbox.targets.iter().enumerate() {
+    for (i, &Link { task: to, gate }) in outbox.targets.iter().enumerate() {
         let buf = &mut outbox.bufs[i];
         // The first buffer sent now arrives first (FIFO): the receiver wakes then.
         let mut first_at: Option<u64> = None;
@@ -127,7 +130,7 @@ pub(super) fn flush(
                     if n < buffer_records && buf.len() == 1 && now < since + buffer_timeout_ms {
                         break;
                     }
-                    let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
+                    let ch = w.data.channels.entry((attempt.0, task, to, gate)).or_default();
                     if ch.record_buffers >= capacity {
                         // A full buffer, or more behind this one, waits for credit.
                         if n >= buffer_records || buf.len() > 1 {
@@ -149,7 +152,7 @@ pub(super) fn flush(
                     let Some(OutItem::Event(el)) = buf.pop_front() else { unreachable!("front is an event") };
                     w.data.item_seq += 1;
                     let seq = w.data.item_seq;
-                    let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
+                    let ch = w.data.channels.entry((attempt.0, task, to, gate)).or_default();
                     let at = (now + latency).max(ch.last_deliver_ms);
                     ch.last_deliver_ms = at;
                     ch.queue.push_back((at, seq, Item::Event(el, 0)));
@@ -176,7 +179,7 @@ pub(super) fn take_input(
     t: &mut Task,
     tm: u32,
     key: (TaskId, Attempt),
-    inputs: &[TaskId],
+    inputs: &[Link],
     now: u64,
 ) -> Take {
     let (task, attempt) = key;
@@ -186,8 +189,8 @@ pub(super) fn take_input(
         return Take::Event;
     }
     let Some((_, _, i)) = best else { return Take::WaitUntil(next_due) };
-    let from = inputs[i];
-    let ch = w.data.channels.get_mut(&(attempt.0, from, task)).expect("channel exists");
+    let Link { task: from, gate } = inputs[i];
+    let ch = w.data.channels.get_mut(&(attempt.0, from, task, gate)).expect("channel exists");
     let (_, _, item) = ch.queue.pop_front().expect("front exists");
     // The sender waits for credit on this channel only while it is full (`flush` stops there
     // and nothing else fills it): it is woken when a buffer taken frees the first credit, not
@@ -283,7 +286,7 @@ fn look_at_inputs(
     w: &mut World,
     t: &mut Task,
     key: (TaskId, Attempt),
-    inputs: &[TaskId],
+    inputs: &[Link],
     now: u64,
 ) -> (bool, Option<(u64, u64, usize)>, Option<u64>) {
     let (task, attempt) = key;
@@ -291,12 +294,12 @@ fn look_at_inputs(
     let mut announced = false;
     let mut best: Option<(u64, u64, usize)> = None;
     let mut next_due: Option<u64> = None;
-    for (i, &from) in inputs.iter().enumerate() {
+    for (i, &Link { task: from, gate }) in inputs.iter().enumerate() {
         let ch_id = ChannelId(i as u32);
         if t.is_blocked(ch_id) {
             continue;
         }
-        let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task)) else { continue };
+        let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task, gate)) else { continue };
         if announces && announce_barriers(ch, t, ch_id, now) {
             announced = true;
         }

@@ -35,6 +35,19 @@ pub enum EdgeKind {
     Broadcast,
 }
 
+/// One data channel seen from one of its ends: the task at the other end and the input gate
+/// of the consuming task the channel enters. Flink keys a channel by its `StreamEdge` (a
+/// producer feeding both inputs of a two-input operator, `s.join(s)`, has two edges, two input
+/// gates on the consumer and so two channels between the same two subtasks); the gate index
+/// names the edge, since two edges into one consumer always enter different gates.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Link {
+    /// The task at the other end: the producer of an input, the consumer of an output.
+    pub task: TaskId,
+    /// The consumer's input gate the channel enters (the edge's index among its `in_edges`).
+    pub gate: u32,
+}
+
 /// The physical plan: vertices, tasks and where they run.
 #[derive(Clone, Debug)]
 pub struct Graph {
@@ -126,17 +139,29 @@ impl Graph {
         self
     }
 
-    /// Upstream tasks feeding `task`, in input-channel order.
+    /// Upstream tasks feeding `task`, in input-channel order (a producer feeding two of its
+    /// input gates appears once per gate).
     pub fn inputs_of(&self, task: TaskId) -> Vec<TaskId> {
+        self.input_links(task).into_iter().map(|l| l.task).collect()
+    }
+
+    /// `task`'s input channels in order: per input gate, the upstream tasks feeding it.
+    pub fn input_links(&self, task: TaskId) -> Vec<Link> {
         let (vi, s) = self.task_vertex[task.0 as usize];
         let mut out = Vec::new();
-        for &(up, kind) in &self.in_edges[vi] {
+        for (gate, &(up, kind)) in self.in_edges[vi].iter().enumerate() {
+            let gate = gate as u32;
             match kind {
-                EdgeKind::Forward => out.push(self.vertex_tasks(up)[s as usize]),
-                _ => out.extend(self.vertex_tasks(up)),
+                EdgeKind::Forward => out.push(Link { task: self.vertex_tasks(up)[s as usize], gate }),
+                _ => out.extend(self.vertex_tasks(up).into_iter().map(|task| Link { task, gate })),
             }
         }
         out
+    }
+
+    /// The index among `to`'s input channels of the channel from `from` into gate `gate`.
+    pub fn input_channel(&self, to: TaskId, from: Link) -> Option<u32> {
+        self.input_links(to).iter().position(|l| *l == from).map(|i| i as u32)
     }
 
     /// Input channels per input gate of `task` (one gate per input edge).
@@ -164,12 +189,19 @@ impl Graph {
 
     /// Downstream tasks fed by `task`, in output-channel order.
     pub fn outputs_of(&self, task: TaskId) -> Vec<TaskId> {
+        self.output_links(task).into_iter().map(|l| l.task).collect()
+    }
+
+    /// `task`'s output channels in order: per output edge, the downstream tasks it feeds and
+    /// the input gate of theirs the edge enters.
+    pub fn output_links(&self, task: TaskId) -> Vec<Link> {
         let (vi, s) = self.task_vertex[task.0 as usize];
         let mut out = Vec::new();
         for &(down, k) in &self.out_edges[vi] {
+            let gate = k as u32;
             match self.in_edges[down][k].1 {
-                EdgeKind::Forward => out.push(self.vertex_tasks(down)[s as usize]),
-                _ => out.extend(self.vertex_tasks(down)),
+                EdgeKind::Forward => out.push(Link { task: self.vertex_tasks(down)[s as usize], gate }),
+                _ => out.extend(self.vertex_tasks(down).into_iter().map(|task| Link { task, gate })),
             }
         }
         out

@@ -49,7 +49,7 @@ mod uploads;
 mod user_io;
 mod wake;
 
-use crate::graph::Graph;
+use crate::graph::{Graph, Link};
 use crate::spec::{ActionSpec, FaultAt, FaultKind, InputSpec, JobSpec, LogRecords};
 use crate::trace::{EventData, Trace};
 pub(crate) use acks::AckWatch;
@@ -69,7 +69,7 @@ use ckptsim::status::{ExecutionState, JobStatus};
 use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
 use client::*;
-pub use cuts::{consistent, BarrierCut, ChannelCuts, SnapshotCut};
+pub use cuts::{consistent, BarrierCut, BarrierKey, ChannelCuts, SnapshotCut};
 use data_plane::*;
 use invariants::CHECK_EACH_STEP;
 use jobmanager::*;

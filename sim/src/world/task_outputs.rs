@@ -11,7 +11,7 @@ pub(super) fn drain_outputs(
     key: (TaskId, Attempt),
     tm: u32,
     now: u64,
-    inputs: &[TaskId],
+    inputs: &[Link],
 ) -> (Vec<(CheckpointId, TaskSnapshot)>, bool) {
     let (task, attempt) = key;
     let at = DrainAt { key, tm, now, inputs };
@@ -96,7 +96,7 @@ fn emit_barrier(
 ) {
     let variant = w.spec.variant;
     let per: Vec<(Barrier, bool)> = (outbox.targets.iter())
-        .map(|&to| barrier_into(barrier, priority, w.graph.always_aligns(to), variant))
+        .map(|to| barrier_into(barrier, priority, w.graph.always_aligns(to.task), variant))
         .collect();
     note_barrier(w, outbox, key, &barrier, &per);
     for (i, &(b, prio)) in per.iter().enumerate() {
@@ -152,7 +152,7 @@ fn snapshot_taken(
 
 /// The channel cuts of the task's newest snapshot (`cuts.rs`), asked only when that snapshot
 /// changed since the last drain (the cuts record a snapshot once; a later call does nothing).
-fn note_cut(w: &mut World, t: &Task, outbox: &mut Outbox, key: (TaskId, Attempt), inputs: &[TaskId], now: u64) {
+fn note_cut(w: &mut World, t: &Task, outbox: &mut Outbox, key: (TaskId, Attempt), inputs: &[Link], now: u64) {
     if t.last_snapshot_id() != outbox.cut_noted {
         w.obs.cuts.note_snapshot(&w.data.channels, t, key, inputs, now);
         outbox.cut_noted = t.last_snapshot_id();
@@ -165,7 +165,7 @@ struct DrainAt<'a> {
     key: (TaskId, Attempt),
     tm: u32,
     now: u64,
-    inputs: &'a [TaskId],
+    inputs: &'a [Link],
 }
 
 /// A source's watermark or status change, recorded for the `windows` checker when the job's
@@ -247,8 +247,8 @@ fn note_snapshot(
 /// its channel and handed to the task with the records it overtook.
 fn prioritize_barriers(w: &mut World, t: &mut Task, at: DrainAt, id: CheckpointId) {
     let ((task, attempt), tm, now, inputs) = (at.key, at.tm, at.now, at.inputs);
-    for (i, &from) in inputs.iter().enumerate() {
-        let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task)) else { continue };
+    for (i, &Link { task: from, gate }) in inputs.iter().enumerate() {
+        let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task, gate)) else { continue };
         let pos = ch
             .queue
             .iter()
@@ -373,7 +373,7 @@ fn commit_offsets(w: &mut World, at: DrainAt, offsets: &BTreeMap<PartitionId, Of
 fn push_priority_barrier(
     w: &mut World,
     key: (TaskId, Attempt),
-    to: TaskId,
+    to: Link,
     barrier: Barrier,
     ahead: u32,
     now: u64,
@@ -381,10 +381,10 @@ fn push_priority_barrier(
     let (task, attempt) = key;
     w.data.item_seq += 1;
     let seq = w.data.item_seq;
-    let ch = w.data.channels.entry((attempt.0, task, to)).or_default();
+    let ch = w.data.channels.entry((attempt.0, task, to.task, to.gate)).or_default();
     let overtaken = ch.queued_records() + ahead;
     ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
-    w.wake_at(Sleeper::Task(to, attempt), now + 1);
+    w.wake_at(Sleeper::Task(to.task, attempt), now + 1);
     overtaken
 }
 /// §3.4, output side (flink-2.3 with barrier announcements): the alignment timer of `id` fired.
@@ -410,7 +410,7 @@ fn convert_barrier(w: &mut World, outbox: &mut Outbox, key: (TaskId, Attempt), t
         let barrier = Barrier { alignment: ckptsim::record::Alignment::Unaligned, ..b };
         let overtaken = push_priority_barrier(w, key, to, barrier, ahead, now);
         w.obs.cuts.mark_unaligned(task, attempt, id, to);
-        let detail = format!("{} id={id} to {to} unaligned overtaking {overtaken}", w.task_name(task));
+        let detail = format!("{} id={id} to {} unaligned overtaking {overtaken}", w.task_name(task), to.task);
         w.tr_task(&tm_node(tm), "convert", task, detail);
     }
 }
@@ -420,12 +420,13 @@ fn convert_barrier(w: &mut World, outbox: &mut Outbox, key: (TaskId, Attempt), t
 fn note_barrier(w: &mut World, outbox: &Outbox, key: (TaskId, Attempt), barrier: &Barrier, per: &[(Barrier, bool)]) {
     let (task, attempt) = key;
     for (i, &to) in outbox.targets.iter().enumerate() {
-        let pushed = w.data.channels.get(&(attempt.0, task, to)).map_or(0, |c| c.pushed_records);
+        let pushed = w.data.channels.get(&(attempt.0, task, to.task, to.gate)).map_or(0, |c| c.pushed_records);
         w.obs.cuts.note_barrier(BarrierCut {
             task,
             attempt,
             checkpoint: barrier.id,
-            to,
+            to: to.task,
+            gate: to.gate,
             sent: pushed + u64::from(outbox.pending_records(i)),
             at_least_once: barrier.alignment == ckptsim::record::Alignment::AtLeastOnce,
             unaligned: per[i].1,

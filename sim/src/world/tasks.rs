@@ -72,7 +72,7 @@ async fn deploy(
     let (mut t, is_line) = s.with(|w| start_task(w, &d, tspec, source_watermarks, now));
     if t.has_failed() {
         // initializeState threw (an injected restore failure): FAILED, never RUNNING.
-        let inputs = d.graph.inputs_of(task);
+        let inputs = d.graph.input_links(task);
         let mut outbox = Outbox { bufs: Vec::new(), targets: Vec::new(), buffer_records: 1, cut_noted: None };
         s.with(|w| {
             drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
@@ -183,8 +183,8 @@ impl TaskLoop {
         let (spec, graph, tm, key) = (d.spec, d.graph, d.tm, d.key);
         let task = key.0;
         let profile = spec.profile;
-        let inputs = graph.inputs_of(task);
-        let targets = graph.outputs_of(task);
+        let inputs = graph.input_links(task);
+        let targets = graph.output_links(task);
         let buffer_records = spec.cluster.buffer_records.max(1) as usize;
         let outbox = Outbox {
             bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(),
@@ -811,7 +811,7 @@ impl Batch {
 struct LoopCtx {
     tm: u32,
     key: (TaskId, Attempt),
-    inputs: Vec<TaskId>,
+    inputs: Vec<Link>,
     is_user_source: bool,
     is_log: bool,
     is_line: bool,

@@ -77,12 +77,12 @@ impl Cuts {
     /// channel (`ChannelCuts::note_snapshot`).
     pub(super) fn note_snapshot(&mut self, job: &JobCtx, t: &Task, now: u64) {
         let (id, attempt) = (t.id(), t.attempt());
-        let inputs = job.graph.inputs_of(id);
+        let inputs = job.graph.input_links(id);
         if inputs.is_empty() {
             return;
         }
         let taken = &self.taken;
-        let by_from = |from: TaskId| {
+        let by_from = |from: crate::graph::Link| {
             let ch = inputs.iter().position(|u| *u == from).expect("an input") as u32;
             taken.get(&(attempt.0, id, ch)).copied().unwrap_or(0)
         };
@@ -96,16 +96,17 @@ impl Cuts {
         task: TaskId,
         attempt: Attempt,
         barrier: &Barrier,
-        to: TaskId,
+        to: crate::graph::Link,
         ch: u32,
         unaligned: bool,
     ) {
-        let sent = self.pushed.get(&(attempt.0, to, ch)).copied().unwrap_or(0);
+        let sent = self.pushed.get(&(attempt.0, to.task, ch)).copied().unwrap_or(0);
         self.cuts.note_barrier(BarrierCut {
             task,
             attempt,
             checkpoint: barrier.id,
-            to,
+            to: to.task,
+            gate: to.gate,
             sent,
             at_least_once: barrier.alignment == ckptsim::record::Alignment::AtLeastOnce,
             unaligned,
@@ -122,7 +123,7 @@ impl Cuts {
         id: CheckpointId,
         snapshot: &TaskSnapshot,
     ) {
-        let inputs = job.graph.inputs_of(task);
+        let inputs = job.graph.input_links(task);
         self.cuts.note_complete((task, attempt), id, &inputs, &snapshot.in_flight);
         let stored: usize = snapshot.in_flight.values().map(Vec::len).sum();
         if stored > 0 && job.graph.always_aligns(task) {

@@ -24,11 +24,13 @@ impl JobCtx {
             .iter()
             .map(|t| {
                 graph
-                    .outputs_of(t.id)
+                    .output_links(t.id)
                     .into_iter()
                     .map(|d| {
-                        let ch = graph.inputs_of(d).iter().position(|u| *u == t.id).expect("an output is an input");
-                        (d, ch as u32)
+                        // The channel into the gate the edge enters: a self-join's producer
+                        // has two channels to each consumer subtask, one per gate.
+                        let from = crate::graph::Link { task: t.id, gate: d.gate };
+                        (d.task, graph.input_channel(d.task, from).expect("an output is an input"))
                     })
                     .collect()
             })

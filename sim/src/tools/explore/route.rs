@@ -336,11 +336,13 @@ impl Explorer<'_> {
     /// queued there (and counts them), an aligned one queues behind them.
     fn emit_barrier(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, barrier: Barrier, priority: bool) {
         let variant = self.spec.variant;
-        for &(to, ch) in &self.job(sys).outs[t.0 as usize] {
+        let job = self.job(sys);
+        for &(to, ch) in &job.outs[t.0 as usize] {
             // Into a task whose inputs always align: in-band, forced aligned (semantics §14, forced alignment).
-            let aligns = self.job(sys).graph.always_aligns(to);
+            let aligns = job.graph.always_aligns(to);
             let (barrier, priority) = ckptsim::record::barrier_into(barrier, priority, aligns, variant);
-            sys.cuts.make_mut().note_barrier(t, attempt, &barrier, to, ch, priority);
+            let link = crate::graph::Link { task: to, gate: job.graph.input_links(to)[ch as usize].gate };
+            sys.cuts.make_mut().note_barrier(t, attempt, &barrier, link, ch, priority);
             let q = sys.data.entry((attempt.0, to, ch)).or_default().make_mut();
             if priority {
                 let overtaken = q.iter().filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
