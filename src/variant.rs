@@ -197,11 +197,18 @@ pub enum Variant {
     /// the `offsets` checker's monotonic rule, which starts over at a restore only where Flink
     /// does (from the restored offsets or the startup mode's position).
     SourceRestartsFromEarliest,
+    /// A 2.x Kafka source restored with a `latest` split seeks to the partition's current end
+    /// instead of resuming at the restored offset: the connector before FLINK-28303 kept the
+    /// `LATEST_OFFSET` marker in a never-read split's state and re-resolved it on restore,
+    /// skipping the records written meanwhile (here for every restored `latest` split). Since
+    /// `LatestOffsetsInitializer` the enumerator resolves the end offset once and the split
+    /// state holds it. Caught by the `exactly-once` checker (records lost).
+    RestoredLatestSeeksToEnd,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 36] = [
+    pub const ALL: [Variant; 37] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -238,6 +245,7 @@ impl Variant {
         Variant::PartlyFinishedRestoredAsFinished,
         Variant::CommitterRetryDropped,
         Variant::SourceRestartsFromEarliest,
+        Variant::RestoredLatestSeeksToEnd,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -32,9 +32,10 @@ pub struct LogSource {
     /// the snapshot stores them (1.11: last read; 2.x: next to read).
     pending: VecDeque<(CheckpointId, BTreeMap<PartitionId, Offset>)>,
     pub(super) auto_commit: Option<AutoCommit>,
-    /// Partitions with a real starting offset: restored from a checkpoint, or a record emitted.
-    /// 2.x's KafkaSourceReader commits only those: a split still at its startup marker
-    /// (earliest/latest/committed, negative in Flink) is skipped in `snapshotState`.
+    /// Partitions with a real starting offset: restored above 0, a record emitted, or started
+    /// `latest` (resolved by the enumerator; see `start_of`). 2.x's KafkaSourceReader commits
+    /// only those: a split still at its startup marker (earliest/committed, negative in Flink)
+    /// is skipped in `snapshotState`.
     started: BTreeSet<PartitionId>,
     /// `commit.offsets.on.checkpoint` (2.x) / `setCommitOffsetsOnCheckpoints` (1.11); default
     /// true. False: completed checkpoints commit nothing (commit mode DISABLED).
@@ -153,24 +154,51 @@ impl LogSource {
         };
         let owned: Vec<PartitionId> = self.topic().map(PartitionId).filter(|p| self.owns(*p)).collect();
         for p in owned {
-            // 2.x: a restored split whose stored position is still 0 never read a record (its
-            // Flink state holds the startup marker, which `KafkaSourceReader#snapshotState`
-            // does not commit); a real position is the next offset after a record read.
-            if union.as_ref().and_then(|u| u.get(&p)).is_some_and(|o| o.0 > 0) {
+            let (start, real) = self.start_of(p, union.as_ref(), startup, committed, log_end);
+            if real {
                 self.started.insert(p);
             }
-            let start = match &union {
-                Some(u) => u.get(&p).map_or(Offset(0), |o| self.resume_from(*o)),
-                None => match startup {
-                    StartupMode::GroupOffsets => committed.get(&p).copied().unwrap_or(Offset(0)),
-                    StartupMode::Earliest => Offset(0),
-                    StartupMode::Latest => log_end.get(&p).copied().unwrap_or(Offset(0)),
-                },
-            };
             self.positions.insert(p, start);
         }
         self.initialized = true;
         self.invariants();
+    }
+
+    /// Where partition `p` starts, and whether that is a real offset 2.x commits before a record
+    /// is read (the split state's starting offset is `>= 0`, `KafkaSourceReader#snapshotState`).
+    ///
+    /// A restored partition resumes at its restored offset; a partition missing from the
+    /// restored state starts at the earliest offset. Without a restore the startup mode decides.
+    /// 2.x: `earliest` and `group-offsets` are reader-handled markers (`EARLIEST_OFFSET`,
+    /// `COMMITTED_OFFSET`) until a record is emitted, also in a checkpoint, so a restored
+    /// position of 0 is still a marker and one above 0 is a real offset. `latest` is resolved by
+    /// the enumerator (`LatestOffsetsInitializer`: the partition's end offset, FLINK-28303), so
+    /// the split holds a real offset from the start, read or not, 0 for an empty partition, and
+    /// so does its restored position. The planted `restored-latest-seeks-to-end` resumes a
+    /// restored `latest` split at the log end instead (the marker's re-resolution of the
+    /// connector before FLINK-28303, here for every restored `latest` split).
+    fn start_of(
+        &self,
+        p: PartitionId,
+        union: Option<&BTreeMap<PartitionId, Offset>>,
+        startup: StartupMode,
+        committed: &BTreeMap<PartitionId, Offset>,
+        log_end: &BTreeMap<PartitionId, Offset>,
+    ) -> (Offset, bool) {
+        let latest_is_real = startup == StartupMode::Latest && !self.profile.kafka_state_is_last_read();
+        let end = || log_end.get(&p).copied().unwrap_or(Offset(0));
+        match union {
+            Some(u) => match u.get(&p) {
+                Some(_) if latest_is_real && self.variant == Variant::RestoredLatestSeeksToEnd => (end(), true),
+                Some(o) => (self.resume_from(*o), o.0 > 0 || latest_is_real),
+                None => (Offset(0), false),
+            },
+            None => match startup {
+                StartupMode::GroupOffsets => (committed.get(&p).copied().unwrap_or(Offset(0)), false),
+                StartupMode::Earliest => (Offset(0), false),
+                StartupMode::Latest => (end(), latest_is_real),
+            },
+        }
     }
 
     /// Next offset to read, per owned partition.

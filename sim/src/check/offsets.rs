@@ -45,8 +45,12 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
         committed.insert(c.partition, c.offset.0);
         // Flink commits the offset after a record it processed (2.x skips a split still at its
         // startup marker, 1.11 filters its never-read sentinel): a checkpoint's commit of
-        // offset 0 is a partition the source never read.
-        if c.offset.0 == 0 && !c.periodic {
+        // offset 0 is a partition the source never read. Except a 2.x `latest` split: the
+        // enumerator resolved its end offset (`LatestOffsetsInitializer`), a real offset that
+        // `KafkaSourceReader#snapshotState` commits read or not, 0 for an empty partition.
+        let latest_is_real =
+            !spec.profile.kafka_state_is_last_read() && spec.startup_of(c.partition.0) == Some(StartupMode::Latest);
+        if c.offset.0 == 0 && !c.periodic && !latest_is_real {
             anomalies.push(
                 Finding::new(
                     "offset-unread-partition",

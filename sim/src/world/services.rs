@@ -32,6 +32,13 @@ impl BrokerLog {
         self.ends.get(p).copied().unwrap_or_else(|| self.entries.get(p).map_or(0, |v| v.len()))
     }
 
+    /// Records of partition `p` appended at or before `now_ms`: the end offset a consumer that
+    /// asks now sees (`latest`; Kafka's `endOffsets`, which the 2.x enumerator's
+    /// `LatestOffsetsInitializer` reads). Records appended later are not in it.
+    pub fn end_at(&self, p: usize, now_ms: u64) -> usize {
+        self.at.get(p).map_or(0, |at| at.partition_point(|&t| t <= now_ms))
+    }
+
     /// The input number of the record at offset `off` of partition `p`.
     pub fn seq(&self, p: usize, off: usize) -> Option<u64> {
         self.entries.get(p)?.get(off).map(|e| u64::from(e.0))

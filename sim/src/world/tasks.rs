@@ -107,8 +107,10 @@ fn start_task(
     super::rescale::key_group_routing(w, &d.graph, &mut tspec);
     let committed = w.services.committed_offsets.clone();
     let log = &w.services.log;
+    // `latest` starts at the end of what has been appended by now (session 19: the whole
+    // input's end, future records included, made a `latest` source read nothing at all).
     let log_end: BTreeMap<PartitionId, Offset> =
-        (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.len(p) as u64))).collect();
+        (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.end_at(p, now) as u64))).collect();
     let counters = w.tasks.counters.entry(tm).or_default();
     let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
     let mut t = Task::new(tspec, now, restore, &committed, &log_end, counters);
