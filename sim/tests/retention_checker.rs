@@ -315,3 +315,27 @@ fn the_checkpoints_a_job_leaves_behind_follow_the_policy() {
         }
     }
 }
+
+/// Each coordinator's store starts empty (a new job, or a new JobManager, builds its own
+/// `CompletedCheckpointStore`): a new coordinator whose first add is a checkpoint the previous
+/// one never held passes, and the previous coordinator's entries are not carried over.
+#[test]
+fn a_new_coordinators_store_starts_empty() {
+    let spec = load_rel("scenarios/negative/deferred-subsumption.toml");
+    let mut spec = spec.clone();
+    spec.profile = Profile::Flink23;
+    spec.checkpoint.num_retained = 1;
+    let mut run = world::run(&spec, 1);
+    run.checkpoints.clear();
+    run.final_status = JobStatus::Running;
+    run.stores = [('c', 1, &[][..], 1), ('c', 2, &[1][..], 1), ('c', 3, &[][..], 2), ('c', 4, &[3][..], 2)]
+        .iter()
+        .map(event)
+        .collect();
+    let v = check::retention(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    // Carried over, checkpoint 2 would still be held: the add of 3 without a removal is wrong.
+    run.stores[2].epoch = 1;
+    let v = check::retention(&spec, &run);
+    assert!(v.anomalies.iter().any(|a| a.contains("Flink keeps [3]")), "{v:?}");
+}
