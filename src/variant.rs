@@ -187,11 +187,21 @@ pub enum Variant {
     /// `CheckpointCommittableManagerImpl#commit`, up to `sink.committer.retries`), so its
     /// records become visible. Caught by the `exactly-once` checker (records lost).
     CommitterRetryDropped,
+    /// FLIP-147 (flink-2.3): the coordinator completes a checkpoint in which a vertex with
+    /// union list state is partly finished (some subtasks FINISHED or acknowledging with
+    /// finished operators, the others running). Flink refuses it when finalizing
+    /// (`DefaultCheckpointPlan#fulfillFinishedTaskStatus`:
+    /// `checkNoPartlyFinishedVertexUsedUnionListState`,
+    /// `checkNoPartlyOperatorsFinishedVertexUsedUnionListState`) and aborts it with
+    /// `CHECKPOINT_DECLINED_TASK_CLOSING`: a finished subtask stores no state, so a restore would
+    /// hand the union without its entries. Caught by the `coordinator` checker's
+    /// partial-finishing rule.
+    PartlyFinishedUnionCompleted,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 35] = [
+    pub const ALL: [Variant; 36] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -227,6 +237,7 @@ impl Variant {
         Variant::CommitUnreadPartition,
         Variant::PartlyFinishedRestoredAsFinished,
         Variant::CommitterRetryDropped,
+        Variant::PartlyFinishedUnionCompleted,
     ];
 
     /// The variant's scenario and CLI name (kebab case).
