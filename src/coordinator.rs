@@ -114,6 +114,7 @@
 //!   checkpoints before the restore, so looking only at what is still pending would rarely bite).
 
 mod decider;
+mod finished_plan;
 mod hooks;
 mod io;
 mod pending;
@@ -121,6 +122,7 @@ mod scheduler;
 
 use decider::{QueueKey, QueuedRequest};
 pub use decider::{RequestKind, MAX_QUEUED_REQUESTS};
+pub use finished_plan::{partial_finishing, PartialFinishing};
 use hooks::Triggering;
 pub use io::{CoordinatorOutput, ExecutionView, HookId, QueueChange};
 use pending::{Partial, PendingCheckpoint};
@@ -198,6 +200,9 @@ pub struct CheckpointCoordinator {
     /// triggered and not waited for; a checkpoint completing without their ack carries this
     /// state for them (Flink's "fully finished" operator state).
     finished: BTreeMap<TaskId, TaskSnapshot>,
+    /// Each task's job vertex ([`CheckpointCoordinator::set_vertices`]; empty: every task is a
+    /// vertex of its own), for FLIP-147's partly finished vertices (`finished_plan.rs`).
+    vertex_of: BTreeMap<TaskId, u32>,
     /// A re-evaluation of the queue is due (after an abort or completion).
     reevaluate: bool,
     /// The failure manager asked to fail the job ([`CoordinatorOutput::FailJob`]) and the host
@@ -278,6 +283,7 @@ impl CheckpointCoordinator {
             report_queue: false,
             report_store: false,
             finished: BTreeMap::new(),
+            vertex_of: BTreeMap::new(),
             reevaluate: false,
             now_ms: 0,
             outputs: VecDeque::new(),
@@ -297,6 +303,15 @@ impl CheckpointCoordinator {
     /// or its trigger fails with `NOT_ALL_REQUIRED_TASKS_RUNNING` (no id used).
     pub fn hold_queue_on_job_failure(&mut self) {
         self.hold_on_job_failure = true;
+        self.invariants();
+    }
+
+    /// Each task's job vertex (tasks with the same number are the subtasks of one vertex, Flink's
+    /// `ExecutionJobVertex`): with checkpoints after tasks finish, a checkpoint of a vertex with
+    /// union list state that is partly finished is refused at completion (`finished_plan.rs`).
+    pub fn set_vertices(&mut self, vertex_of: BTreeMap<TaskId, u32>) {
+        assert!(vertex_of.keys().all(|t| self.tasks.contains(t)), "a vertex of a task outside the job");
+        self.vertex_of = vertex_of;
         self.invariants();
     }
 
@@ -545,6 +560,13 @@ impl CheckpointCoordinator {
             );
         }
         assert!(!self.reevaluate, "queue re-evaluation left undone");
+        if self.refuses_partial_finishing() {
+            // FLIP-147: no stored checkpoint holds a partly finished vertex with union list state.
+            if let Some(cp) = self.store.latest() {
+                let refused = partial_finishing(&self.vertex_of, &cp.tasks, &BTreeSet::new());
+                assert!(refused.is_none(), "checkpoint {} stored with {refused:?}", cp.id);
+            }
+        }
         if let Some(t) = &self.triggering {
             assert!(!self.hooks.is_empty(), "a trigger phase without master hooks");
             assert!(t.id < self.next_id, "triggering an unallocated id");

@@ -102,6 +102,7 @@ impl JobMaster {
             CheckpointCoordinator::new(&params.checkpoint, params.profile, params.variant, tasks, rng.next_u64());
         // The JobMaster fails the job on every FailJob before a queued request is chosen.
         coordinator.hold_queue_on_job_failure();
+        coordinator.set_vertices(params.tasks.iter().map(|t| (t.id, t.vertex)).collect());
         let restart = RestartStrategy::new(&params.restart, params.profile, params.variant);
         let executions = params
             .tasks

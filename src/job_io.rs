@@ -24,6 +24,10 @@ pub struct TaskInfo {
     /// The upstream tasks feeding this one (empty for a source). With checkpoints after tasks
     /// finish, a RUNNING task whose upstream tasks are all FINISHED is triggered directly.
     pub inputs: Vec<TaskId>,
+    /// The job vertex (Flink's `ExecutionJobVertex`) this task is a subtask of: tasks with the
+    /// same number are the subtasks of one vertex. The coordinator reads it for FLIP-147's
+    /// partly finished vertices (`DefaultCheckpointPlan#fulfillFinishedTaskStatus`).
+    pub vertex: u32,
 }
 
 /// Everything a [`JobMaster`](crate::job::JobMaster) is built from.

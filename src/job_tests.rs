@@ -30,8 +30,15 @@ fn params(restart: RestartStrategyConfig, profile: Profile, variant: Variant) ->
         profile,
         variant,
         tasks: vec![
-            TaskInfo { id: TaskId(0), name: "src".into(), is_source: true, tm: TmId(0), inputs: vec![] },
-            TaskInfo { id: TaskId(1), name: "sink".into(), is_source: false, tm: TmId(1), inputs: vec![TaskId(0)] },
+            TaskInfo { id: TaskId(0), name: "src".into(), is_source: true, tm: TmId(0), inputs: vec![], vertex: 0 },
+            TaskInfo {
+                id: TaskId(1),
+                name: "sink".into(),
+                is_source: false,
+                tm: TmId(1),
+                inputs: vec![TaskId(0)],
+                vertex: 1,
+            },
         ],
         random_seed: 7,
         deploy_timeout_ms: DEFAULT_DEPLOY_TIMEOUT_MS,
@@ -1137,6 +1144,7 @@ fn sources_running_needs_every_source_up_and_a_trigger_target() {
         is_source,
         tm: TmId(0),
         inputs,
+        vertex: i,
     };
     p.tasks = vec![
         task(0, "src-a", true, vec![]),
@@ -1240,7 +1248,14 @@ fn the_checkpoint_plan_after_tasks_finished_is_flinks() {
                     inputs.extend(ups.map(|u| id(s, u)));
                 }
                 let is_source = inputs.is_empty();
-                tasks.push(TaskInfo { id: id(v, i), name: format!("v{v}[{i}]"), is_source, tm: TmId(0), inputs });
+                tasks.push(TaskInfo {
+                    id: id(v, i),
+                    name: format!("v{v}[{i}]"),
+                    is_source,
+                    tm: TmId(0),
+                    inputs,
+                    vertex: v as u32,
+                });
             }
         }
         let mut p = params(FIXED_3_10S, Profile::Flink23, Variant::Correct);

@@ -204,11 +204,21 @@ pub enum Variant {
     /// `LatestOffsetsInitializer` the enumerator resolves the end offset once and the split
     /// state holds it. Caught by the `exactly-once` checker (records lost).
     RestoredLatestSeeksToEnd,
+    /// FLIP-147 (flink-2.3): the coordinator completes a checkpoint in which a vertex with
+    /// union list state is partly finished (some subtasks FINISHED or acknowledging with
+    /// finished operators, the others running). Flink refuses it when finalizing
+    /// (`DefaultCheckpointPlan#fulfillFinishedTaskStatus`:
+    /// `checkNoPartlyFinishedVertexUsedUnionListState`,
+    /// `checkNoPartlyOperatorsFinishedVertexUsedUnionListState`) and aborts it with
+    /// `CHECKPOINT_DECLINED_TASK_CLOSING`: a finished subtask stores no state, so a restore would
+    /// hand the union without its entries. Caught by the `coordinator` checker's
+    /// partial-finishing rule.
+    PartlyFinishedUnionCompleted,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 37] = [
+    pub const ALL: [Variant; 38] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -246,6 +256,7 @@ impl Variant {
         Variant::CommitterRetryDropped,
         Variant::SourceRestartsFromEarliest,
         Variant::RestoredLatestSeeksToEnd,
+        Variant::PartlyFinishedUnionCompleted,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

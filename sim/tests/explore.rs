@@ -905,3 +905,42 @@ fn idle_input_holds_watermark_is_found_through_the_valve_steps() {
     assert_eq!(verdict, None, "the correct protocol passes the path");
     exhausted("tiny-idle-valve.toml", bounds(8, 0));
 }
+
+/// Sink V2's committer retries in the explorer (issue 13, session 19): the explorer applies the
+/// store's retriable commit failures as the world does (`tools/explore/route.rs`,
+/// `apply_with_failures`) and sets up Sink V2's committer (`sink_api = "sink-v2"`). On
+/// `tiny-2pc-committer-retry.toml` the first commit is refused: the correct committer retries it
+/// and the space is exhausted clean; the planted `committer-retry-dropped` drops the committable,
+/// and the record a completed checkpoint covers is never committed (`exactly-once`). Before this,
+/// the explorer's store never refused a commit and the plant went unseen.
+#[test]
+fn committer_retries_are_explored_as_the_world_runs_them() {
+    let b = bounds(2, 0);
+    let v = Explorer::new(&spec("tiny-2pc-committer-retry.toml", Variant::CommitterRetryDropped), b)
+        .explore()
+        .violation
+        .expect("the dropped committable is found");
+    assert!(v.anomaly.contains("never committed"), "{v:?}");
+    assert_eq!(
+        found("tiny-2pc-committer-retry.toml", Variant::CommitterRetryDropped, b).as_deref(),
+        Some("exactly-once")
+    );
+    exhausted("tiny-2pc-committer-retry.toml", b);
+    // One failure more: a restart with the refusal used up before or after it, still clean.
+    exhausted("tiny-2pc-committer-retry.toml", bounds(2, 1));
+}
+
+/// FLIP-147 and union list state (issue 13, session 19): on `tiny-finished-union.toml`
+/// `Source (2/2)` has no record, ends its input at once and acknowledges with finished
+/// operators; the correct coordinator aborts a checkpoint with the vertex partly finished
+/// (`CHECKPOINT_DECLINED_TASK_CLOSING`), the planted `partly-finished-union-completed` completes
+/// it and the `coordinator` checker's partial-finishing rule names it.
+#[test]
+fn partly_finished_union_vertex_is_found() {
+    let b = bounds(1, 0);
+    assert_eq!(
+        found("tiny-finished-union.toml", Variant::PartlyFinishedUnionCompleted, b).as_deref(),
+        Some("coordinator")
+    );
+    exhausted("tiny-finished-union.toml", b);
+}

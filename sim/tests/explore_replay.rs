@@ -151,9 +151,13 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
         Variant::IdleSpin => Err("a livelock of the world's task loop, which the explorer does not run"),
-        Variant::CommitterRetryDropped => {
-            Err("needs the store's retriable commit failures, which only the world's store applies")
-        }
+        // Session 19: the explorer's store refuses commits with a retriable error as the
+        // world's does; the first commit of `tiny-2pc-committer-retry.toml` is refused and the
+        // plant drops the committable: the covered record is never committed.
+        Variant::CommitterRetryDropped => c("tiny-2pc-committer-retry.toml", b(2, 0), "exactly-once"),
+        // Session 19: `Source (2/2)` acknowledges checkpoint 1 with finished operators while
+        // `Source (1/2)` still runs; the plant completes it (FLIP-147, union list state).
+        Variant::PartlyFinishedUnionCompleted => c("tiny-finished-union.toml", b(1, 0), "coordinator"),
         // Processing time (session 17): the window's timers are task timers `tick` fires; the
         // window task restarts at 60 ms from checkpoint 1 (50 ms) with window [0,60) due, and the
         // planted restore drops it: lost once the job FINISHED.

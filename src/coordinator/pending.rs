@@ -191,8 +191,29 @@ impl CheckpointCoordinator {
         self.reevaluate = true;
     }
 
-    /// All tasks acked: store, failure-manager success, subsumption, notification (§1.6).
+    /// Whether finalizing a checkpoint refuses partly finished vertices with union list state
+    /// (`finished_plan.rs`): only where checkpoints go on after tasks finish (flink-2.3;
+    /// flink-1.11 declines every checkpoint once a task finished), and not under the planted
+    /// [`Variant::PartlyFinishedUnionCompleted`].
+    pub(super) fn refuses_partial_finishing(&self) -> bool {
+        self.profile.checkpoints_after_tasks_finish() && self.variant != Variant::PartlyFinishedUnionCompleted
+    }
+
+    /// All tasks acked: store, failure-manager success, subsumption, notification (§1.6). A
+    /// checkpoint that `DefaultCheckpointPlan#fulfillFinishedTaskStatus` would refuse (a vertex
+    /// with union list state partly finished) is aborted instead with
+    /// `CHECKPOINT_DECLINED_TASK_CLOSING`, as Flink's `finalizeCheckpoint` does with its
+    /// `PartialFinishingNotSupportedByStateException` (not counted by the failure manager).
     pub(super) fn complete(&mut self, now_ms: u64, id: CheckpointId) {
+        let refused = self.refuses_partial_finishing()
+            && self
+                .pending
+                .get(&id)
+                .is_some_and(|p| super::partial_finishing(&self.vertex_of, &p.acks, &p.finished_at_trigger).is_some());
+        if refused {
+            self.abort(now_ms, id, CheckpointFailureReason::CheckpointDeclinedTaskClosing, None);
+            return;
+        }
         let mut p = self.pending.remove(&id).expect("completing a pending checkpoint");
         for (t, state) in &self.finished {
             p.acks.entry(*t).or_insert_with(|| TaskSnapshot { from_finished_task: true, ..state.clone() });

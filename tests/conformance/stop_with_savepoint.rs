@@ -32,8 +32,15 @@ fn params(profile: Profile) -> JobParams {
         profile,
         variant: Variant::Correct,
         tasks: vec![
-            TaskInfo { id: TaskId(0), name: "src".into(), is_source: true, tm: TmId(0), inputs: vec![] },
-            TaskInfo { id: TaskId(1), name: "sink".into(), is_source: false, tm: TmId(1), inputs: vec![TaskId(0)] },
+            TaskInfo { id: TaskId(0), name: "src".into(), is_source: true, tm: TmId(0), inputs: vec![], vertex: 0 },
+            TaskInfo {
+                id: TaskId(1),
+                name: "sink".into(),
+                is_source: false,
+                tm: TmId(1),
+                inputs: vec![TaskId(0)],
+                vertex: 1,
+            },
         ],
         random_seed: 7,
         deploy_timeout_ms: DEFAULT_DEPLOY_TIMEOUT_MS,

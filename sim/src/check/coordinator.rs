@@ -78,6 +78,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         if r.outcome == "COMPLETED" && r.acks.is_some() {
             awaited += 1;
             missing_acks(run, r, &mut anomalies);
+            partly_finished_union(spec, run, r, &mut anomalies);
         }
         if r.outcome == "CHECKPOINT_EXPIRED" && !retuned {
             anomalies.extend(expiry(r, cfg));
@@ -185,6 +186,39 @@ fn missing_acks(run: &RunResult, r: &CheckpointRow, anomalies: &mut Vec<Finding>
                 ),
             )
             .at(r.end_ms.unwrap_or(0)),
+        );
+    }
+}
+
+/// FLIP-147 (flink-2.3): completed checkpoint `r` held a vertex with union list state partly
+/// finished, which Flink refuses when it finalizes the checkpoint
+/// (`DefaultCheckpointPlan#fulfillFinishedTaskStatus`, aborted with
+/// `CHECKPOINT_DECLINED_TASK_CLOSING`): a finished subtask stores no state, so a restore would
+/// hand every subtask a union without its entries. flink-1.11 completes no checkpoint once a
+/// task finished, and the world records nothing there.
+fn partly_finished_union(spec: &JobSpec, run: &RunResult, r: &CheckpointRow, anomalies: &mut Vec<Finding>) {
+    let Some(acks) = r.acks.as_ref() else { return };
+    if !spec.profile.checkpoints_after_tasks_finish() {
+        return;
+    }
+    for v in &acks.partly_finished_union {
+        let name = run.task_names.get(v.first_task.0 as usize).cloned().unwrap_or_else(|| format!("{}", v.first_task));
+        let how = if v.finished > 0 {
+            format!("{} of its {} subtasks FINISHED at the trigger", v.finished, v.subtasks)
+        } else {
+            format!("{} of its {} subtasks acknowledged with finished operators", v.operators_finished, v.subtasks)
+        };
+        let end = r.end_ms.unwrap_or(0);
+        anomalies.push(
+            Finding::new(
+                "partly-finished-union",
+                format!(
+                    "t={end} checkpoint {} completed with the vertex of {name} partly finished ({how}) although its \
+                     state uses union list state: Flink aborts it with CHECKPOINT_DECLINED_TASK_CLOSING",
+                    r.id
+                ),
+            )
+            .at(end),
         );
     }
 }

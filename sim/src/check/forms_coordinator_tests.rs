@@ -103,6 +103,7 @@ fn completed_without_ack() {
         required: 2,
         finished_at_trigger: 0,
         missing: vec![(TaskId(0), Attempt(1), None), (TaskId(0), Attempt(2), Some(300))],
+        partly_finished_union: Vec::new(),
     });
     run.checkpoints = vec![r];
     assert_eq!(

@@ -337,6 +337,7 @@ pub fn describe(sig: &Signature, a: &Anomaly) -> String {
         "completed-without-ack" => {
             "a checkpoint completed without the ack of a task not FINISHED at its trigger".into()
         }
+        "partly-finished-union" => "a checkpoint completed with a vertex with union list state partly finished".into(),
         "too-many-restarts" => "the job restarted more often than the fixed-delay strategy allows".into(),
         "too-few-restarts" => "the job failed before the fixed-delay strategy's attempts were used".into(),
         "no-checkpoint-after-heal" => "no checkpoint completed within the liveness bound after the last fault".into(),

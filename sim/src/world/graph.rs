@@ -115,6 +115,7 @@ impl Graph {
                     is_source: vi == 0,
                     tm: TmId(s % spec.cluster.task_managers.max(1)),
                     inputs: Vec::new(),
+                    vertex: vi as u32,
                 });
                 task_vertex.push((vi, s));
             }

@@ -41,6 +41,7 @@ impl Graph {
                     is_source,
                     tm: TmId(s % spec.cluster.task_managers.max(1)),
                     inputs: Vec::new(),
+                    vertex: vi as u32,
                 });
                 task_vertex.push((vi, s));
             }

@@ -28,7 +28,7 @@ struct JmHost {
     /// The planted `lost-tm-forgotten`: a TaskManager judged lost is never watched again.
     forgetful: bool,
     /// The acknowledgement the message being handled carried, for `route_jm_outputs`.
-    ack: Option<(CheckpointId, TaskId, Attempt)>,
+    ack: Option<(CheckpointId, TaskId, Attempt, AckShape)>,
 }
 
 impl JmHost {
@@ -119,7 +119,7 @@ impl JmHost {
             Msg::Ack { task, attempt, id, snapshot } => {
                 if let Some(attempt) = from_world(epoch, attempt) {
                     // Recorded with this message's outputs (`route_jm_outputs`), before them.
-                    self.ack = Some((id, task, attempt));
+                    self.ack = Some((id, task, attempt, AckShape::of(&snapshot)));
                     jm.handle_ack(now, task, attempt, id, snapshot)
                 }
             }
@@ -335,13 +335,13 @@ pub(super) fn route_jm_outputs(
     now: u64,
     epoch: u64,
     known: &BTreeMap<u32, (u64, u64)>,
-    ack: Option<(CheckpointId, TaskId, Attempt)>,
+    ack: Option<(CheckpointId, TaskId, Attempt, AckShape)>,
 ) -> Vec<u32> {
     let inc = |tm: TmId| known.get(&tm.0).map_or(0, |&(_, i)| i);
     let mut deployed = Vec::new();
     s.with(|w| {
-        if let Some((id, task, attempt)) = ack {
-            w.obs.acks.ack(epoch, id, task, attempt);
+        if let Some((id, task, attempt, shape)) = ack {
+            w.obs.acks.ack(epoch, id, task, attempt, shape);
         }
         while let Some(out) = jm.poll_output() {
             if let JobOutput::Deploy { tm, .. } = &out {
@@ -573,9 +573,9 @@ fn note_trigger(
     let text = Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).s(sync).0;
     w.tr_data("jm", "trigger", text, EventData::Trigger { id });
     // The tasks it waits for, fixed now (after the trace line: nothing here is traced).
-    let (epoch, tasks) = (w.jm_epoch, w.graph.tasks.len());
+    let (epoch, vertex_of) = (w.jm_epoch, w.graph.tasks.iter().map(|t| t.vertex).collect());
     let finished_excluded = w.spec.profile.checkpoints_after_tasks_finish();
-    w.obs.acks.trigger(epoch, id, tasks, finished_excluded);
+    w.obs.acks.trigger(epoch, id, vertex_of, finished_excluded);
     w.fire_anchor(&FaultAt::Triggered { checkpoint: id.0 });
 }
 

@@ -52,7 +52,7 @@ mod wake;
 use crate::graph::{Graph, Link};
 use crate::spec::{ActionSpec, FaultAt, FaultKind, InputSpec, JobSpec, LogRecords};
 use crate::trace::{EventData, Trace};
-pub(crate) use acks::AckWatch;
+pub(crate) use acks::{AckShape, AckWatch};
 use budget::EventBudget;
 pub use budget::{default_max_events, BudgetUse};
 use chaos::*;

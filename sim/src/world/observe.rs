@@ -212,6 +212,26 @@ pub struct AckRecord {
     /// JobManager when it completed, with when each task FINISHED (as the JobManager saw it)
     /// before the completion, if it did.
     pub missing: Vec<(TaskId, Attempt, Option<u64>)>,
+    /// The vertices it held partly finished although their acknowledged states use union list
+    /// state (`acks.rs`; Flink refuses such a checkpoint, FLIP-147): empty when none.
+    pub partly_finished_union: Vec<PartlyFinishedUnion>,
+}
+
+/// A job vertex with union list state that a completed checkpoint held partly finished (the
+/// `coordinator` checker's partial-finishing rule; Flink's
+/// `DefaultCheckpointPlan#fulfillFinishedTaskStatus` aborts such a checkpoint).
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct PartlyFinishedUnion {
+    /// The vertex (the world graph's vertex index).
+    pub vertex: u32,
+    /// Its first subtask (names the vertex).
+    pub first_task: TaskId,
+    /// Its subtasks.
+    pub subtasks: u32,
+    /// Its subtasks FINISHED at the trigger.
+    pub finished: u32,
+    /// Its subtasks that acknowledged with finished operators (a snapshot after `endInput`).
+    pub operators_finished: u32,
 }
 
 impl CheckpointRow {

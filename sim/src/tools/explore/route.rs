@@ -10,7 +10,8 @@ impl Explorer<'_> {
             Up::State { state, cause, .. } => sys.jm.make_mut().handle_task_state(now, t, a, state, cause),
             Up::Ack { id, snapshot, .. } => {
                 // Recorded before the JobMaster handles it, as the world records it.
-                sys.acks.make_mut().ack(u64::from(sys.epoch), id, t, a);
+                let shape = crate::world::AckShape::of(&snapshot);
+                sys.acks.make_mut().ack(u64::from(sys.epoch), id, t, a, shape);
                 sys.jm.make_mut().handle_ack(now, t, a, id, snapshot)
             }
             Up::Decline { id, reason, .. } => sys.jm.make_mut().handle_decline(now, t, a, id, reason),
@@ -48,6 +49,12 @@ impl Explorer<'_> {
                 task.set_wait_for_final_checkpoint(
                     profile.checkpoints_after_tasks_finish() && job.spec.checkpoint.periodic_enabled(),
                 );
+                // Sink V2's committer as the world sets it (`world/tasks.rs`
+                // `configure_txn_timeout`): a retriable refusal is retried, not rethrown.
+                let sink = job.spec.operators.last().filter(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink);
+                if sink.is_some_and(|o| o.sink_v2) {
+                    task.use_sink_v2_committer();
+                }
                 if let Some(strategy) = strategy {
                     // A fresh generator on every deployment: watermarks are not restored (§11).
                     task.configure_watermarks(now, strategy);
@@ -282,12 +289,21 @@ impl Explorer<'_> {
                         return self.fail_from_output(sys, t, attempt, "producer fenced by a newer attempt");
                     }
                     sys.sink_epochs.insert(t, attempt);
-                    if let Err(e) = sys.store.apply(now, op) {
-                        sys.obs.make_mut().sink_anomalies.push(crate::world::SinkAnomaly::Store {
+                    match sys.store.apply_with_failures(now, op) {
+                        Ok(Ok(())) => {}
+                        // A retriable refusal (`StoreConfig::retriable_commit_failures`), as the
+                        // world's `store_op`: Sink V2's committer retries at once (its commit is
+                        // this loop's next output), the legacy sink rethrows (its `Failed` next).
+                        Ok(Err(refusal)) => {
+                            if let Some(x) = sys.tasks.get_mut(&t) {
+                                x.make_mut().handle_commit_retriable(now, refusal.txn);
+                            }
+                        }
+                        Err(e) => sys.obs.make_mut().sink_anomalies.push(crate::world::SinkAnomaly::Store {
                             at_ms: now,
                             task: t,
                             anomaly: e,
-                        });
+                        }),
                     }
                 }
                 TaskOutput::CommitOffsets { offsets } => Self::commit_offsets(sys, t, &offsets),
@@ -597,9 +613,9 @@ impl Explorer<'_> {
             CoordinatorOutput::Trigger { id, timestamp_ms, kind, periodic, .. } => {
                 sys.ha_next_id = sys.ha_next_id.max(id.next());
                 // The tasks it waits for, fixed now (`world/jobmanager.rs` `note_trigger`).
-                let tasks = self.job(sys).graph.tasks.len();
+                let vertex_of = self.job(sys).graph.tasks.iter().map(|t| t.vertex).collect();
                 let finished_excluded = self.spec.profile.checkpoints_after_tasks_finish();
-                sys.acks.make_mut().trigger(u64::from(sys.epoch), id, tasks, finished_excluded);
+                sys.acks.make_mut().trigger(u64::from(sys.epoch), id, vertex_of, finished_excluded);
                 sys.obs.make_mut().triggers.push((now, id));
                 let obs = sys.obs.make_mut();
                 let seq = crate::world::next_end_seq(&mut obs.end_seq, now);
