@@ -198,6 +198,9 @@ struct Services {
     user_sink: Option<UserSinkHost>,
     /// A `user-sink` registered as at-least-once: its external system (`user_io.rs`).
     user_writer: Option<UserWriterHost>,
+    /// 2.x `latest`: the end offsets the source enumerator of each JobManager epoch resolved at
+    /// its first deployment (`LatestOffsetsInitializer`, held in the splits it assigned).
+    latest_resolved: BTreeMap<(u64, PartitionId), Offset>,
 }
 
 /// What the run observed, returned as [`RunResult`] (`observe.rs`).

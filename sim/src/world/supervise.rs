@@ -250,6 +250,7 @@ impl Services {
             next_checkpoint_id: CheckpointId::FIRST,
             user_sink: UserSinkHost::of(spec),
             user_writer: UserWriterHost::of(spec),
+            latest_resolved: BTreeMap::new(),
         }
     }
 }

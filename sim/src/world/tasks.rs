@@ -92,6 +92,25 @@ struct Deployment {
     restore: Option<Arc<CompletedCheckpoint>>,
 }
 
+/// Where a `latest` partition starts (the log's end as the source sees it): the end of what has
+/// been appended by now (not the whole input's end, which made a `latest` source read nothing).
+/// 2.x without a restored checkpoint: the end the enumerator of this JobManager epoch resolved
+/// at its first deployment. `LatestOffsetsInitializer` (FLINK-28303) puts a real offset into each
+/// split it assigns; a failed reader's splits go back to the same enumerator as assigned
+/// (`SourceCoordinator#subtaskReset`, `SplitAssignmentTracker#getAndRemoveUncheckpointedAssignment`,
+/// `KafkaSourceEnumerator#addSplitsBack`), so a regional restart before any checkpoint resumes
+/// at that offset; only a new enumerator (a new JobManager or job) resolves the end again.
+/// flink-1.11's `FlinkKafkaConsumerBase#open` resolves it again in every attempt without state.
+fn latest_ends(w: &mut World, spec: &JobSpec, restored: bool, now: u64) -> BTreeMap<PartitionId, Offset> {
+    let log = &w.services.log;
+    let ends = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.end_at(p, now) as u64)));
+    if restored || spec.profile.kafka_state_is_last_read() {
+        return ends.collect();
+    }
+    let epoch = w.jm_epoch;
+    ends.map(|(p, end)| (p, *w.services.latest_resolved.entry((epoch, p)).or_insert(end))).collect()
+}
+
 /// The core's `Task` of a deployment, built, configured and restored in one world step
 /// (key-group routing, offsets and the log's end, barrier announcements, offset commits, the
 /// sink's transaction timeout, the source's watermarks, a user source's reader, the restore's
@@ -106,11 +125,7 @@ fn start_task(
     let (spec, restore, (task, attempt), tm) = (&d.spec, d.restore.as_deref(), d.key, d.tm);
     super::rescale::key_group_routing(w, &d.graph, &mut tspec);
     let committed = w.services.committed_offsets.clone();
-    let log = &w.services.log;
-    // `latest` starts at the end of what has been appended by now (session 19: the whole
-    // input's end, future records included, made a `latest` source read nothing at all).
-    let log_end: BTreeMap<PartitionId, Offset> =
-        (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.end_at(p, now) as u64))).collect();
+    let log_end = latest_ends(w, spec, restore.is_some(), now);
     let counters = w.tasks.counters.entry(tm).or_default();
     let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
     let mut t = Task::new(tspec, now, restore, &committed, &log_end, counters);
