@@ -8,8 +8,13 @@
 //! CKPTSIM_BLESS=1 cargo test --release --test golden_hashes
 //! ```
 //!
-//! Each line is `<scenario path> <plain|swarm> <seed> <hash>`; the file is sorted, so a
-//! diff shows which runs changed.
+//! Each line is `<scenario path> <plain|swarm> <seed> <trace hash> <output digest>`; the file is
+//! sorted, so a diff shows which runs changed. The trace hash covers the run's events (control
+//! plane: checkpoints, statuses, faults, deployments), not each record; the output digest covers
+//! what the run produced — every printed and committed row (time, task, attempt, value,
+//! timestamp) and every offset commit — so a change that alters records read or written without
+//! moving an event is seen too (session 19: a 2.x `latest` restart that skipped records kept its
+//! trace hash).
 
 use ckptsim_sim::{load, swarm, world};
 use std::path::{Path, PathBuf};
@@ -49,8 +54,10 @@ fn compute() -> Vec<String> {
                         .skip(w)
                         .step_by(workers)
                         .map(|(rel, mode, seed, spec)| {
-                            let hash = world::run(spec, *seed).trace.hash();
-                            format!("{rel} {mode} {seed} {hash:016x}")
+                            let run = world::run(spec, *seed);
+                            let hash = run.trace.hash();
+                            let out = output_digest(&run);
+                            format!("{rel} {mode} {seed} {hash:016x} {out:016x}")
                         })
                         .collect::<Vec<_>>()
                 })
@@ -60,6 +67,28 @@ fn compute() -> Vec<String> {
     });
     lines.sort();
     lines
+}
+
+/// FNV-1a over the run's printed rows, committed rows and offset commits, each rendered field by
+/// field (`Debug` of the ids and values) with separators between rows and between the three parts.
+fn output_digest(run: &world::RunResult) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |text: &str| {
+        for b in text.bytes().chain(std::iter::once(0xff)) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    };
+    for rows in [&run.print_rows, &run.committed] {
+        for r in rows.iter() {
+            feed(&format!("{} {:?} {:?} {:?} {:?}", r.time_ms, r.task, r.attempt, r.value, r.timestamp));
+        }
+        feed("|");
+    }
+    for c in &run.offset_commits {
+        feed(&format!("{} {:?} {:?} {:?} {}", c.time_ms, c.task, c.partition, c.offset, c.accepted));
+    }
+    h
 }
 
 #[test]
