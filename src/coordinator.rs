@@ -326,6 +326,12 @@ impl CheckpointCoordinator {
     /// [`Variant::DeferredSubsumption`]: without subsuming), reporting the change and the
     /// discarded checkpoints.
     pub(crate) fn store_add(&mut self, cp: Arc<CompletedCheckpoint>) {
+        if self.refuses_partial_finishing() {
+            // FLIP-147: no stored checkpoint holds a partly finished vertex with union list state
+            // (checked once, as each checkpoint enters the store).
+            let refused = partial_finishing(&self.vertex_of, &cp.tasks, &BTreeSet::new());
+            assert!(refused.is_none(), "checkpoint {} stored with {refused:?}", cp.id);
+        }
         let added = StoreEntry::of(&cp);
         let (removed, discarded) = if self.variant == Variant::DeferredSubsumption {
             self.store.add_deferred(cp);
@@ -560,13 +566,6 @@ impl CheckpointCoordinator {
             );
         }
         assert!(!self.reevaluate, "queue re-evaluation left undone");
-        if self.refuses_partial_finishing() {
-            // FLIP-147: no stored checkpoint holds a partly finished vertex with union list state.
-            if let Some(cp) = self.store.latest() {
-                let refused = partial_finishing(&self.vertex_of, &cp.tasks, &BTreeSet::new());
-                assert!(refused.is_none(), "checkpoint {} stored with {refused:?}", cp.id);
-            }
-        }
         if let Some(t) = &self.triggering {
             assert!(!self.hooks.is_empty(), "a trigger phase without master hooks");
             assert!(t.id < self.next_id, "triggering an unallocated id");

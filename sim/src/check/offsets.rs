@@ -114,9 +114,10 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
 ///   restored offsets, which can be older than the ended job's last commit (`stale_resume.rs`);
 /// * a restore without a completed checkpoint starts every partition at its source's startup
 ///   mode: 1.11 `FlinkKafkaConsumerBase#initializeState` finds no restored state and `open`
-///   seeds the partitions from `startupMode`; 2.x `SourceCoordinator#resetToCheckpoint` with no
-///   checkpoint data lets a fresh `KafkaSourceEnumerator` assign the splits from the starting
-///   `OffsetsInitializer` again. `earliest`: offset 0; `group-offsets`: the committed offset
+///   seeds the partitions from `startupMode`; 2.x: a failed reader's splits go back to the
+///   enumerator as assigned (`SourceCoordinator#subtaskReset`, `addSplitsBack`), whose
+///   `earliest`/committed starting offsets are markers the reader resolves again, and a new
+///   enumerator (`resetToCheckpoint` without data) assigns them from the `OffsetsInitializer`. `earliest`: offset 0; `group-offsets`: the committed offset
 ///   (nothing moves back); `latest`: the log end, at or above every commit (unchanged);
 /// * with Kafka's auto-commit (`KAFKA_PERIODIC`, checkpointing off) a restart from a checkpoint
 ///   (a savepoint) starts the consumer at the restored offsets and auto-commits from there.

@@ -141,10 +141,9 @@ pub(super) fn live_attempts_within_job_master(
                 "{task} attempt {attempt} is live but belongs to JobManager epoch {epoch}, after the current {jm_epoch}"
             ));
         }
-        if epoch < jm_epoch {
-            continue;
-        }
-        let local = Attempt(attempt.0 % EPOCH_STRIDE);
+        let Some(local) = super::jobmanager::from_world(jm_epoch, attempt) else {
+            continue; // an older epoch's attempt: a zombie of a JobManager that failed over
+        };
         match view.current_attempt(jm_epoch, task) {
             None => {
                 return Err(format!(
