@@ -170,6 +170,10 @@ struct TaskHost {
     /// Per task, the newest checkpoint whose completion it has acted on: a completion
     /// notification handled without failing, or the checkpoint it was restored from.
     completion_seen: BTreeMap<TaskId, CheckpointId>,
+    /// The sink commit horizon of the jobs before a rescale's new job (whose graph numbers its
+    /// tasks anew, so `completion_seen` starts over with it): what those jobs' sinks acted on
+    /// stays committed.
+    earlier_jobs_horizon: Option<CheckpointId>,
     /// Restored attempts whose recovery outputs (2PC commits) have not been drained yet.
     restored_from: BTreeMap<(TaskId, Attempt), CheckpointId>,
     /// The cancellation watchdog (`task.cancellation.timeout`): per cancelled task attempt, when

@@ -604,6 +604,12 @@ pub(super) fn resume_rescaled(
             ),
         );
         w.obs.rescales.push(record);
+        // The new graph numbers its tasks anew: a task id of the old job names another task
+        // now, so the completions the old sinks acted on fold into one horizon and the new
+        // job's sinks start from none (until they restore and re-commit, or are notified).
+        let horizon = super::supervise::sink_commit_horizon(&w.spec, &w.graph, &w.tasks);
+        w.tasks.earlier_jobs_horizon = horizon;
+        w.tasks.completion_seen.clear();
         let checkpoint = Arc::new(CompletedCheckpoint { external: true, ..rescaled.checkpoint });
         w.services.storage_completed.push(checkpoint.clone());
         w.rescale.vertices = rescaled.vertices;

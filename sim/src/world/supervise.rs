@@ -229,6 +229,7 @@ impl TaskHost {
             rpc_timeouts: BTreeMap::new(),
             counters: BTreeMap::new(),
             completion_seen: BTreeMap::new(),
+            earlier_jobs_horizon: None,
             restored_from: BTreeMap::new(),
             cancel_deadlines: BTreeMap::new(),
             user_readers: BTreeMap::new(),
@@ -494,9 +495,15 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
     }
 }
 
-/// The oldest checkpoint whose completion every sink subtask has acted on (a line has one
-/// sink, the last operator); `None` when one has acted on none.
-fn sink_commit_horizon(spec: &JobSpec, graph: &Graph, tasks: &TaskHost) -> Option<CheckpointId> {
+/// The oldest checkpoint whose completion every sink subtask of the current job has acted on;
+/// `None` when one has acted on none. A rescale's earlier jobs count too: what their sinks all
+/// acted on stays committed (`TaskHost::earlier_jobs_horizon`).
+pub(super) fn sink_commit_horizon(spec: &JobSpec, graph: &Graph, tasks: &TaskHost) -> Option<CheckpointId> {
+    current_job_commit_horizon(spec, graph, tasks).max(tasks.earlier_jobs_horizon)
+}
+
+/// [`sink_commit_horizon`] of the current job's graph alone.
+fn current_job_commit_horizon(spec: &JobSpec, graph: &Graph, tasks: &TaskHost) -> Option<CheckpointId> {
     let sinks: Vec<usize> = (0..spec.operators.len()).filter(|o| spec.operators[*o].kind.is_sink()).collect();
     let sink_tasks: Vec<ckptsim::TaskId> = (0..graph.vertices.len())
         .filter(|vi| graph.vertices[*vi].ops.iter().any(|o| sinks.contains(o)))
