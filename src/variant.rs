@@ -214,11 +214,19 @@ pub enum Variant {
     /// hand the union without its entries. Caught by the `coordinator` checker's
     /// partial-finishing rule.
     PartlyFinishedUnionCompleted,
+    /// A restored two-phase-commit sink does not commit the pending transactions of the
+    /// checkpoint it was restored from (it only aborts the one open at snapshot time). Flink's
+    /// `TwoPhaseCommitSinkFunction#initializeState` calls `recoverAndCommitInternal` for every
+    /// pending transaction in the restored state (Sink V2: the `CommitterOperator` commits the
+    /// restored committables): a completion whose notification never reached the sink before a
+    /// failure is committed only there. Caught by the `exactly-once` checker (records a
+    /// completed checkpoint covers never committed).
+    RecoverySkipsCommit,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 38] = [
+    pub const ALL: [Variant; 39] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -257,6 +265,7 @@ impl Variant {
         Variant::SourceRestartsFromEarliest,
         Variant::RestoredLatestSeeksToEnd,
         Variant::PartlyFinishedUnionCompleted,
+        Variant::RecoverySkipsCommit,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

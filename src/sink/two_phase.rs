@@ -174,7 +174,8 @@ impl TwoPhaseCommitSink {
             let OperatorState::TwoPhaseCommit { pending, current } = st else {
                 panic!("restoring a two-phase-commit sink from {st:?}")
             };
-            for (_, txn) in pending {
+            let recover = self.variant != Variant::RecoverySkipsCommit;
+            for (_, txn) in pending.iter().filter(|_| recover) {
                 if let Some(t) = restored_started_ms.get(txn) {
                     self.t.started_ms.insert(*txn, *t);
                 }
