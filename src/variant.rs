@@ -214,11 +214,18 @@ pub enum Variant {
     /// hand the union without its entries. Caught by the `coordinator` checker's
     /// partial-finishing rule.
     PartlyFinishedUnionCompleted,
+    /// A restored task whose several input gates are fed by one producer (`s.union(s)`,
+    /// `s.connect(s)`, a keyed `s.join(s)`) drops the records of its later gates until its first
+    /// snapshot, as if the restore re-attached only the first of the producer's two edges
+    /// (Flink gives each `StreamEdge` its own input gate and channels, `StreamTwoInputProcessor`,
+    /// and reads both). One copy of every input replayed there is lost. Caught by
+    /// `exactly-once` (2PC sink) and `at-least-once` (print sink) as a lost copy.
+    LaterGateLostOnRestore,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 38] = [
+    pub const ALL: [Variant; 39] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -257,6 +264,7 @@ impl Variant {
         Variant::SourceRestartsFromEarliest,
         Variant::RestoredLatestSeeksToEnd,
         Variant::PartlyFinishedUnionCompleted,
+        Variant::LaterGateLostOnRestore,
     ];
 
     /// The variant's scenario and CLI name (kebab case).
