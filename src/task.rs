@@ -100,6 +100,9 @@ struct MultiInput {
     first_gate_only: bool,
     /// [`Variant::JoinSnapshotWithoutRight`]: an event join's snapshot leaves out the right side.
     snapshot_without_right: bool,
+    /// [`Variant::LaterGateLostOnRestore`]: a restored attempt fed by one producer through
+    /// several gates drops its later gates' records until its first snapshot.
+    later_gates_lost: bool,
 }
 
 /// A task's event-time machinery: the input valve (tasks with input channels), the source's

@@ -162,6 +162,7 @@ fn build_multi_input(spec: &TaskSpec, own: Option<&TaskSnapshot>) -> Option<Mult
         operator,
         first_gate_only: spec.variant == Variant::SnapshotAfterFirstGate,
         snapshot_without_right: spec.variant == Variant::JoinSnapshotWithoutRight,
+        later_gates_lost: spec.variant == Variant::LaterGateLostOnRestore && gates.tag_paths && own.is_some(),
     })
 }
 

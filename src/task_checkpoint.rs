@@ -217,6 +217,9 @@ impl Task {
             }
         }
         self.end.last_snapshot = Some(id);
+        if let Some(m) = &mut self.multi {
+            m.later_gates_lost = false;
+        }
         self.end.dirty = false;
         self.note_sync_snapshot(&barrier);
         if self.end.ended && self.end.final_min_id.is_none() {

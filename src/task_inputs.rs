@@ -46,6 +46,14 @@ impl Task {
         self.records_in += 1;
         self.end.dirty = true;
         let side = m.gates.gate(ch);
+        if m.later_gates_lost && side > 0 {
+            // The planted `later-gate-lost-on-restore`: the record is gone.
+            return;
+        }
+        let mut record = record;
+        if m.gates.tag_paths {
+            record.lineage = crate::two_input::path_lineage(record.lineage, side);
+        }
         let mut cur = std::mem::take(&mut self.scratch_a);
         cur.clear();
         let mut ctx = OperatorContext { now_ms, counters, instance: &self.name };

@@ -44,6 +44,19 @@ pub struct InputGates {
     pub gate_of: Vec<u32>,
     /// The operator at the head of the gates (union, co-map or join).
     pub operator: InputOperatorSpec,
+    /// One input reaches several gates (`s.union(s)`, `s.connect(s)`, a keyed `s.join(s)`: two
+    /// `StreamEdge`s from one producer, or two paths from one source): each record's lineage
+    /// takes its gate ([`path_lineage`]), so every copy of an input is named by its path.
+    #[serde(default)]
+    pub tag_paths: bool,
+}
+
+/// The lineage of a record that entered an operator's input gate `gate` when one input reaches
+/// the operator through several gates: the gate appended to `sub` (as a broadcast appends its
+/// copy, `FLAT_MAP_SUB_BITS` per step), so the copies of an input on different paths through
+/// the job graph stay apart. The reference folds its records through the same function.
+pub fn path_lineage(l: crate::record::Lineage, gate: u32) -> crate::record::Lineage {
+    crate::record::Lineage { input_seq: l.input_seq, sub: (l.sub << crate::operator::FLAT_MAP_SUB_BITS) | gate }
 }
 
 impl InputGates {
@@ -54,7 +67,13 @@ impl InputGates {
             .enumerate()
             .flat_map(|(g, n)| std::iter::repeat_n(g as u32, *n as usize))
             .collect();
-        InputGates { gate_of, operator }
+        InputGates { gate_of, operator, tag_paths: false }
+    }
+
+    /// The same gates, with each record's lineage tagged by its gate when `tag` ([`path_lineage`]).
+    pub fn with_paths(mut self, tag: bool) -> InputGates {
+        self.tag_paths = tag;
+        self
     }
 
     /// Input channels over every gate.

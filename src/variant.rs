@@ -222,11 +222,18 @@ pub enum Variant {
     /// failure is committed only there. Caught by the `exactly-once` checker (records a
     /// completed checkpoint covers never committed).
     RecoverySkipsCommit,
+    /// A restored task whose several input gates are fed by one producer (`s.union(s)`,
+    /// `s.connect(s)`, a keyed `s.join(s)`) drops the records of its later gates until its first
+    /// snapshot, as if the restore re-attached only the first of the producer's two edges
+    /// (Flink gives each `StreamEdge` its own input gate and channels, `StreamTwoInputProcessor`,
+    /// and reads both). One copy of every input replayed there is lost. Caught by
+    /// `exactly-once` (2PC sink) and `at-least-once` (print sink) as a lost copy.
+    LaterGateLostOnRestore,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 39] = [
+    pub const ALL: [Variant; 40] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -266,6 +273,7 @@ impl Variant {
         Variant::RestoredLatestSeeksToEnd,
         Variant::PartlyFinishedUnionCompleted,
         Variant::RecoverySkipsCommit,
+        Variant::LaterGateLostOnRestore,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

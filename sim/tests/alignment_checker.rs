@@ -75,3 +75,36 @@ fn job_graphs_are_judged_per_channel() {
         }
     }
 }
+
+/// Session 20: a snapshot taken before the barrier arrived on a channel of the second gate is
+/// named even when no record passed between the two barriers (the channel counts agree): the
+/// self-join of `negative/self-join-snapshot-after-first-gate.toml`, where the run's counts are
+/// consistent on every channel. On self-union and self-connect/join jobs of the correct
+/// protocol (aligned and unaligned) every snapshot comes after every barrier.
+#[test]
+fn a_snapshot_before_the_second_gates_barrier_is_named() {
+    let s = spec("scenarios/negative/self-join-snapshot-after-first-gate.toml");
+    let o = outcome::run(&s, 1);
+    let v = alignment(&o);
+    assert_eq!(v.passed, Some(false), "{}", v.summary);
+    assert!(
+        v.anomalies.iter().any(|a| a.contains("snapshot taken before the channel's barrier arrived")),
+        "{:?}",
+        v.anomalies
+    );
+    for rel in [
+        "scenarios/graphs/self-union-2pc.toml",
+        "scenarios/graphs/self-union-2pc-unaligned.toml",
+        "scenarios/graphs/self-union-print.toml",
+        "scenarios/graphs/self-connect-join-2pc.toml",
+        "scenarios/graphs/self-window-join-2pc.toml",
+        "scenarios/graphs/self-join-2pc-unaligned.toml",
+    ] {
+        let s = spec(rel);
+        for seed in [s.default_seed, 2] {
+            let o = outcome::run(&s, seed);
+            let v = alignment(&o);
+            assert_eq!(v.passed, Some(true), "{rel} seed {seed}: {:?}", v.anomalies);
+        }
+    }
+}

@@ -158,6 +158,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // Session 19: `Source (2/2)` acknowledges checkpoint 1 with finished operators while
         // `Source (1/2)` still runs; the plant completes it (FLIP-147, union list state).
         Variant::PartlyFinishedUnionCompleted => c("tiny-finished-union.toml", b(1, 0), "coordinator"),
+        // Session 20: posed to the world only (`negative/self-union-later-gate-lost.toml`).
+        Variant::LaterGateLostOnRestore => {
+            Err("a self-union's lost copy after a restore: not posed to the explorer yet")
+        }
         // Processing time (session 17): the window's timers are task timers `tick` fires; the
         // window task restarts at 60 ms from checkpoint 1 (50 ms) with window [0,60) due, and the
         // planted restore drops it: lost once the job FINISHED.

@@ -38,6 +38,13 @@ pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
     for cut in cuts.snapshots.values() {
         let Some(in_flight) = &cut.in_flight else { continue };
         snapshots += 1;
+        if let Some(line) = early_snapshot(cut, barriers, &name) {
+            if anomalies.len() < MAX_LINES {
+                anomalies.push(line);
+            } else {
+                more += 1;
+            }
+        }
         for (&from, &taken) in &cut.received {
             let Some(b) = barriers.get(&(from.task, cut.attempt, cut.checkpoint, cut.task, from.gate)) else {
                 continue;
@@ -69,6 +76,36 @@ pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
     }
     let summary = format!("{snapshots} snapshots, {channels} channel cuts consistent with their barriers");
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// An aligned (or at-least-once) snapshot taken before the barrier arrived on an input channel
+/// whose upstream sent one (`SnapshotCut::early_snapshot`): Flink's handlers snapshot once every
+/// open channel of every input gate delivered it. This names a handler that aligns only some of
+/// its channels (planted `snapshot-after-first-gate`: its first gate only) even when no record
+/// happened to pass between the two barriers, so the counts of the channel cut still agree.
+fn early_snapshot(
+    cut: &SnapshotCut,
+    barriers: &std::collections::BTreeMap<crate::world::BarrierKey, BarrierCut>,
+    name: &dyn Fn(ckptsim::TaskId) -> String,
+) -> Option<Finding> {
+    let from = cut.before_barrier.iter().copied().filter(|_| !cut.unaligned).find(|l| {
+        barriers.get(&(l.task, cut.attempt, cut.checkpoint, cut.task, l.gate)).is_some_and(|b| !b.unaligned)
+    })?;
+    let two_gates = cut.received.keys().any(|l| l.task == from.task && l.gate != from.gate);
+    Some(
+        Finding::new(
+            "snapshot-before-barrier",
+            format!(
+                "t={} {} checkpoint {} channel from {}{}: snapshot taken before the channel's barrier arrived (an aligned snapshot waits for the barrier on every channel of every input gate)",
+                cut.at_ms,
+                name(cut.task),
+                cut.checkpoint,
+                name(from.task),
+                if two_gates { format!(" into input gate {}", from.gate) } else { String::new() },
+            ),
+        )
+        .at(cut.at_ms),
+    )
 }
 
 /// One channel's cut judged; `gate`: the input gate, named when the producer feeds two.

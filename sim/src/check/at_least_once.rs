@@ -116,7 +116,11 @@ fn lost_prints(
                     || (running && was_written && input_time(spec, seq) + 5_000 < run.stop_at_ms)
             }
         };
-        if due && !has_input(counts, seq) {
+        if due && has_input(counts, seq) {
+            if let Some(f) = lost_copy(spec, reference, counts, seq, "printed") {
+                anomalies.push(f);
+            }
+        } else if due {
             let at = input_time(spec, seq);
             anomalies.push(
                 Finding::new("lost-print", format!("lost record: input #{seq} (at {at} ms) never printed"))

@@ -173,6 +173,8 @@ fn lost_commits(
     {
         if !has_input(counts, seq) {
             anomalies.push(lost_commit(spec, seq));
+        } else if let Some(f) = lost_copy(spec, reference, counts, seq, "committed") {
+            anomalies.push(f);
         }
     }
 }

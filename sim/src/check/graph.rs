@@ -45,6 +45,12 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
         ..Reference::default()
     };
     out.joined = joined_reference(spec, &up, stateful);
+    // One input on several paths (`s.union(s)`): the gate in each copy's lineage, as the task
+    // tags it, and the copies the sink gets per input.
+    let tagged: Vec<bool> = (0..n).map(|o| spec.paths_meet(o)).collect();
+    if out.joined.is_none() && up.iter().any(|o| tagged[*o]) {
+        out.path_copies = Some(BTreeMap::new());
+    }
     let mut lineages = crate::check::joins::JoinLineages::new(crate::check::joins::JoinLineages::chained_joins(spec));
     let timestamps = &spec.input_options.timestamps;
     let mut work: Vec<(usize, u32, Record)> = Vec::new();
@@ -78,7 +84,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
             }
             u64::MAX
         };
-        while let Some((op, side, rec)) = work.pop() {
+        while let Some((op, side, mut rec)) = work.pop() {
             produced.clear();
             let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "reference" };
             match &mut inst[op] {
@@ -87,6 +93,9 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
                     let _ = o.process(&mut ctx, rec, &mut produced);
                 }
                 RefOp::Multi(m) => {
+                    if tagged[op] {
+                        rec.lineage = ckptsim::two_input::path_lineage(rec.lineage, side);
+                    }
                     lineages.feed(op, side, &rec);
                     let _ = m.process(&mut ctx, side, rec, &mut produced);
                     for r in &produced {
@@ -189,6 +198,9 @@ fn sink_output(out: &mut Reference, produced: &mut Vec<Record>, seq: u64, keyed:
             j.rows.insert((r.lineage.input_seq, r.lineage.sub), r.value.clone());
         } else {
             out.producing_inputs.add(seq);
+        }
+        if let Some(c) = &mut out.path_copies {
+            c.entry(seq).or_default().push(r.lineage.sub);
         }
         if keyed {
             let k = key_of(&r.value);

@@ -235,6 +235,46 @@ fn rows_of_duplicates(rows: &Rows, counts: &LineageCounts) -> BTreeMap<LineageKe
 /// store's transaction timeout is Flink's documented data loss (`TwoPhaseCommitSinkFunction`
 /// logs it when a transaction is recovered after `transactionTimeout`).
 /// `lost-commit`: input `seq`, which a completed checkpoint covers, was never committed.
+/// One input on several paths (`Reference::path_copies`): the copies of input `seq` (their
+/// lineage `sub`, one per path through the graph) that reached the sink by no row, as a
+/// `lost-copy` finding (`sink`: "committed" or "printed"); `None` when every copy has a row.
+fn lost_copy(spec: &JobSpec, reference: &Reference, counts: &LineageCounts, seq: u64, sink: &str) -> Option<Finding> {
+    let subs = reference.path_copies.as_ref()?.get(&seq)?;
+    let missing: Vec<u32> = subs.iter().copied().filter(|s| counts.get((seq, *s)) == 0).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let paths: Vec<String> = missing.iter().map(|s| path_name(*s)).collect();
+    Some(
+        Finding::new(
+            "lost-copy",
+            format!(
+                "lost copy: input #{seq} {sink} by {} of its {} paths through the job graph (missing: {})",
+                subs.len() - missing.len(),
+                subs.len(),
+                paths.join(", ")
+            ),
+        )
+        .at(spec.input.at_ms(seq))
+        .with("input", seq),
+    )
+}
+
+/// A copy's path as the input gates its lineage `sub` took, outermost last (`gate 0 > gate 1`):
+/// `sub` is a sequence of `FLAT_MAP_SUB_BITS`-bit steps (`ckptsim::two_input::path_lineage`).
+fn path_name(sub: u32) -> String {
+    let bits = ckptsim::operator::FLAT_MAP_SUB_BITS;
+    let mask = (1u32 << bits) - 1;
+    let mut steps = vec![sub & mask];
+    let mut rest = sub >> bits;
+    while rest != 0 {
+        steps.push(rest & mask);
+        rest >>= bits;
+    }
+    let path: Vec<String> = steps.iter().rev().map(|g| format!("gate {g}")).collect();
+    format!("sub {sub} ({})", path.join(" > "))
+}
+
 fn lost_commit(spec: &JobSpec, seq: u64) -> Finding {
     Finding::new(
         "lost-commit",
@@ -302,10 +342,14 @@ fn end_of_input_losses(
     let mut expected_loss: Vec<u64> = Vec::new();
     let mut after_stop = 0;
     for seq in expected_inputs(spec, run, reference) {
+        let due = covered.is_some_and(|c| seq <= c) && !in_flight.is_some_and(|f| f.contains(&seq));
         if has_input(counts, seq) {
+            if let Some(f) = lost_copy(spec, reference, counts, seq, "committed").filter(|_| due || final_checkpoint) {
+                anomalies.push(f);
+            }
             continue;
         }
-        if covered.is_some_and(|c| seq <= c) && !in_flight.is_some_and(|f| f.contains(&seq)) {
+        if due {
             anomalies.push(lost_commit(spec, seq));
         } else if stop.is_some() {
             // Stop-with-savepoint: the sources stopped at the synchronous savepoint's barrier,

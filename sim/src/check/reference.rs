@@ -29,6 +29,12 @@ pub struct Reference {
     /// Job graphs whose sink receives the rows of an event-time join (`check/joins.rs`): the
     /// joined rows by pair lineage; the per-input and per-key sequence checks give way to them.
     pub joined: Option<crate::check::joins::JoinedRef>,
+    /// Job graphs where one input reaches a union, `connect` or keyed `join` through several
+    /// gates (`JobSpec::paths_meet`): per input, the lineage `sub` of every row the sink gets
+    /// from it, one per path through the graph (and flat_map piece). The delivery checkers
+    /// expect each of them: exactly once (`exactly-once`), at least once (`at-least-once`).
+    /// `None` for every other job (a row of any lineage of the input is enough there).
+    pub path_copies: Option<BTreeMap<u64, Vec<u32>>>,
     /// The `windows` checker's reference (`windows::WindowsRef`), computed on its first use
     /// ([`crate::check::windows::windows_cached`]) and kept: not part of the reference's value.
     pub(crate) windows: std::sync::OnceLock<crate::check::windows::WindowsRef>,

@@ -323,6 +323,9 @@ pub fn describe(sig: &Signature, a: &Anomaly) -> String {
         "duplicate-within-attempt" => "an input was printed twice by one attempt (not a replay)".to_string(),
         "lost-commit" => "an input covered by a completed checkpoint was never committed".to_string(),
         "lost-print" => "an input covered by the newest completed checkpoint was never printed".to_string(),
+        "lost-copy" => {
+            "an input reached the sink by fewer of its paths through the job graph than the graph has".into()
+        }
         "offset-before-completion" => "source offsets reached the broker before their checkpoint completed".into(),
         "offset-backwards" => "a committed source offset went backwards".into(),
         "window-lost" => "an event-time window with an element surely on time never produced a result".into(),

@@ -518,6 +518,21 @@ impl JobSpec {
         seen
     }
 
+    /// Whether one input reaches the union, `connect` or keyed `join` `op` through several of
+    /// its inputs (two of them share an upstream operator: `s.union(s)`, or two paths from one
+    /// source). Such an operator tags each record's lineage with its input gate
+    /// (`ckptsim::two_input::path_lineage`), in the task and in the reference alike, so every
+    /// copy of an input is named by its path and the delivery checkers expect one row per path.
+    /// An event-time join's rows are named by their pair of inputs already: never tagged.
+    pub fn paths_meet(&self, op: usize) -> bool {
+        if !matches!(self.operators[op].kind, OpKind::Union | OpKind::Connect(..) | OpKind::Join) {
+            return false;
+        }
+        let ups: Vec<std::collections::BTreeSet<usize>> =
+            self.op_inputs(op).into_iter().map(|i| self.upstream_of(i)).collect();
+        ups.iter().enumerate().any(|(a, x)| ups[a + 1..].iter().any(|y| !x.is_disjoint(y)))
+    }
+
     /// The job's event-time window, if it has one.
     pub fn event_window(&self) -> Option<&ckptsim::window::EventWindowSpec> {
         self.operators.iter().find_map(|o| match &o.kind {

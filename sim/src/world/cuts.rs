@@ -56,6 +56,15 @@ pub struct SnapshotCut {
     /// snapshot is not complete (an unaligned snapshot still taking overtaken records, or one
     /// that was aborted before it completed).
     pub in_flight: Option<BTreeMap<Link, u64>>,
+    /// Input channels whose barrier for this checkpoint the task had not taken when it took the
+    /// snapshot (session 20). An aligned snapshot (and the at-least-once tracker's) comes only
+    /// once the barrier arrived on every channel of every input gate (Flink's
+    /// `SingleCheckpointBarrierHandler` / `CheckpointBarrierTracker` count every open channel
+    /// of the `CheckpointedInputGate`s); an unaligned one at the first barrier. Not recorded by
+    /// the explorer (always empty there).
+    pub before_barrier: Vec<Link>,
+    /// The snapshot was unaligned (known once it completed).
+    pub unaligned: bool,
 }
 
 /// The barrier and snapshot cuts of a run that are still to be judged. A snapshot whose
@@ -113,19 +122,23 @@ impl ChannelCuts {
         now: u64,
     ) {
         let (task, attempt) = key;
-        let taken = |from: Link| channels.get(&(attempt.0, from.task, task, from.gate)).map_or(0, |c| c.taken_records);
-        self.note_snapshot_taken(t, key, inputs, now, taken);
+        let channel = |from: Link| channels.get(&(attempt.0, from.task, task, from.gate));
+        let taken = |from: Link| channel(from).map_or(0, |c| c.taken_records);
+        let id = t.last_snapshot_id().unwrap_or(CheckpointId(0));
+        let before_barrier = |from: Link| channel(from).is_some_and(|c| c.last_barrier < id);
+        self.note_snapshot_taken(t, key, inputs, now, (taken, before_barrier));
     }
 
     /// [`ChannelCuts::note_snapshot`] with the records taken so far from each input channel
-    /// given by `taken` (per input channel): the explorer counts them on its own channels.
+    /// given by `taken` (per input channel): the explorer counts them on its own channels; and
+    /// whether the channel's barrier for the snapshot's checkpoint was not yet taken.
     pub(crate) fn note_snapshot_taken(
         &mut self,
         t: &Task,
         key: (TaskId, Attempt),
         inputs: &[Link],
         now: u64,
-        taken: impl Fn(Link) -> u64,
+        (taken, before_barrier): (impl Fn(Link) -> u64, impl Fn(Link) -> bool),
     ) {
         let Some(id) = t.last_snapshot_id() else { return };
         if inputs.is_empty() || self.seen.get(&key) == Some(&id) {
@@ -140,11 +153,21 @@ impl ChannelCuts {
         self.seen.insert(key, id);
         let (task, attempt) = key;
         let received = inputs.iter().map(|&from| (from, taken(from))).collect();
+        let before_barrier = inputs.iter().copied().filter(|&from| before_barrier(from)).collect();
         let seq = self.next_seq;
         self.next_seq += 1;
         self.index.insert((task, attempt, id), seq);
-        self.snapshots
-            .insert(seq, SnapshotCut { task, attempt, checkpoint: id, at_ms: now, received, in_flight: None });
+        let cut = SnapshotCut {
+            task,
+            attempt,
+            checkpoint: id,
+            at_ms: now,
+            received,
+            in_flight: None,
+            before_barrier,
+            unaligned: false,
+        };
+        self.snapshots.insert(seq, cut);
     }
 
     /// The newest snapshot id already recorded for a task attempt.
@@ -160,13 +183,14 @@ impl ChannelCuts {
         }
     }
 
-    /// The snapshot of `key` for `id` is complete, with this channel state (per input index).
+    /// The snapshot of `key` for `id` is complete, with this channel state (per input index)
+    /// and whether it was unaligned.
     pub(crate) fn note_complete(
         &mut self,
         key: (TaskId, Attempt),
         id: CheckpointId,
         inputs: &[Link],
-        in_flight: &BTreeMap<ChannelId, Vec<Record>>,
+        (in_flight, unaligned): (&BTreeMap<ChannelId, Vec<Record>>, bool),
     ) {
         let (task, attempt) = key;
         let Some(&seq) = self.index.get(&(task, attempt, id)) else { return };
@@ -178,6 +202,7 @@ impl ChannelCuts {
             }
         }
         cut.in_flight = Some(flight);
+        cut.unaligned = unaligned;
         self.settle(seq);
     }
 
@@ -191,6 +216,9 @@ impl ChannelCuts {
     fn settle(&mut self, seq: u64) {
         let Some(cut) = self.snapshots.get(&seq) else { return };
         let Some(in_flight) = &cut.in_flight else { return };
+        if cut.early_snapshot().is_some() {
+            return;
+        }
         let mut keys = Vec::with_capacity(cut.received.len());
         for (&from, &taken) in &cut.received {
             let key = (from.task, cut.attempt, cut.checkpoint, cut.task, from.gate);
@@ -208,5 +236,19 @@ impl ChannelCuts {
         }
         self.snapshots.remove(&seq);
         self.index.remove(&(task, attempt, id));
+    }
+}
+
+impl SnapshotCut {
+    /// An aligned (or at-least-once) snapshot taken before the barrier arrived on an input
+    /// channel whose upstream sent one: the first such channel. Flink's handlers snapshot only
+    /// once every open channel of every input gate delivered the barrier; a channel that ended
+    /// first has no barrier (and no barrier cut: the checker skips it).
+    pub fn early_snapshot(&self) -> Option<Link> {
+        if self.unaligned {
+            None
+        } else {
+            self.before_barrier.first().copied()
+        }
     }
 }

@@ -22,6 +22,10 @@ pub(super) struct DataChannel {
     pub(super) taken_records: u64,
     /// The newest barrier id announced to the receiver (§3.4; only with barrier announcements).
     pub(super) announced: CheckpointId,
+    /// The newest barrier the receiver took from the channel (in order or prioritized): an
+    /// aligned snapshot taken while it is older than the snapshot's checkpoint was taken before
+    /// this channel's barrier arrived (`cuts.rs`, `SnapshotCut::before_barrier`).
+    pub(super) last_barrier: CheckpointId,
 }
 
 impl DataChannel {
@@ -200,6 +204,9 @@ pub(super) fn take_input(
         credit_freed = ch.record_buffers >= w.spec.cluster.channel_capacity_buffers.max(1) as usize;
         ch.record_buffers -= 1;
         ch.taken_records += recs.len() as u64;
+    }
+    if let Item::Event(StreamElement::Barrier(b), _) = &item {
+        ch.last_barrier = ch.last_barrier.max(b.id);
     }
     match item {
         Item::Records(recs) => {

@@ -223,7 +223,7 @@ impl Graph {
     pub fn task_spec(&self, spec: &JobSpec, task: TaskId, attempt: Attempt) -> TaskSpec {
         let (vi, s) = self.task_vertex[task.0 as usize];
         let v = &self.vertices[vi];
-        let head = self.head_spec(spec, task, &spec.operators[v.ops[0]]);
+        let head = self.head_spec(spec, task, v.ops[0]);
         let (chain, tail, padding_bytes) = chain_of(spec, &v.ops, s);
         let tail = tail.unwrap_or_else(|| self.output_tail(vi));
         TaskSpec {
@@ -244,7 +244,8 @@ impl Graph {
 
     /// What `task` reads, by the kind of its vertex's first operator `first`: several input
     /// gates, a log source's topic or whole log, the socket, or its input channels.
-    fn head_spec(&self, spec: &JobSpec, task: TaskId, first: &crate::spec::OpSpec) -> HeadSpec {
+    fn head_spec(&self, spec: &JobSpec, task: TaskId, op: usize) -> HeadSpec {
+        let first = &spec.operators[op];
         let handler = handler_kind(spec.checkpoint.mode, spec.checkpoint.unaligned);
         match &first.kind {
             OpKind::Union | OpKind::Connect(..) | OpKind::Join | OpKind::EventJoin(_) => HeadSpec::MultiInputs {
@@ -256,7 +257,8 @@ impl Graph {
                         OpKind::EventJoin(j) => InputOperatorSpec::EventJoin(j),
                         _ => InputOperatorSpec::Union,
                     },
-                ),
+                )
+                .with_paths(spec.paths_meet(op)),
                 handler,
             },
             OpKind::LogSource { startup } if first.topic.is_some() => {

@@ -212,7 +212,7 @@ fn note_snapshot(
         .n(alignment_ms)
         .s(if unaligned { "ms unaligned" } else { "ms" });
     w.tr_data(&tm_node(at.tm), "snapshot", detail.0, EventData::Snapshot { task });
-    w.obs.cuts.note_complete(at.key, id, at.inputs, &snapshot.in_flight);
+    w.obs.cuts.note_complete(at.key, id, at.inputs, (&snapshot.in_flight, unaligned));
     let stored: usize = snapshot.in_flight.values().map(Vec::len).sum();
     if stored > 0 && w.graph.always_aligns(task) {
         let name = w.task_name(task);
@@ -261,6 +261,7 @@ fn prioritize_barriers(w: &mut World, t: &mut Task, at: DrainAt, id: CheckpointI
                 .map(|(_, _, it)| if let Item::Records(r) = it { r.len() as u32 } else { 0 })
                 .sum();
             let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
+            ch.last_barrier = ch.last_barrier.max(id);
             if let Item::Event(el, carried) = item {
                 // The records ahead of the barrier, plus those it already overtook
                 // if the upstream sent it unaligned (they are behind it in the

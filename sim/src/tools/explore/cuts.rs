@@ -86,7 +86,7 @@ impl Cuts {
             let ch = inputs.iter().position(|u| *u == from).expect("an input") as u32;
             taken.get(&(attempt.0, id, ch)).copied().unwrap_or(0)
         };
-        self.cuts.note_snapshot_taken(t, (id, attempt), &inputs, now, by_from);
+        self.cuts.note_snapshot_taken(t, (id, attempt), &inputs, now, (by_from, |_| false));
     }
 
     /// Task `task`'s barrier for `barrier.id` entered its output channels: the records written
@@ -124,7 +124,8 @@ impl Cuts {
         snapshot: &TaskSnapshot,
     ) {
         let inputs = job.graph.input_links(task);
-        self.cuts.note_complete((task, attempt), id, &inputs, &snapshot.in_flight);
+        // The explorer records no barrier arrivals (`SnapshotCut::before_barrier` stays empty).
+        self.cuts.note_complete((task, attempt), id, &inputs, (&snapshot.in_flight, false));
         let stored: usize = snapshot.in_flight.values().map(Vec::len).sum();
         if stored > 0 && job.graph.always_aligns(task) {
             let name = job.graph.tasks[task.0 as usize].name.clone();
