@@ -57,8 +57,9 @@ fn job_graphs_are_judged_per_channel() {
     let o = outcome::run(&s, 1);
     let v = alignment(&o);
     assert_eq!(v.passed, Some(false), "{}", v.summary);
-    let first = &v.anomalies[0];
-    assert!(first.contains("records after the barrier are in the checkpoint"), "{first}");
+    // Session 20: the snapshot-before-barrier line of the same snapshot may come first.
+    let counted = v.anomalies.iter().any(|a| a.contains("records after the barrier are in the checkpoint"));
+    assert!(counted, "{:?}", v.anomalies);
     for rel in [
         "scenarios/graphs/union-print.toml",
         "scenarios/graphs/connect-aligned-backpressure.toml",
