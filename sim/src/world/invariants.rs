@@ -46,7 +46,7 @@ impl World {
     /// counter above every checkpoint the run recorded.
     fn services_invariants(&self) {
         self.services.txn_store.invariants();
-        if let Some((&id, _)) = self.obs.checkpoints.last_key_value() {
+        if let Some(id) = self.obs.checkpoints.last_id() {
             assert!(
                 id < self.services.next_checkpoint_id,
                 "checkpoint {id} recorded but the durable id counter is at {}",

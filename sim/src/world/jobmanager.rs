@@ -482,7 +482,7 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
             w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
             w.obs.acks.aborted(id);
             // (The row by field, beside `end_seq`.)
-            let row = w.obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
+            let row = w.obs.checkpoints.row(id);
             // A checkpoint that failed while being triggered (e.g. storage down) has
             // no Trigger output: its row is created here and needs the trigger time.
             row.trigger_ms = trigger_ms;

@@ -213,7 +213,7 @@ struct Observation {
     restarts: u32,
     status_timeline: Vec<(u64, JobStatus)>,
     restart_schedule: Vec<(u64, u32, u64)>,
-    checkpoints: BTreeMap<CheckpointId, CheckpointRow>,
+    checkpoints: CheckpointRows,
     /// The millisecond of the last checkpoint outcome and how many were recorded in it
     /// (`next_end_seq`).
     end_seq: (u64, u32),
@@ -653,7 +653,7 @@ impl World {
     }
 
     fn checkpoint_row(&mut self, id: CheckpointId) -> &mut CheckpointRow {
-        self.obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id))
+        self.obs.checkpoints.row(id)
     }
 }
 

@@ -290,7 +290,7 @@ impl Observation {
             restarts: 0,
             status_timeline: vec![(0, JobStatus::Created)],
             restart_schedule: vec![],
-            checkpoints: BTreeMap::new(),
+            checkpoints: CheckpointRows::default(),
             end_seq: (0, 0),
             print_rows: Rows::new(),
             // Sized once for one row per input (what a map or aggregate commits): growing by
@@ -442,7 +442,7 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
         restarts: o.restarts,
         status_timeline: std::mem::take(&mut o.status_timeline),
         restart_schedule: std::mem::take(&mut o.restart_schedule),
-        checkpoints: std::mem::take(&mut o.checkpoints).into_values().collect(),
+        checkpoints: std::mem::take(&mut o.checkpoints).into_vec(),
         print_rows: std::mem::take(&mut o.print_rows),
         late_records: std::mem::take(&mut o.late_records),
         window_assignments: std::mem::take(&mut o.window_assignments),
