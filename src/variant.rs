@@ -214,11 +214,18 @@ pub enum Variant {
     /// hand the union without its entries. Caught by the `coordinator` checker's
     /// partial-finishing rule.
     PartlyFinishedUnionCompleted,
+    /// A task whose chain holds an event-time window forwards a watermark downstream *before*
+    /// its operators process it, so the results the watermark fires leave the task behind it.
+    /// Flink's `AbstractStreamOperator#processWatermark` advances the timer service first (the
+    /// `WindowOperator` emits the fired results through its `TimestampedCollector`), then emits
+    /// the watermark. A later event-time window (a window after a window) then finds the
+    /// results late and drops them. Caught by the `windows` checker on the second stage.
+    WatermarkBeforeWindowResults,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 38] = [
+    pub const ALL: [Variant; 39] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -257,6 +264,7 @@ impl Variant {
         Variant::SourceRestartsFromEarliest,
         Variant::RestoredLatestSeeksToEnd,
         Variant::PartlyFinishedUnionCompleted,
+        Variant::WatermarkBeforeWindowResults,
     ];
 
     /// The variant's scenario and CLI name (kebab case).
