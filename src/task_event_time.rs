@@ -77,7 +77,9 @@ impl Task {
         // results of the window timers it fires.
         let first = self.event_time.watermark_first
             && self.has_output()
-            && self.chain.iter().any(|op| op.operator.event_window().is_some_and(|w| w.spec().time == crate::window::WindowTime::Event));
+            && self.chain.iter().any(|op| {
+                op.operator.event_window().is_some_and(|w| w.spec().time == crate::window::WindowTime::Event)
+            });
         if first {
             self.outputs.push_back(TaskOutput::EmitWatermark { watermark: wm });
         }

@@ -47,13 +47,17 @@ pub(super) fn unjudged(spec: &JobSpec, run: &RunResult) -> Option<&'static str> 
 }
 
 /// Why [`fold`] gives no reference for `spec` (windows after windows only).
-pub(super) const NOT_FIXED: &str = "windows after windows: an earlier window has allowed lateness or an element that may \
+pub(super) const NOT_FIXED: &str =
+    "windows after windows: an earlier window has allowed lateness or an element that may \
      be late, so its results (the later window's input) are not fixed by the input";
 
 /// The reference of the job's last window, folded stage by stage from `first` (the first
 /// window's reference and its surely-on-time inputs). None: an earlier stage's results are not
 /// fixed by the input (see the module doc).
-pub(super) fn fold(spec: &JobSpec, first: (WindowRef, BTreeMap<u64, bool>)) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
+pub(super) fn fold(
+    spec: &JobSpec,
+    first: (WindowRef, BTreeMap<u64, bool>),
+) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
     let (mut cur, surely) = first;
     for pair in spec.window_stages().windows(2) {
         let (a, b) = (pair[0], pair[1]);
@@ -128,7 +132,8 @@ kind = "print-sink"
 [input]
 records = [{ at_ms = 1, value = "a", ts_ms = 5 }]
 "#;
-        let spec = crate::scenario::load::to_spec(&crate::scenario::parse("t.toml", text).expect("valid scenario"), "t.toml");
+        let spec =
+            crate::scenario::load::to_spec(&crate::scenario::parse("t.toml", text).expect("valid scenario"), "t.toml");
         assert_eq!(spec.window_stages(), vec![3, 5]);
         let a: Value = Value::str("a");
         let w = |s: i64, e: i64| TimeWindow { start: s, end: e };
@@ -141,6 +146,9 @@ records = [{ at_ms = 1, value = "a", ts_ms = 5 }]
             later.iter().map(|((_, win), es)| (*win, es.iter().map(|e| (e.input_seq, e.number)).collect())).collect();
         assert_eq!(shown, vec![(w(0, 5000), vec![(1, 2), (4, 3)]), (w(5000, 10000), vec![(9, 1)])]);
         first.get_mut(&(a, w(0, 1000))).expect("window")[0].on_time = false;
-        assert!(fold(&spec, (first, BTreeMap::new())).is_none(), "a may-be-late element leaves the later stage unfixed");
+        assert!(
+            fold(&spec, (first, BTreeMap::new())).is_none(),
+            "a may-be-late element leaves the later stage unfixed"
+        );
     }
 }

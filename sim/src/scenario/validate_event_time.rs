@@ -331,9 +331,8 @@ impl Ctx<'_> {
     /// partitionings, functions of its results `(key, n)` and (event time) later event-time
     /// windows between it and the sink; a processing-time window is the job's only window.
     fn window_placement(&self, i: usize, operators: &[OperatorSpec], any_event_time: bool) -> Res<()> {
-        let is_processing = |o: &OperatorSpec| {
-            matches!(&o.kind, OperatorKindSpec::EventWindow(w) if w.time == WindowTime::Processing)
-        };
+        let is_processing =
+            |o: &OperatorSpec| matches!(&o.kind, OperatorKindSpec::EventWindow(w) if w.time == WindowTime::Processing);
         let processing = is_processing(&operators[i]);
         // A processing-time window needs no event time (its results are judged against the
         // run's assignments).
