@@ -124,6 +124,9 @@ struct EventTime {
     /// The planted `source-idle-without-flush` variant: the source's splits combine as 1.11's
     /// multiplexer does under every profile.
     idle_without_flush: bool,
+    /// The planted `watermark-before-window-results` variant: a chain with an event-time
+    /// window forwards the watermark before firing its timers.
+    watermark_first: bool,
 }
 
 /// Where the task is on its way to FINISHED (bounded input).

@@ -266,6 +266,7 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
         }
         .map(|v| if variant == Variant::IdleInputHoldsWatermark { v.with_idle_channels_held() } else { v }),
         idle_without_flush: variant == Variant::SourceIdleWithoutFlush,
+        watermark_first: variant == Variant::WatermarkBeforeWindowResults,
         processing,
         drop_due_once: processing && own.is_some() && variant == Variant::RestoredDueTimersDropped,
         ..EventTime::default()

@@ -73,6 +73,16 @@ impl Task {
     pub(super) fn advance_watermark(&mut self, now_ms: u64, wm: Watermark, counters: &mut SurvivingCounters) {
         assert!(self.event_time.current.is_none_or(|c| wm > c), "{}: watermark {wm} does not advance", self.name);
         self.event_time.current = Some(wm);
+        // The planted `watermark-before-window-results`: the watermark leaves ahead of the
+        // results of the window timers it fires.
+        let first = self.event_time.watermark_first
+            && self.has_output()
+            && self.chain.iter().any(|op| {
+                op.operator.event_window().is_some_and(|w| w.spec().time == crate::window::WindowTime::Event)
+            });
+        if first {
+            self.outputs.push_back(TaskOutput::EmitWatermark { watermark: wm });
+        }
         if let Some(m) = &mut self.multi {
             // The head operator first (an event-time join's timers), its rows through the chain.
             let mut fired = std::mem::take(&mut self.scratch_a);
@@ -101,7 +111,7 @@ impl Task {
                 self.run_chain(now_ms, i + 1, fired, counters);
             }
         }
-        if !self.failed && self.has_output() {
+        if !self.failed && !first && self.has_output() {
             self.outputs.push_back(TaskOutput::EmitWatermark { watermark: wm });
         }
     }

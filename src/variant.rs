@@ -229,11 +229,19 @@ pub enum Variant {
     /// and reads both). One copy of every input replayed there is lost. Caught by
     /// `exactly-once` (2PC sink) and `at-least-once` (print sink) as a lost copy.
     LaterGateLostOnRestore,
+    /// A task whose chain holds an event-time window forwards a watermark downstream *before*
+    /// its operators process it, so the results the watermark fires leave the task behind it.
+    /// Flink's `AbstractStreamOperator#processWatermark` advances the timer service first (the
+    /// `WindowOperator` emits the fired results through its `TimestampedCollector`), then emits
+    /// the watermark. A later event-time window (a window after a window) then finds the
+    /// results late and drops them. Caught by the `windows` checker on the second stage.
+    WatermarkBeforeWindowResults,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 40] = [
+    pub const ALL: [Variant; 41] = [
+    pub const ALL: [Variant; 41] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -274,6 +282,7 @@ impl Variant {
         Variant::PartlyFinishedUnionCompleted,
         Variant::RecoverySkipsCommit,
         Variant::LaterGateLostOnRestore,
+        Variant::WatermarkBeforeWindowResults,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

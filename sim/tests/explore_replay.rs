@@ -151,6 +151,8 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
         Variant::IdleSpin => Err("a livelock of the world's task loop, which the explorer does not run"),
+        Variant::WatermarkBeforeWindowResults => Err("shows only on windows after windows (a window fed by another \
+             window's results), which `explore` refuses (one window per job)"),
         // Session 19: the explorer's store refuses commits with a retriable error as the
         // world's does; the first commit of `tiny-2pc-committer-retry.toml` is refused and the
         // plant drops the committable: the covered record is never committed.

@@ -48,6 +48,8 @@ mod windows_chain;
 mod windows_graph;
 #[path = "windows_processing.rs"]
 mod windows_processing;
+#[path = "windows_stages.rs"]
+mod windows_stages;
 
 /// Why the per-input checkers skip an event-time window job.
 pub(super) const WINDOWED: &str = "event-time window: judged by the windows checker";
@@ -71,8 +73,19 @@ pub(super) fn number(v: &Value) -> i64 {
     }
 }
 
-/// Folds the input through the operators before the window and assigns the elements.
+/// The reference of the window whose results reach the sink: the first window's
+/// ([`first_reference`]), folded through each later window of windows after windows
+/// (`windows_stages.rs`).
 fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
+    let first = first_reference(spec)?;
+    if spec.window_stages().len() > 1 {
+        return windows_stages::fold(spec, first);
+    }
+    Some(first)
+}
+
+/// Folds the input through the operators before the (first) window and assigns the elements.
+fn first_reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
     if spec.event_window().is_some_and(|w| w.time == ckptsim::window::WindowTime::Processing) {
         // Judged from the run's assignments (`windows_processing.rs`), not from the input.
         return None;
@@ -232,11 +245,18 @@ fn with_valves(spec: &JobSpec, run: &RunResult, v: Verdict) -> Verdict {
 
 fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     const NAME: &str = "windows";
-    let Some(w) = spec.event_window() else { return Verdict::skip(NAME, "no event-time window") };
+    // Windows after windows: the last window's results reach the sink (`windows_stages.rs`).
+    let Some(w) = spec.last_event_window() else { return Verdict::skip(NAME, "no event-time window") };
     if w.time == ckptsim::window::WindowTime::Processing {
         return windows_processing::judge(spec, run, w);
     }
+    if let Some(why) = windows_stages::unjudged(spec, run) {
+        return Verdict::skip(NAME, why);
+    }
     let Some((reference, surely)) = wref else {
+        if spec.window_stages().len() > 1 && first_reference(spec).is_some() {
+            return Verdict::skip(NAME, windows_stages::NOT_FIXED);
+        }
         return Verdict::skip(NAME, "no timestamped log input to compute the windows from");
     };
     if reference.keys().any(|(k, _)| !matches!(k, Value::Str(_))) {

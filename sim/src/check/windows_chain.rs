@@ -57,10 +57,18 @@ use ckptsim::window::EventWindowSpec;
 /// checker cannot apply them (another kind of operator, or not one path).
 pub(super) fn chain(spec: &JobSpec) -> Result<Vec<OperatorKind>, &'static str> {
     let ops = &spec.operators;
-    let Some(at) = ops.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_))) else { return Ok(vec![]) };
+    // Windows after windows: the last window feeds the sink (`windows_stages.rs`).
+    let Some(&at) = spec.window_stages().last() else { return Ok(vec![]) };
     let Some(sink) = (0..ops.len()).find(|s| ops[*s].kind.is_sink() && spec.upstream_of(*s).contains(&at)) else {
         return Err("the event-time window reaches no sink");
     };
+    between(spec, at, sink)
+}
+
+/// The stateless operators on the one path from operator `at` (a window) to operator `sink`
+/// (the sink, or the next window of windows after windows), in order, identities left out.
+pub(super) fn between(spec: &JobSpec, at: usize, sink: usize) -> Result<Vec<OperatorKind>, &'static str> {
+    let ops = &spec.operators;
     let up = spec.upstream_of(sink);
     let between: Vec<usize> = crate::check::graph::topological(spec)
         .into_iter()
@@ -93,7 +101,7 @@ pub(super) fn chain(spec: &JobSpec) -> Result<Vec<OperatorKind>, &'static str> {
 
 /// The value a window that fires once with all of `elems` emits (`Pair(key, n)`, as the core's
 /// window does for a string key; sums wrap like Java's `long`).
-fn result(w: &EventWindowSpec, key: &Value, elems: &[Element]) -> Option<Value> {
+pub(super) fn result(w: &EventWindowSpec, key: &Value, elems: &[Element]) -> Option<Value> {
     let Value::Str(k) = key else { return None };
     let numbers = elems.iter().map(|e| e.number);
     let n = match w.aggregate {

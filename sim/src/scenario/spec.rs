@@ -533,7 +533,21 @@ impl JobSpec {
         ups.iter().enumerate().any(|(a, x)| ups[a + 1..].iter().any(|y| !x.is_disjoint(y)))
     }
 
-    /// The job's event-time window, if it has one.
+    /// The operators that are event-time or processing-time windows, in file order (several:
+    /// windows after windows, each a stage fed by the one before).
+    pub fn window_stages(&self) -> Vec<usize> {
+        (0..self.operators.len()).filter(|i| matches!(self.operators[*i].kind, OpKind::EventWindow(_))).collect()
+    }
+
+    /// The job's last window (the one whose results reach the sink), if it has one.
+    pub fn last_event_window(&self) -> Option<&ckptsim::window::EventWindowSpec> {
+        self.operators.iter().rev().find_map(|o| match &o.kind {
+            OpKind::EventWindow(w) => Some(w),
+            _ => None,
+        })
+    }
+
+    /// The job's (first) event-time window, if it has one.
     pub fn event_window(&self) -> Option<&ckptsim::window::EventWindowSpec> {
         self.operators.iter().find_map(|o| match &o.kind {
             OpKind::EventWindow(w) => Some(w),

@@ -308,7 +308,7 @@ impl Ctx<'_> {
         any_event_time: bool,
     ) -> Res<()> {
         let source = &operators[k];
-        if let Some(i) = operators.iter().position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_))) {
+        for i in (0..operators.len()).filter(|i| matches!(operators[*i].kind, OperatorKindSpec::EventWindow(_))) {
             self.window_placement(i, operators, any_event_time)?;
         }
         if let Some(w) = &source.watermarks {
@@ -328,11 +328,12 @@ impl Ctx<'_> {
     }
 
     /// The window at `operators[i]`: event time unless it is a processing-time window, only
-    /// partitionings and functions of its results `(key, n)` between it and the sink, and no
-    /// second window.
+    /// partitionings, functions of its results `(key, n)` and (event time) later event-time
+    /// windows between it and the sink; a processing-time window is the job's only window.
     fn window_placement(&self, i: usize, operators: &[OperatorSpec], any_event_time: bool) -> Res<()> {
-        let processing =
-            matches!(&operators[i].kind, OperatorKindSpec::EventWindow(w) if w.time == WindowTime::Processing);
+        let is_processing =
+            |o: &OperatorSpec| matches!(&o.kind, OperatorKindSpec::EventWindow(w) if w.time == WindowTime::Processing);
+        let processing = is_processing(&operators[i]);
         // A processing-time window needs no event time (its results are judged against the
         // run's assignments).
         if !processing && !any_event_time {
@@ -341,28 +342,44 @@ impl Ctx<'_> {
                 "an event_window needs event time: set `watermarks` on the log-source (and timestamps on the input)",
             ));
         }
-        // Between the window and its sink (in file order) only partitionings and stateless
-        // functions defined on a window's results `(key, n)`: the windows checker applies
-        // them to its reference results (`check/windows_chain.rs`).
+        // Between the window and its sink (in file order) only partitionings, stateless
+        // functions defined on a window's results `(key, n)` and, after an event-time window,
+        // further event-time windows (windows after windows: each later window's reference is
+        // folded from the earlier window's results, `check/windows_stages.rs`); the windows
+        // checker applies the functions to its reference results (`check/windows_chain.rs`).
         let kept = |o: &OperatorSpec| match &o.kind {
             OperatorKindSpec::Map { function: u }
             | OperatorKindSpec::FlatMap { function: u }
             | OperatorKindSpec::Filter { function: u } => u.takes_window_results(),
             OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy => true,
+            OperatorKindSpec::EventWindow(_) => !processing && !is_processing(o),
             _ => false,
         };
         let next = (i + 1..operators.len()).find(|j| !kept(&operators[*j]));
+        if let Some(j) = next.filter(|j| matches!(operators[*j].kind, OperatorKindSpec::EventWindow(_))) {
+            return Err(self.err(
+                &format!("operators[{j}].kind"),
+                "a processing_window is a job's only window: windows after windows are event-time windows \
+                 (event_window after event_window)",
+            ));
+        }
+        // A later window of windows after windows never meets a late result (the earlier
+        // window emits its results ahead of the watermark that fires them), so a late side
+        // output there would stay empty in Flink; the valve rule reads late elements against
+        // the first window only.
+        let earlier = operators[..i].iter().any(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_)));
+        if earlier && matches!(&operators[i].kind, OperatorKindSpec::EventWindow(w) if w.late_side_output) {
+            return Err(self.err(
+                &format!("operators[{i}].late_records"),
+                "a window after a window gets no late elements (the earlier window's results leave ahead of the \
+                 watermark that fired them): `late_records = \"side-output\"` applies to the first window only",
+            ));
+        }
         if !next.is_some_and(|j| operators[j].kind.is_sink()) {
             let which = if processing { "a processing_window" } else { "an event_window" };
             return Err(self.err(
                 &format!("operators[{}].kind", next.unwrap_or(i + 1)),
-                format!("{which} must be followed by the sink, directly or through partitionings and functions of its results `(key,n)` (identity, double_value, even_value: the window checker judges its results)"),
-            ));
-        }
-        if let Some(j) = operators.iter().skip(i + 1).position(|o| matches!(o.kind, OperatorKindSpec::EventWindow(_))) {
-            return Err(self.err(
-                &format!("operators[{}].kind", i + 1 + j),
-                "a job has at most one event_window or processing_window",
+                format!("{which} must be followed by the sink, directly or through partitionings and functions of its results `(key,n)` (identity, double_value, even_value: the window checker judges its results) or, after an event_window, later event_windows"),
             ));
         }
         Ok(())

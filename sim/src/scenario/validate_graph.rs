@@ -41,6 +41,17 @@ impl Ctx<'_> {
                 }
                 let mut v = Vec::with_capacity(names.len());
                 for name in names {
+                    // `W.late`, Flink's `getSideOutput(lateTag)`: a side output is not a stream
+                    // here (the run records the late elements, `RunResult::late_records`).
+                    if let Some(w) = name.strip_suffix(".late").filter(|w| by_name.contains_key(w)) {
+                        return Err(self.err(
+                            &at,
+                            format!(
+                                "`{name}`: a side output (the late records of `{w}`) does not flow on to other \
+                                 operators; the run records it per attempt, and only operators can be inputs"
+                            ),
+                        ));
+                    }
                     let Some(&j) = by_name.get(name.as_str()) else {
                         let known: Vec<&str> = ops.iter().map(|o| o.name.as_str()).collect();
                         return Err(

@@ -570,6 +570,11 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     if !spec.faults.is_empty() {
         return Err("explore enumerates its own failures: remove [[faults]] from the scenario".into());
     }
+    if spec.window_stages().len() > 1 {
+        return Err("explore judges one window per job: windows after windows (an event_window fed by another \
+                    window's results) run with `ckptsim run` / `sweep` only"
+            .into());
+    }
     // A rescale is explored as one step (`--rescales`): the scenario's `rescale` action gives
     // the new parallelisms, and the cancel or stop that ends the job before it is that step's
     // first half. A `stop-with-savepoint` is also the `stop` step (`--stops`), at any point.
