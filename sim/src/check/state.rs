@@ -133,7 +133,12 @@ fn without_lost_lines(spec: &JobSpec, reference: &Reference, lost: &BTreeSet<u64
         let mut s2 = spec.clone();
         match &mut s2.input {
             InputSpec::Lines(l) => {
-                *l = l.iter().enumerate().filter(|(i, _)| !lost.contains(&(*i as u64))).map(|(_, x)| x.clone()).collect();
+                *l = l
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !lost.contains(&(*i as u64)))
+                    .map(|(_, x)| x.clone())
+                    .collect();
             }
             // A log's lost inputs: records appended before a `latest` source started
             // (`world/tasks.rs` `skip_before_latest`), never read.
