@@ -31,6 +31,15 @@ use std::fmt;
 /// negative "sentinel" for the commit filter: never committed.
 pub const NOTHING_READ: Offset = Offset(u64::MAX);
 
+/// 2.x's state for a split started from the committed group offset (`group-offsets`,
+/// `OffsetsInitializer.committedOffsets`) that has emitted no record yet: Flink's
+/// `KafkaPartitionSplit.COMMITTED_OFFSET` (`-3`), a marker the reader resolves to the group's
+/// committed offset when it seeks, kept in the split state (and so in a checkpoint) until a record
+/// is emitted (`KafkaRecordEmitter` sets the current offset). `KafkaSourceReader#snapshotState`
+/// commits no offset for it, and a restore resolves it again, to the group's committed offset at
+/// the restore. Never a position: readers of a checkpoint's offsets skip it.
+pub const COMMITTED_MARKER: Offset = Offset(u64::MAX - 2);
+
 /// Kafka's default `auto.commit.interval.ms`.
 pub const DEFAULT_AUTO_COMMIT_INTERVAL_MS: u64 = 5_000;
 

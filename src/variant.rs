@@ -204,6 +204,13 @@ pub enum Variant {
     /// `LatestOffsetsInitializer` the enumerator resolves the end offset once and the split
     /// state holds it. Caught by the `exactly-once` checker (records lost).
     RestoredLatestSeeksToEnd,
+    /// A Kafka source started `latest` without restored state begins at offset 0 instead of the
+    /// partition's end offset, reading the records appended before it started. Flink resolves
+    /// `latest` to the end offset when the source starts (2.x `LatestOffsetsInitializer`, 1.11
+    /// `KafkaConsumerThread#reassignPartitions` seeking to the end): only records appended later
+    /// are read. Caught by the `state` checker (the keyed values count records the reference,
+    /// folded without the records before the start, does not).
+    LatestStartsAtEarliest,
     /// FLIP-147 (flink-2.3): the coordinator completes a checkpoint in which a vertex with
     /// union list state is partly finished (some subtasks FINISHED or acknowledging with
     /// finished operators, the others running). Flink refuses it when finalizing
@@ -240,8 +247,9 @@ pub enum Variant {
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 41] = [
-    pub const ALL: [Variant; 41] = [
+    pub const ALL: [Variant; 42] = [
+    pub const ALL: [Variant; 42] = [
+    pub const ALL: [Variant; 42] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -283,6 +291,7 @@ impl Variant {
         Variant::RecoverySkipsCommit,
         Variant::LaterGateLostOnRestore,
         Variant::WatermarkBeforeWindowResults,
+        Variant::LatestStartsAtEarliest,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -240,6 +240,9 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::RestoredLatestSeeksToEnd => Err("needs a `latest` source and records written between the \
              checkpoint and the restore; the explorer's jobs write their whole log at 0 ms (the world's \
              negative/restored-latest-seeks-to-end.toml is caught by exactly-once)"),
+        Variant::LatestStartsAtEarliest => Err("needs a `latest` source and records appended before it \
+             starts; the explorer's jobs write their whole log at 0 ms (the world's \
+             negative/latest-reads-earlier-records.toml is caught by state)"),
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
         // Session 20: the sink fails with checkpoint 1's notification still on the wire; the
         // restored sink skips the recovery commit of checkpoint 1's transaction.

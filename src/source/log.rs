@@ -1,6 +1,6 @@
 //! One subtask of a Kafka-like source: checkpointed offsets, union-list-state restore and offset commits (semantics §5).
 
-use super::{StartupMode, NOTHING_READ};
+use super::{StartupMode, COMMITTED_MARKER, NOTHING_READ};
 use crate::ids::{CheckpointId, Offset, PartitionId};
 use crate::record::{LogRecord, Record};
 use crate::state::OperatorState;
@@ -37,6 +37,12 @@ pub struct LogSource {
     /// only those: a split still at its startup marker (earliest/committed, negative in Flink)
     /// is skipped in `snapshotState`.
     started: BTreeSet<PartitionId>,
+    /// 2.x `group-offsets` splits still at Flink's `COMMITTED_OFFSET` marker: their position is
+    /// the group's committed offset the reader resolved, and no record was emitted since.
+    /// Snapshots store them as [`COMMITTED_MARKER`] (a restore resolves the committed offset
+    /// again); never committed. Empty under 1.11 (its consumer thread resolves the sentinel to a
+    /// real offset, `KafkaConsumerThread#reassignPartitions`).
+    at_committed_marker: BTreeSet<PartitionId>,
     /// `commit.offsets.on.checkpoint` (2.x) / `setCommitOffsetsOnCheckpoints` (1.11); default
     /// true. False: completed checkpoints commit nothing (commit mode DISABLED).
     pub(super) commit_on_checkpoint: bool,
@@ -72,6 +78,7 @@ impl LogSource {
             pending: VecDeque::new(),
             auto_commit: None,
             started: BTreeSet::new(),
+            at_committed_marker: BTreeSet::new(),
             commit_on_checkpoint: true,
             assigned: None,
             first: 0,
@@ -158,6 +165,16 @@ impl LogSource {
             if real {
                 self.started.insert(p);
             }
+            // 2.x: a fresh `group-offsets` split, or a restored one still at the marker, holds
+            // `COMMITTED_OFFSET` until it emits a record.
+            let restored = union.as_ref().map(|u| u.get(&p).copied());
+            let marker = match restored {
+                None => startup == StartupMode::GroupOffsets,
+                Some(o) => o == Some(COMMITTED_MARKER),
+            };
+            if marker && !self.profile.kafka_state_is_last_read() {
+                self.at_committed_marker.insert(p);
+            }
             self.positions.insert(p, start);
         }
         self.initialized = true;
@@ -190,12 +207,16 @@ impl LogSource {
         match union {
             Some(u) => match u.get(&p) {
                 Some(_) if latest_is_real && self.variant == Variant::RestoredLatestSeeksToEnd => (end(), true),
+                // 2.x: a split still at the committed-offset marker resolves it again: the
+                // group's committed offset now (earliest when nothing is committed).
+                Some(o) if *o == COMMITTED_MARKER => (committed.get(&p).copied().unwrap_or(Offset(0)), false),
                 Some(o) => (self.resume_from(*o), o.0 > 0 || latest_is_real),
                 None => (Offset(0), false),
             },
             None => match startup {
                 StartupMode::GroupOffsets => (committed.get(&p).copied().unwrap_or(Offset(0)), false),
                 StartupMode::Earliest => (Offset(0), false),
+                StartupMode::Latest if self.variant == Variant::LatestStartsAtEarliest => (Offset(0), latest_is_real),
                 StartupMode::Latest => (end(), latest_is_real),
             },
         }
@@ -223,6 +244,7 @@ impl LogSource {
         assert!(rec.offset >= *pos, "{}{} emitted again (position {pos})", rec.partition, rec.offset);
         *pos = rec.offset.next();
         self.started.insert(rec.partition);
+        self.at_committed_marker.remove(&rec.partition);
         Record { value: rec.value.clone(), lineage: rec.lineage, timestamp: rec.timestamp }
     }
 
@@ -232,18 +254,24 @@ impl LogSource {
     /// commits nothing). With auto-commit enabled nothing is remembered either (`KAFKA_PERIODIC`).
     pub fn snapshot(&mut self, id: CheckpointId) -> (OperatorState, Option<BTreeMap<PartitionId, Offset>>) {
         assert!(self.initialized, "snapshot of an uninitialized source");
-        let stored: BTreeMap<PartitionId, Offset> =
+        let resolved: BTreeMap<PartitionId, Offset> =
             self.positions.iter().map(|(p, o)| (*p, self.stored_form(*o))).collect();
+        // 2.x keeps a `group-offsets` split that emitted nothing at its marker.
+        let stored: BTreeMap<PartitionId, Offset> = resolved
+            .iter()
+            .map(|(p, o)| (*p, if self.at_committed_marker.contains(p) { COMMITTED_MARKER } else { *o }))
+            .collect();
         let mut commit_now = None;
         // 2.x commits only partitions with a real starting offset (KafkaSourceReader skips
         // splits whose offset is still a startup marker); 1.11 stores the never-read sentinel,
         // which its commit filters out.
-        // The planted `commit-unread-partition` skips the filter.
+        // The planted `commit-unread-partition` skips the filter (and commits a marker split's
+        // resolved position).
         let to_commit: BTreeMap<PartitionId, Offset> =
             if self.profile.kafka_state_is_last_read() || self.variant == Variant::CommitUnreadPartition {
-                stored.clone()
+                resolved
             } else {
-                stored.iter().filter(|(p, _)| self.started.contains(p)).map(|(p, o)| (*p, *o)).collect()
+                resolved.into_iter().filter(|(p, _)| self.started.contains(p)).collect()
             };
         if self.auto_commit.is_none() && self.commit_on_checkpoint {
             if self.variant == Variant::CommitOffsetsOnSnapshot {
@@ -338,6 +366,14 @@ impl LogSource {
             assert!(self.pending.is_empty(), "pending commits without on-checkpoint commit mode");
         }
         assert!(self.started.iter().all(|p| self.positions.contains_key(p)), "started partition not owned");
+        assert!(
+            self.at_committed_marker.iter().all(|p| self.positions.contains_key(p) && !self.started.contains(p)),
+            "a committed-offset marker split not owned, or started"
+        );
+        assert!(
+            self.at_committed_marker.is_empty() || !self.profile.kafka_state_is_last_read(),
+            "1.11 keeps no committed-offset marker"
+        );
         for (n, (id, stored)) in self.pending.iter().enumerate() {
             assert!(self.pending.iter().skip(n + 1).all(|(c, _)| c != id), "checkpoint {id} pending twice");
             for (p, o) in stored {

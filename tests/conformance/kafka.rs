@@ -80,6 +80,35 @@ fn cases() -> Vec<Case> {
                 ensure_eq(s.notify_checkpoint_complete(CheckpointId(1234)), None, "commit")
             },
         },
+        // The same for a split started from the group's committed offset
+        // (`OffsetsInitializer.committedOffsets`: `KafkaPartitionSplit.COMMITTED_OFFSET`, -3):
+        // nothing to commit although the reader resolved the committed offset 5; the state
+        // keeps the marker, so a restore resolves the committed offset again (8 by then) and
+        // still commits nothing until a record is emitted (session 20; the model stored the
+        // resolved offset before and re-committed it after a restore).
+        Case {
+            flink: flink(READER, "testNotCommitOffsetsForUninitializedSplits (COMMITTED_OFFSET split, restored)", KV),
+            profile: F23,
+            check: |p| {
+                let mut s = LogSource::new(0, 1, 1, p, StartupMode::GroupOffsets, Variant::Correct);
+                s.initialize(None, &BTreeMap::from([(PartitionId(0), Offset(5))]), &BTreeMap::new());
+                ensure_eq(s.positions().get(&PartitionId(0)).copied(), Some(Offset(5)), "resolved position")?;
+                let (state, _) = s.snapshot(CheckpointId(1234));
+                ensure_eq(s.notify_checkpoint_complete(CheckpointId(1234)), None, "commit")?;
+                let mut r = LogSource::new(0, 1, 1, p, StartupMode::GroupOffsets, Variant::Correct);
+                r.initialize(Some(&[&state]), &BTreeMap::from([(PartitionId(0), Offset(8))]), &BTreeMap::new());
+                ensure_eq(r.positions().get(&PartitionId(0)).copied(), Some(Offset(8)), "restored position")?;
+                r.snapshot(CheckpointId(1235));
+                ensure_eq(r.notify_checkpoint_complete(CheckpointId(1235)), None, "commit after the restore")?;
+                read(&mut r, 0, 8);
+                r.snapshot(CheckpointId(1236));
+                ensure_eq(
+                    r.notify_checkpoint_complete(CheckpointId(1236)),
+                    commit_map(&[(0, 9)]),
+                    "commit after a record",
+                )
+            },
+        },
         Case {
             flink: flink(READER, "testCommitEmptyOffsets", KV),
             profile: F23,

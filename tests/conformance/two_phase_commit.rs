@@ -63,6 +63,20 @@ fn profile_of(f: &Flink) -> ckptsim::Profile {
 }
 
 const TPC: &str = "TwoPhaseCommitSinkFunctionTest";
+const COMMITTER: &str = "KafkaCommitterTest";
+const KV: &str = "flink-connector-kafka 3.x (Flink 1.14-2.x)";
+
+/// Applies the sink's operations up to its first commit, which it returns unapplied (the test
+/// decides how the broker answers it); None when the sink has no commit to send.
+fn next_commit(sink: &mut TwoPhaseCommitSink, store: &mut TxnStore) -> Result<Option<ckptsim::state::TxnId>, String> {
+    while let Some(op) = sink.poll_output() {
+        if let ckptsim::sink::SinkOutput::Commit { txn } = op {
+            return Ok(Some(txn));
+        }
+        store.apply(0, op).map_err(|e| format!("store refused: {e}"))?;
+    }
+    Ok(None)
+}
 
 /// `setTransactionTimeout(1000)` with the given knobs.
 fn policy(ignore: bool, warning_ratio_permille: Option<u32>) -> TxnTimeoutPolicy {
@@ -318,6 +332,69 @@ fn cases() -> Vec<Case> {
                     store.apply(0, op).map_err(|e| format!("store refused: {e}"))?;
                 }
                 ensure_eq(aborted, 0, "aborted transactions")
+            },
+        },
+        // Sink V2's `KafkaCommitter#commit` (session 20): a retriable error (the broker
+        // unreachable) is `retryLater`: the request is retried once, its transaction not
+        // finished (not committed, not dropped). Posed as the 2.x `CommitterOperator` runs the
+        // committer: the refused commit comes back as the next output.
+        Case {
+            flink: flink(COMMITTER, "testRetryCommittableOnRetriableError", KV),
+            check: || {
+                let (mut sink, mut store) = fresh();
+                sink.use_sink_v2_committer();
+                sink.initialize(None);
+                sink.invoke(rec("42", 0));
+                sink.snapshot(CheckpointId(1));
+                apply(&mut sink, &mut store)?;
+                sink.notify_checkpoint_complete(CheckpointId(1));
+                let txn = next_commit(&mut sink, &mut store)?.ok_or("no commit after the notification")?;
+                sink.handle_commit_retriable(0, txn).map_err(|e| format!("the committer gave up: {e}"))?;
+                ensure_eq(events(&mut sink), vec![SinkEvent::CommitRetried { txn, retry: 1 }], "retries")?;
+                ensure_eq(committed(&store), Vec::<String>::new(), "committed before the retry")?;
+                ensure_eq(next_commit(&mut sink, &mut store)?, Some(txn), "the retried commit")
+            },
+        },
+        // `ProducerFencedException` (the broker aborted the transaction, e.g. after
+        // `transaction.timeout.ms`) is `signalFailedWithKnownReason`: the transaction is
+        // finished as failed, the job does not fail (the legacy sink rethrows instead:
+        // testFailBeforeNotify's protocol).
+        Case {
+            flink: flink(COMMITTER, "testFailJobOnKnownFatalError", KV),
+            check: || {
+                let (mut sink, mut store) = fresh();
+                sink.use_sink_v2_committer();
+                sink.initialize(None);
+                sink.invoke(rec("42", 0));
+                sink.snapshot(CheckpointId(1));
+                apply(&mut sink, &mut store)?;
+                sink.notify_checkpoint_complete(CheckpointId(1));
+                let txn = next_commit(&mut sink, &mut store)?.ok_or("no commit after the notification")?;
+                ensure_eq(sink.handle_commit_failed(0, txn).is_ok(), true, "the job goes on")?;
+                let finished_failed = events(&mut sink)
+                    .iter()
+                    .any(|e| matches!(e, SinkEvent::CommitFailureIgnored { txn: t, .. } if *t == txn));
+                ensure_eq(finished_failed, true, "the transaction finished as failed (logged)")?;
+                ensure_eq(next_commit(&mut sink, &mut store)?, None, "no retry")
+            },
+        },
+        // The same refusal under the legacy sink fails the task (`notifyCheckpointComplete`
+        // rethrows), the contrast the committer test draws.
+        Case {
+            flink: flink(
+                TPC,
+                "notifyCheckpointComplete rethrows a refused commit (KafkaCommitterTest's contrast)",
+                "1.11",
+            ),
+            check: || {
+                let (mut sink, mut store) = fresh();
+                sink.initialize(None);
+                sink.invoke(rec("42", 0));
+                sink.snapshot(CheckpointId(1));
+                apply(&mut sink, &mut store)?;
+                sink.notify_checkpoint_complete(CheckpointId(1));
+                let txn = next_commit(&mut sink, &mut store)?.ok_or("no commit after the notification")?;
+                ensure_eq(sink.handle_commit_failed(0, txn).is_err(), true, "the task fails")
             },
         },
     ]

@@ -29,6 +29,10 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
     let auto_commit = spec.kafka_auto_commit();
     let mut restores = run.restores.iter().peekable();
     let mut committed: BTreeMap<ckptsim::PartitionId, u64> = BTreeMap::new();
+    // 2.x `group-offsets`: per partition, the committed offset its split resolved while still at
+    // the `COMMITTED_OFFSET` marker (None once a restore gave it a real offset). A commit of
+    // exactly that offset is a split that emitted no record since: reading moves it above.
+    let mut marker = group_markers(spec);
     let (mut rebased, mut restarted) = (0usize, 0usize);
     for (i, c) in run.offset_commits.iter().enumerate().filter(|(_, c)| c.accepted) {
         // A restore is ordered against the commits by how many were recorded before it, not by
@@ -41,7 +45,9 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
                 }
                 high.insert(p, start);
             }
+            remark(r, &committed, &mut marker);
         }
+        let at_marker = marker.get(&c.partition).copied().flatten() == Some(c.offset.0);
         committed.insert(c.partition, c.offset.0);
         // Flink commits the offset after a record it processed (2.x skips a split still at its
         // startup marker, 1.11 filters its never-read sentinel): a checkpoint's commit of
@@ -50,18 +56,11 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
         // `KafkaSourceReader#snapshotState` commits read or not, 0 for an empty partition.
         let latest_is_real =
             !spec.profile.kafka_state_is_last_read() && spec.startup_of(c.partition.0) == Some(StartupMode::Latest);
+        if at_marker && c.offset.0 > 0 && !c.periodic {
+            anomalies.push(marker_commit(c));
+        }
         if c.offset.0 == 0 && !c.periodic && !latest_is_real {
-            anomalies.push(
-                Finding::new(
-                    "offset-unread-partition",
-                    format!(
-                        "t={} offset 0 committed for {} by {}: the source has not read the partition (Flink \
-                         commits only the offset after a processed record)",
-                        c.time_ms, c.partition, c.task
-                    ),
-                )
-                .at(c.time_ms),
-            );
+            anomalies.push(zero_commit(c));
         }
         // Completed (by this time) checkpoints that hold exactly this offset.
         let ok = first_holder.get(&(c.partition, c.offset)).is_some_and(|e| *e <= c.time_ms);
@@ -146,4 +145,64 @@ fn rebase(
             StartupMode::Latest => None,
         })
         .collect()
+}
+
+/// 2.x `group-offsets` partitions at the job's first start: every split holds the
+/// `COMMITTED_OFFSET` marker, resolved to the group's committed offset (none: the broker starts
+/// empty, so 0, which the offset-0 rule already covers). Empty under 1.11, whose consumer thread
+/// resolves the sentinel to a real offset it commits (`KafkaConsumerThread#reassignPartitions`).
+fn group_markers(spec: &JobSpec) -> BTreeMap<ckptsim::PartitionId, Option<u64>> {
+    let crate::spec::InputSpec::Log { partitions, .. } = &spec.input else { return BTreeMap::new() };
+    if spec.profile.kafka_state_is_last_read() {
+        return BTreeMap::new();
+    }
+    (0..*partitions)
+        .map(ckptsim::PartitionId)
+        .filter(|p| spec.startup_of(p.0) == Some(StartupMode::GroupOffsets))
+        .map(|p| (p, Some(0)))
+        .collect()
+}
+
+/// At restore `r`, each 2.x `group-offsets` split the new execution starts at the marker
+/// resolves the group's committed offset again: all of them without a checkpoint (the
+/// enumerator's or a fresh reader's markers), and those the restored checkpoint holds at the
+/// marker (no position in `r.offsets`) with one. A split restored with a real offset is no
+/// marker until the next restore without it.
+fn remark(
+    r: &crate::world::RestoreRecord,
+    committed: &BTreeMap<ckptsim::PartitionId, u64>,
+    marker: &mut BTreeMap<ckptsim::PartitionId, Option<u64>>,
+) {
+    for (p, m) in marker.iter_mut() {
+        let at_marker = r.checkpoint.is_none() || !r.offsets.contains_key(p);
+        *m = at_marker.then(|| committed.get(p).copied().unwrap_or(0));
+    }
+}
+
+/// The unread-partition finding of a 2.x commit of the committed offset a group-offsets split
+/// resolved at its marker.
+fn marker_commit(c: &crate::world::OffsetCommit) -> Finding {
+    Finding::new(
+        "offset-unread-partition",
+        format!(
+            "t={} offset {} committed for {} by {}: the split started from the group's committed offset \
+             and emitted no record since (Flink 2.x keeps it at the COMMITTED_OFFSET marker and commits \
+             nothing for it)",
+            c.time_ms, c.offset.0, c.partition, c.task
+        ),
+    )
+    .at(c.time_ms)
+}
+
+/// The unread-partition finding of a checkpoint's commit of offset 0.
+fn zero_commit(c: &crate::world::OffsetCommit) -> Finding {
+    Finding::new(
+        "offset-unread-partition",
+        format!(
+            "t={} offset 0 committed for {} by {}: the source has not read the partition (Flink \
+             commits only the offset after a processed record)",
+            c.time_ms, c.partition, c.task
+        ),
+    )
+    .at(c.time_ms)
 }

@@ -359,7 +359,12 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
             .collect();
         let mut note = String::new();
         if run.lost_inputs.contains(&(i as u64)) {
-            note.push_str("lost: no source reading");
+            // A log has no reader-less loss: a `latest` source started after the record.
+            note.push_str(if matches!(spec.input, crate::spec::InputSpec::Log { .. }) {
+                "not read: appended before `latest` was resolved"
+            } else {
+                "lost: no source reading"
+            });
         }
         if let Some(fail) = run
             .trace

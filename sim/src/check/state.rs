@@ -124,14 +124,33 @@ fn keyed_values(
     (anomalies, summary)
 }
 
-/// The reference recomputed without the lost socket lines `lost`, folded once per set of lost
-/// lines while the reference is reused (a sweep's seeds).
+/// The reference recomputed without the lost inputs `lost` (socket lines, or log records a
+/// `latest` source never read), folded once per set of lost inputs while the reference is
+/// reused (a sweep's seeds).
 fn without_lost_lines(spec: &JobSpec, reference: &Reference, lost: &BTreeSet<u64>) -> std::sync::Arc<Reference> {
     let lost_lines: Vec<u64> = lost.iter().copied().collect();
     reference.without_lines.get_or_fold(&lost_lines, || {
         let mut s2 = spec.clone();
-        if let InputSpec::Lines(l) = &mut s2.input {
-            *l = l.iter().enumerate().filter(|(i, _)| !lost.contains(&(*i as u64))).map(|(_, x)| x.clone()).collect();
+        match &mut s2.input {
+            InputSpec::Lines(l) => {
+                *l = l
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !lost.contains(&(*i as u64)))
+                    .map(|(_, x)| x.clone())
+                    .collect();
+            }
+            // A log's lost inputs: records appended before a `latest` source started
+            // (`world/tasks.rs` `skip_before_latest`), never read.
+            InputSpec::Log { records, .. } => {
+                let kept: Vec<(u64, u32, String)> = records
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| !lost.contains(&(*i as u64)))
+                    .map(|(_, (at, p, v))| (at, p, v.into_owned()))
+                    .collect();
+                *records = crate::scenario::log_input::LogRecords::Listed(kept);
+            }
         }
         crate::reference::compute(&s2)
     })

@@ -83,7 +83,7 @@ pub use rescale::{KeyMove, KeyedKind, RescaleRecord, StopRecord};
 pub use rows::{Rows, RowsIter};
 use services::*;
 pub(crate) use services::{build_log, build_log_until, in_flight_inputs, BrokerLog};
-pub(crate) use tasks::source_watermark_strategy;
+pub(crate) use tasks::{configure_sink_committer, source_watermark_strategy};
 
 use supervise::*;
 pub use supervise::{prepare, run, run_lean, run_lean_prepared, Prepared};
@@ -205,6 +205,10 @@ struct Services {
     /// 2.x `latest`: the end offsets the source enumerator of each JobManager epoch resolved at
     /// its first deployment (`LatestOffsetsInitializer`, held in the splits it assigned).
     latest_resolved: BTreeMap<(u64, PartitionId), Offset>,
+    /// `latest` partitions: the highest offset a fresh (not restored) source start began at so
+    /// far. The records below it that an earlier start did not pass were appended before the
+    /// source resolved `latest`: never due (`RunResult::lost_inputs`).
+    latest_floor: BTreeMap<PartitionId, Offset>,
 }
 
 /// What the run observed, returned as [`RunResult`] (`observe.rs`).

@@ -185,7 +185,8 @@ pub(super) fn source_offsets(w: &World, cp: &CompletedCheckpoint) -> BTreeMap<Pa
     for t in w.graph.source_tasks() {
         if let Some(snap) = cp.tasks.get(&t) {
             if let Some(ckptsim::state::OperatorState::SourceOffsets(m)) = snap.operators.first() {
-                for (p, o) in m {
+                // A 2.x split still at its committed-offset marker holds no position.
+                for (p, o) in m.iter().filter(|(_, o)| **o != ckptsim::source::COMMITTED_MARKER) {
                     let next = if w.spec.profile.kafka_state_is_last_read() { Offset(o.0.wrapping_add(1)) } else { *o };
                     out.insert(*p, next);
                 }

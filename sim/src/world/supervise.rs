@@ -252,6 +252,7 @@ impl Services {
             user_sink: UserSinkHost::of(spec),
             user_writer: UserWriterHost::of(spec),
             latest_resolved: BTreeMap::new(),
+            latest_floor: BTreeMap::new(),
         }
     }
 }

@@ -111,6 +111,31 @@ fn latest_ends(w: &mut World, spec: &JobSpec, restored: bool, now: u64) -> BTree
     ends.map(|(p, end)| (p, *w.services.latest_resolved.entry((epoch, p)).or_insert(end))).collect()
 }
 
+/// A fresh (not restored) start of a `latest` source: the records of its partitions below the
+/// end offset `latest` resolves to (`log_end`, the world's rule: 2.x its enumerator's, once per
+/// JobManager; 1.11 the consumer's at each start without restored state), appended before the
+/// resolution, are never read: Flink starts a `latest` consumer after them
+/// (`LatestOffsetsInitializer`; 1.11 `KafkaConsumerThread#reassignPartitions` seeking to the
+/// end). They join the run's lost inputs, which the delivery checkers do not expect and the
+/// reference folds without. From the rule, not from where the core's source started: a source
+/// that read them anyway is caught.
+fn skip_before_latest(w: &mut World, spec: &JobSpec, t: &Task, log_end: &BTreeMap<PartitionId, Offset>) {
+    let Some(positions) = t.fetch_positions() else { return };
+    for p in positions.keys() {
+        if spec.startup_of(p.0) != Some(ckptsim::source::StartupMode::Latest) {
+            continue;
+        }
+        let end = log_end.get(p).copied().unwrap_or(Offset(0));
+        let floor = w.services.latest_floor.entry(*p).or_insert(Offset(0));
+        for off in floor.0..end.0 {
+            if let Some(seq) = w.services.log.seq(p.0 as usize, off as usize) {
+                w.obs.lost_inputs.push(seq);
+            }
+        }
+        *floor = (*floor).max(end);
+    }
+}
+
 /// The core's `Task` of a deployment, built, configured and restored in one world step
 /// (key-group routing, offsets and the log's end, barrier announcements, offset commits, the
 /// sink's transaction timeout, the source's watermarks, a user source's reader, the restore's
@@ -129,6 +154,9 @@ fn start_task(
     let counters = w.tasks.counters.entry(tm).or_default();
     let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
     let mut t = Task::new(tspec, now, restore, &committed, &log_end, counters);
+    if restore.is_none() {
+        skip_before_latest(w, spec, &t, &log_end);
+    }
     t.set_barrier_announcements(spec.checkpoint.announces_barriers(spec.profile));
     configure_offset_commits(spec, &mut t, now);
     configure_txn_timeout(w, spec, &mut t, restore.and_then(|c| c.tasks.get(&task)), now);
@@ -899,6 +927,18 @@ fn input_step(
 /// `setTransactionTimeout` from `transaction.timeout.ms`) and whether failures after it are
 /// ignored, with the begin times of the transactions it restores (from the store).
 fn configure_txn_timeout(w: &World, spec: &JobSpec, t: &mut Task, own: Option<&TaskSnapshot>, now: u64) {
+    configure_sink_committer(&w.services.txn_store, spec, t, own, now);
+}
+
+/// [`configure_txn_timeout`] against a given store: the world's, or `ckptsim explore`'s (its
+/// job model configures the sink as the world does).
+pub(crate) fn configure_sink_committer(
+    store: &ckptsim::sink::TxnStore,
+    spec: &JobSpec,
+    t: &mut Task,
+    own: Option<&TaskSnapshot>,
+    now: u64,
+) {
     let Some(sink) = spec.operators.last().filter(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink) else {
         return;
     };
@@ -913,7 +953,7 @@ fn configure_txn_timeout(w: &World, spec: &JobSpec, t: &mut Task, own: Option<&T
     };
     let started: BTreeMap<ckptsim::state::TxnId, u64> = Task::restored_transactions(own)
         .into_iter()
-        .filter_map(|txn| w.services.txn_store.begun_ms(txn).map(|ms| (txn, ms)))
+        .filter_map(|txn| store.begun_ms(txn).map(|ms| (txn, ms)))
         .collect();
     t.configure_transaction_timeout(now, policy, &started);
 }

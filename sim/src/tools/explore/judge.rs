@@ -9,7 +9,8 @@ impl Explorer<'_> {
         let mut out = BTreeMap::new();
         for t in self.job(sys).graph.source_tasks() {
             if let Some(OperatorState::SourceOffsets(m)) = cp.tasks.get(&t).and_then(|s| s.operators.first()) {
-                for (p, o) in m {
+                // A 2.x split still at its committed-offset marker holds no position.
+                for (p, o) in m.iter().filter(|(_, o)| **o != ckptsim::source::COMMITTED_MARKER) {
                     let last_read = self.spec.profile.kafka_state_is_last_read();
                     out.insert(*p, if last_read { Offset(o.0.wrapping_add(1)) } else { *o });
                 }

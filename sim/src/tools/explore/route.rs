@@ -31,6 +31,40 @@ impl Explorer<'_> {
         self.route_jm(sys);
     }
 
+    /// One sink operation on the explorer's store, as the world's `store_op`: a retriable
+    /// refusal goes back to the sink (Sink V2 retries at once, its commit the loop's next
+    /// output; the legacy sink rethrows, its `Failed` next), and so does a commit refused after
+    /// the transaction timeout (`handle_commit_failed`).
+    fn store_op(sys: &mut Sys, t: TaskId, op: ckptsim::sink::SinkOutput, now: u64) {
+        let commit = if let ckptsim::sink::SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
+        match sys.store.apply_with_failures(now, op) {
+            Ok(Ok(())) => {}
+            // A retriable refusal (`StoreConfig::retriable_commit_failures`), as the
+            // world's `store_op`: Sink V2's committer retries at once (its commit is
+            // this loop's next output), the legacy sink rethrows (its `Failed` next).
+            Ok(Err(refusal)) => {
+                if let Some(x) = sys.tasks.get_mut(&t) {
+                    x.make_mut().handle_commit_retriable(now, refusal.txn);
+                }
+            }
+            Err(e) => {
+                // A commit the store refused after the transaction timeout goes
+                // back to the sink, as the world's `store_op` does: the legacy
+                // sink rethrows (its `Failed` next) unless it ignores failures
+                // after the timeout on recovery; Sink V2 logs the loss.
+                let timed_out = matches!(e, ckptsim::sink::StoreAnomaly::TransactionTimedOut { .. });
+                sys.obs.make_mut().sink_anomalies.push(crate::world::SinkAnomaly::Store {
+                    at_ms: now,
+                    task: t,
+                    anomaly: e,
+                });
+                if let (Some(txn), true, Some(x)) = (commit, timed_out, sys.tasks.get_mut(&t)) {
+                    x.make_mut().handle_commit_failed(now, txn);
+                }
+            }
+        }
+    }
+
     pub(super) fn deliver_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
         let now = sys.now_ms;
         let current = sys.tasks.get(&t).map(|x| x.attempt());
@@ -49,12 +83,12 @@ impl Explorer<'_> {
                 task.set_wait_for_final_checkpoint(
                     profile.checkpoints_after_tasks_finish() && job.spec.checkpoint.periodic_enabled(),
                 );
-                // Sink V2's committer as the world sets it (`world/tasks.rs`
-                // `configure_txn_timeout`): a retriable refusal is retried, not rethrown.
-                let sink = job.spec.operators.last().filter(|o| o.kind == crate::spec::OpKind::TwoPhaseCommitSink);
-                if sink.is_some_and(|o| o.sink_v2) {
-                    task.use_sink_v2_committer();
-                }
+                // The 2PC sink's committer as the world sets it (`world/tasks.rs`
+                // `configure_txn_timeout`): Sink V2 retries a retriable refusal, and the sink
+                // knows the store's transaction timeout (with the begin times of the
+                // transactions it restores) and whether failures after it are ignored.
+                let own = restore.as_deref().and_then(|c| c.tasks.get(&t));
+                crate::world::configure_sink_committer(&sys.store, &job.spec, &mut task, own, now);
                 if let Some(strategy) = strategy {
                     // A fresh generator on every deployment: watermarks are not restored (§11).
                     task.configure_watermarks(now, strategy);
@@ -289,22 +323,7 @@ impl Explorer<'_> {
                         return self.fail_from_output(sys, t, attempt, "producer fenced by a newer attempt");
                     }
                     sys.sink_epochs.insert(t, attempt);
-                    match sys.store.apply_with_failures(now, op) {
-                        Ok(Ok(())) => {}
-                        // A retriable refusal (`StoreConfig::retriable_commit_failures`), as the
-                        // world's `store_op`: Sink V2's committer retries at once (its commit is
-                        // this loop's next output), the legacy sink rethrows (its `Failed` next).
-                        Ok(Err(refusal)) => {
-                            if let Some(x) = sys.tasks.get_mut(&t) {
-                                x.make_mut().handle_commit_retriable(now, refusal.txn);
-                            }
-                        }
-                        Err(e) => sys.obs.make_mut().sink_anomalies.push(crate::world::SinkAnomaly::Store {
-                            at_ms: now,
-                            task: t,
-                            anomaly: e,
-                        }),
-                    }
+                    Self::store_op(sys, t, op, now);
                 }
                 TaskOutput::CommitOffsets { offsets } => Self::commit_offsets(sys, t, &offsets),
                 TaskOutput::Failed { cause } => return self.fail_from_output(sys, t, attempt, &cause),

@@ -209,6 +209,28 @@ impl Explorer<'_> {
         Ok(self.run_result(&sys))
     }
 
+    /// [`Self::run_of`], then on from that state for up to `steps` more steps, each the first
+    /// enabled choice within the bounds: what the job does next, e.g. after a counterexample's
+    /// last step.
+    /// Returns the run view and the steps taken.
+    pub fn run_on(&self, path: &[Choice], steps: usize) -> Result<(RunResult, Vec<Choice>), String> {
+        let mut sys = self.initial();
+        for (i, c) in path.iter().enumerate() {
+            if !self.choices(&sys).contains(c) || !self.apply(&mut sys, *c) {
+                return Err(format!("step {} ({c}) is not enabled in the replayed state", i + 1));
+            }
+        }
+        let mut taken = Vec::new();
+        while taken.len() < steps {
+            let Some(c) = self.choices(&sys).first().copied() else { break };
+            if !self.apply(&mut sys, c) {
+                break;
+            }
+            taken.push(c);
+        }
+        Ok((self.run_result(&sys), taken))
+    }
+
     /// Replays `path` from the initial state: one line per step with what the system looked like
     /// after it, then the judgement of the final state. Err names the first step that is not
     /// enabled.
