@@ -252,6 +252,10 @@ pub(crate) struct ExploreArgs {
     /// and `savepoint` actions as steps (`trigger`, `savepoint`) at any point while the job runs.
     #[arg(long, default_value_t = 0)]
     pub(crate) requests: u32,
+    /// Heartbeat timeouts of a live TaskManager per path (`hb-timeout:N`: the JobManager judges
+    /// it lost, it fails its tasks, the monitor watches it again once the JobMaster deploys to it).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) hb_timeouts: u32,
     /// Distinct states before giving up.
     #[arg(long, default_value_t = 300_000)]
     pub(crate) max_states: u64,
@@ -265,6 +269,18 @@ pub(crate) struct ExploreArgs {
     /// still reached) or `inherit` (Godefroid's; fewer children, some states not reached).
     #[arg(long, value_name = "KIND")]
     pub(crate) sleep: Option<String>,
+    /// Directed search: depth-first with a visited-state cache instead of breadth-first (finds
+    /// violations deeper than breadth-first search reaches; the path is not of minimal length).
+    #[arg(long)]
+    pub(crate) dfs: bool,
+    /// Directed random walks instead of a search: this many runs from the initial state, each
+    /// choice drawn from a deterministic stream (`--walk-seed`), faults placed at a drawn step;
+    /// the first violation ends them (nothing is proved when none is found).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) walks: u64,
+    /// The walks' seed.
+    #[arg(long, default_value_t = 1)]
+    pub(crate) walk_seed: u64,
     /// Replay a path (the `path:` line of a counterexample, or a file holding it) step by step.
     #[arg(long)]
     pub(crate) replay: Option<String>,

@@ -691,6 +691,7 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_stops: a.stops,
         max_ack_losses: a.ack_losses,
         max_requests: a.requests,
+        max_hb_timeouts: a.hb_timeouts,
         max_states: a.max_states,
         reduce: !a.no_reduce,
         sleep: match a.sleep.as_deref() {
@@ -719,7 +720,13 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
     if let Some(text) = &a.replay {
         return explore_replay(&ex, text);
     }
-    let report = ex.explore();
+    let report = if a.walks > 0 {
+        ex.explore_walks(a.walks, a.walk_seed)
+    } else if a.dfs {
+        ex.explore_dfs()
+    } else {
+        ex.explore()
+    };
     out!("{}", explore::render(&report));
     let Some(v) = &report.violation else { return Ok(ExitCode::SUCCESS) };
     if let Some(out) = a.output.as_ref().filter(|o| o.extension().is_some_and(|e| e == "replay")) {

@@ -969,3 +969,71 @@ fn commit_refused_after_the_transaction_timeout_fails_the_task() {
     // RUNNING with no restart, but `run_on` from the explorer's counterexample reached one
     // restart; not yet traced to its cause.
 }
+
+/// The heartbeat monitor (session 20): with `hb-timeout:N` (a live TaskManager judged lost)
+/// the planted `lost-tm-forgotten` is found (the redeployed TaskManager crashes and no timeout
+/// ever fails its executions), not without it; the correct monitor watches a TaskManager again
+/// once the JobMaster deploys to it, and the same space is exhausted with no violation.
+#[test]
+fn a_forgotten_task_manager_is_found_through_a_heartbeat_timeout() {
+    let b = Bounds { max_tm_crashes: 1, max_hb_timeouts: 1, ..bounds(1, 0) };
+    assert_eq!(found("tiny-2pc.toml", Variant::LostTmForgotten, b).as_deref(), Some("liveness"));
+    let without = Bounds { max_hb_timeouts: 0, ..b };
+    assert_eq!(found("tiny-2pc.toml", Variant::LostTmForgotten, without), None);
+    exhausted("tiny-2pc.toml", b);
+}
+
+/// The host loop's idle decision (session 20): a task loop that polls again at once keeps the
+/// checkpoint trigger from firing (a livelock); the correct loop sleeps and the same space is
+/// exhausted.
+#[test]
+fn an_idle_task_loop_that_spins_is_a_livelock() {
+    assert_eq!(found("tiny-2pc.toml", Variant::IdleSpin, bounds(1, 0)).as_deref(), Some("liveness"));
+    exhausted("tiny-2pc.toml", bounds(1, 0));
+}
+
+/// A `latest` source starts at the log's end at its deployment (session 20; before, the whole
+/// log's end): on the bounded job with its record appended at 1000 ms, a `latest` source reads
+/// it (the job FINISHED with it committed) where it would have skipped it.
+#[test]
+fn a_latest_source_reads_what_is_appended_after_its_deployment() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/explore/tiny-bounded-2pc.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("startup = \"earliest\"", "startup = \"latest\"")
+        .replace("{ at_ms = 0, partition = 0", "{ at_ms = 1000, partition = 0");
+    let file = std::env::temp_dir().join(format!("ckptsim-latest-{}.toml", std::process::id()));
+    std::fs::write(&file, text).unwrap();
+    let spec = load::load_spec(&file).expect("loads");
+    let _ = std::fs::remove_file(&file);
+    let ex = Explorer::new(&spec, bounds(2, 0));
+    let report = ex.explore();
+    assert!(report.violation.is_none() && report.exhausted, "{:?}", report.violation);
+    // One path to FINISHED: read, end of data, the final checkpoint, its commit.
+    let path: Vec<Choice> =
+        "to-task:t0 to-jm:t0 to-jm:t0 tick to-task:t0 to-jm:t0 to-task:t0 tick fetch:t0 to-jm:t0 to-task:t0 to-jm:t0 \
+         to-task:t0 to-jm:t0"
+            .split(' ')
+            .map(|c| c.parse().unwrap())
+            .collect();
+    let run = ex.run_of(&path).expect("the path replays");
+    assert_eq!(run.final_status, ckptsim::status::JobStatus::Finished);
+    assert_eq!(run.committed.len(), 1, "the record appended after the deployment is read and committed");
+}
+
+/// The directed search (`--dfs`, session 20) exhausts the same reduced space as breadth-first
+/// search when no bound cuts it, and finds a planted variant with a path that replays.
+#[test]
+fn depth_first_search_exhausts_the_same_space_and_finds_a_variant() {
+    let spec = spec("tiny-2pc.toml", Variant::Correct);
+    let b = bounds(2, 1);
+    let bfs = Explorer::new(&spec, b).explore();
+    let dfs = Explorer::new(&spec, b).explore_dfs();
+    assert!(bfs.exhausted && dfs.exhausted && dfs.violation.is_none());
+    assert_eq!(bfs.distinct_states, dfs.distinct_states);
+    let broken = self::spec("tiny-2pc.toml", Variant::TwoPcCommitOnPrecommit);
+    let ex = Explorer::new(&broken, bounds(3, 1));
+    let v = ex.explore_dfs().violation.expect("found depth-first");
+    let (_, verdict) = ex.replay(&v.path).expect("replays");
+    assert_eq!(verdict.map(|(c, _)| c), Some(v.checker));
+}

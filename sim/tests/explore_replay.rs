@@ -150,7 +150,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     let c = |job, bounds, checker| Ok(Case { job, edits: &[], bounds, checker });
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
-        Variant::IdleSpin => Err("a livelock of the world's task loop, which the explorer does not run"),
+        // Session 20: the host loop reduced to its one decision (`choices.rs` `loop_spins`, the
+        // world's `idle_task_spins`): an idle task loop that polls again keeps virtual time
+        // from advancing, so once every delivery is done the due checkpoint trigger never fires.
+        Variant::IdleSpin => c("tiny-2pc.toml", b(1, 0), "liveness"),
         Variant::WatermarkBeforeWindowResults => Err("shows only on windows after windows (a window fed by another \
              window's results), which `explore` refuses (one window per job)"),
         // Session 19: the explorer's store refuses commits with a retriable error as the
@@ -197,11 +200,12 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // Bounded input (session 16): the task finishes without its final checkpoint, so the
         // job is FINISHED with the record never committed.
         Variant::FinishWithoutFinalCheckpoint => c("tiny-bounded-2pc.toml", b(2, 0), "exactly-once"),
-        Variant::LostTmForgotten => Err("out of the explorer's model: the bug is in the world's heartbeat monitor \
-             (sim/src/world/jobmanager.rs: which TaskManagers it watches, and re-watching one after a \
-             redeployment), not in the sans-IO core; the explorer has no heartbeats, its `tm-lost:N` step \
-             hands a crashed TaskManager's loss to the JobMaster directly (`handle_tm_lost`), so \
-             forgetting a TaskManager cannot be written there"),
+        // Session 20: the JobManager's heartbeat monitor (`hb-timeout:N`, `--hb-timeouts`): the
+        // live TaskManager is judged lost, the restart redeploys to it and the planted monitor
+        // does not watch it again; it crashes and `tm-lost:0` is never enabled.
+        Variant::LostTmForgotten => {
+            c("tiny-2pc.toml", Bounds { max_tm_crashes: 1, max_hb_timeouts: 1, ..b(1, 0) }, "liveness")
+        }
         // Session 18: the explorer records each task's valve steps as the world does, so the
         // `windows` checker's valve rule judges explored paths: `Slow` reads nothing, goes idle
         // at 600 ms, and the union keeps its channel in the minimum.
@@ -226,23 +230,27 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // Session 17: a checkpoint completed before the source read its partition's first
         // record commits offset 0 under the plant; the `offsets` checker's unread-partition rule.
         Variant::CommitUnreadPartition => c("tiny-2pc.toml", b(3, 1), "offsets"),
-        // Session 19: restored from checkpoint 1 (restart delay 0, so no tick is spent on it),
-        // the planted source reads the partition from offset 0 again into the restored sum:
-        // duplicates. The explorer's fetch reads the whole partition in one step, so no
-        // checkpoint falls between the re-reads and the offsets never go back here (the world's
-        // negative/source-restarts-from-earliest*.toml are caught by `offsets`).
-        Variant::SourceRestartsFromEarliest => Ok(Case {
-            job: "tiny-2pc.toml",
-            edits: &[("delay_ms = 100\n", "delay_ms = 0\n")],
-            bounds: Bounds { max_states: 600_000, ..b(2, 1) },
+        // Session 20 (session 19: `tiny-2pc`, 2 ticks, 24 s): the bounded job needs no tick; the
+        // final checkpoint covers the record, the source fails before it finishes, and the
+        // planted restore reads the record again: committed twice once the job FINISHED.
+        Variant::SourceRestartsFromEarliest => c("tiny-bounded-2pc.toml", b(0, 1), "exactly-once"),
+        // Session 20: a deployment's `latest` end is the log's end at that time (the enumerator's
+        // of the epoch without a restore, `route.rs` `latest_ends`). The record is appended at
+        // 1000 ms after checkpoint 1 (100 ms) holds offset 0; the source fails before reading
+        // it and the planted restore seeks to the end: checkpoint 2 covers it, never committed.
+        Variant::RestoredLatestSeeksToEnd => Ok(Case {
+            job: "tiny-bounded-2pc.toml",
+            edits: &[
+                ("startup = \"earliest\"\nbounded = true\n", "startup = \"latest\"\n"),
+                ("{ at_ms = 0, partition = 0", "{ at_ms = 1000, partition = 0"),
+                ("final_status = \"FINISHED\"", "final_status = \"RUNNING\""),
+            ],
+            bounds: b(3, 1),
             checker: "exactly-once",
         }),
-        Variant::RestoredLatestSeeksToEnd => Err("needs a `latest` source and records written between the \
-             checkpoint and the restore; the explorer's jobs write their whole log at 0 ms (the world's \
-             negative/restored-latest-seeks-to-end.toml is caught by exactly-once)"),
-        Variant::LatestStartsAtEarliest => Err("needs a `latest` source and records appended before it \
-             starts; the explorer's jobs write their whole log at 0 ms (the world's \
-             negative/latest-reads-earlier-records.toml is caught by state)"),
+        Variant::LatestStartsAtEarliest => Err("not posed yet: since session 20 the explorer's `latest` source starts at the \
+             log end at its deployment, but no small job with records appended before that start was \
+             written for this plant (the world's negative/latest-reads-earlier-records.toml is caught by state)"),
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
         // Session 20: the sink fails with checkpoint 1's notification still on the wire; the
         // restored sink skips the recovery commit of checkpoint 1's transaction.
@@ -290,7 +298,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     }
 }
 
-/// Every variant of `Variant::ALL` but the correct protocol and the task loop's livelock is
+/// Every variant of `Variant::ALL` but the correct protocol is
 /// found by `explore` from a small configuration, and its counterexample, written as a replay
 /// file, makes `ckptsim run` fail with the same checker ("reproduced"). Prints each search's
 /// time (BENCHMARKS.md, session 14).
@@ -331,5 +339,30 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    assert!(found >= 29, "{found}");
+    assert!(found >= 33, "{found}");
+}
+
+/// `negative/window-join-then-window-lost.toml`'s own shape (session 20): a window join into
+/// both gates, then a counting window, on `tiny-self-join-window.toml`. Its violation (~50
+/// steps over three tasks) lies deeper than breadth-first search reaches (1,000,001 distinct
+/// states at depth 34, session 19); seeded random walks with a placed failure find it, and the
+/// path, written as a replay file, makes `ckptsim run` fail with `windows`; the correct protocol
+/// passes the same path.
+#[test]
+fn window_join_then_window_lost_is_found_by_walks_and_replayed() {
+    let name = "tiny-self-join-window.toml";
+    let path = root().join("scenarios/explore").join(name);
+    let text = std::fs::read_to_string(&path).expect("scenario text");
+    let mut spec = load::load_spec(&path).expect("explore scenario loads");
+    spec.variant = Variant::WindowStateNotRestored;
+    let b = Bounds { max_ticks: 1, max_failures: 1, ..Bounds::default() };
+    let v = Explorer::new(&spec, b).explore_walks(50_000, 2).violation.expect("a walk finds the loss");
+    assert_eq!(v.checker, "windows", "{}", v.anomaly);
+    let file = counterexample::write(name, &text, &spec, b, &v);
+    let (code, out) = run_cli(&file, "window-join");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("VIOLATION windows") && out.contains(": reproduced"), "{out}");
+    let correct = file.replace("variant = \"window-state-not-restored\"", "variant = \"correct\"");
+    let (code, out) = run_cli(&correct, "window-join-correct");
+    assert!(code != 1 && out.contains("no violation"), "the correct protocol passes the same path: {out}");
 }

@@ -22,6 +22,7 @@
 //! stops = 0                     # optional (default 0), written when not 0
 //! ack_losses = 0                # optional (default 0), written when not 0
 //! requests = 0                  # optional (default 0), written when not 0
+//! hb_timeouts = 0               # optional (default 0), written when not 0
 //! path = ["fetch:t0", "tick", ...]
 //! job = '''
 //! <the scenario file>
@@ -81,6 +82,8 @@ struct Raw {
     ack_losses: u32,
     #[serde(default)]
     requests: u32,
+    #[serde(default)]
+    hb_timeouts: u32,
     path: Vec<String>,
     job: String,
 }
@@ -122,6 +125,9 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
     }
     if bounds.max_requests > 0 {
         let _ = writeln!(s, "requests = {}", bounds.max_requests);
+    }
+    if bounds.max_hb_timeouts > 0 {
+        let _ = writeln!(s, "hb_timeouts = {}", bounds.max_hb_timeouts);
     }
     s.push_str("path = [\n");
     for chunk in v.path.chunks(8) {
@@ -222,6 +228,7 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_stops: raw.stops,
         max_ack_losses: raw.ack_losses,
         max_requests: raw.requests,
+        max_hb_timeouts: raw.hb_timeouts,
         ..Bounds::default()
     };
     Ok(ReplayFile { spec, bounds, path, checker: raw.checker, anomaly: raw.anomaly })

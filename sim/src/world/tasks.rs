@@ -723,7 +723,7 @@ impl TaskLoop {
             self.again().await;
             return true;
         }
-        if profile_variant_spins(&self.spec) {
+        if idle_task_spins(&self.spec) {
             // Planted livelock (variant idle-spin): the idle task believes it has work and looks
             // again at once, as after an input step, so time never advances. Only the yield
             // bound lets the other loops run, the supervisor among them, which stops the run at
@@ -959,7 +959,9 @@ pub(crate) fn configure_sink_committer(
 }
 
 /// Variant `idle-spin`: an idle task polls again instead of sleeping (a planted livelock).
-fn profile_variant_spins(spec: &JobSpec) -> bool {
+/// The explorer's host-loop model asks the same (`tools/explore/choices.rs`: a spinning task
+/// keeps virtual time from advancing).
+pub(crate) fn idle_task_spins(spec: &JobSpec) -> bool {
     spec.variant == ckptsim::Variant::IdleSpin
 }
 

@@ -51,8 +51,8 @@ impl Explorer<'_> {
     /// time; sources read at any pace (a timer may fire before a visible record is read), and
     /// messages to the JobManager and failures interleave freely; of several sources with
     /// records to read, only the first one's read is explored at a time. Process crashes touch
-    /// several tasks at once: a TaskManager crash stays in the busy set when it kills a task of
-    /// the group, a JobManager failover (it touches every task) always does; the JobManager
+    /// several tasks at once: a TaskManager crash (or a heartbeat timeout of a live one, which
+    /// fails its tasks) stays in the busy set when it kills a task of the group, a JobManager failover (it touches every task) always does; the JobManager
     /// noticing a crashed TaskManager is a JobManager step, like `to-jm`.
     pub(super) fn reduce(&self, sys: &Sys, all: Vec<Choice>) -> Vec<Choice> {
         let busy: BTreeSet<TaskId> = all
@@ -78,7 +78,9 @@ impl Explorer<'_> {
                 .filter(|c| match c {
                     Choice::Fetch(x) | Choice::ToTask(x) | Choice::Lose(x) | Choice::Fail(x) => group.contains(x),
                     Choice::Data { to, .. } => group.contains(to),
-                    Choice::CrashTm(tm) => group.iter().any(|x| self.job(sys).graph.tasks[x.0 as usize].tm == *tm),
+                    Choice::CrashTm(tm) | Choice::HbTimeout(tm) => {
+                        group.iter().any(|x| self.job(sys).graph.tasks[x.0 as usize].tm == *tm)
+                    }
                     Choice::JmFailover | Choice::Rescale => true,
                     Choice::ToJm(_)
                     | Choice::LoseAck(_)
@@ -131,6 +133,16 @@ impl Explorer<'_> {
             .any(|(_, q)| q.front().is_some_and(|(e, _)| matches!(e, StreamElement::Barrier(_))))
     }
 
+    /// The host loop, reduced to the one decision of a task loop with nothing to do: sleep
+    /// until its next deadline, or poll again at once (the world's `idle_task_spins`, the
+    /// planted `idle-spin`). Virtual time moves only once every loop sleeps (madsim advances
+    /// its clock when no task is runnable), so while a live task's loop spins no timer fires:
+    /// `tick` is not enabled, and a state whose only way on is a due timer is a livelock
+    /// (`judge.rs`, `spinning`).
+    pub(super) fn loop_spins(&self, sys: &Sys) -> bool {
+        !sys.tasks.is_empty() && crate::world::idle_task_spins(self.spec)
+    }
+
     /// Every choice enabled in `sys`, in a fixed order.
     pub(super) fn enabled(&self, sys: &Sys) -> Vec<Choice> {
         let b = &self.bounds;
@@ -166,7 +178,7 @@ impl Explorer<'_> {
                 out.push(Choice::LoseAck(*t));
             }
         }
-        if sys.ticks < b.max_ticks && self.next_timer(sys).is_some() {
+        if sys.ticks < b.max_ticks && self.next_timer(sys).is_some() && !self.loop_spins(sys) {
             out.push(Choice::Tick);
         }
         if sys.failures < b.max_failures {
@@ -182,8 +194,16 @@ impl Explorer<'_> {
                 out.push(Choice::CrashTm(*tm));
             }
         }
-        for tm in &sys.crashed_tms {
+        // The heartbeat timeout of a crashed TaskManager, while the monitor watches it.
+        for tm in sys.crashed_tms.difference(&sys.hb_lost) {
             out.push(Choice::TmLost(*tm));
+        }
+        if sys.hb_timeouts < b.max_hb_timeouts && !settled {
+            // A false alarm: a live TaskManager running a task, watched by the monitor.
+            let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.job(sys).graph.tasks[t.0 as usize].tm).collect();
+            for tm in busy.iter().filter(|tm| !sys.crashed_tms.contains(tm) && !sys.hb_lost.contains(tm)) {
+                out.push(Choice::HbTimeout(*tm));
+            }
         }
         if sys.jm_failovers < b.max_jm_failovers && !settled {
             out.push(Choice::JmFailover);

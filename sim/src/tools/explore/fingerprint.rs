@@ -168,6 +168,14 @@ impl Sys {
         (self.failures, self.ticks, self.losses, self.ticked_at).hash(&mut h);
         (self.tm_crashes, self.jm_failovers, self.epoch).hash(&mut h);
         self.crashed_tms.hash(&mut h);
+        if !self.latest_resolved.is_empty() {
+            h.word(7);
+            self.latest_resolved.hash(&mut h);
+        }
+        if self.hb_timeouts > 0 {
+            h.word(6);
+            (self.hb_timeouts, &self.hb_lost).hash(&mut h);
+        }
         (self.ha_latest.as_ref().map(|c| c.id), self.ha_next_id).hash(&mut h);
         if !self.delivered_up.is_empty() {
             h.word(1);

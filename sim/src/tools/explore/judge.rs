@@ -139,7 +139,7 @@ impl Explorer<'_> {
             return Some(v);
         }
         if terminal && sys.ticks < self.bounds.max_ticks {
-            if let Some(why) = self.stuck(sys) {
+            if let Some(why) = self.stuck(sys).or_else(|| self.spinning(sys)) {
                 return Some(("liveness".into(), why));
             }
         }
@@ -159,7 +159,7 @@ impl Explorer<'_> {
     /// at-least-once checkpoints may count a replay twice; graphs interleave inputs).
     /// Every state is also held to the stuck-checkpoint rule (`stuck_checkpoint`, session 17).
     pub(super) fn quiescent_state(&self, sys: &Sys) -> Judgement {
-        if let Some(why) = self.stuck_checkpoint(sys) {
+        if let Some(why) = self.stuck_checkpoint(sys).or_else(|| self.forgotten_tm(sys)) {
             return Some(("liveness".into(), why));
         }
         let cfg = &self.spec.checkpoint;
@@ -275,6 +275,45 @@ impl Explorer<'_> {
             }
         }
         None
+    }
+
+    /// A crashed TaskManager the JobManager's heartbeat monitor no longer watches (it judged
+    /// the live process lost, `hb-timeout:N`, and did not watch it again), with an execution
+    /// the JobMaster still sees live on it: no heartbeat timeout will ever fail that execution
+    /// (`tm-lost:N` is not enabled), so the job never makes progress again. The world's
+    /// `liveness` checker sees the same as a run whose checkpoints all expire.
+    pub(super) fn forgotten_tm(&self, sys: &Sys) -> Option<String> {
+        for tm in sys.crashed_tms.intersection(&sys.hb_lost) {
+            for info in sys.jm.tasks() {
+                let (attempt, state) = sys.jm.execution(info.id);
+                if self.job(sys).graph.tasks[info.id.0 as usize].tm == *tm && !state.is_terminal() {
+                    return Some(format!(
+                        "t={} TaskManager {} died while the JobManager's heartbeat monitor does not watch it: \
+                         {} (attempt {attempt}) stays {} for good, no heartbeat timeout will fail it",
+                        sys.now_ms,
+                        tm.0,
+                        info.name,
+                        state.name()
+                    ));
+                }
+            }
+        }
+        None
+    }
+
+    /// A state with no choice left whose next timer never fires because a task loop polls
+    /// again at once instead of sleeping (`choices.rs`, `loop_spins`): a livelock, the loops
+    /// turn for ever and virtual time stays. The world's run ends at its event budget.
+    pub(super) fn spinning(&self, sys: &Sys) -> Option<String> {
+        let at = self.next_timer(sys)?;
+        self.loop_spins(sys).then(|| {
+            format!(
+                "t={} livelock: every delivery is done and the next timer is due at {at} ms, but {} task loop(s) \
+                 poll again at once instead of sleeping, so virtual time never reaches it",
+                sys.now_ms,
+                sys.tasks.len()
+            )
+        })
     }
 
     /// Why a state with no choice left cannot make progress, if it cannot.

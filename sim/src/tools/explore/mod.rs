@@ -18,7 +18,8 @@
 //! | `tick` | virtual time jumps to the earliest timer (periodic trigger, restart delay, timeouts, the next record's append time, a source's watermark emission, a processing-time window's timer) and every due one fires |
 //! | `fail:tN` | task N throws |
 //! | `crash-tm:N` | TaskManager N's process dies: its tasks are gone, messages on their way to them are lost, its per-process counters reset |
-//! | `tm-lost:N` | the JobManager notices the crashed TaskManager N (heartbeat timeout): its executions fail; a replacement process offers the same slots |
+//! | `tm-lost:N` | the JobManager notices the crashed TaskManager N (heartbeat timeout): its executions fail; a replacement process offers the same slots. Enabled only while the JobManager's heartbeat monitor watches N |
+//! | `hb-timeout:N` | (`--hb-timeouts`) TaskManager N's heartbeats stay away longer than the timeout both ways while its process lives (a partition, a long pause): the JobManager judges it lost (its executions fail) and stops watching it, and N fails the tasks of the leader it lost; the monitor watches N again once the JobMaster deploys to it (`JobMaster.registerTaskManager`) |
 //! | `zombie:tN:I` | message I of those task N's ended attempts sent (and the JobManager took) arrives again, late: the JobManager must ignore it (`--zombies`) |
 //! | `stop` | (`--stops`, with a `stop-with-savepoint` action in the scenario) the JobManager stops periodic checkpoints and triggers the synchronous savepoint; its barriers, acks and notifications are then explored like any checkpoint's, and once it completed the sources finish (EndOfPartition downstream, FINISHED) and the job ends FINISHED |
 //! | `rescale` | (`--rescales`, with a `rescale` action in the scenario) the job is cancelled with its latest completed checkpoint retained, and a new job (new epoch, the action's parallelisms, its own graph) starts from it, cut by the core's `rescale::assign` through the world's hand-off (`world::hand_off`) |
@@ -45,7 +46,8 @@
 //! collide with the old leader's (and the first epoch's numbers are the JobMaster's).
 //!
 //! Not modelled here (the world has them): heartbeats as timers (a crashed TaskManager is
-//! noticed by the `tm-lost` step at any point), a JobManager that is down for a while (failover
+//! noticed by the `tm-lost` step, and a live one judged lost by `hb-timeout`, at any point
+//! of the path rather than a heartbeat timeout after its last heartbeat), a JobManager that is down for a while (failover
 //! is one step), zombie tasks of an old leader (TaskManagers fail them at once), processing cost
 //! and credits, socket sources.
 
@@ -74,6 +76,7 @@ use std::sync::Arc;
 
 mod choices;
 mod cuts;
+mod directed;
 mod fingerprint;
 mod job;
 mod judge;
@@ -121,6 +124,8 @@ pub struct Bounds {
     /// Manual checkpoint and savepoint requests (the scenario's `trigger-checkpoint` and
     /// `savepoint` actions) on one path.
     pub max_requests: u32,
+    /// Heartbeat timeouts of a live TaskManager (a false alarm: `hb-timeout:N`) on one path.
+    pub max_hb_timeouts: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
@@ -158,6 +163,7 @@ impl Default for Bounds {
             max_stops: 0,
             max_ack_losses: 0,
             max_requests: 0,
+            max_hb_timeouts: 0,
             max_states: 300_000,
             reduce: true,
             sleep: Sleep::Off,
@@ -193,6 +199,8 @@ pub enum Choice {
     CrashTm(TmId),
     /// `tm-lost:N`: the JobManager notices the crashed TaskManager N.
     TmLost(TmId),
+    /// `hb-timeout:N`: the heartbeats of the live TaskManager N time out both ways.
+    HbTimeout(TmId),
     /// `jm-failover`: the JobManager dies and a new leader recovers the job.
     JmFailover,
     /// `rescale`: the job is cancelled and a new one with the scenario's `rescale` parallelisms
@@ -227,6 +235,7 @@ impl fmt::Display for Choice {
             Choice::Fail(t) => write!(f, "fail:t{}", t.0),
             Choice::CrashTm(tm) => write!(f, "crash-tm:{}", tm.0),
             Choice::TmLost(tm) => write!(f, "tm-lost:{}", tm.0),
+            Choice::HbTimeout(tm) => write!(f, "hb-timeout:{}", tm.0),
             Choice::JmFailover => f.write_str("jm-failover"),
             Choice::Rescale => f.write_str("rescale"),
             Choice::Stop => f.write_str("stop"),
@@ -259,6 +268,7 @@ impl std::str::FromStr for Choice {
             ["lose-ack", t] => Ok(Choice::LoseAck(task(t)?)),
             ["crash-tm", n] => Ok(Choice::CrashTm(TmId(num(n)?))),
             ["tm-lost", n] => Ok(Choice::TmLost(TmId(num(n)?))),
+            ["hb-timeout", n] => Ok(Choice::HbTimeout(TmId(num(n)?))),
             ["fetch", t] => Ok(Choice::Fetch(task(t)?)),
             ["to-task", t] => Ok(Choice::ToTask(task(t)?)),
             ["to-jm", t] => Ok(Choice::ToJm(task(t)?)),
@@ -447,6 +457,16 @@ struct Sys {
     epoch: u32,
     /// TaskManagers whose process crashed and that the JobManager has not noticed yet.
     crashed_tms: BTreeSet<TmId>,
+    /// TaskManagers the JobManager's heartbeat monitor judged lost (`hb-timeout:N`) and has not
+    /// watched again since (a deployment to one re-arms it, as the world's `rearm`): a crash
+    /// of one of these is never noticed (`tm-lost:N` is not enabled).
+    hb_lost: BTreeSet<TmId>,
+    /// Heartbeat timeouts of a live TaskManager on this path.
+    hb_timeouts: u32,
+    /// Per (JobManager epoch, partition), the log end a 2.x `latest` source's enumerator
+    /// resolved at the epoch's first deployment (`route.rs` `latest_ends`; empty without a
+    /// `latest` source).
+    latest_resolved: BTreeMap<(u32, PartitionId), Offset>,
     /// The HA store: the latest completed checkpoint and the checkpoint id counter, which a
     /// new JobManager recovers.
     ha_latest: Option<Arc<CompletedCheckpoint>>,

@@ -65,6 +65,27 @@ impl Explorer<'_> {
         }
     }
 
+    /// Where a `latest` partition starts, as the world's `world/tasks.rs` `latest_ends` has
+    /// it: the end of what was appended by now; a 2.x deployment without a restored checkpoint
+    /// takes the end the enumerator of this JobManager epoch resolved at its first deployment
+    /// (`LatestOffsetsInitializer`, `KafkaSourceEnumerator#addSplitsBack`), kept in the state.
+    /// A job without a `latest` source reads no end: the whole log's.
+    fn latest_ends(&self, sys: &mut Sys, restored: bool) -> BTreeMap<PartitionId, Offset> {
+        let latest = |o: &crate::spec::OpSpec| {
+            matches!(o.kind, crate::spec::OpKind::LogSource { startup: ckptsim::source::StartupMode::Latest })
+        };
+        if !self.spec.operators.iter().any(latest) {
+            return self.log_end.clone();
+        }
+        let now = sys.now_ms;
+        let ends = (0..self.log.partitions()).map(|p| (PartitionId(p as u32), Offset(self.log.end_at(p, now) as u64)));
+        if restored || self.spec.profile.kafka_state_is_last_read() {
+            return ends.collect();
+        }
+        let epoch = sys.epoch;
+        ends.map(|(p, end)| (p, *sys.latest_resolved.entry((epoch, p)).or_insert(end))).collect()
+    }
+
     pub(super) fn deliver_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
         let now = sys.now_ms;
         let current = sys.tasks.get(&t).map(|x| x.attempt());
@@ -73,10 +94,10 @@ impl Explorer<'_> {
                 let job = self.job(sys);
                 let tm = job.graph.tasks[t.0 as usize].tm.0;
                 let tspec = job.graph.task_spec(&job.spec, t, attempt);
-                let counters = sys.counters.entry(tm).or_default();
                 let strategy = crate::world::source_watermark_strategy(&job.spec, &job.graph, t, &tspec);
-                let mut task =
-                    Task::new(tspec, now, restore.as_deref(), &sys.committed_offsets, &self.log_end, counters);
+                let log_end = self.latest_ends(sys, restore.is_some());
+                let counters = sys.counters.entry(tm).or_default();
+                let mut task = Task::new(tspec, now, restore.as_deref(), &sys.committed_offsets, &log_end, counters);
                 // FLIP-147 as the world sets it (`world/tasks.rs`): a task whose input ended
                 // (after a stop's savepoint) waits for its final checkpoint.
                 let profile = self.spec.profile;
@@ -533,7 +554,13 @@ impl Explorer<'_> {
         let mut stop_failed = false;
         while let Some(out) = sys.jm.make_mut().poll_output() {
             match out {
-                JobOutput::Deploy { task, attempt, restore, .. } => {
+                JobOutput::Deploy { task, attempt, restore, tm } => {
+                    // Flink deploys only into slots a registered TaskManager offered: the
+                    // heartbeat monitor watches it again (the world's `rearm`; the planted
+                    // `lost-tm-forgotten` never does).
+                    if self.spec.variant != ckptsim::Variant::LostTmForgotten && sys.hb_lost.contains(&tm) {
+                        sys.hb_lost.remove(&tm);
+                    }
                     let attempt = Self::to_epoch(sys, attempt);
                     self.send_to_task(sys, task, Ctl::Deploy { attempt, restore })
                 }

@@ -69,6 +69,7 @@ impl Explorer<'_> {
             Choice::Tick
             | Choice::CrashTm(_)
             | Choice::TmLost(_)
+            | Choice::HbTimeout(_)
             | Choice::JmFailover
             | Choice::Rescale
             | Choice::Zombie { .. } => Footprint::Global,

@@ -31,6 +31,38 @@ impl Explorer<'_> {
         sys.tm_crashes += 1;
     }
 
+    /// `hb-timeout:N`: the heartbeats between the JobManager and the live TaskManager `tm` stay
+    /// away longer than the timeout both ways (the world's `partition` fault between them, as
+    /// `negative/lost-tm-forgotten.toml` poses it). The TaskManager fails the tasks of the
+    /// leader it lost (`TaskExecutor#disconnectJobManager`), messages between them are lost,
+    /// the process and its counters live on; the JobManager judges it lost
+    /// (`JobMaster::handle_tm_lost`, as the world's monitor does) and stops watching it until
+    /// it deploys to it again. False when not enabled.
+    fn hb_timeout(&self, sys: &mut Sys, tm: TmId) -> bool {
+        let job = self.job(sys);
+        let on_tm = |t: &TaskId| job.graph.tasks[t.0 as usize].tm == tm;
+        if sys.crashed_tms.contains(&tm) || sys.hb_lost.contains(&tm) || !sys.tasks.keys().any(on_tm) {
+            return false;
+        }
+        sys.tasks.retain(|t, _| !on_tm(t));
+        for (t, q) in sys.to_task.iter_mut() {
+            if on_tm(t) && !q.is_empty() {
+                q.make_mut().clear();
+            }
+        }
+        for (t, q) in sys.to_jm.iter_mut() {
+            if on_tm(t) && !q.is_empty() {
+                q.make_mut().clear();
+            }
+        }
+        sys.hb_timeouts += 1;
+        // Judged lost first: a deployment the loss causes at once re-arms the monitor.
+        sys.hb_lost.insert(tm);
+        sys.jm.make_mut().handle_tm_lost(sys.now_ms, tm);
+        self.route_jm(sys);
+        true
+    }
+
     /// The JobManager dies and a new leader takes over, as the world's `jm-crash` (semantics
     /// §9): the old job is SUSPENDED and its pending checkpoints die
     /// (CHECKPOINT_COORDINATOR_SUSPEND); TaskManagers lose the leader and fail its tasks
@@ -202,13 +234,14 @@ impl Explorer<'_> {
                 true
             }
             Choice::TmLost(tm) => {
-                if !sys.crashed_tms.remove(&tm) {
+                if sys.hb_lost.contains(&tm) || !sys.crashed_tms.remove(&tm) {
                     return false;
                 }
                 sys.jm.make_mut().handle_tm_lost(sys.now_ms, tm);
                 self.route_jm(sys);
                 true
             }
+            Choice::HbTimeout(tm) => self.hb_timeout(sys, tm),
             Choice::JmFailover => {
                 if sys.jm.status().is_globally_terminal() {
                     return false;
