@@ -248,8 +248,6 @@ pub enum Variant {
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
     pub const ALL: [Variant; 42] = [
-    pub const ALL: [Variant; 42] = [
-    pub const ALL: [Variant; 42] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
