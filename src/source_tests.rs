@@ -10,6 +10,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 type Offsets = &'static [(u32, u64)];
 const S: u64 = NOTHING_READ.0;
+/// A 2.x split started from the group's committed offsets and never read: Flink's
+/// `KafkaPartitionSplit.COMMITTED_OFFSET` marker (-3) in its state (session 20).
+const C: u64 = COMMITTED_MARKER.0;
 
 fn om(o: &[(u32, u64)]) -> BTreeMap<PartitionId, Offset> {
     o.iter().map(|(p, o)| (PartitionId(*p), Offset(*o))).collect()
@@ -348,7 +351,7 @@ fn nothing_read_partitions() {
     let steps = |profile| {
         vec![
             Read("p1-1"),
-            Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+            Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, C)]), commit_now: None },
             // 1.11 filters the never-read sentinel out of the commit; 2.3 skips the split
             // still at its startup marker (KafkaSourceReader commits only offsets >= 0).
             Complete(1, Some(pick(profile, &[(0, 1)], &[(0, 1)]))),
@@ -360,7 +363,7 @@ fn nothing_read_partitions() {
     };
     let nothing = |profile| {
         vec![
-            Snapshot { id: 1, state: pick(profile, &[(0, S), (1, S)], &[(0, 0), (1, 0)]), commit_now: None },
+            Snapshot { id: 1, state: pick(profile, &[(0, S), (1, S)], &[(0, C), (1, C)]), commit_now: None },
             // Nothing read: 1.11 has only sentinels, 2.3 only startup markers; no commit.
             Complete(1, None),
             Pending(&[]),
@@ -380,7 +383,7 @@ fn pending_commits_cap() {
         let mut steps: Vec<Step> = vec![Read("p1-1")];
         steps.extend((1..=101).map(|id| Snapshot {
             id,
-            state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]),
+            state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, C)]),
             commit_now: None,
         }));
         // 1.11 keeps 100 entries: checkpoint 1 was dropped and its notification commits nothing.
@@ -403,9 +406,9 @@ fn out_of_order_snapshots_prune_per_profile() {
             profile,
             vec![
                 Read("p1-1"),
-                Snapshot { id: 2, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+                Snapshot { id: 2, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, C)]), commit_now: None },
                 Read("p1-2"),
-                Snapshot { id: 1, state: pick(profile, &[(0, 1), (1, S)], &[(0, 2), (1, 0)]), commit_now: None },
+                Snapshot { id: 1, state: pick(profile, &[(0, 1), (1, S)], &[(0, 2), (1, C)]), commit_now: None },
                 Pending(&[2, 1]),
                 Complete(2, Some(&[(0, 1)])),
                 // 1.11's LinkedMap drops entries inserted before 2 (none); 2.x's TreeMap every id <= 2.
@@ -492,7 +495,7 @@ fn startup_modes() {
             &[],
             vec![
                 Read("p1-1"),
-                Snapshot { id: 1, state: &[(0, 1), (1, 0)], commit_now: None },
+                Snapshot { id: 1, state: &[(0, 1), (1, C)], commit_now: None },
                 Complete(1, Some(&[(0, 1)])),
                 Restart(None),
                 Positions(&[(0, 1), (1, 0)]),
@@ -564,7 +567,7 @@ fn union_state_with_parallelism_2() {
                 Read("d0"),
                 Snapshot {
                     id: 1,
-                    state: pick(profile, &[(0, 0), (1, 1), (2, S), (3, 0)], &[(0, 1), (1, 2), (2, 0), (3, 1)]),
+                    state: pick(profile, &[(0, 0), (1, 1), (2, S), (3, 0)], &[(0, 1), (1, 2), (2, C), (3, 1)]),
                     commit_now: None,
                 },
                 Read("a1"),
@@ -616,7 +619,7 @@ fn subtask_without_partitions() {
             vec![
                 SubtaskPositions(2, &[]),
                 Read("p1-1"),
-                Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+                Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, C)]), commit_now: None },
                 Pending(&[1]),
                 Complete(1, Some(&[(0, 1)])),
                 Pending(&[]),
@@ -634,7 +637,7 @@ fn commit_on_checkpoint_disabled() {
         vec![
             DisableCommitOnCheckpoint,
             Read("p1-1"),
-            Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+            Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, C)]), commit_now: None },
             Pending(&[]),
             Complete(1, None),
             Broker(&[]),
@@ -656,10 +659,10 @@ fn restored_unread_partition_is_not_committed() {
     let steps = |profile| {
         vec![
             Read("p1-1"),
-            Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+            Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, C)]), commit_now: None },
             Complete(1, Some(&[(0, 1)])),
             Restart(Some(1)),
-            Snapshot { id: 2, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+            Snapshot { id: 2, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, C)]), commit_now: None },
             Complete(2, Some(&[(0, 1)])),
         ]
     };
@@ -746,7 +749,7 @@ fn completion_keeps_newer_pending_checkpoints() {
             profile,
             vec![
                 Read("p1-1"),
-                Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, 0)]), commit_now: None },
+                Snapshot { id: 1, state: pick(profile, &[(0, 0), (1, S)], &[(0, 1), (1, C)]), commit_now: None },
                 Read("p2-1"),
                 Snapshot { id: 2, state: pick(profile, &[(0, 0), (1, 0)], &[(0, 1), (1, 1)]), commit_now: None },
                 Complete(1, Some(&[(0, 1)])),
