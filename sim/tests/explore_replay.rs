@@ -248,9 +248,11 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             bounds: b(3, 1),
             checker: "exactly-once",
         }),
-        Variant::LatestStartsAtEarliest => Err("not posed yet: since session 20 the explorer's `latest` source starts at the \
+        Variant::LatestStartsAtEarliest => {
+            Err("not posed yet: since session 20 the explorer's `latest` source starts at the \
              log end at its deployment, but no small job with records appended before that start was \
-             written for this plant (the world's negative/latest-reads-earlier-records.toml is caught by state)"),
+             written for this plant (the world's negative/latest-reads-earlier-records.toml is caught by state)")
+        }
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
         // Session 20: the sink fails with checkpoint 1's notification still on the wire; the
         // restored sink skips the recovery commit of checkpoint 1's transaction.

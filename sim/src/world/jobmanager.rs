@@ -495,6 +495,8 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
             w.tr_typed("jm", "abort", EventData::Abort { id, reason });
             if kind == ckptsim::record::CheckpointKind::Savepoint {
                 super::rescale::on_savepoint_failed(w, Some(trigger_ms));
+            } else {
+                super::tasks::note_gate_failure(w, now);
             }
         }
         CoordinatorOutput::RequestFailed { request, reason } => {
@@ -506,6 +508,8 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
             }
             if request == RequestKind::Savepoint {
                 super::rescale::on_savepoint_failed(w, None);
+            } else if request == RequestKind::Manual {
+                super::tasks::note_gate_failure(w, now);
             }
         }
         CoordinatorOutput::Queue { request, change } => {

@@ -150,9 +150,24 @@ struct DataPlane {
     socket_reader: Option<(TaskId, Attempt)>,
     /// Bounded socket input: the server closed after its last line.
     socket_closed: bool,
-    /// Checkpoint gates whose checkpoint was already requested, per (attempt, gate index).
-    gates_triggered: BTreeSet<(Attempt, usize)>,
+    /// Checkpoint gates (`trigger = true`) whose checkpoint was already requested, per
+    /// (attempt, gate index): who waits there and when a refused or failed request is asked again.
+    gates_triggered: BTreeMap<(Attempt, usize), GateRequest>,
 }
+
+/// A triggering checkpoint gate's request (`tasks.rs` step 3a): the subtasks waiting at the gate
+/// and, once a manual request was refused or a checkpoint aborted while they wait
+/// (`jobmanager.rs`), when the gate asks again ([`GATE_RETRY_MS`] later).
+#[derive(Default)]
+struct GateRequest {
+    waiters: BTreeSet<(TaskId, Attempt)>,
+    retry_at_ms: Option<u64>,
+}
+
+/// The delay before a checkpoint gate whose requested checkpoint did not complete (refused at
+/// trigger, declined, aborted or expired) requests one again: as a Flink test driving
+/// `triggerCheckpoint` retries a failed trigger until a checkpoint completes.
+const GATE_RETRY_MS: u64 = 100;
 
 /// What the TaskManagers hold about their task attempts (`taskmanager.rs`, `tasks.rs`, `task_outputs.rs`).
 struct TaskHost {

@@ -212,7 +212,7 @@ impl DataPlane {
             item_seq: 0,
             socket_reader: None,
             socket_closed: false,
-            gates_triggered: BTreeSet::new(),
+            gates_triggered: BTreeMap::new(),
         }
     }
 }

@@ -217,6 +217,8 @@ struct TaskLoop {
     gates: Vec<(u64, bool)>,
     gate_idx: usize,
     gate_wait: Option<Option<CheckpointId>>,
+    /// While waiting at a triggering gate whose request failed: when it asks again.
+    gate_retry_at: Option<u64>,
     /// Input steps taken since the loop last gave way to madsim's executor (see `STEPS_BEFORE_YIELD`).
     steps_in_a_row: u32,
 }
@@ -284,6 +286,7 @@ impl TaskLoop {
             gates,
             gate_idx: 0,
             gate_wait: None,
+            gate_retry_at: None,
             steps_in_a_row: 0,
         }
     }
@@ -296,7 +299,7 @@ impl TaskLoop {
             let mut snapshots = self.mails(now, mails)?;
             self.injected_failure()?;
             self.timers(now, &mut snapshots)?;
-            self.pass_gates();
+            self.pass_gates(now);
             self.bounded_end(now, &mut snapshots)?;
             self.end_of_data(now, &mut snapshots)?;
             let step = self.flush_and_input(now, snapshots.is_empty())?;
@@ -503,32 +506,45 @@ impl TaskLoop {
     }
 
     /// Step 3a: checkpoint gates: arrive, (request a checkpoint,) wait for one taken here to
-    /// complete.
-    fn pass_gates(&mut self) {
-        let LoopCtx { tm, key: (_, attempt), .. } = self.ctx;
+    /// complete. A triggering gate whose request was refused or whose checkpoint failed asks
+    /// again once its retry time (set by the JobManager's side, `note_gate_failure`) has come.
+    fn pass_gates(&mut self, now: u64) {
+        let LoopCtx { tm, key, .. } = self.ctx;
+        let attempt = key.1;
         let t = &self.t;
+        self.gate_retry_at = None;
         while let Some(&(after, trigger)) = self.gates.get(self.gate_idx) {
+            let gate = (attempt, self.gate_idx);
             match self.gate_wait {
                 None => {
                     if !self.s.with(|w| log_source_at_gate(w, t, after)) {
                         break;
                     }
                     self.gate_wait = Some(t.last_snapshot_id());
-                    let gate_idx = self.gate_idx;
                     self.s.with(|w| {
                         w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
-                        if trigger && w.data.gates_triggered.insert((attempt, gate_idx)) {
-                            w.send(CLIENT, JM, Msg::Action(ActionSpec::TriggerCheckpoint));
+                        if trigger {
+                            let first = !w.data.gates_triggered.contains_key(&gate);
+                            w.data.gates_triggered.entry(gate).or_default().waiters.insert(key);
+                            if first {
+                                w.send(CLIENT, JM, Msg::Action(ActionSpec::TriggerCheckpoint));
+                            }
                         }
                     });
                 }
                 Some(before) => {
                     let passed = t.last_completed_id().is_some_and(|c| before.is_none_or(|b| c > b));
                     if !passed {
+                        if trigger {
+                            self.gate_retry_at = self.s.with(|w| gate_retry(w, gate, now, t.name(), tm));
+                        }
                         break;
                     }
                     self.s.with(|w| {
-                        w.tr(&tm_node(tm), "gate", format!("{} passes the gate after input #{after}", t.name()))
+                        w.tr(&tm_node(tm), "gate", format!("{} passes the gate after input #{after}", t.name()));
+                        if let Some(g) = w.data.gates_triggered.get_mut(&gate) {
+                            g.waiters.remove(&key);
+                        }
                     });
                     self.gate_idx += 1;
                     self.gate_wait = None;
@@ -750,6 +766,7 @@ impl TaskLoop {
         let t = &self.t;
         let deadline = [
             wake_at,
+            self.gate_retry_at,
             t.poll_timeout(),
             self.outbox.timeout_flush_at(self.spec.cluster.buffer_timeout_ms),
             rpc_timeout,
@@ -1012,5 +1029,38 @@ pub(crate) fn source_watermark_strategy(
             graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().and_then(|&o| spec.operators[o].watermarks)
         }
         _ => None,
+    }
+}
+
+/// A subtask waiting at triggering gate `gate`: when the gate's failed request is due to be
+/// asked again, asks (once per failure, whichever waiting subtask comes first) and returns
+/// `None`; else the time it is due, if a failure was seen.
+fn gate_retry(w: &mut World, gate: (Attempt, usize), now: u64, name: &str, tm: u32) -> Option<u64> {
+    let g = w.data.gates_triggered.get_mut(&gate)?;
+    let at = g.retry_at_ms?;
+    if at > now {
+        return Some(at);
+    }
+    g.retry_at_ms = None;
+    w.tr(&tm_node(tm), "gate", format!("{name} requests its gate's checkpoint again"));
+    w.send(CLIENT, JM, Msg::Action(ActionSpec::TriggerCheckpoint));
+    None
+}
+
+/// A manual checkpoint request was refused or a checkpoint aborted: every triggering gate with
+/// subtasks waiting at it and no retry due yet asks again [`GATE_RETRY_MS`] from now (its
+/// waiting subtasks are woken then).
+pub(super) fn note_gate_failure(w: &mut World, now: u64) {
+    let at = now + GATE_RETRY_MS;
+    let mut wake = Vec::new();
+    for g in w.data.gates_triggered.values_mut() {
+        if g.waiters.is_empty() || g.retry_at_ms.is_some() {
+            continue;
+        }
+        g.retry_at_ms = Some(at);
+        wake.extend(g.waiters.iter().copied());
+    }
+    for (task, attempt) in wake {
+        w.wake_at(Sleeper::Task(task, attempt), at);
     }
 }
