@@ -24,17 +24,7 @@ impl Explorer<'_> {
         let init = self.initial();
         let mut seen = Seen::default();
         seen.insert(init.fingerprint(), 0);
-        let mut report = ExploreReport {
-            states_expanded: 0,
-            distinct_states: 1,
-            depth_reached: 0,
-            terminal_states: 0,
-            children: 0,
-            reexpanded: 0,
-            exhausted: false,
-            elapsed_s: 0.0,
-            violation: None,
-        };
+        let mut report = ExploreReport::starting(1);
         let mut stack: Vec<Entry> = vec![(init, None, true, 0)];
         let mut cut = false;
         while let Some((sys, path, changed, depth)) = stack.pop() {
@@ -152,17 +142,7 @@ impl Explorer<'_> {
     pub fn explore_walks(&self, walks: u64, seed: u64) -> ExploreReport {
         let wall = std::time::Instant::now();
         let mut seen = Seen::default();
-        let mut report = ExploreReport {
-            states_expanded: 0,
-            distinct_states: 0,
-            depth_reached: 0,
-            terminal_states: 0,
-            children: 0,
-            reexpanded: 0,
-            exhausted: false,
-            elapsed_s: 0.0,
-            violation: None,
-        };
+        let mut report = ExploreReport::starting(0);
         for walk in 0..walks {
             let mut rng = Mix(seed ^ walk.wrapping_mul(0xD1B5_4A32_D192_ED03));
             if let Some(v) = self.walk(&mut rng, &mut seen, &mut report) {

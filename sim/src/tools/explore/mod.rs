@@ -543,6 +543,24 @@ pub struct ExploreReport {
     pub violation: Option<Violation>,
 }
 
+impl ExploreReport {
+    /// A search's report before its first step: `distinct_states` states seen (the initial
+    /// state, or none for random walks, which count states as they visit them).
+    pub(crate) fn starting(distinct_states: u64) -> Self {
+        ExploreReport {
+            states_expanded: 0,
+            distinct_states,
+            depth_reached: 0,
+            terminal_states: 0,
+            children: 0,
+            reexpanded: 0,
+            exhausted: false,
+            elapsed_s: 0.0,
+            violation: None,
+        }
+    }
+}
+
 /// A counterexample: the shortest path found to a state a checker rejects.
 #[derive(Clone, Debug)]
 pub struct Violation {

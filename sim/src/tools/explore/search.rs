@@ -68,17 +68,7 @@ impl Explorer<'_> {
         visited.insert(init.fingerprint(), Vec::new());
         let mut frontier: Vec<Node> =
             vec![Node { sys: init, path: None, changed: true, sleep: Vec::new(), only: None }];
-        let report = ExploreReport {
-            states_expanded: 0,
-            distinct_states: 1,
-            depth_reached: 0,
-            terminal_states: 0,
-            children: 0,
-            reexpanded: 0,
-            exhausted: false,
-            elapsed_s: 0.0,
-            violation: None,
-        };
+        let report = ExploreReport::starting(1);
         let mut search = Search { visited, report, next: Vec::new(), cut: false };
         // Every state of a level has a path of the level's length.
         let mut level: u32 = 0;
