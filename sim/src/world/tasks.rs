@@ -102,13 +102,26 @@ struct Deployment {
 /// at that offset; only a new enumerator (a new JobManager or job) resolves the end again.
 /// flink-1.11's `FlinkKafkaConsumerBase#open` resolves it again in every attempt without state.
 fn latest_ends(w: &mut World, spec: &JobSpec, restored: bool, now: u64) -> BTreeMap<PartitionId, Offset> {
-    let log = &w.services.log;
+    let epoch = w.jm_epoch;
+    resolve_latest_ends(&w.services.log, spec.profile, restored, now, epoch, &mut w.services.latest_resolved)
+}
+
+/// The rule of [`latest_ends`] on its inputs alone, shared with the explorer (whose epochs and
+/// resolved ends live in its own state): the log's end at `now` per partition, or, for a 2.x
+/// start without a restored checkpoint, the end first resolved in `epoch` (kept in `resolved`).
+pub(crate) fn resolve_latest_ends<E: Ord + Copy>(
+    log: &BrokerLog,
+    profile: ckptsim::Profile,
+    restored: bool,
+    now: u64,
+    epoch: E,
+    resolved: &mut BTreeMap<(E, PartitionId), Offset>,
+) -> BTreeMap<PartitionId, Offset> {
     let ends = (0..log.partitions()).map(|p| (PartitionId(p as u32), Offset(log.end_at(p, now) as u64)));
-    if restored || spec.profile.kafka_state_is_last_read() {
+    if restored || profile.kafka_state_is_last_read() {
         return ends.collect();
     }
-    let epoch = w.jm_epoch;
-    ends.map(|(p, end)| (p, *w.services.latest_resolved.entry((epoch, p)).or_insert(end))).collect()
+    ends.map(|(p, end)| (p, *resolved.entry((epoch, p)).or_insert(end))).collect()
 }
 
 /// A fresh (not restored) start of a `latest` source: the records of its partitions below the

@@ -77,13 +77,8 @@ impl Explorer<'_> {
         if !self.spec.operators.iter().any(latest) {
             return self.log_end.clone();
         }
-        let now = sys.now_ms;
-        let ends = (0..self.log.partitions()).map(|p| (PartitionId(p as u32), Offset(self.log.end_at(p, now) as u64)));
-        if restored || self.spec.profile.kafka_state_is_last_read() {
-            return ends.collect();
-        }
-        let epoch = sys.epoch;
-        ends.map(|(p, end)| (p, *sys.latest_resolved.entry((epoch, p)).or_insert(end))).collect()
+        let (now, epoch) = (sys.now_ms, sys.epoch);
+        crate::world::resolve_latest_ends(&self.log, self.spec.profile, restored, now, epoch, &mut sys.latest_resolved)
     }
 
     pub(super) fn deliver_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
