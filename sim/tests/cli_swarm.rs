@@ -170,6 +170,16 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // re-committed 6 before the run ended: "lost record: input #39 never committed". The
         // commit horizon now folds the old job's sinks and starts over with the new graph.
         ("scenarios/rescale/broadcast-unaligned-retained-3-2.toml", "2077"),
+        // Session 21 (swarm seeds 2201-2300): a flink-1.11 `latest` source restarted without a
+        // completed checkpoint resolves `latest` again (`FlinkKafkaConsumer` seeks to the end at
+        // every start without restored state). The records between the two resolutions, read
+        // and printed by the first attempt, were booked as never read: `state` named "(k2,1) for
+        // a key the reference never emits", and `liveness` (which ignored skipped records
+        // altogether) "output did not converge: input #0 missing". They are now kept apart
+        // (`latest_skipped_on_restart`): due to no one, folded by the state reference only when
+        // they left output.
+        ("scenarios/kafka/latest-skips-earlier-records-111.toml", "2201"),
+        ("scenarios/kafka/latest-skips-earlier-records-111.toml", "2209"),
     ] {
         let out = Command::new(env!("CARGO_BIN_EXE_ckptsim"))
             .args(["run", file, "--seed", seed, "--swarm"])

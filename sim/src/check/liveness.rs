@@ -578,7 +578,8 @@ fn unreconciled_final_state(spec: &JobSpec, run: &RunResult) -> Option<(u64, Str
 }
 
 /// Inputs of a log source that arrived before `heal` and are missing from the output (committed
-/// output for a 2PC sink, printed rows for a print sink) at the end: at most one anomaly.
+/// output for a 2PC sink, printed rows for a print sink) at the end, except records a `latest`
+/// source skipped: at most one anomaly.
 pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference, heal: u64) -> Option<Finding> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
     let rows: &Rows = match sink_kind(spec) {
@@ -587,11 +588,15 @@ pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference
         _ => return None,
     };
     let seen: super::counts::InputSet = rows.iter().map(|r| r.lineage.input_seq).collect();
+    // Records a `latest` source skipped (appended before it resolved `latest`, or skipped when a
+    // restart resolved it again) are due to no one.
+    let skipped: BTreeSet<u64> = run.lost_inputs.iter().chain(&run.latest_skipped_on_restart).copied().collect();
     let missing: Vec<u64> = records
         .iter()
         .enumerate()
         .filter(|(i, (t, _, _))| {
-            *t < heal && reference.producing_inputs.contains_key(*i as u64) && !seen.contains(*i as u64)
+            let i = *i as u64;
+            *t < heal && reference.producing_inputs.contains_key(i) && !seen.contains(i) && !skipped.contains(&i)
         })
         .map(|(i, _)| i as u64)
         .collect();

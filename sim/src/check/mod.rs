@@ -150,7 +150,8 @@ pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<
 /// The input sequence numbers a complete, fault-free run must have delivered by the end.
 /// Records of a replayable source are all expected when the job ends RUNNING (they were
 /// visible before `stop_at`); a socket source's lost lines are excused, and so are the lines an
-/// ended source attempt read after its last snapshot in a completed checkpoint. Ascending, and
+/// ended source attempt read after its last snapshot in a completed checkpoint, and the log
+/// records a `latest` source skipped when a restart resolved `latest` again. Ascending, and
 /// yielded one by one (a set of 10^6 numbers was a big part of a big job's checking heap).
 fn expected_inputs<'a>(
     spec: &'a JobSpec,
@@ -159,6 +160,9 @@ fn expected_inputs<'a>(
 ) -> impl Iterator<Item = u64> + 'a {
     let mut lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
     lost.extend(socket_maybe_lost(run));
+    // A restart without a restored checkpoint that resolved `latest` again skipped them: due
+    // to no one (an earlier attempt's output of them is judged as any replay's).
+    lost.extend(run.latest_skipped_on_restart.iter().copied());
     reference
         .producing_inputs
         .keys()

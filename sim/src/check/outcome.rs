@@ -358,7 +358,9 @@ pub fn output_table(spec: &JobSpec, run: &RunResult) -> String {
             })
             .collect();
         let mut note = String::new();
-        if run.lost_inputs.contains(&(i as u64)) {
+        if run.latest_skipped_on_restart.contains(&(i as u64)) {
+            note.push_str("skipped: a restart without a checkpoint resolved `latest` again");
+        } else if run.lost_inputs.contains(&(i as u64)) {
             // A log has no reader-less loss: a `latest` source started after the record.
             note.push_str(if matches!(spec.input, crate::spec::InputSpec::Log { .. }) {
                 "not read: appended before `latest` was resolved"

@@ -203,8 +203,11 @@ fn keys_summary(reference: &Reference, how: Judged, keys_seen: usize) -> String 
 fn lost_inputs(run: &RunResult, rows: &Rows) -> BTreeSet<u64> {
     let mut lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
     // Socket lines an ended attempt read but no completed checkpoint covers, and that left no
-    // output: the restored state never saw them either.
-    let maybe_lost = super::socket_maybe_lost(run);
+    // output: the restored state never saw them either (nor a `latest` record a restart skipped).
+    let mut maybe_lost = super::socket_maybe_lost(run);
+    // Log records a restart skipped by resolving `latest` again: the restarted state never saw
+    // them, but an earlier attempt that printed their effects did.
+    maybe_lost.extend(run.latest_skipped_on_restart.iter().copied());
     if !maybe_lost.is_empty() {
         let printed: super::counts::InputSet = rows.iter().map(|r| r.lineage.input_seq).collect();
         lost.extend(maybe_lost.into_iter().filter(|s| !printed.contains(*s)));

@@ -221,8 +221,9 @@ struct Services {
     /// its first deployment (`LatestOffsetsInitializer`, held in the splits it assigned).
     latest_resolved: BTreeMap<(u64, PartitionId), Offset>,
     /// `latest` partitions: the highest offset a fresh (not restored) source start began at so
-    /// far. The records below it that an earlier start did not pass were appended before the
-    /// source resolved `latest`: never due (`RunResult::lost_inputs`).
+    /// far. The records below the first such start were appended before the source resolved
+    /// `latest`: never read (`RunResult::lost_inputs`); those a later fresh start skipped may
+    /// have been read by an earlier attempt (`RunResult::latest_skipped_on_restart`).
     latest_floor: BTreeMap<PartitionId, Offset>,
 }
 
@@ -260,6 +261,7 @@ struct Observation {
     completed_offsets: BTreeMap<CheckpointId, BTreeMap<PartitionId, Offset>>,
     completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
     lost_inputs: Vec<u64>,
+    latest_skipped_on_restart: Vec<u64>,
     read_inputs: u64,
     socket_reads: Vec<SocketRead>,
     socket_marks: Vec<SocketMark>,

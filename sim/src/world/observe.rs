@@ -516,6 +516,12 @@ pub struct RunResult {
     pub completed_in_flight: BTreeMap<CheckpointId, BTreeSet<u64>>,
     /// Input sequence numbers that never reached a reader (socket input while no source ran).
     pub lost_inputs: Vec<u64>,
+    /// Log records a `latest` source skipped when it resolved `latest` again on a start without
+    /// a restored checkpoint (1.11 at every such start, 2.x in a new JobManager epoch): appended
+    /// after the previous resolution, so an earlier attempt may have read them (and printed
+    /// their effects) before the restart forgot them. Never due; the state reference keeps the
+    /// ones that left output rows (`check::state`).
+    pub latest_skipped_on_restart: Vec<u64>,
     /// How many input records the sources read (repeats after restores included).
     pub read_inputs: u64,
     /// Socket lines in the order source attempts consumed them.

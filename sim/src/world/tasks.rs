@@ -129,8 +129,10 @@ pub(crate) fn resolve_latest_ends<E: Ord + Copy>(
 /// JobManager; 1.11 the consumer's at each start without restored state), appended before the
 /// resolution, are never read: Flink starts a `latest` consumer after them
 /// (`LatestOffsetsInitializer`; 1.11 `KafkaConsumerThread#reassignPartitions` seeking to the
-/// end). They join the run's lost inputs, which the delivery checkers do not expect and the
-/// reference folds without. From the rule, not from where the core's source started: a source
+/// end). At the first resolution they join the run's lost inputs, which the delivery checkers
+/// do not expect and the reference folds without; at a later one (a restart without a restored
+/// checkpoint resolves `latest` again) an earlier attempt may have read them, so they are kept
+/// apart (`latest_skipped_on_restart`: not due, folded only when they left output). From the rule, not from where the core's source started: a source
 /// that read them anyway is caught.
 fn skip_before_latest(w: &mut World, spec: &JobSpec, t: &Task, log_end: &BTreeMap<PartitionId, Offset>) {
     let Some(positions) = t.fetch_positions() else { return };
@@ -139,10 +141,17 @@ fn skip_before_latest(w: &mut World, spec: &JobSpec, t: &Task, log_end: &BTreeMa
             continue;
         }
         let end = log_end.get(p).copied().unwrap_or(Offset(0));
+        // The first resolution skips records nobody read; a later one (a restart without a
+        // restored checkpoint) skips records an earlier attempt may have read.
+        let again = w.services.latest_floor.contains_key(p);
         let floor = w.services.latest_floor.entry(*p).or_insert(Offset(0));
         for off in floor.0..end.0 {
             if let Some(seq) = w.services.log.seq(p.0 as usize, off as usize) {
-                w.obs.lost_inputs.push(seq);
+                if again {
+                    w.obs.latest_skipped_on_restart.push(seq);
+                } else {
+                    w.obs.lost_inputs.push(seq);
+                }
             }
         }
         *floor = (*floor).max(end);

@@ -83,6 +83,7 @@ impl Explorer<'_> {
             offset_commits: sys.obs.offset_commits.values().flatten().cloned().collect(),
             completed_offsets: sys.obs.completed_offsets.clone(),
             lost_inputs: vec![],
+            latest_skipped_on_restart: vec![],
             socket_reads: vec![],
             socket_marks: vec![],
             socket_last_connected_ms: None,
