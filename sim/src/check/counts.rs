@@ -155,8 +155,8 @@ mod tests {
             *m.entry((r.lineage.input_seq, r.lineage.sub)).or_default() += 1;
         }
         assert_eq!(c.len(), m.len());
-        // Inputs 0, 3, 5 (three lineages) and 9: four inputs, six lineages.
-        assert_eq!((c.inputs(), c.len()), (4, 6), "distinct inputs, distinct lineages");
+        // Inputs 0, 3, 5 (two lineages: subs 1 and 2) and 9: four inputs, five lineages.
+        assert_eq!((c.inputs(), c.len()), (4, 5), "distinct inputs, distinct lineages");
         for seq in 0..12 {
             for sub in 0..3 {
                 assert_eq!(c.get((seq, sub)), m.get(&(seq, sub)).copied().unwrap_or(0), "({seq}, {sub})");
