@@ -66,6 +66,21 @@ impl LineageCounts {
         self.distinct
     }
 
+    /// Distinct inputs (input sequence numbers) with at least one row, whatever their lineages'
+    /// subs: a self-union's two copies of an input, or a flat_map's pieces, count once.
+    pub fn inputs(&self) -> usize {
+        let mut seen = InputSet::default();
+        let mut n = 0;
+        let main = self.main.iter().enumerate().filter(|(_, c)| **c > 0).map(|(i, _)| i as u64);
+        for seq in main.chain(self.subs.keys().map(|(seq, _)| *seq)) {
+            if !seen.contains(seq) {
+                seen.insert(seq);
+                n += 1;
+            }
+        }
+        n
+    }
+
     /// True when no lineage has a row.
     pub fn is_empty(&self) -> bool {
         self.distinct == 0
@@ -140,6 +155,8 @@ mod tests {
             *m.entry((r.lineage.input_seq, r.lineage.sub)).or_default() += 1;
         }
         assert_eq!(c.len(), m.len());
+        // Inputs 0, 3, 5 (two lineages: subs 1 and 2) and 9: four inputs, five lineages.
+        assert_eq!((c.inputs(), c.len()), (4, 5), "distinct inputs, distinct lineages");
         for seq in 0..12 {
             for sub in 0..3 {
                 assert_eq!(c.get((seq, sub)), m.get(&(seq, sub)).copied().unwrap_or(0), "({seq}, {sub})");

@@ -89,6 +89,14 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
             counts.len(),
             j.rows.len()
         ),
+        // Inputs and lineages differ where one input reaches the sink as several copies (a
+        // self-union's paths, a flat_map's pieces, a broadcast's copies): both are named.
+        None if counts.inputs() != counts.len() => format!(
+            "{} committed outputs, {} distinct inputs ({} distinct lineages){notes}",
+            run.committed.len(),
+            counts.inputs(),
+            counts.len()
+        ),
         None => format!("{} committed outputs, {} distinct inputs{notes}", run.committed.len(), counts.len()),
     };
     Verdict::from(NAME, anomalies, summary)

@@ -31,6 +31,7 @@ pub(super) fn unjudged(spec: &JobSpec, run: &RunResult) -> Option<&'static str> 
     }
     if spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce
         && run.restores.len() + run.rescales.len() > 0
+        && !restores_exact(run)
     {
         return Some(
             "windows after windows under at-least-once checkpoints with restores: the earlier window may count an \
@@ -44,6 +45,24 @@ pub(super) fn unjudged(spec: &JobSpec, run: &RunResult) -> Option<&'static str> 
         );
     }
     None
+}
+
+/// Whether every restore of an at-least-once run was as an exactly-once restore: no rescale,
+/// and each restore within the job (a restart or a JobManager failover) from no checkpoint or
+/// from one whose every snapshot took exactly the records sent before each channel's barrier
+/// (none in `ChannelCuts::overtaken`, none left unsettled). Then no snapshot holds an element
+/// that the restore replays, so each earlier window counts every element once (session 21:
+/// 64 of 1,000 runs of the windows-in-a-row scenarios were skipped for at-least-once restores).
+fn restores_exact(run: &RunResult) -> bool {
+    let cuts = &run.channel_cuts;
+    let unsettled = |c: ckptsim::CheckpointId| cuts.snapshots.values().any(|s| s.checkpoint == c);
+    run.rescales.is_empty()
+        && run.restores.iter().all(|r| {
+            matches!(
+                r.cause,
+                crate::world::RestoreCause::Restart { .. } | crate::world::RestoreCause::JobManagerFailover { .. }
+            ) && r.checkpoint.is_none_or(|c| !cuts.overtaken.contains(&c) && !unsettled(c))
+        })
 }
 
 /// Why [`fold`] gives no reference for `spec` (windows after windows only).

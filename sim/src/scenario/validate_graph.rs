@@ -22,6 +22,47 @@ impl Ctx<'_> {
         Ok(inputs)
     }
 
+    /// An input `O.tag` that names no operator but a side output of operator `O` (Flink's
+    /// `getSideOutput(OutputTag)`): the only side output is an event-time window's `late` one
+    /// (`sideOutputLateData`), and only with `late_records = "side-output"`. Each malformed form
+    /// gets its own error; a well-formed `W.late` is refused as well, since a side output does
+    /// not flow on to other operators here (the run records it per attempt,
+    /// `RunResult::late_records`). Returns `Ok` when `name` is no side output at all (the
+    /// caller reports the unknown operator).
+    fn side_output_input(
+        &self,
+        at: &str,
+        name: &str,
+        ops: &[OperatorSpec],
+        by_name: &BTreeMap<&str, usize>,
+    ) -> Res<()> {
+        let Some((op, tag)) = name.rsplit_once('.').filter(|(op, _)| by_name.contains_key(op)) else { return Ok(()) };
+        let o = &ops[by_name[op]];
+        let window = match &o.kind {
+            OperatorKindSpec::EventWindow(w) if w.time != ckptsim::window::WindowTime::Processing => Some(w),
+            _ => None,
+        };
+        let message = match window {
+            None => format!(
+                "`{name}`: `{op}` ({}) has no side output; only an event_window with late_records = \"side-output\" \
+                 has one, its late records (`<window>.late`)",
+                o.kind.name()
+            ),
+            Some(_) if tag != "late" => {
+                format!("`{name}`: unknown side output `{tag}` of `{op}`; its side output is `late` (`{op}.late`)")
+            }
+            Some(w) if !w.late_side_output => format!(
+                "`{name}`: `{op}` drops its late records (late_records = \"drop\", the default); set late_records = \
+                 \"side-output\" on `{op}` to give it the side output `{op}.late`"
+            ),
+            Some(_) => format!(
+                "`{name}`: a side output (the late records of `{op}`) does not flow on to other operators; the run \
+                 records it per attempt, and only operators can be inputs"
+            ),
+        };
+        Err(self.err(at, message))
+    }
+
     /// Operator `i`'s `inputs` as positions (`names`: as written; `None`: the previous operator,
     /// none for a source).
     fn resolve_inputs(
@@ -41,16 +82,8 @@ impl Ctx<'_> {
                 }
                 let mut v = Vec::with_capacity(names.len());
                 for name in names {
-                    // `W.late`, Flink's `getSideOutput(lateTag)`: a side output is not a stream
-                    // here (the run records the late elements, `RunResult::late_records`).
-                    if let Some(w) = name.strip_suffix(".late").filter(|w| by_name.contains_key(w)) {
-                        return Err(self.err(
-                            &at,
-                            format!(
-                                "`{name}`: a side output (the late records of `{w}`) does not flow on to other \
-                                 operators; the run records it per attempt, and only operators can be inputs"
-                            ),
-                        ));
+                    if !by_name.contains_key(name.as_str()) {
+                        self.side_output_input(&at, name, ops, by_name)?;
                     }
                     let Some(&j) = by_name.get(name.as_str()) else {
                         let known: Vec<&str> = ops.iter().map(|o| o.name.as_str()).collect();

@@ -82,6 +82,11 @@ pub struct ChannelCuts {
     pub consistent_snapshots: u64,
     /// Channel cuts of those snapshots.
     pub consistent_channels: u64,
+    /// Checkpoints with an at-least-once snapshot that took records sent after the channel's
+    /// barrier (consistent for at-least-once, but the state holds elements a restore from it
+    /// replays): read by the `windows` checker, whose windows after windows are exact after a
+    /// restore only from a checkpoint not listed here (`check/windows_stages.rs`).
+    pub overtaken: BTreeSet<CheckpointId>,
     /// Snapshots that stored channel state in a task whose inputs always align (semantics
     /// §14, forced alignment): (task name when it stored it, checkpoint, records). Flink stores none there.
     pub forced_aligned_state: Vec<(String, CheckpointId, u64)>,
@@ -220,15 +225,20 @@ impl ChannelCuts {
             return;
         }
         let mut keys = Vec::with_capacity(cut.received.len());
+        let mut overtaken = false;
         for (&from, &taken) in &cut.received {
             let key = (from.task, cut.attempt, cut.checkpoint, cut.task, from.gate);
             let Some(b) = self.barriers.get(&key) else { return };
             if !consistent(b, taken, in_flight.get(&from).copied().unwrap_or(0)) {
                 return;
             }
+            overtaken |= taken > b.sent;
             keys.push(key);
         }
         let (task, attempt, id) = (cut.task, cut.attempt, cut.checkpoint);
+        if overtaken {
+            self.overtaken.insert(id);
+        }
         self.consistent_snapshots += 1;
         self.consistent_channels += keys.len() as u64;
         for k in keys {
