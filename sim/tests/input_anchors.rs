@@ -86,3 +86,22 @@ fn a_jm_crash_anchored_to_a_deployment_catches_it_in_flight_on_every_seed() {
         assert!((500..=501).contains(&gap_ms), "seed {seed}: JobManager failover {gap_ms} ms after the restart");
     }
 }
+
+/// A triggering gate asks again only when its own request fails (issue 13 item 2, session 21):
+/// in `fidelity/gate-retry-own-request.toml` the gate's checkpoint 1 is pending (slow snapshots)
+/// when a user's checkpoint 2 is declined; the gate does not ask again, so exactly two
+/// checkpoints are triggered on every seed. Under the session-20 rule (any abort re-armed every
+/// waiting gate) the gate asked again 100 ms after checkpoint 2's abort and checkpoint 3 followed
+/// (the session-20 binary: checkpoint 3 triggered at 1.185 s on seeds 1 and 2).
+#[test]
+fn a_gate_asks_again_only_for_its_own_request() {
+    let s = load::load_spec(&repo("scenarios/fidelity/gate-retry-own-request.toml")).expect("loads");
+    for seed in 1..=10 {
+        let o = outcome::run(&s, seed);
+        assert!(o.passed(), "seed {seed}: {:?}", o.expectations.iter().filter(|e| !e.held).collect::<Vec<_>>());
+        let ids: Vec<(u64, String)> = o.run.checkpoints.iter().map(|c| (c.id.0, c.outcome.clone())).collect();
+        assert_eq!(ids.len(), 2, "seed {seed}: only the gate's and the user's checkpoint: {ids:?}");
+        assert_eq!(ids[0].1, "COMPLETED", "seed {seed}: the gate's checkpoint completes: {ids:?}");
+        assert_eq!(ids[1].1, "CHECKPOINT_ASYNC_EXCEPTION", "seed {seed}: the user's is declined: {ids:?}");
+    }
+}

@@ -9,7 +9,7 @@ use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23}
 use ckptsim::config::{CheckpointConfig, Retention};
 use ckptsim::coordinator::{CheckpointCoordinator, CoordinatorOutput, ExecutionView, HookId, RequestKind};
 use ckptsim::reason::CheckpointFailureReason as R;
-use ckptsim::record::CheckpointKind;
+use ckptsim::record::{CheckpointKind, StopMode};
 use ckptsim::state::TaskSnapshot;
 use ckptsim::status::JobStatus;
 use ckptsim::{CheckpointId, Profile, TaskId, Variant};
@@ -53,6 +53,10 @@ enum Step {
     Finish(u32),
     /// Task `.1` acknowledges checkpoint `.0`.
     Ack(u64, u32),
+    /// Task `.1` declines checkpoint `.0` with reason `.2`.
+    DeclineBy(u64, u32, R),
+    /// A stop-with-savepoint (synchronous savepoint, without drain).
+    Stop,
     /// The host fails the job on FailJob (a JobMaster): `hold_queue_on_job_failure`.
     JobMasterHost,
     /// The host handled the FailJob: job RESTARTING (view), then `job_failure_handled`.
@@ -73,6 +77,8 @@ struct Case {
     absent: Vec<String>,
     /// Requests left in the decider queue at the end.
     queued: Option<usize>,
+    /// Lines that must appear exactly once.
+    once: Vec<String>,
 }
 
 fn render(o: &CoordinatorOutput) -> String {
@@ -180,6 +186,8 @@ fn drive(case: &Case, profile: Profile) -> (Vec<String>, CheckpointCoordinator) 
                 c.job_failure_handled(now);
             }
             Ack(id, t) => c.handle_ack(now, CheckpointId(*id), TaskId(*t), TaskSnapshot::default()),
+            DeclineBy(id, t, r) => c.handle_decline(now, CheckpointId(*id), TaskId(*t), *r),
+            Stop => c.stop_with_savepoint(now, StopMode::NoDrain),
             Trig => lines.push(format!("triggering {}", c.is_triggering())),
             Queue => lines.push(format!(
                 "queue {}",
@@ -203,6 +211,12 @@ fn check(case: &Case, profile: Profile) -> Result<(), String> {
     for bad in &case.absent {
         if lines.iter().any(|l| l == bad) {
             return Err(format!("unexpected `{bad}` in:\n  {}", lines.join("\n  ")));
+        }
+    }
+    for one in &case.once {
+        let n = lines.iter().filter(|l| *l == one).count();
+        if n != 1 {
+            return Err(format!("`{one}` appears {n} times, Flink once, in:\n  {}", lines.join("\n  ")));
         }
     }
     if let Some(q) = case.queued {
@@ -239,7 +253,17 @@ fn both() -> Vec<Profile> {
 }
 
 fn case(flink: Flink, config: CheckpointConfig, steps: Vec<Step>, expect: &[&str], absent: &[&str]) -> Case {
-    Case { flink, profiles: both(), config, tasks: 1, steps, expect: s(expect), absent: s(absent), queued: None }
+    Case {
+        flink,
+        profiles: both(),
+        config,
+        tasks: 1,
+        steps,
+        expect: s(expect),
+        absent: s(absent),
+        queued: None,
+        once: vec![],
+    }
 }
 
 fn cases() -> Vec<Case> {
@@ -781,11 +805,243 @@ fn cases() -> Vec<Case> {
     cases.push(retained(JobStatus::Finished, Retention::RetainOnCancellation, true));
     cases.push(retained(JobStatus::Failed, Retention::DeleteOnCancellation, false));
     cases.push(retained(JobStatus::Canceled, Retention::DeleteOnCancellation, true));
+    cases.extend(coordinator_test_cases());
     cases.extend(trigger_phase_cases());
     cases.extend(plan_and_abort_cases());
     cases.extend(finished_task_cases());
     cases.extend(failed_job_queue_cases());
     cases
+}
+
+/// Session 21: the `CheckpointCoordinatorTest` methods of the 1.11 form (read at apache/flink
+/// 7ffa87b1) not mirrored before. Flink's builder there fails nothing in its `FailJobCallback`
+/// (a no-op with tolerance 0), so `fail-job` lines are neither expected nor excluded unless the
+/// test asserts the callback.
+fn coordinator_test_cases() -> Vec<Case> {
+    let f111 = |c: Case| Case { profiles: vec![F111], ..c };
+    vec![
+        // testTriggerAndDeclineCheckpointComplex: two checkpoints pending; a decline of the first
+        // discards it only: the second stays pending (no abort, no new trigger), and further
+        // declines of the discarded one, by either task, change nothing.
+        Case {
+            tasks: 2,
+            ..case(
+                flink(COORD, "testTriggerAndDeclineCheckpointComplex", V1),
+                cfg(|c| c.max_concurrent = 10),
+                vec![
+                    Up,
+                    Req(Manual),
+                    Req(Manual),
+                    DeclineBy(1, 0, R::CheckpointDeclined),
+                    DeclineBy(1, 0, R::CheckpointDeclined),
+                    DeclineBy(1, 1, R::CheckpointDeclined),
+                    AckAll(2),
+                ],
+                &["trigger 1 ckpt", "trigger 2 ckpt", "abort 1 ckpt CHECKPOINT_DECLINED", "complete 2 ckpt"],
+                &["abort 2 ckpt CHECKPOINT_DECLINED", "trigger 3 ckpt"],
+            )
+        },
+        // testMultipleConcurrentCheckpoints: three tasks acknowledge two concurrent checkpoints
+        // interleaved; the first completes once its last ack arrives (the second still pending,
+        // not subsumed), then the second; each notified on its own completion.
+        Case {
+            tasks: 3,
+            ..case(
+                flink(COORD, "testMultipleConcurrentCheckpoints", V1),
+                cfg(|c| c.max_concurrent = 10),
+                vec![Up, Req(Manual), Ack(1, 1), Req(Manual), Ack(1, 2), Ack(2, 0), Ack(1, 0), Ack(2, 1), Ack(2, 2)],
+                &[
+                    "trigger 1 ckpt",
+                    "trigger 2 ckpt",
+                    "complete 1 ckpt",
+                    "notify-complete 1",
+                    "complete 2 ckpt",
+                    "notify-complete 2",
+                ],
+                &["abort 1 ckpt CHECKPOINT_SUBSUMED", "abort 2 ckpt CHECKPOINT_SUBSUMED"],
+            )
+        },
+        // testStateCleanupForLateOrUnknownMessages: an ack from a task the checkpoint does not
+        // wait for and a duplicate ack change nothing; a decline by the second task discards the
+        // checkpoint; the third task's late ack then completes nothing.
+        Case {
+            tasks: 3,
+            ..case(
+                flink(COORD, "testStateCleanupForLateOrUnknownMessages", V1),
+                manual_only(),
+                vec![
+                    Up,
+                    Req(Manual),
+                    Ack(1, 0),
+                    Ack(1, 7),
+                    Ack(1, 0),
+                    DeclineBy(1, 1, R::CheckpointDeclined),
+                    Ack(1, 2),
+                ],
+                &["trigger 1 ckpt", "abort 1 ckpt CHECKPOINT_DECLINED"],
+                &["complete 1 ckpt"],
+            )
+        },
+        // testCheckpointAbortsIfTriggerTasksAreFinished (1.11): a trigger task (a source,
+        // task 0) FINISHED: the host's view has a source not RUNNING, and the trigger fails
+        // (NOT_ALL_REQUIRED_TASKS_RUNNING), nothing pending, no id used. (A FINISHED task that
+        // is not a trigger task does not refuse the trigger in 1.11: it never acknowledges,
+        // `receiveAcknowledgeMessage` below.)
+        f111(Case {
+            tasks: 2,
+            ..case(
+                flink(COORD, "testCheckpointAbortsIfTriggerTasksAreFinished", V1),
+                manual_only(),
+                vec![Up, Finish(0), View(JobStatus::Running, true, false), Req(Manual)],
+                &["rejected manual NOT_ALL_REQUIRED_TASKS_RUNNING"],
+                &["trigger 1 ckpt"],
+            )
+        }),
+        // jobFailsIfInFlightSynchronousSavepointIsDiscarded (1.11): a task declines the
+        // synchronous savepoint of a stop-with-savepoint: the savepoint is discarded and the job
+        // fails once (FailJobCallback#failJob, tolerance 0), whatever the tolerance counter says.
+        f111(Case {
+            tasks: 2,
+            ..case(
+                flink(COORD, "jobFailsIfInFlightSynchronousSavepointIsDiscarded", V1),
+                manual_only(),
+                vec![Up, Stop, DeclineBy(1, 0, R::CheckpointDeclined)],
+                &["trigger 1 savepoint", "abort 1 savepoint CHECKPOINT_DECLINED", "fail-job CHECKPOINT_DECLINED"],
+                &["complete 1 savepoint"],
+            )
+        }),
+        // testTriggerAndDeclineSyncCheckpointFailureSimple / ...AsyncCheckpointFailureSimple
+        // (2.x, tolerance 0): one task acks (twice), the other declines: the checkpoint is
+        // discarded and the job fails once; the repeated declines of the discarded checkpoint
+        // neither notify nor fail again. Both reasons count in 2.x.
+        Case {
+            profiles: vec![F23],
+            tasks: 2,
+            once: s(&["fail-job CHECKPOINT_DECLINED", "notify-aborted 1"]),
+            ..case(
+                flink(COORD, "testTriggerAndDeclineSyncCheckpointFailureSimple", V2),
+                cfg(|c| c.max_concurrent = 10),
+                vec![
+                    Up,
+                    Req(Manual),
+                    Ack(1, 1),
+                    Ack(1, 1),
+                    DeclineBy(1, 0, R::CheckpointDeclined),
+                    DeclineBy(1, 0, R::CheckpointDeclined),
+                    DeclineBy(1, 1, R::CheckpointDeclined),
+                ],
+                &["trigger 1 ckpt", "abort 1 ckpt CHECKPOINT_DECLINED", "fail-job CHECKPOINT_DECLINED"],
+                &["complete 1 ckpt"],
+            )
+        },
+        Case {
+            profiles: vec![F23],
+            tasks: 2,
+            once: s(&["fail-job CHECKPOINT_ASYNC_EXCEPTION", "notify-aborted 1"]),
+            ..case(
+                flink(COORD, "testTriggerAndDeclineAsyncCheckpointFailureSimple", V2),
+                cfg(|c| c.max_concurrent = 10),
+                vec![
+                    Up,
+                    Req(Manual),
+                    Ack(1, 1),
+                    DeclineBy(1, 0, R::CheckpointAsyncException),
+                    DeclineBy(1, 0, R::CheckpointAsyncException),
+                    DeclineBy(1, 1, R::CheckpointAsyncException),
+                ],
+                &["trigger 1 ckpt", "abort 1 ckpt CHECKPOINT_ASYNC_EXCEPTION", "fail-job CHECKPOINT_ASYNC_EXCEPTION"],
+                &["complete 1 ckpt"],
+            )
+        },
+        // testTriggerAndDeclineCheckpointComplex (2.x form): the abort of checkpoint 1 is
+        // notified once, not again on the later declines of it.
+        Case {
+            profiles: vec![F23],
+            tasks: 2,
+            once: s(&["notify-aborted 1"]),
+            ..case(
+                flink(COORD, "testTriggerAndDeclineCheckpointComplex", V2),
+                cfg(|c| {
+                    c.max_concurrent = 10;
+                    c.tolerable_failures = 5
+                }),
+                vec![
+                    Up,
+                    Req(Manual),
+                    Req(Manual),
+                    DeclineBy(1, 0, R::CheckpointDeclined),
+                    DeclineBy(1, 0, R::CheckpointDeclined),
+                    DeclineBy(1, 1, R::CheckpointDeclined),
+                ],
+                &["trigger 1 ckpt", "trigger 2 ckpt", "abort 1 ckpt CHECKPOINT_DECLINED", "notify-aborted 1"],
+                &["abort 2 ckpt CHECKPOINT_DECLINED"],
+            )
+        },
+        // testReportLatestCompletedCheckpointIdWithAbort (2.x): checkpoint 1 completes,
+        // checkpoint 2 is declined (CHECKPOINT_EXPIRED): its abort notification carries the
+        // latest completed checkpoint, 1.
+        Case {
+            profiles: vec![F23],
+            ..case(
+                flink(COORD, "testReportLatestCompletedCheckpointIdWithAbort", V2),
+                cfg(|c| c.tolerable_failures = 5),
+                vec![Up, Req(Manual), AckAll(1), Req(Manual), Decline(2, R::CheckpointExpired)],
+                &[
+                    "complete 1 ckpt",
+                    "trigger 2 ckpt",
+                    "abort 2 ckpt CHECKPOINT_EXPIRED",
+                    "notify-aborted 2",
+                    "abort-carries-latest 1",
+                ],
+                &[],
+            )
+        },
+        // testNotifyCheckpointAbortionInOperatorCoordinator (2.x): with an operator coordinator,
+        // checkpoints 1 and 2 pending; acknowledging 2 completes it and aborts 1 (subsumed): the
+        // coordinator is told 1 aborted and 2 completed.
+        Case {
+            profiles: vec![F23],
+            ..case(
+                flink(COORD, "testNotifyCheckpointAbortionInOperatorCoordinator", V2),
+                cfg(|c| c.max_concurrent = 10),
+                vec![Up, Hook(1), Req(Manual), HookAck(1, 1), Req(Manual), HookAck(2, 1), AckAll(2)],
+                &["trigger 1 ckpt", "trigger 2 ckpt", "complete 2 ckpt", "abort 1 ckpt CHECKPOINT_SUBSUMED"],
+                &["complete 1 ckpt"],
+            )
+        },
+        // testTriggerCheckpointAfterIOException (2.x, tolerance 0): the checkpoint location
+        // cannot be initialised: the trigger fails with IO_EXCEPTION, a pending checkpoint was
+        // created first (its id is used), and the job fails once.
+        Case {
+            profiles: vec![F23],
+            once: s(&["fail-job IO_EXCEPTION"]),
+            ..case(
+                flink(COORD, "testTriggerCheckpointAfterIOException", V2),
+                manual_only(),
+                vec![Up, Storage(false), Req(Manual)],
+                &["abort 1 ckpt IO_EXCEPTION", "fail-job IO_EXCEPTION"],
+                &["trigger 1 ckpt"],
+            )
+        },
+        // testSavepointScheduledInUnalignedMode (1.11): unaligned checkpoints, max concurrent 1;
+        // ten periodic requests: one triggered, nine queued; a savepoint request is not forced
+        // under unaligned checkpoints, so it queues too (ten queued); the decline of checkpoint 1
+        // fails that one request and the savepoint, first by priority, is triggered next: nine
+        // requests stay queued.
+        Case {
+            queued: Some(9),
+            ..case(
+                flink(COORD, "testSavepointScheduledInUnalignedMode", V1),
+                cfg(|c| {
+                    c.unaligned = true;
+                    c.tolerable_failures = 5
+                }),
+                vec![Up, ReqN(Periodic, 10), Req(Savepoint), Queue, Decline(1, R::CheckpointDeclined)],
+                &["trigger 1 ckpt", "abort 1 ckpt CHECKPOINT_DECLINED", "trigger 2 savepoint"],
+                &["trigger 2 ckpt", "trigger 3 ckpt"],
+            )
+        },
+    ]
 }
 
 /// Max concurrent 10 (the triggering tests' coordinator does not block on pending ones), min

@@ -40,6 +40,7 @@ impl JmHost {
         let mut jm = JobMaster::new(params);
         jm.report_queue_changes();
         jm.report_store_changes();
+        s.with(super::gates::forget);
         if epoch > 1 {
             // HA: the checkpoint id counter survives the JobManager.
             jm.recover_checkpoint_id_counter(next_checkpoint_id);
@@ -75,6 +76,7 @@ impl JmHost {
             // incarnation known at the time (a heartbeat of a new one may come next).
             let ack = self.ack.take();
             let deployed = route_jm_outputs(&self.s, &mut self.jm, now, self.epoch, &self.last_hb, ack);
+            self.s.with(|w| super::gates::asking(w, None));
             if !self.forgetful {
                 rearm(&mut self.lost, &mut self.last_hb, now, &deployed);
             }
@@ -155,6 +157,10 @@ impl JmHost {
             }
             Msg::Heartbeat { tm, incarnation, running } => self.heartbeat(now, tm, incarnation, &running),
             Msg::Action(a) => self.action(now, a),
+            Msg::GateCheckpoint { gate } => {
+                self.s.with(|w| super::gates::asking(w, Some(gate)));
+                self.action(now, ActionSpec::TriggerCheckpoint);
+            }
             _ => {}
         }
     }
@@ -289,6 +295,7 @@ pub(super) fn resume_retained(
     let mut jm = JobMaster::new(params);
     jm.report_queue_changes();
     jm.report_store_changes();
+    s.with(super::gates::forget);
     jm.recover_checkpoint_id_counter(next_id);
     jm.start(now, Some(restore));
     Some(jm)
@@ -476,6 +483,7 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
         CoordinatorOutput::Trigger { id, timestamp_ms, kind, alignment, stop, periodic } => {
             note_trigger(w, now, id, timestamp_ms, kind, alignment, stop);
             w.checkpoint_row(id).periodic = periodic;
+            super::gates::on_trigger(w, id, kind, periodic);
         }
         CoordinatorOutput::Completed(cp) => note_completed(w, jm, &cp, now),
         CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
@@ -496,7 +504,7 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
             if kind == ckptsim::record::CheckpointKind::Savepoint {
                 super::rescale::on_savepoint_failed(w, Some(trigger_ms));
             } else {
-                super::tasks::note_gate_failure(w, now);
+                super::gates::on_aborted(w, id, now);
             }
         }
         CoordinatorOutput::RequestFailed { request, reason } => {
@@ -509,10 +517,11 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
             if request == RequestKind::Savepoint {
                 super::rescale::on_savepoint_failed(w, None);
             } else if request == RequestKind::Manual {
-                super::tasks::note_gate_failure(w, now);
+                super::gates::on_request_failed(w, now);
             }
         }
         CoordinatorOutput::Queue { request, change } => {
+            super::gates::on_queue(w, request, change, now);
             let epoch = u32::try_from(epoch).unwrap_or(u32::MAX);
             w.obs.requests.push(RequestEvent { time_ms: now, epoch, request, change });
         }

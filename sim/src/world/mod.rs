@@ -30,6 +30,7 @@ mod chaos;
 mod client;
 mod cuts;
 mod data_plane;
+mod gates;
 pub mod graph;
 mod graph_dag;
 mod invariants;
@@ -152,16 +153,24 @@ struct DataPlane {
     socket_closed: bool,
     /// Checkpoint gates (`trigger = true`) whose checkpoint was already requested, per
     /// (attempt, gate index): who waits there and when a refused or failed request is asked again.
-    gates_triggered: BTreeMap<(Attempt, usize), GateRequest>,
+    gates_triggered: BTreeMap<GateKey, GateRequest>,
+    /// Which gate's manual checkpoint request the coordinator holds, followed through its
+    /// outputs (`gates.rs`).
+    gate_requests: gates::ManualRequests,
 }
 
-/// A triggering checkpoint gate's request (`tasks.rs` step 3a): the subtasks waiting at the gate
-/// and, once a manual request was refused or a checkpoint aborted while they wait
-/// (`jobmanager.rs`), when the gate asks again ([`GATE_RETRY_MS`] later).
+/// A checkpoint gate: the source attempt and the gate's index in its input.
+type GateKey = (Attempt, usize);
+
+/// A triggering checkpoint gate's request (`tasks.rs` step 3a): the subtasks waiting at the gate,
+/// the checkpoint its request triggered, and, once that request was refused or that checkpoint
+/// aborted while they wait (`gates.rs`), when the gate asks again ([`GATE_RETRY_MS`] later).
 #[derive(Default)]
 struct GateRequest {
     waiters: BTreeSet<(TaskId, Attempt)>,
     retry_at_ms: Option<u64>,
+    /// The checkpoint the coordinator triggered for the gate's current request.
+    checkpoint: Option<CheckpointId>,
 }
 
 /// The delay before a checkpoint gate whose requested checkpoint did not complete (refused at

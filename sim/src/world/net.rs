@@ -90,6 +90,11 @@ pub(super) enum Msg {
     /// The JobManager's answer to a heartbeat: the TaskManager knows its leader is alive.
     HeartbeatReply,
     Action(ActionSpec),
+    /// A triggering checkpoint gate's manual checkpoint request (`gates.rs`): the user action
+    /// `TriggerCheckpoint` that names the gate asking, traced as that action.
+    GateCheckpoint {
+        gate: GateKey,
+    },
 }
 
 impl Msg {
@@ -110,6 +115,7 @@ impl Msg {
             Msg::Heartbeat { tm, .. } => format!("heartbeat tm{tm}"),
             Msg::HeartbeatReply => "heartbeat-reply".to_string(),
             Msg::Action(a) => format!("action {a:?}"),
+            Msg::GateCheckpoint { .. } => format!("action {:?}", ActionSpec::TriggerCheckpoint),
         }
     }
     /// The message's kind: the first word of [`Msg::label`].
@@ -129,12 +135,12 @@ impl Msg {
             Msg::EndOfData { .. } => "end-of-data",
             Msg::Heartbeat { .. } => "heartbeat",
             Msg::HeartbeatReply => "heartbeat-reply",
-            Msg::Action(_) => "action",
+            Msg::Action(_) | Msg::GateCheckpoint { .. } => "action",
         }
     }
     /// User actions are not subject to message loss; every RPC and heartbeat is.
     pub(super) fn lossy(&self) -> bool {
-        !matches!(self, Msg::Action(_))
+        !matches!(self, Msg::Action(_) | Msg::GateCheckpoint { .. })
     }
 }
 

@@ -619,6 +619,7 @@ pub(super) fn resume_rescaled(
         let mut jm = JobMaster::new(params.clone());
         jm.report_queue_changes();
         jm.report_store_changes();
+        super::gates::forget(w);
         jm.recover_checkpoint_id_counter(w.services.next_checkpoint_id);
         jm.start(now, Some(checkpoint));
         Some((jm, params))

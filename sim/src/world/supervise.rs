@@ -213,6 +213,7 @@ impl DataPlane {
             socket_reader: None,
             socket_closed: false,
             gates_triggered: BTreeMap::new(),
+            gate_requests: gates::ManualRequests::default(),
         }
     }
 }

@@ -529,7 +529,7 @@ impl TaskLoop {
 
     /// Step 3a: checkpoint gates: arrive, (request a checkpoint,) wait for one taken here to
     /// complete. A triggering gate whose request was refused or whose checkpoint failed asks
-    /// again once its retry time (set by the JobManager's side, `note_gate_failure`) has come.
+    /// again once its retry time (set by the JobManager's side, `gates.rs`, only for this gate's own request) has come.
     fn pass_gates(&mut self, now: u64) {
         let LoopCtx { tm, key, .. } = self.ctx;
         let attempt = key.1;
@@ -549,7 +549,7 @@ impl TaskLoop {
                             let first = !w.data.gates_triggered.contains_key(&gate);
                             w.data.gates_triggered.entry(gate).or_default().waiters.insert(key);
                             if first {
-                                w.send(CLIENT, JM, Msg::Action(ActionSpec::TriggerCheckpoint));
+                                w.send(CLIENT, JM, Msg::GateCheckpoint { gate });
                             }
                         }
                     });
@@ -558,7 +558,7 @@ impl TaskLoop {
                     let passed = t.last_completed_id().is_some_and(|c| before.is_none_or(|b| c > b));
                     if !passed {
                         if trigger {
-                            self.gate_retry_at = self.s.with(|w| gate_retry(w, gate, now, t.name(), tm));
+                            self.gate_retry_at = self.s.with(|w| super::gates::retry(w, gate, now, t.name(), tm));
                         }
                         break;
                     }
@@ -1051,38 +1051,5 @@ pub(crate) fn source_watermark_strategy(
             graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().and_then(|&o| spec.operators[o].watermarks)
         }
         _ => None,
-    }
-}
-
-/// A subtask waiting at triggering gate `gate`: when the gate's failed request is due to be
-/// asked again, asks (once per failure, whichever waiting subtask comes first) and returns
-/// `None`; else the time it is due, if a failure was seen.
-fn gate_retry(w: &mut World, gate: (Attempt, usize), now: u64, name: &str, tm: u32) -> Option<u64> {
-    let g = w.data.gates_triggered.get_mut(&gate)?;
-    let at = g.retry_at_ms?;
-    if at > now {
-        return Some(at);
-    }
-    g.retry_at_ms = None;
-    w.tr(&tm_node(tm), "gate", format!("{name} requests its gate's checkpoint again"));
-    w.send(CLIENT, JM, Msg::Action(ActionSpec::TriggerCheckpoint));
-    None
-}
-
-/// A manual checkpoint request was refused or a checkpoint aborted: every triggering gate with
-/// subtasks waiting at it and no retry due yet asks again [`GATE_RETRY_MS`] from now (its
-/// waiting subtasks are woken then).
-pub(super) fn note_gate_failure(w: &mut World, now: u64) {
-    let at = now + GATE_RETRY_MS;
-    let mut wake = Vec::new();
-    for g in w.data.gates_triggered.values_mut() {
-        if g.waiters.is_empty() || g.retry_at_ms.is_some() {
-            continue;
-        }
-        g.retry_at_ms = Some(at);
-        wake.extend(g.waiters.iter().copied());
-    }
-    for (task, attempt) in wake {
-        w.wake_at(Sleeper::Task(task, attempt), at);
     }
 }
