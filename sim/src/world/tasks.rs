@@ -133,20 +133,34 @@ pub(crate) fn resolve_latest_ends<E: Ord + Copy>(
 /// reference folds without. From the rule, not from where the core's source started: a source
 /// that read them anyway is caught.
 fn skip_before_latest(w: &mut World, spec: &JobSpec, t: &Task, log_end: &BTreeMap<PartitionId, Offset>) {
-    let Some(positions) = t.fetch_positions() else { return };
+    let services = &mut w.services;
+    let lost = inputs_before_latest(spec, &services.log, t, log_end, &mut services.latest_floor);
+    w.obs.lost_inputs.extend(lost);
+}
+
+/// The rule of [`skip_before_latest`] on its inputs alone, shared with the explorer (which keeps
+/// the floor in its own state): the input numbers of the records of task `t`'s `latest`
+/// partitions below the end `log_end` gives and at or above `floor` (the highest end a fresh
+/// start resolved so far, per partition, raised here), in partition and offset order.
+pub(crate) fn inputs_before_latest(
+    spec: &JobSpec,
+    log: &BrokerLog,
+    t: &Task,
+    log_end: &BTreeMap<PartitionId, Offset>,
+    floor: &mut BTreeMap<PartitionId, Offset>,
+) -> Vec<u64> {
+    let mut lost = Vec::new();
+    let Some(positions) = t.fetch_positions() else { return lost };
     for p in positions.keys() {
         if spec.startup_of(p.0) != Some(ckptsim::source::StartupMode::Latest) {
             continue;
         }
         let end = log_end.get(p).copied().unwrap_or(Offset(0));
-        let floor = w.services.latest_floor.entry(*p).or_insert(Offset(0));
-        for off in floor.0..end.0 {
-            if let Some(seq) = w.services.log.seq(p.0 as usize, off as usize) {
-                w.obs.lost_inputs.push(seq);
-            }
-        }
+        let floor = floor.entry(*p).or_insert(Offset(0));
+        lost.extend((floor.0..end.0).filter_map(|off| log.seq(p.0 as usize, off as usize)));
         *floor = (*floor).max(end);
     }
+    lost
 }
 
 /// The core's `Task` of a deployment, built, configured and restored in one world step
