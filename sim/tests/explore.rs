@@ -1074,3 +1074,62 @@ fn depth_first_search_exhausts_the_same_space_and_finds_a_variant() {
     let (_, verdict) = ex.replay(&v.path).expect("replays");
     assert_eq!(verdict.map(|(c, _)| c), Some(v.checker));
 }
+
+/// Session 21: a self-union (`s.union(s)`, `tiny-self-union.toml`) is explored with the
+/// world's path-aware reference (`Reference::path_copies`: one copy per path). The planted
+/// `later-gate-lost-on-restore` is found as a `lost copy` (committed by one of its two paths);
+/// the correct protocol passes the same path and its space (1 tick, 1 failure) is exhausted.
+#[test]
+fn later_gate_lost_on_restore_is_found_on_a_self_union() {
+    let b = Bounds { max_depth: 80, ..bounds(1, 1) };
+    let broken = spec("tiny-self-union.toml", Variant::LaterGateLostOnRestore);
+    assert_eq!(found("tiny-self-union.toml", Variant::LaterGateLostOnRestore, b).as_deref(), Some("exactly-once"));
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.anomaly.contains("lost copy") && v.anomaly.contains("gate 1"), "{v:?}");
+    assert!(v.path.iter().any(|c| matches!(c, Choice::Fail(_))), "a restore is needed: {v:?}");
+    let correct = spec("tiny-self-union.toml", Variant::Correct);
+    let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
+    assert_eq!(verdict, None, "the correct protocol passes the path");
+    exhausted("tiny-self-union.toml", b);
+}
+
+/// Session 21: windows after windows (`tiny-windows-in-a-row.toml`) are explored; the
+/// explorer's quiescent window rule judges the last stage against the reference folded stage by
+/// stage (`check/windows_stages.rs`). The planted `watermark-before-window-results` loses
+/// `Totals`' window; the correct protocol passes the same path and its space (no tick, 1
+/// failure; with 1 tick, 379,593 distinct states, docs/explore.md) is exhausted.
+#[test]
+fn watermark_before_window_results_is_found_on_windows_after_windows() {
+    let b = Bounds { max_depth: 100, ..bounds(1, 1) };
+    assert_eq!(
+        found("tiny-windows-in-a-row.toml", Variant::WatermarkBeforeWindowResults, b).as_deref(),
+        Some("windows")
+    );
+    let broken = spec("tiny-windows-in-a-row.toml", Variant::WatermarkBeforeWindowResults);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.anomaly.contains("window lost") && v.anomaly.contains("[0,2000)"), "{v:?}");
+    let correct = spec("tiny-windows-in-a-row.toml", Variant::Correct);
+    let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
+    assert_eq!(verdict, None, "the correct protocol passes the path");
+    exhausted("tiny-windows-in-a-row.toml", Bounds { max_depth: 100, ..bounds(0, 1) });
+}
+
+/// Session 21: a fresh `latest` start's records appended before it are the run's lost inputs in
+/// the explorer as in the world (`world::inputs_before_latest`): the checkers and the quiescent
+/// rule fold the reference without them. Before, the correct protocol's space failed the
+/// quiescent rule ("last printed (a,1) but the reference's final value is (a,2)") and the planted
+/// `latest-starts-at-earliest` was not told apart; now the plant is found by `state` and the
+/// correct space (2 ticks, 1 failure) is exhausted.
+#[test]
+fn latest_starts_at_earliest_is_found_with_the_worlds_lost_inputs() {
+    let b = bounds(1, 0);
+    assert_eq!(found("tiny-latest.toml", Variant::LatestStartsAtEarliest, b).as_deref(), Some("state"));
+    let correct = spec("tiny-latest.toml", Variant::Correct);
+    let ex = Explorer::new(&correct, b);
+    let path: Vec<Choice> =
+        "to-task:t0 to-task:t1 tick fetch:t0 data:0:t1:0".split(' ').map(|c| c.parse().unwrap()).collect();
+    let run = ex.run_of(&path).expect("the path replays");
+    assert_eq!(run.lost_inputs, vec![0], "the record appended before the start is never due");
+    assert_eq!(run.print_rows.len(), 1, "only the record appended after the start is read");
+    exhausted("tiny-latest.toml", bounds(2, 1));
+}

@@ -154,8 +154,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // world's `idle_task_spins`): an idle task loop that polls again keeps virtual time
         // from advancing, so once every delivery is done the due checkpoint trigger never fires.
         Variant::IdleSpin => c("tiny-2pc.toml", b(1, 0), "liveness"),
-        Variant::WatermarkBeforeWindowResults => Err("shows only on windows after windows (a window fed by another \
-             window's results), which `explore` refuses (one window per job)"),
+        // Session 21: windows after windows are explored (the quiescent window rule judges the
+        // last stage). The final watermark of the bounded source fires `Counts`, which forwards
+        // it ahead of its result; `Totals` drops the result as late and never fires [0,2000).
+        Variant::WatermarkBeforeWindowResults => c("tiny-windows-in-a-row.toml", b(1, 0), "windows"),
         // Session 19: the explorer's store refuses commits with a retriable error as the
         // world's does; the first commit of `tiny-2pc-committer-retry.toml` is refused and the
         // plant drops the committable: the covered record is never committed.
@@ -163,10 +165,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // Session 19: `Source (2/2)` acknowledges checkpoint 1 with finished operators while
         // `Source (1/2)` still runs; the plant completes it (FLIP-147, union list state).
         Variant::PartlyFinishedUnionCompleted => c("tiny-finished-union.toml", b(1, 0), "coordinator"),
-        // Session 20: posed to the world only (`negative/self-union-later-gate-lost.toml`).
-        Variant::LaterGateLostOnRestore => {
-            Err("a self-union's lost copy after a restore: not posed to the explorer yet")
-        }
+        // Session 21: `s.union(s)` at parallelism 1 (`Reference::path_copies` expects a copy per
+        // path); checkpoint 1 before the read, a failure restores `Union`, and the plant drops
+        // its second gate's copy of the replayed record: committed by one path only.
+        Variant::LaterGateLostOnRestore => c("tiny-self-union.toml", b(1, 1), "exactly-once"),
         // Processing time (session 17): the window's timers are task timers `tick` fires; the
         // window task restarts at 60 ms from checkpoint 1 (50 ms) with window [0,60) due, and the
         // planted restore drops it: lost once the job FINISHED.
@@ -248,11 +250,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             bounds: b(3, 1),
             checker: "exactly-once",
         }),
-        Variant::LatestStartsAtEarliest => {
-            Err("not posed yet: since session 20 the explorer's `latest` source starts at the \
-             log end at its deployment, but no small job with records appended before that start was \
-             written for this plant (the world's negative/latest-reads-earlier-records.toml is caught by state)")
-        }
+        // Session 21: the records appended before a fresh `latest` start are the run's lost
+        // inputs in the explorer too (`world::inputs_before_latest`), so the reference folds
+        // without "a"@0 and the plant's (a,2) is not one of its values.
+        Variant::LatestStartsAtEarliest => c("tiny-latest.toml", b(1, 0), "state"),
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
         // Session 20: the sink fails with checkpoint 1's notification still on the wire; the
         // restored sink skips the recovery commit of checkpoint 1's transaction.
@@ -341,7 +342,7 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    assert!(found >= 33, "{found}");
+    assert!(found >= 41, "{found}");
 }
 
 /// `negative/window-join-then-window-lost.toml`'s own shape (session 20): a window join into

@@ -26,6 +26,7 @@ mod state;
 pub(crate) mod stop;
 mod tolerable_failure;
 mod windows;
+pub(crate) use state::without_lost_lines;
 pub(crate) use windows::quiescent_short_firing;
 #[cfg(test)]
 mod forms_coordinator_tests;

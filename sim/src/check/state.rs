@@ -126,8 +126,12 @@ fn keyed_values(
 
 /// The reference recomputed without the lost inputs `lost` (socket lines, or log records a
 /// `latest` source never read), folded once per set of lost inputs while the reference is
-/// reused (a sweep's seeds).
-fn without_lost_lines(spec: &JobSpec, reference: &Reference, lost: &BTreeSet<u64>) -> std::sync::Arc<Reference> {
+/// reused (a sweep's seeds; the explorer's states, `tools/explore/judge.rs`).
+pub(crate) fn without_lost_lines(
+    spec: &JobSpec,
+    reference: &Reference,
+    lost: &BTreeSet<u64>,
+) -> std::sync::Arc<Reference> {
     let lost_lines: Vec<u64> = lost.iter().copied().collect();
     reference.without_lines.get_or_fold(&lost_lines, || {
         let mut s2 = spec.clone();

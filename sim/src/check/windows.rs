@@ -727,7 +727,9 @@ pub(crate) fn quiescent_short_firing(
     rows: &[&OutputRow],
     watermark: i64,
 ) -> Option<String> {
-    let w = spec.event_window()?;
+    // The window whose results reach the sink (the last of windows after windows, whose
+    // reference `reference` folds stage by stage).
+    let w = spec.last_event_window()?;
     if sink_kind(spec) != Some(&OpKind::PrintSink) || w.allowed_lateness_ms != 0 {
         return None;
     }
@@ -787,8 +789,8 @@ fn quiescent_chain(
     rows: &[&OutputRow],
     watermark: i64,
 ) -> Option<String> {
-    let w = spec.event_window()?;
-    let window_op = spec.operators.iter().find(|o| matches!(o.kind, OpKind::EventWindow(_)))?;
+    let w = spec.last_event_window()?;
+    let window_op = spec.operators.iter().rfind(|o| matches!(o.kind, OpKind::EventWindow(_)))?;
     if window_op.parallelism != 1 {
         return None;
     }

@@ -84,7 +84,9 @@ pub use rescale::{KeyMove, KeyedKind, RescaleRecord, StopRecord};
 pub use rows::{Rows, RowsIter};
 use services::*;
 pub(crate) use services::{build_log, build_log_until, in_flight_inputs, BrokerLog};
-pub(crate) use tasks::{configure_sink_committer, idle_task_spins, resolve_latest_ends, source_watermark_strategy};
+pub(crate) use tasks::{
+    configure_sink_committer, idle_task_spins, inputs_before_latest, resolve_latest_ends, source_watermark_strategy,
+};
 
 use supervise::*;
 pub use supervise::{prepare, run, run_lean, run_lean_prepared, Prepared};

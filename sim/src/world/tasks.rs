@@ -135,7 +135,37 @@ pub(crate) fn resolve_latest_ends<E: Ord + Copy>(
 /// apart (`latest_skipped_on_restart`: not due, folded only when they left output). From the rule, not from where the core's source started: a source
 /// that read them anyway is caught.
 fn skip_before_latest(w: &mut World, spec: &JobSpec, t: &Task, log_end: &BTreeMap<PartitionId, Offset>) {
-    let Some(positions) = t.fetch_positions() else { return };
+    let services = &mut w.services;
+    let skipped = inputs_before_latest(spec, &services.log, t, log_end, &mut services.latest_floor);
+    w.obs.lost_inputs.extend(skipped.never_read);
+    w.obs.latest_skipped_on_restart.extend(skipped.again);
+}
+
+/// The records a fresh `latest` start skips ([`inputs_before_latest`]), by input number.
+#[derive(Debug, Default)]
+pub(crate) struct LatestSkipped {
+    /// Below the first resolution of their partition: never read (`RunResult::lost_inputs`).
+    pub never_read: Vec<u64>,
+    /// Between an earlier resolution and this one (a restart without a restored checkpoint
+    /// resolved `latest` again): an earlier attempt may have read them
+    /// (`RunResult::latest_skipped_on_restart`).
+    pub again: Vec<u64>,
+}
+
+/// The rule of [`skip_before_latest`] on its inputs alone, shared with the explorer (which keeps
+/// the floor in its own state): the input numbers of the records of task `t`'s `latest`
+/// partitions below the end `log_end` gives and at or above `floor` (the highest end a fresh
+/// start resolved so far, per partition, raised here), in partition and offset order, split by
+/// whether the partition's `latest` was resolved before.
+pub(crate) fn inputs_before_latest(
+    spec: &JobSpec,
+    log: &BrokerLog,
+    t: &Task,
+    log_end: &BTreeMap<PartitionId, Offset>,
+    floor: &mut BTreeMap<PartitionId, Offset>,
+) -> LatestSkipped {
+    let mut skipped = LatestSkipped::default();
+    let Some(positions) = t.fetch_positions() else { return skipped };
     for p in positions.keys() {
         if spec.startup_of(p.0) != Some(ckptsim::source::StartupMode::Latest) {
             continue;
@@ -143,19 +173,17 @@ fn skip_before_latest(w: &mut World, spec: &JobSpec, t: &Task, log_end: &BTreeMa
         let end = log_end.get(p).copied().unwrap_or(Offset(0));
         // The first resolution skips records nobody read; a later one (a restart without a
         // restored checkpoint) skips records an earlier attempt may have read.
-        let again = w.services.latest_floor.contains_key(p);
-        let floor = w.services.latest_floor.entry(*p).or_insert(Offset(0));
-        for off in floor.0..end.0 {
-            if let Some(seq) = w.services.log.seq(p.0 as usize, off as usize) {
-                if again {
-                    w.obs.latest_skipped_on_restart.push(seq);
-                } else {
-                    w.obs.lost_inputs.push(seq);
-                }
-            }
+        let again = floor.contains_key(p);
+        let floor = floor.entry(*p).or_insert(Offset(0));
+        let seqs = (floor.0..end.0).filter_map(|off| log.seq(p.0 as usize, off as usize));
+        if again {
+            skipped.again.extend(seqs);
+        } else {
+            skipped.never_read.extend(seqs);
         }
         *floor = (*floor).max(end);
     }
+    skipped
 }
 
 /// The core's `Task` of a deployment, built, configured and restored in one world step

@@ -172,6 +172,10 @@ impl Sys {
             h.word(7);
             self.latest_resolved.hash(&mut h);
         }
+        if !self.latest_floor.is_empty() {
+            h.word(8);
+            self.latest_floor.hash(&mut h);
+        }
         if self.hb_timeouts > 0 {
             h.word(6);
             (self.hb_timeouts, &self.hb_lost).hash(&mut h);

@@ -82,8 +82,8 @@ impl Explorer<'_> {
             sink_commit_horizon: sink_tasks.iter().map(|t| sys.obs.completion_seen.get(t).copied()).min().flatten(),
             offset_commits: sys.obs.offset_commits.values().flatten().cloned().collect(),
             completed_offsets: sys.obs.completed_offsets.clone(),
-            lost_inputs: vec![],
-            latest_skipped_on_restart: vec![],
+            lost_inputs: sys.obs.lost_inputs.clone(),
+            latest_skipped_on_restart: sys.obs.latest_skipped_on_restart.clone(),
             socket_reads: vec![],
             socket_marks: vec![],
             socket_last_connected_ms: None,
@@ -183,10 +183,20 @@ impl Explorer<'_> {
         if !read_all || in_flight {
             return None;
         }
-        if let Some(why) = self.quiescent_windows(sys) {
+        // Without the inputs the run lost (records before a `latest` start), as the `state`
+        // checker folds it (`check::without_lost_lines`, cached per set of lost inputs).
+        let recomputed;
+        let reference = if sys.obs.lost_inputs.is_empty() {
+            &self.reference
+        } else {
+            let lost: BTreeSet<u64> = sys.obs.lost_inputs.iter().copied().collect();
+            recomputed = check::without_lost_lines(self.spec, &self.reference, &lost);
+            &*recomputed
+        };
+        if let Some(why) = self.quiescent_windows(sys, reference) {
             return Some(("windows".into(), why));
         }
-        if self.reference.order_free || self.reference.final_per_key.is_empty() || self.spec.event_window().is_some() {
+        if reference.order_free || reference.final_per_key.is_empty() || self.spec.event_window().is_some() {
             return None;
         }
         let mut last: BTreeMap<ckptsim::record::Value, &ckptsim::record::Value> = BTreeMap::new();
@@ -195,7 +205,7 @@ impl Explorer<'_> {
                 last.insert(ckptsim::operator::key_of(&r.value), &r.value);
             }
         }
-        for (k, want) in &self.reference.final_per_key {
+        for (k, want) in &reference.final_per_key {
             match last.get(k) {
                 Some(v) if *v == want => {}
                 Some(v) => {
@@ -222,9 +232,10 @@ impl Explorer<'_> {
     }
 
     /// The quiescent rule for event-time windows (`check::quiescent_short_firing`), judged
-    /// against the smallest watermark of the window's tasks (none yet: not judged).
-    fn quiescent_windows(&self, sys: &Sys) -> Option<String> {
-        let op = self.spec.operators.iter().position(|o| matches!(o.kind, crate::spec::OpKind::EventWindow(_)))?;
+    /// against the smallest watermark of the tasks of the window whose results reach the sink
+    /// (the last of windows after windows; none yet: not judged).
+    fn quiescent_windows(&self, sys: &Sys, reference: &Reference) -> Option<String> {
+        let op = *self.spec.window_stages().last()?;
         let graph = &self.job(sys).graph;
         let vi = graph.vertices.iter().position(|v| v.ops.contains(&op))?;
         let mut watermark = i64::MAX;
@@ -233,7 +244,7 @@ impl Explorer<'_> {
         }
         let mut rows: Vec<&OutputRow> = sys.obs.print_rows.values().flatten().collect();
         rows.sort_by_key(|r| r.time_ms);
-        check::quiescent_short_firing(self.spec, &self.reference, &rows, watermark)
+        check::quiescent_short_firing(self.spec, reference, &rows, watermark)
     }
 
     /// A checkpoint no delivery can complete (session 17), which the tick bound hides from the

@@ -424,6 +424,12 @@ struct Obs {
     /// (`check/windows_valve.rs`). Kept per attempt: the rule judges each attempt alone, so the
     /// order of two tasks' steps is not state.
     valve_steps: BTreeMap<(TaskId, Attempt), Vec<crate::world::ValveStep>>,
+    /// Records appended before a fresh `latest` start resolved its end, never read (the world's
+    /// `RunResult::lost_inputs` rule, `world::inputs_before_latest`).
+    lost_inputs: Vec<u64>,
+    /// Records a later fresh `latest` start skipped, which an earlier attempt may have read
+    /// (`RunResult::latest_skipped_on_restart`).
+    latest_skipped_on_restart: Vec<u64>,
 }
 
 /// One data channel's queue: stream elements, each with the number of records a priority barrier
@@ -467,6 +473,10 @@ struct Sys {
     /// resolved at the epoch's first deployment (`route.rs` `latest_ends`; empty without a
     /// `latest` source).
     latest_resolved: BTreeMap<(u32, PartitionId), Offset>,
+    /// Per `latest` partition, the highest end a fresh (not restored) start resolved so far
+    /// (`route.rs` `skip_before_latest`, the world's `latest_floor`): the records below it
+    /// that no earlier start passed are the run's lost inputs.
+    latest_floor: BTreeMap<PartitionId, Offset>,
     /// The HA store: the latest completed checkpoint and the checkpoint id counter, which a
     /// new JobManager recovers.
     ha_latest: Option<Arc<CompletedCheckpoint>>,
@@ -607,11 +617,6 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     }
     if !spec.faults.is_empty() {
         return Err("explore enumerates its own failures: remove [[faults]] from the scenario".into());
-    }
-    if spec.window_stages().len() > 1 {
-        return Err("explore judges one window per job: windows after windows (an event_window fed by another \
-                    window's results) run with `ckptsim run` / `sweep` only"
-            .into());
     }
     // A rescale is explored as one step (`--rescales`): the scenario's `rescale` action gives
     // the new parallelisms, and the cancel or stop that ends the job before it is that step's

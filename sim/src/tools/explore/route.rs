@@ -71,14 +71,36 @@ impl Explorer<'_> {
     /// (`LatestOffsetsInitializer`, `KafkaSourceEnumerator#addSplitsBack`), kept in the state.
     /// A job without a `latest` source reads no end: the whole log's.
     fn latest_ends(&self, sys: &mut Sys, restored: bool) -> BTreeMap<PartitionId, Offset> {
-        let latest = |o: &crate::spec::OpSpec| {
-            matches!(o.kind, crate::spec::OpKind::LogSource { startup: ckptsim::source::StartupMode::Latest })
-        };
-        if !self.spec.operators.iter().any(latest) {
+        if !self.has_latest_source() {
             return self.log_end.clone();
         }
         let (now, epoch) = (sys.now_ms, sys.epoch);
         crate::world::resolve_latest_ends(&self.log, self.spec.profile, restored, now, epoch, &mut sys.latest_resolved)
+    }
+
+    /// Whether the job has a `latest` source (`latest_ends`, `skip_before_latest`).
+    fn has_latest_source(&self) -> bool {
+        let latest = |o: &crate::spec::OpSpec| {
+            matches!(o.kind, crate::spec::OpKind::LogSource { startup: ckptsim::source::StartupMode::Latest })
+        };
+        self.spec.operators.iter().any(latest)
+    }
+
+    /// A fresh (not restored) start of a `latest` source: the records appended before the end it
+    /// starts at are never read, the run's lost inputs, by the world's rule
+    /// (`world::inputs_before_latest`, the world's `skip_before_latest`; the floor per partition
+    /// kept in the state): the delivery checkers do not expect them and the reference folds
+    /// without them. From the rule, not from where the core's source started.
+    fn skip_before_latest(&self, sys: &mut Sys, task: &Task, log_end: &BTreeMap<PartitionId, Offset>) {
+        if !self.has_latest_source() {
+            return;
+        }
+        let skipped = crate::world::inputs_before_latest(self.spec, &self.log, task, log_end, &mut sys.latest_floor);
+        if !skipped.never_read.is_empty() || !skipped.again.is_empty() {
+            let obs = sys.obs.make_mut();
+            obs.lost_inputs.extend(skipped.never_read);
+            obs.latest_skipped_on_restart.extend(skipped.again);
+        }
     }
 
     pub(super) fn deliver_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
@@ -93,6 +115,9 @@ impl Explorer<'_> {
                 let log_end = self.latest_ends(sys, restore.is_some());
                 let counters = sys.counters.entry(tm).or_default();
                 let mut task = Task::new(tspec, now, restore.as_deref(), &sys.committed_offsets, &log_end, counters);
+                if restore.is_none() {
+                    self.skip_before_latest(sys, &task, &log_end);
+                }
                 // FLIP-147 as the world sets it (`world/tasks.rs`): a task whose input ended
                 // (after a stop's savepoint) waits for its final checkpoint.
                 let profile = self.spec.profile;
