@@ -195,6 +195,11 @@ impl AckWatch {
 /// finished operators (what Flink's `DefaultCheckpointPlan#fulfillFinishedTaskStatus` refuses;
 /// re-derived here from the JobManager's view and the acknowledgements, not from the core).
 fn partly_finished_union(a: &Awaiting) -> Vec<PartlyFinishedUnion> {
+    // Only a vertex with union list state can be named; a task without a shape counts as none.
+    // Most checkpoints have none: no maps built per completion then.
+    if !a.shapes.values().any(|s| s.union_list_state) {
+        return Vec::new();
+    }
     let mut vertices: BTreeMap<u32, PartlyFinishedUnion> = BTreeMap::new();
     let mut union = BTreeMap::new();
     let mut restored_finished = BTreeMap::new();
