@@ -126,3 +126,27 @@ fn seed_004_restart_gap_is_close_to_the_real_log() {
         assert!((10_025..=10_300).contains(&gap), "seed {seed}: failure to tasks RUNNING took {gap} ms");
     }
 }
+
+/// `ClusterSpec::zero_latency` (and `pin_zero_latency`, what schedule-tied tests use) sets the
+/// four latencies to 0 and keeps every other key: the job then runs from t=0, as before the
+/// MiniCluster-like defaults.
+#[test]
+fn zero_latency_pins_the_four_ranges_and_keeps_the_rest() {
+    use ckptsim_sim::spec::ClusterSpec;
+    let z = ClusterSpec::zero_latency();
+    let ranges = (z.first_start_latency_ms, z.deploy_latency_ms, z.restore_latency_ms, z.cancel_latency_ms);
+    assert_eq!(ranges, ((0, 0), (0, 0), (0, 0), (0, 0)));
+    let d = ClusterSpec::default();
+    let back = ClusterSpec {
+        first_start_latency_ms: d.first_start_latency_ms,
+        deploy_latency_ms: d.deploy_latency_ms,
+        restore_latency_ms: d.restore_latency_ms,
+        cancel_latency_ms: d.cancel_latency_ms,
+        ..z
+    };
+    assert_eq!(back, d, "only the four latency ranges differ from the default");
+    let mut spec = default_latency_spec();
+    spec.cluster.pin_zero_latency();
+    let (job, _) = times(&world::run(&spec, 1), 0);
+    assert_eq!(job, 0, "with zero latencies the job runs at once");
+}

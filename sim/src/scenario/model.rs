@@ -198,6 +198,26 @@ impl Default for ClusterSpec {
     }
 }
 
+impl ClusterSpec {
+    /// The default cluster with its four failover latencies (`first_start`, `deploy`,
+    /// `restore`, `cancel`) pinned to 0, as a scenario says with `*_latency_ms = 0`: for runs
+    /// whose point is one schedule (a shrunk regression, a timing window from t=0), not Flink's
+    /// start-up and failover timings.
+    pub fn zero_latency() -> Self {
+        let mut cluster = ClusterSpec::default();
+        cluster.pin_zero_latency();
+        cluster
+    }
+
+    /// Pins this cluster's four failover latencies to 0, keeping every other key.
+    pub fn pin_zero_latency(&mut self) {
+        self.first_start_latency_ms = (0, 0);
+        self.deploy_latency_ms = (0, 0);
+        self.restore_latency_ms = (0, 0);
+        self.cancel_latency_ms = (0, 0);
+    }
+}
+
 /// One `[[operators]]` entry.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct OperatorSpec {
