@@ -89,7 +89,10 @@ fn structurally_unreachable_cells_are_never_hit() {
 #[test]
 fn an_unaligned_handler_aligns_a_savepoint() {
     use ckptsim_sim::coverage::unreachable;
-    let specs = vec![spec("scenarios/faults/stop-rescale-print.toml")];
+    // Zero failover latencies: swarm seed 71's strikes as session 15 found them; which cells are
+    // reachable with a savepoint is the point.
+    let mut specs = vec![spec("scenarios/faults/stop-rescale-print.toml")];
+    specs[0].cluster.pin_zero_latency();
     let r = coverage_sweep(
         &specs,
         &CoverageOptions {
@@ -204,7 +207,10 @@ fn a_sweep_stops_at_its_coverage_target_and_reports_milestones() {
     let specs = vec![spec("scenarios/faults/task-failure.toml"), spec("scenarios/faults/partition.toml")];
     let opts = CoverageOptions { first_seed: 1, seeds: 200, jobs: 1, swarm: true, ..CoverageOptions::default() };
     let full = coverage_sweep(&specs, &CoverageOptions { seeds: 30, ..opts.clone() });
-    let target = full.map.reachable_hit(&specs).0 - 5;
+    // A count the curve reaches exactly (a run may add several cells at once), about 5 below
+    // the 30-seed total.
+    let total = full.map.reachable_hit(&specs).0;
+    let target = full.curve.iter().map(|&(_, h)| h).filter(|&h| h <= total - 5).max().expect("a point below the total");
     let r = coverage_sweep(&specs, &CoverageOptions { until_cells: Some(target), ..opts });
     let (hit, _) = r.map.reachable_hit(&specs);
     assert_eq!(hit, target, "stopped at the run that reached the target");

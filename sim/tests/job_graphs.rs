@@ -142,6 +142,10 @@ fn a_self_join_has_one_channel_per_input_gate() {
     let (eo, al) = (verdict("exactly-once"), verdict("alignment"));
     assert_eq!(eo.passed, Some(true), "{:?}", eo.anomalies);
     assert_eq!(al.passed, Some(true), "{:?}", al.anomalies);
-    // 2 join subtasks x 17 checkpoints, 4 channels each (2 producers x 2 gates).
-    assert!(al.summary.contains("34 snapshots, 136 channel cuts"), "{}", al.summary);
+    // 2 join subtasks x 14 checkpoints, 4 channels each (2 producers x 2 gates). 14, not the 17
+    // of zero failover latencies: the job starts after its seed's first-start latency (300-900
+    // ms) and later deploys, so fewer periodic checkpoints fit before the end, as in Flink.
+    let completed = o.run.checkpoints.iter().filter(|c| c.outcome == "COMPLETED").count();
+    assert_eq!(completed, 14, "{:?}", o.run.checkpoints);
+    assert!(al.summary.contains("28 snapshots, 112 channel cuts"), "{}", al.summary);
 }

@@ -9,6 +9,15 @@ fn load(rel: &str) -> ckptsim_sim::spec::JobSpec {
     load::load_spec(&Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel)).expect("scenario loads")
 }
 
+/// [`load`] with zero failover latencies, for a test that doctors a run's timeline at its exact
+/// instants (a job RUNNING at t=0, cancelled at 6002 ms): the checker's rule is the point, not
+/// the start-up timing.
+fn load_zero_latency(rel: &str) -> ckptsim_sim::spec::JobSpec {
+    let mut spec = load(rel);
+    spec.cluster.pin_zero_latency();
+    spec
+}
+
 #[test]
 fn failure_rate_window_boundary_and_delay() {
     // 003-failure-rate: 2 failures per 10 s window allowed; the 3rd in the window fails the job.
@@ -97,7 +106,7 @@ fn transitions(spec: &ckptsim_sim::spec::JobSpec, run: &world::RunResult, timeli
 fn illegal_job_transitions_are_named_outside_the_three_exemptions() {
     use JobStatus::{Canceled, Cancelling, Created, Failed, Finished, Running, Suspended};
     // Canceled at 6008 ms, a new job from the retained checkpoint at 8001 ms.
-    let spec = load("scenarios/retained/resume-after-cancel-23.toml");
+    let spec = load_zero_latency("scenarios/retained/resume-after-cancel-23.toml");
     let run = world::run(&spec, spec.default_seed);
     let head = [(0, Created), (0, Running), (6002, Cancelling), (6008, Canceled)];
     assert!(run.status_timeline.starts_with(&head), "{:?}", run.status_timeline);
@@ -138,7 +147,7 @@ fn illegal_job_transitions_are_named_outside_the_three_exemptions() {
     }
     // FINISHED at 3014 ms; the rescale at 4002 ms is refused (above the max parallelism) and
     // the new job fails from CREATED.
-    let spec = load("scenarios/rescale/above-max-parallelism-fails.toml");
+    let spec = load_zero_latency("scenarios/rescale/above-max-parallelism-fails.toml");
     let run = world::run(&spec, spec.default_seed);
     let real: Timeline = &[(0, Created), (0, Running), (3014, Finished), (4002, Created), (4002, Failed)];
     assert_eq!(run.status_timeline, real.to_vec());

@@ -316,10 +316,14 @@ fn the_planted_idle_input_holds_watermark_is_named_by_the_valve_rule() {
     assert_eq!(windows_verdict(&correct, &run).passed, Some(true));
 }
 
-/// A swarm run (the configuration and faults drawn for `seed`), as `ckptsim run --swarm`.
+/// A swarm run (the configuration and faults drawn for `seed`), as `ckptsim run --swarm`, with
+/// zero failover latencies: each caller replays one swarm seed's schedule as session 18 found it
+/// (before the MiniCluster-like defaults), whose shape (a window counted twice, a window dropped
+/// before a restore) the planted edit needs.
 fn swarm_run(rel: &str, seed: u64) -> (ckptsim_sim::spec::JobSpec, world::RunResult) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios").join(rel);
-    let spec = load::load_spec(&path).expect("scenario loads");
+    let mut spec = load::load_spec(&path).expect("scenario loads");
+    spec.cluster.pin_zero_latency();
     let (spec, _) = ckptsim_sim::swarm::draw(&spec, seed);
     let run = world::run(&spec, seed);
     (spec, run)

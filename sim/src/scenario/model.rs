@@ -160,13 +160,13 @@ pub struct ClusterSpec {
     /// Base time to deploy a task (JobManager to RUNNING), excluding state restore, ms. Not a
     /// scenario key: always the default 5.
     pub deploy_ms: u64,
-    /// Extra time to deploy a task (JobManager's deploy to RUNNING), ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    /// Extra time to deploy a task (JobManager's deploy to RUNNING), ms, drawn once per seed uniformly from `[min, max]`; default 20-120 (a MiniCluster's, docs/fidelity-audit.md).
     pub deploy_latency_ms: (u64, u64),
-    /// Extra time for a task to restore state, on top of size / bandwidth, ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    /// Extra time for a task to restore state, on top of size / bandwidth, ms, drawn once per seed uniformly from `[min, max]`; default 10-60.
     pub restore_latency_ms: (u64, u64),
-    /// Extra time for a task to stop after its cancel arrives, ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    /// Extra time for a task to stop after its cancel arrives, ms, drawn once per seed uniformly from `[min, max]`; default 5-40.
     pub cancel_latency_ms: (u64, u64),
-    /// Extra time before the first deployment of a job (submission, slot allocation), ms, drawn once per seed uniformly from `[min, max]`; default 0.
+    /// Extra time before the first deployment of a job (submission, slot allocation), ms, drawn once per seed uniformly from `[min, max]`; default 300-900.
     pub first_start_latency_ms: (u64, u64),
     /// Flink's `task.cancellation.timeout`: a task that has not stopped this long after its
     /// cancel arrived makes its TaskManager fail fatally (`TaskCancelerWatchDog`): the process
@@ -189,12 +189,32 @@ impl Default for ClusterSpec {
             heartbeat_interval_ms: 10_000,
             heartbeat_timeout_ms: 50_000,
             deploy_ms: 5,
-            deploy_latency_ms: (0, 0),
-            restore_latency_ms: (0, 0),
-            cancel_latency_ms: (0, 0),
-            first_start_latency_ms: (0, 0),
+            deploy_latency_ms: (20, 120),
+            restore_latency_ms: (10, 60),
+            cancel_latency_ms: (5, 40),
+            first_start_latency_ms: (300, 900),
             task_cancellation_timeout_ms: 180_000,
         }
+    }
+}
+
+impl ClusterSpec {
+    /// The default cluster with its four failover latencies (`first_start`, `deploy`,
+    /// `restore`, `cancel`) pinned to 0, as a scenario says with `*_latency_ms = 0`: for runs
+    /// whose point is one schedule (a shrunk regression, a timing window from t=0), not Flink's
+    /// start-up and failover timings.
+    pub fn zero_latency() -> Self {
+        let mut cluster = ClusterSpec::default();
+        cluster.pin_zero_latency();
+        cluster
+    }
+
+    /// Pins this cluster's four failover latencies to 0, keeping every other key.
+    pub fn pin_zero_latency(&mut self) {
+        self.first_start_latency_ms = (0, 0);
+        self.deploy_latency_ms = (0, 0);
+        self.restore_latency_ms = (0, 0);
+        self.cancel_latency_ms = (0, 0);
     }
 }
 

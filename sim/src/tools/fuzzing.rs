@@ -96,7 +96,8 @@ pub fn malformed_error(text: &str, e: &crate::scenario::ScenarioError) -> Option
 }
 
 /// The job the whole-simulation target explores: two log partitions read by two sources,
-/// keyed sum at parallelism 2, two-phase-commit sink; aligned exactly-once checkpoints.
+/// keyed sum at parallelism 2, two-phase-commit sink; aligned exactly-once checkpoints; zero
+/// failover latencies.
 pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
     let records: Vec<(u64, u32, String)> =
         (0..240u64).map(|i| (200 + i * 25, (i % 2) as u32, format!("k{}", (i * 7) % 5))).collect();
@@ -126,11 +127,14 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         checkpoint: CheckpointConfig { interval_ms: Some(300), ..CheckpointConfig::default() },
         restart: RestartStrategyConfig::FixedDelay { attempts: 1000, delay_ms: 200 },
         restart_configured: true,
+        // Zero failover latencies: the input bytes decode to a fault schedule in absolute time
+        // (time faults from 300 ms on, as for a job running from t=0), and the committed corpus
+        // and planted crash inputs are such schedules; a 300-900 ms first start would move them.
         cluster: ClusterSpec {
             task_managers: 2,
             channel_capacity_buffers: 2,
             buffer_records: 4,
-            ..ClusterSpec::default()
+            ..ClusterSpec::zero_latency()
         },
         kafka: crate::spec::KafkaSpec::default(),
         operators: vec![

@@ -66,7 +66,8 @@ fn run_prepared(prepared: Prepared, seed: u64, trace: Trace) -> RunResult {
 }
 
 /// Failover latencies beyond the modelled costs (`[cluster]` `*_latency_ms`), each drawn once
-/// per seed, uniformly in its range, from stream 300. All zero by default.
+/// per seed, uniformly in its range, from stream 300. By default a MiniCluster's ranges
+/// (`ClusterSpec::default`); a file that pins all four to 0 draws nothing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Latencies {
     pub(super) deploy_ms: u64,
