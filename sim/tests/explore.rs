@@ -1037,3 +1037,23 @@ fn depth_first_search_exhausts_the_same_space_and_finds_a_variant() {
     let (_, verdict) = ex.replay(&v.path).expect("replays");
     assert_eq!(verdict.map(|(c, _)| c), Some(v.checker));
 }
+
+/// Feeder groups (session 21, `Explorer::feeders`): a busy task's group takes in only the
+/// upstream tasks feeding one of its empty channels. On the correct protocol's small spaces the
+/// search still ends in exactly the same terminal states (a persistent-set reduction keeps
+/// every state with nothing left to do), finds no violation, and visits no more states than
+/// with every upstream task in the group.
+#[test]
+fn feeder_groups_keep_every_terminal_state() {
+    let cases =
+        [("tiny-2pc.toml", bounds(2, 1)), ("two-source-two-sink.toml", bounds(1, 0)), ("keyed-2pc.toml", bounds(1, 0))];
+    for (name, b) in cases {
+        let spec = spec(name, Variant::Correct);
+        let on = Explorer::new(&spec, b).explore();
+        let off = Explorer::new(&spec, Bounds { reduce_feeders: false, ..b }).explore();
+        assert!(on.exhausted && off.exhausted, "{name}: both exhausted");
+        assert!(on.violation.is_none() && off.violation.is_none(), "{name}: {:?} {:?}", on.violation, off.violation);
+        assert_eq!(on.terminal_states, off.terminal_states, "{name}: the same terminal states");
+        assert!(on.distinct_states <= off.distinct_states, "{name}: {} vs {}", on.distinct_states, off.distinct_states);
+    }
+}
