@@ -265,6 +265,10 @@ pub(crate) struct ExploreArgs {
     /// Explore every enabled choice (no partial-order reduction, timers at any step).
     #[arg(long)]
     pub(crate) no_reduce: bool,
+    /// Feeder groups: a busy task's group takes in only the upstream tasks feeding an empty
+    /// channel of it (fewer states; counterexamples may be longer than the shortest).
+    #[arg(long)]
+    pub(crate) feeders: bool,
     /// Sleep sets on top of the reduction: `siblings` (every state of the reduced search is
     /// still reached) or `inherit` (Godefroid's; fewer children, some states not reached).
     #[arg(long, value_name = "KIND")]

@@ -694,6 +694,7 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_hb_timeouts: a.hb_timeouts,
         max_states: a.max_states,
         reduce: !a.no_reduce,
+        reduce_feeders: a.feeders,
         sleep: match a.sleep.as_deref() {
             None | Some("off") => explore::Sleep::Off,
             Some("siblings") => explore::Sleep::Siblings,

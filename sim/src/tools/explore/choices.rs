@@ -108,7 +108,11 @@ impl Explorer<'_> {
         let mut group = BTreeSet::from([t]);
         let mut stack = vec![t];
         while let Some(x) = stack.pop() {
-            let ups = &self.job(sys).upstream[x.0 as usize];
+            let ups = if overtaking || !self.bounds.reduce_feeders {
+                self.job(sys).upstream[x.0 as usize].clone()
+            } else {
+                self.feeders(sys, x)
+            };
             let downs: &[(TaskId, u32)] =
                 if overtaking && self.may_send_barrier(sys, x) { &self.job(sys).outs[x.0 as usize] } else { &[] };
             for u in ups.iter().copied().chain(downs.iter().map(|(d, _)| *d)) {
@@ -118,6 +122,35 @@ impl Explorer<'_> {
             }
         }
         group
+    }
+
+    /// The direct upstream tasks of `x` whose steps may enable or disable one of `x`'s steps
+    /// (aligned or at-least-once checkpoints, no overtaking): `u` feeds a channel of `x` that
+    /// is empty now (its next element would enable a `data` step of `x`), or `u` has a
+    /// deployment queued (a deployment drops older attempts' channels), or `x` runs no attempt
+    /// (every direct upstream, as before). An upstream task whose channels into `x` all hold an
+    /// element only appends behind heads `x` takes: its steps commute with every step of `x`
+    /// and enable none, so it is left out of the group (`docs/explore.md`, *Exhaustion
+    /// (session 21)*).
+    pub(super) fn feeders(&self, sys: &Sys, x: TaskId) -> Vec<TaskId> {
+        let job = self.job(sys);
+        let Some(task) = sys.tasks.get(&x) else {
+            return job.upstream[x.0 as usize].clone();
+        };
+        let attempt = task.attempt().0;
+        let mut out: Vec<TaskId> = Vec::new();
+        for u in &job.upstream[x.0 as usize] {
+            let mut chans = job.outs[u.0 as usize].iter().filter(|(d, _)| *d == x).peekable();
+            if chans.peek().is_none() {
+                continue; // not a direct upstream
+            }
+            let empty = chans.any(|(_, ch)| sys.data.get(&(attempt, x, *ch)).is_none_or(|q| q.is_empty()));
+            let deploys = sys.to_task.get(u).is_some_and(|q| q.iter().any(|m| matches!(m, Ctl::Deploy { .. })));
+            if empty || deploys {
+                out.push(*u);
+            }
+        }
+        out
     }
 
     /// Whether one of task `t`'s enabled steps may send a barrier downstream: a trigger at the

@@ -130,6 +130,11 @@ pub struct Bounds {
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
     pub reduce: bool,
+    /// With `reduce`: a busy task's group takes in only the upstream tasks that feed one of its
+    /// empty channels or have a deployment queued (`Explorer::feeders`, session 21), not every
+    /// task upstream of it. Off (the default): the reduction of sessions 10–20, whose breadth-first
+    /// counterexamples are minimal (`commit-offsets-on-snapshot` takes 10 steps with feeder groups, 9 without).
+    pub reduce_feeders: bool,
     /// Sleep sets on top of it (`sleep.rs`): a child is not generated through a choice whose
     /// result another path reaches by the same steps in another order.
     pub sleep: Sleep,
@@ -166,6 +171,7 @@ impl Default for Bounds {
             max_hb_timeouts: 0,
             max_states: 300_000,
             reduce: true,
+            reduce_feeders: false,
             sleep: Sleep::Off,
         }
     }

@@ -192,7 +192,7 @@ impl Explorer<'_> {
     pub fn run_of(&self, path: &[Choice]) -> Result<RunResult, String> {
         let mut sys = self.initial();
         for (i, c) in path.iter().enumerate() {
-            if !self.choices(&sys).contains(c) || !self.apply(&mut sys, *c) {
+            if !self.enabled(&sys).contains(c) || !self.apply(&mut sys, *c) {
                 return Err(format!("step {} ({c}) is not enabled in the replayed state", i + 1));
             }
         }
@@ -206,7 +206,7 @@ impl Explorer<'_> {
     pub fn run_on(&self, path: &[Choice], steps: usize) -> Result<(RunResult, Vec<Choice>), String> {
         let mut sys = self.initial();
         for (i, c) in path.iter().enumerate() {
-            if !self.choices(&sys).contains(c) || !self.apply(&mut sys, *c) {
+            if !self.enabled(&sys).contains(c) || !self.apply(&mut sys, *c) {
                 return Err(format!("step {} ({c}) is not enabled in the replayed state", i + 1));
             }
         }
@@ -228,7 +228,7 @@ impl Explorer<'_> {
         let mut sys = self.initial();
         let mut lines = Vec::new();
         for (i, c) in path.iter().enumerate() {
-            if !self.choices(&sys).contains(c) || !self.apply(&mut sys, *c) {
+            if !self.enabled(&sys).contains(c) || !self.apply(&mut sys, *c) {
                 return Err(format!("step {} ({c}) is not enabled in the replayed state", i + 1));
             }
             // The search trusts cached part fingerprints: a replay checks them at every step.
