@@ -180,6 +180,8 @@ impl JmHost {
                 // judgement (it had re-registered) died with it (`handle_tm_lost` fails
                 // only executions not yet terminal).
                 self.jm.handle_tm_lost(now, TmId(tm));
+            } else if inc == 0 && incarnation > 1 && !forgotten {
+                self.executions_of_gone_process(now, tm, incarnation);
             }
         }
         self.lost.remove(&tm);
@@ -187,6 +189,34 @@ impl JmHost {
         let mine: Vec<(TaskId, Attempt)> =
             running.iter().filter_map(|&(t, a)| from_world(epoch, a).map(|a| (t, a))).collect();
         self.jm.handle_tm_report(now, TmId(tm), &mine);
+    }
+
+    /// The first heartbeat this JobManager hears from TaskManager `tm` comes from process
+    /// `incarnation` (2 or later) while it may have deployed to an earlier one (its monitor
+    /// never heard that one: heartbeats cut, or it crashed first). The executions whose
+    /// deployment an earlier process received are gone with it: they fail as Flink fails them
+    /// when the old TaskManager's heartbeat times out (`disconnectTaskManager`). Without this,
+    /// a cancel that process acknowledged but never reported left them CANCELING for ever and
+    /// the job RESTARTING (swarm seed 2600 of `rescale/stop-print-1.11`, caught by `liveness`).
+    fn executions_of_gone_process(&mut self, now: u64, tm: u32, incarnation: u64) {
+        let epoch = self.epoch;
+        let gone: Vec<(TaskId, Attempt)> = self
+            .jm
+            .tasks()
+            .iter()
+            .filter(|t| t.tm == TmId(tm))
+            .map(|t| (t.id, self.jm.execution(t.id)))
+            .filter(|(_, (_, state))| !state.is_terminal())
+            .filter_map(|(task, (attempt, _))| {
+                let world = to_world(epoch, attempt)?;
+                let on = self.s.with(|w| w.net.deployed_on.get(&(task, world)).copied());
+                on.is_some_and(|on| on < incarnation).then_some((task, attempt))
+            })
+            .collect();
+        for (task, attempt) in gone {
+            let cause = Some(format!("TaskManager tm{tm} lost: its process {} is gone", incarnation - 1));
+            self.jm.handle_task_state(now, task, attempt, ExecutionState::Failed, cause);
+        }
     }
 
     /// A user action from the client: re-tune, cancel, savepoint, manual checkpoint, or a new

@@ -144,6 +144,9 @@ struct Network {
     alive: BTreeMap<Addr, bool>,
     /// Per TaskManager, its incarnation: messages to an older one are dropped.
     tm_incarnation: BTreeMap<u32, u64>,
+    /// Per deployed execution (task, world attempt): the TaskManager incarnation that received
+    /// its deployment (the JobManager addresses incarnation 0 before it heard one).
+    deployed_on: BTreeMap<(TaskId, Attempt), u64>,
 }
 
 /// The data plane between tasks (`data_plane.rs`): bounded channels and the socket source.

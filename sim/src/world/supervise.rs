@@ -201,6 +201,7 @@ impl Network {
             link_last: BTreeMap::new(),
             alive: BTreeMap::new(),
             tm_incarnation: BTreeMap::new(),
+            deployed_on: BTreeMap::new(),
         }
     }
 }

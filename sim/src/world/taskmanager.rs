@@ -34,6 +34,7 @@ async fn tm_loop(s: Shared, tm: u32) {
         while let Some((_from, msg)) = inbox.pop_front() {
             match msg {
                 Msg::Deploy { task, attempt, restore, epoch } => {
+                    s.with(|w| w.net.deployed_on.insert((task, attempt), incarnation));
                     deploy_task(&s, &mut exec, tm, (task, attempt), restore, epoch)
                 }
                 Msg::Cancel { task, attempt } => s.with(|w| cancel_task(w, tm, (task, attempt))),
