@@ -127,6 +127,16 @@ impl Graph {
         Graph { vertices, task_vertex, tasks, in_edges, out_edges }.with_task_inputs()
     }
 
+    /// Every sink's subtasks (the vertices holding an operator of `spec` that is a sink), in
+    /// vertex order: whose completions the commit horizon waits for (the world's
+    /// `sink_commit_horizon`, the explorer's judge).
+    pub fn sink_tasks(&self, spec: &JobSpec) -> Vec<TaskId> {
+        (0..self.vertices.len())
+            .filter(|vi| self.vertices[*vi].ops.iter().any(|o| spec.operators[*o].kind.is_sink()))
+            .flat_map(|vi| self.vertex_tasks(vi))
+            .collect()
+    }
+
     /// Tasks of vertex `vi`, in subtask order.
     pub fn vertex_tasks(&self, vi: usize) -> Vec<TaskId> {
         self.task_vertex.iter().enumerate().filter(|(_, (v, _))| *v == vi).map(|(t, _)| TaskId(t as u32)).collect()

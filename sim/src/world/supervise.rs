@@ -510,12 +510,7 @@ pub(super) fn sink_commit_horizon(spec: &JobSpec, graph: &Graph, tasks: &TaskHos
 
 /// [`sink_commit_horizon`] of the current job's graph alone.
 fn current_job_commit_horizon(spec: &JobSpec, graph: &Graph, tasks: &TaskHost) -> Option<CheckpointId> {
-    let sinks: Vec<usize> = (0..spec.operators.len()).filter(|o| spec.operators[*o].kind.is_sink()).collect();
-    let sink_tasks: Vec<ckptsim::TaskId> = (0..graph.vertices.len())
-        .filter(|vi| graph.vertices[*vi].ops.iter().any(|o| sinks.contains(o)))
-        .flat_map(|vi| graph.vertex_tasks(vi))
-        .collect();
-    sink_tasks.iter().map(|t| tasks.completion_seen.get(t).copied()).min().flatten()
+    graph.sink_tasks(spec).iter().map(|t| tasks.completion_seen.get(t).copied()).min().flatten()
 }
 
 /// Waits for `notify` or until `deadline` (whichever first). Biased towards the notification.

@@ -132,8 +132,8 @@ pub(crate) fn resolve_latest_ends<E: Ord + Copy>(
 /// end). At the first resolution they join the run's lost inputs, which the delivery checkers
 /// do not expect and the reference folds without; at a later one (a restart without a restored
 /// checkpoint resolves `latest` again) an earlier attempt may have read them, so they are kept
-/// apart (`latest_skipped_on_restart`: not due, folded only when they left output). From the rule, not from where the core's source started: a source
-/// that read them anyway is caught.
+/// apart (`latest_skipped_on_restart`: not due, folded only when they left output). From the
+/// rule, not from where the core's source started: a source that read them anyway is caught.
 fn skip_before_latest(w: &mut World, spec: &JobSpec, t: &Task, log_end: &BTreeMap<PartitionId, Offset>) {
     let services = &mut w.services;
     let skipped = inputs_before_latest(spec, &services.log, t, log_end, &mut services.latest_floor);

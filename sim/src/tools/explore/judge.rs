@@ -45,7 +45,10 @@ impl Explorer<'_> {
         for (t, kind, detail, data) in events {
             trace.push_data(t, "jm", kind, detail, data);
         }
-        let sink_tasks = self.sink_tasks(sys);
+        // Every sink's subtasks, as the world takes them (a print sink declared after a 2PC sink must
+        // not move the horizon the 2PC sink has not reached: `two-source-two-sink.toml`).
+        let job = self.job(sys);
+        let sink_tasks = job.graph.sink_tasks(&job.spec);
         let mut checkpoints: Vec<CheckpointRow> = sys.obs.checkpoints.values().cloned().collect();
         for row in &mut checkpoints {
             if row.end_ms.is_none() {
@@ -349,22 +352,4 @@ impl Explorer<'_> {
 
 pub(super) fn checkpoint_row(obs: &mut Obs, id: CheckpointId) -> &mut CheckpointRow {
     obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id))
-}
-
-impl Explorer<'_> {
-    /// Every sink's subtasks in the running job, as the world's `current_job_commit_horizon`
-    /// takes them: the commit horizon is the oldest completion they all acted on. Until session
-    /// 21 only the last operator's vertex was taken: with a print sink declared after a 2PC
-    /// sink (`two-source-two-sink.toml`), the print sink's notification moved the horizon the
-    /// 2PC sink had not reached, and `exactly-once` named a record "lost" that the restore
-    /// would commit.
-    fn sink_tasks(&self, sys: &Sys) -> Vec<TaskId> {
-        let job = self.job(sys);
-        let sinks: Vec<usize> =
-            (0..job.spec.operators.len()).filter(|o| job.spec.operators[*o].kind.is_sink()).collect();
-        (0..job.graph.vertices.len())
-            .filter(|vi| job.graph.vertices[*vi].ops.iter().any(|o| sinks.contains(o)))
-            .flat_map(|vi| job.graph.vertex_tasks(vi))
-            .collect()
-    }
 }
