@@ -80,7 +80,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     if let Some(jr) = &reference.joined {
         joined_rows(spec, run, jr, &counts, healthy_end, &mut anomalies);
     }
-    let sequences = Sequences { committed, epochs: epochs.as_deref(), none_semantic, counts: &counts };
+    let sequences = Sequences { committed, epochs: epochs.as_deref(), none_semantic };
     per_key_sequences(spec, reference, sequences, &mut anomalies);
     let summary = match &reference.joined {
         Some(j) => format!(
@@ -103,13 +103,12 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
 }
 
 /// What [`per_key_sequences`] judges: the committed rows (a stale resume's earlier copies left
-/// out), each attempt's start under `Semantic.NONE`, and the lineage counts.
+/// out) and each attempt's start under `Semantic.NONE`.
 #[derive(Clone, Copy)]
 struct Sequences<'a> {
     committed: &'a Rows,
     epochs: Option<&'a [u64]>,
     none_semantic: bool,
-    counts: &'a LineageCounts,
 }
 
 /// The committed values per key against the reference, by the job's shape: a contiguous run
@@ -126,7 +125,7 @@ fn per_key_sequences(spec: &JobSpec, reference: &Reference, how: Sequences<'_>, 
     } else if how.none_semantic {
         // Several sources or order-free keys: the per-key sequence is the state checker's.
     } else if is_keyed(spec) && reference.order_free {
-        order_free_final_values(how.committed, reference, how.counts, anomalies);
+        order_free_final_values(how.committed, reference, anomalies);
     } else if is_keyed(spec) && reference.key_split {
         super::order::reordered_values_in_reference(how.committed, reference, anomalies);
     } else if is_keyed(spec) {

@@ -407,22 +407,26 @@ fn merge(checker: &'static str, verdicts: Vec<(String, Verdict)>) -> Verdict {
 
 /// Order-free keyed state (a union or two-input operator before keyed state): the committed
 /// values of a key follow no single reference order, but once every input of that key that
-/// produces output was committed, the key's last committed value must be the reference's final
-/// value (a join's `left * right`, a sum's total); with the key spread over several sink
-/// subtasks, one of its committed values.
-pub(super) fn order_free_final_values(
-    rows: &Rows,
-    reference: &Reference,
-    counts: &super::counts::LineageCounts,
-    anomalies: &mut Vec<Finding>,
-) {
+/// produces output was committed *under that key*, the key's last committed value must be the
+/// reference's final value (a join's `left * right`, a sum's total); with the key spread over
+/// several sink subtasks, one of its committed values. Per key, not per input: one input may
+/// reach several keys through different paths (a co-map's `uppercase` and `identity` copies of
+/// one word), each on its own sink subtask, and a completed checkpoint's transaction on one of
+/// them may still wait for its commit (the notification lost, the job not yet restored) while
+/// the other committed: the input then has a committed row, but not under every key.
+pub(super) fn order_free_final_values(rows: &Rows, reference: &Reference, anomalies: &mut Vec<Finding>) {
     let inputs_of_key = &reference.key_inputs;
     let mut last: BTreeMap<Value, Value> = BTreeMap::new();
+    // Per key, the inputs with a committed row under it: linear in the rows, whatever the keys.
+    let mut committed: BTreeMap<Value, BTreeSet<u64>> = BTreeMap::new();
     for r in rows {
-        last.insert(key_of(&r.value), r.value);
+        let k = key_of(&r.value);
+        committed.entry(k.clone()).or_default().insert(r.lineage.input_seq);
+        last.insert(k, r.value.clone());
     }
     for (k, seqs) in inputs_of_key {
-        if !seqs.iter().all(|s| has_input(counts, *s)) {
+        let Some(committed) = committed.get(k) else { continue };
+        if !seqs.iter().all(|s| committed.contains(s)) {
             continue;
         }
         let want = reference.final_per_key.get(k);

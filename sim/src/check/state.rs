@@ -116,7 +116,7 @@ fn keyed_values(
         // interleaving's, but the last committed one after all its inputs were committed is the
         // reference's (committed output is one consistent history). Printed output is not: a
         // restored attempt may still be catching up on one input when the run ends.
-        super::graph::order_free_final_values(rows, reference, &lineage_counts(rows), &mut anomalies);
+        super::graph::order_free_final_values(rows, reference, &mut anomalies);
     }
     let how = Judged { two_pc, replays_may_double_count, unordered, failed: !anomalies.is_empty() };
     let summary = keys_summary(reference, how, keys_seen);
