@@ -322,6 +322,17 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
+    /// §11.2 a two-input operator (connect's co-map, a keyed or event-time join) with one input
+    /// IDLE: 2.x leaves the idle input out of the operator's watermark
+    /// (`AbstractStreamOperator#processWatermarkStatus` with `IndexedCombinedWatermarkStatus`,
+    /// FLINK-18934, 1.14); 1.11 takes the plain minimum of both inputs' last watermarks
+    /// (`processWatermark1/2`), so an idle input holds the operator back
+    /// (`TwoInputStreamTaskTest#testWatermarkAndStreamStatusForwarding`: watermark 5, not 6).
+    /// A union is one input (one valve over all its channels) under both.
+    pub fn two_input_operator_skips_idle_input(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §3.3 a cancel marker of a newer id while an older *unaligned* checkpoint collects its
     /// in-flight data: both versions report only the cancelled id aborted. 2.x then fails the
     /// older one's in-flight data (`SingleCheckpointBarrierHandler.abortInternal` completes its

@@ -26,9 +26,7 @@ use crate::source::{LineSource, LogSource, StartupMode};
 use crate::state::{OperatorState, TaskSnapshot, TxnId};
 use crate::store::CompletedCheckpoint;
 use crate::two_input::{InputGates, InputOperator};
-use crate::watermark::{
-    SourceWatermarks, StatusWatermarkValve, Watermark, WatermarkEvent, WatermarkStatus, WatermarkStrategy,
-};
+use crate::watermark::{InputValve, SourceWatermarks, Watermark, WatermarkEvent, WatermarkStatus, WatermarkStrategy};
 use crate::{Profile, Variant};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -109,7 +107,7 @@ struct MultiInput {
 /// watermark generators (sources with a watermark strategy), and the last watermark emitted.
 #[derive(Clone, Debug, Hash, Default)]
 struct EventTime {
-    valve: Option<StatusWatermarkValve>,
+    valve: Option<InputValve>,
     source: Option<SourceWatermarks>,
     /// The watermark the chain last advanced to (the task's output watermark).
     current: Option<Watermark>,

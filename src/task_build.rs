@@ -260,8 +260,11 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
     EventTime {
         // The valve starts at Long.MIN_VALUE on every deployment, restored or not.
         valve: match &spec.head {
-            HeadSpec::Inputs { inputs, .. } => Some(StatusWatermarkValve::new(*inputs)),
-            HeadSpec::MultiInputs { gates, .. } => Some(StatusWatermarkValve::new(gates.num_channels())),
+            HeadSpec::Inputs { inputs, .. } => Some(InputValve::one(*inputs)),
+            HeadSpec::MultiInputs { gates, .. } => {
+                let two_input = !matches!(gates.operator, crate::two_input::InputOperatorSpec::Union);
+                Some(InputValve::for_gates(&gates.gate_of, two_input, spec.profile))
+            }
             _ => None,
         }
         .map(|v| if variant == Variant::IdleInputHoldsWatermark { v.with_idle_channels_held() } else { v }),

@@ -31,8 +31,9 @@ impl Task {
         self.event_time.current
     }
 
-    /// The input valve (tasks with input channels).
-    pub fn watermark_valve(&self) -> Option<&StatusWatermarkValve> {
+    /// The input valve (tasks with input channels): one over every channel, or one per input
+    /// of a 1.11 two-input operator ([`InputValve`]).
+    pub fn watermark_valve(&self) -> Option<&InputValve> {
         self.event_time.valve.as_ref()
     }
 

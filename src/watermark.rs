@@ -139,7 +139,9 @@ impl WatermarkStrategy {
     }
 }
 
+mod inputs;
 mod multiplexer;
+pub use inputs::{GateValves, InputValve};
 pub use multiplexer::{MuxCall, MuxError, MuxMode, MuxOutputId, WatermarkMultiplexer};
 
 // ------------------------------------------------------------------------- generators

@@ -46,6 +46,15 @@ mod stop_with_savepoint;
 #[path = "conformance/multiplexer.rs"]
 mod multiplexer;
 
+#[path = "conformance/two_input_watermarks.rs"]
+mod two_input_watermarks;
+
+#[path = "conformance/window_assigners.rs"]
+mod window_assigners;
+
+#[path = "conformance/chaining.rs"]
+mod chaining;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -65,6 +74,9 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(interval_join::census());
     all.extend(stop_with_savepoint::census());
     all.extend(multiplexer::census());
+    all.extend(two_input_watermarks::census());
+    all.extend(window_assigners::census());
+    all.extend(chaining::census());
     all
 }
 

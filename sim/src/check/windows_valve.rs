@@ -19,6 +19,11 @@
 //!   valve's last output (else it joins the minimum when it catches up); an IDLE valve emits
 //!   ACTIVE again.
 //!
+//! A 1.11 two-input operator (connect, a keyed or event-time join) has one valve per input and
+//! takes the plain minimum of the inputs, idle or not (semantics §11.2, the step's `per_input`):
+//! the same output as one valve over every channel until a channel goes IDLE, so such an
+//! attempt is judged up to its first idle status and not after it.
+//!
 //! **Judging** (the first divergence per attempt; after it the attempt is not judged further):
 //! * `watermark held back`: the task's watermark is below the valve's output, with an idle
 //!   channel at the task's watermark or below (the planted `idle-input-holds-watermark`), or
@@ -177,7 +182,7 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding
     let mut attempts: BTreeMap<(TaskId, Attempt), AttemptState> = BTreeMap::new();
     for s in &run.valve_steps {
         match s.step {
-            ValveEvent::Input { channel, channels, event, watermark, status } => {
+            ValveEvent::Input { channel, channels, event, watermark, status, per_input } => {
                 let a = attempts.entry((s.task, s.attempt)).or_insert_with(|| AttemptState {
                     valve: Valve::new(channels),
                     last_seen: Watermark::MIN,
@@ -185,6 +190,13 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding
                     outputs: Vec::new(),
                 });
                 if a.broken || channel >= channels || a.valve.channels.len() != channels as usize {
+                    continue;
+                }
+                if per_input && event == WatermarkEvent::Status(WatermarkStatus::Idle) {
+                    // A 1.11 two-input operator combines its inputs' valves by the plain minimum
+                    // (semantics §11.2): the same as one valve until a channel goes idle, then
+                    // not; the attempt is judged up to here.
+                    a.broken = true;
                     continue;
                 }
                 counts.inputs += 1;

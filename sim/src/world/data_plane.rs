@@ -263,8 +263,10 @@ fn take_event(
     t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
     if let Some(event) = event.filter(|_| w.obs.record_valves) {
         let status = t.watermark_valve().map_or(WatermarkStatus::Active, |v| v.status());
+        let per_input = t.watermark_valve().is_some_and(|v| v.per_input());
         let (channel, channels) = (i as u32, ch.1 as u32);
-        let step = ValveEvent::Input { channel, channels, event, watermark: t.current_watermark(), status };
+        let watermark = t.current_watermark();
+        let step = ValveEvent::Input { channel, channels, event, watermark, status, per_input };
         w.obs.valve_steps.push(ValveStep { at_ms: now, task, attempt: key.1, step });
         note_fires(w, t, key, now);
     }

@@ -659,6 +659,9 @@ pub enum ValveEvent {
         watermark: Option<ckptsim::watermark::Watermark>,
         /// The task's watermark status after it.
         status: ckptsim::watermark::WatermarkStatus,
+        /// The task combines its inputs per input gate (a 1.11 two-input operator:
+        /// `ckptsim::watermark::InputValve::per_input`).
+        per_input: bool,
     },
     /// An event-time window of the task fired `window` (recorded after the input that made it
     /// fire), its operator's watermark then.

@@ -541,8 +541,9 @@ impl Explorer<'_> {
         let mut steps = Vec::new();
         if let Some(event) = event {
             let status = task.watermark_valve().map_or(WatermarkStatus::Active, |v| v.status());
+            let per_input = task.watermark_valve().is_some_and(|v| v.per_input());
             let watermark = task.current_watermark();
-            let step = ValveEvent::Input { channel: ch, channels, event, watermark, status };
+            let step = ValveEvent::Input { channel: ch, channels, event, watermark, status, per_input };
             steps.push(ValveStep { at_ms, task: t, attempt, step });
         }
         // The task was changed by the input just taken: `make_mut` copies nothing more.
