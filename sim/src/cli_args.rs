@@ -273,10 +273,20 @@ pub(crate) struct ExploreArgs {
     /// still reached) or `inherit` (Godefroid's; fewer children, some states not reached).
     #[arg(long, value_name = "KIND")]
     pub(crate) sleep: Option<String>,
+    /// With `--sleep siblings`: a `to-jm` delivery and another task's `to-jm` or a `tick` are
+    /// independent where both orders, applied, reach the same state (checked by execution).
+    #[arg(long)]
+    pub(crate) jm_commute: bool,
     /// Directed search: depth-first with a visited-state cache instead of breadth-first (finds
     /// violations deeper than breadth-first search reaches; the path is not of minimal length).
     #[arg(long)]
     pub(crate) dfs: bool,
+    /// Exhaustive depth-first search: each state expanded once, a visited set of bare
+    /// fingerprints (memory: about 16 bytes a state, no frontier); exhausted only when no bound
+    /// cut a path (raise `--depth` until none does). For spaces too large for breadth-first
+    /// search; a counterexample is not of minimal length.
+    #[arg(long, conflicts_with = "dfs")]
+    pub(crate) exhaust: bool,
     /// Directed random walks instead of a search: this many runs from the initial state, each
     /// choice drawn from a deterministic stream (`--walk-seed`), faults placed at a drawn step;
     /// the first violation ends them (nothing is proved when none is found).

@@ -695,6 +695,7 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_states: a.max_states,
         reduce: !a.no_reduce,
         reduce_feeders: a.feeders,
+        jm_commute: a.jm_commute,
         sleep: match a.sleep.as_deref() {
             None | Some("off") => explore::Sleep::Off,
             Some("siblings") => explore::Sleep::Siblings,
@@ -723,6 +724,8 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
     }
     let report = if a.walks > 0 {
         ex.explore_walks(a.walks, a.walk_seed)
+    } else if a.exhaust {
+        ex.explore_exhaustive()
     } else if a.dfs {
         ex.explore_dfs()
     } else {

@@ -1157,3 +1157,54 @@ fn feeder_groups_keep_every_terminal_state() {
         assert!(on.distinct_states <= off.distinct_states, "{name}: {} vs {}", on.distinct_states, off.distinct_states);
     }
 }
+
+/// Session 22: the exhaustive depth-first search (`--exhaust`: each state expanded once, a
+/// visited set of bare fingerprints) reaches the same distinct states and ends in the same
+/// terminal states (equal digests of the terminal-state sets) as breadth-first search on the
+/// correct protocol's small spaces, both exhausted with no violation; a depth bound that cuts
+/// a path makes it not exhausted; and it finds a planted variant with a path that replays.
+#[test]
+fn exhaustive_depth_first_search_ends_in_the_same_terminal_states() {
+    let cases =
+        [("tiny-2pc.toml", bounds(2, 1)), ("two-source-two-sink.toml", bounds(1, 0)), ("keyed-2pc.toml", bounds(1, 0))];
+    for (name, b) in cases {
+        let spec = spec(name, Variant::Correct);
+        let bfs = Explorer::new(&spec, b).explore();
+        let dfs = Explorer::new(&spec, b).explore_exhaustive();
+        assert!(bfs.exhausted && dfs.exhausted, "{name}: both exhausted");
+        assert!(bfs.violation.is_none() && dfs.violation.is_none(), "{name}: {:?}", dfs.violation);
+        assert_eq!(bfs.distinct_states, dfs.distinct_states, "{name}: the same states");
+        assert_eq!(bfs.terminal_states, dfs.terminal_states, "{name}: the same number of terminal states");
+        assert_eq!(bfs.terminal_digest, dfs.terminal_digest, "{name}: the same terminal states");
+        assert!(dfs.terminal_states > 0 && dfs.terminal_digest != 0);
+        let cut = Explorer::new(&spec, Bounds { max_depth: dfs.depth_reached - 1, ..b }).explore_exhaustive();
+        assert!(!cut.exhausted, "{name}: a depth bound below the deepest path cuts it");
+    }
+    let broken = spec("tiny-2pc.toml", Variant::TwoPcCommitOnPrecommit);
+    let ex = Explorer::new(&broken, bounds(3, 1));
+    let v = ex.explore_exhaustive().violation.expect("found by the exhaustive search");
+    let (_, verdict) = ex.replay(&v.path).expect("replays");
+    assert_eq!(verdict.map(|(c, _)| c), Some(v.checker));
+}
+
+/// Session 22: JobManager deliveries whose two orders reach the same state are independent in
+/// the sleep sets (`--jm-commute`, checked by execution). On the correct protocol's small
+/// spaces the search with them reaches the same distinct states and ends in the same terminal
+/// states as without them (sleep sets spare children, not states), both exhausted with no
+/// violation, and generates fewer children.
+#[test]
+fn jm_commutation_keeps_every_state_and_terminal_state() {
+    let cases =
+        [("tiny-2pc.toml", bounds(2, 1)), ("two-source-two-sink.toml", bounds(1, 0)), ("keyed-2pc.toml", bounds(1, 0))];
+    for (name, b) in cases {
+        let spec = spec(name, Variant::Correct);
+        let b = Bounds { sleep: Sleep::Siblings, ..b };
+        let off = Explorer::new(&spec, b).explore();
+        let on = Explorer::new(&spec, Bounds { jm_commute: true, ..b }).explore();
+        assert!(on.exhausted && off.exhausted, "{name}: both exhausted");
+        assert!(on.violation.is_none() && off.violation.is_none(), "{name}: {:?} {:?}", on.violation, off.violation);
+        assert_eq!(on.distinct_states, off.distinct_states, "{name}: the same states");
+        assert_eq!(on.terminal_digest, off.terminal_digest, "{name}: the same terminal states");
+        assert!(on.children < off.children, "{name}: {} children vs {}", on.children, off.children);
+    }
+}

@@ -77,6 +77,7 @@ use std::sync::Arc;
 mod choices;
 mod cuts;
 mod directed;
+mod exhaust;
 mod fingerprint;
 mod job;
 mod judge;
@@ -138,6 +139,11 @@ pub struct Bounds {
     /// Sleep sets on top of it (`sleep.rs`): a child is not generated through a choice whose
     /// result another path reaches by the same steps in another order.
     pub sleep: Sleep,
+    /// With sleep sets: two JobManager deliveries (`to-jm` of different tasks, or `to-jm` and
+    /// `tick`) that the static relation calls dependent are independent at a state where both
+    /// orders, applied, reach the same state and neither disables the other
+    /// (`Explorer::commute_by_execution`, session 22).
+    pub jm_commute: bool,
 }
 
 /// Which sleep sets the search uses (`sleep.rs`).
@@ -173,6 +179,7 @@ impl Default for Bounds {
             reduce: true,
             reduce_feeders: false,
             sleep: Sleep::Off,
+            jm_commute: false,
         }
     }
 }
@@ -547,6 +554,10 @@ pub struct ExploreReport {
     pub depth_reached: u32,
     /// States with no choice left.
     pub terminal_states: u64,
+    /// A digest of the set of terminal states (the wrapping sum of their fingerprints, each
+    /// distinct one once): two exhausted searches with equal digests ended in the same terminal
+    /// states. Kept by breadth-first search and `--exhaust`.
+    pub terminal_digest: u64,
     /// Children generated (choices applied), re-expansions included.
     pub children: u64,
     /// Visited states expanded again because a later visit slept on fewer choices.
@@ -568,6 +579,7 @@ impl ExploreReport {
             distinct_states,
             depth_reached: 0,
             terminal_states: 0,
+            terminal_digest: 0,
             children: 0,
             reexpanded: 0,
             exhausted: false,

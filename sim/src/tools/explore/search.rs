@@ -107,6 +107,7 @@ impl Explorer<'_> {
             }
             if terminal {
                 search.report.terminal_states += 1;
+                search.report.terminal_digest = search.report.terminal_digest.wrapping_add(sys.fingerprint());
                 return Visit::Go;
             }
         } else {
@@ -173,7 +174,9 @@ impl Explorer<'_> {
                 // t sleeps after c only if the search takes c after t (c is one of
                 // the reduced choices there): then that path reaches this state's
                 // child through t.
-                if self.independent(sys, *t, c)
+                let commute = self.independent(sys, *t, c)
+                    || st.as_ref().is_some_and(|st| self.commute_by_execution(*t, st, c, s2));
+                if commute
                     && st_choices
                         .get_or_insert_with(|| st.as_ref().map(|st| self.choices(st)).unwrap_or_default())
                         .contains(&c)

@@ -102,6 +102,31 @@ impl Explorer<'_> {
         }
     }
 
+    /// Conditional (state-dependent) independence of a JobManager delivery, checked by
+    /// execution (`--jm-commute`, Godefroid and Pirottin's refined dependencies): `a` led from
+    /// a state `s` to `sa`, `b` from `s` to `sb`; they commute at `s` when one of them is a
+    /// `to-jm` delivery, the other a `to-jm` delivery of another task or a `tick`, `b` is
+    /// enabled after `a` and `a` after `b`, and both orders reach the same state (the same
+    /// fingerprint, the explorer's notion of a state). That is the local diamond a sleep set
+    /// needs: the child through `b` may sleep on `a`, whose result `a`-then-`b` reaches by the
+    /// same number of steps (`docs/explore.md`, *Exhaustion (session 22)*).
+    pub(super) fn commute_by_execution(&self, a: Choice, sa: &Sys, b: Choice, sb: &Sys) -> bool {
+        let jm_pair = match (a, b) {
+            (Choice::ToJm(x), Choice::ToJm(y)) => x != y,
+            (Choice::ToJm(_), Choice::Tick) | (Choice::Tick, Choice::ToJm(_)) => true,
+            _ => false,
+        };
+        if !self.bounds.jm_commute || !jm_pair {
+            return false;
+        }
+        let (mut ab, mut ba) = (sa.clone(), sb.clone());
+        self.enabled(sa).contains(&b)
+            && self.enabled(sb).contains(&a)
+            && self.apply(&mut ab, b)
+            && self.apply(&mut ba, a)
+            && ab.fingerprint() == ba.fingerprint()
+    }
+
     /// Whether the own steps of tasks `x` and `y` commute (see [`Explorer::independent`]).
     fn tasks_independent(&self, sys: &Sys, x: TaskId, y: TaskId) -> bool {
         if x == y {
