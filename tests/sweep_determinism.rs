@@ -202,7 +202,7 @@ fn swarm_seeds_hash_the_same_twice_under_any_worker_count() {
 
 /// A search (`sweep_search`, what `bench --only find` times) reports the same first failure as
 /// a plain swarm sweep over the same seeds: a planted variant over fault scenarios, the first
-/// failing (seed, scenario) of the sweep, with the same trace hash and signature, by 1 and 2 workers.
+/// failing (seed, scenario) of the sweep in the search's order (seed, then shape order), with the same trace hash and signature, by 1 and 2 workers.
 #[test]
 fn a_swarm_search_stops_at_the_sweeps_first_failure() {
     use ckptsim_sim::tools::sweep_search::{search, SearchLimits};
@@ -216,7 +216,9 @@ fn a_swarm_search_stops_at_the_sweeps_first_failure() {
         .collect();
     const UP_TO: u64 = 6;
     let swept = sweep::sweep_with(&specs, 1, UP_TO, 2, 0, 1, false, true);
-    let index = |f: &sweep::SweepFailure| (f.seed, specs.iter().position(|s| s.source_path == f.path));
+    // Within a seed the search runs one scenario of each job shape first (`shape_order`).
+    let order = ckptsim_sim::tools::sweep_search::shape_order(&specs);
+    let index = |f: &sweep::SweepFailure| (f.seed, order.iter().position(|&i| specs[i].source_path == f.path));
     let want = swept.failures.iter().min_by_key(|f| index(f)).expect("the variant is caught within the seeds");
     for jobs in [1, 2] {
         let limits = SearchLimits { first_seed: 1, max_seeds: UP_TO, max_wall_s: 600.0, jobs, swarm: true };

@@ -131,7 +131,7 @@ pub(crate) struct SweepArgs {
     /// With --guided: write each failing guided child as a scenario file into DIR.
     #[arg(long, value_name = "DIR", requires = "guided")]
     pub(crate) children_out: Option<PathBuf>,
-    /// Run seed after seed (every scenario of a seed, then the next seed) and stop at the
+    /// Run seed after seed (every scenario of a seed, one of each job shape first, then the next seed) and stop at the
     /// first failing run in that order; prints it with its replay command.
     #[arg(long, conflicts_with_all = ["shard", "shrink", "coverage", "json"])]
     pub(crate) fail_fast: bool,

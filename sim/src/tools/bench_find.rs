@@ -2,7 +2,7 @@
 //!
 //! Per variant named by a negative scenario's `variant` key, every `scenarios/faults` file runs
 //! under that variant (the protocol variant replaced, nothing else), in swarm mode, seed after
-//! seed (all files of seed 1, then of seed 2, ...) on the sweep's worker threads, until some run
+//! seed (all files of seed 1, one of each job shape first, then of seed 2, ...) on the sweep's worker threads, until some run
 //! fails: the sweep over the fault scenarios passes every seed with the correct protocol
 //! (BENCHMARKS.md, *Swarm over every folder*), so a failing run is the variant caught. The
 //! search stops at a seed cap or a wall-time cap; a variant not caught by then is reported as
