@@ -28,6 +28,11 @@ pub(super) fn drain_outputs(
             TaskOutput::EmitBarrier { barrier, priority } => emit_barrier(w, outbox, key, barrier, priority, now),
             TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
+                // Which late elements this snapshot's cut holds (`check/side_output.rs`).
+                for (checkpoint, late_before) in t.take_late_cuts() {
+                    let (task, attempt) = at.key;
+                    w.obs.late_snapshots.push(LateSnapshot { task, attempt, checkpoint, late_before });
+                }
                 let Some(taken) = snapshot_taken(w, t, at, id, snapshot, (alignment_ms, unaligned)) else {
                     return (snaps, true);
                 };
