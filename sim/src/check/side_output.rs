@@ -240,3 +240,33 @@ fn covering<'a>(
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The side sink's `exactly-once` verdict of `run` on `eventtime/late-side-branch-2pc.toml`.
+    fn side_verdict(spec: &JobSpec, run: &RunResult) -> Verdict {
+        check_all(spec, run, &reference::compute(spec)).into_iter().find(|v| v.checker == "exactly-once").unwrap()
+    }
+
+    /// A committed late row planted twice is a `late-duplicate`, one with another value a
+    /// `late-phantom`; the run itself passes.
+    #[test]
+    fn duplicate_and_phantom_late_rows_are_named() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime/late-side-branch-2pc.toml");
+        let spec = crate::load::load_spec(&path).expect("scenario loads");
+        let run = crate::world::run(&spec, 1);
+        assert_eq!(side_verdict(&spec, &run).passed, Some(true), "the run itself passes");
+        let row = run.committed.iter().next().expect("a committed late row");
+        let mut dup = run.clone();
+        dup.committed.push(row.clone());
+        let v = side_verdict(&spec, &dup);
+        assert!(v.anomalies.iter().any(|f| f.kind.as_deref() == Some("late-duplicate")), "{:?}", v.anomalies);
+        let mut phantom = run.clone();
+        phantom.committed.push(OutputRow { value: Value::str("x"), ..row });
+        let v = side_verdict(&spec, &phantom);
+        assert!(v.anomalies.iter().any(|f| f.kind.as_deref() == Some("late-phantom")), "{:?}", v.anomalies);
+    }
+}

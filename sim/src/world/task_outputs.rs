@@ -28,11 +28,6 @@ pub(super) fn drain_outputs(
             TaskOutput::EmitBarrier { barrier, priority } => emit_barrier(w, outbox, key, barrier, priority, now),
             TaskOutput::EmitCancelMarker { id } => outbox.push_event(StreamElement::CancelMarker(id)),
             TaskOutput::Snapshot { id, snapshot, alignment_ms, unaligned } => {
-                // Which late elements this snapshot's cut holds (`check/side_output.rs`).
-                for (checkpoint, late_before) in t.take_late_cuts() {
-                    let (task, attempt) = at.key;
-                    w.obs.late_snapshots.push(LateSnapshot { task, attempt, checkpoint, late_before });
-                }
                 let Some(taken) = snapshot_taken(w, t, at, id, snapshot, (alignment_ms, unaligned)) else {
                     return (snaps, true);
                 };
@@ -119,7 +114,7 @@ fn emit_barrier(
 /// are recorded. `alignment`: the alignment time in ms and whether the snapshot is unaligned.
 fn snapshot_taken(
     w: &mut World,
-    t: &Task,
+    t: &mut Task,
     at: DrainAt<'_>,
     id: CheckpointId,
     snapshot: TaskSnapshot,
@@ -128,6 +123,10 @@ fn snapshot_taken(
     let (alignment_ms, unaligned) = alignment;
     let (key, now) = (at.key, at.now);
     let (task, attempt) = key;
+    // Which late elements this snapshot's cut holds (`check/side_output.rs`).
+    for (checkpoint, late_before) in t.take_late_cuts() {
+        w.obs.late_snapshots.push(LateSnapshot { task, attempt, checkpoint, late_before });
+    }
     if let Err(cause) = flush_before_snapshot(w, key, now) {
         fail(w, at, cause);
         return None;
