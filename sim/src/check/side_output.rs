@@ -100,7 +100,7 @@ fn judge(
     }
     let exactly_once = two_pc
         && spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce
-        && super::exactly_once::no_checkpoint_sink(spec).is_none();
+        && spec.checkpoint.periodic_enabled();
     if exactly_once {
         for (&(seq, sub), &n) in counts.iter().filter(|(_, n)| **n > 1) {
             anomalies.push(

@@ -291,7 +291,7 @@ impl Graph {
     fn output_tail(&self, spec: &JobSpec, vi: usize) -> TailSpec {
         let late: Vec<bool> = self.out_edges[vi]
             .iter()
-            .map(|&(down, k)| spec.is_graph() && super::graph_dag::late_edge(spec, self.vertices[down].ops[0], k))
+            .map(|&(down, k)| spec.is_graph() && late_edge(spec, self.vertices[down].ops[0], k))
             .collect();
         let mut edges: Vec<Partitioner> = self.out_edges[vi]
             .iter()
@@ -396,4 +396,12 @@ pub(super) fn name_vertices(vertices: &mut [Vertex], ops: &[crate::spec::OpSpec]
             .collect();
         v.name = names.join(" -> ");
     }
+}
+
+/// Whether input edge `k` of vertex `down` (first operator `first`) carries its producer's
+/// late side output: the operator reads `W.late`, or its input `k` is a partitioning that does.
+fn late_edge(spec: &JobSpec, first: usize, k: usize) -> bool {
+    let input = spec.op_inputs(first).get(k).copied();
+    spec.operators[first].late_input
+        || input.is_some_and(|i| spec.operators[i].kind.is_partitioning() && spec.operators[i].late_input)
 }

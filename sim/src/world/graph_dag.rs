@@ -145,14 +145,6 @@ fn chain_vertices(spec: &JobSpec, edges: &[Vec<OpEdge>]) -> (Vec<Vertex>, Vec<Ve
     (vertices, in_edges)
 }
 
-/// Whether input edge `k` of vertex `down` (first operator `first`) carries its producer's
-/// late side output: the operator reads `W.late`, or its input `k` is a partitioning that does.
-pub(super) fn late_edge(spec: &JobSpec, first: usize, k: usize) -> bool {
-    let input = spec.op_inputs(first).get(k).copied();
-    spec.operators[first].late_input
-        || input.is_some_and(|i| spec.operators[i].kind.is_partitioning() && spec.operators[i].late_input)
-}
-
 /// The operator feeding partitioning `k` (validated: exactly one, a task operator).
 fn first_input(spec: &JobSpec, k: usize) -> usize {
     spec.op_inputs(k)[0]
