@@ -43,8 +43,9 @@ enum Tail {
         partitioner: Partitioner,
         next_rr: u32,
     },
-    /// Several output edges: (partitioner, first channel, round-robin position) per edge.
-    Multi(Vec<(Partitioner, u32, u32)>),
+    /// Several output edges: (partitioner, first channel, round-robin position, late side
+    /// output edge) per edge.
+    Multi(Vec<(Partitioner, u32, u32, bool)>),
     Print(PrintSink),
     TwoPc(TwoPhaseCommitSink),
 }
@@ -113,6 +114,15 @@ struct EventTime {
     current: Option<Watermark>,
     /// Late side-output records collected while a chain runs.
     late: Vec<Record>,
+    /// The planted `late-side-output-lost-on-restore`: a restored attempt records its late
+    /// elements but sends none on its late side-output edges.
+    late_lost: bool,
+    /// Late elements this attempt sent to a late side output consumed downstream (counted
+    /// under the planted `late_lost` too: the host records each one).
+    late_sent: u64,
+    /// Per snapshot taken since the host last asked, how many late elements were sent before
+    /// its cut (`Task::take_late_cuts`).
+    late_cuts: Vec<(CheckpointId, u64)>,
     /// The chain holds a processing-time window (its timers fire by the task's clock, and its
     /// element assignments go to the host).
     processing: bool,

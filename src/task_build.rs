@@ -201,22 +201,26 @@ fn restored_lists(chain: &[ChainedOperator], own: Option<&TaskSnapshot>) -> Vec<
     }
 }
 
+/// Several output edges, each `(partitioner, late side output)`, channels numbered in order.
+fn multi_tail(spec: &TaskSpec, edges: impl Iterator<Item = (Partitioner, bool)>) -> Tail {
+    let mut first = 0;
+    Tail::Multi(
+        edges
+            .map(|(p, late)| {
+                let e = (p.clone(), first, spec.subtask, late);
+                first += p.num_channels();
+                e
+            })
+            .collect(),
+    )
+}
+
 /// The task's tail: its output edges, or its sink (a 2PC sink restored from the last state).
 fn build_tail(spec: &TaskSpec, own: Option<&TaskSnapshot>, dormant: bool) -> Tail {
     match &spec.tail {
         TailSpec::Output(p) => Tail::Output { partitioner: p.clone(), next_rr: spec.subtask },
-        TailSpec::Outputs(ps) => {
-            let mut first = 0;
-            Tail::Multi(
-                ps.iter()
-                    .map(|p| {
-                        let e = (p.clone(), first, spec.subtask);
-                        first += p.num_channels();
-                        e
-                    })
-                    .collect(),
-            )
-        }
+        TailSpec::Outputs(ps) => multi_tail(spec, ps.iter().map(|p| (p.clone(), false))),
+        TailSpec::Tagged(ps) => multi_tail(spec, ps.iter().cloned()),
         TailSpec::PrintSink => Tail::Print(PrintSink::default()),
         TailSpec::TwoPhaseCommitSink => {
             let mut s = TwoPhaseCommitSink::new(spec.subtask, spec.attempt.0, spec.variant);
@@ -272,6 +276,7 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
         watermark_first: variant == Variant::WatermarkBeforeWindowResults,
         processing,
         drop_due_once: processing && own.is_some() && variant == Variant::RestoredDueTimersDropped,
+        late_lost: own.is_some() && variant == Variant::LateSideOutputLostOnRestore,
         ..EventTime::default()
     }
 }

@@ -54,7 +54,7 @@ impl Task {
             match &mut self.tail {
                 Tail::Output { partitioner, next_rr } => route(partitioner, next_rr, 0, r, &mut self.outputs),
                 Tail::Multi(edges) => {
-                    for (partitioner, first, next_rr) in edges.iter_mut() {
+                    for (partitioner, first, next_rr, _) in edges.iter_mut().filter(|e| !e.3) {
                         route(partitioner, next_rr, *first, r.clone(), &mut self.outputs);
                     }
                 }
@@ -101,7 +101,13 @@ impl Task {
 }
 
 /// Routes one record through one output edge whose channels start at `first`.
-fn route(partitioner: &Partitioner, next_rr: &mut u32, first: u32, r: Record, outputs: &mut VecDeque<TaskOutput>) {
+pub(super) fn route(
+    partitioner: &Partitioner,
+    next_rr: &mut u32,
+    first: u32,
+    r: Record,
+    outputs: &mut VecDeque<TaskOutput>,
+) {
     let channel = match *partitioner {
         Partitioner::Forward => 0,
         Partitioner::Rebalance { channels } => {

@@ -154,6 +154,10 @@ impl Task {
             return;
         }
         let async_failure = self.lifecycle_failure(LifecycleHook::SnapshotAsync(id.0));
+        // The cut of the late side output: the elements sent before it are in this checkpoint.
+        if self.event_time.late_sent > 0 {
+            self.event_time.late_cuts.push((id, self.event_time.late_sent));
+        }
         let mut operators = Vec::with_capacity(self.chain.len() + 2);
         match &mut self.head {
             Head::Log(s) => {

@@ -117,11 +117,31 @@ impl Task {
         }
     }
 
+    /// Per snapshot this attempt took since the last call, the late elements it had sent to a
+    /// late side output consumed downstream before the snapshot's cut (the host's record of
+    /// which late elements a checkpoint holds; none without such a side output).
+    pub fn take_late_cuts(&mut self) -> Vec<(CheckpointId, u64)> {
+        std::mem::take(&mut self.event_time.late_cuts)
+    }
+
     pub(super) fn take_late_records(&mut self) {
         let mut late = std::mem::take(&mut self.event_time.late);
         for op in &mut self.chain {
             op.operator.take_late_records(&mut late);
             for record in late.drain(..) {
+                // A late side output consumed downstream: the element on every late edge
+                // (`WindowOperator#sideOutput`, the side tag's `RecordWriterOutput`).
+                if let Tail::Multi(edges) = &mut self.tail {
+                    let late_edges = edges.iter_mut().filter(|e| e.3);
+                    let mut any = false;
+                    for (partitioner, first, next_rr, _) in late_edges {
+                        any = true;
+                        if !self.event_time.late_lost {
+                            super::chain::route(partitioner, next_rr, *first, record.clone(), &mut self.outputs);
+                        }
+                    }
+                    self.event_time.late_sent += u64::from(any);
+                }
                 self.outputs.push_back(TaskOutput::LateRecord { operator: op.instance.clone(), record });
             }
         }

@@ -55,6 +55,13 @@ pub enum TailSpec {
     /// goes to each edge through that edge's partitioner; edge `e`'s channels follow those of
     /// edges `0..e` ([`Partitioner::num_channels`]).
     Outputs(Vec<Partitioner>),
+    /// Several output edges of a task whose chain ends in an event-time window with a late
+    /// side output consumed downstream (Flink's `getSideOutput(lateOutputTag)`: the tail's
+    /// `RecordWriterOutput` of the side tag): `(partitioner, late)` per edge, channels as in
+    /// [`TailSpec::Outputs`]. The window's results go to the edges with `late` false, its late
+    /// elements (`WindowOperator#sideOutput`) to those with `late` true; barriers, watermarks
+    /// and the end of partition go to every edge alike.
+    Tagged(Vec<(Partitioner, bool)>),
 }
 
 /// How records are routed to the downstream channels (Flink's StreamPartitioner).

@@ -243,11 +243,20 @@ pub enum Variant {
     /// the watermark. A later event-time window (a window after a window) then finds the
     /// results late and drops them. Caught by the `windows` checker on the second stage.
     WatermarkBeforeWindowResults,
+    /// A restored task whose event-time window has a late side output consumed downstream
+    /// (`inputs = ["W.late"]`) still judges and records its late elements but sends none on the
+    /// side-output edge, as if the restore re-attached only the main output (Flink's
+    /// `OperatorChain` builds a `RecordWriterOutput` per output edge, the side tag's included,
+    /// on every deployment; `WindowOperator#sideOutput` writes each late element there). The
+    /// late elements of every restored attempt are lost to the side branch. Caught by
+    /// `exactly-once` (2PC side sink) and `at-least-once` (print side sink) as a lost late
+    /// record.
+    LateSideOutputLostOnRestore,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 42] = [
+    pub const ALL: [Variant; 43] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -290,6 +299,7 @@ impl Variant {
         Variant::LaterGateLostOnRestore,
         Variant::WatermarkBeforeWindowResults,
         Variant::LatestStartsAtEarliest,
+        Variant::LateSideOutputLostOnRestore,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

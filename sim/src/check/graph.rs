@@ -181,7 +181,8 @@ fn reference_ops(spec: &JobSpec) -> Vec<RefOp> {
 fn consumers_of(spec: &JobSpec) -> Vec<Vec<(usize, u32)>> {
     let n = spec.operators.len();
     let mut consumers: Vec<Vec<(usize, u32)>> = vec![Vec::new(); n];
-    for c in 0..n {
+    // A late side output carries nothing in the fault-free fold (`side_output.rs` judges it).
+    for c in (0..n).filter(|c| !spec.operators[*c].late_input) {
         for (k, i) in spec.op_inputs(c).into_iter().enumerate() {
             consumers[i].push((c, k as u32));
         }
@@ -342,6 +343,16 @@ pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
             }
             Verdict::from(v.checker, anomalies, format!("{}; broadcast fan-out of {judged} inputs", v.summary))
         };
+        // A sink behind a window's late side output (`W.late`): judged against the late
+        // elements the run recorded (`side_output.rs`); no fault-free fold says which they are.
+        if let Some(w) = spec.late_branch_of(s) {
+            let [eo, alo] = super::side_output::late_branch(spec, run, &rows, &graphs, s, w);
+            let why = "late side branch: judged by its delivery checker";
+            for v in [eo, alo, Verdict::skip("state", why), Verdict::skip("liveness", why)] {
+                per_checker.entry(v.checker).or_default().push((name.clone(), v));
+            }
+            continue;
+        }
         let (eo, alo) = (exactly_once(&view, &rows, &reference), at_least_once(&view, &rows, &reference));
         let (eo, alo) = if printed { (eo, with_fan_out(alo)) } else { (with_fan_out(eo), alo) };
         for v in [eo, alo, state(&view, &rows, &reference), liveness_with(&view, &rows, &reference)] {
@@ -373,9 +384,9 @@ fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> V
     let Some(at) = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_))) else {
         return windows(spec, run);
     };
-    let Some(sink) =
-        (0..spec.operators.len()).find(|s| spec.operators[*s].kind.is_sink() && spec.upstream_of(*s).contains(&at))
-    else {
+    let Some(sink) = (0..spec.operators.len()).find(|s| {
+        spec.operators[*s].kind.is_sink() && spec.late_branch_of(*s).is_none() && spec.upstream_of(*s).contains(&at)
+    }) else {
         return Verdict::skip("windows", "the event-time window reaches no sink");
     };
     windows(&sink_view(spec, sink), &run_view(run, graphs, spec, sink))

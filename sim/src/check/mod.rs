@@ -21,6 +21,7 @@ pub mod order;
 mod rescale_lineage;
 mod restart;
 mod retention;
+mod side_output;
 mod stale_resume;
 mod state;
 pub(crate) mod stop;

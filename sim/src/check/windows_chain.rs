@@ -59,7 +59,9 @@ pub(super) fn chain(spec: &JobSpec) -> Result<Vec<OperatorKind>, &'static str> {
     let ops = &spec.operators;
     // Windows after windows: the last window feeds the sink (`windows_stages.rs`).
     let Some(&at) = spec.window_stages().last() else { return Ok(vec![]) };
-    let Some(sink) = (0..ops.len()).find(|s| ops[*s].kind.is_sink() && spec.upstream_of(*s).contains(&at)) else {
+    let Some(sink) = (0..ops.len())
+        .find(|s| ops[*s].kind.is_sink() && spec.late_branch_of(*s).is_none() && spec.upstream_of(*s).contains(&at))
+    else {
         return Err("the event-time window reaches no sink");
     };
     between(spec, at, sink)

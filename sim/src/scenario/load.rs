@@ -145,6 +145,7 @@ fn op_spec(o: &scenario::OperatorSpec) -> OpSpec {
         ignore_failures_after_transaction_timeout: o.ignore_failures_after_transaction_timeout,
         sink_v2: o.sink_v2,
         inputs: o.inputs.clone(),
+        late_input: o.late_input,
         topic: None,
         bounded: o.bounded,
         watermarks: o.watermarks,

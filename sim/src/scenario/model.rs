@@ -273,6 +273,9 @@ pub struct OperatorSpec {
     /// `inputs`: the positions of the operators feeding this one, in input (gate) order; the
     /// previous operator by default, none for a source.
     pub inputs: Vec<usize>,
+    /// The operator reads the late side output of its one input (`inputs = ["W.late"]`, Flink's
+    /// `getSideOutput(lateOutputTag)`), an event-time window with `late_records = "side-output"`.
+    pub late_input: bool,
     /// `log-source` only: the source's watermark strategy (`watermarks`,
     /// `max_out_of_orderness_ms`, `idle_timeout_ms`, `auto_watermark_interval_ms`); `None`
     /// without event time; `watermarks = "none"` is an interval of

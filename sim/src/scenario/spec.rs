@@ -36,6 +36,10 @@ pub struct OpSpec {
     pub sink_v2: bool,
     /// Positions of the operators feeding this one (job graphs; the previous one in a line).
     pub inputs: Vec<usize>,
+    /// It reads the late side output of its one input, an event-time window (`inputs =
+    /// ["W.late"]`; Flink's `getSideOutput(lateOutputTag)`): the window's late elements, not its
+    /// results. A partitioning (`key_by`) may read it too; the edge it names is then a side edge.
+    pub late_input: bool,
     /// A log source of a job with several sources: its topic, `(first partition, partitions)`
     /// of the broker's one log. None: the whole log (one source).
     pub topic: Option<(u32, u32)>,
@@ -485,6 +489,7 @@ impl JobSpec {
     pub fn is_graph(&self) -> bool {
         self.operators.iter().enumerate().any(|(i, o)| {
             o.kind.is_multi_input()
+                || o.late_input
                 || matches!(o.kind, OpKind::Broadcast)
                 || (o.kind.is_source() && i > 0)
                 || (o.kind.is_sink() && i + 1 < self.operators.len())
@@ -531,6 +536,21 @@ impl JobSpec {
         let ups: Vec<std::collections::BTreeSet<usize>> =
             self.op_inputs(op).into_iter().map(|i| self.upstream_of(i)).collect();
         ups.iter().enumerate().any(|(a, x)| ups[a + 1..].iter().any(|y| !x.is_disjoint(y)))
+    }
+
+    /// The event-time window whose late side output operator `op` is downstream of: walking up
+    /// its one-input path, an operator that reads `W.late` (validation allows only one-input
+    /// operators after a side output). None on the main path.
+    pub fn late_branch_of(&self, op: usize) -> Option<usize> {
+        let mut o = op;
+        loop {
+            let ins = self.op_inputs(o);
+            let [up] = ins.as_slice() else { return None };
+            if self.operators[o].late_input {
+                return Some(*up);
+            }
+            o = *up;
+        }
     }
 
     /// The operators that are event-time or processing-time windows, in file order (several:

@@ -5,38 +5,44 @@ use super::*;
 impl Ctx<'_> {
     /// Resolves every operator's `inputs` (names → positions) and checks the graph's shape.
     /// An operator without `inputs` reads the previous operator; a source reads nothing.
-    pub(super) fn graph_inputs(&self, raw: &[Option<Vec<String>>], ops: &[OperatorSpec]) -> Res<Vec<Vec<usize>>> {
+    /// Per operator also whether it reads its input's late side output (`W.late`).
+    pub(super) fn graph_inputs(
+        &self,
+        raw: &[Option<Vec<String>>],
+        ops: &[OperatorSpec],
+    ) -> Res<Vec<(Vec<usize>, bool)>> {
         let by_name: BTreeMap<&str, usize> = ops.iter().enumerate().map(|(i, o)| (o.name.as_str(), i)).collect();
         let mut inputs: Vec<Vec<usize>> = Vec::with_capacity(ops.len());
+        let mut late: Vec<bool> = Vec::with_capacity(ops.len());
         for (i, o) in ops.iter().enumerate() {
             let at = format!("operators[{i}].inputs");
-            let resolved = self.resolve_inputs(i, &raw[i], ops, &by_name)?;
+            let (resolved, late_input) = self.resolve_inputs(i, &raw[i], ops, &by_name)?;
             self.input_arity(i, o, &resolved)?;
             // Errors about an operator's implicit input name its `kind`.
             let what = if raw[i].is_some() { at } else { format!("operators[{i}].kind") };
             self.input_shapes(o, &resolved, ops, &what)?;
             inputs.push(resolved);
+            late.push(late_input);
         }
         self.acyclic(&inputs, ops)?;
         self.graph_ends(&inputs, ops)?;
-        Ok(inputs)
+        self.late_branches(&inputs, &late, ops)?;
+        Ok(inputs.into_iter().zip(late).collect())
     }
 
     /// An input `O.tag` that names no operator but a side output of operator `O` (Flink's
     /// `getSideOutput(OutputTag)`): the only side output is an event-time window's `late` one
     /// (`sideOutputLateData`), and only with `late_records = "side-output"`. Each malformed form
-    /// gets its own error; a well-formed `W.late` is refused as well, since a side output does
-    /// not flow on to other operators here (the run records it per attempt,
-    /// `RunResult::late_records`). Returns `Ok` when `name` is no side output at all (the
-    /// caller reports the unknown operator).
+    /// gets its own error. Returns the window's position for a well-formed `W.late`, None when
+    /// `name` is no side output at all (the caller reports the unknown operator).
     fn side_output_input(
         &self,
         at: &str,
         name: &str,
         ops: &[OperatorSpec],
         by_name: &BTreeMap<&str, usize>,
-    ) -> Res<()> {
-        let Some((op, tag)) = name.rsplit_once('.').filter(|(op, _)| by_name.contains_key(op)) else { return Ok(()) };
+    ) -> Res<Option<usize>> {
+        let Some((op, tag)) = name.rsplit_once('.').filter(|(op, _)| by_name.contains_key(op)) else { return Ok(None) };
         let o = &ops[by_name[op]];
         let window = match &o.kind {
             OperatorKindSpec::EventWindow(w) if w.time != ckptsim::window::WindowTime::Processing => Some(w),
@@ -55,12 +61,60 @@ impl Ctx<'_> {
                 "`{name}`: `{op}` drops its late records (late_records = \"drop\", the default); set late_records = \
                  \"side-output\" on `{op}` to give it the side output `{op}.late`"
             ),
-            Some(_) => format!(
-                "`{name}`: a side output (the late records of `{op}`) does not flow on to other operators; the run \
-                 records it per attempt, and only operators can be inputs"
-            ),
+            Some(_) => return Ok(Some(by_name[op])),
         };
         Err(self.err(at, message))
+    }
+
+    /// What may stand after a late side output (`W.late`): stateless functions (`map`,
+    /// `filter`, `flat_map`), `rebalance`, and one sink (print or two-phase-commit) per
+    /// branch. Not modelled yet, each refused at its `inputs` (or `kind`): a keyed operator or
+    /// another window after it, and a side output reaching a union or two-input operator
+    /// (the late records merged with another stream).
+    fn late_branches(&self, inputs: &[Vec<usize>], late: &[bool], ops: &[OperatorSpec]) -> Res<()> {
+        let mut on_side = vec![false; ops.len()];
+        // Topological by repeated passes (validated acyclic; graphs are small).
+        for _ in 0..ops.len() {
+            for i in 0..ops.len() {
+                on_side[i] = late[i] || inputs[i].iter().any(|j| on_side[*j]);
+            }
+        }
+        for (i, o) in ops.iter().enumerate() {
+            if !on_side[i] {
+                continue;
+            }
+            let side_of = |j: usize| -> String {
+                let mut k = j;
+                while !late[k] {
+                    k = inputs[k].iter().copied().find(|u| on_side[*u]).unwrap_or(k);
+                }
+                format!("{}.late", ops[inputs[k][0]].name)
+            };
+            let allowed = matches!(
+                o.kind,
+                OperatorKindSpec::Map { .. }
+                    | OperatorKindSpec::FlatMap { .. }
+                    | OperatorKindSpec::Filter { .. }
+                    | OperatorKindSpec::Rebalance
+                    | OperatorKindSpec::PrintSink
+                    | OperatorKindSpec::TwoPhaseCommitSink
+            );
+            if !allowed || inputs[i].len() != 1 {
+                let what = if inputs[i].len() != 1 { "a union or two-input operator" } else { "this kind" };
+                return Err(self.err(
+                    &format!("operators[{i}].inputs"),
+                    format!(
+                        "`{}` ({}) reads the late side output `{}`: {what} after a side output is not modelled; \
+                         a side output may flow through map, filter, flat_map and rebalance into its own print or \
+                         two-phase-commit sink",
+                        o.name,
+                        o.kind.name(),
+                        side_of(i)
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Operator `i`'s `inputs` as positions (`names`: as written; `None`: the previous operator,
@@ -71,9 +125,10 @@ impl Ctx<'_> {
         names: &Option<Vec<String>>,
         ops: &[OperatorSpec],
         by_name: &BTreeMap<&str, usize>,
-    ) -> Res<Vec<usize>> {
+    ) -> Res<(Vec<usize>, bool)> {
         let (o, at, kind) = (&ops[i], format!("operators[{i}].inputs"), ops[i].kind.name());
-        Ok(match names {
+        let mut late_input = false;
+        let resolved = match names {
             Some(names) => {
                 if o.kind.is_source() {
                     return Err(
@@ -82,10 +137,22 @@ impl Ctx<'_> {
                 }
                 let mut v = Vec::with_capacity(names.len());
                 for name in names {
-                    if !by_name.contains_key(name.as_str()) {
-                        self.side_output_input(&at, name, ops, by_name)?;
+                    let side = match by_name.contains_key(name.as_str()) {
+                        true => None,
+                        false => self.side_output_input(&at, name, ops, by_name)?,
+                    };
+                    if side.is_some() && names.len() != 1 {
+                        return Err(self.err(
+                            &at,
+                            format!(
+                                "`{name}`: a late side output into a union or two-input operator is not modelled; \
+                                 `{}` ({kind}) may read it only as its one input",
+                                o.name
+                            ),
+                        ));
                     }
-                    let Some(&j) = by_name.get(name.as_str()) else {
+                    late_input |= side.is_some();
+                    let Some(&j) = side.as_ref().or_else(|| by_name.get(name.as_str())) else {
                         let known: Vec<&str> = ops.iter().map(|o| o.name.as_str()).collect();
                         return Err(
                             self.err(&at, format!("unknown operator `{name}` in inputs; operators: {}", list(&known)))
@@ -109,7 +176,8 @@ impl Ctx<'_> {
             ));
             }
             None => vec![i - 1],
-        })
+        };
+        Ok((resolved, late_input))
     }
 
     /// How many inputs operator `i` (`o`) reads: a union at least 2, connect and joins exactly

@@ -84,14 +84,16 @@ impl Ctx<'_> {
                 ignore_failures_after_transaction_timeout: r.ignore_failures_after_transaction_timeout.unwrap_or(false),
                 sink_v2,
                 inputs: if i == 0 || graph { Vec::new() } else { vec![i - 1] },
+                late_input: false,
                 watermarks,
                 event_time,
             });
         }
         if graph {
             let inputs = self.graph_inputs(&raw_inputs, &out)?;
-            for (o, inputs) in out.iter_mut().zip(inputs) {
+            for (o, (inputs, late_input)) in out.iter_mut().zip(inputs) {
                 o.inputs = inputs;
+                o.late_input = late_input;
             }
         }
         Ok(out)

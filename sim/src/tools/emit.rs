@@ -245,7 +245,8 @@ fn operator(spec: &JobSpec, i: usize) -> RawOperator {
         r.bounded = Some(true);
     }
     if graph && !o.kind.is_source() {
-        r.inputs = Some(spec.op_inputs(i).iter().map(|j| spec.operators[*j].name.clone()).collect());
+        let late = if o.late_input { ".late" } else { "" };
+        r.inputs = Some(spec.op_inputs(i).iter().map(|j| format!("{}{late}", spec.operators[*j].name)).collect());
     }
     if o.kind.is_source() {
         watermarks(o, spec, &mut r);

@@ -112,6 +112,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         ignore_failures_after_transaction_timeout: false,
         sink_v2: false,
         inputs: vec![],
+        late_input: false,
         topic: None,
         bounded: false,
         watermarks: None,

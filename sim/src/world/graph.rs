@@ -235,7 +235,7 @@ impl Graph {
         let v = &self.vertices[vi];
         let head = self.head_spec(spec, task, v.ops[0]);
         let (chain, tail, padding_bytes) = chain_of(spec, &v.ops, s);
-        let tail = tail.unwrap_or_else(|| self.output_tail(vi));
+        let tail = tail.unwrap_or_else(|| self.output_tail(spec, vi));
         TaskSpec {
             task,
             name: self.tasks[task.0 as usize].name.clone(),
@@ -288,7 +288,11 @@ impl Graph {
     }
 
     /// The partitioners of vertex `vi`'s output edges: one, or several (`TailSpec::Outputs`).
-    fn output_tail(&self, vi: usize) -> TailSpec {
+    fn output_tail(&self, spec: &JobSpec, vi: usize) -> TailSpec {
+        let late: Vec<bool> = self.out_edges[vi]
+            .iter()
+            .map(|&(down, k)| spec.is_graph() && late_edge(spec, self.vertices[down].ops[0], k))
+            .collect();
         let mut edges: Vec<Partitioner> = self.out_edges[vi]
             .iter()
             .map(|&(down, k)| {
@@ -301,7 +305,9 @@ impl Graph {
                 }
             })
             .collect();
-        if edges.len() == 1 {
+        if late.contains(&true) {
+            TailSpec::Tagged(edges.into_iter().zip(late).collect())
+        } else if edges.len() == 1 {
             TailSpec::Output(edges.remove(0))
         } else {
             TailSpec::Outputs(edges)
@@ -390,4 +396,12 @@ pub(super) fn name_vertices(vertices: &mut [Vertex], ops: &[crate::spec::OpSpec]
             .collect();
         v.name = names.join(" -> ");
     }
+}
+
+/// Whether input edge `k` of vertex `down` (first operator `first`) carries its producer's
+/// late side output: the operator reads `W.late`, or its input `k` is a partitioning that does.
+fn late_edge(spec: &JobSpec, first: usize, k: usize) -> bool {
+    let input = spec.op_inputs(first).get(k).copied();
+    spec.operators[first].late_input
+        || input.is_some_and(|i| spec.operators[i].kind.is_partitioning() && spec.operators[i].late_input)
 }

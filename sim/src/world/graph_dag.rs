@@ -11,6 +11,8 @@ use ckptsim::job::TaskInfo;
 struct OpEdge {
     producer: usize,
     partitioning: Option<EdgeKind>,
+    /// The edge carries the producer's late side output (`W.late`), never chained.
+    late: bool,
 }
 
 impl Graph {
@@ -62,15 +64,18 @@ fn op_edges(spec: &JobSpec) -> Vec<Vec<OpEdge>> {
             }
             spec.op_inputs(j)
                 .into_iter()
-                .map(|k| match ops[k].kind {
-                    OpKind::KeyBy => OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Hash) },
-                    OpKind::Rebalance => {
-                        OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Rebalance) }
+                .map(|k| {
+                    let partitioned = |kind| OpEdge {
+                        producer: first_input(spec, k),
+                        partitioning: Some(kind),
+                        late: ops[k].late_input,
+                    };
+                    match ops[k].kind {
+                        OpKind::KeyBy => partitioned(EdgeKind::Hash),
+                        OpKind::Rebalance => partitioned(EdgeKind::Rebalance),
+                        OpKind::Broadcast => partitioned(EdgeKind::Broadcast),
+                        _ => OpEdge { producer: k, partitioning: None, late: ops[j].late_input },
                     }
-                    OpKind::Broadcast => {
-                        OpEdge { producer: first_input(spec, k), partitioning: Some(EdgeKind::Broadcast) }
-                    }
-                    _ => OpEdge { producer: k, partitioning: None },
                 })
                 .collect()
         })
@@ -101,6 +106,7 @@ fn chain_vertices(spec: &JobSpec, edges: &[Vec<OpEdge>]) -> (Vec<Vertex>, Vec<Ve
         let o = &ops[j];
         let chain_into = match edges[j].as_slice() {
             [e] if e.partitioning.is_none()
+                && !e.late
                 && ops[e.producer].parallelism == o.parallelism
                 && consumers[e.producer] == 1
                 && !o.kind.is_multi_input()

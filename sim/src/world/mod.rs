@@ -257,6 +257,8 @@ struct Observation {
     committed: Rows,
     /// Late records sent to an event-time window's side output.
     late_records: Vec<OutputRow>,
+    /// Snapshots of task attempts that sent late records (`RunResult::late_snapshots`).
+    late_snapshots: Vec<LateSnapshot>,
     /// Processing-time window assignments (`RunResult::window_assignments`).
     window_assignments: Vec<AssignmentRow>,
     /// Processing-time window quiesces (`RunResult::quiesced_windows`).

@@ -476,6 +476,21 @@ impl Observation {
     }
 }
 
+/// A snapshot a task attempt took after it sent late elements to a late side output consumed
+/// downstream (the core's `Task::take_late_cuts`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct LateSnapshot {
+    /// The window task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// The checkpoint.
+    pub checkpoint: CheckpointId,
+    /// How many late elements the attempt had sent to its late side output before the
+    /// snapshot's cut (the first that many of its `late_records`).
+    pub late_before: u64,
+}
+
 /// Everything a run produced, for the checkers, tables and reports.
 #[derive(Clone, Debug)]
 pub struct RunResult {
@@ -614,6 +629,10 @@ pub struct RunResult {
     /// Records an event-time window judged late and sent to its late side output
     /// (`sideOutputLateData`), per attempt, in time order.
     pub late_records: Vec<OutputRow>,
+    /// The snapshots that task attempts took after sending late elements to a late side output
+    /// consumed downstream (`inputs = ["W.late"]`), with how many they had sent before the cut
+    /// (kept in lean runs too): which late elements a checkpoint holds (`check/side_output.rs`).
+    pub late_snapshots: Vec<LateSnapshot>,
     /// Every element a processing-time window took, with its windows, in time order.
     pub window_assignments: Vec<AssignmentRow>,
     /// Every end of input of a processing-time window task, with the windows it dropped.

@@ -114,7 +114,7 @@ fn emit_barrier(
 /// are recorded. `alignment`: the alignment time in ms and whether the snapshot is unaligned.
 fn snapshot_taken(
     w: &mut World,
-    t: &Task,
+    t: &mut Task,
     at: DrainAt<'_>,
     id: CheckpointId,
     snapshot: TaskSnapshot,
@@ -123,6 +123,10 @@ fn snapshot_taken(
     let (alignment_ms, unaligned) = alignment;
     let (key, now) = (at.key, at.now);
     let (task, attempt) = key;
+    // Which late elements this snapshot's cut holds (`check/side_output.rs`).
+    for (checkpoint, late_before) in t.take_late_cuts() {
+        w.obs.late_snapshots.push(LateSnapshot { task, attempt, checkpoint, late_before });
+    }
     if let Err(cause) = flush_before_snapshot(w, key, now) {
         fail(w, at, cause);
         return None;

@@ -65,6 +65,7 @@ impl Explorer<'_> {
             checkpoints,
             print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
             late_records: sys.obs.late_records.clone(),
+            late_snapshots: vec![],
             window_assignments: sys.obs.window_assignments.clone(),
             quiesced_windows: sys.obs.quiesced_windows.clone(),
             // The explorer does not record the sources' event-time steps: the windows checker's

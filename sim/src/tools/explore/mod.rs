@@ -633,6 +633,12 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     if spec.kafka != crate::spec::KafkaSpec::default() {
         return Err("explore models the default [kafka] commit mode only (commit on checkpoint)".into());
     }
+    if let Some(o) = spec.operators.iter().find(|o| o.late_input) {
+        return Err(format!(
+            "explore does not model a late side output flowing on (`{}` reads `<window>.late`); run it with `ckptsim run` or `sweep`",
+            o.name
+        ));
+    }
     if !spec.faults.is_empty() {
         return Err("explore enumerates its own failures: remove [[faults]] from the scenario".into());
     }
