@@ -5,14 +5,58 @@ use super::*;
 
 /// A state waiting on the depth-first stack: the state, its path, whether its last step
 /// changed what the checkers read, and its depth.
-type Entry = (Sys, Option<Rc<PathStep>>, bool, u32);
+pub(super) type Entry = (Sys, Option<Rc<PathStep>>, bool, u32);
 
 /// The visited states of the directed search: fingerprint → the smallest depth it was reached
 /// at (a state reached again at a smaller depth is expanded again: the depth bound cut less of
 /// what lies behind it).
 type Seen = indexmap::IndexMap<u64, u32, std::hash::BuildHasherDefault<fingerprint::FpHasher>>;
 
+/// What a depth-first search (`--dfs`, `--exhaust`) does with a state it popped.
+pub(super) enum Popped {
+    /// A checker failed: the violation is in the report; the search stops.
+    Violation,
+    /// Terminal, or at the depth bound (then the search is not exhausted): nothing to expand.
+    Leaf,
+    /// Expand these choices.
+    Expand(Vec<Choice>),
+}
+
 impl Explorer<'_> {
+    /// A popped state judged as breadth-first search judges it (`visit`): a violation (kept in
+    /// `report`), a terminal state (counted, its fingerprint added to the terminal digest; under
+    /// `--dfs` a terminal state reached again at a smaller depth is counted again), a state at
+    /// the depth bound (`cut`), or the choices to expand. Shared by both depth-first searches.
+    pub(super) fn popped(
+        &self,
+        sys: &Sys,
+        path: &Option<Rc<PathStep>>,
+        changed: bool,
+        depth: u32,
+        report: &mut ExploreReport,
+        cut: &mut bool,
+    ) -> Popped {
+        let choices = self.choices(sys);
+        let terminal = choices.is_empty();
+        let verdict = if changed || terminal { self.judge(sys, terminal) } else { self.quiescent_state(sys) };
+        if let Some((checker, anomaly)) = verdict {
+            report.violation = Some(Violation { path: PathStep::path(path), checker, anomaly });
+            return Popped::Violation;
+        }
+        report.depth_reached = report.depth_reached.max(depth);
+        if terminal {
+            report.terminal_states += 1;
+            report.terminal_digest = report.terminal_digest.wrapping_add(sys.fingerprint());
+            return Popped::Leaf;
+        }
+        if depth >= self.bounds.max_depth {
+            *cut = true;
+            return Popped::Leaf;
+        }
+        report.states_expanded += 1;
+        Popped::Expand(choices)
+    }
+
     /// Depth-first search within the bounds, the reduced choices of each state taken in their
     /// fixed order (reads and deliveries before timers, failures last: each path first runs the
     /// job on as far as it goes, and the search backtracks from there); stops at the first
@@ -28,23 +72,11 @@ impl Explorer<'_> {
         let mut stack: Vec<Entry> = vec![(init, None, true, 0)];
         let mut cut = false;
         while let Some((sys, path, changed, depth)) = stack.pop() {
-            let choices = self.choices(&sys);
-            let terminal = choices.is_empty();
-            let verdict = if changed || terminal { self.judge(&sys, terminal) } else { self.quiescent_state(&sys) };
-            if let Some((checker, anomaly)) = verdict {
-                report.violation = Some(Violation { path: PathStep::path(&path), checker, anomaly });
-                break;
-            }
-            report.depth_reached = report.depth_reached.max(depth);
-            if terminal {
-                report.terminal_states += 1;
-                continue;
-            }
-            if depth >= self.bounds.max_depth {
-                cut = true;
-                continue;
-            }
-            report.states_expanded += 1;
+            let choices = match self.popped(&sys, &path, changed, depth, &mut report, &mut cut) {
+                Popped::Violation => break,
+                Popped::Leaf => continue,
+                Popped::Expand(choices) => choices,
+            };
             match self.dfs_children(&sys, choices, &path, depth, &mut seen, &mut report) {
                 Some(kids) => stack.extend(kids.into_iter().rev()),
                 None => {

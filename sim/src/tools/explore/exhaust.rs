@@ -11,9 +11,7 @@ use super::*;
 #[allow(clippy::disallowed_types)]
 type Fingerprints = std::collections::HashSet<u64, std::hash::BuildHasherDefault<fingerprint::FpHasher>>;
 
-/// A state waiting on the stack: the state, its path, whether its last step changed what the
-/// checkers read, and its depth.
-type Entry = (Sys, Option<Rc<PathStep>>, bool, u32);
+use super::directed::Entry;
 
 impl Explorer<'_> {
     /// Depth-first search of the reduced space (the same choices as [`Explorer::explore`]),
@@ -36,24 +34,11 @@ impl Explorer<'_> {
         let mut stack: Vec<Entry> = vec![(init, None, true, 0)];
         let mut cut = false;
         'search: while let Some((sys, path, changed, depth)) = stack.pop() {
-            let choices = self.choices(&sys);
-            let terminal = choices.is_empty();
-            let verdict = if changed || terminal { self.judge(&sys, terminal) } else { self.quiescent_state(&sys) };
-            if let Some((checker, anomaly)) = verdict {
-                report.violation = Some(Violation { path: PathStep::path(&path), checker, anomaly });
-                break;
-            }
-            report.depth_reached = report.depth_reached.max(depth);
-            if terminal {
-                report.terminal_states += 1;
-                report.terminal_digest = report.terminal_digest.wrapping_add(sys.fingerprint());
-                continue;
-            }
-            if depth >= self.bounds.max_depth {
-                cut = true;
-                continue;
-            }
-            report.states_expanded += 1;
+            let choices = match self.popped(&sys, &path, changed, depth, &mut report, &mut cut) {
+                super::directed::Popped::Violation => break,
+                super::directed::Popped::Leaf => continue,
+                super::directed::Popped::Expand(choices) => choices,
+            };
             let before = sys.observed();
             let first = stack.len();
             for c in choices {

@@ -556,7 +556,8 @@ pub struct ExploreReport {
     pub terminal_states: u64,
     /// A digest of the set of terminal states (the wrapping sum of their fingerprints, each
     /// distinct one once): two exhausted searches with equal digests ended in the same terminal
-    /// states. Kept by breadth-first search and `--exhaust`.
+    /// states. Kept by breadth-first search and `--exhaust`; `--dfs` adds a terminal state
+    /// again when it reaches it again at a smaller depth.
     pub terminal_digest: u64,
     /// Children generated (choices applied), re-expansions included.
     pub children: u64,
