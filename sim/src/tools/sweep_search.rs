@@ -110,8 +110,9 @@ fn shape_key(spec: &JobSpec) -> String {
     format!("{:?}|{ops:?}|{actions:?}", spec.profile)
 }
 
-/// The order of `specs` within a seed: stable by how many scenarios of the same job shape
-/// ([`shape_key`]) come before each one, so the first of every shape runs first.
+/// The order of `specs` within a seed: stable by how many scenarios of the same job shape (the
+/// profile, the operators and the actions' kinds) come before each one, so the first of every
+/// shape runs first.
 pub fn shape_order(specs: &[JobSpec]) -> Vec<usize> {
     let mut seen: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
     let mut rank: Vec<(usize, usize)> = specs
