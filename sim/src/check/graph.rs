@@ -294,24 +294,10 @@ fn graphs_by_epoch(spec: &JobSpec, run: &RunResult) -> Vec<(u64, Graph)> {
     out
 }
 
-/// Per job (its epoch), the tasks whose vertex holds operator `op`.
-pub(super) fn tasks_of_operator(graphs: &[(u64, Graph)], op: usize) -> Vec<(u64, BTreeSet<ckptsim::TaskId>)> {
-    graphs
-        .iter()
-        .map(|(epoch, graph)| {
-            let tasks = (0..graph.vertices.len())
-                .filter(|vi| graph.vertices[*vi].ops.contains(&op))
-                .flat_map(|vi| graph.vertex_tasks(vi))
-                .collect();
-            (*epoch, tasks)
-        })
-        .collect()
-}
-
 /// `run` with only this sink's output rows: a printed row belongs to the sink when its task
 /// is one of the sink's tasks in the graph of the job its attempt ran in.
 fn run_view(run: &RunResult, graphs: &[(u64, Graph)], spec: &JobSpec, sink: usize) -> RunResult {
-    let tasks = tasks_of_operator(graphs, sink);
+    let tasks = crate::world::graph::tasks_of_operator(graphs, sink);
     let stride = u64::from(crate::world::EPOCH_STRIDE);
     let mut r = run.clone();
     // The committed rows are the one two-phase-commit sink's (a job has at most one).

@@ -145,7 +145,7 @@ fn judge(
 /// The late elements of `window`'s tasks through the branch's functions, and which are due.
 fn expected(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], sink: usize, window: usize) -> Expected {
     let stride = u64::from(crate::world::EPOCH_STRIDE);
-    let window_tasks = super::graph::tasks_of_operator(graphs, window);
+    let window_tasks = crate::world::graph::tasks_of_operator(graphs, window);
     let mut chain: Vec<Operator> = branch_functions(spec, sink).into_iter().map(|k| Operator::new(k, vec![])).collect();
     let covered = covering(spec, run, matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink));
     let mut exp = Expected { values: BTreeMap::new(), due: Vec::new(), late: 0 };

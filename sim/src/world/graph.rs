@@ -405,3 +405,18 @@ fn late_edge(spec: &JobSpec, first: usize, k: usize) -> bool {
     spec.operators[first].late_input
         || input.is_some_and(|i| spec.operators[i].kind.is_partitioning() && spec.operators[i].late_input)
 }
+
+/// Per job (its epoch), the tasks whose vertex holds operator `op` (the checkers' view of one
+/// operator across rescales and restarts: each job numbers its tasks anew).
+pub fn tasks_of_operator(graphs: &[(u64, Graph)], op: usize) -> Vec<(u64, std::collections::BTreeSet<TaskId>)> {
+    graphs
+        .iter()
+        .map(|(epoch, graph)| {
+            let tasks = (0..graph.vertices.len())
+                .filter(|vi| graph.vertices[*vi].ops.contains(&op))
+                .flat_map(|vi| graph.vertex_tasks(vi))
+                .collect();
+            (*epoch, tasks)
+        })
+        .collect()
+}
