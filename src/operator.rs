@@ -588,6 +588,11 @@ impl Operator {
         self.event_window.as_deref()
     }
 
+    /// The event-time window itself, if this is one (the planted `late-emitted-to-both`).
+    pub fn event_window_mut(&mut self) -> Option<&mut EventWindowOperator> {
+        self.event_window.as_deref_mut()
+    }
+
     /// The operator's state for a checkpoint.
     pub fn snapshot(&self) -> OperatorState {
         match self.kind {

@@ -44,6 +44,9 @@ impl Task {
             None
         };
         restore_chain(&mut chain, &spec, Restore { own: own_state, ..from });
+        if spec.variant == Variant::LateEmittedToBoth {
+            chain.iter_mut().filter_map(|op| op.operator.event_window_mut()).for_each(|w| w.plant_late_to_both());
+        }
         let restored_lists = restored_lists(&chain, own_state);
         let tail = build_tail(&spec, own_state, dormant);
         let processing = chain.iter().any(|op| {

@@ -252,11 +252,19 @@ pub enum Variant {
     /// `exactly-once` (2PC side sink) and `at-least-once` (print side sink) as a lost late
     /// record.
     LateSideOutputLostOnRestore,
+    /// An event-time window with a late side output sends every element that is late by its
+    /// own timestamp (`isElementLate`) to the side output, also one that a window still
+    /// accepted because the window is within its allowed lateness (a late-but-allowed element,
+    /// which fires the window again). Flink's `WindowOperator#processElement` side-outputs only
+    /// an element that is skipped by every window *and* late (`isSkippedElement &&
+    /// isElementLate`), so each element is in exactly one of {its window's result, the side
+    /// output}. Caught by the `windows` checker as `late in both` (session 23).
+    LateEmittedToBoth,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 43] = [
+    pub const ALL: [Variant; 44] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -300,6 +308,7 @@ impl Variant {
         Variant::WatermarkBeforeWindowResults,
         Variant::LatestStartsAtEarliest,
         Variant::LateSideOutputLostOnRestore,
+        Variant::LateEmittedToBoth,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

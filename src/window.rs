@@ -254,6 +254,10 @@ pub struct EventWindowOperator {
     /// window fired since the host last took them, with the operator's watermark then (the
     /// `windows` checker judges each against the task's combined watermark).
     fires: Option<Vec<(TimeWindow, Watermark)>>,
+    /// The planted `late-emitted-to-both`: an element late by its own timestamp goes to the
+    /// late side output even when a window still accepted it (Flink requires both
+    /// `isSkippedElement` and `isElementLate`).
+    late_to_both: bool,
 }
 
 impl EventWindowOperator {
@@ -270,7 +274,14 @@ impl EventWindowOperator {
             late_dropped: 0,
             assigned: Vec::new(),
             fires: None,
+            late_to_both: false,
         }
+    }
+
+    /// Plants `late-emitted-to-both` (see the field): a late element a window accepted (a
+    /// late-but-allowed one) is also sent to the late side output.
+    pub fn plant_late_to_both(&mut self) {
+        self.late_to_both = true;
     }
 
     /// The operator's window spec.
@@ -447,7 +458,7 @@ impl EventWindowOperator {
                 self.timers.insert(Timer { timestamp: cleanup, key: key.clone(), window: w });
             }
         }
-        if skipped && self.is_element_late(ts) {
+        if (skipped || (self.late_to_both && self.spec.late_side_output)) && self.is_element_late(ts) {
             if self.spec.late_side_output {
                 late.push(rec);
             } else {

@@ -337,9 +337,9 @@ pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
         // A sink behind a window's late side output (`W.late`): judged against the late
         // elements the run recorded (`side_output.rs`); no fault-free fold says which they are.
         if let Some(w) = spec.late_branch_of(s) {
-            let [eo, alo] = super::side_output::late_branch(spec, run, &rows, &graphs, s, w);
+            let [eo, alo, st] = super::side_output::late_branch(spec, run, &rows, &graphs, s, w);
             let why = "late side branch: judged by its delivery checker";
-            for v in [eo, alo, Verdict::skip("state", why), Verdict::skip("liveness", why)] {
+            for v in [eo, alo, st, Verdict::skip("liveness", why)] {
                 per_checker.entry(v.checker).or_default().push((name.clone(), v));
             }
             continue;
@@ -380,7 +380,23 @@ fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> V
     }) else {
         return Verdict::skip("windows", "the event-time window reaches no sink");
     };
-    windows(&sink_view(spec, sink), &run_view(run, graphs, spec, sink))
+    let view = sink_view(spec, sink);
+    let rows = run_view(run, graphs, spec, sink);
+    let v = windows(&view, &rows);
+    // Not both (session 23): no element in its window's committed result and the side output.
+    let Some((both, judged)) = super::side_output::late_in_both(&view, run, graphs, at, sink, &rows.committed) else {
+        return v;
+    };
+    if v.passed.is_none() {
+        return v;
+    }
+    let mut anomalies = v.anomalies.clone();
+    anomalies.extend(both);
+    Verdict::from(
+        v.checker,
+        anomalies,
+        format!("{}; {judged} committed results hold no element of the late side output", v.summary),
+    )
 }
 
 /// One verdict from a checker's verdicts per sink.

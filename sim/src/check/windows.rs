@@ -76,7 +76,7 @@ pub(super) fn number(v: &Value) -> i64 {
 /// The reference of the window whose results reach the sink: the first window's
 /// ([`first_reference`]), folded through each later window of windows after windows
 /// (`windows_stages.rs`).
-fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
+pub(super) fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool>)> {
     let first = first_reference(spec)?;
     if spec.window_stages().len() > 1 {
         return windows_stages::fold(spec, first);

@@ -67,16 +67,21 @@ impl Ctx<'_> {
     }
 
     /// What may stand after a late side output (`W.late`): stateless functions (`map`,
-    /// `filter`, `flat_map`), `rebalance`, and one sink (print or two-phase-commit) per
-    /// branch. Not modelled yet, each refused at its `inputs` (or `kind`): a keyed operator or
-    /// another window after it, and a side output reaching a union or two-input operator
-    /// (the late records merged with another stream).
+    /// `filter`, `flat_map`), `rebalance`, `key_by` and one keyed running aggregate (`sum`,
+    /// `count`, ...; session 23) followed by `map`s only, and one sink (print or
+    /// two-phase-commit) per branch. Refused, each at its `inputs`, with why it cannot be
+    /// judged (semantics §11.8): another window, a count window, a user operator or a second
+    /// aggregate after it, a `filter` or `flat_map` after the aggregate, and a side output
+    /// reaching a union or two-input operator.
     fn late_branches(&self, inputs: &[Vec<usize>], late: &[bool], ops: &[OperatorSpec]) -> Res<()> {
         let mut on_side = vec![false; ops.len()];
+        // Per operator on a side branch, whether a keyed aggregate stands at or before it.
+        let mut keyed = vec![false; ops.len()];
         // Topological by repeated passes (validated acyclic; graphs are small).
         for _ in 0..ops.len() {
             for i in 0..ops.len() {
                 on_side[i] = late[i] || inputs[i].iter().any(|j| on_side[*j]);
+                keyed[i] = on_side[i] && inputs[i].iter().any(|j| keyed[*j] || is_aggregate(&ops[*j].kind));
             }
         }
         for (i, o) in ops.iter().enumerate() {
@@ -90,27 +95,37 @@ impl Ctx<'_> {
                 }
                 format!("{}.late", ops[inputs[k][0]].name)
             };
-            let allowed = matches!(
-                o.kind,
-                OperatorKindSpec::Map { .. }
-                    | OperatorKindSpec::FlatMap { .. }
-                    | OperatorKindSpec::Filter { .. }
-                    | OperatorKindSpec::Rebalance
-                    | OperatorKindSpec::PrintSink
-                    | OperatorKindSpec::TwoPhaseCommitSink
-            );
-            if !allowed || inputs[i].len() != 1 {
-                let what = if inputs[i].len() != 1 { "a union or two-input operator" } else { "this kind" };
+            let refused = if inputs[i].len() != 1 {
+                Some("a union or two-input operator after a side output is not modelled (the side branch's sink is judged against the run's own late elements, which the main stream's reference cannot hold)")
+            } else if keyed[i] && is_aggregate(&o.kind) {
+                Some("a second keyed aggregate after a side output is not modelled (one keyed aggregate per side branch)")
+            } else if keyed[i]
+                && !matches!(
+                    o.kind,
+                    OperatorKindSpec::Map { .. } | OperatorKindSpec::PrintSink | OperatorKindSpec::TwoPhaseCommitSink
+                )
+            {
+                Some("after a keyed aggregate on a side branch only map and the sink are modelled (a filter or flat_map there hides state updates from the sink, so the committed values no longer replay the aggregate)")
+            } else if is_aggregate(&o.kind)
+                || matches!(
+                    o.kind,
+                    OperatorKindSpec::Map { .. }
+                        | OperatorKindSpec::FlatMap { .. }
+                        | OperatorKindSpec::Filter { .. }
+                        | OperatorKindSpec::Rebalance
+                        | OperatorKindSpec::KeyBy
+                        | OperatorKindSpec::PrintSink
+                        | OperatorKindSpec::TwoPhaseCommitSink
+                )
+            {
+                None
+            } else {
+                Some("this kind after a side output is not modelled; a side output may flow through map, filter, flat_map, rebalance, key_by and one keyed aggregate (then map) into its own print or two-phase-commit sink")
+            };
+            if let Some(why) = refused {
                 return Err(self.err(
                     &format!("operators[{i}].inputs"),
-                    format!(
-                        "`{}` ({}) reads the late side output `{}`: {what} after a side output is not modelled; \
-                         a side output may flow through map, filter, flat_map and rebalance into its own print or \
-                         two-phase-commit sink",
-                        o.name,
-                        o.kind.name(),
-                        side_of(i)
-                    ),
+                    format!("`{}` ({}) reads the late side output `{}`: {why}", o.name, o.kind.name(), side_of(i)),
                 ));
             }
         }
@@ -431,4 +446,10 @@ impl Ctx<'_> {
         }
         Ok(())
     }
+}
+
+/// Whether `kind` is a keyed running aggregate (`sum`, `count`, `max`, `min`: Flink's keyed
+/// `sum`/`reduce` with its value state in checkpoints).
+fn is_aggregate(kind: &OperatorKindSpec) -> bool {
+    matches!(kind, OperatorKindSpec::Aggregate(_))
 }
