@@ -357,13 +357,12 @@ fn at_least_once_counts_an_element_once_per_assignment_and_no_more() {
     let (spec, mut run) = swarm_run("processingtime/sliding-print.toml", SEED_COUNTED_TWICE);
     assert_eq!(spec.checkpoint.mode, ckptsim::config::CheckpointingMode::AtLeastOnce);
     assert_eq!(check::windows(&spec, &run).passed, Some(true), "{:?}", check::windows(&spec, &run));
-    let (i, win, assignments) = counted_twice(&run).expect("a window count above its distinct elements");
+    let (i, _window, assignments) = counted_twice(&run).expect("a window count above its distinct elements");
     let mut r = run.print_rows.get(i).expect("row");
     let ckptsim::record::Value::Pair(key, _) = r.value.clone() else { unreachable!("a pair") };
     r.value = ckptsim::record::Value::Pair(key, assignments as i64 + 1);
     run.print_rows.set(i, r);
     failed_with(&check::windows(&spec, &run), "window wrong value");
-    assert!(win.end > win.start);
 }
 
 const SEED_COUNTED_TWICE: u64 = 450;
