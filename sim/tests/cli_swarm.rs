@@ -95,7 +95,7 @@ fn swarm_draws_are_keyed_by_seed_and_scenario_name() {
     for seed in ["1", "2", "3"] {
         let a = run(&["run", rel, "--seed", seed, "--swarm"]);
         let b = run(&["run", renamed.to_str().expect("utf-8"), "--seed", seed, "--swarm"]);
-        let draw = |o: &str| format!("{}\n{}", line(o, "swarm config ("), line(o, "swarm draw (")).to_string();
+        let draw = |o: &str| format!("{}\n{}", line(o, "swarm config ("), line(o, "swarm draw ("));
         assert_ne!(draw(&a), draw(&b), "seed {seed}: the name keys the draws");
     }
     let _ = std::fs::remove_dir_all(&dir);
