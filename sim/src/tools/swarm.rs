@@ -2,8 +2,12 @@
 //!
 //! Swarm testing (Groce et al.; FoundationDB, TigerBeetle's VOPR) varies the *configuration* of
 //! the fault generator per seed instead of enabling every fault everywhere, so rare
-//! combinations get explored. The draw comes from the rand_chacha stream [`SWARM_STREAM`] of
-//! the run seed: `ckptsim run <scenario> --seed N --swarm` replays exactly the same draw.
+//! combinations get explored. The draw comes from the rand_chacha streams [`SWARM_STREAM`],
+//! [`SWARM_CONFIG_STREAM`] and [`SWARM_PHASE_STREAM`] of a key made of the run seed and the
+//! scenario's identity ([`scenario_identity`]: a stable FNV-1a hash of its required `name`), so
+//! one seed draws a different configuration and fault set for each scenario of a sweep, and
+//! `ckptsim run <scenario> --seed N --swarm` replays exactly the draw a sweep made, whatever the
+//! working directory or the path's spelling.
 //! Faults are drawn in the first half of the run so the second half can show recovery
 //! (liveness); on half of the seeds the run is extended by a liveness phase long enough for
 //! the `liveness` checker to judge everything after the faults healed. A swarm run checks the checkers only: the scenario's own `[expect]` entries
@@ -28,6 +32,28 @@ pub const SWARM_CONFIG_STREAM: u64 = 201;
 /// swarm's).
 pub const SWARM_PHASE_STREAM: u64 = 203;
 
+/// The scenario's swarm identity: the 64-bit FNV-1a hash of its `name` (a required key of
+/// `[scenario]`, so every loaded scenario has one; not of its path, which depends on the
+/// working directory and the spelling). Stable across platforms, builds and runs (no
+/// `RandomState`). Two files with the same name share their swarm draws.
+pub fn scenario_identity(spec: &JobSpec) -> u64 {
+    const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+    const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+    spec.name.bytes().fold(FNV_OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME))
+}
+
+/// The random stream `stream` of the swarm draw of (`seed`, `spec`'s identity): the ChaCha8 key
+/// is the seed's 8 little-endian bytes, then the identity's 8 (then zeros), so distinct
+/// (seed, identity) pairs never share a key.
+fn swarm_rng(spec: &JobSpec, seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut key = [0u8; 32];
+    key[..8].copy_from_slice(&seed.to_le_bytes());
+    key[8..16].copy_from_slice(&scenario_identity(spec).to_le_bytes());
+    let mut rng = ChaCha8Rng::from_seed(key);
+    rng.set_stream(stream);
+    rng
+}
+
 /// The fault kinds swarm mode never draws ([`draw_fault_kind`] makes none of them): `jm-crash`
 /// and `storage-slow` only move where a scenario has one (the guided swarm's `strike`), and
 /// `input-burst` adds input rather than striking a protocol phase.
@@ -40,12 +66,18 @@ fn kinds() -> impl Iterator<Item = FaultName> {
 }
 
 /// Returns `spec` with a swarm configuration and swarm faults drawn for `seed` (see
-/// [`draw_config`] and [`draw_faults`]), and the description of both draws.
+/// [`draw_config`] and [`draw_faults`]), and the description of both draws, ending with the
+/// identity line (the scenario name the draws are keyed by).
 pub fn draw(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let (configured, config_desc) = draw_config(spec, seed);
     let (mut out, fault_desc) = draw_faults(&configured, seed);
     let phase_desc = extend_for_liveness(&mut out, seed);
-    (out, format!("{config_desc}{fault_desc}{phase_desc}"))
+    let identity = format!(
+        "swarm identity: scenario name `{}` (FNV-1a {:016x}); the draws are keyed by (seed {seed}, this name)\n",
+        spec.name,
+        scenario_identity(spec)
+    );
+    (out, format!("{config_desc}{fault_desc}{phase_desc}{identity}"))
 }
 
 /// The liveness phase (TigerBeetle's VOPR: a fault phase, then a healing phase in which the
@@ -61,8 +93,7 @@ pub fn draw(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
 /// runs as before), since it roughly doubles a run's virtual time. Returns the description
 /// line (empty when nothing changed).
 fn extend_for_liveness(out: &mut JobSpec, seed: u64) -> String {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(SWARM_PHASE_STREAM);
+    let mut rng = swarm_rng(out, seed, SWARM_PHASE_STREAM);
     if !rng.random_bool(0.5) {
         return String::new();
     }
@@ -88,8 +119,7 @@ fn extend_for_liveness(out: &mut JobSpec, seed: u64) -> String {
 /// and the network buffer keys (`swarm_config.rs`). A scenario without periodic checkpoints
 /// keeps its checkpoint mode, interval and timeout.
 pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(SWARM_CONFIG_STREAM);
+    let mut rng = swarm_rng(spec, seed, SWARM_CONFIG_STREAM);
     let mut out = spec.clone();
     let mut parts: Vec<String> = Vec::new();
     draw_sink(&mut out, &mut rng, &mut parts);
@@ -308,8 +338,7 @@ fn draw_config_more(out: &mut JobSpec, spec: &JobSpec, rng: &mut ChaCha8Rng, par
 
 /// Returns `spec` with swarm faults added for `seed`, and a one-line-per-fault description.
 pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    rng.set_stream(SWARM_STREAM);
+    let mut rng = swarm_rng(spec, seed, SWARM_STREAM);
     let mut out = spec.clone();
     out.expect = ExpectSpec::default();
     let has_log = spec.operators.iter().any(|o| matches!(o.kind, OpKind::LogSource { .. }));
@@ -425,6 +454,35 @@ pub(crate) fn fault_targets(spec: &JobSpec) -> (Vec<String>, Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tm_crash() -> JobSpec {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/faults/tm-crash.toml");
+        crate::load::load_spec(&path).expect("scenario loads")
+    }
+
+    /// The identity is the standard 64-bit FNV-1a of the name (stable across builds and
+    /// platforms), and it keys every draw: the same name draws the same, another name another
+    /// configuration and fault set for the same seed.
+    #[test]
+    fn swarm_draws_are_keyed_by_the_fnv_1a_of_the_scenario_name() {
+        let mut spec = tm_crash();
+        spec.name = "a".into();
+        assert_eq!(scenario_identity(&spec), 0xaf63_dc4c_8601_ec8c, "FNV-1a 64 of \"a\"");
+        spec.name = String::new();
+        assert_eq!(scenario_identity(&spec), 0xcbf2_9ce4_8422_2325, "the FNV-1a offset basis");
+        let base = tm_crash();
+        let mut renamed = base.clone();
+        renamed.name.push_str("-copy");
+        let mut moved = base.clone();
+        moved.source_path = "/elsewhere/tm-crash.toml".into();
+        let body = |d: &str| d.lines().filter(|l| !l.starts_with("swarm identity")).collect::<Vec<_>>().join("\n");
+        for seed in 1..=5 {
+            let (_, a) = draw(&base, seed);
+            assert_eq!(draw(&moved, seed).1, a, "seed {seed}: the path is no part of the identity");
+            assert_ne!(body(&draw(&renamed, seed).1), body(&a), "seed {seed}: the name keys the draws");
+            assert!(a.ends_with(&format!("(seed {seed}, this name)\n")), "{a}");
+        }
+    }
 
     #[test]
     fn swarm_draws_every_fault_kind_but_the_named_exclusions() {
