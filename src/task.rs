@@ -48,6 +48,57 @@ enum Tail {
     Multi(Vec<(Partitioner, u32, u32, bool)>),
     Print(PrintSink),
     TwoPc(TwoPhaseCommitSink),
+    /// A chain that is a tree ([`TailSpec::Tree`]).
+    Tree(TreeTail),
+}
+
+/// The tail of a chain that is a tree: per node its hops, and the chain's ends.
+#[derive(Clone, Debug, Hash)]
+struct TreeTail {
+    hops: Vec<Vec<ChainHop>>,
+    ends: Vec<TreeEnd>,
+}
+
+/// One end of a tree's tail.
+#[derive(Clone, Debug, Hash)]
+enum TreeEnd {
+    /// (partitioner, first channel, round-robin position, late side output edge), as
+    /// `Tail::Multi`'s edges.
+    Edge((Partitioner, u32, u32, bool)),
+    /// A print sink and its index among the chain's print sinks.
+    Print(PrintSink, u32),
+    TwoPc(TwoPhaseCommitSink),
+}
+
+impl Tail {
+    /// The two-phase-commit sink, wherever the chain holds it.
+    fn two_pc(&mut self) -> Option<&mut TwoPhaseCommitSink> {
+        match self {
+            Tail::TwoPc(s) => Some(s),
+            Tail::Tree(t) => t.ends.iter_mut().find_map(|e| match e {
+                TreeEnd::TwoPc(s) => Some(s),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The output edges (partitioner, first channel, round-robin position, late) of a tail
+    /// with several: `Tail::Multi`'s or a tree's network ends.
+    fn edges_mut(&mut self) -> Vec<&mut (Partitioner, u32, u32, bool)> {
+        match self {
+            Tail::Multi(edges) => edges.iter_mut().collect(),
+            Tail::Tree(t) => t
+                .ends
+                .iter_mut()
+                .filter_map(|e| match e {
+                    TreeEnd::Edge(edge) => Some(edge),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// An unaligned snapshot whose channel state is still being written.
@@ -404,7 +455,7 @@ impl Task {
     /// ([`crate::sink::NoCheckpointing`], per profile). No-op without one. Set by the host
     /// before the first record.
     pub fn set_sink_without_checkpointing(&mut self, mode: crate::sink::NoCheckpointing) {
-        if let Tail::TwoPc(s) = &mut self.tail {
+        if let Some(s) = self.tail.two_pc() {
             s.set_no_checkpointing(mode);
         }
         self.invariants();
@@ -466,7 +517,7 @@ impl Task {
         policy: TxnTimeoutPolicy,
         restored_started_ms: &BTreeMap<TxnId, u64>,
     ) {
-        if let Tail::TwoPc(s) = &mut self.tail {
+        if let Some(s) = self.tail.two_pc() {
             s.set_transaction_timeout_at(now_ms, policy, restored_started_ms);
         }
         self.invariants();
@@ -475,7 +526,7 @@ impl Task {
     /// The 2PC sink handles refused commits as Sink V2's Kafka committer does
     /// ([`TwoPhaseCommitSink::use_sink_v2_committer`]). No-op without a 2PC sink.
     pub fn use_sink_v2_committer(&mut self) {
-        if let Tail::TwoPc(s) = &mut self.tail {
+        if let Some(s) = self.tail.two_pc() {
             s.use_sink_v2_committer();
         }
     }
@@ -502,7 +553,7 @@ impl Task {
         if self.failed {
             return Vec::new();
         }
-        let Tail::TwoPc(s) = &mut self.tail else { panic!("{}: commit failure without a 2PC sink", self.name) };
+        let Some(s) = self.tail.two_pc() else { panic!("{}: commit failure without a 2PC sink", self.name) };
         let result = s.handle_commit_failed(now_ms, txn);
         let events: Vec<SinkEvent> = std::iter::from_fn(|| s.poll_event()).collect();
         if let Err(e) = result {
@@ -520,7 +571,7 @@ impl Task {
         if self.failed {
             return Vec::new();
         }
-        let Tail::TwoPc(s) = &mut self.tail else { panic!("{}: commit refusal without a 2PC sink", self.name) };
+        let Some(s) = self.tail.two_pc() else { panic!("{}: commit refusal without a 2PC sink", self.name) };
         let result = s.handle_commit_retriable(now_ms, txn);
         let events: Vec<SinkEvent> = std::iter::from_fn(|| s.poll_event()).collect();
         match result {
@@ -533,7 +584,7 @@ impl Task {
 
     /// The task is being cancelled: a 2PC sink aborts its open transaction.
     pub fn close(&mut self) {
-        if let Tail::TwoPc(s) = &mut self.tail {
+        if let Some(s) = self.tail.two_pc() {
             s.close();
         }
         self.drain_sink();
@@ -561,12 +612,16 @@ impl Task {
 #[path = "task_event_time_tests.rs"]
 mod event_time_tests;
 
+#[cfg(test)]
+#[path = "task_tree_tests.rs"]
+mod tree_tests;
+
 pub use stop::RecordAfterStop;
 
 #[path = "task_stop.rs"]
 mod stop;
 
-pub use spec::{ChainedOperator, HeadSpec, Partitioner, TailSpec, TaskOutput, TaskSpec};
+pub use spec::{ChainEnd, ChainHop, ChainTree, ChainedOperator, HeadSpec, Partitioner, TailSpec, TaskOutput, TaskSpec};
 
 #[path = "task_spec.rs"]
 mod spec;

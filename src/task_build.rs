@@ -48,7 +48,7 @@ impl Task {
             chain.iter_mut().filter_map(|op| op.operator.event_window_mut()).for_each(|w| w.plant_late_to_both());
         }
         let restored_lists = restored_lists(&chain, own_state);
-        let tail = build_tail(&spec, own_state, dormant);
+        let tail = build_tail(&spec, chain.len(), own_state, dormant);
         let processing = chain.iter().any(|op| {
             op.operator.event_window().is_some_and(|w| w.spec().time == crate::window::WindowTime::Processing)
         });
@@ -219,22 +219,72 @@ fn multi_tail(spec: &TaskSpec, edges: impl Iterator<Item = (Partitioner, bool)>)
 }
 
 /// The task's tail: its output edges, or its sink (a 2PC sink restored from the last state).
-fn build_tail(spec: &TaskSpec, own: Option<&TaskSnapshot>, dormant: bool) -> Tail {
+fn build_tail(spec: &TaskSpec, chain_len: usize, own: Option<&TaskSnapshot>, dormant: bool) -> Tail {
     match &spec.tail {
         TailSpec::Output(p) => Tail::Output { partitioner: p.clone(), next_rr: spec.subtask },
         TailSpec::Outputs(ps) => multi_tail(spec, ps.iter().map(|p| (p.clone(), false))),
         TailSpec::Tagged(ps) => multi_tail(spec, ps.iter().cloned()),
         TailSpec::PrintSink => Tail::Print(PrintSink::default()),
-        TailSpec::TwoPhaseCommitSink => {
-            let mut s = TwoPhaseCommitSink::new(spec.subtask, spec.attempt.0, spec.variant);
-            if dormant {
-                s.deploy_finished();
-            } else {
-                s.initialize(own.and_then(|snap| snap.operators.last()));
+        TailSpec::TwoPhaseCommitSink => Tail::TwoPc(two_pc_sink(spec, own, dormant)),
+        TailSpec::Tree(tree) => Tail::Tree(tree_tail(spec, tree, chain_len, own, dormant)),
+    }
+}
+
+/// A 2PC sink restored from the snapshot's last operator state (or deployed finished).
+fn two_pc_sink(spec: &TaskSpec, own: Option<&TaskSnapshot>, dormant: bool) -> TwoPhaseCommitSink {
+    let mut s = TwoPhaseCommitSink::new(spec.subtask, spec.attempt.0, spec.variant);
+    if dormant {
+        s.deploy_finished();
+    } else {
+        s.initialize(own.and_then(|snap| snap.operators.last()));
+    }
+    s
+}
+
+/// The tail of a chain that is a tree: its network edges numbered in order, its print sinks
+/// numbered in order, its 2PC sink restored. Panics on a malformed tree (a hop backwards or out
+/// of range, an operator reached by no hop or by two, two 2PC sinks): the host's graph is wrong.
+fn tree_tail(
+    spec: &TaskSpec,
+    tree: &ChainTree,
+    chain_len: usize,
+    own: Option<&TaskSnapshot>,
+    dormant: bool,
+) -> TreeTail {
+    assert_eq!(tree.hops.len(), chain_len + 1, "{}: one hop list per node", spec.name);
+    let mut reached = vec![0u32; chain_len];
+    for (node, hops) in tree.hops.iter().enumerate() {
+        for hop in hops {
+            match *hop {
+                ChainHop::Op(j) => {
+                    assert!(j < chain_len && j + 1 > node, "{}: hop {hop:?} from node {node}", spec.name);
+                    reached[j] += 1;
+                }
+                ChainHop::End(e) => assert!(e < tree.ends.len(), "{}: no end {e}", spec.name),
             }
-            Tail::TwoPc(s)
         }
     }
+    assert!(reached.iter().all(|n| *n == 1), "{}: every chained operator has one input", spec.name);
+    let two_pc = tree.ends.iter().filter(|e| matches!(e, ChainEnd::TwoPhaseCommitSink)).count();
+    assert!(two_pc <= 1, "{}: at most one two-phase-commit sink", spec.name);
+    let (mut first, mut prints) = (0, 0);
+    let ends = tree
+        .ends
+        .iter()
+        .map(|e| match e {
+            ChainEnd::Edge(p, late) => {
+                let edge = (p.clone(), first, spec.subtask, *late);
+                first += p.num_channels();
+                TreeEnd::Edge(edge)
+            }
+            ChainEnd::PrintSink => {
+                prints += 1;
+                TreeEnd::Print(PrintSink::default(), prints - 1)
+            }
+            ChainEnd::TwoPhaseCommitSink => TreeEnd::TwoPc(two_pc_sink(spec, own, dormant)),
+        })
+        .collect();
+    TreeTail { hops: tree.hops.clone(), ends }
 }
 
 /// The attempt's end-of-input state: what it was restored from (FLIP-147's finished-on-restore

@@ -22,6 +22,10 @@ impl Task {
         mut cur: Vec<Record>,
         counters: &mut SurvivingCounters,
     ) {
+        if matches!(self.tail, Tail::Tree(_)) {
+            self.run_tree(now_ms, start, cur, counters);
+            return;
+        }
         let mut next = std::mem::take(&mut self.scratch_b);
         let mut failure = None;
         'chain: for op in &mut self.chain[start..] {
@@ -60,14 +64,107 @@ impl Task {
                 }
                 Tail::Print(s) => {
                     let record = s.invoke(r);
-                    self.outputs.push_back(TaskOutput::PrintRow { record });
+                    self.outputs.push_back(TaskOutput::PrintRow { record, sink: 0 });
                 }
                 Tail::TwoPc(s) => s.invoke(r),
+                Tail::Tree(_) => unreachable!("a tree runs in run_tree"),
             }
         }
         self.scratch_a = cur;
         self.scratch_b = next;
         self.drain_sink();
+    }
+
+    /// A chain that is a tree: `cur`, the records node `node` emitted (0: the head, `i + 1`:
+    /// chained operator `i`), through each of the node's hops, then the tail's bookkeeping as
+    /// for a line.
+    fn run_tree(&mut self, now_ms: u64, node: usize, cur: Vec<Record>, counters: &mut SurvivingCounters) {
+        let failure = self.tree_emit(now_ms, node, cur, counters).err();
+        if self.event_time.current.is_some() {
+            self.take_late_records();
+        }
+        if self.event_time.processing {
+            self.take_window_assignments();
+        }
+        if let Some(cause) = failure {
+            self.failed = true;
+            self.outputs.push_back(TaskOutput::Failed { cause });
+            return;
+        }
+        self.drain_sink();
+    }
+
+    /// The records `node` emitted to its hops (Flink's `BroadcastingOutputCollector`: each
+    /// record to every output in order, through each one's whole subtree, before the next
+    /// record; one hop takes them all at once, which is the same per output). `Err`: user code
+    /// threw, nothing more runs.
+    fn tree_emit(
+        &mut self,
+        now_ms: u64,
+        node: usize,
+        cur: Vec<Record>,
+        counters: &mut SurvivingCounters,
+    ) -> Result<(), String> {
+        let hops = match &self.tail {
+            Tail::Tree(t) => t.hops[node].len(),
+            _ => unreachable!("tree_emit on a tree"),
+        };
+        let hop = |t: &Tail, k: usize| match t {
+            Tail::Tree(t) => t.hops[node][k],
+            _ => unreachable!("tree_emit on a tree"),
+        };
+        if hops == 1 {
+            return self.tree_hop(now_ms, hop(&self.tail, 0), cur, counters);
+        }
+        for r in cur {
+            for k in 0..hops {
+                self.tree_hop(now_ms, hop(&self.tail, k), vec![r.clone()], counters)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// `cur` through one hop: a chained operator and on through its own hops, or an end (an
+    /// output edge's partitioner, a sink).
+    fn tree_hop(
+        &mut self,
+        now_ms: u64,
+        hop: ChainHop,
+        cur: Vec<Record>,
+        counters: &mut SurvivingCounters,
+    ) -> Result<(), String> {
+        match hop {
+            ChainHop::Op(j) => {
+                let mut next = Vec::new();
+                let op = &mut self.chain[j];
+                for r in cur {
+                    let mut ctx = OperatorContext { now_ms, counters, instance: &op.instance };
+                    op.operator.process(&mut ctx, r, &mut next).map_err(|e| e.to_string())?;
+                }
+                if next.is_empty() {
+                    return Ok(());
+                }
+                self.tree_emit(now_ms, j + 1, next, counters)
+            }
+            ChainHop::End(e) => {
+                let Tail::Tree(t) = &mut self.tail else { unreachable!("tree_hop on a tree") };
+                for r in cur {
+                    match &mut t.ends[e] {
+                        // A late side-output edge takes only late elements (`take_late_records`).
+                        TreeEnd::Edge((_, _, _, true)) => {}
+                        TreeEnd::Edge((partitioner, first, next_rr, false)) => {
+                            route(partitioner, next_rr, *first, r, &mut self.outputs)
+                        }
+                        TreeEnd::Print(s, sink) => {
+                            let record = s.invoke(r);
+                            self.outputs.push_back(TaskOutput::PrintRow { record, sink: *sink });
+                        }
+                        TreeEnd::TwoPc(s) => s.invoke(r),
+                    }
+                }
+                Ok(())
+            }
+        }
     }
 
     /// An injector of a chained operator that fires at `hook` (no counters: these hooks are
@@ -91,7 +188,7 @@ impl Task {
     }
 
     pub(super) fn drain_sink(&mut self) {
-        if let Tail::TwoPc(s) = &mut self.tail {
+        if let Some(s) = self.tail.two_pc() {
             while let Some(op) = s.poll_output() {
                 self.sink_ops += 1;
                 self.outputs.push_back(TaskOutput::Sink(op));

@@ -68,7 +68,7 @@ impl Task {
                 self.outputs.push_back(TaskOutput::CommitOffsets { offsets });
             }
         }
-        if let (Tail::TwoPc(s), false) = (&mut self.tail, self.end.dormant) {
+        if let (Some(s), false) = (self.tail.two_pc(), self.end.dormant) {
             s.notify_checkpoint_complete(id);
         }
         self.drain_sink();
@@ -91,7 +91,7 @@ impl Task {
             Head::Inputs(h) => h.handle_checkpoint_aborted(now_ms, id),
             Head::Line(_) => {}
         }
-        if let Tail::TwoPc(s) = &mut self.tail {
+        if let Some(s) = self.tail.two_pc() {
             s.notify_checkpoint_aborted(id);
         }
         self.drain_handler(now_ms);
@@ -182,9 +182,9 @@ impl Task {
         for op in &self.chain {
             operators.push(op.operator.snapshot());
         }
-        match &mut self.tail {
-            Tail::TwoPc(s) => operators.push(s.snapshot(id)),
-            _ => operators.push(OperatorState::None),
+        match self.tail.two_pc() {
+            Some(s) => operators.push(s.snapshot(id)),
+            None => operators.push(OperatorState::None),
         }
         self.drain_sink();
         // A task deployed as finished (FLIP-147) acknowledges every checkpoint as finished,

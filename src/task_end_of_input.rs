@@ -109,7 +109,7 @@ impl Task {
         // Then the sink's `finish()` where the profile has it (after `endInput`, as
         // `StreamOperatorWrapper.finish` calls `finish` after the operator's input ended): its
         // next snapshot, the final checkpoint or a 2.x drain's savepoint, begins no transaction.
-        if let (Tail::TwoPc(s), None) = (&mut self.tail, self.end.stop) {
+        if let (Some(s), None) = (self.tail.two_pc(), self.end.stop) {
             s.end_of_input();
             if self.end.profile.sink_finishes_at_end_of_input() {
                 s.finish();

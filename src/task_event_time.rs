@@ -131,17 +131,14 @@ impl Task {
             for record in late.drain(..) {
                 // A late side output consumed downstream: the element on every late edge
                 // (`WindowOperator#sideOutput`, the side tag's `RecordWriterOutput`).
-                if let Tail::Multi(edges) = &mut self.tail {
-                    let late_edges = edges.iter_mut().filter(|e| e.3);
-                    let mut any = false;
-                    for (partitioner, first, next_rr, _) in late_edges {
-                        any = true;
-                        if !self.event_time.late_lost {
-                            super::chain::route(partitioner, next_rr, *first, record.clone(), &mut self.outputs);
-                        }
+                let mut any = false;
+                for (partitioner, first, next_rr, _) in self.tail.edges_mut().into_iter().filter(|e| e.3) {
+                    any = true;
+                    if !self.event_time.late_lost {
+                        super::chain::route(partitioner, next_rr, *first, record.clone(), &mut self.outputs);
                     }
-                    self.event_time.late_sent += u64::from(any);
                 }
+                self.event_time.late_sent += u64::from(any);
                 self.outputs.push_back(TaskOutput::LateRecord { operator: op.instance.clone(), record });
             }
         }

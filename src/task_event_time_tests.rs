@@ -54,7 +54,7 @@ fn drain(t: &mut Task) -> Vec<String> {
     while let Some(o) = t.poll_output() {
         v.push(match o {
             TaskOutput::Emit { record, .. } => format!("emit {}@{}", record.value, record.timestamp.unwrap()),
-            TaskOutput::PrintRow { record } => format!("print {}@{}", record.value, record.timestamp.unwrap()),
+            TaskOutput::PrintRow { record, .. } => format!("print {}@{}", record.value, record.timestamp.unwrap()),
             TaskOutput::EmitWatermark { watermark } => format!("wm {}", watermark.0),
             TaskOutput::EmitWatermarkStatus { status } => format!("status {status:?}"),
             TaskOutput::LateRecord { record, .. } => format!("late {}@{}", record.value, record.timestamp.unwrap()),

@@ -19,7 +19,11 @@ impl Task {
 
     /// Whether records leave this task through output channels (not a sink).
     pub(super) fn has_output(&self) -> bool {
-        matches!(self.tail, Tail::Output { .. } | Tail::Multi(_))
+        match &self.tail {
+            Tail::Output { .. } | Tail::Multi(_) => true,
+            Tail::Tree(t) => t.ends.iter().any(|e| matches!(e, TreeEnd::Edge(_))),
+            Tail::Print(_) | Tail::TwoPc(_) => false,
+        }
     }
 
     /// Every input channel delivered EndOfPartition (alignment already counts only the live ones).

@@ -62,6 +62,49 @@ pub enum TailSpec {
     /// elements (`WindowOperator#sideOutput`) to those with `late` true; barriers, watermarks
     /// and the end of partition go to every edge alike.
     Tagged(Vec<(Partitioner, bool)>),
+    /// A chain that is a tree (Flink's `OperatorChain` where an operator has several outputs:
+    /// `createOutputCollector` puts its `RecordWriterOutput`s first, then its `ChainingOutput`s,
+    /// behind a `BroadcastingOutputCollector`): each node's records go to its hops in order,
+    /// one record at a time through each hop's whole subtree. Used only for a chain that is not
+    /// a line (a linear chain keeps the variants above).
+    Tree(ChainTree),
+}
+
+/// The wiring of a chain that is a tree ([`TailSpec::Tree`]).
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct ChainTree {
+    /// Per node, where its records go, in Flink's order (network outputs first, then chained
+    /// operators in the order of their edges): node 0 is the head (the source or the input
+    /// operator), node `i + 1` the chained operator `i`. A hop to an operator goes forward
+    /// (`ChainHop::Op(j)` from node `n` has `j + 1 > n`), and every chained operator is reached
+    /// by exactly one hop.
+    pub hops: Vec<Vec<ChainHop>>,
+    /// The chain's ends: its network output edges (channels numbered in the order of the edges
+    /// here, as [`TailSpec::Outputs`]) and its sinks (at most one two-phase-commit sink).
+    pub ends: Vec<ChainEnd>,
+}
+
+/// One output of a node of a [`ChainTree`].
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
+pub enum ChainHop {
+    /// The chained operator at this index of the chain (Flink's `ChainingOutput`).
+    Op(usize),
+    /// The chain's end at this index of [`ChainTree::ends`].
+    End(usize),
+}
+
+/// One end of a [`ChainTree`].
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub enum ChainEnd {
+    /// A network output edge (`RecordWriterOutput`) with its partitioner; `late`: it carries
+    /// an event-time window's late side output (no hop leads to it: the chain's late elements
+    /// go to every late edge, as [`TailSpec::Tagged`]).
+    Edge(Partitioner, bool),
+    /// A print sink: its rows carry its index among the chain's print sinks
+    /// ([`TaskOutput::PrintRow`]'s `sink`).
+    PrintSink,
+    /// The two-phase-commit sink (its state is the snapshot's last operator state).
+    TwoPhaseCommitSink,
 }
 
 /// How records are routed to the downstream channels (Flink's StreamPartitioner).
@@ -207,6 +250,9 @@ pub enum TaskOutput {
     PrintRow {
         /// The printed record.
         record: Record,
+        /// Which print sink of the chain printed it: its index among the chain's print sinks
+        /// (0 but in a [`ChainTree`] with several).
+        sink: u32,
     },
     /// A two-phase-commit sink operation for the external transactional store.
     Sink(SinkOutput),

@@ -1003,7 +1003,7 @@ fn a_line_source_task_turns_each_line_into_a_record() {
     t.handle_line(2, "world", 7, &mut c);
     let rows: Vec<(Value, u64)> = std::iter::from_fn(|| t.poll_output())
         .filter_map(|o| match o {
-            TaskOutput::PrintRow { record } => Some((record.value, record.lineage.input_seq)),
+            TaskOutput::PrintRow { record, .. } => Some((record.value, record.lineage.input_seq)),
             _ => None,
         })
         .collect();

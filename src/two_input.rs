@@ -316,7 +316,7 @@ mod tests {
                 crate::task::TaskOutput::Snapshot { id, snapshot, .. } => {
                     v.push(format!("snapshot {id} {:?}", snapshot.operators[0]))
                 }
-                crate::task::TaskOutput::PrintRow { record } => v.push(format!("print {}", record.value)),
+                crate::task::TaskOutput::PrintRow { record, .. } => v.push(format!("print {}", record.value)),
                 _ => {}
             }
         }

@@ -233,8 +233,11 @@ struct Harness<'a> {
     /// Per task: its inputs always align (`Graph::always_aligns`, semantics §14, forced alignment).
     aligns: Vec<bool>,
     variant: Variant,
-    /// Per task: the sink operator at its tail, if any.
-    sink_of: Vec<Option<usize>>,
+    /// Per task: its sink operators in chain order (a chain that is a tree may hold several:
+    /// a print row names its print sink by its index among the print sinks).
+    sink_of: Vec<Vec<usize>>,
+    /// The two-phase-commit sink operators, ascending.
+    two_pc_sinks: Vec<usize>,
     is_source: Vec<bool>,
     counters: SurvivingCounters,
     stores: BTreeMap<usize, TxnStore>,
@@ -383,7 +386,9 @@ impl<'a> Harness<'a> {
         let sink_of = graph
             .task_vertex
             .iter()
-            .map(|(v, _)| graph.vertices[*v].ops.last().copied().filter(|o| spec.operators[*o].kind.is_sink()))
+            .map(|(v, _)| {
+                graph.vertices[*v].ops.iter().copied().filter(|o| spec.operators[*o].kind.is_sink()).collect()
+            })
             .collect();
         let is_source: Vec<bool> = graph.tasks.iter().map(|t| t.is_source).collect();
         let n = graph.tasks.len();
@@ -405,6 +410,9 @@ impl<'a> Harness<'a> {
             queues,
             outs,
             sink_of,
+            two_pc_sinks: (0..spec.operators.len())
+                .filter(|o| matches!(spec.operators[*o].kind, ckptsim_sim::spec::OpKind::TwoPhaseCommitSink))
+                .collect(),
             is_source,
             counters: SurvivingCounters::default(),
             stores: BTreeMap::new(),
@@ -671,12 +679,20 @@ impl<'a> Harness<'a> {
                         notify.push((false, id));
                     }
                 }
-                TaskOutput::PrintRow { record } => {
-                    let sink = self.sink_of[t].expect("a print sink task");
+                TaskOutput::PrintRow { record, sink } => {
+                    let prints: Vec<usize> = self.sink_of[t]
+                        .iter()
+                        .copied()
+                        .filter(|o| self.two_pc_sinks.binary_search(o).is_err())
+                        .collect();
+                    let sink = prints[sink as usize];
                     self.printed.entry(sink).or_default().push(record.lineage);
                 }
                 TaskOutput::Sink(op) => {
-                    let sink = self.sink_of[t].expect("a 2PC sink task");
+                    let sink = *self.sink_of[t]
+                        .iter()
+                        .find(|o| self.two_pc_sinks.binary_search(o).is_ok())
+                        .expect("a 2PC sink task");
                     let store = self.stores.entry(sink).or_default();
                     if let Err(e) = store.apply(self.now, op.clone()) {
                         self.store_anomalies.push(format!("sink {sink}: {e:?} on {op:?}"));

@@ -113,7 +113,7 @@ fn run(
         while let Some(o) = t.poll_output() {
             match o {
                 TaskOutput::Snapshot { id, snapshot, .. } => out.snapshots.push((id, snapshot)),
-                TaskOutput::PrintRow { record } => {
+                TaskOutput::PrintRow { record, .. } => {
                     if out.snapshots.is_empty() {
                         out.before_snapshot[(record.lineage.sub & 1) as usize] += 1;
                     }

@@ -149,3 +149,43 @@ fn a_self_join_has_one_channel_per_input_gate() {
     assert_eq!(completed, 14, "{:?}", o.run.checkpoints);
     assert!(al.summary.contains("28 snapshots, 112 channel cuts"), "{}", al.summary);
 }
+
+/// Session 23: every chainable consumer of a producer is chained (Flink's `createChain`), so the
+/// source's vertex runs a tree: two print sinks and a map inside one task, the map's keyed edge
+/// a network output of the chain. Each print sink's rows are its own (the uppercase branch's
+/// rows only under `Shout`): the checkers read a row's sink index, not only its task.
+#[test]
+fn a_forward_fan_out_is_one_task_running_a_tree() {
+    let s = spec("chained-fan-out-two-prints-unaligned.toml");
+    let g = Graph::build(&s);
+    assert_eq!(
+        vertex_names(&g),
+        ["Source: Source -> (Upper -> Sink: Shout, Sink: Echo, ToPair)", "Sum -> Sink: Committed"]
+    );
+    assert!(!g.is_line(&s, 0) && g.is_line(&s, 1));
+    // The only network edge leaves from ToPair, inside the tree.
+    let to_pair = s.operators.iter().position(|o| o.name == "ToPair").expect("ToPair");
+    assert_eq!(g.out_edges[0], [(1, 0)]);
+    assert_eq!(g.vertices[1].input_ops, [to_pair]);
+    let t = g.task_spec(&s, g.vertex_tasks(0)[0], ckptsim::Attempt(0));
+    assert!(matches!(t.tail, ckptsim::task::TailSpec::Tree(_)));
+    let o = ckptsim_sim::outcome::run(&s, s.default_seed);
+    assert!(o.passed(), "{:?}", o.verdicts);
+    let upper = |r: &ckptsim_sim::world::OutputRow| r.value.to_string().chars().any(|c| c.is_ascii_uppercase());
+    let by_sink: Vec<(u32, bool)> = o.run.print_rows.iter().map(|r| (r.sink, upper(&r))).collect();
+    assert!(by_sink.iter().any(|(k, _)| *k == 1), "both print sinks printed");
+    assert!(by_sink.iter().all(|&(k, up)| (k == 0) == up), "sink 0 is Shout (uppercase), sink 1 is Echo");
+}
+
+/// The print and two-phase-commit branches of one source chained into one task: no channel
+/// between the source and either sink, the 2PC sink exactly once, the print sink at least once.
+#[test]
+fn a_print_and_a_2pc_sink_chain_onto_one_source() {
+    let s = spec("chained-fan-out-print-2pc.toml");
+    let g = Graph::build(&s);
+    assert_eq!(vertex_names(&g), ["Source: Source -> (ToPair -> Sink: Committed, Sink: Audit)"]);
+    assert!(g.out_edges[0].is_empty());
+    let o = ckptsim_sim::outcome::run(&s, s.default_seed);
+    assert!(o.passed(), "{:?}", o.verdicts);
+    assert_eq!(o.run.committed.len(), 300);
+}

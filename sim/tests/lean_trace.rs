@@ -91,6 +91,7 @@ mod compact_rows {
             value,
             lineage: Lineage { input_seq: seq, sub },
             timestamp: ts,
+            sink: 0,
         }
     }
 

@@ -8,13 +8,16 @@
 //! edge per input, so it heads its vertex); the model's `union` operator heads the vertex and
 //! its consumer chains onto it: the same vertices, one operator more in the chain.
 //!
-//! Not posed here (`docs/fidelity-audit.md`, *Chaining*): a producer whose output feeds several
-//! consumers chains every chainable one in Flink (`testInputOutputFormat`: a source with two
-//! sinks is one vertex; `testBlockingConnectionsBetweenChainsEnabled`: a filter chains the
-//! forward map beside a rescaled print); the model's task holds one chain, not a tree, so such a
-//! producer chains none of its consumers.
+//! A producer whose output feeds several consumers chains every chainable one
+//! (`StreamingJobGraphGenerator#createChain` walks every out-edge; session 23): the chain is a
+//! tree (`testInputOutputFormat`: a source with two sinks is one vertex, named
+//! `createChainedName`'s way, `Source: S -> (Sink: A, Sink: B)`;
+//! `testBlockingConnectionsBetweenChainsEnabled`: a filter chains the forward map beside a
+//! rescaled print). Each row also asserts the chain contents: the operators of each vertex in
+//! chain order, and whether its tasks run a tree.
 
 use crate::common::{case_name, flink, run_table, Flink, F111, F23};
+use ckptsim::task::TailSpec;
 use ckptsim::Profile;
 use ckptsim_sim::graph::{EdgeKind, Graph};
 
@@ -29,6 +32,9 @@ struct Case {
     want: &'static [(&'static str, u32)],
     /// Expected input edge of each vertex (None for a source).
     edges: &'static [Option<EdgeKind>],
+    /// Expected chain contents, when the row poses them: per vertex its operators in chain
+    /// order (by name) and whether its chain is a tree.
+    chains: &'static [(&'static [&'static str], bool)],
 }
 
 fn header(profile: Profile) -> String {
@@ -52,6 +58,21 @@ fn check(c: &Case) -> Result<(), String> {
     if edges != c.edges {
         return Err(format!("input edges: got {edges:?}, Flink {:?}", c.edges));
     }
+    if c.chains.is_empty() {
+        return Ok(());
+    }
+    let chains: Vec<(Vec<String>, bool)> = (0..g.vertices.len())
+        .map(|vi| {
+            let names = g.vertices[vi].ops.iter().map(|o| spec.operators[*o].name.clone()).collect();
+            let tree = matches!(g.task_spec(&spec, g.vertex_tasks(vi)[0], ckptsim::Attempt(0)).tail, TailSpec::Tree(_));
+            (names, tree)
+        })
+        .collect();
+    let want: Vec<(Vec<String>, bool)> =
+        c.chains.iter().map(|(ops, tree)| (ops.iter().map(|o| o.to_string()).collect(), *tree)).collect();
+    if chains != want {
+        return Err(format!("chains: got {chains:?}, Flink {want:?}"));
+    }
     Ok(())
 }
 
@@ -74,6 +95,7 @@ fn cases() -> Vec<Case> {
             ),
             want: &[("Source: Src -> Pair", 1), ("Sum -> Sink: Out", 1)],
             edges: &[None, Some(EdgeKind::Hash)],
+            chains: &[],
         });
         // env.setParallelism(2), a non-parallel source (fromElements, parallelism 1) -> map ->
         // print: the source is alone (parallelism differs: a rebalance edge), map and print
@@ -89,6 +111,7 @@ fn cases() -> Vec<Case> {
             ),
             want: &[("Source: Src", 1), ("Id -> Sink: Print", 2)],
             edges: &[None, Some(EdgeKind::Rebalance)],
+            chains: &[],
         });
         // source -> map -> filter chained (CHAIN(Source -> Map -> Filter)), then keyBy -> reduce
         // -> sink chained: two vertices.
@@ -106,6 +129,7 @@ fn cases() -> Vec<Case> {
             ),
             want: &[("Source: Src -> NonEmpty -> Pair", 2), ("Reduce -> Sink: Out", 2)],
             edges: &[None, Some(EdgeKind::Hash)],
+            chains: &[],
         });
         // fromElements -(forward)-> map (parallelism 1) -(rescale)-> print (parallelism 2): the
         // forward edge chains source and map, the non-forward one does not (the model has
@@ -122,6 +146,7 @@ fn cases() -> Vec<Case> {
             ),
             want: &[("Source: Src -> Id", 1), ("Sink: Print", 2)],
             edges: &[None, Some(EdgeKind::Rebalance)],
+            chains: &[],
         });
         // `isChainable`: a rebalance edge between operators of the same parallelism is not
         // forward: no chain (the partitioner condition alone).
@@ -137,6 +162,7 @@ fn cases() -> Vec<Case> {
             ),
             want: &[("Source: Src", 2), ("Id -> Sink: Print", 2)],
             edges: &[None, Some(EdgeKind::Rebalance)],
+            chains: &[],
         });
         // `isChainable`: `downStreamVertex.getInEdges().size() == 1`: a two-input operator
         // (connect's co-map) never joins its inputs' chains, but heads a chain its forward
@@ -155,6 +181,7 @@ fn cases() -> Vec<Case> {
             ),
             want: &[("Source: A", 2), ("Source: B", 2), ("Co -> Sink: Print", 2)],
             edges: &[None, None, Some(EdgeKind::Forward)],
+            chains: &[],
         });
         // A union's consumer has one edge per input in Flink, so it heads its vertex; in the
         // model the union operator heads it and the consumer chains onto it.
@@ -172,6 +199,63 @@ fn cases() -> Vec<Case> {
             ),
             want: &[("Source: A", 2), ("Source: B", 2), ("U -> Up -> Sink: Print", 2)],
             edges: &[None, None, Some(EdgeKind::Forward)],
+            chains: &[],
+        });
+        // A source with two sinks (forward, same parallelism): one vertex whose chain is a tree,
+        // the source's output fanned out to both sinks inside the task.
+        v.push(Case {
+            flink: flink(SJGGT, "testInputOutputFormat", version),
+            profile,
+            ops: concat!(
+                "[[operators]]\nkind = \"log-source\"\nname = \"source\"\nparallelism = 2\nstartup = \"earliest\"\n",
+                "[[operators]]\nkind = \"print-sink\"\nname = \"sink1\"\nparallelism = 2\ninputs = [\"source\"]\n",
+                "[[operators]]\nkind = \"print-sink\"\nname = \"sink2\"\nparallelism = 2\ninputs = [\"source\"]\n",
+                "\n[input]\npartitions = 2\ngenerator = { count = 10, rate_per_s = 10, keys = 2, start_ms = 100 }\n",
+            ),
+            want: &[("Source: source -> (Sink: sink1, Sink: sink2)", 2)],
+            edges: &[None],
+            chains: &[(&["source", "sink1", "sink2"], true)],
+        });
+        // fromElements -(rescale)-> filter -(forward)-> map, filter -(rescale)-> print
+        // (parallelism 1): three vertices, the filter chains the map beside its network output
+        // to the print. (Flink's map has no consumer; the model's graph needs a sink after it,
+        // which chains onto the map.)
+        v.push(Case {
+            flink: flink(SJGGT, "testBlockingConnectionsBetweenChainsEnabled", version),
+            profile,
+            ops: concat!(
+                "[[operators]]\nkind = \"log-source\"\nname = \"Src\"\nparallelism = 1\nstartup = \"earliest\"\n",
+                "[[operators]]\nkind = \"rebalance\"\nname = \"r1\"\ninputs = [\"Src\"]\n",
+                "[[operators]]\nkind = \"filter\"\nname = \"Filter\"\nparallelism = 2\nfunction = \"drop_empty\"\ninputs = [\"r1\"]\n",
+                "[[operators]]\nkind = \"map\"\nname = \"Map\"\nparallelism = 2\nfunction = \"identity\"\ninputs = [\"Filter\"]\n",
+                "[[operators]]\nkind = \"print-sink\"\nname = \"MapOut\"\nparallelism = 2\ninputs = [\"Map\"]\n",
+                "[[operators]]\nkind = \"rebalance\"\nname = \"r2\"\ninputs = [\"Filter\"]\n",
+                "[[operators]]\nkind = \"print-sink\"\nname = \"Print\"\nparallelism = 1\ninputs = [\"r2\"]\n",
+                "\n[input]\npartitions = 2\ngenerator = { count = 10, rate_per_s = 10, keys = 2, start_ms = 100 }\n",
+            ),
+            want: &[("Source: Src", 1), ("Filter -> Map -> Sink: MapOut", 2), ("Sink: Print", 1)],
+            edges: &[None, Some(EdgeKind::Rebalance), Some(EdgeKind::Rebalance)],
+            chains: &[(&["Src"], false), (&["Filter", "Map", "MapOut"], true), (&["Print"], false)],
+        });
+        // `createChain` chains every chainable out-edge, in the order declared: a source with a
+        // print sink and a two-phase-commit sink, both forward: one vertex; a map chained after
+        // the source with a keyed consumer keeps that edge as a network output of the chain.
+        v.push(Case {
+            flink: flink(SJGGT, "createChain: every chainable out-edge chained, the rest network outputs", version),
+            profile,
+            ops: concat!(
+                "[[operators]]\nkind = \"log-source\"\nname = \"Src\"\nparallelism = 2\nstartup = \"earliest\"\n",
+                "[[operators]]\nkind = \"map\"\nname = \"Pair\"\nparallelism = 2\nfunction = \"to_pair_one\"\ninputs = [\"Src\"]\n",
+                "[[operators]]\nkind = \"print-sink\"\nname = \"Raw\"\nparallelism = 2\ninputs = [\"Src\"]\n",
+                "[[operators]]\nkind = \"two-phase-commit-sink\"\nname = \"Pairs\"\nparallelism = 2\ninputs = [\"Pair\"]\n",
+                "[[operators]]\nkind = \"key_by\"\nname = \"k\"\ninputs = [\"Pair\"]\n",
+                "[[operators]]\nkind = \"sum\"\nname = \"Sum\"\nparallelism = 2\ninputs = [\"k\"]\n",
+                "[[operators]]\nkind = \"print-sink\"\nname = \"Sums\"\nparallelism = 2\ninputs = [\"Sum\"]\n",
+                "\n[input]\npartitions = 2\ngenerator = { count = 10, rate_per_s = 10, keys = 2, start_ms = 100 }\n",
+            ),
+            want: &[("Source: Src -> (Pair -> Sink: Pairs, Sink: Raw)", 2), ("Sum -> Sink: Sums", 2)],
+            edges: &[None, Some(EdgeKind::Hash)],
+            chains: &[(&["Src", "Pair", "Pairs", "Raw"], true), (&["Sum", "Sums"], false)],
         });
     }
     v

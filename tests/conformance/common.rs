@@ -89,14 +89,4 @@ pub const NOT_POSABLE: &[(&str, &str, &str)] = &[
         "testWindowAssignmentWithStagger",
         "window stagger (WindowStagger, an offset drawn from the processing time at the first element) is not modelled",
     ),
-    (
-        "StreamingJobGraphGeneratorTest",
-        "testInputOutputFormat",
-        "a producer feeding several consumers chains every chainable one in Flink (a chain tree); the model's task holds one chain",
-    ),
-    (
-        "StreamingJobGraphGeneratorTest",
-        "testBlockingConnectionsBetweenChainsEnabled",
-        "the filter chains its forward map beside a rescaled print (a chain tree); the model's task holds one chain",
-    ),
 ];

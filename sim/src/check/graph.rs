@@ -297,7 +297,9 @@ fn graphs_by_epoch(spec: &JobSpec, run: &RunResult) -> Vec<(u64, Graph)> {
 /// `run` with only this sink's output rows: a printed row belongs to the sink when its task
 /// is one of the sink's tasks in the graph of the job its attempt ran in.
 fn run_view(run: &RunResult, graphs: &[(u64, Graph)], spec: &JobSpec, sink: usize) -> RunResult {
-    let tasks = crate::world::graph::tasks_of_operator(graphs, sink);
+    // A chain that is a tree may hold several sinks: a row is the sink's when its task is one of
+    // the sink's and it came from the sink's place among the chain's print sinks.
+    let tasks = crate::world::graph::print_sink_rows(graphs, spec, sink);
     let stride = u64::from(crate::world::EPOCH_STRIDE);
     let mut r = run.clone();
     // The committed rows are the one two-phase-commit sink's (a job has at most one).
@@ -306,7 +308,11 @@ fn run_view(run: &RunResult, graphs: &[(u64, Graph)], spec: &JobSpec, sink: usiz
     }
     r.print_rows.retain(|row| {
         let epoch = u64::from(row.attempt.0) / stride;
-        tasks.iter().rev().find(|(first, _)| *first <= epoch).is_some_and(|(_, t)| t.contains(&row.task))
+        tasks
+            .iter()
+            .rev()
+            .find(|(first, _, _)| *first <= epoch)
+            .is_some_and(|(_, t, index)| t.contains(&row.task) && row.sink == *index)
     });
     r
 }

@@ -5,17 +5,24 @@ use ckptsim::barrier::handler_kind;
 use ckptsim::ids::{TaskId, TmId};
 use ckptsim::job::TaskInfo;
 use ckptsim::operator::{Operator, OperatorKind};
-use ckptsim::task::{ChainedOperator, HeadSpec, Partitioner, TailSpec, TaskSpec};
+use ckptsim::task::{ChainEnd, ChainHop, ChainTree, ChainedOperator, HeadSpec, Partitioner, TailSpec, TaskSpec};
 use ckptsim::two_input::{InputGates, InputOperatorSpec};
 use ckptsim::Attempt;
+use std::collections::BTreeSet;
 
 /// A chain of operators run by one task per subtask.
 #[derive(Clone, Debug)]
 pub struct Vertex {
     /// Flink-style display name: `Source: A -> B`.
     pub name: String,
-    /// Indices into `JobSpec::operators`.
+    /// Indices into `JobSpec::operators`, in chain order: the head first, then depth first
+    /// along the chained edges in the order they were declared (a line, or a tree where an
+    /// operator has several chained consumers; Flink's `OperatorChain`).
     pub ops: Vec<usize>,
+    /// Per operator of `ops`, the operator of this vertex it is chained onto (the head: itself).
+    pub parents: Vec<usize>,
+    /// Per input edge (in gate order), the operator of the upstream vertex that produces it.
+    pub input_ops: Vec<usize>,
     /// Subtasks (tasks) of this vertex.
     pub parallelism: u32,
     /// Partitioning of the edge *into* this vertex (None for the source vertex).
@@ -88,7 +95,9 @@ impl Graph {
             }
             let chain = matches!((vertices.last(), pending_edge), (Some(v), None) if v.parallelism == op.parallelism);
             if chain {
-                vertices.last_mut().expect("chain onto a vertex").ops.push(i);
+                let v = vertices.last_mut().expect("chain onto a vertex");
+                v.parents.push(*v.ops.last().expect("a vertex has a head"));
+                v.ops.push(i);
             } else {
                 let input = if vertices.is_empty() {
                     None
@@ -99,7 +108,15 @@ impl Graph {
                         EdgeKind::Rebalance
                     }))
                 };
-                vertices.push(Vertex { name: String::new(), ops: vec![i], parallelism: op.parallelism, input });
+                let input_ops = vertices.last().and_then(|v| v.ops.last().copied()).into_iter().collect();
+                vertices.push(Vertex {
+                    name: String::new(),
+                    ops: vec![i],
+                    parents: vec![i],
+                    input_ops,
+                    parallelism: op.parallelism,
+                    input,
+                });
             }
             pending_edge = None;
         }
@@ -234,8 +251,12 @@ impl Graph {
         let (vi, s) = self.task_vertex[task.0 as usize];
         let v = &self.vertices[vi];
         let head = self.head_spec(spec, task, v.ops[0]);
-        let (chain, tail, padding_bytes) = chain_of(spec, &v.ops, s);
-        let tail = tail.unwrap_or_else(|| self.output_tail(spec, vi));
+        let (chain, tail, padding_bytes) = if self.is_line(spec, vi) {
+            let (chain, tail, padding_bytes) = chain_of(spec, &v.ops, s);
+            (chain, tail.unwrap_or_else(|| self.output_tail(spec, vi)), padding_bytes)
+        } else {
+            self.tree_of(spec, vi, s)
+        };
         TaskSpec {
             task,
             name: self.tasks[task.0 as usize].name.clone(),
@@ -285,6 +306,95 @@ impl Graph {
             },
             _ => HeadSpec::Inputs { inputs: self.inputs_of(task).len() as u32, handler },
         }
+    }
+
+    /// Whether vertex `vi`'s chain is a line: each operator chained onto the one before, every
+    /// output edge leaving from the last. Else its tasks run a tree ([`TailSpec::Tree`]).
+    pub fn is_line(&self, spec: &JobSpec, vi: usize) -> bool {
+        let v = &self.vertices[vi];
+        let last = *v.ops.last().expect("a vertex has a head");
+        (1..v.ops.len()).all(|i| v.parents[i] == v.ops[i - 1] && !spec.operators[v.ops[i - 1]].kind.is_sink())
+            && self.out_edges[vi].iter().all(|&(down, k)| self.vertices[down].input_ops[k] == last)
+    }
+
+    /// The chain of subtask `s` of vertex `vi` when it is a tree: its operators in chain order,
+    /// and the wiring (`ChainTree`): per node, its output edges (Flink's `RecordWriterOutput`s)
+    /// first, then its chained consumers; the ends are the vertex's output edges in order, then
+    /// its sinks.
+    fn tree_of(&self, spec: &JobSpec, vi: usize, s: u32) -> (Vec<ChainedOperator>, TailSpec, u64) {
+        let v = &self.vertices[vi];
+        let edges = self.output_partitioners(spec, vi);
+        let mut ends: Vec<ChainEnd> = edges.iter().map(|(p, late)| ChainEnd::Edge(p.clone(), *late)).collect();
+        let mut chain = Vec::new();
+        let mut padding_bytes = 0;
+        // Per operator of the vertex: the hop that reaches it, and the node its records leave.
+        let mut entry: Vec<Option<ChainHop>> = vec![None; v.ops.len()];
+        let mut exit: Vec<usize> = vec![0; v.ops.len()];
+        let mut sink_hops: Vec<(usize, ChainHop)> = Vec::new();
+        for (i, &o) in v.ops.iter().enumerate() {
+            padding_bytes += spec.operators[o].padding_bytes;
+            let (ops, tail, _) = chain_of(spec, &[o], s);
+            let first = chain.len();
+            chain.extend(ops);
+            if first < chain.len() {
+                entry[i] = Some(ChainHop::Op(first));
+                exit[i] = chain.len();
+            }
+            if let Some(sink) = tail {
+                let end = ChainHop::End(ends.len());
+                ends.push(match sink {
+                    TailSpec::TwoPhaseCommitSink => ChainEnd::TwoPhaseCommitSink,
+                    _ => ChainEnd::PrintSink,
+                });
+                match entry[i] {
+                    // A sink's failure injectors run as an identity map in front of it.
+                    Some(_) => sink_hops.push((chain.len(), end)),
+                    None => entry[i] = Some(end),
+                }
+            }
+        }
+        let mut hops: Vec<Vec<ChainHop>> = vec![Vec::new(); chain.len() + 1];
+        // The head's records reach its chained operator (a source's or input operator's
+        // injectors, or the operator itself when it reads input channels).
+        if exit[0] > 0 {
+            hops[0].push(ChainHop::Op(0));
+        }
+        for (node, end) in sink_hops {
+            hops[node].push(end);
+        }
+        for (i, &o) in v.ops.iter().enumerate() {
+            let from = exit[i];
+            for (e, &(down, k)) in self.out_edges[vi].iter().enumerate() {
+                if self.vertices[down].input_ops[k] == o && !edges[e].1 {
+                    hops[from].push(ChainHop::End(e));
+                }
+            }
+            for c in (1..v.ops.len()).filter(|c| v.parents[*c] == o) {
+                hops[from].push(entry[c].expect("a chained operator is reached"));
+            }
+        }
+        (chain, TailSpec::Tree(ChainTree { hops, ends }), padding_bytes)
+    }
+
+    /// The partitioners of vertex `vi`'s output edges, each with whether it carries a late
+    /// side output.
+    fn output_partitioners(&self, spec: &JobSpec, vi: usize) -> Vec<(Partitioner, bool)> {
+        let late = self.out_edges[vi]
+            .iter()
+            .map(|&(down, k)| spec.is_graph() && late_edge(spec, self.vertices[down].ops[0], k));
+        self.out_edges[vi]
+            .iter()
+            .map(|&(down, k)| {
+                let n = self.vertices[down].parallelism;
+                match self.in_edges[down][k].1 {
+                    EdgeKind::Forward => Partitioner::Forward,
+                    EdgeKind::Hash => Partitioner::Hash { channels: n },
+                    EdgeKind::Broadcast => Partitioner::Broadcast { channels: n },
+                    EdgeKind::Rebalance => Partitioner::Rebalance { channels: n },
+                }
+            })
+            .zip(late)
+            .collect()
     }
 
     /// The partitioners of vertex `vi`'s output edges: one, or several (`TailSpec::Outputs`).
@@ -377,24 +487,31 @@ fn chain_of(spec: &JobSpec, vertex_ops: &[usize], s: u32) -> (Vec<ChainedOperato
     (chain, tail, padding_bytes)
 }
 
-/// Flink-style display names of chained vertices: `Source: A -> B`, `Sink: C`.
+/// Flink-style display names of chained vertices: `Source: A -> B`, `Sink: C`; an operator with
+/// several chained consumers names them in parentheses, `Source: A -> (Sink: B, Sink: C)`
+/// (`StreamingJobGraphGenerator#createChainedName`).
 pub(super) fn name_vertices(vertices: &mut [Vertex], ops: &[crate::spec::OpSpec]) {
     for v in vertices {
-        let names: Vec<String> = v
-            .ops
-            .iter()
-            .map(|&i| {
-                let o = &ops[i];
-                if o.kind.is_source() {
-                    format!("Source: {}", o.name)
-                } else if o.kind.is_sink() {
-                    format!("Sink: {}", o.name)
-                } else {
-                    o.name.clone()
-                }
-            })
-            .collect();
-        v.name = names.join(" -> ");
+        v.name = chained_name(v, 0, ops);
+    }
+}
+
+/// The chained name of `v`'s operator at position `i` and its chained consumers.
+fn chained_name(v: &Vertex, i: usize, ops: &[crate::spec::OpSpec]) -> String {
+    let o = &ops[v.ops[i]];
+    let own = if o.kind.is_source() {
+        format!("Source: {}", o.name)
+    } else if o.kind.is_sink() {
+        format!("Sink: {}", o.name)
+    } else {
+        o.name.clone()
+    };
+    let children: Vec<String> =
+        (1..v.ops.len()).filter(|c| v.parents[*c] == v.ops[i]).map(|c| chained_name(v, c, ops)).collect();
+    match children.len() {
+        0 => own,
+        1 => format!("{own} -> {}", children[0]),
+        _ => format!("{own} -> ({})", children.join(", ")),
     }
 }
 
@@ -406,9 +523,27 @@ fn late_edge(spec: &JobSpec, first: usize, k: usize) -> bool {
         || input.is_some_and(|i| spec.operators[i].kind.is_partitioning() && spec.operators[i].late_input)
 }
 
+/// Per job (its epoch), the tasks whose vertex holds print sink `op` and the index of `op` among
+/// the print sinks of that vertex's chain (a row's `OutputRow::sink`; `u32::MAX` for an
+/// operator that is no print sink, which prints nothing).
+pub fn print_sink_rows(graphs: &[(u64, Graph)], spec: &JobSpec, op: usize) -> Vec<(u64, BTreeSet<TaskId>, u32)> {
+    tasks_of_operator(graphs, op)
+        .into_iter()
+        .zip(graphs)
+        .map(|((epoch, tasks), (_, graph))| {
+            let index = graph.vertices.iter().find(|v| v.ops.contains(&op)).and_then(|v| {
+                let prints: Vec<usize> =
+                    v.ops.iter().copied().filter(|o| matches!(spec.operators[*o].kind, OpKind::PrintSink)).collect();
+                prints.iter().position(|o| *o == op)
+            });
+            (epoch, tasks, index.map_or(u32::MAX, |i| i as u32))
+        })
+        .collect()
+}
+
 /// Per job (its epoch), the tasks whose vertex holds operator `op` (the checkers' view of one
 /// operator across rescales and restarts: each job numbers its tasks anew).
-pub fn tasks_of_operator(graphs: &[(u64, Graph)], op: usize) -> Vec<(u64, std::collections::BTreeSet<TaskId>)> {
+pub fn tasks_of_operator(graphs: &[(u64, Graph)], op: usize) -> Vec<(u64, BTreeSet<TaskId>)> {
     graphs
         .iter()
         .map(|(epoch, graph)| {

@@ -19,8 +19,9 @@ impl Graph {
     /// Chains a job graph and lays out its tasks. An operator joins its producer's chain when
     /// (as `isChainable`) it has one input, the edge is forward (no partitioning named, same
     /// parallelism), both share the default slot sharing group, and it is not a union or
-    /// two-input operator; unlike Flink, a producer with several consumers chains none of them
-    /// (a task has one chain, not a tree). Vertices are in topological order, ties by position.
+    /// two-input operator. As Flink, every chainable consumer of a producer is chained, so a
+    /// chain may be a tree (a source feeding two sinks is one vertex); a late side-output edge
+    /// (`W.late`) is never chained here. Vertices are in topological order, ties by position.
     pub(crate) fn build_dag(spec: &JobSpec) -> Graph {
         let edges = op_edges(spec);
         let (mut vertices, in_edges) = chain_vertices(spec, &edges);
@@ -88,10 +89,6 @@ fn chain_vertices(spec: &JobSpec, edges: &[Vec<OpEdge>]) -> (Vec<Vertex>, Vec<Ve
     let ops = &spec.operators;
     let n = ops.len();
     let is_task = |i: usize| !ops[i].kind.is_partitioning();
-    let mut consumers = vec![0usize; n];
-    for e in edges.iter().flatten() {
-        consumers[e.producer] += 1;
-    }
     let mut vertex_of: Vec<Option<usize>> = vec![None; n];
     let mut vertices: Vec<Vertex> = Vec::new();
     let mut in_edges: Vec<Vec<(usize, EdgeKind)>> = Vec::new();
@@ -108,16 +105,16 @@ fn chain_vertices(spec: &JobSpec, edges: &[Vec<OpEdge>]) -> (Vec<Vertex>, Vec<Ve
             [e] if e.partitioning.is_none()
                 && !e.late
                 && ops[e.producer].parallelism == o.parallelism
-                && consumers[e.producer] == 1
                 && !o.kind.is_multi_input()
                 && !o.kind.is_source() =>
             {
-                vertex_of[e.producer].filter(|v| vertices[*v].ops.last() == Some(&e.producer))
+                vertex_of[e.producer]
             }
             _ => None,
         };
         if let Some(v) = chain_into {
             vertices[v].ops.push(j);
+            vertices[v].parents.push(edges[j][0].producer);
             vertex_of[j] = Some(v);
             continue;
         }
@@ -137,12 +134,35 @@ fn chain_vertices(spec: &JobSpec, edges: &[Vec<OpEdge>]) -> (Vec<Vertex>, Vec<Ve
         vertices.push(Vertex {
             name: String::new(),
             ops: vec![j],
+            parents: vec![j],
+            input_ops: edges[j].iter().map(|e| e.producer).collect(),
             parallelism: o.parallelism,
             input: ins.first().map(|e| e.1),
         });
         in_edges.push(ins);
     }
+    for v in &mut vertices {
+        depth_first(v);
+    }
     (vertices, in_edges)
+}
+
+/// Puts a vertex's operators in chain order: depth first from the head, each operator's
+/// chained consumers in the order of their position (the order their edges were declared, as
+/// `StreamingJobGraphGenerator#createChain` walks them). A line keeps its order.
+fn depth_first(v: &mut Vertex) {
+    let mut order = Vec::with_capacity(v.ops.len());
+    let mut stack = vec![v.ops[0]];
+    while let Some(o) = stack.pop() {
+        order.push(o);
+        let mut children: Vec<usize> = (1..v.ops.len()).filter(|&i| v.parents[i] == o).map(|i| v.ops[i]).collect();
+        children.sort_unstable();
+        stack.extend(children.into_iter().rev());
+    }
+    let parent_of = |o: usize| v.parents[v.ops.iter().position(|x| *x == o).expect("an operator of the vertex")];
+    let parents = order.iter().map(|&o| parent_of(o)).collect();
+    v.ops = order;
+    v.parents = parents;
 }
 
 /// The operator feeding partitioning `k` (validated: exactly one, a task operator).

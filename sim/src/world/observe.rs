@@ -20,6 +20,9 @@ pub struct OutputRow {
     /// The record's event timestamp (an event-time window's result: its window's
     /// `maxTimestamp`); `None` without event time.
     pub timestamp: Option<i64>,
+    /// Which print sink of the task's chain printed it (`TaskOutput::PrintRow`'s `sink`: 0 but
+    /// in a chain that is a tree with several print sinks; 0 for other rows).
+    pub sink: u32,
 }
 
 /// The end of input of a task attempt with a processing-time window: the (key, window) pairs
@@ -71,7 +74,20 @@ pub struct AssignmentRow {
 impl OutputRow {
     /// The row of `record`, output at `time_ms` by `task`'s `attempt`.
     pub fn of(time_ms: u64, task: TaskId, attempt: Attempt, record: Record) -> Self {
-        OutputRow { time_ms, task, attempt, value: record.value, lineage: record.lineage, timestamp: record.timestamp }
+        OutputRow {
+            time_ms,
+            task,
+            attempt,
+            value: record.value,
+            lineage: record.lineage,
+            timestamp: record.timestamp,
+            sink: 0,
+        }
+    }
+
+    /// The row with the index of the print sink of its task's chain that printed it.
+    pub fn from_sink(self, sink: u32) -> Self {
+        OutputRow { sink, ..self }
     }
 
     /// The output a transactional store committed, in commit order (the store does not know

@@ -125,6 +125,11 @@ fn layout(spec: &JobSpec, graph: &Graph, vertices: &BTreeMap<String, VertexParal
             continue;
         }
         let vi = graph.vertices.iter().position(|v| v.ops.contains(&i)).ok_or("operator without a vertex")?;
+        if matches!(o.kind, crate::spec::OpKind::PrintSink) && !graph.is_line(spec, vi) {
+            // A print sink in a chain that is a tree has no state and no slot of its own (the
+            // last slot is the 2PC sink's when the tree holds one).
+            continue;
+        }
         let mut slots = Vec::new();
         for (s, t) in graph.vertex_tasks(vi).into_iter().enumerate() {
             let ts = &specs[t.0 as usize];

@@ -38,8 +38,8 @@ pub struct Rows {
     strings: Vec<Arc<str>>,
     by_text: BTreeMap<Arc<str>, u32>,
     recent: BTreeMap<usize, (Arc<str>, u32)>,
-    /// `(first row, task, attempt)`: the producer of every row from `first` on.
-    owners: Vec<(usize, TaskId, Attempt)>,
+    /// `(first row, task, attempt, sink)`: the producer of every row from `first` on.
+    owners: Vec<(usize, TaskId, Attempt, u32)>,
     /// `(row, timestamp)` of the rows that carry one, ascending.
     timestamps: Vec<(usize, i64)>,
 }
@@ -94,8 +94,8 @@ impl Rows {
             Value::Pair(s, n) => (2 * self.intern(s) + 2, *n),
         };
         let at = self.packed.len();
-        if self.owners.last().is_none_or(|&(_, t, a)| (t, a) != (row.task, row.attempt)) {
-            self.owners.push((at, row.task, row.attempt));
+        if self.owners.last().is_none_or(|&(_, t, a, k)| (t, a, k) != (row.task, row.attempt, row.sink)) {
+            self.owners.push((at, row.task, row.attempt, row.sink));
         }
         if let Some(ts) = row.timestamp {
             self.timestamps.push((at, ts));
@@ -117,7 +117,7 @@ impl Rows {
         }
     }
 
-    fn row(&self, i: usize, owner: (TaskId, Attempt), timestamp: Option<i64>) -> OutputRow {
+    fn row(&self, i: usize, owner: (TaskId, Attempt, u32), timestamp: Option<i64>) -> OutputRow {
         let p = &self.packed[i];
         OutputRow {
             time_ms: p.time_ms,
@@ -126,6 +126,7 @@ impl Rows {
             value: self.value(p),
             lineage: Lineage { input_seq: p.input_seq, sub: p.sub },
             timestamp,
+            sink: owner.2,
         }
     }
 
@@ -134,9 +135,9 @@ impl Rows {
         if i >= self.len() {
             return None;
         }
-        let o = self.owners[self.owners.partition_point(|&(first, _, _)| first <= i) - 1];
+        let o = self.owners[self.owners.partition_point(|&(first, _, _, _)| first <= i) - 1];
         let t = self.timestamps.binary_search_by_key(&i, |&(r, _)| r).ok().map(|k| self.timestamps[k].1);
-        Some(self.row(i, (o.1, o.2), t))
+        Some(self.row(i, (o.1, o.2, o.3), t))
     }
 
     /// The last row.
@@ -203,10 +204,10 @@ impl Iterator for RowsIter<'_> {
         if i >= rows.len() {
             return None;
         }
-        while rows.owners.get(self.owner + 1).is_some_and(|&(first, _, _)| first <= i) {
+        while rows.owners.get(self.owner + 1).is_some_and(|&(first, _, _, _)| first <= i) {
             self.owner += 1;
         }
-        let (_, task, attempt) = rows.owners[self.owner];
+        let (_, task, attempt, sink) = rows.owners[self.owner];
         let ts = match rows.timestamps.get(self.timestamp) {
             Some(&(r, t)) if r == i => {
                 self.timestamp += 1;
@@ -215,7 +216,7 @@ impl Iterator for RowsIter<'_> {
             _ => None,
         };
         self.next += 1;
-        Some(rows.row(i, (task, attempt), ts))
+        Some(rows.row(i, (task, attempt, sink), ts))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {

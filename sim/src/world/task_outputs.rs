@@ -39,8 +39,8 @@ pub(super) fn drain_outputs(
             }
             TaskOutput::PrioritizeBarriers { id } => prioritize_barriers(w, t, at, id),
             TaskOutput::ConvertBarrier { id } => convert_barrier(w, outbox, key, tm, id, now),
-            TaskOutput::PrintRow { record } => {
-                if let Err(cause) = print_row(w, key, now, record) {
+            TaskOutput::PrintRow { record, sink } => {
+                if let Err(cause) = print_row(w, key, now, record, sink) {
                     fail(w, at, cause);
                     return (snaps, true);
                 }

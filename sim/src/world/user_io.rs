@@ -227,14 +227,20 @@ fn user_writer_subtask(w: &World, task: TaskId) -> Option<u32> {
 /// A record the sink attempt `key` printed: with an at-least-once user sink, written to the
 /// user's writer, and what its system published becomes the printed output (attributed to this
 /// attempt). Without one, the record itself is printed. `Err`: the user's code threw.
-pub(super) fn print_row(w: &mut World, key: (TaskId, Attempt), now: u64, record: Record) -> Result<(), String> {
+pub(super) fn print_row(
+    w: &mut World,
+    key: (TaskId, Attempt),
+    now: u64,
+    record: Record,
+    sink: u32,
+) -> Result<(), String> {
     let Some(subtask) = user_writer_subtask(w, key.0) else {
-        w.obs.print_rows.push(OutputRow::of(now, key.0, key.1, record));
+        w.obs.print_rows.push(OutputRow::of(now, key.0, key.1, record).from_sink(sink));
         return Ok(());
     };
     let h = w.services.user_writer.as_mut().expect("a user writer host");
     let published = h.write(key, subtask, &record)?;
-    w.obs.print_rows.extend(published.into_iter().map(|r| OutputRow::of(now, key.0, key.1, r)));
+    w.obs.print_rows.extend(published.into_iter().map(|r| OutputRow::of(now, key.0, key.1, r).from_sink(sink)));
     Ok(())
 }
 

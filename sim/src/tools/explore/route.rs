@@ -354,9 +354,13 @@ impl Explorer<'_> {
                 // Barrier announcements are never turned on here: no output-side timer fires.
                 TaskOutput::ConvertBarrier { .. } => {}
                 TaskOutput::PrioritizeBarriers { id } => self.prioritize_barriers(sys, t, attempt, id),
-                TaskOutput::PrintRow { record } => {
-                    sys.obs.make_mut().print_rows.entry(t).or_default().push(OutputRow::of(now, t, attempt, record))
-                }
+                TaskOutput::PrintRow { record, sink } => sys
+                    .obs
+                    .make_mut()
+                    .print_rows
+                    .entry(t)
+                    .or_default()
+                    .push(OutputRow::of(now, t, attempt, record).from_sink(sink)),
                 TaskOutput::Sink(op) => {
                     // The store fences producers of older attempts (Kafka's transactional epochs).
                     let epoch = *sys.sink_epochs.entry(t).or_insert(attempt);
