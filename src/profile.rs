@@ -322,7 +322,8 @@ impl Profile {
         matches!(self, Profile::Flink23)
     }
 
-    /// §11.2 a two-input operator (connect's co-map, a keyed or event-time join) with one input
+    /// §11.2 a two-input operator (connect's co-map, a keyed join, an interval join; a window
+    /// join is a union in Flink, [`crate::two_input::InputOperatorSpec::is_two_input_operator`]) with one input
     /// IDLE: 2.x leaves the idle input out of the operator's watermark
     /// (`AbstractStreamOperator#processWatermarkStatus` with `IndexedCombinedWatermarkStatus`,
     /// FLINK-18934, 1.14); 1.11 takes the plain minimum of both inputs' last watermarks

@@ -319,8 +319,7 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
         valve: match &spec.head {
             HeadSpec::Inputs { inputs, .. } => Some(InputValve::one(*inputs)),
             HeadSpec::MultiInputs { gates, .. } => {
-                let two_input = !matches!(gates.operator, crate::two_input::InputOperatorSpec::Union);
-                Some(InputValve::for_gates(&gates.gate_of, two_input, spec.profile))
+                Some(InputValve::for_gates(&gates.gate_of, gates.operator.is_two_input_operator(), spec.profile))
             }
             _ => None,
         }

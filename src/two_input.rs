@@ -37,6 +37,23 @@ pub enum InputOperatorSpec {
     EventJoin(crate::join::JoinSpec),
 }
 
+impl InputOperatorSpec {
+    /// Whether Flink runs this operator as a two-input operator, whose inputs' watermarks are
+    /// combined per input (`AbstractStreamOperator#processWatermark1/2`, one valve per input
+    /// gate): connect's co-map, the keyed join (`KeyedCoProcessOperator`) and the interval join
+    /// (`IntervalJoinOperator`). A union is one input, and so is a window join: Flink's
+    /// `CoGroupedStreams.WithWindow#apply` tags both inputs, unions them and runs one
+    /// `WindowOperator` over the union, behind one `UnionInputGate` and one valve (semantics
+    /// §11.2). The barrier handling does not depend on it (one handler over every channel).
+    pub fn is_two_input_operator(&self) -> bool {
+        match self {
+            InputOperatorSpec::Union => false,
+            InputOperatorSpec::CoMap { .. } | InputOperatorSpec::Join => true,
+            InputOperatorSpec::EventJoin(j) => matches!(j, crate::join::JoinSpec::Interval { .. }),
+        }
+    }
+}
+
 /// The input gates of a task: per input channel, the input (gate) it belongs to.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputGates {

@@ -55,6 +55,9 @@ mod window_assigners;
 #[path = "conformance/chaining.rs"]
 mod chaining;
 
+#[path = "conformance/timers.rs"]
+mod timers;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -77,6 +80,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(two_input_watermarks::census());
     all.extend(window_assigners::census());
     all.extend(chaining::census());
+    all.extend(timers::census());
     all
 }
 

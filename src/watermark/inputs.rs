@@ -1,7 +1,8 @@
 //! The watermark in front of a task's operators (child module of `watermark.rs`): one `StatusWatermarkValve` over every input channel, or, for a two-input operator under Flink 1.11, one valve per input gate combined as `AbstractStreamOperator#processWatermark1/2` does (semantics §11.2).
 //!
-//! Flink gives a one-input task (a union too: its gates form one `UnionInputGate`) one valve
-//! over all channels. A two-input task has one valve per input, and the operator combines the
+//! Flink gives a one-input task (a union too: its gates form one `UnionInputGate`; and a window
+//! join, which Flink builds as a union of its tagged inputs) one valve over all channels. A
+//! two-input task has one valve per input, and the operator combines the
 //! two inputs' watermarks. Up to 1.13 that is the plain minimum of both inputs' last
 //! watermarks, whatever their status, so an idle input holds the operator back; the task is
 //! IDLE once both inputs are, ACTIVE again when one is (1.11 `StreamTwoInputProcessor`'s status

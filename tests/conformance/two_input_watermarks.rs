@@ -13,6 +13,7 @@
 use crate::common::{case_name, flink, run_table, Flink, F111, F23};
 use ckptsim::barrier::HandlerKind;
 use ckptsim::ids::{Attempt, ChannelId, TaskId};
+use ckptsim::join::JoinSpec;
 use ckptsim::operator::{SurvivingCounters, Udf};
 use ckptsim::record::{Lineage, Record, StreamElement, Value};
 use ckptsim::task::{HeadSpec, Partitioner, TailSpec, Task, TaskOutput, TaskSpec};
@@ -98,14 +99,30 @@ fn run(profile: Profile, operator: InputOperatorSpec, phases: &[(Vec<Step>, Vec<
 /// `testWatermarkAndWatermarkStatusForwarding` (1.x: `testWatermarkAndStreamStatusForwarding`):
 /// `idle_advances` is whether an idle input leaves the operator's minimum (2.x) or not (1.x).
 fn forwarding(profile: Profile, operator: InputOperatorSpec, idle_advances: bool) -> Result<(), String> {
+    forwarding_with(profile, operator, idle_advances, true)
+}
+
+/// [`forwarding`]; without `records` the phase of the two records is left out (a window join
+/// emits nothing for them before their window fires).
+fn forwarding_with(
+    profile: Profile,
+    operator: InputOperatorSpec,
+    idle_advances: bool,
+    records: bool,
+) -> Result<(), String> {
     let after_idle: Vec<&str> = if idle_advances { vec!["wm 5", "wm 6"] } else { vec!["wm 5"] };
+    let record_phase: (Vec<Step>, Vec<&str>) = if records {
+        (vec![(0, 0, rec("Hello", 0)), (1, 1, rec("42", 1))], vec!["rec", "rec"])
+    } else {
+        (vec![], vec![])
+    };
     run(
         profile,
         operator,
         &[
             (vec![(0, 0, wm(0)), (0, 1, wm(0)), (1, 0, wm(0))], vec![]),
             (vec![(1, 1, wm(0))], vec!["wm 0"]),
-            (vec![(0, 0, rec("Hello", 0)), (1, 1, rec("42", 1))], vec!["rec", "rec"]),
+            record_phase,
             (vec![(0, 0, wm(4)), (0, 1, wm(3)), (1, 0, wm(3)), (1, 1, wm(2))], vec!["wm 2"]),
             (vec![(1, 1, wm(4))], vec!["wm 3"]),
             (vec![(0, 1, wm(4)), (1, 0, wm(4))], vec!["wm 4"]),
@@ -116,6 +133,47 @@ fn forwarding(profile: Profile, operator: InputOperatorSpec, idle_advances: bool
     )
 }
 
+/// `CoProcessOperatorTest#testTimestampAndWatermarkQuerying`: the watermark 17 on input 1
+/// alone is not forwarded, on both inputs it is; an element of input 1 at 12 then sees the
+/// operator's watermark 17 and keeps its timestamp 12; the same with 42 and an element of input
+/// 2 at 13. Posed with both channels of a gate carrying the input's watermark (the harness has
+/// one channel per input); the function's `currentWatermark()` is the task's watermark when the
+/// element is processed. Same under both versions: no input is idle.
+fn watermark_querying(profile: Profile) -> Result<(), String> {
+    let mut t = task(profile, co_map());
+    let mut c = SurvivingCounters::default();
+    let mut got = Vec::new();
+    let mut feed = |t: &mut Task, gate: u32, e: StreamElement| {
+        for ch in 0..2 {
+            t.handle_input(0, ChannelId(gate * 2 + ch), e.clone(), 0, &mut c);
+        }
+    };
+    let element = |t: &mut Task, gate: u32, v: &str, ts: i64, got: &mut Vec<String>| {
+        let seen = t.current_watermark().map_or(i64::MIN, |w| w.0);
+        let r = Record { value: Value::str(v), lineage: Lineage { input_seq: ts as u64, sub: 0 }, timestamp: Some(ts) };
+        t.handle_input(0, ChannelId(gate * 2), StreamElement::Record(r), 0, &mut SurvivingCounters::default());
+        while let Some(o) = t.poll_output() {
+            if let TaskOutput::Emit { record, .. } = o {
+                got.push(format!("{}WM:{seen} TS:{}", record.value, record.timestamp.unwrap_or(i64::MIN)));
+            }
+        }
+    };
+    feed(&mut t, 0, wm(17));
+    got.extend(drain(&mut t));
+    feed(&mut t, 1, wm(17));
+    got.extend(drain(&mut t));
+    element(&mut t, 0, "5", 12, &mut got);
+    feed(&mut t, 0, wm(42));
+    feed(&mut t, 1, wm(42));
+    got.extend(drain(&mut t));
+    element(&mut t, 1, "6", 13, &mut got);
+    let want = ["wm 17", "5WM:17 TS:12", "wm 42", "6WM:42 TS:13"];
+    if got != want {
+        return Err(format!("got {got:?}, Flink {want:?}"));
+    }
+    Ok(())
+}
+
 struct Case {
     flink: Flink,
     profile: Profile,
@@ -124,6 +182,14 @@ struct Case {
 
 fn co_map() -> InputOperatorSpec {
     InputOperatorSpec::CoMap { first: Udf::Identity, second: Udf::Identity }
+}
+
+fn window_join() -> InputOperatorSpec {
+    InputOperatorSpec::EventJoin(JoinSpec::Window { size_ms: 1000 })
+}
+
+fn interval_join() -> InputOperatorSpec {
+    InputOperatorSpec::EventJoin(JoinSpec::Interval { lower_ms: -10, upper_ms: 10 })
 }
 
 fn cases() -> Vec<Case> {
@@ -149,6 +215,38 @@ fn cases() -> Vec<Case> {
             profile: F23,
             check: || forwarding(F23, InputOperatorSpec::Join, true),
         },
+        // A window join is a union in Flink: `CoGroupedStreams.WithWindow#apply` tags each input,
+        // unions the two and runs one `WindowOperator` over the union (a one-input operator
+        // behind a `UnionInputGate`, one valve), so the idle input leaves the minimum under 1.11
+        // as well; unlike the interval join (`IntervalJoinOperator`, a two-input operator).
+        Case {
+            flink: flink(
+                TIST,
+                "testWatermarkAndStreamStatusForwarding (window join: a union of tagged inputs)",
+                "1.11",
+            ),
+            profile: F111,
+            check: || forwarding_with(F111, window_join(), true, false),
+        },
+        Case {
+            flink: flink(
+                TIST,
+                "testWatermarkAndWatermarkStatusForwarding (window join: a union of tagged inputs)",
+                "2.x",
+            ),
+            profile: F23,
+            check: || forwarding_with(F23, window_join(), true, false),
+        },
+        Case {
+            flink: flink(TIST, "testWatermarkAndStreamStatusForwarding (interval join)", "1.11"),
+            profile: F111,
+            check: || forwarding_with(F111, interval_join(), false, false),
+        },
+        Case {
+            flink: flink(TIST, "testWatermarkAndWatermarkStatusForwarding (interval join)", "2.x"),
+            profile: F23,
+            check: || forwarding_with(F23, interval_join(), true, false),
+        },
         // A union is one input (a `UnionInputGate` under one valve): the idle input leaves the
         // minimum under both versions (`StatusWatermarkValveTest`'s rules over four channels).
         Case {
@@ -160,6 +258,16 @@ fn cases() -> Vec<Case> {
             flink: flink(TIST, "testWatermarkAndWatermarkStatusForwarding (union: one valve)", "2.x"),
             profile: F23,
             check: || forwarding(F23, InputOperatorSpec::Union, true),
+        },
+        Case {
+            flink: flink("CoProcessOperatorTest", "testTimestampAndWatermarkQuerying", "1.x"),
+            profile: F111,
+            check: || watermark_querying(F111),
+        },
+        Case {
+            flink: flink("CoProcessOperatorTest", "testTimestampAndWatermarkQuerying", "1.x"),
+            profile: F23,
+            check: || watermark_querying(F23),
         },
     ]
 }
