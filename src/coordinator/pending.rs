@@ -236,6 +236,9 @@ impl CheckpointCoordinator {
             self.unstored_savepoint = Some(cp);
         }
         self.failure_manager.handle_checkpoint_success(id);
+        if self.variant == Variant::MinPauseStaleCompletion {
+            self.stale_completion_ms = self.last_completion_ms;
+        }
         self.last_completion_ms = Some(now_ms);
         if p.stop.is_some() {
             self.stop_completed = Some(id);
