@@ -662,7 +662,13 @@ impl CheckpointCoordinator {
                 self.pending.insert(id, pending);
                 self.abort(now_ms, id, reason, None);
             } else {
-                self.outputs.push_back(CoordinatorOutput::Aborted { id, kind, reason, trigger_ms: now_ms });
+                self.outputs.push_back(CoordinatorOutput::Aborted {
+                    id,
+                    kind,
+                    reason,
+                    trigger_ms: now_ms,
+                    periodic: req.kind.is_periodic(),
+                });
                 self.report_failure(None, kind, reason, None);
             }
             return;

@@ -173,7 +173,13 @@ impl CheckpointCoordinator {
         {
             self.partial = Some(Partial { id, kind: p.kind, trigger_ms: p.trigger_ms, acks: p.acks.clone() });
         }
-        self.outputs.push_back(CoordinatorOutput::Aborted { id, kind: p.kind, reason, trigger_ms: p.trigger_ms });
+        self.outputs.push_back(CoordinatorOutput::Aborted {
+            id,
+            kind: p.kind,
+            reason,
+            trigger_ms: p.trigger_ms,
+            periodic: p.periodic,
+        });
         let latest_completed = if self.profile.abort_notification_carries_latest_completed() {
             self.store.latest().map(|c| c.id)
         } else {
