@@ -155,6 +155,9 @@ pub struct CheckpointCoordinator {
     queue_seq: u64,
     /// Last completion of a checkpoint or savepoint; `None` = never.
     last_completion_ms: Option<u64>,
+    /// The planted [`Variant::MinPauseStaleCompletion`] (FLINK-18856): the completion before
+    /// the latest, which the decider reads instead of the latest. Always `None` otherwise.
+    stale_completion_ms: Option<u64>,
     view: Option<ExecutionView>,
     storage_available: bool,
     /// Completed or aborted checkpoints whose state is still being discarded (Flink's
@@ -248,17 +251,19 @@ impl CheckpointCoordinator {
             profile,
             variant,
             tasks,
-            failure_manager: CheckpointFailureManager::new(tolerable, profile),
+            failure_manager: CheckpointFailureManager::new(tolerable, profile).with_variant(variant),
             store: CompletedCheckpointStore::new(
                 config.num_retained.clamp(1, u32::MAX as i64) as u32,
                 config.retention,
                 profile,
-            ),
+            )
+            .with_variant(variant),
             next_id: CheckpointId::FIRST,
             pending: BTreeMap::new(),
             queue: BTreeMap::new(),
             queue_seq: 0,
             last_completion_ms: None,
+            stale_completion_ms: None,
             view: None,
             storage_available: true,
             cleaning: 0,
@@ -587,6 +592,9 @@ impl CheckpointCoordinator {
         if let Some(t) = self.last_completion_ms {
             assert!(t <= self.now_ms, "completion in the future");
         }
+        if self.stale_completion_ms.is_some() {
+            assert_eq!(self.variant, Variant::MinPauseStaleCompletion, "stale completion kept outside its variant");
+        }
         if let Some(p) = &self.partial {
             assert_eq!(self.variant, Variant::RestoreFromPending, "partial state kept outside its variant");
             assert!(p.id < self.next_id);
@@ -654,7 +662,13 @@ impl CheckpointCoordinator {
                 self.pending.insert(id, pending);
                 self.abort(now_ms, id, reason, None);
             } else {
-                self.outputs.push_back(CoordinatorOutput::Aborted { id, kind, reason, trigger_ms: now_ms });
+                self.outputs.push_back(CoordinatorOutput::Aborted {
+                    id,
+                    kind,
+                    reason,
+                    trigger_ms: now_ms,
+                    periodic: req.kind.is_periodic(),
+                });
                 self.report_failure(None, kind, reason, None);
             }
             return;

@@ -112,7 +112,7 @@ fn render(now: u64, o: &CoordinatorOutput) -> String {
             assert!(cp.trigger_ms <= now && !cp.external);
             format!("complete id={} {} acks={} bytes={}", cp.id, kind_name(cp.kind), cp.tasks.len(), cp.size_bytes)
         }
-        CoordinatorOutput::Aborted { id, kind, reason, trigger_ms } => {
+        CoordinatorOutput::Aborted { id, kind, reason, trigger_ms, .. } => {
             assert!(*trigger_ms <= now);
             format!("abort id={id} {} {reason}", kind_name(*kind))
         }

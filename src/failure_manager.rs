@@ -31,6 +31,7 @@ use crate::ids::{CheckpointId, TaskId};
 use crate::profile::Profile;
 use crate::reason::CheckpointFailureReason;
 use crate::record::CheckpointKind;
+use crate::variant::Variant;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -64,6 +65,8 @@ pub struct CheckpointFailureManager {
     /// `lastSucceededCheckpointId` (`None` = `Long.MIN_VALUE`). Used by 2.3 only; 1.11 keeps
     /// the highest success for the invariants.
     last_succeeded: Option<CheckpointId>,
+    /// The planted [`Variant::ExpiredNotCounted`] (FLINK-17351): expiry is not counted.
+    expired_not_counted: bool,
 }
 
 /// Flink's `CheckpointFailureReason.isPreFlight()`: failures raised by the JobManager before or
@@ -117,9 +120,17 @@ impl CheckpointFailureManager {
             consecutive_failures: 0,
             counted_ids: BTreeSet::new(),
             last_succeeded: None,
+            expired_not_counted: false,
         };
         m.invariants();
         m
+    }
+
+    /// The manager under `variant`: [`Variant::ExpiredNotCounted`] leaves `CHECKPOINT_EXPIRED`
+    /// out of the counted reasons (FLINK-17351); every other variant counts as Flink does.
+    pub fn with_variant(mut self, variant: Variant) -> Self {
+        self.expired_not_counted = variant == Variant::ExpiredNotCounted;
+        self
     }
 
     /// A checkpoint or savepoint failed. `id` `None` = failure before any pending checkpoint
@@ -201,6 +212,9 @@ impl CheckpointFailureManager {
     /// not counted since the last reset. Returns whether it incremented.
     fn count(&mut self, id: Option<CheckpointId>, reason: CheckpointFailureReason) -> bool {
         if self.tolerable_failures == UNLIMITED || !is_counted(reason, self.profile) {
+            return false;
+        }
+        if self.expired_not_counted && reason == CheckpointFailureReason::CheckpointExpired {
             return false;
         }
         let new = if id.is_none() && self.profile.unknown_checkpoint_id_counted_every_time() {

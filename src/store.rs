@@ -112,6 +112,11 @@ pub struct CompletedCheckpointStore {
     /// ([`CompletedCheckpointStore::add_deferred`]); the size rule holds again after
     /// [`CompletedCheckpointStore::subsume_deferred`].
     subsume_due: bool,
+    /// The planted [`crate::variant::Variant::RestoreLexicallyLatest`] (FLINK-6284).
+    lexical_order: bool,
+    /// The planted [`crate::variant::Variant::RetainedDiscardedOnCancel`]: `RETAIN_ON_CANCELLATION`
+    /// discards on CANCELED.
+    discard_retained_on_cancel: bool,
 }
 
 impl CompletedCheckpointStore {
@@ -124,9 +129,21 @@ impl CompletedCheckpointStore {
             checkpoints: VecDeque::new(),
             shut_down: false,
             subsume_due: false,
+            lexical_order: false,
+            discard_retained_on_cancel: false,
         };
         s.invariants();
         s
+    }
+
+    /// The store under `variant`: the planted [`crate::variant::Variant::RestoreLexicallyLatest`]
+    /// and [`crate::variant::Variant::RetainedDiscardedOnCancel`]; every other variant is
+    /// Flink's store.
+    pub fn with_variant(mut self, variant: crate::variant::Variant) -> Self {
+        use crate::variant::Variant;
+        self.lexical_order = variant == Variant::RestoreLexicallyLatest;
+        self.discard_retained_on_cancel = variant == Variant::RetainedDiscardedOnCancel;
+        self
     }
 
     /// Adds a completed checkpoint and subsumes older ones. Ids increase in completion order,
@@ -239,6 +256,10 @@ impl CompletedCheckpointStore {
 
     /// The newest retained entry: what a restart restores.
     pub fn latest(&self) -> Option<&Arc<CompletedCheckpoint>> {
+        if self.lexical_order {
+            // FLINK-6284 planted: the entry whose id sorts last as decimal text.
+            return self.checkpoints.iter().max_by_key(|cp| cp.id.0.to_string());
+        }
         self.checkpoints.back()
     }
 
@@ -278,8 +299,14 @@ impl CompletedCheckpointStore {
     pub fn shutdown(&mut self, status: JobStatus) -> (Vec<Arc<CompletedCheckpoint>>, Vec<CheckpointId>) {
         assert!(status.is_terminal(), "store: shutdown with non-terminal status {status}");
         assert!(!self.shut_down, "store: shut down twice");
-        let (discarded, kept): (Vec<_>, Vec<_>) =
-            self.checkpoints.drain(..).partition(|c| c.discarded_on_shutdown(self.retention, status));
+        let (discarded, kept): (Vec<_>, Vec<_>) = self.checkpoints.drain(..).partition(|c| {
+            c.discarded_on_shutdown(self.retention, status)
+                || (self.discard_retained_on_cancel
+                    && self.retention == Retention::RetainOnCancellation
+                    && status == JobStatus::Canceled
+                    && !c.is_savepoint()
+                    && !c.external)
+        });
         self.shut_down = true;
         self.subsume_due = false;
         self.invariants();

@@ -260,11 +260,59 @@ pub enum Variant {
     /// isElementLate`), so each element is in exactly one of {its window's result, the side
     /// output}. Caught by the `windows` checker as `late in both` (session 23).
     LateEmittedToBoth,
+    /// FLINK-17351: the failure manager does not count `CHECKPOINT_EXPIRED` toward
+    /// `execution.checkpointing.tolerable-failed-checkpoints` (Flink before the fix counted
+    /// declines and I/O only, so a job whose checkpoints all time out ran on forever with a
+    /// tolerance of 0). Flink's `CheckpointFailureManager#checkFailureCounter` counts an expired
+    /// checkpoint under both profiles. Caught by the `tolerable-failure` checker.
+    ExpiredNotCounted,
+    /// FLINK-10377 (the subsumption contract of `notifyCheckpointComplete`): a two-phase-commit
+    /// sink commits only the transaction of exactly the notified checkpoint, not the older
+    /// pending ones whose own notification was lost or overtaken. Flink's
+    /// `TwoPhaseCommitSinkFunction#notifyCheckpointComplete` commits every pending transaction
+    /// with an id up to the notified one ("notifications from later checkpoints subsume missing
+    /// ones"). The older transaction stays pre-committed until a restore recommits it, or for
+    /// good. Caught by `exactly-once` (records a completed checkpoint covers never committed).
+    NotifyCommitsOnlyItsOwn,
+    /// FLINK-4618: a flink-1.11 Kafka source commits the offset of the last record it
+    /// processed instead of the next one to read (`lastProcessedOffset` where Flink commits
+    /// `lastProcessedOffset + 1`, `KafkaFetcher#doCommitInternalOffsetsToKafka`), so a job that
+    /// starts from the group's committed offsets reads the last processed record of every
+    /// partition a second time. Caught by the `offsets` checker (a committed offset that is not
+    /// the completed checkpoint's next offset to read).
+    CommittedOffsetIsLastRead,
+    /// FLINK-6284: the completed-checkpoint store sorts its entries by the decimal text of their
+    /// ids (ZooKeeper paths `/9`, `/10` sorted by name), so with checkpoint 10 and 9 retained a
+    /// restore takes 9 as the latest. Flink pads the path (`/%019d`) so that name order is id
+    /// order, and a restore takes the newest completed checkpoint. Caught by `exactly-once`
+    /// (records committed twice: the transactions after 9 were committed, and are replayed).
+    RestoreLexicallyLatest,
+    /// FLINK-5007 (retention applied to the wrong terminal status): under
+    /// `RETAIN_ON_CANCELLATION` the store discards its checkpoints when the job is CANCELED, as
+    /// `DELETE_ON_CANCELLATION` would. Flink's `CheckpointProperties#discardOnJobCancelled` is
+    /// false for a retained-on-cancellation checkpoint: the newest checkpoints outlive the
+    /// cancel. Caught by the `retention` checker.
+    RetainedDiscardedOnCancel,
+    /// FLINK-18856: the request decider judges min pause against a stale completion time (the
+    /// completion before the latest), so a periodic checkpoint is triggered less than
+    /// `min-pause` after the latest one completed. Flink reads `lastCheckpointCompletionTime`
+    /// under the coordinator lock (`CheckpointRequestDecider#chooseRequestToExecute` with a
+    /// supplier since the fix). Caught by the `coordinator` checker's min-pause rule.
+    MinPauseStaleCompletion,
+    /// FLINK-8132: a restored two-phase-commit sink's recovery commit also commits the
+    /// transaction that was open at snapshot time (there, a pooled Kafka producer's later
+    /// transaction looked identical to the recovered one to the broker, so `recoverAndCommit`
+    /// committed records written after the checkpoint). Flink commits only the restored pending
+    /// transactions and aborts the open one (`TwoPhaseCommitSinkFunction#initializeState`:
+    /// `recoverAndAbort`; since the fix each checkpoint re-initializes the producer). The records
+    /// after the checkpoint are committed and then replayed. Caught by `exactly-once`
+    /// (records committed twice).
+    RecoveryCommitsOpenTransaction,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 44] = [
+    pub const ALL: [Variant; 51] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -309,6 +357,13 @@ impl Variant {
         Variant::LatestStartsAtEarliest,
         Variant::LateSideOutputLostOnRestore,
         Variant::LateEmittedToBoth,
+        Variant::ExpiredNotCounted,
+        Variant::NotifyCommitsOnlyItsOwn,
+        Variant::CommittedOffsetIsLastRead,
+        Variant::RestoreLexicallyLatest,
+        Variant::RetainedDiscardedOnCancel,
+        Variant::MinPauseStaleCompletion,
+        Variant::RecoveryCommitsOpenTransaction,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

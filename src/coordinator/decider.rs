@@ -126,7 +126,13 @@ impl CheckpointCoordinator {
                 break;
             }
             if head.kind.is_periodic() && !head.forced && self.variant != Variant::IgnoreMinPause {
-                if let Some(last) = self.last_completion_ms {
+                // FLINK-18856 planted: a stale completion time (the one before the latest).
+                let last_completion_ms = if self.variant == Variant::MinPauseStaleCompletion {
+                    self.stale_completion_ms
+                } else {
+                    self.last_completion_ms
+                };
+                if let Some(last) = last_completion_ms {
                     let due_ms = last + self.config.min_pause_normalized_ms();
                     if due_ms > now_ms {
                         self.queue.remove(&key);

@@ -84,6 +84,10 @@ pub enum CoordinatorOutput {
         reason: CheckpointFailureReason,
         /// When it was triggered, ms.
         trigger_ms: u64,
+        /// Whether its request was periodic (as [`CoordinatorOutput::Trigger`]'s): a checkpoint
+        /// that failed while being triggered (storage down, or during the master hooks) has
+        /// no Trigger output, yet the decider held its request to the min pause.
+        periodic: bool,
     },
     /// The decider's queue changed: a request entered it or left it. Only after
     /// [`CheckpointCoordinator::report_queue_changes`]; nothing acts on it: a host records it so

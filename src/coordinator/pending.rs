@@ -173,7 +173,13 @@ impl CheckpointCoordinator {
         {
             self.partial = Some(Partial { id, kind: p.kind, trigger_ms: p.trigger_ms, acks: p.acks.clone() });
         }
-        self.outputs.push_back(CoordinatorOutput::Aborted { id, kind: p.kind, reason, trigger_ms: p.trigger_ms });
+        self.outputs.push_back(CoordinatorOutput::Aborted {
+            id,
+            kind: p.kind,
+            reason,
+            trigger_ms: p.trigger_ms,
+            periodic: p.periodic,
+        });
         let latest_completed = if self.profile.abort_notification_carries_latest_completed() {
             self.store.latest().map(|c| c.id)
         } else {
@@ -236,6 +242,9 @@ impl CheckpointCoordinator {
             self.unstored_savepoint = Some(cp);
         }
         self.failure_manager.handle_checkpoint_success(id);
+        if self.variant == Variant::MinPauseStaleCompletion {
+            self.stale_completion_ms = self.last_completion_ms;
+        }
         self.last_completion_ms = Some(now_ms);
         if p.stop.is_some() {
             self.stop_completed = Some(id);

@@ -184,7 +184,13 @@ impl TwoPhaseCommitSink {
                 self.outputs.push_back(SinkOutput::Commit { txn: *txn });
             }
             if let Some(txn) = current {
-                self.outputs.push_back(SinkOutput::Abort { txn: *txn });
+                if self.variant == Variant::RecoveryCommitsOpenTransaction && !pending.is_empty() {
+                    // FLINK-8132 planted: the recovery commit reaches the open transaction too.
+                    self.t.recovering.push(*txn);
+                    self.outputs.push_back(SinkOutput::Commit { txn: *txn });
+                } else {
+                    self.outputs.push_back(SinkOutput::Abort { txn: *txn });
+                }
             }
         }
         self.initialized = true;
@@ -284,8 +290,10 @@ impl TwoPhaseCommitSink {
     pub fn notify_checkpoint_complete(&mut self, id: CheckpointId) {
         if !self.closed {
             let mut committed = Vec::new();
+            // FLINK-10377 planted: only the notified checkpoint's own transaction.
+            let only_own = self.variant == Variant::NotifyCommitsOnlyItsOwn;
             self.pending.retain(|(c, txn)| {
-                let commit = *c <= id;
+                let commit = if only_own { *c == id } else { *c <= id };
                 if commit {
                     committed.push(*txn);
                 }

@@ -407,7 +407,11 @@ impl LogSource {
         let out: BTreeMap<PartitionId, Offset> = stored
             .iter()
             .filter(|(_, o)| !(last_read && **o == NOTHING_READ && self.variant != Variant::CommitUnreadPartition))
-            .map(|(p, o)| (*p, self.resume_from(*o)))
+            .map(|(p, o)| {
+                // FLINK-4618 planted: 1.11 commits the last processed offset itself.
+                let planted = last_read && self.variant == Variant::CommittedOffsetIsLastRead;
+                (*p, if planted { *o } else { self.resume_from(*o) })
+            })
             .collect();
         (!out.is_empty()).then_some(out)
     }

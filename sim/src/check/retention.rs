@@ -120,49 +120,17 @@ fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Fin
     // What Flink's store holds after the add, rebuilt in one buffer per add (a fresh clone and
     // two id vectors per add were most of this checker's cost).
     let mut expected: Vec<StoreEntry> = Vec::new();
+    // The newest entry after each event: what a restart at that time restores.
+    let mut latest_after: Vec<(u64, Option<ckptsim::CheckpointId>)> = Vec::with_capacity(run.stores.len());
     for e in &run.stores {
         if epoch != Some(e.epoch) {
             epoch = Some(e.epoch);
             content.clear();
         }
-        for id in &e.removed {
-            if !content.iter().any(|c| c.id == *id) {
-                anomalies.push(Finding::named(format!(
-                    "at {} ms checkpoint {id} left the store, which did not hold it",
-                    e.time_ms
-                )));
-            }
-        }
-        let Some(added) = e.added else {
-            content.retain(|c| !e.removed.contains(&c.id));
-            continue;
-        };
-        adds += 1;
-        added_ids.insert(added.id);
-        if added.savepoint && !added.external && !profile.savepoints_in_completed_store() {
-            anomalies.push(Finding::named(format!(
-                "at {} ms savepoint {} entered the store ({profile} keeps only checkpoints there)",
-                e.time_ms, added.id
-            )));
-        }
-        expected.clear();
-        expected.extend_from_slice(&content);
-        expected.push(added);
-        subsume(&mut expected, n, profile);
-        content.push(added);
-        content.retain(|c| !e.removed.contains(&c.id));
-        let ids = |v: &[StoreEntry]| v.iter().map(|c| c.id.0).collect::<Vec<u64>>();
-        if !content.iter().map(|c| c.id).eq(expected.iter().map(|c| c.id)) {
-            anomalies.push(Finding::named(format!(
-                "after {} {} entered the store at {} ms it holds {:?}, but with num-retained {n} ({profile}) Flink keeps {:?} (subsumption happens on add)",
-                if added.savepoint { "savepoint" } else { "checkpoint" },
-                added.id,
-                e.time_ms,
-                ids(&content),
-                ids(&expected)
-            )));
-        }
+        store_event(e, &mut content, &mut expected, &mut added_ids, &mut adds, n, profile, anomalies);
+        latest_after.push((e.time_ms, content.last().map(|c| c.id)));
     }
+    restarts_restore_latest(run, &latest_after, anomalies);
     for row in &run.checkpoints {
         let stored = !row.savepoint || profile.savepoints_in_completed_store();
         if row.outcome == "COMPLETED" && stored && !added_ids.contains(&row.id) {
@@ -170,6 +138,90 @@ fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Fin
         }
     }
     adds
+}
+
+/// A restart restores the store's newest entry at that time (Flink's
+/// `CheckpointCoordinator#restoreLatestCheckpointedStateToAll`:
+/// `CompletedCheckpointStore#getLatestCheckpoint`, the last added; none: the tasks start
+/// empty). `latest_after`: the newest entry after each store event, in order. A store event in
+/// the restore's own millisecond may fall either side of it, so both readings are accepted.
+/// JobManager failovers and new jobs restore what their new coordinator recovered: not judged.
+fn restarts_restore_latest(
+    run: &RunResult,
+    latest_after: &[(u64, Option<ckptsim::CheckpointId>)],
+    anomalies: &mut Vec<Finding>,
+) {
+    let latest_at = |n: usize| n.checked_sub(1).and_then(|i| latest_after[i].1);
+    for r in run.restores.iter().filter(|r| matches!(r.cause, crate::world::RestoreCause::Restart { .. })) {
+        let before = latest_after.partition_point(|(t, _)| *t < r.at_ms);
+        let through = latest_after.partition_point(|(t, _)| *t <= r.at_ms);
+        if r.checkpoint != latest_at(before) && r.checkpoint != latest_at(through) {
+            let name =
+                |c: Option<ckptsim::CheckpointId>| c.map_or("nothing".to_string(), |c| format!("checkpoint {c}"));
+            anomalies.push(
+                Finding::named(format!(
+                    "t={} {} restored {}, but the store's latest completed checkpoint then was {} (Flink restores the latest)",
+                    r.at_ms,
+                    r.cause,
+                    name(r.checkpoint),
+                    name(latest_at(through))
+                ))
+                .at(r.at_ms),
+            );
+        }
+    }
+}
+
+/// One event of the store replay (see [`store_after_each_add`]): `content` updated, an add
+/// judged against the profile's subsumption (`expected` is a reused buffer).
+#[allow(clippy::too_many_arguments)]
+fn store_event(
+    e: &crate::world::StoreEvent,
+    content: &mut Vec<StoreEntry>,
+    expected: &mut Vec<StoreEntry>,
+    added_ids: &mut BTreeSet<ckptsim::CheckpointId>,
+    adds: &mut usize,
+    n: usize,
+    profile: ckptsim::Profile,
+    anomalies: &mut Vec<Finding>,
+) {
+    for id in &e.removed {
+        if !content.iter().any(|c| c.id == *id) {
+            anomalies.push(Finding::named(format!(
+                "at {} ms checkpoint {id} left the store, which did not hold it",
+                e.time_ms
+            )));
+        }
+    }
+    let Some(added) = e.added else {
+        content.retain(|c| !e.removed.contains(&c.id));
+        return;
+    };
+    *adds += 1;
+    added_ids.insert(added.id);
+    if added.savepoint && !added.external && !profile.savepoints_in_completed_store() {
+        anomalies.push(Finding::named(format!(
+            "at {} ms savepoint {} entered the store ({profile} keeps only checkpoints there)",
+            e.time_ms, added.id
+        )));
+    }
+    expected.clear();
+    expected.extend_from_slice(&content);
+    expected.push(added);
+    subsume(expected, n, profile);
+    content.push(added);
+    content.retain(|c| !e.removed.contains(&c.id));
+    let ids = |v: &[StoreEntry]| v.iter().map(|c| c.id.0).collect::<Vec<u64>>();
+    if !content.iter().map(|c| c.id).eq(expected.iter().map(|c| c.id)) {
+        anomalies.push(Finding::named(format!(
+            "after {} {} entered the store at {} ms it holds {:?}, but with num-retained {n} ({profile}) Flink keeps {:?} (subsumption happens on add)",
+            if added.savepoint { "savepoint" } else { "checkpoint" },
+            added.id,
+            e.time_ms,
+            ids(content),
+            ids(expected)
+        )));
+    }
 }
 
 /// The profile's subsumption after an add: 1.11 drops the oldest while more than `n`; 2.x

@@ -516,7 +516,7 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
             super::gates::on_trigger(w, id, kind, periodic);
         }
         CoordinatorOutput::Completed(cp) => note_completed(w, jm, &cp, now),
-        CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+        CoordinatorOutput::Aborted { id, reason, trigger_ms, kind, periodic } => {
             w.services.next_checkpoint_id = w.services.next_checkpoint_id.max(id.next());
             w.obs.acks.aborted(id);
             // (The row by field, beside `end_seq`.)
@@ -525,6 +525,8 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
             // no Trigger output: its row is created here and needs the trigger time.
             row.trigger_ms = trigger_ms;
             row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+            // Such a row's request was held to the min pause too (the `coordinator` checker).
+            row.periodic = periodic;
             if row.end_ms.is_none() {
                 row.end_ms = Some(now);
                 row.outcome = reason.name().to_string();

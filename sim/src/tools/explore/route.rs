@@ -697,12 +697,13 @@ impl Explorer<'_> {
                 row.periodic = periodic;
             }
             CoordinatorOutput::Completed(cp) => self.checkpoint_completed(sys, cp),
-            CoordinatorOutput::Aborted { id, reason, trigger_ms, kind } => {
+            CoordinatorOutput::Aborted { id, reason, trigger_ms, kind, periodic } => {
                 sys.acks.make_mut().aborted(id);
                 let obs = sys.obs.make_mut();
                 let row = obs.checkpoints.entry(id).or_insert_with(|| CheckpointRow::pending(id));
                 row.trigger_ms = trigger_ms;
                 row.savepoint = kind == ckptsim::record::CheckpointKind::Savepoint;
+                row.periodic = periodic;
                 if row.end_ms.is_none() {
                     row.end_ms = Some(now);
                     row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
