@@ -290,7 +290,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             "not posed yet (session 23): needs a cancel action under RETAIN_ON_CANCELLATION in an \
              explore scenario (negative/retained-discarded-on-cancel.toml)",
         ),
-        Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "exactly-once"),
+        Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "retention"),
         // Session 20: the sink fails with checkpoint 1's notification still on the wire; the
         // restored sink skips the recovery commit of checkpoint 1's transaction.
         Variant::RecoverySkipsCommit => c("tiny-2pc.toml", b(2, 1), "exactly-once"),
