@@ -278,18 +278,18 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             bounds: b(3, 1),
             checker: "offsets",
         }),
-        Variant::ExpiredNotCounted => Err(
-            "not posed yet (session 23): needs a checkpoint timeout that expires with a tolerance of 0; \
-             tiny-2pc (4,1) was not exhausted within 600,000 states without it (negative/expired-not-counted.toml)",
-        ),
-        Variant::RestoreLexicallyLatest => Err(
-            "not posed yet (session 23): needs checkpoint ids 9 and 10 retained, past the small \
-             configurations' tick bounds (negative/restore-lexically-latest*.toml)",
-        ),
-        Variant::RetainedDiscardedOnCancel => Err(
-            "not posed yet (session 23): needs a cancel action under RETAIN_ON_CANCELLATION in an \
-             explore scenario (negative/retained-discarded-on-cancel.toml)",
-        ),
+        Variant::ExpiredNotCounted => {
+            Err("not posed yet (session 23): needs a checkpoint timeout that expires with a tolerance of 0; \
+             tiny-2pc (4,1) was not exhausted within 600,000 states without it (negative/expired-not-counted.toml)")
+        }
+        Variant::RestoreLexicallyLatest => {
+            Err("not posed yet (session 23): needs checkpoint ids 9 and 10 retained, past the small \
+             configurations' tick bounds (negative/restore-lexically-latest*.toml)")
+        }
+        Variant::RetainedDiscardedOnCancel => {
+            Err("not posed yet (session 23): needs a cancel action under RETAIN_ON_CANCELLATION in an \
+             explore scenario (negative/retained-discarded-on-cancel.toml)")
+        }
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "retention"),
         // Session 20: the sink fails with checkpoint 1's notification still on the wire; the
         // restored sink skips the recovery commit of checkpoint 1's transaction.
