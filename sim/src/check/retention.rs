@@ -208,7 +208,7 @@ fn store_event(
         )));
     }
     expected.clear();
-    expected.extend_from_slice(&content);
+    expected.extend_from_slice(content);
     expected.push(added);
     subsume(expected, n, profile);
     content.push(added);
