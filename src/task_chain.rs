@@ -39,12 +39,7 @@ impl Task {
             }
             std::mem::swap(&mut cur, &mut next);
         }
-        if self.event_time.current.is_some() {
-            self.take_late_records();
-        }
-        if self.event_time.processing {
-            self.take_window_assignments();
-        }
+        self.take_chain_side_effects();
         if let Some(cause) = failure {
             self.failed = true;
             self.outputs.push_back(TaskOutput::Failed { cause });
@@ -75,17 +70,23 @@ impl Task {
         self.drain_sink();
     }
 
-    /// A chain that is a tree: `cur`, the records node `node` emitted (0: the head, `i + 1`:
-    /// chained operator `i`), through each of the node's hops, then the tail's bookkeeping as
-    /// for a line.
-    fn run_tree(&mut self, now_ms: u64, node: usize, cur: Vec<Record>, counters: &mut SurvivingCounters) {
-        let failure = self.tree_emit(now_ms, node, cur, counters).err();
+    /// After a pass through the chain: the window's late elements and processing-time window
+    /// assignments it recorded, taken for the checkers (a line and a tree alike).
+    fn take_chain_side_effects(&mut self) {
         if self.event_time.current.is_some() {
             self.take_late_records();
         }
         if self.event_time.processing {
             self.take_window_assignments();
         }
+    }
+
+    /// A chain that is a tree: `cur`, the records node `node` emitted (0: the head, `i + 1`:
+    /// chained operator `i`), through each of the node's hops, then the tail's bookkeeping as
+    /// for a line.
+    fn run_tree(&mut self, now_ms: u64, node: usize, cur: Vec<Record>, counters: &mut SurvivingCounters) {
+        let failure = self.tree_emit(now_ms, node, cur, counters).err();
+        self.take_chain_side_effects();
         if let Some(cause) = failure {
             self.failed = true;
             self.outputs.push_back(TaskOutput::Failed { cause });

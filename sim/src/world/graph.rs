@@ -382,19 +382,18 @@ impl Graph {
         let late = self.out_edges[vi]
             .iter()
             .map(|&(down, k)| spec.is_graph() && late_edge(spec, self.vertices[down].ops[0], k));
-        self.out_edges[vi]
-            .iter()
-            .map(|&(down, k)| {
-                let n = self.vertices[down].parallelism;
-                match self.in_edges[down][k].1 {
-                    EdgeKind::Forward => Partitioner::Forward,
-                    EdgeKind::Hash => Partitioner::Hash { channels: n },
-                    EdgeKind::Broadcast => Partitioner::Broadcast { channels: n },
-                    EdgeKind::Rebalance => Partitioner::Rebalance { channels: n },
-                }
-            })
-            .zip(late)
-            .collect()
+        self.out_edges[vi].iter().map(|&(down, k)| self.edge_partitioner(down, k)).zip(late).collect()
+    }
+
+    /// The partitioner of the edge into input `k` of vertex `down`, over `down`'s subtasks.
+    fn edge_partitioner(&self, down: usize, k: usize) -> Partitioner {
+        let n = self.vertices[down].parallelism;
+        match self.in_edges[down][k].1 {
+            EdgeKind::Forward => Partitioner::Forward,
+            EdgeKind::Hash => Partitioner::Hash { channels: n },
+            EdgeKind::Broadcast => Partitioner::Broadcast { channels: n },
+            EdgeKind::Rebalance => Partitioner::Rebalance { channels: n },
+        }
     }
 
     /// The partitioners of vertex `vi`'s output edges: one, or several (`TailSpec::Outputs`).
@@ -403,18 +402,8 @@ impl Graph {
             .iter()
             .map(|&(down, k)| spec.is_graph() && late_edge(spec, self.vertices[down].ops[0], k))
             .collect();
-        let mut edges: Vec<Partitioner> = self.out_edges[vi]
-            .iter()
-            .map(|&(down, k)| {
-                let n = self.vertices[down].parallelism;
-                match self.in_edges[down][k].1 {
-                    EdgeKind::Forward => Partitioner::Forward,
-                    EdgeKind::Hash => Partitioner::Hash { channels: n },
-                    EdgeKind::Broadcast => Partitioner::Broadcast { channels: n },
-                    EdgeKind::Rebalance => Partitioner::Rebalance { channels: n },
-                }
-            })
-            .collect();
+        let mut edges: Vec<Partitioner> =
+            self.out_edges[vi].iter().map(|&(down, k)| self.edge_partitioner(down, k)).collect();
         if late.contains(&true) {
             TailSpec::Tagged(edges.into_iter().zip(late).collect())
         } else if edges.len() == 1 {
