@@ -321,6 +321,12 @@ fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
+/// The standard 64-bit FNV-1a of `bytes` (offset basis and prime of the FNV spec): stable across
+/// builds and platforms, for identities that must not depend on a hasher's seed.
+pub fn fnv1a_64(bytes: &[u8]) -> u64 {
+    fnv1a(FNV_OFFSET_BASIS, bytes)
+}
+
 /// 64-bit FNV-1a of the key's bytes: a string's UTF-8 bytes; an integer's 8 little-endian bytes;
 /// a pair's string bytes followed by its integer's.
 pub fn key_hash(key: &Value) -> u64 {

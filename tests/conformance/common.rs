@@ -26,6 +26,15 @@ pub fn profile_name(p: Profile) -> &'static str {
     }
 }
 
+/// `Ok` when the model's answer equals Flink's, else the difference named by `what`.
+pub fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), String> {
+    if got == want {
+        Ok(())
+    } else {
+        Err(format!("{what}: got {got:?}, Flink {want:?}"))
+    }
+}
+
 /// Runs every case, catching panics, and fails once with the list of failing cases by name.
 pub fn run_table<C>(table: &str, cases: &[C], name: impl Fn(&C) -> String, check: impl Fn(&C) -> Result<(), String>) {
     let mut failures = Vec::new();

@@ -4,7 +4,7 @@
 //! profiles (the core's event time takes no profile), so every case runs once, labelled
 //! flink-2.3.
 
-use crate::common::{case_name, flink, profile_name, run_table, Flink, F23};
+use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F23};
 use ckptsim::operator::Aggregate;
 use ckptsim::record::{Lineage, Record, Value};
 use ckptsim::watermark::{
@@ -16,14 +16,6 @@ use ckptsim::window::{EventWindowOperator, EventWindowSpec, TimeWindow, WindowAs
 struct Case {
     flink: Flink,
     check: fn() -> Result<(), String>,
-}
-
-fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), String> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(format!("{what}: got {got:?}, Flink {want:?}"))
-    }
 }
 
 // ------------------------------------------------------------------------ window harness

@@ -1,6 +1,6 @@
 //! Kafka source reader expectations (KafkaSourceReaderTest for 2.x's KafkaSource, FlinkKafkaConsumerBaseTest for 1.11's consumer) posed to `LogSource`.
 
-use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
+use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F111, F23};
 use ckptsim::record::{Lineage, LogRecord, Value};
 use ckptsim::source::{LogSource, StartupMode};
 use ckptsim::state::OperatorState;
@@ -51,14 +51,6 @@ fn commit_map(v: &[(u32, u64)]) -> Option<BTreeMap<PartitionId, Offset>> {
         None
     } else {
         Some(v.iter().map(|(p, o)| (PartitionId(*p), Offset(*o))).collect())
-    }
-}
-
-fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), String> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(format!("{what}: got {got:?}, Flink {want:?}"))
     }
 }
 

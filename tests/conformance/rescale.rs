@@ -1,6 +1,6 @@
 //! Rescaling on restore (issue 17): expectations of Flink's key-group, state-assignment, round-robin repartitioner, Kafka partition assignment and rescaling 2PC tests posed to `ckptsim::key_group` and `ckptsim::rescale`.
 
-use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
+use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F111, F23};
 use ckptsim::key_group::{
     assign_key_to_parallel_operator, compute_key_group_range_for_operator_index, compute_operator_index_for_key_group,
     create_key_group_partitions, KeyGroup, KeyGroupRange, MaxParallelism, MaxParallelismRestoreError,
@@ -28,14 +28,6 @@ struct Case {
 
 fn case(flink: Flink, profile: Profile, check: impl Fn() -> Result<(), String> + 'static) -> Case {
     Case { flink, profile, check: Box::new(check) }
-}
-
-fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), String> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(format!("{what}: got {got:?}, Flink {want:?}"))
-    }
 }
 
 // ------------------------------------------------------------------------------ helpers

@@ -9,7 +9,7 @@
 //! profile, so every case runs once, labelled flink-2.3; the rebalancing restore reads key
 //! groups the same way under both profiles.
 
-use crate::common::{case_name, flink, profile_name, run_table, Flink, F23};
+use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F23};
 use ckptsim::key_group::{
     assign_to_key_group, compute_key_group_range_for_operator_index, MaxParallelism, VertexParallelism,
 };
@@ -26,14 +26,6 @@ use std::collections::{BTreeMap, BTreeSet};
 struct Case {
     flink: Flink,
     check: fn() -> Result<(), String>,
-}
-
-fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), String> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(format!("{what}: got {got:?}, Flink {want:?}"))
-    }
 }
 
 const ETT: &str = "EventTimeTriggerTest";

@@ -1,6 +1,6 @@
 //! TwoPhaseCommitSinkFunctionTest (1.11; the 2.x legacy sink is the same protocol) posed to `TwoPhaseCommitSink` + `TxnStore`.
 
-use crate::common::{case_name, flink, profile_name, run_table, Flink, F111, F23};
+use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F111, F23};
 use ckptsim::record::{Lineage, Record, Value};
 use ckptsim::sink::{SinkEvent, TwoPhaseCommitSink, TxnStore, TxnTimeoutPolicy};
 use ckptsim::state::OperatorState;
@@ -27,14 +27,6 @@ fn committed(store: &TxnStore) -> Vec<String> {
     let mut v: Vec<String> = store.committed().iter().map(|(_, r)| r.value.to_string()).collect();
     v.sort();
     v
-}
-
-fn ensure_eq<T: PartialEq + std::fmt::Debug>(got: T, want: T, what: &str) -> Result<(), String> {
-    if got == want {
-        Ok(())
-    } else {
-        Err(format!("{what}: got {got:?}, Flink {want:?}"))
-    }
 }
 
 /// A sink of subtask 0, attempt 0, not yet initialized, and an empty store (each test's harness).

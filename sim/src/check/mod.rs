@@ -485,3 +485,24 @@ pub fn verdict_line(v: &Verdict) -> String {
         Some(false) => format!("  {:<17} FAIL  {}", v.checker, v.anomalies.first().cloned().unwrap_or_default()),
     }
 }
+
+/// `cur` through `ops` in order, each operator's outputs the next one's inputs (the core's own
+/// operators, as a task's chain runs them, at time 0 under counter instance `instance`); false
+/// with the outputs when some operator threw.
+fn records_through<'a>(
+    ops: impl IntoIterator<Item = &'a mut ckptsim::operator::Operator>,
+    counters: &mut ckptsim::operator::SurvivingCounters,
+    mut cur: Vec<ckptsim::record::Record>,
+    instance: &str,
+) -> (Vec<ckptsim::record::Record>, bool) {
+    let mut ok = true;
+    for op in ops {
+        let mut next = Vec::new();
+        for r in cur.drain(..) {
+            let mut ctx = ckptsim::operator::OperatorContext { now_ms: 0, counters: &mut *counters, instance };
+            ok &= op.process(&mut ctx, r, &mut next).is_ok();
+        }
+        cur = next;
+    }
+    (cur, ok)
+}

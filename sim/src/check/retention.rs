@@ -114,30 +114,25 @@ fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Fin
     let n = spec.checkpoint.num_retained.clamp(1, i64::from(u32::MAX)) as usize;
     let profile = spec.profile;
     let mut epoch = None;
-    let mut content: Vec<StoreEntry> = Vec::new();
-    let mut added_ids = BTreeSet::new();
-    let mut adds = 0;
-    // What Flink's store holds after the add, rebuilt in one buffer per add (a fresh clone and
-    // two id vectors per add were most of this checker's cost).
-    let mut expected: Vec<StoreEntry> = Vec::new();
+    let mut replay = StoreReplay::default();
     // The newest entry after each event: what a restart at that time restores.
     let mut latest_after: Vec<(u64, Option<ckptsim::CheckpointId>)> = Vec::with_capacity(run.stores.len());
     for e in &run.stores {
         if epoch != Some(e.epoch) {
             epoch = Some(e.epoch);
-            content.clear();
+            replay.content.clear();
         }
-        store_event(e, &mut content, &mut expected, &mut added_ids, &mut adds, n, profile, anomalies);
-        latest_after.push((e.time_ms, content.last().map(|c| c.id)));
+        replay.apply(e, n, profile, anomalies);
+        latest_after.push((e.time_ms, replay.content.last().map(|c| c.id)));
     }
     restarts_restore_latest(run, &latest_after, anomalies);
     for row in &run.checkpoints {
         let stored = !row.savepoint || profile.savepoints_in_completed_store();
-        if row.outcome == "COMPLETED" && stored && !added_ids.contains(&row.id) {
+        if row.outcome == "COMPLETED" && stored && !replay.added_ids.contains(&row.id) {
             anomalies.push(Finding::named(format!("checkpoint {} completed but never entered the store", row.id)));
         }
     }
-    adds
+    run.stores.iter().filter(|e| e.added.is_some()).count()
 }
 
 /// A restart restores the store's newest entry at that time (Flink's
@@ -174,55 +169,64 @@ fn restarts_restore_latest(
     }
 }
 
-/// One event of the store replay (see [`store_after_each_add`]): `content` updated, an add
-/// judged against the profile's subsumption (`expected` is a reused buffer).
-#[allow(clippy::too_many_arguments)]
-fn store_event(
-    e: &crate::world::StoreEvent,
-    content: &mut Vec<StoreEntry>,
-    expected: &mut Vec<StoreEntry>,
-    added_ids: &mut BTreeSet<ckptsim::CheckpointId>,
-    adds: &mut usize,
-    n: usize,
-    profile: ckptsim::Profile,
-    anomalies: &mut Vec<Finding>,
-) {
-    for id in &e.removed {
-        if !content.iter().any(|c| c.id == *id) {
+/// The store replayed from the coordinators' reports (see [`store_after_each_add`]).
+#[derive(Default)]
+struct StoreReplay {
+    /// What the store holds after the events so far (of the current coordinator).
+    content: Vec<StoreEntry>,
+    /// What Flink's store holds after an add, rebuilt in one buffer per add (a fresh clone and
+    /// two id vectors per add were most of this checker's cost).
+    expected: Vec<StoreEntry>,
+    /// Every checkpoint that entered the store.
+    added_ids: BTreeSet<ckptsim::CheckpointId>,
+}
+
+impl StoreReplay {
+    /// One event: `content` updated, an add judged against the profile's subsumption.
+    fn apply(
+        &mut self,
+        e: &crate::world::StoreEvent,
+        n: usize,
+        profile: ckptsim::Profile,
+        anomalies: &mut Vec<Finding>,
+    ) {
+        let StoreReplay { content, expected, added_ids } = self;
+        for id in &e.removed {
+            if !content.iter().any(|c| c.id == *id) {
+                anomalies.push(Finding::named(format!(
+                    "at {} ms checkpoint {id} left the store, which did not hold it",
+                    e.time_ms
+                )));
+            }
+        }
+        let Some(added) = e.added else {
+            content.retain(|c| !e.removed.contains(&c.id));
+            return;
+        };
+        added_ids.insert(added.id);
+        if added.savepoint && !added.external && !profile.savepoints_in_completed_store() {
             anomalies.push(Finding::named(format!(
-                "at {} ms checkpoint {id} left the store, which did not hold it",
-                e.time_ms
+                "at {} ms savepoint {} entered the store ({profile} keeps only checkpoints there)",
+                e.time_ms, added.id
             )));
         }
-    }
-    let Some(added) = e.added else {
+        expected.clear();
+        expected.extend_from_slice(content);
+        expected.push(added);
+        subsume(expected, n, profile);
+        content.push(added);
         content.retain(|c| !e.removed.contains(&c.id));
-        return;
-    };
-    *adds += 1;
-    added_ids.insert(added.id);
-    if added.savepoint && !added.external && !profile.savepoints_in_completed_store() {
-        anomalies.push(Finding::named(format!(
-            "at {} ms savepoint {} entered the store ({profile} keeps only checkpoints there)",
-            e.time_ms, added.id
-        )));
-    }
-    expected.clear();
-    expected.extend_from_slice(content);
-    expected.push(added);
-    subsume(expected, n, profile);
-    content.push(added);
-    content.retain(|c| !e.removed.contains(&c.id));
-    let ids = |v: &[StoreEntry]| v.iter().map(|c| c.id.0).collect::<Vec<u64>>();
-    if !content.iter().map(|c| c.id).eq(expected.iter().map(|c| c.id)) {
-        anomalies.push(Finding::named(format!(
-            "after {} {} entered the store at {} ms it holds {:?}, but with num-retained {n} ({profile}) Flink keeps {:?} (subsumption happens on add)",
-            if added.savepoint { "savepoint" } else { "checkpoint" },
-            added.id,
-            e.time_ms,
-            ids(content),
-            ids(expected)
-        )));
+        let ids = |v: &[StoreEntry]| v.iter().map(|c| c.id.0).collect::<Vec<u64>>();
+        if !content.iter().map(|c| c.id).eq(expected.iter().map(|c| c.id)) {
+            anomalies.push(Finding::named(format!(
+                "after {} {} entered the store at {} ms it holds {:?}, but with num-retained {n} ({profile}) Flink keeps {:?} (subsumption happens on add)",
+                if added.savepoint { "savepoint" } else { "checkpoint" },
+                added.id,
+                e.time_ms,
+                ids(content),
+                ids(expected)
+            )));
+        }
     }
 }
 

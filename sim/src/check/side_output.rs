@@ -20,7 +20,7 @@
 
 use super::*;
 use crate::world::graph::Graph;
-use ckptsim::operator::{Operator, OperatorContext, OperatorKind, SurvivingCounters};
+use ckptsim::operator::{Operator, OperatorKind, SurvivingCounters};
 use ckptsim::record::{Lineage, Record};
 use ckptsim::TaskId;
 
@@ -185,14 +185,7 @@ fn keyed_state(
     agg: usize,
 ) -> (Vec<Finding>, String) {
     let p = spec.operators[agg].parallelism;
-    let mut o = sink;
-    let mut forward = true;
-    while o != agg {
-        forward &= spec.operators[o].parallelism == p;
-        let ins = spec.op_inputs(o);
-        let [up] = ins.as_slice() else { break };
-        o = *up;
-    }
+    let forward = branch(spec, sink).into_iter().take_while(|&o| o != agg).all(|o| spec.operators[o].parallelism == p);
     if !forward || !run.rescales.is_empty() {
         return (
             Vec::new(),
@@ -207,15 +200,8 @@ fn keyed_state(
     let mut judged = 0usize;
     for r in rows.iter() {
         let Some(rec) = exp.at_aggregate.get(&(r.lineage.input_seq, r.lineage.sub)) else { continue };
-        let mut cur = vec![rec.clone()];
-        for op in std::iter::once(&mut aggregate).chain(chain.iter_mut()) {
-            let mut next = Vec::new();
-            for x in cur.drain(..) {
-                let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "late-branch" };
-                let _ = op.process(&mut ctx, x, &mut next);
-            }
-            cur = next;
-        }
+        let ops = std::iter::once(&mut aggregate).chain(chain.iter_mut());
+        let (cur, _) = super::records_through(ops, &mut counters, vec![rec.clone()], "late-branch");
         judged += 1;
         if !cur.iter().any(|x| x.value == r.value) {
             let want = cur.first().map_or_else(|| "nothing".to_owned(), |x| x.value.to_string());
@@ -271,15 +257,8 @@ fn expected(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], sink: usiz
         *index += 1;
         let mut rec = Record::new(r.value.clone(), Lineage { input_seq: r.lineage.input_seq, sub: r.lineage.sub });
         rec.timestamp = r.timestamp;
-        let mut cur = vec![rec];
-        for op in pre.iter_mut().chain(chain.iter_mut()) {
-            let mut next = Vec::new();
-            for x in cur.drain(..) {
-                let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "late-branch" };
-                let _ = op.process(&mut ctx, x, &mut next);
-            }
-            cur = next;
-        }
+        let ops = pre.iter_mut().chain(chain.iter_mut());
+        let (cur, _) = super::records_through(ops, &mut counters, vec![rec], "late-branch");
         let keys: Vec<LineageKey> = cur.iter().map(|x| (x.lineage.input_seq, x.lineage.sub)).collect();
         for x in cur {
             if keyed.is_some() {
@@ -294,16 +273,29 @@ fn expected(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], sink: usiz
     exp
 }
 
+/// The operators of `sink`'s side branch, from `sink` up its single inputs to the one that
+/// takes the side output (`late_input`) included, or to where an operator has several inputs.
+fn branch(spec: &JobSpec, sink: usize) -> Vec<usize> {
+    let mut ops = vec![sink];
+    let mut o = sink;
+    while !spec.operators[o].late_input {
+        let ins = spec.op_inputs(o);
+        let [up] = ins.as_slice() else { break };
+        o = *up;
+        ops.push(o);
+    }
+    ops
+}
+
 /// The stateless functions from the side output to `sink`, in order, split at the branch's
 /// keyed aggregate (all before it when it has none). Validation allows map, filter, flat_map,
 /// partitionings and one keyed aggregate there, only maps after the aggregate.
 fn split_at_aggregate(spec: &JobSpec, sink: usize) -> (Vec<OperatorKind>, Vec<OperatorKind>) {
     let mut before = Vec::new();
     let mut after = Vec::new();
-    let mut seen_aggregate = false;
-    let mut o = sink;
-    loop {
-        let out = if seen_aggregate || aggregate_of(spec, sink).is_none() { &mut before } else { &mut after };
+    let mut seen_aggregate = aggregate_of(spec, sink).is_none();
+    for o in branch(spec, sink) {
+        let out = if seen_aggregate { &mut before } else { &mut after };
         match &spec.operators[o].kind {
             OpKind::Map(u) => out.push(OperatorKind::Map(*u)),
             OpKind::FlatMap(u) => out.push(OperatorKind::FlatMap(*u)),
@@ -311,12 +303,6 @@ fn split_at_aggregate(spec: &JobSpec, sink: usize) -> (Vec<OperatorKind>, Vec<Op
             OpKind::Aggregate(_) => seen_aggregate = true,
             _ => {}
         }
-        if spec.operators[o].late_input {
-            break;
-        }
-        let ins = spec.op_inputs(o);
-        let [up] = ins.as_slice() else { break };
-        o = *up;
     }
     before.reverse();
     after.reverse();
@@ -325,18 +311,7 @@ fn split_at_aggregate(spec: &JobSpec, sink: usize) -> (Vec<OperatorKind>, Vec<Op
 
 /// The keyed aggregate on the side branch of `sink`, if any.
 fn aggregate_of(spec: &JobSpec, sink: usize) -> Option<usize> {
-    let mut o = sink;
-    loop {
-        if matches!(spec.operators[o].kind, OpKind::Aggregate(_)) {
-            return Some(o);
-        }
-        if spec.operators[o].late_input {
-            return None;
-        }
-        let ins = spec.op_inputs(o);
-        let [up] = ins.as_slice() else { return None };
-        o = *up;
-    }
+    branch(spec, sink).into_iter().find(|&o| matches!(spec.operators[o].kind, OpKind::Aggregate(_)))
 }
 
 /// Whether the `position`-th late element sent by window task `task` in `attempt` is covered:

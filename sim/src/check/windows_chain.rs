@@ -48,7 +48,7 @@
 //!   printed) or is in that snapshot or in the replay, and fires in the final attempt.
 
 use super::*;
-use ckptsim::operator::{Aggregate, Operator, OperatorContext, OperatorKind, SurvivingCounters};
+use ckptsim::operator::{Aggregate, Operator, OperatorKind, SurvivingCounters};
 use ckptsim::record::{Lineage, Record};
 use ckptsim::window::EventWindowSpec;
 
@@ -144,17 +144,9 @@ pub(super) fn through(
 ) -> Option<Vec<Value>> {
     let Value::Str(k) = key else { return None };
     let value = Value::Pair(std::sync::Arc::clone(k), n);
-    let mut cur = vec![Record { value, lineage: Lineage { input_seq: 0, sub: 0 }, timestamp: Some(t) }];
-    let mut ok = true;
-    for op in ops.iter_mut() {
-        let mut next = Vec::new();
-        for r in cur.drain(..) {
-            let mut ctx = OperatorContext { now_ms: 0, counters: &mut *counters, instance: "windows-chain-reference" };
-            ok &= op.process(&mut ctx, r, &mut next).is_ok();
-        }
-        cur = next;
-    }
-    ok.then(|| cur.into_iter().map(|r| r.value).collect())
+    let cur = vec![Record { value, lineage: Lineage { input_seq: 0, sub: 0 }, timestamp: Some(t) }];
+    let (out, ok) = crate::check::records_through(ops.iter_mut(), counters, cur, "windows-chain-reference");
+    ok.then(|| out.into_iter().map(|r| r.value).collect())
 }
 
 /// The most values a window's firing may take under at-least-once that the checker folds

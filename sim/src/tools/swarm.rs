@@ -37,9 +37,7 @@ pub const SWARM_PHASE_STREAM: u64 = 203;
 /// working directory and the spelling). Stable across platforms, builds and runs (no
 /// `RandomState`). Two files with the same name share their swarm draws.
 pub fn scenario_identity(spec: &JobSpec) -> u64 {
-    const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-    spec.name.bytes().fold(FNV_OFFSET, |h, b| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME))
+    ckptsim::operator::fnv1a_64(spec.name.as_bytes())
 }
 
 /// The random stream `stream` of the swarm draw of (`seed`, `spec`'s identity): the ChaCha8 key
