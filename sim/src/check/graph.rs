@@ -431,7 +431,8 @@ fn merge(checker: &'static str, verdicts: Vec<(String, Verdict)>) -> Verdict {
 
 /// Order-free keyed state (a union or two-input operator before keyed state): the committed
 /// values of a key follow no single reference order, but once every input of that key that
-/// produces output was committed *under that key*, the key's last committed value must be the
+/// produces output was committed *under that key* (as many times as the reference has it
+/// there: once per path), the key's last committed value must be the
 /// reference's final value (a join's `left * right`, a sum's total); with the key spread over
 /// several sink subtasks, one of its committed values. Per key, not per input: one input may
 /// reach several keys through different paths (a co-map's `uppercase` and `identity` copies of
@@ -441,16 +442,24 @@ fn merge(checker: &'static str, verdicts: Vec<(String, Verdict)>) -> Verdict {
 pub(super) fn order_free_final_values(rows: &Rows, reference: &Reference, anomalies: &mut Vec<Finding>) {
     let inputs_of_key = &reference.key_inputs;
     let mut last: BTreeMap<Value, Value> = BTreeMap::new();
-    // Per key, the inputs with a committed row under it: linear in the rows, whatever the keys.
-    let mut committed: BTreeMap<Value, BTreeSet<u64>> = BTreeMap::new();
+    // Per key, how many rows of each input were committed under it: linear in the rows,
+    // whatever the keys. Counted, not only seen: an input reaches a key once per path (a
+    // self-union's two copies of one record, session 24), and with one copy committed and the
+    // other still in an open transaction (an unaligned checkpoint's channel state) the key's
+    // last value is not yet its final one.
+    let mut committed: BTreeMap<Value, BTreeMap<u64, usize>> = BTreeMap::new();
     for r in rows {
         let k = key_of(&r.value);
-        committed.entry(k.clone()).or_default().insert(r.lineage.input_seq);
+        *committed.entry(k.clone()).or_default().entry(r.lineage.input_seq).or_default() += 1;
         last.insert(k, r.value.clone());
     }
     for (k, seqs) in inputs_of_key {
         let Some(committed) = committed.get(k) else { continue };
-        if !seqs.iter().all(|s| committed.contains(s)) {
+        let mut wanted: BTreeMap<u64, usize> = BTreeMap::new();
+        for s in seqs {
+            *wanted.entry(*s).or_default() += 1;
+        }
+        if !wanted.iter().all(|(s, n)| committed.get(s).is_some_and(|c| c >= n)) {
             continue;
         }
         let want = reference.final_per_key.get(k);

@@ -32,6 +32,14 @@ pub(super) struct StaleResume {
     /// Per input sequence number: whether the resume replays it (at or after the restored
     /// offset of its partition); empty without a log input.
     replayed: Vec<bool>,
+    /// When the ended job first went back behind the restored checkpoint after that checkpoint
+    /// completed: a restart or failover that restored an older checkpoint or none (a savepoint
+    /// is not used for failover in 2.x, `CheckpointCoordinator#completePendingCheckpoint`). From
+    /// then on the ended job re-produced, in transactions of its own, inputs whose output the
+    /// restored checkpoint holds in its pre-committed transaction, which the new job's
+    /// recovery commits (`TwoPhaseCommitSinkFunction#initializeState`): a second copy Flink
+    /// itself writes (session 24, `kafka/group-offsets-marker-savepoint-23.toml` swarm seed 3056).
+    rewound_ms: Option<u64>,
 }
 
 /// The stale resumes of a run.
@@ -60,7 +68,15 @@ impl StaleResumes {
                     InputSpec::Log { records, .. } => super::covered_inputs(records, &r.offsets).map(|c| !c).collect(),
                     _ => Vec::new(),
                 };
-                Some(StaleResume { at_ms: r.at_ms, epoch, restored: checkpoint, newer, replayed })
+                let completed_ms = run.checkpoints.iter().find(|c| c.id == checkpoint).and_then(|c| c.end_ms);
+                let rewound_ms = completed_ms.and_then(|done| {
+                    run.restores
+                        .iter()
+                        .filter(|b| b.at_ms >= done && b.at_ms < r.at_ms && b.checkpoint.is_none_or(|c| c < checkpoint))
+                        .map(|b| b.at_ms)
+                        .min()
+                });
+                Some(StaleResume { at_ms: r.at_ms, epoch, restored: checkpoint, newer, replayed, rewound_ms })
             })
             .collect();
         StaleResumes { resumes }
@@ -76,13 +92,16 @@ impl StaleResumes {
     }
 
     /// Input `seq`, committed at `times_ms`, was committed once before a stale resume and once
-    /// after it, from a log position that resume replays (at or after the restored offset of
-    /// its partition): the resume that explains it.
+    /// after it, either from a log position that resume replays (at or after the restored
+    /// offset of its partition), or, the ended job having gone back behind the restored
+    /// checkpoint before its copy, by the recovery of the restored pre-committed transaction:
+    /// the resume that explains it.
     pub(super) fn excuses_duplicate(&self, seq: u64, times_ms: &[u64]) -> Option<&StaleResume> {
         self.resumes.iter().find(|s| {
-            let before = times_ms.iter().filter(|t| **t < s.at_ms).count();
+            let before: Vec<u64> = times_ms.iter().copied().filter(|t| *t < s.at_ms).collect();
             let replayed = s.replayed.get(seq as usize).copied().unwrap_or(false);
-            times_ms.len() == 2 && before == 1 && replayed
+            let rewound = s.rewound_ms.is_some_and(|r| before.iter().all(|t| *t >= r));
+            times_ms.len() == 2 && before.len() == 1 && (replayed || rewound)
         })
     }
 }
