@@ -252,6 +252,14 @@ fn a_forward_late_side_output_chains_into_the_window_task() {
         vertex_names(&Graph::build(&n)),
         ["Source: Source -> ToPair", "Window -> (Sink: Sums, LateDoubled -> Sink: LatePrint)"]
     );
+    // A sink straight on the side output of a window whose results leave on a network edge:
+    // the tree's late end.
+    let c = eventtime("late-side-branch-chained-sink.toml");
+    let cg = Graph::build(&c);
+    assert_eq!(vertex_names(&cg)[1..], ["Window -> Sink: LatePrint", "Sink: Sums"]);
+    let t = cg.task_spec(&c, cg.vertex_tasks(1)[1], ckptsim::Attempt(0));
+    let TailSpec::Tree(tree) = &t.tail else { panic!("a tree: {:?}", t.tail) };
+    assert!(tree.hops.iter().flatten().any(|h| matches!(h, ChainHop::LateEnd(_))), "{:?}", tree.hops);
     // Not chainable: a rebalance, or another parallelism.
     let p = Graph::build(&eventtime("late-side-branch-print.toml"));
     assert_eq!(vertex_names(&p)[1..], ["Window -> Sink: Sums", "LateDoubled -> LateEven -> Sink: LatePrint"]);
