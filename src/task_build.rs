@@ -256,11 +256,11 @@ fn tree_tail(
     for (node, hops) in tree.hops.iter().enumerate() {
         for hop in hops {
             match *hop {
-                ChainHop::Op(j) => {
+                ChainHop::Op(j) | ChainHop::LateOp(j) => {
                     assert!(j < chain_len && j + 1 > node, "{}: hop {hop:?} from node {node}", spec.name);
                     reached[j] += 1;
                 }
-                ChainHop::End(e) => assert!(e < tree.ends.len(), "{}: no end {e}", spec.name),
+                ChainHop::End(e) | ChainHop::LateEnd(e) => assert!(e < tree.ends.len(), "{}: no end {e}", spec.name),
             }
         }
     }

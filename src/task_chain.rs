@@ -39,8 +39,8 @@ impl Task {
             }
             std::mem::swap(&mut cur, &mut next);
         }
-        self.take_chain_side_effects();
-        if let Some(cause) = failure {
+        let late = self.take_chain_side_effects(now_ms, counters, failure.is_some());
+        if let Some(cause) = failure.or(late.err()) {
             self.failed = true;
             self.outputs.push_back(TaskOutput::Failed { cause });
             cur.clear();
@@ -70,15 +70,36 @@ impl Task {
         self.drain_sink();
     }
 
-    /// After a pass through the chain: the window's late elements and processing-time window
-    /// assignments it recorded, taken for the checkers (a line and a tree alike).
-    fn take_chain_side_effects(&mut self) {
-        if self.event_time.current.is_some() {
-            self.take_late_records();
-        }
+    /// After a pass through the chain: the window's late elements (to the late side outputs,
+    /// network and chained; not through chained user code once the pass `failed`) and the
+    /// processing-time window assignments it recorded, taken for the checkers (a line and a
+    /// tree alike). `Err`: a consumer chained onto a late side output threw.
+    fn take_chain_side_effects(
+        &mut self,
+        now_ms: u64,
+        counters: &mut SurvivingCounters,
+        failed: bool,
+    ) -> Result<(), String> {
+        let late =
+            if self.event_time.current.is_some() { self.take_late_records(now_ms, counters, !failed) } else { Ok(()) };
         if self.event_time.processing {
             self.take_window_assignments();
         }
+        late
+    }
+
+    /// The hops of `node` that take only its late side output ([`ChainHop::LateOp`],
+    /// [`ChainHop::LateEnd`]), as the hops that run them; none in a line.
+    pub(super) fn late_hops(&self, node: usize) -> Vec<ChainHop> {
+        let Tail::Tree(t) = &self.tail else { return Vec::new() };
+        t.hops[node]
+            .iter()
+            .filter_map(|h| match *h {
+                ChainHop::LateOp(j) => Some(ChainHop::Op(j)),
+                ChainHop::LateEnd(e) => Some(ChainHop::End(e)),
+                ChainHop::Op(_) | ChainHop::End(_) => None,
+            })
+            .collect()
     }
 
     /// A chain that is a tree: `cur`, the records node `node` emitted (0: the head, `i + 1`:
@@ -86,8 +107,8 @@ impl Task {
     /// for a line.
     fn run_tree(&mut self, now_ms: u64, node: usize, cur: Vec<Record>, counters: &mut SurvivingCounters) {
         let failure = self.tree_emit(now_ms, node, cur, counters).err();
-        self.take_chain_side_effects();
-        if let Some(cause) = failure {
+        let late = self.take_chain_side_effects(now_ms, counters, failure.is_some());
+        if let Some(cause) = failure.or(late.err()) {
             self.failed = true;
             self.outputs.push_back(TaskOutput::Failed { cause });
             return;
@@ -126,8 +147,9 @@ impl Task {
     }
 
     /// `cur` through one hop: a chained operator and on through its own hops, or an end (an
-    /// output edge's partitioner, a sink).
-    fn tree_hop(
+    /// output edge's partitioner, a sink); a hop of the late side output takes none of them
+    /// (its elements come through `take_late_records`).
+    pub(super) fn tree_hop(
         &mut self,
         now_ms: u64,
         hop: ChainHop,
@@ -147,6 +169,7 @@ impl Task {
                 }
                 self.tree_emit(now_ms, j + 1, next, counters)
             }
+            ChainHop::LateOp(_) | ChainHop::LateEnd(_) => Ok(()),
             ChainHop::End(e) => {
                 let Tail::Tree(t) = &mut self.tail else { unreachable!("tree_hop on a tree") };
                 for r in cur {

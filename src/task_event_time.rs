@@ -124,14 +124,29 @@ impl Task {
         std::mem::take(&mut self.event_time.late_cuts)
     }
 
-    pub(super) fn take_late_records(&mut self) {
+    /// The late elements the chain's event-time windows judged late in the last pass: each to
+    /// every late side-output edge of the tail (the side tag's `RecordWriterOutput`s), then
+    /// through the consumers chained onto that window's side output (`ChainingOutput`s with the
+    /// late `OutputTag`, in Flink's output order: network outputs first), unless `chained` is
+    /// false (user code already threw in this pass). `Err`: a chained consumer threw.
+    pub(super) fn take_late_records(
+        &mut self,
+        now_ms: u64,
+        counters: &mut SurvivingCounters,
+        chained: bool,
+    ) -> Result<(), String> {
         let mut late = std::mem::take(&mut self.event_time.late);
-        for op in &mut self.chain {
-            op.operator.take_late_records(&mut late);
+        let mut result = Ok(());
+        for i in 0..self.chain.len() {
+            self.chain[i].operator.take_late_records(&mut late);
+            if late.is_empty() {
+                continue;
+            }
+            let hops = self.late_hops(i + 1);
             for record in late.drain(..) {
                 // A late side output consumed downstream: the element on every late edge
                 // (`WindowOperator#sideOutput`, the side tag's `RecordWriterOutput`).
-                let mut any = false;
+                let mut any = !hops.is_empty();
                 for (partitioner, first, next_rr, _) in self.tail.edges_mut().into_iter().filter(|e| e.3) {
                     any = true;
                     if !self.event_time.late_lost {
@@ -139,10 +154,21 @@ impl Task {
                     }
                 }
                 self.event_time.late_sent += u64::from(any);
-                self.outputs.push_back(TaskOutput::LateRecord { operator: op.instance.clone(), record });
+                let operator = self.chain[i].instance.clone();
+                self.outputs.push_back(TaskOutput::LateRecord { operator, record: record.clone() });
+                if !chained || result.is_err() || self.event_time.late_lost {
+                    continue;
+                }
+                for &hop in &hops {
+                    if let Err(e) = self.tree_hop(now_ms, hop, vec![record.clone()], counters) {
+                        result = Err(e);
+                        break;
+                    }
+                }
             }
         }
         self.event_time.late = late;
+        result
     }
 
     /// End of a bounded source input with a watermark strategy: `MAX_WATERMARK` fires every

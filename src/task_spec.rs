@@ -76,8 +76,8 @@ pub struct ChainTree {
     /// Per node, where its records go, in Flink's order (network outputs first, then chained
     /// operators in the order of their edges): node 0 is the head (the source or the input
     /// operator), node `i + 1` the chained operator `i`. A hop to an operator goes forward
-    /// (`ChainHop::Op(j)` from node `n` has `j + 1 > n`), and every chained operator is reached
-    /// by exactly one hop.
+    /// (`ChainHop::Op(j)` and `ChainHop::LateOp(j)` from node `n` have `j + 1 > n`), and every
+    /// chained operator is reached by exactly one hop.
     pub hops: Vec<Vec<ChainHop>>,
     /// The chain's ends: its network output edges (channels numbered in the order of the edges
     /// here, as [`TailSpec::Outputs`]) and its sinks (at most one two-phase-commit sink).
@@ -91,6 +91,14 @@ pub enum ChainHop {
     Op(usize),
     /// The chain's end at this index of [`ChainTree::ends`].
     End(usize),
+    /// The chained operator at this index, a consumer of the node's late side output (Flink's
+    /// `ChainingOutput` built with the window's late `OutputTag`): it takes none of the node's
+    /// records, only the late elements its event-time window sends to the side output
+    /// (`WindowOperator#sideOutput`; [`Task`](crate::task::Task)'s `take_late_records`).
+    LateOp(usize),
+    /// A sink chained directly onto the node's late side output (as [`ChainHop::LateOp`]): the
+    /// chain's end at this index of [`ChainTree::ends`].
+    LateEnd(usize),
 }
 
 /// One end of a [`ChainTree`].

@@ -189,3 +189,80 @@ fn a_print_and_a_2pc_sink_chain_onto_one_source() {
     assert!(o.passed(), "{:?}", o.verdicts);
     assert_eq!(o.run.committed.len(), 300);
 }
+
+/// A keyed edge that is a network output of a chain tree (`ToPair`'s `key_by` inside the
+/// source's tree) routes by the key groups of the vertex it enters: with `Sum`'s max
+/// parallelism 32, each key reaches the subtask Flink's
+/// `KeyGroupRangeAssignment.assignKeyToParallelOperator(key, 32, 2)` names. Before session 24
+/// only a line's single keyed edge was re-routed; a tree's kept 128 key groups, so some key
+/// printed on the other subtask than Flink's.
+#[test]
+fn a_keyed_edge_in_a_tree_routes_by_the_downstream_max_parallelism() {
+    use ckptsim::key_group::assign_key_to_parallel_operator;
+    use ckptsim::operator::{key_group_route, key_of};
+    let mut s = spec("chained-fan-out-two-prints-unaligned.toml");
+    s.faults.clear();
+    let sum = s.operators.iter().position(|o| o.name == "Sum").expect("Sum");
+    s.operators[sum].max_parallelism = Some(32);
+    let committed = s.operators.iter().position(|o| o.name == "Committed").expect("Committed");
+    s.operators[committed].kind = ckptsim_sim::spec::OpKind::PrintSink;
+    let g = Graph::build(&s);
+    assert!(!g.is_line(&s, 0), "the keyed edge leaves a tree");
+    let sum_tasks = g.vertex_tasks(1);
+    let o = ckptsim_sim::outcome::run(&s, s.default_seed);
+    let (mut rows, mut moved) = (0, 0);
+    for r in o.run.print_rows.iter().filter(|r| sum_tasks.contains(&r.task)) {
+        let key = key_of(&r.value);
+        let flink = assign_key_to_parallel_operator(&key, 32, 2);
+        assert_eq!(r.task, sum_tasks[flink as usize], "key {key} printed by {:?}", r.task);
+        rows += 1;
+        moved += usize::from(key_group_route(&key, 2) != flink);
+    }
+    assert!(rows > 100, "only {rows} rows after Sum");
+    assert!(moved > 0, "no key routes differently with 32 key groups than with 128: the test shows nothing");
+}
+
+fn eventtime(name: &str) -> ckptsim_sim::spec::JobSpec {
+    load_spec(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime").join(name)).expect("loads")
+}
+
+/// Session 24: a late side output read forward at the window's parallelism chains into the
+/// window's task, as Flink's (`StreamingJobGraphGenerator#isChainable` reads no `OutputTag`;
+/// `OperatorChain` gives the consumer a `ChainingOutput` with the late tag, which takes only
+/// the window's late elements). The branch is a late hop of the window's tree; a `rebalance` or
+/// another parallelism keeps the side edge a network edge.
+#[test]
+fn a_forward_late_side_output_chains_into_the_window_task() {
+    use ckptsim::task::{ChainHop, TailSpec};
+    let s = eventtime("late-side-branch-2pc.toml");
+    let g = Graph::build(&s);
+    assert_eq!(vertex_names(&g), ["Source: Source -> ToPair", "Window -> (Sink: Sums, LateDoubled -> Sink: LateSink)"]);
+    assert!(!g.is_line(&s, 1));
+    assert!(g.out_edges[1].is_empty(), "no network edge leaves the window's task");
+    let t = g.task_spec(&s, g.vertex_tasks(1)[0], ckptsim::Attempt(0));
+    let TailSpec::Tree(tree) = &t.tail else { panic!("the window's task runs a tree: {:?}", t.tail) };
+    let late: Vec<&ChainHop> = tree.hops.iter().flatten().filter(|h| matches!(h, ChainHop::LateOp(_))).collect();
+    assert_eq!(late.len(), 1, "one late hop, to LateDoubled: {:?}", tree.hops);
+    let o = ckptsim_sim::outcome::run(&s, s.default_seed);
+    assert!(o.passed(), "{:?}", o.verdicts);
+    assert!(!o.run.late_records.is_empty() && !o.run.committed.is_empty());
+    // Print sink directly on the side output of a chained window: a late end, not an operator.
+    let n = eventtime("late-not-both-2pc.toml");
+    assert_eq!(
+        vertex_names(&Graph::build(&n)),
+        ["Source: Source -> ToPair", "Window -> (Sink: Sums, LateDoubled -> Sink: LatePrint)"]
+    );
+    // A sink straight on the side output of a window whose results leave on a network edge:
+    // the tree's late end.
+    let c = eventtime("late-side-branch-chained-sink.toml");
+    let cg = Graph::build(&c);
+    assert_eq!(vertex_names(&cg)[1..], ["Window -> Sink: LatePrint", "Sink: Sums"]);
+    let t = cg.task_spec(&c, cg.vertex_tasks(1)[1], ckptsim::Attempt(0));
+    let TailSpec::Tree(tree) = &t.tail else { panic!("a tree: {:?}", t.tail) };
+    assert!(tree.hops.iter().flatten().any(|h| matches!(h, ChainHop::LateEnd(_))), "{:?}", tree.hops);
+    // Not chainable: a rebalance, or another parallelism.
+    let p = Graph::build(&eventtime("late-side-branch-print.toml"));
+    assert_eq!(vertex_names(&p)[1..], ["Window -> Sink: Sums", "LateDoubled -> LateEven -> Sink: LatePrint"]);
+    let u = Graph::build(&eventtime("late-side-branch-unaligned-2pc.toml"));
+    assert_eq!(vertex_names(&u)[1..], ["Window -> Sink: Sums", "LateDoubled -> Sink: LateSink"]);
+}

@@ -96,7 +96,7 @@ impl Ctx<'_> {
                 format!("{}.late", ops[inputs[k][0]].name)
             };
             let refused = if inputs[i].len() != 1 {
-                Some("a union or two-input operator after a side output is not modelled (the side branch's sink is judged against the run's own late elements, which the main stream's reference cannot hold)")
+                Some("a union or two-input operator after a side output is not modelled (its sink would hold the run's own late elements and rows of the other input together: the late rules judge a sink's rows as late elements, the windows and graph checkers as a fault-free fold's rows, and no rule splits one sink's rows between the two)")
             } else if keyed[i] && is_aggregate(&o.kind) {
                 Some("a second keyed aggregate after a side output is not modelled (one keyed aggregate per side branch)")
             } else if keyed[i]
@@ -106,6 +106,9 @@ impl Ctx<'_> {
                 )
             {
                 Some("after a keyed aggregate on a side branch only map and the sink are modelled (a filter or flat_map there hides state updates from the sink, so the committed values no longer replay the aggregate)")
+            } else if matches!(&o.kind, OperatorKindSpec::EventWindow(w) if !matches!(w.time, ckptsim::window::WindowTime::Processing))
+            {
+                Some("this kind after a side output is not modelled: a window after a late side output sees elements older than the watermark the first window forwarded, so whether it takes one or judges it late again depends on its own watermark when the element arrives (window end plus allowed lateness against that watermark), which no fault-free fold knows and the run does not record per element")
             } else if is_aggregate(&o.kind)
                 || matches!(
                     o.kind,
@@ -161,7 +164,10 @@ impl Ctx<'_> {
                             &at,
                             format!(
                                 "`{name}`: a late side output into a union or two-input operator is not modelled; \
-                                 `{}` ({kind}) may read it only as its one input",
+                                 `{}` ({kind}) may read it only as its one input (its sink would hold window \
+                                 results and late elements together: the windows checker judges a sink's rows as \
+                                 window results of a fault-free fold, the late rules as the run's own late \
+                                 elements, and no rule splits one sink's rows between the two)",
                                 o.name
                             ),
                         ));

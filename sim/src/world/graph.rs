@@ -308,13 +308,17 @@ impl Graph {
         }
     }
 
-    /// Whether vertex `vi`'s chain is a line: each operator chained onto the one before, every
-    /// output edge leaving from the last. Else its tasks run a tree ([`TailSpec::Tree`]).
+    /// Whether vertex `vi`'s chain is a line: each operator chained onto the one before (never
+    /// onto its late side output), every output edge leaving from the last. Else its tasks run a
+    /// tree ([`TailSpec::Tree`]).
     pub fn is_line(&self, spec: &JobSpec, vi: usize) -> bool {
         let v = &self.vertices[vi];
         let last = *v.ops.last().expect("a vertex has a head");
-        (1..v.ops.len()).all(|i| v.parents[i] == v.ops[i - 1] && !spec.operators[v.ops[i - 1]].kind.is_sink())
-            && self.out_edges[vi].iter().all(|&(down, k)| self.vertices[down].input_ops[k] == last)
+        (1..v.ops.len()).all(|i| {
+            v.parents[i] == v.ops[i - 1]
+                && !spec.operators[v.ops[i - 1]].kind.is_sink()
+                && !spec.operators[v.ops[i]].late_input
+        }) && self.out_edges[vi].iter().all(|&(down, k)| self.vertices[down].input_ops[k] == last)
     }
 
     /// The chain of subtask `s` of vertex `vi` when it is a tree: its operators in chain order,
@@ -370,7 +374,14 @@ impl Graph {
                 }
             }
             for c in (1..v.ops.len()).filter(|c| v.parents[*c] == o) {
-                hops[from].push(entry[c].expect("a chained operator is reached"));
+                let hop = entry[c].expect("a chained operator is reached");
+                // A consumer chained onto the window's late side output takes only its late
+                // elements (Flink's `ChainingOutput` with the late `OutputTag`).
+                hops[from].push(match hop {
+                    ChainHop::Op(j) if spec.operators[v.ops[c]].late_input => ChainHop::LateOp(j),
+                    ChainHop::End(e) if spec.operators[v.ops[c]].late_input => ChainHop::LateEnd(e),
+                    hop => hop,
+                });
             }
         }
         (chain, TailSpec::Tree(ChainTree { hops, ends }), padding_bytes)

@@ -11,8 +11,6 @@ use ckptsim::job::TaskInfo;
 struct OpEdge {
     producer: usize,
     partitioning: Option<EdgeKind>,
-    /// The edge carries the producer's late side output (`W.late`), never chained.
-    late: bool,
 }
 
 impl Graph {
@@ -20,8 +18,10 @@ impl Graph {
     /// (as `isChainable`) it has one input, the edge is forward (no partitioning named, same
     /// parallelism), both share the default slot sharing group, and it is not a union or
     /// two-input operator. As Flink, every chainable consumer of a producer is chained, so a
-    /// chain may be a tree (a source feeding two sinks is one vertex); a late side-output edge
-    /// (`W.late`) is never chained here. Vertices are in topological order, ties by position.
+    /// chain may be a tree (a source feeding two sinks is one vertex). A late side-output edge
+    /// (`W.late`) chains by the same rules (`isChainable` does not read the edge's `OutputTag`;
+    /// `OperatorChain` gives the consumer a `ChainingOutput` with that tag), so a forward side
+    /// branch of the same parallelism runs in the window's task. Vertices are in topological order, ties by position.
     pub(crate) fn build_dag(spec: &JobSpec) -> Graph {
         let edges = op_edges(spec);
         let (mut vertices, in_edges) = chain_vertices(spec, &edges);
@@ -66,16 +66,12 @@ fn op_edges(spec: &JobSpec) -> Vec<Vec<OpEdge>> {
             spec.op_inputs(j)
                 .into_iter()
                 .map(|k| {
-                    let partitioned = |kind| OpEdge {
-                        producer: first_input(spec, k),
-                        partitioning: Some(kind),
-                        late: ops[k].late_input,
-                    };
+                    let partitioned = |kind| OpEdge { producer: first_input(spec, k), partitioning: Some(kind) };
                     match ops[k].kind {
                         OpKind::KeyBy => partitioned(EdgeKind::Hash),
                         OpKind::Rebalance => partitioned(EdgeKind::Rebalance),
                         OpKind::Broadcast => partitioned(EdgeKind::Broadcast),
-                        _ => OpEdge { producer: k, partitioning: None, late: ops[j].late_input },
+                        _ => OpEdge { producer: k, partitioning: None },
                     }
                 })
                 .collect()
@@ -103,7 +99,6 @@ fn chain_vertices(spec: &JobSpec, edges: &[Vec<OpEdge>]) -> (Vec<Vertex>, Vec<Ve
         let o = &ops[j];
         let chain_into = match edges[j].as_slice() {
             [e] if e.partitioning.is_none()
-                && !e.late
                 && ops[e.producer].parallelism == o.parallelism
                 && !o.kind.is_multi_input()
                 && !o.kind.is_source() =>

@@ -20,7 +20,7 @@ use ckptsim::rescale::{
     rescale_in_flight, ChannelMapper, InFlightRouting, InputChannel, JobLayout, OperatorLayout, Rescaled, TaskInputs,
 };
 use ckptsim::state::OperatorState;
-use ckptsim::task::{Partitioner, TailSpec, TaskSpec};
+use ckptsim::task::{ChainEnd, Partitioner, TailSpec, TaskSpec};
 
 /// What the world keeps about rescaling between steps.
 #[derive(Default)]
@@ -193,16 +193,37 @@ fn effective_max_parallelism(w: &World, name: &str) -> Option<u32> {
     configured_vertex(o).ok().map(|v| v.max_parallelism)
 }
 
-/// Routes `tspec`'s keyed output edge by the downstream operator's key groups when its max
-/// parallelism is not 128 (with 128, `Hash` routes exactly as Flink's
-/// `KeyGroupRangeAssignment.assignKeyToParallelOperator`; see `key_group.rs`).
+/// Routes every keyed output edge of `tspec` (a line's one edge, several edges, a late side
+/// output's tagged edges, or the network ends of a chain that is a tree) by its downstream
+/// vertex's key groups when that vertex's max parallelism is not 128 (with 128, `Hash` routes
+/// exactly as Flink's `KeyGroupRangeAssignment.assignKeyToParallelOperator`; see
+/// `key_group.rs`). Flink configures each `KeyGroupStreamPartitioner` with the max parallelism
+/// of the job vertex its edge enters (`StreamingJobGraphGenerator`, `ConfigurableStreamPartitioner`).
 pub(super) fn key_group_routing(w: &World, graph: &Graph, tspec: &mut TaskSpec) {
-    let TailSpec::Output(Partitioner::Hash { channels }) = tspec.tail else { return };
     let (vi, _) = graph.task_vertex[tspec.task.0 as usize];
-    let Some(&first) = graph.vertices.get(vi + 1).and_then(|v| v.ops.first()) else { return };
-    let Some(max_parallelism) = effective_max_parallelism(w, &w.spec.operators[first].name) else { return };
-    if max_parallelism != MAX_PARALLELISM {
-        tspec.tail = TailSpec::Output(Partitioner::KeyGroups { channels, max_parallelism });
+    let max_parallelism_of = |e: usize| {
+        let &(down, _) = graph.out_edges[vi].get(e)?;
+        let &head = graph.vertices[down].ops.first()?;
+        effective_max_parallelism(w, &w.spec.operators[head].name).filter(|m| *m != MAX_PARALLELISM)
+    };
+    let rekey = |e: usize, p: &mut Partitioner| {
+        if let Partitioner::Hash { channels } = *p {
+            if let Some(max_parallelism) = max_parallelism_of(e) {
+                *p = Partitioner::KeyGroups { channels, max_parallelism };
+            }
+        }
+    };
+    match &mut tspec.tail {
+        TailSpec::Output(p) => rekey(0, p),
+        TailSpec::Outputs(ps) => ps.iter_mut().enumerate().for_each(|(e, p)| rekey(e, p)),
+        TailSpec::Tagged(ps) => ps.iter_mut().enumerate().for_each(|(e, (p, _))| rekey(e, p)),
+        // A tree's ends are its network edges first, in the order of the vertex's out edges.
+        TailSpec::Tree(t) => t.ends.iter_mut().enumerate().for_each(|(e, end)| {
+            if let ChainEnd::Edge(p, _) = end {
+                rekey(e, p)
+            }
+        }),
+        TailSpec::PrintSink | TailSpec::TwoPhaseCommitSink => {}
     }
 }
 
