@@ -1210,3 +1210,23 @@ fn jm_commutation_keeps_every_state_and_terminal_state() {
         assert!(on.children < off.children, "{name}: {} children vs {}", on.children, off.children);
     }
 }
+
+/// Session 24: `expired-not-counted` on `tiny-timeout.toml` (a 500 ms checkpoint timeout,
+/// `tolerable_failures = 0`). The tick after checkpoint 1's trigger is its expiry while an
+/// acknowledgement is still on its way: Flink counts CHECKPOINT_EXPIRED and fails the job over;
+/// the plant leaves it RUNNING and `tolerable-failure` names it. The correct protocol's space
+/// holds that expiry (the counterexample's path restarts the job) and is exhausted with no
+/// violation.
+#[test]
+fn expired_not_counted_is_found_and_the_correct_protocol_fails_over_on_expiry() {
+    let name = "tiny-timeout.toml";
+    assert_eq!(found(name, Variant::ExpiredNotCounted, bounds(2, 0)).as_deref(), Some("tolerable-failure"));
+    exhausted(name, bounds(2, 1));
+    exhausted(name, bounds(3, 0));
+    let path = steps("to-task:t0 to-task:t1 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 tick to-task:t0 data:0:t1:0 tick");
+    let correct = Explorer::new(&spec(name, Variant::Correct), bounds(2, 0)).run_of(&path).expect("replays");
+    assert!(correct.checkpoints.iter().any(|r| r.outcome == "CHECKPOINT_EXPIRED"), "{:?}", correct.checkpoints);
+    assert_eq!(correct.final_status, ckptsim::status::JobStatus::Restarting, "the expiry failed the job");
+    let planted = Explorer::new(&spec(name, Variant::ExpiredNotCounted), bounds(2, 0)).run_of(&path).expect("replays");
+    assert_eq!(planted.final_status, ckptsim::status::JobStatus::Running, "the plant did not count it");
+}
