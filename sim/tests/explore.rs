@@ -1230,3 +1230,25 @@ fn expired_not_counted_is_found_and_the_correct_protocol_fails_over_on_expiry() 
     let planted = Explorer::new(&spec(name, Variant::ExpiredNotCounted), bounds(2, 0)).run_of(&path).expect("replays");
     assert_eq!(planted.final_status, ckptsim::status::JobStatus::Running, "the plant did not count it");
 }
+
+/// Session 24: the `cancel` step (`--cancels 1`, the scenario's `cancel` action) on
+/// `tiny-cancel.toml` (RETAIN_ON_CANCELLATION). Once a checkpoint completed, a cancel ends the
+/// job CANCELED with it retained; the planted store discards it (`retention`). The correct
+/// protocol's space with the cancel step is exhausted with no violation, and without the bound
+/// the step is never taken.
+#[test]
+fn retained_discarded_on_cancel_is_found_through_the_cancel_step() {
+    let name = "tiny-cancel.toml";
+    let b = Bounds { max_cancels: 1, ..bounds(1, 0) };
+    assert_eq!(found(name, Variant::RetainedDiscardedOnCancel, b).as_deref(), Some("retention"));
+    exhausted(name, Bounds { max_cancels: 1, ..bounds(2, 1) });
+    let plain = Explorer::new(&spec(name, Variant::RetainedDiscardedOnCancel), bounds(1, 0)).explore();
+    assert!(plain.exhausted && plain.violation.is_none(), "no cancel without --cancels: {:?}", plain.violation);
+    let broken = spec(name, Variant::RetainedDiscardedOnCancel);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.path.contains(&Choice::Cancel), "{v:?}");
+    let correct = Explorer::new(&spec(name, Variant::Correct), b).run_of(&v.path).expect("replays");
+    assert_eq!(correct.final_status, ckptsim::status::JobStatus::Canceled);
+    assert!(!correct.retained.is_empty(), "RETAIN_ON_CANCELLATION keeps the newest: {:?}", correct.retained);
+    assert_eq!("cancel".parse::<Choice>(), Ok(Choice::Cancel));
+}

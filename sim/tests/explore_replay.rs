@@ -294,10 +294,9 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             Err("not posed yet (session 23): needs checkpoint ids 9 and 10 retained, past the small \
              configurations' tick bounds (negative/restore-lexically-latest*.toml)")
         }
-        Variant::RetainedDiscardedOnCancel => {
-            Err("not posed yet (session 23): needs a cancel action under RETAIN_ON_CANCELLATION in an \
-             explore scenario (negative/retained-discarded-on-cancel.toml)")
-        }
+        // Session 24: the `cancel` step (`--cancels`): the user cancels the job after a
+        // checkpoint completed; the plant discards it although RETAIN_ON_CANCELLATION keeps it.
+        Variant::RetainedDiscardedOnCancel => c("tiny-cancel.toml", Bounds { max_cancels: 1, ..b(1, 0) }, "retention"),
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "retention"),
         // Session 20: the sink fails with checkpoint 1's notification still on the wire; the
         // restored sink skips the recovery commit of checkpoint 1's transaction.
@@ -389,7 +388,7 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    assert!(found >= 46, "{found}");
+    assert!(found >= 47, "{found}");
 }
 
 /// `negative/window-join-then-window-lost.toml`'s own shape (session 20): a window join into

@@ -193,6 +193,10 @@ impl Sys {
             h.word(3);
             (self.stops, self.stop_pending_since, self.stop_completed).hash(&mut h);
         }
+        if self.cancels > 0 {
+            h.word(9);
+            self.cancels.hash(&mut h);
+        }
         if !self.end_of_data.is_empty() {
             h.word(5);
             self.end_of_data.hash(&mut h);
