@@ -1252,3 +1252,17 @@ fn retained_discarded_on_cancel_is_found_through_the_cancel_step() {
     assert!(!correct.retained.is_empty(), "RETAIN_ON_CANCELLATION keeps the newest: {:?}", correct.retained);
     assert_eq!("cancel".parse::<Choice>(), Ok(Choice::Cancel));
 }
+
+/// Session 24: a late side output flowing on (`Window.late` into a map and a print sink) is
+/// explored. `late-emitted-to-both` on `tiny-late-side.toml`: the window's watermark is 1099
+/// when the late-but-allowed "a" @100 arrives, and the plant sends it to the side output as well
+/// as into [0,1000) (`windows`). The correct protocol's space is exhausted with no violation
+/// (every late-side rule and the window rules judge it; the quiescent window rule skips a job
+/// whose print rows are a late branch's).
+#[test]
+fn late_emitted_to_both_is_found_on_the_side_output_graph() {
+    let name = "tiny-late-side.toml";
+    assert_eq!(found(name, Variant::LateEmittedToBoth, bounds(1, 0)).as_deref(), Some("windows"));
+    exhausted(name, Bounds { max_depth: 150, ..bounds(2, 0) });
+    assert!(ckptsim_sim::explore::supported(&spec(name, Variant::Correct)).is_ok());
+}

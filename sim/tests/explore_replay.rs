@@ -261,16 +261,20 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // inputs in the explorer too (`world::inputs_before_latest`), so the reference folds
         // without "a"@0 and the plant's (a,2) is not one of its values.
         Variant::LatestStartsAtEarliest => c("tiny-latest.toml", b(1, 0), "state"),
-        // Session 22: a late side output flowing on (`inputs = ["W.late"]`) is refused by
-        // `explore::supported`; the variant is caught by the sweeps of its negatives.
+        // Session 24: side-output graphs are explored (the window's late-side cuts recorded as
+        // the world records them), but no small configuration reaches this one: it needs a
+        // completed checkpoint, a failure, the restored source's next watermark emission, a
+        // truly late element sent by the restored window and a later completed checkpoint
+        // covering it (about 60 steps over three tasks). On `tiny-late-side.toml` with no
+        // allowed lateness and "a" @1500 first: BFS (2,1) not within 1,000,000 distinct states
+        // (depth 36), `--dfs` not within 2,000,000, 50,000 walks (seed 1) and 30,000 at (3,1)
+        // found nothing. Caught by the sweeps of negative/late-side-branch-*.toml.
         Variant::LateSideOutputLostOnRestore => {
-            Err("explore does not model a late side output flowing on (negative/late-side-branch-*.toml)")
+            Err("not found from a small configuration: a restored window's late element needs ~60 steps (session 24)")
         }
-        // Session 23: the window operator's "emitted to both" is a side-output graph, refused by
-        // `explore::supported` as LateSideOutputLostOnRestore's is.
-        Variant::LateEmittedToBoth => {
-            Err("explore does not model a late side output flowing on (negative/late-emitted-to-both.toml)")
-        }
+        // Session 24: side-output graphs are explored; with the window's watermark at 1099 the
+        // late-but-allowed "a" @100 is sent to the side output by the plant as well.
+        Variant::LateEmittedToBoth => c("tiny-late-side.toml", b(1, 0), "windows"),
         // Session 23 (planted after real Flink bugs). A lost notification leaves checkpoint 1's
         // transaction pre-committed; the variant's notification of 2 does not subsume it
         // (306,821 distinct states, 22 steps).
@@ -396,7 +400,7 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    assert!(found >= 48, "{found}");
+    assert!(found >= 49, "{found}");
 }
 
 /// `negative/window-join-then-window-lost.toml`'s own shape (session 20): a window join into

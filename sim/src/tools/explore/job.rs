@@ -140,6 +140,7 @@ impl<'a> Explorer<'a> {
                 end_seq: (0, 0),
                 print_rows: BTreeMap::new(),
                 late_records: vec![],
+                late_snapshots: vec![],
                 window_assignments: vec![],
                 quiesced_windows: vec![],
                 restored_lists: vec![],

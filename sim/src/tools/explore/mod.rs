@@ -385,6 +385,9 @@ struct Obs {
     print_rows: BTreeMap<TaskId, Vec<OutputRow>>,
     /// Records an event-time window sent to its late side output.
     late_records: Vec<OutputRow>,
+    /// Per window task snapshot, how many late elements its attempt had sent on a late side
+    /// edge before the cut (`Task::take_late_cuts`, as the world records them).
+    late_snapshots: Vec<crate::world::LateSnapshot>,
     window_assignments: Vec<crate::world::AssignmentRow>,
     quiesced_windows: Vec<crate::world::QuiescedRow>,
     /// User operators' list state as a checkpoint stored it and as each restore gave it.
@@ -646,12 +649,6 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     }
     if spec.kafka != crate::spec::KafkaSpec::default() {
         return Err("explore models the default [kafka] commit mode only (commit on checkpoint)".into());
-    }
-    if let Some(o) = spec.operators.iter().find(|o| o.late_input) {
-        return Err(format!(
-            "explore does not model a late side output flowing on (`{}` reads `<window>.late`); run it with `ckptsim run` or `sweep`",
-            o.name
-        ));
     }
     if !spec.faults.is_empty() {
         return Err("explore enumerates its own failures: remove [[faults]] from the scenario".into());
