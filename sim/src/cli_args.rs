@@ -244,6 +244,10 @@ pub(crate) struct ExploreArgs {
     /// action as a step at any point (its synchronous savepoint, then the job finishing).
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1))]
     pub(crate) stops: u32,
+    /// User cancels per path (at most 1): the scenario's `cancel` action (without a `rescale`)
+    /// as a step at any point while the job can be cancelled.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=1))]
+    pub(crate) cancels: u32,
     /// Lost acknowledgements and declines (task-to-JobManager checkpoint RPCs, which Flink
     /// sends once and never retries) per path.
     #[arg(long, default_value_t = 0)]

@@ -689,6 +689,7 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_zombies: a.zombies,
         max_rescales: a.rescales,
         max_stops: a.stops,
+        max_cancels: a.cancels,
         max_ack_losses: a.ack_losses,
         max_requests: a.requests,
         max_hb_timeouts: a.hb_timeouts,

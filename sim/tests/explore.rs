@@ -1210,3 +1210,59 @@ fn jm_commutation_keeps_every_state_and_terminal_state() {
         assert!(on.children < off.children, "{name}: {} children vs {}", on.children, off.children);
     }
 }
+
+/// Session 24: `expired-not-counted` on `tiny-timeout.toml` (a 500 ms checkpoint timeout,
+/// `tolerable_failures = 0`). The tick after checkpoint 1's trigger is its expiry while an
+/// acknowledgement is still on its way: Flink counts CHECKPOINT_EXPIRED and fails the job over;
+/// the plant leaves it RUNNING and `tolerable-failure` names it. The correct protocol's space
+/// holds that expiry (the counterexample's path restarts the job) and is exhausted with no
+/// violation.
+#[test]
+fn expired_not_counted_is_found_and_the_correct_protocol_fails_over_on_expiry() {
+    let name = "tiny-timeout.toml";
+    assert_eq!(found(name, Variant::ExpiredNotCounted, bounds(2, 0)).as_deref(), Some("tolerable-failure"));
+    exhausted(name, bounds(2, 1));
+    exhausted(name, bounds(3, 0));
+    let path = steps("to-task:t0 to-task:t1 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 tick to-task:t0 data:0:t1:0 tick");
+    let correct = Explorer::new(&spec(name, Variant::Correct), bounds(2, 0)).run_of(&path).expect("replays");
+    assert!(correct.checkpoints.iter().any(|r| r.outcome == "CHECKPOINT_EXPIRED"), "{:?}", correct.checkpoints);
+    assert_eq!(correct.final_status, ckptsim::status::JobStatus::Restarting, "the expiry failed the job");
+    let planted = Explorer::new(&spec(name, Variant::ExpiredNotCounted), bounds(2, 0)).run_of(&path).expect("replays");
+    assert_eq!(planted.final_status, ckptsim::status::JobStatus::Running, "the plant did not count it");
+}
+
+/// Session 24: the `cancel` step (`--cancels 1`, the scenario's `cancel` action) on
+/// `tiny-cancel.toml` (RETAIN_ON_CANCELLATION). Once a checkpoint completed, a cancel ends the
+/// job CANCELED with it retained; the planted store discards it (`retention`). The correct
+/// protocol's space with the cancel step is exhausted with no violation, and without the bound
+/// the step is never taken.
+#[test]
+fn retained_discarded_on_cancel_is_found_through_the_cancel_step() {
+    let name = "tiny-cancel.toml";
+    let b = Bounds { max_cancels: 1, ..bounds(1, 0) };
+    assert_eq!(found(name, Variant::RetainedDiscardedOnCancel, b).as_deref(), Some("retention"));
+    exhausted(name, Bounds { max_cancels: 1, ..bounds(2, 1) });
+    let plain = Explorer::new(&spec(name, Variant::RetainedDiscardedOnCancel), bounds(1, 0)).explore();
+    assert!(plain.exhausted && plain.violation.is_none(), "no cancel without --cancels: {:?}", plain.violation);
+    let broken = spec(name, Variant::RetainedDiscardedOnCancel);
+    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    assert!(v.path.contains(&Choice::Cancel), "{v:?}");
+    let correct = Explorer::new(&spec(name, Variant::Correct), b).run_of(&v.path).expect("replays");
+    assert_eq!(correct.final_status, ckptsim::status::JobStatus::Canceled);
+    assert!(!correct.retained.is_empty(), "RETAIN_ON_CANCELLATION keeps the newest: {:?}", correct.retained);
+    assert_eq!("cancel".parse::<Choice>(), Ok(Choice::Cancel));
+}
+
+/// Session 24: a late side output flowing on (`Window.late` into a map and a print sink) is
+/// explored. `late-emitted-to-both` on `tiny-late-side.toml`: the window's watermark is 1099
+/// when the late-but-allowed "a" @100 arrives, and the plant sends it to the side output as well
+/// as into [0,1000) (`windows`). The correct protocol's space is exhausted with no violation
+/// (every late-side rule and the window rules judge it; the quiescent window rule skips a job
+/// whose print rows are a late branch's).
+#[test]
+fn late_emitted_to_both_is_found_on_the_side_output_graph() {
+    let name = "tiny-late-side.toml";
+    assert_eq!(found(name, Variant::LateEmittedToBoth, bounds(1, 0)).as_deref(), Some("windows"));
+    exhausted(name, Bounds { max_depth: 150, ..bounds(2, 0) });
+    assert!(ckptsim_sim::explore::supported(&spec(name, Variant::Correct)).is_ok());
+}

@@ -79,6 +79,8 @@ struct Raw {
     #[serde(default)]
     stops: u32,
     #[serde(default)]
+    cancels: u32,
+    #[serde(default)]
     ack_losses: u32,
     #[serde(default)]
     requests: u32,
@@ -119,6 +121,9 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
     }
     if bounds.max_stops > 0 {
         let _ = writeln!(s, "stops = {}", bounds.max_stops);
+    }
+    if bounds.max_cancels > 0 {
+        let _ = writeln!(s, "cancels = {}", bounds.max_cancels);
     }
     if bounds.max_ack_losses > 0 {
         let _ = writeln!(s, "ack_losses = {}", bounds.max_ack_losses);
@@ -226,6 +231,7 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_zombies: raw.zombies,
         max_rescales: raw.rescales,
         max_stops: raw.stops,
+        max_cancels: raw.cancels,
         max_ack_losses: raw.ack_losses,
         max_requests: raw.requests,
         max_hb_timeouts: raw.hb_timeouts,

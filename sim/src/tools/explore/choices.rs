@@ -88,6 +88,7 @@ impl Explorer<'_> {
                     | Choice::TmLost(_)
                     | Choice::Zombie { .. }
                     | Choice::Stop
+                    | Choice::Cancel
                     | Choice::Trigger
                     | Choice::Savepoint => false,
                 })
@@ -247,6 +248,9 @@ impl Explorer<'_> {
         if self.stop_enabled(sys) {
             out.push(Choice::Stop);
         }
+        if self.cancel_enabled(sys) {
+            out.push(Choice::Cancel);
+        }
         if self.request_enabled(sys, Choice::Trigger) {
             out.push(Choice::Trigger);
         }
@@ -284,6 +288,17 @@ impl Explorer<'_> {
             && sys.job == 0
             && sys.stops < self.bounds.max_stops
             && sys.jm.status() == JobStatus::Running
+    }
+
+    /// Whether the `cancel` step is enabled: the scenario has a `cancel` action (and no
+    /// `rescale`), the bound allows one more and the scenario's job is in a status
+    /// `JobMaster::cancel` acts on (CREATED, RUNNING, RESTARTING: Flink's `cancel` of a job
+    /// already cancelling or terminal changes nothing).
+    pub(super) fn cancel_enabled(&self, sys: &Sys) -> bool {
+        self.cancel
+            && sys.job == 0
+            && sys.cancels < self.bounds.max_cancels
+            && matches!(sys.jm.status(), JobStatus::Created | JobStatus::Running | JobStatus::Restarting)
     }
 
     /// Whether the `trigger` (`savepoint`) step is enabled: the scenario has a

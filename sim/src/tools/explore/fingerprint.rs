@@ -80,7 +80,8 @@ impl Sys {
             o.status_timeline.len() as u64,
             o.restart_schedule.len() as u64 + o.restarts as u64 + o.failures.len() as u64,
             o.checkpoints.values().filter(|r| r.end_ms.is_some()).count() as u64 + o.checkpoints.len() as u64 * 1000,
-            o.print_rows.values().map(|v| v.len() as u64).sum(),
+            o.print_rows.values().map(|v| v.len() as u64).sum::<u64>()
+                + (o.late_records.len() as u64 + o.late_snapshots.len() as u64 * 1000) * 1_000_000,
             o.sink_anomalies.len() as u64
                 + o.zombie_anomalies.len() as u64
                 + o.after_stop.len() as u64 * 1000
@@ -192,6 +193,10 @@ impl Sys {
         if self.stops > 0 {
             h.word(3);
             (self.stops, self.stop_pending_since, self.stop_completed).hash(&mut h);
+        }
+        if self.cancels > 0 {
+            h.word(9);
+            self.cancels.hash(&mut h);
         }
         if !self.end_of_data.is_empty() {
             h.word(5);

@@ -87,11 +87,25 @@ impl<'a> Explorer<'a> {
         });
         let manual_trigger = spec.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::TriggerCheckpoint));
         let manual_savepoint = spec.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::Savepoint));
+        let cancel =
+            rescale.is_none() && spec.actions.iter().any(|a| matches!(a.kind, crate::spec::ActionSpec::Cancel));
         let mut jobs = vec![JobCtx::new(spec.clone())];
         if let Some(r) = rescale.as_ref().filter(|_| bounds.max_rescales > 0) {
             jobs.push(JobCtx::new(crate::world::rescaled_spec(spec, r)));
         }
-        Explorer { spec, jobs, rescale, stop, manual_trigger, manual_savepoint, log, log_end, reference, bounds }
+        Explorer {
+            spec,
+            jobs,
+            rescale,
+            stop,
+            cancel,
+            manual_trigger,
+            manual_savepoint,
+            log,
+            log_end,
+            reference,
+            bounds,
+        }
     }
 
     /// The job state `sys` runs (the scenario's, or the rescaled one).
@@ -126,6 +140,7 @@ impl<'a> Explorer<'a> {
                 end_seq: (0, 0),
                 print_rows: BTreeMap::new(),
                 late_records: vec![],
+                late_snapshots: vec![],
                 window_assignments: vec![],
                 quiesced_windows: vec![],
                 restored_lists: vec![],
@@ -176,6 +191,7 @@ impl<'a> Explorer<'a> {
             stops: 0,
             stop_pending_since: None,
             stop_completed: false,
+            cancels: 0,
             acks: Part::new(crate::world::AckWatch::default()),
             ack_losses: 0,
             requests: 0,

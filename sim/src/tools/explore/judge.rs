@@ -65,7 +65,7 @@ impl Explorer<'_> {
             checkpoints,
             print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
             late_records: sys.obs.late_records.clone(),
-            late_snapshots: vec![],
+            late_snapshots: sys.obs.late_snapshots.clone(),
             window_assignments: sys.obs.window_assignments.clone(),
             quiesced_windows: sys.obs.quiesced_windows.clone(),
             // The explorer does not record the sources' event-time steps: the windows checker's
@@ -231,6 +231,11 @@ impl Explorer<'_> {
     /// against the smallest watermark of the tasks of the window whose results reach the sink
     /// (the last of windows after windows; none yet: not judged).
     fn quiescent_windows(&self, sys: &Sys, reference: &Reference) -> Option<String> {
+        // A late side branch's print rows are not the window's results (`side_output.rs`
+        // judges them against the late elements the run recorded).
+        if self.spec.operators.iter().any(|o| o.late_input) {
+            return None;
+        }
         let op = *self.spec.window_stages().last()?;
         let graph = &self.job(sys).graph;
         let vi = graph.vertices.iter().position(|v| v.ops.contains(&op))?;

@@ -22,6 +22,7 @@
 //! | `hb-timeout:N` | (`--hb-timeouts`) TaskManager N's heartbeats stay away longer than the timeout both ways while its process lives (a partition, a long pause): the JobManager judges it lost (its executions fail) and stops watching it, and N fails the tasks of the leader it lost; the monitor watches N again once the JobMaster deploys to it (`JobMaster.registerTaskManager`) |
 //! | `zombie:tN:I` | message I of those task N's ended attempts sent (and the JobManager took) arrives again, late: the JobManager must ignore it (`--zombies`) |
 //! | `stop` | (`--stops`, with a `stop-with-savepoint` action in the scenario) the JobManager stops periodic checkpoints and triggers the synchronous savepoint; its barriers, acks and notifications are then explored like any checkpoint's, and once it completed the sources finish (EndOfPartition downstream, FINISHED) and the job ends FINISHED |
+//! | `cancel` | (`--cancels`, with a `cancel` action and no `rescale` in the scenario) the user cancels the job (`JobMaster::cancel`: CANCELLING, a cancel to every task); the tasks' CANCELED updates are then explored like any message, and once every task is terminal the job is CANCELED and its store keeps what the retention policy keeps |
 //! | `rescale` | (`--rescales`, with a `rescale` action in the scenario) the job is cancelled with its latest completed checkpoint retained, and a new job (new epoch, the action's parallelisms, its own graph) starts from it, cut by the core's `rescale::assign` through the world's hand-off (`world::hand_off`) |
 //! | `jm-failover` | the JobManager dies and a new leader takes over (HA): the job is suspended, pending checkpoints die, TaskManagers fail the old leader's tasks, everything in flight of the old epoch is fenced, and the new JobMaster recovers the latest completed checkpoint and the checkpoint id counter |
 //!
@@ -120,6 +121,8 @@ pub struct Bounds {
     /// Stop-with-savepoint requests on one path (the scenario's `stop-with-savepoint` action
     /// gives the mode; at most 1).
     pub max_stops: u32,
+    /// User cancels on one path (the scenario's `cancel` action without a `rescale`; at most 1).
+    pub max_cancels: u32,
     /// Lost acknowledgements and declines (task → JobManager checkpoint RPCs) on one path.
     pub max_ack_losses: u32,
     /// Manual checkpoint and savepoint requests (the scenario's `trigger-checkpoint` and
@@ -172,6 +175,7 @@ impl Default for Bounds {
             max_zombies: 0,
             max_rescales: 0,
             max_stops: 0,
+            max_cancels: 0,
             max_ack_losses: 0,
             max_requests: 0,
             max_hb_timeouts: 0,
@@ -221,6 +225,8 @@ pub enum Choice {
     Rescale,
     /// `stop`: stop-with-savepoint (the scenario's action): a synchronous savepoint is triggered.
     Stop,
+    /// `cancel`: the user cancels the job (the scenario's `cancel` action without a `rescale`).
+    Cancel,
     /// `lose-ack:tN`: task N's next message to the JobManager (an ack or a decline) is lost.
     LoseAck(TaskId),
     /// `trigger`: a manual checkpoint is requested (the scenario's `trigger-checkpoint` action).
@@ -252,6 +258,7 @@ impl fmt::Display for Choice {
             Choice::JmFailover => f.write_str("jm-failover"),
             Choice::Rescale => f.write_str("rescale"),
             Choice::Stop => f.write_str("stop"),
+            Choice::Cancel => f.write_str("cancel"),
             Choice::LoseAck(t) => write!(f, "lose-ack:t{}", t.0),
             Choice::Trigger => f.write_str("trigger"),
             Choice::Savepoint => f.write_str("savepoint"),
@@ -276,6 +283,7 @@ impl std::str::FromStr for Choice {
             ["jm-failover"] => Ok(Choice::JmFailover),
             ["rescale"] => Ok(Choice::Rescale),
             ["stop"] => Ok(Choice::Stop),
+            ["cancel"] => Ok(Choice::Cancel),
             ["trigger"] => Ok(Choice::Trigger),
             ["savepoint"] => Ok(Choice::Savepoint),
             ["lose-ack", t] => Ok(Choice::LoseAck(task(t)?)),
@@ -290,7 +298,7 @@ impl std::str::FromStr for Choice {
             ["zombie", t, i] => Ok(Choice::Zombie { to: task(t)?, idx: num(i)? }),
             ["data", a, t, c] => Ok(Choice::Data { attempt: num(a)?, to: task(t)?, ch: num(c)? }),
             _ => {
-                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, lose-ack:tN, trigger, savepoint, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, rescale, stop, zombie:tN:I)"))
+                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, lose-ack:tN, trigger, savepoint, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, rescale, stop, cancel, zombie:tN:I)"))
             }
         }
     }
@@ -377,6 +385,9 @@ struct Obs {
     print_rows: BTreeMap<TaskId, Vec<OutputRow>>,
     /// Records an event-time window sent to its late side output.
     late_records: Vec<OutputRow>,
+    /// Per window task snapshot, how many late elements its attempt had sent on a late side
+    /// edge before the cut (`Task::take_late_cuts`, as the world records them).
+    late_snapshots: Vec<crate::world::LateSnapshot>,
     window_assignments: Vec<crate::world::AssignmentRow>,
     quiesced_windows: Vec<crate::world::QuiescedRow>,
     /// User operators' list state as a checkpoint stored it and as each restore gave it.
@@ -517,6 +528,8 @@ struct Sys {
     stop_pending_since: Option<u64>,
     /// The stop's savepoint completed: a failover after it fails the stop.
     stop_completed: bool,
+    /// User cancels on this path.
+    cancels: u32,
     /// The acknowledgements each pending checkpoint awaits, as the JobManager saw them (the
     /// world's `acks.rs` record, fed from the same JobMaster outputs): a completed checkpoint's
     /// row carries them for the `coordinator` checker's acknowledgement rule.
@@ -613,6 +626,9 @@ pub struct Explorer<'a> {
     rescale: Option<crate::scenario::RescaleSpec>,
     /// The scenario's `stop-with-savepoint` action (its mode), if any: the `stop` step's.
     stop: Option<ckptsim::record::StopMode>,
+    /// Whether the scenario has a `cancel` action and no `rescale`: the `cancel` step's
+    /// (`--cancels`).
+    cancel: bool,
     /// Whether the scenario has a `trigger-checkpoint` / a `savepoint` action: the `trigger` /
     /// `savepoint` steps (`--requests`).
     manual_trigger: bool,
@@ -634,12 +650,6 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     if spec.kafka != crate::spec::KafkaSpec::default() {
         return Err("explore models the default [kafka] commit mode only (commit on checkpoint)".into());
     }
-    if let Some(o) = spec.operators.iter().find(|o| o.late_input) {
-        return Err(format!(
-            "explore does not model a late side output flowing on (`{}` reads `<window>.late`); run it with `ckptsim run` or `sweep`",
-            o.name
-        ));
-    }
     if !spec.faults.is_empty() {
         return Err("explore enumerates its own failures: remove [[faults]] from the scenario".into());
     }
@@ -658,8 +668,10 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     let others = spec.actions.len() - requests;
     let other = others - rescales - stops - cancels;
     let alone_stop = rescales == 0 && cancels == 0 && stops == 1;
-    if other > 0 || rescales > 1 || stops > 1 || (rescales == 0 && others > 0 && !alone_stop) {
-        return Err("explore enumerates its own steps: of [[actions]] only one `rescale` (with the `cancel` or `stop-with-savepoint` before it, as the `rescale` step's parallelisms), one `stop-with-savepoint` (the `stop` step's mode) and `trigger-checkpoint` / `savepoint` actions (the `trigger` / `savepoint` steps) are read".into());
+    // A `cancel` without a `rescale` is the `cancel` step (`--cancels`), at any point.
+    let alone_cancel = rescales == 0 && stops == 0 && cancels == 1;
+    if other > 0 || rescales > 1 || stops > 1 || (rescales == 0 && others > 0 && !alone_stop && !alone_cancel) {
+        return Err("explore enumerates its own steps: of [[actions]] only one `rescale` (with the `cancel` or `stop-with-savepoint` before it, as the `rescale` step's parallelisms), one `stop-with-savepoint` (the `stop` step's mode), one `cancel` (the `cancel` step) and `trigger-checkpoint` / `savepoint` actions (the `trigger` / `savepoint` steps) are read".into());
     }
     Ok(())
 }

@@ -303,6 +303,21 @@ impl Explorer<'_> {
         sys.obs.make_mut().stop_snapshots.push(s);
     }
 
+    /// The late elements a window task had sent on a late side edge before each snapshot's cut,
+    /// recorded as the world records them (`world/task_outputs.rs` `snapshot_taken`): the
+    /// `side_output` rules' record of which late elements a completed checkpoint holds.
+    fn note_late_cuts(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) {
+        // The task was changed by the snapshot just taken: `make_mut` copies nothing more.
+        let Some(task) = sys.tasks.get_mut(&t) else { return };
+        let cuts = task.make_mut().take_late_cuts();
+        if !cuts.is_empty() {
+            let obs = sys.obs.make_mut();
+            for (checkpoint, late_before) in cuts {
+                obs.late_snapshots.push(crate::world::LateSnapshot { task: t, attempt, checkpoint, late_before });
+            }
+        }
+    }
+
     /// A snapshot of an attempt restored as finished (2.x), as the world records it
     /// (`world/task_outputs.rs`): the `restart` checker's finished-on-restore rule.
     fn note_finished_restore(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, id: CheckpointId, s: &TaskSnapshot) {
@@ -346,6 +361,7 @@ impl Explorer<'_> {
                     sys.cuts.make_mut().note_complete(&self.jobs[sys.job], t, attempt, id, &snapshot);
                     self.note_finished_restore(sys, t, attempt, id, &snapshot);
                     self.note_stop_snapshot(sys, t, attempt, id);
+                    self.note_late_cuts(sys, t, attempt);
                     sys.to_jm.entry(t).or_default().make_mut().push_back(Up::Ack { attempt, id, snapshot });
                 }
                 TaskOutput::Decline { id, reason } => {

@@ -65,7 +65,13 @@ impl Explorer<'_> {
             // A stop request writes the JobMaster and appends triggers to the links' tails.
             // A lost acknowledgement takes the head of the task's link to the JobManager, as a
             // delivery does; a manual request writes the JobMaster like a stop.
-            Choice::ToJm(_) | Choice::Stop | Choice::LoseAck(_) | Choice::Trigger | Choice::Savepoint => Footprint::Jm,
+            // A cancel writes the JobMaster and appends cancels to the links' tails, as a stop.
+            Choice::ToJm(_)
+            | Choice::Stop
+            | Choice::Cancel
+            | Choice::LoseAck(_)
+            | Choice::Trigger
+            | Choice::Savepoint => Footprint::Jm,
             Choice::Tick
             | Choice::CrashTm(_)
             | Choice::TmLost(_)

@@ -190,6 +190,17 @@ impl Explorer<'_> {
         self.route_jm(sys);
     }
 
+    /// The `cancel` step, as the world's `cancel` action (`world/jobmanager.rs`): the JobMaster
+    /// cancels (CANCELLING, a cancel RPC to every live execution); the cancels' deliveries, the
+    /// tasks' CANCELED updates and the store's shutdown under the retention policy (once the
+    /// job is CANCELED: `JobOutput::Terminated`, read by the `retention` checker) are explored
+    /// as the steps that follow.
+    pub(super) fn cancel(&self, sys: &mut Sys) {
+        sys.cancels += 1;
+        sys.jm.make_mut().cancel(sys.now_ms);
+        self.route_jm(sys);
+    }
+
     /// Applies `c` to `sys`; false when the choice is not enabled there (a replayed path).
     pub(super) fn apply(&self, sys: &mut Sys, c: Choice) -> bool {
         // A zombie delivery the JobMaster ignores moves nothing: the timer rule stays as it was.
@@ -261,6 +272,13 @@ impl Explorer<'_> {
                     return false;
                 }
                 self.stop(sys);
+                true
+            }
+            Choice::Cancel => {
+                if !self.cancel_enabled(sys) {
+                    return false;
+                }
+                self.cancel(sys);
                 true
             }
             Choice::Trigger | Choice::Savepoint => self.request(sys, c),
