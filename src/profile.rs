@@ -142,18 +142,13 @@ impl Profile {
         matches!(self, Profile::Flink111)
     }
 
-    /// §4.3 whether the profile's Flink has the restart strategy `r` (the one question every
-    /// restart configuration asks: the scenario validator and the swarm's draw). `none`,
-    /// `fixed-delay` and `failure-rate` exist in every profile (Flink 1.0's
-    /// `RestartStrategies`); `exponential-delay` only from Flink 1.13 (FLINK-19773,
-    /// `ExponentialDelayRestartBackoffTimeStrategy`), so not in 1.11; its `attempts` key
-    /// (`attempts-before-reset-backoff`, FLIP-364) from 1.19, so with it in 2.x.
-    pub fn supports_restart(self, r: &crate::config::RestartStrategyConfig) -> bool {
-        use crate::config::RestartStrategyConfig as R;
-        match r {
-            R::NoRestart | R::FixedDelay { .. } | R::FailureRate { .. } => true,
-            R::ExponentialDelay { .. } => matches!(self, Profile::Flink23),
-        }
+    /// §4.3 whether the profile's Flink has the exponential-delay restart strategy: only from
+    /// Flink 1.13 (FLINK-19773, `ExponentialDelayRestartBackoffTimeStrategy`), so not in 1.11;
+    /// its `attempts` key (`attempts-before-reset-backoff`, FLIP-364) from 1.19, so with it in
+    /// 2.x. `none`, `fixed-delay` and `failure-rate` exist in every profile. Asked through
+    /// `RestartStrategyConfig::exists_in` by the scenario validator and the swarm's draw.
+    pub fn supports_exponential_delay_restart(self) -> bool {
+        matches!(self, Profile::Flink23)
     }
 
     /// Whether the profile's Flink has Sink V2's `KafkaSink` (`sink_api = "sink-v2"`; Flink

@@ -317,7 +317,7 @@ impl Ctx<'_> {
                 (&["max_failures_per_interval", "interval_ms", "delay_ms"], c)
             }
             mut c @ RestartStrategyConfig::ExponentialDelay { .. } => {
-                if !profile.supports_restart(&c) {
+                if !c.exists_in(profile) {
                     return Err(self.err(
                         "restart.strategy",
                         format!("the exponential-delay strategy does not exist in {profile} (added in Flink 1.13)"),

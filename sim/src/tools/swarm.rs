@@ -136,7 +136,7 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let mode_part = draw_checkpointing(&mut out.checkpoint, spec.profile, print_sink, &mut rng, &mut parts);
     let restart = draw_restart(&mut rng);
     if let Some(r) = restart {
-        if !out.profile.supports_restart(&r) {
+        if !r.exists_in(out.profile) {
             parts.push(format!("(restart draw {} not in {}: scenario's kept)", restart_name(&r), out.profile));
         } else if r.validate().is_ok() {
             parts.push(format!("restart={r:?}"));
@@ -307,7 +307,7 @@ fn restart_name(r: &ckptsim::config::RestartStrategyConfig) -> &'static str {
 /// A restart strategy and its parameters, or none (the scenario's kept). Drawn whatever the
 /// profile, so the stream's later values do not depend on it; [`draw_config`] keeps the
 /// scenario's strategy when the profile's Flink does not have the drawn one
-/// (`Profile::supports_restart`: no exponential delay in flink-1.11).
+/// (`RestartStrategyConfig::exists_in`: no exponential delay in flink-1.11).
 fn draw_restart(rng: &mut ChaCha8Rng) -> Option<ckptsim::config::RestartStrategyConfig> {
     use ckptsim::config::{RestartStrategyConfig, UNLIMITED};
     match rng.random_range(0..5) {
@@ -551,7 +551,7 @@ mod tests {
         let (mut kept, mut drawn) = (0, 0);
         for seed in 1..=200 {
             let (out, desc) = draw(&spec, seed);
-            assert!(spec.profile.supports_restart(&out.restart), "seed {seed}: {:?}", out.restart);
+            assert!(out.restart.exists_in(spec.profile), "seed {seed}: {:?}", out.restart);
             kept += usize::from(desc.contains("(restart draw exponential-delay not in flink-1.11: scenario's kept)"));
             drawn += usize::from(out.restart_configured && out.restart != spec.restart);
         }
