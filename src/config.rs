@@ -309,6 +309,18 @@ impl std::hash::Hash for RestartStrategyConfig {
 }
 
 impl RestartStrategyConfig {
+    /// Whether `profile`'s Flink has this strategy (the one question the scenario validator and
+    /// the swarm's draw ask): `none`, `fixed-delay` and `failure-rate` in every profile,
+    /// `exponential-delay` where [`Profile::supports_exponential_delay_restart`].
+    pub fn exists_in(&self, profile: Profile) -> bool {
+        match self {
+            RestartStrategyConfig::NoRestart
+            | RestartStrategyConfig::FixedDelay { .. }
+            | RestartStrategyConfig::FailureRate { .. } => true,
+            RestartStrategyConfig::ExponentialDelay { .. } => profile.supports_exponential_delay_restart(),
+        }
+    }
+
     /// Flink's option defaults for each strategy (§4.3 table).
     pub fn fixed_delay_default() -> Self {
         RestartStrategyConfig::FixedDelay { attempts: 1, delay_ms: 1_000 }

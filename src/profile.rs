@@ -142,6 +142,21 @@ impl Profile {
         matches!(self, Profile::Flink111)
     }
 
+    /// §4.3 whether the profile's Flink has the exponential-delay restart strategy: only from
+    /// Flink 1.13 (FLINK-19773, `ExponentialDelayRestartBackoffTimeStrategy`), so not in 1.11;
+    /// its `attempts` key (`attempts-before-reset-backoff`, FLIP-364) from 1.19, so with it in
+    /// 2.x. `none`, `fixed-delay` and `failure-rate` exist in every profile. Asked through
+    /// `RestartStrategyConfig::exists_in` by the scenario validator and the swarm's draw.
+    pub fn supports_exponential_delay_restart(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
+    /// Whether the profile's Flink has Sink V2's `KafkaSink` (`sink_api = "sink-v2"`; Flink
+    /// 1.14): 2.x yes, 1.11 no (its `FlinkKafkaProducer` is the legacy two-phase-commit sink).
+    pub fn supports_sink_v2(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §4.3 default restart strategy with checkpointing on: 1.11 FixedDelay(i32::MAX, 1 s);
     /// 2.x ExponentialDelay with its defaults.
     pub fn default_restart_is_exponential(self) -> bool {

@@ -95,7 +95,7 @@ impl Ctx<'_> {
         };
         let cluster = self.cluster(raw.cluster.unwrap_or_default())?;
         let operators = self.operators(raw.operators, &cluster)?;
-        if let (Profile::Flink111, Some(i)) = (profile, operators.iter().position(|o| o.sink_v2)) {
+        if let (false, Some(i)) = (profile.supports_sink_v2(), operators.iter().position(|o| o.sink_v2)) {
             return Err(self.err(
                 &format!("operators[{i}].sink_api"),
                 "`sink-v2` (Flink's Sink V2 KafkaSink) does not exist in flink-1.11 (added in Flink 1.14)",
@@ -317,7 +317,7 @@ impl Ctx<'_> {
                 (&["max_failures_per_interval", "interval_ms", "delay_ms"], c)
             }
             mut c @ RestartStrategyConfig::ExponentialDelay { .. } => {
-                if profile == Profile::Flink111 {
+                if !c.exists_in(profile) {
                     return Err(self.err(
                         "restart.strategy",
                         format!("the exponential-delay strategy does not exist in {profile} (added in Flink 1.13)"),

@@ -69,7 +69,14 @@ fn kinds() -> impl Iterator<Item = FaultName> {
 pub fn draw(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let (configured, config_desc) = draw_config(spec, seed);
     let (mut out, fault_desc) = draw_faults(&configured, seed);
-    let phase_desc = extend_for_liveness(&mut out, seed);
+    let mut phase_desc = extend_for_liveness(&mut out, seed);
+    if !config::flushes_within_limit(&out, out.cluster.buffer_timeout_ms) {
+        let drawn_ms = std::mem::replace(&mut out.cluster.buffer_timeout_ms, spec.cluster.buffer_timeout_ms);
+        phase_desc.push_str(&format!(
+            "(buffer_timeout={drawn_ms} ms over the flush limit in the extended run: the scenario's {} ms kept)\n",
+            out.cluster.buffer_timeout_ms
+        ));
+    }
     let identity = format!(
         "swarm identity: scenario name `{}` (FNV-1a {:016x}); the draws are keyed by (seed {seed}, this name)\n",
         spec.name,
@@ -129,7 +136,9 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let mode_part = draw_checkpointing(&mut out.checkpoint, spec.profile, print_sink, &mut rng, &mut parts);
     let restart = draw_restart(&mut rng);
     if let Some(r) = restart {
-        if r.validate().is_ok() {
+        if !r.exists_in(out.profile) {
+            parts.push(format!("(restart draw {} not in {}: scenario's kept)", restart_name(&r), out.profile));
+        } else if r.validate().is_ok() {
             parts.push(format!("restart={r:?}"));
             out.restart = r;
             out.restart_configured = true;
@@ -166,12 +175,41 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
 /// two-phase-commit sink); the draw is made either way, so the stream stays aligned.
 fn draw_sink(out: &mut JobSpec, rng: &mut ChaCha8Rng, parts: &mut Vec<String>) {
     let one_sink = out.operators.iter().filter(|o| o.kind.is_sink()).count() == 1;
-    if rng.random_bool(0.25) && one_sink {
+    if rng.random_bool(0.25) && one_sink && sink_flips(out) {
         if let Some(op) = out.operators.iter_mut().find(|o| o.kind.is_sink()) {
             op.kind = if op.kind == OpKind::PrintSink { OpKind::TwoPhaseCommitSink } else { OpKind::PrintSink };
             parts.push(format!("sink={}", if op.kind == OpKind::PrintSink { "print" } else { "two-phase-commit" }));
         }
     }
+}
+
+/// Whether the job's one sink may change kind (the validator's rules for a print sink): a
+/// two-phase-commit sink becomes a print sink only with its store settings at their defaults
+/// (`sink_api`, `transaction_timeout_ms`, `idempotent_commit`, `retriable_commit_failures`,
+/// `ignore_failures_after_transaction_timeout` only apply to it), when it is no user sink and
+/// no fault names its `sink-store` (there is none without it); a print sink becomes a
+/// two-phase-commit sink unless it is a user writer.
+fn sink_flips(spec: &JobSpec) -> bool {
+    use crate::scenario::Node;
+    let Some(sink) = spec.operators.iter().find(|o| o.kind.is_sink()) else { return false };
+    if sink.user_sink.is_some() || sink.user_writer.is_some() {
+        return false;
+    }
+    if sink.kind == OpKind::PrintSink {
+        return true;
+    }
+    let store = |n: Option<&str>| n.and_then(Node::parse) == Some(Node::SinkStore);
+    let names_store = spec.faults.iter().any(|f| match &f.kind {
+        FaultKind::SinkStoreOutage => true,
+        FaultKind::Partition { a, b, .. } => store(Some(a)) || store(Some(b)),
+        FaultKind::MessageLoss { target, peer, .. } => store(target.as_deref()) || store(peer.as_deref()),
+        FaultKind::ControlDelay { target, .. } => store(target.as_deref()),
+        _ => false,
+    });
+    sink.sink_store == ckptsim::sink::StoreConfig::default()
+        && !sink.sink_v2
+        && !sink.ignore_failures_after_transaction_timeout
+        && !names_store
 }
 
 /// One parallelism for every operator after the sources, unless a fault, action or
@@ -255,7 +293,21 @@ fn draw_checkpointing(
     Some((mode_at, mode_name))
 }
 
-/// A restart strategy and its parameters, or none (the scenario's kept).
+/// The strategy's scenario name (`restart.strategy`).
+fn restart_name(r: &ckptsim::config::RestartStrategyConfig) -> &'static str {
+    use ckptsim::config::RestartStrategyConfig as R;
+    match r {
+        R::NoRestart => "none",
+        R::FixedDelay { .. } => "fixed-delay",
+        R::FailureRate { .. } => "failure-rate",
+        R::ExponentialDelay { .. } => "exponential-delay",
+    }
+}
+
+/// A restart strategy and its parameters, or none (the scenario's kept). Drawn whatever the
+/// profile, so the stream's later values do not depend on it; [`draw_config`] keeps the
+/// scenario's strategy when the profile's Flink does not have the drawn one
+/// (`RestartStrategyConfig::exists_in`: no exponential delay in flink-1.11).
 fn draw_restart(rng: &mut ChaCha8Rng) -> Option<ckptsim::config::RestartStrategyConfig> {
     use ckptsim::config::{RestartStrategyConfig, UNLIMITED};
     match rng.random_range(0..5) {
@@ -363,6 +415,11 @@ pub fn draw_faults(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
             let at = rng.random_range(500..window_ms);
             let (fk, duration_ms) = draw_fault_kind(*kind, &mut rng, &tasks, &ops, tms, window_ms)
                 .expect("every kind but NOT_DRAWN is drawn");
+            if at >= spec.stop_at_ms {
+                // A run shorter than the draw window (500 ms at the earliest): the validator
+                // refuses a fault after the end, and it could not strike.
+                continue;
+            }
             let _ = writeln!(
                 desc,
                 "  at {at} ms{}: {fk:?}",
@@ -480,6 +537,88 @@ mod tests {
             assert_ne!(body(&draw(&renamed, seed).1), body(&a), "seed {seed}: the name keys the draws");
             assert!(a.ends_with(&format!("(seed {seed}, this name)\n")), "{a}");
         }
+    }
+
+    /// The one flink-1.11 file of the faults folder never draws a strategy Flink 1.11 lacks:
+    /// over seeds 1..=200 the exponential-delay draws (about a fifth) keep the scenario's
+    /// strategy and say so, and the other strategies are still drawn.
+    #[test]
+    fn flink_111_draws_keep_the_scenarios_restart_for_exponential_delay() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/faults/partition-tm-sink-store.toml");
+        let spec = crate::load::load_spec(&path).expect("scenario loads");
+        assert_eq!(spec.profile, ckptsim::Profile::Flink111);
+        let (mut kept, mut drawn) = (0, 0);
+        for seed in 1..=200 {
+            let (out, desc) = draw(&spec, seed);
+            assert!(out.restart.exists_in(spec.profile), "seed {seed}: {:?}", out.restart);
+            kept += usize::from(desc.contains("(restart draw exponential-delay not in flink-1.11: scenario's kept)"));
+            drawn += usize::from(out.restart_configured && out.restart != spec.restart);
+        }
+        assert!(kept >= 20 && drawn >= 60, "{kept} exponential draws kept the scenario's, {drawn} drew another");
+    }
+
+    /// The refusals of the scenario validator for the swarm draws of `file`, seeds 1..=`seeds`:
+    /// (number of draws, refusals keyed by file and message with the first seed's text).
+    fn refused_draws(file: &std::path::Path, seeds: u64) -> (usize, Vec<(String, String)>) {
+        let spec = crate::load::load_spec(file).expect("scenarios load");
+        let mut refused = Vec::new();
+        for seed in 1..=seeds {
+            let (drawn, desc) = draw(&spec, seed);
+            if let Err(e) = crate::scenario::parse("drawn.toml", &crate::tools::emit::to_toml(&drawn, "")) {
+                let e = e.to_string();
+                let key = format!("{} -- {}", file.display(), e.lines().next().unwrap_or(""));
+                refused.push((key, format!("seed {seed} ({}): {e}\n{desc}", spec.profile)));
+            }
+        }
+        (seeds as usize, refused)
+    }
+
+    /// Every swarm draw is a scenario the scenario's Flink could run: the drawn `JobSpec`,
+    /// written out by `emit`, loads back through the scenario validator (the same validation
+    /// as a file: the profile's features, checkpoint and restart keys, targets, limits). Seeds
+    /// 1..=200 for every file of `scenarios/faults` (the folder the golden list, `bench --only
+    /// find` and the docs sweep with `--swarm`), seeds 1..=5 for every other file a sweep can be
+    /// given `--swarm` with; files with over 3,000 input records (the bench jobs: `emit` writes
+    /// generated input record by record) are left out. Before session 24 it found 5 kinds of
+    /// refused draws: exponential-delay restarts on flink-1.11, a two-phase-commit sink flipped
+    /// to print with its store settings (`sink_api`, `transaction_timeout_ms`, ...) or a
+    /// `sink-store` fault, faults after the end of a 200 ms run, and a buffer timeout over the
+    /// flush limit once the liveness phase lengthened the run.
+    #[test]
+    fn every_swarm_draw_passes_the_scenario_validator() {
+        let base = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+        let files = crate::load::collect_scenarios(&[base]).expect("scenarios folder");
+        assert!(files.len() >= 150, "the scenarios are there: {}", files.len());
+        let files: Vec<_> = files
+            .into_iter()
+            .filter(|f| crate::load::load_spec(f).expect("scenarios load").input.len() <= 3_000)
+            .collect();
+        let seeds_of = |f: &std::path::Path| if f.parent().is_some_and(|d| d.ends_with("faults")) { 200 } else { 5 };
+        let halves = files.split_at(files.len() / 2);
+        let (mut draws, mut refused) = (0usize, Vec::new());
+        std::thread::scope(|s| {
+            let workers = [halves.0, halves.1].map(|part| {
+                s.spawn(move || {
+                    part.iter().map(|f| refused_draws(f, seeds_of(f))).fold((0, Vec::new()), |(n, mut r), (m, x)| {
+                        r.extend(x);
+                        (n + m, r)
+                    })
+                })
+            });
+            for w in workers {
+                let (n, r) = w.join().expect("worker");
+                draws += n;
+                refused.extend(r);
+            }
+        });
+        assert!(draws >= 10_000, "{draws} draws");
+        let mut kinds: std::collections::BTreeMap<String, (usize, String)> = std::collections::BTreeMap::new();
+        for (key, first) in refused.iter() {
+            kinds.entry(key.clone()).or_insert((0, first.clone())).0 += 1;
+        }
+        let report: Vec<String> = kinds.iter().map(|(k, (n, first))| format!("{n} x {k}\n  first: {first}")).collect();
+        assert!(refused.is_empty(), "{} of {draws} draws refused:\n{}", refused.len(), report.join("\n"));
     }
 
     #[test]

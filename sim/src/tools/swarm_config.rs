@@ -74,13 +74,19 @@ pub(super) fn draw_config_network(out: &mut JobSpec, spec: &JobSpec, rng: &mut C
         c.buffer_records = records;
         parts.push(format!("buffer_records={records}"));
     }
-    let subtasks: u64 = out.operators.iter().map(|o| u64::from(o.parallelism.max(1))).sum();
-    let flushes = |t: u64| out.stop_at_ms.checked_div(t).map_or(0, |n| n.saturating_mul(subtasks));
     if spec.cluster.buffer_timeout_ms == defaults.buffer_timeout_ms
         && timeout_ms != out.cluster.buffer_timeout_ms
-        && flushes(timeout_ms) <= MAX_FLUSHES_PER_RUN
+        && flushes_within_limit(out, timeout_ms)
     {
         out.cluster.buffer_timeout_ms = timeout_ms;
         parts.push(format!("buffer_timeout={timeout_ms} ms"));
     }
+}
+
+/// Whether a buffer timeout of `timeout_ms` keeps `out`'s run within validation's flush limit
+/// (`MAX_FLUSHES_PER_RUN`: one flush per timeout per subtask until `stop_at_ms`); asked again
+/// after the liveness phase lengthened the run.
+pub(super) fn flushes_within_limit(out: &JobSpec, timeout_ms: u64) -> bool {
+    let subtasks: u64 = out.operators.iter().map(|o| u64::from(o.parallelism.max(1))).sum();
+    out.stop_at_ms.checked_div(timeout_ms).map_or(0, |n| n.saturating_mul(subtasks)) <= MAX_FLUSHES_PER_RUN
 }
