@@ -1106,8 +1106,10 @@ mod more_tests {
         };
         let watermarks_until_caught = |mut w: EventWindowOperator| {
             (1..=10).find(|wm| {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| w.advance_watermark(Watermark(*wm), &mut Vec::new())))
-                    .is_err()
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    w.advance_watermark(Watermark(*wm), &mut Vec::new())
+                }))
+                .is_err()
             })
         };
         let small = FULL_SCAN_STRIDE as i64;
