@@ -343,9 +343,15 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
         },
         None => None,
     };
+    // Every file is loaded and every invalid one reported (file, line, field); the valid ones
+    // are still swept and their results printed, and the exit code is then 2 (bad input).
     let mut specs = Vec::new();
+    let mut invalid = 0;
     for f in &files {
-        let Some(mut s) = load_or_report(f) else { return Ok(ExitCode::from(2)) };
+        let Some(mut s) = load_or_report(f) else {
+            invalid += 1;
+            continue;
+        };
         if a.max_events.is_some() {
             s.max_events = a.max_events;
         }
@@ -354,6 +360,19 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
         }
         specs.push(s);
     }
+    if specs.is_empty() {
+        return Ok(ExitCode::from(2));
+    }
+    let code = sweep_loaded(&a, &specs)?;
+    if invalid > 0 {
+        diag!("error: {invalid} of {} scenario files invalid (above), not swept", files.len());
+        return Ok(ExitCode::from(2));
+    }
+    Ok(code)
+}
+
+/// `ckptsim sweep` over the valid scenarios `specs`: the outputs checked, then the sweep.
+fn sweep_loaded(a: &SweepArgs, specs: &[JobSpec]) -> Result<ExitCode> {
     let (index, count) = match &a.shard {
         Some(s) => sweep::parse_shard(s).map_err(|e| anyhow::anyhow!(e))?,
         None => (0, 1),
@@ -371,20 +390,20 @@ fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
     }
     let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
     if a.coverage {
-        return coverage_sweep(&a, &specs, jobs, json);
+        return coverage_sweep(a, specs, jobs, json);
     }
     if a.fail_fast {
-        return fail_fast_sweep(&a, &specs, jobs);
+        return fail_fast_sweep(a, specs, jobs);
     }
-    let report = sweep::sweep_with(&specs, a.first_seed, a.seeds, jobs, index, count, true, a.swarm);
-    print_sweep(&report, &specs, &SweepFlags { swarm: a.swarm, variant: a.variant.clone() }, jobs, index, count);
+    let report = sweep::sweep_with(specs, a.first_seed, a.seeds, jobs, index, count, true, a.swarm);
+    print_sweep(&report, specs, &SweepFlags { swarm: a.swarm, variant: a.variant.clone() }, jobs, index, count);
     if let Some(mut f) = json {
         for line in report.json_lines() {
             writeln!(f, "{line}").context("writing --json")?;
         }
     }
     if let Some(dir) = &a.shrink {
-        shrink_sweep_groups(&report, &specs, a.swarm, dir, a.shrink_max_runs)?;
+        shrink_sweep_groups(&report, specs, a.swarm, dir, a.shrink_max_runs)?;
     }
     Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -35,7 +35,8 @@ pub const MAX_HEARTBEATS_PER_RUN: u64 = 10_000_000;
 pub const MAX_OFFSET_COMMITS_PER_RUN: u64 = 10_000_000;
 /// Most buffer-timeout flushes per run: `stop_at_ms / buffer_timeout_ms × subtasks`.
 pub const MAX_FLUSHES_PER_RUN: u64 = 20_000_000;
-/// Most record hops per run: input records (scripted, generated, bursts) × operators.
+/// Most record hops per run: the records each operator takes, summed over the operators
+/// (`limits_flow.rs`: a join's rows are bounded by left × right).
 pub const MAX_RECORD_HOPS_PER_RUN: u64 = 200_000_000;
 /// Most task deployments by restarts per run: possible restarts × subtasks.
 pub const MAX_RESTART_DEPLOYS_PER_RUN: u64 = 20_000_000;
@@ -66,7 +67,7 @@ impl Ctx<'_> {
     }
 
     /// The key to blame for a product limit: `key` when the file sets it, else `stop_at_ms`.
-    fn blame<'a>(&self, key: &'a str) -> &'a str {
+    pub(super) fn blame<'a>(&self, key: &'a str) -> &'a str {
         if self.index().locate(key).is_some() {
             key
         } else {
@@ -209,8 +210,9 @@ impl Ctx<'_> {
                 }
             }
         }
+        let mut checkpoints = 0;
         if let Some((s, key)) = spacing {
-            let checkpoints = stop / s.max(1);
+            checkpoints = stop / s.max(1);
             let how = format!("stop_at_ms {stop} / interval {s} ms");
             self.product(&key, checkpoints, MAX_CHECKPOINTS_PER_RUN, "checkpoints", &how)?;
             let how = format!("{checkpoints} checkpoints × {subtasks} subtasks");
@@ -233,34 +235,7 @@ impl Ctx<'_> {
             let how = format!("stop_at_ms {stop} / buffer_timeout_ms {} × {subtasks} subtasks", c.buffer_timeout_ms);
             self.product("cluster.buffer_timeout_ms", flushes, MAX_FLUSHES_PER_RUN, "buffer flushes", &how)?;
         }
-        // Record hops: every input record passes every operator once (an upper bound for a
-        // one-to-one pipeline; a flat map can multiply it, which this estimate does not see).
-        let (records, key) = match &sc.input {
-            InputSpec::Lines(l) => (l.len() as u64, "operators"),
-            InputSpec::Records { records, .. } => (records.len() as u64, "operators"),
-            InputSpec::Generator { generator: g, .. } => (g.count, "input.generator.count"),
-        };
-        let bursts: u64 = sc
-            .faults
-            .iter()
-            .filter_map(|f| match f.fault {
-                FaultSpec::InputBurst { records_per_s, duration_ms } => {
-                    Some(records_per_s.saturating_mul(duration_ms) / 1000)
-                }
-                _ => None,
-            })
-            .fold(0, u64::saturating_add);
-        let ops = sc.operators.len() as u64;
-        let hops = records.saturating_add(bursts).saturating_mul(ops);
-        let how = format!("{} input records × {ops} operators", records.saturating_add(bursts));
-        if hops > MAX_RECORD_HOPS_PER_RUN {
-            return Err(self.err(
-                key,
-                format!(
-                    "the run would make about {hops} record hops ({how}), above the limit of {MAX_RECORD_HOPS_PER_RUN}"
-                ),
-            ));
-        }
+        self.flow_limits(sc, checkpoints)?;
         // Restarts: how many the strategy allows within the run, each redeploying every subtask.
         let (restarts, key) = match sc.restart_config() {
             RestartStrategyConfig::NoRestart => (0, "restart.strategy"),

@@ -49,6 +49,7 @@ use thiserror::Error;
 
 pub mod limits;
 pub mod limits_cost;
+pub mod limits_flow;
 pub mod load;
 pub mod log_input;
 pub mod names;
