@@ -277,6 +277,12 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // committed the same input itself: Flink's generic 2PC sink does the same
         // (regressions/resume-from-savepoint-after-rewind-behind-it.toml).
         ("scenarios/kafka/group-offsets-marker-savepoint-23.toml", "3056"),
+        // Same session, seeds 3441-3640: the ended job's source committed the group offset of a
+        // checkpoint whose sink commit failed (the job FAILED, the checkpoint discarded); the
+        // new job from an older savepoint resolved its split's COMMITTED_OFFSET marker past the
+        // record: Flink's loss, not a lost commit
+        // (regressions/group-marker-skips-uncommitted-records.toml).
+        ("scenarios/kafka/group-offsets-marker-savepoint-23.toml", "3451"),
     ] {
         let args: Vec<String> = match file.strip_prefix("replay:") {
             Some(id) => vec!["run".into(), replay_file(id), "--seed".into(), seed.into()],
