@@ -589,8 +589,10 @@ pub(super) fn unconverged(spec: &JobSpec, run: &RunResult, reference: &Reference
     };
     let seen: super::counts::InputSet = rows.iter().map(|r| r.lineage.input_seq).collect();
     // Records a `latest` source skipped (appended before it resolved `latest`, or skipped when a
-    // restart resolved it again) are due to no one.
-    let skipped: BTreeSet<u64> = run.lost_inputs.iter().chain(&run.latest_skipped_on_restart).copied().collect();
+    // restart resolved it again), and records a 2.x group-offsets marker resolution skipped
+    // (`group_marker_skipped`), are due to no one.
+    let mut skipped: BTreeSet<u64> = run.lost_inputs.iter().chain(&run.latest_skipped_on_restart).copied().collect();
+    skipped.extend(super::group_marker_skipped(spec, run));
     let missing: Vec<u64> = records
         .iter()
         .enumerate()

@@ -186,7 +186,7 @@ fn expected_inputs<'a>(
 /// `regressions/group-marker-skips-uncommitted-records.toml`). Flink's own loss, not the
 /// sink's. Incremental over the commits; a restore whose marker offsets equal the previous
 /// one's adds nothing new.
-fn group_marker_skipped(spec: &JobSpec, run: &RunResult) -> BTreeSet<u64> {
+pub(super) fn group_marker_skipped(spec: &JobSpec, run: &RunResult) -> BTreeSet<u64> {
     let mut out = BTreeSet::new();
     let InputSpec::Log { records, .. } = &spec.input else { return out };
     if spec.profile.kafka_state_is_last_read() {

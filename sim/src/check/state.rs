@@ -68,7 +68,7 @@ fn keyed_values(
 ) -> (Vec<Finding>, String) {
     let rows: &Rows =
         if sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink) { &run.committed } else { &run.print_rows };
-    let lost = lost_inputs(run, rows);
+    let lost = lost_inputs(spec, run, rows);
     // At-least-once checkpoints (the barrier tracker never blocks) may hold the effect of a
     // record that is read again after a restore, so the state counts it twice (Flink's
     // AT_LEAST_ONCE): values may overshoot the reference. Only keys are checked then; losses
@@ -204,7 +204,7 @@ fn keys_summary(reference: &Reference, how: Judged, keys_seen: usize) -> String 
 /// Inputs the run lost: its recorded lost inputs, and socket lines an ended attempt read but no
 /// completed checkpoint covers and that left no output (the restored state never saw them
 /// either).
-fn lost_inputs(run: &RunResult, rows: &Rows) -> BTreeSet<u64> {
+fn lost_inputs(spec: &JobSpec, run: &RunResult, rows: &Rows) -> BTreeSet<u64> {
     let mut lost: BTreeSet<u64> = run.lost_inputs.iter().copied().collect();
     // Socket lines an ended attempt read but no completed checkpoint covers, and that left no
     // output: the restored state never saw them either (nor a `latest` record a restart skipped).
@@ -212,6 +212,9 @@ fn lost_inputs(run: &RunResult, rows: &Rows) -> BTreeSet<u64> {
     // Log records a restart skipped by resolving `latest` again: the restarted state never saw
     // them, but an earlier attempt that printed their effects did.
     maybe_lost.extend(run.latest_skipped_on_restart.iter().copied());
+    // Log records a 2.x group-offsets marker resolution skipped (`group_marker_skipped`): the
+    // same, by the group's committed offset.
+    maybe_lost.extend(super::group_marker_skipped(spec, run));
     if !maybe_lost.is_empty() {
         let printed: super::counts::InputSet = rows.iter().map(|r| r.lineage.input_seq).collect();
         lost.extend(maybe_lost.into_iter().filter(|s| !printed.contains(*s)));
