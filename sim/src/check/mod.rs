@@ -188,8 +188,9 @@ fn expected_inputs<'a>(
 /// one's adds nothing new.
 pub(super) fn group_marker_skipped(spec: &JobSpec, run: &RunResult) -> BTreeSet<u64> {
     let mut out = BTreeSet::new();
-    let InputSpec::Log { records, .. } = &spec.input else { return out };
-    if spec.profile.kafka_state_is_last_read() {
+    let InputSpec::Log { records, partitions, .. } = &spec.input else { return out };
+    let group = |p: u32| spec.startup_of(p) == Some(ckptsim::source::StartupMode::GroupOffsets);
+    if spec.profile.kafka_state_is_last_read() || !(0..*partitions).any(group) {
         return out;
     }
     let mut commits = run.offset_commits.iter().enumerate().peekable();
@@ -203,7 +204,7 @@ pub(super) fn group_marker_skipped(spec: &JobSpec, run: &RunResult) -> BTreeSet<
         }
         let at_marker: BTreeMap<ckptsim::PartitionId, ckptsim::Offset> = committed
             .iter()
-            .filter(|(p, _)| spec.startup_of(p.0) == Some(ckptsim::source::StartupMode::GroupOffsets))
+            .filter(|(p, _)| group(p.0))
             .filter(|(p, _)| r.checkpoint.is_none() || !r.offsets.contains_key(p))
             .map(|(p, o)| (*p, *o))
             .collect();

@@ -137,7 +137,7 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let restart = draw_restart(&mut rng);
     if let Some(r) = restart {
         if !r.exists_in(out.profile) {
-            parts.push(format!("(restart draw {} not in {}: scenario's kept)", restart_name(&r), out.profile));
+            parts.push(format!("(restart draw {} not in {}: scenario's kept)", r.name(), out.profile));
         } else if r.validate().is_ok() {
             parts.push(format!("restart={r:?}"));
             out.restart = r;
@@ -291,17 +291,6 @@ fn draw_checkpointing(
         if cp.tolerable_is_unlimited() { "unlimited".to_string() } else { cp.tolerable_failures.to_string() }
     ));
     Some((mode_at, mode_name))
-}
-
-/// The strategy's scenario name (`restart.strategy`).
-fn restart_name(r: &ckptsim::config::RestartStrategyConfig) -> &'static str {
-    use ckptsim::config::RestartStrategyConfig as R;
-    match r {
-        R::NoRestart => "none",
-        R::FixedDelay { .. } => "fixed-delay",
-        R::FailureRate { .. } => "failure-rate",
-        R::ExponentialDelay { .. } => "exponential-delay",
-    }
 }
 
 /// A restart strategy and its parameters, or none (the scenario's kept). Drawn whatever the
