@@ -85,4 +85,4 @@ pub use tools::{
     bench, chrome, counterexample, coverage, emit, explore, floor, fuzzing, guided, regress, report, shrink, swarm,
     sweep,
 };
-pub use world::{graph, trace};
+pub use world::{graph, key_routing, trace};

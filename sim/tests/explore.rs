@@ -418,6 +418,33 @@ fn rescale_keyed_by_subtask_is_found_through_the_rescale_step() {
     assert!(plain.violation.is_none() && plain.exhausted, "no rescale, no violation: {:?}", plain.violation);
 }
 
+/// Session 25: the explorer builds its task specs with the world's key-group routing
+/// (`Graph::task_spec`, `key_routing.rs`). `tiny-keyed-max-parallelism.toml` is `tiny-rescale`
+/// with `Sum` at max parallelism 7: after the 1 -> 2 rescale key a belongs to subtask 0 (7 key
+/// groups; 128 would say 1), where the hand-off put its state. The correct protocol's space is
+/// exhausted with no violation (about 176,000 states, 5-6 CPU s). Before, the explorer routed
+/// the new job's keyed edge by 128 key groups and every path past the rescale printed (a,1)
+/// from subtask 1: a `state` false alarm after 20 steps. Then the new program leaves `Sum`'s
+/// max parallelism derived ("auto"): it adopts the checkpoint's 7 (`Rescaled::vertices`), which
+/// the explorer routes by, not the derived 128; the space is exhausted clean too.
+#[test]
+fn a_rescaled_keyed_edge_routes_by_the_max_parallelism_in_the_explorer() {
+    let b = Bounds { max_rescales: 1, ..bounds(3, 0) };
+    exhausted("tiny-keyed-max-parallelism.toml", b);
+    let key = ckptsim::record::Value::Str("a".into());
+    assert_eq!(ckptsim::key_group::assign_key_to_parallel_operator(&key, 7, 2), 0);
+    assert_eq!(ckptsim::operator::key_group_route(&key, 2), 1, "128 key groups would route a elsewhere");
+    let mut auto = spec("tiny-keyed-max-parallelism.toml", Variant::Correct);
+    for a in &mut auto.actions {
+        if let ckptsim_sim::spec::ActionSpec::Rescale(r) = &mut a.kind {
+            r.max_parallelism.insert("Sum".into(), None);
+        }
+    }
+    let report = Explorer::new(&auto, b).explore();
+    assert!(report.violation.is_none(), "adopted max parallelism: {:?}", report.violation);
+    assert!(report.exhausted, "{} states", report.distinct_states);
+}
+
 /// The correct protocol's counterexample the explorer reported in session 18
 /// (`docs/findings/explore-rescale-offsets-back.replay`, "p0 went back from 2 to 1"): the
 /// old job commits checkpoint 1's offset in the same millisecond (3,600) as the rescale that

@@ -167,7 +167,7 @@ fn a_forward_fan_out_is_one_task_running_a_tree() {
     let to_pair = s.operators.iter().position(|o| o.name == "ToPair").expect("ToPair");
     assert_eq!(g.out_edges[0], [(1, 0)]);
     assert_eq!(g.vertices[1].input_ops, [to_pair]);
-    let t = g.task_spec(&s, g.vertex_tasks(0)[0], ckptsim::Attempt(0));
+    let t = g.task_spec(&s, g.vertex_tasks(0)[0], ckptsim::Attempt(0), &Default::default());
     assert!(matches!(t.tail, ckptsim::task::TailSpec::Tree(_)));
     let o = ckptsim_sim::outcome::run(&s, s.default_seed);
     assert!(o.passed(), "{:?}", o.verdicts);
@@ -222,6 +222,43 @@ fn a_keyed_edge_in_a_tree_routes_by_the_downstream_max_parallelism() {
     assert!(moved > 0, "no key routes differently with 32 key groups than with 128: the test shows nothing");
 }
 
+/// Session 25: the world, the floor (`ckptsim bench`) and the explorer build task specs with
+/// one function (`Graph::task_spec`, which routes keyed edges by `key_routing.rs`). The job of
+/// `rescale/keyed-tree-max-parallelism-7-2-3-2pc.toml` without its actions (the keyed edge
+/// leaves a chain tree into `Sum` at max parallelism 7, parallelism 2): the world prints each
+/// key from the subtask Flink's `assignKeyToParallelOperator(key, 7, 2)` names, and the floor
+/// prints as many rows from each of the sum's tasks as the world. Before, the floor routed the
+/// edge by 128 key groups: its rows per task were those of `by_128` below, not the world's.
+#[test]
+fn world_and_floor_route_a_keyed_edge_by_the_downstream_max_parallelism() {
+    use ckptsim::key_group::assign_key_to_parallel_operator;
+    use ckptsim::operator::{key_group_route, key_of};
+    use std::collections::BTreeMap;
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/rescale/keyed-tree-max-parallelism-7-2-3-2pc.toml");
+    let mut s = load_spec(&path).expect("loads");
+    s.actions.clear();
+    let committed = s.operators.iter().position(|o| o.name == "Committed").expect("Committed");
+    s.operators[committed].kind = ckptsim_sim::spec::OpKind::PrintSink;
+    let g = Graph::build(&s);
+    assert!(!g.is_line(&s, 0), "the keyed edge leaves a tree");
+    let sum_tasks = g.vertex_tasks(1);
+    let o = ckptsim_sim::outcome::run(&s, s.default_seed);
+    let (mut world, mut by_128) = (BTreeMap::new(), BTreeMap::new());
+    for r in o.run.print_rows.iter().filter(|r| sum_tasks.contains(&r.task)) {
+        let key = key_of(&r.value);
+        let flink = assign_key_to_parallel_operator(&key, 7, 2);
+        assert_eq!(r.task, sum_tasks[flink as usize], "key {key} printed by {:?}", r.task);
+        *world.entry(r.task).or_insert(0u64) += 1;
+        *by_128.entry(sum_tasks[key_group_route(&key, 2) as usize]).or_insert(0u64) += 1;
+    }
+    assert_eq!(world.values().sum::<u64>(), 400, "{world:?}");
+    assert_ne!(world, by_128, "128 key groups would print as many rows per task: the test shows nothing");
+    let floor = ckptsim_sim::floor::run(&s);
+    let floor: BTreeMap<_, _> = floor.printed_by_task.into_iter().filter(|(t, _)| sum_tasks.contains(t)).collect();
+    assert_eq!(floor, world, "rows per Sum task: floor vs world");
+}
+
 fn eventtime(name: &str) -> ckptsim_sim::spec::JobSpec {
     load_spec(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime").join(name)).expect("loads")
 }
@@ -239,7 +276,7 @@ fn a_forward_late_side_output_chains_into_the_window_task() {
     assert_eq!(vertex_names(&g), ["Source: Source -> ToPair", "Window -> (Sink: Sums, LateDoubled -> Sink: LateSink)"]);
     assert!(!g.is_line(&s, 1));
     assert!(g.out_edges[1].is_empty(), "no network edge leaves the window's task");
-    let t = g.task_spec(&s, g.vertex_tasks(1)[0], ckptsim::Attempt(0));
+    let t = g.task_spec(&s, g.vertex_tasks(1)[0], ckptsim::Attempt(0), &Default::default());
     let TailSpec::Tree(tree) = &t.tail else { panic!("the window's task runs a tree: {:?}", t.tail) };
     let late: Vec<&ChainHop> = tree.hops.iter().flatten().filter(|h| matches!(h, ChainHop::LateOp(_))).collect();
     assert_eq!(late.len(), 1, "one late hop, to LateDoubled: {:?}", tree.hops);
@@ -257,7 +294,7 @@ fn a_forward_late_side_output_chains_into_the_window_task() {
     let c = eventtime("late-side-branch-chained-sink.toml");
     let cg = Graph::build(&c);
     assert_eq!(vertex_names(&cg)[1..], ["Window -> Sink: LatePrint", "Sink: Sums"]);
-    let t = cg.task_spec(&c, cg.vertex_tasks(1)[1], ckptsim::Attempt(0));
+    let t = cg.task_spec(&c, cg.vertex_tasks(1)[1], ckptsim::Attempt(0), &Default::default());
     let TailSpec::Tree(tree) = &t.tail else { panic!("a tree: {:?}", t.tail) };
     assert!(tree.hops.iter().flatten().any(|h| matches!(h, ChainHop::LateEnd(_))), "{:?}", tree.hops);
     // Not chainable: a rebalance, or another parallelism.

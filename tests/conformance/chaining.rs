@@ -64,7 +64,10 @@ fn check(c: &Case) -> Result<(), String> {
     let chains: Vec<(Vec<String>, bool)> = (0..g.vertices.len())
         .map(|vi| {
             let names = g.vertices[vi].ops.iter().map(|o| spec.operators[*o].name.clone()).collect();
-            let tree = matches!(g.task_spec(&spec, g.vertex_tasks(vi)[0], ckptsim::Attempt(0)).tail, TailSpec::Tree(_));
+            let tree = matches!(
+                g.task_spec(&spec, g.vertex_tasks(vi)[0], ckptsim::Attempt(0), &Default::default()).tail,
+                TailSpec::Tree(_)
+            );
             (names, tree)
         })
         .collect();

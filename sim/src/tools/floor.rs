@@ -16,6 +16,7 @@
 //! The floor is deterministic and uses no randomness, so it does not depend on the seed.
 
 use crate::graph::Graph;
+use crate::key_routing::EffectiveVertices;
 use crate::spec::{InputSpec, JobSpec};
 use crate::world::BrokerLog;
 use ckptsim::config::{CheckpointingMode, RestartStrategyConfig};
@@ -47,6 +48,9 @@ pub struct FloorResult {
     pub sink_anomalies: u64,
     /// Virtual time steps taken.
     pub steps: u64,
+    /// Per task, the rows its print sinks printed: which subtask a keyed edge sent each key to,
+    /// to compare with the world's (the same job, `key_routing.rs`).
+    pub printed_by_task: BTreeMap<TaskId, u64>,
 }
 
 /// A stream element in a queue, with the records a priority barrier overtook.
@@ -140,7 +144,8 @@ impl Floor<'_> {
         self.pending = None;
         self.to_notify.clear();
         for t in 0..self.graph.tasks.len() {
-            let spec = self.graph.task_spec(self.spec, TaskId(t as u32), Attempt(self.attempt));
+            let spec =
+                self.graph.task_spec(self.spec, TaskId(t as u32), Attempt(self.attempt), &EffectiveVertices::new());
             let counters = &mut self.counters[self.task_tm[t]];
             let task = Task::new(spec, now, self.latest.as_ref(), &self.committed_offsets, &self.log_end, counters);
             self.tasks.push(task);
@@ -376,7 +381,10 @@ impl Floor<'_> {
                         self.tasks[t].handle_input(now, ChannelId(ch as u32), el, overtaken, counters);
                     }
                 }
-                TaskOutput::PrintRow { .. } => self.result.records_out += 1,
+                TaskOutput::PrintRow { .. } => {
+                    self.result.records_out += 1;
+                    *self.result.printed_by_task.entry(TaskId(t as u32)).or_default() += 1;
+                }
                 TaskOutput::Sink(op) => {
                     if matches!(op, SinkOutput::Write { .. }) {
                         self.result.records_out += 1;

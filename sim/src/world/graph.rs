@@ -1,5 +1,6 @@
 //! Job graph: chains the linear pipeline into vertices like Flink (forward + same parallelism), lays out tasks, channels and TaskManager slots.
 
+use crate::key_routing::EffectiveVertices;
 use crate::spec::{JobSpec, OpKind};
 use ckptsim::barrier::handler_kind;
 use ckptsim::ids::{TaskId, TmId};
@@ -246,8 +247,11 @@ impl Graph {
         self.vertex_tasks(vi).get(sub as usize).copied()
     }
 
-    /// The sans-IO description of one attempt of `task`.
-    pub fn task_spec(&self, spec: &JobSpec, task: TaskId, attempt: Attempt) -> TaskSpec {
+    /// The sans-IO description of one attempt of `task`, its keyed output edges routed by the
+    /// effective max parallelism of the vertices they enter (`rescaled`: the vertices a
+    /// rescale's new job adopted, empty for a job no rescale started; `key_routing.rs`). Every
+    /// driver (world, explorer, floor) builds its tasks here, so they run the same job.
+    pub fn task_spec(&self, spec: &JobSpec, task: TaskId, attempt: Attempt, rescaled: &EffectiveVertices) -> TaskSpec {
         let (vi, s) = self.task_vertex[task.0 as usize];
         let v = &self.vertices[vi];
         let head = self.head_spec(spec, task, v.ops[0]);
@@ -257,7 +261,7 @@ impl Graph {
         } else {
             self.tree_of(spec, vi, s)
         };
-        TaskSpec {
+        let mut tspec = TaskSpec {
             task,
             name: self.tasks[task.0 as usize].name.clone(),
             subtask: s,
@@ -270,7 +274,9 @@ impl Graph {
             variant: spec.variant,
             padding_bytes,
             vertex_peers: self.vertex_tasks(vi),
-        }
+        };
+        self.route_key_groups(spec, rescaled, &mut tspec);
+        tspec
     }
 
     /// What `task` reads, by the kind of its vertex's first operator `first`: several input

@@ -35,6 +35,7 @@ pub mod graph;
 mod graph_dag;
 mod invariants;
 mod jobmanager;
+pub mod key_routing;
 mod net;
 mod observe;
 mod rescale;

@@ -10,17 +10,17 @@
 //! from that checkpoint. A refused assignment (max parallelism) fails the new job as Flink's
 //! scheduler does (`StateAssignmentOperation.checkParallelismPreconditions`).
 
+use super::key_routing::configured_vertex;
 use super::*;
 use crate::graph::EdgeKind;
 use crate::scenario::{RescaleFrom, RescaleSpec};
-use ckptsim::key_group::{MaxParallelism, VertexParallelism};
-use ckptsim::operator::MAX_PARALLELISM;
+use ckptsim::key_group::VertexParallelism;
 use ckptsim::record::Value;
 use ckptsim::rescale::{
     rescale_in_flight, ChannelMapper, InFlightRouting, InputChannel, JobLayout, OperatorLayout, Rescaled, TaskInputs,
 };
 use ckptsim::state::OperatorState;
-use ckptsim::task::{ChainEnd, Partitioner, TailSpec, TaskSpec};
+use ckptsim::task::TaskSpec;
 
 /// What the world keeps about rescaling between steps.
 #[derive(Default)]
@@ -102,22 +102,12 @@ impl RescaleRecord {
     }
 }
 
-/// The configured max parallelism of an operator of `spec`.
-fn configured(o: &crate::spec::OpSpec) -> MaxParallelism {
-    o.max_parallelism.map_or(MaxParallelism::Auto, MaxParallelism::Explicit)
-}
-
-/// The vertex of operator `o` as configured (before any restore adopts a max parallelism).
-fn configured_vertex(o: &crate::spec::OpSpec) -> Result<VertexParallelism, String> {
-    VertexParallelism::new(o.parallelism, configured(o)).map_err(|e| format!("operator {}: {e}", o.name))
-}
-
 /// The job's operators and task snapshot slots as the core's [`JobLayout`]: each operator's
 /// uid is its name; a source's state is its task's slot 0, a sink's the last slot, a chained
 /// operator's `1 + its index in the chain` (`Task::take_snapshot`'s order).
 fn layout(spec: &JobSpec, graph: &Graph, vertices: &BTreeMap<String, VertexParallelism>) -> Result<JobLayout, String> {
     let specs: Vec<TaskSpec> =
-        (0..graph.tasks.len()).map(|t| graph.task_spec(spec, TaskId(t as u32), Attempt(0))).collect();
+        (0..graph.tasks.len()).map(|t| graph.task_spec(spec, TaskId(t as u32), Attempt(0), vertices)).collect();
     let tasks = specs.iter().map(|t| (t.task, t.chain.len() + 2)).collect();
     let mut operators = Vec::new();
     for (i, o) in spec.operators.iter().enumerate() {
@@ -182,49 +172,6 @@ fn task_inputs(spec: &JobSpec, graph: &Graph) -> BTreeMap<TaskId, TaskInputs> {
         }
     }
     out
-}
-
-/// The effective max parallelism the running job routes keys into operator `name` with.
-fn effective_max_parallelism(w: &World, name: &str) -> Option<u32> {
-    if let Some(v) = w.rescale.vertices.get(name) {
-        return Some(v.max_parallelism);
-    }
-    let o = w.spec.operators.iter().find(|o| o.name == name)?;
-    configured_vertex(o).ok().map(|v| v.max_parallelism)
-}
-
-/// Routes every keyed output edge of `tspec` (a line's one edge, several edges, a late side
-/// output's tagged edges, or the network ends of a chain that is a tree) by its downstream
-/// vertex's key groups when that vertex's max parallelism is not 128 (with 128, `Hash` routes
-/// exactly as Flink's `KeyGroupRangeAssignment.assignKeyToParallelOperator`; see
-/// `key_group.rs`). Flink configures each `KeyGroupStreamPartitioner` with the max parallelism
-/// of the job vertex its edge enters (`StreamingJobGraphGenerator`, `ConfigurableStreamPartitioner`).
-pub(super) fn key_group_routing(w: &World, graph: &Graph, tspec: &mut TaskSpec) {
-    let (vi, _) = graph.task_vertex[tspec.task.0 as usize];
-    let max_parallelism_of = |e: usize| {
-        let &(down, _) = graph.out_edges[vi].get(e)?;
-        let &head = graph.vertices[down].ops.first()?;
-        effective_max_parallelism(w, &w.spec.operators[head].name).filter(|m| *m != MAX_PARALLELISM)
-    };
-    let rekey = |e: usize, p: &mut Partitioner| {
-        if let Partitioner::Hash { channels } = *p {
-            if let Some(max_parallelism) = max_parallelism_of(e) {
-                *p = Partitioner::KeyGroups { channels, max_parallelism };
-            }
-        }
-    };
-    match &mut tspec.tail {
-        TailSpec::Output(p) => rekey(0, p),
-        TailSpec::Outputs(ps) => ps.iter_mut().enumerate().for_each(|(e, p)| rekey(e, p)),
-        TailSpec::Tagged(ps) => ps.iter_mut().enumerate().for_each(|(e, (p, _))| rekey(e, p)),
-        // A tree's ends are its network edges first, in the order of the vertex's out edges.
-        TailSpec::Tree(t) => t.ends.iter_mut().enumerate().for_each(|(e, end)| {
-            if let ChainEnd::Edge(p, _) = end {
-                rekey(e, p)
-            }
-        }),
-        TailSpec::PrintSink | TailSpec::TwoPhaseCommitSink => {}
-    }
 }
 
 /// A stop-with-savepoint was asked: the JobManager stops periodic checkpoints and triggers a

@@ -66,7 +66,7 @@ async fn deploy(
         return None;
     }
     let now = clock.now();
-    let tspec = graph.task_spec(&spec, task, attempt);
+    let tspec = s.with(|w| graph.task_spec(&spec, task, attempt, &w.rescale.vertices));
     let source_watermarks = source_watermark_strategy(&spec, &graph, task, &tspec);
     let d = Deployment { spec, graph, tm, key, restore };
     let (mut t, is_line) = s.with(|w| start_task(w, &d, tspec, source_watermarks, now));
@@ -187,18 +187,17 @@ pub(crate) fn inputs_before_latest(
 }
 
 /// The core's `Task` of a deployment, built, configured and restored in one world step
-/// (key-group routing, offsets and the log's end, barrier announcements, offset commits, the
+/// (offsets and the log's end, barrier announcements, offset commits, the
 /// sink's transaction timeout, the source's watermarks, a user source's reader, the restore's
 /// records), RUNNING unless its restore threw; and whether it reads the socket.
 fn start_task(
     w: &mut World,
     d: &Deployment,
-    mut tspec: ckptsim::task::TaskSpec,
+    tspec: ckptsim::task::TaskSpec,
     source_watermarks: Option<ckptsim::watermark::WatermarkStrategy>,
     now: u64,
 ) -> (Task, bool) {
     let (spec, restore, (task, attempt), tm) = (&d.spec, d.restore.as_deref(), d.key, d.tm);
-    super::rescale::key_group_routing(w, &d.graph, &mut tspec);
     let committed = w.services.committed_offsets.clone();
     let log_end = latest_ends(w, spec, restore.is_some(), now);
     let counters = w.tasks.counters.entry(tm).or_default();

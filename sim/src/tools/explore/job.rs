@@ -187,6 +187,7 @@ impl<'a> Explorer<'a> {
             zombies: 0,
             job: 0,
             rescales: 0,
+            rescaled: Arc::default(),
             rescale_refused: false,
             stops: 0,
             stop_pending_since: None,

@@ -519,6 +519,10 @@ struct Sys {
     job: usize,
     /// Rescales on this path.
     rescales: u32,
+    /// The vertices the rescale's new job adopted (`Rescaled::vertices`: its effective max
+    /// parallelisms, which its keyed edges route by, `key_routing.rs`); empty before. Not in
+    /// the fingerprint: it follows from the two programs, which `job` names.
+    rescaled: Arc<crate::key_routing::EffectiveVertices>,
     /// The rescale's new job was refused (its state assignment failed): it is FAILED, nothing
     /// runs.
     rescale_refused: bool,

@@ -110,7 +110,7 @@ impl Explorer<'_> {
             Ctl::Deploy { attempt, restore } => {
                 let job = self.job(sys);
                 let tm = job.graph.tasks[t.0 as usize].tm.0;
-                let tspec = job.graph.task_spec(&job.spec, t, attempt);
+                let tspec = job.graph.task_spec(&job.spec, t, attempt, &sys.rescaled);
                 let strategy = crate::world::source_watermark_strategy(&job.spec, &job.graph, t, &tspec);
                 let log_end = self.latest_ends(sys, restore.is_some());
                 let counters = sys.counters.entry(tm).or_default();

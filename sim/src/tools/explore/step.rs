@@ -162,6 +162,7 @@ impl Explorer<'_> {
             return;
         };
         obs.status = JobStatus::Created;
+        sys.rescaled = Arc::new(rescaled.vertices);
         let checkpoint = Arc::new(CompletedCheckpoint { external: true, ..rescaled.checkpoint });
         let job = self.job(sys);
         let params = job.spec.job_params(job.graph.tasks.clone(), 0);
