@@ -58,6 +58,12 @@ mod chaining;
 #[path = "conformance/timers.rs"]
 mod timers;
 
+#[path = "conformance/keyed_process.rs"]
+mod keyed_process;
+
+#[path = "conformance/union_gate.rs"]
+mod union_gate;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -81,6 +87,8 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(window_assigners::census());
     all.extend(chaining::census());
     all.extend(timers::census());
+    all.extend(keyed_process::census());
+    all.extend(union_gate::census());
     all
 }
 
