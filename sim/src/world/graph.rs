@@ -1,15 +1,15 @@
 //! Job graph: chains the linear pipeline into vertices like Flink (forward + same parallelism), lays out tasks, channels and TaskManager slots.
 
-use crate::key_routing::EffectiveVertices;
 use crate::spec::{JobSpec, OpKind};
 use ckptsim::barrier::handler_kind;
 use ckptsim::ids::{TaskId, TmId};
 use ckptsim::job::TaskInfo;
+use ckptsim::key_group::VertexParallelism;
 use ckptsim::operator::{Operator, OperatorKind};
 use ckptsim::task::{ChainEnd, ChainHop, ChainTree, ChainedOperator, HeadSpec, Partitioner, TailSpec, TaskSpec};
 use ckptsim::two_input::{InputGates, InputOperatorSpec};
 use ckptsim::Attempt;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// A chain of operators run by one task per subtask.
 #[derive(Clone, Debug)]
@@ -251,7 +251,13 @@ impl Graph {
     /// effective max parallelism of the vertices they enter (`rescaled`: the vertices a
     /// rescale's new job adopted, empty for a job no rescale started; `key_routing.rs`). Every
     /// driver (world, explorer, floor) builds its tasks here, so they run the same job.
-    pub fn task_spec(&self, spec: &JobSpec, task: TaskId, attempt: Attempt, rescaled: &EffectiveVertices) -> TaskSpec {
+    pub fn task_spec(
+        &self,
+        spec: &JobSpec,
+        task: TaskId,
+        attempt: Attempt,
+        rescaled: &BTreeMap<String, VertexParallelism>,
+    ) -> TaskSpec {
         let (vi, s) = self.task_vertex[task.0 as usize];
         let v = &self.vertices[vi];
         let head = self.head_spec(spec, task, v.ops[0]);
