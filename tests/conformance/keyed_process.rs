@@ -280,14 +280,17 @@ fn snapshot_and_restore(p: Profile) -> Result<(), String> {
     Ok(())
 }
 
+/// A case's check, run under its profile.
+type Check = fn(Profile) -> Result<(), String>;
+
 struct Case {
     flink: Flink,
     profile: Profile,
-    check: fn(Profile) -> Result<(), String>,
+    check: Check,
 }
 
 fn cases() -> Vec<Case> {
-    let methods: [(&str, fn(Profile) -> Result<(), String>); 5] = [
+    let methods: [(&str, Check); 5] = [
         ("testTimestampAndWatermarkQuerying", watermark_querying),
         ("testTimestampAndProcessingTimeQuerying", processing_time_querying),
         ("testEventTimeTimers", event_time_timers),
