@@ -283,6 +283,13 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // record: Flink's loss, not a lost commit
         // (regressions/group-marker-skips-uncommitted-records.toml).
         ("scenarios/kafka/group-offsets-marker-savepoint-23.toml", "3451"),
+        // Session 24's lost 2 -> 3 -> 2 variant of faults/rescale-in-flight-keyed-2pc.toml, 14
+        // of 200 swarm seeds (session 25 triage): a slow-operator on Sum spanning the 3 -> 2
+        // rescale was lifted by the new graph's task ids, leaving the old Sum (3/3)'s id, now
+        // the sink's, slow to the end: no checkpoint completed after the heal (`liveness`). A
+        // world bug; the slowdowns in effect are resolved again by name after a rescale
+        // (regressions/slow-operator-across-scale-in.toml).
+        ("replay:rescale-in-flight-keyed-2pc-2-3-2-11", "11"),
     ] {
         let args: Vec<String> = match file.strip_prefix("replay:") {
             Some(id) => vec!["run".into(), replay_file(id), "--seed".into(), seed.into()],

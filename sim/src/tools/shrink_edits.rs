@@ -1,15 +1,24 @@
 //! The shrinker's edits of a scenario: remove an operator (re-pointing the inputs of the rest), lower the stop time, halve a fault, re-point fault targets after a parallelism change.
 
-use crate::spec::{Fault, FaultAt, FaultKind, InputSpec, JobSpec};
+use crate::spec::{ActionSpec, Fault, FaultAt, FaultKind, InputSpec, JobSpec};
 
 /// Removes operator `i` (one input, stateless) and re-points the explicit `inputs` positions of
 /// the rest: a consumer of `i` reads what `i` read, later positions move down by one. Without
 /// this a loaded line (whose operators carry explicit positions) became a graph with dangling
 /// or cyclic inputs, which the world refuses (a panic the shrinker caught and counted as a
-/// rejected candidate). Returns the removed operator's name.
+/// rejected candidate). A rescale action's parallelism and max parallelism forget the removed
+/// name (else the written regression named an operator it no longer has and did not load;
+/// [`names_operator`] keeps an operator that is a rescale's only entry). Returns the removed
+/// operator's name.
 pub(super) fn without_operator(s: &mut JobSpec, i: usize) -> String {
     let fed_by = s.op_inputs(i);
     let removed = s.operators.remove(i);
+    for a in s.actions.iter_mut() {
+        if let ActionSpec::Rescale(r) = &mut a.kind {
+            r.parallelism.remove(&removed.name);
+            r.max_parallelism.remove(&removed.name);
+        }
+    }
     for o in s.operators.iter_mut() {
         let mut inputs = Vec::with_capacity(o.inputs.len());
         for &k in &o.inputs {
@@ -24,8 +33,14 @@ pub(super) fn without_operator(s: &mut JobSpec, i: usize) -> String {
     removed.name
 }
 
+/// Whether a fault names operator `name` (or one of its subtasks), or a rescale action names
+/// it as its only new parallelism (a rescale needs one).
 pub(super) fn names_operator(s: &JobSpec, name: &str) -> bool {
     let is = |t: &str| t == name || t.strip_prefix(name).is_some_and(|r| r.starts_with('['));
+    let only_rescaled = |a: &crate::spec::Action| matches!(&a.kind, ActionSpec::Rescale(r) if r.parallelism.len() == 1 && r.parallelism.contains_key(name));
+    if s.actions.iter().any(only_rescaled) {
+        return true;
+    }
     s.faults.iter().any(|f| {
         let at = matches!(&f.at, FaultAt::BarrierAt { task, .. } if is(task));
         let kind = match &f.kind {
@@ -136,4 +151,37 @@ pub(super) fn remap_targets(s: &mut JobSpec) {
     }
     // A partition of a node from itself is not a fault a scenario can express.
     s.faults.retain(|f| !matches!(&f.kind, FaultKind::Partition { a, b, .. } if a == b));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(rel: &str) -> JobSpec {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(rel);
+        crate::load::load_spec(&path).expect("scenario loads")
+    }
+
+    /// Session 25: removing a map that a rescale action names wrote a regression that did not
+    /// load (`actions[1].parallelism.ToPair: no operator named ToPair`), so `ckptsim shrink`
+    /// of a rescaled job's failure ended with "cannot write a regression".
+    #[test]
+    fn removing_an_operator_a_rescale_names_keeps_the_scenario_loadable() {
+        let mut s = load("scenarios/faults/rescale-in-flight-keyed-2pc.toml");
+        let i = s.operators.iter().position(|o| o.name == "ToPair").expect("ToPair");
+        assert!(!names_operator(&s, "ToPair"), "a rescale naming it among others does not pin it");
+        assert_eq!(without_operator(&mut s, i), "ToPair");
+        let text = crate::emit::to_toml(&s, "");
+        crate::scenario::parse("shrunk.toml", &text).expect("the edited scenario loads");
+        let crate::spec::ActionSpec::Rescale(r) = &s.actions[1].kind else { panic!("rescale") };
+        assert!(!r.parallelism.contains_key("ToPair") && r.parallelism.contains_key("Sum"));
+        // An operator that is a rescale's only entry stays (a rescale needs one).
+        let mut only = load("scenarios/rescale/retained-checkpoint-print.toml");
+        if let crate::spec::ActionSpec::Rescale(r) =
+            &mut only.actions.iter_mut().find(|a| matches!(a.kind, ActionSpec::Rescale(_))).expect("rescale").kind
+        {
+            r.parallelism = [("ToPair".to_string(), 1)].into_iter().collect();
+        }
+        assert!(names_operator(&only, "ToPair"));
+    }
 }

@@ -21,6 +21,10 @@ pub(super) struct ActiveFaults {
     pub(super) broker_up: bool,
     pub(super) sink_store_up: bool,
     pub(super) slow_ops: BTreeMap<TaskId, u64>,
+    /// The slowdowns (slow-link, slow-snapshot, slow-operator) in effect, in the order they
+    /// started: the three maps above hold them by task id, and a rescale numbers the tasks
+    /// anew, so [`reresolve_after_rescale`] resolves these again in the new job's graph.
+    pub(super) slow_active: Vec<FaultKind>,
     pub(super) failing_tasks: BTreeSet<TaskId>,
     /// When the last fault phase ends (the liveness checker's healing starts after it).
     pub(super) last_end_ms: u64,
@@ -171,8 +175,36 @@ fn apply_net_fault(w: &mut World, kind: &FaultKind, start: bool) {
 }
 
 /// A slowdown of tasks starts or ends: a task's outgoing data channels, its snapshots, or
-/// every subtask of an operator's vertex.
+/// every subtask of an operator's vertex. The slowdowns in effect are also kept by their
+/// target's name (`slow_active`) for a rescale to resolve again.
 fn apply_slow_task(w: &mut World, kind: &FaultKind, start: bool) {
+    if start {
+        w.faults.slow_active.push(kind.clone());
+    } else if let Some(i) = w.faults.slow_active.iter().position(|k| k == kind) {
+        w.faults.slow_active.remove(i);
+    }
+    set_slow_task(w, kind, start);
+}
+
+/// The rescaled job's graph numbers its tasks anew (a task id of the old job names another
+/// task now, e.g. the sink after a scale-in): the slowdowns in effect are resolved again by
+/// their target's name in the new graph (a slow operator stays slow in every new subtask, a
+/// slow `Op[i]` whose subtask the new job lacks slows nothing), so a slowdown that ends later
+/// lifts what it set instead of leaving another task slow for the rest of the run; pending
+/// injected task failures of the old job's tasks, all ended, are dropped. Called once the new
+/// spec and graph are in place.
+pub(super) fn reresolve_after_rescale(w: &mut World) {
+    w.faults.slow_links.clear();
+    w.faults.slow_snapshots.clear();
+    w.faults.slow_ops.clear();
+    w.faults.failing_tasks.clear();
+    for kind in w.faults.slow_active.clone() {
+        set_slow_task(w, &kind, true);
+    }
+}
+
+/// Sets (`start`) or lifts the task-id entries of one slowdown in the current graph.
+fn set_slow_task(w: &mut World, kind: &FaultKind, start: bool) {
     match kind {
         FaultKind::SlowLink { task, extra_ms } => {
             if let Some(t) = w.graph.find_task(&w.spec, task) {

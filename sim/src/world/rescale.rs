@@ -588,6 +588,7 @@ pub(super) fn resume_rescaled(
         w.rescale.vertices = rescaled.vertices;
         w.spec = Arc::new(new_spec);
         w.graph = Arc::new(new_graph);
+        super::chaos::reresolve_after_rescale(w);
         let params = w.spec.job_params(w.graph.tasks.clone(), stream(seed, 2 + epoch).random());
         let mut jm = JobMaster::new(params.clone());
         jm.report_queue_changes();

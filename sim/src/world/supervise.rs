@@ -277,6 +277,7 @@ impl ActiveFaults {
             broker_up: true,
             sink_store_up: true,
             slow_ops: BTreeMap::new(),
+            slow_active: Vec::new(),
             failing_tasks: BTreeSet::new(),
             last_end_ms: 0,
             anchored,
