@@ -437,7 +437,12 @@ impl CheckpointCoordinator {
         if std::mem::take(&mut self.job_failure_reported) {
             self.reevaluate = true;
         }
-        let ids: Vec<CheckpointId> = self.pending.keys().copied().collect();
+        // The planted `pending-survives-failover`: the pending checkpoints are left to expire.
+        let ids: Vec<CheckpointId> = if self.variant == Variant::PendingSurvivesFailover {
+            Vec::new()
+        } else {
+            self.pending.keys().copied().collect()
+        };
         for id in ids {
             self.abort(now_ms, id, CheckpointFailureReason::JobFailoverRegion, None);
         }
@@ -552,8 +557,9 @@ impl CheckpointCoordinator {
             assert!(!p.forced || p.kind == CheckpointKind::Savepoint, "only savepoints are forced");
         }
         let max = self.config.max_concurrent as usize;
+        let planted_extra = usize::from(self.variant == Variant::MaxConcurrentOffByOne);
         let unforced = self.pending.values().filter(|p| !p.forced).count();
-        assert!(unforced <= max, "{unforced} non-forced checkpoints pending, max concurrent {max}");
+        assert!(unforced <= max + planted_extra, "{unforced} non-forced checkpoints pending, max concurrent {max}");
         assert!(self.queue.len() <= self.max_queued, "decider queue over capacity");
         if let Some(head) = self.queue.values().next() {
             // After every evaluation the queue is blocked: by max-concurrent, by a trigger in

@@ -67,6 +67,8 @@ pub struct CheckpointFailureManager {
     last_succeeded: Option<CheckpointId>,
     /// The planted [`Variant::ExpiredNotCounted`] (FLINK-17351): expiry is not counted.
     expired_not_counted: bool,
+    /// The planted [`Variant::SuccessKeepsFailureCount`]: a success does not reset the counter.
+    success_keeps_count: bool,
 }
 
 /// Flink's `CheckpointFailureReason.isPreFlight()`: failures raised by the JobManager before or
@@ -121,15 +123,18 @@ impl CheckpointFailureManager {
             counted_ids: BTreeSet::new(),
             last_succeeded: None,
             expired_not_counted: false,
+            success_keeps_count: false,
         };
         m.invariants();
         m
     }
 
     /// The manager under `variant`: [`Variant::ExpiredNotCounted`] leaves `CHECKPOINT_EXPIRED`
-    /// out of the counted reasons (FLINK-17351); every other variant counts as Flink does.
+    /// out of the counted reasons (FLINK-17351), [`Variant::SuccessKeepsFailureCount`] keeps
+    /// the counter over a success; every other variant counts as Flink does.
     pub fn with_variant(mut self, variant: Variant) -> Self {
         self.expired_not_counted = variant == Variant::ExpiredNotCounted;
+        self.success_keeps_count = variant == Variant::SuccessKeepsFailureCount;
         self
     }
 
@@ -240,7 +245,7 @@ impl CheckpointFailureManager {
         if newer {
             self.last_succeeded = Some(id);
         }
-        if newer || !self.profile.ignores_failures_older_than_last_success() {
+        if (newer || !self.profile.ignores_failures_older_than_last_success()) && !self.success_keeps_count {
             self.clear();
         }
         self.invariants();
@@ -282,7 +287,7 @@ impl CheckpointFailureManager {
         } else {
             assert_eq!(recorded, self.consecutive_failures as u64, "failure manager: every count records its id");
         }
-        if self.profile.ignores_failures_older_than_last_success() {
+        if self.profile.ignores_failures_older_than_last_success() && !self.success_keeps_count {
             if let Some(last) = self.last_succeeded {
                 assert!(
                     self.counted_ids.iter().flatten().all(|&id| id > last),

@@ -47,6 +47,9 @@ impl Task {
         if spec.variant == Variant::LateEmittedToBoth {
             chain.iter_mut().filter_map(|op| op.operator.event_window_mut()).for_each(|w| w.plant_late_to_both());
         }
+        if spec.variant == Variant::TimerAtWatermarkNotFired {
+            chain.iter_mut().filter_map(|op| op.operator.event_window_mut()).for_each(|w| w.plant_strict_timers());
+        }
         let restored_lists = restored_lists(&chain, own_state);
         let tail = build_tail(&spec, chain.len(), own_state, dormant);
         let processing = chain.iter().any(|op| {

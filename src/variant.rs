@@ -308,11 +308,51 @@ pub enum Variant {
     /// after the checkpoint are committed and then replayed. Caught by `exactly-once`
     /// (records committed twice).
     RecoveryCommitsOpenTransaction,
+    /// Session 25 (held out): an event-time window's timer service fires only the timers
+    /// strictly below a new watermark, so a window whose `maxTimestamp` equals the watermark
+    /// waits for the next, larger watermark (a `<` for `<=`). Flink's
+    /// `InternalTimerServiceImpl#advanceWatermark` fires every timer with
+    /// `timer.getTimestamp() <= time`.
+    TimerAtWatermarkNotFired,
+    /// Session 25 (held out): a completed checkpoint does not reset the failure manager's
+    /// consecutive-failure counter, so failures separated by successes add up to the threshold.
+    /// Flink's `CheckpointFailureManager#handleCheckpointSuccess` calls `clearCount()`
+    /// (`tolerable-failed-checkpoints` counts *consecutive* failures).
+    SuccessKeepsFailureCount,
+    /// Session 25 (held out): a task's aligned barrier handler drops a `CancelCheckpointMarker`:
+    /// the channels blocked for the cancelled checkpoint stay blocked until a newer barrier
+    /// arrives, and the task never reports the cancellation. Flink's
+    /// `SingleCheckpointBarrierHandler#processCancellationBarrier` aborts the alignment and
+    /// unblocks every channel at once.
+    CancelMarkerIgnored,
+    /// Session 25 (held out): the job leaving RUNNING (a failure, a cancel) stops the periodic
+    /// scheduler without aborting the pending checkpoints, and a global failover leaves them
+    /// pending too: the new attempts never acknowledge them, so each expires later
+    /// (`CHECKPOINT_EXPIRED`, counted toward the tolerable failures: with a tolerance of 0 the
+    /// job fails again) and holds a max-concurrent slot meanwhile. Flink's
+    /// `CheckpointCoordinatorDeActivator` calls `stopCheckpointScheduler` at every status other
+    /// than RUNNING, which aborts every pending checkpoint (`CHECKPOINT_COORDINATOR_SUSPEND`,
+    /// not counted). Caught by the `coordinator` checker's rule that no checkpoint stays pending
+    /// once the job left RUNNING (session 25).
+    PendingSurvivesFailover,
+    /// Session 25 (held out): the request decider allows one pending checkpoint more than
+    /// `max_concurrent` (`>` for `>=`). Flink's `CheckpointRequestDecider#chooseRequestToExecute`
+    /// queues a non-forced request while `pendingCheckpointsSize >= maxConcurrentCheckpointAttempts`.
+    MaxConcurrentOffByOne,
+    /// Session 25 (held out): a new JobManager recovers the completed checkpoint *before* the
+    /// newest from the HA store (as if the newest's HA entry were not yet durable when the
+    /// coordinator notified the tasks), so it restores an older state than the one whose
+    /// transactions and offsets the tasks already committed. Flink writes the checkpoint to the
+    /// HA store before it counts as completed and before any notification
+    /// (`CheckpointCoordinator#completePendingCheckpoint`: `addCompletedCheckpointToStoreAndSubsumeOldest`
+    /// then `sendAcknowledgeMessages`), and the new leader recovers the newest
+    /// (`DefaultCompletedCheckpointStoreUtils#retrieveCompletedCheckpoints`).
+    HaRecoversPrevious,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 51] = [
+    pub const ALL: [Variant; 57] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -364,6 +404,12 @@ impl Variant {
         Variant::RetainedDiscardedOnCancel,
         Variant::MinPauseStaleCompletion,
         Variant::RecoveryCommitsOpenTransaction,
+        Variant::TimerAtWatermarkNotFired,
+        Variant::SuccessKeepsFailureCount,
+        Variant::CancelMarkerIgnored,
+        Variant::PendingSurvivesFailover,
+        Variant::MaxConcurrentOffByOne,
+        Variant::HaRecoversPrevious,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -258,6 +258,9 @@ pub struct EventWindowOperator {
     /// late side output even when a window still accepted it (Flink requires both
     /// `isSkippedElement` and `isElementLate`).
     late_to_both: bool,
+    /// The planted `timer-at-watermark-not-fired`: `advanceWatermark` fires only the timers
+    /// strictly below the new watermark (Flink: `timer.getTimestamp() <= time`).
+    strict_timers: bool,
     /// Handler calls since the last full [`EventWindowOperator::invariants`] scan (pacing only:
     /// no part of the state, equal and hashed as nothing).
     scan: ScanPacing,
@@ -301,6 +304,7 @@ impl EventWindowOperator {
             assigned: Vec::new(),
             fires: None,
             late_to_both: false,
+            strict_timers: false,
             scan: ScanPacing::default(),
         }
     }
@@ -309,6 +313,12 @@ impl EventWindowOperator {
     /// late-but-allowed one) is also sent to the late side output.
     pub fn plant_late_to_both(&mut self) {
         self.late_to_both = true;
+    }
+
+    /// Plants `timer-at-watermark-not-fired` (see the field): a timer exactly at the watermark
+    /// waits for the next, larger watermark.
+    pub fn plant_strict_timers(&mut self) {
+        self.strict_timers = true;
     }
 
     /// The operator's window spec.
@@ -503,7 +513,10 @@ impl EventWindowOperator {
             return;
         }
         self.watermark = wm;
-        while let Some(t) = self.timers.first().filter(|t| t.timestamp <= wm.0).cloned() {
+        let strict = self.strict_timers;
+        while let Some(t) =
+            self.timers.first().filter(|t| t.timestamp < wm.0 || (!strict && t.timestamp == wm.0)).cloned()
+        {
             self.timers.pop_first();
             self.on_event_time(t, out);
         }
@@ -563,7 +576,9 @@ impl EventWindowOperator {
     /// Panics if an event-time timer at or below the watermark did not fire.
     fn timer_invariant(&self) {
         if let Some(first) = self.timers.first().filter(|_| self.spec.time == WindowTime::Event) {
-            assert!(first.timestamp > self.watermark.0, "timer {first:?} at or below {} not fired", self.watermark);
+            let fired_below =
+                first.timestamp > self.watermark.0 || (self.strict_timers && first.timestamp == self.watermark.0);
+            assert!(fired_below, "timer {first:?} at or below {} not fired", self.watermark);
         }
     }
 

@@ -309,6 +309,30 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // Session 24: the `cancel` step (`--cancels`): the user cancels the job after a
         // checkpoint completed; the plant discards it although RETAIN_ON_CANCELLATION keeps it.
         Variant::RetainedDiscardedOnCancel => c("tiny-cancel.toml", Bounds { max_cancels: 1, ..b(1, 0) }, "retention"),
+        // Session 25 (held-out planted bugs, docs/mutation.md). The record at 1000 makes the
+        // monotonous watermark 999, the end of window [0,1000): the plant never fires it.
+        Variant::TimerAtWatermarkNotFired => Ok(Case {
+            job: "tiny-window-one.toml",
+            edits: &[("ts_ms = 1500", "ts_ms = 1000")],
+            bounds: b(2, 0),
+            checker: "windows",
+            dfs: false,
+        }),
+        // A tolerance of 1: checkpoint 1 expires, 2 completes, 3 expires; the plant's counter
+        // still holds the first expiry and fails the job.
+        Variant::SuccessKeepsFailureCount => Ok(Case {
+            job: "tiny-timeout.toml",
+            edits: &[("tolerable_failures = 0", "tolerable_failures = 1")],
+            bounds: b(5, 0),
+            checker: "tolerable-failure",
+            dfs: false,
+        }),
+        Variant::CancelMarkerIgnored => Err(
+            "no checker sees it: a dropped cancel marker only keeps channels blocked until the next barrier (session 25)",
+        ),
+        Variant::PendingSurvivesFailover => c("tiny-2pc.toml", b(2, 1), "coordinator"),
+        Variant::MaxConcurrentOffByOne => c("tiny-2pc.toml", b(2, 0), "coordinator"),
+        Variant::HaRecoversPrevious => c("tiny-2pc.toml", Bounds { max_jm_failovers: 1, ..b(2, 0) }, "retention"),
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "retention"),
         // Session 20: the sink fails with checkpoint 1's notification still on the wire; the
         // restored sink skips the recovery commit of checkpoint 1's transaction.
@@ -400,7 +424,7 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    assert!(found >= 49, "{found}");
+    assert!(found >= 54, "{found}");
 }
 
 /// `negative/window-join-then-window-lost.toml`'s own shape (session 20): a window join into

@@ -392,6 +392,10 @@ impl Single {
     }
 
     pub(super) fn on_cancel_marker(&mut self, env: &mut Env, id: CheckpointId) {
+        if env.variant == Variant::CancelMarkerIgnored {
+            // The planted bug: the marker is dropped; a blocked channel waits for the next barrier.
+            return;
+        }
         if id > self.current || (id == self.current && self.pending()) {
             self.abort_internal(env, id, CheckpointFailureReason::CheckpointDeclinedOnCancellationBarrier);
         }

@@ -122,7 +122,9 @@ impl CheckpointCoordinator {
             if i64::from(self.cleaning) > self.config.max_concurrent {
                 break;
             }
-            if self.pending.len() >= self.config.max_concurrent as usize && !head.forced {
+            // The planted `max-concurrent-off-by-one`: one checkpoint more than configured.
+            let max = self.config.max_concurrent as usize + usize::from(self.variant == Variant::MaxConcurrentOffByOne);
+            if self.pending.len() >= max && !head.forced {
                 break;
             }
             if head.kind.is_periodic() && !head.forced && self.variant != Variant::IgnoreMinPause {

@@ -6,6 +6,7 @@ use crate::ids::CheckpointId;
 use crate::reason::CheckpointFailureReason;
 use crate::record::StopMode;
 use crate::status::JobStatus;
+use crate::variant::Variant;
 
 /// Uniform in `[min_pause_ms, base_ms]` from one random value.
 pub(super) fn draw_initial_delay_ms(min_pause_ms: u64, base_ms: u64, random: u64) -> u64 {
@@ -23,7 +24,7 @@ impl CheckpointCoordinator {
             let should_run = self.activation_condition();
             if should_run && !self.scheduler_running && !self.stopping {
                 if self.profile.start_scheduler_stops_first() {
-                    self.abort_pending_and_queued(now_ms, CheckpointFailureReason::CheckpointCoordinatorSuspend);
+                    self.abort_on_stop(now_ms);
                 }
                 let first = self.start_delay_ms(random).map(|d| now_ms + d);
                 self.start_scheduler(now_ms, first);
@@ -161,7 +162,22 @@ impl CheckpointCoordinator {
         self.scheduler_running = false;
         self.next_fire_ms = None;
         self.outputs.push_back(CoordinatorOutput::SchedulerStopped);
-        self.abort_pending_and_queued(now_ms, CheckpointFailureReason::CheckpointCoordinatorSuspend);
+        self.abort_on_stop(now_ms);
+    }
+
+    /// `stopCheckpointScheduler`'s abort (CHECKPOINT_COORDINATOR_SUSPEND). The planted
+    /// `pending-survives-failover` fails the queue only and leaves the pending checkpoints to
+    /// expire.
+    fn abort_on_stop(&mut self, now_ms: u64) {
+        let reason = CheckpointFailureReason::CheckpointCoordinatorSuspend;
+        if self.variant != Variant::PendingSurvivesFailover {
+            self.abort_pending_and_queued(now_ms, reason);
+            return;
+        }
+        for (_, q) in std::mem::take(&mut self.queue) {
+            self.note_queue(q.kind, QueueChange::Failed(reason));
+            self.outputs.push_back(CoordinatorOutput::RequestFailed { request: q.kind, reason });
+        }
     }
 
     /// Flink's `abortPendingAndQueuedCheckpoints`: the queue first, then pending (ascending id).

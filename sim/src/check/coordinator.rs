@@ -87,6 +87,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         }
     }
     subsumption(spec, &rows, &mut anomalies);
+    pending_outlives_running(run, &rows, &mut anomalies);
     let replayed = decider_queue(spec, run, &completions, retuned, &mut anomalies);
     let lost = lost_triggers(spec, run, &rows, &mut anomalies);
     let failed = failed_triggers(spec, run, &rows, &mut anomalies);
@@ -100,6 +101,54 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
             rows.len()
         ),
     )
+}
+
+/// No checkpoint stays pending once the job left RUNNING (session 25, the held-out
+/// `pending-survives-failover`): Flink's `CheckpointCoordinatorDeActivator` stops the periodic
+/// scheduler at every job status other than RUNNING, and `stopCheckpointScheduler` aborts every
+/// pending checkpoint (`CHECKPOINT_COORDINATOR_SUSPEND`, not counted), so a checkpoint triggered
+/// before a failure ends at the latest when the job leaves RUNNING. A checkpoint left pending
+/// expires later instead (`CHECKPOINT_EXPIRED`, counted toward the tolerable failures) and holds
+/// a max-concurrent slot meanwhile. Only periodic checkpoints, and only the first status change
+/// after the trigger, are judged,
+/// and not when it is a new JobManager's or job's CREATED (or SUSPENDED), whose old
+/// coordinator's checkpoints end with it; same-millisecond orders are not judged.
+fn pending_outlives_running(run: &RunResult, rows: &[&CheckpointRow], anomalies: &mut Vec<Finding>) {
+    use ckptsim::status::JobStatus;
+    // (ms, left RUNNING) per status change after the first; false: a new coordinator.
+    let mut changes: Vec<(u64, bool)> = Vec::new();
+    let mut prev = None;
+    for &(t, s) in &run.status_timeline {
+        if prev.is_some() && prev != Some(s) {
+            let reset = matches!(s, JobStatus::Created | JobStatus::Suspended);
+            if reset || prev == Some(JobStatus::Running) {
+                changes.push((t, !reset));
+            }
+        }
+        prev = Some(s);
+    }
+    // Periodic checkpoints only: they are triggered while the scheduler runs, so the job
+    // leaving RUNNING stops it and aborts them. A savepoint or manual request may be pending
+    // while the scheduler is already stopped (a stop-with-savepoint stops it before its
+    // synchronous savepoint), and then ends at the failover (JOB_FAILOVER_REGION).
+    for r in rows.iter().filter(|r| r.periodic) {
+        let k = changes.partition_point(|(t, _)| *t <= r.trigger_ms);
+        let Some(&(t, left)) = changes.get(k) else { continue };
+        if left && r.end_ms.is_none_or(|e| e > t) {
+            let end = r.end_ms.map_or("never ended".to_string(), |e| format!("ended at {e} ms ({})", r.outcome));
+            anomalies.push(
+                Finding::new(
+                    "pending-after-leaving-running",
+                    format!(
+                        "checkpoint {} triggered at {} ms was still pending when the job left RUNNING at {t} ms: {end} \
+                         (Flink's stopCheckpointScheduler aborts every pending checkpoint, CHECKPOINT_COORDINATOR_SUSPEND)",
+                        r.id, r.trigger_ms
+                    ),
+                )
+                .at(t),
+            );
+        }
+    }
 }
 
 /// Checkpoint ids strictly increase in trigger order, and are never triggered again or lowered,

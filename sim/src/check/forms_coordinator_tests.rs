@@ -6,6 +6,7 @@ use crate::world::trace::{EventData, Trace};
 use crate::world::{AckRecord, CheckpointRow, FailedTrigger, LostTrigger, RequestEvent};
 use ckptsim::coordinator::{QueueChange, RequestKind};
 use ckptsim::reason::CheckpointFailureReason;
+use ckptsim::status::JobStatus;
 use ckptsim::{Attempt, CheckpointId, Profile, TaskId};
 
 /// Seed 003's job and run with every coordinator record cleared, and a config of max concurrent
@@ -24,6 +25,17 @@ fn bare() -> (JobSpec, RunResult) {
     run.lost_triggers.clear();
     run.failed_triggers.clear();
     (spec, run)
+}
+
+/// The run's status timeline cut where the job first leaves RUNNING (seed 003's task failure at
+/// 6001 ms), for rows planted pending past it: the coordinator's rule that no periodic checkpoint
+/// stays pending once the job left RUNNING (session 25) is judged on its own below.
+fn running_only(run: &mut RunResult) {
+    let left =
+        run.status_timeline.windows(2).position(|w| w[0].1 == JobStatus::Running && w[1].1 != JobStatus::Running);
+    if let Some(i) = left {
+        run.status_timeline.truncate(i + 1);
+    }
 }
 
 /// A periodic checkpoint row: triggered at `trigger_ms`, ended at `end_ms` with `outcome`.
@@ -133,6 +145,7 @@ fn completed_without_ack() {
 #[test]
 fn expiry_not_at_timeout() {
     let (spec, mut run) = bare();
+    running_only(&mut run);
     run.checkpoints = vec![row(1, 100, Some(600), "CHECKPOINT_EXPIRED")];
     assert_eq!(
         forms(&spec, &run),
@@ -163,6 +176,7 @@ fn subsumption_of_an_older_pending_checkpoint() {
 #[test]
 fn failed_and_lost_trigger_rpcs() {
     let (spec, mut run) = bare();
+    running_only(&mut run);
     let name = run.task_names[0].clone();
     // flink-2.3: a failed trigger RPC aborts the checkpoint when the failure arrives.
     run.checkpoints = vec![row(1, 100, None, "PENDING")];
@@ -337,4 +351,35 @@ fn decider_min_pause_drop_forms() {
              first)"
         )]
     );
+}
+
+/// Session 25 (`pending-survives-failover`): a periodic checkpoint still pending when the job
+/// leaves RUNNING (seed 003's task failure at 6001 ms) is named, whether it ended later or
+/// never; one that ended at that instant, a savepoint, and one triggered in that millisecond are
+/// not.
+#[test]
+fn periodic_checkpoint_pending_after_leaving_running() {
+    let (spec, mut run) = bare();
+    let left = run.status_timeline.windows(2).find(|w| w[0].1 == JobStatus::Running && w[1].1 != JobStatus::Running);
+    let t = left.expect("seed 003 fails a task")[1].0;
+    assert_eq!(t, 6001);
+    run.checkpoints = vec![row(1, 5000, Some(9000), "CHECKPOINT_DECLINED")];
+    assert_eq!(
+        forms(&spec, &run),
+        [form(
+            "pending-after-leaving-running",
+            t,
+            "checkpoint 1 triggered at 5000 ms was still pending when the job left RUNNING at 6001 ms: ended at 9000 ms \
+             (CHECKPOINT_DECLINED) (Flink's stopCheckpointScheduler aborts every pending checkpoint, CHECKPOINT_COORDINATOR_SUSPEND)"
+        )]
+    );
+    run.checkpoints = vec![row(1, 5000, None, "PENDING")];
+    assert_eq!(forms(&spec, &run).len(), 1, "never ended");
+    run.checkpoints = vec![row(1, 5000, Some(t), "CHECKPOINT_COORDINATOR_SUSPEND")];
+    assert_eq!(forms(&spec, &run), [], "aborted as the job left RUNNING");
+    run.checkpoints =
+        vec![CheckpointRow { savepoint: true, periodic: false, ..row(1, 5000, Some(9000), "CHECKPOINT_DECLINED") }];
+    assert_eq!(forms(&spec, &run), [], "a savepoint is not judged");
+    run.checkpoints = vec![row(1, t, Some(9000), "CHECKPOINT_DECLINED")];
+    assert_eq!(forms(&spec, &run), [], "same millisecond: not judged");
 }

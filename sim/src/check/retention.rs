@@ -126,6 +126,7 @@ fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Fin
         latest_after.push((e.time_ms, replay.content.last().map(|c| c.id)));
     }
     restarts_restore_latest(run, &latest_after, anomalies);
+    failovers_recover_latest(run, &latest_after, anomalies);
     for row in &run.checkpoints {
         let stored = !row.savepoint || profile.savepoints_in_completed_store();
         if row.outcome == "COMPLETED" && stored && !replay.added_ids.contains(&row.id) {
@@ -141,7 +142,7 @@ fn store_after_each_add(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Fin
 /// empty). `latest_after`: the newest entry after each store event, in order. The store events
 /// in the restore's own millisecond may fall either side of it, so the newest entry after any
 /// prefix of them is accepted (the explorer, whose time moves only on a tick, has many).
-/// JobManager failovers and new jobs restore what their new coordinator recovered: not judged.
+/// JobManager failovers: [`failovers_recover_latest`]; new jobs: not judged.
 fn restarts_restore_latest(
     run: &RunResult,
     latest_after: &[(u64, Option<ckptsim::CheckpointId>)],
@@ -162,6 +163,45 @@ fn restarts_restore_latest(
                     r.cause,
                     name(r.checkpoint),
                     name(latest_at(through))
+                ))
+                .at(r.at_ms),
+            );
+        }
+    }
+}
+
+/// A JobManager failover recovers the newest entry of the store the failed JobManager's
+/// coordinator held (session 25): Flink's completed-checkpoint store *is* the HA store (a
+/// checkpoint is added to it before it counts as completed, `CheckpointCoordinator
+/// #completePendingCheckpoint`), and the new leader recovers its newest
+/// (`DefaultCompletedCheckpointStoreUtils#retrieveCompletedCheckpoints`, then
+/// `restoreLatestCheckpointedStateToAll`). The old coordinator's store is the one of the last
+/// store event before the failover's millisecond; of the events in that millisecond, only the
+/// old coordinator's (same epoch) may fall either side of it. A failover before any store
+/// event is not judged.
+fn failovers_recover_latest(
+    run: &RunResult,
+    latest_after: &[(u64, Option<ckptsim::CheckpointId>)],
+    anomalies: &mut Vec<Finding>,
+) {
+    let failovers =
+        run.restores.iter().filter(|r| matches!(r.cause, crate::world::RestoreCause::JobManagerFailover { .. }));
+    for r in failovers {
+        let before = latest_after.partition_point(|(t, _)| *t < r.at_ms);
+        let Some(old_epoch) = before.checked_sub(1).map(|i| run.stores[i].epoch) else { continue };
+        // The old coordinator's events in the failover's millisecond, each a possible last one.
+        let same_ms = run.stores[before..].iter().take_while(|e| e.time_ms == r.at_ms && e.epoch == old_epoch).count();
+        let expected = |k: usize| latest_after[k].1;
+        if (before - 1..before + same_ms).all(|k| r.checkpoint != expected(k)) {
+            let name =
+                |c: Option<ckptsim::CheckpointId>| c.map_or("nothing".to_string(), |c| format!("checkpoint {c}"));
+            anomalies.push(
+                Finding::named(format!(
+                    "t={} {} recovered {}, but the failed JobManager's store held {} as its latest (Flink recovers the latest from the HA store)",
+                    r.at_ms,
+                    r.cause,
+                    name(r.checkpoint),
+                    name(expected(before + same_ms - 1))
                 ))
                 .at(r.at_ms),
             );

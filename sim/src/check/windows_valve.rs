@@ -157,6 +157,8 @@ struct AttemptState {
     valve: Valve,
     /// The task's last recorded watermark.
     last_seen: Watermark,
+    /// The task's watermark before the step that last advanced it (`window fired late`).
+    before_advance: Watermark,
     /// A divergence was named: the attempt is not judged further.
     broken: bool,
     /// The valve's output after each step, for the late elements: (ms, watermark).
@@ -179,6 +181,13 @@ pub(super) struct ValveCounts {
 /// Judges every task attempt's recorded valve steps (see the module doc).
 pub(super) fn judge(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding>) -> ValveCounts {
     let mut counts = ValveCounts::default();
+    // Without allowed lateness an event-time window fires only by its timer (an element of a
+    // window whose end the watermark passed is late and skipped), so at the first watermark at
+    // or past its end (`window fired late`).
+    let timers_only = spec.operators.iter().all(|o| match &o.kind {
+        OpKind::EventWindow(w) => w.allowed_lateness_ms == 0 && w.time == ckptsim::window::WindowTime::Event,
+        _ => true,
+    });
     let mut attempts: BTreeMap<(TaskId, Attempt), AttemptState> = BTreeMap::new();
     for s in &run.valve_steps {
         match s.step {
@@ -186,6 +195,7 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding
                 let a = attempts.entry((s.task, s.attempt)).or_insert_with(|| AttemptState {
                     valve: Valve::new(channels),
                     last_seen: Watermark::MIN,
+                    before_advance: Watermark::MIN,
                     broken: false,
                     outputs: Vec::new(),
                 });
@@ -207,11 +217,17 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding
                     anomalies.push(f);
                     a.broken = true;
                 }
+                if seen > a.last_seen {
+                    a.before_advance = a.last_seen;
+                }
                 a.last_seen = a.last_seen.max(seen);
             }
-            ValveEvent::Fired { window, .. } => {
+            ValveEvent::Fired { window, watermark } => {
                 let Some(a) = attempts.get(&(s.task, s.attempt)).filter(|a| !a.broken) else { continue };
                 counts.fires += 1;
+                if timers_only && watermark == a.last_seen && window.max_timestamp() <= a.before_advance.0 {
+                    anomalies.push(fired_late(s, window, a));
+                }
                 if window.max_timestamp() > a.valve.last_output.0 {
                     anomalies.push(
                         Finding::new(
@@ -236,6 +252,28 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding
     counts.attempts = attempts.len();
     counts.late = late_elements(spec, run, &attempts, anomalies);
     counts
+}
+
+/// `window fired late` (session 25): a window of a job without allowed lateness fired at a
+/// watermark step although the task's watermark had passed its `maxTimestamp` at an earlier
+/// step. Flink's `InternalTimerServiceImpl#advanceWatermark` fires every timer at or below the
+/// new watermark (`timer.getTimestamp() <= time`), so each window fires at the first watermark
+/// at or past its end.
+fn fired_late(s: &ValveStep, window: ckptsim::window::TimeWindow, a: &AttemptState) -> Finding {
+    Finding::new(
+        "window-fired-late",
+        format!(
+            "window fired late: t={} task {} attempt {} fired window {window} (maxTimestamp {}) at watermark {}, but its \
+             watermark was already {} at an earlier step (Flink fires a timer at the first watermark at or past it)",
+            s.at_ms,
+            s.task,
+            s.attempt,
+            window.max_timestamp(),
+            a.last_seen,
+            a.before_advance
+        ),
+    )
+    .at(s.at_ms)
 }
 
 /// The first way the task's recorded watermark and status after step `s` differ from the

@@ -276,7 +276,13 @@ fn jm_epoch_start(w: &mut World, seed: u64) -> (JobParams, Option<Arc<CompletedC
     let in_store = |c: &&Arc<CompletedCheckpoint>| {
         !c.is_savepoint() || c.external || w.spec.profile.savepoints_in_completed_store()
     };
-    let restore = if w.jm_epoch > 1 { w.services.storage_completed.iter().rev().find(in_store).cloned() } else { None };
+    // The planted `ha-recovers-previous`: the newest completed checkpoint is not recovered.
+    let skip = usize::from(w.spec.variant == ckptsim::Variant::HaRecoversPrevious);
+    let restore = if w.jm_epoch > 1 {
+        w.services.storage_completed.iter().rev().filter(in_store).nth(skip).cloned()
+    } else {
+        None
+    };
     let epoch = w.jm_epoch;
     if epoch > 1 {
         let now = w.now();

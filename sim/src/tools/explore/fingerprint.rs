@@ -182,6 +182,9 @@ impl Sys {
             (self.hb_timeouts, &self.hb_lost).hash(&mut h);
         }
         (self.ha_latest.as_ref().map(|c| c.id), self.ha_next_id).hash(&mut h);
+        if let Some(p) = &self.ha_previous {
+            p.id.hash(&mut h);
+        }
         if !self.delivered_up.is_empty() {
             h.word(1);
             self.delivered_up.hash(&mut h);

@@ -181,6 +181,7 @@ impl<'a> Explorer<'a> {
             latest_resolved: BTreeMap::new(),
             latest_floor: BTreeMap::new(),
             ha_latest: None,
+            ha_previous: None,
             ha_next_id: CheckpointId(1),
             ticked_at: None,
             delivered_up: BTreeMap::new(),

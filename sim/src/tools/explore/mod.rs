@@ -504,6 +504,9 @@ struct Sys {
     /// The HA store: the latest completed checkpoint and the checkpoint id counter, which a
     /// new JobManager recovers.
     ha_latest: Option<Arc<CompletedCheckpoint>>,
+    /// Under the planted `ha-recovers-previous` only (else None): the completed checkpoint
+    /// before `ha_latest`, which the plant's new JobManager recovers instead.
+    ha_previous: Option<Arc<CompletedCheckpoint>>,
     ha_next_id: CheckpointId,
     /// The virtual time of the last timer firing: a timer still due at that same time (a
     /// deadline a machine keeps reporting while it waits for something else) does not fire

@@ -758,7 +758,10 @@ impl Explorer<'_> {
     fn checkpoint_completed(&self, sys: &mut Sys, cp: Arc<CompletedCheckpoint>) {
         let now = sys.now_ms;
         // The HA store has it before it counts as completed.
-        sys.ha_latest = Some(cp.clone());
+        let previous = sys.ha_latest.replace(cp.clone());
+        if self.spec.variant == ckptsim::Variant::HaRecoversPrevious {
+            sys.ha_previous = previous;
+        }
         if cp.is_savepoint() && sys.stop_pending_since.is_some_and(|t| cp.trigger_ms >= t) {
             sys.stop_pending_since = None;
             sys.stop_completed = true;

@@ -98,9 +98,13 @@ impl Explorer<'_> {
         sys.obs.make_mut().coordinators += 1;
         jm.recover_checkpoint_id_counter(sys.ha_next_id);
         let cause = crate::world::RestoreCause::JobManagerFailover { epoch: u64::from(sys.epoch) };
-        let from = sys.ha_latest.as_ref().map(|c| c.id);
+        // The planted `ha-recovers-previous` recovers the completed checkpoint before the latest.
+        let recovered =
+            if self.spec.variant == ckptsim::Variant::HaRecoversPrevious { &sys.ha_previous } else { &sys.ha_latest };
+        let recovered = recovered.clone();
+        let from = recovered.as_ref().map(|c| c.id);
         self.note_restore(sys, cause, from);
-        jm.start_recovered(now, sys.ha_latest.clone());
+        jm.start_recovered(now, recovered);
         sys.jm = Part::new(jm);
         self.route_jm(sys);
     }
