@@ -643,6 +643,9 @@ pub struct Explorer<'a> {
     log: BrokerLog,
     log_end: BTreeMap<PartitionId, Offset>,
     reference: Reference,
+    /// A graph job's checker parts that depend on the job alone (its plan, each sink's view
+    /// and reference), computed once instead of per judged state.
+    graph_parts: Option<crate::check::graph::GraphParts>,
     bounds: Bounds,
 }
 
