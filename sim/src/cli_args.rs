@@ -286,11 +286,21 @@ pub(crate) struct ExploreArgs {
     #[arg(long)]
     pub(crate) dfs: bool,
     /// Exhaustive depth-first search: each state expanded once, a visited set of bare
-    /// fingerprints (memory: about 16 bytes a state, no frontier); exhausted only when no bound
+    /// fingerprints (memory: 8-21 bytes a state exact, 4-5 with `--visited compact`; no frontier); exhausted only when no bound
     /// cut a path (raise `--depth` until none does). For spaces too large for breadth-first
     /// search; a counterexample is not of minimal length.
     #[arg(long, conflicts_with = "dfs")]
     pub(crate) exhaust: bool,
+    /// With `--exhaust`: the visited set, `exact` (64-bit fingerprints, 8 bytes a slot, doubled
+    /// at 3/4 load), `compact` (hash compaction: 32-bit slots sized once for `--max-states`, at
+    /// most 3/4 full; 4 bytes a slot) or `auto` (`compact` above 2^26 states). The result line
+    /// gives the probability that two different states were merged.
+    #[arg(long, default_value = "auto", value_name = "KIND")]
+    pub(crate) visited: String,
+    /// With `--exhaust`: a progress line on standard error every this many seconds (distinct
+    /// states, depth, CPU seconds, memory); 0: none.
+    #[arg(long, default_value_t = 60)]
+    pub(crate) progress_s: u64,
     /// Directed random walks instead of a search: this many runs from the initial state, each
     /// choice drawn from a deterministic stream (`--walk-seed`), faults placed at a drawn step;
     /// the first violation ends them (nothing is proved when none is found).

@@ -745,7 +745,16 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
     let report = if a.walks > 0 {
         ex.explore_walks(a.walks, a.walk_seed)
     } else if a.exhaust {
-        ex.explore_exhaustive()
+        let visited = match a.visited.as_str() {
+            "auto" => explore::VisitedKind::Auto,
+            "exact" => explore::VisitedKind::Exact,
+            "compact" => explore::VisitedKind::Compact,
+            other => {
+                diag!("--visited {other}: expected auto, exact or compact");
+                return Ok(ExitCode::from(2));
+            }
+        };
+        ex.explore_exhaustive_with(explore::ExhaustOptions { visited, progress_every_s: a.progress_s })
     } else if a.dfs {
         ex.explore_dfs()
     } else {

@@ -321,20 +321,52 @@ fn run_view(run: &RunResult, graphs: &[(u64, Graph)], spec: &JobSpec, sink: usiz
 /// sink's reference and rows (anomalies prefixed `sink NAME:` when there are several sinks);
 /// the others once.
 pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
-    let graphs = graphs_by_epoch(spec, run);
-    let sinks: Vec<usize> = (0..spec.operators.len()).filter(|o| spec.operators[*o].kind.is_sink()).collect();
+    check_graph_with(spec, run, &GraphParts::new(spec))
+}
+
+/// What [`check_graph`] computes from the job alone, whatever the run: the physical plan and,
+/// per sink, its view of the job and its fault-free reference. The explorer judges thousands
+/// of states of one job and computes them once (session 25: a third of `--exhaust`'s CPU on
+/// `two-source-two-sink` was these, recomputed per judged state).
+pub struct GraphParts {
+    /// The plan of epoch 0 (`graphs_by_epoch` of a run without a rescale).
+    graphs: Vec<(u64, Graph)>,
+    /// Per sink: its operator index, [`sink_view`] and [`compute_graph`]`(spec, Some(sink))`.
+    sinks: Vec<(usize, JobSpec, Reference)>,
+}
+
+impl GraphParts {
+    /// The parts of `spec` (a graph job).
+    pub fn new(spec: &JobSpec) -> Self {
+        let sinks = (0..spec.operators.len()).filter(|o| spec.operators[*o].kind.is_sink());
+        GraphParts {
+            graphs: vec![(0, Graph::build(spec))],
+            sinks: sinks.map(|s| (s, sink_view(spec, s), compute_graph(spec, Some(s)))).collect(),
+        }
+    }
+}
+
+/// [`check_graph`] with `parts` computed before from the same `spec` (equal verdicts: the
+/// parts are functions of `spec` alone; a run with a rescale gets its plans built afresh).
+pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> Vec<Verdict> {
+    let built;
+    let graphs: &[(u64, Graph)] = if run.rescales.iter().all(|r| r.error.is_some()) {
+        &parts.graphs
+    } else {
+        built = graphs_by_epoch(spec, run);
+        &built
+    };
     let mut per_checker: BTreeMap<&'static str, Vec<(String, Verdict)>> = BTreeMap::new();
-    for &s in &sinks {
+    for (s, view, reference) in &parts.sinks {
+        let s = *s;
         let name = spec.operators[s].name.clone();
-        let view = sink_view(spec, s);
-        let rows = run_view(run, &graphs, spec, s);
-        let reference = compute_graph(spec, Some(s));
+        let rows = run_view(run, graphs, spec, s);
         let printed = matches!(spec.operators[s].kind, OpKind::PrintSink);
         // A broadcast upstream: the fan-out per job (`broadcast_fanout.rs`), part of the
         // delivery checker of the sink's kind.
         let with_fan_out = |v: Verdict| {
             let mut anomalies = v.anomalies.clone();
-            let judged = super::broadcast_fanout::fan_out(spec, &rows, &graphs, s, printed, &mut anomalies);
+            let judged = super::broadcast_fanout::fan_out(spec, &rows, graphs, s, printed, &mut anomalies);
             if v.passed.is_none() || judged == 0 {
                 return v;
             }
@@ -343,16 +375,16 @@ pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
         // A sink behind a window's late side output (`W.late`): judged against the late
         // elements the run recorded (`side_output.rs`); no fault-free fold says which they are.
         if let Some(w) = spec.late_branch_of(s) {
-            let [eo, alo, st] = super::side_output::late_branch(spec, run, &rows, &graphs, s, w);
+            let [eo, alo, st] = super::side_output::late_branch(spec, run, &rows, graphs, s, w);
             let why = "late side branch: judged by its delivery checker";
             for v in [eo, alo, st, Verdict::skip("liveness", why)] {
                 per_checker.entry(v.checker).or_default().push((name.clone(), v));
             }
             continue;
         }
-        let (eo, alo) = (exactly_once(&view, &rows, &reference), at_least_once(&view, &rows, &reference));
+        let (eo, alo) = (exactly_once(view, &rows, reference), at_least_once(view, &rows, reference));
         let (eo, alo) = if printed { (eo, with_fan_out(alo)) } else { (with_fan_out(eo), alo) };
-        for v in [eo, alo, state(&view, &rows, &reference), liveness_with(&view, &rows, &reference)] {
+        for v in [eo, alo, state(view, &rows, reference), liveness_with(view, &rows, reference)] {
             per_checker.entry(v.checker).or_default().push((name.clone(), v));
         }
     }
@@ -370,7 +402,7 @@ pub fn check_graph(spec: &JobSpec, run: &RunResult) -> Vec<Verdict> {
         tolerable_failure(spec, run),
         retention(spec, run),
         alignment(spec, run),
-        window_verdict(spec, run, &graphs),
+        window_verdict(spec, run, graphs),
         super::stop::stop(spec, run),
     ]
 }

@@ -117,8 +117,22 @@ fn replayable(spec: &JobSpec) -> bool {
 
 /// Runs every checker.
 pub fn check_all(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Vec<Verdict> {
+    check_all_with(spec, run, reference, None)
+}
+
+/// [`check_all`] with a graph job's parts that depend on the job alone computed once before
+/// (`graph::GraphParts::new(spec)`; the explorer judges many states of one job). Same verdicts.
+pub fn check_all_with(
+    spec: &JobSpec,
+    run: &RunResult,
+    reference: &Reference,
+    parts: Option<&graph::GraphParts>,
+) -> Vec<Verdict> {
     if spec.is_graph() {
-        return graph::check_graph(spec, run);
+        return match parts {
+            Some(p) => graph::check_graph_with(spec, run, p),
+            None => graph::check_graph(spec, run),
+        };
     }
     // `CKPTSIM_DEBUG_RSS=1` prints the resident set after each checker (where a big job's
     // checking phase spends memory; BENCHMARKS.md, *Speed*).

@@ -1,71 +1,16 @@
 //! The explorer's exhaustive depth-first search (`--exhaust`): the reduced space with a visited set of bare fingerprints, for spaces whose breadth-first frontier does not fit in memory; it proves exhaustion only when no bound cut a path.
 
 use super::search::PathStep;
+use super::visited::{VisitedKind, VisitedSet};
 use super::*;
 
-/// The visited states of the exhaustive search: fingerprints only (no depth, no sleep set), in
-/// an open-addressing table of bare `u64`s (linear probing, doubled at 3/4 load): 8 bytes a
-/// slot, 10.7 to 21 bytes a state. No hashing library and no iteration, so nothing here
-/// depends on a hasher's seed or order; an `IndexSet` would double the bytes a state.
-#[derive(Debug)]
-struct Fingerprints {
-    /// Slots; 0 is empty (the fingerprint 0 itself is `zero`).
-    slots: Vec<u64>,
-    /// Whether the fingerprint 0 was inserted.
-    zero: bool,
-    /// Fingerprints held.
-    len: usize,
-}
-
-impl Fingerprints {
-    fn new() -> Self {
-        Fingerprints { slots: vec![0; 1 << 10], zero: false, len: 0 }
-    }
-
-    /// Inserts `fp`; false when it was there already.
-    fn insert(&mut self, fp: u64) -> bool {
-        if fp == 0 {
-            let fresh = !self.zero;
-            self.zero = true;
-            self.len += usize::from(fresh);
-            return fresh;
-        }
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow();
-        }
-        let fresh = Self::place(&mut self.slots, fp);
-        self.len += usize::from(fresh);
-        fresh
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Puts non-zero `fp` into `slots` (a power of two long, never full); false when present.
-    fn place(slots: &mut [u64], fp: u64) -> bool {
-        let mask = slots.len() - 1;
-        // The fingerprint is a hash already; the multiply spreads its high bits to the index.
-        let mut i = (fp.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & mask;
-        loop {
-            match slots[i] {
-                0 => {
-                    slots[i] = fp;
-                    return true;
-                }
-                x if x == fp => return false,
-                _ => i = (i + 1) & mask,
-            }
-        }
-    }
-
-    fn grow(&mut self) {
-        let mut bigger = vec![0u64; self.slots.len() * 2];
-        for &fp in self.slots.iter().filter(|fp| **fp != 0) {
-            Self::place(&mut bigger, fp);
-        }
-        self.slots = bigger;
-    }
+/// `--exhaust`'s options beyond the bounds.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExhaustOptions {
+    /// The visited set (`--visited`).
+    pub visited: VisitedKind,
+    /// Seconds of wall time between progress lines on standard error; 0: none.
+    pub progress_every_s: u64,
 }
 
 use super::directed::Entry;
@@ -83,14 +28,22 @@ impl Explorer<'_> {
     /// fingerprint set and a stack of at most depth × branching states, not a frontier of
     /// whole states (`docs/explore.md`, *Exhaustion (session 22)*).
     pub fn explore_exhaustive(&self) -> ExploreReport {
+        self.explore_exhaustive_with(ExhaustOptions::default())
+    }
+
+    /// [`Explorer::explore_exhaustive`] with a chosen visited set (`visited.rs`: hash
+    /// compaction above 2^26 states by default) and progress lines.
+    pub fn explore_exhaustive_with(&self, opts: ExhaustOptions) -> ExploreReport {
         let wall = std::time::Instant::now();
+        let mut progress = Progress::new(opts.progress_every_s);
         let init = self.initial();
-        let mut seen = Fingerprints::new();
+        let mut seen = VisitedSet::new(opts.visited, self.bounds.max_states);
         seen.insert(init.fingerprint());
         let mut report = ExploreReport::starting(1);
         let mut stack: Vec<Entry> = vec![(init, None, true, 0)];
         let mut cut = false;
         'search: while let Some((sys, path, changed, depth)) = stack.pop() {
+            progress.tick(&report, &seen, stack.len(), depth);
             let choices = match self.popped(&sys, &path, changed, depth, &mut report, &mut cut) {
                 super::directed::Popped::Violation => break,
                 super::directed::Popped::Leaf => continue,
@@ -117,27 +70,67 @@ impl Explorer<'_> {
             stack[first..].reverse();
         }
         report.distinct_states = seen.len() as u64;
+        report.visited = Some(seen.stats());
         report.exhausted = report.violation.is_none() && !cut;
         report.elapsed_s = wall.elapsed().as_secs_f64();
         report
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::Fingerprints;
+/// Progress lines of a long exhaustive search, on standard error every `every_s` seconds of
+/// wall time (checked every 4,096 popped states): what a run of hours is doing, read from its
+/// log. Process CPU time and memory come from `/proc/self` (Linux; `-` elsewhere).
+struct Progress {
+    every_s: u64,
+    start: std::time::Instant,
+    next_s: u64,
+    pops: u64,
+}
 
-    #[test]
-    fn fingerprints_count_each_value_once_across_growth() {
-        let mut f = Fingerprints::new();
-        assert!(f.insert(0) && !f.insert(0));
-        for v in 1..5_000u64 {
-            assert!(f.insert(v.wrapping_mul(0x1000_0000_0000_0001)), "{v} is new");
-        }
-        for v in 1..5_000u64 {
-            assert!(!f.insert(v.wrapping_mul(0x1000_0000_0000_0001)), "{v} was seen");
-        }
-        assert_eq!(f.len(), 5_000);
-        assert!(f.slots.len() >= 5_000 * 4 / 3);
+impl Progress {
+    fn new(every_s: u64) -> Self {
+        Progress { every_s, start: std::time::Instant::now(), next_s: every_s, pops: 0 }
     }
+
+    fn tick(&mut self, report: &ExploreReport, seen: &VisitedSet, stack: usize, depth: u32) {
+        self.pops += 1;
+        if self.every_s == 0 || self.pops % 4096 != 0 {
+            return;
+        }
+        let wall_s = self.start.elapsed().as_secs();
+        if wall_s < self.next_s {
+            return;
+        }
+        self.next_s = wall_s + self.every_s;
+        let cpu_s = cpu_seconds();
+        let n = seen.len() as u64;
+        let rate = cpu_s.filter(|c| *c > 0.0).map_or("-".into(), |c| format!("{:.0}", n as f64 / c));
+        eprintln!(
+            "progress: wall {wall_s} s, cpu {} s, distinct {n}, expanded {}, terminal {}, children {}, stack {stack}, depth {depth} (max {}), visited table {} MB, rss {} MB (peak {} MB), {rate} distinct/cpu s",
+            cpu_s.map_or("-".into(), |c| format!("{c:.1}")),
+            report.states_expanded,
+            report.terminal_states,
+            report.children,
+            report.depth_reached,
+            seen.bytes() >> 20,
+            proc_status_mb("VmRSS:").map_or("-".into(), |m| m.to_string()),
+            proc_status_mb("VmHWM:").map_or("-".into(), |m| m.to_string()),
+        );
+    }
+}
+
+/// This process's CPU seconds (user + system of every thread: the first field of
+/// `/proc/self/schedstat` is nanoseconds on a CPU).
+fn cpu_seconds() -> Option<f64> {
+    let text = std::fs::read_to_string("/proc/self/schedstat").ok()?;
+    let ns: u64 = text.split_whitespace().next()?.parse().ok()?;
+    Some(ns as f64 / 1e9)
+}
+
+/// A `/proc/self/status` line's kB value (`VmRSS:`, `VmHWM:`) in MB.
+fn proc_status_mb(key: &str) -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    let kb: u64 = line[key.len()..].split_whitespace().next()?.parse().ok()?;
+    Some(kb / 1024)
 }

@@ -104,6 +104,7 @@ impl<'a> Explorer<'a> {
             log,
             log_end,
             reference,
+            graph_parts: spec.is_graph().then(|| crate::check::graph::GraphParts::new(spec)),
             bounds,
         }
     }

@@ -126,7 +126,7 @@ impl Explorer<'_> {
             return Some(("zombie".into(), z.clone()));
         }
         let run = self.run_result(sys);
-        let verdicts: Vec<Verdict> = check::check_all(self.spec, &run, &self.reference);
+        let verdicts: Vec<Verdict> = check::check_all_with(self.spec, &run, &self.reference, self.graph_parts.as_ref());
         for v in verdicts.iter().filter(|v| v.checker != "liveness") {
             if v.passed == Some(false) {
                 return Some((v.checker.to_string(), v.anomalies.first().map(|a| a.text.clone()).unwrap_or_default()));

@@ -87,6 +87,10 @@ mod route;
 mod search;
 mod sleep;
 mod step;
+mod visited;
+
+pub use exhaust::ExhaustOptions;
+pub use visited::{VisitedKind, VisitedStats, EXACT_UP_TO_STATES};
 
 use fingerprint::{Fingerprint, Visited};
 use job::JobCtx;
@@ -587,6 +591,8 @@ pub struct ExploreReport {
     pub exhausted: bool,
     /// Wall-clock seconds the search took.
     pub elapsed_s: f64,
+    /// `--exhaust`'s visited set: its size and the probability it merged two states.
+    pub visited: Option<VisitedStats>,
     /// The first (shortest) counterexample found, if any.
     pub violation: Option<Violation>,
 }
@@ -605,6 +611,7 @@ impl ExploreReport {
             reexpanded: 0,
             exhausted: false,
             elapsed_s: 0.0,
+            visited: None,
             violation: None,
         }
     }
@@ -643,6 +650,9 @@ pub struct Explorer<'a> {
     log: BrokerLog,
     log_end: BTreeMap<PartitionId, Offset>,
     reference: Reference,
+    /// A graph job's checker parts that depend on the job alone (its plan, each sink's view
+    /// and reference), computed once instead of per judged state.
+    graph_parts: Option<crate::check::graph::GraphParts>,
     bounds: Bounds,
 }
 
@@ -705,11 +715,31 @@ pub fn render(r: &ExploreReport) -> String {
             let _ = writeln!(s, "path: {}", v.path.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" "));
         }
         None if r.exhausted => {
-            let _ = writeln!(s, "exhausted: no violation within the bounds");
+            let _ = writeln!(s, "exhausted: no violation within the bounds{}", visited_note(r));
         }
         None => {
-            let _ = writeln!(s, "not exhausted (depth or state bound reached): no violation found so far");
+            let _ = writeln!(
+                s,
+                "not exhausted (depth or state bound reached): no violation found so far{}",
+                visited_note(r)
+            );
         }
     }
     s
+}
+
+/// `--exhaust`'s visited set after a result line: the table and the probability that two
+/// different states were merged (so that one of them and what only it leads to was not
+/// explored), an upper bound taking fingerprints as uniform random values.
+fn visited_note(r: &ExploreReport) -> String {
+    let Some(v) = &r.visited else { return String::new() };
+    let table = format!("{} slots of {} B, {} MB", v.slots, v.slot_bytes, (v.slots * v.slot_bytes) >> 20);
+    let how = match v.kind {
+        "compact" => format!(
+            "n(n-1)/2^65 for the 64-bit fingerprints + {} compared slots / 2^32 for hash compaction",
+            v.compared
+        ),
+        _ => "n(n-1)/2^65 for the 64-bit fingerprints".to_string(),
+    };
+    format!("; visited set {} ({table}): omission probability <= {:.3e} ({how})", v.kind, v.omission)
 }
