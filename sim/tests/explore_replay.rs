@@ -333,7 +333,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             edits: &[("ts_ms = 1500", "ts_ms = 1000")],
             bounds: b(2, 0),
             checker: "windows",
-            dfs: false,
+            search: Search::Bfs,
         }),
         // A tolerance of 1: checkpoint 1 expires, 2 completes, 3 expires; the plant's counter
         // still holds the first expiry and fails the job.
@@ -342,7 +342,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             edits: &[("tolerable_failures = 0", "tolerable_failures = 1")],
             bounds: b(5, 0),
             checker: "tolerable-failure",
-            dfs: false,
+            search: Search::Bfs,
         }),
         Variant::CancelMarkerIgnored => Err(
             "no checker sees it: a dropped cancel marker only keeps channels blocked until the next barrier (session 25)",
