@@ -565,7 +565,7 @@ impl Task {
 
     /// The store refused the 2PC sink's commit of `txn` with a retriable error
     /// ([`TwoPhaseCommitSink::handle_commit_retriable`]): Sink V2 retries it (the commit is the
-    /// task's next output) up to `sink.committer.retries`, else the task fails. Returns the
+    /// task's next output, ahead of later checkpoints' commits already queued) up to `sink.committer.retries`, else the task fails. Returns the
     /// sink's events (retries, a dropped committable under a plant).
     pub fn handle_commit_retriable(&mut self, now_ms: u64, txn: TxnId) -> Vec<SinkEvent> {
         if self.failed {
@@ -575,7 +575,7 @@ impl Task {
         let result = s.handle_commit_retriable(now_ms, txn);
         let events: Vec<SinkEvent> = std::iter::from_fn(|| s.poll_event()).collect();
         match result {
-            Ok(()) => self.drain_sink(),
+            Ok(()) => self.drain_sink_ahead(),
             Err(e) => self.fail(format!("two-phase-commit sink: {e} after {} retries", crate::sink::COMMITTER_RETRIES)),
         }
         self.invariants();

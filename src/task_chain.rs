@@ -219,6 +219,23 @@ impl Task {
             }
         }
     }
+
+    /// [`Self::drain_sink`], but ahead of the outputs already queued (in the sink's order): a
+    /// Sink V2 retry of a refused commit is committed before the committables of later
+    /// checkpoints queued behind it, as `CommitterOperator#commitAndEmitCheckpoints` commits
+    /// one checkpoint's committables fully (retries included) before the next checkpoint's.
+    pub(super) fn drain_sink_ahead(&mut self) {
+        if let Some(s) = self.tail.two_pc() {
+            let mut ops = Vec::new();
+            while let Some(op) = s.poll_output() {
+                self.sink_ops += 1;
+                ops.push(TaskOutput::Sink(op));
+            }
+            for op in ops.into_iter().rev() {
+                self.outputs.push_front(op);
+            }
+        }
+    }
 }
 
 /// Routes one record through one output edge whose channels start at `first`.
