@@ -1,6 +1,6 @@
 //! Key-group routing of a task's keyed output edges, shared by every driver that builds task specs (the world, the explorer, the floor): each keyed edge routes by the max parallelism of the vertex it enters, as Flink's `KeyGroupStreamPartitioner`.
 //!
-//! [`Graph::task_spec`] calls [`Graph::route_key_groups`] on every task spec it builds, so
+//! [`Graph::task_spec`] calls `Graph::route_key_groups` on every task spec it builds, so
 //! no driver can build a keyed edge with the core's default 128 key groups when the receiving
 //! vertex has another max parallelism (before session 25 only the world re-routed, in
 //! `world/rescale.rs`; the explorer and the floor ran a different job from the world's for
