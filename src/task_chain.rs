@@ -225,16 +225,10 @@ impl Task {
     /// checkpoints queued behind it, as `CommitterOperator#commitAndEmitCheckpoints` commits
     /// one checkpoint's committables fully (retries included) before the next checkpoint's.
     pub(super) fn drain_sink_ahead(&mut self) {
-        if let Some(s) = self.tail.two_pc() {
-            let mut ops = Vec::new();
-            while let Some(op) = s.poll_output() {
-                self.sink_ops += 1;
-                ops.push(TaskOutput::Sink(op));
-            }
-            for op in ops.into_iter().rev() {
-                self.outputs.push_front(op);
-            }
-        }
+        let queued = self.outputs.len();
+        self.drain_sink();
+        let drained = self.outputs.len() - queued;
+        self.outputs.rotate_right(drained);
     }
 }
 
