@@ -13,7 +13,9 @@
 //! is chained with the sink, against the subtask printing it (copy `c` by subtask `c`). A record
 //! the rescale's checkpoint held as in-flight channel state was written by the job before it
 //! (with that job's fan-out) and is processed by the job after it: a copy index below the old
-//! parallelism is its own (Flink replays restored channel state before new input).
+//! parallelism is its own (Flink replays restored channel state before new input), and with a
+//! print sink the job before owes each such input only the union of the copies it printed and
+//! those the next job printed from the restored channel state.
 //!
 //! Judged only where copies can be told apart: one broadcast upstream of the sink, no
 //! flat_map, union or two-input operator downstream of it, no multi-input operator upstream of
@@ -146,16 +148,28 @@ pub(super) fn fan_out(
     } else {
         in_flight_at_horizon(run)
     };
+    // An input the checkpoint that ended its job held as in-flight channel state (part of its
+    // copies not yet processed downstream) has those copies printed by the next job, from the
+    // restored channel state: the job owes the union.
+    let ended_in_flight = |job: usize, seq: u64| {
+        rescale_checkpoints.get(job).and_then(|id| run.completed_in_flight.get(id)).is_some_and(|f| f.contains(&seq))
+    };
     let mut judged = 0;
-    for ((seq, _, job), got) in &copies {
-        let p = parallelism[*job];
+    for (&(seq, sub, job), got) in &copies {
+        let p = parallelism[job];
         let want: BTreeSet<u32> = (0..p).collect();
+        let mut got = got.clone();
+        if printed && ended_in_flight(job, seq) {
+            if let Some(next) = copies.get(&(seq, sub, job + 1)) {
+                got.extend(next.iter().copied().filter(|c| *c < p));
+            }
+        }
         // A print sink's replay by a later job may print part of an input again: only the job
         // that processed the input owes every copy.
-        let due = covered(*seq) && !in_flight.is_some_and(|f| f.contains(seq)) && *job == expected_job(*seq);
+        let due = covered(seq) && !in_flight.is_some_and(|f| f.contains(&seq)) && job == expected_job(seq);
         judged += 1;
-        if got.iter().any(|c| *c >= p && !restored_copy(*job, *seq, *c)) || (due && *got != want) {
-            let which = if *job == 0 { "the first job".to_string() } else { format!("the job after rescale {job}") };
+        if got.iter().any(|c| *c >= p && !restored_copy(job, seq, *c)) || (due && got != want) {
+            let which = if job == 0 { "the first job".to_string() } else { format!("the job after rescale {job}") };
             wrong.push(format!(
                 "broadcast fan-out wrong: input #{seq} reached copies {:?}; {which} processed it with {p} subtasks of {} (copies 0..{p})",
                 got, spec.operators[consumer].name
