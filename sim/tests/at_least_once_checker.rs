@@ -89,3 +89,25 @@ fn a_buffered_socket_line_is_due_once_a_reader_was_connected_after_it() {
     assert_eq!(v.passed, Some(false), "a reader was connected after the line: it is due");
     assert!(v.anomalies.iter().any(|a| a.contains("input #1")), "{:?}", v.anomalies);
 }
+
+/// Socket input, a read line and a task gone unseen: swarm seed 4195 of
+/// `fidelity/bounded-socket-wordcount` fails the sink task in a partition at 2.6 s, its FAILED
+/// update is dropped, and the heartbeat that would reconcile it is due only at the stop. The
+/// line the source read at 3 s waits for a task the JobManager still shows RUNNING: not lost.
+/// Without the lost update (every task RUNNING all along) the same unprinted line is a loss.
+#[test]
+fn a_read_socket_line_is_not_due_while_a_task_failed_unseen() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/fidelity/bounded-socket-wordcount.toml");
+    let spec = load::load_spec(&path).expect("scenario loads");
+    let (spec, _) = ckptsim_sim::tools::swarm::draw(&spec, 4195);
+    let mut run = world::run(&spec, 4195);
+    let reference = reference::compute(&spec);
+    assert!(!run.lost_final_states.is_empty(), "the sink's FAILED update was lost");
+    assert!(run.print_rows.iter().all(|r| r.lineage.input_seq != 1), "line #1 never printed");
+    let v = check::at_least_once(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(true), "the line waits for a failed task: {:?}", v.anomalies);
+    run.lost_final_states.clear();
+    let v = check::at_least_once(&spec, &run, &reference);
+    assert_eq!(v.passed, Some(false), "with every task running, the read line is due");
+    assert!(v.anomalies.iter().any(|a| a.contains("input #1")), "{:?}", v.anomalies);
+}
