@@ -140,14 +140,17 @@ fn snapshot_then_end_of_partition(profile: Profile) -> Result<(), String> {
     ensure_eq(t.input_has_ended(), true, "input ended after the channel's EndOfPartition")
 }
 
+/// One posed check under a profile.
+type Check = fn(Profile) -> Result<(), String>;
+
 struct Case {
     flink: Flink,
     profile: Profile,
-    check: fn(Profile) -> Result<(), String>,
+    check: Check,
 }
 
 fn cases() -> Vec<Case> {
-    let methods: [(&str, fn(Profile) -> Result<(), String>); 3] = [
+    let methods: [(&str, Check); 3] = [
         ("testIsAvailableWithBufferedDataInDeserializer", buffered_records_one_per_step),
         ("testNoDataProcessedAfterCheckpointBarrier", no_record_in_the_barrier_step),
         ("testSnapshotAfterEndOfPartition", snapshot_then_end_of_partition),
