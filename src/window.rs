@@ -419,9 +419,14 @@ impl EventWindowOperator {
         self.invariants_paced();
     }
 
-    /// Records every event-time firing from now on, for [`EventWindowOperator::take_fires`].
+    /// Records every event-time firing from now on, for [`EventWindowOperator::take_fires`]. A
+    /// processing-time window records none: it fires by its processing-time clock, not by the
+    /// watermark, so a host judging firings against the combined watermark has nothing to judge
+    /// (session 26: a processing-time window after an event-time window, in a job with event time).
     pub fn record_fires(&mut self) {
-        self.fires.get_or_insert_with(Vec::new);
+        if self.spec.time == WindowTime::Event {
+            self.fires.get_or_insert_with(Vec::new);
+        }
     }
 
     /// The windows fired since the last call (with the watermark then), if recorded.

@@ -64,6 +64,9 @@ mod keyed_process;
 #[path = "conformance/union_gate.rs"]
 mod union_gate;
 
+#[path = "conformance/network_input.rs"]
+mod network_input;
+
 use common::Flink;
 use std::collections::BTreeMap;
 
@@ -89,6 +92,7 @@ fn all_cases() -> Vec<(Flink, &'static str)> {
     all.extend(timers::census());
     all.extend(keyed_process::census());
     all.extend(union_gate::census());
+    all.extend(network_input::census());
     all
 }
 

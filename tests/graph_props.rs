@@ -81,6 +81,8 @@ struct Shape {
     /// Per sink: the edge from the last operator, and its parallelism.
     sinks: Vec<(Edge, u32)>,
     keys: u32,
+    /// The keyed operators' (sum, join) max parallelism: their key groups (session 26).
+    max_parallelism: u32,
 }
 
 impl Shape {
@@ -138,7 +140,10 @@ impl Shape {
                 let ins: Vec<String> =
                     heads.iter().enumerate().map(|(i, h)| edge(&mut op, h, Edge::Hash, &format!("E{i}"))).collect();
                 let list = ins.iter().map(|i| format!("\"{i}\"")).collect::<Vec<_>>().join(", ");
-                op(format!("kind = \"join\"\nname = \"M\"\nparallelism = {p}\ninputs = [{list}]\n"));
+                op(format!(
+                    "kind = \"join\"\nname = \"M\"\nparallelism = {p}\nmax_parallelism = {}\ninputs = [{list}]\n",
+                    self.max_parallelism
+                ));
                 "M".into()
             }
         };
@@ -149,7 +154,10 @@ impl Shape {
                     "kind = \"map\"\nname = \"Pair\"\nparallelism = {p}\nfunction = \"to_pair_one\"\ninputs = [\"{last}\"]\n"
                 ));
                 op("kind = \"key_by\"\nname = \"ByKey\"\ninputs = [\"Pair\"]\n".into());
-                op(format!("kind = \"sum\"\nname = \"Sum\"\nparallelism = {sp}\ninputs = [\"ByKey\"]\n"));
+                op(format!(
+                    "kind = \"sum\"\nname = \"Sum\"\nparallelism = {sp}\nmax_parallelism = {}\ninputs = [\"ByKey\"]\n",
+                    self.max_parallelism
+                ));
                 "Sum".into()
             }
         };
@@ -202,9 +210,12 @@ fn shape(combine: Option<Combine>) -> impl Strategy<Value = Shape> {
                     1..=2,
                 ),
                 2u32..=4,
+                // Max parallelism of the keyed operators (parallelism <= 2): the named sizes
+                // (a small prime, Flink's default, the largest) and a range of small ones.
+                prop_oneof![Just(2u32), Just(7), Just(128), Just(32768), 2u32..=40],
             )
         })
-        .prop_map(|(combine, sources, into, combine_parallelism, sum, sinks, keys)| Shape {
+        .prop_map(|(combine, sources, into, combine_parallelism, sum, sinks, keys, max_parallelism)| Shape {
             sources,
             combine,
             into,
@@ -213,6 +224,7 @@ fn shape(combine: Option<Combine>) -> impl Strategy<Value = Shape> {
             sum: if combine == Combine::Join { None } else { sum },
             sinks,
             keys,
+            max_parallelism,
         })
 }
 
@@ -340,6 +352,8 @@ struct Outcome {
     /// Per two-phase-commit sink: its committed rows as (lineage, value), counted.
     committed: BTreeMap<usize, BTreeMap<(u64, u32, String), usize>>,
     keyed: BTreeMap<(usize, usize), BTreeMap<Value, Value>>,
+    /// Keys a task's keyed state holds outside its subtask's key-group range.
+    foreign_keys: Vec<String>,
     store_anomalies: Vec<String>,
     restores: u32,
     in_flight_restored: usize,
@@ -768,6 +782,21 @@ impl<'a> Harness<'a> {
         }
     }
 
+    /// The keys of `state` (a keyed operator's, in subtask `subtask` of vertex `v`) whose key
+    /// group is not in that subtask's range (`compute_key_group_range_for_operator_index`) under
+    /// the keyed operator's max parallelism: where a restore would not look for them.
+    fn foreign_keys(&self, v: usize, subtask: u32, state: &BTreeMap<Value, Value>) -> Vec<String> {
+        use ckptsim::key_group::{assign_to_key_group, compute_key_group_range_for_operator_index};
+        let vertex = &self.graph.vertices[v];
+        let m = vertex.ops.iter().find_map(|o| self.spec.operators[*o].max_parallelism).unwrap_or(128);
+        let range = compute_key_group_range_for_operator_index(m, vertex.parallelism, subtask).expect("valid");
+        state
+            .keys()
+            .filter(|k| !range.contains(assign_to_key_group(&ckptsim::operator::key_of(k), m)))
+            .map(|k| format!("{k} in {}[{subtask}] (max parallelism {m}, range {range:?})", vertex.name))
+            .collect()
+    }
+
     fn finish(mut self) -> Outcome {
         // Every input bounded: the job must end with every task FINISHED (2.x: after final
         // checkpoints); otherwise one more checkpoint must complete.
@@ -826,11 +855,13 @@ impl<'a> Harness<'a> {
             }
         }
         let mut keyed: BTreeMap<(usize, usize), BTreeMap<Value, Value>> = BTreeMap::new();
+        let mut foreign_keys = Vec::new();
         if let Some(cp) = &self.latest {
             for (t, snap) in &cp.tasks {
-                let (v, _) = self.graph.task_vertex[t.0 as usize];
+                let (v, subtask) = self.graph.task_vertex[t.0 as usize];
                 for (i, st) in snap.operators.iter().enumerate() {
                     if let OperatorState::Keyed(m) = st {
+                        foreign_keys.extend(self.foreign_keys(v, subtask, m));
                         keyed.entry((v, i)).or_default().extend(m.iter().map(|(k, x)| (k.clone(), x.clone())));
                     }
                 }
@@ -850,6 +881,7 @@ impl<'a> Harness<'a> {
         Outcome {
             outputs,
             committed,
+            foreign_keys,
             stuck,
             all_finished: self.finished.iter().all(|f| *f),
             not_final,
@@ -875,6 +907,7 @@ fn check(shape: &Shape, mode: Mode, variant: Variant, schedule: &[u16], failures
     prop_assert!(got.stuck.is_none(), "{}", got.stuck.as_deref().unwrap_or_default());
     prop_assert!(want.store_anomalies.is_empty(), "fault-free run: {:?}", want.store_anomalies);
     prop_assert!(!want.outputs.is_empty(), "the fault-free run output nothing");
+    prop_assert!(got.foreign_keys.is_empty(), "keys outside their subtask's key groups: {:?}", got.foreign_keys);
     for (sink, lineages) in &want.outputs {
         prop_assert!(lineages.values().all(|n| *n == 1), "fault-free run: a duplicate at sink {sink}");
         let empty = BTreeMap::new();

@@ -14,8 +14,19 @@
 //!
 //! The planted `snapshot-after-first-gate` and `aligned-no-block` break the aligned cut on some
 //! interleaving (`planted_variants_break_the_cut_per_gate`): the property is not vacuous.
+//!
+//! Key groups (session 26): each case draws a max parallelism (1, 7, 128, 32768 or 1..=40), a
+//! parallelism and the task's subtask; the records' key is one the core's key-group routing
+//! (`assign_key_to_parallel_operator`, what a `KeyGroups` edge routes by) sends to that subtask,
+//! and every key of the snapshot's keyed state must lie in the subtask's key-group range
+//! (`compute_key_group_range_for_operator_index`: what a restore hands the subtask).
+//! `a_wrong_modulo_routing_breaks_the_key_group_range` shows the rule fails on a routing that
+//! takes `key_group % parallelism`.
 
 use ckptsim::barrier::HandlerKind;
+use ckptsim::key_group::{
+    assign_key_to_parallel_operator, assign_to_key_group, compute_key_group_range_for_operator_index,
+};
 use ckptsim::operator::SurvivingCounters;
 use ckptsim::record::{Alignment, Barrier, CheckpointKind, Lineage, Record, StreamElement, Value};
 use ckptsim::state::OperatorState;
@@ -30,12 +41,53 @@ fn gates(producers: u32, op: InputOperatorSpec) -> InputGates {
     InputGates::new(&[producers, producers], op).with_paths(true)
 }
 
-fn task(producers: u32, op: InputOperatorSpec, handler: HandlerKind, variant: Variant) -> Task {
+/// The task's place among its operator's subtasks and the key its records carry.
+#[derive(Clone, Debug)]
+struct Keying {
+    max_parallelism: u32,
+    parallelism: u32,
+    subtask: u32,
+    key: String,
+}
+
+/// A key routing function: (key, max parallelism, parallelism) -> subtask.
+type Route = fn(&Value, u32, u32) -> u32;
+
+impl Keying {
+    /// Subtask `subtask` of `parallelism` with `max_parallelism` key groups, fed the `nth` key
+    /// of `k0, k1, ...` that `route` sends to it.
+    fn new(max_parallelism: u32, parallelism: u32, subtask: u32, nth: usize, route: Route) -> Keying {
+        let key = (0..)
+            .map(|i| format!("k{i}"))
+            .filter(|k| route(&Value::str(k), max_parallelism, parallelism) == subtask)
+            .nth(nth)
+            .expect("some key routes to every subtask");
+        Keying { max_parallelism, parallelism, subtask, key }
+    }
+
+    /// Whether `key` lies in the key-group range a restore gives this subtask.
+    fn owns(&self, key: &str) -> bool {
+        let range = compute_key_group_range_for_operator_index(self.max_parallelism, self.parallelism, self.subtask)
+            .expect("valid parallelism");
+        range.contains(assign_to_key_group(&Value::str(key), self.max_parallelism))
+    }
+}
+
+/// Max parallelism, parallelism, subtask, which of the keys routed there: the named sizes (one
+/// key group, a small prime, Flink's default, the largest) and a range of small ones.
+fn keying() -> impl Strategy<Value = Keying> {
+    prop_oneof![Just(1u32), Just(7), Just(128), Just(32768), 1u32..=40]
+        .prop_flat_map(|m| (Just(m), 1..=m.min(4)))
+        .prop_flat_map(|(m, p)| (Just(m), Just(p), 0..p, 0usize..8))
+        .prop_map(|(m, p, s, nth)| Keying::new(m, p, s, nth, assign_key_to_parallel_operator))
+}
+
+fn task(producers: u32, op: InputOperatorSpec, handler: HandlerKind, variant: Variant, keying: &Keying) -> Task {
     let spec = TaskSpec {
         task: TaskId(0),
         name: "self".into(),
-        subtask: 0,
-        parallelism: 1,
+        subtask: keying.subtask,
+        parallelism: keying.parallelism,
         attempt: Attempt(0),
         head: HeadSpec::MultiInputs { gates: gates(producers, op), handler },
         chain: vec![],
@@ -68,8 +120,9 @@ fn run(
     streams: &Streams,
     schedule: &[u8],
     (op, handler, variant): (InputOperatorSpec, HandlerKind, Variant),
+    keying: &Keying,
 ) -> Outcome {
-    let mut t = task(producers, op, handler, variant);
+    let mut t = task(producers, op, handler, variant, keying);
     let alignment = if handler == HandlerKind::AtLeastOnce { Alignment::AtLeastOnce } else { Alignment::Aligned };
     let mut queues: Vec<VecDeque<StreamElement>> = (0..2 * producers)
         .map(|ch| {
@@ -77,7 +130,7 @@ fn run(
             let (pre, post, end) = streams[p as usize];
             let rec = |i: u32| {
                 StreamElement::Record(Record::new(
-                    Value::str("k"),
+                    Value::str(&keying.key),
                     Lineage { input_seq: u64::from(p * 100 + i), sub: 0 },
                 ))
             };
@@ -127,10 +180,22 @@ fn run(
     out
 }
 
-/// The join's count for `side` in a snapshot's head state.
-fn count(state: &OperatorState, side: i64) -> i64 {
+/// The join's count for `key` and `side` in a snapshot's head state.
+fn count(state: &OperatorState, key: &str, side: i64) -> i64 {
     let OperatorState::Keyed(m) = state else { return 0 };
-    m.get(&Value::Pair("k".into(), side)).map_or(0, |v| if let Value::Int(n) = v { *n } else { 0 })
+    m.get(&Value::Pair(key.into(), side)).map_or(0, |v| if let Value::Int(n) = v { *n } else { 0 })
+}
+
+/// Every key of a snapshot's keyed state (a join's `(key, side)`) outside the subtask's
+/// key-group range.
+fn foreign_keys(state: &OperatorState, keying: &Keying) -> Vec<String> {
+    let OperatorState::Keyed(m) = state else { return Vec::new() };
+    m.keys()
+        .filter_map(|k| match k {
+            Value::Pair(key, _) if !keying.owns(key) => Some(key.to_string()),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Records ahead of the barrier on one gate: every producer's `pre` (both gates carry the same).
@@ -145,9 +210,10 @@ fn check(
     schedule: &[u8],
     op: InputOperatorSpec,
     handler: HandlerKind,
+    keying: &Keying,
 ) -> Result<(), String> {
     let join = op == InputOperatorSpec::Join;
-    let o = run(producers, streams, schedule, (op, handler, Variant::Correct));
+    let o = run(producers, streams, schedule, (op, handler, Variant::Correct), keying);
     let at_least_once = handler == HandlerKind::AtLeastOnce;
     if !o.drained {
         return Err("a channel stayed blocked".into());
@@ -158,13 +224,20 @@ fn check(
     let want = cut(streams);
     for gate in 0..2u32 {
         let got = if join {
-            count(&o.snapshots[0].1.operators[0], i64::from(gate)) as u32
+            count(&o.snapshots[0].1.operators[0], &keying.key, i64::from(gate)) as u32
         } else {
             o.before_snapshot[gate as usize]
         };
         if (at_least_once && got < want) || (!at_least_once && got != want) {
             return Err(format!("gate {gate}: the snapshot covers {got} records, the cut is {want}"));
         }
+    }
+    if !keying.owns(&keying.key) {
+        return Err(format!("key {} routed to subtask {} outside its key-group range", keying.key, keying.subtask));
+    }
+    let foreign = foreign_keys(&o.snapshots[0].1.operators[0], keying);
+    if !foreign.is_empty() {
+        return Err(format!("keys {foreign:?} in the snapshot of subtask {}: not its key groups", keying.subtask));
     }
     // Every record once per gate, its gate in its lineage (union: as it came; join: its row).
     let mut copies: BTreeMap<Lineage, u32> = BTreeMap::new();
@@ -187,35 +260,36 @@ fn check(
     Ok(())
 }
 
-fn case() -> impl Strategy<Value = (u32, Streams, Vec<u8>)> {
+fn case() -> impl Strategy<Value = (u32, Streams, Vec<u8>, Keying)> {
     (1u32..=3).prop_flat_map(|p| {
         (
             Just(p),
             prop::collection::vec((0u32..4, 0u32..4, any::<bool>()), p as usize),
             prop::collection::vec(any::<u8>(), 0..64),
+            keying(),
         )
     })
 }
 
 proptest! {
     #[test]
-    fn aligned_self_union_snapshots_the_cut_per_gate((p, streams, schedule) in case()) {
-        check(p, &streams, &schedule, InputOperatorSpec::Union, HandlerKind::Aligned).map_err(TestCaseError::fail)?;
+    fn aligned_self_union_snapshots_the_cut_per_gate((p, streams, schedule, keying) in case()) {
+        check(p, &streams, &schedule, InputOperatorSpec::Union, HandlerKind::Aligned, &keying).map_err(TestCaseError::fail)?;
     }
 
     #[test]
-    fn tracker_self_union_covers_the_cut_per_gate((p, streams, schedule) in case()) {
-        check(p, &streams, &schedule, InputOperatorSpec::Union, HandlerKind::AtLeastOnce).map_err(TestCaseError::fail)?;
+    fn tracker_self_union_covers_the_cut_per_gate((p, streams, schedule, keying) in case()) {
+        check(p, &streams, &schedule, InputOperatorSpec::Union, HandlerKind::AtLeastOnce, &keying).map_err(TestCaseError::fail)?;
     }
 
     #[test]
-    fn aligned_keyed_self_join_snapshots_the_cut_per_gate((p, streams, schedule) in case()) {
-        check(p, &streams, &schedule, InputOperatorSpec::Join, HandlerKind::Aligned).map_err(TestCaseError::fail)?;
+    fn aligned_keyed_self_join_snapshots_the_cut_per_gate((p, streams, schedule, keying) in case()) {
+        check(p, &streams, &schedule, InputOperatorSpec::Join, HandlerKind::Aligned, &keying).map_err(TestCaseError::fail)?;
     }
 
     #[test]
-    fn tracker_keyed_self_join_covers_the_cut_per_gate((p, streams, schedule) in case()) {
-        check(p, &streams, &schedule, InputOperatorSpec::Join, HandlerKind::AtLeastOnce).map_err(TestCaseError::fail)?;
+    fn tracker_keyed_self_join_covers_the_cut_per_gate((p, streams, schedule, keying) in case()) {
+        check(p, &streams, &schedule, InputOperatorSpec::Join, HandlerKind::AtLeastOnce, &keying).map_err(TestCaseError::fail)?;
     }
 }
 
@@ -234,7 +308,14 @@ fn planted_variants_break_the_cut_per_gate() {
                         let schedule: Vec<u8> = (0u8..48)
                             .map(|i| seed.wrapping_mul(31).wrapping_add(i.wrapping_mul(7)) ^ (i >> 1))
                             .collect();
-                        let o = run(p, &streams, &schedule, (InputOperatorSpec::Union, HandlerKind::Aligned, variant));
+                        let keying = Keying::new(128, 1, 0, 0, assign_key_to_parallel_operator);
+                        let o = run(
+                            p,
+                            &streams,
+                            &schedule,
+                            (InputOperatorSpec::Union, HandlerKind::Aligned, variant),
+                            &keying,
+                        );
                         let want = cut(&streams);
                         if o.snapshots.first().is_some_and(|_| o.before_snapshot.iter().any(|g| *g != want)) {
                             broken += 1;
@@ -244,5 +325,35 @@ fn planted_variants_break_the_cut_per_gate() {
             }
         }
         assert!(broken > 0, "{variant}: no case broke the per-gate cut");
+    }
+}
+
+/// The key-group rule is not vacuous: a routing that sends key group `kg` to `kg % parallelism`
+/// (instead of Flink's `kg * parallelism / max_parallelism`) puts, for the drawn max
+/// parallelisms with a parallelism of 2 to 4 (where the two differ), one of the first 8 keys of
+/// some subtask outside that subtask's key-group range, and the keyed self-join property fails
+/// on it; the correct routing passes on every key drawn.
+#[test]
+fn a_wrong_modulo_routing_breaks_the_key_group_range() {
+    let modulo: Route = |k, m, p| assign_to_key_group(k, m).0 % p;
+    let join = |k: &Keying| check(1, &vec![(2, 1, false)], &[], InputOperatorSpec::Join, HandlerKind::Aligned, k);
+    for m in [7u32, 128, 32768, 5, 13, 40] {
+        for p in 2..=m.min(4) {
+            let broken: Vec<Keying> = (0..p)
+                .flat_map(|s| (0..8).map(move |nth| Keying::new(m, p, s, nth, modulo)))
+                .filter(|k| !k.owns(&k.key))
+                .collect();
+            assert!(!broken.is_empty(), "max {m}, parallelism {p}: a % routing agrees with every range");
+            assert!(join(&broken[0]).is_err_and(|e| e.contains("outside its key-group range")), "max {m}, p {p}");
+        }
+    }
+    for m in [1u32, 7, 128, 32768, 2, 3, 5, 13, 40] {
+        for p in 1..=m.min(4) {
+            for (s, nth) in (0..p).flat_map(|s| (0..8).map(move |nth| (s, nth))) {
+                let k = Keying::new(m, p, s, nth, assign_key_to_parallel_operator);
+                assert!(k.owns(&k.key), "{k:?}");
+                join(&k).expect("the correct routing keeps every key in its range");
+            }
+        }
     }
 }

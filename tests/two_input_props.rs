@@ -7,8 +7,18 @@
 //! each gate's channels (the cut over both gates); under the at-least-once tracker it counts at
 //! least them; every record is processed exactly once; the task's input ends exactly when
 //! every channel of both gates ended.
+//!
+//! Key groups (session 26): each case draws a max parallelism (1, 7, 128, 32768 or 1..=40), a
+//! parallelism and the task's subtask; the records' key is one the core's key-group routing
+//! (`assign_key_to_parallel_operator`) sends to that subtask, and every key of the snapshot's
+//! keyed state must lie in the subtask's key-group range
+//! (`compute_key_group_range_for_operator_index`); `self_union_props.rs` shows the rule fails on
+//! a routing by `key_group % parallelism`.
 
 use ckptsim::barrier::HandlerKind;
+use ckptsim::key_group::{
+    assign_key_to_parallel_operator, assign_to_key_group, compute_key_group_range_for_operator_index,
+};
 use ckptsim::operator::SurvivingCounters;
 use ckptsim::record::{Alignment, Barrier, CheckpointKind, Lineage, Record, StreamElement, Value};
 use ckptsim::state::OperatorState;
@@ -18,12 +28,48 @@ use ckptsim::{Attempt, ChannelId, CheckpointId, Profile, TaskId, Variant};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, VecDeque};
 
-fn task(gates: &[u32], handler: HandlerKind) -> Task {
+/// The task's place among its operator's subtasks and the key its records carry: the `nth` key
+/// of `k0, k1, ...` that the core's key-group routing sends to subtask `subtask`.
+#[derive(Clone, Debug)]
+struct Keying {
+    max_parallelism: u32,
+    parallelism: u32,
+    subtask: u32,
+    key: String,
+}
+
+impl Keying {
+    fn new(max_parallelism: u32, parallelism: u32, subtask: u32, nth: usize) -> Keying {
+        let key = (0..)
+            .map(|i| format!("k{i}"))
+            .filter(|k| assign_key_to_parallel_operator(&Value::str(k), max_parallelism, parallelism) == subtask)
+            .nth(nth)
+            .expect("some key routes to every subtask");
+        Keying { max_parallelism, parallelism, subtask, key }
+    }
+
+    /// Whether `key` lies in the key-group range a restore gives this subtask.
+    fn owns(&self, key: &str) -> bool {
+        let range = compute_key_group_range_for_operator_index(self.max_parallelism, self.parallelism, self.subtask)
+            .expect("valid parallelism");
+        range.contains(assign_to_key_group(&Value::str(key), self.max_parallelism))
+    }
+}
+
+/// Max parallelism (the named sizes and a range of small ones), parallelism, subtask, key.
+fn keying() -> impl Strategy<Value = Keying> {
+    prop_oneof![Just(1u32), Just(7), Just(128), Just(32768), 1u32..=40]
+        .prop_flat_map(|m| (Just(m), 1..=m.min(4)))
+        .prop_flat_map(|(m, p)| (Just(m), Just(p), 0..p, 0usize..8))
+        .prop_map(|(m, p, s, nth)| Keying::new(m, p, s, nth))
+}
+
+fn task(gates: &[u32], handler: HandlerKind, keying: &Keying) -> Task {
     let spec = TaskSpec {
         task: TaskId(0),
         name: "join".into(),
-        subtask: 0,
-        parallelism: 1,
+        subtask: keying.subtask,
+        parallelism: keying.parallelism,
         attempt: Attempt(0),
         head: HeadSpec::MultiInputs { gates: InputGates::new(gates, InputOperatorSpec::Join), handler },
         chain: vec![],
@@ -37,10 +83,10 @@ fn task(gates: &[u32], handler: HandlerKind) -> Task {
     Task::new(spec, 0, None, &e, &e, &mut SurvivingCounters::default())
 }
 
-/// The join's count for `side` in a snapshot's head state.
-fn count(state: &OperatorState, side: i64) -> i64 {
+/// The join's count for `key` and `side` in a snapshot's head state.
+fn count(state: &OperatorState, key: &str, side: i64) -> i64 {
     let OperatorState::Keyed(m) = state else { return 0 };
-    m.get(&Value::Pair("k".into(), side)).map_or(0, |v| if let Value::Int(n) = v { *n } else { 0 })
+    m.get(&Value::Pair(key.into(), side)).map_or(0, |v| if let Value::Int(n) = v { *n } else { 0 })
 }
 
 fn run(
@@ -48,8 +94,9 @@ fn run(
     streams: Vec<(u32, u32, bool)>,
     schedule: Vec<u8>,
     handler: HandlerKind,
+    keying: &Keying,
 ) -> Result<(), TestCaseError> {
-    let mut t = task(&gates, handler);
+    let mut t = task(&gates, handler, keying);
     let gate_of = InputGates::new(&gates, InputOperatorSpec::Join).gate_of;
     let mut queues: Vec<VecDeque<StreamElement>> = streams
         .iter()
@@ -57,7 +104,7 @@ fn run(
         .map(|(c, &(pre, post, end))| {
             let rec = |i: u32| {
                 StreamElement::Record(Record::new(
-                    Value::str("k"),
+                    Value::str(&keying.key),
                     Lineage { input_seq: u64::from(c as u32 * 100 + i), sub: 0 },
                 ))
             };
@@ -113,11 +160,23 @@ fn run(
     for side in 0..2u32 {
         let cut: i64 =
             streams.iter().enumerate().filter(|(ch, _)| gate_of[*ch] == side).map(|(_, s)| i64::from(s.0)).sum();
-        let got = count(&snap.operators[0], i64::from(side));
+        let got = count(&snap.operators[0], &keying.key, i64::from(side));
         if handler == HandlerKind::AtLeastOnce {
             prop_assert!(got >= cut, "gate {side}: {got} < cut {cut}");
         } else {
             prop_assert_eq!(got, cut, "gate {}: snapshot holds exactly the cut", side);
+        }
+    }
+    if let OperatorState::Keyed(m) = &snap.operators[0] {
+        for k in m.keys() {
+            let Value::Pair(key, _) = k else { continue };
+            prop_assert!(
+                keying.owns(key),
+                "key {} in subtask {}: not its key groups ({:?})",
+                key,
+                keying.subtask,
+                keying
+            );
         }
     }
     let all_ended = streams.iter().all(|s| s.2);
@@ -128,25 +187,26 @@ fn run(
 /// Per channel: (records before the barrier, records after it, end of partition).
 type Streams = Vec<(u32, u32, bool)>;
 
-fn case() -> impl Strategy<Value = (Vec<u32>, Streams, Vec<u8>)> {
+fn case() -> impl Strategy<Value = (Vec<u32>, Streams, Vec<u8>, Keying)> {
     (1u32..=3, 1u32..=3).prop_flat_map(|(a, b)| {
         let n = (a + b) as usize;
         (
             Just(vec![a, b]),
             prop::collection::vec((0u32..4, 0u32..4, any::<bool>()), n),
             prop::collection::vec(any::<u8>(), 0..64),
+            keying(),
         )
     })
 }
 
 proptest! {
     #[test]
-    fn aligned_two_gates_snapshot_the_cut((gates, streams, schedule) in case()) {
-        run(gates, streams, schedule, HandlerKind::Aligned)?;
+    fn aligned_two_gates_snapshot_the_cut((gates, streams, schedule, keying) in case()) {
+        run(gates, streams, schedule, HandlerKind::Aligned, &keying)?;
     }
 
     #[test]
-    fn tracker_over_two_gates_covers_the_cut((gates, streams, schedule) in case()) {
-        run(gates, streams, schedule, HandlerKind::AtLeastOnce)?;
+    fn tracker_over_two_gates_covers_the_cut((gates, streams, schedule, keying) in case()) {
+        run(gates, streams, schedule, HandlerKind::AtLeastOnce, &keying)?;
     }
 }

@@ -293,3 +293,29 @@ fn window_join_then_interval_join_rescales_with_its_state() {
     let eo = o.verdicts.iter().find(|v| v.checker == "exactly-once").expect("exactly-once");
     assert!(eo.anomalies.iter().any(|a| a.contains("lost joined row")), "{:?}", eo.anomalies);
 }
+
+/// Every window rescale file moves a key at each step: on its seed, at 2 -> 3 and at 3 -> 1, some
+/// key of the window's restored state lands in another subtask than the one that held it, and
+/// the `state` checker saw it placed there. Session 26: `idle-union-window-2-3-1-2pc.toml` had 3
+/// keys (`k0..k2`, key groups all in subtask 1 of 2 and of 3), so its 2 -> 3 step moved none;
+/// with 8 keys `k5`, `k6`, `k7` move.
+#[test]
+fn each_window_rescale_moves_a_key_at_each_step() {
+    for file in [
+        "scenarios/rescale/event-window-2-3-1-2pc.toml",
+        "scenarios/rescale/idle-union-window-2-3-1-2pc.toml",
+        "scenarios/rescale/processing-window-2-3-1-2pc.toml",
+    ] {
+        let spec = spec(file);
+        let o = outcome::run(&spec, spec.default_seed);
+        assert!(o.passed(), "{file}: {:?}", o.verdicts);
+        assert_eq!(o.run.rescales.len(), 2, "{file}");
+        for r in &o.run.rescales {
+            let keys = &r.keys["Window"];
+            let moved: Vec<&Value> =
+                keys.iter().filter(|(_, m)| m.old_subtask != m.new_subtask).map(|(k, _)| k).collect();
+            assert!(!moved.is_empty(), "{file}: no key changed subtask at {} ms: {keys:?}", r.at_ms);
+            assert!(keys.values().all(|m| m.restored_subtask == Some(m.new_subtask)), "{file}: {keys:?}");
+        }
+    }
+}

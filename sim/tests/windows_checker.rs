@@ -1,4 +1,4 @@
-//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted; a window after a window join or after two joins side by side, a window followed by functions (exactly-once, at-least-once, ended by stop-with-savepoint with and without drain) and a window behind one idle-marking channel are judged exactly; the EventTimeWindowCheckpointingITCase ports fail under a planted broken window restore; processing-time windows count an element once per assignment under at-least-once checkpoints and a window dropped before a restore that holds it again must fire; the valve rule (each task's watermark re-derived by StatusWatermarkValve's rules) passes a real idle-and-resume run and names each divergence planted in its valve steps and the planted idle-input-holds-watermark.
+//! The `windows` checker on real event-time runs and on doctored copies of them: each anomaly kind (window lost, wrong value, fired twice, late misjudged) is reported when the output is made wrong that way, and Flink's own re-firing after a restore is accepted; a window after a window join or after two joins side by side, a window followed by functions (exactly-once, at-least-once, ended by stop-with-savepoint with and without drain) and a window behind one idle-marking channel are judged exactly; the EventTimeWindowCheckpointingITCase ports fail under a planted broken window restore; processing-time windows count an element once per assignment under at-least-once checkpoints and a window dropped before a restore that holds it again must fire; a processing-time window after an event-time or a processing-time window (session 26) is judged from its own assignments only; the valve rule (each task's watermark re-derived by StatusWatermarkValve's rules) passes a real idle-and-resume run and names each divergence planted in its valve steps and the planted idle-input-holds-watermark.
 
 use ckptsim_sim::{check, load, world};
 use std::path::Path;
@@ -395,4 +395,39 @@ fn a_window_dropped_before_a_restore_that_holds_it_again_must_fire() {
     run.committed.retain(|r| r.timestamp != Some(ts));
     assert!(run.committed.len() < before, "the restored attempt committed the window");
     failed_with(&check::windows(&spec, &run), "window lost");
+}
+
+/// Windows after windows ending in a processing-time window (session 26): the last window is
+/// judged from its own assignments and end-of-input drops (`AssignmentRow::operator`,
+/// `QuiescedRow::operator`). After a processing-time window both windows record assignments; the
+/// run passes, a committed result removed is a lost window, a changed one a wrong value; the
+/// first window's assignments, were they judged as the last window's (renamed), make the correct
+/// run fail. After an event-time window only the last one records.
+#[test]
+fn a_processing_time_window_after_a_window_is_judged_from_its_own_assignments() {
+    let (spec, two) = run("processingtime/windows-in-a-row-2pc-failures.toml");
+    let by = |name: &str| two.window_assignments.iter().filter(|a| a.operator == name).count();
+    assert!(by("Window") > 0 && by("Totals") > 0, "both windows record: {} {}", by("Window"), by("Totals"));
+    assert_eq!(by("Window") + by("Totals"), two.window_assignments.len());
+    let v = windows_verdict(&spec, &two);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    let mut lost = two.clone();
+    lost.committed.remove(0);
+    failed_with(&windows_verdict(&spec, &lost), "window lost");
+    // Without the operator filter: the first window's assignments taken as the last one's.
+    let mut mixed = two.clone();
+    for a in &mut mixed.window_assignments {
+        a.operator = "Totals".into();
+    }
+    for q in &mut mixed.quiesced_windows {
+        q.operator = "Totals".into();
+    }
+    assert_eq!(windows_verdict(&spec, &mixed).passed, Some(false), "mixing the windows' assignments must fail");
+    let (spec, after_event) = run("eventtime/window-then-processing-window-2pc.toml");
+    assert!(after_event.window_assignments.iter().all(|a| a.operator == "Totals"));
+    let v = windows_verdict(&spec, &after_event);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    let mut lost = after_event.clone();
+    lost.committed.remove(0);
+    failed_with(&windows_verdict(&spec, &lost), "window lost");
 }

@@ -328,8 +328,9 @@ impl Ctx<'_> {
     }
 
     /// The window at `operators[i]`: event time unless it is a processing-time window, only
-    /// partitionings, functions of its results `(key, n)` and (event time) later event-time
-    /// windows between it and the sink; a processing-time window is the job's only window.
+    /// partitionings, functions of its results `(key, n)` and later windows between it and the
+    /// sink (after an event-time window event- or processing-time ones, after a processing-time
+    /// window processing-time ones only).
     fn window_placement(&self, i: usize, operators: &[OperatorSpec], any_event_time: bool) -> Res<()> {
         let is_processing =
             |o: &OperatorSpec| matches!(&o.kind, OperatorKindSpec::EventWindow(w) if w.time == WindowTime::Processing);
@@ -343,24 +344,28 @@ impl Ctx<'_> {
             ));
         }
         // Between the window and its sink (in file order) only partitionings, stateless
-        // functions defined on a window's results `(key, n)` and, after an event-time window,
-        // further event-time windows (windows after windows: each later window's reference is
-        // folded from the earlier window's results, `check/windows_stages.rs`); the windows
-        // checker applies the functions to its reference results (`check/windows_chain.rs`).
+        // functions defined on a window's results `(key, n)` and further windows (windows after
+        // windows: each later event-time window's reference is folded from the earlier window's
+        // results, `check/windows_stages.rs`; a last processing-time window is judged from the
+        // run's own assignments, `check/windows_processing.rs`); the windows checker applies the
+        // functions to its reference results (`check/windows_chain.rs`).
         let kept = |o: &OperatorSpec| match &o.kind {
             OperatorKindSpec::Map { function: u }
             | OperatorKindSpec::FlatMap { function: u }
             | OperatorKindSpec::Filter { function: u } => u.takes_window_results(),
             OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy => true,
-            OperatorKindSpec::EventWindow(_) => !processing && !is_processing(o),
+            // Windows after windows: event time after event time, processing time after either
+            // (session 26; a processing-time window assigns by arrival, whatever fed it).
+            OperatorKindSpec::EventWindow(_) => !processing || is_processing(o),
             _ => false,
         };
         let next = (i + 1..operators.len()).find(|j| !kept(&operators[*j]));
         if let Some(j) = next.filter(|j| matches!(operators[*j].kind, OperatorKindSpec::EventWindow(_))) {
             return Err(self.err(
                 &format!("operators[{j}].kind"),
-                "a processing_window is a job's only window: windows after windows are event-time windows \
-                 (event_window after event_window)",
+                "an event_window after a processing_window is not modelled: the processing-time window's results \
+                 carry its processing-time window's maxTimestamp as event time, which no input fixes (windows after \
+                 windows: event_window after event_window, processing_window after either)",
             ));
         }
         // A later window of windows after windows never meets a late result (the earlier
@@ -379,7 +384,7 @@ impl Ctx<'_> {
             let which = if processing { "a processing_window" } else { "an event_window" };
             return Err(self.err(
                 &format!("operators[{}].kind", next.unwrap_or(i + 1)),
-                format!("{which} must be followed by the sink, directly or through partitionings and functions of its results `(key,n)` (identity, double_value, even_value: the window checker judges its results) or, after an event_window, later event_windows"),
+                format!("{which} must be followed by the sink, directly or through partitionings and functions of its results `(key,n)` (identity, double_value, even_value: the window checker judges its results) or later windows (event_window or processing_window after an event_window, processing_window after a processing_window)"),
             ));
         }
         Ok(())

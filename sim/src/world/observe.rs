@@ -35,20 +35,30 @@ pub struct QuiescedRow {
     pub task: TaskId,
     /// Its attempt.
     pub attempt: Attempt,
+    /// The window operator's name.
+    pub operator: String,
     /// The windows that never fire in this attempt, by key.
     pub pending: Vec<(Value, ckptsim::window::TimeWindow)>,
 }
 
+/// A window operator's name from its instance name (`Name[subtask]`).
+pub fn operator_of_instance(instance: &str) -> String {
+    instance.rsplit_once('[').map_or(instance, |(name, _)| name).to_string()
+}
+
 impl AssignmentRow {
-    /// The assignment of `record` to `windows` at `time_ms` by `task`'s `attempt`.
+    /// The assignment of `record` to `windows` at `time_ms` by `task`'s `attempt`, in window
+    /// operator instance `instance` (`Name[subtask]`).
     pub fn of(
         time_ms: u64,
         task: TaskId,
         attempt: Attempt,
+        instance: &str,
         record: Record,
         windows: Vec<ckptsim::window::TimeWindow>,
     ) -> Self {
-        AssignmentRow { time_ms, task, attempt, value: record.value, lineage: record.lineage, windows }
+        let operator = operator_of_instance(instance);
+        AssignmentRow { time_ms, task, attempt, operator, value: record.value, lineage: record.lineage, windows }
     }
 }
 
@@ -63,6 +73,9 @@ pub struct AssignmentRow {
     pub task: TaskId,
     /// Its attempt.
     pub attempt: Attempt,
+    /// The window operator's name (a job may have several processing-time windows: windows
+    /// after windows, session 26).
+    pub operator: String,
     /// The element's value.
     pub value: Value,
     /// The input it derives from.

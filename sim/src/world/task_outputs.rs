@@ -67,11 +67,12 @@ pub(super) fn drain_outputs(
             }
             TaskOutput::EmitEndOfData => outbox.push_event(StreamElement::EndOfData),
             TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow::of(now, task, attempt, record)),
-            TaskOutput::WindowAssigned { record, windows, .. } => {
-                w.obs.window_assignments.push(AssignmentRow::of(now, task, attempt, record, windows))
+            TaskOutput::WindowAssigned { operator, record, windows } => {
+                w.obs.window_assignments.push(AssignmentRow::of(now, task, attempt, &operator, record, windows))
             }
-            TaskOutput::ProcessingTimersQuiesced { pending, .. } => {
-                w.obs.quiesced_windows.push(QuiescedRow { time_ms: now, task, attempt, pending })
+            TaskOutput::ProcessingTimersQuiesced { operator, pending } => {
+                let operator = super::observe::operator_of_instance(&operator);
+                w.obs.quiesced_windows.push(QuiescedRow { time_ms: now, task, attempt, operator, pending })
             }
         }
     }

@@ -406,16 +406,21 @@ impl Explorer<'_> {
                 TaskOutput::LateRecord { record, .. } => {
                     sys.obs.make_mut().late_records.push(OutputRow::of(now, t, attempt, record))
                 }
-                TaskOutput::WindowAssigned { record, windows, .. } => sys
+                TaskOutput::WindowAssigned { operator, record, windows } => sys
                     .obs
                     .make_mut()
                     .window_assignments
-                    .push(crate::world::AssignmentRow::of(now, t, attempt, record, windows)),
-                TaskOutput::ProcessingTimersQuiesced { pending, .. } => sys
-                    .obs
-                    .make_mut()
-                    .quiesced_windows
-                    .push(crate::world::QuiescedRow { time_ms: now, task: t, attempt, pending }),
+                    .push(crate::world::AssignmentRow::of(now, t, attempt, &operator, record, windows)),
+                TaskOutput::ProcessingTimersQuiesced { operator, pending } => {
+                    let operator = crate::world::operator_of_instance(&operator);
+                    sys.obs.make_mut().quiesced_windows.push(crate::world::QuiescedRow {
+                        time_ms: now,
+                        task: t,
+                        attempt,
+                        operator,
+                        pending,
+                    })
+                }
             }
         }
         true
