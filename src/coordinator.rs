@@ -258,7 +258,7 @@ impl CheckpointCoordinator {
                 profile,
             )
             .with_variant(variant),
-            next_id: CheckpointId::FIRST,
+            next_id: CheckpointId(config.first_id.max(1) as u64),
             pending: BTreeMap::new(),
             queue: BTreeMap::new(),
             queue_seq: 0,

@@ -1296,3 +1296,25 @@ fn stop_with_savepoint_suspends_periodic_checkpoints_until_it_fails() {
 
 #[path = "coordinator_edge_tests.rs"]
 mod edges;
+
+/// `checkpoint.first_id` (session 26): the counter starts there (the first trigger's id), an
+/// HA counter recovered below it does not lower it, 0 is refused, and a config left at 1 is
+/// serialized as before (no `first_id` key: traces and golden hashes unchanged).
+#[test]
+fn the_id_counter_starts_at_the_configured_first_id() {
+    let config = cfg(Some(1000), |c| c.first_id = 9);
+    let mut c = CheckpointCoordinator::new(&config, Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+    assert_eq!(c.next_checkpoint_id(), CheckpointId(9));
+    c.recover_id_counter(CheckpointId(3));
+    assert_eq!(c.next_checkpoint_id(), CheckpointId(9), "never lowered");
+    let first =
+        CheckpointCoordinator::new(&interval(Some(1000)), Profile::Flink23, Variant::Correct, vec![TaskId(0)], 0);
+    assert_eq!(first.next_checkpoint_id(), CheckpointId::FIRST);
+    assert!(cfg(Some(1000), |c| c.first_id = 0).validate(Profile::Flink23).is_err());
+    assert!(cfg(Some(1000), |c| c.first_id = crate::config::MAX_FIRST_CHECKPOINT_ID + 1)
+        .validate(Profile::Flink23)
+        .is_err());
+    let text = serde_json::to_string(&interval(Some(1000))).expect("serializes");
+    assert!(!text.contains("first_id"), "{text}");
+    assert!(serde_json::to_string(&config).expect("serializes").contains("\"first_id\":9"));
+}

@@ -260,6 +260,11 @@ pub(crate) struct ExploreArgs {
     /// it lost, it fails its tasks, the monitor watches it again once the JobMaster deploys to it).
     #[arg(long, default_value_t = 0)]
     pub(crate) hb_timeouts: u32,
+    /// TaskManager-side heartbeat timeouts per path (`tm-hb-timeout:N`: a live TaskManager
+    /// hears no heartbeat from the JobManager for the timeout, judges it lost and fails its
+    /// tasks, while the JobManager still hears it).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) tm_hb_timeouts: u32,
     /// Distinct states before giving up.
     #[arg(long, default_value_t = 300_000)]
     pub(crate) max_states: u64,

@@ -712,6 +712,7 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_ack_losses: a.ack_losses,
         max_requests: a.requests,
         max_hb_timeouts: a.hb_timeouts,
+        max_tm_hb_timeouts: a.tm_hb_timeouts,
         max_states: a.max_states,
         reduce: !a.no_reduce,
         reduce_feeders: a.feeders,

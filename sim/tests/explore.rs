@@ -1053,6 +1053,29 @@ fn a_forgotten_task_manager_is_found_through_a_heartbeat_timeout() {
     exhausted("tiny-2pc.toml", b);
 }
 
+/// The TaskManager-side heartbeat timeout (session 26, `tm-hb-timeout:N`): the live
+/// TaskManager hears no heartbeat from the JobManager, judges it lost and fails its tasks (the
+/// world's `heartbeat_tick`); their FAILED updates restart the job. The correct protocol's space
+/// with the step is exhausted with no false alarm, and it is larger than without (the step is
+/// taken).
+#[test]
+fn a_task_manager_that_judges_the_job_manager_lost_fails_its_tasks() {
+    let b = Bounds { max_tm_hb_timeouts: 1, ..bounds(1, 0) };
+    exhausted("tiny-2pc.toml", b);
+    let correct = spec("tiny-2pc.toml", Variant::Correct);
+    let with = Explorer::new(&correct, b).explore().distinct_states;
+    let without = Explorer::new(&correct, bounds(1, 0)).explore().distinct_states;
+    assert!(with > without, "the step adds states: {with} vs {without}");
+    let step = Choice::TmHbTimeout(ckptsim::TmId(0));
+    assert_eq!(step.to_string().parse::<Choice>(), Ok(step), "the step's text parses back");
+    let ex = Explorer::new(&correct, b);
+    // Enabled once a task of TaskManager 0 runs (its deployment delivered).
+    let (run, steps) = ex.run_on(&[Choice::ToTask(ckptsim::TaskId(0)), step], 80).expect("enabled after a deployment");
+    assert!(run.restarts >= 1, "the failed tasks restart the job ({steps:?})");
+    // Without the bound the step is not enabled.
+    assert!(Explorer::new(&correct, bounds(1, 0)).run_on(&[Choice::ToTask(ckptsim::TaskId(0)), step], 0).is_err());
+}
+
 /// The host loop's idle decision (session 20): a task loop that polls again at once keeps the
 /// checkpoint trigger from firing (a livelock); the correct loop sleeps and the same space is
 /// exhausted.

@@ -151,10 +151,6 @@ struct Case {
 enum Search {
     /// `Explorer::explore`.
     Bfs,
-    /// `Explorer::explore_dfs` (`--dfs`).
-    Dfs,
-    /// `Explorer::explore_exhaustive` (`--exhaust`).
-    Exhaust,
 }
 
 /// The small configuration that finds `variant`, or why `explore` cannot pose it. A match
@@ -272,22 +268,30 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // inputs in the explorer too (`world::inputs_before_latest`), so the reference folds
         // without "a"@0 and the plant's (a,2) is not one of its values.
         Variant::LatestStartsAtEarliest => c("tiny-latest.toml", b(1, 0), "state"),
-        // Session 25: found by `--exhaust` (depth-first, each state expanded once; session 24's
-        // BFS and `--dfs` did not reach it) on `tiny-late-side.toml` with no allowed lateness
-        // and "a" @1500 first: checkpoint 1 completes before the source reads anything, the
-        // source fails, the restored source reads "a" @1500, emits its watermark (1499) and
-        // reads "a" @100, which the restored window finds late and, under the plant, does not
-        // send on the side edge; a later checkpoint covers its late-side cut. 49 steps,
-        // 799,295 distinct states, 8.8 CPU s; the correct protocol passes the same path.
+        // Session 25: found by `--exhaust` (49 steps, not minimal) on `tiny-late-side.toml` with
+        // no allowed lateness and "a" @1500 first. Session 26: with the side branch's map
+        // dropped (`Window.late` straight into `LatePrint`) and the main sink a print sink,
+        // breadth-first search finds it, minimal: checkpoint 1 completes before the source reads
+        // anything, the source fails, the restored source reads "a" @1500, the tick emits its
+        // watermark (1499) and the source reads "a" @100, which the restored window finds late
+        // and, under the plant, does not send on the side edge; checkpoint 2 covers its
+        // late-side cut. 37 steps, 420,506 distinct states, 6.9 CPU s; the correct protocol's
+        // space at the same bounds is exhausted (864,389 distinct, no violation).
         Variant::LateSideOutputLostOnRestore => Ok(Case {
             job: "tiny-late-side.toml",
             edits: &[
                 ("allowed_lateness_ms = 200", "allowed_lateness_ms = 0"),
                 ("value = \"a\", ts_ms = 1100", "value = \"a\", ts_ms = 1500"),
+                ("kind = \"two-phase-commit-sink\"\nname = \"Sums\"", "kind = \"print-sink\"\nname = \"Sums\""),
+                (
+                    "[[operators]]\nkind = \"map\"\nname = \"LateDoubled\"\nparallelism = 1\nfunction = \"double_value\"\ninputs = [\"Window.late\"]\n\n",
+                    "",
+                ),
+                ("name = \"LatePrint\"\nparallelism = 1\n", "name = \"LatePrint\"\nparallelism = 1\ninputs = [\"Window.late\"]\n"),
             ],
-            bounds: Bounds { max_depth: 150, max_states: 2_000_000, ..b(2, 1) },
+            bounds: Bounds { max_depth: 150, max_states: 600_000, ..b(2, 1) },
             checker: "at-least-once",
-            search: Search::Exhaust,
+            search: Search::Bfs,
         }),
         // Session 24: side-output graphs are explored; with the window's watermark at 1099 the
         // late-but-allowed "a" @100 is sent to the side output by the plant as well.
@@ -312,16 +316,16 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // tolerance of 0 Flink fails the job there and the plant does not count the expiry.
         Variant::ExpiredNotCounted => c("tiny-timeout.toml", b(2, 0), "tolerable-failure"),
         // Session 24: FLINK-6284 needs checkpoints 9 and 10 both retained ("10" < "9"), so ten
-        // completed checkpoints and a failure: 11 ticks, past breadth-first search (not within
-        // 1.5 million distinct states at depth 27). Depth-first search takes deliveries before
-        // timers and faults last, so its first path runs the ten checkpoints and backtracks to
-        // the failure after checkpoint 10: found after a few hundred states, not minimal.
+        // completed checkpoints and a failure: 11 ticks, past breadth-first search. Session 26:
+        // `checkpoint.first_id = 9` starts the job's id counter at 9 (an HA id counter earlier
+        // leaders advanced), so checkpoints 9 and 10 complete in 2 ticks and the restart's
+        // delay is the third: breadth-first, minimal (25 steps, about 184,000 distinct states).
         Variant::RestoreLexicallyLatest => Ok(Case {
             job: "tiny-2pc.toml",
-            edits: &[("timeout_ms = 10000\n", "timeout_ms = 10000\nnum_retained = 2\n")],
-            bounds: Bounds { max_depth: 150, ..b(11, 1) },
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 10000\nnum_retained = 2\nfirst_id = 9\n")],
+            bounds: b(3, 1),
             checker: "retention",
-            search: Search::Dfs,
+            search: Search::Bfs,
         }),
         // Session 24: the `cancel` step (`--cancels`): the user cancels the job after a
         // checkpoint completed; the plant discards it although RETAIN_ON_CANCELLATION keeps it.
@@ -424,8 +428,6 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         let ex = Explorer::new(&spec, k.bounds);
         let report = match k.search {
             Search::Bfs => ex.explore(),
-            Search::Dfs => ex.explore_dfs(),
-            Search::Exhaust => ex.explore_exhaustive(),
         };
         let secs = start.elapsed().as_secs_f64();
         let v = report.violation.unwrap_or_else(|| panic!("{variant} is not found on {}", k.job));

@@ -159,6 +159,8 @@ pub(crate) struct RawCheckpoint {
     pub(crate) retention: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) num_retained: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) first_id: Option<i64>,
 }
 
 #[derive(Deserialize, Serialize, Debug, Default)]

@@ -261,6 +261,7 @@ impl Ctx<'_> {
             retention,
             num_retained: raw.num_retained.unwrap_or(d.num_retained),
             barrier_announcements: raw.barrier_announcements,
+            first_id: raw.first_id.unwrap_or(d.first_id),
         };
         config.validate(profile).map_err(|e| self.config_error(e, "", ""))?;
         Ok(config)

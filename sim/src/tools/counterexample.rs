@@ -23,6 +23,7 @@
 //! ack_losses = 0                # optional (default 0), written when not 0
 //! requests = 0                  # optional (default 0), written when not 0
 //! hb_timeouts = 0               # optional (default 0), written when not 0
+//! tm_hb_timeouts = 0            # optional (default 0), written when not 0
 //! path = ["fetch:t0", "tick", ...]
 //! job = '''
 //! <the scenario file>
@@ -86,6 +87,8 @@ struct Raw {
     requests: u32,
     #[serde(default)]
     hb_timeouts: u32,
+    #[serde(default)]
+    tm_hb_timeouts: u32,
     path: Vec<String>,
     job: String,
 }
@@ -133,6 +136,9 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
     }
     if bounds.max_hb_timeouts > 0 {
         let _ = writeln!(s, "hb_timeouts = {}", bounds.max_hb_timeouts);
+    }
+    if bounds.max_tm_hb_timeouts > 0 {
+        let _ = writeln!(s, "tm_hb_timeouts = {}", bounds.max_tm_hb_timeouts);
     }
     s.push_str("path = [\n");
     for chunk in v.path.chunks(8) {
@@ -235,6 +241,7 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_ack_losses: raw.ack_losses,
         max_requests: raw.requests,
         max_hb_timeouts: raw.hb_timeouts,
+        max_tm_hb_timeouts: raw.tm_hb_timeouts,
         ..Bounds::default()
     };
     Ok(ReplayFile { spec, bounds, path, checker: raw.checker, anomaly: raw.anomaly })

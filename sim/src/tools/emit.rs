@@ -268,6 +268,7 @@ fn checkpoint(c: &CheckpointConfig) -> Option<RawCheckpoint> {
         barrier_announcements: c.barrier_announcements,
         retention: unless_default(c.retention, d.retention).map(|r| name_of(&r)),
         num_retained: unless_default(c.num_retained, d.num_retained),
+        first_id: unless_default(c.first_id, d.first_id),
     })
 }
 

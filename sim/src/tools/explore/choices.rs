@@ -78,7 +78,7 @@ impl Explorer<'_> {
                 .filter(|c| match c {
                     Choice::Fetch(x) | Choice::ToTask(x) | Choice::Lose(x) | Choice::Fail(x) => group.contains(x),
                     Choice::Data { to, .. } => group.contains(to),
-                    Choice::CrashTm(tm) | Choice::HbTimeout(tm) => {
+                    Choice::CrashTm(tm) | Choice::HbTimeout(tm) | Choice::TmHbTimeout(tm) => {
                         group.iter().any(|x| self.job(sys).graph.tasks[x.0 as usize].tm == *tm)
                     }
                     Choice::JmFailover | Choice::Rescale => true,
@@ -237,6 +237,13 @@ impl Explorer<'_> {
             let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.job(sys).graph.tasks[t.0 as usize].tm).collect();
             for tm in busy.iter().filter(|tm| !sys.crashed_tms.contains(tm) && !sys.hb_lost.contains(tm)) {
                 out.push(Choice::HbTimeout(*tm));
+            }
+        }
+        if sys.tm_hb_timeouts < b.max_tm_hb_timeouts && !settled {
+            // The TaskManager's own verdict: a live TaskManager running a task.
+            let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.job(sys).graph.tasks[t.0 as usize].tm).collect();
+            for tm in busy.iter().filter(|tm| !sys.crashed_tms.contains(tm)) {
+                out.push(Choice::TmHbTimeout(*tm));
             }
         }
         if sys.jm_failovers < b.max_jm_failovers && !settled {

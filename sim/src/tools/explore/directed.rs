@@ -154,6 +154,7 @@ fn is_fault(c: Choice) -> bool {
         Choice::Fail(_)
             | Choice::CrashTm(_)
             | Choice::HbTimeout(_)
+            | Choice::TmHbTimeout(_)
             | Choice::Lose(_)
             | Choice::LoseAck(_)
             | Choice::JmFailover

@@ -177,6 +177,10 @@ impl Sys {
             h.word(8);
             self.latest_floor.hash(&mut h);
         }
+        if self.tm_hb_timeouts > 0 {
+            // Hashed only once taken, so jobs explored without the step keep their counts.
+            self.tm_hb_timeouts.hash(&mut h);
+        }
         if self.hb_timeouts > 0 {
             h.word(6);
             (self.hb_timeouts, &self.hb_lost).hash(&mut h);

@@ -179,6 +179,7 @@ impl<'a> Explorer<'a> {
             crashed_tms: BTreeSet::new(),
             hb_lost: BTreeSet::new(),
             hb_timeouts: 0,
+            tm_hb_timeouts: 0,
             latest_resolved: BTreeMap::new(),
             latest_floor: BTreeMap::new(),
             ha_latest: None,

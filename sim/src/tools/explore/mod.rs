@@ -20,6 +20,7 @@
 //! | `crash-tm:N` | TaskManager N's process dies: its tasks are gone, messages on their way to them are lost, its per-process counters reset |
 //! | `tm-lost:N` | the JobManager notices the crashed TaskManager N (heartbeat timeout): its executions fail; a replacement process offers the same slots. Enabled only while the JobManager's heartbeat monitor watches N |
 //! | `hb-timeout:N` | (`--hb-timeouts`) TaskManager N's heartbeats stay away longer than the timeout both ways while its process lives (a partition, a long pause): the JobManager judges it lost (its executions fail) and stops watching it, and N fails the tasks of the leader it lost; the monitor watches N again once the JobMaster deploys to it (`JobMaster.registerTaskManager`) |
+//! | `tm-hb-timeout:N` | (`--tm-hb-timeouts`) the live TaskManager N hears no heartbeat from the JobManager for the timeout while the JobManager still hears N (a one-way partition JobManager → N, the world's `direction = "one-way"`): N judges the leader lost and fails its tasks (Flink `TaskExecutor`'s `JobManagerHeartbeatListener#notifyHeartbeatTimeout` → `disconnectJobManagerConnection`); their FAILED updates reach the JobManager, which still watches N, as the world's heartbeat loop does (`world/taskmanager.rs` `heartbeat_tick`) |
 //! | `zombie:tN:I` | message I of those task N's ended attempts sent (and the JobManager took) arrives again, late: the JobManager must ignore it (`--zombies`) |
 //! | `stop` | (`--stops`, with a `stop-with-savepoint` action in the scenario) the JobManager stops periodic checkpoints and triggers the synchronous savepoint; its barriers, acks and notifications are then explored like any checkpoint's, and once it completed the sources finish (EndOfPartition downstream, FINISHED) and the job ends FINISHED |
 //! | `cancel` | (`--cancels`, with a `cancel` action and no `rescale` in the scenario) the user cancels the job (`JobMaster::cancel`: CANCELLING, a cancel to every task); the tasks' CANCELED updates are then explored like any message, and once every task is terminal the job is CANCELED and its store keeps what the retention policy keeps |
@@ -134,6 +135,9 @@ pub struct Bounds {
     pub max_requests: u32,
     /// Heartbeat timeouts of a live TaskManager (a false alarm: `hb-timeout:N`) on one path.
     pub max_hb_timeouts: u32,
+    /// TaskManager-side heartbeat timeouts (a live TaskManager judges the JobManager lost and
+    /// fails its tasks: `tm-hb-timeout:N`) on one path.
+    pub max_tm_hb_timeouts: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
@@ -183,6 +187,7 @@ impl Default for Bounds {
             max_ack_losses: 0,
             max_requests: 0,
             max_hb_timeouts: 0,
+            max_tm_hb_timeouts: 0,
             max_states: 300_000,
             reduce: true,
             reduce_feeders: false,
@@ -222,6 +227,9 @@ pub enum Choice {
     TmLost(TmId),
     /// `hb-timeout:N`: the heartbeats of the live TaskManager N time out both ways.
     HbTimeout(TmId),
+    /// `tm-hb-timeout:N`: the live TaskManager N judges the JobManager lost (no heartbeat from
+    /// it for the timeout) and fails its tasks; the JobManager still watches N.
+    TmHbTimeout(TmId),
     /// `jm-failover`: the JobManager dies and a new leader recovers the job.
     JmFailover,
     /// `rescale`: the job is cancelled and a new one with the scenario's `rescale` parallelisms
@@ -259,6 +267,7 @@ impl fmt::Display for Choice {
             Choice::CrashTm(tm) => write!(f, "crash-tm:{}", tm.0),
             Choice::TmLost(tm) => write!(f, "tm-lost:{}", tm.0),
             Choice::HbTimeout(tm) => write!(f, "hb-timeout:{}", tm.0),
+            Choice::TmHbTimeout(tm) => write!(f, "tm-hb-timeout:{}", tm.0),
             Choice::JmFailover => f.write_str("jm-failover"),
             Choice::Rescale => f.write_str("rescale"),
             Choice::Stop => f.write_str("stop"),
@@ -294,6 +303,7 @@ impl std::str::FromStr for Choice {
             ["crash-tm", n] => Ok(Choice::CrashTm(TmId(num(n)?))),
             ["tm-lost", n] => Ok(Choice::TmLost(TmId(num(n)?))),
             ["hb-timeout", n] => Ok(Choice::HbTimeout(TmId(num(n)?))),
+            ["tm-hb-timeout", n] => Ok(Choice::TmHbTimeout(TmId(num(n)?))),
             ["fetch", t] => Ok(Choice::Fetch(task(t)?)),
             ["to-task", t] => Ok(Choice::ToTask(task(t)?)),
             ["to-jm", t] => Ok(Choice::ToJm(task(t)?)),
@@ -497,6 +507,8 @@ struct Sys {
     hb_lost: BTreeSet<TmId>,
     /// Heartbeat timeouts of a live TaskManager on this path.
     hb_timeouts: u32,
+    /// TaskManager-side heartbeat timeouts (`tm-hb-timeout:N`) on this path.
+    tm_hb_timeouts: u32,
     /// Per (JobManager epoch, partition), the log end a 2.x `latest` source's enumerator
     /// resolved at the epoch's first deployment (`route.rs` `latest_ends`; empty without a
     /// `latest` source).

@@ -76,6 +76,7 @@ impl Explorer<'_> {
             | Choice::CrashTm(_)
             | Choice::TmLost(_)
             | Choice::HbTimeout(_)
+            | Choice::TmHbTimeout(_)
             | Choice::JmFailover
             | Choice::Rescale
             | Choice::Zombie { .. } => Footprint::Global,

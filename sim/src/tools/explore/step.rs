@@ -63,6 +63,32 @@ impl Explorer<'_> {
         true
     }
 
+    /// `tm-hb-timeout:N`: the live TaskManager `tm` has heard no heartbeat from the JobManager
+    /// for the timeout while the JobManager still hears it (a one-way partition JobManager →
+    /// `tm`). It judges the leader lost and fails every task it runs (Flink `TaskExecutor`'s
+    /// `JobManagerHeartbeatListener#notifyHeartbeatTimeout` → `disconnectJobManagerConnection`),
+    /// as the world's heartbeat loop does (`world/taskmanager.rs` `heartbeat_tick`: a fail
+    /// request per live attempt, each reported FAILED); the JobManager's monitor still watches
+    /// `tm`. False when not enabled.
+    fn tm_hb_timeout(&self, sys: &mut Sys, tm: TmId) -> bool {
+        let job = self.job(sys);
+        let mine: Vec<TaskId> = sys.tasks.keys().copied().filter(|t| job.graph.tasks[t.0 as usize].tm == tm).collect();
+        if sys.crashed_tms.contains(&tm) || mine.is_empty() {
+            return false;
+        }
+        sys.tm_hb_timeouts += 1;
+        let cause = "JobManager lost: no heartbeat from it for the heartbeat timeout".to_string();
+        for t in mine {
+            let Some(task) = sys.tasks.remove(&t) else { continue };
+            sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
+                attempt: task.attempt(),
+                state: ExecutionState::Failed,
+                cause: Some(cause.clone()),
+            });
+        }
+        true
+    }
+
     /// The JobManager dies and a new leader takes over, as the world's `jm-crash` (semantics
     /// §9): the old job is SUSPENDED and its pending checkpoints die
     /// (CHECKPOINT_COORDINATOR_SUSPEND); TaskManagers lose the leader and fail its tasks
@@ -258,6 +284,7 @@ impl Explorer<'_> {
                 true
             }
             Choice::HbTimeout(tm) => self.hb_timeout(sys, tm),
+            Choice::TmHbTimeout(tm) => self.tm_hb_timeout(sys, tm),
             Choice::JmFailover => {
                 if sys.jm.status().is_globally_terminal() {
                     return false;
