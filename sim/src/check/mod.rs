@@ -7,6 +7,7 @@ pub mod signature;
 pub mod triage;
 
 mod alignment;
+mod barriers;
 mod at_least_once;
 mod broadcast_fanout;
 mod coordinator;
@@ -38,6 +39,7 @@ mod forms_tests;
 mod windows_valve;
 
 pub use alignment::*;
+pub use barriers::*;
 pub use at_least_once::*;
 pub use coordinator::*;
 pub use exactly_once::*;
@@ -137,7 +139,7 @@ pub fn check_all_with(
     // `CKPTSIM_DEBUG_RSS=1` prints the resident set after each checker (where a big job's
     // checking phase spends memory; BENCHMARKS.md, *Speed*).
     let debug_rss = std::env::var_os("CKPTSIM_DEBUG_RSS").is_some();
-    let checkers: [&dyn Fn() -> Verdict; 12] = [
+    let checkers: [&dyn Fn() -> Verdict; 13] = [
         &|| exactly_once(spec, run, reference),
         &|| at_least_once(spec, run, reference),
         &|| state(spec, run, reference),
@@ -150,6 +152,7 @@ pub fn check_all_with(
         &|| alignment(spec, run),
         &|| windows::windows_cached(spec, run, reference),
         &|| stop::stop(spec, run),
+        &|| barriers(spec, run),
     ];
     checkers
         .iter()

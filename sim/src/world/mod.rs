@@ -38,6 +38,7 @@ mod jobmanager;
 pub mod key_routing;
 mod net;
 mod observe;
+mod protocol;
 mod rescale;
 mod rows;
 mod services;
@@ -72,6 +73,7 @@ use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
 use client::*;
 pub use cuts::{consistent, BarrierCut, BarrierKey, ChannelCuts, SnapshotCut};
+pub use protocol::{BarrierProtocol, Handed, ProtocolFinding, StepMark};
 use data_plane::*;
 use invariants::CHECK_EACH_STEP;
 use jobmanager::*;
@@ -308,6 +310,7 @@ struct Observation {
     rescales: Vec<RescaleRecord>,
     stops: Vec<StopRecord>,
     cuts: ChannelCuts,
+    protocol: BarrierProtocol,
     restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
     restored_lists: Vec<ListRestore>,
 }

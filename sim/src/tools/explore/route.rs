@@ -186,9 +186,11 @@ impl Explorer<'_> {
             }
             Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => {
                 let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+                let mark = BarrierProtocol::mark(task);
                 let notice =
                     crate::world::StopNotice::deliver(task, now, t, attempt, crate::world::Notice::Aborted(id));
                 sys.obs.make_mut().stop_notices.extend(notice);
+                self.note_protocol(sys, t, mark, Handed::JobManagerAbort(id));
                 self.drain(sys, t);
             }
             // flink-2.3: a trigger RPC for an attempt the TaskManager does not run fails; the
@@ -464,11 +466,25 @@ impl Explorer<'_> {
             let (el, _) = q.make_mut().remove(pos).expect("barrier position");
             let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
             let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+            let handed = Handed::of(ChannelId(ch), &el);
+            let mark = BarrierProtocol::mark(task);
             task.handle_input(now, ChannelId(ch), el, overtaken as u32, sys.counters.entry(tm).or_default());
+            if let Some(handed) = handed {
+                self.note_protocol(sys, t, mark, handed);
+            }
             // The barrier may have triggered the snapshot: its cut is taken now, before any
             // further record is taken (as the world's `prioritize_barriers`).
             self.note_snapshot_cut(sys, t);
         }
+    }
+
+    /// A control event handed to task `t`'s barrier handler, judged by the protocol
+    /// (`world/protocol.rs`); `mark` was taken just before.
+    pub(super) fn note_protocol(&self, sys: &mut Sys, t: TaskId, mark: StepMark, handed: Handed) {
+        let channels = self.job(sys).graph.inputs_of(t).len();
+        let Some(task) = sys.tasks.get(&t) else { return };
+        let step = (sys.now_ms, self.spec.profile, channels);
+        sys.cuts.make_mut().protocol.observe(task, (t, task.attempt()), step, mark, handed);
     }
 
     /// Task `t`'s newest snapshot cut, if it took a new snapshot (`cuts.rs`).
