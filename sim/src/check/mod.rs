@@ -7,8 +7,8 @@ pub mod signature;
 pub mod triage;
 
 mod alignment;
-mod barriers;
 mod at_least_once;
+mod barriers;
 mod broadcast_fanout;
 mod coordinator;
 pub mod counts;
@@ -39,8 +39,8 @@ mod forms_tests;
 mod windows_valve;
 
 pub use alignment::*;
-pub use barriers::*;
 pub use at_least_once::*;
+pub use barriers::*;
 pub use coordinator::*;
 pub use exactly_once::*;
 pub use finding::Finding;

@@ -244,77 +244,11 @@ impl BarrierProtocol {
         }
         let mut found: Vec<(&'static str, String)> = Vec::new();
         let (before, was_pending) = (w.current, w.pending());
-        let single = kind != HandlerKind::AtLeastOnce;
-        match handed {
-            Handed::Barrier(ch, b) => {
-                let c = ch.0 as usize;
-                if let Some(x) = w.barrier.get_mut(c) {
-                    *x = (*x).max(b.id);
-                    w.seen[c] = w.seen[c].max(b.id);
-                }
-                w.advance(b.id);
-                if b.id == w.current {
-                    w.start(kind, profile, &b);
-                }
-                if single && b.id > before && was_pending && !fx.forwarded.contains(&before) {
-                    found.push(("subsumed-not-aborted", format!(
-                        "the first barrier of checkpoint {} came while checkpoint {before} was being aligned, and {before} was not aborted (no cancel marker forwarded): a newer barrier ends the older alignment",
-                        b.id
-                    )));
-                }
-            }
-            Handed::Announcement(_, b) => {
-                let counts = kind == HandlerKind::Alternating
-                    && profile.supports_aligned_timeout()
-                    && b.kind != CheckpointKind::Savepoint
-                    && matches!(b.alignment, Alignment::AlignedWithTimeout { .. });
-                if counts && b.id >= w.current {
-                    w.advance(b.id);
-                    w.start(kind, profile, &b);
-                    if b.id > before && was_pending && !fx.forwarded.contains(&before) {
-                        found.push(("subsumed-not-aborted", format!(
-                            "checkpoint {} was announced while checkpoint {before} was being aligned, and {before} was not aborted (no cancel marker forwarded)",
-                            b.id
-                        )));
-                    }
-                }
-            }
-            Handed::CancelMarker(ch, id) => {
-                self.cancel_markers += 1;
-                if let Some(x) = w.seen.get_mut(ch.0 as usize) {
-                    *x = (*x).max(id);
-                }
-                let live = id > before || (id == before && was_pending);
-                w.advance(id);
-                if id == w.current {
-                    w.cur.ended = true;
-                }
-                if live && was_pending {
-                    self.cancelled_alignments += 1;
-                }
-                if single && live && !fx.forwarded.contains(&id) {
-                    found.push(("cancel-not-forwarded", format!(
-                        "a cancel marker for checkpoint {id} arrived on input channel {} (checkpoint {before} {}), but the task neither aborted {id} nor forwarded its cancel marker",
-                        ch.0,
-                        if was_pending { "being aligned" } else { "not pending" }
-                    )));
-                }
-            }
-            Handed::EndOfPartition(ch) => {
-                if let Some(x) = w.closed.get_mut(ch.0 as usize) {
-                    *x = true;
-                }
-            }
-            Handed::Timeout => {}
-            Handed::JobManagerAbort(id) => {
-                let aligning = was_pending && w.cur.snapshot.is_none();
-                if single && id == before && aligning && !fx.forwarded.contains(&id) {
-                    found.push(("abort-not-ended", format!(
-                        "the JobManager aborted checkpoint {id} while the task was aligning it, but the task neither aborted it nor forwarded its cancel marker"
-                    )));
-                }
-            }
+        if let Handed::CancelMarker(_, id) = handed {
+            self.cancel_markers += 1;
+            self.cancelled_alignments += u64::from(was_pending && id >= before);
         }
+        w.hand(kind, profile, handed, &fx, &mut found);
         for &id in &fx.forwarded {
             if id == w.current {
                 w.cur.ended = true;
@@ -335,15 +269,102 @@ impl BarrierProtocol {
 }
 
 impl Watch {
+    /// Takes one handed event in, with the rules judged on it alone (aborts that must come in
+    /// the same step).
+    fn hand(
+        &mut self,
+        kind: HandlerKind,
+        profile: Profile,
+        handed: Handed,
+        fx: &Effects,
+        found: &mut Vec<(&'static str, String)>,
+    ) {
+        let (before, was_pending) = (self.current, self.pending());
+        let single = kind != HandlerKind::AtLeastOnce;
+        match handed {
+            Handed::Barrier(ch, b) => {
+                let c = ch.0 as usize;
+                if let Some(x) = self.barrier.get_mut(c) {
+                    *x = (*x).max(b.id);
+                    self.seen[c] = self.seen[c].max(b.id);
+                }
+                self.advance(b.id);
+                if b.id == self.current {
+                    self.start(kind, profile, &b);
+                }
+                if single && b.id > before && was_pending && !fx.forwarded.contains(&before) {
+                    found.push(("subsumed-not-aborted", format!(
+                        "the first barrier of checkpoint {} came while checkpoint {before} was being aligned, and {before} was not aborted (no cancel marker forwarded): a newer barrier ends the older alignment",
+                        b.id
+                    )));
+                }
+            }
+            Handed::Announcement(_, b) => {
+                let counts = kind == HandlerKind::Alternating
+                    && profile.supports_aligned_timeout()
+                    && b.kind != CheckpointKind::Savepoint
+                    && matches!(b.alignment, Alignment::AlignedWithTimeout { .. });
+                if counts && b.id >= self.current {
+                    self.advance(b.id);
+                    self.start(kind, profile, &b);
+                    if b.id > before && was_pending && !fx.forwarded.contains(&before) {
+                        found.push(("subsumed-not-aborted", format!(
+                            "checkpoint {} was announced while checkpoint {before} was being aligned, and {before} was not aborted (no cancel marker forwarded)",
+                            b.id
+                        )));
+                    }
+                }
+            }
+            Handed::CancelMarker(ch, id) => {
+                if let Some(x) = self.seen.get_mut(ch.0 as usize) {
+                    *x = (*x).max(id);
+                }
+                let live = id > before || (id == before && was_pending);
+                self.advance(id);
+                if id == self.current {
+                    self.cur.ended = true;
+                }
+                if single && live && !fx.forwarded.contains(&id) {
+                    found.push(("cancel-not-forwarded", format!(
+                        "a cancel marker for checkpoint {id} arrived on input channel {} (checkpoint {before} {}), but the task neither aborted {id} nor forwarded its cancel marker",
+                        ch.0,
+                        if was_pending { "being aligned" } else { "not pending" }
+                    )));
+                }
+            }
+            Handed::EndOfPartition(ch) => {
+                if let Some(x) = self.closed.get_mut(ch.0 as usize) {
+                    *x = true;
+                }
+            }
+            Handed::Timeout => {}
+            Handed::JobManagerAbort(id) => {
+                let aligning = was_pending && self.cur.snapshot.is_none();
+                if single && id == before && aligning && !fx.forwarded.contains(&id) {
+                    found.push(("abort-not-ended", format!(
+                        "the JobManager aborted checkpoint {id} while the task was aligning it, but the task neither aborted it nor forwarded its cancel marker"
+                    )));
+                }
+            }
+        }
+    }
+}
+
+impl Watch {
     /// A snapshot taken in this step: its kind, and whether it came too early.
-    fn judge_snapshot(&mut self, id: CheckpointId, aligned: Option<bool>, now: u64, found: &mut Vec<(&'static str, String)>) {
+    fn judge_snapshot(
+        &mut self,
+        id: CheckpointId,
+        aligned: Option<bool>,
+        now: u64,
+        found: &mut Vec<(&'static str, String)>,
+    ) {
         if id != self.current {
             return;
         }
         self.cur.snapshot = Some(aligned);
         if aligned == Some(true) {
-            let missing: Vec<usize> =
-                (0..self.seen.len()).filter(|&c| !self.closed[c] && self.seen[c] < id).collect();
+            let missing: Vec<usize> = (0..self.seen.len()).filter(|&c| !self.closed[c] && self.seen[c] < id).collect();
             if let Some(c) = missing.first() {
                 found.push(("trigger-before-barriers", format!(
                     "aligned snapshot of checkpoint {id} taken before input channel {c} delivered its barrier ({} channels missing): an aligned handler (and the tracker) waits for every open channel",
@@ -375,7 +396,10 @@ impl Watch {
         let n = self.current;
         if kind == HandlerKind::AtLeastOnce {
             if let Some(c) = fx.blocked.first() {
-                found.push(("tracker-blocked", format!("input channel {c} is blocked, but the at-least-once tracker never blocks")));
+                found.push((
+                    "tracker-blocked",
+                    format!("input channel {c} is blocked, but the at-least-once tracker never blocks"),
+                ));
             }
             return;
         }

@@ -184,15 +184,7 @@ impl Explorer<'_> {
                     *seen = (*seen).max(id);
                 }
             }
-            Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => {
-                let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
-                let mark = BarrierProtocol::mark(task);
-                let notice =
-                    crate::world::StopNotice::deliver(task, now, t, attempt, crate::world::Notice::Aborted(id));
-                sys.obs.make_mut().stop_notices.extend(notice);
-                self.note_protocol(sys, t, mark, Handed::JobManagerAbort(id));
-                self.drain(sys, t);
-            }
+            Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => self.notify_aborted(sys, t, attempt, id),
             // flink-2.3: a trigger RPC for an attempt the TaskManager does not run fails; the
             // failed answer is a message to the JobMaster like any other (`to-jm:tN`), whose
             // arrival aborts the checkpoint. flink-1.11's trigger is a `tell`: nothing answers.
@@ -476,6 +468,17 @@ impl Explorer<'_> {
             // further record is taken (as the world's `prioritize_barriers`).
             self.note_snapshot_cut(sys, t);
         }
+    }
+
+    /// `notifyCheckpointAborted(id)` delivered to the current attempt of `t`.
+    fn notify_aborted(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, id: CheckpointId) {
+        let now = sys.now_ms;
+        let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+        let mark = BarrierProtocol::mark(task);
+        let notice = crate::world::StopNotice::deliver(task, now, t, attempt, crate::world::Notice::Aborted(id));
+        sys.obs.make_mut().stop_notices.extend(notice);
+        self.note_protocol(sys, t, mark, Handed::JobManagerAbort(id));
+        self.drain(sys, t);
     }
 
     /// A control event handed to task `t`'s barrier handler, judged by the protocol
