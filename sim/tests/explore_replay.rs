@@ -232,7 +232,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // other source's input ended too, the final checkpoint's barrier reaches the sink on one
         // channel and the planted handler waits for the ended one: every message delivered,
         // the sink never acknowledges (the explorer's stuck-checkpoint rule, `liveness`).
-        Variant::EndOfPartitionNotAligned => c("tiny-finished-restore.toml", b(1, 0), "liveness"),
+        Variant::EndOfPartitionNotAligned => c("tiny-finished-restore.toml", b(1, 0), "barriers"),
         Variant::StopAbortedAfterNotification => {
             c("tiny-stop-savepoint.toml", Bounds { max_stops: 1, max_requests: 1, max_losses: 1, ..b(1, 0) }, "stop")
         }
@@ -380,7 +380,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::NoCancelRetry => c("tiny-2pc.toml", Bounds { max_losses: 1, ..b(3, 1) }, "liveness"),
         Variant::NoHaIdCounter => c("tiny-2pc.toml", Bounds { max_jm_failovers: 1, ..b(3, 0) }, "coordinator"),
         Variant::RescaleKeyedBySubtask => c("tiny-rescale.toml", Bounds { max_rescales: 1, ..b(3, 0) }, "state"),
-        Variant::SnapshotAfterFirstGate => c("tiny-join.toml", b(2, 1), "alignment"),
+        Variant::SnapshotAfterFirstGate => c("tiny-join.toml", b(2, 1), "barriers"),
         Variant::WindowStateNotRestored => c("tiny-window-one.toml", b(3, 1), "windows"),
         Variant::SourceEmitsAfterStop => c("tiny-stop.toml", Bounds { max_stops: 1, ..b(2, 0) }, "stop"),
         Variant::JoinSnapshotWithoutRight => c("tiny-interval-join.toml", b(2, 1), "state"),
@@ -403,7 +403,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             job: "keyed-print.toml",
             edits: &[("profile = \"flink-2.3\"", "profile = \"flink-1.11\"")],
             bounds: Bounds { max_states: 400_000, ..b(2, 1) },
-            checker: "alignment",
+            checker: "barriers",
             search: Search::Bfs,
         }),
         // Unaligned, and restarted without delay: the restart needs no timer firing, so one tick

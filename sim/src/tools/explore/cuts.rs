@@ -144,5 +144,7 @@ impl Cuts {
         self.cuts.snapshots.len() as u64
             + self.cuts.consistent_snapshots * 1000
             + self.cuts.forced_aligned_state.len() as u64 * 1_000_000_000
+            // The `barriers` checker's findings (session 26).
+            + (self.protocol.findings.len() as u64 + self.protocol.more).wrapping_mul(1_000_000_000_000)
     }
 }
