@@ -277,7 +277,7 @@ impl BarrierHandler {
     pub fn handle_cancel_marker(&mut self, now_ms: u64, ch: ChannelId, id: CheckpointId) {
         self.enter(now_ms, ch, "cancel marker");
         match &mut self.machine {
-            Machine::Single(s) => s.on_cancel_marker(&mut self.env, id),
+            Machine::Single(s) => s.on_cancel_marker(&mut self.env, ch, id),
             Machine::Tracker(t) => t.on_cancel_marker(&mut self.env, now_ms, ch, id),
         }
         self.invariants();
@@ -354,7 +354,7 @@ impl BarrierHandler {
     /// When the aligned-with-timeout switch is due (the next call to `handle_timeout`), if any.
     pub fn poll_timeout(&self) -> Option<u64> {
         match &self.machine {
-            Machine::Single(s) => s.timeout_deadline_ms(),
+            Machine::Single(s) => s.timeout_deadline_ms(&self.env),
             Machine::Tracker(_) => None,
         }
     }

@@ -302,6 +302,20 @@ impl Task {
         }
     }
 
+    /// The barrier handler's kind (`None` for a source task).
+    pub fn handler_kind(&self) -> Option<HandlerKind> {
+        match &self.head {
+            Head::Inputs(h) => Some(h.kind()),
+            _ => None,
+        }
+    }
+
+    /// The outputs produced and not yet drained, oldest first: a host's observer reads what
+    /// one call produced (those beyond the count it saw before the call).
+    pub fn queued_outputs(&self) -> std::collections::vec_deque::Iter<'_, TaskOutput> {
+        self.outputs.iter()
+    }
+
     /// Whether the host may take the next element from input channel `ch`.
     pub fn is_blocked(&self, ch: ChannelId) -> bool {
         match &self.head {

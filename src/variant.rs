@@ -348,11 +348,30 @@ pub enum Variant {
     /// then `sendAcknowledgeMessages`), and the new leader recovers the newest
     /// (`DefaultCompletedCheckpointStoreUtils#retrieveCompletedCheckpoints`).
     HaRecoversPrevious,
+    /// Session 26 (held out): the first barrier of a newer checkpoint arriving while an aligned
+    /// checkpoint is being collected is merged into that alignment (its channel counted and
+    /// blocked as if it had delivered the older barrier) instead of aborting the older
+    /// checkpoint and starting the newer one. Flink's `SingleCheckpointBarrierHandler#checkNewCheckpoint`
+    /// aborts the pending checkpoint (`CHECKPOINT_DECLINED_SUBSUMED`) before the newer one
+    /// starts. Caught by the `barriers` checker (`subsumed-not-aborted`).
+    NewerBarrierMerges,
+    /// Session 26 (held out): a cancel marker aborts the checkpoint being aligned (declined and
+    /// forwarded) but releases only the channel it arrived on: the other blocked channels stay
+    /// blocked until the first barrier of the next checkpoint. Flink's `abortInternal` resumes
+    /// every blocked channel (`CheckpointedInputGate#resumeConsumption` via
+    /// `BarrierHandlerState#abort`). Caught by the `barriers` checker (`blocked-after-alignment`).
+    CancelUnblocksOwnChannel,
+    /// Session 26 (held out): the aligned-with-timeout clock runs from the first barrier's
+    /// arrival at this task instead of the checkpoint's timestamp, so a checkpoint that reaches
+    /// a task late times out late. Flink's `SingleCheckpointBarrierHandler#registerAlignmentTimer`
+    /// arms `alignedCheckpointTimeout - (now - barrier.getTimestamp())`. Caught by the
+    /// `barriers` checker (`timeout-late`).
+    TimeoutFromFirstBarrier,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 57] = [
+    pub const ALL: [Variant; 60] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -410,6 +429,9 @@ impl Variant {
         Variant::PendingSurvivesFailover,
         Variant::MaxConcurrentOffByOne,
         Variant::HaRecoversPrevious,
+        Variant::NewerBarrierMerges,
+        Variant::CancelUnblocksOwnChannel,
+        Variant::TimeoutFromFirstBarrier,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -228,7 +228,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // other source's input ended too, the final checkpoint's barrier reaches the sink on one
         // channel and the planted handler waits for the ended one: every message delivered,
         // the sink never acknowledges (the explorer's stuck-checkpoint rule, `liveness`).
-        Variant::EndOfPartitionNotAligned => c("tiny-finished-restore.toml", b(1, 0), "liveness"),
+        Variant::EndOfPartitionNotAligned => c("tiny-finished-restore.toml", b(1, 0), "barriers"),
         Variant::StopAbortedAfterNotification => {
             c("tiny-stop-savepoint.toml", Bounds { max_stops: 1, max_requests: 1, max_losses: 1, ..b(1, 0) }, "stop")
         }
@@ -348,9 +348,29 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "tolerable-failure",
             search: Search::Bfs,
         }),
-        Variant::CancelMarkerIgnored => Err(
-            "no checker sees it: a dropped cancel marker only keeps channels blocked until the next barrier (session 25)",
+        // Session 26: the `barriers` checker. Two keyed stages; the expiry (second tick) reaches
+        // the tasks in any order, so a `Sum` subtask told before its barrier sends a cancel
+        // marker to `Total` while `Total` still aligns checkpoint 1. Timers fire between
+        // deliveries only without the reduction; depth-first finds it in ~3,600 states.
+        Variant::CancelMarkerIgnored | Variant::CancelUnblocksOwnChannel => Ok(Case {
+            job: "tiny-cancel-marker.toml",
+            edits: &[],
+            bounds: Bounds { reduce: false, max_states: 1_000_000, ..b(2, 0) },
+            checker: "barriers",
+            search: Search::Dfs,
+        }),
+        Variant::NewerBarrierMerges => Err(
+            "a newer barrier reaches a task aligning an older one only when a source skipped the older checkpoint: not within 1,000,000 states of `tiny-join` (3 ticks, 1 loss, no reduction); the world's swarm finds it (session 26)",
         ),
+        // Aligned with a 100 ms timeout: a tick (the expiry at 600 ms) before `Total` takes its
+        // first barrier; the plant's clock starts there and keeps the channel blocked.
+        Variant::TimeoutFromFirstBarrier => Ok(Case {
+            job: "tiny-cancel-marker.toml",
+            edits: &[("tolerable_failures = 100\n", "tolerable_failures = 100\nunaligned = true\naligned_timeout_ms = 100\n")],
+            bounds: Bounds { reduce: false, max_states: 1_000_000, ..b(2, 0) },
+            checker: "barriers",
+            search: Search::Dfs,
+        }),
         Variant::PendingSurvivesFailover => c("tiny-2pc.toml", b(2, 1), "coordinator"),
         Variant::MaxConcurrentOffByOne => c("tiny-2pc.toml", b(2, 0), "coordinator"),
         Variant::HaRecoversPrevious => c("tiny-2pc.toml", Bounds { max_jm_failovers: 1, ..b(2, 0) }, "retention"),
@@ -364,7 +384,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::NoCancelRetry => c("tiny-2pc.toml", Bounds { max_losses: 1, ..b(3, 1) }, "liveness"),
         Variant::NoHaIdCounter => c("tiny-2pc.toml", Bounds { max_jm_failovers: 1, ..b(3, 0) }, "coordinator"),
         Variant::RescaleKeyedBySubtask => c("tiny-rescale.toml", Bounds { max_rescales: 1, ..b(3, 0) }, "state"),
-        Variant::SnapshotAfterFirstGate => c("tiny-join.toml", b(2, 1), "alignment"),
+        Variant::SnapshotAfterFirstGate => c("tiny-join.toml", b(2, 1), "barriers"),
         Variant::WindowStateNotRestored => c("tiny-window-one.toml", b(3, 1), "windows"),
         Variant::SourceEmitsAfterStop => c("tiny-stop.toml", Bounds { max_stops: 1, ..b(2, 0) }, "stop"),
         Variant::JoinSnapshotWithoutRight => c("tiny-interval-join.toml", b(2, 1), "state"),
@@ -387,7 +407,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             job: "keyed-print.toml",
             edits: &[("profile = \"flink-2.3\"", "profile = \"flink-1.11\"")],
             bounds: Bounds { max_states: 400_000, ..b(2, 1) },
-            checker: "alignment",
+            checker: "barriers",
             search: Search::Bfs,
         }),
         // Unaligned, and restarted without delay: the restart needs no timer firing, so one tick

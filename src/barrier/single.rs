@@ -118,6 +118,9 @@ impl Single {
             // state of any live checkpoint.
             return;
         }
+        if id > self.current && env.variant == Variant::NewerBarrierMerges && self.merge_newer(env, now_ms, ch) {
+            return; // the planted bug: counted for the older alignment
+        }
         if id > self.current {
             self.start_checkpoint(env, now_ms, barrier);
             if !self.pending() {
@@ -159,6 +162,20 @@ impl Single {
                 unreachable!("checkpoint {id} is pending but no checkpoint is being collected")
             }
         }
+    }
+
+    /// The planted `newer-barrier-merges`: a newer barrier arriving while an aligned checkpoint
+    /// is collected counts for that checkpoint. False when nothing aligned is pending.
+    fn merge_newer(&mut self, env: &mut Env, now_ms: u64, ch: ChannelId) -> bool {
+        if !self.pending() {
+            return false;
+        }
+        let SingleState::CollectingBarriers { aligned, barrier, target, .. } = &mut self.state else { return false };
+        aligned.insert(ch);
+        env.metrics.aligned(now_ms, barrier, aligned.len(), *target);
+        self.blocked.insert(ch);
+        self.after_aligned_progress(env, now_ms);
+        true
     }
 
     /// An announced barrier (§3.4, flink-2.3): see [`BarrierHandler::handle_announcement`].
@@ -280,6 +297,9 @@ impl Single {
             self.state = SingleState::WaitingForFirstBarrier;
             env.abort(id, CheckpointFailureReason::CheckpointDeclinedSubsumed);
         }
+        // Under the planted `cancel-unblocks-own-channel`, channels a cancel marker left blocked
+        // are released by the next checkpoint.
+        self.blocked.clear();
         self.current = id;
         self.jm_aborted.retain(|&x| x >= id);
         if self.jm_aborted.remove(&id) {
@@ -302,7 +322,7 @@ impl Single {
             self.blocked.clear();
             self.last_done = self.current;
             self.state = SingleState::WaitingForFirstBarrier;
-        } else if self.timed_out(now_ms) {
+        } else if self.timed_out(env, now_ms) {
             self.switch_to_unaligned(env);
         }
     }
@@ -339,14 +359,27 @@ impl Single {
         }
     }
 
-    pub(super) fn timed_out(&self, now_ms: u64) -> bool {
+    pub(super) fn timed_out(&self, env: &Env, now_ms: u64) -> bool {
         self.timeout_clock()
-            .is_some_and(|(barrier, timeout_ms)| now_ms.saturating_sub(barrier.timestamp_ms) > timeout_ms)
+            .is_some_and(|(barrier, timeout_ms)| now_ms.saturating_sub(self.clock_start(env, barrier)) > timeout_ms)
     }
 
-    pub(super) fn timeout_deadline_ms(&self) -> Option<u64> {
+    pub(super) fn timeout_deadline_ms(&self, env: &Env) -> Option<u64> {
         self.timeout_clock()
-            .map(|(barrier, timeout_ms)| barrier.timestamp_ms.saturating_add(timeout_ms).saturating_add(1))
+            .map(|(barrier, timeout_ms)| self.clock_start(env, barrier).saturating_add(timeout_ms).saturating_add(1))
+    }
+
+    /// Where the alignment timeout runs from: the checkpoint's timestamp (under the planted
+    /// `timeout-from-first-barrier`, the first barrier's arrival here).
+    fn clock_start(&self, env: &Env, barrier: &Barrier) -> u64 {
+        match &self.state {
+            SingleState::CollectingBarriers { first_barrier_ms, .. }
+                if env.variant == Variant::TimeoutFromFirstBarrier =>
+            {
+                *first_barrier_ms
+            }
+            _ => barrier.timestamp_ms,
+        }
     }
 
     /// §3.4: the aligned checkpoint timed out before all barriers arrived (here, or upstream:
@@ -391,13 +424,18 @@ impl Single {
         env.abort(cancelled, reason);
     }
 
-    pub(super) fn on_cancel_marker(&mut self, env: &mut Env, id: CheckpointId) {
+    pub(super) fn on_cancel_marker(&mut self, env: &mut Env, ch: ChannelId, id: CheckpointId) {
         if env.variant == Variant::CancelMarkerIgnored {
             // The planted bug: the marker is dropped; a blocked channel waits for the next barrier.
             return;
         }
         if id > self.current || (id == self.current && self.pending()) {
+            let kept = std::mem::take(&mut self.blocked);
             self.abort_internal(env, id, CheckpointFailureReason::CheckpointDeclinedOnCancellationBarrier);
+            if env.variant == Variant::CancelUnblocksOwnChannel {
+                // The planted bug: only the marker's channel is released.
+                self.blocked = kept.into_iter().filter(|&c| c != ch).collect();
+            }
         }
         // Otherwise a trailing marker of a checkpoint already completed or cancelled: ignored.
     }
@@ -476,7 +514,7 @@ impl Single {
     }
 
     pub(super) fn on_timeout(&mut self, env: &mut Env, now_ms: u64) {
-        if !self.timed_out(now_ms) {
+        if !self.timed_out(env, now_ms) {
             return;
         }
         if let SingleState::Announced { barrier, target, .. } = self.state {
@@ -524,7 +562,7 @@ impl Single {
         match &self.state {
             SingleState::WaitingForFirstBarrier => {
                 assert!(!self.pending());
-                assert!(self.blocked.is_empty());
+                assert!(self.blocked.is_empty() || env.variant == Variant::CancelUnblocksOwnChannel);
             }
             SingleState::CollectingBarriers { barrier, aligned, target, timeout_ms, .. } => {
                 assert!(self.pending());

@@ -404,6 +404,7 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
         alignment(spec, run),
         window_verdict(spec, run, graphs),
         super::stop::stop(spec, run),
+        barriers(spec, run),
     ]
 }
 

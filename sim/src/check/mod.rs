@@ -8,6 +8,7 @@ pub mod triage;
 
 mod alignment;
 mod at_least_once;
+mod barriers;
 mod broadcast_fanout;
 mod coordinator;
 pub mod counts;
@@ -39,6 +40,7 @@ mod windows_valve;
 
 pub use alignment::*;
 pub use at_least_once::*;
+pub use barriers::*;
 pub use coordinator::*;
 pub use exactly_once::*;
 pub use finding::Finding;
@@ -137,7 +139,7 @@ pub fn check_all_with(
     // `CKPTSIM_DEBUG_RSS=1` prints the resident set after each checker (where a big job's
     // checking phase spends memory; BENCHMARKS.md, *Speed*).
     let debug_rss = std::env::var_os("CKPTSIM_DEBUG_RSS").is_some();
-    let checkers: [&dyn Fn() -> Verdict; 12] = [
+    let checkers: [&dyn Fn() -> Verdict; 13] = [
         &|| exactly_once(spec, run, reference),
         &|| at_least_once(spec, run, reference),
         &|| state(spec, run, reference),
@@ -150,6 +152,7 @@ pub fn check_all_with(
         &|| alignment(spec, run),
         &|| windows::windows_cached(spec, run, reference),
         &|| stop::stop(spec, run),
+        &|| barriers(spec, run),
     ];
     checkers
         .iter()

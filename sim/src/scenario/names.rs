@@ -11,7 +11,7 @@ use serde::Serialize;
 
 /// Every checker's name, as scenario files (`caught_by`, `checkers`) and the CLI spell it: a
 /// name of the scenario format, so declared here; `crate::check::CHECKERS` re-exports it.
-pub const CHECKERS: [&str; 12] = [
+pub const CHECKERS: [&str; 13] = [
     "exactly-once",
     "at-least-once",
     "state",
@@ -24,6 +24,7 @@ pub const CHECKERS: [&str; 12] = [
     "alignment",
     "windows",
     "stop",
+    "barriers",
 ];
 
 /// The serde name of a unit variant (`CheckpointingMode::AtLeastOnce` -> `at-least-once`).

@@ -260,7 +260,12 @@ fn take_event(
         StreamElement::WatermarkStatus(s) => Some(WatermarkEvent::Status(s)),
         _ => None,
     };
+    let handed = Handed::of(ChannelId(i as u32), &el);
+    let mark = BarrierProtocol::mark(t);
     t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+    if let Some(handed) = handed {
+        w.obs.protocol.observe(t, key, (now, w.spec.profile, ch.1), mark, handed);
+    }
     if let Some(event) = event.filter(|_| w.obs.record_valves) {
         let status = t.watermark_valve().map_or(WatermarkStatus::Active, |v| v.status());
         let per_input = t.watermark_valve().is_some_and(|v| v.per_input());
@@ -309,7 +314,8 @@ fn look_at_inputs(
             continue;
         }
         let Some(ch) = w.data.channels.get_mut(&(attempt.0, from, task, gate)) else { continue };
-        if announces && announce_barriers(ch, t, ch_id, now) {
+        let proto = (&mut w.obs.protocol, key, (now, w.spec.profile, inputs.len()));
+        if announces && announce_barriers(ch, t, ch_id, proto) {
             announced = true;
         }
         if let Some(&(at, seq, _)) = ch.queue.front() {
@@ -329,7 +335,13 @@ fn look_at_inputs(
 /// unblocked input channel `ch_id` since the last look are announced to the task, even behind
 /// records it has not taken (Flink's `RemoteInputChannel` makes the announcement on arrival).
 /// Returns whether any was announced.
-fn announce_barriers(ch: &mut DataChannel, t: &mut Task, ch_id: ChannelId, now: u64) -> bool {
+fn announce_barriers(
+    ch: &mut DataChannel,
+    t: &mut Task,
+    ch_id: ChannelId,
+    (proto, key, step): (&mut BarrierProtocol, (TaskId, Attempt), (u64, ckptsim::profile::Profile, usize)),
+) -> bool {
+    let now = step.0;
     let mut due: Vec<Barrier> = Vec::new();
     for (at, _, item) in &ch.queue {
         if let (true, Item::Event(StreamElement::Barrier(b), _)) = (*at <= now, item) {
@@ -341,7 +353,9 @@ fn announce_barriers(ch: &mut DataChannel, t: &mut Task, ch_id: ChannelId, now: 
     let any = !due.is_empty();
     for b in due {
         ch.announced = ch.announced.max(b.id);
+        let mark = BarrierProtocol::mark(t);
         t.handle_announcement(now, ch_id, b);
+        proto.observe(t, key, step, mark, Handed::Announcement(ch_id, b));
     }
     any
 }

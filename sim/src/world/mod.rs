@@ -38,6 +38,7 @@ mod jobmanager;
 pub mod key_routing;
 mod net;
 mod observe;
+mod protocol;
 mod rescale;
 mod rows;
 mod services;
@@ -79,6 +80,7 @@ use madsim::runtime::{Handle, Runtime};
 use madsim::time::{sleep, sleep_until, Duration, Instant};
 use net::*;
 pub use observe::*;
+pub use protocol::{BarrierProtocol, Handed, ProtocolFinding, StepMark};
 use rand::{Rng, SeedableRng};
 pub(crate) use rescale::{hand_off, rescaled_spec};
 pub use rescale::{KeyMove, KeyedKind, RescaleRecord, StopRecord};
@@ -308,6 +310,7 @@ struct Observation {
     rescales: Vec<RescaleRecord>,
     stops: Vec<StopRecord>,
     cuts: ChannelCuts,
+    protocol: BarrierProtocol,
     restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
     restored_lists: Vec<ListRestore>,
 }

@@ -646,6 +646,10 @@ pub struct RunResult {
     /// Per data channel and checkpoint: records sent before the barrier, taken before the
     /// snapshot, persisted as channel state (the `alignment` checker; empty for explorer runs).
     pub channel_cuts: ChannelCuts,
+    /// The barrier handlers' control protocol: per task attempt, the barriers, cancel markers,
+    /// ends of partition, announcements and alignment timeouts handed to its handler, judged
+    /// as they came (the `barriers` checker; `world/protocol.rs`).
+    pub barrier_protocol: BarrierProtocol,
     /// The event budget and how much of it the run used (`budget.rs`).
     pub budget: BudgetUse,
     /// Per restored attempt, the keyed state its subtasks of the job's last keyed operator

@@ -351,6 +351,7 @@ impl Observation {
             rescales: vec![],
             stops: vec![],
             cuts: ChannelCuts::default(),
+            protocol: BarrierProtocol::default(),
             restored_keyed: BTreeMap::new(),
             restored_lists: Vec::new(),
         }
@@ -498,6 +499,7 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
         rescales: std::mem::take(&mut o.rescales),
         stops: std::mem::take(&mut o.stops),
         channel_cuts: std::mem::take(&mut o.cuts),
+        barrier_protocol: std::mem::take(&mut o.protocol),
         budget: w.budget.usage(),
         restored_keyed: std::mem::take(&mut o.restored_keyed),
         restored_lists: std::mem::take(&mut o.restored_lists),

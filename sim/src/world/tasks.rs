@@ -466,8 +466,13 @@ impl TaskLoop {
             TaskMail::NotifyComplete(id) | TaskMail::NotifyAborted(id) => {
                 let notice =
                     if matches!(m, TaskMail::NotifyComplete(_)) { Notice::Complete(*id) } else { Notice::Aborted(*id) };
+                let mark = BarrierProtocol::mark(t);
                 if let Some(n) = StopNotice::deliver(t, now, key.0, key.1, notice) {
                     w.obs.stop_notices.push(n);
+                }
+                if let TaskMail::NotifyAborted(id) = m {
+                    let step = (now, w.spec.profile, self.ctx.inputs.len());
+                    w.obs.protocol.observe(t, key, step, mark, Handed::JobManagerAbort(*id));
                 }
             }
             // A source stopped at a synchronous savepoint reads no more lines: one already
@@ -516,8 +521,13 @@ impl TaskLoop {
         let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
         // 3. Handler timer.
         if t.poll_timeout().is_some_and(|d| d <= now) {
+            let mark = BarrierProtocol::mark(t);
             t.handle_timeout(now);
-            let (snaps, failed) = self.s.with(|w| drain_outputs(w, t, outbox, key, tm, now, inputs));
+            let (snaps, failed) = self.s.with(|w| {
+                let step = (now, w.spec.profile, inputs.len());
+                w.obs.protocol.observe(t, key, step, mark, Handed::Timeout);
+                drain_outputs(w, t, outbox, key, tm, now, inputs)
+            });
             snapshots.extend(snaps);
             if failed {
                 task_failed(&self.s, tm, key);

@@ -1,7 +1,7 @@
 //! Channel cuts in explored paths: per data channel the records sent and taken, the barrier and snapshot cuts recorded by the world's own `ChannelCuts` (`world/cuts.rs`), so the `alignment` checker judges every explored checkpoint as it judges a simulation run's.
 
 use super::*;
-use crate::world::{BarrierCut, ChannelCuts};
+use crate::world::{BarrierCut, BarrierProtocol, ChannelCuts};
 
 /// One explored data channel: (sender's attempt, downstream task, input channel).
 pub(super) type ChannelKey = (u32, TaskId, u32);
@@ -16,6 +16,8 @@ pub(super) struct Cuts {
     pushed: BTreeMap<ChannelKey, u64>,
     /// Per channel: records the downstream took from it (`DataChannel::taken_records`).
     taken: BTreeMap<ChannelKey, u64>,
+    /// The barrier handlers' control protocol, judged as the world's (`world/protocol.rs`).
+    pub(super) protocol: BarrierProtocol,
 }
 
 /// What the checker can still read: the cuts not yet settled and the counts future cuts are
@@ -36,6 +38,10 @@ impl std::hash::Hash for Cuts {
         self.cuts.forced_aligned_state.hash(h);
         self.pushed.hash(h);
         self.taken.hash(h);
+        // Only its findings: what it remembers per task follows the tasks' own state, so paths
+        // that agree on the tasks are one state (explored state counts are unchanged).
+        self.protocol.findings.hash(h);
+        self.protocol.more.hash(h);
     }
 }
 
@@ -138,5 +144,7 @@ impl Cuts {
         self.cuts.snapshots.len() as u64
             + self.cuts.consistent_snapshots * 1000
             + self.cuts.forced_aligned_state.len() as u64 * 1_000_000_000
+            // The `barriers` checker's findings (session 26).
+            + (self.protocol.findings.len() as u64 + self.protocol.more).wrapping_mul(1_000_000_000_000)
     }
 }

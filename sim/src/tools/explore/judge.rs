@@ -114,6 +114,7 @@ impl Explorer<'_> {
             stops: sys.obs.stops.clone(),
             completed_in_flight: sys.obs.completed_in_flight.clone(),
             channel_cuts: sys.cuts.cuts.clone(),
+            barrier_protocol: sys.cuts.protocol.clone(),
             budget: Default::default(),
             restored_keyed: sys.obs.restored_keyed.clone(),
             restored_lists: sys.obs.restored_lists.clone(),

@@ -58,7 +58,9 @@ use crate::graph::Graph;
 use crate::reference::{self, Reference};
 use crate::spec::{InputSpec, JobSpec};
 use crate::trace::{EventData, Trace};
-use crate::world::{build_log_until, BrokerLog, CheckpointRow, OffsetCommit, OutputRow, RunResult};
+use crate::world::{
+    build_log_until, BarrierProtocol, BrokerLog, CheckpointRow, Handed, OffsetCommit, OutputRow, RunResult, StepMark,
+};
 use ckptsim::coordinator::CoordinatorOutput;
 use ckptsim::ids::{Attempt, ChannelId, CheckpointId, Offset, PartitionId, TaskId, TmId};
 use ckptsim::job::{JobMaster, JobOutput};

@@ -184,13 +184,7 @@ impl Explorer<'_> {
                     *seen = (*seen).max(id);
                 }
             }
-            Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => {
-                let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
-                let notice =
-                    crate::world::StopNotice::deliver(task, now, t, attempt, crate::world::Notice::Aborted(id));
-                sys.obs.make_mut().stop_notices.extend(notice);
-                self.drain(sys, t);
-            }
+            Ctl::NotifyAborted { attempt, id } if current == Some(attempt) => self.notify_aborted(sys, t, attempt, id),
             // flink-2.3: a trigger RPC for an attempt the TaskManager does not run fails; the
             // failed answer is a message to the JobMaster like any other (`to-jm:tN`), whose
             // arrival aborts the checkpoint. flink-1.11's trigger is a `tell`: nothing answers.
@@ -469,11 +463,36 @@ impl Explorer<'_> {
             let (el, _) = q.make_mut().remove(pos).expect("barrier position");
             let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
             let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+            let handed = Handed::of(ChannelId(ch), &el);
+            let mark = BarrierProtocol::mark(task);
             task.handle_input(now, ChannelId(ch), el, overtaken as u32, sys.counters.entry(tm).or_default());
+            if let Some(handed) = handed {
+                self.note_protocol(sys, t, mark, handed);
+            }
             // The barrier may have triggered the snapshot: its cut is taken now, before any
             // further record is taken (as the world's `prioritize_barriers`).
             self.note_snapshot_cut(sys, t);
         }
+    }
+
+    /// `notifyCheckpointAborted(id)` delivered to the current attempt of `t`.
+    fn notify_aborted(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, id: CheckpointId) {
+        let now = sys.now_ms;
+        let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
+        let mark = BarrierProtocol::mark(task);
+        let notice = crate::world::StopNotice::deliver(task, now, t, attempt, crate::world::Notice::Aborted(id));
+        sys.obs.make_mut().stop_notices.extend(notice);
+        self.note_protocol(sys, t, mark, Handed::JobManagerAbort(id));
+        self.drain(sys, t);
+    }
+
+    /// A control event handed to task `t`'s barrier handler, judged by the protocol
+    /// (`world/protocol.rs`); `mark` was taken just before.
+    pub(super) fn note_protocol(&self, sys: &mut Sys, t: TaskId, mark: StepMark, handed: Handed) {
+        let channels = self.job(sys).graph.inputs_of(t).len();
+        let Some(task) = sys.tasks.get(&t) else { return };
+        let step = (sys.now_ms, self.spec.profile, channels);
+        sys.cuts.make_mut().protocol.observe(task, (t, task.attempt()), step, mark, handed);
     }
 
     /// Task `t`'s newest snapshot cut, if it took a new snapshot (`cuts.rs`).

@@ -373,7 +373,12 @@ impl Explorer<'_> {
         };
         let tm = self.job(sys).graph.tasks[to.0 as usize].tm.0;
         let task = sys.tasks.get_mut(&to).expect("live task").make_mut();
+        let handed = Handed::of(ChannelId(ch), &el);
+        let mark = BarrierProtocol::mark(task);
         task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());
+        if let Some(handed) = handed {
+            self.note_protocol(sys, to, mark, handed);
+        }
         if let Some(event) = event {
             self.note_valve_step(sys, to, ch, event);
         }
@@ -424,7 +429,9 @@ impl Explorer<'_> {
             sys.tasks.iter().filter(|(_, t)| t.poll_timeout().is_some_and(|d| d <= now)).map(|(id, _)| *id).collect();
         for t in due {
             if let Some(task) = sys.tasks.get_mut(&t) {
+                let mark = BarrierProtocol::mark(task);
                 task.make_mut().handle_timeout(now);
+                self.note_protocol(sys, t, mark, Handed::Timeout);
                 self.drain(sys, t);
             }
         }
