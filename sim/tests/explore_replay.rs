@@ -151,6 +151,8 @@ struct Case {
 enum Search {
     /// `Explorer::explore`.
     Bfs,
+    /// `Explorer::explore_dfs` (`--dfs`).
+    Dfs,
 }
 
 /// The small configuration that finds `variant`, or why `explore` cannot pose it. A match
@@ -448,6 +450,7 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         let ex = Explorer::new(&spec, k.bounds);
         let report = match k.search {
             Search::Bfs => ex.explore(),
+            Search::Dfs => ex.explore_dfs(),
         };
         let secs = start.elapsed().as_secs_f64();
         let v = report.violation.unwrap_or_else(|| panic!("{variant} is not found on {}", k.job));
