@@ -66,6 +66,15 @@ fn rescale_cuts(run: &RunResult, records: &crate::spec::LogRecords) -> Vec<Vec<b
         .collect()
 }
 
+/// The copies of `key` = (input, sub, job) printed by that job, with those the next job printed
+/// below `p` from the restored channel state: an input the checkpoint that ended its job held as
+/// in-flight channel state (part of its copies not yet processed downstream) is owed the union.
+fn with_restored(copies: &BTreeMap<(u64, u32, usize), BTreeSet<u32>>, key: (u64, u32, usize), p: u32) -> BTreeSet<u32> {
+    let (seq, sub, job) = key;
+    let next = copies.get(&(seq, sub, job + 1)).into_iter().flatten().copied().filter(|c| *c < p);
+    copies.get(&key).into_iter().flatten().copied().chain(next).collect()
+}
+
 /// The fan-out anomalies of the sink `sink`'s `rows` (committed for a two-phase-commit sink,
 /// printed for a print sink), appended to `anomalies`; `graphs` are the run's jobs
 /// (`graph.rs::graphs_by_epoch`). Returns how many inputs were judged (0: not applicable).
@@ -148,22 +157,15 @@ pub(super) fn fan_out(
     } else {
         in_flight_at_horizon(run)
     };
-    // An input the checkpoint that ended its job held as in-flight channel state (part of its
-    // copies not yet processed downstream) has those copies printed by the next job, from the
-    // restored channel state: the job owes the union.
-    let ended_in_flight = |job: usize, seq: u64| {
-        rescale_checkpoints.get(job).and_then(|id| run.completed_in_flight.get(id)).is_some_and(|f| f.contains(&seq))
-    };
     let mut judged = 0;
     for (&(seq, sub, job), got) in &copies {
         let p = parallelism[job];
         let want: BTreeSet<u32> = (0..p).collect();
-        let mut got = got.clone();
-        if printed && ended_in_flight(job, seq) {
-            if let Some(next) = copies.get(&(seq, sub, job + 1)) {
-                got.extend(next.iter().copied().filter(|c| *c < p));
-            }
-        }
+        let ended_in_flight = rescale_checkpoints
+            .get(job)
+            .and_then(|id| run.completed_in_flight.get(id))
+            .is_some_and(|f| f.contains(&seq));
+        let got = if printed && ended_in_flight { with_restored(&copies, (seq, sub, job), p) } else { got.clone() };
         // A print sink's replay by a later job may print part of an input again: only the job
         // that processed the input owes every copy.
         let due = covered(seq) && !in_flight.is_some_and(|f| f.contains(&seq)) && job == expected_job(seq);
