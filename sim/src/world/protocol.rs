@@ -78,7 +78,7 @@ pub struct StepMark {
 /// The barrier protocol of a run: findings, and counts of what was judged.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct BarrierProtocol {
-    /// The first [`MAX_FINDINGS`] breaches, in time order.
+    /// The first `MAX_FINDINGS` (20) breaches, in time order.
     pub findings: Vec<ProtocolFinding>,
     /// Breaches beyond those.
     pub more: u64,
