@@ -24,9 +24,7 @@
 //! takes `key_group % parallelism`.
 
 use ckptsim::barrier::HandlerKind;
-use ckptsim::key_group::{
-    assign_key_to_parallel_operator, assign_to_key_group, compute_key_group_range_for_operator_index,
-};
+use ckptsim::key_group::{assign_key_to_parallel_operator, assign_to_key_group};
 use ckptsim::operator::SurvivingCounters;
 use ckptsim::record::{Alignment, Barrier, CheckpointKind, Lineage, Record, StreamElement, Value};
 use ckptsim::state::OperatorState;
@@ -41,46 +39,9 @@ fn gates(producers: u32, op: InputOperatorSpec) -> InputGates {
     InputGates::new(&[producers, producers], op).with_paths(true)
 }
 
-/// The task's place among its operator's subtasks and the key its records carry.
-#[derive(Clone, Debug)]
-struct Keying {
-    max_parallelism: u32,
-    parallelism: u32,
-    subtask: u32,
-    key: String,
-}
-
-/// A key routing function: (key, max parallelism, parallelism) -> subtask.
-type Route = fn(&Value, u32, u32) -> u32;
-
-impl Keying {
-    /// Subtask `subtask` of `parallelism` with `max_parallelism` key groups, fed the `nth` key
-    /// of `k0, k1, ...` that `route` sends to it.
-    fn new(max_parallelism: u32, parallelism: u32, subtask: u32, nth: usize, route: Route) -> Keying {
-        let key = (0..)
-            .map(|i| format!("k{i}"))
-            .filter(|k| route(&Value::str(k), max_parallelism, parallelism) == subtask)
-            .nth(nth)
-            .expect("some key routes to every subtask");
-        Keying { max_parallelism, parallelism, subtask, key }
-    }
-
-    /// Whether `key` lies in the key-group range a restore gives this subtask.
-    fn owns(&self, key: &str) -> bool {
-        let range = compute_key_group_range_for_operator_index(self.max_parallelism, self.parallelism, self.subtask)
-            .expect("valid parallelism");
-        range.contains(assign_to_key_group(&Value::str(key), self.max_parallelism))
-    }
-}
-
-/// Max parallelism, parallelism, subtask, which of the keys routed there: the named sizes (one
-/// key group, a small prime, Flink's default, the largest) and a range of small ones.
-fn keying() -> impl Strategy<Value = Keying> {
-    prop_oneof![Just(1u32), Just(7), Just(128), Just(32768), 1u32..=40]
-        .prop_flat_map(|m| (Just(m), 1..=m.min(4)))
-        .prop_flat_map(|(m, p)| (Just(m), Just(p), 0..p, 0usize..8))
-        .prop_map(|(m, p, s, nth)| Keying::new(m, p, s, nth, assign_key_to_parallel_operator))
-}
+#[path = "support/keying.rs"]
+mod keying;
+use keying::{keying, Keying, Route};
 
 fn task(producers: u32, op: InputOperatorSpec, handler: HandlerKind, variant: Variant, keying: &Keying) -> Task {
     let spec = TaskSpec {

@@ -16,9 +16,6 @@
 //! a routing by `key_group % parallelism`.
 
 use ckptsim::barrier::HandlerKind;
-use ckptsim::key_group::{
-    assign_key_to_parallel_operator, assign_to_key_group, compute_key_group_range_for_operator_index,
-};
 use ckptsim::operator::SurvivingCounters;
 use ckptsim::record::{Alignment, Barrier, CheckpointKind, Lineage, Record, StreamElement, Value};
 use ckptsim::state::OperatorState;
@@ -28,41 +25,9 @@ use ckptsim::{Attempt, ChannelId, CheckpointId, Profile, TaskId, Variant};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, VecDeque};
 
-/// The task's place among its operator's subtasks and the key its records carry: the `nth` key
-/// of `k0, k1, ...` that the core's key-group routing sends to subtask `subtask`.
-#[derive(Clone, Debug)]
-struct Keying {
-    max_parallelism: u32,
-    parallelism: u32,
-    subtask: u32,
-    key: String,
-}
-
-impl Keying {
-    fn new(max_parallelism: u32, parallelism: u32, subtask: u32, nth: usize) -> Keying {
-        let key = (0..)
-            .map(|i| format!("k{i}"))
-            .filter(|k| assign_key_to_parallel_operator(&Value::str(k), max_parallelism, parallelism) == subtask)
-            .nth(nth)
-            .expect("some key routes to every subtask");
-        Keying { max_parallelism, parallelism, subtask, key }
-    }
-
-    /// Whether `key` lies in the key-group range a restore gives this subtask.
-    fn owns(&self, key: &str) -> bool {
-        let range = compute_key_group_range_for_operator_index(self.max_parallelism, self.parallelism, self.subtask)
-            .expect("valid parallelism");
-        range.contains(assign_to_key_group(&Value::str(key), self.max_parallelism))
-    }
-}
-
-/// Max parallelism (the named sizes and a range of small ones), parallelism, subtask, key.
-fn keying() -> impl Strategy<Value = Keying> {
-    prop_oneof![Just(1u32), Just(7), Just(128), Just(32768), 1u32..=40]
-        .prop_flat_map(|m| (Just(m), 1..=m.min(4)))
-        .prop_flat_map(|(m, p)| (Just(m), Just(p), 0..p, 0usize..8))
-        .prop_map(|(m, p, s, nth)| Keying::new(m, p, s, nth))
-}
+#[path = "support/keying.rs"]
+mod keying;
+use keying::{keying, Keying};
 
 fn task(gates: &[u32], handler: HandlerKind, keying: &Keying) -> Task {
     let spec = TaskSpec {
