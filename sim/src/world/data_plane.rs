@@ -260,10 +260,9 @@ fn take_event(
         StreamElement::WatermarkStatus(s) => Some(WatermarkEvent::Status(s)),
         _ => None,
     };
-    let handed = Handed::of(ChannelId(i as u32), &el);
-    let mark = BarrierProtocol::mark(t);
+    let watched = BarrierProtocol::before(t, ChannelId(i as u32), &el);
     t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
-    if let Some(handed) = handed {
+    if let Some((handed, mark)) = watched {
         w.obs.protocol.observe(t, key, (now, w.spec.profile, ch.1), mark, handed);
     }
     if let Some(event) = event.filter(|_| w.obs.record_valves) {

@@ -221,6 +221,13 @@ impl BarrierProtocol {
         StepMark { outputs: t.queued_outputs().len(), snapshot: t.last_snapshot_id() }
     }
 
+    /// Before `t` takes `el` from input channel `ch`: the control event and the task's mark when
+    /// `el` is one (a barrier, cancel marker or end of partition), `None` for a record or a
+    /// watermark (the per-record path takes no mark).
+    pub fn before(t: &Task, ch: ChannelId, el: &StreamElement) -> Option<(Handed, StepMark)> {
+        Handed::of(ch, el).map(|h| (h, Self::mark(t)))
+    }
+
     /// One control event handed to `t` (with `channels` input channels) at `now`, and what it
     /// did: judged at once. `mark` was taken just before.
     pub fn observe(

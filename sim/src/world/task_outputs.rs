@@ -275,10 +275,9 @@ fn prioritize_barriers(w: &mut World, t: &mut Task, at: DrainAt, id: CheckpointI
                 // and persisted nowhere (regression aligned-timeout-carried-overtaken).
                 let overtaken = ahead + carried;
                 let counters = w.tasks.counters.entry(tm).or_default();
-                let handed = Handed::of(ChannelId(i as u32), &el);
-                let mark = BarrierProtocol::mark(t);
+                let watched = BarrierProtocol::before(t, ChannelId(i as u32), &el);
                 t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
-                if let Some(handed) = handed {
+                if let Some((handed, mark)) = watched {
                     w.obs.protocol.observe(t, at.key, (now, w.spec.profile, inputs.len()), mark, handed);
                 }
                 // A checkpoint that timed out before its first barrier (announced,

@@ -463,10 +463,9 @@ impl Explorer<'_> {
             let (el, _) = q.make_mut().remove(pos).expect("barrier position");
             let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
             let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
-            let handed = Handed::of(ChannelId(ch), &el);
-            let mark = BarrierProtocol::mark(task);
+            let watched = BarrierProtocol::before(task, ChannelId(ch), &el);
             task.handle_input(now, ChannelId(ch), el, overtaken as u32, sys.counters.entry(tm).or_default());
-            if let Some(handed) = handed {
+            if let Some((handed, mark)) = watched {
                 self.note_protocol(sys, t, mark, handed);
             }
             // The barrier may have triggered the snapshot: its cut is taken now, before any

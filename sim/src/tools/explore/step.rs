@@ -373,10 +373,9 @@ impl Explorer<'_> {
         };
         let tm = self.job(sys).graph.tasks[to.0 as usize].tm.0;
         let task = sys.tasks.get_mut(&to).expect("live task").make_mut();
-        let handed = Handed::of(ChannelId(ch), &el);
-        let mark = BarrierProtocol::mark(task);
+        let watched = BarrierProtocol::before(task, ChannelId(ch), &el);
         task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());
-        if let Some(handed) = handed {
+        if let Some((handed, mark)) = watched {
             self.note_protocol(sys, to, mark, handed);
         }
         if let Some(event) = event {
