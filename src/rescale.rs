@@ -293,7 +293,8 @@ pub enum RescaleError {
         partition: PartitionId,
     },
     /// Unaligned in-flight channel state that cannot move to the new job: on a forward (or
-    /// broadcast) edge whose parallelism changed (Flink: `SubtaskStateMapper.UNSUPPORTED`), or
+    /// broadcast) edge whose parallelism changed (Flink: `SubtaskStateMapper.UNSUPPORTED`), on
+    /// an exchange the new job chains (Flink: `StateAssignmentOperation#getChannelState`), or
     /// with a changed parallelism and layouts without [`JobLayout::inputs`].
     #[error("task {task}: unaligned in-flight channel state cannot be rescaled ({why})")]
     InFlightOnRescale {

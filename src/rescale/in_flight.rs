@@ -190,8 +190,14 @@ pub fn rescale_in_flight(
         }
         let refuse = |why| RescaleError::InFlightOnRescale { task: *task, why };
         let old_in = old.inputs.get(task).ok_or_else(|| refuse("the old layout does not describe its inputs"))?;
-        let targets =
-            new_tasks.get(old_in.vertex.as_str()).ok_or_else(|| refuse("its vertex is not in the new job"))?;
+        // The task's head operator heads no task of the new job: the exchange into it is now
+        // chained (a rescale changes no operator, only chaining). Flink refuses such a restore
+        // (`StateAssignmentOperation#getChannelState`: "Cannot recover from unaligned
+        // checkpoint when topology changes, such that data exchanges with persisted data are
+        // now chained"), and so the new job fails.
+        let targets = new_tasks
+            .get(old_in.vertex.as_str())
+            .ok_or_else(|| refuse("its input exchange is chained in the new job; in-flight data of an exchange that is now chained is not recovered"))?;
         let (p_old, p_new) = (old_p[old_in.vertex.as_str()], targets.len() as u32);
         for (ch, records) in &snap.in_flight {
             let c = old_in.channels.get(ch.0 as usize).ok_or_else(|| refuse("a channel the old layout lacks"))?;
