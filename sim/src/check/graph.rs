@@ -182,8 +182,8 @@ fn consumers_of(spec: &JobSpec) -> Vec<Vec<(usize, u32)>> {
     let n = spec.operators.len();
     let mut consumers: Vec<Vec<(usize, u32)>> = vec![Vec::new(); n];
     // A late side output carries nothing in the fault-free fold (`side_output.rs` judges it).
-    for c in (0..n).filter(|c| !spec.operators[*c].late_input) {
-        for (k, i) in spec.op_inputs(c).into_iter().enumerate() {
+    for c in 0..n {
+        for (k, i) in spec.op_inputs(c).into_iter().enumerate().filter(|(k, _)| !spec.reads_late(c, *k)) {
             consumers[i].push((c, k as u32));
         }
     }
@@ -261,10 +261,33 @@ pub(super) fn topological(spec: &JobSpec) -> Vec<usize> {
 }
 
 /// The view of one sink: other sinks take its kind (so `sink_kind` names it), and a `key_by`
-/// that does not lead to it is a plain partitioning (so `is_keyed` is about its inputs).
+/// that does not lead to it is a plain partitioning (so `is_keyed` is about its inputs). Behind
+/// a union or connect with a late side output on one gate (`JobSpec::mixed_of`, session 27)
+/// the view is of the sink's other rows (`split_by_gate`): that gate is cut, the operator left
+/// with one input a map (a union's identity, a connect's function of the other gate), and an
+/// event-time window no longer upstream an identity map (its results reach another sink).
 fn sink_view(spec: &JobSpec, sink: usize) -> JobSpec {
-    let up = spec.upstream_of(sink);
     let mut s = spec.clone();
+    if let Some((m, gate, _)) = spec.mixed_of(sink) {
+        let mut ins = spec.op_inputs(m);
+        ins.remove(gate as usize);
+        let o = &mut s.operators[m];
+        o.late_gate = None;
+        if ins.len() == 1 {
+            o.kind = match o.kind {
+                OpKind::Connect(a, b) => OpKind::Map(if gate == 0 { b } else { a }),
+                _ => OpKind::Map(ckptsim::operator::Udf::Identity),
+            };
+        }
+        o.inputs = ins;
+        let up = s.upstream_of(sink);
+        for (i, o) in s.operators.iter_mut().enumerate() {
+            if !up.contains(&i) && matches!(o.kind, OpKind::EventWindow(_)) {
+                o.kind = OpKind::Map(ckptsim::operator::Udf::Identity);
+            }
+        }
+    }
+    let up = s.upstream_of(sink);
     let kind = spec.operators[sink].kind.clone();
     for (i, o) in s.operators.iter_mut().enumerate() {
         if o.kind.is_sink() {
@@ -292,6 +315,54 @@ fn graphs_by_epoch(spec: &JobSpec, run: &RunResult) -> Vec<(u64, Graph)> {
         out.push((r.epoch, Graph::build(&s)));
     }
     out
+}
+
+/// [`run_view`] of `sink`; behind a union or connect with a late side output on one gate
+/// (`JobSpec::mixed_of`, session 27) split by that gate ([`split_by_gate`]): the other rows,
+/// and the late rows with the window whose side output they are.
+fn sink_rows(
+    run: &RunResult,
+    graphs: &[(u64, Graph)],
+    spec: &JobSpec,
+    sink: usize,
+) -> (RunResult, Option<(RunResult, usize)>) {
+    let rows = run_view(run, graphs, spec, sink);
+    match spec.mixed_of(sink) {
+        Some((_, gate, window)) => {
+            let (main, late) = split_by_gate(rows, gate);
+            (main, Some((late, window)))
+        }
+        None => (rows, None),
+    }
+}
+
+/// A sink's rows behind a union or connect that tags each record with its input gate
+/// (`ckptsim::two_input::path_lineage`; only map, filter and partitionings after it keep the
+/// gate in a row's lowest `FLAT_MAP_SUB_BITS` of `sub`): (the rows of every other gate, the
+/// rows of `gate`), the tag taken off, so each part reads as the rows of a job without that
+/// operator (the view's fold, the late side branch's rules).
+fn split_by_gate(rows: RunResult, gate: u32) -> (RunResult, RunResult) {
+    let mask = (1u32 << FLAT_MAP_SUB_BITS) - 1;
+    let split = |all: &Rows| {
+        let (mut main, mut late) = (Rows::new(), Rows::new());
+        for mut r in all.iter() {
+            let late_row = r.lineage.sub & mask == gate;
+            r.lineage.sub >>= FLAT_MAP_SUB_BITS;
+            if late_row {
+                late.push(r);
+            } else {
+                main.push(r);
+            }
+        }
+        (main, late)
+    };
+    let (committed, late_committed) = split(&rows.committed);
+    let (print_rows, late_printed) = split(&rows.print_rows);
+    let mut main = rows;
+    let mut late = main.clone();
+    (main.committed, main.print_rows) = (committed, print_rows);
+    (late.committed, late.print_rows) = (late_committed, late_printed);
+    (main, late)
 }
 
 /// `run` with only this sink's output rows: a printed row belongs to the sink when its task
@@ -341,7 +412,15 @@ impl GraphParts {
         let sinks = (0..spec.operators.len()).filter(|o| spec.operators[*o].kind.is_sink());
         GraphParts {
             graphs: vec![(0, Graph::build(spec))],
-            sinks: sinks.map(|s| (s, sink_view(spec, s), compute_graph(spec, Some(s)))).collect(),
+            sinks: sinks
+                .map(|s| {
+                    let view = sink_view(spec, s);
+                    // Behind a union with a late side output: the fold of the view, the sink's
+                    // other rows only (`split_by_gate`).
+                    let reference = compute_graph(if spec.mixed_of(s).is_some() { &view } else { spec }, Some(s));
+                    (s, view, reference)
+                })
+                .collect(),
         }
     }
 }
@@ -360,7 +439,7 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
     for (s, view, reference) in &parts.sinks {
         let s = *s;
         let name = spec.operators[s].name.clone();
-        let rows = run_view(run, graphs, spec, s);
+        let (rows, late_rows) = sink_rows(run, graphs, spec, s);
         let printed = matches!(spec.operators[s].kind, OpKind::PrintSink);
         // A broadcast upstream: the fan-out per job (`broadcast_fanout.rs`), part of the
         // delivery checker of the sink's kind.
@@ -381,6 +460,14 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
                 per_checker.entry(v.checker).or_default().push((name.clone(), v));
             }
             continue;
+        }
+        // Behind a union or connect with a late side output (session 27): the rows that came
+        // through its late gate judged as a late side branch's, the others below.
+        if let Some((late_rows, w)) = late_rows {
+            let [eo, alo, st] = super::side_output::late_branch(spec, run, &late_rows, graphs, s, w);
+            for v in [eo, alo, st] {
+                per_checker.entry(v.checker).or_default().push((format!("{name} (late side output rows)"), v));
+            }
         }
         let (eo, alo) = (exactly_once(view, &rows, reference), at_least_once(view, &rows, reference));
         let (eo, alo) = if printed { (eo, with_fan_out(alo)) } else { (with_fan_out(eo), alo) };
@@ -414,13 +501,16 @@ fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> V
     let Some(at) = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_))) else {
         return windows(spec, run);
     };
-    let Some(sink) = (0..spec.operators.len()).find(|s| {
-        spec.operators[*s].kind.is_sink() && spec.late_branch_of(*s).is_none() && spec.upstream_of(*s).contains(&at)
-    }) else {
+    // The first sink its results reach (behind a union with its late side output: in the
+    // sink's view, which cuts the side output's gate).
+    let Some((sink, view)) = (0..spec.operators.len())
+        .filter(|s| spec.operators[*s].kind.is_sink() && spec.late_branch_of(*s).is_none())
+        .map(|s| (s, sink_view(spec, s)))
+        .find(|(s, view)| view.upstream_of(*s).contains(&at))
+    else {
         return Verdict::skip("windows", "the event-time window reaches no sink");
     };
-    let view = sink_view(spec, sink);
-    let rows = run_view(run, graphs, spec, sink);
+    let (rows, _) = sink_rows(run, graphs, spec, sink);
     let v = windows(&view, &rows);
     // Not both (session 23): no element in its window's committed result and the side output.
     let Some((both, judged)) = super::side_output::late_in_both(&view, run, graphs, at, sink, &rows.committed) else {

@@ -274,14 +274,19 @@ fn expected(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], sink: usiz
 }
 
 /// The operators of `sink`'s side branch, from `sink` up its single inputs to the one that
-/// takes the side output (`late_input`) included, or to where an operator has several inputs.
+/// takes the side output (`late_input`) included, or to where an operator has several inputs:
+/// through a union or connect by its late side output's gate (`JobSpec::side_gate`, session
+/// 27), ending there when it reads `W.late` itself.
 fn branch(spec: &JobSpec, sink: usize) -> Vec<usize> {
     let mut ops = vec![sink];
     let mut o = sink;
     while !spec.operators[o].late_input {
         let ins = spec.op_inputs(o);
-        let [up] = ins.as_slice() else { break };
-        o = *up;
+        o = match (ins.as_slice(), spec.side_gate(o)) {
+            ([up], _) => *up,
+            (_, Some(g)) if spec.operators[o].late_gate != Some(g) => ins[g as usize],
+            _ => break,
+        };
         ops.push(o);
     }
     ops
@@ -301,6 +306,8 @@ fn split_at_aggregate(spec: &JobSpec, sink: usize) -> (Vec<OperatorKind>, Vec<Op
             OpKind::FlatMap(u) => out.push(OperatorKind::FlatMap(*u)),
             OpKind::Filter(u) => out.push(OperatorKind::Filter(*u)),
             OpKind::Aggregate(_) => seen_aggregate = true,
+            // A connect's late gate applies that gate's function (session 27).
+            OpKind::Connect(a, b) => out.push(OperatorKind::Map(if spec.side_gate(o) == Some(0) { *a } else { *b })),
             _ => {}
         }
     }
@@ -517,5 +524,42 @@ mod tests {
         broken.committed.set(last, row);
         let v = state(&broken);
         assert!(v.anomalies.iter().any(|f| f.kind.as_deref() == Some("late-state")), "{:?}", v.anomalies);
+    }
+
+    /// Behind a union of a window's results and its late side output (session 27) the sink's
+    /// rows are split by the union's gate: a late row (gate 1) planted twice is a
+    /// `late-duplicate`, one with another value a `late-phantom`, both named by `exactly-once`;
+    /// a window result (gate 0) planted again is not a late row, but through gate 1 it is a
+    /// `late-phantom` (no window attempt sent it to the side output).
+    #[test]
+    fn union_sink_rows_are_split_by_gate() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/graphs/late-side-output-union-2pc.toml");
+        let spec = crate::load::load_spec(&path).expect("scenario loads");
+        let run = crate::world::run(&spec, 1);
+        let verdict = |run: &RunResult, checker: &str| {
+            check_all(&spec, run, &reference::compute(&spec)).into_iter().find(|v| v.checker == checker).unwrap()
+        };
+        assert_eq!(verdict(&run, "exactly-once").passed, Some(true), "the run itself passes");
+        assert_eq!(verdict(&run, "windows").passed, Some(true), "the run itself passes");
+        let gate = |r: &OutputRow| r.lineage.sub & ((1 << ckptsim::operator::FLAT_MAP_SUB_BITS) - 1);
+        let late = run.committed.iter().find(|r| gate(r) == 1).expect("a committed late row");
+        let result = run.committed.iter().find(|r| gate(r) == 0).expect("a committed window result");
+        let kinds = |v: &Verdict| v.anomalies.iter().filter_map(|f| f.kind.clone()).collect::<Vec<_>>();
+        let mut dup = run.clone();
+        dup.committed.push(late.clone());
+        assert!(kinds(&verdict(&dup, "exactly-once")).contains(&"late-duplicate".to_owned()));
+        let mut phantom = run.clone();
+        phantom.committed.push(OutputRow { value: Value::str("x"), ..late });
+        assert!(kinds(&verdict(&phantom, "exactly-once")).contains(&"late-phantom".to_owned()));
+        let mut twice = run.clone();
+        twice.committed.push(result.clone());
+        assert_eq!(verdict(&twice, "exactly-once").passed, Some(true), "a window result is no late row");
+        // The same window result through the late gate is no recorded late element.
+        let mut retagged = run.clone();
+        let sub = (result.lineage.sub & !((1 << ckptsim::operator::FLAT_MAP_SUB_BITS) - 1)) | 1;
+        let lineage = ckptsim::record::Lineage { sub, ..result.lineage };
+        retagged.committed.push(OutputRow { lineage, ..result });
+        assert!(kinds(&verdict(&retagged, "exactly-once")).contains(&"late-phantom".to_owned()));
     }
 }

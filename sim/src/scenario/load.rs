@@ -146,6 +146,7 @@ fn op_spec(o: &scenario::OperatorSpec) -> OpSpec {
         sink_v2: o.sink_v2,
         inputs: o.inputs.clone(),
         late_input: o.late_input,
+        late_gate: o.late_gate,
         topic: None,
         bounded: o.bounded,
         watermarks: o.watermarks,

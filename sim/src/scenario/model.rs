@@ -276,6 +276,9 @@ pub struct OperatorSpec {
     /// The operator reads the late side output of its one input (`inputs = ["W.late"]`, Flink's
     /// `getSideOutput(lateOutputTag)`), an event-time window with `late_records = "side-output"`.
     pub late_input: bool,
+    /// A union or `connect` that reads a late side output as one of its inputs (`inputs = ["W",
+    /// "W.late"]`, session 27): that input's position.
+    pub late_gate: Option<u32>,
     /// `log-source` only: the source's watermark strategy (`watermarks`,
     /// `max_out_of_orderness_ms`, `idle_timeout_ms`, `auto_watermark_interval_ms`); `None`
     /// without event time; `watermarks = "none"` is an interval of

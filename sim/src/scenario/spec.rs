@@ -40,6 +40,10 @@ pub struct OpSpec {
     /// ["W.late"]`; Flink's `getSideOutput(lateOutputTag)`): the window's late elements, not its
     /// results. A partitioning (`key_by`) may read it too; the edge it names is then a side edge.
     pub late_input: bool,
+    /// A union or `connect` that reads a late side output (`W.late`) as one of several inputs
+    /// (session 27): that input's position (gate). Its edge is a side edge; `late_input` stays
+    /// false (it names a one-input operator's input).
+    pub late_gate: Option<u32>,
     /// A log source of a job with several sources: its topic, `(first partition, partitions)`
     /// of the broker's one log. None: the whole log (one source).
     pub topic: Option<(u32, u32)>,
@@ -490,6 +494,7 @@ impl JobSpec {
         self.operators.iter().enumerate().any(|(i, o)| {
             o.kind.is_multi_input()
                 || o.late_input
+                || o.late_gate.is_some()
                 || matches!(o.kind, OpKind::Broadcast)
                 || (o.kind.is_source() && i > 0)
                 || (o.kind.is_sink() && i + 1 < self.operators.len())
@@ -533,9 +538,60 @@ impl JobSpec {
         if !matches!(self.operators[op].kind, OpKind::Union | OpKind::Connect(..) | OpKind::Join) {
             return false;
         }
+        if self.side_gate(op).is_some() {
+            return true;
+        }
         let ups: Vec<std::collections::BTreeSet<usize>> =
             self.op_inputs(op).into_iter().map(|i| self.upstream_of(i)).collect();
         ups.iter().enumerate().any(|(a, x)| ups[a + 1..].iter().any(|y| !x.is_disjoint(y)))
+    }
+
+    /// Whether input `k` of operator `op` is an edge carrying a late side output: `op` reads
+    /// `W.late` there (a one-input operator's `late_input`, a union's or connect's
+    /// `late_gate`).
+    pub fn reads_late(&self, op: usize, k: usize) -> bool {
+        let o = &self.operators[op];
+        (o.late_input && k == 0) || o.late_gate == Some(k as u32)
+    }
+
+    /// The input (gate) of union or `connect` `op` that carries a late side output's elements
+    /// (session 27): `W.late` itself (`late_gate`) or a branch of functions after it
+    /// ([`late_branch_of`](Self::late_branch_of)). Such an operator tags each record's lineage
+    /// with its gate ([`paths_meet`](Self::paths_meet)), so every row of a sink behind it names
+    /// its origin: a late element, or a row of the other input.
+    pub fn side_gate(&self, op: usize) -> Option<u32> {
+        if !matches!(self.operators[op].kind, OpKind::Union | OpKind::Connect(..)) {
+            return None;
+        }
+        let ins = self.op_inputs(op);
+        self.operators[op]
+            .late_gate
+            .or_else(|| (0..ins.len()).find(|k| self.late_branch_of(ins[*k]).is_some()).map(|k| k as u32))
+    }
+
+    /// The union or `connect` with a late side output on one gate ([`side_gate`](Self::side_gate))
+    /// that sink `sink` is behind, with that gate and the window whose side output it is: walking
+    /// up one-input operators from the sink (validation allows only map, filter and partitionings
+    /// after it). None for every other sink.
+    pub fn mixed_of(&self, sink: usize) -> Option<(usize, u32, usize)> {
+        let mut o = sink;
+        loop {
+            let ins = self.op_inputs(o);
+            match ins.as_slice() {
+                [up] if !self.operators[o].late_input => o = *up,
+                [_, _, ..] => {
+                    let gate = self.side_gate(o)?;
+                    let input = ins[gate as usize];
+                    let window = if self.operators[o].late_gate == Some(gate) {
+                        Some(input)
+                    } else {
+                        self.late_branch_of(input)
+                    }?;
+                    return Some((o, gate, window));
+                }
+                _ => return None,
+            }
+        }
     }
 
     /// The event-time window whose late side output operator `op` is downstream of: walking up

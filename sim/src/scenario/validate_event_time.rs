@@ -354,6 +354,16 @@ impl Ctx<'_> {
             | OperatorKindSpec::FlatMap { function: u }
             | OperatorKindSpec::Filter { function: u } => u.takes_window_results(),
             OperatorKindSpec::Rebalance | OperatorKindSpec::KeyBy => true,
+            // The window's results meeting a late side output in a union or connect (session
+            // 27): the checkers split its sink's rows by gate (`check/graph.rs`).
+            OperatorKindSpec::Union if o.late_gate.is_some() && o.inputs.contains(&i) => true,
+            OperatorKindSpec::Connect { first, second } if o.late_gate.is_some() && o.inputs.contains(&i) => {
+                if o.inputs.first() == Some(&i) {
+                    first.takes_window_results()
+                } else {
+                    second.takes_window_results()
+                }
+            }
             // Windows after windows: event time after event time, processing time after either
             // (session 26; a processing-time window assigns by arrival, whatever fed it).
             OperatorKindSpec::EventWindow(_) => !processing || is_processing(o),

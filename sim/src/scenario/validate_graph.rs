@@ -5,15 +5,15 @@ use super::*;
 impl Ctx<'_> {
     /// Resolves every operator's `inputs` (names → positions) and checks the graph's shape.
     /// An operator without `inputs` reads the previous operator; a source reads nothing.
-    /// Per operator also whether it reads its input's late side output (`W.late`).
+    /// Per operator also, per input, whether it reads that input's late side output (`W.late`).
     pub(super) fn graph_inputs(
         &self,
         raw: &[Option<Vec<String>>],
         ops: &[OperatorSpec],
-    ) -> Res<Vec<(Vec<usize>, bool)>> {
+    ) -> Res<Vec<(Vec<usize>, Vec<bool>)>> {
         let by_name: BTreeMap<&str, usize> = ops.iter().enumerate().map(|(i, o)| (o.name.as_str(), i)).collect();
         let mut inputs: Vec<Vec<usize>> = Vec::with_capacity(ops.len());
-        let mut late: Vec<bool> = Vec::with_capacity(ops.len());
+        let mut late: Vec<Vec<bool>> = Vec::with_capacity(ops.len());
         for (i, o) in ops.iter().enumerate() {
             let at = format!("operators[{i}].inputs");
             let (resolved, late_input) = self.resolve_inputs(i, &raw[i], ops, &by_name)?;
@@ -69,70 +69,112 @@ impl Ctx<'_> {
     /// What may stand after a late side output (`W.late`): stateless functions (`map`,
     /// `filter`, `flat_map`), `rebalance`, `key_by` and one keyed running aggregate (`sum`,
     /// `count`, ...; session 23) followed by `map`s only, and one sink (print or
-    /// two-phase-commit) per branch. Refused, each at its `inputs`, with why it cannot be
-    /// judged (semantics §11.8): another window, a count window, a user operator or a second
-    /// aggregate after it, a `filter` or `flat_map` after the aggregate, and a side output
-    /// reaching a union or two-input operator.
-    fn late_branches(&self, inputs: &[Vec<usize>], late: &[bool], ops: &[OperatorSpec]) -> Res<()> {
-        let mut on_side = vec![false; ops.len()];
+    /// two-phase-commit) per branch; or a union or `connect` that reads it beside another input
+    /// (session 27: it tags each record with its gate, so a row of its sink is known to be a
+    /// late element or a row of the other input), followed by `map`, `filter`, `rebalance`,
+    /// `key_by` and the sink. Refused, each at its `inputs`, with why it cannot be judged
+    /// (semantics §11.8): another window, a count window, a user operator or a second aggregate
+    /// on a side branch, a `filter` or `flat_map` after its aggregate, a join fed by it, a union
+    /// of two side outputs or of a keyed side branch, and anything stateful, several-input or
+    /// lineage-renumbering after such a union.
+    fn late_branches(&self, inputs: &[Vec<usize>], late: &[Vec<bool>], ops: &[OperatorSpec]) -> Res<()> {
+        let n = ops.len();
+        // On a one-input side branch; at or after a union/connect with a side input.
+        let (mut on_side, mut mixed) = (vec![false; n], vec![false; n]);
         // Per operator on a side branch, whether a keyed aggregate stands at or before it.
-        let mut keyed = vec![false; ops.len()];
+        let mut keyed = vec![false; n];
+        let side_input = |on_side: &[bool], i: usize, k: usize| late[i][k] || on_side[inputs[i][k]];
         // Topological by repeated passes (validated acyclic; graphs are small).
-        for _ in 0..ops.len() {
-            for i in 0..ops.len() {
-                on_side[i] = late[i] || inputs[i].iter().any(|j| on_side[*j]);
+        for _ in 0..n {
+            for i in 0..n {
+                let multi = inputs[i].len() > 1;
+                let head = multi && (0..inputs[i].len()).any(|k| side_input(&on_side, i, k));
+                on_side[i] = !multi && (late[i].first() == Some(&true) || inputs[i].iter().any(|j| on_side[*j]));
+                mixed[i] = head || inputs[i].iter().any(|j| mixed[*j]);
                 keyed[i] = on_side[i] && inputs[i].iter().any(|j| keyed[*j] || is_aggregate(&ops[*j].kind));
             }
         }
-        for (i, o) in ops.iter().enumerate() {
-            if !on_side[i] {
-                continue;
+        let side_of = |i: usize| -> String {
+            let mut k = i;
+            while !late[k].contains(&true) {
+                k = inputs[k].iter().copied().find(|u| on_side[*u]).unwrap_or(k);
             }
-            let side_of = |j: usize| -> String {
-                let mut k = j;
-                while !late[k] {
-                    k = inputs[k].iter().copied().find(|u| on_side[*u]).unwrap_or(k);
+            let at = late[k].iter().position(|l| *l).unwrap_or(0);
+            format!("{}.late", ops[inputs[k][at]].name)
+        };
+        // The side output operator `i` is on or behind, through a union or connect's side gate.
+        let label = |i: usize| -> String {
+            let mut k = i;
+            loop {
+                if on_side[k] {
+                    return side_of(k);
                 }
-                format!("{}.late", ops[inputs[k][0]].name)
-            };
-            let refused = if inputs[i].len() != 1 {
-                Some("a union or two-input operator after a side output is not modelled (its sink would hold the run's own late elements and rows of the other input together: the late rules judge a sink's rows as late elements, the windows and graph checkers as a fault-free fold's rows, and no rule splits one sink's rows between the two)")
-            } else if keyed[i] && is_aggregate(&o.kind) {
-                Some("a second keyed aggregate after a side output is not modelled (one keyed aggregate per side branch)")
-            } else if keyed[i]
-                && !matches!(
-                    o.kind,
-                    OperatorKindSpec::Map { .. } | OperatorKindSpec::PrintSink | OperatorKindSpec::TwoPhaseCommitSink
-                )
-            {
-                Some("after a keyed aggregate on a side branch only map and the sink are modelled (a filter or flat_map there hides state updates from the sink, so the committed values no longer replay the aggregate)")
-            } else if matches!(&o.kind, OperatorKindSpec::EventWindow(w) if !matches!(w.time, ckptsim::window::WindowTime::Processing))
-            {
-                Some("this kind after a side output is not modelled: a window after a late side output sees elements older than the watermark the first window forwarded, so whether it takes one or judges it late again depends on its own watermark when the element arrives (window end plus allowed lateness against that watermark), which no fault-free fold knows and the run does not record per element")
-            } else if is_aggregate(&o.kind)
-                || matches!(
-                    o.kind,
-                    OperatorKindSpec::Map { .. }
-                        | OperatorKindSpec::FlatMap { .. }
-                        | OperatorKindSpec::Filter { .. }
-                        | OperatorKindSpec::Rebalance
-                        | OperatorKindSpec::KeyBy
-                        | OperatorKindSpec::PrintSink
-                        | OperatorKindSpec::TwoPhaseCommitSink
-                )
-            {
-                None
+                if let Some(g) = (0..inputs[k].len()).find(|g| side_input(&on_side, k, *g)) {
+                    return if late[k][g] { format!("{}.late", ops[inputs[k][g]].name) } else { side_of(inputs[k][g]) };
+                }
+                match inputs[k].iter().copied().find(|u| mixed[*u]) {
+                    Some(u) => k = u,
+                    None => return "a late side output".to_owned(),
+                }
+            }
+        };
+        for (i, o) in ops.iter().enumerate() {
+            let refused = if on_side[i] {
+                self.side_refusal(o, keyed[i])
+            } else if mixed[i] {
+                let sides: Vec<usize> =
+                    (0..inputs[i].len()).filter(|k| side_input(&on_side, i, *k)).map(|k| inputs[i][k]).collect();
+                match sides.first() {
+                    Some(&j) => mixed_head_refusal(o, inputs[i].len(), &sides, keyed[j] || is_aggregate(&ops[j].kind))
+                        .or_else(|| inputs[i].iter().any(|u| mixed[*u]).then_some(AFTER_MIXED)),
+                    None => mixed_refusal(o),
+                }
             } else {
-                Some("this kind after a side output is not modelled; a side output may flow through map, filter, flat_map, rebalance, key_by and one keyed aggregate (then map) into its own print or two-phase-commit sink")
+                None
             };
             if let Some(why) = refused {
+                let side = label(i);
+                let verb = if on_side[i] { "reads the late side output" } else { "is behind the late side output" };
                 return Err(self.err(
                     &format!("operators[{i}].inputs"),
-                    format!("`{}` ({}) reads the late side output `{}`: {why}", o.name, o.kind.name(), side_of(i)),
+                    format!("`{}` ({}) {verb} `{side}`: {why}", o.name, o.kind.name()),
                 ));
             }
         }
         Ok(())
+    }
+
+    /// Why operator `o` on a one-input side branch (`keyed`: a keyed aggregate before it or at
+    /// it) is refused, if it is.
+    fn side_refusal(&self, o: &OperatorSpec, keyed: bool) -> Option<&'static str> {
+        if keyed && is_aggregate(&o.kind) {
+            Some("a second keyed aggregate after a side output is not modelled (one keyed aggregate per side branch)")
+        } else if keyed
+            && !matches!(
+                o.kind,
+                OperatorKindSpec::Map { .. } | OperatorKindSpec::PrintSink | OperatorKindSpec::TwoPhaseCommitSink
+            )
+        {
+            Some("after a keyed aggregate on a side branch only map and the sink are modelled (a filter or flat_map there hides state updates from the sink, so the committed values no longer replay the aggregate)")
+        } else if matches!(&o.kind, OperatorKindSpec::EventWindow(w) if !matches!(w.time, ckptsim::window::WindowTime::Processing))
+        {
+            Some("this kind after a side output is not modelled: a window after a late side output sees elements older than the watermark the first window forwarded, so whether it takes one or judges it late again depends on its own watermark when the element arrives (window end plus allowed lateness against that watermark), which no fault-free fold knows and the run does not record per element")
+        } else if is_aggregate(&o.kind)
+            || matches!(
+                o.kind,
+                OperatorKindSpec::Map { .. }
+                    | OperatorKindSpec::FlatMap { .. }
+                    | OperatorKindSpec::Filter { .. }
+                    | OperatorKindSpec::Rebalance
+                    | OperatorKindSpec::KeyBy
+                    | OperatorKindSpec::PrintSink
+                    | OperatorKindSpec::TwoPhaseCommitSink
+            )
+        {
+            None
+        } else {
+            Some("this kind after a side output is not modelled; a side output may flow through map, filter, flat_map, rebalance, key_by and one keyed aggregate (then map) into its own print or two-phase-commit sink, or into a union or connect")
+        }
     }
 
     /// Operator `i`'s `inputs` as positions (`names`: as written; `None`: the previous operator,
@@ -143,9 +185,9 @@ impl Ctx<'_> {
         names: &Option<Vec<String>>,
         ops: &[OperatorSpec],
         by_name: &BTreeMap<&str, usize>,
-    ) -> Res<(Vec<usize>, bool)> {
+    ) -> Res<(Vec<usize>, Vec<bool>)> {
         let (o, at, kind) = (&ops[i], format!("operators[{i}].inputs"), ops[i].kind.name());
-        let mut late_input = false;
+        let mut late_input = Vec::new();
         let resolved = match names {
             Some(names) => {
                 if o.kind.is_source() {
@@ -159,33 +201,40 @@ impl Ctx<'_> {
                         true => None,
                         false => self.side_output_input(&at, name, ops, by_name)?,
                     };
-                    if side.is_some() && names.len() != 1 {
+                    if side.is_some()
+                        && names.len() != 1
+                        && !matches!(o.kind, OperatorKindSpec::Union | OperatorKindSpec::Connect { .. })
+                    {
                         return Err(self.err(
                             &at,
                             format!(
-                                "`{name}`: a late side output into a union or two-input operator is not modelled; \
-                                 `{}` ({kind}) may read it only as its one input (its sink would hold window \
-                                 results and late elements together: the windows checker judges a sink's rows as \
-                                 window results of a fault-free fold, the late rules as the run's own late \
-                                 elements, and no rule splits one sink's rows between the two)",
-                                o.name
+                                "`{name}`: a late side output into a {kind} is not modelled; only a union or \
+                                 connect may read it beside another input (a join's state would hold late \
+                                 elements and the other input's records together, which no rule splits)",
                             ),
                         ));
                     }
-                    late_input |= side.is_some();
+                    if side.is_some() && late_input.contains(&true) {
+                        return Err(self.err(
+                            &at,
+                            format!("`{name}`: `{}` ({kind}) reads two late side outputs; one per union or connect is modelled (each row of its sink is told apart by the one gate it came through)", o.name),
+                        ));
+                    }
                     let Some(&j) = side.as_ref().or_else(|| by_name.get(name.as_str())) else {
                         let known: Vec<&str> = ops.iter().map(|o| o.name.as_str()).collect();
                         return Err(
                             self.err(&at, format!("unknown operator `{name}` in inputs; operators: {}", list(&known)))
                         );
                     };
-                    if v.contains(&j) {
+                    // `W` and `W.late` are two edges of one producer (session 27).
+                    if v.iter().zip(&late_input).any(|(u, l)| *u == j && *l == side.is_some()) {
                         return Err(self.err(
                             &at,
                             format!("`{name}` is named twice in inputs: each input is one edge, named by its own operator; write `s.union(s)` as two partitionings of `{name}` (e.g. two `rebalance`s) into the two inputs"),
                         ));
                     }
                     v.push(j);
+                    late_input.push(side.is_some());
                 }
                 v
             }
@@ -198,6 +247,7 @@ impl Ctx<'_> {
             }
             None => vec![i - 1],
         };
+        late_input.resize(resolved.len(), false);
         Ok((resolved, late_input))
     }
 
@@ -458,4 +508,38 @@ impl Ctx<'_> {
 /// `sum`/`reduce` with its value state in checkpoints).
 fn is_aggregate(kind: &OperatorKindSpec) -> bool {
     matches!(kind, OperatorKindSpec::Aggregate(_))
+}
+
+/// Why a refused operator after a union or connect with a late side output input.
+const AFTER_MIXED: &str = "a union or two-input operator after a union or connect with a late side output is not modelled (the rows of its sink are told apart by the one gate they came through)";
+
+/// Why the union, connect or join `o` of `n` inputs whose inputs `sides` (the first of them
+/// keyed when `keyed`) carry a late side output's elements is refused, if it is.
+fn mixed_head_refusal(o: &OperatorSpec, n: usize, sides: &[usize], keyed: bool) -> Option<&'static str> {
+    if !matches!(o.kind, OperatorKindSpec::Union | OperatorKindSpec::Connect { .. }) {
+        Some("a join fed by a late side output is not modelled (its keyed state holds late elements and the other input's records together, and no rule splits them); a union or connect may read it")
+    } else if sides.len() > 1 {
+        Some("a union or connect of two late side branches is not modelled (one input may carry late elements: each row of its sink is told apart by the gate it came through)")
+    } else if n != 2 {
+        Some("a union of a late side output with more than one other input is not modelled (a union of two inputs: the late elements and the other input's rows)")
+    } else if keyed {
+        Some("a keyed aggregate on a side branch into a union or connect is not modelled (its committed values replay the aggregate only on a branch of its own)")
+    } else {
+        None
+    }
+}
+
+/// Why operator `o` after a union or connect with a late side output input is refused, if it
+/// is: only map, filter, rebalance, key_by and the sink keep each row's gate in its lineage
+/// and its value one element's (or one window result's).
+fn mixed_refusal(o: &OperatorSpec) -> Option<&'static str> {
+    match o.kind {
+        OperatorKindSpec::Map { .. }
+        | OperatorKindSpec::Filter { .. }
+        | OperatorKindSpec::Rebalance
+        | OperatorKindSpec::KeyBy
+        | OperatorKindSpec::PrintSink
+        | OperatorKindSpec::TwoPhaseCommitSink => None,
+        _ => Some("after a union or connect with a late side output only map, filter, rebalance, key_by and the sink are modelled (keyed state or a window there would hold late elements and the other input's rows together, and a flat_map or broadcast renumbers the lineage that tells them apart)"),
+    }
 }

@@ -85,15 +85,18 @@ impl Ctx<'_> {
                 sink_v2,
                 inputs: if i == 0 || graph { Vec::new() } else { vec![i - 1] },
                 late_input: false,
+                late_gate: None,
                 watermarks,
                 event_time,
             });
         }
         if graph {
             let inputs = self.graph_inputs(&raw_inputs, &out)?;
-            for (o, (inputs, late_input)) in out.iter_mut().zip(inputs) {
+            for (o, (inputs, late)) in out.iter_mut().zip(inputs) {
+                // One input: `late_input`; several (a union or connect): the late one's gate.
+                o.late_input = inputs.len() == 1 && late[0];
+                o.late_gate = if inputs.len() > 1 { late.iter().position(|l| *l).map(|k| k as u32) } else { None };
                 o.inputs = inputs;
-                o.late_input = late_input;
             }
         }
         Ok(out)

@@ -245,8 +245,14 @@ fn operator(spec: &JobSpec, i: usize) -> RawOperator {
         r.bounded = Some(true);
     }
     if graph && !o.kind.is_source() {
-        let late = if o.late_input { ".late" } else { "" };
-        r.inputs = Some(spec.op_inputs(i).iter().map(|j| format!("{}{late}", spec.operators[*j].name)).collect());
+        let late = |k: usize| if spec.reads_late(i, k) { ".late" } else { "" };
+        r.inputs = Some(
+            spec.op_inputs(i)
+                .iter()
+                .enumerate()
+                .map(|(k, j)| format!("{}{}", spec.operators[*j].name, late(k)))
+                .collect(),
+        );
     }
     if o.kind.is_source() {
         watermarks(o, spec, &mut r);

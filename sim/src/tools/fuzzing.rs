@@ -113,6 +113,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         sink_v2: false,
         inputs: vec![],
         late_input: false,
+        late_gate: None,
         topic: None,
         bounded: false,
         watermarks: None,

@@ -528,10 +528,11 @@ fn chained_name(v: &Vertex, i: usize, ops: &[crate::spec::OpSpec]) -> String {
 }
 
 /// Whether input edge `k` of vertex `down` (first operator `first`) carries its producer's
-/// late side output: the operator reads `W.late`, or its input `k` is a partitioning that does.
+/// late side output: the operator reads `W.late` there (as its one input, or as a union's or
+/// connect's `late_gate`), or its input `k` is a partitioning that does.
 fn late_edge(spec: &JobSpec, first: usize, k: usize) -> bool {
     let input = spec.op_inputs(first).get(k).copied();
-    spec.operators[first].late_input
+    spec.reads_late(first, k)
         || input.is_some_and(|i| spec.operators[i].kind.is_partitioning() && spec.operators[i].late_input)
 }
 

@@ -234,7 +234,7 @@ impl Explorer<'_> {
     fn quiescent_windows(&self, sys: &Sys, reference: &Reference) -> Option<String> {
         // A late side branch's print rows are not the window's results (`side_output.rs`
         // judges them against the late elements the run recorded).
-        if self.spec.operators.iter().any(|o| o.late_input) {
+        if self.spec.operators.iter().any(|o| o.late_input || o.late_gate.is_some()) {
             return None;
         }
         let op = *self.spec.window_stages().last()?;
