@@ -364,9 +364,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
     // Checked after every step in debug builds; in release once per run, here.
     w.invariants();
     // Killed loops' wakers would keep their tasks, and so this world, alive.
-    for who in w.wake.sleepers.keys().copied().collect::<Vec<_>>() {
-        w.wake.forget(who);
-    }
+    w.wake.sleepers.forget_all();
     let stop = w.spec.stop_at_ms;
     for row in w.obs.checkpoints.values_mut() {
         if row.end_ms.is_none() {
