@@ -210,7 +210,7 @@ impl DataPlane {
     /// No channels, no socket reader.
     fn new() -> DataPlane {
         DataPlane {
-            channels: BTreeMap::new(),
+            channels: Channels::default(),
             item_seq: 0,
             socket_reader: None,
             socket_closed: false,
@@ -226,10 +226,10 @@ impl TaskHost {
         TaskHost {
             uploads: BTreeMap::new(),
             upload_seq: 0,
-            mail: BTreeMap::new(),
-            cancelled: BTreeSet::new(),
+            mail: per_attempt::PerAttempt::default(),
+            cancelled: per_attempt::PerAttempt::default(),
             fail_requests: BTreeMap::new(),
-            rpc_timeouts: BTreeMap::new(),
+            rpc_timeouts: per_attempt::PerAttempt::default(),
             counters: BTreeMap::new(),
             completion_seen: BTreeMap::new(),
             earlier_jobs_horizon: None,
@@ -419,7 +419,7 @@ fn debug_dump(w: &World) {
         );
     }
     if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
-        for (k, ch) in &w.data.channels {
+        for (k, ch) in w.data.channels.iter() {
             eprintln!(
                 "channel {:?}: {} items, {} record buffers, head {:?}",
                 k,
