@@ -334,7 +334,7 @@ fn crash_jm(s: &Shared, handle: &Handle, jm_node: madsim::task::NodeId, restart_
             // TaskManagers lose their leader and cancel every task.
             let keys: Vec<_> = w.wake.live_tasks.iter().copied().collect();
             for k in keys {
-                w.tasks.cancelled.insert(k);
+                w.tasks.cancelled.insert(k, ());
                 w.notify_task(k);
             }
         });

@@ -120,7 +120,7 @@ impl ChannelCuts {
     /// snapshot and that drain (a record never triggers a snapshot).
     pub(super) fn note_snapshot(
         &mut self,
-        channels: &BTreeMap<ChannelKey, DataChannel>,
+        channels: &Channels,
         t: &Task,
         key: (TaskId, Attempt),
         inputs: &[Link],

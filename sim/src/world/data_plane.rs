@@ -39,6 +39,65 @@ impl DataChannel {
 /// §14); without one it adds nothing, so the channels and their order are those of a task pair.
 pub(super) type ChannelKey = (u32, TaskId, TaskId, u32);
 
+/// The data channels, kept per receiving task (a task's input channels and their older
+/// attempts', a few entries searched from the newest) instead of in one B-tree keyed by
+/// [`ChannelKey`]: every input step looks up each input channel and every buffer sent its
+/// channel (BENCHMARKS.md, session 27). Lookups are by exact key, so where an entry sits
+/// changes nothing; the iteration ([`Channels::iter`]) is in key order, as the B-tree's was.
+#[derive(Default)]
+pub(super) struct Channels {
+    /// Indexed by the receiving task (`key.2`).
+    by_receiver: Vec<Vec<(ChannelKey, DataChannel)>>,
+}
+
+impl Channels {
+    fn find(v: &[(ChannelKey, DataChannel)], key: &ChannelKey) -> Option<usize> {
+        v.iter().rposition(|(k, _)| k == key)
+    }
+
+    pub(super) fn get(&self, key: &ChannelKey) -> Option<&DataChannel> {
+        let v = self.by_receiver.get(key.2 .0 as usize)?;
+        Self::find(v, key).map(|i| &v[i].1)
+    }
+
+    pub(super) fn get_mut(&mut self, key: &ChannelKey) -> Option<&mut DataChannel> {
+        let v = self.by_receiver.get_mut(key.2 .0 as usize)?;
+        Self::find(v, key).map(|i| &mut v[i].1)
+    }
+
+    /// `key`'s channel, an empty one made if it had none (`BTreeMap::entry(..).or_default()`).
+    pub(super) fn entry(&mut self, key: ChannelKey) -> &mut DataChannel {
+        let r = key.2 .0 as usize;
+        if self.by_receiver.len() <= r {
+            self.by_receiver.resize_with(r + 1, Vec::new);
+        }
+        let v = &mut self.by_receiver[r];
+        let i = match Self::find(v, &key) {
+            Some(i) => i,
+            None => {
+                v.push((key, DataChannel::default()));
+                v.len() - 1
+            }
+        };
+        &mut v[i].1
+    }
+
+    /// Keeps only the channels of attempts from `attempt` on.
+    pub(super) fn retain_from_attempt(&mut self, attempt: u32) {
+        for v in &mut self.by_receiver {
+            v.retain(|(k, _)| k.0 >= attempt);
+        }
+    }
+
+    /// Every channel in key order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = (&ChannelKey, &DataChannel)> {
+        let mut all: Vec<(&ChannelKey, &DataChannel)> =
+            self.by_receiver.iter().flatten().map(|(k, ch)| (k, ch)).collect();
+        all.sort_by_key(|(k, _)| **k);
+        all.into_iter()
+    }
+}
+
 /// Per-task output buffers: elements waiting to enter each downstream channel, in order.
 ///
 /// Records wait in chunks of at most `buffer_records`, filled in order: the leading records of a
@@ -134,7 +193,7 @@ pub(super) fn flush(
                     if n < buffer_records && buf.len() == 1 && now < since + buffer_timeout_ms {
                         break;
                     }
-                    let ch = w.data.channels.entry((attempt.0, task, to, gate)).or_default();
+                    let ch = w.data.channels.entry((attempt.0, task, to, gate));
                     if ch.record_buffers >= capacity {
                         // A full buffer, or more behind this one, waits for credit.
                         if n >= buffer_records || buf.len() > 1 {
@@ -156,7 +215,7 @@ pub(super) fn flush(
                     let Some(OutItem::Event(el)) = buf.pop_front() else { unreachable!("front is an event") };
                     w.data.item_seq += 1;
                     let seq = w.data.item_seq;
-                    let ch = w.data.channels.entry((attempt.0, task, to, gate)).or_default();
+                    let ch = w.data.channels.entry((attempt.0, task, to, gate));
                     let at = (now + latency).max(ch.last_deliver_ms);
                     ch.last_deliver_ms = at;
                     ch.queue.push_back((at, seq, Item::Event(el, 0)));

@@ -33,7 +33,7 @@ impl World {
     /// The TaskManagers' bookkeeping: the cancellation watchdog runs only for attempts told to
     /// cancel; every live attempt is one a JobMaster created ([`live_attempts_within_job_master`]).
     fn task_host_invariants(&self) {
-        if let Some(key) = self.tasks.cancel_deadlines.keys().find(|k| !self.tasks.cancelled.contains(k)) {
+        if let Some(key) = self.tasks.cancel_deadlines.keys().find(|k| !self.tasks.cancelled.contains_key(k)) {
             panic!("cancellation deadline for {key:?}, which was never cancelled");
         }
         if let Err(broken) = live_attempts_within_job_master(&self.wake.live_tasks, self.jm_epoch, &self.obs.acks) {
@@ -59,7 +59,7 @@ impl World {
     /// buffers, never above `channel_capacity_buffers`; every queued item was numbered.
     fn data_plane_invariants(&self) {
         let capacity = self.spec.cluster.channel_capacity_buffers.max(1) as usize;
-        for (key, ch) in &self.data.channels {
+        for (key, ch) in self.data.channels.iter() {
             let buffers = ch.queue.iter().filter(|(_, _, item)| matches!(item, Item::Records(_))).count();
             assert_eq!(ch.record_buffers, buffers, "channel {key:?}: credits in use != record buffers queued");
             assert!(

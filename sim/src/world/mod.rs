@@ -38,6 +38,7 @@ mod jobmanager;
 pub mod key_routing;
 mod net;
 mod observe;
+mod per_attempt;
 mod protocol;
 mod rescale;
 mod rows;
@@ -154,7 +155,7 @@ struct Network {
 
 /// The data plane between tasks (`data_plane.rs`): bounded channels and the socket source.
 struct DataPlane {
-    channels: BTreeMap<ChannelKey, DataChannel>,
+    channels: Channels,
     item_seq: u64,
     socket_reader: Option<(TaskId, Attempt)>,
     /// Bounded socket input: the server closed after its last line.
@@ -191,13 +192,13 @@ struct TaskHost {
     /// Per TaskManager, the asynchronous snapshot uploads in progress by (due time, order).
     uploads: BTreeMap<u32, BTreeMap<(u64, u64), Upload>>,
     upload_seq: u64,
-    mail: BTreeMap<(TaskId, Attempt), VecDeque<TaskMail>>,
-    cancelled: BTreeSet<(TaskId, Attempt)>,
+    mail: per_attempt::PerAttempt<VecDeque<TaskMail>>,
+    cancelled: per_attempt::PerAttempt<()>,
     /// Tasks their TaskManager fails on its own (e.g. it lost its JobManager), with the cause.
     fail_requests: BTreeMap<(TaskId, Attempt), String>,
     /// Tasks whose state update to the JobManager was dropped: when the RPC times out (the ask
     /// timeout after sending) the TaskManager fails the task, as Flink's TaskExecutor does.
-    rpc_timeouts: BTreeMap<(TaskId, Attempt), u64>,
+    rpc_timeouts: per_attempt::PerAttempt<u64>,
     counters: BTreeMap<u32, SurvivingCounters>,
     /// Per task, the newest checkpoint whose completion it has acted on: a completion
     /// notification handled without failing, or the checkpoint it was restored from.
@@ -555,7 +556,7 @@ impl World {
         if let Msg::TaskState { task, attempt, state, .. } = msg {
             if !state.is_terminal() {
                 let at = self.now() + ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS;
-                self.tasks.rpc_timeouts.entry((*task, *attempt)).or_insert(at);
+                self.tasks.rpc_timeouts.entry_or_insert_with((*task, *attempt), || at);
                 self.wake_at(Sleeper::Task(*task, *attempt), at);
             } else {
                 // A final state update is not retried (the task is gone); only deployment

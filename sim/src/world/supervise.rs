@@ -210,7 +210,7 @@ impl DataPlane {
     /// No channels, no socket reader.
     fn new() -> DataPlane {
         DataPlane {
-            channels: BTreeMap::new(),
+            channels: Channels::default(),
             item_seq: 0,
             socket_reader: None,
             socket_closed: false,
@@ -226,10 +226,10 @@ impl TaskHost {
         TaskHost {
             uploads: BTreeMap::new(),
             upload_seq: 0,
-            mail: BTreeMap::new(),
-            cancelled: BTreeSet::new(),
+            mail: per_attempt::PerAttempt::default(),
+            cancelled: per_attempt::PerAttempt::default(),
             fail_requests: BTreeMap::new(),
-            rpc_timeouts: BTreeMap::new(),
+            rpc_timeouts: per_attempt::PerAttempt::default(),
             counters: BTreeMap::new(),
             completion_seen: BTreeMap::new(),
             earlier_jobs_horizon: None,
@@ -364,9 +364,7 @@ fn finish(w: &mut World, seed: u64) -> RunResult {
     // Checked after every step in debug builds; in release once per run, here.
     w.invariants();
     // Killed loops' wakers would keep their tasks, and so this world, alive.
-    for who in w.wake.sleepers.keys().copied().collect::<Vec<_>>() {
-        w.wake.forget(who);
-    }
+    w.wake.sleepers.forget_all();
     let stop = w.spec.stop_at_ms;
     for row in w.obs.checkpoints.values_mut() {
         if row.end_ms.is_none() {
@@ -421,7 +419,7 @@ fn debug_dump(w: &World) {
         );
     }
     if std::env::var("CKPTSIM_DEBUG_CHANNELS").is_ok() {
-        for (k, ch) in &w.data.channels {
+        for (k, ch) in w.data.channels.iter() {
             eprintln!(
                 "channel {:?}: {} items, {} record buffers, head {:?}",
                 k,

@@ -391,7 +391,7 @@ fn push_priority_barrier(
     let (task, attempt) = key;
     w.data.item_seq += 1;
     let seq = w.data.item_seq;
-    let ch = w.data.channels.entry((attempt.0, task, to.task, to.gate)).or_default();
+    let ch = w.data.channels.entry((attempt.0, task, to.task, to.gate));
     let overtaken = ch.queued_records() + ahead;
     ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
     w.wake_at(Sleeper::Task(to.task, attempt), now + 1);

@@ -158,7 +158,7 @@ fn cancel_task(w: &mut World, tm: u32, (task, attempt): (TaskId, Attempt)) {
     // Flink's TaskExecutor.cancelTask acknowledges at once, known task or not.
     w.send(tm_addr(tm), JM, Msg::CancelAck { task, attempt });
     if w.wake.live_tasks.contains(&(task, attempt)) {
-        w.tasks.cancelled.insert((task, attempt));
+        w.tasks.cancelled.insert((task, attempt), ());
         w.notify_task((task, attempt));
         let timeout = w.spec.cluster.task_cancellation_timeout_ms;
         if timeout > 0 {

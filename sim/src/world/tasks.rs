@@ -225,7 +225,7 @@ fn start_task(
         }
     }
     // Old attempts' channels are garbage now.
-    w.data.channels.retain(|k, _| k.0 >= attempt.0);
+    w.data.channels.retain_from_attempt(attempt.0);
     if is_line && !t.has_failed() {
         w.data.socket_reader = Some(d.key);
     }
@@ -370,7 +370,7 @@ impl TaskLoop {
         let LoopCtx { tm, key, .. } = self.ctx;
         let (task, attempt) = key;
         let start = self.s.with(|w| {
-            if w.tasks.cancelled.contains(&key) {
+            if w.tasks.cancelled.contains_key(&key) {
                 return Start::Cancelled(w.latencies.cancel_ms);
             }
             if w.tasks.rpc_timeouts.get(&key).is_some_and(|&at| at <= now) {
@@ -914,7 +914,7 @@ impl Batch {
     fn next_round_idle(&self, w: &World, t: &Task, key: (TaskId, Attempt), now: u64) -> bool {
         let due = |d: Option<u64>| d.is_some_and(|d| d <= now);
         let host = &w.tasks;
-        !(host.cancelled.contains(&key)
+        !(host.cancelled.contains_key(&key)
             || host.fail_requests.contains_key(&key)
             || due(host.rpc_timeouts.get(&key).copied())
             || host.mail.get(&key).is_some_and(|q| !q.is_empty())

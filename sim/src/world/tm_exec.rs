@@ -128,7 +128,7 @@ impl TmExec {
             let woken = s.with(|w| {
                 let now = w.now();
                 let (clock, t0) = (&w.clock, w.t0);
-                let st = w.wake.sleepers.entry(who).or_default();
+                let st = w.wake.sleepers.entry(who);
                 if st.take_wake(registered, now) {
                     w.budget.counts.wakeups += 1;
                     return true;

@@ -50,7 +50,7 @@ fn finish_upload(w: &mut World, tm: u32, up: Upload) {
     let Upload { key, id, snapshot } = up;
     let (task, attempt) = key;
     let now = w.now();
-    let gone = w.tasks.cancelled.contains(&key) || !w.wake.live_tasks.contains(&key);
+    let gone = w.tasks.cancelled.contains_key(&key) || !w.wake.live_tasks.contains(&key);
     // Storage down, or cut off from this TaskManager by a partition: the upload fails.
     let storage_up = w.faults.storage_up && w.reaches(tm_addr(tm), STORAGE);
     let result = if gone {

@@ -61,9 +61,122 @@ impl std::task::Wake for TimerTarget {
     }
 }
 
+/// Indices past this go to [`Sleepers::other`] (a B-tree) instead of a dense vector.
+const DENSE_LIMIT: usize = 1 << 16;
+
+/// Every loop's [`SleepState`], by [`Sleeper`], in vectors indexed by node address, TaskManager
+/// and task instead of one B-tree (a `wait`, `notify` or `wake_at` is a lookup here: ~3 % of a
+/// swarm seed's instructions were that B-tree's searches, BENCHMARKS.md session 27).
+///
+/// A loop without an entry and a loop whose state is the default one behave the same everywhere
+/// (`wake_at` skips both: no waker; `notify` and `wait` create the entry; `forget` of a default
+/// state disables no timer), so an absent loop is kept as a default state and nothing depends on
+/// which loops have entries. Nothing iterates the states in an order that matters: the run's
+/// end ([`Sleepers::forget_all`]) only disables every timer.
+#[derive(Default)]
+pub(super) struct Sleepers {
+    /// `Sleeper::Node(addr)` at `addr + 4` (wrapping: the four service addresses at the top of
+    /// the `u32` range come first).
+    nodes: Vec<SleepState>,
+    /// `Sleeper::Uploader(tm)` at `tm`.
+    uploaders: Vec<SleepState>,
+    /// `Sleeper::Task(task, attempt)` at `task`: the task's attempts with a state (a few).
+    tasks: Vec<Vec<(Attempt, SleepState)>>,
+    /// Any sleeper whose index is past [`DENSE_LIMIT`].
+    other: BTreeMap<Sleeper, SleepState>,
+}
+
+/// Where a sleeper's state lives in [`Sleepers`].
+enum Place {
+    Node(usize),
+    Uploader(usize),
+    Task(usize, Attempt),
+    Other,
+}
+
+fn place(who: Sleeper) -> Place {
+    let dense = |i: usize| i < DENSE_LIMIT;
+    match who {
+        Sleeper::Node(addr) if dense(addr.wrapping_add(4) as usize) => Place::Node(addr.wrapping_add(4) as usize),
+        Sleeper::Uploader(tm) if dense(tm as usize) => Place::Uploader(tm as usize),
+        Sleeper::Task(task, attempt) if dense(task.0 as usize) => Place::Task(task.0 as usize, attempt),
+        _ => Place::Other,
+    }
+}
+
+/// `v[i]`, the vector grown with default values to hold it.
+fn slot<T: Default>(v: &mut Vec<T>, i: usize) -> &mut T {
+    if v.len() <= i {
+        v.resize_with(i + 1, T::default);
+    }
+    &mut v[i]
+}
+
+impl Sleepers {
+    /// `who`'s state, a default one made if it had none (`BTreeMap::entry(..).or_default()`).
+    pub(super) fn entry(&mut self, who: Sleeper) -> &mut SleepState {
+        match place(who) {
+            Place::Node(i) => slot(&mut self.nodes, i),
+            Place::Uploader(i) => slot(&mut self.uploaders, i),
+            Place::Task(i, attempt) => {
+                let attempts = slot(&mut self.tasks, i);
+                // The newest attempt is the one looked up most: search from the end.
+                match attempts.iter().rposition(|(a, _)| *a == attempt) {
+                    Some(j) => &mut attempts[j].1,
+                    None => {
+                        attempts.push((attempt, SleepState::default()));
+                        &mut attempts.last_mut().expect("just pushed").1
+                    }
+                }
+            }
+            Place::Other => self.other.entry(who).or_default(),
+        }
+    }
+
+    /// `who`'s state if it has one (a default state may be returned for a loop without one).
+    pub(super) fn get_mut(&mut self, who: Sleeper) -> Option<&mut SleepState> {
+        match place(who) {
+            Place::Node(i) => self.nodes.get_mut(i),
+            Place::Uploader(i) => self.uploaders.get_mut(i),
+            Place::Task(i, attempt) => {
+                let attempts = self.tasks.get_mut(i)?;
+                attempts.iter_mut().rev().find(|(a, _)| *a == attempt).map(|(_, st)| st)
+            }
+            Place::Other => self.other.get_mut(&who),
+        }
+    }
+
+    /// Removes `who`'s state (a default one if it had none).
+    fn remove(&mut self, who: Sleeper) -> SleepState {
+        match place(who) {
+            Place::Node(i) => self.nodes.get_mut(i).map(std::mem::take).unwrap_or_default(),
+            Place::Uploader(i) => self.uploaders.get_mut(i).map(std::mem::take).unwrap_or_default(),
+            Place::Task(i, attempt) => {
+                let Some(attempts) = self.tasks.get_mut(i) else { return SleepState::default() };
+                match attempts.iter().rposition(|(a, _)| *a == attempt) {
+                    Some(j) => attempts.swap_remove(j).1,
+                    None => SleepState::default(),
+                }
+            }
+            Place::Other => self.other.remove(&who).unwrap_or_default(),
+        }
+    }
+
+    /// Forgets every loop (the run's end): every timer disabled, every waker released.
+    pub(super) fn forget_all(&mut self) {
+        let states = (self.nodes.drain(..))
+            .chain(self.uploaders.drain(..))
+            .chain(self.tasks.drain(..).flatten().map(|(_, st)| st))
+            .chain(std::mem::take(&mut self.other).into_values());
+        for st in states {
+            st.disable_timers();
+        }
+    }
+}
+
 /// Who sleeps until when, and how to wake them.
 pub(super) struct Wakers {
-    pub(super) sleepers: BTreeMap<Sleeper, SleepState>,
+    pub(super) sleepers: Sleepers,
     /// The live task attempts: deployed on a TaskManager and not ended (notifications reach
     /// only these).
     pub(super) live_tasks: BTreeSet<(TaskId, Attempt)>,
@@ -72,23 +185,19 @@ pub(super) struct Wakers {
 
 impl Wakers {
     pub(super) fn new() -> Wakers {
-        Wakers { sleepers: BTreeMap::new(), live_tasks: BTreeSet::new(), chaos: Arc::new(Notify::new()) }
+        Wakers { sleepers: Sleepers::default(), live_tasks: BTreeSet::new(), chaos: Arc::new(Notify::new()) }
     }
 
     /// Forgets `who` (a loop that ended or whose process died): its permit, waker and timer.
     pub(super) fn forget(&mut self, who: Sleeper) {
-        if let Some(st) = self.sleepers.remove(&who) {
-            for (_, t) in st.timers {
-                t.live.store(false, Ordering::Relaxed);
-            }
-        }
+        self.sleepers.remove(who).disable_timers();
     }
 }
 
 impl World {
     /// Notifies `who`: wakes it if it sleeps in [`wait`], else its next `wait` returns at once.
     pub(super) fn notify(&mut self, who: Sleeper) {
-        let st = self.wake.sleepers.entry(who).or_default();
+        let st = self.wake.sleepers.entry(who);
         st.notified = true;
         if let Some(w) = st.waker.take() {
             w.wake();
@@ -107,7 +216,7 @@ impl World {
     /// computes its deadline from the queues before it sleeps, so it needs nothing.
     pub(super) fn wake_at(&mut self, who: Sleeper, at_ms: u64) {
         let now = self.now();
-        let Some(st) = self.wake.sleepers.get_mut(&who) else { return };
+        let Some(st) = self.wake.sleepers.get_mut(who) else { return };
         if st.waker.is_none() || st.at_ms.is_some_and(|d| d <= at_ms) {
             return;
         }
@@ -179,7 +288,7 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, deadline_ms: Option<u64>) {
         s.with(|w| {
             let now = w.now();
             let (clock, t0) = (&w.clock, w.t0);
-            let st = w.wake.sleepers.entry(who).or_default();
+            let st = w.wake.sleepers.entry(who);
             if st.take_wake(registered, now) {
                 w.budget.counts.wakeups += 1;
                 return Poll::Ready(());
@@ -197,6 +306,13 @@ pub(super) async fn wait(s: &Shared, who: Sleeper, deadline_ms: Option<u64>) {
 }
 
 impl SleepState {
+    /// Disables the loop's madsim timers (it ended, or its process died).
+    fn disable_timers(self) {
+        for (_, t) in self.timers {
+            t.live.store(false, Ordering::Relaxed);
+        }
+    }
+
     /// Whether the loop wakes now: notified, or (`registered`: it sleeps) its wake-up time came.
     /// Waking clears its sleep.
     pub(super) fn take_wake(&mut self, registered: bool, now: u64) -> bool {
