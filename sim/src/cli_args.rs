@@ -265,6 +265,15 @@ pub(crate) struct ExploreArgs {
     /// tasks, while the JobManager still hears it).
     #[arg(long, default_value_t = 0)]
     pub(crate) tm_hb_timeouts: u32,
+    /// JobManager-side heartbeat timeouts per path (`jm-hb-timeout:N`: the JobManager hears no
+    /// heartbeat from a live TaskManager for the timeout and judges it lost, while the
+    /// TaskManager runs its tasks on until the JobManager's cancels reach them).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) jm_hb_timeouts: u32,
+    /// Timer firings while deliveries are pending per path (`late-tick`, counted in `--ticks`
+    /// too): with the reduction a plain `tick` fires only once nothing waits.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) late_ticks: u32,
     /// Distinct states before giving up.
     #[arg(long, default_value_t = 300_000)]
     pub(crate) max_states: u64,

@@ -713,6 +713,8 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_requests: a.requests,
         max_hb_timeouts: a.hb_timeouts,
         max_tm_hb_timeouts: a.tm_hb_timeouts,
+        max_jm_hb_timeouts: a.jm_hb_timeouts,
+        max_late_ticks: a.late_ticks,
         max_states: a.max_states,
         reduce: !a.no_reduce,
         reduce_feeders: a.feeders,

@@ -78,10 +78,12 @@ impl Explorer<'_> {
                 .filter(|c| match c {
                     Choice::Fetch(x) | Choice::ToTask(x) | Choice::Lose(x) | Choice::Fail(x) => group.contains(x),
                     Choice::Data { to, .. } => group.contains(to),
-                    Choice::CrashTm(tm) | Choice::HbTimeout(tm) | Choice::TmHbTimeout(tm) => {
+                    Choice::CrashTm(tm) | Choice::HbTimeout(tm) | Choice::TmHbTimeout(tm) | Choice::JmHbTimeout(tm) => {
                         group.iter().any(|x| self.job(sys).graph.tasks[x.0 as usize].tm == *tm)
                     }
-                    Choice::JmFailover | Choice::Rescale => true,
+                    // A timer firing while the group's deliveries are pending (`--late-ticks`):
+                    // time moves before they arrive.
+                    Choice::JmFailover | Choice::Rescale | Choice::LateTick => true,
                     Choice::ToJm(_)
                     | Choice::LoseAck(_)
                     | Choice::Tick
@@ -214,6 +216,12 @@ impl Explorer<'_> {
         }
         if sys.ticks < b.max_ticks && self.next_timer(sys).is_some() && !self.loop_spins(sys) {
             out.push(Choice::Tick);
+            // With the reduction a plain tick fires only once nothing waits; a late tick fires
+            // while deliveries are pending (without it, `tick` already fires at any step).
+            let pending = out.iter().any(|c| matches!(c, Choice::Data { .. } | Choice::ToTask(_)));
+            if b.reduce && pending && sys.late_ticks < b.max_late_ticks {
+                out.push(Choice::LateTick);
+            }
         }
         if sys.failures < b.max_failures {
             for t in sys.tasks.keys() {
@@ -244,6 +252,13 @@ impl Explorer<'_> {
             let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.job(sys).graph.tasks[t.0 as usize].tm).collect();
             for tm in busy.iter().filter(|tm| !sys.crashed_tms.contains(tm)) {
                 out.push(Choice::TmHbTimeout(*tm));
+            }
+        }
+        if sys.jm_hb_timeouts < b.max_jm_hb_timeouts && !settled {
+            // The JobManager's verdict alone: a live TaskManager running a task, watched.
+            let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.job(sys).graph.tasks[t.0 as usize].tm).collect();
+            for tm in busy.iter().filter(|tm| !sys.crashed_tms.contains(tm) && !sys.hb_lost.contains(tm)) {
+                out.push(Choice::JmHbTimeout(*tm));
             }
         }
         if sys.jm_failovers < b.max_jm_failovers && !settled {
