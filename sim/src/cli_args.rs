@@ -287,6 +287,15 @@ pub(crate) struct ExploreArgs {
     /// channel of it (fewer states; counterexamples may be longer than the shortest).
     #[arg(long)]
     pub(crate) feeders: bool,
+    /// With the reduction: keep every JobManager delivery (`to-jm`, `lose-ack`) in a busy
+    /// group's persistent set (they queue messages a group task takes in either order with its
+    /// channel heads; the default reduction misses terminal states for it; docs/explore.md)
+    #[arg(long)]
+    pub(crate) jm_in_group: bool,
+    /// With `--no-reduce`: a `tick` only once nothing waits (the reduced search's time model,
+    /// eager delivery), the reference the reduction is measured against
+    #[arg(long)]
+    pub(crate) eager_ticks: bool,
     /// Sleep sets on top of the reduction: `siblings` (every state of the reduced search is
     /// still reached) or `inherit` (Godefroid's; fewer children, some states not reached).
     #[arg(long, value_name = "KIND")]

@@ -718,6 +718,8 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_states: a.max_states,
         reduce: !a.no_reduce,
         reduce_feeders: a.feeders,
+        jm_in_group: a.jm_in_group,
+        eager_ticks: a.eager_ticks,
         jm_commute: a.jm_commute,
         sleep: match a.sleep.as_deref() {
             None | Some("off") => explore::Sleep::Off,

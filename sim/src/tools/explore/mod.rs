@@ -157,6 +157,18 @@ pub struct Bounds {
     /// task upstream of it. Off (the default): the reduction of sessions 10–20, whose breadth-first
     /// counterexamples are minimal (`commit-offsets-on-snapshot` takes 10 steps with feeder groups, 9 without).
     pub reduce_feeders: bool,
+    /// With `reduce`: a busy group's persistent set keeps every JobManager delivery and lost
+    /// acknowledgement (`to-jm`, `lose-ack`; session 27). Off (the default), they wait until no
+    /// task is busy; but a JobManager delivery queues messages (aborts, cancels, deployments,
+    /// notifications) that a group task then takes before or after its channel heads, so it is
+    /// dependent on the group's steps through the steps it enables, and the default reduction
+    /// misses terminal states of its own time model (`docs/explore.md`, *Session 27*).
+    pub jm_in_group: bool,
+    /// Without `reduce`: `tick` only once nothing waits (no channel element, no JobManager
+    /// message to a task), the reduced search's time model (eager delivery), so the
+    /// unreduced search is the reference the reduction is measured against. Off: without
+    /// `reduce` a timer fires at any step.
+    pub eager_ticks: bool,
     /// Sleep sets on top of it (`sleep.rs`): a child is not generated through a choice whose
     /// result another path reaches by the same steps in another order.
     pub sleep: Sleep,
@@ -203,6 +215,8 @@ impl Default for Bounds {
             max_states: 300_000,
             reduce: true,
             reduce_feeders: false,
+            jm_in_group: false,
+            eager_ticks: false,
             sleep: Sleep::Off,
             jm_commute: false,
         }
