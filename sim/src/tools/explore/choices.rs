@@ -254,26 +254,8 @@ impl Explorer<'_> {
         for tm in sys.crashed_tms.difference(&sys.hb_lost) {
             out.push(Choice::TmLost(*tm));
         }
-        if sys.hb_timeouts < b.max_hb_timeouts && !settled {
-            // A false alarm: a live TaskManager running a task, watched by the monitor.
-            let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.job(sys).graph.tasks[t.0 as usize].tm).collect();
-            for tm in busy.iter().filter(|tm| !sys.crashed_tms.contains(tm) && !sys.hb_lost.contains(tm)) {
-                out.push(Choice::HbTimeout(*tm));
-            }
-        }
-        if sys.tm_hb_timeouts < b.max_tm_hb_timeouts && !settled {
-            // The TaskManager's own verdict: a live TaskManager running a task.
-            let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.job(sys).graph.tasks[t.0 as usize].tm).collect();
-            for tm in busy.iter().filter(|tm| !sys.crashed_tms.contains(tm)) {
-                out.push(Choice::TmHbTimeout(*tm));
-            }
-        }
-        if sys.jm_hb_timeouts < b.max_jm_hb_timeouts && !settled {
-            // The JobManager's verdict alone: a live TaskManager running a task, watched.
-            let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| self.job(sys).graph.tasks[t.0 as usize].tm).collect();
-            for tm in busy.iter().filter(|tm| !sys.crashed_tms.contains(tm) && !sys.hb_lost.contains(tm)) {
-                out.push(Choice::JmHbTimeout(*tm));
-            }
+        if !settled {
+            self.heartbeat_timeouts(sys, &mut out);
         }
         if sys.jm_failovers < b.max_jm_failovers && !settled {
             out.push(Choice::JmFailover);
@@ -304,6 +286,29 @@ impl Explorer<'_> {
             }
         }
         out
+    }
+
+    /// The enabled heartbeat timeouts of live TaskManagers running a task, within their bounds:
+    /// both ways (`hb-timeout`, watched ones), the TaskManager's verdict (`tm-hb-timeout`) and
+    /// the JobManager's (`jm-hb-timeout`, watched ones).
+    fn heartbeat_timeouts(&self, sys: &Sys, out: &mut Vec<Choice>) {
+        let b = &self.bounds;
+        let job = self.job(sys);
+        let busy: BTreeSet<TmId> = sys.tasks.keys().map(|t| job.graph.tasks[t.0 as usize].tm).collect();
+        let live = |tm: &&TmId| !sys.crashed_tms.contains(tm);
+        let watched = |tm: &&TmId| !sys.crashed_tms.contains(tm) && !sys.hb_lost.contains(tm);
+        if sys.hb_timeouts < b.max_hb_timeouts {
+            // A false alarm: a live TaskManager running a task, watched by the monitor.
+            out.extend(busy.iter().filter(watched).map(|tm| Choice::HbTimeout(*tm)));
+        }
+        if sys.tm_hb_timeouts < b.max_tm_hb_timeouts {
+            // The TaskManager's own verdict: a live TaskManager running a task.
+            out.extend(busy.iter().filter(live).map(|tm| Choice::TmHbTimeout(*tm)));
+        }
+        if sys.jm_hb_timeouts < b.max_jm_hb_timeouts {
+            // The JobManager's verdict alone: a live TaskManager running a task, watched.
+            out.extend(busy.iter().filter(watched).map(|tm| Choice::JmHbTimeout(*tm)));
+        }
     }
 
     /// Whether the `rescale` step is enabled: the scenario has a `rescale` action, the bound

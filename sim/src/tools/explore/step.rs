@@ -288,14 +288,7 @@ impl Explorer<'_> {
             }
             Choice::Zombie { to, idx } => self.zombie(sys, to, idx),
             Choice::Tick => self.tick(sys),
-            Choice::LateTick => {
-                let pending = sys.to_task.values().any(|q| !q.is_empty()) || sys.data.values().any(|q| !q.is_empty());
-                if sys.late_ticks >= self.bounds.max_late_ticks || !pending || !self.tick(sys) {
-                    return false;
-                }
-                sys.late_ticks += 1;
-                true
-            }
+            Choice::LateTick => self.late_tick(sys),
             Choice::CrashTm(tm) => {
                 if sys.crashed_tms.contains(&tm)
                     || !sys.tasks.keys().any(|t| self.job(sys).graph.tasks[t.0 as usize].tm == tm)
@@ -445,6 +438,17 @@ impl Explorer<'_> {
     /// `tick`: time moves to the earliest timer and every due one fires: the JobMaster's, the
     /// tasks' handler timers, the sources' watermark emission, then processing-time windows'
     /// timers, as the world's task loop orders them.
+    /// `late-tick`: a `tick` while deliveries are pending (`--late-ticks`). False when not
+    /// enabled.
+    fn late_tick(&self, sys: &mut Sys) -> bool {
+        let pending = sys.to_task.values().any(|q| !q.is_empty()) || sys.data.values().any(|q| !q.is_empty());
+        if sys.late_ticks >= self.bounds.max_late_ticks || !pending || !self.tick(sys) {
+            return false;
+        }
+        sys.late_ticks += 1;
+        true
+    }
+
     fn tick(&self, sys: &mut Sys) -> bool {
         let Some(at) = self.next_timer(sys) else { return false };
         sys.ticks += 1;
