@@ -265,6 +265,15 @@ pub(crate) struct ExploreArgs {
     /// tasks, while the JobManager still hears it).
     #[arg(long, default_value_t = 0)]
     pub(crate) tm_hb_timeouts: u32,
+    /// JobManager-side heartbeat timeouts per path (`jm-hb-timeout:N`: the JobManager hears no
+    /// heartbeat from a live TaskManager for the timeout and judges it lost, while the
+    /// TaskManager runs its tasks on until the JobManager's cancels reach them).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) jm_hb_timeouts: u32,
+    /// Timer firings while deliveries are pending per path (`late-tick`, counted in `--ticks`
+    /// too): with the reduction a plain `tick` fires only once nothing waits.
+    #[arg(long, default_value_t = 0)]
+    pub(crate) late_ticks: u32,
     /// Distinct states before giving up.
     #[arg(long, default_value_t = 300_000)]
     pub(crate) max_states: u64,
@@ -278,6 +287,15 @@ pub(crate) struct ExploreArgs {
     /// channel of it (fewer states; counterexamples may be longer than the shortest).
     #[arg(long)]
     pub(crate) feeders: bool,
+    /// With the reduction: keep every JobManager delivery (`to-jm`, `lose-ack`) in a busy
+    /// group's persistent set (they queue messages a group task takes in either order with its
+    /// channel heads; the default reduction misses terminal states for it; docs/explore.md)
+    #[arg(long)]
+    pub(crate) jm_in_group: bool,
+    /// With `--no-reduce`: a `tick` only once nothing waits (the reduced search's time model,
+    /// eager delivery), the reference the reduction is measured against
+    #[arg(long)]
+    pub(crate) eager_ticks: bool,
     /// Sleep sets on top of the reduction: `siblings` (every state of the reduced search is
     /// still reached) or `inherit` (Godefroid's; fewer children, some states not reached).
     #[arg(long, value_name = "KIND")]

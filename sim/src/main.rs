@@ -713,9 +713,13 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_requests: a.requests,
         max_hb_timeouts: a.hb_timeouts,
         max_tm_hb_timeouts: a.tm_hb_timeouts,
+        max_jm_hb_timeouts: a.jm_hb_timeouts,
+        max_late_ticks: a.late_ticks,
         max_states: a.max_states,
         reduce: !a.no_reduce,
         reduce_feeders: a.feeders,
+        jm_in_group: a.jm_in_group,
+        eager_ticks: a.eager_ticks,
         jm_commute: a.jm_commute,
         sleep: match a.sleep.as_deref() {
             None | Some("off") => explore::Sleep::Off,

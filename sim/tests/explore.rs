@@ -1322,3 +1322,104 @@ fn late_emitted_to_both_is_found_on_the_side_output_graph() {
     exhausted(name, Bounds { max_depth: 150, ..bounds(2, 0) });
     assert!(ckptsim_sim::explore::supported(&spec(name, Variant::Correct)).is_ok());
 }
+
+/// Session 27: the JobManager-side heartbeat timeout (`jm-hb-timeout:N`, `--jm-hb-timeouts`):
+/// the JobManager judges the live TaskManager lost (`JobMaster::handle_tm_lost`, as the world's
+/// monitor does) while its tasks run on until the cancels reach them. The correct protocol's
+/// space with the step is exhausted with no false alarm, larger than without; the planted
+/// `pending-survives-failover` is found through it with no task failure (the restart leaves
+/// checkpoint 1 pending), and not without it.
+#[test]
+fn a_job_manager_that_judges_a_live_task_manager_lost_restarts_while_its_tasks_run_on() {
+    let b = Bounds { max_jm_hb_timeouts: 1, ..bounds(2, 0) };
+    exhausted("tiny-2pc.toml", b);
+    let correct = spec("tiny-2pc.toml", Variant::Correct);
+    let with = Explorer::new(&correct, b).explore().distinct_states;
+    let without = Explorer::new(&correct, bounds(2, 0)).explore().distinct_states;
+    assert!(with > without, "the step adds states: {with} vs {without}");
+    let step = Choice::JmHbTimeout(ckptsim::TmId(0));
+    assert_eq!(step.to_string(), "jm-hb-timeout:0");
+    assert_eq!(step.to_string().parse::<Choice>(), Ok(step), "the step's text parses back");
+    // Enabled once a task of TaskManager 0 runs (its deployment delivered).
+    let ex = Explorer::new(&correct, b);
+    let (run, steps) = ex.run_on(&[Choice::ToTask(ckptsim::TaskId(0)), step], 80).expect("enabled after a deployment");
+    assert!(run.restarts >= 1, "the JobManager's verdict restarts the job ({steps:?})");
+    assert!(Explorer::new(&correct, bounds(2, 0)).run_on(&[Choice::ToTask(ckptsim::TaskId(0)), step], 0).is_err());
+    assert_eq!(found("tiny-2pc.toml", Variant::PendingSurvivesFailover, b).as_deref(), Some("coordinator"));
+    assert_eq!(found("tiny-2pc.toml", Variant::PendingSurvivesFailover, bounds(2, 0)), None);
+}
+
+/// Session 27: `late-tick` (`--late-ticks`): with the reduction a `tick` fires only once nothing
+/// waits (eager delivery), so a JobManager abort (the expiry) never met a barrier still in
+/// flight and an alignment timer never ran while a barrier was on its way. A late tick fires
+/// the earliest timer with deliveries pending. `cancel-marker-ignored` is found by breadth-first
+/// search with the reduction (21 steps; session 26 needed `--no-reduce --dfs`, 27), and the
+/// correct protocol's space on `tiny-cancel-marker` with the step is exhausted, larger than
+/// without it; without `--late-ticks` the reduced search still exhausts it with no violation.
+#[test]
+fn a_timer_firing_while_a_barrier_is_in_flight_is_a_late_tick() {
+    let name = "tiny-cancel-marker.toml";
+    let b = Bounds { max_late_ticks: 1, max_states: 1_000_000, ..bounds(2, 0) };
+    assert_eq!(found(name, Variant::CancelMarkerIgnored, b).as_deref(), Some("barriers"));
+    assert_eq!(found(name, Variant::CancelUnblocksOwnChannel, b).as_deref(), Some("barriers"));
+    assert_eq!(found(name, Variant::CancelMarkerIgnored, bounds(2, 0)), None, "not without late ticks");
+    exhausted(name, b);
+    let correct = spec(name, Variant::Correct);
+    let with = Explorer::new(&correct, b).explore().distinct_states;
+    let without = Explorer::new(&correct, bounds(2, 0)).explore().distinct_states;
+    assert!(with > without, "the step adds states: {with} vs {without}");
+    assert_eq!("late-tick".parse::<Choice>(), Ok(Choice::LateTick));
+    let v = Explorer::new(&spec(name, Variant::CancelMarkerIgnored), b).explore().violation.expect("found");
+    assert!(v.path.contains(&Choice::LateTick), "{v:?}");
+    assert_eq!(v.path.len(), 21, "{v:?}");
+}
+
+/// Session 27: a newer barrier reaches a task aligning an older checkpoint once a source
+/// skipped the older one: `tiny-join` with two concurrent checkpoints and one lost trigger
+/// (`Payments` never gets checkpoint 1's trigger, `Join` aligns 1 on `Orders`' barrier; the next
+/// tick triggers 2 and `Payments`' barrier 2 arrives). The planted `newer-barrier-merges` is
+/// found by breadth-first search (13 steps); the correct protocol's space is exhausted.
+#[test]
+fn a_newer_barrier_ends_an_older_alignment_on_a_join_with_two_concurrent_checkpoints() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/explore/tiny-join.toml");
+    let text = std::fs::read_to_string(&path).expect("scenario text");
+    let edited = text.replacen("timeout_ms = 10000\n", "timeout_ms = 10000\nmax_concurrent = 2\n", 1);
+    assert_ne!(edited, text);
+    let dir = std::env::temp_dir().join(format!("ckptsim-newer-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tiny-join.toml");
+    std::fs::write(&file, &edited).unwrap();
+    let load = |variant| {
+        let mut s = load::load_spec(&file).expect("loads");
+        s.variant = variant;
+        s
+    };
+    let b = Bounds { max_losses: 1, ..bounds(2, 0) };
+    let v = Explorer::new(&load(Variant::NewerBarrierMerges), b).explore().violation.expect("found");
+    assert_eq!((v.checker.as_str(), v.path.len()), ("barriers", 13), "{v:?}");
+    let report = Explorer::new(&load(Variant::Correct), b).explore();
+    assert!(report.exhausted && report.violation.is_none(), "{:?}", report.violation);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Session 27: the reduction measured against the search without it in the same time model
+/// (`eager_ticks`: a tick only once nothing waits). A JobManager delivery queues messages a
+/// group task takes before or after its channel heads, so leaving `to-jm` out of a busy group's
+/// set (the default) misses terminal states once a failure is explored: on `tiny-2pc` (2,1)
+/// 2,402 of the 2,718 the unreduced search ends in. With `jm_in_group` the reduced search ends
+/// in all of them. The failure-free space loses none (66 either way).
+#[test]
+fn job_manager_deliveries_in_the_group_reach_every_terminal_state_of_the_unreduced_search() {
+    let spec = spec("tiny-2pc.toml", Variant::Correct);
+    let run = |b: Bounds| {
+        let r = Explorer::new(&spec, Bounds { max_states: 1_000_000, ..b }).explore();
+        assert!(r.exhausted && r.violation.is_none(), "{:?}", r.violation);
+        r.terminal_states
+    };
+    let reference = run(Bounds { reduce: false, eager_ticks: true, ..bounds(2, 1) });
+    assert_eq!(reference, 2_718);
+    assert_eq!(run(Bounds { jm_in_group: true, ..bounds(2, 1) }), reference);
+    assert_eq!(run(bounds(2, 1)), 2_402, "the default reduction misses terminal states");
+    let free = run(Bounds { reduce: false, eager_ticks: true, ..bounds(2, 0) });
+    assert_eq!((run(bounds(2, 0)), free), (66, 66));
+}

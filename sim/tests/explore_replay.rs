@@ -141,8 +141,7 @@ struct Case {
     edits: &'static [(&'static str, &'static str)],
     bounds: Bounds,
     checker: &'static str,
-    /// Breadth-first (the default), or depth-first for a violation deeper than breadth-first
-    /// search reaches (its path is not of minimal length).
+    /// Breadth-first: every case since session 27 (the depth-first arm is gone).
     search: Search,
 }
 
@@ -151,8 +150,6 @@ struct Case {
 enum Search {
     /// `Explorer::explore`.
     Bfs,
-    /// `Explorer::explore_dfs` (`--dfs`).
-    Dfs,
 }
 
 /// The small configuration that finds `variant`, or why `explore` cannot pose it. A match
@@ -352,26 +349,36 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         }),
         // Session 26: the `barriers` checker. Two keyed stages; the expiry (second tick) reaches
         // the tasks in any order, so a `Sum` subtask told before its barrier sends a cancel
-        // marker to `Total` while `Total` still aligns checkpoint 1. Timers fire between
-        // deliveries only without the reduction; depth-first finds it in ~3,600 states.
+        // marker to `Total` (while `Total` still aligns checkpoint 1, or before its barrier from
+        // the other `Sum`). Session 27: the expiry fires with `Sum`'s barrier still in flight
+        // through a `late-tick` (`--late-ticks 1`), so breadth-first search with the reduction
+        // finds both, minimal (21 and 22 steps; session 26: `--no-reduce --dfs`, 27 and 30).
         Variant::CancelMarkerIgnored | Variant::CancelUnblocksOwnChannel => Ok(Case {
             job: "tiny-cancel-marker.toml",
             edits: &[],
-            bounds: Bounds { reduce: false, max_states: 1_000_000, ..b(2, 0) },
+            bounds: Bounds { max_late_ticks: 1, max_states: 1_000_000, ..b(2, 0) },
             checker: "barriers",
-            search: Search::Dfs,
+            search: Search::Bfs,
         }),
-        Variant::NewerBarrierMerges => Err(
-            "a newer barrier reaches a task aligning an older one only when a source skipped the older checkpoint: not within 1,000,000 states of `tiny-join` (3 ticks, 1 loss, no reduction); the world's swarm finds it (session 26)",
-        ),
-        // Aligned with a 100 ms timeout: a tick (the expiry at 600 ms) before `Total` takes its
-        // first barrier; the plant's clock starts there and keeps the channel blocked.
+        // Session 27: two concurrent checkpoints and a lost trigger: `Payments` never gets
+        // checkpoint 1's, `Join` aligns 1 on `Orders`' barrier, the next tick triggers 2 and
+        // `Payments`' barrier 2 reaches `Join` mid-alignment (13 steps, 2,253 distinct states).
+        Variant::NewerBarrierMerges => Ok(Case {
+            job: "tiny-join.toml",
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 10000\nmax_concurrent = 2\n")],
+            bounds: Bounds { max_losses: 1, ..b(2, 0) },
+            checker: "barriers",
+            search: Search::Bfs,
+        }),
+        // Aligned with a 100 ms timeout: the expiry (600 ms) fires as a `late-tick` while
+        // `Total`'s first barrier (timestamp 100) is in flight; the plant's clock starts at its
+        // arrival and keeps the channel blocked past 200 ms (19 steps; session 26: `--dfs`, 25).
         Variant::TimeoutFromFirstBarrier => Ok(Case {
             job: "tiny-cancel-marker.toml",
             edits: &[("tolerable_failures = 100\n", "tolerable_failures = 100\nunaligned = true\naligned_timeout_ms = 100\n")],
-            bounds: Bounds { reduce: false, max_states: 1_000_000, ..b(2, 0) },
+            bounds: Bounds { max_late_ticks: 1, max_states: 1_000_000, ..b(2, 0) },
             checker: "barriers",
-            search: Search::Dfs,
+            search: Search::Bfs,
         }),
         Variant::PendingSurvivesFailover => c("tiny-2pc.toml", b(2, 1), "coordinator"),
         Variant::MaxConcurrentOffByOne => c("tiny-2pc.toml", b(2, 0), "coordinator"),
@@ -450,7 +457,6 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         let ex = Explorer::new(&spec, k.bounds);
         let report = match k.search {
             Search::Bfs => ex.explore(),
-            Search::Dfs => ex.explore_dfs(),
         };
         let secs = start.elapsed().as_secs_f64();
         let v = report.violation.unwrap_or_else(|| panic!("{variant} is not found on {}", k.job));
@@ -496,4 +502,43 @@ fn window_join_then_window_lost_is_found_by_walks_and_replayed() {
     let correct = file.replace("variant = \"window-state-not-restored\"", "variant = \"correct\"");
     let (code, out) = run_cli(&correct, "window-join-correct");
     assert!(code != 1 && out.contains("no violation"), "the correct protocol passes the same path: {out}");
+}
+
+/// Session 27: the JobManager-side heartbeat timeout (`jm-hb-timeout:N`). On `tiny-2pc` with no
+/// task failure, the JobManager judges the live TaskManager lost while checkpoint 1 is pending;
+/// the planted `pending-survives-failover` keeps it pending past the restart (`coordinator`).
+/// The file carries `jm_hb_timeouts = 1`: without it the replayed step is not enabled.
+#[test]
+fn pending_survives_failover_through_a_job_manager_heartbeat_timeout_replays_from_its_file() {
+    let b = Bounds { max_ticks: 2, max_failures: 0, max_jm_hb_timeouts: 1, ..Bounds::default() };
+    let (file, checker) = replay_file("tiny-2pc.toml", Variant::PendingSurvivesFailover, b);
+    assert_eq!(checker, "coordinator");
+    assert!(file.contains("\njm_hb_timeouts = 1\n") && file.contains("\"jm-hb-timeout:0\""), "{file}");
+    let (code, out) = run_cli(&file, "jm-hb");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("VIOLATION coordinator") && out.contains(": reproduced"), "{out}");
+    let (code, out) = run_cli(&file.replace("\njm_hb_timeouts = 1\n", "\n"), "jm-hb-unbounded");
+    assert_eq!(code, 2, "the step needs the bound: {out}");
+    let (code, out) =
+        run_cli(&file.replace("variant = \"pending-survives-failover\"", "variant = \"correct\""), "jm-hb-correct");
+    assert_eq!(code, 0, "the correct coordinator aborts the pending checkpoint: {out}");
+}
+
+/// Session 27: `late-tick` in a replay file (`late_ticks = 1`): `cancel-marker-ignored`'s
+/// counterexample, found by breadth-first search with the reduction, replays through `ckptsim
+/// run`; without the key the late tick is not enabled; the correct protocol passes the path.
+#[test]
+fn cancel_marker_ignored_through_a_late_tick_replays_from_its_file() {
+    let b = Bounds { max_ticks: 2, max_failures: 0, max_late_ticks: 1, max_states: 1_000_000, ..Bounds::default() };
+    let (file, checker) = replay_file("tiny-cancel-marker.toml", Variant::CancelMarkerIgnored, b);
+    assert_eq!(checker, "barriers");
+    assert!(file.contains("\nlate_ticks = 1\n") && file.contains("\"late-tick\""), "{file}");
+    let (code, out) = run_cli(&file, "late-tick");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("VIOLATION barriers") && out.contains(": reproduced"), "{out}");
+    let (code, out) = run_cli(&file.replace("\nlate_ticks = 1\n", "\n"), "late-tick-unbounded");
+    assert_eq!(code, 2, "the late tick needs the bound: {out}");
+    let (code, out) =
+        run_cli(&file.replace("variant = \"cancel-marker-ignored\"", "variant = \"correct\""), "late-tick-correct");
+    assert_eq!(code, 0, "the correct handler forwards the marker: {out}");
 }

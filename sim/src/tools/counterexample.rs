@@ -24,6 +24,8 @@
 //! requests = 0                  # optional (default 0), written when not 0
 //! hb_timeouts = 0               # optional (default 0), written when not 0
 //! tm_hb_timeouts = 0            # optional (default 0), written when not 0
+//! jm_hb_timeouts = 0            # optional (default 0), written when not 0
+//! late_ticks = 0                # optional (default 0), written when not 0
 //! path = ["fetch:t0", "tick", ...]
 //! job = '''
 //! <the scenario file>
@@ -89,6 +91,10 @@ struct Raw {
     hb_timeouts: u32,
     #[serde(default)]
     tm_hb_timeouts: u32,
+    #[serde(default)]
+    jm_hb_timeouts: u32,
+    #[serde(default)]
+    late_ticks: u32,
     path: Vec<String>,
     job: String,
 }
@@ -139,6 +145,12 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
     }
     if bounds.max_tm_hb_timeouts > 0 {
         let _ = writeln!(s, "tm_hb_timeouts = {}", bounds.max_tm_hb_timeouts);
+    }
+    if bounds.max_jm_hb_timeouts > 0 {
+        let _ = writeln!(s, "jm_hb_timeouts = {}", bounds.max_jm_hb_timeouts);
+    }
+    if bounds.max_late_ticks > 0 {
+        let _ = writeln!(s, "late_ticks = {}", bounds.max_late_ticks);
     }
     s.push_str("path = [\n");
     for chunk in v.path.chunks(8) {
@@ -242,6 +254,8 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_requests: raw.requests,
         max_hb_timeouts: raw.hb_timeouts,
         max_tm_hb_timeouts: raw.tm_hb_timeouts,
+        max_jm_hb_timeouts: raw.jm_hb_timeouts,
+        max_late_ticks: raw.late_ticks,
         ..Bounds::default()
     };
     Ok(ReplayFile { spec, bounds, path, checker: raw.checker, anomaly: raw.anomaly })

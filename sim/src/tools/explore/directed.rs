@@ -155,6 +155,7 @@ fn is_fault(c: Choice) -> bool {
             | Choice::CrashTm(_)
             | Choice::HbTimeout(_)
             | Choice::TmHbTimeout(_)
+            | Choice::JmHbTimeout(_)
             | Choice::Lose(_)
             | Choice::LoseAck(_)
             | Choice::JmFailover

@@ -181,6 +181,11 @@ impl Sys {
             // Hashed only once taken, so jobs explored without the step keep their counts.
             self.tm_hb_timeouts.hash(&mut h);
         }
+        if self.jm_hb_timeouts > 0 || self.late_ticks > 0 {
+            // Hashed only once taken, so jobs explored without the steps keep their counts.
+            h.word(11);
+            (self.jm_hb_timeouts, self.late_ticks).hash(&mut h);
+        }
         if self.hb_timeouts > 0 {
             h.word(6);
             (self.hb_timeouts, &self.hb_lost).hash(&mut h);

@@ -180,6 +180,8 @@ impl<'a> Explorer<'a> {
             hb_lost: BTreeSet::new(),
             hb_timeouts: 0,
             tm_hb_timeouts: 0,
+            jm_hb_timeouts: 0,
+            late_ticks: 0,
             latest_resolved: BTreeMap::new(),
             latest_floor: BTreeMap::new(),
             ha_latest: None,

@@ -21,6 +21,8 @@
 //! | `tm-lost:N` | the JobManager notices the crashed TaskManager N (heartbeat timeout): its executions fail; a replacement process offers the same slots. Enabled only while the JobManager's heartbeat monitor watches N |
 //! | `hb-timeout:N` | (`--hb-timeouts`) TaskManager N's heartbeats stay away longer than the timeout both ways while its process lives (a partition, a long pause): the JobManager judges it lost (its executions fail) and stops watching it, and N fails the tasks of the leader it lost; the monitor watches N again once the JobMaster deploys to it (`JobMaster.registerTaskManager`) |
 //! | `tm-hb-timeout:N` | (`--tm-hb-timeouts`) the live TaskManager N hears no heartbeat from the JobManager for the timeout while the JobManager still hears N (a one-way partition JobManager → N, the world's `direction = "one-way"`): N judges the leader lost and fails its tasks (Flink `TaskExecutor`'s `JobManagerHeartbeatListener#notifyHeartbeatTimeout` → `disconnectJobManagerConnection`); their FAILED updates reach the JobManager, which still watches N, as the world's heartbeat loop does (`world/taskmanager.rs` `heartbeat_tick`) |
+//! | `jm-hb-timeout:N` | (`--jm-hb-timeouts`) the JobManager hears no heartbeat from the live TaskManager N for the timeout while N still hears it (a one-way partition N → JobManager healed before N's own timeout): the JobManager judges N lost (`JobMaster::handle_tm_lost`: its executions FAILED, a cancel to each, the restart strategy) while N's tasks run on until those cancels reach them; nothing is dropped and the monitor watches N again (its next heartbeat re-registers it, the world's `heartbeat`) |
+//! | `late-tick` | (`--late-ticks`) `tick` while deliveries are pending: the earliest timer fires before the messages on their way arrive (a network delay past it); counted as a tick too. Plain `tick` fires only once nothing waits (eager delivery, `Explorer::reduce`) |
 //! | `zombie:tN:I` | message I of those task N's ended attempts sent (and the JobManager took) arrives again, late: the JobManager must ignore it (`--zombies`) |
 //! | `stop` | (`--stops`, with a `stop-with-savepoint` action in the scenario) the JobManager stops periodic checkpoints and triggers the synchronous savepoint; its barriers, acks and notifications are then explored like any checkpoint's, and once it completed the sources finish (EndOfPartition downstream, FINISHED) and the job ends FINISHED |
 //! | `cancel` | (`--cancels`, with a `cancel` action and no `rescale` in the scenario) the user cancels the job (`JobMaster::cancel`: CANCELLING, a cancel to every task); the tasks' CANCELED updates are then explored like any message, and once every task is terminal the job is CANCELED and its store keeps what the retention policy keeps |
@@ -140,6 +142,12 @@ pub struct Bounds {
     /// TaskManager-side heartbeat timeouts (a live TaskManager judges the JobManager lost and
     /// fails its tasks: `tm-hb-timeout:N`) on one path.
     pub max_tm_hb_timeouts: u32,
+    /// JobManager-side heartbeat timeouts of a live TaskManager (the JobManager judges it lost,
+    /// its tasks run on until the cancels reach them: `jm-hb-timeout:N`) on one path.
+    pub max_jm_hb_timeouts: u32,
+    /// Timer firings while deliveries are pending (`late-tick`, counted as ticks too) on one
+    /// path: with the reduction, a `tick` otherwise fires only once nothing waits.
+    pub max_late_ticks: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
@@ -149,6 +157,18 @@ pub struct Bounds {
     /// task upstream of it. Off (the default): the reduction of sessions 10–20, whose breadth-first
     /// counterexamples are minimal (`commit-offsets-on-snapshot` takes 10 steps with feeder groups, 9 without).
     pub reduce_feeders: bool,
+    /// With `reduce`: a busy group's persistent set keeps every JobManager delivery and lost
+    /// acknowledgement (`to-jm`, `lose-ack`; session 27). Off (the default), they wait until no
+    /// task is busy; but a JobManager delivery queues messages (aborts, cancels, deployments,
+    /// notifications) that a group task then takes before or after its channel heads, so it is
+    /// dependent on the group's steps through the steps it enables, and the default reduction
+    /// misses terminal states of its own time model (`docs/explore.md`, *Session 27*).
+    pub jm_in_group: bool,
+    /// Without `reduce`: `tick` only once nothing waits (no channel element, no JobManager
+    /// message to a task), the reduced search's time model (eager delivery), so the
+    /// unreduced search is the reference the reduction is measured against. Off: without
+    /// `reduce` a timer fires at any step.
+    pub eager_ticks: bool,
     /// Sleep sets on top of it (`sleep.rs`): a child is not generated through a choice whose
     /// result another path reaches by the same steps in another order.
     pub sleep: Sleep,
@@ -190,9 +210,13 @@ impl Default for Bounds {
             max_requests: 0,
             max_hb_timeouts: 0,
             max_tm_hb_timeouts: 0,
+            max_jm_hb_timeouts: 0,
+            max_late_ticks: 0,
             max_states: 300_000,
             reduce: true,
             reduce_feeders: false,
+            jm_in_group: false,
+            eager_ticks: false,
             sleep: Sleep::Off,
             jm_commute: false,
         }
@@ -232,6 +256,11 @@ pub enum Choice {
     /// `tm-hb-timeout:N`: the live TaskManager N judges the JobManager lost (no heartbeat from
     /// it for the timeout) and fails its tasks; the JobManager still watches N.
     TmHbTimeout(TmId),
+    /// `jm-hb-timeout:N`: the JobManager judges the live TaskManager N lost (no heartbeat from
+    /// it for the timeout) while N still runs its tasks and hears the JobManager.
+    JmHbTimeout(TmId),
+    /// `late-tick`: virtual time jumps to the earliest timer while deliveries are pending.
+    LateTick,
     /// `jm-failover`: the JobManager dies and a new leader recovers the job.
     JmFailover,
     /// `rescale`: the job is cancelled and a new one with the scenario's `rescale` parallelisms
@@ -270,6 +299,8 @@ impl fmt::Display for Choice {
             Choice::TmLost(tm) => write!(f, "tm-lost:{}", tm.0),
             Choice::HbTimeout(tm) => write!(f, "hb-timeout:{}", tm.0),
             Choice::TmHbTimeout(tm) => write!(f, "tm-hb-timeout:{}", tm.0),
+            Choice::JmHbTimeout(tm) => write!(f, "jm-hb-timeout:{}", tm.0),
+            Choice::LateTick => f.write_str("late-tick"),
             Choice::JmFailover => f.write_str("jm-failover"),
             Choice::Rescale => f.write_str("rescale"),
             Choice::Stop => f.write_str("stop"),
@@ -295,6 +326,7 @@ impl std::str::FromStr for Choice {
         let parts: Vec<&str> = s.trim().split(':').collect();
         match parts.as_slice() {
             ["tick"] => Ok(Choice::Tick),
+            ["late-tick"] => Ok(Choice::LateTick),
             ["jm-failover"] => Ok(Choice::JmFailover),
             ["rescale"] => Ok(Choice::Rescale),
             ["stop"] => Ok(Choice::Stop),
@@ -306,6 +338,7 @@ impl std::str::FromStr for Choice {
             ["tm-lost", n] => Ok(Choice::TmLost(TmId(num(n)?))),
             ["hb-timeout", n] => Ok(Choice::HbTimeout(TmId(num(n)?))),
             ["tm-hb-timeout", n] => Ok(Choice::TmHbTimeout(TmId(num(n)?))),
+            ["jm-hb-timeout", n] => Ok(Choice::JmHbTimeout(TmId(num(n)?))),
             ["fetch", t] => Ok(Choice::Fetch(task(t)?)),
             ["to-task", t] => Ok(Choice::ToTask(task(t)?)),
             ["to-jm", t] => Ok(Choice::ToJm(task(t)?)),
@@ -511,6 +544,10 @@ struct Sys {
     hb_timeouts: u32,
     /// TaskManager-side heartbeat timeouts (`tm-hb-timeout:N`) on this path.
     tm_hb_timeouts: u32,
+    /// JobManager-side heartbeat timeouts (`jm-hb-timeout:N`) on this path.
+    jm_hb_timeouts: u32,
+    /// Timer firings while deliveries were pending (`late-tick`) on this path.
+    late_ticks: u32,
     /// Per (JobManager epoch, partition), the log end a 2.x `latest` source's enumerator
     /// resolved at the epoch's first deployment (`route.rs` `latest_ends`; empty without a
     /// `latest` source).

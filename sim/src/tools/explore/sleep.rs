@@ -73,10 +73,12 @@ impl Explorer<'_> {
             | Choice::Trigger
             | Choice::Savepoint => Footprint::Jm,
             Choice::Tick
+            | Choice::LateTick
             | Choice::CrashTm(_)
             | Choice::TmLost(_)
             | Choice::HbTimeout(_)
             | Choice::TmHbTimeout(_)
+            | Choice::JmHbTimeout(_)
             | Choice::JmFailover
             | Choice::Rescale
             | Choice::Zombie { .. } => Footprint::Global,

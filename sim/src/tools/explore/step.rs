@@ -89,6 +89,28 @@ impl Explorer<'_> {
         true
     }
 
+    /// `jm-hb-timeout:N`: the JobManager has heard no heartbeat from the live TaskManager `tm`
+    /// for the timeout while `tm` still hears the JobManager (a one-way partition `tm` →
+    /// JobManager that heals before `tm`'s own timeout). The JobManager judges `tm` lost
+    /// (Flink `JobMaster`'s `TaskManagerHeartbeatListener#notifyHeartbeatTimeout` →
+    /// `disconnectTaskManager`; the world's heartbeat monitor in `world/jobmanager.rs`:
+    /// `JobMaster::handle_tm_lost`, every execution on `tm` FAILED, a cancel to each, the
+    /// restart strategy), while `tm`'s tasks run on: their steps and messages stay enabled
+    /// (the JobMaster ignores what their attempts send from now on) until the cancels reach
+    /// them or a deployment replaces them. Nothing is lost, and the monitor watches `tm` again
+    /// (its next heartbeat re-registers it, the world's `heartbeat`). False when not enabled.
+    fn jm_hb_timeout(&self, sys: &mut Sys, tm: TmId) -> bool {
+        let job = self.job(sys);
+        let on_tm = |t: &TaskId| job.graph.tasks[t.0 as usize].tm == tm;
+        if sys.crashed_tms.contains(&tm) || sys.hb_lost.contains(&tm) || !sys.tasks.keys().any(on_tm) {
+            return false;
+        }
+        sys.jm_hb_timeouts += 1;
+        sys.jm.make_mut().handle_tm_lost(sys.now_ms, tm);
+        self.route_jm(sys);
+        true
+    }
+
     /// The JobManager dies and a new leader takes over, as the world's `jm-crash` (semantics
     /// §9): the old job is SUSPENDED and its pending checkpoints die
     /// (CHECKPOINT_COORDINATOR_SUSPEND); TaskManagers lose the leader and fail its tasks
@@ -235,7 +257,7 @@ impl Explorer<'_> {
     /// Applies `c` to `sys`; false when the choice is not enabled there (a replayed path).
     pub(super) fn apply(&self, sys: &mut Sys, c: Choice) -> bool {
         // A zombie delivery the JobMaster ignores moves nothing: the timer rule stays as it was.
-        if !matches!(c, Choice::Tick | Choice::Zombie { .. }) {
+        if !matches!(c, Choice::Tick | Choice::LateTick | Choice::Zombie { .. }) {
             sys.ticked_at = None;
         }
         match c {
@@ -266,6 +288,7 @@ impl Explorer<'_> {
             }
             Choice::Zombie { to, idx } => self.zombie(sys, to, idx),
             Choice::Tick => self.tick(sys),
+            Choice::LateTick => self.late_tick(sys),
             Choice::CrashTm(tm) => {
                 if sys.crashed_tms.contains(&tm)
                     || !sys.tasks.keys().any(|t| self.job(sys).graph.tasks[t.0 as usize].tm == tm)
@@ -285,6 +308,7 @@ impl Explorer<'_> {
             }
             Choice::HbTimeout(tm) => self.hb_timeout(sys, tm),
             Choice::TmHbTimeout(tm) => self.tm_hb_timeout(sys, tm),
+            Choice::JmHbTimeout(tm) => self.jm_hb_timeout(sys, tm),
             Choice::JmFailover => {
                 if sys.jm.status().is_globally_terminal() {
                     return false;
@@ -414,6 +438,17 @@ impl Explorer<'_> {
     /// `tick`: time moves to the earliest timer and every due one fires: the JobMaster's, the
     /// tasks' handler timers, the sources' watermark emission, then processing-time windows'
     /// timers, as the world's task loop orders them.
+    /// `late-tick`: a `tick` while deliveries are pending (`--late-ticks`). False when not
+    /// enabled.
+    fn late_tick(&self, sys: &mut Sys) -> bool {
+        let pending = sys.to_task.values().any(|q| !q.is_empty()) || sys.data.values().any(|q| !q.is_empty());
+        if sys.late_ticks >= self.bounds.max_late_ticks || !pending || !self.tick(sys) {
+            return false;
+        }
+        sys.late_ticks += 1;
+        true
+    }
+
     fn tick(&self, sys: &mut Sys) -> bool {
         let Some(at) = self.next_timer(sys) else { return false };
         sys.ticks += 1;
