@@ -200,20 +200,22 @@ impl Task {
             finished,
             from_finished_task: self.end.dormant,
         };
-        // A forced-aligned barrier (semantics §14, forced alignment) was aligned here, without channel state;
-        // it goes on as the unaligned or aligned-with-timeout barrier it was, an unaligned one
-        // with priority (`SubtaskCheckpointCoordinatorImpl#checkpointState` applies
-        // `CheckpointOptions#withUnalignedSupported` before the barrier is sent).
-        let forced = matches!(barrier.alignment, Alignment::ForcedAligned { .. });
+        // The barrier goes downstream with priority exactly when its options are unaligned
+        // (`SubtaskCheckpointCoordinatorImpl#checkpointState`: `broadcastEvent(barrier,
+        // options.isUnalignedCheckpoint())`): so a source, or any task the JobManager triggers
+        // directly, sends an unaligned checkpoint's barrier ahead of its queued output, as does
+        // a task that took the checkpoint unaligned (its options were turned unaligned). A
+        // forced-aligned barrier (semantics §14, forced alignment) was aligned here, without
+        // channel state; it goes on as the unaligned or aligned-with-timeout barrier it was
+        // (`checkpointState` applies `CheckpointOptions#withUnalignedSupported` before sending).
         let barrier = Barrier { alignment: barrier.alignment.with_unaligned_supported(), ..barrier };
         let priority = unaligned
-            || (forced
-                && match barrier.alignment {
-                    Alignment::Unaligned => true,
-                    // 1.11 has no aligned timeout: every unaligned-enabled checkpoint is unaligned.
-                    Alignment::AlignedWithTimeout { .. } => !self.end.profile.supports_aligned_timeout(),
-                    _ => false,
-                });
+            || match barrier.alignment {
+                Alignment::Unaligned => true,
+                // 1.11 has no aligned timeout: every unaligned-enabled checkpoint is unaligned.
+                Alignment::AlignedWithTimeout { .. } => !self.end.profile.supports_aligned_timeout(),
+                _ => false,
+            };
         if self.has_output() {
             self.outputs.push_back(TaskOutput::EmitBarrier { barrier, priority });
             if self.announcements {

@@ -169,6 +169,27 @@ fn uncounted_failures_behind_a_lost_final_state_are_flinks_own_in_1_11() {
     assert_eq!(read(&v.anomalies)[0].0, "stall-unreconciled-final-state");
 }
 
+/// Flink before 1.12 after a stop-with-savepoint (FLINK-17075): the savepoint completed, a task's
+/// final state update was lost, and the stop waits for it with the periodic scheduler stopped.
+/// A task that acknowledged the savepoint and failed before its completion (its FAILED update
+/// lost) leaves the same wait (swarm seed 5146 of `rescale/stop-expired-1.11`); a loss before the
+/// savepoint's trigger does not (the savepoint could not have completed without that task).
+#[test]
+fn a_stop_waiting_for_a_final_state_lost_after_its_savepoint_trigger_is_flinks_own() {
+    let (mut spec, mut run, reference) = bare();
+    spec.profile = Profile::Flink111;
+    let mut savepoint = run.checkpoints[0].clone();
+    (savepoint.trigger_ms, savepoint.end_ms, savepoint.outcome) = (6_000, Some(7_000), "COMPLETED".into());
+    run.checkpoints = vec![savepoint.clone()];
+    run.stops = vec![crate::world::StopRecord { at_ms: 5_900, drain: false, savepoint: Some(savepoint.id) }];
+    for (lost_at_ms, flinks) in [(7_500, true), (6_500, true), (5_000, false)] {
+        run.lost_final_states = vec![(lost_at_ms, TaskId(0), Attempt(1))];
+        let v = liveness::liveness_with(&spec, &run, &reference);
+        assert_eq!(v.passed, Some(flinks), "lost at {lost_at_ms}: {:?}", v.anomalies);
+        assert_eq!(v.summary.contains("FLINK-17075): stop-with-savepoint"), flinks, "{}", v.summary);
+    }
+}
+
 #[test]
 fn output_did_not_converge() {
     let (spec, mut run, reference) = bare();
