@@ -1067,19 +1067,24 @@ fn a_forgotten_task_manager_is_found_through_a_heartbeat_timeout() {
 #[test]
 fn a_task_manager_that_judges_the_job_manager_lost_fails_its_tasks() {
     let b = Bounds { max_tm_hb_timeouts: 1, ..bounds(1, 0) };
+    heartbeat_step_restarts_the_job(b, bounds(1, 0), Choice::TmHbTimeout(ckptsim::TmId(0)));
+}
+
+/// A heartbeat-timeout step on `tiny-2pc` under bounds `b` (`without`: the same bounds with the
+/// step's bound 0): the correct protocol's space is exhausted and larger than without the step,
+/// the step's text parses back, it is enabled once a task of TaskManager 0 runs (its deployment
+/// delivered) and restarts the job, and it is not enabled without its bound.
+fn heartbeat_step_restarts_the_job(b: Bounds, without: Bounds, step: Choice) {
     exhausted("tiny-2pc.toml", b);
     let correct = spec("tiny-2pc.toml", Variant::Correct);
-    let with = Explorer::new(&correct, b).explore().distinct_states;
-    let without = Explorer::new(&correct, bounds(1, 0)).explore().distinct_states;
-    assert!(with > without, "the step adds states: {with} vs {without}");
-    let step = Choice::TmHbTimeout(ckptsim::TmId(0));
+    let with_states = Explorer::new(&correct, b).explore().distinct_states;
+    let without_states = Explorer::new(&correct, without).explore().distinct_states;
+    assert!(with_states > without_states, "the step adds states: {with_states} vs {without_states}");
     assert_eq!(step.to_string().parse::<Choice>(), Ok(step), "the step's text parses back");
-    let ex = Explorer::new(&correct, b);
-    // Enabled once a task of TaskManager 0 runs (its deployment delivered).
-    let (run, steps) = ex.run_on(&[Choice::ToTask(ckptsim::TaskId(0)), step], 80).expect("enabled after a deployment");
-    assert!(run.restarts >= 1, "the failed tasks restart the job ({steps:?})");
-    // Without the bound the step is not enabled.
-    assert!(Explorer::new(&correct, bounds(1, 0)).run_on(&[Choice::ToTask(ckptsim::TaskId(0)), step], 0).is_err());
+    let path = [Choice::ToTask(ckptsim::TaskId(0)), step];
+    let (run, steps) = Explorer::new(&correct, b).run_on(&path, 80).expect("enabled after a deployment");
+    assert!(run.restarts >= 1, "the step restarts the job ({steps:?})");
+    assert!(Explorer::new(&correct, without).run_on(&path, 0).is_err(), "not enabled without its bound");
 }
 
 /// The host loop's idle decision (session 20): a task loop that polls again at once keeps the
@@ -1332,19 +1337,9 @@ fn late_emitted_to_both_is_found_on_the_side_output_graph() {
 #[test]
 fn a_job_manager_that_judges_a_live_task_manager_lost_restarts_while_its_tasks_run_on() {
     let b = Bounds { max_jm_hb_timeouts: 1, ..bounds(2, 0) };
-    exhausted("tiny-2pc.toml", b);
-    let correct = spec("tiny-2pc.toml", Variant::Correct);
-    let with = Explorer::new(&correct, b).explore().distinct_states;
-    let without = Explorer::new(&correct, bounds(2, 0)).explore().distinct_states;
-    assert!(with > without, "the step adds states: {with} vs {without}");
     let step = Choice::JmHbTimeout(ckptsim::TmId(0));
     assert_eq!(step.to_string(), "jm-hb-timeout:0");
-    assert_eq!(step.to_string().parse::<Choice>(), Ok(step), "the step's text parses back");
-    // Enabled once a task of TaskManager 0 runs (its deployment delivered).
-    let ex = Explorer::new(&correct, b);
-    let (run, steps) = ex.run_on(&[Choice::ToTask(ckptsim::TaskId(0)), step], 80).expect("enabled after a deployment");
-    assert!(run.restarts >= 1, "the JobManager's verdict restarts the job ({steps:?})");
-    assert!(Explorer::new(&correct, bounds(2, 0)).run_on(&[Choice::ToTask(ckptsim::TaskId(0)), step], 0).is_err());
+    heartbeat_step_restarts_the_job(b, bounds(2, 0), step);
     assert_eq!(found("tiny-2pc.toml", Variant::PendingSurvivesFailover, b).as_deref(), Some("coordinator"));
     assert_eq!(found("tiny-2pc.toml", Variant::PendingSurvivesFailover, bounds(2, 0)), None);
 }

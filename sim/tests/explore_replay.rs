@@ -504,41 +504,42 @@ fn window_join_then_window_lost_is_found_by_walks_and_replayed() {
     assert!(code != 1 && out.contains("no violation"), "the correct protocol passes the same path: {out}");
 }
 
+/// A counterexample through a step that needs its own bound (`key = 1` in the replay file, the
+/// step `step` in its path): found under `variant`, replayed by `ckptsim run` to the same
+/// `checker`'s violation; without the key the step is not enabled (exit 2); the correct protocol
+/// passes the path (exit 0).
+fn replays_through_a_bounded_step(scenario: &str, variant: Variant, b: Bounds, checker: &str, key: &str, step: &str) {
+    let (file, found_by) = replay_file(scenario, variant, b);
+    assert_eq!(found_by, checker);
+    let key_line = format!("\n{key} = 1\n");
+    assert!(file.contains(&key_line) && file.contains(&format!("\"{step}")), "{file}");
+    let (code, out) = run_cli(&file, step);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("VIOLATION {checker}")) && out.contains(": reproduced"), "{out}");
+    let (code, out) = run_cli(&file.replace(&key_line, "\n"), &format!("{step}-unbounded"));
+    assert_eq!(code, 2, "the step needs the bound: {out}");
+    let planted = format!("variant = \"{}\"", variant.name());
+    let (code, out) = run_cli(&file.replace(&planted, "variant = \"correct\""), &format!("{step}-correct"));
+    assert_eq!(code, 0, "the correct protocol passes the path: {out}");
+}
+
 /// Session 27: the JobManager-side heartbeat timeout (`jm-hb-timeout:N`). On `tiny-2pc` with no
 /// task failure, the JobManager judges the live TaskManager lost while checkpoint 1 is pending;
-/// the planted `pending-survives-failover` keeps it pending past the restart (`coordinator`).
-/// The file carries `jm_hb_timeouts = 1`: without it the replayed step is not enabled.
+/// the planted `pending-survives-failover` keeps it pending past the restart (`coordinator`),
+/// the correct coordinator aborts it.
 #[test]
 fn pending_survives_failover_through_a_job_manager_heartbeat_timeout_replays_from_its_file() {
     let b = Bounds { max_ticks: 2, max_failures: 0, max_jm_hb_timeouts: 1, ..Bounds::default() };
-    let (file, checker) = replay_file("tiny-2pc.toml", Variant::PendingSurvivesFailover, b);
-    assert_eq!(checker, "coordinator");
-    assert!(file.contains("\njm_hb_timeouts = 1\n") && file.contains("\"jm-hb-timeout:0\""), "{file}");
-    let (code, out) = run_cli(&file, "jm-hb");
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("VIOLATION coordinator") && out.contains(": reproduced"), "{out}");
-    let (code, out) = run_cli(&file.replace("\njm_hb_timeouts = 1\n", "\n"), "jm-hb-unbounded");
-    assert_eq!(code, 2, "the step needs the bound: {out}");
-    let (code, out) =
-        run_cli(&file.replace("variant = \"pending-survives-failover\"", "variant = \"correct\""), "jm-hb-correct");
-    assert_eq!(code, 0, "the correct coordinator aborts the pending checkpoint: {out}");
+    let v = Variant::PendingSurvivesFailover;
+    replays_through_a_bounded_step("tiny-2pc.toml", v, b, "coordinator", "jm_hb_timeouts", "jm-hb-timeout:0");
 }
 
 /// Session 27: `late-tick` in a replay file (`late_ticks = 1`): `cancel-marker-ignored`'s
 /// counterexample, found by breadth-first search with the reduction, replays through `ckptsim
-/// run`; without the key the late tick is not enabled; the correct protocol passes the path.
+/// run`; the correct handler forwards the marker.
 #[test]
 fn cancel_marker_ignored_through_a_late_tick_replays_from_its_file() {
     let b = Bounds { max_ticks: 2, max_failures: 0, max_late_ticks: 1, max_states: 1_000_000, ..Bounds::default() };
-    let (file, checker) = replay_file("tiny-cancel-marker.toml", Variant::CancelMarkerIgnored, b);
-    assert_eq!(checker, "barriers");
-    assert!(file.contains("\nlate_ticks = 1\n") && file.contains("\"late-tick\""), "{file}");
-    let (code, out) = run_cli(&file, "late-tick");
-    assert_eq!(code, 1, "{out}");
-    assert!(out.contains("VIOLATION barriers") && out.contains(": reproduced"), "{out}");
-    let (code, out) = run_cli(&file.replace("\nlate_ticks = 1\n", "\n"), "late-tick-unbounded");
-    assert_eq!(code, 2, "the late tick needs the bound: {out}");
-    let (code, out) =
-        run_cli(&file.replace("variant = \"cancel-marker-ignored\"", "variant = \"correct\""), "late-tick-correct");
-    assert_eq!(code, 0, "the correct handler forwards the marker: {out}");
+    let v = Variant::CancelMarkerIgnored;
+    replays_through_a_bounded_step("tiny-cancel-marker.toml", v, b, "barriers", "late_ticks", "late-tick");
 }
