@@ -236,7 +236,11 @@ pub(super) enum Take {
     WaitUntil(Option<u64>),
 }
 
-/// Takes the next due item from an unblocked input channel, in arrival order.
+/// Takes the next due item from an unblocked input channel: a priority (unaligned) barrier at a
+/// channel's head first, as Flink's `CheckpointedInputGate#processPriorityEvents` runs them as
+/// mailbox mails before the next record; otherwise in arrival order. `priority_only`: the task's
+/// output is blocked (backpressure), so it takes no record, but a priority barrier still (the
+/// mail runs while the default action is suspended), and no announcement is made.
 pub(super) fn take_input(
     w: &mut World,
     t: &mut Task,
@@ -244,14 +248,15 @@ pub(super) fn take_input(
     key: (TaskId, Attempt),
     inputs: &[Link],
     now: u64,
+    priority_only: bool,
 ) -> Take {
     let (task, attempt) = key;
-    let (announced, best, next_due) = look_at_inputs(w, t, key, inputs, now);
+    let (announced, best, next_due) = look_at_inputs(w, t, key, inputs, now, priority_only);
     if announced {
         // Let the host act on what the announcements caused (a prioritization) first.
         return Take::Event;
     }
-    let Some((_, _, i)) = best else { return Take::WaitUntil(next_due) };
+    let Some((_, _, _, i)) = best else { return Take::WaitUntil(next_due) };
     let Link { task: from, gate } = inputs[i];
     let ch = w.data.channels.get_mut(&(attempt.0, from, task, gate)).expect("channel exists");
     let (_, _, item) = ch.queue.pop_front().expect("front exists");
@@ -354,17 +359,25 @@ fn note_fires(w: &mut World, t: &mut Task, key: (TaskId, Attempt), now: u64) {
 /// channel whose head item is due first (arrival, then sequence), or when the next one is due.
 /// The choice counts only when nothing was announced (an announcement changes no channel's
 /// state before that channel's own look).
+/// Where a channel's head item ranks: a priority (unaligned) barrier before anything else.
+fn is_priority_barrier(item: &Item) -> bool {
+    matches!(item, Item::Event(StreamElement::Barrier(b), _) if b.alignment == ckptsim::record::Alignment::Unaligned)
+}
+
+#[allow(clippy::type_complexity)]
 fn look_at_inputs(
     w: &mut World,
     t: &mut Task,
     key: (TaskId, Attempt),
     inputs: &[Link],
     now: u64,
-) -> (bool, Option<(u64, u64, usize)>, Option<u64>) {
+    priority_only: bool,
+) -> (bool, Option<(bool, u64, u64, usize)>, Option<u64>) {
     let (task, attempt) = key;
-    let announces = w.spec.checkpoint.announces_barriers(w.spec.profile);
+    let announces = w.spec.checkpoint.announces_barriers(w.spec.profile) && !priority_only;
     let mut announced = false;
-    let mut best: Option<(u64, u64, usize)> = None;
+    // (not a priority barrier, due, sequence, channel): the least is taken.
+    let mut best: Option<(bool, u64, u64, usize)> = None;
     let mut next_due: Option<u64> = None;
     for (i, &Link { task: from, gate }) in inputs.iter().enumerate() {
         let ch_id = ChannelId(i as u32);
@@ -376,10 +389,15 @@ fn look_at_inputs(
         if announces && announce_barriers(ch, t, ch_id, proto) {
             announced = true;
         }
-        if let Some(&(at, seq, _)) = ch.queue.front() {
+        if let Some((at, seq, item)) = ch.queue.front() {
+            let (at, seq) = (*at, *seq);
+            let prio = is_priority_barrier(item);
+            if priority_only && !prio {
+                continue;
+            }
             if at <= now {
-                if best.is_none_or(|(a, s, _)| (at, seq) < (a, s)) {
-                    best = Some((at, seq, i));
+                if best.is_none_or(|b| (!prio, at, seq) < (b.0, b.1, b.2)) {
+                    best = Some((!prio, at, seq, i));
                 }
             } else {
                 next_due = Some(next_due.map_or(at, |d: u64| d.min(at)));

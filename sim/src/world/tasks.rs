@@ -965,7 +965,20 @@ fn input_step(
     };
     // A task stopped at a stop-with-savepoint's synchronous savepoint takes no input (a
     // source for good; any other task until the savepoint's completion is notified).
-    if !blocked_out && !t.input_paused() {
+    if blocked_out && !t.input_paused() && !c.is_log && !c.is_line && !c.is_user_source {
+        // Backpressured: no record, but a priority barrier still (semantics §3.3).
+        if let Take::Event = take_input(w, t, c.tm, c.key, &c.inputs, now, true) {
+            step.progressed = true;
+            let (snaps, failed) = drain_outputs(w, t, outbox, c.key, c.tm, now, &c.inputs);
+            if failed {
+                cleanup_task(w, c.key);
+                step.failed = true;
+                return step;
+            }
+            step.snapshots = snaps;
+            flush(w, outbox, attempt, task, c.buffer_records, c.capacity, now);
+        }
+    } else if !blocked_out && !t.input_paused() {
         if c.is_user_source {
             match fetch_user_records(w, t, c.tm, c.key, now, c.buffer_records * 2) {
                 Fetch::Records(n) => step.processed = n,
@@ -977,7 +990,7 @@ fn input_step(
                 Fetch::WaitUntil(at) => step.wake_at = at,
             }
         } else if !c.is_line {
-            match take_input(w, t, c.tm, c.key, &c.inputs, now) {
+            match take_input(w, t, c.tm, c.key, &c.inputs, now, false) {
                 Take::Records(n) => step.processed = n,
                 // An event is progress too: look at the inputs again at once (a barrier
                 // that is queued but not yet due must set the next wake-up).
