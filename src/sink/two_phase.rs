@@ -413,6 +413,25 @@ impl TwoPhaseCommitSink {
         self.invariants();
     }
 
+    /// Whether `txn`'s commit was issued by recovery (`initializeState`) and its outcome is
+    /// still open.
+    pub fn is_recovery_commit(&self, txn: TxnId) -> bool {
+        self.t.recovering.contains(&txn)
+    }
+
+    /// A recovery commit failed the task: Flink's `initializeState` commits the restored
+    /// transactions one by one and stops at the first exception (`recoverAndCommitInternal`
+    /// rethrows), so the recovery commits not yet made never are. Drops their queued commits
+    /// and returns their transactions (the task drops those it already took). The
+    /// notification path differs: `notifyCheckpointComplete` commits every transaction and
+    /// throws the first error after its loop.
+    pub fn abandon_recovery(&mut self) -> Vec<TxnId> {
+        let left = std::mem::take(&mut self.t.recovering);
+        self.outputs.retain(|o| !matches!(o, SinkOutput::Commit { txn } if left.contains(txn)));
+        self.invariants();
+        left
+    }
+
     /// The recovery commits were applied without failure.
     pub fn recovery_done(&mut self) {
         self.t.recovering.clear();

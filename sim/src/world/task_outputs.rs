@@ -45,13 +45,6 @@ pub(super) fn drain_outputs(
                     return (snaps, true);
                 }
             }
-            // A sink operation queued behind one that failed the task is never made: Flink's
-            // loop (`initializeState`'s `recoverAndCommitInternal` per pending transaction,
-            // `notifyCheckpointComplete`'s commits) stops at the exception, so no later
-            // transaction is committed (its `Failed` output follows). Session 27: swarm seed
-            // 5341 of `fidelity/committer-retry-legacy-2.3` committed checkpoint 3's
-            // transaction after 1's was refused, out of order.
-            TaskOutput::Sink(_) if t.has_failed() => {}
             TaskOutput::Sink(op) => {
                 if sink_op(w, t, at, op).is_err() {
                     return (snaps, true);

@@ -371,8 +371,6 @@ impl Explorer<'_> {
                     .entry(t)
                     .or_default()
                     .push(OutputRow::of(now, t, attempt, record).from_sink(sink)),
-                // Never made once an earlier operation failed the task (the world's rule).
-                TaskOutput::Sink(_) if sys.tasks.get(&t).is_some_and(|x| x.has_failed()) => {}
                 TaskOutput::Sink(op) => {
                     // The store fences producers of older attempts (Kafka's transactional epochs).
                     let epoch = *sys.sink_epochs.entry(t).or_insert(attempt);
