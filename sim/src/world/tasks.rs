@@ -965,20 +965,15 @@ fn input_step(
     };
     // A task stopped at a stop-with-savepoint's synchronous savepoint takes no input (a
     // source for good; any other task until the savepoint's completion is notified).
-    if blocked_out && !t.input_paused() && !c.is_log && !c.is_line && !c.is_user_source {
+    let took = if t.input_paused() {
+        false
+    } else if blocked_out {
         // Backpressured: no record, but a priority barrier still (semantics §3.3).
-        if let Take::Event = take_input(w, t, c.tm, c.key, &c.inputs, now, true) {
-            step.progressed = true;
-            let (snaps, failed) = drain_outputs(w, t, outbox, c.key, c.tm, now, &c.inputs);
-            if failed {
-                cleanup_task(w, c.key);
-                step.failed = true;
-                return step;
-            }
-            step.snapshots = snaps;
-            flush(w, outbox, attempt, task, c.buffer_records, c.capacity, now);
-        }
-    } else if !blocked_out && !t.input_paused() {
+        let priority = !c.is_log && !c.is_line && !c.is_user_source;
+        let took = priority && matches!(take_input(w, t, c.tm, c.key, &c.inputs, now, true), Take::Event);
+        step.progressed = took;
+        took
+    } else {
         if c.is_user_source {
             match fetch_user_records(w, t, c.tm, c.key, now, c.buffer_records * 2) {
                 Fetch::Records(n) => step.processed = n,
@@ -998,6 +993,9 @@ fn input_step(
                 Take::WaitUntil(at) => step.wake_at = at,
             }
         }
+        true
+    };
+    if took {
         let (snaps, failed) = drain_outputs(w, t, outbox, c.key, c.tm, now, &c.inputs);
         if failed {
             cleanup_task(w, c.key);
