@@ -107,6 +107,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         stop_at_ms: sc.stop_at_ms,
         expect: sc.expect.clone(),
         default_seed: sc.seed,
+        swarm_keep: sc.swarm_keep,
         source_path: source_path.to_string(),
         input_options: crate::spec::InputOptions {
             bounded: sc.source().bounded,

@@ -44,6 +44,13 @@ pub struct Scenario {
     pub input_gates: Vec<InputGate>,
     /// `[input].socket_clock` / `unread_lines`: how the line server sends (socket input).
     pub socket_session: SocketSession,
+    /// `[swarm] keep`: what a swarm draw keeps of the scenario.
+    #[serde(skip_serializing_if = "is_default_keep")]
+    pub swarm_keep: spec::SwarmKeep,
+}
+
+fn is_default_keep(k: &spec::SwarmKeep) -> bool {
+    *k == spec::SwarmKeep::default()
 }
 
 /// How the socket line server sends its lines (`[input].socket_clock`, `[input].unread_lines`).

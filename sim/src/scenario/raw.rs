@@ -130,8 +130,20 @@ pub(crate) struct RawScenario {
     pub(crate) actions: Vec<RawAction>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) faults: Vec<RawFault>,
+    /// `[swarm]`: what a swarm draw keeps of the scenario.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) swarm: Option<RawSwarm>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) expect: Option<RawExpect>,
+}
+
+/// `[swarm]`.
+#[derive(Deserialize, Serialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RawSwarm {
+    /// `keep = ["tolerable_failures"]`: settings the swarm keeps instead of redrawing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) keep: Vec<String>,
 }
 
 #[derive(Deserialize, Serialize, Debug, Default)]

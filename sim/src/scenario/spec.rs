@@ -445,6 +445,30 @@ pub struct JobSpec {
     /// The run's event budget (`--max-events`; not a scenario key). `None`: the default
     /// derived from the scenario (`world::default_max_events`).
     pub max_events: Option<u64>,
+    /// `[swarm] keep`: what a swarm draw keeps of the scenario.
+    pub swarm_keep: SwarmKeep,
+}
+
+/// What a swarm draw keeps of a scenario (`[swarm] keep = [...]`): settings the scenario's
+/// situation needs, which the swarm would otherwise redraw. The draw is made either way (the
+/// seed's other draws do not move); only the kept value replaces the drawn one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SwarmKeep {
+    /// `"tolerable_failures"`: the scenario's `checkpoint.tolerable_failures` (a stall that
+    /// only expiring checkpoints would end, e.g. a JobManager that still counts dead tasks as
+    /// running, is ended by the tolerance failover under a drawn finite tolerance).
+    pub tolerable_failures: bool,
+}
+
+impl SwarmKeep {
+    /// The `[swarm] keep` keys this value keeps, in file order.
+    pub fn keys(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.tolerable_failures {
+            out.push("tolerable_failures".to_string());
+        }
+        out
+    }
 }
 
 /// Source behaviour beyond the records themselves (issue 13 items 1, 2, 9).

@@ -133,6 +133,7 @@ impl Ctx<'_> {
             .collect::<Res<Vec<_>>>()?;
         self.anchors_can_fire(&checkpoint, &actions, &faults)?;
         let expect = self.expect(raw.expect.unwrap_or_default(), &operators, raw.seed.unwrap_or(0))?;
+        let swarm_keep = self.swarm_keep(raw.swarm)?;
         let scenario = Scenario {
             input_gates,
             socket_session,
@@ -152,9 +153,28 @@ impl Ctx<'_> {
             actions,
             faults,
             expect,
+            swarm_keep,
         };
         self.limits(&scenario)?;
         Ok(scenario)
+    }
+
+    /// `[swarm] keep`: the settings a swarm draw keeps (each named once).
+    fn swarm_keep(&self, raw: Option<RawSwarm>) -> Res<spec::SwarmKeep> {
+        let mut keep = spec::SwarmKeep::default();
+        for (i, key) in raw.map(|r| r.keep).unwrap_or_default().iter().enumerate() {
+            let path = format!("swarm.keep[{i}]");
+            match key.as_str() {
+                "tolerable_failures" if !keep.tolerable_failures => keep.tolerable_failures = true,
+                "tolerable_failures" => return Err(self.err(&path, "`tolerable_failures` named twice")),
+                other => {
+                    return Err(
+                        self.err(&path, format!("unknown key `{other}`; the swarm can keep: tolerable_failures"))
+                    )
+                }
+            }
+        }
+        Ok(keep)
     }
 
     /// The scenario's `name`, `profile` and `variant` (the profile and variant by their names).

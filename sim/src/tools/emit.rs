@@ -460,6 +460,7 @@ fn raw_scenario(spec: &JobSpec) -> RawScenario {
         inputs: topics.then(|| source_inputs(spec)),
         actions: spec.actions.iter().map(|a| action(&a.at, &a.kind)).collect(),
         faults: spec.faults.iter().map(fault).collect(),
+        swarm: (spec.swarm_keep != Default::default()).then(|| RawSwarm { keep: spec.swarm_keep.keys() }),
         expect: expect(&spec.expect),
     }
 }
@@ -558,6 +559,7 @@ mod tests {
         assert_eq!(a.checkpoint, b.checkpoint);
         assert_eq!(a.restart, b.restart);
         assert_eq!(a.restart_configured, b.restart_configured);
+        assert_eq!(a.swarm_keep, b.swarm_keep);
         assert_eq!(a.cluster, b.cluster);
         assert_eq!(a.kafka, b.kafka);
         assert_eq!(a.operators.len(), b.operators.len());

@@ -152,6 +152,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         stop_at_ms: 12_000,
         expect: ExpectSpec::default(),
         default_seed: 1,
+        swarm_keep: Default::default(),
         source_path: "fuzz".into(),
         input_options: Default::default(),
         max_events: None,

@@ -133,7 +133,9 @@ pub fn draw_config(spec: &JobSpec, seed: u64) -> (JobSpec, String) {
     let print_sink = out.operators.iter().any(|o| o.kind == OpKind::PrintSink)
         && !out.operators.iter().any(|o| o.kind == OpKind::TwoPhaseCommitSink);
     draw_parallelism(&mut out, spec, &mut rng, &mut parts);
-    let mode_part = draw_checkpointing(&mut out.checkpoint, spec.profile, print_sink, &mut rng, &mut parts);
+    let kept_tolerance = spec.swarm_keep.tolerable_failures.then_some(spec.checkpoint.tolerable_failures);
+    let mode_part =
+        draw_checkpointing(&mut out.checkpoint, (spec.profile, print_sink, kept_tolerance), &mut rng, &mut parts);
     let restart = draw_restart(&mut rng);
     if let Some(r) = restart {
         if !r.exists_in(out.profile) {
@@ -234,12 +236,13 @@ fn draw_parallelism(out: &mut JobSpec, spec: &JobSpec, rng: &mut ChaCha8Rng, par
 
 /// Periodic checkpointing's draws (none when the scenario has no periodic checkpoints): the
 /// mode (at-least-once only with a print sink), max concurrent, interval, timeout and
-/// tolerable failures. Returns where in `parts` the mode's text goes and the mode's name (the
-/// text is written once the announcements draw, appended last, is made).
+/// tolerable failures (drawn always; replaced by `kept_tolerance`, the scenario's own under
+/// `[swarm] keep = ["tolerable_failures"]`, so the stream is the same either way). Returns
+/// where in `parts` the mode's text goes and the mode's name (the text is written once the
+/// announcements draw, appended last, is made).
 fn draw_checkpointing(
     cp: &mut ckptsim::config::CheckpointConfig,
-    profile: ckptsim::Profile,
-    print_sink: bool,
+    (profile, print_sink, kept_tolerance): (ckptsim::Profile, bool, Option<i64>),
     rng: &mut ChaCha8Rng,
     parts: &mut Vec<String>,
 ) -> Option<(usize, &'static str)> {
@@ -280,15 +283,19 @@ fn draw_checkpointing(
     let tscale = [0.5, 1.0, 2.0][rng.random_range(0..3)];
     cp.timeout_ms = ((cp.timeout_ms as f64 * tscale) as i64).max(10);
     cp.tolerable_failures = [0, 1, 3, UNLIMITED as i64][rng.random_range(0..4)];
+    if let Some(kept) = kept_tolerance {
+        cp.tolerable_failures = kept;
+    }
     // The mode's text is written once the announcements draw (appended last) is made.
     let mode_at = parts.len();
     parts.push(String::new());
     parts.push(format!(
-        "max_concurrent={} interval={} ms timeout={} ms tolerable_failures={}",
+        "max_concurrent={} interval={} ms timeout={} ms tolerable_failures={}{}",
         cp.max_concurrent,
         cp.interval_ms.unwrap_or(0),
         cp.timeout_ms,
-        if cp.tolerable_is_unlimited() { "unlimited".to_string() } else { cp.tolerable_failures.to_string() }
+        if cp.tolerable_is_unlimited() { "unlimited".to_string() } else { cp.tolerable_failures.to_string() },
+        if kept_tolerance.is_some() { " (kept: [swarm] keep)" } else { "" }
     ));
     Some((mode_at, mode_name))
 }
@@ -545,6 +552,31 @@ mod tests {
             drawn += usize::from(out.restart_configured && out.restart != spec.restart);
         }
         assert!(kept >= 20 && drawn >= 60, "{kept} exponential draws kept the scenario's, {drawn} drew another");
+    }
+
+    /// `[swarm] keep = ["tolerable_failures"]` keeps the scenario's tolerance on every seed and
+    /// moves nothing else: without the key the same seeds draw the same configuration and
+    /// faults but a finite tolerance on most of them (the draw is made either way).
+    #[test]
+    fn swarm_keep_keeps_the_tolerance_and_no_other_draw() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/faults/tm-heartbeats-lost-redeploy-crash-1.11.toml");
+        let kept = crate::load::load_spec(&path).expect("scenario loads");
+        assert!(kept.swarm_keep.tolerable_failures && kept.checkpoint.tolerable_is_unlimited());
+        let free = JobSpec { swarm_keep: crate::spec::SwarmKeep::default(), ..kept.clone() };
+        let mut finite = 0;
+        for seed in 1..=100 {
+            let (a, a_desc) = draw(&kept, seed);
+            let (b, _) = draw(&free, seed);
+            assert!(a.checkpoint.tolerable_is_unlimited(), "seed {seed}: {a_desc}");
+            assert!(a_desc.contains("tolerable_failures=unlimited (kept: [swarm] keep)"), "seed {seed}: {a_desc}");
+            finite += usize::from(!b.checkpoint.tolerable_is_unlimited());
+            let mut b_kept = b.checkpoint.clone();
+            b_kept.tolerable_failures = a.checkpoint.tolerable_failures;
+            assert_eq!(a.checkpoint, b_kept, "seed {seed}");
+            assert_eq!((&a.restart, &a.faults, a.stop_at_ms), (&b.restart, &b.faults, b.stop_at_ms), "seed {seed}");
+        }
+        assert!(finite >= 60, "{finite} of 100 free draws were finite");
     }
 
     /// The refusals of the scenario validator for the swarm draws of `file`, seeds 1..=`seeds`:

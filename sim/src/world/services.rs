@@ -167,6 +167,7 @@ pub(super) fn without_log_records(spec: &JobSpec) -> JobSpec {
         stop_at_ms: spec.stop_at_ms,
         expect: spec.expect.clone(),
         default_seed: spec.default_seed,
+        swarm_keep: spec.swarm_keep,
         source_path: spec.source_path.clone(),
         input_options: spec.input_options.clone(),
         // The records are gone from this copy: fix the budget derived from them now.
