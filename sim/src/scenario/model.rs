@@ -46,11 +46,33 @@ pub struct Scenario {
     pub socket_session: SocketSession,
     /// `[swarm] keep`: what a swarm draw keeps of the scenario.
     #[serde(skip_serializing_if = "is_default_keep")]
-    pub swarm_keep: spec::SwarmKeep,
+    pub swarm_keep: SwarmKeep,
 }
 
-fn is_default_keep(k: &spec::SwarmKeep) -> bool {
-    *k == spec::SwarmKeep::default()
+fn is_default_keep(k: &SwarmKeep) -> bool {
+    *k == SwarmKeep::default()
+}
+
+/// What a swarm draw keeps of a scenario (`[swarm] keep = [...]`): settings the scenario's
+/// situation needs, which the swarm would otherwise redraw. The draw is made either way (the
+/// seed's other draws do not move); only the kept value replaces the drawn one.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SwarmKeep {
+    /// `"tolerable_failures"`: the scenario's `checkpoint.tolerable_failures` (a stall that
+    /// only expiring checkpoints would end, e.g. a JobManager that still counts dead tasks as
+    /// running, is ended by the tolerance failover under a drawn finite tolerance).
+    pub tolerable_failures: bool,
+}
+
+impl SwarmKeep {
+    /// The `[swarm] keep` keys this value keeps, in file order.
+    pub fn keys(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.tolerable_failures {
+            out.push("tolerable_failures".to_string());
+        }
+        out
+    }
 }
 
 /// How the socket line server sends its lines (`[input].socket_clock`, `[input].unread_lines`).

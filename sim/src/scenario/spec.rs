@@ -136,6 +136,8 @@ impl OpKind {
 /// The cost and topology model of the cluster: the scenario model's type (one struct, one
 /// place for the defaults).
 pub use super::ClusterSpec;
+/// `[swarm] keep`: what a swarm draw keeps of a scenario.
+pub use super::SwarmKeep;
 
 /// The Kafka consumer's offset-commit settings of a log source: the scenario model's
 /// `[kafka]` type (one struct, one place for the defaults).
@@ -447,28 +449,6 @@ pub struct JobSpec {
     pub max_events: Option<u64>,
     /// `[swarm] keep`: what a swarm draw keeps of the scenario.
     pub swarm_keep: SwarmKeep,
-}
-
-/// What a swarm draw keeps of a scenario (`[swarm] keep = [...]`): settings the scenario's
-/// situation needs, which the swarm would otherwise redraw. The draw is made either way (the
-/// seed's other draws do not move); only the kept value replaces the drawn one.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
-pub struct SwarmKeep {
-    /// `"tolerable_failures"`: the scenario's `checkpoint.tolerable_failures` (a stall that
-    /// only expiring checkpoints would end, e.g. a JobManager that still counts dead tasks as
-    /// running, is ended by the tolerance failover under a drawn finite tolerance).
-    pub tolerable_failures: bool,
-}
-
-impl SwarmKeep {
-    /// The `[swarm] keep` keys this value keeps, in file order.
-    pub fn keys(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        if self.tolerable_failures {
-            out.push("tolerable_failures".to_string());
-        }
-        out
-    }
 }
 
 /// Source behaviour beyond the records themselves (issue 13 items 1, 2, 9).

@@ -160,8 +160,8 @@ impl Ctx<'_> {
     }
 
     /// `[swarm] keep`: the settings a swarm draw keeps (each named once).
-    fn swarm_keep(&self, raw: Option<RawSwarm>) -> Res<spec::SwarmKeep> {
-        let mut keep = spec::SwarmKeep::default();
+    fn swarm_keep(&self, raw: Option<RawSwarm>) -> Res<SwarmKeep> {
+        let mut keep = SwarmKeep::default();
         for (i, key) in raw.map(|r| r.keep).unwrap_or_default().iter().enumerate() {
             let path = format!("swarm.keep[{i}]");
             match key.as_str() {
