@@ -538,7 +538,13 @@ fn unaligned_overtaken_records_are_persisted_when_their_barrier_is_taken() {
          R1 -> -
          R1 -> -",
     );
-    check(Alternating, F23, 1, "B0:1+1 R0", "B0:1+1 -> trigger 1 unaligned, persist 1 ch0 overtaken=1, complete 1\nR0 -> -");
+    check(
+        Alternating,
+        F23,
+        1,
+        "B0:1+1 R0",
+        "B0:1+1 -> trigger 1 unaligned, persist 1 ch0 overtaken=1, complete 1\nR0 -> -",
+    );
     check(Alternating, F23, 1, "B0:1 R0", "B0:1 -> trigger 1 unaligned, complete 1\nR0 -> -");
 }
 

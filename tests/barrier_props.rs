@@ -408,7 +408,10 @@ impl Model {
                         .collect();
                     ensure!(tags.len() == records as usize, "{channel} holds fewer than {records} overtaken records");
                     self.coverage.persisted_records += records;
-                    self.in_flight.get_mut(&id).expect("open unaligned checkpoints have an in-flight list").extend(tags);
+                    self.in_flight
+                        .get_mut(&id)
+                        .expect("open unaligned checkpoints have an in-flight list")
+                        .extend(tags);
                 }
                 HandlerOutput::ChannelStateComplete { id } => self.on_channel_state_complete(id)?,
                 HandlerOutput::PrioritizeBarriers { id } => {
