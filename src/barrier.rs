@@ -10,9 +10,9 @@
 //!   (Flink's `SingleCheckpointBarrierHandler`): one checkpoint at a time, with the id rules of
 //!   §3.1 for every alignment. Its states are named for what it expects next:
 //!   `WaitingForFirstBarrier`, `CollectingBarriers` (aligned, channels blocked),
-//!   `CollectingBarriersUnaligned` (snapshot taken, in-flight records being persisted) and
-//!   `WaitingForOvertakenRecords` (every barrier is in, but records that a priority barrier
-//!   overtook have not been taken from their channel yet). Two more states exist only for
+//!   and `CollectingBarriersUnaligned` (snapshot taken, in-flight records being persisted; the
+//!   channel state is complete when the last barrier arrives, as the records a priority barrier
+//!   overtook are persisted when that barrier is taken). Two more states exist only for
 //!   aligned-with-timeout checkpoints whose barriers were *announced*
 //!   ([`BarrierHandler::handle_announcement`], flink-2.3): `WaitingForFirstBarrierAnnounced`
 //!   (an announcement started the checkpoint, no barrier taken yet: Flink's
@@ -23,7 +23,8 @@
 //!   [`MAX_TRACKED_CHECKPOINTS`] incomplete checkpoints.
 //!
 //! Contract the host relies on, beyond the per-method docs:
-//! * every unaligned `Trigger { id }` is followed by exactly one `ChannelStateComplete { id }`,
+//! * every unaligned `Trigger { id }` is followed by zero or more `PersistOvertaken { id, .. }`
+//!   and then exactly one `ChannelStateComplete { id }`,
 //!   `Abort { id }` (a newer barrier, a cancel marker, an end of partition in 1.11 or the
 //!   JobManager can still abort a checkpoint whose snapshot was already taken) or
 //!   `InFlightDataFailed { id }` (a cancel marker of a *newer* id ended its collection);
@@ -46,7 +47,7 @@ use crate::config::CheckpointingMode;
 use crate::ids::{ChannelId, CheckpointId};
 use crate::profile::Profile;
 use crate::reason::CheckpointFailureReason;
-use crate::record::{Barrier, CheckpointKind};
+use crate::record::{Barrier, CheckpointKind, Record, StreamElement};
 use crate::variant::Variant;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, VecDeque};
@@ -73,6 +74,21 @@ pub enum HandlerKind {
     AtLeastOnce,
     /// exactly-once with unaligned enabled: honours each barrier's Alignment (Aligned for savepoints, Unaligned, or AlignedWithTimeout)
     Alternating,
+}
+
+/// The first `n` records among a channel queue's elements, in order: the records a priority
+/// barrier taken from that channel overtook (the obsolete barriers or cancel markers it also
+/// jumped over are skipped), for a host that keeps each input channel as one queue of elements
+/// and passes them to [`Task::handle_input`](crate::task::Task::handle_input).
+pub fn overtaken_records<'a>(queue: impl IntoIterator<Item = &'a StreamElement>, n: u32) -> Vec<Record> {
+    queue
+        .into_iter()
+        .filter_map(|e| match e {
+            StreamElement::Record(r) => Some(r.clone()),
+            _ => None,
+        })
+        .take(n as usize)
+        .collect()
 }
 
 /// The handler a task gets for a checkpointing mode. At-least-once with unaligned checkpoints is
@@ -123,9 +139,25 @@ pub enum HandlerOutput {
         /// The decline to send (2.x), or `None` (1.11: nothing is sent).
         decline: Option<CheckpointFailureReason>,
     },
+    /// Unaligned `id` (already triggered): the `records` records that the priority barrier just
+    /// taken from `channel` overtook are in-flight channel state of `id`; the host persists them
+    /// now (it knows them: they are the next `records` records queued on `channel`, or carried
+    /// with the barrier) and processes them later without persisting them again. Flink's
+    /// `RemoteInputChannel#checkpointStarted` spills the buffers a received barrier overtook at
+    /// once (`ChannelStatePersister#startPersisting`). Comes before the `ChannelStateComplete`
+    /// that the same barrier may cause.
+    PersistOvertaken {
+        /// The unaligned checkpoint the records belong to.
+        id: CheckpointId,
+        /// The channel whose priority barrier overtook them.
+        channel: ChannelId,
+        /// How many records (the barrier's `overtaken_records`).
+        records: u32,
+    },
     /// Unaligned: every barrier / EndOfPartition for `id` is in; its channel state is complete and the task may acknowledge.
     ///
-    /// Also waits for the records that priority barriers of `id` overtook.
+    /// The records priority barriers of `id` overtook were persisted when those barriers were
+    /// taken ([`HandlerOutput::PersistOvertaken`]): they need not be processed first.
     ChannelStateComplete {
         /// The checkpoint whose channel state is complete.
         id: CheckpointId,
@@ -162,6 +194,9 @@ impl fmt::Display for HandlerOutput {
                 write!(f, "in-flight data failed {id} {reason}")
             }
             HandlerOutput::InFlightDataFailed { id, decline: None } => write!(f, "in-flight data failed {id}"),
+            HandlerOutput::PersistOvertaken { id, channel, records } => {
+                write!(f, "persist {id} {channel} overtaken={records}")
+            }
             HandlerOutput::ChannelStateComplete { id } => write!(f, "complete {id}"),
             HandlerOutput::PrioritizeBarriers { id } => write!(f, "prioritize {id}"),
         }
@@ -238,12 +273,14 @@ impl BarrierHandler {
         self.env.kind
     }
 
-    /// `overtaken_records`: number of records behind this barrier in the channel queue that logically precede it (the barrier was delivered with priority and jumped over them). They will arrive next on `ch` and must be persisted as in-flight state of this checkpoint (handle_record returns Some(id) for them).
+    /// `overtaken_records`: number of records behind this barrier in the channel queue that logically precede it (the barrier was delivered with priority and jumped over them).
     ///
-    /// "Next on `ch`" means the next `overtaken_records` records taken from `ch`; obsolete
-    /// barriers or cancel markers the priority barrier also jumped over may come in between.
-    /// Only unaligned barriers (and barriers of a checkpoint the handler asked to prioritize) may
-    /// carry overtaken records.
+    /// They are the next `overtaken_records` records taken from `ch` (obsolete barriers or cancel
+    /// markers the priority barrier also jumped over may come in between). When the barrier
+    /// counts for an unaligned checkpoint, the handler asks the host to persist them at once
+    /// ([`HandlerOutput::PersistOvertaken`]); [`handle_record`](Self::handle_record) then
+    /// returns `None` for them. Only unaligned barriers (and barriers of a checkpoint the handler
+    /// asked to prioritize) may carry overtaken records.
     pub fn handle_barrier(&mut self, now_ms: u64, ch: ChannelId, barrier: Barrier, overtaken_records: u32) {
         self.enter(now_ms, ch, "barrier");
         match &mut self.machine {
@@ -298,12 +335,12 @@ impl BarrierHandler {
         self.invariants();
     }
 
-    /// A record was taken from `ch` (the host never takes from a blocked channel). Returns Some(id) when the record must be persisted as in-flight channel state of unaligned checkpoint `id` (it precedes ch's barrier of `id` and arrived after the snapshot); the caller processes the record either way.
+    /// A record was taken from `ch` (the host never takes from a blocked channel). Returns Some(id) when the record must be persisted as in-flight channel state of unaligned checkpoint `id` (it precedes ch's barrier of `id`, which has not arrived yet, and is taken after the snapshot); the caller processes the record either way.
     pub fn handle_record(&mut self, now_ms: u64, ch: ChannelId) -> Option<CheckpointId> {
         self.enter(now_ms, ch, "record");
         self.env.metrics.record_taken();
         let persist = match &mut self.machine {
-            Machine::Single(s) => s.on_record(&mut self.env, ch),
+            Machine::Single(s) => s.on_record(ch),
             Machine::Tracker(_) => None,
         };
         self.invariants();

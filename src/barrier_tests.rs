@@ -505,19 +505,45 @@ fn unaligned_triggers_on_first_barrier_and_persists_records_before_each_barrier(
     );
 }
 
+/// The records a priority barrier overtook are persisted when the barrier is taken (Flink's
+/// `RemoteInputChannel#checkpointStarted` spills them at once), so the channel state is
+/// complete at the last barrier and the overtaken records, processed afterwards, are not
+/// persisted again (session 28; before, the handler waited in `WaitingForOvertakenRecords`
+/// until the task had processed them).
 #[test]
-fn unaligned_overtaken_records_are_persisted_before_the_channel_state_completes() {
+fn unaligned_overtaken_records_are_persisted_when_their_barrier_is_taken() {
+    for profile in [F111, F23] {
+        check(
+            Alternating,
+            profile,
+            2,
+            "B0:1+2 B1:1 R1 R0 R0 R0",
+            "B0:1+2 -> trigger 1 unaligned, persist 1 ch0 overtaken=2
+             B1:1 -> complete 1
+             R1 -> -
+             R0 -> -
+             R0 -> -
+             R0 -> -",
+        );
+    }
+    // The last barrier overtook records: acknowledged on its arrival, none of them processed.
     check(
         Alternating,
-        F111,
+        F23,
         2,
-        "B0:1+2 B1:1 R1 R0 R0 R0",
-        "B0:1+2 -> trigger 1 unaligned
-         B1:1 -> -
+        "B0:1 R1 B1:1+3 R1 R1",
+        "B0:1 -> trigger 1 unaligned
+         R1 -> persist 1
+         B1:1+3 -> persist 1 ch1 overtaken=3, complete 1
          R1 -> -
-         R0 -> persist 1
-         R0 -> persist 1, complete 1
-         R0 -> -",
+         R1 -> -",
+    );
+    check(
+        Alternating,
+        F23,
+        1,
+        "B0:1+1 R0",
+        "B0:1+1 -> trigger 1 unaligned, persist 1 ch0 overtaken=1, complete 1\nR0 -> -",
     );
     check(Alternating, F23, 1, "B0:1 R0", "B0:1 -> trigger 1 unaligned, complete 1\nR0 -> -");
 }
@@ -554,15 +580,17 @@ fn unaligned_checkpoint_can_be_aborted_after_its_snapshot() {
          C1:2 -> in-flight data failed 1, abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
          B2:1 -> -",
     );
-    // A newer checkpoint starts while the older one still waits for overtaken records.
+    // A newer checkpoint starts before the older one's overtaken records were processed: the
+    // older one completed at its last barrier; the record belongs to both cuts (persisted by 1
+    // with its barrier, by 2 when taken before channel 0's barrier of 2).
     check(
         Alternating,
         F23,
         2,
         "B0:1+1 B1:1 B1:2 R0 B0:2",
-        "B0:1+1 -> trigger 1 unaligned
-         B1:1 -> -
-         B1:2 -> abort 1 CHECKPOINT_DECLINED_SUBSUMED, trigger 2 unaligned
+        "B0:1+1 -> trigger 1 unaligned, persist 1 ch0 overtaken=1
+         B1:1 -> complete 1
+         B1:2 -> trigger 2 unaligned
          R0 -> persist 2
          B0:2 -> complete 2",
     );
@@ -608,10 +636,10 @@ fn timeout_is_strict() {
          R1 -> - [blocked 0] (timer 101)
          T100 -> - [blocked 0] (timer 101)
          T101 -> trigger 1 unaligned, prioritize 1
-         B1:1t100@0+2 -> -
+         B1:1t100@0+2 -> persist 1 ch1 overtaken=2, complete 1
          R0 -> -
-         R1 -> persist 1
-         R1 -> persist 1, complete 1",
+         R1 -> -
+         R1 -> -",
     );
 }
 
@@ -690,9 +718,9 @@ fn barrier_converted_to_unaligned_upstream_switches_the_checkpoint() {
         3,
         "B0:1t100@0 B1:1u+2 R1 R1 R2 B2:1t100@0",
         "B0:1t100@0 -> - [blocked 0] (timer 101)
-         B1:1u+2 -> trigger 1 unaligned, prioritize 1
-         R1 -> persist 1
-         R1 -> persist 1
+         B1:1u+2 -> trigger 1 unaligned, prioritize 1, persist 1 ch1 overtaken=2
+         R1 -> -
+         R1 -> -
          R2 -> persist 1
          B2:1t100@0 -> complete 1",
     );
@@ -740,15 +768,16 @@ fn job_manager_abort_of_the_pending_checkpoint() {
          B0:2 -> -
          B1:2 -> trigger 2",
     );
-    // Unaligned, waiting only for overtaken records.
+    // Unaligned, complete at its last barrier (the overtaken record persisted with it): a
+    // later abort from the JobManager finds nothing to abort.
     check(
         Alternating,
         F23,
         2,
         "B0:1+1 B1:1 A1 R0",
-        "B0:1+1 -> trigger 1 unaligned
-         B1:1 -> -
-         A1 -> abort 1 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
+        "B0:1+1 -> trigger 1 unaligned, persist 1 ch0 overtaken=1
+         B1:1 -> complete 1
+         A1 -> -
          R0 -> -",
     );
 }
@@ -797,8 +826,8 @@ fn taking_from_a_blocked_channel_is_a_host_bug() {
 }
 
 /// The state names after each event: `SingleCheckpointBarrierHandler`'s barrier handler states
-/// (`WaitingForFirstBarrier`, `CollectingBarriers`, `CollectingBarriersUnaligned`,
-/// `WaitingForOvertakenRecords`) and the tracker's two.
+/// (`WaitingForFirstBarrier`, `CollectingBarriers`, `CollectingBarriersUnaligned`) and the
+/// tracker's two.
 #[test]
 fn state_names_follow_the_handler() {
     // (kind, channels, events, state name before any event and after each)
@@ -811,7 +840,8 @@ fn state_names_follow_the_handler() {
             &["B0:1", "B1:1"],
             &["WaitingForFirstBarrier", "CollectingBarriersUnaligned", "WaitingForFirstBarrier"],
         ),
-        (Alternating, 1, &["B0:1+1"], &["WaitingForFirstBarrier", "WaitingForOvertakenRecords"]),
+        // Overtaken records do not keep a checkpoint open (persisted with their barrier).
+        (Alternating, 1, &["B0:1+1"], &["WaitingForFirstBarrier", "WaitingForFirstBarrier"]),
     ];
     for &(kind, channels, events, want) in table {
         let mut h = BarrierHandler::new(kind, channels, F23, Variant::Correct);
@@ -1016,9 +1046,10 @@ fn checkpoint_timed_out_before_its_first_barrier_triggers_with_an_unaligned_barr
 
 /// Flink's `processCancellationBarrier` aborts only a newer checkpoint or the one being
 /// collected; a marker of an older id (and likewise the JobManager's abort of an older id) leaves
-/// the pending checkpoint alone. A newer marker does not touch an unaligned checkpoint that has
-/// all its barriers and only waits for the records they overtook: those are still its channel
-/// state, and it completes.
+/// the pending checkpoint alone. A newer marker after an unaligned checkpoint got all its
+/// barriers aborts only the newer one: the older one completed at its last barrier, with the
+/// records its barriers overtook as channel state (persisted when they were taken; until
+/// session 28 it waited for them to be processed, and the marker had to spare it).
 #[test]
 fn older_cancellations_leave_the_pending_checkpoint_and_newer_ones_spare_a_finished_alignment() {
     for kind in [Aligned, Alternating] {
@@ -1042,10 +1073,10 @@ fn older_cancellations_leave_the_pending_checkpoint_and_newer_ones_spare_a_finis
         F23,
         2,
         "B0:1+1 B1:1 C1:2 R0 B0:2",
-        "B0:1+1 -> trigger 1 unaligned
-         B1:1 -> -
+        "B0:1+1 -> trigger 1 unaligned, persist 1 ch0 overtaken=1
+         B1:1 -> complete 1
          C1:2 -> abort 2 CHECKPOINT_DECLINED_ON_CANCELLATION_BARRIER
-         R0 -> persist 1, complete 1
+         R0 -> -
          B0:2 -> -",
     );
 }

@@ -122,11 +122,11 @@ fn keyed_counts_continue_across_a_rescale_chain() {
             let i = assign_key_to_parallel_operator(k, 128, p) as usize;
             let rec = Record { value: k.clone(), lineage: Lineage { input_seq: seq, sub: n as u32 }, timestamp: None };
             seq += 1;
-            tasks[i].handle_input(0, ChannelId(0), StreamElement::Record(rec), 0, &mut counters);
+            tasks[i].handle_input(0, ChannelId(0), StreamElement::Record(rec), &[], &mut counters);
             *total.entry(k.clone()).or_default() += 1;
         }
         for t in &mut tasks {
-            t.handle_input(1, ChannelId(0), StreamElement::Barrier(barrier(run as u64 + 1)), 0, &mut counters);
+            t.handle_input(1, ChannelId(0), StreamElement::Barrier(barrier(run as u64 + 1)), &[], &mut counters);
             drain(t, &mut store, &mut snaps);
             t.close();
             drain(t, &mut store, &mut snaps);

@@ -397,14 +397,17 @@ impl Task {
         self.outputs.pop_front()
     }
 
-    /// One element from input channel `ch`. `overtaken_records`: for a priority barrier, the
-    /// number of records behind it in the queue that logically precede it.
+    /// One element from input channel `ch`. `overtaken`: for a priority barrier, the records
+    /// behind it in the queue (or still in the sender's buffers) that logically precede it, in
+    /// channel order; empty for anything else. When the barrier counts for an unaligned
+    /// checkpoint they are persisted at once as its channel state of `ch` (semantics §3.3);
+    /// either way they are still to be handed in, as records, after the barrier.
     pub fn handle_input(
         &mut self,
         now_ms: u64,
         ch: ChannelId,
         element: StreamElement,
-        overtaken_records: u32,
+        overtaken: &[Record],
         counters: &mut SurvivingCounters,
     ) {
         if self.failed {
@@ -412,6 +415,11 @@ impl Task {
         }
         let hch = self.handler_channel(ch);
         let Head::Inputs(handler) = &mut self.head else { panic!("{}: input on a source task", self.name) };
+        assert!(
+            overtaken.is_empty() || matches!(element, StreamElement::Barrier(_)),
+            "{}: only a barrier overtakes records",
+            self.name
+        );
         let Some(hch) = hch else {
             // The planted bug: a channel of a later gate bypasses the barrier handler.
             self.bypass_handler(now_ms, ch, element, counters);
@@ -430,8 +438,8 @@ impl Task {
                 self.process_from(now_ms, ch, r, counters);
             }
             StreamElement::Barrier(b) => {
-                handler.handle_barrier(now_ms, hch, b, overtaken_records);
-                self.drain_handler(now_ms);
+                handler.handle_barrier(now_ms, hch, b, overtaken.len() as u32);
+                self.drain_handler_with(now_ms, Some((ch, overtaken)));
             }
             StreamElement::CancelMarker(id) => {
                 handler.handle_cancel_marker(now_ms, hch, id);

@@ -100,6 +100,13 @@ impl Task {
     }
 
     pub(super) fn drain_handler(&mut self, now_ms: u64) {
+        self.drain_handler_with(now_ms, None);
+    }
+
+    /// [`drain_handler`](Self::drain_handler) after a barrier taken from `overtaken.0` that
+    /// overtook the records `overtaken.1`: a [`HandlerOutput::PersistOvertaken`] appends them
+    /// to the open unaligned snapshot's channel state of that channel.
+    pub(super) fn drain_handler_with(&mut self, now_ms: u64, overtaken: Option<(ChannelId, &[Record])>) {
         loop {
             let Head::Inputs(h) = &mut self.head else { return };
             let Some(out) = h.poll_output() else { return };
@@ -120,6 +127,16 @@ impl Task {
                     }
                     if let Some(reason) = decline {
                         self.outputs.push_back(TaskOutput::Decline { id, reason });
+                    }
+                }
+                HandlerOutput::PersistOvertaken { id, channel, records } => {
+                    let (ch, recs) = overtaken.expect("records persisted only for the barrier just taken");
+                    assert_eq!(self.handler_channel(ch), Some(channel), "overtaken records of another channel");
+                    assert_eq!(recs.len(), records as usize, "the host passes every overtaken record");
+                    // No open snapshot of `id`: the synchronous part failed the task, or the
+                    // asynchronous part is failing (declined); nothing is acknowledged.
+                    if let Some(open) = self.open_unaligned.as_mut().filter(|o| o.id == id) {
+                        open.snapshot.in_flight.entry(ch).or_default().extend_from_slice(recs);
                     }
                 }
                 HandlerOutput::ChannelStateComplete { id } => {

@@ -199,21 +199,21 @@ fn a_downstream_task_ends_its_operators_before_a_2x_drain_savepoint() {
         let mut t = Task::new(spec(profile, false), 0, None, &e, &e, &mut c);
         t.set_wait_for_final_checkpoint(wait_final);
         let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
-        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
-        t.handle_input(2, ChannelId(0), StreamElement::Watermark(Watermark::MAX), 0, &mut c);
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), &[], &mut c);
+        t.handle_input(2, ChannelId(0), StreamElement::Watermark(Watermark::MAX), &[], &mut c);
         assert_eq!(drain(&mut t), ["emit 1", "wm +inf"], "{at}: MAX_WATERMARK alone does not end the input");
         if profile == Profile::Flink23 {
-            t.handle_input(3, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+            t.handle_input(3, ChannelId(0), StreamElement::EndOfData, &[], &mut c);
             assert_eq!(drain(&mut t), ["emit end", "end-of-data"], "{at}: EndOfData ends the operators");
             assert!(t.input_has_ended() && !t.is_finished(), "{at}");
         }
-        t.handle_input(4, ChannelId(0), StreamElement::Barrier(stop_barrier(1, StopMode::Drain)), 0, &mut c);
+        t.handle_input(4, ChannelId(0), StreamElement::Barrier(stop_barrier(1, StopMode::Drain)), &[], &mut c);
         let want_snapshot = if profile == Profile::Flink23 { "[finished, 1]" } else { "[open, 1]" };
         assert_eq!(drain(&mut t), ["barrier 1".to_string(), format!("snapshot 1 {want_snapshot}")], "{at}");
         t.handle_notify_complete(5, CheckpointId(1));
         assert_eq!(drain(&mut t), Vec::<String>::new(), "{at}: notification");
         assert!(!t.is_finished(), "{at}: the upstream's EndOfPartition is still due");
-        t.handle_input(6, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+        t.handle_input(6, ChannelId(0), StreamElement::EndOfPartition, &[], &mut c);
         let want_end: &[&str] = if profile == Profile::Flink23 { &[] } else { &["emit end"] };
         assert_eq!(drain(&mut t), want_end, "{at}: EndOfPartition");
         assert!(t.is_finished(), "{at}: finished");
@@ -229,10 +229,10 @@ fn a_2x_stop_without_drain_never_ends_the_operators_of_a_downstream_task() {
     let e = BTreeMap::new();
     let mut t = Task::new(spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
     t.set_wait_for_final_checkpoint(true);
-    t.handle_input(1, ChannelId(0), StreamElement::Barrier(stop_barrier(1, StopMode::NoDrain)), 0, &mut c);
+    t.handle_input(1, ChannelId(0), StreamElement::Barrier(stop_barrier(1, StopMode::NoDrain)), &[], &mut c);
     assert_eq!(drain(&mut t), ["barrier 1", "snapshot 1 [open, 0]"]);
     t.handle_notify_complete(2, CheckpointId(1));
-    t.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    t.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, &[], &mut c);
     assert_eq!(drain(&mut t), Vec::<String>::new());
     assert!(t.is_finished());
 }
@@ -429,13 +429,13 @@ fn a_stopped_task_with_inputs_finishes_on_its_savepoints_notification_even_after
         let e = BTreeMap::new();
         let mut d = Task::new(spec(profile, false), 0, None, &e, &e, &mut c);
         d.set_wait_for_final_checkpoint(profile == Profile::Flink23);
-        d.handle_input(1, ChannelId(0), StreamElement::Barrier(stop_barrier(1, StopMode::NoDrain)), 0, &mut c);
+        d.handle_input(1, ChannelId(0), StreamElement::Barrier(stop_barrier(1, StopMode::NoDrain)), &[], &mut c);
         drain(&mut d);
         assert_eq!(d.stopped_at(), Some((CheckpointId(1), StopMode::NoDrain)), "{profile}");
         let r = Record::new(Value::Str("stray".into()), Lineage { input_seq: 5, sub: 0 });
-        d.handle_input(2, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        d.handle_input(2, ChannelId(0), StreamElement::Record(r), &[], &mut c);
         assert_eq!(d.take_records_after_stop().len(), 1, "{profile}: the stray record is reported");
-        d.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+        d.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, &[], &mut c);
         drain(&mut d);
         assert!(d.input_has_ended() && !d.is_finished(), "{profile}: waits for the savepoint's notification");
         d.handle_notify_complete(4, CheckpointId(1));
@@ -471,11 +471,11 @@ fn drained_for_stop_holds_only_for_the_data_a_2x_drain_ended() {
         let mut d = Task::new(spec(profile, false), 0, None, &e, &e, &mut c);
         d.set_wait_for_final_checkpoint(profile == Profile::Flink23);
         if want {
-            d.handle_input(3, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+            d.handle_input(3, ChannelId(0), StreamElement::EndOfData, &[], &mut c);
             drain(&mut d);
             assert!(!d.drained_for_stop(), "{at}: EndOfData alone is no stop");
         }
-        d.handle_input(4, ChannelId(0), StreamElement::Barrier(stop_barrier(1, mode)), 0, &mut c);
+        d.handle_input(4, ChannelId(0), StreamElement::Barrier(stop_barrier(1, mode)), &[], &mut c);
         drain(&mut d);
         assert_eq!(d.stopped_at(), Some((CheckpointId(1), mode)), "{at}");
         assert_eq!(d.drained_for_stop(), want, "{at}: downstream after its savepoint's snapshot");
@@ -490,7 +490,7 @@ fn an_end_of_data_without_a_stop_is_not_a_drain() {
     let e = BTreeMap::new();
     let mut d = Task::new(spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
     d.set_wait_for_final_checkpoint(true);
-    d.handle_input(1, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+    d.handle_input(1, ChannelId(0), StreamElement::EndOfData, &[], &mut c);
     assert_eq!(drain(&mut d), ["emit end", "end-of-data"]);
     assert!(d.input_has_ended() && !d.drained_for_stop());
 }
@@ -662,7 +662,7 @@ fn a_task_with_inputs_restored_as_finished_acknowledges_as_finished_before_its_i
     let mut t = Task::new(spec, 10, Some(&cp), &e, &e, &mut c);
     t.set_wait_for_final_checkpoint(true);
     assert!(t.restored_finished());
-    t.handle_input(11, ChannelId(0), StreamElement::Barrier(checkpoint_barrier(6)), 0, &mut c);
+    t.handle_input(11, ChannelId(0), StreamElement::Barrier(checkpoint_barrier(6)), &[], &mut c);
     let snapshot = std::iter::from_fn(|| t.poll_output())
         .find_map(|o| match o {
             TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),

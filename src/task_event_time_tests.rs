@@ -75,17 +75,17 @@ fn valve_minimum_fires_the_window_before_the_watermark_goes_on() {
     let e = BTreeMap::new();
     let s = spec(inputs(2), vec![window_op(0, false)], TailSpec::Output(Partitioner::Forward));
     let mut t = Task::new(s, 0, None, &e, &e, &mut c);
-    t.handle_input(0, ChannelId(0), rec("a", 1, 3, 0), 0, &mut c);
-    t.handle_input(0, ChannelId(1), rec("a", 2, 7, 1), 0, &mut c);
-    t.handle_input(0, ChannelId(0), wm(20), 0, &mut c);
+    t.handle_input(0, ChannelId(0), rec("a", 1, 3, 0), &[], &mut c);
+    t.handle_input(0, ChannelId(1), rec("a", 2, 7, 1), &[], &mut c);
+    t.handle_input(0, ChannelId(0), wm(20), &[], &mut c);
     assert_eq!(drain(&mut t), Vec::<String>::new(), "channel 1 still at MIN");
-    t.handle_input(0, ChannelId(1), wm(9), 0, &mut c);
+    t.handle_input(0, ChannelId(1), wm(9), &[], &mut c);
     assert_eq!(drain(&mut t), vec!["emit (a,3)@9", "wm 9"], "result first, then the watermark");
     assert_eq!(t.current_watermark(), Some(Watermark(9)));
     // Channel 1 idle: the minimum is channel 0's 20; idle channel's later watermark ignored.
-    t.handle_input(0, ChannelId(1), StreamElement::WatermarkStatus(WatermarkStatus::Idle), 0, &mut c);
+    t.handle_input(0, ChannelId(1), StreamElement::WatermarkStatus(WatermarkStatus::Idle), &[], &mut c);
     assert_eq!(drain(&mut t), vec!["wm 20"]);
-    t.handle_input(0, ChannelId(0), StreamElement::WatermarkStatus(WatermarkStatus::Idle), 0, &mut c);
+    t.handle_input(0, ChannelId(0), StreamElement::WatermarkStatus(WatermarkStatus::Idle), &[], &mut c);
     assert_eq!(drain(&mut t), vec!["status Idle"]);
 }
 
@@ -95,7 +95,7 @@ fn records_without_timestamps_fail_an_event_time_window() {
     let e = BTreeMap::new();
     let mut t = Task::new(spec(inputs(1), vec![window_op(0, false)], TailSpec::PrintSink), 0, None, &e, &e, &mut c);
     let r = Record::new(Value::Pair("a".into(), 1), Lineage { input_seq: 0, sub: 0 });
-    t.handle_input(0, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    t.handle_input(0, ChannelId(0), StreamElement::Record(r), &[], &mut c);
     assert!(t.has_failed());
     assert!(drain(&mut t)[0].contains("no event timestamp"));
 }
@@ -109,7 +109,7 @@ fn a_restore_fires_a_window_again_with_a_record_that_was_late_before() {
     let e = BTreeMap::new();
     let s = spec(inputs(1), vec![window_op(0, true)], TailSpec::PrintSink);
     let mut t = Task::new(s.clone(), 0, None, &e, &e, &mut c);
-    t.handle_input(0, ChannelId(0), rec("a", 1, 3, 0), 0, &mut c);
+    t.handle_input(0, ChannelId(0), rec("a", 1, 3, 0), &[], &mut c);
     let barrier = Barrier {
         id: CheckpointId(1),
         timestamp_ms: 0,
@@ -117,7 +117,7 @@ fn a_restore_fires_a_window_again_with_a_record_that_was_late_before() {
         alignment: Alignment::Aligned,
         stop: None,
     };
-    t.handle_input(0, ChannelId(0), StreamElement::Barrier(barrier), 0, &mut c);
+    t.handle_input(0, ChannelId(0), StreamElement::Barrier(barrier), &[], &mut c);
     let snapshot = loop {
         match t.poll_output() {
             Some(TaskOutput::Snapshot { snapshot, .. }) => break snapshot,
@@ -125,8 +125,8 @@ fn a_restore_fires_a_window_again_with_a_record_that_was_late_before() {
             None => panic!("no snapshot"),
         }
     };
-    t.handle_input(0, ChannelId(0), wm(50), 0, &mut c);
-    t.handle_input(0, ChannelId(0), rec("a", 2, 5, 1), 0, &mut c);
+    t.handle_input(0, ChannelId(0), wm(50), &[], &mut c);
+    t.handle_input(0, ChannelId(0), rec("a", 2, 5, 1), &[], &mut c);
     assert_eq!(drain(&mut t), vec!["print (a,1)@9", "late (a,2)@5"]);
 
     let cp = CompletedCheckpoint {
@@ -143,8 +143,8 @@ fn a_restore_fires_a_window_again_with_a_record_that_was_late_before() {
     let mut t = Task::new(s2, 0, Some(&cp), &e, &e, &mut c);
     assert_eq!(t.current_watermark(), None, "the watermark is not restored");
     // Replay after the checkpoint: the watermark and the record that was late.
-    t.handle_input(0, ChannelId(0), rec("a", 2, 5, 1), 0, &mut c);
-    t.handle_input(0, ChannelId(0), wm(50), 0, &mut c);
+    t.handle_input(0, ChannelId(0), rec("a", 2, 5, 1), &[], &mut c);
+    t.handle_input(0, ChannelId(0), wm(50), &[], &mut c);
     assert_eq!(drain(&mut t), vec!["print (a,3)@9"], "window [0,10) fires again, now with both records");
 }
 

@@ -210,7 +210,7 @@ pub enum TaskOutput {
         record: Record,
     },
     /// Broadcast a barrier to every downstream channel. `priority`: unaligned; it overtakes
-    /// queued records (the host counts them as the barrier's overtaken records).
+    /// queued records (the host hands them in as the barrier's overtaken records).
     EmitBarrier {
         /// The barrier.
         barrier: Barrier,

@@ -259,15 +259,15 @@ fn run_task(case: &TaskCase) -> Task {
             }
             Step::Rec(v) => {
                 let r = Record::new(Value::Int(v), Lineage { input_seq: v as u64, sub: 0 });
-                t.handle_input(now, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+                t.handle_input(now, ChannelId(0), StreamElement::Record(r), &[], &mut c);
             }
             Step::Barrier(id, stop) if case.source => t.handle_trigger(now, barrier(id, stop)),
             Step::Barrier(id, stop) => {
-                t.handle_input(now, ChannelId(0), StreamElement::Barrier(barrier(id, stop)), 0, &mut c)
+                t.handle_input(now, ChannelId(0), StreamElement::Barrier(barrier(id, stop)), &[], &mut c)
             }
             Step::Notify(id) => t.handle_notify_complete(now, CheckpointId(id)),
             Step::Abort(id) => t.handle_notify_aborted(now, CheckpointId(id)),
-            Step::EndOfPartition => t.handle_input(now, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c),
+            Step::EndOfPartition => t.handle_input(now, ChannelId(0), StreamElement::EndOfPartition, &[], &mut c),
         }
         while t.poll_output().is_some() {}
     }
@@ -422,10 +422,10 @@ fn without_checkpointing_a_task_still_waits_for_its_synchronous_savepoint_notifi
     let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
     t.set_wait_for_final_checkpoint(false);
     let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
-    t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    t.handle_input(1, ChannelId(0), StreamElement::Record(r), &[], &mut c);
     let b = barrier(1, Some(StopMode::NoDrain));
-    t.handle_input(2, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
-    t.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    t.handle_input(2, ChannelId(0), StreamElement::Barrier(b), &[], &mut c);
+    t.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, &[], &mut c);
     while t.poll_output().is_some() {}
     assert!(!t.input_paused(), "2.x reads its EndOfPartitions");
     assert!(!t.is_finished(), "not before the savepoint's notification");
@@ -477,7 +477,7 @@ fn a_task_with_inputs_triggered_directly_snapshots_only_once_its_inputs_ended() 
     };
     let drain = |t: &mut Task| std::iter::from_fn(|| t.poll_output()).collect::<Vec<_>>();
     let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
-    t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    t.handle_input(1, ChannelId(0), StreamElement::Record(r), &[], &mut c);
     drain(&mut t);
     t.handle_trigger(2, trigger(1));
     let out = drain(&mut t);
@@ -489,7 +489,7 @@ fn a_task_with_inputs_triggered_directly_snapshots_only_once_its_inputs_ended() 
         "inputs not ended: {out:?}"
     );
     assert_eq!((t.direct_snapshot_id(), t.last_snapshot_id()), (None, None));
-    t.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    t.handle_input(3, ChannelId(0), StreamElement::EndOfPartition, &[], &mut c);
     drain(&mut t);
     t.handle_trigger(4, trigger(2));
     let out = drain(&mut t);
@@ -531,22 +531,22 @@ fn an_unaligned_snapshot_is_acknowledged_when_the_last_barrier_arrived() {
             })
             .collect::<Vec<_>>()
     };
-    t.handle_input(1, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    t.handle_input(1, ChannelId(0), StreamElement::Barrier(b), &[], &mut c);
     assert_eq!(acks(&mut t), vec![], "channel 1's state is still being written");
     assert_eq!(t.last_snapshot_id(), Some(CheckpointId(1)), "the snapshot is taken at the first barrier");
-    t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
+    t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), &[], &mut c);
     assert_eq!(acks(&mut t), vec![(CheckpointId(1), true)], "acknowledged at the last barrier");
 }
 
-/// A cancel marker of a newer checkpoint that arrives while an unaligned checkpoint has all its
-/// barriers but still waits for the records its barrier overtook aborts only the newer one: the
-/// older snapshot stays open and is acknowledged, with those records as its channel state, once
-/// they arrived. Flink aborts per checkpoint id: `SubtaskCheckpointCoordinatorImpl#
-/// abortCheckpointOnBarrier(id)` calls `ChannelStateWriter#abort(id, ..)`, which drops that id's
-/// channel state write only, and declines `id` alone (`SingleCheckpointBarrierHandler`'s
-/// `abortInternal` keeps a checkpoint that is complete barrier-wise).
+/// An unaligned checkpoint is acknowledged when its last barrier arrives, with the records its
+/// priority barriers overtook as channel state, before the task processed any of them (session
+/// 28): Flink's `RemoteInputChannel#checkpointStarted` spills the buffers a received barrier
+/// overtook at once, and `SubtaskCheckpointCoordinatorImpl` finishes the input channel state
+/// (`ChannelStateWriter#finishInput`) when the barrier handler's all-barriers-received future
+/// completes. A cancel marker of a newer checkpoint that comes afterwards declines only that
+/// one, and the overtaken records, processed later, are not persisted again.
 #[test]
-fn a_cancel_marker_of_a_newer_checkpoint_leaves_the_older_unaligned_snapshot_open() {
+fn an_unaligned_checkpoint_is_acknowledged_at_its_last_barrier_before_the_overtaken_records_are_processed() {
     let mut c = SurvivingCounters::default();
     let e = BTreeMap::new();
     let mut spec = task_spec(Profile::Flink23, false);
@@ -560,11 +560,30 @@ fn a_cancel_marker_of_a_newer_checkpoint_leaves_the_older_unaligned_snapshot_ope
         stop: None,
     };
     let drain = |t: &mut Task| std::iter::from_fn(|| t.poll_output()).collect::<Vec<_>>();
+    let acks = |out: Vec<TaskOutput>| -> Vec<(CheckpointId, bool, Vec<u64>)> {
+        out.into_iter()
+            .filter_map(|o| match o {
+                TaskOutput::Snapshot { id, unaligned, snapshot, .. } => {
+                    let seqs = snapshot.in_flight.values().flatten().map(|r| r.lineage.input_seq).collect();
+                    Some((id, unaligned, seqs))
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let overtaken: Vec<Record> =
+        (1..=2).map(|seq| Record::new(Value::Int(seq), Lineage { input_seq: seq as u64, sub: 0 })).collect();
     // Checkpoint 1's barrier overtook two records on channel 0.
-    t.handle_input(1, ChannelId(0), StreamElement::Barrier(b), 2, &mut c);
-    t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
-    drain(&mut t);
-    t.handle_input(3, ChannelId(1), StreamElement::CancelMarker(CheckpointId(2)), 0, &mut c);
+    t.handle_input(1, ChannelId(0), StreamElement::Barrier(b), &overtaken, &mut c);
+    assert_eq!(acks(drain(&mut t)), vec![], "channel 1's barrier has not arrived");
+    t.handle_input(2, ChannelId(1), StreamElement::Barrier(b), &[], &mut c);
+    assert_eq!(
+        acks(drain(&mut t)),
+        vec![(CheckpointId(1), true, vec![1, 2])],
+        "acknowledged at the last barrier, the overtaken records as channel state"
+    );
+    assert_eq!(t.records_in(), 0, "none of them was processed");
+    t.handle_input(3, ChannelId(1), StreamElement::CancelMarker(CheckpointId(2)), &[], &mut c);
     let out = drain(&mut t);
     let declined: Vec<CheckpointId> = out
         .iter()
@@ -574,20 +593,11 @@ fn a_cancel_marker_of_a_newer_checkpoint_leaves_the_older_unaligned_snapshot_ope
         })
         .collect();
     assert_eq!(declined, vec![CheckpointId(2)], "only the cancelled checkpoint is declined: {out:?}");
-    for (seq, at) in [(1, 4), (2, 5)] {
-        let r = Record::new(Value::Int(seq), Lineage { input_seq: seq as u64, sub: 0 });
-        t.handle_input(at, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+    for (r, at) in overtaken.into_iter().zip([4, 5]) {
+        t.handle_input(at, ChannelId(0), StreamElement::Record(r), &[], &mut c);
     }
-    let acks: Vec<(CheckpointId, bool, usize)> = drain(&mut t)
-        .into_iter()
-        .filter_map(|o| match o {
-            TaskOutput::Snapshot { id, unaligned, snapshot, .. } => {
-                Some((id, unaligned, snapshot.in_flight.get(&ChannelId(0)).map_or(0, Vec::len)))
-            }
-            _ => None,
-        })
-        .collect();
-    assert_eq!(acks, vec![(CheckpointId(1), true, 2)], "checkpoint 1 acknowledged with its two overtaken records");
+    assert_eq!(acks(drain(&mut t)), vec![], "processed, not persisted again");
+    assert_eq!(t.records_in(), 2);
 }
 /// A cancel marker of a newer checkpoint while an unaligned checkpoint still collects its
 /// barriers (session 15, issue 16): Flink's `SingleCheckpointBarrierHandler.abortInternal`
@@ -613,14 +623,14 @@ fn a_cancel_marker_of_a_newer_checkpoint_fails_the_pending_unaligned_one_without
             stop: None,
         };
         let drain = |t: &mut Task| std::iter::from_fn(|| t.poll_output()).collect::<Vec<_>>();
-        t.handle_input(1, ChannelId(0), StreamElement::Barrier(b(1)), 0, &mut c);
+        t.handle_input(1, ChannelId(0), StreamElement::Barrier(b(1)), &[], &mut c);
         drain(&mut t);
-        t.handle_input(2, ChannelId(1), StreamElement::CancelMarker(CheckpointId(2)), 0, &mut c);
+        t.handle_input(2, ChannelId(1), StreamElement::CancelMarker(CheckpointId(2)), &[], &mut c);
         let mut out = drain(&mut t);
         // The late barrier of 1 and the records after it change nothing for 1.
-        t.handle_input(3, ChannelId(1), StreamElement::Barrier(b(1)), 0, &mut c);
+        t.handle_input(3, ChannelId(1), StreamElement::Barrier(b(1)), &[], &mut c);
         let r = Record::new(Value::Int(7), Lineage { input_seq: 7, sub: 0 });
-        t.handle_input(4, ChannelId(1), StreamElement::Record(r), 0, &mut c);
+        t.handle_input(4, ChannelId(1), StreamElement::Record(r), &[], &mut c);
         out.extend(drain(&mut t));
         let declined: Vec<(CheckpointId, R)> = out
             .iter()
@@ -662,23 +672,23 @@ fn end_of_data_ends_the_input_and_end_of_partition_lets_the_task_finish() {
         let mut t = Task::new(task_spec(Profile::Flink23, false), 0, None, &e, &e, &mut c);
         t.set_wait_for_final_checkpoint(true);
         let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
-        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), &[], &mut c);
         assert!(!t.input_has_ended());
-        t.handle_input(2, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+        t.handle_input(2, ChannelId(0), StreamElement::EndOfData, &[], &mut c);
         assert!(t.input_has_ended(), "EndOfData on every channel ends the input");
         assert!(!t.is_finished(), "it still owes its final checkpoint");
         let mut b = barrier(1, None);
         b.kind = CheckpointKind::Checkpoint;
-        t.handle_input(3, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+        t.handle_input(3, ChannelId(0), StreamElement::Barrier(b), &[], &mut c);
         while t.poll_output().is_some() {}
         if eop_first {
-            t.handle_input(4, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+            t.handle_input(4, ChannelId(0), StreamElement::EndOfPartition, &[], &mut c);
             assert!(!t.is_finished(), "the final checkpoint has not completed");
             t.handle_notify_complete(5, CheckpointId(1));
         } else {
             t.handle_notify_complete(4, CheckpointId(1));
             assert!(!t.is_finished(), "final checkpoint done, but the upstream's EndOfPartition is still due");
-            t.handle_input(5, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+            t.handle_input(5, ChannelId(0), StreamElement::EndOfPartition, &[], &mut c);
         }
         assert!(t.is_finished(), "eop_first={eop_first}: final checkpoint completed and every partition ended");
     }
@@ -698,18 +708,18 @@ fn the_first_checkpoint_after_the_end_of_data_is_the_final_one() {
     let snapshot = |t: &mut Task, id: u64, at: u64, c: &mut SurvivingCounters| {
         let mut b = barrier(id, None);
         b.kind = CheckpointKind::Checkpoint;
-        t.handle_input(at, ChannelId(0), StreamElement::Barrier(b), 0, c);
+        t.handle_input(at, ChannelId(0), StreamElement::Barrier(b), &[], c);
     };
     // Checkpoint 1 comes before the record: it does not cover it.
     snapshot(&mut t, 1, 1, &mut c);
     let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
-    t.handle_input(2, ChannelId(0), StreamElement::Record(r), 0, &mut c);
-    t.handle_input(3, ChannelId(0), StreamElement::EndOfData, 0, &mut c);
+    t.handle_input(2, ChannelId(0), StreamElement::Record(r), &[], &mut c);
+    t.handle_input(3, ChannelId(0), StreamElement::EndOfData, &[], &mut c);
     snapshot(&mut t, 2, 4, &mut c);
     snapshot(&mut t, 3, 5, &mut c);
     while t.poll_output().is_some() {}
     assert_eq!(t.last_snapshot_id(), Some(CheckpointId(3)));
-    t.handle_input(6, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    t.handle_input(6, ChannelId(0), StreamElement::EndOfPartition, &[], &mut c);
     assert!(!t.is_finished(), "no checkpoint completed yet");
     t.handle_notify_complete(7, CheckpointId(1));
     assert!(!t.is_finished(), "checkpoint 1 does not cover the record processed after it");
@@ -736,12 +746,12 @@ fn a_restored_task_reports_its_name_attempt_and_restored_lists() {
     assert!(t.restored_lists().is_empty(), "nothing restored");
     for v in 0..7 {
         let r = Record::new(Value::Int(v), Lineage { input_seq: v as u64, sub: 0 });
-        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), &[], &mut c);
     }
     assert_eq!(t.records_in(), 7);
     let mut b = barrier(1, None);
     b.kind = CheckpointKind::Checkpoint;
-    t.handle_input(2, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
+    t.handle_input(2, ChannelId(0), StreamElement::Barrier(b), &[], &mut c);
     let snapshot = std::iter::from_fn(|| t.poll_output())
         .find_map(|o| match o {
             TaskOutput::Snapshot { snapshot, .. } => Some(snapshot),
@@ -858,8 +868,8 @@ fn announcements_drive_the_input_and_output_alignment_timers() {
         assert_eq!(t.poll_timeout(), None);
         t.handle_announcement(5, ChannelId(0), b);
         assert_eq!(t.poll_timeout(), Some(101), "announced: the alignment timeout runs");
-        t.handle_input(10, ChannelId(0), StreamElement::Barrier(b), 0, &mut c);
-        t.handle_input(20, ChannelId(1), StreamElement::Barrier(b), 0, &mut c);
+        t.handle_input(10, ChannelId(0), StreamElement::Barrier(b), &[], &mut c);
+        t.handle_input(20, ChannelId(1), StreamElement::Barrier(b), &[], &mut c);
         let out: Vec<TaskOutput> = std::iter::from_fn(|| t.poll_output()).collect();
         assert!(
             out.iter().any(|o| matches!(o, TaskOutput::EmitBarrier { priority: false, .. })),
@@ -895,7 +905,7 @@ fn a_sink_task_without_checkpointing_commits_each_record_at_once() {
         }
         while t.poll_output().is_some() {}
         let r = Record::new(Value::Int(1), Lineage { input_seq: 1, sub: 0 });
-        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), &[], &mut c);
         let commits = std::iter::from_fn(|| t.poll_output())
             .filter(|o| matches!(o, TaskOutput::Sink(crate::sink::SinkOutput::Commit { .. })))
             .count();
@@ -919,9 +929,9 @@ fn a_two_gate_task_ends_when_every_gate_ended() {
     };
     let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
     t.set_wait_for_final_checkpoint(true);
-    t.handle_input(1, ChannelId(0), StreamElement::EndOfPartition, 0, &mut c);
+    t.handle_input(1, ChannelId(0), StreamElement::EndOfPartition, &[], &mut c);
     assert!(!t.input_has_ended() && !t.is_finished(), "gate 1 still open");
-    t.handle_input(2, ChannelId(1), StreamElement::EndOfPartition, 0, &mut c);
+    t.handle_input(2, ChannelId(1), StreamElement::EndOfPartition, &[], &mut c);
     assert!(t.input_has_ended() && !t.is_finished(), "every gate ended: waits for its final checkpoint");
     let barrier = |id: u64| Barrier {
         id: CheckpointId(id),
@@ -1030,7 +1040,7 @@ fn a_two_phase_commit_sink_task_recovers_configures_and_closes_its_transactions(
     spec.tail = TailSpec::TwoPhaseCommitSink;
     let mut first = Task::new(spec.clone(), 0, None, &e, &e, &mut c);
     let input = |t: &mut Task, at: u64, el: StreamElement, c: &mut SurvivingCounters| {
-        t.handle_input(at, ChannelId(0), el, 0, c);
+        t.handle_input(at, ChannelId(0), el, &[], c);
     };
     let cp = |id: u64| {
         let mut b = barrier(id, None);
@@ -1126,7 +1136,7 @@ fn a_chained_operators_lifecycle_failures_reach_the_task() {
     let trigger = |t: &mut Task, id: u64, c: &mut SurvivingCounters| {
         let mut b = barrier(id, None);
         b.kind = CheckpointKind::Checkpoint;
-        t.handle_input(id, ChannelId(0), StreamElement::Barrier(b), 0, c);
+        t.handle_input(id, ChannelId(0), StreamElement::Barrier(b), &[], c);
         std::iter::from_fn(|| t.poll_output())
             .filter_map(|o| match o {
                 TaskOutput::Snapshot { id, .. } => Some(format!("snapshot {id}")),
@@ -1250,7 +1260,7 @@ fn records_are_routed_round_robin_and_broadcast_per_output_edge() {
     let mut got = Vec::new();
     for seq in 0..3u64 {
         let r = Record::new(Value::Int(seq as i64), Lineage { input_seq: seq, sub: 5 });
-        t.handle_input(1, ChannelId(0), StreamElement::Record(r), 0, &mut c);
+        t.handle_input(1, ChannelId(0), StreamElement::Record(r), &[], &mut c);
         got.extend(std::iter::from_fn(|| t.poll_output()).filter_map(|o| match o {
             TaskOutput::Emit { channel, record } => Some((record.lineage.input_seq, channel, record.lineage.sub)),
             _ => None,

@@ -65,8 +65,8 @@ fn each_record_goes_to_every_output_in_order_through_each_subtree() {
     let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
     let mut t = Task::new(tree_spec(wiring()), 0, None, &e, &e, &mut c);
     drain(&mut t);
-    t.handle_input(0, ChannelId(0), record("a", 0), 0, &mut c);
-    t.handle_input(0, ChannelId(0), record("b", 1), 0, &mut c);
+    t.handle_input(0, ChannelId(0), record("a", 0), &[], &mut c);
+    t.handle_input(0, ChannelId(0), record("b", 1), &[], &mut c);
     let out: Vec<String> = drain(&mut t).into_iter().filter(|o| o != "sink").collect();
     // The network output first, the map's subtree (its print sink, then the 2PC sink's write,
     // drained after the record), then the head's own print sink; round robin on the edge.
@@ -77,7 +77,7 @@ fn each_record_goes_to_every_output_in_order_through_each_subtree() {
 fn one_barrier_snapshots_the_whole_tree_and_leaves_on_its_network_output() {
     let (mut c, e) = (SurvivingCounters::default(), BTreeMap::new());
     let mut t = Task::new(tree_spec(wiring()), 0, None, &e, &e, &mut c);
-    t.handle_input(0, ChannelId(0), record("a", 0), 0, &mut c);
+    t.handle_input(0, ChannelId(0), record("a", 0), &[], &mut c);
     drain(&mut t);
     let barrier = Barrier {
         id: CheckpointId(1),
@@ -86,7 +86,7 @@ fn one_barrier_snapshots_the_whole_tree_and_leaves_on_its_network_output() {
         alignment: Alignment::Aligned,
         stop: None,
     };
-    t.handle_input(0, ChannelId(0), StreamElement::Barrier(barrier), 0, &mut c);
+    t.handle_input(0, ChannelId(0), StreamElement::Barrier(barrier), &[], &mut c);
     let mut snapshot = None;
     let mut kinds = Vec::new();
     while let Some(o) = t.poll_output() {
@@ -113,7 +113,7 @@ fn a_print_only_tree_has_no_network_output() {
         ends: vec![ChainEnd::PrintSink, ChainEnd::PrintSink],
     });
     let mut t = Task::new(s, 0, None, &e, &e, &mut c);
-    t.handle_input(0, ChannelId(0), record("a", 0), 0, &mut c);
+    t.handle_input(0, ChannelId(0), record("a", 0), &[], &mut c);
     assert_eq!(drain(&mut t), ["print0 A", "print1 a"]);
     assert!(!t.has_output(), "two sinks, no channel: no barrier goes downstream");
 }

@@ -348,25 +348,25 @@ mod tests {
         use crate::record::StreamElement::Record as R;
         let mut c = SurvivingCounters::default();
         let mut t = join_task(crate::Variant::Correct);
-        t.handle_input(1, ChannelId(0), barrier(1), 0, &mut c);
+        t.handle_input(1, ChannelId(0), barrier(1), &[], &mut c);
         assert!(t.is_blocked(ChannelId(0)), "gate 0 blocked at its barrier");
         assert!(!t.is_blocked(ChannelId(1)));
-        t.handle_input(2, ChannelId(1), R(rec("a", 0)), 0, &mut c);
+        t.handle_input(2, ChannelId(1), R(rec("a", 0)), &[], &mut c);
         assert_eq!(outputs(&mut t), vec!["print (a,0)"], "no snapshot before gate 1's barrier");
-        t.handle_input(3, ChannelId(1), barrier(1), 0, &mut c);
+        t.handle_input(3, ChannelId(1), barrier(1), &[], &mut c);
         let out = outputs(&mut t);
         assert_eq!(out.len(), 1);
         assert!(out[0].starts_with("snapshot 1") && out[0].contains("Int(1)"), "{out:?}");
         assert!(!t.is_blocked(ChannelId(0)));
         // End of partition on gate 1: alignment counts gate 0 alone.
-        t.handle_input(4, ChannelId(1), crate::record::StreamElement::EndOfPartition, 0, &mut c);
-        t.handle_input(5, ChannelId(0), barrier(2), 0, &mut c);
+        t.handle_input(4, ChannelId(1), crate::record::StreamElement::EndOfPartition, &[], &mut c);
+        t.handle_input(5, ChannelId(0), barrier(2), &[], &mut c);
         assert!(outputs(&mut t)[0].starts_with("snapshot 2"), "one live gate aligns alone");
         assert!(!t.input_has_ended());
 
         // The plant: the snapshot follows gate 0's barrier alone.
         let mut p = join_task(crate::Variant::SnapshotAfterFirstGate);
-        p.handle_input(1, ChannelId(0), barrier(1), 0, &mut c);
+        p.handle_input(1, ChannelId(0), barrier(1), &[], &mut c);
         let out = outputs(&mut p);
         assert!(out.len() == 1 && out[0].starts_with("snapshot 1"), "{out:?}");
         assert!(!p.is_blocked(ChannelId(1)));
@@ -388,11 +388,11 @@ mod tests {
         let snapshot_of = |variant| {
             let mut c = SurvivingCounters::default();
             let mut t = join_task_of(join.clone(), variant);
-            t.handle_input(1, ChannelId(0), R(at("a", 0, 10)), 0, &mut c);
-            t.handle_input(2, ChannelId(1), R(at("a", 1, 12)), 0, &mut c);
-            t.handle_input(3, ChannelId(0), R(at("b", 2, 20)), 0, &mut c);
-            t.handle_input(4, ChannelId(0), barrier(1), 0, &mut c);
-            t.handle_input(5, ChannelId(1), barrier(1), 0, &mut c);
+            t.handle_input(1, ChannelId(0), R(at("a", 0, 10)), &[], &mut c);
+            t.handle_input(2, ChannelId(1), R(at("a", 1, 12)), &[], &mut c);
+            t.handle_input(3, ChannelId(0), R(at("b", 2, 20)), &[], &mut c);
+            t.handle_input(4, ChannelId(0), barrier(1), &[], &mut c);
+            t.handle_input(5, ChannelId(1), barrier(1), &[], &mut c);
             let snaps: Vec<OperatorState> = std::iter::from_fn(|| t.poll_output())
                 .filter_map(|o| match o {
                     crate::task::TaskOutput::Snapshot { snapshot, .. } => Some(snapshot.operators[0].clone()),

@@ -398,6 +398,21 @@ impl Model {
                     );
                     self.coverage.aborts += 1;
                 }
+                HandlerOutput::PersistOvertaken { id, channel, records } => {
+                    ensure!(self.open_unaligned.contains(&id), "overtaken records persisted for {id}, not open");
+                    // The records the barrier just taken from `channel` jumped over: the next
+                    // ones queued there, persisted now, processed later.
+                    let tags: Vec<Tag> = (self.queues[channel.0 as usize].iter())
+                        .filter_map(|q| if let Elem::Record(t) = q.elem { Some(t) } else { None })
+                        .take(records as usize)
+                        .collect();
+                    ensure!(tags.len() == records as usize, "{channel} holds fewer than {records} overtaken records");
+                    self.coverage.persisted_records += records;
+                    self.in_flight
+                        .get_mut(&id)
+                        .expect("open unaligned checkpoints have an in-flight list")
+                        .extend(tags);
+                }
                 HandlerOutput::ChannelStateComplete { id } => self.on_channel_state_complete(id)?,
                 HandlerOutput::PrioritizeBarriers { id } => {
                     ensure!(self.kind == HandlerKind::Alternating, "{:?} handler prioritized {id}", self.kind);

@@ -532,12 +532,13 @@ impl<'a> Harness<'a> {
         let t = match act {
             Act::Deliver(t, ch) => {
                 let (el, overtaken) = self.queues[t][ch].pop_front().expect("enabled");
+                let overtaken = ckptsim::barrier::overtaken_records(self.queues[t][ch].iter().map(|e| &e.0), overtaken);
                 let event = match el {
                     StreamElement::Watermark(w) => Some((Some(w), None)),
                     StreamElement::WatermarkStatus(s) => Some((None, Some(s == WatermarkStatus::Idle))),
                     _ => None,
                 };
-                self.tasks[t].handle_input(self.now, ChannelId(ch as u32), el, overtaken, &mut self.counters);
+                self.tasks[t].handle_input(self.now, ChannelId(ch as u32), el, &overtaken, &mut self.counters);
                 if let Some((w, idle)) = event.filter(|_| !self.tasks[t].has_failed()) {
                     self.check_valve(t, ch, w, idle);
                 }

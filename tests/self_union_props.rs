@@ -123,7 +123,7 @@ fn run(
         step += 1;
         now += 1;
         let e = queues[ch].pop_front().expect("ready");
-        t.handle_input(now, ChannelId(ch as u32), e, 0, &mut c);
+        t.handle_input(now, ChannelId(ch as u32), e, &[], &mut c);
         while let Some(o) = t.poll_output() {
             match o {
                 TaskOutput::Snapshot { id, snapshot, .. } => out.snapshots.push((id, snapshot)),

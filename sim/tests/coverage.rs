@@ -241,7 +241,10 @@ fn guided_swarm_reaches_plain_swarms_final_coverage_in_fewer_runs() {
     let (target, _) = plain.map.reachable_hit(&specs);
     let plain_runs = plain.curve.iter().find(|&&(_, h)| h >= target).expect("plain's own final coverage").0;
     let guided = coverage_sweep(&specs, &CoverageOptions { guided: true, until_cells: Some(target), ..opts });
-    assert_eq!(guided.map.reachable_hit(&specs).0, target, "{}", guided.map.render(&specs));
+    // At least the target: `until_cells` stops at the first run that reaches it, and one run can
+    // add several cells (session 28: guided's stopping run went from 234 to 236 cells when
+    // unaligned checkpoints started acknowledging at their last barrier).
+    assert!(guided.map.reachable_hit(&specs).0 >= target, "{}", guided.map.render(&specs));
     assert!(guided.runs < plain_runs, "guided {} runs vs plain {plain_runs} to {target} cells", guided.runs);
 }
 

@@ -5,7 +5,7 @@ use crate::ids::{ChannelId, CheckpointId};
 use crate::reason::CheckpointFailureReason;
 use crate::record::{Alignment, Barrier, CheckpointKind};
 use crate::variant::Variant;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 /// How one checkpoint is handled, decided by its first barrier (a barrier an upstream task
 /// already converted to unaligned still switches an aligned-with-timeout one).
@@ -15,10 +15,6 @@ pub(super) enum Mode {
     AlignedWithTimeout { timeout_ms: u64 },
     Unaligned,
 }
-
-/// Per channel, how many of the records a priority barrier jumped over are still to be taken
-/// from that channel; they belong to the checkpoint's in-flight state. Entries are never zero.
-pub(super) type Overtaken = BTreeMap<ChannelId, u32>;
 
 #[derive(Clone, Debug, Hash)]
 pub(super) enum SingleState {
@@ -33,10 +29,10 @@ pub(super) enum SingleState {
         target: u32,
         timeout_ms: Option<u64>,
     },
-    /// Unaligned: the snapshot was taken; records from channels not in `aligned` are in-flight.
-    CollectingBarriersUnaligned { barrier: Barrier, aligned: BTreeSet<ChannelId>, target: u32, overtaken: Overtaken },
-    /// Unaligned, every barrier is in; the records some of them overtook are still to be taken.
-    WaitingForOvertakenRecords { id: CheckpointId, overtaken: Overtaken },
+    /// Unaligned: the snapshot was taken; records taken from channels not in `aligned` are
+    /// in-flight, and so are the records each priority barrier overtook (persisted when that
+    /// barrier is taken, [`HandlerOutput::PersistOvertaken`]).
+    CollectingBarriersUnaligned { barrier: Barrier, aligned: BTreeSet<ChannelId>, target: u32 },
     /// Aligned with timeout: announcements on the channels in `announced` started the
     /// checkpoint; no barrier (or, in 2.3, end of partition) was taken yet. The timeout clock
     /// runs; nothing is blocked.
@@ -53,7 +49,6 @@ impl SingleState {
             SingleState::WaitingForFirstBarrier => "WaitingForFirstBarrier",
             SingleState::CollectingBarriers { .. } => "CollectingBarriers",
             SingleState::CollectingBarriersUnaligned { .. } => "CollectingBarriersUnaligned",
-            SingleState::WaitingForOvertakenRecords { .. } => "WaitingForOvertakenRecords",
             SingleState::Announced { .. } => "WaitingForFirstBarrierAnnounced",
             SingleState::TimedOutBeforeBarrier { .. } => "WaitingForFirstBarrierUnaligned",
         }
@@ -147,16 +142,19 @@ impl Single {
                 }
                 self.after_aligned_progress(env, now_ms);
             }
-            SingleState::CollectingBarriersUnaligned { aligned, overtaken: map, barrier: pending, target } => {
+            SingleState::CollectingBarriersUnaligned { aligned, barrier: pending, target } => {
                 aligned.insert(ch);
                 env.metrics.aligned(now_ms, pending, aligned.len(), *target);
                 if overtaken > 0 {
-                    map.insert(ch, overtaken);
+                    // The records this barrier jumped over are channel state of `id` now, as
+                    // Flink's `RemoteInputChannel#checkpointStarted` spills the buffers queued
+                    // ahead of a received priority barrier at once: the task need not process
+                    // them before its channel state is complete.
+                    env.emit(HandlerOutput::PersistOvertaken { id, channel: ch, records: overtaken });
                 }
                 self.after_unaligned_progress(env);
             }
             SingleState::WaitingForFirstBarrier
-            | SingleState::WaitingForOvertakenRecords { .. }
             | SingleState::Announced { .. }
             | SingleState::TimedOutBeforeBarrier { .. } => {
                 unreachable!("checkpoint {id} is pending but no checkpoint is being collected")
@@ -205,7 +203,7 @@ impl Single {
             SingleState::CollectingBarriersUnaligned { .. } | SingleState::TimedOutBeforeBarrier { .. } => {
                 env.emit(HandlerOutput::PrioritizeBarriers { id })
             }
-            SingleState::WaitingForFirstBarrier | SingleState::WaitingForOvertakenRecords { .. } => {
+            SingleState::WaitingForFirstBarrier => {
                 unreachable!("announcement of pending checkpoint {id} without a collecting state")
             }
         }
@@ -236,12 +234,7 @@ impl Single {
             SingleState::TimedOutBeforeBarrier { barrier, ended, target } => {
                 let barrier = Barrier { alignment: Alignment::Unaligned, ..barrier };
                 env.emit(HandlerOutput::Trigger { barrier, unaligned: true, alignment_ms: 0 });
-                self.state = SingleState::CollectingBarriersUnaligned {
-                    barrier,
-                    aligned: ended,
-                    target,
-                    overtaken: Overtaken::new(),
-                };
+                self.state = SingleState::CollectingBarriersUnaligned { barrier, aligned: ended, target };
             }
             other => self.state = other,
         }
@@ -274,12 +267,7 @@ impl Single {
             }
             Mode::Unaligned => {
                 env.emit(HandlerOutput::Trigger { barrier, unaligned: true, alignment_ms: 0 });
-                self.state = SingleState::CollectingBarriersUnaligned {
-                    barrier,
-                    aligned: BTreeSet::new(),
-                    target,
-                    overtaken: Overtaken::new(),
-                };
+                self.state = SingleState::CollectingBarriersUnaligned { barrier, aligned: BTreeSet::new(), target };
             }
         }
     }
@@ -289,13 +277,6 @@ impl Single {
     pub(super) fn begin(&mut self, env: &mut Env, id: CheckpointId) -> bool {
         if self.pending() {
             self.abort_internal(env, self.current, CheckpointFailureReason::CheckpointDeclinedSubsumed);
-        }
-        if let SingleState::WaitingForOvertakenRecords { id, .. } = self.state {
-            // A newer checkpoint starts before the older one's overtaken records were taken:
-            // those records now belong to the newer checkpoint's cut, so the older one cannot
-            // finish its channel state.
-            self.state = SingleState::WaitingForFirstBarrier;
-            env.abort(id, CheckpointFailureReason::CheckpointDeclinedSubsumed);
         }
         // Under the planted `cancel-unblocks-own-channel`, channels a cancel marker left blocked
         // are released by the next checkpoint.
@@ -328,19 +309,17 @@ impl Single {
     }
 
     pub(super) fn after_unaligned_progress(&mut self, env: &mut Env) {
-        let SingleState::CollectingBarriersUnaligned { barrier, aligned, target, overtaken } = &mut self.state else {
+        let SingleState::CollectingBarriersUnaligned { barrier, aligned, target } = &self.state else {
             unreachable!("after_unaligned_progress outside CollectingBarriersUnaligned")
         };
         if aligned.len() as u32 == *target {
-            let id = barrier.id;
-            let overtaken = std::mem::take(overtaken);
+            // Every barrier (or end of partition) is in, and the records the priority barriers
+            // overtook were persisted when those barriers were taken: the channel state is
+            // complete (Flink's `SingleCheckpointBarrierHandler` completes its
+            // all-barriers-received future, after which `ChannelStateWriter#finishInput` runs).
+            env.emit(HandlerOutput::ChannelStateComplete { id: barrier.id });
             self.last_done = self.current;
-            if overtaken.is_empty() {
-                env.emit(HandlerOutput::ChannelStateComplete { id });
-                self.state = SingleState::WaitingForFirstBarrier;
-            } else {
-                self.state = SingleState::WaitingForOvertakenRecords { id, overtaken };
-            }
+            self.state = SingleState::WaitingForFirstBarrier;
         }
     }
 
@@ -394,24 +373,21 @@ impl Single {
         let barrier = Barrier { alignment: Alignment::Unaligned, ..barrier };
         env.emit(HandlerOutput::Trigger { barrier, unaligned: true, alignment_ms: 0 });
         env.emit(HandlerOutput::PrioritizeBarriers { id: barrier.id });
-        self.state = SingleState::CollectingBarriersUnaligned { barrier, aligned, target, overtaken: Overtaken::new() };
+        self.state = SingleState::CollectingBarriersUnaligned { barrier, aligned, target };
     }
 
     /// Flink's `abortInternal`: end the pending checkpoint (if any) and everything up to
     /// `cancelled`, which is the only id reported aborted (`notifyAbort(cancelledId)`). A lower
     /// pending aligned checkpoint is dropped silently; a lower pending *unaligned* one already
     /// took its snapshot, whose in-flight data now fails ([`HandlerOutput::InFlightDataFailed`]:
-    /// declined in 2.x, left to the JobManager in 1.11). A checkpoint only waiting for
-    /// overtaken records is complete barrier-wise and survives.
+    /// declined in 2.x, left to the JobManager in 1.11).
     pub(super) fn abort_internal(&mut self, env: &mut Env, cancelled: CheckpointId, reason: CheckpointFailureReason) {
         let state = std::mem::replace(&mut self.state, SingleState::WaitingForFirstBarrier);
-        match state {
-            SingleState::CollectingBarriersUnaligned { barrier, .. } if barrier.id != cancelled => {
+        if let SingleState::CollectingBarriersUnaligned { barrier, .. } = state {
+            if barrier.id != cancelled {
                 let decline = env.profile.cancel_marker_fails_older_unaligned().then_some(reason);
                 env.emit(HandlerOutput::InFlightDataFailed { id: barrier.id, decline });
             }
-            SingleState::WaitingForOvertakenRecords { .. } => self.state = state,
-            _ => {}
         }
         self.current = self.current.max(cancelled);
         self.last_done = self.last_done.max(cancelled);
@@ -441,11 +417,6 @@ impl Single {
     }
 
     pub(super) fn on_end_of_partition(&mut self, env: &mut Env, now_ms: u64, ch: ChannelId) {
-        if let SingleState::CollectingBarriersUnaligned { overtaken, .. }
-        | SingleState::WaitingForOvertakenRecords { overtaken, .. } = &self.state
-        {
-            assert!(!overtaken.contains_key(&ch), "end of partition on {ch} before the records its barrier overtook");
-        }
         if !self.pending() {
             return;
         }
@@ -479,7 +450,6 @@ impl Single {
                 self.after_unaligned_progress(env);
             }
             SingleState::WaitingForFirstBarrier
-            | SingleState::WaitingForOvertakenRecords { .. }
             | SingleState::Announced { .. }
             | SingleState::TimedOutBeforeBarrier { .. } => {
                 unreachable!("pending checkpoint without a collecting state")
@@ -487,24 +457,13 @@ impl Single {
         }
     }
 
-    pub(super) fn on_record(&mut self, env: &mut Env, ch: ChannelId) -> Option<CheckpointId> {
-        match &mut self.state {
-            SingleState::CollectingBarriersUnaligned { barrier, aligned, overtaken, .. } => {
-                if !aligned.contains(&ch) {
-                    return Some(barrier.id);
-                }
-                take_overtaken(overtaken, ch).then_some(barrier.id)
-            }
-            SingleState::WaitingForOvertakenRecords { id, overtaken } => {
-                let id = *id;
-                if !take_overtaken(overtaken, ch) {
-                    return None;
-                }
-                if overtaken.is_empty() {
-                    self.state = SingleState::WaitingForFirstBarrier;
-                    env.emit(HandlerOutput::ChannelStateComplete { id });
-                }
-                Some(id)
+    /// A record taken from `ch`: in-flight state of the unaligned checkpoint being collected
+    /// when `ch`'s barrier has not arrived yet. (A record that `ch`'s priority barrier overtook
+    /// was persisted with that barrier and is only processed now.)
+    pub(super) fn on_record(&self, ch: ChannelId) -> Option<CheckpointId> {
+        match &self.state {
+            SingleState::CollectingBarriersUnaligned { barrier, aligned, .. } => {
+                (!aligned.contains(&ch)).then_some(barrier.id)
             }
             SingleState::WaitingForFirstBarrier
             | SingleState::CollectingBarriers { .. }
@@ -529,13 +488,6 @@ impl Single {
     }
 
     pub(super) fn on_checkpoint_aborted(&mut self, env: &mut Env, id: CheckpointId) {
-        if let SingleState::WaitingForOvertakenRecords { id: waiting, .. } = self.state {
-            if waiting == id {
-                self.state = SingleState::WaitingForFirstBarrier;
-                env.abort(id, JOB_MANAGER_ABORT_REASON);
-                return;
-            }
-        }
         if id == self.current && self.pending() {
             self.abort_internal(env, id, JOB_MANAGER_ABORT_REASON);
         } else if id > self.current {
@@ -555,10 +507,6 @@ impl Single {
         if env.variant == Variant::AlignedNoBlock {
             assert!(self.blocked.is_empty(), "the no-block variant never blocks");
         }
-        let check_overtaken = |overtaken: &Overtaken| {
-            assert!(overtaken.values().all(|&n| n > 0));
-            assert!(overtaken.keys().all(|ch| ch.0 < env.num_channels && !env.closed.contains(ch)));
-        };
         match &self.state {
             SingleState::WaitingForFirstBarrier => {
                 assert!(!self.pending());
@@ -575,21 +523,12 @@ impl Single {
                 }
                 assert!(timeout_ms.is_none() || env.kind == HandlerKind::Alternating);
             }
-            SingleState::CollectingBarriersUnaligned { barrier, aligned, target, overtaken } => {
+            SingleState::CollectingBarriersUnaligned { barrier, aligned, target } => {
                 assert!(self.pending());
                 assert_eq!(barrier.id, self.current);
                 assert_eq!(env.kind, HandlerKind::Alternating);
                 assert!(!aligned.is_empty() && (aligned.len() as u32) < *target && *target <= env.num_channels);
                 assert!(self.blocked.is_empty());
-                check_overtaken(overtaken);
-                assert!(overtaken.keys().all(|ch| aligned.contains(ch)));
-            }
-            SingleState::WaitingForOvertakenRecords { id, overtaken } => {
-                assert!(!self.pending());
-                assert!(*id <= self.last_done);
-                assert!(self.blocked.is_empty());
-                assert!(!overtaken.is_empty());
-                check_overtaken(overtaken);
             }
             SingleState::Announced { barrier, first_ms, announced, target } => {
                 assert!(self.pending());
@@ -612,16 +551,4 @@ impl Single {
             }
         }
     }
-}
-
-/// Counts one overtaken record taken from `ch`; false if `ch` owes none.
-pub(super) fn take_overtaken(overtaken: &mut Overtaken, ch: ChannelId) -> bool {
-    let Some(n) = overtaken.get_mut(&ch) else {
-        return false;
-    };
-    *n -= 1;
-    if *n == 0 {
-        overtaken.remove(&ch);
-    }
-    true
 }

@@ -207,7 +207,7 @@ fn run(t: &mut Task, steps: &[Step]) -> Vec<String> {
                 (now_ms, StreamElement::Record(r))
             }
         };
-        t.handle_input(now, ChannelId(0), e, 0, &mut c);
+        t.handle_input(now, ChannelId(0), e, &[], &mut c);
         while let Some(o) = t.poll_output() {
             match o {
                 TaskOutput::EmitWatermark { watermark } => got.push(format!("wm {}", watermark.0)),

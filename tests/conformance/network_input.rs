@@ -88,7 +88,7 @@ struct Step {
 
 fn step(t: &mut Task, now_ms: u64, e: StreamElement) -> Step {
     let mut c = SurvivingCounters::default();
-    t.handle_input(now_ms, ChannelId(0), e, 0, &mut c);
+    t.handle_input(now_ms, ChannelId(0), e, &[], &mut c);
     let mut s = Step::default();
     while let Some(o) = t.poll_output() {
         match o {

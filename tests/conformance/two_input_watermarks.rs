@@ -86,7 +86,7 @@ fn run(profile: Profile, operator: InputOperatorSpec, phases: &[(Vec<Step>, Vec<
     let mut c = SurvivingCounters::default();
     for (i, (steps, want)) in phases.iter().enumerate() {
         for (gate, ch, e) in steps {
-            t.handle_input(0, ChannelId(gate * 2 + ch), e.clone(), 0, &mut c);
+            t.handle_input(0, ChannelId(gate * 2 + ch), e.clone(), &[], &mut c);
         }
         let got = drain(&mut t);
         if got != *want {
@@ -145,13 +145,13 @@ fn watermark_querying(profile: Profile) -> Result<(), String> {
     let mut got = Vec::new();
     let mut feed = |t: &mut Task, gate: u32, e: StreamElement| {
         for ch in 0..2 {
-            t.handle_input(0, ChannelId(gate * 2 + ch), e.clone(), 0, &mut c);
+            t.handle_input(0, ChannelId(gate * 2 + ch), e.clone(), &[], &mut c);
         }
     };
     let element = |t: &mut Task, gate: u32, v: &str, ts: i64, got: &mut Vec<String>| {
         let seen = t.current_watermark().map_or(i64::MIN, |w| w.0);
         let r = Record { value: Value::str(v), lineage: Lineage { input_seq: ts as u64, sub: 0 }, timestamp: Some(ts) };
-        t.handle_input(0, ChannelId(gate * 2), StreamElement::Record(r), 0, &mut SurvivingCounters::default());
+        t.handle_input(0, ChannelId(gate * 2), StreamElement::Record(r), &[], &mut SurvivingCounters::default());
         while let Some(o) = t.poll_output() {
             if let TaskOutput::Emit { record, .. } = o {
                 got.push(format!("{}WM:{seen} TS:{}", record.value, record.timestamp.unwrap_or(i64::MIN)));

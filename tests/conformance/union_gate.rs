@@ -106,7 +106,7 @@ fn basic_get_next_logic(profile: Profile) -> Result<(), String> {
                 D(ch) => (ch, StreamElement::EndOfData),
                 P(ch) => (ch, StreamElement::EndOfPartition),
             };
-            t.handle_input(100 * i as u64 + j as u64, ChannelId(ch), el, 0, &mut c);
+            t.handle_input(100 * i as u64 + j as u64, ChannelId(ch), el, &[], &mut c);
         }
         let (mut records, mut eod) = (0, 0);
         while let Some(o) = t.poll_output() {

@@ -340,8 +340,9 @@ impl Floor<'_> {
                 }
                 let Some((el, overtaken)) = self.queues[t][ch].pop_front() else { continue };
                 any = true;
+                let overtaken = ckptsim::barrier::overtaken_records(self.queues[t][ch].iter().map(|q| &q.0), overtaken);
                 let counters = &mut self.counters[self.task_tm[t]];
-                self.tasks[t].handle_input(now, ChannelId(ch as u32), el, overtaken, counters);
+                self.tasks[t].handle_input(now, ChannelId(ch as u32), el, &overtaken, counters);
                 self.route(t, now);
             }
             if !any {
@@ -374,11 +375,13 @@ impl Floor<'_> {
                         let q = &mut self.queues[t][ch];
                         let is_it = |e: &Queued| matches!(e.0, StreamElement::Barrier(b) if b.id == id);
                         let Some(pos) = q.iter().position(is_it) else { continue };
-                        let overtaken =
+                        let ahead =
                             q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count() as u32;
-                        let (el, _) = q.remove(pos).expect("barrier position");
+                        let (el, carried) = q.remove(pos).expect("barrier position");
+                        // The records ahead of it and those it already overtook (behind it).
+                        let overtaken = ckptsim::barrier::overtaken_records(q.iter().map(|q| &q.0), ahead + carried);
                         let counters = &mut self.counters[self.task_tm[t]];
-                        self.tasks[t].handle_input(now, ChannelId(ch as u32), el, overtaken, counters);
+                        self.tasks[t].handle_input(now, ChannelId(ch as u32), el, &overtaken, counters);
                     }
                 }
                 TaskOutput::PrintRow { .. } => {

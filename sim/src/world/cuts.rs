@@ -12,7 +12,7 @@
 //!   overtakes them), the records it had written to each downstream channel so far;
 //! * [`SnapshotCut`]: when a task with inputs takes its (synchronous) snapshot for `c`, the
 //!   records it had taken from each input channel so far; once its snapshot is complete
-//!   (aligned: at once; unaligned: when the overtaken records were taken) the number of
+//!   (aligned: at once; unaligned: when its last barrier arrived) the number of
 //!   records per input channel it persisted as channel state.
 
 use super::*;
@@ -53,7 +53,7 @@ pub struct SnapshotCut {
     /// Per input channel (upstream task and input gate): records taken from it before the snapshot.
     pub received: BTreeMap<Link, u64>,
     /// Per input channel: records persisted as in-flight channel state. `None` while the
-    /// snapshot is not complete (an unaligned snapshot still taking overtaken records, or one
+    /// snapshot is not complete (an unaligned snapshot still waiting for barriers, or one
     /// that was aborted before it completed).
     pub in_flight: Option<BTreeMap<Link, u64>>,
     /// Input channels whose barrier for this checkpoint the task had not taken when it took the

@@ -8,7 +8,10 @@ use ckptsim::watermark::{WatermarkEvent, WatermarkStatus};
 #[derive(Clone, Debug)]
 pub(super) enum Item {
     Records(Vec<Record>),
-    Event(StreamElement, u32),
+    /// An event, and for a priority barrier the records it overtook (those queued behind it and
+    /// those still in the sender's output buffers when it was sent): copied when it overtook
+    /// them, as the receiver persists them when it takes the barrier (semantics §3.3).
+    Event(StreamElement, Vec<Record>),
 }
 
 #[derive(Debug, Default)]
@@ -26,12 +29,6 @@ pub(super) struct DataChannel {
     /// aligned snapshot taken while it is older than the snapshot's checkpoint was taken before
     /// this channel's barrier arrived (`cuts.rs`, `SnapshotCut::before_barrier`).
     pub(super) last_barrier: CheckpointId,
-}
-
-impl DataChannel {
-    pub(super) fn queued_records(&self) -> u32 {
-        self.queue.iter().map(|(_, _, i)| if let Item::Records(r) = i { r.len() as u32 } else { 0 }).sum()
-    }
 }
 
 /// A data channel: (attempt, upstream task, downstream task, the downstream's input gate). The
@@ -142,6 +139,15 @@ impl Outbox {
         self.bufs[i].push_back(OutItem::Event(el));
     }
 
+    /// Copies of the records among the first `n` items waiting for output channel `i`, in order
+    /// (what a priority barrier put there overtakes).
+    pub(super) fn records_ahead(&self, i: usize, n: usize) -> Vec<Record> {
+        (self.bufs[i].iter().take(n))
+            .flat_map(|it| if let OutItem::Records(c, _) = it { c.as_slice() } else { &[] })
+            .cloned()
+            .collect()
+    }
+
     /// Records waiting for output channel `i`.
     pub(super) fn pending_records(&self, i: usize) -> u32 {
         self.bufs[i].iter().map(|it| if let OutItem::Records(c, _) = it { c.len() as u32 } else { 0 }).sum()
@@ -218,7 +224,7 @@ pub(super) fn flush(
                     let ch = w.data.channels.entry((attempt.0, task, to, gate));
                     let at = (now + latency).max(ch.last_deliver_ms);
                     ch.last_deliver_ms = at;
-                    ch.queue.push_back((at, seq, Item::Event(el, 0)));
+                    ch.queue.push_back((at, seq, Item::Event(el, Vec::new())));
                     first_at = first_at.or(Some(at));
                 }
             }
@@ -240,7 +246,9 @@ pub(super) enum Take {
 /// channel's head first, as Flink's `CheckpointedInputGate#processPriorityEvents` runs them as
 /// mailbox mails before the next record; otherwise in arrival order. `priority_only`: the task's
 /// output is blocked (backpressure), so it takes no record, but a priority barrier still (the
-/// mail runs while the default action is suspended), and no announcement is made.
+/// mail runs while the default action is suspended), and the barriers that arrived are still
+/// announced (§3.4: Flink's `RemoteInputChannel#onBuffer` queues the announcement as a priority
+/// event on arrival, handled by the same mail; since session 28).
 pub(super) fn take_input(
     w: &mut World,
     t: &mut Task,
@@ -277,7 +285,7 @@ pub(super) fn take_input(
             let n = recs.len() as u64;
             let counters = w.tasks.counters.entry(tm).or_default();
             for r in recs {
-                t.handle_input(now, ChannelId(i as u32), StreamElement::Record(r), 0, counters);
+                t.handle_input(now, ChannelId(i as u32), StreamElement::Record(r), &[], counters);
                 if t.has_failed() {
                     break;
                 }
@@ -305,7 +313,7 @@ fn take_event(
     (tm, key): (u32, (TaskId, Attempt)),
     ch: (usize, usize),
     el: StreamElement,
-    overtaken: u32,
+    overtaken: Vec<Record>,
     now: u64,
 ) {
     let (task, i) = (key.0, ch.0);
@@ -325,7 +333,7 @@ fn take_event(
         _ => None,
     };
     let watched = BarrierProtocol::before(t, ChannelId(i as u32), &el);
-    t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+    t.handle_input(now, ChannelId(i as u32), el, &overtaken, counters);
     if let Some((handed, mark)) = watched {
         w.obs.protocol.observe(t, key, (now, w.spec.profile, ch.1), mark, handed);
     }
@@ -374,7 +382,7 @@ fn look_at_inputs(
     priority_only: bool,
 ) -> (bool, Option<(bool, u64, u64, usize)>, Option<u64>) {
     let (task, attempt) = key;
-    let announces = w.spec.checkpoint.announces_barriers(w.spec.profile) && !priority_only;
+    let announces = w.spec.checkpoint.announces_barriers(w.spec.profile);
     let mut announced = false;
     // (not a priority barrier, due, sequence, channel): the least is taken.
     let mut best: Option<(bool, u64, u64, usize)> = None;

@@ -429,7 +429,7 @@ fn debug_dump(w: &World) {
                     at,
                     match it {
                         Item::Records(r) => format!("{} records", r.len()),
-                        Item::Event(e, o) => format!("{e:?} +{o}"),
+                        Item::Event(e, o) => format!("{e:?} +{}", o.len()),
                     }
                 ))
             );

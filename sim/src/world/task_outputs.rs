@@ -103,7 +103,8 @@ fn emit_barrier(
     for (i, &(b, prio)) in per.iter().enumerate() {
         if prio {
             let to = outbox.targets[i];
-            push_priority_barrier(w, key, to, b, outbox.pending_records(i), now);
+            let ahead = outbox.records_ahead(i, outbox.bufs[i].len());
+            push_priority_barrier(w, key, to, b, ahead, now);
         } else {
             outbox.push_event_to(i, StreamElement::Barrier(b));
         }
@@ -259,24 +260,22 @@ fn prioritize_barriers(w: &mut World, t: &mut Task, at: DrainAt, id: CheckpointI
             .iter()
             .position(|(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id));
         if let Some(pos) = pos {
-            let ahead: u32 = ch
-                .queue
-                .iter()
-                .take(pos)
-                .map(|(_, _, it)| if let Item::Records(r) = it { r.len() as u32 } else { 0 })
-                .sum();
+            let mut overtaken: Vec<Record> = (ch.queue.iter().take(pos))
+                .flat_map(|(_, _, it)| if let Item::Records(r) = it { r.as_slice() } else { &[] })
+                .cloned()
+                .collect();
             let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
             ch.last_barrier = ch.last_barrier.max(id);
             if let Item::Event(el, carried) = item {
                 // The records ahead of the barrier, plus those it already overtook
                 // if the upstream sent it unaligned (they are behind it in the
                 // queue or still in the upstream's output buffers). Dropping the
-                // carried count lost them: they were processed after the snapshot
+                // carried ones lost them: they were processed after the snapshot
                 // and persisted nowhere (regression aligned-timeout-carried-overtaken).
-                let overtaken = ahead + carried;
+                overtaken.extend(carried);
                 let counters = w.tasks.counters.entry(tm).or_default();
                 let watched = BarrierProtocol::before(t, ChannelId(i as u32), &el);
-                t.handle_input(now, ChannelId(i as u32), el, overtaken, counters);
+                t.handle_input(now, ChannelId(i as u32), el, &overtaken, counters);
                 if let Some((handed, mark)) = watched {
                     w.obs.protocol.observe(t, at.key, (now, w.spec.profile, inputs.len()), mark, handed);
                 }
@@ -378,24 +377,30 @@ fn commit_offsets(w: &mut World, at: DrainAt, offsets: &BTreeMap<PartitionId, Of
 }
 
 /// Puts an unaligned barrier at the head of the channel from `key`'s task to `to`, due in 1 ms:
-/// it overtakes the records queued in the channel and `ahead` more still in the sender's
-/// buffers, which the downstream persists as channel state. Returns how many it overtook.
+/// it overtakes the records queued in the channel and those in `ahead` (still in the sender's
+/// buffers, in order), which the downstream persists as channel state when it takes the
+/// barrier; the barrier carries a copy of them. Returns how many it overtook.
 fn push_priority_barrier(
     w: &mut World,
     key: (TaskId, Attempt),
     to: Link,
     barrier: Barrier,
-    ahead: u32,
+    ahead: Vec<Record>,
     now: u64,
 ) -> u32 {
     let (task, attempt) = key;
     w.data.item_seq += 1;
     let seq = w.data.item_seq;
     let ch = w.data.channels.entry((attempt.0, task, to.task, to.gate));
-    let overtaken = ch.queued_records() + ahead;
+    let mut overtaken: Vec<Record> = (ch.queue.iter())
+        .flat_map(|(_, _, it)| if let Item::Records(r) = it { r.as_slice() } else { &[] })
+        .cloned()
+        .collect();
+    overtaken.extend(ahead);
+    let n = overtaken.len() as u32;
     ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
     w.wake_at(Sleeper::Task(to.task, attempt), now + 1);
-    overtaken
+    n
 }
 /// §3.4, output side (flink-2.3 with barrier announcements): the alignment timer of `id` fired.
 /// Where `id`'s aligned barrier still waits in the output buffers (backpressure kept it from
@@ -414,8 +419,8 @@ fn convert_barrier(w: &mut World, outbox: &mut Outbox, key: (TaskId, Attempt), t
         {
             continue;
         }
-        let ahead: u32 =
-            buf.iter().take(pos).map(|it| if let OutItem::Records(c, _) = it { c.len() as u32 } else { 0 }).sum();
+        let ahead = outbox.records_ahead(i, pos);
+        let buf = &mut outbox.bufs[i];
         let Some(OutItem::Event(StreamElement::Barrier(b))) = buf.remove(pos) else { unreachable!("barrier position") };
         let barrier = Barrier { alignment: ckptsim::record::Alignment::Unaligned, ..b };
         let overtaken = push_priority_barrier(w, key, to, barrier, ahead, now);

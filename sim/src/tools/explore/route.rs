@@ -459,12 +459,15 @@ impl Explorer<'_> {
             let Some(pos) = q.iter().position(|(e, _)| matches!(e, StreamElement::Barrier(b) if b.id == id)) else {
                 continue;
             };
-            let overtaken = q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count();
-            let (el, _) = q.make_mut().remove(pos).expect("barrier position");
+            let ahead = q.iter().take(pos).filter(|(e, _)| matches!(e, StreamElement::Record(_))).count() as u32;
+            let (el, carried) = q.make_mut().remove(pos).expect("barrier position");
+            // The records ahead of it and those it already overtook (as the world's
+            // `prioritize_barriers`), handed in for the task to persist at once.
+            let overtaken = ckptsim::barrier::overtaken_records(q.iter().map(|e| &e.0), ahead + carried);
             let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
             let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
             let watched = BarrierProtocol::before(task, ChannelId(ch), &el);
-            task.handle_input(now, ChannelId(ch), el, overtaken as u32, sys.counters.entry(tm).or_default());
+            task.handle_input(now, ChannelId(ch), el, &overtaken, sys.counters.entry(tm).or_default());
             if let Some((handed, mark)) = watched {
                 self.note_protocol(sys, t, mark, handed);
             }

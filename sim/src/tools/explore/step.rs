@@ -378,9 +378,11 @@ impl Explorer<'_> {
             .tasks
             .get(&to)
             .is_some_and(|t| t.attempt().0 == attempt && !t.is_blocked(ChannelId(ch)) && !t.input_paused());
-        let Some((el, overtaken)) = sys.data.get_mut(&(attempt, to, ch)).and_then(|q| q.make_mut().pop_front()) else {
-            return false;
-        };
+        let Some(q) = sys.data.get_mut(&(attempt, to, ch)) else { return false };
+        let Some((el, overtaken)) = q.make_mut().pop_front() else { return false };
+        // A priority barrier hands in the records it overtook (the next ones in the queue), which
+        // the task persists at once (semantics §3.3).
+        let overtaken = ckptsim::barrier::overtaken_records(q.iter().map(|e| &e.0), overtaken);
         if !live {
             return false;
         }
@@ -398,7 +400,7 @@ impl Explorer<'_> {
         let tm = self.job(sys).graph.tasks[to.0 as usize].tm.0;
         let task = sys.tasks.get_mut(&to).expect("live task").make_mut();
         let watched = BarrierProtocol::before(task, ChannelId(ch), &el);
-        task.handle_input(sys.now_ms, ChannelId(ch), el, overtaken, sys.counters.entry(tm).or_default());
+        task.handle_input(sys.now_ms, ChannelId(ch), el, &overtaken, sys.counters.entry(tm).or_default());
         if let Some((handed, mark)) = watched {
             self.note_protocol(sys, to, mark, handed);
         }
