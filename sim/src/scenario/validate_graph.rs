@@ -170,9 +170,8 @@ impl Ctx<'_> {
             Some("after a keyed aggregate on a side branch only map and the sink are modelled (a filter or flat_map there hides state updates from the sink, so the committed values no longer replay the aggregate)")
         } else if is_event_window(&o.kind) && !plain {
             Some("a window on a side branch is modelled only behind map, key_by and rebalance from the side output (the windows checker reads the run's record of which elements the window took, per element, and sums them per window)")
-        } else if is_event_window(&o.kind) {
-            None
-        } else if is_aggregate(&o.kind)
+        } else if is_event_window(&o.kind)
+            || is_aggregate(&o.kind)
             || matches!(
                 o.kind,
                 OperatorKindSpec::Map { .. }
