@@ -554,6 +554,14 @@ impl Operator {
         }
     }
 
+    /// An event-time window records each element's windows from now on (see
+    /// [`crate::window::EventWindowOperator::record_assignments`]); other operators ignore it.
+    pub fn record_window_assignments(&mut self) {
+        if let Some(w) = &mut self.event_window {
+            w.record_assignments();
+        }
+    }
+
     /// A processing-time window's element assignments since the last call (for the checker).
     pub fn take_assigned(&mut self, out: &mut Vec<(Record, Vec<crate::window::TimeWindow>)>) {
         if let Some(w) = &mut self.event_window {

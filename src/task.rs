@@ -177,6 +177,13 @@ struct EventTime {
     /// The chain holds a processing-time window (its timers fire by the task's clock, and its
     /// element assignments go to the host).
     processing: bool,
+    /// A window of the chain records its event-time assignments (marked in the task spec).
+    assignments: bool,
+    /// Assignments of event-time windows this attempt handed to the host so far.
+    assigned_taken: u64,
+    /// Per snapshot taken since the host last asked, how many assignments were handed over
+    /// before its cut (`Task::take_assignment_cuts`).
+    assignment_cuts: Vec<(CheckpointId, u64)>,
     /// The planted `restored-due-timers-dropped`: the first processing-time firing after a
     /// restore clears the due windows instead of firing them.
     drop_due_once: bool,

@@ -56,7 +56,10 @@ impl Task {
             op.operator.event_window().is_some_and(|w| w.spec().time == crate::window::WindowTime::Processing)
         });
         let end = initial_end_of_input(&spec, from, finish);
-        let event_time = initial_event_time(&spec, own, processing);
+        let mut event_time = initial_event_time(&spec, own, processing);
+        // A window of the spec marked to record its assignments (before the in-flight replay below).
+        event_time.assignments =
+            chain.iter().any(|op| op.operator.event_window().is_some_and(|w| w.records_assignments()));
         let mut task = Task {
             spec_task: spec.task,
             name: spec.name,

@@ -82,7 +82,7 @@ impl Task {
     ) -> Result<(), String> {
         let late =
             if self.event_time.current.is_some() { self.take_late_records(now_ms, counters, !failed) } else { Ok(()) };
-        if self.event_time.processing {
+        if self.event_time.processing || self.event_time.assignments {
             self.take_window_assignments();
         }
         late

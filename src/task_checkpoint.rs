@@ -175,6 +175,9 @@ impl Task {
         if self.event_time.late_sent > 0 {
             self.event_time.late_cuts.push((id, self.event_time.late_sent));
         }
+        if self.event_time.assignments {
+            self.event_time.assignment_cuts.push((id, self.event_time.assigned_taken));
+        }
         let mut operators = Vec::with_capacity(self.chain.len() + 2);
         match &mut self.head {
             Head::Log(s) => {

@@ -266,12 +266,24 @@ impl Task {
         }
     }
 
+    /// Per snapshot this attempt took since the last call, how many window assignments it had
+    /// handed to the host before the snapshot's cut (none unless a window of the task spec's
+    /// chain was marked with `Operator::record_window_assignments` before [`Task::new`]: each
+    /// element's windows then go to the host as [`TaskOutput::WindowAssigned`], empty when it
+    /// was late there, the in-flight records a restore replays included). For a window fed by
+    /// a late side output (session 28): which elements it takes depends on its unrestored
+    /// watermark, so the checker reads this record.
+    pub fn take_assignment_cuts(&mut self) -> Vec<(CheckpointId, u64)> {
+        std::mem::take(&mut self.event_time.assignment_cuts)
+    }
+
     /// The processing-time windows' element assignments, as [`TaskOutput::WindowAssigned`].
     pub(super) fn take_window_assignments(&mut self) {
         let mut assigned = Vec::new();
         for op in &mut self.chain {
             op.operator.take_assigned(&mut assigned);
             for (record, windows) in assigned.drain(..) {
+                self.event_time.assigned_taken += 1;
                 self.outputs.push_back(TaskOutput::WindowAssigned { operator: op.instance.clone(), record, windows });
             }
         }

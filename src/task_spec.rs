@@ -299,7 +299,9 @@ pub enum TaskOutput {
     },
     /// A processing-time window `operator` assigned `record` to `windows` at the task's
     /// processing time (which window an element goes to depends on when it arrives: the
-    /// `windows` checker's reference is these assignments, the last one of each element).
+    /// `windows` checker's reference is these assignments, the last one of each element); or,
+    /// when the host marked the window in the task spec (`Operator::record_window_assignments`), an event-time window
+    /// took `record` into `windows` (empty: every window of it was late).
     WindowAssigned {
         /// The window operator's instance name.
         operator: String,

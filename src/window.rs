@@ -254,6 +254,11 @@ pub struct EventWindowOperator {
     /// window fired since the host last took them, with the operator's watermark then (the
     /// `windows` checker judges each against the task's combined watermark).
     fires: Option<Vec<(TimeWindow, Watermark)>>,
+    /// Event time, when the host asked for them ([`EventWindowOperator::record_assignments`]):
+    /// each element's decision goes to `assigned` too, the windows that took it (none: judged
+    /// late). A window fed by a late side output (session 28): which elements it takes depends
+    /// on its unrestored watermark, so the checker reads the run's own record of it.
+    record_assigned: bool,
     /// The planted `late-emitted-to-both`: an element late by its own timestamp goes to the
     /// late side output even when a window still accepted it (Flink requires both
     /// `isSkippedElement` and `isElementLate`).
@@ -303,6 +308,7 @@ impl EventWindowOperator {
             late_dropped: 0,
             assigned: Vec::new(),
             fires: None,
+            record_assigned: false,
             late_to_both: false,
             strict_timers: false,
             scan: ScanPacing::default(),
@@ -436,6 +442,18 @@ impl EventWindowOperator {
         }
     }
 
+    /// Records every event-time element's windows from now on (empty: every window of the
+    /// element was late), for [`EventWindowOperator::take_assigned`]. A processing-time window
+    /// records its assignments always.
+    pub fn record_assignments(&mut self) {
+        self.record_assigned = self.spec.time == WindowTime::Event;
+    }
+
+    /// Whether this window records its event-time assignments ([`EventWindowOperator::record_assignments`]).
+    pub fn records_assignments(&self) -> bool {
+        self.record_assigned
+    }
+
     fn note_fire(&mut self, w: TimeWindow) {
         if let Some(f) = &mut self.fires {
             f.push((w, self.watermark));
@@ -477,11 +495,15 @@ impl EventWindowOperator {
         };
         let (key, x) = key_and_number(&rec.value);
         let mut skipped = true;
+        let mut took = Vec::new();
         for w in self.spec.assigner.assign(ts) {
             if self.is_window_late(&w) {
                 continue;
             }
             skipped = false;
+            if self.record_assigned {
+                took.push(w);
+            }
             let acc = self.accumulate(&key, w, x, rec.lineage);
             // EventTimeTrigger.onElement: FIRE when the window's end is already behind the
             // watermark, otherwise a timer at maxTimestamp.
@@ -499,6 +521,9 @@ impl EventWindowOperator {
             if cleanup != i64::MAX {
                 self.timers.insert(Timer { timestamp: cleanup, key: key.clone(), window: w });
             }
+        }
+        if self.record_assigned {
+            self.assigned.push((rec.clone(), took));
         }
         if (skipped || (self.late_to_both && self.spec.late_side_output)) && self.is_element_late(ts) {
             if self.spec.late_side_output {
@@ -919,6 +944,31 @@ mod more_tests {
 
     fn shown(out: &[Record]) -> Vec<String> {
         out.iter().map(|r| format!("{}@{}", r.value, r.timestamp.unwrap())).collect()
+    }
+
+    /// Session 28: a window marked to record its assignments hands each element to the host
+    /// with the windows that took it, none when every window of it was late (dropped, no side
+    /// output); a restore keeps the mark (the host marks the spec's operator before the task
+    /// replays in-flight records); an unmarked window records nothing.
+    #[test]
+    fn a_marked_window_records_each_element_with_the_windows_that_took_it() {
+        let mut w = op(0, false, false, Aggregate::Sum);
+        let (mut out, mut late, mut got) = (Vec::new(), Vec::new(), Vec::new());
+        w.process_element(rec("a", 1, 3, 0), &mut out, &mut late).unwrap();
+        w.take_assigned(&mut got);
+        assert!(got.is_empty(), "unmarked: nothing recorded");
+        w.record_assignments();
+        assert!(w.records_assignments());
+        w.advance_watermark(Watermark(9), &mut out);
+        w.process_element(rec("a", 2, 4, 1), &mut out, &mut late).unwrap();
+        w.process_element(rec("a", 4, 12, 2), &mut out, &mut late).unwrap();
+        w.take_assigned(&mut got);
+        let shown: Vec<(u64, Vec<TimeWindow>)> = got.iter().map(|(r, ws)| (r.lineage.input_seq, ws.clone())).collect();
+        assert_eq!(shown, vec![(1, vec![]), (2, vec![TimeWindow { start: 10, end: 20 }])]);
+        assert!(late.is_empty(), "dropped, not side-output");
+        let state = w.snapshot();
+        w.restore(&state);
+        assert!(w.records_assignments(), "a restore keeps the mark");
     }
 
     /// `WindowOperatorTest#testLateness` / `#testCleanupTimeOverflow` with an allowed lateness

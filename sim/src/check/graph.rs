@@ -453,6 +453,15 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
         };
         // A sink behind a window's late side output (`W.late`): judged against the late
         // elements the run recorded (`side_output.rs`); no fault-free fold says which they are.
+        // A window on the side branch (session 28): its results are judged by the `windows`
+        // checker against the run's record of which elements it took (`windows_late.rs`).
+        if spec.late_branch_of(s).is_some() && late_fed_window_of(spec, s).is_some() {
+            let why = "window after a late side output: judged by the windows checker";
+            for c in ["exactly-once", "at-least-once", "state", "liveness"] {
+                per_checker.entry(c).or_default().push((name.clone(), Verdict::skip(c, why)));
+            }
+            continue;
+        }
         if let Some(w) = spec.late_branch_of(s) {
             let [eo, alo, st] = super::side_output::late_branch(spec, run, &rows, graphs, s, w);
             let why = "late side branch: judged by its delivery checker";
@@ -495,9 +504,53 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
     ]
 }
 
+/// The window on `sink`'s side branch, if one (a window fed by a late side output).
+fn late_fed_window_of(spec: &JobSpec, sink: usize) -> Option<usize> {
+    spec.upstream_of(sink).into_iter().find(|o| spec.late_fed_window(*o).is_some())
+}
+
+/// The `windows` checker on a job graph: the first window's verdict ([`first_window_verdict`])
+/// with the verdict of each window fed by a late side output (session 28, `windows_late.rs`).
+fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> Verdict {
+    let late_fed: Vec<usize> = (0..spec.operators.len()).filter(|o| spec.late_fed_window(*o).is_some()).collect();
+    if late_fed.is_empty() {
+        return first_window_verdict(spec, run, graphs);
+    }
+    // The first window judged in a view where the side branch's windows are identity maps
+    // (their results reach other sinks; `window_stages` must not see them as a later stage).
+    let mut view = spec.clone();
+    for o in &late_fed {
+        view.operators[*o].kind = OpKind::Map(ckptsim::operator::Udf::Identity);
+    }
+    let v = first_window_verdict(&view, run, graphs);
+    let (mut anomalies, mut summary) = (v.anomalies.clone(), vec![v.summary.clone()]);
+    let mut applied = v.passed.is_some();
+    for at in late_fed {
+        let Some(first) = spec.late_fed_window(at) else { continue };
+        let Some(sink) =
+            (0..spec.operators.len()).find(|s| spec.operators[*s].kind.is_sink() && spec.upstream_of(*s).contains(&at))
+        else {
+            continue;
+        };
+        let (rows, _) = sink_rows(run, graphs, spec, sink);
+        match super::windows::late_window(spec, run, &rows, graphs, (first, at, sink)) {
+            Ok((found, s)) => {
+                applied = true;
+                anomalies.extend(found);
+                summary.push(s);
+            }
+            Err(why) => summary.push(why.to_owned()),
+        }
+    }
+    if !applied {
+        return Verdict::skip(v.checker, &summary.join("; "));
+    }
+    Verdict::from(v.checker, anomalies, summary.join("; "))
+}
+
 /// The `windows` checker on a job graph: against the rows of the sink the event-time window
 /// feeds (its results kept as they are on the way), with that sink's view of the job.
-fn window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> Verdict {
+fn first_window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]) -> Verdict {
     let Some(at) = spec.operators.iter().position(|o| matches!(o.kind, OpKind::EventWindow(_))) else {
         return windows(spec, run);
     };

@@ -325,7 +325,7 @@ fn aggregate_of(spec: &JobSpec, sink: usize) -> Option<usize> {
 /// the cut of that attempt's snapshot of a completed checkpoint (for a 2PC sink one at or below
 /// the sink commit horizon) came after it; unaligned, a later completed checkpoint within the
 /// same bound as well.
-fn covering<'a>(
+pub(super) fn covering<'a>(
     spec: &JobSpec,
     run: &'a RunResult,
     two_pc: bool,

@@ -46,10 +46,14 @@ use ckptsim::window::TimeWindow;
 mod windows_chain;
 #[path = "windows_graph.rs"]
 mod windows_graph;
+#[path = "windows_late.rs"]
+mod windows_late;
 #[path = "windows_processing.rs"]
 mod windows_processing;
 #[path = "windows_stages.rs"]
 mod windows_stages;
+
+pub(super) use windows_late::late_window;
 
 /// Why the per-input checkers skip an event-time window job.
 pub(super) const WINDOWED: &str = "event-time window: judged by the windows checker";

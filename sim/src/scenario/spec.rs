@@ -613,6 +613,12 @@ impl JobSpec {
         }
     }
 
+    /// The window whose late side output feeds event-time window `op` (through map, key_by
+    /// and rebalance: a window on a side branch, session 28), if `op` is such a window.
+    pub fn late_fed_window(&self, op: usize) -> Option<usize> {
+        matches!(self.operators[op].kind, OpKind::EventWindow(_)).then(|| self.late_branch_of(op)).flatten()
+    }
+
     /// The operators that are event-time or processing-time windows, in file order (several:
     /// windows after windows, each a stage fed by the one before).
     pub fn window_stages(&self) -> Vec<usize> {

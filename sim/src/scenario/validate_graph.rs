@@ -83,6 +83,9 @@ impl Ctx<'_> {
         let (mut on_side, mut mixed) = (vec![false; n], vec![false; n]);
         // Per operator on a side branch, whether a keyed aggregate stands at or before it.
         let mut keyed = vec![false; n];
+        // Per operator on a side branch: whether an event-time window stands at or before it
+        // (session 28), and whether only map, key_by and rebalance stand before it (from `W.late`).
+        let (mut windowed, mut plain) = (vec![false; n], vec![false; n]);
         let side_input = |on_side: &[bool], i: usize, k: usize| late[i][k] || on_side[inputs[i][k]];
         // Topological by repeated passes (validated acyclic; graphs are small).
         for _ in 0..n {
@@ -92,6 +95,11 @@ impl Ctx<'_> {
                 on_side[i] = !multi && (late[i].first() == Some(&true) || inputs[i].iter().any(|j| on_side[*j]));
                 mixed[i] = head || inputs[i].iter().any(|j| mixed[*j]);
                 keyed[i] = on_side[i] && inputs[i].iter().any(|j| keyed[*j] || is_aggregate(&ops[*j].kind));
+                windowed[i] = on_side[i]
+                    && (is_event_window(&ops[i].kind) || inputs[i].iter().any(|j| on_side[*j] && windowed[*j]));
+                plain[i] = on_side[i]
+                    && (late[i].first() == Some(&true)
+                        || inputs[i].iter().any(|j| on_side[*j] && plain[*j] && is_plain(&ops[*j].kind)));
             }
         }
         let side_of = |i: usize| -> String {
@@ -120,11 +128,13 @@ impl Ctx<'_> {
         };
         for (i, o) in ops.iter().enumerate() {
             let refused = if on_side[i] {
-                self.side_refusal(o, keyed[i])
+                let before = inputs[i].first().is_some_and(|j| on_side[*j] && windowed[*j]);
+                self.side_refusal(o, keyed[i], before, plain[i])
             } else if mixed[i] {
                 let sides: Vec<usize> =
                     (0..inputs[i].len()).filter(|k| side_input(&on_side, i, *k)).map(|k| inputs[i][k]).collect();
                 match sides.first() {
+                    Some(&j) if windowed[j] => Some(WINDOWED_INTO_MIXED),
                     Some(&j) => mixed_head_refusal(o, inputs[i].len(), &sides, keyed[j] || is_aggregate(&ops[j].kind))
                         .or_else(|| inputs[i].iter().any(|u| mixed[*u]).then_some(AFTER_MIXED)),
                     None => mixed_refusal(o),
@@ -144,22 +154,24 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Why operator `o` on a one-input side branch (`keyed`: a keyed aggregate before it or at
-    /// it) is refused, if it is.
-    fn side_refusal(&self, o: &OperatorSpec, keyed: bool) -> Option<&'static str> {
-        if keyed && is_aggregate(&o.kind) {
+    /// Why operator `o` on a one-input side branch is refused, if it is. `keyed`: a keyed
+    /// aggregate before it or at it; `windowed`: an event-time window before it (session 28);
+    /// `plain`: only map, key_by and rebalance between `W.late` and it.
+    fn side_refusal(&self, o: &OperatorSpec, keyed: bool, windowed: bool, plain: bool) -> Option<&'static str> {
+        let sink_or_map = matches!(
+            o.kind,
+            OperatorKindSpec::Map { .. } | OperatorKindSpec::PrintSink | OperatorKindSpec::TwoPhaseCommitSink
+        );
+        if windowed && !sink_or_map {
+            Some("after a window on a side branch only map and the sink are modelled (the windows checker judges the window's results from the run's record of which elements it took)")
+        } else if keyed && is_aggregate(&o.kind) {
             Some("a second keyed aggregate after a side output is not modelled (one keyed aggregate per side branch)")
-        } else if keyed
-            && !matches!(
-                o.kind,
-                OperatorKindSpec::Map { .. } | OperatorKindSpec::PrintSink | OperatorKindSpec::TwoPhaseCommitSink
-            )
-        {
+        } else if keyed && !sink_or_map {
             Some("after a keyed aggregate on a side branch only map and the sink are modelled (a filter or flat_map there hides state updates from the sink, so the committed values no longer replay the aggregate)")
-        } else if matches!(&o.kind, OperatorKindSpec::EventWindow(w) if !matches!(w.time, ckptsim::window::WindowTime::Processing))
-        {
-            Some("this kind after a side output is not modelled: a window after a late side output sees elements older than the watermark the first window forwarded, so whether it takes one or judges it late again depends on its own watermark when the element arrives (window end plus allowed lateness against that watermark), which no fault-free fold knows and the run does not record per element")
-        } else if is_aggregate(&o.kind)
+        } else if is_event_window(&o.kind) && !plain {
+            Some("a window on a side branch is modelled only behind map, key_by and rebalance from the side output (the windows checker reads the run's record of which elements the window took, per element, and sums them per window)")
+        } else if is_event_window(&o.kind)
+            || is_aggregate(&o.kind)
             || matches!(
                 o.kind,
                 OperatorKindSpec::Map { .. }
@@ -509,6 +521,21 @@ impl Ctx<'_> {
 fn is_aggregate(kind: &OperatorKindSpec) -> bool {
     matches!(kind, OperatorKindSpec::Aggregate(_))
 }
+
+/// Whether `kind` is an event-time window (a processing-time one is refused on a side branch).
+fn is_event_window(kind: &OperatorKindSpec) -> bool {
+    matches!(kind, OperatorKindSpec::EventWindow(w) if !matches!(w.time, ckptsim::window::WindowTime::Processing))
+}
+
+/// Whether `kind` keeps each element as it is for a window behind it on a side branch (its
+/// value and lineage, which the run's record of the window's assignments names).
+fn is_plain(kind: &OperatorKindSpec) -> bool {
+    matches!(kind, OperatorKindSpec::Map { .. } | OperatorKindSpec::KeyBy | OperatorKindSpec::Rebalance)
+}
+
+/// Why a window's side branch into a union or connect is refused.
+const WINDOWED_INTO_MIXED: &str =
+    "a window on a side branch into a union or connect is not modelled (its results are judged on a sink of their own)";
 
 /// Why a refused operator after a union or connect with a late side output input.
 const AFTER_MIXED: &str = "a union or two-input operator after a union or connect with a late side output is not modelled (the rows of its sink are told apart by the one gate they came through)";

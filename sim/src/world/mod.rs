@@ -263,6 +263,9 @@ struct Observation {
     late_records: Vec<OutputRow>,
     /// Snapshots of task attempts that sent late records (`RunResult::late_snapshots`).
     late_snapshots: Vec<LateSnapshot>,
+    /// Snapshots of window task attempts that record their assignments
+    /// (`RunResult::assignment_snapshots`).
+    assignment_snapshots: Vec<LateSnapshot>,
     /// Processing-time window assignments (`RunResult::window_assignments`).
     window_assignments: Vec<AssignmentRow>,
     /// Processing-time window quiesces (`RunResult::quiesced_windows`).

@@ -516,7 +516,8 @@ pub struct LateSnapshot {
     /// The checkpoint.
     pub checkpoint: CheckpointId,
     /// How many late elements the attempt had sent to its late side output before the
-    /// snapshot's cut (the first that many of its `late_records`).
+    /// snapshot's cut (the first that many of its `late_records`); in
+    /// `RunResult::assignment_snapshots`, how many of its `window_assignments` rows.
     pub late_before: u64,
 }
 
@@ -666,7 +667,13 @@ pub struct RunResult {
     /// consumed downstream (`inputs = ["W.late"]`), with how many they had sent before the cut
     /// (kept in lean runs too): which late elements a checkpoint holds (`check/side_output.rs`).
     pub late_snapshots: Vec<LateSnapshot>,
-    /// Every element a processing-time window took, with its windows, in time order.
+    /// The snapshots of event-time window task attempts fed by a late side output (session
+    /// 28), with how many of their `window_assignments` rows they had recorded before the cut
+    /// (`late_before` counts those rows here): which elements a checkpoint's window state holds.
+    pub assignment_snapshots: Vec<LateSnapshot>,
+    /// Every element a processing-time window took, with its windows, in time order; and every
+    /// element an event-time window fed by a late side output judged (session 28; no windows:
+    /// it was late there).
     pub window_assignments: Vec<AssignmentRow>,
     /// Every end of input of a processing-time window task, with the windows it dropped.
     pub quiesced_windows: Vec<QuiescedRow>,

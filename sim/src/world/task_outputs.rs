@@ -129,6 +129,9 @@ fn snapshot_taken(
     for (checkpoint, late_before) in t.take_late_cuts() {
         w.obs.late_snapshots.push(LateSnapshot { task, attempt, checkpoint, late_before });
     }
+    for (checkpoint, late_before) in t.take_assignment_cuts() {
+        w.obs.assignment_snapshots.push(LateSnapshot { task, attempt, checkpoint, late_before });
+    }
     if let Err(cause) = flush_before_snapshot(w, key, now) {
         fail(w, at, cause);
         return None;

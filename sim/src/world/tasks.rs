@@ -202,6 +202,14 @@ fn start_task(
     let log_end = latest_ends(w, spec, restore.is_some(), now);
     let counters = w.tasks.counters.entry(tm).or_default();
     let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
+    // A window fed by a late side output (session 28): the `windows` checker reads which
+    // elements each attempt took (its watermark is not restored, so no fold knows them); marked
+    // before `Task::new`, which replays a restore's in-flight records.
+    let mut tspec = tspec;
+    let (vi, _) = d.graph.task_vertex[task.0 as usize];
+    if d.graph.vertices[vi].ops.iter().any(|o| spec.late_fed_window(*o).is_some()) {
+        tspec.chain.iter_mut().for_each(|op| op.operator.record_window_assignments());
+    }
     let mut t = Task::new(tspec, now, restore, &committed, &log_end, counters);
     if restore.is_none() {
         skip_before_latest(w, spec, &t, &log_end);

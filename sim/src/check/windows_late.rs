@@ -1,0 +1,209 @@
+//! The `windows` checker on a window fed by a late side output (`W.late -> key_by -> window -> sink`, semantics §11.8, session 28): its results against the run's own record of which elements each attempt of it took.
+//!
+//! Every element of `W.late` is older than the watermark `W` forwarded, so the second window
+//! takes it only when its own window of the element has not ended against its own watermark;
+//! neither watermark is in a checkpoint (§11.5), so after a restore both the first window's
+//! verdict (late or not) and the second's may differ from the first time. No fault-free fold
+//! knows them; the world records, per attempt of the second window, each element it judged and
+//! the windows that took it (`RunResult::window_assignments`, none: late there) and per
+//! snapshot how many of those it had recorded before the cut (`RunResult::assignment_snapshots`).
+//! The rules, for a `sum` or `count` second window of elements with non-negative numbers whose
+//! results reach the sink unchanged, without rescale or stop-with-savepoint:
+//!
+//! * `late-window-doubled` (two-phase-commit sink, exactly-once checkpoints): the committed
+//!   results of (key, window) total more than the aggregate of the distinct elements any attempt
+//!   took into it (without allowed lateness the committed firings hold disjoint elements: an
+//!   element a committed firing held is not replayed after the restore that follows; with
+//!   lateness each firing holds everything so far, so each one alone is bounded). A print sink
+//!   under exactly-once checkpoints: each printed result alone.
+//! * `late-window-lost` (the job FINISHED with every firing in the sink, `finished_all`): an
+//!   element the second window took before its snapshot of a completed checkpoint is in that
+//!   checkpoint's window state (or in a result that left before the cut), and every restore is
+//!   from that checkpoint or a later one, so it reaches the sink: the committed results of its
+//!   (key, window) total at least the aggregate of such elements, and a print sink printed some
+//!   result of that window.
+//! * `late-window-missed` (the job FINISHED): an element the first window sent to its side
+//!   output before its snapshot of a completed checkpoint (`side_output::covering`) left ahead of
+//!   that checkpoint's barrier, so the second window judged it in some attempt (took it or found
+//!   it late): it is in the record.
+
+use super::*;
+use crate::world::graph::Graph;
+use ckptsim::TaskId;
+
+/// An element's identity across attempts: its lineage.
+type Id = (u64, u32);
+
+/// The `windows` findings and summary of the window `at` fed by the late side output of
+/// `first`, whose results reach `sink` (`rows`: the run restricted to that sink's rows). None
+/// with the reason when the rules do not apply.
+pub(in crate::check) fn late_window(
+    spec: &JobSpec,
+    run: &RunResult,
+    rows: &RunResult,
+    graphs: &[(u64, Graph)],
+    (first, at, sink): (usize, usize, usize),
+) -> Result<(Vec<Finding>, String), &'static str> {
+    let OpKind::EventWindow(w) = &spec.operators[at].kind else { return Err("not an event-time window") };
+    if !matches!(w.aggregate, Aggregate::Sum | Aggregate::Count) {
+        return Err("window after a late side output: only sum and count are judged");
+    }
+    if spec.op_inputs(sink) != [at] {
+        return Err("window after a late side output: judged only with its results straight into the sink");
+    }
+    if !run.rescales.is_empty() || !run.stops.is_empty() {
+        return Err("window after a late side output: not judged across a rescale or stop-with-savepoint");
+    }
+    let name = spec.operators[at].name.as_str();
+    // A host that does not mark the window (`ckptsim explore`) leaves no record to judge by.
+    if run.assignment_snapshots.is_empty() && !run.window_assignments.iter().any(|r| r.operator == name) {
+        return Err("window after a late side output: no record of which elements it took (the host records none)");
+    }
+    let two_pc = matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink);
+    let exact = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce;
+    let x = |v: &Value| if w.aggregate == Aggregate::Count { 1 } else { i128::from(number(v)) };
+    let completed: BTreeSet<ckptsim::CheckpointId> = run.completed_offsets.keys().copied().collect();
+    // Per (key, window): every element any attempt took, and those a completed checkpoint holds.
+    let mut took: BTreeMap<(Value, TimeWindow), BTreeMap<Id, i128>> = BTreeMap::new();
+    let mut held: BTreeMap<(Value, TimeWindow), BTreeMap<Id, i128>> = BTreeMap::new();
+    let mut judged: BTreeSet<Id> = BTreeSet::new();
+    let mut negative = false;
+    let mut position: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+    for r in run.window_assignments.iter().filter(|r| r.operator == name) {
+        let p = position.entry((r.task, r.attempt)).or_default();
+        let cut = run.assignment_snapshots.iter().any(|s| {
+            s.task == r.task && s.attempt == r.attempt && s.late_before > *p && completed.contains(&s.checkpoint)
+        });
+        *p += 1;
+        let id = (r.lineage.input_seq, r.lineage.sub);
+        judged.insert(id);
+        negative |= number(&r.value) < 0;
+        for win in &r.windows {
+            let k = (key_of(&r.value), *win);
+            took.entry(k.clone()).or_default().insert(id, x(&r.value));
+            if cut {
+                held.entry(k).or_default().insert(id, x(&r.value));
+            }
+        }
+    }
+    if negative && w.aggregate == Aggregate::Sum {
+        return Err("window after a late side output: an element with a negative number (the sums bound nothing)");
+    }
+    let mut anomalies = Vec::new();
+    let size = match w.assigner {
+        ckptsim::window::WindowAssigner::Tumbling { size_ms, .. }
+        | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
+    };
+    let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
+    let mut results: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
+    for r in sink_rows.iter() {
+        if let Some(k) = row_window(&r, size, &mut anomalies) {
+            results.entry(k).or_default().push(r);
+        }
+    }
+    let total = |m: Option<&BTreeMap<Id, i128>>| m.map_or(0, |m| m.values().sum::<i128>());
+    // Doubled: more than every element any attempt took (exactly-once window state only).
+    if exact {
+        for (k, rs) in &results {
+            let most = total(took.get(k));
+            let disjoint = two_pc && w.allowed_lateness_ms == 0;
+            let values: Vec<i128> = rs.iter().map(|r| i128::from(number(&r.value))).collect();
+            let over = if disjoint { values.iter().sum::<i128>() > most } else { values.iter().any(|v| *v > most) };
+            if over {
+                let r = &rs[rs.len() - 1];
+                anomalies.push(
+                    Finding::new(
+                        "late-window-doubled",
+                        format!(
+                            "late window doubled: `{name}` result(s) {:?} of key {} window [{}, {}) {} more than the \
+                             {} elements any attempt of it took there (aggregate {most})",
+                            values,
+                            k.0,
+                            k.1.start,
+                            k.1.end,
+                            if disjoint { "total" } else { "hold" },
+                            took.get(k).map_or(0, |m| m.len()),
+                        ),
+                    )
+                    .at(r.time_ms),
+                );
+            }
+        }
+    }
+    let finished = finished_all(spec, run, two_pc);
+    if finished {
+        // Lost: less than the elements a completed checkpoint holds in its window state.
+        for (k, m) in &held {
+            let least: i128 = m.values().sum();
+            let got: i128 = results.get(k).map_or(0, |rs| rs.iter().map(|r| i128::from(number(&r.value))).sum());
+            let missing = if two_pc { got < least } else { !results.contains_key(k) };
+            if missing {
+                let first_in = m.keys().next().map_or(0, |i| i.0);
+                anomalies.push(
+                    Finding::new(
+                        "late-window-lost",
+                        format!(
+                            "late window lost: `{name}` took {} element(s) of key {} into window [{}, {}) (aggregate \
+                             {least}) before its snapshot of a completed checkpoint, but the sink's results of that \
+                             window {}",
+                            m.len(),
+                            k.0,
+                            k.1.start,
+                            k.1.end,
+                            if results.contains_key(k) {
+                                format!("total only {got}")
+                            } else {
+                                "are missing".to_owned()
+                            },
+                        ),
+                    )
+                    .with("input", first_in),
+                );
+            }
+        }
+        // Missed: a late element a completed checkpoint holds as sent never judged by `at`.
+        let covered = super::super::side_output::covering(spec, run, false);
+        let window_tasks = crate::world::graph::tasks_of_operator(graphs, first);
+        let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+        for r in &run.late_records {
+            if !window_tasks.iter().any(|(_, t)| t.contains(&r.task)) {
+                continue;
+            }
+            let p = sent.entry((r.task, r.attempt)).or_default();
+            let due = covered(r.task, r.attempt, *p);
+            *p += 1;
+            if due && !judged.contains(&(r.lineage.input_seq, r.lineage.sub)) {
+                anomalies.push(
+                    Finding::new(
+                        "late-window-missed",
+                        format!(
+                            "late window missed: t={} input #{} (sub {}) went to `{}`'s late side output before a \
+                             checkpoint that completed covered it, and no attempt of `{name}` ever judged it",
+                            r.time_ms, r.lineage.input_seq, r.lineage.sub, spec.operators[first].name
+                        ),
+                    )
+                    .at(r.time_ms)
+                    .with("input", r.lineage.input_seq),
+                );
+            }
+        }
+    }
+    let took_n: usize = took.values().map(|m| m.len()).sum();
+    let held_n: usize = held.values().map(|m| m.len()).sum();
+    Ok((
+        anomalies,
+        format!(
+            "window `{name}` after `{}.late`: {} results of {} windows judged against the run's record ({} elements \
+             judged, {took_n} taken, {held_n} held by a completed checkpoint){}",
+            spec.operators[first].name,
+            results.values().map(Vec::len).sum::<usize>(),
+            took.len().max(results.len()),
+            judged.len(),
+            if finished {
+                ""
+            } else {
+                "; lost and missed not judged (the job did not finish with every firing in the sink)"
+            },
+        ),
+    ))
+}
