@@ -46,7 +46,7 @@ fn run_cli(file_text: &str, tag: &str) -> (i32, String) {
 
 #[test]
 fn commit_offsets_on_snapshot_replays_from_its_file() {
-    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() };
+    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::fast() };
     let (file, checker) = replay_file("tiny-2pc.toml", Variant::CommitOffsetsOnSnapshot, b);
     assert_eq!(checker, "offsets");
     let (code, out) = run_cli(&file, "offsets");
@@ -56,7 +56,7 @@ fn commit_offsets_on_snapshot_replays_from_its_file() {
 
 #[test]
 fn ignore_min_pause_replays_from_its_file() {
-    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() };
+    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::fast() };
     let (file, checker) = replay_file("tiny-min-pause.toml", Variant::IgnoreMinPause, b);
     assert_eq!(checker, "coordinator");
     let (code, out) = run_cli(&file, "min-pause");
@@ -69,7 +69,7 @@ fn ignore_min_pause_replays_from_its_file() {
 
 #[test]
 fn fixed_delay_off_by_one_replays_from_its_file() {
-    let b = Bounds { max_ticks: 2, max_failures: 2, ..Bounds::default() };
+    let b = Bounds { max_ticks: 2, max_failures: 2, ..Bounds::fast() };
     let (file, checker) = replay_file("tiny-one-restart.toml", Variant::FixedDelayOffByOne, b);
     assert_eq!(checker, "restart");
     let (code, out) = run_cli(&file, "restart");
@@ -79,7 +79,7 @@ fn fixed_delay_off_by_one_replays_from_its_file() {
 
 #[test]
 fn a_bad_replay_file_names_file_line_and_field() {
-    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() };
+    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::fast() };
     let (file, _) = replay_file("tiny-2pc.toml", Variant::CommitOffsetsOnSnapshot, b);
     let bad = file.replacen("stop_at_ms = 8000", "stop_at_ms = \"soon\"", 1);
     let e = counterexample::parse("bad.replay", &bad).unwrap_err();
@@ -93,7 +93,7 @@ fn a_bad_replay_file_names_file_line_and_field() {
 fn a_non_idempotent_recommit_is_found_under_the_correct_protocol_and_replays() {
     // negative/non-idempotent-recommit.toml is a store setting, not a variant: the explorer's
     // sink store takes the scenario's `idempotent_commit = false`.
-    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() };
+    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::fast() };
     let (file, checker) = replay_file("tiny-2pc-non-idempotent.toml", Variant::Correct, b);
     assert_eq!(checker, "exactly-once");
     let (code, out) = run_cli(&file, "recommit");
@@ -107,7 +107,7 @@ fn a_non_idempotent_recommit_is_found_under_the_correct_protocol_and_replays() {
 #[test]
 fn source_emits_after_stop_replays_from_its_file() {
     // The file carries `stops = 1`: without it the replayed `stop` step would not be enabled.
-    let b = Bounds { max_ticks: 2, max_failures: 0, max_stops: 1, ..Bounds::default() };
+    let b = Bounds { max_ticks: 2, max_failures: 0, max_stops: 1, ..Bounds::fast() };
     let (file, checker) = replay_file("tiny-stop.toml", Variant::SourceEmitsAfterStop, b);
     assert_eq!(checker, "stop");
     assert!(file.contains("\nstops = 1\n"), "{file}");
@@ -122,7 +122,7 @@ fn source_emits_after_stop_replays_from_its_file() {
 fn finished_task_counts_as_acked_replays_from_its_file() {
     // The file carries `ack_losses` and `requests`: the `lose-ack` and `savepoint` steps need them.
     let b =
-        Bounds { max_ticks: 0, max_failures: 0, max_stops: 1, max_requests: 1, max_ack_losses: 1, ..Bounds::default() };
+        Bounds { max_ticks: 0, max_failures: 0, max_stops: 1, max_requests: 1, max_ack_losses: 1, ..Bounds::fast() };
     let (file, checker) = replay_file("tiny-stop-savepoint.toml", Variant::FinishedTaskCountsAsAcked, b);
     assert_eq!(checker, "coordinator");
     assert!(file.contains("\nack_losses = 1\n") && file.contains("\nrequests = 1\n"), "{file}");
@@ -155,7 +155,7 @@ enum Search {
 /// The small configuration that finds `variant`, or why `explore` cannot pose it. A match
 /// without a wildcard: a new variant does not compile until it has a case here.
 fn case(variant: Variant) -> Result<Case, &'static str> {
-    let b = |ticks, failures| Bounds { max_ticks: ticks, max_failures: failures, ..Bounds::default() };
+    let b = |ticks, failures| Bounds { max_ticks: ticks, max_failures: failures, ..Bounds::fast() };
     let c = |job, bounds, checker| Ok(Case { job, edits: &[], bounds, checker, search: Search::Bfs });
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
@@ -492,7 +492,7 @@ fn window_join_then_window_lost_is_found_by_walks_and_replayed() {
     let text = std::fs::read_to_string(&path).expect("scenario text");
     let mut spec = load::load_spec(&path).expect("explore scenario loads");
     spec.variant = Variant::WindowStateNotRestored;
-    let b = Bounds { max_ticks: 1, max_failures: 1, ..Bounds::default() };
+    let b = Bounds { max_ticks: 1, max_failures: 1, ..Bounds::fast() };
     let v = Explorer::new(&spec, b).explore_walks(50_000, 2).violation.expect("a walk finds the loss");
     assert_eq!(v.checker, "windows", "{}", v.anomaly);
     let file = counterexample::write(name, &text, &spec, b, &v);
@@ -529,7 +529,7 @@ fn replays_through_a_bounded_step(scenario: &str, variant: Variant, b: Bounds, c
 /// the correct coordinator aborts it.
 #[test]
 fn pending_survives_failover_through_a_job_manager_heartbeat_timeout_replays_from_its_file() {
-    let b = Bounds { max_ticks: 2, max_failures: 0, max_jm_hb_timeouts: 1, ..Bounds::default() };
+    let b = Bounds { max_ticks: 2, max_failures: 0, max_jm_hb_timeouts: 1, ..Bounds::fast() };
     let v = Variant::PendingSurvivesFailover;
     replays_through_a_bounded_step("tiny-2pc.toml", v, b, "coordinator", "jm_hb_timeouts", "jm-hb-timeout:0");
 }
@@ -539,7 +539,7 @@ fn pending_survives_failover_through_a_job_manager_heartbeat_timeout_replays_fro
 /// run`; the correct handler forwards the marker.
 #[test]
 fn cancel_marker_ignored_through_a_late_tick_replays_from_its_file() {
-    let b = Bounds { max_ticks: 2, max_failures: 0, max_late_ticks: 1, max_states: 1_000_000, ..Bounds::default() };
+    let b = Bounds { max_ticks: 2, max_failures: 0, max_late_ticks: 1, max_states: 1_000_000, ..Bounds::fast() };
     let v = Variant::CancelMarkerIgnored;
     replays_through_a_bounded_step("tiny-cancel-marker.toml", v, b, "barriers", "late_ticks", "late-tick");
 }

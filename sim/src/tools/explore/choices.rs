@@ -28,42 +28,66 @@ impl Explorer<'_> {
         }
     }
 
-    /// Partial-order reduction and the explorer's time model. A task's own steps (taking the
-    /// head of one of its input channels, receiving a JobManager message, reading a record)
-    /// touch only that task, the tails of queues others read from the head, and per-task
-    /// observations: they commute with every step of another task and of the JobManager. So
-    /// when some task has a channel or JobManager message waiting, exploring only the steps of
-    /// that task and of the tasks upstream of it (whose outputs can queue up behind the heads
-    /// it takes), with their failures and message losses, reaches every state of this time
-    /// model that the full set reaches. Of the busy tasks, the one whose group leaves the fewest
-    /// choices is taken (a source with a message waiting is a group of one; its downstream
-    /// task's group holds every task upstream of it).
+    /// Partial-order reduction and the explorer's time model (eager delivery: a `tick` fires
+    /// only once no channel element and no JobManager message to a task waits; `late-tick`
+    /// is the bounded exception). When a task has something waiting, the choices kept are a
+    /// persistent set: no sequence of steps left out can enable or be a step dependent on a
+    /// kept one, so every terminal state (and every violation a terminal state shows) of the
+    /// unreduced search in this time model is still reached (session 28, issue 20;
+    /// `docs/explore.md`, *A sound default reduction*).
     ///
-    /// Unaligned barriers couple a channel's two ends beyond FIFO order: a barrier forwarded
-    /// with priority is put at the head of the queue the downstream task takes from, and the
-    /// downstream task's first barrier of a checkpoint pulls the same checkpoint's barrier out
-    /// of its other channels (wherever it is queued, if it is there yet). So with unaligned
-    /// checkpoints a task of the group whose next step may send a barrier (a trigger waiting
-    /// for a source, a barrier at the head of one of its channels) brings its downstream tasks
-    /// (and their upstream) into the group; records and cancel markers still only join the
-    /// tail. Time model ("eager delivery"): timers fire only when no channel element and no
-    /// JobManager message to a task is waiting, as if delivery and processing took no virtual
-    /// time; sources read at any pace (a timer may fire before a visible record is read), and
-    /// messages to the JobManager and failures interleave freely; of several sources with
-    /// records to read, only the first one's read is explored at a time. Process crashes touch
-    /// several tasks at once: a TaskManager crash (or a heartbeat timeout of a live one, which
-    /// fails its tasks) stays in the busy set when it kills a task of the group, a JobManager failover (it touches every task) always does; the JobManager
-    /// noticing a crashed TaskManager is a JobManager step, like `to-jm`.
-    ///
-    /// Session 27: the JobManager's deliveries are left out of a busy group's set, but they
-    /// are not independent of it: a `to-jm` queues messages (aborts, cancels, deployments,
-    /// notifications) that a group task then takes before or after its channel heads. Against
-    /// the search without reduction in the same time model (`eager_ticks`), the default misses
-    /// terminal states once failures are explored (`tiny-2pc` (2,1): 2,402 of 2,718);
-    /// `jm_in_group` keeps `to-jm` and `lose-ack` in the set and reaches them all there, at
-    /// 1.4–1.8 times the states (`docs/explore.md`, *Session 27*). It is not the default yet:
-    /// several planted variants' cases would need larger bounds.
+    /// The set is built around a busy task `t` ([`Explorer::persistent_group`]): the steps of
+    /// a group of tasks closed under three rules, and every JobManager-side step (`to-jm`,
+    /// `lose-ack`, `tm-lost`, the requests, zombies, process faults). JobManager steps must be
+    /// kept: a delivery to the JobManager queues messages (aborts, cancels, deployments,
+    /// notifications) that a group task takes before or after its channel heads, so it
+    /// enables steps dependent on the group's (the session 27 default left them out and
+    /// missed terminal states once failures were explored). Left out are only the steps of
+    /// tasks that can neither feed the group, nor touch what its steps touch, nor put a new
+    /// message at the head of a queue to the JobManager. Of the busy tasks, the one whose set is
+    /// smallest is taken. A step that touches every task or time itself (a JobManager failover,
+    /// a rescale, a late tick) makes the full set the only persistent one. With nothing waiting
+    /// every choice is explored (timers, reads of every source, the JobManager's steps).
     pub(super) fn reduce(&self, sys: &Sys, all: Vec<Choice>) -> Vec<Choice> {
+        if self.bounds.fast_reduce {
+            return self.reduce_fast(sys, all);
+        }
+        let busy: BTreeSet<TaskId> = all
+            .iter()
+            .filter_map(|c| match c {
+                Choice::ToTask(t) | Choice::Data { to: t, .. } => Some(*t),
+                _ => None,
+            })
+            .collect();
+        if busy.is_empty() {
+            return self.one_reader(sys, all);
+        }
+        // The time model: no plain tick while a delivery waits.
+        let all: Vec<Choice> = all.into_iter().filter(|c| *c != Choice::Tick).collect();
+        if all.iter().any(|c| matches!(c, Choice::JmFailover | Choice::Rescale | Choice::LateTick)) {
+            return all;
+        }
+        let mut best: Option<Vec<Choice>> = None;
+        for t in busy {
+            let group = self.persistent_group(sys, t, &all);
+            let kept: Vec<Choice> =
+                all.iter().copied().filter(|c| task_of(*c).is_none_or(|x| group.contains(&x))).collect();
+            if best.as_ref().is_none_or(|b| kept.len() < b.len()) {
+                best = Some(kept);
+            }
+        }
+        best.unwrap_or(all)
+    }
+
+    /// `--fast-reduce` (`Bounds::fast_reduce`): the reduction of sessions 10–27, kept for bug
+    /// hunting and for the tests that pin its counts. A busy group's set leaves out the
+    /// JobManager's steps (`to-jm`, `lose-ack`) unless `jm_in_group`, and only the first
+    /// reading source reads when nothing waits. Unsound once failures are explored: a
+    /// JobManager delivery queues messages a group task takes before or after its channel
+    /// heads, so the set is not persistent, and the search misses terminal states of its own
+    /// time model (`tiny-2pc` (2,1): 2,402 of 2,718; `docs/explore.md`, *Session 27* and
+    /// *A sound default reduction*). Its "exhausted" claims hold only for the states it reaches.
+    fn reduce_fast(&self, sys: &Sys, all: Vec<Choice>) -> Vec<Choice> {
         let busy: BTreeSet<TaskId> = all
             .iter()
             .filter_map(|c| match c {
@@ -110,6 +134,116 @@ impl Explorer<'_> {
             }
         }
         best.unwrap_or(all)
+    }
+
+    /// Nothing waits: the reads of one source alone are kept with every other choice when
+    /// no other source's read can touch a kept step. A read puts records behind the heads its
+    /// downstream tasks take; the records it starts on their way (taken by the left-out tasks,
+    /// which send the JobManager nothing for them) disable a tick (a delivery then waits) and
+    /// conflict with a kept failure of a task they reach, and a bounded source's last read
+    /// reports its end of data. So only with no tick, no failure and no process fault enabled,
+    /// no injector, and no other reading source bounded; else every choice.
+    fn one_reader(&self, sys: &Sys, all: Vec<Choice>) -> Vec<Choice> {
+        let job = self.job(sys);
+        let readers: Vec<TaskId> =
+            all.iter().filter_map(|c| if let Choice::Fetch(t) = c { Some(*t) } else { None }).collect();
+        let quiet = readers.len() > 1
+            && !all.iter().any(|c| {
+                matches!(
+                    c,
+                    Choice::Tick
+                        | Choice::LateTick
+                        | Choice::Fail(_)
+                        | Choice::CrashTm(_)
+                        | Choice::HbTimeout(_)
+                        | Choice::TmHbTimeout(_)
+                        | Choice::JmHbTimeout(_)
+                        | Choice::JmFailover
+                        | Choice::Rescale
+                )
+            })
+            && self.spec.operators.iter().all(|o| o.injectors.is_empty())
+            && readers[1..].iter().all(|r| !job.bounded[r.0 as usize]);
+        if !quiet {
+            return all;
+        }
+        let first = readers[0];
+        all.into_iter().filter(|c| !matches!(c, Choice::Fetch(x) if *x != first)).collect()
+    }
+
+    /// The tasks whose own steps are kept with busy task `t` (with every JobManager-side
+    /// step): [`Explorer::group`] of `t`, closed until no task outside it
+    /// - has an enabled step dependent on a kept one ([`Explorer::independent`], failure and
+    ///   loss budgets aside: a left-out failure that uses up the budget only disables a kept
+    ///   failure, never a kept delivery, so some kept step still comes first on every path);
+    /// - runs on a TaskManager a kept process fault touches;
+    /// - may put a new message at the head of its queue to the JobManager: its queue is empty
+    ///   and it is live with failures left, or it or a task upstream of it has an enabled step
+    ///   (a delivery to the JobManager is kept, and a new one is dependent on it).
+    ///
+    /// Each task that joins brings its own [`Explorer::group`] (the tasks that can feed it).
+    pub(super) fn persistent_group(&self, sys: &Sys, t: TaskId, all: &[Choice]) -> BTreeSet<TaskId> {
+        let job = self.job(sys);
+        let n = job.graph.tasks.len();
+        let mut group = self.group(sys, t);
+        let tm_faults: BTreeSet<TmId> = all
+            .iter()
+            .filter_map(|c| match c {
+                Choice::CrashTm(tm) | Choice::HbTimeout(tm) | Choice::TmHbTimeout(tm) | Choice::JmHbTimeout(tm) => {
+                    Some(*tm)
+                }
+                _ => None,
+            })
+            .collect();
+        let failures_left = sys.failures < self.bounds.max_failures;
+        let injectors = self.spec.operators.iter().any(|o| !o.injectors.is_empty());
+        let active: BTreeSet<TaskId> = all.iter().filter_map(|c| task_of(*c)).collect();
+        // Tasks whose own next steps may send the JobManager something: a JobManager message
+        // waits for them (a trigger is acknowledged, a cancel or deployment reported), an
+        // input channel holds more than records (a barrier is acknowledged, an end of
+        // partition or of data reported), a bounded source may read its last record (its end
+        // of data), or any step at all where an injector may fail the task. A record taken
+        // alone sends nothing to the JobManager.
+        let signals: BTreeSet<TaskId> = (0..n)
+            .map(|i| TaskId(i as u32))
+            .filter(|x| {
+                sys.to_task.get(x).is_some_and(|q| !q.is_empty())
+                    || sys
+                        .data
+                        .iter()
+                        .any(|((_, to, _), q)| to == x && q.iter().any(|(e, _)| !matches!(e, StreamElement::Record(_))))
+                    || (job.bounded[x.0 as usize] && all.contains(&Choice::Fetch(*x)))
+                    || (injectors && active.contains(x))
+            })
+            .collect();
+        loop {
+            let kept: Vec<Choice> =
+                all.iter().copied().filter(|c| task_of(*c).is_none_or(|x| group.contains(&x))).collect();
+            let mut joins: Vec<TaskId> = Vec::new();
+            for v in (0..n).map(|i| TaskId(i as u32)).filter(|v| !group.contains(v)) {
+                let empty_up = sys.to_jm.get(&v).is_none_or(|q| q.is_empty());
+                // Left out, v and the tasks upstream of it outside the group run on alone:
+                // v may then send if it, or one of them, may pass it more than records.
+                let signalled = signals.contains(&v)
+                    || job.upstream[v.0 as usize].iter().any(|u| !group.contains(u) && signals.contains(u));
+                let sends = empty_up && ((failures_left && sys.tasks.contains_key(&v)) || signalled);
+                let faulted = tm_faults.contains(&job.graph.tasks[v.0 as usize].tm);
+                let dependent = || {
+                    all.iter()
+                        .filter(|c| task_of(**c) == Some(v))
+                        .any(|c| kept.iter().any(|k| !self.independent_beyond_budgets(sys, *k, *c)))
+                };
+                if sends || faulted || dependent() {
+                    joins.push(v);
+                }
+            }
+            if joins.is_empty() {
+                return group;
+            }
+            for v in joins {
+                group.extend(self.group(sys, v));
+            }
+        }
     }
 
     /// The tasks whose steps are explored when `t` is busy: `t`, every task upstream of it
@@ -380,5 +514,15 @@ impl Explorer<'_> {
             .map(|(p, o, _)| self.log.at[p][o])
             .min();
         [jm, tasks, records].into_iter().flatten().min()
+    }
+}
+
+/// The task whose own step `c` is (a read, a delivery to it, a lost message to it, its
+/// failure); None for the JobManager's steps, time and process faults.
+fn task_of(c: Choice) -> Option<TaskId> {
+    match c {
+        Choice::Fetch(x) | Choice::ToTask(x) | Choice::Lose(x) | Choice::Fail(x) => Some(x),
+        Choice::Data { to, .. } => Some(to),
+        _ => None,
     }
 }

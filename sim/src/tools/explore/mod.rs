@@ -164,6 +164,12 @@ pub struct Bounds {
     /// dependent on the group's steps through the steps it enables, and the default reduction
     /// misses terminal states of its own time model (`docs/explore.md`, *Session 27*).
     pub jm_in_group: bool,
+    /// With `reduce`: the reduction of sessions 10–27 instead of the sound default
+    /// (`--fast-reduce`, `Explorer::reduce_fast`): fewer states, so planted bugs are found
+    /// sooner, but its set is not persistent once failures are explored and an "exhausted"
+    /// verdict may miss terminal states (session 28, issue 20). `jm_in_group` applies to it
+    /// only; the default already keeps every JobManager step in a busy group's set.
+    pub fast_reduce: bool,
     /// Without `reduce`: `tick` only once nothing waits (no channel element, no JobManager
     /// message to a task), the reduced search's time model (eager delivery), so the
     /// unreduced search is the reference the reduction is measured against. Off: without
@@ -177,6 +183,14 @@ pub struct Bounds {
     /// orders, applied, reach the same state and neither disables the other
     /// (`Explorer::commute_by_execution`, session 22).
     pub jm_commute: bool,
+}
+
+impl Bounds {
+    /// The default bounds with `fast_reduce`: the session 10–27 reduction, which the tests that
+    /// pin its counts and counterexample lengths use.
+    pub fn fast() -> Self {
+        Bounds { fast_reduce: true, ..Bounds::default() }
+    }
 }
 
 /// Which sleep sets the search uses (`sleep.rs`).
@@ -216,6 +230,7 @@ impl Default for Bounds {
             reduce: true,
             reduce_feeders: false,
             jm_in_group: false,
+            fast_reduce: false,
             eager_ticks: false,
             sleep: Sleep::Off,
             jm_commute: false,
@@ -634,6 +649,9 @@ pub struct ExploreReport {
     /// states. Kept by breadth-first search and `--exhaust`; `--dfs` adds a terminal state
     /// again when it reaches it again at a smaller depth.
     pub terminal_digest: u64,
+    /// The fingerprints of the terminal states, sorted, each once: kept by breadth-first
+    /// search only (the soundness test compares these sets, `sim/tests/explore_sound.rs`).
+    pub terminals: Vec<u64>,
     /// Children generated (choices applied), re-expansions included.
     pub children: u64,
     /// Visited states expanded again because a later visit slept on fewer choices.
@@ -658,6 +676,7 @@ impl ExploreReport {
             depth_reached: 0,
             terminal_states: 0,
             terminal_digest: 0,
+            terminals: Vec::new(),
             children: 0,
             reexpanded: 0,
             exhausted: false,

@@ -89,6 +89,7 @@ impl Explorer<'_> {
         let mut report = search.report;
         report.distinct_states = search.visited.len() as u64;
         report.exhausted = report.violation.is_none() && !search.cut;
+        report.terminals.sort_unstable();
         report.elapsed_s = wall.elapsed().as_secs_f64();
         report
     }
@@ -108,6 +109,7 @@ impl Explorer<'_> {
             if terminal {
                 search.report.terminal_states += 1;
                 search.report.terminal_digest = search.report.terminal_digest.wrapping_add(sys.fingerprint());
+                search.report.terminals.push(sys.fingerprint());
                 return Visit::Go;
             }
         } else {

@@ -97,9 +97,21 @@ impl Explorer<'_> {
     /// a JobManager step (which appends to the tails of the JobManager → task links and writes
     /// the JobMaster and its observations) unless it may commit source offsets.
     pub(super) fn independent(&self, sys: &Sys, a: Choice, b: Choice) -> bool {
+        self.independent_with(sys, a, b, true)
+    }
+
+    /// [`Explorer::independent`] without the shared failure and loss budgets: two failures
+    /// (two losses) of different tasks commute where both are enabled, and one disables the
+    /// other only by using up the last of the budget (the persistent-set closure,
+    /// `choices.rs` `persistent_group`).
+    pub(super) fn independent_beyond_budgets(&self, sys: &Sys, a: Choice, b: Choice) -> bool {
+        self.independent_with(sys, a, b, false)
+    }
+
+    fn independent_with(&self, sys: &Sys, a: Choice, b: Choice, budgets: bool) -> bool {
         match (self.footprint(sys, a), self.footprint(sys, b)) {
             (a @ Footprint::Task { t: x, budget: bx, .. }, b @ Footprint::Task { t: y, budget: by, .. }) => {
-                (bx == 0 || bx != by)
+                (!budgets || bx == 0 || bx != by)
                     && deploys_commute(a, b)
                     && deploys_commute(b, a)
                     && self.tasks_independent(sys, x, y)
