@@ -207,3 +207,41 @@ pub(in crate::check) fn late_window(
         ),
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `late-window-doubled` findings of the `windows` verdict of `run`.
+    fn doubled(spec: &JobSpec, run: &RunResult) -> Vec<Finding> {
+        let v = check_all(spec, run, &reference::compute(spec)).into_iter().find(|v| v.checker == "windows");
+        let all = v.expect("a windows verdict").anomalies;
+        all.into_iter().filter(|f| f.kind.as_deref() == Some("late-window-doubled")).collect()
+    }
+
+    /// A hand-made record of `eventtime/late-window-2pc.toml` (seed 1) in which the store shows
+    /// the largest committed `LateWindow` result a second time: its (key, window) then totals
+    /// more than the elements any attempt took there, and the rule names it (kind, message,
+    /// time of the result); the run as it happened (the passing twin) has no such finding.
+    #[test]
+    fn a_result_committed_twice_is_doubled() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime/late-window-2pc.toml");
+        let spec = crate::load::load_spec(&path).expect("scenario loads");
+        let run = crate::world::run(&spec, 1);
+        assert_eq!(doubled(&spec, &run).len(), 0, "the run itself is not doubled: {:?}", doubled(&spec, &run));
+        let row = run.committed.iter().max_by_key(|r| number(&r.value)).expect("a committed late-window result");
+        assert!(number(&row.value) > 0, "a positive result to double: {row:?}");
+        let mut twice = run.clone();
+        twice.committed.push(row.clone());
+        let found = doubled(&spec, &twice);
+        assert_eq!(found.len(), 1, "exactly the doubled (key, window): {found:?}");
+        let (v, k) = (number(&row.value), key_of(&row.value));
+        let text = &found[0].text;
+        assert!(text.starts_with(&format!("late window doubled: `LateWindow` result(s) [")), "{text}");
+        assert!(text.contains(&format!("{v}, {v}]")), "the result shown twice: {text}");
+        assert!(text.contains(&format!("of key {k} window [")), "{text}");
+        assert!(text.contains("total more than the"), "{text}");
+        assert_eq!(found[0].time_ms, Some(row.time_ms), "at the last of the doubled results");
+    }
+}
