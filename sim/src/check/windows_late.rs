@@ -225,8 +225,7 @@ mod tests {
     /// time of the result); the run as it happened (the passing twin) has no such finding.
     #[test]
     fn a_result_committed_twice_is_doubled() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime/late-window-2pc.toml");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime/late-window-2pc.toml");
         let spec = crate::load::load_spec(&path).expect("scenario loads");
         let run = crate::world::run(&spec, 1);
         assert_eq!(doubled(&spec, &run).len(), 0, "the run itself is not doubled: {:?}", doubled(&spec, &run));
