@@ -237,7 +237,7 @@ mod tests {
         assert_eq!(found.len(), 1, "exactly the doubled (key, window): {found:?}");
         let (v, k) = (number(&row.value), key_of(&row.value));
         let text = &found[0].text;
-        assert!(text.starts_with(&format!("late window doubled: `LateWindow` result(s) [")), "{text}");
+        assert!(text.starts_with("late window doubled: `LateWindow` result(s) ["), "{text}");
         assert!(text.contains(&format!("{v}, {v}]")), "the result shown twice: {text}");
         assert!(text.contains(&format!("of key {k} window [")), "{text}");
         assert!(text.contains("total more than the"), "{text}");
