@@ -64,8 +64,8 @@ pub(in crate::check) fn late_window(
     let x = |v: &Value| if w.aggregate == Aggregate::Count { 1 } else { i128::from(number(v)) };
     let completed: BTreeSet<ckptsim::CheckpointId> = run.completed_offsets.keys().copied().collect();
     // Per (key, window): every element any attempt took, and those a completed checkpoint holds.
-    let mut took: BTreeMap<(Value, TimeWindow), BTreeMap<Id, i128>> = BTreeMap::new();
-    let mut held: BTreeMap<(Value, TimeWindow), BTreeMap<Id, i128>> = BTreeMap::new();
+    let mut took: Elements = BTreeMap::new();
+    let mut held: Elements = BTreeMap::new();
     let mut judged: BTreeSet<Id> = BTreeSet::new();
     let mut negative = false;
     let mut position: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
@@ -101,92 +101,13 @@ pub(in crate::check) fn late_window(
             results.entry(k).or_default().push(r);
         }
     }
-    let total = |m: Option<&BTreeMap<Id, i128>>| m.map_or(0, |m| m.values().sum::<i128>());
-    // Doubled: more than every element any attempt took (exactly-once window state only).
     if exact {
-        for (k, rs) in &results {
-            let most = total(took.get(k));
-            let disjoint = two_pc && w.allowed_lateness_ms == 0;
-            let values: Vec<i128> = rs.iter().map(|r| i128::from(number(&r.value))).collect();
-            let over = if disjoint { values.iter().sum::<i128>() > most } else { values.iter().any(|v| *v > most) };
-            if over {
-                let r = &rs[rs.len() - 1];
-                anomalies.push(
-                    Finding::new(
-                        "late-window-doubled",
-                        format!(
-                            "late window doubled: `{name}` result(s) {:?} of key {} window [{}, {}) {} more than the \
-                             {} elements any attempt of it took there (aggregate {most})",
-                            values,
-                            k.0,
-                            k.1.start,
-                            k.1.end,
-                            if disjoint { "total" } else { "hold" },
-                            took.get(k).map_or(0, |m| m.len()),
-                        ),
-                    )
-                    .at(r.time_ms),
-                );
-            }
-        }
+        doubled(name, &results, &took, two_pc && w.allowed_lateness_ms == 0, &mut anomalies);
     }
     let finished = finished_all(spec, run, two_pc);
     if finished {
-        // Lost: less than the elements a completed checkpoint holds in its window state.
-        for (k, m) in &held {
-            let least: i128 = m.values().sum();
-            let got: i128 = results.get(k).map_or(0, |rs| rs.iter().map(|r| i128::from(number(&r.value))).sum());
-            let missing = if two_pc { got < least } else { !results.contains_key(k) };
-            if missing {
-                let first_in = m.keys().next().map_or(0, |i| i.0);
-                anomalies.push(
-                    Finding::new(
-                        "late-window-lost",
-                        format!(
-                            "late window lost: `{name}` took {} element(s) of key {} into window [{}, {}) (aggregate \
-                             {least}) before its snapshot of a completed checkpoint, but the sink's results of that \
-                             window {}",
-                            m.len(),
-                            k.0,
-                            k.1.start,
-                            k.1.end,
-                            if results.contains_key(k) {
-                                format!("total only {got}")
-                            } else {
-                                "are missing".to_owned()
-                            },
-                        ),
-                    )
-                    .with("input", first_in),
-                );
-            }
-        }
-        // Missed: a late element a completed checkpoint holds as sent never judged by `at`.
-        let covered = super::super::side_output::covering(spec, run, false);
-        let window_tasks = crate::world::graph::tasks_of_operator(graphs, first);
-        let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
-        for r in &run.late_records {
-            if !window_tasks.iter().any(|(_, t)| t.contains(&r.task)) {
-                continue;
-            }
-            let p = sent.entry((r.task, r.attempt)).or_default();
-            let due = covered(r.task, r.attempt, *p);
-            *p += 1;
-            if due && !judged.contains(&(r.lineage.input_seq, r.lineage.sub)) {
-                anomalies.push(
-                    Finding::new(
-                        "late-window-missed",
-                        format!(
-                            "late window missed: t={} input #{} (sub {}) went to `{}`'s late side output before a \
-                             checkpoint that completed covered it, and no attempt of `{name}` ever judged it",
-                            r.time_ms, r.lineage.input_seq, r.lineage.sub, spec.operators[first].name
-                        ),
-                    )
-                    .at(r.time_ms)
-                    .with("input", r.lineage.input_seq),
-                );
-            }
-        }
+        lost(name, &results, &held, two_pc, &mut anomalies);
+        missed(spec, run, graphs, (first, name), &judged, &mut anomalies);
     }
     let took_n: usize = took.values().map(|m| m.len()).sum();
     let held_n: usize = held.values().map(|m| m.len()).sum();
@@ -206,6 +127,118 @@ pub(in crate::check) fn late_window(
             },
         ),
     ))
+}
+
+/// Per (key, window) of the second window: each element's lineage and its part of the aggregate.
+type Elements = BTreeMap<(Value, TimeWindow), BTreeMap<Id, i128>>;
+
+/// `late-window-doubled`: a (key, window)'s results hold more than every element any attempt
+/// took there (`disjoint`: the committed firings hold disjoint elements, so their total counts;
+/// else each result alone).
+fn doubled(
+    name: &str,
+    results: &BTreeMap<(Value, TimeWindow), Vec<OutputRow>>,
+    took: &Elements,
+    disjoint: bool,
+    anomalies: &mut Vec<Finding>,
+) {
+    let total = |m: Option<&BTreeMap<Id, i128>>| m.map_or(0, |m| m.values().sum::<i128>());
+    for (k, rs) in results {
+        let most = total(took.get(k));
+        let values: Vec<i128> = rs.iter().map(|r| i128::from(number(&r.value))).collect();
+        let over = if disjoint { values.iter().sum::<i128>() > most } else { values.iter().any(|v| *v > most) };
+        if over {
+            let r = &rs[rs.len() - 1];
+            anomalies.push(
+                Finding::new(
+                    "late-window-doubled",
+                    format!(
+                        "late window doubled: `{name}` result(s) {:?} of key {} window [{}, {}) {} more than the \
+                         {} elements any attempt of it took there (aggregate {most})",
+                        values,
+                        k.0,
+                        k.1.start,
+                        k.1.end,
+                        if disjoint { "total" } else { "hold" },
+                        took.get(k).map_or(0, |m| m.len()),
+                    ),
+                )
+                .at(r.time_ms),
+            );
+        }
+    }
+}
+
+/// `late-window-lost`: the sink's results of a (key, window) hold less than the elements a
+/// completed checkpoint holds in its window state (a print sink: no result at all).
+fn lost(
+    name: &str,
+    results: &BTreeMap<(Value, TimeWindow), Vec<OutputRow>>,
+    held: &Elements,
+    two_pc: bool,
+    anomalies: &mut Vec<Finding>,
+) {
+    for (k, m) in held {
+        let least: i128 = m.values().sum();
+        let got: i128 = results.get(k).map_or(0, |rs| rs.iter().map(|r| i128::from(number(&r.value))).sum());
+        let missing = if two_pc { got < least } else { !results.contains_key(k) };
+        if missing {
+            let first_in = m.keys().next().map_or(0, |i| i.0);
+            anomalies.push(
+                Finding::new(
+                    "late-window-lost",
+                    format!(
+                        "late window lost: `{name}` took {} element(s) of key {} into window [{}, {}) (aggregate \
+                         {least}) before its snapshot of a completed checkpoint, but the sink's results of that \
+                         window {}",
+                        m.len(),
+                        k.0,
+                        k.1.start,
+                        k.1.end,
+                        if results.contains_key(k) { format!("total only {got}") } else { "are missing".to_owned() },
+                    ),
+                )
+                .with("input", first_in),
+            );
+        }
+    }
+}
+
+/// `late-window-missed`: an element the first window sent to its late side output before a
+/// completed checkpoint's cut that no attempt of the second window ever judged.
+fn missed(
+    spec: &JobSpec,
+    run: &RunResult,
+    graphs: &[(u64, Graph)],
+    (first, name): (usize, &str),
+    judged: &BTreeSet<Id>,
+    anomalies: &mut Vec<Finding>,
+) {
+    let covered = super::super::side_output::covering(spec, run, false);
+    let window_tasks = crate::world::graph::tasks_of_operator(graphs, first);
+    let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+    for r in &run.late_records {
+        if !window_tasks.iter().any(|(_, t)| t.contains(&r.task)) {
+            continue;
+        }
+        let p = sent.entry((r.task, r.attempt)).or_default();
+        let due = covered(r.task, r.attempt, *p);
+        *p += 1;
+        if due && !judged.contains(&(r.lineage.input_seq, r.lineage.sub)) {
+            anomalies.push(
+                Finding::new(
+                    "late-window-missed",
+                    format!(
+                        "late window missed: t={} input #{} (sub {}) went to `{}`'s late side output before a \
+                         checkpoint that completed covered it, and no attempt of `{name}` ever judged it",
+                        r.time_ms, r.lineage.input_seq, r.lineage.sub, spec.operators[first].name
+                    ),
+                )
+                .at(r.time_ms)
+                .with("input", r.lineage.input_seq),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

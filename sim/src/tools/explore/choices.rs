@@ -52,13 +52,7 @@ impl Explorer<'_> {
         if self.bounds.fast_reduce {
             return self.reduce_fast(sys, all);
         }
-        let busy: BTreeSet<TaskId> = all
-            .iter()
-            .filter_map(|c| match c {
-                Choice::ToTask(t) | Choice::Data { to: t, .. } => Some(*t),
-                _ => None,
-            })
-            .collect();
+        let busy = busy_tasks(&all);
         if busy.is_empty() {
             return self.one_reader(sys, all);
         }
@@ -88,13 +82,7 @@ impl Explorer<'_> {
     /// time model (`tiny-2pc` (2,1): 2,402 of 2,718; `docs/explore.md`, *Session 27* and
     /// *A sound default reduction*). Its "exhausted" claims hold only for the states it reaches.
     fn reduce_fast(&self, sys: &Sys, all: Vec<Choice>) -> Vec<Choice> {
-        let busy: BTreeSet<TaskId> = all
-            .iter()
-            .filter_map(|c| match c {
-                Choice::ToTask(t) | Choice::Data { to: t, .. } => Some(*t),
-                _ => None,
-            })
-            .collect();
+        let busy = busy_tasks(&all);
         if busy.is_empty() {
             // Reads of different sources commute with each other and with the JobManager's
             // steps: only the first reading task's read is explored here (a timer may still
@@ -525,4 +513,14 @@ fn task_of(c: Choice) -> Option<TaskId> {
         Choice::Data { to, .. } => Some(to),
         _ => None,
     }
+}
+
+/// The tasks with a delivery waiting: a JobManager message or a channel element addressed to them.
+fn busy_tasks(all: &[Choice]) -> BTreeSet<TaskId> {
+    all.iter()
+        .filter_map(|c| match c {
+            Choice::ToTask(t) | Choice::Data { to: t, .. } => Some(*t),
+            _ => None,
+        })
+        .collect()
 }
