@@ -587,10 +587,7 @@ impl Task {
         let result = s.handle_commit_failed(now_ms, txn);
         let events: Vec<SinkEvent> = std::iter::from_fn(|| s.poll_event()).collect();
         if let Err(e) = result {
-            if recovery {
-                self.abandon_recovery();
-            }
-            self.fail(format!("two-phase-commit sink: {e}"));
+            self.fail_commit(recovery, format!("two-phase-commit sink: {e}"));
         }
         self.invariants();
         events
@@ -607,6 +604,15 @@ impl Task {
         self.outputs.retain(|o| !matches!(o, TaskOutput::Sink(SinkOutput::Commit { txn }) if left.contains(txn)));
     }
 
+    /// A refused commit fails the task; a refused recovery commit first abandons the recovery
+    /// commits behind it ([`abandon_recovery`](Self::abandon_recovery)).
+    fn fail_commit(&mut self, recovery: bool, reason: String) {
+        if recovery {
+            self.abandon_recovery();
+        }
+        self.fail(reason);
+    }
+
     /// The store refused the 2PC sink's commit of `txn` with a retriable error
     /// ([`TwoPhaseCommitSink::handle_commit_retriable`]): Sink V2 retries it (the commit is the
     /// task's next output, ahead of later checkpoints' commits already queued) up to `sink.committer.retries`, else the task fails. Returns the
@@ -621,12 +627,10 @@ impl Task {
         let events: Vec<SinkEvent> = std::iter::from_fn(|| s.poll_event()).collect();
         match result {
             Ok(()) => self.drain_sink_ahead(),
-            Err(e) => {
-                if recovery {
-                    self.abandon_recovery();
-                }
-                self.fail(format!("two-phase-commit sink: {e} after {} retries", crate::sink::COMMITTER_RETRIES))
-            }
+            Err(e) => self.fail_commit(
+                recovery,
+                format!("two-phase-commit sink: {e} after {} retries", crate::sink::COMMITTER_RETRIES),
+            ),
         }
         self.invariants();
         events

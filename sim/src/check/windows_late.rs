@@ -95,7 +95,7 @@ pub(in crate::check) fn late_window(
         | ckptsim::window::WindowAssigner::Sliding { size_ms, .. } => size_ms as i64,
     };
     let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
-    let mut results: BTreeMap<(Value, TimeWindow), Vec<OutputRow>> = BTreeMap::new();
+    let mut results: Results = BTreeMap::new();
     for r in sink_rows.iter() {
         if let Some(k) = row_window(&r, size, &mut anomalies) {
             results.entry(k).or_default().push(r);
@@ -132,16 +132,13 @@ pub(in crate::check) fn late_window(
 /// Per (key, window) of the second window: each element's lineage and its part of the aggregate.
 type Elements = BTreeMap<(Value, TimeWindow), BTreeMap<Id, i128>>;
 
+/// Per (key, window) of the second window: the sink's rows of its results.
+type Results = BTreeMap<(Value, TimeWindow), Vec<OutputRow>>;
+
 /// `late-window-doubled`: a (key, window)'s results hold more than every element any attempt
 /// took there (`disjoint`: the committed firings hold disjoint elements, so their total counts;
 /// else each result alone).
-fn doubled(
-    name: &str,
-    results: &BTreeMap<(Value, TimeWindow), Vec<OutputRow>>,
-    took: &Elements,
-    disjoint: bool,
-    anomalies: &mut Vec<Finding>,
-) {
+fn doubled(name: &str, results: &Results, took: &Elements, disjoint: bool, anomalies: &mut Vec<Finding>) {
     let total = |m: Option<&BTreeMap<Id, i128>>| m.map_or(0, |m| m.values().sum::<i128>());
     for (k, rs) in results {
         let most = total(took.get(k));
@@ -171,13 +168,7 @@ fn doubled(
 
 /// `late-window-lost`: the sink's results of a (key, window) hold less than the elements a
 /// completed checkpoint holds in its window state (a print sink: no result at all).
-fn lost(
-    name: &str,
-    results: &BTreeMap<(Value, TimeWindow), Vec<OutputRow>>,
-    held: &Elements,
-    two_pc: bool,
-    anomalies: &mut Vec<Finding>,
-) {
+fn lost(name: &str, results: &Results, held: &Elements, two_pc: bool, anomalies: &mut Vec<Finding>) {
     for (k, m) in held {
         let least: i128 = m.values().sum();
         let got: i128 = results.get(k).map_or(0, |rs| rs.iter().map(|r| i128::from(number(&r.value))).sum());

@@ -14,6 +14,12 @@ pub(super) enum Item {
     Event(StreamElement, Vec<Record>),
 }
 
+/// Copies of the records among `items` of a channel queue, in order (what a priority barrier
+/// put ahead of them overtakes).
+pub(super) fn queued_records<'a>(items: impl Iterator<Item = &'a (u64, u64, Item)>) -> Vec<Record> {
+    items.flat_map(|(_, _, it)| if let Item::Records(r) = it { r.as_slice() } else { &[] }).cloned().collect()
+}
+
 #[derive(Debug, Default)]
 pub(super) struct DataChannel {
     /// (deliver_at_ms, global sequence, item)

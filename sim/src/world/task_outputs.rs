@@ -263,10 +263,7 @@ fn prioritize_barriers(w: &mut World, t: &mut Task, at: DrainAt, id: CheckpointI
             .iter()
             .position(|(_, _, it)| matches!(it, Item::Event(StreamElement::Barrier(b), _) if b.id == id));
         if let Some(pos) = pos {
-            let mut overtaken: Vec<Record> = (ch.queue.iter().take(pos))
-                .flat_map(|(_, _, it)| if let Item::Records(r) = it { r.as_slice() } else { &[] })
-                .cloned()
-                .collect();
+            let mut overtaken = queued_records(ch.queue.iter().take(pos));
             let (_, _, item) = ch.queue.remove(pos).expect("barrier position");
             ch.last_barrier = ch.last_barrier.max(id);
             if let Item::Event(el, carried) = item {
@@ -395,10 +392,7 @@ fn push_priority_barrier(
     w.data.item_seq += 1;
     let seq = w.data.item_seq;
     let ch = w.data.channels.entry((attempt.0, task, to.task, to.gate));
-    let mut overtaken: Vec<Record> = (ch.queue.iter())
-        .flat_map(|(_, _, it)| if let Item::Records(r) = it { r.as_slice() } else { &[] })
-        .cloned()
-        .collect();
+    let mut overtaken = queued_records(ch.queue.iter());
     overtaken.extend(ahead);
     let n = overtaken.len() as u32;
     ch.queue.push_front((now + 1, seq, Item::Event(StreamElement::Barrier(barrier), overtaken)));
