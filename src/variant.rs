@@ -405,11 +405,17 @@ pub enum Variant {
     /// restored checkpoint, `CheckpointProperties.forUnclaimedSnapshot`) say the job does not own
     /// it: `discardOnSubsumed` is false, so the files outlive the subsumption.
     SavepointDiscardedOnSubsume,
+    /// Session 29 (held out): flink-2.3's failure manager counts a savepoint that failed at the
+    /// JobManager (expired, or aborted there) toward `tolerable-failed-checkpoints`, as 1.11 did.
+    /// Flink 2.x's `CheckpointFailureManager#handleJobLevelCheckpointException` checks the failure
+    /// counter only for a checkpoint that is not a savepoint (`!checkpointProperties.isSavepoint()`),
+    /// so a user's failed savepoint never fails the job.
+    SavepointFailureCounted,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 66] = [
+    pub const ALL: [Variant; 67] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -476,6 +482,7 @@ impl Variant {
         Variant::TimeoutFromLastAck,
         Variant::AbortNotificationAbortsPending,
         Variant::SavepointDiscardedOnSubsume,
+        Variant::SavepointFailureCounted,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

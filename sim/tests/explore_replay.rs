@@ -475,6 +475,16 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "coordinator",
             search: Search::Bfs,
         }),
+        // A 300 ms timeout and a tolerance of 0: the savepoint, requested before the first
+        // tick (checkpoint 1), expires at a late tick with its acknowledgements on the wire; the
+        // plant counts it and fails the job (`tolerable-failure`, 12 steps).
+        Variant::SavepointFailureCounted => Ok(Case {
+            job: "tiny-queue-savepoint.toml",
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 300\ntolerable_failures = 0\n")],
+            bounds: Bounds { max_ticks: 3, max_failures: 0, max_requests: 1, max_late_ticks: 2, ..Bounds::default() },
+            checker: "tolerable-failure",
+            search: Search::Bfs,
+        }),
         Variant::AbortNotificationAbortsPending => Err(
             "not found: `tiny-2pc` with a 500 ms timeout, 3-4 ticks and one lost acknowledgement (or message, or a \
              late tick) exhausts without a violation (docs/mutation.md, session 29)",
