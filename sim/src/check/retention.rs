@@ -98,12 +98,16 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
 /// itself. Flink's `CheckpointProperties` of a savepoint (`forSavepoint`: `discardSubsumed`
 /// and every `discardOn*` false) and of a checkpoint restored from outside
 /// (`forUnclaimedSnapshot`) leave their files to the user: such an entry leaves the store when
-/// it is subsumed or the job ends, but its state is not discarded. Each discard is matched with
-/// the newest store entry of that id added before it (`RunResult::stores`).
+/// it is subsumed or the job ends, but its state is not discarded. Each discard is judged with
+/// the store change that removed it in the same millisecond (the coordinator reports both in one
+/// call) and the newest store entry of that id added before it (`RunResult::stores`).
 fn discards_only_owned(run: &RunResult, anomalies: &mut Vec<Finding>) {
     use crate::world::trace::EventData;
     for e in run.trace.events() {
         let EventData::Discarded { id } = e.data else { continue };
+        if !run.stores.iter().any(|s| s.time_ms == e.time_ms && s.removed.contains(&id)) {
+            continue;
+        }
         let entry = run
             .stores
             .iter()
