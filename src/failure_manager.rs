@@ -69,6 +69,8 @@ pub struct CheckpointFailureManager {
     expired_not_counted: bool,
     /// The planted [`Variant::SuccessKeepsFailureCount`]: a success does not reset the counter.
     success_keeps_count: bool,
+    /// The planted [`Variant::SavepointFailureCounted`]: 2.3 counts job-level savepoint failures.
+    savepoint_failures_counted: bool,
 }
 
 /// Flink's `CheckpointFailureReason.isPreFlight()`: failures raised by the JobManager before or
@@ -124,6 +126,7 @@ impl CheckpointFailureManager {
             last_succeeded: None,
             expired_not_counted: false,
             success_keeps_count: false,
+            savepoint_failures_counted: false,
         };
         m.invariants();
         m
@@ -131,10 +134,12 @@ impl CheckpointFailureManager {
 
     /// The manager under `variant`: [`Variant::ExpiredNotCounted`] leaves `CHECKPOINT_EXPIRED`
     /// out of the counted reasons (FLINK-17351), [`Variant::SuccessKeepsFailureCount`] keeps
-    /// the counter over a success; every other variant counts as Flink does.
+    /// the counter over a success, [`Variant::SavepointFailureCounted`] counts a 2.3 job-level
+    /// savepoint failure; every other variant counts as Flink does.
     pub fn with_variant(mut self, variant: Variant) -> Self {
         self.expired_not_counted = variant == Variant::ExpiredNotCounted;
         self.success_keeps_count = variant == Variant::SuccessKeepsFailureCount;
+        self.savepoint_failures_counted = variant == Variant::SavepointFailureCounted;
         self
     }
 
@@ -160,8 +165,10 @@ impl CheckpointFailureManager {
         );
         let task_level = task.is_some();
         // 2.3: job-level savepoint failures skip the counter entirely.
-        let skip_savepoint =
-            kind == CheckpointKind::Savepoint && !task_level && self.profile.job_level_savepoint_failures_ignored();
+        let skip_savepoint = kind == CheckpointKind::Savepoint
+            && !task_level
+            && self.profile.job_level_savepoint_failures_ignored()
+            && !self.savepoint_failures_counted;
         let out = if skip_savepoint || self.is_older_than_last_success(id) {
             None
         } else if self.count(id, reason) && self.consecutive_failures > self.tolerable_failures {

@@ -59,6 +59,8 @@ struct FailureRate {
     delay_ms: u64,
     /// 1.11 bug: "full" at `size >= max` instead of `size > max`.
     full_at_max: bool,
+    /// [`Variant::FailureRateKeepsOldest`]: a full window never drops its oldest failure.
+    keeps_oldest: bool,
     failure_timestamps_ms: VecDeque<u64>,
 }
 
@@ -71,6 +73,8 @@ struct ExponentialDelay {
     reset_threshold_ms: u64,
     jitter: f64,
     attempts: u64,
+    /// [`Variant::ExponentialNeverResets`]: the attempt counter never starts over.
+    never_resets: bool,
     /// Flink's `currentRestartAttempt`: attempts since the last reset.
     attempt: u64,
     /// Flink's `nextRestartTimestamp`; `None` before the first failure (Flink's sentinel).
@@ -90,12 +94,13 @@ impl std::hash::Hash for ExponentialDelay {
             reset_threshold_ms,
             jitter,
             attempts,
+            never_resets,
             attempt,
             next_restart_ms,
             last_backoff_ms,
         } = self;
         (initial_backoff_ms, max_backoff_ms, multiplier.to_bits(), reset_threshold_ms, jitter.to_bits()).hash(h);
-        (attempts, attempt, next_restart_ms, last_backoff_ms).hash(h);
+        (attempts, never_resets, attempt, next_restart_ms, last_backoff_ms).hash(h);
     }
 }
 
@@ -156,6 +161,7 @@ impl RestartStrategy {
                     interval_ms: non_negative(interval_ms, "interval_ms"),
                     delay_ms: non_negative(delay_ms, "delay_ms"),
                     full_at_max: profile.failure_rate_full_at_max(),
+                    keeps_oldest: variant == Variant::FailureRateKeepsOldest,
                     failure_timestamps_ms: VecDeque::new(),
                 })
             }
@@ -173,6 +179,7 @@ impl RestartStrategy {
                 reset_threshold_ms: non_negative(reset_threshold_ms, "reset_threshold_ms"),
                 jitter,
                 attempts: non_negative(attempts, "attempts"),
+                never_resets: variant == Variant::ExponentialNeverResets,
                 attempt: 0,
                 next_restart_ms: None,
                 last_backoff_ms: None,
@@ -196,7 +203,13 @@ impl RestartStrategy {
             }
             Strategy::FailureRate(s) => {
                 if s.is_full() {
-                    s.failure_timestamps_ms.pop_front();
+                    if s.keeps_oldest && s.failure_timestamps_ms.len() >= 2 {
+                        // The planted `failure-rate-keeps-oldest`: the second oldest goes instead,
+                        // so the front stays the job's first failure.
+                        s.failure_timestamps_ms.remove(1);
+                    } else {
+                        s.failure_timestamps_ms.pop_front();
+                    }
                 }
                 s.failure_timestamps_ms.push_back(now_ms);
                 true
@@ -209,7 +222,7 @@ impl RestartStrategy {
                         None => true,
                         Some(next_ms) => now_ms - next_ms >= s.reset_threshold_ms,
                     };
-                    if reset {
+                    if reset && (!s.never_resets || next.is_none()) {
                         s.attempt = 0;
                     }
                     let backoff_ms = s.backoff_for(s.attempt, random);
@@ -585,6 +598,26 @@ mod tests {
             },
         ];
         cases.iter().for_each(check);
+    }
+
+    #[test]
+    fn session_29_plants_deviate_where_flink_does_not() {
+        // failure-rate-keeps-oldest: one per 3 s; failures at 1 s, 5 s, 6 s.
+        for (variant, third_restarts) in [(C, false), (Variant::FailureRateKeepsOldest, true)] {
+            let mut s = RestartStrategy::new(&rate(1, 3_000, 0), Flink23, variant);
+            for (t, want) in [(1_000, true), (5_000, true), (6_000, third_restarts)] {
+                s.notify_failure(t, 0);
+                assert_eq!(s.can_restart(t), want, "{variant} at {t}");
+            }
+        }
+        // exponential-never-resets: 100 ms doubling, 1 s threshold; failures at 1 s and 5 s.
+        for (variant, second_ms) in [(C, 100), (Variant::ExponentialNeverResets, 200)] {
+            let mut s = RestartStrategy::new(&expo(100, 10_000, 2.0, 1_000, 0.0, 10), Flink23, variant);
+            s.notify_failure(1_000, 0);
+            assert_eq!(s.backoff_ms(1_000), 100);
+            s.notify_failure(5_000, 0);
+            assert_eq!(s.backoff_ms(5_000), second_ms, "{variant}");
+        }
     }
 
     #[test]

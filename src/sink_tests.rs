@@ -656,3 +656,29 @@ fn seed_004_wordcount_restores_counts() {
     // The last attempt's open transaction is the only unfinished one.
     assert_eq!(store.open_txns(), vec![TxnId { subtask: 0, attempt: 4, seq: 0 }]);
 }
+
+/// Session 29's held-out `abort-notification-aborts-pending`: Flink leaves a pending transaction
+/// alone on `notifyCheckpointAborted` (the next completion commits it); the plant aborts every
+/// pending transaction up to the aborted id, also one of a completed checkpoint whose
+/// notification has not arrived.
+#[test]
+fn abort_notification_plant_aborts_pending_transactions() {
+    for variant in [Variant::Correct, Variant::AbortNotificationAbortsPending] {
+        let mut sink = TwoPhaseCommitSink::new(0, 0, variant);
+        sink.initialize(None);
+        sink.invoke(rec("a"));
+        sink.snapshot(CheckpointId(1));
+        sink.invoke(rec("b"));
+        sink.snapshot(CheckpointId(2));
+        while sink.poll_output().is_some() {}
+        sink.notify_checkpoint_aborted(CheckpointId(2));
+        let outs: Vec<SinkOutput> = std::iter::from_fn(|| sink.poll_output()).collect();
+        if variant == Variant::Correct {
+            assert!(outs.is_empty(), "{outs:?}");
+            assert_eq!(sink.pending().len(), 2);
+        } else {
+            assert_eq!(outs, [abort(0, 0), abort(0, 1)]);
+            assert!(sink.pending().is_empty());
+        }
+    }
+}

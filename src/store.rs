@@ -117,6 +117,9 @@ pub struct CompletedCheckpointStore {
     /// The planted [`crate::variant::Variant::RetainedDiscardedOnCancel`]: `RETAIN_ON_CANCELLATION`
     /// discards on CANCELED.
     discard_retained_on_cancel: bool,
+    /// The planted [`crate::variant::Variant::SavepointDiscardedOnSubsume`]: a subsumed savepoint
+    /// or external entry is discarded too.
+    discard_unowned_on_subsume: bool,
 }
 
 impl CompletedCheckpointStore {
@@ -131,6 +134,7 @@ impl CompletedCheckpointStore {
             subsume_due: false,
             lexical_order: false,
             discard_retained_on_cancel: false,
+            discard_unowned_on_subsume: false,
         };
         s.invariants();
         s
@@ -143,6 +147,7 @@ impl CompletedCheckpointStore {
         use crate::variant::Variant;
         self.lexical_order = variant == Variant::RestoreLexicallyLatest;
         self.discard_retained_on_cancel = variant == Variant::RetainedDiscardedOnCancel;
+        self.discard_unowned_on_subsume = variant == Variant::SavepointDiscardedOnSubsume;
         self
     }
 
@@ -190,7 +195,9 @@ impl CompletedCheckpointStore {
         self.subsume_due = false;
         let removed =
             if self.profile.subsume_keeps_latest_checkpoint() { self.subsume_2x() } else { self.subsume_fifo() };
-        let discarded = removed.iter().filter(|c| c.discarded_on_subsume()).map(|c| c.id).collect();
+        // The planted `savepoint-discarded-on-subsume`: every subsumed entry is discarded.
+        let unowned = self.discard_unowned_on_subsume;
+        let discarded = removed.iter().filter(|c| unowned || c.discarded_on_subsume()).map(|c| c.id).collect();
         (removed.iter().map(|c| c.id).collect(), discarded)
     }
 
@@ -609,5 +616,19 @@ mod tests {
         s.add(cp(48, CheckpointKind::Savepoint, false));
         assert_eq!(s.latest().map(|c| c.id), Some(CheckpointId(48)));
         assert_eq!(s.retained().iter().map(|c| c.id.0).collect::<Vec<_>>(), vec![49, 48]);
+    }
+
+    #[test]
+    fn savepoint_discarded_on_subsume_plant_discards_what_the_job_does_not_own() {
+        use crate::variant::Variant;
+        for (variant, want) in
+            [(Variant::Correct, vec![]), (Variant::SavepointDiscardedOnSubsume, vec![CheckpointId(2)])]
+        {
+            let mut s = CompletedCheckpointStore::new(1, Retention::NoExternalizedCheckpoints, Profile::Flink111)
+                .with_variant(variant);
+            s.add(cp(2, CheckpointKind::Savepoint, false));
+            let (removed, discarded) = s.add_reporting(cp(3, CheckpointKind::Checkpoint, false));
+            assert_eq!((removed, discarded), (vec![CheckpointId(2)], want), "{variant}");
+        }
     }
 }

@@ -367,11 +367,55 @@ pub enum Variant {
     /// arms `alignedCheckpointTimeout - (now - barrier.getTimestamp())`. Caught by the
     /// `barriers` checker (`timeout-late`).
     TimeoutFromFirstBarrier,
+    /// Session 29 (held out): the at-least-once barrier tracker takes the snapshot at the first
+    /// barrier of a checkpoint on a task with several open input channels, instead of once the
+    /// barrier arrived on every one of them. Flink's `CheckpointBarrierTracker#processBarrier`
+    /// counts the barriers of a pending checkpoint and triggers only when the count reaches the
+    /// number of open channels (`numBarriersToWaitFor`). The records still queued ahead of the
+    /// other channels' barriers are processed after the snapshot, so a restore loses their effect.
+    TrackerTriggersOnFirstBarrier,
+    /// Session 29 (held out): the failure-rate restart strategy never drops a failure from its
+    /// window: once it holds `max-failures-per-interval` failures, every later failure is judged
+    /// against the *first* failure of the job. Flink's `FailureRateRestartBackoffTimeStrategy
+    /// #notifyFailure` removes the oldest timestamp once the window is full, so `canRestart`
+    /// compares the interval with the oldest of the last `max` failures.
+    FailureRateKeepsOldest,
+    /// Session 29 (held out): the exponential-delay restart strategy never resets its attempt
+    /// counter: a failure after a long stable run gets the backoff of the attempt after the
+    /// previous one. Flink's `ExponentialDelayRestartBackoffTimeStrategy#notifyFailure` starts over
+    /// at the initial backoff when `reset-backoff-threshold` passed since the scheduled restart.
+    ExponentialNeverResets,
+    /// Session 29 (held out): a pending checkpoint's timeout restarts at every acknowledgement
+    /// (`now + timeout` at each ack), so a checkpoint acknowledged slowly completes or expires
+    /// later than `trigger + timeout`. Flink schedules the expiry once, at the trigger
+    /// (`CheckpointCoordinator#createPendingCheckpoint`: `CheckpointCanceller` after
+    /// `checkpointTimeout`), and a checkpoint not complete by then is aborted as
+    /// `CHECKPOINT_EXPIRED`.
+    TimeoutFromLastAck,
+    /// Session 29 (held out): a two-phase-commit sink's `notifyCheckpointAborted(id)` aborts every
+    /// pending pre-committed transaction with a checkpoint id up to `id`, also those of
+    /// checkpoints that completed but whose notification was lost or is still on its way. Flink's
+    /// `TwoPhaseCommitSinkFunction` leaves its pending transactions alone on an abort: a later
+    /// completion commits them ("notifications from later checkpoints subsume missing ones"), and
+    /// a transaction of a completed checkpoint must be committed, never aborted.
+    AbortNotificationAbortsPending,
+    /// Session 29 (held out): the completed-checkpoint store discards a savepoint it subsumes
+    /// (flink-1.11, where savepoints enter the store) or a restored external checkpoint, as if
+    /// every entry had `discardSubsumed`. Flink's `CheckpointProperties` of a savepoint (and of a
+    /// restored checkpoint, `CheckpointProperties.forUnclaimedSnapshot`) say the job does not own
+    /// it: `discardOnSubsumed` is false, so the files outlive the subsumption.
+    SavepointDiscardedOnSubsume,
+    /// Session 29 (held out): flink-2.3's failure manager counts a savepoint that failed at the
+    /// JobManager (expired, or aborted there) toward `tolerable-failed-checkpoints`, as 1.11 did.
+    /// Flink 2.x's `CheckpointFailureManager#handleJobLevelCheckpointException` checks the failure
+    /// counter only for a checkpoint that is not a savepoint (`!checkpointProperties.isSavepoint()`),
+    /// so a user's failed savepoint never fails the job.
+    SavepointFailureCounted,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 60] = [
+    pub const ALL: [Variant; 67] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -432,6 +476,13 @@ impl Variant {
         Variant::NewerBarrierMerges,
         Variant::CancelUnblocksOwnChannel,
         Variant::TimeoutFromFirstBarrier,
+        Variant::TrackerTriggersOnFirstBarrier,
+        Variant::FailureRateKeepsOldest,
+        Variant::ExponentialNeverResets,
+        Variant::TimeoutFromLastAck,
+        Variant::AbortNotificationAbortsPending,
+        Variant::SavepointDiscardedOnSubsume,
+        Variant::SavepointFailureCounted,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -429,6 +429,70 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "state",
             search: Search::Bfs,
         }),
+        // Session 29 (held-out plants, docs/mutation.md), under the default (sound) reduction.
+        // `keyed-print` at least once: `Sum` snapshots at `Source (1/2)`'s barrier while the
+        // other channel's barrier is still on the wire.
+        Variant::TrackerTriggersOnFirstBarrier => Ok(Case {
+            job: "keyed-print.toml",
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 10000\nmode = \"at-least-once\"\n")],
+            bounds: Bounds { max_ticks: 1, max_failures: 0, ..Bounds::default() },
+            checker: "barriers",
+            search: Search::Bfs,
+        }),
+        // One failure per 500 ms: a failure before the first tick, two after it (1 s later);
+        // the third is 0 ms after the second, the plant measures it from the first.
+        Variant::FailureRateKeepsOldest => Ok(Case {
+            job: "tiny-one-restart.toml",
+            edits: &[(
+                "strategy = \"fixed-delay\"\nattempts = 1\ndelay_ms = 100\n",
+                "strategy = \"failure-rate\"\nmax_failures_per_interval = 1\ninterval_ms = 500\ndelay_ms = 0\n",
+            )],
+            bounds: Bounds { max_ticks: 1, max_failures: 3, ..Bounds::default() },
+            checker: "restart",
+            search: Search::Bfs,
+        }),
+        // A 1 ms reset threshold: the second failure, a tick after the first restart, starts
+        // over at 100 ms in Flink; the plant doubles it.
+        Variant::ExponentialNeverResets => Ok(Case {
+            job: "tiny-one-restart.toml",
+            edits: &[(
+                "strategy = \"fixed-delay\"\nattempts = 1\ndelay_ms = 100\n",
+                "strategy = \"exponential-delay\"\ninitial_backoff_ms = 100\nmax_backoff_ms = 10000\n\
+                 multiplier = 2.0\nreset_threshold_ms = 1\njitter = 0.0\nattempts = 10\n",
+            )],
+            bounds: Bounds { max_ticks: 3, max_failures: 2, ..Bounds::default() },
+            checker: "restart",
+            search: Search::Bfs,
+        }),
+        // A 1.5 s timeout over a 1 s interval: checkpoint 1 (triggered at 0.1 s) gets one
+        // acknowledgement after a late tick, which restarts the plant's timeout, and its last one
+        // after another: it completes at 2.1 s, where Flink expired it at 1.6 s (`coordinator`
+        // `completed-after-timeout`, 13 steps).
+        Variant::TimeoutFromLastAck => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 1500\n")],
+            bounds: Bounds { max_ticks: 3, max_failures: 0, max_late_ticks: 2, ..Bounds::default() },
+            checker: "coordinator",
+            search: Search::Bfs,
+        }),
+        // A 300 ms timeout and a tolerance of 0: the savepoint, requested before the first
+        // tick (checkpoint 1), expires at a late tick with its acknowledgements on the wire; the
+        // plant counts it and fails the job (`tolerable-failure`, 12 steps).
+        Variant::SavepointFailureCounted => Ok(Case {
+            job: "tiny-queue-savepoint.toml",
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 300\ntolerable_failures = 0\n")],
+            bounds: Bounds { max_ticks: 3, max_failures: 0, max_requests: 1, max_late_ticks: 2, ..Bounds::default() },
+            checker: "tolerable-failure",
+            search: Search::Bfs,
+        }),
+        Variant::AbortNotificationAbortsPending => Err(
+            "not found: `tiny-2pc` with a 500 ms timeout, 3-4 ticks and one lost acknowledgement (or message, or a \
+             late tick) exhausts without a violation (docs/mutation.md, session 29)",
+        ),
+        Variant::SavepointDiscardedOnSubsume => Err(
+            "the explorer does not record the store's discards (the `retention` rule reads the world's `storage \
+             discard` events); caught by the world (docs/mutation.md, session 29)",
+        ),
     }
 }
 

@@ -106,6 +106,13 @@ impl Tracker {
                 env.abort(id, JOB_MANAGER_ABORT_REASON);
             }
             env.metrics.start(now_ms, &barrier);
+            // The planted `tracker-triggers-on-first-barrier`: the snapshot at the first barrier;
+            // the entry stays (marked done) so the later barriers of this checkpoint are absorbed.
+            let early = !aborted && env.variant == crate::variant::Variant::TrackerTriggersOnFirstBarrier;
+            if early {
+                env.metrics.end(now_ms);
+                env.emit(HandlerOutput::Trigger { barrier, unaligned: false, alignment_ms: 0 });
+            }
             self.pending.push_back(Tracked {
                 id,
                 barrier: Some(barrier),
@@ -113,7 +120,7 @@ impl Tracker {
                 channels: BTreeSet::from([ch]),
                 arrivals: 1,
                 target: env.open_channels(),
-                aborted,
+                aborted: aborted || early,
             });
             if self.pending.len() > MAX_TRACKED_CHECKPOINTS {
                 self.pending.pop_front();

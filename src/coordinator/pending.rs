@@ -56,6 +56,10 @@ impl CheckpointCoordinator {
                 if let std::collections::btree_map::Entry::Vacant(e) = p.acks.entry(task) {
                     e.insert(snapshot);
                     done = true;
+                    if self.variant == Variant::TimeoutFromLastAck {
+                        // The planted `timeout-from-last-ack`: every acknowledgement restarts the timeout.
+                        p.deadline_ms = p.deadline_ms.max(now_ms + self.config.timeout_ms as u64);
+                    }
                 }
             }
             if done && self.fully_acked(id) {

@@ -462,7 +462,21 @@ impl TwoPhaseCommitSink {
     }
 
     /// No-op: the transaction stays pending and is committed by a later checkpoint's notification.
-    pub fn notify_checkpoint_aborted(&mut self, _id: CheckpointId) {
+    /// (The planted [`Variant::AbortNotificationAbortsPending`] aborts every pending transaction
+    /// up to `id` instead.)
+    pub fn notify_checkpoint_aborted(&mut self, id: CheckpointId) {
+        if self.variant == Variant::AbortNotificationAbortsPending && !self.closed {
+            let mut aborted = Vec::new();
+            self.pending.retain(|(c, txn)| {
+                if *c <= id {
+                    aborted.push(*txn);
+                }
+                *c > id
+            });
+            for txn in aborted {
+                self.outputs.push_back(SinkOutput::Abort { txn });
+            }
+        }
         self.invariants();
     }
 

@@ -1,4 +1,4 @@
-//! The `coordinator` checker: checkpoint ids strictly increase, at most max-concurrent pending (forced savepoints excepted), the minimum pause respected by periodic requests, expiry at the timeout, a completed checkpoint acknowledged by every task not FINISHED at its trigger, and the request decider's queue replayed: every request chosen or failed out of it was its head by Flink's priority order.
+//! The `coordinator` checker: checkpoint ids strictly increase, at most max-concurrent pending (forced savepoints excepted), the minimum pause respected by periodic requests, expiry at the timeout (and no completion after it), a completed checkpoint acknowledged by every task not FINISHED at its trigger, and the request decider's queue replayed: every request chosen or failed out of it was its head by Flink's priority order.
 
 use crate::world::CheckpointRow;
 use ckptsim::coordinator::{QueueChange, RequestKind};
@@ -84,6 +84,9 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
         }
         if r.outcome == "CHECKPOINT_EXPIRED" && !retuned {
             anomalies.extend(expiry(r, cfg));
+        }
+        if r.outcome == "COMPLETED" && !retuned {
+            anomalies.extend(completed_after_timeout(r, cfg));
         }
     }
     subsumption(spec, &rows, &mut anomalies);
@@ -272,6 +275,28 @@ fn partly_finished_union(spec: &JobSpec, run: &RunResult, r: &CheckpointRow, ano
             .at(end),
         );
     }
+}
+
+/// A checkpoint `r` that completed after its timeout ran out (session 29, the held-out
+/// `timeout-from-last-ack`): Flink schedules one `CheckpointCanceller` per pending checkpoint at
+/// its trigger (`CheckpointCoordinator#createPendingCheckpoint`, `checkpointTimeout` later), which
+/// aborts it as `CHECKPOINT_EXPIRED` unless it completed by then; so no checkpoint or savepoint
+/// completes more than the timeout after its trigger. An acknowledgement in the expiry's own
+/// millisecond races with it and is not judged.
+fn completed_after_timeout(r: &CheckpointRow, cfg: &ckptsim::config::CheckpointConfig) -> Option<Finding> {
+    let end = r.end_ms?;
+    let took_ms = end.saturating_sub(r.trigger_ms);
+    (took_ms as i64 > cfg.timeout_ms).then(|| {
+        Finding::new(
+            "completed-after-timeout",
+            format!(
+                "t={end} checkpoint {} completed {took_ms} ms after its trigger (timeout {} ms): Flink expires it at \
+                 trigger + timeout",
+                r.id, cfg.timeout_ms
+            ),
+        )
+        .at(end)
+    })
 }
 
 /// An expired checkpoint `r` that did not expire at the timeout.

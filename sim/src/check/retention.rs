@@ -29,6 +29,7 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
     let status = run.final_status;
     let mut anomalies = Vec::new();
     let adds = store_after_each_add(spec, run, &mut anomalies);
+    discards_only_owned(run, &mut anomalies);
     if !matches!(status, JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished) {
         if adds == 0 {
             return Verdict::skip(NAME, "job did not reach a globally terminal status");
@@ -90,6 +91,45 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
     }
     let summary = format!("store checked after {adds} adds; job ended {status} under {policy}: retained {retained:?}");
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// A job discards only checkpoints it owns (session 29, the held-out
+/// `savepoint-discarded-on-subsume`): every `storage discard` is of a checkpoint the job took
+/// itself. Flink's `CheckpointProperties` of a savepoint (`forSavepoint`: `discardSubsumed`
+/// and every `discardOn*` false) and of a checkpoint restored from outside
+/// (`forUnclaimedSnapshot`) leave their files to the user: such an entry leaves the store when
+/// it is subsumed or the job ends, but its state is not discarded. Each discard is judged with
+/// the store change that removed it in the same millisecond (the coordinator reports both in one
+/// call) and the newest store entry of that id added before it (`RunResult::stores`).
+fn discards_only_owned(run: &RunResult, anomalies: &mut Vec<Finding>) {
+    use crate::world::trace::EventData;
+    for e in run.trace.events() {
+        let EventData::Discarded { id } = e.data else { continue };
+        if !run.stores.iter().any(|s| s.time_ms == e.time_ms && s.removed.contains(&id)) {
+            continue;
+        }
+        let entry = run
+            .stores
+            .iter()
+            .take_while(|s| s.time_ms <= e.time_ms)
+            .filter_map(|s| s.added.as_ref())
+            .filter(|a| a.id == id)
+            .last();
+        if let Some(a) = entry.filter(|a| a.savepoint || a.external) {
+            let what = if a.savepoint { "a savepoint" } else { "a checkpoint restored from outside the job" };
+            anomalies.push(
+                Finding::new(
+                    "discarded-not-owned",
+                    format!(
+                        "t={} checkpoint {id} discarded, but it is {what}: the job does not own its state \
+                         (Flink never discards a savepoint or an unclaimed restored checkpoint)",
+                        e.time_ms
+                    ),
+                )
+                .at(e.time_ms),
+            );
+        }
+    }
 }
 
 /// When the last job of the run started: the last CREATED of the status timeline that follows

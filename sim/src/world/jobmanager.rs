@@ -579,7 +579,7 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
         CoordinatorOutput::FailJob(f) => {
             w.tr_typed("jm", "tolerable", EventData::Tolerable { id: f.id, reason: f.reason })
         }
-        CoordinatorOutput::Discarded { id } => w.tr("storage", "discard", Detail::new().s("id=").n(id.0).0),
+        CoordinatorOutput::Discarded { id } => w.tr_typed("storage", "discard", EventData::Discarded { id }),
         CoordinatorOutput::NotifyComplete { .. }
         | CoordinatorOutput::NotifyAborted { .. }
         | CoordinatorOutput::TriggerMasterHooks { .. } => {}

@@ -127,6 +127,13 @@ pub enum EventData {
         /// Why.
         reason: CheckpointFailureReason,
     },
+    /// The coordinator discarded a checkpoint's state (subsumed, or at the job's end), as the
+    /// completed-checkpoint store decided (`CoordinatorOutput::Discarded`): the `retention`
+    /// checker's rule that a job discards only what it owns (session 29).
+    Discarded {
+        /// The checkpoint id.
+        id: CheckpointId,
+    },
     /// The coordinator refused a trigger request; the `detail` text names the request and why.
     Rejected,
     /// The coordinator's tolerable-failure threshold was exceeded: the job must fail.
@@ -248,6 +255,7 @@ impl EventData {
             EventData::Retune { request, rejected: None } => Some(format!("retune {request:?} accepted")),
             EventData::Retune { request, rejected: Some(e) } => Some(format!("retune {request:?} rejected: {e}")),
             EventData::Abort { id, reason } => Some(format!("id={id} {reason}")),
+            EventData::Discarded { id } => Some(format!("id={}", id.0)),
             EventData::Tolerable { id, reason } => Some(format!("threshold exceeded: {:?} {reason}", id.map(|i| i.0))),
             EventData::TmLost { tm } => Some(format!("tm{tm} heartbeat timeout")),
             EventData::Input { seq, line } => Some(format!("#{seq} {line:?}")),
@@ -303,6 +311,7 @@ impl EventData {
                 | EventData::Decline { .. }
                 | EventData::SinkUnreachable { .. }
                 | EventData::Watchdog { .. }
+                | EventData::Discarded { .. }
         )
     }
 
@@ -321,6 +330,7 @@ impl EventData {
                 | EventData::Injected { .. }
                 | EventData::Exception { .. }
                 | EventData::Watchdog { .. }
+                | EventData::Discarded { .. }
         )
     }
 }
