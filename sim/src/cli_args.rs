@@ -296,6 +296,10 @@ pub(crate) struct ExploreArgs {
     /// failures are explored (an "exhausted" verdict may miss terminal states; docs/explore.md)
     #[arg(long)]
     pub(crate) fast_reduce: bool,
+    /// Session 28's sound reduction exactly: every JobManager step in every busy set (by
+    /// default a busy set leaves them out where that set is persistent too; docs/explore.md)
+    #[arg(long)]
+    pub(crate) keep_jm: bool,
     /// With `--no-reduce`: a `tick` only once nothing waits (the reduced search's time model,
     /// eager delivery), the reference the reduction is measured against
     #[arg(long)]
