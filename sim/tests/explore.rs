@@ -407,7 +407,8 @@ fn union_list_as_split_path_fails_only_the_broken_restore() {
         assert_eq!(verdict.as_ref().map(|(c, _)| c.as_str()), want, "{variant}: {verdict:?}");
     }
     if std::env::var_os("CKPTSIM_LONG").is_some() {
-        assert_eq!(found("tiny-union-list.toml", Variant::UnionListAsSplit, bounds(2, 1)).as_deref(), Some("state"));
+        let b = Bounds { max_states: 1_000_000, ..bounds(2, 1) };
+        assert_eq!(found("tiny-union-list.toml", Variant::UnionListAsSplit, b).as_deref(), Some("state"));
     }
 }
 
@@ -847,7 +848,8 @@ fn finish_without_final_checkpoint_is_found_on_the_bounded_job() {
 /// (`RunResult::finished_restores`, recorded as the world records them): three ticks, 47 steps,
 /// about 1.5 million states under the sound default (session 29; 551,000 with the old rule). The same path under the correct protocol passes; its space with two
 /// ticks (the restore of the finished vertex from checkpoint 2 is in it) is exhausted with no
-/// violation (about 168,000 states, 2 CPU s). With three ticks it is not (over a million).
+/// violation (about 168,000 states, 2 CPU s; about 420,000 under the sound default). With three
+/// ticks it is not (over a million).
 #[test]
 fn finished_on_restore_runs_again_is_found_through_a_restore_after_a_finish() {
     let job = "tiny-finished-vertex-restore.toml";
@@ -859,7 +861,8 @@ fn finished_on_restore_runs_again_is_found_through_a_restore_after_a_finish() {
     let correct = spec(job, Variant::Correct);
     let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
     assert_eq!(verdict, None, "the correct protocol passes the path");
-    exhausted(job, bounds(2, 1));
+    // Session 29: about 420,000 states under the sound default (168,000 with the old rule).
+    exhausted(job, Bounds { max_states: 1_000_000, ..bounds(2, 1) });
 }
 
 /// Processing time in the explorer (session 17): a processing-time window's timers are task
@@ -1273,6 +1276,10 @@ fn exhaustive_depth_first_search_ends_in_the_same_terminal_states() {
 fn jm_commutation_keeps_every_state_and_terminal_state() {
     let cases =
         [("tiny-2pc.toml", bounds(2, 1)), ("two-source-two-sink.toml", bounds(1, 0)), ("keyed-2pc.toml", bounds(1, 0))];
+    // Session 29: under the sound default the check does not spare children on every job
+    // (`tiny-2pc` (2,1): 190,038 with it, 189,200 without: the sleep sets a visited state keeps
+    // differ more between its visits); it must somewhere.
+    let mut spared = Vec::new();
     for (name, b) in cases {
         let spec = spec(name, Variant::Correct);
         let b = Bounds { sleep: Sleep::Siblings, ..b };
@@ -1282,8 +1289,9 @@ fn jm_commutation_keeps_every_state_and_terminal_state() {
         assert!(on.violation.is_none() && off.violation.is_none(), "{name}: {:?} {:?}", on.violation, off.violation);
         assert_eq!(on.distinct_states, off.distinct_states, "{name}: the same states");
         assert_eq!(on.terminal_digest, off.terminal_digest, "{name}: the same terminal states");
-        assert!(on.children < off.children, "{name}: {} children vs {}", on.children, off.children);
+        spared.push((name, on.children, off.children));
     }
+    assert!(spared.iter().any(|(_, on, off)| on < off), "{spared:?}");
 }
 
 /// Session 24: `expired-not-counted` on `tiny-timeout.toml` (a 500 ms checkpoint timeout,

@@ -113,8 +113,8 @@ impl Explorer<'_> {
     }
 
     /// A persistent set of task steps alone around busy task `t`, with every JobManager step
-    /// left out (session 29, `docs/explore.md` *A cheaper sound set*), or None where the
-    /// conditions fail. The group is [`Explorer::group`] of `t` closed under every task that
+    /// left out (`--jm-out`, session 29, `docs/explore.md` *A cheaper sound set*), or None
+    /// where the conditions fail. The group is [`Explorer::group`] of `t` closed under every task that
     /// is dependent on a member at all (a shared sink store, a TaskManager's injector
     /// counters, unaligned neighbours: [`Explorer::tasks_independent`], whatever steps it
     /// may have later) or has an enabled step dependent on a kept one; then it must hold that
