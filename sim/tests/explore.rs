@@ -848,7 +848,7 @@ fn finish_without_final_checkpoint_is_found_on_the_bounded_job() {
 /// (`RunResult::finished_restores`, recorded as the world records them): three ticks, 47 steps,
 /// about 1.5 million states under the sound default (session 29; 551,000 with the old rule). The same path under the correct protocol passes; its space with two
 /// ticks (the restore of the finished vertex from checkpoint 2 is in it) is exhausted with no
-/// violation (about 168,000 states, 2 CPU s; about 420,000 under the sound default). With three
+/// violation (about 168,000 states, 2 CPU s; about 468,000 under the sound default). With three
 /// ticks it is not (over a million).
 #[test]
 fn finished_on_restore_runs_again_is_found_through_a_restore_after_a_finish() {
@@ -861,7 +861,7 @@ fn finished_on_restore_runs_again_is_found_through_a_restore_after_a_finish() {
     let correct = spec(job, Variant::Correct);
     let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
     assert_eq!(verdict, None, "the correct protocol passes the path");
-    // Session 29: about 420,000 states under the sound default (168,000 with the old rule).
+    // Session 29: 468,240 states under the sound default (about 168,000 with the old rule).
     exhausted(job, Bounds { max_states: 1_000_000, ..bounds(2, 1) });
 }
 
