@@ -296,6 +296,11 @@ pub(crate) struct ExploreArgs {
     /// failures are explored (an "exhausted" verdict may miss terminal states; docs/explore.md)
     #[arg(long)]
     pub(crate) fast_reduce: bool,
+    /// With the sound default: a busy set leaves every JobManager step out where that set is
+    /// persistent too (fewer states, the same terminal states; a counterexample may be longer
+    /// than the shortest; docs/explore.md)
+    #[arg(long)]
+    pub(crate) jm_out: bool,
     /// With `--no-reduce`: a `tick` only once nothing waits (the reduced search's time model,
     /// eager delivery), the reference the reduction is measured against
     #[arg(long)]

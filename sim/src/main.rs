@@ -720,6 +720,7 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         reduce_feeders: a.feeders,
         jm_in_group: a.jm_in_group,
         fast_reduce: a.fast_reduce,
+        jm_left_out: a.jm_out,
         eager_ticks: a.eager_ticks,
         jm_commute: a.jm_commute,
         sleep: match a.sleep.as_deref() {

@@ -1,7 +1,7 @@
 //! `ckptsim explore` on the small jobs of `scenarios/explore/`: the correct protocol's bounded space is exhausted with no violation, and planted variants are found with a counterexample that replays to the same checker.
 
 use ckptsim::Variant;
-use ckptsim_sim::explore::{Bounds, Choice, Explorer, Sleep};
+use ckptsim_sim::explore::{Bounds, Choice, Explorer, Sleep, Violation};
 use ckptsim_sim::load;
 use std::path::Path;
 
@@ -13,12 +13,17 @@ fn spec(name: &str, variant: Variant) -> ckptsim_sim::spec::JobSpec {
 }
 
 fn bounds(ticks: u32, failures: u32) -> Bounds {
-    Bounds { max_ticks: ticks, max_failures: failures, max_states: 400_000, ..Bounds::fast() }
+    Bounds { max_ticks: ticks, max_failures: failures, max_states: 400_000, ..Bounds::default() }
 }
 
 /// Explores `name` under `variant`; returns the violated checker, after checking that the
 /// counterexample replays to the same checker and that no shorter path was skipped.
 fn found(name: &str, variant: Variant, b: Bounds) -> Option<String> {
+    violation(name, variant, b).map(|v| v.checker)
+}
+
+/// [`found`], returning the whole violation (one search where a test also reads the path).
+fn violation(name: &str, variant: Variant, b: Bounds) -> Option<Violation> {
     let spec = spec(name, variant);
     let ex = Explorer::new(&spec, b);
     let report = ex.explore();
@@ -35,7 +40,7 @@ fn found(name: &str, variant: Variant, b: Bounds) -> Option<String> {
             "a shorter path already failed: {at_prefix:?}"
         );
     }
-    Some(v.checker)
+    Some(v)
 }
 
 fn exhausted(name: &str, b: Bounds) {
@@ -49,7 +54,8 @@ fn exhausted(name: &str, b: Bounds) {
 #[test]
 fn correct_protocol_exhausts_the_tiny_jobs() {
     exhausted("tiny-2pc.toml", bounds(2, 1));
-    exhausted("tiny-one-restart.toml", bounds(2, 2));
+    // Session 29: 440,460 distinct states under the sound default (308,000 with the old rule).
+    exhausted("tiny-one-restart.toml", Bounds { max_states: 1_000_000, ..bounds(2, 2) });
 }
 
 /// Sleep sets (`tools/explore/sleep.rs`), `siblings`: on the correct protocol's tiny space
@@ -401,7 +407,8 @@ fn union_list_as_split_path_fails_only_the_broken_restore() {
         assert_eq!(verdict.as_ref().map(|(c, _)| c.as_str()), want, "{variant}: {verdict:?}");
     }
     if std::env::var_os("CKPTSIM_LONG").is_some() {
-        assert_eq!(found("tiny-union-list.toml", Variant::UnionListAsSplit, bounds(2, 1)).as_deref(), Some("state"));
+        let b = Bounds { max_states: 1_000_000, ..bounds(2, 1) };
+        assert_eq!(found("tiny-union-list.toml", Variant::UnionListAsSplit, b).as_deref(), Some("state"));
     }
 }
 
@@ -593,9 +600,12 @@ fn the_hash_fingerprint_tells_apart_the_states_the_debug_text_did() {
     let spec = spec("tiny-2pc.toml", Variant::Correct);
     // Session 21: measured with the groups of before (every upstream task); with feeder
     // groups the same space is 56,485 distinct states, 93,418 children.
-    let report = Explorer::new(&spec, Bounds { reduce_feeders: false, ..bounds(2, 1) }).explore();
+    // Session 29: these are the counts of the session 10–27 reduction (`Bounds::fast()`), kept
+    // pinned with it: the test is about the fingerprint, not the reduction.
+    let old = Bounds { fast_reduce: true, ..bounds(2, 1) };
+    let report = Explorer::new(&spec, Bounds { reduce_feeders: false, ..old }).explore();
     assert!(report.exhausted && report.violation.is_none(), "{report:?}");
-    let feeders = Explorer::new(&spec, Bounds { reduce_feeders: true, ..bounds(2, 1) }).explore();
+    let feeders = Explorer::new(&spec, Bounds { reduce_feeders: true, ..old }).explore();
     assert_eq!((feeders.distinct_states, feeders.children), (56_485, 93_418));
     // Session 14: 62,497 / 106,772 since a flink-2.3 trigger RPC to an attempt the TaskManager
     // does not run is answered (the failed answer is a `to-jm` message that aborts the checkpoint).
@@ -836,22 +846,23 @@ fn finish_without_final_checkpoint_is_found_on_the_bounded_job() {
 /// The planted `finished-on-restore-runs-again` runs its endInput/finish again, which the
 /// `restart` checker reads from the restored attempt's checkpoint 3 snapshot
 /// (`RunResult::finished_restores`, recorded as the world records them): three ticks, 47 steps,
-/// about 551,000 states. The same path under the correct protocol passes; its space with two
+/// about 1.5 million states under the sound default (session 29; 551,000 with the old rule). The same path under the correct protocol passes; its space with two
 /// ticks (the restore of the finished vertex from checkpoint 2 is in it) is exhausted with no
-/// violation (about 168,000 states, 2 CPU s). With three ticks it is not (over a million).
+/// violation (about 168,000 states, 2 CPU s; about 468,000 under the sound default). With three
+/// ticks it is not (over a million).
 #[test]
 fn finished_on_restore_runs_again_is_found_through_a_restore_after_a_finish() {
     let job = "tiny-finished-vertex-restore.toml";
-    let b = Bounds { max_states: 700_000, ..bounds(3, 1) };
-    assert_eq!(found(job, Variant::FinishedOnRestoreRunsAgain, b).as_deref(), Some("restart"));
-    let broken = spec(job, Variant::FinishedOnRestoreRunsAgain);
-    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    let b = Bounds { max_states: 2_000_000, ..bounds(3, 1) };
+    let v = violation(job, Variant::FinishedOnRestoreRunsAgain, b).expect("found");
+    assert_eq!(v.checker, "restart");
     assert!(v.anomaly.contains("ran endInput/finish"), "{v:?}");
     assert!(v.path.iter().any(|c| matches!(c, Choice::Fail(_))), "a restore is on the path: {v:?}");
     let correct = spec(job, Variant::Correct);
     let (_, verdict) = Explorer::new(&correct, b).replay(&v.path).expect("the same path is enabled");
     assert_eq!(verdict, None, "the correct protocol passes the path");
-    exhausted(job, bounds(2, 1));
+    // Session 29: 468,240 states under the sound default (about 168,000 with the old rule).
+    exhausted(job, Bounds { max_states: 1_000_000, ..bounds(2, 1) });
 }
 
 /// Processing time in the explorer (session 17): a processing-time window's timers are task
@@ -889,7 +900,10 @@ fn restored_due_timers_dropped_is_found_through_processing_time_ticks() {
 /// EndOfPartition (Flink's own stall); a manual savepoint 2 then expires (one tick: its
 /// timeout), and every running task is told it was aborted. The planted task takes that abort
 /// as the abort of its stop and fails (`stop`'s abort rule, `RunResult::stop_notices`); the
-/// correct protocol's space with the same bounds is exhausted with no violation.
+/// correct protocol's space with the same bounds is exhausted with no violation. Session 29: the
+/// sound default also finds a shorter path without the loss (18 steps, no tick: the source
+/// finishes, savepoint 2's trigger reaches it finished and 2 is aborted); the old reduction had
+/// cut it.
 #[test]
 fn stop_aborted_after_notification_is_found_through_a_lost_notification() {
     let b = Bounds { max_stops: 1, max_requests: 1, max_losses: 1, ..bounds(1, 0) };
@@ -897,11 +911,15 @@ fn stop_aborted_after_notification_is_found_through_a_lost_notification() {
     let broken = spec("tiny-stop-savepoint.toml", Variant::StopAbortedAfterNotification);
     let v = Explorer::new(&broken, b).explore().violation.expect("found");
     assert!(v.anomaly.contains("after it was told savepoint"), "{v:?}");
-    assert!(v.path.iter().any(|c| matches!(c, Choice::Lose(_))) && v.path.contains(&Choice::Savepoint), "{v:?}");
+    // Session 29: the shortest path needs no loss (below); it goes through the manual savepoint.
+    assert!(v.path.contains(&Choice::Savepoint), "{v:?}");
     exhausted("tiny-stop-savepoint.toml", b);
-    // Without the lost notification the source finishes and no abort reaches a stopped task.
+    // Session 29: the sound default finds it without the lost notification too (the old rule
+    // cut that interleaving): the source finishes, the manual savepoint 2's trigger reaches the
+    // finished source and 2 is aborted while `Sum` is stopped at savepoint 1.
     let no_loss = Explorer::new(&broken, Bounds { max_losses: 0, ..b }).explore();
-    assert!(no_loss.violation.is_none() && no_loss.exhausted, "{:?}", no_loss.violation);
+    let v = no_loss.violation.expect("found without a loss");
+    assert!(v.anomaly.contains("after it was told savepoint") && !v.path.iter().any(|c| matches!(c, Choice::Lose(_))));
 }
 
 /// The stuck-checkpoint rule (session 17): a state where every message and channel element was
@@ -1148,10 +1166,9 @@ fn depth_first_search_exhausts_the_same_space_and_finds_a_variant() {
 /// the correct protocol passes the same path and its space (1 tick, 1 failure) is exhausted.
 #[test]
 fn later_gate_lost_on_restore_is_found_on_a_self_union() {
-    let b = Bounds { max_depth: 80, ..bounds(1, 1) };
-    let broken = spec("tiny-self-union.toml", Variant::LaterGateLostOnRestore);
-    assert_eq!(found("tiny-self-union.toml", Variant::LaterGateLostOnRestore, b).as_deref(), Some("exactly-once"));
-    let v = Explorer::new(&broken, b).explore().violation.expect("found");
+    let b = Bounds { max_depth: 80, max_states: 1_000_000, ..bounds(1, 1) };
+    let v = violation("tiny-self-union.toml", Variant::LaterGateLostOnRestore, b).expect("found");
+    assert_eq!(v.checker, "exactly-once");
     assert!(v.anomaly.contains("lost copy") && v.anomaly.contains("gate 1"), "{v:?}");
     assert!(v.path.iter().any(|c| matches!(c, Choice::Fail(_))), "a restore is needed: {v:?}");
     let correct = spec("tiny-self-union.toml", Variant::Correct);
@@ -1259,6 +1276,10 @@ fn exhaustive_depth_first_search_ends_in_the_same_terminal_states() {
 fn jm_commutation_keeps_every_state_and_terminal_state() {
     let cases =
         [("tiny-2pc.toml", bounds(2, 1)), ("two-source-two-sink.toml", bounds(1, 0)), ("keyed-2pc.toml", bounds(1, 0))];
+    // Session 29: under the sound default the check does not spare children on every job
+    // (`tiny-2pc` (2,1): 190,038 with it, 189,200 without: the sleep sets a visited state keeps
+    // differ more between its visits); it must somewhere.
+    let mut spared = Vec::new();
     for (name, b) in cases {
         let spec = spec(name, Variant::Correct);
         let b = Bounds { sleep: Sleep::Siblings, ..b };
@@ -1268,8 +1289,9 @@ fn jm_commutation_keeps_every_state_and_terminal_state() {
         assert!(on.violation.is_none() && off.violation.is_none(), "{name}: {:?} {:?}", on.violation, off.violation);
         assert_eq!(on.distinct_states, off.distinct_states, "{name}: the same states");
         assert_eq!(on.terminal_digest, off.terminal_digest, "{name}: the same terminal states");
-        assert!(on.children < off.children, "{name}: {} children vs {}", on.children, off.children);
+        spared.push((name, on.children, off.children));
     }
+    assert!(spared.iter().any(|(_, on, off)| on < off), "{spared:?}");
 }
 
 /// Session 24: `expired-not-counted` on `tiny-timeout.toml` (a 500 ms checkpoint timeout,
@@ -1302,7 +1324,7 @@ fn retained_discarded_on_cancel_is_found_through_the_cancel_step() {
     let name = "tiny-cancel.toml";
     let b = Bounds { max_cancels: 1, ..bounds(1, 0) };
     assert_eq!(found(name, Variant::RetainedDiscardedOnCancel, b).as_deref(), Some("retention"));
-    exhausted(name, Bounds { max_cancels: 1, ..bounds(2, 1) });
+    exhausted(name, Bounds { max_cancels: 1, max_states: 1_000_000, ..bounds(2, 1) });
     let plain = Explorer::new(&spec(name, Variant::RetainedDiscardedOnCancel), bounds(1, 0)).explore();
     assert!(plain.exhausted && plain.violation.is_none(), "no cancel without --cancels: {:?}", plain.violation);
     let broken = spec(name, Variant::RetainedDiscardedOnCancel);
@@ -1348,7 +1370,8 @@ fn a_job_manager_that_judges_a_live_task_manager_lost_restarts_while_its_tasks_r
 /// waits (eager delivery), so a JobManager abort (the expiry) never met a barrier still in
 /// flight and an alignment timer never ran while a barrier was on its way. A late tick fires
 /// the earliest timer with deliveries pending. `cancel-marker-ignored` is found by breadth-first
-/// search with the reduction (21 steps; session 26 needed `--no-reduce --dfs`, 27), and the
+/// search with the reduction (18 steps under the sound default, session 29; 21 with the old rule,
+/// which also cut shortest paths; session 26 needed `--no-reduce --dfs`, 27), and the
 /// correct protocol's space on `tiny-cancel-marker` with the step is exhausted, larger than
 /// without it; without `--late-ticks` the reduced search still exhausts it with no violation.
 #[test]
@@ -1366,7 +1389,7 @@ fn a_timer_firing_while_a_barrier_is_in_flight_is_a_late_tick() {
     assert_eq!("late-tick".parse::<Choice>(), Ok(Choice::LateTick));
     let v = Explorer::new(&spec(name, Variant::CancelMarkerIgnored), b).explore().violation.expect("found");
     assert!(v.path.contains(&Choice::LateTick), "{v:?}");
-    assert_eq!(v.path.len(), 21, "{v:?}");
+    assert_eq!(v.path.len(), 18, "{v:?}");
 }
 
 /// Session 27: a newer barrier reaches a task aligning an older checkpoint once a source

@@ -29,6 +29,18 @@ fn replay_file(name: &str, variant: Variant, b: Bounds) -> (String, String) {
     (file, v.checker)
 }
 
+/// CPU seconds (user + system) of the calling thread so far, from `/proc/thread-self/stat`
+/// (clock ticks of 1/100 s); 0 where that file is missing. Printed per case, not asserted.
+fn thread_cpu_s() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/thread-self/stat") else { return 0.0 };
+    // The fields after the command name (which is in parentheses and may hold spaces).
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// `ckptsim run FILE.replay`: exit 1 and "reproduced".
 fn run_cli(file_text: &str, tag: &str) -> (i32, String) {
     let dir = std::env::temp_dir().join(format!("ckptsim-replay-{}-{tag}", std::process::id()));
@@ -46,7 +58,7 @@ fn run_cli(file_text: &str, tag: &str) -> (i32, String) {
 
 #[test]
 fn commit_offsets_on_snapshot_replays_from_its_file() {
-    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::fast() };
+    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() };
     let (file, checker) = replay_file("tiny-2pc.toml", Variant::CommitOffsetsOnSnapshot, b);
     assert_eq!(checker, "offsets");
     let (code, out) = run_cli(&file, "offsets");
@@ -56,7 +68,7 @@ fn commit_offsets_on_snapshot_replays_from_its_file() {
 
 #[test]
 fn ignore_min_pause_replays_from_its_file() {
-    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::fast() };
+    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() };
     let (file, checker) = replay_file("tiny-min-pause.toml", Variant::IgnoreMinPause, b);
     assert_eq!(checker, "coordinator");
     let (code, out) = run_cli(&file, "min-pause");
@@ -69,7 +81,7 @@ fn ignore_min_pause_replays_from_its_file() {
 
 #[test]
 fn fixed_delay_off_by_one_replays_from_its_file() {
-    let b = Bounds { max_ticks: 2, max_failures: 2, ..Bounds::fast() };
+    let b = Bounds { max_ticks: 2, max_failures: 2, ..Bounds::default() };
     let (file, checker) = replay_file("tiny-one-restart.toml", Variant::FixedDelayOffByOne, b);
     assert_eq!(checker, "restart");
     let (code, out) = run_cli(&file, "restart");
@@ -79,7 +91,7 @@ fn fixed_delay_off_by_one_replays_from_its_file() {
 
 #[test]
 fn a_bad_replay_file_names_file_line_and_field() {
-    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::fast() };
+    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() };
     let (file, _) = replay_file("tiny-2pc.toml", Variant::CommitOffsetsOnSnapshot, b);
     let bad = file.replacen("stop_at_ms = 8000", "stop_at_ms = \"soon\"", 1);
     let e = counterexample::parse("bad.replay", &bad).unwrap_err();
@@ -93,7 +105,7 @@ fn a_bad_replay_file_names_file_line_and_field() {
 fn a_non_idempotent_recommit_is_found_under_the_correct_protocol_and_replays() {
     // negative/non-idempotent-recommit.toml is a store setting, not a variant: the explorer's
     // sink store takes the scenario's `idempotent_commit = false`.
-    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::fast() };
+    let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() };
     let (file, checker) = replay_file("tiny-2pc-non-idempotent.toml", Variant::Correct, b);
     assert_eq!(checker, "exactly-once");
     let (code, out) = run_cli(&file, "recommit");
@@ -107,7 +119,7 @@ fn a_non_idempotent_recommit_is_found_under_the_correct_protocol_and_replays() {
 #[test]
 fn source_emits_after_stop_replays_from_its_file() {
     // The file carries `stops = 1`: without it the replayed `stop` step would not be enabled.
-    let b = Bounds { max_ticks: 2, max_failures: 0, max_stops: 1, ..Bounds::fast() };
+    let b = Bounds { max_ticks: 2, max_failures: 0, max_stops: 1, ..Bounds::default() };
     let (file, checker) = replay_file("tiny-stop.toml", Variant::SourceEmitsAfterStop, b);
     assert_eq!(checker, "stop");
     assert!(file.contains("\nstops = 1\n"), "{file}");
@@ -122,7 +134,7 @@ fn source_emits_after_stop_replays_from_its_file() {
 fn finished_task_counts_as_acked_replays_from_its_file() {
     // The file carries `ack_losses` and `requests`: the `lose-ack` and `savepoint` steps need them.
     let b =
-        Bounds { max_ticks: 0, max_failures: 0, max_stops: 1, max_requests: 1, max_ack_losses: 1, ..Bounds::fast() };
+        Bounds { max_ticks: 0, max_failures: 0, max_stops: 1, max_requests: 1, max_ack_losses: 1, ..Bounds::default() };
     let (file, checker) = replay_file("tiny-stop-savepoint.toml", Variant::FinishedTaskCountsAsAcked, b);
     assert_eq!(checker, "coordinator");
     assert!(file.contains("\nack_losses = 1\n") && file.contains("\nrequests = 1\n"), "{file}");
@@ -155,7 +167,12 @@ enum Search {
 /// The small configuration that finds `variant`, or why `explore` cannot pose it. A match
 /// without a wildcard: a new variant does not compile until it has a case here.
 fn case(variant: Variant) -> Result<Case, &'static str> {
-    let b = |ticks, failures| Bounds { max_ticks: ticks, max_failures: failures, ..Bounds::fast() };
+    let b = |ticks, failures| Bounds {
+        max_ticks: ticks,
+        max_failures: failures,
+        max_states: 2_000_000,
+        ..Bounds::default()
+    };
     let c = |job, bounds, checker| Ok(Case { job, edits: &[], bounds, checker, search: Search::Bfs });
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
@@ -195,7 +212,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::FinishedOnRestoreRunsAgain => Ok(Case {
             job: "tiny-finished-vertex-restore.toml",
             edits: &[],
-            bounds: Bounds { max_states: 700_000, ..b(3, 1) },
+            bounds: b(3, 1),
             checker: "restart",
             search: Search::Bfs,
         }),
@@ -206,7 +223,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::PartlyFinishedRestoredAsFinished => Ok(Case {
             job: "tiny-finished-restore.toml",
             edits: &[],
-            bounds: Bounds { max_states: 400_000, ..b(1, 1) },
+            bounds: b(1, 1),
             checker: "restart",
             search: Search::Bfs,
         }),
@@ -288,7 +305,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
                 ),
                 ("name = \"LatePrint\"\nparallelism = 1\n", "name = \"LatePrint\"\nparallelism = 1\ninputs = [\"Window.late\"]\n"),
             ],
-            bounds: Bounds { max_depth: 150, max_states: 600_000, ..b(2, 1) },
+            bounds: Bounds { max_depth: 150, ..b(2, 1) },
             checker: "at-least-once",
             search: Search::Bfs,
         }),
@@ -299,7 +316,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // transaction pre-committed; the variant's notification of 2 does not subsume it
         // (306,821 distinct states, 22 steps).
         Variant::NotifyCommitsOnlyItsOwn => {
-            c("tiny-2pc.toml", Bounds { max_losses: 1, max_states: 400_000, ..b(3, 1) }, "exactly-once")
+            c("tiny-2pc.toml", Bounds { max_losses: 1, ..b(3, 1) }, "exactly-once")
         }
         Variant::RecoveryCommitsOpenTransaction => c("tiny-2pc.toml", b(2, 1), "exactly-once"),
         Variant::MinPauseStaleCompletion => c("tiny-min-pause.toml", b(3, 1), "coordinator"),
@@ -356,7 +373,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::CancelMarkerIgnored | Variant::CancelUnblocksOwnChannel => Ok(Case {
             job: "tiny-cancel-marker.toml",
             edits: &[],
-            bounds: Bounds { max_late_ticks: 1, max_states: 1_000_000, ..b(2, 0) },
+            bounds: Bounds { max_late_ticks: 1, ..b(2, 0) },
             checker: "barriers",
             search: Search::Bfs,
         }),
@@ -376,7 +393,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::TimeoutFromFirstBarrier => Ok(Case {
             job: "tiny-cancel-marker.toml",
             edits: &[("tolerable_failures = 100\n", "tolerable_failures = 100\nunaligned = true\naligned_timeout_ms = 100\n")],
-            bounds: Bounds { max_late_ticks: 1, max_states: 1_000_000, ..b(2, 0) },
+            bounds: Bounds { max_late_ticks: 1, ..b(2, 0) },
             checker: "barriers",
             search: Search::Bfs,
         }),
@@ -415,7 +432,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::AlignedNoBlock => Ok(Case {
             job: "keyed-print.toml",
             edits: &[("profile = \"flink-2.3\"", "profile = \"flink-1.11\"")],
-            bounds: Bounds { max_states: 400_000, ..b(2, 1) },
+            bounds: b(2, 1),
             checker: "barriers",
             search: Search::Bfs,
         }),
@@ -425,7 +442,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::DropChannelStateOnRestore => Ok(Case {
             job: "keyed-print.toml",
             edits: &[("[checkpoint]\n", "[checkpoint]\nunaligned = true\n"), ("delay_ms = 100\n", "delay_ms = 0\n")],
-            bounds: Bounds { max_states: 600_000, ..b(1, 1) },
+            bounds: b(1, 1),
             checker: "state",
             search: Search::Bfs,
         }),
@@ -518,15 +535,17 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         let mut spec = load::load_spec(&edited).expect("explore scenario loads");
         spec.variant = variant;
         let start = std::time::Instant::now();
+        let cpu_start = thread_cpu_s();
         let ex = Explorer::new(&spec, k.bounds);
         let report = match k.search {
             Search::Bfs => ex.explore(),
         };
         let secs = start.elapsed().as_secs_f64();
+        let cpu_s = thread_cpu_s() - cpu_start;
         let v = report.violation.unwrap_or_else(|| panic!("{variant} is not found on {}", k.job));
         assert_eq!(v.checker, k.checker, "{variant}: {}", v.anomaly);
         eprintln!(
-            "{variant}: {} {} distinct, {} steps, {secs:.2} s, {}",
+            "{variant}: {} {} distinct, {} steps, {secs:.2} s wall, {cpu_s:.2} s CPU, {}",
             k.job,
             report.distinct_states,
             v.path.len(),
@@ -556,7 +575,7 @@ fn window_join_then_window_lost_is_found_by_walks_and_replayed() {
     let text = std::fs::read_to_string(&path).expect("scenario text");
     let mut spec = load::load_spec(&path).expect("explore scenario loads");
     spec.variant = Variant::WindowStateNotRestored;
-    let b = Bounds { max_ticks: 1, max_failures: 1, ..Bounds::fast() };
+    let b = Bounds { max_ticks: 1, max_failures: 1, ..Bounds::default() };
     let v = Explorer::new(&spec, b).explore_walks(50_000, 2).violation.expect("a walk finds the loss");
     assert_eq!(v.checker, "windows", "{}", v.anomaly);
     let file = counterexample::write(name, &text, &spec, b, &v);
@@ -593,7 +612,7 @@ fn replays_through_a_bounded_step(scenario: &str, variant: Variant, b: Bounds, c
 /// the correct coordinator aborts it.
 #[test]
 fn pending_survives_failover_through_a_job_manager_heartbeat_timeout_replays_from_its_file() {
-    let b = Bounds { max_ticks: 2, max_failures: 0, max_jm_hb_timeouts: 1, ..Bounds::fast() };
+    let b = Bounds { max_ticks: 2, max_failures: 0, max_jm_hb_timeouts: 1, ..Bounds::default() };
     let v = Variant::PendingSurvivesFailover;
     replays_through_a_bounded_step("tiny-2pc.toml", v, b, "coordinator", "jm_hb_timeouts", "jm-hb-timeout:0");
 }
@@ -603,7 +622,7 @@ fn pending_survives_failover_through_a_job_manager_heartbeat_timeout_replays_fro
 /// run`; the correct handler forwards the marker.
 #[test]
 fn cancel_marker_ignored_through_a_late_tick_replays_from_its_file() {
-    let b = Bounds { max_ticks: 2, max_failures: 0, max_late_ticks: 1, max_states: 1_000_000, ..Bounds::fast() };
+    let b = Bounds { max_ticks: 2, max_failures: 0, max_late_ticks: 1, max_states: 1_000_000, ..Bounds::default() };
     let v = Variant::CancelMarkerIgnored;
     replays_through_a_bounded_step("tiny-cancel-marker.toml", v, b, "barriers", "late_ticks", "late-tick");
 }

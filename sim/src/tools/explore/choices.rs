@@ -62,6 +62,7 @@ impl Explorer<'_> {
             return all;
         }
         let mut best: Option<Vec<Choice>> = None;
+        let jm_quiet = self.bounds.jm_left_out && self.jm_steps_commute_with_tasks(sys, &all);
         for t in busy {
             let group = self.persistent_group(sys, t, &all);
             let kept: Vec<Choice> =
@@ -69,8 +70,119 @@ impl Explorer<'_> {
             if best.as_ref().is_none_or(|b| kept.len() < b.len()) {
                 best = Some(kept);
             }
+            // The set without any JobManager step, where that one is persistent too.
+            if let Some(group) = jm_quiet.then(|| self.group_without_jm(sys, t, &all)).flatten() {
+                let kept: Vec<Choice> =
+                    all.iter().copied().filter(|c| task_of(*c).is_some_and(|x| group.contains(&x))).collect();
+                if best.as_ref().is_none_or(|b| kept.len() < b.len()) {
+                    best = Some(kept);
+                }
+            }
         }
         best.unwrap_or(all)
+    }
+
+    /// Whether every enabled step that is not a task's own is a JobManager step that writes
+    /// the JobMaster and appends to the tails of its links to the tasks (`to-jm`, `lose-ack`,
+    /// stop, cancel, manual requests), and no step touching every task or time can come later
+    /// on a path of such steps: the budgets of process faults, heartbeat timeouts, failovers,
+    /// zombies, rescales and late ticks are used up (a plain `tick` waits while a task is
+    /// busy, and a busy task stays busy until its own step). The precondition of
+    /// [`Explorer::group_without_jm`].
+    fn jm_steps_commute_with_tasks(&self, sys: &Sys, all: &[Choice]) -> bool {
+        let b = &self.bounds;
+        all.iter().all(|c| {
+            task_of(*c).is_some()
+                || matches!(
+                    c,
+                    Choice::ToJm(_)
+                        | Choice::LoseAck(_)
+                        | Choice::Stop
+                        | Choice::Cancel
+                        | Choice::Trigger
+                        | Choice::Savepoint
+                )
+        }) && sys.tm_crashes >= b.max_tm_crashes
+            && sys.hb_timeouts >= b.max_hb_timeouts
+            && sys.tm_hb_timeouts >= b.max_tm_hb_timeouts
+            && sys.jm_hb_timeouts >= b.max_jm_hb_timeouts
+            && sys.jm_failovers >= b.max_jm_failovers
+            && sys.zombies >= b.max_zombies
+            && sys.rescales >= b.max_rescales
+            && sys.late_ticks >= b.max_late_ticks
+    }
+
+    /// A persistent set of task steps alone around busy task `t`, with every JobManager step
+    /// left out (`--jm-out`, session 29, `docs/explore.md` *A cheaper sound set*), or None
+    /// where the conditions fail. The group is [`Explorer::group`] of `t` closed under every task that
+    /// is dependent on a member at all (a shared sink store, a TaskManager's injector
+    /// counters, unaligned neighbours: [`Explorer::tasks_independent`], whatever steps it
+    /// may have later) or has an enabled step dependent on a kept one; then it must hold that
+    /// - every member has a JobManager message queued: what a left-out JobManager step sends
+    ///   a member lands behind a head the kept `to-task` step takes, so it enables no new
+    ///   step of a member;
+    /// - no kept step reads what a JobManager step writes (a source's offset commit on a
+    ///   trigger or a completion notice, [`Explorer::independent`]);
+    /// - some member runs the attempt the JobMaster knows, in a state only that task's own
+    ///   report ends (deploying, initializing, running, cancelling), with no terminal report
+    ///   already queued: the JobMaster restarts only once every execution is terminal, so no
+    ///   left-out step deploys a new attempt (a deployment drops every older attempt's
+    ///   channels, which kept steps read).
+    ///
+    /// Tasks outside the group cannot feed it (it is closed upstream) and touch nothing its
+    /// steps touch, so every left-out step, now or later, commutes with the kept ones and
+    /// enables none dependent on them.
+    fn group_without_jm(&self, sys: &Sys, t: TaskId, all: &[Choice]) -> Option<BTreeSet<TaskId>> {
+        let job = self.job(sys);
+        let n = job.graph.tasks.len();
+        let mut group = self.group(sys, t);
+        loop {
+            let kept: Vec<Choice> =
+                all.iter().copied().filter(|c| task_of(*c).is_some_and(|x| group.contains(&x))).collect();
+            let joins: Vec<TaskId> = (0..n)
+                .map(|i| TaskId(i as u32))
+                .filter(|v| !group.contains(v))
+                .filter(|v| {
+                    group.iter().any(|x| !self.tasks_independent(sys, *v, *x))
+                        || all
+                            .iter()
+                            .filter(|c| task_of(**c) == Some(*v))
+                            .any(|c| kept.iter().any(|k| !self.independent_beyond_budgets(sys, *k, *c)))
+                })
+                .collect();
+            if joins.is_empty() {
+                break;
+            }
+            for v in joins {
+                group.extend(self.group(sys, v));
+            }
+        }
+        if !group.iter().all(|x| sys.to_task.get(x).is_some_and(|q| !q.is_empty())) {
+            return None;
+        }
+        let kept: Vec<Choice> =
+            all.iter().copied().filter(|c| task_of(*c).is_some_and(|x| group.contains(&x))).collect();
+        if kept.iter().any(|k| !self.independent(sys, Choice::ToJm(t), *k)) {
+            return None;
+        }
+        let blocker = group.iter().any(|x| {
+            let Some(task) = sys.tasks.get(x) else { return false };
+            let (attempt, state) = sys.jm.execution(*x);
+            let current = Self::from_epoch(sys, task.attempt()) == Some(attempt);
+            let own_report = matches!(
+                state,
+                ExecutionState::Deploying
+                    | ExecutionState::Initializing
+                    | ExecutionState::Running
+                    | ExecutionState::Canceling
+            );
+            let reported = sys
+                .to_jm
+                .get(x)
+                .is_some_and(|q| q.iter().any(|m| matches!(m, Up::State { state, .. } if state.is_terminal())));
+            current && own_report && !reported
+        });
+        blocker.then_some(group)
     }
 
     /// `--fast-reduce` (`Bounds::fast_reduce`): the reduction of sessions 10–27, kept for bug

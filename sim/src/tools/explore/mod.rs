@@ -170,6 +170,12 @@ pub struct Bounds {
     /// verdict may miss terminal states (session 28, issue 20). `jm_in_group` applies to it
     /// only; the default already keeps every JobManager step in a busy group's set.
     pub fast_reduce: bool,
+    /// With `reduce` (the sound default): a busy task's set may leave every JobManager step
+    /// out where that set is persistent too (`--jm-out`, `Explorer::group_without_jm`, session
+    /// 29): the same terminal states with fewer states, but breadth-first counterexamples may
+    /// be longer than the unreduced search's (`cancel-marker-ignored` 19 steps, 18 without).
+    /// Off (the default): session 28's rule, every JobManager step in every busy set.
+    pub jm_left_out: bool,
     /// Without `reduce`: `tick` only once nothing waits (no channel element, no JobManager
     /// message to a task), the reduced search's time model (eager delivery), so the
     /// unreduced search is the reference the reduction is measured against. Off: without
@@ -231,6 +237,7 @@ impl Default for Bounds {
             reduce_feeders: false,
             jm_in_group: false,
             fast_reduce: false,
+            jm_left_out: false,
             eager_ticks: false,
             sleep: Sleep::Off,
             jm_commute: false,

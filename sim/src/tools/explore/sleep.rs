@@ -55,7 +55,13 @@ impl Explorer<'_> {
             Choice::ToTask(t) => match sys.to_task.get(&t).and_then(|q| q.front()) {
                 None => Footprint::Global,
                 Some(Ctl::Deploy { attempt, .. }) => task(t, false, 0, Some(attempt.0), Some(attempt.0)),
-                Some(_) => task(t, self.job(sys).upstream[t.0 as usize].is_empty(), 0, own(t), None),
+                // A source commits offsets (reading the newest completed checkpoint the
+                // JobManager recorded) only on a snapshot (a trigger) or a completion notice
+                // (`task_checkpoint.rs`, the only two places a task emits `CommitOffsets`).
+                Some(m) => {
+                    let commits = matches!(m, Ctl::Trigger { .. } | Ctl::NotifyComplete { .. });
+                    task(t, commits && self.job(sys).upstream[t.0 as usize].is_empty(), 0, own(t), None)
+                }
             },
             // A failure removes the task and queues its FAILED update behind its other
             // messages; a loss drops the head of the task's JobManager link. Neither writes a
@@ -149,7 +155,7 @@ impl Explorer<'_> {
     }
 
     /// Whether the own steps of tasks `x` and `y` commute (see [`Explorer::independent`]).
-    fn tasks_independent(&self, sys: &Sys, x: TaskId, y: TaskId) -> bool {
+    pub(super) fn tasks_independent(&self, sys: &Sys, x: TaskId, y: TaskId) -> bool {
         if x == y {
             return false;
         }
