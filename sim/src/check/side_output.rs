@@ -448,7 +448,7 @@ pub(super) fn late_in_both(
         let Some(kw) = super::windows::row_window(&r, size_ms as i64, &mut ignored) else { continue };
         let (Some(elems), Some(side)) = (wref.get(&kw), due.get(&kw)) else { continue };
         // Printed: only the elements a checkpoint at or before the last restore ahead of the row covers.
-        let restored = run.restores.iter().filter(|x| x.at_ms < r.time_ms).next_back().and_then(|x| x.checkpoint);
+        let restored = run.restores.iter().rfind(|x| x.at_ms < r.time_ms).and_then(|x| x.checkpoint);
         let side: BTreeMap<&LineageKey, i64> = side
             .iter()
             .filter(|(_, (_, c))| !printed || restored.is_some_and(|at| *c <= at))
