@@ -158,6 +158,17 @@ pub fn joined_value(left: &Value, right: &Value) -> Value {
     Value::Str(Arc::from(format!("{left}|{right}").as_str()))
 }
 
+/// What a join that records its judgments did with a record ([`JoinOperator::record_judgments`]).
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
+pub enum JoinEvent {
+    /// It took an element of input `side` (0 left, 1 right) into its buffers.
+    Took(u32),
+    /// It dropped an element of input `side` as late (behind its watermark, or its window late).
+    Late(u32),
+    /// It emitted this joined row.
+    Emitted,
+}
+
 /// The running join operator.
 #[derive(Clone, Debug, Hash, PartialEq)]
 pub struct JoinOperator {
@@ -167,6 +178,11 @@ pub struct JoinOperator {
     timers: BTreeSet<JoinTimer>,
     watermark: Watermark,
     late_dropped: u64,
+    /// When the host asked for them ([`JoinOperator::record_judgments`]): each element's verdict
+    /// and each joined row since the host last took them. A join fed by a late side output
+    /// (session 29): which elements it takes depends on its unrestored watermark, so the
+    /// checker reads the run's own record of it.
+    recorded: Option<Vec<(Record, JoinEvent)>>,
 }
 
 impl JoinOperator {
@@ -178,6 +194,32 @@ impl JoinOperator {
             timers: BTreeSet::new(),
             watermark: Watermark::MIN,
             late_dropped: 0,
+            recorded: None,
+        }
+    }
+
+    /// Records every element's verdict (taken or late) and every joined row from now on, for
+    /// [`JoinOperator::take_recorded`]; a restore keeps the mark.
+    pub fn record_judgments(&mut self) {
+        self.recorded.get_or_insert_with(Vec::new);
+    }
+
+    /// The judgments recorded since the last call, in the order the join made them.
+    pub fn take_recorded(&mut self, out: &mut Vec<(Record, JoinEvent)>) {
+        if let Some(r) = &mut self.recorded {
+            out.append(r);
+        }
+    }
+
+    fn note(&mut self, rec: &Record, event: JoinEvent) {
+        if let Some(r) = &mut self.recorded {
+            r.push((rec.clone(), event));
+        }
+    }
+
+    fn note_emitted(&mut self, out: &[Record]) {
+        if let Some(r) = &mut self.recorded {
+            r.extend(out.iter().map(|o| (o.clone(), JoinEvent::Emitted)));
         }
     }
 
@@ -208,10 +250,16 @@ impl JoinOperator {
         };
         let side = side.min(1) as Side;
         let key = key_of(&rec.value);
+        let late = match self.spec {
+            JoinSpec::Interval { .. } => self.watermark != Watermark::MIN && ts < self.watermark.0,
+            JoinSpec::Window { size_ms } => window_start(ts, size_ms) + size_ms - 1 <= self.watermark.0,
+        };
+        self.note(&rec, if late { JoinEvent::Late(u32::from(side)) } else { JoinEvent::Took(u32::from(side)) });
         let entry = JoinEntry { key: key.clone(), side, ts, value: rec.value, lineage: rec.lineage };
+        let before = out.len();
         match self.spec {
             JoinSpec::Interval { lower_ms, upper_ms } => {
-                if self.watermark != Watermark::MIN && ts < self.watermark.0 {
+                if late {
                     self.late_dropped += 1;
                     return Ok(());
                 }
@@ -227,7 +275,7 @@ impl JoinOperator {
             }
             JoinSpec::Window { size_ms } => {
                 let max_ts = window_start(ts, size_ms) + size_ms - 1;
-                if max_ts <= self.watermark.0 {
+                if late {
                     self.late_dropped += 1;
                     return Ok(());
                 }
@@ -235,6 +283,9 @@ impl JoinOperator {
             }
         }
         self.buffers.entry((key, side)).or_default().push(entry);
+        if self.recorded.is_some() {
+            self.note_emitted(&out[before..]);
+        }
         Ok(())
     }
 
@@ -245,6 +296,7 @@ impl JoinOperator {
             return;
         }
         self.watermark = wm;
+        let before = out.len();
         while self.timers.first().is_some_and(|t| t.ts <= wm.0) {
             let t = self.timers.pop_first().expect("a due timer");
             match (self.spec, t.kind) {
@@ -272,6 +324,9 @@ impl JoinOperator {
                     }
                 }
             }
+        }
+        if self.recorded.is_some() {
+            self.note_emitted(&out[before..]);
         }
     }
 
@@ -386,6 +441,51 @@ mod tests {
 
     /// Cleanup: the left at 10 leaves at watermark 12 (10 + upper); a right at 13 is then not
     /// late and finds nothing; a right at 11 < watermark is late and dropped.
+    /// Session 29: a join marked to record its judgments hands each element's verdict (taken
+    /// or late, with its side) and each joined row to the host, in the order it made them, for
+    /// the interval join and the window join (whose rows leave on the watermark); a restore
+    /// keeps the mark and starts the watermark afresh, so an element late before is taken; an
+    /// unmarked join records nothing.
+    #[test]
+    fn a_marked_join_records_its_verdicts_and_rows() {
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: -5, upper_ms: 5 });
+        let mut got = Vec::new();
+        feed(&mut j, 0, "a", 0, 10);
+        j.take_recorded(&mut got);
+        assert!(got.is_empty(), "unmarked: nothing recorded");
+        j.record_judgments();
+        feed(&mut j, 1, "a", 1, 12);
+        j.process_watermark(Watermark(20), &mut Vec::new());
+        feed(&mut j, 1, "a", 2, 13);
+        j.take_recorded(&mut got);
+        let shown: Vec<(u64, JoinEvent)> = got.iter().map(|(r, e)| (r.lineage.input_seq, *e)).collect();
+        let pair = pair_lineage(Lineage { input_seq: 0, sub: 0 }, Lineage { input_seq: 1, sub: 0 });
+        assert_eq!(shown, vec![(1, JoinEvent::Took(1)), (pair.input_seq, JoinEvent::Emitted), (2, JoinEvent::Late(1))]);
+        assert_eq!(got[1].0.lineage, pair);
+        let state = j.snapshot();
+        j.restore(&state);
+        got.clear();
+        feed(&mut j, 1, "a", 3, 13);
+        j.take_recorded(&mut got);
+        assert_eq!(
+            got.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
+            vec![JoinEvent::Took(1)],
+            "kept mark, fresh watermark"
+        );
+        let mut w = JoinOperator::new(JoinSpec::Window { size_ms: 10 });
+        w.record_judgments();
+        feed(&mut w, 0, "a", 0, 1);
+        feed(&mut w, 1, "a", 1, 2);
+        let mut out = Vec::new();
+        w.process_watermark(Watermark(9), &mut out);
+        feed(&mut w, 0, "a", 2, 3);
+        got.clear();
+        w.take_recorded(&mut got);
+        let events: Vec<JoinEvent> = got.iter().map(|(_, e)| *e).collect();
+        assert_eq!(events, vec![JoinEvent::Took(0), JoinEvent::Took(1), JoinEvent::Emitted, JoinEvent::Late(0)]);
+        assert_eq!(got[2].0, out[0], "the window's row as emitted");
+    }
+
     #[test]
     fn interval_join_cleans_up_and_drops_late_elements() {
         let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: -1, upper_ms: 2 });

@@ -58,8 +58,10 @@ impl Task {
         let end = initial_end_of_input(&spec, from, finish);
         let mut event_time = initial_event_time(&spec, own, processing);
         // A window of the spec marked to record its assignments (before the in-flight replay below).
+        // A join marked to record its judgments (session 29) counts them the same way.
         event_time.assignments =
-            chain.iter().any(|op| op.operator.event_window().is_some_and(|w| w.records_assignments()));
+            chain.iter().any(|op| op.operator.event_window().is_some_and(|w| w.records_assignments()))
+                || matches!(&spec.head, HeadSpec::MultiInputs { gates, .. } if gates.record_join);
         let mut task = Task {
             spec_task: spec.task,
             name: spec.name,
@@ -165,6 +167,9 @@ fn build_multi_input(spec: &TaskSpec, own: Option<&TaskSnapshot>) -> Option<Mult
     let mut operator = InputOperator::new(gates.operator.clone());
     if let Some(st) = own.and_then(|snap| snap.operators.first()) {
         operator.restore(st);
+    }
+    if gates.record_join {
+        operator.record_join_judgments();
     }
     Some(MultiInput {
         gates: gates.clone(),

@@ -91,6 +91,9 @@ impl Task {
             if m.operator.process_watermark(wm, &mut fired) {
                 self.end.dirty = true;
             }
+            if self.event_time.assignments {
+                self.take_join_judgments();
+            }
             if fired.is_empty() {
                 self.scratch_a = fired;
             } else {
@@ -275,6 +278,18 @@ impl Task {
     /// watermark, so the checker reads this record.
     pub fn take_assignment_cuts(&mut self) -> Vec<(CheckpointId, u64)> {
         std::mem::take(&mut self.event_time.assignment_cuts)
+    }
+
+    /// A marked event-time join's judgments (session 29), as [`TaskOutput::JoinJudged`], taken
+    /// as the join makes them (so a snapshot's cut count in `take_assignment_cuts` is exact).
+    pub(super) fn take_join_judgments(&mut self) {
+        let Some(m) = &mut self.multi else { return };
+        let mut judged = Vec::new();
+        m.operator.take_join_recorded(&mut judged);
+        for (record, event) in judged {
+            self.event_time.assigned_taken += 1;
+            self.outputs.push_back(TaskOutput::JoinJudged { operator: self.name.to_string(), record, event });
+        }
     }
 
     /// The processing-time windows' element assignments, as [`TaskOutput::WindowAssigned`].

@@ -66,6 +66,9 @@ impl Task {
             self.fail(e.to_string());
             return;
         }
+        if self.event_time.assignments {
+            self.take_join_judgments();
+        }
         self.run_chain(now_ms, 0, cur, counters);
     }
 

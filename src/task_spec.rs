@@ -310,6 +310,17 @@ pub enum TaskOutput {
         /// The windows it went to, in the assigner's order.
         windows: Vec<crate::window::TimeWindow>,
     },
+    /// An event-time join `operator` marked by the host (`InputGates::record_join`, a join fed
+    /// by a late side output, session 29) took `record` into its buffers, dropped it as late,
+    /// or emitted it as a joined row (`event`).
+    JoinJudged {
+        /// The join's instance name.
+        operator: String,
+        /// The element (or the joined row).
+        record: Record,
+        /// What the join did with it.
+        event: crate::join::JoinEvent,
+    },
     /// The input of a task with a processing-time window `operator` ended: its timers already
     /// due fired, the timer service is quiesced, and `pending` (key, window) never fire in this
     /// attempt (`StreamOperatorWrapper.quiesceTimeServiceAndFinishOperator`).

@@ -66,6 +66,11 @@ pub struct InputGates {
     /// takes its gate ([`path_lineage`]), so every copy of an input is named by its path.
     #[serde(default)]
     pub tag_paths: bool,
+    /// An event-time join whose judgments go to the host ([`crate::join::JoinOperator::record_judgments`]):
+    /// the world marks a join fed by a late side output (session 29) before the task is built,
+    /// so a restore's replayed in-flight records are recorded too.
+    #[serde(default)]
+    pub record_join: bool,
 }
 
 /// The lineage of a record that entered an operator's input gate `gate` when one input reaches
@@ -84,7 +89,7 @@ impl InputGates {
             .enumerate()
             .flat_map(|(g, n)| std::iter::repeat_n(g as u32, *n as usize))
             .collect();
-        InputGates { gate_of, operator, tag_paths: false }
+        InputGates { gate_of, operator, tag_paths: false, record_join: false }
     }
 
     /// The same gates, with each record's lineage tagged by its gate when `tag` ([`path_lineage`]).
@@ -195,6 +200,20 @@ impl InputOperator {
                 before != j.buffered() || !out.is_empty()
             }
             None => false,
+        }
+    }
+
+    /// An event-time join's judgments since the last call ([`crate::join::JoinOperator::take_recorded`]).
+    pub fn take_join_recorded(&mut self, out: &mut Vec<(Record, crate::join::JoinEvent)>) {
+        if let Some(j) = &mut self.event_join {
+            j.take_recorded(out);
+        }
+    }
+
+    /// Marks an event-time join to record its judgments ([`crate::join::JoinOperator::record_judgments`]).
+    pub fn record_join_judgments(&mut self) {
+        if let Some(j) = &mut self.event_join {
+            j.record_judgments();
         }
     }
 

@@ -719,6 +719,7 @@ impl<'a> Harness<'a> {
                 | TaskOutput::CommitOffsets { .. }
                 | TaskOutput::LateRecord { .. }
                 | TaskOutput::WindowAssigned { .. }
+                | TaskOutput::JoinJudged { .. }
                 | TaskOutput::ProcessingTimersQuiesced { .. } => {}
             }
         }

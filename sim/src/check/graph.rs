@@ -455,6 +455,16 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
         // elements the run recorded (`side_output.rs`); no fault-free fold says which they are.
         // A window on the side branch (session 28): its results are judged by the `windows`
         // checker against the run's record of which elements it took (`windows_late.rs`).
+        // A join fed by a late side output (session 29): against the run's record of what the
+        // join took, dropped and emitted (`joins_late.rs`).
+        if let Some((join, window)) = spec.late_join_of(s).and_then(|j| spec.late_fed_join(j).map(|(w, _)| (j, w))) {
+            let [eo, alo] = super::joins::late_join(spec, run, &rows, graphs, (window, join, s));
+            let why = "join after a late side output: judged by its delivery checker";
+            for v in [eo, alo, Verdict::skip("state", why), Verdict::skip("liveness", why)] {
+                per_checker.entry(v.checker).or_default().push((name.clone(), v));
+            }
+            continue;
+        }
         if spec.late_branch_of(s).is_some() && late_fed_window_of(spec, s).is_some() {
             let why = "window after a late side output: judged by the windows checker";
             for c in ["exactly-once", "at-least-once", "state", "liveness"] {
@@ -566,7 +576,8 @@ fn first_window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]
     let (rows, _) = sink_rows(run, graphs, spec, sink);
     let v = windows(&view, &rows);
     // Not both (session 23): no element in its window's committed result and the side output.
-    let Some((both, judged)) = super::side_output::late_in_both(&view, run, graphs, at, sink, &rows.committed) else {
+    let sunk = if matches!(spec.operators[sink].kind, OpKind::PrintSink) { &rows.print_rows } else { &rows.committed };
+    let Some((both, judged)) = super::side_output::late_in_both(&view, run, graphs, at, sink, sunk) else {
         return v;
     };
     if v.passed.is_none() {
@@ -577,7 +588,7 @@ fn first_window_verdict(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)]
     Verdict::from(
         v.checker,
         anomalies,
-        format!("{}; {judged} committed results hold no element of the late side output", v.summary),
+        format!("{}; {judged} results in the sink hold no element of the late side output", v.summary),
     )
 }
 

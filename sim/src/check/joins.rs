@@ -1,10 +1,15 @@
 //! Joined rows (event-time interval or window joins before the sink, any number of them in a row, semantics §14): every output row is one tuple of inputs, named by its lineage (a pair, or a composite the reference reads back, [`JoinLineages`]); the delivery checkers count rows per lineage, and a row is due only when every input it derives from was surely on time.
 
 use super::*;
+
+#[path = "joins_late.rs"]
+mod joins_late;
+
 use crate::world::Rows;
 use ckptsim::join::{is_composite, pair_lineage, pair_of};
 use ckptsim::record::{Lineage, Record};
 use ckptsim::watermark::GeneratorKind;
+pub(super) use joins_late::late_join;
 
 /// What the reference knows of a job whose sink receives joined rows.
 #[derive(Clone, Debug, Default)]

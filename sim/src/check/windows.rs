@@ -53,7 +53,7 @@ mod windows_processing;
 #[path = "windows_stages.rs"]
 mod windows_stages;
 
-pub(super) use windows_late::late_window;
+pub(super) use windows_late::{late_missed, late_window};
 
 /// Why the per-input checkers skip an event-time window job.
 pub(super) const WINDOWED: &str = "event-time window: judged by the windows checker";
@@ -581,7 +581,7 @@ fn print_bounds(agg: Aggregate, elems: &[Element], extra_counts: i128) -> (i128,
 /// Every firing is in the sink's rows by now: the job FINISHED (not by stop-with-savepoint,
 /// which read only what its savepoint covers), with final checkpoints (FLIP-147) and periodic
 /// checkpoints for a 2PC sink (before them the last transaction is not committed at the end).
-fn finished_all(spec: &JobSpec, run: &RunResult, exact: bool) -> bool {
+pub(super) fn finished_all(spec: &JobSpec, run: &RunResult, exact: bool) -> bool {
     run.final_status == JobStatus::Finished
         && super::finished_by_stop(run).is_none()
         && (!exact || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()))

@@ -107,7 +107,8 @@ pub(in crate::check) fn late_window(
     let finished = finished_all(spec, run, two_pc);
     if finished {
         lost(name, &results, &held, two_pc, &mut anomalies);
-        missed(spec, run, graphs, (first, name), &judged, &mut anomalies);
+        let what = ("late-window-missed", "late window missed");
+        late_missed(spec, run, graphs, (first, name), &judged, what, &mut anomalies);
     }
     let took_n: usize = took.values().map(|m| m.len()).sum();
     let held_n: usize = held.values().map(|m| m.len()).sum();
@@ -197,12 +198,15 @@ fn lost(name: &str, results: &Results, held: &Elements, two_pc: bool, anomalies:
 
 /// `late-window-missed`: an element the first window sent to its late side output before a
 /// completed checkpoint's cut that no attempt of the second window ever judged.
-fn missed(
+/// `(kind, label)`: the finding's kind and the first words of its text (a join fed by the side
+/// output, session 29, names its own).
+pub(in crate::check) fn late_missed(
     spec: &JobSpec,
     run: &RunResult,
     graphs: &[(u64, Graph)],
     (first, name): (usize, &str),
     judged: &BTreeSet<Id>,
+    (kind, label): (&'static str, &str),
     anomalies: &mut Vec<Finding>,
 ) {
     let covered = super::super::side_output::covering(spec, run, false);
@@ -218,9 +222,9 @@ fn missed(
         if due && !judged.contains(&(r.lineage.input_seq, r.lineage.sub)) {
             anomalies.push(
                 Finding::new(
-                    "late-window-missed",
+                    kind,
                     format!(
-                        "late window missed: t={} input #{} (sub {}) went to `{}`'s late side output before a \
+                        "{label}: t={} input #{} (sub {}) went to `{}`'s late side output before a \
                          checkpoint that completed covered it, and no attempt of `{name}` ever judged it",
                         r.time_ms, r.lineage.input_seq, r.lineage.sub, spec.operators[first].name
                     ),

@@ -619,6 +619,31 @@ impl JobSpec {
         matches!(self.operators[op].kind, OpKind::EventWindow(_)).then(|| self.late_branch_of(op)).flatten()
     }
 
+    /// The window whose late side output feeds the event-time join `op` on one of its inputs
+    /// (through map, key_by and rebalance: a join fed by a late side output, session 29), with
+    /// that input's position, if `op` is such a join.
+    pub fn late_fed_join(&self, op: usize) -> Option<(usize, usize)> {
+        if !matches!(self.operators[op].kind, OpKind::EventJoin(_)) {
+            return None;
+        }
+        let ins = self.op_inputs(op);
+        (0..ins.len()).find_map(|k| self.late_branch_of(ins[k]).map(|w| (w, k)))
+    }
+
+    /// The event-time join fed by a late side output that `sink` is behind (walking up its
+    /// one-input operators), if one.
+    pub fn late_join_of(&self, sink: usize) -> Option<usize> {
+        let mut o = sink;
+        loop {
+            if self.late_fed_join(o).is_some() {
+                return Some(o);
+            }
+            let ins = self.op_inputs(o);
+            let [up] = ins.as_slice() else { return None };
+            o = *up;
+        }
+    }
+
     /// The operators that are event-time or processing-time windows, in file order (several:
     /// windows after windows, each a stage fed by the one before).
     pub fn window_stages(&self) -> Vec<usize> {

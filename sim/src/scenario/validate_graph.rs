@@ -86,6 +86,8 @@ impl Ctx<'_> {
         // Per operator on a side branch: whether an event-time window stands at or before it
         // (session 28), and whether only map, key_by and rebalance stand before it (from `W.late`).
         let (mut windowed, mut plain) = (vec![false; n], vec![false; n]);
+        // At or after an event-time join that reads a side branch (session 29).
+        let mut joined = vec![false; n];
         let side_input = |on_side: &[bool], i: usize, k: usize| late[i][k] || on_side[inputs[i][k]];
         // Topological by repeated passes (validated acyclic; graphs are small).
         for _ in 0..n {
@@ -94,6 +96,8 @@ impl Ctx<'_> {
                 let head = multi && (0..inputs[i].len()).any(|k| side_input(&on_side, i, k));
                 on_side[i] = !multi && (late[i].first() == Some(&true) || inputs[i].iter().any(|j| on_side[*j]));
                 mixed[i] = head || inputs[i].iter().any(|j| mixed[*j]);
+                joined[i] = (head && matches!(ops[i].kind, OperatorKindSpec::EventJoin(_)))
+                    || inputs[i].iter().any(|j| joined[*j]);
                 keyed[i] = on_side[i] && inputs[i].iter().any(|j| keyed[*j] || is_aggregate(&ops[*j].kind));
                 windowed[i] = on_side[i]
                     && (is_event_window(&ops[i].kind) || inputs[i].iter().any(|j| on_side[*j] && windowed[*j]));
@@ -135,8 +139,13 @@ impl Ctx<'_> {
                     (0..inputs[i].len()).filter(|k| side_input(&on_side, i, *k)).map(|k| inputs[i][k]).collect();
                 match sides.first() {
                     Some(&j) if windowed[j] => Some(WINDOWED_INTO_MIXED),
+                    Some(&j) if matches!(o.kind, OperatorKindSpec::EventJoin(_)) => {
+                        late_join_refusal(inputs[i].len(), &sides, plain[j] && is_plain(&ops[j].kind))
+                            .or_else(|| inputs[i].iter().any(|u| mixed[*u]).then_some(AFTER_MIXED))
+                    }
                     Some(&j) => mixed_head_refusal(o, inputs[i].len(), &sides, keyed[j] || is_aggregate(&ops[j].kind))
                         .or_else(|| inputs[i].iter().any(|u| mixed[*u]).then_some(AFTER_MIXED)),
+                    None if joined[i] => after_late_join_refusal(o),
                     None => mixed_refusal(o),
                 }
             } else {
@@ -220,9 +229,9 @@ impl Ctx<'_> {
                         return Err(self.err(
                             &at,
                             format!(
-                                "`{name}`: a late side output into a {kind} is not modelled; only a union or \
-                                 connect may read it beside another input (a join's state would hold late \
-                                 elements and the other input's records together, which no rule splits)",
+                                "`{name}`: a late side output straight into a {kind} is not modelled; a union or \
+                                 connect may read it beside another input, and an interval_join or window_join \
+                                 through key_by (`{name}` -> key_by -> the join, session 29)",
                             ),
                         ));
                     }
@@ -544,7 +553,7 @@ const AFTER_MIXED: &str = "a union or two-input operator after a union or connec
 /// keyed when `keyed`) carry a late side output's elements is refused, if it is.
 fn mixed_head_refusal(o: &OperatorSpec, n: usize, sides: &[usize], keyed: bool) -> Option<&'static str> {
     if !matches!(o.kind, OperatorKindSpec::Union | OperatorKindSpec::Connect { .. }) {
-        Some("a join fed by a late side output is not modelled (its keyed state holds late elements and the other input's records together, and no rule splits them); a union or connect may read it")
+        Some("a keyed join (count per key) fed by a late side output is not modelled (its counts mix late elements and the other input's records, and no rule splits them); an interval_join or window_join, a union or connect may read it")
     } else if sides.len() > 1 {
         Some("a union or connect of two late side branches is not modelled (one input may carry late elements: each row of its sink is told apart by the gate it came through)")
     } else if n != 2 {
@@ -553,6 +562,31 @@ fn mixed_head_refusal(o: &OperatorSpec, n: usize, sides: &[usize], keyed: bool) 
         Some("a keyed aggregate on a side branch into a union or connect is not modelled (its committed values replay the aggregate only on a branch of its own)")
     } else {
         None
+    }
+}
+
+/// Why the event-time join of `n` inputs whose inputs `sides` carry a late side output's
+/// elements is refused, if it is (session 29): one side branch of only map, key_by and
+/// rebalance from `W.late` and one other input (the checker names each element the join took
+/// or dropped by its lineage, which those keep).
+fn late_join_refusal(n: usize, sides: &[usize], plain: bool) -> Option<&'static str> {
+    if sides.len() > 1 {
+        Some("a join of two late side branches is not modelled (one input may carry late elements; the checker reads the run's record of the join's verdicts on them)")
+    } else if n != 2 {
+        Some("a join of a late side output reads exactly two inputs (the late elements and another input)")
+    } else if !plain {
+        Some("a join fed by a late side output is modelled only behind map, key_by and rebalance from the side output (the checker follows each late element to the join by its lineage; a filter, flat_map, aggregate or window before the join is not judged)")
+    } else {
+        None
+    }
+}
+
+/// Why operator `o` after an event-time join fed by a late side output is refused, if it is:
+/// only map and the sink keep each joined row's pair lineage and hide no row from the sink.
+fn after_late_join_refusal(o: &OperatorSpec) -> Option<&'static str> {
+    match o.kind {
+        OperatorKindSpec::Map { .. } | OperatorKindSpec::PrintSink | OperatorKindSpec::TwoPhaseCommitSink => None,
+        _ => Some("after a join fed by a late side output only map and the sink are modelled (the checker judges each joined row the run recorded by its pair lineage in the sink; a filter hides rows, a flat_map or broadcast renumbers lineages, and state or a window holds them)"),
     }
 }
 

@@ -404,6 +404,7 @@ impl Floor<'_> {
                 | TaskOutput::EmitEndOfData
                 | TaskOutput::LateRecord { .. }
                 | TaskOutput::WindowAssigned { .. }
+                | TaskOutput::JoinJudged { .. }
                 | TaskOutput::ProcessingTimersQuiesced { .. } => {}
             }
         }

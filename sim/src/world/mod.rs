@@ -266,6 +266,8 @@ struct Observation {
     /// Snapshots of window task attempts that record their assignments
     /// (`RunResult::assignment_snapshots`).
     assignment_snapshots: Vec<LateSnapshot>,
+    /// A late-fed join's verdicts (`RunResult::join_judgments`).
+    join_judgments: Vec<JoinRow>,
     /// Processing-time window assignments (`RunResult::window_assignments`).
     window_assignments: Vec<AssignmentRow>,
     /// Processing-time window quiesces (`RunResult::quiesced_windows`).

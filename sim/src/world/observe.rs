@@ -41,6 +41,24 @@ pub struct QuiescedRow {
     pub pending: Vec<(Value, ckptsim::window::TimeWindow)>,
 }
 
+/// What an event-time join fed by a late side output did with a record (session 29): the
+/// run's own record of its verdicts, which depend on its unrestored watermark.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct JoinRow {
+    /// When the join judged or emitted it (the task's processing time), ms.
+    pub time_ms: u64,
+    /// The join task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// The element's (or joined row's) value.
+    pub value: Value,
+    /// Its lineage (a joined row's names its pair, `ckptsim::join::pair_lineage`).
+    pub lineage: Lineage,
+    /// Taken, late, or emitted.
+    pub event: ckptsim::join::JoinEvent,
+}
+
 /// A window operator's name from its instance name (`Name[subtask]`).
 pub fn operator_of_instance(instance: &str) -> String {
     instance.rsplit_once('[').map_or(instance, |(name, _)| name).to_string()
@@ -517,7 +535,8 @@ pub struct LateSnapshot {
     pub checkpoint: CheckpointId,
     /// How many late elements the attempt had sent to its late side output before the
     /// snapshot's cut (the first that many of its `late_records`); in
-    /// `RunResult::assignment_snapshots`, how many of its `window_assignments` rows.
+    /// `RunResult::assignment_snapshots`, how many of its `window_assignments` rows (a join's:
+    /// of its `join_judgments` rows).
     pub late_before: u64,
 }
 
@@ -671,6 +690,10 @@ pub struct RunResult {
     /// 28), with how many of their `window_assignments` rows they had recorded before the cut
     /// (`late_before` counts those rows here): which elements a checkpoint's window state holds.
     pub assignment_snapshots: Vec<LateSnapshot>,
+    /// Every element an event-time join fed by a late side output took or dropped as late and
+    /// every joined row it emitted, per attempt in time order (session 29); its snapshots'
+    /// cut counts of these rows are in `assignment_snapshots`.
+    pub join_judgments: Vec<JoinRow>,
     /// Every element a processing-time window took, with its windows, in time order; and every
     /// element an event-time window fed by a late side output judged (session 28; no windows:
     /// it was late there).

@@ -70,6 +70,14 @@ pub(super) fn drain_outputs(
             TaskOutput::WindowAssigned { operator, record, windows } => {
                 w.obs.window_assignments.push(AssignmentRow::of(now, task, attempt, &operator, record, windows))
             }
+            TaskOutput::JoinJudged { record, event, .. } => w.obs.join_judgments.push(JoinRow {
+                time_ms: now,
+                task,
+                attempt,
+                value: record.value,
+                lineage: record.lineage,
+                event,
+            }),
             TaskOutput::ProcessingTimersQuiesced { operator, pending } => {
                 let operator = super::observe::operator_of_instance(&operator);
                 w.obs.quiesced_windows.push(QuiescedRow { time_ms: now, task, attempt, operator, pending })

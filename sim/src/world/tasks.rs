@@ -210,6 +210,13 @@ fn start_task(
     if d.graph.vertices[vi].ops.iter().any(|o| spec.late_fed_window(*o).is_some()) {
         tspec.chain.iter_mut().for_each(|op| op.operator.record_window_assignments());
     }
+    // A join fed by a late side output (session 29): the checker reads which elements each
+    // attempt took or dropped as late and which rows it emitted, marked before `Task::new` too.
+    if d.graph.vertices[vi].ops.iter().any(|o| spec.late_fed_join(*o).is_some()) {
+        if let ckptsim::task::HeadSpec::MultiInputs { gates, .. } = &mut tspec.head {
+            gates.record_join = true;
+        }
+    }
     let mut t = Task::new(tspec, now, restore, &committed, &log_end, counters);
     if restore.is_none() {
         skip_before_latest(w, spec, &t, &log_end);

@@ -405,6 +405,8 @@ impl Explorer<'_> {
                     .make_mut()
                     .window_assignments
                     .push(crate::world::AssignmentRow::of(now, t, attempt, &operator, record, windows)),
+                // The explorer refuses side-output graphs: no join records its verdicts.
+                TaskOutput::JoinJudged { .. } => {}
                 TaskOutput::ProcessingTimersQuiesced { operator, pending } => {
                     let operator = crate::world::operator_of_instance(&operator);
                     sys.obs.make_mut().quiesced_windows.push(crate::world::QuiescedRow {

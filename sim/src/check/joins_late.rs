@@ -1,0 +1,260 @@
+//! An event-time join fed by a late side output (`W.late -> key_by -> interval_join/window_join <- other`, semantics §11.8, session 29): the sink behind it judged against the run's own record of what each attempt of the join took, dropped as late and emitted.
+//!
+//! Every element of `W.late` is older than the watermark `W` forwarded; the join takes it only
+//! when its own watermark (the minimum over its two inputs, `IntervalJoinOperator#isLate`, or
+//! its window's end against it for a window join, `WindowOperator#isWindowLate`) is still
+//! behind it. Neither watermark is in a checkpoint (§11.5), so after a restore the first
+//! window's verdict, the join's, and which buffered partners its cleanup timers have already
+//! removed are decided afresh: no fault-free fold knows the pairs. The world marks the join in
+//! its task spec (`InputGates::record_join`, before the task replays a restore's in-flight
+//! records) and records per attempt every element it took or dropped and every joined row it
+//! emitted (`RunResult::join_judgments`), with each snapshot's cut of that record
+//! (`RunResult::assignment_snapshots`). The rules, for a sink behind the join through `map`s only
+//! (each row keeps its pair lineage), without rescale or stop-with-savepoint:
+//!
+//! * `late-join-phantom`: a row of the sink whose pair no attempt of the join emitted.
+//! * `late-join-doubled` (two-phase-commit sink, exactly-once checkpoints): a pair committed
+//!   twice. A pair is emitted when its later element is processed; a committed one was processed
+//!   before a completed checkpoint's cut, so no restore replays that element.
+//! * `late-join-lost` (the job FINISHED with every transaction committed): a pair the join
+//!   emitted before its snapshot of a completed checkpoint (within the sink commit horizon for a
+//!   two-phase-commit sink) left ahead of that checkpoint's barrier (or is in its channel state),
+//!   and every restore is from that checkpoint or a later one, so it is in the sink.
+//! * `late-join-missed` (the job FINISHED): an element the first window sent to its side output
+//!   before its snapshot of a completed checkpoint never reached any attempt of the join.
+
+use super::*;
+use crate::world::graph::Graph;
+use crate::world::JoinRow;
+use ckptsim::join::JoinEvent;
+use ckptsim::TaskId;
+
+/// A row's identity: its lineage.
+type Id = (u64, u32);
+
+/// The `exactly-once` (two-phase-commit sink) or `at-least-once` (print sink) verdict of the
+/// sink `sink` behind the join `join` fed by `window`'s late side output, and the other
+/// delivery checker's skip. `rows`: the run restricted to that sink's rows.
+pub(in crate::check) fn late_join(
+    spec: &JobSpec,
+    run: &RunResult,
+    rows: &RunResult,
+    graphs: &[(u64, Graph)],
+    (window, join, sink): (usize, usize, usize),
+) -> [Verdict; 2] {
+    let two_pc = matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink);
+    let (name, other) = if two_pc { ("exactly-once", "at-least-once") } else { ("at-least-once", "exactly-once") };
+    let why = if two_pc {
+        "join after a late side output: judged by exactly-once"
+    } else {
+        "join after a late side output: no two-phase-commit sink"
+    };
+    let verdict = match judge(spec, run, rows, graphs, (window, join, sink), two_pc) {
+        Ok((anomalies, summary)) => Verdict::from(name, anomalies, summary),
+        Err(why) => Verdict::skip(name, why),
+    };
+    if two_pc {
+        [verdict, Verdict::skip(other, why)]
+    } else {
+        [Verdict::skip(other, why), verdict]
+    }
+}
+
+/// The rules of this module on the sink's rows: findings and the summary, or why they do not apply.
+fn judge(
+    spec: &JobSpec,
+    run: &RunResult,
+    rows: &RunResult,
+    graphs: &[(u64, Graph)],
+    (window, join, sink): (usize, usize, usize),
+    two_pc: bool,
+) -> Result<(Vec<Finding>, String), &'static str> {
+    if !run.rescales.is_empty() || !run.stops.is_empty() {
+        return Err("join after a late side output: not judged across a rescale or stop-with-savepoint");
+    }
+    let join_tasks: BTreeSet<TaskId> =
+        crate::world::graph::tasks_of_operator(graphs, join).into_iter().flat_map(|(_, t)| t).collect();
+    let record: Vec<&JoinRow> = run.join_judgments.iter().filter(|r| join_tasks.contains(&r.task)).collect();
+    // A host that does not mark the join (`ckptsim explore`) leaves no record to judge by.
+    if record.is_empty() && !run.assignment_snapshots.iter().any(|s| join_tasks.contains(&s.task)) {
+        return Err("join after a late side output: no record of what it took (the host records none)");
+    }
+    let exact = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce;
+    let late_side = spec.late_fed_join(join).map_or(0, |(_, k)| k as u32);
+    let held_by = held(spec, run, two_pc);
+    let (mut emitted, mut held_pairs, mut judged) = (BTreeSet::new(), BTreeMap::new(), BTreeSet::new());
+    let (mut took, mut late) = (0usize, 0usize);
+    let mut position: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+    for r in &record {
+        let p = position.entry((r.task, r.attempt)).or_default();
+        let cut = held_by(r.task, r.attempt, *p);
+        *p += 1;
+        let id = (r.lineage.input_seq, r.lineage.sub);
+        match r.event {
+            JoinEvent::Emitted => {
+                emitted.insert(id);
+                if cut {
+                    held_pairs.entry(id).or_insert(r.time_ms);
+                }
+            }
+            JoinEvent::Took(side) | JoinEvent::Late(side) => {
+                if matches!(r.event, JoinEvent::Took(_)) {
+                    took += 1;
+                } else {
+                    late += 1;
+                }
+                if side == late_side {
+                    judged.insert(id);
+                }
+            }
+        }
+    }
+    let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
+    let mut seen: BTreeMap<Id, (usize, u64)> = BTreeMap::new();
+    let jname = spec.operators[join].name.as_str();
+    let mut anomalies = Vec::new();
+    for r in sink_rows.iter() {
+        let id = (r.lineage.input_seq, r.lineage.sub);
+        let e = seen.entry(id).or_insert((0, r.time_ms));
+        e.0 += 1;
+        e.1 = r.time_ms;
+        if !emitted.contains(&id) {
+            anomalies.push(
+                Finding::new(
+                    "late-join-phantom",
+                    format!(
+                        "late join phantom: t={} row {} (pair {id:?}) of `{}` is no row any attempt of `{jname}` emitted",
+                        r.time_ms, r.value, spec.operators[sink].name
+                    ),
+                )
+                .at(r.time_ms),
+            );
+        }
+    }
+    if two_pc && exact {
+        for (id, (n, at)) in seen.iter().filter(|(_, (n, _))| *n > 1) {
+            anomalies.push(
+                Finding::new(
+                    "late-join-doubled",
+                    format!("late join doubled: `{jname}`'s row of pair {id:?} committed {n} times"),
+                )
+                .at(*at)
+                .with("input", id.0),
+            );
+        }
+    }
+    let finished = super::windows::finished_all(spec, run, two_pc);
+    if finished {
+        for (id, at) in held_pairs.iter().filter(|(id, _)| !seen.contains_key(*id)) {
+            anomalies.push(
+                Finding::new(
+                    "late-join-lost",
+                    format!(
+                        "late join lost: `{jname}` emitted the row of pair {id:?} at t={at} before its snapshot of a \
+                         completed checkpoint, but `{}` never {} it",
+                        spec.operators[sink].name,
+                        if two_pc { "committed" } else { "printed" }
+                    ),
+                )
+                .at(*at)
+                .with("input", id.0),
+            );
+        }
+        let what = ("late-join-missed", "late join missed");
+        super::windows::late_missed(spec, run, graphs, (window, jname), &judged, what, &mut anomalies);
+    }
+    Ok((
+        anomalies,
+        format!(
+            "join `{jname}` after `{}.late`: {} rows of `{}` judged against the run's record ({took} elements \
+             taken, {late} dropped late, {} pairs emitted, {} held by a completed checkpoint){}",
+            spec.operators[window].name,
+            sink_rows.len(),
+            spec.operators[sink].name,
+            emitted.len(),
+            held_pairs.len(),
+            if finished {
+                ""
+            } else {
+                "; lost and missed not judged (the job did not finish with every row in the sink)"
+            },
+        ),
+    ))
+}
+
+/// Whether the `position`-th row of the join record of `task`'s `attempt` was recorded before
+/// that attempt's snapshot of a completed checkpoint (for a 2PC sink one at or below the sink
+/// commit horizon; under unaligned checkpoints with a later completed one too, as
+/// `side_output::covering`).
+fn held<'a>(spec: &JobSpec, run: &'a RunResult, two_pc: bool) -> impl Fn(TaskId, ckptsim::Attempt, u64) -> bool + 'a {
+    let bound = if two_pc { run.sink_commit_horizon } else { run.completed_offsets.keys().next_back().copied() };
+    let completed: BTreeSet<ckptsim::CheckpointId> =
+        run.completed_offsets.keys().copied().filter(|c| bound.is_some_and(|b| *c <= b)).collect();
+    let unaligned = spec.checkpoint.unaligned;
+    move |task, attempt, position| {
+        run.assignment_snapshots.iter().any(|s| {
+            s.task == task
+                && s.attempt == attempt
+                && s.late_before > position
+                && completed.contains(&s.checkpoint)
+                && (!unaligned || completed.range(s.checkpoint..).nth(1).is_some())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kinds of the `exactly-once` findings of `run`.
+    fn kinds(spec: &JobSpec, run: &RunResult) -> Vec<String> {
+        let v = check_all(spec, run, &reference::compute(spec)).into_iter().find(|v| v.checker == "exactly-once");
+        v.expect("an exactly-once verdict").anomalies.into_iter().filter_map(|f| f.kind).collect()
+    }
+
+    /// Hand-made records of `eventtime/late-join-2pc.toml` (seed 1), each rule's finding shown
+    /// on a run that breaks it: a committed pair shown twice (`late-join-doubled`), a held pair
+    /// taken out of the store (`late-join-lost`), a committed row whose pair no attempt emitted
+    /// (`late-join-phantom`), and a late element the join never judged (`late-join-missed`);
+    /// the run as it happened has none.
+    #[test]
+    fn each_rule_fires_on_a_run_that_breaks_it() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime/late-join-2pc.toml");
+        let spec = crate::load::load_spec(&path).expect("scenario loads");
+        let run = crate::world::run(&spec, 1);
+        assert_eq!(kinds(&spec, &run), Vec::<String>::new(), "the run itself passes");
+        let row = run.committed.iter().next().expect("a committed joined row");
+        let mut twice = run.clone();
+        twice.committed.push(row.clone());
+        assert_eq!(kinds(&spec, &twice), vec!["late-join-doubled"]);
+        let mut lost = run.clone();
+        lost.committed = run.committed.iter().filter(|r| r.lineage != row.lineage).collect();
+        assert_eq!(kinds(&spec, &lost), vec!["late-join-lost"]);
+        let mut phantom = run.clone();
+        let mut odd = row.clone();
+        odd.lineage.sub ^= 1 << 29;
+        phantom.committed.push(odd);
+        assert_eq!(kinds(&spec, &phantom), vec!["late-join-phantom"]);
+        let mut missed = run.clone();
+        let late_side =
+            spec.late_fed_join(spec.operators.iter().position(|o| o.name == "LateJoin").unwrap()).unwrap().1;
+        let covered = super::super::side_output::covering(&spec, &run, false);
+        let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+        let first_late = run
+            .late_records
+            .iter()
+            .find(|r| {
+                let p = sent.entry((r.task, r.attempt)).or_default();
+                *p += 1;
+                covered(r.task, r.attempt, *p - 1)
+            })
+            .expect("a covered late element")
+            .lineage;
+        missed.join_judgments.retain(|r| {
+            !(r.lineage == first_late
+                && matches!(r.event, JoinEvent::Took(s) | JoinEvent::Late(s) if s == late_side as u32))
+        });
+        let got = kinds(&spec, &missed);
+        assert!(got.contains(&"late-join-missed".to_owned()), "{got:?}");
+    }
+}
