@@ -100,7 +100,7 @@ pub use visited::{VisitedKind, VisitedStats, EXACT_UP_TO_STATES};
 use fingerprint::{Fingerprint, Visited};
 use job::JobCtx;
 
-use part::Part;
+use part::{Part, Shared};
 
 use judge::checkpoint_row;
 
@@ -529,18 +529,18 @@ type DataQueue = Part<VecDeque<(StreamElement, u32)>>;
 struct Sys {
     now_ms: u64,
     jm: Part<JobMaster>,
-    tasks: BTreeMap<TaskId, Part<Task>>,
+    tasks: Shared<BTreeMap<TaskId, Part<Task>>>,
     /// (attempt, downstream task, input channel) → elements with the records a priority
     /// barrier overtook. Each queue (and each link below) is a copy-on-write part: a child
     /// state shares its parent's queues and copies only the ones its step changes.
-    data: BTreeMap<(u32, TaskId, u32), DataQueue>,
-    to_task: BTreeMap<TaskId, Part<VecDeque<Ctl>>>,
-    to_jm: BTreeMap<TaskId, Part<VecDeque<Up>>>,
-    committed_offsets: BTreeMap<PartitionId, Offset>,
-    store: TxnStore,
-    counters: BTreeMap<u32, SurvivingCounters>,
-    sink_epochs: BTreeMap<TaskId, Attempt>,
-    restored_from: BTreeMap<TaskId, CheckpointId>,
+    data: Shared<BTreeMap<(u32, TaskId, u32), DataQueue>>,
+    to_task: Shared<BTreeMap<TaskId, Part<VecDeque<Ctl>>>>,
+    to_jm: Shared<BTreeMap<TaskId, Part<VecDeque<Up>>>>,
+    committed_offsets: Shared<BTreeMap<PartitionId, Offset>>,
+    store: Shared<TxnStore>,
+    counters: Shared<BTreeMap<u32, SurvivingCounters>>,
+    sink_epochs: Shared<BTreeMap<TaskId, Attempt>>,
+    restored_from: Shared<BTreeMap<TaskId, CheckpointId>>,
     obs: Part<Obs>,
     failures: u32,
     ticks: u32,
@@ -584,7 +584,7 @@ struct Sys {
     ticked_at: Option<u64>,
     /// With `--zombies`: per task, the messages the JobManager of this epoch took from it, which
     /// a zombie may deliver again once their attempt has ended.
-    delivered_up: BTreeMap<TaskId, Vec<Up>>,
+    delivered_up: Shared<BTreeMap<TaskId, Vec<Up>>>,
     /// Zombie deliveries on this path (not in the fingerprint: a zombie delivery the JobMaster
     /// ignores leaves the state as it was, which the search has seen).
     zombies: u32,
@@ -724,6 +724,8 @@ pub struct Explorer<'a> {
     /// and reference), computed once instead of per judged state.
     graph_parts: Option<crate::check::graph::GraphParts>,
     bounds: Bounds,
+    /// The checkers' passing verdicts by what they read (`judge.rs`, session 29).
+    judged: judge::JudgeCache,
 }
 
 /// Whether `spec` is within what the explorer models (log source, no faults or actions).

@@ -11,7 +11,7 @@ use super::Fingerprint;
 use std::cell::Cell;
 use std::fmt;
 use std::hash::{Hash, Hasher as _};
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
 
 /// A shared, copy-on-write `T` with its fingerprint computed on demand.
@@ -72,5 +72,83 @@ impl<T> Deref for Part<T> {
 impl<T: fmt::Debug> fmt::Debug for Part<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.inner.0.fmt(f)
+    }
+}
+
+/// A shared, copy-on-write `T` without a fingerprint of its own: the state's maps of parts and
+/// its other collections (session 29). Cloning a state clones these by a reference count, and
+/// a step copies only a collection it changes: any `&mut` access ([`DerefMut`], `&mut`
+/// iteration) copies it first when another state shares it. Hashed, formatted and compared as
+/// the `T` it holds, so the state's fingerprint is what it was with a bare `T`.
+pub(super) struct Shared<T>(Rc<T>);
+
+impl<T> Shared<T> {
+    pub(super) fn new(value: T) -> Self {
+        Shared(Rc::new(value))
+    }
+}
+
+impl<T: Default> Default for Shared<T> {
+    fn default() -> Self {
+        Shared::new(T::default())
+    }
+}
+
+impl<T> Clone for Shared<T> {
+    fn clone(&self) -> Self {
+        Shared(Rc::clone(&self.0))
+    }
+}
+
+impl<T> Deref for Shared<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: Clone> DerefMut for Shared<T> {
+    fn deref_mut(&mut self) -> &mut T {
+        Rc::make_mut(&mut self.0)
+    }
+}
+
+impl<T: Hash> Hash for Shared<T> {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        (*self.0).hash(h)
+    }
+}
+
+impl<T: fmt::Debug> fmt::Debug for Shared<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (*self.0).fmt(f)
+    }
+}
+
+impl<T: PartialEq> PartialEq for Shared<T> {
+    fn eq(&self, other: &Self) -> bool {
+        Rc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Shared<T>
+where
+    &'a T: IntoIterator,
+{
+    type Item = <&'a T as IntoIterator>::Item;
+    type IntoIter = <&'a T as IntoIterator>::IntoIter;
+    fn into_iter(self) -> Self::IntoIter {
+        (*self.0).into_iter()
+    }
+}
+
+impl<'a, T: Clone> IntoIterator for &'a mut Shared<T>
+where
+    &'a mut T: IntoIterator,
+{
+    type Item = <&'a mut T as IntoIterator>::Item;
+    type IntoIter = <&'a mut T as IntoIterator>::IntoIter;
+    fn into_iter(self) -> Self::IntoIter {
+        Rc::make_mut(&mut self.0).into_iter()
     }
 }
