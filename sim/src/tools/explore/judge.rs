@@ -135,7 +135,10 @@ impl Explorer<'_> {
                 check::check_all_with(self.spec, &run, &self.reference, self.graph_parts.as_ref());
             for v in verdicts.iter().filter(|v| v.checker != "liveness") {
                 if v.passed == Some(false) {
-                    return Some((v.checker.to_string(), v.anomalies.first().map(|a| a.text.clone()).unwrap_or_default()));
+                    return Some((
+                        v.checker.to_string(),
+                        v.anomalies.first().map(|a| a.text.clone()).unwrap_or_default(),
+                    ));
                 }
             }
             self.judged.remember(key);
@@ -384,10 +387,7 @@ impl JudgeCache {
     const MAX: usize = 1 << 20;
 
     pub(super) fn key(sys: &Sys) -> JudgeKey {
-        use std::hash::{Hash, Hasher};
-        let mut store = fingerprint::Fingerprint::new();
-        sys.store.hash(&mut store);
-        [sys.obs.fp(), sys.cuts.fp(), store.finish(), sys.now_ms, sys.job as u64]
+        [sys.obs.fp(), sys.cuts.fp(), sys.store.fp(), sys.now_ms, sys.job as u64]
     }
 
     /// The whole key mixed into the table's own 64-bit hash.

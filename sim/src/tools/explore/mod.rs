@@ -92,6 +92,7 @@ mod route;
 mod search;
 mod sleep;
 mod step;
+mod vecmap;
 mod visited;
 
 pub use exhaust::ExhaustOptions;
@@ -101,6 +102,7 @@ use fingerprint::{Fingerprint, Visited};
 use job::JobCtx;
 
 use part::{Part, Shared};
+use vecmap::VecMap;
 
 use judge::checkpoint_row;
 
@@ -529,13 +531,13 @@ type DataQueue = Part<VecDeque<(StreamElement, u32)>>;
 struct Sys {
     now_ms: u64,
     jm: Part<JobMaster>,
-    tasks: Shared<BTreeMap<TaskId, Part<Task>>>,
+    tasks: Shared<VecMap<TaskId, Part<Task>>>,
     /// (attempt, downstream task, input channel) → elements with the records a priority
     /// barrier overtook. Each queue (and each link below) is a copy-on-write part: a child
     /// state shares its parent's queues and copies only the ones its step changes.
-    data: Shared<BTreeMap<(u32, TaskId, u32), DataQueue>>,
-    to_task: Shared<BTreeMap<TaskId, Part<VecDeque<Ctl>>>>,
-    to_jm: Shared<BTreeMap<TaskId, Part<VecDeque<Up>>>>,
+    data: Shared<VecMap<(u32, TaskId, u32), DataQueue>>,
+    to_task: Shared<VecMap<TaskId, Part<VecDeque<Ctl>>>>,
+    to_jm: Shared<VecMap<TaskId, Part<VecDeque<Up>>>>,
     committed_offsets: Shared<BTreeMap<PartitionId, Offset>>,
     store: Shared<TxnStore>,
     counters: Shared<BTreeMap<u32, SurvivingCounters>>,

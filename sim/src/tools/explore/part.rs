@@ -75,16 +75,65 @@ impl<T: fmt::Debug> fmt::Debug for Part<T> {
     }
 }
 
-/// A shared, copy-on-write `T` without a fingerprint of its own: the state's maps of parts and
-/// its other collections (session 29). Cloning a state clones these by a reference count, and
-/// a step copies only a collection it changes: any `&mut` access ([`DerefMut`], `&mut`
-/// iteration) copies it first when another state shares it. Hashed, formatted and compared as
-/// the `T` it holds, so the state's fingerprint is what it was with a bare `T`.
-pub(super) struct Shared<T>(Rc<T>);
+/// A shared, copy-on-write `T` with a cached fingerprint: the state's maps of parts, its sink
+/// store and its other collections (session 29). Cloning a state clones these by a reference
+/// count, and a step copies only a collection it changes: any `&mut` access ([`DerefMut`],
+/// `&mut` iteration) copies it first when another state shares it, and forgets its
+/// fingerprint, so a stale one can never be read ([`FpHash`] says how each kind is hashed).
+pub(super) struct Shared<T>(Rc<(T, Cell<Option<u64>>)>);
+
+/// How a [`Shared`] collection feeds its fingerprint: a map of parts by each part's cached
+/// fingerprint, anything else by its derived `Hash`.
+pub(super) trait FpHash {
+    fn fp_hash(&self, h: &mut Fingerprint);
+}
+
+impl<K: Hash, V: Clone + Hash> FpHash for super::vecmap::VecMap<K, Part<V>> {
+    fn fp_hash(&self, h: &mut Fingerprint) {
+        self.len().hash(h);
+        for (k, part) in self {
+            k.hash(h);
+            h.word(part.fp());
+        }
+    }
+}
+
+impl<K: Hash, V: Hash> FpHash for std::collections::BTreeMap<K, V> {
+    fn fp_hash(&self, h: &mut Fingerprint) {
+        self.hash(h);
+    }
+}
+
+impl FpHash for ckptsim::sink::TxnStore {
+    fn fp_hash(&self, h: &mut Fingerprint) {
+        self.hash(h);
+    }
+}
 
 impl<T> Shared<T> {
     pub(super) fn new(value: T) -> Self {
-        Shared(Rc::new(value))
+        Shared(Rc::new((value, Cell::new(None))))
+    }
+}
+
+impl<T: Clone> Shared<T> {
+    /// A copy shared with no state, its fingerprint not computed yet.
+    pub(super) fn fresh(&self) -> Self {
+        Shared::new(self.0 .0.clone())
+    }
+}
+
+impl<T: FpHash> Shared<T> {
+    /// The collection's fingerprint (cached until the next `&mut` access).
+    pub(super) fn fp(&self) -> u64 {
+        if let Some(fp) = self.0 .1.get() {
+            return fp;
+        }
+        let mut h = Fingerprint::new();
+        self.0 .0.fp_hash(&mut h);
+        let fp = h.finish();
+        self.0 .1.set(Some(fp));
+        fp
     }
 }
 
@@ -103,31 +152,21 @@ impl<T> Clone for Shared<T> {
 impl<T> Deref for Shared<T> {
     type Target = T;
     fn deref(&self) -> &T {
-        &self.0
+        &self.0 .0
     }
 }
 
 impl<T: Clone> DerefMut for Shared<T> {
     fn deref_mut(&mut self) -> &mut T {
-        Rc::make_mut(&mut self.0)
-    }
-}
-
-impl<T: Hash> Hash for Shared<T> {
-    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
-        (*self.0).hash(h)
+        let inner = Rc::make_mut(&mut self.0);
+        inner.1.set(None);
+        &mut inner.0
     }
 }
 
 impl<T: fmt::Debug> fmt::Debug for Shared<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        (*self.0).fmt(f)
-    }
-}
-
-impl<T: PartialEq> PartialEq for Shared<T> {
-    fn eq(&self, other: &Self) -> bool {
-        Rc::ptr_eq(&self.0, &other.0) || *self.0 == *other.0
+        self.0 .0.fmt(f)
     }
 }
 
@@ -138,7 +177,7 @@ where
     type Item = <&'a T as IntoIterator>::Item;
     type IntoIter = <&'a T as IntoIterator>::IntoIter;
     fn into_iter(self) -> Self::IntoIter {
-        (*self.0).into_iter()
+        (&self.0 .0).into_iter()
     }
 }
 
@@ -149,6 +188,6 @@ where
     type Item = <&'a mut T as IntoIterator>::Item;
     type IntoIter = <&'a mut T as IntoIterator>::IntoIter;
     fn into_iter(self) -> Self::IntoIter {
-        Rc::make_mut(&mut self.0).into_iter()
+        (&mut **self).into_iter()
     }
 }
