@@ -227,12 +227,12 @@ mod tests {
             assert_eq!(v.contains_key(&k), b.contains_key(&k));
         }
         assert!(v.keys().eq(b.keys()) && v.values().eq(b.values()));
-        for (lo, hi) in [(0, 12), (3, 7), (5, 5), (7, 3), (11, 40)] {
+        for (lo, hi) in [(0, 12), (3, 7), (5, 5), (11, 40)] {
             assert!(v.range(lo..=hi).eq(b.range(lo..=hi)), "{lo}..={hi}");
-            if lo <= hi {
-                assert!(v.range(lo..hi).eq(b.range(lo..hi)), "{lo}..{hi}");
-            }
+            assert!(v.range(lo..hi).eq(b.range(lo..hi)), "{lo}..{hi}");
         }
+        // A reversed range is empty (a `BTreeMap` panics on one; the explorer asks none).
+        assert_eq!(v.range(7..=3).count(), 0);
         assert_eq!(format!("{v:?}"), format!("{b:?}"));
     }
 }
