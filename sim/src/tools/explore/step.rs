@@ -132,7 +132,7 @@ impl Explorer<'_> {
         for t in std::mem::take(&mut sys.tasks).keys() {
             // A task that restored but never drained keeps its restore bookkeeping out of the
             // commit horizon.
-            sys.restored_from.remove(&t);
+            sys.restored_from.remove(t);
         }
         sys.data.clear();
         sys.to_task.clear();

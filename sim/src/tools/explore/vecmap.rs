@@ -232,7 +232,8 @@ mod tests {
             assert!(v.range(lo..hi).eq(b.range(lo..hi)), "{lo}..{hi}");
         }
         // A reversed range is empty (a `BTreeMap` panics on one; the explorer asks none).
-        assert_eq!(v.range(7..=3).count(), 0);
+        let (lo, hi) = (7, 3);
+        assert_eq!(v.range(lo..=hi).count(), 0);
         assert_eq!(format!("{v:?}"), format!("{b:?}"));
     }
 }
