@@ -146,7 +146,7 @@ pub struct CheckpointCoordinator {
     config: CheckpointConfig,
     profile: Profile,
     variant: Variant,
-    tasks: BTreeSet<TaskId>,
+    tasks: Arc<BTreeSet<TaskId>>,
     failure_manager: CheckpointFailureManager,
     store: CompletedCheckpointStore,
     next_id: CheckpointId,
@@ -205,7 +205,7 @@ pub struct CheckpointCoordinator {
     finished: BTreeMap<TaskId, TaskSnapshot>,
     /// Each task's job vertex ([`CheckpointCoordinator::set_vertices`]; empty: every task is a
     /// vertex of its own), for FLIP-147's partly finished vertices (`finished_plan.rs`).
-    vertex_of: BTreeMap<TaskId, u32>,
+    vertex_of: Arc<BTreeMap<TaskId, u32>>,
     /// A re-evaluation of the queue is due (after an abort or completion).
     reevaluate: bool,
     /// The failure manager asked to fail the job ([`CoordinatorOutput::FailJob`]) and the host
@@ -250,7 +250,7 @@ impl CheckpointCoordinator {
             config: config.clone(),
             profile,
             variant,
-            tasks,
+            tasks: Arc::new(tasks),
             failure_manager: CheckpointFailureManager::new(tolerable, profile).with_variant(variant),
             store: CompletedCheckpointStore::new(
                 config.num_retained.clamp(1, u32::MAX as i64) as u32,
@@ -288,7 +288,7 @@ impl CheckpointCoordinator {
             report_queue: false,
             report_store: false,
             finished: BTreeMap::new(),
-            vertex_of: BTreeMap::new(),
+            vertex_of: Arc::default(),
             reevaluate: false,
             now_ms: 0,
             outputs: VecDeque::new(),
@@ -316,7 +316,7 @@ impl CheckpointCoordinator {
     /// union list state that is partly finished is refused at completion (`finished_plan.rs`).
     pub fn set_vertices(&mut self, vertex_of: BTreeMap<TaskId, u32>) {
         assert!(vertex_of.keys().all(|t| self.tasks.contains(t)), "a vertex of a task outside the job");
-        self.vertex_of = vertex_of;
+        self.vertex_of = Arc::new(vertex_of);
         self.invariants();
     }
 

@@ -70,7 +70,9 @@ impl SplitMix64 {
 /// Flink's JobMaster/DefaultScheduler for one job (see the module doc).
 #[derive(Clone, Debug, Hash)]
 pub struct JobMaster {
-    params: JobParams,
+    /// Shared by the JobMaster's copies (a host that keeps many, the explorer, clones it per
+    /// step): the job never changes under one JobMaster.
+    params: Arc<JobParams>,
     status: JobStatus,
     executions: Vec<Execution>,
     coordinator: CheckpointCoordinator,
@@ -116,7 +118,7 @@ impl JobMaster {
             })
             .collect();
         let jm = JobMaster {
-            params,
+            params: Arc::new(params),
             status: JobStatus::Created,
             executions,
             coordinator,

@@ -115,6 +115,15 @@ impl Sys {
         fresh.obs = self.obs.fresh();
         fresh.acks = self.acks.fresh();
         fresh.cuts = self.cuts.fresh();
+        fresh.tasks = self.tasks.fresh();
+        fresh.data = self.data.fresh();
+        fresh.to_task = self.to_task.fresh();
+        fresh.to_jm = self.to_jm.fresh();
+        fresh.store = self.store.fresh();
+        fresh.committed_offsets = self.committed_offsets.fresh();
+        fresh.counters = self.counters.fresh();
+        fresh.sink_epochs = self.sink_epochs.fresh();
+        fresh.restored_from = self.restored_from.fresh();
         for task in fresh.tasks.values_mut() {
             *task = task.fresh();
         }
@@ -136,36 +145,21 @@ impl Sys {
         use std::hash::{Hash, Hasher};
         let mut h = Fingerprint::new();
         h.word(self.jm.fp());
-        for (t, task) in &self.tasks {
-            h.word(t.0 as u64);
-            h.word(task.fp());
-        }
+        h.word(self.tasks.fp());
         h.word(self.obs.fp());
         h.word(self.acks.fp());
         h.word(self.cuts.fp());
         self.now_ms.hash(&mut h);
-        self.tasks.len().hash(&mut h);
-        // Each queue by its cached fingerprint (the queue's derived `Hash`), in key order.
-        self.data.len().hash(&mut h);
-        for (k, q) in &self.data {
-            k.hash(&mut h);
-            h.word(q.fp());
-        }
-        self.to_task.len().hash(&mut h);
-        for (k, q) in &self.to_task {
-            k.hash(&mut h);
-            h.word(q.fp());
-        }
-        self.to_jm.len().hash(&mut h);
-        for (k, q) in &self.to_jm {
-            k.hash(&mut h);
-            h.word(q.fp());
-        }
-        self.committed_offsets.hash(&mut h);
-        self.store.hash(&mut h);
-        self.counters.hash(&mut h);
-        self.sink_epochs.hash(&mut h);
-        self.restored_from.hash(&mut h);
+        // Each map of queues by its cached fingerprint (each queue's, in key order), the other
+        // collections by theirs (`part.rs` `Shared`, session 29).
+        h.word(self.data.fp());
+        h.word(self.to_task.fp());
+        h.word(self.to_jm.fp());
+        h.word(self.committed_offsets.fp());
+        h.word(self.store.fp());
+        h.word(self.counters.fp());
+        h.word(self.sink_epochs.fp());
+        h.word(self.restored_from.fp());
         (self.failures, self.ticks, self.losses, self.ticked_at).hash(&mut h);
         (self.tm_crashes, self.jm_failovers, self.epoch).hash(&mut h);
         self.crashed_tms.hash(&mut h);

@@ -106,6 +106,7 @@ impl<'a> Explorer<'a> {
             reference,
             graph_parts: spec.is_graph().then(|| crate::check::graph::GraphParts::new(spec)),
             bounds,
+            judged: judge::JudgeCache::default(),
         }
     }
 
@@ -121,15 +122,15 @@ impl<'a> Explorer<'a> {
         let mut sys = Sys {
             now_ms: 0,
             jm: Part::new(reporting(JobMaster::new(params))),
-            tasks: BTreeMap::new(),
-            data: BTreeMap::new(),
-            to_task: BTreeMap::new(),
-            to_jm: BTreeMap::new(),
-            committed_offsets: BTreeMap::new(),
-            store: TxnStore::new(self.spec.operators.last().map(|o| o.sink_store).unwrap_or_default()),
-            counters: BTreeMap::new(),
-            sink_epochs: BTreeMap::new(),
-            restored_from: BTreeMap::new(),
+            tasks: Shared::default(),
+            data: Shared::default(),
+            to_task: Shared::default(),
+            to_jm: Shared::default(),
+            committed_offsets: Shared::default(),
+            store: Shared::new(TxnStore::new(self.spec.operators.last().map(|o| o.sink_store).unwrap_or_default())),
+            counters: Shared::default(),
+            sink_epochs: Shared::default(),
+            restored_from: Shared::default(),
             obs: Part::new(Obs {
                 status: JobStatus::Created,
                 status_timeline: vec![(0, JobStatus::Created)],
@@ -188,7 +189,7 @@ impl<'a> Explorer<'a> {
             ha_previous: None,
             ha_next_id: CheckpointId(1),
             ticked_at: None,
-            delivered_up: BTreeMap::new(),
+            delivered_up: Shared::default(),
             zombies: 0,
             job: 0,
             rescales: 0,

@@ -129,12 +129,20 @@ impl Explorer<'_> {
         if let Some(z) = sys.obs.zombie_anomalies.first() {
             return Some(("zombie".into(), z.clone()));
         }
-        let run = self.run_result(sys);
-        let verdicts: Vec<Verdict> = check::check_all_with(self.spec, &run, &self.reference, self.graph_parts.as_ref());
-        for v in verdicts.iter().filter(|v| v.checker != "liveness") {
-            if v.passed == Some(false) {
-                return Some((v.checker.to_string(), v.anomalies.first().map(|a| a.text.clone()).unwrap_or_default()));
+        let key = JudgeCache::key(sys);
+        if !self.judged.passed(&key) {
+            let run = self.run_result(sys);
+            let verdicts: Vec<Verdict> =
+                check::check_all_with(self.spec, &run, &self.reference, self.graph_parts.as_ref());
+            for v in verdicts.iter().filter(|v| v.checker != "liveness") {
+                if v.passed == Some(false) {
+                    return Some((
+                        v.checker.to_string(),
+                        v.anomalies.first().map(|a| a.text.clone()).unwrap_or_default(),
+                    ));
+                }
             }
+            self.judged.remember(key);
         }
         if let Some(v) = self.quiescent_state(sys) {
             return Some(v);
@@ -357,6 +365,53 @@ impl Explorer<'_> {
             }
         }
         None
+    }
+}
+
+/// The checkers' passing verdicts, by what [`Explorer::run_result`] reads: the observations,
+/// the channel cuts, the sink store (each as the fingerprint hashes it), the time and the job.
+/// Many states differ only in what the checkers do not read (a task's or the JobMaster's
+/// machine, a queue), so a verdict computed once is looked up for the others (session 29). The
+/// key is a tuple of the state fingerprint's own components, so two states share a verdict
+/// only where the visited set would already take them for one state. Bounded: cleared at
+/// [`JudgeCache::MAX`] entries (then verdicts are computed again), so memory stays a few MB.
+#[derive(Default)]
+pub(super) struct JudgeCache {
+    passed: std::cell::RefCell<indexmap::IndexMap<u64, JudgeKey, std::hash::BuildHasherDefault<fingerprint::FpHasher>>>,
+}
+
+/// What the checkers read, by fingerprint: observations, cuts, store, time, job.
+pub(super) type JudgeKey = [u64; 5];
+
+impl JudgeCache {
+    /// Entries kept before the cache starts over (40 B each, plus the table).
+    const MAX: usize = 1 << 20;
+
+    pub(super) fn key(sys: &Sys) -> JudgeKey {
+        [sys.obs.fp(), sys.cuts.fp(), sys.store.fp(), sys.now_ms, sys.job as u64]
+    }
+
+    /// The whole key mixed into the table's own 64-bit hash.
+    fn slot(key: &JudgeKey) -> u64 {
+        let mut h = fingerprint::Fingerprint::new();
+        for w in key {
+            h.word(*w);
+        }
+        std::hash::Hasher::finish(&h)
+    }
+
+    /// Whether the checkers passed a state with this key before (the whole key compared).
+    pub(super) fn passed(&self, key: &JudgeKey) -> bool {
+        self.passed.borrow().get(&Self::slot(key)).is_some_and(|k| k == key)
+    }
+
+    /// The checkers passed a state with this key.
+    pub(super) fn remember(&self, key: JudgeKey) {
+        let mut map = self.passed.borrow_mut();
+        if map.len() >= Self::MAX {
+            map.clear();
+        }
+        map.insert(Self::slot(&key), key);
     }
 }
 

@@ -92,6 +92,7 @@ mod route;
 mod search;
 mod sleep;
 mod step;
+mod vecmap;
 mod visited;
 
 pub use exhaust::ExhaustOptions;
@@ -100,7 +101,8 @@ pub use visited::{VisitedKind, VisitedStats, EXACT_UP_TO_STATES};
 use fingerprint::{Fingerprint, Visited};
 use job::JobCtx;
 
-use part::Part;
+use part::{Part, Shared};
+use vecmap::VecMap;
 
 use judge::checkpoint_row;
 
@@ -536,18 +538,18 @@ type DataQueue = Part<VecDeque<(StreamElement, u32)>>;
 struct Sys {
     now_ms: u64,
     jm: Part<JobMaster>,
-    tasks: BTreeMap<TaskId, Part<Task>>,
+    tasks: Shared<VecMap<TaskId, Part<Task>>>,
     /// (attempt, downstream task, input channel) → elements with the records a priority
     /// barrier overtook. Each queue (and each link below) is a copy-on-write part: a child
     /// state shares its parent's queues and copies only the ones its step changes.
-    data: BTreeMap<(u32, TaskId, u32), DataQueue>,
-    to_task: BTreeMap<TaskId, Part<VecDeque<Ctl>>>,
-    to_jm: BTreeMap<TaskId, Part<VecDeque<Up>>>,
-    committed_offsets: BTreeMap<PartitionId, Offset>,
-    store: TxnStore,
-    counters: BTreeMap<u32, SurvivingCounters>,
-    sink_epochs: BTreeMap<TaskId, Attempt>,
-    restored_from: BTreeMap<TaskId, CheckpointId>,
+    data: Shared<VecMap<(u32, TaskId, u32), DataQueue>>,
+    to_task: Shared<VecMap<TaskId, Part<VecDeque<Ctl>>>>,
+    to_jm: Shared<VecMap<TaskId, Part<VecDeque<Up>>>>,
+    committed_offsets: Shared<BTreeMap<PartitionId, Offset>>,
+    store: Shared<TxnStore>,
+    counters: Shared<BTreeMap<u32, SurvivingCounters>>,
+    sink_epochs: Shared<BTreeMap<TaskId, Attempt>>,
+    restored_from: Shared<BTreeMap<TaskId, CheckpointId>>,
     obs: Part<Obs>,
     failures: u32,
     ticks: u32,
@@ -591,7 +593,7 @@ struct Sys {
     ticked_at: Option<u64>,
     /// With `--zombies`: per task, the messages the JobManager of this epoch took from it, which
     /// a zombie may deliver again once their attempt has ended.
-    delivered_up: BTreeMap<TaskId, Vec<Up>>,
+    delivered_up: Shared<BTreeMap<TaskId, Vec<Up>>>,
     /// Zombie deliveries on this path (not in the fingerprint: a zombie delivery the JobMaster
     /// ignores leaves the state as it was, which the search has seen).
     zombies: u32,
@@ -731,6 +733,8 @@ pub struct Explorer<'a> {
     /// and reference), computed once instead of per judged state.
     graph_parts: Option<crate::check::graph::GraphParts>,
     bounds: Bounds,
+    /// The checkers' passing verdicts by what they read (`judge.rs`, session 29).
+    judged: judge::JudgeCache,
 }
 
 /// Whether `spec` is within what the explorer models (log source, no faults or actions).

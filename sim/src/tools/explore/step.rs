@@ -129,10 +129,10 @@ impl Explorer<'_> {
             row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
             row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
         }
-        for t in std::mem::take(&mut sys.tasks).into_keys() {
+        for t in std::mem::take(&mut sys.tasks).keys() {
             // A task that restored but never drained keeps its restore bookkeeping out of the
             // commit horizon.
-            sys.restored_from.remove(&t);
+            sys.restored_from.remove(t);
         }
         sys.data.clear();
         sys.to_task.clear();
