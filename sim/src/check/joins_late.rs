@@ -81,34 +81,7 @@ fn judge(
     }
     let exact = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce;
     let late_side = spec.late_fed_join(join).map_or(0, |(_, k)| k as u32);
-    let held_by = held(spec, run, two_pc);
-    let (mut emitted, mut held_pairs, mut judged) = (BTreeSet::new(), BTreeMap::new(), BTreeSet::new());
-    let (mut took, mut late) = (0usize, 0usize);
-    let mut position: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
-    for r in &record {
-        let p = position.entry((r.task, r.attempt)).or_default();
-        let cut = held_by(r.task, r.attempt, *p);
-        *p += 1;
-        let id = (r.lineage.input_seq, r.lineage.sub);
-        match r.event {
-            JoinEvent::Emitted => {
-                emitted.insert(id);
-                if cut {
-                    held_pairs.entry(id).or_insert(r.time_ms);
-                }
-            }
-            JoinEvent::Took(side) | JoinEvent::Late(side) => {
-                if matches!(r.event, JoinEvent::Took(_)) {
-                    took += 1;
-                } else {
-                    late += 1;
-                }
-                if side == late_side {
-                    judged.insert(id);
-                }
-            }
-        }
-    }
+    let Tally { emitted, held_pairs, judged, took, late } = tally(&record, late_side, held(spec, run, two_pc));
     let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
     let mut seen: BTreeMap<Id, (usize, u64)> = BTreeMap::new();
     let jname = spec.operators[join].name.as_str();
@@ -180,6 +153,49 @@ fn judge(
             },
         ),
     ))
+}
+
+/// What the join's own record says: the pairs it emitted (and which a completed checkpoint's
+/// snapshot holds, with the time of emission), the late stream's elements it judged, and how many
+/// elements it took or dropped late.
+struct Tally {
+    emitted: BTreeSet<Id>,
+    held_pairs: BTreeMap<Id, u64>,
+    judged: BTreeSet<Id>,
+    took: usize,
+    late: usize,
+}
+
+/// Walks the join's record in order, counting each attempt's position for the snapshot cuts.
+fn tally(record: &[&JoinRow], late_side: u32, held_by: impl Fn(TaskId, ckptsim::Attempt, u64) -> bool) -> Tally {
+    let mut t =
+        Tally { emitted: BTreeSet::new(), held_pairs: BTreeMap::new(), judged: BTreeSet::new(), took: 0, late: 0 };
+    let mut position: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+    for r in record {
+        let p = position.entry((r.task, r.attempt)).or_default();
+        let cut = held_by(r.task, r.attempt, *p);
+        *p += 1;
+        let id = (r.lineage.input_seq, r.lineage.sub);
+        match r.event {
+            JoinEvent::Emitted => {
+                t.emitted.insert(id);
+                if cut {
+                    t.held_pairs.entry(id).or_insert(r.time_ms);
+                }
+            }
+            JoinEvent::Took(side) | JoinEvent::Late(side) => {
+                if matches!(r.event, JoinEvent::Took(_)) {
+                    t.took += 1;
+                } else {
+                    t.late += 1;
+                }
+                if side == late_side {
+                    t.judged.insert(id);
+                }
+            }
+        }
+    }
+    t
 }
 
 /// Whether the `position`-th row of the join record of `task`'s `attempt` was recorded before

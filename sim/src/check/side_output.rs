@@ -360,6 +360,25 @@ fn covering_checkpoint<'a>(
     }
 }
 
+/// Whether the sink reads the window's results unchanged: only partitionings and identity maps
+/// between them (session 29: a union with the window's own late side output is an identity map
+/// in the view of the sink's window rows, `graph.rs` `sink_view`).
+fn reads_window_unchanged(spec: &JobSpec, window: usize, sink: usize) -> bool {
+    let mut o = sink;
+    loop {
+        let ins = spec.op_inputs(o);
+        let [up] = ins.as_slice() else { return false };
+        if *up == window {
+            return true;
+        }
+        let kind = &spec.operators[*up].kind;
+        if !kind.is_partitioning() && !matches!(kind, OpKind::Map(ckptsim::operator::Udf::Identity)) {
+            return false;
+        }
+        o = *up;
+    }
+}
+
 /// The `late-in-both` rule (session 23, part of the `windows` checker): no element is both in
 /// its window's committed result and in the late side output. Flink's
 /// `WindowOperator#processElement` side-outputs an element only when every window skipped it
@@ -399,21 +418,8 @@ pub(super) fn late_in_both(
     if !w.late_side_output || w.purging || w.time != WindowTime::Event || !exactly_once {
         return None;
     }
-    // The sink reads the window's results unchanged: only partitionings and identity maps
-    // between them (session 29: a union with the window's own late side output is an identity
-    // map in the view of the sink's window rows, `graph.rs` `sink_view`).
-    let mut o = sink;
-    loop {
-        let ins = spec.op_inputs(o);
-        let [up] = ins.as_slice() else { return None };
-        if *up == window {
-            break;
-        }
-        let kind = &spec.operators[*up].kind;
-        if !kind.is_partitioning() && !matches!(kind, OpKind::Map(ckptsim::operator::Udf::Identity)) {
-            return None;
-        }
-        o = *up;
+    if !reads_window_unchanged(spec, window, sink) {
+        return None;
     }
     let (wref, _) = super::windows::reference(spec)?;
 

@@ -66,22 +66,10 @@ pub(super) fn drain_outputs(
                 outbox.push_event(StreamElement::WatermarkStatus(status))
             }
             TaskOutput::EmitEndOfData => outbox.push_event(StreamElement::EndOfData),
-            TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow::of(now, task, attempt, record)),
-            TaskOutput::WindowAssigned { operator, record, windows } => {
-                w.obs.window_assignments.push(AssignmentRow::of(now, task, attempt, &operator, record, windows))
-            }
-            TaskOutput::JoinJudged { record, event, .. } => w.obs.join_judgments.push(JoinRow {
-                time_ms: now,
-                task,
-                attempt,
-                value: record.value,
-                lineage: record.lineage,
-                event,
-            }),
-            TaskOutput::ProcessingTimersQuiesced { operator, pending } => {
-                let operator = super::observe::operator_of_instance(&operator);
-                w.obs.quiesced_windows.push(QuiescedRow { time_ms: now, task, attempt, operator, pending })
-            }
+            out @ (TaskOutput::LateRecord { .. }
+            | TaskOutput::WindowAssigned { .. }
+            | TaskOutput::JoinJudged { .. }
+            | TaskOutput::ProcessingTimersQuiesced { .. }) => observe_output(w, key, now, out),
         }
     }
     // The recovery commits of a restored task reached the sink store: it acted on the
@@ -90,6 +78,30 @@ pub(super) fn drain_outputs(
         w.saw_completion(task, id);
     }
     (snaps, false)
+}
+
+/// The outputs that are only the run's own record for the checkers (late records, window
+/// assignments, join judgements, quiesced processing-time windows).
+fn observe_output(w: &mut World, (task, attempt): (TaskId, Attempt), now: u64, out: TaskOutput) {
+    match out {
+        TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow::of(now, task, attempt, record)),
+        TaskOutput::WindowAssigned { operator, record, windows } => {
+            w.obs.window_assignments.push(AssignmentRow::of(now, task, attempt, &operator, record, windows))
+        }
+        TaskOutput::JoinJudged { record, event, .. } => w.obs.join_judgments.push(JoinRow {
+            time_ms: now,
+            task,
+            attempt,
+            value: record.value,
+            lineage: record.lineage,
+            event,
+        }),
+        TaskOutput::ProcessingTimersQuiesced { operator, pending } => {
+            let operator = super::observe::operator_of_instance(&operator);
+            w.obs.quiesced_windows.push(QuiescedRow { time_ms: now, task, attempt, operator, pending })
+        }
+        _ => unreachable!("drain_outputs hands only observation outputs here"),
+    }
 }
 
 /// A task forwards a barrier: per output channel in-band or as a priority event (semantics §14,

@@ -2,6 +2,35 @@
 
 use super::*;
 
+/// The events the checkers read, in time order (failures before triggers at equal times), as a
+/// JobManager trace.
+fn checker_trace(sys: &Sys) -> Trace {
+    let mut trace = Trace::default();
+    let mut events: Vec<(u64, &'static str, String, EventData)> = Vec::new();
+    for (t, detail, data) in &sys.obs.failures {
+        events.push((*t, "failure", detail.clone(), data.clone()));
+    }
+    for (t, id) in &sys.obs.triggers {
+        events.push((*t, "trigger", format!("id={id}"), EventData::Trigger { id: *id }));
+    }
+    // Records processed after a stop's savepoint barrier, as the world traces them
+    // (`world/task_outputs.rs`): the `stop` checker reads them.
+    for (t, task, attempt, r) in &sys.obs.after_stop {
+        let data = EventData::RecordAfterStop {
+            task: *task,
+            attempt: *attempt,
+            savepoint: r.savepoint,
+            input_seq: r.lineage.input_seq,
+        };
+        events.push((*t, "after-stop", String::new(), data));
+    }
+    events.sort_by_key(|e| e.0);
+    for (t, kind, detail, data) in events {
+        trace.push_data(t, "jm", kind, detail, data);
+    }
+    trace
+}
+
 impl Explorer<'_> {
     /// The source offsets (next to read) a completed checkpoint holds, of every source (a job
     /// graph has several; the world reads them the same way, `services.rs`).
@@ -21,30 +50,7 @@ impl Explorer<'_> {
 
     /// The run so far as the checkers read it.
     pub(super) fn run_result(&self, sys: &Sys) -> RunResult {
-        let mut trace = Trace::default();
-        // The events the checkers read, in time order (failures before triggers at equal times).
-        let mut events: Vec<(u64, &'static str, String, EventData)> = Vec::new();
-        for (t, detail, data) in &sys.obs.failures {
-            events.push((*t, "failure", detail.clone(), data.clone()));
-        }
-        for (t, id) in &sys.obs.triggers {
-            events.push((*t, "trigger", format!("id={id}"), EventData::Trigger { id: *id }));
-        }
-        // Records processed after a stop's savepoint barrier, as the world traces them
-        // (`world/task_outputs.rs`): the `stop` checker reads them.
-        for (t, task, attempt, r) in &sys.obs.after_stop {
-            let data = EventData::RecordAfterStop {
-                task: *task,
-                attempt: *attempt,
-                savepoint: r.savepoint,
-                input_seq: r.lineage.input_seq,
-            };
-            events.push((*t, "after-stop", String::new(), data));
-        }
-        events.sort_by_key(|e| e.0);
-        for (t, kind, detail, data) in events {
-            trace.push_data(t, "jm", kind, detail, data);
-        }
+        let trace = checker_trace(sys);
         // Every sink's subtasks, as the world takes them (a print sink declared after a 2PC sink must
         // not move the horizon the 2PC sink has not reached: `two-source-two-sink.toml`).
         let job = self.job(sys);
