@@ -103,32 +103,59 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
 /// call) and the newest store entry of that id added before it (`RunResult::stores`).
 fn discards_only_owned(run: &RunResult, anomalies: &mut Vec<Finding>) {
     use crate::world::trace::EventData;
-    for e in run.trace.events() {
-        let EventData::Discarded { id } = e.data else { continue };
-        if !run.stores.iter().any(|s| s.time_ms == e.time_ms && s.removed.contains(&id)) {
+    let discards: Vec<(u64, ckptsim::CheckpointId)> = run
+        .trace
+        .events()
+        .iter()
+        .filter_map(|e| match e.data {
+            EventData::Discarded { id } => Some((e.time_ms, id)),
+            _ => None,
+        })
+        .collect();
+    // One pass over the store's changes in time order (linear in the run: a one-hour run at a
+    // 10 ms interval discards ~360,000 checkpoints): the discards visited in time order, the
+    // store replayed up to each one's time.
+    let mut order: Vec<usize> = (0..discards.len()).collect();
+    order.sort_by_key(|i| discards[*i].0);
+    let mut owner: Vec<Option<&'static str>> = vec![None; discards.len()];
+    // The newest added entry of each id so far: (savepoint, restored from outside).
+    let mut newest: BTreeMap<ckptsim::CheckpointId, (bool, bool)> = BTreeMap::new();
+    // The ids removed by the store changes of the latest time replayed.
+    let (mut removed_ms, mut removed) = (None, BTreeSet::new());
+    let mut stores = run.stores.iter().peekable();
+    for i in order {
+        let (time_ms, id) = discards[i];
+        while let Some(s) = stores.next_if(|s| s.time_ms <= time_ms) {
+            if removed_ms != Some(s.time_ms) {
+                removed_ms = Some(s.time_ms);
+                removed.clear();
+            }
+            removed.extend(s.removed.iter().copied());
+            if let Some(a) = &s.added {
+                newest.insert(a.id, (a.savepoint, a.external));
+            }
+        }
+        if removed_ms != Some(time_ms) || !removed.contains(&id) {
             continue;
         }
-        let entry = run
-            .stores
-            .iter()
-            .take_while(|s| s.time_ms <= e.time_ms)
-            .filter_map(|s| s.added.as_ref())
-            .filter(|a| a.id == id)
-            .last();
-        if let Some(a) = entry.filter(|a| a.savepoint || a.external) {
-            let what = if a.savepoint { "a savepoint" } else { "a checkpoint restored from outside the job" };
-            anomalies.push(
-                Finding::new(
-                    "discarded-not-owned",
-                    format!(
-                        "t={} checkpoint {id} discarded, but it is {what}: the job does not own its state \
-                         (Flink never discards a savepoint or an unclaimed restored checkpoint)",
-                        e.time_ms
-                    ),
-                )
-                .at(e.time_ms),
-            );
-        }
+        owner[i] = match newest.get(&id) {
+            Some((true, _)) => Some("a savepoint"),
+            Some((false, true)) => Some("a checkpoint restored from outside the job"),
+            _ => None,
+        };
+    }
+    for ((time_ms, id), what) in discards.iter().zip(owner) {
+        let Some(what) = what else { continue };
+        anomalies.push(
+            Finding::new(
+                "discarded-not-owned",
+                format!(
+                    "t={time_ms} checkpoint {id} discarded, but it is {what}: the job does not own its state \
+                     (Flink never discards a savepoint or an unclaimed restored checkpoint)"
+                ),
+            )
+            .at(*time_ms),
+        );
     }
 }
 
