@@ -69,11 +69,16 @@ pub(in crate::check) fn late_window(
     let mut judged: BTreeSet<Id> = BTreeSet::new();
     let mut negative = false;
     let mut position: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+    // Per attempt, how many of its reports the latest cut of a completed checkpoint counts
+    // (one pass over the snapshots: linear in the run).
+    let mut cut_before: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+    for s in run.assignment_snapshots.iter().filter(|s| completed.contains(&s.checkpoint)) {
+        let c = cut_before.entry((s.task, s.attempt)).or_default();
+        *c = (*c).max(s.late_before);
+    }
     for r in run.window_assignments.iter().filter(|r| r.operator == name) {
         let p = position.entry((r.task, r.attempt)).or_default();
-        let cut = run.assignment_snapshots.iter().any(|s| {
-            s.task == r.task && s.attempt == r.attempt && s.late_before > *p && completed.contains(&s.checkpoint)
-        });
+        let cut = cut_before.get(&(r.task, r.attempt)).is_some_and(|c| *c > *p);
         *p += 1;
         let id = (r.lineage.input_seq, r.lineage.sub);
         judged.insert(id);
