@@ -207,15 +207,9 @@ fn held<'a>(spec: &JobSpec, run: &'a RunResult, two_pc: bool) -> impl Fn(TaskId,
     let completed: BTreeSet<ckptsim::CheckpointId> =
         run.completed_offsets.keys().copied().filter(|c| bound.is_some_and(|b| *c <= b)).collect();
     let unaligned = spec.checkpoint.unaligned;
-    // Per attempt, how many of its reports the latest qualifying cut counts (one pass over the
-    // snapshots: linear in the run).
-    let mut cut_before: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
-    for s in run.assignment_snapshots.iter().filter(|s| {
-        completed.contains(&s.checkpoint) && (!unaligned || completed.range(s.checkpoint..).nth(1).is_some())
-    }) {
-        let c = cut_before.entry((s.task, s.attempt)).or_default();
-        *c = (*c).max(s.late_before);
-    }
+    let cut_before = crate::check::windows::cut_counts(run, |c| {
+        completed.contains(&c) && (!unaligned || completed.range(c..).nth(1).is_some())
+    });
     move |task, attempt, position| cut_before.get(&(task, attempt)).is_some_and(|c| *c > position)
 }
 

@@ -48,6 +48,7 @@ mod windows_chain;
 mod windows_graph;
 #[path = "windows_late.rs"]
 mod windows_late;
+pub(in crate::check) use windows_late::cut_counts;
 #[path = "windows_processing.rs"]
 mod windows_processing;
 #[path = "windows_stages.rs"]

@@ -34,6 +34,22 @@ use ckptsim::TaskId;
 /// An element's identity across attempts: its lineage.
 type Id = (u64, u32);
 
+/// Per attempt, how many of its reports (window assignments or join judgements) the latest
+/// snapshot cut of a checkpoint that `counts` accepts holds: a report at position `p` is held
+/// when the count is above `p`. One pass over the snapshots (linear in the run); shared by the
+/// second window's and the late-fed join's rules.
+pub(in crate::check) fn cut_counts(
+    run: &RunResult,
+    counts: impl Fn(ckptsim::CheckpointId) -> bool,
+) -> BTreeMap<(TaskId, ckptsim::Attempt), u64> {
+    let mut cut_before: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+    for s in run.assignment_snapshots.iter().filter(|s| counts(s.checkpoint)) {
+        let c = cut_before.entry((s.task, s.attempt)).or_default();
+        *c = (*c).max(s.late_before);
+    }
+    cut_before
+}
+
 /// The `windows` findings and summary of the window `at` fed by the late side output of
 /// `first`, whose results reach `sink` (`rows`: the run restricted to that sink's rows). None
 /// with the reason when the rules do not apply.
@@ -69,13 +85,7 @@ pub(in crate::check) fn late_window(
     let mut judged: BTreeSet<Id> = BTreeSet::new();
     let mut negative = false;
     let mut position: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
-    // Per attempt, how many of its reports the latest cut of a completed checkpoint counts
-    // (one pass over the snapshots: linear in the run).
-    let mut cut_before: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
-    for s in run.assignment_snapshots.iter().filter(|s| completed.contains(&s.checkpoint)) {
-        let c = cut_before.entry((s.task, s.attempt)).or_default();
-        *c = (*c).max(s.late_before);
-    }
+    let cut_before = cut_counts(run, |c| completed.contains(&c));
     for r in run.window_assignments.iter().filter(|r| r.operator == name) {
         let p = position.entry((r.task, r.attempt)).or_default();
         let cut = cut_before.get(&(r.task, r.attempt)).is_some_and(|c| *c > *p);
