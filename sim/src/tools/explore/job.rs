@@ -155,6 +155,7 @@ impl<'a> Explorer<'a> {
                 completed_in_flight: BTreeMap::new(),
                 completion_seen: BTreeMap::new(),
                 retained: vec![],
+                discards: vec![],
                 read_inputs: 0,
                 zombie_anomalies: vec![],
                 stops: vec![],

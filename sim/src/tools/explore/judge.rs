@@ -24,9 +24,15 @@ fn checker_trace(sys: &Sys) -> Trace {
         };
         events.push((*t, "after-stop", String::new(), data));
     }
+    // The store's discards, as the world traces them (`storage discard`): the `retention`
+    // checker's `discarded-not-owned` rule.
+    for (t, id) in &sys.obs.discards {
+        events.push((*t, "discard", format!("id={}", id.0), EventData::Discarded { id: *id }));
+    }
     events.sort_by_key(|e| e.0);
     for (t, kind, detail, data) in events {
-        trace.push_data(t, "jm", kind, detail, data);
+        let node = if kind == "discard" { "storage" } else { "jm" };
+        trace.push_data(t, node, kind, detail, data);
     }
     trace
 }

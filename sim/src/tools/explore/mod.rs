@@ -506,6 +506,9 @@ struct Obs {
     /// Every change of the completed-checkpoint store (`CoordinatorOutput::Stored`): the
     /// `retention` checker replays the store after every completion.
     stores: Vec<crate::world::StoreEvent>,
+    /// The checkpoints the store discarded (`CoordinatorOutput::Discarded`), with the time, as
+    /// the world traces them (`storage discard`): the `retention` rule `discarded-not-owned`.
+    discards: Vec<(u64, CheckpointId)>,
     /// Failed trigger RPC answers the JobMaster took for a current attempt (flink-2.3), as the
     /// world records them: the `coordinator` checker wants their checkpoint ended on arrival.
     failed_triggers: Vec<crate::world::FailedTrigger>,

@@ -770,6 +770,7 @@ impl Explorer<'_> {
                 let epoch = obs.coordinators;
                 obs.stores.push(crate::world::StoreEvent { time_ms: now, epoch, added, removed });
             }
+            CoordinatorOutput::Discarded { id } => sys.obs.make_mut().discards.push((now, id)),
             CoordinatorOutput::RequestFailed { request, .. }
                 if request == ckptsim::coordinator::RequestKind::Savepoint && sys.stop_pending_since.is_some() =>
             {
