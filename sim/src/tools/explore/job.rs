@@ -156,6 +156,8 @@ impl<'a> Explorer<'a> {
                 completion_seen: BTreeMap::new(),
                 retained: vec![],
                 discards: vec![],
+                assignment_snapshots: vec![],
+                join_judgments: vec![],
                 read_inputs: 0,
                 zombie_anomalies: vec![],
                 stops: vec![],

@@ -78,9 +78,8 @@ impl Explorer<'_> {
             print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
             late_records: sys.obs.late_records.clone(),
             late_snapshots: sys.obs.late_snapshots.clone(),
-            // The explorer refuses side-output graphs: no window fed by one records its cuts.
-            assignment_snapshots: vec![],
-            join_judgments: vec![],
+            assignment_snapshots: sys.obs.assignment_snapshots.clone(),
+            join_judgments: sys.obs.join_judgments.clone(),
             window_assignments: sys.obs.window_assignments.clone(),
             quiesced_windows: sys.obs.quiesced_windows.clone(),
             // The explorer does not record the sources' event-time steps: the windows checker's

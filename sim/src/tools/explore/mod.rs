@@ -461,6 +461,14 @@ struct Obs {
     /// Per window task snapshot, how many late elements its attempt had sent on a late side
     /// edge before the cut (`Task::take_late_cuts`, as the world records them).
     late_snapshots: Vec<crate::world::LateSnapshot>,
+    /// Per snapshot of a window fed by a late side edge, how many of its window assignments
+    /// came before the cut (`Task::take_assignment_cuts`, as the world records them): the
+    /// `late-window-*` rules (session 30; before, the explorer recorded none and those rules
+    /// judged nothing on an explored path).
+    assignment_snapshots: Vec<crate::world::LateSnapshot>,
+    /// A late-fed join's verdicts (`TaskOutput::JoinJudged`), as the world records them: the
+    /// `late-join-*` rules (session 30).
+    join_judgments: Vec<crate::world::JoinRow>,
     window_assignments: Vec<crate::world::AssignmentRow>,
     quiesced_windows: Vec<crate::world::QuiescedRow>,
     /// User operators' list state as a checkpoint stored it and as each restore gave it.
