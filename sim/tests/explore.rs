@@ -1419,3 +1419,18 @@ fn a_newer_barrier_ends_an_older_alignment_on_a_join_with_two_concurrent_checkpo
     assert!(report.exhausted && report.violation.is_none(), "{:?}", report.violation);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Session 30: the explorer records the completed-checkpoint store's discards as the world traces
+/// them (`storage discard`), so the `retention` rule `discarded-not-owned` judges explored paths.
+/// Under flink-1.11 the savepoint enters the store and the next checkpoint subsumes it: the
+/// correct store drops the entry and keeps its files (the space is exhausted with no violation),
+/// the planted store discards it.
+#[test]
+fn a_subsumed_savepoint_is_kept_by_the_correct_store_and_discarded_by_the_plant() {
+    let b = Bounds { max_requests: 1, ..bounds(2, 1) };
+    exhausted("tiny-savepoint-subsume.toml", b);
+    let v = violation("tiny-savepoint-subsume.toml", Variant::SavepointDiscardedOnSubsume, b).expect("found");
+    assert_eq!(v.checker, "retention", "{}", v.anomaly);
+    assert!(v.anomaly.contains("it is a savepoint"), "{}", v.anomaly);
+    assert!(v.path.contains(&Choice::Savepoint), "{:?}", v.path);
+}

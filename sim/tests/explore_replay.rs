@@ -146,6 +146,19 @@ fn finished_task_counts_as_acked_replays_from_its_file() {
     assert_eq!(code, 0, "the correct coordinator keeps the savepoint pending: {out}");
 }
 
+/// `tiny-late-side.toml` edited for `late-side-output-lost-on-restore` (session 26): no allowed
+/// lateness, "a" @1500 first, the main sink a print sink, the side branch's map dropped.
+const LATE_SIDE_EDITS: &[(&str, &str)] = &[
+    ("allowed_lateness_ms = 200", "allowed_lateness_ms = 0"),
+    ("value = \"a\", ts_ms = 1100", "value = \"a\", ts_ms = 1500"),
+    ("kind = \"two-phase-commit-sink\"\nname = \"Sums\"", "kind = \"print-sink\"\nname = \"Sums\""),
+    (
+        "[[operators]]\nkind = \"map\"\nname = \"LateDoubled\"\nparallelism = 1\nfunction = \"double_value\"\ninputs = [\"Window.late\"]\n\n",
+        "",
+    ),
+    ("name = \"LatePrint\"\nparallelism = 1\n", "name = \"LatePrint\"\nparallelism = 1\ninputs = [\"Window.late\"]\n"),
+];
+
 /// How `explore` finds one planted variant: the job of `scenarios/explore/` (with the text
 /// edits the variant needs), the bounds, and the checker.
 struct Case {
@@ -209,21 +222,25 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // its whole vertex is FINISHED in checkpoint 2; a failure restored from it deploys Early
         // as finished (FLIP-147), and the planted attempt runs endInput/finish again, which the
         // `restart` checker's finished-on-restore rule reads from `RunResult::finished_restores`.
+        // Session 30: the restore by a JobManager failover (one `jm-failover` step instead of a
+        // task failure at any point of any task): 42 steps, 348,108 distinct states, about 3 CPU s
+        // (a task failure: 47 steps, 1,515,771 distinct, 15 CPU s; `restore_variants_through_a_task_failure`).
         Variant::FinishedOnRestoreRunsAgain => Ok(Case {
             job: "tiny-finished-vertex-restore.toml",
             edits: &[],
-            bounds: b(3, 1),
+            bounds: Bounds { max_jm_failovers: 1, ..b(3, 0) },
             checker: "restart",
             search: Search::Bfs,
         }),
         // Session 17, on `tiny-finished-restore.toml` (`Source (2/2)` has no record and finishes
         // first, its vertex only partly finished): the failure restores it from its own final
         // checkpoint's snapshot (its vertex still running), and the plant deploys it as finished:
-        // a finished acknowledgement without endInput in that attempt.
+        // a finished acknowledgement without endInput in that attempt. Session 30: restored by a
+        // JobManager failover (37 steps, 154,187 distinct; a task failure: 43, 738,983).
         Variant::PartlyFinishedRestoredAsFinished => Ok(Case {
             job: "tiny-finished-restore.toml",
             edits: &[],
-            bounds: b(1, 1),
+            bounds: Bounds { max_jm_failovers: 1, ..b(1, 0) },
             checker: "restart",
             search: Search::Bfs,
         }),
@@ -292,20 +309,13 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // watermark (1499) and the source reads "a" @100, which the restored window finds late
         // and, under the plant, does not send on the side edge; checkpoint 2 covers its
         // late-side cut. 37 steps, 420,506 distinct states, 6.9 CPU s; the correct protocol's
-        // space at the same bounds is exhausted (864,389 distinct, no violation).
+        // space at the same bounds is exhausted (864,389 distinct, no violation). Session 30:
+        // restored by a JobManager failover instead of the source's failure (32 steps, 133,354
+        // distinct; the failure: 37 steps, 711,489).
         Variant::LateSideOutputLostOnRestore => Ok(Case {
             job: "tiny-late-side.toml",
-            edits: &[
-                ("allowed_lateness_ms = 200", "allowed_lateness_ms = 0"),
-                ("value = \"a\", ts_ms = 1100", "value = \"a\", ts_ms = 1500"),
-                ("kind = \"two-phase-commit-sink\"\nname = \"Sums\"", "kind = \"print-sink\"\nname = \"Sums\""),
-                (
-                    "[[operators]]\nkind = \"map\"\nname = \"LateDoubled\"\nparallelism = 1\nfunction = \"double_value\"\ninputs = [\"Window.late\"]\n\n",
-                    "",
-                ),
-                ("name = \"LatePrint\"\nparallelism = 1\n", "name = \"LatePrint\"\nparallelism = 1\ninputs = [\"Window.late\"]\n"),
-            ],
-            bounds: Bounds { max_depth: 150, ..b(2, 1) },
+            edits: LATE_SIDE_EDITS,
+            bounds: Bounds { max_depth: 150, max_jm_failovers: 1, ..b(2, 0) },
             checker: "at-least-once",
             search: Search::Bfs,
         }),
@@ -315,9 +325,7 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // Session 23 (planted after real Flink bugs). A lost notification leaves checkpoint 1's
         // transaction pre-committed; the variant's notification of 2 does not subsume it
         // (306,821 distinct states, 22 steps).
-        Variant::NotifyCommitsOnlyItsOwn => {
-            c("tiny-2pc.toml", Bounds { max_losses: 1, ..b(3, 1) }, "exactly-once")
-        }
+        Variant::NotifyCommitsOnlyItsOwn => c("tiny-2pc.toml", Bounds { max_losses: 1, ..b(3, 1) }, "exactly-once"),
         Variant::RecoveryCommitsOpenTransaction => c("tiny-2pc.toml", b(2, 1), "exactly-once"),
         Variant::MinPauseStaleCompletion => c("tiny-min-pause.toml", b(3, 1), "coordinator"),
         Variant::CommittedOffsetIsLastRead => Ok(Case {
@@ -392,7 +400,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // arrival and keeps the channel blocked past 200 ms (19 steps; session 26: `--dfs`, 25).
         Variant::TimeoutFromFirstBarrier => Ok(Case {
             job: "tiny-cancel-marker.toml",
-            edits: &[("tolerable_failures = 100\n", "tolerable_failures = 100\nunaligned = true\naligned_timeout_ms = 100\n")],
+            edits: &[(
+                "tolerable_failures = 100\n",
+                "tolerable_failures = 100\nunaligned = true\naligned_timeout_ms = 100\n",
+            )],
             bounds: Bounds { max_late_ticks: 1, ..b(2, 0) },
             checker: "barriers",
             search: Search::Bfs,
@@ -502,14 +513,25 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "tolerable-failure",
             search: Search::Bfs,
         }),
-        Variant::AbortNotificationAbortsPending => Err(
-            "not found: `tiny-2pc` with a 500 ms timeout, 3-4 ticks and one lost acknowledgement (or message, or a \
-             late tick) exhausts without a violation (docs/mutation.md, session 29)",
-        ),
-        Variant::SavepointDiscardedOnSubsume => Err(
-            "the explorer does not record the store's discards (the `retention` rule reads the world's `storage \
-             discard` events); caught by the world (docs/mutation.md, session 29)",
-        ),
+        // Session 30: a 500 ms timeout that fails nothing (`tolerable_failures = 100`; with the
+        // default 0 the expiry fails the job and the restore recovers the transaction). The sink
+        // pre-commits checkpoint 1's transaction (the record) and its acknowledgement is still on
+        // its way when a late tick expires the checkpoint (600 ms); the abort notification reaches
+        // the sink and the plant aborts the transaction, which checkpoint 2 should have committed
+        // (22 steps, 75,324 distinct states, `exactly-once` lost record).
+        Variant::AbortNotificationAbortsPending => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 500\ntolerable_failures = 100\n")],
+            bounds: Bounds { max_late_ticks: 1, ..b(3, 0) },
+            checker: "exactly-once",
+            search: Search::Bfs,
+        }),
+        // Session 30: the explorer records the store's discards as the world traces them
+        // (`storage discard`); flink-1.11 keeps the savepoint in the store, and checkpoint 2
+        // subsumes it (9 steps, 144 distinct states, `retention` `discarded-not-owned`).
+        Variant::SavepointDiscardedOnSubsume => {
+            c("tiny-savepoint-subsume.toml", Bounds { max_requests: 1, ..b(1, 0) }, "retention")
+        }
     }
 }
 
@@ -522,44 +544,81 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
     let mut found = 0;
     for variant in Variant::ALL {
         let Ok(k) = case(variant) else { continue };
-        let path = root().join("scenarios/explore").join(k.job);
-        let mut text = std::fs::read_to_string(&path).expect("scenario text");
-        for (from, to) in k.edits {
-            assert!(text.contains(from), "{variant}: {} has `{from}`", k.job);
-            text = text.replacen(from, to, 1);
-        }
-        let dir = std::env::temp_dir().join(format!("ckptsim-every-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let edited = dir.join(k.job);
-        std::fs::write(&edited, &text).unwrap();
-        let mut spec = load::load_spec(&edited).expect("explore scenario loads");
-        spec.variant = variant;
-        let start = std::time::Instant::now();
-        let cpu_start = thread_cpu_s();
-        let ex = Explorer::new(&spec, k.bounds);
-        let report = match k.search {
-            Search::Bfs => ex.explore(),
-        };
-        let secs = start.elapsed().as_secs_f64();
-        let cpu_s = thread_cpu_s() - cpu_start;
-        let v = report.violation.unwrap_or_else(|| panic!("{variant} is not found on {}", k.job));
-        assert_eq!(v.checker, k.checker, "{variant}: {}", v.anomaly);
-        eprintln!(
-            "{variant}: {} {} distinct, {} steps, {secs:.2} s wall, {cpu_s:.2} s CPU, {}",
-            k.job,
-            report.distinct_states,
-            v.path.len(),
-            v.checker
-        );
-        let file = counterexample::write(k.job, &text, &spec, k.bounds, &v);
-        let (code, out) = run_cli(&file, variant.name());
-        assert_eq!(code, 1, "{variant}: {out}");
-        assert!(out.contains(&format!("VIOLATION {}", k.checker)) && out.contains(": reproduced"), "{variant}: {out}");
-        let _ = std::fs::remove_dir_all(&dir);
+        find_and_replay(variant, &k);
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
     assert!(found >= 55, "{found}");
+}
+
+/// Finds `variant` on the case's job by the case's search, checks the checker, and replays the
+/// counterexample through `ckptsim run` (exit 1, "reproduced"); prints the search's size and CPU.
+fn find_and_replay(variant: Variant, k: &Case) {
+    let path = root().join("scenarios/explore").join(k.job);
+    let mut text = std::fs::read_to_string(&path).expect("scenario text");
+    for (from, to) in k.edits {
+        assert!(text.contains(from), "{variant}: {} has `{from}`", k.job);
+        text = text.replacen(from, to, 1);
+    }
+    let dir = std::env::temp_dir().join(format!("ckptsim-every-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let edited = dir.join(k.job);
+    std::fs::write(&edited, &text).unwrap();
+    let mut spec = load::load_spec(&edited).expect("explore scenario loads");
+    spec.variant = variant;
+    let start = std::time::Instant::now();
+    let cpu_start = thread_cpu_s();
+    let ex = Explorer::new(&spec, k.bounds);
+    let report = match k.search {
+        Search::Bfs => ex.explore(),
+    };
+    let secs = start.elapsed().as_secs_f64();
+    let cpu_s = thread_cpu_s() - cpu_start;
+    let v = report.violation.unwrap_or_else(|| panic!("{variant} is not found on {}", k.job));
+    assert_eq!(v.checker, k.checker, "{variant}: {}", v.anomaly);
+    eprintln!(
+        "{variant}: {} {} distinct, {} steps, {secs:.2} s wall, {cpu_s:.2} s CPU, {}",
+        k.job,
+        report.distinct_states,
+        v.path.len(),
+        v.checker
+    );
+    let file = counterexample::write(k.job, &text, &spec, k.bounds, &v);
+    let (code, out) = run_cli(&file, variant.name());
+    assert_eq!(code, 1, "{variant}: {out}");
+    assert!(out.contains(&format!("VIOLATION {}", k.checker)) && out.contains(": reproduced"), "{variant}: {out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Session 30: `case()` restores the three slowest restore variants by a JobManager failover
+/// (under 10 CPU s each); their session 26–29 configurations, a task failure at any point of any
+/// task, still find them (15, 9 and 7 CPU s on one core, 0.7–1.5 million distinct states), run
+/// with `CKPTSIM_LONG=1` to keep the default test run short.
+#[test]
+fn restore_variants_through_a_task_failure() {
+    if std::env::var_os("CKPTSIM_LONG").is_none() {
+        return;
+    }
+    let b = |ticks, failures| Bounds {
+        max_ticks: ticks,
+        max_failures: failures,
+        max_states: 2_000_000,
+        ..Bounds::default()
+    };
+    let cases = [
+        (Variant::FinishedOnRestoreRunsAgain, "tiny-finished-vertex-restore.toml", &[][..], b(3, 1), "restart"),
+        (Variant::PartlyFinishedRestoredAsFinished, "tiny-finished-restore.toml", &[][..], b(1, 1), "restart"),
+        (
+            Variant::LateSideOutputLostOnRestore,
+            "tiny-late-side.toml",
+            LATE_SIDE_EDITS,
+            Bounds { max_depth: 150, ..b(2, 1) },
+            "at-least-once",
+        ),
+    ];
+    for (variant, job, edits, bounds, checker) in cases {
+        find_and_replay(variant, &Case { job, edits, bounds, checker, search: Search::Bfs });
+    }
 }
 
 /// `negative/window-join-then-window-lost.toml`'s own shape (session 20): a window join into

@@ -24,9 +24,15 @@ fn checker_trace(sys: &Sys) -> Trace {
         };
         events.push((*t, "after-stop", String::new(), data));
     }
+    // The store's discards, as the world traces them (`storage discard`): the `retention`
+    // checker's `discarded-not-owned` rule.
+    for (t, id) in &sys.obs.discards {
+        events.push((*t, "discard", format!("id={}", id.0), EventData::Discarded { id: *id }));
+    }
     events.sort_by_key(|e| e.0);
     for (t, kind, detail, data) in events {
-        trace.push_data(t, "jm", kind, detail, data);
+        let node = if kind == "discard" { "storage" } else { "jm" };
+        trace.push_data(t, node, kind, detail, data);
     }
     trace
 }
@@ -72,9 +78,8 @@ impl Explorer<'_> {
             print_rows: sys.obs.print_rows.values().flatten().cloned().collect(),
             late_records: sys.obs.late_records.clone(),
             late_snapshots: sys.obs.late_snapshots.clone(),
-            // The explorer refuses side-output graphs: no window fed by one records its cuts.
-            assignment_snapshots: vec![],
-            join_judgments: vec![],
+            assignment_snapshots: sys.obs.assignment_snapshots.clone(),
+            join_judgments: sys.obs.join_judgments.clone(),
             window_assignments: sys.obs.window_assignments.clone(),
             quiesced_windows: sys.obs.quiesced_windows.clone(),
             // The explorer does not record the sources' event-time steps: the windows checker's

@@ -461,6 +461,14 @@ struct Obs {
     /// Per window task snapshot, how many late elements its attempt had sent on a late side
     /// edge before the cut (`Task::take_late_cuts`, as the world records them).
     late_snapshots: Vec<crate::world::LateSnapshot>,
+    /// Per snapshot of a window fed by a late side edge, how many of its window assignments
+    /// came before the cut (`Task::take_assignment_cuts`, as the world records them): the
+    /// `late-window-*` rules (session 30; before, the explorer recorded none and those rules
+    /// judged nothing on an explored path).
+    assignment_snapshots: Vec<crate::world::LateSnapshot>,
+    /// A late-fed join's verdicts (`TaskOutput::JoinJudged`), as the world records them: the
+    /// `late-join-*` rules (session 30).
+    join_judgments: Vec<crate::world::JoinRow>,
     window_assignments: Vec<crate::world::AssignmentRow>,
     quiesced_windows: Vec<crate::world::QuiescedRow>,
     /// User operators' list state as a checkpoint stored it and as each restore gave it.
@@ -506,6 +514,9 @@ struct Obs {
     /// Every change of the completed-checkpoint store (`CoordinatorOutput::Stored`): the
     /// `retention` checker replays the store after every completion.
     stores: Vec<crate::world::StoreEvent>,
+    /// The checkpoints the store discarded (`CoordinatorOutput::Discarded`), with the time, as
+    /// the world traces them (`storage discard`): the `retention` rule `discarded-not-owned`.
+    discards: Vec<(u64, CheckpointId)>,
     /// Failed trigger RPC answers the JobMaster took for a current attempt (flink-2.3), as the
     /// world records them: the `coordinator` checker wants their checkpoint ended on arrival.
     failed_triggers: Vec<crate::world::FailedTrigger>,

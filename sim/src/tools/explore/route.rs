@@ -299,15 +299,21 @@ impl Explorer<'_> {
 
     /// The late elements a window task had sent on a late side edge before each snapshot's cut,
     /// recorded as the world records them (`world/task_outputs.rs` `snapshot_taken`): the
-    /// `side_output` rules' record of which late elements a completed checkpoint holds.
+    /// `side_output` rules' record of which late elements a completed checkpoint holds; and, of a
+    /// window fed by a late side edge, how many assignments came before the cut (the
+    /// `late-window-*` rules, session 30).
     fn note_late_cuts(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) {
         // The task was changed by the snapshot just taken: `make_mut` copies nothing more.
         let Some(task) = sys.tasks.get_mut(&t) else { return };
         let cuts = task.make_mut().take_late_cuts();
-        if !cuts.is_empty() {
+        let assignment_cuts = task.make_mut().take_assignment_cuts();
+        if !cuts.is_empty() || !assignment_cuts.is_empty() {
             let obs = sys.obs.make_mut();
             for (checkpoint, late_before) in cuts {
                 obs.late_snapshots.push(crate::world::LateSnapshot { task: t, attempt, checkpoint, late_before });
+            }
+            for (checkpoint, late_before) in assignment_cuts {
+                obs.assignment_snapshots.push(crate::world::LateSnapshot { task: t, attempt, checkpoint, late_before });
             }
         }
     }
@@ -405,8 +411,17 @@ impl Explorer<'_> {
                     .make_mut()
                     .window_assignments
                     .push(crate::world::AssignmentRow::of(now, t, attempt, &operator, record, windows)),
-                // The explorer refuses side-output graphs: no join records its verdicts.
-                TaskOutput::JoinJudged { .. } => {}
+                // A late-fed join's verdicts, as the world records them (session 30).
+                TaskOutput::JoinJudged { record, event, .. } => {
+                    sys.obs.make_mut().join_judgments.push(crate::world::JoinRow {
+                        time_ms: now,
+                        task: t,
+                        attempt,
+                        value: record.value,
+                        lineage: record.lineage,
+                        event,
+                    })
+                }
                 TaskOutput::ProcessingTimersQuiesced { operator, pending } => {
                     let operator = crate::world::operator_of_instance(&operator);
                     sys.obs.make_mut().quiesced_windows.push(crate::world::QuiescedRow {
@@ -770,6 +785,7 @@ impl Explorer<'_> {
                 let epoch = obs.coordinators;
                 obs.stores.push(crate::world::StoreEvent { time_ms: now, epoch, added, removed });
             }
+            CoordinatorOutput::Discarded { id } => sys.obs.make_mut().discards.push((now, id)),
             CoordinatorOutput::RequestFailed { request, .. }
                 if request == ckptsim::coordinator::RequestKind::Savepoint && sys.stop_pending_since.is_some() =>
             {
