@@ -71,6 +71,8 @@ pub struct CheckpointFailureManager {
     success_keeps_count: bool,
     /// The planted [`Variant::SavepointFailureCounted`]: 2.3 counts job-level savepoint failures.
     savepoint_failures_counted: bool,
+    /// The planted [`Variant::TaskClosingDeclineCounted`]: `CHECKPOINT_DECLINED_TASK_CLOSING` counts.
+    task_closing_counted: bool,
 }
 
 /// Flink's `CheckpointFailureReason.isPreFlight()`: failures raised by the JobManager before or
@@ -127,6 +129,7 @@ impl CheckpointFailureManager {
             expired_not_counted: false,
             success_keeps_count: false,
             savepoint_failures_counted: false,
+            task_closing_counted: false,
         };
         m.invariants();
         m
@@ -135,11 +138,13 @@ impl CheckpointFailureManager {
     /// The manager under `variant`: [`Variant::ExpiredNotCounted`] leaves `CHECKPOINT_EXPIRED`
     /// out of the counted reasons (FLINK-17351), [`Variant::SuccessKeepsFailureCount`] keeps
     /// the counter over a success, [`Variant::SavepointFailureCounted`] counts a 2.3 job-level
-    /// savepoint failure; every other variant counts as Flink does.
+    /// savepoint failure, [`Variant::TaskClosingDeclineCounted`] counts a
+    /// `CHECKPOINT_DECLINED_TASK_CLOSING`; every other variant counts as Flink does.
     pub fn with_variant(mut self, variant: Variant) -> Self {
         self.expired_not_counted = variant == Variant::ExpiredNotCounted;
         self.success_keeps_count = variant == Variant::SuccessKeepsFailureCount;
         self.savepoint_failures_counted = variant == Variant::SavepointFailureCounted;
+        self.task_closing_counted = variant == Variant::TaskClosingDeclineCounted;
         self
     }
 
@@ -223,7 +228,8 @@ impl CheckpointFailureManager {
     /// `checkFailureCounter`: increments the counter if the reason is counted and the id was
     /// not counted since the last reset. Returns whether it incremented.
     fn count(&mut self, id: Option<CheckpointId>, reason: CheckpointFailureReason) -> bool {
-        if self.tolerable_failures == UNLIMITED || !is_counted(reason, self.profile) {
+        let planted = self.task_closing_counted && reason == CheckpointFailureReason::CheckpointDeclinedTaskClosing;
+        if self.tolerable_failures == UNLIMITED || !(planted || is_counted(reason, self.profile)) {
             return false;
         }
         if self.expired_not_counted && reason == CheckpointFailureReason::CheckpointExpired {

@@ -128,6 +128,9 @@ pub struct Task {
     scratch_b: Vec<Record>,
     outputs: VecDeque<TaskOutput>,
     records_in: u64,
+    /// Records of in-flight channel state in the snapshot this attempt was restored from
+    /// (0 without a restore or channel state): all of them are replayed before any new input.
+    recovered_channel_records: u64,
     /// Store operations the 2PC sink issued ([`Task::sink_ops`]).
     sink_ops: u64,
     end: EndOfInput,
@@ -299,6 +302,14 @@ impl Task {
     /// Records it took from its source or input channels.
     pub fn records_in(&self) -> u64 {
         self.records_in
+    }
+
+    /// Records of in-flight channel state in the snapshot this attempt was restored from (an
+    /// unaligned checkpoint's recovered input buffers; 0 without them). Flink replays them all
+    /// before any new input (`SequentialChannelStateReaderImpl#readInputData` over every input
+    /// gate), so right after the restore [`Task::records_in`] equals this.
+    pub fn recovered_channel_records(&self) -> u64 {
+        self.recovered_channel_records
     }
 
     /// Log sources: the next offset to read per owned partition.

@@ -79,6 +79,8 @@ impl Task {
             scratch_b: Vec::with_capacity(16),
             outputs: VecDeque::new(),
             records_in: 0,
+            recovered_channel_records: own_state
+                .map_or(0, |snap| snap.in_flight.values().map(|records| records.len() as u64).sum()),
             sink_ops: 0,
             end,
             event_time,
@@ -92,7 +94,14 @@ impl Task {
         }
         // Unaligned restore: in-flight records are replayed before any new input (§3.3).
         if let Some(snap) = own_state.filter(|_| variant != Variant::DropChannelStateOnRestore) {
-            for (ch, records) in &snap.in_flight {
+            // The planted `channel-state-first-gate-only`: a multi-gate task replays its first
+            // gate's channels only.
+            let first_gate_only = match &spec.head {
+                HeadSpec::MultiInputs { gates, .. } if variant == Variant::ChannelStateFirstGateOnly => Some(gates),
+                _ => None,
+            };
+            let replayed = |ch: &ChannelId| first_gate_only.is_none_or(|g| g.gate_of.get(ch.0 as usize) == Some(&0));
+            for (ch, records) in snap.in_flight.iter().filter(|(ch, _)| replayed(ch)) {
                 for r in records {
                     task.process_from(now_ms, *ch, r.clone(), counters);
                 }
@@ -188,6 +197,13 @@ fn restore_chain(chain: &mut [ChainedOperator], spec: &TaskSpec, from: Restore<'
     for (i, op) in chain.iter_mut().enumerate() {
         let Some(st) = snap.operators.get(i + 1) else { continue };
         if variant == Variant::WindowStateNotRestored && matches!(st, OperatorState::EventWindow(_)) {
+            continue;
+        }
+        if let (Variant::WindowTimersNotRestored, OperatorState::EventWindow(w), Some(window)) =
+            (variant, st, op.operator.event_window_mut())
+        {
+            // The planted bug: the windows' contents without their timers.
+            window.plant_restore_without_timers(w);
             continue;
         }
         if let (OperatorState::SharedList { mode: ListMode::Union, .. }, Some(cp)) = (st, from.checkpoint) {
@@ -334,7 +350,14 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
             }
             _ => None,
         }
-        .map(|v| if variant == Variant::IdleInputHoldsWatermark { v.with_idle_channels_held() } else { v }),
+        .map(|v| if variant == Variant::IdleInputHoldsWatermark { v.with_idle_channels_held() } else { v })
+        .map(|v| {
+            if variant == Variant::ResumedChannelAlignedAtOnce {
+                v.with_resumed_channels_aligned()
+            } else {
+                v
+            }
+        }),
         idle_without_flush: variant == Variant::SourceIdleWithoutFlush,
         watermark_first: variant == Variant::WatermarkBeforeWindowResults,
         processing,

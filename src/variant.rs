@@ -411,11 +411,51 @@ pub enum Variant {
     /// counter only for a checkpoint that is not a savepoint (`!checkpointProperties.isSavepoint()`),
     /// so a user's failed savepoint never fails the job.
     SavepointFailureCounted,
+    /// Session 30 (held out): the failure manager counts a checkpoint declined with
+    /// `CHECKPOINT_DECLINED_TASK_CLOSING` (a task finishing, or a partly finished vertex with
+    /// union list state) toward `tolerable-failed-checkpoints`. Flink's
+    /// `CheckpointFailureManager#checkFailureCounter` lists that reason among the ones it ignores:
+    /// a job whose tasks finish never fails for it.
+    TaskClosingDeclineCounted,
+    /// Session 30 (held out): a Kafka source commits, when notified that checkpoint `n`
+    /// completed, its *current* reading position instead of the offsets it stored in `n`'s
+    /// snapshot. Flink's `KafkaSourceReader#notifyCheckpointComplete` commits
+    /// `offsetsToCommit.get(checkpointId)` (1.11: `FlinkKafkaConsumerBase#notifyCheckpointComplete`
+    /// the `pendingOffsetsToCommit` entry of that id), so the group offsets never run ahead of a
+    /// completed checkpoint.
+    CommitPositionOnNotify,
+    /// Session 30 (held out): a restored event-time window operator gets its windows' contents
+    /// back but not their timers, as if the timer service's snapshot were left out. Flink
+    /// restores both (`InternalTimeServiceManagerImpl` reads the timers from the raw keyed
+    /// state next to the window state), so a restored window fires once the watermark passes
+    /// its end, also when no new element reaches it.
+    WindowTimersNotRestored,
+    /// Session 30 (held out): under flink-2.3, an input channel's end of partition during an
+    /// aligned checkpoint completes the alignment at once (the snapshot is taken although other
+    /// channels' barriers are still to come). Flink's `SingleCheckpointBarrierHandler
+    /// #processEndOfPartition` counts the ended channel as one aligned channel and triggers
+    /// only once every open channel delivered its barrier.
+    EndOfPartitionReleasesAlignment,
+    /// Session 30 (held out): an unaligned restore of a task with several input gates replays
+    /// only its first gate's in-flight channel state. Flink's `SequentialChannelStateReaderImpl
+    /// #readInputData` reads the recovered buffers of every input gate of the task.
+    ChannelStateFirstGateOnly,
+    /// Session 30 (held out): a channel that becomes ACTIVE again counts in the valve's minimum
+    /// at once, with a watermark behind the task's last output watermark, so the task's
+    /// watermark waits for it. Flink's `StatusWatermarkValve#inputWatermarkStatus` marks a
+    /// resumed channel aligned only once its watermark caught up with the last output
+    /// (`channelStatus.watermark >= lastOutputWatermark`).
+    ResumedChannelAlignedAtOnce,
+    /// Session 30 (held out): the request decider measures min pause from the latest trigger
+    /// instead of the latest completion. Flink's `CheckpointRequestDecider#chooseRequestToExecute`
+    /// compares `minPauseBetweenCheckpoints` with the time since `lastCheckpointCompletionRelativeTime`,
+    /// which the coordinator sets in `completePendingCheckpoint`.
+    MinPauseFromTrigger,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 67] = [
+    pub const ALL: [Variant; 74] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -483,6 +523,13 @@ impl Variant {
         Variant::AbortNotificationAbortsPending,
         Variant::SavepointDiscardedOnSubsume,
         Variant::SavepointFailureCounted,
+        Variant::TaskClosingDeclineCounted,
+        Variant::CommitPositionOnNotify,
+        Variant::WindowTimersNotRestored,
+        Variant::EndOfPartitionReleasesAlignment,
+        Variant::ChannelStateFirstGateOnly,
+        Variant::ResumedChannelAlignedAtOnce,
+        Variant::MinPauseFromTrigger,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -468,6 +468,9 @@ pub struct StatusWatermarkValve {
     outputs: VecDeque<WatermarkEvent>,
     /// The planted `idle-input-holds-watermark` variant: an idle channel stays in the minimum.
     idle_holds: bool,
+    /// The planted `resumed-channel-aligned-at-once` variant: a channel back to ACTIVE is
+    /// aligned at once, behind the output or not.
+    resumed_aligned: bool,
 }
 
 impl StatusWatermarkValve {
@@ -480,6 +483,7 @@ impl StatusWatermarkValve {
             last_status: WatermarkStatus::Active,
             outputs: VecDeque::new(),
             idle_holds: false,
+            resumed_aligned: false,
         }
     }
 
@@ -487,6 +491,14 @@ impl StatusWatermarkValve {
     /// the minimum (Flink leaves it out), so the output waits for the idle input.
     pub fn with_idle_channels_held(mut self) -> StatusWatermarkValve {
         self.idle_holds = true;
+        self
+    }
+
+    /// The planted `resumed-channel-aligned-at-once` variant: a channel that comes back ACTIVE
+    /// counts in the minimum at once (Flink waits until it caught up with the last output), so
+    /// the output waits for the resumed channel.
+    pub fn with_resumed_channels_aligned(mut self) -> StatusWatermarkValve {
+        self.resumed_aligned = true;
         self
     }
 
@@ -552,7 +564,7 @@ impl StatusWatermarkValve {
             }
             (WatermarkStatus::Active, WatermarkStatus::Idle) => {
                 c.status = WatermarkStatus::Active;
-                if c.watermark >= last_output {
+                if c.watermark >= last_output || self.resumed_aligned {
                     c.aligned = true;
                 }
                 if self.last_status == WatermarkStatus::Idle {
@@ -578,7 +590,10 @@ impl StatusWatermarkValve {
     pub fn invariants(&self) {
         for (i, c) in self.channels.iter().enumerate() {
             assert!(!c.aligned || c.status == WatermarkStatus::Active, "channel {i} aligned while idle");
-            assert!(!c.aligned || c.watermark >= self.last_output, "aligned channel {i} behind the output");
+            assert!(
+                !c.aligned || c.watermark >= self.last_output || self.resumed_aligned,
+                "aligned channel {i} behind the output"
+            );
         }
         if self.last_status == WatermarkStatus::Idle {
             assert!(

@@ -266,6 +266,9 @@ pub struct EventWindowOperator {
     /// The planted `timer-at-watermark-not-fired`: `advanceWatermark` fires only the timers
     /// strictly below the new watermark (Flink: `timer.getTimestamp() <= time`).
     strict_timers: bool,
+    /// The planted `window-timers-not-restored`: this attempt was restored without the timers,
+    /// so a restored window may lack its cleanup timer.
+    timers_dropped: bool,
     /// Handler calls since the last full [`EventWindowOperator::invariants`] scan (pacing only:
     /// no part of the state, equal and hashed as nothing).
     scan: ScanPacing,
@@ -311,6 +314,7 @@ impl EventWindowOperator {
             record_assigned: false,
             late_to_both: false,
             strict_timers: false,
+            timers_dropped: false,
             scan: ScanPacing::default(),
         }
     }
@@ -319,6 +323,13 @@ impl EventWindowOperator {
     /// late-but-allowed one) is also sent to the late side output.
     pub fn plant_late_to_both(&mut self) {
         self.late_to_both = true;
+    }
+
+    /// The planted `window-timers-not-restored`: restore the windows' contents from `state`
+    /// but none of its timers (Flink restores both).
+    pub fn plant_restore_without_timers(&mut self, state: &EventWindowState) {
+        self.timers_dropped = true;
+        self.restore(&EventWindowState { windows: state.windows.clone(), timers: Vec::new() });
     }
 
     /// Plants `timer-at-watermark-not-fired` (see the field): a timer exactly at the watermark
@@ -621,6 +632,7 @@ impl EventWindowOperator {
             let cleanup = self.cleanup_time(w);
             assert!(
                 cleanup == i64::MAX
+                    || self.timers_dropped
                     || self.timers.contains(&Timer { timestamp: cleanup, key: key.clone(), window: *w }),
                 "window {w} of {key} has no cleanup timer"
             );

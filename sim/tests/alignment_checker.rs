@@ -109,3 +109,45 @@ fn a_snapshot_before_the_second_gates_barrier_is_named() {
         }
     }
 }
+
+/// Session 30: a restore replays every record of its snapshot's channel state (every input
+/// gate's) before new input. The planted `channel-state-first-gate-only` (a restored union
+/// replays its first gate's state only) is named at the restore on seed 1 of its negative,
+/// where the correct protocol replays all of it; and the rule judges doctored rows: a replay
+/// short of the recovered records (or beyond them) is named, a full one is not.
+#[test]
+fn a_restore_replays_all_of_its_channel_state() {
+    use ckptsim::{Attempt, CheckpointId, Variant};
+    use ckptsim_sim::world::RestoredChannelState;
+    use ckptsim_sim::{check, world};
+    let planted = spec("scenarios/negative/channel-state-first-gate-only.toml");
+    assert_eq!(planted.variant, Variant::ChannelStateFirstGateOnly);
+    let mut correct = planted.clone();
+    correct.variant = Variant::Correct;
+    let run = world::run(&correct, 1);
+    assert!(!run.channel_cuts.restored_channel_state.is_empty(), "the negative restores channel state");
+    let v = check::alignment(&correct, &run);
+    assert_eq!(v.passed, Some(true), "{:?}", v.anomalies);
+    assert!(v.summary.contains("restores of channel state replayed in full"), "{}", v.summary);
+    let run = world::run(&planted, 1);
+    let v = check::alignment(&planted, &run);
+    assert_eq!(v.passed, Some(false), "{}", v.summary);
+    assert!(v.anomalies.iter().any(|a| a.contains("of its channel state before new input")), "{:?}", v.anomalies);
+    // Doctored rows on a run of the correct protocol.
+    let mut run = world::run(&correct, 1);
+    let row = |recovered, replayed| RestoredChannelState {
+        task: "Union (1/1)".into(),
+        attempt: Attempt(1),
+        checkpoint: CheckpointId(3),
+        recovered,
+        replayed,
+        at_ms: 1_000,
+    };
+    for (recovered, replayed, named) in [(4, 4, false), (4, 2, true), (4, 0, true), (4, 5, true)] {
+        run.channel_cuts.restored_channel_state = vec![row(recovered, replayed)];
+        let v = check::alignment(&correct, &run);
+        let found = v.anomalies.iter().any(|a| a.contains(&format!("replayed {replayed} of the {recovered} records")));
+        assert_eq!(found, named, "{recovered} recovered, {replayed} replayed: {:?}", v.anomalies);
+        assert_eq!(v.passed, Some(!named), "{recovered} recovered, {replayed} replayed: {:?}", v.anomalies);
+    }
+}

@@ -532,6 +532,71 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::SavepointDiscardedOnSubsume => {
             c("tiny-savepoint-subsume.toml", Bounds { max_requests: 1, ..b(1, 0) }, "retention")
         }
+        // Session 30 (held-out plants, docs/mutation.md), under the default (sound) reduction.
+        // Interval 200 ms under a 1 s min pause: the plant measures the pause from checkpoint
+        // 1's trigger, so checkpoint 2 is triggered less than 1 s after 1 completed.
+        Variant::MinPauseFromTrigger => Ok(Case {
+            job: "tiny-min-pause.toml",
+            edits: &[],
+            bounds: Bounds { max_ticks: 3, max_failures: 0, ..Bounds::default() },
+            checker: "coordinator",
+            search: Search::Bfs,
+        }),
+        // A tolerance of 0: `Source (2/2)` finishes while `Source (1/2)` runs, the coordinator
+        // refuses checkpoint 1 (partly finished union list state, `CHECKPOINT_DECLINED_TASK_CLOSING`)
+        // and the plant counts it: the job fails where Flink keeps running.
+        Variant::TaskClosingDeclineCounted => Ok(Case {
+            job: "tiny-finished-union.toml",
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 10000\ntolerable_failures = 0\n")],
+            bounds: Bounds { max_ticks: 2, max_failures: 0, ..Bounds::default() },
+            checker: "tolerable-failure",
+            search: Search::Bfs,
+        }),
+        // The source fetches the second record between its snapshot for checkpoint 2 and the
+        // notification; the plant commits offset 2, which no completed checkpoint holds.
+        Variant::CommitPositionOnNotify => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[],
+            bounds: Bounds { max_ticks: 2, max_failures: 0, ..Bounds::default() },
+            checker: "offsets",
+            search: Search::Bfs,
+        }),
+        // Without the record at ts 200 (which would register the timer of [0,1000) again after
+        // the restore): the window restored from checkpoint 1 never fires (`windows`, window lost).
+        Variant::WindowTimersNotRestored => Ok(Case {
+            job: "tiny-window.toml",
+            edits: &[("  { at_ms = 1000, partition = 0, value = \"a\", ts_ms = 200 },\n", "")],
+            bounds: Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() },
+            checker: "windows",
+            search: Search::Bfs,
+        }),
+        // `Slow` resumes at 500 ms far behind (ts 200), then `Fast` moves on (ts 4600): the
+        // plant's valve waits for `Slow`, Flink's follows `Fast` (the valve rule).
+        Variant::ResumedChannelAlignedAtOnce => Ok(Case {
+            job: "tiny-idle-valve.toml",
+            edits: &[
+                (
+                    "  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 3600 },\n",
+                    "  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 3600 },\n  { at_ms = 600, partition = 0, value = \"a\", ts_ms = 4600 },\n",
+                ),
+                (
+                    "  { at_ms = 0, partition = 0, value = \"b\", ts_ms = 100 },\n",
+                    "  { at_ms = 0, partition = 0, value = \"b\", ts_ms = 100 },\n  { at_ms = 500, partition = 0, value = \"b\", ts_ms = 200 },\n",
+                ),
+            ],
+            bounds: Bounds { max_ticks: 4, max_failures: 0, ..Bounds::default() },
+            checker: "windows",
+            search: Search::Bfs,
+        }),
+        Variant::EndOfPartitionReleasesAlignment => Err(
+            "needs one task with three input channels, one ending while another's barrier is still on its way: three \
+             bounded source subtasks into one `Sum` (2 ticks) hold no violation within 300,000 states; caught by the \
+             world (docs/mutation.md, session 30)",
+        ),
+        Variant::ChannelStateFirstGateOnly => Err(
+            "`tiny-self-union` with unaligned checkpoints (1-2 ticks, 1 failure) holds no violation within 300,000 \
+             states; caught by the world (docs/mutation.md, session 30)",
+        ),
     }
 }
 

@@ -441,6 +441,14 @@ impl Single {
         match &mut self.state {
             SingleState::CollectingBarriers { aligned, barrier, target, .. } => {
                 aligned.insert(ch);
+                if env.variant == Variant::EndOfPartitionReleasesAlignment {
+                    // The planted bug: the ended channel completes the alignment, whatever
+                    // barriers the other channels still owe.
+                    let missing = (*target as usize).saturating_sub(aligned.len());
+                    let others = (0..env.num_channels).map(ChannelId).filter(|c| !aligned.contains(c));
+                    let owed: Vec<ChannelId> = others.take(missing).collect();
+                    aligned.extend(owed);
+                }
                 env.metrics.aligned(now_ms, barrier, aligned.len(), *target);
                 self.after_aligned_progress(env, now_ms);
             }

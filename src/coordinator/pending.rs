@@ -249,7 +249,9 @@ impl CheckpointCoordinator {
         if self.variant == Variant::MinPauseStaleCompletion {
             self.stale_completion_ms = self.last_completion_ms;
         }
-        self.last_completion_ms = Some(now_ms);
+        // The planted `min-pause-from-trigger`: the completed checkpoint's trigger time.
+        self.last_completion_ms =
+            Some(if self.variant == Variant::MinPauseFromTrigger { p.trigger_ms } else { now_ms });
         if p.stop.is_some() {
             self.stop_completed = Some(id);
         }

@@ -306,6 +306,13 @@ impl LogSource {
         } else {
             self.pending.retain(|(c, _)| *c > id);
         }
+        // The planted `commit-position-on-notify`: the partitions of the snapshot, at the
+        // position the source reads now.
+        let stored = if self.variant == Variant::CommitPositionOnNotify {
+            stored.keys().map(|p| (*p, self.positions.get(p).map_or(stored[p], |o| self.stored_form(*o)))).collect()
+        } else {
+            stored
+        };
         let commit = self.commit_form(&stored);
         self.invariants();
         commit

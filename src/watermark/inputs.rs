@@ -53,6 +53,17 @@ impl InputValve {
         }
     }
 
+    /// The planted `resumed-channel-aligned-at-once` variant on every valve.
+    pub fn with_resumed_channels_aligned(self) -> InputValve {
+        match self {
+            InputValve::One(v) => InputValve::One(v.with_resumed_channels_aligned()),
+            InputValve::PerGate(mut g) => {
+                g.valves = g.valves.into_iter().map(StatusWatermarkValve::with_resumed_channels_aligned).collect();
+                InputValve::PerGate(g)
+            }
+        }
+    }
+
     /// Whether the inputs are combined per gate (a 1.11 two-input operator).
     pub fn per_input(&self) -> bool {
         matches!(self, InputValve::PerGate(_))

@@ -74,7 +74,13 @@ pub fn alignment(_spec: &JobSpec, run: &RunResult) -> Verdict {
             "{task} stored {records} records of channel state for checkpoint {id}, but its inputs always align (a broadcast or forward input edge: Flink sends the barrier in-band, forced aligned)"
         )));
     }
-    let summary = format!("{snapshots} snapshots, {channels} channel cuts consistent with their barriers");
+    // Session 30: a restore replays all of its snapshot's channel state before new input.
+    let restores = cuts.restored_channel_state.len();
+    anomalies.extend(replay_anomalies(&cuts.restored_channel_state).take(MAX_LINES));
+    let mut summary = format!("{snapshots} snapshots, {channels} channel cuts consistent with their barriers");
+    if restores > 0 {
+        summary.push_str(&format!("; {restores} restores of channel state replayed in full"));
+    }
     Verdict::from(NAME, anomalies, summary)
 }
 
@@ -158,4 +164,22 @@ fn judge(
         )
     };
     Some(at(kind, what))
+}
+
+/// The restores that did not replay every record of their snapshot's channel state. Flink's
+/// restored task reads the recovered buffers of every input gate
+/// (`SequentialChannelStateReaderImpl#readInputData`) and processes them before any new input
+/// (`StreamTask#restoreInternal`); in-flight records it skips are in neither the operators'
+/// state nor any later channel state, so every checkpoint after the restore has lost them.
+fn replay_anomalies(restores: &[crate::world::RestoredChannelState]) -> impl Iterator<Item = Finding> + '_ {
+    restores.iter().filter(|r| r.replayed != r.recovered).map(|r| {
+        Finding::new(
+            "channel-state-not-replayed",
+            format!(
+                "t={} {} (attempt {}) restored from checkpoint {} replayed {} of the {} records of its channel state before new input (a restore replays all of it, every input gate's)",
+                r.at_ms, r.task, r.attempt.0, r.checkpoint, r.replayed, r.recovered
+            ),
+        )
+        .at(r.at_ms)
+    })
 }

@@ -90,6 +90,10 @@ pub struct ChannelCuts {
     /// Snapshots that stored channel state in a task whose inputs always align (semantics
     /// §14, forced alignment): (task name when it stored it, checkpoint, records). Flink stores none there.
     pub forced_aligned_state: Vec<(String, CheckpointId, u64)>,
+    /// Restores from a snapshot with in-flight channel state (session 30): the task's name, its
+    /// attempt, the checkpoint, the records of channel state in the snapshot and the records the
+    /// restored attempt processed before it took any new input (Flink: all of them).
+    pub restored_channel_state: Vec<RestoredChannelState>,
     next_seq: u64,
     /// Per task attempt, the newest snapshot id already recorded.
     seen: BTreeMap<(TaskId, Attempt), CheckpointId>,
@@ -97,6 +101,24 @@ pub struct ChannelCuts {
     /// completion was quadratic in the number of checkpoints: tasks without inputs have no cut,
     /// so their lookups scanned every row).
     index: BTreeMap<(TaskId, Attempt, CheckpointId), u64>,
+}
+
+/// A task attempt restored from a snapshot that held in-flight channel state (read by the
+/// `alignment` checker's replay rule).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RestoredChannelState {
+    /// The task's name.
+    pub task: String,
+    /// The restored attempt.
+    pub attempt: Attempt,
+    /// The checkpoint it was restored from.
+    pub checkpoint: CheckpointId,
+    /// Records of in-flight channel state in its snapshot.
+    pub recovered: u64,
+    /// Records the attempt processed before any new input (its replay of that state).
+    pub replayed: u64,
+    /// When it was restored.
+    pub at_ms: u64,
 }
 
 /// Whether a channel's cut is consistent with its barrier: aligned and unaligned, the records
@@ -115,6 +137,22 @@ pub fn consistent(b: &BarrierCut, taken: u64, persisted: u64) -> bool {
 pub type BarrierKey = (TaskId, Attempt, CheckpointId, TaskId, u32);
 
 impl ChannelCuts {
+    /// `t` was just restored from `checkpoint` (and did not fail at once): if its snapshot held
+    /// channel state, how much of it the restore replayed (every record it processed so far).
+    pub(crate) fn note_restore(&mut self, t: &Task, attempt: Attempt, checkpoint: CheckpointId, now: u64) {
+        let recovered = t.recovered_channel_records();
+        if recovered > 0 {
+            self.restored_channel_state.push(RestoredChannelState {
+                task: t.name().to_string(),
+                attempt,
+                checkpoint,
+                recovered,
+                replayed: t.records_in(),
+                at_ms: now,
+            });
+        }
+    }
+
     /// Records `t`'s newest snapshot if it is new: the records taken so far from each input
     /// channel. Called before the task's outputs are drained; no record is taken between a
     /// snapshot and that drain (a record never triggers a snapshot).

@@ -73,7 +73,7 @@ use ckptsim::status::{ExecutionState, JobStatus};
 use ckptsim::store::CompletedCheckpoint;
 use ckptsim::task::{Task, TaskOutput};
 use client::*;
-pub use cuts::{consistent, BarrierCut, BarrierKey, ChannelCuts, SnapshotCut};
+pub use cuts::{consistent, BarrierCut, BarrierKey, ChannelCuts, RestoredChannelState, SnapshotCut};
 use data_plane::*;
 use invariants::CHECK_EACH_STEP;
 use jobmanager::*;
