@@ -36,6 +36,11 @@ impl std::hash::Hash for Cuts {
         snapshots.sort_by_key(|s| (s.task, s.attempt, s.checkpoint));
         snapshots.hash(h);
         self.cuts.forced_aligned_state.hash(h);
+        // Only the restores the replay rule names: one that replayed all its channel state
+        // decides nothing later, so it leaves the state count unchanged.
+        for r in self.cuts.restored_channel_state.iter().filter(|r| r.replayed != r.recovered) {
+            (&r.task, r.attempt, r.checkpoint, r.recovered, r.replayed).hash(h);
+        }
         self.pushed.hash(h);
         self.taken.hash(h);
         // Only its findings: what it remembers per task follows the tasks' own state, so paths

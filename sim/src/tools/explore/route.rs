@@ -139,6 +139,10 @@ impl Explorer<'_> {
                 }
                 if let Some(cp) = &restore {
                     self.note_restored_state(sys, &task, cp);
+                    if !task.has_failed() {
+                        // The `alignment` rule `channel-state-not-replayed`, as the world records it.
+                        sys.cuts.make_mut().cuts.note_restore(&task, attempt, cp.id, now);
+                    }
                 }
                 sys.data.retain(|k, _| k.0 >= attempt.0);
                 sys.end_of_data.retain(|k| k.1 >= attempt);
