@@ -75,6 +75,7 @@ impl Explorer<'_> {
             // The explorer refuses side-output graphs: no window fed by one records its cuts.
             assignment_snapshots: vec![],
             join_judgments: vec![],
+            join_restores: vec![],
             window_assignments: sys.obs.window_assignments.clone(),
             quiesced_windows: sys.obs.quiesced_windows.clone(),
             // The explorer does not record the sources' event-time steps: the windows checker's
