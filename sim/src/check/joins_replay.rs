@@ -146,7 +146,7 @@ pub(super) fn replay(
                 }
             } else {
                 // No deployment recorded for it: where its buffers start is unknown.
-                attempts.insert(key, Replay::unknown());
+                attempts.entry(key).or_insert_with(Replay::unknown);
             }
         }
         let rep = attempts.get_mut(&key).expect("started");
