@@ -167,6 +167,10 @@ pub enum JoinEvent {
     Late(u32),
     /// It emitted this joined row.
     Emitted,
+    /// Its event-time clock advanced to the record's timestamp (session 30): the cleanup timers
+    /// and window firings it drives, so the checker can replay the buffers from this record
+    /// (`Record::value` is the watermark as an `Int`, the lineage empty).
+    Watermark,
 }
 
 /// The running join operator.
@@ -296,6 +300,11 @@ impl JoinOperator {
             return;
         }
         self.watermark = wm;
+        if let Some(r) = &mut self.recorded {
+            let mark =
+                Record { value: Value::Int(wm.0), lineage: Lineage { input_seq: 0, sub: 0 }, timestamp: Some(wm.0) };
+            r.push((mark, JoinEvent::Watermark));
+        }
         let before = out.len();
         while self.timers.first().is_some_and(|t| t.ts <= wm.0) {
             let t = self.timers.pop_first().expect("a due timer");
@@ -442,7 +451,8 @@ mod tests {
     /// Cleanup: the left at 10 leaves at watermark 12 (10 + upper); a right at 13 is then not
     /// late and finds nothing; a right at 11 < watermark is late and dropped.
     /// Session 29: a join marked to record its judgments hands each element's verdict (taken
-    /// or late, with its side) and each joined row to the host, in the order it made them, for
+    /// or late, with its side), each joined row and (session 30) each advance of its event-time
+    /// clock to the host, in the order it made them, for
     /// the interval join and the window join (whose rows leave on the watermark); a restore
     /// keeps the mark and starts the watermark afresh, so an element late before is taken; an
     /// unmarked join records nothing.
@@ -460,8 +470,17 @@ mod tests {
         j.take_recorded(&mut got);
         let shown: Vec<(u64, JoinEvent)> = got.iter().map(|(r, e)| (r.lineage.input_seq, *e)).collect();
         let pair = pair_lineage(Lineage { input_seq: 0, sub: 0 }, Lineage { input_seq: 1, sub: 0 });
-        assert_eq!(shown, vec![(1, JoinEvent::Took(1)), (pair.input_seq, JoinEvent::Emitted), (2, JoinEvent::Late(1))]);
+        assert_eq!(
+            shown,
+            vec![
+                (1, JoinEvent::Took(1)),
+                (pair.input_seq, JoinEvent::Emitted),
+                (0, JoinEvent::Watermark),
+                (2, JoinEvent::Late(1))
+            ]
+        );
         assert_eq!(got[1].0.lineage, pair);
+        assert_eq!(got[2].0.timestamp, Some(20), "the watermark advance, with its value");
         let state = j.snapshot();
         j.restore(&state);
         got.clear();
@@ -482,8 +501,14 @@ mod tests {
         got.clear();
         w.take_recorded(&mut got);
         let events: Vec<JoinEvent> = got.iter().map(|(_, e)| *e).collect();
-        assert_eq!(events, vec![JoinEvent::Took(0), JoinEvent::Took(1), JoinEvent::Emitted, JoinEvent::Late(0)]);
-        assert_eq!(got[2].0, out[0], "the window's row as emitted");
+        assert_eq!(
+            events,
+            vec![JoinEvent::Took(0), JoinEvent::Took(1), JoinEvent::Watermark, JoinEvent::Emitted, JoinEvent::Late(0)]
+        );
+        assert_eq!(got[3].0, out[0], "the window's row as emitted, after the watermark that fired it");
+        w.process_watermark(Watermark(9), &mut Vec::new());
+        w.take_recorded(&mut got);
+        assert_eq!(got.len(), 5, "a watermark that does not advance the clock is not recorded");
     }
 
     #[test]

@@ -4,6 +4,8 @@ use super::*;
 
 #[path = "joins_late.rs"]
 mod joins_late;
+#[path = "joins_replay.rs"]
+mod joins_replay;
 
 use crate::world::Rows;
 use ckptsim::join::{is_composite, pair_lineage, pair_of};

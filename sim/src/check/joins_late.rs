@@ -10,18 +10,22 @@
 //! records) and records per attempt every element it took or dropped and every joined row it
 //! emitted (`RunResult::join_judgments`), with each snapshot's cut of that record
 //! (`RunResult::assignment_snapshots`). The rules, for a sink behind the join through `map`s only
-//! (each row keeps its pair lineage), without rescale or stop-with-savepoint:
+//! (each row keeps its pair lineage), across stop-with-savepoint and rescales from a savepoint
+//! (session 30; a rescale from a retained checkpoint is skipped):
 //!
 //! * `late-join-phantom`: a row of the sink whose pair no attempt of the join emitted.
 //! * `late-join-doubled` (two-phase-commit sink, exactly-once checkpoints): a pair committed
 //!   twice. A pair is emitted when its later element is processed; a committed one was processed
 //!   before a completed checkpoint's cut, so no restore replays that element.
-//! * `late-join-lost` (the job FINISHED with every transaction committed): a pair the join
+//! * `late-join-lost` (whatever the job's end, session 30; before, only once it FINISHED): a pair the join
 //!   emitted before its snapshot of a completed checkpoint (within the sink commit horizon for a
 //!   two-phase-commit sink) left ahead of that checkpoint's barrier (or is in its channel state),
 //!   and every restore is from that checkpoint or a later one, so it is in the sink.
-//! * `late-join-missed` (the job FINISHED): an element the first window sent to its side output
-//!   before its snapshot of a completed checkpoint never reached any attempt of the join.
+//! * `late-join-missed` (whatever the job's end, session 30): an element the first window sent to
+//!   its side output before its snapshot of a completed checkpoint never reached any attempt of
+//!   the join.
+//! * `late-join-unpaired`, `late-join-unfounded` (session 30, `joins_replay.rs`): the join's own
+//!   record checked against its inputs, its buffers replayed from the restored cut.
 
 use super::*;
 use crate::world::graph::Graph;
@@ -69,8 +73,8 @@ fn judge(
     (window, join, sink): (usize, usize, usize),
     two_pc: bool,
 ) -> Result<(Vec<Finding>, String), &'static str> {
-    if !run.rescales.is_empty() || !run.stops.is_empty() {
-        return Err("join after a late side output: not judged across a rescale or stop-with-savepoint");
+    if run.rescales.iter().any(|r| r.from != "savepoint") {
+        return Err("join after a late side output: not judged across a rescale from a retained checkpoint");
     }
     let join_tasks: BTreeSet<TaskId> =
         crate::world::graph::tasks_of_operator(graphs, join).into_iter().flat_map(|(_, t)| t).collect();
@@ -79,13 +83,24 @@ fn judge(
     if record.is_empty() && !run.assignment_snapshots.iter().any(|s| join_tasks.contains(&s.task)) {
         return Err("join after a late side output: no record of what it took (the host records none)");
     }
+    let OpKind::EventJoin(join_spec) = spec.operators[join].kind else { return Err("not an event-time join") };
+    let cuts: Vec<(TaskId, ckptsim::Attempt, ckptsim::CheckpointId, u64)> = run
+        .assignment_snapshots
+        .iter()
+        .filter(|s| join_tasks.contains(&s.task))
+        .map(|s| (s.task, s.attempt, s.checkpoint, s.late_before))
+        .collect();
+    let restores: Vec<_> = run.join_restores.iter().filter(|r| join_tasks.contains(&r.0)).copied().collect();
+    let rescaled = rescaled(run, graphs, join, &spec.operators[join].name);
+    let replayed =
+        super::joins_replay::replay(join_spec, &spec.operators[join].name, &record, &restores, &cuts, &rescaled);
     let exact = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce;
     let late_side = spec.late_fed_join(join).map_or(0, |(_, k)| k as u32);
     let Tally { emitted, held_pairs, judged, took, late } = tally(&record, late_side, held(spec, run, two_pc));
     let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
     let mut seen: BTreeMap<Id, (usize, u64)> = BTreeMap::new();
     let jname = spec.operators[join].name.as_str();
-    let mut anomalies = Vec::new();
+    let mut anomalies = replayed.findings;
     for r in sink_rows.iter() {
         let id = (r.lineage.input_seq, r.lineage.sub);
         let e = seen.entry(id).or_insert((0, r.time_ms));
@@ -116,43 +131,73 @@ fn judge(
             );
         }
     }
-    let finished = super::windows::finished_all(spec, run, two_pc);
-    if finished {
-        for (id, at) in held_pairs.iter().filter(|(id, _)| !seen.contains_key(*id)) {
-            anomalies.push(
-                Finding::new(
-                    "late-join-lost",
-                    format!(
-                        "late join lost: `{jname}` emitted the row of pair {id:?} at t={at} before its snapshot of a \
-                         completed checkpoint, but `{}` never {} it",
-                        spec.operators[sink].name,
-                        if two_pc { "committed" } else { "printed" }
-                    ),
-                )
-                .at(*at)
-                .with("input", id.0),
-            );
-        }
-        let what = ("late-join-missed", "late join missed");
-        super::windows::late_missed(spec, run, graphs, (window, jname), &judged, what, &mut anomalies);
+    // Judged whatever the job's end (session 30; until then only once it FINISHED): a pair held
+    // by a completed checkpoint within the commit horizon left before that checkpoint's barrier
+    // and is committed (printed) whether or not the job ran on, and a late element such a
+    // checkpoint holds as sent reached the join before its snapshot of that checkpoint.
+    for (id, at) in held_pairs.iter().filter(|(id, _)| !seen.contains_key(*id)) {
+        anomalies.push(
+            Finding::new(
+                "late-join-lost",
+                format!(
+                    "late join lost: `{jname}` emitted the row of pair {id:?} at t={at} before its snapshot of a \
+                     completed checkpoint, but `{}` never {} it",
+                    spec.operators[sink].name,
+                    if two_pc { "committed" } else { "printed" }
+                ),
+            )
+            .at(*at)
+            .with("input", id.0),
+        );
     }
+    let what = ("late-join-missed", "late join missed");
+    super::windows::late_missed(spec, run, graphs, (window, jname), &judged, what, &mut anomalies);
     Ok((
         anomalies,
         format!(
             "join `{jname}` after `{}.late`: {} rows of `{}` judged against the run's record ({took} elements \
-             taken, {late} dropped late, {} pairs emitted, {} held by a completed checkpoint){}",
+             taken, {late} dropped late, {} pairs emitted, {} held by a completed checkpoint); its buffers \
+             replayed in {} attempts ({} pairs expected){}",
             spec.operators[window].name,
             sink_rows.len(),
             spec.operators[sink].name,
             emitted.len(),
             held_pairs.len(),
-            if finished {
-                ""
+            replayed.judged,
+            replayed.pairs,
+            if replayed.unknown > 0 {
+                format!(", {} not (restored from a cut no recorded attempt took)", replayed.unknown)
             } else {
-                "; lost and missed not judged (the job did not finish with every row in the sink)"
+                String::new()
             },
         ),
     ))
+}
+
+/// The new jobs that restored `join` (named `name`) with a rescale, for the replay.
+fn rescaled(run: &RunResult, graphs: &[(u64, Graph)], join: usize, name: &str) -> Vec<super::joins_replay::Rescaled> {
+    run.rescales
+        .iter()
+        .filter(|r| r.error.is_none())
+        .filter_map(|r| {
+            let (old_parallelism, new_parallelism, max_parallelism) = *r.operators.get(name)?;
+            let (_, g) = graphs.iter().find(|(e, _)| *e == r.epoch)?;
+            let subtask = (0..g.vertices.len())
+                .filter(|vi| g.vertices[*vi].ops.contains(&join))
+                .flat_map(|vi| g.vertex_tasks(vi))
+                .map(|t| (t, g.task_vertex[t.0 as usize].1))
+                .collect();
+            let epoch = r.epoch;
+            Some(super::joins_replay::Rescaled {
+                checkpoint: r.checkpoint,
+                owns: Box::new(move |a| u64::from(a.0 / crate::world::EPOCH_STRIDE) == epoch),
+                old_parallelism,
+                new_parallelism,
+                max_parallelism,
+                subtask,
+            })
+        })
+        .collect()
 }
 
 /// What the join's own record says: the pairs it emitted (and which a completed checkpoint's
@@ -183,6 +228,7 @@ fn tally(record: &[&JoinRow], late_side: u32, held_by: impl Fn(TaskId, ckptsim::
                     t.held_pairs.entry(id).or_insert(r.time_ms);
                 }
             }
+            JoinEvent::Watermark => {}
             JoinEvent::Took(side) | JoinEvent::Late(side) => {
                 if matches!(r.event, JoinEvent::Took(_)) {
                     t.took += 1;
@@ -225,7 +271,7 @@ mod tests {
 
     /// Hand-made records of `eventtime/late-join-2pc.toml` (seed 1), each rule's finding shown
     /// on a run that breaks it: a committed pair shown twice (`late-join-doubled`), a held pair
-    /// taken out of the store (`late-join-lost`), a committed row whose pair no attempt emitted
+    /// taken out of the store (`late-join-lost`, session 30: also when the job ended CANCELED), a committed row whose pair no attempt emitted
     /// (`late-join-phantom`), and a late element the join never judged (`late-join-missed`);
     /// the run as it happened has none.
     #[test]
@@ -241,6 +287,10 @@ mod tests {
         let mut lost = run.clone();
         lost.committed = run.committed.iter().filter(|r| r.lineage != row.lineage).collect();
         assert_eq!(kinds(&spec, &lost), vec!["late-join-lost"]);
+        // Session 30: judged whatever the job's end, on its completed cuts.
+        let mut canceled = lost.clone();
+        canceled.final_status = JobStatus::Canceled;
+        assert_eq!(kinds(&spec, &canceled), vec!["late-join-lost"], "a job that ended CANCELED is judged too");
         let mut phantom = run.clone();
         let mut odd = row.clone();
         odd.lineage.sub ^= 1 << 29;

@@ -268,6 +268,8 @@ struct Observation {
     assignment_snapshots: Vec<LateSnapshot>,
     /// A late-fed join's verdicts (`RunResult::join_judgments`).
     join_judgments: Vec<JoinRow>,
+    /// Which checkpoint each attempt of a late-fed join's task restored (`RunResult::join_restores`).
+    join_restores: Vec<(TaskId, Attempt, Option<CheckpointId>)>,
     /// Processing-time window assignments (`RunResult::window_assignments`).
     window_assignments: Vec<AssignmentRow>,
     /// Processing-time window quiesces (`RunResult::quiesced_windows`).

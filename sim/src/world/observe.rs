@@ -55,7 +55,9 @@ pub struct JoinRow {
     pub value: Value,
     /// Its lineage (a joined row's names its pair, `ckptsim::join::pair_lineage`).
     pub lineage: Lineage,
-    /// Taken, late, or emitted.
+    /// Its event timestamp (a watermark advance's: the watermark).
+    pub timestamp: Option<i64>,
+    /// Taken, late, emitted, or the join's watermark advanced.
     pub event: ckptsim::join::JoinEvent,
 }
 
@@ -694,6 +696,10 @@ pub struct RunResult {
     /// every joined row it emitted, per attempt in time order (session 29); its snapshots'
     /// cut counts of these rows are in `assignment_snapshots`.
     pub join_judgments: Vec<JoinRow>,
+    /// Per attempt of a late-fed join's task, the checkpoint or savepoint it restored (None: it
+    /// started empty), in deployment order (session 30): where the checker's replay of the
+    /// join's buffers starts.
+    pub join_restores: Vec<(TaskId, Attempt, Option<CheckpointId>)>,
     /// Every element a processing-time window took, with its windows, in time order; and every
     /// element an event-time window fed by a late side output judged (session 28; no windows:
     /// it was late there).

@@ -94,6 +94,7 @@ fn observe_output(w: &mut World, (task, attempt): (TaskId, Attempt), now: u64, o
             attempt,
             value: record.value,
             lineage: record.lineage,
+            timestamp: record.timestamp,
             event,
         }),
         TaskOutput::ProcessingTimersQuiesced { operator, pending } => {

@@ -216,6 +216,7 @@ fn start_task(
         if let ckptsim::task::HeadSpec::MultiInputs { gates, .. } = &mut tspec.head {
             gates.record_join = true;
         }
+        w.obs.join_restores.push((task, attempt, restore.map(|c| c.id)));
     }
     let mut t = Task::new(tspec, now, restore, &committed, &log_end, counters);
     if restore.is_none() {

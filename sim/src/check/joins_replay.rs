@@ -1,0 +1,555 @@
+//! The join's own record checked against its inputs (session 30): the buffers of every attempt of a late-fed join replayed from what it took, its watermark advances and the cut each snapshot took, and every pair those buffers make compared with the pairs the attempt emitted (`late-join-unpaired`, `late-join-unfounded`).
+//!
+//! Flink's `IntervalJoinOperator` buffers each element it takes in keyed map state (`leftBuffer`
+//! / `rightBuffer`) with a cleanup timer (left at `ts + upper`, right at `ts - lower`, or at `ts`
+//! when that bound does not reach past it), joins it with the other side's buffered elements in
+//! range as it arrives, and drops a buffered element when the watermark reaches its timer; the
+//! window join (`WindowOperator` over the tagged union) keeps each element in its window's list
+//! state and emits the cross product of both sides when the watermark reaches the window's
+//! `maxTimestamp`. Both buffers and their timers are in every snapshot, and a restore brings back
+//! exactly the buffers of the restored cut (the watermark starts afresh, §11.5).
+//!
+//! The sink rules of `joins_late.rs` judge the sink against what the join *reported*; a join
+//! that lost a buffer reports fewer pairs, and nothing there bounds them. Here the record is
+//! read as the join's input: per attempt, the replay starts from the buffers the restored
+//! checkpoint's cut holds (computed by the same replay of the attempt that took that snapshot,
+//! never read from the snapshot itself), applies each element taken (`JoinEvent::Took`) and each
+//! watermark advance (`JoinEvent::Watermark`) as the operator's semantics say, and expects
+//! exactly the pairs that gives right after the event that makes them:
+//!
+//! * `late-join-unpaired`: both elements of a pair were in the attempt's buffers (the earlier one
+//!   taken by it, or restored from its checkpoint's cut and not yet cleaned up) and in range (the
+//!   same window, for a window join), but the attempt emitted no such row there: a lost buffer
+//!   (the planted `join-snapshot-without-right`), a lost timer or a pairing bug.
+//! * `late-join-unfounded`: the attempt emitted a row that its replayed buffers do not make.
+//!
+//! An attempt restored from a cut the replay does not know (a snapshot taken by no recorded
+//! attempt, e.g. after a rescale whose keys it does not follow) is not judged; the summary
+//! counts it. Linear in the record: each element is compared with its key's buffered partners,
+//! as the join itself does, and each restored checkpoint's buffers are copied once per task.
+
+use super::*;
+use crate::world::JoinRow;
+use ckptsim::join::{is_composite, pair_lineage, pair_of, JoinEvent, JoinSpec};
+use ckptsim::operator::key_of;
+use ckptsim::record::Lineage;
+use ckptsim::{Attempt, CheckpointId, TaskId};
+
+/// One buffered element: its timestamp and lineage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Entry {
+    ts: i64,
+    lineage: Lineage,
+}
+
+/// An attempt's replayed buffers: per (key, side) the elements in arrival order, the pending
+/// cleanup timers or windows, and its watermark.
+#[derive(Clone, Debug, Default)]
+struct Buffers {
+    by_key: BTreeMap<(Value, u32), Vec<Entry>>,
+    /// (timer, key, side): an interval join's cleanup timers; (window end, key, 2): a window
+    /// join's pending windows.
+    timers: BTreeSet<(i64, Value, u32)>,
+    watermark: Option<i64>,
+}
+
+impl Buffers {
+    /// Restored buffers: the entries of a cut with their timers, the watermark afresh.
+    fn restored(by_key: BTreeMap<(Value, u32), Vec<Entry>>, join: JoinSpec) -> Buffers {
+        let mut timers = BTreeSet::new();
+        for ((key, side), entries) in &by_key {
+            for e in entries {
+                timers.insert(timer_of(join, *side, e.ts, key));
+            }
+        }
+        Buffers { by_key, timers, watermark: None }
+    }
+}
+
+/// The cleanup timer (interval join) or window end (window join) of an element of `side` at `ts`.
+fn timer_of(join: JoinSpec, side: u32, ts: i64, key: &Value) -> (i64, Value, u32) {
+    match join {
+        JoinSpec::Interval { lower_ms, upper_ms } => {
+            let hi = if side == 0 { upper_ms } else { -lower_ms };
+            (if hi > 0 { ts.saturating_add(hi) } else { ts }, key.clone(), side)
+        }
+        JoinSpec::Window { size_ms } => (window_end(ts, size_ms), key.clone(), 2),
+    }
+}
+
+fn window_end(ts: i64, size_ms: i64) -> i64 {
+    ts - ts.rem_euclid(size_ms) + size_ms - 1
+}
+
+/// One attempt's replay: its buffers (None: restored from a cut the replay does not know), how
+/// many of its rows it has read (the snapshot cuts count them), the pairs the last event should
+/// have made and the rows emitted since.
+struct Replay {
+    buffers: Option<Buffers>,
+    position: u64,
+    expected: Vec<Lineage>,
+    emitted: Vec<(Lineage, u64)>,
+    event_at: u64,
+}
+
+impl Replay {
+    fn unknown() -> Replay {
+        Replay { buffers: None, position: 0, expected: Vec::new(), emitted: Vec::new(), event_at: 0 }
+    }
+}
+
+/// What the replay found and judged.
+pub(super) struct Replayed {
+    pub findings: Vec<Finding>,
+    /// Attempts judged, and attempts not judged (restored from an unknown cut).
+    pub judged: usize,
+    pub unknown: usize,
+    /// Pairs the replay expected and compared.
+    pub pairs: usize,
+}
+
+/// Replays the join `join` (named `jname`) of `spec` from `record` (its tasks' rows in time
+/// order), the restores of its attempts `restores` (time, task, attempt, checkpoint) and its
+/// snapshot cuts `cuts` (task, attempt, checkpoint, rows before the cut).
+pub(super) fn replay(
+    join: JoinSpec,
+    jname: &str,
+    record: &[&JoinRow],
+    restores: &[(TaskId, Attempt, Option<CheckpointId>)],
+    cuts: &[(TaskId, Attempt, CheckpointId, u64)],
+    rescaled: &[Rescaled],
+) -> Replayed {
+    let restored_from: BTreeMap<(TaskId, Attempt), Option<CheckpointId>> =
+        restores.iter().map(|(t, a, c)| ((*t, *a), *c)).collect();
+    let wanted: BTreeSet<CheckpointId> = restores.iter().filter_map(|r| r.2).collect();
+    // Per attempt, its cuts of restored checkpoints in position order.
+    let mut cuts_of: BTreeMap<(TaskId, Attempt), Vec<(u64, CheckpointId)>> = BTreeMap::new();
+    for (t, a, c, n) in cuts.iter().filter(|c| wanted.contains(&c.2)) {
+        cuts_of.entry((*t, *a)).or_default().push((*n, *c));
+    }
+    cuts_of.values_mut().for_each(|v| v.sort_unstable());
+    let mut r = Run { join, jname, held: BTreeMap::new(), cuts_of, rescaled, out: Vec::new(), pairs: 0 };
+    let mut attempts: BTreeMap<(TaskId, Attempt), Replay> = BTreeMap::new();
+    // Attempts start in deployment order, each before its own rows: one with no rows still
+    // takes its snapshots (its restored buffers).
+    let mut starts = restores.iter();
+    for row in record {
+        let key = (row.task, row.attempt);
+        if !attempts.contains_key(&key) {
+            if restored_from.contains_key(&key) {
+                // Every attempt deployed up to this one starts now (their cuts at position 0).
+                for (t, a, c) in starts.by_ref() {
+                    r.start(&mut attempts, (*t, *a), *c);
+                    if (*t, *a) == key {
+                        break;
+                    }
+                }
+            } else {
+                // No deployment recorded for it: where its buffers start is unknown.
+                attempts.entry(key).or_insert_with(Replay::unknown);
+            }
+        }
+        let rep = attempts.get_mut(&key).expect("started");
+        r.step(key, rep, row);
+    }
+    for (key, rep) in attempts.iter_mut() {
+        r.settle(*key, rep);
+    }
+    let judged = attempts.values().filter(|a| a.buffers.is_some()).count();
+    Replayed { findings: r.out, judged, unknown: attempts.len() - judged, pairs: r.pairs }
+}
+
+/// A new job that restored the join from a savepoint or retained checkpoint with other
+/// parallelism (`RunResult::rescales`): which attempts are its (`owns`), the join's old and new
+/// parallelism and effective max parallelism, and the new subtask of each of its tasks.
+pub(super) struct Rescaled {
+    pub checkpoint: CheckpointId,
+    pub owns: Box<dyn Fn(Attempt) -> bool>,
+    pub old_parallelism: u32,
+    pub new_parallelism: u32,
+    pub max_parallelism: u32,
+    pub subtask: BTreeMap<TaskId, u32>,
+}
+
+/// Buffers by (key, side), as a cut holds them.
+type Held = BTreeMap<(Value, u32), Vec<Entry>>;
+
+/// The replay's shared state: the buffers each restored checkpoint's cut holds per task (None:
+/// unknown), the remaining cuts per attempt, the rescales, the findings.
+struct Run<'a> {
+    join: JoinSpec,
+    jname: &'a str,
+    held: BTreeMap<CheckpointId, BTreeMap<TaskId, Option<Held>>>,
+    cuts_of: BTreeMap<(TaskId, Attempt), Vec<(u64, CheckpointId)>>,
+    rescaled: &'a [Rescaled],
+    out: Vec<Finding>,
+    pairs: usize,
+}
+
+impl Run<'_> {
+    /// Starts `key`'s replay from checkpoint `from`'s cut of its task (empty without one).
+    fn start(
+        &mut self,
+        attempts: &mut BTreeMap<(TaskId, Attempt), Replay>,
+        key: (TaskId, Attempt),
+        from: Option<CheckpointId>,
+    ) {
+        if attempts.contains_key(&key) {
+            return;
+        }
+        let buffers = match from {
+            None => Some(Buffers::default()),
+            Some(c) => self.restored(c, key).map(|b| Buffers::restored(b, self.join)),
+        };
+        let mut rep = Replay { buffers, ..Replay::unknown() };
+        self.capture(key, &mut rep);
+        attempts.insert(key, rep);
+    }
+
+    /// What `key` restores from checkpoint `c`: its task's cut; after a rescale (keyed state moves
+    /// by key group, `StateAssignmentOperation`), every old subtask's entries whose key the new
+    /// subtask's key-group range holds. None when a cut it needs is unknown.
+    fn restored(&self, c: CheckpointId, (task, attempt): (TaskId, Attempt)) -> Option<Held> {
+        let tasks = self.held.get(&c)?;
+        let Some(r) = self.rescaled.iter().find(|r| r.checkpoint == c && (r.owns)(attempt)) else {
+            return tasks.get(&task).cloned().flatten();
+        };
+        let subtask = *r.subtask.get(&task)?;
+        if tasks.len() != r.old_parallelism as usize {
+            return None;
+        }
+        let mut mine = Held::new();
+        for held in tasks.values() {
+            for ((k, side), entries) in held.as_ref()? {
+                let to = ckptsim::key_group::assign_key_to_parallel_operator(k, r.max_parallelism, r.new_parallelism);
+                if to == subtask {
+                    mine.entry((k.clone(), *side)).or_default().extend(entries.iter().copied());
+                }
+            }
+        }
+        Some(mine)
+    }
+
+    /// Takes the attempt's cuts at its current position.
+    fn capture(&mut self, key: (TaskId, Attempt), rep: &mut Replay) {
+        let Some(cuts) = self.cuts_of.get_mut(&key) else { return };
+        while cuts.first().is_some_and(|(n, _)| *n <= rep.position) {
+            let (_, c) = cuts.remove(0);
+            self.held.entry(c).or_default().insert(key.0, rep.buffers.as_ref().map(|b| b.by_key.clone()));
+        }
+    }
+
+    /// One row of `key`'s record.
+    fn step(&mut self, key: (TaskId, Attempt), rep: &mut Replay, row: &JoinRow) {
+        rep.position += 1;
+        if row.event == JoinEvent::Emitted {
+            rep.emitted.push((row.lineage, row.time_ms));
+            self.capture(key, rep);
+            return;
+        }
+        self.settle(key, rep);
+        rep.event_at = row.time_ms;
+        if let Some(b) = rep.buffers.as_mut() {
+            match row.event {
+                JoinEvent::Took(side) => took(self.join, b, side.min(1), row, &mut rep.expected),
+                JoinEvent::Watermark => advance(self.join, b, row.timestamp.unwrap_or(i64::MIN), &mut rep.expected),
+                JoinEvent::Late(_) | JoinEvent::Emitted => {}
+            }
+        }
+        self.capture(key, rep);
+    }
+
+    /// Compares the pairs the last event should have made with the rows emitted after it.
+    fn settle(&mut self, (task, attempt): (TaskId, Attempt), rep: &mut Replay) {
+        let mut expected = std::mem::take(&mut rep.expected);
+        let emitted = std::mem::take(&mut rep.emitted);
+        if rep.buffers.is_none() {
+            return;
+        }
+        self.pairs += expected.len();
+        expected.sort_unstable();
+        let mut got: Vec<Lineage> = emitted.iter().map(|e| e.0).collect();
+        got.sort_unstable();
+        let (missing, extra) = multiset_difference(&expected, &got);
+        let jname = self.jname;
+        for l in missing {
+            self.out.push(
+                Finding::new(
+                    "late-join-unpaired",
+                    format!(
+                        "late join unpaired: t={} `{jname}` (task {}, attempt {}) held both elements of pair {} in its \
+                         buffers (replayed from its record and its restored cut) but emitted no row of it",
+                        rep.event_at,
+                        task.0,
+                        attempt.0,
+                        shown(l)
+                    ),
+                )
+                .at(rep.event_at)
+                .with("input", l.input_seq),
+            );
+        }
+        for l in extra {
+            let at = emitted.iter().find(|e| e.0 == l).map_or(rep.event_at, |e| e.1);
+            self.out.push(
+                Finding::new(
+                    "late-join-unfounded",
+                    format!(
+                        "late join unfounded: t={at} `{jname}` (task {}, attempt {}) emitted the row of pair {}, which \
+                         its buffers (replayed from its record and its restored cut) do not make there",
+                        task.0,
+                        attempt.0,
+                        shown(l)
+                    ),
+                )
+                .at(at)
+                .with("input", l.input_seq),
+            );
+        }
+    }
+}
+
+/// A pair as `#left ⋈ #right` (a composite lineage as it is).
+fn shown(l: Lineage) -> String {
+    if is_composite(l) {
+        format!("{:?}", (l.input_seq, l.sub))
+    } else {
+        let (a, b) = pair_of(l);
+        format!("#{a} ⋈ #{b}")
+    }
+}
+
+/// `a - b` and `b - a` of two sorted multisets.
+fn multiset_difference(a: &[Lineage], b: &[Lineage]) -> (Vec<Lineage>, Vec<Lineage>) {
+    let (mut i, mut j) = (0, 0);
+    let (mut only_a, mut only_b) = (Vec::new(), Vec::new());
+    while i < a.len() || j < b.len() {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x == y => {
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x < y => {
+                only_a.push(*x);
+                i += 1;
+            }
+            (Some(x), None) => {
+                only_a.push(*x);
+                i += 1;
+            }
+            (_, Some(y)) => {
+                only_b.push(*y);
+                j += 1;
+            }
+            (None, None) => unreachable!("the loop condition"),
+        }
+    }
+    (only_a, only_b)
+}
+
+/// An element of `side` taken: the pairs it makes with the other side's buffered elements in
+/// range (interval join; a window join pairs on its window's end), then it is buffered.
+fn took(join: JoinSpec, b: &mut Buffers, side: u32, row: &JoinRow, expected: &mut Vec<Lineage>) {
+    let Some(ts) = row.timestamp else { return };
+    let key = key_of(&row.value);
+    let e = Entry { ts, lineage: row.lineage };
+    if let JoinSpec::Interval { lower_ms, upper_ms } = join {
+        let (lo, hi) = if side == 0 { (lower_ms, upper_ms) } else { (-upper_ms, -lower_ms) };
+        if let Some(others) = b.by_key.get(&(key.clone(), 1 - side)) {
+            for o in others.iter().filter(|o| o.ts >= ts.saturating_add(lo) && o.ts <= ts.saturating_add(hi)) {
+                let (l, r) = if side == 0 { (e.lineage, o.lineage) } else { (o.lineage, e.lineage) };
+                expected.push(pair_lineage(l, r));
+            }
+        }
+    }
+    b.timers.insert(timer_of(join, side, ts, &key));
+    b.by_key.entry((key, side)).or_default().push(e);
+}
+
+/// The watermark advanced to `wm`: the due cleanup timers drop their elements (interval join),
+/// the due windows emit the cross product of both sides and are purged (window join).
+fn advance(join: JoinSpec, b: &mut Buffers, wm: i64, expected: &mut Vec<Lineage>) {
+    b.watermark = Some(wm);
+    while b.timers.first().is_some_and(|t| t.0 <= wm) {
+        let (at, key, kind) = b.timers.pop_first().expect("a due timer");
+        match join {
+            JoinSpec::Interval { .. } => {
+                let k = (key, kind);
+                if let Some(v) = b.by_key.get_mut(&k) {
+                    v.retain(|e| timer_of(join, kind, e.ts, &k.0).0 > wm);
+                    if v.is_empty() {
+                        b.by_key.remove(&k);
+                    }
+                }
+            }
+            JoinSpec::Window { size_ms } => {
+                let in_window = |e: &&Entry| window_end(e.ts, size_ms) == at;
+                let empty = Vec::new();
+                let lefts = b.by_key.get(&(key.clone(), 0)).unwrap_or(&empty);
+                let rights = b.by_key.get(&(key.clone(), 1)).unwrap_or(&empty);
+                for l in lefts.iter().filter(in_window) {
+                    for r in rights.iter().filter(in_window) {
+                        expected.push(pair_lineage(l.lineage, r.lineage));
+                    }
+                }
+                for side in [0, 1] {
+                    let k = (key.clone(), side);
+                    if let Some(v) = b.by_key.get_mut(&k) {
+                        v.retain(|e| window_end(e.ts, size_ms) != at);
+                        if v.is_empty() {
+                            b.by_key.remove(&k);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ckptsim::record::Value;
+
+    const INTERVAL: JoinSpec = JoinSpec::Interval { lower_ms: -10, upper_ms: 10 };
+
+    fn row(attempt: u32, event: JoinEvent, seq: u64, ts: i64) -> JoinRow {
+        JoinRow {
+            time_ms: ts as u64,
+            task: TaskId(0),
+            attempt: Attempt(attempt),
+            value: Value::Pair("k".into(), 1),
+            lineage: Lineage { input_seq: seq, sub: 0 },
+            timestamp: Some(ts),
+            event,
+        }
+    }
+
+    fn emitted(attempt: u32, left: u64, right: u64) -> JoinRow {
+        let l = |s| Lineage { input_seq: s, sub: 0 };
+        JoinRow {
+            lineage: pair_lineage(l(left), l(right)),
+            event: JoinEvent::Emitted,
+            ..row(attempt, JoinEvent::Emitted, 0, 0)
+        }
+    }
+
+    fn kinds(
+        join: JoinSpec,
+        rows: &[JoinRow],
+        restores: &[(TaskId, Attempt, Option<CheckpointId>)],
+        cut: u64,
+    ) -> Vec<String> {
+        let record: Vec<&JoinRow> = rows.iter().collect();
+        let cuts = [(TaskId(0), Attempt(0), CheckpointId(1), cut)];
+        replay(join, "J", &record, restores, &cuts, &[]).findings.into_iter().filter_map(|f| f.kind).collect()
+    }
+
+    /// Hand-made records of one interval-join task: attempt 0 takes a right element (#1 at 100)
+    /// and its snapshot of checkpoint 1 cuts after it; attempt 1, restored from checkpoint 1,
+    /// takes a left element (#2 at 105) in range. The restored right buffer holds #1, so the row
+    /// `#2 ⋈ #1` is due right after #2: emitted, the record passes; not emitted (a join that lost
+    /// its right buffer), `late-join-unpaired`; a row the buffers do not make,
+    /// `late-join-unfounded`. A watermark past #1's cleanup timer (110) before the cut, or a
+    /// restore from no checkpoint, leaves nothing to pair with: no row is due.
+    #[test]
+    fn a_restored_buffer_must_pair_and_nothing_else() {
+        let restores = [(TaskId(0), Attempt(0), None), (TaskId(0), Attempt(1), Some(CheckpointId(1)))];
+        let a0 = vec![row(0, JoinEvent::Took(1), 1, 100)];
+        let paired = [a0.clone(), vec![row(1, JoinEvent::Took(0), 2, 105), emitted(1, 2, 1)]].concat();
+        assert_eq!(kinds(INTERVAL, &paired, &restores, 1), Vec::<String>::new());
+        let lost = [a0.clone(), vec![row(1, JoinEvent::Took(0), 2, 105)]].concat();
+        assert_eq!(kinds(INTERVAL, &lost, &restores, 1), vec!["late-join-unpaired"]);
+        let odd = [a0.clone(), vec![row(1, JoinEvent::Took(0), 2, 105), emitted(1, 2, 1), emitted(1, 2, 9)]].concat();
+        assert_eq!(kinds(INTERVAL, &odd, &restores, 1), vec!["late-join-unfounded"]);
+        // Cut before #1 was taken: the restored buffers are empty.
+        assert_eq!(kinds(INTERVAL, &lost, &restores, 0), Vec::<String>::new());
+        assert_eq!(kinds(INTERVAL, &paired, &restores, 0), vec!["late-join-unfounded"]);
+        // The watermark reached #1's cleanup timer (100 + 10) before the cut.
+        let cleaned =
+            [a0.clone(), vec![row(0, JoinEvent::Watermark, 0, 110), row(1, JoinEvent::Took(0), 2, 105)]].concat();
+        assert_eq!(kinds(INTERVAL, &cleaned, &restores, 2), Vec::<String>::new());
+        // Out of range (#2 at 111 is more than 10 after #1): no row due.
+        let far = [a0.clone(), vec![row(1, JoinEvent::Took(0), 2, 111)]].concat();
+        assert_eq!(kinds(INTERVAL, &far, &restores, 1), Vec::<String>::new());
+        // Restored from no checkpoint: attempt 1 starts empty.
+        let fresh = [(TaskId(0), Attempt(0), None), (TaskId(0), Attempt(1), None)];
+        assert_eq!(kinds(INTERVAL, &lost, &fresh, 1), Vec::<String>::new());
+        // A restore from a cut no attempt took: attempt 1 is not judged.
+        let unknown = [(TaskId(0), Attempt(0), None), (TaskId(0), Attempt(1), Some(CheckpointId(7)))];
+        assert_eq!(kinds(INTERVAL, &lost, &unknown, 1), Vec::<String>::new());
+    }
+
+    /// Across a rescale 2 -> 3: old subtasks 0 and 1 each buffered a right element (keys `a` at
+    /// #1 and `b` at #2) before their cut of savepoint 1; the new job's subtask that owns `a`'s
+    /// key group (128 key groups, parallelism 3) restores `a`'s element and no other, so its left
+    /// `a` at #3 must pair with #1; a subtask that does not own `a` restores nothing of it. Without
+    /// both old cuts the restore is unknown and not judged.
+    #[test]
+    fn a_rescaled_subtask_restores_the_keys_of_its_key_groups() {
+        let keyed = |task: u32, attempt: u32, event, seq, key: &str| JoinRow {
+            task: TaskId(task),
+            value: Value::Pair(key.into(), 1),
+            ..row(attempt, event, seq, 100)
+        };
+        let owner = ckptsim::key_group::assign_key_to_parallel_operator(&Value::str("a"), 128, 3);
+        let rescaled = |subtask: u32| Rescaled {
+            checkpoint: CheckpointId(1),
+            owns: Box::new(|a: Attempt| a.0 >= 10),
+            old_parallelism: 2,
+            new_parallelism: 3,
+            max_parallelism: 128,
+            subtask: BTreeMap::from([(TaskId(7), subtask)]),
+        };
+        let restores = [
+            (TaskId(0), Attempt(0), None),
+            (TaskId(1), Attempt(0), None),
+            (TaskId(7), Attempt(10), Some(CheckpointId(1))),
+        ];
+        let cuts = [(TaskId(0), Attempt(0), CheckpointId(1), 1), (TaskId(1), Attempt(0), CheckpointId(1), 1)];
+        let rows = |paired: bool| {
+            let mut v = vec![
+                keyed(0, 0, JoinEvent::Took(1), 1, "a"),
+                keyed(1, 0, JoinEvent::Took(1), 2, "b"),
+                keyed(7, 10, JoinEvent::Took(0), 3, "a"),
+            ];
+            if paired {
+                v.push(JoinRow { task: TaskId(7), ..emitted(10, 3, 1) });
+            }
+            v
+        };
+        let found = |rows: &[JoinRow], subtask: u32, cuts: &[(TaskId, Attempt, CheckpointId, u64)]| {
+            let record: Vec<&JoinRow> = rows.iter().collect();
+            let r = replay(INTERVAL, "J", &record, &restores, cuts, &[rescaled(subtask)]);
+            (r.findings.into_iter().filter_map(|f| f.kind).collect::<Vec<_>>(), r.unknown)
+        };
+        assert_eq!(found(&rows(true), owner, &cuts), (vec![], 0));
+        assert_eq!(found(&rows(false), owner, &cuts), (vec!["late-join-unpaired".to_string()], 0));
+        let other = (owner + 1) % 3;
+        assert_eq!(found(&rows(false), other, &cuts), (vec![], 0), "`a` is not in its key groups");
+        assert_eq!(found(&rows(true), other, &cuts), (vec!["late-join-unfounded".to_string()], 0));
+        assert_eq!(found(&rows(false), owner, &cuts[..1]), (vec![], 1), "old subtask 1's cut unknown");
+    }
+
+    /// A window join's rows are due when the watermark reaches the window's end: the cross
+    /// product of both sides' elements of that window and key, after the `Watermark` row; an
+    /// element of the next window waits.
+    #[test]
+    fn a_window_join_pairs_its_window_on_the_watermark() {
+        let w = JoinSpec::Window { size_ms: 10 };
+        let restores = [(TaskId(0), Attempt(0), None)];
+        let base = vec![
+            row(0, JoinEvent::Took(0), 1, 1),
+            row(0, JoinEvent::Took(1), 2, 5),
+            row(0, JoinEvent::Took(1), 3, 12),
+            row(0, JoinEvent::Watermark, 0, 9),
+        ];
+        assert_eq!(kinds(w, &[base.clone(), vec![emitted(0, 1, 2)]].concat(), &restores, 9), Vec::<String>::new());
+        assert_eq!(kinds(w, &base, &restores, 9), vec!["late-join-unpaired"]);
+        assert_eq!(
+            kinds(w, &[base.clone(), vec![emitted(0, 1, 2), emitted(0, 1, 3)]].concat(), &restores, 9),
+            vec!["late-join-unfounded"],
+            "#3 is in the next window"
+        );
+    }
+}
