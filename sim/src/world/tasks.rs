@@ -239,8 +239,14 @@ fn start_task(
             w.record_restored_lists(&t, attempt, cp);
         }
     }
-    // Old attempts' channels are garbage now.
-    w.data.channels.retain_from_attempt(attempt.0);
+    // Old attempts' channels are garbage now: all of them, or with regional restarts (§1.7)
+    // this task's (its region's other tasks prune theirs as they deploy; other regions keep
+    // their older attempts' channels in use).
+    if w.restarts_regions() {
+        w.data.channels.retain_task_from_attempt(task, attempt.0);
+    } else {
+        w.data.channels.retain_from_attempt(attempt.0);
+    }
     if is_line && !t.has_failed() {
         w.data.socket_reader = Some(d.key);
     }
