@@ -1079,3 +1079,7 @@ impl JobMaster {
 #[cfg(test)]
 #[path = "job_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "job_region_tests.rs"]
+mod region_tests;
