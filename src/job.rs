@@ -559,12 +559,21 @@ impl JobMaster {
     /// checkpoint (not modelled).
     pub fn handle_end_of_data(&mut self, now_ms: u64, task: TaskId, attempt: Attempt) {
         let Some(e) = self.executions.get(task.0 as usize).copied() else { return };
-        if e.attempt != attempt || e.end_of_data || e.state.is_terminal() || self.status != JobStatus::Running {
+        // While regions wait for their restart the other regions run on (§1.7): their
+        // reports are recorded (Flink's `VertexEndOfDataListener` does not look at the job
+        // status); the checkpoint is requested only while RUNNING.
+        let regional = self.status == JobStatus::Restarting && !self.region_restarts.is_empty();
+        if e.attempt != attempt
+            || e.end_of_data
+            || e.state.is_terminal()
+            || (self.status != JobStatus::Running && !regional)
+        {
             return;
         }
         self.executions[task.0 as usize].end_of_data = true;
         let all = self.executions.iter().all(|e| e.end_of_data || e.state == ExecutionState::Finished);
         if all
+            && self.status == JobStatus::Running
             && self.params.profile.triggers_checkpoint_at_end_of_data()
             && self.params.checkpoint.periodic_enabled()
             && !self.coordinator.is_stopping()

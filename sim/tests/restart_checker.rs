@@ -206,7 +206,10 @@ fn regional_restarts_are_of_one_region_and_only_under_region() {
     let mut full = spec.clone();
     full.failover = ckptsim::region::FailoverStrategy::Full;
     let v = check::restart(&full, &run);
-    assert!(v.anomalies.iter().any(|a| a.contains("restored only some tasks under failover_strategy = \"full\"")), "{v:?}");
+    assert!(
+        v.anomalies.iter().any(|a| a.contains("restored only some tasks under failover_strategy = \"full\"")),
+        "{v:?}"
+    );
     let mut doctored = run.clone();
     doctored.region_restores[0].2 = vec![ckptsim::TaskId(0), ckptsim::TaskId(1)];
     let v = check::restart(&spec, &doctored);
