@@ -113,7 +113,7 @@ impl JobMaster {
         coordinator.hold_queue_on_job_failure();
         coordinator.set_vertices(params.tasks.iter().map(|t| (t.id, t.vertex)).collect());
         let restart = RestartStrategy::new(&params.restart, params.profile, params.variant);
-        let regions = Arc::new(Regions::compute(&params.tasks));
+        let regions = Arc::new(Regions::compute(params.tasks.iter().map(|t| t.inputs.as_slice())));
         let executions = params
             .tasks
             .iter()

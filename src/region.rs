@@ -13,7 +13,6 @@
 //! whatever the strategy (`RestartAllFailoverStrategy` semantics).
 
 use crate::ids::TaskId;
-use crate::job::TaskInfo;
 
 /// Which tasks a task failure cancels and restores (Flink's
 /// `jobmanager.execution.failover-strategy`).
@@ -65,11 +64,12 @@ pub struct Regions {
 }
 
 impl Regions {
-    /// The connected components of the subtask graph `tasks` describes (each task's `inputs`
-    /// are exactly the subtasks that feed it, so a forward edge contributes one link and an
-    /// all-to-all edge one link per producer subtask).
-    pub fn compute(tasks: &[TaskInfo]) -> Regions {
-        let n = tasks.len();
+    /// The connected components of the subtask graph whose task `i` is fed by `inputs[i]`
+    /// (a `TaskInfo`'s `inputs`: exactly the subtasks that feed it, so a forward edge
+    /// contributes one link and an all-to-all edge one link per producer subtask).
+    pub fn compute<'a>(inputs: impl IntoIterator<Item = &'a [TaskId]>) -> Regions {
+        let inputs: Vec<&[TaskId]> = inputs.into_iter().collect();
+        let n = inputs.len();
         let mut parent: Vec<usize> = (0..n).collect();
         fn root(parent: &mut [usize], mut i: usize) -> usize {
             while parent[i] != i {
@@ -78,9 +78,9 @@ impl Regions {
             }
             i
         }
-        for t in tasks {
-            for u in &t.inputs {
-                let (a, b) = (root(&mut parent, t.id.0 as usize), root(&mut parent, u.0 as usize));
+        for (t, ins) in inputs.iter().enumerate() {
+            for u in ins.iter() {
+                let (a, b) = (root(&mut parent, t), root(&mut parent, u.0 as usize));
                 // The smaller index becomes the root: each root is its component's first task.
                 let (lo, hi) = if a < b { (a, b) } else { (b, a) };
                 parent[hi] = lo;
@@ -141,17 +141,14 @@ impl Regions {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::TmId;
 
-    fn task(id: u32, inputs: &[u32]) -> TaskInfo {
-        TaskInfo {
-            id: TaskId(id),
-            name: format!("t{id}"),
-            is_source: inputs.is_empty(),
-            tm: TmId(0),
-            inputs: inputs.iter().map(|&i| TaskId(i)).collect(),
-            vertex: 0,
-        }
+    /// A task's inputs (tasks are listed in id order; `_id` names it for the reader).
+    fn task(_id: u32, inputs: &[u32]) -> Vec<TaskId> {
+        inputs.iter().map(|&i| TaskId(i)).collect()
+    }
+
+    fn compute(tasks: &[Vec<TaskId>]) -> Regions {
+        Regions::compute(tasks.iter().map(Vec::as_slice))
     }
 
     fn ids(r: &Regions) -> Vec<Vec<u32>> {
@@ -163,7 +160,7 @@ mod tests {
     #[test]
     fn forward_edges_give_one_region_per_subtask() {
         // src(2) --forward--> sink(2): tasks 0,1 sources; 2 fed by 0, 3 fed by 1.
-        let r = Regions::compute(&[task(0, &[]), task(1, &[]), task(2, &[0]), task(3, &[1])]);
+        let r = compute(&[task(0, &[]), task(1, &[]), task(2, &[0]), task(3, &[1])]);
         assert_eq!(ids(&r), vec![vec![0, 2], vec![1, 3]]);
         assert_eq!(r.of(TaskId(3)), 1);
     }
@@ -171,35 +168,29 @@ mod tests {
     #[test]
     fn all_to_all_edge_gives_one_region() {
         // src(2) --hash--> sink(2)
-        let r = Regions::compute(&[task(0, &[]), task(1, &[]), task(2, &[0, 1]), task(3, &[0, 1])]);
+        let r = compute(&[task(0, &[]), task(1, &[]), task(2, &[0, 1]), task(3, &[0, 1])]);
         assert_eq!(ids(&r), vec![vec![0, 1, 2, 3]]);
     }
 
     #[test]
     fn disconnected_pipelines_are_separate_regions() {
         // src A -> sink A, src B -> sink B (ids interleaved).
-        let r = Regions::compute(&[task(0, &[]), task(1, &[]), task(2, &[1]), task(3, &[0])]);
+        let r = compute(&[task(0, &[]), task(1, &[]), task(2, &[1]), task(3, &[0])]);
         assert_eq!(ids(&r), vec![vec![0, 3], vec![1, 2]]);
     }
 
     #[test]
     fn a_join_of_two_pipelines_merges_them() {
         // Two sources feeding one two-input task: one region (the "diamond" of the Flink test).
-        let r = Regions::compute(&[task(0, &[]), task(1, &[]), task(2, &[0, 1])]);
+        let r = compute(&[task(0, &[]), task(1, &[]), task(2, &[0, 1])]);
         assert_eq!(ids(&r), vec![vec![0, 1, 2]]);
     }
 
     #[test]
     fn forward_after_all_to_all_stays_one_region() {
         // src(2) --hash--> map(2) --forward--> sink(2)
-        let r = Regions::compute(&[
-            task(0, &[]),
-            task(1, &[]),
-            task(2, &[0, 1]),
-            task(3, &[0, 1]),
-            task(4, &[2]),
-            task(5, &[3]),
-        ]);
+        let r =
+            compute(&[task(0, &[]), task(1, &[]), task(2, &[0, 1]), task(3, &[0, 1]), task(4, &[2]), task(5, &[3])]);
         assert_eq!(r.len(), 1);
     }
 

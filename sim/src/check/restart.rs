@@ -67,7 +67,8 @@ fn regional_restarts(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Findin
     if !run.rescales.is_empty() {
         return 0;
     }
-    let regions = ckptsim::region::Regions::compute(&crate::graph::Graph::build(spec).tasks);
+    let regions =
+        ckptsim::region::Regions::compute(crate::graph::Graph::build(spec).tasks.iter().map(|t| t.inputs.as_slice()));
     for (at, attempt, tasks) in &run.region_restores {
         let whole = tasks.first().map(|t| regions.tasks(regions.of(*t)));
         if whole != Some(tasks.as_slice()) {

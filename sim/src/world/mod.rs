@@ -436,7 +436,7 @@ impl World {
     /// JobMaster's [`ckptsim::job::JobMaster::restarts_regions`]).
     fn restarts_regions(&self) -> bool {
         self.spec.failover == ckptsim::region::FailoverStrategy::Region
-            && ckptsim::region::Regions::compute(&self.graph.tasks).len() > 1
+            && ckptsim::region::Regions::compute(self.graph.tasks.iter().map(|t| t.inputs.as_slice())).len() > 1
     }
 
     fn record_restore(&mut self, now: u64, cause: RestoreCause, id: Option<CheckpointId>) {

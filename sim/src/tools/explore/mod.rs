@@ -754,7 +754,10 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     // Regional failover (semantics §1.7) is the world's only: the explorer's failure steps
     // restart every task. A job of one region restarts the same either way.
     if spec.failover == ckptsim::region::FailoverStrategy::Region {
-        let regions = ckptsim::region::Regions::compute(&crate::graph::Graph::build(spec).tasks).len();
+        let regions = ckptsim::region::Regions::compute(
+            crate::graph::Graph::build(spec).tasks.iter().map(|t| t.inputs.as_slice()),
+        )
+        .len();
         if regions > 1 {
             return Err(format!(
                 "explore models failover_strategy = \"full\" only: this job has {regions} pipelined regions, which \
