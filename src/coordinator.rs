@@ -432,6 +432,24 @@ impl CheckpointCoordinator {
         self.enter(now_ms);
         // Every task gets a new attempt: none of them is finished any more.
         self.finished.clear();
+        self.failover_restore(now_ms)
+    }
+
+    /// Regional failover restore (§1.7; Flink's `SchedulerBase#restoreState` with
+    /// `isGlobalRecovery = false`): the same as [`Self::handle_global_failover`] — everything
+    /// pending aborts with JOB_FAILOVER_REGION, the latest completed checkpoint is returned
+    /// (`restoreLatestCheckpointedStateToSubtasks`) — except that only `tasks` get new
+    /// attempts: the others keep their FINISHED record.
+    pub fn handle_regional_failover(&mut self, now_ms: u64, tasks: &[TaskId]) -> Option<Arc<CompletedCheckpoint>> {
+        self.enter(now_ms);
+        for t in tasks {
+            self.finished.remove(t);
+        }
+        self.failover_restore(now_ms)
+    }
+
+    /// The common part of a failover's restore: resets, aborts, the checkpoint to restore.
+    fn failover_restore(&mut self, now_ms: u64) -> Option<Arc<CompletedCheckpoint>> {
         self.unstored_savepoint = None;
         self.stop_completed = None;
         if std::mem::take(&mut self.job_failure_reported) {

@@ -23,6 +23,7 @@ use crate::coordinator::{CheckpointCoordinator, CoordinatorOutput, ExecutionView
 use crate::ids::{Attempt, CheckpointId, TaskId, TmId};
 use crate::reason::{CheckpointFailureReason, FailureCause};
 use crate::record::Barrier;
+use crate::region::{FailoverStrategy, Regions};
 use crate::restart::RestartStrategy;
 use crate::state::TaskSnapshot;
 use crate::status::{ExecutionState, JobStatus};
@@ -77,9 +78,15 @@ pub struct JobMaster {
     executions: Vec<Execution>,
     coordinator: CheckpointCoordinator,
     restart: RestartStrategy,
-    /// While RESTARTING: the earliest time the restart may run (it also waits for every task
-    /// to be terminal).
+    /// While RESTARTING after a global failover: the earliest time the restart may run (it
+    /// also waits for every task to be terminal).
     restart_at_ms: Option<u64>,
+    /// The job's pipelined regions (computed once from the task graph).
+    regions: Arc<Regions>,
+    /// While RESTARTING after regional failovers: per region waiting for its restart, the
+    /// earliest time it may run (it also waits for the region's tasks to be terminal). Flink's
+    /// `DefaultScheduler#verticesWaitingForRestart`: the job is RUNNING again once it is empty.
+    region_restarts: BTreeMap<u32, u64>,
     failures_total: u32,
     restarts_total: u32,
     last_view: Option<ExecutionView>,
@@ -106,6 +113,7 @@ impl JobMaster {
         coordinator.hold_queue_on_job_failure();
         coordinator.set_vertices(params.tasks.iter().map(|t| (t.id, t.vertex)).collect());
         let restart = RestartStrategy::new(&params.restart, params.profile, params.variant);
+        let regions = Arc::new(Regions::compute(params.tasks.iter().map(|t| t.inputs.as_slice())));
         let executions = params
             .tasks
             .iter()
@@ -124,6 +132,8 @@ impl JobMaster {
             coordinator,
             restart,
             restart_at_ms: None,
+            regions,
+            region_restarts: BTreeMap::new(),
             failures_total: 0,
             restarts_total: 0,
             last_view: None,
@@ -158,7 +168,18 @@ impl JobMaster {
         (e.attempt, e.state)
     }
 
-    /// Restarts so far (failover rounds that restored the tasks).
+    /// The job's pipelined regions (§1.7).
+    pub fn regions(&self) -> &Regions {
+        &self.regions
+    }
+
+    /// Whether a task failure restarts only its region: `failover_strategy = "region"` and the
+    /// job has more than one region (a single region is the whole job: the same as `full`).
+    pub fn restarts_regions(&self) -> bool {
+        self.params.failover == FailoverStrategy::Region && self.regions.len() > 1
+    }
+
+    /// Restarts so far (failover rounds that restored the tasks, global or regional).
     pub fn restarts(&self) -> u32 {
         self.restarts_total
     }
@@ -246,8 +267,8 @@ impl JobMaster {
                 self.set_task_state(task, ExecutionState::Failed);
                 if counted {
                     let message = cause.unwrap_or_else(|| "task failed".to_string());
-                    let task = self.params.tasks[task.0 as usize].name.clone();
-                    self.handle_failure(now_ms, FailureCause::Task { task, message });
+                    let name = self.params.tasks[task.0 as usize].name.clone();
+                    self.handle_failure(now_ms, FailureCause::Task { task: name, message }, Some(task));
                 }
             }
             ExecutionState::Finished => {
@@ -327,6 +348,25 @@ impl JobMaster {
         if lost.is_empty() {
             return;
         }
+        if self.restarts_regions() {
+            // Each lost execution is a task failure of its own (Flink fails them one by one);
+            // the first of each region restarts it, the rest of that region are already
+            // being cancelled and complete their cancellation.
+            for &t in &lost {
+                let was = self.executions[t.0 as usize].state;
+                if was.is_terminal() {
+                    continue;
+                }
+                self.set_task_state(t, ExecutionState::Failed);
+                let attempt = self.executions[t.0 as usize].attempt;
+                self.outputs.push_back(JobOutput::Cancel { task: t, attempt, tm });
+                if was != ExecutionState::Canceling {
+                    self.handle_failure(now_ms, FailureCause::TaskManagerLost { tm }, Some(t));
+                }
+            }
+            self.after_change(now_ms);
+            return;
+        }
         let counted = self.executions[lost[0].0 as usize].state != ExecutionState::Canceling;
         for &t in &lost {
             self.set_task_state(t, ExecutionState::Failed);
@@ -336,7 +376,7 @@ impl JobMaster {
             self.outputs.push_back(JobOutput::Cancel { task: t, attempt, tm });
         }
         if counted {
-            self.handle_failure(now_ms, FailureCause::TaskManagerLost { tm });
+            self.handle_failure(now_ms, FailureCause::TaskManagerLost { tm }, Some(lost[0]));
         }
         self.after_change(now_ms);
     }
@@ -481,6 +521,7 @@ impl JobMaster {
     pub fn cancel(&mut self, now_ms: u64) {
         if matches!(self.status, JobStatus::Created | JobStatus::Running | JobStatus::Restarting) {
             self.restart_at_ms = None;
+            self.region_restarts.clear();
             self.set_status(now_ms, JobStatus::Cancelling, Some("cancelled by user".into()));
             self.cancel_all(now_ms);
             self.after_change(now_ms);
@@ -518,12 +559,21 @@ impl JobMaster {
     /// checkpoint (not modelled).
     pub fn handle_end_of_data(&mut self, now_ms: u64, task: TaskId, attempt: Attempt) {
         let Some(e) = self.executions.get(task.0 as usize).copied() else { return };
-        if e.attempt != attempt || e.end_of_data || e.state.is_terminal() || self.status != JobStatus::Running {
+        // While regions wait for their restart the other regions run on (§1.7): their
+        // reports are recorded (Flink's `VertexEndOfDataListener` does not look at the job
+        // status); the checkpoint is requested only while RUNNING.
+        let regional = self.status == JobStatus::Restarting && !self.region_restarts.is_empty();
+        if e.attempt != attempt
+            || e.end_of_data
+            || e.state.is_terminal()
+            || (self.status != JobStatus::Running && !regional)
+        {
             return;
         }
         self.executions[task.0 as usize].end_of_data = true;
         let all = self.executions.iter().all(|e| e.end_of_data || e.state == ExecutionState::Finished);
         if all
+            && self.status == JobStatus::Running
             && self.params.profile.triggers_checkpoint_at_end_of_data()
             && self.params.checkpoint.periodic_enabled()
             && !self.coordinator.is_stopping()
@@ -595,6 +645,7 @@ impl JobMaster {
         // the later ones (cancel retries) and wake the host for nothing until they come.
         let all_terminal = self.executions.iter().all(|e| e.state.is_terminal());
         let r = if self.status == JobStatus::Restarting && all_terminal { self.restart_at_ms } else { None };
+        let g = self.region_restarts.iter().filter(|(r, _)| self.region_terminal(**r)).map(|(_, &at)| at).min();
         let d = self
             .executions
             .iter()
@@ -608,21 +659,36 @@ impl JobMaster {
             .min()
             .map(|t| t + self.params.deploy_timeout_ms);
         let a = self.trigger_rpcs.values().map(|&(_, sent)| sent).min().map(|t| t + self.params.deploy_timeout_ms);
-        [c, r, d, k, a].into_iter().flatten().min()
+        [c, r, g, d, k, a].into_iter().flatten().min()
     }
 
     /// Panics if the job status, the executions and the coordinator disagree.
     pub fn invariants(&self) {
         assert_eq!(self.executions.len(), self.params.tasks.len());
-        let attempt = self.executions[0].attempt;
-        assert!(self.executions.iter().all(|e| e.attempt == attempt), "global failover: one attempt for all tasks");
-        assert_eq!(attempt.0, self.restarts_total, "one attempt per restart");
+        let attempt = self.executions.iter().map(|e| e.attempt).max().expect("a job has tasks");
+        if !self.restarts_regions() {
+            assert!(self.executions.iter().all(|e| e.attempt == attempt), "global failover: one attempt for all tasks");
+        }
+        assert_eq!(attempt.0, self.restarts_total, "each restart's tasks get the next attempt");
         assert!(self.restarts_total <= self.failures_total);
+        assert!(
+            self.restart_at_ms.is_none() || self.region_restarts.is_empty(),
+            "a global and a regional restart at once"
+        );
         assert_eq!(
-            self.restart_at_ms.is_some(),
+            self.restart_at_ms.is_some() || !self.region_restarts.is_empty(),
             self.status == JobStatus::Restarting,
             "restart timer only while RESTARTING"
         );
+        for r in self.region_restarts.keys() {
+            assert!(
+                self.regions.tasks(*r).iter().all(|t| {
+                    let s = self.executions[t.0 as usize].state;
+                    s.is_terminal() || s == ExecutionState::Canceling
+                }),
+                "tasks of a region waiting for its restart still running"
+            );
+        }
         if self.status.is_terminal() {
             assert!(self.executions.iter().all(|e| e.state.is_terminal()), "terminal job with live tasks");
         }
@@ -639,7 +705,7 @@ impl JobMaster {
         if self.status == JobStatus::Created {
             assert!(self.executions.iter().all(|e| e.state == ExecutionState::Created));
         }
-        if matches!(self.status, JobStatus::Failing | JobStatus::Cancelling | JobStatus::Restarting) {
+        if matches!(self.status, JobStatus::Failing | JobStatus::Cancelling) || self.restart_at_ms.is_some() {
             assert!(
                 self.executions.iter().all(|e| e.state.is_terminal() || e.state == ExecutionState::Canceling),
                 "tasks still running while {}",
@@ -676,8 +742,13 @@ impl JobMaster {
     }
 
     fn deploy_all(&mut self, now_ms: u64, restore: Option<Arc<CompletedCheckpoint>>) {
-        for i in 0..self.params.tasks.len() {
-            let task = TaskId(i as u32);
+        let all: Vec<TaskId> = self.params.tasks.iter().map(|t| t.id).collect();
+        self.deploy(now_ms, &all, restore);
+    }
+
+    fn deploy(&mut self, now_ms: u64, tasks: &[TaskId], restore: Option<Arc<CompletedCheckpoint>>) {
+        for &task in tasks {
+            let i = task.0 as usize;
             let tm = self.params.tasks[i].tm;
             self.set_task_state(task, ExecutionState::Scheduled);
             self.set_task_state(task, ExecutionState::Deploying);
@@ -688,8 +759,13 @@ impl JobMaster {
     }
 
     fn cancel_all(&mut self, now_ms: u64) {
-        for i in 0..self.params.tasks.len() {
-            let task = TaskId(i as u32);
+        let all: Vec<TaskId> = self.params.tasks.iter().map(|t| t.id).collect();
+        self.cancel_tasks(now_ms, &all);
+    }
+
+    fn cancel_tasks(&mut self, now_ms: u64, tasks: &[TaskId]) {
+        for &task in tasks {
+            let i = task.0 as usize;
             let e = self.executions[i];
             match e.state {
                 ExecutionState::Created => self.set_task_state(task, ExecutionState::Canceled),
@@ -707,9 +783,18 @@ impl JobMaster {
         }
     }
 
-    /// A counted failure: consult the restart strategy (§4.1).
-    fn handle_failure(&mut self, now_ms: u64, cause: FailureCause) {
-        if self.status != JobStatus::Running {
+    /// A counted failure: consult the restart strategy (§4.1). `failed` is the failed task (None:
+    /// a global failure, which restarts every task whatever the failover strategy).
+    fn handle_failure(&mut self, now_ms: u64, cause: FailureCause, failed: Option<TaskId>) {
+        let region = failed.filter(|_| self.restarts_regions()).map(|t| self.regions.of(t));
+        // A further region may fail while others wait for their restart (the job is
+        // RESTARTING, its other regions run): Flink handles each task failure on its own.
+        let regional_round = region.is_some_and(|r| {
+            self.status == JobStatus::Restarting
+                && self.restart_at_ms.is_none()
+                && !self.region_restarts.contains_key(&r)
+        });
+        if self.status != JobStatus::Running && !regional_round {
             // Failures while already restarting/failing/cancelling belong to that round.
             return;
         }
@@ -718,6 +803,7 @@ impl JobMaster {
             if self.profile().failure_after_stop_savepoint_fails_job() {
                 // §12.6: `StopWithSavepointStoppingException` is not recoverable (FLINK-26783).
                 let cause = FailureCause::StoppingAfterSavepoint { savepoint, failure: Box::new(cause) };
+                self.region_restarts.clear();
                 self.set_status(now_ms, JobStatus::Failing, Some(cause.to_string()));
                 self.outputs.push_back(JobOutput::RestartSuppressed { failure: self.failures_total, cause });
                 self.cancel_all(now_ms);
@@ -726,6 +812,26 @@ impl JobMaster {
         }
         let random = self.rng.next_u64();
         self.restart.notify_failure(now_ms, random);
+        if let (Some(r), true) = (region, self.restart.can_restart(now_ms)) {
+            // Regional failover (Flink's `DefaultScheduler#restartTasksWithDelay` with the
+            // region's vertices): `addVerticesToRestartPending` moves the job RUNNING ->
+            // RESTARTING (once), only the region's tasks are cancelled.
+            let backoff_ms = self.restart.backoff_ms(now_ms);
+            let at_ms = now_ms + backoff_ms;
+            self.region_restarts.insert(r, at_ms);
+            if self.status == JobStatus::Running {
+                self.set_status(now_ms, JobStatus::Restarting, Some(cause.to_string()));
+            }
+            self.outputs.push_back(JobOutput::RestartScheduled {
+                at_ms,
+                backoff_ms,
+                failure: self.failures_total,
+                cause,
+            });
+            let tasks = self.regions.tasks(r).to_vec();
+            self.cancel_tasks(now_ms, &tasks);
+            return;
+        }
         if self.restart.can_restart(now_ms) {
             let backoff_ms = self.restart.backoff_ms(now_ms);
             let at_ms = now_ms + backoff_ms;
@@ -738,6 +844,7 @@ impl JobMaster {
                 cause,
             });
         } else {
+            self.region_restarts.clear();
             self.set_status(now_ms, JobStatus::Failing, Some(cause.to_string()));
             self.outputs.push_back(JobOutput::RestartSuppressed { failure: self.failures_total, cause });
         }
@@ -755,6 +862,17 @@ impl JobMaster {
             }
             JobStatus::Restarting if all_terminal && self.restart_at_ms.is_some_and(|t| now_ms >= t) => {
                 self.do_restart(now_ms)
+            }
+            JobStatus::Restarting if !self.region_restarts.is_empty() => {
+                let due: Vec<u32> = self
+                    .region_restarts
+                    .iter()
+                    .filter(|(r, &at)| now_ms >= at && self.region_terminal(**r))
+                    .map(|(r, _)| *r)
+                    .collect();
+                for r in due {
+                    self.do_region_restart(now_ms, r);
+                }
             }
             _ => {}
         }
@@ -775,7 +893,9 @@ impl JobMaster {
         self.restarts_total += 1;
         for e in &mut self.executions {
             assert!(e.state.is_terminal());
-            e.attempt = Attempt(e.attempt.0 + 1);
+            // Every task gets the next attempt (with regional restarts before, the tasks'
+            // attempts may differ; the new one is above all of them).
+            e.attempt = Attempt(self.restarts_total);
             e.end_of_data = false;
             e.state = ExecutionState::Created;
             e.cancel_rpc = None;
@@ -784,6 +904,42 @@ impl JobMaster {
         self.outputs.push_back(JobOutput::Restored { checkpoint: restore.as_ref().map(|c| c.id), attempt });
         self.set_status(now_ms, JobStatus::Running, None);
         self.deploy_all(now_ms, restore);
+    }
+
+    /// Whether every task of region `r` is terminal (its cancellation completed).
+    fn region_terminal(&self, r: u32) -> bool {
+        self.regions.tasks(r).iter().all(|t| self.executions[t.0 as usize].state.is_terminal())
+    }
+
+    /// A regional restart (Flink's `DefaultScheduler#restartTasks` for the region's vertices):
+    /// the region leaves the restart-pending set (the job is RUNNING again once the set is
+    /// empty), pending checkpoints abort with JOB_FAILOVER_REGION, and the region's tasks get a
+    /// new attempt restored from the latest completed checkpoint
+    /// (`restoreLatestCheckpointedStateToSubtasks`). The other tasks keep running.
+    fn do_region_restart(&mut self, now_ms: u64, r: u32) {
+        self.region_restarts.remove(&r);
+        let tasks = self.regions.tasks(r).to_vec();
+        let restore = self.coordinator.handle_regional_failover(now_ms, &tasks);
+        self.drain_coordinator(now_ms);
+        self.restarts_total += 1;
+        let attempt = Attempt(self.restarts_total);
+        for t in &tasks {
+            let e = &mut self.executions[t.0 as usize];
+            assert!(e.state.is_terminal());
+            e.attempt = attempt;
+            e.end_of_data = false;
+            e.state = ExecutionState::Created;
+            e.cancel_rpc = None;
+        }
+        self.outputs.push_back(JobOutput::RegionRestored {
+            checkpoint: restore.as_ref().map(|c| c.id),
+            attempt,
+            tasks: tasks.clone(),
+        });
+        if self.region_restarts.is_empty() {
+            self.set_status(now_ms, JobStatus::Running, None);
+        }
+        self.deploy(now_ms, &tasks, restore);
     }
 
     /// Common tail of every input that may change statuses.
@@ -918,7 +1074,7 @@ impl JobMaster {
                         FailureCause::TolerableCheckpointFailures { reason: fail.reason, checkpoint: fail.id }
                     };
                     self.outputs.push_back(JobOutput::Checkpoint(out));
-                    self.handle_failure(now_ms, cause);
+                    self.handle_failure(now_ms, cause, None);
                     self.update_view(now_ms);
                     // Queued requests are chosen only now, against the failed job's view.
                     self.coordinator.job_failure_handled(now_ms);
@@ -932,3 +1088,7 @@ impl JobMaster {
 #[cfg(test)]
 #[path = "job_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "job_region_tests.rs"]
+mod region_tests;

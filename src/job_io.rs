@@ -48,6 +48,9 @@ pub struct JobParams {
     /// A deployment the TaskManager has not acknowledged within this time fails the execution
     /// (Flink's RPC ask timeout, `akka.ask.timeout`/`pekko.ask.timeout`, default 10 s).
     pub deploy_timeout_ms: u64,
+    /// Which tasks a task failure restarts (`full`: all; `region`: the failed task's pipelined
+    /// region, semantics §1.7).
+    pub failover: crate::region::FailoverStrategy,
 }
 
 /// Flink's default RPC ask timeout.
@@ -172,6 +175,17 @@ pub enum JobOutput {
         checkpoint: Option<CheckpointId>,
         /// The execution attempt.
         attempt: Attempt,
+    },
+    /// A regional failover restored the tasks of one pipelined region (`tasks`, ascending) in
+    /// a new `attempt` from `checkpoint`; the other tasks kept running. A restart of every task
+    /// (a global failover, or a region that is the whole job) is [`JobOutput::Restored`].
+    RegionRestored {
+        /// The checkpoint restored (`None`: empty state, or the one the job started from).
+        checkpoint: Option<CheckpointId>,
+        /// The restored tasks' new execution attempt.
+        attempt: Attempt,
+        /// The restored tasks.
+        tasks: Vec<TaskId>,
     },
     /// The job reached a terminal status; `retained` are the checkpoints kept by retention.
     Terminated {

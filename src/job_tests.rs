@@ -42,6 +42,7 @@ fn params(restart: RestartStrategyConfig, profile: Profile, variant: Variant) ->
         ],
         random_seed: 7,
         deploy_timeout_ms: DEFAULT_DEPLOY_TIMEOUT_MS,
+        failover: crate::region::FailoverStrategy::Full,
     }
 }
 

@@ -35,6 +35,7 @@ pub mod operator;
 pub mod profile;
 pub mod reason;
 pub mod record;
+pub mod region;
 pub mod rescale;
 pub mod restart;
 pub mod sink;

@@ -191,3 +191,27 @@ fn no_restart_and_the_finished_on_restore_count() {
     assert_eq!(v.passed, Some(true), "{v:?}");
     assert!(v.summary.contains(&format!("; {n} snapshot(s) of attempts restored as finished")), "{v:?}");
 }
+
+/// Regional failover (semantics §1.7): the run of `fidelity/region-two-pipelines` restarts one
+/// region of one task and passes; judged as a `full` job it restored only some tasks, and a
+/// restore doctored to two tasks of different regions is not a pipelined region.
+#[test]
+fn regional_restarts_are_of_one_region_and_only_under_region() {
+    let spec = load("scenarios/fidelity/region-two-pipelines.toml");
+    let run = world::run(&spec, spec.default_seed);
+    let v = check::restart(&spec, &run);
+    assert_eq!(v.passed, Some(true), "{v:?}");
+    assert_eq!(run.region_restores.len(), 1);
+    assert_eq!(run.region_restores[0].2.len(), 1, "one chained task per pipeline");
+    let mut full = spec.clone();
+    full.failover = ckptsim::region::FailoverStrategy::Full;
+    let v = check::restart(&full, &run);
+    assert!(
+        v.anomalies.iter().any(|a| a.contains("restored only some tasks under failover_strategy = \"full\"")),
+        "{v:?}"
+    );
+    let mut doctored = run.clone();
+    doctored.region_restores[0].2 = vec![ckptsim::TaskId(0), ckptsim::TaskId(1)];
+    let v = check::restart(&spec, &doctored);
+    assert!(v.anomalies.iter().any(|a| a.contains("is not a pipelined region of the job")), "{v:?}");
+}

@@ -44,6 +44,7 @@ fn params(profile: Profile) -> JobParams {
         ],
         random_seed: 7,
         deploy_timeout_ms: DEFAULT_DEPLOY_TIMEOUT_MS,
+        failover: ckptsim::region::FailoverStrategy::Full,
     }
 }
 

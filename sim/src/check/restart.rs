@@ -32,12 +32,57 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
         anomalies.push(Finding::new("restart-under-no-restart", format!("{} restarts under no-restart", run.restarts)));
     }
     anomalies.extend(restart_decisions(&strategy, spec.profile, run));
+    let regional = regional_restarts(spec, run, &mut anomalies);
     let finished = finished_on_restore(run, &mut anomalies);
     let mut summary = format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description);
+    if regional > 0 {
+        summary.push_str(&format!("; {regional} regional restart(s), each of one pipelined region"));
+    }
     if finished > 0 {
         summary.push_str(&format!("; {finished} snapshot(s) of attempts restored as finished, each as finished"));
     }
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// The regional-failover rule (semantics §1.7, Flink's `RestartPipelinedRegionFailoverStrategy`):
+/// a restart that restored only some tasks (`RunResult::region_restores`) happens only under
+/// `failover_strategy = "region"`, and restored exactly one pipelined region of the job graph —
+/// a connected component of the subtask graph, computed here from the graph the scenario
+/// builds, not read from the JobMaster. Jobs a rescale rebuilt are not judged (their graph is
+/// another). Returns the regional restarts judged.
+fn regional_restarts(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
+    if run.region_restores.is_empty() {
+        return 0;
+    }
+    if spec.failover != ckptsim::region::FailoverStrategy::Region {
+        let (at, _, _) = &run.region_restores[0];
+        let text = format!(
+            "t={at} {} restart(s) restored only some tasks under failover_strategy = \"{}\" (every task restarts)",
+            run.region_restores.len(),
+            spec.failover
+        );
+        anomalies.push(Finding::new("region-restart-under-full", text).at(*at));
+        return 0;
+    }
+    if !run.rescales.is_empty() {
+        return 0;
+    }
+    let regions =
+        ckptsim::region::Regions::compute(crate::graph::Graph::build(spec).tasks.iter().map(|t| t.inputs.as_slice()));
+    for (at, attempt, tasks) in &run.region_restores {
+        let whole = tasks.first().map(|t| regions.tasks(regions.of(*t)));
+        if whole != Some(tasks.as_slice()) {
+            let names = |ts: &[ckptsim::TaskId]| ts.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(",");
+            let text = format!(
+                "t={at} regional restart {attempt} restored tasks [{}], which is not a pipelined region of the job \
+                 (the region of its first task is [{}])",
+                names(tasks),
+                whole.map(names).unwrap_or_default()
+            );
+            anomalies.push(Finding::new("region-restore-not-a-region", text).at(*at));
+        }
+    }
+    run.region_restores.len()
 }
 
 /// The finished-on-restore rule (FLIP-147, 2.x): an attempt restored from a snapshot its task

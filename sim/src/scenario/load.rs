@@ -98,6 +98,7 @@ pub fn to_spec(sc: &Scenario, source_path: &str) -> JobSpec {
         checkpoint: sc.checkpoint_config().clone(),
         restart: sc.restart_config(),
         restart_configured: sc.configured_restart().is_some(),
+        failover: sc.failover,
         cluster: sc.cluster.clone(),
         kafka: sc.kafka.clone(),
         operators,

@@ -115,6 +115,9 @@ pub(crate) struct RawScenario {
     pub(crate) checkpoint: Option<RawCheckpoint>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) restart: Option<RawRestart>,
+    /// `failover_strategy = "full" | "region"` (Flink's `jobmanager.execution.failover-strategy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) failover_strategy: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) cluster: Option<RawCluster>,
     #[serde(skip_serializing_if = "Option::is_none")]

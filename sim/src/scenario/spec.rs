@@ -422,6 +422,8 @@ pub struct JobSpec {
     pub restart: RestartStrategyConfig,
     /// Whether the scenario configured a strategy (else the profile default applies).
     pub restart_configured: bool,
+    /// `failover_strategy`: which tasks a task failure restarts (semantics §1.7).
+    pub failover: ckptsim::region::FailoverStrategy,
     /// The cluster: TaskManagers, slots, latencies, costs.
     pub cluster: ClusterSpec,
     /// `[kafka]`: offset-commit settings of a log source.
@@ -687,6 +689,7 @@ impl JobSpec {
             tasks,
             random_seed,
             deploy_timeout_ms: ckptsim::job::DEFAULT_DEPLOY_TIMEOUT_MS,
+            failover: self.failover,
         }
     }
 }

@@ -93,6 +93,12 @@ impl Ctx<'_> {
             None => None,
             Some(r) => Some(self.restart(r, profile)?),
         };
+        let failover = match raw.failover_strategy.as_deref() {
+            None => ckptsim::region::FailoverStrategy::default(),
+            Some(s) => ckptsim::region::FailoverStrategy::parse(s).ok_or_else(|| {
+                self.err("failover_strategy", format!("unknown failover strategy `{s}`; expected one of: full, region"))
+            })?,
+        };
         let cluster = self.cluster(raw.cluster.unwrap_or_default())?;
         let operators = self.operators(raw.operators, &cluster)?;
         if let (false, Some(i)) = (profile.supports_sink_v2(), operators.iter().position(|o| o.sink_v2)) {
@@ -145,6 +151,7 @@ impl Ctx<'_> {
             stop_at_ms,
             checkpoint,
             restart,
+            failover,
             cluster,
             kafka,
             operators,

@@ -129,6 +129,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         checkpoint: CheckpointConfig { interval_ms: Some(300), ..CheckpointConfig::default() },
         restart: RestartStrategyConfig::FixedDelay { attempts: 1000, delay_ms: 200 },
         restart_configured: true,
+        failover: ckptsim::region::FailoverStrategy::Full,
         // Zero failover latencies: the input bytes decode to a fault schedule in absolute time
         // (time faults from 300 ms on, as for a job running from t=0), and the committed corpus
         // and planted crash inputs are such schedules; a 300-900 ms first start would move them.

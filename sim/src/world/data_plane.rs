@@ -92,6 +92,14 @@ impl Channels {
         }
     }
 
+    /// Keeps only the channels into or out of `task` of attempts from `attempt` on, and every
+    /// other task's (a regional restart: the other regions' channels stay in use).
+    pub(super) fn retain_task_from_attempt(&mut self, task: TaskId, attempt: u32) {
+        for v in &mut self.by_receiver {
+            v.retain(|(k, _)| k.0 >= attempt || (k.1 != task && k.2 != task));
+        }
+    }
+
     /// Every channel in key order.
     pub(super) fn iter(&self) -> impl Iterator<Item = (&ChannelKey, &DataChannel)> {
         let mut all: Vec<(&ChannelKey, &DataChannel)> =

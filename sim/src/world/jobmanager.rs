@@ -499,6 +499,16 @@ fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
             w.record_restore(now, RestoreCause::Restart { attempt: attempt.0 }, checkpoint);
             w.tr_typed("jm", "restore", EventData::Restore { attempt, checkpoint });
         }
+        JobOutput::RegionRestored { checkpoint, attempt, tasks } => {
+            // A regional failover (§1.7): a restart of the region's tasks only. Recorded as a
+            // restart whose offsets and keyed state are the region's; the trace names the tasks.
+            w.obs.restarts += 1;
+            w.record_restore_of(now, RestoreCause::Restart { attempt: attempt.0 }, checkpoint, Some(&tasks));
+            let names: Vec<String> = tasks.iter().map(|t| w.graph.tasks[t.0 as usize].name.clone()).collect();
+            w.obs.region_restores.push((now, attempt, tasks));
+            w.tr("jm", "region-restore", format!("region of {} tasks: {}", names.len(), names.join(", ")));
+            w.tr_typed("jm", "restore", EventData::Restore { attempt, checkpoint });
+        }
         JobOutput::Terminated { status, retained } => {
             w.tr(
                 "jm",

@@ -249,6 +249,7 @@ struct Services {
 struct Observation {
     status: JobStatus,
     restarts: u32,
+    region_restores: Vec<(u64, Attempt, Vec<TaskId>)>,
     status_timeline: Vec<(u64, JobStatus)>,
     restart_schedule: Vec<(u64, u32, u64)>,
     checkpoints: CheckpointRows,
@@ -432,8 +433,31 @@ impl World {
     }
 
     /// Records a restore from checkpoint `id` (looked up in checkpoint storage) for `run`.
+    /// Whether a task failure restarts only its pipelined region (semantics §1.7): the
+    /// scenario's `failover_strategy = "region"` and a job graph of more than one region (the
+    /// JobMaster's [`ckptsim::job::JobMaster::restarts_regions`]).
+    fn restarts_regions(&self) -> bool {
+        self.spec.failover == ckptsim::region::FailoverStrategy::Region
+            && ckptsim::region::Regions::compute(self.graph.tasks.iter().map(|t| t.inputs.as_slice())).len() > 1
+    }
+
     fn record_restore(&mut self, now: u64, cause: RestoreCause, id: Option<CheckpointId>) {
+        self.record_restore_of(now, cause, id, None);
+    }
+
+    /// Records a restore of the tasks `only` names (None: every task): the offsets and keyed
+    /// state of their snapshots in checkpoint `id`. A regional restore (§1.7) rewinds only its
+    /// region's sources; the other sources keep their positions.
+    fn record_restore_of(&mut self, now: u64, cause: RestoreCause, id: Option<CheckpointId>, only: Option<&[TaskId]>) {
         let cp = id.and_then(|id| self.services.storage_completed.iter().rev().find(|c| c.id == id).cloned());
+        let cp = match (cp, only) {
+            (Some(c), Some(tasks)) => {
+                let mut c = (*c).clone();
+                c.tasks.retain(|t, _| tasks.contains(t));
+                Some(Arc::new(c))
+            }
+            (c, _) => c,
+        };
         // Storage keeps every completed checkpoint a restore can name (`jobmanager.rs::prune_storage`;
         // a broken variant may restore from one that never completed).
         if let (Some(id), None) = (id, &cp) {

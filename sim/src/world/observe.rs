@@ -553,6 +553,9 @@ pub struct RunResult {
     pub final_status: JobStatus,
     /// Restarts (failover rounds that restored the tasks).
     pub restarts: u32,
+    /// The regional restarts among them (semantics §1.7): when, the restored tasks' new
+    /// attempt, the tasks (the rest kept running). Empty under `failover_strategy = "full"`.
+    pub region_restores: Vec<(u64, Attempt, Vec<TaskId>)>,
     /// (time, status) including the initial CREATED.
     pub status_timeline: Vec<(u64, JobStatus)>,
     /// (time, failure number, backoff) of each scheduled restart.

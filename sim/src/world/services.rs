@@ -158,6 +158,7 @@ pub(super) fn without_log_records(spec: &JobSpec) -> JobSpec {
         checkpoint: spec.checkpoint.clone(),
         restart: spec.restart.clone(),
         restart_configured: spec.restart_configured,
+        failover: spec.failover,
         cluster: spec.cluster.clone(),
         kafka: spec.kafka.clone(),
         operators: spec.operators.clone(),

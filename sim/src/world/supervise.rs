@@ -293,6 +293,7 @@ impl Observation {
         Observation {
             status: JobStatus::Created,
             restarts: 0,
+            region_restores: vec![],
             status_timeline: vec![(0, JobStatus::Created)],
             restart_schedule: vec![],
             checkpoints: CheckpointRows::default(),
@@ -449,6 +450,7 @@ fn take_result(w: &mut World, seed: u64, committed: Rows) -> RunResult {
         trace: std::mem::take(&mut w.trace),
         final_status: o.status,
         restarts: o.restarts,
+        region_restores: std::mem::take(&mut o.region_restores),
         status_timeline: std::mem::take(&mut o.status_timeline),
         restart_schedule: std::mem::take(&mut o.restart_schedule),
         checkpoints: std::mem::take(&mut o.checkpoints).into_vec(),

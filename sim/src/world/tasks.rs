@@ -241,8 +241,14 @@ fn start_task(
             w.obs.cuts.note_restore(&t, attempt, cp.id, now);
         }
     }
-    // Old attempts' channels are garbage now.
-    w.data.channels.retain_from_attempt(attempt.0);
+    // Old attempts' channels are garbage now: all of them, or with regional restarts (§1.7)
+    // this task's (its region's other tasks prune theirs as they deploy; other regions keep
+    // their older attempts' channels in use).
+    if w.restarts_regions() {
+        w.data.channels.retain_task_from_attempt(task, attempt.0);
+    } else {
+        w.data.channels.retain_from_attempt(attempt.0);
+    }
     if is_line && !t.has_failed() {
         w.data.socket_reader = Some(d.key);
     }

@@ -72,6 +72,8 @@ impl Explorer<'_> {
             trace,
             final_status: sys.obs.status,
             restarts: sys.obs.restarts,
+            // Refused under regional failover (`supported`): every restart restores all tasks.
+            region_restores: vec![],
             status_timeline: sys.obs.status_timeline.clone(),
             restart_schedule: sys.obs.restart_schedule.clone(),
             checkpoints,

@@ -762,6 +762,20 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     if !spec.faults.is_empty() {
         return Err("explore enumerates its own failures: remove [[faults]] from the scenario".into());
     }
+    // Regional failover (semantics §1.7) is the world's only: the explorer's failure steps
+    // restart every task. A job of one region restarts the same either way.
+    if spec.failover == ckptsim::region::FailoverStrategy::Region {
+        let regions = ckptsim::region::Regions::compute(
+            crate::graph::Graph::build(spec).tasks.iter().map(|t| t.inputs.as_slice()),
+        )
+        .len();
+        if regions > 1 {
+            return Err(format!(
+                "explore models failover_strategy = \"full\" only: this job has {regions} pipelined regions, which \
+                 `failover_strategy = \"region\"` restarts one at a time (set failover_strategy = \"full\" to explore it)"
+            ));
+        }
+    }
     // A rescale is explored as one step (`--rescales`): the scenario's `rescale` action gives
     // the new parallelisms, and the cancel or stop that ends the job before it is that step's
     // first half. A `stop-with-savepoint` is also the `stop` step (`--stops`), at any point.

@@ -690,6 +690,9 @@ impl Explorer<'_> {
                     format!("#{failure} restart suppressed: {cause}"),
                     EventData::Failure { failure, backoff_ms: None, cause },
                 )),
+                // `supported` refuses a job of several regions under `failover_strategy = "region"`:
+                // every restart here is of all tasks.
+                JobOutput::RegionRestored { .. } => panic!("explore runs no regional restart (refused by `supported`)"),
                 JobOutput::Restored { checkpoint, attempt } => {
                     sys.obs.make_mut().restarts += 1;
                     self.note_restore(sys, crate::world::RestoreCause::Restart { attempt: attempt.0 }, checkpoint);
