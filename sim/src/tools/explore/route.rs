@@ -423,6 +423,7 @@ impl Explorer<'_> {
                         attempt,
                         value: record.value,
                         lineage: record.lineage,
+                        timestamp: record.timestamp,
                         event,
                     })
                 }
