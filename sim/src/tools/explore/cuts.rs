@@ -151,5 +151,9 @@ impl Cuts {
             + self.cuts.forced_aligned_state.len() as u64 * 1_000_000_000
             // The `barriers` checker's findings (session 26).
             + (self.protocol.findings.len() as u64 + self.protocol.more).wrapping_mul(1_000_000_000_000)
+            // A restore that left channel state unreplayed (the `alignment` rule
+            // `channel-state-not-replayed`): judged at the deployment that made it.
+            + (self.cuts.restored_channel_state.iter().filter(|r| r.replayed != r.recovered).count() as u64)
+                .wrapping_mul(1_000_000_000_000_000)
     }
 }
