@@ -316,6 +316,13 @@ fn split_at_aggregate(spec: &JobSpec, sink: usize) -> (Vec<OperatorKind>, Vec<Op
     (before, after)
 }
 
+/// The stateless functions on the side branch that ends at operator `last` (the late input of
+/// a join fed by a late side output, session 31), from the side output on, in order: a join's
+/// branch holds map, filter, flat_map and partitionings only (validation).
+pub(in crate::check) fn side_functions(spec: &JobSpec, last: usize) -> Vec<OperatorKind> {
+    split_at_aggregate(spec, last).0
+}
+
 /// The keyed aggregate on the side branch of `sink`, if any.
 fn aggregate_of(spec: &JobSpec, sink: usize) -> Option<usize> {
     branch(spec, sink).into_iter().find(|&o| matches!(spec.operators[o].kind, OpKind::Aggregate(_)))

@@ -29,6 +29,8 @@
 
 use super::*;
 use crate::world::graph::Graph;
+use ckptsim::operator::{Operator, OperatorKind, SurvivingCounters};
+use ckptsim::record::Record;
 use ckptsim::TaskId;
 
 /// An element's identity across attempts: its lineage.
@@ -123,7 +125,7 @@ pub(in crate::check) fn late_window(
     if finished {
         lost(name, &results, &held, two_pc, &mut anomalies);
         let what = ("late-window-missed", "late window missed");
-        late_missed(spec, run, graphs, (first, name), &judged, what, &mut anomalies);
+        late_missed(spec, run, graphs, (first, name, &[]), &judged, what, &mut anomalies);
     }
     let took_n: usize = took.values().map(|m| m.len()).sum();
     let held_n: usize = held.values().map(|m| m.len()).sum();
@@ -214,18 +216,23 @@ fn lost(name: &str, results: &Results, held: &Elements, two_pc: bool, anomalies:
 /// `late-window-missed`: an element the first window sent to its late side output before a
 /// completed checkpoint's cut that no attempt of the second window ever judged.
 /// `(kind, label)`: the finding's kind and the first words of its text (a join fed by the side
-/// output, session 29, names its own).
+/// output, session 29, names its own). `functions`: the stateless functions on the side branch
+/// before the operator that judges (a join's `filter` / `flat_map` / `map`, session 31): each
+/// element is passed through them as the branch's tasks do, and every record they give (none
+/// for a filtered one, one per output of a flat_map, by its lineage) must have been judged.
 pub(in crate::check) fn late_missed(
     spec: &JobSpec,
     run: &RunResult,
     graphs: &[(u64, Graph)],
-    (first, name): (usize, &str),
+    (first, name, functions): (usize, &str, &[OperatorKind]),
     judged: &BTreeSet<Id>,
     (kind, label): (&'static str, &str),
     anomalies: &mut Vec<Finding>,
 ) {
     let covered = super::super::side_output::covering(spec, run, false);
     let window_tasks = crate::world::graph::tasks_of_operator(graphs, first);
+    let mut ops: Vec<Operator> = functions.iter().map(|k| Operator::new(*k, vec![])).collect();
+    let mut counters = SurvivingCounters::default();
     let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
     for r in &run.late_records {
         if !window_tasks.iter().any(|(_, t)| t.contains(&r.task)) {
@@ -234,18 +241,24 @@ pub(in crate::check) fn late_missed(
         let p = sent.entry((r.task, r.attempt)).or_default();
         let due = covered(r.task, r.attempt, *p);
         *p += 1;
-        if due && !judged.contains(&(r.lineage.input_seq, r.lineage.sub)) {
+        if !due {
+            continue;
+        }
+        let rec = Record { value: r.value.clone(), lineage: r.lineage, timestamp: r.timestamp };
+        // A function that throws fails the branch's task: nothing of this element is required.
+        let (out, _) = crate::check::records_through(ops.iter_mut(), &mut counters, vec![rec], "late-missed");
+        for l in out.iter().map(|x| x.lineage).filter(|l| !judged.contains(&(l.input_seq, l.sub))) {
             anomalies.push(
                 Finding::new(
                     kind,
                     format!(
                         "{label}: t={} input #{} (sub {}) went to `{}`'s late side output before a \
                          checkpoint that completed covered it, and no attempt of `{name}` ever judged it",
-                        r.time_ms, r.lineage.input_seq, r.lineage.sub, spec.operators[first].name
+                        r.time_ms, l.input_seq, l.sub, spec.operators[first].name
                     ),
                 )
                 .at(r.time_ms)
-                .with("input", r.lineage.input_seq),
+                .with("input", l.input_seq),
             );
         }
     }

@@ -274,8 +274,21 @@ impl Ctx<'_> {
                 ));
             }
             // A joined row is named by the pair of its inputs; several records of one input
-            // (flat_map) would give two rows one name.
-            if let Some(f) = operators.iter().position(|o| matches!(o.kind, OperatorKindSpec::FlatMap { .. })) {
+            // (flat_map) would give two rows one name. A flat_map on a late side branch (before
+            // a late-fed join, session 31) names each output by its own lineage (`sub`), and
+            // the late-join checker follows those lineages, so it stays.
+            let on_late_branch = |mut k: usize| loop {
+                match operators[k].inputs.as_slice() {
+                    [up] if operators[k].late_input => break Some(*up),
+                    [up] => k = *up,
+                    _ => break None,
+                }
+            };
+            if let Some(f) = operators
+                .iter()
+                .enumerate()
+                .position(|(k, o)| matches!(o.kind, OperatorKindSpec::FlatMap { .. }) && on_late_branch(k).is_none())
+            {
                 return Err(self.err(
                     &format!("operators[{f}].kind"),
                     format!(

@@ -140,7 +140,8 @@ impl Ctx<'_> {
                 match sides.first() {
                     Some(&j) if windowed[j] => Some(WINDOWED_INTO_MIXED),
                     Some(&j) if matches!(o.kind, OperatorKindSpec::EventJoin(_)) => {
-                        late_join_refusal(inputs[i].len(), &sides, plain[j] && is_plain(&ops[j].kind))
+                        let stateless = !keyed[j] && !is_aggregate(&ops[j].kind);
+                        late_join_refusal(inputs[i].len(), &sides, stateless)
                             .or_else(|| inputs[i].iter().any(|u| mixed[*u]).then_some(AFTER_MIXED))
                     }
                     Some(&j) => mixed_head_refusal(o, inputs[i].len(), &sides, keyed[j] || is_aggregate(&ops[j].kind))
@@ -566,16 +567,18 @@ fn mixed_head_refusal(o: &OperatorSpec, n: usize, sides: &[usize], keyed: bool) 
 }
 
 /// Why the event-time join of `n` inputs whose inputs `sides` carry a late side output's
-/// elements is refused, if it is (session 29): one side branch of only map, key_by and
-/// rebalance from `W.late` and one other input (the checker names each element the join took
-/// or dropped by its lineage, which those keep).
-fn late_join_refusal(n: usize, sides: &[usize], plain: bool) -> Option<&'static str> {
+/// elements is refused, if it is (session 29): one side branch from `W.late` and one other
+/// input. `stateless`: the branch holds only map, filter, flat_map, key_by and rebalance
+/// (session 31; before, map, key_by and rebalance only): the checker passes each late element
+/// through the branch's functions and names what the join took or dropped by the lineage they
+/// give. A window before the join is refused as a window on a side branch is (`windowed`).
+fn late_join_refusal(n: usize, sides: &[usize], stateless: bool) -> Option<&'static str> {
     if sides.len() > 1 {
         Some("a join of two late side branches is not modelled (one input may carry late elements; the checker reads the run's record of the join's verdicts on them)")
     } else if n != 2 {
         Some("a join of a late side output reads exactly two inputs (the late elements and another input)")
-    } else if !plain {
-        Some("a join fed by a late side output is modelled only behind map, key_by and rebalance from the side output (the checker follows each late element to the join by its lineage; a filter, flat_map, aggregate or window before the join is not judged)")
+    } else if !stateless {
+        Some("a join fed by a late side output is modelled only behind map, filter, flat_map, key_by and rebalance from the side output (the checker passes each late element through the branch's functions and follows what they give to the join by its lineage; a keyed aggregate before the join is not judged)")
     } else {
         None
     }
