@@ -75,10 +75,10 @@ impl JmHost {
             // Route what this message caused now: a message for a TaskManager goes to the
             // incarnation known at the time (a heartbeat of a new one may come next).
             let ack = self.ack.take();
-            let deployed = route_jm_outputs(&self.s, &mut self.jm, now, self.epoch, &self.last_hb, ack);
+            let routed = route_jm_outputs(&self.s, &mut self.jm, now, self.epoch, &self.last_hb, ack);
             self.s.with(|w| super::gates::asking(w, None));
             if !self.forgetful {
-                rearm(&mut self.lost, &mut self.last_hb, now, &deployed);
+                rearm(&mut self.lost, &mut self.last_hb, now, &routed.deployed);
             }
         }
         // Heartbeat monitor.
@@ -90,14 +90,24 @@ impl JmHost {
                 jm.handle_tm_lost(now, TmId(tm));
             }
         }
-        if jm.poll_timeout().is_some_and(|t| t <= now) {
+        let due = jm.poll_timeout();
+        let fired = due.is_some_and(|t| t <= now);
+        if fired {
             jm.handle_timeout(now);
         }
         let storage_up = self.s.with(|w| w.faults.storage_up && w.reaches(JM, STORAGE));
+        let storage_changed = jm.coordinator().storage_available() != storage_up;
         jm.handle_storage_status(now, storage_up);
-        let deployed = route_jm_outputs(&self.s, jm, now, self.epoch, &self.last_hb, None);
+        let routed = route_jm_outputs(&self.s, jm, now, self.epoch, &self.last_hb, None);
         if !self.forgetful {
-            rearm(&mut self.lost, &mut self.last_hb, now, &deployed);
+            rearm(&mut self.lost, &mut self.last_hb, now, &routed.deployed);
+        }
+        // The JobMaster's next timeout: `due` still, unless a handler ran since (draining its
+        // outputs changes no deadline); one `poll_timeout` scan less per step.
+        let unchanged = !fired && !storage_changed && !routed.resumed;
+        let jm_next = if unchanged { due } else { jm.poll_timeout() };
+        if CHECK_EACH_STEP {
+            assert_eq!(jm_next, jm.poll_timeout(), "the JobMaster's deadline moved without a handler");
         }
         // The next heartbeat timeout of a TaskManager not yet judged lost (a lost one's timeout
         // is past: counting it woke this loop every millisecond while a partition or a crashed
@@ -105,7 +115,7 @@ impl JmHost {
         let (lost, hb_timeout) = (&self.lost, self.hb_timeout);
         let hb_next =
             self.last_hb.iter().filter(|(tm, _)| !lost.contains(tm)).map(|(_, (at, _))| at + hb_timeout + 1).min();
-        let deadline = self.s.with(|w| [jm.poll_timeout(), hb_next, w.next_arrival(JM)].into_iter().flatten().min());
+        let deadline = self.s.with(|w| [jm_next, hb_next, w.next_arrival(JM)].into_iter().flatten().min());
         wait(&self.s, Sleeper::Node(JM), deadline.map(|d| d.max(now))).await;
     }
 
@@ -371,7 +381,7 @@ pub(super) fn from_world(epoch: u64, a: Attempt) -> Option<Attempt> {
 /// `known`: per TaskManager, the incarnation the JobManager last heard from (its messages go to
 /// that process; 0 before the first heartbeat). `ack`: the acknowledgement (of the JobManager's
 /// current attempts) that caused these outputs, recorded first (`acks.rs`). Returns the
-/// TaskManagers deployed to, in order.
+/// TaskManagers deployed to, in order, and whether the JobMaster resumed after a failed stop.
 pub(super) fn route_jm_outputs(
     s: &Shared,
     jm: &mut JobMaster,
@@ -379,7 +389,7 @@ pub(super) fn route_jm_outputs(
     epoch: u64,
     known: &BTreeMap<u32, (u64, u64)>,
     ack: Option<(CheckpointId, TaskId, Attempt, AckShape)>,
-) -> Vec<u32> {
+) -> Routed {
     let inc = |tm: TmId| known.get(&tm.0).map_or(0, |&(_, i)| i);
     let mut deployed = Vec::new();
     s.with(|w| {
@@ -403,9 +413,19 @@ pub(super) fn route_jm_outputs(
     });
     if s.with(|w| std::mem::take(&mut w.rescale.stop_failed)) {
         jm.resume_after_failed_stop(now);
-        deployed.extend(route_jm_outputs(s, jm, now, epoch, known, None));
+        deployed.extend(route_jm_outputs(s, jm, now, epoch, known, None).deployed);
+        return Routed { deployed, resumed: true };
     }
-    deployed
+    Routed { deployed, resumed: false }
+}
+
+/// What routing the JobMaster's outputs did besides sending them (`route_jm_outputs`).
+pub(super) struct Routed {
+    /// The TaskManagers deployed to, in order.
+    pub(super) deployed: Vec<u32>,
+    /// The JobMaster resumed after a failed stop-with-savepoint (a handler ran: its deadlines
+    /// may have moved).
+    pub(super) resumed: bool,
 }
 
 /// The JobMaster's RPCs to a TaskManager (to the incarnation `inc` names), its attempts in the

@@ -603,7 +603,8 @@ pub(super) fn resume_rescaled(
 impl World {
     /// The display name of `task` in the running job's graph; a task of an earlier job that
     /// the rescaled graph no longer has (a zombie after a scale-in) is named by its id.
-    pub(super) fn task_name(&self, task: TaskId) -> String {
-        self.graph.tasks.get(task.0 as usize).map_or_else(|| format!("{task}"), |t| t.name.clone())
+    pub(super) fn task_name(&self, task: TaskId) -> std::borrow::Cow<'_, str> {
+        // Borrowed from the graph (a snapshot's trace line names its task: no copy per line).
+        self.graph.tasks.get(task.0 as usize).map_or_else(|| format!("{task}").into(), |t| t.name.as_str().into())
     }
 }

@@ -12,7 +12,7 @@ pub(super) fn drain_outputs(
     tm: u32,
     now: u64,
     inputs: &[Link],
-) -> (Vec<(CheckpointId, TaskSnapshot)>, bool) {
+) -> (Vec<Taken>, bool) {
     let (task, attempt) = key;
     let at = DrainAt { key, tm, now, inputs };
     let mut snaps = Vec::new();
@@ -142,7 +142,7 @@ fn snapshot_taken(
     id: CheckpointId,
     snapshot: TaskSnapshot,
     alignment: (u64, bool),
-) -> Option<(CheckpointId, TaskSnapshot)> {
+) -> Option<Taken> {
     let (alignment_ms, unaligned) = alignment;
     let (key, now) = (at.key, at.now);
     let (task, attempt) = key;
@@ -157,7 +157,7 @@ fn snapshot_taken(
         fail(w, at, cause);
         return None;
     }
-    note_snapshot(w, at, id, &snapshot, alignment_ms, unaligned);
+    let size_bytes = note_snapshot(w, at, id, &snapshot, alignment_ms, unaligned);
     if let Some((savepoint, mode)) = t.stopped_at().filter(|&(sp, _)| sp == id) {
         let (drained, input_ended) = (t.drained_for_stop(), t.input_has_ended());
         let s = StopSnapshot { at_ms: now, task, attempt, savepoint, mode, drained, input_ended };
@@ -177,7 +177,15 @@ fn snapshot_taken(
             sink_ops: t.sink_ops(),
         });
     }
-    Some((id, snapshot))
+    Some(Taken { id, snapshot, size_bytes })
+}
+
+/// A snapshot a task took (handed to its loop for the synchronous part and the upload), with its
+/// size, walked once for the trace line and reused for the upload's duration.
+pub(super) struct Taken {
+    pub(super) id: CheckpointId,
+    pub(super) snapshot: TaskSnapshot,
+    pub(super) size_bytes: u64,
 }
 
 /// The channel cuts of the task's newest snapshot (`cuts.rs`), asked only when that snapshot
@@ -228,7 +236,7 @@ fn note_snapshot(
     snapshot: &TaskSnapshot,
     alignment_ms: u64,
     unaligned: bool,
-) {
+) -> u64 {
     let ((task, attempt), now) = (at.key, at.now);
     // Walked once: the trace line and the span both show it.
     let size_bytes = snapshot.size_bytes();
@@ -245,7 +253,7 @@ fn note_snapshot(
     w.obs.cuts.note_complete(at.key, id, at.inputs, (&snapshot.in_flight, unaligned));
     let stored: usize = snapshot.in_flight.values().map(Vec::len).sum();
     if stored > 0 && w.graph.always_aligns(task) {
-        let name = w.task_name(task);
+        let name = w.task_name(task).into_owned();
         w.obs.cuts.forced_aligned_state.push((name, id, stored as u64));
     }
     let row = w.checkpoint_row(id);
@@ -270,6 +278,7 @@ fn note_snapshot(
             result: SnapshotResult::Unfinished,
         },
     );
+    size_bytes
 }
 
 /// The handler asks for `id`'s barriers to overtake the records queued in the input channels

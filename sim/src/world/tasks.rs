@@ -445,7 +445,7 @@ impl TaskLoop {
     /// Step 2: the mailbox (control messages are handled even under backpressure), each mail
     /// and the outputs it caused in one world step. The snapshots taken, or `None` when the
     /// task failed (cleaned up).
-    fn mails(&mut self, now: u64, mails: Vec<TaskMail>) -> Option<Vec<(CheckpointId, TaskSnapshot)>> {
+    fn mails(&mut self, now: u64, mails: Vec<TaskMail>) -> Option<Vec<Taken>> {
         let LoopCtx { tm, key, .. } = self.ctx;
         let s = self.s.clone();
         let mut snapshots = Vec::new();
@@ -539,7 +539,7 @@ impl TaskLoop {
 
     /// Step 3: the task's timers: the barrier handler's, Kafka's periodic auto-commit
     /// (checkpointing off) and the source's periodic watermark emission. `None`: it failed.
-    fn timers(&mut self, now: u64, snapshots: &mut Vec<(CheckpointId, TaskSnapshot)>) -> Option<()> {
+    fn timers(&mut self, now: u64, snapshots: &mut Vec<Taken>) -> Option<()> {
         let LoopCtx { tm, key, .. } = self.ctx;
         let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
         // 3. Handler timer.
@@ -637,7 +637,7 @@ impl TaskLoop {
 
     /// Step 3b: a bounded log input read up to its end (every owned partition at its stopping
     /// offset) ends the task's input. `None`: it failed.
-    fn bounded_end(&mut self, now: u64, snapshots: &mut Vec<(CheckpointId, TaskSnapshot)>) -> Option<()> {
+    fn bounded_end(&mut self, now: u64, snapshots: &mut Vec<Taken>) -> Option<()> {
         let LoopCtx { tm, key, is_log, .. } = self.ctx;
         let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
         if self.bounded
@@ -672,7 +672,7 @@ impl TaskLoop {
     /// EndOfData in the outputs behind everything the end of input emitted
     /// (`TaskOutput::EmitEndOfData`), so downstream tasks end their data (and report it) while
     /// this one still waits. `None`: it failed.
-    fn end_of_data(&mut self, now: u64, snapshots: &mut Vec<(CheckpointId, TaskSnapshot)>) -> Option<()> {
+    fn end_of_data(&mut self, now: u64, snapshots: &mut Vec<Taken>) -> Option<()> {
         let LoopCtx { tm, key, .. } = self.ctx;
         let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
         if self.notify_end_of_data
@@ -765,7 +765,7 @@ impl TaskLoop {
     /// beside it. After time passed, the slow-operator fault and RPC timeout read again.
     async fn snapshots(
         &mut self,
-        snapshots: Vec<(CheckpointId, TaskSnapshot)>,
+        snapshots: Vec<Taken>,
         slow: Option<u64>,
         rpc_timeout: Option<u64>,
     ) -> (Option<u64>, Option<u64>) {
@@ -773,10 +773,10 @@ impl TaskLoop {
         let task = key.0;
         let bw = self.spec.cluster.storage_bandwidth_bytes_per_ms.max(1);
         let snapshotted = !snapshots.is_empty();
-        for (id, snapshot) in snapshots {
+        for Taken { id, snapshot, size_bytes } in snapshots {
             let (sync_ms, async_ms, up_extra) = self.s.with(|w| {
                 let (ss, aa) = w.faults.slow_snapshots.get(&task).copied().unwrap_or((0, 0));
-                (1 + ss, snapshot.size_bytes() / bw + aa, w.faults.storage_extra_ms)
+                (1 + ss, size_bytes / bw + aa, w.faults.storage_extra_ms)
             });
             sleep(Duration::from_millis(sync_ms)).await;
             self.s.with(|w| {
@@ -871,7 +871,7 @@ struct InputStep {
     progressed: bool,
     /// When the next input is due (nothing is due now).
     wake_at: Option<u64>,
-    snapshots: Vec<(CheckpointId, TaskSnapshot)>,
+    snapshots: Vec<Taken>,
     /// The task failed while processing (already cleaned up).
     failed: bool,
     record_cost_us: u64,

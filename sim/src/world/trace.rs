@@ -255,7 +255,13 @@ impl EventData {
             EventData::Retune { request, rejected: None } => Some(format!("retune {request:?} accepted")),
             EventData::Retune { request, rejected: Some(e) } => Some(format!("retune {request:?} rejected: {e}")),
             EventData::Abort { id, reason } => Some(format!("id={id} {reason}")),
-            EventData::Discarded { id } => Some(format!("id={}", id.0)),
+            EventData::Discarded { id } => {
+                // One per completed checkpoint: written without the formatting machinery.
+                let mut s = String::with_capacity(24);
+                s.push_str("id=");
+                crate::scenario::text::push_decimal(&mut s, id.0);
+                Some(s)
+            }
             EventData::Tolerable { id, reason } => Some(format!("threshold exceeded: {:?} {reason}", id.map(|i| i.0))),
             EventData::TmLost { tm } => Some(format!("tm{tm} heartbeat timeout")),
             EventData::Input { seq, line } => Some(format!("#{seq} {line:?}")),

@@ -165,8 +165,8 @@ pub(super) fn fetch_user_records(
         }
     }
     if let Some(m) = mismatch {
-        let name = w.task_name(key.0);
-        w.obs.sink_anomalies.push(SinkAnomaly::SourceMismatch { at_ms: now, task: name.to_string(), message: m });
+        let name = w.task_name(key.0).into_owned();
+        w.obs.sink_anomalies.push(SinkAnomaly::SourceMismatch { at_ms: now, task: name, message: m });
     }
     if total == 0 {
         // Nothing available: wake up when the input the loader read says the next record is.
