@@ -110,7 +110,15 @@ impl Explorer<'_> {
             Ctl::Deploy { attempt, restore } => {
                 let job = self.job(sys);
                 let tm = job.graph.tasks[t.0 as usize].tm.0;
-                let tspec = job.graph.task_spec(&job.spec, t, attempt, &sys.rescaled);
+                let mut tspec = job.graph.task_spec(&job.spec, t, attempt, &sys.rescaled);
+                // A task fed by a late side output, marked as the world marks it (session 31:
+                // until then the explorer marked none, so the late-fed windows and joins
+                // recorded nothing and the `late-window-*` and `late-join-*` rules judged no
+                // explored path); a late-fed join's deployment is recorded for the join replay
+                // rule (`RunResult::join_restores`).
+                if crate::world::mark_late_fed(&job.spec, &job.graph, t, &mut tspec) {
+                    sys.obs.make_mut().join_restores.push((t, attempt, restore.as_deref().map(|c| c.id)));
+                }
                 let strategy = crate::world::source_watermark_strategy(&job.spec, &job.graph, t, &tspec);
                 let log_end = self.latest_ends(sys, restore.is_some());
                 let counters = sys.counters.entry(tm).or_default();
