@@ -33,14 +33,18 @@ const ROWS: &[Row] = &[
     Row { file: "tiny-cancel-marker.toml", ticks: 2, failures: 0 },
 ];
 
-/// Explores `row` with `b`'s reduction settings; the search must exhaust its space with no
-/// violation.
-fn run(row: &Row, b: Bounds) -> (u64, Vec<u64>) {
+/// `row`'s job under the correct protocol, and its bounds with `b`'s reduction settings.
+fn setup(row: &Row, b: Bounds) -> (ckptsim_sim::spec::JobSpec, Bounds) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/explore").join(row.file);
     let mut spec = load::load_spec(&path).expect("explore scenario loads");
     spec.variant = Variant::Correct;
-    let bounds =
-        Bounds { max_ticks: row.ticks, max_failures: row.failures, max_states: 2_000_000, max_depth: 200, ..b };
+    (spec, Bounds { max_ticks: row.ticks, max_failures: row.failures, max_states: 2_000_000, max_depth: 200, ..b })
+}
+
+/// Explores `row` with `b`'s reduction settings; the search must exhaust its space with no
+/// violation.
+fn run(row: &Row, b: Bounds) -> (u64, Vec<u64>) {
+    let (spec, bounds) = setup(row, b);
     let r = Explorer::new(&spec, bounds).explore();
     let at = format!("{} ({},{})", row.file, row.ticks, row.failures);
     assert!(r.violation.is_none(), "{at}: correct protocol: {:?}", r.violation);
@@ -123,11 +127,7 @@ fn leaving_the_job_manager_out_keeps_every_terminal_state_with_fewer_states() {
             assert_eq!(left_out, kept, "{at}: the same terminal states");
             assert!(out_states < kept_states, "{at}: {out_states} vs {kept_states}");
         }
-        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/explore").join(row.file);
-        let mut spec = load::load_spec(&path).expect("explore scenario loads");
-        spec.variant = Variant::Correct;
-        let b =
-            Bounds { max_ticks: row.ticks, max_failures: row.failures, max_states: 2_000_000, max_depth: 200, ..out };
+        let (spec, b) = setup(row, out);
         let dfs = Explorer::new(&spec, b).explore_exhaustive();
         let digest = full.iter().fold(0u64, |d, f| d.wrapping_add(*f));
         assert!(dfs.exhausted && dfs.violation.is_none(), "{at} --exhaust: {:?}", dfs.violation);
