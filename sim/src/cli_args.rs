@@ -320,9 +320,14 @@ pub(crate) struct ExploreArgs {
     /// Exhaustive depth-first search: each state expanded once, a visited set of bare
     /// fingerprints (memory: 8-21 bytes a state exact, 4-5 with `--visited compact`; no frontier); exhausted only when no bound
     /// cut a path (raise `--depth` until none does). For spaces too large for breadth-first
-    /// search; a counterexample is not of minimal length.
+    /// search; a counterexample is not of minimal length. Leaves the JobManager's steps out of
+    /// a busy set where that set is persistent too (`--jm-out`, session 31) unless `--jm-keep`.
     #[arg(long, conflicts_with = "dfs")]
     pub(crate) exhaust: bool,
+    /// With `--exhaust`: keep every JobManager step in every busy set (breadth-first search's
+    /// default, the counts measured before session 31) instead of `--jm-out`
+    #[arg(long, requires = "exhaust", conflicts_with = "jm_out")]
+    pub(crate) jm_keep: bool,
     /// With `--exhaust`: the visited set, `exact` (64-bit fingerprints, 8 bytes a slot, doubled
     /// at 3/4 load), `compact` (hash compaction: 32-bit slots sized once for `--max-states`, at
     /// most 3/4 full; 4 bytes a slot) or `auto` (`compact` above 2^26 states). The result line

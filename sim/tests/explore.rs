@@ -1439,3 +1439,39 @@ fn a_subsumed_savepoint_is_kept_by_the_correct_store_and_discarded_by_the_plant(
     assert!(v.anomaly.contains("it is a savepoint"), "{}", v.anomaly);
     assert!(v.path.contains(&Choice::Savepoint), "{:?}", v.path);
 }
+
+/// Session 31: a join fed by a late side output (`Window`'s late elements, keyed again, joined
+/// with `Other`), written here rather than in `scenarios/explore/` (it is no world scenario).
+const TINY_LATE_JOIN: &str = include_str!("explore_late_join.toml");
+
+/// [`TINY_LATE_JOIN`] under `variant`, loaded from a file of its own.
+fn late_join_spec(variant: Variant) -> ckptsim_sim::spec::JobSpec {
+    let dir = std::env::temp_dir().join(format!("ckptsim-late-join-{}-{variant}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tiny-late-join.toml");
+    std::fs::write(&file, TINY_LATE_JOIN).unwrap();
+    let mut s = load::load_spec(&file).expect("the late-fed join loads");
+    s.variant = variant;
+    let _ = std::fs::remove_dir_all(&dir);
+    s
+}
+
+/// Session 31: the explorer marks a task fed by a late side output as the world does
+/// (`world::mark_late_fed`), so a late-fed join records what it took and emitted
+/// (`RunResult::join_judgments`) and each attempt's deployment with the checkpoint it restored
+/// (`join_restores`): the `late-join-*` rules and the join replay rule (`check/joins_replay.rs`)
+/// judge explored paths. Until session 31 the explorer marked no task, both lists stayed empty
+/// and the rules skipped every explored path ("the host records none").
+#[test]
+fn a_late_fed_join_records_its_judgments_and_restores_on_explored_paths() {
+    let spec = late_join_spec(Variant::Correct);
+    let ex = Explorer::new(&spec, bounds(2, 0));
+    let (run, steps) = ex.run_on(&[], 80).expect("runs from the start");
+    assert!(!run.join_restores.is_empty(), "the join's deployment is recorded ({} steps)", steps.len());
+    assert!(
+        run.join_restores.iter().all(|r| r.2.is_none()),
+        "a first deployment restores nothing: {:?}",
+        run.join_restores
+    );
+    assert!(!run.join_judgments.is_empty(), "the join's verdicts are recorded ({} steps)", steps.len());
+}

@@ -159,6 +159,20 @@ const LATE_SIDE_EDITS: &[(&str, &str)] = &[
     ("name = \"LatePrint\"\nparallelism = 1\n", "name = \"LatePrint\"\nparallelism = 1\ninputs = [\"Window.late\"]\n"),
 ];
 
+/// `tiny-finished-restore.toml` edited for `end-of-partition-releases-alignment` (session 31):
+/// three source subtasks and partitions, partition 0 empty, the others with a record appended
+/// only at 7 s (past every tick: those two sources never end their input), and a manual
+/// checkpoint request (the `trigger` step, `--requests 1`).
+const EOP_EDITS: &[(&str, &str)] = &[
+    ("parallelism = 2", "parallelism = 3"),
+    ("partitions = 2", "partitions = 3"),
+    (
+        "records = [ { at_ms = 0, partition = 0, value = \"a\" } ]",
+        "records = [ { at_ms = 7000, partition = 1, value = \"a\" }, { at_ms = 7000, partition = 2, value = \"b\" } ]",
+    ),
+    ("[expect]", "[[actions]]\nat_ms = 1100\nkind = \"trigger-checkpoint\"\n\n[expect]"),
+];
+
 /// How `explore` finds one planted variant: the job of `scenarios/explore/` (with the text
 /// edits the variant needs), the bounds, and the checker.
 struct Case {
@@ -565,10 +579,12 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         }),
         // Without the record at ts 200 (which would register the timer of [0,1000) again after
         // the restore): the window restored from checkpoint 1 never fires (`windows`, window lost).
+        // Session 31: restored by a JobManager failover, as session 30 did for the restore
+        // variants (21 steps, 0.5 CPU s; through a task failure, (3,1): 26 steps, 3.6 CPU s).
         Variant::WindowTimersNotRestored => Ok(Case {
             job: "tiny-window.toml",
             edits: &[("  { at_ms = 1000, partition = 0, value = \"a\", ts_ms = 200 },\n", "")],
-            bounds: Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() },
+            bounds: Bounds { max_ticks: 3, max_failures: 0, max_jm_failovers: 1, ..Bounds::default() },
             checker: "windows",
             search: Search::Bfs,
         }),
@@ -590,11 +606,22 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "windows",
             search: Search::Bfs,
         }),
-        Variant::EndOfPartitionReleasesAlignment => Err(
-            "needs one task with three input channels, one ending while another's barrier is still on its way: three \
-             bounded source subtasks into one `Sum` (2 ticks) hold no violation within 300,000 states; caught by the \
-             world (docs/mutation.md, session 30)",
-        ),
+        // Session 31: three bounded source subtasks into the 2PC sink (three input channels).
+        // `Source (1/3)` has no record: it ends at once and finishes with checkpoint 1. The
+        // other two never end. A manual checkpoint 2 (the `trigger` step, which the reduction
+        // treats as a JobManager step, unlike a late tick, which disables it) is triggered while
+        // `Source (1/3)`'s end of partition is still on its way: the sink takes barrier 2 from
+        // `Source (2/3)`, then the end of partition, and the plant snapshots with `Source
+        // (3/3)`'s barrier still owed (`barriers`, 31 steps). In the eager time model no tick
+        // falls while an end of partition waits, which is why session 30's two-tick job held no
+        // violation.
+        Variant::EndOfPartitionReleasesAlignment => Ok(Case {
+            job: "tiny-finished-restore.toml",
+            edits: EOP_EDITS,
+            bounds: Bounds { max_requests: 1, ..b(1, 0) },
+            checker: "barriers",
+            search: Search::Bfs,
+        }),
         // Unaligned checkpoints on the self-union: checkpoint 1 persists the two records in
         // flight on both gates, `Words` fails, and the restored union replays only the first
         // gate's one (`alignment` `channel-state-not-replayed`, 20 steps; the explorer records

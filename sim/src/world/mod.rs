@@ -89,7 +89,8 @@ pub use rows::{Rows, RowsIter};
 use services::*;
 pub(crate) use services::{build_log, build_log_until, in_flight_inputs, BrokerLog};
 pub(crate) use tasks::{
-    configure_sink_committer, idle_task_spins, inputs_before_latest, resolve_latest_ends, source_watermark_strategy,
+    configure_sink_committer, idle_task_spins, inputs_before_latest, mark_late_fed, resolve_latest_ends,
+    source_watermark_strategy,
 };
 
 use supervise::*;

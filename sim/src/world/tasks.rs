@@ -202,20 +202,8 @@ fn start_task(
     let log_end = latest_ends(w, spec, restore.is_some(), now);
     let counters = w.tasks.counters.entry(tm).or_default();
     let is_line = matches!(tspec.head, ckptsim::task::HeadSpec::LineSource);
-    // A window fed by a late side output (session 28): the `windows` checker reads which
-    // elements each attempt took (its watermark is not restored, so no fold knows them); marked
-    // before `Task::new`, which replays a restore's in-flight records.
     let mut tspec = tspec;
-    let (vi, _) = d.graph.task_vertex[task.0 as usize];
-    if d.graph.vertices[vi].ops.iter().any(|o| spec.late_fed_window(*o).is_some()) {
-        tspec.chain.iter_mut().for_each(|op| op.operator.record_window_assignments());
-    }
-    // A join fed by a late side output (session 29): the checker reads which elements each
-    // attempt took or dropped as late and which rows it emitted, marked before `Task::new` too.
-    if d.graph.vertices[vi].ops.iter().any(|o| spec.late_fed_join(*o).is_some()) {
-        if let ckptsim::task::HeadSpec::MultiInputs { gates, .. } = &mut tspec.head {
-            gates.record_join = true;
-        }
+    if mark_late_fed(spec, &d.graph, task, &mut tspec) {
         w.obs.join_restores.push((task, attempt, restore.map(|c| c.id)));
     }
     let mut t = Task::new(tspec, now, restore, &committed, &log_end, counters);
@@ -1106,6 +1094,28 @@ pub(super) fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
 
 pub(super) fn task_failed(s: &Shared, _tm: u32, key: (TaskId, Attempt)) {
     s.with(|w| cleanup_task(w, key));
+}
+
+/// Marks what the checkers read of a task fed by a late side output, before `Task::new` (which
+/// replays a restore's in-flight records): a late-fed window records which elements each
+/// attempt took (session 28: its watermark is not restored, so no fold knows them), a late-fed
+/// join which elements it took or dropped as late and which rows it emitted (session 29).
+/// Returns whether a late-fed join was marked: its deployment is then recorded
+/// (`RunResult::join_restores`, the join replay rule). The world and the explorer
+/// (`tools/explore/route.rs`, session 31) mark their tasks here.
+pub(crate) fn mark_late_fed(spec: &JobSpec, graph: &Graph, task: TaskId, tspec: &mut ckptsim::task::TaskSpec) -> bool {
+    let (vi, _) = graph.task_vertex[task.0 as usize];
+    let ops = &graph.vertices[vi].ops;
+    if ops.iter().any(|o| spec.late_fed_window(*o).is_some()) {
+        tspec.chain.iter_mut().for_each(|op| op.operator.record_window_assignments());
+    }
+    if !ops.iter().any(|o| spec.late_fed_join(*o).is_some()) {
+        return false;
+    }
+    if let ckptsim::task::HeadSpec::MultiInputs { gates, .. } = &mut tspec.head {
+        gates.record_join = true;
+    }
+    true
 }
 
 /// The watermark strategy of task `task` when it is a log source with one (event time,

@@ -92,7 +92,7 @@ impl Sys {
             o.completion_seen.values().map(|c| c.0).sum::<u64>()
                 + o.discards.len() as u64 * 1_000_000_000
                 + (o.assignment_snapshots.len() as u64 + o.join_judgments.len() as u64 * 1000) * 1_000_000_000_000,
-            self.store.committed().len() as u64,
+            self.store.committed().len() as u64 + o.join_restores.len() as u64 * 1_000_000,
             self.store.open_txns().len() as u64
                 + o.retained.len() as u64 * 1000
                 + o.stops.len() as u64 * 1_000_000

@@ -158,6 +158,7 @@ impl<'a> Explorer<'a> {
                 discards: vec![],
                 assignment_snapshots: vec![],
                 join_judgments: vec![],
+                join_restores: vec![],
                 read_inputs: 0,
                 zombie_anomalies: vec![],
                 stops: vec![],

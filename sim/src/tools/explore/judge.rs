@@ -82,9 +82,7 @@ impl Explorer<'_> {
             late_snapshots: sys.obs.late_snapshots.clone(),
             assignment_snapshots: sys.obs.assignment_snapshots.clone(),
             join_judgments: sys.obs.join_judgments.clone(),
-            // Not recorded here: the join replay rule (`check/joins_replay.rs`) leaves every
-            // attempt without a recorded deployment unjudged.
-            join_restores: vec![],
+            join_restores: sys.obs.join_restores.clone(),
             window_assignments: sys.obs.window_assignments.clone(),
             quiesced_windows: sys.obs.quiesced_windows.clone(),
             // The explorer does not record the sources' event-time steps: the windows checker's

@@ -469,6 +469,10 @@ struct Obs {
     /// A late-fed join's verdicts (`TaskOutput::JoinJudged`), as the world records them: the
     /// `late-join-*` rules (session 30).
     join_judgments: Vec<crate::world::JoinRow>,
+    /// Which checkpoint each attempt of a late-fed join's task restored, as the world records
+    /// them (`RunResult::join_restores`): the join replay rule judges only attempts it knows the
+    /// deployment of (session 31).
+    join_restores: Vec<(TaskId, Attempt, Option<CheckpointId>)>,
     window_assignments: Vec<crate::world::AssignmentRow>,
     quiesced_windows: Vec<crate::world::QuiescedRow>,
     /// User operators' list state as a checkpoint stored it and as each restore gave it.

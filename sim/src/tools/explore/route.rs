@@ -103,60 +103,74 @@ impl Explorer<'_> {
         }
     }
 
+    /// A deployment reaches task `t`'s TaskManager: the core's `Task` of `attempt`, built,
+    /// configured and restored from `restore` as the world's `start_task` does it; older
+    /// attempts' channels dropped; INITIALIZING (2.x) and RUNNING queued for the JobManager.
+    fn deploy(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>>) {
+        let now = sys.now_ms;
+        let job = self.job(sys);
+        let tm = job.graph.tasks[t.0 as usize].tm.0;
+        let mut tspec = job.graph.task_spec(&job.spec, t, attempt, &sys.rescaled);
+        // A task fed by a late side output, marked as the world marks it (session 31:
+        // until then the explorer marked none, so the late-fed windows and joins
+        // recorded nothing and the `late-window-*` and `late-join-*` rules judged no
+        // explored path); a late-fed join's deployment is recorded for the join replay
+        // rule (`RunResult::join_restores`).
+        if crate::world::mark_late_fed(&job.spec, &job.graph, t, &mut tspec) {
+            sys.obs.make_mut().join_restores.push((t, attempt, restore.as_deref().map(|c| c.id)));
+        }
+        let strategy = crate::world::source_watermark_strategy(&job.spec, &job.graph, t, &tspec);
+        let log_end = self.latest_ends(sys, restore.is_some());
+        let counters = sys.counters.entry(tm).or_default();
+        let mut task = Task::new(tspec, now, restore.as_deref(), &sys.committed_offsets, &log_end, counters);
+        if restore.is_none() {
+            self.skip_before_latest(sys, &task, &log_end);
+        }
+        // FLIP-147 as the world sets it (`world/tasks.rs`): a task whose input ended
+        // (after a stop's savepoint) waits for its final checkpoint.
+        let profile = self.spec.profile;
+        task.set_wait_for_final_checkpoint(
+            profile.checkpoints_after_tasks_finish() && job.spec.checkpoint.periodic_enabled(),
+        );
+        // The 2PC sink's committer as the world sets it (`world/tasks.rs`
+        // `configure_txn_timeout`): Sink V2 retries a retriable refusal, and the sink
+        // knows the store's transaction timeout (with the begin times of the
+        // transactions it restores) and whether failures after it are ignored.
+        let own = restore.as_deref().and_then(|c| c.tasks.get(&t));
+        crate::world::configure_sink_committer(&sys.store, &job.spec, &mut task, own, now);
+        if let Some(strategy) = strategy {
+            // A fresh generator on every deployment: watermarks are not restored (§11).
+            task.configure_watermarks(now, strategy);
+        }
+        if self.records_valves() && task.watermark_valve().is_some() {
+            task.record_window_fires();
+        }
+        if let Some(cp) = &restore {
+            self.note_restored_state(sys, &task, cp);
+            if !task.has_failed() {
+                // The `alignment` rule `channel-state-not-replayed`, as the world records it.
+                sys.cuts.make_mut().cuts.note_restore(&task, attempt, cp.id, now);
+            }
+        }
+        sys.data.retain(|k, _| k.0 >= attempt.0);
+        sys.end_of_data.retain(|k| k.1 >= attempt);
+        if sys.cuts.has_before(attempt.0) {
+            sys.cuts.make_mut().forget_before(attempt.0);
+        }
+        sys.tasks.insert(t, Part::new(task));
+        let up = sys.to_jm.entry(t).or_default().make_mut();
+        if self.spec.profile.has_initializing_state() {
+            up.push_back(Up::State { attempt, state: ExecutionState::Initializing, cause: None });
+        }
+        up.push_back(Up::State { attempt, state: ExecutionState::Running, cause: None });
+        self.drain(sys, t);
+    }
+
     pub(super) fn deliver_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
         let now = sys.now_ms;
         let current = sys.tasks.get(&t).map(|x| x.attempt());
         match m {
-            Ctl::Deploy { attempt, restore } => {
-                let job = self.job(sys);
-                let tm = job.graph.tasks[t.0 as usize].tm.0;
-                let tspec = job.graph.task_spec(&job.spec, t, attempt, &sys.rescaled);
-                let strategy = crate::world::source_watermark_strategy(&job.spec, &job.graph, t, &tspec);
-                let log_end = self.latest_ends(sys, restore.is_some());
-                let counters = sys.counters.entry(tm).or_default();
-                let mut task = Task::new(tspec, now, restore.as_deref(), &sys.committed_offsets, &log_end, counters);
-                if restore.is_none() {
-                    self.skip_before_latest(sys, &task, &log_end);
-                }
-                // FLIP-147 as the world sets it (`world/tasks.rs`): a task whose input ended
-                // (after a stop's savepoint) waits for its final checkpoint.
-                let profile = self.spec.profile;
-                task.set_wait_for_final_checkpoint(
-                    profile.checkpoints_after_tasks_finish() && job.spec.checkpoint.periodic_enabled(),
-                );
-                // The 2PC sink's committer as the world sets it (`world/tasks.rs`
-                // `configure_txn_timeout`): Sink V2 retries a retriable refusal, and the sink
-                // knows the store's transaction timeout (with the begin times of the
-                // transactions it restores) and whether failures after it are ignored.
-                let own = restore.as_deref().and_then(|c| c.tasks.get(&t));
-                crate::world::configure_sink_committer(&sys.store, &job.spec, &mut task, own, now);
-                if let Some(strategy) = strategy {
-                    // A fresh generator on every deployment: watermarks are not restored (§11).
-                    task.configure_watermarks(now, strategy);
-                }
-                if self.records_valves() && task.watermark_valve().is_some() {
-                    task.record_window_fires();
-                }
-                if let Some(cp) = &restore {
-                    self.note_restored_state(sys, &task, cp);
-                    if !task.has_failed() {
-                        // The `alignment` rule `channel-state-not-replayed`, as the world records it.
-                        sys.cuts.make_mut().cuts.note_restore(&task, attempt, cp.id, now);
-                    }
-                }
-                sys.data.retain(|k, _| k.0 >= attempt.0);
-                sys.end_of_data.retain(|k| k.1 >= attempt);
-                if sys.cuts.has_before(attempt.0) {
-                    sys.cuts.make_mut().forget_before(attempt.0);
-                }
-                sys.tasks.insert(t, Part::new(task));
-                let up = sys.to_jm.entry(t).or_default().make_mut();
-                if self.spec.profile.has_initializing_state() {
-                    up.push_back(Up::State { attempt, state: ExecutionState::Initializing, cause: None });
-                }
-                up.push_back(Up::State { attempt, state: ExecutionState::Running, cause: None });
-                self.drain(sys, t);
-            }
+            Ctl::Deploy { attempt, restore } => self.deploy(sys, t, attempt, restore),
             Ctl::Cancel { attempt } => {
                 // The task is cancelled at once here, so its CANCELED update is the cancel RPC's
                 // answer too (the JobMaster stops retrying once the execution leaves CANCELING);
