@@ -20,11 +20,12 @@ use crate::ids::TaskId;
 #[serde(rename_all = "lowercase")]
 pub enum FailoverStrategy {
     /// `full`: every task (Flink's `RestartAllFailoverStrategy`); the model's behaviour before
-    /// session 30 and its default.
-    #[default]
+    /// session 30 and its default until session 31.
     Full,
     /// `region`: the failed task's pipelined region (Flink's default,
-    /// `RestartPipelinedRegionFailoverStrategy`).
+    /// `JobManagerOptions#EXECUTION_FAILOVER_STRATEGY`, `RestartPipelinedRegionFailoverStrategy`);
+    /// the model's default since session 31.
+    #[default]
     Region,
 }
 

@@ -451,11 +451,18 @@ pub enum Variant {
     /// compares `minPauseBetweenCheckpoints` with the time since `lastCheckpointCompletionRelativeTime`,
     /// which the coordinator sets in `completePendingCheckpoint`.
     MinPauseFromTrigger,
+    /// Session 31: a regional restart (`failover_strategy = "region"`, a job of several pipelined
+    /// regions) deploys the region's tasks without restoring the latest completed checkpoint:
+    /// they start from empty state and their sources from the startup mode, as Flink's first
+    /// `RestartPipelinedRegionStrategy` did (FLINK-10712, fixed in 1.9: "all restored regions
+    /// will be restarted with empty state"). Flink restores the region's subtasks from the
+    /// latest completed checkpoint (`CheckpointCoordinator#restoreLatestCheckpointedStateToSubtasks`).
+    RegionRestartsWithoutState,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 74] = [
+    pub const ALL: [Variant; 75] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -530,6 +537,7 @@ impl Variant {
         Variant::ChannelStateFirstGateOnly,
         Variant::ResumedChannelAlignedAtOnce,
         Variant::MinPauseFromTrigger,
+        Variant::RegionRestartsWithoutState,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -633,6 +633,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "alignment",
             search: Search::Bfs,
         }),
+        Variant::RegionRestartsWithoutState => Err(
+            "needs a regional restart: explore refuses a job of several pipelined regions under `failover_strategy = \
+             \"region\"` (its failure steps restart every task); caught by the world (docs/mutation.md, session 31)",
+        ),
     }
 }
 

@@ -23,7 +23,7 @@ pub struct Scenario {
     pub stop_at_ms: u64,
     pub(super) checkpoint: CheckpointConfig,
     pub(super) restart: Option<RestartStrategyConfig>,
-    /// `failover_strategy`: which tasks a task failure restarts (`full` when omitted).
+    /// `failover_strategy`: which tasks a task failure restarts (`region`, Flink's default, when omitted).
     pub failover: ckptsim::region::FailoverStrategy,
     /// `[cluster]` with defaults filled in.
     pub cluster: ClusterSpec,

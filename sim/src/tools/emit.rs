@@ -453,7 +453,7 @@ fn raw_scenario(spec: &JobSpec) -> RawScenario {
         stop_at_ms: Some(spec.stop_at_ms),
         checkpoint: checkpoint(&spec.checkpoint),
         restart: spec.restart_configured.then(|| restart(&spec.restart)),
-        failover_strategy: unless_default(spec.failover, ckptsim::region::FailoverStrategy::Full)
+        failover_strategy: unless_default(spec.failover, ckptsim::region::FailoverStrategy::default())
             .map(|f| f.to_string()),
         cluster: cluster(spec),
         kafka: kafka(&spec.kafka),
