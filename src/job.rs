@@ -113,7 +113,11 @@ impl JobMaster {
         coordinator.hold_queue_on_job_failure();
         coordinator.set_vertices(params.tasks.iter().map(|t| (t.id, t.vertex)).collect());
         let restart = RestartStrategy::new(&params.restart, params.profile, params.variant);
-        let regions = Arc::new(Regions::compute(params.tasks.iter().map(|t| t.inputs.as_slice())));
+        // The planted `region-first-producer-only`: each subtask linked to its first producer only.
+        let first_only = params.variant == Variant::RegionFirstProducerOnly;
+        let inputs =
+            params.tasks.iter().map(|t| if first_only { &t.inputs[..t.inputs.len().min(1)] } else { &t.inputs[..] });
+        let regions = Arc::new(Regions::compute(inputs));
         let executions = params
             .tasks
             .iter()
@@ -258,12 +262,18 @@ impl JobMaster {
         };
         if e.attempt != attempt || e.state == state || !e.state.can_transition_to(state) {
             // Stale attempt, duplicate or out-of-order report: Flink discards these.
+            if state == ExecutionState::Failed {
+                self.plant_count_again(now_ms);
+            }
             return;
         }
         self.executions[task.0 as usize].deploying_since_ms = None;
         match state {
             ExecutionState::Failed => {
                 let counted = e.state != ExecutionState::Canceling;
+                if !counted {
+                    self.plant_count_again(now_ms);
+                }
                 self.set_task_state(task, ExecutionState::Failed);
                 if counted {
                     let message = cause.unwrap_or_else(|| "task failed".to_string());
@@ -780,6 +790,17 @@ impl JobMaster {
                     self.outputs.push_back(JobOutput::Cancel { task, attempt: e.attempt, tm });
                 }
             }
+        }
+    }
+
+    /// The planted [`Variant::FailureCountedTwice`]: a failure report Flink discards (a stale
+    /// or repeated FAILED, or the failure of an execution being cancelled) notifies the restart
+    /// strategy once more, without a restart of its own.
+    fn plant_count_again(&mut self, now_ms: u64) {
+        if self.params.variant == Variant::FailureCountedTwice && !self.status.is_terminal() {
+            self.failures_total += 1;
+            let random = self.rng.next_u64();
+            self.restart.notify_failure(now_ms, random);
         }
     }
 

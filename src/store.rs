@@ -120,6 +120,9 @@ pub struct CompletedCheckpointStore {
     /// The planted [`crate::variant::Variant::SavepointDiscardedOnSubsume`]: a subsumed savepoint
     /// or external entry is discarded too.
     discard_unowned_on_subsume: bool,
+    /// The planted [`crate::variant::Variant::SavepointEntersStore`]: 2.x admits its own
+    /// savepoints as 1.11 does (the invariants that forbid them are relaxed under the plant).
+    savepoints_admitted: bool,
 }
 
 impl CompletedCheckpointStore {
@@ -135,6 +138,7 @@ impl CompletedCheckpointStore {
             lexical_order: false,
             discard_retained_on_cancel: false,
             discard_unowned_on_subsume: false,
+            savepoints_admitted: false,
         };
         s.invariants();
         s
@@ -148,6 +152,7 @@ impl CompletedCheckpointStore {
         self.lexical_order = variant == Variant::RestoreLexicallyLatest;
         self.discard_retained_on_cancel = variant == Variant::RetainedDiscardedOnCancel;
         self.discard_unowned_on_subsume = variant == Variant::SavepointDiscardedOnSubsume;
+        self.savepoints_admitted = variant == Variant::SavepointEntersStore;
         self
     }
 
@@ -205,7 +210,7 @@ impl CompletedCheckpointStore {
     fn push(&mut self, cp: Arc<CompletedCheckpoint>) {
         assert!(!self.shut_down, "store: add({}) after shutdown", cp.id);
         if let Some(latest) = self.checkpoints.back() {
-            let late_1_11_savepoint = cp.is_savepoint() && self.profile.savepoints_in_completed_store();
+            let late_1_11_savepoint = cp.is_savepoint() && self.savepoints_stored();
             assert!(
                 cp.id > latest.id || late_1_11_savepoint,
                 "store: added id {} not above the latest {}",
@@ -215,12 +220,18 @@ impl CompletedCheckpointStore {
         }
         assert!(self.checkpoints.iter().all(|c| c.id != cp.id), "store: id {} added twice", cp.id);
         assert!(
-            !cp.is_savepoint() || cp.external || self.profile.savepoints_in_completed_store(),
+            !cp.is_savepoint() || cp.external || self.savepoints_stored(),
             "store: savepoint {} added in {} (only restored savepoints enter the store since 1.15)",
             cp.id,
             self.profile
         );
         self.checkpoints.push_back(cp);
+    }
+
+    /// Whether own savepoints enter the store: 1.11, or 2.x under the planted
+    /// [`crate::variant::Variant::SavepointEntersStore`].
+    fn savepoints_stored(&self) -> bool {
+        self.profile.savepoints_in_completed_store() || self.savepoints_admitted
     }
 
     /// 1.11: while more than N, drop the oldest.
@@ -326,7 +337,7 @@ impl CompletedCheckpointStore {
         assert!(!self.shut_down || self.checkpoints.is_empty(), "store: empty after shutdown");
         let mut prev: Option<CheckpointId> = None;
         for c in &self.checkpoints {
-            let late_1_11_savepoint = c.is_savepoint() && self.profile.savepoints_in_completed_store();
+            let late_1_11_savepoint = c.is_savepoint() && self.savepoints_stored();
             assert!(
                 prev.is_none_or(|p| c.id > p) || late_1_11_savepoint,
                 "store: ids not strictly increasing at {}",
@@ -334,7 +345,7 @@ impl CompletedCheckpointStore {
             );
             prev = Some(c.id);
             assert!(
-                !c.is_savepoint() || c.external || self.profile.savepoints_in_completed_store(),
+                !c.is_savepoint() || c.external || self.savepoints_stored(),
                 "store: own savepoint {} retained in {}",
                 c.id,
                 self.profile

@@ -196,6 +196,9 @@ struct EventTime {
     /// The planted `watermark-before-window-results` variant: a chain with an event-time
     /// window forwards the watermark before firing its timers.
     watermark_first: bool,
+    /// The planted `idleness-ignores-activity` variant: a source split's records do not reset
+    /// its idleness timer.
+    idleness_ignores_activity: bool,
 }
 
 /// Where the task is on its way to FINISHED (bounded input).

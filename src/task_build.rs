@@ -360,6 +360,7 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
         }),
         idle_without_flush: variant == Variant::SourceIdleWithoutFlush,
         watermark_first: variant == Variant::WatermarkBeforeWindowResults,
+        idleness_ignores_activity: variant == Variant::IdlenessIgnoresActivity,
         processing,
         drop_due_once: processing && own.is_some() && variant == Variant::RestoredDueTimersDropped,
         late_lost: own.is_some() && variant == Variant::LateSideOutputLostOnRestore,

@@ -14,7 +14,12 @@ impl Task {
             Head::Inputs(_) => panic!("{}: a watermark strategy belongs on a source", self.name),
         };
         let profile = if self.event_time.idle_without_flush { Profile::Flink111 } else { self.end.profile };
-        self.event_time.source = Some(SourceWatermarks::for_profile(strategy, &splits, now_ms, profile));
+        let source = SourceWatermarks::for_profile(strategy, &splits, now_ms, profile);
+        self.event_time.source = Some(if self.event_time.idleness_ignores_activity {
+            source.with_idleness_ignoring_activity()
+        } else {
+            source
+        });
         self.invariants();
     }
 

@@ -458,11 +458,58 @@ pub enum Variant {
     /// will be restarted with empty state"). Flink restores the region's subtasks from the
     /// latest completed checkpoint (`CheckpointCoordinator#restoreLatestCheckpointedStateToSubtasks`).
     RegionRestartsWithoutState,
+    /// Session 31 (held out): a task failure that the JobMaster already handled is counted
+    /// again: a FAILED report of an execution being cancelled for the failover, a second FAILED
+    /// report of an execution already FAILED (the TaskManager's own report after the heartbeat
+    /// path failed it), or one of an older execution attempt, notifies the restart strategy a
+    /// second time (one more failure toward fixed-delay's attempts, failure-rate's window,
+    /// exponential-delay's backoff). Flink discards a state update of an execution attempt that
+    /// is no longer current (`SchedulerBase#updateTaskExecutionState`, `ExecutionGraph#updateState`
+    /// by `ExecutionAttemptID`), a failing execution that is being cancelled completes its
+    /// cancellation (`Execution#processFail` in `CANCELING`), and only a new failure reaches
+    /// `ExecutionFailureHandler#getFailureHandlingResult` and `RestartBackoffTimeStrategy#notifyFailure`.
+    FailureCountedTwice,
+    /// Session 31 (held out): a rescale hands a user operator's split list state (and a 2PC
+    /// sink's pending transactions) by subtask index: new subtask `i` restores old subtask `i`'s
+    /// entries, so a scale-down loses the entries of the old subtasks beyond the new parallelism.
+    /// Flink's `RoundRobinOperatorStateRepartitioner#repartitionSplitState` deals the entries of
+    /// every old subtask out among the new ones.
+    SplitStateBySubtask,
+    /// Session 31 (held out): a rescale of union list state keeps only the lists of the old
+    /// subtasks that exist in the new job (old subtask `j < p_new`): a scale-down loses the
+    /// others' entries from the union. Flink's `RoundRobinOperatorStateRepartitioner
+    /// #repartitionUnionState` hands every new subtask the union of all old subtasks' entries.
+    UnionRescaleDropsBeyond,
+    /// Session 31 (held out): a source split's idleness timer is not reset by its records: once
+    /// `idle-timeout` passed since the countdown started, the split is marked idle at
+    /// every periodic emission although records keep coming, and emits no watermark. Flink's
+    /// `WatermarksWithIdleness#onEvent` calls `IdlenessTimer#activity`, and `checkIfIdle` starts
+    /// the countdown over when the counter moved.
+    IdlenessIgnoresActivity,
+    /// Session 31 (held out): flink-2.3 adds a completed savepoint to the completed-checkpoint
+    /// store (as 1.11 does): it counts toward `num-retained`, subsumes checkpoints and is the
+    /// restore point of a later failover. Since FLIP-193 (snapshot ownership) Flink's
+    /// `CheckpointCoordinator#completePendingCheckpoint` adds only checkpoints to the store
+    /// (`addCompletedCheckpointToStoreAndSubsumeOldest` is skipped for `props.isSavepoint()`);
+    /// a failover restores the newest checkpoint, never a savepoint.
+    SavepointEntersStore,
+    /// Session 31 (held out): the pipelined regions are computed with one producer per consumer
+    /// subtask (its first input), as if every edge were pointwise: an all-to-all edge no longer
+    /// joins its producers, so a task failure restarts too few tasks and a restarted producer's
+    /// other consumers go on without the replay. Flink's `SchedulingPipelinedRegionComputeUtil`
+    /// links a consumer to every producer of its pipelined inputs.
+    RegionFirstProducerOnly,
+    /// Session 31 (held out): a two-phase-commit sink that is closed (its task cancelled or
+    /// failed) aborts its pending pre-committed transactions along with the open one. Flink's
+    /// `TwoPhaseCommitSinkFunction#close` aborts only `currentTransaction`: a pending transaction
+    /// may belong to a checkpoint that completed while its notification was on its way, and the
+    /// next attempt's `recoverAndCommit` must still commit it.
+    CloseAbortsPending,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 75] = [
+    pub const ALL: [Variant; 82] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -538,6 +585,13 @@ impl Variant {
         Variant::ResumedChannelAlignedAtOnce,
         Variant::MinPauseFromTrigger,
         Variant::RegionRestartsWithoutState,
+        Variant::FailureCountedTwice,
+        Variant::SplitStateBySubtask,
+        Variant::UnionRescaleDropsBeyond,
+        Variant::IdlenessIgnoresActivity,
+        Variant::SavepointEntersStore,
+        Variant::RegionFirstProducerOnly,
+        Variant::CloseAbortsPending,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -228,6 +228,8 @@ pub struct SplitGenerator {
     inner: BoundedOutOfOrderness,
     idleness: Option<IdlenessTimer>,
     idle_now: bool,
+    /// The planted `idleness-ignores-activity`: records do not reset the idleness timer.
+    ignores_activity: bool,
 }
 
 impl SplitGenerator {
@@ -237,13 +239,14 @@ impl SplitGenerator {
             inner: BoundedOutOfOrderness::new(strategy.out_of_orderness_ms()),
             idleness: strategy.idle_timeout_ms.map(IdlenessTimer::new),
             idle_now: false,
+            ignores_activity: false,
         }
     }
 
     /// A record with event timestamp `timestamp` was read from the split.
     pub fn on_event(&mut self, timestamp: i64) {
         self.inner.on_event(timestamp);
-        if let Some(t) = &mut self.idleness {
+        if let Some(t) = self.idleness.as_mut().filter(|_| !self.ignores_activity) {
             t.activity();
         }
         self.idle_now = false;
@@ -325,6 +328,8 @@ pub struct SourceWatermarks {
     output: MonotoneOutput,
     next_emit_ms: u64,
     outputs: VecDeque<WatermarkEvent>,
+    /// The planted `idleness-ignores-activity`, on every split's generator.
+    ignores_activity: bool,
 }
 
 fn mux_id(split: PartitionId) -> MuxOutputId {
@@ -356,6 +361,7 @@ impl SourceWatermarks {
             output: MonotoneOutput { current: Watermark::MIN, idle: false },
             next_emit_ms: now_ms.saturating_add(strategy.auto_watermark_interval_ms),
             outputs: VecDeque::new(),
+            ignores_activity: false,
         };
         for p in splits {
             s.add_split(*p);
@@ -366,11 +372,22 @@ impl SourceWatermarks {
 
     fn add_split(&mut self, split: PartitionId) -> &mut SplitGenerator {
         let strategy = self.strategy;
+        let ignores_activity = self.ignores_activity;
         let mux = &mut self.mux;
         self.splits.entry(split).or_insert_with(|| {
             mux.register(mux_id(split)).expect("a split not registered yet");
-            SplitGenerator::new(&strategy)
+            SplitGenerator { ignores_activity, ..SplitGenerator::new(&strategy) }
         })
+    }
+
+    /// The planted `idleness-ignores-activity`: no split's records reset its idleness timer
+    /// (Flink's `WatermarksWithIdleness#onEvent` calls `IdlenessTimer#activity`).
+    pub fn with_idleness_ignoring_activity(mut self) -> SourceWatermarks {
+        self.ignores_activity = true;
+        for g in self.splits.values_mut() {
+            g.ignores_activity = true;
+        }
+        self
     }
 
     /// The strategy the source was configured with.

@@ -240,7 +240,11 @@ impl CheckpointCoordinator {
         });
         self.outputs.push_back(CoordinatorOutput::Completed(cp.clone()));
         let is_checkpoint = p.kind == CheckpointKind::Checkpoint;
-        if is_checkpoint || self.profile.savepoints_in_completed_store() {
+        // The planted `savepoint-enters-store`: 2.3 stores its savepoints as 1.11 does.
+        if is_checkpoint
+            || self.profile.savepoints_in_completed_store()
+            || self.variant == Variant::SavepointEntersStore
+        {
             self.store_add(cp);
         } else {
             self.unstored_savepoint = Some(cp);

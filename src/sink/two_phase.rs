@@ -486,6 +486,12 @@ impl TwoPhaseCommitSink {
         if let Some(txn) = self.current.take() {
             self.outputs.push_back(SinkOutput::Abort { txn });
         }
+        if self.variant == Variant::CloseAbortsPending && !self.closed {
+            // The planted bug: the pre-committed transactions are aborted with the open one.
+            for (_, txn) in std::mem::take(&mut self.pending) {
+                self.outputs.push_back(SinkOutput::Abort { txn });
+            }
+        }
         self.closed = true;
         self.invariants();
     }

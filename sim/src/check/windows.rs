@@ -49,6 +49,8 @@ mod windows_graph;
 #[path = "windows_late.rs"]
 mod windows_late;
 pub(in crate::check) use windows_late::cut_counts;
+#[path = "source_idleness.rs"]
+mod source_idleness;
 #[path = "windows_processing.rs"]
 mod windows_processing;
 #[path = "windows_stages.rs"]
@@ -302,7 +304,9 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     // For a two-phase-commit sink, once every sink subtask acted on the savepoint's completion
     // (its notification commits the transaction that holds the drained windows).
     let drained = stop.is_some_and(|s| s.drain && (!exact || run.sink_commit_horizon >= s.savepoint)) && read.is_some();
-    let idle_judged = idle_flush(spec, run, &mut anomalies);
+    // IDLEs judged by the flush rule and by the idle-timeout rule (`source_idleness.rs`).
+    let idle_judged =
+        idle_flush(spec, run, &mut anomalies) + source_idleness::idle_while_reading(spec, run, &mut anomalies);
     if !chain.is_empty() {
         let stopped = (read.as_ref(), drained);
         return through_chain(spec, run, (w, &chain), (reference, surely), rows, stopped, idle_judged, anomalies);

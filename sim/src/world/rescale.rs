@@ -410,6 +410,48 @@ fn plant_keyed_by_subtask(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLa
     }
 }
 
+/// The planted `split-state-by-subtask` (user list state and a 2PC sink's transactions) and
+/// `union-rescale-drops-beyond` (union list state): new subtask `i` of an operator whose
+/// parallelism changed restores old subtask `i`'s entries only, nothing of the old subtasks
+/// beyond the new parallelism (Flink deals them all out, `RoundRobinOperatorStateRepartitioner`).
+fn plant_lists_by_subtask(
+    cp: &CompletedCheckpoint,
+    old: &JobLayout,
+    new: &JobLayout,
+    r: &mut Rescaled,
+    variant: ckptsim::Variant,
+) {
+    use ckptsim::state::ListMode;
+    let split = variant == ckptsim::Variant::SplitStateBySubtask;
+    for op in &new.operators {
+        let Some(o) = old.operators.iter().find(|o| o.uid == op.uid && o.slots.len() != op.slots.len()) else {
+            continue;
+        };
+        for (i, &(task, index)) in op.slots.iter().enumerate() {
+            let before = o.slots.get(i).and_then(|&(t, j)| cp.tasks.get(&t).and_then(|s| s.operators.get(j)));
+            let st = &mut r.checkpoint.tasks.get_mut(&task).expect("new layout task").operators[index];
+            *st = match (&*st, before) {
+                (OperatorState::UserList(_), Some(OperatorState::UserList(v))) if split => {
+                    OperatorState::UserList(v.clone())
+                }
+                (OperatorState::UserList(_), _) if split => OperatorState::UserList(Vec::new()),
+                (OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_), Some(b)) if split => b.clone(),
+                (OperatorState::TwoPhaseCommit { .. } | OperatorState::List(_), None) if split => {
+                    OperatorState::List(Vec::new())
+                }
+                (OperatorState::SharedList { mode: ListMode::Union, .. }, b) if !split => OperatorState::SharedList {
+                    mode: ListMode::Union,
+                    entries: match b {
+                        Some(OperatorState::SharedList { entries, .. }) => entries.clone(),
+                        _ => Vec::new(),
+                    },
+                },
+                _ => continue,
+            };
+        }
+    }
+}
+
 /// A rescale's hand-off of a checkpoint to the new job, as both hosts do it (the world's
 /// `rescale` action and the explorer's `rescale` step, `tools/explore`): the new program
 /// (`r`'s parallelisms on `spec`) and its graph, the [`RescaleRecord`] the checkers read, and
@@ -499,6 +541,9 @@ pub(crate) fn hand_off(
     }
     if spec.variant == ckptsim::Variant::RescaleKeyedBySubtask {
         plant_keyed_by_subtask(cp, &old, &new, &mut rescaled);
+    }
+    if matches!(spec.variant, ckptsim::Variant::SplitStateBySubtask | ckptsim::Variant::UnionRescaleDropsBeyond) {
+        plant_lists_by_subtask(cp, &old, &new, &mut rescaled, spec.variant);
     }
     note_restored(&mut record.keys, &new, &rescaled);
     if spec.variant == ckptsim::Variant::RescaleInFlightBySubtask {
