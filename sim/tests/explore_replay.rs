@@ -173,6 +173,24 @@ const EOP_EDITS: &[(&str, &str)] = &[
     ("[expect]", "[[actions]]\nat_ms = 1100\nkind = \"trigger-checkpoint\"\n\n[expect]"),
 ];
 
+/// `tiny-union-list.toml` edited for the session-31 list-state rescale plants: a second record,
+/// and the job cancelled with its checkpoint retained and resumed with `Counter` 2 -> 1 (the
+/// `rescale` step, `--rescales 1`).
+const LIST_RESCALE_EDITS: &[(&str, &str)] = &[
+    (
+        "  { at_ms = 0, partition = 0, value = \"a\" },",
+        "  { at_ms = 0, partition = 0, value = \"a\" },\n  { at_ms = 0, partition = 0, value = \"b\" },",
+    ),
+    (
+        "[expect]",
+        "[[actions]]\nat_ms = 1500\nkind = \"cancel\"\n\n[[actions]]\nat_ms = 1600\nkind = \"rescale\"\nfrom = \"retained-checkpoint\"\nparallelism = { Counter = 1, Sink = 1 }\n\n[expect]",
+    ),
+];
+
+/// [`LIST_RESCALE_EDITS`] with split list state (`counter_partitions`) instead of union.
+const SPLIT_RESCALE_EDITS: &[(&str, &str)] =
+    &[("counter_partitions_union", "counter_partitions"), LIST_RESCALE_EDITS[0], LIST_RESCALE_EDITS[1]];
+
 /// How `explore` finds one planted variant: the job of `scenarios/explore/` (with the text
 /// edits the variant needs), the bounds, and the checker.
 struct Case {
@@ -636,6 +654,44 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::RegionRestartsWithoutState => Err(
             "needs a regional restart: explore refuses a job of several pipelined regions under `failover_strategy = \
              \"region\"` (its failure steps restart every task); caught by the world (docs/mutation.md, session 31)",
+        ),
+        // Session 31 (held-out plants, rows added at the merge): the discarded second failure
+        // report is a zombie delivery; the JobMaster that counts it changes its state.
+        Variant::FailureCountedTwice => {
+            c("tiny-one-restart.toml", Bounds { max_zombies: 1, ..b(2, 1) }, "zombie")
+        }
+        // A scale-down 2 -> 1 from the retained checkpoint: 22 steps (lead, 2026-12-06).
+        Variant::UnionRescaleDropsBeyond => Ok(Case {
+            job: "tiny-union-list.toml",
+            edits: LIST_RESCALE_EDITS,
+            bounds: Bounds { max_rescales: 1, ..b(2, 0) },
+            checker: "state",
+            search: Search::Bfs,
+        }),
+        Variant::SplitStateBySubtask => Ok(Case {
+            job: "tiny-union-list.toml",
+            edits: SPLIT_RESCALE_EDITS,
+            bounds: Bounds { max_rescales: 1, ..b(2, 0) },
+            checker: "state",
+            search: Search::Bfs,
+        }),
+        Variant::IdlenessIgnoresActivity => Err(
+            "not found on tiny-idle-valve (3 ticks, exhausted: 11,222 distinct): its rule \
+             `source-idle-while-reading` needs an event-time window and a split reading records \
+             across an idle timeout; caught by the world (docs/mutation.md, session 31)",
+        ),
+        Variant::SavepointEntersStore => Err(
+            "not found on tiny-savepoint-subsume (2 ticks, 1 failure, exhausted: 366 distinct); \
+             caught by the world's `retention` (docs/mutation.md, session 31)",
+        ),
+        Variant::RegionFirstProducerOnly => Err(
+            "needs a regional restart: explore refuses a job of several pipelined regions under \
+             `failover_strategy = \"region\"`; caught by the world (docs/mutation.md, session 31)",
+        ),
+        Variant::CloseAbortsPending => Err(
+            "not found on tiny-2pc (2 ticks, 1 failure, exhausted: 89,236 distinct): neither the \
+             world nor the explorer closes a failing task's operators (a fidelity gap, \
+             docs/mutation.md session 31); caught by the world when a cancel closes the sink",
         ),
     }
 }
