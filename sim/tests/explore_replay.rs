@@ -219,6 +219,11 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         ..Bounds::default()
     };
     let c = |job, bounds, checker| Ok(Case { job, edits: &[], bounds, checker, search: Search::Bfs });
+    // The session-31 list-state rescale plants: `tiny-union-list` scaled 2 -> 1.
+    let list_rescale = |edits| {
+        let bounds = Bounds { max_rescales: 1, ..b(2, 0) };
+        Ok(Case { job: "tiny-union-list.toml", edits, bounds, checker: "state", search: Search::Bfs })
+    };
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
         // Session 20: the host loop reduced to its one decision (`choices.rs` `loop_spins`, the
@@ -661,20 +666,8 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             c("tiny-one-restart.toml", Bounds { max_zombies: 1, ..b(2, 1) }, "zombie")
         }
         // A scale-down 2 -> 1 from the retained checkpoint: 22 steps (lead, 2026-12-06).
-        Variant::UnionRescaleDropsBeyond => Ok(Case {
-            job: "tiny-union-list.toml",
-            edits: LIST_RESCALE_EDITS,
-            bounds: Bounds { max_rescales: 1, ..b(2, 0) },
-            checker: "state",
-            search: Search::Bfs,
-        }),
-        Variant::SplitStateBySubtask => Ok(Case {
-            job: "tiny-union-list.toml",
-            edits: SPLIT_RESCALE_EDITS,
-            bounds: Bounds { max_rescales: 1, ..b(2, 0) },
-            checker: "state",
-            search: Search::Bfs,
-        }),
+        Variant::UnionRescaleDropsBeyond => list_rescale(LIST_RESCALE_EDITS),
+        Variant::SplitStateBySubtask => list_rescale(SPLIT_RESCALE_EDITS),
         Variant::IdlenessIgnoresActivity => Err(
             "not found on tiny-idle-valve (3 ticks, exhausted: 11,222 distinct): its rule \
              `source-idle-while-reading` needs an event-time window and a split reading records \
