@@ -278,6 +278,8 @@ fn the_fault_set_leaves_only_at_least_once_sink_store_cells_unreachable() {
         "fault-union-2pc-rescaled-2-3-1",
         "fault-window-eventtime-2pc-rescaled-2-3-1",
         "fault-broadcast-unaligned-retained-3-2",
+        // Session 31: split list state rescaled from retained checkpoints.
+        "fault-rescale-split-list-retained",
     ];
     let without: Vec<_> =
         specs.iter().filter(|s| !with_retained_restores.contains(&s.name.as_str())).cloned().collect();

@@ -188,8 +188,11 @@ const LIST_RESCALE_EDITS: &[(&str, &str)] = &[
 ];
 
 /// [`LIST_RESCALE_EDITS`] with split list state (`counter_partitions`) instead of union.
-const SPLIT_RESCALE_EDITS: &[(&str, &str)] =
-    &[("counter_partitions_union", "counter_partitions"), LIST_RESCALE_EDITS[0], LIST_RESCALE_EDITS[1]];
+const SPLIT_RESCALE_EDITS: &[(&str, &str)] = &[
+    ("function = \"counter_partitions_union\"", "function = \"counter_partitions\""),
+    LIST_RESCALE_EDITS[0],
+    LIST_RESCALE_EDITS[1],
+];
 
 /// How `explore` finds one planted variant: the job of `scenarios/explore/` (with the text
 /// edits the variant needs), the bounds, and the checker.
