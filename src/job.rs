@@ -833,43 +833,38 @@ impl JobMaster {
         }
         let random = self.rng.next_u64();
         self.restart.notify_failure(now_ms, random);
-        if let (Some(r), true) = (region, self.restart.can_restart(now_ms)) {
-            // Regional failover (Flink's `DefaultScheduler#restartTasksWithDelay` with the
-            // region's vertices): `addVerticesToRestartPending` moves the job RUNNING ->
-            // RESTARTING (once), only the region's tasks are cancelled.
-            let backoff_ms = self.restart.backoff_ms(now_ms);
-            let at_ms = now_ms + backoff_ms;
-            self.region_restarts.insert(r, at_ms);
-            if self.status == JobStatus::Running {
-                self.set_status(now_ms, JobStatus::Restarting, Some(cause.to_string()));
-            }
-            self.outputs.push_back(JobOutput::RestartScheduled {
-                at_ms,
-                backoff_ms,
-                failure: self.failures_total,
-                cause,
-            });
-            let tasks = self.regions.tasks(r).to_vec();
-            self.cancel_tasks(now_ms, &tasks);
-            return;
-        }
-        if self.restart.can_restart(now_ms) {
-            let backoff_ms = self.restart.backoff_ms(now_ms);
-            let at_ms = now_ms + backoff_ms;
-            self.restart_at_ms = Some(at_ms);
-            self.set_status(now_ms, JobStatus::Restarting, Some(cause.to_string()));
-            self.outputs.push_back(JobOutput::RestartScheduled {
-                at_ms,
-                backoff_ms,
-                failure: self.failures_total,
-                cause,
-            });
-        } else {
+        if !self.restart.can_restart(now_ms) {
             self.region_restarts.clear();
             self.set_status(now_ms, JobStatus::Failing, Some(cause.to_string()));
             self.outputs.push_back(JobOutput::RestartSuppressed { failure: self.failures_total, cause });
+            self.cancel_all(now_ms);
+            return;
         }
-        self.cancel_all(now_ms);
+        let backoff_ms = self.restart.backoff_ms(now_ms);
+        let at_ms = now_ms + backoff_ms;
+        match region {
+            // Regional failover (Flink's `DefaultScheduler#restartTasksWithDelay` with the
+            // region's vertices): `addVerticesToRestartPending` moves the job RUNNING ->
+            // RESTARTING (once), only the region's tasks are cancelled.
+            Some(r) => {
+                self.region_restarts.insert(r, at_ms);
+                if self.status == JobStatus::Running {
+                    self.set_status(now_ms, JobStatus::Restarting, Some(cause.to_string()));
+                }
+            }
+            None => {
+                self.restart_at_ms = Some(at_ms);
+                self.set_status(now_ms, JobStatus::Restarting, Some(cause.to_string()));
+            }
+        }
+        self.outputs.push_back(JobOutput::RestartScheduled { at_ms, backoff_ms, failure: self.failures_total, cause });
+        match region {
+            Some(r) => {
+                let tasks = self.regions.tasks(r).to_vec();
+                self.cancel_tasks(now_ms, &tasks);
+            }
+            None => self.cancel_all(now_ms),
+        }
     }
 
     /// Moves FAILING/CANCELLING to their terminal status and runs a due restart.

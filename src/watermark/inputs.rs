@@ -44,21 +44,20 @@ impl InputValve {
 
     /// The planted `idle-input-holds-watermark` variant on every valve.
     pub fn with_idle_channels_held(self) -> InputValve {
-        match self {
-            InputValve::One(v) => InputValve::One(v.with_idle_channels_held()),
-            InputValve::PerGate(mut g) => {
-                g.valves = g.valves.into_iter().map(StatusWatermarkValve::with_idle_channels_held).collect();
-                InputValve::PerGate(g)
-            }
-        }
+        self.map_valves(StatusWatermarkValve::with_idle_channels_held)
     }
 
     /// The planted `resumed-channel-aligned-at-once` variant on every valve.
     pub fn with_resumed_channels_aligned(self) -> InputValve {
+        self.map_valves(StatusWatermarkValve::with_resumed_channels_aligned)
+    }
+
+    /// `f` applied to every valve (the one, or each gate's).
+    fn map_valves(self, f: fn(StatusWatermarkValve) -> StatusWatermarkValve) -> InputValve {
         match self {
-            InputValve::One(v) => InputValve::One(v.with_resumed_channels_aligned()),
+            InputValve::One(v) => InputValve::One(f(v)),
             InputValve::PerGate(mut g) => {
-                g.valves = g.valves.into_iter().map(StatusWatermarkValve::with_resumed_channels_aligned).collect();
+                g.valves = g.valves.into_iter().map(f).collect();
                 InputValve::PerGate(g)
             }
         }

@@ -433,7 +433,6 @@ impl World {
         self.clock.now()
     }
 
-    /// Records a restore from checkpoint `id` (looked up in checkpoint storage) for `run`.
     /// Whether a task failure restarts only its pipelined region (semantics §1.7): the
     /// scenario's `failover_strategy = "region"` and a job graph of more than one region (the
     /// JobMaster's [`ckptsim::job::JobMaster::restarts_regions`]).
@@ -442,6 +441,7 @@ impl World {
             && ckptsim::region::Regions::compute(self.graph.tasks.iter().map(|t| t.inputs.as_slice())).len() > 1
     }
 
+    /// Records a restore from checkpoint `id` (looked up in checkpoint storage) for `run`.
     fn record_restore(&mut self, now: u64, cause: RestoreCause, id: Option<CheckpointId>) {
         self.record_restore_of(now, cause, id, None);
     }
