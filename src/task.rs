@@ -650,12 +650,29 @@ impl Task {
         events
     }
 
-    /// The task is being cancelled: a 2PC sink aborts its open transaction.
+    /// The task's operators are closed at the end of its life (FLIP-147: `close()` on success,
+    /// failure and cancellation alike), in the order they were opened: the tail first, as
+    /// `RegularOperatorChain#closeAllOperators` walks `getAllOperators(true)`. Of our operators
+    /// only a 2PC sink does something observable: it aborts its open transaction and leaves the
+    /// pre-committed ones for the next attempt's recovery (`TwoPhaseCommitSinkFunction#close`;
+    /// Sink V2's `KafkaWriter#close` aborts the current producer's transaction, while
+    /// `CommitterOperator#close` keeps its committables). Idempotent.
     pub fn close(&mut self) {
         if let Some(s) = self.tail.two_pc() {
             s.close();
         }
         self.drain_sink();
+    }
+
+    /// The task ends by an exception or is cancelled (Flink `StreamTask#cleanUp`, whose resource
+    /// closer runs `closeAllOperators` once): what it had queued and not yet handed to its host
+    /// is dropped with the attempt, then its operators are closed ([`Self::close`]). Afterwards
+    /// its outputs are only the sink's aborts (`TaskOutput::Sink`), for the host to apply. A
+    /// process that dies (TaskManager loss) never gets here: it closes nothing.
+    pub fn handle_cleanup(&mut self) {
+        self.outputs.clear();
+        self.close();
+        self.invariants();
     }
 
     /// Panics if the task's parts disagree (handler, chain, sink and source state).

@@ -1370,3 +1370,40 @@ fn only_an_abort_of_the_unnotified_stop_savepoint_undoes_or_fails_the_stop() {
         assert!(stale.is_finished(), "{profile}: the task finishes on its EndOfPartitions");
     }
 }
+
+/// A task that threw or is cancelled is cleaned up (Flink `StreamTask#cleanUp`, FLIP-147's
+/// `close()` on failure; `TwoPhaseCommitSinkFunction#close`): what it had queued is dropped and
+/// its 2PC sink aborts its open transaction only; the two pre-committed ones (checkpoints 1 and
+/// 2, never notified) are left for the next attempt's `recoverAndCommit`. A second cleanup
+/// aborts nothing more.
+#[test]
+fn a_cleaned_up_task_aborts_only_its_open_transaction_and_drops_its_queue() {
+    let mut c = SurvivingCounters::default();
+    let e = BTreeMap::new();
+    let mut spec = task_spec(Profile::Flink23, false);
+    spec.tail = TailSpec::TwoPhaseCommitSink;
+    let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
+    let rec = |n: i64| StreamElement::Record(Record::new(Value::Int(n), Lineage { input_seq: n as u64, sub: 0 }));
+    let cp = |id: u64| {
+        let mut b = barrier(id, None);
+        b.kind = CheckpointKind::Checkpoint;
+        StreamElement::Barrier(b)
+    };
+    t.handle_input(1, ChannelId(0), rec(1), &[], &mut c);
+    t.handle_input(2, ChannelId(0), cp(1), &[], &mut c);
+    t.handle_input(3, ChannelId(0), rec(2), &[], &mut c);
+    t.handle_input(4, ChannelId(0), cp(2), &[], &mut c);
+    while t.poll_output().is_some() {}
+    // A record whose outputs (a write into the open transaction) are still queued.
+    t.handle_input(5, ChannelId(0), rec(3), &[], &mut c);
+    let open = t.tail.two_pc().and_then(|s| s.current()).expect("an open transaction");
+    let pending: Vec<TxnId> = t.tail.two_pc().map(|s| s.pending().iter().map(|p| p.1).collect()).unwrap_or_default();
+    assert_eq!(pending.len(), 2, "checkpoints 1 and 2 pre-committed");
+    t.handle_cleanup();
+    let outs: Vec<TaskOutput> = std::iter::from_fn(|| t.poll_output()).collect();
+    assert_eq!(outs, vec![TaskOutput::Sink(SinkOutput::Abort { txn: open })], "only the open transaction's abort");
+    let still: Vec<TxnId> = t.tail.two_pc().map(|s| s.pending().iter().map(|p| p.1).collect()).unwrap_or_default();
+    assert_eq!(still, pending, "the pre-committed transactions are kept for recovery");
+    t.handle_cleanup();
+    assert!(t.poll_output().is_none(), "closing twice aborts nothing more");
+}

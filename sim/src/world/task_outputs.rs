@@ -318,6 +318,47 @@ fn prioritize_barriers(w: &mut World, t: &mut Task, at: DrainAt, id: CheckpointI
     }
 }
 
+/// Task attempt `key` ends by an exception or a cancellation: its operators are closed
+/// (`Task::handle_cleanup`, Flink `StreamTask#cleanUp`) and the 2PC sink's aborts reach the
+/// store, each traced (`sink`, `... closed: abort txn=...`). An abort that cannot reach the store
+/// (unreachable, or the attempt fenced by a newer one) is lost and traced as such: Flink's close
+/// suppresses that exception, the task is ending anyway, and the transaction stays open in the
+/// store. An abort of a transaction the store never saw (its begin was still queued when the
+/// task threw, and dropped with the rest of its queue) has nothing to abort. Nothing else the
+/// task queued is emitted: a host that still wants the queue drains it first.
+pub(super) fn close_task(w: &mut World, t: &mut Task, key: (TaskId, Attempt), tm: u32, now: u64) {
+    t.handle_cleanup();
+    let (task, attempt) = key;
+    while let Some(out) = t.poll_output() {
+        let TaskOutput::Sink(op) = out else { continue };
+        let SinkOutput::Abort { txn } = op else { unreachable!("a closing sink only aborts: {op:?}") };
+        if w.services.user_sink.is_none() && w.services.txn_store.txn_state(txn).is_none() {
+            continue;
+        }
+        let fenced = w.services.sink_epochs.get(&task).is_some_and(|&epoch| attempt < epoch);
+        let lost = if !w.faults.sink_store_up || !w.reaches(tm_addr(tm), SINK_STORE) {
+            Some("store unreachable")
+        } else if fenced {
+            Some("fenced")
+        } else {
+            None
+        };
+        let detail = Detail::new().task(task).s(" closed: abort txn=").txn(txn);
+        if let Some(why) = lost {
+            w.tr_task(&tm_node(tm), "sink", task, detail.s(" lost (").s(why).s(")").0);
+            continue;
+        }
+        w.tr_task(&tm_node(tm), "sink", task, detail.0);
+        let at = DrainAt { key, tm, now, inputs: &[] };
+        if let Some(h) = &mut w.services.user_sink {
+            // A user sink's abort cannot fail the task any more: it is ending.
+            let _ = h.apply(key, now, op);
+        } else {
+            store_op(w, t, at, op, None);
+        }
+    }
+}
+
 /// One operation of the 2PC sink on its store (or on a user sink's system): refused while the
 /// store is unreachable or the attempt is fenced by a newer one. `Err`: the task failed
 /// (reported).

@@ -76,6 +76,7 @@ async fn deploy(
         let mut outbox = Outbox { bufs: Vec::new(), targets: Vec::new(), buffer_records: 1, cut_noted: None };
         s.with(|w| {
             drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
+            close_task(w, &mut t, key, tm, now);
             cleanup_task(w, key);
         });
         return None;
@@ -399,9 +400,9 @@ impl TaskLoop {
                 if cancel_ms > 0 {
                     sleep(Duration::from_millis(cancel_ms)).await;
                 }
-                t.close();
                 self.s.with(|w| {
                     drain_outputs(w, t, outbox, key, tm, now, inputs);
+                    close_task(w, t, key, tm, now);
                     if w.data.socket_reader == Some(key) {
                         w.data.socket_reader = None;
                     }
@@ -418,10 +419,10 @@ impl TaskLoop {
                 None
             }
             Start::Fail(cause) => {
-                t.close();
                 self.s.with(|w| {
                     drain_outputs(w, t, outbox, key, tm, now, inputs);
                     report(w, tm, task, attempt, ExecutionState::Failed, Some(cause));
+                    close_task(w, t, key, tm, now);
                     cleanup_task(w, key);
                 });
                 None
@@ -448,6 +449,7 @@ impl TaskLoop {
                 }
                 if failed {
                     lose_unread_lines(w, mails.by_ref());
+                    close_task(w, t, key, tm, now);
                     cleanup_task(w, key);
                 }
                 (snaps, failed)
@@ -508,6 +510,7 @@ impl TaskLoop {
     /// The injected task failure (a `task-failure` fault): FAILED and cleaned up (`None`).
     fn injected_failure(&mut self) -> Option<()> {
         let LoopCtx { tm, key: (task, attempt), .. } = self.ctx;
+        let t = &mut self.t;
         let injected = self.s.with(|w| {
             if !w.faults.failing_tasks.remove(&task) {
                 return false;
@@ -519,6 +522,8 @@ impl TaskLoop {
                 EventData::Injected { task },
             );
             report(w, tm, task, attempt, ExecutionState::Failed, Some("injected task failure".into()));
+            let now = w.now();
+            close_task(w, t, (task, attempt), tm, now);
             cleanup_task(w, (task, attempt));
             true
         });
@@ -541,7 +546,7 @@ impl TaskLoop {
             });
             snapshots.extend(snaps);
             if failed {
-                task_failed(&self.s, tm, key);
+                task_failed(&self.s, t, tm, key, now);
                 return None;
             }
         }
@@ -565,11 +570,11 @@ impl TaskLoop {
             failed
         };
         if t.watermark_deadline().is_some_and(|d| d <= now) && fire(t, outbox, Task::handle_watermark_timer) {
-            task_failed(s, tm, key);
+            task_failed(s, t, tm, key, now);
             return None;
         }
         if t.processing_timer_deadline().is_some_and(|d| d <= now) && fire(t, outbox, Task::handle_processing_timers) {
-            task_failed(s, tm, key);
+            task_failed(s, t, tm, key, now);
             return None;
         }
         Some(())
@@ -643,7 +648,7 @@ impl TaskLoop {
                 let (snaps, failed) = self.s.with(|w| drain_outputs(w, t, outbox, key, tm, now, inputs));
                 snapshots.extend(snaps);
                 if failed {
-                    task_failed(&self.s, tm, key);
+                    task_failed(&self.s, t, tm, key, now);
                     return None;
                 }
             }
@@ -673,7 +678,7 @@ impl TaskLoop {
             let (snaps, failed) = self.s.with(|w| drain_outputs(w, t, outbox, key, tm, now, inputs));
             snapshots.extend(snaps);
             if failed {
-                task_failed(&self.s, tm, key);
+                task_failed(&self.s, t, tm, key, now);
                 return None;
             }
             let (task, attempt) = key;
@@ -1009,6 +1014,7 @@ fn input_step(
     if took {
         let (snaps, failed) = drain_outputs(w, t, outbox, c.key, c.tm, now, &c.inputs);
         if failed {
+            close_task(w, t, c.key, c.tm, now);
             cleanup_task(w, c.key);
             step.failed = true;
             return step;
@@ -1092,8 +1098,12 @@ pub(super) fn cleanup_task(w: &mut World, key: (TaskId, Attempt)) {
     w.tasks.rpc_timeouts.remove(&key);
 }
 
-pub(super) fn task_failed(s: &Shared, _tm: u32, key: (TaskId, Attempt)) {
-    s.with(|w| cleanup_task(w, key));
+/// Task attempt `key` failed (its FAILED reported): its operators closed, then cleaned up.
+pub(super) fn task_failed(s: &Shared, t: &mut Task, tm: u32, key: (TaskId, Attempt), now: u64) {
+    s.with(|w| {
+        close_task(w, t, key, tm, now);
+        cleanup_task(w, key);
+    });
 }
 
 /// Marks what the checkers read of a task fed by a late side output, before `Task::new` (which
