@@ -659,10 +659,11 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "alignment",
             search: Search::Bfs,
         }),
-        Variant::RegionRestartsWithoutState => Err(
-            "needs a regional restart: explore refuses a job of several pipelined regions under `failover_strategy = \
-             \"region\"` (its failure steps restart every task); caught by the world (docs/mutation.md, session 31)",
-        ),
+        // Session 32: regional restarts are explored (issue 20). The chain of `Source (1/2)`
+        // fails after checkpoint 1 and its region restarts with nothing restored (`retention`:
+        // the store's latest completed checkpoint was 1; 16 steps). The world catches it by
+        // `exactly-once` on a longer run.
+        Variant::RegionRestartsWithoutState => c("tiny-region-forward.toml", b(2, 1), "retention"),
         // Session 31 (held-out plants, rows added at the merge): the discarded second failure
         // report is a zombie delivery; the JobMaster that counts it changes its state.
         Variant::FailureCountedTwice => {
@@ -680,10 +681,10 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             "not found on tiny-savepoint-subsume (2 ticks, 1 failure, exhausted: 366 distinct); \
              caught by the world's `retention` (docs/mutation.md, session 31)",
         ),
-        Variant::RegionFirstProducerOnly => Err(
-            "needs a regional restart: explore refuses a job of several pipelined regions under \
-             `failover_strategy = \"region\"`; caught by the world (docs/mutation.md, session 31)",
-        ),
+        // Session 32: `keyed-print` is one region (the hash edge links both sources to `Sum`);
+        // the plant makes `Source (2/2)` a region of its own and restarts it alone when it
+        // fails (`restart` `region-restore-not-a-region`, 8 steps).
+        Variant::RegionFirstProducerOnly => c("keyed-print.toml", b(1, 1), "restart"),
         Variant::CloseAbortsPending => Err(
             "not found on tiny-2pc (2 ticks, 1 failure, exhausted: 89,236 distinct): neither the \
              world nor the explorer closes a failing task's operators (a fidelity gap, \

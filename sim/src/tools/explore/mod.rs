@@ -481,6 +481,10 @@ struct Obs {
     restores: Vec<crate::world::RestoreRecord>,
     /// The rescales that started a new job (the checkers read a rescaled job's tasks by them).
     rescales: Vec<crate::world::RescaleRecord>,
+    /// The regional restarts (semantics §1.7): time, the JobMaster's attempt and the restored
+    /// tasks, as the world records them (`RunResult::region_restores`): the `restart`
+    /// checker's region rules.
+    region_restores: Vec<(u64, Attempt, Vec<TaskId>)>,
     /// Per attempt, the keyed state the job's last keyed operator restored.
     restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
     sink_anomalies: Vec<crate::world::SinkAnomaly>,
@@ -765,20 +769,6 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     }
     if !spec.faults.is_empty() {
         return Err("explore enumerates its own failures: remove [[faults]] from the scenario".into());
-    }
-    // Regional failover (semantics §1.7) is the world's only: the explorer's failure steps
-    // restart every task. A job of one region restarts the same either way.
-    if spec.failover == ckptsim::region::FailoverStrategy::Region {
-        let regions = ckptsim::region::Regions::compute(
-            crate::graph::Graph::build(spec).tasks.iter().map(|t| t.inputs.as_slice()),
-        )
-        .len();
-        if regions > 1 {
-            return Err(format!(
-                "explore models failover_strategy = \"full\" only: this job has {regions} pipelined regions, which \
-                 `failover_strategy = \"region\"` restarts one at a time (set failover_strategy = \"full\" to explore it)"
-            ));
-        }
     }
     // A rescale is explored as one step (`--rescales`): the scenario's `rescale` action gives
     // the new parallelisms, and the cancel or stop that ends the job before it is that step's
