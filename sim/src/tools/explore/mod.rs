@@ -45,6 +45,13 @@
 //! element was delivered with nothing lost (`judge.rs`, `stuck_checkpoint`: only its expiry
 //! can end it).
 //!
+//! Under `failover_strategy = "region"` (the default) a job of several pipelined regions
+//! restarts one region at a time, as the JobMaster decides (`JobOutput::RegionRestored`): only
+//! that region's tasks are cancelled and redeployed from the latest completed checkpoint, a
+//! deployment drops only its own task's older channels (`route.rs` `drop_older_attempts`), and
+//! the other regions run on; the restores are recorded for the `restart` checker's region rules
+//! (`Obs::region_restores`).
+//!
 //! Attempts are namespaced by JobManager epoch: the explorer's attempt is
 //! `(epoch - 1) * EPOCH_STRIDE + ` the JobMaster's own attempt, so a new leader's attempts never
 //! collide with the old leader's (and the first epoch's numbers are the JobMaster's).
