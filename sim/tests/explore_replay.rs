@@ -659,10 +659,11 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "alignment",
             search: Search::Bfs,
         }),
-        Variant::RegionRestartsWithoutState => Err(
-            "needs a regional restart: explore refuses a job of several pipelined regions under `failover_strategy = \
-             \"region\"` (its failure steps restart every task); caught by the world (docs/mutation.md, session 31)",
-        ),
+        // Session 32: regional restarts are explored (issue 20). The chain of `Source (1/2)`
+        // fails after checkpoint 1 and its region restarts with nothing restored (`retention`:
+        // the store's latest completed checkpoint was 1; 16 steps). The world catches it by
+        // `exactly-once` on a longer run.
+        Variant::RegionRestartsWithoutState => c("tiny-region-forward.toml", b(2, 1), "retention"),
         // Session 31 (held-out plants, rows added at the merge): the discarded second failure
         // report is a zombie delivery; the JobMaster that counts it changes its state.
         Variant::FailureCountedTwice => {
@@ -676,19 +677,27 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
              `source-idle-while-reading` needs an event-time window and a split reading records \
              across an idle timeout; caught by the world (docs/mutation.md, session 31)",
         ),
-        Variant::SavepointEntersStore => Err(
-            "not found on tiny-savepoint-subsume (2 ticks, 1 failure, exhausted: 366 distinct); \
-             caught by the world's `retention` (docs/mutation.md, session 31)",
-        ),
-        Variant::RegionFirstProducerOnly => Err(
-            "needs a regional restart: explore refuses a job of several pipelined regions under \
-             `failover_strategy = \"region\"`; caught by the world (docs/mutation.md, session 31)",
-        ),
-        Variant::CloseAbortsPending => Err(
-            "not found on tiny-2pc (2 ticks, 1 failure, exhausted: 89,236 distinct): neither the \
-             world nor the explorer closes a failing task's operators (a fidelity gap, \
-             docs/mutation.md session 31); caught by the world when a cancel closes the sink",
-        ),
+        // Session 32: the plant is flink-2.3's (1.11 keeps savepoints in the store), so the job
+        // runs under 2.3; the `savepoint` step (`--requests 1`) completes savepoint 1 and the
+        // plant adds it to the store (`retention`, 6 steps; session 31 tried the 1.11 job).
+        Variant::SavepointEntersStore => Ok(Case {
+            job: "tiny-savepoint-subsume.toml",
+            edits: &[("profile = \"flink-1.11\"", "profile = \"flink-2.3\"")],
+            bounds: Bounds { max_requests: 1, ..b(1, 0) },
+            checker: "retention",
+            search: Search::Bfs,
+        }),
+        // Session 32: `keyed-print` is one region (the hash edge links both sources to `Sum`);
+        // the plant makes `Source (2/2)` a region of its own and restarts it alone when it
+        // fails (`restart` `region-restore-not-a-region`, 8 steps).
+        Variant::RegionFirstProducerOnly => c("keyed-print.toml", b(1, 1), "restart"),
+        // Session 32: the explorer's cancel closes the task (`Task::close`), so the plant
+        // aborts the sink's pending transactions there; a cancel queues behind the completion
+        // notice on the FIFO link, so the notice must be lost (`--losses 1`): checkpoint 1
+        // completes, its notice to the sink is lost, `Source` fails, the cancel closes the
+        // sink, and the restored sink's recovery commit finds the transaction aborted
+        // (`exactly-once`, 19 steps).
+        Variant::CloseAbortsPending => c("tiny-2pc.toml", Bounds { max_losses: 1, ..b(2, 1) }, "exactly-once"),
     }
 }
 

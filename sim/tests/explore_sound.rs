@@ -31,6 +31,11 @@ const ROWS: &[Row] = &[
     // tasks, acknowledgements on their way while notifications wait; late ticks).
     Row { file: "two-source-two-sink.toml", ticks: 1, failures: 0 },
     Row { file: "tiny-cancel-marker.toml", ticks: 2, failures: 0 },
+    // Session 32: jobs of two pipelined regions under `failover_strategy = "region"`, where a
+    // failure restarts one region while the other runs on (a busy set may leave out a
+    // JobManager step that deploys the other region).
+    Row { file: "tiny-region-forward.toml", ticks: 2, failures: 1 },
+    Row { file: "tiny-two-regions.toml", ticks: 1, failures: 1 },
 ];
 
 /// `row`'s job under the correct protocol, and its bounds with `b`'s reduction settings.
@@ -133,5 +138,20 @@ fn leaving_the_job_manager_out_keeps_every_terminal_state_with_fewer_states() {
         assert!(dfs.exhausted && dfs.violation.is_none(), "{at} --exhaust: {:?}", dfs.violation);
         assert_eq!((dfs.terminal_states, dfs.terminal_digest), (full.len() as u64, digest), "{at} --exhaust");
         assert_eq!(dfs.distinct_states, out_states, "{at}: --exhaust and breadth-first search reach the same states");
+    }
+}
+
+/// Session 32: `--jm-out` on the two jobs of two pipelined regions. Under regional failover a
+/// left-out JobManager step may restart (and so deploy) the other region while a busy group's
+/// task runs; that deployment drops only the restarted tasks' own older channels, which no kept
+/// step reads, so the set stays persistent: the same terminal states as the unreduced search.
+#[test]
+fn leaving_the_job_manager_out_is_sound_under_regional_restarts() {
+    let out = Bounds { jm_left_out: true, ..Bounds::default() };
+    for row in &ROWS[10..] {
+        let at = format!("{} ({},{})", row.file, row.ticks, row.failures);
+        let (_, full) = run(row, Bounds { reduce: false, eager_ticks: true, ..Bounds::default() });
+        let (_, left_out) = run(row, out);
+        assert_eq!(left_out, full, "{at}: jm-out reaches every terminal state of the unreduced search");
     }
 }

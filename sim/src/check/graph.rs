@@ -423,6 +423,12 @@ impl GraphParts {
                 .collect(),
         }
     }
+
+    /// The fault-free reference of sink operator `sink` alone (its own inputs' fold), if it is
+    /// a sink of the job: what a sink of a job whose pipelines are independent can print.
+    pub fn sink_reference(&self, sink: usize) -> Option<&Reference> {
+        self.sinks.iter().find(|(s, _, _)| *s == sink).map(|(_, _, r)| r)
+    }
 }
 
 /// [`check_graph`] with `parts` computed before from the same `spec` (equal verdicts: the

@@ -127,7 +127,10 @@ impl Explorer<'_> {
     ///   report ends (deploying, initializing, running, cancelling), with no terminal report
     ///   already queued: the JobMaster restarts only once every execution is terminal, so no
     ///   left-out step deploys a new attempt (a deployment drops every older attempt's
-    ///   channels, which kept steps read).
+    ///   channels, which kept steps read). Under regional restarts a left-out step may restart
+    ///   another region, all of whose tasks are terminal: its deployments land behind the
+    ///   members' queued heads or drop only the deployed task's own channels, which no kept
+    ///   step reads (checked against the unreduced search in `sim/tests/explore_sound.rs`).
     ///
     /// Tasks outside the group cannot feed it (it is closed upstream) and touch nothing its
     /// steps touch, so every left-out step, now or later, commutes with the kept ones and

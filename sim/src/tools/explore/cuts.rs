@@ -57,11 +57,13 @@ impl Cuts {
         job.graph.inputs_of(task).is_empty() || self.cuts.newest_noted((task, attempt)) == Some(id)
     }
 
-    /// Whether anything of an attempt older than `attempt` is kept.
-    pub(super) fn has_before(&self, attempt: u32) -> bool {
-        self.pushed.keys().chain(self.taken.keys()).any(|k| k.0 < attempt)
-            || self.cuts.barriers.keys().any(|k| k.1 .0 < attempt)
-            || self.cuts.snapshots.values().any(|s| s.attempt.0 < attempt && s.in_flight.is_none())
+    /// Whether anything of an attempt older than `attempt` is kept (of task `only` alone when
+    /// given: a regional restart's deployment, `Explorer::drop_older_attempts`).
+    pub(super) fn has_before(&self, attempt: u32, only: Option<TaskId>) -> bool {
+        let of = |t: TaskId| only.is_none_or(|o| o == t);
+        self.pushed.keys().chain(self.taken.keys()).any(|k| k.0 < attempt && of(k.1))
+            || self.cuts.barriers.keys().any(|k| k.1 .0 < attempt && (of(k.0) || of(k.3)))
+            || self.cuts.snapshots.values().any(|s| s.attempt.0 < attempt && s.in_flight.is_none() && of(s.task))
     }
 
     /// A record was put on channel `k`.
@@ -77,11 +79,14 @@ impl Cuts {
     /// Forgets the channels, and the cuts, of attempts older than `attempt` (a new deployment:
     /// their channels are gone, a cut of theirs can no longer complete). An inconsistent cut
     /// that completed is never here: the search stopped at it.
-    pub(super) fn forget_before(&mut self, attempt: u32) {
-        self.pushed.retain(|k, _| k.0 >= attempt);
-        self.taken.retain(|k, _| k.0 >= attempt);
-        self.cuts.barriers.retain(|k, _| k.1 .0 >= attempt);
-        self.cuts.snapshots.retain(|_, s| s.attempt.0 >= attempt || s.in_flight.is_some());
+    /// With `only`, the receiving task's alone (a regional restart's deployment: the other
+    /// regions' older attempts still run).
+    pub(super) fn forget_before(&mut self, attempt: u32, only: Option<TaskId>) {
+        let of = |t: TaskId| only.is_none_or(|o| o == t);
+        self.pushed.retain(|k, _| k.0 >= attempt || !of(k.1));
+        self.taken.retain(|k, _| k.0 >= attempt || !of(k.1));
+        self.cuts.barriers.retain(|k, _| k.1 .0 >= attempt || !(of(k.0) || of(k.3)));
+        self.cuts.snapshots.retain(|_, s| s.attempt.0 >= attempt || s.in_flight.is_some() || !of(s.task));
     }
 
     /// Records `t`'s newest snapshot cut if it is new: the records taken so far from each input

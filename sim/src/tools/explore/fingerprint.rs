@@ -78,7 +78,10 @@ impl Sys {
         [
             self.now_ms,
             o.status_timeline.len() as u64,
-            o.restart_schedule.len() as u64 + o.restarts as u64 + o.failures.len() as u64,
+            o.restart_schedule.len() as u64
+                + o.restarts as u64
+                + o.failures.len() as u64
+                + o.region_restores.len() as u64 * 1_000_000,
             o.checkpoints.values().filter(|r| r.end_ms.is_some()).count() as u64 + o.checkpoints.len() as u64 * 1000,
             o.print_rows.values().map(|v| v.len() as u64).sum::<u64>()
                 + (o.late_records.len() as u64 + o.late_snapshots.len() as u64 * 1000) * 1_000_000,

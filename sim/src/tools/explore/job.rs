@@ -149,6 +149,7 @@ impl<'a> Explorer<'a> {
                 restored_keyed: BTreeMap::new(),
                 rescales: vec![],
                 restores: vec![],
+                region_restores: vec![],
                 sink_anomalies: vec![],
                 offset_commits: BTreeMap::new(),
                 completed_offsets: BTreeMap::new(),

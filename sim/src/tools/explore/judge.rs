@@ -41,8 +41,18 @@ impl Explorer<'_> {
     /// The source offsets (next to read) a completed checkpoint holds, of every source (a job
     /// graph has several; the world reads them the same way, `services.rs`).
     pub(super) fn source_offsets(&self, sys: &Sys, cp: &CompletedCheckpoint) -> BTreeMap<PartitionId, Offset> {
+        self.source_offsets_of(sys, cp, None)
+    }
+
+    /// [`Explorer::source_offsets`] of the source tasks `only` names (None: every one).
+    pub(super) fn source_offsets_of(
+        &self,
+        sys: &Sys,
+        cp: &CompletedCheckpoint,
+        only: Option<&[TaskId]>,
+    ) -> BTreeMap<PartitionId, Offset> {
         let mut out = BTreeMap::new();
-        for t in self.job(sys).graph.source_tasks() {
+        for t in self.job(sys).graph.source_tasks().into_iter().filter(|t| only.is_none_or(|o| o.contains(t))) {
             if let Some(OperatorState::SourceOffsets(m)) = cp.tasks.get(&t).and_then(|s| s.operators.first()) {
                 // A 2.x split still at its committed-offset marker holds no position.
                 for (p, o) in m.iter().filter(|(_, o)| **o != ckptsim::source::COMMITTED_MARKER) {
@@ -72,8 +82,7 @@ impl Explorer<'_> {
             trace,
             final_status: sys.obs.status,
             restarts: sys.obs.restarts,
-            // Refused under regional failover (`supported`): every restart restores all tasks.
-            region_restores: vec![],
+            region_restores: sys.obs.region_restores.clone(),
             status_timeline: sys.obs.status_timeline.clone(),
             restart_schedule: sys.obs.restart_schedule.clone(),
             checkpoints,
@@ -218,6 +227,9 @@ impl Explorer<'_> {
         if let Some(why) = self.quiescent_windows(sys, reference) {
             return Some(("windows".into(), why));
         }
+        // A graph job's only print sink prints the fold of its own inputs: the other sources'
+        // keys never reach it (two independent pipelines, `tiny-two-regions.toml`).
+        let reference = self.print_sink_reference(sys).unwrap_or(reference);
         if reference.order_free || reference.final_per_key.is_empty() || self.spec.event_window().is_some() {
             return None;
         }
@@ -251,6 +263,19 @@ impl Explorer<'_> {
             }
         }
         None
+    }
+
+    /// The reference of a graph job's one print sink (`GraphParts::sink_reference`), when no
+    /// input was lost (a lost input's fold is recomputed from the whole job's reference).
+    fn print_sink_reference(&self, sys: &Sys) -> Option<&Reference> {
+        let parts = self.graph_parts.as_ref().filter(|_| sys.obs.lost_inputs.is_empty())?;
+        let is_print = |o: &&crate::spec::OpSpec| o.kind == crate::spec::OpKind::PrintSink;
+        let mut prints = self.spec.operators.iter().enumerate().filter(|(_, o)| is_print(o));
+        let (sink, _) = prints.next()?;
+        if prints.next().is_some() {
+            return None;
+        }
+        parts.sink_reference(sink)
     }
 
     /// The quiescent rule for event-time windows (`check::quiescent_short_firing`), judged

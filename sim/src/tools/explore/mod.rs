@@ -45,6 +45,13 @@
 //! element was delivered with nothing lost (`judge.rs`, `stuck_checkpoint`: only its expiry
 //! can end it).
 //!
+//! Under `failover_strategy = "region"` (the default) a job of several pipelined regions
+//! restarts one region at a time, as the JobMaster decides (`JobOutput::RegionRestored`): only
+//! that region's tasks are cancelled and redeployed from the latest completed checkpoint, a
+//! deployment drops only its own task's older channels (`route.rs` `drop_older_attempts`), and
+//! the other regions run on; the restores are recorded for the `restart` checker's region rules
+//! (`Obs::region_restores`).
+//!
 //! Attempts are namespaced by JobManager epoch: the explorer's attempt is
 //! `(epoch - 1) * EPOCH_STRIDE + ` the JobMaster's own attempt, so a new leader's attempts never
 //! collide with the old leader's (and the first epoch's numbers are the JobMaster's).
@@ -481,6 +488,10 @@ struct Obs {
     restores: Vec<crate::world::RestoreRecord>,
     /// The rescales that started a new job (the checkers read a rescaled job's tasks by them).
     rescales: Vec<crate::world::RescaleRecord>,
+    /// The regional restarts (semantics §1.7): time, the JobMaster's attempt and the restored
+    /// tasks, as the world records them (`RunResult::region_restores`): the `restart`
+    /// checker's region rules.
+    region_restores: Vec<(u64, Attempt, Vec<TaskId>)>,
     /// Per attempt, the keyed state the job's last keyed operator restored.
     restored_keyed: BTreeMap<Attempt, BTreeMap<ckptsim::record::Value, ckptsim::record::Value>>,
     sink_anomalies: Vec<crate::world::SinkAnomaly>,
@@ -765,20 +776,6 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     }
     if !spec.faults.is_empty() {
         return Err("explore enumerates its own failures: remove [[faults]] from the scenario".into());
-    }
-    // Regional failover (semantics §1.7) is the world's only: the explorer's failure steps
-    // restart every task. A job of one region restarts the same either way.
-    if spec.failover == ckptsim::region::FailoverStrategy::Region {
-        let regions = ckptsim::region::Regions::compute(
-            crate::graph::Graph::build(spec).tasks.iter().map(|t| t.inputs.as_slice()),
-        )
-        .len();
-        if regions > 1 {
-            return Err(format!(
-                "explore models failover_strategy = \"full\" only: this job has {regions} pipelined regions, which \
-                 `failover_strategy = \"region\"` restarts one at a time (set failover_strategy = \"full\" to explore it)"
-            ));
-        }
     }
     // A rescale is explored as one step (`--rescales`): the scenario's `rescale` action gives
     // the new parallelisms, and the cancel or stop that ends the job before it is that step's

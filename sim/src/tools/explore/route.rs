@@ -152,11 +152,7 @@ impl Explorer<'_> {
                 sys.cuts.make_mut().cuts.note_restore(&task, attempt, cp.id, now);
             }
         }
-        sys.data.retain(|k, _| k.0 >= attempt.0);
-        sys.end_of_data.retain(|k| k.1 >= attempt);
-        if sys.cuts.has_before(attempt.0) {
-            sys.cuts.make_mut().forget_before(attempt.0);
-        }
+        self.drop_older_attempts(sys, t, attempt);
         sys.tasks.insert(t, Part::new(task));
         let up = sys.to_jm.entry(t).or_default().make_mut();
         if self.spec.profile.has_initializing_state() {
@@ -164,6 +160,29 @@ impl Explorer<'_> {
         }
         up.push_back(Up::State { attempt, state: ExecutionState::Running, cause: None });
         self.drain(sys, t);
+    }
+
+    /// A deployment of `attempt` of task `t`: older attempts' channels, end-of-data reports and
+    /// channel cuts are garbage now. All of them under a global restart; with regional restarts
+    /// (semantics §1.7) only those of `t` itself, the channels into and out of it, as the world's
+    /// `retain_task_from_attempt` (`world/tasks.rs`): its region's other tasks prune theirs as
+    /// they deploy, and the other regions keep their older attempts' channels in use.
+    fn drop_older_attempts(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) {
+        if !sys.jm.restarts_regions() {
+            sys.data.retain(|k, _| k.0 >= attempt.0);
+            sys.end_of_data.retain(|k| k.1 >= attempt);
+            if sys.cuts.has_before(attempt.0, None) {
+                sys.cuts.make_mut().forget_before(attempt.0, None);
+            }
+            return;
+        }
+        let outs = &self.job(sys).outs[t.0 as usize];
+        let of_t = |k: &(u32, TaskId, u32)| k.1 == t || outs.contains(&(k.1, k.2));
+        sys.data.retain(|k, _| k.0 >= attempt.0 || !of_t(k));
+        sys.end_of_data.retain(|k| k.1 >= attempt || k.0 != t);
+        if sys.cuts.has_before(attempt.0, Some(t)) {
+            sys.cuts.make_mut().forget_before(attempt.0, Some(t));
+        }
     }
 
     pub(super) fn deliver_to_task(&self, sys: &mut Sys, t: TaskId, m: Ctl) {
@@ -705,9 +724,16 @@ impl Explorer<'_> {
                     format!("#{failure} restart suppressed: {cause}"),
                     EventData::Failure { failure, backoff_ms: None, cause },
                 )),
-                // `supported` refuses a job of several regions under `failover_strategy = "region"`:
-                // every restart here is of all tasks.
-                JobOutput::RegionRestored { .. } => panic!("explore runs no regional restart (refused by `supported`)"),
+                // A regional failover (semantics §1.7), recorded as the world's `jobmanager.rs`
+                // records it: a restart whose offsets are its region's, and the restored tasks
+                // for the `restart` checker's region rules. The JobMaster cancelled and now
+                // deploys only the region's tasks; the other regions run on untouched.
+                JobOutput::RegionRestored { checkpoint, attempt, tasks } => {
+                    sys.obs.make_mut().restarts += 1;
+                    let cause = crate::world::RestoreCause::Restart { attempt: attempt.0 };
+                    self.note_restore_of(sys, cause, checkpoint, Some(&tasks));
+                    sys.obs.make_mut().region_restores.push((now, attempt, tasks));
+                }
                 JobOutput::Restored { checkpoint, attempt } => {
                     sys.obs.make_mut().restarts += 1;
                     self.note_restore(sys, crate::world::RestoreCause::Restart { attempt: attempt.0 }, checkpoint);
@@ -729,8 +755,20 @@ impl Explorer<'_> {
     /// discarded (`windows` on processing-time windows, `stop`). The keyed-state summary the
     /// world adds is only rendered, never judged: left empty.
     pub(super) fn note_restore(&self, sys: &mut Sys, cause: crate::world::RestoreCause, id: Option<CheckpointId>) {
+        self.note_restore_of(sys, cause, id, None);
+    }
+
+    /// [`Explorer::note_restore`] of the tasks `only` names (None: every task), as the world's
+    /// `record_restore_of`: a regional restore rewinds only its region's sources.
+    fn note_restore_of(
+        &self,
+        sys: &mut Sys,
+        cause: crate::world::RestoreCause,
+        id: Option<CheckpointId>,
+        only: Option<&[TaskId]>,
+    ) {
         let offsets = match (&sys.ha_latest, id) {
-            (Some(cp), Some(id)) if cp.id == id => self.source_offsets(sys, cp),
+            (Some(cp), Some(id)) if cp.id == id => self.source_offsets_of(sys, cp, only),
             _ => BTreeMap::new(),
         };
         let at_ms = sys.now_ms;
