@@ -43,7 +43,11 @@ use std::sync::Arc;
 /// Which join and its bounds.
 #[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, Serialize, Deserialize)]
 pub enum JoinSpec {
-    /// `intervalJoin(..).between(lower_ms, upper_ms)` (inclusive bounds, `lower_ms <= upper_ms`).
+    /// `intervalJoin(..).between(lower_ms, upper_ms)` with inclusive bounds. An exclusive bound
+    /// (`lowerBoundExclusive()` / `upperBoundExclusive()`) is held here already moved a
+    /// millisecond inward, as `IntervalJoinOperator`'s constructor moves it (`lowerBound + 1`,
+    /// `upperBound - 1`) after checking `lower <= upper` on the bounds as written; so
+    /// `lower_ms` exceeds `upper_ms` by at most 2, and then no pair joins.
     Interval {
         /// Lower bound of the right element's timestamp relative to the left's.
         lower_ms: i64,

@@ -303,3 +303,48 @@ fn a_forward_late_side_output_chains_into_the_window_task() {
     let u = Graph::build(&eventtime("late-side-branch-unaligned-2pc.toml"));
     assert_eq!(vertex_names(&u)[1..], ["Window -> Sink: Sums", "LateDoubled -> Sink: LateSink"]);
 }
+
+/// Session 32: `lower_exclusive` / `upper_exclusive` move the interval join's bounds a
+/// millisecond inward, as `IntervalJoinOperator`'s constructor does (`lowerBound + 1`,
+/// `upperBound - 1`), so a partner exactly at a bound is out: `between(-200, 300)` with both
+/// exclusive pairs the keys whose right element is a millisecond inside (b, c, g) and not those
+/// at the bounds (a, d, f), which the inclusive join pairs. `emit` writes the moved bounds back
+/// as inclusive ones, and the exclusive flags where the moved bounds crossed (`between(0, 0)`
+/// with an exclusive bound, which Flink accepts and which joins nothing).
+#[test]
+fn exclusive_interval_bounds_move_inward_and_leave_the_boundary_partners_out() {
+    use ckptsim::join::JoinSpec;
+    use ckptsim_sim::spec::OpKind;
+    let s = eventtime("interval-join-exclusive-output.toml");
+    let join = s.operators.iter().position(|o| o.name == "Join").expect("the join");
+    assert_eq!(s.operators[join].kind, OpKind::EventJoin(JoinSpec::Interval { lower_ms: -199, upper_ms: 299 }));
+    let rows = |s: &ckptsim_sim::spec::JobSpec| {
+        let run = ckptsim_sim::outcome::run(s, s.default_seed).run;
+        let mut v = ckptsim_sim::outcome::output_values(s, &run);
+        v.sort();
+        v
+    };
+    let o = ckptsim_sim::outcome::run(&s, s.default_seed);
+    assert!(o.passed(), "{:?}", o.verdicts);
+    assert_eq!(rows(&s), ["(b,1)|b", "(c,1)|c", "(g,1)|g"]);
+    let mut inclusive = s.clone();
+    inclusive.operators[join].kind = OpKind::EventJoin(JoinSpec::Interval { lower_ms: -200, upper_ms: 300 });
+    assert_eq!(rows(&inclusive), ["(a,1)|a", "(b,1)|b", "(c,1)|c", "(d,1)|d", "(f,1)|f", "(g,1)|g"]);
+    // Round trips through `emit`, including bounds that crossed.
+    let dir = std::env::temp_dir().join(format!("ckptsim-exclusive-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for (lower_ms, upper_ms, flags) in
+        [(-199, 299, ""), (1, 0, "lower_exclusive = true"), (1, -1, "upper_exclusive = true"), (5, 5, "")]
+    {
+        let mut t = s.clone();
+        t.operators[join].kind = OpKind::EventJoin(JoinSpec::Interval { lower_ms, upper_ms });
+        let text = ckptsim_sim::emit::to_toml(&t, "# exclusive bounds");
+        assert_eq!(text.contains("lower_exclusive"), lower_ms > upper_ms, "{text}");
+        assert!(text.contains(flags), "{text}");
+        let file = dir.join(format!("{lower_ms}_{upper_ms}.toml"));
+        std::fs::write(&file, &text).expect("write");
+        let back = load_spec(&file).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        assert_eq!(back.operators[join].kind, t.operators[join].kind, "{text}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -344,6 +344,11 @@ pub(crate) struct RawOperator {
     pub(crate) lower_ms: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) upper_ms: Option<i64>,
+    // `lowerBoundExclusive()` / `upperBoundExclusive()` (session 32).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) lower_exclusive: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) upper_exclusive: Option<bool>,
 }
 
 #[derive(Deserialize, Serialize, Debug, Default)]

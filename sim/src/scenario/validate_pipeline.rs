@@ -191,7 +191,7 @@ impl Ctx<'_> {
     /// Keys that only some kinds take are set only on those kinds.
     fn kind_only_keys(&self, i: usize, r: &RawOperator, kind: &str) -> Res<()> {
         let p = |key: &str| op_path(i, key);
-        let kind_keys: [(&str, bool, &[&str]); 13] = [
+        let kind_keys: [(&str, bool, &[&str]); 15] = [
             ("sink_api", r.sink_api.is_some(), &["two-phase-commit-sink"]),
             ("delivery_guarantee", r.delivery_guarantee.is_some(), &["user-sink"]),
             (
@@ -202,6 +202,8 @@ impl Ctx<'_> {
             ("second_function", r.second_function.is_some(), &["connect"]),
             ("lower_ms", r.lower_ms.is_some(), &["interval_join"]),
             ("upper_ms", r.upper_ms.is_some(), &["interval_join"]),
+            ("lower_exclusive", r.lower_exclusive.is_some(), &["interval_join"]),
+            ("upper_exclusive", r.upper_exclusive.is_some(), &["interval_join"]),
             ("size", r.size.is_some(), &["count_window"]),
             ("startup", r.startup.is_some(), &["log-source"]),
             ("bounded", r.bounded.is_some(), &["log-source", "socket-source", "user-source"]),
@@ -408,6 +410,10 @@ impl Ctx<'_> {
                 self.err(&p("upper_ms"), format!("lower_ms <= upper_ms must hold (got {lower_ms} > {upper_ms})"))
             );
         }
+        // The constructor of `IntervalJoinOperator` checks the bounds as given, then moves an
+        // exclusive one a millisecond inward; the operator compares inclusively from then on.
+        let lower_ms = if r.lower_exclusive == Some(true) { lower_ms + 1 } else { lower_ms };
+        let upper_ms = if r.upper_exclusive == Some(true) { upper_ms - 1 } else { upper_ms };
         Ok(OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Interval { lower_ms, upper_ms }))
     }
 

@@ -155,8 +155,13 @@ fn op_kind(o: &OpSpec, r: &mut RawOperator) {
         }
         OpKind::EventWindow(w) => event_window(w, r),
         OpKind::EventJoin(ckptsim::join::JoinSpec::Interval { lower_ms, upper_ms }) => {
-            r.lower_ms = Some(*lower_ms);
-            r.upper_ms = Some(*upper_ms);
+            // Inclusive bounds, unless the exclusive ones moved past each other (`between(0, 0)`
+            // with an exclusive bound): then the bounds as written, with their flags.
+            let moved_past = lower_ms - upper_ms;
+            r.lower_exclusive = (moved_past > 0).then_some(true);
+            r.upper_exclusive = (moved_past > 1).then_some(true);
+            r.lower_ms = Some(if moved_past > 0 { lower_ms - 1 } else { *lower_ms });
+            r.upper_ms = Some(if moved_past > 1 { upper_ms + 1 } else { *upper_ms });
         }
         OpKind::EventJoin(ckptsim::join::JoinSpec::Window { size_ms }) => r.size_ms = Some(*size_ms),
         _ => {}
