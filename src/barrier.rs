@@ -340,7 +340,7 @@ impl BarrierHandler {
         self.enter(now_ms, ch, "record");
         self.env.metrics.record_taken();
         let persist = match &mut self.machine {
-            Machine::Single(s) => s.on_record(ch),
+            Machine::Single(s) => s.on_record(ch, self.env.variant),
             Machine::Tracker(_) => None,
         };
         self.invariants();

@@ -158,6 +158,10 @@ pub struct CheckpointCoordinator {
     /// The planted [`Variant::MinPauseStaleCompletion`] (FLINK-18856): the completion before
     /// the latest, which the decider reads instead of the latest. Always `None` otherwise.
     stale_completion_ms: Option<u64>,
+    /// The planted [`Variant::LateAckCompletesExpired`]: the newest checkpoint that expired,
+    /// with the acknowledgements it had; a late acknowledgement that completes it revives it.
+    /// Always `None` otherwise.
+    expired: Option<(CheckpointId, PendingCheckpoint)>,
     view: Option<ExecutionView>,
     storage_available: bool,
     /// Completed or aborted checkpoints whose state is still being discarded (Flink's
@@ -264,6 +268,7 @@ impl CheckpointCoordinator {
             queue_seq: 0,
             last_completion_ms: None,
             stale_completion_ms: None,
+            expired: None,
             view: None,
             storage_available: true,
             cleaning: 0,
@@ -618,6 +623,10 @@ impl CheckpointCoordinator {
         }
         if self.stale_completion_ms.is_some() {
             assert_eq!(self.variant, Variant::MinPauseStaleCompletion, "stale completion kept outside its variant");
+        }
+        if let Some((id, _)) = &self.expired {
+            assert_eq!(self.variant, Variant::LateAckCompletesExpired, "expired checkpoint kept outside its variant");
+            assert!(!self.pending.contains_key(id), "expired checkpoint {id} still pending");
         }
         if let Some(p) = &self.partial {
             assert_eq!(self.variant, Variant::RestoreFromPending, "partial state kept outside its variant");

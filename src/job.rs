@@ -870,20 +870,23 @@ impl JobMaster {
     /// Moves FAILING/CANCELLING to their terminal status and runs a due restart.
     fn check_progress(&mut self, now_ms: u64) {
         let all_terminal = self.executions.iter().all(|e| e.state.is_terminal());
+        // The planted `restart-skips-delay`: a restart is due once its tasks are cancelled,
+        // whatever the strategy's delay.
+        let due_ms = if self.params.variant == Variant::RestartSkipsDelay { u64::MAX } else { now_ms };
         match self.status {
             JobStatus::Failing if all_terminal => self.terminate(now_ms, JobStatus::Failed),
             JobStatus::Cancelling if all_terminal => self.terminate(now_ms, JobStatus::Canceled),
             JobStatus::Running if self.executions.iter().all(|e| e.state == ExecutionState::Finished) => {
                 self.terminate(now_ms, JobStatus::Finished)
             }
-            JobStatus::Restarting if all_terminal && self.restart_at_ms.is_some_and(|t| now_ms >= t) => {
+            JobStatus::Restarting if all_terminal && self.restart_at_ms.is_some_and(|t| due_ms >= t) => {
                 self.do_restart(now_ms)
             }
             JobStatus::Restarting if !self.region_restarts.is_empty() => {
                 let due: Vec<u32> = self
                     .region_restarts
                     .iter()
-                    .filter(|(r, &at)| now_ms >= at && self.region_terminal(**r))
+                    .filter(|(r, &at)| due_ms >= at && self.region_terminal(**r))
                     .map(|(r, _)| *r)
                     .collect();
                 for r in due {

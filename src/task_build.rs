@@ -44,11 +44,14 @@ impl Task {
             None
         };
         restore_chain(&mut chain, &spec, Restore { own: own_state, ..from });
-        if spec.variant == Variant::LateEmittedToBoth {
-            chain.iter_mut().filter_map(|op| op.operator.event_window_mut()).for_each(|w| w.plant_late_to_both());
-        }
-        if spec.variant == Variant::TimerAtWatermarkNotFired {
-            chain.iter_mut().filter_map(|op| op.operator.event_window_mut()).for_each(|w| w.plant_strict_timers());
+        let plant: Option<fn(&mut crate::window::EventWindowOperator)> = match spec.variant {
+            Variant::LateEmittedToBoth => Some(crate::window::EventWindowOperator::plant_late_to_both),
+            Variant::TimerAtWatermarkNotFired => Some(crate::window::EventWindowOperator::plant_strict_timers),
+            Variant::WindowEndInclusive => Some(crate::window::EventWindowOperator::plant_end_inclusive),
+            _ => None,
+        };
+        if let Some(plant) = plant {
+            chain.iter_mut().filter_map(|op| op.operator.event_window_mut()).for_each(plant);
         }
         let restored_lists = restored_lists(&chain, own_state);
         let tail = build_tail(&spec, chain.len(), own_state, dormant);
@@ -350,13 +353,11 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
             }
             _ => None,
         }
-        .map(|v| if variant == Variant::IdleInputHoldsWatermark { v.with_idle_channels_held() } else { v })
-        .map(|v| {
-            if variant == Variant::ResumedChannelAlignedAtOnce {
-                v.with_resumed_channels_aligned()
-            } else {
-                v
-            }
+        .map(|v| match variant {
+            Variant::IdleInputHoldsWatermark => v.with_idle_channels_held(),
+            Variant::ResumedChannelAlignedAtOnce => v.with_resumed_channels_aligned(),
+            Variant::ValveTakesMax => v.with_max_over_channels(),
+            _ => v,
         }),
         idle_without_flush: variant == Variant::SourceIdleWithoutFlush,
         watermark_first: variant == Variant::WatermarkBeforeWindowResults,

@@ -505,11 +505,47 @@ pub enum Variant {
     /// may belong to a checkpoint that completed while its notification was on its way, and the
     /// next attempt's `recoverAndCommit` must still commit it.
     CloseAbortsPending,
+    /// Session 32 (held out): a task's `StatusWatermarkValve` outputs the *largest* watermark
+    /// over its aligned input channels instead of the smallest, so the task's event-time clock
+    /// runs ahead of its slowest input and a window downstream fires before the records of the
+    /// slower channels arrived. Flink's `StatusWatermarkValve
+    /// #findAndOutputNewMinWatermarkAcrossAlignedChannels` emits the minimum.
+    ValveTakesMax,
+    /// Session 32 (held out): an event-time window takes an element whose timestamp equals its
+    /// `end` (the element joins `[start, end)` and the window after it). Flink's `TimeWindow` is
+    /// half open: `TumblingEventTimeWindows#assignWindows` / `SlidingEventTimeWindows` assign by
+    /// `getWindowStartWithOffset`, and `maxTimestamp()` is `end - 1`.
+    WindowEndInclusive,
+    /// Session 32 (held out): a restart runs as soon as the cancelled tasks are terminal,
+    /// without waiting for the restart strategy's delay (fixed-delay's `delay`, failure-rate's
+    /// `delay`, exponential-delay's backoff). Flink's `DefaultScheduler#restartTasksWithDelay`
+    /// schedules the restart `getRestartDelayMS()` after the failure and runs it once the
+    /// cancellation completed too.
+    RestartSkipsDelay,
+    /// Session 32 (held out): the coordinator keeps the newest expired checkpoint with its
+    /// acknowledgements, and a late acknowledgement that completes it completes the checkpoint
+    /// after its abort (`CHECKPOINT_EXPIRED`) was counted and sent to the tasks. Flink's
+    /// `CheckpointCoordinator#receiveAcknowledgeMessage` finds no pending checkpoint for the id
+    /// (the `CheckpointCanceller` removed it) and discards the late subtask state.
+    LateAckCompletesExpired,
+    /// Session 32 (held out): a Kafka source that is told checkpoint `n` completed removes only
+    /// `n`'s entry of its offsets to commit, not the older ones, so a later notification of an
+    /// older checkpoint (a savepoint triggered before `n` that completes after it) commits
+    /// offsets behind the ones already committed. Flink's `KafkaSourceReader
+    /// #notifyCheckpointComplete` clears `offsetsToCommit.headMap(checkpointId, true)` (1.11
+    /// `FlinkKafkaConsumerBase#notifyCheckpointComplete` removes every older pending entry).
+    NotifyKeepsOlderOffsets,
+    /// Session 32 (held out): an unaligned checkpoint's channel state records a channel's
+    /// records also after that channel's barrier arrived, until the last barrier is in: records
+    /// that belong after the checkpoint are persisted as in-flight data and replayed by a
+    /// restore that also replays them from the source. Flink's `ChannelStatePersister` stops
+    /// persisting a channel at its barrier (`checkForBarrier` / `stopPersisting`).
+    ChannelStatePastBarrier,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 82] = [
+    pub const ALL: [Variant; 88] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -592,6 +628,12 @@ impl Variant {
         Variant::SavepointEntersStore,
         Variant::RegionFirstProducerOnly,
         Variant::CloseAbortsPending,
+        Variant::ValveTakesMax,
+        Variant::WindowEndInclusive,
+        Variant::RestartSkipsDelay,
+        Variant::LateAckCompletesExpired,
+        Variant::NotifyKeepsOlderOffsets,
+        Variant::ChannelStatePastBarrier,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

@@ -488,6 +488,9 @@ pub struct StatusWatermarkValve {
     /// The planted `resumed-channel-aligned-at-once` variant: a channel back to ACTIVE is
     /// aligned at once, behind the output or not.
     resumed_aligned: bool,
+    /// The planted `valve-takes-max` variant: the output is the maximum over the aligned
+    /// channels instead of the minimum.
+    takes_max: bool,
 }
 
 impl StatusWatermarkValve {
@@ -501,6 +504,7 @@ impl StatusWatermarkValve {
             outputs: VecDeque::new(),
             idle_holds: false,
             resumed_aligned: false,
+            takes_max: false,
         }
     }
 
@@ -516,6 +520,14 @@ impl StatusWatermarkValve {
     /// the output waits for the resumed channel.
     pub fn with_resumed_channels_aligned(mut self) -> StatusWatermarkValve {
         self.resumed_aligned = true;
+        self
+    }
+
+    /// The planted `valve-takes-max` variant: the output follows the *largest* watermark over
+    /// the aligned channels (Flink's `StatusWatermarkValve#findAndOutputNewMinWatermarkAcrossAlignedChannels`
+    /// takes the smallest), so the task's watermark runs ahead of its slowest input.
+    pub fn with_max_over_channels(mut self) -> StatusWatermarkValve {
+        self.takes_max = true;
         self
     }
 
@@ -596,7 +608,8 @@ impl StatusWatermarkValve {
 
     fn output_new_min(&mut self) {
         let held = |c: &&ChannelStatus| c.aligned || (self.idle_holds && c.status == WatermarkStatus::Idle);
-        let min = self.channels.iter().filter(held).map(|c| c.watermark).min();
+        let aligned = self.channels.iter().filter(held).map(|c| c.watermark);
+        let min = if self.takes_max { aligned.max() } else { aligned.min() };
         if let Some(min) = min.filter(|m| *m > self.last_output) {
             self.last_output = min;
             self.outputs.push_back(WatermarkEvent::Watermark(min));
@@ -608,7 +621,7 @@ impl StatusWatermarkValve {
         for (i, c) in self.channels.iter().enumerate() {
             assert!(!c.aligned || c.status == WatermarkStatus::Active, "channel {i} aligned while idle");
             assert!(
-                !c.aligned || c.watermark >= self.last_output || self.resumed_aligned,
+                !c.aligned || c.watermark >= self.last_output || self.resumed_aligned || self.takes_max,
                 "aligned channel {i} behind the output"
             );
         }

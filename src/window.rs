@@ -269,6 +269,9 @@ pub struct EventWindowOperator {
     /// The planted `window-timers-not-restored`: this attempt was restored without the timers,
     /// so a restored window may lack its cleanup timer.
     timers_dropped: bool,
+    /// The planted `window-end-inclusive`: an event-time element at a window's `end` also
+    /// joins that window (Flink's window is `[start, end)`, `maxTimestamp() = end - 1`).
+    end_inclusive: bool,
     /// Handler calls since the last full [`EventWindowOperator::invariants`] scan (pacing only:
     /// no part of the state, equal and hashed as nothing).
     scan: ScanPacing,
@@ -315,6 +318,7 @@ impl EventWindowOperator {
             late_to_both: false,
             strict_timers: false,
             timers_dropped: false,
+            end_inclusive: false,
             scan: ScanPacing::default(),
         }
     }
@@ -336,6 +340,22 @@ impl EventWindowOperator {
     /// waits for the next, larger watermark.
     pub fn plant_strict_timers(&mut self) {
         self.strict_timers = true;
+    }
+
+    /// Plants `window-end-inclusive` (see the field): an element whose timestamp is a window's
+    /// `end` joins that window as well as its own.
+    pub fn plant_end_inclusive(&mut self) {
+        self.end_inclusive = true;
+    }
+
+    /// The windows an event-time element at `ts` joins: `assignWindows`, and under the planted
+    /// `window-end-inclusive` also the windows that end at `ts`.
+    fn event_windows(&self, ts: i64) -> Vec<TimeWindow> {
+        let mut windows = self.spec.assigner.assign(ts);
+        if self.end_inclusive {
+            windows.extend(self.spec.assigner.assign(ts.saturating_sub(1)).into_iter().filter(|w| w.end == ts));
+        }
+        windows
     }
 
     /// The operator's window spec.
@@ -507,7 +527,7 @@ impl EventWindowOperator {
         let (key, x) = key_and_number(&rec.value);
         let mut skipped = true;
         let mut took = Vec::new();
-        for w in self.spec.assigner.assign(ts) {
+        for w in self.event_windows(ts) {
             if self.is_window_late(&w) {
                 continue;
             }

@@ -698,6 +698,24 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // sink, and the restored sink's recovery commit finds the transaction aborted
         // (`exactly-once`, 19 steps).
         Variant::CloseAbortsPending => c("tiny-2pc.toml", Bounds { max_losses: 1, ..b(2, 1) }, "exactly-once"),
+        // Session 32 (held-out plants): the valve forwards `Fast`'s watermark while `Slow` has
+        // none yet (`windows` watermark ahead, 7 steps, 401 distinct).
+        Variant::ValveTakesMax => c("tiny-idle-valve.toml", b(3, 0), "windows"),
+        Variant::WindowEndInclusive => Err(
+            "exhausted on tiny-window (3 ticks, 9,409 distinct) without a find: none of its records has a timestamp \
+             on a window boundary; caught by the world (docs/mutation.md, session 32)",
+        ),
+        Variant::RestartSkipsDelay => Err(
+            "not found on tiny-one-restart (1 failure, 3 ticks) within 200,000 distinct states; caught by the \
+             world's `restart` (docs/mutation.md, session 32)",
+        ),
+        Variant::ChannelStatePastBarrier => Err(
+            "not found on tiny-self-union (1 failure, 2 ticks) within 200,000 distinct states: it needs a record \
+             taken between two barriers of one unaligned checkpoint; caught by the world (docs/mutation.md, session 32)",
+        ),
+        Variant::LateAckCompletesExpired | Variant::NotifyKeepsOlderOffsets => {
+            Err("session 32 plant: not posed to the explorer; caught by the world (docs/mutation.md, session 32)")
+        }
     }
 }
 

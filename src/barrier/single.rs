@@ -468,10 +468,12 @@ impl Single {
     /// A record taken from `ch`: in-flight state of the unaligned checkpoint being collected
     /// when `ch`'s barrier has not arrived yet. (A record that `ch`'s priority barrier overtook
     /// was persisted with that barrier and is only processed now.)
-    pub(super) fn on_record(&self, ch: ChannelId) -> Option<CheckpointId> {
+    pub(super) fn on_record(&self, ch: ChannelId, variant: Variant) -> Option<CheckpointId> {
         match &self.state {
+            // The planted `channel-state-past-barrier`: a channel whose barrier already arrived
+            // still records its records into the channel state.
             SingleState::CollectingBarriersUnaligned { barrier, aligned, .. } => {
-                (!aligned.contains(&ch)).then_some(barrier.id)
+                (!aligned.contains(&ch) || variant == Variant::ChannelStatePastBarrier).then_some(barrier.id)
             }
             SingleState::WaitingForFirstBarrier
             | SingleState::CollectingBarriers { .. }

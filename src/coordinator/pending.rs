@@ -61,12 +61,35 @@ impl CheckpointCoordinator {
                         p.deadline_ms = p.deadline_ms.max(now_ms + self.config.timeout_ms as u64);
                     }
                 }
+            } else if self.variant == Variant::LateAckCompletesExpired {
+                done = self.adopt_late_ack(id, task, snapshot);
             }
             if done && self.fully_acked(id) {
                 self.complete(now_ms, id);
             }
         }
         self.finish(now_ms);
+    }
+
+    /// The planted [`Variant::LateAckCompletesExpired`]: a late acknowledgement of the newest
+    /// expired checkpoint is added to it, and once nothing is missing the checkpoint is pending
+    /// again (to be completed by the caller). Flink's `receiveAcknowledgeMessage` finds no
+    /// pending checkpoint for the id and discards the late subtask state
+    /// (`discardSubtaskState`). Returns whether the checkpoint was revived.
+    fn adopt_late_ack(&mut self, id: CheckpointId, task: TaskId, snapshot: TaskSnapshot) -> bool {
+        // Only a checkpoint newer than the store's latest is adopted (an older one would break
+        // the store's id order, which the plant does not aim at).
+        let newest = self.store.latest().is_none_or(|l| l.id < id);
+        let Some((_, p)) = self.expired.as_mut().filter(|(e, _)| *e == id && newest) else {
+            return false;
+        };
+        p.acks.entry(task).or_insert(snapshot);
+        if !p.waits_for_none(&self.tasks) {
+            return false;
+        }
+        let (id, p) = self.expired.take().expect("matched above");
+        self.pending.insert(id, p);
+        true
     }
 
     /// A task of the current attempt reached FINISHED. With checkpoints after tasks finish
@@ -170,6 +193,9 @@ impl CheckpointCoordinator {
         let Some(p) = self.pending.remove(&id) else {
             return;
         };
+        if self.variant == Variant::LateAckCompletesExpired && reason == CheckpointFailureReason::CheckpointExpired {
+            self.expired = Some((id, p.clone()));
+        }
         if self.variant == Variant::RestoreFromPending
             && !p.acks.is_empty()
             && self.partial.as_ref().is_none_or(|q| q.id < id)

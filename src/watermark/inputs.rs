@@ -52,6 +52,11 @@ impl InputValve {
         self.map_valves(StatusWatermarkValve::with_resumed_channels_aligned)
     }
 
+    /// The planted `valve-takes-max` variant on every valve.
+    pub fn with_max_over_channels(self) -> InputValve {
+        self.map_valves(StatusWatermarkValve::with_max_over_channels)
+    }
+
     /// `f` applied to every valve (the one, or each gate's).
     fn map_valves(self, f: fn(StatusWatermarkValve) -> StatusWatermarkValve) -> InputValve {
         match self {
