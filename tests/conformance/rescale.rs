@@ -1,6 +1,7 @@
 //! Rescaling on restore (issue 17): expectations of Flink's key-group, state-assignment, round-robin repartitioner, Kafka partition assignment and rescaling 2PC tests posed to `ckptsim::key_group` and `ckptsim::rescale`.
 
 use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F111, F23};
+use ckptsim::java_hash::java_string_hash;
 use ckptsim::key_group::{
     assign_key_to_parallel_operator, compute_key_group_range_for_operator_index, compute_operator_index_for_key_group,
     create_key_group_partitions, KeyGroup, KeyGroupRange, MaxParallelism, MaxParallelismRestoreError,
@@ -8,7 +9,7 @@ use ckptsim::key_group::{
 };
 use ckptsim::record::{CheckpointKind, Lineage, Record, Value};
 use ckptsim::rescale::{
-    assign, java_string_hash, kafka_partition_owner, kafka_topic_start_index, repartition_broadcast, repartition_split,
+    assign, kafka_partition_owner, kafka_topic_start_index, repartition_broadcast, repartition_split,
     repartition_union, rescale_in_flight, restored_source_partitions, ChannelMapper, InFlightRouting, InputChannel,
     JobLayout, OperatorLayout, RescaleError, TaskInputs,
 };
