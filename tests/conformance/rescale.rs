@@ -545,6 +545,12 @@ fn java_string_hash_matches_java() {
     assert_eq!(java_string_hash("test-topic"), 639_758_388);
     // ((hashCode * 31) & 0x7FFFFFFF) computed with Java's int arithmetic.
     assert_eq!(kafka_topic_start_index("hello", 1_000_000_007), 926_548_334);
+    // The model's topics start at index 0 at every parallelism, as Flink's do for a topic
+    // whose hashCode is Integer.MIN_VALUE (Java's documented example) or 0: what
+    // docs/fidelity-audit.md tells a held-out job to name its topic.
+    assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+    assert!((1..=128).all(|p| kafka_topic_start_index("polygenelubricants", p) == 0));
+    assert!((1..=128).any(|p| kafka_topic_start_index("test-topic", p) != 0), "an ordinary name rotates");
 }
 
 #[test]
