@@ -5,16 +5,16 @@
 //! each parallel subtask owns one contiguous **range** of key groups. Rescaling moves whole key
 //! groups between subtasks, never single keys (semantics §12.1).
 //!
-//! The formulas are Flink's, with our own key hash (explicitly): the key group of a key is
-//! `fmix64(fnv1a64(key bytes)) % max_parallelism` (Flink: `murmurHash(key.hashCode()) %
-//! maxParallelism`; see [`crate::operator::key_hash`]). Then
+//! The formulas are Flink's, the key hash included: the key group of a key is
+//! `murmurHash(key.hashCode()) % max_parallelism`, with the `hashCode()` of the Java type the
+//! key stands for (`String`, `Long`, `Tuple2<String, Long>`; [`crate::java_hash`]). Then
 //! `operator index = key_group * parallelism / max_parallelism`, and subtask `i` owns the key
 //! groups `[ceil(i * max / p), floor(((i + 1) * max - 1) / p)]`.
 //!
 //! With the default max parallelism of 128 this is exactly the routing of
 //! [`crate::operator::key_group_route`], which existing jobs keep.
 
-use crate::operator::{fmix64, key_hash};
+use crate::java_hash::{java_hash_code, murmur_hash};
 use crate::record::Value;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -157,17 +157,18 @@ pub fn compute_default_max_parallelism(parallelism: u32) -> Result<u32, Parallel
     Ok(wanted.clamp(DEFAULT_LOWER_BOUND_MAX_PARALLELISM, UPPER_BOUND_MAX_PARALLELISM))
 }
 
-/// `computeKeyGroupForKeyHash`: the key group of a 64-bit key hash (our hash, mixed by
-/// MurmurHash3's finalizer as Flink murmur-mixes `hashCode()`). Panics when `max_parallelism`
-/// is 0 (a caller bug: every max parallelism is validated).
-pub fn compute_key_group_for_key_hash(hash: u64, max_parallelism: u32) -> KeyGroup {
+/// `computeKeyGroupForKeyHash(keyHash, maxParallelism)`: `murmurHash(keyHash) %
+/// maxParallelism` (the murmur hash is never negative). Panics when `max_parallelism` is 0 (a
+/// caller bug: every max parallelism is validated).
+pub fn compute_key_group_for_key_hash(key_hash: i32, max_parallelism: u32) -> KeyGroup {
     assert!(max_parallelism > 0, "max parallelism 0");
-    KeyGroup((fmix64(hash) % u64::from(max_parallelism)) as u32)
+    KeyGroup(murmur_hash(key_hash).unsigned_abs() % max_parallelism)
 }
 
-/// `assignToKeyGroup(key, maxParallelism)`.
+/// `assignToKeyGroup(key, maxParallelism)`: [`compute_key_group_for_key_hash`] of the key's
+/// Java `hashCode()` ([`java_hash_code`]).
 pub fn assign_to_key_group(key: &Value, max_parallelism: u32) -> KeyGroup {
-    compute_key_group_for_key_hash(key_hash(key), max_parallelism)
+    compute_key_group_for_key_hash(java_hash_code(key), max_parallelism)
 }
 
 /// `computeOperatorIndexForKeyGroup(maxParallelism, parallelism, keyGroupId)`:

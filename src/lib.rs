@@ -25,6 +25,7 @@ pub mod failure_manager;
 #[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod ids;
+pub mod java_hash;
 pub mod job;
 mod job_io;
 pub mod join;

@@ -313,49 +313,22 @@ pub fn key_of(v: &Value) -> Value {
 const FNV_OFFSET_BASIS: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 
-fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
-    for b in bytes {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(FNV_PRIME);
-    }
-    h
-}
-
 /// The standard 64-bit FNV-1a of `bytes` (offset basis and prime of the FNV spec): stable across
-/// builds and platforms, for identities that must not depend on a hasher's seed.
+/// builds and platforms, for identities that must not depend on a hasher's seed (not for keys:
+/// keys are placed by Flink's own function, [`key_group`]).
 pub fn fnv1a_64(bytes: &[u8]) -> u64 {
-    fnv1a(FNV_OFFSET_BASIS, bytes)
+    bytes.iter().fold(FNV_OFFSET_BASIS, |h, b| (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME))
 }
 
-/// 64-bit FNV-1a of the key's bytes: a string's UTF-8 bytes; an integer's 8 little-endian bytes;
-/// a pair's string bytes followed by its integer's.
-pub fn key_hash(key: &Value) -> u64 {
-    match key {
-        Value::Str(s) => fnv1a(FNV_OFFSET_BASIS, s.as_bytes()),
-        Value::Int(i) => fnv1a(FNV_OFFSET_BASIS, &i.to_le_bytes()),
-        Value::Pair(s, i) => fnv1a(fnv1a(FNV_OFFSET_BASIS, s.as_bytes()), &i.to_le_bytes()),
-    }
-}
-
-/// The key group (0..[`MAX_PARALLELISM`]) of a key: [`key_hash`] passed through MurmurHash3's
-/// 64-bit finalizer, modulo 128 (Flink likewise murmur-mixes `hashCode()` before the modulo).
-/// FNV-1a alone mixes poorly: keys differing only in their last byte (`k1`, `k2`, ...) differ
-/// in a few middle bits of the hash.
+/// The key group (0..[`MAX_PARALLELISM`]) of a key: Flink's `murmurHash(key.hashCode()) % 128`
+/// ([`crate::key_group::assign_to_key_group`] with the default max parallelism).
 pub fn key_group(key: &Value) -> u32 {
-    (fmix64(key_hash(key)) % u64::from(MAX_PARALLELISM)) as u32
+    crate::key_group::assign_to_key_group(key, MAX_PARALLELISM).0
 }
 
-/// MurmurHash3's 64-bit finalizer (a bijection with full avalanche).
-pub(crate) fn fmix64(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    k ^ (k >> 33)
-}
-
-/// Key-group routing like Flink: key -> key group (max_parallelism 128) via a fixed deterministic hash (FNV-1a of the key's bytes; no std hasher) -> operator index = key_group * parallelism / 128.
-/// Each operator index owns a contiguous range of key groups, as in Flink's `KeyGroupRangeAssignment`.
+/// Key-group routing like Flink's `KeyGroupStreamPartitioner` with the default max parallelism
+/// 128: key -> key group ([`key_group`]) -> operator index = key_group * parallelism / 128, so
+/// each operator index owns a contiguous range of key groups (`KeyGroupRangeAssignment`).
 pub fn key_group_route(key: &Value, parallelism: u32) -> u32 {
     assert!(
         (1..=MAX_PARALLELISM).contains(&parallelism),

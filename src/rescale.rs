@@ -105,16 +105,11 @@ pub fn repartition<T: Clone>(mode: ListMode, old: &[Vec<T>], new_parallelism: u3
 
 // ------------------------------------------------------------------ Kafka partition owners
 
-/// Java's `String.hashCode()` (over UTF-16 code units, wrapping).
-pub fn java_string_hash(s: &str) -> i32 {
-    s.encode_utf16().fold(0i32, |h, c| h.wrapping_mul(31).wrapping_add(i32::from(c)))
-}
-
 /// The subtask that reads partition 0 of `topic`: `((topic.hashCode() * 31) & 0x7FFFFFFF) % p`
 /// (`KafkaTopicPartitionAssigner`, and `KafkaSourceEnumerator.getSplitOwner` in 2.x).
 pub fn kafka_topic_start_index(topic: &str, parallelism: u32) -> u32 {
     assert!(parallelism >= 1, "parallelism 0");
-    let h = java_string_hash(topic).wrapping_mul(31) & 0x7FFF_FFFF;
+    let h = crate::java_hash::java_string_hash(topic).wrapping_mul(31) & 0x7FFF_FFFF;
     h as u32 % parallelism
 }
 

@@ -419,7 +419,7 @@ fn the_modules_of_sim_src_have_no_import_cycle() {
 /// `key_group`, `operator`, `profile`, `record`, `rescale`, `sink`, `state`, `store`, `user`,
 /// `watermark`, `window`); breaking the rest means splitting types out of `operator`, `window`
 /// and `join`. This list may only shrink.
-const CORE_CYCLE: &str = "join <-> key_group <-> operator <-> rescale <-> state <-> store <-> user <-> window";
+const CORE_CYCLE: &str = "join <-> operator <-> rescale <-> state <-> store <-> user <-> window";
 
 /// The top-level modules of a tree (`sim/src/check/...` is `check`) and the uses between them:
 /// the pipeline's stages as folders.

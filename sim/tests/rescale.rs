@@ -298,7 +298,7 @@ fn window_join_then_interval_join_rescales_with_its_state() {
 /// key of the window's restored state lands in another subtask than the one that held it, and
 /// the `state` checker saw it placed there. Session 26: `idle-union-window-2-3-1-2pc.toml` had 3
 /// keys (`k0..k2`, key groups all in subtask 1 of 2 and of 3), so its 2 -> 3 step moved none;
-/// with 8 keys `k5`, `k6`, `k7` move.
+/// with 8 keys `k5`, `k6`, `k7` moved; with Flink's key hash (session 32) `k0`, `k5`, `k7` do.
 #[test]
 fn each_window_rescale_moves_a_key_at_each_step() {
     for file in [

@@ -147,8 +147,10 @@ fn a_state_ahead_does_not_slip_to_a_duplicate() {
         "exactly-once/state-ahead-behind@end:two-phase-commit-sink:-",
         // A lost commit until the 2.x trigger answers reordered same-millisecond events, a
         // duplicate until session 15 ran a TaskManager's tasks in its one madsim task; since then
-        // every state-ahead seed of the first 300 (23, 45, 49, 110, 117, 127, 145) slips here.
-        "exactly-once/lost-commit@running:two-phase-commit-sink:none",
+        // every state-ahead seed of the first 300 (23, 45, 49, 110, 117, 127, 145) slipped to a
+        // lost commit; since session 32 (Flink's key hash moves the keys between subtasks) this
+        // replay's symptom-only shrink slips to a duplicate, the slip this test is named after.
+        "exactly-once/duplicate-commit@running-restored:two-phase-commit-sink:task-failure",
     );
 }
 

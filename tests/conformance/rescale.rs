@@ -1,6 +1,7 @@
 //! Rescaling on restore (issue 17): expectations of Flink's key-group, state-assignment, round-robin repartitioner, Kafka partition assignment and rescaling 2PC tests posed to `ckptsim::key_group` and `ckptsim::rescale`.
 
 use crate::common::{case_name, ensure_eq, flink, profile_name, run_table, Flink, F111, F23};
+use ckptsim::java_hash::java_string_hash;
 use ckptsim::key_group::{
     assign_key_to_parallel_operator, compute_key_group_range_for_operator_index, compute_operator_index_for_key_group,
     create_key_group_partitions, KeyGroup, KeyGroupRange, MaxParallelism, MaxParallelismRestoreError,
@@ -8,7 +9,7 @@ use ckptsim::key_group::{
 };
 use ckptsim::record::{CheckpointKind, Lineage, Record, Value};
 use ckptsim::rescale::{
-    assign, java_string_hash, kafka_partition_owner, kafka_topic_start_index, repartition_broadcast, repartition_split,
+    assign, kafka_partition_owner, kafka_topic_start_index, repartition_broadcast, repartition_split,
     repartition_union, rescale_in_flight, restored_source_partitions, ChannelMapper, InFlightRouting, InputChannel,
     JobLayout, OperatorLayout, RescaleError, TaskInputs,
 };
@@ -544,6 +545,12 @@ fn java_string_hash_matches_java() {
     assert_eq!(java_string_hash("test-topic"), 639_758_388);
     // ((hashCode * 31) & 0x7FFFFFFF) computed with Java's int arithmetic.
     assert_eq!(kafka_topic_start_index("hello", 1_000_000_007), 926_548_334);
+    // The model's topics start at index 0 at every parallelism, as Flink's do for a topic
+    // whose hashCode is Integer.MIN_VALUE (Java's documented example) or 0: what
+    // docs/fidelity-audit.md tells a held-out job to name its topic.
+    assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
+    assert!((1..=128).all(|p| kafka_topic_start_index("polygenelubricants", p) == 0));
+    assert!((1..=128).any(|p| kafka_topic_start_index("test-topic", p) != 0), "an ordinary name rotates");
 }
 
 #[test]
