@@ -1,4 +1,4 @@
-//! Differential conformance against real Flink: each `scenarios/real-flink/<job>.toml` runs through ckptsim and its sink output must equal, as a sorted multiset per sink and subtask, what real Flink printed or committed for the same job (`tests/real-flink/<job>.out`).
+//! Differential conformance against real Flink: each `scenarios/real-flink/<job>.toml` runs through ckptsim and its sink output must equal, as a sorted multiset per sink and subtask, what real Flink printed or committed for the same job (`tests/real-flink/<job>.out` from Flink 1.20.3, `tests/real-flink/flink-2.3.0/<job>.out` from 2.3.0).
 //!
 //! The fixtures come from `tools/real-flink/RealFlinkJobs.java` on a local Flink MiniCluster
 //! (`scripts/real-flink.sh` regenerates them; Java is not needed here). What is compared and
@@ -37,6 +37,10 @@ const CASES: &[Case] = &[
     Case { job: "interval-join", timestamps: true, only_ours: &[], only_flink: &[] },
     Case { job: "exactly-once-failure", timestamps: false, only_ours: &[], only_flink: &[] },
 ];
+
+/// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared
+/// with each.
+const FIXTURE_DIRS: &[&str] = &["tests/real-flink", "tests/real-flink/flink-2.3.0"];
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -108,17 +112,20 @@ fn check(case: &Case) -> Result<(), Failed> {
         return Err(outcome::render(&spec, &o).into());
     }
     let ours = our_rows(&spec, &o.run, case.timestamps);
-    let flink = flink_rows(&root().join(format!("tests/real-flink/{}.out", case.job)))?;
-    if flink.is_empty() {
-        return Err(format!("tests/real-flink/{}.out has no rows", case.job).into());
-    }
-    let (only_ours, only_flink) = (minus(&ours, &flink), minus(&flink, &ours));
-    if only_ours != case.only_ours || only_flink != case.only_flink {
-        return Err(format!(
-            "{}: ckptsim and Flink differ (or a known difference changed)\nonly ckptsim: {only_ours:?}\nonly Flink:   {only_flink:?}\nexpected only ckptsim: {:?}\nexpected only Flink:   {:?}\nckptsim rows: {ours:?}",
-            case.job, case.only_ours, case.only_flink
-        )
-        .into());
+    for dir in FIXTURE_DIRS {
+        let fixture = format!("{dir}/{}.out", case.job);
+        let flink = flink_rows(&root().join(&fixture))?;
+        if flink.is_empty() {
+            return Err(format!("{fixture} has no rows").into());
+        }
+        let (only_ours, only_flink) = (minus(&ours, &flink), minus(&flink, &ours));
+        if only_ours != case.only_ours || only_flink != case.only_flink {
+            return Err(format!(
+                "{fixture}: ckptsim and Flink differ (or a known difference changed)\nonly ckptsim: {only_ours:?}\nonly Flink:   {only_flink:?}\nexpected only ckptsim: {:?}\nexpected only Flink:   {:?}\nckptsim rows: {ours:?}",
+                case.only_ours, case.only_flink
+            )
+            .into());
+        }
     }
     Ok(())
 }
