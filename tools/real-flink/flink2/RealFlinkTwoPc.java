@@ -13,14 +13,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.atomic.AtomicInteger;
 
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichMapFunction;
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
 import org.apache.flink.api.connector.sink2.Committer;
 import org.apache.flink.api.connector.sink2.CommittingSinkWriter;
@@ -35,38 +29,6 @@ import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
 public class RealFlinkTwoPc {
-    /** The input: the map throws once, at its first "BOOM" (as ../RealFlinkTwoPc.java). */
-    static final String[] EO_WORDS = {
-        "a", "b", "c", "a", "d", "BOOM", "b", "a", "e", "c", "a", "f"
-    };
-
-    static final Set<String> COMMITTED_TXNS = ConcurrentHashMap.newKeySet();
-    static final ConcurrentLinkedQueue<String> COMMITTED = new ConcurrentLinkedQueue<>();
-    static final AtomicInteger MAX_ATTEMPT = new AtomicInteger();
-    static volatile boolean thrown;
-
-    /** Throws at its first "BOOM" (once per JVM run of the job), else (word, 1). */
-    static final class FailOnce extends RichMapFunction<String, Tuple2<String, Long>> {
-        @Override
-        public void open(OpenContext c) {
-            MAX_ATTEMPT.accumulateAndGet(getRuntimeContext().getTaskInfo().getAttemptNumber(), Math::max);
-        }
-
-        @Override
-        public Tuple2<String, Long> map(String s) throws InterruptedException {
-            // 150 ms a record: checkpoints (every 100 ms) complete before BOOM, so the restart
-            // restores keyed sums and the sink's transactions from a checkpoint (seen once with a
-            // debug print: attempt 1 resumed at BOOM; with 30 ms it restarted from the first
-            // record). Which checkpoint is timing; the committed multiset is not.
-            Thread.sleep(150);
-            if (s.equals("BOOM") && !thrown) {
-                thrown = true;
-                throw new RuntimeException("injected failure at BOOM");
-            }
-            return Tuple2.of(s, 1L);
-        }
-    }
-
     /** One transaction: its id and rows. */
     public static final class Txn {
         public String id = UUID.randomUUID().toString();
@@ -141,8 +103,8 @@ public class RealFlinkTwoPc {
                 public void commit(Collection<CommitRequest<Txn>> requests) {
                     for (CommitRequest<Txn> r : requests) {
                         Txn t = r.getCommittable();
-                        if (COMMITTED_TXNS.add(t.id)) {
-                            COMMITTED.addAll(t.rows);
+                        if (RealFlinkJobs.COMMITTED_TXNS.add(t.id)) {
+                            RealFlinkJobs.COMMITTED.addAll(t.rows);
                         }
                     }
                 }
@@ -159,10 +121,7 @@ public class RealFlinkTwoPc {
     }
 
     public static void run() throws Exception {
-        COMMITTED_TXNS.clear();
-        COMMITTED.clear();
-        MAX_ATTEMPT.set(0);
-        thrown = false;
+        RealFlinkJobs.resetExactlyOnce();
         Configuration conf = new Configuration();
         conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
@@ -170,16 +129,13 @@ public class RealFlinkTwoPc {
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         env.setParallelism(2);
         env.enableCheckpointing(100);
-        env.fromData(EO_WORDS)
-            .map(new FailOnce())
+        env.fromData(RealFlinkJobs.EO_WORDS)
+            .map(new RealFlinkJobs.FailOnce())
             .setParallelism(1)
             .keyBy(t -> t.f0)
             .sum(1)
             .sinkTo(new StoreSink());
         env.execute("exactly-once-failure");
-        for (String row : COMMITTED) {
-            System.out.println("committed> " + row);
-        }
-        System.out.println("restarts> " + MAX_ATTEMPT.get());
+        RealFlinkJobs.reportExactlyOnce();
     }
 }
