@@ -1,0 +1,159 @@
+//! Differential conformance against real Flink: each `scenarios/real-flink/<job>.toml` runs through ckptsim and its sink output must equal, as a sorted multiset per sink and subtask, what real Flink printed or committed for the same job (`tests/real-flink/<job>.out` from Flink 1.20.3, `tests/real-flink/flink-2.3.0/<job>.out` from 2.3.0).
+//!
+//! The fixtures come from `tools/real-flink/RealFlinkJobs.java` on a local Flink MiniCluster
+//! (`scripts/real-flink.sh` regenerates them; Java is not needed here). What is compared and
+//! what is left out as timing-dependent: `docs/real-flink.md`.
+//!
+//! Rows are rendered as Flink's `PrintSinkOutputWriter` prefixes them: `i> row` (subtask + 1)
+//! when the sink's parallelism is above 1, nothing at parallelism 1, and `ident:` before it for a
+//! print sink with an identifier (`print("late")`: ours is the sink named `late`; the sink named
+//! `Print` is a plain `print()`). A two-phase-commit sink's committed rows are `committed> row`,
+//! and such a job adds `restarts> N` (ckptsim's `RunResult::restarts`, Flink's highest attempt
+//! number of the failing task).
+
+use ckptsim_sim::{graph::Graph, load, outcome, spec::OpKind, world::RunResult};
+use libtest_mimic::{Arguments, Failed, Trial};
+use std::path::{Path, PathBuf};
+
+/// One compared job.
+struct Case {
+    /// `scenarios/real-flink/<job>.toml` and `tests/real-flink/<job>.out`.
+    job: &'static str,
+    /// Print rows carry `@<event timestamp>` (Flink's `ctx.getTimestamp()` in the join function).
+    timestamps: bool,
+    /// A known fidelity difference: the rows only ckptsim gives and the rows only Flink gives,
+    /// each sorted. Empty for a job that matches.
+    only_ours: &'static [&'static str],
+    only_flink: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case { job: "wordcount-p2", timestamps: false, only_ours: &[], only_flink: &[] },
+    Case { job: "wordcount-p3", timestamps: false, only_ours: &[], only_flink: &[] },
+    Case { job: "union-sum", timestamps: false, only_ours: &[], only_flink: &[] },
+    Case { job: "tumbling-drop", timestamps: false, only_ours: &[], only_flink: &[] },
+    Case { job: "tumbling-late-side", timestamps: false, only_ours: &[], only_flink: &[] },
+    Case { job: "sliding", timestamps: false, only_ours: &[], only_flink: &[] },
+    Case { job: "interval-join", timestamps: true, only_ours: &[], only_flink: &[] },
+    Case { job: "exactly-once-failure", timestamps: false, only_ours: &[], only_flink: &[] },
+];
+
+/// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared
+/// with each.
+const FIXTURE_DIRS: &[&str] = &["tests/real-flink", "tests/real-flink/flink-2.3.0"];
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The fixture's rows (comment lines left out), sorted.
+fn flink_rows(path: &Path) -> Result<Vec<String>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let mut rows: Vec<String> =
+        text.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).map(String::from).collect();
+    rows.sort();
+    Ok(rows)
+}
+
+/// ckptsim's sink output rendered as the fixture's rows, sorted.
+fn our_rows(spec: &ckptsim_sim::spec::JobSpec, run: &RunResult, timestamps: bool) -> Vec<String> {
+    let graph = Graph::build(spec);
+    let mut rows = Vec::new();
+    for row in run.print_rows.iter() {
+        let (vertex, subtask) = graph.task_vertex[row.task.0 as usize];
+        let v = &graph.vertices[vertex];
+        let sink = v
+            .ops
+            .iter()
+            .filter(|&&op| spec.operators[op].kind == OpKind::PrintSink)
+            .nth(row.sink as usize)
+            .map(|&op| &spec.operators[op])
+            .expect("the row's print sink is in its task's chain");
+        let mut prefix = if sink.name == "Print" { String::new() } else { format!("{}:", sink.name) };
+        if sink.parallelism > 1 {
+            prefix.push_str(&(subtask + 1).to_string());
+        } else {
+            prefix.pop();
+        }
+        let ts = match (timestamps, row.timestamp) {
+            (true, Some(t)) => format!("@{t}"),
+            _ => String::new(),
+        };
+        rows.push(format!("{prefix}> {}{ts}", row.value));
+    }
+    if spec.operators.iter().any(|op| op.kind == OpKind::TwoPhaseCommitSink) {
+        rows.extend(run.committed.iter().map(|row| format!("committed> {}", row.value)));
+        rows.push(format!("restarts> {}", run.restarts));
+    }
+    rows.sort();
+    rows
+}
+
+/// Sorted multiset difference `a - b`.
+fn minus(a: &[String], b: &[String]) -> Vec<String> {
+    let mut rest = b.to_vec();
+    let mut out = Vec::new();
+    for x in a {
+        match rest.iter().position(|y| y == x) {
+            Some(i) => {
+                rest.remove(i);
+            }
+            None => out.push(x.clone()),
+        }
+    }
+    out
+}
+
+fn check(case: &Case) -> Result<(), Failed> {
+    let toml = root().join(format!("scenarios/real-flink/{}.toml", case.job));
+    let spec = load::load_spec(&toml).map_err(|e| Failed::from(format!("{e}")))?;
+    let o = outcome::run(&spec, spec.default_seed);
+    if !o.passed() {
+        return Err(outcome::render(&spec, &o).into());
+    }
+    let ours = our_rows(&spec, &o.run, case.timestamps);
+    for dir in FIXTURE_DIRS {
+        let fixture = format!("{dir}/{}.out", case.job);
+        let flink = flink_rows(&root().join(&fixture))?;
+        if flink.is_empty() {
+            return Err(format!("{fixture} has no rows").into());
+        }
+        let (only_ours, only_flink) = (minus(&ours, &flink), minus(&flink, &ours));
+        if only_ours != case.only_ours || only_flink != case.only_flink {
+            return Err(format!(
+                "{fixture}: ckptsim and Flink differ (or a known difference changed)\nonly ckptsim: {only_ours:?}\nonly Flink:   {only_flink:?}\nexpected only ckptsim: {:?}\nexpected only Flink:   {:?}\nckptsim rows: {ours:?}",
+                case.only_ours, case.only_flink
+            )
+            .into());
+        }
+    }
+    Ok(())
+}
+
+/// Every scenario under `scenarios/real-flink/` has a case (a new job is not left uncompared).
+fn every_scenario_compared() -> Result<(), Failed> {
+    let dir = root().join("scenarios/real-flink");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(|e| Failed::from(format!("{}: {e}", dir.display())))? {
+        let name = entry.map_err(|e| Failed::from(e.to_string()))?.file_name().to_string_lossy().into_owned();
+        if let Some(job) = name.strip_suffix(".toml") {
+            if !CASES.iter().any(|c| c.job == job) {
+                missing.push(job.to_string());
+            }
+        }
+    }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("scenarios/real-flink without a case in tests/real_flink.rs: {missing:?}").into())
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let mut trials = vec![Trial::test("every_scenario_compared", every_scenario_compared)];
+    for case in CASES {
+        trials.push(Trial::test(format!("real_flink::{}", case.job), move || check(case)));
+    }
+    libtest_mimic::run(&args, trials).exit();
+}
