@@ -278,7 +278,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     // AT_LEAST_ONCE checkpoints (barrier tracker, no alignment): a snapshot's window contents
     // may already hold elements that the restore replays, so each restore may count an element
     // once more (Flink's at-least-once state); sums and counts may overshoot by that much.
-    let at_least_once = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce;
+    let at_least_once = replays_uncovered(spec);
     let extra_counts = if at_least_once { run.restores.len() as i128 } else { 0 };
     let mut anomalies = Vec::new();
     let chain = match windows_chain::chain(spec) {
@@ -346,6 +346,16 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
         run.late_records.len()
     );
     Verdict::from(NAME, anomalies, summary)
+}
+
+/// Whether a restore may count an element once more than the committed output shows: under
+/// AT_LEAST_ONCE checkpoints (above), and for a two-phase-commit sink with checkpointing off
+/// (`exactly_once::no_checkpoint_sink`: it commits at end of input, and a restart replays the
+/// input from the start, so a window committed before the restart fires and commits again;
+/// Flink promises no exactly-once output there).
+fn replays_uncovered(spec: &JobSpec) -> bool {
+    spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce
+        || super::exactly_once::no_checkpoint_sink(spec).is_some()
 }
 
 /// What the per-window judgment of [`windows_from`] reads besides the window itself.
@@ -475,7 +485,7 @@ fn through_chain(
     mut anomalies: Vec<Finding>,
 ) -> Verdict {
     let exact = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
-    let at_least_once = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce;
+    let at_least_once = replays_uncovered(spec);
     // Restores and new jobs: each may count an element once more under at-least-once.
     let restores = run.restores.len() + run.rescales.len();
     let mode = match (read, at_least_once && restores > 0) {
