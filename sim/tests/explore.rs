@@ -1,55 +1,12 @@
 //! `ckptsim explore` on the small jobs of `scenarios/explore/`: the correct protocol's bounded space is exhausted with no violation, and planted variants are found with a counterexample that replays to the same checker.
 
+mod explore_support;
+
 use ckptsim::Variant;
-use ckptsim_sim::explore::{Bounds, Choice, Explorer, Sleep, Violation};
+use ckptsim_sim::explore::{Bounds, Choice, Explorer, Sleep};
 use ckptsim_sim::load;
+use explore_support::{bounds, exhausted, found, spec, steps, violation};
 use std::path::Path;
-
-fn spec(name: &str, variant: Variant) -> ckptsim_sim::spec::JobSpec {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/explore").join(name);
-    let mut spec = load::load_spec(&path).expect("explore scenario loads");
-    spec.variant = variant;
-    spec
-}
-
-fn bounds(ticks: u32, failures: u32) -> Bounds {
-    Bounds { max_ticks: ticks, max_failures: failures, max_states: 400_000, ..Bounds::default() }
-}
-
-/// Explores `name` under `variant`; returns the violated checker, after checking that the
-/// counterexample replays to the same checker and that no shorter path was skipped.
-fn found(name: &str, variant: Variant, b: Bounds) -> Option<String> {
-    violation(name, variant, b).map(|v| v.checker)
-}
-
-/// [`found`], returning the whole violation (one search where a test also reads the path).
-fn violation(name: &str, variant: Variant, b: Bounds) -> Option<Violation> {
-    let spec = spec(name, variant);
-    let ex = Explorer::new(&spec, b);
-    let report = ex.explore();
-    let v = report.violation?;
-    let (_, verdict) = ex.replay(&v.path).expect("the counterexample replays step by step");
-    let (checker, _) = verdict.expect("the replayed path ends in the same violation");
-    assert_eq!(checker, v.checker, "replay names the same checker");
-    // Breadth-first: every prefix of a counterexample was judged and passed.
-    if let Some((last, prefix)) = v.path.split_last() {
-        let _ = last;
-        let (_, at_prefix) = ex.replay(prefix).expect("prefix replays");
-        assert!(
-            at_prefix.is_none() || at_prefix.as_ref().is_some_and(|(c, _)| c == "liveness"),
-            "a shorter path already failed: {at_prefix:?}"
-        );
-    }
-    Some(v)
-}
-
-fn exhausted(name: &str, b: Bounds) {
-    let spec = spec(name, Variant::Correct);
-    let report = Explorer::new(&spec, b).explore();
-    assert!(report.violation.is_none(), "correct protocol: {:?}", report.violation);
-    assert!(report.exhausted, "the bounded space of {name} is exhausted ({} states)", report.distinct_states);
-    assert!(report.terminal_states > 0, "some paths end with nothing left to do");
-}
 
 #[test]
 fn correct_protocol_exhausts_the_tiny_jobs() {
@@ -360,10 +317,6 @@ fn snapshot_after_first_gate_is_found_on_the_join_graph() {
     // not a record of the second gate was sent before its barrier.
     assert_eq!(v.checker, "barriers", "{v:?}");
     assert!(v.anomaly.contains("taken before input channel 1 delivered its barrier"), "{v:?}");
-}
-
-fn steps(text: &str) -> Vec<Choice> {
-    text.split_whitespace().map(|c| c.parse().expect("a step")).collect()
 }
 
 /// `window-state-not-restored` on `tiny-window.toml` (watermarks as channel elements, the
@@ -1474,67 +1427,4 @@ fn a_late_fed_join_records_its_judgments_and_restores_on_explored_paths() {
         run.join_restores
     );
     assert!(!run.join_judgments.is_empty(), "the join's verdicts are recorded ({} steps)", steps.len());
-}
-
-/// The steps of a path written as `ckptsim explore` prints it.
-fn path_of(text: &str) -> Vec<Choice> {
-    text.split_whitespace().map(|s| s.parse().expect("a step")).collect()
-}
-
-/// Session 32 (issue 20): under Flink's default `failover_strategy = "region"` the explorer
-/// restarts only the failed task's pipelined region. On `tiny-two-regions` (t0 `Clicks`, t1
-/// `Counts -> Audit`, t2 the chained 2PC pipeline) `Clicks` puts "a" on its channel to
-/// `Counts`, `Views` fails, and the restart 100 ms later redeploys t2 alone: `Counts` still
-/// takes the element of attempt 0 afterwards and prints it once, and the run records one
-/// regional restore of exactly t2 (the `restart` checker's region rules judge it). Under
-/// `full` the same failure cancels every task and the path is not enabled to its end. The correct protocol's spaces of both multi-region jobs are
-/// exhausted with no violation.
-#[test]
-fn a_regional_restart_restores_one_region_while_the_other_runs_on() {
-    let name = "tiny-two-regions.toml";
-    let correct = spec(name, Variant::Correct);
-    assert!(ckptsim_sim::explore::supported(&correct).is_ok());
-    let b = bounds(1, 1);
-    let path = path_of(
-        "to-task:t0 to-task:t1 to-task:t2 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 to-jm:t2 to-jm:t2 \
-         fetch:t0 fail:t2 to-jm:t2 tick to-task:t2 data:0:t1:0",
-    );
-    let run = Explorer::new(&correct, b).run_of(&path).expect("every step is enabled");
-    assert_eq!(run.restarts, 1);
-    assert_eq!(run.region_restores, vec![(100, ckptsim::ids::Attempt(1), vec![ckptsim::TaskId(2)])]);
-    assert_eq!(run.print_rows.len(), 1, "Counts took the element its channel kept: {:?}", run.print_rows);
-    let (_, verdict) = Explorer::new(&correct, b).replay(&path).expect("replays with fresh fingerprints");
-    assert!(verdict.is_none(), "{verdict:?}");
-    let mut full = correct.clone();
-    full.failover = ckptsim::region::FailoverStrategy::Full;
-    let err = Explorer::new(&full, b).run_of(&path).expect_err("under full the other pipeline is cancelled");
-    assert!(err.contains("is not enabled"), "{err}");
-    exhausted(name, b);
-    exhausted("tiny-region-forward.toml", bounds(2, 1));
-}
-
-/// Session 32: the regional plants are found by breadth-first search on multi-region jobs, each
-/// counterexample replaying to its checker (`found`). `region-restarts-without-state`
-/// (FLINK-10712): the chain of `Source (1/2)` fails after checkpoint 1 and restarts with
-/// nothing restored (`retention`, 16 steps); under `full` the same bounds hold no violation (no
-/// regional restart). `region-first-producer-only` on `keyed-print` (one region: the hash edge
-/// links both sources to `Sum`): the plant restarts `Sum` and `Source (1/2)` only (`restart`
-/// `region-restore-not-a-region`, 8 steps). `failure-counted-twice`: both chains' deployments
-/// time out (two failures, two regional restarts), the old attempt of `Source (1/2)` fails
-/// after its region restarted and the plant counts that stale report, so the new attempt's
-/// failure finds fixed-delay(3) spent (`restart`, 13 steps, no zombie step needed).
-#[test]
-fn the_regional_plants_are_found_on_multi_region_jobs() {
-    let forward = "tiny-region-forward.toml";
-    let v = violation(forward, Variant::RegionRestartsWithoutState, bounds(2, 1)).expect("found");
-    assert_eq!((v.checker.as_str(), v.path.len()), ("retention", 16), "{}", v.anomaly);
-    let mut full = spec(forward, Variant::RegionRestartsWithoutState);
-    full.failover = ckptsim::region::FailoverStrategy::Full;
-    let r = Explorer::new(&full, bounds(2, 1)).explore();
-    assert!(r.violation.is_none() && r.exhausted, "no regional restart under full: {:?}", r.violation);
-    let v = violation("keyed-print.toml", Variant::RegionFirstProducerOnly, bounds(1, 1)).expect("found");
-    assert_eq!((v.checker.as_str(), v.path.len()), ("restart", 8), "{}", v.anomaly);
-    assert!(v.anomaly.contains("not a pipelined region"), "{}", v.anomaly);
-    let v = violation(forward, Variant::FailureCountedTwice, bounds(2, 2)).expect("found");
-    assert_eq!((v.checker.as_str(), v.path.len()), ("restart", 13), "{}", v.anomaly);
 }
