@@ -335,13 +335,10 @@ pub(super) fn close_task(w: &mut World, t: &mut Task, key: (TaskId, Attempt), tm
         if w.services.user_sink.is_none() && w.services.txn_store.txn_state(txn).is_none() {
             continue;
         }
-        let fenced = w.services.sink_epochs.get(&task).is_some_and(|&epoch| attempt < epoch);
-        let lost = if !w.faults.sink_store_up || !w.reaches(tm_addr(tm), SINK_STORE) {
-            Some("store unreachable")
-        } else if fenced {
-            Some("fenced")
-        } else {
-            None
+        let lost = match store_gate(w, tm, task, attempt) {
+            StoreGate::Open => None,
+            StoreGate::Unreachable => Some("store unreachable"),
+            StoreGate::Fenced(_) => Some("fenced"),
         };
         let detail = Detail::new().task(task).s(" closed: abort txn=").txn(txn);
         if let Some(why) = lost {
@@ -359,22 +356,44 @@ pub(super) fn close_task(w: &mut World, t: &mut Task, key: (TaskId, Attempt), tm
     }
 }
 
+/// Whether the sink store takes an operation of task attempt `(task, attempt)` on TaskManager
+/// `tm` now: refused while the store is down or unreachable from `tm`, or when a newer attempt
+/// of the task already wrote (its epoch: the producer is fenced). The one gate of
+/// [`sink_op`] (which fails the task) and [`close_task`] (whose abort is lost).
+enum StoreGate {
+    Open,
+    Unreachable,
+    Fenced(Attempt),
+}
+
+fn store_gate(w: &World, tm: u32, task: TaskId, attempt: Attempt) -> StoreGate {
+    if !w.faults.sink_store_up || !w.reaches(tm_addr(tm), SINK_STORE) {
+        return StoreGate::Unreachable;
+    }
+    match w.services.sink_epochs.get(&task) {
+        Some(&epoch) if attempt < epoch => StoreGate::Fenced(epoch),
+        _ => StoreGate::Open,
+    }
+}
+
 /// One operation of the 2PC sink on its store (or on a user sink's system): refused while the
 /// store is unreachable or the attempt is fenced by a newer one. `Err`: the task failed
 /// (reported).
 fn sink_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput) -> Result<(), ()> {
     let ((task, attempt), tm) = (at.key, at.tm);
-    if !w.faults.sink_store_up || !w.reaches(tm_addr(tm), SINK_STORE) {
-        w.tr_typed(&tm_node(tm), "sink", EventData::SinkUnreachable { task });
-        report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
-        return Err(());
-    }
-    let epoch = *w.services.sink_epochs.entry(task).or_insert(attempt);
-    if attempt < epoch {
-        let text = format!("{task}{attempt}: producer fenced by {epoch}");
-        w.tr_data(&format!("tm{tm}"), "fenced", text, EventData::Fenced);
-        report(w, tm, task, attempt, ExecutionState::Failed, Some("producer fenced by a newer attempt".into()));
-        return Err(());
+    match store_gate(w, tm, task, attempt) {
+        StoreGate::Open => {}
+        StoreGate::Unreachable => {
+            w.tr_typed(&tm_node(tm), "sink", EventData::SinkUnreachable { task });
+            report(w, tm, task, attempt, ExecutionState::Failed, Some("sink store unreachable".into()));
+            return Err(());
+        }
+        StoreGate::Fenced(epoch) => {
+            let text = format!("{task}{attempt}: producer fenced by {epoch}");
+            w.tr_data(&format!("tm{tm}"), "fenced", text, EventData::Fenced);
+            report(w, tm, task, attempt, ExecutionState::Failed, Some("producer fenced by a newer attempt".into()));
+            return Err(());
+        }
     }
     w.services.sink_epochs.insert(task, attempt);
     let commit = if let SinkOutput::Commit { txn } = &op { Some(*txn) } else { None };
