@@ -352,8 +352,9 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
 /// AT_LEAST_ONCE checkpoints (above), and for a two-phase-commit sink with checkpointing off
 /// (`exactly_once::no_checkpoint_sink`: it commits at end of input, and a restart replays the
 /// input from the start, so a window committed before the restart fires and commits again;
-/// Flink promises no exactly-once output there).
-fn replays_uncovered(spec: &JobSpec) -> bool {
+/// Flink promises no exactly-once output there). The one test of every window judgment
+/// (event-time, processing-time, windows after windows).
+pub(super) fn replays_uncovered(spec: &JobSpec) -> bool {
     spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce
         || super::exactly_once::no_checkpoint_sink(spec).is_some()
 }

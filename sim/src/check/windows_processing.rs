@@ -47,7 +47,7 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
     };
     let agg = w.aggregate;
     let exact_sink = sink_kind(spec) == Some(&OpKind::TwoPhaseCommitSink);
-    let at_least_once = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce;
+    let at_least_once = super::replays_uncovered(spec);
     let rows: &Rows = if exact_sink { &run.committed } else { &run.print_rows };
     let chain = match super::windows_chain::chain(spec) {
         Ok(c) => c,

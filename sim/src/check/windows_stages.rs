@@ -29,12 +29,9 @@ pub(super) fn unjudged(spec: &JobSpec, run: &RunResult) -> Option<&'static str> 
     if spec.window_stages().len() < 2 {
         return None;
     }
-    if spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce
-        && run.restores.len() + run.rescales.len() > 0
-        && !restores_exact(run)
-    {
+    if super::replays_uncovered(spec) && run.restores.len() + run.rescales.len() > 0 && !restores_exact(run) {
         return Some(
-            "windows after windows under at-least-once checkpoints with restores: the earlier window may count an \
+            "windows after windows under at-least-once checkpoints (or a 2PC sink without checkpointing) with restores: the earlier window may count an \
              element twice, so its results are not fixed by the input",
         );
     }
