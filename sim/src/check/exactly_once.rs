@@ -32,8 +32,8 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     // checkpoint or savepoint taken before that (e.g. a drain's stop-with-savepoint whose
     // savepoint a TaskManager loss aborted after `endInput` committed) recovers the
     // transaction that checkpoint held as open and aborts it, although end of input committed
-    // it. Flink promises no exactly-once output there (see `no_checkpoint_sink` below).
-    let commits_at_end = no_checkpoint_sink(spec) == Some(NoCheckpointing::CommitAtEndOfInput);
+    // it. Flink promises no exactly-once output there (see `super::no_checkpoint_sink`).
+    let commits_at_end = super::no_checkpoint_sink(spec) == Some(NoCheckpointing::CommitAtEndOfInput);
     let (mut anomalies, stale_aborts, end_aborts) = sink_anomalies(run, &stale, commits_at_end);
     let counts = lineage_counts(&run.committed);
     // Without checkpointing the sink keeps no exactly-once promise across restarts: Flink 1.11's
@@ -45,7 +45,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     // fails the execution): a duplicate whose copies come from different attempts is Flink's
     // behaviour, named in the summary. Two copies from one attempt are still an anomaly (no
     // replay explains them).
-    let no_checkpoint_mode = no_checkpoint_sink(spec);
+    let no_checkpoint_mode = super::no_checkpoint_sink(spec);
     let none_semantic = no_checkpoint_mode.is_some();
     let epochs = none_semantic.then(|| attempt_starts(run));
     let mut stale_replayed = Vec::new();
@@ -353,20 +353,6 @@ fn prefix_per_key(rows: &Rows, reference: &Reference, anomalies: &mut Vec<Findin
             );
         }
     }
-}
-
-/// How the job's two-phase-commit sink writes when checkpointing is off, when it does
-/// (`Profile::sink_without_checkpointing`, as the world decides in `tasks.rs`): Flink 1.11's
-/// Kafka producer falls back to `Semantic.NONE` (a user's sink under 1.11 keeps its transactions
-/// and is not covered), 2.x's Sink V2 commits at end of input. Either way Flink promises no
-/// exactly-once output across a restart, which replays the input from the start.
-pub(crate) fn no_checkpoint_sink(spec: &JobSpec) -> Option<NoCheckpointing> {
-    if sink_kind(spec) != Some(&OpKind::TwoPhaseCommitSink) || spec.checkpoint.periodic_enabled() {
-        return None;
-    }
-    let mode = spec.profile.sink_without_checkpointing();
-    let user_sink = spec.operators.iter().any(|o| o.user_sink.is_some());
-    (mode == NoCheckpointing::CommitAtEndOfInput || !user_sink).then_some(mode)
 }
 
 /// When each attempt of the job began: the times the job (re)entered RUNNING. The committed rows

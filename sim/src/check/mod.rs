@@ -109,6 +109,20 @@ fn sink_kind(spec: &JobSpec) -> Option<&OpKind> {
     spec.operators.iter().map(|o| &o.kind).find(|k| k.is_sink())
 }
 
+/// How the job's two-phase-commit sink writes when checkpointing is off, when it does
+/// (`Profile::sink_without_checkpointing`, as the world decides in `tasks.rs`): Flink 1.11's
+/// Kafka producer falls back to `Semantic.NONE` (a user's sink under 1.11 keeps its transactions
+/// and is not covered), 2.x's Sink V2 commits at end of input. Either way Flink promises no
+/// exactly-once output across a restart, which replays the input from the start.
+pub(crate) fn no_checkpoint_sink(spec: &JobSpec) -> Option<ckptsim::sink::NoCheckpointing> {
+    if sink_kind(spec) != Some(&OpKind::TwoPhaseCommitSink) || spec.checkpoint.periodic_enabled() {
+        return None;
+    }
+    let mode = spec.profile.sink_without_checkpointing();
+    let user_sink = spec.operators.iter().any(|o| o.user_sink.is_some());
+    (mode == ckptsim::sink::NoCheckpointing::CommitAtEndOfInput || !user_sink).then_some(mode)
+}
+
 fn is_keyed(spec: &JobSpec) -> bool {
     spec.operators.iter().any(|o| matches!(o.kind, OpKind::KeyBy))
 }

@@ -350,13 +350,13 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
 
 /// Whether a restore may count an element once more than the committed output shows: under
 /// AT_LEAST_ONCE checkpoints (above), and for a two-phase-commit sink with checkpointing off
-/// (`exactly_once::no_checkpoint_sink`: it commits at end of input, and a restart replays the
+/// (`check::no_checkpoint_sink`: it commits at end of input, and a restart replays the
 /// input from the start, so a window committed before the restart fires and commits again;
 /// Flink promises no exactly-once output there). The one test of every window judgment
 /// (event-time, processing-time, windows after windows).
 pub(super) fn replays_uncovered(spec: &JobSpec) -> bool {
     spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce
-        || super::exactly_once::no_checkpoint_sink(spec).is_some()
+        || super::no_checkpoint_sink(spec).is_some()
 }
 
 /// What the per-window judgment of [`windows_from`] reads besides the window itself.
