@@ -28,11 +28,12 @@ if [ -z "$lib" ]; then
 fi
 classes="$work/classes-$version"
 mkdir -p "$classes"
-sources=("$root/tools/real-flink/RealFlinkJobs.java")
-# The exactly-once job: TwoPhaseCommitSinkFunction in 1.x, a Sink V2 in 2.x (the former is gone).
+sources=("$root/tools/real-flink/RealFlinkJobs.java" "$root/tools/real-flink/RealFlinkLifecycle.java")
+# The exactly-once job: TwoPhaseCommitSinkFunction in 1.x, a Sink V2 in 2.x (the former is gone);
+# the lifecycle jobs' gated source: the SourceFunction API's 1.x and 2.x (legacy) packages.
 case "$version" in
-    1.*) sources+=("$root/tools/real-flink/RealFlinkTwoPc.java") ;;
-    *) sources+=("$root/tools/real-flink/flink2/RealFlinkTwoPc.java") ;;
+    1.*) sources+=("$root/tools/real-flink/RealFlinkTwoPc.java" "$root/tools/real-flink/RealFlinkGatedSource.java") ;;
+    *) sources+=("$root/tools/real-flink/flink2/RealFlinkTwoPc.java" "$root/tools/real-flink/flink2/RealFlinkGatedSource.java") ;;
 esac
 rm -rf "$classes" && mkdir -p "$classes"
 javac -nowarn -cp "$lib/*" -d "$classes" "${sources[@]}"

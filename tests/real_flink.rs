@@ -11,7 +11,8 @@
 //! and such a job adds `restarts> N` (ckptsim's `RunResult::restarts`, Flink's highest attempt
 //! number of the failing task).
 
-use ckptsim_sim::{graph::Graph, load, outcome, spec::OpKind, world::RunResult};
+use ckptsim_sim::spec::{ActionSpec, FaultAt, JobSpec, OpKind};
+use ckptsim_sim::{graph::Graph, load, outcome, world::RunResult};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::path::{Path, PathBuf};
 
@@ -21,21 +22,42 @@ struct Case {
     job: &'static str,
     /// Print rows carry `@<event timestamp>` (Flink's `ctx.getTimestamp()` in the join function).
     timestamps: bool,
+    /// The job's terminal status is compared: a `status> FINISHED` / `status> FAILED` row
+    /// (the restart-strategy jobs; Flink's `env.execute` returned or threw).
+    status: bool,
+    /// A job resumed by new jobs (`rescale`, `restore-retained` actions): the print identifier
+    /// of each successive job (the Java program prints job n with `print(idents[n])`); empty for
+    /// a single job.
+    idents: &'static [&'static str],
     /// A known fidelity difference: the rows only ckptsim gives and the rows only Flink gives,
     /// each sorted. Empty for a job that matches.
     only_ours: &'static [&'static str],
     only_flink: &'static [&'static str],
 }
 
+/// A job that matches, compared on its rows alone.
+const fn case(job: &'static str) -> Case {
+    Case { job, timestamps: false, status: false, idents: &[], only_ours: &[], only_flink: &[] }
+}
+
 const CASES: &[Case] = &[
-    Case { job: "wordcount-p2", timestamps: false, only_ours: &[], only_flink: &[] },
-    Case { job: "wordcount-p3", timestamps: false, only_ours: &[], only_flink: &[] },
-    Case { job: "union-sum", timestamps: false, only_ours: &[], only_flink: &[] },
-    Case { job: "tumbling-drop", timestamps: false, only_ours: &[], only_flink: &[] },
-    Case { job: "tumbling-late-side", timestamps: false, only_ours: &[], only_flink: &[] },
-    Case { job: "sliding", timestamps: false, only_ours: &[], only_flink: &[] },
-    Case { job: "interval-join", timestamps: true, only_ours: &[], only_flink: &[] },
-    Case { job: "exactly-once-failure", timestamps: false, only_ours: &[], only_flink: &[] },
+    case("wordcount-p2"),
+    case("wordcount-p3"),
+    case("union-sum"),
+    case("tumbling-drop"),
+    case("tumbling-late-side"),
+    case("sliding"),
+    Case { timestamps: true, ..case("interval-join") },
+    case("exactly-once-failure"),
+    // Session 33: restart strategies (terminal status, restarts, committed multiset).
+    Case { status: true, ..case("restart-fixed-delay-finish") },
+    Case { status: true, ..case("restart-fixed-delay-fail") },
+    Case { status: true, ..case("restart-failure-rate") },
+    Case { status: true, ..case("restart-failure-rate-spread") },
+    Case { status: true, ..case("restart-exponential-delay") },
+    // Rescaling 2 -> 3 -> 1 from savepoints; a retained checkpoint resumed after a cancel.
+    Case { idents: &["first", "second", "third"], ..case("rescale-savepoint-2-3-1") },
+    Case { idents: &["first", "second"], ..case("retained-resume") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared
@@ -55,11 +77,38 @@ fn flink_rows(path: &Path) -> Result<Vec<String>, String> {
     Ok(rows)
 }
 
+/// The programs a scenario runs, in order: its first job and, per `rescale` or
+/// `restore-retained` action, the job started then (from its time on), each with its graph (a
+/// rescale's operators at their new parallelism, as the world's `rescaled_spec`).
+fn programs(spec: &JobSpec) -> Vec<(u64, JobSpec, Graph)> {
+    let mut current = spec.clone();
+    let mut out = vec![(0, current.clone(), Graph::build(&current))];
+    for action in &spec.actions {
+        let FaultAt::Time(at_ms) = action.at else { continue };
+        match &action.kind {
+            ActionSpec::Rescale(r) => {
+                for op in current.operators.iter_mut() {
+                    if let Some(&p) = r.parallelism.get(&op.name) {
+                        op.parallelism = p;
+                    }
+                }
+            }
+            ActionSpec::RestoreRetained => {}
+            _ => continue,
+        }
+        out.push((at_ms, current.clone(), Graph::build(&current)));
+    }
+    out
+}
+
 /// ckptsim's sink output rendered as the fixture's rows, sorted.
-fn our_rows(spec: &ckptsim_sim::spec::JobSpec, run: &RunResult, timestamps: bool) -> Vec<String> {
-    let graph = Graph::build(spec);
+fn our_rows(spec: &JobSpec, run: &RunResult, case: &Case) -> Vec<String> {
+    let programs = programs(spec);
     let mut rows = Vec::new();
     for row in run.print_rows.iter() {
+        // The job that printed it: the last one started at or before the row.
+        let job = programs.iter().rposition(|(start, _, _)| *start <= row.time_ms).unwrap_or(0);
+        let (_, spec, graph) = &programs[job];
         let (vertex, subtask) = graph.task_vertex[row.task.0 as usize];
         let v = &graph.vertices[vertex];
         let sink = v
@@ -69,13 +118,17 @@ fn our_rows(spec: &ckptsim_sim::spec::JobSpec, run: &RunResult, timestamps: bool
             .nth(row.sink as usize)
             .map(|&op| &spec.operators[op])
             .expect("the row's print sink is in its task's chain");
-        let mut prefix = if sink.name == "Print" { String::new() } else { format!("{}:", sink.name) };
+        let mut prefix = match case.idents.get(job) {
+            Some(ident) => format!("{ident}:"),
+            None if sink.name == "Print" => String::new(),
+            None => format!("{}:", sink.name),
+        };
         if sink.parallelism > 1 {
             prefix.push_str(&(subtask + 1).to_string());
         } else {
             prefix.pop();
         }
-        let ts = match (timestamps, row.timestamp) {
+        let ts = match (case.timestamps, row.timestamp) {
             (true, Some(t)) => format!("@{t}"),
             _ => String::new(),
         };
@@ -84,6 +137,9 @@ fn our_rows(spec: &ckptsim_sim::spec::JobSpec, run: &RunResult, timestamps: bool
     if spec.operators.iter().any(|op| op.kind == OpKind::TwoPhaseCommitSink) {
         rows.extend(run.committed.iter().map(|row| format!("committed> {}", row.value)));
         rows.push(format!("restarts> {}", run.restarts));
+    }
+    if case.status {
+        rows.push(format!("status> {}", run.final_status));
     }
     rows.sort();
     rows
@@ -111,7 +167,7 @@ fn check(case: &Case) -> Result<(), Failed> {
     if !o.passed() {
         return Err(outcome::render(&spec, &o).into());
     }
-    let ours = our_rows(&spec, &o.run, case.timestamps);
+    let ours = our_rows(&spec, &o.run, case);
     for dir in FIXTURE_DIRS {
         let fixture = format!("{dir}/{}.out", case.job);
         let flink = flink_rows(&root().join(&fixture))?;

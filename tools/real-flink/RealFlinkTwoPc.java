@@ -3,13 +3,14 @@
 // this file for 1.x only and RealFlinkJobs finds it by name). Our own code, written for ckptsim.
 
 import java.util.ArrayList;
+import java.util.Map;
 import java.util.UUID;
 
 import org.apache.flink.api.common.ExecutionConfig;
-import org.apache.flink.api.common.restartstrategy.RestartStrategies;
 import org.apache.flink.api.common.typeutils.base.VoidSerializer;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.api.java.typeutils.runtime.kryo.KryoSerializer;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.sink.TwoPhaseCommitSinkFunction;
 
@@ -51,18 +52,41 @@ public class RealFlinkTwoPc {
     }
 
     public static void run() throws Exception {
+        runWith("exactly-once-failure", RealFlinkJobs.EO_WORDS, RealFlinkLifecycle.fixedDelay(3, 200), false);
+    }
+
+    /** The exactly-once job on `words` with the restart strategy of `options` (Flink's
+     *  restart-strategy.* keys). `lifecycle` (RealFlinkLifecycle's restart jobs): the words come
+     *  from RealFlinkGatedSource, which waits before each BOOM until a checkpoint holding every
+     *  record before it completed, and the job's terminal status is reported too (`status>
+     *  FINISHED`, or `status> FAILED` when the restart strategy gave up). */
+    public static void runWith(String name, String[] words, Map<String, String> options, boolean lifecycle)
+            throws Exception {
         RealFlinkJobs.resetExactlyOnce();
-        StreamExecutionEnvironment env = RealFlinkJobs.env(2);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(Configuration.fromMap(options));
+        env.setParallelism(2);
         env.enableCheckpointing(100);
-        env.setRestartStrategy(RestartStrategies.fixedDelayRestart(3, 200));
-        env.fromData(RealFlinkJobs.EO_WORDS)
+        if (lifecycle) {
+            RealFlinkLifecycle.useInput(words, true);
+        }
+        (lifecycle ? RealFlinkGatedSource.of(env) : env.fromData(words))
             .map(new RealFlinkJobs.FailOnce())
             .setParallelism(1)
             .keyBy(t -> t.f0)
             .sum(1)
             .addSink(new StoreSink());
-        env.execute("exactly-once-failure");
+        String terminal = "FINISHED";
+        try {
+            env.execute(name);
+        } catch (Exception e) {
+            if (!lifecycle) {
+                throw e;
+            }
+            terminal = "FAILED";
+        }
         RealFlinkJobs.reportExactlyOnce();
+        if (lifecycle) {
+            System.out.println("status> " + terminal);
+        }
     }
-
 }

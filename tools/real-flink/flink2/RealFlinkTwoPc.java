@@ -9,10 +9,10 @@ import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 import org.apache.flink.api.connector.sink2.CommitterInitContext;
@@ -24,7 +24,6 @@ import org.apache.flink.api.connector.sink2.SupportsCommitter;
 import org.apache.flink.api.connector.sink2.WriterInitContext;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.core.io.SimpleVersionedSerializer;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 
@@ -121,21 +120,41 @@ public class RealFlinkTwoPc {
     }
 
     public static void run() throws Exception {
+        runWith("exactly-once-failure", RealFlinkJobs.EO_WORDS, RealFlinkLifecycle.fixedDelay(3, 200), false);
+    }
+
+    /** The exactly-once job on `words` with the restart strategy of `options` (Flink's
+     *  restart-strategy.* keys). `lifecycle` (RealFlinkLifecycle's restart jobs): the words come
+     *  from RealFlinkGatedSource, which waits before each BOOM until a checkpoint holding every
+     *  record before it completed, and the job's terminal status is reported too (`status>
+     *  FINISHED`, or `status> FAILED` when the restart strategy gave up). */
+    public static void runWith(String name, String[] words, Map<String, String> options, boolean lifecycle)
+            throws Exception {
         RealFlinkJobs.resetExactlyOnce();
-        Configuration conf = new Configuration();
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY, "fixed-delay");
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 3);
-        conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(Configuration.fromMap(options));
         env.setParallelism(2);
         env.enableCheckpointing(100);
-        env.fromData(RealFlinkJobs.EO_WORDS)
+        if (lifecycle) {
+            RealFlinkLifecycle.useInput(words, true);
+        }
+        (lifecycle ? RealFlinkGatedSource.of(env) : env.fromData(words))
             .map(new RealFlinkJobs.FailOnce())
             .setParallelism(1)
             .keyBy(t -> t.f0)
             .sum(1)
             .sinkTo(new StoreSink());
-        env.execute("exactly-once-failure");
+        String terminal = "FINISHED";
+        try {
+            env.execute(name);
+        } catch (Exception e) {
+            if (!lifecycle) {
+                throw e;
+            }
+            terminal = "FAILED";
+        }
         RealFlinkJobs.reportExactlyOnce();
+        if (lifecycle) {
+            System.out.println("status> " + terminal);
+        }
     }
 }
