@@ -564,12 +564,16 @@ fn the_hash_fingerprint_tells_apart_the_states_the_debug_text_did() {
     let report = Explorer::new(&spec, Bounds { reduce_feeders: false, ..old }).explore();
     assert!(report.exhausted && report.violation.is_none(), "{report:?}");
     let feeders = Explorer::new(&spec, Bounds { reduce_feeders: true, ..old }).explore();
-    assert_eq!((feeders.distinct_states, feeders.children), (56_485, 93_418));
+    // Session 33: 45,229 / 75,080 (feeders) and 50,029 / 85,780 since a failing task closes its
+    // operators (`world::closing_aborts`): the sink's open transaction is aborted and drops
+    // its records, so states that differed only in what the failed attempt had written into it
+    // meet (terminal states 2,402 -> 2,027).
+    assert_eq!((feeders.distinct_states, feeders.children), (45_229, 75_080));
     // Session 14: 62,497 / 106,772 since a flink-2.3 trigger RPC to an attempt the TaskManager
     // does not run is answered (the failed answer is a `to-jm` message that aborts the checkpoint).
     // Session 16: 62,531 / 106,794 since the channel cuts (`cuts.rs`) are part of the state: 34
     // states differ only in a cut still to be judged.
-    assert_eq!((report.distinct_states, report.children), (62_531, 106_794));
+    assert_eq!((report.distinct_states, report.children), (50_029, 85_780));
 }
 
 /// `window-state-not-restored` on `tiny-window-functions.toml` (the shape of

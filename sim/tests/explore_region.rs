@@ -5,7 +5,7 @@
 mod explore_support;
 
 use ckptsim::Variant;
-use ckptsim_sim::explore::Explorer;
+use ckptsim_sim::explore::{Bounds, Choice, Explorer};
 use explore_support::{bounds, exhausted, spec, steps, violation};
 
 /// Session 32 (issue 20): under Flink's default `failover_strategy = "region"` the explorer
@@ -64,4 +64,50 @@ fn the_regional_plants_are_found_on_multi_region_jobs() {
     assert!(v.anomaly.contains("not a pipelined region"), "{}", v.anomaly);
     let v = violation(forward, Variant::FailureCountedTwice, bounds(2, 2)).expect("found");
     assert_eq!((v.checker.as_str(), v.path.len()), ("restart", 13), "{}", v.anomaly);
+}
+
+/// Session 33 (issue 20): a TaskManager that holds one region only. `tiny-region-forward` on two
+/// TaskManagers puts chain (1/2), t0, on tm0 and chain (2/2), t1, on tm1 (subtask index modulo
+/// the TaskManagers). tm1 crashes after checkpoint 1 completed and the JobManager notices
+/// (`crash-tm:1 tm-lost:1`): only t1's region restarts, from checkpoint 1, while t0 runs on
+/// (its notification is delivered after the crash). `region-restarts-without-state` is found
+/// through that loss with no task failure (`retention`, 16 steps), and the correct protocol's
+/// space with one crash, with and without a task failure, is exhausted with no violation.
+#[test]
+fn a_task_manager_holding_one_region_restarts_that_region_alone() {
+    let name = "tiny-region-forward.toml";
+    let two_tms = |v| {
+        let mut s = spec(name, v);
+        s.cluster.task_managers = 2;
+        s
+    };
+    let b = Bounds { max_tm_crashes: 1, ..bounds(2, 0) };
+    let path = steps(
+        "to-task:t0 to-task:t1 to-jm:t0 to-jm:t0 to-jm:t1 to-jm:t1 tick to-task:t0 to-task:t1 to-jm:t0 to-jm:t1 \
+         to-task:t0 crash-tm:1 tm-lost:1 to-task:t1 tick",
+    );
+    let correct = two_tms(Variant::Correct);
+    let run = Explorer::new(&correct, b).run_of(&path).expect("every step is enabled");
+    assert_eq!(run.restarts, 1);
+    assert_eq!(run.region_restores.len(), 1, "{:?}", run.region_restores);
+    assert_eq!(run.region_restores[0].2, vec![ckptsim::TaskId(1)], "only tm1's region restarts");
+    let (_, verdict) = Explorer::new(&correct, b).replay(&path).expect("replays with fresh fingerprints");
+    assert!(verdict.is_none(), "{verdict:?}");
+    // On one TaskManager the same crash takes both regions: the path is not enabled to its end.
+    let one_tm = spec(name, Variant::Correct);
+    let err = Explorer::new(&one_tm, b).run_of(&path).expect_err("tm1 runs nothing");
+    assert!(err.contains("is not enabled"), "{err}");
+    let plant = two_tms(Variant::RegionRestartsWithoutState);
+    let ex = Explorer::new(&plant, b);
+    let v = ex.explore().violation.expect("found through the TaskManager loss");
+    assert_eq!((v.checker.as_str(), v.path.len()), ("retention", 16), "{}", v.anomaly);
+    assert!(v.path.iter().all(|c| !matches!(c, Choice::Fail(_))), "no task failure: {:?}", v.path);
+    assert!(v.path.contains(&"crash-tm:1".parse().expect("a step")), "{:?}", v.path);
+    let (_, again) = ex.replay(&v.path).expect("the counterexample replays");
+    assert_eq!(again.map(|(c, _)| c).as_deref(), Some("retention"));
+    for failures in [0, 1] {
+        let r = Explorer::new(&correct, Bounds { max_failures: failures, ..b }).explore();
+        assert!(r.violation.is_none(), "{:?}", r.violation);
+        assert!(r.exhausted && r.terminal_states > 0, "{} distinct", r.distinct_states);
+    }
 }

@@ -89,6 +89,28 @@ fn fixed_delay_off_by_one_replays_from_its_file() {
     assert!(out.contains("VIOLATION restart") && out.contains(": reproduced"), "{out}");
 }
 
+/// Session 33: a failing task closes its operators as the world's does, through the same
+/// function (`world::closing_aborts`, Flink `StreamTask#cleanUp`), so `close-aborts-pending` is
+/// found on the failure's own path: `Sum -> Sink` (t1) fails after checkpoint 1 completed and
+/// before its notice, the plant aborts the pre-committed transaction on close, and the restored
+/// sink's recovery commit finds it aborted. No lost message is needed (session 32: only the
+/// cancel closed a task, `--losses 1`); `ckptsim run` reproduces it, and the correct sink, which
+/// aborts only its open transaction, passes the same path.
+#[test]
+fn close_aborts_pending_is_found_through_a_task_failure_and_replays() {
+    let b = Bounds { max_ticks: 2, max_failures: 1, ..Bounds::default() };
+    let (file, checker) = replay_file("tiny-2pc.toml", Variant::CloseAbortsPending, b);
+    assert_eq!(checker, "exactly-once");
+    let path = &file[file.find("path = [").expect("a path")..];
+    let path = &path[..path.find(']').expect("the path's end")];
+    assert!(path.contains("\"fail:t1\"") && !path.contains("lose:"), "{path}");
+    let (code, out) = run_cli(&file, "close");
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("VIOLATION exactly-once") && out.contains(": reproduced"), "{out}");
+    let (code, out) = run_cli(&file.replace("variant = \"close-aborts-pending\"", "variant = \"correct\""), "close-ok");
+    assert_eq!(code, 0, "the correct sink keeps the pending transaction: {out}");
+}
+
 #[test]
 fn a_bad_replay_file_names_file_line_and_field() {
     let b = Bounds { max_ticks: 3, max_failures: 1, ..Bounds::default() };
@@ -192,6 +214,18 @@ const SPLIT_RESCALE_EDITS: &[(&str, &str)] = &[
     ("function = \"counter_partitions_union\"", "function = \"counter_partitions\""),
     LIST_RESCALE_EDITS[0],
     LIST_RESCALE_EDITS[1],
+];
+
+/// `tiny-one-restart.toml` edited for `restart-skips-delay` (session 33): the source emits
+/// watermarks every 10 ms (a task timer before the restart delay for a late tick), so both
+/// records carry a timestamp.
+const RESTART_DELAY_EDITS: &[(&str, &str)] = &[
+    (
+        "startup = \"earliest\"\n",
+        "startup = \"earliest\"\nwatermarks = \"monotonous\"\nauto_watermark_interval_ms = 10\n",
+    ),
+    ("value = \"a\" },", "value = \"a\", ts_ms = 100 },"),
+    ("value = \"a\" },", "value = \"a\", ts_ms = 100 },"),
 ];
 
 /// How `explore` finds one planted variant: the job of `scenarios/explore/` (with the text
@@ -691,31 +725,64 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // the plant makes `Source (2/2)` a region of its own and restarts it alone when it
         // fails (`restart` `region-restore-not-a-region`, 8 steps).
         Variant::RegionFirstProducerOnly => c("keyed-print.toml", b(1, 1), "restart"),
-        // Session 32: the explorer's cancel closes the task (`Task::close`), so the plant
-        // aborts the sink's pending transactions there; a cancel queues behind the completion
-        // notice on the FIFO link, so the notice must be lost (`--losses 1`): checkpoint 1
-        // completes, its notice to the sink is lost, `Source` fails, the cancel closes the
-        // sink, and the restored sink's recovery commit finds the transaction aborted
-        // (`exactly-once`, 19 steps).
-        Variant::CloseAbortsPending => c("tiny-2pc.toml", Bounds { max_losses: 1, ..b(2, 1) }, "exactly-once"),
+        // Session 33: a failing task closes its operators as in the world (`fail:tN` through
+        // `world::closing_aborts`), so the plant aborts the sink's pending transaction when
+        // `Sum -> Sink` fails between checkpoint 1's completion and its notice, and the
+        // restored sink's recovery commit finds it aborted (`exactly-once`, 19 steps, no lost
+        // message). Session 32 needed `--losses 1` (only the cancel closed a task).
+        Variant::CloseAbortsPending => c("tiny-2pc.toml", b(2, 1), "exactly-once"),
         // Session 32 (held-out plants): the valve forwards `Fast`'s watermark while `Slow` has
         // none yet (`windows` watermark ahead, 7 steps, 401 distinct).
         Variant::ValveTakesMax => c("tiny-idle-valve.toml", b(3, 0), "windows"),
-        Variant::WindowEndInclusive => Err(
-            "exhausted on tiny-window (3 ticks, 9,409 distinct) without a find: none of its records has a timestamp \
-             on a window boundary; caught by the world (docs/mutation.md, session 32)",
+        // Session 33: "a" @200 moved onto the boundary 1000; the plant puts it into [0,1000) as
+        // well, which fires with 2 where its one element is "a" @100 (`windows` wrong value,
+        // 9 steps, 512 distinct). Session 32's job had no record on a window boundary.
+        Variant::WindowEndInclusive => Ok(Case {
+            job: "tiny-window.toml",
+            edits: &[("ts_ms = 200", "ts_ms = 1000")],
+            bounds: b(2, 0),
+            checker: "windows",
+            search: Search::Bfs,
+        }),
+        // Session 33: the `restart` rule reads the first RUNNING strictly after the failure's
+        // time, and the plant restarts once the last CANCELED arrives: in the explorer's eager
+        // time model that is the failure's own instant (session 32: not found). A late tick to
+        // a task timer before the 100 ms delay moves time in between: the source emits
+        // watermarks every 10 ms, `Sum` fails at 0, the late tick fires the emission at 10, the
+        // cancel reaches the source, and the plant restarts at 10 (`restart`, 11 steps). A
+        // 50 ms checkpoint timeout instead is no such timer (exhausted at (2,1), one late tick,
+        // 617,911 distinct, no find).
+        Variant::RestartSkipsDelay => Ok(Case {
+            job: "tiny-one-restart.toml",
+            edits: RESTART_DELAY_EDITS,
+            bounds: Bounds { max_late_ticks: 1, ..b(1, 1) },
+            checker: "restart",
+            search: Search::Bfs,
+        }),
+        // Session 33: posed on the unaligned job `tiny-rescale-unaligned` (session 32 tried the
+        // aligned `tiny-self-union`): `Source (2/2)`'s barrier overtakes its record at `Sum`,
+        // which persists the record as channel state; the plant persists the channel past its
+        // barrier, so the record, taken next, is persisted twice (`alignment`, 18 steps).
+        Variant::ChannelStatePastBarrier => c("tiny-rescale-unaligned.toml", b(1, 0), "alignment"),
+        // Session 33: `abort-notification-aborts-pending`'s job and bounds (timeout 500 ms,
+        // tolerable failures): a late tick expires checkpoint 1 while `Sum -> Sink`'s
+        // acknowledgement is on its way; the plant completes it when it arrives (`coordinator`
+        // completed after its timeout, 15 steps).
+        Variant::LateAckCompletesExpired => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 500\ntolerable_failures = 100\n")],
+            bounds: Bounds { max_late_ticks: 1, ..b(3, 0) },
+            checker: "coordinator",
+            search: Search::Bfs,
+        }),
+        Variant::NotifyKeepsOlderOffsets => Err(
+            "out of the explorer's reach (session 33): the plant acts only on a checkpoint's notification reaching \
+             a source after a newer one's; the explorer's snapshots are synchronous, so each task acknowledges in \
+             barrier order on its FIFO link, no checkpoint or savepoint completes after a newer one, and \
+             notifications reach a task in id order (tiny-savepoint-subsume, flink-1.11, one savepoint request: \
+             exhausted at (3,0), 4,129 distinct, and at (3,1) with one lost message, 74,689, no find); the world \
+             reaches it through slow savepoint uploads (docs/mutation.md, session 32)",
         ),
-        Variant::RestartSkipsDelay => Err(
-            "not found on tiny-one-restart (1 failure, 3 ticks) within 200,000 distinct states; caught by the \
-             world's `restart` (docs/mutation.md, session 32)",
-        ),
-        Variant::ChannelStatePastBarrier => Err(
-            "not found on tiny-self-union (1 failure, 2 ticks) within 200,000 distinct states: it needs a record \
-             taken between two barriers of one unaligned checkpoint; caught by the world (docs/mutation.md, session 32)",
-        ),
-        Variant::LateAckCompletesExpired | Variant::NotifyKeepsOlderOffsets => {
-            Err("session 32 plant: not posed to the explorer; caught by the world (docs/mutation.md, session 32)")
-        }
     }
 }
 
@@ -732,7 +799,7 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    assert!(found >= 55, "{found}");
+    assert!(found >= 85, "{found}");
 }
 
 /// Finds `variant` on the case's job by the case's search, checks the checker, and replays the

@@ -97,14 +97,16 @@ fn jm_in_group_is_the_default() {
 }
 
 /// The check above fails on an unsound reduction: the session 10–27 one (`fast_reduce`), whose
-/// busy groups leave the JobManager's deliveries out, ends in 2,402 of the 2,718 terminal states
-/// on `tiny-2pc` (2,1), and `jm_in_group` mends that row.
+/// busy groups leave the JobManager's deliveries out, ends in 2,027 of the 2,343 terminal states
+/// on `tiny-2pc` (2,1), and `jm_in_group` mends that row. (2,402 of 2,718 until session 33,
+/// when a failing task began to close its operators: its sink's aborted transaction drops
+/// what the attempt had written, so terminal states that differed only there meet.)
 #[test]
 fn the_fast_reduction_misses_terminal_states() {
     let row = &ROWS[1];
     let (_, full) = run(row, Bounds { reduce: false, eager_ticks: true, ..Bounds::default() });
     let (_, fast) = run(row, Bounds::fast());
-    assert_eq!((fast.len(), full.len()), (2_402, 2_718));
+    assert_eq!((fast.len(), full.len()), (2_027, 2_343));
     assert!(fast.iter().all(|f| full.binary_search(f).is_ok()), "every state it reaches is reachable");
     let (_, mended) = run(row, Bounds { jm_in_group: true, ..Bounds::fast() });
     assert_eq!(mended, full);

@@ -2,6 +2,7 @@
 
 use super::*;
 use ckptsim::record::barrier_into;
+use ckptsim::state::TxnId;
 
 /// Drains the task's outputs into the world. Returns completed snapshots and whether the task failed.
 pub(super) fn drain_outputs(
@@ -318,6 +319,26 @@ fn prioritize_barriers(w: &mut World, t: &mut Task, at: DrainAt, id: CheckpointI
     }
 }
 
+/// A task attempt ends by an exception or a cancellation: its operators are closed
+/// (`Task::handle_cleanup`, Flink `StreamTask#cleanUp`; what it had queued is dropped) and the
+/// transactions its 2PC sink aborts on close are returned in its order, those `known` to the
+/// store only (an abort of a transaction whose begin was still queued has nothing to abort).
+/// The one closing of a failing or cancelled task: the world's [`close_task`] and the
+/// explorer's (`tools/explore/route.rs` `close_task`) apply what it returns, each through its
+/// own store gate.
+pub(crate) fn closing_aborts(t: &mut Task, known: impl Fn(TxnId) -> bool) -> Vec<TxnId> {
+    t.handle_cleanup();
+    let mut aborts = Vec::new();
+    while let Some(out) = t.poll_output() {
+        let TaskOutput::Sink(op) = out else { continue };
+        let SinkOutput::Abort { txn } = op else { unreachable!("a closing sink only aborts: {op:?}") };
+        if known(txn) {
+            aborts.push(txn);
+        }
+    }
+    aborts
+}
+
 /// Task attempt `key` ends by an exception or a cancellation: its operators are closed
 /// (`Task::handle_cleanup`, Flink `StreamTask#cleanUp`) and the 2PC sink's aborts reach the
 /// store, each traced (`sink`, `... closed: abort txn=...`). An abort that cannot reach the store
@@ -327,14 +348,11 @@ fn prioritize_barriers(w: &mut World, t: &mut Task, at: DrainAt, id: CheckpointI
 /// task threw, and dropped with the rest of its queue) has nothing to abort. Nothing else the
 /// task queued is emitted: a host that still wants the queue drains it first.
 pub(super) fn close_task(w: &mut World, t: &mut Task, key: (TaskId, Attempt), tm: u32, now: u64) {
-    t.handle_cleanup();
     let (task, attempt) = key;
-    while let Some(out) = t.poll_output() {
-        let TaskOutput::Sink(op) = out else { continue };
-        let SinkOutput::Abort { txn } = op else { unreachable!("a closing sink only aborts: {op:?}") };
-        if w.services.user_sink.is_none() && w.services.txn_store.txn_state(txn).is_none() {
-            continue;
-        }
+    let services = &w.services;
+    let known = |txn| services.user_sink.is_some() || services.txn_store.txn_state(txn).is_some();
+    for txn in closing_aborts(t, known) {
+        let op = SinkOutput::Abort { txn };
         let lost = match store_gate(w, tm, task, attempt) {
             StoreGate::Open => None,
             StoreGate::Unreachable => Some("store unreachable"),

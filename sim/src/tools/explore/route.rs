@@ -65,6 +65,29 @@ impl Explorer<'_> {
         }
     }
 
+    /// Task `t`'s attempt ends by a failure or a cancellation, as the world's `close_task`
+    /// (`world/task_outputs.rs`): it leaves the state, its operators are closed by the same
+    /// function (`world::closing_aborts`: `Task::handle_cleanup`, what it had queued dropped), and
+    /// each transaction its 2PC sink aborts on close reaches the store, unless a newer attempt
+    /// fenced the producer (the abort is lost, as at the world's store gate; the explorer's store
+    /// is never down). A process that dies (`crash-tm`) closes nothing and does not come here.
+    /// Returns the ended attempt; `None` when `t` runs no attempt.
+    pub(super) fn close_task(sys: &mut Sys, t: TaskId) -> Option<Attempt> {
+        let mut task = sys.tasks.remove(&t)?;
+        let attempt = task.attempt();
+        let store = &sys.store;
+        let aborts = crate::world::closing_aborts(task.make_mut(), |txn| store.txn_state(txn).is_some());
+        let now = sys.now_ms;
+        for txn in aborts {
+            if sys.sink_epochs.get(&t).is_some_and(|&epoch| attempt < epoch) {
+                continue;
+            }
+            sys.sink_epochs.insert(t, attempt);
+            Self::store_op(sys, t, ckptsim::sink::SinkOutput::Abort { txn }, now);
+        }
+        Some(attempt)
+    }
+
     /// Where a `latest` partition starts, as the world's `world/tasks.rs` `latest_ends` has
     /// it: the end of what was appended by now; a 2.x deployment without a restored checkpoint
     /// takes the end the enumerator of this JobManager epoch resolved at its first deployment
@@ -195,10 +218,7 @@ impl Explorer<'_> {
                 // answer too (the JobMaster stops retrying once the execution leaves CANCELING);
                 // a separate acknowledgement would only lengthen every path.
                 if current == Some(attempt) {
-                    let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
-                    task.close();
-                    self.drain(sys, t);
-                    sys.tasks.remove(&t);
+                    Self::close_task(sys, t);
                 }
                 // A cancel for an attempt the TaskManager does not run is answered CANCELED.
                 sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
@@ -583,7 +603,9 @@ impl Explorer<'_> {
     }
 
     pub(super) fn fail_from_output(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, cause: &str) -> bool {
-        sys.tasks.remove(&t);
+        // Its FAILED report, then its operators closed, as the world's task loop (`close_task`
+        // after a failed drain): what it queued behind the failure is dropped.
+        Self::close_task(sys, t);
         sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
             attempt,
             state: ExecutionState::Failed,

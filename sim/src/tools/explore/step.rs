@@ -44,7 +44,11 @@ impl Explorer<'_> {
         if sys.crashed_tms.contains(&tm) || sys.hb_lost.contains(&tm) || !sys.tasks.keys().any(on_tm) {
             return false;
         }
-        sys.tasks.retain(|t, _| !on_tm(t));
+        // The TaskManager fails them: each closes its operators (the world's fail request).
+        let mine: Vec<TaskId> = sys.tasks.keys().copied().filter(on_tm).collect();
+        for t in mine {
+            Self::close_task(sys, t);
+        }
         for (t, q) in sys.to_task.iter_mut() {
             if on_tm(t) && !q.is_empty() {
                 q.make_mut().clear();
@@ -79,9 +83,10 @@ impl Explorer<'_> {
         sys.tm_hb_timeouts += 1;
         let cause = "JobManager lost: no heartbeat from it for the heartbeat timeout".to_string();
         for t in mine {
-            let Some(task) = sys.tasks.remove(&t) else { continue };
+            // Each fails as a task the TaskManager fails does: its operators closed.
+            let Some(attempt) = Self::close_task(sys, t) else { continue };
             sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
-                attempt: task.attempt(),
+                attempt,
                 state: ExecutionState::Failed,
                 cause: Some(cause.clone()),
             });
@@ -129,10 +134,13 @@ impl Explorer<'_> {
             row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
             row.outcome = "CHECKPOINT_COORDINATOR_SUSPEND".into();
         }
-        for t in std::mem::take(&mut sys.tasks).keys() {
-            // A task that restored but never drained keeps its restore bookkeeping out of the
-            // commit horizon.
-            sys.restored_from.remove(t);
+        let live: Vec<TaskId> = sys.tasks.keys().copied().collect();
+        for t in live {
+            // The TaskManagers cancel the lost leader's tasks: each closes its operators (the
+            // world's `jm-crash`). A task that restored but never drained keeps its restore
+            // bookkeeping out of the commit horizon.
+            Self::close_task(sys, t);
+            sys.restored_from.remove(&t);
         }
         sys.data.clear();
         sys.to_task.clear();
@@ -178,7 +186,11 @@ impl Explorer<'_> {
             row.end_seq = crate::world::next_end_seq(&mut obs.end_seq, now);
             row.outcome = CheckpointFailureReason::CheckpointCoordinatorShutdown.name().to_string();
         }
-        sys.tasks.clear();
+        // The cancel closes every task (its 2PC sink aborts its open transaction).
+        let live: Vec<TaskId> = sys.tasks.keys().copied().collect();
+        for t in live {
+            Self::close_task(sys, t);
+        }
         sys.restored_from.clear();
         sys.completion_seen_reset();
         sys.data.clear();
@@ -340,11 +352,12 @@ impl Explorer<'_> {
             Choice::Trigger | Choice::Savepoint => self.request(sys, c),
             Choice::LoseAck(t) => self.lose_ack(sys, t),
             Choice::Fail(t) => {
-                let Some(task) = sys.tasks.remove(&t) else { return false };
+                // The task throws: FAILED, its operators closed (the world's injected failure).
+                let Some(attempt) = Self::close_task(sys, t) else { return false };
                 sys.failures += 1;
                 let cause = Some("injected task failure".to_string());
                 sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
-                    attempt: task.attempt(),
+                    attempt,
                     state: ExecutionState::Failed,
                     cause,
                 });
