@@ -35,6 +35,7 @@ const CASES: &[Case] = &[
     Case { job: "tumbling-late-side", timestamps: false, only_ours: &[], only_flink: &[] },
     Case { job: "sliding", timestamps: false, only_ours: &[], only_flink: &[] },
     Case { job: "interval-join", timestamps: true, only_ours: &[], only_flink: &[] },
+    Case { job: "sliding-window-join", timestamps: true, only_ours: &[], only_flink: &[] },
     Case { job: "exactly-once-failure", timestamps: false, only_ours: &[], only_flink: &[] },
 ];
 
