@@ -59,6 +59,34 @@ pub enum JoinSpec {
         /// The tumbling window's size.
         size_ms: i64,
     },
+    /// `join(..).window(SlidingEventTimeWindows.of(size_ms, slide_ms))` (both `> 0`, offset 0):
+    /// an element joins every window `[start, start + size_ms)` that holds it
+    /// (`SlidingEventTimeWindows#assignWindows`), each window keeps its own elements (list state
+    /// in the window's namespace) and fires its cross product once at its `maxTimestamp`, so a
+    /// pair that shares k windows gives k rows, each named by (pair, window)
+    /// ([`windowed_pair_lineage`]).
+    SlidingWindow {
+        /// The window's size.
+        size_ms: i64,
+        /// How far apart window starts are.
+        slide_ms: i64,
+    },
+}
+
+impl JoinSpec {
+    /// The sliding windows of an element at `ts`, latest first (`SlidingEventTimeWindows`,
+    /// offset 0); empty for the other joins.
+    pub fn sliding_windows(&self, ts: i64) -> Vec<crate::window::TimeWindow> {
+        match *self {
+            JoinSpec::SlidingWindow { size_ms, slide_ms } => crate::window::WindowAssigner::Sliding {
+                size_ms: size_ms.max(1) as u64,
+                slide_ms: slide_ms.max(1) as u64,
+                offset_ms: 0,
+            }
+            .assign(ts),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Side of an input: 0 = left (first input), 1 = right.
@@ -77,6 +105,11 @@ pub struct JoinEntry {
     pub value: Value,
     /// Which input record it derives from.
     pub lineage: Lineage,
+    /// A sliding window join's copy of the element for one window: that window's
+    /// `maxTimestamp` (the element is held once per window it joined, as Flink keeps it in
+    /// each window's namespace); `None` for the other joins.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub window_max_ts: Option<i64>,
 }
 
 /// A registered event-time timer: `kind` 0 cleans up the left buffer, 1 the right buffer, 2
@@ -138,6 +171,24 @@ pub fn pair_lineage(left: Lineage, right: Lineage) -> Lineage {
     }
     let digest = ((h ^ (h >> 32)) as u32) & (EARLIER_MASK | LATER_IS_LEFT);
     Lineage { input_seq: l.max(r), sub: digest | COMPOSITE }
+}
+
+/// The lineage of the row a sliding window join emits for `left` and `right` in the window
+/// whose `maxTimestamp` is `window_max_ts`: the pair joins in every window the two share, and
+/// each of those rows is its own output (Flink emits one per window firing), so the row is
+/// named by (pair, window): a composite lineage (a digest of both sides' lineages and the
+/// window, with `input_seq` the later input) that the checkers' reference reads back by
+/// folding the same join (`JoinLineages` in `sim/src/check/joins.rs`).
+pub fn windowed_pair_lineage(left: Lineage, right: Lineage, window_max_ts: i64) -> Lineage {
+    let mut h: u64 = 0x8422_2325_cbf2_9ce4;
+    for word in [left.input_seq, u64::from(left.sub), right.input_seq, u64::from(right.sub), window_max_ts as u64] {
+        for b in word.to_le_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+    let digest = ((h ^ (h >> 32)) as u32) & (EARLIER_MASK | LATER_IS_LEFT);
+    Lineage { input_seq: left.input_seq.max(right.input_seq), sub: digest | COMPOSITE }
 }
 
 /// Whether a joined row's lineage is composite (a join of a joined row: its inputs are known
@@ -261,9 +312,14 @@ impl JoinOperator {
         let late = match self.spec {
             JoinSpec::Interval { .. } => self.watermark != Watermark::MIN && ts < self.watermark.0,
             JoinSpec::Window { size_ms } => window_start(ts, size_ms) + size_ms - 1 <= self.watermark.0,
+            // `WindowOperator#isSkippedElement`: late when every window of it is late.
+            JoinSpec::SlidingWindow { .. } => {
+                self.spec.sliding_windows(ts).iter().all(|w| w.max_timestamp() <= self.watermark.0)
+            }
         };
         self.note(&rec, if late { JoinEvent::Late(u32::from(side)) } else { JoinEvent::Took(u32::from(side)) });
-        let entry = JoinEntry { key: key.clone(), side, ts, value: rec.value, lineage: rec.lineage };
+        let entry =
+            JoinEntry { key: key.clone(), side, ts, value: rec.value, lineage: rec.lineage, window_max_ts: None };
         let before = out.len();
         match self.spec {
             JoinSpec::Interval { lower_ms, upper_ms } => {
@@ -288,6 +344,21 @@ impl JoinOperator {
                     return Ok(());
                 }
                 self.timers.insert(JoinTimer { ts: max_ts, key: key.clone(), kind: 2 });
+            }
+            JoinSpec::SlidingWindow { .. } => {
+                if late {
+                    self.late_dropped += 1;
+                    return Ok(());
+                }
+                // One copy per window that is not late (`WindowOperator#processElement` skips
+                // the late ones), in the assigner's order, each with its window's timer.
+                let windows = self.spec.sliding_windows(ts);
+                let buffer = self.buffers.entry((key.clone(), side)).or_default();
+                for w in windows.iter().filter(|w| w.max_timestamp() > self.watermark.0) {
+                    buffer.push(JoinEntry { window_max_ts: Some(w.max_timestamp()), ..entry.clone() });
+                    self.timers.insert(JoinTimer { ts: w.max_timestamp(), key: key.clone(), kind: 2 });
+                }
+                return Ok(());
             }
         }
         self.buffers.entry((key, side)).or_default().push(entry);
@@ -321,6 +392,7 @@ impl JoinOperator {
                     let bucket = if lower_ms <= 0 { t.ts + lower_ms } else { t.ts };
                     self.remove_bucket(&t.key, 1, |ts| ts == bucket);
                 }
+                (JoinSpec::SlidingWindow { .. }, _) => self.fire_sliding(&t, out),
                 (JoinSpec::Window { size_ms }, _) => {
                     let start = t.ts + 1 - size_ms;
                     let in_window = |e: &&JoinEntry| e.ts >= start && e.ts <= t.ts;
@@ -340,6 +412,31 @@ impl JoinOperator {
         }
         if self.recorded.is_some() {
             self.note_emitted(&out[before..]);
+        }
+    }
+
+    /// A sliding window's timer: the cross product of the window's own elements (each side's
+    /// copies for this window, in arrival order), rows at its `maxTimestamp`, then the window's
+    /// copies purged (cleanup time = `maxTimestamp` with allowed lateness 0).
+    fn fire_sliding(&mut self, t: &JoinTimer, out: &mut Vec<Record>) {
+        let mine = |e: &&JoinEntry| e.window_max_ts == Some(t.ts);
+        let empty = Vec::new();
+        let lefts = self.buffers.get(&(t.key.clone(), 0)).unwrap_or(&empty);
+        let rights = self.buffers.get(&(t.key.clone(), 1)).unwrap_or(&empty);
+        for l in lefts.iter().filter(mine) {
+            for r in rights.iter().filter(mine) {
+                let lineage = windowed_pair_lineage(l.lineage, r.lineage, t.ts);
+                out.push(Record { value: joined_value(&l.value, &r.value), lineage, timestamp: Some(t.ts) });
+            }
+        }
+        for side in [0, 1] {
+            let k = (t.key.clone(), side);
+            if let Some(v) = self.buffers.get_mut(&k) {
+                v.retain(|e| e.window_max_ts != Some(t.ts));
+                if v.is_empty() {
+                    self.buffers.remove(&k);
+                }
+            }
         }
     }
 

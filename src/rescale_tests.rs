@@ -409,7 +409,14 @@ fn window_and_join_state_follow_key_groups() {
     for (n, key) in keys.iter().enumerate() {
         window[owner(key, 2)].insert(key.clone(), (n as u64, Value::Int(n as i64)));
         let lineage = Lineage { input_seq: n as u64, sub: 0 };
-        let entry = JoinEntry { key: key.clone(), side: (n % 2) as u8, ts: n as i64, value: Value::Int(1), lineage };
+        let entry = JoinEntry {
+            key: key.clone(),
+            side: (n % 2) as u8,
+            ts: n as i64,
+            value: Value::Int(1),
+            lineage,
+            window_max_ts: None,
+        };
         join[owner(key, 2)].entries.push(entry);
         join[owner(key, 2)].timers.push(JoinTimer { ts: 100 + n as i64, key: key.clone(), kind: 0 });
     }
@@ -456,7 +463,8 @@ fn check_assignment_refuses_lost_or_misplaced_window_and_join_entries() {
         let acc = WindowAcc { acc: n as i64, elements: 1, lineage };
         event[owner(key, 2)].windows.push(((key.clone(), window), acc));
         event[owner(key, 2)].timers.push(Timer { timestamp: 999, key: key.clone(), window });
-        let entry = JoinEntry { key: key.clone(), side: 0, ts: n as i64, value: Value::Int(1), lineage };
+        let entry =
+            JoinEntry { key: key.clone(), side: 0, ts: n as i64, value: Value::Int(1), lineage, window_max_ts: None };
         join[owner(key, 2)].entries.push(entry);
     }
     let (old, new) = (single_layout("op", 0, vertex(2)), single_layout("op", 10, vertex(3)));

@@ -48,6 +48,7 @@ const CASES: &[Case] = &[
     case("tumbling-late-side"),
     case("sliding"),
     Case { timestamps: true, ..case("interval-join") },
+    Case { timestamps: true, ..case("sliding-window-join") },
     case("exactly-once-failure"),
     // Session 33: restart strategies (terminal status, restarts, committed multiset).
     Case { status: true, ..case("restart-fixed-delay-finish") },

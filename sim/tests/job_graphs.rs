@@ -348,3 +348,66 @@ fn exclusive_interval_bounds_move_inward_and_leave_the_boundary_partners_out() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Session 33: a sliding window join (`JoinedStreams` over `SlidingEventTimeWindows.of(2 s,
+/// 1 s)`) joins a pair once in every window the two share, each row at its window's
+/// `maxTimestamp`, and names each row by (pair, window): the same pair's rows in two windows are
+/// two lineages, so the delivery checkers count them apart. An element whose first window is
+/// late when it arrives (`a@1800` after the watermark passed 1999) joins in its second window
+/// only; a tumbling 2 s join of the same input drops it. `emit` writes `slide_ms` back.
+#[test]
+fn a_sliding_window_join_pairs_per_window_and_skips_only_late_windows() {
+    use ckptsim::join::JoinSpec;
+    use ckptsim_sim::spec::OpKind;
+    let s =
+        load_spec(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/graphs/sliding-window-join-output.toml"))
+            .expect("loads");
+    let join = s.operators.iter().position(|o| o.name == "Join").expect("the join");
+    assert_eq!(s.operators[join].kind, OpKind::EventJoin(JoinSpec::SlidingWindow { size_ms: 2000, slide_ms: 1000 }));
+    let o = ckptsim_sim::outcome::run(&s, s.default_seed);
+    assert!(o.passed(), "{:?}", o.verdicts);
+    let rows = |run: &ckptsim_sim::world::RunResult| {
+        let mut v: Vec<(String, i64)> =
+            run.print_rows.iter().map(|r| (r.value.to_string(), r.timestamp.expect("a window's row"))).collect();
+        v.sort();
+        v
+    };
+    let want = |spec: &[(&str, i64, usize)]| {
+        let mut v: Vec<(String, i64)> =
+            spec.iter().flat_map(|(v, t, n)| std::iter::repeat_n((v.to_string(), *t), *n)).collect();
+        v.sort();
+        v
+    };
+    let a = "(a,1)|a";
+    let b = "(b,1)|b";
+    assert_eq!(
+        rows(&o.run),
+        want(&[
+            (a, 999, 1),
+            (b, 999, 1),
+            (a, 1999, 4),
+            (b, 1999, 1),
+            (a, 2999, 6),
+            (a, 3999, 1),
+            (b, 3999, 1),
+            (b, 4999, 1)
+        ])
+    );
+    let lineages: std::collections::BTreeSet<_> = o.run.print_rows.iter().map(|r| r.lineage).collect();
+    assert_eq!(lineages.len(), o.run.print_rows.len(), "every (pair, window) row has its own lineage");
+    // The same input as a tumbling 2 s join: `a@1800`'s one window [0, 2000) is late, so it is
+    // dropped; windows ending 1999 and 3999 only.
+    let mut tumbling = s.clone();
+    tumbling.operators[join].kind = OpKind::EventJoin(JoinSpec::Window { size_ms: 2000 });
+    let t = ckptsim_sim::outcome::run(&tumbling, tumbling.default_seed);
+    assert_eq!(rows(&t.run), want(&[(a, 1999, 4), (b, 1999, 1), (a, 3999, 1), (b, 3999, 1)]));
+    let text = ckptsim_sim::emit::to_toml(&s, "# sliding window join");
+    assert!(text.contains("slide_ms = 1000"), "{text}");
+    let dir = std::env::temp_dir().join(format!("ckptsim-sliding-join-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("sliding.toml");
+    std::fs::write(&file, &text).expect("write");
+    let back = load_spec(&file).unwrap_or_else(|e| panic!("{e}\n{text}"));
+    assert_eq!(back.operators[join].kind, s.operators[join].kind);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -175,6 +175,34 @@ public class RealFlinkJobs {
         env.execute("interval-join");
     }
 
+    /** Session 33 (graph33): a sliding window join of the interval join's two sides. */
+    static void slidingWindowJoin() throws Exception {
+        StreamExecutionEnvironment env = env(2);
+        DataStream<String> orders = env.fromData(ORDERS).assignTimestampsAndWatermarks(events(200)).setParallelism(1);
+        DataStream<String> payments =
+            env.fromData(PAYMENTS).assignTimestampsAndWatermarks(events(200)).setParallelism(1);
+        // JoinedStreams over SlidingEventTimeWindows (2 s, every 1 s): a pair joins once in each
+        // window the two share; a row's timestamp is its window's maxTimestamp.
+        orders.join(payments)
+            .where(RealFlinkJobs::keyOf)
+            .equalTo(RealFlinkJobs::keyOf)
+            .window(SlidingEventTimeWindows.of(Duration.ofMillis(2000), Duration.ofMillis(1000)))
+            .apply(new org.apache.flink.api.common.functions.JoinFunction<String, String, String>() {
+                @Override
+                public String join(String l, String r) {
+                    return keyOf(l) + "|" + keyOf(r);
+                }
+            })
+            .process(new org.apache.flink.streaming.api.functions.ProcessFunction<String, String>() {
+                @Override
+                public void processElement(String row, Context ctx, Collector<String> out) {
+                    out.collect(row + "@" + ctx.timestamp());
+                }
+            })
+            .print();
+        env.execute("sliding-window-join");
+    }
+
     // ---- the exactly-once job (RealFlinkTwoPc.java, 1.x; flink2/RealFlinkTwoPc.java, 2.x): its
     // input, the failing map and the committed store, shared by both versions
 
@@ -246,6 +274,7 @@ public class RealFlinkJobs {
         m.put("sliding", RealFlinkJobs::sliding);
         m.put("union-sum", RealFlinkJobs::union);
         m.put("interval-join", RealFlinkJobs::intervalJoin);
+        m.put("sliding-window-join", RealFlinkJobs::slidingWindowJoin);
         // Flink 1.x only (TwoPhaseCommitSinkFunction is gone in 2.0): compiled when present.
         try {
             Class<?> c = Class.forName("RealFlinkTwoPc");

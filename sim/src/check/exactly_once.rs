@@ -84,9 +84,10 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     per_key_sequences(spec, reference, sequences, &mut anomalies);
     let summary = match &reference.joined {
         Some(j) => format!(
-            "{} committed joined rows, {} distinct pairs of the reference's {}{notes}",
+            "{} committed joined rows, {} distinct {} of the reference's {}{notes}",
             run.committed.len(),
             counts.len(),
+            if j.per_window { "(pair, window) rows" } else { "pairs" },
             j.rows.len()
         ),
         // Inputs and lineages differ where one input reaches the sink as several copies (a

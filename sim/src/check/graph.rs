@@ -51,7 +51,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     if out.joined.is_none() && up.iter().any(|o| tagged[*o]) {
         out.path_copies = Some(BTreeMap::new());
     }
-    let mut lineages = crate::check::joins::JoinLineages::new(crate::check::joins::JoinLineages::chained_joins(spec));
+    let mut lineages = crate::check::joins::JoinLineages::for_spec(spec);
     let timestamps = &spec.input_options.timestamps;
     let mut work: Vec<(usize, u32, Record)> = Vec::new();
     let mut produced = Vec::new();
@@ -146,9 +146,12 @@ fn joined_reference(spec: &JobSpec, up: &BTreeSet<usize>, stateful: bool) -> Opt
     let event_joins: Vec<usize> = up.iter().copied().filter(|o| matches!(ops[*o].kind, OpKind::EventJoin(_))).collect();
     (!event_joins.is_empty()).then(|| JoinedRef {
         exact_values: !stateful,
-        windowed: event_joins
+        windowed: event_joins.iter().any(
+            |o| matches!(ops[*o].kind, OpKind::EventJoin(j) if !matches!(j, ckptsim::join::JoinSpec::Interval { .. })),
+        ),
+        per_window: event_joins
             .iter()
-            .any(|o| matches!(ops[*o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::Window { .. }))),
+            .any(|o| matches!(ops[*o].kind, OpKind::EventJoin(ckptsim::join::JoinSpec::SlidingWindow { .. }))),
         surely_on_time: crate::check::joins::surely_on_time(spec),
         ..JoinedRef::default()
     })

@@ -8,7 +8,7 @@ mod joins_late;
 mod joins_replay;
 
 use crate::world::Rows;
-use ckptsim::join::{is_composite, pair_lineage, pair_of};
+use ckptsim::join::{is_composite, pair_lineage, pair_of, windowed_pair_lineage, JoinSpec};
 use ckptsim::record::{Lineage, Record};
 use ckptsim::watermark::GeneratorKind;
 pub(super) use joins_late::late_join;
@@ -24,6 +24,8 @@ pub struct JoinedRef {
     /// A window join: rows appear when the watermark passes their window, so while the job runs
     /// a row is never due (only once it FINISHED, after `MAX_WATERMARK`).
     pub windowed: bool,
+    /// A sliding window join upstream: a row is named by (pair, window), not by its pair.
+    pub per_window: bool,
     /// Inputs that are surely on time at the join in every attempt (semantics §11.6's bound:
     /// the largest timestamp before it in its partition minus the out-of-orderness minus 1 is
     /// above any watermark it can meet; strictly, so no cleanup timer removed its partner).
@@ -51,6 +53,14 @@ pub struct JoinLineages {
     candidates: BTreeMap<(usize, (u64, u32)), (Lineage, Lineage)>,
     /// Composite lineages that two different pairs make (a digest collision): not judged.
     pub ambiguous: BTreeSet<(u64, u32)>,
+    /// The sliding window joins, whose every row is composite: named by (pair, window)
+    /// (`ckptsim::join::windowed_pair_lineage`), so the same pair in k windows is k rows.
+    sliding: BTreeMap<usize, JoinSpec>,
+    /// Per (sliding join, key, side): the lineages taken, by timestamp (a new element meets
+    /// only the partners within one window size of it).
+    fed_at: BTreeMap<(usize, Value, u32), BTreeMap<i64, Vec<Lineage>>>,
+    /// A sliding window join's row -> its window's `maxTimestamp` (for the messages).
+    windows: BTreeMap<(u64, u32), i64>,
 }
 
 /// The lineages one side of a join took for one key: inputs' own (`sub == 0`), then the others.
@@ -60,6 +70,18 @@ impl JoinLineages {
     /// Keeps track of the joins in its private field `chained`.
     pub fn new(chained: BTreeSet<usize>) -> Self {
         JoinLineages { chained, ..JoinLineages::default() }
+    }
+
+    /// The joins of `spec` that need the fold to read their rows back: those with another join
+    /// or a broadcast upstream ([`JoinLineages::chained_joins`]) and the sliding window joins.
+    pub fn for_spec(spec: &JobSpec) -> Self {
+        let sliding = (0..spec.operators.len())
+            .filter_map(|o| match spec.operators[o].kind {
+                OpKind::EventJoin(j @ JoinSpec::SlidingWindow { .. }) => Some((o, j)),
+                _ => None,
+            })
+            .collect();
+        JoinLineages { sliding, ..JoinLineages::new(JoinLineages::chained_joins(spec)) }
     }
 
     /// The joins of `spec` with another join or a broadcast upstream of them.
@@ -77,6 +99,10 @@ impl JoinLineages {
 
     /// Join `op` takes `rec` on input `side` (before it processes it).
     pub fn feed(&mut self, op: usize, side: u32, rec: &Record) {
+        if let Some(&join) = self.sliding.get(&op) {
+            self.feed_sliding(op, join, side, rec);
+            return;
+        }
         if !self.chained.contains(&op) {
             return;
         }
@@ -92,16 +118,7 @@ impl JoinLineages {
                 if !is_composite(row) {
                     continue;
                 }
-                let k = (row.input_seq, row.sub);
-                match self.candidates.get(&(op, k)) {
-                    None => {
-                        self.candidates.insert((op, k), (l, r));
-                    }
-                    Some(&lr) if lr != (l, r) => {
-                        self.ambiguous.insert(k);
-                    }
-                    Some(_) => {}
-                }
+                self.candidate(op, row, (l, r));
             }
         }
         let e = self.fed.entry((op, key, side)).or_default();
@@ -110,6 +127,51 @@ impl JoinLineages {
         } else {
             e.1.push(x);
         }
+    }
+
+    /// `row` may come out of join `op` from the sides `lr`; a second pair making the same
+    /// digest makes it ambiguous.
+    fn candidate(&mut self, op: usize, row: Lineage, lr: (Lineage, Lineage)) {
+        let k = (row.input_seq, row.sub);
+        match self.candidates.get(&(op, k)) {
+            None => {
+                self.candidates.insert((op, k), lr);
+            }
+            Some(&had) if had != lr => {
+                self.ambiguous.insert(k);
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// Sliding window join `op` takes `rec` on `side`: it makes a row with every partner of
+    /// its key in each window the two share (`SlidingEventTimeWindows`; nothing is late in the
+    /// fault-free fold).
+    fn feed_sliding(&mut self, op: usize, join: JoinSpec, side: u32, rec: &Record) {
+        let Some(ts) = rec.timestamp else { return };
+        let side = side.min(1);
+        let key = key_of(&rec.value);
+        let x = rec.lineage;
+        let windows = join.sliding_windows(ts);
+        // Latest first: the partners lie between the earliest window's start and the latest's end.
+        if let (Some(earliest), Some(latest)) = (windows.last(), windows.first()) {
+            let mut rows = Vec::new();
+            if let Some(partners) = self.fed_at.get(&(op, key.clone(), 1 - side)) {
+                for (&ty, ys) in partners.range(earliest.start..latest.end) {
+                    for w in windows.iter().filter(|w| w.start <= ty && ty < w.end) {
+                        for &y in ys {
+                            let (l, r) = if side == 0 { (x, y) } else { (y, x) };
+                            rows.push((windowed_pair_lineage(l, r, w.max_timestamp()), (l, r), w.max_timestamp()));
+                        }
+                    }
+                }
+            }
+            for (row, lr, max_ts) in rows {
+                self.candidate(op, row, lr);
+                self.windows.insert((row.input_seq, row.sub), max_ts);
+            }
+        }
+        self.fed_at.entry((op, key, side)).or_default().entry(ts).or_default().push(x);
     }
 
     /// Join `op` emitted `r`: a composite lineage is named by its sides' inputs.
@@ -148,7 +210,11 @@ impl JoinLineages {
         if v.is_empty() {
             return format!("an unknown row of joins (latest input #{}, digest {:#x})", l.input_seq, l.sub);
         }
-        v.iter().map(|s| format!("#{s}")).collect::<Vec<_>>().join(" ⋈ ")
+        let row = v.iter().map(|s| format!("#{s}")).collect::<Vec<_>>().join(" ⋈ ");
+        match self.windows.get(&(l.input_seq, l.sub)) {
+            Some(max_ts) => format!("{row} in the window ending at {max_ts}"),
+            None => row,
+        }
     }
 }
 
@@ -256,5 +322,57 @@ pub(super) fn joined_row_anomalies(
             "lost joined row: {} = {v} never {verb} although every input was surely on time and covered",
             jr.describe(Lineage { input_seq: l.0, sub: l.1 })
         )));
+    }
+}
+
+#[cfg(test)]
+mod sliding_tests {
+    use super::*;
+
+    /// Session 33: a sliding window join's rows are counted per (pair, window). On
+    /// `graphs/sliding-window-join-2pc.toml` (seed 1, task failures) some pair of inputs is
+    /// committed in two windows, and the run passes `exactly-once`; the reference reads every
+    /// committed row back as its two inputs and window. A row committed again is a duplicate,
+    /// and so is the pair's second window's row given its first window's name: had the rows
+    /// been named by their pair alone, every pair in two windows would read as a duplicate.
+    #[test]
+    fn a_sliding_join_row_is_counted_per_pair_and_window() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/graphs/sliding-window-join-2pc.toml");
+        let spec = crate::load::load_spec(&path).expect("scenario loads");
+        let run = crate::world::run(&spec, 1);
+        let reference = reference::compute(&spec);
+        let jr = reference.joined.as_ref().expect("a joined reference");
+        assert!(jr.per_window && jr.windowed);
+        let eo = |run: &RunResult| {
+            let v = check_all(&spec, run, &reference).into_iter().find(|v| v.checker == "exactly-once");
+            v.expect("an exactly-once verdict")
+        };
+        let v = eo(&run);
+        assert_eq!(v.passed, Some(true), "{}: {:?}", v.summary, v.anomalies);
+        assert!(v.summary.contains("(pair, window) rows"), "{}", v.summary);
+        // Per pair of inputs, the committed rows (window maxTimestamp -> row index).
+        let mut by_pair: BTreeMap<Vec<u64>, BTreeMap<i64, usize>> = BTreeMap::new();
+        for (i, r) in run.committed.iter().enumerate() {
+            let inputs = jr.inputs_of((r.lineage.input_seq, r.lineage.sub));
+            assert_eq!(inputs.len(), 2, "row {i} read back as its two inputs");
+            by_pair.entry(inputs).or_default().insert(r.timestamp.expect("a window's row"), i);
+        }
+        let (pair, windows) = by_pair.iter().find(|(_, w)| w.len() >= 2).expect("a pair joined in two windows");
+        let row = |i: usize| run.committed.get(i).expect("a committed row");
+        let (first, second) = {
+            let mut rows = windows.values();
+            (*rows.next().expect("first"), *rows.next().expect("second"))
+        };
+        let described = jr.describe(row(first).lineage);
+        assert!(described.contains(&format!("#{} ⋈ #{} in the window ending at", pair[0], pair[1])), "{described}");
+        let mut again = run.clone();
+        again.committed.push(row(first));
+        let v = eo(&again);
+        assert_eq!(v.passed, Some(false), "a row committed twice: {}", v.summary);
+        assert!(v.anomalies.iter().any(|f| f.text.contains("duplicate joined row")), "{:?}", v.anomalies);
+        let mut by_pair_name = run.clone();
+        by_pair_name.committed.set(second, OutputRow { lineage: row(first).lineage, ..row(second) });
+        assert_eq!(eo(&by_pair_name).passed, Some(false), "one name for two windows' rows is a duplicate");
     }
 }

@@ -202,7 +202,7 @@ pub(super) fn arrivals(spec: &JobSpec, at: usize) -> Option<Vec<(Record, Latenes
     let mut work: Vec<(usize, u32, Record, usize)> = Vec::new();
     let mut produced = Vec::new();
     let is_join = |o: usize| matches!(ops[o].kind, OpKind::EventJoin(_));
-    let mut tree = JoinLineages::new(JoinLineages::chained_joins(spec));
+    let mut tree = JoinLineages::for_spec(spec);
     let run = |work: &mut Vec<(usize, u32, Record, usize)>,
                inst: &mut BTreeMap<usize, Step>,
                counters: &mut SurvivingCounters,

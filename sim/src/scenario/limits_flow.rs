@@ -76,10 +76,23 @@ impl Ctx<'_> {
             let ins: Vec<u64> = o.inputs.iter().map(|j| records.get(*j).copied().unwrap_or(0)).collect();
             let n = if o.inputs.is_empty() {
                 source_records(&o.name)
-            } else if let (OperatorKindSpec::EventJoin(_), [left, right]) = (&o.kind, ins.as_slice()) {
-                let left_right = left.saturating_mul(*right);
+            } else if let (OperatorKindSpec::EventJoin(j), [left, right]) = (&o.kind, ins.as_slice()) {
+                // A sliding window join pairs two elements in every window they share.
+                let per = match *j {
+                    ckptsim::join::JoinSpec::SlidingWindow { size_ms, slide_ms } => {
+                        (size_ms.max(1) as u64).div_ceil(slide_ms.max(1) as u64)
+                    }
+                    _ => 1,
+                };
+                let left_right = left.saturating_mul(*right).saturating_mul(per);
                 pairs = pairs.saturating_add(left_right);
-                let how = format!("{left} left × {right} right records, every pair in one key and window");
+                let how = if per > 1 {
+                    format!(
+                        "{left} left × {right} right records × {per} windows, every pair in one key and every window"
+                    )
+                } else {
+                    format!("{left} left × {right} right records, every pair in one key and window")
+                };
                 self.flow("inputs", i, pairs, MAX_JOIN_PAIRS_PER_RUN, "joined pairs", &how)?;
                 // Downstream, a join's rows count as its inputs' records (left × right would
                 // refuse joins in a row that the repository runs in a second).

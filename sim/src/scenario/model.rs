@@ -507,7 +507,9 @@ impl OperatorKindSpec {
             OperatorKindSpec::Connect { .. } => "connect",
             OperatorKindSpec::Join => "join",
             OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Interval { .. }) => "interval_join",
-            OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Window { .. }) => "window_join",
+            OperatorKindSpec::EventJoin(
+                ckptsim::join::JoinSpec::Window { .. } | ckptsim::join::JoinSpec::SlidingWindow { .. },
+            ) => "window_join",
             OperatorKindSpec::Broadcast => "broadcast",
         }
     }

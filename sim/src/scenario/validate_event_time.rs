@@ -85,9 +85,10 @@ impl Ctx<'_> {
             }
         }
         if kind != "event_window" {
-            // A window join takes its window's size and nothing else of a window's keys; a
-            // processing-time window all but the lateness keys (its elements are never late).
-            let join_size = |key: &str| kind == "window_join" && key == "size_ms";
+            // A window join takes its window's size and slide (sliding windows) and nothing else
+            // of a window's keys; a processing-time window all but the lateness keys (its
+            // elements are never late).
+            let join_size = |key: &str| kind == "window_join" && matches!(key, "size_ms" | "slide_ms");
             let lateness = |key: &str| matches!(key, "allowed_lateness_ms" | "late_records");
             let processing = |key: &str| kind == "processing_window" && !lateness(key);
             if let Some((key, _)) =

@@ -385,12 +385,28 @@ impl Ctx<'_> {
                         format!("must be in 1..={} (got {size})", crate::scenario::limits::MAX_STOP_AT_MS),
                     ));
                 }
-                OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Window { size_ms: size })
+                match r.slide_ms {
+                    None => OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::Window { size_ms: size }),
+                    Some(slide) => self.sliding_join(i, size, slide)?,
+                }
             }
             "broadcast" => OperatorKindSpec::Broadcast,
             "connect" => self.connect(i, r)?,
             _ => OperatorKindSpec::TwoPhaseCommitSink,
         })
+    }
+
+    /// A window join over `SlidingEventTimeWindows.of(size, slide)`: Flink takes any slide
+    /// above 0 (`abs(offset) < slide`); a slide above the size leaves gaps whose elements join
+    /// no window, which the model does not judge, so it is refused.
+    fn sliding_join(&self, i: usize, size_ms: i64, slide_ms: i64) -> Res<OperatorKindSpec> {
+        if slide_ms <= 0 || slide_ms > size_ms {
+            return Err(self.err(
+                &op_path(i, "slide_ms"),
+                format!("must be in 1..=size_ms ({size_ms}) for a sliding window join (got {slide_ms})"),
+            ));
+        }
+        Ok(OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::SlidingWindow { size_ms, slide_ms }))
     }
 
     /// An interval join's bounds (`IntervalJoin.between`).

@@ -164,6 +164,10 @@ fn op_kind(o: &OpSpec, r: &mut RawOperator) {
             r.upper_ms = Some(if moved_past > 1 { upper_ms + 1 } else { *upper_ms });
         }
         OpKind::EventJoin(ckptsim::join::JoinSpec::Window { size_ms }) => r.size_ms = Some(*size_ms),
+        OpKind::EventJoin(ckptsim::join::JoinSpec::SlidingWindow { size_ms, slide_ms }) => {
+            r.size_ms = Some(*size_ms);
+            r.slide_ms = Some(*slide_ms);
+        }
         _ => {}
     }
 }
