@@ -620,7 +620,8 @@ mod tests {
         };
         lean.push_data(7, "jm", "failure", kept, failure);
         assert_eq!(lean.events()[0].detail, "#1 restart");
-        assert_ne!(lean.detail_buffer(8).as_ptr(), at);
+        let next = lean.detail_buffer(8);
+        assert_ne!(next.as_ptr(), at);
         // The buffer never changes what is hashed: the same events pushed with fresh strings.
         let mut fresh = Trace::lean();
         fresh.push_data(5, "tm0", "snapshot", "Sum[0] id=1".into(), super::EventData::Task { task: TaskId(1) });
