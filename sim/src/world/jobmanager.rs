@@ -651,7 +651,7 @@ fn note_trigger(
         Some(StopMode::NoDrain) => " synchronous",
         Some(StopMode::Drain) => " synchronous drain",
     };
-    let text = Detail::new().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).s(sync).0;
+    let text = w.detail().s("id=").n(id.0).s(" ").s(kind).s(" ").s(&alignment).s(sync).0;
     w.tr_data("jm", "trigger", text, EventData::Trigger { id });
     // The tasks it waits for, fixed now (after the trace line: nothing here is traced).
     let (epoch, vertex_of) = (w.jm_epoch, w.graph.tasks.iter().map(|t| t.vertex).collect());
@@ -677,7 +677,8 @@ fn note_completed(w: &mut World, jm: &JobMaster, cp: &Arc<CompletedCheckpoint>, 
     row.end_seq = seq;
     row.outcome = "COMPLETED".into();
     row.size_bytes = cp.size_bytes;
-    w.tr("jm", "complete", Detail::new().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0);
+    let detail = w.detail().s("id=").n(cp.id.0).s(" size=").n(cp.size_bytes).s("B").0;
+    w.tr("jm", "complete", detail);
     super::rescale::on_completed(w, cp);
     w.services.storage_completed.push(cp.clone());
     prune_storage(&mut w.services.storage_completed, jm);

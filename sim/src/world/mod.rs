@@ -524,6 +524,12 @@ impl World {
         self.obs.restored_lists.extend(rows);
     }
 
+    /// A trace detail to write into: the trace's spare buffer ([`Trace::detail_buffer`]), so a
+    /// lean run's details reuse one allocation.
+    fn detail(&mut self) -> Detail {
+        Detail(self.trace.detail_buffer(64))
+    }
+
     fn tr(&mut self, node: &str, kind: &'static str, detail: String) {
         let now = self.now();
         self.trace.push(now, node, kind, detail);

@@ -181,6 +181,9 @@ impl Ord for InFlight {
 pub(super) struct Detail(pub(super) String);
 
 impl Detail {
+    /// A detail in a buffer of its own (the world writes into the trace's spare buffer:
+    /// `World::detail`).
+    #[cfg(test)]
     pub(super) fn new() -> Detail {
         Detail(String::with_capacity(64))
     }

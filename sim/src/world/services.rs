@@ -241,17 +241,8 @@ pub(super) fn commit_offsets_to_broker(
 /// A periodic auto-commit reaches the broker (refused while it is down).
 pub(super) fn auto_commit(w: &mut World, tm: u32, task: TaskId, offsets: &BTreeMap<PartitionId, Offset>, now: u64) {
     let accepted = commit_offsets_to_broker(w, (tm, task), offsets, now, None, true);
-    w.tr(
-        "broker",
-        "commit",
-        Detail::new()
-            .task(task)
-            .s(" ")
-            .offsets(offsets)
-            .s(" auto-commit ")
-            .s(if accepted { "ok" } else { "FAILED (broker down)" })
-            .0,
-    );
+    let detail = w.detail().task(task).s(" ").offsets(offsets).s(" auto-commit ");
+    w.tr("broker", "commit", detail.s(if accepted { "ok" } else { "FAILED (broker down)" }).0);
 }
 
 /// Whether a log source task has read every input before `after` (input order) in its

@@ -241,7 +241,8 @@ fn note_snapshot(
     let ((task, attempt), now) = (at.key, at.now);
     // Walked once: the trace line and the span both show it.
     let size_bytes = snapshot.size_bytes();
-    let detail = Detail::new()
+    let detail = w.detail();
+    let detail = detail
         .s(&w.task_name(task))
         .s(" id=")
         .n(id.0)
@@ -358,7 +359,7 @@ pub(super) fn close_task(w: &mut World, t: &mut Task, key: (TaskId, Attempt), tm
             StoreGate::Unreachable => Some("store unreachable"),
             StoreGate::Fenced(_) => Some("fenced"),
         };
-        let detail = Detail::new().task(task).s(" closed: abort txn=").txn(txn);
+        let detail = w.detail().task(task).s(" closed: abort txn=").txn(txn);
         if let Some(why) = lost {
             w.tr_task(&tm_node(tm), "sink", task, detail.s(" lost (").s(why).s(")").0);
             continue;
@@ -424,7 +425,8 @@ fn sink_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput) -> Result<(
         return Ok(());
     }
     if let Some(txn) = commit {
-        w.tr_data(&tm_node(tm), "commit", Detail::new().task(task).s(" txn=").txn(txn).0, EventData::Commit { txn });
+        let detail = w.detail().task(task).s(" txn=").txn(txn).0;
+        w.tr_data(&tm_node(tm), "commit", detail, EventData::Commit { txn });
     }
     Ok(())
 }
@@ -480,7 +482,7 @@ fn commit_offsets(w: &mut World, at: DrainAt, offsets: &BTreeMap<PartitionId, Of
     // a commit that happens outside a completion).
     let checkpoint = w.obs.checkpoints.values().rev().find(|r| r.outcome == "COMPLETED").map(|r| r.id);
     let accepted = commit_offsets_to_broker(w, (at.tm, task), offsets, now, checkpoint, false);
-    let detail = Detail::new().task(task).s(" ").offsets(offsets).s(" ");
+    let detail = w.detail().task(task).s(" ").offsets(offsets).s(" ");
     w.tr("broker", "commit", detail.s(if accepted { "ok" } else { "FAILED (broker down)" }).0);
 }
 

@@ -396,6 +396,9 @@ pub struct Trace {
     keep_all: bool,
     count: u64,
     hasher: Hasher64,
+    /// The text buffer of the last event not kept, emptied, for the next event's detail
+    /// ([`Trace::detail_buffer`]): a lean run writes most details into one reused buffer.
+    spare: String,
 }
 
 impl Default for Trace {
@@ -407,7 +410,7 @@ impl Default for Trace {
 impl Trace {
     /// A trace that keeps every event (for `--trace`, reports, Chrome traces, coverage, triage).
     pub fn full() -> Self {
-        Trace { events: Vec::new(), keep_all: true, count: 0, hasher: Hasher64::new() }
+        Trace { events: Vec::new(), keep_all: true, count: 0, hasher: Hasher64::new(), spare: String::new() }
     }
 
     /// A trace that hashes every event but keeps only the essential ones
@@ -453,7 +456,19 @@ impl Trace {
         self.hasher.event(time_ms, node, kind, &detail);
         if self.keep_all || data.is_essential() {
             self.events.push(TraceEvent { time_ms, node: node.to_string(), kind, detail, data });
+        } else if detail.capacity() > self.spare.capacity() {
+            self.spare = detail;
+            self.spare.clear();
         }
+    }
+
+    /// An empty buffer of at least `capacity` bytes to write the next event's detail into:
+    /// the text of the last event this trace hashed and did not keep, when there is one (a
+    /// lean trace keeps a few events in a hundred, so most details reuse one allocation).
+    pub fn detail_buffer(&mut self, capacity: usize) -> String {
+        let mut s = std::mem::take(&mut self.spare);
+        s.reserve(capacity);
+        s
     }
 
     /// Every event so far, in order (a lean trace: only the essential ones).
@@ -583,6 +598,40 @@ mod tests {
         let kinds: Vec<&str> = lean.events().iter().map(|e| e.kind).collect();
         assert_eq!(kinds, ["failure", "exception", "jm-start"]);
         assert!(full.is_full() && !lean.is_full());
+    }
+
+    #[test]
+    fn a_lean_trace_reuses_the_detail_of_an_event_it_did_not_keep() {
+        let mut lean = Trace::lean();
+        let mut detail = lean.detail_buffer(64);
+        detail.push_str("Sum[0] id=1");
+        let at = detail.as_ptr();
+        lean.push_data(5, "tm0", "snapshot", detail, super::EventData::Task { task: TaskId(1) });
+        let again = lean.detail_buffer(8);
+        assert!(again.is_empty() && again.capacity() >= 64, "the dropped detail's buffer, emptied");
+        assert_eq!(again.as_ptr(), at, "the same allocation");
+        // A kept event keeps its text: the next buffer is another one.
+        let mut kept = again;
+        kept.push_str("#1 restart");
+        let failure = super::EventData::Failure {
+            failure: 1,
+            backoff_ms: None,
+            cause: ckptsim::reason::FailureCause::TaskManagerLost { tm: ckptsim::ids::TmId(0) },
+        };
+        lean.push_data(7, "jm", "failure", kept, failure);
+        assert_eq!(lean.events()[0].detail, "#1 restart");
+        let next = lean.detail_buffer(8);
+        assert_ne!(next.as_ptr(), at);
+        // The buffer never changes what is hashed: the same events pushed with fresh strings.
+        let mut fresh = Trace::lean();
+        fresh.push_data(5, "tm0", "snapshot", "Sum[0] id=1".into(), super::EventData::Task { task: TaskId(1) });
+        let failure = super::EventData::Failure {
+            failure: 1,
+            backoff_ms: None,
+            cause: ckptsim::reason::FailureCause::TaskManagerLost { tm: ckptsim::ids::TmId(0) },
+        };
+        fresh.push_data(7, "jm", "failure", "#1 restart".into(), failure);
+        assert_eq!(lean.hash(), fresh.hash());
     }
 
     #[test]
