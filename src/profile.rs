@@ -239,6 +239,17 @@ impl Profile {
         }
     }
 
+    /// §5.1/§5.2 whether a commit the broker refused leaves the older offsets to commit in place:
+    /// 2.x `KafkaSourceReader#notifyCheckpointComplete` drops the entries up to the notified
+    /// checkpoint only in the commit's success callback (`removeAllOffsetsToCommitUpToCheckpoint`),
+    /// 1.11 `FlinkKafkaConsumerBase#notifyCheckpointComplete` before it sends the commit, whatever
+    /// its outcome. The model's source drops them at the notification under both profiles (the
+    /// core does not learn the broker's answer), within what either allows; the `offsets`
+    /// checker judges by this.
+    pub fn kafka_refused_commit_keeps_older_offsets(self) -> bool {
+        matches!(self, Profile::Flink23)
+    }
+
     /// §5.1/§5.2 which pending commits `notifyCheckpointComplete(id)` drops besides `id`:
     /// 1.11 keeps them in a `LinkedMap` and drops the entries *inserted before* `id`;
     /// 2.x keeps a `TreeMap` and drops every entry with a *smaller id*. Identical as long as

@@ -77,7 +77,7 @@ fn with_restored(copies: &BTreeMap<(u64, u32, usize), BTreeSet<u32>>, key: (u64,
 
 /// The fan-out anomalies of the sink `sink`'s `rows` (committed for a two-phase-commit sink,
 /// printed for a print sink), appended to `anomalies`; `graphs` are the run's jobs
-/// (`graph.rs::graphs_by_epoch`). Returns how many inputs were judged (0: not applicable).
+/// (`check::graphs_by_epoch`). Returns how many inputs were judged (0: not applicable).
 pub(super) fn fan_out(
     spec: &JobSpec,
     run: &RunResult,

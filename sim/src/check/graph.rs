@@ -302,24 +302,6 @@ fn sink_view(spec: &JobSpec, sink: usize) -> JobSpec {
     s
 }
 
-/// The graphs a run's tasks belong to, each with the first JobManager epoch it ran in: the
-/// scenario's from epoch 0, then one per rescale that started a new job (its epoch on; a
-/// JobManager failover keeps the job's graph). A rescaled job numbers its tasks afresh in its
-/// own graph (`world/rescale.rs`), so a task id means a vertex only together with its epoch.
-fn graphs_by_epoch(spec: &JobSpec, run: &RunResult) -> Vec<(u64, Graph)> {
-    let mut out = vec![(0, Graph::build(spec))];
-    let mut s = spec.clone();
-    for r in run.rescales.iter().filter(|r| r.error.is_none()) {
-        for o in &mut s.operators {
-            if let Some((_, p, _)) = r.operators.get(&o.name) {
-                o.parallelism = *p;
-            }
-        }
-        out.push((r.epoch, Graph::build(&s)));
-    }
-    out
-}
-
 /// [`run_view`] of `sink`; behind a union or connect with a late side output on one gate
 /// (`JobSpec::mixed_of`, session 27) split by that gate ([`split_by_gate`]): the other rows,
 /// and the late rows with the window whose side output they are.

@@ -248,6 +248,25 @@ pub(super) fn group_marker_skipped(spec: &JobSpec, run: &RunResult) -> BTreeSet<
     out
 }
 
+/// The graphs a run's tasks belong to, each with the first JobManager epoch it ran in: the
+/// scenario's from epoch 0, then one per rescale that started a new job (its epoch on; a
+/// JobManager failover keeps the job's graph). A rescaled job numbers its tasks afresh in its
+/// own graph (`world/rescale.rs`), so a task id means a vertex only together with its epoch.
+/// Shared by the graph checkers (`graph.rs`) and the idle-timeout rule (`source_idleness.rs`).
+pub(crate) fn graphs_by_epoch(spec: &JobSpec, run: &RunResult) -> Vec<(u64, crate::world::graph::Graph)> {
+    let mut out = vec![(0, crate::world::graph::Graph::build(spec))];
+    let mut s = spec.clone();
+    for r in run.rescales.iter().filter(|r| r.error.is_none()) {
+        for o in &mut s.operators {
+            if let Some((_, p, _)) = r.operators.get(&o.name) {
+                o.parallelism = *p;
+            }
+        }
+        out.push((r.epoch, crate::world::graph::Graph::build(&s)));
+    }
+    out
+}
+
 /// Socket lines consumed by a source attempt that ended (failed or was cancelled) before a
 /// completed checkpoint covered them. A socket cannot replay them, so their effects may be lost
 /// with the attempt, printed or not: Flink's socket source gives no delivery guarantee across a

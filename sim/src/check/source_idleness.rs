@@ -12,19 +12,23 @@
 //! sources only). The planted `idleness-ignores-activity` (records never reset the timer)
 //! breaks it.
 //!
+//! Each source is judged with its own `idle_timeout_ms` (`WatermarkStrategy#withIdleness` is
+//! set per source, session 33): a source task's operator is found in the plan of the job its
+//! attempt ran in (`check::graphs_by_epoch`). Before, every source was judged with the smallest
+//! timeout of the job, which missed an early IDLE of a source with a longer one
+//! (`negative/idleness-ignores-activity-long-timeout.toml`).
+//!
 //! One pass over the recorded steps, one latest read time per source attempt: linear.
 
 use super::*;
 use crate::world::SourceStep;
 use ckptsim::watermark::{WatermarkEvent, WatermarkStatus};
 
-/// Judges every IDLE a source attempt emitted after reading a record; returns how many IDLEs
-/// were judged. Only a source with an idle timeout goes IDLE; where the sources' timeouts
-/// differ, the smallest is the bound (a source task's own timeout is not known here: judged
-/// with the smallest, the rule can only miss, never raise a false alarm).
+/// Judges every IDLE a source attempt emitted after reading a record, each with its source's
+/// own idle timeout; returns how many IDLEs were judged. Only a source with an idle timeout goes
+/// IDLE.
 pub(super) fn idle_while_reading(spec: &JobSpec, run: &RunResult, anomalies: &mut Vec<Finding>) -> usize {
-    let timeouts = spec.operators.iter().filter_map(|o| o.watermarks.and_then(|s| s.idle_timeout_ms));
-    let Some(timeout_ms) = timeouts.min() else { return 0 };
+    let Some(timeouts) = Timeouts::new(spec, run) else { return 0 };
     let mut last_read_ms: BTreeMap<(ckptsim::TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
     let mut stays = StaysIdle::new(spec);
     let mut judged = 0;
@@ -36,6 +40,7 @@ pub(super) fn idle_while_reading(spec: &JobSpec, run: &RunResult, anomalies: &mu
             }
             SourceStep::Emitted(WatermarkEvent::Status(WatermarkStatus::Idle)) => {
                 let Some(&read_ms) = last_read_ms.get(&(e.task, e.attempt)) else { continue };
+                let timeout_ms = timeouts.of(e.task, e.attempt);
                 judged += 1;
                 if read_ms.saturating_add(timeout_ms) >= e.at_ms {
                     let text = format!(
@@ -51,6 +56,43 @@ pub(super) fn idle_while_reading(spec: &JobSpec, run: &RunResult, anomalies: &mu
         }
     }
     judged
+}
+
+/// The idle timeout of each source task: its source operator's `idle_timeout_ms`.
+struct Timeouts {
+    /// The smallest timeout of the job: the bound of a task whose source is not found (a source
+    /// without a timeout never goes IDLE).
+    min_ms: u64,
+    /// Where the sources' timeouts differ: per plan (first JobManager epoch, per task id the
+    /// timeout of its source, if it has one).
+    per_task: Vec<(u64, Vec<Option<u64>>)>,
+}
+
+impl Timeouts {
+    /// None: no source has an idle timeout.
+    fn new(spec: &JobSpec, run: &RunResult) -> Option<Timeouts> {
+        let timeout_of = |o: &crate::spec::OpSpec| o.watermarks.and_then(|s| s.idle_timeout_ms);
+        let all: BTreeSet<u64> = spec.operators.iter().filter_map(timeout_of).collect();
+        let min_ms = *all.first()?;
+        if all.len() == 1 {
+            return Some(Timeouts { min_ms, per_task: Vec::new() });
+        }
+        let per_task = crate::check::graphs_by_epoch(spec, run)
+            .into_iter()
+            .map(|(epoch, g)| {
+                let of_vertex = |v: usize| g.vertices[v].ops.iter().find_map(|o| timeout_of(&spec.operators[*o]));
+                (epoch, g.task_vertex.iter().map(|(v, _)| of_vertex(*v)).collect())
+            })
+            .collect();
+        Some(Timeouts { min_ms, per_task })
+    }
+
+    /// The timeout of `task`'s source in the plan its `attempt` ran in.
+    fn of(&self, task: ckptsim::TaskId, attempt: ckptsim::Attempt) -> u64 {
+        let epoch = u64::from(attempt.0) / u64::from(crate::world::EPOCH_STRIDE);
+        let plan = self.per_task.iter().rev().find(|(first, _)| *first <= epoch);
+        plan.and_then(|(_, tasks)| tasks.get(task.0 as usize).copied().flatten()).unwrap_or(self.min_ms)
+    }
 }
 
 /// `source stays idle` where the flush rule of `windows.rs` (`idle_flush`) does not judge it, a

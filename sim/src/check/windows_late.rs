@@ -14,8 +14,10 @@
 //!   results of (key, window) total more than the aggregate of the distinct elements any attempt
 //!   took into it (without allowed lateness the committed firings hold disjoint elements: an
 //!   element a committed firing held is not replayed after the restore that follows; with
-//!   lateness each firing holds everything so far, so each one alone is bounded). A print sink
-//!   under exactly-once checkpoints: each printed result alone.
+//!   lateness each firing holds everything so far, so each one alone is bounded); without
+//!   lateness also two committed results of one (key, window) with one lineage (the smallest
+//!   element's: disjoint firings never share it). A print sink under exactly-once checkpoints:
+//!   each printed result alone.
 //! * `late-window-lost` (the job FINISHED with every firing in the sink, `finished_all`): an
 //!   element the second window took before its snapshot of a completed checkpoint is in that
 //!   checkpoint's window state (or in a result that left before the cut), and every restore is
@@ -155,31 +157,37 @@ type Results = BTreeMap<(Value, TimeWindow), Vec<OutputRow>>;
 
 /// `late-window-doubled`: a (key, window)'s results hold more than every element any attempt
 /// took there (`disjoint`: the committed firings hold disjoint elements, so their total counts;
-/// else each result alone).
+/// else each result alone). With disjoint firings also two results of one lineage (a result's
+/// lineage is its smallest element's, `ckptsim::window`): they share that element, so they are
+/// one firing committed twice (session 33: `negative/late-window-doubled-recommit --swarm --seed
+/// 95` committed `(k0,1)` twice while a later attempt took a second element, so the total stayed
+/// within the bound).
 fn doubled(name: &str, results: &Results, took: &Elements, disjoint: bool, anomalies: &mut Vec<Finding>) {
     let total = |m: Option<&BTreeMap<Id, i128>>| m.map_or(0, |m| m.values().sum::<i128>());
     for (k, rs) in results {
         let most = total(took.get(k));
         let values: Vec<i128> = rs.iter().map(|r| i128::from(number(&r.value))).collect();
         let over = if disjoint { values.iter().sum::<i128>() > most } else { values.iter().any(|v| *v > most) };
-        if over {
+        let mut seen = BTreeSet::new();
+        let twice = disjoint && rs.iter().any(|r| !seen.insert((r.lineage.input_seq, r.lineage.sub)));
+        if over || twice {
             let r = &rs[rs.len() - 1];
-            anomalies.push(
-                Finding::new(
-                    "late-window-doubled",
-                    format!(
-                        "late window doubled: `{name}` result(s) {:?} of key {} window [{}, {}) {} more than the \
-                         {} elements any attempt of it took there (aggregate {most})",
-                        values,
-                        k.0,
-                        k.1.start,
-                        k.1.end,
-                        if disjoint { "total" } else { "hold" },
-                        took.get(k).map_or(0, |m| m.len()),
-                    ),
+            let why = if over {
+                format!(
+                    "{} more than the {} elements any attempt of it took there (aggregate {most})",
+                    if disjoint { "total" } else { "hold" },
+                    took.get(k).map_or(0, |m| m.len()),
                 )
-                .at(r.time_ms),
+            } else {
+                "hold two results of one smallest element: one firing committed twice (committed firings hold \
+                 disjoint elements)"
+                    .to_owned()
+            };
+            let text = format!(
+                "late window doubled: `{name}` result(s) {values:?} of key {} window [{}, {}) {why}",
+                k.0, k.1.start, k.1.end
             );
+            anomalies.push(Finding::new("late-window-doubled", text).at(r.time_ms));
         }
     }
 }
@@ -298,5 +306,23 @@ mod tests {
         assert!(text.contains(&format!("of key {k} window [")), "{text}");
         assert!(text.contains("total more than the"), "{text}");
         assert_eq!(found[0].time_ms, Some(row.time_ms), "at the last of the doubled results");
+    }
+
+    /// Swarm seed 95 of `negative/late-window-doubled-recommit` (a non-idempotent store): a
+    /// restore re-commits a transaction holding `(k0,1)` of window [0, 2000), while a later
+    /// attempt took a second element there, so the total (2) stays within the bound (2 elements).
+    /// The two results share their smallest element: one firing committed twice (the rule before
+    /// session 33 passed the run).
+    #[test]
+    fn one_firing_committed_twice_within_the_bound_is_doubled() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/negative/late-window-doubled-recommit.toml");
+        let spec = crate::load::load_spec(&path).expect("scenario loads");
+        let (spec, _) = crate::swarm::draw(&spec, 95);
+        let run = crate::world::run(&spec, 95);
+        let found = doubled(&spec, &run);
+        assert_eq!(found.len(), 1, "{found:?}");
+        let text = &found[0].text;
+        assert!(text.contains("[1, 1] of key k0 window [0, 2000) hold two results of one smallest element"), "{text}");
     }
 }
