@@ -355,8 +355,7 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
 /// Flink promises no exactly-once output there). The one test of every window judgment
 /// (event-time, processing-time, windows after windows).
 pub(super) fn replays_uncovered(spec: &JobSpec) -> bool {
-    spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce
-        || super::no_checkpoint_sink(spec).is_some()
+    spec.checkpoint.mode == ckptsim::config::CheckpointingMode::AtLeastOnce || super::no_checkpoint_sink(spec).is_some()
 }
 
 /// What the per-window judgment of [`windows_from`] reads besides the window itself.
