@@ -114,11 +114,20 @@ pub fn kafka_topic_start_index(topic: &str, parallelism: u32) -> u32 {
 }
 
 /// The subtask that reads `partition`: `(start_index + partition) % parallelism`, partitions
-/// of a topic going round robin clockwise from the topic's start index. The model's log is one
-/// unnamed topic with start index 0, so its owner rule is `partition % parallelism`.
+/// of a topic going round robin clockwise from the topic's start index.
 pub fn kafka_partition_owner(start_index: u32, partition: PartitionId, parallelism: u32) -> u32 {
     assert!(parallelism >= 1, "parallelism 0");
     ((u64::from(start_index) + u64::from(partition.0)) % u64::from(parallelism)) as u32
+}
+
+/// The reader of partition `partition` (numbered within its topic, from 0) of `topic` among
+/// `readers` source subtasks: Flink's `KafkaSourceEnumerator#getSplitOwner` (2.x) and
+/// `KafkaTopicPartitionAssigner#assign` (1.11), one formula,
+/// `(((topic.hashCode() * 31) & 0x7FFFFFFF) % readers + partition) % readers`. Every place that
+/// decides or predicts which subtask reads a partition (the source's owner rule, a restore's
+/// new partitions, a rescale) asks this function.
+pub fn kafka_split_owner(topic: &str, partition: u32, readers: u32) -> u32 {
+    kafka_partition_owner(kafka_topic_start_index(topic, readers), PartitionId(partition), readers)
 }
 
 /// How the profile's Kafka source keeps its offsets: 1.11's `FlinkKafkaConsumerBase` in union
@@ -136,13 +145,15 @@ pub fn source_state_is_split(profile: Profile) -> bool {
 }
 
 /// The partitions a 2.x source subtask reads after a restore: the splits in its own restored
-/// state, plus every partition no restored state holds (new partitions, which the enumerator
-/// assigns with the owner rule). `own`: this subtask's restored source state; `all`: every
-/// source subtask's. At unchanged parallelism this is the owner rule's set.
+/// state (those of its topic), plus every partition of its topic no restored state holds (new
+/// partitions, which the enumerator assigns with [`kafka_split_owner`]). `own`: this subtask's
+/// restored source state; `all`: every source subtask's; `topic`: the topic's name and its
+/// partitions' range in the broker's log (partition `first + i` is the topic's partition `i`).
+/// At unchanged parallelism this is the owner rule's set.
 pub fn restored_source_partitions(
     own: Option<&OperatorState>,
     all: &[&OperatorState],
-    partitions: u32,
+    topic: (&str, std::ops::Range<u32>),
     subtask: u32,
     parallelism: u32,
 ) -> BTreeSet<PartitionId> {
@@ -150,14 +161,16 @@ pub fn restored_source_partitions(
         OperatorState::SourceOffsets(m) => m.keys().copied().collect::<Vec<_>>(),
         other => panic!("restoring a log source from {other:?}"),
     };
+    let (name, range) = topic;
     let restored: BTreeSet<PartitionId> = all.iter().flat_map(|st| offsets(st)).collect();
     let mut mine: BTreeSet<PartitionId> = own.map(offsets).unwrap_or_default().into_iter().collect();
     mine.extend(
-        (0..partitions)
+        range
+            .clone()
             .map(PartitionId)
-            .filter(|p| !restored.contains(p) && kafka_partition_owner(0, *p, parallelism) == subtask),
+            .filter(|p| !restored.contains(p) && kafka_split_owner(name, p.0 - range.start, parallelism) == subtask),
     );
-    mine.retain(|p| p.0 < partitions);
+    mine.retain(|p| range.contains(&p.0));
     mine
 }
 
@@ -176,6 +189,12 @@ pub struct OperatorLayout {
     pub vertex: VertexParallelism,
     /// Subtask `i`'s state is `tasks[slots[i].0].operators[slots[i].1]`.
     pub slots: Vec<(TaskId, usize)>,
+    /// A Kafka source: its topic's name and the broker partition that is the topic's partition
+    /// 0 (1.11 restores union state and each subtask keeps what [`kafka_split_owner`] gives it).
+    /// None: any other operator, or a source of an unnamed topic at partition 0 (the owner rule
+    /// of a name whose hash is 0).
+    #[serde(default)]
+    pub source_topic: Option<(String, u32)>,
 }
 
 /// A job's operators and tasks, as far as state is concerned.
@@ -425,7 +444,7 @@ pub fn assign(
             | OperatorState::EventWindow(_)
             | OperatorState::Join(_) => rescale_keyed(&op.uid, &states, &old_op.vertex, &vertex)?,
             OperatorState::SourceOffsets(_) => {
-                let (st, owned) = rescale_source(&op.uid, &states, new_p, profile)?;
+                let (st, owned) = rescale_source(op, &states, new_p, profile)?;
                 for (i, set) in owned.into_iter().enumerate() {
                     source_partitions.insert(op.slots[i].0, set);
                 }
@@ -576,7 +595,7 @@ type SourceAssignment = (Vec<OperatorState>, Vec<BTreeSet<PartitionId>>);
 /// Source offsets: 1.11 broadcasts the union and each subtask keeps its owner-rule partitions;
 /// 2.x splits the (partition, offset) entries round robin.
 fn rescale_source(
-    uid: &str,
+    op: &OperatorLayout,
     states: &[&OperatorState],
     new_p: u32,
     profile: Profile,
@@ -591,15 +610,15 @@ fn rescale_source(
         .collect();
     for (p, _) in entries.iter().flatten() {
         if !seen.insert(*p) {
-            return Err(RescaleError::DuplicatePartition { uid: uid.to_string(), partition: *p });
+            return Err(RescaleError::DuplicatePartition { uid: op.uid.clone(), partition: *p });
         }
     }
     let mode = source_state_mode(profile);
     let parts = repartition(mode, &entries, new_p);
+    let (topic, first) = op.source_topic.as_ref().map_or(("", 0), |(name, first)| (name.as_str(), *first));
+    let owner = |p: &PartitionId| kafka_split_owner(topic, p.0.saturating_sub(first), new_p);
     let owned: Vec<BTreeSet<PartitionId>> = match mode {
-        ListMode::Union => (0..new_p)
-            .map(|i| seen.iter().copied().filter(|p| kafka_partition_owner(0, *p, new_p) == i).collect())
-            .collect(),
+        ListMode::Union => (0..new_p).map(|i| seen.iter().copied().filter(|p| owner(p) == i).collect()).collect(),
         _ => parts.iter().map(|v| v.iter().map(|(p, _)| *p).collect()).collect(),
     };
     let states = parts.into_iter().map(|v| OperatorState::SourceOffsets(v.into_iter().collect())).collect();

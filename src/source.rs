@@ -2,8 +2,8 @@
 //!
 //! [`LogSource`] is one subtask of a Kafka source. Its state is an offset per owned partition,
 //! stored as union list state: on restore every subtask sees the states of all subtasks and
-//! keeps the partitions it owns (`p % parallelism == subtask`). What the state holds depends on
-//! the profile (§9): 1.11's `FlinkKafkaConsumer` stores the **last read** offset and commits
+//! keeps the partitions it owns (`rescale::kafka_split_owner`: round robin from the start index
+//! of the topic's name). What the state holds depends on the profile (§9): 1.11's `FlinkKafkaConsumer` stores the **last read** offset and commits
 //! `offset + 1`; 2.x's `KafkaSource` stores the **next** offset to read and commits it as-is.
 //! Both commit "next to read" to the broker, and only when a checkpoint completes.
 //!

@@ -725,8 +725,6 @@ mod watermarks;
 
 #[path = "task_build.rs"]
 mod build;
-#[cfg(test)]
-use build::topic_partitions;
 
 #[path = "task_end_of_input.rs"]
 mod end_of_input;

@@ -126,11 +126,12 @@ fn build_head(
         HeadSpec::Inputs { inputs, handler } => {
             Head::Inputs(BarrierHandler::new(*handler, *inputs, spec.profile, spec.variant))
         }
-        HeadSpec::LogSource { partitions, startup } => {
-            Head::Log(build_log_source(spec, from, 0, *partitions, *startup, committed, log_end))
+        HeadSpec::LogSource { partitions, topic, startup } => {
+            Head::Log(build_log_source(spec, from, (topic, 0..*partitions), *startup, committed, log_end))
         }
-        HeadSpec::LogTopic { first_partition, partitions, startup } => {
-            Head::Log(build_log_source(spec, from, *first_partition, *partitions, *startup, committed, log_end))
+        HeadSpec::LogTopic { first_partition, partitions, topic, startup } => {
+            let range = *first_partition..first_partition + partitions;
+            Head::Log(build_log_source(spec, from, (topic, range), *startup, committed, log_end))
         }
         HeadSpec::LineSource => Head::Line(LineSource::default()),
         HeadSpec::MultiInputs { gates, handler } => {
@@ -144,30 +145,35 @@ fn build_head(
     }
 }
 
-/// A log source reading `partitions` partitions from `first` on, restored from the
-/// checkpoint's source states of every subtask of the vertex (2.x: splits as list state).
+/// A log source reading `topic` (its name, its partitions' range in the broker's log),
+/// restored from the checkpoint's source states of every subtask of the vertex (2.x: splits as
+/// list state).
 fn build_log_source(
     spec: &TaskSpec,
     from: Restore<'_>,
-    first: u32,
-    partitions: u32,
+    topic: (&str, std::ops::Range<u32>),
     startup: StartupMode,
     committed: &BTreeMap<PartitionId, Offset>,
     log_end: &BTreeMap<PartitionId, Offset>,
 ) -> LogSource {
+    let (name, range) = topic;
+    let partitions = range.end - range.start;
     let mut s = LogSource::new(spec.subtask, spec.parallelism, partitions, spec.profile, startup, spec.variant);
-    s.set_first_partition(first);
+    s.set_first_partition(range.start);
+    s.set_topic(name);
     let union: Option<Vec<&OperatorState>> = from.checkpoint.map(|cp| {
         spec.vertex_peers.iter().filter_map(|t| cp.tasks.get(t)).filter_map(|snap| snap.operators.first()).collect()
     });
     if let Some(states) = union.as_deref().filter(|_| crate::rescale::source_state_is_split(spec.profile)) {
         // 2.x: the splits are operator list state, split round robin (§12.3).
         let own_state = from.own.and_then(|snap| snap.operators.first());
-        s.assign_partitions(if first == 0 {
-            crate::rescale::restored_source_partitions(own_state, states, partitions, spec.subtask, spec.parallelism)
-        } else {
-            topic_partitions(own_state, states, first..first + partitions, spec.subtask, spec.parallelism)
-        });
+        s.assign_partitions(crate::rescale::restored_source_partitions(
+            own_state,
+            states,
+            (name, range),
+            spec.subtask,
+            spec.parallelism,
+        ));
     }
     s.initialize(union.as_deref(), committed, log_end);
     s
@@ -235,12 +241,12 @@ fn restored_lists(chain: &[ChainedOperator], own: Option<&TaskSnapshot>) -> Vec<
 }
 
 /// Several output edges, each `(partitioner, late side output)`, channels numbered in order.
-fn multi_tail(spec: &TaskSpec, edges: impl Iterator<Item = (Partitioner, bool)>) -> Tail {
+fn multi_tail(edges: impl Iterator<Item = (Partitioner, bool)>) -> Tail {
     let mut first = 0;
     Tail::Multi(
         edges
             .map(|(p, late)| {
-                let e = (p.clone(), first, spec.subtask, late);
+                let e = (p.clone(), first, p.round_robin_start(), late);
                 first += p.num_channels();
                 e
             })
@@ -251,9 +257,9 @@ fn multi_tail(spec: &TaskSpec, edges: impl Iterator<Item = (Partitioner, bool)>)
 /// The task's tail: its output edges, or its sink (a 2PC sink restored from the last state).
 fn build_tail(spec: &TaskSpec, chain_len: usize, own: Option<&TaskSnapshot>, dormant: bool) -> Tail {
     match &spec.tail {
-        TailSpec::Output(p) => Tail::Output { partitioner: p.clone(), next_rr: spec.subtask },
-        TailSpec::Outputs(ps) => multi_tail(spec, ps.iter().map(|p| (p.clone(), false))),
-        TailSpec::Tagged(ps) => multi_tail(spec, ps.iter().cloned()),
+        TailSpec::Output(p) => Tail::Output { partitioner: p.clone(), next_rr: p.round_robin_start() },
+        TailSpec::Outputs(ps) => multi_tail(ps.iter().map(|p| (p.clone(), false))),
+        TailSpec::Tagged(ps) => multi_tail(ps.iter().cloned()),
         TailSpec::PrintSink => Tail::Print(PrintSink::default()),
         TailSpec::TwoPhaseCommitSink => Tail::TwoPc(two_pc_sink(spec, own, dormant)),
         TailSpec::Tree(tree) => Tail::Tree(tree_tail(spec, tree, chain_len, own, dormant)),
@@ -303,7 +309,7 @@ fn tree_tail(
         .iter()
         .map(|e| match e {
             ChainEnd::Edge(p, late) => {
-                let edge = (p.clone(), first, spec.subtask, *late);
+                let edge = (p.clone(), first, p.round_robin_start(), *late);
                 first += p.num_channels();
                 TreeEnd::Edge(edge)
             }
@@ -367,30 +373,6 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
         late_lost: own.is_some() && variant == Variant::LateSideOutputLostOnRestore,
         ..EventTime::default()
     }
-}
-
-/// A topic source's partitions after a restore (2.x split state): the splits of its own
-/// restored state, plus the topic's partitions no restored state holds that the owner rule
-/// (counted from the topic's first partition) gives it.
-pub(super) fn topic_partitions(
-    own: Option<&OperatorState>,
-    all: &[&OperatorState],
-    topic: std::ops::Range<u32>,
-    subtask: u32,
-    parallelism: u32,
-) -> std::collections::BTreeSet<PartitionId> {
-    let keys = |st: &OperatorState| match st {
-        OperatorState::SourceOffsets(m) => m.keys().copied().collect::<Vec<_>>(),
-        other => panic!("restoring a log source from {other:?}"),
-    };
-    let restored: std::collections::BTreeSet<PartitionId> = all.iter().flat_map(|st| keys(st)).collect();
-    let mut mine: std::collections::BTreeSet<PartitionId> = own.map(keys).unwrap_or_default().into_iter().collect();
-    let first = topic.start;
-    mine.extend(
-        topic.clone().map(PartitionId).filter(|p| !restored.contains(p) && (p.0 - first) % parallelism == subtask),
-    );
-    mine.retain(|p| topic.contains(&p.0));
-    mine
 }
 
 /// How a 2.x task restored from an entry marked finished is deployed (FLIP-147), read from the

@@ -242,10 +242,10 @@ pub(super) fn route(
 ) {
     let channel = match *partitioner {
         Partitioner::Forward => 0,
-        Partitioner::Rebalance { channels } => {
-            let c = *next_rr % channels;
-            *next_rr = next_rr.wrapping_add(1);
-            c
+        Partitioner::Rebalance { channels, .. } => {
+            // `RebalancePartitioner#selectChannel`: advance, then send.
+            *next_rr = (*next_rr + 1) % channels;
+            *next_rr
         }
         Partitioner::Hash { channels } => key_group_route(&key_of(&r.value), channels),
         Partitioner::KeyGroups { channels, max_parallelism } => {

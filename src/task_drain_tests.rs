@@ -59,7 +59,7 @@ impl UserOperator for Ends {
 
 fn spec(profile: Profile, source: bool) -> TaskSpec {
     let head = if source {
-        HeadSpec::LogSource { partitions: 1, startup: StartupMode::Earliest }
+        HeadSpec::LogSource { partitions: 1, topic: String::new(), startup: StartupMode::Earliest }
     } else {
         HeadSpec::Inputs { inputs: 1, handler: HandlerKind::Aligned }
     };

@@ -172,7 +172,8 @@ fn a_line_source_with_timestamps_feeds_its_generator() {
 fn a_source_emits_periodic_watermarks_and_max_at_the_end() {
     let mut c = SurvivingCounters::default();
     let e = BTreeMap::new();
-    let head = HeadSpec::LogSource { partitions: 1, startup: crate::source::StartupMode::Earliest };
+    let head =
+        HeadSpec::LogSource { partitions: 1, topic: String::new(), startup: crate::source::StartupMode::Earliest };
     let mut t = Task::new(
         spec(head, vec![window_op(0, false)], TailSpec::Output(Partitioner::Forward)),
         0,
@@ -212,7 +213,8 @@ fn a_source_emits_periodic_watermarks_and_max_at_the_end() {
 fn a_restored_window_fired_at_the_end_of_input_waits_for_the_final_checkpoint() {
     let mut c = SurvivingCounters::default();
     let e = BTreeMap::new();
-    let head = HeadSpec::LogSource { partitions: 1, startup: crate::source::StartupMode::Earliest };
+    let head =
+        HeadSpec::LogSource { partitions: 1, topic: String::new(), startup: crate::source::StartupMode::Earliest };
     let s = spec(head, vec![window_op(0, false)], TailSpec::PrintSink);
     let lr = LogRecord {
         partition: PartitionId(0),

@@ -16,6 +16,8 @@ pub enum HeadSpec {
     LogSource {
         /// Partitions of the log.
         partitions: u32,
+        /// The topic's name: which subtask reads its partition 0 (`rescale::kafka_split_owner`).
+        topic: String,
         /// Where a fresh source starts reading.
         startup: StartupMode,
     },
@@ -26,6 +28,8 @@ pub enum HeadSpec {
     LogTopic {
         /// The topic's first partition in the log.
         first_partition: u32,
+        /// The topic's name: which subtask reads its partition 0 (`rescale::kafka_split_owner`).
+        topic: String,
         /// The topic's partitions.
         partitions: u32,
         /// Where a fresh source starts reading.
@@ -101,6 +105,27 @@ pub enum ChainHop {
     LateEnd(usize),
 }
 
+impl TailSpec {
+    /// Every network output edge's partitioner, in the tail's edge order (a tree's in the order
+    /// of its ends).
+    pub fn partitioners_mut(&mut self) -> Vec<&mut Partitioner> {
+        match self {
+            TailSpec::Output(p) => vec![p],
+            TailSpec::Outputs(ps) => ps.iter_mut().collect(),
+            TailSpec::Tagged(ps) => ps.iter_mut().map(|(p, _)| p).collect(),
+            TailSpec::Tree(tree) => tree
+                .ends
+                .iter_mut()
+                .filter_map(|e| match e {
+                    ChainEnd::Edge(p, _) => Some(p),
+                    _ => None,
+                })
+                .collect(),
+            TailSpec::PrintSink | TailSpec::TwoPhaseCommitSink => Vec::new(),
+        }
+    }
+}
+
 /// One end of a [`ChainTree`].
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum ChainEnd {
@@ -120,10 +145,15 @@ pub enum ChainEnd {
 pub enum Partitioner {
     /// One downstream task (same parallelism, one-to-one).
     Forward,
-    /// Round robin over `channels` downstream tasks.
+    /// Round robin over `channels` downstream tasks (`RebalancePartitioner`): the first record
+    /// goes to `(start + 1) % channels`, each next one to the channel after.
     Rebalance {
         /// Downstream tasks.
         channels: u32,
+        /// Flink's `nextChannelToSendTo` after `RebalancePartitioner#setup`, a draw in
+        /// `0..channels` per output edge of each task attempt (`ThreadLocalRandom` in Flink,
+        /// a seeded draw given by the host here).
+        start: u32,
     },
     /// Key-group routing by `key_of(value)` over `channels` downstream tasks (key_by), with
     /// 128 key groups ([`crate::operator::MAX_PARALLELISM`]).
@@ -148,11 +178,19 @@ pub enum Partitioner {
 }
 
 impl Partitioner {
+    /// The round-robin position an edge starts from: a rebalance's drawn start, 0 otherwise.
+    pub fn round_robin_start(&self) -> u32 {
+        match *self {
+            Partitioner::Rebalance { start, .. } => start,
+            _ => 0,
+        }
+    }
+
     /// The downstream channels of this edge.
     pub fn num_channels(&self) -> u32 {
         match *self {
             Partitioner::Forward => 1,
-            Partitioner::Rebalance { channels }
+            Partitioner::Rebalance { channels, .. }
             | Partitioner::Hash { channels }
             | Partitioner::KeyGroups { channels, .. }
             | Partitioner::Broadcast { channels } => channels,

@@ -208,7 +208,7 @@ struct TaskCase {
 
 fn task_spec(profile: Profile, source: bool) -> TaskSpec {
     let head = if source {
-        HeadSpec::LogSource { partitions: 1, startup: StartupMode::Earliest }
+        HeadSpec::LogSource { partitions: 1, topic: String::new(), startup: StartupMode::Earliest }
     } else {
         HeadSpec::Inputs { inputs: 1, handler: HandlerKind::Aligned }
     };
@@ -1218,10 +1218,9 @@ fn task_invariants_catch_a_corrupt_state() {
 
 /// A topic source's partitions after a 2.x restore (split state): its own restored splits
 /// (only those of its topic), plus the topic's partitions that no restored state holds, given
-/// by the owner rule counted from the topic's first partition: `(p - first) % parallelism ==
-/// subtask`. This is the model's deterministic stand-in for Flink's
-/// `KafkaSourceEnumerator#getSplitOwner` (which starts from a hash of the topic name) for
-/// partitions the enumerator discovers as new.
+/// by Flink's `KafkaSourceEnumerator#getSplitOwner` counted from the topic's first partition:
+/// `(start + p - first) % parallelism == subtask`, the start from the topic's name (0 for a
+/// name whose hash is 0, such as the empty one; 1 for `input-topic` at parallelism 3).
 #[test]
 fn a_restored_topic_source_keeps_its_splits_and_takes_unowned_partitions_by_the_owner_rule() {
     let offsets = |ps: &[u32]| OperatorState::SourceOffsets(ps.iter().map(|p| (PartitionId(*p), Offset(0))).collect());
@@ -1230,18 +1229,23 @@ fn a_restored_topic_source_keeps_its_splits_and_takes_unowned_partitions_by_the_
     let all = [&own, &other];
     // Topic 10..17 at parallelism 3: 12, 13, 15, 16 are held by no restored state; subtask 2
     // owns 12 and 15 ((12-10) % 3 = 2, (15-10) % 3 = 2); 3 belongs to another topic.
-    let mine = crate::task::topic_partitions(Some(&own), &all, 10..17, 2, 3);
+    let parts = |own, name, subtask| crate::rescale::restored_source_partitions(own, &all, (name, 10..17), subtask, 3);
     let want: std::collections::BTreeSet<PartitionId> = [10, 12, 14, 15].map(PartitionId).into_iter().collect();
-    assert_eq!(mine, want);
-    let zero = crate::task::topic_partitions(None, &all, 10..17, 0, 3);
-    assert_eq!(zero, [13, 16].map(PartitionId).into_iter().collect(), "subtask 0: 13 and 16, no own state");
+    assert_eq!(parts(Some(&own), "", 2), want);
+    assert_eq!(
+        parts(None, "", 0),
+        [13, 16].map(PartitionId).into_iter().collect(),
+        "subtask 0: 13 and 16, no own state"
+    );
+    // `input-topic` starts at subtask 1 of 3: its partition 2 (broker 12) goes to subtask 0.
+    assert_eq!(parts(None, "input-topic", 0), [12, 15].map(PartitionId).into_iter().collect(), "rotated by the name");
 }
 
 /// Routing through several output edges (a vertex feeding several downstream operators,
 /// Flink's `RecordWriterOutput` per edge): each edge's channels follow the previous edges'.
 /// `rebalance` is round robin (Flink's `RebalancePartitioner#selectChannel`:
-/// `(next + 1) % channels`), starting from the subtask index (the model's deterministic
-/// stand-in for the random start of `RebalancePartitioner#setup`); `broadcast` sends one copy
+/// `(next + 1) % channels`), each edge from its own start (the draw of
+/// `RebalancePartitioner#setup`, here 0 and 2: first channels 1 and 0); `broadcast` sends one copy
 /// to every channel (`BroadcastPartitioner`), each copy's lineage sub-index extended by its
 /// channel so copies stay distinguishable.
 #[test]
@@ -1252,9 +1256,9 @@ fn records_are_routed_round_robin_and_broadcast_per_output_edge() {
     spec.subtask = 1;
     spec.parallelism = 2;
     spec.tail = TailSpec::Outputs(vec![
-        Partitioner::Rebalance { channels: 2 },
+        Partitioner::Rebalance { channels: 2, start: 0 },
         Partitioner::Broadcast { channels: 2 },
-        Partitioner::Rebalance { channels: 3 },
+        Partitioner::Rebalance { channels: 3, start: 2 },
     ]);
     let mut t = Task::new(spec, 0, None, &e, &e, &mut c);
     let mut got = Vec::new();
@@ -1270,19 +1274,19 @@ fn records_are_routed_round_robin_and_broadcast_per_output_edge() {
     assert_eq!(
         got,
         vec![
-            // edge 0 (channels 0-1) from 1; edge 1 (channels 2-3): both; edge 2 (channels 4-6) from 1
+            // edge 0 (channels 0-1) from 1; edge 1 (channels 2-3): both; edge 2 (channels 4-6) from 0
             (0, 1, 5),
             (0, 2, b(0)),
             (0, 3, b(1)),
-            (0, 5, 5),
+            (0, 4, 5),
             (1, 0, 5),
             (1, 2, b(0)),
             (1, 3, b(1)),
-            (1, 6, 5),
+            (1, 5, 5),
             (2, 1, 5),
             (2, 2, b(0)),
             (2, 3, b(1)),
-            (2, 4, 5),
+            (2, 6, 5),
         ]
     );
 }

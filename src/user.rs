@@ -234,7 +234,8 @@ pub(crate) fn restore_state(u: &mut dyn UserOperator, state: &OperatorState) {
 /// same records every time (a replayable source), or a restore cannot be exactly once.
 pub trait UserSource: fmt::Debug + Send {
     /// Every split of the source, in a stable order (the host assigns them to the parallel
-    /// readers as Kafka partitions: split `i` to subtask `i % parallelism`).
+    /// readers as the partitions of the source's Kafka topic: split `i` to subtask
+    /// `rescale::kafka_split_owner(topic, i, parallelism)`).
     fn splits(&self) -> Vec<PartitionId>;
     /// The next record of `split` available at `now_ms` (simulated time) at the current
     /// position, advancing it; `None` when the split has nothing available yet (or ended).

@@ -465,7 +465,7 @@ impl<'a> Harness<'a> {
         self.finished = vec![false; self.graph.tasks.len()];
         self.valves = self.upstream.iter().map(|u| RefValve::new(u.len())).collect();
         for t in 0..self.graph.tasks.len() {
-            let spec = self.graph.task_spec(self.spec, TaskId(t as u32), Attempt(self.attempt), &BTreeMap::new());
+            let spec = self.graph.task_spec(self.spec, TaskId(t as u32), Attempt(self.attempt), &BTreeMap::new(), 0);
             let mut task =
                 Task::new(spec, self.now, self.latest.as_ref(), &BTreeMap::new(), &self.log_end, &mut self.counters);
             task.set_wait_for_final_checkpoint(self.wait_final);

@@ -167,7 +167,7 @@ fn a_forward_fan_out_is_one_task_running_a_tree() {
     let to_pair = s.operators.iter().position(|o| o.name == "ToPair").expect("ToPair");
     assert_eq!(g.out_edges[0], [(1, 0)]);
     assert_eq!(g.vertices[1].input_ops, [to_pair]);
-    let t = g.task_spec(&s, g.vertex_tasks(0)[0], ckptsim::Attempt(0), &Default::default());
+    let t = g.task_spec(&s, g.vertex_tasks(0)[0], ckptsim::Attempt(0), &Default::default(), 0);
     assert!(matches!(t.tail, ckptsim::task::TailSpec::Tree(_)));
     let o = ckptsim_sim::outcome::run(&s, s.default_seed);
     assert!(o.passed(), "{:?}", o.verdicts);
@@ -276,7 +276,7 @@ fn a_forward_late_side_output_chains_into_the_window_task() {
     assert_eq!(vertex_names(&g), ["Source: Source -> ToPair", "Window -> (Sink: Sums, LateDoubled -> Sink: LateSink)"]);
     assert!(!g.is_line(&s, 1));
     assert!(g.out_edges[1].is_empty(), "no network edge leaves the window's task");
-    let t = g.task_spec(&s, g.vertex_tasks(1)[0], ckptsim::Attempt(0), &Default::default());
+    let t = g.task_spec(&s, g.vertex_tasks(1)[0], ckptsim::Attempt(0), &Default::default(), 0);
     let TailSpec::Tree(tree) = &t.tail else { panic!("the window's task runs a tree: {:?}", t.tail) };
     let late: Vec<&ChainHop> = tree.hops.iter().flatten().filter(|h| matches!(h, ChainHop::LateOp(_))).collect();
     assert_eq!(late.len(), 1, "one late hop, to LateDoubled: {:?}", tree.hops);
@@ -294,7 +294,7 @@ fn a_forward_late_side_output_chains_into_the_window_task() {
     let c = eventtime("late-side-branch-chained-sink.toml");
     let cg = Graph::build(&c);
     assert_eq!(vertex_names(&cg)[1..], ["Window -> Sink: LatePrint", "Sink: Sums"]);
-    let t = cg.task_spec(&c, cg.vertex_tasks(1)[1], ckptsim::Attempt(0), &Default::default());
+    let t = cg.task_spec(&c, cg.vertex_tasks(1)[1], ckptsim::Attempt(0), &Default::default(), 0);
     let TailSpec::Tree(tree) = &t.tail else { panic!("a tree: {:?}", t.tail) };
     assert!(tree.hops.iter().flatten().any(|h| matches!(h, ChainHop::LateEnd(_))), "{:?}", tree.hops);
     // Not chainable: a rebalance, or another parallelism.
@@ -410,4 +410,69 @@ fn a_sliding_window_join_pairs_per_window_and_skips_only_late_windows() {
     let back = load_spec(&file).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(back.operators[join].kind, s.operators[join].kind);
     let _ = std::fs::remove_dir_all(&dir);
+/// Session 33: every log source's head names the topic it reads (`topic`, else `input-topic`,
+/// `input-topic-2`, ... in source order), whose name places the partitions on the readers
+/// (Flink's `getSplitOwner`); each `rebalance` edge of each task attempt starts where the
+/// run's seed draws (`RebalancePartitioner#setup`), the same draw for the same seed.
+#[test]
+fn sources_name_their_topics_and_rebalance_starts_are_seeded_per_attempt() {
+    use ckptsim::task::{HeadSpec, Partitioner, TailSpec};
+    let text = r#"
+name = "topics-and-rebalance"
+stop_at_ms = 1000
+[[operators]]
+kind = "log-source"
+name = "A"
+parallelism = 3
+[[operators]]
+kind = "log-source"
+name = "B"
+parallelism = 3
+[[operators]]
+kind = "log-source"
+name = "C"
+parallelism = 3
+topic = "orders"
+[[operators]]
+kind = "union"
+inputs = ["A", "B", "C"]
+parallelism = 3
+[[operators]]
+kind = "rebalance"
+[[operators]]
+kind = "print-sink"
+parallelism = 4
+[inputs.A]
+partitions = 3
+records = [{ at_ms = 1, value = "a" }]
+[inputs.B]
+partitions = 3
+records = [{ at_ms = 1, value = "b" }]
+[inputs.C]
+partitions = 3
+records = [{ at_ms = 1, value = "c" }]
+"#;
+    let sc = ckptsim_sim::scenario::parse("topics-and-rebalance.toml", text).expect("valid");
+    let s = ckptsim_sim::load::to_spec(&sc, "topics-and-rebalance.toml");
+    let g = Graph::build(&s);
+    let topic = |v: usize| match g.task_spec(&s, g.vertex_tasks(v)[0], ckptsim::Attempt(0), &Default::default(), 0).head
+    {
+        HeadSpec::LogTopic { topic, .. } | HeadSpec::LogSource { topic, .. } => topic,
+        other => panic!("not a source: {other:?}"),
+    };
+    assert_eq!([topic(0), topic(1), topic(2)], ["input-topic", "input-topic-2", "orders"]);
+    let union = g.vertices.iter().position(|v| v.ops.contains(&3)).expect("the union's vertex");
+    let starts = |seed: u64, attempt: u32| -> Vec<u32> {
+        g.vertex_tasks(union)
+            .into_iter()
+            .map(|t| match g.task_spec(&s, t, ckptsim::Attempt(attempt), &Default::default(), seed).tail {
+                TailSpec::Output(Partitioner::Rebalance { channels: 4, start }) => start,
+                other => panic!("not a rebalance over 4: {other:?}"),
+            })
+            .collect()
+    };
+    assert_eq!(starts(1, 0), starts(1, 0), "deterministic per seed");
+    let drawn: std::collections::BTreeSet<Vec<u32>> = (0..8).map(|seed| starts(seed, 0)).collect();
+    assert!(drawn.len() > 1, "other seeds draw other starts: {drawn:?}");
+    assert!((0..8).any(|a| starts(1, a) != starts(1, 0)), "a new attempt draws again");
 }

@@ -87,6 +87,7 @@ fn all_fields_example_has_the_written_values() {
         ]
     );
     assert_eq!(s.source().kind, OperatorKindSpec::LogSource { startup: StartupMode::Earliest });
+    assert_eq!(s.source().topic.as_deref(), Some("orders"));
     assert_eq!(s.source().state_padding_bytes, 1024);
     assert_eq!(s.operators[1].kind, OperatorKindSpec::Filter { function: Udf::DropEmpty });
     let map = &s.operators[2];

@@ -48,11 +48,15 @@ pub struct LogSource {
     pub(super) commit_on_checkpoint: bool,
     /// The partitions this subtask reads when a restore decided them (2.x: the splits of its
     /// own restored list state, [`LogSource::assign_partitions`]); None: the owner rule
-    /// `p % parallelism == subtask`.
+    /// (`crate::rescale::kafka_split_owner` of the topic's name).
     assigned: Option<BTreeSet<PartitionId>>,
     /// The first partition of this source's topic: it reads `first..first + partitions` of the
     /// broker's log (several sources, semantics §14); 0 for the one source of a linear job.
     first: u32,
+    /// The topic's start index among this source's readers: the subtask that reads the topic's
+    /// partition 0, `((topic.hashCode() * 31) & 0x7FFFFFFF) % parallelism`
+    /// ([`LogSource::set_topic`]); 0 until set (a name whose hash is 0).
+    start_index: u32,
 }
 
 impl LogSource {
@@ -82,6 +86,7 @@ impl LogSource {
             commit_on_checkpoint: true,
             assigned: None,
             first: 0,
+            start_index: 0,
         };
         s.invariants();
         s
@@ -93,6 +98,15 @@ impl LogSource {
     pub fn set_first_partition(&mut self, first: u32) {
         assert!(!self.initialized, "source subtask {}: topic set after initialize", self.subtask);
         self.first = first;
+    }
+
+    /// Before [`LogSource::initialize`]: the topic's name, whose Java `hashCode` decides which
+    /// subtask reads the topic's partition 0 (Flink's `KafkaSourceEnumerator#getSplitOwner`,
+    /// 1.11's `KafkaTopicPartitionAssigner#assign`); the next partitions follow round robin.
+    pub fn set_topic(&mut self, name: &str) {
+        assert!(!self.initialized, "source subtask {}: topic named after initialize", self.subtask);
+        self.start_index = crate::rescale::kafka_topic_start_index(name, self.parallelism);
+        self.invariants();
     }
 
     /// The broker partitions of this source's topic.
@@ -118,13 +132,17 @@ impl LogSource {
         self.invariants();
     }
 
-    /// Whether this subtask reads partition `p` (`p % parallelism == subtask`, or the
-    /// partitions a restore assigned).
+    /// Whether this subtask reads partition `p`: the topic's partition `p - first` by the owner
+    /// rule (`(start_index + p - first) % parallelism == subtask`, the topic's partitions round
+    /// robin from its start index), or the partitions a restore assigned.
     pub fn owns(&self, p: PartitionId) -> bool {
         self.topic().contains(&p.0)
             && match &self.assigned {
                 Some(a) => a.contains(&p),
-                None => (p.0 - self.first) % self.parallelism == self.subtask,
+                None => {
+                    let in_topic = PartitionId(p.0 - self.first);
+                    crate::rescale::kafka_partition_owner(self.start_index, in_topic, self.parallelism) == self.subtask
+                }
             }
     }
 
@@ -361,6 +379,12 @@ impl LogSource {
     /// Panics if the source's state is inconsistent (state before initialization, positions of partitions it does not own).
     pub fn invariants(&self) {
         assert!(self.parallelism >= 1 && self.subtask < self.parallelism);
+        assert!(
+            self.start_index < self.parallelism,
+            "start index {} of {} readers",
+            self.start_index,
+            self.parallelism
+        );
         if !self.initialized {
             assert!(self.positions.is_empty() && self.pending.is_empty(), "state before initialize");
             return;

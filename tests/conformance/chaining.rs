@@ -65,7 +65,7 @@ fn check(c: &Case) -> Result<(), String> {
         .map(|vi| {
             let names = g.vertices[vi].ops.iter().map(|o| spec.operators[*o].name.clone()).collect();
             let tree = matches!(
-                g.task_spec(&spec, g.vertex_tasks(vi)[0], ckptsim::Attempt(0), &Default::default()).tail,
+                g.task_spec(&spec, g.vertex_tasks(vi)[0], ckptsim::Attempt(0), &Default::default(), 0).tail,
                 TailSpec::Tree(_)
             );
             (names, tree)

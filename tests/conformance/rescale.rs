@@ -9,9 +9,9 @@ use ckptsim::key_group::{
 };
 use ckptsim::record::{CheckpointKind, Lineage, Record, Value};
 use ckptsim::rescale::{
-    assign, kafka_partition_owner, kafka_topic_start_index, repartition_broadcast, repartition_split,
-    repartition_union, rescale_in_flight, restored_source_partitions, ChannelMapper, InFlightRouting, InputChannel,
-    JobLayout, OperatorLayout, RescaleError, TaskInputs,
+    assign, kafka_partition_owner, kafka_split_owner, kafka_topic_start_index, repartition_broadcast,
+    repartition_split, repartition_union, rescale_in_flight, restored_source_partitions, ChannelMapper,
+    InFlightRouting, InputChannel, JobLayout, OperatorLayout, RescaleError, TaskInputs,
 };
 use ckptsim::sink::{TwoPhaseCommitSink, TxnStore};
 use ckptsim::source::{LogSource, StartupMode};
@@ -40,6 +40,7 @@ fn op_layout(uid: &str, vertex: VertexParallelism, first: u32, index: usize) -> 
         uid: uid.to_string(),
         vertex,
         slots: (0..vertex.parallelism).map(|i| (TaskId(first + i), index)).collect(),
+        source_topic: None,
     }
 }
 
@@ -391,7 +392,7 @@ fn kafka_rescaling(profile: Profile, p0: u32, n0: u32, p1: u32, n1: u32) -> Resu
         // What Task::new does for a log source.
         let mut s = LogSource::new(i, p1, n1, profile, StartupMode::Latest, Variant::Correct);
         if profile == F23 {
-            s.assign_partitions(restored_source_partitions(Some(&restored[i as usize]), &refs, n1, i, p1));
+            s.assign_partitions(restored_source_partitions(Some(&restored[i as usize]), &refs, ("", 0..n1), i, p1));
         }
         s.initialize(Some(&refs), &BTreeMap::new(), &BTreeMap::new());
         for (p, o) in s.positions() {
@@ -551,6 +552,65 @@ fn java_string_hash_matches_java() {
     assert_eq!(java_string_hash("polygenelubricants"), i32::MIN);
     assert!((1..=128).all(|p| kafka_topic_start_index("polygenelubricants", p) == 0));
     assert!((1..=128).any(|p| kafka_topic_start_index("test-topic", p) != 0), "an ordinary name rotates");
+}
+
+/// (topic, partitions, readers) -> the reader of each partition, as printed by Flink 1.11's
+/// `KafkaTopicPartitionAssigner#assign` (compiled from the apache/flink sources with its
+/// `KafkaTopicPartition`; 2.x's `KafkaSourceEnumerator#getSplitOwner` is the same expression,
+/// read in apache/flink-connector-kafka). `input-topic`, `input-topic-2`, ... are the scenario
+/// defaults; `polygenelubricants` hashes to `Integer.MIN_VALUE` (start index 0 everywhere).
+const FLINK_SPLIT_OWNERS: &[(&str, u32, u32, &[u32])] = &[
+    ("input-topic", 3, 2, &[0, 1, 0]),
+    ("input-topic", 4, 3, &[1, 2, 0, 1]),
+    ("input-topic", 6, 4, &[0, 1, 2, 3, 0, 1]),
+    ("input-topic", 2, 5, &[0, 1]),
+    ("input-topic", 5, 7, &[1, 2, 3, 4, 5]),
+    ("input-topic-2", 3, 2, &[1, 0, 1]),
+    ("input-topic-2", 4, 3, &[0, 1, 2, 0]),
+    ("input-topic-2", 6, 4, &[3, 0, 1, 2, 3, 0]),
+    ("input-topic-2", 2, 5, &[1, 2]),
+    ("input-topic-2", 5, 7, &[5, 6, 0, 1, 2]),
+    ("input-topic-3", 3, 2, &[0, 1, 0]),
+    ("input-topic-3", 4, 3, &[1, 2, 0, 1]),
+    ("input-topic-3", 6, 4, &[2, 3, 0, 1, 2, 3]),
+    ("input-topic-3", 2, 5, &[2, 3]),
+    ("input-topic-3", 5, 7, &[1, 2, 3, 4, 5]),
+    ("test-topic", 3, 2, &[0, 1, 0]),
+    ("test-topic", 4, 3, &[0, 1, 2, 0]),
+    ("test-topic", 6, 4, &[0, 1, 2, 3, 0, 1]),
+    ("test-topic", 2, 5, &[1, 2]),
+    ("test-topic", 5, 7, &[5, 6, 0, 1, 2]),
+    ("orders", 3, 2, &[1, 0, 1]),
+    ("orders", 4, 3, &[0, 1, 2, 0]),
+    ("orders", 6, 4, &[3, 0, 1, 2, 3, 0]),
+    ("orders", 2, 5, &[4, 0]),
+    ("orders", 5, 7, &[3, 4, 5, 6, 0]),
+    ("polygenelubricants", 3, 2, &[0, 1, 0]),
+    ("polygenelubricants", 4, 3, &[0, 1, 2, 0]),
+    ("polygenelubricants", 6, 4, &[0, 1, 2, 3, 0, 1]),
+    ("polygenelubricants", 2, 5, &[0, 1]),
+    ("polygenelubricants", 5, 7, &[0, 1, 2, 3, 4]),
+];
+
+#[test]
+fn split_owners_are_flinks_and_the_source_reads_them() {
+    for &(topic, partitions, readers, want) in FLINK_SPLIT_OWNERS {
+        let got: Vec<u32> = (0..partitions).map(|p| kafka_split_owner(topic, p, readers)).collect();
+        assert_eq!(got, want, "{topic}: {partitions} partitions over {readers} readers");
+        // The source subtask's owner rule reads exactly those, also for a topic starting at a
+        // later broker partition (several sources share one log).
+        for first in [0, 3] {
+            for sub in 0..readers {
+                let mut s = LogSource::new(sub, readers, partitions, F23, StartupMode::Earliest, Variant::Correct);
+                s.set_first_partition(first);
+                s.set_topic(topic);
+                s.initialize(None, &BTreeMap::new(), &BTreeMap::new());
+                let read: Vec<u32> = s.positions().keys().map(|p| p.0 - first).collect();
+                let mine: Vec<u32> = (0..partitions).filter(|p| want[*p as usize] == sub).collect();
+                assert_eq!(read, mine, "{topic} from {first}: subtask {sub} of {readers}");
+            }
+        }
+    }
 }
 
 #[test]

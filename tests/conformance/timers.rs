@@ -153,7 +153,12 @@ fn snapshot_and_restore() -> Result<(), String> {
 /// The layout of one window operator of parallelism `p` (tasks `first..first + p`, one slot).
 fn layout(p: u32, max: u32, first: u32) -> JobLayout {
     let vertex = VertexParallelism::new(p, MaxParallelism::Explicit(max)).expect("valid vertex");
-    let op = OperatorLayout { uid: "window".into(), vertex, slots: (0..p).map(|i| (TaskId(first + i), 0)).collect() };
+    let op = OperatorLayout {
+        uid: "window".into(),
+        vertex,
+        slots: (0..p).map(|i| (TaskId(first + i), 0)).collect(),
+        source_topic: None,
+    };
     JobLayout {
         operators: vec![op],
         tasks: (0..p).map(|i| (TaskId(first + i), 1)).collect(),

@@ -150,6 +150,7 @@ fn op_spec(o: &scenario::OperatorSpec) -> OpSpec {
         late_input: o.late_input,
         late_gate: o.late_gate,
         topic: None,
+        topic_name: o.topic.clone(),
         bounded: o.bounded,
         watermarks: o.watermarks,
         user_source: o

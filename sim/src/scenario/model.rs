@@ -285,6 +285,10 @@ pub struct OperatorSpec {
     /// Sources only: the input ends (log: stopping offsets at the end of the records; socket:
     /// the server closes after its last line). Default false (unbounded).
     pub bounded: bool,
+    /// `log-source` / `user-source` only: the `topic` it reads, as written (None: the default,
+    /// `input-topic`, `input-topic-2`, ... in source order; `crate::spec::JobSpec::topic_name`).
+    /// Its name decides which subtask reads each partition (Flink's `getSplitOwner`).
+    pub topic: Option<String>,
     /// `two-phase-commit-sink` only: the store's `transaction_timeout_ms` and
     /// `idempotent_commit` (issue 13 item 7); the default changes nothing.
     pub sink_store: ckptsim::sink::StoreConfig,

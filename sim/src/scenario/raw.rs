@@ -292,6 +292,8 @@ pub(crate) struct RawOperator {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) startup: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) topic: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) bounded: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) transaction_timeout_ms: Option<u64>,

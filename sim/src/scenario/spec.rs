@@ -47,6 +47,9 @@ pub struct OpSpec {
     /// A log source of a job with several sources: its topic, `(first partition, partitions)`
     /// of the broker's one log. None: the whole log (one source).
     pub topic: Option<(u32, u32)>,
+    /// A log or user source's `topic` key as written (None: the default name,
+    /// [`JobSpec::topic_name`]); the name decides which subtask reads each partition.
+    pub topic_name: Option<String>,
     /// A source of a job graph: its input ends (`bounded = true` on that source); a line
     /// reads `InputOptions::bounded` instead.
     pub bounded: bool,
@@ -483,6 +486,18 @@ impl JobSpec {
             && self.kafka.auto_commit.unwrap_or(self.profile.kafka_auto_commits_without_checkpointing())
     }
 
+    /// The name of the topic source operator `op` reads (a log or user source): its `topic` key,
+    /// or by default `input-topic` for the job's first such source and `input-topic-N` for the
+    /// N-th (N >= 2), as a job reads topics of distinct names. Which subtask reads each of its
+    /// partitions follows from it (`ckptsim::rescale::kafka_split_owner`).
+    pub fn topic_name(&self, op: usize) -> String {
+        if let Some(name) = &self.operators[op].topic_name {
+            return name.clone();
+        }
+        let ordinal = self.operators[..op].iter().filter(|o| matches!(o.kind, OpKind::LogSource { .. })).count() + 1;
+        default_topic_name(ordinal)
+    }
+
     /// The startup mode of the log source that reads broker partition `p` (its topic, or the
     /// whole log for a job with one log source); None when no log source reads it.
     pub fn startup_of(&self, p: u32) -> Option<StartupMode> {
@@ -693,3 +708,17 @@ impl JobSpec {
         }
     }
 }
+
+/// The default topic of a job's `ordinal`-th (from 1) log or user source: `input-topic`, then
+/// `input-topic-2`, `input-topic-3`, ... (the topic of Flink's `KafkaSource` documentation
+/// example, `setTopics("input-topic")`).
+pub fn default_topic_name(ordinal: usize) -> String {
+    if ordinal <= 1 {
+        DEFAULT_TOPIC.to_string()
+    } else {
+        format!("{DEFAULT_TOPIC}-{ordinal}")
+    }
+}
+
+/// The topic a job's first log source reads when its file names none.
+pub const DEFAULT_TOPIC: &str = "input-topic";

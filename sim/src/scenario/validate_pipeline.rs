@@ -55,6 +55,7 @@ impl Ctx<'_> {
             let user_io = self.user_io(i, &r, kind)?;
             let delivery_guarantee = self.delivery_guarantee(i, &r)?;
             let sink_v2 = self.sink_api(i, &r)?;
+            let topic = self.topic(i, &r)?;
             out.push(OperatorSpec {
                 name,
                 kind: kind_spec,
@@ -75,6 +76,7 @@ impl Ctx<'_> {
                 },
                 state_padding_bytes: r.state_padding_bytes.unwrap_or(0),
                 bounded: r.bounded.unwrap_or(false),
+                topic,
                 sink_store: ckptsim::sink::StoreConfig {
                     transaction_timeout_ms: r.transaction_timeout_ms,
                     idempotent_commit: r.idempotent_commit.unwrap_or(true),
@@ -90,6 +92,7 @@ impl Ctx<'_> {
                 event_time,
             });
         }
+        self.distinct_topics(&out)?;
         if graph {
             let inputs = self.graph_inputs(&raw_inputs, &out)?;
             for (o, (inputs, late)) in out.iter_mut().zip(inputs) {
@@ -100,6 +103,49 @@ impl Ctx<'_> {
             }
         }
         Ok(out)
+    }
+
+    /// A source's `topic`: a legal Kafka topic name (Kafka's `Topic.validate`: 1 to 249 of
+    /// ASCII letters, digits, `.`, `_`, `-`; not `.` or `..`).
+    fn topic(&self, i: usize, r: &RawOperator) -> Res<Option<String>> {
+        let Some(t) = &r.topic else { return Ok(None) };
+        let bad = if t.is_empty() {
+            Some("is empty".to_string())
+        } else if t.len() > 249 {
+            Some(format!("is {} characters long (Kafka allows at most 249)", t.len()))
+        } else if t == "." || t == ".." {
+            Some("cannot be `.` or `..`".to_string())
+        } else {
+            t.chars()
+                .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+                .map(|c| format!("contains {c:?}; a Kafka topic name has only ASCII letters, digits, `.`, `_` and `-`"))
+        };
+        match bad {
+            Some(why) => Err(self.err(&op_path(i, "topic"), format!("topic `{t}` {why}"))),
+            None => Ok(Some(t.clone())),
+        }
+    }
+
+    /// Every log and user source reads a topic of its own (a topic is a range of the broker's
+    /// partitions here): the names, defaults included, are distinct.
+    fn distinct_topics(&self, ops: &[OperatorSpec]) -> Res<()> {
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let sources = ops.iter().enumerate().filter(|(_, o)| matches!(o.kind, OperatorKindSpec::LogSource { .. }));
+        for (ordinal, (i, o)) in sources.enumerate() {
+            let name = o.topic.clone().unwrap_or_else(|| crate::spec::default_topic_name(ordinal + 1));
+            if let Some(first) = seen.insert(name.clone(), i) {
+                let at = if o.topic.is_some() { op_path(i, "topic") } else { op_path(i, "kind") };
+                return Err(self.err(
+                    &at,
+                    format!(
+                        "topic `{name}` is read by `{}` already; each source reads a topic of its own \
+                         (name them with distinct `topic` keys)",
+                        ops[first].name
+                    ),
+                ));
+            }
+        }
+        Ok(())
     }
 
     /// Each operator's `kind`, checked against the known kinds.
@@ -191,7 +237,7 @@ impl Ctx<'_> {
     /// Keys that only some kinds take are set only on those kinds.
     fn kind_only_keys(&self, i: usize, r: &RawOperator, kind: &str) -> Res<()> {
         let p = |key: &str| op_path(i, key);
-        let kind_keys: [(&str, bool, &[&str]); 15] = [
+        let kind_keys: [(&str, bool, &[&str]); 16] = [
             ("sink_api", r.sink_api.is_some(), &["two-phase-commit-sink"]),
             ("delivery_guarantee", r.delivery_guarantee.is_some(), &["user-sink"]),
             (
@@ -206,6 +252,7 @@ impl Ctx<'_> {
             ("upper_exclusive", r.upper_exclusive.is_some(), &["interval_join"]),
             ("size", r.size.is_some(), &["count_window"]),
             ("startup", r.startup.is_some(), &["log-source"]),
+            ("topic", r.topic.is_some(), &["log-source", "user-source"]),
             ("bounded", r.bounded.is_some(), &["log-source", "socket-source", "user-source"]),
             ("transaction_timeout_ms", r.transaction_timeout_ms.is_some(), &["two-phase-commit-sink"]),
             ("idempotent_commit", r.idempotent_commit.is_some(), &["two-phase-commit-sink"]),

@@ -132,6 +132,7 @@ fn action(at: &FaultAt, kind: &ActionSpec) -> RawAction {
 /// An operator's `kind` and its kind-specific keys.
 fn op_kind(o: &OpSpec, r: &mut RawOperator) {
     let user_sink = o.user_sink.as_ref().map(|u| u.name()).or_else(|| o.user_writer.as_ref().map(|u| u.name()));
+    r.topic = o.topic_name.clone();
     if let Some(u) = &o.user_source {
         r.kind = Some("user-source".into());
         r.function = Some(u.name().to_string());

@@ -13,7 +13,8 @@
 //! unbounded), heartbeats, the coordinator, restart delays and every chaos fault. A user
 //! function that throws (failure injectors) fails the job over globally at once: every task is
 //! redeployed from the latest completed checkpoint (up to the fixed-delay attempts, else 100).
-//! The floor is deterministic and uses no randomness, so it does not depend on the seed.
+//! The floor is deterministic and does not depend on the run's seed: its rebalance edges start
+//! where the scenario's default seed draws (`Graph::task_spec`), its only randomness.
 
 use crate::graph::Graph;
 use crate::key_routing::EffectiveVertices;
@@ -144,8 +145,13 @@ impl Floor<'_> {
         self.pending = None;
         self.to_notify.clear();
         for t in 0..self.graph.tasks.len() {
-            let spec =
-                self.graph.task_spec(self.spec, TaskId(t as u32), Attempt(self.attempt), &EffectiveVertices::new());
+            let spec = self.graph.task_spec(
+                self.spec,
+                TaskId(t as u32),
+                Attempt(self.attempt),
+                &EffectiveVertices::new(),
+                self.spec.default_seed,
+            );
             let counters = &mut self.counters[self.task_tm[t]];
             let task = Task::new(spec, now, self.latest.as_ref(), &self.committed_offsets, &self.log_end, counters);
             self.tasks.push(task);

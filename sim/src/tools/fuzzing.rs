@@ -115,6 +115,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         late_input: false,
         late_gate: None,
         topic: None,
+        topic_name: None,
         bounded: false,
         watermarks: None,
         user_source: None,

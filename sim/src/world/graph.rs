@@ -249,7 +249,8 @@ impl Graph {
 
     /// The sans-IO description of one attempt of `task`, its keyed output edges routed by the
     /// effective max parallelism of the vertices they enter (`rescaled`: the vertices a
-    /// rescale's new job adopted, empty for a job no rescale started; `key_routing.rs`). Every
+    /// rescale's new job adopted, empty for a job no rescale started; `key_routing.rs`), its
+    /// rebalance edges starting where `seed` draws for this attempt (`rebalance.rs`). Every
     /// driver (world, explorer, floor) builds its tasks here, so they run the same job.
     pub fn task_spec(
         &self,
@@ -257,6 +258,7 @@ impl Graph {
         task: TaskId,
         attempt: Attempt,
         rescaled: &BTreeMap<String, VertexParallelism>,
+        seed: u64,
     ) -> TaskSpec {
         let (vi, s) = self.task_vertex[task.0 as usize];
         let v = &self.vertices[vi];
@@ -282,6 +284,7 @@ impl Graph {
             vertex_peers: self.vertex_tasks(vi),
         };
         self.route_key_groups(spec, rescaled, &mut tspec);
+        super::rebalance::draw_starts(&mut tspec.tail, seed, task, attempt);
         tspec
     }
 
@@ -306,7 +309,7 @@ impl Graph {
             },
             OpKind::LogSource { startup } if first.topic.is_some() => {
                 let (first_partition, partitions) = first.topic.unwrap_or((0, 1));
-                HeadSpec::LogTopic { first_partition, partitions, startup: *startup }
+                HeadSpec::LogTopic { first_partition, partitions, topic: spec.topic_name(op), startup: *startup }
             }
             OpKind::SocketSource => HeadSpec::LineSource,
             OpKind::LogSource { startup } => HeadSpec::LogSource {
@@ -314,6 +317,7 @@ impl Graph {
                     crate::spec::InputSpec::Log { partitions, .. } => *partitions,
                     _ => 1,
                 },
+                topic: spec.topic_name(op),
                 startup: *startup,
             },
             _ => HeadSpec::Inputs { inputs: self.inputs_of(task).len() as u32, handler },
@@ -415,7 +419,7 @@ impl Graph {
             EdgeKind::Forward => Partitioner::Forward,
             EdgeKind::Hash => Partitioner::Hash { channels: n },
             EdgeKind::Broadcast => Partitioner::Broadcast { channels: n },
-            EdgeKind::Rebalance => Partitioner::Rebalance { channels: n },
+            EdgeKind::Rebalance => Partitioner::Rebalance { channels: n, start: 0 },
         }
     }
 

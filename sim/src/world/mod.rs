@@ -40,6 +40,7 @@ mod net;
 mod observe;
 mod per_attempt;
 mod protocol;
+mod rebalance;
 mod rescale;
 mod rows;
 mod services;
@@ -117,6 +118,8 @@ pub use crate::scenario::limits::EPOCH_STRIDE;
 
 /// The run's shared state, grouped by concern so a borrow names what it touches.
 struct World {
+    /// The run's seed (for draws made where the world builds a task: `rebalance.rs`).
+    seed: u64,
     spec: Arc<JobSpec>,
     graph: Arc<Graph>,
     t0: Instant,

@@ -106,8 +106,9 @@ impl RescaleRecord {
 /// uid is its name; a source's state is its task's slot 0, a sink's the last slot, a chained
 /// operator's `1 + its index in the chain` (`Task::take_snapshot`'s order).
 fn layout(spec: &JobSpec, graph: &Graph, vertices: &BTreeMap<String, VertexParallelism>) -> Result<JobLayout, String> {
-    let specs: Vec<TaskSpec> =
-        (0..graph.tasks.len()).map(|t| graph.task_spec(spec, TaskId(t as u32), Attempt(0), vertices)).collect();
+    let specs: Vec<TaskSpec> = (0..graph.tasks.len())
+        .map(|t| graph.task_spec(spec, TaskId(t as u32), Attempt(0), vertices, spec.default_seed))
+        .collect();
     let tasks = specs.iter().map(|t| (t.task, t.chain.len() + 2)).collect();
     let mut operators = Vec::new();
     for (i, o) in spec.operators.iter().enumerate() {
@@ -138,7 +139,10 @@ fn layout(spec: &JobSpec, graph: &Graph, vertices: &BTreeMap<String, VertexParal
             Some(v) => *v,
             None => configured_vertex(o)?,
         };
-        operators.push(OperatorLayout { uid: o.name.clone(), vertex, slots });
+        // A Kafka source's topic, for 1.11's union restore (`rescale::kafka_split_owner`).
+        let source_topic = matches!(o.kind, crate::spec::OpKind::LogSource { .. })
+            .then(|| (spec.topic_name(i), o.topic.map_or(0, |(first, _)| first)));
+        operators.push(OperatorLayout { uid: o.name.clone(), vertex, slots, source_topic });
     }
     Ok(JobLayout { operators, tasks, allow_non_restored_state: false, inputs: task_inputs(spec, graph) })
 }

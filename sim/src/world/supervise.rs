@@ -156,6 +156,7 @@ pub(super) async fn supervise(
 fn new_world(spec: &Arc<JobSpec>, graph: &Arc<Graph>, log: Arc<BrokerLog>, seed: u64, t0: Instant) -> World {
     let anchored = anchored(spec);
     World {
+        seed,
         spec: spec.clone(),
         graph: graph.clone(),
         t0,

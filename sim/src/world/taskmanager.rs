@@ -234,7 +234,7 @@ pub(super) fn stale_deploy(w: &mut World, tm: u32, task: TaskId, attempt: Attemp
 /// An injected deployment failure (`fail_on_deploy`) of one of the task's operators: the
 /// TaskManager rejects the submission and the execution is FAILED. Returns whether it fired.
 pub(super) fn deploy_failure(w: &mut World, tm: u32, task: TaskId, attempt: Attempt) -> bool {
-    let tspec = w.graph.task_spec(&w.spec, task, attempt, &w.rescale.vertices);
+    let tspec = w.graph.task_spec(&w.spec, task, attempt, &w.rescale.vertices, w.seed);
     let counters = w.tasks.counters.entry(tm).or_default();
     let Some(cause) = tspec
         .chain

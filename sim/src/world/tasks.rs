@@ -66,7 +66,7 @@ async fn deploy(
         return None;
     }
     let now = clock.now();
-    let tspec = s.with(|w| graph.task_spec(&spec, task, attempt, &w.rescale.vertices));
+    let tspec = s.with(|w| graph.task_spec(&spec, task, attempt, &w.rescale.vertices, w.seed));
     let source_watermarks = source_watermark_strategy(&spec, &graph, task, &tspec);
     let d = Deployment { spec, graph, tm, key, restore };
     let (mut t, is_line) = s.with(|w| start_task(w, &d, tspec, source_watermarks, now));

@@ -133,7 +133,7 @@ impl Explorer<'_> {
         let now = sys.now_ms;
         let job = self.job(sys);
         let tm = job.graph.tasks[t.0 as usize].tm.0;
-        let mut tspec = job.graph.task_spec(&job.spec, t, attempt, &sys.rescaled);
+        let mut tspec = job.graph.task_spec(&job.spec, t, attempt, &sys.rescaled, job.spec.default_seed);
         // A task fed by a late side output, marked as the world marks it (session 31:
         // until then the explorer marked none, so the late-fed windows and joins
         // recorded nothing and the `late-window-*` and `late-join-*` rules judged no
