@@ -410,6 +410,8 @@ fn a_sliding_window_join_pairs_per_window_and_skips_only_late_windows() {
     let back = load_spec(&file).unwrap_or_else(|e| panic!("{e}\n{text}"));
     assert_eq!(back.operators[join].kind, s.operators[join].kind);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Session 33: every log source's head names the topic it reads (`topic`, else `input-topic`,
 /// `input-topic-2`, ... in source order), whose name places the partitions on the readers
 /// (Flink's `getSplitOwner`); each `rebalance` edge of each task attempt starts where the

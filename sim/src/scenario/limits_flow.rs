@@ -44,6 +44,26 @@ pub const MAX_SNAPSHOT_ENTRIES_PER_RUN: u64 = 1_000_000_000;
 pub const MAX_JOIN_PAIRS_PER_RUN: u64 = 4_000_000;
 
 impl Ctx<'_> {
+    /// Adds operator `i`'s joined pairs (`left` × `right` records, times the windows a pair
+    /// shares in a sliding window join) to `pairs` and checks the per-run limit.
+    fn join_pairs(&self, i: usize, j: &ckptsim::join::JoinSpec, left: u64, right: u64, pairs: u64) -> Res<u64> {
+        // A sliding window join pairs two elements in every window they share.
+        let per = match *j {
+            ckptsim::join::JoinSpec::SlidingWindow { size_ms, slide_ms } => {
+                (size_ms.max(1) as u64).div_ceil(slide_ms.max(1) as u64)
+            }
+            _ => 1,
+        };
+        let pairs = pairs.saturating_add(left.saturating_mul(right).saturating_mul(per));
+        let how = if per > 1 {
+            format!("{left} left × {right} right records × {per} windows, every pair in one key and every window")
+        } else {
+            format!("{left} left × {right} right records, every pair in one key and window")
+        };
+        self.flow("inputs", i, pairs, MAX_JOIN_PAIRS_PER_RUN, "joined pairs", &how)?;
+        Ok(pairs)
+    }
+
     /// Checks the record hops, window assignments and joined pairs of a validated scenario.
     /// `checkpoints`: the most checkpoints the run can trigger (`limits_cost.rs`).
     pub(super) fn flow_limits(&self, sc: &Scenario, checkpoints: u64) -> Res<()> {
@@ -77,23 +97,7 @@ impl Ctx<'_> {
             let n = if o.inputs.is_empty() {
                 source_records(&o.name)
             } else if let (OperatorKindSpec::EventJoin(j), [left, right]) = (&o.kind, ins.as_slice()) {
-                // A sliding window join pairs two elements in every window they share.
-                let per = match *j {
-                    ckptsim::join::JoinSpec::SlidingWindow { size_ms, slide_ms } => {
-                        (size_ms.max(1) as u64).div_ceil(slide_ms.max(1) as u64)
-                    }
-                    _ => 1,
-                };
-                let left_right = left.saturating_mul(*right).saturating_mul(per);
-                pairs = pairs.saturating_add(left_right);
-                let how = if per > 1 {
-                    format!(
-                        "{left} left × {right} right records × {per} windows, every pair in one key and every window"
-                    )
-                } else {
-                    format!("{left} left × {right} right records, every pair in one key and window")
-                };
-                self.flow("inputs", i, pairs, MAX_JOIN_PAIRS_PER_RUN, "joined pairs", &how)?;
+                pairs = self.join_pairs(i, j, *left, *right, pairs)?;
                 // Downstream, a join's rows count as its inputs' records (left × right would
                 // refuse joins in a row that the repository runs in a second).
                 left.saturating_add(*right)
