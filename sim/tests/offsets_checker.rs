@@ -118,7 +118,11 @@ fn commits_are_judged_against_completions_and_order() {
                 let named = format!("expected by Flink: {rebased} partition(s) committed from a new job's older");
                 assert_eq!(v.summary.contains("expected by Flink"), rebased > 0, "{what}: {}", v.summary);
                 assert!(rebased == 0 || v.summary.contains(&named), "{what}: {}", v.summary);
-                assert!(v.summary.starts_with(&format!("{} offset commit attempts", commits.len())), "{what}: {}", v.summary);
+                assert!(
+                    v.summary.starts_with(&format!("{} offset commit attempts", commits.len())),
+                    "{what}: {}",
+                    v.summary
+                );
             }
             Err(kind) => {
                 assert_eq!(v.passed, Some(false), "{what}: {v:?}");
