@@ -65,6 +65,17 @@ impl Explorer<'_> {
         }
     }
 
+    /// Whether the store fences `attempt` of task `t` (a newer attempt's producer took the
+    /// transactional epoch, Kafka's fencing); if not, `attempt` becomes `t`'s epoch. The one
+    /// gate of every store operation of a sink: its outputs and its aborts on close.
+    fn fenced(sys: &mut Sys, t: TaskId, attempt: Attempt) -> bool {
+        if sys.sink_epochs.get(&t).is_some_and(|&epoch| attempt < epoch) {
+            return true;
+        }
+        sys.sink_epochs.insert(t, attempt);
+        false
+    }
+
     /// Task `t`'s attempt ends by a failure or a cancellation, as the world's `close_task`
     /// (`world/task_outputs.rs`): it leaves the state, its operators are closed by the same
     /// function (`world::closing_aborts`: `Task::handle_cleanup`, what it had queued dropped), and
@@ -79,11 +90,9 @@ impl Explorer<'_> {
         let aborts = crate::world::closing_aborts(task.make_mut(), |txn| store.txn_state(txn).is_some());
         let now = sys.now_ms;
         for txn in aborts {
-            if sys.sink_epochs.get(&t).is_some_and(|&epoch| attempt < epoch) {
-                continue;
+            if !Self::fenced(sys, t, attempt) {
+                Self::store_op(sys, t, ckptsim::sink::SinkOutput::Abort { txn }, now);
             }
-            sys.sink_epochs.insert(t, attempt);
-            Self::store_op(sys, t, ckptsim::sink::SinkOutput::Abort { txn }, now);
         }
         Some(attempt)
     }
@@ -435,12 +444,9 @@ impl Explorer<'_> {
                     .or_default()
                     .push(OutputRow::of(now, t, attempt, record).from_sink(sink)),
                 TaskOutput::Sink(op) => {
-                    // The store fences producers of older attempts (Kafka's transactional epochs).
-                    let epoch = *sys.sink_epochs.entry(t).or_insert(attempt);
-                    if attempt < epoch {
+                    if Self::fenced(sys, t, attempt) {
                         return self.fail_from_output(sys, t, attempt, "producer fenced by a newer attempt");
                     }
-                    sys.sink_epochs.insert(t, attempt);
                     Self::store_op(sys, t, op, now);
                 }
                 TaskOutput::CommitOffsets { offsets } => Self::commit_offsets(sys, t, &offsets),
