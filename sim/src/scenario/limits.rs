@@ -24,6 +24,11 @@ pub const EPOCH_STRIDE: u32 = 1_000_000;
 pub const MAX_EXPECT_SEEDS: usize = 64;
 /// Largest scenario file read, bytes (checked before parsing).
 pub const MAX_FILE_BYTES: u64 = 2 * 1024 * 1024;
+/// Most value separators (`,` and `=` outside strings and comments) of a scenario file,
+/// counted before parsing: a TOML document costs ~200 bytes a value, and the file-size limit
+/// alone admits 10^6 one-digit values. The largest scripted input, 10^5 records of
+/// `{at_ms=..,value=".."}`, has 4 × 10^5.
+pub const MAX_FILE_SEPARATORS: usize = 500_000;
 /// Longest run, virtual ms (24 h).
 pub const MAX_STOP_AT_MS: u64 = 24 * 60 * 60 * 1000;
 /// Most TaskManagers.

@@ -9,15 +9,23 @@ use std::path::PathBuf;
 /// The rand_chacha stream of the input generator (see ARCHITECTURE.md, determinism).
 pub const INPUT_STREAM: u64 = 100;
 
-/// Every `.toml` file in `paths` (folders are searched recursively), sorted.
+/// Every `.toml` file in `paths` (folders are searched recursively), sorted. A folder reached
+/// again through a symbolic link is searched once: two links to `.` in one folder made the walk
+/// take 2^40 paths before the OS refused the depth (a hang). An unreadable folder's error names it.
 pub fn collect_scenarios(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    let named = |d: &std::path::Path, e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", d.display()));
     for p in paths {
         if p.is_dir() {
             let mut stack = vec![p.clone()];
             while let Some(d) = stack.pop() {
-                let mut entries: Vec<PathBuf> =
-                    std::fs::read_dir(&d)?.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>()?;
+                if !seen.insert(std::fs::canonicalize(&d).map_err(|e| named(&d, e))?) {
+                    continue;
+                }
+                let mut entries: Vec<PathBuf> = std::fs::read_dir(&d)
+                    .and_then(|r| r.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>())
+                    .map_err(|e| named(&d, e))?;
                 entries.sort();
                 for e in entries {
                     if e.is_dir() {

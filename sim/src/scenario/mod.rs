@@ -55,6 +55,7 @@ pub mod log_input;
 pub mod names;
 pub mod spec;
 pub(crate) mod text;
+pub use text::read_bounded;
 pub mod user_refs;
 
 // ---------------------------------------------------------------------------------------------
@@ -144,7 +145,7 @@ pub fn parse_with_checkers(file_name: &str, text: &str, extra_checkers: &[String
             // A syntax error on a `key = value` line names that key (the value does not parse:
             // a number beyond 64 bits, a bad float, an unterminated string).
             field: text::field_of_line(text, line).unwrap_or_else(|| SYNTAX_FIELD.to_string()),
-            message: format!("TOML syntax: {}", text::escape_controls(&one_line(e.message()))),
+            message: format!("TOML syntax: {}", text::escape_controls(&syntax_message(text, offset, e.message()))),
         }
     })?;
     let ctx = Ctx::new(file_name, text, extra_checkers);
@@ -179,6 +180,20 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let line_start = before.rfind('\n').map(|i| i + 1).unwrap_or(0);
     let column = before[line_start..].chars().count() + 1;
     (line, column)
+}
+
+/// The parser's message on one line; where it has none (a bare carriage return in a comment
+/// gave `TOML syntax: ` and nothing after it), what stands at the error's offset.
+fn syntax_message(text: &str, offset: usize, message: &str) -> String {
+    let m = one_line(message);
+    if !m.is_empty() {
+        return m;
+    }
+    match text.get(offset..).and_then(|rest| rest.chars().next()) {
+        Some('\r') => "a carriage return (\\u{d}) not followed by a newline".to_string(),
+        Some(c) => format!("unexpected character `{c}`"),
+        None => "unexpected end of the file".to_string(),
+    }
 }
 
 fn one_line(s: &str) -> String {
