@@ -1,7 +1,28 @@
 //! The `ckptsim` command's arguments (clap derives): one struct per subcommand, read by the `cmd_*` function of the same name in `main.rs`.
 
+use ckptsim_sim::scenario::limits::MAX_GENERATED_RECORDS;
+use ckptsim_sim::sweep::MAX_SWEEP_RUNS;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
+
+/// Most `sweep --jobs` worker threads (a thread each; `--jobs 100000` over 10^6 runs would
+/// have started 100000 threads).
+pub(crate) const MAX_JOBS: u64 = 1024;
+
+/// The parts `bench --only` knows (`tools/bench.rs`); an unknown name used to run nothing and
+/// exit 0 (and, without `--no-write`, append an empty section to BENCHMARKS.md).
+pub(crate) const BENCH_PARTS: [&str; 10] =
+    ["memory", "seeds", "sweep", "throughput", "hour", "dense", "growth", "find", "world", "floor"];
+
+/// `bench --budget`: finite seconds above 0, at most an hour (`nan` was taken).
+fn parse_budget_s(s: &str) -> Result<f64, String> {
+    let v: f64 = s.parse().map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    if v.is_finite() && v > 0.0 && v <= 3600.0 {
+        Ok(v)
+    } else {
+        Err(format!("`{s}`: the budget is seconds above 0 and at most 3600"))
+    }
+}
 
 #[derive(Parser)]
 #[command(name = "ckptsim", version, about = "Deterministic simulation of Flink-style checkpointing")]
@@ -57,9 +78,9 @@ pub(crate) struct RunArgs {
     /// (ui.perfetto.dev) or chrome://tracing.
     #[arg(long, value_name = "FILE")]
     pub(crate) chrome_trace: Option<PathBuf>,
-    /// Stop the run after N world events (default: derived from the scenario, see
+    /// Stop the run after N world events, N >= 1 (default: derived from the scenario, see
     /// scenarios/README.md); a stopped run's verdict is BUDGET, exit code 3.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) max_events: Option<u64>,
 }
 
@@ -86,8 +107,8 @@ pub(crate) struct SweepArgs {
     /// First seed.
     #[arg(long, default_value_t = 1)]
     pub(crate) first_seed: u64,
-    /// Worker threads (default: number of cores).
-    #[arg(long)]
+    /// Worker threads, 1 to 1024 (default: number of cores).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS))]
     pub(crate) jobs: Option<usize>,
     /// Run only shard I of N (`I/N`, 0-based) of the seed range.
     #[arg(long)]
@@ -102,9 +123,9 @@ pub(crate) struct SweepArgs {
     /// how fast does the sweep find it?).
     #[arg(long)]
     pub(crate) variant: Option<String>,
-    /// Stop each run after N world events (default: derived from each scenario); a stopped
-    /// run is a failure with signature `budget/event-budget@end:-:-`.
-    #[arg(long, value_name = "N")]
+    /// Stop each run after N world events, N >= 1 (default: derived from each scenario); a
+    /// stopped run is a failure with signature `budget/event-budget@end:-:-`.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pub(crate) max_events: Option<u64>,
     /// For each failure signature not yet in DIR, shrink its first failing seed and write
     /// the regression scenario into DIR (`shrunk-<signature slug>.toml`).
@@ -151,17 +172,19 @@ pub(crate) struct BenchArgs {
     /// Repository root (holds `scenarios/`).
     #[arg(long, default_value = ".")]
     pub(crate) root: PathBuf,
-    /// Records of the throughput job (default 10^6; --quick: 10^5).
-    #[arg(long)]
+    /// Records of the throughput job, at most 10^7, a scenario's limit (default 10^6; --quick: 10^5).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=MAX_GENERATED_RECORDS))]
     pub(crate) records: Option<u64>,
-    /// Cumulative seed counts of the memory series, comma-separated (default 1000,10000,100000).
-    #[arg(long, value_delimiter = ',')]
+    /// Cumulative seed counts of the memory series, comma-separated, each 1 to 10^7 (default
+    /// 1000,10000,100000).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=MAX_SWEEP_RUNS))]
     pub(crate) seed_series: Option<Vec<u64>>,
-    /// Wall seconds per seeds/s measurement (default 3).
-    #[arg(long)]
+    /// Wall seconds per seeds/s measurement, above 0 and at most 3600 (default 3).
+    #[arg(long, value_parser = parse_budget_s)]
     pub(crate) budget: Option<f64>,
     /// Only these parts, comma-separated: memory, seeds, sweep, throughput, hour, dense (cost against run length at a 10 ms interval), growth, find (time to find each negative variant by a swarm sweep over scenarios/faults).
-    #[arg(long, value_delimiter = ',')]
+    /// (`world` and `floor`, never part of the default: the throughput job's world or floor alone.)
+    #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(BENCH_PARTS))]
     pub(crate) only: Option<Vec<String>>,
     /// A note added to the results' heading (e.g. "before optimizations").
     #[arg(long)]

@@ -147,6 +147,43 @@ fn check_writable_dir(flag: &str, dir: &Path) -> Result<()> {
         .with_context(context)
 }
 
+/// Refuses an output path that is one of the input files (`run s.toml --trace s.toml`, `sweep
+/// dir --json dir/a.toml`): the output would replace the scenario it was made from.
+fn check_not_an_input(flag: &str, out: &Path, inputs: &[PathBuf]) -> Result<()> {
+    let Ok(out_real) = std::fs::canonicalize(out) else { return Ok(()) };
+    if inputs.iter().any(|i| std::fs::canonicalize(i).is_ok_and(|i| i == out_real)) {
+        anyhow::bail!("{flag} {}: is an input of this command; refusing to overwrite it", out.display());
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` whole or not at all: into a sibling temporary file renamed over
+/// `path`, so a results file of an earlier sweep is kept until the new one is complete (it
+/// used to be emptied when the sweep started).
+fn write_whole(path: &Path, bytes: &[u8]) -> Result<()> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.ckptsim-{}", std::process::id()));
+    std::fs::write(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            e
+        })
+        .with_context(|| format!("writing {}", path.display()))
+}
+
+/// A file named on the command line (a `.replay` counterexample, a fuzz input, an `explore
+/// --replay` path file), read with the scenario file's size limit: `/dev/zero` or a 10 GB
+/// file is refused, not read into memory.
+fn read_bounded_text(what: &str, path: &Path) -> Result<Vec<u8>> {
+    let bytes = ckptsim_sim::scenario::read_bounded(path).with_context(|| format!("{what} {}", path.display()))?;
+    let max = ckptsim_sim::scenario::limits::MAX_FILE_BYTES;
+    if bytes.len() as u64 > max {
+        anyhow::bail!("{what} {}: larger than {max} bytes", path.display());
+    }
+    Ok(bytes)
+}
+
 // ------------------------------------------------------------------ main
 
 fn main() -> ExitCode {
@@ -224,10 +261,13 @@ fn variant_named(name: &str) -> Option<ckptsim::Variant> {
 
 /// `ckptsim run`: one seed, its tables and verdict; optionally the trace and the Chrome trace.
 fn cmd_run(a: RunArgs) -> Result<ExitCode> {
+    let inputs = std::slice::from_ref(&a.scenario);
     if let Some(p) = &a.trace {
+        check_not_an_input("--trace", p, inputs)?;
         check_writable_file("--trace", p)?;
     }
     if let Some(p) = &a.chrome_trace {
+        check_not_an_input("--chrome-trace", p, inputs)?;
         check_writable_file("--chrome-trace", p)?;
     }
     if a.scenario.extension().is_some_and(|e| e == "replay") {
@@ -289,6 +329,7 @@ fn cmd_run(a: RunArgs) -> Result<ExitCode> {
 
 /// `ckptsim report`: one seed drawn as an HTML page; exit 0 once written, whatever the verdict.
 fn cmd_report(a: ReportArgs) -> Result<ExitCode> {
+    check_not_an_input("--output", &a.output, std::slice::from_ref(&a.scenario))?;
     check_writable_file("--output", &a.output)?;
     let Some(spec) = load_or_report(&a.scenario) else { return Ok(ExitCode::from(2)) };
     let seed = a.seed.unwrap_or(spec.default_seed);
@@ -377,11 +418,15 @@ fn sweep_loaded(a: &SweepArgs, specs: &[JobSpec]) -> Result<ExitCode> {
         Some(s) => sweep::parse_shard(s).map_err(|e| anyhow::anyhow!(e))?,
         None => (0, 1),
     };
-    // Output places are checked (the JSON file created) before the sweep, not after it.
-    let json = match &a.json {
-        Some(p) => Some(std::fs::File::create(p).with_context(|| format!("--json {}: cannot write", p.display()))?),
-        None => None,
-    };
+    sweep::check_range(a.first_seed, a.seeds, specs.len(), count).map_err(|e| anyhow::anyhow!(e))?;
+    // Output places are checked before the sweep, not after it; the JSON file is written
+    // whole at the end (an earlier file stays until then).
+    let json = a.json.as_deref();
+    if let Some(p) = json {
+        let inputs: Vec<PathBuf> = specs.iter().map(|s| PathBuf::from(&s.source_path)).collect();
+        check_not_an_input("--json", p, &inputs)?;
+        check_writable_file("--json", p)?;
+    }
     if let Some(dir) = &a.shrink {
         check_writable_dir("--shrink", dir)?;
     }
@@ -397,10 +442,8 @@ fn sweep_loaded(a: &SweepArgs, specs: &[JobSpec]) -> Result<ExitCode> {
     }
     let report = sweep::sweep_with(specs, a.first_seed, a.seeds, jobs, index, count, true, a.swarm);
     print_sweep(&report, specs, &SweepFlags { swarm: a.swarm, variant: a.variant.clone() }, jobs, index, count);
-    if let Some(mut f) = json {
-        for line in report.json_lines() {
-            writeln!(f, "{line}").context("writing --json")?;
-        }
+    if let Some(p) = json {
+        write_whole(p, report.json_lines().iter().map(|l| format!("{l}\n")).collect::<String>().as_bytes())?;
     }
     if let Some(dir) = &a.shrink {
         shrink_sweep_groups(&report, specs, a.swarm, dir, a.shrink_max_runs)?;
@@ -587,9 +630,10 @@ fn cmd_bench(a: BenchArgs) -> Result<ExitCode> {
 fn cmd_fuzz_case(a: FuzzCaseArgs) -> Result<ExitCode> {
     let Some(v) = variant_named(&a.variant) else { return Ok(ExitCode::from(2)) };
     if let Some(p) = &a.output {
+        check_not_an_input("--output", p, std::slice::from_ref(&a.input))?;
         check_writable_file("--output", p)?;
     }
-    let data = std::fs::read(&a.input).with_context(|| format!("reading {}", a.input.display()))?;
+    let data = read_bounded_text("reading", &a.input)?;
     let (mut spec, seed) = fuzzing::whole_sim_spec(v, &data);
     spec.default_seed = seed;
     let stem = a.input.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -627,6 +671,7 @@ fn cmd_shrink(a: ShrinkArgs) -> Result<ExitCode> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("--output {}: cannot create its folder", output.display()))?;
     }
+    check_not_an_input("--output", &output, std::slice::from_ref(&a.scenario))?;
     check_writable_file("--output", &output)?;
     let seed = a.seed.unwrap_or(spec.default_seed);
     let spec = with_swarm(spec, seed, a.swarm);
@@ -741,10 +786,11 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         spec.variant = v;
     }
     if let Err(e) = explore::supported(&spec) {
-        diag!("{}: {e}", a.scenario.display());
+        diag!("{}", explore_refusal(&a.scenario, &e));
         return Ok(ExitCode::from(2));
     }
     if let Some(p) = &a.output {
+        check_not_an_input("--output", p, std::slice::from_ref(&a.scenario))?;
         check_writable_file("--output", p)?;
     }
     let ex = explore::Explorer::new(&spec, bounds);
@@ -795,12 +841,25 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
     Ok(ExitCode::from(1))
 }
 
+/// Why `explore` refuses a scenario, at the key of the file that it refuses (`file:line:column:
+/// field: message`, as every scenario error): the first `[[faults]]`, `[[actions]]`, `[kafka]`,
+/// `input.gates` or the source operator.
+fn explore_refusal(path: &Path, message: &str) -> String {
+    let key =
+        [("[[faults]]", "faults[0]"), ("[[actions]]", "actions[0]"), ("[kafka]", "kafka"), ("gates", "input.gates")]
+            .into_iter()
+            .find(|(hint, _)| message.contains(hint))
+            .map_or("operators[0].kind", |(_, key)| key);
+    let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    ckptsim_sim::scenario::error_at_key(&path.display().to_string(), &text, key, message).to_string()
+}
+
 /// `sweep --coverage`: the coverage matrix of plain or guided swarm runs (`tools/guided.rs`).
 fn coverage_sweep(
     a: &SweepArgs,
     specs: &[ckptsim_sim::spec::JobSpec],
     jobs: usize,
-    json: Option<std::fs::File>,
+    json: Option<&Path>,
 ) -> Result<ExitCode> {
     let opts = ckptsim_sim::guided::CoverageOptions {
         first_seed: a.first_seed,
@@ -813,8 +872,8 @@ fn coverage_sweep(
     };
     let r = ckptsim_sim::guided::coverage_sweep(specs, &opts);
     out!("{}", ckptsim_sim::guided::render_summary(&r, specs, a.guided));
-    if let Some(mut f) = json {
-        f.write_all((r.map.json_lines(specs).join("\n") + "\n").as_bytes())?;
+    if let Some(p) = json {
+        write_whole(p, (r.map.json_lines(specs).join("\n") + "\n").as_bytes())?;
     }
     if let Some(dir) = &a.children_out {
         for path in ckptsim_sim::guided::write_children(&r, dir)? {
@@ -828,7 +887,18 @@ fn coverage_sweep(
 /// exit 1 when it ends in a checker failure (the text says whether it is the one the file
 /// names), 0 when it passes, 2 on bad input.
 fn run_replay_file(path: &Path) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let bytes = read_bounded_text("reading", path)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(t) => t,
+        Err(e) => {
+            // Where the bad byte is, as for a scenario file (`file:line:column: (file): ...`).
+            let good = String::from_utf8_lossy(&e.as_bytes()[..e.utf8_error().valid_up_to()]).into_owned();
+            let line = good.matches('\n').count() + 1;
+            let column = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            diag!("{}:{line}:{column}: (file): the file is not valid UTF-8", path.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
     let file = match ckptsim_sim::counterexample::parse(&path.display().to_string(), &text) {
         Ok(f) => f,
         Err(e) => {
@@ -838,7 +908,10 @@ fn run_replay_file(path: &Path) -> Result<ExitCode> {
     };
     match ckptsim_sim::counterexample::replay(&file) {
         Err(e) => {
-            diag!("{}: {e}", path.display());
+            // "step N (...) is not enabled": at the file's `path[N - 1]`.
+            let step = e.strip_prefix("step ").and_then(|r| r.split(' ').next()).and_then(|n| n.parse::<usize>().ok());
+            let key = step.map_or("path".to_string(), |n| format!("path[{}]", n.saturating_sub(1)));
+            diag!("{}", ckptsim_sim::scenario::error_at_key(&path.display().to_string(), &text, &key, e));
             Ok(ExitCode::from(2))
         }
         Ok(r) => {
@@ -850,7 +923,11 @@ fn run_replay_file(path: &Path) -> Result<ExitCode> {
 
 /// `explore --replay`: a path (or a file holding its `path:` line) step by step, and its verdict.
 fn explore_replay(ex: &explore::Explorer, text: &str) -> Result<ExitCode> {
-    let text = std::fs::read_to_string(text).unwrap_or_else(|_| text.to_string());
+    // A path, or a file holding it (read with the scenario file's size limit).
+    let text = match std::fs::metadata(text) {
+        Ok(m) if !m.is_dir() => String::from_utf8_lossy(&read_bounded_text("--replay", Path::new(text))?).into_owned(),
+        _ => text.to_string(),
+    };
     let line = text.lines().find_map(|l| l.strip_prefix("path:")).unwrap_or(&text);
     let path: Result<Vec<explore::Choice>, String> = line.split_whitespace().map(str::parse).collect();
     let replayed = path.and_then(|p| ex.replay(&p).map_err(|e| e.to_string()));

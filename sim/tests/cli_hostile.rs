@@ -78,3 +78,120 @@ fn sweep_prints_the_good_runs_beside_bad_files() {
     assert!(!out.contains(" runs"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Folders that loop through symbolic links, and a FIFO nobody writes: `check` and `sweep`
+/// finish (two links to `.` made the walk take 2^40 paths; opening the FIFO waited forever)
+/// and the good file is still swept.
+#[cfg(unix)]
+#[test]
+fn link_loops_and_fifos_do_not_hang_a_sweep() {
+    let dir = scratch("loops");
+    std::fs::copy(root().join("scenarios/seeds/004-wordcount-restore.toml"), dir.join("a-good.toml")).unwrap();
+    std::os::unix::fs::symlink(".", dir.join("l1")).unwrap();
+    std::os::unix::fs::symlink(".", dir.join("l2")).unwrap();
+    let fifo = dir.join("z-fifo.toml");
+    let made = Command::new("mkfifo").arg(&fifo).status().expect("mkfifo runs");
+    assert!(made.success());
+    let started = std::time::Instant::now();
+    let (code, out, err) = ckptsim(&["sweep", dir.to_str().unwrap(), "--seeds", "1", "--jobs", "1"]);
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "{:?}", started.elapsed());
+    assert_eq!(code, 2, "the FIFO reads as an empty, invalid file\n{out}\n{err}");
+    assert!(out.contains("1 runs, 0 failed"), "the good file swept once, not once per link:\n{out}\n{err}");
+    assert!(err.contains("z-fifo.toml:1:1: name: missing required key"), "{err}");
+    let (code, out, _) = ckptsim(&["check", fifo.to_str().unwrap()]);
+    assert_eq!(code, 2, "{out}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Hostile flags are refused before any run, each naming the flag: a seed range past
+/// 2^64 - 1 (it wrapped to seed 0), more runs than one process holds (`--seeds 10^11` aborted
+/// on a 2 GiB allocation), zero or 10^5 jobs, a zero event budget, an unknown bench part
+/// (it ran nothing and exited 0), a NaN bench budget, 10^12 bench records (no end).
+#[test]
+fn hostile_flags_are_refused_naming_the_flag() {
+    let s = "scenarios/seeds/001-kafka-offsets.toml";
+    let cases: &[(&[&str], &str)] = &[
+        (&["sweep", s, "--seeds", "2", "--first-seed", "18446744073709551615"], "pass 2^64 - 1"),
+        (&["sweep", s, "--seeds", "100000000000", "--jobs", "1"], "above the limit of 10000000"),
+        (&["sweep", s, "--seeds", "2", "--jobs", "0"], "--jobs"),
+        (&["sweep", s, "--seeds", "2", "--jobs", "100000"], "--jobs"),
+        (&["sweep", s, "--seeds", "2", "--max-events", "0"], "--max-events"),
+        (&["run", s, "--max-events", "0"], "--max-events"),
+        (&["bench", "--no-write", "--only", "sedes"], "--only"),
+        (&["bench", "--no-write", "--only", "seeds", "--budget", "nan"], "--budget"),
+        (&["bench", "--no-write", "--only", "throughput", "--records", "1000000000000"], "--records"),
+    ];
+    for (args, hint) in cases {
+        let started = std::time::Instant::now();
+        let (code, out, err) = ckptsim(args);
+        assert_eq!(code, 2, "{args:?}\n{out}\n{err}");
+        assert!(err.contains(hint), "{args:?}: stderr does not name `{hint}`: {err}");
+        assert!(!out.contains(" runs,"), "{args:?}: ran before refusing: {out}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "{args:?}: {:?}", started.elapsed());
+    }
+    // The last seed may be 2^64 - 1 itself.
+    let (code, out, err) = ckptsim(&["sweep", s, "--seeds", "1", "--first-seed", "18446744073709551615"]);
+    assert_eq!(code, 0, "{out}\n{err}");
+}
+
+/// An output path that is the scenario itself is refused before the run (the trace, the
+/// report, the JSON lines would replace it); an earlier `--json` file is kept until a sweep's
+/// new one is complete; a `.replay` or `--replay` file is read with the scenario size limit.
+#[test]
+fn outputs_never_replace_their_inputs() {
+    let dir = scratch("outputs");
+    let scenario = dir.join("s.toml");
+    std::fs::copy(root().join("scenarios/explore/tiny-2pc.toml"), &scenario).unwrap();
+    let original = std::fs::read(&scenario).unwrap();
+    let sp = scenario.to_str().unwrap();
+    for args in [
+        vec!["run", sp, "--trace", sp],
+        vec!["run", sp, "--chrome-trace", sp],
+        vec!["report", sp, "-o", sp],
+        vec!["sweep", sp, "--seeds", "1", "--json", sp],
+        vec!["sweep", dir.to_str().unwrap(), "--seeds", "1", "--json", sp],
+        vec!["explore", sp, "--depth", "2", "-o", sp],
+        vec!["shrink", sp, "-o", sp],
+    ] {
+        let (code, out, err) = ckptsim(&args);
+        assert_eq!(code, 2, "{args:?}\n{out}\n{err}");
+        assert!(err.contains("refusing to overwrite"), "{args:?}: {err}");
+        assert_eq!(std::fs::read(&scenario).unwrap(), original, "{args:?} changed the scenario");
+    }
+    let json = dir.join("old.jsonl");
+    std::fs::write(&json, "earlier results\n").unwrap();
+    let (code, _, err) = ckptsim(&["sweep", sp, "--seeds", "1", "--jobs", "1", "--json", json.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let written = std::fs::read_to_string(&json).unwrap();
+    assert!(written.starts_with("{\"failed\":0") && written.ends_with("}\n"), "{written}");
+    let stray: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".old"))
+        .collect();
+    assert!(stray.is_empty(), "no temporary file left: {stray:?}");
+    #[cfg(unix)]
+    {
+        let zero = dir.join("zero.replay");
+        std::os::unix::fs::symlink("/dev/zero", &zero).unwrap();
+        let (code, _, err) = ckptsim(&["run", zero.to_str().unwrap()]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("larger than 2097152 bytes"), "{err}");
+        let (code, _, err) = ckptsim(&["explore", sp, "--replay", zero.to_str().unwrap()]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("larger than 2097152 bytes"), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `explore` refuses what it does not model at the key of the file, as every scenario error
+/// (`file:line:column: field: message`): it named the file alone.
+#[test]
+fn explore_refusals_name_line_and_field() {
+    let s = "scenarios/faults/interval-join-2pc.toml";
+    let (code, _, err) = ckptsim(&["explore", s, "--depth", "2"]);
+    assert_eq!(code, 2, "{err}");
+    let first_fault = std::fs::read_to_string(root().join(s)).unwrap().lines().position(|l| l == "[[faults]]").unwrap();
+    let want = format!("{s}:{}:1: faults[0]: explore enumerates its own failures", first_fault + 1);
+    assert!(err.contains(&want), "expected `{want}` in: {err}");
+}

@@ -181,6 +181,33 @@ pub fn expected_failure(spec: &JobSpec, signature: &str) -> Option<String> {
     None
 }
 
+/// Most runs one sweep process makes (scenarios × seeds of its shard). The work list and every
+/// run's result are held until the summary (about 100 bytes a run beside the scenario names'
+/// copies), so `--seeds 10^11` aborted on a 2 GiB allocation; a larger range is split with
+/// `--shard` (each shard a process) or run in ranges with `--first-seed`.
+pub const MAX_SWEEP_RUNS: u64 = 10_000_000;
+
+/// Whether a sweep of `seeds` seeds from `first_seed` over `scenarios` scenarios, shard count
+/// `shard_count`, stays within the seed space and [`MAX_SWEEP_RUNS`]; the error says which
+/// flag to change. (Seeds past 2^64 - 1 used to wrap to 0.)
+pub fn check_range(first_seed: u64, seeds: u64, scenarios: usize, shard_count: u64) -> Result<(), String> {
+    if seeds > 0 && first_seed.checked_add(seeds - 1).is_none() {
+        return Err(format!(
+            "--first-seed {first_seed} --seeds {seeds}: the last seed would pass 2^64 - 1 (at most {} seeds from \
+             this first seed)",
+            u64::MAX - first_seed + 1
+        ));
+    }
+    let runs = seeds.div_ceil(shard_count.max(1)).saturating_mul(scenarios as u64);
+    if runs > MAX_SWEEP_RUNS {
+        return Err(format!(
+            "--seeds {seeds}: {scenarios} scenario(s) × {seeds} seeds is {runs} runs in this process, above the limit \
+             of {MAX_SWEEP_RUNS}; split the range with --shard I/N or --first-seed"
+        ));
+    }
+    Ok(())
+}
+
 /// Parses `I/N`.
 pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     let (i, n) = s.split_once('/').ok_or_else(|| format!("--shard takes I/N, got {s:?}"))?;
@@ -473,5 +500,20 @@ mod tests {
         assert!(parse_shard("4/4").is_err());
         assert!(parse_shard("0/0").is_err());
         assert!(parse_shard("x").is_err());
+    }
+
+    /// The seed range ends at 2^64 - 1 (no wrap to seed 0), and one process makes at most
+    /// `MAX_SWEEP_RUNS` runs, counted per shard.
+    #[test]
+    fn sweep_ranges_are_bounded() {
+        use super::{check_range, MAX_SWEEP_RUNS};
+        assert_eq!(check_range(u64::MAX, 1, 1, 1), Ok(()));
+        assert!(check_range(u64::MAX, 2, 1, 1).unwrap_err().contains("pass 2^64 - 1"));
+        assert!(check_range(u64::MAX - 9, 11, 1, 1).unwrap_err().contains("at most 10 seeds"));
+        assert_eq!(check_range(1, 0, 5, 1), Ok(()));
+        assert_eq!(check_range(1, MAX_SWEEP_RUNS, 1, 1), Ok(()));
+        assert!(check_range(1, MAX_SWEEP_RUNS + 1, 1, 1).unwrap_err().contains("--shard"));
+        assert!(check_range(1, MAX_SWEEP_RUNS, 2, 1).is_err(), "two scenarios");
+        assert_eq!(check_range(1, 2 * MAX_SWEEP_RUNS, 2, 4), Ok(()), "a quarter of 4 × 10^7 runs per shard");
     }
 }
