@@ -267,8 +267,14 @@ fn follow_keys(
         let mut pos = None;
         if !replays_may_double_count {
             let (seq, positions) = &first_pos[i];
-            pos = positions.get(seq, v);
             let prev = last_by_attempt.get(&lineage).copied().or_else(|| last[i].map(|(_, p)| p)).flatten();
+            // The value right after the previous one, else its first position: a sequence may
+            // repeat a value (a running sum that adds 0 or returns to an earlier total, a max
+            // that stays), and the repeat is the next value, not a return to the first one.
+            pos = match prev {
+                Some(q) if seq.is_at(q + 1, v) => Some(q + 1),
+                _ => positions.get(seq, v),
+            };
             match (pos, prev) {
                 (None, _) => {
                     let text = format!("t={} key {k}: value {v} not in the reference sequence {seq:?}", r.time_ms);

@@ -1,0 +1,219 @@
+#!/usr/bin/env python3
+"""gen.py: the generator of the randomized differential campaign against real Flink.
+
+    python3 tests/real-flink-random/gen.py FIRST_SEED COUNT [OUT_DIR]
+
+writes OUT_DIR/r<seed>.spec (default tests/real-flink-random/specs) for seeds FIRST_SEED ..
+FIRST_SEED + COUNT - 1. A spec is deterministic from its seed (our own splitmix64, not Python's
+`random`, so it does not depend on the interpreter). One spec is one small job, read by both
+sides: tools/real-flink/RealFlinkRandom.java builds it on real Flink, tests/real_flink_random.rs
+builds the ckptsim scenario from it. Format and space: docs/real-flink-random.md.
+"""
+import os
+import sys
+
+MASK = (1 << 64) - 1
+
+
+class Rng:
+    """splitmix64."""
+
+    def __init__(self, seed):
+        self.s = (seed * 0x9E3779B97F4A7C15 + 0x2545F4914F6CDD1D) & MASK
+
+    def next(self):
+        self.s = (self.s + 0x9E3779B97F4A7C15) & MASK
+        z = self.s
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+        return z ^ (z >> 31)
+
+    def below(self, n):
+        return self.next() % n
+
+    def range(self, lo, hi):
+        """lo..=hi"""
+        return lo + self.below(hi - lo + 1)
+
+    def chance(self, percent):
+        return self.below(100) < percent
+
+    def pick(self, xs):
+        return xs[self.below(len(xs))]
+
+
+LETTERS = "abcdefghijklmnopqrstuvwxyz"
+# Words that are not plain lowercase ASCII: upper case, digits only (a String key that looks like
+# a number), Latin-1, CJK, and characters outside the BMP (a UTF-16 surrogate pair each:
+# String#hashCode hashes code units).
+ODD_WORDS = ["Flink", "ABC", "42", "007", "x1", "é", "straße", "日本", "ключ", "😀", "a😀b", "Zz_9"]
+
+
+def word(r):
+    if r.chance(20):
+        return r.pick(ODD_WORDS)
+    return "".join(r.pick(LETTERS) for _ in range(r.range(1, 7)))
+
+
+def vocab(r, lo, hi):
+    words = []
+    while len(words) < r.range(lo, hi):
+        w = word(r)
+        if w not in words:
+            words.append(w)
+    return words
+
+
+def max_parallelism(r, p):
+    """0: Flink's default (128 here); else a random number of key groups >= p."""
+    if r.chance(35):
+        return 0
+    return r.pick([p, p + 1, 5, 7, 10, 16, 31, 64, 100, 127, 129, 256, 1000, 32768])
+
+
+def keyed(r, spec, union):
+    p = r.range(1, 4)
+    spec["parallelism"] = p
+    spec["max_parallelism"] = max_parallelism(r, p)
+    words = vocab(r, 2, 9)
+    # A rebalanced map (parallelism p) or one chained to the source (parallelism 1). Running
+    # values of one key are in input order only when a key's records keep their order: a
+    # rebalanced map sends them over different channels, so values are 1 there (every order
+    # gives the sums 1..n), and with two sources (union) too.
+    spec["map_parallelism"] = p if (union or r.chance(50)) else 1
+    ones = union or spec["map_parallelism"] > 1
+    spec["agg"] = r.pick(["sum", "count"]) if ones else r.pick(["sum", "count", "max", "min"])
+
+    def records(n):
+        out = []
+        for _ in range(n):
+            v = 1 if ones else r.range(-5, 9)
+            out.append(f"{r.pick(words)}:{v}")
+        return " ".join(out)
+
+    spec["input"] = records(r.range(5, 24))
+    if union:
+        spec["input2"] = records(r.range(3, 16))
+
+
+def timestamps(r, n, bound, late_percent, start):
+    """n event timestamps: mostly increasing, multiples of 100 (window edges), some one below;
+    with late_percent some jump back beyond the bound (late); else never behind the running
+    maximum by more than the bound (never behind the source's own watermark)."""
+    out = []
+    hi = start
+    for i in range(n):
+        if i == 0:
+            t = start
+        elif r.chance(late_percent):
+            t = hi - bound - r.range(1, 25) * 100
+        elif r.chance(30):
+            t = hi - min(bound, r.range(0, 10) * 100)
+        else:
+            t = hi + r.range(0, 9) * 100
+        if r.chance(20):
+            t -= 1
+        if late_percent == 0:
+            t = max(t, hi - bound)
+        hi = max(hi, t)
+        out.append(t)
+    return out
+
+
+def start_ts(r):
+    return r.pick([-3000, -1000]) if r.chance(10) else r.range(0, 20) * 100
+
+
+def window(r, spec):
+    p = r.range(1, 4)
+    spec["parallelism"] = p
+    spec["max_parallelism"] = max_parallelism(r, p)
+    spec["bound"] = r.pick([0, 100, 200, 500, 1000])
+    spec["agg"] = r.pick(["sum", "count", "max", "min"])
+    size = r.pick([500, 1000, 1000, 1500, 2000, 3000])
+    spec["size"] = size
+    if r.chance(50):
+        spec["window"] = "tumbling"
+        spec["slide"] = 0
+        span = size
+    else:
+        spec["window"] = "sliding"
+        slide = r.pick([size // 2, size // 4, size, r.range(2, size // 100) * 100 // 2])
+        spec["slide"] = max(slide, 50)
+        span = spec["slide"]
+    k = (span - 1) // 50
+    spec["offset"] = 0 if r.chance(70) else r.range(-k, k) * 50
+    spec["lateness"] = r.pick([0, 0, 0, 200, 500, 1500])
+    spec["late"] = r.pick(["drop", "side"])
+    words = vocab(r, 1, 4)
+    n = r.range(6, 20)
+    ts = timestamps(r, n, spec["bound"], 25, start_ts(r))
+    spec["input"] = " ".join(f"{r.pick(words)}:{r.range(-3, 9)}@{t}" for t in ts)
+
+
+def two_sources(r, spec):
+    p = r.range(1, 4)
+    spec["parallelism"] = p
+    spec["max_parallelism"] = max_parallelism(r, p)
+    # Each source's elements are never behind that source's own watermark (mild disorder within
+    # the bound only): the join's watermark is the minimum of the two, so nothing is late in any
+    # interleaving of the two sources (docs/real-flink.md, "Two event-time sources").
+    spec["bound"] = r.pick([0, 100, 200, 500])
+    spec["bound2"] = r.pick([0, 100, 200, 500])
+    words = vocab(r, 1, 3)
+    start = start_ts(r)
+    for key, bound in (("input", spec["bound"]), ("input2", spec["bound2"])):
+        ts = timestamps(r, r.range(3, 12), bound, 0, start + r.range(0, 10) * 100)
+        spec[key] = " ".join(f"{r.pick(words)}@{t}" for t in ts)
+
+
+def interval_join(r, spec):
+    two_sources(r, spec)
+    a = r.range(-15, 15) * 100
+    b = r.range(-15, 15) * 100
+    spec["lower"], spec["upper"] = min(a, b), max(a, b)
+    spec["lower_exclusive"] = "true" if r.chance(30) else "false"
+    spec["upper_exclusive"] = "true" if r.chance(30) else "false"
+
+
+def window_join(r, spec):
+    two_sources(r, spec)
+    size = r.pick([500, 1000, 1500, 2000])
+    spec["size"] = size
+    spec["slide"] = 0 if r.chance(50) else r.pick([size // 2, size // 4, size])
+
+
+SHAPES = ["keyed", "union", "window", "window", "interval-join", "window-join"]
+
+
+def generate(seed):
+    r = Rng(seed)
+    shape = SHAPES[seed % len(SHAPES)]
+    spec = {"name": f"r{seed:03d}", "shape": shape}
+    if shape == "keyed":
+        keyed(r, spec, False)
+    elif shape == "union":
+        keyed(r, spec, True)
+    elif shape == "window":
+        window(r, spec)
+    elif shape == "interval-join":
+        interval_join(r, spec)
+    else:
+        window_join(r, spec)
+    return spec
+
+
+def main():
+    first, count = int(sys.argv[1]), int(sys.argv[2])
+    out = sys.argv[3] if len(sys.argv) > 3 else os.path.join(os.path.dirname(__file__), "specs")
+    os.makedirs(out, exist_ok=True)
+    for seed in range(first, first + count):
+        spec = generate(seed)
+        lines = [f"# tests/real-flink-random/gen.py, seed {seed}"]
+        lines += [f"{k} = {v}" for k, v in spec.items()]
+        with open(os.path.join(out, spec["name"] + ".spec"), "w", encoding="utf-8") as f:
+            f.write("\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

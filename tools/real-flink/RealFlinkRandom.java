@@ -1,0 +1,297 @@
+// RealFlinkRandom: the randomized differential campaign's driver (docs/real-flink-random.md).
+// Builds one small job per spec file (tests/real-flink-random/specs/r*.spec, written by
+// tests/real-flink-random/gen.py) and runs it on a REAL Flink MiniCluster; tests/real_flink_random.rs
+// builds the same job as a ckptsim scenario from the same spec and compares the outputs.
+//
+// Usage: java -cp "$FLINK_LIB/*:." RealFlinkRandom OUT_DIR REPEATS SPEC...
+// Each job runs REPEATS times and must print the same sorted rows every time (else the program
+// fails: a timing-dependent job is not a fixture); OUT_DIR/<name>.out gets a header and the rows.
+// Rows are the print sinks' lines: `out[:i]> row` (results) and `late[:i]> row` (the late side
+// output), Flink's PrintSinkOutputWriter prefix with an identifier. Event-time rows end in
+// `@<timestamp>` (a ProcessFunction before the sink appends ctx.timestamp()).
+// Compiled with RealFlinkJobs.java (its watermark generator and helpers). Our own code.
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.flink.api.common.functions.AggregateFunction;
+import org.apache.flink.api.common.functions.JoinFunction;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.api.java.tuple.Tuple2;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.runtime.util.EnvironmentInformation;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.KeyedStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.datastream.WindowedStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.streaming.api.functions.co.ProcessJoinFunction;
+import org.apache.flink.streaming.api.windowing.assigners.SlidingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
+import org.apache.flink.streaming.api.windowing.assigners.WindowAssigner;
+import org.apache.flink.streaming.api.windowing.windows.TimeWindow;
+import org.apache.flink.util.Collector;
+import org.apache.flink.util.OutputTag;
+
+public class RealFlinkRandom {
+
+    /** A spec file: `key = value` lines, `#` comments. */
+    static Map<String, String> readSpec(Path path) throws Exception {
+        Map<String, String> spec = new LinkedHashMap<>();
+        for (String line : Files.readAllLines(path, StandardCharsets.UTF_8)) {
+            if (line.isBlank() || line.startsWith("#")) {
+                continue;
+            }
+            int eq = line.indexOf(" = ");
+            spec.put(line.substring(0, eq).trim(), line.substring(eq + 3).trim());
+        }
+        return spec;
+    }
+
+    static long num(Map<String, String> spec, String key) {
+        String v = spec.get(key);
+        if (v == null) {
+            throw new IllegalArgumentException("spec " + spec.get("name") + " lacks " + key);
+        }
+        return Long.parseLong(v);
+    }
+
+    static String[] records(Map<String, String> spec, String key) {
+        return spec.get(key).split(" ");
+    }
+
+    /** "k:n[@ts]" -> (k, n). */
+    static Tuple2<String, Long> pair(String s) {
+        int at = s.indexOf('@');
+        String kv = at < 0 ? s : s.substring(0, at);
+        int colon = kv.lastIndexOf(':');
+        return Tuple2.of(kv.substring(0, colon), Long.parseLong(kv.substring(colon + 1)));
+    }
+
+    static DataStream<Tuple2<String, Long>> pairs(DataStream<String> in, int parallelism) {
+        return in.map(RealFlinkRandom::pair).returns(Types.TUPLE(Types.STRING, Types.LONG)).setParallelism(parallelism);
+    }
+
+    /** Appends "@" + the element's timestamp (a window result's maxTimestamp, a late element's own). */
+    static <T> DataStream<String> stamped(DataStream<T> in) {
+        return in.process(new ProcessFunction<T, String>() {
+            @Override
+            public void processElement(T v, Context ctx, Collector<String> out) {
+                out.collect(v + "@" + ctx.timestamp());
+            }
+        }).returns(Types.STRING);
+    }
+
+    /** A window's count: (key, number of elements), the elements themselves unchanged (a late
+     *  element reaches the side output as it came). */
+    static final class Count implements AggregateFunction<Tuple2<String, Long>, Tuple2<String, Long>, Tuple2<String, Long>> {
+        @Override
+        public Tuple2<String, Long> createAccumulator() {
+            return Tuple2.of(null, 0L);
+        }
+
+        @Override
+        public Tuple2<String, Long> add(Tuple2<String, Long> v, Tuple2<String, Long> acc) {
+            return Tuple2.of(v.f0, acc.f1 + 1);
+        }
+
+        @Override
+        public Tuple2<String, Long> getResult(Tuple2<String, Long> acc) {
+            return acc;
+        }
+
+        @Override
+        public Tuple2<String, Long> merge(Tuple2<String, Long> a, Tuple2<String, Long> b) {
+            return Tuple2.of(a.f0 != null ? a.f0 : b.f0, a.f1 + b.f1);
+        }
+    }
+
+    static StreamExecutionEnvironment env(Map<String, String> spec) {
+        // -Drealflink.backend=rocksdb: the same job on RocksDB (serialized state) instead of the
+        // default heap state backend (docs/real-flink-random.md: sliding-window max/min).
+        Configuration conf = new Configuration();
+        conf.setString("state.backend.type", System.getProperty("realflink.backend", "hashmap"));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        env.setParallelism((int) num(spec, "parallelism"));
+        long mp = num(spec, "max_parallelism");
+        if (mp > 0) {
+            env.setMaxParallelism((int) mp);
+        }
+        return env;
+    }
+
+    // ------------------------------------------------------------------ shapes
+
+    /** keyed / union: words "k:n" -> (k, n) -> keyBy -> running sum | count | max | min -> print. */
+    static void keyed(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        DataStream<String> src = env.fromData(records(spec, "input"));
+        if (spec.get("shape").equals("union")) {
+            src = src.union(env.fromData(records(spec, "input2")));
+        }
+        DataStream<Tuple2<String, Long>> in = pairs(src, (int) num(spec, "map_parallelism"));
+        String agg = spec.get("agg");
+        if (agg.equals("count")) {
+            in = in.map(t -> Tuple2.of(t.f0, 1L)).returns(Types.TUPLE(Types.STRING, Types.LONG))
+                .setParallelism((int) num(spec, "map_parallelism"));
+        }
+        KeyedStream<Tuple2<String, Long>, String> keyed = in.keyBy(t -> t.f0);
+        DataStream<Tuple2<String, Long>> out = agg.equals("max") ? keyed.max(1) : agg.equals("min") ? keyed.min(1) : keyed.sum(1);
+        out.print("out");
+        env.execute(spec.get("name"));
+    }
+
+    static WindowAssigner<Object, TimeWindow> assigner(Map<String, String> spec) {
+        Duration size = Duration.ofMillis(num(spec, "size"));
+        Duration offset = Duration.ofMillis(spec.containsKey("offset") ? num(spec, "offset") : 0);
+        long slide = num(spec, "slide");
+        return slide == 0 ? TumblingEventTimeWindows.of(size, offset)
+            : SlidingEventTimeWindows.of(size, Duration.ofMillis(slide), offset);
+    }
+
+    /** window: events "k:n@ts" (one source, a watermark after each) -> keyBy -> event-time window
+     *  (tumbling | sliding, offset, allowed lateness) sum | count | max | min -> print; late
+     *  elements dropped or to print("late"). */
+    static void window(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        DataStream<String> src = env.fromData(records(spec, "input"))
+            .assignTimestampsAndWatermarks(RealFlinkJobs.events(num(spec, "bound"))).setParallelism(1);
+        OutputTag<Tuple2<String, Long>> late = new OutputTag<>("late", Types.TUPLE(Types.STRING, Types.LONG));
+        WindowedStream<Tuple2<String, Long>, String, TimeWindow> w = pairs(src, 1).keyBy(t -> t.f0)
+            .window(assigner(spec)).allowedLateness(Duration.ofMillis(num(spec, "lateness")));
+        boolean side = spec.get("late").equals("side");
+        if (side) {
+            w = w.sideOutputLateData(late);
+        }
+        String agg = spec.get("agg");
+        SingleOutputStreamOperator<Tuple2<String, Long>> out = agg.equals("count") ? w.aggregate(new Count())
+            : agg.equals("max") ? w.max(1) : agg.equals("min") ? w.min(1) : w.sum(1);
+        stamped(out).print("out");
+        if (side) {
+            stamped(out.getSideOutput(late)).print("late");
+        }
+        env.execute(spec.get("name"));
+    }
+
+    static DataStream<String> eventSource(StreamExecutionEnvironment env, Map<String, String> spec, String input, String bound) {
+        return env.fromData(records(spec, input))
+            .assignTimestampsAndWatermarks(RealFlinkJobs.events(num(spec, bound))).setParallelism(1);
+    }
+
+    /** interval-join: two event-time sources of keys "k@ts" -> keyBy each -> intervalJoin
+     *  between(lower, upper), bounds exclusive or not -> "l|r@ts" -> print. */
+    static void intervalJoin(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        var joined = eventSource(env, spec, "input", "bound").keyBy(RealFlinkJobs::keyOf)
+            .intervalJoin(eventSource(env, spec, "input2", "bound2").keyBy(RealFlinkJobs::keyOf))
+            .between(Duration.ofMillis(num(spec, "lower")), Duration.ofMillis(num(spec, "upper")));
+        if (spec.get("lower_exclusive").equals("true")) {
+            joined = joined.lowerBoundExclusive();
+        }
+        if (spec.get("upper_exclusive").equals("true")) {
+            joined = joined.upperBoundExclusive();
+        }
+        joined.process(new ProcessJoinFunction<String, String, String>() {
+            @Override
+            public void processElement(String l, String r, Context ctx, Collector<String> out) {
+                out.collect(RealFlinkJobs.keyOf(l) + "|" + RealFlinkJobs.keyOf(r) + "@" + ctx.getTimestamp());
+            }
+        }).print("out");
+        env.execute(spec.get("name"));
+    }
+
+    /** window-join: the two sources -> join.where.equalTo over tumbling | sliding event-time
+     *  windows -> "l|r" -> "@maxTimestamp" -> print. */
+    static void windowJoin(Map<String, String> spec) throws Exception {
+        StreamExecutionEnvironment env = env(spec);
+        DataStream<String> joined = eventSource(env, spec, "input", "bound")
+            .join(eventSource(env, spec, "input2", "bound2"))
+            .where(RealFlinkJobs::keyOf)
+            .equalTo(RealFlinkJobs::keyOf)
+            .window(assigner(spec))
+            .apply(new JoinFunction<String, String, String>() {
+                @Override
+                public String join(String l, String r) {
+                    return RealFlinkJobs.keyOf(l) + "|" + RealFlinkJobs.keyOf(r);
+                }
+            });
+        stamped(joined).print("out");
+        env.execute(spec.get("name"));
+    }
+
+    static void run(Map<String, String> spec) throws Exception {
+        switch (spec.get("shape")) {
+            case "keyed", "union" -> keyed(spec);
+            case "window" -> window(spec);
+            case "interval-join" -> intervalJoin(spec);
+            case "window-join" -> windowJoin(spec);
+            default -> throw new IllegalArgumentException("unknown shape " + spec.get("shape"));
+        }
+    }
+
+    /** Runs the job with System.out captured; the print sinks' lines, sorted. */
+    static List<String> capture(Map<String, String> spec) throws Exception {
+        PrintStream old = System.out;
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(buf, true, StandardCharsets.UTF_8));
+        try {
+            run(spec);
+        } finally {
+            System.out.flush();
+            System.setOut(old);
+        }
+        List<String> rows = new ArrayList<>();
+        for (String line : buf.toString(StandardCharsets.UTF_8).split("\n")) {
+            if (line.matches("^(out|late)(:[0-9]+)?> .*")) {
+                rows.add(line);
+            }
+        }
+        Collections.sort(rows);
+        return rows;
+    }
+
+    public static void main(String[] args) {
+        // A MiniCluster's threads keep the JVM alive after an exception: exit either way.
+        try {
+            Path out = Paths.get(args[0]);
+            int repeats = Integer.parseInt(args[1]);
+            String backend = System.getProperty("realflink.backend", "hashmap");
+            String header = "# real Flink " + EnvironmentInformation.getVersion() + ", java "
+                + System.getProperty("java.version")
+                + (backend.equals("hashmap") ? "" : ", state backend " + backend)
+                + "; rows sorted: a multiset per sink and subtask";
+            for (int a = 2; a < args.length; a++) {
+                Map<String, String> spec = readSpec(Paths.get(args[a]));
+                String name = spec.get("name");
+                List<String> first = capture(spec);
+                for (int i = 1; i < repeats; i++) {
+                    List<String> again = capture(spec);
+                    if (!again.equals(first)) {
+                        throw new IllegalStateException(name + ": run " + (i + 1) + " differs: " + first + " vs " + again);
+                    }
+                }
+                List<String> lines = new ArrayList<>();
+                lines.add(header);
+                lines.add("# job " + name + " (" + args[a] + "), " + repeats + " identical runs");
+                lines.addAll(first);
+                Files.write(out.resolve(name + ".out"), lines, StandardCharsets.UTF_8);
+                System.out.println(name + ": " + first.size() + " rows");
+            }
+        } catch (Throwable t) {
+            t.printStackTrace();
+            System.exit(1);
+        }
+        System.exit(0);
+    }
+}
