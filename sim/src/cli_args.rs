@@ -297,6 +297,11 @@ pub(crate) struct ExploreArgs {
     /// too): with the reduction a plain `tick` fires only once nothing waits.
     #[arg(long, default_value_t = 0)]
     pub(crate) late_ticks: u32,
+    /// Slow snapshot uploads per path (`slow-upload:tN`: an acknowledgement waits for its
+    /// asynchronous part while the task runs on, so a newer one may overtake it; `upload:tN`
+    /// sends it).
+    #[arg(long, default_value_t = 0)]
+    pub(crate) slow_uploads: u32,
     /// Distinct states before giving up.
     #[arg(long, default_value_t = 300_000)]
     pub(crate) max_states: u64,

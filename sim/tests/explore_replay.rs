@@ -775,14 +775,25 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "coordinator",
             search: Search::Bfs,
         }),
-        Variant::NotifyKeepsOlderOffsets => Err(
-            "out of the explorer's reach (session 33): the plant acts only on a checkpoint's notification reaching \
-             a source after a newer one's; the explorer's snapshots are synchronous, so each task acknowledges in \
-             barrier order on its FIFO link, no checkpoint or savepoint completes after a newer one, and \
-             notifications reach a task in id order (tiny-savepoint-subsume, flink-1.11, one savepoint request: \
-             exhausted at (3,0), 4,129 distinct, and at (3,1) with one lost message, 74,689, no find); the world \
-             reaches it through slow savepoint uploads (docs/mutation.md, session 32)",
-        ),
+        // Session 34: out of reach while snapshots acknowledged in barrier order (session 33);
+        // the `slow-upload` step holds the savepoint's acknowledgement at the source while
+        // checkpoint 2 completes and is notified first. `tiny-savepoint-subsume` (flink-1.11,
+        // which notifies savepoints) with a second record (the offsets differ) and two
+        // concurrent checkpoints; the plant's late savepoint notification commits the older
+        // offset (`offsets`). `sim/tests/explore_uploads.rs` has the correct protocol's run.
+        Variant::NotifyKeepsOlderOffsets => Ok(Case {
+            job: "tiny-savepoint-subsume.toml",
+            edits: &[
+                ("timeout_ms = 10000\n", "timeout_ms = 10000\nmax_concurrent = 2\n"),
+                (
+                    "  { at_ms = 0, partition = 0, value = \"a\" },\n",
+                    "  { at_ms = 0, partition = 0, value = \"a\" },\n  { at_ms = 0, partition = 0, value = \"a\" },\n",
+                ),
+            ],
+            bounds: Bounds { max_requests: 1, max_slow_uploads: 1, ..b(1, 0) },
+            checker: "offsets",
+            search: Search::Bfs,
+        }),
     }
 }
 

@@ -26,6 +26,7 @@
 //! tm_hb_timeouts = 0            # optional (default 0), written when not 0
 //! jm_hb_timeouts = 0            # optional (default 0), written when not 0
 //! late_ticks = 0                # optional (default 0), written when not 0
+//! slow_uploads = 0              # optional (default 0), written when not 0
 //! path = ["fetch:t0", "tick", ...]
 //! job = '''
 //! <the scenario file>
@@ -95,6 +96,8 @@ struct Raw {
     jm_hb_timeouts: u32,
     #[serde(default)]
     late_ticks: u32,
+    #[serde(default)]
+    slow_uploads: u32,
     path: Vec<String>,
     job: String,
 }
@@ -151,6 +154,9 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
     }
     if bounds.max_late_ticks > 0 {
         let _ = writeln!(s, "late_ticks = {}", bounds.max_late_ticks);
+    }
+    if bounds.max_slow_uploads > 0 {
+        let _ = writeln!(s, "slow_uploads = {}", bounds.max_slow_uploads);
     }
     s.push_str("path = [\n");
     for chunk in v.path.chunks(8) {
@@ -256,6 +262,7 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_tm_hb_timeouts: raw.tm_hb_timeouts,
         max_jm_hb_timeouts: raw.jm_hb_timeouts,
         max_late_ticks: raw.late_ticks,
+        max_slow_uploads: raw.slow_uploads,
         ..Bounds::default()
     };
     Ok(ReplayFile { spec, bounds, path, checker: raw.checker, anomaly: raw.anomaly })

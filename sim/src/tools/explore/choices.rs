@@ -58,7 +58,14 @@ impl Explorer<'_> {
         }
         // The time model: no plain tick while a delivery waits.
         let all: Vec<Choice> = all.into_iter().filter(|c| *c != Choice::Tick).collect();
-        if all.iter().any(|c| matches!(c, Choice::JmFailover | Choice::Rescale | Choice::LateTick)) {
+        // A slow upload (held or sent) reorders a task's messages to the JobManager behind
+        // its own later ones: session 34 gives it no closure of its own, the full set.
+        if all.iter().any(|c| {
+            matches!(
+                c,
+                Choice::JmFailover | Choice::Rescale | Choice::LateTick | Choice::SlowUpload(_) | Choice::Upload(_)
+            )
+        }) {
             return all;
         }
         let mut best: Option<Vec<Choice>> = None;
@@ -110,6 +117,8 @@ impl Explorer<'_> {
             && sys.zombies >= b.max_zombies
             && sys.rescales >= b.max_rescales
             && sys.late_ticks >= b.max_late_ticks
+            && sys.slow_uploads >= b.max_slow_uploads
+            && sys.uploading.is_empty()
     }
 
     /// A persistent set of task steps alone around busy task `t`, with every JobManager step
@@ -219,7 +228,11 @@ impl Explorer<'_> {
                     }
                     // A timer firing while the group's deliveries are pending (`--late-ticks`):
                     // time moves before they arrive.
-                    Choice::JmFailover | Choice::Rescale | Choice::LateTick => true,
+                    Choice::JmFailover
+                    | Choice::Rescale
+                    | Choice::LateTick
+                    | Choice::SlowUpload(_)
+                    | Choice::Upload(_) => true,
                     Choice::ToJm(_) | Choice::LoseAck(_) if self.bounds.jm_in_group => true,
                     Choice::ToJm(_)
                     | Choice::LoseAck(_)
@@ -263,6 +276,8 @@ impl Explorer<'_> {
                         | Choice::JmHbTimeout(_)
                         | Choice::JmFailover
                         | Choice::Rescale
+                        | Choice::SlowUpload(_)
+                        | Choice::Upload(_)
                 )
             })
             && self.spec.operators.iter().all(|o| o.injectors.is_empty())
@@ -451,16 +466,7 @@ impl Explorer<'_> {
                 }
             }
         }
-        for (t, q) in &sys.to_jm {
-            if !q.is_empty() {
-                out.push(Choice::ToJm(*t));
-            }
-            if sys.ack_losses < b.max_ack_losses
-                && q.front().is_some_and(|m| matches!(m, Up::Ack { .. } | Up::Decline { .. }))
-            {
-                out.push(Choice::LoseAck(*t));
-            }
-        }
+        self.link_to_jm_choices(sys, &mut out);
         let pending = out.iter().any(|c| matches!(c, Choice::Data { .. } | Choice::ToTask(_)));
         if sys.ticks < b.max_ticks && self.next_timer(sys).is_some() && !self.loop_spins(sys) {
             // Without the reduction a tick fires at any step, unless `eager_ticks` asks for the
@@ -523,6 +529,30 @@ impl Explorer<'_> {
             }
         }
         out
+    }
+
+    /// The steps of the tasks' links to the JobManager: a delivery, a lost acknowledgement or
+    /// decline (`--ack-losses`), a held acknowledgement of a live task (`--slow-uploads`) and a
+    /// held one sent (`upload`).
+    fn link_to_jm_choices(&self, sys: &Sys, out: &mut Vec<Choice>) {
+        let b = &self.bounds;
+        for (t, q) in &sys.to_jm {
+            if !q.is_empty() {
+                out.push(Choice::ToJm(*t));
+            }
+            if sys.ack_losses < b.max_ack_losses
+                && q.front().is_some_and(|m| matches!(m, Up::Ack { .. } | Up::Decline { .. }))
+            {
+                out.push(Choice::LoseAck(*t));
+            }
+            if sys.slow_uploads < b.max_slow_uploads
+                && sys.tasks.contains_key(t)
+                && q.front().is_some_and(|m| matches!(m, Up::Ack { .. }))
+            {
+                out.push(Choice::SlowUpload(*t));
+            }
+        }
+        out.extend(sys.uploading.keys().map(|t| Choice::Upload(*t)));
     }
 
     /// The enabled heartbeat timeouts of live TaskManagers running a task, within their bounds:

@@ -158,6 +158,7 @@ fn is_fault(c: Choice) -> bool {
             | Choice::JmHbTimeout(_)
             | Choice::Lose(_)
             | Choice::LoseAck(_)
+            | Choice::SlowUpload(_)
             | Choice::JmFailover
             | Choice::Zombie { .. }
     )

@@ -217,6 +217,11 @@ impl Sys {
             h.word(4);
             (self.ack_losses, self.requests).hash(&mut h);
         }
+        if self.slow_uploads > 0 {
+            // Hashed only once taken, so jobs explored without the step keep their counts.
+            h.word(12);
+            (self.slow_uploads, &self.uploading).hash(&mut h);
+        }
         h.finish()
     }
 }

@@ -207,6 +207,8 @@ impl<'a> Explorer<'a> {
             acks: Part::new(crate::world::AckWatch::default()),
             ack_losses: 0,
             requests: 0,
+            slow_uploads: 0,
+            uploading: BTreeMap::new(),
             cuts: Part::default(),
             end_of_data: BTreeSet::new(),
         };

@@ -311,6 +311,7 @@ impl Explorer<'_> {
     pub(super) fn stuck_checkpoint(&self, sys: &Sys) -> Option<String> {
         if sys.losses > 0
             || sys.ack_losses > 0
+            || !sys.uploading.is_empty()
             || !sys.crashed_tms.is_empty()
             || sys.jm.status() != JobStatus::Running
             || sys.to_task.values().any(|q| !q.is_empty())

@@ -22,6 +22,8 @@
 //! | `hb-timeout:N` | (`--hb-timeouts`) TaskManager N's heartbeats stay away longer than the timeout both ways while its process lives (a partition, a long pause): the JobManager judges it lost (its executions fail) and stops watching it, and N fails the tasks of the leader it lost; the monitor watches N again once the JobMaster deploys to it (`JobMaster.registerTaskManager`) |
 //! | `tm-hb-timeout:N` | (`--tm-hb-timeouts`) the live TaskManager N hears no heartbeat from the JobManager for the timeout while the JobManager still hears N (a one-way partition JobManager → N, the world's `direction = "one-way"`): N judges the leader lost and fails its tasks (Flink `TaskExecutor`'s `JobManagerHeartbeatListener#notifyHeartbeatTimeout` → `disconnectJobManagerConnection`); their FAILED updates reach the JobManager, which still watches N, as the world's heartbeat loop does (`world/taskmanager.rs` `heartbeat_tick`) |
 //! | `jm-hb-timeout:N` | (`--jm-hb-timeouts`) the JobManager hears no heartbeat from the live TaskManager N for the timeout while N still hears it (a one-way partition N → JobManager healed before N's own timeout): the JobManager judges N lost (`JobMaster::handle_tm_lost`: its executions FAILED, a cancel to each, the restart strategy) while N's tasks run on until those cancels reach them; nothing is dropped and the monitor watches N again (its next heartbeat re-registers it, the world's `heartbeat`) |
+//! | `slow-upload:tN` | (`--slow-uploads`) the acknowledgement at the head of task N's link to the JobManager waits for its snapshot's asynchronous part (Flink's `AsyncCheckpointRunnable` acknowledges once the upload finished), while the task runs on and sends newer messages past it |
+//! | `upload:tN` | task N's oldest slow upload finished: its acknowledgement joins the tail of N's link to the JobManager; a task attempt that ends takes its unsent acknowledgements with it |
 //! | `late-tick` | (`--late-ticks`) `tick` while deliveries are pending: the earliest timer fires before the messages on their way arrive (a network delay past it); counted as a tick too. Plain `tick` fires only once nothing waits (eager delivery, `Explorer::reduce`) |
 //! | `zombie:tN:I` | message I of those task N's ended attempts sent (and the JobManager took) arrives again, late: the JobManager must ignore it (`--zombies`) |
 //! | `stop` | (`--stops`, with a `stop-with-savepoint` action in the scenario) the JobManager stops periodic checkpoints and triggers the synchronous savepoint; its barriers, acks and notifications are then explored like any checkpoint's, and once it completed the sources finish (EndOfPartition downstream, FINISHED) and the job ends FINISHED |
@@ -157,6 +159,10 @@ pub struct Bounds {
     /// Timer firings while deliveries are pending (`late-tick`, counted as ticks too) on one
     /// path: with the reduction, a `tick` otherwise fires only once nothing waits.
     pub max_late_ticks: u32,
+    /// Slow snapshot uploads on one path (`slow-upload:tN`, session 34): a task's
+    /// acknowledgement waits for its asynchronous part while the task goes on, so a newer
+    /// checkpoint's acknowledgement may overtake it (`upload:tN` sends it).
+    pub max_slow_uploads: u32,
     /// Distinct states before the search gives up (not exhausted).
     pub max_states: u64,
     /// Partial-order reduction (see `Explorer::reduce`); off explores every enabled choice.
@@ -241,6 +247,7 @@ impl Default for Bounds {
             max_tm_hb_timeouts: 0,
             max_jm_hb_timeouts: 0,
             max_late_ticks: 0,
+            max_slow_uploads: 0,
             max_states: 300_000,
             reduce: true,
             reduce_feeders: false,
@@ -307,6 +314,12 @@ pub enum Choice {
     Trigger,
     /// `savepoint`: a savepoint is requested (the scenario's `savepoint` action).
     Savepoint,
+    /// `slow-upload:tN`: the acknowledgement at the head of task N's link to the JobManager
+    /// waits for its snapshot's slow asynchronous part (`--slow-uploads`).
+    SlowUpload(TaskId),
+    /// `upload:tN`: task N's oldest slow upload finished: its acknowledgement is sent, behind
+    /// what the task sent meanwhile.
+    Upload(TaskId),
     /// `zombie:tN:I`: message `idx` that task `to`'s ended attempts sent arrives again, late.
     Zombie {
         /// The task whose ended attempts sent the message.
@@ -339,6 +352,8 @@ impl fmt::Display for Choice {
             Choice::LoseAck(t) => write!(f, "lose-ack:t{}", t.0),
             Choice::Trigger => f.write_str("trigger"),
             Choice::Savepoint => f.write_str("savepoint"),
+            Choice::SlowUpload(t) => write!(f, "slow-upload:t{}", t.0),
+            Choice::Upload(t) => write!(f, "upload:t{}", t.0),
             Choice::Zombie { to, idx } => write!(f, "zombie:t{}:{idx}", to.0),
         }
     }
@@ -365,6 +380,8 @@ impl std::str::FromStr for Choice {
             ["trigger"] => Ok(Choice::Trigger),
             ["savepoint"] => Ok(Choice::Savepoint),
             ["lose-ack", t] => Ok(Choice::LoseAck(task(t)?)),
+            ["slow-upload", t] => Ok(Choice::SlowUpload(task(t)?)),
+            ["upload", t] => Ok(Choice::Upload(task(t)?)),
             ["crash-tm", n] => Ok(Choice::CrashTm(TmId(num(n)?))),
             ["tm-lost", n] => Ok(Choice::TmLost(TmId(num(n)?))),
             ["hb-timeout", n] => Ok(Choice::HbTimeout(TmId(num(n)?))),
@@ -378,7 +395,7 @@ impl std::str::FromStr for Choice {
             ["zombie", t, i] => Ok(Choice::Zombie { to: task(t)?, idx: num(i)? }),
             ["data", a, t, c] => Ok(Choice::Data { attempt: num(a)?, to: task(t)?, ch: num(c)? }),
             _ => {
-                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, lose-ack:tN, trigger, savepoint, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, rescale, stop, cancel, zombie:tN:I)"))
+                Err(format!("unknown step `{s}` (fetch:tN, data:A:tN:C, to-task:tN, to-jm:tN, lose:tN, lose-ack:tN, slow-upload:tN, upload:tN, trigger, savepoint, tick, fail:tN, crash-tm:N, tm-lost:N, jm-failover, rescale, stop, cancel, zombie:tN:I)"))
             }
         }
     }
@@ -650,6 +667,11 @@ struct Sys {
     ack_losses: u32,
     /// Manual checkpoint and savepoint requests on this path.
     requests: u32,
+    /// Slow snapshot uploads on this path (`slow-upload:tN`).
+    slow_uploads: u32,
+    /// Per task, the acknowledgements whose slow asynchronous part has not finished, oldest
+    /// first (`upload:tN` sends the first). Gone with the attempt that took the snapshot.
+    uploading: BTreeMap<TaskId, VecDeque<Up>>,
     /// The channel cuts of this path (`cuts.rs`): the `alignment` checker's record.
     cuts: Part<cuts::Cuts>,
     /// Task attempts that reported their end of data to the JobMaster (2.x, bounded input).

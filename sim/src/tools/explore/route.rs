@@ -86,6 +86,8 @@ impl Explorer<'_> {
     pub(super) fn close_task(sys: &mut Sys, t: TaskId) -> Option<Attempt> {
         let mut task = sys.tasks.remove(&t)?;
         let attempt = task.attempt();
+        // Its slow uploads are cancelled with it (`--slow-uploads`): never acknowledged.
+        sys.uploading.remove(&t);
         let store = &sys.store;
         let aborts = crate::world::closing_aborts(task.make_mut(), |txn| store.txn_state(txn).is_some());
         let now = sys.now_ms;
@@ -139,6 +141,7 @@ impl Explorer<'_> {
     /// configured and restored from `restore` as the world's `start_task` does it; older
     /// attempts' channels dropped; INITIALIZING (2.x) and RUNNING queued for the JobManager.
     fn deploy(&self, sys: &mut Sys, t: TaskId, attempt: Attempt, restore: Option<Arc<CompletedCheckpoint>>) {
+        self.close_replaced(sys, t, attempt);
         let now = sys.now_ms;
         let job = self.job(sys);
         let tm = job.graph.tasks[t.0 as usize].tm.0;
@@ -192,6 +195,22 @@ impl Explorer<'_> {
         }
         up.push_back(Up::State { attempt, state: ExecutionState::Running, cause: None });
         self.drain(sys, t);
+    }
+
+    /// An older attempt of task `t` that still runs when `attempt`'s deployment reaches it (the
+    /// JobMaster wrote it off by a `jm-hb-timeout` and its cancel was lost) ends here, closed as
+    /// the world closes a task attempt that ends (`close_task`, `world::closing_aborts`): its
+    /// sink's open transaction aborted through the store's fence gate, which the new attempt
+    /// has not passed yet. The explorer holds one attempt a task, so the old one must leave the
+    /// state now; until session 34 it was dropped without closing (its open transaction stayed
+    /// open in the store). The world keeps such a zombie running until a cancel reaches it and
+    /// closes it then; Flink fails the tasks still in a slot it frees (`TaskSlot#closeAsync` →
+    /// `Task#failExternally`), and this closing is that failure, taken before the new attempt
+    /// starts. `docs/explore.md`, *Session 34*.
+    fn close_replaced(&self, sys: &mut Sys, t: TaskId, attempt: Attempt) {
+        if sys.tasks.get(&t).is_some_and(|x| x.attempt() < attempt) {
+            Self::close_task(sys, t);
+        }
     }
 
     /// A deployment of `attempt` of task `t`: older attempts' channels, end-of-data reports and
@@ -293,11 +312,12 @@ impl Explorer<'_> {
             }
             self.note_records_after_stop(sys, t, attempt);
             sys.tasks.remove(&t);
-            sys.to_jm.entry(t).or_default().make_mut().push_back(Up::State {
-                attempt,
-                state: ExecutionState::Finished,
-                cause: None,
-            });
+            // A finishing task waits for its pending uploads (`--slow-uploads`): their
+            // acknowledgements go before FINISHED (2.x `SubtaskCheckpointCoordinatorImpl
+            // #waitForPendingCheckpoints`).
+            let up = sys.to_jm.entry(t).or_default().make_mut();
+            up.extend(sys.uploading.remove(&t).into_iter().flatten());
+            up.push_back(Up::State { attempt, state: ExecutionState::Finished, cause: None });
         }
         if let Some(id) = sys.restored_from.remove(&t) {
             let seen = sys.obs.make_mut().completion_seen.entry(t).or_insert(id);

@@ -87,6 +87,10 @@ impl Explorer<'_> {
             | Choice::JmHbTimeout(_)
             | Choice::JmFailover
             | Choice::Rescale
+            // A slow upload reorders the task's link to the JobManager (session 34: no finer
+            // footprint; sleep sets keep it dependent on everything).
+            | Choice::SlowUpload(_)
+            | Choice::Upload(_)
             | Choice::Zombie { .. } => Footprint::Global,
         }
     }

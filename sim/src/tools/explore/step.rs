@@ -21,6 +21,8 @@ impl Explorer<'_> {
         let job = self.job(sys);
         let on_tm = |t: &TaskId| job.graph.tasks[t.0 as usize].tm == tm;
         sys.tasks.retain(|t, _| !on_tm(t));
+        // Its uploads die with the process.
+        sys.uploading.retain(|t, _| !on_tm(t));
         for (t, q) in sys.to_task.iter_mut() {
             if on_tm(t) && !q.is_empty() {
                 q.make_mut().clear();
@@ -351,6 +353,8 @@ impl Explorer<'_> {
             }
             Choice::Trigger | Choice::Savepoint => self.request(sys, c),
             Choice::LoseAck(t) => self.lose_ack(sys, t),
+            Choice::SlowUpload(t) => self.slow_upload(sys, t),
+            Choice::Upload(t) => Self::upload(sys, t),
             Choice::Fail(t) => {
                 // The task throws: FAILED, its operators closed (the world's injected failure).
                 let Some(attempt) = Self::close_task(sys, t) else { return false };
@@ -543,6 +547,37 @@ impl Explorer<'_> {
             return false;
         }
         sys.ack_losses += 1;
+        true
+    }
+
+    /// `slow-upload:tN` (`--slow-uploads`): the acknowledgement at the head of task `t`'s link
+    /// to the JobManager waits for its snapshot's asynchronous part. Flink acknowledges a
+    /// checkpoint from the `AsyncCheckpointRunnable` once the state is uploaded, while the task
+    /// thread runs on (`SubtaskCheckpointCoordinatorImpl#checkpointState`), so a newer
+    /// checkpoint's (or savepoint's) acknowledgement may reach the JobManager first, as the
+    /// world's slow storage (`storage-slow`) lets it. False when not enabled.
+    fn slow_upload(&self, sys: &mut Sys, t: TaskId) -> bool {
+        if sys.slow_uploads >= self.bounds.max_slow_uploads || !sys.tasks.contains_key(&t) {
+            return false;
+        }
+        let held = sys
+            .to_jm
+            .get_mut(&t)
+            .and_then(|q| q.front().is_some_and(|m| matches!(m, Up::Ack { .. })).then(|| q.make_mut().pop_front()));
+        let Some(ack) = held.flatten() else { return false };
+        sys.slow_uploads += 1;
+        sys.uploading.entry(t).or_default().push_back(ack);
+        true
+    }
+
+    /// `upload:tN`: task `t`'s oldest slow upload finished; its acknowledgement joins the tail
+    /// of the link to the JobManager, behind what the task sent meanwhile. False when none.
+    fn upload(sys: &mut Sys, t: TaskId) -> bool {
+        let Some(ack) = sys.uploading.get_mut(&t).and_then(|q| q.pop_front()) else { return false };
+        if sys.uploading.get(&t).is_some_and(|q| q.is_empty()) {
+            sys.uploading.remove(&t);
+        }
+        sys.to_jm.entry(t).or_default().make_mut().push_back(ack);
         true
     }
 }
