@@ -415,8 +415,7 @@ pub(super) fn with_join_late_in_both(
     let exactly_once =
         spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce && spec.checkpoint.periodic_enabled();
     let two_pc = matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink);
-    let Some(join) = join_with_late_outputs(spec, sink).filter(|_| two_pc && exactly_once && v.passed.is_some())
-    else {
+    let Some(join) = join_with_late_outputs(spec, sink).filter(|_| two_pc && exactly_once && v.passed.is_some()) else {
         return v;
     };
     let covered = covering(spec, run, true);
@@ -460,8 +459,11 @@ pub(super) fn with_join_late_in_both(
             );
         }
     }
-    let summary =
-        format!("{}; late-in-both: {judged} committed joined rows, {} late elements held as sent", v.summary, held.len());
+    let summary = format!(
+        "{}; late-in-both: {judged} committed joined rows, {} late elements held as sent",
+        v.summary,
+        held.len()
+    );
     Verdict::from(v.checker, anomalies, summary)
 }
 

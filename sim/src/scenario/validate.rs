@@ -107,7 +107,9 @@ impl Ctx<'_> {
                 "`sink-v2` (Flink's Sink V2 KafkaSink) does not exist in flink-1.11 (added in Flink 1.14)",
             ));
         }
-        if let (false, Some(i)) = (profile.supports_sink_v2(), operators.iter().position(|o| o.late_outputs.contains(&true))) {
+        if let (false, Some(i)) =
+            (profile.supports_sink_v2(), operators.iter().position(|o| o.late_outputs.contains(&true)))
+        {
             let key = if operators[i].late_outputs[0] { "late_left" } else { "late_right" };
             return Err(self.err(
                 &format!("operators[{i}].{key}"),

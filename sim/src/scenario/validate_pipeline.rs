@@ -103,7 +103,8 @@ impl Ctx<'_> {
                 o.late_input = inputs.len() == 1 && late[0];
                 // `J.late_left` / `J.late_right`: which side of the interval join (session 34).
                 let side_tag = |n: &String| JOIN_LATE_TAGS.iter().position(|t| n.ends_with(&format!(".{t}")));
-                o.late_side = names.iter().flatten().next().filter(|_| o.late_input).and_then(side_tag).map(|s| s as u32);
+                o.late_side =
+                    names.iter().flatten().next().filter(|_| o.late_input).and_then(side_tag).map(|s| s as u32);
                 o.late_gate = if inputs.len() > 1 { late.iter().position(|l| *l).map(|k| k as u32) } else { None };
                 o.inputs = inputs;
             }
