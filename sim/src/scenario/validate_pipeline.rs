@@ -98,16 +98,7 @@ impl Ctx<'_> {
         self.distinct_topics(&out)?;
         if graph {
             let inputs = self.graph_inputs(&raw_inputs, &out)?;
-            for ((o, (inputs, late)), names) in out.iter_mut().zip(inputs).zip(&raw_inputs) {
-                // One input: `late_input`; several (a union or connect): the late one's gate.
-                o.late_input = inputs.len() == 1 && late[0];
-                // `J.late_left` / `J.late_right`: which side of the interval join (session 34).
-                let side_tag = |n: &String| JOIN_LATE_TAGS.iter().position(|t| n.ends_with(&format!(".{t}")));
-                o.late_side =
-                    names.iter().flatten().next().filter(|_| o.late_input).and_then(side_tag).map(|s| s as u32);
-                o.late_gate = if inputs.len() > 1 { late.iter().position(|l| *l).map(|k| k as u32) } else { None };
-                o.inputs = inputs;
-            }
+            set_graph_inputs(&mut out, inputs, &raw_inputs);
         }
         Ok(out)
     }
@@ -779,5 +770,18 @@ impl Ctx<'_> {
             out.push(InputGate { after_records: after, trigger: g.trigger.unwrap_or(false) });
         }
         Ok(out)
+    }
+}
+
+/// Each operator's resolved `inputs` and what it reads of a late side output: one input
+/// `late_input` (and for `J.late_left` / `J.late_right` the interval join's side, session 34);
+/// several (a union or connect): the late one's gate.
+fn set_graph_inputs(out: &mut [OperatorSpec], inputs: Vec<(Vec<usize>, Vec<bool>)>, raw: &[Option<Vec<String>>]) {
+    for ((o, (inputs, late)), names) in out.iter_mut().zip(inputs).zip(raw) {
+        o.late_input = inputs.len() == 1 && late[0];
+        let side_tag = |n: &String| JOIN_LATE_TAGS.iter().position(|t| n.ends_with(&format!(".{t}")));
+        o.late_side = names.iter().flatten().next().filter(|_| o.late_input).and_then(side_tag).map(|s| s as u32);
+        o.late_gate = if inputs.len() > 1 { late.iter().position(|l| *l).map(|k| k as u32) } else { None };
+        o.inputs = inputs;
     }
 }
