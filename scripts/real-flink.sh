@@ -35,6 +35,8 @@ case "$version" in
     1.*) sources+=("$root/tools/real-flink/RealFlinkTwoPc.java" "$root/tools/real-flink/RealFlinkGatedSource.java") ;;
     *) sources+=("$root/tools/real-flink/flink2/RealFlinkTwoPc.java" "$root/tools/real-flink/flink2/RealFlinkGatedSource.java") ;;
 esac
+# Session 34: the interval join's late side outputs (its own main, the same fixture format).
+sources+=("$root/tools/real-flink/RealFlinkLateJoin.java")
 rm -rf "$classes" && mkdir -p "$classes"
 javac -nowarn -cp "$lib/*" -d "$classes" "${sources[@]}"
 case "$version" in
@@ -44,5 +46,22 @@ case "$version" in
 esac
 mkdir -p "$out"
 # Flink's own launch scripts open these modules for Kryo on Java 17.
-java --add-opens java.base/java.util=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED \
-    -cp "$lib/*:$classes" RealFlinkJobs "$out" "$repeats" "$@"
+# Jobs named `interval-join-late*` are RealFlinkLateJoin's; without JOB arguments both run all.
+late_jobs=()
+other_jobs=()
+for job in "$@"; do
+    case "$job" in
+        interval-join-late*) late_jobs+=("$job") ;;
+        *) other_jobs+=("$job") ;;
+    esac
+done
+run_java() {
+    java --add-opens java.base/java.util=ALL-UNNAMED --add-opens java.base/java.lang=ALL-UNNAMED \
+        -cp "$lib/*:$classes" "$@"
+}
+if [ $# -eq 0 ] || [ ${#other_jobs[@]} -gt 0 ]; then
+    run_java RealFlinkJobs "$out" "$repeats" "${other_jobs[@]}"
+fi
+if [ $# -eq 0 ] || [ ${#late_jobs[@]} -gt 0 ]; then
+    run_java RealFlinkLateJoin "$out" "$repeats" "${late_jobs[@]}"
+fi

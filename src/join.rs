@@ -242,6 +242,16 @@ pub struct JoinOperator {
     /// (session 29): which elements it takes depends on its unrestored watermark, so the
     /// checker reads the run's own record of it.
     recorded: Option<Vec<(Record, JoinEvent)>>,
+    /// An interval join's late side outputs (`IntervalJoined#sideOutputLeftLateData` /
+    /// `#sideOutputRightLateData`, Flink 1.15 on), per side: whether a late element of that side
+    /// goes to its side output instead of being dropped.
+    late_outputs: [bool; 2],
+    /// Late elements sent to a side output since the host last took them, with their side.
+    late: Vec<(u32, Record)>,
+    /// The planted `late-emitted-to-both` (session 34 on the interval join): a late element
+    /// sent to its side's output is also taken as if on time (buffered and joined). Flink's
+    /// `processElement` returns after `sideOutput`, so an element is in one of the two only.
+    late_to_both: bool,
 }
 
 impl JoinOperator {
@@ -254,7 +264,29 @@ impl JoinOperator {
             watermark: Watermark::MIN,
             late_dropped: 0,
             recorded: None,
+            late_outputs: [false; 2],
+            late: Vec::new(),
+            late_to_both: false,
         }
+    }
+
+    /// Gives the interval join a late side output on the sides marked `true` (0 left, 1 right):
+    /// `IntervalJoinOperator#processElement` then sends an element whose timestamp is below the
+    /// current watermark (`isLate`) to that side's `OutputTag`, value and timestamp unchanged,
+    /// instead of dropping it. Window joins have no late side output (`JoinedStreams` offers
+    /// none): the mark is ignored there.
+    pub fn side_output_late(&mut self, sides: [bool; 2]) {
+        self.late_outputs = if matches!(self.spec, JoinSpec::Interval { .. }) { sides } else { [false; 2] };
+    }
+
+    /// Plants `late-emitted-to-both` (see the field).
+    pub fn plant_late_to_both(&mut self) {
+        self.late_to_both = true;
+    }
+
+    /// The late elements sent to a side output since the last call, with their side, in order.
+    pub fn take_late_records(&mut self, out: &mut Vec<(u32, Record)>) {
+        out.append(&mut self.late);
     }
 
     /// Records every element's verdict (taken or late) and every joined row from now on, for
@@ -309,7 +341,7 @@ impl JoinOperator {
         };
         let side = side.min(1) as Side;
         let key = key_of(&rec.value);
-        let late = match self.spec {
+        let mut late = match self.spec {
             JoinSpec::Interval { .. } => self.watermark != Watermark::MIN && ts < self.watermark.0,
             JoinSpec::Window { size_ms } => window_start(ts, size_ms) + size_ms - 1 <= self.watermark.0,
             // `WindowOperator#isSkippedElement`: late when every window of it is late.
@@ -318,6 +350,15 @@ impl JoinOperator {
             }
         };
         self.note(&rec, if late { JoinEvent::Late(u32::from(side)) } else { JoinEvent::Took(u32::from(side)) });
+        if late && self.late_outputs[usize::from(side)] {
+            // `sideOutput(ourValue, ourTimestamp, isLeft)`: to the side's tag, not joined.
+            self.late.push((u32::from(side), rec.clone()));
+            if !self.late_to_both {
+                self.late_dropped += 1;
+                return Ok(());
+            }
+            late = false;
+        }
         let entry =
             JoinEntry { key: key.clone(), side, ts, value: rec.value, lineage: rec.lineage, window_max_ts: None };
         let before = out.len();
@@ -625,6 +666,32 @@ mod tests {
         assert_eq!(j.late_dropped(), 1);
         assert!(feed(&mut j, 1, "a", 2, 12).is_empty(), "not late (12 == watermark) but the left is gone");
         assert!(out.is_empty());
+    }
+
+    /// Session 34: with a side's late output set, a late element of that side goes there with
+    /// its value, lineage and timestamp (`IntervalJoinOperator#sideOutput`) and joins nothing;
+    /// the other side's late elements are still dropped; a window join ignores the mark.
+    #[test]
+    fn interval_join_sends_late_elements_to_their_sides_output() {
+        let mut j = JoinOperator::new(JoinSpec::Interval { lower_ms: -5, upper_ms: 5 });
+        j.side_output_late([false, true]);
+        assert!(feed(&mut j, 0, "a", 0, 10).is_empty());
+        j.process_watermark(Watermark(12), &mut Vec::new());
+        assert!(feed(&mut j, 1, "a", 1, 11).is_empty(), "late (11 < 12): not joined with the left at 10");
+        assert!(feed(&mut j, 0, "a", 2, 8).is_empty(), "a late left element: dropped");
+        assert_eq!(feed(&mut j, 1, "a", 3, 12), vec![(0, 3, 12)], "12 == watermark is not late");
+        let mut late = Vec::new();
+        j.take_late_records(&mut late);
+        assert_eq!(late, vec![(1, rec("a", 1, 11))], "only the right side's late element, unchanged");
+        assert_eq!(j.late_dropped(), 2);
+        j.take_late_records(&mut late);
+        assert_eq!(late.len(), 1, "taken once");
+        let mut w = JoinOperator::new(JoinSpec::Window { size_ms: 10 });
+        w.side_output_late([true, true]);
+        w.process_watermark(Watermark(30), &mut Vec::new());
+        feed(&mut w, 0, "a", 0, 5);
+        w.take_late_records(&mut late);
+        assert_eq!(late.len(), 1, "a window join has no late side output: dropped");
     }
 
     #[test]

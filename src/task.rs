@@ -45,7 +45,7 @@ enum Tail {
     },
     /// Several output edges: (partitioner, first channel, round-robin position, late side
     /// output edge) per edge.
-    Multi(Vec<(Partitioner, u32, u32, bool)>),
+    Multi(Vec<(Partitioner, u32, u32, Option<LateTag>)>),
     Print(PrintSink),
     TwoPc(TwoPhaseCommitSink),
     /// A chain that is a tree ([`TailSpec::Tree`]).
@@ -64,7 +64,7 @@ struct TreeTail {
 enum TreeEnd {
     /// (partitioner, first channel, round-robin position, late side output edge), as
     /// `Tail::Multi`'s edges.
-    Edge((Partitioner, u32, u32, bool)),
+    Edge((Partitioner, u32, u32, Option<LateTag>)),
     /// A print sink and its index among the chain's print sinks.
     Print(PrintSink, u32),
     TwoPc(TwoPhaseCommitSink),
@@ -85,7 +85,7 @@ impl Tail {
 
     /// The output edges (partitioner, first channel, round-robin position, late) of a tail
     /// with several: `Tail::Multi`'s or a tree's network ends.
-    fn edges_mut(&mut self) -> Vec<&mut (Partitioner, u32, u32, bool)> {
+    fn edges_mut(&mut self) -> Vec<&mut (Partitioner, u32, u32, Option<LateTag>)> {
         match self {
             Tail::Multi(edges) => edges.iter_mut().collect(),
             Tail::Tree(t) => t
@@ -706,7 +706,9 @@ pub use stop::RecordAfterStop;
 #[path = "task_stop.rs"]
 mod stop;
 
-pub use spec::{ChainEnd, ChainHop, ChainTree, ChainedOperator, HeadSpec, Partitioner, TailSpec, TaskOutput, TaskSpec};
+pub use spec::{
+    ChainEnd, ChainHop, ChainTree, ChainedOperator, HeadSpec, LateTag, Partitioner, TailSpec, TaskOutput, TaskSpec,
+};
 
 #[path = "task_spec.rs"]
 mod spec;

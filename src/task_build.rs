@@ -189,6 +189,10 @@ fn build_multi_input(spec: &TaskSpec, own: Option<&TaskSnapshot>) -> Option<Mult
     if gates.record_join {
         operator.record_join_judgments();
     }
+    operator.side_output_late(join_late_sides(&spec.tail));
+    if spec.variant == Variant::LateEmittedToBoth {
+        operator.plant_late_to_both();
+    }
     Some(MultiInput {
         gates: gates.clone(),
         operator,
@@ -240,8 +244,38 @@ fn restored_lists(chain: &[ChainedOperator], own: Option<&TaskSnapshot>) -> Vec<
     }
 }
 
+/// The sides of the head's interval join whose late side output the task's chain consumes
+/// (session 34): a network edge with that side's tag, or a hop of the head (node 0) with it.
+/// Flink sends a late element to its side's `OutputTag` when one is set; a tag no one reads
+/// reaches no output, so an unread side is the same as a dropped one.
+fn join_late_sides(tail: &TailSpec) -> [bool; 2] {
+    let mut sides = [false; 2];
+    let mut mark = |tag: Option<LateTag>| {
+        if let Some(LateTag::Join(s)) = tag {
+            sides[s.min(1) as usize] = true;
+        }
+    };
+    match tail {
+        TailSpec::Tagged(ps) => ps.iter().for_each(|(_, tag)| mark(*tag)),
+        TailSpec::Tree(tree) => {
+            for e in &tree.ends {
+                if let ChainEnd::Edge(_, tag) = e {
+                    mark(*tag);
+                }
+            }
+            for hop in tree.hops.first().into_iter().flatten() {
+                if let ChainHop::LateOp(_, tag) | ChainHop::LateEnd(_, tag) = hop {
+                    mark(Some(*tag));
+                }
+            }
+        }
+        _ => {}
+    }
+    sides
+}
+
 /// Several output edges, each `(partitioner, late side output)`, channels numbered in order.
-fn multi_tail(edges: impl Iterator<Item = (Partitioner, bool)>) -> Tail {
+fn multi_tail(edges: impl Iterator<Item = (Partitioner, Option<LateTag>)>) -> Tail {
     let mut first = 0;
     Tail::Multi(
         edges
@@ -258,7 +292,7 @@ fn multi_tail(edges: impl Iterator<Item = (Partitioner, bool)>) -> Tail {
 fn build_tail(spec: &TaskSpec, chain_len: usize, own: Option<&TaskSnapshot>, dormant: bool) -> Tail {
     match &spec.tail {
         TailSpec::Output(p) => Tail::Output { partitioner: p.clone(), next_rr: p.round_robin_start() },
-        TailSpec::Outputs(ps) => multi_tail(ps.iter().map(|p| (p.clone(), false))),
+        TailSpec::Outputs(ps) => multi_tail(ps.iter().map(|p| (p.clone(), None))),
         TailSpec::Tagged(ps) => multi_tail(ps.iter().cloned()),
         TailSpec::PrintSink => Tail::Print(PrintSink::default()),
         TailSpec::TwoPhaseCommitSink => Tail::TwoPc(two_pc_sink(spec, own, dormant)),
@@ -292,11 +326,11 @@ fn tree_tail(
     for (node, hops) in tree.hops.iter().enumerate() {
         for hop in hops {
             match *hop {
-                ChainHop::Op(j) | ChainHop::LateOp(j) => {
+                ChainHop::Op(j) | ChainHop::LateOp(j, _) => {
                     assert!(j < chain_len && j + 1 > node, "{}: hop {hop:?} from node {node}", spec.name);
                     reached[j] += 1;
                 }
-                ChainHop::End(e) | ChainHop::LateEnd(e) => assert!(e < tree.ends.len(), "{}: no end {e}", spec.name),
+                ChainHop::End(e) | ChainHop::LateEnd(e, _) => assert!(e < tree.ends.len(), "{}: no end {e}", spec.name),
             }
         }
     }

@@ -53,7 +53,7 @@ impl Task {
             match &mut self.tail {
                 Tail::Output { partitioner, next_rr } => route(partitioner, next_rr, 0, r, &mut self.outputs),
                 Tail::Multi(edges) => {
-                    for (partitioner, first, next_rr, _) in edges.iter_mut().filter(|e| !e.3) {
+                    for (partitioner, first, next_rr, _) in edges.iter_mut().filter(|e| e.3.is_none()) {
                         route(partitioner, next_rr, *first, r.clone(), &mut self.outputs);
                     }
                 }
@@ -88,15 +88,16 @@ impl Task {
         late
     }
 
-    /// The hops of `node` that take only its late side output ([`ChainHop::LateOp`],
+    /// The hops of `node` that take only its late side output `tag` ([`ChainHop::LateOp`],
     /// [`ChainHop::LateEnd`]), as the hops that run them; none in a line.
-    pub(super) fn late_hops(&self, node: usize) -> Vec<ChainHop> {
+    pub(super) fn late_hops(&self, node: usize, tag: LateTag) -> Vec<ChainHop> {
         let Tail::Tree(t) = &self.tail else { return Vec::new() };
         t.hops[node]
             .iter()
             .filter_map(|h| match *h {
-                ChainHop::LateOp(j) => Some(ChainHop::Op(j)),
-                ChainHop::LateEnd(e) => Some(ChainHop::End(e)),
+                ChainHop::LateOp(j, t) if t == tag => Some(ChainHop::Op(j)),
+                ChainHop::LateEnd(e, t) if t == tag => Some(ChainHop::End(e)),
+                ChainHop::LateOp(..) | ChainHop::LateEnd(..) => None,
                 ChainHop::Op(_) | ChainHop::End(_) => None,
             })
             .collect()
@@ -169,14 +170,14 @@ impl Task {
                 }
                 self.tree_emit(now_ms, j + 1, next, counters)
             }
-            ChainHop::LateOp(_) | ChainHop::LateEnd(_) => Ok(()),
+            ChainHop::LateOp(..) | ChainHop::LateEnd(..) => Ok(()),
             ChainHop::End(e) => {
                 let Tail::Tree(t) = &mut self.tail else { unreachable!("tree_hop on a tree") };
                 for r in cur {
                     match &mut t.ends[e] {
                         // A late side-output edge takes only late elements (`take_late_records`).
-                        TreeEnd::Edge((_, _, _, true)) => {}
-                        TreeEnd::Edge((partitioner, first, next_rr, false)) => {
+                        TreeEnd::Edge((_, _, _, Some(_))) => {}
+                        TreeEnd::Edge((partitioner, first, next_rr, None)) => {
                             route(partitioner, next_rr, *first, r, &mut self.outputs)
                         }
                         TreeEnd::Print(s, sink) => {

@@ -138,40 +138,68 @@ impl Task {
         counters: &mut SurvivingCounters,
         chained: bool,
     ) -> Result<(), String> {
-        let mut late = std::mem::take(&mut self.event_time.late);
         let mut result = Ok(());
+        // The head's interval join first (session 34): its late elements went out before the
+        // chain saw anything of the record (`IntervalJoinOperator#processElement` returns).
+        let mut joined = Vec::new();
+        if let Some(m) = &mut self.multi {
+            m.operator.take_late_records(&mut joined);
+        }
+        for (side, record) in joined {
+            let (tag, hops) = (LateTag::Join(side), self.late_hops(0, LateTag::Join(side)));
+            let operator = self.name.to_string();
+            self.send_late(now_ms, (tag, operator), record, &hops, counters, chained, &mut result);
+        }
+        let mut late = std::mem::take(&mut self.event_time.late);
         for i in 0..self.chain.len() {
             self.chain[i].operator.take_late_records(&mut late);
             if late.is_empty() {
                 continue;
             }
-            let hops = self.late_hops(i + 1);
+            let hops = self.late_hops(i + 1, LateTag::Window);
             for record in late.drain(..) {
-                // A late side output consumed downstream: the element on every late edge
-                // (`WindowOperator#sideOutput`, the side tag's `RecordWriterOutput`).
-                let mut any = !hops.is_empty();
-                for (partitioner, first, next_rr, _) in self.tail.edges_mut().into_iter().filter(|e| e.3) {
-                    any = true;
-                    if !self.event_time.late_lost {
-                        super::chain::route(partitioner, next_rr, *first, record.clone(), &mut self.outputs);
-                    }
-                }
-                self.event_time.late_sent += u64::from(any);
-                let operator = self.chain[i].instance.clone();
-                self.outputs.push_back(TaskOutput::LateRecord { operator, record: record.clone() });
-                if !chained || result.is_err() || self.event_time.late_lost {
-                    continue;
-                }
-                for &hop in &hops {
-                    if let Err(e) = self.tree_hop(now_ms, hop, vec![record.clone()], counters) {
-                        result = Err(e);
-                        break;
-                    }
-                }
+                let operator = (LateTag::Window, self.chain[i].instance.clone());
+                self.send_late(now_ms, operator, record, &hops, counters, chained, &mut result);
             }
         }
         self.event_time.late = late;
         result
+    }
+
+    /// One late element of side output `tag` of `operator` (instance name): on every network
+    /// edge with that tag (`WindowOperator#sideOutput` / `IntervalJoinOperator#sideOutput`, the
+    /// side tag's `RecordWriterOutput`), recorded for the host, then through the `hops`
+    /// chained onto that side output unless `chained` is false or a consumer threw already.
+    #[allow(clippy::too_many_arguments)]
+    fn send_late(
+        &mut self,
+        now_ms: u64,
+        (tag, operator): (LateTag, String),
+        record: Record,
+        hops: &[ChainHop],
+        counters: &mut SurvivingCounters,
+        chained: bool,
+        result: &mut Result<(), String>,
+    ) {
+        // A late side output consumed downstream: the element on every edge of its tag.
+        let mut any = !hops.is_empty();
+        for (partitioner, first, next_rr, _) in self.tail.edges_mut().into_iter().filter(|e| e.3 == Some(tag)) {
+            any = true;
+            if !self.event_time.late_lost {
+                super::chain::route(partitioner, next_rr, *first, record.clone(), &mut self.outputs);
+            }
+        }
+        self.event_time.late_sent += u64::from(any);
+        self.outputs.push_back(TaskOutput::LateRecord { operator, tag, record: record.clone() });
+        if !chained || result.is_err() || self.event_time.late_lost {
+            return;
+        }
+        for &hop in hops {
+            if let Err(e) = self.tree_hop(now_ms, hop, vec![record.clone()], counters) {
+                *result = Err(e);
+                break;
+            }
+        }
     }
 
     /// End of a bounded source input with a watermark strategy: `MAX_WATERMARK` fires every

@@ -62,10 +62,10 @@ pub enum TailSpec {
     /// Several output edges of a task whose chain ends in an event-time window with a late
     /// side output consumed downstream (Flink's `getSideOutput(lateOutputTag)`: the tail's
     /// `RecordWriterOutput` of the side tag): `(partitioner, late)` per edge, channels as in
-    /// [`TailSpec::Outputs`]. The window's results go to the edges with `late` false, its late
-    /// elements (`WindowOperator#sideOutput`) to those with `late` true; barriers, watermarks
+    /// [`TailSpec::Outputs`]. The window's results go to the edges with `late` None, its late
+    /// elements (`WindowOperator#sideOutput`) to those with that tag; barriers, watermarks
     /// and the end of partition go to every edge alike.
-    Tagged(Vec<(Partitioner, bool)>),
+    Tagged(Vec<(Partitioner, Option<LateTag>)>),
     /// A chain that is a tree (Flink's `OperatorChain` where an operator has several outputs:
     /// `createOutputCollector` puts its `RecordWriterOutput`s first, then its `ChainingOutput`s,
     /// behind a `BroadcastingOutputCollector`): each node's records go to its hops in order,
@@ -88,6 +88,17 @@ pub struct ChainTree {
     pub ends: Vec<ChainEnd>,
 }
 
+/// A late side output (Flink's `OutputTag` of a `RecordWriterOutput` or `ChainingOutput`): an
+/// event-time window's (`sideOutputLateData`), or one input side's of the interval join at the
+/// task's head (`IntervalJoined#sideOutputLeftLateData` / `#sideOutputRightLateData`, session 34).
+#[derive(Copy, Clone, Debug, Hash, PartialEq, Eq, PartialOrd, Ord)]
+pub enum LateTag {
+    /// The late elements of the chain's event-time window.
+    Window,
+    /// The late elements of this input side (0 left, 1 right) of the head's interval join.
+    Join(u32),
+}
+
 /// One output of a node of a [`ChainTree`].
 #[derive(Copy, Clone, Debug, Hash, PartialEq, Eq)]
 pub enum ChainHop {
@@ -98,11 +109,12 @@ pub enum ChainHop {
     /// The chained operator at this index, a consumer of the node's late side output (Flink's
     /// `ChainingOutput` built with the window's late `OutputTag`): it takes none of the node's
     /// records, only the late elements its event-time window sends to the side output
-    /// (`WindowOperator#sideOutput`; [`Task`](crate::task::Task)'s `take_late_records`).
-    LateOp(usize),
+    /// (`WindowOperator#sideOutput`; [`Task`](crate::task::Task)'s `take_late_records`), or
+    /// the head's interval join sends to the side output of the tag's side.
+    LateOp(usize, LateTag),
     /// A sink chained directly onto the node's late side output (as [`ChainHop::LateOp`]): the
     /// chain's end at this index of [`ChainTree::ends`].
-    LateEnd(usize),
+    LateEnd(usize, LateTag),
 }
 
 impl TailSpec {
@@ -129,10 +141,10 @@ impl TailSpec {
 /// One end of a [`ChainTree`].
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
 pub enum ChainEnd {
-    /// A network output edge (`RecordWriterOutput`) with its partitioner; `late`: it carries
-    /// an event-time window's late side output (no hop leads to it: the chain's late elements
-    /// go to every late edge, as [`TailSpec::Tagged`]).
-    Edge(Partitioner, bool),
+    /// A network output edge (`RecordWriterOutput`) with its partitioner; `late`: the late side
+    /// output it carries, if any (no hop leads to it: the chain's late elements of that tag go
+    /// to every edge with the tag, as [`TailSpec::Tagged`]).
+    Edge(Partitioner, Option<LateTag>),
     /// A print sink: its rows carry its index among the chain's print sinks
     /// ([`TaskOutput::PrintRow`]'s `sink`).
     PrintSink,
@@ -328,10 +340,12 @@ pub enum TaskOutput {
         status: WatermarkStatus,
     },
     /// A late record for the late side output of the event-time window `operator`
-    /// (`sideOutputLateData`).
+    /// (`sideOutputLateData`), or of one side of the interval join at the head (session 34).
     LateRecord {
-        /// The window operator's instance name.
+        /// The window operator's instance name (the task's name for the head's join).
         operator: String,
+        /// Which side output: the window's, or the join side's.
+        tag: LateTag,
         /// The late record.
         record: Record,
     },

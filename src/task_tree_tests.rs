@@ -23,7 +23,7 @@ fn tree_spec(hops: Vec<Vec<ChainHop>>) -> TaskSpec {
         tail: TailSpec::Tree(ChainTree {
             hops,
             ends: vec![
-                ChainEnd::Edge(Partitioner::Rebalance { channels: 2, start: 1 }, false),
+                ChainEnd::Edge(Partitioner::Rebalance { channels: 2, start: 1 }, None),
                 ChainEnd::PrintSink,
                 ChainEnd::PrintSink,
                 ChainEnd::TwoPhaseCommitSink,

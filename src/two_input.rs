@@ -210,6 +210,29 @@ impl InputOperator {
         }
     }
 
+    /// Gives an interval join late side outputs on the sides marked `true`
+    /// ([`crate::join::JoinOperator::side_output_late`]); other operators have none.
+    pub fn side_output_late(&mut self, sides: [bool; 2]) {
+        if let Some(j) = &mut self.event_join {
+            j.side_output_late(sides);
+        }
+    }
+
+    /// Plants `late-emitted-to-both` on an interval join ([`crate::join::JoinOperator::plant_late_to_both`]).
+    pub fn plant_late_to_both(&mut self) {
+        if let Some(j) = &mut self.event_join {
+            j.plant_late_to_both();
+        }
+    }
+
+    /// The interval join's late elements sent to a side output since the last call, with
+    /// their side ([`crate::join::JoinOperator::take_late_records`]).
+    pub fn take_late_records(&mut self, out: &mut Vec<(u32, Record)>) {
+        if let Some(j) = &mut self.event_join {
+            j.take_late_records(out);
+        }
+    }
+
     /// Marks an event-time join to record its judgments ([`crate::join::JoinOperator::record_judgments`]).
     pub fn record_join_judgments(&mut self) {
         if let Some(j) = &mut self.event_join {

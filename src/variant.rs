@@ -250,7 +250,8 @@ pub enum Variant {
     /// on every deployment; `WindowOperator#sideOutput` writes each late element there). The
     /// late elements of every restored attempt are lost to the side branch. Caught by
     /// `exactly-once` (2PC side sink) and `at-least-once` (print side sink) as a lost late
-    /// record.
+    /// record. Session 34: the same for a restored interval join's late side outputs
+    /// (`J.late_left` / `J.late_right`, `IntervalJoinOperator#sideOutput`).
     LateSideOutputLostOnRestore,
     /// An event-time window with a late side output sends every element that is late by its
     /// own timestamp (`isElementLate`) to the side output, also one that a window still
@@ -258,7 +259,10 @@ pub enum Variant {
     /// which fires the window again). Flink's `WindowOperator#processElement` side-outputs only
     /// an element that is skipped by every window *and* late (`isSkippedElement &&
     /// isElementLate`), so each element is in exactly one of {its window's result, the side
-    /// output}. Caught by the `windows` checker as `late in both` (session 23).
+    /// output}. Caught by the `windows` checker as `late in both` (session 23). Session 34: an
+    /// interval join with a late side output also buffers and joins each element it sends
+    /// there (Flink's `IntervalJoinOperator#processElement` returns after `sideOutput`); caught
+    /// by `exactly-once` as `late in both` on the join's two-phase-commit sink.
     LateEmittedToBoth,
     /// FLINK-17351: the failure manager does not count `CHECKPOINT_EXPIRED` toward
     /// `execution.checkpointing.tolerable-failed-checkpoints` (Flink before the fix counted

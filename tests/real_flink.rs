@@ -59,6 +59,8 @@ const CASES: &[Case] = &[
     // Rescaling 2 -> 3 -> 1 from savepoints; a retained checkpoint resumed after a cancel.
     Case { idents: &["first", "second", "third"], ..case("rescale-savepoint-2-3-1") },
     Case { idents: &["first", "second"], ..case("retained-resume") },
+    // Session 34 (graph34): an interval join's late side outputs (RealFlinkLateJoin.java).
+    Case { timestamps: true, ..case("interval-join-late") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -244,6 +244,9 @@ fn expected(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], sink: usiz
     let mut counters = SurvivingCounters::default();
     // Each late element's position among its attempt's (the world records them in order).
     let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+    // Which side output the branch reads (`OutputRow::sink` of a late record): the window's,
+    // or one side's of an interval join (session 34). The position counts every side's.
+    let tag = branch(spec, sink).last().and_then(|o| spec.operators[*o].late_side).map_or(0, |s| s + 1);
     for r in &run.late_records {
         let epoch = u64::from(r.attempt.0) / stride;
         let ours =
@@ -251,10 +254,13 @@ fn expected(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], sink: usiz
         if !ours {
             continue;
         }
-        exp.late += 1;
         let index = sent.entry((r.task, r.attempt)).or_default();
         let position = *index;
         *index += 1;
+        if r.sink != tag {
+            continue;
+        }
+        exp.late += 1;
         let mut rec = Record::new(r.value.clone(), Lineage { input_seq: r.lineage.input_seq, sub: r.lineage.sub });
         rec.timestamp = r.timestamp;
         let ops = pre.iter_mut().chain(chain.iter_mut());
@@ -365,6 +371,100 @@ fn covering_checkpoint<'a>(
             .map(|s| s.checkpoint)
             .min()
     }
+}
+
+/// The interval join whose joined rows sink `sink` reads with their pair lineages (through
+/// partitionings, maps and filters), when some operator reads one of its late side outputs
+/// (session 34).
+fn join_with_late_outputs(spec: &JobSpec, sink: usize) -> Option<usize> {
+    let mut o = sink;
+    loop {
+        let ins = spec.op_inputs(o);
+        let [up] = ins.as_slice() else { return None };
+        if spec.operators[o].late_input {
+            return None;
+        }
+        match &spec.operators[*up].kind {
+            OpKind::EventJoin(ckptsim::join::JoinSpec::Interval { .. }) => {
+                let read = (0..spec.operators.len())
+                    .any(|c| spec.operators[c].late_side.is_some() && spec.op_inputs(c) == [*up]);
+                return read.then_some(*up);
+            }
+            k if k.is_partitioning() || matches!(k, OpKind::Map(_) | OpKind::Filter(_)) => o = *up,
+            _ => return None,
+        }
+    }
+}
+
+/// The `late-in-both` rule on an interval join's late side outputs (session 34), added to the
+/// `exactly-once` verdict `v` of the join's two-phase-commit sink `sink` under exactly-once
+/// checkpoints: no committed joined row names an element that a completed checkpoint holds as
+/// sent to a side output (`covering`: the join task's snapshot cut after sending it). Flink's
+/// `IntervalJoinOperator#processElement` returns after `sideOutput`, so the attempt that sent it
+/// never joined it; a restore from that checkpoint or a later one never replays it; and an
+/// earlier attempt's rows after the checkpoint it was restored from were never committed. Rows
+/// whose pair is composite (joins in a row) are not judged.
+pub(super) fn with_join_late_in_both(
+    spec: &JobSpec,
+    run: &RunResult,
+    rows: &RunResult,
+    graphs: &[(u64, Graph)],
+    sink: usize,
+    v: Verdict,
+) -> Verdict {
+    let exactly_once =
+        spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce && spec.checkpoint.periodic_enabled();
+    let two_pc = matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink);
+    let Some(join) = join_with_late_outputs(spec, sink).filter(|_| two_pc && exactly_once && v.passed.is_some()) else {
+        return v;
+    };
+    let covered = covering(spec, run, true);
+    let tasks = crate::world::graph::tasks_of_operator(graphs, join);
+    let stride = u64::from(crate::world::EPOCH_STRIDE);
+    // (side, input) of every late element a completed checkpoint holds as sent.
+    let mut held: BTreeSet<(u64, u64)> = BTreeSet::new();
+    let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
+    for r in &run.late_records {
+        let epoch = u64::from(r.attempt.0) / stride;
+        if !tasks.iter().rev().find(|(first, _)| *first <= epoch).is_some_and(|(_, t)| t.contains(&r.task)) {
+            continue;
+        }
+        let position = sent.entry((r.task, r.attempt)).or_default();
+        if r.sink > 0 && r.lineage.sub == 0 && covered(r.task, r.attempt, *position) {
+            held.insert((u64::from(r.sink - 1), r.lineage.input_seq));
+        }
+        *position += 1;
+    }
+    let mut anomalies = v.anomalies;
+    let mut judged = 0usize;
+    for r in rows.committed.iter().filter(|r| !ckptsim::join::is_composite(r.lineage)) {
+        judged += 1;
+        let (left, right) = ckptsim::join::pair_of(r.lineage);
+        let both = [(0, left), (1, right)].into_iter().find(|e| held.contains(e));
+        if let Some((side, seq)) = both {
+            anomalies.push(
+                Finding::new(
+                    "late-in-both",
+                    format!(
+                        "late in both: t={} the committed joined row {} names {} input #{seq}, which `{}` sent to its \
+                         late side output before a completed checkpoint's cut",
+                        r.time_ms,
+                        r.value,
+                        if side == 0 { "left" } else { "right" },
+                        spec.operators[join].name
+                    ),
+                )
+                .at(r.time_ms)
+                .with("input", seq),
+            );
+        }
+    }
+    let summary = format!(
+        "{}; late-in-both: {judged} committed joined rows, {} late elements held as sent",
+        v.summary,
+        held.len()
+    );
+    Verdict::from(v.checker, anomalies, summary)
 }
 
 /// Whether the sink reads the window's results unchanged: only partitionings and identity maps

@@ -157,6 +157,7 @@ fn op_spec(o: &scenario::OperatorSpec) -> OpSpec {
         inputs: o.inputs.clone(),
         late_input: o.late_input,
         late_gate: o.late_gate,
+        late_side: o.late_side,
         topic: None,
         topic_name: o.topic.clone(),
         bounded: o.bounded,

@@ -314,6 +314,13 @@ pub struct OperatorSpec {
     /// A union or `connect` that reads a late side output as one of its inputs (`inputs = ["W",
     /// "W.late"]`, session 27): that input's position.
     pub late_gate: Option<u32>,
+    /// With `late_input`: the interval join's side whose late side output it reads
+    /// (`inputs = ["J.late_left"]`: 0, `["J.late_right"]`: 1; session 34); None for `W.late`.
+    pub late_side: Option<u32>,
+    /// `interval_join` only: per side (left, right) whether its late elements go to a side
+    /// output (`late_left` / `late_right = "side-output"`), readable as `J.late_left` /
+    /// `J.late_right`; default drop.
+    pub late_outputs: [bool; 2],
     /// `log-source` only: the source's watermark strategy (`watermarks`,
     /// `max_out_of_orderness_ms`, `idle_timeout_ms`, `auto_watermark_interval_ms`); `None`
     /// without event time; `watermarks = "none"` is an interval of
@@ -333,6 +340,11 @@ impl OperatorSpec {
             || self.more_injectors != MoreInjectors::default()
     }
 }
+
+/// The side outputs of an interval join, in side order (left, right): an operator reads them
+/// as `inputs = ["J.late_left"]` / `["J.late_right"]`, and the join enables each with the key
+/// of the same name (session 34).
+pub const JOIN_LATE_TAGS: [&str; 2] = ["late_left", "late_right"];
 
 /// What a `user-sink` promises (`delivery_guarantee`), after Flink's
 /// `org.apache.flink.connector.base.DeliveryGuarantee`. Its scenario names are its serde names

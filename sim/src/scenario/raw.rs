@@ -351,6 +351,11 @@ pub(crate) struct RawOperator {
     pub(crate) lower_exclusive: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) upper_exclusive: Option<bool>,
+    // `sideOutputLeftLateData` / `sideOutputRightLateData` (session 34): "drop" or "side-output".
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) late_left: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) late_right: Option<String>,
 }
 
 #[derive(Deserialize, Serialize, Debug, Default)]

@@ -44,6 +44,9 @@ pub struct OpSpec {
     /// (session 27): that input's position (gate). Its edge is a side edge; `late_input` stays
     /// false (it names a one-input operator's input).
     pub late_gate: Option<u32>,
+    /// With `late_input`: the input side of the interval join it reads a late side output of
+    /// (`J.late_left`: 0, `J.late_right`: 1; session 34); None for a window's `W.late`.
+    pub late_side: Option<u32>,
     /// A log source of a job with several sources: its topic, `(first partition, partitions)`
     /// of the broker's one log. None: the whole log (one source).
     pub topic: Option<(u32, u32)>,
@@ -573,6 +576,13 @@ impl JobSpec {
     pub fn reads_late(&self, op: usize, k: usize) -> bool {
         let o = &self.operators[op];
         (o.late_input && k == 0) || o.late_gate == Some(k as u32)
+    }
+
+    /// The late side output operator `op` reads as its one input (`late_input`), as the core's
+    /// tag: an event-time window's, or one side's of an interval join (session 34).
+    pub fn late_input_tag(&self, op: usize) -> Option<ckptsim::task::LateTag> {
+        let o = &self.operators[op];
+        o.late_input.then(|| o.late_side.map_or(ckptsim::task::LateTag::Window, ckptsim::task::LateTag::Join))
     }
 
     /// The input (gate) of union or `connect` `op` that carries a late side output's elements

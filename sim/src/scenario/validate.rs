@@ -107,6 +107,15 @@ impl Ctx<'_> {
                 "`sink-v2` (Flink's Sink V2 KafkaSink) does not exist in flink-1.11 (added in Flink 1.14)",
             ));
         }
+        if let (false, Some(i)) =
+            (profile.supports_sink_v2(), operators.iter().position(|o| o.late_outputs.contains(&true)))
+        {
+            let key = if operators[i].late_outputs[0] { "late_left" } else { "late_right" };
+            return Err(self.err(
+                &format!("operators[{i}].{key}"),
+                "an interval join's late side outputs (`sideOutputLeftLateData` / `sideOutputRightLateData`) do not exist in flink-1.11 (added in Flink 1.15)",
+            ));
+        }
         let kafka = self.kafka(raw.kafka, &operators)?;
         let mut raw_input = raw.input;
         let raw_gates = raw_input.as_mut().and_then(|i| i.gates.take());

@@ -56,6 +56,7 @@ impl Ctx<'_> {
             let delivery_guarantee = self.delivery_guarantee(i, &r)?;
             let sink_v2 = self.sink_api(i, &r)?;
             let topic = self.topic(i, &r)?;
+            let late_outputs = self.join_late_outputs(i, &r)?;
             out.push(OperatorSpec {
                 name,
                 kind: kind_spec,
@@ -88,6 +89,8 @@ impl Ctx<'_> {
                 inputs: if i == 0 || graph { Vec::new() } else { vec![i - 1] },
                 late_input: false,
                 late_gate: None,
+                late_side: None,
+                late_outputs,
                 watermarks,
                 event_time,
             });
@@ -95,12 +98,7 @@ impl Ctx<'_> {
         self.distinct_topics(&out)?;
         if graph {
             let inputs = self.graph_inputs(&raw_inputs, &out)?;
-            for (o, (inputs, late)) in out.iter_mut().zip(inputs) {
-                // One input: `late_input`; several (a union or connect): the late one's gate.
-                o.late_input = inputs.len() == 1 && late[0];
-                o.late_gate = if inputs.len() > 1 { late.iter().position(|l| *l).map(|k| k as u32) } else { None };
-                o.inputs = inputs;
-            }
+            set_graph_inputs(&mut out, inputs, &raw_inputs);
         }
         Ok(out)
     }
@@ -237,7 +235,7 @@ impl Ctx<'_> {
     /// Keys that only some kinds take are set only on those kinds.
     fn kind_only_keys(&self, i: usize, r: &RawOperator, kind: &str) -> Res<()> {
         let p = |key: &str| op_path(i, key);
-        let kind_keys: [(&str, bool, &[&str]); 16] = [
+        let kind_keys: [(&str, bool, &[&str]); 18] = [
             ("sink_api", r.sink_api.is_some(), &["two-phase-commit-sink"]),
             ("delivery_guarantee", r.delivery_guarantee.is_some(), &["user-sink"]),
             (
@@ -250,6 +248,8 @@ impl Ctx<'_> {
             ("upper_ms", r.upper_ms.is_some(), &["interval_join"]),
             ("lower_exclusive", r.lower_exclusive.is_some(), &["interval_join"]),
             ("upper_exclusive", r.upper_exclusive.is_some(), &["interval_join"]),
+            ("late_left", r.late_left.is_some(), &["interval_join"]),
+            ("late_right", r.late_right.is_some(), &["interval_join"]),
             ("size", r.size.is_some(), &["count_window"]),
             ("startup", r.startup.is_some(), &["log-source"]),
             ("topic", r.topic.is_some(), &["log-source", "user-source"]),
@@ -454,6 +454,24 @@ impl Ctx<'_> {
             ));
         }
         Ok(OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::SlidingWindow { size_ms, slide_ms }))
+    }
+
+    /// An interval join's late side outputs (`late_left`, `late_right`: Flink's
+    /// `IntervalJoined#sideOutputLeftLateData` / `#sideOutputRightLateData`, session 34):
+    /// per side whether it is `"side-output"` (default `"drop"`).
+    fn join_late_outputs(&self, i: usize, r: &RawOperator) -> Res<[bool; 2]> {
+        let mut sides = [false; 2];
+        for (side, (key, v)) in [("late_left", &r.late_left), ("late_right", &r.late_right)].into_iter().enumerate() {
+            sides[side] = match v.as_deref() {
+                None | Some("drop") => false,
+                Some("side-output") => true,
+                Some(o) => {
+                    let expected = list(&crate::scenario::validate_event_time::LATE_RECORD_NAMES);
+                    return Err(self.err(&op_path(i, key), format!("unknown choice `{o}`; expected {expected}")));
+                }
+            };
+        }
+        Ok(sides)
     }
 
     /// An interval join's bounds (`IntervalJoin.between`).
@@ -752,5 +770,18 @@ impl Ctx<'_> {
             out.push(InputGate { after_records: after, trigger: g.trigger.unwrap_or(false) });
         }
         Ok(out)
+    }
+}
+
+/// Each operator's resolved `inputs` and what it reads of a late side output: one input
+/// `late_input` (and for `J.late_left` / `J.late_right` the interval join's side, session 34);
+/// several (a union or connect): the late one's gate.
+fn set_graph_inputs(out: &mut [OperatorSpec], inputs: Vec<(Vec<usize>, Vec<bool>)>, raw: &[Option<Vec<String>>]) {
+    for ((o, (inputs, late)), names) in out.iter_mut().zip(inputs).zip(raw) {
+        o.late_input = inputs.len() == 1 && late[0];
+        let side_tag = |n: &String| JOIN_LATE_TAGS.iter().position(|t| n.ends_with(&format!(".{t}")));
+        o.late_side = names.iter().flatten().next().filter(|_| o.late_input).and_then(side_tag).map(|s| s as u32);
+        o.late_gate = if inputs.len() > 1 { late.iter().position(|l| *l).map(|k| k as u32) } else { None };
+        o.inputs = inputs;
     }
 }

@@ -255,7 +255,11 @@ fn operator(spec: &JobSpec, i: usize) -> RawOperator {
         r.bounded = Some(true);
     }
     if graph && !o.kind.is_source() {
-        let late = |k: usize| if spec.reads_late(i, k) { ".late" } else { "" };
+        let late = |k: usize| match spec.operators[i].late_side.filter(|_| spec.reads_late(i, k)) {
+            Some(side) => format!(".{}", crate::scenario::JOIN_LATE_TAGS[side.min(1) as usize]),
+            None if spec.reads_late(i, k) => ".late".to_owned(),
+            None => String::new(),
+        };
         r.inputs = Some(
             spec.op_inputs(i)
                 .iter()
@@ -267,6 +271,13 @@ fn operator(spec: &JobSpec, i: usize) -> RawOperator {
     if o.kind.is_source() {
         watermarks(o, spec, &mut r);
     }
+    // An interval join's side outputs that some operator reads (session 34; a set but unread
+    // side output changes nothing, so it is not written back).
+    let read = |side: u32| {
+        spec.operators.iter().enumerate().any(|(j, c)| c.late_side == Some(side) && spec.op_inputs(j) == [i])
+    };
+    r.late_left = read(0).then(|| "side-output".to_owned());
+    r.late_right = read(1).then(|| "side-output".to_owned());
     r
 }
 

@@ -114,6 +114,7 @@ pub fn base_job(variant: Variant, profile: Profile) -> JobSpec {
         inputs: vec![],
         late_input: false,
         late_gate: None,
+        late_side: None,
         topic: None,
         topic_name: None,
         bounded: false,

@@ -6,7 +6,9 @@ use ckptsim::ids::{TaskId, TmId};
 use ckptsim::job::TaskInfo;
 use ckptsim::key_group::VertexParallelism;
 use ckptsim::operator::{Operator, OperatorKind};
-use ckptsim::task::{ChainEnd, ChainHop, ChainTree, ChainedOperator, HeadSpec, Partitioner, TailSpec, TaskSpec};
+use ckptsim::task::{
+    ChainEnd, ChainHop, ChainTree, ChainedOperator, HeadSpec, LateTag, Partitioner, TailSpec, TaskSpec,
+};
 use ckptsim::two_input::{InputGates, InputOperatorSpec};
 use ckptsim::Attempt;
 use std::collections::{BTreeMap, BTreeSet};
@@ -385,18 +387,22 @@ impl Graph {
         for (i, &o) in v.ops.iter().enumerate() {
             let from = exit[i];
             for (e, &(down, k)) in self.out_edges[vi].iter().enumerate() {
-                if self.vertices[down].input_ops[k] == o && !edges[e].1 {
+                if self.vertices[down].input_ops[k] == o && edges[e].1.is_none() {
                     hops[from].push(ChainHop::End(e));
                 }
             }
             for c in (1..v.ops.len()).filter(|c| v.parents[*c] == o) {
                 let hop = entry[c].expect("a chained operator is reached");
                 // A consumer chained onto the window's late side output takes only its late
-                // elements (Flink's `ChainingOutput` with the late `OutputTag`).
-                hops[from].push(match hop {
-                    ChainHop::Op(j) if spec.operators[v.ops[c]].late_input => ChainHop::LateOp(j),
-                    ChainHop::End(e) if spec.operators[v.ops[c]].late_input => ChainHop::LateEnd(e),
-                    hop => hop,
+                // elements (Flink's `ChainingOutput` with the late `OutputTag`). One chained
+                // onto a side output of the head's interval join hangs off the head itself
+                // (node 0, session 34): the join sends late elements before its injectors.
+                let tag = spec.late_input_tag(v.ops[c]);
+                let node = if tag.is_some() && i == 0 && spec.operators[o].kind.is_multi_input() { 0 } else { from };
+                hops[node].push(match (hop, tag) {
+                    (ChainHop::Op(j), Some(tag)) => ChainHop::LateOp(j, tag),
+                    (ChainHop::End(e), Some(tag)) => ChainHop::LateEnd(e, tag),
+                    (hop, _) => hop,
                 });
             }
         }
@@ -405,10 +411,10 @@ impl Graph {
 
     /// The partitioners of vertex `vi`'s output edges, each with whether it carries a late
     /// side output.
-    fn output_partitioners(&self, spec: &JobSpec, vi: usize) -> Vec<(Partitioner, bool)> {
+    fn output_partitioners(&self, spec: &JobSpec, vi: usize) -> Vec<(Partitioner, Option<LateTag>)> {
         let late = self.out_edges[vi]
             .iter()
-            .map(|&(down, k)| spec.is_graph() && late_edge(spec, self.vertices[down].ops[0], k));
+            .map(|&(down, k)| late_edge(spec, self.vertices[down].ops[0], k).filter(|_| spec.is_graph()));
         self.out_edges[vi].iter().map(|&(down, k)| self.edge_partitioner(down, k)).zip(late).collect()
     }
 
@@ -425,13 +431,13 @@ impl Graph {
 
     /// The partitioners of vertex `vi`'s output edges: one, or several (`TailSpec::Outputs`).
     fn output_tail(&self, spec: &JobSpec, vi: usize) -> TailSpec {
-        let late: Vec<bool> = self.out_edges[vi]
+        let late: Vec<Option<LateTag>> = self.out_edges[vi]
             .iter()
-            .map(|&(down, k)| spec.is_graph() && late_edge(spec, self.vertices[down].ops[0], k))
+            .map(|&(down, k)| late_edge(spec, self.vertices[down].ops[0], k).filter(|_| spec.is_graph()))
             .collect();
         let mut edges: Vec<Partitioner> =
             self.out_edges[vi].iter().map(|&(down, k)| self.edge_partitioner(down, k)).collect();
-        if late.contains(&true) {
+        if late.iter().any(Option::is_some) {
             TailSpec::Tagged(edges.into_iter().zip(late).collect())
         } else if edges.len() == 1 {
             TailSpec::Output(edges.remove(0))
@@ -531,13 +537,16 @@ fn chained_name(v: &Vertex, i: usize, ops: &[crate::spec::OpSpec]) -> String {
     }
 }
 
-/// Whether input edge `k` of vertex `down` (first operator `first`) carries its producer's
-/// late side output: the operator reads `W.late` there (as its one input, or as a union's or
-/// connect's `late_gate`), or its input `k` is a partitioning that does.
-fn late_edge(spec: &JobSpec, first: usize, k: usize) -> bool {
+/// Which late side output of its producer input edge `k` of vertex `down` (first operator
+/// `first`) carries, if any: the operator reads `W.late` (or `J.late_left` / `J.late_right`)
+/// there (as its one input, or as a union's or connect's `late_gate`), or its input `k` is a
+/// partitioning that does.
+fn late_edge(spec: &JobSpec, first: usize, k: usize) -> Option<LateTag> {
+    if spec.reads_late(first, k) {
+        return Some(spec.late_input_tag(first).unwrap_or(LateTag::Window));
+    }
     let input = spec.op_inputs(first).get(k).copied();
-    spec.reads_late(first, k)
-        || input.is_some_and(|i| spec.operators[i].kind.is_partitioning() && spec.operators[i].late_input)
+    input.filter(|i| spec.operators[*i].kind.is_partitioning()).and_then(|i| spec.late_input_tag(i))
 }
 
 /// Per job (its epoch), the tasks whose vertex holds print sink `op` and the index of `op` among

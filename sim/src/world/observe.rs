@@ -21,7 +21,9 @@ pub struct OutputRow {
     /// `maxTimestamp`); `None` without event time.
     pub timestamp: Option<i64>,
     /// Which print sink of the task's chain printed it (`TaskOutput::PrintRow`'s `sink`: 0 but
-    /// in a chain that is a tree with several print sinks; 0 for other rows).
+    /// in a chain that is a tree with several print sinks; 0 for other rows). For a late
+    /// record (`RunResult::late_records`): its side output, 0 an event-time window's, `1 + s`
+    /// side `s` of an interval join's (session 34).
     pub sink: u32,
 }
 

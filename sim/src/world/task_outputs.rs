@@ -85,7 +85,14 @@ pub(super) fn drain_outputs(
 /// assignments, join judgements, quiesced processing-time windows).
 fn observe_output(w: &mut World, (task, attempt): (TaskId, Attempt), now: u64, out: TaskOutput) {
     match out {
-        TaskOutput::LateRecord { record, .. } => w.obs.late_records.push(OutputRow::of(now, task, attempt, record)),
+        TaskOutput::LateRecord { record, tag, .. } => {
+            // `sink` names the side output: 0 a window's, 1 + side an interval join's.
+            let sink = match tag {
+                ckptsim::task::LateTag::Window => 0,
+                ckptsim::task::LateTag::Join(side) => 1 + side,
+            };
+            w.obs.late_records.push(OutputRow { sink, ..OutputRow::of(now, task, attempt, record) })
+        }
         TaskOutput::WindowAssigned { operator, record, windows } => {
             w.obs.window_assignments.push(AssignmentRow::of(now, task, attempt, &operator, record, windows))
         }
