@@ -59,6 +59,12 @@ const CASES: &[Case] = &[
     // Rescaling 2 -> 3 -> 1 from savepoints; a retained checkpoint resumed after a cancel.
     Case { idents: &["first", "second", "third"], ..case("rescale-savepoint-2-3-1") },
     Case { idents: &["first", "second"], ..case("retained-resume") },
+    // Session 34: what each subtask restores of operator list state (split, union) across
+    // 2 -> 3 -> 1; stop-with-savepoint with and without --drain on an event-time window.
+    Case { idents: &["first", "second", "third"], ..case("list-state-split-2-3-1") },
+    Case { idents: &["first", "second", "third"], ..case("list-state-union-2-3-1") },
+    Case { idents: &["first", "second"], ..case("stop-drain-window") },
+    Case { idents: &["first", "second"], ..case("stop-no-drain-window") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared
