@@ -28,15 +28,17 @@ if [ -z "$lib" ]; then
 fi
 classes="$work/classes-$version"
 mkdir -p "$classes"
-sources=("$root/tools/real-flink/RealFlinkJobs.java" "$root/tools/real-flink/RealFlinkLifecycle.java")
-# The exactly-once job: TwoPhaseCommitSinkFunction in 1.x, a Sink V2 in 2.x (the former is gone);
-# the lifecycle jobs' gated source: the SourceFunction API's 1.x and 2.x (legacy) packages.
-case "$version" in
-    1.*) sources+=("$root/tools/real-flink/RealFlinkTwoPc.java" "$root/tools/real-flink/RealFlinkGatedSource.java") ;;
-    *) sources+=("$root/tools/real-flink/flink2/RealFlinkTwoPc.java" "$root/tools/real-flink/flink2/RealFlinkGatedSource.java") ;;
-esac
-# Session 34: the interval join's late side outputs (its own main, the same fixture format).
-sources+=("$root/tools/real-flink/RealFlinkLateJoin.java")
+# Every program file of tools/real-flink/; for 2.x each file of tools/real-flink/flink2/ stands in
+# for the top-level file of its name (the exactly-once job: TwoPhaseCommitSinkFunction in 1.x, a
+# Sink V2 in 2.x; the gated source: the SourceFunction API's 1.x and 2.x (legacy) packages).
+sources=()
+for f in "$root"/tools/real-flink/*.java; do
+    alt="$root/tools/real-flink/flink2/$(basename "$f")"
+    case "$version" in
+        1.*) sources+=("$f") ;;
+        *) if [ -f "$alt" ]; then sources+=("$alt"); else sources+=("$f"); fi ;;
+    esac
+done
 rm -rf "$classes" && mkdir -p "$classes"
 javac -nowarn -cp "$lib/*" -d "$classes" "${sources[@]}"
 case "$version" in

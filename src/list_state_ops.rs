@@ -1,4 +1,4 @@
-//! Built-in non-keyed operators with operator list state in each of Flink's three redistribution modes (split, union, broadcast), for scenarios that port Flink's `RescalingITCase`.
+//! Built-in non-keyed operators with operator list state in each of Flink's three redistribution modes (split, union, broadcast), for scenarios that port Flink's `RescalingITCase` and for the real-Flink comparison of what each subtask restores ([`ListReport`]).
 //!
 //! [`CounterPartitions`] follows the shape of the operator Flink's `RescalingITCase` rescales in
 //! its partitioned-operator-state tests (`PartitionedStateSource`): it counts the records its
@@ -24,9 +24,15 @@ use crate::record::{Record, Value};
 use crate::rescale::ListMode;
 use crate::user::UserOperator;
 
-/// The names of the built-in list-state operators (`kind = "user"`, `function = ...`), one per
-/// mode: split, union, broadcast.
-pub const BUILTIN_NAMES: [&str; 3] = ["counter_partitions", "counter_partitions_union", "counter_partitions_broadcast"];
+/// The names of the built-in list-state operators (`kind = "user"`, `function = ...`): the
+/// counters, one per mode (split, union, broadcast), then the [`ListReport`]s (split, union).
+pub const BUILTIN_NAMES: [&str; 5] = [
+    "counter_partitions",
+    "counter_partitions_union",
+    "counter_partitions_broadcast",
+    "list_report",
+    "list_report_union",
+];
 
 /// Counts its records; keeps the count as list state in `PARTS` entries (module docs).
 #[derive(Clone, Debug, Hash)]
@@ -63,6 +69,8 @@ pub fn builtin_operator(name: &str) -> Option<Box<dyn UserOperator>> {
         "counter_partitions" => ListMode::SplitDistribute,
         "counter_partitions_union" => ListMode::Union,
         "counter_partitions_broadcast" => ListMode::Broadcast,
+        "list_report" => return Some(Box::new(ListReport::new(ListMode::SplitDistribute))),
+        "list_report_union" => return Some(Box::new(ListReport::new(ListMode::Union))),
         _ => return None,
     };
     Some(Box::new(CounterPartitions::new(mode)))
@@ -113,6 +121,78 @@ impl UserOperator for CounterPartitions {
     }
 }
 
+/// Keeps every value it sees as a list state entry, after the entries it restored, and at its
+/// first record emits `restored [v, ...]`, the restored entries sorted (Java's `List#toString`
+/// of a sorted list), then nothing more: the job prints what each subtask restored, as the
+/// `ListReport` flat map of `tools/real-flink/RealFlinkOperatorState.java` does on real Flink
+/// (`CheckpointedFunction#initializeState` with `getListState` or `getUnionListState`).
+#[derive(Clone, Debug, Hash)]
+pub struct ListReport {
+    mode: ListMode,
+    /// The list state: the restored entries, then every value seen since, in arrival order.
+    entries: Vec<Value>,
+    /// The restored entries, sorted; `None` once reported.
+    unreported: Option<Vec<Value>>,
+}
+
+impl ListReport {
+    /// A fresh operator (nothing restored yet), its list redistributed by `mode`.
+    pub fn new(mode: ListMode) -> Self {
+        ListReport { mode, entries: Vec::new(), unreported: Some(Vec::new()) }
+    }
+
+    /// The row reporting `restored` (sorted): `restored [a, b]`.
+    pub fn report(restored: &[Value]) -> Value {
+        let shown: Vec<String> = restored.iter().map(Value::to_string).collect();
+        Value::Str(format!("restored [{}]", shown.join(", ")).into())
+    }
+}
+
+impl UserOperator for ListReport {
+    fn name(&self) -> &str {
+        match self.mode {
+            ListMode::Union => BUILTIN_NAMES[4],
+            _ => BUILTIN_NAMES[3],
+        }
+    }
+
+    fn process(
+        &mut self,
+        _: &mut OperatorContext<'_>,
+        rec: Record,
+        out: &mut Vec<Record>,
+    ) -> Result<(), UserException> {
+        if let Some(restored) = self.unreported.take() {
+            out.push(Record { value: Self::report(&restored), ..rec.clone() });
+        }
+        self.entries.push(rec.value);
+        Ok(())
+    }
+
+    fn has_list_state(&self) -> bool {
+        true
+    }
+
+    fn list_state_mode(&self) -> ListMode {
+        self.mode
+    }
+
+    fn snapshot_list(&self) -> Vec<Value> {
+        self.entries.clone()
+    }
+
+    fn restore_list(&mut self, entries: &[Value]) {
+        self.entries = entries.to_vec();
+        let mut sorted = self.entries.clone();
+        sorted.sort_by_key(Value::to_string);
+        self.unreported = Some(sorted);
+    }
+
+    fn box_clone(&self) -> Box<dyn UserOperator> {
+        Box::new(self.clone())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +218,31 @@ mod tests {
             assert!(op.has_list_state() && !op.is_keyed());
         }
         assert!(builtin_operator("counter").is_none());
+        for (name, mode) in BUILTIN_NAMES[3..].iter().zip([ListMode::SplitDistribute, ListMode::Union]) {
+            let op = builtin_operator(name).expect("built in");
+            assert_eq!((op.name(), op.list_state_mode()), (*name, mode));
+        }
+    }
+
+    /// The first record after a restore emits the restored entries sorted, then passes
+    /// nothing; the list holds the restored entries, then the values seen, in order.
+    #[test]
+    fn list_report_reports_the_restored_entries_once() {
+        use crate::record::Lineage;
+        let s = |w: &str| Value::Str(w.into());
+        let mut op = ListReport::new(ListMode::SplitDistribute);
+        op.restore_list(&[s("e"), s("b"), s("c")]);
+        let mut counters = Default::default();
+        let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "list_report[0]" };
+        let mut out = Vec::new();
+        for w in ["a", "d"] {
+            op.process(&mut ctx, Record::new(s(w), Lineage { input_seq: 0, sub: 0 }), &mut out).expect("no failure");
+        }
+        let rows: Vec<String> = out.iter().map(|r| r.value.to_string()).collect();
+        assert_eq!(rows, ["restored [b, c, e]"]);
+        assert_eq!(op.snapshot_list(), [s("e"), s("b"), s("c"), s("a"), s("d")]);
+        let mut fresh = ListReport::new(ListMode::Union);
+        fresh.process(&mut ctx, Record::new(s("x"), Lineage { input_seq: 1, sub: 0 }), &mut out).expect("no failure");
+        assert_eq!(out[1].value.to_string(), "restored []");
     }
 }

@@ -61,6 +61,12 @@ const CASES: &[Case] = &[
     Case { idents: &["first", "second"], ..case("retained-resume") },
     // Session 34 (graph34): an interval join's late side outputs (RealFlinkLateJoin.java).
     Case { timestamps: true, ..case("interval-join-late") },
+    // Session 34: what each subtask restores of operator list state (split, union) across
+    // 2 -> 3 -> 1; stop-with-savepoint with and without --drain on an event-time window.
+    Case { idents: &["first", "second", "third"], ..case("list-state-split-2-3-1") },
+    Case { idents: &["first", "second", "third"], ..case("list-state-union-2-3-1") },
+    Case { idents: &["first", "second"], ..case("stop-drain-window") },
+    Case { idents: &["first", "second"], ..case("stop-no-drain-window") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -319,3 +319,36 @@ fn each_window_rescale_moves_a_key_at_each_step() {
         }
     }
 }
+
+/// Each job of a scenario (a resume from a savepoint, a rescale) deploys its tasks anew, and
+/// Flink's `RebalancePartitioner#setup` draws a new first channel for every deployment: the
+/// world's draw is keyed by the task's world attempt, which carries the job's JobManager epoch
+/// (`epoch * EPOCH_STRIDE + attempt`), so a new job does not repeat the first job's draw even
+/// though its task ids and JobMaster attempt numbers start again from 0. Over 40 seeds the
+/// subtask printing each job's first record (the rebalance's first channel, `start + 1`) is
+/// spread over the channels for every job, and jobs 1 and 2 (the same parallelism 3, the same
+/// task ids and JobMaster attempt #0) disagree on some seeds; were the draws repeated, they
+/// would agree on every seed.
+#[test]
+fn each_job_draws_its_own_rebalance_start() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rebalance_redraw.toml");
+    let spec = load::load_spec(&path).expect("fixture loads");
+    let mut firsts: Vec<[u32; 3]> = Vec::new();
+    for seed in 1..=40 {
+        let o = outcome::run(&spec, seed);
+        assert!(o.passed(), "seed {seed}: {:?}", o.verdicts);
+        assert_eq!(o.run.rescales.len(), 1, "seed {seed}: one rescale (the resume keeps the graph)");
+        let first_of = |prefix: &str, graph: &Graph| {
+            let row = o.run.print_rows.iter().find(|r| r.value.to_string() == format!("{prefix}0")).expect("printed");
+            graph.task_vertex[row.task.0 as usize].1
+        };
+        let (first, rescaled) = (Graph::build(&spec), graph_after(&spec, &o.run.rescales[0]).1);
+        firsts.push([first_of("x", &first), first_of("y", &first), first_of("z", &rescaled)]);
+    }
+    for (job, channels) in [(0, 3), (1, 3), (2, 2)] {
+        let seen: std::collections::BTreeSet<u32> = firsts.iter().map(|f| f[job]).collect();
+        assert_eq!(seen.len(), channels, "job {}: first channels over 40 seeds {seen:?}", job + 1);
+    }
+    let differ = firsts.iter().filter(|f| f[0] != f[1]).count();
+    assert!(differ >= 10, "jobs 1 and 2 start on different channels on {differ} of 40 seeds: {firsts:?}");
+}

@@ -128,14 +128,27 @@ public class RealFlinkLifecycle {
         }
     }
 
+    /** A job's shape on a gated source: adds its operators to `env`, printing with `ident`. */
+    interface Pipeline {
+        void build(StreamExecutionEnvironment env, String ident);
+    }
+
     /** Runs the count at `parallelism` (restored from `restorePath` if set) until the source
      *  waits at `stopGate`, then `flink stop` (a synchronous savepoint, no drain); its path. */
     static String runAndStop(int parallelism, String restorePath, String ident, int stopGate, Path dir)
             throws Exception {
+        return runAndStop(parallelism, restorePath, ident, stopGate, dir, false, RealFlinkLifecycle::countPipeline);
+    }
+
+    /** Runs `pipeline` at `parallelism` (restored from `restorePath` if set) until the source
+     *  waits at `stopGate`, then `flink stop` (`drain`: `flink stop --drain`, MAX_WATERMARK and
+     *  end of input before the synchronous savepoint); the savepoint's path. */
+    static String runAndStop(int parallelism, String restorePath, String ident, int stopGate, Path dir,
+            boolean drain, Pipeline pipeline) throws Exception {
         gate = stopGate;
         reached = -1;
         StreamExecutionEnvironment env = env(parallelism, restorePath, Map.of());
-        countPipeline(env, ident);
+        pipeline.build(env, ident);
         JobClient client = env.executeAsync(ident);
         waitFor(() -> reached == stopGate, "the source at gate " + stopGate);
         // A stop refused before its trigger (a task of the restored job not RUNNING yet: "Not
@@ -143,7 +156,7 @@ public class RealFlinkLifecycle {
         for (int tries = 1; ; tries++) {
             try {
                 String path =
-                    client.stopWithSavepoint(false, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
+                    client.stopWithSavepoint(drain, dir.toUri().toString(), SavepointFormatType.CANONICAL).get();
                 client.getJobExecutionResult().get();
                 return path;
             } catch (ExecutionException e) {
@@ -229,5 +242,7 @@ public class RealFlinkLifecycle {
             () -> RealFlinkTwoPc.runWith("restart-exponential-delay", THREE_FAILURES, exponentialDelay(2), true));
         m.put("rescale-savepoint-2-3-1", RealFlinkLifecycle::rescale);
         m.put("retained-resume", RealFlinkLifecycle::retained);
+        // Session 34: operator list state (split, union) across 2 -> 3 -> 1, stop --drain.
+        RealFlinkOperatorState.register(m);
     }
 }

@@ -28,13 +28,13 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
             format!("{summary}; {placed} restored keys placed by key group")
         }
     };
-    if (spec.event_window().is_some() || !is_keyed(spec)) && lists == 0 && placed > 0 {
+    if (spec.event_window().is_some() || !keeps_keyed_state(spec)) && lists == 0 && placed > 0 {
         return Verdict::from(NAME, placement, placed_note("keyed state restored across a rescale".into()));
     }
     if spec.event_window().is_some() && lists == 0 {
         return Verdict::skip(NAME, WINDOWED);
     }
-    if !is_keyed(spec) || spec.event_window().is_some() {
+    if !keeps_keyed_state(spec) || spec.event_window().is_some() {
         if lists == 0 {
             return Verdict::skip(NAME, "no keyed state");
         }
@@ -54,6 +54,20 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
     let summary = placed_note(summary);
     anomalies.extend(list_anomalies);
     Verdict::from(NAME, anomalies, list_note(summary))
+}
+
+/// Whether a `key_by` of the job feeds keyed state: an aggregate, a window, a join or a keyed
+/// user operator. A `key_by` before non-keyed user operators only (operator list state, such as
+/// `list_report`, whose outputs say what a restore handed it) partitions records and keeps no
+/// keyed values for the reference fold to follow; their list state is judged on its own.
+fn keeps_keyed_state(spec: &JobSpec) -> bool {
+    is_keyed(spec)
+        && spec.operators.iter().any(|o| match &o.kind {
+            OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::EventWindow(_) => true,
+            OpKind::Join | OpKind::EventJoin(_) => true,
+            OpKind::User(u) => u.is_keyed(),
+            _ => false,
+        })
 }
 
 /// Keyed values (the state checker's main case): per key, each output value is one the

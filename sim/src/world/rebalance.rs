@@ -8,6 +8,11 @@
 //! task's tail, taken from a ChaCha stream of its own ([`REBALANCE_STREAM`]), so no other
 //! seeded stream shifts and every driver that builds the task (world, explorer, floor) routes
 //! as the world does.
+//!
+//! Each job of a scenario draws anew: a job started by `rescale` or `restore-retained` numbers
+//! its tasks and JobMaster attempts from 0 again, but the attempt drawn with is the world's
+//! (`epoch * EPOCH_STRIDE + attempt`, the explorer's likewise), so a new JobManager epoch gives
+//! other draws (`sim/tests/rescale.rs` `each_job_draws_its_own_rebalance_start`, session 34).
 
 use ckptsim::ids::TaskId;
 use ckptsim::task::{Partitioner, TailSpec};
