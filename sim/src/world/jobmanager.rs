@@ -609,7 +609,11 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
         CoordinatorOutput::FailJob(f) => {
             w.tr_typed("jm", "tolerable", EventData::Tolerable { id: f.id, reason: f.reason })
         }
-        CoordinatorOutput::Discarded { id } => w.tr_typed("storage", "discard", EventData::Discarded { id }),
+        CoordinatorOutput::Discarded { id } => {
+            // `EventData::detail`'s text, written into the trace's reused buffer (one a checkpoint).
+            let text = w.detail().s("id=").n(id.0).0;
+            w.tr_data("storage", "discard", text, EventData::Discarded { id });
+        }
         CoordinatorOutput::NotifyComplete { .. }
         | CoordinatorOutput::NotifyAborted { .. }
         | CoordinatorOutput::TriggerMasterHooks { .. } => {}
@@ -637,14 +641,12 @@ fn note_trigger(
         ckptsim::record::CheckpointKind::Checkpoint => "Checkpoint",
         ckptsim::record::CheckpointKind::Savepoint => "Savepoint",
     };
-    let alignment = match alignment {
+    let alignment: std::borrow::Cow<'static, str> = match alignment {
         ckptsim::record::Alignment::AtLeastOnce => "AtLeastOnce".into(),
         ckptsim::record::Alignment::Aligned => "Aligned".into(),
         ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
         a @ (ckptsim::record::Alignment::AlignedWithTimeout { .. }
-        | ckptsim::record::Alignment::ForcedAligned { .. }) => {
-            format!("{a:?}")
-        }
+        | ckptsim::record::Alignment::ForcedAligned { .. }) => format!("{a:?}").into(),
     };
     let sync = match stop {
         None => "",
