@@ -609,11 +609,7 @@ fn route_checkpoint_output(w: &mut World, jm: &JobMaster, c: CoordinatorOutput, 
         CoordinatorOutput::FailJob(f) => {
             w.tr_typed("jm", "tolerable", EventData::Tolerable { id: f.id, reason: f.reason })
         }
-        CoordinatorOutput::Discarded { id } => {
-            // `EventData::detail`'s text, written into the trace's reused buffer (one a checkpoint).
-            let text = w.detail().s("id=").n(id.0).0;
-            w.tr_data("storage", "discard", text, EventData::Discarded { id });
-        }
+        CoordinatorOutput::Discarded { id } => w.tr_typed("storage", "discard", EventData::Discarded { id }),
         CoordinatorOutput::NotifyComplete { .. }
         | CoordinatorOutput::NotifyAborted { .. }
         | CoordinatorOutput::TriggerMasterHooks { .. } => {}
