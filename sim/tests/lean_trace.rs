@@ -75,6 +75,40 @@ fn a_cached_reference_is_the_reference_of_every_seed() {
     }
 }
 
+/// A swarm sweep prepares each drawn spec with the broker log of an earlier seed of the same
+/// input (`world::prepare_cached`, one `LogCache` a worker): over the faults folder and the
+/// swarm benchmark job, seeds 1-4 in a sweep's order (scenario after scenario, one cache for
+/// all), each run equals the run of a freshly built log (hash, event count, verdicts), and the
+/// cache served most seeds (a drawn spec of a scenario differs in faults and length, not input).
+#[test]
+fn a_cached_broker_log_runs_like_a_fresh_one() {
+    use ckptsim_sim::reference::ReferenceCache;
+    use ckptsim_sim::world::{prepare_cached, LogCache, Prepared};
+    let mut files = load::collect_scenarios(&[root().join("scenarios/faults")]).expect("scenario folders");
+    files.push(root().join("scenarios/bench/swarm-faults.toml"));
+    let (mut logs, mut cache) = (LogCache::default(), ReferenceCache::default());
+    let (mut runs, mut shared) = (0, 0);
+    for f in &files {
+        let spec = load::load_spec(f).expect("scenario loads");
+        let mut earlier: Vec<Prepared> = Vec::new();
+        for seed in 1..=4 {
+            let (drawn, _) = swarm::draw(&spec, seed);
+            let cached = prepare_cached(&drawn, &mut logs);
+            let fresh = outcome::run_lean(&drawn, seed);
+            let o = outcome::run_lean_prepared(&drawn, &cached, seed, &mut cache);
+            let what = format!("{} swarm seed {seed}", spec.name);
+            assert_eq!(o.trace_hash(), fresh.trace_hash(), "{what}: hash");
+            assert_eq!(o.run.trace.len(), fresh.run.trace.len(), "{what}: events");
+            assert_eq!(o.verdicts, fresh.verdicts, "{what}: verdicts");
+            shared += earlier.iter().any(|e| e.shares_log_with(&cached)) as usize;
+            earlier.push(cached);
+            runs += 1;
+        }
+    }
+    // At most 3 of a scenario's 4 seeds can reuse a log (2 when half are extended for liveness).
+    assert!(shared * 4 > runs, "the cache served {shared} of {runs} runs");
+}
+
 /// Compact output rows (`world::Rows`, 32 bytes a row with interned strings) hand back every
 /// row exactly as it was pushed: values of each kind, tasks and attempts, timestamps, and the
 /// edits tests make (retain, remove, set).

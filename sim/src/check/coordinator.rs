@@ -167,8 +167,8 @@ fn ids_increasing(run: &RunResult, rows: &[&CheckpointRow], anomalies: &mut Vec<
     // them from the CheckpointIDCounter, which HA keeps outside the JobManager. The rows above
     // are one per id (a reused id overwrites its row), so this reads the trigger events.
     let mut highest: Option<(u64, ckptsim::CheckpointId)> = None;
-    for e in run.trace.events() {
-        let crate::world::trace::EventData::Trigger { id } = e.data else { continue };
+    for e in run.trace.triggers() {
+        let id = e.id;
         if let Some((at, top)) = highest.filter(|(_, top)| id <= *top) {
             anomalies.push(
                 Finding::named(format!(

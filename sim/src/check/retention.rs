@@ -102,16 +102,7 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
 /// the store change that removed it in the same millisecond (the coordinator reports both in one
 /// call) and the newest store entry of that id added before it (`RunResult::stores`).
 fn discards_only_owned(run: &RunResult, anomalies: &mut Vec<Finding>) {
-    use crate::world::trace::EventData;
-    let discards: Vec<(u64, ckptsim::CheckpointId)> = run
-        .trace
-        .events()
-        .iter()
-        .filter_map(|e| match e.data {
-            EventData::Discarded { id } => Some((e.time_ms, id)),
-            _ => None,
-        })
-        .collect();
+    let discards: Vec<(u64, ckptsim::CheckpointId)> = run.trace.discards().iter().map(|m| (m.time_ms, m.id)).collect();
     // One pass over the store's changes in time order (linear in the run: a one-hour run at a
     // 10 ms interval discards ~360,000 checkpoints): the discards visited in time order, the
     // store replayed up to each one's time.

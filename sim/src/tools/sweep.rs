@@ -264,18 +264,29 @@ pub const REASON_ANOMALIES: usize = 3;
 /// The longest anomaly line kept in a failure's reason, characters.
 pub const REASON_LINE_CHARS: usize = 240;
 
+/// What a sweep worker keeps from one run for the next ([`run_one`]).
+#[derive(Default)]
+pub(super) struct Prepared {
+    /// Plain runs: the scenario index and its preparation.
+    plain: Option<(usize, crate::world::Prepared)>,
+    /// Swarm runs: the broker logs of the last inputs.
+    logs: crate::world::LogCache,
+}
+
 /// One run, with a panic turned into a failure of that seed. In swarm mode the seed first
 /// draws its fault configuration, and a failure's reason starts with that draw.
 /// The reference comes from the worker's `cache` (folded once per scenario and drawn fold).
 /// Without swarm, the world's seed-independent part comes from `prepared` (built once per
-/// scenario, [`crate::world::prepare`]) and the spec is not copied.
+/// scenario, [`crate::world::prepare`]) and the spec is not copied; in swarm mode each drawn
+/// spec is prepared with the broker log of an earlier seed of the same input
+/// ([`crate::world::prepare_cached`]).
 pub(super) fn run_one(
     spec: &JobSpec,
     si: usize,
     seed: u64,
     swarm: bool,
     cache: &mut ReferenceCache,
-    prepared: &mut Option<(usize, crate::world::Prepared)>,
+    prepared: &mut Prepared,
 ) -> Done {
     let (drawn, draw) = if swarm {
         let (d, text) = crate::swarm::draw(spec, seed);
@@ -286,13 +297,14 @@ pub(super) fn run_one(
     let drawn: &JobSpec = &drawn;
     let run = || {
         if swarm {
-            return outcome::run_lean_cached(drawn, seed, cache);
+            let p = crate::world::prepare_cached(drawn, &mut prepared.logs);
+            return outcome::run_lean_prepared(drawn, &p, seed, cache);
         }
         // One scenario at a time (the work is in scenario order): keep only its preparation.
-        if prepared.as_ref().is_none_or(|(i, _)| *i != si) {
-            *prepared = Some((si, crate::world::prepare(spec)));
+        if prepared.plain.as_ref().is_none_or(|(i, _)| *i != si) {
+            prepared.plain = Some((si, crate::world::prepare(spec)));
         }
-        let (_, p) = prepared.as_ref().expect("prepared just above");
+        let (_, p) = prepared.plain.as_ref().expect("prepared just above");
         outcome::run_lean_prepared(drawn, p, seed, cache)
     };
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
@@ -373,7 +385,7 @@ pub fn sweep_with(
                 let cpu0 = crate::usage::thread_cpu_s();
                 let mut mine = Vec::new();
                 let mut cache = ReferenceCache::default();
-                let mut prepared = None;
+                let mut prepared = Prepared::default();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(&(si, seed)) = work.get(i) else { break };

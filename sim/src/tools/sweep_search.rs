@@ -67,7 +67,7 @@ pub fn search(specs: &[JobSpec], limits: SearchLimits) -> SearchReport {
             scope.spawn(|| {
                 let mut mine = Vec::new();
                 let mut cache = ReferenceCache::default();
-                let mut prepared = None;
+                let mut prepared = super::sweep::Prepared::default();
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let failed = stop.load(Ordering::Relaxed);

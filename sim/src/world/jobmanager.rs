@@ -637,14 +637,12 @@ fn note_trigger(
         ckptsim::record::CheckpointKind::Checkpoint => "Checkpoint",
         ckptsim::record::CheckpointKind::Savepoint => "Savepoint",
     };
-    let alignment = match alignment {
+    let alignment: std::borrow::Cow<'static, str> = match alignment {
         ckptsim::record::Alignment::AtLeastOnce => "AtLeastOnce".into(),
         ckptsim::record::Alignment::Aligned => "Aligned".into(),
         ckptsim::record::Alignment::Unaligned => "Unaligned".into(),
         a @ (ckptsim::record::Alignment::AlignedWithTimeout { .. }
-        | ckptsim::record::Alignment::ForcedAligned { .. }) => {
-            format!("{a:?}")
-        }
+        | ckptsim::record::Alignment::ForcedAligned { .. }) => format!("{a:?}").into(),
     };
     let sync = match stop {
         None => "",

@@ -95,7 +95,7 @@ pub(crate) use tasks::{
 };
 
 use supervise::*;
-pub use supervise::{prepare, run, run_lean, run_lean_prepared, Prepared};
+pub use supervise::{prepare, prepare_cached, run, run_lean, run_lean_prepared, LogCache, Prepared};
 pub(crate) use task_outputs::closing_aborts;
 use task_outputs::*;
 use taskmanager::*;

@@ -65,9 +65,18 @@ impl BrokerLog {
 /// The broker's log of `spec`'s input, as a run to `stop_at_ms` can read it
 /// ([`build_log_until`]; a job with a user source: the whole log).
 pub(crate) fn build_log(spec: &JobSpec) -> BrokerLog {
-    // A user source is polled, not timed by the log: it may read ahead of the append times.
+    build_log_until(spec, log_until_ms(spec))
+}
+
+/// The last append time [`build_log`] holds records of: the run's end, or every record for a
+/// user source (polled, not timed by the log: it may read ahead of the append times).
+pub(crate) fn log_until_ms(spec: &JobSpec) -> u64 {
     let user_source = spec.operators.iter().any(|o| o.user_source.is_some());
-    build_log_until(spec, if user_source { u64::MAX } else { spec.stop_at_ms })
+    if user_source {
+        u64::MAX
+    } else {
+        spec.stop_at_ms
+    }
 }
 
 /// The broker's log of `spec`'s input (a generated input is drawn here, once per run), holding

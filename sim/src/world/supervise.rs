@@ -37,14 +37,75 @@ impl Prepared {
     pub(crate) fn log(&self) -> &Arc<BrokerLog> {
         &self.log
     }
+
+    /// Whether `other` runs on the same broker log, not a copy ([`prepare_cached`]).
+    pub fn shares_log_with(&self, other: &Prepared) -> bool {
+        Arc::ptr_eq(&self.log, &other.log)
+    }
 }
 
 /// Builds what every run of `spec` shares ([`Prepared`]).
 pub fn prepare(spec: &JobSpec) -> Prepared {
     let log = Arc::new(build_log(spec));
+    prepare_with_log(spec, log)
+}
+
+fn prepare_with_log(spec: &JobSpec, log: Arc<BrokerLog>) -> Prepared {
     let spec = Arc::new(without_log_records(spec));
     let graph = Arc::new(Graph::build(&spec));
     Prepared { spec, graph, log }
+}
+
+/// The broker logs a swarm worker built, for the next seeds whose drawn specs have the same
+/// input ([`prepare_cached`]): a swarm draw changes faults, configuration, parallelism and the
+/// run's length, but rarely the input, whose log (drawn, interned) was each seed's largest
+/// fixed cost (1.6 M instructions of a `bench/swarm-faults` seed's 69 M).
+#[derive(Default)]
+pub struct LogCache {
+    /// (what the log is built from, the log), newest last; two entries (a swarm run of one
+    /// scenario is extended for liveness or not: two lengths), so that a worker that moves on
+    /// to another scenario holds no more than two logs.
+    logs: Vec<(LogKey, Arc<BrokerLog>)>,
+}
+
+/// What [`build_log`] reads of a spec.
+#[derive(PartialEq)]
+struct LogKey {
+    input: crate::spec::InputSpec,
+    timestamps: Vec<i64>,
+    until_ms: u64,
+}
+
+impl LogCache {
+    /// Logs kept at most (the oldest is dropped).
+    const KEPT: usize = 2;
+}
+
+/// [`prepare`] with the broker's log taken from `cache` when an earlier spec had the same
+/// input, run length and timestamps (the log is a function of these alone): the same
+/// [`Prepared`], so the same run. An input with bursts merged in (swarm-drawn `input-burst`
+/// faults, different per seed) is built afresh and not kept.
+pub fn prepare_cached(spec: &JobSpec, cache: &mut LogCache) -> Prepared {
+    if matches!(&spec.input, InputSpec::Log { records: crate::spec::LogRecords::Merged(_), .. }) {
+        return prepare(spec);
+    }
+    let key = LogKey {
+        input: spec.input.clone(),
+        timestamps: spec.input_options.timestamps.clone(),
+        until_ms: log_until_ms(spec),
+    };
+    let log = match cache.logs.iter().find(|(k, _)| *k == key) {
+        Some((_, log)) => log.clone(),
+        None => {
+            let log = Arc::new(build_log(spec));
+            if cache.logs.len() == LogCache::KEPT {
+                cache.logs.remove(0);
+            }
+            cache.logs.push((key, log.clone()));
+            log
+        }
+    };
+    prepare_with_log(spec, log)
 }
 
 /// [`run_lean`] of a [`prepare`]d spec: the same run, hash and result.

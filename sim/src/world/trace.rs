@@ -321,7 +321,7 @@ impl EventData {
         )
     }
 
-    /// The events a lean trace keeps ([`Trace::is_essential`]).
+    /// The events a lean trace keeps whole ([`Trace::is_essential`]).
     fn is_essential(&self) -> bool {
         matches!(
             self,
@@ -331,14 +331,24 @@ impl EventData {
                 | EventData::TmStart { .. }
                 | EventData::Failure { .. }
                 | EventData::RecordAfterStop { .. }
-                | EventData::Trigger { .. }
                 | EventData::Retune { .. }
                 | EventData::Injected { .. }
                 | EventData::Exception { .. }
                 | EventData::Watchdog { .. }
-                | EventData::Discarded { .. }
         )
     }
+}
+
+/// The time and checkpoint id of a trigger or a discard, as every trace keeps them
+/// ([`Trace::triggers`], [`Trace::discards`]): one a checkpoint each, 720,000 in the virtual hour
+/// at a 10 ms interval, so a lean trace keeps these 16 bytes instead of the whole event (a
+/// [`TraceEvent`] with its two heap strings was ~200 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Mark {
+    /// Virtual time of the event.
+    pub time_ms: u64,
+    /// The checkpoint triggered or discarded.
+    pub id: CheckpointId,
 }
 
 impl TraceEvent {
@@ -393,6 +403,10 @@ impl TraceEvent {
 #[derive(Clone, Debug)]
 pub struct Trace {
     events: Vec<TraceEvent>,
+    /// Every trigger ([`EventData::Trigger`]), in order, in a full and a lean trace alike.
+    triggers: Vec<Mark>,
+    /// Every discard ([`EventData::Discarded`]), in order, in a full and a lean trace alike.
+    discards: Vec<Mark>,
     keep_all: bool,
     count: u64,
     hasher: Hasher64,
@@ -410,7 +424,15 @@ impl Default for Trace {
 impl Trace {
     /// A trace that keeps every event (for `--trace`, reports, Chrome traces, coverage, triage).
     pub fn full() -> Self {
-        Trace { events: Vec::new(), keep_all: true, count: 0, hasher: Hasher64::new(), spare: String::new() }
+        Trace {
+            events: Vec::new(),
+            triggers: Vec::new(),
+            discards: Vec::new(),
+            keep_all: true,
+            count: 0,
+            hasher: Hasher64::new(),
+            spare: String::new(),
+        }
     }
 
     /// A trace that hashes every event but keeps only the essential ones
@@ -424,12 +446,13 @@ impl Trace {
         self.keep_all
     }
 
-    /// The events a lean trace keeps: the ones the checkers, signatures and the verdict's
+    /// The events a lean trace keeps whole: the ones the checkers, signatures and the verdict's
     /// output table read — job failures ([`EventData::Failure`]), task exceptions, fault
     /// phases and injected task failures, TaskManager cancellation watchdogs (read by
     /// liveness), JobManager and TaskManager starts, restores, re-tunes (read by the
-    /// coordinator checker), triggers and records after a stop. All but the triggers are rare:
-    /// a few per fault or action.
+    /// coordinator checker) and records after a stop. All are rare: a few per fault or action.
+    /// Triggers and discards, one per checkpoint, are kept as [`Mark`]s only
+    /// ([`Trace::triggers`], [`Trace::discards`]).
     pub fn is_essential(data: &EventData) -> bool {
         data.is_essential()
     }
@@ -454,6 +477,11 @@ impl Trace {
         tracing::debug!(target: "ckptsim::trace", "{:>7}.{:03} {:<10} {:<10} {}", time_ms / 1000, time_ms % 1000, node, kind, detail);
         self.count += 1;
         self.hasher.event(time_ms, node, kind, &detail);
+        match data {
+            EventData::Trigger { id } => self.triggers.push(Mark { time_ms, id }),
+            EventData::Discarded { id } => self.discards.push(Mark { time_ms, id }),
+            _ => {}
+        }
         if self.keep_all || data.is_essential() {
             self.events.push(TraceEvent { time_ms, node: node.to_string(), kind, detail, data });
         } else if detail.capacity() > self.spare.capacity() {
@@ -471,7 +499,18 @@ impl Trace {
         s
     }
 
-    /// Every event so far, in order (a lean trace: only the essential ones).
+    /// Every trigger so far ([`EventData::Trigger`]), in order: kept by a lean trace too.
+    pub fn triggers(&self) -> &[Mark] {
+        &self.triggers
+    }
+
+    /// Every discard so far ([`EventData::Discarded`]), in order: kept by a lean trace too.
+    pub fn discards(&self) -> &[Mark] {
+        &self.discards
+    }
+
+    /// Every event so far, in order (a lean trace: only the essential ones; its triggers and
+    /// discards are in [`Trace::triggers`] and [`Trace::discards`]).
     pub fn events(&self) -> &[TraceEvent] {
         &self.events
     }
@@ -598,6 +637,42 @@ mod tests {
         let kinds: Vec<&str> = lean.events().iter().map(|e| e.kind).collect();
         assert_eq!(kinds, ["failure", "exception", "jm-start"]);
         assert!(full.is_full() && !lean.is_full());
+    }
+
+    #[test]
+    fn triggers_and_discards_are_kept_as_marks_by_full_and_lean_traces() {
+        use super::{EventData, Mark};
+        use ckptsim::ids::CheckpointId;
+        let (mut full, mut lean) = (Trace::full(), Trace::lean());
+        for t in [&mut full, &mut lean] {
+            t.push_data(
+                10,
+                "jm",
+                "trigger",
+                "id=1 Checkpoint Aligned".into(),
+                EventData::Trigger { id: CheckpointId(1) },
+            );
+            t.push(11, "jm", "job", "RUNNING -> RESTARTING".into());
+            t.push_data(
+                12,
+                "jm",
+                "trigger",
+                "id=2 Savepoint Aligned".into(),
+                EventData::Trigger { id: CheckpointId(2) },
+            );
+            t.push_data(20, "storage", "discard", "id=1".into(), EventData::Discarded { id: CheckpointId(1) });
+        }
+        let triggers = [Mark { time_ms: 10, id: CheckpointId(1) }, Mark { time_ms: 12, id: CheckpointId(2) }];
+        let discards = [Mark { time_ms: 20, id: CheckpointId(1) }];
+        for t in [&full, &lean] {
+            assert_eq!(t.triggers(), triggers);
+            assert_eq!(t.discards(), discards);
+            assert_eq!(t.len(), 4);
+        }
+        assert_eq!(full.hash(), lean.hash(), "the marks' text is hashed as a full trace hashes it");
+        assert_eq!(full.events().len(), 4, "a full trace keeps them whole too");
+        assert!(lean.events().is_empty(), "a lean trace keeps only their marks");
+        assert!(full.text().contains("trigger    id=2 Savepoint Aligned"));
     }
 
     #[test]
