@@ -66,7 +66,19 @@ fn keeps_keyed_state(spec: &JobSpec) -> bool {
             OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::EventWindow(_) => true,
             OpKind::Join | OpKind::EventJoin(_) => true,
             OpKind::User(u) => u.is_keyed(),
-            _ => false,
+            // Listed, not `_`: a new operator kind must say whether it keeps keyed values.
+            OpKind::SocketSource
+            | OpKind::LogSource { .. }
+            | OpKind::Map(_)
+            | OpKind::FlatMap(_)
+            | OpKind::Filter(_)
+            | OpKind::Rebalance
+            | OpKind::KeyBy
+            | OpKind::PrintSink
+            | OpKind::TwoPhaseCommitSink
+            | OpKind::Union
+            | OpKind::Connect(..)
+            | OpKind::Broadcast => false,
         })
 }
 
