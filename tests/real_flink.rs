@@ -118,15 +118,10 @@ fn our_rows(spec: &JobSpec, run: &RunResult, case: &Case) -> Vec<String> {
         // The job that printed it: the last one started at or before the row.
         let job = programs.iter().rposition(|(start, _, _)| *start <= row.time_ms).unwrap_or(0);
         let (_, spec, graph) = &programs[job];
-        let (vertex, subtask) = graph.task_vertex[row.task.0 as usize];
-        let v = &graph.vertices[vertex];
-        let sink = v
-            .ops
-            .iter()
-            .filter(|&&op| spec.operators[op].kind == OpKind::PrintSink)
-            .nth(row.sink as usize)
-            .map(|&op| &spec.operators[op])
+        let (op, subtask) = graph
+            .print_sink_of(spec, row.task.0 as usize, row.sink)
             .expect("the row's print sink is in its task's chain");
+        let sink = &spec.operators[op];
         let mut prefix = match case.idents.get(job) {
             Some(ident) => format!("{ident}:"),
             None if sink.name == "Print" => String::new(),

@@ -10,7 +10,7 @@
 //! output is the sink `late`. Event-time rows end in `@<timestamp>`: the window's
 //! `maxTimestamp`, a late element's own, a joined row's (Flink's `ctx.timestamp()`).
 
-use ckptsim_sim::spec::{JobSpec, OpKind};
+use ckptsim_sim::spec::JobSpec;
 use ckptsim_sim::{graph::Graph, load, outcome, scenario, world::RunResult};
 use libtest_mimic::{Arguments, Failed, Trial};
 use std::collections::BTreeMap;
@@ -295,14 +295,10 @@ fn our_rows(spec: &JobSpec, run: &RunResult, event_time: bool) -> Vec<String> {
     let graph = Graph::build(spec);
     let mut rows = Vec::new();
     for row in run.print_rows.iter() {
-        let (vertex, subtask) = graph.task_vertex[row.task.0 as usize];
-        let sink = graph.vertices[vertex]
-            .ops
-            .iter()
-            .filter(|&&op| spec.operators[op].kind == OpKind::PrintSink)
-            .nth(row.sink as usize)
-            .map(|&op| &spec.operators[op])
+        let (op, subtask) = graph
+            .print_sink_of(spec, row.task.0 as usize, row.sink)
             .expect("the row's print sink is in its task's chain");
+        let sink = &spec.operators[op];
         let subtask = if sink.parallelism > 1 { format!(":{}", subtask + 1) } else { String::new() };
         let ts = match (event_time, row.timestamp) {
             (true, Some(t)) => format!("@{t}"),

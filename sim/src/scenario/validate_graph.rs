@@ -140,16 +140,7 @@ impl Ctx<'_> {
                 Some("a union, connect or join fed by an interval join's late side output is not modelled; it may flow through map, filter, flat_map, rebalance and key_by into its own print or two-phase-commit sink")
             } else if window_late {
                 Some("a job with both an interval join's and an event-time window's late side output is not modelled (the run's record of late elements is per task)")
-            } else if matches!(
-                o.kind,
-                OperatorKindSpec::Map { .. }
-                    | OperatorKindSpec::FlatMap { .. }
-                    | OperatorKindSpec::Filter { .. }
-                    | OperatorKindSpec::Rebalance
-                    | OperatorKindSpec::KeyBy
-                    | OperatorKindSpec::PrintSink
-                    | OperatorKindSpec::TwoPhaseCommitSink
-            ) {
+            } else if stateless_or_sink(&o.kind) {
                 None
             } else {
                 Some("after an interval join's late side output only map, filter, flat_map, rebalance, key_by and one print or two-phase-commit sink are modelled (the late rules follow the join's late elements through stateless functions)")
@@ -301,19 +292,7 @@ impl Ctx<'_> {
             Some("after a keyed aggregate on a side branch only map and the sink are modelled (a filter or flat_map there hides state updates from the sink, so the committed values no longer replay the aggregate)")
         } else if is_event_window(&o.kind) && !plain {
             Some("a window on a side branch is modelled only behind map, key_by and rebalance from the side output (the windows checker reads the run's record of which elements the window took, per element, and sums them per window)")
-        } else if is_event_window(&o.kind)
-            || is_aggregate(&o.kind)
-            || matches!(
-                o.kind,
-                OperatorKindSpec::Map { .. }
-                    | OperatorKindSpec::FlatMap { .. }
-                    | OperatorKindSpec::Filter { .. }
-                    | OperatorKindSpec::Rebalance
-                    | OperatorKindSpec::KeyBy
-                    | OperatorKindSpec::PrintSink
-                    | OperatorKindSpec::TwoPhaseCommitSink
-            )
-        {
+        } else if is_event_window(&o.kind) || is_aggregate(&o.kind) || stateless_or_sink(&o.kind) {
             None
         } else {
             Some("this kind after a side output is not modelled; a side output may flow through map, filter, flat_map, rebalance, key_by and one keyed aggregate (then map) into its own print or two-phase-commit sink, or into a union or connect")
@@ -649,6 +628,21 @@ impl Ctx<'_> {
 
 /// Whether `kind` is a keyed running aggregate (`sum`, `count`, `max`, `min`: Flink's keyed
 /// `sum`/`reduce` with its value state in checkpoints).
+/// The kinds a side branch may pass through without state of its own, and its sinks: `map`,
+/// `filter`, `flat_map`, `rebalance`, `key_by`, a print or two-phase-commit sink.
+fn stateless_or_sink(kind: &OperatorKindSpec) -> bool {
+    matches!(
+        kind,
+        OperatorKindSpec::Map { .. }
+            | OperatorKindSpec::FlatMap { .. }
+            | OperatorKindSpec::Filter { .. }
+            | OperatorKindSpec::Rebalance
+            | OperatorKindSpec::KeyBy
+            | OperatorKindSpec::PrintSink
+            | OperatorKindSpec::TwoPhaseCommitSink
+    )
+}
+
 fn is_aggregate(kind: &OperatorKindSpec) -> bool {
     matches!(kind, OperatorKindSpec::Aggregate(_))
 }

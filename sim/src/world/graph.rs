@@ -76,6 +76,20 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// The print sink that printed a row of task `task` (`PrintRow::sink`: the index among the
+    /// print sinks chained in the task's vertex) and the row's subtask: the operator index in
+    /// `spec` and the subtask.
+    pub fn print_sink_of(&self, spec: &JobSpec, task: usize, sink: u32) -> Option<(usize, u32)> {
+        let (vertex, subtask) = *self.task_vertex.get(task)?;
+        let op = self.vertices[vertex]
+            .ops
+            .iter()
+            .copied()
+            .filter(|&op| spec.operators[op].kind == OpKind::PrintSink)
+            .nth(sink as usize)?;
+        Some((op, subtask))
+    }
+
     /// Chains `spec`'s operators into vertices and lays out their tasks over the TaskManagers.
     pub fn build(spec: &JobSpec) -> Graph {
         if spec.is_graph() {
