@@ -25,13 +25,15 @@ use crate::rescale::ListMode;
 use crate::user::UserOperator;
 
 /// The names of the built-in list-state operators (`kind = "user"`, `function = ...`): the
-/// counters, one per mode (split, union, broadcast), then the [`ListReport`]s (split, union).
-pub const BUILTIN_NAMES: [&str; 5] = [
+/// counters, one per mode (split, union, broadcast), then the [`ListReport`]s (split, union,
+/// broadcast).
+pub const BUILTIN_NAMES: [&str; 6] = [
     "counter_partitions",
     "counter_partitions_union",
     "counter_partitions_broadcast",
     "list_report",
     "list_report_union",
+    "list_report_broadcast",
 ];
 
 /// Counts its records; keeps the count as list state in `PARTS` entries (module docs).
@@ -71,6 +73,7 @@ pub fn builtin_operator(name: &str) -> Option<Box<dyn UserOperator>> {
         "counter_partitions_broadcast" => ListMode::Broadcast,
         "list_report" => return Some(Box::new(ListReport::new(ListMode::SplitDistribute))),
         "list_report_union" => return Some(Box::new(ListReport::new(ListMode::Union))),
+        "list_report_broadcast" => return Some(Box::new(ListReport::new(ListMode::Broadcast))),
         _ => return None,
     };
     Some(Box::new(CounterPartitions::new(mode)))
@@ -125,7 +128,9 @@ impl UserOperator for CounterPartitions {
 /// first record emits `restored [v, ...]`, the restored entries sorted (Java's `List#toString`
 /// of a sorted list), then nothing more: the job prints what each subtask restored, as the
 /// `ListReport` flat map of `tools/real-flink/RealFlinkOperatorState.java` does on real Flink
-/// (`CheckpointedFunction#initializeState` with `getListState` or `getUnionListState`).
+/// (`CheckpointedFunction#initializeState` with `getListState` or `getUnionListState`), or, in
+/// broadcast mode, its `BroadcastReport` (`RealFlinkBroadcastState.java`: `getBroadcastState`,
+/// a map from the n-th word's index to the word: the same entries).
 #[derive(Clone, Debug, Hash)]
 pub struct ListReport {
     mode: ListMode,
@@ -151,8 +156,9 @@ impl ListReport {
 impl UserOperator for ListReport {
     fn name(&self) -> &str {
         match self.mode {
+            ListMode::SplitDistribute => BUILTIN_NAMES[3],
             ListMode::Union => BUILTIN_NAMES[4],
-            _ => BUILTIN_NAMES[3],
+            ListMode::Broadcast => BUILTIN_NAMES[5],
         }
     }
 
@@ -218,7 +224,9 @@ mod tests {
             assert!(op.has_list_state() && !op.is_keyed());
         }
         assert!(builtin_operator("counter").is_none());
-        for (name, mode) in BUILTIN_NAMES[3..].iter().zip([ListMode::SplitDistribute, ListMode::Union]) {
+        for (name, mode) in
+            BUILTIN_NAMES[3..].iter().zip([ListMode::SplitDistribute, ListMode::Union, ListMode::Broadcast])
+        {
             let op = builtin_operator(name).expect("built in");
             assert_eq!((op.name(), op.list_state_mode()), (*name, mode));
         }
