@@ -7,7 +7,8 @@
 //! Rows are rendered as Flink's `PrintSinkOutputWriter` prefixes them: `i> row` (subtask + 1)
 //! when the sink's parallelism is above 1, nothing at parallelism 1, and `ident:` before it for a
 //! print sink with an identifier (`print("late")`: ours is the sink named `late`; the sink named
-//! `Print` is a plain `print()`). A two-phase-commit sink's committed rows are `committed> row`,
+//! `Print` is a plain `print()`). A two-phase-commit sink's committed rows are `committed> row`
+//! (`ident:committed> row` in a job resumed by new jobs: the job the commit's time falls in),
 //! and such a job adds `restarts> N` (ckptsim's `RunResult::restarts`, Flink's highest attempt
 //! number of the failing task).
 
@@ -33,11 +34,14 @@ struct Case {
     /// each sorted. Empty for a job that matches.
     only_ours: &'static [&'static str],
     only_flink: &'static [&'static str],
+    /// Each injected failure is a row (session 35's restart timing): `failure> BOOMk restart
+    /// after N s` or `failure> BOOMk no restart` ([`failure_rows`]).
+    failures: bool,
 }
 
 /// A job that matches, compared on its rows alone.
 const fn case(job: &'static str) -> Case {
-    Case { job, timestamps: false, status: false, idents: &[], only_ours: &[], only_flink: &[] }
+    Case { job, timestamps: false, status: false, idents: &[], only_ours: &[], only_flink: &[], failures: false }
 }
 
 const CASES: &[Case] = &[
@@ -67,6 +71,18 @@ const CASES: &[Case] = &[
     Case { idents: &["first", "second", "third"], ..case("list-state-union-2-3-1") },
     Case { idents: &["first", "second"], ..case("stop-drain-window") },
     Case { idents: &["first", "second"], ..case("stop-no-drain-window") },
+    // Session 35: when each restart happens and when the job fails for good
+    // (RealFlinkRestartTiming.java: records due at chosen times).
+    Case { status: true, failures: true, ..case("restart-timing-fixed-delay") },
+    Case { status: true, failures: true, ..case("restart-timing-failure-rate") },
+    Case { status: true, failures: true, ..case("restart-timing-exponential-delay") },
+    // Session 35: stop-with-savepoint with and without --drain into a two-phase-commit sink
+    // (RealFlinkDrainTwoPc.java): each job's committed rows.
+    Case { idents: &["first", "second"], ..case("stop-drain-2pc") },
+    Case { idents: &["first", "second"], ..case("stop-no-drain-2pc") },
+    // Session 35: broadcast operator state (getBroadcastState) across 2 -> 3 -> 1
+    // (RealFlinkBroadcastState.java).
+    Case { idents: &["first", "second", "third"], ..case("broadcast-state-2-3-1") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared
@@ -139,13 +155,43 @@ fn our_rows(spec: &JobSpec, run: &RunResult, case: &Case) -> Vec<String> {
         rows.push(format!("{prefix}> {}{ts}", row.value));
     }
     if spec.operators.iter().any(|op| op.kind == OpKind::TwoPhaseCommitSink) {
-        rows.extend(run.committed.iter().map(|row| format!("committed> {}", row.value)));
+        for row in run.committed.iter() {
+            // A job resumed by new jobs: the job whose time the commit falls in (its ident).
+            let job = programs.iter().rposition(|(start, _, _)| *start <= row.time_ms).unwrap_or(0);
+            let prefix = case.idents.get(job).map_or(String::new(), |ident| format!("{ident}:"));
+            rows.push(format!("{prefix}committed> {}", row.value));
+        }
         rows.push(format!("restarts> {}", run.restarts));
     }
     if case.status {
         rows.push(format!("status> {}", run.final_status));
     }
+    if case.failures {
+        rows.extend(failure_rows(run));
+    }
     rows.sort();
+    rows
+}
+
+/// One row per injected failure, as `RealFlinkRestartTiming#run` writes them: the k-th task
+/// failure is `BOOMk` (each BOOM value fails once, in input order); `restart after N s` with N
+/// the whole seconds from the failure to the failed task's next RUNNING (Flink: from the throw
+/// to the next attempt's `open`), `no restart` when it never runs again.
+fn failure_rows(run: &RunResult) -> Vec<String> {
+    use ckptsim::status::ExecutionState;
+    let transitions = &run.task_transitions;
+    let mut rows = Vec::new();
+    let failures = transitions.iter().filter(|(_, _, _, to)| *to == ExecutionState::Failed);
+    for (k, (failed_ms, task, _, _)) in failures.enumerate() {
+        let restart = transitions
+            .iter()
+            .find(|(at_ms, name, _, to)| at_ms > failed_ms && name == task && *to == ExecutionState::Running);
+        let what = match restart {
+            Some((running_ms, ..)) => format!("restart after {} s", (running_ms - failed_ms) / 1000),
+            None => "no restart".to_string(),
+        };
+        rows.push(format!("failure> BOOM{} {what}", k + 1));
+    }
     rows
 }
 

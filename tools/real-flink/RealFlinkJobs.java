@@ -223,6 +223,7 @@ public class RealFlinkJobs {
         @Override
         public void open(OpenContext c) {
             MAX_ATTEMPT.accumulateAndGet(getRuntimeContext().getTaskInfo().getAttemptNumber(), Math::max);
+            RealFlinkRestartTiming.opened(getRuntimeContext().getTaskInfo().getAttemptNumber());
         }
 
         @Override
@@ -237,6 +238,7 @@ public class RealFlinkJobs {
                 // notification commits the sink's transaction before the failure (a failure
                 // the restart strategy does not restart leaves exactly that committed).
                 Thread.sleep(400);
+                RealFlinkRestartTiming.failed(s);
                 throw new RuntimeException("injected failure at " + s);
             }
             return Tuple2.of(s, 1L);
@@ -301,7 +303,8 @@ public class RealFlinkJobs {
         }
         List<String> rows = new ArrayList<>();
         for (String line : buf.toString(StandardCharsets.UTF_8).split("\n")) {
-            if (line.matches("^([A-Za-z_-]+:)?[0-9]+> .*|^[a-z]+> .*")) {
+            // `ident:committed> row`: session 35's per-job committed rows (RealFlinkDrainTwoPc).
+            if (line.matches("^([A-Za-z_-]+:)?[0-9]+> .*|^([A-Za-z_-]+:)?[a-z]+> .*")) {
                 rows.add(line);
             }
         }

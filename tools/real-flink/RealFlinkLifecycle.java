@@ -244,5 +244,11 @@ public class RealFlinkLifecycle {
         m.put("retained-resume", RealFlinkLifecycle::retained);
         // Session 34: operator list state (split, union) across 2 -> 3 -> 1, stop --drain.
         RealFlinkOperatorState.register(m);
+        // Session 35: when restarts happen and when the job fails for good.
+        RealFlinkRestartTiming.register(m);
+        // Session 35: stop-with-savepoint (with and without --drain) into a two-phase-commit sink.
+        RealFlinkDrainTwoPc.register(m);
+        // Session 35: broadcast operator state (getBroadcastState) across 2 -> 3 -> 1.
+        RealFlinkBroadcastState.register(m);
     }
 }

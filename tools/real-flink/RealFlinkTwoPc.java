@@ -51,6 +51,12 @@ public class RealFlinkTwoPc {
         protected void abort(Txn txn) {}
     }
 
+    /** Session 35: `stream` into the store's exactly-once sink at `parallelism` (uid "store"), for
+     *  jobs of other files that must compile against 1.x and 2.x (RealFlinkDrainTwoPc). */
+    static void attach(org.apache.flink.streaming.api.datastream.DataStream<Tuple2<String, Long>> stream, int parallelism) {
+        stream.addSink(new StoreSink()).setParallelism(parallelism).uid("store").name("Store");
+    }
+
     public static void run() throws Exception {
         runWith("exactly-once-failure", RealFlinkJobs.EO_WORDS, RealFlinkLifecycle.fixedDelay(3, 200), false);
     }

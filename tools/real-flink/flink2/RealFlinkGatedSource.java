@@ -43,7 +43,8 @@ public class RealFlinkGatedSource extends RichSourceFunction<String> implements 
             }
             boolean boomWaits = RealFlinkLifecycle.checkpointBeforeBoom && input[offset].startsWith("BOOM")
                 && RealFlinkLifecycle.completedAt < offset;
-            if (offset >= RealFlinkLifecycle.gate || boomWaits) {
+            // Session 35: a record may also wait for its due time (RealFlinkRestartTiming).
+            if (offset >= RealFlinkLifecycle.gate || boomWaits || !RealFlinkRestartTiming.isDue(offset)) {
                 RealFlinkLifecycle.reached = offset;
                 Thread.sleep(5);
                 continue;
