@@ -80,9 +80,10 @@ const CASES: &[Case] = &[
     // (RealFlinkDrainTwoPc.java): each job's committed rows.
     Case { idents: &["first", "second"], ..case("stop-drain-2pc") },
     Case { idents: &["first", "second"], ..case("stop-no-drain-2pc") },
-    // Session 35: broadcast operator state (getBroadcastState) across 2 -> 3 -> 1
-    // (RealFlinkBroadcastState.java).
+    // Session 35: broadcast operator state (getBroadcastState) across 2 -> 3 -> 1 and across a
+    // failure (RealFlinkBroadcastState.java).
     Case { idents: &["first", "second", "third"], ..case("broadcast-state-2-3-1") },
+    case("broadcast-state-failure"),
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -5,7 +5,9 @@
 // words *it* saw, so the copies differ and what each new subtask restores shows which old
 // subtask's copy it got (RoundRobinOperatorStateRepartitioner#repartitionBroadcastState: new
 // subtask i takes old subtask i % p_old's). Parallelism 2 -> 3 -> 1 from savepoints, the same
-// input and gates as list-state-split-2-3-1. Our own code, written for ckptsim (docs/real-flink.md).
+// input and gates as list-state-split-2-3-1. Job broadcast-state-failure: the same operator at
+// parallelism 2 across one injected failure (a full restart): each subtask restores its own copy.
+// Our own code, written for ckptsim (docs/real-flink.md).
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +16,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
+import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.functions.RichFlatMapFunction;
 import org.apache.flink.api.common.state.BroadcastState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -85,7 +88,42 @@ public class RealFlinkBroadcastState {
         env.execute("third");
     }
 
+    /** Throws at the first "BOOM" of a run (RealFlinkJobs.THROWN), else passes the word on. */
+    static final class FailOnceWord implements MapFunction<String, String> {
+        @Override
+        public String map(String s) throws InterruptedException {
+            if (s.equals("BOOM") && RealFlinkJobs.THROWN.add(s)) {
+                throw new RuntimeException("injected failure at " + s);
+            }
+            return s;
+        }
+    }
+
+    /** The failure job's input: BOOM after 7 words (the source first waits for a checkpoint
+     *  holding all 7: the restart restores exactly them and replays from BOOM). */
+    static final String[] FAILURE_INPUT = {"a", "b", "c", "a", "d", "e", "b", "BOOM", "f", "a", "c", "d", "e"};
+
+    /** p2 with checkpoints every 100 ms and fixed-delay 1 x 200 ms: the chained map throws once
+     *  at BOOM, every task restarts from the checkpoint taken while the source waited before it. */
+    static void failure() throws Exception {
+        RealFlinkJobs.resetExactlyOnce();
+        RealFlinkLifecycle.useInput(FAILURE_INPUT, true);
+        StreamExecutionEnvironment env = RealFlinkLifecycle.env(2, null, RealFlinkLifecycle.fixedDelay(1, 200));
+        env.enableCheckpointing(100);
+        RealFlinkGatedSource.of(env)
+            .map(new FailOnceWord())
+            .setParallelism(1)
+            .keyBy(w -> w)
+            .flatMap(new BroadcastReport())
+            .uid("list")
+            .name("List")
+            .print()
+            .uid("print");
+        env.execute("broadcast-state-failure");
+    }
+
     static void register(Map<String, RealFlinkJobs.Job> m) {
         m.put("broadcast-state-2-3-1", RealFlinkBroadcastState::rescale);
+        m.put("broadcast-state-failure", RealFlinkBroadcastState::failure);
     }
 }
