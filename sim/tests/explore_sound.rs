@@ -196,3 +196,22 @@ fn bounding_late_job_manager_messages_keeps_the_reduction_sound() {
         }
     }
 }
+
+/// Session 35, issue 20's configuration: `two-source-two-sink` with 3 checkpoints and 1
+/// failure, every message delivered before the next timer (`--jm-late-ticks 0`), is exhausted
+/// by `--exhaust` with no violation (about 250 CPU s; `CKPTSIM_LONG=1`). The counts are the CLI
+/// run's of BENCHMARKS.md (session 35): the hash-compacted table of 2^28 slots that 200
+/// million states size it to, as there.
+#[test]
+fn the_two_source_two_sink_three_checkpoint_one_failure_space_is_exhausted_without_late_messages() {
+    if std::env::var_os("CKPTSIM_LONG").is_none() {
+        return;
+    }
+    let row = Row { file: "two-source-two-sink.toml", ticks: 3, failures: 1 };
+    let (spec, b) = setup(&row, Bounds { max_jm_late_ticks: Some(0), jm_left_out: true, ..Bounds::default() });
+    let b = Bounds { max_depth: 150, max_states: 200_000_000, ..b };
+    let r = Explorer::new(&spec, b).explore_exhaustive();
+    assert!(r.violation.is_none(), "correct protocol: {:?}", r.violation);
+    assert!(r.exhausted, "exhausted ({} states, depth {})", r.distinct_states, r.depth_reached);
+    assert_eq!((r.distinct_states, r.terminal_states, r.depth_reached), (15_300_589, 39_980, 75));
+}
