@@ -297,6 +297,12 @@ pub(crate) struct ExploreArgs {
     /// too): with the reduction a plain `tick` fires only once nothing waits.
     #[arg(long, default_value_t = 0)]
     pub(crate) late_ticks: u32,
+    /// Timer firings while a task's message to the JobManager is on its way per path (its RPC
+    /// delayed past the timer: a RUNNING update past the deployment timeout, an acknowledgement
+    /// past the next trigger or the expiry). Unbounded when not given (the default time model);
+    /// 0: every message arrives before the next timer, both ways.
+    #[arg(long)]
+    pub(crate) jm_late_ticks: Option<u32>,
     /// Slow snapshot uploads per path (`slow-upload:tN`: an acknowledgement waits for its
     /// asynchronous part while the task runs on, so a newer one may overtake it; `upload:tN`
     /// sends it).

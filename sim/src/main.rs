@@ -759,6 +759,7 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_tm_hb_timeouts: a.tm_hb_timeouts,
         max_jm_hb_timeouts: a.jm_hb_timeouts,
         max_late_ticks: a.late_ticks,
+        max_jm_late_ticks: a.jm_late_ticks,
         max_slow_uploads: a.slow_uploads,
         max_states: a.max_states,
         reduce: !a.no_reduce,

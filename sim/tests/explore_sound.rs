@@ -159,3 +159,59 @@ fn leaving_the_job_manager_out_is_sound_under_regional_restarts() {
         assert_eq!(left_out, full, "{at}: jm-out reaches every terminal state of the unreduced search");
     }
 }
+
+/// Session 35: `--jm-late-ticks N` (`Bounds::max_jm_late_ticks`) bounds the timer firings that
+/// overtake a task's message to the JobManager. Under each bound the reduced search (breadth-first
+/// and `--exhaust` with `--jm-out`) ends in the terminal states of the unreduced search under the
+/// same bound; with 0 those are a strict subset of the unbounded model's (the bound only takes
+/// paths away, and the counter it keeps stays 0, so the fingerprints are comparable), with fewer
+/// states. Rows: a 2PC job with a failure, the four-task job and a two-input join with a failure.
+#[test]
+fn bounding_late_job_manager_messages_keeps_the_reduction_sound() {
+    for row in [&ROWS[1], &ROWS[8], &ROWS[3]] {
+        let at = format!("{} ({},{})", row.file, row.ticks, row.failures);
+        let (open_states, open) = run(row, Bounds::default());
+        for max in [0, 1] {
+            let bound = Bounds { max_jm_late_ticks: Some(max), ..Bounds::default() };
+            let (_, full) = run(row, Bounds { reduce: false, eager_ticks: true, ..bound });
+            let (states, reduced) = run(row, bound);
+            assert_eq!(reduced, full, "{at} jm-late-ticks {max}: every terminal state of the unreduced search");
+            let (spec, b) = setup(row, Bounds { jm_left_out: true, ..bound });
+            let dfs = Explorer::new(&spec, b).explore_exhaustive();
+            let digest = full.iter().fold(0u64, |d, f| d.wrapping_add(*f));
+            assert!(
+                dfs.exhausted && dfs.violation.is_none(),
+                "{at} jm-late-ticks {max} --exhaust: {:?}",
+                dfs.violation
+            );
+            assert_eq!((dfs.terminal_states, dfs.terminal_digest), (full.len() as u64, digest), "{at} --exhaust");
+            if max == 0 {
+                assert!(states < open_states, "{at}: {states} states with the bound, {open_states} without");
+                assert!(reduced.len() < open.len(), "{at}: {} terminal states, {} without", reduced.len(), open.len());
+                assert!(
+                    reduced.iter().all(|f| open.binary_search(f).is_ok()),
+                    "{at}: a subset of the unbounded model's"
+                );
+            }
+        }
+    }
+}
+
+/// Session 35, issue 20's configuration: `two-source-two-sink` with 3 checkpoints and 1
+/// failure, every message delivered before the next timer (`--jm-late-ticks 0`), is exhausted
+/// by `--exhaust` with no violation (about 250 CPU s; `CKPTSIM_LONG=1`). The counts are the CLI
+/// run's of BENCHMARKS.md (session 35): the hash-compacted table of 2^28 slots that 200
+/// million states size it to, as there.
+#[test]
+fn the_two_source_two_sink_three_checkpoint_one_failure_space_is_exhausted_without_late_messages() {
+    if std::env::var_os("CKPTSIM_LONG").is_none() {
+        return;
+    }
+    let row = Row { file: "two-source-two-sink.toml", ticks: 3, failures: 1 };
+    let (spec, b) = setup(&row, Bounds { max_jm_late_ticks: Some(0), jm_left_out: true, ..Bounds::default() });
+    let b = Bounds { max_depth: 150, max_states: 200_000_000, ..b };
+    let r = Explorer::new(&spec, b).explore_exhaustive();
+    assert!(r.violation.is_none(), "correct protocol: {:?}", r.violation);
+    assert!(r.exhausted, "exhausted ({} states, depth {})", r.distinct_states, r.depth_reached);
+    assert_eq!((r.distinct_states, r.terminal_states, r.depth_reached), (15_300_589, 39_980, 75));
+}

@@ -26,6 +26,7 @@
 //! tm_hb_timeouts = 0            # optional (default 0), written when not 0
 //! jm_hb_timeouts = 0            # optional (default 0), written when not 0
 //! late_ticks = 0                # optional (default 0), written when not 0
+//! jm_late_ticks = 0             # optional (default unbounded), written when bounded
 //! slow_uploads = 0              # optional (default 0), written when not 0
 //! path = ["fetch:t0", "tick", ...]
 //! job = '''
@@ -97,6 +98,8 @@ struct Raw {
     #[serde(default)]
     late_ticks: u32,
     #[serde(default)]
+    jm_late_ticks: Option<u32>,
+    #[serde(default)]
     slow_uploads: u32,
     path: Vec<String>,
     job: String,
@@ -154,6 +157,9 @@ pub fn write(scenario_name: &str, scenario_text: &str, spec: &JobSpec, bounds: B
     }
     if bounds.max_late_ticks > 0 {
         let _ = writeln!(s, "late_ticks = {}", bounds.max_late_ticks);
+    }
+    if let Some(n) = bounds.max_jm_late_ticks {
+        let _ = writeln!(s, "jm_late_ticks = {n}");
     }
     if bounds.max_slow_uploads > 0 {
         let _ = writeln!(s, "slow_uploads = {}", bounds.max_slow_uploads);
@@ -262,6 +268,7 @@ pub fn parse(file: &str, text: &str) -> Result<ReplayFile, ScenarioError> {
         max_tm_hb_timeouts: raw.tm_hb_timeouts,
         max_jm_hb_timeouts: raw.jm_hb_timeouts,
         max_late_ticks: raw.late_ticks,
+        max_jm_late_ticks: raw.jm_late_ticks,
         max_slow_uploads: raw.slow_uploads,
         ..Bounds::default()
     };

@@ -468,7 +468,11 @@ impl Explorer<'_> {
         }
         self.link_to_jm_choices(sys, &mut out);
         let pending = out.iter().any(|c| matches!(c, Choice::Data { .. } | Choice::ToTask(_)));
-        if sys.ticks < b.max_ticks && self.next_timer(sys).is_some() && !self.loop_spins(sys) {
+        if sys.ticks < b.max_ticks
+            && self.jm_late_tick_allowed(sys)
+            && self.next_timer(sys).is_some()
+            && !self.loop_spins(sys)
+        {
             // Without the reduction a tick fires at any step, unless `eager_ticks` asks for the
             // reduced search's time model.
             if !(b.eager_ticks && !b.reduce && pending) {
@@ -598,6 +602,16 @@ impl Explorer<'_> {
             && sys.jm.status() == JobStatus::Running
     }
 
+    /// Whether a timer may fire now as far as `--jm-late-ticks` goes: nothing is on its way to
+    /// the JobManager, or the bound (`Bounds::max_jm_late_ticks`) allows one more tick that
+    /// overtakes such a message.
+    pub(super) fn jm_late_tick_allowed(&self, sys: &Sys) -> bool {
+        match self.bounds.max_jm_late_ticks {
+            None => true,
+            Some(max) => sys.jm_late_ticks < max || !jm_waiting(sys),
+        }
+    }
+
     /// Whether the `cancel` step is enabled: the scenario has a `cancel` action (and no
     /// `rescale`), the bound allows one more and the scenario's job is in a status
     /// `JobMaster::cancel` acts on (CREATED, RUNNING, RESTARTING: Flink's `cancel` of a job
@@ -658,6 +672,11 @@ fn task_of(c: Choice) -> Option<TaskId> {
         Choice::Data { to, .. } => Some(to),
         _ => None,
     }
+}
+
+/// Whether a task's message to the JobManager is on its way (a `to-jm` step is enabled).
+pub(super) fn jm_waiting(sys: &Sys) -> bool {
+    sys.to_jm.values().any(|q| !q.is_empty())
 }
 
 /// The tasks with a delivery waiting: a JobManager message or a channel element addressed to them.

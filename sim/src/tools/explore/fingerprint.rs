@@ -217,6 +217,11 @@ impl Sys {
             h.word(4);
             (self.ack_losses, self.requests).hash(&mut h);
         }
+        if self.jm_late_ticks > 0 {
+            // Counted only under a `--jm-late-ticks` bound: unbounded runs keep their counts.
+            h.word(13);
+            self.jm_late_ticks.hash(&mut h);
+        }
         if self.slow_uploads > 0 {
             // Hashed only once taken, so jobs explored without the step keep their counts.
             h.word(12);

@@ -188,6 +188,7 @@ impl<'a> Explorer<'a> {
             tm_hb_timeouts: 0,
             jm_hb_timeouts: 0,
             late_ticks: 0,
+            jm_late_ticks: 0,
             latest_resolved: BTreeMap::new(),
             latest_floor: BTreeMap::new(),
             ha_latest: None,

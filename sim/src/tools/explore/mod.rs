@@ -159,6 +159,13 @@ pub struct Bounds {
     /// Timer firings while deliveries are pending (`late-tick`, counted as ticks too) on one
     /// path: with the reduction, a `tick` otherwise fires only once nothing waits.
     pub max_late_ticks: u32,
+    /// Timer firings while a task's message to the JobManager is on its way (its RPC delayed
+    /// past the timer: a RUNNING update past the deployment timeout, an acknowledgement past the
+    /// next trigger or the expiry) on one path (`--jm-late-ticks`, session 35). None (the
+    /// default): unbounded, the time model of sessions 10–34, where only JobManager → task
+    /// messages and channel elements hold a `tick` back. Some(0): every message arrives before
+    /// the next timer, both ways.
+    pub max_jm_late_ticks: Option<u32>,
     /// Slow snapshot uploads on one path (`slow-upload:tN`, session 34): a task's
     /// acknowledgement waits for its asynchronous part while the task goes on, so a newer
     /// checkpoint's acknowledgement may overtake it (`upload:tN` sends it).
@@ -247,6 +254,7 @@ impl Default for Bounds {
             max_tm_hb_timeouts: 0,
             max_jm_hb_timeouts: 0,
             max_late_ticks: 0,
+            max_jm_late_ticks: None,
             max_slow_uploads: 0,
             max_states: 300_000,
             reduce: true,
@@ -615,6 +623,9 @@ struct Sys {
     jm_hb_timeouts: u32,
     /// Timer firings while deliveries were pending (`late-tick`) on this path.
     late_ticks: u32,
+    /// Timer firings while a message to the JobManager was on its way, counted only under a
+    /// `--jm-late-ticks` bound (`Bounds::max_jm_late_ticks`): unbounded, it stays 0.
+    jm_late_ticks: u32,
     /// Per (JobManager epoch, partition), the log end a 2.x `latest` source's enumerator
     /// resolved at the epoch's first deployment (`route.rs` `latest_ends`; empty without a
     /// `latest` source).

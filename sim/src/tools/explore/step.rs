@@ -470,6 +470,12 @@ impl Explorer<'_> {
 
     fn tick(&self, sys: &mut Sys) -> bool {
         let Some(at) = self.next_timer(sys) else { return false };
+        if self.bounds.max_jm_late_ticks.is_some() && choices::jm_waiting(sys) {
+            if !self.jm_late_tick_allowed(sys) {
+                return false;
+            }
+            sys.jm_late_ticks += 1;
+        }
         sys.ticks += 1;
         sys.now_ms = sys.now_ms.max(at);
         sys.ticked_at = Some(sys.now_ms);
