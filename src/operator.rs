@@ -643,6 +643,11 @@ impl Operator {
         }
     }
 
+    /// Whether the operator has failure injectors at all (none fires without one).
+    pub fn has_injectors(&self) -> bool {
+        !self.injectors.is_empty()
+    }
+
     /// Whether an injector fires at `hook` (not a record): the exception message if so. Restore
     /// counts use `counters` under `"{instance}/{index}:on_restore"`.
     pub fn lifecycle_failure(

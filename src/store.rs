@@ -286,6 +286,12 @@ impl CompletedCheckpointStore {
         self.checkpoints.iter().cloned().collect()
     }
 
+    /// Whether the store holds the checkpoint `id` (as [`CompletedCheckpointStore::retained`]
+    /// lists it, without collecting the entries).
+    pub fn holds(&self, id: CheckpointId) -> bool {
+        self.checkpoints.iter().any(|c| c.id == id)
+    }
+
     /// Completed checkpoints held.
     pub fn len(&self) -> usize {
         self.checkpoints.len()
@@ -427,6 +433,9 @@ mod tests {
                 let got: Vec<u64> = store.add(entry(tag, id)).iter().map(|c| c.0).collect();
                 assert_eq!(got, discarded, "{at}: discarded");
                 assert_eq!(ids(&store.retained()), retained, "{at}: retained");
+                for d in discarded.iter().chain(retained) {
+                    assert_eq!(store.holds(CheckpointId(*d)), retained.contains(d), "{at}: holds {d}");
+                }
                 assert_eq!(store.latest().map(|c| c.id.0), Some(id), "{at}: latest is the newest");
                 assert_eq!((store.len(), store.is_empty()), (retained.len(), false), "{at}: (len, is_empty)");
                 assert_eq!(

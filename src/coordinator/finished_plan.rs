@@ -55,6 +55,11 @@ pub fn partial_finishing(
     entries: &BTreeMap<TaskId, TaskSnapshot>,
     finished_at_trigger: &BTreeSet<TaskId>,
 ) -> Option<PartialFinishing> {
+    // No acknowledged union list state at all (the usual case, checked at every completion): no
+    // vertex can be partly finishing, without grouping the tasks by vertex.
+    if !entries.values().any(acknowledged_union) {
+        return None;
+    }
     let mut vertices: BTreeMap<u32, Vec<TaskId>> = BTreeMap::new();
     for (&t, &v) in vertex_of {
         vertices.entry(v).or_default().push(t);
@@ -81,11 +86,14 @@ pub fn partial_finishing(
 /// `hasUsedUnionListState`: an operator state the vertex's subtasks acknowledged (not one
 /// filled in for a finished task, which Flink stores without state) is union list state.
 fn uses_union_list_state(tasks: &[TaskId], entries: &BTreeMap<TaskId, TaskSnapshot>) -> bool {
-    tasks
-        .iter()
-        .filter_map(|t| entries.get(t))
-        .filter(|s| !s.from_finished_task)
-        .any(|s| s.operators.iter().any(|op| matches!(op, OperatorState::SharedList { mode: ListMode::Union, .. })))
+    tasks.iter().filter_map(|t| entries.get(t)).any(acknowledged_union)
+}
+
+/// Whether a snapshot a subtask acknowledged (not one filled in for a finished task) holds
+/// union list state.
+fn acknowledged_union(s: &TaskSnapshot) -> bool {
+    !s.from_finished_task
+        && s.operators.iter().any(|op| matches!(op, OperatorState::SharedList { mode: ListMode::Union, .. }))
 }
 
 #[cfg(test)]

@@ -272,28 +272,30 @@ impl LogSource {
     /// commits nothing). With auto-commit enabled nothing is remembered either (`KAFKA_PERIODIC`).
     pub fn snapshot(&mut self, id: CheckpointId) -> (OperatorState, Option<BTreeMap<PartitionId, Offset>>) {
         assert!(self.initialized, "snapshot of an uninitialized source");
-        let resolved: BTreeMap<PartitionId, Offset> =
-            self.positions.iter().map(|(p, o)| (*p, self.stored_form(*o))).collect();
         // 2.x keeps a `group-offsets` split that emitted nothing at its marker.
-        let stored: BTreeMap<PartitionId, Offset> = resolved
-            .iter()
-            .map(|(p, o)| (*p, if self.at_committed_marker.contains(p) { COMMITTED_MARKER } else { *o }))
+        let stored: BTreeMap<PartitionId, Offset> = (self.positions.iter())
+            .map(|(p, o)| {
+                (*p, if self.at_committed_marker.contains(p) { COMMITTED_MARKER } else { self.stored_form(*o) })
+            })
             .collect();
         let mut commit_now = None;
         // 2.x commits only partitions with a real starting offset (KafkaSourceReader skips
         // splits whose offset is still a startup marker); 1.11 stores the never-read sentinel,
         // which its commit filters out.
         // The planted `commit-unread-partition` skips the filter (and commits a marker split's
-        // resolved position).
-        let to_commit: BTreeMap<PartitionId, Offset> =
-            if self.profile.kafka_state_is_last_read() || self.variant == Variant::CommitUnreadPartition {
-                resolved
-            } else {
-                resolved.into_iter().filter(|(p, _)| self.started.contains(p)).collect()
-            };
+        // resolved position). Built only when a commit is remembered or made (one map less per
+        // snapshot than building the resolved positions first).
+        let every_partition = self.profile.kafka_state_is_last_read() || self.variant == Variant::CommitUnreadPartition;
+        let to_commit = || -> BTreeMap<PartitionId, Offset> {
+            (self.positions.iter())
+                .filter(|(p, _)| every_partition || self.started.contains(p))
+                .map(|(p, o)| (*p, self.stored_form(*o)))
+                .collect()
+        };
         if self.auto_commit.is_none() && self.commit_on_checkpoint {
+            let to_commit = to_commit();
             if self.variant == Variant::CommitOffsetsOnSnapshot {
-                commit_now = self.commit_form(&to_commit);
+                commit_now = self.commit_form(to_commit);
             } else if let Some(entry) = self.pending.iter_mut().find(|(c, _)| *c == id) {
                 // A repeated id replaces the value in place (LinkedMap / TreeMap `put`).
                 entry.1 = to_commit;
@@ -334,7 +336,7 @@ impl LogSource {
         } else {
             stored
         };
-        let commit = self.commit_form(&stored);
+        let commit = self.commit_form(stored);
         self.invariants();
         commit
     }
@@ -436,17 +438,19 @@ impl LogSource {
     }
 
     /// What to send to the broker for a stored map: next to read, without 1.11's sentinel.
-    fn commit_form(&self, stored: &BTreeMap<PartitionId, Offset>) -> Option<BTreeMap<PartitionId, Offset>> {
-        let last_read = self.profile.kafka_state_is_last_read();
-        let out: BTreeMap<PartitionId, Offset> = stored
-            .iter()
-            .filter(|(_, o)| !(last_read && **o == NOTHING_READ && self.variant != Variant::CommitUnreadPartition))
-            .map(|(p, o)| {
-                // FLINK-4618 planted: 1.11 commits the last processed offset itself.
-                let planted = last_read && self.variant == Variant::CommittedOffsetIsLastRead;
-                (*p, if planted { *o } else { self.resume_from(*o) })
-            })
-            .collect();
-        (!out.is_empty()).then_some(out)
+    /// Rewritten in place (2.x stores the next offset to read: the map itself, no copy).
+    fn commit_form(&self, mut stored: BTreeMap<PartitionId, Offset>) -> Option<BTreeMap<PartitionId, Offset>> {
+        if self.profile.kafka_state_is_last_read() {
+            if self.variant != Variant::CommitUnreadPartition {
+                stored.retain(|_, o| *o != NOTHING_READ);
+            }
+            // FLINK-4618 planted: 1.11 commits the last processed offset itself.
+            if self.variant != Variant::CommittedOffsetIsLastRead {
+                for o in stored.values_mut() {
+                    *o = self.resume_from(*o);
+                }
+            }
+        }
+        (!stored.is_empty()).then_some(stored)
     }
 }

@@ -262,26 +262,25 @@ impl ChannelCuts {
         if cut.early_snapshot().is_some() {
             return;
         }
-        let mut keys = Vec::with_capacity(cut.received.len());
+        let key = |from: &Link| (from.task, cut.attempt, cut.checkpoint, cut.task, from.gate);
         let mut overtaken = false;
-        for (&from, &taken) in &cut.received {
-            let key = (from.task, cut.attempt, cut.checkpoint, cut.task, from.gate);
-            let Some(b) = self.barriers.get(&key) else { return };
-            if !consistent(b, taken, in_flight.get(&from).copied().unwrap_or(0)) {
+        for (from, &taken) in &cut.received {
+            let Some(b) = self.barriers.get(&key(from)) else { return };
+            if !consistent(b, taken, in_flight.get(from).copied().unwrap_or(0)) {
                 return;
             }
             overtaken |= taken > b.sent;
-            keys.push(key);
+        }
+        // Every channel consistent: its barrier cut leaves (the keys again, not collected).
+        for from in cut.received.keys() {
+            self.barriers.remove(&key(from));
         }
         let (task, attempt, id) = (cut.task, cut.attempt, cut.checkpoint);
         if overtaken {
             self.overtaken.insert(id);
         }
         self.consistent_snapshots += 1;
-        self.consistent_channels += keys.len() as u64;
-        for k in keys {
-            self.barriers.remove(&k);
-        }
+        self.consistent_channels += cut.received.len() as u64;
         self.snapshots.remove(&seq);
         self.index.remove(&(task, attempt, id));
     }

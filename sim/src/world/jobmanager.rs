@@ -694,14 +694,18 @@ fn prune_storage(storage: &mut Vec<Arc<CompletedCheckpoint>>, jm: &JobMaster) {
     if storage.len() <= store.len() + 1 {
         return;
     }
-    let keep: BTreeSet<CheckpointId> = store.retained().iter().map(|c| c.id).collect();
+    // The store holds `num-retained` entries (1 by default): a scan of a few beats a set built
+    // at every completion.
+    let keep: Option<BTreeSet<CheckpointId>> =
+        (store.len() > 8).then(|| store.retained().iter().map(|c| c.id).collect());
     let last = storage.len() - 1;
     let mut i = 0;
     // A savepoint belongs to the user: Flink never discards it (a 2.x savepoint is not even in
     // the store, a 1.11 one is not discarded when subsumed), so `restore-retained` and a
     // rescale can start from it after later checkpoints completed.
     storage.retain(|c| {
-        let kept = i == last || keep.contains(&c.id) || c.is_savepoint();
+        let held = keep.as_ref().map_or_else(|| store.holds(c.id), |k| k.contains(&c.id));
+        let kept = i == last || held || c.is_savepoint();
         i += 1;
         kept
     });

@@ -282,6 +282,9 @@ struct TaskLoop {
     gate_retry_at: Option<u64>,
     /// Input steps taken since the loop last gave way to madsim's executor (see `STEPS_BEFORE_YIELD`).
     steps_in_a_row: u32,
+    /// The mails of the current step, read from the mailbox into this reused buffer (the
+    /// mailbox keeps its own allocation too: no allocation per step with mail).
+    mail_buf: Vec<TaskMail>,
 }
 
 impl TaskLoop {
@@ -349,6 +352,7 @@ impl TaskLoop {
             gate_wait: None,
             gate_retry_at: None,
             steps_in_a_row: 0,
+            mail_buf: Vec::new(),
         }
     }
 
@@ -381,6 +385,7 @@ impl TaskLoop {
     async fn start(&mut self, now: u64) -> Option<Vec<TaskMail>> {
         let LoopCtx { tm, key, .. } = self.ctx;
         let (task, attempt) = key;
+        let mut buf = std::mem::take(&mut self.mail_buf);
         let start = self.s.with(|w| {
             if w.tasks.cancelled.contains_key(&key) {
                 return Start::Cancelled(w.latencies.cancel_ms);
@@ -392,7 +397,10 @@ impl TaskLoop {
             if let Some(cause) = w.tasks.fail_requests.remove(&key) {
                 return Start::Fail(cause);
             }
-            Start::Mails(w.tasks.mail.get_mut(&key).map(|q| Vec::from(std::mem::take(q))).unwrap_or_default())
+            if let Some(q) = w.tasks.mail.get_mut(&key) {
+                buf.extend(q.drain(..));
+            }
+            Start::Mails(buf)
         });
         let (t, outbox, inputs) = (&mut self.t, &mut self.outbox, &self.ctx.inputs);
         match start {
@@ -434,12 +442,12 @@ impl TaskLoop {
     /// Step 2: the mailbox (control messages are handled even under backpressure), each mail
     /// and the outputs it caused in one world step. The snapshots taken, or `None` when the
     /// task failed (cleaned up).
-    fn mails(&mut self, now: u64, mails: Vec<TaskMail>) -> Option<Vec<Taken>> {
+    fn mails(&mut self, now: u64, mut mails: Vec<TaskMail>) -> Option<Vec<Taken>> {
         let LoopCtx { tm, key, .. } = self.ctx;
         let s = self.s.clone();
         let mut snapshots = Vec::new();
-        let mut mails = mails.into_iter();
-        while let Some(m) = mails.next() {
+        let mut pending = mails.drain(..);
+        while let Some(m) = pending.next() {
             let (snaps, failed) = s.with(|w| {
                 self.handle_mail(w, now, &m);
                 let t = &mut self.t;
@@ -448,7 +456,7 @@ impl TaskLoop {
                     w.saw_completion(key.0, *id);
                 }
                 if failed {
-                    lose_unread_lines(w, mails.by_ref());
+                    lose_unread_lines(w, pending.by_ref());
                     close_task(w, t, key, tm, now);
                     cleanup_task(w, key);
                 }
@@ -459,6 +467,8 @@ impl TaskLoop {
                 return None;
             }
         }
+        drop(pending);
+        self.mail_buf = mails;
         Some(snapshots)
     }
 
