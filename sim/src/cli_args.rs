@@ -1,13 +1,16 @@
 //! The `ckptsim` command's arguments (clap derives): one struct per subcommand, read by the `cmd_*` function of the same name in `main.rs`.
 
 use ckptsim_sim::scenario::limits::MAX_GENERATED_RECORDS;
-use ckptsim_sim::sweep::MAX_SWEEP_RUNS;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 /// Most `sweep --jobs` worker threads (a thread each; `--jobs 100000` over 10^6 runs would
 /// have started 100000 threads).
 pub(crate) const MAX_JOBS: u64 = 1024;
+
+/// Most seeds in one count of `bench --seed-series` (the series runs them in one process; the
+/// bound was the sweep's run cap until sweeps streamed, session 35).
+pub(crate) const MAX_SEED_SERIES: u64 = 10_000_000;
 
 /// The parts `bench --only` knows (`tools/bench.rs`); an unknown name used to run nothing and
 /// exit 0 (and, without `--no-write`, append an empty section to BENCHMARKS.md).
@@ -177,7 +180,7 @@ pub(crate) struct BenchArgs {
     pub(crate) records: Option<u64>,
     /// Cumulative seed counts of the memory series, comma-separated, each 1 to 10^7 (default
     /// 1000,10000,100000).
-    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=MAX_SWEEP_RUNS))]
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=MAX_SEED_SERIES))]
     pub(crate) seed_series: Option<Vec<u64>>,
     /// Wall seconds per seeds/s measurement, above 0 and at most 3600 (default 3).
     #[arg(long, value_parser = parse_budget_s)]

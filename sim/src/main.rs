@@ -183,6 +183,8 @@ fn read_bounded_text(what: &str, path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
+mod cli_sweep;
+
 // ------------------------------------------------------------------ main
 
 fn main() -> ExitCode {
@@ -223,7 +225,7 @@ fn real_main(cli: Cli) -> Result<ExitCode> {
         Cmd::Run(a) => cmd_run(a),
         Cmd::Report(a) => cmd_report(a),
         Cmd::Check { paths } => cmd_check(&paths),
-        Cmd::Sweep(a) => cmd_sweep(a),
+        Cmd::Sweep(a) => cli_sweep::cmd_sweep(a),
         Cmd::Bench(a) => cmd_bench(a),
         Cmd::FuzzCase(a) => cmd_fuzz_case(a),
         Cmd::Shrink(a) => cmd_shrink(a),
@@ -366,215 +368,6 @@ fn cmd_check(paths: &[PathBuf]) -> Result<ExitCode> {
     }
     outln!("{} files, {} valid, {} invalid", files.len(), files.len() - bad, bad);
     Ok(if bad == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
-}
-
-/// `ckptsim sweep`: many seeds on worker threads; one line per failure signature, a summary,
-/// optionally JSON lines and shrunk regressions.
-fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
-    let files = load::collect_scenarios(&a.scenarios)?;
-    if files.is_empty() {
-        diag!("error: no scenario files to sweep (give .toml files or folders holding them)");
-        return Ok(ExitCode::from(2));
-    }
-    let variant = match &a.variant {
-        Some(name) => match variant_named(name) {
-            Some(v) => Some(v),
-            None => return Ok(ExitCode::from(2)),
-        },
-        None => None,
-    };
-    // Every file is loaded and every invalid one reported (file, line, field); the valid ones
-    // are still swept and their results printed, and the exit code is then 2 (bad input).
-    let mut specs = Vec::new();
-    let mut invalid = 0;
-    for f in &files {
-        let Some(mut s) = load_or_report(f) else {
-            invalid += 1;
-            continue;
-        };
-        if a.max_events.is_some() {
-            s.max_events = a.max_events;
-        }
-        if let Some(v) = variant {
-            s.variant = v;
-        }
-        specs.push(s);
-    }
-    if specs.is_empty() {
-        return Ok(ExitCode::from(2));
-    }
-    let code = sweep_loaded(&a, &specs)?;
-    if invalid > 0 {
-        diag!("error: {invalid} of {} scenario files invalid (above), not swept", files.len());
-        return Ok(ExitCode::from(2));
-    }
-    Ok(code)
-}
-
-/// `ckptsim sweep` over the valid scenarios `specs`: the outputs checked, then the sweep.
-fn sweep_loaded(a: &SweepArgs, specs: &[JobSpec]) -> Result<ExitCode> {
-    let (index, count) = match &a.shard {
-        Some(s) => sweep::parse_shard(s).map_err(|e| anyhow::anyhow!(e))?,
-        None => (0, 1),
-    };
-    sweep::check_range(a.first_seed, a.seeds, specs.len(), count).map_err(|e| anyhow::anyhow!(e))?;
-    // Output places are checked before the sweep, not after it; the JSON file is written
-    // whole at the end (an earlier file stays until then).
-    let json = a.json.as_deref();
-    if let Some(p) = json {
-        let inputs: Vec<PathBuf> = specs.iter().map(|s| PathBuf::from(&s.source_path)).collect();
-        check_not_an_input("--json", p, &inputs)?;
-        check_writable_file("--json", p)?;
-    }
-    if let Some(dir) = &a.shrink {
-        check_writable_dir("--shrink", dir)?;
-    }
-    if let Some(dir) = &a.children_out {
-        check_writable_dir("--children-out", dir)?;
-    }
-    let jobs = a.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1));
-    if a.coverage {
-        return coverage_sweep(a, specs, jobs, json);
-    }
-    if a.fail_fast {
-        return fail_fast_sweep(a, specs, jobs);
-    }
-    let report = sweep::sweep_with(specs, a.first_seed, a.seeds, jobs, index, count, true, a.swarm);
-    print_sweep(&report, specs, &SweepFlags { swarm: a.swarm, variant: a.variant.clone() }, jobs, index, count);
-    if let Some(p) = json {
-        write_whole(p, report.json_lines().iter().map(|l| format!("{l}\n")).collect::<String>().as_bytes())?;
-    }
-    if let Some(dir) = &a.shrink {
-        shrink_sweep_groups(&report, specs, a.swarm, dir, a.shrink_max_runs)?;
-    }
-    Ok(if report.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// `sweep --fail-fast`: seeds in seed-major order until the first failing run
-/// (`tools::sweep_search`: the runs before it finish, none after it starts); that run's line
-/// (`FAIL`, or `EXPECTED` with the reason) with its replay command, then a summary line.
-fn fail_fast_sweep(a: &SweepArgs, specs: &[JobSpec], jobs: usize) -> Result<ExitCode> {
-    use ckptsim_sim::tools::sweep_search::{search, SearchLimits};
-    let limits =
-        SearchLimits { first_seed: a.first_seed, max_seeds: a.seeds, max_wall_s: f64::INFINITY, jobs, swarm: a.swarm };
-    let r = search(specs, limits);
-    let flag = format!(
-        "{}{}",
-        if a.swarm { " --swarm" } else { "" },
-        a.variant.as_deref().map(|v| format!(" --variant {v}")).unwrap_or_default()
-    );
-    if let Some(f) = &r.first {
-        let why = specs.iter().find(|s| s.source_path == f.path).and_then(|s| sweep::expected_failure(s, &f.signature));
-        outln!(
-            "{} {}  seed {}  replay: cargo run --release -- run {} --seed {}{flag}{}",
-            if why.is_some() { "EXPECTED" } else { "FAIL" },
-            f.signature,
-            f.seed,
-            f.path,
-            f.seed,
-            why.map(|w| format!("  ({w})")).unwrap_or_default()
-        );
-    }
-    outln!(
-        "{} runs, {} seed(s) searched, {}, {:.1} s wall ({jobs} jobs)",
-        r.runs,
-        r.seeds,
-        if r.first.is_some() { "stopped at the first failure" } else { "no failure" },
-        r.wall_s
-    );
-    Ok(if r.first.is_none() { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-/// The sweep's result: one line per distinct failure signature (the JSON lists every failing
-/// seed) and the summary line.
-/// A group whose failures are expected (`sweep::expected_failure`: a negative scenario, a
-/// behaviour Flink documents) is marked `EXPECTED` with the reason; the summary counts them.
-fn print_sweep(
-    report: &sweep::SweepReport,
-    specs: &[JobSpec],
-    flags: &SweepFlags,
-    jobs: usize,
-    index: u64,
-    count: u64,
-) {
-    let flag = format!(
-        "{}{}",
-        if flags.swarm { " --swarm" } else { "" },
-        flags.variant.as_deref().map(|v| format!(" --variant {v}")).unwrap_or_default()
-    );
-    let expected_of = |f: &sweep::SweepFailure| {
-        specs.iter().find(|s| s.source_path == f.path).and_then(|s| sweep::expected_failure(s, &f.signature))
-    };
-    // Grouped by signature and expectation: an unexpected failure never hides in a group whose
-    // first member is expected.
-    let groups: Vec<sweep::FailureGroup> =
-        report.groups_split(|f| expected_of(f).is_some()).into_iter().map(|(_, g)| g).collect();
-    for g in &groups {
-        let f = &report.failures[g.members[0]];
-        let why = expected_of(f);
-        outln!(
-            "{} {:>4}x {}  first seed {}  replay: cargo run --release -- run {} --seed {}{flag}{}",
-            if why.is_some() { "EXPECTED" } else { "FAIL" },
-            g.members.len(),
-            g.signature,
-            f.seed,
-            f.path,
-            f.seed,
-            why.map(|w| format!("  ({w})")).unwrap_or_default()
-        );
-    }
-    let expected = report.failures.iter().filter(|f| expected_of(f).is_some()).count();
-    let kinds: std::collections::BTreeSet<&str> =
-        groups.iter().map(|g| g.signature.split('@').next().unwrap_or_default()).collect();
-    outln!(
-        "{} runs, {} failed ({expected} expected) in {} group(s) of {} anomaly kind(s), {:.1} s wall, {:.1} s CPU, {:.0} seeds/s ({} jobs, shard {index}/{count})",
-        report.runs,
-        report.failures.len(),
-        groups.len(),
-        kinds.len(),
-        report.wall_s,
-        report.cpu_s,
-        report.runs as f64 / report.wall_s.max(1e-9),
-        jobs
-    );
-}
-
-/// What a sweep's replay lines must repeat.
-struct SweepFlags {
-    swarm: bool,
-    variant: Option<String>,
-}
-
-/// `sweep --shrink DIR`: a regression per new failure signature, one result line each.
-fn shrink_sweep_groups(
-    report: &sweep::SweepReport,
-    specs: &[JobSpec],
-    swarm: bool,
-    dir: &Path,
-    max_runs: usize,
-) -> Result<()> {
-    use ckptsim_sim::regress::{self, GroupOutcome};
-    let t0 = std::time::Instant::now();
-    let done = regress::shrink_groups(report, specs, swarm, dir, max_runs, |g| match &g.outcome {
-        GroupOutcome::Written { path, before, after, runs, wall_s, replays_same } => outln!(
-            "shrunk {}: {} -> {} ({runs} runs, {wall_s:.1} s){}\n  before: {before}\n  after:  {after}",
-            g.signature,
-            g.scenario_path,
-            path.display(),
-            if *replays_same { "" } else { "; WARNING: replays to another primary signature" }
-        ),
-        GroupOutcome::Known(p) => outln!("known  {}: {}", g.signature, p.display()),
-        GroupOutcome::Skipped(why) => outln!("skip   {}: {why}", g.signature),
-    })?;
-    let written = done.iter().filter(|g| matches!(g.outcome, GroupOutcome::Written { .. })).count();
-    outln!(
-        "--shrink {}: {} group(s), {written} regression(s) written, {} already known, {:.1} s",
-        dir.display(),
-        done.len(),
-        done.iter().filter(|g| matches!(g.outcome, GroupOutcome::Known(_))).count(),
-        t0.elapsed().as_secs_f64()
-    );
-    Ok(())
 }
 
 /// `ckptsim bench`: measures, prints the Markdown block, and appends it to BENCHMARKS.md.
@@ -853,35 +646,6 @@ fn explore_refusal(path: &Path, message: &str) -> String {
             .map_or("operators[0].kind", |(_, key)| key);
     let text = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
     ckptsim_sim::scenario::error_at_key(&path.display().to_string(), &text, key, message).to_string()
-}
-
-/// `sweep --coverage`: the coverage matrix of plain or guided swarm runs (`tools/guided.rs`).
-fn coverage_sweep(
-    a: &SweepArgs,
-    specs: &[ckptsim_sim::spec::JobSpec],
-    jobs: usize,
-    json: Option<&Path>,
-) -> Result<ExitCode> {
-    let opts = ckptsim_sim::guided::CoverageOptions {
-        first_seed: a.first_seed,
-        seeds: a.seeds,
-        jobs,
-        swarm: a.swarm,
-        guided: a.guided,
-        progress: true,
-        until_cells: if a.until_covered { Some(usize::MAX) } else { a.until_cells },
-    };
-    let r = ckptsim_sim::guided::coverage_sweep(specs, &opts);
-    out!("{}", ckptsim_sim::guided::render_summary(&r, specs, a.guided));
-    if let Some(p) = json {
-        write_whole(p, (r.map.json_lines(specs).join("\n") + "\n").as_bytes())?;
-    }
-    if let Some(dir) = &a.children_out {
-        for path in ckptsim_sim::guided::write_children(&r, dir)? {
-            outln!("wrote {}", path.display());
-        }
-    }
-    Ok(if r.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// `ckptsim run FILE.replay`: replays an explorer counterexample (`tools/counterexample.rs`);

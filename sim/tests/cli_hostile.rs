@@ -1,25 +1,9 @@
 //! Hostile input to the `ckptsim` binary: unreadable or malformed files each exit 2 with the file named and no panic, and a sweep over good files beside bad ones still prints the good runs.
 
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-/// Exit code, stdout and stderr of `ckptsim args` run from the repository root.
-fn ckptsim(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_ckptsim")).args(args).current_dir(root()).output().expect("run ckptsim");
-    let text = |b: Vec<u8>| String::from_utf8(b).expect("utf-8 output");
-    (out.status.code().expect("exit code"), text(out.stdout), text(out.stderr))
-}
-
-fn scratch(tag: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("ckptsim-hostile-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+mod cli_support;
+use cli_support::{ckptsim, root, scratch};
 
 /// An empty file, a binary one, a folder named like a scenario, a missing file and a symlink
 /// loop: `run` and `check` exit 2, name the file on stderr (run) or stdout (check's table), and
@@ -71,11 +55,19 @@ fn sweep_prints_the_good_runs_beside_bad_files() {
     assert!(out.contains("4 runs, 0 failed"), "the good files' 4 runs are printed:\n{out}\n{err}");
     assert!(err.contains("b-bad.toml:") && err.contains("checkpoint.interval_ms"), "{err}");
     assert!(err.contains("d-binary.toml:") && err.contains("not valid UTF-8"), "{err}");
-    assert!(err.contains("2 of 4 scenario files invalid"), "{err}");
-    // Only invalid files: nothing to sweep, exit 2.
+    assert!(err.contains("2 of 4 scenario inputs unreadable or invalid"), "{err}");
+    assert!(
+        out.contains("ERROR ") && out.contains("b-bad.toml:8:15: checkpoint.interval_ms"),
+        "named in the summary:\n{out}"
+    );
+    assert!(
+        out.contains("4 runs, 0 failed (0 expected) in 0 group(s) of 0 anomaly kind(s), 2 input error(s)"),
+        "{out}"
+    );
+    // Only invalid files: nothing to run, the summary names the error, exit 2.
     let (code, out, _) = ckptsim(&["sweep", dir.join("b-bad.toml").to_str().unwrap(), "--seeds", "1"]);
     assert_eq!(code, 2);
-    assert!(!out.contains(" runs"), "{out}");
+    assert!(out.contains("0 runs, 0 failed") && out.contains("1 input error(s)"), "{out}");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -104,15 +96,26 @@ fn link_loops_and_fifos_do_not_hang_a_sweep() {
 }
 
 /// Hostile flags are refused before any run, each naming the flag: a seed range past
-/// 2^64 - 1 (it wrapped to seed 0), more runs than one process holds (`--seeds 10^11` aborted
-/// on a 2 GiB allocation), zero or 10^5 jobs, a zero event budget, an unknown bench part
+/// 2^64 - 1 (it wrapped to seed 0), more runs than a u64 counts (two scenarios × 2^64 - 1
+/// seeds; `--seeds 10^11` once aborted on a 2 GiB allocation, and now streams), zero or 10^5 jobs, a zero event budget, an unknown bench part
 /// (it ran nothing and exited 0), a NaN bench budget, 10^12 bench records (no end).
 #[test]
 fn hostile_flags_are_refused_naming_the_flag() {
     let s = "scenarios/seeds/001-kafka-offsets.toml";
     let cases: &[(&[&str], &str)] = &[
         (&["sweep", s, "--seeds", "2", "--first-seed", "18446744073709551615"], "pass 2^64 - 1"),
-        (&["sweep", s, "--seeds", "100000000000", "--jobs", "1"], "above the limit of 10000000"),
+        (
+            &[
+                "sweep",
+                s,
+                "scenarios/seeds/004-wordcount-restore.toml",
+                "--first-seed",
+                "0",
+                "--seeds",
+                "18446744073709551615",
+            ],
+            "more than 2^64 - 1 runs",
+        ),
         (&["sweep", s, "--seeds", "2", "--jobs", "0"], "--jobs"),
         (&["sweep", s, "--seeds", "2", "--jobs", "100000"], "--jobs"),
         (&["sweep", s, "--seeds", "2", "--max-events", "0"], "--max-events"),
@@ -163,7 +166,8 @@ fn outputs_never_replace_their_inputs() {
     let (code, _, err) = ckptsim(&["sweep", sp, "--seeds", "1", "--jobs", "1", "--json", json.to_str().unwrap()]);
     assert_eq!(code, 0, "{err}");
     let written = std::fs::read_to_string(&json).unwrap();
-    assert!(written.starts_with("{\"failed\":0") && written.ends_with("}\n"), "{written}");
+    assert!(written.starts_with("{\"errors\":0,\"failed\":0") && written.ends_with("}\n"), "{written}");
+    assert!(!dir.join("old.jsonl.partial").exists(), "the partial file is renamed to the results file");
     let stray: Vec<_> = std::fs::read_dir(&dir)
         .unwrap()
         .filter_map(|e| e.ok())

@@ -47,13 +47,22 @@ fn closed_stdout_is_not_a_panic() {
     }
 }
 
-/// A bad scenario: the error (file:line:column) on stderr, nothing on stdout.
+/// A bad scenario: the error (file:line:column) on stderr, nothing on stdout — but for the
+/// sweep's result, its summary, which names the input it could not sweep (session 35).
 #[test]
 fn diagnostics_go_to_stderr() {
     for cmd in ["run", "report", "sweep", "shrink", "explore"] {
         let out = ckptsim(&[cmd, "tests/bad-scenarios/04-negative-interval.toml"]);
         assert_eq!(out.status.code(), Some(2), "{cmd}");
-        assert_eq!(text(&out.stdout), "", "{cmd}: stdout holds only results");
+        let stdout = text(&out.stdout);
+        if cmd == "sweep" {
+            let lines: Vec<&str> = stdout.lines().collect();
+            assert_eq!(lines.len(), 2, "{stdout}");
+            assert!(lines[0].starts_with("ERROR tests/bad-scenarios/04-negative-interval.toml:8:15:"), "{stdout}");
+            assert!(lines[1].starts_with("0 runs, 0 failed") && lines[1].contains("1 input error(s)"), "{stdout}");
+        } else {
+            assert_eq!(stdout, "", "{cmd}: stdout holds only results");
+        }
         assert!(text(&out.stderr).contains("04-negative-interval.toml:"), "{cmd}: {}", text(&out.stderr));
     }
 }

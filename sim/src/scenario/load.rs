@@ -11,36 +11,83 @@ pub const INPUT_STREAM: u64 = 100;
 
 /// Every `.toml` file in `paths` (folders are searched recursively), sorted. A folder reached
 /// again through a symbolic link is searched once: two links to `.` in one folder made the walk
-/// take 2^40 paths before the OS refused the depth (a hang). An unreadable folder's error names it.
+/// take 2^40 paths before the OS refused the depth (a hang). The first folder or entry that
+/// cannot be read is the error, naming it ([`walk_scenarios`] goes on past it).
 pub fn collect_scenarios(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let (files, errors) = walk_scenarios(paths);
+    match errors.into_iter().next() {
+        Some(e) => Err(std::io::Error::new(e.error.kind(), format!("{}: {}", e.path.display(), e.error))),
+        None => Ok(files),
+    }
+}
+
+/// A folder, or an entry of one, that the walk could not read (`sweep` reports it and sweeps
+/// the rest).
+#[derive(Debug)]
+pub struct WalkError {
+    /// The folder or entry.
+    pub path: PathBuf,
+    /// Why it could not be read.
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for WalkError {
+    /// `PATH: (folder): cannot read the folder: ...`, the shape of a scenario's `(file)` error.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: (folder): cannot read the folder: {}", self.path.display(), self.error)
+    }
+}
+
+/// [`collect_scenarios`] that goes on past what it cannot read: the `.toml` files of every
+/// readable folder, sorted, and one [`WalkError`] per folder (or entry) it could not read
+/// (permission denied, a symbolic link loop, a path too long), sorted by path. An entry whose
+/// link leads nowhere is not a scenario unless it is named `.toml` (then its load reports it).
+pub fn walk_scenarios(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<WalkError>) {
     let mut out = Vec::new();
+    let mut errors = Vec::new();
     let mut seen = std::collections::BTreeSet::new();
-    let named = |d: &std::path::Path, e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", d.display()));
     for p in paths {
-        if p.is_dir() {
-            let mut stack = vec![p.clone()];
-            while let Some(d) = stack.pop() {
-                if !seen.insert(std::fs::canonicalize(&d).map_err(|e| named(&d, e))?) {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let mut stack = vec![p.clone()];
+        while let Some(d) = stack.pop() {
+            let real = match std::fs::canonicalize(&d) {
+                Ok(real) => real,
+                Err(error) => {
+                    errors.push(WalkError { path: d, error });
                     continue;
                 }
-                let mut entries: Vec<PathBuf> = std::fs::read_dir(&d)
-                    .and_then(|r| r.map(|e| e.map(|e| e.path())).collect::<Result<_, _>>())
-                    .map_err(|e| named(&d, e))?;
-                entries.sort();
-                for e in entries {
-                    if e.is_dir() {
-                        stack.push(e);
-                    } else if e.extension().is_some_and(|x| x == "toml") {
-                        out.push(e);
-                    }
+            };
+            if !seen.insert(real) {
+                continue;
+            }
+            let mut entries: Vec<PathBuf> = match std::fs::read_dir(&d) {
+                Ok(r) => r.filter_map(|e| e.map_err(|error| errors.push(WalkError { path: d.clone(), error })).ok()),
+                Err(error) => {
+                    errors.push(WalkError { path: d, error });
+                    continue;
                 }
             }
-        } else {
-            out.push(p.clone());
+            .map(|e| e.path())
+            .collect();
+            entries.sort();
+            for e in entries {
+                let toml = e.extension().is_some_and(|x| x == "toml");
+                match std::fs::metadata(&e) {
+                    Ok(m) if m.is_dir() => stack.push(e),
+                    _ if toml => out.push(e),
+                    Ok(_) => {}
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(error) => errors.push(WalkError { path: e, error }),
+                }
+            }
         }
     }
     out.sort();
-    Ok(out)
+    errors.sort_by(|a, b| a.path.cmp(&b.path));
+    (out, errors)
 }
 
 /// The scenario kind of a run's operator: the inverse of [`to_spec`]'s kind mapping, so the

@@ -103,10 +103,10 @@ pub fn shrink_groups(
     let mut known = known_signatures(dir);
     let mut out = Vec::new();
     for g in report.groups() {
-        let first = &report.failures[g.members[0]];
+        let first = &g.first;
         let mut gs = GroupShrink {
             signature: g.signature.clone(),
-            count: g.members.len(),
+            count: g.count as usize,
             scenario_path: first.path.clone(),
             first_seed: first.seed,
             outcome: GroupOutcome::Skipped(String::new()),
@@ -114,7 +114,7 @@ pub fn shrink_groups(
         gs.outcome = if let Some(p) = known.get(&g.signature) {
             GroupOutcome::Known(p.clone())
         } else {
-            shrink_one(&g.signature, first.seed, &first.path, g.members.len(), specs, swarm, dir, max_runs)
+            shrink_one(&g.signature, first.seed, &first.path, g.count as usize, specs, swarm, dir, max_runs)
         };
         if let GroupOutcome::Written { path, .. } = &gs.outcome {
             known.insert(g.signature.clone(), path.clone());

@@ -1,4 +1,4 @@
-//! Seed sweeps: many seeds of many scenarios on worker threads, sharded across machines, results as JSON lines.
+//! Seed sweeps: many seeds of many scenarios on worker threads, sharded across machines, results streamed as JSON lines.
 //!
 //! A seed's result never depends on which worker, batch or shard ran it: each run builds its
 //! own madsim runtime from `(scenario, seed)` alone, the core and the world keep no state
@@ -7,12 +7,20 @@
 //! machines split a range with no coordination and their JSON lines concatenate: one line per
 //! failing seed, then one summary line per shard. A run that panics is a failure of that seed
 //! (the panic message is its reason), not the end of the sweep.
+//!
+//! The sweep streams ([`sweep_streaming`]): each failure goes to the caller's sink as soon as
+//! every run before it in (scenario, seed) order has finished, and the report keeps only what
+//! the summary needs — counts, the first [`KEPT_FAILURES`] failures, and one tally per failure
+//! group with its first failure. A worker that runs [`REORDER_WINDOW`] runs ahead of the
+//! earliest unfinished one waits, so the runs finished out of order are bounded too: memory
+//! does not grow with the number of runs (it used to hold every run's result and the whole
+//! work list until the end, hence a cap of 10^7 runs a process).
 
 use crate::outcome;
 use crate::reference::ReferenceCache;
 use crate::spec::JobSpec;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
 /// One failing (scenario, seed) of a sweep.
@@ -33,13 +41,18 @@ pub struct SweepFailure {
     pub signature: String,
 }
 
-/// Failing seeds that share a signature, in order of their first seed.
+/// Failing seeds that share a signature (and, in [`SweepReport::split_groups`], whether
+/// [`expected_failure`] accepts them): their count and the first of them.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FailureGroup {
     /// The signature the members share.
     pub signature: String,
-    /// Indices into [`SweepReport::failures`], in (scenario, seed) order.
-    pub members: Vec<usize>,
+    /// Why the group's failures are expected ([`expected_failure`] of the first); `None`: a finding.
+    pub expected: Option<String>,
+    /// How many failing seeds the group has.
+    pub count: u64,
+    /// The group's first failure in (scenario, seed) order.
+    pub first: SweepFailure,
 }
 
 /// The result of one (scenario, seed) run.
@@ -55,18 +68,40 @@ pub struct SeedResult {
     pub trace_hash: u64,
 }
 
-/// What a sweep found: every run's result, the failures, the wall and CPU time.
+/// Failures a report keeps in [`SweepReport::failures`] (the first ones in (scenario, seed)
+/// order); every failure is counted, tallied in its group and handed to the sweep's sink.
+pub const KEPT_FAILURES: usize = 1_000;
+/// Failure groups a report tallies; failures of further (signature, expected) pairs are
+/// counted in [`SweepReport::ungrouped`] (no sweep of this repository comes near: tens of groups).
+pub const MAX_GROUPS: usize = 10_000;
+/// Runs a worker may finish ahead of the earliest unfinished run before it waits for it: the
+/// bound on the results held for in-order output.
+pub const REORDER_WINDOW: u64 = 4_096;
+
+/// What a sweep found: counts, the first failures, the failure groups, the wall and CPU time.
 #[derive(Clone, Debug, Default)]
 pub struct SweepReport {
     /// Runs made.
     pub runs: u64,
-    /// The failing runs, in (scenario, seed) order.
+    /// Failing runs (all of them; [`Self::failures`] keeps the first [`KEPT_FAILURES`]).
+    pub failed: u64,
+    /// Failing runs that [`expected_failure`] accepts.
+    pub expected: u64,
+    /// The first [`KEPT_FAILURES`] failing runs, in (scenario, seed) order.
     pub failures: Vec<SweepFailure>,
+    /// The failures grouped by signature and by whether [`expected_failure`] accepts them: a
+    /// signature whose failures are expected in one scenario (a negative scenario's planted bug)
+    /// and not in another is two groups, so an unexpected failure never hides in an expected
+    /// group. Ordered by each group's first failure; at most [`MAX_GROUPS`].
+    pub split_groups: Vec<FailureGroup>,
+    /// Failures whose group was not tallied (past [`MAX_GROUPS`] groups).
+    pub ungrouped: u64,
     /// Wall-clock seconds the sweep took.
     pub wall_s: f64,
     /// CPU seconds of all workers together (0 where the platform does not say).
     pub cpu_s: f64,
-    /// Every run, in (scenario, seed) order.
+    /// Every run, in (scenario, seed) order, when the sweep was asked to keep them
+    /// ([`SweepPlan::keep_results`]; [`sweep`] and [`sweep_with`] do); else empty.
     pub results: Vec<SeedResult>,
     /// This shard's index (`--shard I/N`; 0 without sharding).
     pub shard_index: u64,
@@ -76,72 +111,87 @@ pub struct SweepReport {
     pub first_seed: u64,
     /// Seeds per scenario.
     pub seeds: u64,
+    /// Where each (signature, expected) group is in `split_groups`.
+    group_index: std::collections::BTreeMap<(String, bool), usize>,
 }
 
 impl SweepReport {
-    /// The failures grouped by signature (one group per distinct signature), ordered by the
-    /// position of each group's first failure.
+    /// The failures grouped by signature alone (one group per distinct signature), ordered by
+    /// the position of each group's first failure; `expected` is the first split group's.
     pub fn groups(&self) -> Vec<FailureGroup> {
         let mut groups: Vec<FailureGroup> = Vec::new();
         let mut index: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-        for (i, f) in self.failures.iter().enumerate() {
-            match index.get(f.signature.as_str()) {
-                Some(&g) => groups[g].members.push(i),
+        for g in &self.split_groups {
+            match index.get(g.signature.as_str()) {
+                Some(&i) => groups[i].count += g.count,
                 None => {
-                    index.insert(&f.signature, groups.len());
-                    groups.push(FailureGroup { signature: f.signature.clone(), members: vec![i] });
+                    index.insert(&g.signature, groups.len());
+                    groups.push(g.clone());
                 }
             }
         }
         groups
     }
 
-    /// The failures grouped by signature and by whether `expected` accepts them: a signature
-    /// whose failures are expected in one scenario (a negative scenario's planted bug) and not in
-    /// another is two groups, so an unexpected failure never hides in an expected group. Ordered
-    /// by the position of each group's first failure; `true` marks an expected group.
-    pub fn groups_split(&self, expected: impl Fn(&SweepFailure) -> bool) -> Vec<(bool, FailureGroup)> {
-        let mut groups: Vec<(bool, FailureGroup)> = Vec::new();
-        let mut index: std::collections::BTreeMap<(&str, bool), usize> = std::collections::BTreeMap::new();
-        for (i, f) in self.failures.iter().enumerate() {
-            let e = expected(f);
-            match index.get(&(f.signature.as_str(), e)) {
-                Some(&g) => groups[g].1.members.push(i),
-                None => {
-                    index.insert((&f.signature, e), groups.len());
-                    groups.push((e, FailureGroup { signature: f.signature.clone(), members: vec![i] }));
-                }
-            }
-        }
-        groups
-    }
-
-    /// One JSON object per failing seed, then one summary object for this shard. The lines of
-    /// all shards of a range concatenate.
-    pub fn json_lines(&self) -> Vec<String> {
-        let mut out: Vec<String> = self
-            .failures
-            .iter()
-            .map(|f| {
-                serde_json::json!({
-                    "kind": "failure", "scenario": f.scenario, "path": f.path, "seed": f.seed,
-                    "reason": f.reason, "trace_hash": format!("{:016x}", f.trace_hash),
-                    "signature": f.signature,
+    /// Tallies one failure (in (scenario, seed) order) whose expectation is `expected`.
+    fn add_failure(&mut self, f: SweepFailure, expected: Option<String>) {
+        self.failed += 1;
+        self.expected += expected.is_some() as u64;
+        let key = (f.signature.clone(), expected.is_some());
+        match self.group_index.get(&key) {
+            Some(&g) => self.split_groups[g].count += 1,
+            None if self.split_groups.len() < MAX_GROUPS => {
+                self.group_index.insert(key, self.split_groups.len());
+                self.split_groups.push(FailureGroup {
+                    signature: f.signature.clone(),
+                    expected,
+                    count: 1,
+                    first: f.clone(),
                 })
-                .to_string()
-            })
-            .collect();
-        out.push(
-            serde_json::json!({
-                "kind": "summary", "runs": self.runs, "failed": self.failures.len(),
-                "groups": self.groups().len(),
-                "shard": format!("{}/{}", self.shard_index, self.shard_count),
-                "first_seed": self.first_seed, "seeds": self.seeds,
-            })
-            .to_string(),
-        );
+            }
+            None => self.ungrouped += 1,
+        }
+        if self.failures.len() < KEPT_FAILURES {
+            self.failures.push(f);
+        }
+    }
+
+    /// The summary JSON line of this shard; `errors`: inputs the sweep could not read or load.
+    pub fn summary_json(&self, errors: usize) -> String {
+        serde_json::json!({
+            "kind": "summary", "runs": self.runs, "failed": self.failed,
+            "groups": self.groups().len(), "errors": errors,
+            "shard": format!("{}/{}", self.shard_index, self.shard_count),
+            "first_seed": self.first_seed, "seeds": self.seeds,
+        })
+        .to_string()
+    }
+
+    /// One JSON object per kept failing seed ([`failure_json`]), then the summary object
+    /// ([`Self::summary_json`], no input errors). The lines of all shards of a range
+    /// concatenate. Complete only while [`Self::failed`] is at most [`KEPT_FAILURES`]: the
+    /// `sweep` command streams its lines instead.
+    pub fn json_lines(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.failures.iter().map(failure_json).collect();
+        out.push(self.summary_json(0));
         out
     }
+}
+
+/// The JSON line of one failing seed.
+pub fn failure_json(f: &SweepFailure) -> String {
+    serde_json::json!({
+        "kind": "failure", "scenario": f.scenario, "path": f.path, "seed": f.seed,
+        "reason": f.reason, "trace_hash": format!("{:016x}", f.trace_hash),
+        "signature": f.signature,
+    })
+    .to_string()
+}
+
+/// The JSON line of an input the sweep could not read or load (`message`: its error, naming
+/// the file, line and field as `check` does).
+pub fn error_json(path: &str, message: &str) -> String {
+    serde_json::json!({ "kind": "error", "path": path, "error": message }).to_string()
 }
 
 /// Why a failing seed is an expected failure, not a finding: a negative scenario's planted
@@ -181,15 +231,10 @@ pub fn expected_failure(spec: &JobSpec, signature: &str) -> Option<String> {
     None
 }
 
-/// Most runs one sweep process makes (scenarios × seeds of its shard). The work list and every
-/// run's result are held until the summary (about 100 bytes a run beside the scenario names'
-/// copies), so `--seeds 10^11` aborted on a 2 GiB allocation; a larger range is split with
-/// `--shard` (each shard a process) or run in ranges with `--first-seed`.
-pub const MAX_SWEEP_RUNS: u64 = 10_000_000;
-
 /// Whether a sweep of `seeds` seeds from `first_seed` over `scenarios` scenarios, shard count
-/// `shard_count`, stays within the seed space and [`MAX_SWEEP_RUNS`]; the error says which
-/// flag to change. (Seeds past 2^64 - 1 used to wrap to 0.)
+/// `shard_count`, stays within the seed space; the error says which flag to change. (Seeds past
+/// 2^64 - 1 used to wrap to 0.) The number of runs is not bounded: a sweep streams its results
+/// and holds no per-run state (it was capped at 10^7 runs a process while it held them all).
 pub fn check_range(first_seed: u64, seeds: u64, scenarios: usize, shard_count: u64) -> Result<(), String> {
     if seeds > 0 && first_seed.checked_add(seeds - 1).is_none() {
         return Err(format!(
@@ -198,11 +243,10 @@ pub fn check_range(first_seed: u64, seeds: u64, scenarios: usize, shard_count: u
             u64::MAX - first_seed + 1
         ));
     }
-    let runs = seeds.div_ceil(shard_count.max(1)).saturating_mul(scenarios as u64);
-    if runs > MAX_SWEEP_RUNS {
+    if seeds.div_ceil(shard_count.max(1)).checked_mul(scenarios as u64).is_none() {
         return Err(format!(
-            "--seeds {seeds}: {scenarios} scenario(s) × {seeds} seeds is {runs} runs in this process, above the limit \
-             of {MAX_SWEEP_RUNS}; split the range with --shard I/N or --first-seed"
+            "--seeds {seeds}: {scenarios} scenario(s) × {seeds} seeds is more than 2^64 - 1 runs in this process; \
+             split the range with --shard I/N or --first-seed"
         ));
     }
     Ok(())
@@ -219,6 +263,37 @@ pub fn parse_shard(s: &str) -> Result<(u64, u64), String> {
     Ok((i, n))
 }
 
+/// The runs of shard `I/N` of a range, indexed in (scenario, seed) order without a list: run
+/// `i` is computed from its index.
+#[derive(Clone, Copy, Debug)]
+struct ShardRuns {
+    scenarios: u64,
+    first_seed: u64,
+    /// Runs of each scenario in this shard.
+    per_scenario: u64,
+    shard_index: u64,
+    shard_count: u64,
+}
+
+impl ShardRuns {
+    fn new(scenarios: usize, first_seed: u64, seeds: u64, shard_index: u64, shard_count: u64) -> ShardRuns {
+        let count = shard_count.max(1);
+        let per_scenario = seeds.saturating_sub(shard_index).div_ceil(count);
+        ShardRuns { scenarios: scenarios as u64, first_seed, per_scenario, shard_index, shard_count: count }
+    }
+
+    /// Runs in the shard (the range is checked by [`check_range`]; saturates past 2^64 - 1).
+    fn len(&self) -> u64 {
+        self.scenarios.saturating_mul(self.per_scenario)
+    }
+
+    /// Run `i`: (scenario index, seed).
+    fn at(&self, i: u64) -> (usize, u64) {
+        let (si, k) = (i / self.per_scenario, i % self.per_scenario);
+        (si as usize, self.first_seed.wrapping_add(self.shard_index + k * self.shard_count))
+    }
+}
+
 /// The (scenario index, seed) pairs of shard `I/N` of the range, in (scenario, seed) order.
 pub fn shard_work(
     scenarios: usize,
@@ -227,12 +302,8 @@ pub fn shard_work(
     shard_index: u64,
     shard_count: u64,
 ) -> Vec<(usize, u64)> {
-    let count = shard_count.max(1);
-    (0..scenarios)
-        .flat_map(|si| {
-            (0..seeds).filter(move |k| k % count == shard_index).map(move |k| (si, first_seed.wrapping_add(k)))
-        })
-        .collect()
+    let runs = ShardRuns::new(scenarios, first_seed, seeds, shard_index, shard_count);
+    (0..runs.len()).map(|i| runs.at(i)).collect()
 }
 
 /// What one run left for the report.
@@ -348,7 +419,8 @@ pub(super) fn run_one(
     }
 }
 
-/// Runs `seeds` seeds from `first_seed` of every scenario on `jobs` threads, this shard only.
+/// Runs `seeds` seeds from `first_seed` of every scenario on `jobs` threads, this shard only;
+/// every run's result kept in the report.
 pub fn sweep(
     specs: &[JobSpec],
     first_seed: u64,
@@ -373,58 +445,170 @@ pub fn sweep_with(
     progress: bool,
     swarm: bool,
 ) -> SweepReport {
-    let work = shard_work(specs.len(), first_seed, seeds, shard_index, shard_count);
-    let next = AtomicUsize::new(0);
-    let finished = AtomicUsize::new(0);
-    let results: Mutex<Vec<Done>> = Mutex::new(Vec::with_capacity(work.len()));
+    let plan = SweepPlan { first_seed, seeds, jobs, shard_index, shard_count, progress, swarm, keep_results: true };
+    sweep_streaming(specs, &plan, &mut |_| {})
+}
+
+/// What a sweep runs and how.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepPlan {
+    /// The first seed of every scenario.
+    pub first_seed: u64,
+    /// Seeds per scenario.
+    pub seeds: u64,
+    /// Worker threads.
+    pub jobs: usize,
+    /// This shard's index (0 without sharding).
+    pub shard_index: u64,
+    /// The number of shards (1 without sharding).
+    pub shard_count: u64,
+    /// Progress (`runs done/total`) on stderr.
+    pub progress: bool,
+    /// Swarm mode ([`crate::swarm::draw`] per seed).
+    pub swarm: bool,
+    /// Keep every run's result in [`SweepReport::results`] (memory grows with the runs).
+    pub keep_results: bool,
+}
+
+/// The sweep's shared state: the runs finished out of order, and the report they are folded
+/// into in (scenario, seed) order.
+struct Collector<'a> {
+    /// The index of the earliest run not yet folded in.
+    next: u64,
+    /// Finished runs past `next`, by index (at most [`REORDER_WINDOW`]).
+    pending: std::collections::BTreeMap<u64, Done>,
+    report: SweepReport,
+    keep_results: bool,
+    /// Receives each failure, in (scenario, seed) order.
+    sink: &'a mut (dyn FnMut(&SweepFailure) + Send),
+}
+
+impl Collector<'_> {
+    /// Folds in every finished run from `next` on, in order; whether `next` moved.
+    fn fold(&mut self, specs: &[JobSpec]) -> bool {
+        let start = self.next;
+        while let Some(d) = self.pending.remove(&self.next) {
+            self.next += 1;
+            self.report.runs += 1;
+            if self.keep_results {
+                let spec = &specs[d.si];
+                let r = SeedResult {
+                    scenario: spec.name.clone(),
+                    seed: d.seed,
+                    passed: d.passed,
+                    trace_hash: d.trace_hash,
+                };
+                self.report.results.push(r);
+            }
+            if !d.passed {
+                let f = d.failure(specs);
+                (self.sink)(&f);
+                let expected = expected_failure(&specs[d.si], &f.signature);
+                self.report.add_failure(f, expected);
+            }
+        }
+        self.next != start
+    }
+}
+
+/// Runs the plan's shard of `seeds` seeds of every scenario on worker threads; each failure is
+/// handed to `sink` in (scenario, seed) order as soon as the runs before it have finished (the
+/// `sweep` command writes its JSON line then). The report holds counts, the first failures and
+/// the groups ([`SweepReport`]); with `keep_results`, every run's result too.
+pub fn sweep_streaming(
+    specs: &[JobSpec],
+    plan: &SweepPlan,
+    sink: &mut (dyn FnMut(&SweepFailure) + Send),
+) -> SweepReport {
+    let runs = ShardRuns::new(specs.len(), plan.first_seed, plan.seeds, plan.shard_index, plan.shard_count);
+    let report = SweepReport {
+        shard_index: plan.shard_index,
+        shard_count: plan.shard_count,
+        first_seed: plan.first_seed,
+        seeds: plan.seeds,
+        ..SweepReport::default()
+    };
+    let collector = Mutex::new(Collector {
+        next: 0,
+        pending: std::collections::BTreeMap::new(),
+        report,
+        keep_results: plan.keep_results,
+        sink,
+    });
+    let shared = Shared {
+        specs,
+        plan,
+        runs,
+        next: AtomicU64::new(0),
+        finished: AtomicU64::new(0),
+        collector,
+        moved: Condvar::new(),
+    };
     let cpu: Mutex<f64> = Mutex::new(0.0);
     let start = Instant::now();
+    let workers = (plan.jobs.max(1) as u64).min(runs.len().max(1));
     std::thread::scope(|scope| {
-        for _ in 0..jobs.max(1).min(work.len().max(1)) {
+        for _ in 0..workers {
             scope.spawn(|| {
                 let cpu0 = crate::usage::thread_cpu_s();
-                let mut mine = Vec::new();
-                let mut cache = ReferenceCache::default();
-                let mut prepared = Prepared::default();
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&(si, seed)) = work.get(i) else { break };
-                    mine.push(run_one(&specs[si], si, seed, swarm, &mut cache, &mut prepared));
-                    let n = finished.fetch_add(1, Ordering::Relaxed) + 1;
-                    if progress && (n % 50 == 0 || n == work.len()) {
-                        eprint!("\r  {n}/{} runs", work.len());
-                    }
-                }
-                results.lock().expect("results lock").extend(mine);
+                shared.work();
                 *cpu.lock().expect("cpu lock") += crate::usage::thread_cpu_s() - cpu0;
             });
         }
     });
-    if progress && !work.is_empty() {
+    if plan.progress && runs.len() > 0 {
         eprintln!();
     }
-    let wall_s = start.elapsed().as_secs_f64();
-    let mut done = results.into_inner().expect("results lock");
-    done.sort_by_key(|d| (d.si, d.seed));
-    let failures = done.iter().filter(|d| !d.passed).map(|d| d.failure(specs)).collect();
-    SweepReport {
-        runs: done.len() as u64,
-        failures,
-        wall_s,
-        cpu_s: cpu.into_inner().expect("cpu lock"),
-        results: done
-            .into_iter()
-            .map(|d| SeedResult {
-                scenario: specs[d.si].name.clone(),
-                seed: d.seed,
-                passed: d.passed,
-                trace_hash: d.trace_hash,
-            })
-            .collect(),
-        shard_index,
-        shard_count,
-        first_seed,
-        seeds,
+    let mut report = shared.collector.into_inner().expect("collector lock").report;
+    report.wall_s = start.elapsed().as_secs_f64();
+    report.cpu_s = cpu.into_inner().expect("cpu lock");
+    report
+}
+
+/// What the workers of one sweep share.
+struct Shared<'a, 'b> {
+    specs: &'a [JobSpec],
+    plan: &'a SweepPlan,
+    runs: ShardRuns,
+    /// The next run to take.
+    next: AtomicU64,
+    /// Runs finished (for the progress line).
+    finished: AtomicU64,
+    collector: Mutex<Collector<'b>>,
+    /// Signalled when the collector's `next` moves (a waiting worker may go on).
+    moved: Condvar,
+}
+
+impl Shared<'_, '_> {
+    /// One worker: takes runs in index order until none is left, each handed to the collector.
+    fn work(&self) {
+        let mut cache = ReferenceCache::default();
+        let mut prepared = Prepared::default();
+        let total = self.runs.len();
+        loop {
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            if i >= total {
+                break;
+            }
+            // The run at the collector's `next` is taken by then and never waits: no deadlock.
+            let mut c = self.collector.lock().expect("collector lock");
+            while i >= c.next + REORDER_WINDOW {
+                c = self.moved.wait(c).expect("collector lock");
+            }
+            drop(c);
+            let (si, seed) = self.runs.at(i);
+            let d = run_one(&self.specs[si], si, seed, self.plan.swarm, &mut cache, &mut prepared);
+            let mut c = self.collector.lock().expect("collector lock");
+            c.pending.insert(i, d);
+            if c.fold(self.specs) {
+                self.moved.notify_all();
+            }
+            drop(c);
+            let n = self.finished.fetch_add(1, Ordering::Relaxed) + 1;
+            if self.plan.progress && (n % 50 == 0 || n == total) {
+                eprint!("\r  {n}/{total} runs");
+            }
+        }
     }
 }
 
@@ -445,21 +629,39 @@ mod tests {
 
     /// A signature expected in a negative scenario and also failing elsewhere is two groups: the
     /// unexpected failure is listed as a finding, not folded into the expected group (a swarm
-    /// sweep once printed such a group as EXPECTED after its first, expected, member).
+    /// sweep once printed such a group as EXPECTED after its first, expected, member). By
+    /// signature alone they are one group, counted whole.
     #[test]
     fn an_unexpected_failure_is_not_grouped_with_expected_ones() {
-        let report = SweepReport {
-            failures: vec![
-                failure("negative/a.toml", 1, "exactly-once/duplicate@x"),
-                failure("faults/b.toml", 2, "exactly-once/duplicate@x"),
-                failure("negative/a.toml", 3, "exactly-once/duplicate@x"),
-            ],
-            ..SweepReport::default()
-        };
-        let groups = report.groups_split(|f| f.path.starts_with("negative/"));
-        let shape: Vec<(bool, Vec<usize>)> = groups.iter().map(|(e, g)| (*e, g.members.clone())).collect();
-        assert_eq!(shape, vec![(true, vec![0, 2]), (false, vec![1])]);
-        assert_eq!(report.groups().len(), 1, "by signature alone: one group");
+        let mut report = SweepReport::default();
+        let planted = || Some("planted".to_string());
+        report.add_failure(failure("negative/a.toml", 1, "exactly-once/duplicate@x"), planted());
+        report.add_failure(failure("faults/b.toml", 2, "exactly-once/duplicate@x"), None);
+        report.add_failure(failure("negative/a.toml", 3, "exactly-once/duplicate@x"), planted());
+        let shape: Vec<(bool, u64, u64)> =
+            report.split_groups.iter().map(|g| (g.expected.is_some(), g.count, g.first.seed)).collect();
+        assert_eq!(shape, vec![(true, 2, 1), (false, 1, 2)]);
+        let whole = report.groups();
+        assert_eq!(whole.len(), 1, "by signature alone: one group");
+        assert_eq!((whole[0].count, whole[0].first.seed), (3, 1));
+        assert_eq!((report.failed, report.expected), (3, 2));
+    }
+
+    /// The report keeps the first `KEPT_FAILURES` failures and `MAX_GROUPS` groups; every
+    /// further failure is still counted (a sweep of 10^5 failing runs held all of them).
+    #[test]
+    fn a_report_holds_at_most_its_bounds() {
+        use super::{KEPT_FAILURES, MAX_GROUPS};
+        let mut report = SweepReport::default();
+        let total = (KEPT_FAILURES + MAX_GROUPS + 5) as u64;
+        for seed in 0..total {
+            report.add_failure(failure("a.toml", seed, &format!("k/s{seed}@x")), None);
+        }
+        assert_eq!(report.failed, total);
+        assert_eq!(report.failures.len(), KEPT_FAILURES);
+        assert_eq!(report.split_groups.len(), MAX_GROUPS);
+        assert_eq!(report.ungrouped, total - MAX_GROUPS as u64);
+        assert_eq!(report.failures.last().map(|f| f.seed), Some(KEPT_FAILURES as u64 - 1), "the first ones, in order");
     }
 
     /// Sink V2 with a transaction timeout drops a refused commit (the `KafkaCommitter`): its
@@ -514,18 +716,32 @@ mod tests {
         assert!(parse_shard("x").is_err());
     }
 
-    /// The seed range ends at 2^64 - 1 (no wrap to seed 0), and one process makes at most
-    /// `MAX_SWEEP_RUNS` runs, counted per shard.
+    /// The seed range ends at 2^64 - 1 (no wrap to seed 0); the number of runs is bounded only by
+    /// what a u64 counts (there was a cap of 10^7 runs a process while every result was held).
     #[test]
     fn sweep_ranges_are_bounded() {
-        use super::{check_range, MAX_SWEEP_RUNS};
+        use super::check_range;
         assert_eq!(check_range(u64::MAX, 1, 1, 1), Ok(()));
         assert!(check_range(u64::MAX, 2, 1, 1).unwrap_err().contains("pass 2^64 - 1"));
         assert!(check_range(u64::MAX - 9, 11, 1, 1).unwrap_err().contains("at most 10 seeds"));
         assert_eq!(check_range(1, 0, 5, 1), Ok(()));
-        assert_eq!(check_range(1, MAX_SWEEP_RUNS, 1, 1), Ok(()));
-        assert!(check_range(1, MAX_SWEEP_RUNS + 1, 1, 1).unwrap_err().contains("--shard"));
-        assert!(check_range(1, MAX_SWEEP_RUNS, 2, 1).is_err(), "two scenarios");
-        assert_eq!(check_range(1, 2 * MAX_SWEEP_RUNS, 2, 4), Ok(()), "a quarter of 4 × 10^7 runs per shard");
+        assert_eq!(check_range(1, 100_000_000_000, 1, 1), Ok(()), "10^11 runs stream");
+        assert_eq!(check_range(0, u64::MAX, 1, 1), Ok(()));
+        assert!(check_range(0, u64::MAX, 2, 1).unwrap_err().contains("--shard"), "two scenarios: over 2^64 runs");
+        assert_eq!(check_range(0, u64::MAX, 2, 4), Ok(()), "a quarter of 2 × 2^64 runs per shard");
+    }
+
+    /// Run `i` of a shard is computed from its index as the listed work was: every shard of
+    /// ranges that do and do not divide evenly, and a shard with no seed of its own.
+    #[test]
+    fn runs_by_index_match_the_listed_work() {
+        for (seeds, count) in [(7, 3), (9, 3), (2, 4), (1, 1), (0, 2)] {
+            for index in 0..count {
+                let listed: Vec<(usize, u64)> = (0..3)
+                    .flat_map(|si| (0..seeds).filter(move |k| k % count == index).map(move |k| (si, 10 + k)))
+                    .collect();
+                assert_eq!(shard_work(3, 10, seeds, index, count), listed, "seeds {seeds} shard {index}/{count}");
+            }
+        }
     }
 }
