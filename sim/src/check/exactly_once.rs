@@ -118,18 +118,23 @@ struct Sequences<'a> {
 fn per_key_sequences(spec: &JobSpec, reference: &Reference, how: Sequences<'_>, anomalies: &mut Vec<Finding>) {
     if reference.joined.as_ref().is_some_and(|j| j.exact_values) {
         // Joined rows have no per-key sequence: judged per pair above.
-    } else if let Some(starts) = how.epochs.filter(|_| is_keyed(spec)) {
+    } else if !super::state::keeps_keyed_state(spec) {
+        // A `key_by` before no keyed state (a user operator's list state, `list_report`, whose
+        // every subtask reports what it restored: rows the one-instance fold has once): no
+        // keyed values to follow, as for the `state` checker; lineage is judged above.
+    } else if how.none_semantic && (reference.order_free || reference.key_split) {
+        // Semantic.NONE and a key's values in no fixed order: the per-key sequence is the
+        // state checker's.
+    } else if let Some(starts) = how.epochs {
         // Semantic.NONE: each attempt starts from what it restored (nothing without a
         // checkpoint) and goes on, so per key and attempt the committed values are a contiguous
         // run of the reference sequence, not a prefix of it overall.
         replayed_runs_in_reference(how.committed, reference, starts, anomalies);
-    } else if how.none_semantic {
-        // Several sources or order-free keys: the per-key sequence is the state checker's.
-    } else if is_keyed(spec) && reference.order_free {
+    } else if reference.order_free {
         order_free_final_values(how.committed, reference, anomalies);
-    } else if is_keyed(spec) && reference.key_split {
+    } else if reference.key_split {
         super::order::reordered_values_in_reference(how.committed, reference, anomalies);
-    } else if is_keyed(spec) {
+    } else {
         prefix_per_key(how.committed, reference, anomalies);
     }
 }

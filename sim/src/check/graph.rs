@@ -39,6 +39,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
         up.iter().any(|o| matches!(ops[*o].kind, OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::Join));
     let inputs = reference_inputs(spec);
     let mut counters = SurvivingCounters::default();
+    let mut arrivals = super::order::Arrivals::new(spec, &up);
     let mut out = Reference {
         order_free: multi && stateful,
         key_split: keyed && super::order::keys_reordered(spec, only_sink),
@@ -90,6 +91,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
             match &mut inst[op] {
                 // Without injectors no user exception can happen; a parse failure drops the record.
                 RefOp::One(o) => {
+                    arrivals.enter(op, &rec);
                     let _ = o.process(&mut ctx, rec, &mut produced);
                 }
                 RefOp::Multi(m) => {
@@ -116,6 +118,8 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     if let Some(j) = &mut out.joined {
         j.lineages = lineages;
     }
+    out.order_free |= arrivals.interleaved();
+    out.final_depends_on_order = out.order_free && super::order::final_depends_on_order(spec, &up);
     out
 }
 
@@ -619,6 +623,10 @@ fn merge(checker: &'static str, verdicts: Vec<(String, Verdict)>) -> Verdict {
 /// them may still wait for its commit (the notification lost, the job not yet restored) while
 /// the other committed: the input then has a committed row, but not under every key.
 pub(super) fn order_free_final_values(rows: &Rows, reference: &Reference, anomalies: &mut Vec<Finding>) {
+    // A final value that depends on the order too (a count window's last window): no rule.
+    if reference.final_depends_on_order {
+        return;
+    }
     let inputs_of_key = &reference.key_inputs;
     let mut last: BTreeMap<Value, Value> = BTreeMap::new();
     // Per key, how many rows of each input were committed under it: linear in the rows,

@@ -16,15 +16,23 @@ pub struct Reference {
     pub final_per_key: BTreeMap<Value, Value>,
     /// Input records (by input sequence number) that produce at least one output.
     pub producing_inputs: PerInput,
-    /// Job graphs: a union or two-input operator feeds keyed state, so the order in which a
-    /// key's values appear depends on how the inputs interleave; `per_key` is one possible
-    /// order and only `final_per_key` is comparable (semantics §14).
+    /// A union or two-input operator feeds keyed state (job graphs), or a rebalance, broadcast
+    /// or several log partitions hand a key's records of different values to order-sensitive
+    /// keyed state over several channels (`check/order.rs` `Arrivals`, session 35), so the order
+    /// in which a key's values appear depends on how the inputs interleave; `per_key` is one
+    /// possible order and only `final_per_key` is comparable (semantics §14).
     pub order_free: bool,
+    /// With `order_free`: the final value per key depends on the order too (a count window,
+    /// a keyed user operator, or keyed state fed by other keyed state), so the order-free
+    /// final-value rule does not apply either; one keyed aggregate or join ends at the same
+    /// value in any order.
+    pub final_depends_on_order: bool,
     /// A rebalance or broadcast after keyed state spreads a key's values over several sink
     /// subtasks (`check/order.rs`): the values are the reference's, in no predictable order.
     pub key_split: bool,
-    /// Job graphs only: per key, the input sequence numbers of its outputs (the order-free
-    /// final-value check waits until all of them were delivered). Empty for a line.
+    /// Job graphs, and a line whose reference is `order_free`: per key, the input sequence
+    /// numbers of its outputs (the order-free final-value check waits until all of them were
+    /// delivered). Empty for any other line.
     pub key_inputs: BTreeMap<Value, Vec<u64>>,
     /// Job graphs whose sink receives the rows of an event-time join (`check/joins.rs`): the
     /// joined rows by pair lineage; the per-input and per-key sequence checks give way to them.
@@ -288,10 +296,12 @@ pub fn compute(spec: &JobSpec) -> Reference {
         // computes its own reference (`windows.rs`); the per-input oracle does not apply.
         return Reference::default();
     }
-    let mut ops: Vec<Operator> = spec
+    // Each operator of the fold with its index in `spec` (what `order::Arrivals` names).
+    let mut ops: Vec<(usize, Operator)> = spec
         .operators
         .iter()
-        .filter_map(|o| {
+        .enumerate()
+        .filter_map(|(i, o)| {
             match &o.kind {
                 OpKind::User(u) => Some(u.operator_without_injectors()),
                 _ => None,
@@ -307,6 +317,7 @@ pub fn compute(spec: &JobSpec) -> Reference {
                 }
                 .map(|k| Operator::new(k, vec![]))
             })
+            .map(|op| (i, op))
         })
         .collect();
     let keyed = spec.operators.iter().any(|o| matches!(o.kind, OpKind::KeyBy));
@@ -319,14 +330,22 @@ pub fn compute(spec: &JobSpec) -> Reference {
     let mut counters = SurvivingCounters::default();
     let mut out =
         Reference { key_split: keyed && crate::check::order::keys_reordered(spec, None), ..Reference::default() };
+    let all: std::collections::BTreeSet<usize> = (0..spec.operators.len()).collect();
+    let mut arrivals = crate::check::order::Arrivals::new(spec, &all);
+    // A key's inputs are kept only while its values may turn out to interleave (the order-free
+    // final-value rule waits for them); dropped after the fold otherwise.
+    let track = keyed && arrivals.any();
     let mut cur = Vec::new();
     let mut next = Vec::new();
     for (seq, value) in inputs {
         cur.clear();
         cur.push(Record::new(value, Lineage { input_seq: seq, sub: 0 }));
-        for op in ops.iter_mut() {
+        for (i, op) in ops.iter_mut() {
             next.clear();
             for r in cur.drain(..) {
+                if track {
+                    arrivals.enter(*i, &r);
+                }
                 let mut ctx = OperatorContext { now_ms: 0, counters: &mut counters, instance: "reference" };
                 // Without injectors no user exception can happen; a parse failure drops the record.
                 let _ = op.process(&mut ctx, r, &mut next);
@@ -336,19 +355,29 @@ pub fn compute(spec: &JobSpec) -> Reference {
         for r in cur.drain(..) {
             out.producing_inputs.add(seq);
             if keyed {
+                if track {
+                    out.key_inputs.entry(key_of(&r.value)).or_default().push(seq);
+                }
                 out.per_key.entry(key_of(&r.value)).or_default().push(r.value);
             }
         }
     }
     // Each key's final value is the last of its sequence (one map insert per key, not per output).
     out.final_per_key = out.per_key.iter().filter_map(|(k, seq)| Some((k.clone(), seq.last()?))).collect();
+    out.order_free = arrivals.interleaved();
+    if out.order_free {
+        out.final_depends_on_order = crate::check::order::final_depends_on_order(spec, &all);
+    } else {
+        out.key_inputs.clear();
+    }
     out
 }
 
 /// Whether `a` and `b` fold to the same [`Reference`]: the fields [`compute`] and
 /// [`crate::check::graph::compute_graph`] read are equal (per operator its kind — a user
 /// operator included —, parallelism, inputs, topic and watermark strategy, which decide the
-/// fold, `key_split` and a join's on-time inputs; the input and its timestamps). What a seed
+/// fold, `key_split` and a join's on-time inputs; the input and its timestamps; the rescale
+/// actions' parallelisms, whose plans decide `order_free`). What a seed
 /// or a swarm draw changes beside them (faults, checkpointing, restart strategy, cluster keys,
 /// the stop time) is not read by the fold.
 fn same_fold(a: &JobSpec, b: &JobSpec) -> bool {
@@ -362,6 +391,16 @@ fn same_fold(a: &JobSpec, b: &JobSpec) -> bool {
         })
         && a.input_options.timestamps == b.input_options.timestamps
         && a.input == b.input
+        && rescales(a).eq(rescales(b))
+}
+
+/// The parallelisms of `spec`'s rescale actions: their plans decide whether a key's records
+/// interleave before keyed state (`check/order.rs` `Arrivals`).
+fn rescales(spec: &JobSpec) -> impl Iterator<Item = &BTreeMap<String, u32>> {
+    spec.actions.iter().filter_map(|a| match &a.kind {
+        crate::spec::ActionSpec::Rescale(r) => Some(&r.parallelism),
+        _ => None,
+    })
 }
 
 /// How many distinct folds a [`ReferenceCache`] keeps (a swarm draw of one scenario flips the

@@ -60,7 +60,7 @@ pub fn state(spec: &JobSpec, run: &RunResult, reference: &Reference) -> Verdict 
 /// user operator. A `key_by` before non-keyed user operators only (operator list state, such as
 /// `list_report`, whose outputs say what a restore handed it) partitions records and keeps no
 /// keyed values for the reference fold to follow; their list state is judged on its own.
-fn keeps_keyed_state(spec: &JobSpec) -> bool {
+pub(super) fn keeps_keyed_state(spec: &JobSpec) -> bool {
     is_keyed(spec)
         && spec.operators.iter().any(|o| match &o.kind {
             OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::EventWindow(_) => true,
