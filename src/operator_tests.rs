@@ -544,7 +544,7 @@ fn parsing_and_validation() {
     let err = OperatorKind::Map(Udf::SplitWords).validate().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "`split_words` is a flat_map function and cannot be used in map; map accepts: identity, uppercase, to_pair_one, parse_int, parse_pair, double_value"
+        "`split_words` is a flat_map function and cannot be used in map; map accepts: identity, uppercase, to_pair_one, parse_int, parse_pair, double_value, sum_joined"
     );
     assert!(OperatorKind::Filter(Udf::Uppercase).validate().is_err());
     assert!(OperatorKind::FlatMap(Udf::DropEmpty).validate().is_err());
