@@ -834,8 +834,24 @@ fn apply_udf(udf: Udf, rec: Record, out: &mut Vec<Record>) -> Result<(), String>
                 out.push(Record { value, lineage, timestamp });
             }
         }
+        Udf::SumJoined => {
+            let Value::Str(s) = &value else { return Err(wrong("a joined row `(k,a)|(k,b)`")) };
+            let (k, a, b) = joined_numbers(s).ok_or_else(|| format!("{udf}: `{s}` is not `(k,a)|(k,b)`"))?;
+            out.push(Record { value: Value::Pair(Arc::from(k), a.wrapping_add(b)), lineage, timestamp });
+        }
     }
     Ok(())
+}
+
+/// The left key and both numbers of a joined row of two keyed numbers, `(k,a)|(k2,b)`.
+fn joined_numbers(s: &str) -> Option<(&str, i64, i64)> {
+    fn pair(p: &str) -> Option<(&str, i64)> {
+        let (k, n) = p.strip_prefix('(')?.strip_suffix(')')?.rsplit_once(',')?;
+        Some((k, n.parse().ok()?))
+    }
+    let (l, r) = s.split_once('|')?;
+    let ((k, a), (_, b)) = (pair(l)?, pair(r)?);
+    Some((k, a, b))
 }
 
 fn child_lineage(parent: Lineage, i: usize) -> Lineage {

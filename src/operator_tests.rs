@@ -171,6 +171,17 @@ fn udfs() {
             Filter(Udf::EvenValue),
             vec![one(p("a", 4), p("a", 4)), none(p("a", 3)), one(i(0), i(0)), throws(s("a"), "expected a number")],
         ),
+        case(
+            "sum_joined",
+            Map(Udf::SumJoined),
+            vec![
+                one(s("(k1,3)|(k1,-5)"), p("k1", -2)),
+                one(s("(a,b,7)|(c,1)"), p("a,b", 8)),
+                throws(s("(k1,3)"), "is not `(k,a)|(k,b)`"),
+                throws(s("(k1,x)|(k1,2)"), "is not `(k,a)|(k,b)`"),
+                throws(p("k1", 3), "expected a joined row"),
+            ],
+        ),
         case("drop_empty", Filter(Udf::DropEmpty), vec![none(s("")), one(s(" "), s(" ")), one(s("a"), s("a"))]),
         case(
             "is_even",
@@ -504,6 +515,7 @@ fn parsing_and_validation() {
         "parse_pair",
         "double_value",
         "even_value",
+        "sum_joined",
     ];
     assert_eq!(Udf::names(), names);
     for (n, u) in names.iter().zip(Udf::ALL) {
@@ -532,7 +544,7 @@ fn parsing_and_validation() {
     let err = OperatorKind::Map(Udf::SplitWords).validate().unwrap_err();
     assert_eq!(
         err.to_string(),
-        "`split_words` is a flat_map function and cannot be used in map; map accepts: identity, uppercase, to_pair_one, parse_int, parse_pair, double_value"
+        "`split_words` is a flat_map function and cannot be used in map; map accepts: identity, uppercase, to_pair_one, parse_int, parse_pair, double_value, sum_joined"
     );
     assert!(OperatorKind::Filter(Udf::Uppercase).validate().is_err());
     assert!(OperatorKind::FlatMap(Udf::DropEmpty).validate().is_err());

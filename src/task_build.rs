@@ -212,6 +212,9 @@ fn restore_chain(chain: &mut [ChainedOperator], spec: &TaskSpec, from: Restore<'
         if variant == Variant::WindowStateNotRestored && matches!(st, OperatorState::EventWindow(_)) {
             continue;
         }
+        if variant == Variant::AggregateStateNotRestored && matches!(st, OperatorState::Keyed(_)) {
+            continue;
+        }
         if let (Variant::WindowTimersNotRestored, OperatorState::EventWindow(w), Some(window)) =
             (variant, st, op.operator.event_window_mut())
         {

@@ -34,6 +34,11 @@ pub enum Udf {
     DoubleValue,
     /// filter: keeps `Pair(_, n)` and `Int n` with an even `n`; throws on a `Str`.
     EvenValue,
+    /// map: a joined row of two keyed numbers `Str "(k,a)|(k2,b)"` -> `Pair(k, a + b)`
+    /// (wrapping like Java's `long`); throws on anything else. What a join function summing both
+    /// sides does (`(l, r) -> Tuple2.of(l.f0, l.f1 + r.f1)`), applied to the model's
+    /// `left|right` rows (session 35: functions of numbers after a late-fed join).
+    SumJoined,
 }
 
 /// What a user function does with one input.
@@ -59,7 +64,7 @@ impl fmt::Display for UdfShape {
 
 impl Udf {
     /// Every function.
-    pub const ALL: [Udf; 11] = [
+    pub const ALL: [Udf; 12] = [
         Udf::Identity,
         Udf::Uppercase,
         Udf::SplitWords,
@@ -71,6 +76,7 @@ impl Udf {
         Udf::ParsePair,
         Udf::DoubleValue,
         Udf::EvenValue,
+        Udf::SumJoined,
     ];
 
     /// Every name [`Udf::parse`] accepts, in [`Udf::ALL`] order (for error messages): the
@@ -98,9 +104,13 @@ impl Udf {
     /// Whether it is a map, a flat_map or a filter function.
     pub fn shape(self) -> UdfShape {
         match self {
-            Udf::Identity | Udf::Uppercase | Udf::ToPairOne | Udf::ParseInt | Udf::ParsePair | Udf::DoubleValue => {
-                UdfShape::OneToOne
-            }
+            Udf::Identity
+            | Udf::Uppercase
+            | Udf::ToPairOne
+            | Udf::ParseInt
+            | Udf::ParsePair
+            | Udf::DoubleValue
+            | Udf::SumJoined => UdfShape::OneToOne,
             Udf::SplitWords | Udf::SplitWordsToPairs => UdfShape::OneToMany,
             Udf::DropEmpty | Udf::IsEven | Udf::EvenValue => UdfShape::Predicate,
         }

@@ -545,11 +545,17 @@ pub enum Variant {
     /// restore that also replays them from the source. Flink's `ChannelStatePersister` stops
     /// persisting a channel at its barrier (`checkForBarrier` / `stopPersisting`).
     ChannelStatePastBarrier,
+    /// Session 35: a restored keyed running aggregate (`sum`, `count`, `max`, `min`) starts
+    /// empty: the per-key values in the checkpoint are ignored, so each key folds again from its
+    /// first element after the restore. Flink's `StreamGroupedReduceOperator` keeps the last
+    /// result per key in a `ValueState`, which `initializeState` restores from the keyed state
+    /// backend. Caught by the `state` checker (`late-join-state` behind a late-fed join).
+    AggregateStateNotRestored,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 88] = [
+    pub const ALL: [Variant; 89] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -638,6 +644,7 @@ impl Variant {
         Variant::LateAckCompletesExpired,
         Variant::NotifyKeepsOlderOffsets,
         Variant::ChannelStatePastBarrier,
+        Variant::AggregateStateNotRestored,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

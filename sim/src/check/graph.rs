@@ -453,9 +453,9 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
         // A join fed by a late side output (session 29): against the run's record of what the
         // join took, dropped and emitted (`joins_late.rs`).
         if let Some((join, window)) = spec.late_join_of(s).and_then(|j| spec.late_fed_join(j).map(|(w, _)| (j, w))) {
-            let [eo, alo] = super::joins::late_join(spec, run, &rows, graphs, (window, join, s));
+            let [eo, alo, st] = super::joins::late_join(spec, run, &rows, graphs, (window, join, s));
             let why = "join after a late side output: judged by its delivery checker";
-            for v in [eo, alo, Verdict::skip("state", why), Verdict::skip("liveness", why)] {
+            for v in [eo, alo, st, Verdict::skip("liveness", why)] {
                 per_checker.entry(v.checker).or_default().push((name.clone(), v));
             }
             continue;

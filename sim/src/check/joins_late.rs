@@ -9,8 +9,10 @@
 //! its task spec (`InputGates::record_join`, before the task replays a restore's in-flight
 //! records) and records per attempt every element it took or dropped and every joined row it
 //! emitted (`RunResult::join_judgments`), with each snapshot's cut of that record
-//! (`RunResult::assignment_snapshots`). The rules, for a sink behind the join through `map`s only
-//! (each row keeps its pair lineage), across stop-with-savepoint and rescales from a savepoint
+//! (`RunResult::assignment_snapshots`). The rules, for a sink behind the join through map, filter,
+//! flat_map, key_by, rebalance and one keyed aggregate then maps (session 35; until then maps
+//! only): each emitted pair's row is passed through the stateless functions as their tasks do and
+//! read by the lineage that gives (an aggregate keeps it), across stop-with-savepoint and rescales from a savepoint
 //! (session 30) or a retained checkpoint (session 31: the new job restores the retained
 //! checkpoint's cuts by key group exactly as a savepoint's, `joins_replay.rs`):
 //!
@@ -27,26 +29,31 @@
 //!   the join.
 //! * `late-join-unpaired`, `late-join-unfounded` (session 30, `joins_replay.rs`): the join's own
 //!   record checked against its inputs, its buffers replayed from the restored cut.
+//! * `late-join-state` (session 35, the `state` checker): behind a keyed aggregate, the committed
+//!   values in commit order replay it (two-phase-commit sink, exactly-once checkpoints).
 
 use super::*;
 use crate::world::graph::Graph;
 use crate::world::JoinRow;
 use ckptsim::join::JoinEvent;
+use ckptsim::operator::{Operator, OperatorKind, SurvivingCounters, Udf};
+use ckptsim::record::Record;
 use ckptsim::TaskId;
 
 /// A row's identity: its lineage.
 type Id = (u64, u32);
 
 /// The `exactly-once` (two-phase-commit sink) or `at-least-once` (print sink) verdict of the
-/// sink `sink` behind the join `join` fed by `window`'s late side output, and the other
-/// delivery checker's skip. `rows`: the run restricted to that sink's rows.
+/// sink `sink` behind the join `join` fed by `window`'s late side output, the other delivery
+/// checker's skip, and the `state` verdict (session 35: a keyed aggregate behind the join).
+/// `rows`: the run restricted to that sink's rows.
 pub(in crate::check) fn late_join(
     spec: &JobSpec,
     run: &RunResult,
     rows: &RunResult,
     graphs: &[(u64, Graph)],
     (window, join, sink): (usize, usize, usize),
-) -> [Verdict; 2] {
+) -> [Verdict; 3] {
     let two_pc = matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink);
     let (name, other) = if two_pc { ("exactly-once", "at-least-once") } else { ("at-least-once", "exactly-once") };
     let why = if two_pc {
@@ -54,18 +61,19 @@ pub(in crate::check) fn late_join(
     } else {
         "join after a late side output: no two-phase-commit sink"
     };
-    let verdict = match judge(spec, run, rows, graphs, (window, join, sink), two_pc) {
-        Ok((anomalies, summary)) => Verdict::from(name, anomalies, summary),
-        Err(why) => Verdict::skip(name, why),
+    let (verdict, state) = match judge(spec, run, rows, graphs, (window, join, sink), two_pc) {
+        Ok((anomalies, summary, state)) => (Verdict::from(name, anomalies, summary), state),
+        Err(why) => (Verdict::skip(name, why), Verdict::skip("state", why)),
     };
     if two_pc {
-        [verdict, Verdict::skip(other, why)]
+        [verdict, Verdict::skip(other, why), state]
     } else {
-        [Verdict::skip(other, why), verdict]
+        [Verdict::skip(other, why), verdict, state]
     }
 }
 
-/// The rules of this module on the sink's rows: findings and the summary, or why they do not apply.
+/// The rules of this module on the sink's rows: findings, the summary and the `state` verdict,
+/// or why they do not apply.
 fn judge(
     spec: &JobSpec,
     run: &RunResult,
@@ -73,7 +81,7 @@ fn judge(
     graphs: &[(u64, Graph)],
     (window, join, sink): (usize, usize, usize),
     two_pc: bool,
-) -> Result<(Vec<Finding>, String), &'static str> {
+) -> Result<(Vec<Finding>, String, Verdict), &'static str> {
     let join_tasks: BTreeSet<TaskId> =
         crate::world::graph::tasks_of_operator(graphs, join).into_iter().flat_map(|(_, t)| t).collect();
     let record: Vec<&JoinRow> = run.join_judgments.iter().filter(|r| join_tasks.contains(&r.task)).collect();
@@ -92,25 +100,79 @@ fn judge(
     let rescaled = rescaled(run, graphs, join, &spec.operators[join].name);
     let replayed =
         super::joins_replay::replay(join_spec, &spec.operators[join].name, &record, &restores, &cuts, &rescaled);
-    let exact = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce;
     let late_side = spec.late_fed_join(join).map_or(0, |(_, k)| k as u32);
-    let Tally { emitted, held_pairs, judged, took, late } = tally(&record, late_side, held(spec, run, two_pc));
+    let tally = tally(&record, late_side, held(spec, run, two_pc));
+    let after = after_join(spec, join, sink);
+    let outs = outputs(&after, &tally.emitted)?;
     let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
+    let mut anomalies = replayed.findings;
+    sink_rules(spec, (join, sink), sink_rows, &tally, &outs, two_pc, &mut anomalies);
+    let what = ("late-join-missed", "late join missed");
+    let jname = spec.operators[join].name.as_str();
+    // The side branch's functions before the join (session 31: filter and flat_map too): a
+    // filtered element is not required, each output of a flat_map is, by its own lineage.
+    let functions = super::side_output::side_functions(spec, spec.op_inputs(join)[late_side as usize]);
+    super::windows::late_missed(spec, run, graphs, (window, jname, &functions), &tally.judged, what, &mut anomalies);
+    let state = keyed_state(spec, run, sink_rows, &after, &outs, (join, sink), two_pc);
+    let Tally { emitted, held_pairs, took, late, .. } = tally;
+    let summary = format!(
+        "join `{jname}` after `{}.late`: {} rows of `{}` judged against the run's record ({took} elements \
+         taken, {late} dropped late, {} pairs emitted, {} held by a completed checkpoint{}); its buffers \
+         replayed in {} attempts ({} pairs expected){}",
+        spec.operators[window].name,
+        sink_rows.len(),
+        spec.operators[sink].name,
+        emitted.len(),
+        held_pairs.len(),
+        if after.is_empty() {
+            String::new()
+        } else {
+            format!(", {} rows through the functions after it", outs.of.len())
+        },
+        replayed.judged,
+        replayed.pairs,
+        if replayed.unknown > 0 {
+            format!(", {} not (restored from a cut no recorded attempt took)", replayed.unknown)
+        } else {
+            String::new()
+        },
+    );
+    Ok((anomalies, summary, state))
+}
+
+/// `late-join-phantom`, `late-join-doubled` and `late-join-lost` on the sink's rows (`jobs`: the
+/// join's and the sink's positions), each row read by its lineage after the functions behind
+/// the join (`outs`).
+fn sink_rules(
+    spec: &JobSpec,
+    (join, sink): (usize, usize),
+    sink_rows: &crate::world::Rows,
+    tally: &Tally,
+    outs: &Outputs,
+    two_pc: bool,
+    anomalies: &mut Vec<Finding>,
+) {
+    let exact = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce;
     let mut seen: BTreeMap<Id, (usize, u64)> = BTreeMap::new();
     let jname = spec.operators[join].name.as_str();
-    let mut anomalies = replayed.findings;
     for r in sink_rows.iter() {
         let id = (r.lineage.input_seq, r.lineage.sub);
         let e = seen.entry(id).or_insert((0, r.time_ms));
         e.0 += 1;
         e.1 = r.time_ms;
-        if !emitted.contains(&id) {
+        // Behind a keyed aggregate a row's value is the key's state: judged by `late-join-state`.
+        let known = outs.of.get(&id).is_some_and(|(_, v)| v.as_ref().is_none_or(|v| *v == r.value));
+        if !known {
             anomalies.push(
                 Finding::new(
                     "late-join-phantom",
                     format!(
-                        "late join phantom: t={} row {} (pair {id:?}) of `{}` is no row any attempt of `{jname}` emitted",
-                        r.time_ms, r.value, spec.operators[sink].name
+                        "late join phantom: t={} row {} (lineage {id:?}) of `{}` is no row any attempt of `{jname}` \
+                         emitted{}",
+                        r.time_ms,
+                        r.value,
+                        spec.operators[sink].name,
+                        if outs.functions { " (through the functions after it)" } else { "" }
                     ),
                 )
                 .at(r.time_ms),
@@ -122,7 +184,7 @@ fn judge(
             anomalies.push(
                 Finding::new(
                     "late-join-doubled",
-                    format!("late join doubled: `{jname}`'s row of pair {id:?} committed {n} times"),
+                    format!("late join doubled: `{jname}`'s row of lineage {id:?} committed {n} times"),
                 )
                 .at(*at)
                 .with("input", id.0),
@@ -131,48 +193,163 @@ fn judge(
     }
     // Judged whatever the job's end (session 30; until then only once it FINISHED): a pair held
     // by a completed checkpoint within the commit horizon left before that checkpoint's barrier
-    // and is committed (printed) whether or not the job ran on, and a late element such a
-    // checkpoint holds as sent reached the join before its snapshot of that checkpoint.
-    for (id, at) in held_pairs.iter().filter(|(id, _)| !seen.contains_key(*id)) {
-        anomalies.push(
-            Finding::new(
-                "late-join-lost",
-                format!(
-                    "late join lost: `{jname}` emitted the row of pair {id:?} at t={at} before its snapshot of a \
-                     completed checkpoint, but `{}` never {} it",
-                    spec.operators[sink].name,
-                    if two_pc { "committed" } else { "printed" }
-                ),
-            )
-            .at(*at)
-            .with("input", id.0),
+    // and is committed (printed) whether or not the job ran on, and so is every row the
+    // functions behind the join make of it (session 35; a filtered pair makes none).
+    for (pair, at) in &tally.held_pairs {
+        for id in outs.per_pair.get(pair).into_iter().flatten().filter(|id| !seen.contains_key(*id)) {
+            anomalies.push(
+                Finding::new(
+                    "late-join-lost",
+                    format!(
+                        "late join lost: `{jname}` emitted the row of pair {pair:?} at t={at} before its snapshot of a \
+                         completed checkpoint, but `{}` never {} it{}",
+                        spec.operators[sink].name,
+                        if two_pc { "committed" } else { "printed" },
+                        if id == pair { String::new() } else { format!(" (its row of lineage {id:?})") }
+                    ),
+                )
+                .at(*at)
+                .with("input", pair.0),
+            );
+        }
+    }
+}
+
+/// The operators between a late-fed join and its sink (session 35): the stateless functions up
+/// to a keyed aggregate, the aggregate's function, and the maps after it (validation allows no
+/// more; key_by and rebalance only route).
+struct After {
+    pre: Vec<OperatorKind>,
+    aggregate: Option<(usize, ckptsim::operator::Aggregate)>,
+    post: Vec<OperatorKind>,
+}
+
+impl After {
+    fn is_empty(&self) -> bool {
+        self.aggregate.is_none() && self.pre.iter().chain(&self.post).all(|k| *k == OperatorKind::Map(Udf::Identity))
+    }
+}
+
+/// The operators from `join` (excluded) down to `sink`, walked up the sink's single inputs.
+fn after_join(spec: &JobSpec, join: usize, sink: usize) -> After {
+    let mut chain = Vec::new();
+    let mut o = sink;
+    while o != join {
+        chain.push(o);
+        let ins = spec.op_inputs(o);
+        let [up] = ins.as_slice() else { break };
+        o = *up;
+    }
+    chain.reverse();
+    let mut after = After { pre: Vec::new(), aggregate: None, post: Vec::new() };
+    for o in chain {
+        let out = if after.aggregate.is_some() { &mut after.post } else { &mut after.pre };
+        match &spec.operators[o].kind {
+            OpKind::Map(u) => out.push(OperatorKind::Map(*u)),
+            OpKind::FlatMap(u) => out.push(OperatorKind::FlatMap(*u)),
+            OpKind::Filter(u) => out.push(OperatorKind::Filter(*u)),
+            OpKind::Aggregate(a) => after.aggregate = Some((o, *a)),
+            _ => {}
+        }
+    }
+    after
+}
+
+/// What the functions behind the join make of the pairs it emitted.
+struct Outputs {
+    /// Per output lineage: its pair, and its value (none behind a keyed aggregate, whose value
+    /// is the key's state).
+    of: BTreeMap<Id, (Id, Option<Value>)>,
+    /// Per pair: its outputs' lineages (none for a filtered one).
+    per_pair: BTreeMap<Id, Vec<Id>>,
+    /// Behind a keyed aggregate: per output lineage, the record that reaches it.
+    at_aggregate: BTreeMap<Id, Record>,
+    /// Whether any function other than `identity` stands behind the join.
+    functions: bool,
+}
+
+/// Each emitted pair's row through the stateless functions behind the join (`after.pre`, and
+/// the maps after an aggregate when there is none). A flat_map that emits several records per
+/// input (`split_words`) shifts a pair lineage's `sub` left (`FLAT_MAP_SUB_BITS`), so two pairs
+/// could name one output: then the rows cannot be told apart and the rules do not apply.
+fn outputs(after: &After, emitted: &BTreeMap<Id, Record>) -> Result<Outputs, &'static str> {
+    let mut ops: Vec<Operator> = after.pre.iter().map(|k| Operator::new(*k, vec![])).collect();
+    let mut counters = SurvivingCounters::default();
+    let mut outs = Outputs {
+        of: BTreeMap::new(),
+        per_pair: BTreeMap::new(),
+        at_aggregate: BTreeMap::new(),
+        functions: !after.is_empty(),
+    };
+    for (pair, rec) in emitted {
+        // A function that throws fails the task: nothing of this pair is required.
+        let (got, _) = crate::check::records_through(ops.iter_mut(), &mut counters, vec![rec.clone()], "late-join");
+        let ids = outs.per_pair.entry(*pair).or_default();
+        for x in got {
+            let id = (x.lineage.input_seq, x.lineage.sub);
+            let value = after.aggregate.is_none().then(|| x.value.clone());
+            if outs.of.insert(id, (*pair, value)).is_some_and(|(p, _)| p != *pair) {
+                return Err(
+                    "join after a late side output: two pairs' rows share a lineage after the flat_map behind \
+                            the join (it shifts out the bits that tell them apart)",
+                );
+            }
+            ids.push(id);
+            if after.aggregate.is_some() {
+                outs.at_aggregate.insert(id, x);
+            }
+        }
+    }
+    Ok(outs)
+}
+
+/// `late-join-state` (session 35): behind a keyed aggregate with a two-phase-commit sink under
+/// exactly-once checkpoints, the committed rows in commit order replay the aggregate (each
+/// committed row is one joined row through the functions before the aggregate, by its lineage;
+/// a key's state in a checkpoint holds exactly the rows that checkpoint's transactions commit).
+/// Judged when a key's rows reach the sink in the aggregate's order: the aggregate, the maps
+/// after it and the sink of one parallelism, and no rescale.
+fn keyed_state(
+    spec: &JobSpec,
+    run: &RunResult,
+    sink_rows: &crate::world::Rows,
+    after: &After,
+    outs: &Outputs,
+    (join, sink): (usize, usize),
+    two_pc: bool,
+) -> Verdict {
+    let Some((agg, function)) = after.aggregate else {
+        return Verdict::skip("state", "join after a late side output: judged by its delivery checker");
+    };
+    let exact = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce;
+    if !two_pc || !exact {
+        return Verdict::skip(
+            "state",
+            "join after a late side output: keyed values not judged (no exactly-once two-phase-commit sink)",
         );
     }
-    let what = ("late-join-missed", "late join missed");
-    // The side branch's functions before the join (session 31: filter and flat_map too): a
-    // filtered element is not required, each output of a flat_map is, by its own lineage.
-    let functions = super::side_output::side_functions(spec, spec.op_inputs(join)[late_side as usize]);
-    super::windows::late_missed(spec, run, graphs, (window, jname, &functions), &judged, what, &mut anomalies);
-    Ok((
-        anomalies,
-        format!(
-            "join `{jname}` after `{}.late`: {} rows of `{}` judged against the run's record ({took} elements \
-             taken, {late} dropped late, {} pairs emitted, {} held by a completed checkpoint); its buffers \
-             replayed in {} attempts ({} pairs expected){}",
-            spec.operators[window].name,
-            sink_rows.len(),
-            spec.operators[sink].name,
-            emitted.len(),
-            held_pairs.len(),
-            replayed.judged,
-            replayed.pairs,
-            if replayed.unknown > 0 {
-                format!(", {} not (restored from a cut no recorded attempt took)", replayed.unknown)
-            } else {
-                String::new()
-            },
-        ),
-    ))
+    let p = spec.operators[agg].parallelism;
+    let mut o = sink;
+    let mut forward = true;
+    while o != agg {
+        forward &= spec.operators[o].parallelism == p;
+        o = spec.op_inputs(o)[0];
+    }
+    if !forward || !run.rescales.is_empty() {
+        return Verdict::skip(
+            "state",
+            "join after a late side output: keyed values not judged (a key's rows may commit on several sink subtasks)",
+        );
+    }
+    let by = format!("behind `{}`", spec.operators[join].name);
+    let what = ("late-join-state", "late join state", by.as_str(), "the keyed state behind the join");
+    let (anomalies, judged) =
+        super::side_output::replay_aggregate(sink_rows, &outs.at_aggregate, function, after.post.clone(), what);
+    let summary = format!(
+        "join `{}` then `{}`: {judged} committed keyed values replay the aggregate in commit order",
+        spec.operators[join].name, spec.operators[agg].name
+    );
+    Verdict::from("state", anomalies, summary)
 }
 
 /// The new jobs that restored `join` (named `name`) with a rescale, for the replay.
@@ -205,7 +382,8 @@ fn rescaled(run: &RunResult, graphs: &[(u64, Graph)], join: usize, name: &str) -
 /// snapshot holds, with the time of emission), the late stream's elements it judged, and how many
 /// elements it took or dropped late.
 struct Tally {
-    emitted: BTreeSet<Id>,
+    /// Per pair, the row the join emitted first (every emission of a pair has its value).
+    emitted: BTreeMap<Id, Record>,
     held_pairs: BTreeMap<Id, u64>,
     judged: BTreeSet<Id>,
     took: usize,
@@ -215,7 +393,7 @@ struct Tally {
 /// Walks the join's record in order, counting each attempt's position for the snapshot cuts.
 fn tally(record: &[&JoinRow], late_side: u32, held_by: impl Fn(TaskId, ckptsim::Attempt, u64) -> bool) -> Tally {
     let mut t =
-        Tally { emitted: BTreeSet::new(), held_pairs: BTreeMap::new(), judged: BTreeSet::new(), took: 0, late: 0 };
+        Tally { emitted: BTreeMap::new(), held_pairs: BTreeMap::new(), judged: BTreeSet::new(), took: 0, late: 0 };
     let mut position: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
     for r in record {
         let p = position.entry((r.task, r.attempt)).or_default();
@@ -224,7 +402,11 @@ fn tally(record: &[&JoinRow], late_side: u32, held_by: impl Fn(TaskId, ckptsim::
         let id = (r.lineage.input_seq, r.lineage.sub);
         match r.event {
             JoinEvent::Emitted => {
-                t.emitted.insert(id);
+                t.emitted.entry(id).or_insert_with(|| Record {
+                    value: r.value.clone(),
+                    lineage: r.lineage,
+                    timestamp: r.timestamp,
+                });
                 if cut {
                     t.held_pairs.entry(id).or_insert(r.time_ms);
                 }
@@ -368,5 +550,111 @@ mod tests {
         });
         let got = kinds(&spec, &missed);
         assert!(got.contains(&"late-join-missed".to_owned()), "{got:?}");
+    }
+
+    /// `(k, a, b)` of a joined row of keyed numbers `(k,a)|(k,b)`.
+    fn sum_joined_parts(s: &str) -> Option<(String, i64, i64)> {
+        let (l, r) = s.split_once('|')?;
+        let part = |p: &str| -> Option<(String, i64)> {
+            let (k, n) = p.strip_prefix('(')?.strip_suffix(')')?.rsplit_once(',')?;
+            Some((k.to_owned(), n.parse().ok()?))
+        };
+        let ((k, a), (_, b)) = (part(l)?, part(r)?);
+        Some((k, a, b))
+    }
+
+    /// The verdict of `checker` for `run` of `spec`.
+    fn verdict(spec: &JobSpec, run: &RunResult, checker: &str) -> Verdict {
+        let all = check_all(spec, run, &reference::compute(spec));
+        all.into_iter().find(|v| v.checker == checker).expect("a verdict")
+    }
+
+    /// Session 35: `sum_joined`, `filter(even_value)`, a keyed `sum` and a map behind the join
+    /// (`late-join-then-sum-2pc`, seed 1). The run passes `exactly-once` and `state`, and would
+    /// not if the checker ignored the functions: a pair held by a completed checkpoint whose row
+    /// the filter drops exists (read by its pair lineage it would be `late-join-lost`). A
+    /// committed value changed is `late-join-state`; a committed row taken out is `late-join-lost`.
+    #[test]
+    fn functions_and_a_keyed_sum_behind_the_join_are_followed() {
+        use std::sync::Arc;
+        let (spec, run, v) = judged("eventtime/late-join-then-sum-2pc.toml");
+        assert_eq!(v.passed, Some(true), "{}: {:?}", v.summary, v.anomalies);
+        let state = verdict(&spec, &run, "state");
+        assert_eq!(state.passed, Some(true), "{}: {:?}", state.summary, state.anomalies);
+        assert!(state.summary.contains("committed keyed values replay the aggregate"), "{}", state.summary);
+        let committed: BTreeSet<Id> = run.committed.iter().map(|r| (r.lineage.input_seq, r.lineage.sub)).collect();
+        let odd = |v: &Value| {
+            let (_, a, b) = match v {
+                Value::Str(s) => sum_joined_parts(s),
+                _ => None,
+            }
+            .expect("a joined row of keyed numbers");
+            (a + b) % 2 != 0
+        };
+        let emitted: Vec<&JoinRow> = run.join_judgments.iter().filter(|r| r.event == JoinEvent::Emitted).collect();
+        assert!(
+            emitted.iter().any(|r| odd(&r.value) && !committed.contains(&(r.lineage.input_seq, r.lineage.sub))),
+            "a joined row the filter drops, never committed"
+        );
+        assert!(emitted.iter().any(|r| !odd(&r.value) && committed.contains(&(r.lineage.input_seq, r.lineage.sub))));
+        let row = run.committed.iter().last().expect("a committed row");
+        let mut changed = run.clone();
+        let mut wrong = row.clone();
+        let (k, n) = (key_of(&row.value), super::super::windows::number(&row.value));
+        wrong.value = Value::Pair(Arc::from(k.to_string().as_str()), n + 2);
+        changed.committed = run.committed.iter().map(|r| if r == row { wrong.clone() } else { r }).collect();
+        let kinds: Vec<_> = verdict(&spec, &changed, "state").anomalies.into_iter().filter_map(|f| f.kind).collect();
+        assert_eq!(kinds, vec!["late-join-state"]);
+        let mut lost = run.clone();
+        lost.committed = run.committed.iter().filter(|r| r.lineage != row.lineage).collect();
+        assert!(kinds_of(&spec, &lost).contains(&"late-join-lost".to_owned()));
+    }
+
+    /// The kinds of the `exactly-once` and `at-least-once` findings of `run`.
+    fn kinds_of(spec: &JobSpec, run: &RunResult) -> Vec<String> {
+        let all = check_all(spec, run, &reference::compute(spec)).into_iter();
+        let delivery = all.filter(|v| v.checker == "exactly-once" || v.checker == "at-least-once");
+        delivery.flat_map(|v| v.anomalies).filter_map(|f| f.kind).collect()
+    }
+
+    /// Session 35: `filter`, `flat_map` and a rebalance behind the join into a print sink
+    /// (`late-join-then-flat-map-print`, seed 1). The run passes `at-least-once`; every printed
+    /// row is its pair's joined row through the functions, `(k, 2(a + b))` for `(k,a)|(k,b)`
+    /// with `a + b` even (so none is the joined row itself, which the rules compared before); a
+    /// printed row's value changed is `late-join-phantom`.
+    #[test]
+    fn functions_behind_the_join_give_the_printed_rows() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../scenarios/eventtime/late-join-then-flat-map-print.toml");
+        let spec = crate::load::load_spec(&path).expect("scenario loads");
+        let run = crate::world::run(&spec, 1);
+        let v = verdict(&spec, &run, "at-least-once");
+        assert_eq!(v.passed, Some(true), "{}: {:?}", v.summary, v.anomalies);
+        let pairs: BTreeMap<Id, Value> = run
+            .join_judgments
+            .iter()
+            .filter(|r| r.event == JoinEvent::Emitted)
+            .map(|r| ((r.lineage.input_seq, r.lineage.sub), r.value.clone()))
+            .collect();
+        let sink = spec.operators.iter().position(|o| o.name == "JoinedPrint").expect("the sink");
+        let graphs = crate::check::graphs_by_epoch(&spec, &run);
+        let tasks: BTreeSet<TaskId> =
+            crate::world::graph::tasks_of_operator(&graphs, sink).into_iter().flat_map(|(_, t)| t).collect();
+        let printed: Vec<OutputRow> = run.print_rows.iter().filter(|r| tasks.contains(&r.task)).collect();
+        assert!(!printed.is_empty());
+        for r in &printed {
+            let Some(Value::Str(joined)) = pairs.get(&(r.lineage.input_seq, r.lineage.sub)) else {
+                panic!("{r:?} is a pair's row")
+            };
+            let (k, a, b) = sum_joined_parts(joined).expect("keyed numbers");
+            assert_eq!((a + b) % 2, 0, "the filter keeps even sums");
+            assert_eq!(r.value, Value::Pair(k.as_str().into(), 2 * (a + b)), "{joined}");
+        }
+        let mut changed = run.clone();
+        let first = printed[0].clone();
+        let mut wrong = first.clone();
+        wrong.value = Value::Int(-1);
+        changed.print_rows = run.print_rows.iter().map(|r| if r == first { wrong.clone() } else { r }).collect();
+        assert!(kinds_of(&spec, &changed).contains(&"late-join-phantom".to_owned()));
     }
 }

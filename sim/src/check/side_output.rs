@@ -193,25 +193,43 @@ fn keyed_state(
         );
     }
     let (_, post) = split_at_aggregate(spec, sink);
-    let mut aggregate = Operator::new(OperatorKind::KeyedAggregate(exp.aggregate), vec![]);
+    let what = ("late-state", "late state", "by the late side branch", "the keyed state behind the side output");
+    let (anomalies, judged) = replay_aggregate(rows, &exp.at_aggregate, exp.aggregate, post, what);
+    (anomalies, format!("late side branch: {judged} committed keyed values replay the aggregate in commit order"))
+}
+
+/// The committed rows of a keyed aggregate's sink, in commit order, replayed through a fresh
+/// aggregate and the maps after it (`post`): every committed value must be what the rows
+/// committed before it give. `at_aggregate`: per lineage, the record that reaches the aggregate
+/// (rows of other lineages are left to the phantom rules). Shared by a keyed side branch
+/// (`late-state`) and a keyed aggregate behind a late-fed join (session 35, `late-join-state`):
+/// `(kind, label, by, state)` name the finding and what holds the state. Returns the findings
+/// and how many rows were judged.
+pub(in crate::check) fn replay_aggregate(
+    rows: &Rows,
+    at_aggregate: &BTreeMap<LineageKey, Record>,
+    function: ckptsim::operator::Aggregate,
+    post: Vec<OperatorKind>,
+    (kind, label, by, state): (&'static str, &str, &str, &str),
+) -> (Vec<Finding>, usize) {
+    let mut aggregate = Operator::new(OperatorKind::KeyedAggregate(function), vec![]);
     let mut chain: Vec<Operator> = post.into_iter().map(|k| Operator::new(k, vec![])).collect();
     let mut counters = SurvivingCounters::default();
     let mut anomalies = Vec::new();
     let mut judged = 0usize;
     for r in rows.iter() {
-        let Some(rec) = exp.at_aggregate.get(&(r.lineage.input_seq, r.lineage.sub)) else { continue };
+        let Some(rec) = at_aggregate.get(&(r.lineage.input_seq, r.lineage.sub)) else { continue };
         let ops = std::iter::once(&mut aggregate).chain(chain.iter_mut());
-        let (cur, _) = super::records_through(ops, &mut counters, vec![rec.clone()], "late-branch");
+        let (cur, _) = super::records_through(ops, &mut counters, vec![rec.clone()], "keyed-replay");
         judged += 1;
         if !cur.iter().any(|x| x.value == r.value) {
             let want = cur.first().map_or_else(|| "nothing".to_owned(), |x| x.value.to_string());
             anomalies.push(
                 Finding::new(
-                    "late-state",
+                    kind,
                     format!(
-                        "late state: t={} input #{} (sub {}) committed {} by the late side branch, but the rows \
-                         committed before it give {want}: the keyed state behind the side output lost or double-counted \
-                         an element",
+                        "{label}: t={} input #{} (sub {}) committed {} {by}, but the rows committed before it give \
+                         {want}: {state} lost or double-counted an element",
                         r.time_ms, r.lineage.input_seq, r.lineage.sub, r.value
                     ),
                 )
@@ -220,7 +238,7 @@ fn keyed_state(
             );
         }
     }
-    (anomalies, format!("late side branch: {judged} committed keyed values replay the aggregate in commit order"))
+    (anomalies, judged)
 }
 
 /// The late elements of `window`'s tasks through the branch's operators, and which are due.

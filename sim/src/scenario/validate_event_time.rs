@@ -277,7 +277,8 @@ impl Ctx<'_> {
             // A joined row is named by the pair of its inputs; several records of one input
             // (flat_map) would give two rows one name. A flat_map on a late side branch (before
             // a late-fed join, session 31) names each output by its own lineage (`sub`), and
-            // the late-join checker follows those lineages, so it stays.
+            // the late-join checker follows those lineages, so it stays; so does one behind a
+            // late-fed join (session 35: the checker passes the join's recorded rows through it).
             let on_late_branch = |mut k: usize| loop {
                 match operators[k].inputs.as_slice() {
                     [up] if operators[k].late_input => break Some(*up),
@@ -285,11 +286,20 @@ impl Ctx<'_> {
                     _ => break None,
                 }
             };
-            if let Some(f) = operators
-                .iter()
-                .enumerate()
-                .position(|(k, o)| matches!(o.kind, OperatorKindSpec::FlatMap { .. }) && on_late_branch(k).is_none())
-            {
+            let behind_late_join = |mut k: usize| loop {
+                match operators[k].inputs.as_slice() {
+                    [up] => k = *up,
+                    ins => {
+                        break matches!(operators[k].kind, OperatorKindSpec::EventJoin(_))
+                            && ins.iter().any(|u| on_late_branch(*u).is_some())
+                    }
+                }
+            };
+            if let Some(f) = operators.iter().enumerate().position(|(k, o)| {
+                matches!(o.kind, OperatorKindSpec::FlatMap { .. })
+                    && on_late_branch(k).is_none()
+                    && !behind_late_join(k)
+            }) {
                 return Err(self.err(
                     &format!("operators[{f}].kind"),
                     format!(

@@ -195,8 +195,9 @@ impl Ctx<'_> {
         // Per operator on a side branch: whether an event-time window stands at or before it
         // (session 28), and whether only map, key_by and rebalance stand before it (from `W.late`).
         let (mut windowed, mut plain) = (vec![false; n], vec![false; n]);
-        // At or after an event-time join that reads a side branch (session 29).
-        let mut joined = vec![false; n];
+        // At or after an event-time join that reads a side branch (session 29); after it, whether
+        // a keyed aggregate stands at or before the operator (session 35).
+        let (mut joined, mut joined_keyed) = (vec![false; n], vec![false; n]);
         let side_input = |on_side: &[bool], i: usize, k: usize| late[i][k] || on_side[inputs[i][k]];
         // Topological by repeated passes (validated acyclic; graphs are small).
         for _ in 0..n {
@@ -207,6 +208,8 @@ impl Ctx<'_> {
                 mixed[i] = head || inputs[i].iter().any(|j| mixed[*j]);
                 joined[i] = (head && matches!(ops[i].kind, OperatorKindSpec::EventJoin(_)))
                     || inputs[i].iter().any(|j| joined[*j]);
+                joined_keyed[i] =
+                    joined[i] && (is_aggregate(&ops[i].kind) || inputs[i].iter().any(|j| joined_keyed[*j]));
                 keyed[i] = on_side[i] && inputs[i].iter().any(|j| keyed[*j] || is_aggregate(&ops[*j].kind));
                 windowed[i] = on_side[i]
                     && (is_event_window(&ops[i].kind) || inputs[i].iter().any(|j| on_side[*j] && windowed[*j]));
@@ -258,7 +261,7 @@ impl Ctx<'_> {
                     }
                     Some(&j) => mixed_head_refusal(o, inputs[i].len(), &sides, keyed[j] || is_aggregate(&ops[j].kind))
                         .or_else(|| inputs[i].iter().any(|u| mixed[*u]).then_some(AFTER_MIXED)),
-                    None if joined[i] => after_late_join_refusal(o),
+                    None if joined[i] => after_late_join_refusal(o, inputs[i].iter().any(|j| joined_keyed[*j])),
                     None => mixed_refusal(o),
                 }
             } else {
@@ -699,12 +702,23 @@ fn late_join_refusal(n: usize, sides: &[usize], stateless: bool) -> Option<&'sta
     }
 }
 
-/// Why operator `o` after an event-time join fed by a late side output is refused, if it is:
-/// only map and the sink keep each joined row's pair lineage and hide no row from the sink.
-fn after_late_join_refusal(o: &OperatorSpec) -> Option<&'static str> {
+/// Why operator `o` after an event-time join fed by a late side output is refused, if it is
+/// (`keyed`: a keyed aggregate stands between the join and `o`). Session 35: map, filter,
+/// flat_map, key_by, rebalance and one keyed aggregate (then maps) into the sink; the checker
+/// passes each joined row the run recorded through them (a filtered row is not required, each
+/// output of a flat_map is, by its own lineage; an aggregate keeps the lineage and its committed
+/// values replay it, `late-join-state`). Until then only map.
+fn after_late_join_refusal(o: &OperatorSpec, keyed: bool) -> Option<&'static str> {
     match o.kind {
         OperatorKindSpec::Map { .. } | OperatorKindSpec::PrintSink | OperatorKindSpec::TwoPhaseCommitSink => None,
-        _ => Some("after a join fed by a late side output only map and the sink are modelled (the checker judges each joined row the run recorded by its pair lineage in the sink; a filter hides rows, a flat_map or broadcast renumbers lineages, and state or a window holds them)"),
+        OperatorKindSpec::Aggregate(_) if keyed => Some("a second keyed aggregate after a join fed by a late side output is not modelled (one keyed aggregate, whose committed values replay it in commit order)"),
+        OperatorKindSpec::Filter { .. } | OperatorKindSpec::FlatMap { .. } | OperatorKindSpec::KeyBy | OperatorKindSpec::Rebalance if keyed => Some("after a keyed aggregate behind a join fed by a late side output only map and the sink are modelled (a filter or flat_map there hides state updates from the sink, and a repartition reorders a key's rows, so the committed values no longer replay the aggregate)"),
+        OperatorKindSpec::Filter { .. }
+        | OperatorKindSpec::FlatMap { .. }
+        | OperatorKindSpec::KeyBy
+        | OperatorKindSpec::Rebalance
+        | OperatorKindSpec::Aggregate(_) => None,
+        _ => Some("after a join fed by a late side output only map, filter, flat_map, key_by, rebalance and one keyed aggregate (then map) are modelled (the checker follows each joined row the run recorded through them by its lineage; a window, a join or a union would hold or mix them)"),
     }
 }
 
