@@ -311,7 +311,8 @@ mod tests {
         let even = [(0, "a 2"), (0, "a 2"), (0, "b 5"), (0, "a 2")];
         let two_parts_uneven = [(0, "a 8"), (1, "a 0"), (0, "a 3")];
         let two_parts_apart = [(0, "a 8"), (1, "b 0"), (0, "a 3"), (1, "b 2")];
-        let rescale = "[[actions]]\nat_ms = 300\nkind = \"stop-with-savepoint\"\n[[actions]]\nat_ms = 400\nkind = \"rescale\"\n\
+        let rescale =
+            "[[actions]]\nat_ms = 300\nkind = \"stop-with-savepoint\"\n[[actions]]\nat_ms = 400\nkind = \"rescale\"\n\
                        from = \"savepoint\"\nparallelism = { M = 2 }\n";
         let (sum, max, count, window) =
             ("kind = \"sum\"", "kind = \"max\"", "kind = \"count\"", "kind = \"count_window\"\nsize = 2");
