@@ -8,7 +8,7 @@
 //! commits its own transactions; a later merge interleaves channels). The values are still the
 //! reference's values, each once: only their order is lost.
 //!
-//! The same fan-out *before* keyed state ([`Arrivals`], session 35) hands a key's records to
+//! The same fan-out *before* keyed state (`Arrivals`, session 35) hands a key's records to
 //! several subtasks that meet again at the hash edge, so the keyed operator folds them in an
 //! order no reference can predict: a running sum of non-unit values then prints other values
 //! than the input order's fold (the reference is `order_free`, as behind a union).
