@@ -346,6 +346,11 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // commit; each subtask's `restored []` row was judged as a keyed value against the
         // one-instance fold (regressions/list-report-two-phase-commit.toml).
         ("scenarios/real-flink/list-state-split-2-3-1.toml", "6737"),
+        // Session 35's merged sweep (swarm seeds 6761-6860), an at-least-once false alarm: an
+        // unaligned checkpoint held socket line #18 as in-flight channel state and the job
+        // FAILED 100 ms later (failure-rate exhausted), so nothing restored it; the socket rule
+        // counted the line as covered, hence due (`check/at_least_once.rs` `lost_prints`).
+        ("scenarios/regressions/socket-line-during-cancel.toml", "6797"),
     ] {
         let args: Vec<String> = match file.strip_prefix("replay:") {
             Some(id) => vec!["run".into(), replay_file(id), "--seed".into(), seed.into()],
