@@ -126,13 +126,7 @@ fn lost_prints(
     // state: the line is not due by coverage (swarm seed 6797 of
     // regressions/socket-line-during-cancel: unaligned, input #18 in flight at checkpoint 4,
     // the job FAILED 100 ms later). While the job runs, the 5 s rule below still holds it.
-    let newest_in_flight = run
-        .checkpoints
-        .iter()
-        .filter(|r| r.outcome == "COMPLETED")
-        .map(|r| r.id)
-        .max()
-        .and_then(|id| run.completed_in_flight.get(&id));
+    let newest_in_flight = super::newest_in_flight(run);
     // With the connected clock a line's `at_ms` is connected time, not job time: a line the
     // script never reached (the reader was down for long) was never written. With
     // `unread_lines = "buffer"` a line due while nobody reads waits in the server for the

@@ -554,15 +554,22 @@ fn in_flight_at_horizon(run: &RunResult) -> Option<&BTreeSet<u64>> {
     run.completed_in_flight.get(id)
 }
 
+/// The inputs the newest completed checkpoint holds as in-flight channel state (unaligned
+/// checkpoints), if it holds any: their barrier overtook them, so no sink had them yet.
+pub(super) fn newest_in_flight(run: &RunResult) -> Option<&BTreeSet<u64>> {
+    let (id, _) = run.completed_offsets.iter().next_back()?;
+    run.completed_in_flight.get(id)
+}
+
 /// With a partitioned-log source: the inputs the newest completed checkpoint's source offsets
 /// cover (empty before the first completion). `None` for a socket source.
 pub(super) fn covered_by_latest_checkpoint(spec: &JobSpec, run: &RunResult) -> Option<counts::InputSet> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
-    let Some((id, offsets)) = run.completed_offsets.iter().next_back() else {
+    let Some((_, offsets)) = run.completed_offsets.iter().next_back() else {
         return Some(counts::InputSet::default());
     };
     // Records the checkpoint holds as in-flight channel state were not yet past every barrier.
-    let in_flight = run.completed_in_flight.get(id);
+    let in_flight = newest_in_flight(run);
     Some(
         covered_inputs(records, offsets)
             .enumerate()
