@@ -116,6 +116,10 @@ const CASES: &[Case] = &[
         seeds: 20,
         ..case("restart-timing-exponential-jitter")
     },
+    // Session 36: several named keyed states (two value states, a list state) in one operator
+    // across 2 -> 3 -> 1 and a failure (RealFlinkNamedStates36.java).
+    Case { idents: &["first", "second", "third"], ..case("named-states-2-3-1") },
+    case("named-states-failure"),
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -280,5 +280,6 @@ public class RealFlinkFidelity36 {
         m.put("late-window-max", () -> lateWindow(true));
         m.put("late-window-min", () -> lateWindow(false));
         m.put("restart-timing-exponential-jitter", RealFlinkFidelity36::jitterJob);
+        RealFlinkNamedStates36.register(m);
     }
 }
