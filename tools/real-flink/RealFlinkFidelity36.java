@@ -83,8 +83,14 @@ public class RealFlinkFidelity36 {
     /** numbers -> keyBy -> tumbling 1 s sum, allowed lateness 200 ms, late side output (p2) ->
      *  print("sums"); the side output. */
     static DataStream<Tuple2<String, Long>> lateOfWindow(StreamExecutionEnvironment env) {
+        return lateOf(numbers(env));
+    }
+
+    /** `numbers` -> keyBy -> tumbling 1 s sum, allowed lateness 200 ms, late side output (p2) ->
+     *  print("sums"); the side output. */
+    static DataStream<Tuple2<String, Long>> lateOf(DataStream<Tuple2<String, Long>> numbers) {
         OutputTag<Tuple2<String, Long>> late = new OutputTag<>("late", Types.TUPLE(Types.STRING, Types.LONG));
-        SingleOutputStreamOperator<Tuple2<String, Long>> sums = numbers(env)
+        SingleOutputStreamOperator<Tuple2<String, Long>> sums = numbers
             .keyBy(t -> t.f0)
             .window(TumblingEventTimeWindows.of(Duration.ofMillis(1000)))
             .allowedLateness(Duration.ofMillis(200))
@@ -175,15 +181,7 @@ public class RealFlinkFidelity36 {
         StreamExecutionEnvironment env = RealFlinkLifecycle.env(2, null, RealFlinkLifecycle.fixedDelay(1, 200));
         env.enableCheckpointing(100);
         DataStream<String> input = RealFlinkGatedSource.of(env).map(new PaceAndFailOnce()).setParallelism(1);
-        OutputTag<Tuple2<String, Long>> late = new OutputTag<>("late", Types.TUPLE(Types.STRING, Types.LONG));
-        SingleOutputStreamOperator<Tuple2<String, Long>> sums = sideOf(input, false, 100)
-            .keyBy(t -> t.f0)
-            .window(TumblingEventTimeWindows.of(Duration.ofMillis(1000)))
-            .allowedLateness(Duration.ofMillis(200))
-            .sideOutputLateData(late)
-            .sum(1);
-        sums.print("sums");
-        RealFlinkTwoPc.attach(joinThenSum(sums.getSideOutput(late), sideOf(input, true, 10_000)), 2);
+        RealFlinkTwoPc.attach(joinThenSum(lateOf(sideOf(input, false, 100)), sideOf(input, true, 10_000)), 2);
         env.execute("late-join-then-sum-failure");
         RealFlinkJobs.reportExactlyOnce();
     }
