@@ -117,6 +117,60 @@ public class RealFlinkFidelity36 {
         env.execute("late-join-then-sum");
     }
 
+    /** Prints `ident:any> row` (the fixture's row of a sink whose subtask is not compared) and
+     *  passes the row on; what follows drops it. */
+    static final class PrintAnySubtask implements MapFunction<Tuple2<String, Long>, Tuple2<String, Long>> {
+        private final String ident;
+
+        PrintAnySubtask(String ident) {
+            this.ident = ident;
+        }
+
+        @Override
+        public Tuple2<String, Long> map(Tuple2<String, Long> t) {
+            System.out.println(ident + ":any> " + t);
+            return t;
+        }
+    }
+
+    /** late-join-then-sum's join, then filter(even) -> flatMap(2n) -> rebalance -> print("joined")
+     *  at parallelism 3 (session 35's late-join-then-flat-map-print): which subtask prints a row
+     *  is the rebalance's random start, so only the rows are compared, not their subtasks
+     *  (`joined:any> row`, PrintAnySubtask). */
+    static void lateJoinThenFlatMap() throws Exception {
+        StreamExecutionEnvironment env = RealFlinkJobs.env(2);
+        DataStream<Tuple2<String, Long>> other = env.fromData(OTHER)
+            .map(new RealFlinkLateJoin.PauseAtMark(OTHER_PAUSE_MS))
+            .setParallelism(1)
+            .assignTimestampsAndWatermarks(RealFlinkJobs.events(10_000))
+            .setParallelism(1)
+            .map(RealFlinkFidelity36::parse)
+            .returns(Types.TUPLE(Types.STRING, Types.LONG))
+            .setParallelism(1);
+        lateOfWindow(env)
+            .keyBy(t -> t.f0)
+            .intervalJoin(other.keyBy(t -> t.f0))
+            .between(Duration.ofMillis(-1500), Duration.ofMillis(1500))
+            .process(new ProcessJoinFunction<Tuple2<String, Long>, Tuple2<String, Long>, Tuple2<String, Long>>() {
+                @Override
+                public void processElement(Tuple2<String, Long> l, Tuple2<String, Long> r, Context ctx,
+                        Collector<Tuple2<String, Long>> out) {
+                    out.collect(Tuple2.of(l.f0, l.f1 + r.f1));
+                }
+            })
+            .returns(Types.TUPLE(Types.STRING, Types.LONG))
+            .filter(t -> t.f1 % 2 == 0)
+            .flatMap((Tuple2<String, Long> t, Collector<Tuple2<String, Long>> out) -> out.collect(Tuple2.of(t.f0, 2 * t.f1)))
+            .returns(Types.TUPLE(Types.STRING, Types.LONG))
+            .rebalance()
+            .map(new PrintAnySubtask("joined"))
+            .setParallelism(3)
+            .filter(t -> false)
+            .setParallelism(3)
+            .print();
+        env.execute("late-join-then-flat-map");
+    }
+
     /** The late side output -> keyBy -> tumbling 2 s max(1) or min(1) -> print("late-max" /
      *  "late-min"). */
     static void lateWindow(boolean max) throws Exception {
@@ -275,6 +329,7 @@ public class RealFlinkFidelity36 {
     static void register(Map<String, RealFlinkJobs.Job> m) {
         m.put("late-join-then-sum", RealFlinkFidelity36::lateJoinThenSum);
         m.put("late-join-then-sum-failure", RealFlinkFidelity36::lateJoinThenSumFailure);
+        m.put("late-join-then-flat-map", RealFlinkFidelity36::lateJoinThenFlatMap);
         m.put("late-window-max", () -> lateWindow(true));
         m.put("late-window-min", () -> lateWindow(false));
         m.put("restart-timing-exponential-jitter", RealFlinkFidelity36::jitterJob);
