@@ -31,6 +31,7 @@ mod job_io;
 pub mod join;
 pub mod key_group;
 pub mod list_state_ops;
+pub mod named_state_ops;
 mod names;
 pub mod operator;
 pub mod profile;

@@ -24,16 +24,17 @@ use crate::record::{Record, Value};
 use crate::rescale::ListMode;
 use crate::user::UserOperator;
 
-/// The names of the built-in list-state operators (`kind = "user"`, `function = ...`): the
+/// The names of the built-in operators (`kind = "user"`, `function = ...`): the list-state
 /// counters, one per mode (split, union, broadcast), then the [`ListReport`]s (split, union,
-/// broadcast).
-pub const BUILTIN_NAMES: [&str; 6] = [
+/// broadcast), then session 36's keyed [`NamedStates`](crate::named_state_ops::NamedStates).
+pub const BUILTIN_NAMES: [&str; 7] = [
     "counter_partitions",
     "counter_partitions_union",
     "counter_partitions_broadcast",
     "list_report",
     "list_report_union",
     "list_report_broadcast",
+    crate::named_state_ops::NAME,
 ];
 
 /// Counts its records; keeps the count as list state in `PARTS` entries (module docs).
@@ -74,6 +75,7 @@ pub fn builtin_operator(name: &str) -> Option<Box<dyn UserOperator>> {
         "list_report" => return Some(Box::new(ListReport::new(ListMode::SplitDistribute))),
         "list_report_union" => return Some(Box::new(ListReport::new(ListMode::Union))),
         "list_report_broadcast" => return Some(Box::new(ListReport::new(ListMode::Broadcast))),
+        crate::named_state_ops::NAME => return Some(Box::new(crate::named_state_ops::NamedStates::default())),
         _ => return None,
     };
     Some(Box::new(CounterPartitions::new(mode)))

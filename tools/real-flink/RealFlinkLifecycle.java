@@ -250,5 +250,7 @@ public class RealFlinkLifecycle {
         RealFlinkDrainTwoPc.register(m);
         // Session 35: broadcast operator state (getBroadcastState) across 2 -> 3 -> 1.
         RealFlinkBroadcastState.register(m);
+        // Session 36: late-fed joins and windows, exponential-delay jitter (RealFlinkFidelity36.java).
+        RealFlinkFidelity36.register(m);
     }
 }
