@@ -44,7 +44,7 @@ impl Explorer<'_> {
         let mut stack: Vec<Entry> = vec![(init, None, true, 0)];
         let mut cut = false;
         'search: while let Some((sys, path, changed, depth)) = stack.pop() {
-            progress.tick(&report, &seen, stack.len(), depth);
+            progress.tick(&report, (&seen, &subsumed), stack.len(), depth);
             let choices = match self.popped(&sys, &path, changed, depth, &mut report, &mut cut) {
                 super::directed::Popped::Violation => break,
                 super::directed::Popped::Leaf => continue,
@@ -144,7 +144,7 @@ impl Progress {
         Progress { every_s, start: std::time::Instant::now(), next_s: every_s, pops: 0 }
     }
 
-    fn tick(&mut self, report: &ExploreReport, seen: &VisitedSet, stack: usize, depth: u32) {
+    fn tick(&mut self, report: &ExploreReport, (seen, subsumed): (&VisitedSet, &Subsumed), stack: usize, depth: u32) {
         self.pops += 1;
         if self.every_s == 0 || self.pops % 4096 != 0 {
             return;
@@ -155,7 +155,7 @@ impl Progress {
         }
         self.next_s = wall_s + self.every_s;
         let cpu_s = cpu_seconds();
-        let n = seen.len() as u64;
+        let n = subsumed.states(seen);
         let rate = cpu_s.filter(|c| *c > 0.0).map_or("-".into(), |c| format!("{:.0}", n as f64 / c));
         eprintln!(
             "progress: wall {wall_s} s, cpu {} s, distinct {n}, expanded {}, terminal {}, children {}, stack {stack}, depth {depth} (max {}), visited table {} MB, rss {} MB (peak {} MB), {rate} distinct/cpu s",
