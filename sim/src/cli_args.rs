@@ -306,6 +306,14 @@ pub(crate) struct ExploreArgs {
     /// 0: every message arrives before the next timer, both ways.
     #[arg(long)]
     pub(crate) jm_late_ticks: Option<u32>,
+    /// Keep the late-tick counters after a path's last tick (by default they are forgotten
+    /// then: no timer can fire any more, so states that differ only in them are one state).
+    #[arg(long)]
+    pub(crate) keep_spent: bool,
+    /// With `--exhaust` and `--jm-late-ticks`: expand a state again when it comes with a higher
+    /// late counter than a visited copy (by default such a state is subsumed and skipped).
+    #[arg(long)]
+    pub(crate) no_subsume: bool,
     /// Slow snapshot uploads per path (`slow-upload:tN`: an acknowledgement waits for its
     /// asynchronous part while the task runs on, so a newer one may overtake it; `upload:tN`
     /// sends it).

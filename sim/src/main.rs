@@ -553,6 +553,8 @@ fn cmd_explore(a: ExploreArgs) -> Result<ExitCode> {
         max_jm_hb_timeouts: a.jm_hb_timeouts,
         max_late_ticks: a.late_ticks,
         max_jm_late_ticks: a.jm_late_ticks,
+        forget_spent: !a.keep_spent,
+        subsume_late: !a.no_subsume,
         max_slow_uploads: a.slow_uploads,
         max_states: a.max_states,
         reduce: !a.no_reduce,

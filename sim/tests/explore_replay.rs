@@ -263,9 +263,15 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
     };
     match variant {
         Variant::Correct => Err("the correct protocol (exhausted without violation in tests/explore.rs)"),
-        // Session 35 (graph35): posed on the world's late-fed join job only
-        // (`negative/late-join-then-sum-state-not-restored.toml`); no explorer case tried yet.
-        Variant::AggregateStateNotRestored => Err("posed on a world scenario only (no explorer case tried yet)"),
+        // Session 36: the plant needs no late-fed join, only a keyed running aggregate chained
+        // in a task that is restored: `keyed-print`'s `Sum`. The source reads the first "a",
+        // `Sum` folds it (a,1) before checkpoint 1's barrier, checkpoint 1 completes, a
+        // JobManager failover restores every task from it, and the restored `Sum` starts empty:
+        // the second "a" prints (a,1) again. `state`: "restored (a,1) but its first output
+        // (a,1) is not after it" (25 steps, 40,735 distinct states).
+        Variant::AggregateStateNotRestored => {
+            c("keyed-print.toml", Bounds { max_jm_failovers: 1, ..b(1, 0) }, "state")
+        }
         // Session 20: the host loop reduced to its one decision (`choices.rs` `loop_spins`, the
         // world's `idle_task_spins`): an idle task loop that polls again keeps virtual time
         // from advancing, so once every delivery is done the due checkpoint trigger never fires.
@@ -949,4 +955,39 @@ fn cancel_marker_ignored_through_a_late_tick_replays_from_its_file() {
     let b = Bounds { max_ticks: 2, max_failures: 0, max_late_ticks: 1, max_states: 1_000_000, ..Bounds::default() };
     let v = Variant::CancelMarkerIgnored;
     replays_through_a_bounded_step("tiny-cancel-marker.toml", v, b, "barriers", "late_ticks", "late-tick");
+}
+
+/// Session 36: the `jm_late_ticks` key of a replay file (`--jm-late-ticks`, session 35).
+/// `expired-not-counted` needs a tick that overtakes the sink's acknowledgement: found under
+/// `--jm-late-ticks 1`, whose file carries `jm_late_ticks = 1`. A file without the key (the
+/// documented default: unbounded, every tick allowed) parses to no bound and still replays the
+/// path to the same violation; a file found without the bound has no key, parses to no bound
+/// and writes back byte for byte; with `jm_late_ticks = 0` the late tick is not enabled (exit 2).
+#[test]
+fn a_replay_file_without_the_jm_late_ticks_key_is_unbounded_and_round_trips() {
+    let v = Variant::ExpiredNotCounted;
+    let bounded = Bounds { max_ticks: 2, max_failures: 0, max_jm_late_ticks: Some(1), ..Bounds::default() };
+    let (file, checker) = replay_file("tiny-timeout.toml", v, bounded);
+    assert_eq!(checker, "tolerable-failure");
+    assert!(file.contains("\njm_late_ticks = 1\n"), "{file}");
+    let parsed = counterexample::parse("bounded.replay", &file).expect("parses");
+    assert_eq!(parsed.bounds.max_jm_late_ticks, Some(1));
+    let without = file.replace("\njm_late_ticks = 1\n", "\n");
+    let parsed = counterexample::parse("without.replay", &without).expect("parses without the key");
+    assert_eq!(parsed.bounds, Bounds { max_jm_late_ticks: None, ..bounded }, "the default: unbounded");
+    let (code, out) = run_cli(&without, "jm-late-unbounded");
+    assert_eq!(code, 1, "the unbounded model allows the path: {out}");
+    assert!(out.contains("VIOLATION tolerable-failure") && out.contains(": reproduced"), "{out}");
+    let (code, out) = run_cli(&file.replace("\njm_late_ticks = 1\n", "\njm_late_ticks = 0\n"), "jm-late-zero");
+    assert_eq!(code, 2, "no tick may overtake a message to the JobManager under 0: {out}");
+    // Found without the bound: no key, and the file writes back as it was read.
+    let unbounded = Bounds { max_ticks: 2, max_failures: 0, ..Bounds::default() };
+    let (file, _) = replay_file("tiny-timeout.toml", v, unbounded);
+    assert!(!file.contains("jm_late_ticks"), "{file}");
+    let p = counterexample::parse("unbounded.replay", &file).expect("parses");
+    assert_eq!(p.bounds.max_jm_late_ticks, None);
+    let path = root().join("scenarios/explore/tiny-timeout.toml");
+    let text = std::fs::read_to_string(&path).expect("scenario text");
+    let violation = Explorer::new(&p.spec, p.bounds).explore().violation.expect("found again");
+    assert_eq!(counterexample::write("tiny-timeout.toml", &text, &p.spec, p.bounds, &violation), file);
 }

@@ -197,6 +197,50 @@ fn bounding_late_job_manager_messages_keeps_the_reduction_sound() {
     }
 }
 
+/// Session 36: once a path's ticks are spent its late-tick counters are forgotten
+/// (`Bounds::forget_spent`, the default): no timer fires any more, so nothing reads them. The
+/// search ends in the same terminal states (`ExploreReport::terminals` forgets the counters of
+/// both searches' terminal states, so they compare) as the search that keeps them
+/// (`--keep-spent`), breadth-first and `--exhaust`, through no more states (fewer on two rows at
+/// least: where a late tick came before the last one); and
+/// `--exhaust`'s subsumption of higher `--jm-late-ticks` counters (`Bounds::subsume_late`)
+/// ends in them too, through no more states than without it (`--no-subsume`). Rows: under
+/// `--jm-late-ticks 1` the 2PC job with a failure, the four-task job and the join with a
+/// failure; under `--late-ticks 1` the cancel-marker job.
+#[test]
+fn forgetting_spent_late_tick_counters_keeps_every_terminal_state() {
+    let rows = [(&ROWS[1], Some(1), 0), (&ROWS[8], Some(1), 0), (&ROWS[3], Some(1), 0), (&ROWS[9], None, 1)];
+    let mut fewer = 0;
+    for (row, max_jm_late_ticks, max_late_ticks) in rows {
+        let at = format!(
+            "{} ({},{}) jm-late {max_jm_late_ticks:?} late {max_late_ticks}",
+            row.file, row.ticks, row.failures
+        );
+        let b = Bounds { max_jm_late_ticks, max_late_ticks, ..Bounds::default() };
+        let (kept_states, mut kept) = run(row, Bounds { forget_spent: false, ..b });
+        kept.dedup();
+        let (states, forgot) = run(row, b);
+        assert_eq!(forgot, kept, "{at}: the same terminal states");
+        assert!(states <= kept_states, "{at}: {states} states forgetting, {kept_states} keeping");
+        fewer += usize::from(states < kept_states);
+        let digest = forgot.iter().fold(0u64, |d, f| d.wrapping_add(*f));
+        let (spec, b) = setup(row, Bounds { jm_left_out: true, ..b });
+        let dfs = Explorer::new(&spec, b).explore_exhaustive();
+        assert!(dfs.exhausted && dfs.violation.is_none(), "{at} --exhaust: {:?}", dfs.violation);
+        assert_eq!((dfs.terminal_states, dfs.terminal_digest), (forgot.len() as u64, digest), "{at} --exhaust");
+        // Subsumption (`--exhaust`'s default under a `--jm-late-ticks` bound) against none.
+        let all = Explorer::new(&spec, Bounds { subsume_late: false, ..b }).explore_exhaustive();
+        assert_eq!((all.terminal_states, all.terminal_digest), (forgot.len() as u64, digest), "{at} --no-subsume");
+        assert!(
+            dfs.distinct_states <= all.distinct_states,
+            "{at}: {} subsumed, {} not",
+            dfs.distinct_states,
+            all.distinct_states
+        );
+    }
+    assert!(fewer >= 2, "forgetting merges states on {fewer} rows");
+}
+
 /// Session 35, issue 20's configuration: `two-source-two-sink` with 3 checkpoints and 1
 /// failure, every message delivered before the next timer (`--jm-late-ticks 0`), is exhausted
 /// by `--exhaust` with no violation (about 250 CPU s; `CKPTSIM_LONG=1`). The counts are the CLI

@@ -116,7 +116,7 @@ impl Explorer<'_> {
             && sys.jm_failovers >= b.max_jm_failovers
             && sys.zombies >= b.max_zombies
             && sys.rescales >= b.max_rescales
-            && sys.late_ticks >= b.max_late_ticks
+            && (sys.late_ticks >= b.max_late_ticks || sys.ticks >= b.max_ticks)
             && sys.slow_uploads >= b.max_slow_uploads
             && sys.uploading.is_empty()
     }

@@ -46,7 +46,7 @@ impl Explorer<'_> {
         report.depth_reached = report.depth_reached.max(depth);
         if terminal {
             report.terminal_states += 1;
-            report.terminal_digest = report.terminal_digest.wrapping_add(sys.fingerprint());
+            report.terminal_digest = report.terminal_digest.wrapping_add(self.terminal_fingerprint(sys));
             return Popped::Leaf;
         }
         if depth >= self.bounds.max_depth {

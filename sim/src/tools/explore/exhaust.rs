@@ -38,12 +38,13 @@ impl Explorer<'_> {
         let mut progress = Progress::new(opts.progress_every_s);
         let init = self.initial();
         let mut seen = VisitedSet::new(opts.visited, self.bounds.max_states);
-        seen.insert(init.fingerprint());
+        let mut subsumed = Subsumed::default();
+        self.first_visit(&mut seen, &init, &mut subsumed);
         let mut report = ExploreReport::starting(1);
         let mut stack: Vec<Entry> = vec![(init, None, true, 0)];
         let mut cut = false;
         'search: while let Some((sys, path, changed, depth)) = stack.pop() {
-            progress.tick(&report, &seen, stack.len(), depth);
+            progress.tick(&report, (&seen, &subsumed), stack.len(), depth);
             let choices = match self.popped(&sys, &path, changed, depth, &mut report, &mut cut) {
                 super::directed::Popped::Violation => break,
                 super::directed::Popped::Leaf => continue,
@@ -64,10 +65,10 @@ impl Explorer<'_> {
                 let applied = self.apply(&mut s2, c);
                 debug_assert!(applied, "an enabled choice applies");
                 report.children += 1;
-                if !seen.insert(s2.fingerprint()) {
+                if !self.first_visit(&mut seen, &s2, &mut subsumed) {
                     continue;
                 }
-                if seen.len() as u64 > self.bounds.max_states {
+                if subsumed.states(&seen) > self.bounds.max_states {
                     cut = true;
                     break 'search;
                 }
@@ -77,11 +78,54 @@ impl Explorer<'_> {
             // The first choice on top: each path first runs the job on as far as it goes.
             stack[first..].reverse();
         }
-        report.distinct_states = seen.len() as u64;
+        report.distinct_states = subsumed.states(&seen);
         report.visited = Some(seen.stats());
         report.exhausted = report.violation.is_none() && !cut;
         report.elapsed_s = wall.elapsed().as_secs_f64();
         report
+    }
+}
+
+/// The entries of the visited set that stand for states the search did not visit
+/// (`Explorer::first_visit`, session 36).
+#[derive(Default)]
+struct Subsumed {
+    /// Fingerprints inserted for a state with a higher `--jm-late-ticks` counter than a
+    /// visited one (a state that comes later with one of them is skipped).
+    marked: u64,
+}
+
+impl Subsumed {
+    /// The distinct states visited: the set's entries less the marked ones.
+    fn states(&self, seen: &VisitedSet) -> u64 {
+        seen.len() as u64 - self.marked
+    }
+}
+
+impl Explorer<'_> {
+    /// Inserts `sys` into the visited set; false when it was seen, or subsumed. Under a
+    /// `--jm-late-ticks` bound with ticks left (`Bounds::subsume_late`), the same state with a
+    /// higher counter (up to the bound) is marked seen too: the counter only gates a tick
+    /// overtaking a message to the JobManager, so every path from the higher counter is a path
+    /// from the lower one, ending in the same terminal states (the counter forgotten once the
+    /// ticks are spent, `forget_spent`) under the same verdicts. A state reached first with the
+    /// higher counter is still expanded when it comes again with a lower one.
+    fn first_visit(&self, seen: &mut VisitedSet, sys: &Sys, subsumed: &mut Subsumed) -> bool {
+        if !seen.insert(sys.fingerprint()) {
+            return false;
+        }
+        let Some(max) = self.bounds.max_jm_late_ticks.filter(|_| self.bounds.subsume_late) else { return true };
+        if sys.ticks >= self.bounds.max_ticks || sys.jm_late_ticks >= max {
+            return true;
+        }
+        let mut higher = sys.clone();
+        for counter in sys.jm_late_ticks + 1..=max {
+            higher.jm_late_ticks = counter;
+            if seen.insert(higher.fingerprint()) {
+                subsumed.marked += 1;
+            }
+        }
+        true
     }
 }
 
@@ -100,7 +144,7 @@ impl Progress {
         Progress { every_s, start: std::time::Instant::now(), next_s: every_s, pops: 0 }
     }
 
-    fn tick(&mut self, report: &ExploreReport, seen: &VisitedSet, stack: usize, depth: u32) {
+    fn tick(&mut self, report: &ExploreReport, (seen, subsumed): (&VisitedSet, &Subsumed), stack: usize, depth: u32) {
         self.pops += 1;
         if self.every_s == 0 || self.pops % 4096 != 0 {
             return;
@@ -111,7 +155,7 @@ impl Progress {
         }
         self.next_s = wall_s + self.every_s;
         let cpu_s = cpu_seconds();
-        let n = seen.len() as u64;
+        let n = subsumed.states(seen);
         let rate = cpu_s.filter(|c| *c > 0.0).map_or("-".into(), |c| format!("{:.0}", n as f64 / c));
         eprintln!(
             "progress: wall {wall_s} s, cpu {} s, distinct {n}, expanded {}, terminal {}, children {}, stack {stack}, depth {depth} (max {}), visited table {} MB, rss {} MB (peak {} MB), {rate} distinct/cpu s",

@@ -166,6 +166,16 @@ pub struct Bounds {
     /// messages and channel elements hold a `tick` back. Some(0): every message arrives before
     /// the next timer, both ways.
     pub max_jm_late_ticks: Option<u32>,
+    /// Once a path's ticks are spent, forget what only bounds or gates later timer firings
+    /// (the late-tick counters and the mark of the last firing; `Explorer::forget_spent`,
+    /// session 36): states that differ only there are one state. On by default; off
+    /// (`--keep-spent`) is the reference the soundness test compares with.
+    pub forget_spent: bool,
+    /// With `--exhaust` under a `--jm-late-ticks` bound: a state seen with a lower counter
+    /// subsumes the same state with a higher one (`Explorer::first_visit`, session 36): the
+    /// higher counter's paths are a subset of the lower one's. On by default; off
+    /// (`--no-subsume`) is the reference the soundness test compares with.
+    pub subsume_late: bool,
     /// Slow snapshot uploads on one path (`slow-upload:tN`, session 34): a task's
     /// acknowledgement waits for its asynchronous part while the task goes on, so a newer
     /// checkpoint's acknowledgement may overtake it (`upload:tN` sends it).
@@ -255,6 +265,8 @@ impl Default for Bounds {
             max_jm_hb_timeouts: 0,
             max_late_ticks: 0,
             max_jm_late_ticks: None,
+            forget_spent: true,
+            subsume_late: true,
             max_slow_uploads: 0,
             max_states: 300_000,
             reduce: true,

@@ -108,8 +108,9 @@ impl Explorer<'_> {
             }
             if terminal {
                 search.report.terminal_states += 1;
-                search.report.terminal_digest = search.report.terminal_digest.wrapping_add(sys.fingerprint());
-                search.report.terminals.push(sys.fingerprint());
+                let fp = self.terminal_fingerprint(&sys);
+                search.report.terminal_digest = search.report.terminal_digest.wrapping_add(fp);
+                search.report.terminals.push(fp);
                 return Visit::Go;
             }
         } else {

@@ -301,8 +301,8 @@ impl Explorer<'_> {
                 true
             }
             Choice::Zombie { to, idx } => self.zombie(sys, to, idx),
-            Choice::Tick => self.tick(sys),
-            Choice::LateTick => self.late_tick(sys),
+            Choice::Tick => self.tick(sys) && self.forget_spent(sys),
+            Choice::LateTick => self.late_tick(sys) && self.forget_spent(sys),
             Choice::CrashTm(tm) => {
                 if sys.crashed_tms.contains(&tm)
                     || !sys.tasks.keys().any(|t| self.job(sys).graph.tasks[t.0 as usize].tm == tm)
@@ -466,6 +466,34 @@ impl Explorer<'_> {
         }
         sys.late_ticks += 1;
         true
+    }
+
+    /// After the path's last tick (`Bounds::forget_spent`, session 36): the counters that only
+    /// bound later timer firings (`late-tick`s, and ticks that overtook a message to the
+    /// JobManager) are reset. No tick can fire any more, so no step, checker or liveness rule
+    /// reads them (they are read where a tick or late tick is enabled, `choices.rs`, and by
+    /// `jm_steps_commute_with_tasks`, which takes spent ticks as spent late ticks): two states
+    /// that differ only in them have the same futures and the same verdicts, and are one state
+    /// of the search. Always true (the tick applied).
+    fn forget_spent(&self, sys: &mut Sys) -> bool {
+        if self.bounds.forget_spent && sys.ticks >= self.bounds.max_ticks {
+            sys.late_ticks = 0;
+            sys.jm_late_ticks = 0;
+        }
+        true
+    }
+
+    /// A terminal state's fingerprint as the report gives it (`ExploreReport::terminals`,
+    /// `terminal_digest`): with the spent counters forgotten, whether or not the search forgot
+    /// them (`--keep-spent`), so the two searches' terminal states can be compared.
+    pub(super) fn terminal_fingerprint(&self, sys: &Sys) -> u64 {
+        if sys.ticks >= self.bounds.max_ticks && (sys.late_ticks > 0 || sys.jm_late_ticks > 0) {
+            let mut forgotten = sys.clone();
+            forgotten.late_ticks = 0;
+            forgotten.jm_late_ticks = 0;
+            return forgotten.fingerprint();
+        }
+        sys.fingerprint()
     }
 
     fn tick(&self, sys: &mut Sys) -> bool {
