@@ -73,6 +73,8 @@ pub struct CheckpointFailureManager {
     savepoint_failures_counted: bool,
     /// The planted [`Variant::TaskClosingDeclineCounted`]: `CHECKPOINT_DECLINED_TASK_CLOSING` counts.
     task_closing_counted: bool,
+    /// The planted [`Variant::SubsumedAbortCounted`]: `CHECKPOINT_SUBSUMED` counts.
+    subsumed_counted: bool,
 }
 
 /// Flink's `CheckpointFailureReason.isPreFlight()`: failures raised by the JobManager before or
@@ -130,6 +132,7 @@ impl CheckpointFailureManager {
             success_keeps_count: false,
             savepoint_failures_counted: false,
             task_closing_counted: false,
+            subsumed_counted: false,
         };
         m.invariants();
         m
@@ -145,6 +148,7 @@ impl CheckpointFailureManager {
         self.success_keeps_count = variant == Variant::SuccessKeepsFailureCount;
         self.savepoint_failures_counted = variant == Variant::SavepointFailureCounted;
         self.task_closing_counted = variant == Variant::TaskClosingDeclineCounted;
+        self.subsumed_counted = variant == Variant::SubsumedAbortCounted;
         self
     }
 
@@ -228,7 +232,8 @@ impl CheckpointFailureManager {
     /// `checkFailureCounter`: increments the counter if the reason is counted and the id was
     /// not counted since the last reset. Returns whether it incremented.
     fn count(&mut self, id: Option<CheckpointId>, reason: CheckpointFailureReason) -> bool {
-        let planted = self.task_closing_counted && reason == CheckpointFailureReason::CheckpointDeclinedTaskClosing;
+        let planted = (self.task_closing_counted && reason == CheckpointFailureReason::CheckpointDeclinedTaskClosing)
+            || (self.subsumed_counted && reason == CheckpointFailureReason::CheckpointSubsumed);
         if self.tolerable_failures == UNLIMITED || !(planted || is_counted(reason, self.profile)) {
             return false;
         }

@@ -284,6 +284,14 @@ impl JoinOperator {
         self.late_to_both = true;
     }
 
+    /// Plants `interval-join-lower-exclusive`: the lower bound held a millisecond inward, as
+    /// `IntervalJoinOperator`'s constructor holds a `lowerBoundExclusive()` bound.
+    pub fn plant_lower_exclusive(&mut self) {
+        if let JoinSpec::Interval { lower_ms, .. } = &mut self.spec {
+            *lower_ms = lower_ms.saturating_add(1);
+        }
+    }
+
     /// The late elements sent to a side output since the last call, with their side, in order.
     pub fn take_late_records(&mut self, out: &mut Vec<(u32, Record)>) {
         out.append(&mut self.late);

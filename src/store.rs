@@ -123,6 +123,9 @@ pub struct CompletedCheckpointStore {
     /// The planted [`crate::variant::Variant::SavepointEntersStore`]: 2.x admits its own
     /// savepoints as 1.11 does (the invariants that forbid them are relaxed under the plant).
     savepoints_admitted: bool,
+    /// The planted [`crate::variant::Variant::RetainsOneFewer`]: subsumption keeps
+    /// `num_retained - 1` entries (at least one).
+    retains_one_fewer: bool,
 }
 
 impl CompletedCheckpointStore {
@@ -139,6 +142,7 @@ impl CompletedCheckpointStore {
             discard_retained_on_cancel: false,
             discard_unowned_on_subsume: false,
             savepoints_admitted: false,
+            retains_one_fewer: false,
         };
         s.invariants();
         s
@@ -153,7 +157,19 @@ impl CompletedCheckpointStore {
         self.discard_retained_on_cancel = variant == Variant::RetainedDiscardedOnCancel;
         self.discard_unowned_on_subsume = variant == Variant::SavepointDiscardedOnSubsume;
         self.savepoints_admitted = variant == Variant::SavepointEntersStore;
+        self.retains_one_fewer = variant == Variant::RetainsOneFewer;
         self
+    }
+
+    /// How many entries subsumption keeps: `num_retained`, one fewer (at least one) under the
+    /// planted [`crate::variant::Variant::RetainsOneFewer`].
+    fn keep(&self) -> usize {
+        let n = self.num_retained as usize;
+        if self.retains_one_fewer {
+            n.saturating_sub(1).max(1)
+        } else {
+            n
+        }
     }
 
     /// Adds a completed checkpoint and subsumes older ones. Ids increase in completion order,
@@ -237,7 +253,7 @@ impl CompletedCheckpointStore {
     /// 1.11: while more than N, drop the oldest.
     fn subsume_fifo(&mut self) -> Vec<Arc<CompletedCheckpoint>> {
         let mut removed = Vec::new();
-        while self.checkpoints.len() > self.num_retained as usize {
+        while self.checkpoints.len() > self.keep() {
             removed.extend(self.checkpoints.pop_front());
         }
         removed
@@ -247,13 +263,13 @@ impl CompletedCheckpointStore {
     /// every entry that `canSubsume`.
     fn subsume_2x(&mut self) -> Vec<Arc<CompletedCheckpoint>> {
         let mut removed = Vec::new();
-        if self.checkpoints.len() <= self.num_retained as usize {
+        if self.checkpoints.len() <= self.keep() {
             return removed;
         }
         let latest_id = self.checkpoints.back().map(|c| c.id);
         let latest_checkpoint_id = self.checkpoints.iter().rev().find(|c| !c.is_savepoint()).map(|c| c.id);
         let mut i = 0;
-        while self.checkpoints.len() > self.num_retained as usize && i < self.checkpoints.len() {
+        while self.checkpoints.len() > self.keep() && i < self.checkpoints.len() {
             let c = &self.checkpoints[i];
             let can_subsume = if Some(c.id) == latest_id {
                 false

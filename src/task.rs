@@ -199,6 +199,9 @@ struct EventTime {
     /// The planted `idleness-ignores-activity` variant: a source split's records do not reset
     /// its idleness timer.
     idleness_ignores_activity: bool,
+    /// The planted `watermark-without-minus-one` variant: a source split's bounded generator
+    /// emits `max - bound`.
+    watermark_without_minus_one: bool,
 }
 
 /// Where the task is on its way to FINISHED (bounded input).

@@ -48,6 +48,8 @@ impl Task {
             Variant::LateEmittedToBoth => Some(crate::window::EventWindowOperator::plant_late_to_both),
             Variant::TimerAtWatermarkNotFired => Some(crate::window::EventWindowOperator::plant_strict_timers),
             Variant::WindowEndInclusive => Some(crate::window::EventWindowOperator::plant_end_inclusive),
+            Variant::SlidingWindowsFloorCount => Some(crate::window::EventWindowOperator::plant_sliding_floor),
+            Variant::WindowLateBoundExclusive => Some(crate::window::EventWindowOperator::plant_late_bound_exclusive),
             _ => None,
         };
         if let Some(plant) = plant {
@@ -192,6 +194,9 @@ fn build_multi_input(spec: &TaskSpec, own: Option<&TaskSnapshot>) -> Option<Mult
     operator.side_output_late(join_late_sides(&spec.tail));
     if spec.variant == Variant::LateEmittedToBoth {
         operator.plant_late_to_both();
+    }
+    if spec.variant == Variant::IntervalJoinLowerExclusive {
+        operator.plant_lower_exclusive();
     }
     Some(MultiInput {
         gates: gates.clone(),
@@ -405,6 +410,7 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
         idle_without_flush: variant == Variant::SourceIdleWithoutFlush,
         watermark_first: variant == Variant::WatermarkBeforeWindowResults,
         idleness_ignores_activity: variant == Variant::IdlenessIgnoresActivity,
+        watermark_without_minus_one: variant == Variant::WatermarkWithoutMinusOne,
         processing,
         drop_due_once: processing && own.is_some() && variant == Variant::RestoredDueTimersDropped,
         late_lost: own.is_some() && variant == Variant::LateSideOutputLostOnRestore,

@@ -14,7 +14,10 @@ impl Task {
             Head::Inputs(_) => panic!("{}: a watermark strategy belongs on a source", self.name),
         };
         let profile = if self.event_time.idle_without_flush { Profile::Flink111 } else { self.end.profile };
-        let source = SourceWatermarks::for_profile(strategy, &splits, now_ms, profile);
+        let mut source = SourceWatermarks::for_profile(strategy, &splits, now_ms, profile);
+        if self.event_time.watermark_without_minus_one {
+            source = source.with_watermark_without_minus_one();
+        }
         self.event_time.source = Some(if self.event_time.idleness_ignores_activity {
             source.with_idleness_ignoring_activity()
         } else {

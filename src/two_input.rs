@@ -225,6 +225,13 @@ impl InputOperator {
         }
     }
 
+    /// Plants `interval-join-lower-exclusive` ([`crate::join::JoinOperator::plant_lower_exclusive`]).
+    pub fn plant_lower_exclusive(&mut self) {
+        if let Some(j) = &mut self.event_join {
+            j.plant_lower_exclusive();
+        }
+    }
+
     /// The interval join's late elements sent to a side output since the last call, with
     /// their side ([`crate::join::JoinOperator::take_late_records`]).
     pub fn take_late_records(&mut self, out: &mut Vec<(u32, Record)>) {

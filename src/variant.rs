@@ -551,11 +551,57 @@ pub enum Variant {
     /// result per key in a `ValueState`, which `initializeState` restores from the keyed state
     /// backend. Caught by the `state` checker (`late-join-state` behind a late-fed join).
     AggregateStateNotRestored,
+    /// Session 36: a rescale hands keyed state to the new subtasks by key-group ranges whose
+    /// end is computed without the `- 1` (`end = (i + 1) * max / p`): a key group on a range
+    /// boundary is taken by the lower subtask, while records of its keys still route to the
+    /// upper one. Flink's `KeyGroupRangeAssignment#computeKeyGroupRangeForOperatorIndex` ends
+    /// subtask `i`'s range at `((i + 1) * max - 1) / p`, so the ranges partition the key groups
+    /// exactly as `computeOperatorIndexForKeyGroup` routes them.
+    KeyGroupRangeEndInclusive,
+    /// Session 36: an interval join treats its lower bound as exclusive (`tl + lower < tr`), as
+    /// if `lowerBoundExclusive()` had been called. Flink's `IntervalJoinOperator` is inclusive
+    /// on both bounds by default (`tl + lower <= tr <= tl + upper`), so a pair exactly at the
+    /// lower bound joins.
+    IntervalJoinLowerExclusive,
+    /// Session 36: a sliding window assigner gives every element `size / slide` windows
+    /// (rounded down), the latest ones. Flink's `SlidingEventTimeWindows#assignWindows` walks
+    /// back from the last start while `start > timestamp - size`, so when the size is not a
+    /// multiple of the slide an element joins `ceil(size / slide)` windows at some timestamps.
+    SlidingWindowsFloorCount,
+    /// Session 36: the bounded-out-of-orderness generator emits `max - bound` instead of
+    /// `max - bound - 1`. Flink's `BoundedOutOfOrdernessWatermarks#onPeriodicEmit` subtracts
+    /// one more, so an element exactly `bound` behind the largest timestamp seen is not late.
+    WatermarkWithoutMinusOne,
+    /// Session 36 (flink-1.11): a restored Kafka partition resumes at the offset stored in the
+    /// checkpoint, which 1.11 stores as the *last read* offset, so the last record read before
+    /// the checkpoint is read again. Flink 1.11's `KafkaTopicPartitionState` holds the last
+    /// processed offset, and `KafkaConsumerThread#reassignPartitions` seeks a restored
+    /// partition to `offset + 1`.
+    RestoreRereadsLastRecord,
+    /// Session 36: the failure manager counts a pending checkpoint aborted because a newer one
+    /// completed (`CHECKPOINT_SUBSUMED`) toward `tolerable-failed-checkpoints`. Flink's
+    /// `CheckpointFailureManager#checkFailureCounter` lists that reason among the ones it
+    /// ignores: with concurrent checkpoints a job never fails for subsumption. (Acts under
+    /// flink-1.11 only: 2.x ignores the failure of a checkpoint older than the last success,
+    /// which a subsumed one always is.)
+    SubsumedAbortCounted,
+    /// Session 36: a window counts as late only once its cleanup time is strictly behind the
+    /// watermark (`cleanupTime < watermark`), so an element of a window whose cleanup timer has
+    /// just fired (watermark equal to its cleanup time) is taken into a fresh, purged window and
+    /// fired alone. Flink's `WindowOperator#isWindowLate` is `cleanupTime(window) <=
+    /// currentWatermark`, the same instant the cleanup timer fires.
+    WindowLateBoundExclusive,
+    /// Session 36: the completed-checkpoint store keeps one checkpoint fewer than
+    /// `num-retained` (at least one): its subsumption loop runs while the store holds
+    /// `num-retained - 1` or more. Flink's `CheckpointSubsumeHelper#subsume` and 1.11's
+    /// `StandaloneCompletedCheckpointStore#addCheckpoint` remove the oldest only while more than
+    /// `num-retained` are held.
+    RetainsOneFewer,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 89] = [
+    pub const ALL: [Variant; 97] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -645,6 +691,14 @@ impl Variant {
         Variant::NotifyKeepsOlderOffsets,
         Variant::ChannelStatePastBarrier,
         Variant::AggregateStateNotRestored,
+        Variant::KeyGroupRangeEndInclusive,
+        Variant::IntervalJoinLowerExclusive,
+        Variant::SlidingWindowsFloorCount,
+        Variant::WatermarkWithoutMinusOne,
+        Variant::RestoreRereadsLastRecord,
+        Variant::SubsumedAbortCounted,
+        Variant::WindowLateBoundExclusive,
+        Variant::RetainsOneFewer,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

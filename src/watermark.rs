@@ -153,13 +153,19 @@ pub use multiplexer::{MuxCall, MuxError, MuxMode, MuxOutputId, WatermarkMultiple
 pub struct BoundedOutOfOrderness {
     out_of_orderness_ms: i64,
     max_timestamp: i64,
+    /// The planted `watermark-without-minus-one`: emit `max - bound`.
+    without_minus_one: bool,
 }
 
 impl BoundedOutOfOrderness {
     /// A generator with bound `out_of_orderness_ms`, no timestamp seen yet.
     pub fn new(out_of_orderness_ms: i64) -> BoundedOutOfOrderness {
         assert!((0..1 << 62).contains(&out_of_orderness_ms), "bound {out_of_orderness_ms} out of range");
-        BoundedOutOfOrderness { out_of_orderness_ms, max_timestamp: i64::MIN + out_of_orderness_ms + 1 }
+        BoundedOutOfOrderness {
+            out_of_orderness_ms,
+            max_timestamp: i64::MIN + out_of_orderness_ms + 1,
+            without_minus_one: false,
+        }
     }
 
     /// `onEvent`: remembers the largest timestamp.
@@ -169,7 +175,8 @@ impl BoundedOutOfOrderness {
 
     /// `onPeriodicEmit`: the watermark to emit (the output drops it if it does not advance).
     pub fn on_periodic_emit(&self) -> Watermark {
-        Watermark(self.max_timestamp - self.out_of_orderness_ms - 1)
+        let one = i64::from(!self.without_minus_one);
+        Watermark(self.max_timestamp - self.out_of_orderness_ms - one)
     }
 }
 
@@ -330,6 +337,8 @@ pub struct SourceWatermarks {
     outputs: VecDeque<WatermarkEvent>,
     /// The planted `idleness-ignores-activity`, on every split's generator.
     ignores_activity: bool,
+    /// The planted `watermark-without-minus-one`, on every split's generator.
+    without_minus_one: bool,
 }
 
 fn mux_id(split: PartitionId) -> MuxOutputId {
@@ -362,6 +371,7 @@ impl SourceWatermarks {
             next_emit_ms: now_ms.saturating_add(strategy.auto_watermark_interval_ms),
             outputs: VecDeque::new(),
             ignores_activity: false,
+            without_minus_one: false,
         };
         for p in splits {
             s.add_split(*p);
@@ -373,11 +383,24 @@ impl SourceWatermarks {
     fn add_split(&mut self, split: PartitionId) -> &mut SplitGenerator {
         let strategy = self.strategy;
         let ignores_activity = self.ignores_activity;
+        let without_minus_one = self.without_minus_one;
         let mux = &mut self.mux;
         self.splits.entry(split).or_insert_with(|| {
             mux.register(mux_id(split)).expect("a split not registered yet");
-            SplitGenerator { ignores_activity, ..SplitGenerator::new(&strategy) }
+            let mut g = SplitGenerator { ignores_activity, ..SplitGenerator::new(&strategy) };
+            g.inner.without_minus_one = without_minus_one;
+            g
         })
+    }
+
+    /// The planted `watermark-without-minus-one`: every split's bounded generator emits
+    /// `max - bound` (Flink's `BoundedOutOfOrdernessWatermarks#onPeriodicEmit`: `max - bound - 1`).
+    pub fn with_watermark_without_minus_one(mut self) -> SourceWatermarks {
+        self.without_minus_one = true;
+        for g in self.splits.values_mut() {
+            g.inner.without_minus_one = true;
+        }
+        self
     }
 
     /// The planted `idleness-ignores-activity`: no split's records reset its idleness timer

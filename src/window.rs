@@ -272,6 +272,12 @@ pub struct EventWindowOperator {
     /// The planted `window-end-inclusive`: an event-time element at a window's `end` also
     /// joins that window (Flink's window is `[start, end)`, `maxTimestamp() = end - 1`).
     end_inclusive: bool,
+    /// The planted `sliding-windows-floor-count`: a sliding assigner gives each element only
+    /// its `size / slide` (rounded down) latest windows.
+    sliding_floor: bool,
+    /// The planted `window-late-bound-exclusive`: a window is late only once its cleanup time
+    /// is strictly behind the watermark.
+    late_bound_exclusive: bool,
     /// Handler calls since the last full [`EventWindowOperator::invariants`] scan (pacing only:
     /// no part of the state, equal and hashed as nothing).
     scan: ScanPacing,
@@ -319,6 +325,8 @@ impl EventWindowOperator {
             strict_timers: false,
             timers_dropped: false,
             end_inclusive: false,
+            sliding_floor: false,
+            late_bound_exclusive: false,
             scan: ScanPacing::default(),
         }
     }
@@ -348,10 +356,24 @@ impl EventWindowOperator {
         self.end_inclusive = true;
     }
 
+    /// Plants `sliding-windows-floor-count` (see the field).
+    pub fn plant_sliding_floor(&mut self) {
+        self.sliding_floor = true;
+    }
+
+    /// Plants `window-late-bound-exclusive` (see the field).
+    pub fn plant_late_bound_exclusive(&mut self) {
+        self.late_bound_exclusive = true;
+    }
+
     /// The windows an event-time element at `ts` joins: `assignWindows`, and under the planted
     /// `window-end-inclusive` also the windows that end at `ts`.
     fn event_windows(&self, ts: i64) -> Vec<TimeWindow> {
         let mut windows = self.spec.assigner.assign(ts);
+        if let (true, WindowAssigner::Sliding { size_ms, slide_ms, .. }) = (self.sliding_floor, self.spec.assigner) {
+            // The planted bug: the latest `size / slide` windows only (Flink's order: latest first).
+            windows.truncate((size_ms / slide_ms) as usize);
+        }
         if self.end_inclusive {
             windows.extend(self.spec.assigner.assign(ts.saturating_sub(1)).into_iter().filter(|w| w.end == ts));
         }
@@ -389,6 +411,9 @@ impl EventWindowOperator {
 
     /// `isWindowLate`: the window's cleanup time is at or behind the watermark.
     pub fn is_window_late(&self, w: &TimeWindow) -> bool {
+        if self.late_bound_exclusive {
+            return self.cleanup_time(w) < self.watermark.0;
+        }
         self.cleanup_time(w) <= self.watermark.0
     }
 
@@ -637,8 +662,11 @@ impl EventWindowOperator {
     /// Panics if an event-time timer at or below the watermark did not fire.
     fn timer_invariant(&self) {
         if let Some(first) = self.timers.first().filter(|_| self.spec.time == WindowTime::Event) {
+            // Under the planted `window-late-bound-exclusive` a cleanup timer at the watermark
+            // is registered after that watermark fired (Flink fires it at the next advance).
+            let at_watermark_allowed = self.strict_timers || self.late_bound_exclusive;
             let fired_below =
-                first.timestamp > self.watermark.0 || (self.strict_timers && first.timestamp == self.watermark.0);
+                first.timestamp > self.watermark.0 || (at_watermark_allowed && first.timestamp == self.watermark.0);
             assert!(fired_below, "timer {first:?} at or below {} not fired", self.watermark);
         }
     }

@@ -430,8 +430,16 @@ impl LogSource {
 
     /// The fetch position for a stored offset (inverse of `stored_form`).
     fn resume_from(&self, stored: Offset) -> Offset {
-        if self.profile.kafka_state_is_last_read() {
-            Offset(stored.0.wrapping_add(1))
+        let next = Offset(stored.0.wrapping_add(1));
+        if self.profile.kafka_state_is_last_read() && self.variant == Variant::RestoreRereadsLastRecord {
+            // The planted bug: seek to the stored (last read) offset; the sentinel still wraps.
+            if next.0 == 0 {
+                next
+            } else {
+                stored
+            }
+        } else if self.profile.kafka_state_is_last_read() {
+            next
         } else {
             stored
         }

@@ -19,6 +19,7 @@ mod list_rescale;
 mod liveness;
 mod offsets;
 pub mod order;
+mod order_free_print;
 mod rescale_lineage;
 mod restart;
 mod retention;

@@ -143,6 +143,8 @@ fn keyed_values(
         // reference's (committed output is one consistent history). Printed output is not: a
         // restored attempt may still be catching up on one input when the run ends.
         super::graph::order_free_final_values(rows, reference, &mut anomalies);
+    } else if reference.order_free && !two_pc {
+        super::order_free_print::finished_print_final_values(spec, run, reference, rows, &mut anomalies);
     }
     let how = Judged { two_pc, replays_may_double_count, unordered, failed: !anomalies.is_empty() };
     let summary = keys_summary(reference, how, keys_seen);

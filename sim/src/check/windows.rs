@@ -15,7 +15,8 @@
 //!
 //! **Judging.** Results are matched to (key, window) by key and timestamp (the window's
 //! `maxTimestamp`). A 2PC sink's committed results are judged as the exact output; a print
-//! sink's rows (replays included) only for values that no subset of the window could give.
+//! sink's rows (replays included) for values that no subset of the window could give, and
+//! (session 36, `windows_print.rs`) for one firing that holds every surely-on-time element.
 //!
 //! * `window lost`: the job FINISHED (its bounded sources sent MAX_WATERMARK, so every window
 //!   fired) and a window with a surely-on-time element has no result (for a 2PC sink only with
@@ -51,6 +52,8 @@ mod windows_late;
 pub(in crate::check) use windows_late::cut_counts;
 #[path = "source_idleness.rs"]
 mod source_idleness;
+#[path = "windows_print.rs"]
+mod windows_print;
 #[path = "windows_processing.rs"]
 mod windows_processing;
 #[path = "windows_stages.rs"]
@@ -434,7 +437,11 @@ impl WindowJudge<'_> {
         } else {
             // Print sink: replays print again; only values no subset gives are wrong.
             let (lo, hi) = print_bounds(agg, elems, extra_counts);
-            values.iter().find(|v| **v < lo || **v > hi).map(|v| format!("printed {v}"))
+            values
+                .iter()
+                .find(|v| **v < lo || **v > hi)
+                .map(|v| format!("printed {v}"))
+                .or_else(|| windows_print::no_full_firing(&values, (low, high), elems, at_least_once))
         };
         if let Some(what) = wrong {
             anomalies.push(

@@ -414,6 +414,84 @@ fn plant_keyed_by_subtask(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLa
     }
 }
 
+/// The planted `key-group-range-end-inclusive`: the hand-off ends new subtask `i - 1`'s range
+/// at `i * max / p` instead of `(i * max - 1) / p`, so where `p` divides `i * max` the key group
+/// `i * max / p` (the first of subtask `i`, where its records route) is restored into subtask
+/// `i - 1` (the first range that holds it), with every keyed entry and timer of its keys.
+fn plant_key_group_end_inclusive(new: &JobLayout, r: &mut Rescaled) {
+    for op in &new.operators {
+        let p = op.slots.len() as u64;
+        let max = u64::from(r.vertices.get(&op.uid).map_or(op.vertex.max_parallelism, |v| v.max_parallelism));
+        for i in (1..p).filter(|i| (i * max) % p == 0) {
+            let kg = ckptsim::key_group::KeyGroup((i * max / p) as u32);
+            let in_kg =
+                |k: &Value| ckptsim::key_group::assign_to_key_group(&ckptsim::operator::key_of(k), max as u32) == kg;
+            let (hi, lo) = (op.slots[i as usize], op.slots[i as usize - 1]);
+            let tasks = &mut r.checkpoint.tasks;
+            let Some(moved) =
+                tasks.get_mut(&hi.0).and_then(|t| t.operators.get_mut(hi.1)).map(|st| take_keys(st, &in_kg))
+            else {
+                continue;
+            };
+            if let Some(dst) = tasks.get_mut(&lo.0).and_then(|t| t.operators.get_mut(lo.1)) {
+                merge_keys(dst, moved);
+            }
+        }
+    }
+}
+
+/// Removes from keyed state `st` the entries and timers of the keys `take` selects; returns
+/// them as a state of the same kind (other kinds: nothing).
+fn take_keys(st: &mut OperatorState, take: &dyn Fn(&Value) -> bool) -> OperatorState {
+    match st {
+        OperatorState::Keyed(m) => {
+            let (out, keep): (BTreeMap<_, _>, BTreeMap<_, _>) =
+                std::mem::take(m).into_iter().partition(|(k, _)| take(k));
+            *m = keep;
+            OperatorState::Keyed(out)
+        }
+        OperatorState::Window(m) => {
+            let (out, keep): (BTreeMap<_, _>, BTreeMap<_, _>) =
+                std::mem::take(m).into_iter().partition(|(k, _)| take(k));
+            *m = keep;
+            OperatorState::Window(out)
+        }
+        OperatorState::EventWindow(w) => {
+            let mut out = ckptsim::window::EventWindowState::default();
+            (out.windows, w.windows) = std::mem::take(&mut w.windows).into_iter().partition(|e| take(&e.0 .0));
+            (out.timers, w.timers) = std::mem::take(&mut w.timers).into_iter().partition(|t| take(&t.key));
+            OperatorState::EventWindow(out)
+        }
+        OperatorState::Join(j) => {
+            let mut out = ckptsim::join::JoinState::default();
+            (out.entries, j.entries) = std::mem::take(&mut j.entries).into_iter().partition(|e| take(&e.key));
+            (out.timers, j.timers) = std::mem::take(&mut j.timers).into_iter().partition(|t| take(&t.key));
+            OperatorState::Join(out)
+        }
+        _ => OperatorState::None,
+    }
+}
+
+/// Adds the entries [`take_keys`] took to `dst` (same kind), keeping the kinds' orders.
+fn merge_keys(dst: &mut OperatorState, moved: OperatorState) {
+    match (dst, moved) {
+        (OperatorState::Keyed(m), OperatorState::Keyed(x)) => m.extend(x),
+        (OperatorState::Window(m), OperatorState::Window(x)) => m.extend(x),
+        (OperatorState::EventWindow(w), OperatorState::EventWindow(x)) => {
+            w.windows.extend(x.windows);
+            w.windows.sort_by(|a, b| a.0.cmp(&b.0));
+            w.timers.extend(x.timers);
+            w.timers.sort();
+        }
+        (OperatorState::Join(j), OperatorState::Join(x)) => {
+            j.entries.extend(x.entries);
+            j.timers.extend(x.timers);
+            j.timers.sort();
+        }
+        _ => {}
+    }
+}
+
 /// The planted `split-state-by-subtask` (user list state and a 2PC sink's transactions) and
 /// `union-rescale-drops-beyond` (union list state): new subtask `i` of an operator whose
 /// parallelism changed restores old subtask `i`'s entries only, nothing of the old subtasks
@@ -545,6 +623,9 @@ pub(crate) fn hand_off(
     }
     if spec.variant == ckptsim::Variant::RescaleKeyedBySubtask {
         plant_keyed_by_subtask(cp, &old, &new, &mut rescaled);
+    }
+    if spec.variant == ckptsim::Variant::KeyGroupRangeEndInclusive {
+        plant_key_group_end_inclusive(&new, &mut rescaled);
     }
     if matches!(spec.variant, ckptsim::Variant::SplitStateBySubtask | ckptsim::Variant::UnionRescaleDropsBeyond) {
         plant_lists_by_subtask(cp, &old, &new, &mut rescaled, spec.variant);
