@@ -452,8 +452,8 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
         // checker against the run's record of which elements it took (`windows_late.rs`).
         // A join fed by a late side output (session 29): against the run's record of what the
         // join took, dropped and emitted (`joins_late.rs`).
-        if let Some((join, window)) = spec.late_join_of(s).and_then(|j| spec.late_fed_join(j).map(|(w, _)| (j, w))) {
-            let [eo, alo, st] = super::joins::late_join(spec, run, &rows, graphs, (window, join, s));
+        if let Some(join) = spec.late_join_of(s) {
+            let [eo, alo, st] = super::joins::late_join(spec, run, &rows, graphs, (join, s));
             let why = "join after a late side output: judged by its delivery checker";
             for v in [eo, alo, st, Verdict::skip("liveness", why)] {
                 per_checker.entry(v.checker).or_default().push((name.clone(), v));

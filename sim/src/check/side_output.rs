@@ -347,6 +347,16 @@ pub(in crate::check) fn side_functions(spec: &JobSpec, last: usize) -> Vec<Opera
     split_at_aggregate(spec, last).0
 }
 
+/// The keyed aggregate on the side branch that ends at operator `last` (the late input of a
+/// join fed by a late side output, session 36) and the maps between it and `last`, if it has one.
+pub(in crate::check) fn branch_aggregate(
+    spec: &JobSpec,
+    last: usize,
+) -> Option<(ckptsim::operator::Aggregate, Vec<OperatorKind>)> {
+    let OpKind::Aggregate(a) = spec.operators[aggregate_of(spec, last)?].kind else { return None };
+    Some((a, split_at_aggregate(spec, last).1))
+}
+
 /// The keyed aggregate on the side branch of `sink`, if any.
 fn aggregate_of(spec: &JobSpec, sink: usize) -> Option<usize> {
     branch(spec, sink).into_iter().find(|&o| matches!(spec.operators[o].kind, OpKind::Aggregate(_)))
