@@ -486,6 +486,7 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
         let (eo, alo) = (exactly_once(view, &rows, reference), at_least_once(view, &rows, reference));
         let (eo, alo) = if printed { (eo, with_fan_out(alo)) } else { (with_fan_out(eo), alo) };
         let eo = super::side_output::with_join_late_in_both(spec, run, &rows, graphs, s, eo);
+        let alo = super::side_output::with_join_late_in_both(spec, run, &rows, graphs, s, alo);
         for v in [eo, alo, state(view, &rows, reference), liveness_with(view, &rows, reference)] {
             per_checker.entry(v.checker).or_default().push((name.clone(), v));
         }
