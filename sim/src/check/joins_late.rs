@@ -31,6 +31,11 @@
 //!   record checked against its inputs, its buffers replayed from the restored cut.
 //! * `late-join-state` (session 35, the `state` checker): behind a keyed aggregate, the committed
 //!   values in commit order replay it (two-phase-commit sink, exactly-once checkpoints).
+//! * `late-join-branch-state` (session 36, the `state` checker, `joins_replay.rs`): a keyed
+//!   aggregate on a side branch before the join, its values replayed from the join's record.
+//!
+//! Session 36: both inputs may be side branches (of the one window's late output); every
+//! late-fed side is followed (`late-join-missed` per side, with that side's functions).
 
 use super::*;
 use crate::world::graph::Graph;

@@ -23,6 +23,11 @@
 //!   (the planted `join-snapshot-without-right`), a lost timer or a pairing bug.
 //! * `late-join-unfounded`: the attempt emitted a row that its replayed buffers do not make.
 //!
+//! Session 36: a keyed running aggregate on a late side branch before the join (`Branch`) is
+//! replayed beside the buffers: its value per (side, key) is restored from the same cut, and
+//! each element the attempt received on that side is folded through it and the maps after it;
+//! `late-join-branch-state` names a received value the fold does not give (the `state` checker).
+//!
 //! An attempt restored from a cut the replay does not know (a snapshot taken by no recorded
 //! attempt, e.g. after a rescale whose keys it does not follow) is not judged; the summary
 //! counts it. Linear in the record: each element is compared with its key's buffered partners,
