@@ -678,6 +678,17 @@ mod tests {
         Some((k, a, b))
     }
 
+    /// Scenario `file` at seed 1, whose `exactly-once` and `state` verdicts pass, the latter's
+    /// summary saying `says`.
+    fn passing_state(file: &str, says: &str) -> (JobSpec, RunResult) {
+        let (spec, run, v) = judged(file);
+        assert_eq!(v.passed, Some(true), "{}: {:?}", v.summary, v.anomalies);
+        let state = verdict(&spec, &run, "state");
+        assert_eq!(state.passed, Some(true), "{}: {:?}", state.summary, state.anomalies);
+        assert!(state.summary.contains(says), "{}", state.summary);
+        (spec, run)
+    }
+
     /// The verdict of `checker` for `run` of `spec`.
     fn verdict(spec: &JobSpec, run: &RunResult, checker: &str) -> Verdict {
         let all = check_all(spec, run, &reference::compute(spec));
@@ -692,11 +703,8 @@ mod tests {
     #[test]
     fn functions_and_a_keyed_sum_behind_the_join_are_followed() {
         use std::sync::Arc;
-        let (spec, run, v) = judged("eventtime/late-join-then-sum-2pc.toml");
-        assert_eq!(v.passed, Some(true), "{}: {:?}", v.summary, v.anomalies);
-        let state = verdict(&spec, &run, "state");
-        assert_eq!(state.passed, Some(true), "{}: {:?}", state.summary, state.anomalies);
-        assert!(state.summary.contains("committed keyed values replay the aggregate"), "{}", state.summary);
+        let (spec, run) =
+            passing_state("eventtime/late-join-then-sum-2pc.toml", "committed keyed values replay the aggregate");
         let committed: BTreeSet<Id> = run.committed.iter().map(|r| (r.lineage.input_seq, r.lineage.sub)).collect();
         let odd = |v: &Value| {
             let (_, a, b) = match v {
@@ -734,18 +742,14 @@ mod tests {
     #[test]
     fn a_keyed_sum_before_the_join_is_replayed_from_the_join_record() {
         use std::sync::Arc;
-        let (spec, run, v) = judged("eventtime/late-sum-into-join-2pc.toml");
-        assert_eq!(v.passed, Some(true), "{}: {:?}", v.summary, v.anomalies);
-        let state = verdict(&spec, &run, "state");
-        assert_eq!(state.passed, Some(true), "{}: {:?}", state.summary, state.anomalies);
-        assert!(state.summary.contains("values the join received replay it"), "{}", state.summary);
+        let (spec, run) = passing_state("eventtime/late-sum-into-join-2pc.toml", "values the join received replay it");
         let late_side =
             spec.late_fed_join(spec.operators.iter().position(|o| o.name == "LateJoin").unwrap()).unwrap().1 as u32;
         let restored: BTreeSet<(TaskId, ckptsim::Attempt)> =
             run.join_restores.iter().filter(|r| r.2.is_some()).map(|r| (r.0, r.1)).collect();
         let at: BTreeMap<Id, Value> =
             run.late_records.iter().map(|r| ((r.lineage.input_seq, r.lineage.sub), r.value.clone())).collect();
-        let first_of = |r: &&JoinRow| {
+        let holds_more = |r: &&JoinRow| {
             let n =
                 super::super::windows::number(at.get(&(r.lineage.input_seq, r.lineage.sub)).expect("a late element"));
             super::super::windows::number(&r.value) != 2 * n
@@ -756,7 +760,7 @@ mod tests {
                 .iter()
                 .filter(on_side)
                 .filter(|r| restored.contains(&(r.task, r.attempt)))
-                .any(|r| first_of(&r)),
+                .any(|r| holds_more(&r)),
             "a restored attempt receives a total that holds earlier elements"
         );
         let mut changed = run.clone();
