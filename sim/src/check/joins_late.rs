@@ -368,8 +368,11 @@ struct LateSide {
     window: usize,
     side: u32,
     functions: Vec<OperatorKind>,
-    aggregate: Option<Result<(ckptsim::operator::Aggregate, Vec<OperatorKind>, BTreeMap<Id, Record>), &'static str>>,
+    aggregate: Option<Result<BranchAggregate, &'static str>>,
 }
+
+/// A side branch's keyed aggregate, the maps after it, and each late element as it reaches it.
+type BranchAggregate = (ckptsim::operator::Aggregate, Vec<OperatorKind>, BTreeMap<Id, Record>);
 
 impl LateSide {
     /// The replay's view of its keyed aggregate, when it is judged.
