@@ -452,8 +452,8 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
         // checker against the run's record of which elements it took (`windows_late.rs`).
         // A join fed by a late side output (session 29): against the run's record of what the
         // join took, dropped and emitted (`joins_late.rs`).
-        if let Some((join, window)) = spec.late_join_of(s).and_then(|j| spec.late_fed_join(j).map(|(w, _)| (j, w))) {
-            let [eo, alo, st] = super::joins::late_join(spec, run, &rows, graphs, (window, join, s));
+        if let Some(join) = spec.late_join_of(s) {
+            let [eo, alo, st] = super::joins::late_join(spec, run, &rows, graphs, (join, s));
             let why = "join after a late side output: judged by its delivery checker";
             for v in [eo, alo, st, Verdict::skip("liveness", why)] {
                 per_checker.entry(v.checker).or_default().push((name.clone(), v));
@@ -486,6 +486,7 @@ pub fn check_graph_with(spec: &JobSpec, run: &RunResult, parts: &GraphParts) -> 
         let (eo, alo) = (exactly_once(view, &rows, reference), at_least_once(view, &rows, reference));
         let (eo, alo) = if printed { (eo, with_fan_out(alo)) } else { (with_fan_out(eo), alo) };
         let eo = super::side_output::with_join_late_in_both(spec, run, &rows, graphs, s, eo);
+        let alo = super::side_output::with_join_late_in_both(spec, run, &rows, graphs, s, alo);
         for v in [eo, alo, state(view, &rows, reference), liveness_with(view, &rows, reference)] {
             per_checker.entry(v.checker).or_default().push((name.clone(), v));
         }

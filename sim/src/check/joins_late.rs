@@ -31,6 +31,11 @@
 //!   record checked against its inputs, its buffers replayed from the restored cut.
 //! * `late-join-state` (session 35, the `state` checker): behind a keyed aggregate, the committed
 //!   values in commit order replay it (two-phase-commit sink, exactly-once checkpoints).
+//! * `late-join-branch-state` (session 36, the `state` checker, `joins_replay.rs`): a keyed
+//!   aggregate on a side branch before the join, its values replayed from the join's record.
+//!
+//! Session 36: both inputs may be side branches (of the one window's late output); every
+//! late-fed side is followed (`late-join-missed` per side, with that side's functions).
 
 use super::*;
 use crate::world::graph::Graph;
@@ -52,7 +57,7 @@ pub(in crate::check) fn late_join(
     run: &RunResult,
     rows: &RunResult,
     graphs: &[(u64, Graph)],
-    (window, join, sink): (usize, usize, usize),
+    (join, sink): (usize, usize),
 ) -> [Verdict; 3] {
     let two_pc = matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink);
     let (name, other) = if two_pc { ("exactly-once", "at-least-once") } else { ("at-least-once", "exactly-once") };
@@ -61,7 +66,7 @@ pub(in crate::check) fn late_join(
     } else {
         "join after a late side output: no two-phase-commit sink"
     };
-    let (verdict, state) = match judge(spec, run, rows, graphs, (window, join, sink), two_pc) {
+    let (verdict, state) = match judge(spec, run, rows, graphs, (join, sink), two_pc) {
         Ok((anomalies, summary, state)) => (Verdict::from(name, anomalies, summary), state),
         Err(why) => (Verdict::skip(name, why), Verdict::skip("state", why)),
     };
@@ -79,7 +84,7 @@ fn judge(
     run: &RunResult,
     rows: &RunResult,
     graphs: &[(u64, Graph)],
-    (window, join, sink): (usize, usize, usize),
+    (join, sink): (usize, usize),
     two_pc: bool,
 ) -> Result<(Vec<Finding>, String, Verdict), &'static str> {
     let join_tasks: BTreeSet<TaskId> =
@@ -98,28 +103,31 @@ fn judge(
         .collect();
     let restores: Vec<_> = run.join_restores.iter().filter(|r| join_tasks.contains(&r.0)).copied().collect();
     let rescaled = rescaled(run, graphs, join, &spec.operators[join].name);
-    let replayed =
-        super::joins_replay::replay(join_spec, &spec.operators[join].name, &record, &restores, &cuts, &rescaled);
-    let late_side = spec.late_fed_join(join).map_or(0, |(_, k)| k as u32);
-    let tally = tally(&record, late_side, held(spec, run, two_pc));
+    let sides = late_sides(spec, run, graphs, join);
+    let branches = sides.iter().filter_map(LateSide::branch).collect();
+    let jname = spec.operators[join].name.as_str();
+    let replayed = super::joins_replay::replay(join_spec, jname, &record, &restores, &cuts, (&rescaled, branches));
+    let tally = tally(&record, &sides, held(spec, run, two_pc));
     let after = after_join(spec, join, sink);
     let outs = outputs(&after, &tally.emitted)?;
     let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
     let mut anomalies = replayed.findings;
     sink_rules(spec, (join, sink), sink_rows, &tally, &outs, two_pc, &mut anomalies);
     let what = ("late-join-missed", "late join missed");
-    let jname = spec.operators[join].name.as_str();
-    // The side branch's functions before the join (session 31: filter and flat_map too): a
-    // filtered element is not required, each output of a flat_map is, by its own lineage.
-    let functions = super::side_output::side_functions(spec, spec.op_inputs(join)[late_side as usize]);
-    super::windows::late_missed(spec, run, graphs, (window, jname, &functions), &tally.judged, what, &mut anomalies);
+    let none = BTreeSet::new();
+    for s in &sides {
+        let judged = tally.judged.get(&s.side).unwrap_or(&none);
+        super::windows::late_missed(spec, run, graphs, (s.window, jname, &s.functions), judged, what, &mut anomalies);
+    }
     let state = keyed_state(spec, run, sink_rows, &after, &outs, (join, sink), two_pc);
+    let state = with_branch_state(spec, state, &sides, replayed.branches);
+    let windows: Vec<String> = sides.iter().map(|s| format!("`{}.late`", spec.operators[s.window].name)).collect();
     let Tally { emitted, held_pairs, took, late, .. } = tally;
     let summary = format!(
-        "join `{jname}` after `{}.late`: {} rows of `{}` judged against the run's record ({took} elements \
+        "join `{jname}` after {}: {} rows of `{}` judged against the run's record ({took} elements \
          taken, {late} dropped late, {} pairs emitted, {} held by a completed checkpoint{}); its buffers \
          replayed in {} attempts ({} pairs expected){}",
-        spec.operators[window].name,
+        windows.join(" and "),
         sink_rows.len(),
         spec.operators[sink].name,
         emitted.len(),
@@ -352,6 +360,115 @@ fn keyed_state(
     Verdict::from("state", anomalies, summary)
 }
 
+/// One input of the join fed by a late side output (session 36: both may be): the window (or
+/// join) whose late side output it reads, the join side, the branch's functions before its keyed
+/// aggregate (all of them without one), and the aggregate with the maps after it and each late
+/// element as it reaches it, or why it is not judged.
+struct LateSide {
+    window: usize,
+    side: u32,
+    functions: Vec<OperatorKind>,
+    aggregate: Option<Result<BranchAggregate, &'static str>>,
+}
+
+/// A side branch's keyed aggregate, the maps after it, and each late element as it reaches it.
+type BranchAggregate = (ckptsim::operator::Aggregate, Vec<OperatorKind>, BTreeMap<Id, Record>);
+
+impl LateSide {
+    /// The replay's view of its keyed aggregate, when it is judged.
+    fn branch(&self) -> Option<super::joins_replay::Branch<'_>> {
+        let Some(Ok((aggregate, post, at))) = &self.aggregate else { return None };
+        Some(super::joins_replay::Branch {
+            side: self.side,
+            aggregate: *aggregate,
+            post: post.clone(),
+            at_aggregate: at,
+        })
+    }
+}
+
+/// The inputs of `join` fed by a late side output, in input order. The branch's functions
+/// before the join (session 31: filter and flat_map too): a filtered element is not required,
+/// each output of a flat_map is, by its own lineage; before a keyed aggregate on the branch
+/// (session 36), which keeps each element's lineage.
+fn late_sides(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], join: usize) -> Vec<LateSide> {
+    let exact = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce;
+    let ins = spec.op_inputs(join);
+    let mut sides = Vec::new();
+    for (window, k) in spec.late_fed_sides(join) {
+        let functions = super::side_output::side_functions(spec, ins[k]);
+        let aggregate = super::side_output::branch_aggregate(spec, ins[k]).map(|(a, post)| {
+            if !exact {
+                return Err("at-least-once checkpoints: the join's cut may hold values the aggregate's state does not");
+            }
+            Ok((a, post, late_at_aggregate(run, graphs, window, &functions)))
+        });
+        sides.push(LateSide { window, side: k as u32, functions, aggregate });
+    }
+    sides
+}
+
+/// The `state` verdict with each side branch's aggregate before the join judged (session 36,
+/// `late-join-branch-state`, from the replay of the join's record, `judged` in the order of
+/// `sides` with a judged aggregate), or the reason it is not.
+fn with_branch_state(
+    spec: &JobSpec,
+    state: Verdict,
+    sides: &[LateSide],
+    judged: Vec<Result<(Vec<Finding>, usize), &'static str>>,
+) -> Verdict {
+    let mut judged = judged.into_iter();
+    let (mut found, mut said, mut any) = (Vec::new(), Vec::new(), false);
+    for s in sides {
+        let Some(aggregate) = &s.aggregate else { continue };
+        let what = format!("`{}.late`'s keyed aggregate before the join", spec.operators[s.window].name);
+        match aggregate.as_ref().err().copied().map_or_else(|| judged.next().unwrap_or(Err("not replayed")), Err) {
+            Ok((f, n)) => {
+                found.extend(f);
+                any = true;
+                said.push(format!("{what}: {n} values the join received replay it"));
+            }
+            Err(why) => said.push(format!("{what} not judged: {why}")),
+        }
+    }
+    if said.is_empty() {
+        return state;
+    }
+    let said = said.join("; ");
+    match state.passed {
+        None if any => Verdict::from("state", found, said),
+        None => Verdict::skip("state", &said),
+        Some(_) => {
+            let mut anomalies = state.anomalies;
+            anomalies.extend(found);
+            Verdict::from("state", anomalies, format!("{}; {said}", state.summary))
+        }
+    }
+}
+
+/// Per lineage, each late element `window`'s tasks sent, as it reaches the side branch's keyed
+/// aggregate (through the branch's `functions` before it, as their tasks apply them).
+fn late_at_aggregate(
+    run: &RunResult,
+    graphs: &[(u64, Graph)],
+    window: usize,
+    functions: &[OperatorKind],
+) -> BTreeMap<Id, Record> {
+    let window_tasks: BTreeSet<TaskId> =
+        crate::world::graph::tasks_of_operator(graphs, window).into_iter().flat_map(|(_, t)| t).collect();
+    let mut ops: Vec<Operator> = functions.iter().map(|k| Operator::new(*k, vec![])).collect();
+    let mut counters = SurvivingCounters::default();
+    let mut at = BTreeMap::new();
+    for r in run.late_records.iter().filter(|r| window_tasks.contains(&r.task)) {
+        let rec = Record { value: r.value.clone(), lineage: r.lineage, timestamp: r.timestamp };
+        let (out, _) = crate::check::records_through(ops.iter_mut(), &mut counters, vec![rec], "late-aggregate");
+        for x in out {
+            at.entry((x.lineage.input_seq, x.lineage.sub)).or_insert(x);
+        }
+    }
+    at
+}
+
 /// The new jobs that restored `join` (named `name`) with a rescale, for the replay.
 fn rescaled(run: &RunResult, graphs: &[(u64, Graph)], join: usize, name: &str) -> Vec<super::joins_replay::Rescaled> {
     run.rescales
@@ -385,15 +502,16 @@ struct Tally {
     /// Per pair, the row the join emitted first (every emission of a pair has its value).
     emitted: BTreeMap<Id, Record>,
     held_pairs: BTreeMap<Id, u64>,
-    judged: BTreeSet<Id>,
+    /// Per late-fed side, the elements the join judged there.
+    judged: BTreeMap<u32, BTreeSet<Id>>,
     took: usize,
     late: usize,
 }
 
 /// Walks the join's record in order, counting each attempt's position for the snapshot cuts.
-fn tally(record: &[&JoinRow], late_side: u32, held_by: impl Fn(TaskId, ckptsim::Attempt, u64) -> bool) -> Tally {
+fn tally(record: &[&JoinRow], sides: &[LateSide], held_by: impl Fn(TaskId, ckptsim::Attempt, u64) -> bool) -> Tally {
     let mut t =
-        Tally { emitted: BTreeMap::new(), held_pairs: BTreeMap::new(), judged: BTreeSet::new(), took: 0, late: 0 };
+        Tally { emitted: BTreeMap::new(), held_pairs: BTreeMap::new(), judged: BTreeMap::new(), took: 0, late: 0 };
     let mut position: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
     for r in record {
         let p = position.entry((r.task, r.attempt)).or_default();
@@ -418,8 +536,8 @@ fn tally(record: &[&JoinRow], late_side: u32, held_by: impl Fn(TaskId, ckptsim::
                 } else {
                     t.late += 1;
                 }
-                if side == late_side {
-                    t.judged.insert(id);
+                if sides.iter().any(|s| s.side == side) {
+                    t.judged.entry(side).or_default().insert(id);
                 }
             }
         }
@@ -563,6 +681,17 @@ mod tests {
         Some((k, a, b))
     }
 
+    /// Scenario `file` at seed 1, whose `exactly-once` and `state` verdicts pass, the latter's
+    /// summary saying `says`.
+    fn passing_state(file: &str, says: &str) -> (JobSpec, RunResult) {
+        let (spec, run, v) = judged(file);
+        assert_eq!(v.passed, Some(true), "{}: {:?}", v.summary, v.anomalies);
+        let state = verdict(&spec, &run, "state");
+        assert_eq!(state.passed, Some(true), "{}: {:?}", state.summary, state.anomalies);
+        assert!(state.summary.contains(says), "{}", state.summary);
+        (spec, run)
+    }
+
     /// The verdict of `checker` for `run` of `spec`.
     fn verdict(spec: &JobSpec, run: &RunResult, checker: &str) -> Verdict {
         let all = check_all(spec, run, &reference::compute(spec));
@@ -577,11 +706,8 @@ mod tests {
     #[test]
     fn functions_and_a_keyed_sum_behind_the_join_are_followed() {
         use std::sync::Arc;
-        let (spec, run, v) = judged("eventtime/late-join-then-sum-2pc.toml");
-        assert_eq!(v.passed, Some(true), "{}: {:?}", v.summary, v.anomalies);
-        let state = verdict(&spec, &run, "state");
-        assert_eq!(state.passed, Some(true), "{}: {:?}", state.summary, state.anomalies);
-        assert!(state.summary.contains("committed keyed values replay the aggregate"), "{}", state.summary);
+        let (spec, run) =
+            passing_state("eventtime/late-join-then-sum-2pc.toml", "committed keyed values replay the aggregate");
         let committed: BTreeSet<Id> = run.committed.iter().map(|r| (r.lineage.input_seq, r.lineage.sub)).collect();
         let odd = |v: &Value| {
             let (_, a, b) = match v {
@@ -608,6 +734,49 @@ mod tests {
         let mut lost = run.clone();
         lost.committed = run.committed.iter().filter(|r| r.lineage != row.lineage).collect();
         assert!(kinds_of(&spec, &lost).contains(&"late-join-lost".to_owned()));
+    }
+
+    /// Session 36: a keyed running sum (then `double_value`) on the side branch before the join
+    /// (`late-sum-into-join-2pc`, seed 1). The run passes `exactly-once` and `state`, and the
+    /// fold reads restored cuts: some attempt of the join, restored from a checkpoint, receives a
+    /// late element whose value is not the sum of that element alone (the key's restored total
+    /// is in it). A received value changed is `late-join-branch-state`; the same record read as
+    /// if every attempt started empty (the cut ignored) would not pass either.
+    #[test]
+    fn a_keyed_sum_before_the_join_is_replayed_from_the_join_record() {
+        use std::sync::Arc;
+        let (spec, run) = passing_state("eventtime/late-sum-into-join-2pc.toml", "values the join received replay it");
+        let late_side =
+            spec.late_fed_join(spec.operators.iter().position(|o| o.name == "LateJoin").unwrap()).unwrap().1 as u32;
+        let restored: BTreeSet<(TaskId, ckptsim::Attempt)> =
+            run.join_restores.iter().filter(|r| r.2.is_some()).map(|r| (r.0, r.1)).collect();
+        let at: BTreeMap<Id, Value> =
+            run.late_records.iter().map(|r| ((r.lineage.input_seq, r.lineage.sub), r.value.clone())).collect();
+        let holds_more = |r: &&JoinRow| {
+            let n =
+                super::super::windows::number(at.get(&(r.lineage.input_seq, r.lineage.sub)).expect("a late element"));
+            super::super::windows::number(&r.value) != 2 * n
+        };
+        let on_side = |r: &&JoinRow| matches!(r.event, JoinEvent::Took(s) | JoinEvent::Late(s) if s == late_side);
+        assert!(
+            run.join_judgments
+                .iter()
+                .filter(on_side)
+                .filter(|r| restored.contains(&(r.task, r.attempt)))
+                .any(|r| holds_more(&r)),
+            "a restored attempt receives a total that holds earlier elements"
+        );
+        let mut changed = run.clone();
+        let i = changed.join_judgments.iter().position(|r| on_side(&r)).expect("a late element at the join");
+        let (k, n) =
+            (key_of(&changed.join_judgments[i].value), super::super::windows::number(&changed.join_judgments[i].value));
+        changed.join_judgments[i].value = Value::Pair(Arc::from(k.to_string().as_str()), n + 2);
+        let kinds: Vec<_> = verdict(&spec, &changed, "state").anomalies.into_iter().filter_map(|f| f.kind).collect();
+        assert_eq!(kinds, vec!["late-join-branch-state"]);
+        let mut fresh = run.clone();
+        fresh.join_restores.iter_mut().for_each(|r| r.2 = None);
+        let v = verdict(&spec, &fresh, "state");
+        assert!(v.anomalies.iter().any(|f| f.kind.as_deref() == Some("late-join-branch-state")), "{}", v.summary);
     }
 
     /// The kinds of the `exactly-once` and `at-least-once` findings of `run`.

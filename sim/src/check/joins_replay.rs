@@ -23,6 +23,11 @@
 //!   (the planted `join-snapshot-without-right`), a lost timer or a pairing bug.
 //! * `late-join-unfounded`: the attempt emitted a row that its replayed buffers do not make.
 //!
+//! Session 36: a keyed running aggregate on a late side branch before the join (`Branch`) is
+//! replayed beside the buffers: its value per (side, key) is restored from the same cut, and
+//! each element the attempt received on that side is folded through it and the maps after it;
+//! `late-join-branch-state` names a received value the fold does not give (the `state` checker).
+//!
 //! An attempt restored from a cut the replay does not know (a snapshot taken by no recorded
 //! attempt, e.g. after a rescale whose keys it does not follow) is not judged; the summary
 //! counts it. Linear in the record: each element is compared with its key's buffered partners,
@@ -51,18 +56,22 @@ struct Buffers {
     /// join's pending windows.
     timers: BTreeSet<(i64, Value, u32)>,
     watermark: Option<i64>,
+    /// Session 36: the keyed aggregate on a late side branch, per (join side, key) the value it
+    /// emitted last for the elements this attempt received (Flink's reduce state holds the last
+    /// result).
+    sums: BTreeMap<(u32, Value), Value>,
 }
 
 impl Buffers {
     /// Restored buffers: the entries of a cut with their timers, the watermark afresh.
-    fn restored(by_key: BTreeMap<(Value, u32), Vec<Entry>>, join: JoinSpec) -> Buffers {
+    fn restored(held: Held, join: JoinSpec) -> Buffers {
         let mut timers = BTreeSet::new();
-        for ((key, side), entries) in &by_key {
+        for ((key, side), entries) in &held.by_key {
             for e in entries {
                 timers.insert(timer_of(join, *side, e.ts, key));
             }
         }
-        Buffers { by_key, timers, watermark: None }
+        Buffers { by_key: held.by_key, timers, watermark: None, sums: held.sums }
     }
 }
 
@@ -108,6 +117,35 @@ pub(super) struct Replayed {
     pub unknown: usize,
     /// Pairs the replay expected and compared.
     pub pairs: usize,
+    /// Session 36: per side branch with a keyed aggregate, the `late-join-branch-state` findings
+    /// and how many values were compared, or why the aggregate was not judged.
+    pub branches: Vec<Result<(Vec<Finding>, usize), &'static str>>,
+}
+
+/// The keyed running aggregate on the late side branch before the join (session 36,
+/// `W.late -> ... -> key_by -> sum -> map* -> key_by -> join`): the join input it feeds, the
+/// aggregate and the maps after it, and per lineage the record that reaches the aggregate (each
+/// late element through the branch's functions before it, which keep or renumber lineages as
+/// the branch's tasks do; the aggregate and maps keep them).
+pub(super) struct Branch<'a> {
+    pub side: u32,
+    pub aggregate: ckptsim::operator::Aggregate,
+    pub post: Vec<ckptsim::operator::OperatorKind>,
+    pub at_aggregate: &'a BTreeMap<(u64, u32), ckptsim::record::Record>,
+}
+
+/// The branch's replay: the operators it runs one element at a time, what it found.
+struct BranchRun<'a> {
+    side: u32,
+    at_aggregate: &'a BTreeMap<(u64, u32), ckptsim::record::Record>,
+    aggregate: ckptsim::operator::Operator,
+    post: Vec<ckptsim::operator::Operator>,
+    counters: ckptsim::operator::SurvivingCounters,
+    out: Vec<Finding>,
+    judged: usize,
+    /// Why the fold does not apply (a map between the aggregate and the join changed a key, so
+    /// one key's values may reach several join subtasks).
+    skip: Option<&'static str>,
 }
 
 /// Replays the join `join` (named `jname`) of `spec` from `record` (its tasks' rows in time
@@ -119,7 +157,7 @@ pub(super) fn replay(
     record: &[&JoinRow],
     restores: &[(TaskId, Attempt, Option<CheckpointId>)],
     cuts: &[(TaskId, Attempt, CheckpointId, u64)],
-    rescaled: &[Rescaled],
+    (rescaled, branches): (&[Rescaled], Vec<Branch<'_>>),
 ) -> Replayed {
     let restored_from: BTreeMap<(TaskId, Attempt), Option<CheckpointId>> =
         restores.iter().map(|(t, a, c)| ((*t, *a), *c)).collect();
@@ -130,7 +168,29 @@ pub(super) fn replay(
         cuts_of.entry((*t, *a)).or_default().push((*n, *c));
     }
     cuts_of.values_mut().for_each(|v| v.sort_unstable());
-    let mut r = Run { join, jname, held: BTreeMap::new(), cuts_of, rescaled, out: Vec::new(), pairs: 0 };
+    let branches = branches.into_iter().map(|b| BranchRun {
+        side: b.side,
+        at_aggregate: b.at_aggregate,
+        aggregate: ckptsim::operator::Operator::new(
+            ckptsim::operator::OperatorKind::KeyedAggregate(b.aggregate),
+            vec![],
+        ),
+        post: b.post.into_iter().map(|k| ckptsim::operator::Operator::new(k, vec![])).collect(),
+        counters: ckptsim::operator::SurvivingCounters::default(),
+        out: Vec::new(),
+        judged: 0,
+        skip: None,
+    });
+    let mut r = Run {
+        join,
+        jname,
+        held: BTreeMap::new(),
+        cuts_of,
+        rescaled,
+        out: Vec::new(),
+        pairs: 0,
+        branches: branches.collect(),
+    };
     let mut attempts: BTreeMap<(TaskId, Attempt), Replay> = BTreeMap::new();
     // Attempts start in deployment order, each before its own rows: one with no rows still
     // takes its snapshots (its restored buffers).
@@ -158,7 +218,8 @@ pub(super) fn replay(
         r.settle(*key, rep);
     }
     let judged = attempts.values().filter(|a| a.buffers.is_some()).count();
-    Replayed { findings: r.out, judged, unknown: attempts.len() - judged, pairs: r.pairs }
+    let branches = r.branches.into_iter().map(|b| b.skip.map_or(Ok((b.out, b.judged)), Err)).collect();
+    Replayed { findings: r.out, judged, unknown: attempts.len() - judged, pairs: r.pairs, branches }
 }
 
 /// A new job that restored the join from a savepoint or retained checkpoint with other
@@ -173,8 +234,12 @@ pub(super) struct Rescaled {
     pub subtask: BTreeMap<TaskId, u32>,
 }
 
-/// Buffers by (key, side), as a cut holds them.
-type Held = BTreeMap<(Value, u32), Vec<Entry>>;
+/// Buffers by (key, side), and the side branch's aggregate values by key, as a cut holds them.
+#[derive(Clone, Debug, Default)]
+struct Held {
+    by_key: BTreeMap<(Value, u32), Vec<Entry>>,
+    sums: BTreeMap<(u32, Value), Value>,
+}
 
 /// The replay's shared state: the buffers each restored checkpoint's cut holds per task (None:
 /// unknown), the remaining cuts per attempt, the rescales, the findings.
@@ -186,6 +251,7 @@ struct Run<'a> {
     rescaled: &'a [Rescaled],
     out: Vec<Finding>,
     pairs: usize,
+    branches: Vec<BranchRun<'a>>,
 }
 
 impl Run<'_> {
@@ -220,14 +286,16 @@ impl Run<'_> {
         if tasks.len() != r.old_parallelism as usize {
             return None;
         }
-        let mut mine = Held::new();
+        let mut mine = Held::default();
+        let to =
+            |k: &Value| ckptsim::key_group::assign_key_to_parallel_operator(k, r.max_parallelism, r.new_parallelism);
         for held in tasks.values() {
-            for ((k, side), entries) in held.as_ref()? {
-                let to = ckptsim::key_group::assign_key_to_parallel_operator(k, r.max_parallelism, r.new_parallelism);
-                if to == subtask {
-                    mine.entry((k.clone(), *side)).or_default().extend(entries.iter().copied());
-                }
+            let held = held.as_ref()?;
+            for ((k, side), entries) in held.by_key.iter().filter(|((k, _), _)| to(k) == subtask) {
+                mine.by_key.entry((k.clone(), *side)).or_default().extend(entries.iter().copied());
             }
+            mine.sums
+                .extend(held.sums.iter().filter(|((_, k), _)| to(k) == subtask).map(|(k, v)| (k.clone(), v.clone())));
         }
         Some(mine)
     }
@@ -237,7 +305,8 @@ impl Run<'_> {
         let Some(cuts) = self.cuts_of.get_mut(&key) else { return };
         while cuts.first().is_some_and(|(n, _)| *n <= rep.position) {
             let (_, c) = cuts.remove(0);
-            self.held.entry(c).or_default().insert(key.0, rep.buffers.as_ref().map(|b| b.by_key.clone()));
+            let held = rep.buffers.as_ref().map(|b| Held { by_key: b.by_key.clone(), sums: b.sums.clone() });
+            self.held.entry(c).or_default().insert(key.0, held);
         }
     }
 
@@ -251,6 +320,9 @@ impl Run<'_> {
         }
         self.settle(key, rep);
         rep.event_at = row.time_ms;
+        if let Some(b) = rep.buffers.as_mut() {
+            self.branches.iter_mut().for_each(|branch| branch.step(key, &mut b.sums, row));
+        }
         if let Some(b) = rep.buffers.as_mut() {
             match row.event {
                 JoinEvent::Took(side) => took(self.join, b, side.min(1), row, &mut rep.expected),
@@ -308,6 +380,55 @@ impl Run<'_> {
                 .with("input", l.input_seq),
             );
         }
+    }
+}
+
+impl BranchRun<'_> {
+    /// An element of the branch's side received (taken or dropped late) by `key`'s attempt: its
+    /// value must be the aggregate's, folded from the values that attempt's buffers hold for its
+    /// key (restored from the cut, then each element received since), through the maps after
+    /// it. The fold holds under exactly-once checkpoints (the caller's condition): a key's
+    /// values reach one join subtask in the aggregate's order on one channel, and the join's
+    /// snapshot cuts that channel at the aggregate's barrier, so the join's cut holds for the
+    /// key the aggregate's state in the same checkpoint; an unaligned snapshot's channel state
+    /// is received by the restored attempt first, in the order the aggregate emitted it.
+    fn step(&mut self, (task, attempt): (TaskId, Attempt), sums: &mut BTreeMap<(u32, Value), Value>, row: &JoinRow) {
+        let (JoinEvent::Took(side) | JoinEvent::Late(side)) = row.event else { return };
+        if side != self.side || self.skip.is_some() {
+            return;
+        }
+        let Some(rec) = self.at_aggregate.get(&(row.lineage.input_seq, row.lineage.sub)) else { return };
+        let key = key_of(&rec.value);
+        if key_of(&row.value) != key {
+            self.skip = Some("a map after the side branch's aggregate changes the key");
+            return;
+        }
+        let at = (side, key);
+        let prior: BTreeMap<Value, Value> = sums.get(&at).map(|v| (at.1.clone(), v.clone())).into_iter().collect();
+        self.aggregate.restore(&ckptsim::state::OperatorState::Keyed(prior));
+        let one = std::iter::once(&mut self.aggregate);
+        let (folded, _) = super::records_through(one, &mut self.counters, vec![rec.clone()], "branch-replay");
+        let Some(value) = folded.first().map(|x| x.value.clone()) else { return };
+        sums.insert(at, value);
+        let (want, _) = super::records_through(self.post.iter_mut(), &mut self.counters, folded, "branch-replay");
+        self.judged += 1;
+        if want.iter().any(|x| x.value == row.value) {
+            return;
+        }
+        let want = want.first().map_or_else(|| "nothing".to_owned(), |x| x.value.to_string());
+        self.out.push(
+            Finding::new(
+                "late-join-branch-state",
+                format!(
+                    "late join branch state: t={} the join (task {}, attempt {}) received {} for input #{} (sub {}), but \
+                     the side branch's aggregate, folded from the values its restored cut and this attempt hold for \
+                     the key, gives {want}: the aggregate's keyed state lost or double-counted an element",
+                    row.time_ms, task.0, attempt.0, row.value, row.lineage.input_seq, row.lineage.sub
+                ),
+            )
+            .at(row.time_ms)
+            .with("input", row.lineage.input_seq),
+        );
     }
 }
 
@@ -446,7 +567,11 @@ mod tests {
     ) -> Vec<String> {
         let record: Vec<&JoinRow> = rows.iter().collect();
         let cuts = [(TaskId(0), Attempt(0), CheckpointId(1), cut)];
-        replay(join, "J", &record, restores, &cuts, &[]).findings.into_iter().filter_map(|f| f.kind).collect()
+        replay(join, "J", &record, restores, &cuts, (&[], Vec::new()))
+            .findings
+            .into_iter()
+            .filter_map(|f| f.kind)
+            .collect()
     }
 
     /// Hand-made records of one interval-join task: attempt 0 takes a right element (#1 at 100)
@@ -524,7 +649,7 @@ mod tests {
         };
         let found = |rows: &[JoinRow], subtask: u32, cuts: &[(TaskId, Attempt, CheckpointId, u64)]| {
             let record: Vec<&JoinRow> = rows.iter().collect();
-            let r = replay(INTERVAL, "J", &record, &restores, cuts, &[rescaled(subtask)]);
+            let r = replay(INTERVAL, "J", &record, &restores, cuts, (&[rescaled(subtask)], Vec::new()));
             (r.findings.into_iter().filter_map(|f| f.kind).collect::<Vec<_>>(), r.unknown)
         };
         assert_eq!(found(&rows(true), owner, &cuts), (vec![], 0));

@@ -347,6 +347,16 @@ pub(in crate::check) fn side_functions(spec: &JobSpec, last: usize) -> Vec<Opera
     split_at_aggregate(spec, last).0
 }
 
+/// The keyed aggregate on the side branch that ends at operator `last` (the late input of a
+/// join fed by a late side output, session 36) and the maps between it and `last`, if it has one.
+pub(in crate::check) fn branch_aggregate(
+    spec: &JobSpec,
+    last: usize,
+) -> Option<(ckptsim::operator::Aggregate, Vec<OperatorKind>)> {
+    let OpKind::Aggregate(a) = spec.operators[aggregate_of(spec, last)?].kind else { return None };
+    Some((a, split_at_aggregate(spec, last).1))
+}
+
 /// The keyed aggregate on the side branch of `sink`, if any.
 fn aggregate_of(spec: &JobSpec, sink: usize) -> Option<usize> {
     branch(spec, sink).into_iter().find(|&o| matches!(spec.operators[o].kind, OpKind::Aggregate(_)))
@@ -421,7 +431,10 @@ fn join_with_late_outputs(spec: &JobSpec, sink: usize) -> Option<usize> {
 /// `IntervalJoinOperator#processElement` returns after `sideOutput`, so the attempt that sent it
 /// never joined it; a restore from that checkpoint or a later one never replays it; and an
 /// earlier attempt's rows after the checkpoint it was restored from were never committed. Rows
-/// whose pair is composite (joins in a row) are not judged.
+/// whose pair is composite (joins in a row) are not judged. Session 36: also the `at-least-once`
+/// verdict of a print sink, on the rows printed after a restore from the covering checkpoint or
+/// a later one (no attempt that prints them holds the element: its input lies before the cut,
+/// and the attempt that judged it late never buffered it), without rescale or stop.
 pub(super) fn with_join_late_in_both(
     spec: &JobSpec,
     run: &RunResult,
@@ -432,15 +445,26 @@ pub(super) fn with_join_late_in_both(
 ) -> Verdict {
     let exactly_once =
         spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce && spec.checkpoint.periodic_enabled();
-    let two_pc = matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink);
-    let Some(join) = join_with_late_outputs(spec, sink).filter(|_| two_pc && exactly_once && v.passed.is_some()) else {
+    let two_pc = matches!(spec.operators[sink].kind, OpKind::TwoPhaseCommitSink) && v.checker == "exactly-once";
+    // A print sink (session 36, as the union sinks of session 29): only rows printed after a
+    // restore from the covering checkpoint or a later one (rows before it may come from an
+    // attempt that took the element before a restore replayed it and judged it late), so no
+    // rescale or stop.
+    let printed = matches!(spec.operators[sink].kind, OpKind::PrintSink)
+        && run.rescales.is_empty()
+        && run.stops.is_empty()
+        && v.checker == "at-least-once";
+    let Some(join) =
+        join_with_late_outputs(spec, sink).filter(|_| (two_pc || printed) && exactly_once && v.passed.is_some())
+    else {
         return v;
     };
-    let covered = covering(spec, run, true);
+    let covered = covering_checkpoint(spec, run, two_pc);
     let tasks = crate::world::graph::tasks_of_operator(graphs, join);
     let stride = u64::from(crate::world::EPOCH_STRIDE);
-    // (side, input) of every late element a completed checkpoint holds as sent.
-    let mut held: BTreeSet<(u64, u64)> = BTreeSet::new();
+    // (side, input) of every late element a completed checkpoint holds as sent, with the first
+    // such checkpoint.
+    let mut held: BTreeMap<(u64, u64), ckptsim::CheckpointId> = BTreeMap::new();
     let mut sent: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
     for r in &run.late_records {
         let epoch = u64::from(r.attempt.0) / stride;
@@ -448,28 +472,34 @@ pub(super) fn with_join_late_in_both(
             continue;
         }
         let position = sent.entry((r.task, r.attempt)).or_default();
-        if r.sink > 0 && r.lineage.sub == 0 && covered(r.task, r.attempt, *position) {
-            held.insert((u64::from(r.sink - 1), r.lineage.input_seq));
+        if let Some(c) = covered(r.task, r.attempt, *position).filter(|_| r.sink > 0 && r.lineage.sub == 0) {
+            let e = held.entry((u64::from(r.sink - 1), r.lineage.input_seq)).or_insert(c);
+            *e = (*e).min(c);
         }
         *position += 1;
     }
     let mut anomalies = v.anomalies;
     let mut judged = 0usize;
-    for r in rows.committed.iter().filter(|r| !ckptsim::join::is_composite(r.lineage)) {
+    let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
+    for r in sink_rows.iter().filter(|r| !ckptsim::join::is_composite(r.lineage)) {
+        let restored = run.restores.iter().rfind(|x| x.at_ms < r.time_ms).and_then(|x| x.checkpoint);
+        let judged_by = |c: &ckptsim::CheckpointId| two_pc || restored.is_some_and(|at| *c <= at);
         judged += 1;
         let (left, right) = ckptsim::join::pair_of(r.lineage);
-        let both = [(0, left), (1, right)].into_iter().find(|e| held.contains(e));
+        let both = [(0, left), (1, right)].into_iter().find(|e| held.get(e).is_some_and(judged_by));
         if let Some((side, seq)) = both {
             anomalies.push(
                 Finding::new(
                     "late-in-both",
                     format!(
-                        "late in both: t={} the committed joined row {} names {} input #{seq}, which `{}` sent to its \
-                         late side output before a completed checkpoint's cut",
+                        "late in both: t={} the {} joined row {} names {} input #{seq}, which `{}` sent to its \
+                         late side output before a completed checkpoint's cut{}",
                         r.time_ms,
+                        if two_pc { "committed" } else { "printed" },
                         r.value,
                         if side == 0 { "left" } else { "right" },
-                        spec.operators[join].name
+                        spec.operators[join].name,
+                        if two_pc { "" } else { " (printed after a restore from that checkpoint or a later one)" }
                     ),
                 )
                 .at(r.time_ms)
@@ -478,8 +508,9 @@ pub(super) fn with_join_late_in_both(
         }
     }
     let summary = format!(
-        "{}; late-in-both: {judged} committed joined rows, {} late elements held as sent",
+        "{}; late-in-both: {judged} {} joined rows, {} late elements held as sent",
         v.summary,
+        if two_pc { "committed" } else { "printed" },
         held.len()
     );
     Verdict::from(v.checker, anomalies, summary)

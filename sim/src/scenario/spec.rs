@@ -657,6 +657,17 @@ impl JobSpec {
         (0..ins.len()).find_map(|k| self.late_branch_of(ins[k]).map(|w| (w, k)))
     }
 
+    /// Every input of the event-time join `op` fed by a late side output, with the window whose
+    /// late side output it reads and the input's position (session 36: a join of two side
+    /// branches has two; [`JobSpec::late_fed_join`] gives the first).
+    pub fn late_fed_sides(&self, op: usize) -> Vec<(usize, usize)> {
+        if !matches!(self.operators[op].kind, OpKind::EventJoin(_)) {
+            return Vec::new();
+        }
+        let ins = self.op_inputs(op);
+        (0..ins.len()).filter_map(|k| self.late_branch_of(ins[k]).map(|w| (w, k))).collect()
+    }
+
     /// The event-time join fed by a late side output that `sink` is behind (walking up its
     /// one-input operators), if one.
     pub fn late_join_of(&self, sink: usize) -> Option<usize> {

@@ -242,10 +242,16 @@ impl Ctx<'_> {
                 }
             }
         };
+        // A key_by that feeds an event-time join (session 36: the key_by after a side branch's
+        // keyed aggregate, into a late-fed join).
+        let into_join = |i: usize| {
+            matches!(ops[i].kind, OperatorKindSpec::KeyBy)
+                && (0..n).any(|c| inputs[c].contains(&i) && matches!(ops[c].kind, OperatorKindSpec::EventJoin(_)))
+        };
         for (i, o) in ops.iter().enumerate() {
             let refused = if on_side[i] {
                 let before = inputs[i].first().is_some_and(|j| on_side[*j] && windowed[*j]);
-                self.side_refusal(o, keyed[i], before, plain[i])
+                self.side_refusal(o, keyed[i], before, plain[i], into_join(i))
             } else if mixed[i] {
                 let sides: Vec<usize> =
                     (0..inputs[i].len()).filter(|k| side_input(&on_side, i, *k)).map(|k| inputs[i][k]).collect();
@@ -254,9 +260,8 @@ impl Ctx<'_> {
                     Some(_) if matches!(o.kind, OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::SlidingWindow { .. })) => {
                         Some("a sliding window join fed by a late side output is not modelled (the replay of the late-fed join's buffers keeps one copy of an element, a sliding window one per window)")
                     }
-                    Some(&j) if matches!(o.kind, OperatorKindSpec::EventJoin(_)) => {
-                        let stateless = !keyed[j] && !is_aggregate(&ops[j].kind);
-                        late_join_refusal(inputs[i].len(), &sides, stateless)
+                    Some(_) if matches!(o.kind, OperatorKindSpec::EventJoin(_)) => {
+                        late_join_refusal(inputs[i].len())
                             .or_else(|| inputs[i].iter().any(|u| mixed[*u]).then_some(AFTER_MIXED))
                     }
                     Some(&j) => mixed_head_refusal(o, inputs[i].len(), &sides, keyed[j] || is_aggregate(&ops[j].kind))
@@ -281,13 +286,25 @@ impl Ctx<'_> {
 
     /// Why operator `o` on a one-input side branch is refused, if it is. `keyed`: a keyed
     /// aggregate before it or at it; `windowed`: an event-time window before it (session 28);
-    /// `plain`: only map, key_by and rebalance between `W.late` and it.
-    fn side_refusal(&self, o: &OperatorSpec, keyed: bool, windowed: bool, plain: bool) -> Option<&'static str> {
+    /// `plain`: only map, key_by and rebalance between `W.late` and it; `into_join`: `o` is the
+    /// key_by into an event-time join (session 36: allowed after the branch's keyed aggregate).
+    fn side_refusal(
+        &self,
+        o: &OperatorSpec,
+        keyed: bool,
+        windowed: bool,
+        plain: bool,
+        into_join: bool,
+    ) -> Option<&'static str> {
         let sink_or_map = matches!(
             o.kind,
             OperatorKindSpec::Map { .. } | OperatorKindSpec::PrintSink | OperatorKindSpec::TwoPhaseCommitSink
         );
-        if windowed && !sink_or_map {
+        if windowed && into_join {
+            Some(WINDOWED_INTO_JOIN)
+        } else if into_join {
+            None
+        } else if windowed && !sink_or_map {
             Some("after a window on a side branch only map and the sink are modelled (the windows checker judges the window's results from the run's record of which elements it took)")
         } else if keyed && is_aggregate(&o.kind) {
             Some("a second keyed aggregate after a side output is not modelled (one keyed aggregate per side branch)")
@@ -665,6 +682,10 @@ fn is_plain(kind: &OperatorKindSpec) -> bool {
 const WINDOWED_INTO_MIXED: &str =
     "a window on a side branch into a union or connect is not modelled (its results are judged on a sink of their own)";
 
+/// Why a window's side branch into an event-time join is refused (session 36: the keyed
+/// aggregate there is judged; the window is not).
+const WINDOWED_INTO_JOIN: &str = "a window on a side branch into a join is not modelled (the join's record names the window's results, and no rule follows the late elements through the window's record into them; a keyed aggregate there is judged)";
+
 /// Why a refused operator after a union or connect with a late side output input.
 const AFTER_MIXED: &str = "a union or two-input operator after a union or connect with a late side output is not modelled (the rows of its sink are told apart by the one gate they came through)";
 
@@ -684,22 +705,18 @@ fn mixed_head_refusal(o: &OperatorSpec, n: usize, sides: &[usize], keyed: bool) 
     }
 }
 
-/// Why the event-time join of `n` inputs whose inputs `sides` carry a late side output's
-/// elements is refused, if it is (session 29): one side branch from `W.late` and one other
-/// input. `stateless`: the branch holds only map, filter, flat_map, key_by and rebalance
-/// (session 31; before, map, key_by and rebalance only): the checker passes each late element
-/// through the branch's functions and names what the join took or dropped by the lineage they
-/// give. A window before the join is refused as a window on a side branch is (`windowed`).
-fn late_join_refusal(n: usize, sides: &[usize], stateless: bool) -> Option<&'static str> {
-    if sides.len() > 1 {
-        Some("a join of two late side branches is not modelled (one input may carry late elements; the checker reads the run's record of the join's verdicts on them)")
-    } else if n != 2 {
-        Some("a join of a late side output reads exactly two inputs (the late elements and another input)")
-    } else if !stateless {
-        Some("a join fed by a late side output is modelled only behind map, filter, flat_map, key_by and rebalance from the side output (the checker passes each late element through the branch's functions and follows what they give to the join by its lineage; a keyed aggregate before the join is not judged)")
-    } else {
-        None
-    }
+/// Why the event-time join of `n` inputs, some of which carry a late side output's elements,
+/// is refused, if it is (session 29): two inputs, a side branch from `W.late` and another input,
+/// or (session 36) two side branches (the join's record names each element it judged with its
+/// input, and each branch's late elements are followed to it by their own lineage). A branch
+/// may hold map, filter, flat_map, key_by and rebalance (session 31; before, map, key_by and
+/// rebalance only): the checker passes each late element through the branch's functions and
+/// names what the join took or dropped by the lineage they give; and (session 36) one keyed
+/// aggregate, then maps and the key_by into the join: the aggregate keeps each element's
+/// lineage, and its values are replayed from the join's record (`late-join-branch-state`). A
+/// window before the join is refused at the key_by into it.
+fn late_join_refusal(n: usize) -> Option<&'static str> {
+    (n != 2).then_some("a join of a late side output reads exactly two inputs (the late elements and another input, or two side branches)")
 }
 
 /// Why operator `o` after an event-time join fed by a late side output is refused, if it is
