@@ -1,4 +1,4 @@
-//! `ckptsim sweep` streams and never stops on one bad input: unreadable folders and files, malformed and refused scenarios are reported and counted while every other run goes on; the JSON lines are written as runs finish (an interrupted sweep leaves a partial file, never an emptied one); `--jobs 1` and `--jobs 2` write the same lines.
+//! `ckptsim sweep` streams and never stops on one bad input: unreadable folders and files, malformed and refused scenarios are reported and counted while every other run goes on; the JSON lines are written as runs finish (an interrupted sweep leaves a partial file, never an emptied one); `--jobs 1` and `--jobs 2` write the same lines; group lines stream as found, Ctrl-C ends with a summary of the runs made, shards list each input error once, and `--coverage` streams its failures.
 
 use ckptsim_sim::spec::JobSpec;
 use ckptsim_sim::{load, sweep};
