@@ -1,4 +1,4 @@
-//! The `ckptsim sweep` command: the inputs walked and loaded (an unreadable or invalid one reported and counted, the rest swept), the runs streamed to the JSON file, the failure groups and the summary printed.
+//! The `ckptsim sweep` command: the inputs walked and loaded (an unreadable or invalid one reported and counted, the rest swept), the runs streamed (each failure to the JSON file, each new failure group's line to stdout), then the groups with their counts and the summary; Ctrl-C stops it with that summary of the runs made.
 
 use super::*;
 use ckptsim_sim::load::WalkError;
@@ -51,7 +51,7 @@ pub(super) fn cmd_sweep(a: SweepArgs) -> Result<ExitCode> {
         }
     }
     let code = sweep_loaded(&a, &specs, &errors)?;
-    if !errors.is_empty() {
+    if !errors.is_empty() && code != ExitCode::from(130) {
         let inputs = files.len() + walk_errors.len();
         diag!("error: {} of {inputs} scenario inputs unreadable or invalid (above), not swept", errors.len());
         return Ok(ExitCode::from(2));
@@ -93,7 +93,11 @@ fn sweep_loaded(a: &SweepArgs, specs: &[JobSpec], errors: &[InputError]) -> Resu
         print_input_errors(errors);
         return Ok(code);
     }
-    let mut out = json.map(|p| JsonOut::create(p, errors)).transpose()?;
+    // Shards of one range share their inputs: shard 0 alone lists the input errors (stdout and
+    // JSON), so the concatenated results name each once; every shard still reports them on
+    // stderr and exits 2.
+    let listed: &[InputError] = if index == 0 { errors } else { &[] };
+    let mut out = json.map(|p| JsonOut::create(p, listed)).transpose()?;
     let plan = sweep::SweepPlan {
         first_seed: a.first_seed,
         seeds: a.seeds,
@@ -104,13 +108,37 @@ fn sweep_loaded(a: &SweepArgs, specs: &[JobSpec], errors: &[InputError]) -> Resu
         swarm: a.swarm,
         keep_results: false,
     };
-    let report = match out.as_mut() {
-        Some(o) => sweep::sweep_streaming(specs, &plan, &mut |f| o.line(&sweep::failure_json(f))),
-        None => sweep::sweep_streaming(specs, &plan, &mut |_| {}),
-    };
-    print_sweep(&report, &SweepFlags { swarm: a.swarm, variant: a.variant.clone() }, errors, jobs);
+    let flags = SweepFlags { swarm: a.swarm, variant: a.variant.clone() };
+    let clear_progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let stop = interrupt::install();
+    let report = sweep::sweep_until(specs, &plan, stop, &mut |f, opened| {
+        if let Some(o) = out.as_mut() {
+            o.line(&sweep::failure_json(f));
+        }
+        if let Some(g) = opened {
+            if clear_progress {
+                // The progress line (stderr, `\r`) shares the terminal: clear it first.
+                diag_inline("\r\x1b[K");
+            }
+            outln!("found {}", group_line(g, None, &flags));
+        }
+    });
+    interrupt::uninstall();
+    print_sweep(&report, &flags, (listed, errors.len() - listed.len()), jobs);
     if let Some(o) = out {
-        o.finish(&report.summary_json(errors.len()))?;
+        let summary = report.summary_json(listed.len());
+        if report.interrupted {
+            o.abandon(&summary)?;
+        } else {
+            o.finish(&summary)?;
+        }
+    }
+    if report.interrupted {
+        diag!("interrupted: {} of {} runs made; the counts above are theirs", report.runs, report.planned);
+        if a.shrink.is_some() {
+            diag!("--shrink skipped: interrupted");
+        }
+        return Ok(ExitCode::from(130));
     }
     if let Some(dir) = &a.shrink {
         shrink_sweep_groups(&report, specs, a.swarm, dir, a.shrink_max_runs)?;
@@ -118,10 +146,58 @@ fn sweep_loaded(a: &SweepArgs, specs: &[JobSpec], errors: &[InputError]) -> Resu
     Ok(if report.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
+/// Writes `text` to stderr as it is (no newline); a closed stderr drops it.
+fn diag_inline(text: &str) {
+    let _ = std::io::stderr().write_all(text.as_bytes());
+}
+
+/// Ctrl-C during a sweep: the first SIGINT asks the sweep to stop (the runs under way finish,
+/// the groups and the summary of the runs made are printed and the JSON file gets its summary
+/// line, marked interrupted); the handler then restores the default, so a second Ctrl-C ends
+/// the process at once. The flag is a process-wide static because a signal handler can reach
+/// nothing else.
+mod interrupt {
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    static STOP: AtomicBool = AtomicBool::new(false);
+
+    #[cfg(unix)]
+    extern "C" fn on_sigint(_: libc::c_int) {
+        STOP.store(true, Ordering::SeqCst);
+        // SAFETY: `signal` is async-signal-safe; restoring the default disposition has no
+        // other effect.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+        }
+    }
+
+    /// Installs the handler (unix; elsewhere Ctrl-C ends the process as before); the flag.
+    pub(super) fn install() -> &'static AtomicBool {
+        STOP.store(false, Ordering::SeqCst);
+        #[cfg(unix)]
+        // SAFETY: the handler only stores to an atomic and calls `signal`, both
+        // async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, on_sigint as extern "C" fn(libc::c_int) as libc::sighandler_t);
+        }
+        &STOP
+    }
+
+    /// Restores the default: a Ctrl-C after the runs (while shrinking, say) ends the process.
+    pub(super) fn uninstall() {
+        #[cfg(unix)]
+        // SAFETY: as in `install`.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+        }
+    }
+}
+
 /// `sweep --json`: the lines written as the sweep makes them into `FILE.partial`, renamed to
-/// `FILE` after the summary line. An interrupted sweep leaves `FILE.partial` ending at a whole
-/// line and without the summary line (clearly incomplete) and the earlier `FILE` untouched; a
-/// complete file always ends with its summary line.
+/// `FILE` after the summary line. A sweep stopped by Ctrl-C leaves `FILE.partial` ending with a
+/// summary line marked `"interrupted": true`; one killed outright leaves it ending at a whole
+/// line without a summary line (clearly incomplete); either way the earlier `FILE` is
+/// untouched, and a complete file always ends with its unmarked summary line.
 struct JsonOut {
     path: PathBuf,
     partial: PathBuf,
@@ -154,6 +230,20 @@ impl JsonOut {
         if self.error.is_none() {
             if let Err(e) = writeln!(self.file, "{line}").and_then(|()| self.file.flush()) {
                 self.error = Some(e);
+            }
+        }
+    }
+
+    /// An interrupted sweep: writes its summary line (marked `"interrupted": true`) and leaves
+    /// the file as `FILE.partial`, the earlier `FILE` untouched (the results are incomplete).
+    fn abandon(mut self, summary: &str) -> Result<()> {
+        self.line(summary);
+        let partial = self.partial.display().to_string();
+        match self.error.take() {
+            Some(e) => Err(e).with_context(|| format!("writing {partial}")),
+            None => {
+                diag!("--json: {partial} holds the runs made, its summary line marked interrupted");
+                Ok(())
             }
         }
     }
@@ -217,32 +307,27 @@ fn fail_fast_sweep(a: &SweepArgs, specs: &[JobSpec], jobs: usize) -> Result<Exit
 /// behaviour Flink documents) is marked `EXPECTED` with the reason; the summary counts them.
 /// Groups are split by signature and expectation: an unexpected failure never hides in a group
 /// whose first member is expected.
-fn print_sweep(report: &sweep::SweepReport, flags: &SweepFlags, errors: &[InputError], jobs: usize) {
-    let flag = format!(
-        "{}{}",
-        if flags.swarm { " --swarm" } else { "" },
-        flags.variant.as_deref().map(|v| format!(" --variant {v}")).unwrap_or_default()
-    );
+/// `errors`: the input errors this shard lists, and how many it leaves to shard 0.
+fn print_sweep(report: &sweep::SweepReport, flags: &SweepFlags, errors: (&[InputError], usize), jobs: usize) {
     for g in &report.split_groups {
-        let f = &g.first;
-        outln!(
-            "{} {:>4}x {}  first seed {}  replay: cargo run --release -- run {} --seed {}{flag}{}",
-            if g.expected.is_some() { "EXPECTED" } else { "FAIL" },
-            g.count,
-            g.signature,
-            f.seed,
-            f.path,
-            f.seed,
-            g.expected.as_ref().map(|w| format!("  ({w})")).unwrap_or_default()
-        );
+        outln!("{}", group_line(g, Some(g.count), flags));
     }
     if report.ungrouped > 0 {
         outln!("FAIL {:>4}x in groups past the first {} (not listed; see --json)", report.ungrouped, sweep::MAX_GROUPS);
     }
-    print_input_errors(errors);
+    let (listed, unlisted) = errors;
+    print_input_errors(listed);
     let kinds: std::collections::BTreeSet<&str> =
         report.split_groups.iter().map(|g| g.signature.split('@').next().unwrap_or_default()).collect();
-    let errors_text = if errors.is_empty() { String::new() } else { format!(", {} input error(s)", errors.len()) };
+    let mut errors_text = String::new();
+    if !listed.is_empty() {
+        errors_text = format!(", {} input error(s)", listed.len());
+    } else if unlisted > 0 {
+        errors_text = format!(", {unlisted} input error(s) (listed by shard 0)");
+    }
+    if report.interrupted {
+        errors_text += &format!(", interrupted after {} of {} runs", report.runs, report.planned);
+    }
     outln!(
         "{} runs, {} failed ({} expected) in {} group(s) of {} anomaly kind(s){errors_text}, {:.1} s wall, {:.1} s CPU, {:.0} seeds/s ({} jobs, shard {}/{})",
         report.runs,
@@ -257,6 +342,28 @@ fn print_sweep(report: &sweep::SweepReport, flags: &SweepFlags, errors: &[InputE
         report.shard_index,
         report.shard_count
     );
+}
+
+/// A group's line: `FAIL` or `EXPECTED`, the count (at the end; `None` while streaming, when
+/// only the first member is known), the signature, the first seed, its replay command and why
+/// it is expected.
+fn group_line(g: &sweep::FailureGroup, count: Option<u64>, flags: &SweepFlags) -> String {
+    let flag = format!(
+        "{}{}",
+        if flags.swarm { " --swarm" } else { "" },
+        flags.variant.as_deref().map(|v| format!(" --variant {v}")).unwrap_or_default()
+    );
+    let f = &g.first;
+    format!(
+        "{}{} {}  first seed {}  replay: cargo run --release -- run {} --seed {}{flag}{}",
+        if g.expected.is_some() { "EXPECTED" } else { "FAIL" },
+        count.map(|n| format!(" {n:>4}x")).unwrap_or_default(),
+        g.signature,
+        f.seed,
+        f.path,
+        f.seed,
+        g.expected.as_ref().map(|w| format!("  ({w})")).unwrap_or_default()
+    )
 }
 
 /// What a sweep's replay lines must repeat.
@@ -313,15 +420,28 @@ fn coverage_sweep(
         progress: true,
         until_cells: if a.until_covered { Some(usize::MAX) } else { a.until_cells },
     };
-    let r = ckptsim_sim::guided::coverage_sweep(specs, &opts);
+    // Each failing run is printed (and a guided child written) as it is found; the report keeps
+    // the matrix, the curve and the first failures only.
+    let mut children = 0usize;
+    let mut write_error = None;
+    let r = ckptsim_sim::guided::coverage_sweep_streaming(specs, &opts, &mut |f| {
+        outln!("{}", ckptsim_sim::guided::failure_line(f, a.swarm || a.guided));
+        let Some(dir) = a.children_out.as_deref().filter(|_| write_error.is_none()) else { return };
+        match ckptsim_sim::guided::write_child(f, children, dir) {
+            Ok(Some(path)) => {
+                children += 1;
+                outln!("wrote {}", path.display());
+            }
+            Ok(None) => {}
+            Err(e) => write_error = Some(anyhow::Error::new(e).context(format!("--children-out {}", dir.display()))),
+        }
+    });
     out!("{}", ckptsim_sim::guided::render_summary(&r, specs, a.guided));
     if let Some(p) = json {
         write_whole(p, (r.map.json_lines(specs).join("\n") + "\n").as_bytes())?;
     }
-    if let Some(dir) = &a.children_out {
-        for path in ckptsim_sim::guided::write_children(&r, dir)? {
-            outln!("wrote {}", path.display());
-        }
+    if let Some(e) = write_error {
+        return Err(e);
     }
-    Ok(if r.failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if r.failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -51,6 +51,7 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
     let mut marker = group_markers(spec);
     let (mut rebased, mut restarted) = (0usize, 0usize);
     let mut attempts = Attempts::new(spec);
+    let overtaken = overtaken(run);
     // Every attempt, accepted or refused: what the source sent is judged whatever the broker
     // answered; the broker's committed offsets and never-backwards rule follow accepted ones.
     for (i, c) in run.offset_commits.iter().enumerate() {
@@ -58,7 +59,7 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
         // time: the ended job's last commit and the new job's start can share a millisecond,
         // and the old commit must not count as the new job's.
         while let Some(r) = restores.next_if(|r| r.commits_before <= i) {
-            for (p, start) in rebase(spec, r, auto_commit, &high, &committed) {
+            for (p, start) in rebase(spec, r, (auto_commit, &overtaken), &high, &committed) {
                 if high.get(&p).is_some_and(|h| *h > start) {
                     *(if r.cause.is_new_job() { &mut rebased } else { &mut restarted }) += 1;
                 }
@@ -105,7 +106,8 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
     if restarted > 0 {
         summary.push_str(&format!(
             "; expected by Flink: {restarted} partition(s) committed from a restart's lower start position (no \
-             completed checkpoint: the startup mode; auto-commit: the restored offsets)"
+             completed checkpoint: the startup mode; auto-commit, or a checkpoint that completed after a newer \
+             one: the restored offsets)"
         ));
     }
     Verdict::from(NAME, anomalies, summary)
@@ -208,17 +210,25 @@ impl Attempts {
 /// * with Kafka's auto-commit (`KAFKA_PERIODIC`, checkpointing off) a restart from a checkpoint
 ///   (a savepoint) starts the consumer at the restored offsets and auto-commits from there.
 ///
-/// A restart from a checkpoint with commits on checkpoints moves nothing: it restores the latest
-/// completed checkpoint, whose offsets are the newest a completion committed.
+/// * a restart from a checkpoint that completed after a newer one (`overtaken`): a 1.11
+///   savepoint, which a newer checkpoint's completion does not subsume, completes after it and
+///   is appended last to the store (`StandaloneCompletedCheckpointStore#addCheckpoint`), so a
+///   restart restores it (`getLatestCheckpoint`, the last added) and the sources start at its
+///   offsets, older than the newer checkpoint's commit (swarm seed 7297 of
+///   `faults/savepoint-overtaken-print-1.11.toml`, session 36). Which checkpoint a restart
+///   restores is the `retention` checker's rule.
+///
+/// Any other restart from a checkpoint with commits on checkpoints moves nothing: it restores
+/// the latest completed checkpoint, whose offsets are the newest a completion committed.
 fn rebase(
     spec: &JobSpec,
     r: &crate::world::RestoreRecord,
-    auto_commit: bool,
+    (auto_commit, overtaken): (bool, &BTreeSet<ckptsim::CheckpointId>),
     high: &BTreeMap<ckptsim::PartitionId, u64>,
     committed: &BTreeMap<ckptsim::PartitionId, u64>,
 ) -> Vec<(ckptsim::PartitionId, u64)> {
-    if r.checkpoint.is_some() {
-        return if r.cause.is_new_job() || auto_commit {
+    if let Some(c) = r.checkpoint {
+        return if r.cause.is_new_job() || auto_commit || overtaken.contains(&c) {
             r.offsets.iter().map(|(p, o)| (*p, o.0)).collect()
         } else {
             Vec::new()
@@ -232,6 +242,23 @@ fn rebase(
             StartupMode::Latest => None,
         })
         .collect()
+}
+
+/// The completed checkpoints that completed after a completed checkpoint of a higher id (at
+/// or after its completion): one pass over the completed rows from the highest id down.
+fn overtaken(run: &RunResult) -> BTreeSet<ckptsim::CheckpointId> {
+    let mut completed: Vec<(ckptsim::CheckpointId, u64)> =
+        run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED").filter_map(|r| Some((r.id, r.end_ms?))).collect();
+    completed.sort_unstable();
+    let mut out = BTreeSet::new();
+    let mut newer_end = u64::MAX;
+    for &(id, end) in completed.iter().rev() {
+        if newer_end <= end {
+            out.insert(id);
+        }
+        newer_end = newer_end.min(end);
+    }
+    out
 }
 
 /// 2.x `group-offsets` partitions at the job's first start: every split holds the

@@ -30,6 +30,13 @@
 //! Determinism: a generation's jobs depend only on the map and corpus after the previous
 //! generations; its runs go to worker threads and are folded in slot order, so the result
 //! never depends on the number of workers.
+//!
+//! Memory: what the sweep keeps does not grow with its runs. Each failure goes to the caller's
+//! sink as it is folded ([`coverage_sweep_streaming`]) and the report keeps the first
+//! [`KEPT_COVERAGE_FAILURES`] (each with its whole job); the curve keeps at most two points per
+//! number of cells hit (its first run and the latest generation's end); the corpus holds only
+//! runs that hit a new cell or can parent a missing one; a generation's jobs and results
+//! (`2 × scenarios` runs) are dropped after it.
 
 use crate::coverage::{self, Cell, CoverageMap, Handler, Phase, PhaseIntervals};
 use crate::spec::{Fault, FaultAt, FaultName, JobSpec, OpKind};
@@ -121,7 +128,10 @@ pub struct CoverageReport {
     pub fresh_seeds: u64,
     /// Cells that can be reached by the scenarios run (the matrix minus its unreachable cells).
     pub reachable: usize,
-    /// Failing runs, in the order found.
+    /// Failing runs (all of them; [`Self::failures`] keeps the first ones).
+    pub failed: u64,
+    /// The first [`KEPT_COVERAGE_FAILURES`] failing runs, in the order found (every one goes
+    /// to [`coverage_sweep_streaming`]'s sink).
     pub failures: Vec<CoverageFailure>,
     /// Wall-clock seconds of the sweep.
     pub wall_s: f64,
@@ -225,8 +235,21 @@ fn fresh(specs: &[JobSpec], opts: &CoverageOptions, k: u64) -> Job {
     Job { si, spec, seed, lineage: None }
 }
 
+/// Failing runs a coverage report keeps whole (with their jobs).
+pub const KEPT_COVERAGE_FAILURES: usize = 100;
+
 /// Runs the coverage sweep of `specs`.
 pub fn coverage_sweep(specs: &[JobSpec], opts: &CoverageOptions) -> CoverageReport {
+    coverage_sweep_streaming(specs, opts, &mut |_| {})
+}
+
+/// [`coverage_sweep`], each failing run handed to `sink` as it is folded in (in the order the
+/// report lists them; the command prints its line and writes a guided child's file then).
+pub fn coverage_sweep_streaming(
+    specs: &[JobSpec],
+    opts: &CoverageOptions,
+    sink: &mut dyn FnMut(&CoverageFailure),
+) -> CoverageReport {
     let s = specs.len().max(1) as u64;
     let budget = opts.seeds * s;
     let generation = (2 * s).max(16);
@@ -241,15 +264,13 @@ pub fn coverage_sweep(specs: &[JobSpec], opts: &CoverageOptions) -> CoverageRepo
         let jobs = sweep.generation_jobs(gen_index, size, &missing, &mut rng);
         let results = run_all(&jobs, opts.jobs);
         for (job, ran) in jobs.into_iter().zip(results) {
-            sweep.fold(job, ran, &missing);
+            sweep.fold(job, ran, &missing, sink);
             if sweep.reached() {
                 break;
             }
         }
         let (runs, hit) = (sweep.report.runs, sweep.hit);
-        if sweep.report.curve.last().is_none_or(|&(r, _)| r != runs) {
-            sweep.report.curve.push((runs, hit));
-        }
+        push_generation_end(&mut sweep.report.curve, runs, hit);
         if opts.progress {
             eprint!("\r  {runs}/{budget} runs, {hit}/{} cells", sweep.reachable.len());
         }
@@ -263,6 +284,16 @@ pub fn coverage_sweep(specs: &[JobSpec], opts: &CoverageOptions) -> CoverageRepo
     report.cpu_s = cpu_since(sweep.cpu_start);
     report.fresh_seeds = sweep.next_fresh.div_ceil(s);
     report
+}
+
+/// The curve's point at a generation's end: a plateau (the last two points at the same count
+/// of cells) moves its end point instead of growing by one point per generation.
+fn push_generation_end(curve: &mut Vec<(u64, usize)>, runs: u64, hit: usize) {
+    match curve.as_slice() {
+        [.., (r, _)] if *r == runs => {}
+        [.., (_, a), (_, b)] if *a == hit && *b == hit => *curve.last_mut().expect("two points") = (runs, hit),
+        _ => curve.push((runs, hit)),
+    }
 }
 
 /// The state of a coverage sweep between runs: the report so far, the reachable cells and the
@@ -326,7 +357,7 @@ impl<'a> Sweep<'a> {
 
     /// Folds one run into the map, the curve, the milestones, the failures and (guided) the
     /// corpus; `missing` is what was missing when its generation was drawn.
-    fn fold(&mut self, job: Job, ran: Ran, missing: &[Cell]) {
+    fn fold(&mut self, job: Job, ran: Ran, missing: &[Cell], sink: &mut dyn FnMut(&CoverageFailure)) {
         let specs = self.specs;
         let report = &mut self.report;
         let new = report.map.add(&ran.cells, &specs[job.si].name, job.seed);
@@ -336,14 +367,19 @@ impl<'a> Sweep<'a> {
             report.children_new += u64::from(new > 0);
         }
         if !ran.passed {
-            report.failures.push(CoverageFailure {
+            let f = CoverageFailure {
                 scenario: specs[job.si].name.clone(),
                 path: specs[job.si].source_path.clone(),
                 seed: job.seed,
                 lineage: job.lineage.clone(),
                 signature: ran.signature.clone(),
                 job: job.spec.clone(),
-            });
+            };
+            sink(&f);
+            report.failed += 1;
+            if report.failures.len() < KEPT_COVERAGE_FAILURES {
+                report.failures.push(f);
+            }
         }
         if new > 0 {
             self.hit = self.reachable.iter().filter(|c| report.map.hits.contains_key(c)).count();
@@ -617,21 +653,21 @@ pub fn render_summary(r: &CoverageReport, specs: &[JobSpec], guided: bool) -> St
     if guided {
         let _ = writeln!(s, "guided children: {} runs, {} hit a new cell", r.children, r.children_new);
     }
-    for f in &r.failures {
-        match &f.lineage {
-            None => {
-                let _ = writeln!(
-                    s,
-                    "FAIL {}  replay: cargo run --release -- run {} --seed {} --swarm",
-                    f.signature, f.path, f.seed
-                );
-            }
-            Some(l) => {
-                let _ = writeln!(s, "FAIL {}  guided child: {l}", f.signature);
-            }
-        }
+    if r.failed > 0 {
+        let _ = writeln!(s, "{} failing run(s), each listed above as it was found", r.failed);
     }
     s
+}
+
+/// The line of one failing run of a coverage sweep (printed as it is found): its replay
+/// command (`--swarm` when the sweep drew its runs: `swarm` or guided; a plain sweep's line
+/// used to say `--swarm` too, which replays another run), or a guided child's lineage.
+pub fn failure_line(f: &CoverageFailure, swarm: bool) -> String {
+    let flag = if swarm { " --swarm" } else { "" };
+    match &f.lineage {
+        None => format!("FAIL {}  replay: cargo run --release -- run {} --seed {}{flag}", f.signature, f.path, f.seed),
+        Some(l) => format!("FAIL {}  guided child: {l}", f.signature),
+    }
 }
 
 /// One line per milestone (90%, 95%, 99%, 100% of the reachable cells, and the `until_cells`
@@ -688,14 +724,18 @@ pub fn child_scenario(f: &CoverageFailure) -> String {
     crate::emit::to_toml(&job, &header)
 }
 
-/// Writes every failing guided child of `r` into `dir` as `child-<n>-<scenario>.toml`.
-pub fn write_children(r: &CoverageReport, dir: &std::path::Path) -> std::io::Result<Vec<std::path::PathBuf>> {
-    std::fs::create_dir_all(dir)?;
-    let mut out = Vec::new();
-    for (n, f) in r.failures.iter().filter(|f| f.lineage.is_some()).enumerate() {
-        let path = dir.join(format!("child-{n}-{}.toml", f.scenario));
-        std::fs::write(&path, child_scenario(f))?;
-        out.push(path);
+/// Writes failing guided child `n` (counted from 0 in the order found) into `dir` as
+/// `child-<n>-<scenario>.toml`; `None` for a fresh run (its replay line is enough).
+pub fn write_child(
+    f: &CoverageFailure,
+    n: usize,
+    dir: &std::path::Path,
+) -> std::io::Result<Option<std::path::PathBuf>> {
+    if f.lineage.is_none() {
+        return Ok(None);
     }
-    Ok(out)
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(format!("child-{n}-{}.toml", f.scenario));
+    std::fs::write(&path, child_scenario(f))?;
+    Ok(Some(path))
 }

@@ -19,7 +19,7 @@
 use crate::outcome;
 use crate::reference::ReferenceCache;
 use crate::spec::JobSpec;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex};
 use std::time::Instant;
 
@@ -111,6 +111,12 @@ pub struct SweepReport {
     pub first_seed: u64,
     /// Seeds per scenario.
     pub seeds: u64,
+    /// The runs this shard was to make (`runs` is less only when the sweep was interrupted).
+    pub planned: u64,
+    /// Whether the sweep was stopped early ([`sweep_until`]'s `stop` flag, the command's
+    /// Ctrl-C): `runs` then counts the runs `0..runs` of the shard's (scenario, seed) order, all
+    /// finished and folded in, and no later run.
+    pub interrupted: bool,
     /// Where each (signature, expected) group is in `split_groups`.
     group_index: std::collections::BTreeMap<(String, bool), usize>,
 }
@@ -133,13 +139,17 @@ impl SweepReport {
         groups
     }
 
-    /// Tallies one failure (in (scenario, seed) order) whose expectation is `expected`.
-    fn add_failure(&mut self, f: SweepFailure, expected: Option<String>) {
+    /// Tallies one failure (in (scenario, seed) order) whose expectation is `expected`; whether
+    /// it opened a new group (then the last of [`Self::split_groups`]).
+    fn add_failure(&mut self, f: SweepFailure, expected: Option<String>) -> bool {
         self.failed += 1;
         self.expected += expected.is_some() as u64;
         let key = (f.signature.clone(), expected.is_some());
-        match self.group_index.get(&key) {
-            Some(&g) => self.split_groups[g].count += 1,
+        let opened = match self.group_index.get(&key) {
+            Some(&g) => {
+                self.split_groups[g].count += 1;
+                false
+            }
             None if self.split_groups.len() < MAX_GROUPS => {
                 self.group_index.insert(key, self.split_groups.len());
                 self.split_groups.push(FailureGroup {
@@ -147,24 +157,35 @@ impl SweepReport {
                     expected,
                     count: 1,
                     first: f.clone(),
-                })
+                });
+                true
             }
-            None => self.ungrouped += 1,
-        }
+            None => {
+                self.ungrouped += 1;
+                false
+            }
+        };
         if self.failures.len() < KEPT_FAILURES {
             self.failures.push(f);
         }
+        opened
     }
 
     /// The summary JSON line of this shard; `errors`: inputs the sweep could not read or load.
+    /// An interrupted sweep's line adds `"interrupted": true` and the runs it was to make
+    /// (`"planned"`); a complete sweep's line has neither.
     pub fn summary_json(&self, errors: usize) -> String {
-        serde_json::json!({
+        let mut line = serde_json::json!({
             "kind": "summary", "runs": self.runs, "failed": self.failed,
             "groups": self.groups().len(), "errors": errors,
             "shard": format!("{}/{}", self.shard_index, self.shard_count),
             "first_seed": self.first_seed, "seeds": self.seeds,
-        })
-        .to_string()
+        });
+        if self.interrupted {
+            line["interrupted"] = serde_json::Value::Bool(true);
+            line["planned"] = self.planned.into();
+        }
+        line.to_string()
     }
 
     /// One JSON object per kept failing seed ([`failure_json`]), then the summary object
@@ -479,9 +500,13 @@ struct Collector<'a> {
     pending: std::collections::BTreeMap<u64, Done>,
     report: SweepReport,
     keep_results: bool,
-    /// Receives each failure, in (scenario, seed) order.
-    sink: &'a mut (dyn FnMut(&SweepFailure) + Send),
+    /// Receives each failure, in (scenario, seed) order, with the group it opened.
+    sink: &'a mut Sink<'a>,
 }
+
+/// What [`sweep_until`] hands each failure to, in (scenario, seed) order: the failure and, when
+/// it is the first of its group (signature and expectation), that group (count 1).
+pub type Sink<'a> = dyn FnMut(&SweepFailure, Option<&FailureGroup>) + Send + 'a;
 
 impl Collector<'_> {
     /// Folds in every finished run from `next` on, in order; whether `next` moved.
@@ -502,9 +527,9 @@ impl Collector<'_> {
             }
             if !d.passed {
                 let f = d.failure(specs);
-                (self.sink)(&f);
                 let expected = expected_failure(&specs[d.si], &f.signature);
-                self.report.add_failure(f, expected);
+                let opened = self.report.add_failure(f.clone(), expected);
+                (self.sink)(&f, if opened { self.report.split_groups.last() } else { None });
             }
         }
         self.next != start
@@ -520,12 +545,21 @@ pub fn sweep_streaming(
     plan: &SweepPlan,
     sink: &mut (dyn FnMut(&SweepFailure) + Send),
 ) -> SweepReport {
+    sweep_until(specs, plan, &AtomicBool::new(false), &mut |f, _| sink(f))
+}
+
+/// [`sweep_streaming`] that stops taking runs once `stop` is set (the command sets it on
+/// Ctrl-C): the runs already taken finish and are folded in, so the report (marked
+/// [`SweepReport::interrupted`]) covers the first `runs` runs of the order exactly. The sink
+/// also learns which failure opened each group (the command prints the group's line then).
+pub fn sweep_until<'a>(specs: &[JobSpec], plan: &SweepPlan, stop: &AtomicBool, sink: &'a mut Sink<'a>) -> SweepReport {
     let runs = ShardRuns::new(specs.len(), plan.first_seed, plan.seeds, plan.shard_index, plan.shard_count);
     let report = SweepReport {
         shard_index: plan.shard_index,
         shard_count: plan.shard_count,
         first_seed: plan.first_seed,
         seeds: plan.seeds,
+        planned: runs.len(),
         ..SweepReport::default()
     };
     let collector = Mutex::new(Collector {
@@ -539,6 +573,7 @@ pub fn sweep_streaming(
         specs,
         plan,
         runs,
+        stop,
         next: AtomicU64::new(0),
         finished: AtomicU64::new(0),
         collector,
@@ -560,6 +595,7 @@ pub fn sweep_streaming(
         eprintln!();
     }
     let mut report = shared.collector.into_inner().expect("collector lock").report;
+    report.interrupted = report.runs < report.planned;
     report.wall_s = start.elapsed().as_secs_f64();
     report.cpu_s = cpu.into_inner().expect("cpu lock");
     report
@@ -570,6 +606,8 @@ struct Shared<'a, 'b> {
     specs: &'a [JobSpec],
     plan: &'a SweepPlan,
     runs: ShardRuns,
+    /// Set: take no further run.
+    stop: &'a AtomicBool,
     /// The next run to take.
     next: AtomicU64,
     /// Runs finished (for the progress line).
@@ -586,6 +624,11 @@ impl Shared<'_, '_> {
         let mut prepared = Prepared::default();
         let total = self.runs.len();
         loop {
+            // Checked before a run is taken: every run taken finishes, so the runs folded in
+            // are always a prefix of the order.
+            if self.stop.load(Ordering::Relaxed) {
+                break;
+            }
             let i = self.next.fetch_add(1, Ordering::Relaxed);
             if i >= total {
                 break;
