@@ -100,11 +100,9 @@ public class RealFlinkFidelity36 {
         return sums.getSideOutput(late);
     }
 
-    /** The late side output -> keyBy -> intervalJoin(other).between(-1.5 s, +1.5 s) -> (k, l + r)
-     *  -> filter(even) -> keyBy -> sum -> map(2n) -> print("joined"). */
-    static void lateJoinThenSum() throws Exception {
-        StreamExecutionEnvironment env = RealFlinkJobs.env(2);
-        DataStream<Tuple2<String, Long>> other = env.fromData(OTHER)
+    /** The second source of the late-fed joins: OTHER, held back at its mark, event time. */
+    static DataStream<Tuple2<String, Long>> otherSource(StreamExecutionEnvironment env) {
+        return env.fromData(OTHER)
             .map(new RealFlinkLateJoin.PauseAtMark(OTHER_PAUSE_MS))
             .setParallelism(1)
             .assignTimestampsAndWatermarks(RealFlinkJobs.events(10_000))
@@ -112,6 +110,30 @@ public class RealFlinkFidelity36 {
             .map(RealFlinkFidelity36::parse)
             .returns(Types.TUPLE(Types.STRING, Types.LONG))
             .setParallelism(1);
+    }
+
+    /** late -> keyBy -> intervalJoin(other).between(-1.5 s, +1.5 s) -> (k, l + r) -> filter(even). */
+    static DataStream<Tuple2<String, Long>> joinEven(DataStream<Tuple2<String, Long>> late,
+            DataStream<Tuple2<String, Long>> other) {
+        return late.keyBy(t -> t.f0)
+            .intervalJoin(other.keyBy(t -> t.f0))
+            .between(Duration.ofMillis(-1500), Duration.ofMillis(1500))
+            .process(new ProcessJoinFunction<Tuple2<String, Long>, Tuple2<String, Long>, Tuple2<String, Long>>() {
+                @Override
+                public void processElement(Tuple2<String, Long> l, Tuple2<String, Long> r, Context ctx,
+                        Collector<Tuple2<String, Long>> out) {
+                    out.collect(Tuple2.of(l.f0, l.f1 + r.f1));
+                }
+            })
+            .returns(Types.TUPLE(Types.STRING, Types.LONG))
+            .filter(t -> t.f1 % 2 == 0);
+    }
+
+    /** The late side output -> keyBy -> intervalJoin(other).between(-1.5 s, +1.5 s) -> (k, l + r)
+     *  -> filter(even) -> keyBy -> sum -> map(2n) -> print("joined"). */
+    static void lateJoinThenSum() throws Exception {
+        StreamExecutionEnvironment env = RealFlinkJobs.env(2);
+        DataStream<Tuple2<String, Long>> other = otherSource(env);
         joinThenSum(lateOfWindow(env), other)
             .print("joined");
         env.execute("late-join-then-sum");
@@ -139,27 +161,8 @@ public class RealFlinkFidelity36 {
      *  (`joined:any> row`, PrintAnySubtask). */
     static void lateJoinThenFlatMap() throws Exception {
         StreamExecutionEnvironment env = RealFlinkJobs.env(2);
-        DataStream<Tuple2<String, Long>> other = env.fromData(OTHER)
-            .map(new RealFlinkLateJoin.PauseAtMark(OTHER_PAUSE_MS))
-            .setParallelism(1)
-            .assignTimestampsAndWatermarks(RealFlinkJobs.events(10_000))
-            .setParallelism(1)
-            .map(RealFlinkFidelity36::parse)
-            .returns(Types.TUPLE(Types.STRING, Types.LONG))
-            .setParallelism(1);
-        lateOfWindow(env)
-            .keyBy(t -> t.f0)
-            .intervalJoin(other.keyBy(t -> t.f0))
-            .between(Duration.ofMillis(-1500), Duration.ofMillis(1500))
-            .process(new ProcessJoinFunction<Tuple2<String, Long>, Tuple2<String, Long>, Tuple2<String, Long>>() {
-                @Override
-                public void processElement(Tuple2<String, Long> l, Tuple2<String, Long> r, Context ctx,
-                        Collector<Tuple2<String, Long>> out) {
-                    out.collect(Tuple2.of(l.f0, l.f1 + r.f1));
-                }
-            })
-            .returns(Types.TUPLE(Types.STRING, Types.LONG))
-            .filter(t -> t.f1 % 2 == 0)
+        DataStream<Tuple2<String, Long>> other = otherSource(env);
+        joinEven(lateOfWindow(env), other)
             .flatMap((Tuple2<String, Long> t, Collector<Tuple2<String, Long>> out) -> out.collect(Tuple2.of(t.f0, 2 * t.f1)))
             .returns(Types.TUPLE(Types.STRING, Types.LONG))
             .rebalance()
@@ -244,18 +247,7 @@ public class RealFlinkFidelity36 {
      *  -> keyBy -> sum -> map(2n). */
     static DataStream<Tuple2<String, Long>> joinThenSum(DataStream<Tuple2<String, Long>> late,
             DataStream<Tuple2<String, Long>> other) {
-        return late.keyBy(t -> t.f0)
-            .intervalJoin(other.keyBy(t -> t.f0))
-            .between(Duration.ofMillis(-1500), Duration.ofMillis(1500))
-            .process(new ProcessJoinFunction<Tuple2<String, Long>, Tuple2<String, Long>, Tuple2<String, Long>>() {
-                @Override
-                public void processElement(Tuple2<String, Long> l, Tuple2<String, Long> r, Context ctx,
-                        Collector<Tuple2<String, Long>> out) {
-                    out.collect(Tuple2.of(l.f0, l.f1 + r.f1));
-                }
-            })
-            .returns(Types.TUPLE(Types.STRING, Types.LONG))
-            .filter(t -> t.f1 % 2 == 0)
+        return joinEven(late, other)
             .keyBy(t -> t.f0)
             .sum(1)
             .map(t -> Tuple2.of(t.f0, 2 * t.f1))
