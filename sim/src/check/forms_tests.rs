@@ -14,8 +14,7 @@ pub(super) fn seed_run(file: &str) -> (JobSpec, RunResult, Reference) {
 
 /// [`seed_run`] with `adjust` applied to the spec before the run.
 pub(super) fn seed_run_with(file: &str, adjust: impl FnOnce(&mut JobSpec)) -> (JobSpec, RunResult, Reference) {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/seeds").join(file);
-    let mut spec = crate::load::load_spec(&path).expect("seed scenario loads");
+    let mut spec = super::test_runs::scenario(&format!("seeds/{file}"));
     adjust(&mut spec);
     let run = crate::world::run(&spec, 1);
     let reference = reference::compute(&spec);

@@ -337,10 +337,7 @@ mod sliding_tests {
     /// been named by their pair alone, every pair in two windows would read as a duplicate.
     #[test]
     fn a_sliding_join_row_is_counted_per_pair_and_window() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/graphs/sliding-window-join-2pc.toml");
-        let spec = crate::load::load_spec(&path).expect("scenario loads");
-        let run = crate::world::run(&spec, 1);
+        let (spec, run) = crate::check::test_runs::scenario_run("graphs/sliding-window-join-2pc.toml", 1);
         let reference = reference::compute(&spec);
         let jr = reference.joined.as_ref().expect("a joined reference");
         assert!(jr.per_window && jr.windowed);

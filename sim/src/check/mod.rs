@@ -37,6 +37,8 @@ mod forms_coordinator_tests;
 mod forms_liveness_tests;
 #[cfg(test)]
 mod forms_tests;
+#[cfg(test)]
+mod test_runs;
 mod windows_valve;
 
 pub use alignment::*;

@@ -658,17 +658,14 @@ mod tests {
 
     /// The side sink's `exactly-once` verdict of `run` on `eventtime/late-side-branch-2pc.toml`.
     fn side_verdict(spec: &JobSpec, run: &RunResult) -> Verdict {
-        check_all(spec, run, &reference::compute(spec)).into_iter().find(|v| v.checker == "exactly-once").unwrap()
+        crate::check::test_runs::verdict_of(spec, run, "exactly-once")
     }
 
     /// A committed late row planted twice is a `late-duplicate`, one with another value a
     /// `late-phantom`; the run itself passes.
     #[test]
     fn duplicate_and_phantom_late_rows_are_named() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime/late-side-branch-2pc.toml");
-        let spec = crate::load::load_spec(&path).expect("scenario loads");
-        let run = crate::world::run(&spec, 1);
+        let (spec, run) = crate::check::test_runs::scenario_run("eventtime/late-side-branch-2pc.toml", 1);
         assert_eq!(side_verdict(&spec, &run).passed, Some(true), "the run itself passes");
         let row = run.committed.iter().next().expect("a committed late row");
         let mut dup = run.clone();
@@ -681,17 +678,18 @@ mod tests {
         assert!(v.anomalies.iter().any(|f| f.kind.as_deref() == Some("late-phantom")), "{:?}", v.anomalies);
     }
 
+    /// How many `late-in-both` findings the `windows` checker has on `scenarios/<file>` at `seed`.
+    fn late_in_both(file: &str, seed: u64) -> usize {
+        let (spec, run) = crate::check::test_runs::scenario_run(file, seed);
+        let v = crate::check::test_runs::verdict_of(&spec, &run, "windows");
+        v.anomalies.iter().filter(|f| f.kind.as_deref() == Some("late-in-both")).count()
+    }
+
     /// The planted `late-emitted-to-both` is named `late-in-both` by the `windows` checker on
     /// `negative/late-emitted-to-both.toml` under each of 200 seeds; the correct run has none.
     #[test]
     fn late_in_both_names_the_planted_variant_only() {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
-        let both = |file: &str, seed: u64| {
-            let spec = crate::load::load_spec(&dir.join(file)).expect("scenario loads");
-            let run = crate::world::run(&spec, seed);
-            let v = check_all(&spec, &run, &reference::compute(&spec)).into_iter().find(|v| v.checker == "windows");
-            v.unwrap().anomalies.iter().filter(|f| f.kind.as_deref() == Some("late-in-both")).count()
-        };
+        let both = late_in_both;
         assert_eq!(both("eventtime/late-not-both-2pc.toml", 1), 0);
         // On its own (the `late misjudged` rule also names the variant): every seed of 200.
         let missed: Vec<u64> = (1..=200).filter(|s| both("negative/late-emitted-to-both.toml", *s) == 0).collect();
@@ -702,13 +700,8 @@ mod tests {
     /// state behind the side output lost an element) is a `late-state`; the run itself passes.
     #[test]
     fn keyed_late_branch_replays_the_aggregate() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime/late-keyed-sum-2pc.toml");
-        let spec = crate::load::load_spec(&path).expect("scenario loads");
-        let run = crate::world::run(&spec, 1);
-        let state = |run: &RunResult| {
-            check_all(&spec, run, &reference::compute(&spec)).into_iter().find(|v| v.checker == "state").unwrap()
-        };
+        let (spec, run) = crate::check::test_runs::scenario_run("eventtime/late-keyed-sum-2pc.toml", 1);
+        let state = |run: &RunResult| crate::check::test_runs::verdict_of(&spec, run, "state");
         assert_eq!(state(&run).passed, Some(true), "the run itself passes: {:?}", state(&run).anomalies);
         let mut broken = run.clone();
         let last = broken.committed.len() - 1;
@@ -729,13 +722,8 @@ mod tests {
     /// `late-phantom` (no window attempt sent it to the side output).
     #[test]
     fn union_sink_rows_are_split_by_gate() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../scenarios/graphs/late-side-output-union-2pc.toml");
-        let spec = crate::load::load_spec(&path).expect("scenario loads");
-        let run = crate::world::run(&spec, 1);
-        let verdict = |run: &RunResult, checker: &str| {
-            check_all(&spec, run, &reference::compute(&spec)).into_iter().find(|v| v.checker == checker).unwrap()
-        };
+        let (spec, run) = crate::check::test_runs::scenario_run("graphs/late-side-output-union-2pc.toml", 1);
+        let verdict = |run: &RunResult, checker: &str| crate::check::test_runs::verdict_of(&spec, run, checker);
         assert_eq!(verdict(&run, "exactly-once").passed, Some(true), "the run itself passes");
         assert_eq!(verdict(&run, "windows").passed, Some(true), "the run itself passes");
         let gate = |r: &OutputRow| r.lineage.sub & ((1 << ckptsim::operator::FLAT_MAP_SUB_BITS) - 1);
@@ -765,18 +753,11 @@ mod tests {
     /// nothing on the same seeds of the correct jobs.
     #[test]
     fn late_in_both_judges_union_sinks() {
-        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
         for (good, bad) in [
             ("eventtime/late-not-both-union-2pc.toml", "negative/late-emitted-to-both-union.toml"),
             ("eventtime/late-not-both-union-print.toml", "negative/late-emitted-to-both-union-print.toml"),
         ] {
-            let both = |file: &str, seed: u64| {
-                let spec = crate::load::load_spec(&root.join(file)).expect("scenario loads");
-                let run = crate::world::run(&spec, seed);
-                let v = check_all(&spec, &run, &reference::compute(&spec)).into_iter().find(|v| v.checker == "windows");
-                let found = v.expect("a windows verdict").anomalies;
-                found.iter().filter(|f| f.kind.as_deref() == Some("late-in-both")).count()
-            };
+            let both = late_in_both;
             let seeds = 1..=20;
             assert_eq!(seeds.clone().map(|s| both(good, s)).sum::<usize>(), 0, "{good}: the correct job is clean");
             let caught = seeds.filter(|s| both(bad, *s) > 0).count();

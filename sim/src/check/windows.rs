@@ -437,11 +437,13 @@ impl WindowJudge<'_> {
         } else {
             // Print sink: replays print again; only values no subset gives are wrong.
             let (lo, hi) = print_bounds(agg, elems, extra_counts);
-            values
-                .iter()
-                .find(|v| **v < lo || **v > hi)
-                .map(|v| format!("printed {v}"))
-                .or_else(|| windows_print::no_full_firing(&values, (low, high), elems, at_least_once))
+            values.iter().find(|v| **v < lo || **v > hi).map(|v| format!("printed {v}")).or_else(|| {
+                // One sink only: with several, a print row of another sink (a join's, a late
+                // branch's) with this key and timestamp is matched to the window as well
+                // (swarm seeds 7480, 7521, 7542, 7548 of the session-36 merge).
+                let sinks = self.spec.operators.iter().filter(|o| o.kind.is_sink()).count();
+                (sinks == 1).then(|| windows_print::no_full_firing(&values, (low, high), elems, at_least_once))?
+            })
         };
         if let Some(what) = wrong {
             anomalies.push(

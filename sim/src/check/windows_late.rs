@@ -318,8 +318,7 @@ mod tests {
 
     /// The `late-window-doubled` findings of the `windows` verdict of `run`.
     fn doubled(spec: &JobSpec, run: &RunResult) -> Vec<Finding> {
-        let v = check_all(spec, run, &reference::compute(spec)).into_iter().find(|v| v.checker == "windows");
-        let all = v.expect("a windows verdict").anomalies;
+        let all = crate::check::test_runs::verdict_of(spec, run, "windows").anomalies;
         all.into_iter().filter(|f| f.kind.as_deref() == Some("late-window-doubled")).collect()
     }
 
@@ -329,9 +328,7 @@ mod tests {
     /// time of the result); the run as it happened (the passing twin) has no such finding.
     #[test]
     fn a_result_committed_twice_is_doubled() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime/late-window-2pc.toml");
-        let spec = crate::load::load_spec(&path).expect("scenario loads");
-        let run = crate::world::run(&spec, 1);
+        let (spec, run) = crate::check::test_runs::scenario_run("eventtime/late-window-2pc.toml", 1);
         assert_eq!(doubled(&spec, &run).len(), 0, "the run itself is not doubled: {:?}", doubled(&spec, &run));
         let row = run.committed.iter().max_by_key(|r| number(&r.value)).expect("a committed late-window result");
         assert!(number(&row.value) > 0, "a positive result to double: {row:?}");
@@ -355,9 +352,7 @@ mod tests {
     /// session 33 passed the run).
     #[test]
     fn one_firing_committed_twice_within_the_bound_is_doubled() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../scenarios/negative/late-window-doubled-recommit.toml");
-        let spec = crate::load::load_spec(&path).expect("scenario loads");
+        let spec = crate::check::test_runs::scenario("negative/late-window-doubled-recommit.toml");
         let (spec, _) = crate::swarm::draw(&spec, 95);
         let run = crate::world::run(&spec, 95);
         let found = doubled(&spec, &run);
@@ -368,8 +363,11 @@ mod tests {
 
     /// The `windows` findings of kind `kind` of `run`.
     fn found(spec: &JobSpec, run: &RunResult, kind: &str) -> Vec<Finding> {
-        let v = check_all(spec, run, &reference::compute(spec)).into_iter().find(|v| v.checker == "windows");
-        v.expect("a windows verdict").anomalies.into_iter().filter(|f| f.kind.as_deref() == Some(kind)).collect()
+        crate::check::test_runs::verdict_of(spec, run, "windows")
+            .anomalies
+            .into_iter()
+            .filter(|f| f.kind.as_deref() == Some(kind))
+            .collect()
     }
 
     /// Session 35: a `max` window after `W.late` is judged (it was skipped: "only sum and count
@@ -381,12 +379,8 @@ mod tests {
     #[test]
     fn a_max_window_after_a_late_side_output_is_judged() {
         use std::sync::Arc;
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../scenarios/eventtime/late-window-max-2pc.toml");
-        let spec = crate::load::load_spec(&path).expect("scenario loads");
-        let run = crate::world::run(&spec, 1);
-        let v = check_all(&spec, &run, &reference::compute(&spec)).into_iter().find(|v| v.checker == "windows");
-        let v = v.expect("a windows verdict");
+        let (spec, run) = crate::check::test_runs::scenario_run("eventtime/late-window-max-2pc.toml", 1);
+        let v = crate::check::test_runs::verdict_of(&spec, &run, "windows");
         assert_eq!(v.passed, Some(true), "{}: {:?}", v.summary, v.anomalies);
         assert!(v.summary.contains("window `LateWindow` after `Window.late`"), "judged, not skipped: {}", v.summary);
         let late: Vec<OutputRow> = run.committed.iter().collect();
