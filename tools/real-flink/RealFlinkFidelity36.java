@@ -70,10 +70,16 @@ public class RealFlinkFidelity36 {
     }
 
     static DataStream<Tuple2<String, Long>> numbers(StreamExecutionEnvironment env) {
-        return env.fromData(NUMBERS)
-            .map(new Pace())
+        return eventSource(env, NUMBERS, new Pace(), 100);
+    }
+
+    /** `data` paced by `pace`, event time with `boundMs` out-of-orderness, parsed to (key, n); parallelism 1. */
+    static DataStream<Tuple2<String, Long>> eventSource(StreamExecutionEnvironment env, String[] data,
+            MapFunction<String, String> pace, long boundMs) {
+        return env.fromData(data)
+            .map(pace)
             .setParallelism(1)
-            .assignTimestampsAndWatermarks(RealFlinkJobs.events(100))
+            .assignTimestampsAndWatermarks(RealFlinkJobs.events(boundMs))
             .setParallelism(1)
             .map(RealFlinkFidelity36::parse)
             .returns(Types.TUPLE(Types.STRING, Types.LONG))
@@ -102,14 +108,7 @@ public class RealFlinkFidelity36 {
 
     /** The second source of the late-fed joins: OTHER, held back at its mark, event time. */
     static DataStream<Tuple2<String, Long>> otherSource(StreamExecutionEnvironment env) {
-        return env.fromData(OTHER)
-            .map(new RealFlinkLateJoin.PauseAtMark(OTHER_PAUSE_MS))
-            .setParallelism(1)
-            .assignTimestampsAndWatermarks(RealFlinkJobs.events(10_000))
-            .setParallelism(1)
-            .map(RealFlinkFidelity36::parse)
-            .returns(Types.TUPLE(Types.STRING, Types.LONG))
-            .setParallelism(1);
+        return eventSource(env, OTHER, new RealFlinkLateJoin.PauseAtMark(OTHER_PAUSE_MS), 10_000);
     }
 
     /** late -> keyBy -> intervalJoin(other).between(-1.5 s, +1.5 s) -> (k, l + r) -> filter(even). */
