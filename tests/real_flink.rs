@@ -126,6 +126,20 @@ const CASES: &[Case] = &[
     // across 2 -> 3 -> 1 and a failure (RealFlinkNamedStates36.java).
     Case { idents: &["first", "second", "third"], ..case("named-states-2-3-1") },
     case("named-states-failure"),
+    // Session 37: session 36's graph shapes (RealFlinkGraph37.java): a running sum or count on
+    // the late side branch before a join, two late branches joined (window join, self join,
+    // interval join), two of them across a failure into the two-phase-commit store.
+    case("late-sum-into-join"),
+    case("late-sum-into-join-failure"),
+    case("late-count-into-join"),
+    case("late-sides-join"),
+    case("late-sides-join-failure"),
+    case("late-self-join"),
+    case("late-sides-interval-join"),
+    // Session 37: an interval join with a late element in each input (both late side outputs on
+    // print sinks), and across a failure just before them: after the restore both join instead.
+    Case { timestamps: true, ..case("interval-join-both-late") },
+    Case { timestamps: true, ..case("interval-join-both-late-failure") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

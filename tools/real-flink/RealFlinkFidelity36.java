@@ -325,5 +325,6 @@ public class RealFlinkFidelity36 {
         m.put("late-window-min", () -> lateWindow(false));
         m.put("restart-timing-exponential-jitter", RealFlinkFidelity36::jitterJob);
         RealFlinkNamedStates36.register(m);
+        RealFlinkGraph37.register(m);
     }
 }
