@@ -326,5 +326,6 @@ public class RealFlinkFidelity36 {
         m.put("restart-timing-exponential-jitter", RealFlinkFidelity36::jitterJob);
         RealFlinkNamedStates36.register(m);
         RealFlinkGraph37.register(m);
+        RealFlinkBroadcastProcess37.register(m);
     }
 }
