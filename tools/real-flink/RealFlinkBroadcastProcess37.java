@@ -14,14 +14,11 @@
 // Registered by RealFlinkFidelity36#register. Our own code, written for ckptsim; it compiles
 // against 1.20.3 and 2.3.0 unchanged.
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 
-import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.state.MapStateDescriptor;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
@@ -50,18 +47,6 @@ public class RealFlinkBroadcastProcess37 {
         "BOOM", "r:a 5", "w:a", "w:b", "w:c", "w:d"
     };
 
-    /** Paces the input and throws at the first "BOOM" of a run. */
-    static final class PaceAndFail implements MapFunction<String, String> {
-        @Override
-        public String map(String s) throws InterruptedException {
-            Thread.sleep(RealFlinkFidelity36.PACE_MS);
-            if (s.equals("BOOM") && RealFlinkJobs.THROWN.add(s)) {
-                throw new RuntimeException("injected failure at " + s);
-            }
-            return s;
-        }
-    }
-
     /** Rules write the broadcast state; words read it. */
     static final class ApplyRules extends KeyedBroadcastProcessFunction<String, String, Tuple2<String, Long>, String> {
         private transient boolean reported;
@@ -88,7 +73,7 @@ public class RealFlinkBroadcastProcess37 {
     }
 
     static void pipeline(StreamExecutionEnvironment env, String ident) {
-        DataStream<String> input = RealFlinkGatedSource.of(env).map(new PaceAndFail()).setParallelism(1);
+        DataStream<String> input = RealFlinkGatedSource.of(env).map(new RealFlinkGraph37.PaceAndFailOnBoom()).setParallelism(1);
         BroadcastStream<Tuple2<String, Long>> rules = input.filter(s -> s.startsWith("r:"))
             .setParallelism(1)
             .map(s -> {
@@ -115,15 +100,7 @@ public class RealFlinkBroadcastProcess37 {
     }
 
     static void rescale() throws Exception {
-        RealFlinkJobs.resetExactlyOnce();
-        RealFlinkLifecycle.useInput(RESCALE_INPUT, false);
-        Path dir = Files.createTempDirectory("ckptsim-savepoints");
-        String first = RealFlinkLifecycle.runAndStop(2, null, "first", 7, dir, false, RealFlinkBroadcastProcess37::pipeline);
-        String second = RealFlinkLifecycle.runAndStop(3, first, "second", 14, dir, false, RealFlinkBroadcastProcess37::pipeline);
-        RealFlinkLifecycle.gate = Integer.MAX_VALUE;
-        StreamExecutionEnvironment env = RealFlinkLifecycle.env(1, second, Map.of());
-        pipeline(env, "third");
-        env.execute("third");
+        RealFlinkLifecycle.rescale231(RESCALE_INPUT, 7, 14, RealFlinkBroadcastProcess37::pipeline);
     }
 
     static void failure() throws Exception {

@@ -9,8 +9,6 @@
 // parallelism 2 across one injected failure (a full restart): each subtask restores its own copy.
 // Our own code, written for ckptsim (docs/real-flink.md).
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -78,14 +76,7 @@ public class RealFlinkBroadcastState {
 
     /** p2 until record 7, stop with a savepoint; p3 from it until record 13, stop; p1 to the end. */
     static void rescale() throws Exception {
-        RealFlinkLifecycle.useInput(RealFlinkOperatorState.LIST_INPUT, false);
-        Path dir = Files.createTempDirectory("ckptsim-savepoints");
-        String first = RealFlinkLifecycle.runAndStop(2, null, "first", 7, dir, false, RealFlinkBroadcastState::pipeline);
-        String second = RealFlinkLifecycle.runAndStop(3, first, "second", 13, dir, false, RealFlinkBroadcastState::pipeline);
-        RealFlinkLifecycle.gate = Integer.MAX_VALUE;
-        StreamExecutionEnvironment env = RealFlinkLifecycle.env(1, second, Map.of());
-        pipeline(env, "third");
-        env.execute("third");
+        RealFlinkLifecycle.rescale231(RealFlinkOperatorState.LIST_INPUT, 7, 13, RealFlinkBroadcastState::pipeline);
     }
 
     /** Throws at the first "BOOM" of a run (RealFlinkJobs.THROWN), else passes the word on. */

@@ -32,12 +32,10 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.co.ProcessJoinFunction;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
 import org.apache.flink.util.Collector;
-import org.apache.flink.util.OutputTag;
 
 public class RealFlinkGraph37 {
 
@@ -59,18 +57,7 @@ public class RealFlinkGraph37 {
      *  -> (k, l + r). The sum (StreamGroupedReduceOperator) keeps each element's timestamp. */
     static DataStream<Tuple2<String, Long>> sumIntoJoin(DataStream<Tuple2<String, Long>> late,
             DataStream<Tuple2<String, Long>> other) {
-        return doubled(late.keyBy(t -> t.f0).sum(1))
-            .keyBy(t -> t.f0)
-            .intervalJoin(other.keyBy(t -> t.f0))
-            .between(Duration.ofMillis(-1500), Duration.ofMillis(1500))
-            .process(new ProcessJoinFunction<Tuple2<String, Long>, Tuple2<String, Long>, Tuple2<String, Long>>() {
-                @Override
-                public void processElement(Tuple2<String, Long> l, Tuple2<String, Long> r, Context ctx,
-                        Collector<Tuple2<String, Long>> out) {
-                    out.collect(Tuple2.of(l.f0, l.f1 + r.f1));
-                }
-            })
-            .returns(Types.TUPLE(Types.STRING, Types.LONG));
+        return RealFlinkFidelity36.joinSummed(doubled(late.keyBy(t -> t.f0).sum(1)), other);
     }
 
     static void lateSumIntoJoin() throws Exception {
@@ -238,23 +225,7 @@ public class RealFlinkGraph37 {
         StreamExecutionEnvironment env = RealFlinkLifecycle.env(2, null, RealFlinkLifecycle.fixedDelay(1, 200));
         env.enableCheckpointing(100);
         DataStream<String> input = RealFlinkGatedSource.of(env).map(new PaceAndFailOnBoom()).setParallelism(1);
-        OutputTag<String> lateLeft = new OutputTag<String>("late-left") {};
-        OutputTag<String> lateRight = new OutputTag<String>("late-right") {};
-        SingleOutputStreamOperator<String> joined = marked(input, "l:")
-            .keyBy(RealFlinkJobs::keyOf)
-            .intervalJoin(marked(input, "r:").keyBy(RealFlinkJobs::keyOf))
-            .between(Duration.ofMillis(-400), Duration.ofMillis(600))
-            .sideOutputLeftLateData(lateLeft)
-            .sideOutputRightLateData(lateRight)
-            .process(new ProcessJoinFunction<String, String, String>() {
-                @Override
-                public void processElement(String l, String r, Context ctx, Collector<String> out) {
-                    out.collect(RealFlinkJobs.keyOf(l) + "|" + RealFlinkJobs.keyOf(r) + "@" + ctx.getTimestamp());
-                }
-            });
-        joined.print();
-        joined.getSideOutput(lateLeft).process(new RealFlinkLateJoin.WithTimestamp()).print("late-left");
-        joined.getSideOutput(lateRight).process(new RealFlinkLateJoin.WithTimestamp()).print("late-right");
+        RealFlinkLateJoin.printJoinWithLateSides(marked(input, "l:"), marked(input, "r:"));
         env.execute(failure ? "interval-join-both-late-failure" : "interval-join-both-late");
     }
 

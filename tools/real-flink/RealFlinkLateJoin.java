@@ -81,16 +81,15 @@ public class RealFlinkLateJoin {
             .setParallelism(1);
     }
 
-    /** Two keyed event-time sources (bound 200 ms) -> intervalJoin.between(-400 ms, +600 ms)
-     *  with both late side outputs -> print() of "left|right@ts", print("late-left") and
-     *  print("late-right") of "key@ts"; parallelism 2. */
-    static void intervalJoinLate() throws Exception {
-        StreamExecutionEnvironment env = RealFlinkJobs.env(2);
+    /** `left` and `right` keyed by their key -> intervalJoin.between(-400 ms, +600 ms) with both
+     *  late side outputs -> print() of "left|right@ts", print("late-left") and print("late-right")
+     *  of "key@ts" (also RealFlinkGraph37's interval-join-both-late jobs). */
+    static void printJoinWithLateSides(DataStream<String> left, DataStream<String> right) {
         OutputTag<String> lateLeft = new OutputTag<String>("late-left") {};
         OutputTag<String> lateRight = new OutputTag<String>("late-right") {};
-        SingleOutputStreamOperator<String> joined = side(env, ORDERS, PAUSE_LEFT_MS)
+        SingleOutputStreamOperator<String> joined = left
             .keyBy(RealFlinkJobs::keyOf)
-            .intervalJoin(side(env, PAYMENTS, PAUSE_RIGHT_MS).keyBy(RealFlinkJobs::keyOf))
+            .intervalJoin(right.keyBy(RealFlinkJobs::keyOf))
             .between(Duration.ofMillis(-400), Duration.ofMillis(600))
             .sideOutputLeftLateData(lateLeft)
             .sideOutputRightLateData(lateRight)
@@ -103,6 +102,14 @@ public class RealFlinkLateJoin {
         joined.print();
         joined.getSideOutput(lateLeft).process(new WithTimestamp()).print("late-left");
         joined.getSideOutput(lateRight).process(new WithTimestamp()).print("late-right");
+    }
+
+    /** Two keyed event-time sources (bound 200 ms) -> intervalJoin.between(-400 ms, +600 ms)
+     *  with both late side outputs -> print() of "left|right@ts", print("late-left") and
+     *  print("late-right") of "key@ts"; parallelism 2. */
+    static void intervalJoinLate() throws Exception {
+        StreamExecutionEnvironment env = RealFlinkJobs.env(2);
+        printJoinWithLateSides(side(env, ORDERS, PAUSE_LEFT_MS), side(env, PAYMENTS, PAUSE_RIGHT_MS));
         env.execute("interval-join-late");
     }
 

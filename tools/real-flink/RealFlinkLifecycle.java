@@ -168,6 +168,20 @@ public class RealFlinkLifecycle {
         }
     }
 
+    /** `pipeline` on `input` at p2 until record `firstGate`, stop with a savepoint; at p3 from it
+     *  until record `secondGate`, stop; at p1 from that to the end of input (print idents
+     *  "first", "second", "third"). */
+    static void rescale231(String[] input, int firstGate, int secondGate, Pipeline pipeline) throws Exception {
+        useInput(input, false);
+        Path dir = Files.createTempDirectory("ckptsim-savepoints");
+        String first = runAndStop(2, null, "first", firstGate, dir, false, pipeline);
+        String second = runAndStop(3, first, "second", secondGate, dir, false, pipeline);
+        gate = Integer.MAX_VALUE;
+        StreamExecutionEnvironment env = env(1, second, Map.of());
+        pipeline.build(env, "third");
+        env.execute("third");
+    }
+
     /** Rescaling from savepoints: p2 until record 6, stop with a savepoint; p3 from it until
      *  record 12, stop; p1 from that to the end of input (FINISHED). */
     static void rescale() throws Exception {

@@ -6,8 +6,6 @@
 // rows. Registered by RealFlinkFidelity36#register. Our own code, written for ckptsim; it
 // compiles against 1.20.3 and 2.3.0 unchanged.
 
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -101,14 +99,7 @@ public class RealFlinkNamedStates36 {
 
     /** p2 until record 6, stop with a savepoint; p3 from it until record 12, stop; p1 to the end. */
     static void rescale() throws Exception {
-        RealFlinkLifecycle.useInput(INPUT, false);
-        Path dir = Files.createTempDirectory("ckptsim-savepoints");
-        String first = RealFlinkLifecycle.runAndStop(2, null, "first", 6, dir, false, RealFlinkNamedStates36::pipeline);
-        String second = RealFlinkLifecycle.runAndStop(3, first, "second", 12, dir, false, RealFlinkNamedStates36::pipeline);
-        RealFlinkLifecycle.gate = Integer.MAX_VALUE;
-        StreamExecutionEnvironment env = RealFlinkLifecycle.env(1, second, Map.of());
-        pipeline(env, "third");
-        env.execute("third");
+        RealFlinkLifecycle.rescale231(INPUT, 6, 12, RealFlinkNamedStates36::pipeline);
     }
 
     /** p2, checkpoints every 100 ms, fixed-delay 1 x 200 ms: the map chained to the source throws
