@@ -228,6 +228,70 @@ const RESTART_DELAY_EDITS: &[(&str, &str)] = &[
     ("value = \"a\" },", "value = \"a\", ts_ms = 100 },"),
 ];
 
+/// `tiny-window.toml`'s records replaced by the session-37 event-time plants' own: each edit
+/// list below swaps the three records (and what else the plant needs) in one `replacen`.
+const TINY_WINDOW_RECORDS: &str = "  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 100 },\n  { at_ms = 1000, partition = 0, value = \"a\", ts_ms = 200 },\n  { at_ms = 1000, partition = 0, value = \"a\", ts_ms = 1500 },\n";
+
+/// `tiny-window.toml`'s source made bounded (its end of input is the final watermark, which
+/// fires every window left) and the job expected to finish.
+const TINY_WINDOW_BOUNDED: [(&str, &str); 2] = [
+    ("watermarks = \"monotonous\"\n", "bounded = true\nwatermarks = \"monotonous\"\n"),
+    ("final_status = \"RUNNING\"", "final_status = \"FINISHED\""),
+];
+
+/// `sliding-windows-floor-count` (session 37): 1 s windows every 300 ms, one element at 950 ms,
+/// which belongs to the four windows starting at 0, 300, 600 and 900 (`ceil(1000 / 300)`).
+const SLIDING_FLOOR_EDITS: &[(&str, &str)] = &[
+    (TINY_WINDOW_RECORDS, "  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 950 },\n"),
+    ("window = \"tumbling\"\nsize_ms = 1000\n", "window = \"sliding\"\nsize_ms = 1000\nslide_ms = 300\n"),
+    TINY_WINDOW_BOUNDED[0],
+    TINY_WINDOW_BOUNDED[1],
+];
+
+/// `watermark-without-minus-one` (session 37): bounded out-of-orderness of 200 ms, elements at
+/// 1199 and then 999: Flink's periodic watermark after the first is 1199 - 200 - 1 = 998, so 999
+/// is on time in [0,1000); the plant's 999 closes the window before it.
+const WATERMARK_MINUS_ONE_EDITS: &[(&str, &str)] = &[
+    (
+        TINY_WINDOW_RECORDS,
+        "  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 1199 },\n  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 999 },\n",
+    ),
+    (
+        "watermarks = \"monotonous\"\n",
+        "bounded = true\nwatermarks = \"bounded-out-of-orderness\"\nmax_out_of_orderness_ms = 200\n",
+    ),
+    TINY_WINDOW_BOUNDED[1],
+];
+
+/// `window-late-bound-exclusive` (session 37): elements at 100 and 1000, then 999. The
+/// monotonous watermark after 1000 is 999, the cleanup time of [0,1000), which fires and is
+/// purged there; 999 comes after it and is late (`WindowOperator#isWindowLate`: cleanup time at
+/// or behind the watermark).
+const WINDOW_LATE_BOUND_EDITS: &[(&str, &str)] = &[
+    (
+        TINY_WINDOW_RECORDS,
+        "  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 100 },\n  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 1000 },\n  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 999 },\n",
+    ),
+    TINY_WINDOW_BOUNDED[0],
+    TINY_WINDOW_BOUNDED[1],
+];
+
+/// `idleness-ignores-activity` (session 37): watermarks every 200 ms with a 300 ms idle
+/// timeout, no checkpoint within the ticks, and a record appended at 400 ms: read at 400, the
+/// split is not idle at 600 in Flink (`WatermarksWithIdleness`: the record starts the countdown
+/// over); the plant's countdown, started at the emission of 200, ignores it.
+const IDLENESS_EDITS: &[(&str, &str)] = &[
+    (
+        TINY_WINDOW_RECORDS,
+        "  { at_ms = 0, partition = 0, value = \"a\", ts_ms = 100 },\n  { at_ms = 400, partition = 0, value = \"a\", ts_ms = 450 },\n",
+    ),
+    ("auto_watermark_interval_ms = 1000\n", "auto_watermark_interval_ms = 200\nidle_timeout_ms = 300\n"),
+    ("interval_ms = 1000\ntimeout_ms = 10000\n", "interval_ms = 60000\ntimeout_ms = 60000\n"),
+];
+
+/// `tiny-2pc.toml` under flink-1.11 (its Kafka source stores the last read offset).
+const FLINK_1_11: (&str, &str) = ("profile = \"flink-2.3\"", "profile = \"flink-1.11\"");
+
 /// How `explore` finds one planted variant: the job of `scenarios/explore/` (with the text
 /// edits the variant needs), the bounds, and the checker.
 struct Case {
@@ -256,6 +320,9 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         ..Bounds::default()
     };
     let c = |job, bounds, checker| Ok(Case { job, edits: &[], bounds, checker, search: Search::Bfs });
+    // The variants that need a tick while a message to the JobManager is on its way (session
+    // 37): posed under the bound `--jm-late-ticks 1`.
+    let jm_late_1 = |b: Bounds| Bounds { max_jm_late_ticks: Some(1), ..b };
     // The session-31 list-state rescale plants: `tiny-union-list` scaled 2 -> 1.
     let list_rescale = |edits| {
         let bounds = Bounds { max_rescales: 1, ..b(2, 0) };
@@ -272,16 +339,84 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         Variant::AggregateStateNotRestored => {
             c("keyed-print.toml", Bounds { max_jm_failovers: 1, ..b(1, 0) }, "state")
         }
-        // Session 36 (power36): posed on world scenarios only (`scenarios/negative/`); no
-        // explorer case tried yet.
-        Variant::KeyGroupRangeEndInclusive
-        | Variant::IntervalJoinLowerExclusive
-        | Variant::SlidingWindowsFloorCount
-        | Variant::WatermarkWithoutMinusOne
-        | Variant::RestoreRereadsLastRecord
-        | Variant::SubsumedAbortCounted
-        | Variant::WindowLateBoundExclusive
-        | Variant::RetainsOneFewer => Err("posed on a world scenario only (session 36, no explorer case tried yet)"),
+        // Session 37: power36's plants (posed on world scenarios in session 36), each on a job of
+        // `scenarios/explore/` with the edits it needs. A rescale 1 -> 2 of `tiny-rescale` with
+        // the key "d", whose key group is 64 (of 128): the plant restores it into `Sum (1/2)`
+        // while its records route to `Sum (2/2)` (`state`, 14 steps).
+        Variant::KeyGroupRangeEndInclusive => Ok(Case {
+            job: "tiny-rescale.toml",
+            edits: &[("value = \"a\"", "value = \"d\""), ("value = \"a\"", "value = \"d\"")],
+            bounds: Bounds { max_rescales: 1, ..b(1, 0) },
+            checker: "state",
+            search: Search::Bfs,
+        }),
+        // The order at 500 ms and the payment at 100 ms: exactly at the lower bound (-400), which
+        // Flink includes; the plant never joins them (`state`: nothing printed, 9 steps).
+        Variant::IntervalJoinLowerExclusive => Ok(Case {
+            job: "tiny-interval-join.toml",
+            edits: &[("value = \"a\", ts_ms = 100 } ]\n\n[inputs.Payments]", "value = \"a\", ts_ms = 500 } ]\n\n[inputs.Payments]")],
+            bounds: b(2, 0),
+            checker: "state",
+            search: Search::Bfs,
+        }),
+        // No tick needed: the bounded source's final watermark fires every window, and [0,1000)
+        // never got the element at 950 (`windows` window lost, 6 steps).
+        Variant::SlidingWindowsFloorCount => Ok(Case {
+            job: "tiny-window.toml",
+            edits: SLIDING_FLOOR_EDITS,
+            bounds: b(0, 0),
+            checker: "windows",
+            search: Search::Bfs,
+        }),
+        // One tick emits the periodic watermark between the two reads (`windows` window lost:
+        // the element at 999 dropped as late, 10 steps).
+        Variant::WatermarkWithoutMinusOne => Ok(Case {
+            job: "tiny-window.toml",
+            edits: WATERMARK_MINUS_ONE_EDITS,
+            bounds: b(1, 0),
+            checker: "windows",
+            search: Search::Bfs,
+        }),
+        // 1.11 stores the last read offset. The plant's seek to it also commits it (1.11's
+        // commit goes through the same `resume_from`), so the shortest path needs no restore:
+        // checkpoint 1 after the first record commits offset 0 (`offsets`, 12 steps). The
+        // restore that reads the record again (the world's `exactly-once`) lies deeper.
+        Variant::RestoreRereadsLastRecord => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[FLINK_1_11],
+            bounds: b(1, 1),
+            checker: "offsets",
+            search: Search::Bfs,
+        }),
+        // 1.11 with two concurrent checkpoints: the sink's acknowledgement of checkpoint 1 is a
+        // slow upload, checkpoint 2 completes first and subsumes 1 (CHECKPOINT_SUBSUMED), which
+        // the plant counts against a tolerance of 0 (`tolerable-failure`, 14 steps). Under
+        // `--jm-late-ticks` alone it is not found: the sink's link to the JobManager is FIFO, so
+        // its acknowledgement of 1 always arrives before that of 2.
+        Variant::SubsumedAbortCounted => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[FLINK_1_11, ("timeout_ms = 10000\n", "timeout_ms = 10000\nmax_concurrent = 2\n")],
+            bounds: Bounds { max_slow_uploads: 1, ..b(2, 0) },
+            checker: "tolerable-failure",
+            search: Search::Bfs,
+        }),
+        // The watermark 999 fires and purges [0,1000); the plant takes the element at 999 into
+        // a fresh window, fired alone by the final watermark (`windows` fired late, 11 steps).
+        Variant::WindowLateBoundExclusive => Ok(Case {
+            job: "tiny-window.toml",
+            edits: WINDOW_LATE_BOUND_EDITS,
+            bounds: b(1, 0),
+            checker: "windows",
+            search: Search::Bfs,
+        }),
+        // `num_retained = 2`: once checkpoint 2 is stored the plant holds [2] (`retention`, 17 steps).
+        Variant::RetainsOneFewer => Ok(Case {
+            job: "tiny-2pc.toml",
+            edits: &[("timeout_ms = 10000\n", "timeout_ms = 10000\nnum_retained = 2\n")],
+            bounds: b(2, 0),
+            checker: "retention",
+            search: Search::Bfs,
+        }),
         // Session 20: the host loop reduced to its one decision (`choices.rs` `loop_spins`, the
         // world's `idle_task_spins`): an idle task loop that polls again keeps virtual time
         // from advancing, so once every delivery is done the due checkpoint trigger never fires.
@@ -431,7 +566,9 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // Session 24: a 500 ms checkpoint timeout, so the tick after checkpoint 1's trigger
         // (100 ms) is its expiry (600 ms) while an acknowledgement is still on its way; with a
         // tolerance of 0 Flink fails the job there and the plant does not count the expiry.
-        Variant::ExpiredNotCounted => c("tiny-timeout.toml", b(2, 0), "tolerable-failure"),
+        // Session 37: under `--jm-late-ticks 1` (the tick is the one late tick), 10 steps as
+        // without the bound.
+        Variant::ExpiredNotCounted => c("tiny-timeout.toml", jm_late_1(b(2, 0)), "tolerable-failure"),
         // Session 24: FLINK-6284 needs checkpoints 9 and 10 both retained ("10" < "9"), so ten
         // completed checkpoints and a failure: 11 ticks, past breadth-first search. Session 26:
         // `checkpoint.first_id = 9` starts the job's id counter at 9 (an HA id counter earlier
@@ -502,7 +639,9 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             search: Search::Bfs,
         }),
         Variant::PendingSurvivesFailover => c("tiny-2pc.toml", b(2, 1), "coordinator"),
-        Variant::MaxConcurrentOffByOne => c("tiny-2pc.toml", b(2, 0), "coordinator"),
+        // Session 37: the second tick triggers checkpoint 2 while 1's last acknowledgement is
+        // on its way (the one late tick of `--jm-late-ticks 1`), 10 steps as without the bound.
+        Variant::MaxConcurrentOffByOne => c("tiny-2pc.toml", jm_late_1(b(2, 0)), "coordinator"),
         Variant::HaRecoversPrevious => c("tiny-2pc.toml", Bounds { max_jm_failovers: 1, ..b(2, 0) }, "retention"),
         Variant::RestoreFromPending => c("tiny-2pc.toml", b(3, 1), "retention"),
         // Session 20: the sink fails with checkpoint 1's notification still on the wire; the
@@ -725,11 +864,17 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         // A scale-down 2 -> 1 from the retained checkpoint: 22 steps (lead, 2026-12-06).
         Variant::UnionRescaleDropsBeyond => list_rescale(LIST_RESCALE_EDITS),
         Variant::SplitStateBySubtask => list_rescale(SPLIT_RESCALE_EDITS),
-        Variant::IdlenessIgnoresActivity => Err(
-            "not found on tiny-idle-valve (3 ticks, exhausted: 11,222 distinct): its rule \
-             `source-idle-while-reading` needs an event-time window and a split reading records \
-             across an idle timeout; caught by the world (docs/mutation.md, session 31)",
-        ),
+        // Session 37 (session 31: not found on `tiny-idle-valve`, which has no event-time window,
+        // so the `windows` checker skipped it): `tiny-window` with an idle timeout and a record
+        // read at 400 ms; the plant marks the source IDLE at 600 (`windows`
+        // `source-idle-while-reading`, 7 steps).
+        Variant::IdlenessIgnoresActivity => Ok(Case {
+            job: "tiny-window.toml",
+            edits: IDLENESS_EDITS,
+            bounds: b(3, 0),
+            checker: "windows",
+            search: Search::Bfs,
+        }),
         // Session 32: the plant is flink-2.3's (1.11 keeps savepoints in the store), so the job
         // runs under 2.3; the `savepoint` step (`--requests 1`) completes savepoint 1 and the
         // plant adds it to the store (`retention`, 6 steps; session 31 tried the 1.11 job).
@@ -829,23 +974,14 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    assert!(found >= 85, "{found}");
+    // Session 37: every variant but the correct protocol has a case.
+    assert_eq!(found, Variant::ALL.len() - 1, "{found}");
 }
 
 /// Finds `variant` on the case's job by the case's search, checks the checker, and replays the
 /// counterexample through `ckptsim run` (exit 1, "reproduced"); prints the search's size and CPU.
 fn find_and_replay(variant: Variant, k: &Case) {
-    let path = root().join("scenarios/explore").join(k.job);
-    let mut text = std::fs::read_to_string(&path).expect("scenario text");
-    for (from, to) in k.edits {
-        assert!(text.contains(from), "{variant}: {} has `{from}`", k.job);
-        text = text.replacen(from, to, 1);
-    }
-    let dir = std::env::temp_dir().join(format!("ckptsim-every-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let edited = dir.join(k.job);
-    std::fs::write(&edited, &text).unwrap();
-    let mut spec = load::load_spec(&edited).expect("explore scenario loads");
+    let (text, mut spec) = edited_job(variant, k);
     spec.variant = variant;
     let start = std::time::Instant::now();
     let cpu_start = thread_cpu_s();
@@ -868,8 +1004,138 @@ fn find_and_replay(variant: Variant, k: &Case) {
     let (code, out) = run_cli(&file, variant.name());
     assert_eq!(code, 1, "{variant}: {out}");
     assert!(out.contains(&format!("VIOLATION {}", k.checker)) && out.contains(": reproduced"), "{variant}: {out}");
-    let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The case's job with its edits applied: the scenario text and its spec (the scenario's own
+/// variant), loaded from a file of its own (the tests run in parallel).
+fn edited_job(variant: Variant, k: &Case) -> (String, ckptsim_sim::spec::JobSpec) {
+    let path = root().join("scenarios/explore").join(k.job);
+    let mut text = std::fs::read_to_string(&path).expect("scenario text");
+    for (from, to) in k.edits {
+        assert!(text.contains(from), "{variant}: {} has `{from}`", k.job);
+        text = text.replacen(from, to, 1);
+    }
+    let dir = std::env::temp_dir().join(format!("ckptsim-every-{}-{variant}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let edited = dir.join(k.job);
+    std::fs::write(&edited, &text).unwrap();
+    let spec = load::load_spec(&edited).expect("explore scenario loads");
+    let _ = std::fs::remove_dir_all(&dir);
+    (text, spec)
+}
+
+/// Session 37: the cases posed this session (power36's eight plants, `idleness-ignores-activity`,
+/// and the two under `--jm-late-ticks 1`) are the plants' doing: the correct protocol's space
+/// at each case's job, edits and bounds is exhausted with no violation.
+#[test]
+fn the_correct_protocol_passes_every_session_37_case() {
+    let posed = [
+        Variant::KeyGroupRangeEndInclusive,
+        Variant::IntervalJoinLowerExclusive,
+        Variant::SlidingWindowsFloorCount,
+        Variant::WatermarkWithoutMinusOne,
+        Variant::RestoreRereadsLastRecord,
+        Variant::SubsumedAbortCounted,
+        Variant::WindowLateBoundExclusive,
+        Variant::RetainsOneFewer,
+        Variant::IdlenessIgnoresActivity,
+        Variant::MaxConcurrentOffByOne,
+        Variant::ExpiredNotCounted,
+    ];
+    for variant in posed {
+        let k = case(variant).unwrap_or_else(|why| panic!("{variant} has a case: {why}"));
+        let (_, mut spec) = edited_job(variant, &k);
+        spec.variant = Variant::Correct;
+        let r = Explorer::new(&spec, k.bounds).explore();
+        assert!(r.violation.is_none(), "{variant}'s case under the correct protocol: {:?}", r.violation);
+        assert!(
+            r.exhausted && r.terminal_states > 0,
+            "{variant}'s case: {} distinct, not exhausted",
+            r.distinct_states
+        );
+        eprintln!(
+            "{variant}: correct protocol exhausted, {} distinct, {} terminal",
+            r.distinct_states, r.terminal_states
+        );
+    }
+}
+
+/// Session 37 (issue 20's (3,1), docs/explore.md *Session 37*): which planted variants need a
+/// timer to fire while a task's message to the JobManager is on its way. Each case is explored
+/// again under `--jm-late-ticks 0` (every message arrives before the next timer, both ways: the
+/// time model under which the issue's configuration is exhausted) and, where that space is
+/// exhausted without a find, under `--jm-late-ticks 1`. At each case's own bounds, 75 variants
+/// are found under bound 0, the 18 of [`NEEDS_ONE_JM_LATE_TICK`] need bound 1, and the 3 of
+/// [`NEEDS_MORE_JM_LATE_TICKS`] are found only without the bound (both spaces exhausted without
+/// a find). `CKPTSIM_LONG=1`: it runs every case up to twice more.
+#[test]
+fn every_planted_variant_is_found_under_at_most_one_late_job_manager_tick() {
+    if std::env::var_os("CKPTSIM_LONG").is_none() {
+        return;
+    }
+    let (mut needs_one, mut needs_more) = (Vec::new(), Vec::new());
+    for variant in Variant::ALL {
+        let Ok(k) = case(variant) else { continue };
+        let (_, mut spec) = edited_job(variant, &k);
+        spec.variant = variant;
+        let under = |n| Explorer::new(&spec, Bounds { max_jm_late_ticks: Some(n), ..k.bounds }).explore();
+        let r = under(0);
+        if let Some(v) = &r.violation {
+            eprintln!("{variant}: bound 0: {} after {} steps, {} distinct", v.checker, v.path.len(), r.distinct_states);
+            assert_eq!(v.checker, k.checker, "{variant} under bound 0: {}", v.anomaly);
+            continue;
+        }
+        assert!(r.exhausted, "{variant}: bound 0 not exhausted ({} distinct)", r.distinct_states);
+        let r1 = under(1);
+        let Some(v) = r1.violation else {
+            // Found only without the bound (the case's own search, every_planted_variant_…).
+            eprintln!(
+                "{variant}: bound 0 exhausted ({}), bound 1 not found ({} distinct, exhausted {})",
+                r.distinct_states, r1.distinct_states, r1.exhausted
+            );
+            needs_more.push(variant);
+            continue;
+        };
+        assert_eq!(v.checker, k.checker, "{variant} under bound 1: {}", v.anomaly);
+        eprintln!(
+            "{variant}: bound 0 exhausted ({} distinct), bound 1: {} after {} steps, {} distinct",
+            r.distinct_states,
+            v.checker,
+            v.path.len(),
+            r1.distinct_states
+        );
+        needs_one.push(variant);
+    }
+    assert_eq!((needs_one.as_slice(), needs_more.as_slice()), (NEEDS_ONE_JM_LATE_TICK, NEEDS_MORE_JM_LATE_TICKS));
+}
+
+/// The planted variants whose case is not found when every message to the JobManager arrives
+/// before the next timer (`--jm-late-ticks 0`) and is found with one late tick (session 37).
+const NEEDS_ONE_JM_LATE_TICK: &[Variant] = &[
+    Variant::IgnoreMinPause,
+    Variant::WindowStateNotRestored,
+    Variant::QueueInArrivalOrder,
+    Variant::RestoredDueTimersDropped,
+    Variant::RestoredLatestSeeksToEnd,
+    Variant::LatestStartsAtEarliest,
+    Variant::LateSideOutputLostOnRestore,
+    Variant::LateEmittedToBoth,
+    Variant::ExpiredNotCounted,
+    Variant::MinPauseStaleCompletion,
+    Variant::PendingSurvivesFailover,
+    Variant::MaxConcurrentOffByOne,
+    Variant::FailureRateKeepsOldest,
+    Variant::WindowTimersNotRestored,
+    Variant::MinPauseFromTrigger,
+    Variant::LateAckCompletesExpired,
+    Variant::WatermarkWithoutMinusOne,
+    Variant::WindowLateBoundExclusive,
+];
+
+/// The planted variants whose case is found neither under `--jm-late-ticks 0` nor under 1, only
+/// without the bound (session 37).
+const NEEDS_MORE_JM_LATE_TICKS: &[Variant] =
+    &[Variant::TimerAtWatermarkNotFired, Variant::SuccessKeepsFailureCount, Variant::WindowEndInclusive];
 
 /// Session 30: `case()` restores the three slowest restore variants by a JobManager failover
 /// (under 10 CPU s each); their session 26–29 configurations, a task failure at any point of any
