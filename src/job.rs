@@ -653,23 +653,21 @@ impl JobMaster {
         // The restart runs at its time only once every task is terminal; before that the last
         // task's terminal update runs it. A deadline reported while it cannot fire would hide
         // the later ones (cancel retries) and wake the host for nothing until they come.
-        let all_terminal = self.executions.iter().all(|e| e.state.is_terminal());
+        // One pass over the executions (the host asks after every handler): whether all are
+        // terminal, and the oldest deployment and cancel RPC (each times out after the deploy
+        // timeout).
+        let (mut all_terminal, mut oldest_rpc) = (true, None::<u64>);
+        for e in &self.executions {
+            all_terminal &= e.state.is_terminal();
+            for sent in [e.deploying_since_ms, e.cancel_rpc.map(|r| r.sent_ms)].into_iter().flatten() {
+                oldest_rpc = Some(oldest_rpc.map_or(sent, |o| o.min(sent)));
+            }
+        }
         let r = if self.status == JobStatus::Restarting && all_terminal { self.restart_at_ms } else { None };
         let g = self.region_restarts.iter().filter(|(r, _)| self.region_terminal(**r)).map(|(_, &at)| at).min();
-        let d = self
-            .executions
-            .iter()
-            .filter_map(|e| e.deploying_since_ms)
-            .min()
-            .map(|t| t + self.params.deploy_timeout_ms);
-        let k = self
-            .executions
-            .iter()
-            .filter_map(|e| e.cancel_rpc.map(|r| r.sent_ms))
-            .min()
-            .map(|t| t + self.params.deploy_timeout_ms);
+        let dk = oldest_rpc.map(|t| t + self.params.deploy_timeout_ms);
         let a = self.trigger_rpcs.values().map(|&(_, sent)| sent).min().map(|t| t + self.params.deploy_timeout_ms);
-        [c, r, g, d, k, a].into_iter().flatten().min()
+        [c, r, g, dk, a].into_iter().flatten().min()
     }
 
     /// Panics if the job status, the executions and the coordinator disagree.

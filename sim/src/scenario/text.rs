@@ -202,17 +202,35 @@ pub(super) fn name_datetimes(text: &str, offset: usize, message: String) -> Stri
 }
 
 /// Appends `v` in decimal to `out`, as `Display` writes it, without the formatting machinery
-/// (per generated record and per trace line, where `format!` showed in the profiles).
+/// (per generated record and per trace line, where `format!` showed in the profiles). Two
+/// digits per division (a table of the pairs, as `core::fmt` does), and ids and counters
+/// below 100 (most of a trace line's numbers) pushed at once.
 pub(crate) fn push_decimal(out: &mut String, mut v: u64) {
+    if v < 10 {
+        out.push(char::from(b'0' + v as u8));
+        return;
+    }
+    if v < 100 {
+        let pair = &DIGIT_PAIRS[2 * v as usize..2 * v as usize + 2];
+        out.reserve(2);
+        out.push(char::from(pair[0]));
+        out.push(char::from(pair[1]));
+        return;
+    }
     let mut digits = [0u8; 20];
     let mut i = digits.len();
-    loop {
+    while v >= 100 {
+        let pair = 2 * (v % 100) as usize;
+        v /= 100;
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        i -= 2;
+        digits[i..i + 2].copy_from_slice(&DIGIT_PAIRS[2 * v as usize..2 * v as usize + 2]);
+    } else {
         i -= 1;
-        digits[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        digits[i] = b'0' + v as u8;
     }
     // ASCII digits pushed as chars: no UTF-8 validation of the buffer (0.9 % of the dense
     // minute's instructions, BENCHMARKS.md session 31).
@@ -221,6 +239,14 @@ pub(crate) fn push_decimal(out: &mut String, mut v: u64) {
         out.push(char::from(d));
     }
 }
+
+/// "00" to "99", two bytes a pair ([`push_decimal`]).
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
 
 #[cfg(test)]
 mod tests {
@@ -235,7 +261,8 @@ mod tests {
 
     #[test]
     fn push_decimal_writes_what_display_writes() {
-        for v in [0, 7, 9, 10, 99, 100, 12_345, 1_000_000_007, u64::MAX - 1, u64::MAX] {
+        let powers = (1..20).flat_map(|e| [10u64.pow(e) - 1, 10u64.pow(e), 10u64.pow(e) + 1]);
+        for v in (0..=1_100).chain(powers).chain([12_345, 1_000_000_007, u64::MAX - 1, u64::MAX]) {
             let mut out = String::from("x=");
             push_decimal(&mut out, v);
             assert_eq!(out, format!("x={v}"), "{v}");

@@ -333,6 +333,11 @@ struct Observation {
 struct Shared(Arc<Mutex<World>>);
 
 impl Shared {
+    /// One world step: `f` under the world's lock, counted against the event budget. Always
+    /// inlined: a wrapper of a few instructions called ~15 times per task-loop round (a dense
+    /// minute makes ~1 M world steps), which LLVM's heuristic left out of line in some builds
+    /// (+0.8 % instructions, BENCHMARKS.md session 37).
+    #[inline(always)]
     fn with<R>(&self, f: impl FnOnce(&mut World) -> R) -> R {
         let mut g = self.0.lock().expect("world lock poisoned");
         let r = f(&mut g);
