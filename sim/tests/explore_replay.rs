@@ -282,6 +282,16 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
         | Variant::SubsumedAbortCounted
         | Variant::WindowLateBoundExclusive
         | Variant::RetainsOneFewer => Err("posed on a world scenario only (session 36, no explorer case tried yet)"),
+        // Session 37 (power37): posed on world scenarios only (`scenarios/negative/`); no
+        // explorer case tried yet.
+        Variant::FinishBeforeFinalNotify
+        | Variant::AllowedLateNotFired
+        | Variant::NotifiesSubsumedComplete
+        | Variant::AbortIgnoresLatestCompleted
+        | Variant::GatePassesOnOlderCheckpoint
+        | Variant::AnchoredFaultRefires
+        | Variant::ResumeTakesOldestRetained
+        | Variant::IntervalJoinUpperExclusive => Err("posed on a world scenario only (session 37, no explorer case tried yet)"),
         // Session 20: the host loop reduced to its one decision (`choices.rs` `loop_spins`, the
         // world's `idle_task_spins`): an idle task loop that polls again keeps virtual time
         // from advancing, so once every delivery is done the due checkpoint trigger never fires.
