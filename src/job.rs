@@ -1063,6 +1063,9 @@ impl JobMaster {
                     }
                 }
                 CoordinatorOutput::NotifyAborted { id, latest_completed } => {
+                    // The planted `abort-ignores-latest-completed`: the carried id is dropped.
+                    let latest_completed =
+                        latest_completed.filter(|_| self.params.variant != Variant::AbortIgnoresLatestCompleted);
                     for t in &self.params.tasks {
                         let e = self.executions[t.id.0 as usize];
                         if e.state == ExecutionState::Running {

@@ -292,6 +292,14 @@ impl JoinOperator {
         }
     }
 
+    /// Plants `interval-join-upper-exclusive`: the upper bound held a millisecond inward, as
+    /// `IntervalJoinOperator`'s constructor holds an `upperBoundExclusive()` bound.
+    pub fn plant_upper_exclusive(&mut self) {
+        if let JoinSpec::Interval { upper_ms, .. } = &mut self.spec {
+            *upper_ms = upper_ms.saturating_sub(1);
+        }
+    }
+
     /// The late elements sent to a side output since the last call, with their side, in order.
     pub fn take_late_records(&mut self, out: &mut Vec<(u32, Record)>) {
         out.append(&mut self.late);

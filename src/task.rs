@@ -239,6 +239,8 @@ struct EndOfInput {
     abort_after_notification: bool,
     /// The planted `finish-without-final-checkpoint` variant: the input's end never waits.
     without_final_checkpoint: bool,
+    /// The planted `finish-before-final-notify` variant: the final snapshot taken is enough.
+    finish_at_final_snapshot: bool,
     /// The chain's `endInput` / `finish` ran (once per attempt), or a finished-on-restore
     /// attempt's chain counts as ended.
     chain_ended: bool,

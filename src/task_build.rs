@@ -50,6 +50,7 @@ impl Task {
             Variant::WindowEndInclusive => Some(crate::window::EventWindowOperator::plant_end_inclusive),
             Variant::SlidingWindowsFloorCount => Some(crate::window::EventWindowOperator::plant_sliding_floor),
             Variant::WindowLateBoundExclusive => Some(crate::window::EventWindowOperator::plant_late_bound_exclusive),
+            Variant::AllowedLateNotFired => Some(crate::window::EventWindowOperator::plant_allowed_late_silent),
             _ => None,
         };
         if let Some(plant) = plant {
@@ -197,6 +198,9 @@ fn build_multi_input(spec: &TaskSpec, own: Option<&TaskSnapshot>) -> Option<Mult
     }
     if spec.variant == Variant::IntervalJoinLowerExclusive {
         operator.plant_lower_exclusive();
+    }
+    if spec.variant == Variant::IntervalJoinUpperExclusive {
+        operator.plant_upper_exclusive();
     }
     Some(MultiInput {
         gates: gates.clone(),
@@ -384,6 +388,7 @@ fn initial_end_of_input(spec: &TaskSpec, from: Restore<'_>, finish: FinishedRest
         drain_without_end_of_data: spec.variant == Variant::DrainWithoutEndOfData,
         abort_after_notification: spec.variant == Variant::StopAbortedAfterNotification,
         without_final_checkpoint: spec.variant == Variant::FinishWithoutFinalCheckpoint,
+        finish_at_final_snapshot: spec.variant == Variant::FinishBeforeFinalNotify,
         ..EndOfInput::default()
     }
 }

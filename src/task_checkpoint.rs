@@ -248,9 +248,7 @@ impl Task {
         }
         self.end.dirty = false;
         self.note_sync_snapshot(&barrier);
-        if self.end.ended && self.end.final_min_id.is_none() {
-            self.end.final_min_id = Some(id);
-        }
+        self.note_final_snapshot(id);
         if async_failure.is_some() {
             // The barrier went on; the upload fails and the task declines (AsyncCheckpointRunnable).
             self.outputs

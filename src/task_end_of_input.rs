@@ -207,10 +207,30 @@ impl Task {
         }
     }
 
+    /// A snapshot of checkpoint `id` was taken: the first one after the input ended is the
+    /// final checkpoint (`finalCheckpointMinId`); the planted `finish-before-final-notify`
+    /// finishes on it at once.
+    pub(super) fn note_final_snapshot(&mut self, id: CheckpointId) {
+        if self.end.ended && self.end.final_min_id.is_none() {
+            self.end.final_min_id = Some(id);
+        }
+        if self.end.finish_at_final_snapshot {
+            self.check_final_checkpoint();
+        }
+    }
+
+    /// An ended task finishes once the final checkpoint completed (its id at or after
+    /// `finalCheckpointMinId` notified).
     pub(super) fn check_final_checkpoint(&mut self) {
         if self.end.ended && !self.end.finished && !self.stop_awaits_notification() && self.partitions_ended() {
             if let (Some(min), Some(done)) = (self.end.final_min_id, self.end.last_completed) {
                 self.end.finished |= done >= min;
+            }
+            // The planted `finish-before-final-notify`: the final snapshot taken is enough.
+            if let (Some(min), Some(taken), true) =
+                (self.end.final_min_id, self.end.last_snapshot, self.end.finish_at_final_snapshot)
+            {
+                self.end.finished |= taken >= min;
             }
         }
     }

@@ -225,6 +225,13 @@ impl InputOperator {
         }
     }
 
+    /// Plants `interval-join-upper-exclusive` ([`crate::join::JoinOperator::plant_upper_exclusive`]).
+    pub fn plant_upper_exclusive(&mut self) {
+        if let Some(j) = &mut self.event_join {
+            j.plant_upper_exclusive();
+        }
+    }
+
     /// Plants `interval-join-lower-exclusive` ([`crate::join::JoinOperator::plant_lower_exclusive`]).
     pub fn plant_lower_exclusive(&mut self) {
         if let Some(j) = &mut self.event_join {

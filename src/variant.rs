@@ -597,11 +597,60 @@ pub enum Variant {
     /// `StandaloneCompletedCheckpointStore#addCheckpoint` remove the oldest only while more than
     /// `num-retained` are held.
     RetainsOneFewer,
+    /// Session 37: a 2.x task whose input ended finishes once it has *taken* its final
+    /// checkpoint's snapshot, without waiting for that checkpoint's completion notification:
+    /// its two-phase-commit sink's last transaction stays pre-committed, and the job reports
+    /// FINISHED before the commit. Flink's `StreamTask#afterInvoke` waits on
+    /// `finalCheckpointCompleted`, which only `notifyCheckpointComplete` of a checkpoint at or
+    /// after `finalCheckpointMinId` completes (FLIP-147).
+    FinishBeforeFinalNotify,
+    /// Session 37: an event-time window takes a late-but-allowed element (its window is behind
+    /// the watermark, within `allowed_lateness_ms`) into its state but neither fires the window
+    /// nor registers a timer for it, so the element reaches the output only if a later element
+    /// of the window fires it. Flink's `EventTimeTrigger#onElement` returns `FIRE` when
+    /// `window.maxTimestamp() <= ctx.getCurrentWatermark()`, and `WindowOperator
+    /// #processElement` emits the window's contents at once.
+    AllowedLateNotFired,
+    /// Session 37: when a checkpoint completes, the coordinator also sends
+    /// `notifyCheckpointComplete` for each older pending checkpoint it subsumes, after the newer
+    /// one's. Flink's `CheckpointCoordinator#completePendingCheckpoint` aborts them
+    /// (`dropSubsumedCheckpoints`, `CHECKPOINT_SUBSUMED`) and notifies completion only of the
+    /// checkpoint that completed (`sendAcknowledgeMessages`).
+    NotifiesSubsumedComplete,
+    /// Session 37 (flink-2.3): a task told that checkpoint `n` aborted ignores the latest
+    /// completed checkpoint id the notification carries. Flink 2.x's
+    /// `StreamTask#notifyCheckpointAbortAsync(checkpointId, latestCompletedCheckpointId)` runs
+    /// `notifyCheckpointComplete(latestCompletedCheckpointId)` first (for any id above 0), so a
+    /// lost completion notification is made up at the next abort.
+    AbortIgnoresLatestCompleted,
+    /// Session 37: a log source waiting at a checkpoint gate (`gates = [...]`, Flink tests'
+    /// sources that wait for a checkpoint after a segment) passes it on the completion of the
+    /// checkpoint it had snapshotted *before* reaching the gate, not one taken at the gate: it
+    /// reads past the gate before any checkpoint covers the segment. The harness's contract
+    /// (README "checkpoint gates") follows the tests' `notifyCheckpointComplete` of a checkpoint
+    /// triggered after the segment was emitted.
+    GatePassesOnOlderCheckpoint,
+    /// Session 37: an anchored fault (`on = "..."`: the first time an event happens) stays
+    /// armed after it fired, so a `task-failure` anchored to reading an input fires again in
+    /// every attempt that replays that input, as a Flink test's failing mapper whose "already
+    /// failed" flag lives in the operator instance (restored fresh by every attempt) instead of
+    /// a static or a restored state. The job restarts until its strategy gives up.
+    AnchoredFaultRefires,
+    /// Session 37: `restore-retained` / a rescale from the retained checkpoint starts the new
+    /// job from the *oldest* checkpoint the ended job retained instead of the newest. Flink's
+    /// retained `CompletedCheckpointStore` (`DefaultCompletedCheckpointStoreUtils
+    /// #retrieveCompletedCheckpoints`, `getLatestCheckpoint`) and a resume with `-s` on the
+    /// newest `chk-N` take the latest completed checkpoint.
+    ResumeTakesOldestRetained,
+    /// Session 37: an interval join treats its upper bound as exclusive (`tr < tl + upper`),
+    /// as if `upperBoundExclusive()` had been called. Flink's `IntervalJoinOperator` is
+    /// inclusive on both bounds by default, so a pair exactly at the upper bound joins.
+    IntervalJoinUpperExclusive,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 97] = [
+    pub const ALL: [Variant; 105] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -699,6 +748,14 @@ impl Variant {
         Variant::SubsumedAbortCounted,
         Variant::WindowLateBoundExclusive,
         Variant::RetainsOneFewer,
+        Variant::FinishBeforeFinalNotify,
+        Variant::AllowedLateNotFired,
+        Variant::NotifiesSubsumedComplete,
+        Variant::AbortIgnoresLatestCompleted,
+        Variant::GatePassesOnOlderCheckpoint,
+        Variant::AnchoredFaultRefires,
+        Variant::ResumeTakesOldestRetained,
+        Variant::IntervalJoinUpperExclusive,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

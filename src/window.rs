@@ -278,6 +278,9 @@ pub struct EventWindowOperator {
     /// The planted `window-late-bound-exclusive`: a window is late only once its cleanup time
     /// is strictly behind the watermark.
     late_bound_exclusive: bool,
+    /// The planted `allowed-late-not-fired`: a late-but-allowed element neither fires its
+    /// window nor registers a timer.
+    allowed_late_silent: bool,
     /// Handler calls since the last full [`EventWindowOperator::invariants`] scan (pacing only:
     /// no part of the state, equal and hashed as nothing).
     scan: ScanPacing,
@@ -327,6 +330,7 @@ impl EventWindowOperator {
             end_inclusive: false,
             sliding_floor: false,
             late_bound_exclusive: false,
+            allowed_late_silent: false,
             scan: ScanPacing::default(),
         }
     }
@@ -364,6 +368,11 @@ impl EventWindowOperator {
     /// Plants `window-late-bound-exclusive` (see the field).
     pub fn plant_late_bound_exclusive(&mut self) {
         self.late_bound_exclusive = true;
+    }
+
+    /// Plants `allowed-late-not-fired` (see the field).
+    pub fn plant_allowed_late_silent(&mut self) {
+        self.allowed_late_silent = true;
     }
 
     /// The windows an event-time element at `ts` joins: `assignWindows`, and under the planted
@@ -563,7 +572,9 @@ impl EventWindowOperator {
             let acc = self.accumulate(&key, w, x, rec.lineage);
             // EventTimeTrigger.onElement: FIRE when the window's end is already behind the
             // watermark, otherwise a timer at maxTimestamp.
-            if w.max_timestamp() <= self.watermark.0 {
+            if w.max_timestamp() <= self.watermark.0 && self.allowed_late_silent {
+                // The planted bug: taken into the state, no FIRE and no timer.
+            } else if w.max_timestamp() <= self.watermark.0 {
                 out.push(result(&key, &w, &acc));
                 self.note_fire(w);
                 if self.spec.purging {

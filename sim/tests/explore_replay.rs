@@ -417,6 +417,16 @@ fn case(variant: Variant) -> Result<Case, &'static str> {
             checker: "retention",
             search: Search::Bfs,
         }),
+        // Session 37 (power37): posed on world scenarios only (`scenarios/negative/`); no
+        // explorer case tried yet.
+        Variant::FinishBeforeFinalNotify
+        | Variant::AllowedLateNotFired
+        | Variant::NotifiesSubsumedComplete
+        | Variant::AbortIgnoresLatestCompleted
+        | Variant::GatePassesOnOlderCheckpoint
+        | Variant::AnchoredFaultRefires
+        | Variant::ResumeTakesOldestRetained
+        | Variant::IntervalJoinUpperExclusive => Err("posed on a world scenario only (session 37, no explorer case tried yet)"),
         // Session 20: the host loop reduced to its one decision (`choices.rs` `loop_spins`, the
         // world's `idle_task_spins`): an idle task loop that polls again keeps virtual time
         // from advancing, so once every delivery is done the due checkpoint trigger never fires.
@@ -974,8 +984,11 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
         found += 1;
     }
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
-    // Session 37: every variant but the correct protocol has a case.
-    assert_eq!(found, Variant::ALL.len() - 1, "{found}");
+    // Session 37: every variant but the correct protocol has a case, except power37's eight
+    // plants of the same session (posed on world scenarios only; their `Err` arm names them).
+    let world_only = Variant::ALL.iter().filter(|v| matches!(case(**v), Err(why) if why.contains("session 37"))).count();
+    assert_eq!(world_only, 8, "session 37's world-only plants");
+    assert_eq!(found, Variant::ALL.len() - 1 - world_only, "{found}");
 }
 
 /// Finds `variant` on the case's job by the case's search, checks the checker, and replays the

@@ -294,10 +294,16 @@ impl CheckpointCoordinator {
                 .filter(|(_, q)| q.kind == CheckpointKind::Checkpoint)
                 .map(|(i, _)| *i)
                 .collect();
-            for old in subsumed {
+            for &old in &subsumed {
                 self.abort(now_ms, old, CheckpointFailureReason::CheckpointSubsumed, None);
             }
             self.outputs.push_back(CoordinatorOutput::NotifyComplete { id });
+            if self.variant == Variant::NotifiesSubsumedComplete {
+                // The planted bug: the subsumed checkpoints are notified as completed too.
+                for old in subsumed {
+                    self.outputs.push_back(CoordinatorOutput::NotifyComplete { id: old });
+                }
+            }
         }
         self.reevaluate = true;
     }

@@ -155,7 +155,7 @@ pub(super) fn fan_out(
     let in_flight = if printed {
         run.completed_offsets.keys().next_back().and_then(|id| run.completed_in_flight.get(id))
     } else {
-        in_flight_at_horizon(run)
+        in_flight_at_horizon(spec, run)
     };
     let mut judged = 0;
     for (&(seq, sub, job), got) in &copies {

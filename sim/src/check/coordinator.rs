@@ -94,6 +94,8 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     let replayed = decider_queue(spec, run, &completions, retuned, &mut anomalies);
     let lost = lost_triggers(spec, run, &rows, &mut anomalies);
     let failed = failed_triggers(spec, run, &rows, &mut anomalies);
+    super::notifications::notified_only_completed(run, &mut anomalies);
+    super::gates::gates_pass_on_their_checkpoint(run, &mut anomalies);
     Verdict::from(
         NAME,
         anomalies,

@@ -179,7 +179,7 @@ fn lost_commits(
     // completes (Flink's ChannelStateWriter / unaligned checkpoints). For aligned and
     // at-least-once checkpoints the in-flight set is empty and the rule is unchanged.
     let covered = last_covered_input(spec, run);
-    let in_flight = in_flight_at_horizon(run);
+    let in_flight = in_flight_at_horizon(spec, run);
     for seq in expected_inputs(spec, run, reference)
         .filter(|s| covered.is_some_and(|c| *s <= c))
         .filter(|s| !in_flight.is_some_and(|f| f.contains(s)))
@@ -305,7 +305,7 @@ fn joined_rows(
     // in-flight channel state); a window join's only when the job FINISHED (the final
     // checkpoint commits what MAX_WATERMARK fired), unless it stopped with a savepoint.
     let covered = last_covered_input(spec, run);
-    let in_flight = in_flight_at_horizon(run);
+    let in_flight = in_flight_at_horizon(spec, run);
     let finished = run.final_status == JobStatus::Finished && finished_by_stop(run).is_none();
     let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
     // A row's inputs (two for a pair, more for joins in a row); `l.0` is the latest of them.

@@ -6,6 +6,7 @@ pub mod reference;
 pub mod signature;
 pub mod triage;
 
+mod abort_made_up;
 mod alignment;
 mod at_least_once;
 mod barriers;
@@ -13,15 +14,19 @@ mod broadcast_fanout;
 mod coordinator;
 pub mod counts;
 mod exactly_once;
+mod faults_once;
 pub mod finding;
+mod gates;
 pub mod joins;
 mod list_rescale;
 mod liveness;
+mod notifications;
 mod offsets;
 pub mod order;
 mod order_free_print;
 mod rescale_lineage;
 mod restart;
+mod resume_point;
 mod retention;
 mod side_output;
 mod stale_resume;
@@ -433,7 +438,7 @@ fn end_of_input_losses(
     // state: it reaches the sink after that checkpoint's snapshot, so only a later checkpoint
     // commits it (the rule `exactly_once` applies to a running job). At the end of input that is
     // the final checkpoint (2.x) or, in 1.11, nothing (Flink's own loss at close).
-    let in_flight = in_flight_at_horizon(run);
+    let in_flight = in_flight_at_horizon(spec, run);
     let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
     // Without checkpointing the sink does not wait for a checkpoint at all
     // (`Profile::sink_without_checkpointing`): 1.11's Kafka producer writes without transactions
@@ -535,12 +540,19 @@ fn covered_inputs<'a>(
     })
 }
 
+/// The newest completed checkpoint whose completion every sink subtask acted on
+/// (`RunResult::sink_commit_horizon`), or was told of by a 2.x abort notification it must have
+/// acted on ([`abort_made_up::made_up_horizon`], session 37), whichever is newer.
+fn commit_horizon(spec: &JobSpec, run: &RunResult) -> Option<ckptsim::CheckpointId> {
+    run.sink_commit_horizon.max(abort_made_up::made_up_horizon(spec, run))
+}
+
 /// The latest input sequence number covered by the newest completed checkpoint whose completion
 /// every sink subtask acted on (log sources): everything before the first uncovered input of
 /// any partition (all of them when none is uncovered).
 fn last_covered_input(spec: &JobSpec, run: &RunResult) -> Option<u64> {
     let InputSpec::Log { records, .. } = &spec.input else { return None };
-    let horizon = run.sink_commit_horizon?;
+    let horizon = commit_horizon(spec, run)?;
     let (_, offsets) = run.completed_offsets.range(..=horizon).next_back()?;
     match covered_inputs(records, offsets).position(|c| !c) {
         Some(0) => None,
@@ -551,8 +563,8 @@ fn last_covered_input(spec: &JobSpec, run: &RunResult) -> Option<u64> {
 
 /// The inputs held as in-flight channel state by the checkpoint [`last_covered_input`] uses
 /// (the newest completed one at or below the sink commit horizon), if it holds any.
-fn in_flight_at_horizon(run: &RunResult) -> Option<&BTreeSet<u64>> {
-    let horizon = run.sink_commit_horizon?;
+fn in_flight_at_horizon<'a>(spec: &JobSpec, run: &'a RunResult) -> Option<&'a BTreeSet<u64>> {
+    let horizon = commit_horizon(spec, run)?;
     let (id, _) = run.completed_offsets.range(..=horizon).next_back()?;
     run.completed_in_flight.get(id)
 }

@@ -3,7 +3,8 @@
 use super::*;
 
 /// Restart: the number of restarts and their delays as the configured strategy says; only
-/// legal job status transitions.
+/// legal job status transitions; every fault of the scenario strikes once (session 37,
+/// `faults_once.rs`).
 pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "restart";
     let mut anomalies = Vec::new();
@@ -34,6 +35,7 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
     anomalies.extend(restart_decisions(&strategy, spec.profile, run));
     let regional = regional_restarts(spec, run, &mut anomalies);
     let finished = finished_on_restore(run, &mut anomalies);
+    super::faults_once::faults_strike_once(spec, run, &mut anomalies);
     let mut summary = format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description);
     if regional > 0 {
         summary.push_str(&format!("; {regional} regional restart(s), each of one pipelined region"));

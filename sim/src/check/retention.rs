@@ -23,6 +23,9 @@ use ckptsim::store::StoreEntry;
 /// is judged: after a `restore-retained` or `rescale` the earlier job's checkpoints were
 /// already handled when it ended (a new job from a savepoint whose restore is refused fails
 /// with no checkpoint of its own, and leaves none).
+///
+/// **When a new job resumes** from what the ended job retained (`restore-retained`, a rescale
+/// from the retained checkpoint): it restores the newest (session 37, `resume_point.rs`).
 pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
     const NAME: &str = "retention";
     use ckptsim::config::Retention;
@@ -30,6 +33,7 @@ pub fn retention(spec: &JobSpec, run: &RunResult) -> Verdict {
     let mut anomalies = Vec::new();
     let adds = store_after_each_add(spec, run, &mut anomalies);
     discards_only_owned(run, &mut anomalies);
+    super::resume_point::new_jobs_resume_newest(spec, run, &mut anomalies);
     if !matches!(status, JobStatus::Failed | JobStatus::Canceled | JobStatus::Finished) {
         if adds == 0 {
             return Verdict::skip(NAME, "job did not reach a globally terminal status");

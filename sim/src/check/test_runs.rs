@@ -23,3 +23,32 @@ pub(crate) fn verdict_of(spec: &JobSpec, run: &RunResult, checker: &str) -> Verd
     let found = check_all(spec, run, &reference).into_iter().find(|v| v.checker == checker);
     found.unwrap_or_else(|| panic!("a {checker} verdict"))
 }
+
+/// A negative `scenarios/<file>` run once with seed 1 under its planted variant and once under
+/// the correct protocol: `[(spec, run); 2]`, planted first (session 37's rule tests).
+pub(crate) fn planted_and_correct(file: &str) -> [(JobSpec, RunResult); 2] {
+    let planted = scenario(file);
+    let mut correct = planted.clone();
+    correct.variant = ckptsim::Variant::Correct;
+    [planted, correct].map(|spec| {
+        let run = crate::world::run(&spec, 1);
+        (spec, run)
+    })
+}
+
+/// `rule` (a rule of one checker: it judges `(spec, run)`, pushes its findings and returns what
+/// it judged) names `kind` on the planted run and nothing on the correct one, and judges
+/// something in both: [`planted_and_correct`].
+pub(crate) fn rule_names_the_plant(
+    file: &str,
+    kind: &str,
+    rule: impl Fn(&JobSpec, &RunResult, &mut Vec<super::Finding>) -> usize,
+) {
+    let [(spec, planted), (correct_spec, correct)] = planted_and_correct(file);
+    let mut found = Vec::new();
+    assert!(rule(&spec, &planted, &mut found) > 0, "{file}: the planted run is judged");
+    assert!(!found.is_empty() && found.iter().all(|f| f.kind.as_deref() == Some(kind)), "{file}: {found:?}");
+    let mut none = Vec::new();
+    assert!(rule(&correct_spec, &correct, &mut none) > 0, "{file}: the correct run is judged");
+    assert!(none.is_empty(), "{file}: the correct protocol: {none:?}");
+}

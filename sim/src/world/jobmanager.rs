@@ -458,6 +458,10 @@ fn send_rpc(w: &mut World, out: JobOutput, epoch: u64, inc: &impl Fn(TmId) -> u6
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Trigger { task, attempt, barrier, sent_ms })
         }
         JobOutput::NotifyComplete { task, attempt: _, tm, id } => {
+            let now = w.now();
+            if w.obs.notes.notified_complete.last().is_none_or(|l| l.1 != id) {
+                w.obs.notes.notified_complete.push((now, id));
+            }
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::NotifyComplete { task, attempt, id })
         }
         JobOutput::NotifyAborted { task, attempt: _, tm, id } => {

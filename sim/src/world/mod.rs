@@ -250,6 +250,14 @@ struct Services {
     latest_floor: BTreeMap<PartitionId, Offset>,
 }
 
+/// What the run observed of notifications sent and checkpoint gates passed (session 37), moved
+/// into `RunResult::notified_complete` and `RunResult::gate_passes`.
+#[derive(Default)]
+struct ProtocolNotes {
+    notified_complete: Vec<(u64, CheckpointId)>,
+    gate_passes: Vec<GatePass>,
+}
+
 /// What the run observed, returned as [`RunResult`] (`observe.rs`).
 struct Observation {
     status: JobStatus,
@@ -301,6 +309,8 @@ struct Observation {
     socket_last_connected_ms: Option<u64>,
     lost_final_states: Vec<(u64, TaskId, Attempt)>,
     lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
+    /// Notifications and gate passes (session 37).
+    notes: ProtocolNotes,
     lost_triggers: Vec<LostTrigger>,
     failed_triggers: Vec<FailedTrigger>,
     lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
@@ -714,7 +724,16 @@ impl World {
                 i += 1;
                 continue;
             }
-            match self.faults.anchored.remove(i).1 {
+            let refires = self.spec.variant == ckptsim::Variant::AnchoredFaultRefires
+                && matches!(self.faults.anchored[i].1, Armed::Fault(f) if matches!(self.spec.faults[f].kind, FaultKind::TaskFailure { .. }));
+            let armed = if refires {
+                // The planted bug: the anchor stays armed and fires at its next occurrence.
+                i += 1;
+                self.faults.anchored[i - 1].1
+            } else {
+                self.faults.anchored.remove(i).1
+            };
+            match armed {
                 Armed::Fault(f) => {
                     self.faults.fired.push_back(f);
                     self.wake.chaos.notify_one();

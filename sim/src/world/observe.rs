@@ -387,6 +387,24 @@ pub enum SnapshotResult {
     Unfinished,
 }
 
+/// A log source that passed a checkpoint gate (`gates = [...]`): when it arrived and when it
+/// went on reading.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GatePass {
+    /// When the source passed the gate, ms.
+    pub at_ms: u64,
+    /// The source task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// When it arrived at the gate and stopped reading, ms.
+    pub since_ms: u64,
+    /// The last snapshot the attempt had taken when it arrived (`None`: none yet).
+    pub snapshot_before: Option<CheckpointId>,
+    /// The gate's `after_records`.
+    pub after: u64,
+}
+
 /// One task's part of one checkpoint on the task's clock, for reports: alignment
 /// (`align_start_ms..sync_start_ms`), synchronous snapshot (`sync_start_ms..sync_end_ms`) and
 /// asynchronous upload (`sync_end_ms..upload_end_ms`).
@@ -620,6 +638,12 @@ pub struct RunResult {
     /// (time, task, attempt, checkpoint) of `notifyCheckpointComplete` messages the network
     /// dropped (Flink's `confirmCheckpoint` RPC: not retried).
     pub lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
+    /// (time, checkpoint) of the `notifyCheckpointComplete` messages the JobMaster sent to the
+    /// tasks, one entry per run of messages of one checkpoint (session 37, the `coordinator`
+    /// checker's notification rule).
+    pub notified_complete: Vec<(u64, CheckpointId)>,
+    /// Each checkpoint gate a log source passed (session 37, `check/gates.rs`).
+    pub gate_passes: Vec<GatePass>,
     /// Trigger RPCs (or, flink-2.3, their answers) the network dropped, in the order lost.
     pub lost_triggers: Vec<LostTrigger>,
     /// flink-2.3 trigger RPCs the TaskManager answered as failed (it does not run the attempt)

@@ -254,8 +254,17 @@ pub(super) fn on_savepoint_failed(w: &mut World, trigger_ms: Option<u64>) {
 fn source_checkpoint(w: &World, from: RescaleFrom) -> Result<Arc<CompletedCheckpoint>, &'static str> {
     match from {
         RescaleFrom::Savepoint => own_savepoint(w).ok_or("the ended job took no savepoint"),
-        RescaleFrom::RetainedCheckpoint => w.services.retained.last().cloned().ok_or("no checkpoint was retained"),
+        RescaleFrom::RetainedCheckpoint => newest_retained(w).ok_or("no checkpoint was retained"),
     }
+}
+
+/// The ended job's newest retained checkpoint (the planted `resume-takes-oldest-retained`: its
+/// oldest).
+fn newest_retained(w: &World) -> Option<Arc<CompletedCheckpoint>> {
+    if w.spec.variant == ckptsim::Variant::ResumeTakesOldestRetained {
+        return w.services.retained.first().cloned();
+    }
+    w.services.retained.last().cloned()
 }
 
 /// The ended job's newest savepoint.
@@ -272,7 +281,7 @@ fn own_savepoint(w: &World) -> Option<Arc<CompletedCheckpoint>> {
 /// retention kept and the savepoints it took (a savepoint belongs to the user: Flink never
 /// discards it, whatever the retention policy, and `-s` accepts either).
 pub(super) fn restorable(w: &World) -> Option<Arc<CompletedCheckpoint>> {
-    let retained = w.services.retained.last().cloned();
+    let retained = newest_retained(w);
     match (retained, own_savepoint(w)) {
         (Some(r), Some(s)) => Some(if s.id > r.id { s } else { r }),
         (r, s) => r.or(s),

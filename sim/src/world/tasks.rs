@@ -278,6 +278,9 @@ struct TaskLoop {
     gates: Vec<(u64, bool)>,
     gate_idx: usize,
     gate_wait: Option<Option<CheckpointId>>,
+    /// When the source arrived at the gate it waits at and its last snapshot then (for
+    /// `RunResult::gate_passes`).
+    gate_since: (u64, Option<CheckpointId>),
     /// While waiting at a triggering gate whose request failed: when it asks again.
     gate_retry_at: Option<u64>,
     /// Input steps taken since the loop last gave way to madsim's executor (see `STEPS_BEFORE_YIELD`).
@@ -350,6 +353,7 @@ impl TaskLoop {
             gates,
             gate_idx: 0,
             gate_wait: None,
+            gate_since: (0, None),
             gate_retry_at: None,
             steps_in_a_row: 0,
             mail_buf: Vec::new(),
@@ -605,7 +609,13 @@ impl TaskLoop {
                     if !self.s.with(|w| log_source_at_gate(w, t, after)) {
                         break;
                     }
-                    self.gate_wait = Some(t.last_snapshot_id());
+                    // The planted `gate-passes-on-older-checkpoint`: waits for the snapshot
+                    // before the last one (the completion of a checkpoint taken before the gate).
+                    let older = self.s.with(|w| w.spec.variant) == ckptsim::Variant::GatePassesOnOlderCheckpoint;
+                    let before = t.last_snapshot_id();
+                    self.gate_wait =
+                        Some(if older { before.and_then(|b| b.0.checked_sub(1).map(CheckpointId)) } else { before });
+                    self.gate_since = (now, before);
                     self.s.with(|w| {
                         w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
                         if trigger {
@@ -625,8 +635,17 @@ impl TaskLoop {
                         }
                         break;
                     }
+                    let (since_ms, snapshot_before) = self.gate_since;
                     self.s.with(|w| {
                         w.tr(&tm_node(tm), "gate", format!("{} passes the gate after input #{after}", t.name()));
+                        w.obs.notes.gate_passes.push(GatePass {
+                            at_ms: now,
+                            task: key.0,
+                            attempt: key.1,
+                            since_ms,
+                            snapshot_before,
+                            after,
+                        });
                         if let Some(g) = w.data.gates_triggered.get_mut(&gate) {
                             g.waiters.remove(&key);
                         }

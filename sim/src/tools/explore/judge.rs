@@ -111,6 +111,8 @@ impl Explorer<'_> {
             socket_last_connected_ms: None,
             lost_final_states: vec![],
             lost_notifications: vec![],
+            notified_complete: vec![],
+            gate_passes: vec![],
             lost_triggers: vec![],
             failed_triggers: sys.obs.failed_triggers.clone(),
             lost_abort_notifications: vec![],

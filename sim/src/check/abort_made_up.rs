@@ -1,0 +1,74 @@
+//! The `exactly-once` commit horizon's 2.x part (session 37): an abort notification carries the latest completed checkpoint, and a sink that gets it commits up to that checkpoint.
+//!
+//! The rule that inputs a completed checkpoint covers must be committed by the end judges only
+//! up to the newest checkpoint whose completion every sink subtask acted on
+//! (`RunResult::sink_commit_horizon`): a lost `notifyCheckpointComplete` is not resent, so
+//! Flink too leaves that checkpoint's transactions pre-committed until a later checkpoint
+//! completes or a restore commits them. Under flink-2.3 a later *abort* makes it up: the
+//! coordinator's `notifyCheckpointAborted(id, latestCompletedCheckpointId)` reaches every
+//! running task, and `StreamTask#notifyCheckpointAbortAsync` runs
+//! `notifyCheckpointComplete(latestCompletedCheckpointId)` first, which commits the sink's
+//! transactions up to it. The horizon measured from what the sinks acted on cannot see an
+//! abort notification that never made it up (the planted `abort-ignores-latest-completed`), so
+//! the horizon is raised to the latest completed checkpoint such an abort carried (the newest
+//! checkpoint row COMPLETED by the abort's time: the coordinator aborts and notifies in one
+//! call, `CheckpointCoordinator#abortPendingCheckpoint`), where its delivery is certain: the job still RUNNING at the end with no restore since the abort, no
+//! notification of any kind lost since it, every fault healed before it, and at least a second
+//! of the run left after it. Not judged otherwise (the horizon stays the measured one).
+
+use super::*;
+use ckptsim::CheckpointId;
+
+/// Time the run must still go on after an abort notification for its delivery to be certain.
+const DELIVERY_MARGIN_MS: u64 = 1000;
+
+/// The newest latest-completed checkpoint a 2.x abort notification carried whose delivery to
+/// every running sink is certain (see the module); `None` otherwise.
+pub(super) fn made_up_horizon(spec: &JobSpec, run: &RunResult) -> Option<CheckpointId> {
+    if !spec.profile.abort_notification_carries_latest_completed() || run.final_status != JobStatus::Running {
+        return None;
+    }
+    // The latest abort whose delivery is certain carries the newest completion of all of them.
+    let since = first_certain_ms(run);
+    let last_abort = run
+        .checkpoints
+        .iter()
+        .filter(|r| r.outcome != "COMPLETED")
+        .filter_map(|r| r.end_ms)
+        .filter(|at| *at >= since && at.saturating_add(DELIVERY_MARGIN_MS) <= run.stop_at_ms)
+        .max()?;
+    run.checkpoints
+        .iter()
+        .filter(|r| r.outcome == "COMPLETED" && r.end_ms.is_some_and(|end| end <= last_abort))
+        .map(|r| r.id)
+        .max()
+}
+
+/// From when on a notification the coordinator sends surely reaches every running task: after
+/// the last fault healed, the last restore and the last notification the network lost.
+fn first_certain_ms(run: &RunResult) -> u64 {
+    let restore = run.restores.iter().map(|r| r.at_ms + 1).max().unwrap_or(0);
+    let lost = run.lost_notifications.iter().map(|(t, ..)| t + 1).max().unwrap_or(0);
+    let lost_abort = run.lost_abort_notifications.iter().map(|(t, ..)| t + 1).max().unwrap_or(0);
+    run.last_fault_end_ms.max(restore).max(lost).max(lost_abort)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `negative/abort-ignores-latest-completed`: checkpoint 3's notification is lost and the
+    /// storage fails from checkpoint 4 on. The abort of 4 carries 3, so the horizon is 3 under
+    /// the plant too (whose sinks acted on 2 only), and `exactly-once` names checkpoint 3's
+    /// uncommitted records; the correct protocol commits them and passes.
+    #[test]
+    fn an_abort_notification_makes_up_a_lost_completion() {
+        use crate::check::test_runs::{planted_and_correct, verdict_of};
+        let [(spec, planted), (correct_spec, correct)] =
+            planted_and_correct("negative/abort-ignores-latest-completed.toml");
+        assert!(planted.sink_commit_horizon < made_up_horizon(&spec, &planted), "the sinks acted on less");
+        assert_eq!(verdict_of(&spec, &planted, "exactly-once").passed, Some(false));
+        assert_eq!(correct.sink_commit_horizon, made_up_horizon(&correct_spec, &correct));
+        assert_eq!(verdict_of(&correct_spec, &correct, "exactly-once").passed, Some(true));
+    }
+}
