@@ -597,7 +597,7 @@ fn in_flight_at_end(spec: &JobSpec, run: &RunResult, two_pc: bool) -> BTreeSet<u
         return BTreeSet::new();
     }
     let bound = if two_pc { run.sink_commit_horizon } else { run.completed_offsets.keys().next_back().copied() };
-    let newest = run.completed_offsets.keys().copied().filter(|c| bound.is_some_and(|b| *c <= b)).next_back();
+    let newest = run.completed_offsets.keys().copied().rfind(|c| bound.is_some_and(|b| *c <= b));
     newest.and_then(|c| run.completed_in_flight.get(&c)).cloned().unwrap_or_default()
 }
 
@@ -724,7 +724,7 @@ mod tests {
         failed.final_status = JobStatus::Failed;
         assert_eq!(kinds(&spec, &failed), Vec::<String>::new(), "ended FAILED as it ran: nothing lost");
         let horizon = run.sink_commit_horizon;
-        let newest = *run.completed_offsets.keys().filter(|c| horizon.is_some_and(|h| **c <= h)).next_back().unwrap();
+        let newest = *run.completed_offsets.keys().rfind(|c| horizon.is_some_and(|h| **c <= h)).unwrap();
         let at_end = run.completed_in_flight.get(&newest).cloned().unwrap_or_default();
         let row = run.committed.iter().find(|r| !at_end.contains(&r.lineage.input_seq)).expect("a committed row");
         let mut lost = failed.clone();
