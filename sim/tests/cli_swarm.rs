@@ -372,6 +372,12 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // (3) unaligned, a joined row stayed in flight behind the join across two completed
         // checkpoints and the job FAILED: no restore makes it due, yet `late-join-lost` named it.
         ("scenarios/real-flink/late-join-then-sum-failure.toml", "7461"),
+        // Session 37: the print rule's false alarm behind (1) was allowed lateness, not another
+        // sink's rows: a surely-on-time element that arrives after the window's first firing is
+        // held by its late firing only, which a job that failed never printed. The rule now
+        // asks that of a job that fired every window only (`windows_print::first_firing`), on
+        // every sink's job again. A one-sink job (a slow print link, then NoRestart and FAILED):
+        ("scenarios/faults/window-sliding-lateness-print.toml", "9308"),
     ] {
         let args: Vec<String> = match file.strip_prefix("replay:") {
             Some(id) => vec!["run".into(), replay_file(id), "--seed".into(), seed.into()],

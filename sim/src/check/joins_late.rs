@@ -23,7 +23,11 @@
 //! * `late-join-lost` (whatever the job's end, session 30; before, only once it FINISHED): a pair the join
 //!   emitted before its snapshot of a completed checkpoint (within the sink commit horizon for a
 //!   two-phase-commit sink) left ahead of that checkpoint's barrier (or is in its channel state),
-//!   and every restore is from that checkpoint or a later one, so it is in the sink.
+//!   and every restore is from that checkpoint or a later one, so it is in the sink. Under
+//!   unaligned checkpoints a job that ended FAILED or CANCELED is judged too (session 37; session
+//!   36 did not judge it): only a row whose input the newest completed checkpoint within the
+//!   bound holds as channel state is excused (in flight when the job's last attempt failed,
+//!   never restored; `in_flight_at_end`).
 //! * `late-join-missed` (whatever the job's end, session 30): an element the first window sent to
 //!   its side output before its snapshot of a completed checkpoint never reached any attempt of
 //!   the join.
@@ -107,7 +111,8 @@ fn judge(
     let branches = sides.iter().filter_map(LateSide::branch).collect();
     let jname = spec.operators[join].name.as_str();
     let replayed = super::joins_replay::replay(join_spec, jname, &record, &restores, &cuts, (&rescaled, branches));
-    let tally = tally(&record, &sides, held(spec, run, two_pc));
+    let mut tally = tally(&record, &sides, held(spec, run, two_pc));
+    tally.in_flight_at_end = in_flight_at_end(spec, run, two_pc);
     let after = after_join(spec, join, sink);
     let outs = outputs(&after, &tally.emitted)?;
     let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
@@ -203,7 +208,8 @@ fn sink_rules(
     // by a completed checkpoint within the commit horizon left before that checkpoint's barrier
     // and is committed (printed) whether or not the job ran on, and so is every row the
     // functions behind the join make of it (session 35; a filtered pair makes none).
-    for (pair, at) in &tally.held_pairs {
+    // A row in flight at the end of a job that ended FAILED or CANCELED (unaligned) is excused.
+    for (pair, at) in tally.held_pairs.iter().filter(|(p, _)| !tally.in_flight_at_end.contains(&p.0)) {
         for id in outs.per_pair.get(pair).into_iter().flatten().filter(|id| !seen.contains_key(*id)) {
             anomalies.push(
                 Finding::new(
@@ -510,6 +516,8 @@ struct Tally {
     /// the aggregate in another order; swarm seed 7554 of `late-sum-into-join-2pc`).
     emitted: BTreeMap<Id, Vec<Record>>,
     held_pairs: BTreeMap<Id, u64>,
+    /// Inputs whose held rows may have been lost in flight at the job's end ([`in_flight_at_end`]).
+    in_flight_at_end: BTreeSet<u64>,
     /// Per late-fed side, the elements the join judged there.
     judged: BTreeMap<u32, BTreeSet<Id>>,
     took: usize,
@@ -518,8 +526,14 @@ struct Tally {
 
 /// Walks the join's record in order, counting each attempt's position for the snapshot cuts.
 fn tally(record: &[&JoinRow], sides: &[LateSide], held_by: impl Fn(TaskId, ckptsim::Attempt, u64) -> bool) -> Tally {
-    let mut t =
-        Tally { emitted: BTreeMap::new(), held_pairs: BTreeMap::new(), judged: BTreeMap::new(), took: 0, late: 0 };
+    let mut t = Tally {
+        emitted: BTreeMap::new(),
+        held_pairs: BTreeMap::new(),
+        in_flight_at_end: BTreeSet::new(),
+        judged: BTreeMap::new(),
+        took: 0,
+        late: 0,
+    };
     let mut position: BTreeMap<(TaskId, ckptsim::Attempt), u64> = BTreeMap::new();
     for r in record {
         let p = position.entry((r.task, r.attempt)).or_default();
@@ -561,15 +575,30 @@ fn held<'a>(spec: &JobSpec, run: &'a RunResult, two_pc: bool) -> impl Fn(TaskId,
     let completed: BTreeSet<ckptsim::CheckpointId> =
         run.completed_offsets.keys().copied().filter(|c| bound.is_some_and(|b| *c <= b)).collect();
     let unaligned = spec.checkpoint.unaligned;
-    // Unaligned, a row can stay in flight behind the join while barrier after barrier overtakes
-    // it (each completed checkpoint holds it as channel state); a job that ended FAILED or
-    // CANCELED never restores that state, so no later checkpoint makes the row due (swarm seed
-    // 7461 of `real-flink/late-join-then-sum-failure`, session 36).
-    let ended_unrestored = matches!(run.final_status, JobStatus::Failed | JobStatus::Canceled);
+    // A held row still in flight when a job ended FAILED or CANCELED: `in_flight_at_end`.
     let cut_before = crate::check::windows::cut_counts(run, |c| {
-        completed.contains(&c) && (!unaligned || (!ended_unrestored && completed.range(c..).nth(1).is_some()))
+        completed.contains(&c) && (!unaligned || completed.range(c..).nth(1).is_some())
     });
     move |task, attempt, position| cut_before.get(&(task, attempt)).is_some_and(|c| *c > position)
+}
+
+/// The inputs whose rows a job that ended FAILED or CANCELED under unaligned checkpoints may
+/// have lost in flight (session 37): those the newest completed checkpoint within the bound of
+/// [`held`] holds as channel state (`RunResult::completed_in_flight`, by input). Unaligned, a
+/// row can stay in flight behind the join while barrier after barrier overtakes it (each
+/// completed checkpoint holds it as channel state); the job's last attempt then failed, and no
+/// restore takes that state again (swarm seed 7461 of `real-flink/late-join-then-sum-failure`,
+/// session 36). A row the newest such checkpoint does not hold in flight was taken by the sink
+/// before that checkpoint's barrier (into a transaction it commits, for a two-phase-commit
+/// sink), so it stays required. Empty for every other job. Session 36 judged no
+/// `late-join-lost` of such jobs at all.
+fn in_flight_at_end(spec: &JobSpec, run: &RunResult, two_pc: bool) -> BTreeSet<u64> {
+    if !spec.checkpoint.unaligned || !matches!(run.final_status, JobStatus::Failed | JobStatus::Canceled) {
+        return BTreeSet::new();
+    }
+    let bound = if two_pc { run.sink_commit_horizon } else { run.completed_offsets.keys().next_back().copied() };
+    let newest = run.completed_offsets.keys().copied().rfind(|c| bound.is_some_and(|b| *c <= b));
+    newest.and_then(|c| run.completed_in_flight.get(&c)).cloned().unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -679,6 +708,34 @@ mod tests {
         });
         let got = kinds(&spec, &missed);
         assert!(got.contains(&"late-join-missed".to_owned()), "{got:?}");
+    }
+
+    /// Session 37: under unaligned checkpoints a job that ended FAILED or CANCELED is judged
+    /// again (session 36 judged no `late-join-lost` there): a held row missing from the sink is
+    /// lost unless the newest completed checkpoint within the commit horizon holds its input in
+    /// flight, channel state the job never restored.
+    #[test]
+    fn an_unaligned_job_that_failed_is_judged_but_rows_in_flight_at_its_end_are_excused() {
+        let mut spec = crate::check::test_runs::scenario("eventtime/late-join-2pc.toml");
+        spec.checkpoint.unaligned = true;
+        let run = crate::world::run(&spec, 1);
+        assert_eq!(kinds(&spec, &run), Vec::<String>::new(), "the run itself passes");
+        let mut failed = run.clone();
+        failed.final_status = JobStatus::Failed;
+        assert_eq!(kinds(&spec, &failed), Vec::<String>::new(), "ended FAILED as it ran: nothing lost");
+        let horizon = run.sink_commit_horizon;
+        let newest = *run.completed_offsets.keys().rfind(|c| horizon.is_some_and(|h| **c <= h)).unwrap();
+        let at_end = run.completed_in_flight.get(&newest).cloned().unwrap_or_default();
+        let row = run.committed.iter().find(|r| !at_end.contains(&r.lineage.input_seq)).expect("a committed row");
+        let mut lost = failed.clone();
+        lost.committed = run.committed.iter().filter(|r| r.lineage != row.lineage).collect();
+        assert_eq!(kinds(&spec, &lost), vec!["late-join-lost"], "a held row lost by a job that FAILED");
+        let mut in_flight = lost.clone();
+        in_flight.completed_in_flight.entry(newest).or_default().insert(row.lineage.input_seq);
+        assert_eq!(kinds(&spec, &in_flight), Vec::<String>::new(), "in flight at the newest checkpoint: excused");
+        let mut restarted = in_flight.clone();
+        restarted.final_status = JobStatus::Finished;
+        assert_eq!(kinds(&spec, &restarted), vec!["late-join-lost"], "only a job that never ran on is excused");
     }
 
     /// `(k, a, b)` of a joined row of keyed numbers `(k,a)|(k,b)`.

@@ -413,6 +413,7 @@ pub(super) fn reference(spec: &JobSpec) -> Option<(WindowRef, BTreeMap<u64, bool
                 input_seq: r.lineage.input_seq,
                 number: number(&r.value),
                 on_time,
+                before_end: bound.on_time(win.max_timestamp()),
             });
         }
         *surely.entry(r.lineage.input_seq).or_insert(true) &= all_on_time;

@@ -15,8 +15,27 @@
 //! after the firing replays elements that were late before and are on time now, and fires the
 //! window with them alone), so the rule asks for *one* printed value that a firing with every
 //! surely-on-time element (and any of the others) gives: the bounds the exact judgment uses.
+//!
+//! Session 37: with allowed lateness, "surely on time" (`maxTimestamp + allowedLateness` past the
+//! bound) does not mean "before the first firing": such an element may arrive after the
+//! watermark passed the window's end, and only the window's late firing holds it. A job that
+//! failed (or still runs) may never print that firing (swarm seeds 7480, 7521, 7542 of the
+//! session-36 merge, and 9308 of `faults/window-sliding-lateness-print`, a one-sink job: the
+//! rows were the window's own sink's, not another sink's as session 36 thought). The rule now
+//! asks, of a job that did not fire every window ([`first_firing`]), only for the elements
+//! that surely reach the window before the watermark passes its end; of one that finished (or
+//! was drained), every surely-on-time element. Every sink's job is judged again: a graph job's
+//! window is judged on the rows of the sink it feeds (`graph::first_window_verdict`), so the
+//! one-sink gate of session 36 is gone.
 
 use super::Element;
+
+/// The elements of a window as its first firing must hold them: every surely-on-time one when
+/// every window fired (`finished_all`: the job finished or a stop drained it; the late firing
+/// with allowed lateness happened too), else only those surely before the window's end.
+pub(super) fn first_firing(elems: &[Element], finished_all: bool) -> Vec<Element> {
+    elems.iter().map(|e| Element { on_time: e.on_time && (finished_all || e.before_end), ..e.clone() }).collect()
+}
 
 /// `Some(what)` when a print sink's `values` for a window with a surely-on-time element hold no
 /// value within `(low, high)` (the aggregate of every surely-on-time element and any subset of
@@ -42,7 +61,7 @@ mod tests {
     use super::*;
 
     fn elem(input_seq: u64, on_time: bool) -> Element {
-        Element { input_seq, number: 1, on_time }
+        Element { input_seq, number: 1, on_time, before_end: on_time }
     }
 
     /// A count window of three surely-on-time elements and one that may be late: a firing
@@ -60,5 +79,21 @@ mod tests {
         assert!(no_full_firing(&[], b, &elems, false).is_none(), "nothing printed: the lost rule's");
         let maybe_only = [elem(0, false), elem(1, false)];
         assert!(no_full_firing(&[1], (0, 2), &maybe_only, false).is_none(), "no surely-on-time element");
+    }
+
+    /// Session 37: an element surely on time only thanks to the allowed lateness (it may arrive
+    /// after the window's end) is required of the first firing only once every window fired.
+    #[test]
+    fn an_element_within_the_allowed_lateness_is_required_only_of_a_finished_job() {
+        let mut late_but_sure = elem(2, true);
+        late_but_sure.before_end = false;
+        let elems = [elem(0, true), elem(1, true), late_but_sure];
+        let running = first_firing(&elems, false);
+        assert_eq!(running.iter().filter(|e| e.on_time).count(), 2, "{running:?}");
+        assert!(no_full_firing(&[2], (2, 2), &running, false).is_none(), "the first firing, before it arrived");
+        assert!(no_full_firing(&[1], (2, 2), &running, false).is_some(), "a first firing short of the two");
+        let finished = first_firing(&elems, true);
+        assert_eq!(finished.iter().filter(|e| e.on_time).count(), 3, "{finished:?}");
+        assert!(no_full_firing(&[2], (3, 3), &finished, false).is_some(), "finished: the late firing is due");
     }
 }

@@ -98,6 +98,9 @@ pub(super) fn fold(
                         input_seq,
                         number: number(&v),
                         on_time: true,
+                        // A result of the window before reaches this one ahead of the
+                        // watermark that fired it.
+                        before_end: true,
                     });
                 }
             }
@@ -112,7 +115,7 @@ mod tests {
     use super::*;
 
     fn on_time(input_seq: u64, number: i64) -> Element {
-        Element { input_seq, number, on_time: true }
+        Element { input_seq, number, on_time: true, before_end: true }
     }
 
     /// A 1 s count then a 5 s sum: the later window sums the earlier window's counts, per key,
