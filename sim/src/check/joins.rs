@@ -4,6 +4,8 @@ use super::*;
 
 #[path = "joins_late.rs"]
 mod joins_late;
+#[path = "joins_print_state.rs"]
+mod joins_print_state;
 #[path = "joins_replay.rs"]
 mod joins_replay;
 

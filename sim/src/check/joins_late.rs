@@ -36,7 +36,10 @@
 //! * `late-join-state` (session 35, the `state` checker): behind a keyed aggregate, the committed
 //!   values in commit order replay it (two-phase-commit sink, exactly-once checkpoints).
 //! * `late-join-branch-state` (session 36, the `state` checker, `joins_replay.rs`): a keyed
-//!   aggregate on a side branch before the join, its values replayed from the join's record.
+//!   aggregate on a side branch before the join, its values replayed from the join's record
+//!   (session 37: under at-least-once checkpoints from each restored checkpoint's value).
+//! * `late-join-print-state` (session 37, the `state` checker, `joins_print_state.rs`): behind a
+//!   keyed aggregate with a print sink, each printed value one some attempt's fold produces.
 //!
 //! Session 36: both inputs may be side branches (of the one window's late output); every
 //! late-fed side is followed (`late-join-missed` per side, with that side's functions).
@@ -327,7 +330,8 @@ fn outputs(after: &After, emitted: &BTreeMap<Id, Vec<Record>>) -> Result<Outputs
 /// committed row is one joined row through the functions before the aggregate, by its lineage;
 /// a key's state in a checkpoint holds exactly the rows that checkpoint's transactions commit).
 /// Judged when a key's rows reach the sink in the aggregate's order: the aggregate, the maps
-/// after it and the sink of one parallelism, and no rescale.
+/// after it and the sink of one parallelism, and no rescale. Session 37: a print sink's values
+/// are judged per attempt by `joins_print_state.rs` (`late-join-print-state`), in either mode.
 fn keyed_state(
     spec: &JobSpec,
     run: &RunResult,
@@ -341,10 +345,10 @@ fn keyed_state(
         return Verdict::skip("state", "join after a late side output: judged by its delivery checker");
     };
     let exact = spec.checkpoint.mode == ckptsim::config::CheckpointingMode::ExactlyOnce;
-    if !two_pc || !exact {
+    if two_pc && !exact {
         return Verdict::skip(
             "state",
-            "join after a late side output: keyed values not judged (no exactly-once two-phase-commit sink)",
+            "join after a late side output: keyed values not judged (a two-phase-commit sink under at-least-once checkpoints)",
         );
     }
     let p = spec.operators[agg].parallelism;
@@ -358,6 +362,18 @@ fn keyed_state(
         return Verdict::skip(
             "state",
             "join after a late side output: keyed values not judged (a key's rows may commit on several sink subtasks)",
+        );
+    }
+    if !two_pc {
+        // Session 37: a print sink's values, per attempt from the restored checkpoint's value.
+        let what = (agg, function, after.post.clone());
+        return super::joins_print_state::judge(
+            spec,
+            run,
+            sink_rows,
+            &outs.at_aggregate,
+            what,
+            &spec.operators[join].name,
         );
     }
     let by = format!("behind `{}`", spec.operators[join].name);
@@ -383,17 +399,40 @@ struct LateSide {
 }
 
 /// A side branch's keyed aggregate, the maps after it, and each late element as it reaches it.
-type BranchAggregate = (ckptsim::operator::Aggregate, Vec<OperatorKind>, BTreeMap<Id, Record>);
+/// The last: under at-least-once checkpoints, what each restored checkpoint holds for the
+/// aggregate (`held_by_checkpoint`).
+type BranchAggregate =
+    (ckptsim::operator::Aggregate, Vec<OperatorKind>, BTreeMap<Id, Record>, Option<HeldByCheckpoint>);
+
+/// Per restored checkpoint, a keyed operator's value per key as the checkpoint holds it (both
+/// displayed, `RestoreRecord::keyed`).
+pub(super) type HeldByCheckpoint = BTreeMap<ckptsim::CheckpointId, BTreeMap<String, String>>;
+
+/// What every restored checkpoint holds for the keyed operator `name` (the union over the
+/// restores of each checkpoint: a regional restore records its region's tasks only).
+fn held_by_checkpoint(run: &RunResult, name: &str) -> HeldByCheckpoint {
+    let mut held = HeldByCheckpoint::new();
+    for r in &run.restores {
+        if let Some(c) = r.checkpoint {
+            let keys = held.entry(c).or_default();
+            if let Some(m) = r.keyed.get(name) {
+                keys.extend(m.iter().map(|(k, v)| (k.clone(), v.clone())));
+            }
+        }
+    }
+    held
+}
 
 impl LateSide {
     /// The replay's view of its keyed aggregate, when it is judged.
     fn branch(&self) -> Option<super::joins_replay::Branch<'_>> {
-        let Some(Ok((aggregate, post, at))) = &self.aggregate else { return None };
+        let Some(Ok((aggregate, post, at, held))) = &self.aggregate else { return None };
         Some(super::joins_replay::Branch {
             side: self.side,
             aggregate: *aggregate,
             post: post.clone(),
             at_aggregate: at,
+            held: held.as_ref(),
         })
     }
 }
@@ -409,10 +448,13 @@ fn late_sides(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], join: us
     for (window, k) in spec.late_fed_sides(join) {
         let functions = super::side_output::side_functions(spec, ins[k]);
         let aggregate = super::side_output::branch_aggregate(spec, ins[k]).map(|(a, post)| {
-            if !exact {
-                return Err("at-least-once checkpoints: the join's cut may hold values the aggregate's state does not");
-            }
-            Ok((a, post, late_at_aggregate(run, graphs, window, &functions)))
+            // Session 37: under at-least-once checkpoints the fold starts from the value each
+            // restored checkpoint holds for the key (`joins_replay::BranchRun::resolve`).
+            let held = (!exact)
+                .then(|| super::side_output::aggregate_of(spec, ins[k]))
+                .flatten()
+                .map(|agg| held_by_checkpoint(run, &spec.operators[agg].name));
+            Ok((a, post, late_at_aggregate(run, graphs, window, &functions), held))
         });
         sides.push(LateSide { window, side: k as u32, functions, aggregate });
     }
@@ -426,18 +468,28 @@ fn with_branch_state(
     spec: &JobSpec,
     state: Verdict,
     sides: &[LateSide],
-    judged: Vec<Result<(Vec<Finding>, usize), &'static str>>,
+    judged: Vec<Result<(Vec<Finding>, usize, usize), &'static str>>,
 ) -> Verdict {
     let mut judged = judged.into_iter();
     let (mut found, mut said, mut any) = (Vec::new(), Vec::new(), false);
     for s in sides {
         let Some(aggregate) = &s.aggregate else { continue };
-        let what = format!("`{}.late`'s keyed aggregate before the join", spec.operators[s.window].name);
+        let alo = matches!(aggregate, Ok((.., Some(_))));
+        let what = format!(
+            "`{}.late`'s keyed aggregate before the join{}",
+            spec.operators[s.window].name,
+            if alo { " (at-least-once: each restore folded from the checkpoint's value)" } else { "" }
+        );
         match aggregate.as_ref().err().copied().map_or_else(|| judged.next().unwrap_or(Err("not replayed")), Err) {
-            Ok((f, n)) => {
+            Ok((f, n, d)) => {
                 found.extend(f);
                 any = true;
-                said.push(format!("{what}: {n} values the join received replay it"));
+                let other = if alo {
+                    format!(" ({d} restored keys held another value than the join's cut)")
+                } else {
+                    String::new()
+                };
+                said.push(format!("{what}: {n} values the join received replay it{other}"));
             }
             Err(why) => said.push(format!("{what} not judged: {why}")),
         }
@@ -844,6 +896,33 @@ mod tests {
         fresh.join_restores.iter_mut().for_each(|r| r.2 = None);
         let v = verdict(&spec, &fresh, "state");
         assert!(v.anomalies.iter().any(|f| f.kind.as_deref() == Some("late-join-branch-state")), "{}", v.summary);
+    }
+
+    /// Session 37: the job of `late-sum-into-join-2pc` under at-least-once checkpoints
+    /// (`late-sum-into-join-at-least-once-2pc`, seed 1) passes `state`, each restored attempt's
+    /// fold started from the sum the restored checkpoint holds. A checkpoint holding a sum the
+    /// join never received by its cut is `late-join-branch-state`, and so is the record read as
+    /// if every attempt started empty. Seeds 2-10 pass as well.
+    #[test]
+    fn an_at_least_once_branch_sum_folds_from_the_restored_checkpoint() {
+        let file = "eventtime/late-sum-into-join-at-least-once-2pc.toml";
+        let (spec, run) = passing_state(file, "each restore folded from the checkpoint's value");
+        let kinds = |spec: &JobSpec, run: &RunResult| -> Vec<String> {
+            verdict(spec, run, "state").anomalies.into_iter().filter_map(|f| f.kind).collect()
+        };
+        let branch = vec!["late-join-branch-state".to_owned()];
+        let mut bogus = run.clone();
+        let sums = bogus.restores.iter_mut().filter_map(|r| r.keyed.get_mut("LateSums"));
+        let changed: usize = sums.map(|m| m.values_mut().map(|v| *v = "(k9,999)".to_owned()).count()).sum();
+        assert!(changed > 0, "a restored checkpoint holds a sum");
+        assert!(kinds(&spec, &bogus).starts_with(&branch), "{:?}", kinds(&spec, &bogus));
+        let mut fresh = run.clone();
+        fresh.join_restores.iter_mut().for_each(|r| r.2 = None);
+        assert!(kinds(&spec, &fresh).starts_with(&branch));
+        for seed in 2..=10 {
+            let (spec, run) = crate::check::test_runs::scenario_run(file, seed);
+            assert_eq!(verdict(&spec, &run, "state").passed, Some(true), "seed {seed}");
+        }
     }
 
     /// The kinds of the `exactly-once` and `at-least-once` findings of `run`.

@@ -60,7 +60,13 @@ struct Buffers {
     /// emitted last for the elements this attempt received (Flink's reduce state holds the last
     /// result).
     sums: BTreeMap<(u32, Value), Value>,
+    /// Session 37, at-least-once checkpoints: per (join side, key) the values the aggregate's
+    /// state may have held since this attempt started (None: empty), the last the newest.
+    candidates: Candidates,
 }
+
+/// Per (join side, key), values the branch's aggregate state may hold (None: no value).
+type Candidates = BTreeMap<(u32, Value), Vec<Option<Value>>>;
 
 impl Buffers {
     /// Restored buffers: the entries of a cut with their timers, the watermark afresh.
@@ -71,7 +77,7 @@ impl Buffers {
                 timers.insert(timer_of(join, *side, e.ts, key));
             }
         }
-        Buffers { by_key: held.by_key, timers, watermark: None, sums: held.sums }
+        Buffers { by_key: held.by_key, timers, watermark: None, sums: held.sums, candidates: held.candidates }
     }
 }
 
@@ -119,7 +125,9 @@ pub(super) struct Replayed {
     pub pairs: usize,
     /// Session 36: per side branch with a keyed aggregate, the `late-join-branch-state` findings
     /// and how many values were compared, or why the aggregate was not judged.
-    pub branches: Vec<Result<(Vec<Finding>, usize), &'static str>>,
+    /// Session 37: with how many restored keys the checkpoint held another value than the
+    /// join's cut (at-least-once checkpoints).
+    pub branches: Vec<Result<(Vec<Finding>, usize, usize), &'static str>>,
 }
 
 /// The keyed running aggregate on the late side branch before the join (session 36,
@@ -132,6 +140,9 @@ pub(super) struct Branch<'a> {
     pub aggregate: ckptsim::operator::Aggregate,
     pub post: Vec<ckptsim::operator::OperatorKind>,
     pub at_aggregate: &'a BTreeMap<(u64, u32), ckptsim::record::Record>,
+    /// Session 37: under at-least-once checkpoints, what each restored checkpoint holds for the
+    /// aggregate per key (None: exactly-once, the join's cut holds the aggregate's values).
+    pub held: Option<&'a super::joins_late::HeldByCheckpoint>,
 }
 
 /// The branch's replay: the operators it runs one element at a time, what it found.
@@ -143,6 +154,13 @@ struct BranchRun<'a> {
     counters: ckptsim::operator::SurvivingCounters,
     out: Vec<Finding>,
     judged: usize,
+    held: Option<&'a super::joins_late::HeldByCheckpoint>,
+    /// At-least-once: per attempt, the checkpoint it restored, and the keys whose restored value
+    /// is unknown there (the checkpoint holds a value the join never received; already named).
+    restored: BTreeMap<(TaskId, Attempt), CheckpointId>,
+    unknown: BTreeSet<(TaskId, Attempt, Value)>,
+    /// Restored keys whose checkpoint value is not the join's cut value (at-least-once).
+    diverged: usize,
     /// Why the fold does not apply (a map between the aggregate and the join changed a key, so
     /// one key's values may reach several join subtasks).
     skip: Option<&'static str>,
@@ -179,6 +197,10 @@ pub(super) fn replay(
         counters: ckptsim::operator::SurvivingCounters::default(),
         out: Vec::new(),
         judged: 0,
+        held: b.held,
+        restored: BTreeMap::new(),
+        unknown: BTreeSet::new(),
+        diverged: 0,
         skip: None,
     });
     let mut r = Run {
@@ -218,7 +240,7 @@ pub(super) fn replay(
         r.settle(*key, rep);
     }
     let judged = attempts.values().filter(|a| a.buffers.is_some()).count();
-    let branches = r.branches.into_iter().map(|b| b.skip.map_or(Ok((b.out, b.judged)), Err)).collect();
+    let branches = r.branches.into_iter().map(|b| b.skip.map_or(Ok((b.out, b.judged, b.diverged)), Err)).collect();
     Replayed { findings: r.out, judged, unknown: attempts.len() - judged, pairs: r.pairs, branches }
 }
 
@@ -239,6 +261,7 @@ pub(super) struct Rescaled {
 struct Held {
     by_key: BTreeMap<(Value, u32), Vec<Entry>>,
     sums: BTreeMap<(u32, Value), Value>,
+    candidates: Candidates,
 }
 
 /// The replay's shared state: the buffers each restored checkpoint's cut holds per task (None:
@@ -265,10 +288,13 @@ impl Run<'_> {
         if attempts.contains_key(&key) {
             return;
         }
-        let buffers = match from {
+        let mut buffers = match from {
             None => Some(Buffers::default()),
             Some(c) => self.restored(c, key).map(|b| Buffers::restored(b, self.join)),
         };
+        if let (Some(b), Some(c)) = (buffers.as_mut(), from) {
+            self.branches.iter_mut().for_each(|branch| branch.resolve(key, c, b));
+        }
         let mut rep = Replay { buffers, ..Replay::unknown() };
         self.capture(key, &mut rep);
         attempts.insert(key, rep);
@@ -296,6 +322,9 @@ impl Run<'_> {
             }
             mine.sums
                 .extend(held.sums.iter().filter(|((_, k), _)| to(k) == subtask).map(|(k, v)| (k.clone(), v.clone())));
+            mine.candidates.extend(
+                held.candidates.iter().filter(|((_, k), _)| to(k) == subtask).map(|(k, v)| (k.clone(), v.clone())),
+            );
         }
         Some(mine)
     }
@@ -305,7 +334,11 @@ impl Run<'_> {
         let Some(cuts) = self.cuts_of.get_mut(&key) else { return };
         while cuts.first().is_some_and(|(n, _)| *n <= rep.position) {
             let (_, c) = cuts.remove(0);
-            let held = rep.buffers.as_ref().map(|b| Held { by_key: b.by_key.clone(), sums: b.sums.clone() });
+            let held = rep.buffers.as_ref().map(|b| Held {
+                by_key: b.by_key.clone(),
+                sums: b.sums.clone(),
+                candidates: b.candidates.clone(),
+            });
             self.held.entry(c).or_default().insert(key.0, held);
         }
     }
@@ -321,7 +354,7 @@ impl Run<'_> {
         self.settle(key, rep);
         rep.event_at = row.time_ms;
         if let Some(b) = rep.buffers.as_mut() {
-            self.branches.iter_mut().for_each(|branch| branch.step(key, &mut b.sums, row));
+            self.branches.iter_mut().for_each(|branch| branch.step(key, b, row));
         }
         if let Some(b) = rep.buffers.as_mut() {
             match row.event {
@@ -392,7 +425,10 @@ impl BranchRun<'_> {
     /// snapshot cuts that channel at the aggregate's barrier, so the join's cut holds for the
     /// key the aggregate's state in the same checkpoint; an unaligned snapshot's channel state
     /// is received by the restored attempt first, in the order the aggregate emitted it.
-    fn step(&mut self, (task, attempt): (TaskId, Attempt), sums: &mut BTreeMap<(u32, Value), Value>, row: &JoinRow) {
+    ///
+    /// Session 37, at-least-once checkpoints: the fold of a restored attempt starts from the
+    /// value the checkpoint holds for the key ([`BranchRun::resolve`]).
+    fn step(&mut self, (task, attempt): (TaskId, Attempt), b: &mut Buffers, row: &JoinRow) {
         let (JoinEvent::Took(side) | JoinEvent::Late(side)) = row.event else { return };
         if side != self.side || self.skip.is_some() {
             return;
@@ -403,12 +439,20 @@ impl BranchRun<'_> {
             self.skip = Some("a map after the side branch's aggregate changes the key");
             return;
         }
+        if self.unknown.contains(&(task, attempt, key.clone())) || self.unheld((task, attempt), b, &key, row.time_ms) {
+            return;
+        }
         let at = (side, key);
+        let sums = &mut b.sums;
         let prior: BTreeMap<Value, Value> = sums.get(&at).map(|v| (at.1.clone(), v.clone())).into_iter().collect();
         self.aggregate.restore(&ckptsim::state::OperatorState::Keyed(prior));
         let one = std::iter::once(&mut self.aggregate);
         let (folded, _) = super::records_through(one, &mut self.counters, vec![rec.clone()], "branch-replay");
         let Some(value) = folded.first().map(|x| x.value.clone()) else { return };
+        if self.held.is_some() {
+            // A key first reached in this attempt: its state was empty when it started.
+            b.candidates.entry(at.clone()).or_insert_with(|| vec![None]).push(Some(value.clone()));
+        }
         sums.insert(at, value);
         let (want, _) = super::records_through(self.post.iter_mut(), &mut self.counters, folded, "branch-replay");
         self.judged += 1;
@@ -429,6 +473,86 @@ impl BranchRun<'_> {
             .at(row.time_ms)
             .with("input", row.lineage.input_seq),
         );
+    }
+}
+
+impl BranchRun<'_> {
+    /// At-least-once checkpoints (session 37): Flink's `CheckpointBarrierTracker` lets the
+    /// aggregate process a channel whose barrier arrived and snapshot on its last barrier, and
+    /// lets the join do the same, so the join's cut may hold values the aggregate's state does
+    /// not, and the aggregate's state may hold elements the restore replays again (counted
+    /// twice, which at-least-once allows). What it may not hold is a value it never reached: the
+    /// aggregate emits each value before its barrier on its one channel to the key's join
+    /// subtask, and the join snapshots after every barrier, so the value the checkpoint holds
+    /// for a key is one of the values the join had received for it by its cut (or the value it
+    /// restored then). `key`'s attempt restored from `c` folds each key from the checkpoint's
+    /// value; a value none of those gives is `late-join-branch-state`.
+    fn resolve(&mut self, key: (TaskId, Attempt), c: CheckpointId, b: &mut Buffers) {
+        let Some(held) = self.held.filter(|_| self.skip.is_none()) else { return };
+        self.restored.insert(key, c);
+        let empty = BTreeMap::new();
+        let in_cp = held.get(&c).unwrap_or(&empty);
+        let mine: Vec<(u32, Value)> = b.candidates.keys().filter(|(s, _)| *s == self.side).cloned().collect();
+        for at in mine {
+            let shown = in_cp.get(&at.1.to_string());
+            let options = b.candidates.remove(&at).unwrap_or_default();
+            match options.iter().find(|o| o.as_ref().map(ToString::to_string).as_ref() == shown) {
+                Some(Some(v)) => {
+                    self.diverged += usize::from(b.sums.get(&at) != Some(v));
+                    b.sums.insert(at.clone(), v.clone());
+                    b.candidates.insert(at, vec![Some(v.clone())]);
+                }
+                Some(None) => {
+                    self.diverged += usize::from(b.sums.remove(&at).is_some());
+                    b.candidates.insert(at, vec![None]);
+                }
+                None => {
+                    let had: Vec<String> = options
+                        .iter()
+                        .map(|o| o.as_ref().map_or_else(|| "nothing".to_owned(), Value::to_string))
+                        .collect();
+                    self.snapshot_finding(key, c, &at.1, shown, &had.join(", "), None);
+                    b.sums.remove(&at);
+                    self.unknown.insert((key.0, key.1, at.1));
+                }
+            }
+        }
+    }
+
+    /// A key the restored attempt's cut holds nothing for: whether the checkpoint holds a value
+    /// for it all the same (named as [`BranchRun::resolve`] names it; the key then unknown).
+    fn unheld(&mut self, key: (TaskId, Attempt), b: &Buffers, k: &Value, at_ms: u64) -> bool {
+        let (Some(held), Some(c)) = (self.held, self.restored.get(&key).copied()) else { return false };
+        if b.sums.contains_key(&(self.side, k.clone())) || b.candidates.contains_key(&(self.side, k.clone())) {
+            return false;
+        }
+        let Some(shown) = held.get(&c).and_then(|m| m.get(&k.to_string())) else { return false };
+        self.snapshot_finding(key, c, k, Some(shown), "nothing", Some(at_ms));
+        self.unknown.insert((key.0, key.1, k.clone()));
+        true
+    }
+
+    fn snapshot_finding(
+        &mut self,
+        (task, attempt): (TaskId, Attempt),
+        c: CheckpointId,
+        k: &Value,
+        shown: Option<&String>,
+        had: &str,
+        at_ms: Option<u64>,
+    ) {
+        let shown = shown.map_or("nothing", String::as_str);
+        let f = Finding::new(
+            "late-join-branch-state",
+            format!(
+                "late join branch state: checkpoint {} holds {shown} for key {k} of the side branch's aggregate, \
+                 restored by the join (task {}, attempt {}), but the join had received none such for the key by its \
+                 cut of that checkpoint (it had: {had}); under at-least-once checkpoints the aggregate's snapshot \
+                 holds a value it emitted before its barrier",
+                c.0, task.0, attempt.0
+            ),
+        );
+        self.out.push(f.at(at_ms));
     }
 }
 

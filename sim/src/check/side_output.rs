@@ -358,7 +358,7 @@ pub(in crate::check) fn branch_aggregate(
 }
 
 /// The keyed aggregate on the side branch of `sink`, if any.
-fn aggregate_of(spec: &JobSpec, sink: usize) -> Option<usize> {
+pub(super) fn aggregate_of(spec: &JobSpec, sink: usize) -> Option<usize> {
     branch(spec, sink).into_iter().find(|&o| matches!(spec.operators[o].kind, OpKind::Aggregate(_)))
 }
 
