@@ -378,6 +378,12 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // asks that of a job that fired every window only (`windows_print::first_firing`), on
         // every sink's job again. A one-sink job (a slow print link, then NoRestart and FAILED):
         ("scenarios/faults/window-sliding-lateness-print.toml", "9308"),
+        // The same class in the lead's base-binary hunt of session 37 (swarm seeds 7661-7910):
+        // a TaskManager crash the JobManager had not noticed by the stop (RUNNING, the element at
+        // 900 never read), and a job whose failure-rate restarts ran out (FAILED).
+        ("scenarios/eventtime/late-side-output.toml", "7677"),
+        ("scenarios/eventtime/late-side-output.toml", "7777"),
+        ("scenarios/eventtime/late-not-both-union-print.toml", "7897"),
     ] {
         let args: Vec<String> = match file.strip_prefix("replay:") {
             Some(id) => vec!["run".into(), replay_file(id), "--seed".into(), seed.into()],
