@@ -986,7 +986,8 @@ fn every_planted_variant_is_found_and_replayed_by_ckptsim_run() {
     assert_eq!(found, Variant::ALL.iter().filter(|v| case(**v).is_ok()).count());
     // Session 37: every variant but the correct protocol has a case, except power37's eight
     // plants of the same session (posed on world scenarios only; their `Err` arm names them).
-    let world_only = Variant::ALL.iter().filter(|v| matches!(case(**v), Err(why) if why.contains("session 37"))).count();
+    let world_only =
+        Variant::ALL.iter().filter(|v| matches!(case(**v), Err(why) if why.contains("session 37"))).count();
     assert_eq!(world_only, 8, "session 37's world-only plants");
     assert_eq!(found, Variant::ALL.len() - 1 - world_only, "{found}");
 }
