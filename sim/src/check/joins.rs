@@ -13,6 +13,11 @@ use crate::world::Rows;
 use ckptsim::join::{is_composite, pair_lineage, pair_of, windowed_pair_lineage, JoinSpec};
 use ckptsim::record::{Lineage, Record};
 use ckptsim::watermark::GeneratorKind;
+
+/// Per restored checkpoint, a keyed operator's value per key as the checkpoint holds it (both
+/// displayed, `RestoreRecord::keyed`): `joins_late` gathers it, `joins_replay` folds from it.
+type HeldByCheckpoint = std::collections::BTreeMap<ckptsim::CheckpointId, std::collections::BTreeMap<String, String>>;
+
 pub(super) use joins_late::late_join;
 
 /// What the reference knows of a job whose sink receives joined rows.

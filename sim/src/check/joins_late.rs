@@ -404,10 +404,6 @@ struct LateSide {
 type BranchAggregate =
     (ckptsim::operator::Aggregate, Vec<OperatorKind>, BTreeMap<Id, Record>, Option<HeldByCheckpoint>);
 
-/// Per restored checkpoint, a keyed operator's value per key as the checkpoint holds it (both
-/// displayed, `RestoreRecord::keyed`).
-pub(super) type HeldByCheckpoint = BTreeMap<ckptsim::CheckpointId, BTreeMap<String, String>>;
-
 /// What every restored checkpoint holds for the keyed operator `name` (the union over the
 /// restores of each checkpoint: a regional restore records its region's tasks only).
 fn held_by_checkpoint(run: &RunResult, name: &str) -> HeldByCheckpoint {

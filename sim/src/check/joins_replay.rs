@@ -142,7 +142,7 @@ pub(super) struct Branch<'a> {
     pub at_aggregate: &'a BTreeMap<(u64, u32), ckptsim::record::Record>,
     /// Session 37: under at-least-once checkpoints, what each restored checkpoint holds for the
     /// aggregate per key (None: exactly-once, the join's cut holds the aggregate's values).
-    pub held: Option<&'a super::joins_late::HeldByCheckpoint>,
+    pub held: Option<&'a HeldByCheckpoint>,
 }
 
 /// The branch's replay: the operators it runs one element at a time, what it found.
@@ -154,7 +154,7 @@ struct BranchRun<'a> {
     counters: ckptsim::operator::SurvivingCounters,
     out: Vec<Finding>,
     judged: usize,
-    held: Option<&'a super::joins_late::HeldByCheckpoint>,
+    held: Option<&'a HeldByCheckpoint>,
     /// At-least-once: per attempt, the checkpoint it restored, and the keys whose restored value
     /// is unknown there (the checkpoint holds a value the join never received; already named).
     restored: BTreeMap<(TaskId, Attempt), CheckpointId>,
