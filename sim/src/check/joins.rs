@@ -18,6 +18,11 @@ use ckptsim::watermark::GeneratorKind;
 /// displayed, `RestoreRecord::keyed`): `joins_late` gathers it, `joins_replay` folds from it.
 type HeldByCheckpoint = std::collections::BTreeMap<ckptsim::CheckpointId, std::collections::BTreeMap<String, String>>;
 
+/// One side branch's aggregate judged by the join's replay: its `late-join-branch-state`
+/// findings, how many values were compared, and how many restored keys the checkpoint held
+/// another value than the join's cut; or why it was not judged.
+type BranchJudged = Result<(Vec<Finding>, usize, usize), &'static str>;
+
 pub(super) use joins_late::late_join;
 
 /// What the reference knows of a job whose sink receives joined rows.

@@ -460,12 +460,7 @@ fn late_sides(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], join: us
 /// The `state` verdict with each side branch's aggregate before the join judged (session 36,
 /// `late-join-branch-state`, from the replay of the join's record, `judged` in the order of
 /// `sides` with a judged aggregate), or the reason it is not.
-fn with_branch_state(
-    spec: &JobSpec,
-    state: Verdict,
-    sides: &[LateSide],
-    judged: Vec<Result<(Vec<Finding>, usize, usize), &'static str>>,
-) -> Verdict {
+fn with_branch_state(spec: &JobSpec, state: Verdict, sides: &[LateSide], judged: Vec<BranchJudged>) -> Verdict {
     let mut judged = judged.into_iter();
     let (mut found, mut said, mut any) = (Vec::new(), Vec::new(), false);
     for s in sides {

@@ -127,7 +127,7 @@ pub(super) struct Replayed {
     /// and how many values were compared, or why the aggregate was not judged.
     /// Session 37: with how many restored keys the checkpoint held another value than the
     /// join's cut (at-least-once checkpoints).
-    pub branches: Vec<Result<(Vec<Finding>, usize, usize), &'static str>>,
+    pub branches: Vec<BranchJudged>,
 }
 
 /// The keyed running aggregate on the late side branch before the join (session 36,
