@@ -531,3 +531,13 @@ fn user_list_split_gives_the_remainder_to_the_first_subtasks() {
     assert_eq!(split_user_list(&[&a, &b], 3), vec![l(&[1, 2, 3]), l(&[4, 5]), l(&[6, 7])]);
     assert_eq!(split_user_list(&[&a, &b], 2), vec![l(&[1, 2, 3, 4]), l(&[5, 6, 7])]);
 }
+
+/// At unchanged parallelism Flink hands every subtask its own split entries back (no round
+/// robin over all of them): 3 -> 3 with 7, 0 and 0 entries keeps 7, 0, 0, not 3, 2, 2.
+#[test]
+fn user_list_split_at_unchanged_parallelism_keeps_each_subtask_s_entries() {
+    let l = |v: &[i64]| OperatorState::UserList(v.iter().map(|i| Value::Int(*i)).collect());
+    let (a, b, c) = (l(&[1, 1, 0, 0, 0, 0, 0]), l(&[]), l(&[]));
+    assert_eq!(split_user_list(&[&a, &b, &c], 3), vec![a.clone(), b.clone(), c.clone()]);
+    assert_eq!(split_user_list(&[&a, &b, &c], 2), vec![l(&[1, 1, 0, 0]), l(&[0, 0, 0])]);
+}
