@@ -643,25 +643,14 @@ fn rescale_two_phase_commit(states: &[&OperatorState], new_p: u32) -> Vec<Operat
 }
 
 /// A user operator's list state (SPLIT_DISTRIBUTE, Flink's
-/// `RoundRobinOperatorStateRepartitioner.repartitionSplitState`): the entries of every old
-/// subtask in subtask order, cut into `new_p` consecutive runs, the first `n % new_p` of them one
-/// entry longer. At unchanged parallelism every subtask keeps its own entries: Flink's
-/// repartitioner returns the previous subtask states as they are when no union state needs
-/// merging (`newParallelism == oldParallelism`; swarm seed 7964 of
-/// `faults/rescale-split-list-retained`, a 3 -> 3 restore the `state` checker named).
+/// `RoundRobinOperatorStateRepartitioner.repartitionSplitState`): [`repartition_split`] of the
+/// old subtasks' lists — each keeps its own at unchanged parallelism (swarm seed 7964 of
+/// `faults/rescale-split-list-retained`, a 3 -> 3 restore the `state` checker named when this
+/// function cut the lists itself), otherwise consecutive runs, the first `n % new_p` one longer.
 pub fn split_user_list(states: &[&OperatorState], new_p: u32) -> Vec<OperatorState> {
-    if states.len() == new_p as usize {
-        return states
-            .iter()
-            .map(|st| OperatorState::UserList(if let OperatorState::UserList(v) = st { v.clone() } else { Vec::new() }))
-            .collect();
-    }
-    let all: Vec<Value> =
-        states.iter().flat_map(|st| if let OperatorState::UserList(v) = st { v.clone() } else { Vec::new() }).collect();
-    let p = new_p.max(1) as usize;
-    let (base, extra) = (all.len() / p, all.len() % p);
-    let mut rest = all.into_iter();
-    (0..p).map(|i| OperatorState::UserList(rest.by_ref().take(base + usize::from(i < extra)).collect())).collect()
+    let old: Vec<Vec<Value>> =
+        states.iter().map(|st| if let OperatorState::UserList(v) = st { v.clone() } else { Vec::new() }).collect();
+    repartition_split(&old, new_p.max(1)).into_iter().map(OperatorState::UserList).collect()
 }
 
 /// The entries of a [`OperatorState::SharedList`] (none for any other state).
