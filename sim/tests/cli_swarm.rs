@@ -389,6 +389,11 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // checkpoint at unchanged parallelism 3 -> 3, and the core round-robined the split list
         // state (7, 0, 0 entries -> 3, 2, 2); Flink keeps each subtask's entries.
         ("scenarios/faults/rescale-split-list-retained.toml", "7964"),
+        // False alarm of session 37's abort rule (session 38 hunt, base 060b77a0): a
+        // stop-with-savepoint's notification lost, the next savepoint's abort under 2.x carries
+        // no savepoint (the completed store keeps none), so the sinks rightly left savepoint 1's
+        // transactions pre-committed; the rule had raised its horizon to the savepoint.
+        ("scenarios/regressions/list-report-two-phase-commit.toml", "8145"),
     ] {
         let args: Vec<String> = match file.strip_prefix("replay:") {
             Some(id) => vec!["run".into(), replay_file(id), "--seed".into(), seed.into()],
