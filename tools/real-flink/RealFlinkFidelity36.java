@@ -332,5 +332,6 @@ public class RealFlinkFidelity36 {
         RealFlinkNamedStates36.register(m);
         RealFlinkGraph37.register(m);
         RealFlinkBroadcastProcess37.register(m);
+        RealFlinkGraph38.register(m);
     }
 }
