@@ -92,7 +92,7 @@ public class RealFlinkGraph38 {
     // ------------------------------------------------------------------ a window before the join
 
     /** `numbers` -> keyBy -> tumbling 1 s sum, allowed lateness 200 ms, late side output `late`
-     *  (p2) -> print("sums"); the window's results. */
+     *  (p2) -> print("sums"); the window's results (RealFlinkFidelity36#lateOf: its side output). */
     static SingleOutputStreamOperator<Tuple2<String, Long>> firstWindow(DataStream<Tuple2<String, Long>> numbers,
             OutputTag<Tuple2<String, Long>> late) {
         SingleOutputStreamOperator<Tuple2<String, Long>> sums = numbers
@@ -109,20 +109,24 @@ public class RealFlinkGraph38 {
         return new OutputTag<>(id, Types.TUPLE(Types.STRING, Types.LONG));
     }
 
-    /** The first window's late side output -> keyBy -> tumbling 2 s sum (no allowed lateness:
-     *  a late element of its own is dropped) -> print("late-sums"); joined with the first
-     *  window's results over 2 s windows -> print("joined") of `result|late sum`. A window
-     *  result's timestamp is its window's maxTimestamp (WindowOperator#emitWindowContents). */
-    static void lateWindowIntoJoin() throws Exception {
-        StreamExecutionEnvironment env = RealFlinkJobs.env(2);
+    /** `numbers` -> the first window; its late side output -> keyBy -> tumbling 2 s sum (no
+     *  allowed lateness: a late element of its own is dropped) -> print("late-sums"); joined with
+     *  the first window's results over 2 s windows -> print("joined") of `result|late sum`. A
+     *  window result's timestamp is its window's maxTimestamp (WindowOperator#emitWindowContents). */
+    static void windowIntoJoin(DataStream<Tuple2<String, Long>> numbers) {
         OutputTag<Tuple2<String, Long>> late = lateTag("late");
-        SingleOutputStreamOperator<Tuple2<String, Long>> sums = firstWindow(RealFlinkFidelity36.numbers(env), late);
+        SingleOutputStreamOperator<Tuple2<String, Long>> sums = firstWindow(numbers, late);
         DataStream<Tuple2<String, Long>> lateSums = sums.getSideOutput(late)
             .keyBy(t -> t.f0)
             .window(TumblingEventTimeWindows.of(Duration.ofMillis(2000)))
             .sum(1);
         lateSums.print("late-sums");
         RealFlinkGraph37.windowJoin(sums, lateSums, 2000, new RealFlinkGraph37.Pair()).print("joined");
+    }
+
+    static void lateWindowIntoJoin() throws Exception {
+        StreamExecutionEnvironment env = RealFlinkJobs.env(2);
+        windowIntoJoin(RealFlinkFidelity36.numbers(env));
         env.execute("late-window-into-join");
     }
 
@@ -134,16 +138,7 @@ public class RealFlinkGraph38 {
         RealFlinkJobs.resetExactlyOnce();
         RealFlinkLifecycle.useInput(RealFlinkGraph37.SIDES_FAILURE_INPUT, true);
         StreamExecutionEnvironment env = RealFlinkLifecycle.env(2, null, RealFlinkLifecycle.fixedDelay(1, 200));
-        DataStream<String> input = failureInput(env, CheckpointingMode.EXACTLY_ONCE);
-        OutputTag<Tuple2<String, Long>> late = lateTag("late");
-        SingleOutputStreamOperator<Tuple2<String, Long>> sums =
-            firstWindow(RealFlinkFidelity36.sideOf(input, false, 100), late);
-        DataStream<Tuple2<String, Long>> lateSums = sums.getSideOutput(late)
-            .keyBy(t -> t.f0)
-            .window(TumblingEventTimeWindows.of(Duration.ofMillis(2000)))
-            .sum(1);
-        lateSums.print("late-sums");
-        RealFlinkGraph37.windowJoin(sums, lateSums, 2000, new RealFlinkGraph37.Pair()).print("joined");
+        windowIntoJoin(RealFlinkFidelity36.sideOf(failureInput(env, CheckpointingMode.EXACTLY_ONCE), false, 100));
         env.execute("late-window-into-join-failure");
     }
 
