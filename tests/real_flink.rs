@@ -140,6 +140,12 @@ const CASES: &[Case] = &[
     // print sinks), and across a failure just before them: after the restore both join instead.
     Case { timestamps: true, ..case("interval-join-both-late") },
     Case { timestamps: true, ..case("interval-join-both-late-failure") },
+    // Session 38: session 37's graph shapes (RealFlinkGraph38.java): a running sum or count on
+    // the late side branch before a join under at-least-once checkpoints across a failure, and a
+    // keyed sum behind the late-fed join into a print sink across a failure.
+    case("late-sum-into-join-at-least-once-failure"),
+    case("late-count-into-join-at-least-once-failure"),
+    case("late-join-then-sum-print-failure"),
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

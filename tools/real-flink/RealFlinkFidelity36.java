@@ -20,7 +20,6 @@ import org.apache.flink.api.common.functions.MapFunction;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.api.java.tuple.Tuple2;
 import org.apache.flink.streaming.api.datastream.DataStream;
-import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.streaming.api.functions.co.ProcessJoinFunction;
 import org.apache.flink.streaming.api.windowing.assigners.TumblingEventTimeWindows;
@@ -95,15 +94,8 @@ public class RealFlinkFidelity36 {
     /** `numbers` -> keyBy -> tumbling 1 s sum, allowed lateness 200 ms, late side output (p2) ->
      *  print("sums"); the side output. */
     static DataStream<Tuple2<String, Long>> lateOf(DataStream<Tuple2<String, Long>> numbers) {
-        OutputTag<Tuple2<String, Long>> late = new OutputTag<>("late", Types.TUPLE(Types.STRING, Types.LONG));
-        SingleOutputStreamOperator<Tuple2<String, Long>> sums = numbers
-            .keyBy(t -> t.f0)
-            .window(TumblingEventTimeWindows.of(Duration.ofMillis(1000)))
-            .allowedLateness(Duration.ofMillis(200))
-            .sideOutputLateData(late)
-            .sum(1);
-        sums.print("sums");
-        return sums.getSideOutput(late);
+        OutputTag<Tuple2<String, Long>> late = RealFlinkGraph38.lateTag("late");
+        return RealFlinkGraph38.firstWindow(numbers, late).getSideOutput(late);
     }
 
     /** The second source of the late-fed joins: OTHER, held back at its mark, event time. */
@@ -332,5 +324,6 @@ public class RealFlinkFidelity36 {
         RealFlinkNamedStates36.register(m);
         RealFlinkGraph37.register(m);
         RealFlinkBroadcastProcess37.register(m);
+        RealFlinkGraph38.register(m);
     }
 }
