@@ -625,9 +625,20 @@ impl Task {
 
     /// A refused commit fails the task; a refused recovery commit first abandons the recovery
     /// commits behind it ([`abandon_recovery`](Self::abandon_recovery)).
+    ///
+    /// A Sink V2 commit whose retries ran out on the notification path stops the committer too:
+    /// `CommitterOperator#commitAndEmitCheckpoints` commits one checkpoint's committables at a
+    /// time, in checkpoint order, and `CheckpointCommittableManagerImpl#commit`'s exception
+    /// leaves the later checkpoints' committables uncommitted (they stay in the committer's
+    /// state for the restore). The legacy `TwoPhaseCommitSinkFunction#notifyCheckpointComplete`
+    /// commits every pending transaction and throws the first error after its loop, so its
+    /// queued commits stay. (Session 38 hunt: `fidelity/committer-retries-used-up-sink-v2-2.3`
+    /// swarm seed 8188 committed checkpoint 3's transaction before checkpoint 1's.)
     fn fail_commit(&mut self, recovery: bool, reason: String) {
         if recovery {
             self.abandon_recovery();
+        } else if self.tail.two_pc().is_some_and(|s| s.is_sink_v2()) {
+            self.outputs.retain(|o| !matches!(o, TaskOutput::Sink(SinkOutput::Commit { .. })));
         }
         self.fail(reason);
     }

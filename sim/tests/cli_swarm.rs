@@ -394,6 +394,11 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // no savepoint (the completed store keeps none), so the sinks rightly left savepoint 1's
         // transactions pre-committed; the rule had raised its horizon to the savepoint.
         ("scenarios/regressions/list-report-two-phase-commit.toml", "8145"),
+        // A model bug the `exactly-once` and `state` checkers named (session 38 hunt): a Sink V2
+        // commit whose retries ran out left the later checkpoints' queued commits to run, so
+        // checkpoint 3's transaction committed before checkpoint 1's; Flink's committer stops at
+        // the first checkpoint whose commit throws.
+        ("scenarios/fidelity/committer-retries-used-up-sink-v2-2.3.toml", "8188"),
     ] {
         let args: Vec<String> = match file.strip_prefix("replay:") {
             Some(id) => vec!["run".into(), replay_file(id), "--seed".into(), seed.into()],

@@ -413,6 +413,11 @@ impl TwoPhaseCommitSink {
         self.invariants();
     }
 
+    /// Whether commits go through Sink V2's committer ([`Self::use_sink_v2_committer`]).
+    pub fn is_sink_v2(&self) -> bool {
+        self.t.sink_v2
+    }
+
     /// Whether `txn`'s commit was issued by recovery (`initializeState`) and its outcome is
     /// still open.
     pub fn is_recovery_commit(&self, txn: TxnId) -> bool {
