@@ -696,3 +696,28 @@ fn sweep_fail_fast_stops_at_the_first_failing_run() {
     assert_eq!(plain.status.code(), Some(0), "{out}");
     assert!(out.contains("4 runs, 2 seed(s) searched, no failure"), "{out}");
 }
+
+/// Session 38 (verdict38): a flink-1.11 savepoint that completes after newer checkpoints is the
+/// last added entry of 1.11's completed-checkpoint store, and a restart before the next
+/// checkpoint completes restores it (`CompletedCheckpointStore#getLatestCheckpoint`). The sink's
+/// recovery then aborts the transaction open at the savepoint, which the newer checkpoint's
+/// notification had committed (`TwoPhaseCommitSinkFunction#initializeState`), and the replay
+/// commits inputs again: Flink 1.11's own loss of exactly-once, named "expected by flink-1.11"
+/// (`check/overtaken_restore.rs`). Until session 38 `exactly-once` called it
+/// `sink-store-abort-of-committed-txn` (and duplicates): swarm seeds 7976 (the lead's session-37
+/// merge sweep), 9513 and 9509 (power37's sweeps). 9513 replays 45 inputs.
+#[test]
+fn an_overtaken_savepoint_restored_by_a_1_11_restart_is_flinks_own_abort_and_replay() {
+    for (file, seed, replayed) in [
+        ("scenarios/faults/savepoint-overtaken-broker-down-print-1.11.toml", "7976", false),
+        ("scenarios/faults/savepoint-overtaken-broker-down-print-1.11.toml", "9513", true),
+        ("scenarios/explore/tiny-savepoint-subsume.toml", "9509", false),
+    ] {
+        let out = run(&["run", file, "--seed", seed, "--swarm"]);
+        let eo = line(&out, "  exactly-once ");
+        assert!(eo.contains("PASS") && eo.contains("expected by flink-1.11"), "{file} {seed}: {eo}");
+        assert!(eo.contains("aborts of committed transactions"), "{file} {seed}: {eo}");
+        assert_eq!(!eo.contains(": 0 inputs committed again"), replayed, "{file} {seed}: {eo}");
+        assert!(line(&out, "verdict:").starts_with("verdict: PASS"), "{file} {seed}: {}", line(&out, "verdict:"));
+    }
+}

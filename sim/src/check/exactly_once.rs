@@ -1,6 +1,7 @@
 //! The `exactly-once` checker: every expected input's effect is committed exactly once by the sink, none lost, none duplicated.
 
 use super::graph::order_free_final_values;
+use super::overtaken_restore::OvertakenRestores;
 use super::stale_resume::StaleResumes;
 use super::*;
 use crate::reference::KeySeq;
@@ -27,6 +28,10 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     // the replayed records again and its recovery aborts a committed transaction
     // (`stale_resume.rs`); named in the summary, everything else judged as before.
     let stale = StaleResumes::of(spec, run);
+    // A flink-1.11 restart from a savepoint a newer checkpoint overtook, the store's last added:
+    // its recovery aborts a transaction a newer notification committed and the replay commits
+    // inputs again, Flink 1.11's own (`overtaken_restore.rs`); named, not judged.
+    let overtaken = OvertakenRestores::of(spec, run);
     // Without checkpointing, 2.x's sink commits its transactions at end of input
     // (`CommitterOperator#endInput`), outside any checkpoint: a restart from a manual
     // checkpoint or savepoint taken before that (e.g. a drain's stop-with-savepoint whose
@@ -34,7 +39,7 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     // transaction that checkpoint held as open and aborts it, although end of input committed
     // it. Flink promises no exactly-once output there (see `super::no_checkpoint_sink`).
     let commits_at_end = super::no_checkpoint_sink(spec) == Some(NoCheckpointing::CommitAtEndOfInput);
-    let (mut anomalies, stale_aborts, end_aborts) = sink_anomalies(run, &stale, commits_at_end);
+    let (mut anomalies, excused) = sink_anomalies(run, (&stale, &overtaken), commits_at_end);
     let counts = lineage_counts(&run.committed);
     // Without checkpointing the sink keeps no exactly-once promise across restarts: Flink 1.11's
     // Kafka producer writes with `Semantic.NONE` (no transactions), 2.x's Sink V2 commits every
@@ -48,27 +53,30 @@ pub fn exactly_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> V
     let no_checkpoint_mode = super::no_checkpoint_sink(spec);
     let none_semantic = no_checkpoint_mode.is_some();
     let epochs = none_semantic.then(|| attempt_starts(run));
-    let mut stale_replayed = Vec::new();
+    let mut again = Replays::default();
     let replayed =
-        duplicates(run, reference, &counts, epochs.as_deref(), (&stale, &mut stale_replayed), &mut anomalies);
+        duplicates(run, reference, &counts, epochs.as_deref(), (&stale, &overtaken, &mut again), &mut anomalies);
     let healthy_end = run.final_status == JobStatus::Running;
     if healthy_end {
         lost_commits(spec, run, reference, &counts, &mut anomalies);
     }
     let mut notes = no_checkpoint_mode.map_or_else(String::new, |mode| no_checkpoint_note(spec, mode, &replayed));
-    if end_aborts > 0 {
+    if excused.end_aborts > 0 {
         notes.push_str(&format!(
-            ", {end_aborts} abort(s) by a restart's recovery of a transaction end of input had committed"
+            ", {} abort(s) by a restart's recovery of a transaction end of input had committed",
+            excused.end_aborts
         ));
     }
-    notes.push_str(&stale_note(&stale, &stale_replayed, stale_aborts));
+    notes.push_str(&stale_note(&stale, &again.stale, excused.stale_aborts));
+    notes.push_str(&overtaken.note(again.overtaken.len(), excused.overtaken_aborts));
     // The per-key sequences below read what a single job's restores committed: the ended job's
-    // copies of the inputs a stale resume replayed are left out (the replay's copies stay).
+    // copies of the inputs a stale resume replayed (and the copies before a flink-1.11 restart
+    // from an overtaken savepoint of the inputs it replayed) are left out (the replay's stay).
     let filtered;
-    let committed: &Rows = if stale_replayed.is_empty() {
+    let committed: &Rows = if again.stale.is_empty() && again.overtaken.is_empty() {
         &run.committed
     } else {
-        let earlier: BTreeMap<LineageKey, u64> = stale_replayed.iter().copied().collect();
+        let earlier: BTreeMap<LineageKey, u64> = again.stale.iter().chain(&again.overtaken).copied().collect();
         let mut rows = run.committed.clone();
         rows.retain(|r| earlier.get(&(r.lineage.input_seq, r.lineage.sub)).is_none_or(|at| r.time_ms >= *at));
         filtered = rows;
@@ -139,24 +147,51 @@ fn per_key_sequences(spec: &JobSpec, reference: &Reference, how: Sequences<'_>, 
     }
 }
 
-/// The sink's and store's anomalies as findings, except aborts a stale resume explains and (2.x
-/// without checkpointing, `commits_at_end`) a restart's abort of a transaction end of input
-/// had committed; returns the findings and the two excused counts.
-fn sink_anomalies(run: &RunResult, stale: &StaleResumes, commits_at_end: bool) -> (Vec<Finding>, usize, usize) {
+/// The aborts of committed transactions [`sink_anomalies`] excused, by reason.
+#[derive(Default)]
+struct Excused {
+    /// By a stale resume's recovery (`stale_resume.rs`).
+    stale_aborts: usize,
+    /// By a restart's recovery of a transaction end of input had committed (2.x without
+    /// checkpointing).
+    end_aborts: usize,
+    /// By a flink-1.11 restart's recovery from an overtaken savepoint (`overtaken_restore.rs`).
+    overtaken_aborts: usize,
+}
+
+/// The inputs [`duplicates`] excused as committed again by a replay, with the time before which
+/// their earlier copy lies: a stale resume's, a flink-1.11 overtaken restart's.
+#[derive(Default)]
+struct Replays {
+    stale: Vec<(LineageKey, u64)>,
+    overtaken: Vec<(LineageKey, u64)>,
+}
+
+/// The sink's and store's anomalies as findings, except aborts a stale resume or a flink-1.11
+/// restart from an overtaken savepoint explains and (2.x without checkpointing,
+/// `commits_at_end`) a restart's abort of a transaction end of input had committed; returns the
+/// findings and the excused counts.
+fn sink_anomalies(
+    run: &RunResult,
+    (stale, overtaken): (&StaleResumes, &OvertakenRestores),
+    commits_at_end: bool,
+) -> (Vec<Finding>, Excused) {
     let mut anomalies = Vec::new();
-    let (mut stale_aborts, mut end_aborts) = (0, 0);
+    let mut excused = Excused::default();
     for a in &run.sink_anomalies {
         if stale.excuses_abort(a) {
-            stale_aborts += 1;
+            excused.stale_aborts += 1;
+        } else if overtaken.excuses_abort(a) {
+            excused.overtaken_aborts += 1;
         } else if commits_at_end
             && matches!(a, SinkAnomaly::Store { anomaly: StoreAnomaly::AbortOfCommittedTxn { .. }, .. })
         {
-            end_aborts += 1;
+            excused.end_aborts += 1;
         } else {
             anomalies.push(sink_anomaly_finding(a));
         }
     }
-    (anomalies, stale_aborts, end_aborts)
+    (anomalies, excused)
 }
 
 /// In a job still running at the end: inputs a completed checkpoint covers that no sink
@@ -194,13 +229,14 @@ fn lost_commits(
 
 /// Inputs committed more than once. Without checkpointing (`epochs`: when each attempt began) a
 /// duplicate whose copies come from different attempts is a restart's replay, Flink's own
-/// behaviour: returned (input numbers) for the summary, not an anomaly.
+/// behaviour: returned (input numbers) for the summary, not an anomaly. A stale resume's or a
+/// flink-1.11 overtaken restart's replayed copies go to `again`.
 fn duplicates(
     run: &RunResult,
     reference: &Reference,
     counts: &LineageCounts,
     epochs: Option<&[u64]>,
-    (stale, stale_replayed): (&StaleResumes, &mut Vec<(LineageKey, u64)>),
+    (stale, overtaken, again): (&StaleResumes, &OvertakenRestores, &mut Replays),
     anomalies: &mut Vec<Finding>,
 ) -> Vec<u64> {
     let dups = rows_of_duplicates(&run.committed, counts);
@@ -208,7 +244,11 @@ fn duplicates(
     for (l, n) in counts.duplicates() {
         let t = dups[&l].iter().map(|r| r.time_ms).collect::<Vec<_>>();
         if let Some(s) = stale.excuses_duplicate(l.0, &t) {
-            stale_replayed.push((l, s.at_ms));
+            again.stale.push((l, s.at_ms));
+            continue;
+        }
+        if let Some(o) = overtaken.excuses_duplicate(l.0, &t) {
+            again.overtaken.push((l, o.at_ms));
             continue;
         }
         if let Some(starts) = epochs {

@@ -24,6 +24,7 @@ mod notifications;
 mod offsets;
 pub mod order;
 mod order_free_print;
+mod overtaken_restore;
 mod rescale_lineage;
 mod restart;
 mod resume_point;
@@ -521,6 +522,23 @@ pub fn finished_by_stop(run: &RunResult) -> Option<&crate::world::StopRecord> {
     let stop = run.stops.iter().rev().find(|s| s.savepoint.is_some())?;
     let restarted_after = run.restores.iter().any(|r| r.at_ms >= stop.at_ms);
     (run.final_status == JobStatus::Finished && !restarted_after).then_some(stop)
+}
+
+/// The completed checkpoints that completed after a completed checkpoint of a higher id (at
+/// or after its completion; shared by `offsets` and `overtaken_restore`): one pass over the completed rows from the highest id down.
+fn overtaken_checkpoints(run: &RunResult) -> BTreeSet<ckptsim::CheckpointId> {
+    let mut completed: Vec<(ckptsim::CheckpointId, u64)> =
+        run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED").filter_map(|r| Some((r.id, r.end_ms?))).collect();
+    completed.sort_unstable();
+    let mut out = BTreeSet::new();
+    let mut newer_end = u64::MAX;
+    for &(id, end) in completed.iter().rev() {
+        if newer_end <= end {
+            out.insert(id);
+        }
+        newer_end = newer_end.min(end);
+    }
+    out
 }
 
 /// Whether each log input (in input order) lies below `offsets` in its partition, i.e. a

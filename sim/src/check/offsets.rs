@@ -51,7 +51,7 @@ pub fn offsets(spec: &JobSpec, run: &RunResult) -> Verdict {
     let mut marker = group_markers(spec);
     let (mut rebased, mut restarted) = (0usize, 0usize);
     let mut attempts = Attempts::new(spec);
-    let overtaken = overtaken(run);
+    let overtaken = super::overtaken_checkpoints(run);
     // Every attempt, accepted or refused: what the source sent is judged whatever the broker
     // answered; the broker's committed offsets and never-backwards rule follow accepted ones.
     for (i, c) in run.offset_commits.iter().enumerate() {
@@ -242,23 +242,6 @@ fn rebase(
             StartupMode::Latest => None,
         })
         .collect()
-}
-
-/// The completed checkpoints that completed after a completed checkpoint of a higher id (at
-/// or after its completion): one pass over the completed rows from the highest id down.
-fn overtaken(run: &RunResult) -> BTreeSet<ckptsim::CheckpointId> {
-    let mut completed: Vec<(ckptsim::CheckpointId, u64)> =
-        run.checkpoints.iter().filter(|r| r.outcome == "COMPLETED").filter_map(|r| Some((r.id, r.end_ms?))).collect();
-    completed.sort_unstable();
-    let mut out = BTreeSet::new();
-    let mut newer_end = u64::MAX;
-    for &(id, end) in completed.iter().rev() {
-        if newer_end <= end {
-            out.insert(id);
-        }
-        newer_end = newer_end.min(end);
-    }
-    out
 }
 
 /// 2.x `group-offsets` partitions at the job's first start: every split holds the

@@ -427,6 +427,9 @@ impl WindowJudge<'_> {
         // drain fired nothing more): its windows are judged like a running job's.
         // With drain every window with an element the savepoint covers fired into it.
         let finished_all = finished_all(self.spec, self.run, exact) || self.drained;
+        // The print rule's message names its own expectation (the first firing), the others get
+        // the window's bounds appended below.
+        let mut first_firing_rule = false;
         let wrong = if exact && w.allowed_lateness_ms == 0 && matches!(agg, Aggregate::Sum | Aggregate::Count) {
             let total: i128 = values.iter().sum();
             (!got.is_empty() && (total < low || total > high)).then(|| format!("committed firings total {total}"))
@@ -447,22 +450,23 @@ impl WindowJudge<'_> {
                 // Only this sink's rows reach here (a graph job's rows are its sink's view,
                 // `graph::first_window_verdict`; session 37 lifted session 36's one-sink gate).
                 let first = windows_print::first_firing(elems, finished_all);
-                windows_print::no_full_firing(&values, bounds(agg, &first), &first, at_least_once)
+                let count = agg == Aggregate::Count;
+                let short = windows_print::no_full_firing(&values, bounds(agg, &first), &first, (at_least_once, count));
+                first_firing_rule = short.is_some();
+                short
             })
         };
         if let Some(what) = wrong {
-            anomalies.push(
-                Finding::new(
-                    "window-wrong-value",
-                    format!(
-                "window wrong value: t={first_t} key {key} window {win}: {what}, expected between {low} and {high} \
-                 ({} elements, {maybe} of them may be late)",
-                elems.len()
-            ),
+            let message = if first_firing_rule {
+                format!("window wrong value: t={first_t} key {key} window {win}: {what}")
+            } else {
+                format!(
+                    "window wrong value: t={first_t} key {key} window {win}: {what}, expected between {low} and {high} \
+                     ({} elements, {maybe} of them may be late)",
+                    elems.len()
                 )
-                .at(first_t)
-                .with("key", key),
-            );
+            };
+            anomalies.push(Finding::new("window-wrong-value", message).at(first_t).with("key", key));
             return;
         }
         if finished_all && got.is_empty() && elems.iter().any(|e| e.on_time) {

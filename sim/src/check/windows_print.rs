@@ -40,12 +40,14 @@ pub(super) fn first_firing(elems: &[Element], finished_all: bool) -> Vec<Element
 /// `Some(what)` when a print sink's `values` for a window with a surely-on-time element hold no
 /// value within `(low, high)` (the aggregate of every surely-on-time element and any subset of
 /// the others); `None` when one does, or when the rule does not apply (no firing printed yet,
-/// no surely-on-time element, at-least-once checkpoints that may count a replay twice).
+/// no surely-on-time element, at-least-once checkpoints that may count a replay twice). `what`
+/// is short (session 38): the values printed, the first firing expected (its bounds, the
+/// inputs it must hold) and, for a count, how many of them at least are missing.
 pub(super) fn no_full_firing(
     values: &[i128],
     (low, high): (i128, i128),
     elems: &[Element],
-    at_least_once: bool,
+    (at_least_once, count): (bool, bool),
 ) -> Option<String> {
     if at_least_once || values.is_empty() || !elems.iter().any(|e| e.on_time) {
         return None;
@@ -53,7 +55,20 @@ pub(super) fn no_full_firing(
     if values.iter().any(|v| (low..=high).contains(v)) {
         return None;
     }
-    Some(format!("printed {values:?}, none of them a firing with every surely-on-time element"))
+    let sure: Vec<u64> = elems.iter().filter(|e| e.on_time).map(|e| e.input_seq).collect();
+    let mut listed: Vec<String> = sure.iter().take(5).map(|s| format!("#{s}")).collect();
+    if sure.len() > 5 {
+        listed.push(format!("… and {} more", sure.len() - 5));
+    }
+    // A count's best firing below `low` lacks at least `low - best` of the sure elements.
+    let missing = match values.iter().max() {
+        Some(best) if count && *best < low => format!(", at least {} of them missing", low - best),
+        _ => String::new(),
+    };
+    Some(format!(
+        "printed {values:?}, expected a first firing within [{low}, {high}] holding the surely-on-time input(s) {}{missing}",
+        listed.join(", ")
+    ))
 }
 
 #[cfg(test)]
@@ -71,14 +86,21 @@ mod tests {
     fn a_print_sink_needs_one_full_firing() {
         let elems = [elem(0, true), elem(1, true), elem(2, true), elem(3, false)];
         let b = (3, 4);
-        assert!(no_full_firing(&[1], b, &elems, false).is_some(), "only a partial firing printed");
-        assert!(no_full_firing(&[2, 1], b, &elems, false).is_some(), "two partial firings");
-        assert!(no_full_firing(&[3], b, &elems, false).is_none(), "the full firing");
-        assert!(no_full_firing(&[4, 1], b, &elems, false).is_none(), "a full firing and a re-firing");
-        assert!(no_full_firing(&[1], b, &elems, true).is_none(), "at-least-once is not judged");
-        assert!(no_full_firing(&[], b, &elems, false).is_none(), "nothing printed: the lost rule's");
+        assert!(no_full_firing(&[1], b, &elems, (false, true)).is_some(), "only a partial firing printed");
+        assert!(no_full_firing(&[2, 1], b, &elems, (false, true)).is_some(), "two partial firings");
+        // Session 38: the message names the first firing expected and its inputs, short.
+        let what = no_full_firing(&[2, 1], b, &elems, (false, true)).unwrap_or_default();
+        assert_eq!(
+            what,
+            "printed [2, 1], expected a first firing within [3, 4] holding the surely-on-time input(s) #0, #1, #2, \
+             at least 1 of them missing"
+        );
+        assert!(no_full_firing(&[3], b, &elems, (false, true)).is_none(), "the full firing");
+        assert!(no_full_firing(&[4, 1], b, &elems, (false, true)).is_none(), "a full firing and a re-firing");
+        assert!(no_full_firing(&[1], b, &elems, (true, true)).is_none(), "at-least-once is not judged");
+        assert!(no_full_firing(&[], b, &elems, (false, true)).is_none(), "nothing printed: the lost rule's");
         let maybe_only = [elem(0, false), elem(1, false)];
-        assert!(no_full_firing(&[1], (0, 2), &maybe_only, false).is_none(), "no surely-on-time element");
+        assert!(no_full_firing(&[1], (0, 2), &maybe_only, (false, true)).is_none(), "no surely-on-time element");
     }
 
     /// Session 37: an element surely on time only thanks to the allowed lateness (it may arrive
@@ -90,10 +112,10 @@ mod tests {
         let elems = [elem(0, true), elem(1, true), late_but_sure];
         let running = first_firing(&elems, false);
         assert_eq!(running.iter().filter(|e| e.on_time).count(), 2, "{running:?}");
-        assert!(no_full_firing(&[2], (2, 2), &running, false).is_none(), "the first firing, before it arrived");
-        assert!(no_full_firing(&[1], (2, 2), &running, false).is_some(), "a first firing short of the two");
+        assert!(no_full_firing(&[2], (2, 2), &running, (false, true)).is_none(), "the first firing, before it arrived");
+        assert!(no_full_firing(&[1], (2, 2), &running, (false, true)).is_some(), "a first firing short of the two");
         let finished = first_firing(&elems, true);
         assert_eq!(finished.iter().filter(|e| e.on_time).count(), 3, "{finished:?}");
-        assert!(no_full_firing(&[2], (3, 3), &finished, false).is_some(), "finished: the late firing is due");
+        assert!(no_full_firing(&[2], (3, 3), &finished, (false, true)).is_some(), "finished: the late firing is due");
     }
 }
