@@ -121,6 +121,12 @@ pub(super) struct Outbox {
     /// The task's newest snapshot id already handed to the channel cuts (`drain_outputs` asks
     /// the cuts only when the task's newest snapshot changed).
     pub(super) cut_noted: Option<CheckpointId>,
+    /// Per output channel: the last [`flush`] stopped there for want of credit. Such a channel's
+    /// partly filled last buffer arms no buffer timeout ([`Outbox::timeout_flush_at`]): the
+    /// receiver wakes the sender when it frees the first credit (`take_input`), as Flink's
+    /// `PartitionRequestQueue#addCreditOrResumeConsumption` re-enqueues the reader on an
+    /// `AddCredit`; the `OutputFlusher` thread never runs the task.
+    pub(super) credit_blocked: Vec<bool>,
 }
 
 pub(super) enum OutItem {
@@ -168,14 +174,19 @@ impl Outbox {
     }
 
     /// When the buffer timeout sends a partly filled buffer held back by [`flush`] (the last
-    /// item of a channel's queue; anything behind a buffer sends it).
+    /// item of a channel's queue; anything behind a buffer sends it). A channel whose last flush
+    /// stopped for want of credit has no such time: the timeout's flush could send nothing, and
+    /// the credit's return wakes the task (Flink's `PipelinedSubpartition#flush` only makes the
+    /// data readable; the netty reader sends it once the receiver announced credit).
     pub(super) fn timeout_flush_at(&self, buffer_timeout_ms: u64) -> Option<u64> {
         if buffer_timeout_ms == 0 {
             return None;
         }
         self.bufs
             .iter()
-            .filter_map(|b| match b.back() {
+            .zip(&self.credit_blocked)
+            .filter(|&(_, &blocked)| !blocked)
+            .filter_map(|(b, _)| match b.back() {
                 Some(OutItem::Records(c, since)) if c.len() < self.buffer_records => Some(since + buffer_timeout_ms),
                 _ => None,
             })
@@ -200,6 +211,7 @@ pub(super) fn flush(
     let mut blocked = false;
     for (i, &Link { task: to, gate }) in outbox.targets.iter().enumerate() {
         let buf = &mut outbox.bufs[i];
+        outbox.credit_blocked[i] = false;
         // The first buffer sent now arrives first (FIFO): the receiver wakes then.
         let mut first_at: Option<u64> = None;
         loop {
@@ -215,6 +227,7 @@ pub(super) fn flush(
                     }
                     let ch = w.data.channels.entry((attempt.0, task, to, gate));
                     if ch.record_buffers >= capacity {
+                        outbox.credit_blocked[i] = true;
                         // A full buffer, or more behind this one, waits for credit.
                         if n >= buffer_records || buf.len() > 1 {
                             blocked = true;

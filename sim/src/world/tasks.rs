@@ -73,7 +73,13 @@ async fn deploy(
     if t.has_failed() {
         // initializeState threw (an injected restore failure): FAILED, never RUNNING.
         let inputs = d.graph.input_links(task);
-        let mut outbox = Outbox { bufs: Vec::new(), targets: Vec::new(), buffer_records: 1, cut_noted: None };
+        let mut outbox = Outbox {
+            bufs: Vec::new(),
+            targets: Vec::new(),
+            buffer_records: 1,
+            cut_noted: None,
+            credit_blocked: Vec::new(),
+        };
         s.with(|w| {
             drain_outputs(w, &mut t, &mut outbox, key, tm, now, &inputs);
             close_task(w, &mut t, key, tm, now);
@@ -302,6 +308,7 @@ impl TaskLoop {
         let buffer_records = spec.cluster.buffer_records.max(1) as usize;
         let outbox = Outbox {
             bufs: (0..targets.len()).map(|_| VecDeque::new()).collect(),
+            credit_blocked: vec![false; targets.len()],
             targets,
             buffer_records,
             cut_noted: None,
