@@ -516,7 +516,9 @@ impl JobMaster {
                 continue;
             }
             let task = TaskId(i as u32);
-            if rpc.calls < CANCEL_RPC_CALLS {
+            // The planted `cancel-retries-one-fewer` gives up after one call fewer.
+            let calls = CANCEL_RPC_CALLS - u32::from(self.params.variant == Variant::CancelRetriesOneFewer);
+            if rpc.calls < calls {
                 self.executions[i].cancel_rpc = Some(CancelRpc { sent_ms: now_ms, calls: rpc.calls + 1 });
                 let tm = self.params.tasks[i].tm;
                 self.outputs.push_back(JobOutput::Cancel { task, attempt: e.attempt, tm });

@@ -358,6 +358,10 @@ pub struct Operator {
     counter_keys_for: String,
     /// `User`: the user's code (cloned with the operator through `box_clone`).
     user: Option<Box<dyn UserOperator>>,
+    /// The planted `fail-once-flag-per-attempt`: a `fail_once_on_value` flag kept in this
+    /// instance (`once_fired_here`) instead of the surviving counters.
+    once_flag_per_attempt: bool,
+    once_fired_here: u64,
 }
 
 impl Operator {
@@ -407,9 +411,17 @@ impl Operator {
             counter_keys: Vec::new(),
             counter_keys_for: String::new(),
             user,
+            once_flag_per_attempt: false,
+            once_fired_here: 0,
         };
         op.invariants();
         Ok(op)
+    }
+
+    /// Plants `fail-once-flag-per-attempt`: this instance's `fail_once_on_value` flag is its
+    /// own (a new attempt's instance throws again).
+    pub fn plant_once_flag_per_attempt(&mut self) {
+        self.once_flag_per_attempt = true;
     }
 
     /// The user code of a [`OperatorKind::User`] operator.
@@ -744,7 +756,8 @@ impl Operator {
                     if !display_eq(value, s) {
                         continue;
                     }
-                    let fired = ctx.counters.slot(key);
+                    let fired =
+                        if self.once_flag_per_attempt { &mut self.once_fired_here } else { ctx.counters.slot(key) };
                     if *fired != 0 {
                         continue;
                     }

@@ -202,6 +202,9 @@ struct EventTime {
     /// The planted `watermark-without-minus-one` variant: a source split's bounded generator
     /// emits `max - bound`.
     watermark_without_minus_one: bool,
+    /// The planted `end-of-input-without-max-watermark` variant: a bounded source's end of
+    /// input emits no `MAX_WATERMARK`.
+    end_without_max_watermark: bool,
 }
 
 /// Where the task is on its way to FINISHED (bounded input).

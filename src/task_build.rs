@@ -56,6 +56,9 @@ impl Task {
         if let Some(plant) = plant {
             chain.iter_mut().filter_map(|op| op.operator.event_window_mut()).for_each(plant);
         }
+        if spec.variant == Variant::FailOnceFlagPerAttempt {
+            chain.iter_mut().for_each(|op| op.operator.plant_once_flag_per_attempt());
+        }
         let restored_lists = restored_lists(&chain, own_state);
         let tail = build_tail(&spec, chain.len(), own_state, dormant);
         let processing = chain.iter().any(|op| {
@@ -416,6 +419,7 @@ fn initial_event_time(spec: &TaskSpec, own: Option<&TaskSnapshot>, processing: b
         watermark_first: variant == Variant::WatermarkBeforeWindowResults,
         idleness_ignores_activity: variant == Variant::IdlenessIgnoresActivity,
         watermark_without_minus_one: variant == Variant::WatermarkWithoutMinusOne,
+        end_without_max_watermark: variant == Variant::EndOfInputWithoutMaxWatermark,
         processing,
         drop_due_once: processing && own.is_some() && variant == Variant::RestoredDueTimersDropped,
         late_lost: own.is_some() && variant == Variant::LateSideOutputLostOnRestore,

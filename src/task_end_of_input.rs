@@ -100,7 +100,11 @@ impl Task {
         // The planted bug: finish at once, as if checkpoints after tasks finish were off.
         let wait = wait && !self.end.without_final_checkpoint;
         self.end_processing_time(now_ms);
-        self.end_event_time(now_ms);
+        // The planted `end-of-input-without-max-watermark`: a bounded end (not a drain) leaves
+        // event time where it was.
+        if !self.event_time.end_without_max_watermark || self.end.draining {
+            self.end_event_time(now_ms);
+        }
         if self.end.stop.is_none() || self.end.profile.end_input_after_stop() {
             self.end_chain_input(now_ms);
         }

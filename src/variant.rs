@@ -646,11 +646,51 @@ pub enum Variant {
     /// as if `upperBoundExclusive()` had been called. Flink's `IntervalJoinOperator` is
     /// inclusive on both bounds by default, so a pair exactly at the upper bound joins.
     IntervalJoinUpperExclusive,
+    /// Session 38: a bounded source's end of input (a log source at its stopping offsets) ends
+    /// the task without first emitting `MAX_WATERMARK`, so an event-time window or join behind
+    /// it never fires the windows still open at the end: their results are lost when the job
+    /// finishes. Flink ends event time at the end of a bounded input: 2.x `StreamTask#endData`
+    /// calls `advanceToEndOfEventTime` (`SourceOperatorStreamTask` emits
+    /// `Watermark.MAX_WATERMARK`), the legacy `StreamSource#run` emits it after `run` returns.
+    EndOfInputWithoutMaxWatermark,
+    /// Session 38: a triggering checkpoint gate (`gates = [{ trigger = true }]`) asks for its
+    /// checkpoint once and never again: when that request is refused or its checkpoint aborts,
+    /// the waiting source stays at the gate (with no periodic checkpoint to pass it, for good).
+    /// The harness's contract (README "checkpoint gates") follows Flink's tests, whose sources
+    /// keep waiting in `notifyCheckpointComplete` until some checkpoint after the segment
+    /// completes, and the gate asks again 100 ms after each failure of its own request
+    /// (`fidelity/gate-trigger-refused-retries.toml`).
+    GateRequestNotRetried,
+    /// Session 38: a `fail_once_on_value` injector's "already failed" flag lives in the
+    /// operator instance, so every attempt that replays the value throws again and the job
+    /// restarts until its strategy gives up. Flink's tests keep that flag static (or in restored
+    /// state) so the failure fires once (`FailingMapper`'s `static boolean failed`, the harness's
+    /// `SurvivingCounters`).
+    FailOnceFlagPerAttempt,
+    /// Session 38: Sink V2's committer gives a committable whose commits the store refuses as
+    /// retriable one retry fewer than `sink.committer.retries` (`<` against `retries - 1`): the
+    /// tenth refusal fails the task where Flink's `CheckpointCommittableManagerImpl#commit`
+    /// retries it a tenth time (`SinkOptions.COMMITTER_RETRIES` = 10; the eleventh refusal
+    /// fails).
+    CommitterRetriesOneFewer,
+    /// Session 38: the JobMaster gives up an unacknowledged cancel RPC after three calls instead
+    /// of four (the first and `NUM_CANCEL_CALL_TRIES` = 3 retries, Flink's
+    /// `Execution#sendCancelRpcCall` through `FutureUtils.retry`): an execution whose
+    /// TaskManager is unreachable for three ask timeouts is taken as CANCELED one timeout early.
+    CancelRetriesOneFewer,
+    /// Session 38 (flink-2.3): a rescale of a Kafka source hands new subtask `i` only the splits
+    /// old subtask `i` held, so a scale-down drops the splits of the old subtasks beyond the new
+    /// parallelism: in no restored state, their partitions are assigned as new ones and read
+    /// again from the startup position (records before the checkpoint committed twice). Flink's
+    /// `SourceOperator` keeps its splits in split list state, which
+    /// `RoundRobinOperatorStateRepartitioner#repartitionSplitState` deals out among all new
+    /// subtasks.
+    SourceSplitsBySubtask,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 105] = [
+    pub const ALL: [Variant; 111] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -756,6 +796,12 @@ impl Variant {
         Variant::AnchoredFaultRefires,
         Variant::ResumeTakesOldestRetained,
         Variant::IntervalJoinUpperExclusive,
+        Variant::EndOfInputWithoutMaxWatermark,
+        Variant::GateRequestNotRetried,
+        Variant::FailOnceFlagPerAttempt,
+        Variant::CommitterRetriesOneFewer,
+        Variant::CancelRetriesOneFewer,
+        Variant::SourceSplitsBySubtask,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

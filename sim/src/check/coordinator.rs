@@ -96,6 +96,7 @@ pub fn coordinator(spec: &JobSpec, run: &RunResult) -> Verdict {
     let failed = failed_triggers(spec, run, &rows, &mut anomalies);
     super::notifications::notified_only_completed(run, &mut anomalies);
     super::gates::gates_pass_on_their_checkpoint(run, &mut anomalies);
+    super::gate_requests::gate_requests_retried(run, &mut anomalies);
     Verdict::from(
         NAME,
         anomalies,

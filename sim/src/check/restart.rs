@@ -36,6 +36,8 @@ pub fn restart(spec: &JobSpec, run: &RunResult) -> Verdict {
     let regional = regional_restarts(spec, run, &mut anomalies);
     let finished = finished_on_restore(run, &mut anomalies);
     super::faults_once::faults_strike_once(spec, run, &mut anomalies);
+    super::injected_once::once_injectors_fire_once(spec, run, &mut anomalies);
+    super::retry_counts::retries_run_out_in_full(spec, run, &mut anomalies);
     let mut summary = format!("{} restarts ({}), legal status transitions", run.restarts, run.restart_description);
     if regional > 0 {
         summary.push_str(&format!("; {regional} regional restart(s), each of one pipelined region"));

@@ -108,6 +108,10 @@ pub(super) fn on_aborted(w: &mut World, id: CheckpointId, now: u64) {
 /// woken then).
 fn rearm(w: &mut World, gate: GateKey, now: u64) {
     let at = now + GATE_RETRY_MS;
+    // The planted `gate-request-not-retried`: a gate asks once.
+    if w.spec.variant == ckptsim::Variant::GateRequestNotRetried {
+        return;
+    }
     let Some(g) = w.data.gates_triggered.get_mut(&gate) else { return };
     if g.waiters.is_empty() || g.retry_at_ms.is_some() {
         return;

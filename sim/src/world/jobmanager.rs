@@ -450,7 +450,8 @@ fn send_rpc(w: &mut World, out: JobOutput, epoch: u64, inc: &impl Fn(TmId) -> u6
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Deploy { task, attempt, restore, epoch });
             w.fire_anchor(&FaultAt::Deploying { attempt: number });
         }
-        JobOutput::Cancel { task, attempt: _, tm } => {
+        JobOutput::Cancel { task, attempt: jm_attempt, tm } => {
+            *w.obs.notes.cancels_sent.entry((task, jm_attempt)).or_default() += 1;
             w.send_to(JM, tm_addr(tm.0), inc(tm), Msg::Cancel { task, attempt })
         }
         JobOutput::Trigger { task, attempt: _, tm, barrier } => {
@@ -470,6 +471,19 @@ fn send_rpc(w: &mut World, out: JobOutput, epoch: u64, inc: &impl Fn(TmId) -> u6
         // Not an RPC (`route_jm_outputs` routes only RPCs here).
         _ => {}
     }
+}
+
+/// The JobMaster took `task`'s `attempt` as CANCELED after `calls` unacknowledged cancel calls:
+/// traced, and recorded with the cancel RPCs the world saw go out for it (`check/retry_counts.rs`).
+fn note_cancel_gave_up(w: &mut World, now: u64, task: TaskId, attempt: Attempt, calls: u32) {
+    let sent = w.obs.notes.cancels_sent.get(&(task, attempt)).copied().unwrap_or(0);
+    w.obs.notes.retry_give_ups.push(super::observe::RetryGiveUp::Cancel { at_ms: now, task, attempt, sent });
+    let name = w.graph.tasks[task.0 as usize].name.clone();
+    w.tr(
+        "jm",
+        "cancel-failed",
+        format!("{name} #{attempt}: {calls} cancel calls unacknowledged: task could not be canceled"),
+    );
 }
 
 /// The job's and its tasks' status changes, restarts and restores, traced and recorded.
@@ -510,14 +524,7 @@ fn note_job_output(w: &mut World, out: JobOutput, now: u64) {
                 EventData::Failure { failure, backoff_ms: None, cause },
             );
         }
-        JobOutput::CancelGaveUp { task, attempt, calls } => {
-            let name = w.graph.tasks[task.0 as usize].name.clone();
-            w.tr(
-                "jm",
-                "cancel-failed",
-                format!("{name} #{attempt}: {calls} cancel calls unacknowledged: task could not be canceled"),
-            );
-        }
+        JobOutput::CancelGaveUp { task, attempt, calls } => note_cancel_gave_up(w, now, task, attempt, calls),
         JobOutput::Restored { checkpoint, attempt } => {
             w.obs.restarts += 1;
             w.record_restore(now, RestoreCause::Restart { attempt: attempt.0 }, checkpoint);

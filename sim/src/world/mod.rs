@@ -256,6 +256,12 @@ struct Services {
 struct ProtocolNotes {
     notified_complete: Vec<(u64, CheckpointId)>,
     gate_passes: Vec<GatePass>,
+    /// Session 38: arrivals at triggering gates, retried calls given up, and the counts behind
+    /// them (cancel RPCs sent per attempt; retriable refusals per task attempt and transaction).
+    gate_waits: Vec<observe::GateWait>,
+    retry_give_ups: Vec<observe::RetryGiveUp>,
+    cancels_sent: BTreeMap<(TaskId, Attempt), u32>,
+    commit_refusals: BTreeMap<(TaskId, Attempt, ckptsim::state::TxnId), u32>,
 }
 
 /// What the run observed, returned as [`RunResult`] (`observe.rs`).

@@ -387,6 +387,48 @@ pub enum SnapshotResult {
     Unfinished,
 }
 
+/// A log source that arrived at a checkpoint gate that requests its own checkpoint
+/// (`trigger = true`): when, and which attempt (session 38, `check/gate_requests.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GateWait {
+    /// When the source stopped reading at the gate, ms.
+    pub since_ms: u64,
+    /// The source task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// The gate's `after_records`.
+    pub after: u64,
+}
+
+/// The end of a retried call: an execution the JobMaster took as CANCELED once its cancel RPCs
+/// went unacknowledged, or a Sink V2 task that failed on a commit the store refused as
+/// retriable (session 38, `check/retry_counts.rs`), with what the world saw go out before.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryGiveUp {
+    /// The JobMaster gave up cancelling `task`'s `attempt` after `sent` cancel RPCs.
+    Cancel {
+        /// When, ms.
+        at_ms: u64,
+        /// The task.
+        task: TaskId,
+        /// Its attempt (the JobMaster's numbering).
+        attempt: Attempt,
+        /// Cancel RPCs the JobMaster sent for that attempt (counted by the world).
+        sent: u32,
+    },
+    /// A Sink V2 task failed after the store refused its commit of one transaction `refused`
+    /// times as retriable.
+    Commit {
+        /// When, ms.
+        at_ms: u64,
+        /// The task.
+        task: TaskId,
+        /// The store's retriable refusals of that transaction's commit in this attempt.
+        refused: u32,
+    },
+}
+
 /// A log source that passed a checkpoint gate (`gates = [...]`): when it arrived and when it
 /// went on reading.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -644,6 +686,10 @@ pub struct RunResult {
     pub notified_complete: Vec<(u64, CheckpointId)>,
     /// Each checkpoint gate a log source passed (session 37, `check/gates.rs`).
     pub gate_passes: Vec<GatePass>,
+    /// Each arrival of a log source attempt at a triggering gate (session 38).
+    pub gate_waits: Vec<GateWait>,
+    /// Each retried call given up: cancel RPCs, Sink V2 commits (session 38).
+    pub retry_give_ups: Vec<RetryGiveUp>,
     /// Trigger RPCs (or, flink-2.3, their answers) the network dropped, in the order lost.
     pub lost_triggers: Vec<LostTrigger>,
     /// flink-2.3 trigger RPCs the TaskManager answered as failed (it does not run the attempt)

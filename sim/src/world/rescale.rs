@@ -423,6 +423,37 @@ fn plant_keyed_by_subtask(cp: &CompletedCheckpoint, old: &JobLayout, new: &JobLa
     }
 }
 
+/// The planted `source-splits-by-subtask` (2.x): new source subtask `i` restores old subtask
+/// `i`'s splits (none beyond the old parallelism); the splits of old subtasks beyond the new
+/// parallelism are in no restored state, so their partitions start over as new ones.
+fn plant_source_splits_by_subtask(
+    spec: &JobSpec,
+    cp: &CompletedCheckpoint,
+    old: &JobLayout,
+    new: &JobLayout,
+    r: &mut Rescaled,
+) {
+    if spec.variant != ckptsim::Variant::SourceSplitsBySubtask || !ckptsim::rescale::source_state_is_split(spec.profile)
+    {
+        return;
+    }
+    for op in &new.operators {
+        let Some(o) = old.operators.iter().find(|o| o.uid == op.uid && o.slots.len() != op.slots.len()) else {
+            continue;
+        };
+        for (i, &(task, index)) in op.slots.iter().enumerate() {
+            let st = &mut r.checkpoint.tasks.get_mut(&task).expect("new layout task").operators[index];
+            if !matches!(st, OperatorState::SourceOffsets(_)) {
+                continue;
+            }
+            *st = match o.slots.get(i).and_then(|&(t, j)| cp.tasks.get(&t).and_then(|s| s.operators.get(j))) {
+                Some(before @ OperatorState::SourceOffsets(_)) => before.clone(),
+                _ => OperatorState::SourceOffsets(Default::default()),
+            };
+        }
+    }
+}
+
 /// The planted `key-group-range-end-inclusive`: the hand-off ends new subtask `i - 1`'s range
 /// at `i * max / p` instead of `(i * max - 1) / p`, so where `p` divides `i * max` the key group
 /// `i * max / p` (the first of subtask `i`, where its records route) is restored into subtask
@@ -639,6 +670,7 @@ pub(crate) fn hand_off(
     if matches!(spec.variant, ckptsim::Variant::SplitStateBySubtask | ckptsim::Variant::UnionRescaleDropsBeyond) {
         plant_lists_by_subtask(cp, &old, &new, &mut rescaled, spec.variant);
     }
+    plant_source_splits_by_subtask(spec, cp, &old, &new, &mut rescaled);
     note_restored(&mut record.keys, &new, &rescaled);
     if spec.variant == ckptsim::Variant::RescaleInFlightBySubtask {
         // The planted bug: keyed edges' in-flight records replayed by old subtask index.

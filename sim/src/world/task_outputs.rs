@@ -455,8 +455,14 @@ fn store_op(w: &mut World, t: &mut Task, at: DrainAt, op: SinkOutput, commit: Op
             // (Sink V2) or rethrows (legacy); either way this commit did not happen.
             let text = format!("{task} commit refused, retriable (attempt {})", refusal.attempt);
             w.tr_task(&tm_node(tm), "sink", task, text);
+            let refused = w.obs.notes.commit_refusals.entry((task, at.key.1, refusal.txn)).or_default();
+            *refused += 1;
+            let (refused, failed_before) = (*refused, t.has_failed());
             for ev in t.handle_commit_retriable(now, refusal.txn) {
                 w.tr_task(&tm_node(tm), "sink", task, format!("{task} {ev:?}"));
+            }
+            if !failed_before && t.has_failed() {
+                w.obs.notes.retry_give_ups.push(super::observe::RetryGiveUp::Commit { at_ms: now, task, refused });
             }
             return false;
         }

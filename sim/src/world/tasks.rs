@@ -626,6 +626,12 @@ impl TaskLoop {
                     self.s.with(|w| {
                         w.tr(&tm_node(tm), "gate", format!("{} waits for a checkpoint after input #{after}", t.name()));
                         if trigger {
+                            w.obs.notes.gate_waits.push(super::observe::GateWait {
+                                since_ms: now,
+                                task: key.0,
+                                attempt: key.1,
+                                after,
+                            });
                             let first = !w.data.gates_triggered.contains_key(&gate);
                             w.data.gates_triggered.entry(gate).or_default().waiters.insert(key);
                             if first {

@@ -113,6 +113,8 @@ impl Explorer<'_> {
             lost_notifications: vec![],
             notified_complete: vec![],
             gate_passes: vec![],
+            gate_waits: vec![],
+            retry_give_ups: vec![],
             lost_triggers: vec![],
             failed_triggers: sys.obs.failed_triggers.clone(),
             lost_abort_notifications: vec![],
