@@ -1,5 +1,6 @@
 //! The explorer's verdicts: a state seen as a simulation run's result, judged by the same checkers, and the liveness judgement of a state with no way forward.
 
+use super::gates;
 use super::*;
 
 /// The events the checkers read, in time order (failures before triggers at equal times), as a
@@ -29,9 +30,17 @@ fn checker_trace(sys: &Sys) -> Trace {
     for (t, id) in &sys.obs.discards {
         events.push((*t, "discard", format!("id={}", id.0), EventData::Discarded { id: *id }));
     }
+    // The anchored faults' strikes, as the world's chaos loop traces them (`restart` checker).
+    for (t, label, data) in &sys.obs.faults {
+        events.push((*t, "fault", label.clone(), data.clone()));
+    }
     events.sort_by_key(|e| e.0);
     for (t, kind, detail, data) in events {
-        let node = if kind == "discard" { "storage" } else { "jm" };
+        let node = match kind {
+            "discard" => "storage",
+            "fault" => "chaos",
+            _ => "jm",
+        };
         trace.push_data(t, node, kind, detail, data);
     }
     trace
@@ -110,12 +119,12 @@ impl Explorer<'_> {
             socket_marks: vec![],
             socket_last_connected_ms: None,
             lost_final_states: vec![],
-            lost_notifications: vec![],
-            notified_complete: vec![],
-            gate_passes: vec![],
+            lost_notifications: sys.obs.lost_notifications.clone(),
+            notified_complete: sys.obs.notified_complete.clone(),
+            gate_passes: gates::gate_passes(sys),
             lost_triggers: vec![],
             failed_triggers: sys.obs.failed_triggers.clone(),
-            lost_abort_notifications: vec![],
+            lost_abort_notifications: sys.obs.lost_abort_notifications.clone(),
             sync_savepoint_snapshots: vec![],
             stop_snapshots: sys.obs.stop_snapshots.clone(),
             stop_notices: sys.obs.stop_notices.clone(),

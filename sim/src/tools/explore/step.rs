@@ -176,7 +176,8 @@ impl Explorer<'_> {
     /// `rescale::assign`, and the planted `rescale-keyed-by-subtask`). The cancel's own
     /// interleavings (tasks still working while the cancel reaches them) are not explored.
     pub(super) fn rescale(&self, sys: &mut Sys) {
-        let (Some(r), Some(cp)) = (self.rescale.as_ref(), sys.ha_latest.clone()) else { return };
+        let (Some(r), Some(latest)) = (self.rescale.as_ref(), sys.ha_latest.clone()) else { return };
+        let cp = Self::resumed_from(self.spec.variant, r.from, sys).unwrap_or(latest);
         let now = sys.now_ms;
         sys.rescales += 1;
         let obs = sys.obs.make_mut();
@@ -242,6 +243,22 @@ impl Explorer<'_> {
         self.route_jm(sys);
     }
 
+    /// Under the planted `resume-takes-oldest-retained`, a rescale from the retained checkpoint
+    /// starts from the oldest checkpoint the ended job's store holds, as the world's plant takes
+    /// the first of what the store kept (`world/rescale.rs` `newest_retained`; session 38). None:
+    /// the latest completed checkpoint, the newest retained.
+    fn resumed_from(
+        variant: ckptsim::Variant,
+        from: crate::scenario::RescaleFrom,
+        sys: &Sys,
+    ) -> Option<Arc<CompletedCheckpoint>> {
+        let planted = variant == ckptsim::Variant::ResumeTakesOldestRetained;
+        if !planted || from != crate::scenario::RescaleFrom::RetainedCheckpoint {
+            return None;
+        }
+        sys.jm.coordinator().store().retained().first().cloned()
+    }
+
     /// The `stop` step, as the world's `stop-with-savepoint` action (`world/rescale.rs`
     /// `request_stop`): recorded for the checkers, then the JobMaster stops its periodic
     /// scheduler and requests the synchronous savepoint.
@@ -255,6 +272,20 @@ impl Explorer<'_> {
         sys.obs.make_mut().stops.push(crate::world::StopRecord { at_ms: now, drain, savepoint: None });
         sys.jm.make_mut().stop_with_savepoint(now, mode);
         self.route_jm(sys);
+    }
+
+    /// A lost JobManager → task message, as the world records the fire-and-forget
+    /// notifications it drops (`world/mod.rs`): the commit horizon's delivery certainty reads
+    /// them (`check/abort_made_up.rs`).
+    fn note_lost(sys: &mut Sys, t: TaskId, m: &Ctl) {
+        let now = sys.now_ms;
+        match *m {
+            Ctl::NotifyComplete { attempt, id } => sys.obs.make_mut().lost_notifications.push((now, t, attempt, id)),
+            Ctl::NotifyAborted { attempt, id } => {
+                sys.obs.make_mut().lost_abort_notifications.push((now, t, attempt, id))
+            }
+            _ => {}
+        }
     }
 
     /// The `cancel` step, as the world's `cancel` action (`world/jobmanager.rs`): the JobMaster
@@ -283,10 +314,9 @@ impl Explorer<'_> {
                 true
             }
             Choice::Lose(t) => {
-                if sys.to_task.get_mut(&t).and_then(|q| q.make_mut().pop_front()).is_none() {
-                    return false;
-                }
+                let Some(m) = sys.to_task.get_mut(&t).and_then(|q| q.make_mut().pop_front()) else { return false };
                 sys.losses += 1;
+                Self::note_lost(sys, t, &m);
                 true
             }
             Choice::ToJm(t) => {
@@ -374,6 +404,9 @@ impl Explorer<'_> {
     fn fetch(&self, sys: &mut Sys, t: TaskId) -> bool {
         let Some(task) = sys.tasks.get(&t).filter(|x| !x.input_paused()) else { return false };
         let Some((p, o, true)) = self.next_record(sys, task) else { return false };
+        if !self.pass_gate(sys, t) {
+            return false;
+        }
         let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
         let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
         let record: Vec<_> = self.log.record(p, o).into_iter().collect();
@@ -384,7 +417,11 @@ impl Explorer<'_> {
             let step = crate::world::SourceStep::Read { partition: PartitionId(p as u32), max_ts };
             self.note_source_step(sys, t, attempt, step);
         }
+        self.arrive_at_gate(sys, t);
         self.drain(sys, t);
+        if let Some(seq) = self.log.seq(p, o) {
+            self.input_read(sys, seq);
+        }
         true
     }
 
