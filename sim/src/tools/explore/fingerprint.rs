@@ -89,9 +89,9 @@ impl Sys {
                 + o.zombie_anomalies.len() as u64
                 + o.after_stop.len() as u64 * 1000
                 + o.failed_triggers.len() as u64 * 1_000_000
-                // Session 38: the notifications sent and lost (`coordinator`, `exactly-once`).
-                + (o.notified_complete.len() + o.gate_passes.len() + o.faults.len()) as u64 * 1_000_000_000
-                + (o.lost_notifications.len() + o.lost_abort_notifications.len()) as u64 * 1_000_000_000_000,
+                // Session 38: the completion notifications, gate passes and anchored faults'
+                // strikes (`coordinator`, `restart`).
+                + (o.notified_complete.len() + o.gate_passes.len() + o.faults.len()) as u64 * 1_000_000_000,
             o.offset_commits.values().map(|v| v.len() as u64).sum::<u64>()
                 + o.source_event_time.len() as u64 * 1_000_000
                 + o.finished_restores.len() as u64 * 1_000_000_000,

@@ -224,8 +224,6 @@ fn initial_obs() -> Obs {
         lost_inputs: vec![],
         latest_skipped_on_restart: vec![],
         notified_complete: vec![],
-        lost_notifications: vec![],
-        lost_abort_notifications: vec![],
         gate_passes: vec![],
         faults: vec![],
     }

@@ -596,11 +596,6 @@ struct Obs {
     /// records them (`world/jobmanager.rs`): the `coordinator` checker's notification rule
     /// (`check/notifications.rs`, session 38).
     notified_complete: Vec<(u64, CheckpointId)>,
-    /// `notifyCheckpointComplete` / `notifyCheckpointAborted` messages the `lose:tN` step
-    /// dropped (time, task, attempt, checkpoint), as the world records them: the 2.x commit
-    /// horizon's delivery certainty (`check/abort_made_up.rs`, session 38).
-    lost_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
-    lost_abort_notifications: Vec<(u64, TaskId, Attempt, CheckpointId)>,
     /// Checkpoint gates passed (`gates.rs`): time, task, attempt, arrival time, last snapshot
     /// at the arrival, the gate's input (`RunResult::gate_passes`, session 38).
     gate_passes: Vec<(u64, TaskId, Attempt, u64, Option<CheckpointId>, u64)>,

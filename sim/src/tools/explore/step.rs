@@ -274,20 +274,6 @@ impl Explorer<'_> {
         self.route_jm(sys);
     }
 
-    /// A lost JobManager → task message, as the world records the fire-and-forget
-    /// notifications it drops (`world/mod.rs`): the commit horizon's delivery certainty reads
-    /// them (`check/abort_made_up.rs`).
-    fn note_lost(sys: &mut Sys, t: TaskId, m: &Ctl) {
-        let now = sys.now_ms;
-        match *m {
-            Ctl::NotifyComplete { attempt, id } => sys.obs.make_mut().lost_notifications.push((now, t, attempt, id)),
-            Ctl::NotifyAborted { attempt, id } => {
-                sys.obs.make_mut().lost_abort_notifications.push((now, t, attempt, id))
-            }
-            _ => {}
-        }
-    }
-
     /// The `cancel` step, as the world's `cancel` action (`world/jobmanager.rs`): the JobMaster
     /// cancels (CANCELLING, a cancel RPC to every live execution); the cancels' deliveries, the
     /// tasks' CANCELED updates and the store's shutdown under the retention policy (once the
@@ -314,9 +300,10 @@ impl Explorer<'_> {
                 true
             }
             Choice::Lose(t) => {
-                let Some(m) = sys.to_task.get_mut(&t).and_then(|q| q.make_mut().pop_front()) else { return false };
+                if sys.to_task.get_mut(&t).and_then(|q| q.make_mut().pop_front()).is_none() {
+                    return false;
+                }
                 sys.losses += 1;
-                Self::note_lost(sys, t, &m);
                 true
             }
             Choice::ToJm(t) => {
