@@ -27,7 +27,7 @@ impl Explorer<'_> {
     pub(super) fn gate_blocks(&self, sys: &Sys, t: TaskId) -> bool {
         let (Some(g), Some(task)) = (sys.gates.get(&t), sys.tasks.get(&t)) else { return false };
         let Some((_, _, waits_for)) = g.wait.filter(|_| g.attempt == task.attempt()) else { return false };
-        !task.last_completed_id().is_some_and(|c| waits_for.is_none_or(|b| c > b))
+        task.last_completed_id().is_none_or(|c| waits_for.is_some_and(|b| c <= b))
     }
 
     /// Before a read: passes the gate task `t` waits at if a checkpoint opened it (recorded as
