@@ -448,7 +448,8 @@ impl Explorer<'_> {
         for (t, task) in &sys.tasks {
             // A source stopped at a stop-with-savepoint's barrier reads no more (the planted
             // `source-emits-after-stop` reads on until the notification).
-            if !task.input_paused() && self.next_record(sys, task).is_some_and(|(_, _, visible)| visible) {
+            let readable = self.next_record(sys, task).is_some_and(|(_, _, visible)| visible);
+            if !task.input_paused() && readable && !self.gate_blocks(sys, *t) {
                 out.push(Choice::Fetch(*t));
             }
         }

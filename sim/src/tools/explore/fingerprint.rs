@@ -88,7 +88,10 @@ impl Sys {
             o.sink_anomalies.len() as u64
                 + o.zombie_anomalies.len() as u64
                 + o.after_stop.len() as u64 * 1000
-                + o.failed_triggers.len() as u64 * 1_000_000,
+                + o.failed_triggers.len() as u64 * 1_000_000
+                // Session 38: the completion notifications, gate passes and anchored faults'
+                // strikes (`coordinator`, `restart`).
+                + (o.notified_complete.len() + o.gate_passes.len() + o.faults.len()) as u64 * 1_000_000_000,
             o.offset_commits.values().map(|v| v.len() as u64).sum::<u64>()
                 + o.source_event_time.len() as u64 * 1_000_000
                 + o.finished_restores.len() as u64 * 1_000_000_000,
@@ -226,6 +229,15 @@ impl Sys {
             // Hashed only once taken, so jobs explored without the step keep their counts.
             h.word(12);
             (self.slow_uploads, &self.uploading).hash(&mut h);
+        }
+        if !self.anchors_fired.is_empty() {
+            h.word(15);
+            self.anchors_fired.hash(&mut h);
+        }
+        if !self.gates.is_empty() {
+            // Session 38: checkpoint gates (`gates.rs`); jobs without gates keep their counts.
+            h.word(14);
+            self.gates.hash(&mut h);
         }
         h.finish()
     }

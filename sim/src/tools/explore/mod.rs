@@ -89,11 +89,13 @@ use std::fmt::{self, Write as _};
 use std::rc::Rc;
 use std::sync::Arc;
 
+mod anchors;
 mod choices;
 mod cuts;
 mod directed;
 mod exhaust;
 mod fingerprint;
+mod gates;
 mod job;
 mod judge;
 mod part;
@@ -590,6 +592,16 @@ struct Obs {
     /// Records a later fresh `latest` start skipped, which an earlier attempt may have read
     /// (`RunResult::latest_skipped_on_restart`).
     latest_skipped_on_restart: Vec<u64>,
+    /// The coordinator's completion notifications, one per checkpoint (time, id), as the world
+    /// records them (`world/jobmanager.rs`): the `coordinator` checker's notification rule
+    /// (`check/notifications.rs`, session 38).
+    notified_complete: Vec<(u64, CheckpointId)>,
+    /// Checkpoint gates passed (`gates.rs`): time, task, attempt, arrival time, last snapshot
+    /// at the arrival, the gate's input (`RunResult::gate_passes`, session 38).
+    gate_passes: Vec<(u64, TaskId, Attempt, u64, Option<CheckpointId>, u64)>,
+    /// The scenario's anchored faults that struck (`anchors.rs`), traced as the world traces a
+    /// fault's start: the `restart` checker's fault rule (session 38).
+    faults: Vec<(u64, String, EventData)>,
 }
 
 /// One data channel's queue: stream elements, each with the number of records a priority barrier
@@ -699,6 +711,10 @@ struct Sys {
     cuts: Part<cuts::Cuts>,
     /// Task attempts that reported their end of data to the JobMaster (2.x, bounded input).
     end_of_data: BTreeSet<(TaskId, Attempt)>,
+    /// Per log source task, its checkpoint gate state (`gates.rs`; empty without gates).
+    gates: BTreeMap<TaskId, gates::GateAt>,
+    /// The scenario's anchored faults (by index) that fired on this path (`anchors.rs`).
+    anchors_fired: BTreeSet<usize>,
 }
 
 impl Sys {
@@ -813,14 +829,17 @@ pub fn supported(spec: &JobSpec) -> Result<(), String> {
     if !matches!(spec.input, InputSpec::Log { .. }) {
         return Err("explore needs a partitioned-log source (socket input is not modelled)".into());
     }
-    if !spec.input_options.gates.is_empty() {
-        return Err("explore does not model checkpoint gates yet".into());
+    if spec.input_options.gates.iter().any(|g| g.1) {
+        return Err(
+            "explore models checkpoint gates that wait (`trigger = false`) only, not a gate's own checkpoint request"
+                .into(),
+        );
     }
     if spec.kafka != crate::spec::KafkaSpec::default() {
         return Err("explore models the default [kafka] commit mode only (commit on checkpoint)".into());
     }
-    if !spec.faults.is_empty() {
-        return Err("explore enumerates its own failures: remove [[faults]] from the scenario".into());
+    if !anchors::modelled(spec) {
+        return Err("explore enumerates its own failures: of [[faults]] only a `task-failure` anchored to `on = \"input-N-read\"` is read; remove the others from the scenario".into());
     }
     // A rescale is explored as one step (`--rescales`): the scenario's `rescale` action gives
     // the new parallelisms, and the cancel or stop that ends the job before it is that step's

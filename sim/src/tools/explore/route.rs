@@ -189,6 +189,7 @@ impl Explorer<'_> {
         }
         self.drop_older_attempts(sys, t, attempt);
         sys.tasks.insert(t, Part::new(task));
+        self.arrive_at_gate(sys, t);
         let up = sys.to_jm.entry(t).or_default().make_mut();
         if self.spec.profile.has_initializing_state() {
             up.push_back(Up::State { attempt, state: ExecutionState::Initializing, cause: None });
@@ -746,6 +747,9 @@ impl Explorer<'_> {
                     self.send_to_task(sys, task, Ctl::Trigger { attempt, barrier })
                 }
                 JobOutput::NotifyComplete { task, attempt, id, .. } => {
+                    if sys.obs.notified_complete.last().is_none_or(|l| l.1 != id) {
+                        sys.obs.make_mut().notified_complete.push((now, id));
+                    }
                     let attempt = Self::to_epoch(sys, attempt);
                     self.send_to_task(sys, task, Ctl::NotifyComplete { attempt, id })
                 }

@@ -176,7 +176,8 @@ impl Explorer<'_> {
     /// `rescale::assign`, and the planted `rescale-keyed-by-subtask`). The cancel's own
     /// interleavings (tasks still working while the cancel reaches them) are not explored.
     pub(super) fn rescale(&self, sys: &mut Sys) {
-        let (Some(r), Some(cp)) = (self.rescale.as_ref(), sys.ha_latest.clone()) else { return };
+        let (Some(r), Some(latest)) = (self.rescale.as_ref(), sys.ha_latest.clone()) else { return };
+        let cp = Self::resumed_from(self.spec.variant, r.from, sys).unwrap_or(latest);
         let now = sys.now_ms;
         sys.rescales += 1;
         let obs = sys.obs.make_mut();
@@ -240,6 +241,22 @@ impl Explorer<'_> {
         sys.ha_latest = Some(checkpoint);
         sys.jm = Part::new(jm);
         self.route_jm(sys);
+    }
+
+    /// Under the planted `resume-takes-oldest-retained`, a rescale from the retained checkpoint
+    /// starts from the oldest checkpoint the ended job's store holds, as the world's plant takes
+    /// the first of what the store kept (`world/rescale.rs` `newest_retained`; session 38). None:
+    /// the latest completed checkpoint, the newest retained.
+    fn resumed_from(
+        variant: ckptsim::Variant,
+        from: crate::scenario::RescaleFrom,
+        sys: &Sys,
+    ) -> Option<Arc<CompletedCheckpoint>> {
+        let planted = variant == ckptsim::Variant::ResumeTakesOldestRetained;
+        if !planted || from != crate::scenario::RescaleFrom::RetainedCheckpoint {
+            return None;
+        }
+        sys.jm.coordinator().store().retained().first().cloned()
     }
 
     /// The `stop` step, as the world's `stop-with-savepoint` action (`world/rescale.rs`
@@ -374,6 +391,9 @@ impl Explorer<'_> {
     fn fetch(&self, sys: &mut Sys, t: TaskId) -> bool {
         let Some(task) = sys.tasks.get(&t).filter(|x| !x.input_paused()) else { return false };
         let Some((p, o, true)) = self.next_record(sys, task) else { return false };
+        if !self.pass_gate(sys, t) {
+            return false;
+        }
         let tm = self.job(sys).graph.tasks[t.0 as usize].tm.0;
         let task = sys.tasks.get_mut(&t).expect("live task").make_mut();
         let record: Vec<_> = self.log.record(p, o).into_iter().collect();
@@ -384,7 +404,11 @@ impl Explorer<'_> {
             let step = crate::world::SourceStep::Read { partition: PartitionId(p as u32), max_ts };
             self.note_source_step(sys, t, attempt, step);
         }
+        self.arrive_at_gate(sys, t);
         self.drain(sys, t);
+        if let Some(seq) = self.log.seq(p, o) {
+            self.input_read(sys, seq);
+        }
         true
     }
 
