@@ -140,6 +140,10 @@ const CASES: &[Case] = &[
     // print sinks), and across a failure just before them: after the restore both join instead.
     Case { timestamps: true, ..case("interval-join-both-late") },
     Case { timestamps: true, ..case("interval-join-both-late-failure") },
+    // Session 38: a KeyedBroadcastProcessFunction with a broadcast input across a failure and
+    // 2 -> 3 -> 1 (RealFlinkBroadcastProcess37.java; ckptsim::broadcast_process).
+    case("broadcast-process-failure"),
+    Case { idents: &["first", "second", "third"], ..case("broadcast-process-2-3-1") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -35,8 +35,13 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     }
     let keyed = up.iter().any(|o| matches!(ops[*o].kind, OpKind::KeyBy));
     let multi = up.iter().any(|o| ops[*o].kind.is_multi_input());
-    let stateful =
-        up.iter().any(|o| matches!(ops[*o].kind, OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::Join));
+    // A keyed broadcast process's rows depend on how its two inputs interleave (session 38).
+    let stateful = up.iter().any(|o| {
+        matches!(
+            ops[*o].kind,
+            OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::Join | OpKind::BroadcastProcess { .. }
+        )
+    });
     let inputs = reference_inputs(spec);
     let mut counters = SurvivingCounters::default();
     let mut arrivals = super::order::Arrivals::new(spec, &up);
@@ -179,6 +184,9 @@ fn reference_ops(spec: &JobSpec) -> Vec<RefOp> {
             }
             OpKind::Join => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Join))),
             OpKind::EventJoin(j) => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::EventJoin(*j)))),
+            OpKind::BroadcastProcess { report } => {
+                RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::BroadcastProcess { report: *report })))
+            }
             _ => RefOp::Pass,
         })
         .collect()
