@@ -35,13 +35,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     }
     let keyed = up.iter().any(|o| matches!(ops[*o].kind, OpKind::KeyBy));
     let multi = up.iter().any(|o| ops[*o].kind.is_multi_input());
-    // A keyed broadcast process's rows depend on how its two inputs interleave (session 38).
-    let stateful = up.iter().any(|o| {
-        matches!(
-            ops[*o].kind,
-            OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::Join | OpKind::BroadcastProcess { .. }
-        )
-    });
+    let stateful = up.iter().any(|o| order_sensitive(&ops[*o].kind));
     let inputs = reference_inputs(spec);
     let mut counters = SurvivingCounters::default();
     let mut arrivals = super::order::Arrivals::new(spec, &up);
@@ -126,6 +120,12 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     out.order_free |= arrivals.interleaved();
     out.final_depends_on_order = out.order_free && super::order::final_depends_on_order(spec, &up);
     out
+}
+
+/// Whether an operator's outputs depend on the order of its inputs: keyed state, and a keyed
+/// broadcast process, whose rows depend on how its two inputs interleave (session 38).
+fn order_sensitive(kind: &OpKind) -> bool {
+    matches!(kind, OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::Join | OpKind::BroadcastProcess { .. })
 }
 
 /// The inputs in order: (sequence number, the source that reads it, its value).
