@@ -16,6 +16,7 @@
 
 pub mod announce;
 pub mod barrier;
+pub mod broadcast_process;
 pub mod config;
 pub mod coordinator;
 pub mod failure_manager;

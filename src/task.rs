@@ -123,6 +123,9 @@ pub struct Task {
     /// What each chained user operator with list state held right after its restore: (chain
     /// index, entries).
     restored_lists: Vec<(usize, Vec<Value>)>,
+    /// What a keyed broadcast-process head held right after its restore (session 38): its
+    /// broadcast state's entries (`broadcast_process.rs`). None without a restore or another head.
+    restored_head_list: Option<Vec<Value>>,
     /// Scratch buffers reused for every record (no per-record allocation on the hot path).
     scratch_a: Vec<Record>,
     scratch_b: Vec<Record>,
@@ -303,6 +306,12 @@ impl Task {
     /// it, before any replayed in-flight record: (chain index, entries). Empty without a restore.
     pub fn restored_lists(&self) -> &[(usize, Vec<Value>)] {
         &self.restored_lists
+    }
+
+    /// What a keyed broadcast-process head (slot 0 of the snapshot) held right after this
+    /// attempt restored it, before any replayed in-flight record. None without a restore.
+    pub fn restored_head_list(&self) -> Option<&[Value]> {
+        self.restored_head_list.as_deref()
     }
 
     /// Whether it failed (user code threw; it produces nothing more).
@@ -703,6 +712,9 @@ impl Task {
         );
         if let Some(open) = &self.open_unaligned {
             assert!(open.id > crate::CheckpointId::NONE);
+        }
+        if let Some(m) = &self.multi {
+            m.operator.invariants();
         }
         if self.failed {
             assert!(

@@ -60,6 +60,8 @@ impl Task {
             chain.iter_mut().for_each(|op| op.operator.plant_once_flag_per_attempt());
         }
         let restored_lists = restored_lists(&chain, own_state);
+        let restored_head_list =
+            own_state.and(multi.as_ref()).and_then(|m| m.operator.broadcast_process()).map(|b| b.entries());
         let tail = build_tail(&spec, chain.len(), own_state, dormant);
         let processing = chain.iter().any(|op| {
             op.operator.event_window().is_some_and(|w| w.spec().time == crate::window::WindowTime::Processing)
@@ -84,6 +86,7 @@ impl Task {
             output_timer: Default::default(),
             failed: false,
             restored_lists,
+            restored_head_list,
             scratch_a: Vec::with_capacity(16),
             scratch_b: Vec::with_capacity(16),
             outputs: VecDeque::new(),
@@ -189,7 +192,11 @@ fn build_log_source(
 fn build_multi_input(spec: &TaskSpec, own: Option<&TaskSnapshot>) -> Option<MultiInput> {
     let HeadSpec::MultiInputs { gates, .. } = &spec.head else { return None };
     let mut operator = InputOperator::new(gates.operator.clone());
-    if let Some(st) = own.and_then(|snap| snap.operators.first()) {
+    // The planted `broadcast-state-not-restored`: a broadcast process restores on subtask 0 only.
+    let planted = spec.variant == Variant::BroadcastStateNotRestored
+        && spec.subtask > 0
+        && matches!(gates.operator, crate::two_input::InputOperatorSpec::BroadcastProcess { .. });
+    if let Some(st) = own.and_then(|snap| snap.operators.first()).filter(|_| !planted) {
         operator.restore(st);
     }
     if gates.record_join {

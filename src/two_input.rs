@@ -35,6 +35,13 @@ pub enum InputOperatorSpec {
     Join,
     /// An event-time join that emits the joined rows (`join.rs`): interval or tumbling window.
     EventJoin(crate::join::JoinSpec),
+    /// Session 38: a keyed broadcast-process operator (`broadcast_process.rs`): input 0 keyed,
+    /// input 1 a broadcast stream writing the broadcast state; `report`: the first record's
+    /// state report.
+    BroadcastProcess {
+        /// `function = "rules_report"`.
+        report: bool,
+    },
 }
 
 impl InputOperatorSpec {
@@ -48,7 +55,9 @@ impl InputOperatorSpec {
     pub fn is_two_input_operator(&self) -> bool {
         match self {
             InputOperatorSpec::Union => false,
-            InputOperatorSpec::CoMap { .. } | InputOperatorSpec::Join => true,
+            InputOperatorSpec::CoMap { .. } | InputOperatorSpec::Join | InputOperatorSpec::BroadcastProcess { .. } => {
+                true
+            }
             InputOperatorSpec::EventJoin(j) => matches!(j, crate::join::JoinSpec::Interval { .. }),
         }
     }
@@ -128,6 +137,8 @@ pub struct InputOperator {
     join: BTreeMap<Value, (i64, i64)>,
     /// Event-time join: buffers and timers.
     event_join: Option<crate::join::JoinOperator>,
+    /// Keyed broadcast process: the broadcast state.
+    broadcast: Option<crate::broadcast_process::BroadcastProcess>,
 }
 
 impl InputOperator {
@@ -144,7 +155,13 @@ impl InputOperator {
             InputOperatorSpec::EventJoin(j) => Some(crate::join::JoinOperator::new(*j)),
             _ => None,
         };
-        InputOperator { spec, maps, join: BTreeMap::new(), event_join }
+        let broadcast = match &spec {
+            InputOperatorSpec::BroadcastProcess { report } => {
+                Some(crate::broadcast_process::BroadcastProcess::new(*report))
+            }
+            _ => None,
+        };
+        InputOperator { spec, maps, join: BTreeMap::new(), event_join, broadcast }
     }
 
     /// One record of input `side`.
@@ -186,6 +203,15 @@ impl InputOperator {
             }
             InputOperatorSpec::EventJoin(_) => {
                 self.event_join.as_mut().expect("an event join has its operator").process(ctx.instance, side, rec, out)
+            }
+            InputOperatorSpec::BroadcastProcess { .. } => {
+                let b = self.broadcast.as_mut().expect("a broadcast process has its state");
+                if side == 0 {
+                    b.process_keyed(rec, out);
+                } else {
+                    b.process_broadcast(&rec);
+                }
+                Ok(())
             }
         }
     }
@@ -275,6 +301,9 @@ impl InputOperator {
             InputOperatorSpec::EventJoin(_) => {
                 OperatorState::Join(self.event_join.as_ref().expect("an event join has its operator").snapshot())
             }
+            InputOperatorSpec::BroadcastProcess { .. } => {
+                self.broadcast.as_ref().expect("a broadcast process has its state").snapshot()
+            }
             _ => OperatorState::None,
         }
     }
@@ -283,6 +312,9 @@ impl InputOperator {
     pub fn restore(&mut self, state: &OperatorState) {
         if let (Some(j), OperatorState::Join(st)) = (&mut self.event_join, state) {
             j.restore(st);
+        }
+        if let Some(b) = &mut self.broadcast {
+            b.restore(state);
         }
         if let (InputOperatorSpec::Join, OperatorState::Keyed(m)) = (&self.spec, state) {
             self.join.clear();
@@ -295,6 +327,18 @@ impl InputOperator {
                     e.1 = *n;
                 }
             }
+        }
+    }
+
+    /// The keyed broadcast process's broadcast state, if this is one.
+    pub fn broadcast_process(&self) -> Option<&crate::broadcast_process::BroadcastProcess> {
+        self.broadcast.as_ref()
+    }
+
+    /// The head's invariants (a broadcast process's state; the others keep theirs by construction).
+    pub fn invariants(&self) {
+        if let Some(b) = &self.broadcast {
+            b.invariants();
         }
     }
 

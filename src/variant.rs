@@ -686,11 +686,18 @@ pub enum Variant {
     /// `RoundRobinOperatorStateRepartitioner#repartitionSplitState` deals out among all new
     /// subtasks.
     SourceSplitsBySubtask,
+    /// Session 38: a keyed broadcast-process operator (`broadcast_process.rs`) restores its
+    /// broadcast state on subtask 0 only; every other subtask starts with an empty copy, as if
+    /// only one copy were kept. Flink hands every new subtask `i` old subtask `i % p_old`'s copy
+    /// (`RoundRobinOperatorStateRepartitioner#repartitionBroadcastState`), so after a scale-up
+    /// or a restart each subtask holds the rules again. Caught by the `state` checker
+    /// (`list-state-not-restored`, and after a rescale the broadcast rule of `list_rescale.rs`).
+    BroadcastStateNotRestored,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 111] = [
+    pub const ALL: [Variant; 112] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -802,6 +809,7 @@ impl Variant {
         Variant::CommitterRetriesOneFewer,
         Variant::CancelRetriesOneFewer,
         Variant::SourceSplitsBySubtask,
+        Variant::BroadcastStateNotRestored,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

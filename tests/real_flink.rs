@@ -146,6 +146,10 @@ const CASES: &[Case] = &[
     case("late-sum-into-join-at-least-once-failure"),
     case("late-count-into-join-at-least-once-failure"),
     case("late-join-then-sum-print-failure"),
+    // Session 38: a KeyedBroadcastProcessFunction with a broadcast input across a failure and
+    // 2 -> 3 -> 1 (RealFlinkBroadcastProcess37.java; ckptsim::broadcast_process).
+    case("broadcast-process-failure"),
+    Case { idents: &["first", "second", "third"], ..case("broadcast-process-2-3-1") },
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

@@ -35,8 +35,7 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     }
     let keyed = up.iter().any(|o| matches!(ops[*o].kind, OpKind::KeyBy));
     let multi = up.iter().any(|o| ops[*o].kind.is_multi_input());
-    let stateful =
-        up.iter().any(|o| matches!(ops[*o].kind, OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::Join));
+    let stateful = up.iter().any(|o| order_sensitive(&ops[*o].kind));
     let inputs = reference_inputs(spec);
     let mut counters = SurvivingCounters::default();
     let mut arrivals = super::order::Arrivals::new(spec, &up);
@@ -123,6 +122,12 @@ pub fn compute_graph(spec: &JobSpec, only_sink: Option<usize>) -> Reference {
     out
 }
 
+/// Whether an operator's outputs depend on the order of its inputs: keyed state, and a keyed
+/// broadcast process, whose rows depend on how its two inputs interleave (session 38).
+fn order_sensitive(kind: &OpKind) -> bool {
+    matches!(kind, OpKind::Aggregate(_) | OpKind::CountWindow { .. } | OpKind::Join | OpKind::BroadcastProcess { .. })
+}
+
 /// The inputs in order: (sequence number, the source that reads it, its value).
 fn reference_inputs(spec: &JobSpec) -> Vec<(u64, usize, Value)> {
     let ops = &spec.operators;
@@ -179,6 +184,9 @@ fn reference_ops(spec: &JobSpec) -> Vec<RefOp> {
             }
             OpKind::Join => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::Join))),
             OpKind::EventJoin(j) => RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::EventJoin(*j)))),
+            OpKind::BroadcastProcess { report } => {
+                RefOp::Multi(Box::new(InputOperator::new(InputOperatorSpec::BroadcastProcess { report: *report })))
+            }
             _ => RefOp::Pass,
         })
         .collect()

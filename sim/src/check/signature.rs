@@ -134,6 +134,7 @@ pub fn op_kind_name(k: &OpKind) -> &'static str {
         OpKind::Join => "join",
         OpKind::EventJoin(_) => "event_join",
         OpKind::Broadcast => "broadcast",
+        OpKind::BroadcastProcess { .. } => "broadcast_process",
         OpKind::EventWindow(_) => "event_window",
         _ => "keyed",
     }

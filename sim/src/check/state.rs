@@ -79,6 +79,9 @@ pub(super) fn keeps_keyed_state(spec: &JobSpec) -> bool {
             | OpKind::Union
             | OpKind::Connect(..)
             | OpKind::Broadcast => false,
+            // Session 38: its keyed side keeps no keyed state; the broadcast state is operator
+            // state, judged by the list-state rules (`restored_lists`, `list_rescale.rs`).
+            OpKind::BroadcastProcess { .. } => false,
         })
 }
 

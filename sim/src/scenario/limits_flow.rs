@@ -107,9 +107,10 @@ impl Ctx<'_> {
             records[i] = n;
             hops = hops.saturating_add(n);
             state = state.saturating_add(match &o.kind {
-                OperatorKindSpec::Aggregate(_) | OperatorKindSpec::CountWindow { .. } | OperatorKindSpec::Join => {
-                    n.min(keys)
-                }
+                OperatorKindSpec::Aggregate(_)
+                | OperatorKindSpec::CountWindow { .. }
+                | OperatorKindSpec::Join
+                | OperatorKindSpec::BroadcastProcess { .. } => n.min(keys),
                 OperatorKindSpec::EventJoin(_) => ins.iter().copied().fold(0, u64::saturating_add),
                 _ => 0,
             });

@@ -112,6 +112,7 @@ pub fn scenario_kind(k: &OpKind) -> OperatorKindSpec {
         OpKind::Join => OperatorKindSpec::Join,
         OpKind::EventJoin(j) => OperatorKindSpec::EventJoin(*j),
         OpKind::Broadcast => OperatorKindSpec::Broadcast,
+        OpKind::BroadcastProcess { report } => OperatorKindSpec::BroadcastProcess { report: *report },
     }
 }
 
@@ -243,6 +244,7 @@ fn op_kind(kind: &OperatorKindSpec) -> OpKind {
         OperatorKindSpec::Join => OpKind::Join,
         OperatorKindSpec::EventJoin(j) => OpKind::EventJoin(*j),
         OperatorKindSpec::Broadcast => OpKind::Broadcast,
+        OperatorKindSpec::BroadcastProcess { report } => OpKind::BroadcastProcess { report: *report },
     }
 }
 

@@ -469,6 +469,13 @@ pub enum OperatorKindSpec {
     /// `broadcast`: every record to every subtask of the next operator (`DataStream.broadcast()`);
     /// a partitioning, not a task.
     Broadcast,
+    /// `broadcast_process` (session 38): a keyed broadcast-process operator
+    /// (`KeyedBroadcastProcessFunction`, `ckptsim::broadcast_process`): `inputs = [key_by,
+    /// broadcast]`; `function = "rules"` (default) or `"rules_report"` (`report`).
+    BroadcastProcess {
+        /// `function = "rules_report"`: each attempt's first keyed record reports the state.
+        report: bool,
+    },
 }
 
 impl OperatorKindSpec {
@@ -476,7 +483,7 @@ impl OperatorKindSpec {
     const NAMES_BEFORE_AGGREGATES: [&'static str; 9] =
         ["socket-source", "log-source", "user-source", "user-sink", "map", "flat_map", "filter", "rebalance", "key_by"];
     /// The kind names accepted in `kind` after the aggregates.
-    const NAMES_AFTER_AGGREGATES: [&'static str; 12] = [
+    const NAMES_AFTER_AGGREGATES: [&'static str; 13] = [
         "count_window",
         "event_window",
         "processing_window",
@@ -489,6 +496,7 @@ impl OperatorKindSpec {
         "interval_join",
         "window_join",
         "broadcast",
+        "broadcast_process",
     ];
 
     /// Every kind name accepted in `kind`: the aggregates' names (`sum`, `count`, `max`,
@@ -527,6 +535,7 @@ impl OperatorKindSpec {
                 ckptsim::join::JoinSpec::Window { .. } | ckptsim::join::JoinSpec::SlidingWindow { .. },
             ) => "window_join",
             OperatorKindSpec::Broadcast => "broadcast",
+            OperatorKindSpec::BroadcastProcess { .. } => "broadcast_process",
         }
     }
 

@@ -118,12 +118,21 @@ pub enum OpKind {
     EventJoin(ckptsim::join::JoinSpec),
     /// Every record to every downstream subtask (breaks the chain).
     Broadcast,
+    /// Session 38: a keyed broadcast-process operator (`ckptsim::broadcast_process`): input 0
+    /// keyed, input 1 a broadcast edge writing the broadcast state; `report`: `rules_report`.
+    BroadcastProcess {
+        /// Each attempt's first keyed record reports the broadcast state.
+        report: bool,
+    },
 }
 
 impl OpKind {
     /// Operators with several input gates.
     pub fn is_multi_input(&self) -> bool {
-        matches!(self, OpKind::Union | OpKind::Connect(..) | OpKind::Join | OpKind::EventJoin(_))
+        matches!(
+            self,
+            OpKind::Union | OpKind::Connect(..) | OpKind::Join | OpKind::EventJoin(_) | OpKind::BroadcastProcess { .. }
+        )
     }
     /// Partitionings between two tasks (not tasks themselves).
     pub fn is_partitioning(&self) -> bool {

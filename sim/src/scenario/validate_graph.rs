@@ -399,7 +399,10 @@ impl Ctx<'_> {
         let (at, kind) = (format!("operators[{i}].inputs"), o.kind.name());
         let arity_error = match &o.kind {
             OperatorKindSpec::Union if resolved.len() < 2 => Some("at least 2 inputs"),
-            OperatorKindSpec::Connect { .. } | OperatorKindSpec::Join | OperatorKindSpec::EventJoin(_)
+            OperatorKindSpec::Connect { .. }
+            | OperatorKindSpec::Join
+            | OperatorKindSpec::EventJoin(_)
+            | OperatorKindSpec::BroadcastProcess { .. }
                 if resolved.len() != 2 =>
             {
                 Some("exactly 2 inputs")
@@ -440,16 +443,54 @@ impl Ctx<'_> {
                     ),
                 ));
             }
-            if matches!(up.kind, OperatorKindSpec::KeyBy) && !(o.kind.is_keyed() || o.kind.is_join()) {
+            let broadcast_process = matches!(o.kind, OperatorKindSpec::BroadcastProcess { .. });
+            if matches!(up.kind, OperatorKindSpec::KeyBy)
+                && !(o.kind.is_keyed() || o.kind.is_join() || broadcast_process)
+            {
                 return Err(self.err(
                     what,
                     format!("key_by `{}` feeds `{}` ({kind}): key_by feeds a keyed operator (sum, count, max, min, count_window, join)", up.name, o.name),
                 ));
             }
         }
+        if matches!(o.kind, OperatorKindSpec::BroadcastProcess { .. }) {
+            return self.broadcast_process_inputs(o, resolved, ops, what);
+        }
         let keyed_input = |j: &usize| matches!(ops[*j].kind, OperatorKindSpec::KeyBy);
         if (o.kind.is_keyed() || o.kind.is_join()) && !resolved.iter().all(keyed_input) {
             return Err(self.err(what, format!("`{}` ({kind}) is keyed: each of its inputs must be a key_by", o.name)));
+        }
+        Ok(())
+    }
+
+    /// A `broadcast_process`'s two inputs (session 38): the first a `key_by` (the keyed
+    /// side), the second a `broadcast` (the rules); arity is checked before.
+    fn broadcast_process_inputs(
+        &self,
+        o: &OperatorSpec,
+        resolved: &[usize],
+        ops: &[OperatorSpec],
+        what: &str,
+    ) -> Res<()> {
+        let [keyed, rules] = resolved else { return Ok(()) };
+        let (keyed, rules) = (&ops[*keyed], &ops[*rules]);
+        if !matches!(keyed.kind, OperatorKindSpec::KeyBy) {
+            return Err(self.err(
+                what,
+                format!(
+                    "`{}` (broadcast_process) reads its keyed side (first input) from `{}` ({}): the first input must be a key_by",
+                    o.name, keyed.name, keyed.kind
+                ),
+            ));
+        }
+        if !matches!(rules.kind, OperatorKindSpec::Broadcast) {
+            return Err(self.err(
+                what,
+                format!(
+                    "`{}` (broadcast_process) reads its broadcast side (second input) from `{}` ({}): the second input must be a broadcast",
+                    o.name, rules.name, rules.kind
+                ),
+            ));
         }
         Ok(())
     }
@@ -597,7 +638,10 @@ impl Ctx<'_> {
 impl OperatorKindSpec {
     /// `union`, `connect` and `join`: several input gates.
     pub fn is_multi_input_kind(&self) -> bool {
-        matches!(self, OperatorKindSpec::Union | OperatorKindSpec::Connect { .. }) || self.is_join()
+        matches!(
+            self,
+            OperatorKindSpec::Union | OperatorKindSpec::Connect { .. } | OperatorKindSpec::BroadcastProcess { .. }
+        ) || self.is_join()
     }
 
     /// `join`, `interval_join`, `window_join`: keyed two-input operators.

@@ -241,7 +241,7 @@ impl Ctx<'_> {
             (
                 "function",
                 r.function.is_some(),
-                &["map", "flat_map", "filter", "user", "connect", "user-source", "user-sink"],
+                &["map", "flat_map", "filter", "user", "connect", "user-source", "user-sink", "broadcast_process"],
             ),
             ("second_function", r.second_function.is_some(), &["connect"]),
             ("lower_ms", r.lower_ms.is_some(), &["interval_join"]),
@@ -438,6 +438,19 @@ impl Ctx<'_> {
                 }
             }
             "broadcast" => OperatorKindSpec::Broadcast,
+            "broadcast_process" => {
+                let names = ckptsim::broadcast_process::FUNCTION_NAMES;
+                match r.function.as_deref() {
+                    None | Some("rules") => OperatorKindSpec::BroadcastProcess { report: false },
+                    Some("rules_report") => OperatorKindSpec::BroadcastProcess { report: true },
+                    Some(f) => {
+                        return Err(self.err(
+                            &p("function"),
+                            format!("unknown broadcast_process function `{f}`; known functions: {}", list(&names)),
+                        ))
+                    }
+                }
+            }
             "connect" => self.connect(i, r)?,
             _ => OperatorKindSpec::TwoPhaseCommitSink,
         })

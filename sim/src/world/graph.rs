@@ -310,13 +310,18 @@ impl Graph {
         let first = &spec.operators[op];
         let handler = handler_kind(spec.checkpoint.mode, spec.checkpoint.unaligned);
         match &first.kind {
-            OpKind::Union | OpKind::Connect(..) | OpKind::Join | OpKind::EventJoin(_) => HeadSpec::MultiInputs {
+            OpKind::Union
+            | OpKind::Connect(..)
+            | OpKind::Join
+            | OpKind::EventJoin(_)
+            | OpKind::BroadcastProcess { .. } => HeadSpec::MultiInputs {
                 gates: InputGates::new(
                     &self.channels_per_gate(task),
                     match first.kind {
                         OpKind::Connect(a, b) => InputOperatorSpec::CoMap { first: a, second: b },
                         OpKind::Join => InputOperatorSpec::Join,
                         OpKind::EventJoin(j) => InputOperatorSpec::EventJoin(j),
+                        OpKind::BroadcastProcess { report } => InputOperatorSpec::BroadcastProcess { report },
                         _ => InputOperatorSpec::Union,
                     },
                 )
@@ -481,7 +486,8 @@ fn chain_of(spec: &JobSpec, vertex_ops: &[usize], s: u32) -> (Vec<ChainedOperato
             | OpKind::Union
             | OpKind::Connect(..)
             | OpKind::Join
-            | OpKind::EventJoin(_) => {
+            | OpKind::EventJoin(_)
+            | OpKind::BroadcastProcess { .. } => {
                 if !o.injectors.is_empty() {
                     // Injectors on a source run as a chained identity map right after it.
                     Some(OperatorKind::Map(ckptsim::operator::Udf::Identity))

@@ -795,6 +795,25 @@ pub(crate) fn restored_lists(
 ) -> Vec<ListRestore> {
     let states = cp.tasks.get(&t.id()).map(|s| s.operators.as_slice()).unwrap_or_default();
     let mut out = Vec::new();
+    if let Some(restored) = t.restored_head_list() {
+        // A keyed broadcast-process head (session 38): its broadcast state is slot 0, and its
+        // instance is the vertex's first operator (`Name -> ...` in the vertex's name).
+        let (vertex, subtask) = graph.task_vertex[t.id().0 as usize];
+        let head = graph.vertices[vertex].name.split(" -> ").next().unwrap_or_default();
+        let stored = match states.first() {
+            Some(ckptsim::state::OperatorState::SharedList { entries, .. }) => entries.clone(),
+            _ => Vec::new(),
+        };
+        out.push(ListRestore {
+            at_ms: now,
+            task: t.id(),
+            attempt,
+            operator: format!("{head}[{subtask}]"),
+            checkpoint: cp.id,
+            stored,
+            restored: restored.to_vec(),
+        });
+    }
     for (i, restored) in t.restored_lists() {
         // A task snapshot's slots: the head, the chained operators, the tail.
         let stored = match states.get(i + 1) {
