@@ -280,6 +280,8 @@ fn the_fault_set_leaves_only_at_least_once_sink_store_cells_unreachable() {
         "fault-broadcast-unaligned-retained-3-2",
         // Session 31: split list state rescaled from retained checkpoints.
         "fault-rescale-split-list-retained",
+        // Session 38: a rescale from the retained checkpoint at a key-group range end (power38).
+        "fault-rescale-key-group-boundary-2pc",
     ];
     let without: Vec<_> =
         specs.iter().filter(|s| !with_retained_restores.contains(&s.name.as_str())).cloned().collect();
