@@ -159,6 +159,9 @@ pub fn restored_source_partitions(
 ) -> BTreeSet<PartitionId> {
     let offsets = |st: &OperatorState| match st {
         OperatorState::SourceOffsets(m) => m.keys().copied().collect::<Vec<_>>(),
+        // A subtask FINISHED before any checkpoint took its state stored none (re-laid by a
+        // rescale as an empty slot): no splits.
+        OperatorState::None => Vec::new(),
         other => panic!("restoring a log source from {other:?}"),
     };
     let (name, range) = topic;
@@ -385,6 +388,34 @@ fn old_states<'a>(cp: &'a CompletedCheckpoint, op: &OperatorLayout) -> Result<Ve
         .collect()
 }
 
+/// FLIP-147 (2.x): an operator whose every old subtask was FINISHED at the trigger is fully
+/// finished (Flink's `FullyFinishedOperatorState`, kept as such by `StateAssignmentOperation`
+/// whatever the new parallelism), so every new subtask of it is deployed finished: the new
+/// tasks' entries keep the finished marks the restore reads (`task_build` `FinishedRestore`).
+/// A vertex only partly finished is re-laid like any other: its finished subtasks stored no
+/// state. (Session 38: the marks were dropped, so a bounded source FINISHED before the
+/// savepoint ran again after a rescale — and panicked when it had never been checkpointed.)
+fn carry_fully_finished(
+    cp: &CompletedCheckpoint,
+    old: &JobLayout,
+    new: &JobLayout,
+    tasks: &mut BTreeMap<TaskId, TaskSnapshot>,
+) {
+    let old_ops: BTreeMap<&str, &OperatorLayout> = old.operators.iter().map(|o| (o.uid.as_str(), o)).collect();
+    let finished = |t: &TaskId| cp.tasks.get(t).is_some_and(|s| s.finished && s.from_finished_task);
+    for op in &new.operators {
+        let Some(old_op) = old_ops.get(op.uid.as_str()) else { continue };
+        if old_op.slots.is_empty() || !old_op.slots.iter().all(|(t, _)| finished(t)) {
+            continue;
+        }
+        for (t, _) in &op.slots {
+            let snap = tasks.get_mut(t).expect("validated layout");
+            snap.finished = true;
+            snap.from_finished_task = true;
+        }
+    }
+}
+
 /// Restores `cp`, taken by a job laid out as `old`, into a job laid out as `new` (see the
 /// module doc). Operators match by uid; an operator of `new` that is not in `old` starts
 /// without state (it must be stateless or able to start empty); an operator of `old` with
@@ -462,6 +493,7 @@ pub fn assign(
     }
 
     carry_in_flight_and_padding(cp, old, new, &vertices, &mut tasks)?;
+    carry_fully_finished(cp, old, new, &mut tasks);
     let size_bytes = tasks.values().map(TaskSnapshot::size_bytes).sum();
     let checkpoint = CompletedCheckpoint { tasks, size_bytes, ..cp.clone() };
     let rescaled = Rescaled { checkpoint, vertices, source_partitions };

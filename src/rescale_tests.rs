@@ -541,3 +541,32 @@ fn user_list_split_at_unchanged_parallelism_keeps_each_subtask_s_entries() {
     assert_eq!(split_user_list(&[&a, &b, &c], 3), vec![a.clone(), b.clone(), c.clone()]);
     assert_eq!(split_user_list(&[&a, &b, &c], 2), vec![l(&[1, 1, 0, 0]), l(&[0, 0, 0])]);
 }
+
+/// FLIP-147: an operator whose every old subtask was FINISHED at the trigger stays fully
+/// finished through a rescale (Flink's `FullyFinishedOperatorState`): each new subtask's entry
+/// keeps the finished marks, so it is deployed finished; a partly finished one does not (session
+/// 38: the marks were dropped, and a bounded source finished before any checkpoint restored from
+/// an empty slot and panicked).
+#[test]
+fn a_fully_finished_operator_stays_finished_through_a_rescale() {
+    let finished = |mut cp: CompletedCheckpoint, which: &[u32]| {
+        for t in which {
+            let snap = cp.tasks.get_mut(&TaskId(*t)).expect("task of the checkpoint");
+            snap.finished = true;
+            snap.from_finished_task = true;
+        }
+        cp
+    };
+    let old = single_layout("source", 0, vertex(2));
+    let new = single_layout("source", 10, vertex(3));
+    let all = finished(checkpoint_with(0, vec![OperatorState::None, OperatorState::None]), &[0, 1]);
+    let r = assign(&all, &old, &new, Profile::Flink23).expect("a finished, stateless operator rescales");
+    assert!(
+        r.checkpoint.tasks.values().all(|s| s.finished && s.from_finished_task),
+        "every new subtask is deployed finished: {:?}",
+        r.checkpoint.tasks
+    );
+    let part = finished(checkpoint_with(0, vec![OperatorState::None, OperatorState::None]), &[0]);
+    let r = assign(&part, &old, &new, Profile::Flink23).expect("a partly finished, stateless operator rescales");
+    assert!(r.checkpoint.tasks.values().all(|s| !s.finished && !s.from_finished_task), "partly finished: runs again");
+}

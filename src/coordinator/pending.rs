@@ -252,7 +252,14 @@ impl CheckpointCoordinator {
         }
         let mut p = self.pending.remove(&id).expect("completing a pending checkpoint");
         for (t, state) in &self.finished {
-            p.acks.entry(*t).or_insert_with(|| TaskSnapshot { from_finished_task: true, ..state.clone() });
+            // Flink marks every task FINISHED at the trigger finished
+            // (`DefaultCheckpointPlan#fulfillFinishedTaskStatus`), whether or not it took a
+            // final snapshot (with checkpointing disabled it took none: session 38).
+            p.acks.entry(*t).or_insert_with(|| TaskSnapshot {
+                from_finished_task: true,
+                finished: true,
+                ..state.clone()
+            });
         }
         let size_bytes = p.acks.values().map(TaskSnapshot::size_bytes).sum();
         let cp = Arc::new(CompletedCheckpoint {

@@ -149,7 +149,8 @@ impl LogSource {
     /// `restored`: the source states of ALL subtasks of the restored checkpoint (union list state), None when there is no checkpoint.
     /// `committed`: the broker's committed group offsets; `log_end`: next offset to be written per partition (for Latest). Restored partitions resume exactly after what the checkpoint says; partitions missing from the restored state start at Earliest; without restore the startup mode decides (GroupOffsets falls back to Earliest when nothing is committed).
     ///
-    /// Panics if a restored state is not [`OperatorState::SourceOffsets`] or two states disagree
+    /// Panics if a restored state is neither [`OperatorState::SourceOffsets`] nor
+    /// [`OperatorState::None`] or two states disagree
     /// on a partition (host bugs).
     pub fn initialize(
         &mut self,
@@ -160,7 +161,9 @@ impl LogSource {
         assert!(!self.initialized, "source subtask {} initialized twice", self.subtask);
         let union: Option<BTreeMap<PartitionId, Offset>> = restored.map(|states| {
             let mut union = BTreeMap::new();
-            for st in states {
+            // `OperatorState::None`: a subtask FINISHED before any checkpoint stored no offsets
+            // (a rescaled checkpoint's empty slot, `rescale::carry_fully_finished`).
+            for st in states.iter().filter(|st| !matches!(st, OperatorState::None)) {
                 let OperatorState::SourceOffsets(m) = st else { panic!("restoring a log source from {st:?}") };
                 for (p, o) in m {
                     if let Some(prev) = union.insert(*p, *o) {
