@@ -60,7 +60,10 @@ fn edited(name: &str, edits: &[(&str, &str)], variant: Variant) -> ckptsim_sim::
         assert!(text.contains(from), "{name} has `{from}`");
         text = text.replacen(from, to, 1);
     }
-    let dir = std::env::temp_dir().join(format!("ckptsim-uploads-{}", std::process::id()));
+    // One folder per test thread: tests run in parallel and two of them edit the same file
+    // differently (a shared folder let one read the other's half-written file).
+    let thread = format!("{:?}", std::thread::current().id()).replace(|c: char| !c.is_ascii_digit(), "");
+    let dir = std::env::temp_dir().join(format!("ckptsim-uploads-{}-{thread}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
     let path = dir.join(name);
     std::fs::write(&path, text).expect("edited scenario");

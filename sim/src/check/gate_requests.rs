@@ -12,7 +12,8 @@
 //! twice the checkpoint timeout plus two seconds of run left after the latest of the arrival,
 //! the job's last status change and the end of the last fault phase (a request pending then
 //! completes or expires within one timeout, and the retry after it completes within another).
-//! Not judged: waits that a fault phase, a failover or the run's end leaves less time.
+//! Not judged: waits that a fault phase, a failover or the run's end leaves less time, and
+//! waits whose attempt lost a completion notification after its arrival (not resent).
 
 use super::*;
 
@@ -33,7 +34,14 @@ pub(super) fn gate_requests_retried(run: &RunResult, anomalies: &mut Vec<Finding
         // status change, or the end of the last fault phase, whichever came last.
         let steady_from = g.since_ms.max(last_change_ms).max(run.last_fault_end_ms);
         let time_left = run.stop_at_ms.saturating_sub(steady_from) >= 2 * timeout_ms + SLACK_MS;
-        if !time_left || !run.live_at_end.contains(&(g.task, g.attempt)) {
+        // A completion notification to the waiting attempt the network lost (not resent:
+        // `confirmCheckpoint`) leaves it waiting as in Flink: its request completed, nothing asks
+        // again (session 38, swarm 8280 of `fidelity/gate-retry-own-request`).
+        let lost_notification = run
+            .lost_notifications
+            .iter()
+            .any(|(t, task, attempt, _)| *t >= g.since_ms && (*task, *attempt) == (g.task, g.attempt));
+        if !time_left || lost_notification || !run.live_at_end.contains(&(g.task, g.attempt)) {
             continue;
         }
         judged += 1;
