@@ -397,11 +397,10 @@ fn old_states<'a>(cp: &'a CompletedCheckpoint, op: &OperatorLayout) -> Result<Ve
 /// savepoint ran again after a rescale — and panicked when it had never been checkpointed.)
 fn carry_fully_finished(
     cp: &CompletedCheckpoint,
-    old: &JobLayout,
+    old_ops: &BTreeMap<&str, &OperatorLayout>,
     new: &JobLayout,
     tasks: &mut BTreeMap<TaskId, TaskSnapshot>,
 ) {
-    let old_ops: BTreeMap<&str, &OperatorLayout> = old.operators.iter().map(|o| (o.uid.as_str(), o)).collect();
     let finished = |t: &TaskId| cp.tasks.get(t).is_some_and(|s| s.finished && s.from_finished_task);
     for op in &new.operators {
         let Some(old_op) = old_ops.get(op.uid.as_str()) else { continue };
@@ -493,7 +492,7 @@ pub fn assign(
     }
 
     carry_in_flight_and_padding(cp, old, new, &vertices, &mut tasks)?;
-    carry_fully_finished(cp, old, new, &mut tasks);
+    carry_fully_finished(cp, &old_ops, new, &mut tasks);
     let size_bytes = tasks.values().map(TaskSnapshot::size_bytes).sum();
     let checkpoint = CompletedCheckpoint { tasks, size_bytes, ..cp.clone() };
     let rescaled = Rescaled { checkpoint, vertices, source_partitions };
