@@ -722,6 +722,13 @@ impl Task {
                 "a task fails at most once"
             );
         }
+        // FLIP-147: a task deployed as finished (`FinishedOnRestoreOperatorChain`) processes no
+        // record (session 39: a dormant log source read on after its input ended).
+        assert!(
+            !self.end.dormant || self.records_in == 0,
+            "{}: a task deployed as finished processed a record",
+            self.name
+        );
     }
 }
 #[cfg(test)]

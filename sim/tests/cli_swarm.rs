@@ -408,6 +408,14 @@ fn swarm_runs_that_once_panicked_or_raised_false_alarms_now_pass() {
         // checkpoint completed but its notification to the waiting source was lost (not resent),
         // so the source waits as in Flink; the rule now skips such waits.
         ("scenarios/fidelity/gate-retry-own-request.toml", "8280"),
+        // A model bug the `restart` checker named (session 39 hunt, base 13baf803): a
+        // stop-with-savepoint finished the sources but a one-way partition kept its notification
+        // from the other tasks; a second stop's savepoint, taken while the sources were FINISHED,
+        // marked them fully finished, and the new job from it deployed the source finished yet
+        // read on (494 records). Flink's finished-on-restore source input ends at once, so the
+        // job FINISHES with the rest of the log unread — Flink's own behaviour, which
+        // `exactly-once` now names in its summary instead of "lost at end of input".
+        ("scenarios/faults/rescale-savepoint-keyed-2pc-2-3-1.toml", "8328"),
     ] {
         let args: Vec<String> = match file.strip_prefix("replay:") {
             Some(id) => vec!["run".into(), replay_file(id), "--seed".into(), seed.into()],

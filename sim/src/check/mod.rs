@@ -452,8 +452,9 @@ fn end_of_input_losses(
     let no_checkpointing =
         !spec.checkpoint.periodic_enabled() && (spec.profile.checkpoints_after_tasks_finish() || !user_sink);
     let stop = finished_by_stop(run);
+    let dormant = sources_deployed_finished(spec, run);
     let mut expected_loss: Vec<u64> = Vec::new();
-    let mut after_stop = 0;
+    let (mut after_stop, mut unread) = (0, 0);
     for seq in expected_inputs(spec, run, reference) {
         let due = covered.is_some_and(|c| seq <= c) && !in_flight.is_some_and(|f| f.contains(&seq));
         if has_input(counts, seq) {
@@ -468,6 +469,9 @@ fn end_of_input_losses(
             // Stop-with-savepoint: the sources stopped at the synchronous savepoint's barrier,
             // so input it does not cover was never read (it is the next job's to read).
             after_stop += 1;
+        } else if dormant.is_some() {
+            // Every source of the last job was deployed as finished: it read nothing.
+            unread += 1;
         } else if final_checkpoint {
             anomalies.push(Finding::named(format!(
                 "lost at end of input: input #{seq} never committed although the job FINISHED \
@@ -498,6 +502,15 @@ fn end_of_input_losses(
             ),
         );
     }
+    if let Some(at_ms) = dormant.filter(|_| unread > 0) {
+        let _ = std::fmt::Write::write_fmt(
+            notes,
+            format_args!(
+                "; every source deployed as finished at {at_ms} ms (FLIP-147: FINISHED at the restored \
+                 checkpoint's trigger): {unread} later inputs never read"
+            ),
+        );
+    }
     if let (Some(first), Some(last)) = (expected_loss.first(), expected_loss.last()) {
         let why = if !spec.checkpoint.periodic_enabled() {
             "checkpointing is off and a user's TwoPhaseCommitSinkFunction commits only on a checkpoint's completion"
@@ -515,6 +528,26 @@ fn end_of_input_losses(
             ),
         );
     }
+}
+
+/// When every source of the run's last job was deployed as finished (2.x, FLIP-147:
+/// `RunResult::dormant_sources`), if it was. Flink's `StreamTaskFinishedOnRestoreSourceInput`
+/// ends such a source's input at once, so input past its restored positions is never read by
+/// that job: Flink's own behaviour, not a loss the model made (e.g. a source FINISHED by a
+/// stop-with-savepoint without drain whose other tasks missed the savepoint's notification; a
+/// second stop's savepoint, taken while it was FINISHED, marks its vertex fully finished, and a
+/// new job from that savepoint deploys it finished — session 39, swarm 8328). Judged only when
+/// every source operator of the job has such an attempt after the last restore (with one source
+/// still reading, its input stays due); input a completed checkpoint covers stays due whatever.
+fn sources_deployed_finished(spec: &JobSpec, run: &RunResult) -> Option<u64> {
+    if run.final_status != JobStatus::Finished {
+        return None;
+    }
+    let since_ms = run.restores.last()?.at_ms;
+    let rows: Vec<_> = run.dormant_sources.iter().filter(|d| d.at_ms >= since_ms).collect();
+    let mut sources = spec.operators.iter().filter(|o| o.kind.is_source() || o.user_source.is_some()).peekable();
+    sources.peek()?;
+    sources.all(|o| rows.iter().any(|d| d.source == o.name)).then(|| rows.iter().map(|d| d.at_ms).min()).flatten()
 }
 
 /// The stop-with-savepoint that ended the run's job: it ended FINISHED, the stop's synchronous

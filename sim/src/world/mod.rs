@@ -324,6 +324,7 @@ struct Observation {
     stop_snapshots: Vec<observe::StopSnapshot>,
     stop_notices: Vec<observe::StopNotice>,
     finished_restores: Vec<observe::FinishedRestoreSnapshot>,
+    dormant_sources: Vec<observe::DormantSource>,
     transactions: observe::TxnCounts,
     /// The JobManager's view of its tasks and the acknowledgements each pending checkpoint
     /// awaits (`acks.rs`).

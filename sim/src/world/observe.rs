@@ -712,6 +712,10 @@ pub struct RunResult {
     /// (FLIP-147, 2.x: `Task::restored_entry_finished`), with what the attempt did before it: the `restart`
     /// checker's finished-on-restore rule. Untraced; empty for explorer runs.
     pub finished_restores: Vec<FinishedRestoreSnapshot>,
+    /// Every source attempt deployed as finished whose input therefore ended at once, unread
+    /// (`DormantSource`): the `exactly-once` checker's end-of-input rule. Untraced; empty for
+    /// explorer runs.
+    pub dormant_sources: Vec<DormantSource>,
     /// How many transactions the two-phase-commit sinks began and aborted in the store.
     pub transactions: TxnCounts,
     /// The coordinator's refused trigger requests, one entry per run of equal reasons:
@@ -904,6 +908,22 @@ pub struct TxnCounts {
     pub begun: u64,
     /// `Abort`s.
     pub aborted: u64,
+}
+
+/// A source attempt deployed as finished (2.x, FLIP-147: its whole vertex FINISHED at the
+/// restored checkpoint's trigger, `Task::is_dormant`) whose input ended at once, before it read
+/// anything (Flink's `StreamTaskFinishedOnRestoreSourceInput`): the input past its restored
+/// positions is never read by this job.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct DormantSource {
+    /// When the attempt was deployed, ms.
+    pub at_ms: u64,
+    /// The task.
+    pub task: TaskId,
+    /// Its attempt.
+    pub attempt: Attempt,
+    /// The source operator's name (its vertex's head).
+    pub source: String,
 }
 
 /// A snapshot taken by a task attempt restored from an entry marked finished (2.x,

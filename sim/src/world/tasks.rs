@@ -340,6 +340,24 @@ impl TaskLoop {
             // The server already closed: the new connection reads nothing.
             t.handle_end_of_input(now, wait_final);
         }
+        // FLIP-147: a source deployed as finished (its whole vertex FINISHED at the restored
+        // checkpoint's trigger) reads nothing: Flink's `StreamTaskFinishedOnRestoreSourceInput`
+        // ends its input at once (EndOfData downstream, its first checkpoint its final one). A
+        // bounded log source restored at its stopping offsets ends through step 3b as before;
+        // this is the source that finished otherwise — stopped by a stop-with-savepoint without
+        // drain, then a later checkpoint taken while it was FINISHED (session 39, swarm 8328).
+        let is_source = is_log || is_line || is_user_source;
+        if is_source && t.is_dormant() && !(bounded && is_log && s.with(|w| log_source_at_end(w, &t))) {
+            let text = format!("{} deployed as finished: its input ends at once", t.name());
+            let head = graph.vertices[graph.task_vertex[task.0 as usize].0].ops.first().copied();
+            let source = head.map_or_else(String::new, |o| spec.operators[o].name.clone());
+            let row = DormantSource { at_ms: now, task, attempt: key.1, source };
+            s.with(|w| {
+                w.tr_data(&tm_node(tm), "end-of-input", text, EventData::EndOfInput);
+                w.obs.dormant_sources.push(row);
+            });
+            t.handle_end_of_input(now, wait_final);
+        }
         let gates: Vec<(u64, bool)> = if is_log { spec.input_options.gates.clone() } else { Vec::new() };
         let ctx = LoopCtx { tm, key, inputs, is_user_source, is_log, is_line, buffer_records, capacity };
         TaskLoop {
@@ -1032,7 +1050,10 @@ fn input_step(
         step.progressed = took;
         took
     } else {
-        if c.is_user_source {
+        if (c.is_user_source || c.is_log) && t.is_dormant() {
+            // Deployed as finished: Flink's `StreamTaskFinishedOnRestoreSourceInput` reads no
+            // split (its input ended when the loop began).
+        } else if c.is_user_source {
             match fetch_user_records(w, t, c.tm, c.key, now, c.buffer_records * 2) {
                 Fetch::Records(n) => step.processed = n,
                 Fetch::WaitUntil(at) => step.wake_at = at,

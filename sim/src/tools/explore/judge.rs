@@ -136,6 +136,7 @@ impl Explorer<'_> {
             stop_snapshots: sys.obs.stop_snapshots.clone(),
             stop_notices: sys.obs.stop_notices.clone(),
             finished_restores: sys.obs.finished_restores.clone(),
+            dormant_sources: vec![],
             transactions: Default::default(),
             rejections: vec![],
             requests: sys.obs.requests.clone(),
