@@ -234,6 +234,14 @@ fn restore_chain(chain: &mut [ChainedOperator], spec: &TaskSpec, from: Restore<'
         if variant == Variant::AggregateStateNotRestored && matches!(st, OperatorState::Keyed(_)) {
             continue;
         }
+        // The planted `side-window-state-not-restored`: a window on a late side branch (marked by
+        // the host to record its assignments) starts empty.
+        if variant == Variant::SideWindowStateNotRestored
+            && matches!(st, OperatorState::EventWindow(_))
+            && op.operator.event_window_mut().is_some_and(|w| w.records_assignments())
+        {
+            continue;
+        }
         if let (Variant::WindowTimersNotRestored, OperatorState::EventWindow(w), Some(window)) =
             (variant, st, op.operator.event_window_mut())
         {

@@ -693,11 +693,21 @@ pub enum Variant {
     /// or a restart each subtask holds the rules again. Caught by the `state` checker
     /// (`list-state-not-restored`, and after a rescale the broadcast rule of `list_rescale.rs`).
     BroadcastStateNotRestored,
+    /// Session 39: a restored event-time window on a late side branch (fed by `W.late`, which
+    /// the host marks to record which elements it takes, `Operator::record_window_assignments`)
+    /// starts empty: its window contents and timers in the checkpoint are ignored, so the late
+    /// elements it took before the restored cut reach no result, and a join behind it misses
+    /// those results (`window-state-not-restored` for that window alone). Flink restores every
+    /// window's keyed state and timers alike (`WindowOperator` state,
+    /// `InternalTimeServiceManagerImpl`). Caught by the join's delivery checker
+    /// (`late-join-window-lost`) and by `windows` on the window's own two-phase-commit sink
+    /// (`late-window-lost`).
+    SideWindowStateNotRestored,
 }
 
 impl Variant {
     /// Every variant, in the order `--variant` help and errors list them.
-    pub const ALL: [Variant; 112] = [
+    pub const ALL: [Variant; 113] = [
         Variant::Correct,
         Variant::CommitOffsetsOnSnapshot,
         Variant::RestoreFromPending,
@@ -810,6 +820,7 @@ impl Variant {
         Variant::CancelRetriesOneFewer,
         Variant::SourceSplitsBySubtask,
         Variant::BroadcastStateNotRestored,
+        Variant::SideWindowStateNotRestored,
     ];
 
     /// The variant's scenario and CLI name (kebab case).

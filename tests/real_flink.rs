@@ -150,6 +150,11 @@ const CASES: &[Case] = &[
     // 2 -> 3 -> 1 (RealFlinkBroadcastProcess37.java; ckptsim::broadcast_process).
     case("broadcast-process-failure"),
     Case { idents: &["first", "second", "third"], ..case("broadcast-process-2-3-1") },
+    // Session 39 (late39): a window on the late side branch joined with the first window's
+    // results (RealFlinkGraph38.java), and across a failure: `[2000, 3000)` of k2 fires twice
+    // and both firings join the late window's `(k2,4)`.
+    case("late-window-into-join"),
+    case("late-window-into-join-failure"),
 ];
 
 /// The fixture folders, one per Flink version (`scripts/real-flink.sh`); every case is compared

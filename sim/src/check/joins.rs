@@ -8,6 +8,8 @@ mod joins_late;
 mod joins_print_state;
 #[path = "joins_replay.rs"]
 mod joins_replay;
+#[path = "joins_window.rs"]
+mod joins_window;
 
 use crate::world::Rows;
 use ckptsim::join::{is_composite, pair_lineage, pair_of, windowed_pair_lineage, JoinSpec};

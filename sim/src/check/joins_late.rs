@@ -122,11 +122,28 @@ fn judge(
     let outs = outputs(&after, &tally.emitted)?;
     let sink_rows = if two_pc { &rows.committed } else { &rows.print_rows };
     let mut anomalies = replayed.findings;
-    sink_rules(spec, (join, sink), sink_rows, &tally, &outs, two_pc, &mut anomalies);
+    // Session 39: with a window's results on an input, one pair lineage may be emitted by
+    // several firings; a pair may be committed as often as the join's final history emitted it.
+    let once = super::joins_window::JoinRecord { name: jname, record: &record, restores: &restores, cuts: &cuts };
+    let bound =
+        super::joins_window::reads_window_results(spec, join).then(|| super::joins_window::final_emissions(&once));
+    sink_rules(spec, (join, sink), sink_rows, (&tally, &outs, bound.as_ref()), two_pc, &mut anomalies);
     let what = ("late-join-missed", "late join missed");
     let none = BTreeSet::new();
     let mut missed = Vec::new();
+    let mut windowed = Vec::new();
     for s in &sides {
+        // Session 39: a window on the branch emits results of new lineage; judged by what it took.
+        if let Some(ws) = &s.windowed {
+            match super::joins_window::judge(spec, run, &once, ws) {
+                Ok((found, said)) => {
+                    anomalies.extend(found);
+                    windowed.push(said);
+                }
+                Err(why) => windowed.push(why.to_owned()),
+            }
+            continue;
+        }
         let judged = tally.judged.get(&s.side).unwrap_or(&none);
         super::windows::late_missed(spec, run, graphs, (s.window, jname, &s.functions), judged, what, &mut missed);
     }
@@ -147,7 +164,7 @@ fn judge(
     let summary = format!(
         "join `{jname}` after {}: {} rows of `{}` judged against the run's record ({took} elements \
          taken, {late} dropped late, {} pairs emitted, {} held by a completed checkpoint{}); its buffers \
-         replayed in {} attempts ({} pairs expected){}",
+         replayed in {} attempts ({} pairs expected){}{}",
         windows.join(" and "),
         sink_rows.len(),
         spec.operators[sink].name,
@@ -165,19 +182,21 @@ fn judge(
         } else {
             String::new()
         },
+        windowed.iter().map(|w| format!("; {w}")).collect::<String>(),
     );
     Ok((anomalies, summary, state))
 }
 
 /// `late-join-phantom`, `late-join-doubled` and `late-join-lost` on the sink's rows (`jobs`: the
 /// join's and the sink's positions), each row read by its lineage after the functions behind
-/// the join (`outs`).
+/// the join (`outs`). `bound` (session 39, a join of a window's results): per pair, how many
+/// times the join's final history emitted it, the most it may be committed (None inside: that
+/// history is unknown, and `late-join-doubled` is not judged); without it, once.
 fn sink_rules(
     spec: &JobSpec,
     (join, sink): (usize, usize),
     sink_rows: &crate::world::Rows,
-    tally: &Tally,
-    outs: &Outputs,
+    (tally, outs, bound): (&Tally, &Outputs, Option<&Option<BTreeMap<Id, usize>>>),
     two_pc: bool,
     anomalies: &mut Vec<Finding>,
 ) {
@@ -208,8 +227,13 @@ fn sink_rules(
             );
         }
     }
+    let most = |id: &Id| match bound {
+        None => Some(1),
+        Some(None) => None,
+        Some(Some(m)) => Some(m.get(id).copied().unwrap_or(0).max(1)),
+    };
     if two_pc && exact {
-        for (id, (n, at)) in seen.iter().filter(|(_, (n, _))| *n > 1) {
+        for (id, (n, at)) in seen.iter().filter(|(id, (n, _))| most(id).is_some_and(|m| *n > m)) {
             anomalies.push(
                 Finding::new(
                     "late-join-doubled",
@@ -409,6 +433,9 @@ struct LateSide {
     side: u32,
     functions: Vec<OperatorKind>,
     aggregate: Option<Result<BranchAggregate, &'static str>>,
+    /// Session 39: a window on the branch before the join (its results, not the late elements,
+    /// reach the join: `joins_window.rs`).
+    windowed: Option<super::joins_window::WindowSide>,
 }
 
 /// A side branch's keyed aggregate, the maps after it, and each late element as it reaches it.
@@ -465,7 +492,9 @@ fn late_sides(spec: &JobSpec, run: &RunResult, graphs: &[(u64, Graph)], join: us
                 .map(|agg| held_by_checkpoint(run, &spec.operators[agg].name));
             Ok((a, post, late_at_aggregate(run, graphs, window, &functions), held))
         });
-        sides.push(LateSide { window, side: k as u32, functions, aggregate });
+        let windowed = super::joins_window::window_on_branch(spec, ins[k])
+            .map(|(at, post)| super::joins_window::WindowSide { side: k as u32, window: at, post });
+        sides.push(LateSide { window, side: k as u32, functions, aggregate, windowed });
     }
     sides
 }

@@ -256,7 +256,10 @@ impl Ctx<'_> {
                 let sides: Vec<usize> =
                     (0..inputs[i].len()).filter(|k| side_input(&on_side, i, *k)).map(|k| inputs[i][k]).collect();
                 match sides.first() {
-                    Some(&j) if windowed[j] => Some(WINDOWED_INTO_MIXED),
+                    // Session 39: a window on the side branch into an event-time join is judged.
+                    Some(&j) if windowed[j] && !matches!(o.kind, OperatorKindSpec::EventJoin(_)) => {
+                        Some(WINDOWED_INTO_MIXED)
+                    }
                     Some(_) if matches!(o.kind, OperatorKindSpec::EventJoin(ckptsim::join::JoinSpec::SlidingWindow { .. })) => {
                         Some("a sliding window join fed by a late side output is not modelled (the replay of the late-fed join's buffers keeps one copy of an element, a sliding window one per window)")
                     }
@@ -300,9 +303,10 @@ impl Ctx<'_> {
             o.kind,
             OperatorKindSpec::Map { .. } | OperatorKindSpec::PrintSink | OperatorKindSpec::TwoPhaseCommitSink
         );
-        if windowed && into_join {
-            Some(WINDOWED_INTO_JOIN)
-        } else if into_join {
+        if into_join {
+            // Session 36: after the branch's keyed aggregate; session 39: after a window on the
+            // branch (its results followed into the join as the branch's values,
+            // `check/joins_late.rs`, `window_branch`).
             None
         } else if windowed && !sink_or_map {
             Some("after a window on a side branch only map and the sink are modelled (the windows checker judges the window's results from the run's record of which elements it took)")
@@ -726,10 +730,6 @@ fn is_plain(kind: &OperatorKindSpec) -> bool {
 const WINDOWED_INTO_MIXED: &str =
     "a window on a side branch into a union or connect is not modelled (its results are judged on a sink of their own)";
 
-/// Why a window's side branch into an event-time join is refused (session 36: the keyed
-/// aggregate there is judged; the window is not).
-const WINDOWED_INTO_JOIN: &str = "a window on a side branch into a join is not modelled (the join's record names the window's results, and no rule follows the late elements through the window's record into them; a keyed aggregate there is judged)";
-
 /// Why a refused operator after a union or connect with a late side output input.
 const AFTER_MIXED: &str = "a union or two-input operator after a union or connect with a late side output is not modelled (the rows of its sink are told apart by the one gate they came through)";
 
@@ -757,8 +757,10 @@ fn mixed_head_refusal(o: &OperatorSpec, n: usize, sides: &[usize], keyed: bool) 
 /// rebalance only): the checker passes each late element through the branch's functions and
 /// names what the join took or dropped by the lineage they give; and (session 36) one keyed
 /// aggregate, then maps and the key_by into the join: the aggregate keeps each element's
-/// lineage, and its values are replayed from the join's record (`late-join-branch-state`). A
-/// window before the join is refused at the key_by into it.
+/// lineage, and its values are replayed from the join's record (`late-join-branch-state`).
+/// Session 39: or an event-time window (behind map, key_by and rebalance from `W.late`), then
+/// maps and the key_by into the join: each value the join receives there is judged as a result
+/// of that window (`late-join-window-result`).
 fn late_join_refusal(n: usize) -> Option<&'static str> {
     (n != 2).then_some("a join of a late side output reads exactly two inputs (the late elements and another input, or two side branches)")
 }
