@@ -20,7 +20,7 @@ pub fn at_least_once(spec: &JobSpec, run: &RunResult, reference: &Reference) -> 
         // barrier followed them, and the row, to the sink); a window join's once the job
         // FINISHED (MAX_WATERMARK fired every window).
         let covered = covered_by_latest_checkpoint(spec, run);
-        let finished = run.final_status == JobStatus::Finished && super::finished_by_stop(run).is_none();
+        let finished = run.final_status == JobStatus::Finished && !super::finished_unread(spec, run);
         let due = |l: (u64, u32)| {
             finished
                 || (!jr.windowed && covered.as_ref().is_some_and(|c| jr.inputs_of(l).iter().all(|s| c.contains(*s))))

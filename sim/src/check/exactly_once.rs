@@ -346,7 +346,7 @@ fn joined_rows(
     // checkpoint commits what MAX_WATERMARK fired), unless it stopped with a savepoint.
     let covered = last_covered_input(spec, run);
     let in_flight = in_flight_at_horizon(spec, run);
-    let finished = run.final_status == JobStatus::Finished && finished_by_stop(run).is_none();
+    let finished = run.final_status == JobStatus::Finished && !finished_unread(spec, run);
     let final_checkpoint = spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled();
     // A row's inputs (two for a pair, more for joins in a row); `l.0` is the latest of them.
     let due = |l: (u64, u32)| {

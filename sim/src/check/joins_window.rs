@@ -170,7 +170,7 @@ pub(super) fn judge(
                 | ActionSpec::Rescale(_)
         )
     });
-    let finished = run.final_status == JobStatus::Finished && crate::check::finished_by_stop(run).is_none();
+    let finished = run.final_status == JobStatus::Finished && !crate::check::finished_unread(spec, run);
     let kept = if finished && !resumed { final_history(join) } else { None };
     if let Some(kept) = &kept {
         // Per (key, maxTimestamp): the numbers of the results the join's final history holds.

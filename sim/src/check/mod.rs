@@ -550,6 +550,14 @@ fn sources_deployed_finished(spec: &JobSpec, run: &RunResult) -> Option<u64> {
     sources.all(|o| rows.iter().any(|d| d.source == o.name)).then(|| rows.iter().map(|d| d.at_ms).min()).flatten()
 }
 
+/// The run's job ended FINISHED without reading all its input: stopped with a savepoint
+/// ([`finished_by_stop`]), or with every source of its last job deployed as finished
+/// ([`sources_deployed_finished`]). Either way it read only what its latest checkpoint covers,
+/// so the rules that hold a FINISHED job to all its input do not apply.
+pub fn finished_unread(spec: &JobSpec, run: &RunResult) -> bool {
+    finished_by_stop(run).is_some() || sources_deployed_finished(spec, run).is_some()
+}
+
 /// The stop-with-savepoint that ended the run's job: it ended FINISHED, the stop's synchronous
 /// savepoint completed and no new job started after the stop. Input the savepoint does not
 /// cover was never read (the sources stopped at its barrier): it is not due. A later stop

@@ -296,8 +296,10 @@ fn windows_from(spec: &JobSpec, run: &RunResult, wref: &WindowsRef) -> Verdict {
     };
     // A job ended by stop-with-savepoint read only the input its savepoint covers (with drain
     // every window with an element of it fired into the savepoint).
+    // So did a job whose sources were all deployed as finished (FLIP-147): it read nothing.
     let stop = super::finished_by_stop(run);
-    let read: Option<super::counts::InputSet> = stop.and_then(|_| super::covered_by_latest_checkpoint(spec, run));
+    let read: Option<super::counts::InputSet> =
+        super::finished_unread(spec, run).then(|| super::covered_by_latest_checkpoint(spec, run)).flatten();
     // A stop with drain that did not end the job (its savepoint failed, or the job failed after
     // it): the sources had ended event time ahead of its barrier, so windows fired with part of
     // their elements (printed, or in a transaction that a later notification may commit), and
@@ -616,7 +618,7 @@ fn print_bounds(agg: Aggregate, elems: &[Element], extra_counts: i128) -> (i128,
 /// checkpoints for a 2PC sink (before them the last transaction is not committed at the end).
 pub(super) fn finished_all(spec: &JobSpec, run: &RunResult, exact: bool) -> bool {
     run.final_status == JobStatus::Finished
-        && super::finished_by_stop(run).is_none()
+        && !super::finished_unread(spec, run)
         && (!exact || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()))
 }
 

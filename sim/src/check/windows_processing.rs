@@ -61,7 +61,7 @@ pub(super) fn judge(spec: &JobSpec, run: &RunResult, w: &EventWindowSpec) -> Ver
     let dropped = dropped_at_end(run, name);
     let mut anomalies = Vec::new();
     let finished_all = run.final_status == JobStatus::Finished
-        && super::finished_by_stop(run).is_none()
+        && !super::finished_unread(spec, run)
         && (!exact_sink || (spec.profile.checkpoints_after_tasks_finish() && spec.checkpoint.periodic_enabled()));
     if !chain.is_empty() {
         let results = Results { agg, exact_sink, exact: exact_sink && !at_least_once, at_least_once };
